@@ -1,0 +1,53 @@
+package dev.reliablestore.registry;
+
+import dev.reliablestore.registry.spi.ClusterRegistryBackend;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.TreeMap;
+
+/**
+ * Opens a {@link ClusterRegistry} by URI: {@code embedded:<dir>},
+ * {@code zookeeper://host:port[,host:port…]/<chroot>}, {@code clusapi://<cluster>} — whichever
+ * backends are on the class path.
+ */
+public final class ClusterRegistries {
+
+    private ClusterRegistries() {
+    }
+
+    public static ClusterRegistry open(String uri) {
+        return open(uri, Map.of());
+    }
+
+    public static ClusterRegistry open(String uri, Map<String, String> options) {
+        URI parsed;
+        try {
+            parsed = new URI(uri);
+        } catch (URISyntaxException e) {
+            throw new RegistryArgumentException("registry URI \"" + uri + "\" is malformed: " + e.getMessage());
+        }
+        String scheme = parsed.getScheme();
+        if (scheme == null) {
+            throw new RegistryArgumentException("registry URI \"" + uri + "\" has no scheme; expected one of " + backends().keySet()
+                    + " (e.g. embedded:./data)");
+        }
+        ClusterRegistryBackend backend = backends().get(scheme);
+        if (backend == null) {
+            throw new RegistryArgumentException("no registry backend for scheme \"" + scheme + "\" in \"" + uri
+                    + "\"; available: " + backends().keySet());
+        }
+        return backend.open(parsed, Map.copyOf(options));
+    }
+
+    /** The backends on the class path, by scheme. */
+    public static Map<String, ClusterRegistryBackend> backends() {
+        Map<String, ClusterRegistryBackend> byScheme = new TreeMap<>();
+        for (ClusterRegistryBackend b : ServiceLoader.load(ClusterRegistryBackend.class, ClusterRegistries.class.getClassLoader())) {
+            byScheme.putIfAbsent(b.scheme(), b);
+        }
+        return byScheme;
+    }
+}

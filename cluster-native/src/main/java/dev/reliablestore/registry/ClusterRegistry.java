@@ -1,0 +1,108 @@
+package dev.reliablestore.registry;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A replicated, hierarchical, quorum-consistent key/value database, modelled on the Windows
+ * Failover Cluster registry. Keys form a tree below the registry's root; typed values live under
+ * keys. Open one with {@link ClusterRegistries#open}.
+ *
+ * <h2>Writes</h2>
+ * Only through atomic {@link WriteBatch}es: all commands apply or none does, and batches are
+ * totally ordered by their commit sequence. A false condition raises
+ * {@link ConditionFailedException} naming its index. Argument and limit violations raise
+ * {@link RegistryArgumentException} / {@link RegistryLimitException} before anything is sent.
+ *
+ * <h2>Durability</h2>
+ * {@link #commit} (SYNC) returns once the batch is durable as the backend defines it (embedded:
+ * fsync'ed; ZooKeeper: committed by a quorum). {@link #commitAsync} (ASYNC) returns at once; the
+ * future completes when the batch is durable. What an ASYNC batch can lose on a crash is stated by
+ * each backend.
+ *
+ * <h2>Reads</h2>
+ * See only committed batches and never wait for an fsync.
+ *
+ * <p>Implementations are thread-safe.
+ */
+public interface ClusterRegistry extends AutoCloseable {
+
+    /** The URI the registry was opened with (credentials removed). */
+    String uri();
+
+    RegistryLimits limits();
+
+    // ---- reads -----------------------------------------------------------------------------
+
+    /** A value, or empty when the key or the value does not exist. */
+    Optional<VersionedValue> getValue(RegistryPath key, String name);
+
+    boolean keyExists(RegistryPath key);
+
+    /**
+     * The names of the key's direct subkeys, sorted.
+     *
+     * @throws NoSuchKeyException when the key does not exist
+     */
+    List<String> subkeys(RegistryPath key);
+
+    /**
+     * The key's values by name, sorted by name.
+     *
+     * @throws NoSuchKeyException when the key does not exist
+     */
+    Map<String, VersionedValue> values(RegistryPath key);
+
+    /** Several reads from one consistent point in time. */
+    ReadBatchResult read(ReadBatch batch);
+
+    /** The sequence of the newest batch this registry has committed (and a read would see). */
+    long currentSequence();
+
+    // ---- writes ----------------------------------------------------------------------------
+
+    /**
+     * Commits the batch and returns once it is durable (SYNC).
+     *
+     * @throws ConditionFailedException    a condition was false; nothing applied
+     * @throws RegistryArgumentException   the batch breaks a rule or a limit; nothing applied
+     * @throws RegistryUnavailableException the registry cannot commit now (see its outcomeUnknown)
+     */
+    CommitResult commit(WriteBatch batch);
+
+    /**
+     * Commits the batch without waiting for durability (ASYNC). Argument errors are thrown at
+     * once; everything else completes the future (a failed condition completes it exceptionally
+     * with {@link ConditionFailedException}).
+     */
+    CompletableFuture<CommitResult> commitAsync(WriteBatch batch);
+
+    // ---- change feed -------------------------------------------------------------------------
+
+    /** Delivers every committed batch touching {@code subtree} to the listener, in commit order. */
+    Watch watch(RegistryPath subtree, ChangeListener listener);
+
+    // ---- membership and health -----------------------------------------------------------------
+
+    ClusterStatus status();
+
+    /** Delivers membership changes until the returned handle is closed. */
+    Subscription addMembershipListener(MembershipListener listener);
+
+    /** Probes the registry once (a round trip to a quorum where there is one). */
+    HealthReport checkHealth();
+
+    List<HealthFault> healthFaults();
+
+    /** Adds or replaces the fault with the same id. */
+    void addHealthFault(HealthFault fault);
+
+    /** Removes a fault; returns whether it existed. */
+    boolean removeHealthFault(String id);
+
+    /** Releases every resource; idempotent. Later calls fail with {@link RegistryClosedException}. */
+    @Override
+    void close();
+}

@@ -1,0 +1,24 @@
+package dev.reliablestore.registry.spi;
+
+import dev.reliablestore.registry.ClusterRegistry;
+
+import java.net.URI;
+import java.util.Map;
+
+/**
+ * A registry backend, found through {@link java.util.ServiceLoader} (listed in
+ * {@code META-INF/services/dev.reliablestore.registry.spi.ClusterRegistryBackend}) by its URI scheme.
+ */
+public interface ClusterRegistryBackend {
+
+    /** The URI scheme this backend opens, e.g. {@code embedded}. */
+    String scheme();
+
+    /**
+     * Opens the registry.
+     *
+     * @param options backend options; unknown keys are refused with a
+     *                {@link dev.reliablestore.registry.RegistryArgumentException} naming them
+     */
+    ClusterRegistry open(URI uri, Map<String, String> options);
+}

@@ -1,0 +1,24 @@
+package dev.reliablestore.api;
+
+/**
+ * The store cannot be reached or cannot accept the operation right now (no quorum, connection
+ * lost, too few nodes, disk full). The operation did not take effect, or — when the message says
+ * the outcome is unknown — may have; trying again later may succeed.
+ */
+public class StoreUnavailableException extends PersistenceException {
+
+    private static final long serialVersionUID = 1L;
+
+    public StoreUnavailableException(String message) {
+        super(message);
+    }
+
+    public StoreUnavailableException(String message, Throwable cause) {
+        super(message, cause);
+    }
+
+    @Override
+    public boolean isRetryable() {
+        return true;
+    }
+}
