@@ -840,6 +840,11 @@ final class EmbeddedRegistry implements ClusterRegistry {
         return dir;
     }
 
+    /** Whether a snapshot is being written (tests wait for it to finish). */
+    boolean snapshotInProgress() {
+        return snapshotRunning.get();
+    }
+
     @Override
     public String toString() {
         return "EmbeddedRegistry[" + dir + "]";
