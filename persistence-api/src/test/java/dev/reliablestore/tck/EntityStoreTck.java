@@ -475,6 +475,8 @@ public abstract class EntityStoreTck {
         return List.of(
                 "x",
                 "a".repeat(255),
+                "a".repeat(254) + "b", // shares a long prefix with the one above
+                "A".repeat(255),
                 "é".repeat(255),
                 "😀".repeat(127) + "z", // 255 UTF-16 units
                 "Case", "case", "CASE",
@@ -703,9 +705,10 @@ public abstract class EntityStoreTck {
     @Test
     void closingOneStoreLeavesTheOthersOpen() {
         EntityStore<TckDocument> second = factory.store(DOCS, TckDocument.class);
+        docs.save("a", TckDocument.simple("a", 1));
         docs.close();
-        assertThat(second.save("a", TckDocument.simple("a", 1))).isEqualTo(1);
-        assertThat(second.get("a")).isPresent();
+        assertThat(second.save("a", TckDocument.simple("a", 2), 1)).isEqualTo(2);
+        assertThat(second.get("a")).contains(new Versioned<>("a", TckDocument.simple("a", 2), 2));
     }
 
     @Test

@@ -51,5 +51,23 @@ enum Breakage {
     /** Closing one store closes every store of the factory. */
     STORE_CLOSE_CLOSES_FACTORY,
     /** Ids longer than 128 characters are truncated (as a store with a short key column). */
-    TRUNCATES_LONG_IDS
+    TRUNCATES_LONG_IDS,
+    /** Invalid ids and type names are quietly "repaired" instead of refused. */
+    ACCEPTS_BAD_IDS,
+    /** A negative expected version is taken as "any version". */
+    NEGATIVE_VERSION_MEANS_ANY,
+    /** An empty batch is refused. */
+    EMPTY_BATCH_REJECTED,
+    /** A second close throws. */
+    CLOSE_TWICE_THROWS,
+    /** exists answers true for every id. */
+    EXISTS_ALWAYS_TRUE,
+    /** A batch returns its versions sorted by id instead of in entry order. */
+    SORTED_BATCH_RESULT;
+
+    /** The defects that live in the {@link BrokenApiStore} wrapper rather than in the reference store. */
+    boolean isApiLevel() {
+        return this == NON_ATOMIC_BATCH || this == ACCEPTS_BAD_IDS || this == NEGATIVE_VERSION_MEANS_ANY
+                || this == EMPTY_BATCH_REJECTED || this == CLOSE_TWICE_THROWS;
+    }
 }

@@ -120,6 +120,11 @@ final class ReferenceStore<T> extends AbstractEntityStore<T> {
     }
 
     @Override
+    protected boolean doExists(String id) {
+        return broken(Breakage.EXISTS_ALWAYS_TRUE) || doGet(id).isPresent();
+    }
+
+    @Override
     protected Map<String, Versioned<T>> doGetMany(List<String> ids) {
         Map<String, Versioned<T>> found = broken(Breakage.SORTED_GET_MANY) ? new TreeMap<>() : new LinkedHashMap<>();
         for (String id : ids) {
@@ -239,7 +244,7 @@ final class ReferenceStore<T> extends AbstractEntityStore<T> {
         entities.forEach((id, e) -> encoded.put(id, encode(id, e)));
         data.lock.lock();
         try {
-            Map<String, Long> versions = new LinkedHashMap<>();
+            Map<String, Long> versions = broken(Breakage.SORTED_BATCH_RESULT) ? new TreeMap<>() : new LinkedHashMap<>();
             encoded.forEach((id, bytes) -> versions.put(id, put(key(id), id, bytes, data.entries.get(key(id)))));
             return versions;
         } finally {

@@ -38,6 +38,9 @@ final class ReferenceStoreFactory implements StoreFactory {
 
     @Override
     public <T> EntityStore<T> store(String typeName, Class<T> type) {
+        if (broken(Breakage.ACCEPTS_BAD_IDS)) {
+            typeName = BrokenApiStore.repair(typeName);
+        }
         EntityIds.requireValidTypeName(typeName);
         if (closed && !broken(Breakage.FACTORY_CLOSE_IGNORED)) {
             throw new StoreClosedException("reference store factory");
@@ -52,7 +55,7 @@ final class ReferenceStoreFactory implements StoreFactory {
             key = key + "#" + storesOpened.incrementAndGet();
         }
         ReferenceStore<T> store = new ReferenceStore<>(this, typeName, type, storage.type(key));
-        return broken(Breakage.NON_ATOMIC_BATCH) ? new PerEntryBatchStore<>(store) : store;
+        return breakages.stream().anyMatch(Breakage::isApiLevel) ? new BrokenApiStore<>(store, breakages) : store;
     }
 
     boolean isClosed() {

@@ -9,23 +9,69 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
 
-/** The naive batch: one save per entry, so a failing entry leaves the ones before it written. */
-final class PerEntryBatchStore<T> implements EntityStore<T> {
+/**
+ * Defects a provider that implements {@link EntityStore} itself (without the SPI's base class)
+ * could have: a batch saved entry by entry, bad ids quietly "repaired", negative expected
+ * versions taken as "any", an empty batch refused, a second close that throws.
+ */
+final class BrokenApiStore<T> implements EntityStore<T> {
 
     private final EntityStore<T> store;
+    private final Set<Breakage> breakages;
+    private boolean closedOnce;
 
-    PerEntryBatchStore(EntityStore<T> store) {
+    BrokenApiStore(EntityStore<T> store, Set<Breakage> breakages) {
         this.store = store;
+        this.breakages = breakages;
+    }
+
+    /** Turns any string into a valid id, as a provider that "sanitises" instead of refusing would. */
+    static String repair(String id) {
+        if (id == null || id.isEmpty()) {
+            return "_";
+        }
+        String s = id.replaceAll("[/\\\\\\p{Cc}]", "_");
+        return s.length() > 255 ? s.substring(0, 255) : s;
+    }
+
+    private String id(String id) {
+        return breakages.contains(Breakage.ACCEPTS_BAD_IDS) ? repair(id) : id;
     }
 
     @Override
     public Map<String, Long> saveBatch(Map<String, ? extends T> entities) {
+        if (breakages.contains(Breakage.EMPTY_BATCH_REJECTED) && entities.isEmpty()) {
+            throw new IllegalArgumentException("empty batch");
+        }
+        if (!breakages.contains(Breakage.NON_ATOMIC_BATCH)) {
+            Map<String, T> repaired = new LinkedHashMap<>();
+            entities.forEach((id, e) -> repaired.put(id(id), e));
+            return store.saveBatch(repaired);
+        }
         Map<String, Long> versions = new LinkedHashMap<>();
-        entities.forEach((id, e) -> versions.put(id, store.save(id, e)));
+        entities.forEach((id, e) -> versions.put(id, store.save(id(id), e)));
         return versions;
+    }
+
+    @Override
+    public long save(String id, T entity, long expectedVersion) {
+        if (breakages.contains(Breakage.NEGATIVE_VERSION_MEANS_ANY) && expectedVersion < 0) {
+            return store.save(id(id), entity);
+        }
+        return store.save(id(id), entity, expectedVersion);
+    }
+
+    @Override
+    public void close() {
+        if (closedOnce && breakages.contains(Breakage.CLOSE_TWICE_THROWS)) {
+            throw new IllegalStateException("already closed");
+        }
+        closedOnce = true;
+        store.close();
     }
 
     @Override
@@ -34,20 +80,18 @@ final class PerEntryBatchStore<T> implements EntityStore<T> {
     }
 
     @Override public String typeName() { return store.typeName(); }
-    @Override public Optional<Versioned<T>> get(String id) { return store.get(id); }
-    @Override public Map<String, Versioned<T>> getMany(Collection<String> ids) { return store.getMany(ids); }
-    @Override public boolean exists(String id) { return store.exists(id); }
-    @Override public long save(String id, T entity) { return store.save(id, entity); }
-    @Override public long save(String id, T entity, long expectedVersion) { return store.save(id, entity, expectedVersion); }
-    @Override public boolean delete(String id) { return store.delete(id); }
-    @Override public void delete(String id, long expectedVersion) { store.delete(id, expectedVersion); }
+    @Override public Optional<Versioned<T>> get(String id) { return store.get(id(id)); }
+    @Override public Map<String, Versioned<T>> getMany(Collection<String> ids) { return store.getMany(breakages.contains(Breakage.ACCEPTS_BAD_IDS) ? ids.stream().map(BrokenApiStore::repair).toList() : ids); }
+    @Override public boolean exists(String id) { return store.exists(id(id)); }
+    @Override public long save(String id, T entity) { return store.save(id(id), entity); }
+    @Override public boolean delete(String id) { return store.delete(id(id)); }
+    @Override public void delete(String id, long expectedVersion) { store.delete(id(id), expectedVersion); }
     @Override public List<Versioned<T>> getAll() { return store.getAll(); }
     @Override public List<Versioned<T>> getAll(Predicate<? super T> filter) { return store.getAll(filter); }
     @Override public long count() { return store.count(); }
     @Override public long count(Predicate<? super T> filter) { return store.count(filter); }
     @Override public long clear() { return store.clear(); }
     @Override public PerformanceMetrics performanceMetrics() { return store.performanceMetrics(); }
-    @Override public void close() { store.close(); }
     @Override public CompletableFuture<Optional<Versioned<T>>> getAsync(String id) { return store.getAsync(id); }
     @Override public CompletableFuture<Map<String, Versioned<T>>> getManyAsync(Collection<String> ids) { return store.getManyAsync(ids); }
     @Override public CompletableFuture<Boolean> existsAsync(String id) { return store.existsAsync(id); }
