@@ -364,7 +364,7 @@ final class BatchPlanner {
 
         void valueDeleted(RegistryPath key, String name, Node v) {
             changes.removeIf(c -> isValueChange(c, key, name));
-            if (v.existedAtStart && !coveredByKeyDeletion(v)) {
+            if (v.existedAtStart && !coveredByKeyDeletion(v.parent)) {
                 changes.add(new Change.ValueDeleted(key, name));
             }
         }

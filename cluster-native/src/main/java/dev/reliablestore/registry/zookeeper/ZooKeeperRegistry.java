@@ -565,8 +565,17 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     @Override
     public CompletableFuture<CommitResult> commitAsync(WriteBatch batch) {
         CompletableFuture<CommitResult> f = submit(batch);
+        if (f.isDone()) {
+            return f;
+        }
         // the caller's continuations must not run on ZooKeeper's event thread
-        return f.whenCompleteAsync((r, t) -> { }, completions);
+        return f.whenCompleteAsync((r, t) -> { }, task -> {
+            try {
+                completions.execute(task);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                task.run(); // closed meanwhile: complete on the calling thread
+            }
+        });
     }
 
     private CompletableFuture<CommitResult> submit(WriteBatch batch) {
