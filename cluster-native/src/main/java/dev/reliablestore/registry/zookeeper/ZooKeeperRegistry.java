@@ -303,7 +303,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 }
                 feed.disconnected(state == ConnectionState.LOST
                         ? "the ZooKeeper session was lost (expired); changes made meanwhile were not delivered"
-                        : "the connection to ZooKeeper was interrupted; changes made meanwhile were not delivered");
+                        : "the connection to ZooKeeper was interrupted; changes made meanwhile were not delivered", state == ConnectionState.LOST);
             }
         }
     }

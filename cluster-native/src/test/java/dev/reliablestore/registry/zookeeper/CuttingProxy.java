@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * before its answer reaches the client. That is exactly the ambiguous connection loss a client
  * must handle (CURATOR-268).
  */
-final class CuttingProxy implements AutoCloseable {
+public final class CuttingProxy implements AutoCloseable {
 
     private final ServerSocket listener;
     private final InetSocketAddress target;
@@ -32,7 +32,7 @@ final class CuttingProxy implements AutoCloseable {
     private volatile boolean closed;
     private final Thread acceptor;
 
-    CuttingProxy(int targetPort) throws IOException {
+    public CuttingProxy(int targetPort) throws IOException {
         this.target = new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort);
         this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.acceptor = new Thread(this::accept, "cutting-proxy-accept");
@@ -40,7 +40,7 @@ final class CuttingProxy implements AutoCloseable {
         this.acceptor.start();
     }
 
-    String connectString() {
+    public String connectString() {
         return "127.0.0.1:" + listener.getLocalPort();
     }
 
@@ -50,21 +50,21 @@ final class CuttingProxy implements AutoCloseable {
      * the connection is cut before the server's next bytes (its answer, or the watch event the
      * batch triggers) reach the client; without, the request is dropped and the connection cut.
      */
-    void cutAtNextLargeRequest(int minBytes, boolean deliver) {
+    public void cutAtNextLargeRequest(int minBytes, boolean deliver) {
         largeRequestBytes = minBytes;
         deliverLargeRequest = deliver;
         cutBeforeRequest.set(true);
     }
 
     /** While true, new connections are closed at once (the server looks unreachable). */
-    void refuse(boolean refuse) {
+    public void refuse(boolean refuse) {
         this.refusing = refuse;
         if (refuse) {
             cutAll();
         }
     }
 
-    int cuts() {
+    public int cuts() {
         return cuts.get();
     }
 
