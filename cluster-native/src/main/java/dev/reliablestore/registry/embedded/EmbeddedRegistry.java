@@ -118,6 +118,10 @@ final class EmbeddedRegistry implements ClusterRegistry {
     private final AtomicBoolean flushing = new AtomicBoolean();
     private final ReentrantLock waitLock = new ReentrantLock();
     private final Condition flushDone = waitLock.newCondition();
+    private final Condition writeRequested = waitLock.newCondition();
+    /** The dedicated log writer in {@code groupCommit=writer} mode, else null. */
+    private final Thread writer;
+    private volatile boolean stopWriter;
 
     private final AtomicBoolean snapshotRunning = new AtomicBoolean();
     private final ScheduledExecutorService flushTimer;
@@ -146,6 +150,13 @@ final class EmbeddedRegistry implements ClusterRegistry {
         this.completions = Executors.newSingleThreadExecutor(daemon("registry-async-completion " + name));
         flushTimer.scheduleWithFixedDelay(this::flushAsyncBatches, options.asyncFlushIntervalMillis(),
                 options.asyncFlushIntervalMillis(), TimeUnit.MILLISECONDS);
+        if (options.groupCommit() == EmbeddedOptions.GroupCommit.WRITER) {
+            writer = new Thread(this::writerLoop, "registry-log-writer " + name);
+            writer.setDaemon(true);
+            writer.start();
+        } else {
+            writer = null;
+        }
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -424,6 +435,26 @@ final class EmbeddedRegistry implements ClusterRegistry {
 
     /** Returns once every batch up to {@code sequence} is forced to disk and published. */
     private void awaitDurable(long sequence) {
+        if (writer != null && !stopWriter && Thread.currentThread() != writer) {
+            waitLock.lock();
+            try {
+                writeRequested.signal();
+                while (durableSequence < sequence && failure == null && !stopWriter) {
+                    flushDone.awaitUninterruptibly();
+                }
+            } finally {
+                waitLock.unlock();
+            }
+        }
+        leadOrFollow(sequence);
+    }
+
+    /**
+     * Leader/follower group commit: the first thread to find no flush running writes and forces
+     * everything appended so far; the others wait for it and, if their batch came too late for
+     * that force, one of them leads the next.
+     */
+    private void leadOrFollow(long sequence) {
         while (durableSequence < sequence) {
             RegistryUnavailableException f = failure;
             if (f != null) {
@@ -502,6 +533,39 @@ final class EmbeddedRegistry implements ClusterRegistry {
             completions.execute(() -> completed.forEach(p -> p.future().complete(new CommitResult(p.sequence()))));
         }
         maybeSnapshot(upTo);
+    }
+
+    /** {@code groupCommit=writer}: one thread does every SYNC write and force; committers wait for it. */
+    private void writerLoop() {
+        while (true) {
+            waitLock.lock();
+            try {
+                while (!stopWriter && lastSequence <= durableSequence) {
+                    writeRequested.awaitUninterruptibly();
+                }
+                if (stopWriter) {
+                    flushDone.signalAll();
+                    return;
+                }
+            } finally {
+                waitLock.unlock();
+            }
+            try {
+                leadOrFollow(lastSequence);
+            } catch (RegistryException e) {
+                // failed: fail() logged it; committers see the failure and stop waiting
+                waitLock.lock();
+                try {
+                    flushDone.signalAll();
+                    while (!stopWriter) {
+                        writeRequested.awaitUninterruptibly();
+                    }
+                    return;
+                } finally {
+                    waitLock.unlock();
+                }
+            }
+        }
     }
 
     /** The background flusher: makes ASYNC batches durable at most {@code asyncFlushIntervalMs} after they were committed. */
@@ -777,10 +841,25 @@ final class EmbeddedRegistry implements ClusterRegistry {
         awaitTermination(flushTimer, "flusher");
         try {
             if (failure == null) {
-                awaitDurable(lastSequence);
+                leadOrFollow(lastSequence);
             }
         } catch (RuntimeException e) {
             LOG.warn("embedded registry {}: the final flush on close failed", dir, e);
+        }
+        if (writer != null) {
+            waitLock.lock();
+            try {
+                stopWriter = true;
+                writeRequested.signalAll();
+                flushDone.signalAll();
+            } finally {
+                waitLock.unlock();
+            }
+            try {
+                writer.join(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         closed = true;
         snapshotter.shutdown();

@@ -360,10 +360,14 @@ class EmbeddedDurabilityTest {
         assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("snapshotThresholdBytes", "100")))
                 .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("4096");
         assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("nodeName", "a/b"))).isInstanceOf(RegistryArgumentException.class);
+        assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("groupCommit", "both"))).isInstanceOf(RegistryArgumentException.class)
+                .hasMessageContaining("\"both\"").hasMessageContaining("leader, writer");
+        assertThat(EmbeddedOptions.parse(Map.of("groupCommit", "writer")).groupCommit()).isEqualTo(EmbeddedOptions.GroupCommit.WRITER);
         EmbeddedOptions defaults = EmbeddedOptions.parse(Map.of());
         assertThat(defaults.asyncFlushIntervalMillis()).isEqualTo(10);
         assertThat(defaults.snapshotThresholdBytes()).isEqualTo(64L * 1024 * 1024);
         assertThat(defaults.nodeName()).isNotBlank();
+        assertThat(defaults.groupCommit()).isEqualTo(EmbeddedOptions.GroupCommit.LEADER);
         EmbeddedRegistry r = open(Map.of("nodeName", "alpha"), ChannelFactory.DEFAULT);
         assertThat(r.status().localNode()).isEqualTo("alpha");
         assertThat(r.status().primary()).contains("alpha");
