@@ -71,7 +71,10 @@ final class DemoCommand implements Callable<Integer> {
             }
             step(out, "batch", () -> customers.saveBatch(batch), versions -> "saved " + versions.size() + " customers atomically " + versions);
             step(out, "count", customers::count, n -> n + " customers, " + customers.count(c -> c.tier().equals("Enterprise")) + " Enterprise");
-            step(out, "delete", () -> customers.delete("CUST-001", v2), x -> "CUST-001 at version " + v2 + " -> deleted");
+            step(out, "delete", () -> {
+                customers.delete("CUST-001", v2);
+                return "CUST-001 at version " + v2 + " -> deleted";
+            });
             step(out, "get", () -> customers.get("CUST-001"), r -> "CUST-001 -> " + (r.isPresent() ? "still there!" : "absent"));
             step(out, "delete", () -> customers.delete("CUST-404"), deleted -> "CUST-404 -> " + (deleted ? "deleted" : "nothing to delete (reported as false)"));
 
@@ -98,6 +101,6 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private static String micros(long nanos) {
-        return nanos >= 10_000_000 ? String.format("%.1f ms", nanos / 1e6) : String.format("%.1f µs", nanos / 1e3);
+        return nanos >= 1_000_000 ? String.format("%.2f ms", nanos / 1e6) : String.format("%.1f µs", nanos / 1e3);
     }
 }

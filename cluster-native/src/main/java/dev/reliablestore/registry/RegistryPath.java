@@ -13,7 +13,8 @@ import java.util.Objects;
  * <p>Limits, checked on construction so nothing invalid reaches a backend: a segment is
  * 1..{@value #MAX_SEGMENT_LENGTH} characters with no {@code /}, {@code \} or control character; at
  * most {@value #MAX_DEPTH} segments; at most {@value #MAX_PATH_LENGTH} characters in all (segments
- * plus separators).
+ * plus separators). Breaking a limit raises {@link RegistryLimitException}, a bad character or an
+ * empty segment {@link RegistryArgumentException}.
  */
 public final class RegistryPath implements Comparable<RegistryPath> {
 
@@ -48,8 +49,8 @@ public final class RegistryPath implements Comparable<RegistryPath> {
             return ROOT;
         }
         if (segments.size() > MAX_DEPTH) {
-            throw new RegistryArgumentException("key path " + join(segments) + " has " + segments.size()
-                    + " segments; the limit is " + MAX_DEPTH);
+            throw new RegistryLimitException("key path " + abbreviate(join(segments)) + " has " + segments.size()
+                    + " segments; the limit is " + MAX_DEPTH, segments.size(), MAX_DEPTH);
         }
         int length = segments.size() - 1;
         for (String s : segments) {
@@ -57,8 +58,8 @@ public final class RegistryPath implements Comparable<RegistryPath> {
             length += s.length();
         }
         if (length > MAX_PATH_LENGTH) {
-            throw new RegistryArgumentException("key path " + abbreviate(join(segments)) + " has " + length
-                    + " characters; the limit is " + MAX_PATH_LENGTH);
+            throw new RegistryLimitException("key path " + abbreviate(join(segments)) + " has " + length
+                    + " characters; the limit is " + MAX_PATH_LENGTH, length, MAX_PATH_LENGTH);
         }
         return new RegistryPath(Collections.unmodifiableList(new ArrayList<>(segments)), length);
     }
@@ -92,8 +93,8 @@ public final class RegistryPath implements Comparable<RegistryPath> {
             throw new RegistryArgumentException(what + " is empty; it needs 1.." + MAX_SEGMENT_LENGTH + " characters");
         }
         if (name.length() > MAX_SEGMENT_LENGTH) {
-            throw new RegistryArgumentException(what + " \"" + abbreviate(name) + "\" has " + name.length()
-                    + " characters; the limit is " + MAX_SEGMENT_LENGTH);
+            throw new RegistryLimitException(what + " \"" + abbreviate(name) + "\" has " + name.length()
+                    + " characters; the limit is " + MAX_SEGMENT_LENGTH, name.length(), MAX_SEGMENT_LENGTH);
         }
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);

@@ -1,0 +1,18 @@
+package dev.reliablestore.registry.embedded;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+
+/**
+ * Opens the files the registry writes (log segments, snapshots). The seam lets tests put a channel
+ * that fails like a full or broken disk in front of real files.
+ */
+@FunctionalInterface
+interface ChannelFactory {
+
+    ChannelFactory DEFAULT = FileChannel::open;
+
+    FileChannel open(Path file, OpenOption... options) throws IOException;
+}

@@ -1,0 +1,936 @@
+package dev.reliablestore.registry.embedded;
+
+import dev.reliablestore.registry.Change;
+import dev.reliablestore.registry.ChangeBatch;
+import dev.reliablestore.registry.ChangeListener;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.ClusterStatus;
+import dev.reliablestore.registry.CommitResult;
+import dev.reliablestore.registry.HealthFault;
+import dev.reliablestore.registry.HealthReport;
+import dev.reliablestore.registry.MembershipListener;
+import dev.reliablestore.registry.NoSuchKeyException;
+import dev.reliablestore.registry.NodeInfo;
+import dev.reliablestore.registry.NodeState;
+import dev.reliablestore.registry.ReadBatch;
+import dev.reliablestore.registry.ReadBatchResult;
+import dev.reliablestore.registry.RegistryArgumentException;
+import dev.reliablestore.registry.RegistryClosedException;
+import dev.reliablestore.registry.RegistryException;
+import dev.reliablestore.registry.RegistryLimitException;
+import dev.reliablestore.registry.RegistryLimits;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryUnavailableException;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.Subscription;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.Watch;
+import dev.reliablestore.registry.WriteBatch;
+import dev.reliablestore.registry.spi.ChangeDispatcher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+
+/**
+ * The embedded registry: the whole tree in memory as an immutable, path-copied structure, made
+ * durable by a write-ahead log with group commit and periodic snapshots in one directory. See
+ * docs/embedded-backend.md.
+ *
+ * <h2>Commit path</h2>
+ * A committing thread evaluates its batch against the newest tree and appends the framed record
+ * to an in-memory log buffer under {@code applyLock} (microseconds, never across I/O). A SYNC
+ * caller then waits until its sequence is durable: the first waiter to find no flush running
+ * becomes the leader, swaps the buffer, writes and forces it, and publishes; the others wait and
+ * are covered by that force or lead the next one (leader/follower group commit: no hand-off to a
+ * writer thread, so a lone writer pays one fsync and nothing else). ASYNC batches publish at
+ * once; the background flusher makes them durable every {@code asyncFlushIntervalMs}.
+ *
+ * <h2>Visibility</h2>
+ * Readers read the {@code published} version with one volatile read and never lock. A SYNC batch
+ * is published after its fsync; an ASYNC batch at once (together with every earlier batch, since
+ * visible state is always a prefix of the commit order).
+ *
+ * <h2>Failure</h2>
+ * A failed log write or fsync stops the registry from writing (fail-stop): after a failed fsync
+ * the kernel may have dropped the dirty pages and cleared the error, so a retry could "succeed"
+ * without the data being on disk. Only reopening, which replays what really is on disk, is safe.
+ */
+final class EmbeddedRegistry implements ClusterRegistry {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedRegistry.class);
+
+    static final String SCHEME = "embedded";
+    /** Values up to the contract's 1 MiB; a batch up to 16 MiB and 10,000 commands. */
+    static final RegistryLimits LIMITS = new RegistryLimits(RegistryValue.MAX_SIZE, 16L * 1024 * 1024, 10_000);
+    /** Batches a watch may fall behind by before it is resynchronised. */
+    static final int WATCH_QUEUE_CAPACITY = 10_000;
+    static final String LOCK_FILE = "registry.lock";
+
+    private final Path dir;
+    private final String uri;
+    private final EmbeddedOptions options;
+    private final ChannelFactory channels;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final WriteAheadLog wal;
+
+    private final ReentrantLock applyLock = new ReentrantLock();
+    // ---- guarded by applyLock
+    private TreeState latest;
+    private LogCodec.RecordBuffer pending = new LogCodec.RecordBuffer();
+    private final ArrayDeque<ChangeBatch> unpublished = new ArrayDeque<>();
+    private final ArrayDeque<PendingAsync> asyncWaiting = new ArrayDeque<>();
+    private final List<EmbeddedWatch> watches = new ArrayList<>();
+    private boolean closing;
+    // ---- read without the lock
+    private volatile TreeState published;
+    private volatile long durableSequence;
+    private volatile long lastSequence;
+    private volatile RegistryUnavailableException failure;
+    private volatile boolean closed;
+    // ---- owned by the thread that holds `flushing`
+    private LogCodec.RecordBuffer spare = new LogCodec.RecordBuffer();
+    private final AtomicBoolean flushing = new AtomicBoolean();
+    private final ReentrantLock waitLock = new ReentrantLock();
+    private final Condition flushDone = waitLock.newCondition();
+    private final Condition writeRequested = waitLock.newCondition();
+    /** The dedicated log writer in {@code groupCommit=writer} mode, else null. */
+    private final Thread writer;
+    private volatile boolean stopWriter;
+
+    private final AtomicBoolean snapshotRunning = new AtomicBoolean();
+    private final ScheduledExecutorService flushTimer;
+    private final ExecutorService snapshotter;
+    private final ExecutorService completions;
+
+    private record PendingAsync(long sequence, CompletableFuture<CommitResult> future) {
+    }
+
+    private EmbeddedRegistry(Path dir, EmbeddedOptions options, ChannelFactory channels, FileChannel lockChannel, FileLock lock,
+                             TreeState recovered, WriteAheadLog wal) {
+        this.dir = dir;
+        this.uri = SCHEME + ":" + dir;
+        this.options = options;
+        this.channels = channels;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.wal = wal;
+        this.latest = recovered;
+        this.published = recovered;
+        this.durableSequence = recovered.sequence();
+        this.lastSequence = recovered.sequence();
+        String name = dir.getFileName() == null ? dir.toString() : dir.getFileName().toString();
+        this.flushTimer = Executors.newSingleThreadScheduledExecutor(daemon("registry-flusher " + name));
+        this.snapshotter = Executors.newSingleThreadExecutor(daemon("registry-snapshot " + name));
+        this.completions = Executors.newSingleThreadExecutor(daemon("registry-async-completion " + name));
+        flushTimer.scheduleWithFixedDelay(this::flushAsyncBatches, options.asyncFlushIntervalMillis(),
+                options.asyncFlushIntervalMillis(), TimeUnit.MILLISECONDS);
+        if (options.groupCommit() == EmbeddedOptions.GroupCommit.WRITER) {
+            writer = new Thread(this::writerLoop, "registry-log-writer " + name);
+            writer.setDaemon(true);
+            writer.start();
+        } else {
+            writer = null;
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    // =========================================================================================
+    // open and recovery
+    // =========================================================================================
+
+    static EmbeddedRegistry open(Path directory, EmbeddedOptions options, ChannelFactory channels) {
+        Path dir = directory.toAbsolutePath().normalize();
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new RegistryUnavailableException("cannot create the embedded registry directory " + dir + ": " + e, e);
+        }
+        FileChannel lockChannel;
+        try {
+            lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new RegistryUnavailableException("cannot open the lock file " + dir.resolve(LOCK_FILE) + ": " + e, e);
+        }
+        FileLock lock;
+        try {
+            lock = lockChannel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            closeQuietly(lockChannel);
+            throw new RegistryUnavailableException("the embedded registry directory " + dir
+                    + " is already open in this process; open it once and share the registry", e);
+        } catch (IOException e) {
+            closeQuietly(lockChannel);
+            throw new RegistryUnavailableException("cannot lock " + dir.resolve(LOCK_FILE) + ": " + e, e);
+        }
+        if (lock == null) {
+            closeQuietly(lockChannel);
+            throw new RegistryUnavailableException("the embedded registry directory " + dir
+                    + " is in use by another process (it holds the lock on " + dir.resolve(LOCK_FILE)
+                    + "); only one process may open a directory at a time", null);
+        }
+        try {
+            TreeState state = recover(dir);
+            List<Path> segments = WriteAheadLog.segments(dir);
+            Path current = segments.isEmpty()
+                    ? WriteAheadLog.createSegment(dir, channels, state.sequence() + 1)
+                    : segments.get(segments.size() - 1);
+            WriteAheadLog wal = new WriteAheadLog(dir, channels, current);
+            LOG.debug("opened embedded registry {} at sequence {}", dir, state.sequence());
+            return new EmbeddedRegistry(dir, options, channels, lockChannel, lock, state, wal);
+        } catch (IOException e) {
+            releaseQuietly(lock, lockChannel);
+            throw new RegistryUnavailableException("cannot open the embedded registry " + dir + ": " + e, e);
+        } catch (RuntimeException | Error e) {
+            releaseQuietly(lock, lockChannel);
+            throw e;
+        }
+    }
+
+    /** Newest snapshot plus the log after it; removes leftovers of interrupted snapshots and cleanups. */
+    private static TreeState recover(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path tmp : (Iterable<Path>) files.filter(f -> f.getFileName().toString().endsWith(".tmp"))::iterator) {
+                LOG.info("removing {}, left by a snapshot that was interrupted before it was complete", tmp);
+                Files.delete(tmp);
+            }
+        }
+        List<Path> snapshots = SnapshotFiles.list(dir);
+        TreeState base = snapshots.isEmpty() ? TreeState.EMPTY : SnapshotFiles.read(snapshots.get(snapshots.size() - 1));
+        List<Path> segments = WriteAheadLog.segments(dir);
+        TreeState[] state = {base};
+        LogReader.replay(segments, base.sequence(), r -> state[0] = applyRecord(state[0], r));
+        removeObsolete(dir, base.sequence());
+        return state[0];
+    }
+
+    static TreeState applyRecord(TreeState s, LogCodec.LogRecord r) {
+        if (r.mutations() != null) {
+            return new TreeState(TreeOps.apply(s.root(), r.mutations(), r.sequence()).root(), r.sequence(), s.faults());
+        } else if (r.fault() != null) {
+            return new TreeState(s.root(), r.sequence(), PersistentSortedMap.put(s.faults(), r.fault().id(), r.fault()));
+        }
+        return new TreeState(s.root(), r.sequence(), PersistentSortedMap.remove(s.faults(), r.removedFaultId()));
+    }
+
+    /** Deletes snapshots older than the one at {@code snapshotSequence} and segments it covers entirely. */
+    private static void removeObsolete(Path dir, long snapshotSequence) throws IOException {
+        boolean changed = false;
+        for (Path s : SnapshotFiles.list(dir)) {
+            if (SnapshotFiles.sequenceOf(s) < snapshotSequence) {
+                Files.delete(s);
+                changed = true;
+            }
+        }
+        List<Path> segments = WriteAheadLog.segments(dir);
+        for (int i = 0; i + 1 < segments.size(); i++) {
+            if (WriteAheadLog.firstSequence(segments.get(i + 1)) <= snapshotSequence + 1) {
+                Files.delete(segments.get(i));
+                changed = true;
+            }
+        }
+        if (changed) {
+            WriteAheadLog.syncDirectory(dir);
+        }
+    }
+
+    // =========================================================================================
+    // reads: the published version, no locks
+    // =========================================================================================
+
+    @Override
+    public String uri() {
+        return uri;
+    }
+
+    @Override
+    public RegistryLimits limits() {
+        return LIMITS;
+    }
+
+    @Override
+    public Optional<VersionedValue> getValue(RegistryPath key, String name) {
+        Objects.requireNonNull(key, "key");
+        RegistryPath.checkName(name, "value name");
+        TreeState s = readable();
+        return Optional.ofNullable(TreeOps.value(s.root(), key, name));
+    }
+
+    @Override
+    public boolean keyExists(RegistryPath key) {
+        Objects.requireNonNull(key, "key");
+        return TreeOps.find(readable().root(), key) != null;
+    }
+
+    @Override
+    public List<String> subkeys(RegistryPath key) {
+        Objects.requireNonNull(key, "key");
+        KeyNode n = TreeOps.find(readable().root(), key);
+        if (n == null) {
+            throw new NoSuchKeyException(key);
+        }
+        return Collections.unmodifiableList(PersistentSortedMap.keys(n.children));
+    }
+
+    @Override
+    public Map<String, VersionedValue> values(RegistryPath key) {
+        Objects.requireNonNull(key, "key");
+        KeyNode n = TreeOps.find(readable().root(), key);
+        if (n == null) {
+            throw new NoSuchKeyException(key);
+        }
+        return valuesOf(n);
+    }
+
+    private static Map<String, VersionedValue> valuesOf(KeyNode n) {
+        Map<String, VersionedValue> out = new LinkedHashMap<>();
+        PersistentSortedMap.forEach(n.values, out::put);
+        return Collections.unmodifiableMap(out);
+    }
+
+    @Override
+    public ReadBatchResult read(ReadBatch batch) {
+        Objects.requireNonNull(batch, "batch");
+        TreeState s = readable();
+        List<Optional<?>> answers = new ArrayList<>(batch.reads().size());
+        for (ReadBatch.Read r : batch.reads()) {
+            KeyNode n = TreeOps.find(s.root(), r.key());
+            if (r instanceof ReadBatch.ValueRead v) {
+                answers.add(Optional.ofNullable(n == null ? null : n.value(v.name())));
+            } else if (r instanceof ReadBatch.ValuesRead) {
+                answers.add(n == null ? Optional.empty() : Optional.of(valuesOf(n)));
+            } else {
+                answers.add(n == null ? Optional.empty() : Optional.of(Collections.unmodifiableList(PersistentSortedMap.keys(n.children))));
+            }
+        }
+        return new ReadBatchResult(s.sequence(), answers);
+    }
+
+    @Override
+    public long currentSequence() {
+        return readable().sequence();
+    }
+
+    private TreeState readable() {
+        if (closed) {
+            throw closedException();
+        }
+        return published;
+    }
+
+    // =========================================================================================
+    // writes
+    // =========================================================================================
+
+    @Override
+    public CommitResult commit(WriteBatch batch) {
+        checkWritable(batch);
+        long sequence = applyAndLog(batch, null);
+        awaitDurable(sequence);
+        return new CommitResult(sequence);
+    }
+
+    @Override
+    public CompletableFuture<CommitResult> commitAsync(WriteBatch batch) {
+        checkWritable(batch);
+        CompletableFuture<CommitResult> future = new CompletableFuture<>();
+        try {
+            applyAndLog(batch, future);
+        } catch (RegistryException e) {
+            future.completeExceptionally(e);
+        }
+        return future;
+    }
+
+    private void checkWritable(WriteBatch batch) {
+        Objects.requireNonNull(batch, "batch");
+        if (closed) {
+            throw closedException();
+        }
+        if (batch.size() > LIMITS.maxBatchCommands()) {
+            throw new RegistryLimitException("write batch has " + batch.size() + " commands; the embedded registry's limit is "
+                    + LIMITS.maxBatchCommands(), batch.size(), LIMITS.maxBatchCommands());
+        }
+        if (batch.encodedSize() > LIMITS.maxBatchBytes()) {
+            throw new RegistryLimitException("write batch is " + batch.encodedSize() + " bytes (WriteBatch.encodedSize); the embedded registry's limit is "
+                    + LIMITS.maxBatchBytes(), batch.encodedSize(), LIMITS.maxBatchBytes());
+        }
+    }
+
+    /**
+     * Evaluates the batch against the newest tree and appends it to the log buffer. Returns its
+     * sequence (the current one when it changed nothing). With {@code async} set, publishes at once
+     * and queues the future for completion when durable.
+     */
+    private long applyAndLog(WriteBatch batch, CompletableFuture<CommitResult> async) {
+        applyLock.lock();
+        try {
+            requireWritableLocked();
+            TreeState current = latest;
+            TreeOps.Applied applied = TreeOps.apply(current.root(), batch.commands(), current.sequence() + 1);
+            long sequence = current.sequence();
+            if (!applied.changes().isEmpty()) {
+                sequence++;
+                LogCodec.encodeBatch(pending, sequence, batch.commands());
+                latest = new TreeState(applied.root(), sequence, current.faults());
+                lastSequence = sequence;
+                unpublished.addLast(new ChangeBatch(sequence, applied.changes()));
+            }
+            if (async != null) {
+                publishLocked(latest);
+                if (durableSequence >= sequence) {
+                    async.complete(new CommitResult(sequence));
+                } else {
+                    asyncWaiting.addLast(new PendingAsync(sequence, async));
+                }
+            }
+            return sequence;
+        } finally {
+            applyLock.unlock();
+        }
+    }
+
+    private void requireWritableLocked() {
+        if (closing) {
+            throw closedException();
+        }
+        RegistryUnavailableException f = failure;
+        if (f != null) {
+            throw new RegistryUnavailableException("the embedded registry " + dir + " refuses writes since writing its log failed ("
+                    + f.getCause() + "); fix the disk and reopen it", f.getCause(), false);
+        }
+    }
+
+    /** Returns once every batch up to {@code sequence} is forced to disk and published. */
+    private void awaitDurable(long sequence) {
+        if (writer != null && !stopWriter && Thread.currentThread() != writer) {
+            waitLock.lock();
+            try {
+                writeRequested.signal();
+                while (durableSequence < sequence && failure == null && !stopWriter) {
+                    flushDone.awaitUninterruptibly();
+                }
+            } finally {
+                waitLock.unlock();
+            }
+        }
+        leadOrFollow(sequence);
+    }
+
+    /**
+     * Leader/follower group commit: the first thread to find no flush running writes and forces
+     * everything appended so far; the others wait for it and, if their batch came too late for
+     * that force, one of them leads the next.
+     */
+    private void leadOrFollow(long sequence) {
+        while (durableSequence < sequence) {
+            RegistryUnavailableException f = failure;
+            if (f != null) {
+                throw new RegistryUnavailableException("the embedded registry " + dir + " failed writing its log ("
+                        + f.getCause() + "); the batch may or may not be durable: read to find out after reopening",
+                        f.getCause(), true);
+            }
+            if (flushing.compareAndSet(false, true)) {
+                try {
+                    flushOnce();
+                } finally {
+                    waitLock.lock();
+                    try {
+                        flushing.set(false);
+                        flushDone.signalAll();
+                    } finally {
+                        waitLock.unlock();
+                    }
+                }
+            } else {
+                waitLock.lock();
+                try {
+                    while (flushing.get() && durableSequence < sequence) {
+                        flushDone.awaitUninterruptibly();
+                    }
+                } finally {
+                    waitLock.unlock();
+                }
+            }
+        }
+    }
+
+    /** Writes and forces everything appended so far, then publishes it. Caller holds {@code flushing}. */
+    private void flushOnce() {
+        LogCodec.RecordBuffer toWrite;
+        TreeState upTo;
+        applyLock.lock();
+        try {
+            if (failure != null) {
+                return;
+            }
+            toWrite = pending;
+            pending = spare;
+            upTo = latest;
+        } finally {
+            applyLock.unlock();
+        }
+        try {
+            if (toWrite.size() > 0) {
+                wal.write(toWrite.array(), toWrite.size());
+                wal.force();
+            }
+        } catch (IOException | RuntimeException e) {
+            fail(e);
+            return;
+        } finally {
+            toWrite.reset();
+            spare = toWrite;
+        }
+        durableSequence = upTo.sequence();
+        List<PendingAsync> done = null;
+        applyLock.lock();
+        try {
+            publishLocked(upTo);
+            while (!asyncWaiting.isEmpty() && asyncWaiting.peekFirst().sequence() <= upTo.sequence()) {
+                if (done == null) {
+                    done = new ArrayList<>();
+                }
+                done.add(asyncWaiting.pollFirst());
+            }
+        } finally {
+            applyLock.unlock();
+        }
+        if (done != null) {
+            List<PendingAsync> completed = done;
+            completions.execute(() -> completed.forEach(p -> p.future().complete(new CommitResult(p.sequence()))));
+        }
+        maybeSnapshot(upTo);
+    }
+
+    /** {@code groupCommit=writer}: one thread does every SYNC write and force; committers wait for it. */
+    private void writerLoop() {
+        while (true) {
+            waitLock.lock();
+            try {
+                while (!stopWriter && lastSequence <= durableSequence) {
+                    writeRequested.awaitUninterruptibly();
+                }
+                if (stopWriter) {
+                    flushDone.signalAll();
+                    return;
+                }
+            } finally {
+                waitLock.unlock();
+            }
+            try {
+                leadOrFollow(lastSequence);
+            } catch (RegistryException e) {
+                // failed: fail() logged it; committers see the failure and stop waiting
+                waitLock.lock();
+                try {
+                    flushDone.signalAll();
+                    while (!stopWriter) {
+                        writeRequested.awaitUninterruptibly();
+                    }
+                    return;
+                } finally {
+                    waitLock.unlock();
+                }
+            }
+        }
+    }
+
+    /** The background flusher: makes ASYNC batches durable at most {@code asyncFlushIntervalMs} after they were committed. */
+    private void flushAsyncBatches() {
+        try {
+            long target = lastSequence;
+            if (target > durableSequence && failure == null && !closed) {
+                awaitDurable(target);
+            }
+        } catch (RegistryException e) {
+            // the failure is logged once by fail(); the registry refuses writes from now on
+        } catch (RuntimeException e) {
+            LOG.error("embedded registry {}: background flush failed", dir, e);
+        }
+    }
+
+    private void fail(Throwable cause) {
+        RegistryUnavailableException f = new RegistryUnavailableException("writing the log of " + dir + " failed", cause, true);
+        List<PendingAsync> abandoned;
+        applyLock.lock();
+        try {
+            if (failure != null) {
+                return;
+            }
+            failure = f;
+            abandoned = new ArrayList<>(asyncWaiting);
+            asyncWaiting.clear();
+        } finally {
+            applyLock.unlock();
+        }
+        LOG.error("embedded registry {}: writing the log failed; it refuses writes until it is reopened (fail-stop: after a failed "
+                + "fsync the kernel may have dropped the data, so retrying could falsely succeed)", dir, cause);
+        for (PendingAsync p : abandoned) {
+            p.future().completeExceptionally(new RegistryUnavailableException("the embedded registry " + dir
+                    + " failed writing its log (" + cause + ") before this ASYNC batch was durable; it may be lost", cause, true));
+        }
+    }
+
+    /** Makes {@code s} visible to readers and hands its batches to the watches. Caller holds applyLock. */
+    private void publishLocked(TreeState s) {
+        if (s.sequence() <= published.sequence()) {
+            return;
+        }
+        published = s;
+        while (!unpublished.isEmpty() && unpublished.peekFirst().sequence() <= s.sequence()) {
+            ChangeBatch batch = unpublished.pollFirst();
+            for (int i = 0, n = watches.size(); i < n; i++) {
+                watches.get(i).deliver(batch);
+            }
+        }
+    }
+
+    /** After the log passed the threshold: continue in a new segment and snapshot the durable state in the background. */
+    private void maybeSnapshot(TreeState durable) {
+        if (wal.segmentBytes() < options.snapshotThresholdBytes() || !snapshotRunning.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            wal.rotate(durable.sequence() + 1);
+        } catch (IOException e) {
+            snapshotRunning.set(false);
+            fail(e);
+            return;
+        }
+        try {
+            snapshotter.execute(() -> {
+                try {
+                    writeSnapshot(durable);
+                } finally {
+                    snapshotRunning.set(false);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            snapshotRunning.set(false); // closing: the log holds everything
+        }
+    }
+
+    private void writeSnapshot(TreeState state) {
+        try {
+            Path file = SnapshotFiles.write(dir, channels, state);
+            removeObsolete(dir, state.sequence());
+            LOG.debug("embedded registry {}: snapshot {} written; older log segments removed", dir, file.getFileName());
+        } catch (IOException | RuntimeException e) {
+            // nothing is lost: the previous snapshot and every log segment since are kept
+            LOG.warn("embedded registry {}: writing a snapshot at sequence {} failed; the log is kept and a snapshot will be tried again",
+                    dir, state.sequence(), e);
+        }
+    }
+
+    // =========================================================================================
+    // change feed
+    // =========================================================================================
+
+    @Override
+    public Watch watch(RegistryPath subtree, ChangeListener listener) {
+        Objects.requireNonNull(subtree, "subtree");
+        Objects.requireNonNull(listener, "listener");
+        applyLock.lock();
+        try {
+            if (closing) {
+                throw closedException();
+            }
+            EmbeddedWatch w = new EmbeddedWatch(subtree, listener, published.sequence());
+            watches.add(w);
+            return w;
+        } finally {
+            applyLock.unlock();
+        }
+    }
+
+    private final class EmbeddedWatch implements Watch {
+        private final RegistryPath subtree;
+        private final long startSequence;
+        private final ChangeDispatcher dispatcher;
+
+        EmbeddedWatch(RegistryPath subtree, ChangeListener listener, long startSequence) {
+            this.subtree = subtree;
+            this.startSequence = startSequence;
+            this.dispatcher = new ChangeDispatcher("embedded " + (subtree.isRoot() ? "/" : subtree.toString()), listener, WATCH_QUEUE_CAPACITY);
+        }
+
+        /** Offers the part of the batch inside the subtree; an ancestor's deletion is passed on as is. */
+        void deliver(ChangeBatch batch) {
+            if (subtree.isRoot()) {
+                dispatcher.offer(batch);
+                return;
+            }
+            List<Change> inside = null;
+            List<Change> changes = batch.changes();
+            for (int i = 0, n = changes.size(); i < n; i++) {
+                Change c = changes.get(i);
+                if (subtree.contains(c.key()) || (c instanceof Change.KeyDeleted && c.key().contains(subtree))) {
+                    if (inside == null) {
+                        inside = new ArrayList<>();
+                    }
+                    inside.add(c);
+                }
+            }
+            if (inside != null) {
+                dispatcher.offer(inside.size() == changes.size() ? batch : new ChangeBatch(batch.sequence(), inside));
+            }
+        }
+
+        @Override
+        public RegistryPath subtree() {
+            return subtree;
+        }
+
+        @Override
+        public long startSequence() {
+            return startSequence;
+        }
+
+        @Override
+        public void close() {
+            applyLock.lock();
+            try {
+                watches.remove(this);
+            } finally {
+                applyLock.unlock();
+            }
+            dispatcher.close();
+        }
+    }
+
+    // =========================================================================================
+    // membership and health
+    // =========================================================================================
+
+    @Override
+    public ClusterStatus status() {
+        readable();
+        String node = options.nodeName();
+        return new ClusterStatus(SCHEME, node, Optional.of(node), List.of(new NodeInfo(node, NodeState.UP)));
+    }
+
+    /** One node that is always the primary: membership never changes, so the listener is never called. */
+    @Override
+    public Subscription addMembershipListener(MembershipListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        readable();
+        return () -> { };
+    }
+
+    @Override
+    public HealthReport checkHealth() {
+        readable();
+        long start = System.nanoTime();
+        RegistryUnavailableException f = failure;
+        boolean locked = lock.isValid();
+        boolean healthy = f == null && locked;
+        String detail;
+        if (f != null) {
+            detail = "embedded registry " + dir + " refuses writes since writing its log failed: " + f.getCause();
+        } else if (!locked) {
+            detail = "embedded registry " + dir + " lost the lock on its directory";
+        } else {
+            detail = "embedded registry " + dir + ": log writable, durable up to sequence " + durableSequence
+                    + ", log segment " + wal.segment().getFileName() + " at " + wal.segmentBytes() + " bytes";
+        }
+        return new HealthReport(healthy, detail, Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    @Override
+    public List<HealthFault> healthFaults() {
+        TreeState s = readable();
+        List<HealthFault> out = new ArrayList<>(PersistentSortedMap.size(s.faults()));
+        PersistentSortedMap.forEach(s.faults(), (id, f) -> out.add(f));
+        return Collections.unmodifiableList(out);
+    }
+
+    @Override
+    public void addHealthFault(HealthFault fault) {
+        Objects.requireNonNull(fault, "fault");
+        readable();
+        long sequence;
+        applyLock.lock();
+        try {
+            requireWritableLocked();
+            TreeState current = latest;
+            sequence = current.sequence() + 1;
+            LogCodec.encodeFaultPut(pending, sequence, fault);
+            latest = new TreeState(current.root(), sequence, PersistentSortedMap.put(current.faults(), fault.id(), fault));
+            lastSequence = sequence;
+        } finally {
+            applyLock.unlock();
+        }
+        awaitDurable(sequence);
+    }
+
+    @Override
+    public boolean removeHealthFault(String id) {
+        RegistryPath.checkName(id, "health fault id");
+        readable();
+        long sequence;
+        boolean existed;
+        applyLock.lock();
+        try {
+            requireWritableLocked();
+            TreeState current = latest;
+            existed = PersistentSortedMap.get(current.faults(), id) != null;
+            if (!existed) {
+                sequence = current.sequence();
+            } else {
+                sequence = current.sequence() + 1;
+                LogCodec.encodeFaultRemove(pending, sequence, id);
+                latest = new TreeState(current.root(), sequence, PersistentSortedMap.remove(current.faults(), id));
+                lastSequence = sequence;
+            }
+        } finally {
+            applyLock.unlock();
+        }
+        awaitDurable(sequence);
+        return existed;
+    }
+
+    // =========================================================================================
+    // lifecycle
+    // =========================================================================================
+
+    @Override
+    public void close() {
+        applyLock.lock();
+        try {
+            if (closing) {
+                return;
+            }
+            closing = true;
+        } finally {
+            applyLock.unlock();
+        }
+        flushTimer.shutdownNow();
+        awaitTermination(flushTimer, "flusher");
+        try {
+            if (failure == null) {
+                leadOrFollow(lastSequence);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("embedded registry {}: the final flush on close failed", dir, e);
+        }
+        if (writer != null) {
+            waitLock.lock();
+            try {
+                stopWriter = true;
+                writeRequested.signalAll();
+                flushDone.signalAll();
+            } finally {
+                waitLock.unlock();
+            }
+            try {
+                writer.join(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        closed = true;
+        snapshotter.shutdown();
+        awaitTermination(snapshotter, "snapshot writer");
+        List<EmbeddedWatch> open;
+        applyLock.lock();
+        try {
+            open = new ArrayList<>(watches);
+            watches.clear();
+        } finally {
+            applyLock.unlock();
+        }
+        open.forEach(w -> w.dispatcher.close());
+        completions.shutdown();
+        awaitTermination(completions, "async completion");
+        try {
+            wal.close();
+        } catch (IOException e) {
+            LOG.warn("embedded registry {}: closing the log failed", dir, e);
+        }
+        releaseQuietly(lock, lockChannel);
+        LOG.debug("closed embedded registry {} at sequence {}", dir, durableSequence);
+    }
+
+    private void awaitTermination(ExecutorService executor, String what) {
+        try {
+            if (!executor.awaitTermination(60, TimeUnit.SECONDS)) {
+                LOG.warn("embedded registry {}: the {} thread did not stop within 60 s", dir, what);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private RegistryClosedException closedException() {
+        return new RegistryClosedException("the embedded registry " + dir);
+    }
+
+    private static void releaseQuietly(FileLock lock, FileChannel channel) {
+        try {
+            lock.release();
+        } catch (IOException e) {
+            LOG.debug("releasing the registry lock failed", e);
+        }
+        closeQuietly(channel);
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.debug("closing {} failed", channel, e);
+        }
+    }
+
+    Path directory() {
+        return dir;
+    }
+
+    /** Whether a snapshot is being written (tests wait for it to finish). */
+    boolean snapshotInProgress() {
+        return snapshotRunning.get();
+    }
+
+    @Override
+    public String toString() {
+        return "EmbeddedRegistry[" + dir + "]";
+    }
+
+    static RegistryArgumentException badUri(String uri, String why) {
+        return new RegistryArgumentException("embedded registry URI \"" + uri + "\" " + why + "; use embedded:<directory>, e.g. embedded:./data or embedded:/var/lib/app/registry");
+    }
+
+}

@@ -1,0 +1,390 @@
+package dev.reliablestore.registry.embedded;
+
+import dev.reliablestore.registry.ClusterRegistries;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.CommitResult;
+import dev.reliablestore.registry.RegistryArgumentException;
+import dev.reliablestore.registry.RegistryCorruptedException;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryUnavailableException;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.WriteBatch;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
+
+/** What the embedded backend does with damaged files, failing disks, snapshots and bad options. */
+class EmbeddedDurabilityTest {
+
+    @TempDir
+    Path dir;
+
+    private final List<ClusterRegistry> opened = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() {
+        opened.forEach(ClusterRegistry::close);
+    }
+
+    private EmbeddedRegistry open(Map<String, String> options, ChannelFactory channels) {
+        EmbeddedRegistry r = EmbeddedRegistry.open(dir, EmbeddedOptions.parse(options), channels);
+        opened.add(r);
+        return r;
+    }
+
+    private EmbeddedRegistry open() {
+        return open(Map.of(), ChannelFactory.DEFAULT);
+    }
+
+    private static RegistryPath p(String s) {
+        return RegistryPath.parse(s);
+    }
+
+    private static CommitResult put(ClusterRegistry r, int i) {
+        return r.commit(WriteBatch.builder()
+                .setValue(p("k/" + i), "a", RegistryValue.dword(i))
+                .setValue(p("k/" + i), "b", RegistryValue.sz("value " + i)).build());
+    }
+
+    private static Map<String, VersionedValue> dump(ClusterRegistry r) {
+        Map<String, VersionedValue> out = new TreeMap<>();
+        dumpInto(r, RegistryPath.root(), out);
+        return out;
+    }
+
+    private static void dumpInto(ClusterRegistry r, RegistryPath key, Map<String, VersionedValue> out) {
+        r.values(key).forEach((n, v) -> out.put(key + ":" + n, v));
+        out.put(key + "/", new VersionedValue(RegistryValue.dword(0), Long.MAX_VALUE));
+        for (String c : r.subkeys(key)) {
+            dumpInto(r, key.child(c), out);
+        }
+    }
+
+    private Path onlySegment() throws IOException {
+        List<Path> segments = WriteAheadLog.segments(dir);
+        assertThat(segments).hasSize(1);
+        return segments.get(0);
+    }
+
+    /** Runs {@code body} and returns what was logged to System.err meanwhile (slf4j-simple writes there). */
+    private static String capturingStderr(Runnable body) {
+        PrintStream original = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            body.run();
+        } finally {
+            System.setErr(original);
+        }
+        String text = captured.toString(StandardCharsets.UTF_8);
+        original.print(text);
+        return text;
+    }
+
+    private void closeOpened() {
+        opened.forEach(ClusterRegistry::close);
+        opened.clear();
+    }
+
+    // ---- torn and corrupted logs ------------------------------------------------------------
+
+    @Test
+    void aTornLastRecordIsTruncatedWithAWarning() throws Exception {
+        EmbeddedRegistry r = open();
+        for (int i = 0; i < 5; i++) {
+            put(r, i);
+        }
+        closeOpened();
+        Path segment = onlySegment();
+        long size = Files.size(segment);
+        try (var ch = java.nio.channels.FileChannel.open(segment, StandardOpenOption.WRITE)) {
+            ch.truncate(size - 7); // the crash cut the last record short
+        }
+        String log = capturingStderr(() -> {
+            EmbeddedRegistry again = open();
+            assertThat(again.getValue(p("k/3"), "a")).isPresent();
+            assertThat(again.keyExists(p("k/4"))).isFalse();
+            assertThat(again.currentSequence()).isEqualTo(4);
+            // the next batch reuses no revision of a batch that was acknowledged
+            assertThat(put(again, 9).sequence()).isEqualTo(5);
+        });
+        assertThat(log).contains("WARN").contains("torn record at offset").contains(segment.getFileName().toString());
+        closeOpened();
+        EmbeddedRegistry third = open();
+        assertThat(third.getValue(p("k/9"), "a")).isPresent();
+        assertThat(third.currentSequence()).isEqualTo(5);
+    }
+
+    @Test
+    void garbageAfterTheLastRecordIsTruncated() throws Exception {
+        EmbeddedRegistry r = open();
+        for (int i = 0; i < 3; i++) {
+            put(r, i);
+        }
+        closeOpened();
+        Path segment = onlySegment();
+        long size = Files.size(segment);
+        Files.write(segment, new byte[100], StandardOpenOption.APPEND); // a size update without its data
+        EmbeddedRegistry again = open();
+        assertThat(again.currentSequence()).isEqualTo(3);
+        assertThat(Files.size(segment)).isEqualTo(size);
+    }
+
+    @Test
+    void corruptionBeforeTheTailRefusesToOpenNamingFileAndOffset() throws Exception {
+        EmbeddedRegistry r = open();
+        for (int i = 0; i < 10; i++) {
+            put(r, i);
+        }
+        closeOpened();
+        Path segment = onlySegment();
+        byte[] bytes = Files.readAllBytes(segment);
+        int recordSize = bytes.length / 10;
+        int damaged = 3 * recordSize + recordSize / 2; // inside the fourth record
+        bytes[damaged] ^= 0x5a;
+        Files.write(segment, bytes);
+        for (int attempt = 0; attempt < 2; attempt++) { // the failed open releases the directory
+            assertThatThrownBy(this::open)
+                    .isInstanceOf(RegistryCorruptedException.class)
+                    .hasMessageContaining(segment.toString())
+                    .hasMessageContaining("offset " + 3 * recordSize)
+                    .hasMessageContaining("checksum mismatch")
+                    .hasMessageContaining("nothing was discarded");
+        }
+        assertThat(Files.readAllBytes(segment)).isEqualTo(bytes);
+    }
+
+    @Test
+    void aMissingLogSegmentIsReportedNotSkipped() throws Exception {
+        EmbeddedRegistry r = open(Map.of("snapshotThresholdBytes", "4096"), ChannelFactory.DEFAULT);
+        for (int i = 0; i < 3; i++) {
+            put(r, i);
+        }
+        closeOpened();
+        Path segment = onlySegment();
+        // a later segment whose predecessor records are gone: fake it by renaming the only one forward
+        Files.move(segment, WriteAheadLog.segmentPath(dir, 2));
+        assertThatThrownBy(this::open).isInstanceOf(RegistryCorruptedException.class).hasMessageContaining("a segment is missing").hasMessageContaining(WriteAheadLog.segmentPath(dir, 2).toString());
+    }
+
+    // ---- snapshots ------------------------------------------------------------------------
+
+    @Test
+    void snapshotsRotateTheLogAndRecoveryUsesThem() throws Exception {
+        EmbeddedRegistry r = open(Map.of("snapshotThresholdBytes", "4096"), ChannelFactory.DEFAULT);
+        for (int i = 0; i < 300; i++) {
+            put(r, i % 50);
+            if (i % 7 == 0) {
+                r.commit(WriteBatch.builder().deleteKey(p("k/" + (i % 50))).build());
+            }
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> !SnapshotFiles.list(dir).isEmpty() && !r.snapshotInProgress());
+        Map<String, VersionedValue> before = dump(r);
+        long sequence = r.currentSequence();
+        closeOpened();
+        assertThat(SnapshotFiles.list(dir)).hasSize(1);
+        assertThat(WriteAheadLog.segments(dir)).hasSizeLessThanOrEqualTo(2);
+        long totalLog = 0;
+        for (Path s : WriteAheadLog.segments(dir)) {
+            totalLog += Files.size(s);
+        }
+        assertThat(totalLog).as("log truncated by snapshots").isLessThan(2 * 4096 + 4096);
+        EmbeddedRegistry again = open();
+        assertThat(dump(again)).isEqualTo(before);
+        assertThat(again.currentSequence()).isEqualTo(sequence);
+    }
+
+    @Test
+    void aSnapshotInterruptedBeforeItsRenameIsIgnoredAndRemoved() throws Exception {
+        EmbeddedRegistry r = open();
+        for (int i = 0; i < 20; i++) {
+            put(r, i);
+        }
+        Map<String, VersionedValue> before = dump(r);
+        closeOpened();
+        Path leftover = dir.resolve(SnapshotFiles.path(dir, 15).getFileName() + ".tmp");
+        Files.write(leftover, "half a snapshot".getBytes(StandardCharsets.UTF_8));
+        EmbeddedRegistry again = open();
+        assertThat(dump(again)).isEqualTo(before);
+        assertThat(leftover).doesNotExist();
+    }
+
+    @Test
+    void aFailingSnapshotWriteLosesNothing() throws Exception {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        faults.failForce = true;
+        EmbeddedRegistry r = open(Map.of("snapshotThresholdBytes", "4096"),
+                FaultyChannel.factory(faults, f -> f.getFileName().toString().endsWith(".tmp")));
+        for (int i = 0; i < 100; i++) {
+            put(r, i);
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> faults.forceFailures > 0 && !r.snapshotInProgress());
+        assertThat(r.checkHealth().healthy()).isTrue();
+        put(r, 100);
+        Map<String, VersionedValue> before = dump(r);
+        closeOpened();
+        assertThat(SnapshotFiles.list(dir)).isEmpty();
+        EmbeddedRegistry again = open();
+        assertThat(dump(again)).isEqualTo(before);
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(f -> f.getFileName().toString())).noneMatch(n -> n.endsWith(".tmp"));
+        }
+    }
+
+    @Test
+    void aDamagedSnapshotRefusesToOpenNamingFileAndOffset() throws Exception {
+        EmbeddedRegistry r = open(Map.of("snapshotThresholdBytes", "4096"), ChannelFactory.DEFAULT);
+        for (int i = 0; i < 100; i++) {
+            put(r, i);
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> !SnapshotFiles.list(dir).isEmpty() && !r.snapshotInProgress());
+        closeOpened();
+        Path snapshot = SnapshotFiles.list(dir).get(0);
+        byte[] bytes = Files.readAllBytes(snapshot);
+        bytes[bytes.length / 2] ^= 0x01;
+        Files.write(snapshot, bytes);
+        assertThatThrownBy(this::open).isInstanceOf(RegistryCorruptedException.class)
+                .hasMessageContaining(snapshot.toString()).hasMessageContaining("offset");
+    }
+
+    // ---- failing disk: fail-stop ----------------------------------------------------------
+
+    @Test
+    void aFullDiskFailsTheBatchAndStopsWritesUntilReopened() throws Exception {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        EmbeddedRegistry r = open(Map.of(), FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
+        put(r, 1);
+        faults.failWrites = true;
+        assertThatThrownBy(() -> put(r, 2))
+                .isInstanceOfSatisfying(RegistryUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                .hasMessageContaining("No space left on device");
+        // not applied in memory: readers never see it
+        assertThat(r.keyExists(p("k/2"))).isFalse();
+        assertThat(r.currentSequence()).isEqualTo(1);
+        faults.failWrites = false; // even once the disk has room again, the registry stays stopped
+        assertThatThrownBy(() -> put(r, 3))
+                .isInstanceOfSatisfying(RegistryUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isFalse())
+                .hasMessageContaining("reopen");
+        Throwable async = catchThrowable(() -> r.commitAsync(WriteBatch.builder().createKey(p("x")).build()).join());
+        assertThat(async).isInstanceOf(CompletionException.class).hasCauseInstanceOf(RegistryUnavailableException.class);
+        assertThatThrownBy(() -> r.addHealthFault(new dev.reliablestore.registry.HealthFault("f", 1, 1, "d", "p", 0)))
+                .isInstanceOf(RegistryUnavailableException.class);
+        assertThat(r.getValue(p("k/1"), "a")).isPresent();
+        assertThat(r.checkHealth().healthy()).isFalse();
+        assertThat(r.checkHealth().detail()).contains("No space left on device");
+        closeOpened();
+        EmbeddedRegistry again = open();
+        assertThat(again.getValue(p("k/1"), "a")).isPresent();
+        assertThat(again.keyExists(p("k/2"))).isFalse();
+        assertThat(put(again, 4).sequence()).isEqualTo(2);
+    }
+
+    @Test
+    void aWriteCutShortByAFullDiskLeavesATailThatRecoveryTruncates() throws Exception {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        EmbeddedRegistry r = open(Map.of(), FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
+        put(r, 1);
+        faults.partialBytes = 20;
+        faults.failWrites = true;
+        assertThatThrownBy(() -> put(r, 2)).isInstanceOf(RegistryUnavailableException.class);
+        closeOpened();
+        String log = capturingStderr(() -> {
+            EmbeddedRegistry again = open();
+            assertThat(again.getValue(p("k/1"), "a")).isPresent();
+            assertThat(again.keyExists(p("k/2"))).isFalse();
+        });
+        assertThat(log).contains("torn record at offset");
+    }
+
+    @Test
+    void aFailedFsyncStopsWritesAndPendingAsyncBatchesFail() throws Exception {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        EmbeddedRegistry r = open(Map.of("asyncFlushIntervalMs", "10000"),
+                FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
+        put(r, 1);
+        CompletableFuture<CommitResult> async = r.commitAsync(WriteBatch.builder().setValue(p("async"), "v", RegistryValue.dword(1)).build());
+        assertThat(r.keyExists(p("async"))).as("ASYNC is visible at once").isTrue();
+        faults.failForce = true;
+        assertThatThrownBy(() -> put(r, 2))
+                .isInstanceOfSatisfying(RegistryUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                .hasMessageContaining("Input/output error");
+        Throwable t = catchThrowable(async::join);
+        assertThat(t).hasCauseInstanceOf(RegistryUnavailableException.class);
+        assertThat(r.keyExists(p("k/2"))).isFalse();
+        closeOpened();
+        // the data reached the page cache; whether it is on disk is unknown. Either way: whole batches only.
+        EmbeddedRegistry again = open();
+        assertThat(again.getValue(p("k/1"), "a")).isPresent();
+        assertThat(again.getValue(p("k/2"), "a").isPresent()).isEqualTo(again.getValue(p("k/2"), "b").isPresent());
+    }
+
+    // ---- one process per directory, options, URIs ---------------------------------------------
+
+    @Test
+    void aSecondOpenInTheSameProcessFailsClearly() {
+        open();
+        assertThatThrownBy(this::open).isInstanceOf(RegistryUnavailableException.class)
+                .hasMessageContaining(dir.toString()).hasMessageContaining("already open in this process");
+    }
+
+    @Test
+    void optionsAreCheckedAndUsed() {
+        assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("flushInterval", "5")))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("flushInterval").hasMessageContaining("asyncFlushIntervalMs");
+        assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("asyncFlushIntervalMs", "fast")))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("\"fast\"");
+        assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("asyncFlushIntervalMs", "0")))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("1..10000");
+        assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("snapshotThresholdBytes", "100")))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("4096");
+        assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("nodeName", "a/b"))).isInstanceOf(RegistryArgumentException.class);
+        assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("groupCommit", "both"))).isInstanceOf(RegistryArgumentException.class)
+                .hasMessageContaining("\"both\"").hasMessageContaining("leader, writer");
+        assertThat(EmbeddedOptions.parse(Map.of("groupCommit", "writer")).groupCommit()).isEqualTo(EmbeddedOptions.GroupCommit.WRITER);
+        EmbeddedOptions defaults = EmbeddedOptions.parse(Map.of());
+        assertThat(defaults.asyncFlushIntervalMillis()).isEqualTo(10);
+        assertThat(defaults.snapshotThresholdBytes()).isEqualTo(64L * 1024 * 1024);
+        assertThat(defaults.nodeName()).isNotBlank();
+        assertThat(defaults.groupCommit()).isEqualTo(EmbeddedOptions.GroupCommit.LEADER);
+        EmbeddedRegistry r = open(Map.of("nodeName", "alpha"), ChannelFactory.DEFAULT);
+        assertThat(r.status().localNode()).isEqualTo("alpha");
+        assertThat(r.status().primary()).contains("alpha");
+    }
+
+    @Test
+    void urisAreCheckedAndResolvedThroughServiceLoader() {
+        assertThat(ClusterRegistries.backends()).containsKey("embedded");
+        assertThatThrownBy(() -> ClusterRegistries.open("embedded:")).isInstanceOf(RegistryArgumentException.class);
+        assertThatThrownBy(() -> ClusterRegistries.open("embedded://host/data")).isInstanceOf(RegistryArgumentException.class).hasMessageContaining("host");
+        assertThatThrownBy(() -> ClusterRegistries.open("embedded:/tmp/x?sync=1")).isInstanceOf(RegistryArgumentException.class).hasMessageContaining("options map");
+        assertThatThrownBy(() -> ClusterRegistries.open("embedded:" + dir, Map.of("bogus", "1"))).isInstanceOf(RegistryArgumentException.class).hasMessageContaining("bogus");
+        try (ClusterRegistry r = ClusterRegistries.open("embedded://" + dir.resolve("a"))) {
+            assertThat(r.uri()).isEqualTo("embedded:" + dir.resolve("a"));
+        }
+        try (ClusterRegistry r = ClusterRegistries.open("embedded:" + dir.resolve("b"))) {
+            assertThat(r.uri()).isEqualTo("embedded:" + dir.resolve("b"));
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package dev.reliablestore.registry.embedded;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.util.function.Predicate;
+
+/**
+ * A real file channel that can be told to fail like a full or failing disk: writes throw
+ * {@code IOException("No space left on device")} (optionally after writing part of the buffer),
+ * or {@code force} throws {@code IOException("Input/output error")}.
+ */
+final class FaultyChannel extends FileChannel {
+
+    /** Shared switches for every channel a {@link #factory} opened. */
+    static final class Faults {
+        volatile boolean failWrites;
+        /** With failWrites: bytes of the failing write that still reach the file first. */
+        volatile int partialBytes;
+        volatile boolean failForce;
+        volatile int writeFailures;
+        volatile int forceFailures;
+    }
+
+    /** Opens real channels; those whose file matches {@code which} obey {@code faults}. */
+    static ChannelFactory factory(Faults faults, Predicate<Path> which) {
+        return (Path file, OpenOption... options) -> {
+            FileChannel real = FileChannel.open(file, options);
+            return which.test(file) ? new FaultyChannel(real, faults) : real;
+        };
+    }
+
+    private final FileChannel real;
+    private final Faults faults;
+
+    private FaultyChannel(FileChannel real, Faults faults) {
+        this.real = real;
+        this.faults = faults;
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+        if (faults.failWrites) {
+            faults.writeFailures++;
+            int partial = Math.min(faults.partialBytes, src.remaining());
+            if (partial > 0) {
+                ByteBuffer part = src.duplicate();
+                part.limit(part.position() + partial);
+                real.write(part);
+                real.force(false);
+            }
+            throw new IOException("No space left on device (injected)");
+        }
+        return real.write(src);
+    }
+
+    @Override
+    public void force(boolean metaData) throws IOException {
+        if (faults.failForce) {
+            faults.forceFailures++;
+            throw new IOException("Input/output error (injected fsync failure)");
+        }
+        real.force(metaData);
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+        return real.read(dst);
+    }
+
+    @Override
+    public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+        return real.read(dsts, offset, length);
+    }
+
+    @Override
+    public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+        if (faults.failWrites) {
+            faults.writeFailures++;
+            throw new IOException("No space left on device (injected)");
+        }
+        return real.write(srcs, offset, length);
+    }
+
+    @Override
+    public long position() throws IOException {
+        return real.position();
+    }
+
+    @Override
+    public FileChannel position(long newPosition) throws IOException {
+        real.position(newPosition);
+        return this;
+    }
+
+    @Override
+    public long size() throws IOException {
+        return real.size();
+    }
+
+    @Override
+    public FileChannel truncate(long size) throws IOException {
+        real.truncate(size);
+        return this;
+    }
+
+    @Override
+    public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+        return real.transferTo(position, count, target);
+    }
+
+    @Override
+    public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
+        if (faults.failWrites) {
+            throw new IOException("No space left on device (injected)");
+        }
+        return real.transferFrom(src, position, count);
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long position) throws IOException {
+        return real.read(dst, position);
+    }
+
+    @Override
+    public int write(ByteBuffer src, long position) throws IOException {
+        if (faults.failWrites) {
+            faults.writeFailures++;
+            throw new IOException("No space left on device (injected)");
+        }
+        return real.write(src, position);
+    }
+
+    @Override
+    public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
+        return real.map(mode, position, size);
+    }
+
+    @Override
+    public FileLock lock(long position, long size, boolean shared) throws IOException {
+        return real.lock(position, size, shared);
+    }
+
+    @Override
+    public FileLock tryLock(long position, long size, boolean shared) throws IOException {
+        return real.tryLock(position, size, shared);
+    }
+
+    @Override
+    protected void implCloseChannel() throws IOException {
+        real.close();
+    }
+}
