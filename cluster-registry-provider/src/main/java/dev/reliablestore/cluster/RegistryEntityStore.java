@@ -56,6 +56,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     private final EnvelopeCodec envelopes;
     private final RegistryPath key;
     private final RegistryPath versionsKey;
+    private final RegistryPath locksKey;
     private final EntityCache cache;
     private final Watch watch;
     private final ConflictResolution resolution;
@@ -84,6 +85,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         this.envelopes = factory.envelopeCodec();
         this.key = factory.layout().type(typeName);
         this.versionsKey = factory.layout().versions(typeName);
+        this.locksKey = factory.transactions().locksOf(typeName);
         this.resolution = factory.config().conflictResolution();
         this.resolver = resolver;
         this.maxValueBytes = factory.maxValueBytes();
@@ -333,6 +335,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             try {
                 sequence = commit(b.build(), "save of " + where(id), a, 1, id, enc.envelope());
             } catch (ConditionFailedException lost) {
+                throwIfLocked(lost, id, expectedVersion, cur.version());
                 Stored now = readStored(id);
                 if (a.outcomeUnknown && now != null && java.util.Arrays.equals(now.envelope(), enc.envelope())) {
                     sequence = now.revision(); // our first attempt did land
@@ -381,11 +384,13 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 throw new ConcurrencyConflictException(typeName(), id, expectedVersion, cur.version());
             }
             WriteBatch batch = WriteBatch.builder().requireRevision(versionsKey, id, cur.revision())
+                    .requireValueAbsent(locksKey, id)
                     .deleteValue(key, id).deleteValue(versionsKey, id).build();
             Attempt a = new Attempt();
             try {
                 commit(batch, "delete of " + where(id), a, 1);
             } catch (ConditionFailedException lost) {
+                throwIfLocked(lost, id, expectedVersion, cur.version());
                 if (a.outcomeUnknown && current(id).version() == Versioned.ABSENT) {
                     invalidate(id);
                     return true;
@@ -406,7 +411,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     protected long doClear() {
         long removed = 0;
         RegistryLimits limits = factory.registry().limits();
-        int perBatch = Math.max(1, limits.maxBatchCommands() / 3);
+        int perBatch = Math.max(1, limits.maxBatchCommands() / 4);
         for (int round = 1; ; round++) {
             Map<String, VersionedValue> versions = registry("listing of " + typeName() + " entities", () -> factory.registry()
                     .read(ReadBatch.of(new ReadBatch.ValuesRead(versionsKey)))).values(0).orElse(Map.of());
@@ -422,13 +427,15 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 List<String> chunk = ids.subList(from, Math.min(ids.size(), from + perBatch));
                 WriteBatch.Builder b = WriteBatch.builder();
                 for (String id : chunk) {
-                    b.requireValueExists(versionsKey, id).deleteValue(key, id).deleteValue(versionsKey, id);
+                    b.requireValueExists(versionsKey, id).requireValueAbsent(locksKey, id)
+                            .deleteValue(key, id).deleteValue(versionsKey, id);
                 }
                 try {
                     commit(b.build(), "clear of " + typeName(), new Attempt(), chunk.size());
                     removed += chunk.size();
                     chunk.forEach(this::invalidate);
                 } catch (ConditionFailedException lost) {
+                    throwIfLocked(lost, chunk.get(lost.failedCommandIndex() / 4), ANY_VERSION, -1);
                     raced = true; // someone deleted one of them first: list again
                 }
             }
@@ -445,7 +452,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         Map<String, byte[]> plains = new LinkedHashMap<>();
         entities.forEach((id, e) -> plains.put(id, json.write(e)));
         RegistryLimits limits = factory.registry().limits();
-        int commands = 3 * entities.size();
+        int commands = 4 * entities.size();
         if (commands > limits.maxBatchCommands()) {
             throw new BatchTooLargeException(typeName(), entities.size(), commands, limits.maxBatchCommands());
         }
@@ -484,7 +491,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 sequence = commit(batch, "batch save of " + ids.size() + " " + typeName() + " entities", new Attempt(), ids.size(),
                         ids.get(0), firstEnvelope[0]);
             } catch (ConditionFailedException lost) {
-                String raced = ids.get(lost.failedCommandIndex() / 3);
+                String raced = ids.get(lost.failedCommandIndex() / 4);
+                throwIfLocked(lost, raced, ANY_VERSION, -1);
                 if (attempt >= MAX_RACE_ATTEMPTS) {
                     throw ConcurrencyConflictException.unknownActual(typeName(), raced, ANY_VERSION,
                             "other writers won the race " + attempt + " times in a row");
@@ -508,6 +516,16 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             b.requireValueAbsent(versionsKey, id);
         } else {
             b.requireRevision(versionsKey, id, cur.revision());
+        }
+        b.requireValueAbsent(locksKey, id); // not held by a prepared transaction (see RegistryTransactions)
+    }
+
+    /** A write that failed on the lock condition is a conflict with the prepared transaction holding the entity. */
+    private void throwIfLocked(ConditionFailedException lost, String id, long expectedVersion, long currentVersion) {
+        java.util.Optional<ConcurrencyConflictException> locked =
+                factory.transactions().lockConflict(lost, typeName(), id, expectedVersion, currentVersion);
+        if (locked.isPresent()) {
+            throw locked.get();
         }
     }
 

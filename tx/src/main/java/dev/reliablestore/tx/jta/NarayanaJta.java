@@ -98,6 +98,7 @@ public final class NarayanaJta implements AutoCloseable {
             return recoveryResources.stream().map(ParticipantXaResource::new).toArray(XAResource[]::new);
         }
     };
+    private final List<XAResourceRecoveryHelper> extraHelpers = new CopyOnWriteArrayList<>();
     private RecoveryManager recoveryManager;
     private XARecoveryModule xaModule;
     private boolean closed;
@@ -149,6 +150,16 @@ public final class NarayanaJta implements AutoCloseable {
     }
 
     /**
+     * Registers recovery for another XA resource manager used in the same transactions (e.g. a
+     * database's {@code XADataSource}); removed again on {@link #close()}.
+     */
+    public void addRecoveryHelper(XAResourceRecoveryHelper other) {
+        Objects.requireNonNull(other, "helper");
+        xaModule.addXAResourceRecoveryHelper(other);
+        extraHelpers.add(other);
+    }
+
+    /**
      * Runs one recovery scan now and returns when it is done: finishes logged transactions (phase 2)
      * and rolls back orphans of the recovery nodes that were seen at least {@code orphanSafetyInterval}
      * ago — so an orphan seen for the first time is rolled back by a later scan.
@@ -171,6 +182,7 @@ public final class NarayanaJta implements AutoCloseable {
             try {
                 if (xaModule != null) {
                     xaModule.removeXAResourceRecoveryHelper(helper);
+                    extraHelpers.forEach(xaModule::removeXAResourceRecoveryHelper);
                 }
                 recoveryManager.terminate();
                 TransactionReaper.terminate(false);
