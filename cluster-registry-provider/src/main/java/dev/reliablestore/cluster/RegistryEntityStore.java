@@ -45,6 +45,11 @@ import java.util.function.Supplier;
  */
 final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements ClusterPersistenceStore<T> {
 
+    /** A save is: version condition, lock-absent condition, envelope, version record (see condition()). */
+    static final int COMMANDS_PER_SAVE = 4;
+    /** A delete in clear(): version-exists condition, lock-absent condition, two deletes. */
+    static final int COMMANDS_PER_DELETE = 4;
+
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RegistryEntityStore.class);
 
     /** How often an unconditional write re-reads and tries again when others keep winning the race. */
@@ -411,7 +416,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     protected long doClear() {
         long removed = 0;
         RegistryLimits limits = factory.registry().limits();
-        int perBatch = Math.max(1, limits.maxBatchCommands() / 4);
+        int perBatch = Math.max(1, limits.maxBatchCommands() / COMMANDS_PER_DELETE);
         for (int round = 1; ; round++) {
             Map<String, VersionedValue> versions = registry("listing of " + typeName() + " entities", () -> factory.registry()
                     .read(ReadBatch.of(new ReadBatch.ValuesRead(versionsKey)))).values(0).orElse(Map.of());
@@ -435,7 +440,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                     removed += chunk.size();
                     chunk.forEach(this::invalidate);
                 } catch (ConditionFailedException lost) {
-                    throwIfLocked(lost, chunk.get(lost.failedCommandIndex() / 4), ANY_VERSION, -1);
+                    throwIfLocked(lost, chunk.get(lost.failedCommandIndex() / COMMANDS_PER_DELETE), ANY_VERSION, -1);
                     raced = true; // someone deleted one of them first: list again
                 }
             }
@@ -452,9 +457,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         Map<String, byte[]> plains = new LinkedHashMap<>();
         entities.forEach((id, e) -> plains.put(id, json.write(e)));
         RegistryLimits limits = factory.registry().limits();
-        int commands = 4 * entities.size();
-        if (commands > limits.maxBatchCommands()) {
-            throw new BatchTooLargeException(typeName(), entities.size(), commands, limits.maxBatchCommands());
+        if ((long) COMMANDS_PER_SAVE * entities.size() > limits.maxBatchCommands()) {
+            throw new BatchTooLargeException(typeName(), entities.size(), COMMANDS_PER_SAVE, limits.maxBatchCommands());
         }
         List<String> ids = new ArrayList<>(entities.keySet());
         for (int attempt = 1; ; attempt++) {
@@ -491,7 +495,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 sequence = commit(batch, "batch save of " + ids.size() + " " + typeName() + " entities", new Attempt(), ids.size(),
                         ids.get(0), firstEnvelope[0]);
             } catch (ConditionFailedException lost) {
-                String raced = ids.get(lost.failedCommandIndex() / 4);
+                String raced = ids.get(lost.failedCommandIndex() / COMMANDS_PER_SAVE);
                 throwIfLocked(lost, raced, ANY_VERSION, -1);
                 if (attempt >= MAX_RACE_ATTEMPTS) {
                     throw ConcurrencyConflictException.unknownActual(typeName(), raced, ANY_VERSION,

@@ -90,10 +90,10 @@ class StoreBehaviourTest {
             assertThatThrownBy(() -> s.get("_metadata")).isInstanceOf(InvalidIdException.class);
             assertThatThrownBy(() -> s.save("big", Customer.of("x".repeat(2000), 1))).isInstanceOf(EntityTooLargeException.class)
                     .hasMessageContaining("1024");
-            Map<String, Customer> tooMany = IntStream.range(0, 3334).boxed()
+            Map<String, Customer> tooMany = IntStream.range(0, 2501).boxed()
                     .collect(Collectors.toMap(i -> "c" + i, i -> Customer.of("n", i)));
             assertThatThrownBy(() -> s.saveBatch(tooMany)).isInstanceOf(EntityTooLargeException.class)
-                    .hasMessageContaining("10002 registry commands").hasMessageContaining("3333 entities");
+                    .hasMessageContaining("10004 registry commands").hasMessageContaining("2500 entities");
             assertThat(s.count()).isZero();
         }
         try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).maxValueSizeKB(1024).enableCompression(false).build())) {

@@ -340,6 +340,35 @@ class EmbeddedDurabilityTest {
         assertThat(again.getValue(p("k/2"), "a").isPresent()).isEqualTo(again.getValue(p("k/2"), "b").isPresent());
     }
 
+    @Test
+    void readsAndAsyncCommitsDoNotWaitForAnFsyncInProgress() throws Exception {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        EmbeddedRegistry r = open(Map.of("asyncFlushIntervalMs", "10000"),
+                FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
+        put(r, 1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        faults.holdForce = release;
+        CompletableFuture<CommitResult> stuck = CompletableFuture.supplyAsync(() -> put(r, 2));
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> faults.forcesHeld.get() > 0);
+            // the SYNC batch is written but its fsync has not returned: readers neither wait nor see it
+            assertThat(r.getValue(p("k/1"), "a")).isPresent();
+            assertThat(r.keyExists(p("k/2"))).isFalse();
+            assertThat(r.currentSequence()).isEqualTo(1);
+            assertThat(r.read(dev.reliablestore.registry.ReadBatch.of(new dev.reliablestore.registry.ReadBatch.ValueRead(p("k/1"), "a"))).sequence()).isEqualTo(1);
+            // an ASYNC commit is applied and visible at once (with the SYNC batch before it, in commit order)
+            CompletableFuture<CommitResult> async = r.commitAsync(WriteBatch.builder().createKey(p("async")).build());
+            assertThat(r.keyExists(p("async"))).isTrue();
+            assertThat(r.keyExists(p("k/2"))).isTrue();
+            assertThat(async).isNotDone();
+            assertThat(stuck).isNotDone();
+        } finally {
+            faults.holdForce = null;
+            release.countDown();
+        }
+        assertThat(stuck.get(10, java.util.concurrent.TimeUnit.SECONDS).sequence()).isEqualTo(2);
+    }
+
     // ---- one process per directory, options, URIs ---------------------------------------------
 
     @Test
