@@ -9,6 +9,7 @@ import dev.reliablestore.api.StoreEventListener;
 import dev.reliablestore.api.Versioned;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ChangeListener;
+import dev.reliablestore.registry.CommitResult;
 import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
@@ -31,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -42,6 +44,8 @@ import java.util.function.Supplier;
  * nothing is ever read-then-written unconditionally.
  */
 final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements ClusterPersistenceStore<T> {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RegistryEntityStore.class);
 
     /** How often an unconditional write re-reads and tries again when others keep winning the race. */
     static final int MAX_RACE_ATTEMPTS = 100;
@@ -251,6 +255,23 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 .orElse(Current.ABSENT);
     }
 
+    /**
+     * A condition on {@code stale} failed, so a newer write has committed; a backend may show it to
+     * readers only once it is durable (the embedded registry publishes a SYNC batch after its fsync).
+     * Waits, with growing pauses up to about a second in all, until the version record changes.
+     */
+    private Current awaitChange(String id, Current stale) {
+        long pause = 10_000;
+        long deadline = System.nanoTime() + 1_000_000_000L;
+        Current seen = stale;
+        while (seen.equals(stale) && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(pause);
+            pause = Math.min(pause * 2, 2_000_000);
+            seen = current(id);
+        }
+        return seen;
+    }
+
     private Stored readStored(String id) {
         ReadBatchResult r = registry("read of " + where(id), () -> factory.registry().read(ReadBatch.of(
                 new ReadBatch.ValueRead(key, id), new ReadBatch.ValueRead(versionsKey, id))));
@@ -312,18 +333,26 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             Attempt a = new Attempt();
             long sequence;
             try {
-                sequence = commit(b.build(), "save of " + where(id), a, 1);
+                sequence = commit(b.build(), "save of " + where(id), a, 1, id, enc.envelope());
             } catch (ConditionFailedException lost) {
                 throwIfLocked(lost, id, expectedVersion, cur.version());
                 Stored now = readStored(id);
                 if (a.outcomeUnknown && now != null && java.util.Arrays.equals(now.envelope(), enc.envelope())) {
                     sequence = now.revision(); // our first attempt did land
                 } else {
+                    Current seen = now == null ? Current.ABSENT : new Current(now.version(), now.revision());
+                    if (seen.equals(cur)) {
+                        seen = awaitChange(id, cur);
+                    }
+                    if (seen.equals(cur) && expectedVersion != ANY_VERSION && resolution == ConflictResolution.OPTIMISTIC) {
+                        throw ConcurrencyConflictException.unknownActual(typeName(), id, expectedVersion,
+                                "a concurrent write won the commit and is not readable yet");
+                    }
                     if (attempt >= MAX_RACE_ATTEMPTS) {
                         throw ConcurrencyConflictException.unknownActual(typeName(), id, expectedVersion,
                                 "other writers won the race " + attempt + " times in a row");
                     }
-                    known = now == null ? Current.ABSENT : new Current(now.version(), now.revision());
+                    known = seen;
                     continue;
                 }
             }
@@ -366,6 +395,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                     invalidate(id);
                     return true;
                 }
+                awaitChange(id, cur);
                 if (attempt >= MAX_RACE_ATTEMPTS) {
                     throw ConcurrencyConflictException.unknownActual(typeName(), id, expectedVersion,
                             "other writers won the race " + attempt + " times in a row");
@@ -435,6 +465,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             ReadBatchResult r = registry("version read of a " + typeName() + " batch", () -> factory.registry().read(ReadBatch.of(reads)));
             WriteBatch.Builder b = WriteBatch.builder();
             Map<String, Long> versions = new LinkedHashMap<>();
+            byte[][] firstEnvelope = new byte[1][];
             long before = 0;
             long after = 0;
             for (int i = 0; i < ids.size(); i++) {
@@ -442,6 +473,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 Current cur = r.value(i).map(v -> new Current(v.value().asQword(), v.revision())).orElse(Current.ABSENT);
                 long next = cur.version() + 1;
                 EnvelopeCodec.Encoded enc = encode(id, next, plains.get(id));
+                if (i == 0) {
+                    firstEnvelope[0] = enc.envelope();
+                }
                 before += enc.plainBytes();
                 after += enc.compressedBytes();
                 condition(b, id, cur);
@@ -454,13 +488,17 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             }
             long sequence;
             try {
-                sequence = commit(batch, "batch save of " + ids.size() + " " + typeName() + " entities", new Attempt(), ids.size());
+                sequence = commit(batch, "batch save of " + ids.size() + " " + typeName() + " entities", new Attempt(), ids.size(),
+                        ids.get(0), firstEnvelope[0]);
             } catch (ConditionFailedException lost) {
-                throwIfLocked(lost, ids.get(lost.failedCommandIndex() / 4), ANY_VERSION, -1);
+                String raced = ids.get(lost.failedCommandIndex() / 4);
+                throwIfLocked(lost, raced, ANY_VERSION, -1);
                 if (attempt >= MAX_RACE_ATTEMPTS) {
-                    throw ConcurrencyConflictException.unknownActual(typeName(), ids.get(lost.failedCommandIndex() / 4), ANY_VERSION,
+                    throw ConcurrencyConflictException.unknownActual(typeName(), raced, ANY_VERSION,
                             "other writers won the race " + attempt + " times in a row");
                 }
+                int index = ids.indexOf(raced);
+                awaitChange(raced, r.value(index).map(v -> new Current(v.value().asQword(), v.revision())).orElse(Current.ABSENT));
                 continue;
             }
             countCompression(before, after);
@@ -512,13 +550,37 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     /** Commits in the configured replication mode, with retries; returns the commit sequence. */
     private long commit(WriteBatch batch, String what, Attempt attempt, int entries) {
+        return commit(batch, what, attempt, entries, null, null);
+    }
+
+    /**
+     * Commits in the configured replication mode, with retries; returns the commit sequence.
+     * ASYNC: when the registry has not decided by the time commitAsync returns, and the caller names a
+     * value it set ({@code probeId}/{@code probeEnvelope}), the call returns as soon as a read shows
+     * exactly that value (the batch committed; durability follows within the backend's flush
+     * interval) instead of waiting for durability.
+     */
+    private long commit(WriteBatch batch, String what, Attempt attempt, int entries, String probeId, byte[] probeEnvelope) {
         try {
             return factory.retrier().call(what, () -> {
                 factory.checkMinimumNodes();
                 try {
-                    return factory.config().replicationMode() == ReplicationMode.SYNCHRONOUS
-                            ? factory.registry().commit(batch).sequence()
-                            : factory.registry().commitAsync(batch).join().sequence();
+                    if (factory.config().replicationMode() == ReplicationMode.SYNCHRONOUS) {
+                        return factory.registry().commit(batch).sequence();
+                    }
+                    CompletableFuture<CommitResult> future = factory.registry().commitAsync(batch);
+                    if (!future.isDone() && probeId != null) {
+                        Optional<VersionedValue> visible = factory.registry().getValue(key, probeId);
+                        if (visible.isPresent() && java.util.Arrays.equals(visible.get().value().unsafeData(), probeEnvelope)) {
+                            future.whenComplete((ok, failed) -> {
+                                if (failed != null) {
+                                    LOG.error("ASYNC {} was applied but did not become durable: {}", what, failed.toString());
+                                }
+                            });
+                            return visible.get().revision();
+                        }
+                    }
+                    return future.join().sequence();
                 } catch (CompletionException wrapped) {
                     if (wrapped.getCause() instanceof RuntimeException r) {
                         throw r;

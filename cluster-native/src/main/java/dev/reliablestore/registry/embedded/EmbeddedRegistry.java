@@ -403,7 +403,13 @@ final class EmbeddedRegistry implements ClusterRegistry {
             long sequence = current.sequence();
             if (!applied.changes().isEmpty()) {
                 sequence++;
-                LogCodec.encodeBatch(pending, sequence, batch.commands());
+                int mark = pending.size();
+                try {
+                    LogCodec.encodeBatch(pending, sequence, batch.commands());
+                } catch (RuntimeException | Error e) {
+                    pending.truncate(mark); // never leave half a record in the buffer
+                    throw e;
+                }
                 latest = new TreeState(applied.root(), sequence, current.faults());
                 lastSequence = sequence;
                 unpublished.addLast(new ChangeBatch(sequence, applied.changes()));
@@ -530,7 +536,12 @@ final class EmbeddedRegistry implements ClusterRegistry {
         }
         if (done != null) {
             List<PendingAsync> completed = done;
-            completions.execute(() -> completed.forEach(p -> p.future().complete(new CommitResult(p.sequence()))));
+            Runnable complete = () -> completed.forEach(p -> p.future().complete(new CommitResult(p.sequence())));
+            try {
+                completions.execute(complete);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                complete.run(); // closing
+            }
         }
         maybeSnapshot(upTo);
     }

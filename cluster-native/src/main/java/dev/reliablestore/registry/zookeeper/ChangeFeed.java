@@ -74,8 +74,8 @@ final class ChangeFeed implements Watcher {
     }
 
     /** The connection was lost: events may be missed from now on. */
-    void disconnected(String reason) {
-        if (!broken) {
+    void disconnected(String reason, boolean sessionLost) {
+        if (!broken || sessionLost) {
             brokenReason = reason;
         }
         broken = true;

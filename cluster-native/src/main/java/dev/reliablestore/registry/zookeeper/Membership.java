@@ -129,7 +129,7 @@ final class Membership implements AutoCloseable {
                 events.add(new MembershipEvent.PrimaryChanged(primary, newPrimary));
                 primary = newPrimary;
             }
-            updateEligibility();
+            updateEligibility(new java.util.HashSet<>(candidates.values()));
             lock.notifyAll();
         }
         for (MembershipEvent e : events) {
@@ -144,9 +144,13 @@ final class Membership implements AutoCloseable {
         return i < 0 ? affinity.size() : i;
     }
 
-    /** Joins or leaves the election as node affinity demands. Called with the lock held. */
-    private void updateEligibility() {
-        int best = live.stream().mapToInt(this::rank).min().orElse(Integer.MAX_VALUE);
+    /**
+     * Joins or leaves the election as node affinity demands: a node takes part unless a live
+     * candidate ranks before it. A less preferred primary therefore steps down only once the
+     * preferred node is a candidate, and leadership passes straight to it. Called with the lock held.
+     */
+    private void updateEligibility(Set<String> candidateNames) {
+        int best = live.stream().filter(candidateNames::contains).mapToInt(this::rank).min().orElse(Integer.MAX_VALUE);
         boolean eligible = live.contains(nodeName) && rank(nodeName) <= best;
         try {
             if (eligible && latch == null) {
