@@ -16,8 +16,8 @@ final class BatchTooLargeException extends EntityTooLargeException {
     BatchTooLargeException(String typeName, int entries, long commands, long maxCommands) {
         super(typeName, null, commands, maxCommands);
         this.message = "a batch of " + entries + " " + typeName + " entities needs " + commands
-                + " registry commands (3 per entity); the largest atomic batch is " + maxCommands
-                + " commands, i.e. " + (maxCommands / 3) + " entities";
+                + " registry commands (" + RegistryEntityStore.COMMANDS_PER_ENTITY + " per entity); the largest atomic batch is "
+                + maxCommands + " commands, i.e. " + (maxCommands / RegistryEntityStore.COMMANDS_PER_ENTITY) + " entities";
     }
 
     @Override

@@ -50,6 +50,12 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     /** How often an unconditional write re-reads and tries again when others keep winning the race. */
     static final int MAX_RACE_ATTEMPTS = 100;
 
+    /**
+     * Registry commands per entity in a batch save: version condition, "not locked by a prepared
+     * transaction" condition, envelope, version record.
+     */
+    static final int COMMANDS_PER_ENTITY = 4;
+
     private final ClusterStoreFactory factory;
     private final Class<T> type;
     private final JsonCodec<T> json;
@@ -411,7 +417,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     protected long doClear() {
         long removed = 0;
         RegistryLimits limits = factory.registry().limits();
-        int perBatch = Math.max(1, limits.maxBatchCommands() / 4);
+        int perBatch = Math.max(1, limits.maxBatchCommands() / COMMANDS_PER_ENTITY);
         for (int round = 1; ; round++) {
             Map<String, VersionedValue> versions = registry("listing of " + typeName() + " entities", () -> factory.registry()
                     .read(ReadBatch.of(new ReadBatch.ValuesRead(versionsKey)))).values(0).orElse(Map.of());
@@ -435,7 +441,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                     removed += chunk.size();
                     chunk.forEach(this::invalidate);
                 } catch (ConditionFailedException lost) {
-                    throwIfLocked(lost, chunk.get(lost.failedCommandIndex() / 4), ANY_VERSION, -1);
+                    throwIfLocked(lost, chunk.get(lost.failedCommandIndex() / COMMANDS_PER_ENTITY), ANY_VERSION, -1);
                     raced = true; // someone deleted one of them first: list again
                 }
             }
@@ -452,7 +458,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         Map<String, byte[]> plains = new LinkedHashMap<>();
         entities.forEach((id, e) -> plains.put(id, json.write(e)));
         RegistryLimits limits = factory.registry().limits();
-        int commands = 4 * entities.size();
+        int commands = COMMANDS_PER_ENTITY * entities.size();
         if (commands > limits.maxBatchCommands()) {
             throw new BatchTooLargeException(typeName(), entities.size(), commands, limits.maxBatchCommands());
         }
@@ -491,7 +497,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 sequence = commit(batch, "batch save of " + ids.size() + " " + typeName() + " entities", new Attempt(), ids.size(),
                         ids.get(0), firstEnvelope[0]);
             } catch (ConditionFailedException lost) {
-                String raced = ids.get(lost.failedCommandIndex() / 4);
+                String raced = ids.get(lost.failedCommandIndex() / COMMANDS_PER_ENTITY);
                 throwIfLocked(lost, raced, ANY_VERSION, -1);
                 if (attempt >= MAX_RACE_ATTEMPTS) {
                     throw ConcurrencyConflictException.unknownActual(typeName(), raced, ANY_VERSION,
