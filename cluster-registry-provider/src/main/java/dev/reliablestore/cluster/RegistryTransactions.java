@@ -201,7 +201,7 @@ final class RegistryTransactions implements TransactionalResource {
             b.setValue(locks.child(w.typeName()), w.id(), lock);
         }
         b.requireValueAbsent(transactions, recordName).setValue(transactions, recordName, RegistryValue.binary(record));
-        WriteBatch batch = checked(b.build(), id);
+        WriteBatch batch = checked(b.build(), writes.size());
         boolean[] unknown = {false};
         try {
             commit("prepare of transaction " + id, batch, unknown);
@@ -261,7 +261,7 @@ final class RegistryTransactions implements TransactionalResource {
             b.requireValueAbsent(locks.child(w.typeName()), w.id());
             apply(b, w);
         }
-        WriteBatch batch = checked(b.build(), id);
+        WriteBatch batch = checked(b.build(), writes.size());
         boolean[] unknown = {false};
         try {
             commit("one-phase commit of transaction " + id, batch, unknown);
@@ -412,13 +412,13 @@ final class RegistryTransactions implements TransactionalResource {
         return "";
     }
 
-    private WriteBatch checked(WriteBatch batch, TransactionId id) {
+    private WriteBatch checked(WriteBatch batch, int entries) {
         var limits = factory.registry().limits();
         if (batch.size() > limits.maxBatchCommands()) {
-            throw new BatchTooLargeException("transactional", batch.size() / 3, batch.size(), limits.maxBatchCommands());
+            throw new BatchTooLargeException("transactional", entries, batch.size(), limits.maxBatchCommands());
         }
         if (batch.encodedSize() > limits.maxBatchBytes()) {
-            throw EntityTooLargeException.batch("transactional", batch.size() / 3, batch.encodedSize(), limits.maxBatchBytes());
+            throw EntityTooLargeException.batch("transactional", entries, batch.encodedSize(), limits.maxBatchBytes());
         }
         return batch;
     }
