@@ -1,0 +1,57 @@
+package dev.reliablestore.basic;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Locale;
+
+/** The few file operations durability rests on. */
+final class DurableFiles {
+
+    /** Windows cannot open a directory to flush it; NTFS journals the rename itself. */
+    private static final boolean DIRECTORY_FSYNC = !System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows");
+
+    private DurableFiles() {
+    }
+
+    /** Creates {@code file} (which must not exist) with the bytes and flushes it to the disk. */
+    static void writeNew(Path file, byte[] bytes) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer buf = ByteBuffer.wrap(bytes);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            ch.force(true);
+        }
+    }
+
+    /** Renames atomically, replacing the target: readers see the old file or the new one, never a mix. */
+    static void rename(Path from, Path to) throws IOException {
+        Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Flushes a directory's entries (created, renamed, deleted names) to the disk. */
+    static void syncDirectory(Path dir) throws IOException {
+        if (DIRECTORY_FSYNC) {
+            try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+                ch.force(true);
+            }
+        }
+    }
+
+    /** Writes a file atomically and durably: temporary file beside it, fsync, rename, directory fsync. */
+    static void replaceAtomically(Path dir, Path target, Path temp, byte[] bytes) throws IOException {
+        try {
+            writeNew(temp, bytes);
+            rename(temp, target);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(temp);
+            throw e;
+        }
+        syncDirectory(dir);
+    }
+}

@@ -1,0 +1,334 @@
+package dev.reliablestore.basic;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.reliablestore.api.ConcurrencyConflictException;
+import dev.reliablestore.api.DataIntegrityException;
+import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.api.Versioned;
+import dev.reliablestore.spi.AbstractEntityStore;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Executor;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
+
+/**
+ * A store of the file provider (see {@link FileProvider}). A document is
+ * {@code {"format":1,"type":…,"id":…,"version":…,"entity":{…}}}; reads need no lock because a
+ * document is only ever replaced by an atomic rename.
+ */
+final class FileStore<T> extends AbstractEntityStore<T> {
+
+    private final FileStoreFactory factory;
+    private final Class<T> type;
+    private final Path dir;
+    private final JsonCodec codec;
+
+    FileStore(FileStoreFactory factory, String typeName, Class<T> type, Path dir, JsonCodec codec, Executor async) {
+        super(typeName, async);
+        this.factory = factory;
+        this.type = type;
+        this.dir = dir;
+        this.codec = codec;
+    }
+
+    private record Document(String id, long version, JsonNode entity, Path file) {
+    }
+
+    private Path file(String id) {
+        return dir.resolve(FileNames.encode(id) + FileStoreFactory.DOC_SUFFIX);
+    }
+
+    // ---- reading -----------------------------------------------------------------------------
+
+    /** The document of the id, or null; checks that the file really holds this type and id. */
+    private Document read(String id) throws IOException {
+        Document doc = read(file(id));
+        if (doc != null && !doc.id().equals(id)) {
+            throw new DataIntegrityException("file " + doc.file() + " should hold " + typeName() + "/" + id
+                    + " but holds id \"" + doc.id() + "\"");
+        }
+        return doc;
+    }
+
+    private Document read(Path file) throws IOException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+        JsonNode node;
+        try {
+            node = JsonCodec.MAPPER.readTree(bytes);
+        } catch (IOException e) {
+            throw new DataIntegrityException("file " + file + " is not a valid document: " + e.getMessage(), e);
+        }
+        if (node == null || !node.isObject()) {
+            throw new DataIntegrityException("file " + file + " is not a valid document (empty or not a JSON object)");
+        }
+        if (node.path("format").asInt(-1) != FileStoreFactory.FORMAT) {
+            throw new DataIntegrityException("file " + file + " has document format " + node.get("format")
+                    + "; this version reads format " + FileStoreFactory.FORMAT);
+        }
+        if (!typeName().equals(node.path("type").asText(null))) {
+            throw new DataIntegrityException("file " + file + " should hold type " + typeName() + " but holds type "
+                    + node.get("type"));
+        }
+        long version = node.path("version").asLong(-1);
+        if (version < 1 || !node.path("id").isTextual() || !node.has("entity")) {
+            throw new DataIntegrityException("file " + file + " lacks a valid id, version (" + node.get("version")
+                    + ") or entity");
+        }
+        return new Document(node.get("id").asText(), version, node.get("entity"), file);
+    }
+
+    private Versioned<T> decode(Document doc) {
+        try {
+            return new Versioned<>(doc.id(), JsonCodec.MAPPER.treeToValue(doc.entity(), type), doc.version());
+        } catch (IOException e) {
+            throw new DataIntegrityException("file " + doc.file() + " cannot be read as " + type.getName() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private List<Path> documents() throws IOException {
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
+            for (Path p : stream) {
+                String name = p.getFileName().toString();
+                if (!name.startsWith(".") && name.endsWith(FileStoreFactory.DOC_SUFFIX)) {
+                    files.add(p);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return List.of();
+        }
+        return files;
+    }
+
+    @Override
+    protected Optional<Versioned<T>> doGet(String id) {
+        return io("read", id, () -> Optional.ofNullable(read(id)).map(this::decode));
+    }
+
+    @Override
+    protected boolean doExists(String id) {
+        return io("check", id, () -> Files.isRegularFile(file(id)));
+    }
+
+    @Override
+    protected List<Versioned<T>> doGetAll(Predicate<? super T> filter) {
+        return io("list", null, () -> {
+            List<Versioned<T>> all = new ArrayList<>();
+            for (Path file : documents()) {
+                Document doc = read(file);
+                if (doc == null) {
+                    continue; // deleted since the listing
+                }
+                Versioned<T> v = decode(doc);
+                if (filter == null || filter.test(v.value())) {
+                    all.add(v);
+                }
+            }
+            all.sort(Comparator.comparing(Versioned::id));
+            return all;
+        });
+    }
+
+    @Override
+    protected long doCount(Predicate<? super T> filter) {
+        if (filter != null) {
+            return super.doCount(filter);
+        }
+        return io("count", null, () -> (long) documents().size());
+    }
+
+    // ---- writing -----------------------------------------------------------------------------
+
+    private byte[] document(String id, long version, byte[] entityJson) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(entityJson.length + 128);
+        out.write(("{\"format\":" + FileStoreFactory.FORMAT + ",\"type\":").getBytes(StandardCharsets.US_ASCII));
+        out.write(JsonCodec.MAPPER.writeValueAsBytes(typeName()));
+        out.write(",\"id\":".getBytes(StandardCharsets.US_ASCII));
+        out.write(JsonCodec.MAPPER.writeValueAsBytes(id));
+        out.write((",\"version\":" + version + ",\"entity\":").getBytes(StandardCharsets.US_ASCII));
+        out.write(entityJson);
+        out.write("}\n".getBytes(StandardCharsets.US_ASCII));
+        return out.toByteArray();
+    }
+
+    @Override
+    protected long doSave(String id, T entity, long expectedVersion) {
+        byte[] json = codec.encode(typeName(), id, entity); // size checked before any lock or I/O
+        ReentrantLock stripe = factory.stripe(typeName(), id);
+        return io("save", id, () -> {
+            stripe.lock();
+            try {
+                Document current = read(id);
+                long actual = current == null ? Versioned.ABSENT : current.version();
+                if (expectedVersion != ANY_VERSION && expectedVersion != actual) {
+                    throw new ConcurrencyConflictException(typeName(), id, expectedVersion, actual);
+                }
+                Path typeDir = factory.typeDir(typeName());
+                DurableFiles.replaceAtomically(typeDir, file(id),
+                        typeDir.resolve(FileStoreFactory.TEMP_PREFIX + UUID.randomUUID()), document(id, actual + 1, json));
+                return actual + 1;
+            } finally {
+                stripe.unlock();
+            }
+        });
+    }
+
+    @Override
+    protected boolean doDelete(String id, long expectedVersion) {
+        ReentrantLock stripe = factory.stripe(typeName(), id);
+        return io("delete", id, () -> {
+            stripe.lock();
+            try {
+                Document current = read(id);
+                long actual = current == null ? Versioned.ABSENT : current.version();
+                if (expectedVersion != ANY_VERSION && expectedVersion != actual) {
+                    throw new ConcurrencyConflictException(typeName(), id, expectedVersion, actual);
+                }
+                if (current == null) {
+                    return false;
+                }
+                Files.delete(current.file());
+                DurableFiles.syncDirectory(dir);
+                return true;
+            } finally {
+                stripe.unlock();
+            }
+        });
+    }
+
+    @Override
+    protected long doClear() {
+        return io("clear", null, () -> {
+            List<ReentrantLock> locks = factory.lockAllStripes();
+            try {
+                long removed = 0;
+                for (Path file : documents()) {
+                    if (Files.deleteIfExists(file)) {
+                        removed++;
+                    }
+                }
+                if (removed > 0) {
+                    DurableFiles.syncDirectory(dir);
+                }
+                return removed;
+            } finally {
+                FileStoreFactory.unlock(locks);
+            }
+        });
+    }
+
+    /**
+     * The batch protocol: (1) every document is written to a {@code .batch-} temporary file and
+     * flushed, and the folder is flushed; (2) the journal naming each temporary file and its
+     * target is written and renamed into {@code .batches} atomically — the commit point; (3) the
+     * temporary files are renamed onto their targets; (4) the journal is removed. A crash before
+     * (2) leaves only temporary files, removed on open; a crash after it is rolled forward on open.
+     */
+    @Override
+    protected Map<String, Long> doSaveBatch(Map<String, T> entities) {
+        Map<String, byte[]> encoded = new LinkedHashMap<>();
+        entities.forEach((id, e) -> encoded.put(id, codec.encode(typeName(), id, e))); // size checks first
+        return io("save a batch of " + encoded.size() + " entities", null, () -> {
+            List<ReentrantLock> locks = factory.lockStripes(typeName(), encoded.keySet());
+            try {
+                Path typeDir = factory.typeDir(typeName());
+                String batchId = factory.nextBatchId();
+                Map<String, Long> versions = new LinkedHashMap<>();
+                List<String[]> renames = new ArrayList<>();
+                List<Path> temps = new ArrayList<>();
+                Path journal;
+                try {
+                    int n = 0;
+                    for (Map.Entry<String, byte[]> e : encoded.entrySet()) {
+                        Document current = read(e.getKey());
+                        long version = (current == null ? Versioned.ABSENT : current.version()) + 1;
+                        String tempName = FileStoreFactory.BATCH_TEMP_PREFIX + batchId + "-" + n++;
+                        Path temp = typeDir.resolve(tempName);
+                        temps.add(temp);
+                        DurableFiles.writeNew(temp, document(e.getKey(), version, e.getValue()));
+                        renames.add(new String[] {tempName, file(e.getKey()).getFileName().toString()});
+                        versions.put(e.getKey(), version);
+                    }
+                    DurableFiles.syncDirectory(typeDir);
+                    journal = factory.commitJournal(batchId, typeDir.getFileName().toString(), renames);
+                } catch (IOException | RuntimeException e) {
+                    for (Path temp : temps) {
+                        Files.deleteIfExists(temp);
+                    }
+                    throw e;
+                }
+                try {
+                    factory.rollForward(journal);
+                } catch (IOException e) {
+                    throw new StoreUnavailableException("the batch of " + encoded.size() + " " + typeName()
+                            + " entities is committed (journal " + journal + ") but applying it failed: " + e
+                            + "; it is completed when the directory is next opened", e);
+                }
+                return versions;
+            } finally {
+                FileStoreFactory.unlock(locks);
+            }
+        });
+    }
+
+    // ---- plumbing ----------------------------------------------------------------------------
+
+    private interface IoCall<R> {
+        R call() throws IOException;
+    }
+
+    private <R> R io(String what, String id, IoCall<R> body) {
+        return factory.call(describe(), () -> {
+            try {
+                return body.call();
+            } catch (IOException e) {
+                throw new StoreUnavailableException("file store " + typeName() + ": cannot " + what
+                        + (id == null ? "" : " " + typeName() + "/" + id) + " in " + dir + ": " + e, e);
+            } catch (UncheckedIOException e) {
+                throw new StoreUnavailableException("file store " + typeName() + ": cannot " + what + " in " + dir
+                        + ": " + e.getCause(), e.getCause());
+            }
+        });
+    }
+
+    @Override
+    protected boolean isOwnerClosed() {
+        return factory.isClosed();
+    }
+
+    @Override
+    protected void doClose() {
+        // the files and locks belong to the factory
+    }
+
+    @Override
+    protected String describe() {
+        return "file store " + typeName() + " in " + factory.root();
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+}

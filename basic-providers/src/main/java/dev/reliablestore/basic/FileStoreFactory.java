@@ -1,0 +1,363 @@
+package dev.reliablestore.basic;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.reliablestore.api.ConfigurationException;
+import dev.reliablestore.api.DataIntegrityException;
+import dev.reliablestore.api.EntityIds;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.StoreClosedException;
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.api.StoreUnavailableException;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
+
+/**
+ * One open file-store directory: the process-exclusive lock on it, the per-id lock stripes that
+ * make a version check and its write one step, the batch journal, and crash recovery on open.
+ *
+ * <pre>
+ * &lt;directory&gt;/.reliablestore.lock          held (OS file lock) while a factory has the directory open
+ * &lt;directory&gt;/.batches/&lt;batch&gt;.journal      a committed batch whose renames may not all be done yet
+ * &lt;directory&gt;/&lt;type&gt;/&lt;id&gt;.json             one document per entity (names: {@link FileNames})
+ * &lt;directory&gt;/&lt;type&gt;/.tmp-* and .batch-*   temporary files, removed on open unless a journal needs them
+ * </pre>
+ */
+final class FileStoreFactory implements StoreFactory {
+
+    static final String LOCK_FILE = ".reliablestore.lock";
+    static final String BATCH_DIR = ".batches";
+    static final String JOURNAL_SUFFIX = ".journal";
+    static final String DOC_SUFFIX = ".json";
+    static final String TEMP_PREFIX = ".tmp-";
+    static final String BATCH_TEMP_PREFIX = ".batch-";
+    static final int FORMAT = 1;
+    private static final int STRIPES = 1024;
+
+    private final Path root;
+    private final Path batches;
+    private final JsonCodec codec;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
+    private final Set<Path> createdTypeDirs = ConcurrentHashMap.newKeySet();
+    private final AsyncExecutor async;
+    private final AtomicLong batchCounter = new AtomicLong();
+    /** Calls hold the read side; close takes the write side, so it waits for calls in flight. */
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private volatile boolean closed;
+
+    private FileStoreFactory(Path root, JsonCodec codec, FileChannel lockChannel, FileLock lock) {
+        this.root = root;
+        this.batches = root.resolve(BATCH_DIR);
+        this.codec = codec;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        for (int i = 0; i < STRIPES; i++) {
+            stripes[i] = new ReentrantLock();
+        }
+        this.async = new AsyncExecutor("file");
+    }
+
+    static FileStoreFactory open(Path root, JsonCodec codec) {
+        if (Files.exists(root) && !Files.isDirectory(root)) {
+            throw new ConfigurationException(FileProvider.DIRECTORY + " " + root + " exists and is not a directory");
+        }
+        FileChannel channel = null;
+        try {
+            Files.createDirectories(root);
+            channel = FileChannel.open(root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+            FileLock lock;
+            try {
+                lock = channel.tryLock();
+            } catch (OverlappingFileLockException e) {
+                throw new StoreUnavailableException("file store directory " + root + " is already open in this process;"
+                        + " open it once and take every store from that one factory");
+            }
+            if (lock == null) {
+                throw new StoreUnavailableException("file store directory " + root + " is in use by another process ("
+                        + holder(channel) + " holds " + root.resolve(LOCK_FILE) + "); only one process at a time may"
+                        + " open a file store directory");
+            }
+            byte[] me = ("pid " + ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII);
+            channel.truncate(0);
+            channel.write(ByteBuffer.wrap(me), 0);
+            FileStoreFactory factory = new FileStoreFactory(root, codec, channel, lock);
+            try {
+                factory.recover();
+            } catch (RuntimeException | IOException e) {
+                factory.close();
+                throw e;
+            }
+            return factory;
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw new StoreUnavailableException("cannot open file store directory " + root + ": " + e, e);
+        } catch (RuntimeException e) {
+            closeQuietly(channel);
+            throw e;
+        }
+    }
+
+    private static String holder(FileChannel channel) {
+        try {
+            ByteBuffer buf = ByteBuffer.allocate(64);
+            channel.read(buf, 0);
+            String text = new String(buf.array(), 0, buf.position(), StandardCharsets.US_ASCII).trim();
+            return text.isEmpty() ? "a process" : text;
+        } catch (IOException e) {
+            return "a process";
+        }
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // the open failed already; that failure is the one to report
+            }
+        }
+    }
+
+    // ---- recovery ----------------------------------------------------------------------------
+
+    /** Rolls committed batches forward, then removes what interrupted writes left behind. */
+    private void recover() throws IOException {
+        if (!Files.isDirectory(batches)) {
+            Files.createDirectories(batches);
+            DurableFiles.syncDirectory(root);
+        }
+        for (Path journal : sortedChildren(batches)) {
+            String name = journal.getFileName().toString();
+            if (name.endsWith(JOURNAL_SUFFIX)) {
+                rollForward(journal);
+            } else {
+                Files.deleteIfExists(journal); // a journal never committed: its batch did not happen
+            }
+        }
+        for (Path dir : sortedChildren(root)) {
+            if (dir.getFileName().toString().startsWith(".") || !Files.isDirectory(dir)) {
+                continue;
+            }
+            boolean removed = false;
+            for (Path file : sortedChildren(dir)) {
+                String name = file.getFileName().toString();
+                if (name.startsWith(TEMP_PREFIX) || name.startsWith(BATCH_TEMP_PREFIX)) {
+                    Files.deleteIfExists(file);
+                    removed = true;
+                }
+            }
+            if (removed) {
+                DurableFiles.syncDirectory(dir);
+            }
+        }
+    }
+
+    private static List<Path> sortedChildren(Path dir) throws IOException {
+        List<Path> children = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
+            stream.forEach(children::add);
+        } catch (NoSuchFileException e) {
+            return List.of();
+        }
+        children.sort(null);
+        return children;
+    }
+
+    /** Finishes the renames of a committed batch (those not done yet) and removes its journal. */
+    void rollForward(Path journal) throws IOException {
+        JsonNode node;
+        try {
+            node = JsonCodec.MAPPER.readTree(Files.readAllBytes(journal));
+        } catch (IOException e) {
+            throw new DataIntegrityException("batch journal " + journal + " cannot be read (" + e.getMessage()
+                    + "); it was committed, so it is left for inspection rather than guessed at", e);
+        }
+        if (node == null || node.path("format").asInt() != FORMAT || !node.path("entries").isArray()) {
+            throw new DataIntegrityException("batch journal " + journal + " is not a format-" + FORMAT + " journal");
+        }
+        Set<Path> dirs = new LinkedHashSet<>();
+        for (JsonNode e : node.get("entries")) {
+            Path dir = root.resolve(plainName(journal, e.path("dir").asText()));
+            Path temp = dir.resolve(plainName(journal, e.path("temp").asText()));
+            Path target = dir.resolve(plainName(journal, e.path("target").asText()));
+            if (Files.exists(temp)) {
+                DurableFiles.rename(temp, target);
+            }
+            dirs.add(dir);
+        }
+        for (Path dir : dirs) {
+            DurableFiles.syncDirectory(dir);
+        }
+        Files.delete(journal);
+        DurableFiles.syncDirectory(batches);
+    }
+
+    private static String plainName(Path journal, String name) {
+        if (name.isEmpty() || name.equals(".") || name.equals("..") || name.contains("/") || name.contains("\\")) {
+            throw new DataIntegrityException("batch journal " + journal + " names \"" + name + "\", which is not a plain file name");
+        }
+        return name;
+    }
+
+    /** Writes and commits a batch's journal: once this returns, the batch happens even after a crash. */
+    Path commitJournal(String batchId, String typeDir, List<String[]> tempAndTarget) throws IOException {
+        ObjectNode node = JsonCodec.MAPPER.createObjectNode();
+        node.put("format", FORMAT);
+        ArrayNode entries = node.putArray("entries");
+        for (String[] pair : tempAndTarget) {
+            entries.addObject().put("dir", typeDir).put("temp", pair[0]).put("target", pair[1]);
+        }
+        Path journal = batches.resolve(batchId + JOURNAL_SUFFIX);
+        Path temp = batches.resolve(batchId + JOURNAL_SUFFIX + ".tmp");
+        DurableFiles.replaceAtomically(batches, journal, temp, JsonCodec.MAPPER.writeValueAsBytes(node));
+        return journal;
+    }
+
+    String nextBatchId() {
+        return Long.toHexString(System.currentTimeMillis()) + "-" + Long.toHexString(batchCounter.incrementAndGet())
+                + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt() & 0x7fffffff);
+    }
+
+    // ---- shared state for the stores -----------------------------------------------------------
+
+    Path root() {
+        return root;
+    }
+
+    /** The folder of a type, created (durably) on first use. */
+    Path typeDir(String typeName) throws IOException {
+        Path dir = root.resolve(FileNames.encode(typeName));
+        if (!createdTypeDirs.contains(dir)) {
+            if (!Files.isDirectory(dir)) {
+                try {
+                    Files.createDirectory(dir);
+                } catch (FileAlreadyExistsException raced) {
+                    // another thread made it
+                }
+                DurableFiles.syncDirectory(root);
+            }
+            createdTypeDirs.add(dir);
+        }
+        return dir;
+    }
+
+    ReentrantLock stripe(String typeName, String id) {
+        return stripes[stripeIndex(typeName, id)];
+    }
+
+    private static int stripeIndex(String typeName, String id) {
+        int h = typeName.hashCode() * 31 + id.hashCode();
+        return (h ^ (h >>> 16)) & (STRIPES - 1);
+    }
+
+    /** The stripes of the ids, in index order (so two batches never lock in opposite orders), locked. */
+    List<ReentrantLock> lockStripes(String typeName, Collection<String> ids) {
+        TreeSet<Integer> indexes = new TreeSet<>();
+        for (String id : ids) {
+            indexes.add(stripeIndex(typeName, id));
+        }
+        List<ReentrantLock> locked = new ArrayList<>(indexes.size());
+        for (int i : indexes) {
+            stripes[i].lock();
+            locked.add(stripes[i]);
+        }
+        return locked;
+    }
+
+    List<ReentrantLock> lockAllStripes() {
+        for (ReentrantLock s : stripes) {
+            s.lock();
+        }
+        return List.of(stripes);
+    }
+
+    static void unlock(List<ReentrantLock> locks) {
+        for (int i = locks.size() - 1; i >= 0; i--) {
+            locks.get(i).unlock();
+        }
+    }
+
+    /** Runs a store call unless the factory is closed; close waits for calls in flight. */
+    <R> R call(String what, Supplier<R> body) {
+        lifecycle.readLock().lock();
+        try {
+            if (closed) {
+                throw new StoreClosedException(what);
+            }
+            return body.get();
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    @Override
+    public String providerName() {
+        return FileProvider.NAME;
+    }
+
+    @Override
+    public <T> EntityStore<T> store(String typeName, Class<T> type) {
+        EntityIds.requireValidTypeName(typeName);
+        if (closed) {
+            throw new StoreClosedException(toString());
+        }
+        return new FileStore<>(this, typeName, type, root.resolve(FileNames.encode(typeName)), codec, async);
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public void close() {
+        lifecycle.writeLock().lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
+        async.shutdown();
+        try {
+            lock.release();
+        } catch (IOException ignored) {
+            // closing the channel releases it too
+        } finally {
+            closeQuietly(lockChannel);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "file store factory on " + root;
+    }
+}

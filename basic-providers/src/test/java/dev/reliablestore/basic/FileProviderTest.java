@@ -1,0 +1,206 @@
+package dev.reliablestore.basic;
+
+import dev.reliablestore.api.ConfigurationException;
+import dev.reliablestore.api.DataIntegrityException;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.Persistence;
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.api.StoreUnavailableException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** What the file provider promises beyond the TCK: configuration, layout, names, recovery, the lock. */
+class FileProviderTest {
+
+    record Thing(String name) {
+    }
+
+    @TempDir
+    Path dir;
+
+    private StoreFactory open() {
+        return Persistence.openFactory("file", Map.of("file.directory", dir.toString()));
+    }
+
+    @Test
+    void configurationErrorsNameTheKeyAndTheValue() {
+        assertThatThrownBy(() -> Persistence.openFactory("file", Map.of())).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("file.directory");
+        assertThatThrownBy(() -> Persistence.openFactory("file", Map.of("file.directory", dir.toString(), "file.directry", "x")))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("file.directry");
+        assertThatThrownBy(() -> Persistence.openFactory("file", Map.of("file.directory", dir.toString(), "file.max-entity-bytes", "0")))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("file.max-entity-bytes")
+                .hasMessageContaining("got 0").hasMessageContaining("1073741824");
+        assertThatThrownBy(() -> Persistence.openFactory("file", Map.of("file.directory", dir.toString(), "file.max-entity-bytes", "lots")))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("\"lots\"");
+        assertThatThrownBy(() -> Persistence.openFactory("memory", Map.of("memory.size", "1")))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("memory.size");
+    }
+
+    @Test
+    void aFileWhereTheDirectoryShouldBeIsRefused() throws Exception {
+        Path file = Files.writeString(dir.resolve("plain"), "x");
+        assertThatThrownBy(() -> Persistence.openFactory("file", Map.of("file.directory", file.toString())))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining(file.toString());
+    }
+
+    @Test
+    void oneDocumentPerEntityInAFolderPerTypeWithItsVersion() throws Exception {
+        try (StoreFactory f = open()) {
+            EntityStore<Thing> things = f.store(Thing.class);
+            things.save("Order-7", new Thing("a"));
+            things.save("Order-7", new Thing("b"));
+        }
+        Path file = dir.resolve("!thing").resolve("!order-7.json");
+        String json = Files.readString(file);
+        assertThat(json).contains("\"format\":1", "\"type\":\"Thing\"", "\"id\":\"Order-7\"", "\"version\":2",
+                "\"entity\":{\"name\":\"b\"}");
+    }
+
+    @Test
+    void fileNamesAreSafeReversibleAndCaseDistinct() {
+        List<String> ids = List.of("x", "Case", "case", ".", "..", ".hidden", "dot.", "a.b", "CON", "con", "nul.txt",
+                "a:b*c?d\"e<f>g|h", "100%", "!bang", "~t", "é", "漢字", "😀", "\ud800lone", "lone\udc00", " ", "A".repeat(99));
+        for (String id : ids) {
+            String name = FileNames.encode(id);
+            assertThat(name).as(id).matches("[a-z0-9._!%~A-F-]+").doesNotStartWith(".").hasSizeLessThanOrEqualTo(200);
+            assertThat(FileNames.decode(name)).as(name).isEqualTo(id);
+            for (String other : ids) {
+                if (!other.equals(id)) {
+                    assertThat(name.equalsIgnoreCase(FileNames.encode(other))).as("%s vs %s", id, other).isFalse();
+                }
+            }
+        }
+        assertThat(FileNames.encode("con")).isEqualTo("%63on");
+        assertThat(FileNames.encode("Ab c")).isEqualTo("!ab%20c");
+        String longName = FileNames.encode("é".repeat(255));
+        assertThat(longName).startsWith("~").hasSize(65);
+        assertThat(FileNames.decode(longName)).isNull();
+    }
+
+    @Test
+    void unpairedSurrogatesAndLongUnicodeIdsWork() {
+        try (StoreFactory f = open()) {
+            EntityStore<Thing> things = f.store(Thing.class);
+            for (String id : List.of("\ud800", "\udc00x", "é".repeat(255))) {
+                things.save(id, new Thing(id));
+                assertThat(things.get(id).orElseThrow().value().name()).isEqualTo(id);
+            }
+            assertThat(things.count()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void leftoversOfInterruptedWritesAreRemovedOnOpen() throws Exception {
+        try (StoreFactory f = open()) {
+            f.store(Thing.class).save("kept", new Thing("k"));
+        }
+        Path typeDir = dir.resolve("!thing");
+        Files.writeString(typeDir.resolve(".tmp-123"), "half a docu");
+        Files.writeString(typeDir.resolve(".batch-abc-0"), "{}");
+        Files.writeString(dir.resolve(".batches").resolve("abc.journal.tmp"), "{\"form");
+        try (StoreFactory f = open()) {
+            assertThat(f.store(Thing.class).getAll()).extracting(v -> v.value().name()).containsExactly("k");
+        }
+        try (var files = Files.list(typeDir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("kept.json");
+        }
+        assertThat(dir.resolve(".batches")).isEmptyDirectory();
+    }
+
+    @Test
+    void aCommittedBatchIsRolledForwardOnOpen() throws Exception {
+        try (StoreFactory f = open()) {
+            f.store(Thing.class).save("a", new Thing("old"));
+        }
+        Path typeDir = dir.resolve("!thing");
+        // what a crash between the journal commit and the renames leaves: one rename done, one not
+        Files.writeString(typeDir.resolve("b.json"), doc("b", 1, "new-b"));
+        Files.writeString(typeDir.resolve(".batch-x1-0"), doc("a", 2, "new-a"));
+        Files.writeString(dir.resolve(".batches").resolve("x1.journal"), "{\"format\":1,\"entries\":["
+                + "{\"dir\":\"!thing\",\"temp\":\".batch-x1-0\",\"target\":\"a.json\"},"
+                + "{\"dir\":\"!thing\",\"temp\":\".batch-x1-1\",\"target\":\"b.json\"}]}");
+        try (StoreFactory f = open()) {
+            EntityStore<Thing> things = f.store(Thing.class);
+            assertThat(things.get("a").orElseThrow().value().name()).isEqualTo("new-a");
+            assertThat(things.get("a").orElseThrow().version()).isEqualTo(2);
+            assertThat(things.get("b").orElseThrow().value().name()).isEqualTo("new-b");
+        }
+        assertThat(dir.resolve(".batches")).isEmptyDirectory();
+    }
+
+    private static String doc(String id, long version, String name) {
+        return "{\"format\":1,\"type\":\"Thing\",\"id\":\"" + id + "\",\"version\":" + version
+                + ",\"entity\":{\"name\":\"" + name + "\"}}";
+    }
+
+    @Test
+    void aCorruptDocumentIsReportedAndLeftAlone() throws Exception {
+        try (StoreFactory f = open()) {
+            f.store(Thing.class).save("a", new Thing("x"));
+        }
+        Path file = dir.resolve("!thing").resolve("a.json");
+        Files.writeString(file, "{\"format\":1,\"type\":\"Thing\",\"id\":\"a\",\"vers");
+        try (StoreFactory f = open()) {
+            assertThatThrownBy(() -> f.store(Thing.class).get("a")).isInstanceOf(DataIntegrityException.class)
+                    .hasMessageContaining(file.toString());
+            Files.writeString(file, doc("b", 1, "moved"));
+            assertThatThrownBy(() -> f.store(Thing.class).get("a")).isInstanceOf(DataIntegrityException.class)
+                    .hasMessageContaining("\"b\"");
+        }
+        assertThat(Files.readString(file)).isEqualTo(doc("b", 1, "moved"));
+    }
+
+    @Test
+    void oneOpenerPerDirectoryInThisProcess() {
+        try (StoreFactory f = open()) {
+            assertThatThrownBy(this::open).isInstanceOf(StoreUnavailableException.class)
+                    .hasMessageContaining("already open in this process").hasMessageContaining(dir.toString());
+            assertThat(f.providerName()).isEqualTo("file");
+        }
+        open().close(); // released on close
+    }
+
+    @Test
+    void anotherProcessIsRefusedWhileTheDirectoryIsOpen() throws Exception {
+        try (StoreFactory f = open()) {
+            f.store(Thing.class).save("a", new Thing("x"));
+            Process other = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), FileLockProbe.class.getName(), dir.toString())
+                    .redirectErrorStream(true).start();
+            try {
+                String output = new String(other.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(other.waitFor(60, TimeUnit.SECONDS)).isTrue();
+                assertThat(output).contains("StoreUnavailableException", "in use by another process",
+                        "pid " + ProcessHandle.current().pid());
+                assertThat(other.exitValue()).isEqualTo(3);
+            } finally {
+                other.destroyForcibly();
+                other.waitFor();
+            }
+        }
+    }
+
+    /** Child process of {@link #anotherProcessIsRefusedWhileTheDirectoryIsOpen}: tries to open the directory. */
+    public static final class FileLockProbe {
+        public static void main(String[] args) {
+            try (StoreFactory f = Persistence.openFactory("file", Map.of("file.directory", args[0]))) {
+                System.out.println("opened by " + f.providerName());
+                System.exit(0);
+            } catch (StoreUnavailableException e) {
+                System.out.println(e);
+                System.exit(3);
+            }
+        }
+    }
+}

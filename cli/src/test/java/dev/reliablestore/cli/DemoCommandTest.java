@@ -1,0 +1,63 @@
+package dev.reliablestore.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class DemoCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private record Run(int exitCode, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = new CommandLine(new ReliableStoreCli());
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void demoWalksThroughEveryStepAndCanRunTwice() {
+        for (int round = 1; round <= 2; round++) {
+            Run r = run("demo", "--dir", dir.resolve("store").toString());
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            assertThat(r.out())
+                    .contains("CUST-001 -> version 1")
+                    .contains("CUST-001 expecting version 1 -> version 2")
+                    .contains("rejected, the store holds version 2 (nothing written)")
+                    .contains("saved 3 customers atomically")
+                    .contains("4 customers, 1 Enterprise")
+                    .contains("CUST-001 -> absent")
+                    .contains("nothing to delete (reported as false)");
+            if (round == 2) {
+                assertThat(r.out()).contains("removed 3 entities left by an earlier run");
+            }
+        }
+    }
+
+    @Test
+    void helpListsTheDemo() {
+        Run r = run("--help");
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).contains("demo");
+    }
+
+    @Test
+    void unknownCommandIsAUsageError() {
+        Run r = run("frobnicate");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("frobnicate");
+    }
+}

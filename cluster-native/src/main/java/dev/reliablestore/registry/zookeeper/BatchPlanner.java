@@ -1,0 +1,574 @@
+package dev.reliablestore.registry.zookeeper;
+
+import dev.reliablestore.registry.BatchCommand;
+import dev.reliablestore.registry.Change;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.WriteBatch;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.data.ACL;
+import org.apache.zookeeper.data.Stat;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Turns a {@link WriteBatch} into one ZooKeeper multi, given a snapshot of the znodes it depends on.
+ *
+ * <p>The batch is simulated on the snapshot, command by command, so conditions see the effects of
+ * earlier commands. Everything the outcome depends on is re-verified by the multi itself:
+ * <ul>
+ *   <li>mutations verify themselves ({@code create} fails if the node appeared, {@code setData} and
+ *       {@code delete} fail if it vanished, deleting a key fails if a child appeared);</li>
+ *   <li>"exists" facts become {@code check(path, -1)};</li>
+ *   <li>"absent" facts become {@code create}+{@code delete} of the first missing node of the path
+ *       (it fails if the node exists);</li>
+ *   <li>facts about a value's bytes or revision become {@code check(path, version)} on the value and
+ *       on every key above it. A version alone does not identify a node across delete and
+ *       re-create, so every batch that deletes a node also bumps its parent's data version: an
+ *       unchanged version of each ancestor, read before the node, proves no ancestor and not the
+ *       value itself was deleted and re-created since the snapshot.</li>
+ * </ul>
+ * Guards come first in the multi. If any guard or mutation fails, the snapshot was stale and the
+ * batch is planned again on a fresh one. A condition found false produces a "proof" multi: the
+ * guards of the facts that made it false, then a check that always fails; if that check is the one
+ * that fails, the condition was false when the multi ran and nothing was applied.
+ */
+final class BatchPlanner {
+
+    private static final byte[] EMPTY = new byte[0];
+
+    private final ZnodeLayout layout;
+    private final List<ACL> acl;
+
+    BatchPlanner(ZnodeLayout layout, List<ACL> acl) {
+        this.layout = layout;
+        this.acl = acl;
+    }
+
+    /** What the planner needs to know before planning: node stats (and data where compared), and subtree listings. */
+    record Needs(List<String> statPaths, Set<String> dataPaths, List<RegistryPath> listedKeys) {
+    }
+
+    /** One node as read for the snapshot. */
+    record SnapNode(Stat stat, byte[] data, List<String> children) {
+    }
+
+    enum Role { GUARD, MUTATION, PROOF_END, SEQUENCE, LOG }
+
+    /**
+     * The multi to send. {@code failedCondition >= 0} marks a proof plan (or, without ops, a
+     * condition that is false whatever the snapshot).
+     */
+    record Plan(List<Op> ops, List<Role> roles, int failedCondition, List<Change> changes, List<String> createdValuePaths,
+                List<String> deletedPaths) {
+        boolean changesSomething() {
+            return !changes.isEmpty();
+        }
+    }
+
+    Needs needs(WriteBatch batch) {
+        Set<String> stats = new LinkedHashSet<>();
+        Set<String> data = new LinkedHashSet<>();
+        List<RegistryPath> listed = new ArrayList<>();
+        stats.add(layout.data);
+        for (BatchCommand c : batch.commands()) {
+            RegistryPath key = c.key();
+            for (int d = 1; d <= key.depth(); d++) {
+                stats.add(layout.keyPath(RegistryPath.of(key.segments().subList(0, d))));
+            }
+            String name = valueName(c);
+            if (name != null) {
+                String vp = layout.valuePath(key, name);
+                stats.add(vp);
+                if (c instanceof BatchCommand.ValueEquals) {
+                    data.add(vp);
+                }
+            }
+            if (c instanceof BatchCommand.DeleteKey) {
+                listed.add(key);
+            }
+        }
+        List<String> ordered = new ArrayList<>(stats);
+        // ancestors before descendants: the incarnation argument needs each parent read before its child
+        ordered.sort((a, b) -> {
+            int da = depth(a);
+            int db = depth(b);
+            return da != db ? Integer.compare(da, db) : a.compareTo(b);
+        });
+        return new Needs(ordered, data, listed);
+    }
+
+    private static int depth(String path) {
+        int n = 0;
+        for (int i = 0; i < path.length(); i++) {
+            if (path.charAt(i) == '/') {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static String valueName(BatchCommand c) {
+        if (c instanceof BatchCommand.SetValue s) {
+            return s.name();
+        } else if (c instanceof BatchCommand.DeleteValue d) {
+            return d.name();
+        } else if (c instanceof BatchCommand.ValueExists v) {
+            return v.name();
+        } else if (c instanceof BatchCommand.ValueAbsent v) {
+            return v.name();
+        } else if (c instanceof BatchCommand.ValueEquals v) {
+            return v.name();
+        } else if (c instanceof BatchCommand.RevisionEquals v) {
+            return v.name();
+        }
+        return null;
+    }
+
+    // ---- the simulated tree -----------------------------------------------------------------------
+
+    /** A znode as the batch sees it at the current command. */
+    private static final class Node {
+        final String path;
+        final Node parent;
+        final TreeMap<String, Node> children = new TreeMap<>();
+        /** The node existed in the snapshot (and then has a stat). */
+        final boolean existedAtStart;
+        final Stat stat;
+        final byte[] startData;
+        boolean exists;
+        /** Whether the node's current incarnation is the snapshot's. */
+        boolean snapshotIncarnation;
+        /** The snapshot's incarnation was deleted by this batch (directly or with an ancestor). */
+        boolean startIncarnationDeleted;
+        /** Every child is in {@link #children} (listed in the snapshot, or created/emptied by this batch). */
+        boolean childrenKnown;
+        /** The value set by this batch (only for value nodes, while set). */
+        RegistryValue batchValue;
+
+        Node(String path, Node parent, SnapNode snap) {
+            this.path = path;
+            this.parent = parent;
+            this.existedAtStart = snap != null && snap.stat() != null;
+            this.stat = existedAtStart ? snap.stat() : null;
+            this.startData = existedAtStart ? snap.data() : null;
+            this.exists = existedAtStart;
+            this.snapshotIncarnation = existedAtStart;
+            if (existedAtStart && snap.children() != null) {
+                childrenKnown = true;
+            }
+        }
+    }
+
+    private final class Sim {
+        final Map<String, SnapNode> snapshot;
+        final Node root;
+        final Map<String, Op> guards = new LinkedHashMap<>();
+        final List<Op> mutations = new ArrayList<>();
+        final List<Change> changes = new ArrayList<>();
+        final List<String> createdValues = new ArrayList<>();
+        final List<String> deleted = new ArrayList<>();
+
+        Sim(Map<String, SnapNode> snapshot) {
+            this.snapshot = snapshot;
+            SnapNode rootSnap = snapshot.get(layout.data);
+            if (rootSnap == null || rootSnap.stat() == null) {
+                throw new IllegalStateException("the registry root " + layout.data + " is missing from the snapshot");
+            }
+            this.root = new Node(layout.data, null, rootSnap);
+            loadChildren(root);
+        }
+
+        /** Materialises the listed children of a snapshot node, recursively. */
+        private void loadChildren(Node n) {
+            SnapNode s = snapshot.get(n.path);
+            if (s == null || s.children() == null) {
+                return;
+            }
+            for (String child : s.children()) {
+                String cp = n.path + "/" + child;
+                SnapNode cs = snapshot.get(cp);
+                // a listed child always exists in the snapshot, even when it was not stat'ed itself
+                if (cs != null && cs.stat() == null) {
+                    continue; // read as absent earlier: a delete of the parent then fails and the batch is planned again
+                }
+                Node c = new Node(cp, n, cs != null ? cs : new SnapNode(new Stat(), null, null));
+                if (ZnodeLayout.isValueChild(child)) {
+                    c.childrenKnown = true; // values never have children
+                }
+                n.children.put(child, c);
+                if (c.childrenKnown) {
+                    loadChildren(c);
+                }
+            }
+        }
+
+        Node child(Node parent, String name) {
+            Node c = parent.children.get(name);
+            if (c != null) {
+                return c;
+            }
+            String cp = parent.path + "/" + name;
+            SnapNode s = parent.existedAtStart && parent.snapshotIncarnation && !parent.childrenKnown ? snapshot.get(cp) : null;
+            if (s == null && parent.exists && parent.snapshotIncarnation && !parent.childrenKnown && !snapshot.containsKey(cp)) {
+                throw new IllegalStateException("planner bug: " + cp + " was not read for the snapshot");
+            }
+            c = new Node(cp, parent, parent.exists && parent.snapshotIncarnation ? s : null);
+            if (!parent.exists || !parent.snapshotIncarnation) {
+                // below a missing or new key nothing of the snapshot exists
+                c.exists = false;
+                c.snapshotIncarnation = false;
+            }
+            parent.children.put(name, c);
+            if (c.childrenKnown) {
+                loadChildren(c);
+            }
+            return c;
+        }
+
+        Node key(RegistryPath key) {
+            Node n = root;
+            for (String s : key.segments()) {
+                n = child(n, ZnodeLayout.escape(s));
+            }
+            return n;
+        }
+
+        Node value(RegistryPath key, String name) {
+            return child(key(key), ZnodeLayout.VALUE_PREFIX + ZnodeLayout.escape(name));
+        }
+
+        // ---- guards --------------------------------------------------------------------------
+
+        void guardExists(Map<String, Op> into, Node n) {
+            into.putIfAbsent("exists " + n.path, Op.check(n.path, -1));
+        }
+
+        /** The snapshot said the node is absent: assert that with create+delete of the first missing node on its path. */
+        void guardAbsent(Map<String, Op> into, Node n) {
+            Node first = n;
+            for (Node a = n; a != null; a = a.parent) {
+                if (!a.existedAtStart) {
+                    first = a;
+                }
+            }
+            if (into.containsKey("absent " + first.path)) {
+                return;
+            }
+            into.put("absent " + first.path, Op.create(first.path, EMPTY, acl, CreateMode.PERSISTENT));
+            into.put("absent-undo " + first.path, Op.delete(first.path, -1));
+        }
+
+        /** The node's snapshot state (bytes, revision) is still current: versions of it and every ancestor. */
+        void guardIncarnation(Map<String, Op> into, Node n) {
+            List<Node> chain = new ArrayList<>();
+            for (Node a = n; a != null; a = a.parent) {
+                chain.add(0, a);
+            }
+            for (Node a : chain) {
+                into.putIfAbsent("version " + a.path, Op.check(a.path, a.stat.getVersion()));
+            }
+        }
+
+        // ---- mutations -----------------------------------------------------------------------
+
+        Node ensureKey(RegistryPath key) {
+            Node n = root;
+            RegistryPath sofar = RegistryPath.root();
+            for (String s : key.segments()) {
+                sofar = sofar.child(s);
+                n = child(n, ZnodeLayout.escape(s));
+                if (!n.exists) {
+                    mutations.add(Op.create(n.path, EMPTY, acl, CreateMode.PERSISTENT));
+                    n.exists = true;
+                    n.snapshotIncarnation = false;
+                    n.childrenKnown = true;
+                    n.children.clear();
+                    keyCreated(sofar);
+                }
+            }
+            return n;
+        }
+
+        void delete(Node n, boolean bumpParent) {
+            // children first: post-order
+            if (n.exists && !n.childrenKnown) {
+                throw new IllegalStateException("planner bug: deleting " + n.path + " whose children were not listed");
+            }
+            for (Node c : new ArrayList<>(n.children.values())) {
+                if (c.exists) {
+                    delete(c, false);
+                }
+            }
+            mutations.add(Op.delete(n.path, -1));
+            deleted.add(n.path);
+            if (n.snapshotIncarnation) {
+                n.startIncarnationDeleted = true;
+                if (bumpParent) {
+                    // a later batch's version check on the parent then notices this deletion
+                    mutations.add(Op.setData(n.parent.path, EMPTY, -1));
+                }
+            }
+            markDeleted(n);
+        }
+
+        private void markDeleted(Node n) {
+            if (n.snapshotIncarnation) {
+                n.startIncarnationDeleted = true;
+            }
+            n.exists = false;
+            n.snapshotIncarnation = false;
+            n.batchValue = null;
+            n.childrenKnown = true;
+            for (Node c : n.children.values()) {
+                markDeleted(c);
+            }
+            n.children.clear();
+        }
+
+        boolean coveredByKeyDeletion(Node n) {
+            for (Node a = n; a != null; a = a.parent) {
+                if (a.startIncarnationDeleted) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        // ---- changes, netted within the batch ---------------------------------------------------
+
+        void keyCreated(RegistryPath key) {
+            changes.add(new Change.KeyCreated(key));
+        }
+
+        void keyDeleted(RegistryPath key, Node n) {
+            changes.removeIf(c -> key.contains(c.key()));
+            if (n.existedAtStart && (n.parent == null || !coveredByKeyDeletion(n.parent))) {
+                changes.add(new Change.KeyDeleted(key));
+            }
+        }
+
+        void valueSet(RegistryPath key, String name, RegistryValue value) {
+            changes.removeIf(c -> isValueChange(c, key, name));
+            changes.add(new Change.ValueSet(key, name, new VersionedValue(value, 1)));
+        }
+
+        void valueDeleted(RegistryPath key, String name, Node v) {
+            changes.removeIf(c -> isValueChange(c, key, name));
+            if (v.existedAtStart && !coveredByKeyDeletion(v.parent)) {
+                changes.add(new Change.ValueDeleted(key, name));
+            }
+        }
+
+        private boolean isValueChange(Change c, RegistryPath key, String name) {
+            return c instanceof Change.ValueSet s && s.key().equals(key) && s.name().equals(name)
+                    || c instanceof Change.ValueDeleted d && d.key().equals(key) && d.name().equals(name);
+        }
+    }
+
+    // ---- planning ---------------------------------------------------------------------------------
+
+    /**
+     * Plans the batch on the snapshot. The snapshot holds every path of {@link #needs} (null stat
+     * when absent) and, for listed keys that exist, their whole subtree.
+     */
+    Plan plan(WriteBatch batch, Map<String, SnapNode> snapshot) {
+        Sim sim = new Sim(snapshot);
+        List<BatchCommand> commands = batch.commands();
+        for (int i = 0; i < commands.size(); i++) {
+            BatchCommand c = commands.get(i);
+            if (c instanceof BatchCommand.CreateKey ck) {
+                Node k = sim.key(ck.key());
+                if (k.exists) {
+                    if (k.snapshotIncarnation) {
+                        sim.guardExists(sim.guards, k);
+                    }
+                } else {
+                    sim.ensureKey(ck.key());
+                }
+            } else if (c instanceof BatchCommand.SetValue sv) {
+                Node k = sim.ensureKey(sv.key());
+                Node v = sim.child(k, ZnodeLayout.VALUE_PREFIX + ZnodeLayout.escape(sv.name()));
+                byte[] stored = ZnodeLayout.encodeValue(sv.value());
+                if (v.exists) {
+                    sim.mutations.add(Op.setData(v.path, stored, -1));
+                } else {
+                    sim.mutations.add(Op.create(v.path, stored, acl, CreateMode.PERSISTENT));
+                    sim.createdValues.add(v.path);
+                    v.exists = true;
+                    v.snapshotIncarnation = false;
+                    v.childrenKnown = true;
+                }
+                v.batchValue = sv.value();
+                sim.valueSet(sv.key(), sv.name(), sv.value());
+            } else if (c instanceof BatchCommand.DeleteValue dv) {
+                Node v = sim.value(dv.key(), dv.name());
+                if (v.exists) {
+                    v.childrenKnown = true;
+                    sim.delete(v, true);
+                    sim.valueDeleted(dv.key(), dv.name(), v);
+                } else if (!createdOrDeletedByBatch(v)) {
+                    sim.guardAbsent(sim.guards, v);
+                }
+            } else if (c instanceof BatchCommand.DeleteKey dk) {
+                Node k = sim.key(dk.key());
+                if (k.exists) {
+                    sim.delete(k, true);
+                    sim.keyDeleted(dk.key(), k);
+                } else if (!createdOrDeletedByBatch(k)) {
+                    sim.guardAbsent(sim.guards, k);
+                }
+            } else {
+                Map<String, Op> facts = new LinkedHashMap<>();
+                if (evaluate(sim, (BatchCommand.Condition) c, facts)) {
+                    facts.forEach(sim.guards::putIfAbsent);
+                } else {
+                    return proof(facts, i);
+                }
+            }
+        }
+        // assemble: guards, mutations, then the sequence touch and the log entry (added by the caller)
+        List<Op> ops = new ArrayList<>();
+        List<Role> roles = new ArrayList<>();
+        for (Map.Entry<String, Op> g : sim.guards.entrySet()) {
+            if (g.getValue() != null) {
+                ops.add(g.getValue());
+                roles.add(Role.GUARD);
+            }
+        }
+        for (Op m : sim.mutations) {
+            ops.add(m);
+            roles.add(Role.MUTATION);
+        }
+        return new Plan(ops, roles, -1, List.copyOf(sim.changes), sim.createdValues, sim.deleted);
+    }
+
+    /** Whether the node's absence comes from this batch (so no snapshot fact needs guarding). */
+    private static boolean createdOrDeletedByBatch(Node n) {
+        for (Node a = n; a != null; a = a.parent) {
+            if (a.startIncarnationDeleted || a.exists && !a.snapshotIncarnation) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A condition is false: the facts it rested on, then a check that always fails. Without facts
+     * (the batch itself decided the answer) there is nothing to send.
+     */
+    private Plan proof(Map<String, Op> facts, int index) {
+        List<Op> ops = new ArrayList<>(facts.values());
+        List<Role> roles = new ArrayList<>();
+        ops.forEach(o -> roles.add(Role.GUARD));
+        if (!ops.isEmpty()) {
+            ops.add(Op.check(layout.absentSentinel, -1));
+            roles.add(Role.PROOF_END);
+        }
+        return new Plan(ops, roles, index, List.of(), List.of(), List.of());
+    }
+
+    /** Evaluates a condition on the simulated state, recording into {@code facts} the snapshot facts the answer rests on. */
+    private boolean evaluate(Sim sim, BatchCommand.Condition c, Map<String, Op> facts) {
+        if (c instanceof BatchCommand.KeyExists ke) {
+            if (ke.key().isRoot()) {
+                return true;
+            }
+            Node k = sim.key(ke.key());
+            factOfExistence(sim, facts, k);
+            return k.exists;
+        } else if (c instanceof BatchCommand.KeyAbsent ka) {
+            if (ka.key().isRoot()) {
+                return false;
+            }
+            Node k = sim.key(ka.key());
+            factOfExistence(sim, facts, k);
+            return !k.exists;
+        } else if (c instanceof BatchCommand.ValueExists ve) {
+            Node v = sim.value(ve.key(), ve.name());
+            factOfExistence(sim, facts, v);
+            return v.exists;
+        } else if (c instanceof BatchCommand.ValueAbsent va) {
+            Node v = sim.value(va.key(), va.name());
+            factOfExistence(sim, facts, v);
+            return !v.exists;
+        } else if (c instanceof BatchCommand.ValueEquals eq) {
+            Node v = sim.value(eq.key(), eq.name());
+            if (!v.exists) {
+                factOfExistence(sim, facts, v);
+                return false;
+            }
+            if (v.batchValue != null) {
+                return v.batchValue.equals(eq.expected());
+            }
+            sim.guardIncarnation(facts, v);
+            byte[] expected = ZnodeLayout.encodeValue(eq.expected());
+            return Arrays.equals(v.startData, expected);
+        } else if (c instanceof BatchCommand.RevisionEquals re) {
+            Node v = sim.value(re.key(), re.name());
+            if (!v.exists) {
+                factOfExistence(sim, facts, v);
+                return false;
+            }
+            if (!v.snapshotIncarnation || v.batchValue != null) {
+                // set by this batch: its revision will be this batch's sequence, which no caller can know yet
+                return false;
+            }
+            sim.guardIncarnation(facts, v);
+            return v.stat.getMzxid() == re.revision();
+        }
+        throw new IllegalArgumentException("unknown condition " + c);
+    }
+
+    /** Records the snapshot fact behind a node's current existence, unless this batch decided it. */
+    private void factOfExistence(Sim sim, Map<String, Op> facts, Node n) {
+        if (n.exists) {
+            if (n.snapshotIncarnation) {
+                sim.guardExists(facts, n);
+            }
+        } else if (!createdOrDeletedByBatch(n)) {
+            sim.guardAbsent(facts, n);
+        }
+    }
+
+    // ---- request size -----------------------------------------------------------------------------
+
+    /** The bytes ZooKeeper's server reads for this multi (what its jute.maxbuffer limits), counted by serialising. */
+    static long requestSize(List<Op> ops) {
+        CountingStream counter = new CountingStream();
+        org.apache.jute.BinaryOutputArchive archive = org.apache.jute.BinaryOutputArchive.getArchive(counter);
+        try {
+            for (Op op : ops) {
+                op.toRequestRecord().serialize(archive, "op");
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        // request header (xid, type), a 9-byte multi header per op, and the end marker
+        return 8 + 9L * ops.size() + counter.count + 9;
+    }
+
+    private static final class CountingStream extends java.io.OutputStream {
+        long count;
+
+        @Override
+        public void write(int b) {
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            count += len;
+        }
+    }
+
+}

@@ -1,0 +1,226 @@
+package dev.reliablestore.registry.zookeeper;
+
+import dev.reliablestore.registry.Change;
+import dev.reliablestore.registry.ChangeBatch;
+import dev.reliablestore.registry.ChangeListener;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.Watch;
+import dev.reliablestore.registry.spi.ChangeDispatcher;
+import org.apache.zookeeper.AddWatchMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooKeeper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
+
+/**
+ * The change feed, read from the change log with one persistent recursive watch on {@code {chroot}/log}.
+ *
+ * <p>Every batch that changes something creates one log entry in its multi, so the entry's
+ * creation zxid is the batch's sequence and its content says exactly what the batch did. ZooKeeper
+ * sends the NodeCreated events in zxid order; each entry is then read with an asynchronous
+ * getData, whose answers come back in the order asked (one session is FIFO), so batches reach the
+ * listeners in commit order with their exact values — also when later batches have already
+ * overwritten them.
+ *
+ * <p>ZooKeeper does not replay events missed while disconnected. After any disconnect (and after a
+ * session expiry, when the watch is registered again on the new session) every watch is told to
+ * resynchronise, once the watch is in place again; an entry removed by the log's garbage collection
+ * before it was read also causes a resync.
+ */
+final class ChangeFeed implements Watcher {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ChangeFeed.class);
+
+    private final ZnodeLayout layout;
+    private final Supplier<ZooKeeper> handle;
+    private final int capacity;
+    private final List<FeedWatch> watches = new CopyOnWriteArrayList<>();
+    private final int entryDepth;
+    /** Touched only on the ZooKeeper event thread. */
+    private long lastSequence;
+    private volatile boolean broken;
+    private volatile String brokenReason = "";
+
+    ChangeFeed(ZnodeLayout layout, Supplier<ZooKeeper> handle, int capacity) {
+        this.layout = layout;
+        this.handle = handle;
+        this.capacity = capacity;
+        this.entryDepth = depth(layout.log) + 2;
+    }
+
+    /** Registers the watch on the current session; resynchronises every listener once it is in place if the feed broke. */
+    void install() {
+        ZooKeeper zk = handle.get();
+        zk.addWatch(layout.log, this, AddWatchMode.PERSISTENT_RECURSIVE, (rc, path, ctx) -> {
+            KeeperException.Code code = KeeperException.Code.get(rc);
+            if (code != KeeperException.Code.OK) {
+                LOG.warn("could not register the change-log watch on {}: {}; listeners will be resynchronised at the next reconnect", layout.log, code);
+                broken = true;
+                return;
+            }
+            if (broken) {
+                broken = false;
+                resyncAll(brokenReason);
+            }
+        }, null);
+    }
+
+    /** The connection was lost: events may be missed from now on. */
+    void disconnected(String reason, boolean sessionLost) {
+        if (!broken || sessionLost) {
+            brokenReason = reason;
+        }
+        broken = true;
+    }
+
+    @Override
+    public void process(WatchedEvent event) {
+        if (event.getType() != Event.EventType.NodeCreated || event.getPath() == null || depth(event.getPath()) != entryDepth) {
+            return;
+        }
+        String path = event.getPath();
+        ZooKeeper zk;
+        try {
+            zk = handle.get();
+        } catch (RuntimeException e) {
+            return; // closing
+        }
+        ZkCalls.getData(zk, path).whenComplete((node, failure) -> {
+            if (failure != null) {
+                if (!ZkCalls.isConnectionProblem(ZkCalls.unwrap(failure))) {
+                    LOG.warn("could not read change-log entry {}; resynchronising listeners", path, failure);
+                    resyncAll("change-log entry " + path + " could not be read: " + ZkCalls.unwrap(failure));
+                }
+                // connection problems: the reconnect resynchronises
+                return;
+            }
+            if (node == null) {
+                resyncAll("change-log entry " + path + " was garbage-collected before this client read it (the client fell behind)");
+                return;
+            }
+            List<Change> changes;
+            try {
+                changes = ZnodeLayout.decodeLogEntry(path, node.data(), node.stat().getCzxid());
+            } catch (RuntimeException e) {
+                LOG.error("undecodable change-log entry {}; resynchronising listeners", path, e);
+                resyncAll("change-log entry " + path + " is corrupt: " + e.getMessage());
+                return;
+            }
+            if (changes == null) {
+                return; // a fence written while verifying an ambiguous commit: no batch
+            }
+            long sequence = node.stat().getCzxid();
+            if (sequence <= lastSequence) {
+                return;
+            }
+            lastSequence = sequence;
+            deliver(sequence, changes);
+        });
+    }
+
+    private void deliver(long sequence, List<Change> changes) {
+        for (FeedWatch w : watches) {
+            if (sequence <= w.startSequence) {
+                continue;
+            }
+            List<Change> mine = new ArrayList<>();
+            for (Change c : changes) {
+                if (w.subtree.contains(c.key()) || c instanceof Change.KeyDeleted && c.key().contains(w.subtree)) {
+                    mine.add(c);
+                }
+            }
+            if (!mine.isEmpty()) {
+                w.dispatcher.offer(new ChangeBatch(sequence, mine));
+            }
+        }
+    }
+
+    private void resyncAll(String reason) {
+        for (FeedWatch w : watches) {
+            w.dispatcher.resync(reason);
+        }
+    }
+
+    /** Adds a watch; {@code startSequence} is read by the caller after the watch is in the list. */
+    FeedWatch add(RegistryPath subtree, ChangeListener listener) {
+        FeedWatch w = new FeedWatch(subtree, new ChangeDispatcher("zookeeper watch " + (subtree.isRoot() ? "/" : subtree.toString()), listener, capacity));
+        watches.add(w);
+        return w;
+    }
+
+    /**
+     * Reads the current sequence for a new watch and sets its start in the answer's callback, on
+     * the event thread, so no entry read after the answer is skipped and none read before is
+     * delivered.
+     */
+    CompletableFuture<Long> start(FeedWatch w) {
+        CompletableFuture<Long> f = new CompletableFuture<>();
+        handle.get().exists(layout.seq, false, (rc, path, ctx, stat) -> {
+            KeeperException.Code code = KeeperException.Code.get(rc);
+            if (code == KeeperException.Code.OK) {
+                w.startSequence = stat.getMzxid();
+                f.complete(stat.getMzxid());
+            } else {
+                f.completeExceptionally(KeeperException.create(code, path));
+            }
+        }, null);
+        return f;
+    }
+
+    void closeAll() {
+        for (FeedWatch w : watches) {
+            w.close();
+        }
+    }
+
+    private static int depth(String path) {
+        int n = 0;
+        for (int i = 0; i < path.length(); i++) {
+            if (path.charAt(i) == '/') {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** One listener's watch. */
+    final class FeedWatch implements Watch {
+        final RegistryPath subtree;
+        final ChangeDispatcher dispatcher;
+        volatile long startSequence = Long.MAX_VALUE;
+
+        FeedWatch(RegistryPath subtree, ChangeDispatcher dispatcher) {
+            this.subtree = subtree;
+            this.dispatcher = dispatcher;
+        }
+
+        @Override
+        public RegistryPath subtree() {
+            return subtree;
+        }
+
+        @Override
+        public long startSequence() {
+            return startSequence;
+        }
+
+        @Override
+        public void close() {
+            watches.remove(this);
+            dispatcher.close();
+        }
+
+        @Override
+        public String toString() {
+            return "Watch[" + subtree + " from " + startSequence + "]";
+        }
+    }
+}

@@ -1,0 +1,158 @@
+package dev.reliablestore.registry.zookeeper;
+
+import org.apache.zookeeper.AsyncCallback;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.OpResult;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.data.Stat;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * ZooKeeper's asynchronous calls as futures. Callbacks run on the handle's event thread, in the
+ * order the server answered, which is the order the calls were made (one session is FIFO): a
+ * pipeline of calls costs one round trip.
+ */
+final class ZkCalls {
+
+    private ZkCalls() {
+    }
+
+    record NodeData(byte[] data, Stat stat) {
+    }
+
+    record Children(List<String> names, Stat stat) {
+    }
+
+    /** A multi that ZooKeeper refused: the code of the failed op and every op's result. */
+    static final class MultiFailure extends Exception {
+        private static final long serialVersionUID = 1L;
+        final KeeperException.Code code;
+        final transient List<OpResult> results;
+
+        MultiFailure(KeeperException.Code code, List<OpResult> results) {
+            super("multi failed: " + code, null, false, false);
+            this.code = code;
+            this.results = results;
+        }
+
+        /** Index of the first op that failed (results after it say RUNTIMEINCONSISTENCY), or -1 when unknown. */
+        int failedOp() {
+            if (results == null) {
+                return -1;
+            }
+            for (int i = 0; i < results.size(); i++) {
+                if (results.get(i) instanceof OpResult.ErrorResult e && e.getErr() != KeeperException.Code.OK.intValue()
+                        && e.getErr() != KeeperException.Code.RUNTIMEINCONSISTENCY.intValue()) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+    }
+
+    /** The stat, or null when the node does not exist. */
+    static CompletableFuture<Stat> exists(ZooKeeper zk, String path) {
+        CompletableFuture<Stat> f = new CompletableFuture<>();
+        zk.exists(path, false, (AsyncCallback.StatCallback) (rc, p, ctx, stat) -> {
+            KeeperException.Code code = KeeperException.Code.get(rc);
+            if (code == KeeperException.Code.OK) {
+                f.complete(stat);
+            } else if (code == KeeperException.Code.NONODE) {
+                f.complete(null);
+            } else {
+                f.completeExceptionally(KeeperException.create(code, p));
+            }
+        }, null);
+        return f;
+    }
+
+    /** Data and stat, or null when the node does not exist. */
+    static CompletableFuture<NodeData> getData(ZooKeeper zk, String path) {
+        CompletableFuture<NodeData> f = new CompletableFuture<>();
+        zk.getData(path, false, (rc, p, ctx, data, stat) -> {
+            KeeperException.Code code = KeeperException.Code.get(rc);
+            if (code == KeeperException.Code.OK) {
+                f.complete(new NodeData(data, stat));
+            } else if (code == KeeperException.Code.NONODE) {
+                f.complete(null);
+            } else {
+                f.completeExceptionally(KeeperException.create(code, p));
+            }
+        }, null);
+        return f;
+    }
+
+    /** Child names and the node's stat, or null when the node does not exist. */
+    static CompletableFuture<Children> getChildren(ZooKeeper zk, String path) {
+        CompletableFuture<Children> f = new CompletableFuture<>();
+        zk.getChildren(path, false, (AsyncCallback.Children2Callback) (rc, p, ctx, children, stat) -> {
+            KeeperException.Code code = KeeperException.Code.get(rc);
+            if (code == KeeperException.Code.OK) {
+                f.complete(new Children(children, stat));
+            } else if (code == KeeperException.Code.NONODE) {
+                f.complete(null);
+            } else {
+                f.completeExceptionally(KeeperException.create(code, p));
+            }
+        }, null);
+        return f;
+    }
+
+    /** Completes with the results, or exceptionally with {@link MultiFailure} or a {@link KeeperException}. */
+    static CompletableFuture<List<OpResult>> multi(ZooKeeper zk, List<Op> ops) {
+        CompletableFuture<List<OpResult>> f = new CompletableFuture<>();
+        zk.multi(ops, (rc, p, ctx, results) -> {
+            KeeperException.Code code = KeeperException.Code.get(rc);
+            if (code == KeeperException.Code.OK) {
+                f.complete(results);
+            } else if (results != null && !results.isEmpty() && results.get(0) instanceof OpResult.ErrorResult) {
+                f.completeExceptionally(new MultiFailure(code, results));
+            } else {
+                f.completeExceptionally(KeeperException.create(code));
+            }
+        }, null);
+        return f;
+    }
+
+    /** Asks the server to catch up with the leader before the session's next read. */
+    static CompletableFuture<Void> sync(ZooKeeper zk, String path) {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        zk.sync(path, (rc, p, ctx) -> {
+            KeeperException.Code code = KeeperException.Code.get(rc);
+            if (code == KeeperException.Code.OK) {
+                f.complete(null);
+            } else {
+                f.completeExceptionally(KeeperException.create(code, p));
+            }
+        }, null);
+        return f;
+    }
+
+    /** The root cause of a future's failure. */
+    static Throwable unwrap(Throwable t) {
+        while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    /** Whether the failure leaves the outcome of a write unknown (the answer was lost). */
+    static boolean isConnectionProblem(Throwable t) {
+        if (t instanceof KeeperException ke) {
+            return switch (ke.code()) {
+                case CONNECTIONLOSS, SESSIONEXPIRED, OPERATIONTIMEOUT, SESSIONMOVED, REQUESTTIMEOUT, NOTREADONLY -> true;
+                default -> false;
+            };
+        }
+        if (t instanceof MultiFailure mf) {
+            return switch (mf.code) {
+                case CONNECTIONLOSS, SESSIONEXPIRED, OPERATIONTIMEOUT, SESSIONMOVED, REQUESTTIMEOUT, NOTREADONLY -> true;
+                default -> false;
+            };
+        }
+        return false;
+    }
+}

@@ -1,0 +1,325 @@
+package dev.reliablestore.registry.zookeeper;
+
+import dev.reliablestore.registry.Change;
+import dev.reliablestore.registry.HealthFault;
+import dev.reliablestore.registry.RegistryCorruptedException;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.ValueType;
+import dev.reliablestore.registry.VersionedValue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Where everything lives below the chroot, and how names and values are written into znodes.
+ *
+ * <pre>
+ * {chroot}/data                     the registry's root key
+ * {chroot}/data/{seg}/{seg}         a key: one znode per path segment (data: empty)
+ * {chroot}/data/{seg}/={name}       a value of that key: '=' + the encoded name; data = header + wire bytes
+ * {chroot}/seq                      touched by every batch that changes something: its mzxid is the newest sequence
+ * {chroot}/log/{bucket}/{entry}     the change log: one entry per changing batch (its czxid is the batch's sequence)
+ * {chroot}/cluster/members/{node}   ephemeral, one per open registry
+ * {chroot}/cluster/election         the LeaderLatch of the primary
+ * {chroot}/faults/{id}              health faults
+ * </pre>
+ *
+ * Segment and value names are escaped so that every legal registry name is a legal znode name and
+ * a key child can never be mistaken for a value child: {@code %}, {@code =}, surrogates, private
+ * use and U+FFF0..U+FFFF characters become {@code %XXXX} (UTF-16 code unit in hex), and the names
+ * {@code .} and {@code ..} are escaped as a whole.
+ */
+final class ZnodeLayout {
+
+    static final String VALUE_PREFIX = "=";
+    private static final byte VALUE_FORMAT = 1;
+    private static final byte LOG_BATCH = 1;
+    private static final byte LOG_FENCE = 2;
+    private static final byte FAULT_FORMAT = 1;
+
+    final String chroot;
+    final String data;
+    final String seq;
+    final String log;
+    final String members;
+    final String election;
+    final String faults;
+    /** Never created: a check on it always fails, which ends a multi that proves a condition false. */
+    final String absentSentinel;
+
+    ZnodeLayout(String chroot) {
+        this.chroot = chroot;
+        this.data = chroot + "/data";
+        this.seq = chroot + "/seq";
+        this.log = chroot + "/log";
+        this.members = chroot + "/cluster/members";
+        this.election = chroot + "/cluster/election";
+        this.faults = chroot + "/faults";
+        this.absentSentinel = chroot + "/never-created";
+    }
+
+    String keyPath(RegistryPath key) {
+        if (key.isRoot()) {
+            return data;
+        }
+        StringBuilder sb = new StringBuilder(data.length() + key.length() + 16).append(data);
+        for (String s : key.segments()) {
+            sb.append('/');
+            escape(s, sb);
+        }
+        return sb.toString();
+    }
+
+    String valuePath(RegistryPath key, String name) {
+        StringBuilder sb = new StringBuilder(keyPath(key)).append('/').append(VALUE_PREFIX);
+        escape(name, sb);
+        return sb.toString();
+    }
+
+    static boolean isValueChild(String child) {
+        return child.startsWith(VALUE_PREFIX);
+    }
+
+    static String escape(String name) {
+        StringBuilder sb = new StringBuilder(name.length() + 8);
+        escape(name, sb);
+        return sb.toString();
+    }
+
+    private static void escape(String name, StringBuilder out) {
+        if (name.equals(".") || name.equals("..")) {
+            for (int i = 0; i < name.length(); i++) {
+                out.append("%002E");
+            }
+            return;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == '%' || c == '=' || c >= '\ud800' && c <= '\uf8ff' || c >= '\ufff0') {
+                out.append('%').append(String.format("%04X", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+    }
+
+    static String unescape(String znodeName) {
+        if (znodeName.indexOf('%') < 0) {
+            return znodeName;
+        }
+        StringBuilder sb = new StringBuilder(znodeName.length());
+        for (int i = 0; i < znodeName.length(); i++) {
+            char c = znodeName.charAt(i);
+            if (c == '%' && i + 4 < znodeName.length()) {
+                sb.append((char) Integer.parseInt(znodeName.substring(i + 1, i + 5), 16));
+                i += 4;
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
+
+    // ---- values --------------------------------------------------------------------------------
+
+    /** Value znode data: format byte, REG_* type code, then the wire bytes. The revision is the znode's mzxid. */
+    static byte[] encodeValue(RegistryValue value) {
+        byte[] wire = value.unsafeData();
+        byte[] out = new byte[wire.length + 2];
+        out[0] = VALUE_FORMAT;
+        out[1] = (byte) value.type().windowsCode();
+        System.arraycopy(wire, 0, out, 2, wire.length);
+        return out;
+    }
+
+    static RegistryValue decodeValue(String znode, byte[] stored) {
+        if (stored == null || stored.length < 2 || stored[0] != VALUE_FORMAT) {
+            throw new RegistryCorruptedException("znode " + znode + " does not hold a registry value (format "
+                    + (stored == null || stored.length == 0 ? "missing" : String.valueOf(stored[0])) + ", " + (stored == null ? 0 : stored.length) + " bytes)");
+        }
+        ValueType type;
+        try {
+            type = ValueType.fromWindowsCode(stored[1]);
+        } catch (RuntimeException e) {
+            throw new RegistryCorruptedException("znode " + znode + " holds an unknown value type code " + stored[1], e);
+        }
+        byte[] wire = new byte[stored.length - 2];
+        System.arraycopy(stored, 2, wire, 0, wire.length);
+        try {
+            return RegistryValue.of(type, wire);
+        } catch (RuntimeException e) {
+            throw new RegistryCorruptedException("znode " + znode + " holds a malformed " + type + " value: " + e.getMessage(), e);
+        }
+    }
+
+    // ---- change log entries --------------------------------------------------------------------
+
+    /** A log entry of a committed batch; ValueSet revisions are not stored (they are the entry's czxid). */
+    static byte[] encodeLogEntry(List<Change> changes) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(LOG_BATCH);
+            out.writeInt(changes.size());
+            for (Change c : changes) {
+                writePath(out, c.key());
+                if (c instanceof Change.KeyCreated) {
+                    out.writeByte(1);
+                } else if (c instanceof Change.KeyDeleted) {
+                    out.writeByte(2);
+                } else if (c instanceof Change.ValueSet s) {
+                    out.writeByte(3);
+                    out.writeUTF(s.name());
+                    out.writeByte(s.value().value().type().windowsCode());
+                    byte[] wire = s.value().value().unsafeData();
+                    out.writeInt(wire.length);
+                    out.write(wire);
+                } else if (c instanceof Change.ValueDeleted d) {
+                    out.writeByte(4);
+                    out.writeUTF(d.name());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** The exact size {@link #encodeLogEntry} will produce, without building it. */
+    static long logEntrySize(List<Change> changes) {
+        long size = 5;
+        for (Change c : changes) {
+            size += pathSize(c.key()) + 1;
+            if (c instanceof Change.ValueSet s) {
+                size += utfSize(s.name()) + 1 + 4 + s.value().value().size();
+            } else if (c instanceof Change.ValueDeleted d) {
+                size += utfSize(d.name());
+            }
+        }
+        return size;
+    }
+
+    static byte[] fenceEntry() {
+        return new byte[] {LOG_FENCE};
+    }
+
+    static boolean isFence(byte[] entry) {
+        return entry != null && entry.length == 1 && entry[0] == LOG_FENCE;
+    }
+
+    /** Decodes a log entry; null for a fence. */
+    static List<Change> decodeLogEntry(String znode, byte[] entry, long sequence) {
+        if (isFence(entry)) {
+            return null;
+        }
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(entry))) {
+            if (in.readByte() != LOG_BATCH) {
+                throw new RegistryCorruptedException("change-log entry " + znode + " has an unknown format");
+            }
+            int n = in.readInt();
+            List<Change> out = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                RegistryPath key = readPath(in);
+                int kind = in.readByte();
+                switch (kind) {
+                    case 1 -> out.add(new Change.KeyCreated(key));
+                    case 2 -> out.add(new Change.KeyDeleted(key));
+                    case 3 -> {
+                        String name = in.readUTF();
+                        ValueType type = ValueType.fromWindowsCode(in.readByte());
+                        byte[] wire = new byte[in.readInt()];
+                        in.readFully(wire);
+                        out.add(new Change.ValueSet(key, name, new VersionedValue(RegistryValue.trusted(type, wire), sequence)));
+                    }
+                    case 4 -> out.add(new Change.ValueDeleted(key, in.readUTF()));
+                    default -> throw new RegistryCorruptedException("change-log entry " + znode + " has unknown change kind " + kind);
+                }
+            }
+            return out;
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof RegistryCorruptedException rce) {
+                throw rce;
+            }
+            throw new RegistryCorruptedException("change-log entry " + znode + " is truncated or malformed", e);
+        }
+    }
+
+    private static void writePath(DataOutputStream out, RegistryPath path) throws IOException {
+        out.writeByte(path.depth());
+        for (String s : path.segments()) {
+            out.writeUTF(s);
+        }
+    }
+
+    private static long pathSize(RegistryPath path) {
+        long size = 1;
+        for (String s : path.segments()) {
+            size += utfSize(s);
+        }
+        return size;
+    }
+
+    private static RegistryPath readPath(DataInputStream in) throws IOException {
+        int depth = in.readUnsignedByte();
+        List<String> segments = new ArrayList<>(depth);
+        for (int i = 0; i < depth; i++) {
+            segments.add(in.readUTF());
+        }
+        return RegistryPath.of(segments);
+    }
+
+    /** Bytes of {@link DataOutputStream#writeUTF} (modified UTF-8 plus the 2-byte length). */
+    static long utfSize(String s) {
+        long size = 2;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            size += c >= 0x0001 && c <= 0x007F ? 1 : c > 0x07FF ? 3 : 2;
+        }
+        return size;
+    }
+
+    // ---- health faults -------------------------------------------------------------------------
+
+    static byte[] encodeFault(HealthFault f) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(FAULT_FORMAT);
+            out.writeUTF(f.id());
+            out.writeInt(f.errorType());
+            out.writeInt(f.errorCode());
+            byte[] description = f.description().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            out.writeInt(description.length);
+            out.write(description);
+            out.writeUTF(f.provider());
+            out.writeInt(f.flags());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    static HealthFault decodeFault(String znode, byte[] data) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
+            if (in.readByte() != FAULT_FORMAT) {
+                throw new RegistryCorruptedException("health fault " + znode + " has an unknown format");
+            }
+            String id = in.readUTF();
+            int type = in.readInt();
+            int code = in.readInt();
+            byte[] description = new byte[in.readInt()];
+            in.readFully(description);
+            return new HealthFault(id, type, code, new String(description, java.nio.charset.StandardCharsets.UTF_8), in.readUTF(), in.readInt());
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof RegistryCorruptedException rce) {
+                throw rce;
+            }
+            throw new RegistryCorruptedException("health fault " + znode + " is truncated or malformed", e);
+        }
+    }
+}

@@ -1,0 +1,1138 @@
+package dev.reliablestore.registry.zookeeper;
+
+import dev.reliablestore.registry.BatchCommand;
+import dev.reliablestore.registry.Change;
+import dev.reliablestore.registry.ChangeListener;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.ClusterStatus;
+import dev.reliablestore.registry.CommitResult;
+import dev.reliablestore.registry.ConditionFailedException;
+import dev.reliablestore.registry.HealthFault;
+import dev.reliablestore.registry.HealthReport;
+import dev.reliablestore.registry.MembershipListener;
+import dev.reliablestore.registry.NoSuchKeyException;
+import dev.reliablestore.registry.ReadBatch;
+import dev.reliablestore.registry.ReadBatchResult;
+import dev.reliablestore.registry.RegistryArgumentException;
+import dev.reliablestore.registry.RegistryClosedException;
+import dev.reliablestore.registry.RegistryException;
+import dev.reliablestore.registry.RegistryLimitException;
+import dev.reliablestore.registry.RegistryLimits;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryUnavailableException;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.Subscription;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.Watch;
+import dev.reliablestore.registry.WriteBatch;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.api.ACLProvider;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.retry.BoundedExponentialBackoffRetry;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.OpResult;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.client.ZKClientConfig;
+import org.apache.zookeeper.data.ACL;
+import org.apache.zookeeper.data.Id;
+import org.apache.zookeeper.data.Stat;
+import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+/**
+ * The {@link ClusterRegistry} on a ZooKeeper ensemble (see docs/zookeeper-backend.md).
+ *
+ * <p>Writes: each batch is planned by {@link BatchPlanner} on a snapshot of the znodes it depends
+ * on and sent as one multi, which also touches {@code seq} (its mzxid becomes the batch's sequence)
+ * and creates the batch's change-log entry. Batches of one registry run one after the other, in
+ * submission order. If the connection drops while a multi is in flight, its log entry doubles as a
+ * commit marker: after reconnecting, the registry tries to create that entry itself as a fence — if
+ * it can, the original multi can never apply and the batch is retried; if the entry exists, the
+ * batch committed. Only when no server answers within the failover timeout does a commit fail with
+ * {@code outcomeUnknown}.
+ */
+final class ZooKeeperRegistry implements ClusterRegistry {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperRegistry.class);
+    private static final byte[] EMPTY = new byte[0];
+    /** Bytes of a request kept free for op headers, paths, the sequence touch and the log entry's framing. */
+    static final int REQUEST_RESERVE = 16 * 1024;
+    static final int MAX_BATCH_COMMANDS = 10_000;
+    private static final long BUCKET_MILLIS = 10_000;
+    private static final int MAX_KNOWN_VALUES = 100_000;
+
+    private final ZooKeeperOptions options;
+    private final ZnodeLayout layout;
+    private final CuratorFramework client;
+    private final List<ACL> acl;
+    private final BatchPlanner planner;
+    private final RegistryLimits limits;
+    private final ChangeFeed feed;
+    private final Membership membership;
+    private final ExecutorService completions;
+    private final ScheduledExecutorService maintenance;
+    private final String instanceId = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
+    private final AtomicLong entryCounter = new AtomicLong();
+    private final AtomicLong lastSequence = new AtomicLong();
+    /** Value znodes known to exist: a SetValue on them skips the snapshot read (a wrong guess only costs a retry). */
+    private final ConcurrentSkipListSet<String> knownValues = new ConcurrentSkipListSet<>();
+    private final Object laneLock = new Object();
+    private CompletableFuture<?> lane = CompletableFuture.completedFuture(null);
+    private final Object connectionLock = new Object();
+    private CompletableFuture<Void> connected = new CompletableFuture<>();
+    private volatile ConnectionState connectionState = ConnectionState.LOST;
+    private volatile String ensuredBucket = "";
+    private volatile boolean closed;
+
+    private ZooKeeperRegistry(ZooKeeperOptions options) {
+        this.options = options;
+        this.layout = new ZnodeLayout(options.chroot());
+        this.acl = acl(options);
+        this.planner = new BatchPlanner(layout, acl);
+        long usable = (long) options.maxRequestBytes() - REQUEST_RESERVE;
+        // a value travels twice in its multi: in its znode and in the change-log entry
+        // and one value at the longest path must fit in one batch
+        long perValueOverhead = 2L * (RegistryPath.MAX_PATH_LENGTH + RegistryPath.MAX_SEGMENT_LENGTH) + WriteBatch.COMMAND_OVERHEAD;
+        this.limits = new RegistryLimits((int) Math.min(RegistryValue.MAX_SIZE, usable / 2 - perValueOverhead), usable / 2, MAX_BATCH_COMMANDS);
+        this.completions = Executors.newCachedThreadPool(daemon("zookeeper-registry-completion"));
+        this.maintenance = Executors.newSingleThreadScheduledExecutor(daemon("zookeeper-registry-maintenance"));
+        CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()
+                .connectString(options.connectString())
+                .sessionTimeoutMs(options.sessionTimeoutMs())
+                .connectionTimeoutMs(options.connectionTimeoutMs())
+                .retryPolicy(new BoundedExponentialBackoffRetry(50, 1000, 5))
+                .zkClientConfig(clientConfig(options))
+                .aclProvider(new ACLProvider() {
+                    @Override
+                    public List<ACL> getDefaultAcl() {
+                        return acl;
+                    }
+
+                    @Override
+                    public List<ACL> getAclForPath(String path) {
+                        return acl;
+                    }
+                });
+        if (options.digestCredentials() != null) {
+            builder.authorization("digest", options.digestCredentials().getBytes(StandardCharsets.UTF_8));
+        }
+        this.client = builder.build();
+        this.feed = new ChangeFeed(layout, this::zk, options.feedCapacity());
+        this.membership = new Membership(client, layout, options.nodeName(), options.nodeAffinity());
+    }
+
+    static ZooKeeperRegistry open(ZooKeeperOptions options) {
+        ZooKeeperRegistry r = new ZooKeeperRegistry(options);
+        try {
+            r.start();
+            return r;
+        } catch (RuntimeException | Error e) {
+            r.close();
+            throw e;
+        }
+    }
+
+    private void start() {
+        client.getConnectionStateListenable().addListener((c, state) -> onConnectionState(state));
+        client.start();
+        try {
+            if (!client.blockUntilConnected(options.connectionTimeoutMs(), TimeUnit.MILLISECONDS)) {
+                throw new RegistryUnavailableException("could not connect to ZooKeeper at " + options.connectString() + " within "
+                        + options.connectionTimeoutMs() + " ms (option connectionTimeout)", null);
+            }
+            createLayout();
+            feed.install();
+            membership.start(Math.max(options.connectionTimeoutMs(), 5_000));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RegistryUnavailableException("interrupted while opening " + uri(), e);
+        }
+        maintenance.scheduleWithFixedDelay(this::collectLogGarbage, BUCKET_MILLIS, BUCKET_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    private static List<ACL> acl(ZooKeeperOptions options) {
+        if (options.digestCredentials() == null) {
+            return ZooDefs.Ids.OPEN_ACL_UNSAFE;
+        }
+        try {
+            String digest = DigestAuthenticationProvider.generateDigest(options.digestCredentials());
+            return List.of(new ACL(ZooDefs.Perms.ALL, new Id("digest", digest)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA1 is not available for ZooKeeper digest ACLs", e);
+        }
+    }
+
+    private static ZKClientConfig clientConfig(ZooKeeperOptions options) {
+        ZKClientConfig config = new ZKClientConfig();
+        // answers (a value, a listing) may be as large as the requests we allow
+        config.setProperty("jute.maxbuffer", String.valueOf(Math.max(ZooKeeperOptions.ZOOKEEPER_DEFAULT_MAX_BUFFER, options.maxRequestBytes() + REQUEST_RESERVE)));
+        config.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
+        if (options.tls()) {
+            config.setProperty(ZKClientConfig.SECURE_CLIENT, "true");
+            config.setProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET, "org.apache.zookeeper.ClientCnxnSocketNetty");
+            if (options.tlsKeyStore() != null) {
+                config.setProperty("zookeeper.ssl.keyStore.location", options.tlsKeyStore());
+                if (options.tlsKeyStorePassword() != null) {
+                    config.setProperty("zookeeper.ssl.keyStore.password", options.tlsKeyStorePassword());
+                }
+            }
+            if (options.tlsTrustStore() != null) {
+                config.setProperty("zookeeper.ssl.trustStore.location", options.tlsTrustStore());
+                if (options.tlsTrustStorePassword() != null) {
+                    config.setProperty("zookeeper.ssl.trustStore.password", options.tlsTrustStorePassword());
+                }
+            }
+        }
+        return config;
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        AtomicLong n = new AtomicLong();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    private void createLayout() throws InterruptedException {
+        // above the chroot: readable names only, so other tenants can share the parents
+        List<ACL> parentAcl = options.digestCredentials() == null ? ZooDefs.Ids.OPEN_ACL_UNSAFE
+                : List.of(new ACL(ZooDefs.Perms.READ | ZooDefs.Perms.CREATE, ZooDefs.Ids.ANYONE_ID_UNSAFE));
+        String[] parts = layout.chroot.substring(1).split("/");
+        StringBuilder path = new StringBuilder();
+        for (int i = 0; i < parts.length; i++) {
+            path.append('/').append(parts[i]);
+            createIfMissing(path.toString(), i == parts.length - 1 ? acl : parentAcl);
+        }
+        for (String p : List.of(layout.data, layout.seq, layout.log, layout.chroot + "/cluster", layout.members, layout.election, layout.faults)) {
+            createIfMissing(p, acl);
+        }
+    }
+
+    private void createIfMissing(String path, List<ACL> nodeAcl) throws InterruptedException {
+        try {
+            client.create().withMode(CreateMode.PERSISTENT).withACL(nodeAcl).forPath(path, EMPTY);
+        } catch (KeeperException.NodeExistsException exists) {
+            // verify we may use it: a registry without the credentials must fail here, clearly
+            try {
+                client.checkExists().forPath(path);
+            } catch (KeeperException.NoAuthException e) {
+                throw notAuthorized(path, e);
+            } catch (Exception e) {
+                throw failure("could not check " + path, e);
+            }
+        } catch (KeeperException.NoAuthException e) {
+            throw notAuthorized(path, e);
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            throw failure("could not create " + path, e);
+        }
+    }
+
+    private RegistryException notAuthorized(String path, Throwable cause) {
+        return new RegistryException("not authorized to use " + path + " in " + uri() + ": the chroot is protected by a digest ACL"
+                + (options.digestCredentials() == null ? " and no \"digest\" option was given" : " that does not accept the configured \"digest\" credentials"), cause);
+    }
+
+    private RegistryException failure(String what, Throwable t) {
+        Throwable cause = ZkCalls.unwrap(t);
+        if (cause instanceof RegistryException re) {
+            return re;
+        }
+        if (cause instanceof KeeperException.NoAuthException) {
+            return notAuthorized(((KeeperException) cause).getPath() == null ? layout.chroot : ((KeeperException) cause).getPath(), cause);
+        }
+        if (ZkCalls.isConnectionProblem(cause) || cause instanceof TimeoutException) {
+            return new RegistryUnavailableException(what + ": ZooKeeper is unreachable (" + cause + ")", cause);
+        }
+        return new RegistryException(what + ": " + cause, cause);
+    }
+
+    // ---- connection --------------------------------------------------------------------------------
+
+    private void onConnectionState(ConnectionState state) {
+        connectionState = state;
+        LOG.debug("{}: connection {}", options.nodeName(), state);
+        switch (state) {
+            case CONNECTED, RECONNECTED, READ_ONLY -> {
+                synchronized (connectionLock) {
+                    connected.complete(null);
+                }
+                if (state == ConnectionState.RECONNECTED && !closed) {
+                    try {
+                        feed.install();
+                    } catch (RuntimeException e) {
+                        LOG.warn("could not re-register the change-log watch", e);
+                    }
+                }
+            }
+            case SUSPENDED, LOST -> {
+                synchronized (connectionLock) {
+                    if (connected.isDone()) {
+                        connected = new CompletableFuture<>();
+                    }
+                }
+                feed.disconnected(state == ConnectionState.LOST
+                        ? "the ZooKeeper session was lost (expired); changes made meanwhile were not delivered"
+                        : "the connection to ZooKeeper was interrupted; changes made meanwhile were not delivered", state == ConnectionState.LOST);
+            }
+        }
+    }
+
+    private ZooKeeper zk() {
+        try {
+            return client.getZookeeperClient().getZooKeeper();
+        } catch (Exception e) {
+            throw new RegistryUnavailableException("no ZooKeeper handle: " + e.getMessage(), e);
+        }
+    }
+
+    /** Completes with the handle once connected, or fails when the deadline passes or the registry closes. */
+    private CompletableFuture<ZooKeeper> awaitConnected(long deadlineNanos) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new RegistryClosedException(describe()));
+        }
+        CompletableFuture<Void> current;
+        synchronized (connectionLock) {
+            current = connected;
+        }
+        if (current.isDone() && !current.isCompletedExceptionally()) {
+            return CompletableFuture.completedFuture(zk());
+        }
+        long left = deadlineNanos - System.nanoTime();
+        if (left <= 0) {
+            return CompletableFuture.failedFuture(new TimeoutException("no ZooKeeper connection"));
+        }
+        return current.copy().orTimeout(left, TimeUnit.NANOSECONDS).thenApply(v -> zk());
+    }
+
+    private long deadline() {
+        return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.failoverTimeoutMs());
+    }
+
+    /** Runs an idempotent call, retrying it after connection problems until the failover timeout. */
+    private <T> T call(String what, Function<ZooKeeper, CompletableFuture<T>> op) {
+        ensureOpen();
+        long deadline = deadline();
+        Throwable last = null;
+        while (true) {
+            if (closed) {
+                throw new RegistryClosedException(describe());
+            }
+            try {
+                return awaitConnected(deadline).thenCompose(op).get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RegistryUnavailableException(what + " was interrupted", e);
+            } catch (Exception e) {
+                Throwable cause = ZkCalls.unwrap(e);
+                if (cause instanceof RegistryException re) {
+                    throw re;
+                }
+                if (cause instanceof TimeoutException || System.nanoTime() >= deadline) {
+                    throw new RegistryUnavailableException(what + ": no answer from ZooKeeper at " + options.connectString() + " within the failover timeout of "
+                            + options.failoverTimeoutMs() + " ms" + (last == null ? "" : " (last error: " + last + ")"), last == null ? cause : last);
+                }
+                if (!ZkCalls.isConnectionProblem(cause)) {
+                    throw failure(what, cause);
+                }
+                last = cause;
+                // awaitConnected waits for the reconnect; until Curator notices the loss, back off a little
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+            }
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new RegistryClosedException(describe());
+        }
+    }
+
+    private String describe() {
+        return "ZooKeeper registry " + uri();
+    }
+
+    // ---- reads -------------------------------------------------------------------------------------
+
+    @Override
+    public String uri() {
+        return options.redactedUri();
+    }
+
+    @Override
+    public RegistryLimits limits() {
+        return limits;
+    }
+
+    @Override
+    public Optional<VersionedValue> getValue(RegistryPath key, String name) {
+        RegistryPath.checkName(name, "value name");
+        String path = layout.valuePath(key, name);
+        ZkCalls.NodeData d = call("reading " + key + ":" + name, zk -> ZkCalls.getData(zk, path));
+        if (d == null) {
+            return Optional.empty();
+        }
+        remember(path);
+        return Optional.of(new VersionedValue(ZnodeLayout.decodeValue(path, d.data()), d.stat().getMzxid()));
+    }
+
+    @Override
+    public boolean keyExists(RegistryPath key) {
+        if (key.isRoot()) {
+            ensureOpen();
+            return true;
+        }
+        String path = layout.keyPath(key);
+        return call("checking key " + key, zk -> ZkCalls.exists(zk, path)) != null;
+    }
+
+    @Override
+    public List<String> subkeys(RegistryPath key) {
+        ReadBatchResult r = read(ReadBatch.of(new ReadBatch.SubkeysRead(key)));
+        return r.subkeys(0).orElseThrow(() -> new NoSuchKeyException(key));
+    }
+
+    @Override
+    public Map<String, VersionedValue> values(RegistryPath key) {
+        ReadBatchResult r = read(ReadBatch.of(new ReadBatch.ValuesRead(key)));
+        return r.values(0).orElseThrow(() -> new NoSuchKeyException(key));
+    }
+
+    /**
+     * Reads are pipelined between two reads of {@code seq}: every batch that changes something
+     * touches {@code seq} in its multi, so equal mzxids before and after prove no batch committed in
+     * between, and the answers are the state as of that sequence. Otherwise the reads are repeated.
+     */
+    @Override
+    public ReadBatchResult read(ReadBatch batch) {
+        return call("reading a batch of " + batch.reads().size(), zk -> readOnce(zk, batch, 0));
+    }
+
+    private CompletableFuture<ReadBatchResult> readOnce(ZooKeeper zk, ReadBatch batch, int attempt) {
+        CompletableFuture<Stat> before = ZkCalls.exists(zk, layout.seq);
+        List<CompletableFuture<?>> first = new ArrayList<>();
+        boolean needsValues = false;
+        for (ReadBatch.Read r : batch.reads()) {
+            if (r instanceof ReadBatch.ValueRead v) {
+                first.add(ZkCalls.getData(zk, layout.valuePath(v.key(), v.name())));
+            } else {
+                first.add(ZkCalls.getChildren(zk, layout.keyPath(r.key())));
+                needsValues |= r instanceof ReadBatch.ValuesRead;
+            }
+        }
+        CompletableFuture<Stat> afterFirst = needsValues ? null : ZkCalls.exists(zk, layout.seq);
+        return CompletableFuture.allOf(first.toArray(CompletableFuture[]::new)).thenCompose(ignored -> {
+            // second round: the values of every ValuesRead, then seq again
+            Map<Integer, List<CompletableFuture<ZkCalls.NodeData>>> valueReads = new HashMap<>();
+            Map<Integer, List<String>> valueNames = new HashMap<>();
+            for (int i = 0; i < batch.reads().size(); i++) {
+                if (batch.reads().get(i) instanceof ReadBatch.ValuesRead vr) {
+                    ZkCalls.Children ch = (ZkCalls.Children) first.get(i).join();
+                    if (ch == null) {
+                        continue;
+                    }
+                    List<CompletableFuture<ZkCalls.NodeData>> reads = new ArrayList<>();
+                    List<String> names = new ArrayList<>();
+                    String keyPath = layout.keyPath(vr.key());
+                    for (String child : ch.names()) {
+                        if (ZnodeLayout.isValueChild(child)) {
+                            names.add(child);
+                            reads.add(ZkCalls.getData(zk, keyPath + "/" + child));
+                        }
+                    }
+                    valueReads.put(i, reads);
+                    valueNames.put(i, names);
+                }
+            }
+            CompletableFuture<Stat> after = afterFirst != null ? afterFirst : ZkCalls.exists(zk, layout.seq);
+            List<CompletableFuture<?>> all = new ArrayList<>();
+            valueReads.values().forEach(all::addAll);
+            all.add(after);
+            return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenCompose(ignored2 -> {
+                long seqBefore = before.join().getMzxid();
+                long seqAfter = after.join().getMzxid();
+                if (seqBefore != seqAfter) {
+                    if (attempt > 1000) {
+                        return CompletableFuture.failedFuture(new RegistryUnavailableException(
+                                "could not read a consistent snapshot: batches kept committing during 1000 attempts", null));
+                    }
+                    return readOnce(zk, batch, attempt + 1);
+                }
+                List<Optional<?>> answers = new ArrayList<>();
+                for (int i = 0; i < batch.reads().size(); i++) {
+                    ReadBatch.Read r = batch.reads().get(i);
+                    Object got = first.get(i).join();
+                    if (r instanceof ReadBatch.ValueRead v) {
+                        ZkCalls.NodeData d = (ZkCalls.NodeData) got;
+                        String vp = layout.valuePath(v.key(), v.name());
+                        answers.add(d == null ? Optional.empty()
+                                : Optional.of(new VersionedValue(ZnodeLayout.decodeValue(vp, d.data()), d.stat().getMzxid())));
+                    } else if (r instanceof ReadBatch.SubkeysRead) {
+                        ZkCalls.Children ch = (ZkCalls.Children) got;
+                        if (ch == null) {
+                            answers.add(Optional.empty());
+                        } else {
+                            List<String> names = new ArrayList<>();
+                            for (String child : ch.names()) {
+                                if (!ZnodeLayout.isValueChild(child)) {
+                                    names.add(ZnodeLayout.unescape(child));
+                                }
+                            }
+                            Collections.sort(names);
+                            answers.add(Optional.of(Collections.unmodifiableList(names)));
+                        }
+                    } else {
+                        if (got == null) {
+                            answers.add(Optional.empty());
+                            continue;
+                        }
+                        TreeMap<String, VersionedValue> values = new TreeMap<>();
+                        List<String> names = valueNames.get(i);
+                        List<CompletableFuture<ZkCalls.NodeData>> reads = valueReads.get(i);
+                        for (int j = 0; j < names.size(); j++) {
+                            ZkCalls.NodeData d = reads.get(j).join();
+                            if (d != null) { // deleted between the listing and the read: seq would differ, but be safe
+                                String vp = layout.keyPath(r.key()) + "/" + names.get(j);
+                                values.put(ZnodeLayout.unescape(names.get(j).substring(ZnodeLayout.VALUE_PREFIX.length())),
+                                        new VersionedValue(ZnodeLayout.decodeValue(vp, d.data()), d.stat().getMzxid()));
+                            }
+                        }
+                        answers.add(Optional.of(Collections.unmodifiableMap(values)));
+                    }
+                }
+                lastSequence.accumulateAndGet(seqAfter, Math::max);
+                return CompletableFuture.completedFuture(new ReadBatchResult(seqAfter, answers));
+            });
+        });
+    }
+
+    @Override
+    public long currentSequence() {
+        Stat s = call("reading the current sequence", zk -> ZkCalls.exists(zk, layout.seq));
+        if (s == null) {
+            throw new RegistryException(layout.seq + " is missing: the registry's znodes under " + layout.chroot + " were removed");
+        }
+        return lastSequence.accumulateAndGet(s.getMzxid(), Math::max);
+    }
+
+    // ---- writes ------------------------------------------------------------------------------------
+
+    @Override
+    public CommitResult commit(WriteBatch batch) {
+        CompletableFuture<CommitResult> f = submit(batch);
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RegistryUnavailableException("interrupted while committing; the batch may still commit", e, true);
+        } catch (Exception e) {
+            Throwable cause = ZkCalls.unwrap(e);
+            if (cause instanceof RegistryException re) {
+                throw re;
+            }
+            throw new RegistryException("commit failed: " + cause, cause);
+        }
+    }
+
+    @Override
+    public CompletableFuture<CommitResult> commitAsync(WriteBatch batch) {
+        CompletableFuture<CommitResult> f = submit(batch);
+        if (f.isDone()) {
+            return f;
+        }
+        // the caller's continuations must not run on ZooKeeper's event thread
+        return f.whenCompleteAsync((r, t) -> { }, task -> {
+            try {
+                completions.execute(task);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                task.run(); // closed meanwhile: complete on the calling thread
+            }
+        });
+    }
+
+    private CompletableFuture<CommitResult> submit(WriteBatch batch) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new RegistryClosedException(describe()));
+        }
+        validate(batch);
+        CompletableFuture<CommitResult> result;
+        synchronized (laneLock) {
+            result = lane.handle((ignored, failure) -> null).thenCompose(ignored -> runBatch(batch));
+            lane = result;
+        }
+        return result;
+    }
+
+    private void validate(WriteBatch batch) {
+        if (batch.size() > limits.maxBatchCommands()) {
+            throw new RegistryLimitException("batch has " + batch.size() + " commands; this ZooKeeper registry accepts at most "
+                    + limits.maxBatchCommands(), batch.size(), limits.maxBatchCommands());
+        }
+        for (BatchCommand c : batch.commands()) {
+            if (c instanceof BatchCommand.SetValue s && s.value().size() > limits.maxValueSize()) {
+                throw new RegistryLimitException("value " + s.key() + ":" + s.name() + " is " + s.value().size()
+                        + " bytes; this ZooKeeper registry accepts at most " + limits.maxValueSize() + " bytes (raise jute.maxbuffer on every server and the maxRequestBytes option)",
+                        s.value().size(), limits.maxValueSize());
+            }
+        }
+        if (batch.encodedSize() > limits.maxBatchBytes()) {
+            throw new RegistryLimitException("batch is " + batch.encodedSize() + " bytes encoded; this ZooKeeper registry accepts at most "
+                    + limits.maxBatchBytes() + " bytes per batch (half of maxRequestBytes " + options.maxRequestBytes() + " minus " + REQUEST_RESERVE
+                    + ", since values travel in their znodes and in the change log)", batch.encodedSize(), limits.maxBatchBytes());
+        }
+    }
+
+    private CompletableFuture<CommitResult> runBatch(WriteBatch batch) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new RegistryClosedException(describe()));
+        }
+        if (batch.hasMutations()) {
+            int live = membership.live().size();
+            if (live < options.minNodes()) {
+                return CompletableFuture.failedFuture(new RegistryUnavailableException("writes are refused: " + live + " node(s) live "
+                        + membership.live() + ", fewer than minNodes=" + options.minNodes(), null));
+            }
+        }
+        return attempt(batch, deadline(), 0, true);
+    }
+
+    /** Thrown inside the commit pipeline when the snapshot was stale: plan again. */
+    private static final class Replan extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Replan(String why) {
+            super(why, null, false, false);
+        }
+    }
+
+    private CompletableFuture<CommitResult> attempt(WriteBatch batch, long deadline, int attempt, boolean fastPathAllowed) {
+        if (attempt > 0 && System.nanoTime() >= deadline) {
+            return CompletableFuture.failedFuture(new RegistryUnavailableException("the batch could not be committed within the failover timeout of "
+                    + options.failoverTimeoutMs() + " ms after " + attempt + " attempts (ZooKeeper unreachable or constant contention)", null));
+        }
+        CompletableFuture<CommitResult> outcome = awaitConnected(deadline).thenCompose(zk -> {
+            BatchPlanner.Plan fast = fastPathAllowed ? fastPlan(batch) : null;
+            if (fast != null) {
+                return execute(zk, batch, fast, 0, deadline);
+            }
+            BatchPlanner.Needs needs = planner.needs(batch);
+            return readSnapshot(zk, needs).thenCompose(snapshot -> {
+                long snapshotSequence = snapshot.remove(layout.seq).stat().getMzxid();
+                BatchPlanner.Plan plan = planner.plan(batch, snapshot);
+                return execute(zk, batch, plan, snapshotSequence, deadline);
+            });
+        });
+        return outcome.exceptionallyCompose(t -> {
+            Throwable cause = ZkCalls.unwrap(t);
+            if (cause instanceof Replan) {
+                return attempt(batch, deadline, attempt + 1, false);
+            }
+            if (cause instanceof RegistryException) {
+                return CompletableFuture.failedFuture(cause);
+            }
+            if (cause instanceof TimeoutException) {
+                return CompletableFuture.failedFuture(new RegistryUnavailableException("no ZooKeeper connection within the failover timeout of "
+                        + options.failoverTimeoutMs() + " ms; nothing of the batch was sent", cause));
+            }
+            if (ZkCalls.isConnectionProblem(cause)) {
+                // nothing was in flight whose outcome matters (reads or a multi that changes nothing): just retry
+                return attempt(batch, deadline, attempt + 1, fastPathAllowed);
+            }
+            return CompletableFuture.failedFuture(failure("commit", cause));
+        });
+    }
+
+    /** A batch of SetValues on values known to exist needs no snapshot: plain setData(-1) ops. */
+    private BatchPlanner.Plan fastPlan(WriteBatch batch) {
+        List<Op> ops = new ArrayList<>();
+        List<BatchPlanner.Role> roles = new ArrayList<>();
+        List<Change> changes = new ArrayList<>();
+        for (BatchCommand c : batch.commands()) {
+            if (!(c instanceof BatchCommand.SetValue s)) {
+                return null;
+            }
+            String vp = layout.valuePath(s.key(), s.name());
+            if (!knownValues.contains(vp)) {
+                return null;
+            }
+            ops.add(Op.setData(vp, ZnodeLayout.encodeValue(s.value()), -1));
+            roles.add(BatchPlanner.Role.MUTATION);
+            changes.removeIf(x -> x instanceof Change.ValueSet vs && vs.key().equals(s.key()) && vs.name().equals(s.name()));
+            changes.add(new Change.ValueSet(s.key(), s.name(), new VersionedValue(s.value(), 1)));
+        }
+        return new BatchPlanner.Plan(ops, roles, -1, changes, List.of(), List.of());
+    }
+
+    private CompletableFuture<Map<String, BatchPlanner.SnapNode>> readSnapshot(ZooKeeper zk, BatchPlanner.Needs needs) {
+        Map<String, BatchPlanner.SnapNode> snapshot = new java.util.concurrent.ConcurrentHashMap<>();
+        List<CompletableFuture<?>> reads = new ArrayList<>();
+        reads.add(ZkCalls.exists(zk, layout.seq).thenAccept(s -> {
+            if (s == null) {
+                throw new RegistryException(layout.seq + " is missing: the registry's znodes under " + layout.chroot + " were removed");
+            }
+            snapshot.put(layout.seq, new BatchPlanner.SnapNode(s, null, null));
+        }));
+        for (String p : needs.statPaths()) {
+            if (needs.dataPaths().contains(p)) {
+                reads.add(ZkCalls.getData(zk, p).thenAccept(d -> snapshot.put(p, d == null
+                        ? new BatchPlanner.SnapNode(null, null, null) : new BatchPlanner.SnapNode(d.stat(), d.data(), null))));
+            } else {
+                reads.add(ZkCalls.exists(zk, p).thenAccept(s -> snapshot.put(p, new BatchPlanner.SnapNode(s, null, null))));
+            }
+        }
+        CompletableFuture<Void> first = CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new));
+        if (needs.listedKeys().isEmpty()) {
+            return first.thenApply(v -> snapshot);
+        }
+        return first.thenCompose(v -> {
+            List<String> roots = new ArrayList<>();
+            for (RegistryPath k : needs.listedKeys()) {
+                String kp = layout.keyPath(k);
+                BatchPlanner.SnapNode n = snapshot.get(kp);
+                if (n != null && n.stat() != null && !roots.contains(kp)) {
+                    roots.add(kp);
+                }
+            }
+            return listLevel(zk, roots, snapshot);
+        }).thenApply(v -> snapshot);
+    }
+
+    /** Lists a level of subtrees (one pipelined round trip per level) and recurses into the key children. */
+    private CompletableFuture<Void> listLevel(ZooKeeper zk, List<String> level, Map<String, BatchPlanner.SnapNode> snapshot) {
+        if (level.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        List<CompletableFuture<ZkCalls.Children>> reads = new ArrayList<>();
+        for (String p : level) {
+            reads.add(ZkCalls.getChildren(zk, p));
+        }
+        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenCompose(v -> {
+            List<String> next = new ArrayList<>();
+            for (int i = 0; i < level.size(); i++) {
+                String p = level.get(i);
+                ZkCalls.Children ch = reads.get(i).join();
+                if (ch == null) {
+                    // gone since the first round: planning deletes it anyway and the multi fails, then we re-plan
+                    snapshot.computeIfPresent(p, (k, old) -> new BatchPlanner.SnapNode(old.stat(), old.data(), List.of()));
+                    snapshot.putIfAbsent(p, new BatchPlanner.SnapNode(ch == null ? new Stat() : ch.stat(), null, List.of()));
+                    continue;
+                }
+                // keep a first-round stat: the incarnation argument needs ancestors read first
+                snapshot.merge(p, new BatchPlanner.SnapNode(ch.stat(), null, ch.names()),
+                        (old, fresh) -> new BatchPlanner.SnapNode(old.stat() == null ? fresh.stat() : old.stat(), old.data(), ch.names()));
+                for (String c : ch.names()) {
+                    if (!ZnodeLayout.isValueChild(c)) {
+                        next.add(p + "/" + c);
+                    }
+                }
+            }
+            return listLevel(zk, next, snapshot);
+        });
+    }
+
+    private CompletableFuture<CommitResult> execute(ZooKeeper zk, WriteBatch batch, BatchPlanner.Plan plan, long snapshotSequence, long deadline) {
+        if (plan.failedCondition() >= 0) {
+            ConditionFailedException failed = new ConditionFailedException(plan.failedCondition(), batch.commands().get(plan.failedCondition()));
+            if (plan.ops().isEmpty()) {
+                return CompletableFuture.failedFuture(failed);
+            }
+            return ZkCalls.multi(zk, plan.ops()).handle((results, t) -> {
+                Throwable cause = t == null ? null : ZkCalls.unwrap(t);
+                if (cause instanceof ZkCalls.MultiFailure mf && mf.failedOp() == plan.ops().size() - 1) {
+                    throw failed; // every fact held: the condition was false when the multi ran
+                }
+                if (cause != null && !(cause instanceof ZkCalls.MultiFailure)) {
+                    throw new CompletionException(cause);
+                }
+                throw new Replan("a fact behind a false condition changed");
+            });
+        }
+        if (!plan.changesSomething()) {
+            if (plan.ops().isEmpty()) {
+                return CompletableFuture.completedFuture(new CommitResult(snapshotSequence));
+            }
+            checkRequestSize(plan.ops());
+            return ZkCalls.multi(zk, plan.ops()).handle((results, t) -> {
+                if (t == null) {
+                    return new CommitResult(snapshotSequence);
+                }
+                Throwable cause = ZkCalls.unwrap(t);
+                if (cause instanceof ZkCalls.MultiFailure) {
+                    throw new Replan("the snapshot changed before the multi");
+                }
+                throw new CompletionException(cause); // connection problems: retried, this multi changes nothing
+            });
+        }
+        String bucket = bucketPath(System.currentTimeMillis());
+        String entry = bucket + "/" + instanceId + "-" + entryCounter.incrementAndGet();
+        List<Op> ops = new ArrayList<>(plan.ops());
+        ops.add(Op.setData(layout.seq, EMPTY, -1));
+        int sequenceOp = ops.size() - 1;
+        ops.add(Op.create(entry, ZnodeLayout.encodeLogEntry(plan.changes()), acl, CreateMode.PERSISTENT));
+        long size = BatchPlanner.requestSize(ops);
+        if (size > options.maxRequestBytes()) {
+            return CompletableFuture.failedFuture(new RegistryLimitException("the batch needs a ZooKeeper request of " + size + " bytes ("
+                    + ops.size() + " znode operations); the limit is " + options.maxRequestBytes() + " bytes (option maxRequestBytes, which must match"
+                    + " jute.maxbuffer of the servers); nothing was sent", size, options.maxRequestBytes()));
+        }
+        return ensureBucket(zk, bucket).thenCompose(v -> ZkCalls.multi(zk, ops)).handle((results, t) -> {
+            if (t == null) {
+                long sequence = ((OpResult.SetDataResult) results.get(sequenceOp)).getStat().getMzxid();
+                committed(plan, sequence);
+                return CompletableFuture.completedFuture(new CommitResult(sequence));
+            }
+            Throwable cause = ZkCalls.unwrap(t);
+            if (cause instanceof ZkCalls.MultiFailure mf) {
+                int failedOp = mf.failedOp();
+                if (failedOp >= 0 && failedOp < plan.ops().size()) {
+                    forget(plan.ops().get(failedOp).getPath());
+                } else if (failedOp == ops.size() - 1) {
+                    ensuredBucket = "";
+                }
+                if (mf.code == KeeperException.Code.NOAUTH) {
+                    return CompletableFuture.<CommitResult>failedFuture(notAuthorized(layout.chroot, cause));
+                }
+                return CompletableFuture.<CommitResult>failedFuture(new Replan("the snapshot changed before the multi (" + mf.code + " at op " + failedOp + ")"));
+            }
+            if (ZkCalls.isConnectionProblem(cause)) {
+                return verifyAfterConnectionLoss(plan, entry, deadline, cause);
+            }
+            return CompletableFuture.<CommitResult>failedFuture(cause);
+        }).thenCompose(Function.identity());
+    }
+
+    /**
+     * The multi's answer was lost. Fence its log entry: creating it ourselves makes the original
+     * multi fail forever if it has not applied yet; finding it there (with the batch's content)
+     * means it applied, at the entry's czxid.
+     */
+    private CompletableFuture<CommitResult> verifyAfterConnectionLoss(BatchPlanner.Plan plan, String entry, long deadline, Throwable lost) {
+        LOG.info("{}: connection lost while committing ({}); verifying the outcome with the change-log entry {}", options.nodeName(), lost, entry);
+        return awaitConnected(deadline).thenCompose(zk -> ZkCalls.multi(zk, List.of(Op.create(entry, ZnodeLayout.fenceEntry(), acl, CreateMode.PERSISTENT)))
+                .handle((r, t) -> {
+                    if (t == null) {
+                        // fenced: the original can no longer apply
+                        return CompletableFuture.<CommitResult>failedFuture(new Replan("the batch did not commit before the connection loss"));
+                    }
+                    Throwable cause = ZkCalls.unwrap(t);
+                    if (cause instanceof ZkCalls.MultiFailure mf && mf.code == KeeperException.Code.NODEEXISTS) {
+                        return ZkCalls.getData(zk, entry).thenApply(d -> {
+                            if (d == null || ZnodeLayout.isFence(d.data())) {
+                                throw new Replan("the batch did not commit before the connection loss");
+                            }
+                            long sequence = d.stat().getCzxid();
+                            committed(plan, sequence);
+                            return new CommitResult(sequence);
+                        });
+                    }
+                    if (cause instanceof ZkCalls.MultiFailure mf && mf.code == KeeperException.Code.NONODE) {
+                        // the bucket is gone, so the entry could not have been created either
+                        return CompletableFuture.<CommitResult>failedFuture(new Replan("the batch did not commit (its log bucket is missing)"));
+                    }
+                    if (ZkCalls.isConnectionProblem(cause)) {
+                        return verifyAfterConnectionLoss(plan, entry, deadline, cause);
+                    }
+                    return CompletableFuture.<CommitResult>failedFuture(cause);
+                }).thenCompose(Function.identity()))
+                .exceptionallyCompose(t -> {
+                    Throwable cause = ZkCalls.unwrap(t);
+                    if (cause instanceof TimeoutException) {
+                        return CompletableFuture.failedFuture(new RegistryUnavailableException("the connection to ZooKeeper was lost while the batch was in flight"
+                                + " and no server answered within the failover timeout of " + options.failoverTimeoutMs()
+                                + " ms: the batch may or may not have been committed (verify by reading; its change-log entry is " + entry + ")", lost, true));
+                    }
+                    return CompletableFuture.failedFuture(cause);
+                });
+    }
+
+    private void committed(BatchPlanner.Plan plan, long sequence) {
+        lastSequence.accumulateAndGet(sequence, Math::max);
+        for (String d : plan.deletedPaths()) {
+            forget(d);
+        }
+        if (knownValues.size() > MAX_KNOWN_VALUES) {
+            knownValues.clear();
+        }
+        for (Change c : plan.changes()) {
+            if (c instanceof Change.ValueSet s) {
+                knownValues.add(layout.valuePath(s.key(), s.name()));
+            }
+        }
+    }
+
+    private void remember(String valuePath) {
+        if (knownValues.size() < MAX_KNOWN_VALUES) {
+            knownValues.add(valuePath);
+        }
+    }
+
+    private void forget(String path) {
+        knownValues.remove(path);
+        knownValues.subSet(path + "/", path + "0").clear();
+    }
+
+    private void checkRequestSize(List<Op> ops) {
+        long size = BatchPlanner.requestSize(ops);
+        if (size > options.maxRequestBytes()) {
+            throw new RegistryLimitException("the batch needs a ZooKeeper request of " + size + " bytes; the limit is "
+                    + options.maxRequestBytes() + " bytes (option maxRequestBytes); nothing was sent", size, options.maxRequestBytes());
+        }
+    }
+
+    private String bucketPath(long millis) {
+        return layout.log + "/b-" + String.format("%012d", millis / BUCKET_MILLIS);
+    }
+
+    private CompletableFuture<Void> ensureBucket(ZooKeeper zk, String bucket) {
+        if (bucket.equals(ensuredBucket)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return ZkCalls.multi(zk, List.of(Op.create(bucket, EMPTY, acl, CreateMode.PERSISTENT))).handle((r, t) -> {
+            Throwable cause = t == null ? null : ZkCalls.unwrap(t);
+            if (cause == null || cause instanceof ZkCalls.MultiFailure mf && mf.code == KeeperException.Code.NODEEXISTS) {
+                ensuredBucket = bucket;
+                return null;
+            }
+            throw new CompletionException(cause);
+        });
+    }
+
+    /** The primary deletes change-log buckets older than the retention. */
+    private void collectLogGarbage() {
+        if (closed || !membership.isPrimary()) {
+            return;
+        }
+        try {
+            long cutoff = (System.currentTimeMillis() - options.feedRetentionMs()) / BUCKET_MILLIS;
+            for (String bucket : client.getChildren().forPath(layout.log)) {
+                long index;
+                try {
+                    index = Long.parseLong(bucket.substring(2));
+                } catch (RuntimeException e) {
+                    continue;
+                }
+                if (index + 1 >= cutoff) {
+                    continue;
+                }
+                String bp = layout.log + "/" + bucket;
+                List<String> entries = client.getChildren().forPath(bp);
+                for (int i = 0; i < entries.size(); i += 500) {
+                    List<Op> deletes = new ArrayList<>();
+                    for (String e : entries.subList(i, Math.min(entries.size(), i + 500))) {
+                        deletes.add(Op.delete(bp + "/" + e, -1));
+                    }
+                    try {
+                        zk().multi(deletes);
+                    } catch (KeeperException e) {
+                        for (Op d : deletes) {
+                            try {
+                                zk().delete(d.getPath(), -1);
+                            } catch (KeeperException.NoNodeException gone) {
+                                // already collected
+                            }
+                        }
+                    }
+                }
+                try {
+                    zk().delete(bp, -1);
+                } catch (KeeperException.NoNodeException | KeeperException.NotEmptyException e) {
+                    // collected by someone else, or written by a node whose clock is behind: next round
+                }
+            }
+        } catch (Exception e) {
+            LOG.debug("change-log garbage collection failed; retrying later", e);
+        }
+    }
+
+    // ---- change feed --------------------------------------------------------------------------------
+
+    @Override
+    public Watch watch(RegistryPath subtree, ChangeListener listener) {
+        ensureOpen();
+        java.util.Objects.requireNonNull(subtree, "subtree");
+        java.util.Objects.requireNonNull(listener, "listener");
+        ChangeFeed.FeedWatch w = feed.add(subtree, listener);
+        try {
+            long start = call("registering a watch", zk -> feed.start(w));
+            lastSequence.accumulateAndGet(start, Math::max);
+            return w;
+        } catch (RuntimeException e) {
+            w.close();
+            throw e;
+        }
+    }
+
+    // ---- membership and health ------------------------------------------------------------------
+
+    @Override
+    public ClusterStatus status() {
+        ensureOpen();
+        return new ClusterStatus("zookeeper", options.nodeName(), membership.primary(), membership.nodes());
+    }
+
+    @Override
+    public Subscription addMembershipListener(MembershipListener listener) {
+        ensureOpen();
+        return membership.addListener(java.util.Objects.requireNonNull(listener, "listener"));
+    }
+
+    @Override
+    public HealthReport checkHealth() {
+        ensureOpen();
+        long t0 = System.nanoTime();
+        ConnectionState state = connectionState;
+        try {
+            ZooKeeper zk = zk();
+            // sync goes through the leader: a round trip to the quorum, then a read on our server
+            ZkCalls.sync(zk, layout.seq).thenCompose(v -> ZkCalls.exists(zk, layout.seq))
+                    .get(options.connectionTimeoutMs(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new HealthReport(false, "interrupted while probing", Duration.ofNanos(System.nanoTime() - t0));
+        } catch (Exception e) {
+            return new HealthReport(false, "connection " + state + "; the probe (sync + read of " + layout.seq + ") failed: "
+                    + ZkCalls.unwrap(e), Duration.ofNanos(System.nanoTime() - t0));
+        }
+        Duration rtt = Duration.ofNanos(System.nanoTime() - t0);
+        int live = membership.live().size();
+        String detail = "connection " + state + ", probe (sync + read) round trip " + rtt.toNanos() / 1000 + " us, " + live
+                + " live node(s) (minNodes " + options.minNodes() + "), primary " + membership.primary().orElse("none");
+        boolean healthy = live >= options.minNodes() && (state == ConnectionState.CONNECTED || state == ConnectionState.RECONNECTED);
+        return new HealthReport(healthy, healthy ? detail : detail + (live < options.minNodes() ? "; too few live nodes: writes are refused" : ""), rtt);
+    }
+
+    @Override
+    public List<HealthFault> healthFaults() {
+        return call("listing health faults", zk -> ZkCalls.getChildren(zk, layout.faults).thenCompose(ch -> {
+            List<CompletableFuture<ZkCalls.NodeData>> reads = new ArrayList<>();
+            List<String> names = ch == null ? List.of() : ch.names();
+            for (String n : names) {
+                reads.add(ZkCalls.getData(zk, layout.faults + "/" + n));
+            }
+            return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> {
+                List<HealthFault> out = new ArrayList<>();
+                for (int i = 0; i < names.size(); i++) {
+                    ZkCalls.NodeData d = reads.get(i).join();
+                    if (d != null) {
+                        out.add(ZnodeLayout.decodeFault(layout.faults + "/" + names.get(i), d.data()));
+                    }
+                }
+                out.sort(java.util.Comparator.comparing(HealthFault::id));
+                return out;
+            });
+        }));
+    }
+
+    @Override
+    public void addHealthFault(HealthFault fault) {
+        java.util.Objects.requireNonNull(fault, "fault");
+        String path = layout.faults + "/" + ZnodeLayout.escape(fault.id());
+        byte[] data = ZnodeLayout.encodeFault(fault);
+        call("adding health fault " + fault.id(), zk -> upsert(zk, path, data, 0));
+    }
+
+    private CompletableFuture<Void> upsert(ZooKeeper zk, String path, byte[] data, int attempt) {
+        return ZkCalls.multi(zk, List.of(Op.setData(path, data, -1))).handle((r, t) -> {
+            if (t == null) {
+                return CompletableFuture.<Void>completedFuture(null);
+            }
+            Throwable cause = ZkCalls.unwrap(t);
+            if (cause instanceof ZkCalls.MultiFailure mf && mf.code == KeeperException.Code.NONODE && attempt < 10) {
+                return ZkCalls.multi(zk, List.of(Op.create(path, data, acl, CreateMode.PERSISTENT))).handle((r2, t2) -> {
+                    if (t2 == null) {
+                        return CompletableFuture.<Void>completedFuture(null);
+                    }
+                    Throwable c2 = ZkCalls.unwrap(t2);
+                    if (c2 instanceof ZkCalls.MultiFailure mf2 && mf2.code == KeeperException.Code.NODEEXISTS) {
+                        return upsert(zk, path, data, attempt + 1);
+                    }
+                    return CompletableFuture.<Void>failedFuture(c2);
+                }).thenCompose(Function.identity());
+            }
+            return CompletableFuture.<Void>failedFuture(cause);
+        }).thenCompose(Function.identity());
+    }
+
+    @Override
+    public boolean removeHealthFault(String id) {
+        RegistryPath.checkName(id, "health fault id");
+        String path = layout.faults + "/" + ZnodeLayout.escape(id);
+        return call("removing health fault " + id, zk -> ZkCalls.multi(zk, List.of(Op.delete(path, -1))).handle((r, t) -> {
+            if (t == null) {
+                return true;
+            }
+            Throwable cause = ZkCalls.unwrap(t);
+            if (cause instanceof ZkCalls.MultiFailure mf && mf.code == KeeperException.Code.NONODE) {
+                return false;
+            }
+            throw new CompletionException(cause);
+        }));
+    }
+
+    // ---- lifecycle -----------------------------------------------------------------------------------
+
+    @Override
+    public void close() {
+        synchronized (connectionLock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            connected.completeExceptionally(new RegistryClosedException(describe()));
+        }
+        feed.closeAll();
+        maintenance.shutdownNow();
+        try {
+            membership.close();
+        } catch (RuntimeException e) {
+            LOG.debug("closing membership", e);
+        }
+        client.close();
+        completions.shutdown();
+    }
+
+    @Override
+    public String toString() {
+        return "ZooKeeperRegistry[" + uri() + ", node " + options.nodeName() + "]";
+    }
+
+    /** For tests: the Curator client (its ZooKeeper handle), e.g. to inject a session expiry. */
+    CuratorFramework curator() {
+        return client;
+    }
+
+    /** For tests: the layout of the znodes. */
+    ZnodeLayout layout() {
+        return layout;
+    }
+}

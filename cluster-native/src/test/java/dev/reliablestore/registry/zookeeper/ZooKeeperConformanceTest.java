@@ -1,0 +1,42 @@
+package dev.reliablestore.registry.zookeeper;
+
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.conformance.ClusterRegistryConformance;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/** The registry conformance suite on a one-server ensemble (curator-test's TestingServer, in process). */
+class ZooKeeperConformanceTest extends ClusterRegistryConformance {
+
+    static {
+        ZkTestSupport.init();
+    }
+
+    private static TestingServer server;
+    private String chroot;
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        server = new TestingServer(true);
+    }
+
+    @AfterAll
+    static void stopServer() throws Exception {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Override
+    protected ClusterRegistry openRegistry() {
+        chroot = ZkTestSupport.freshChroot("conformance");
+        return ZkTestSupport.open(server.getConnectString(), chroot);
+    }
+
+    @Override
+    protected ClusterRegistry reopen(ClusterRegistry current) {
+        current.close();
+        return ZkTestSupport.open(server.getConnectString(), chroot);
+    }
+}

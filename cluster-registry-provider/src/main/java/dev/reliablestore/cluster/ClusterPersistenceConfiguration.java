@@ -1,0 +1,860 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.api.ConfigurationException;
+import dev.reliablestore.cluster.crypto.KeySource;
+import dev.reliablestore.cluster.crypto.KeySources;
+import dev.reliablestore.registry.RegistryArgumentException;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * The settings of the cluster-registry provider, after the seed's {@code ClusterPersistenceConfiguration}.
+ * Build one with {@link #builder()} or from string properties with {@link #fromMap} /
+ * {@link #fromProperties} (the form given to {@code Persistence.open("cluster-registry", …)}); every
+ * key is listed in {@code docs/configuration.md} with its default, unit and limits.
+ *
+ * <p>Validation happens in {@link Builder#build()}: a bad value or an invalid combination (encryption
+ * without a key source, cache settings with the cache off, …) raises {@link ConfigurationException}
+ * naming the option, the value and the rule. Settings that can only be checked against the registry
+ * (MaxValueSizeKB against its value limit, NodeAffinity against its members, MinimumNodes against
+ * its size) are checked when the provider opens. {@link #toString()} never shows secrets.
+ */
+public final class ClusterPersistenceConfiguration {
+
+    /** The registry a store opens when {@code clusterName} is not set. */
+    public static final String DEFAULT_CLUSTER = "embedded:reliablestore-data";
+
+    // property keys
+    static final String CLUSTER_NAME = "clusterName";
+    static final String RESOURCE_GROUP_NAME = "resourceGroupName";
+    static final String REGISTRY_KEY_PATH = "registryKeyPath";
+    static final String MAX_VALUE_SIZE_KB = "maxValueSizeKB";
+    static final String ENABLE_COMPRESSION = "enableCompression";
+    static final String COMPRESSION_DICTIONARY = "compressionDictionary";
+    static final String REPLICATION_MODE = "replicationMode";
+    static final String FAILOVER_TIMEOUT = "failoverTimeout";
+    static final String NODE_AFFINITY = "nodeAffinity";
+    static final String MINIMUM_NODES = "minimumNodes";
+    static final String ENABLE_ENCRYPTION = "enableEncryption";
+    static final String ENCRYPTION_ALGORITHM = "encryptionAlgorithm";
+    static final String KEY_MANAGEMENT_SERVICE = "keyManagementService";
+    static final String KEY_STORE_PATH = "keyStorePath";
+    static final String KEY_STORE_TYPE = "keyStoreType";
+    static final String KEY_STORE_PASSWORD = "keyStorePassword";
+    static final String KEY_STORE_ACTIVE_ALIAS = "keyStoreActiveAlias";
+    static final String PASSPHRASE = "passphrase";
+    static final String PREVIOUS_PASSPHRASES = "previousPassphrases";
+    static final String CONFLICT_RESOLUTION = "conflictResolution";
+    static final String HEALTH_CHECK_INTERVAL = "healthCheckInterval";
+    static final String MAX_RETRIES = "maxRetries";
+    static final String RETRY_DELAY = "retryDelay";
+    static final String ENABLE_LOCAL_CACHE = "enableLocalCache";
+    static final String CACHE_SIZE = "cacheSize";
+    static final String CACHE_TTL = "cacheTTL";
+    static final String PRELOAD_CACHE = "preloadCache";
+    static final String REGISTRY_OPTION_PREFIX = "registry.";
+
+    static final Set<String> KEYS = Set.of(CLUSTER_NAME, RESOURCE_GROUP_NAME, REGISTRY_KEY_PATH, MAX_VALUE_SIZE_KB,
+            ENABLE_COMPRESSION, COMPRESSION_DICTIONARY, REPLICATION_MODE, FAILOVER_TIMEOUT, NODE_AFFINITY, MINIMUM_NODES,
+            ENABLE_ENCRYPTION, ENCRYPTION_ALGORITHM, KEY_MANAGEMENT_SERVICE, KEY_STORE_PATH, KEY_STORE_TYPE,
+            KEY_STORE_PASSWORD, KEY_STORE_ACTIVE_ALIAS, PASSPHRASE, PREVIOUS_PASSPHRASES, CONFLICT_RESOLUTION,
+            HEALTH_CHECK_INTERVAL, MAX_RETRIES, RETRY_DELAY, ENABLE_LOCAL_CACHE, CACHE_SIZE, CACHE_TTL, PRELOAD_CACHE);
+
+    static final int MAX_VALUE_SIZE_KB_LIMIT = RegistryValue.MAX_SIZE / 1024;
+    static final Duration MAX_DURATION = Duration.ofHours(24);
+    static final Duration MIN_HEALTH_CHECK_INTERVAL = Duration.ofMillis(50);
+    static final int MAX_RETRIES_LIMIT = 100;
+    static final int MAX_NODES = 64;
+    static final int MAX_CACHE_SIZE = 10_000_000;
+
+    /** How keys are obtained. */
+    enum KeyManagement { NONE, KEY_STORE, PASSPHRASE, CUSTOM }
+
+    private final String clusterName;
+    private final String resourceGroupName;
+    private final String registryKeyPath;
+    private final RegistryPath root;
+    private final int maxValueSizeKB;
+    private final boolean enableCompression;
+    private final boolean compressionDictionary;
+    private final ReplicationMode replicationMode;
+    private final Duration failoverTimeout;
+    private final List<String> nodeAffinity;
+    private final int minimumNodes;
+    private final boolean enableEncryption;
+    private final String encryptionAlgorithm;
+    private final KeyManagement keyManagement;
+    private final KeySource keySource;
+    private final ConflictResolution conflictResolution;
+    private final Map<Class<?>, ConflictResolver<?>> conflictResolvers;
+    private final Duration healthCheckInterval;
+    private final int maxRetries;
+    private final Duration retryDelay;
+    private final boolean enableLocalCache;
+    private final int cacheSize;
+    private final Duration cacheTtl;
+    private final boolean preloadCache;
+    private final ClusterHooks hooks;
+    private final Map<String, String> registryOptions;
+
+    private ClusterPersistenceConfiguration(Builder b, RegistryPath root, KeySource keySource) {
+        this.clusterName = b.clusterName;
+        this.resourceGroupName = b.resourceGroupName;
+        this.registryKeyPath = b.registryKeyPath;
+        this.root = root;
+        this.maxValueSizeKB = b.maxValueSizeKB;
+        this.enableCompression = b.enableCompression;
+        this.compressionDictionary = b.compressionDictionary == null ? b.enableCompression : b.compressionDictionary;
+        this.replicationMode = b.replicationMode;
+        this.failoverTimeout = b.failoverTimeout;
+        this.nodeAffinity = List.copyOf(b.nodeAffinity);
+        this.minimumNodes = b.minimumNodes;
+        this.enableEncryption = b.enableEncryption;
+        this.encryptionAlgorithm = b.encryptionAlgorithm;
+        this.keyManagement = b.keyManagement;
+        this.keySource = keySource;
+        this.conflictResolution = b.conflictResolution;
+        this.conflictResolvers = Map.copyOf(b.conflictResolvers);
+        this.healthCheckInterval = b.healthCheckInterval;
+        this.maxRetries = b.maxRetries;
+        this.retryDelay = b.retryDelay;
+        this.enableLocalCache = b.enableLocalCache;
+        this.cacheSize = b.cacheSize;
+        this.cacheTtl = b.cacheTtl;
+        this.preloadCache = b.preloadCache;
+        this.hooks = b.hooks;
+        this.registryOptions = Collections.unmodifiableMap(new TreeMap<>(b.registryOptions));
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Reads the string form; see {@link #fromMap}. */
+    public static ClusterPersistenceConfiguration fromProperties(Properties properties) {
+        Map<String, String> map = new LinkedHashMap<>();
+        for (String name : properties.stringPropertyNames()) {
+            map.put(name, properties.getProperty(name));
+        }
+        return fromMap(map);
+    }
+
+    /**
+     * Reads the string form of every option (keys as in {@code docs/configuration.md}). Durations are
+     * ISO-8601 ({@code PT30S}) or a number with a unit ({@code 500ms}, {@code 30s}, {@code 5m},
+     * {@code 1h}); booleans are {@code true}/{@code false}; lists are comma-separated; secrets are
+     * references: {@code env:NAME}, {@code file:PATH} or {@code text:VALUE}. Keys starting with
+     * {@code registry.} are passed, without the prefix, to the registry backend, which refuses any it
+     * does not know.
+     *
+     * @throws ConfigurationException naming an unknown key, a malformed value or a broken rule
+     */
+    public static ClusterPersistenceConfiguration fromMap(Map<String, String> configuration) {
+        Objects.requireNonNull(configuration, "configuration");
+        Builder b = builder();
+        for (Map.Entry<String, String> e : new TreeMap<>(configuration).entrySet()) {
+            String key = e.getKey();
+            String value = Objects.requireNonNull(e.getValue(), () -> "value of " + key).trim();
+            if (key.startsWith(REGISTRY_OPTION_PREFIX) && key.length() > REGISTRY_OPTION_PREFIX.length()) {
+                b.registryOption(key.substring(REGISTRY_OPTION_PREFIX.length()), value);
+                continue;
+            }
+            if (!KEYS.contains(key)) {
+                throw new ConfigurationException("unknown cluster-registry option \"" + key + "\"" + suggestion(key)
+                        + "; known options: " + new java.util.TreeSet<>(KEYS)
+                        + " and registry.<backend option>");
+            }
+            b.set(key, value);
+        }
+        return b.build();
+    }
+
+    private static String suggestion(String key) {
+        for (String k : KEYS) {
+            if (k.equalsIgnoreCase(key) || k.equalsIgnoreCase(key.replace("-", "").replace("_", "").replace(".", ""))) {
+                return " (did you mean \"" + k + "\"?)";
+            }
+        }
+        return "";
+    }
+
+    // ---- accessors ---------------------------------------------------------------------------
+
+    /** The registry URI (a bare cluster name was turned into {@code clusapi://<name>}). */
+    public String clusterName() {
+        return clusterName;
+    }
+
+    public String resourceGroupName() {
+        return resourceGroupName;
+    }
+
+    public String registryKeyPath() {
+        return registryKeyPath;
+    }
+
+    /** The storage root: {@code <resourceGroupName>/<registryKeyPath segments>}. */
+    public RegistryPath root() {
+        return root;
+    }
+
+    public int maxValueSizeKB() {
+        return maxValueSizeKB;
+    }
+
+    public boolean enableCompression() {
+        return enableCompression;
+    }
+
+    public boolean compressionDictionary() {
+        return compressionDictionary;
+    }
+
+    public ReplicationMode replicationMode() {
+        return replicationMode;
+    }
+
+    public Duration failoverTimeout() {
+        return failoverTimeout;
+    }
+
+    /** Preferred nodes; empty means all nodes. */
+    public List<String> nodeAffinity() {
+        return nodeAffinity;
+    }
+
+    public int minimumNodes() {
+        return minimumNodes;
+    }
+
+    public boolean enableEncryption() {
+        return enableEncryption;
+    }
+
+    public String encryptionAlgorithm() {
+        return encryptionAlgorithm;
+    }
+
+    /** The key source, present when encryption is on. */
+    public Optional<KeySource> keySource() {
+        return Optional.ofNullable(keySource);
+    }
+
+    public ConflictResolution conflictResolution() {
+        return conflictResolution;
+    }
+
+    /** The resolver registered for an entity class (MERGE only). */
+    @SuppressWarnings("unchecked")
+    public <T> Optional<ConflictResolver<T>> conflictResolver(Class<T> type) {
+        return Optional.ofNullable((ConflictResolver<T>) conflictResolvers.get(type));
+    }
+
+    public Duration healthCheckInterval() {
+        return healthCheckInterval;
+    }
+
+    public int maxRetries() {
+        return maxRetries;
+    }
+
+    public Duration retryDelay() {
+        return retryDelay;
+    }
+
+    public boolean enableLocalCache() {
+        return enableLocalCache;
+    }
+
+    public int cacheSize() {
+        return cacheSize;
+    }
+
+    public Duration cacheTTL() {
+        return cacheTtl;
+    }
+
+    public boolean preloadCache() {
+        return preloadCache;
+    }
+
+    public ClusterHooks hooks() {
+        return hooks;
+    }
+
+    /** Options handed to the registry backend (without the {@code registry.} prefix). */
+    public Map<String, String> registryOptions() {
+        return registryOptions;
+    }
+
+    @Override
+    public String toString() {
+        return "ClusterPersistenceConfiguration[clusterName=" + clusterName + ", resourceGroupName=" + resourceGroupName
+                + ", registryKeyPath=" + registryKeyPath + ", maxValueSizeKB=" + maxValueSizeKB
+                + ", enableCompression=" + enableCompression + ", compressionDictionary=" + compressionDictionary
+                + ", replicationMode=" + replicationMode + ", failoverTimeout=" + failoverTimeout
+                + ", nodeAffinity=" + nodeAffinity + ", minimumNodes=" + minimumNodes
+                + ", enableEncryption=" + enableEncryption + (enableEncryption ? ", encryptionAlgorithm=" + encryptionAlgorithm
+                + ", keyManagementService=" + keyManagement + " " + keySource : "")
+                + ", conflictResolution=" + conflictResolution + ", healthCheckInterval=" + healthCheckInterval
+                + ", maxRetries=" + maxRetries + ", retryDelay=" + retryDelay + ", enableLocalCache=" + enableLocalCache
+                + (enableLocalCache ? ", cacheSize=" + cacheSize + ", cacheTTL=" + cacheTtl + ", preloadCache=" + preloadCache : "")
+                + (registryOptions.isEmpty() ? "" : ", registryOptions=" + registryOptions.keySet()) + "]";
+    }
+
+    // ---- builder -----------------------------------------------------------------------------
+
+    /** Collects settings; {@link #build()} validates them all. */
+    public static final class Builder {
+
+        private String clusterName = DEFAULT_CLUSTER;
+        private String resourceGroupName;
+        private String registryKeyPath;
+        private int maxValueSizeKB = 64;
+        private boolean enableCompression = true;
+        private Boolean compressionDictionary;
+        private ReplicationMode replicationMode = ReplicationMode.SYNCHRONOUS;
+        private Duration failoverTimeout = Duration.ofSeconds(30);
+        private List<String> nodeAffinity = List.of();
+        private int minimumNodes = 1;
+        private boolean enableEncryption;
+        private String encryptionAlgorithm = "AES256";
+        private KeyManagement keyManagement = KeyManagement.NONE;
+        private KeySource customKeySource;
+        private Path keyStorePath;
+        private String keyStoreType = "BCFKS";
+        private char[] keyStorePassword;
+        private String keyStoreActiveAlias;
+        private List<char[]> passphrases = List.of();
+        private ConflictResolution conflictResolution = ConflictResolution.OPTIMISTIC;
+        private final Map<Class<?>, ConflictResolver<?>> conflictResolvers = new LinkedHashMap<>();
+        private Duration healthCheckInterval = Duration.ofSeconds(10);
+        private int maxRetries = 3;
+        private Duration retryDelay = Duration.ofSeconds(1);
+        private boolean enableLocalCache;
+        private int cacheSize = 1000;
+        private Duration cacheTtl = Duration.ofMinutes(5);
+        private boolean preloadCache;
+        private ClusterHooks hooks = ClusterHooks.NONE;
+        private final Map<String, String> registryOptions = new LinkedHashMap<>();
+        private final Set<String> explicit = new LinkedHashSet<>();
+
+        private Builder() {
+        }
+
+        private Builder mark(String key) {
+            explicit.add(key);
+            return this;
+        }
+
+        /**
+         * The registry to open: a URI ({@code embedded:<dir>}, {@code zookeeper://…},
+         * {@code clusapi://<cluster>}) or a bare Windows cluster name (→ {@code clusapi://<name>}).
+         * Default {@value #DEFAULT_CLUSTER}.
+         */
+        public Builder clusterName(String clusterName) {
+            this.clusterName = clusterName;
+            return mark(CLUSTER_NAME);
+        }
+
+        /** Required: the cluster resource group owning the data; the first segment of the storage root. */
+        public Builder resourceGroupName(String resourceGroupName) {
+            this.resourceGroupName = resourceGroupName;
+            return mark(RESOURCE_GROUP_NAME);
+        }
+
+        /** Required: the key path of the data below the resource group, {@code \} or {@code /} separated. */
+        public Builder registryKeyPath(String registryKeyPath) {
+            this.registryKeyPath = registryKeyPath;
+            return mark(REGISTRY_KEY_PATH);
+        }
+
+        /** Largest stored entity (after encoding), 1..1024 KiB; default 64. */
+        public Builder maxValueSizeKB(int kb) {
+            this.maxValueSizeKB = kb;
+            return mark(MAX_VALUE_SIZE_KB);
+        }
+
+        public Builder enableCompression(boolean on) {
+            this.enableCompression = on;
+            return mark(ENABLE_COMPRESSION);
+        }
+
+        /** Whether a per-type zstd dictionary is trained and used; default: same as enableCompression. */
+        public Builder compressionDictionary(boolean on) {
+            this.compressionDictionary = on;
+            return mark(COMPRESSION_DICTIONARY);
+        }
+
+        public Builder replicationMode(ReplicationMode mode) {
+            this.replicationMode = mode;
+            return mark(REPLICATION_MODE);
+        }
+
+        /** Upper bound on the whole wait of an operation retrying a retryable failure; default 30 s. */
+        public Builder failoverTimeout(Duration timeout) {
+            this.failoverTimeout = timeout;
+            return mark(FAILOVER_TIMEOUT);
+        }
+
+        /** Preferred nodes; each must be a member of the cluster; empty (default) = all nodes. */
+        public Builder nodeAffinity(List<String> nodes) {
+            this.nodeAffinity = nodes == null ? null : new ArrayList<>(nodes);
+            return mark(NODE_AFFINITY);
+        }
+
+        /** Writes are refused (retryably) while fewer cluster nodes are up; default 1. */
+        public Builder minimumNodes(int nodes) {
+            this.minimumNodes = nodes;
+            return mark(MINIMUM_NODES);
+        }
+
+        public Builder enableEncryption(boolean on) {
+            this.enableEncryption = on;
+            return mark(ENABLE_ENCRYPTION);
+        }
+
+        /** {@code AES256} (AES-256-GCM), the only algorithm; default {@code AES256}. */
+        public Builder encryptionAlgorithm(String algorithm) {
+            this.encryptionAlgorithm = algorithm;
+            return mark(ENCRYPTION_ALGORITHM);
+        }
+
+        /** Keys from a key store file ({@code keyManagementService=KeyStore}). */
+        public Builder keyStore(Path file, String type, char[] password, String activeAlias) {
+            this.keyManagement = KeyManagement.KEY_STORE;
+            this.keyStorePath = file;
+            this.keyStoreType = type;
+            this.keyStorePassword = password == null ? null : password.clone();
+            this.keyStoreActiveAlias = activeAlias;
+            mark(KEY_STORE_PATH);
+            return mark(KEY_MANAGEMENT_SERVICE);
+        }
+
+        /** Keys from passphrases, current first ({@code keyManagementService=Passphrase}). */
+        public Builder passphrases(List<char[]> passphrases) {
+            this.keyManagement = KeyManagement.PASSPHRASE;
+            this.passphrases = passphrases == null ? null : passphrases.stream().map(p -> p == null ? null : p.clone()).toList();
+            mark(PASSPHRASE);
+            return mark(KEY_MANAGEMENT_SERVICE);
+        }
+
+        /** Keys from any {@link KeySource} (a key management service client). */
+        public Builder keySource(KeySource source) {
+            this.keyManagement = KeyManagement.CUSTOM;
+            this.customKeySource = source;
+            return mark(KEY_MANAGEMENT_SERVICE);
+        }
+
+        public Builder conflictResolution(ConflictResolution resolution) {
+            this.conflictResolution = resolution;
+            return mark(CONFLICT_RESOLUTION);
+        }
+
+        /** The merge function for one entity class under {@link ConflictResolution#MERGE}. */
+        public <T> Builder conflictResolver(Class<T> type, ConflictResolver<T> resolver) {
+            conflictResolvers.put(Objects.requireNonNull(type, "type"), Objects.requireNonNull(resolver, "resolver"));
+            return this;
+        }
+
+        public Builder healthCheckInterval(Duration interval) {
+            this.healthCheckInterval = interval;
+            return mark(HEALTH_CHECK_INTERVAL);
+        }
+
+        public Builder maxRetries(int retries) {
+            this.maxRetries = retries;
+            return mark(MAX_RETRIES);
+        }
+
+        /** The first backoff delay; it doubles with every retry (capped by what is left of failoverTimeout). */
+        public Builder retryDelay(Duration delay) {
+            this.retryDelay = delay;
+            return mark(RETRY_DELAY);
+        }
+
+        public Builder enableLocalCache(boolean on) {
+            this.enableLocalCache = on;
+            return mark(ENABLE_LOCAL_CACHE);
+        }
+
+        public Builder cacheSize(int entries) {
+            this.cacheSize = entries;
+            return mark(CACHE_SIZE);
+        }
+
+        public Builder cacheTTL(Duration ttl) {
+            this.cacheTtl = ttl;
+            return mark(CACHE_TTL);
+        }
+
+        public Builder preloadCache(boolean on) {
+            this.preloadCache = on;
+            return mark(PRELOAD_CACHE);
+        }
+
+        /** Node name and extra health check supplied by the hosting environment. */
+        public Builder hooks(ClusterHooks hooks) {
+            this.hooks = Objects.requireNonNull(hooks, "hooks");
+            return this;
+        }
+
+        /** An option for the registry backend (refused by the backend if it does not know it). */
+        public Builder registryOption(String name, String value) {
+            registryOptions.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+            return this;
+        }
+
+        // string form ---------------------------------------------------------------------------
+
+        private void set(String key, String value) {
+            switch (key) {
+                case CLUSTER_NAME -> clusterName(value);
+                case RESOURCE_GROUP_NAME -> resourceGroupName(value);
+                case REGISTRY_KEY_PATH -> registryKeyPath(value);
+                case MAX_VALUE_SIZE_KB -> maxValueSizeKB(parseInt(key, value));
+                case ENABLE_COMPRESSION -> enableCompression(parseBoolean(key, value));
+                case COMPRESSION_DICTIONARY -> compressionDictionary(parseBoolean(key, value));
+                case REPLICATION_MODE -> replicationMode(parseEnum(key, value, Map.of(
+                        "synchronous", ReplicationMode.SYNCHRONOUS, "asynchronous", ReplicationMode.ASYNCHRONOUS)));
+                case FAILOVER_TIMEOUT -> failoverTimeout(parseDuration(key, value));
+                case NODE_AFFINITY -> nodeAffinity(value.isEmpty() ? List.of() : List.of(value.split("\\s*,\\s*")));
+                case MINIMUM_NODES -> minimumNodes(parseInt(key, value));
+                case ENABLE_ENCRYPTION -> enableEncryption(parseBoolean(key, value));
+                case ENCRYPTION_ALGORITHM -> encryptionAlgorithm(value);
+                case KEY_MANAGEMENT_SERVICE -> {
+                    keyManagement = parseEnum(key, value, Map.of("keystore", KeyManagement.KEY_STORE,
+                            "passphrase", KeyManagement.PASSPHRASE));
+                    mark(key);
+                }
+                case KEY_STORE_PATH -> {
+                    keyStorePath = Path.of(value);
+                    mark(key);
+                }
+                case KEY_STORE_TYPE -> {
+                    keyStoreType = value;
+                    mark(key);
+                }
+                case KEY_STORE_PASSWORD -> {
+                    keyStorePassword = resolveSecret(key, value);
+                    mark(key);
+                }
+                case KEY_STORE_ACTIVE_ALIAS -> {
+                    keyStoreActiveAlias = value;
+                    mark(key);
+                }
+                case PASSPHRASE -> {
+                    List<char[]> all = new ArrayList<>();
+                    all.add(resolveSecret(key, value));
+                    all.addAll(passphrases.size() > 1 ? passphrases.subList(1, passphrases.size()) : List.of());
+                    passphrases = all;
+                    mark(key);
+                }
+                case PREVIOUS_PASSPHRASES -> {
+                    List<char[]> all = new ArrayList<>();
+                    all.add(passphrases.isEmpty() ? null : passphrases.get(0));
+                    for (String ref : value.split("\\s*,\\s*")) {
+                        all.add(resolveSecret(key, ref));
+                    }
+                    passphrases = all;
+                    mark(key);
+                }
+                case CONFLICT_RESOLUTION -> conflictResolution(parseEnum(key, value, Map.of(
+                        "optimistic", ConflictResolution.OPTIMISTIC, "lastwritewins", ConflictResolution.LAST_WRITE_WINS,
+                        "lastwrite", ConflictResolution.LAST_WRITE_WINS, "merge", ConflictResolution.MERGE)));
+                case HEALTH_CHECK_INTERVAL -> healthCheckInterval(parseDuration(key, value));
+                case MAX_RETRIES -> maxRetries(parseInt(key, value));
+                case RETRY_DELAY -> retryDelay(parseDuration(key, value));
+                case ENABLE_LOCAL_CACHE -> enableLocalCache(parseBoolean(key, value));
+                case CACHE_SIZE -> cacheSize(parseInt(key, value));
+                case CACHE_TTL -> cacheTTL(parseDuration(key, value));
+                case PRELOAD_CACHE -> preloadCache(parseBoolean(key, value));
+                default -> throw new IllegalStateException(key);
+            }
+        }
+
+        // validation ----------------------------------------------------------------------------
+
+        /**
+         * Validates every setting and their combinations.
+         *
+         * @throws ConfigurationException naming the option, the value and the rule
+         */
+        public ClusterPersistenceConfiguration build() {
+            if (clusterName == null || clusterName.isBlank()) {
+                throw bad(CLUSTER_NAME, clusterName, "must be a registry URI such as " + DEFAULT_CLUSTER + " or a cluster name");
+            }
+            if (!clusterName.contains(":")) {
+                clusterName = "clusapi://" + clusterName;
+            }
+            if (resourceGroupName == null) {
+                throw new ConfigurationException("option " + RESOURCE_GROUP_NAME + " is required (the cluster resource group "
+                        + "owning the data, e.g. ReliableStore-RG)");
+            }
+            if (registryKeyPath == null) {
+                throw new ConfigurationException("option " + REGISTRY_KEY_PATH + " is required (the key path of the data, "
+                        + "e.g. Software\\ReliableStore\\Data)");
+            }
+            RegistryPath root;
+            try {
+                RegistryPath.checkName(resourceGroupName, RESOURCE_GROUP_NAME);
+                RegistryPath keyPath = RegistryPath.parse(registryKeyPath.replace('\\', '/'));
+                if (keyPath.isRoot()) {
+                    throw bad(REGISTRY_KEY_PATH, registryKeyPath, "must name at least one key");
+                }
+                root = RegistryPath.of(resourceGroupName).resolve(keyPath);
+                // the deepest key the layout creates is <root>/Entities/<Type>/_versions, and
+                // <root>/Configuration/Dictionaries/<Type>: leave room for them
+                if (root.depth() + 3 > RegistryPath.MAX_DEPTH) {
+                    throw bad(REGISTRY_KEY_PATH, registryKeyPath, "is " + root.depth() + " keys deep with the resource group; "
+                            + "the limit is " + (RegistryPath.MAX_DEPTH - 3) + " so the layout's keys fit below it");
+                }
+                if (root.length() + 1 + 13 + 1 + 255 + 1 + 9 > RegistryPath.MAX_PATH_LENGTH) {
+                    throw bad(REGISTRY_KEY_PATH, registryKeyPath, "is " + root.length() + " characters long with the resource "
+                            + "group; at most " + (RegistryPath.MAX_PATH_LENGTH - 280) + " leave room for type names");
+                }
+            } catch (RegistryArgumentException e) {
+                throw new ConfigurationException("option " + RESOURCE_GROUP_NAME + "/" + REGISTRY_KEY_PATH + " is invalid: "
+                        + e.getMessage(), e);
+            }
+            if (maxValueSizeKB < 1 || maxValueSizeKB > MAX_VALUE_SIZE_KB_LIMIT) {
+                throw bad(MAX_VALUE_SIZE_KB, maxValueSizeKB, "must be 1.." + MAX_VALUE_SIZE_KB_LIMIT
+                        + " (KiB; a registry value is at most 1 MiB)");
+            }
+            if (Boolean.TRUE.equals(compressionDictionary) && !enableCompression) {
+                throw bad(COMPRESSION_DICTIONARY, true, "needs " + ENABLE_COMPRESSION + "=true");
+            }
+            require(REPLICATION_MODE, replicationMode);
+            requireDuration(FAILOVER_TIMEOUT, failoverTimeout, Duration.ofMillis(1));
+            if (nodeAffinity == null) {
+                throw bad(NODE_AFFINITY, null, "must be a list (empty = all nodes)");
+            }
+            if (nodeAffinity.size() > MAX_NODES || new LinkedHashSet<>(nodeAffinity).size() != nodeAffinity.size()
+                    || nodeAffinity.stream().anyMatch(n -> n == null || n.isBlank())) {
+                throw bad(NODE_AFFINITY, nodeAffinity, "must list 0.." + MAX_NODES + " distinct, non-blank node names");
+            }
+            if (minimumNodes < 1 || minimumNodes > MAX_NODES) {
+                throw bad(MINIMUM_NODES, minimumNodes, "must be 1.." + MAX_NODES);
+            }
+            KeySource source = validateEncryption();
+            require(CONFLICT_RESOLUTION, conflictResolution);
+            if (conflictResolution == ConflictResolution.MERGE && conflictResolvers.isEmpty()) {
+                throw bad(CONFLICT_RESOLUTION, "Merge", "needs a ConflictResolver registered with the builder's "
+                        + "conflictResolver(Class, ConflictResolver) for each entity class stored");
+            }
+            if (conflictResolution != ConflictResolution.MERGE && !conflictResolvers.isEmpty()) {
+                throw bad(CONFLICT_RESOLUTION, conflictResolution, "is not Merge, yet conflict resolvers are registered for "
+                        + conflictResolvers.keySet().stream().map(Class::getSimpleName).toList() + "; they would never be used");
+            }
+            requireDuration(HEALTH_CHECK_INTERVAL, healthCheckInterval, MIN_HEALTH_CHECK_INTERVAL);
+            if (maxRetries < 0 || maxRetries > MAX_RETRIES_LIMIT) {
+                throw bad(MAX_RETRIES, maxRetries, "must be 0.." + MAX_RETRIES_LIMIT);
+            }
+            requireDuration(RETRY_DELAY, retryDelay, Duration.ZERO);
+            if (maxRetries > 0 && retryDelay.compareTo(failoverTimeout) >= 0) {
+                throw bad(RETRY_DELAY, retryDelay, "must be shorter than " + FAILOVER_TIMEOUT + " (" + failoverTimeout
+                        + ") or no retry could ever happen");
+            }
+            if (!enableLocalCache) {
+                for (String k : List.of(CACHE_SIZE, CACHE_TTL, PRELOAD_CACHE)) {
+                    if (explicit.contains(k)) {
+                        throw bad(k, k.equals(CACHE_SIZE) ? cacheSize : k.equals(CACHE_TTL) ? cacheTtl : preloadCache,
+                                "is set but " + ENABLE_LOCAL_CACHE + " is false");
+                    }
+                }
+            }
+            if (cacheSize < 1 || cacheSize > MAX_CACHE_SIZE) {
+                throw bad(CACHE_SIZE, cacheSize, "must be 1.." + MAX_CACHE_SIZE + " entries");
+            }
+            requireDuration(CACHE_TTL, cacheTtl, Duration.ofMillis(1));
+            return new ClusterPersistenceConfiguration(this, root, source);
+        }
+
+        private KeySource validateEncryption() {
+            List<String> keySettings = explicit.stream().filter(k -> List.of(KEY_MANAGEMENT_SERVICE, KEY_STORE_PATH,
+                    KEY_STORE_TYPE, KEY_STORE_PASSWORD, KEY_STORE_ACTIVE_ALIAS, PASSPHRASE, PREVIOUS_PASSPHRASES,
+                    ENCRYPTION_ALGORITHM).contains(k)).toList();
+            if (!enableEncryption) {
+                if (!keySettings.isEmpty()) {
+                    throw new ConfigurationException("option(s) " + keySettings + " are set but " + ENABLE_ENCRYPTION
+                            + " is false; set " + ENABLE_ENCRYPTION + "=true or remove them");
+                }
+                return null;
+            }
+            String algorithm = encryptionAlgorithm == null ? "" : encryptionAlgorithm.replace("-", "").toUpperCase(Locale.ROOT);
+            if (!algorithm.equals("AES256") && !algorithm.equals("AES256GCM")) {
+                throw bad(ENCRYPTION_ALGORITHM, encryptionAlgorithm, "must be AES256 (AES-256-GCM), the only algorithm supported");
+            }
+            switch (keyManagement) {
+                case NONE -> throw new ConfigurationException(ENABLE_ENCRYPTION + "=true needs a key source: set "
+                        + KEY_MANAGEMENT_SERVICE + " to KeyStore (with " + KEY_STORE_PATH + " and " + KEY_STORE_PASSWORD
+                        + ") or Passphrase (with " + PASSPHRASE + ")");
+                case KEY_STORE -> {
+                    rejectAll(List.of(PASSPHRASE, PREVIOUS_PASSPHRASES), "KeyStore");
+                    if (keyStorePath == null) {
+                        throw new ConfigurationException(KEY_MANAGEMENT_SERVICE + "=KeyStore needs " + KEY_STORE_PATH);
+                    }
+                    if (keyStorePassword == null) {
+                        throw new ConfigurationException(KEY_MANAGEMENT_SERVICE + "=KeyStore needs " + KEY_STORE_PASSWORD);
+                    }
+                    return wrap(KEY_STORE_TYPE, () -> KeySources.keyStore(keyStorePath, keyStoreType, keyStorePassword, keyStoreActiveAlias));
+                }
+                case PASSPHRASE -> {
+                    rejectAll(List.of(KEY_STORE_PATH, KEY_STORE_TYPE, KEY_STORE_PASSWORD, KEY_STORE_ACTIVE_ALIAS), "Passphrase");
+                    if (passphrases == null || passphrases.isEmpty() || passphrases.get(0) == null) {
+                        throw new ConfigurationException(KEY_MANAGEMENT_SERVICE + "=Passphrase needs " + PASSPHRASE);
+                    }
+                    for (char[] p : passphrases) {
+                        if (p == null || p.length == 0) {
+                            throw new ConfigurationException("option " + PASSPHRASE + "/" + PREVIOUS_PASSPHRASES
+                                    + ": a passphrase must not be empty");
+                        }
+                    }
+                    return KeySources.passphrase(passphrases);
+                }
+                case CUSTOM -> {
+                    rejectAll(List.of(KEY_STORE_PATH, KEY_STORE_TYPE, KEY_STORE_PASSWORD, KEY_STORE_ACTIVE_ALIAS, PASSPHRASE,
+                            PREVIOUS_PASSPHRASES), "a custom KeySource");
+                    if (customKeySource == null) {
+                        throw bad(KEY_MANAGEMENT_SERVICE, null, "custom key source is null");
+                    }
+                    return customKeySource;
+                }
+                default -> throw new IllegalStateException(String.valueOf(keyManagement));
+            }
+        }
+
+        private void rejectAll(List<String> keys, String chosen) {
+            for (String k : keys) {
+                if (explicit.contains(k)) {
+                    throw new ConfigurationException("option " + k + " does not apply to " + KEY_MANAGEMENT_SERVICE + "="
+                            + chosen + "; remove it");
+                }
+            }
+        }
+
+        private static KeySource wrap(String key, java.util.function.Supplier<KeySource> make) {
+            try {
+                return make.get();
+            } catch (ConfigurationException e) {
+                throw new ConfigurationException("option " + key + ": " + e.getMessage(), e);
+            }
+        }
+
+        private static void require(String key, Object value) {
+            if (value == null) {
+                throw bad(key, null, "must be set");
+            }
+        }
+
+        private static void requireDuration(String key, Duration value, Duration min) {
+            if (value == null || value.compareTo(min) < 0 || value.compareTo(MAX_DURATION) > 0) {
+                throw bad(key, value, "must be a duration from " + min + " to " + MAX_DURATION);
+            }
+        }
+
+        private static ConfigurationException bad(String key, Object value, String rule) {
+            return new ConfigurationException("option " + key + " = " + value + " is invalid: " + rule);
+        }
+
+        private static int parseInt(String key, String value) {
+            try {
+                return Integer.parseInt(value);
+            } catch (NumberFormatException e) {
+                throw new ConfigurationException("option " + key + " = \"" + value + "\" is not an integer");
+            }
+        }
+
+        private static boolean parseBoolean(String key, String value) {
+            if (value.equalsIgnoreCase("true")) {
+                return true;
+            }
+            if (value.equalsIgnoreCase("false")) {
+                return false;
+            }
+            throw new ConfigurationException("option " + key + " = \"" + value + "\" is not true or false");
+        }
+
+        private static <E> E parseEnum(String key, String value, Map<String, E> byName) {
+            E e = byName.get(value.toLowerCase(Locale.ROOT).replace("_", "").replace("-", ""));
+            if (e == null) {
+                throw new ConfigurationException("option " + key + " = \"" + value + "\" is not one of "
+                        + new TreeMap<>(byName).keySet() + " (case-insensitive)");
+            }
+            return e;
+        }
+
+        static Duration parseDuration(String key, String value) {
+            String v = value.trim().toLowerCase(Locale.ROOT);
+            try {
+                if (v.startsWith("p") || v.startsWith("-p")) {
+                    return Duration.parse(value.trim());
+                }
+                Map<String, Function<Long, Duration>> units = new LinkedHashMap<>();
+                units.put("ms", Duration::ofMillis);
+                units.put("s", Duration::ofSeconds);
+                units.put("m", Duration::ofMinutes);
+                units.put("h", Duration::ofHours);
+                for (Map.Entry<String, Function<Long, Duration>> u : units.entrySet()) {
+                    if (v.endsWith(u.getKey())) {
+                        return u.getValue().apply(Long.parseLong(v.substring(0, v.length() - u.getKey().length()).trim()));
+                    }
+                }
+            } catch (DateTimeParseException | NumberFormatException e) {
+                // reported below
+            }
+            throw new ConfigurationException("option " + key + " = \"" + value + "\" is not a duration; use e.g. 500ms, 30s, "
+                    + "5m, 1h or ISO-8601 PT30S");
+        }
+
+        static char[] resolveSecret(String key, String reference) {
+            if (reference.startsWith("env:")) {
+                String name = reference.substring(4);
+                String v = System.getenv(name);
+                if (v == null || v.isEmpty()) {
+                    throw new ConfigurationException("option " + key + " refers to environment variable " + name
+                            + ", which is not set");
+                }
+                return v.toCharArray();
+            }
+            if (reference.startsWith("file:")) {
+                Path file = Path.of(reference.substring(5));
+                try {
+                    String v = Files.readString(file, StandardCharsets.UTF_8).strip();
+                    if (v.isEmpty()) {
+                        throw new ConfigurationException("option " + key + " refers to file " + file + ", which is empty");
+                    }
+                    return v.toCharArray();
+                } catch (IOException e) {
+                    throw new ConfigurationException("option " + key + " refers to file " + file + ", which cannot be read: "
+                            + e.getClass().getSimpleName(), e);
+                }
+            }
+            if (reference.startsWith("text:")) {
+                return reference.substring(5).toCharArray();
+            }
+            throw new ConfigurationException("option " + key + " must be a secret reference: env:NAME, file:PATH or text:VALUE "
+                    + "(the value itself is not shown)");
+        }
+    }
+}

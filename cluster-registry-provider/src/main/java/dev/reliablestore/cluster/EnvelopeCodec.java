@@ -1,0 +1,331 @@
+package dev.reliablestore.cluster;
+
+import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
+import com.github.luben.zstd.ZstdDecompressCtx;
+import dev.reliablestore.api.DataIntegrityException;
+import dev.reliablestore.cluster.crypto.KeyRing;
+
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.GCMParameterSpec;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.zip.CRC32C;
+
+/**
+ * The stored form of an entity: JSON → zstd (when it pays) → AES-256-GCM (when enabled) → envelope.
+ *
+ * <pre>
+ * offset size
+ * 0      1    magic 0xC5
+ * 1      1    format (1)
+ * 2      1    flags: 1 = compressed, 2 = with dictionary, 4 = encrypted
+ * 3      8    entity version (big-endian)
+ *        4    [compressed] plaintext length
+ *        4    [dictionary] dictionary id
+ *        1+n  [encrypted] key id length, key id (UTF-8)
+ *        12   [encrypted] nonce
+ *        …    body: ciphertext + 16-byte tag when encrypted, else payload + CRC32C
+ * </pre>
+ *
+ * The GCM additional data (or, unencrypted, the CRC32C input) is the place the value belongs to —
+ * storage root, type, id — followed by the header, which holds the version: a value moved to
+ * another id, a header edited, or any flipped bit fails authentication. The decoder is told the
+ * entity's version from its separate version record and refuses an envelope of another version,
+ * so an old value replayed in place of the current one is refused too.
+ *
+ * <p>Decoding never throws anything but {@link DataIntegrityException}; it allocates at most
+ * {@link #MAX_PLAINTEXT} bytes whatever the input claims.
+ */
+final class EnvelopeCodec {
+
+    static final byte MAGIC = (byte) 0xC5;
+    static final int FORMAT = 1;
+    static final int COMPRESSED = 1;
+    static final int DICTIONARY = 2;
+    static final int ENCRYPTED = 4;
+    static final int NONCE_BYTES = 12;
+    static final int TAG_BITS = 128;
+    static final int TAG_BYTES = TAG_BITS / 8;
+    static final int FIXED_HEADER = 11;
+    /** Compression is not tried below this many JSON bytes: the frame overhead eats the gain. */
+    static final int COMPRESSION_THRESHOLD = 64;
+    static final int COMPRESSION_LEVEL = 3;
+    /** The largest JSON document encoded or decoded (64 MiB): a bound on what a forged length can allocate. */
+    static final int MAX_PLAINTEXT = 64 << 20;
+
+    private static final ThreadLocal<ZstdCompressCtx> PLAIN_COMPRESSOR = ThreadLocal.withInitial(() ->
+            new ZstdCompressCtx().setLevel(COMPRESSION_LEVEL).setChecksum(true).setContentSize(true));
+    private static final ThreadLocal<ZstdCompressCtx> DICT_COMPRESSOR = ThreadLocal.withInitial(() ->
+            new ZstdCompressCtx().setLevel(COMPRESSION_LEVEL).setChecksum(true).setContentSize(true));
+    private static final ThreadLocal<ZstdDecompressCtx> PLAIN_DECOMPRESSOR = ThreadLocal.withInitial(ZstdDecompressCtx::new);
+    private static final ThreadLocal<ZstdDecompressCtx> DICT_DECOMPRESSOR = ThreadLocal.withInitial(ZstdDecompressCtx::new);
+    private static final ThreadLocal<Cipher> CIPHER = ThreadLocal.withInitial(() -> {
+        try {
+            return Cipher.getInstance("AES/GCM/NoPadding");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("this JVM has no AES/GCM/NoPadding cipher", e);
+        }
+    });
+    private static final ThreadLocal<SecureRandom> NONCES = ThreadLocal.withInitial(SecureRandom::new);
+
+    private final byte[] rootBytes;
+    private final boolean compress;
+    private final CompressionDictionary.Lookup dictionaries;
+    private final KeyRing keys;
+    private final byte[] activeKeyId;
+
+    /**
+     * @param root         the storage root, bound into every value
+     * @param compress     whether to compress when it pays
+     * @param dictionaries trained dictionaries, or null to never use one
+     * @param keys         the key ring, or null for no encryption
+     */
+    EnvelopeCodec(String root, boolean compress, CompressionDictionary.Lookup dictionaries, KeyRing keys) {
+        this.rootBytes = root.getBytes(StandardCharsets.UTF_8);
+        this.compress = compress;
+        this.dictionaries = dictionaries;
+        this.keys = keys;
+        this.activeKeyId = keys == null ? null : keys.activeKeyId().getBytes(StandardCharsets.UTF_8);
+    }
+
+    boolean encrypts() {
+        return keys != null;
+    }
+
+    KeyRing keys() {
+        return keys;
+    }
+
+    /** An encoded value with the sizes before and after compression (for metrics). */
+    record Encoded(byte[] envelope, int plainBytes, int compressedBytes) {
+    }
+
+    Encoded encode(String type, String id, long version, byte[] json) {
+        if (json.length > MAX_PLAINTEXT) {
+            throw new IllegalArgumentException("JSON of " + type + "/" + id + " is " + json.length + " bytes; the limit is " + MAX_PLAINTEXT);
+        }
+        int flags = 0;
+        byte[] payload = json;
+        int dictId = 0;
+        if (compress && json.length >= COMPRESSION_THRESHOLD) {
+            if (dictionaries != null) {
+                dictionaries.sample(type, json);
+            }
+            CompressionDictionary dict = dictionaries == null ? null : dictionaries.current(type);
+            byte[] compressed;
+            if (dict != null) {
+                ZstdCompressCtx ctx = DICT_COMPRESSOR.get();
+                ctx.loadDict(dict.compress());
+                compressed = ctx.compress(json);
+            } else {
+                compressed = PLAIN_COMPRESSOR.get().compress(json);
+            }
+            if (compressed.length + 4 + (dict != null ? 4 : 0) < json.length) {
+                payload = compressed;
+                flags |= COMPRESSED;
+                if (dict != null) {
+                    flags |= DICTIONARY;
+                    dictId = dict.id();
+                }
+            }
+        }
+        if (keys != null) {
+            flags |= ENCRYPTED;
+        }
+        int headerSize = FIXED_HEADER + ((flags & COMPRESSED) != 0 ? 4 : 0) + ((flags & DICTIONARY) != 0 ? 4 : 0)
+                + (keys != null ? 1 + activeKeyId.length + NONCE_BYTES : 0);
+        int bodySize = payload.length + (keys != null ? TAG_BYTES : 4);
+        byte[] out = new byte[headerSize + bodySize];
+        ByteBuffer b = ByteBuffer.wrap(out);
+        b.put(MAGIC).put((byte) FORMAT).put((byte) flags).putLong(version);
+        if ((flags & COMPRESSED) != 0) {
+            b.putInt(json.length);
+        }
+        if ((flags & DICTIONARY) != 0) {
+            b.putInt(dictId);
+        }
+        if (keys != null) {
+            b.put((byte) activeKeyId.length).put(activeKeyId);
+            byte[] nonce = new byte[NONCE_BYTES];
+            NONCES.get().nextBytes(nonce);
+            b.put(nonce);
+            try {
+                Cipher cipher = CIPHER.get();
+                cipher.init(Cipher.ENCRYPT_MODE, keys.key(keys.activeKeyId()), new GCMParameterSpec(TAG_BITS, nonce));
+                cipher.updateAAD(place(type, id));
+                cipher.updateAAD(out, 0, headerSize);
+                int written = cipher.doFinal(payload, 0, payload.length, out, headerSize);
+                if (written != bodySize) {
+                    throw new IllegalStateException("GCM produced " + written + " bytes, expected " + bodySize);
+                }
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("AES-256-GCM encryption failed: " + e.getClass().getSimpleName(), e);
+            }
+        } else {
+            b.put(payload);
+            CRC32C crc = new CRC32C();
+            crc.update(place(type, id));
+            crc.update(out, 0, headerSize + payload.length);
+            b.putInt((int) crc.getValue());
+        }
+        return new Encoded(out, json.length, payload.length);
+    }
+
+    /** The readable header fields of an envelope. */
+    record Header(int flags, long version, int plainLength, int dictionaryId, String keyId, int bodyOffset) {
+        boolean encrypted() {
+            return (flags & ENCRYPTED) != 0;
+        }
+    }
+
+    /**
+     * Parses the header only (no decryption).
+     *
+     * @throws DataIntegrityException when it is not a well-formed envelope
+     */
+    static Header header(byte[] e, String where) {
+        if (e.length < FIXED_HEADER) {
+            throw new DataIntegrityException(where + ": stored value is " + e.length + " bytes, shorter than an envelope header (truncated?)");
+        }
+        if (e[0] != MAGIC) {
+            throw new DataIntegrityException(where + ": stored value is not a ReliableStore envelope (first byte 0x"
+                    + String.format("%02X", e[0] & 0xFF) + ")");
+        }
+        if (e[1] != FORMAT) {
+            throw new DataIntegrityException(where + ": envelope format " + (e[1] & 0xFF) + " is unknown; this version reads format "
+                    + FORMAT + " (was it written by a newer ReliableStore?)");
+        }
+        int flags = e[2] & 0xFF;
+        if ((flags & ~(COMPRESSED | DICTIONARY | ENCRYPTED)) != 0 || ((flags & DICTIONARY) != 0 && (flags & COMPRESSED) == 0)) {
+            throw new DataIntegrityException(where + ": envelope flags 0x" + Integer.toHexString(flags) + " are invalid");
+        }
+        ByteBuffer b = ByteBuffer.wrap(e);
+        b.position(3);
+        long version = b.getLong();
+        int plainLength = -1;
+        int dictId = 0;
+        String keyId = null;
+        int need = FIXED_HEADER + ((flags & COMPRESSED) != 0 ? 4 : 0) + ((flags & DICTIONARY) != 0 ? 4 : 0)
+                + ((flags & ENCRYPTED) != 0 ? 1 : 0);
+        if (e.length < need) {
+            throw new DataIntegrityException(where + ": envelope header is truncated (" + e.length + " bytes)");
+        }
+        if ((flags & COMPRESSED) != 0) {
+            plainLength = b.getInt();
+            if (plainLength < 0 || plainLength > MAX_PLAINTEXT) {
+                throw new DataIntegrityException(where + ": envelope claims " + plainLength + " bytes of plaintext; the limit is " + MAX_PLAINTEXT);
+            }
+        }
+        if ((flags & DICTIONARY) != 0) {
+            dictId = b.getInt();
+        }
+        if ((flags & ENCRYPTED) != 0) {
+            int idLen = b.get() & 0xFF;
+            if (idLen == 0 || idLen > KeyRing.MAX_KEY_ID_BYTES || b.remaining() < idLen + NONCE_BYTES + TAG_BYTES) {
+                throw new DataIntegrityException(where + ": encrypted envelope is truncated or has a bad key id length " + idLen);
+            }
+            byte[] id = new byte[idLen];
+            b.get(id);
+            keyId = new String(id, StandardCharsets.UTF_8);
+            b.position(b.position() + NONCE_BYTES);
+        } else if (b.remaining() < 4) {
+            throw new DataIntegrityException(where + ": envelope is truncated (no checksum)");
+        }
+        return new Header(flags, version, plainLength, dictId, keyId, b.position());
+    }
+
+    /**
+     * Decodes a stored envelope back to JSON.
+     *
+     * @param expectedVersion the entity version from its version record; the envelope must carry it
+     * @throws DataIntegrityException on any problem, never anything else
+     */
+    byte[] decode(String type, String id, long expectedVersion, byte[] e) {
+        String where = type + "/" + id;
+        try {
+            Header h = header(e, where);
+            if (h.version() != expectedVersion) {
+                throw new DataIntegrityException(where + ": envelope holds version " + h.version() + " but the entity's version record says "
+                        + expectedVersion + " (an old or misplaced value was written back)");
+            }
+            byte[] payload;
+            if (h.encrypted()) {
+                if (keys == null) {
+                    throw new DataIntegrityException(where + ": value is encrypted (key id \"" + h.keyId()
+                            + "\") but encryption is not enabled for this store");
+                }
+                SecretKey key = keys.key(h.keyId());
+                if (key == null) {
+                    throw new DataIntegrityException(where + ": value is encrypted with key id \"" + h.keyId()
+                            + "\", which is not among the configured keys " + keys.keyIds());
+                }
+                int nonceOffset = h.bodyOffset() - NONCE_BYTES;
+                Cipher cipher = CIPHER.get();
+                cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, e, nonceOffset, NONCE_BYTES));
+                cipher.updateAAD(place(type, id));
+                cipher.updateAAD(e, 0, h.bodyOffset());
+                payload = cipher.doFinal(e, h.bodyOffset(), e.length - h.bodyOffset());
+            } else {
+                if (keys != null) {
+                    throw new DataIntegrityException(where + ": value is not encrypted but this store requires encryption "
+                            + "(written before encryption was enabled? run reencrypt())");
+                }
+                int end = e.length - 4;
+                CRC32C crc = new CRC32C();
+                crc.update(place(type, id));
+                crc.update(e, 0, end);
+                if ((int) crc.getValue() != ByteBuffer.wrap(e, end, 4).getInt()) {
+                    throw new DataIntegrityException(where + ": checksum mismatch (value corrupted, truncated or moved from another id)");
+                }
+                payload = java.util.Arrays.copyOfRange(e, h.bodyOffset(), end);
+            }
+            if ((h.flags() & COMPRESSED) == 0) {
+                return payload;
+            }
+            long frameSize = Zstd.getFrameContentSize(payload);
+            if (frameSize != h.plainLength()) {
+                throw new DataIntegrityException(where + ": compressed frame holds " + frameSize + " bytes, the header says "
+                        + h.plainLength());
+            }
+            byte[] json = new byte[h.plainLength()];
+            int n;
+            if ((h.flags() & DICTIONARY) != 0) {
+                if (dictionaries == null) {
+                    throw new DataIntegrityException(where + ": value was compressed with dictionary " + h.dictionaryId()
+                            + " but this store has no dictionaries");
+                }
+                ZstdDecompressCtx ctx = DICT_DECOMPRESSOR.get();
+                ctx.loadDict(dictionaries.byId(type, h.dictionaryId()).decompress());
+                n = ctx.decompressByteArray(json, 0, json.length, payload, 0, payload.length);
+            } else {
+                n = PLAIN_DECOMPRESSOR.get().decompressByteArray(json, 0, json.length, payload, 0, payload.length);
+            }
+            if (n != json.length) {
+                throw new DataIntegrityException(where + ": decompressed " + n + " bytes, expected " + json.length);
+            }
+            return json;
+        } catch (DataIntegrityException d) {
+            throw d;
+        } catch (AEADBadTagException bad) {
+            throw new DataIntegrityException(where + ": authentication failed: the value was tampered with, moved from another "
+                    + "entity or store, or the key with its id is not the key it was written with");
+        } catch (GeneralSecurityException | RuntimeException other) {
+            throw new DataIntegrityException(where + ": cannot decode the stored value (" + other.getClass().getSimpleName() + ")");
+        }
+    }
+
+    /** root, type and id, each length-prefixed, so that no two places share a byte string. */
+    private byte[] place(String type, String id) {
+        byte[] t = type.getBytes(StandardCharsets.UTF_8);
+        byte[] i = id.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(4 + 12 + rootBytes.length + t.length + i.length);
+        b.put((byte) 'R').put((byte) 'S').put((byte) 'v').put((byte) '1');
+        b.putInt(rootBytes.length).put(rootBytes).putInt(t.length).put(t).putInt(i.length).put(i);
+        return b.array();
+    }
+}

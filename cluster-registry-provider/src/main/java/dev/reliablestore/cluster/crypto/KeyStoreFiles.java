@@ -1,0 +1,89 @@
+package dev.reliablestore.cluster.crypto;
+
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+
+import javax.crypto.KeyGenerator;
+import javax.crypto.SecretKey;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.security.Provider;
+
+/**
+ * Creates and rotates key store files for {@link KeySources#keyStore}: each call adds one fresh
+ * random AES-256 key under a new alias (the file is created when missing and replaced atomically).
+ */
+public final class KeyStoreFiles {
+
+    /** Bouncy Castle's provider, used as an object: it is never installed into the JVM's provider list. */
+    static final Provider BC = new BouncyCastleProvider();
+
+    private KeyStoreFiles() {
+    }
+
+    /**
+     * Adds a new random AES-256 key under {@code alias}, creating the file when missing.
+     *
+     * @throws KeyManagementException when the alias exists, the password is wrong or the file cannot be written
+     */
+    public static void addNewKey(Path file, String type, char[] password, String alias) {
+        KeyRing.checkKeyId(alias);
+        String checkedType = checkType(type);
+        try {
+            KeyStore ks = Files.exists(file) ? load(file, checkedType, password) : newStore(checkedType);
+            if (ks.containsAlias(alias)) {
+                throw new KeyManagementException("key store " + file + " already has an entry \"" + alias + "\"");
+            }
+            KeyGenerator generator = KeyGenerator.getInstance("AES");
+            generator.init(256, new SecureRandom());
+            SecretKey key = generator.generateKey();
+            ks.setEntry(alias, new KeyStore.SecretKeyEntry(key), new KeyStore.PasswordProtection(password));
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                ks.store(out, password);
+            }
+            try {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException | GeneralSecurityException e) {
+            throw new KeyManagementException("cannot add key \"" + alias + "\" to key store " + file + ": " + e.getClass().getSimpleName(), e);
+        }
+    }
+
+    static String checkType(String type) {
+        if (type == null || type.equalsIgnoreCase("BCFKS")) {
+            return "BCFKS";
+        }
+        if (type.equalsIgnoreCase("PKCS12")) {
+            return "PKCS12";
+        }
+        throw new KeyManagementException("key store type \"" + type + "\" is not supported; use BCFKS or PKCS12");
+    }
+
+    static KeyStore newStore(String type) throws GeneralSecurityException, IOException {
+        KeyStore ks = instance(type);
+        ks.load(null, null);
+        return ks;
+    }
+
+    static KeyStore load(Path file, String type, char[] password) throws GeneralSecurityException, IOException {
+        KeyStore ks = instance(type);
+        try (InputStream in = Files.newInputStream(file)) {
+            ks.load(in, password);
+        }
+        return ks;
+    }
+
+    private static KeyStore instance(String type) throws GeneralSecurityException {
+        return type.equals("BCFKS") ? KeyStore.getInstance("BCFKS", BC) : KeyStore.getInstance("PKCS12");
+    }
+}

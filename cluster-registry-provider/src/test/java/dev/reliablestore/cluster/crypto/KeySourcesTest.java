@@ -1,0 +1,55 @@
+package dev.reliablestore.cluster.crypto;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class KeySourcesTest {
+
+    static final KeySource.Context SALT = () -> "0123456789abcdef".getBytes();
+
+    @Test
+    void keyStoreFilesAddKeysAndTheNewestIsActive(@TempDir Path dir) {
+        for (String type : List.of("BCFKS", "PKCS12")) {
+            Path file = dir.resolve("keys-" + type);
+            char[] pw = "store-pw".toCharArray();
+            KeyStoreFiles.addNewKey(file, type, pw, "k1");
+            KeyRing one = KeySources.keyStore(file, type, pw, null).load(SALT);
+            assertThat(one.activeKeyId()).isEqualTo("k1");
+            KeyStoreFiles.addNewKey(file, type, pw, "k2");
+            KeyRing two = KeySources.keyStore(file, type, pw, null).load(SALT);
+            assertThat(two.keyIds()).containsExactlyInAnyOrder("k1", "k2");
+            assertThat(two.activeKeyId()).isEqualTo("k2");
+            assertThat(two.key("k1").getEncoded()).isEqualTo(one.key("k1").getEncoded());
+            assertThat(KeySources.keyStore(file, type, pw, "k1").load(SALT).activeKeyId()).isEqualTo("k1");
+            assertThatThrownBy(() -> KeySources.keyStore(file, type, pw, "k9").load(SALT))
+                    .isInstanceOf(KeyManagementException.class).hasMessageContaining("k9");
+            assertThatThrownBy(() -> KeyStoreFiles.addNewKey(file, type, pw, "k1"))
+                    .isInstanceOf(KeyManagementException.class).hasMessageContaining("already");
+            assertThatThrownBy(() -> KeySources.keyStore(file, type, "pw-that-must-not-leak".toCharArray(), null).load(SALT))
+                    .isInstanceOf(KeyManagementException.class).hasMessageNotContaining("pw-that-must-not-leak");
+            assertThat(two.toString()).contains("k1", "k2").doesNotContain(new String(two.key("k1").getEncoded()));
+        }
+        assertThatThrownBy(() -> KeySources.keyStore(dir.resolve("missing"), "BCFKS", new char[]{'x'}, null).load(SALT))
+                .isInstanceOf(KeyManagementException.class).hasMessageContaining("does not exist");
+    }
+
+    @Test
+    void passphrasesDeriveStableKeysWithIdsThatRevealNothing() {
+        KeyRing a = KeySources.passphrase(List.of("correct horse".toCharArray())).load(SALT);
+        KeyRing again = KeySources.passphrase(List.of("correct horse".toCharArray())).load(SALT);
+        assertThat(a.activeKeyId()).startsWith("pp-").hasSize(15).isEqualTo(again.activeKeyId());
+        assertThat(a.key(a.activeKeyId()).getEncoded()).isEqualTo(again.key(again.activeKeyId()).getEncoded());
+        KeyRing otherSalt = KeySources.passphrase(List.of("correct horse".toCharArray())).load(() -> "fedcba9876543210".getBytes());
+        assertThat(otherSalt.key(otherSalt.activeKeyId()).getEncoded()).isNotEqualTo(a.key(a.activeKeyId()).getEncoded());
+        KeyRing rotated = KeySources.passphrase(List.of("battery staple".toCharArray(), "correct horse".toCharArray())).load(SALT);
+        assertThat(rotated.keyIds()).hasSize(2).contains(a.activeKeyId());
+        assertThat(rotated.activeKeyId()).isNotEqualTo(a.activeKeyId());
+        assertThatThrownBy(() -> KeySources.passphrase(List.of(new char[0])).load(SALT)).isInstanceOf(KeyManagementException.class);
+    }
+}

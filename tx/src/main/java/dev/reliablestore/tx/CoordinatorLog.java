@@ -1,0 +1,126 @@
+package dev.reliablestore.tx;
+
+import dev.reliablestore.spi.tx.TransactionId;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * The local coordinator's durable commit decisions: one small file per transaction,
+ * {@code <transaction token>.commit}, written to a temporary name, fsync'ed, renamed atomically
+ * and the directory fsync'ed, so after a crash a decision is either wholly there or absent.
+ * Presumed abort: a transaction without a decision file is rolled back by recovery.
+ */
+final class CoordinatorLog {
+
+    static final String SUFFIX = ".commit";
+    private static final String HEADER = "reliablestore-coordinator-log 1";
+
+    /** A participant of a decided transaction: the resource manager and its branch id. */
+    record Participant(String resourceManagerId, TransactionId branch) {
+    }
+
+    /** A decision file; {@code participants} is null when the file could not be read. */
+    record Decision(String transactionToken, List<Participant> participants, String problem) {
+    }
+
+    private final Path directory;
+
+    CoordinatorLog(Path directory) throws IOException {
+        this.directory = Files.createDirectories(directory);
+        try (DirectoryStream<Path> stale = Files.newDirectoryStream(directory, "*.tmp")) {
+            for (Path p : stale) {
+                Files.deleteIfExists(p); // a decision being written when we crashed: never took effect
+            }
+        }
+    }
+
+    Path directory() {
+        return directory;
+    }
+
+    void recordCommit(String transactionToken, List<Participant> participants) throws IOException {
+        StringBuilder text = new StringBuilder(HEADER).append('\n');
+        text.append("transaction ").append(transactionToken).append('\n');
+        Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+        for (Participant p : participants) {
+            text.append("participant ").append(p.branch().toToken()).append(' ')
+                    .append(b64.encodeToString(p.resourceManagerId().getBytes(StandardCharsets.UTF_8))).append('\n');
+        }
+        text.append("end\n");
+        Path tmp = directory.resolve(transactionToken + ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            ByteBuffer buf = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            ch.force(true);
+        }
+        Files.move(tmp, file(transactionToken), StandardCopyOption.ATOMIC_MOVE);
+        syncDirectory();
+    }
+
+    void remove(String transactionToken) throws IOException {
+        if (Files.deleteIfExists(file(transactionToken))) {
+            syncDirectory();
+        }
+    }
+
+    boolean contains(String transactionToken) {
+        return Files.exists(file(transactionToken));
+    }
+
+    List<Decision> readAll() throws IOException {
+        List<Decision> out = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, "*" + SUFFIX)) {
+            for (Path f : files) {
+                String name = f.getFileName().toString();
+                out.add(parse(name.substring(0, name.length() - SUFFIX.length()), f));
+            }
+        }
+        return out;
+    }
+
+    private Decision parse(String token, Path f) throws IOException {
+        List<String> lines = Files.readAllLines(f, StandardCharsets.UTF_8);
+        if (lines.size() < 3 || !lines.get(0).equals(HEADER) || !lines.get(1).equals("transaction " + token)
+                || !lines.get(lines.size() - 1).equals("end")) {
+            return new Decision(token, null, "decision file " + f + " is not a complete coordinator log record");
+        }
+        List<Participant> participants = new ArrayList<>();
+        try {
+            for (String line : lines.subList(2, lines.size() - 1)) {
+                String[] parts = line.split(" ");
+                if (parts.length != 3 || !parts[0].equals("participant")) {
+                    return new Decision(token, null, "decision file " + f + " has a bad line: " + line);
+                }
+                participants.add(new Participant(new String(Base64.getUrlDecoder().decode(parts[2]), StandardCharsets.UTF_8),
+                        TransactionId.fromToken(parts[1])));
+            }
+        } catch (IllegalArgumentException e) {
+            return new Decision(token, null, "decision file " + f + " is unreadable: " + e.getMessage());
+        }
+        return new Decision(token, participants, null);
+    }
+
+    private Path file(String token) {
+        return directory.resolve(token + SUFFIX);
+    }
+
+    private void syncDirectory() throws IOException {
+        try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
+            dir.force(true);
+        }
+    }
+}

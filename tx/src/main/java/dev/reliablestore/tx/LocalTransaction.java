@@ -1,0 +1,490 @@
+package dev.reliablestore.tx;
+
+import dev.reliablestore.api.ConfigurationException;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.spi.tx.TransactionBranch;
+import dev.reliablestore.spi.tx.TransactionId;
+import dev.reliablestore.spi.tx.TransactionRolledBackException;
+import dev.reliablestore.spi.tx.TransactionalResource;
+import dev.reliablestore.spi.tx.Vote;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/** A transaction of the local coordinator. */
+final class LocalTransaction implements Transaction {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LocalTransaction.class);
+
+    private record Enlistment(TransactionalResource resource, TransactionBranch branch) implements EnlistedResource {
+        @Override
+        public <T> EntityStore<T> store(String typeName, Class<T> type) {
+            return branch.store(typeName, type);
+        }
+    }
+
+    private final LocalTransactionFactory factory;
+    private final TransactionId global;
+    private final String idText;
+    private final Instant deadline;
+    private final Duration timeout;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final List<Enlistment> enlistments = new ArrayList<>();
+    private final LinkedHashMap<String, Map<TransactionBranch, Long>> savepoints = new LinkedHashMap<>();
+    private final List<Consumer<TransactionStatus>> callbacks = new ArrayList<>();
+    private volatile TransactionStatus status = TransactionStatus.ACTIVE;
+    private boolean rollbackOnly;
+    private ScheduledFuture<?> timeoutTask;
+
+    LocalTransaction(LocalTransactionFactory factory, TransactionId global, String nodeName, Duration timeout) {
+        this.factory = factory;
+        this.global = global;
+        byte[] g = global.globalId();
+        this.idText = nodeName + "-" + HexFormat.of().formatHex(g, g.length - 16, g.length);
+        this.timeout = timeout;
+        this.deadline = Instant.now().plus(timeout);
+    }
+
+    void scheduleTimeout() {
+        timeoutTask = factory.schedule(this::timeOut, timeout);
+    }
+
+    // ---- Transaction --------------------------------------------------------------------------
+
+    @Override
+    public String id() {
+        return idText;
+    }
+
+    @Override
+    public TransactionStatus status() {
+        return status;
+    }
+
+    @Override
+    public Instant deadline() {
+        return deadline;
+    }
+
+    @Override
+    public EnlistedResource enlist(TransactionalResource resource) {
+        Objects.requireNonNull(resource, "resource");
+        lock.lock();
+        try {
+            requireActive("enlist a resource in");
+            for (Enlistment e : enlistments) {
+                if (e.resource() == resource) {
+                    throw new IllegalArgumentException("resource " + resource.resourceManagerId()
+                            + " is already enlisted in transaction " + idText);
+                }
+            }
+            byte[] qualifier = Integer.toString(enlistments.size() + 1).getBytes(StandardCharsets.US_ASCII);
+            TransactionBranch branch = resource.begin(TransactionId.of(global.formatId(), global.globalId(), qualifier));
+            Enlistment enlistment = new Enlistment(resource, branch);
+            enlistments.add(enlistment);
+            return enlistment;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void savepoint(String name) {
+        Objects.requireNonNull(name, "name");
+        lock.lock();
+        try {
+            requireActive("take a savepoint in");
+            if (savepoints.containsKey(name)) {
+                throw new IllegalArgumentException("transaction " + idText + " already has a savepoint named \"" + name + "\"");
+            }
+            Map<TransactionBranch, Long> marks = new IdentityHashMap<>();
+            for (Enlistment e : enlistments) {
+                marks.put(e.branch(), e.branch().mark());
+            }
+            savepoints.put(name, marks);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void rollbackToSavepoint(String name) {
+        lock.lock();
+        try {
+            requireActive("roll back to a savepoint of");
+            Map<TransactionBranch, Long> marks = marksOf(name);
+            for (Enlistment e : enlistments) {
+                e.branch().rollbackTo(marks.getOrDefault(e.branch(), 0L));
+            }
+            discardAfter(name, false);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void releaseSavepoint(String name) {
+        lock.lock();
+        try {
+            requireActive("release a savepoint of");
+            marksOf(name);
+            discardAfter(name, true);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void onCompletion(Consumer<TransactionStatus> callback) {
+        Objects.requireNonNull(callback, "callback");
+        lock.lock();
+        try {
+            requireActive("register a completion callback on");
+            callbacks.add(callback);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void setRollbackOnly() {
+        lock.lock();
+        try {
+            rollbackOnly = true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public boolean isRollbackOnly() {
+        lock.lock();
+        try {
+            return rollbackOnly;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void commit() {
+        lock.lock();
+        try {
+            commitLocked();
+        } finally {
+            lock.unlock();
+            fireCallbacksIfEnded();
+        }
+    }
+
+    @Override
+    public void rollback() {
+        lock.lock();
+        try {
+            switch (status) {
+                case ROLLED_BACK, TIMED_OUT -> {
+                    return;
+                }
+                case ACTIVE -> {
+                    RuntimeException failure = rollbackAll(null);
+                    if (failure != null) {
+                        end(TransactionStatus.FAILED);
+                        throw new TransactionOutcomeUnknownException("rollback of transaction " + idText
+                                + " failed in a participant; a prepared branch it left is finished by recover()", failure);
+                    }
+                    end(TransactionStatus.ROLLED_BACK);
+                }
+                default -> throw new TransactionStateException("cannot roll back transaction " + idText + ": it is "
+                        + status, status);
+            }
+        } finally {
+            lock.unlock();
+            fireCallbacksIfEnded();
+        }
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (status != TransactionStatus.ACTIVE) {
+                return;
+            }
+        } finally {
+            lock.unlock();
+        }
+        rollback();
+    }
+
+    @Override
+    public String toString() {
+        return "Transaction[" + idText + ", " + status + ", " + enlistments.size() + " resource(s)]";
+    }
+
+    // ---- commit -------------------------------------------------------------------------------
+
+    private void commitLocked() {
+        if (status == TransactionStatus.TIMED_OUT) {
+            throw timedOut();
+        }
+        if (status != TransactionStatus.ACTIVE) {
+            throw new TransactionStateException("cannot commit transaction " + idText + ": it is " + status, status);
+        }
+        if (Instant.now().isAfter(deadline)) {
+            rollbackAll(null);
+            end(TransactionStatus.TIMED_OUT);
+            throw timedOut();
+        }
+        if (rollbackOnly) {
+            RuntimeException failure = rollbackAll(null);
+            end(TransactionStatus.ROLLED_BACK);
+            TransactionRolledBackException e = new TransactionRolledBackException(global,
+                    "transaction " + idText + " was marked rollback-only and has been rolled back", null);
+            if (failure != null) {
+                e.addSuppressed(failure);
+            }
+            throw e;
+        }
+        List<TransactionBranch> writers = new ArrayList<>();
+        List<TransactionBranch> readers = new ArrayList<>();
+        for (Enlistment e : enlistments) {
+            (e.branch().isReadOnly() ? readers : writers).add(e.branch());
+        }
+        if (writers.size() > 1 && factory.log() == null) {
+            RuntimeException failure = rollbackAll(null);
+            end(TransactionStatus.ROLLED_BACK);
+            ConfigurationException e = new ConfigurationException("transaction " + idText + " has " + writers.size()
+                    + " participants with writes; two-phase commit needs a coordinator log to recover after a crash,"
+                    + " and this TransactionFactory has none (set logDirectory); the transaction was rolled back");
+            if (failure != null) {
+                e.addSuppressed(failure);
+            }
+            throw e;
+        }
+        status = TransactionStatus.PREPARING;
+        for (TransactionBranch reader : readers) {
+            prepareOrAbort(reader); // finishes the read-only branch
+        }
+        if (writers.isEmpty()) {
+            end(TransactionStatus.COMMITTED);
+            return;
+        }
+        if (writers.size() == 1) {
+            commitOnePhase(writers.get(0));
+            return;
+        }
+        for (TransactionBranch writer : writers) {
+            prepareOrAbort(writer);
+        }
+        status = TransactionStatus.PREPARED;
+        String token = global.toToken();
+        List<CoordinatorLog.Participant> participants = new ArrayList<>();
+        for (TransactionBranch w : writers) {
+            participants.add(new CoordinatorLog.Participant(w.resource().resourceManagerId(), w.id()));
+        }
+        try {
+            factory.log().recordCommit(token, participants);
+        } catch (IOException | RuntimeException logFailure) {
+            try {
+                factory.log().remove(token);
+            } catch (IOException | RuntimeException removeFailure) {
+                logFailure.addSuppressed(removeFailure);
+            }
+            RuntimeException failure = rollbackAll(null);
+            end(TransactionStatus.ROLLED_BACK);
+            TransactionRolledBackException e = new TransactionRolledBackException(global, "transaction " + idText
+                    + " rolled back: its commit decision could not be written to the coordinator log "
+                    + factory.log().directory() + ": " + logFailure, logFailure);
+            if (failure != null) {
+                e.addSuppressed(failure);
+            }
+            throw e;
+        }
+        status = TransactionStatus.COMMITTING;
+        List<RuntimeException> phase2Failures = new ArrayList<>();
+        for (TransactionBranch w : writers) {
+            try {
+                w.commit();
+            } catch (RuntimeException e) {
+                phase2Failures.add(e);
+            }
+        }
+        if (phase2Failures.isEmpty()) {
+            factory.forget(token);
+        } else {
+            // The decision is commit and is logged: recover() finishes these branches later.
+            LOG.warn("transaction {} is committed but {} participant(s) could not apply it yet; the decision stays in {}"
+                    + " until TransactionFactory.recover() completes them: {}", idText, phase2Failures.size(),
+                    factory.log().directory(), phase2Failures);
+        }
+        end(TransactionStatus.COMMITTED);
+    }
+
+    private void prepareOrAbort(TransactionBranch branch) {
+        Vote vote;
+        try {
+            vote = branch.prepare();
+        } catch (TransactionRolledBackException no) {
+            RuntimeException failure = rollbackAll(branch);
+            end(TransactionStatus.ROLLED_BACK);
+            TransactionRolledBackException e = new TransactionRolledBackException(global, "transaction " + idText
+                    + " rolled back: " + branch.resource().resourceManagerId() + " voted no: " + no.getMessage(), no);
+            if (failure != null) {
+                e.addSuppressed(failure);
+            }
+            throw e;
+        } catch (RuntimeException error) {
+            RuntimeException failure = rollbackAll(null);
+            end(TransactionStatus.ROLLED_BACK);
+            TransactionRolledBackException e = new TransactionRolledBackException(global, "transaction " + idText
+                    + " rolled back: prepare failed at " + branch.resource().resourceManagerId() + ": " + error, error);
+            if (failure != null) {
+                e.addSuppressed(failure);
+            }
+            throw e;
+        }
+        if (vote == Vote.READ_ONLY) {
+            LOG.debug("branch {} of {} was read-only", branch.id(), idText);
+        }
+    }
+
+    private void commitOnePhase(TransactionBranch only) {
+        status = TransactionStatus.COMMITTING;
+        try {
+            only.commitOnePhase();
+        } catch (TransactionRolledBackException no) {
+            end(TransactionStatus.ROLLED_BACK);
+            throw new TransactionRolledBackException(global, "transaction " + idText + " rolled back: "
+                    + no.getMessage(), no);
+        } catch (RuntimeException unknown) {
+            end(TransactionStatus.FAILED);
+            throw new TransactionOutcomeUnknownException("one-phase commit of transaction " + idText + " at "
+                    + only.resource().resourceManagerId() + " failed and may or may not have applied: " + unknown, unknown);
+        }
+        end(TransactionStatus.COMMITTED);
+    }
+
+    // ---- rollback and timeout ------------------------------------------------------------------
+
+    /** Rolls back every unfinished branch except {@code skip}; returns the first failure, others suppressed. */
+    private RuntimeException rollbackAll(TransactionBranch skip) {
+        RuntimeException first = null;
+        for (Enlistment e : enlistments) {
+            TransactionBranch b = e.branch();
+            if (b == skip || b.state() == TransactionBranch.State.COMMITTED || b.state() == TransactionBranch.State.ROLLED_BACK) {
+                continue;
+            }
+            try {
+                b.rollback();
+            } catch (RuntimeException failure) {
+                if (first == null) {
+                    first = failure;
+                } else {
+                    first.addSuppressed(failure);
+                }
+            }
+        }
+        return first;
+    }
+
+    private void timeOut() {
+        lock.lock();
+        try {
+            if (status != TransactionStatus.ACTIVE) {
+                return;
+            }
+            RuntimeException failure = rollbackAll(null);
+            if (failure != null) {
+                LOG.warn("rollback of timed-out transaction {} failed in a participant", idText, failure);
+            }
+            end(TransactionStatus.TIMED_OUT);
+            LOG.info("transaction {} timed out after {} and was rolled back", idText, timeout);
+        } finally {
+            lock.unlock();
+            fireCallbacksIfEnded();
+        }
+    }
+
+    private TransactionTimedOutException timedOut() {
+        return new TransactionTimedOutException(global, "transaction " + idText + " timed out (timeout " + timeout
+                + ", deadline " + deadline + ") and was rolled back");
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    private void end(TransactionStatus finalStatus) {
+        status = finalStatus;
+        savepoints.clear();
+        if (timeoutTask != null) {
+            timeoutTask.cancel(false);
+        }
+        factory.ended(global);
+    }
+
+    private void fireCallbacksIfEnded() {
+        List<Consumer<TransactionStatus>> toRun;
+        TransactionStatus finalStatus;
+        lock.lock();
+        try {
+            finalStatus = status;
+            if (!finalStatus.isFinal() || callbacks.isEmpty()) {
+                return;
+            }
+            toRun = new ArrayList<>(callbacks);
+            callbacks.clear();
+        } finally {
+            lock.unlock();
+        }
+        for (Consumer<TransactionStatus> c : toRun) {
+            try {
+                c.accept(finalStatus);
+            } catch (RuntimeException e) {
+                LOG.warn("completion callback of transaction {} failed", idText, e);
+            }
+        }
+    }
+
+    private void requireActive(String action) {
+        if (status != TransactionStatus.ACTIVE) {
+            throw new TransactionStateException("cannot " + action + " transaction " + idText + ": it is " + status, status);
+        }
+    }
+
+    private Map<TransactionBranch, Long> marksOf(String name) {
+        Map<TransactionBranch, Long> marks = savepoints.get(name);
+        if (marks == null) {
+            throw new IllegalArgumentException("transaction " + idText + " has no savepoint named \"" + name
+                    + "\"; it has " + savepoints.keySet());
+        }
+        return marks;
+    }
+
+    private void discardAfter(String name, boolean inclusive) {
+        boolean after = false;
+        for (var it = savepoints.keySet().iterator(); it.hasNext(); ) {
+            String n = it.next();
+            if (n.equals(name)) {
+                after = true;
+                if (inclusive) {
+                    it.remove();
+                }
+            } else if (after) {
+                it.remove();
+            }
+        }
+    }
+}

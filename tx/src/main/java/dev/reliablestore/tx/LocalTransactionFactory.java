@@ -1,0 +1,304 @@
+package dev.reliablestore.tx;
+
+import dev.reliablestore.api.ConfigurationException;
+import dev.reliablestore.spi.tx.TransactionId;
+import dev.reliablestore.spi.tx.TransactionalResource;
+import dev.reliablestore.spi.tx.UnknownTransactionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/** The local coordinator: ids, timeouts, the coordinator log and recovery. */
+final class LocalTransactionFactory implements TransactionFactory {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LocalTransactionFactory.class);
+
+    /** The XA format id of transactions created here ("RSTX"). */
+    static final int FORMAT_ID = 0x52535458;
+    static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9._-]{1,32}");
+    static final Duration MAX_TIMEOUT = Duration.ofHours(24);
+    private static final int RANDOM_BYTES = 16;
+
+    private final String nodeName;
+    private final byte[] nodePrefix;
+    private final Duration defaultTimeout;
+    private final CoordinatorLog log;
+    private final ThreadLocal<LocalTransaction> current = new ThreadLocal<>();
+    /** Global tokens of transactions begun here and not yet ended: recovery leaves them alone. */
+    private final Set<String> live = ConcurrentHashMap.newKeySet();
+    private final SecureRandom random = new SecureRandom();
+    private final ScheduledExecutorService timer;
+    private volatile boolean closed;
+
+    private LocalTransactionFactory(BuilderImpl b) {
+        this.nodeName = b.nodeName;
+        this.nodePrefix = (b.nodeName + "/").getBytes(StandardCharsets.US_ASCII);
+        this.defaultTimeout = b.defaultTimeout;
+        try {
+            this.log = b.logDirectory == null ? null : new CoordinatorLog(b.logDirectory);
+        } catch (IOException e) {
+            throw new ConfigurationException("cannot use coordinator log directory " + b.logDirectory + ": " + e, e);
+        }
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "reliablestore-tx-timeout-" + nodeName);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    // ---- TransactionFactory -------------------------------------------------------------------
+
+    @Override
+    public Transaction begin() {
+        return begin(defaultTimeout);
+    }
+
+    @Override
+    public Transaction begin(Duration timeout) {
+        checkTimeout(timeout);
+        if (closed) {
+            throw new IllegalStateException("transaction factory of node " + nodeName + " is closed");
+        }
+        byte[] gtrid = ByteBuffer.allocate(nodePrefix.length + RANDOM_BYTES).put(nodePrefix).put(randomBytes()).array();
+        TransactionId global = TransactionId.of(FORMAT_ID, gtrid, new byte[0]);
+        LocalTransaction tx = new LocalTransaction(this, global, nodeName, timeout);
+        live.add(global.toToken());
+        tx.scheduleTimeout();
+        return tx;
+    }
+
+    @Override
+    public Optional<Transaction> current() {
+        return Optional.ofNullable(current.get());
+    }
+
+    @Override
+    public <R, E extends Exception> R execute(TransactionalWork<R, E> work) throws E {
+        Objects.requireNonNull(work, "work");
+        LocalTransaction outer = current.get();
+        if (outer != null) {
+            try {
+                return work.run(outer);
+            } catch (Exception | Error failure) {
+                outer.setRollbackOnly();
+                throw failure;
+            }
+        }
+        LocalTransaction tx = (LocalTransaction) begin();
+        current.set(tx);
+        try {
+            R result = work.run(tx);
+            tx.commit();
+            return result;
+        } catch (Exception | Error failure) {
+            if (!tx.status().isFinal()) {
+                try {
+                    tx.rollback();
+                } catch (RuntimeException rollbackFailure) {
+                    failure.addSuppressed(rollbackFailure);
+                }
+            }
+            throw failure;
+        } finally {
+            current.remove();
+        }
+    }
+
+    @Override
+    public <R, E extends Exception> R execute(RetryPolicy retry, TransactionalWork<R, E> work) throws E {
+        Objects.requireNonNull(retry, "retry");
+        LocalTransaction outer = current.get();
+        if (outer != null) {
+            throw new TransactionStateException("cannot retry work inside the enclosing transaction " + outer.id()
+                    + ": only the whole enclosing transaction can be retried", outer.status());
+        }
+        return retry.execute(() -> execute(work));
+    }
+
+    @Override
+    public RecoveryResult recover(Collection<? extends TransactionalResource> resources) {
+        Objects.requireNonNull(resources, "resources");
+        Map<String, CoordinatorLog.Decision> decisions = new LinkedHashMap<>();
+        if (log != null) {
+            try {
+                for (CoordinatorLog.Decision d : log.readAll()) {
+                    decisions.put(d.transactionToken(), d);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read coordinator log " + log.directory(), e);
+            }
+        }
+        List<TransactionId> committed = new ArrayList<>();
+        List<TransactionId> rolledBack = new ArrayList<>();
+        Map<TransactionId, String> failed = new LinkedHashMap<>();
+        Set<String> stillReported = new HashSet<>();
+        Set<String> supplied = new HashSet<>();
+        for (TransactionalResource resource : resources) {
+            supplied.add(resource.resourceManagerId());
+            for (TransactionId branch : resource.recover()) {
+                if (!isOurs(branch)) {
+                    continue;
+                }
+                String token = globalToken(branch);
+                if (live.contains(token)) {
+                    continue;
+                }
+                CoordinatorLog.Decision decision = decisions.get(token);
+                try {
+                    if (decision != null && decision.participants() == null) {
+                        stillReported.add(token);
+                        failed.put(branch, decision.problem() + "; left prepared");
+                    } else if (decision != null) {
+                        resource.commitPrepared(branch);
+                        committed.add(branch);
+                    } else {
+                        resource.rollbackPrepared(branch);
+                        rolledBack.add(branch);
+                    }
+                } catch (UnknownTransactionException gone) {
+                    // completed meanwhile by someone else: nothing left to do for this branch
+                } catch (RuntimeException e) {
+                    stillReported.add(token);
+                    failed.put(branch, e.toString());
+                }
+            }
+        }
+        List<String> pending = new ArrayList<>();
+        for (CoordinatorLog.Decision d : decisions.values()) {
+            boolean allSupplied = d.participants() != null
+                    && d.participants().stream().allMatch(p -> supplied.contains(p.resourceManagerId()));
+            if (allSupplied && !stillReported.contains(d.transactionToken()) && !live.contains(d.transactionToken())) {
+                forget(d.transactionToken());
+            } else {
+                pending.add(d.transactionToken());
+            }
+        }
+        RecoveryResult result = new RecoveryResult(committed, rolledBack, failed, pending);
+        if (!committed.isEmpty() || !rolledBack.isEmpty() || !failed.isEmpty()) {
+            LOG.info("recovery of node {}: {}", nodeName, result);
+        }
+        return result;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        timer.shutdownNow();
+        try {
+            timer.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---- used by LocalTransaction -----------------------------------------------------------
+
+    ScheduledFuture<?> schedule(Runnable task, Duration delay) {
+        if (timer.isShutdown()) {
+            return null;
+        }
+        return timer.schedule(task, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+    }
+
+    CoordinatorLog log() {
+        return log;
+    }
+
+    void ended(TransactionId global) {
+        live.remove(global.toToken());
+    }
+
+    /** Removes a decision once every branch is finished; a failure only leaves work for recovery. */
+    void forget(String token) {
+        try {
+            log.remove(token);
+        } catch (IOException e) {
+            LOG.warn("could not remove the finished decision {} from the coordinator log {}: {}", token, log.directory(), e.toString());
+        }
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------
+
+    private boolean isOurs(TransactionId branch) {
+        if (branch.formatId() != FORMAT_ID) {
+            return false;
+        }
+        byte[] g = branch.globalId();
+        return g.length == nodePrefix.length + RANDOM_BYTES && Arrays.equals(g, 0, nodePrefix.length, nodePrefix, 0, nodePrefix.length);
+    }
+
+    static String globalToken(TransactionId branch) {
+        return TransactionId.of(branch.formatId(), branch.globalId(), new byte[0]).toToken();
+    }
+
+    private byte[] randomBytes() {
+        byte[] b = new byte[RANDOM_BYTES];
+        random.nextBytes(b);
+        return b;
+    }
+
+    static void checkTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.compareTo(Duration.ofMillis(1)) < 0 || timeout.compareTo(MAX_TIMEOUT) > 0) {
+            throw new IllegalArgumentException("transaction timeout must be 1 ms .. 24 h, got " + timeout);
+        }
+    }
+
+    static final class BuilderImpl implements Builder {
+        private String nodeName = "local";
+        private Duration defaultTimeout = Duration.ofSeconds(60);
+        private Path logDirectory;
+
+        @Override
+        public Builder nodeName(String name) {
+            Objects.requireNonNull(name, "nodeName");
+            if (!NODE_NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException("node name must be 1..32 characters of [A-Za-z0-9._-], got \"" + name + "\"");
+            }
+            this.nodeName = name;
+            return this;
+        }
+
+        @Override
+        public Builder defaultTimeout(Duration timeout) {
+            checkTimeout(timeout);
+            this.defaultTimeout = timeout;
+            return this;
+        }
+
+        @Override
+        public Builder logDirectory(Path directory) {
+            this.logDirectory = Objects.requireNonNull(directory, "logDirectory");
+            return this;
+        }
+
+        @Override
+        public TransactionFactory build() {
+            return new LocalTransactionFactory(this);
+        }
+    }
+
+}
