@@ -3,6 +3,7 @@ package dev.reliablestore.registry.embedded;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.CommitResult;
+import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryCorruptedException;
 import dev.reliablestore.registry.RegistryPath;
@@ -28,6 +29,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -346,7 +349,7 @@ class EmbeddedDurabilityTest {
         EmbeddedRegistry r = open(Map.of("asyncFlushIntervalMs", "10000"),
                 FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
         put(r, 1);
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
         faults.holdForce = release;
         CompletableFuture<CommitResult> stuck = CompletableFuture.supplyAsync(() -> put(r, 2));
         try {
@@ -355,7 +358,7 @@ class EmbeddedDurabilityTest {
             assertThat(r.getValue(p("k/1"), "a")).isPresent();
             assertThat(r.keyExists(p("k/2"))).isFalse();
             assertThat(r.currentSequence()).isEqualTo(1);
-            assertThat(r.read(dev.reliablestore.registry.ReadBatch.of(new dev.reliablestore.registry.ReadBatch.ValueRead(p("k/1"), "a"))).sequence()).isEqualTo(1);
+            assertThat(r.read(ReadBatch.of(new ReadBatch.ValueRead(p("k/1"), "a"))).sequence()).isEqualTo(1);
             // an ASYNC commit is applied and visible at once (with the SYNC batch before it, in commit order)
             CompletableFuture<CommitResult> async = r.commitAsync(WriteBatch.builder().createKey(p("async")).build());
             assertThat(r.keyExists(p("async"))).isTrue();
@@ -366,7 +369,7 @@ class EmbeddedDurabilityTest {
             faults.holdForce = null;
             release.countDown();
         }
-        assertThat(stuck.get(10, java.util.concurrent.TimeUnit.SECONDS).sequence()).isEqualTo(2);
+        assertThat(stuck.get(10, TimeUnit.SECONDS).sequence()).isEqualTo(2);
     }
 
     // ---- one process per directory, options, URIs ---------------------------------------------
