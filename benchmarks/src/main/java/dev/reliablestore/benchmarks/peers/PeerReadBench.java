@@ -42,6 +42,10 @@ public class PeerReadBench {
         @Param({"1024", "65536"})
         public int size;
 
+        /** Entities stored (at most 500 of 64 KB); reads pick one at random. */
+        @Param("10000")
+        public int entities;
+
         /** Directory for the files (default: java.io.tmpdir). */
         @Param("")
         public String dir;
@@ -52,7 +56,7 @@ public class PeerReadBench {
         @Setup(Level.Trial)
         public void build() {
             root = Stores.tempDir(dir, "peer-read");
-            ids = Stores.ids(Dataset.entitiesFor(size));
+            ids = Stores.ids(Dataset.entitiesFor(size, entities));
         }
 
         @TearDown(Level.Trial)

@@ -268,7 +268,7 @@ public final class Report {
 
     private static String limit(Targets.Target t) {
         return switch (t.unit()) {
-            case "×" -> String.format(Locale.ROOT, "%s ×", num(t.limit()));
+            case "×" -> java.math.BigDecimal.valueOf(t.limit()).stripTrailingZeros().toPlainString() + " ×";
             case "µs" -> SvgBarChart.time(t.limit());
             default -> String.format(Locale.ROOT, "%.0f %s", t.limit(), t.unit());
         };

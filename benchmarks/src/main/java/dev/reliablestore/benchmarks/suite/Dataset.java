@@ -11,9 +11,9 @@ public final class Dataset {
     private Dataset() {
     }
 
-    /** How many entities a read benchmark keeps: 10,000 of 1 KB, fewer of 64 KB (the heap holds them all). */
-    public static int entitiesFor(int size) {
-        return size <= 4096 ? 10_000 : 500;
+    /** How many of {@code wanted} entities a read benchmark keeps: all of 1 KB, at most 500 of 64 KB (the heap holds them all). */
+    public static int entitiesFor(int size, int wanted) {
+        return size <= 4096 ? wanted : Math.min(wanted, 500);
     }
 
     /** Saves {@code ids} as orders of {@code size} JSON bytes. */

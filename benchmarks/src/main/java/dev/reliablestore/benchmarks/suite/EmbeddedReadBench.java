@@ -38,6 +38,10 @@ public class EmbeddedReadBench {
         @Param({"plain", "zstd+aes"})
         public String pipeline;
 
+        /** Entities stored (at most 500 of 64 KB); reads pick one at random. */
+        @Param("10000")
+        public int entities;
+
         /** Directory for the registry (default: java.io.tmpdir). */
         @Param("")
         public String dir;
@@ -52,7 +56,7 @@ public class EmbeddedReadBench {
         public void open() {
             root = Stores.tempDir(dir, "read-bench");
             store = Stores.cluster("embedded:" + root.resolve("registry"), pipeline, cache(), false);
-            ids = Stores.ids(Dataset.entitiesFor(size));
+            ids = Stores.ids(Dataset.entitiesFor(size, entities));
             Dataset.load(store, ids, size);
             if (cache()) {
                 for (String id : ids) {

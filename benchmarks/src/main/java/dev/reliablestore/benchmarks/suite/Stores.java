@@ -40,7 +40,8 @@ public final class Stores {
         o.put("resourceGroupName", "ReliableStore-Bench");
         o.put("registryKeyPath", "Bench");
         o.put("replicationMode", asynchronous ? "Asynchronous" : "Synchronous");
-        o.put("maxValueSizeKB", "1024");
+        // room for a 64 KB entity stored plain; within both the embedded (1 MiB) and ZooKeeper (503 KiB) value limits
+        o.put("maxValueSizeKB", "256");
         switch (pipeline) {
             case PLAIN -> o.put("enableCompression", "false");
             case ZSTD_AES -> {

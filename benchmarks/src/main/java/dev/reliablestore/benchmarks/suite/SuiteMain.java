@@ -62,7 +62,7 @@ public final class SuiteMain {
         Instant t0 = Instant.now();
         List<RunResult> all = new ArrayList<>();
         for (SuitePlan.Run r : SuitePlan.runs(mode, dir)) {
-            all.addAll(new Runner(SuitePlan.options(mode, r).build()).run());
+            all.addAll(runWhenFree(new Runner(SuitePlan.options(mode, r).build())));
         }
         write(all, json);
         meta.setProperty("loadEnd", loadAverage());
@@ -72,6 +72,30 @@ public final class SuiteMain {
             meta.store(out, "facts about the run, read by the report");
         }
         return all;
+    }
+
+    /**
+     * Runs, waiting (up to 15 minutes) while another JMH run on this machine holds JMH's lock: two
+     * benchmark runs at once would disturb each other's figures. {@code -Djmh.ignoreLock=true} skips the wait.
+     */
+    static Collection<RunResult> runWhenFree(Runner runner) throws RunnerException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(15).toNanos();
+        while (true) {
+            try {
+                return runner.run();
+            } catch (RunnerException e) {
+                if (!String.valueOf(e.getMessage()).contains("Unable to acquire the JMH lock") || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                System.out.println("another JMH run holds the lock; waiting for it to finish");
+                try {
+                    Thread.sleep(5_000);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     /** Writes results in JMH's JSON format. */
@@ -106,7 +130,7 @@ public final class SuiteMain {
                     .addProfiler("jfr", "dir=" + jfrDir);
             measured.params().forEach((k, v) -> o.param(k, k.equals("dir") && !dir.isEmpty() ? dir : v));
             System.out.println("profiling " + m.benchmark() + " " + measured.paramText() + " for " + e.getValue());
-            new Runner(o.build()).run();
+            runWhenFree(new Runner(o.build()));
             Path jfr;
             try (Stream<Path> files = Files.walk(jfrDir)) {
                 jfr = files.filter(p -> p.toString().endsWith(".jfr")).findFirst()

@@ -70,12 +70,12 @@ public final class SuitePlan {
         switch (mode) {
             case SMOKE -> {
                 runs.add(new Run(codec, p("size", "1024", "pipeline", Stores.ZSTD_AES)));
-                runs.add(new Run(embRead, p("size", "1024", "pipeline", Stores.ZSTD_AES)));
+                runs.add(new Run(embRead, p("size", "1024", "pipeline", Stores.ZSTD_AES, "entities", "1000")));
                 runs.add(new Run(embWrite, p("size", "1024", "pipeline", Stores.ZSTD_AES)));
                 runs.add(new Run(zk, p("nodes", "1")));
                 runs.add(new Run(memory, p("pipeline", Stores.ZSTD_AES, "entities", "2000")));
                 runs.add(new Run(peerWrite, p("size", "1024")));
-                runs.add(new Run(peerRead, p("size", "1024")));
+                runs.add(new Run(peerRead, p("size", "1024", "entities", "1000")));
             }
             case QUICK -> {
                 runs.add(new Run(codec, Map.of()));
