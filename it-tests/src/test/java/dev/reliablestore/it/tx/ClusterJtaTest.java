@@ -184,14 +184,18 @@ class ClusterJtaTest {
 
     @Test
     void theDocumentedSampleRunsAndMatchesTheDocs() throws Exception {
-        JtaUsageSample.transfer(dir.resolve("sample"), null, jta);
+        JtaUsageSample.transfer(dir.resolve("sample"), jta);
         try (StoreFactory f = dev.reliablestore.api.Persistence.openFactory("cluster-registry", java.util.Map.of(
                 "clusterName", "embedded:" + dir.resolve("sample"), "resourceGroupName", "Bank-RG", "registryKeyPath", "Accounts"))) {
             assertThat(f.store(Account.class).get("bob")).map(v -> v.value().balance()).contains(40L);
         }
-        String code = sample(Files.readString(sourceOf("JtaUsageSample.java")));
-        Path docs = Path.of(System.getProperty("user.dir")).getParent().resolve("docs/transactions.md");
-        assertThat(Files.readString(docs)).as("docs/transactions.md shows the compiled sample").contains(code);
+        String source = Files.readString(sourceOf("JtaUsageSample.java"));
+        String setup = sample(source, "setup");
+        String code = sample(source, "sample");
+        Path root = Path.of(System.getProperty("user.dir")).getParent();
+        for (String doc : new String[] {"docs/transactions.md", "README.md"}) {
+            assertThat(Files.readString(root.resolve(doc))).as(doc + " shows the compiled sample").contains(setup).contains(code);
+        }
     }
 
     private static Path sourceOf(String file) {
@@ -199,8 +203,8 @@ class ClusterJtaTest {
     }
 
     /** The sample's lines, de-indented to the level of its first line. */
-    static String sample(String source) {
-        Matcher m = Pattern.compile("// --- sample start ---\\n(.*?)\\n\\s*// --- sample end ---", Pattern.DOTALL).matcher(source);
+    static String sample(String source, String name) {
+        Matcher m = Pattern.compile("// --- " + name + " start ---\\n(.*?)\\n\\s*// --- " + name + " end ---", Pattern.DOTALL).matcher(source);
         if (!m.find()) {
             throw new AssertionError("no sample markers");
         }

@@ -18,16 +18,23 @@ final class JtaUsageSample {
     private JtaUsageSample() {
     }
 
-    static void transfer(Path dataDir, Path txLogDir, NarayanaJta alreadyStarted) throws Exception {
+    /** Once per process (Narayana is configured once per JVM); compiled here, run by the crash tests' own set-up. */
+    static NarayanaJta startNarayana(Path txLogDir) {
+        // --- setup start ---
+        NarayanaJta jta = NarayanaJta.builder()
+                .objectStoreDirectory(txLogDir)          // Narayana's transaction log: keep it across restarts
+                .nodeIdentifier("bank-app-1")            // unique per process sharing the data
+                .start();                                // also starts periodic recovery; jta.close() stops it
+        // --- setup end ---
+        return jta;
+    }
+
+    static void transfer(Path dataDir, NarayanaJta jta) throws Exception {
         // --- sample start ---
         try (StoreFactory bank = Persistence.openFactory("cluster-registry", Map.of(
                 "clusterName", "embedded:" + dataDir,
                 "resourceGroupName", "Bank-RG",
                 "registryKeyPath", "Accounts"))) {
-            NarayanaJta jta = alreadyStarted != null ? alreadyStarted : NarayanaJta.builder()
-                    .objectStoreDirectory(txLogDir)          // Narayana's transaction log: keep it across restarts
-                    .nodeIdentifier("bank-app-1")            // unique per process sharing the data
-                    .start();                                // also starts periodic recovery
             EntityStore<Account> accounts = jta.store(bank, Account.class); // joins the current JTA transaction
 
             TransactionManager tm = jta.transactionManager();
@@ -46,9 +53,6 @@ final class JtaUsageSample {
                     tm.rollback();
                 }
                 throw e;
-            }
-            if (alreadyStarted == null) {
-                jta.close();
             }
         }
         // --- sample end ---
