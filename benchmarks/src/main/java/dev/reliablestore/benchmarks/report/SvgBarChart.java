@@ -134,7 +134,7 @@ public final class SvgBarChart {
     }
 
     private static void legend(StringBuilder s, int x, int y) {
-        String[][] items = {{OURS_COLOUR, "ReliableStore"}, {MISSED_COLOUR, "ReliableStore, target MISSED"},
+        String[][] items = {{OURS_COLOUR, "ReliableStore"}, {MISSED_COLOUR, "ReliableStore, an issue target MISSED"},
             {PEER_COLOUR, "peer, same run"}, {TARGET_COLOUR, "seed target (upper bound)"}};
         int cx = x;
         for (String[] i : items) {
