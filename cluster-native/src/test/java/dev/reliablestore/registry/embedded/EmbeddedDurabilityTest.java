@@ -372,6 +372,33 @@ class EmbeddedDurabilityTest {
         assertThat(stuck.get(10, TimeUnit.SECONDS).sequence()).isEqualTo(2);
     }
 
+    // ---- interrupts -----------------------------------------------------------------------------
+
+    /**
+     * An interrupted committer (Future.cancel(true), an executor's shutdownNow) must not take the
+     * registry down: a FileChannel closes itself when a thread blocked in it is interrupted, so the
+     * default writes and forces the log only on the registry's own writer thread.
+     */
+    @Test
+    void anInterruptedCommitterNeitherFailsNorBreaksTheRegistry() throws Exception {
+        EmbeddedRegistry r = open();
+        CompletableFuture<CommitResult> interrupted = new CompletableFuture<>();
+        Thread committer = new Thread(() -> {
+            Thread.currentThread().interrupt();
+            try {
+                interrupted.complete(put(r, 1));
+            } catch (RuntimeException e) {
+                interrupted.completeExceptionally(e);
+            }
+        });
+        committer.start();
+        committer.join();
+        assertThat(interrupted.get(10, TimeUnit.SECONDS).sequence()).isEqualTo(1);
+        assertThat(put(r, 2).sequence()).isEqualTo(2);
+        r.close();
+        assertThat(dump(open())).containsKeys("k/1:a", "k/2:a");
+    }
+
     // ---- one process per directory, options, URIs ---------------------------------------------
 
     @Test
@@ -399,7 +426,7 @@ class EmbeddedDurabilityTest {
         assertThat(defaults.asyncFlushIntervalMillis()).isEqualTo(10);
         assertThat(defaults.snapshotThresholdBytes()).isEqualTo(64L * 1024 * 1024);
         assertThat(defaults.nodeName()).isNotBlank();
-        assertThat(defaults.groupCommit()).isEqualTo(EmbeddedOptions.GroupCommit.LEADER);
+        assertThat(defaults.groupCommit()).isEqualTo(EmbeddedOptions.GroupCommit.WRITER);
         EmbeddedRegistry r = open(Map.of("nodeName", "alpha"), ChannelFactory.DEFAULT);
         assertThat(r.status().localNode()).isEqualTo("alpha");
         assertThat(r.status().primary()).contains("alpha");
