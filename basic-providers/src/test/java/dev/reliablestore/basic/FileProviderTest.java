@@ -165,7 +165,8 @@ class FileProviderTest {
     void oneOpenerPerDirectoryInThisProcess() {
         try (StoreFactory f = open()) {
             assertThatThrownBy(this::open).isInstanceOf(StoreUnavailableException.class)
-                    .hasMessageContaining("already open in this process");
+                    .hasMessageContaining("already open in this process").hasMessageContaining(dir.toString());
+            assertThat(f.providerName()).isEqualTo("file");
         }
         open().close(); // released on close
     }
@@ -194,7 +195,7 @@ class FileProviderTest {
     public static final class FileLockProbe {
         public static void main(String[] args) {
             try (StoreFactory f = Persistence.openFactory("file", Map.of("file.directory", args[0]))) {
-                System.out.println("opened");
+                System.out.println("opened by " + f.providerName());
                 System.exit(0);
             } catch (StoreUnavailableException e) {
                 System.out.println(e);

@@ -3,7 +3,7 @@ package dev.reliablestore.cli;
 import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.PerformanceMetrics;
-import dev.reliablestore.api.Persistence;
+import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.api.Versioned;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,8 +22,11 @@ import java.util.function.Supplier;
 
 /** The README's main job: a short walk through the store API with timings. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Open a store in a local folder and walk through save, read, versioned update, conflict, batch and delete, "
-                + "printing what happened and how long each step took.")
+        description = {"Open an embedded cluster-registry store (compressed and encrypted) in a local folder and walk through "
+                + "save, read, versioned update, conflict, batch and delete, printing what happened and how long each step took. "
+                + "Runs again in the same folder (the demo's own entities are cleared first).",
+                "Example: java -jar cli/target/reliablestore.jar demo --dir reliablestore-demo"},
+        exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:the walk-through completed", "1:a step failed"})
 final class DemoCommand implements Callable<Integer> {
 
     /** The entity the demo stores. */
@@ -34,15 +37,16 @@ final class DemoCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--dir", defaultValue = "reliablestore-demo",
-            description = "Folder the demo store lives in (created if missing; the demo's own entities are cleared first). Default: ${DEFAULT-VALUE}")
+            description = "Folder the demo store lives in (created if missing). Default: ${DEFAULT-VALUE}")
     Path dir;
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        DemoStore demo = DemoStore.open(dir);
-        try (EntityStore<Customer> customers = Persistence.open(demo.provider(), demo.configuration(), Customer.class)) {
+        DemoStore demo = DemoStore.in(dir);
+        try (StoreFactory factory = demo.open(); EntityStore<Customer> customers = factory.store(Customer.class)) {
             out.printf("ReliableStore demo: provider \"%s\", %s%n", demo.provider(), demo.description());
+            out.printf("pipeline: %s%n", demo.pipeline());
             step(out, "clear", () -> "removed " + customers.clear() + " entities left by an earlier run");
 
             Customer acme = new Customer("Acme Corp", "Premium", List.of("ops@acme.example"), Instant.parse("2024-01-15T09:30:00Z"));
@@ -79,9 +83,11 @@ final class DemoCommand implements Callable<Integer> {
             step(out, "delete", () -> customers.delete("CUST-404"), deleted -> "CUST-404 -> " + (deleted ? "deleted" : "nothing to delete (reported as false)"));
 
             PerformanceMetrics m = customers.performanceMetrics();
-            out.printf("metrics: %d reads (p50 %s, p99 %s), %d writes (p50 %s, p99 %s), %d conflicts%n",
+            out.printf("metrics: %d reads (p50 %s, p99 %s), %d writes (p50 %s, p99 %s), %d conflicts, %d -> %d bytes after compression%n",
                     m.reads(), micros(m.p50ReadLatency().toNanos()), micros(m.p99ReadLatency().toNanos()),
-                    m.writes(), micros(m.p50WriteLatency().toNanos()), micros(m.p99WriteLatency().toNanos()), m.conflicts());
+                    m.writes(), micros(m.p50WriteLatency().toNanos()), micros(m.p99WriteLatency().toNanos()), m.conflicts(),
+                    m.bytesBeforeCompression(), m.bytesAfterCompression());
+            out.printf("next: java -jar cli/target/reliablestore.jar list %s --type Customer%n", demo.storeOptions());
         }
         out.flush();
         return 0;

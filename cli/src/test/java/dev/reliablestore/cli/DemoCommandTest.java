@@ -2,7 +2,6 @@ package dev.reliablestore.cli;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -21,19 +20,18 @@ class DemoCommandTest {
     private static Run run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new ReliableStoreCli());
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
+        int code = ReliableStoreCli.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
         return new Run(code, out.toString(), err.toString());
     }
 
     @Test
-    void demoWalksThroughEveryStepAndCanRunTwice() {
+    void demoWalksThroughEveryStepAndCanRunTwice() throws java.io.IOException {
         for (int round = 1; round <= 2; round++) {
             Run r = run("demo", "--dir", dir.resolve("store").toString());
             assertThat(r.exitCode()).as(r.err()).isZero();
             assertThat(r.out())
+                    .contains("provider \"cluster-registry\", embedded registry in")
+                    .containsPattern("pipeline: JSON -> zstd .* -> AES-256-GCM \\(key pp-[0-9a-f]{12}, passphrase from .*demo-passphrase")
                     .contains("CUST-001 -> version 1")
                     .contains("CUST-001 expecting version 1 -> version 2")
                     .contains("rejected, the store holds version 2 (nothing written)")
@@ -44,6 +42,13 @@ class DemoCommandTest {
             if (round == 2) {
                 assertThat(r.out()).contains("removed 3 entities left by an earlier run");
             }
+            // the passphrase is generated once, owner-only, and never printed
+            String passphrase = java.nio.file.Files.readString(dir.resolve("store").resolve(DemoStore.PASSPHRASE_FILE)).strip();
+            assertThat(passphrase).hasSizeGreaterThanOrEqualTo(40);
+            assertThat(r.out()).doesNotContain(passphrase);
+            assertThat(java.nio.file.Files.getPosixFilePermissions(dir.resolve("store").resolve(DemoStore.PASSPHRASE_FILE)))
+                    .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
         }
     }
 

@@ -16,6 +16,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -272,10 +273,16 @@ public abstract class AbstractEntityStore<T> implements EntityStore<T> {
     // ---- async twins -------------------------------------------------------------------------
 
     protected final <R> CompletableFuture<R> async(Supplier<R> call) {
+        if (isClosed()) {
+            return CompletableFuture.failedFuture(new StoreClosedException(describe()));
+        }
         try {
             return CompletableFuture.supplyAsync(call, asyncExecutor);
-        } catch (RuntimeException rejected) {
-            return CompletableFuture.failedFuture(rejected);
+        } catch (RejectedExecutionException rejected) {
+            // the executor shuts down with the store: a rejection racing close() is a closed store
+            return CompletableFuture.failedFuture(isClosed() ? new StoreClosedException(describe()) : rejected);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
         }
     }
 

@@ -15,12 +15,22 @@ import java.util.TreeSet;
  * @param asyncFlushIntervalMillis how often the background flusher makes ASYNC batches durable
  * @param snapshotThresholdBytes   log bytes after which a snapshot is taken and the log rotated
  * @param nodeName                 the name of the one node in {@link dev.reliablestore.registry.ClusterStatus}
+ * @param groupCommit              who writes and forces the log for SYNC commits
  */
-record EmbeddedOptions(int asyncFlushIntervalMillis, long snapshotThresholdBytes, String nodeName) {
+record EmbeddedOptions(int asyncFlushIntervalMillis, long snapshotThresholdBytes, String nodeName, GroupCommit groupCommit) {
+
+    /** Who writes and forces the log for SYNC commits. */
+    enum GroupCommit {
+        /** The first waiting committer leads each write+force; the others wait for it (default: no thread hand-off). */
+        LEADER,
+        /** One dedicated writer thread does every write+force; committers hand off and wait. */
+        WRITER
+    }
 
     static final String ASYNC_FLUSH_INTERVAL_MS = "asyncFlushIntervalMs";
     static final String SNAPSHOT_THRESHOLD_BYTES = "snapshotThresholdBytes";
     static final String NODE_NAME = "nodeName";
+    static final String GROUP_COMMIT = "groupCommit";
 
     static final int DEFAULT_ASYNC_FLUSH_INTERVAL_MS = 10;
     static final int MIN_ASYNC_FLUSH_INTERVAL_MS = 1;
@@ -29,7 +39,7 @@ record EmbeddedOptions(int asyncFlushIntervalMillis, long snapshotThresholdBytes
     static final long MIN_SNAPSHOT_THRESHOLD_BYTES = 4096;
     static final long MAX_SNAPSHOT_THRESHOLD_BYTES = 1L << 40;
 
-    private static final Set<String> KNOWN = Set.of(ASYNC_FLUSH_INTERVAL_MS, SNAPSHOT_THRESHOLD_BYTES, NODE_NAME);
+    private static final Set<String> KNOWN = Set.of(ASYNC_FLUSH_INTERVAL_MS, SNAPSHOT_THRESHOLD_BYTES, NODE_NAME, GROUP_COMMIT);
 
     static EmbeddedOptions parse(Map<String, String> options) {
         Set<String> unknown = new TreeSet<>(options.keySet());
@@ -48,7 +58,14 @@ record EmbeddedOptions(int asyncFlushIntervalMillis, long snapshotThresholdBytes
         } else {
             RegistryPath.checkName(node, "option " + NODE_NAME);
         }
-        return new EmbeddedOptions(interval, threshold, node);
+        String mode = options.getOrDefault(GROUP_COMMIT, "leader").trim();
+        GroupCommit groupCommit;
+        switch (mode) {
+            case "leader" -> groupCommit = GroupCommit.LEADER;
+            case "writer" -> groupCommit = GroupCommit.WRITER;
+            default -> throw new RegistryArgumentException("option " + GROUP_COMMIT + " = \"" + mode + "\" is not one of leader, writer");
+        }
+        return new EmbeddedOptions(interval, threshold, node, groupCommit);
     }
 
     private static long number(Map<String, String> options, String key, long dflt, long min, long max, String unit) {

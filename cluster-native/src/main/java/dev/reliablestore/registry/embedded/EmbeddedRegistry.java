@@ -90,6 +90,11 @@ final class EmbeddedRegistry implements ClusterRegistry {
     /** Batches a watch may fall behind by before it is resynchronised. */
     static final int WATCH_QUEUE_CAPACITY = 10_000;
     static final String LOCK_FILE = "registry.lock";
+    /**
+     * Log bytes waiting to be written beyond which an ASYNC commit waits for a flush: back-pressure so
+     * that writers faster than the disk cannot grow memory without bound.
+     */
+    static final int ASYNC_BACKLOG_BYTES = 32 * 1024 * 1024;
 
     private final Path dir;
     private final String uri;
@@ -111,6 +116,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
     private volatile TreeState published;
     private volatile long durableSequence;
     private volatile long lastSequence;
+    private volatile int backlogBytes;
     private volatile RegistryUnavailableException failure;
     private volatile boolean closed;
     // ---- owned by the thread that holds `flushing`
@@ -118,6 +124,10 @@ final class EmbeddedRegistry implements ClusterRegistry {
     private final AtomicBoolean flushing = new AtomicBoolean();
     private final ReentrantLock waitLock = new ReentrantLock();
     private final Condition flushDone = waitLock.newCondition();
+    private final Condition writeRequested = waitLock.newCondition();
+    /** The dedicated log writer in {@code groupCommit=writer} mode, else null. */
+    private final Thread writer;
+    private volatile boolean stopWriter;
 
     private final AtomicBoolean snapshotRunning = new AtomicBoolean();
     private final ScheduledExecutorService flushTimer;
@@ -146,6 +156,13 @@ final class EmbeddedRegistry implements ClusterRegistry {
         this.completions = Executors.newSingleThreadExecutor(daemon("registry-async-completion " + name));
         flushTimer.scheduleWithFixedDelay(this::flushAsyncBatches, options.asyncFlushIntervalMillis(),
                 options.asyncFlushIntervalMillis(), TimeUnit.MILLISECONDS);
+        if (options.groupCommit() == EmbeddedOptions.GroupCommit.WRITER) {
+            writer = new Thread(this::writerLoop, "registry-log-writer " + name);
+            writer.setDaemon(true);
+            writer.start();
+        } else {
+            writer = null;
+        }
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -356,9 +373,14 @@ final class EmbeddedRegistry implements ClusterRegistry {
         checkWritable(batch);
         CompletableFuture<CommitResult> future = new CompletableFuture<>();
         try {
-            applyAndLog(batch, future);
+            long sequence = applyAndLog(batch, future);
+            if (backlogBytes > ASYNC_BACKLOG_BYTES) {
+                awaitDurable(sequence);
+            }
         } catch (RegistryException e) {
-            future.completeExceptionally(e);
+            if (!future.isDone()) {
+                future.completeExceptionally(e);
+            }
         }
         return future;
     }
@@ -392,9 +414,16 @@ final class EmbeddedRegistry implements ClusterRegistry {
             long sequence = current.sequence();
             if (!applied.changes().isEmpty()) {
                 sequence++;
-                LogCodec.encodeBatch(pending, sequence, batch.commands());
+                int mark = pending.size();
+                try {
+                    LogCodec.encodeBatch(pending, sequence, batch.commands());
+                } catch (RuntimeException | Error e) {
+                    pending.truncate(mark); // never leave half a record in the buffer
+                    throw e;
+                }
                 latest = new TreeState(applied.root(), sequence, current.faults());
                 lastSequence = sequence;
+                backlogBytes = pending.size();
                 unpublished.addLast(new ChangeBatch(sequence, applied.changes()));
             }
             if (async != null) {
@@ -424,6 +453,26 @@ final class EmbeddedRegistry implements ClusterRegistry {
 
     /** Returns once every batch up to {@code sequence} is forced to disk and published. */
     private void awaitDurable(long sequence) {
+        if (writer != null && !stopWriter && Thread.currentThread() != writer) {
+            waitLock.lock();
+            try {
+                writeRequested.signal();
+                while (durableSequence < sequence && failure == null && !stopWriter) {
+                    flushDone.awaitUninterruptibly();
+                }
+            } finally {
+                waitLock.unlock();
+            }
+        }
+        leadOrFollow(sequence);
+    }
+
+    /**
+     * Leader/follower group commit: the first thread to find no flush running writes and forces
+     * everything appended so far; the others wait for it and, if their batch came too late for
+     * that force, one of them leads the next.
+     */
+    private void leadOrFollow(long sequence) {
         while (durableSequence < sequence) {
             RegistryUnavailableException f = failure;
             if (f != null) {
@@ -468,6 +517,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
             toWrite = pending;
             pending = spare;
             upTo = latest;
+            backlogBytes = 0;
         } finally {
             applyLock.unlock();
         }
@@ -499,9 +549,47 @@ final class EmbeddedRegistry implements ClusterRegistry {
         }
         if (done != null) {
             List<PendingAsync> completed = done;
-            completions.execute(() -> completed.forEach(p -> p.future().complete(new CommitResult(p.sequence()))));
+            Runnable complete = () -> completed.forEach(p -> p.future().complete(new CommitResult(p.sequence())));
+            try {
+                completions.execute(complete);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                complete.run(); // closing
+            }
         }
         maybeSnapshot(upTo);
+    }
+
+    /** {@code groupCommit=writer}: one thread does every SYNC write and force; committers wait for it. */
+    private void writerLoop() {
+        while (true) {
+            waitLock.lock();
+            try {
+                while (!stopWriter && lastSequence <= durableSequence) {
+                    writeRequested.awaitUninterruptibly();
+                }
+                if (stopWriter) {
+                    flushDone.signalAll();
+                    return;
+                }
+            } finally {
+                waitLock.unlock();
+            }
+            try {
+                leadOrFollow(lastSequence);
+            } catch (RegistryException e) {
+                // failed: fail() logged it; committers see the failure and stop waiting
+                waitLock.lock();
+                try {
+                    flushDone.signalAll();
+                    while (!stopWriter) {
+                        writeRequested.awaitUninterruptibly();
+                    }
+                    return;
+                } finally {
+                    waitLock.unlock();
+                }
+            }
+        }
     }
 
     /** The background flusher: makes ASYNC batches durable at most {@code asyncFlushIntervalMs} after they were committed. */
@@ -777,10 +865,25 @@ final class EmbeddedRegistry implements ClusterRegistry {
         awaitTermination(flushTimer, "flusher");
         try {
             if (failure == null) {
-                awaitDurable(lastSequence);
+                leadOrFollow(lastSequence);
             }
         } catch (RuntimeException e) {
             LOG.warn("embedded registry {}: the final flush on close failed", dir, e);
+        }
+        if (writer != null) {
+            waitLock.lock();
+            try {
+                stopWriter = true;
+                writeRequested.signalAll();
+                flushDone.signalAll();
+            } finally {
+                waitLock.unlock();
+            }
+            try {
+                writer.join(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         closed = true;
         snapshotter.shutdown();

@@ -3,6 +3,7 @@ package dev.reliablestore.registry.embedded;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.CommitResult;
+import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryCorruptedException;
 import dev.reliablestore.registry.RegistryPath;
@@ -28,6 +29,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -340,6 +343,35 @@ class EmbeddedDurabilityTest {
         assertThat(again.getValue(p("k/2"), "a").isPresent()).isEqualTo(again.getValue(p("k/2"), "b").isPresent());
     }
 
+    @Test
+    void readsAndAsyncCommitsDoNotWaitForAnFsyncInProgress() throws Exception {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        EmbeddedRegistry r = open(Map.of("asyncFlushIntervalMs", "10000"),
+                FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
+        put(r, 1);
+        CountDownLatch release = new CountDownLatch(1);
+        faults.holdForce = release;
+        CompletableFuture<CommitResult> stuck = CompletableFuture.supplyAsync(() -> put(r, 2));
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> faults.forcesHeld.get() > 0);
+            // the SYNC batch is written but its fsync has not returned: readers neither wait nor see it
+            assertThat(r.getValue(p("k/1"), "a")).isPresent();
+            assertThat(r.keyExists(p("k/2"))).isFalse();
+            assertThat(r.currentSequence()).isEqualTo(1);
+            assertThat(r.read(ReadBatch.of(new ReadBatch.ValueRead(p("k/1"), "a"))).sequence()).isEqualTo(1);
+            // an ASYNC commit is applied and visible at once (with the SYNC batch before it, in commit order)
+            CompletableFuture<CommitResult> async = r.commitAsync(WriteBatch.builder().createKey(p("async")).build());
+            assertThat(r.keyExists(p("async"))).isTrue();
+            assertThat(r.keyExists(p("k/2"))).isTrue();
+            assertThat(async).isNotDone();
+            assertThat(stuck).isNotDone();
+        } finally {
+            faults.holdForce = null;
+            release.countDown();
+        }
+        assertThat(stuck.get(10, TimeUnit.SECONDS).sequence()).isEqualTo(2);
+    }
+
     // ---- one process per directory, options, URIs ---------------------------------------------
 
     @Test
@@ -360,10 +392,14 @@ class EmbeddedDurabilityTest {
         assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("snapshotThresholdBytes", "100")))
                 .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("4096");
         assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("nodeName", "a/b"))).isInstanceOf(RegistryArgumentException.class);
+        assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("groupCommit", "both"))).isInstanceOf(RegistryArgumentException.class)
+                .hasMessageContaining("\"both\"").hasMessageContaining("leader, writer");
+        assertThat(EmbeddedOptions.parse(Map.of("groupCommit", "writer")).groupCommit()).isEqualTo(EmbeddedOptions.GroupCommit.WRITER);
         EmbeddedOptions defaults = EmbeddedOptions.parse(Map.of());
         assertThat(defaults.asyncFlushIntervalMillis()).isEqualTo(10);
         assertThat(defaults.snapshotThresholdBytes()).isEqualTo(64L * 1024 * 1024);
         assertThat(defaults.nodeName()).isNotBlank();
+        assertThat(defaults.groupCommit()).isEqualTo(EmbeddedOptions.GroupCommit.LEADER);
         EmbeddedRegistry r = open(Map.of("nodeName", "alpha"), ChannelFactory.DEFAULT);
         assertThat(r.status().localNode()).isEqualTo("alpha");
         assertThat(r.status().primary()).contains("alpha");

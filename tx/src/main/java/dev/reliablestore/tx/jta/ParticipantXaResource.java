@@ -59,6 +59,7 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
     private final TransactionalResource resource;
     private final Map<TransactionId, Association> table;
     private volatile int timeoutSeconds;
+    private volatile TransactionBranch startedBranch;
     private boolean scanOpen;
 
     ParticipantXaResource(TransactionalResource resource) {
@@ -72,10 +73,9 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
         return resource;
     }
 
-    /** The branch this adapter's resource runs for the xid, while it is associated or ended. */
-    TransactionBranch branch(Xid xid) {
-        Association a = table.get(SimpleXid.toId(xid));
-        return a == null ? null : a.branch;
+    /** The branch the last {@code start(xid, TMNOFLAGS)} on this adapter began. */
+    TransactionBranch startedBranch() {
+        return startedBranch;
     }
 
     // ---- association ------------------------------------------------------------------------
@@ -99,6 +99,7 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
                 int t = timeoutSeconds;
                 long deadline = t > 0 ? nonZero(System.nanoTime() + t * 1_000_000_000L) : 0;
                 table.put(id, new Association(branch, deadline));
+                startedBranch = branch;
             }
             case TMJOIN, TMRESUME -> {
                 Association a = known(id);

@@ -1,0 +1,264 @@
+package dev.reliablestore.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.reliablestore.registry.RegistryException;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.ValueType;
+
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.zip.DataFormatException;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
+import java.util.zip.InflaterInputStream;
+import java.util.zip.ZipException;
+
+/**
+ * The backup file format (version 1):
+ *
+ * <pre>
+ * "RSBACKUP"   8 bytes  magic
+ * format       2 bytes  big-endian, 1
+ * compression  1 byte   1 = deflate
+ * body                  deflate stream of:
+ *     metadata   int length + UTF-8 JSON: format, source, root, sequence, created, tool, keys, values,
+ *                entities per type, contentSha256 (see {@link Snapshot#contentDigest()})
+ *     records    1 = key:   int length + UTF-8 path relative to the root ("" = the root itself)
+ *                2 = value: name (int length + UTF-8), int type (Windows REG_* code), int length, bytes
+ *                           (a value belongs to the key record before it)
+ *                0 = end:   int keys, long values (a check that nothing was lost)
+ * SHA-256     32 bytes  over every byte before it
+ * </pre>
+ *
+ * Values are copied raw (type and wire bytes), so encrypted values stay encrypted and are bound to
+ * the same root when restored. Reading checks the checksum over the whole file before parsing
+ * anything.
+ */
+final class BackupFile {
+
+    static final byte[] MAGIC = "RSBACKUP".getBytes(StandardCharsets.US_ASCII);
+    static final int FORMAT = 1;
+    static final int DEFLATE = 1;
+    static final int HEADER = MAGIC.length + 3;
+    static final int CHECKSUM = 32;
+    private static final int MAX_NAME_BYTES = 16 * 1024;
+    private static final int MAX_METADATA_BYTES = 1 << 20;
+
+    /** A backup read back: its metadata and snapshot. */
+    record Contents(JsonNode metadata, Snapshot snapshot) {
+        String source() {
+            return metadata.path("source").asText();
+        }
+
+        RegistryPath root() {
+            return snapshot.root();
+        }
+    }
+
+    private BackupFile() {
+    }
+
+    /**
+     * Writes the snapshot to {@code file} atomically: a temporary file in the same folder, flushed to
+     * disk, then renamed over the target.
+     *
+     * @return the SHA-256 of the file (its last 32 bytes), hex
+     */
+    static String write(Path file, Snapshot snapshot, Map<String, Object> metadata) throws IOException {
+        Path target = file.toAbsolutePath();
+        Path dir = target.getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        byte[] sum;
+        try {
+            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                MessageDigest digest = Json.sha256();
+                OutputStream raw = java.nio.channels.Channels.newOutputStream(channel);
+                DigestOutputStream summed = new DigestOutputStream(new java.io.BufferedOutputStream(raw, 1 << 16), digest);
+                summed.write(MAGIC);
+                summed.write(FORMAT >>> 8);
+                summed.write(FORMAT);
+                summed.write(DEFLATE);
+                Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION);
+                try {
+                    DeflaterOutputStream zip = new DeflaterOutputStream(new NonClosing(summed), deflater, 1 << 16);
+                    DataOutputStream out = new DataOutputStream(zip);
+                    writeBytes(out, Json.write(metadata).getBytes(StandardCharsets.UTF_8));
+                    int keys = 0;
+                    long values = 0;
+                    for (Map.Entry<RegistryPath, SortedMap<String, RegistryValue>> k : snapshot.keys().entrySet()) {
+                        out.writeByte(1);
+                        writeBytes(out, k.getKey().toString().getBytes(StandardCharsets.UTF_8));
+                        keys++;
+                        for (Map.Entry<String, RegistryValue> v : k.getValue().entrySet()) {
+                            out.writeByte(2);
+                            writeBytes(out, v.getKey().getBytes(StandardCharsets.UTF_8));
+                            out.writeInt(v.getValue().type().windowsCode());
+                            writeBytes(out, v.getValue().unsafeData());
+                            values++;
+                        }
+                    }
+                    out.writeByte(0);
+                    out.writeInt(keys);
+                    out.writeLong(values);
+                    out.flush();
+                    zip.finish();
+                } finally {
+                    deflater.end();
+                }
+                summed.flush();
+                sum = digest.digest();
+                raw.write(sum);
+                raw.flush();
+                channel.force(true);
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // some platforms cannot open a directory; the rename is then as durable as the file system makes it
+        }
+        return HexFormat.of().formatHex(sum);
+    }
+
+    /**
+     * Reads a backup, checking magic, format and the checksum over the whole file before anything
+     * else is parsed.
+     *
+     * @throws CliException naming the file and what is wrong with it
+     */
+    static Contents read(Path file) {
+        byte[] all;
+        try {
+            all = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw CliException.failed("cannot read backup " + file + " (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
+        }
+        if (all.length < HEADER + CHECKSUM || !Arrays.equals(Arrays.copyOf(all, MAGIC.length), MAGIC)) {
+            throw CliException.failed("backup " + file + " is not a ReliableStore backup (no RSBACKUP header)");
+        }
+        int format = ((all[MAGIC.length] & 0xff) << 8) | (all[MAGIC.length + 1] & 0xff);
+        if (format != FORMAT) {
+            throw CliException.failed("backup " + file + " has format " + format + "; this tool reads format " + FORMAT);
+        }
+        MessageDigest digest = Json.sha256();
+        digest.update(all, 0, all.length - CHECKSUM);
+        if (!MessageDigest.isEqual(digest.digest(), Arrays.copyOfRange(all, all.length - CHECKSUM, all.length))) {
+            throw CliException.failed("backup " + file + " is corrupt: its SHA-256 checksum does not match its contents "
+                    + "(the file was truncated or altered); nothing was restored");
+        }
+        if (all[MAGIC.length + 2] != DEFLATE) {
+            throw CliException.failed("backup " + file + " uses compression " + all[MAGIC.length + 2] + "; this tool reads deflate (1)");
+        }
+        try (DataInputStream in = new DataInputStream(new InflaterInputStream(
+                new ByteArrayInputStream(all, HEADER, all.length - HEADER - CHECKSUM), new java.util.zip.Inflater(), 1 << 16))) {
+            JsonNode metadata = Json.MAPPER.readTree(readBytes(in, MAX_METADATA_BYTES));
+            RegistryPath root = RegistryPath.parse(metadata.path("root").asText());
+            long sequence = metadata.path("sequence").asLong();
+            SortedMap<RegistryPath, SortedMap<String, RegistryValue>> keys = new TreeMap<>();
+            SortedMap<String, RegistryValue> current = null;
+            long values = 0;
+            for (; ; ) {
+                int tag = in.readUnsignedByte();
+                if (tag == 0) {
+                    int expectedKeys = in.readInt();
+                    long expectedValues = in.readLong();
+                    if (expectedKeys != keys.size() || expectedValues != values) {
+                        throw new IOException("it lists " + expectedKeys + " keys and " + expectedValues + " values but holds "
+                                + keys.size() + " and " + values);
+                    }
+                    break;
+                }
+                if (tag == 1) {
+                    RegistryPath key = RegistryPath.parse(new String(readBytes(in, MAX_NAME_BYTES), StandardCharsets.UTF_8));
+                    current = new TreeMap<>();
+                    if (keys.put(key, current) != null) {
+                        throw new IOException("key " + key + " appears twice");
+                    }
+                } else if (tag == 2) {
+                    if (current == null) {
+                        throw new IOException("a value comes before any key");
+                    }
+                    String name = new String(readBytes(in, MAX_NAME_BYTES), StandardCharsets.UTF_8);
+                    ValueType type = ValueType.fromWindowsCode(in.readInt());
+                    current.put(name, RegistryValue.of(type, readBytes(in, RegistryValue.MAX_SIZE)));
+                    values++;
+                } else {
+                    throw new IOException("unknown record " + tag);
+                }
+            }
+            if (in.read() != -1) {
+                throw new IOException("data follows the end record");
+            }
+            SortedMap<RegistryPath, SortedMap<String, RegistryValue>> frozen = new TreeMap<>();
+            keys.forEach((k, v) -> frozen.put(k, Collections.unmodifiableSortedMap(v)));
+            return new Contents(metadata, new Snapshot(root, sequence, Collections.unmodifiableSortedMap(frozen)));
+        } catch (EOFException e) {
+            throw CliException.failed("backup " + file + " is corrupt: it ends early");
+        } catch (IOException | RegistryException | IllegalArgumentException e) {
+            String why = e instanceof ZipException || e.getCause() instanceof DataFormatException ? "its compressed body is damaged"
+                    : e.getMessage();
+            throw CliException.failed("backup " + file + " is corrupt: " + why);
+        }
+    }
+
+    private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    private static byte[] readBytes(DataInputStream in, int max) throws IOException {
+        int n = in.readInt();
+        if (n < 0 || n > max) {
+            throw new IOException("a length of " + n + " bytes is out of range (limit " + max + ")");
+        }
+        byte[] b = new byte[n];
+        in.readFully(b);
+        return b;
+    }
+
+    /** Keeps the deflater's finish() from closing the file stream under it. */
+    private static final class NonClosing extends java.io.FilterOutputStream {
+        NonClosing(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+        }
+
+        @Override
+        public void close() throws IOException {
+            flush();
+        }
+    }
+}

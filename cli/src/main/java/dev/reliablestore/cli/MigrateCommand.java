@@ -1,0 +1,298 @@
+package dev.reliablestore.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.EntityTooLargeException;
+import dev.reliablestore.api.Versioned;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/** {@code migrate}: copies entities between any two stores in batches, resumably, and verifies the result. */
+@Command(name = "migrate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Copy the entities of one store into another (e.g. from a file: store into a cluster store), in atomic "
+                + "batches, with a progress line (done/total, rate, ETA). Resumable: an id the target already holds with "
+                + "equal content is skipped, so after an interruption (Ctrl-C, a crash, kill -9) the same command carries on "
+                + "where it stopped, and nothing is ever duplicated. A target entity with different content is overwritten "
+                + "with the source's. Versions start again at 1 in the target. At the end every migrated type is verified: "
+                + "the target's entity count and SHA-256 content hash (over ids and canonical JSON) must equal the source's.",
+                "Example: reliablestore migrate --from file:./old-data --to embedded:./data --type Customer"},
+        exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:copied and verified", "1:failed (rerun to resume)",
+                "2:bad usage", "3:copied, but the target does not verify (e.g. it holds other entities of the type, or "
+                + "something wrote to either store meanwhile)", "130:interrupted by Ctrl-C (rerun to resume)"})
+final class MigrateCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--from", required = true, paramLabel = "STORE", description = "The source store (any scheme).")
+    String from;
+
+    @Option(names = "--to", required = true, paramLabel = "STORE", description = "The target store (any scheme).")
+    String to;
+
+    @Option(names = "--type", paramLabel = "TYPE", description = "Migrate this type (repeatable). Default: every type of the source.")
+    List<String> types = new ArrayList<>();
+
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "100",
+            description = "Entities per atomic batch, 1..1000 (a batch too large for the target is split). Default: ${DEFAULT-VALUE}.")
+    int batchSize;
+
+    @Option(names = "--max-rate", paramLabel = "N", description = "Copy at most N entities per second (spare a busy cluster).")
+    Integer maxRate;
+
+    @Option(names = "--progress-interval", paramLabel = "DURATION", defaultValue = "1s", converter = DurationConverter.class,
+            description = "When not on a terminal, print a progress line this often. Default: ${DEFAULT-VALUE}.")
+    Duration progressInterval;
+
+    @Option(names = "--from-resource-group", paramLabel = "NAME", description = "Source cluster store: resource group.")
+    String fromResourceGroup;
+
+    @Option(names = "--from-key-path", paramLabel = "PATH", description = "Source cluster store: key path.")
+    String fromKeyPath;
+
+    @Option(names = "--from-passphrase-env", paramLabel = "VAR", description = "Source encrypted store: passphrase from VAR.")
+    String fromPassphraseEnv;
+
+    @Option(names = "--from-passphrase-file", paramLabel = "FILE", description = "Source encrypted store: passphrase from FILE.")
+    Path fromPassphraseFile;
+
+    @Option(names = "--from-key-store", paramLabel = "FILE", description = "Source encrypted store: key store.")
+    Path fromKeyStore;
+
+    @Option(names = "--from-key-store-password-env", paramLabel = "VAR", description = "Source key store password, from VAR.")
+    String fromKeyStorePasswordEnv;
+
+    @Option(names = "--to-resource-group", paramLabel = "NAME", description = "Target cluster store: resource group.")
+    String toResourceGroup;
+
+    @Option(names = "--to-key-path", paramLabel = "PATH", description = "Target cluster store: key path.")
+    String toKeyPath;
+
+    @Option(names = "--to-passphrase-env", paramLabel = "VAR", description = "Target encrypted store: passphrase from VAR.")
+    String toPassphraseEnv;
+
+    @Option(names = "--to-passphrase-file", paramLabel = "FILE", description = "Target encrypted store: passphrase from FILE.")
+    Path toPassphraseFile;
+
+    @Option(names = "--to-key-store", paramLabel = "FILE", description = "Target encrypted store: key store.")
+    Path toKeyStore;
+
+    @Option(names = "--to-key-store-password-env", paramLabel = "VAR", description = "Target key store password, from VAR.")
+    String toKeyStorePasswordEnv;
+
+    @Option(names = "--json", description = "Print the result as JSON.")
+    boolean json;
+
+    private volatile boolean stopRequested;
+
+    /** What happened to one type. */
+    private record TypeResult(String type, long source, long copied, long updated, long skipped, long target,
+                              String sourceHash, String targetHash, List<String> differences) {
+        boolean verified() {
+            return source == target && sourceHash.equals(targetHash);
+        }
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (batchSize < 1 || batchSize > 1000) {
+            throw CliException.usage("--batch-size must be 1..1000, got " + batchSize);
+        }
+        if (maxRate != null && maxRate < 1) {
+            throw CliException.usage("--max-rate must be 1 or more entities per second, got " + maxRate);
+        }
+        types.forEach(EntityCommands::checkType);
+        StoreSpec source = new StoreSpec(StoreLocation.parse(from), fromResourceGroup, fromKeyPath,
+                new KeySpec(fromPassphraseEnv, fromPassphraseFile, List.of(), List.of(), fromKeyStore, fromKeyStorePasswordEnv,
+                        null, null), true, Map.of());
+        StoreSpec target = new StoreSpec(StoreLocation.parse(to), toResourceGroup, toKeyPath,
+                new KeySpec(toPassphraseEnv, toPassphraseFile, List.of(), List.of(), toKeyStore, toKeyStorePasswordEnv,
+                        null, null), true, Map.of());
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread onSignal = new Thread(() -> {
+            stopRequested = true;
+            try {
+                finished.await(30, TimeUnit.SECONDS); // let the batch in flight finish and the summary print
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "reliablestore-migrate-stop");
+        Runtime.getRuntime().addShutdownHook(onSignal);
+        try (StoreSession src = StoreSession.open(source, StoreSession.Access.EXISTING);
+             StoreSession dst = StoreSession.open(target, StoreSession.Access.CREATE)) {
+            List<String> available = src.typeNames();
+            List<String> chosen = types.isEmpty() ? available : types;
+            for (String t : chosen) {
+                if (!available.contains(t)) {
+                    throw CliException.usage("type " + t + " does not exist in the source " + src.describe() + "; types: " + available);
+                }
+            }
+            if (chosen.isEmpty()) {
+                throw CliException.failed("the source " + src.describe() + " holds no entities");
+            }
+            Map<String, Long> counts = src.counts();
+            long total = chosen.stream().mapToLong(t -> counts.getOrDefault(t, 0L)).sum();
+            if (!json) {
+                out.println("migrating " + total + " entities of " + chosen.size() + " type(s) from " + src.describe() + " to "
+                        + dst.describe() + " (" + dst.pipeline() + ")");
+                out.flush();
+            }
+            Progress progress = new Progress(err, Progress.onTerminal(), "migrate", total, progressInterval);
+            long started = System.nanoTime();
+            List<TypeResult> results = new ArrayList<>();
+            for (String type : chosen) {
+                TypeResult r = migrate(src.store(type), dst.store(type), type, progress, started);
+                if (r == null) {
+                    progress.finish();
+                    err.println("interrupted after " + progress.done() + "/" + total + " entities; run the same command again to resume");
+                    err.flush();
+                    return ExitCodes.INTERRUPTED;
+                }
+                results.add(r);
+            }
+            progress.finish();
+            boolean verified = results.stream().allMatch(TypeResult::verified);
+            report(out, results, verified, src.describe(), dst.describe());
+            return verified ? ExitCodes.OK : ExitCodes.CHECK_FAILED;
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(onSignal);
+            } catch (IllegalStateException shuttingDown) {
+                // interrupted: the JVM exits once the hook returns
+            }
+        }
+    }
+
+    /** Copies one type; null when interrupted. */
+    private TypeResult migrate(EntityStore<JsonNode> source, EntityStore<JsonNode> target, String type, Progress progress,
+                               long started) throws InterruptedException {
+        List<Versioned<JsonNode>> all = source.getAll();
+        long copied = 0;
+        long updated = 0;
+        long skipped = 0;
+        for (int from = 0; from < all.size(); from += batchSize) {
+            if (stopRequested) {
+                return null;
+            }
+            List<Versioned<JsonNode>> chunk = all.subList(from, Math.min(all.size(), from + batchSize));
+            Map<String, Versioned<JsonNode>> present = target.getMany(chunk.stream().map(Versioned::id).toList());
+            Map<String, JsonNode> write = new LinkedHashMap<>();
+            for (Versioned<JsonNode> v : chunk) {
+                Versioned<JsonNode> there = present.get(v.id());
+                if (there == null) {
+                    write.put(v.id(), v.value());
+                    copied++;
+                } else if (!Json.canonical(there.value()).equals(Json.canonical(v.value()))) {
+                    write.put(v.id(), v.value());
+                    updated++;
+                } else {
+                    skipped++;
+                }
+            }
+            if (!write.isEmpty()) {
+                save(target, write);
+            }
+            progress.advance(chunk.size());
+            throttle(progress.done(), started);
+        }
+        // verification: counts and content hashes of the whole type on both sides
+        Json.ContentHash sourceHash = new Json.ContentHash();
+        Map<String, JsonNode> sourceById = new LinkedHashMap<>();
+        for (Versioned<JsonNode> v : all) {
+            sourceHash.add(v.id(), v.value());
+            sourceById.put(v.id(), v.value());
+        }
+        Json.ContentHash targetHash = new Json.ContentHash();
+        List<String> differences = new ArrayList<>();
+        List<Versioned<JsonNode>> inTarget = target.getAll();
+        for (Versioned<JsonNode> v : inTarget) {
+            targetHash.add(v.id(), v.value());
+            JsonNode expected = sourceById.remove(v.id());
+            if (differences.size() < 5) {
+                if (expected == null) {
+                    differences.add(v.id() + " is only in the target");
+                } else if (!Json.canonical(expected).equals(Json.canonical(v.value()))) {
+                    differences.add(v.id() + " differs");
+                }
+            }
+        }
+        for (String missing : sourceById.keySet()) {
+            if (differences.size() < 5) {
+                differences.add(missing + " is missing from the target");
+            }
+        }
+        return new TypeResult(type, all.size(), copied, updated, skipped, inTarget.size(), sourceHash.hex(), targetHash.hex(),
+                differences);
+    }
+
+    /** Saves atomically, halving a batch the target finds too large. */
+    private static void save(EntityStore<JsonNode> target, Map<String, JsonNode> batch) {
+        try {
+            target.saveBatch(batch);
+        } catch (EntityTooLargeException tooLarge) {
+            if (batch.size() == 1) {
+                throw tooLarge;
+            }
+            List<Map.Entry<String, JsonNode>> entries = new ArrayList<>(batch.entrySet());
+            int half = entries.size() / 2;
+            Map<String, JsonNode> first = new LinkedHashMap<>();
+            Map<String, JsonNode> second = new LinkedHashMap<>();
+            for (int i = 0; i < entries.size(); i++) {
+                (i < half ? first : second).put(entries.get(i).getKey(), entries.get(i).getValue());
+            }
+            save(target, first);
+            save(target, second);
+        }
+    }
+
+    private void throttle(long done, long started) throws InterruptedException {
+        if (maxRate == null) {
+            return;
+        }
+        long dueNanos = (long) (done * 1e9 / maxRate);
+        long ahead = dueNanos - (System.nanoTime() - started);
+        if (ahead > 0) {
+            TimeUnit.NANOSECONDS.sleep(ahead);
+        }
+    }
+
+    private void report(PrintWriter out, List<TypeResult> results, boolean verified, String source, String target) {
+        if (json) {
+            Map<String, Object> types = new LinkedHashMap<>();
+            for (TypeResult r : results) {
+                types.put(r.type(), Json.object("source", r.source(), "copied", r.copied(), "updated", r.updated(),
+                        "skipped", r.skipped(), "target", r.target(), "sourceSha256", r.sourceHash(), "targetSha256", r.targetHash(),
+                        "verified", r.verified(), "differences", r.differences()));
+            }
+            out.println(Json.write(Json.object("from", source, "to", target, "verified", verified, "types", types)));
+        } else {
+            for (TypeResult r : results) {
+                out.println(r.type() + ": " + r.source() + " entities: " + r.copied() + " copied, " + r.updated() + " updated, "
+                        + r.skipped() + " already present");
+                if (r.verified()) {
+                    out.println("verified " + r.type() + ": " + r.target() + " entities, sha256 " + r.targetHash() + " on both sides");
+                } else {
+                    out.println("NOT VERIFIED " + r.type() + ": source " + r.source() + " entities (sha256 " + r.sourceHash()
+                            + "), target " + r.target() + " (sha256 " + r.targetHash() + "); e.g. " + r.differences());
+                }
+            }
+        }
+        out.flush();
+    }
+}

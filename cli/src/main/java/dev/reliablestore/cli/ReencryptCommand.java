@@ -1,0 +1,125 @@
+package dev.reliablestore.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.reliablestore.cluster.ClusterPersistenceStore;
+import dev.reliablestore.registry.Change;
+import dev.reliablestore.registry.ChangeBatch;
+import dev.reliablestore.registry.ChangeListener;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.Watch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** {@code reencrypt}: rewrites every value not under the newest key, after a key rotation. */
+@Command(name = "reencrypt", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"After a key rotation: rewrite every value that is not encrypted with the current key (or not encrypted "
+                + "at all), keeping its version, so older keys can be retired. Give the current key and every older key still "
+                + "in use. Each rewrite is conditional on the value not having changed meanwhile (a concurrent writer already "
+                + "uses the current key), so applications may keep running; safe to run again. Progress is counted from the "
+                + "store's change feed.",
+                "Example: RS_NEW=… RS_OLD=… reliablestore reencrypt --store embedded:./data --passphrase-env RS_NEW "
+                        + "--previous-passphrase-env RS_OLD"},
+        exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:every value is under the current key",
+                "1:failed (e.g. a value needs a key that was not given)", "2:bad usage (no key given, file: store)",
+                "3:some values are still under an older key afterwards"})
+final class ReencryptCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    StoreOptions store;
+
+    @Option(names = "--type", paramLabel = "TYPE", description = "Re-encrypt this type only (repeatable). Default: every type.")
+    List<String> types = new ArrayList<>();
+
+    @Option(names = "--json", description = "Print the result as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        types.forEach(EntityCommands::checkType);
+        StoreSpec target = store.spec();
+        if (!target.keys().present() && target.location().cluster()) {
+            throw CliException.usage("reencrypt needs the current key (--passphrase-env/--passphrase-file or --key-store) and the "
+                    + "older keys still in use (--previous-passphrase-env/--previous-passphrase-file, or all in the key store)");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try (StoreSession session = StoreSession.open(target, StoreSession.Access.EXISTING)) {
+            ClusterRegistry registry = session.registry("reencrypt");
+            List<String> all = session.typeNames();
+            List<String> chosen = types.isEmpty() ? all : types;
+            for (String t : chosen) {
+                if (!all.contains(t)) {
+                    throw CliException.usage("type " + t + " does not exist in " + session.describe() + "; types: " + all);
+                }
+            }
+            String active = session.activeKeyId();
+            Map<String, Object> results = new LinkedHashMap<>();
+            long stale = 0;
+            long rewrittenTotal = 0;
+            for (String type : chosen) {
+                ClusterPersistenceStore<JsonNode> s = session.clusterStore(type);
+                Map<String, Long> before = s.keyUsage();
+                long total = before.values().stream().mapToLong(Long::longValue).sum();
+                long todo = total - before.getOrDefault(active, 0L);
+                Progress progress = new Progress(err, Progress.onTerminal(), "reencrypt " + type, todo, Duration.ofSeconds(1));
+                Set<String> seen = ConcurrentHashMap.newKeySet();
+                RegistryLayout layout = session.layout();
+                long rewritten;
+                try (Watch feed = registry.watch(layout.versions(type), new ChangeListener() {
+                    @Override
+                    public void onBatch(ChangeBatch batch) {
+                        for (Change c : batch.changes()) {
+                            if (c instanceof Change.ValueSet v && seen.add(v.name())) {
+                                progress.update(Math.min(todo, seen.size()));
+                            }
+                        }
+                    }
+
+                    @Override
+                    public void onResync(String reason) {
+                        // progress only: the rewrite itself does not depend on the feed
+                    }
+                })) {
+                    rewritten = todo == 0 ? 0 : s.reencrypt();
+                }
+                progress.update(Math.min(todo, Math.max(seen.size(), rewritten)));
+                progress.finish();
+                Map<String, Long> after = s.keyUsage();
+                long left = after.entrySet().stream().filter(e -> !e.getKey().equals(active)).mapToLong(Map.Entry::getValue).sum();
+                stale += left;
+                rewrittenTotal += rewritten;
+                results.put(type, Json.object("rewritten", rewritten, "keyUsageBefore", before, "keyUsageAfter", after,
+                        "notUnderActiveKey", left));
+                if (!json) {
+                    out.println(type + ": rewrote " + rewritten + " of " + total + " values; key usage " + before + " -> " + after);
+                    out.flush();
+                }
+            }
+            if (json) {
+                out.println(Json.write(Json.object("activeKey", active, "rewritten", rewrittenTotal, "types", results,
+                        "notUnderActiveKey", stale)));
+            } else {
+                out.println(stale == 0 ? "every value is under the active key " + active
+                        : stale + " values are still not under the active key " + active);
+            }
+            out.flush();
+            return stale == 0 ? ExitCodes.OK : ExitCodes.CHECK_FAILED;
+        }
+    }
+}

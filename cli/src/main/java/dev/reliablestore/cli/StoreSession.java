@@ -1,0 +1,329 @@
+package dev.reliablestore.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.reliablestore.api.ConfigurationException;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.Persistence;
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.cluster.ClusterPersistenceConfiguration;
+import dev.reliablestore.cluster.ClusterPersistenceProvider;
+import dev.reliablestore.cluster.ClusterPersistenceStore;
+import dev.reliablestore.cluster.crypto.KeyRing;
+import dev.reliablestore.cluster.crypto.KeySource;
+import dev.reliablestore.registry.ClusterRegistries;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.ReadBatch;
+import dev.reliablestore.registry.ReadBatchResult;
+import dev.reliablestore.registry.RegistryArgumentException;
+import dev.reliablestore.registry.RegistryException;
+import dev.reliablestore.registry.RegistryUnavailableException;
+import dev.reliablestore.registry.ValueType;
+import dev.reliablestore.registry.VersionedValue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * One open store for the duration of a command: the provider's factory for entity operations and,
+ * for cluster-registry stores, the raw registry connection it runs on (snapshots, counts, change
+ * feed, membership). Entities are handled as Jackson {@link JsonNode} trees: the tool has no entity
+ * classes, and both providers encode entities with Jackson.
+ */
+final class StoreSession implements AutoCloseable {
+
+    /** Whether a command may create the store. */
+    enum Access {
+        /** The store must exist already (reads, checks, backup). */
+        EXISTING,
+        /** The store is created when missing (writes, restore, migration target). */
+        CREATE
+    }
+
+    private final StoreSpec spec;
+    private final ClusterRegistry registry;
+    private final SharedRegistryBackend.Loan loan;
+    private final ClusterPersistenceConfiguration config;
+    private final RegistryLayout layout;
+    private final Map<String, EntityStore<JsonNode>> stores = new LinkedHashMap<>();
+    private StoreFactory factory;
+    private volatile String activeKeyId;
+
+    private StoreSession(StoreSpec spec, ClusterRegistry registry, SharedRegistryBackend.Loan loan,
+                         ClusterPersistenceConfiguration config, StoreFactory factory) {
+        this.spec = spec;
+        this.registry = registry;
+        this.loan = loan;
+        this.config = config;
+        this.layout = config == null ? null : new RegistryLayout(config.root());
+        this.factory = factory;
+    }
+
+    static StoreSession open(StoreSpec spec, Access access) {
+        StoreLocation where = spec.location();
+        if (where.dir() != null && access == Access.EXISTING && !Files.isDirectory(where.dir())) {
+            throw CliException.failed("no store at " + where.describe() + ": the directory " + where.dir() + " does not exist");
+        }
+        if (!where.cluster()) {
+            if (spec.keys().present()) {
+                throw CliException.usage("file: stores are not encrypted; key options do not apply to " + where.describe());
+            }
+            if (spec.explicitRoot() || !spec.registryOptions().isEmpty()) {
+                throw CliException.usage("--resource-group, --key-path and --registry-option apply to cluster-registry stores, "
+                        + "not to " + where.describe());
+            }
+            try {
+                return new StoreSession(spec, null, null, null,
+                        Persistence.openFactory("file", Map.of("file.directory", where.dir().toString())));
+            } catch (ConfigurationException e) {
+                throw CliException.usage(e.getMessage());
+            }
+        }
+        // validate the root and keys before connecting
+        configuration(spec, where.registry(), null);
+        ClusterRegistry registry;
+        try {
+            registry = ClusterRegistries.open(where.registry(), spec.registryOptions());
+        } catch (RegistryArgumentException e) {
+            throw CliException.usage(e.getMessage());
+        } catch (RegistryUnavailableException e) {
+            throw CliException.failed("cannot reach " + where.describe() + ": " + e.getMessage(), e);
+        } catch (RegistryException e) {
+            throw CliException.failed("cannot open " + where.describe() + ": " + e.getMessage(), e);
+        }
+        SharedRegistryBackend.Loan loan = SharedRegistryBackend.lend(registry);
+        StoreSession[] session = new StoreSession[1];
+        ClusterPersistenceConfiguration config = configuration(spec, loan.uri(), ring -> session[0].activeKeyId = ring.activeKeyId());
+        session[0] = new StoreSession(spec, registry, loan, config, null);
+        return session[0];
+    }
+
+    private static ClusterPersistenceConfiguration configuration(StoreSpec spec, String clusterName,
+                                                                 java.util.function.Consumer<KeyRing> keysLoaded) {
+        try {
+            ClusterPersistenceConfiguration.Builder b = ClusterPersistenceConfiguration.builder()
+                    .clusterName(clusterName)
+                    .resourceGroupName(spec.resourceGroupOrDefault())
+                    .registryKeyPath(spec.keyPathOrDefault())
+                    .enableCompression(spec.compression());
+            Optional<KeySource> keys = spec.keys().keySource("");
+            if (keys.isPresent()) {
+                KeySource source = keys.get();
+                b.enableEncryption(true).keySource(keysLoaded == null ? source : context -> {
+                    KeyRing ring = source.load(context);
+                    keysLoaded.accept(ring);
+                    return ring;
+                });
+            }
+            return b.build();
+        } catch (ConfigurationException e) {
+            throw CliException.usage(e.getMessage());
+        }
+    }
+
+    // ---- what it is ------------------------------------------------------------------------
+
+    boolean isCluster() {
+        return registry != null;
+    }
+
+    StoreSpec spec() {
+        return spec;
+    }
+
+    String describe() {
+        return isCluster() ? registry.uri() + " at " + config.root() : spec.location().describe();
+    }
+
+    /** The raw registry of a cluster-registry store. */
+    ClusterRegistry registry(String command) {
+        if (!isCluster()) {
+            throw CliException.usage(command + " needs a cluster-registry store (embedded:, zookeeper://, clusapi://); "
+                    + spec.location().describe() + " is a file store");
+        }
+        return registry;
+    }
+
+    RegistryLayout layout() {
+        return layout;
+    }
+
+    /** The id of the key new values are encrypted with, once the provider has opened; null when unencrypted. */
+    String activeKeyId() {
+        factory();
+        return activeKeyId;
+    }
+
+    /** The value pipeline new writes go through, for people. */
+    String pipeline() {
+        if (!isCluster()) {
+            return "JSON documents (file provider)";
+        }
+        StringBuilder s = new StringBuilder("JSON");
+        if (config.enableCompression()) {
+            s.append(" -> zstd").append(config.compressionDictionary() ? " (with trained per-type dictionaries)" : "");
+        }
+        if (config.enableEncryption()) {
+            s.append(" -> AES-256-GCM (key ").append(activeKeyId()).append(", ").append(spec.keys().describe()).append(")");
+        }
+        return s.append(" -> envelope").toString();
+    }
+
+    // ---- entities --------------------------------------------------------------------------
+
+    StoreFactory factory() {
+        if (factory == null) {
+            factory = ClusterPersistenceProvider.open(config);
+        }
+        return factory;
+    }
+
+    EntityStore<JsonNode> store(String typeName) {
+        return stores.computeIfAbsent(typeName, t -> factory().store(t, JsonNode.class));
+    }
+
+    @SuppressWarnings("unchecked")
+    ClusterPersistenceStore<JsonNode> clusterStore(String typeName) {
+        return store(typeName).unwrap(ClusterPersistenceStore.class);
+    }
+
+    /** Whether the type has ever been stored (never creates it). */
+    boolean typeExists(String typeName) {
+        return typeNames().contains(typeName);
+    }
+
+    /** The entity types in the store, sorted. */
+    List<String> typeNames() {
+        if (isCluster()) {
+            return registry.keyExists(layout.entities()) ? registry.subkeys(layout.entities()) : List.of();
+        }
+        Path dir = spec.location().dir();
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<String> names = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) entries::iterator) {
+                String name = p.getFileName().toString();
+                if (!name.startsWith(".") && Files.isDirectory(p)) {
+                    names.add(FileTypeNames.typeName(p));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir, e);
+        }
+        return names.stream().sorted().toList();
+    }
+
+    /**
+     * Entities per type. Cluster stores: counted from the version records of every type in one read
+     * batch (one point in time); file stores: folder listings.
+     */
+    Map<String, Long> counts() {
+        Map<String, Long> counts = new TreeMap<>();
+        List<String> types = typeNames();
+        if (types.isEmpty()) {
+            return counts;
+        }
+        if (isCluster()) {
+            List<ReadBatch.Read> reads = types.stream().<ReadBatch.Read>map(t -> new ReadBatch.ValuesRead(layout.versions(t))).toList();
+            ReadBatchResult r = registry.read(ReadBatch.of(reads));
+            for (int i = 0; i < types.size(); i++) {
+                counts.put(types.get(i), (long) r.values(i).map(Map::size).orElse(0));
+            }
+        } else {
+            for (String t : types) {
+                counts.put(t, store(t).count());
+            }
+        }
+        return counts;
+    }
+
+    /** The layout version recorded by the provider, or empty before the first open. */
+    Optional<Integer> layoutVersion() {
+        return registry.getValue(layout.configuration(), RegistryLayout.LAYOUT_VERSION)
+                .map(VersionedValue::value)
+                .filter(v -> v.type() == ValueType.DWORD)
+                .map(v -> v.asDword());
+    }
+
+    @Override
+    public void close() {
+        RuntimeException failure = null;
+        for (EntityStore<JsonNode> s : stores.values()) {
+            try {
+                s.close();
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+        }
+        if (factory != null) {
+            try {
+                factory.close();
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+        }
+        if (loan != null) {
+            loan.close();
+        }
+        if (registry != null) {
+            try {
+                registry.close();
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** The type names of the file provider's folders (see docs/providers.md, "File names"). */
+    static final class FileTypeNames {
+
+        private FileTypeNames() {
+        }
+
+        static String typeName(Path folder) {
+            String name = folder.getFileName().toString();
+            if (name.startsWith("~")) {
+                return typeFromDocument(folder);
+            }
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            for (int i = 0; i < name.length(); i++) {
+                char c = name.charAt(i);
+                if (c == '!' && i + 1 < name.length()) {
+                    bytes.write(Character.toUpperCase(name.charAt(++i)));
+                } else if (c == '%' && i + 2 < name.length()) {
+                    bytes.write(Integer.parseInt(name.substring(i + 1, i + 3), 16));
+                    i += 2;
+                } else {
+                    bytes.write(c);
+                }
+            }
+            return bytes.toString(StandardCharsets.UTF_8);
+        }
+
+        /** A hashed (irreversible) folder name: the type is in any of its documents. */
+        private static String typeFromDocument(Path folder) {
+            try (Stream<Path> docs = Files.list(folder)) {
+                Path doc = docs.filter(p -> p.getFileName().toString().endsWith(".json")).findFirst()
+                        .orElseThrow(() -> CliException.failed("cannot tell the entity type of folder " + folder
+                                + ": its name is hashed and it holds no document"));
+                return Json.MAPPER.readTree(doc.toFile()).path("type").asText();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the entity type of folder " + folder, e);
+            }
+        }
+    }
+}

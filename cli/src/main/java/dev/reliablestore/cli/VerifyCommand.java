@@ -1,0 +1,125 @@
+package dev.reliablestore.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.reliablestore.cluster.ValueCodec;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.ReadBatch;
+import dev.reliablestore.registry.ReadBatchResult;
+import dev.reliablestore.registry.ValueType;
+import dev.reliablestore.registry.VersionedValue;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+
+/** {@code verify}: decodes every entity and reports the ones that are corrupt or cannot be decrypted, by id. */
+@Command(name = "verify", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Decode every entity of the store (checksums, decryption with the given keys, JSON) and report each one "
+                + "that is corrupt, undecryptable or whose envelope and version record do not belong together, by type and id. "
+                + "Each type is read at one commit sequence. Nothing is written.",
+                "Example: reliablestore verify --store embedded:./data --passphrase-env RS_PASSPHRASE"},
+        exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:every entity decodes", "1:failed (store unreachable)",
+                "2:bad usage", "3:some entities are corrupt or undecryptable (listed)"})
+final class VerifyCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    StoreOptions store;
+
+    @Option(names = "--type", paramLabel = "TYPE", description = "Verify this type only (repeatable). Default: every type.")
+    List<String> types = new ArrayList<>();
+
+    @Option(names = "--json", description = "Print the result as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        types.forEach(EntityCommands::checkType);
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try (StoreSession session = StoreSession.open(store.spec(), StoreSession.Access.EXISTING)) {
+            ClusterRegistry registry = session.registry("verify");
+            RegistryLayout layout = session.layout();
+            List<String> all = session.typeNames();
+            List<String> chosen = types.isEmpty() ? all : types;
+            for (String t : chosen) {
+                if (!all.contains(t)) {
+                    throw CliException.usage("type " + t + " does not exist in " + session.describe() + "; types: " + all);
+                }
+            }
+            Map<String, Long> checked = new TreeMap<>();
+            List<Map<String, Object>> problems = new ArrayList<>();
+            for (String type : chosen) {
+                ValueCodec<JsonNode> codec = session.clusterStore(type).codec();
+                ReadBatchResult r = registry.read(ReadBatch.of(new ReadBatch.ValuesRead(layout.type(type)),
+                        new ReadBatch.ValuesRead(layout.versions(type))));
+                Map<String, VersionedValue> envelopes = r.values(0).orElse(Map.of());
+                Map<String, VersionedValue> versions = r.values(1).orElse(Map.of());
+                TreeSet<String> ids = new TreeSet<>(envelopes.keySet());
+                ids.remove(RegistryLayout.METADATA);
+                ids.addAll(versions.keySet());
+                Progress progress = new Progress(err, Progress.onTerminal(), "verify " + type, ids.size(), Duration.ofSeconds(1));
+                long n = 0;
+                for (String id : ids) {
+                    String problem = check(codec, id, envelopes.get(id), versions.get(id));
+                    if (problem != null) {
+                        problems.add(Json.object("type", type, "id", id, "problem", problem));
+                    }
+                    progress.update(++n);
+                }
+                if (ids.size() >= 1000) {
+                    progress.finish();
+                }
+                checked.put(type, n);
+            }
+            long total = checked.values().stream().mapToLong(Long::longValue).sum();
+            if (json) {
+                out.println(Json.write(Json.object("store", session.describe(), "entities", checked, "checked", total,
+                        "corrupt", problems.size(), "problems", problems)));
+            } else {
+                for (Map<String, Object> p : problems) {
+                    out.println("CORRUPT " + p.get("type") + "/" + p.get("id") + ": " + p.get("problem"));
+                }
+                out.println("verified " + total + " entities in " + checked.size() + " type(s) " + checked + ": "
+                        + (problems.isEmpty() ? "all decode" : problems.size() + " corrupt or undecryptable"));
+            }
+            out.flush();
+            return problems.isEmpty() ? ExitCodes.OK : ExitCodes.CHECK_FAILED;
+        }
+    }
+
+    /** What is wrong with one entity, or null. */
+    private static String check(ValueCodec<JsonNode> codec, String id, VersionedValue envelope, VersionedValue version) {
+        if (envelope == null) {
+            return "a version record without an envelope";
+        }
+        if (version == null) {
+            return "an envelope without a version record";
+        }
+        if (envelope.value().type() != ValueType.BINARY || version.value().type() != ValueType.QWORD) {
+            return "stored values have types " + envelope.value().type() + "/" + version.value().type() + ", expected BINARY/QWORD";
+        }
+        if (envelope.revision() != version.revision()) {
+            return "the envelope (revision " + envelope.revision() + ") and the version record (revision " + version.revision()
+                    + ") were not written together";
+        }
+        try {
+            codec.decode(id, version.value().asQword(), envelope.value().unsafeData());
+            return null;
+        } catch (RuntimeException e) {
+            return e.getMessage() == null ? e.getClass().getSimpleName() : ReliableStoreCli.oneLine(e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,224 @@
+package dev.reliablestore.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.registry.ClusterRegistries;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.HealthFault;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.WriteBatch;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static dev.reliablestore.cli.EntityCommandsProcessTest.cat;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** status, health, watch, backup, restore, verify and reencrypt as separate processes on embedded stores. */
+class OperationsProcessTest {
+
+    static final String PASS = "first passphrase";
+    static final String NEW_PASS = "second passphrase";
+
+    @TempDir
+    Path dir;
+
+    CliProcess cli;
+
+    @BeforeEach
+    void start() {
+        cli = new CliProcess(dir, Map.of("RS_PASS", PASS, "RS_NEW", NEW_PASS));
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        cli.close();
+    }
+
+    private String uri(String name) {
+        return "embedded:" + dir.resolve(name);
+    }
+
+    /** Customers and orders through the provider, encrypted with {@code passphrase}. */
+    private void seed(String name, int customers, String... passphrases) {
+        try (StoreFactory f = TestStores.cluster(uri(name), passphrases)) {
+            EntityStore<JsonNode> c = f.store("Customer", JsonNode.class);
+            Map<String, JsonNode> batch = new LinkedHashMap<>();
+            for (int i = 0; i < customers; i++) {
+                ObjectNode n = Json.MAPPER.createObjectNode().put("name", "Customer " + i).put("secret", "plaintext-marker-" + i);
+                batch.put(String.format("C-%04d", i), n);
+            }
+            c.saveBatch(batch);
+            f.store("Order", JsonNode.class).save("O-1", Json.MAPPER.createObjectNode().put("total", 99));
+        }
+    }
+
+    @Test
+    void statusAndHealth() throws Exception {
+        seed("data", 5);
+        CliProcess.Result status = cli.run("status", "--store", uri("data"));
+        assertThat(status.exitCode()).as(status.toString()).isZero();
+        assertThat(status.out()).contains("backend:   embedded").contains("layout:    version 1").contains("nodes:     1 of 1 up")
+                .contains("primary").contains("entities:  6 in 2 type(s)").contains("  Customer\t5").contains("  Order\t1");
+        JsonNode json = Json.MAPPER.readTree(cli.run("status", "--store", uri("data"), "--json").out());
+        assertThat(json.get("backend").asText()).isEqualTo("embedded");
+        assertThat(json.get("layoutVersion").asInt()).isEqualTo(1);
+        assertThat(json.get("types")).isEqualTo(Json.MAPPER.readTree("{\"Customer\":5,\"Order\":1}"));
+        assertThat(json.get("nodes").get(0).get("state").asText()).isEqualTo("UP");
+        assertThat(json.get("primary").asText()).isEqualTo(json.get("nodes").get(0).get("name").asText());
+
+        CliProcess.Result healthy = cli.run("health", "--store", uri("data"));
+        assertThat(healthy.exitCode()).as(healthy.toString()).isZero();
+        assertThat(healthy.out()).startsWith("healthy: ");
+
+        try (ClusterRegistry r = ClusterRegistries.open(uri("data"))) {
+            r.addHealthFault(new HealthFault("disk-nearly-full", 1, 112, "volume D: is 97% full", "ops", 0));
+        }
+        CliProcess.Result sick = cli.run("health", "--store", uri("data"), "--json");
+        assertThat(sick.exitCode()).as(sick.toString()).isEqualTo(ExitCodes.CHECK_FAILED);
+        JsonNode h = Json.MAPPER.readTree(sick.out());
+        assertThat(h.get("healthy").asBoolean()).isFalse();
+        assertThat(h.get("faults").get(0).get("id").asText()).isEqualTo("disk-nearly-full");
+        assertThat(h.get("problems").get(0).asText()).contains("volume D: is 97% full");
+    }
+
+    @Test
+    void watchStopsOnTimeoutAndOnSigterm() throws Exception {
+        seed("data", 1);
+        CliProcess.Result timed = cli.run("watch", "--store", uri("data"), "--timeout", "500ms");
+        assertThat(timed.exitCode()).as(timed.toString()).isZero();
+        assertThat(timed.err()).contains("watching ").contains("stopped after 0 event(s)");
+
+        CliProcess.Running running = cli.start("watch", "--store", uri("data"));
+        await().atMost(java.time.Duration.ofSeconds(30)).until(() -> running.err().contains("watching "));
+        running.process.toHandle().destroy(); // SIGTERM (Process.destroy() would also close our ends of its pipes)
+        CliProcess.Result stopped = running.await(30);
+        assertThat(stopped.exitCode()).isEqualTo(143);
+        assertThat(stopped.err()).contains("stopped after 0 event(s)");
+    }
+
+    @Test
+    void backupAndRestoreKeepValuesEncryptedAndRefuseBadFiles() throws Exception {
+        seed("data", 50, PASS);
+        CliProcess.Result backup = cli.run("backup", "--store", uri("data"), "--out", "store.rsbackup", "--json");
+        assertThat(backup.exitCode()).as(backup.toString()).isZero();
+        JsonNode b = Json.MAPPER.readTree(backup.out());
+        assertThat(b.get("entities")).isEqualTo(Json.MAPPER.readTree("{\"Customer\":50,\"Order\":1}"));
+        byte[] file = Files.readAllBytes(dir.resolve("store.rsbackup"));
+        assertThat(new String(file, 0, 8, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("RSBACKUP");
+        // encrypted values stay encrypted: the decompressed body never shows the plaintext
+        BackupFile.Contents contents = BackupFile.read(dir.resolve("store.rsbackup"));
+        contents.snapshot().keys().values().forEach(values -> values.values().forEach(v ->
+                assertThat(new String(v.unsafeData(), java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("plaintext-marker")));
+        assertThat(cli.run("backup", "--store", uri("data"), "--out", "store.rsbackup").exitCode()).isEqualTo(ExitCodes.USAGE);
+
+        CliProcess.Result restore = cli.run("restore", "--store", uri("copy"), "--in", "store.rsbackup");
+        assertThat(restore.exitCode()).as(restore.toString()).isZero();
+        assertThat(restore.out()).contains("51 entities in 2 type(s)").contains("verified: the store's contents equal the backup");
+        CliProcess.Result get = cli.run("get", "--store", uri("copy"), "--passphrase-env", "RS_PASS", "--type", "Customer", "--id", "C-0007", "--json");
+        assertThat(get.exitCode()).as(get.toString()).isZero();
+        assertThat(Json.MAPPER.readTree(get.out()).get("value").get("secret").asText()).isEqualTo("plaintext-marker-7");
+        CliProcess.Result verify = cli.run("verify", "--store", uri("copy"), "--passphrase-env", "RS_PASS");
+        assertThat(verify.exitCode()).as(verify.toString()).isZero();
+        assertThat(verify.out()).contains("verified 51 entities in 2 type(s)").contains("all decode");
+
+        // a non-empty target is refused without --force, replaced with it
+        cli.run("put", "--store", uri("copy"), "--passphrase-env", "RS_PASS", "--type", "Customer", "--id", "C-0007", "{\"changed\":true}");
+        CliProcess.Result refused = cli.run("restore", "--store", uri("copy"), "--in", "store.rsbackup");
+        assertThat(refused.exitCode()).isEqualTo(ExitCodes.FAILED);
+        assertThat(refused.err()).contains("already holds 51 entities").contains("--force").hasLineCount(1);
+        CliProcess.Result forced = cli.run("restore", "--store", uri("copy"), "--in", "store.rsbackup", "--force", "--json");
+        assertThat(forced.exitCode()).as(forced.toString()).isZero();
+        assertThat(Json.MAPPER.readTree(forced.out()).get("verified").asBoolean()).isTrue();
+        CliProcess.Result back = cli.run("get", "--store", uri("copy"), "--passphrase-env", "RS_PASS", "--type", "Customer", "--id", "C-0007", "--json");
+        assertThat(Json.MAPPER.readTree(back.out()).get("version").asLong()).isEqualTo(1);
+
+        // corrupt, truncated, foreign and missing files: one line, exit 1, the target not even created
+        byte[] flipped = file.clone();
+        flipped[flipped.length / 2] ^= 0x10;
+        Files.write(dir.resolve("flipped.rsbackup"), flipped);
+        Files.write(dir.resolve("short.rsbackup"), java.util.Arrays.copyOf(file, file.length - 100));
+        Files.writeString(dir.resolve("foreign.rsbackup"), "PK this is some zip file, not a backup at all");
+        for (String[] bad : new String[][] {{"flipped.rsbackup", "is corrupt: its SHA-256 checksum does not match"},
+                {"short.rsbackup", "is corrupt"}, {"foreign.rsbackup", "is not a ReliableStore backup"},
+                {"missing.rsbackup", "cannot read backup"}}) {
+            CliProcess.Result r = cli.run("restore", "--store", uri("fresh"), "--in", bad[0]);
+            assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.FAILED);
+            assertThat(r.err()).contains(bad[1]).hasLineCount(1);
+            assertThat(dir.resolve("fresh")).doesNotExist();
+        }
+        // nor does a corrupt backup touch an existing store, even with --force
+        CliProcess.Result forcedCorrupt = cli.run("restore", "--store", uri("copy"), "--in", "flipped.rsbackup", "--force");
+        assertThat(forcedCorrupt.exitCode()).isEqualTo(ExitCodes.FAILED);
+        assertThat(cli.run("count", "--store", uri("copy"), "--json").out()).contains("{\"Customer\":50,\"Order\":1}");
+    }
+
+    @Test
+    void verifyReportsCorruptAndUndecryptableEntitiesById() throws Exception {
+        seed("data", 20, PASS);
+        // bit rot in one envelope, written together with its version record so only the content is wrong
+        RegistryPath customers = TestStores.root().child("Entities").child("Customer");
+        try (ClusterRegistry r = ClusterRegistries.open(uri("data"))) {
+            VersionedValue envelope = r.getValue(customers, "C-0013").orElseThrow();
+            VersionedValue version = r.getValue(customers.child("_versions"), "C-0013").orElseThrow();
+            byte[] rotten = envelope.value().data();
+            rotten[rotten.length - 3] ^= 0x01;
+            r.commit(WriteBatch.builder().setValue(customers, "C-0013", RegistryValue.binary(rotten))
+                    .setValue(customers.child("_versions"), "C-0013", version.value()).build());
+        }
+        CliProcess.Result verify = cli.run("verify", "--store", uri("data"), "--passphrase-env", "RS_PASS");
+        assertThat(verify.exitCode()).as(verify.toString()).isEqualTo(ExitCodes.CHECK_FAILED);
+        assertThat(verify.out()).contains("CORRUPT Customer/C-0013: ").contains("verified 21 entities in 2 type(s)")
+                .contains("1 corrupt or undecryptable");
+        assertThat(verify.out().lines().filter(l -> l.startsWith("CORRUPT"))).hasSize(1);
+
+        CliProcess.Result wrongKey = cli.runWith(Map.of("WRONG", "not it"), "verify", "--store", uri("data"), "--passphrase-env", "WRONG", "--json");
+        assertThat(wrongKey.exitCode()).isEqualTo(ExitCodes.CHECK_FAILED);
+        assertThat(Json.MAPPER.readTree(wrongKey.out()).get("corrupt").asInt()).isEqualTo(21);
+    }
+
+    @Test
+    void reencryptMovesEveryValueToTheNewKey() throws Exception {
+        seed("data", 30, PASS);
+        CliProcess.Result noKey = cli.run("reencrypt", "--store", uri("data"));
+        assertThat(noKey.exitCode()).isEqualTo(ExitCodes.USAGE);
+        CliProcess.Result re = cli.run("reencrypt", "--store", uri("data"), "--passphrase-env", "RS_NEW", "--previous-passphrase-env", "RS_PASS");
+        assertThat(re.exitCode()).as(re.toString()).isZero();
+        assertThat(re.out()).contains("Customer: rewrote 30 of 30 values").contains("Order: rewrote 1 of 1 values")
+                .contains("every value is under the active key pp-");
+        assertThat(re.err()).contains("reencrypt Customer: 30/30 (100%)").doesNotContain("\r");
+        assertThat(re.out() + re.err()).doesNotContain(PASS).doesNotContain(NEW_PASS);
+        // the new passphrase alone reads everything now; the old one alone reads nothing
+        assertThat(cli.run("verify", "--store", uri("data"), "--passphrase-env", "RS_NEW").exitCode()).isZero();
+        assertThat(cli.run("verify", "--store", uri("data"), "--passphrase-env", "RS_PASS").exitCode()).isEqualTo(ExitCodes.CHECK_FAILED);
+        CliProcess.Result again = cli.run("reencrypt", "--store", uri("data"), "--passphrase-env", "RS_NEW", "--json");
+        assertThat(Json.MAPPER.readTree(again.out()).get("rewritten").asLong()).isZero();
+    }
+
+    @Test
+    void everyCommandHasHelp() {
+        for (String command : new String[] {"demo", "put", "get", "delete", "list", "count", "status", "health", "watch", "migrate",
+                "backup", "restore", "verify", "reencrypt"}) {
+            java.io.StringWriter out = new java.io.StringWriter();
+            int code = ReliableStoreCli.commandLine(new java.io.PrintWriter(out), new java.io.PrintWriter(new java.io.StringWriter()))
+                    .execute(command, "--help");
+            assertThat(code).as(command).isZero();
+            assertThat(out.toString()).as(command).contains("Usage: reliablestore " + command).contains("Exit codes:")
+                    .doesNotContain("\u001B[");
+        }
+        CliProcess.Result help = cli.run("--help");
+        assertThat(help.exitCode()).isZero();
+        assertThat(help.out()).contains("migrate").contains("backup").contains("Exit codes:").doesNotContain("\u001B[");
+    }
+}

@@ -1,0 +1,156 @@
+package dev.reliablestore.registry.clusapi;
+
+import com.sun.jna.Native;
+import com.sun.jna.platform.win32.BaseTSD;
+import com.sun.jna.platform.win32.WinNT;
+import com.sun.jna.ptr.IntByReference;
+import dev.reliablestore.registry.clusapi.jna.ClusApi;
+import dev.reliablestore.registry.clusapi.jna.ClusApiTypes;
+import dev.reliablestore.registry.clusapi.jna.ClusApiTypes.HCHANGE;
+import dev.reliablestore.registry.clusapi.jna.ClusApiTypes.NOTIFY_FILTER_AND_TYPE;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * A V2 cluster notification port with a background thread: the thread waits on the port's event
+ * handle ({@code GetNotifyEventHandle} + {@code WaitForSingleObject}), drains the port with
+ * {@code GetClusterNotifyV2(…, 0)} and hands every event to the consumer, in order, on that one
+ * thread. {@link #close()} stops the thread (it wakes up at least every {@link #POLL_MILLIS}) and
+ * closes the port.
+ */
+final class NotificationPort implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NotificationPort.class);
+
+    /** How long one wait lasts before the thread re-checks whether it was closed. */
+    static final int POLL_MILLIS = 200;
+
+    private final ClusApi api;
+    private final HCHANGE port;
+    private final WinNT.HANDLE event;
+    private final EventWaiter waiter;
+    private final Thread thread;
+    private volatile boolean closed;
+
+    /**
+     * Opens a port on {@code cluster} for the given (object type, V2 flags) filters and starts the thread.
+     *
+     * @param onEvent   called for each event
+     * @param onBatchEnd called after each drained batch of events (e.g. to re-query state once)
+     */
+    NotificationPort(Cluster cluster, List<long[]> filters, EventWaiter waiter, Consumer<ClusterEvent> onEvent,
+                     Runnable onBatchEnd, String threadName) {
+        this.api = cluster.api();
+        this.waiter = waiter;
+        NOTIFY_FILTER_AND_TYPE[] array = (NOTIFY_FILTER_AND_TYPE[]) new NOTIFY_FILTER_AND_TYPE().toArray(filters.size());
+        for (int i = 0; i < filters.size(); i++) {
+            array[i].dwObjectType = (int) filters.get(i)[0];
+            array[i].FilterFlags = filters.get(i)[1];
+            array[i].write();
+        }
+        HCHANGE p = api.CreateClusterNotifyPortV2(ClusApiTypes.invalidHChange(), cluster.handle(), array[0], filters.size(),
+                new BaseTSD.DWORD_PTR(0));
+        if (p == null) {
+            throw new ClusterApiException("CreateClusterNotifyPortV2", Native.getLastError());
+        }
+        this.port = p;
+        WinNT.HANDLEByReference ev = new WinNT.HANDLEByReference();
+        int rc = api.GetNotifyEventHandle(port, ev);
+        if (rc != ClusApiTypes.ERROR_SUCCESS) {
+            api.CloseClusterNotifyPort(port);
+            throw new ClusterApiException("GetNotifyEventHandle", rc);
+        }
+        this.event = ev.getValue();
+        this.thread = new Thread(() -> run(onEvent, onBatchEnd), threadName);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private void run(Consumer<ClusterEvent> onEvent, Runnable onBatchEnd) {
+        while (!closed) {
+            int w = waiter.waitForSingleObject(event, POLL_MILLIS);
+            if (closed) {
+                return;
+            }
+            if (w == EventWaiter.WAIT_TIMEOUT) {
+                continue;
+            }
+            if (w != EventWaiter.WAIT_OBJECT_0) {
+                LOG.warn("waiting on the cluster notification event failed with {}; stopping", w);
+                return;
+            }
+            try {
+                boolean any = false;
+                for (Optional<ClusterEvent> e = poll(); e.isPresent() && !closed; e = poll()) {
+                    any = true;
+                    onEvent.accept(e.get());
+                }
+                if (any && !closed) {
+                    onBatchEnd.run();
+                }
+            } catch (RuntimeException e) {
+                if (!closed) {
+                    LOG.warn("cluster notification handling failed", e);
+                }
+            }
+        }
+    }
+
+    /** The next queued event, without waiting. */
+    Optional<ClusterEvent> poll() {
+        BaseTSD.ULONG_PTRByReference key = new BaseTSD.ULONG_PTRByReference();
+        NOTIFY_FILTER_AND_TYPE ft = new NOTIFY_FILTER_AND_TYPE();
+        byte[] buffer = new byte[4096];
+        char[] id = new char[256];
+        char[] parent = new char[256];
+        char[] name = new char[256];
+        char[] type = new char[256];
+        while (true) {
+            IntByReference cb = new IntByReference(buffer.length);
+            IntByReference cId = new IntByReference(id.length);
+            IntByReference cParent = new IntByReference(parent.length);
+            IntByReference cName = new IntByReference(name.length);
+            IntByReference cType = new IntByReference(type.length);
+            int rc = api.GetClusterNotifyV2(port, key, ft, buffer, cb, id, cId, parent, cParent, name, cName, type, cType, 0);
+            if (rc == ClusApiTypes.WAIT_TIMEOUT || rc == ClusApiTypes.ERROR_NO_MORE_ITEMS) {
+                return Optional.empty();
+            }
+            if (rc == ClusApiTypes.ERROR_MORE_DATA) {
+                buffer = new byte[Buffers.grow(buffer.length, cb.getValue(), Buffers.MAX_BYTES, "GetClusterNotifyV2")];
+                id = new char[Buffers.grow(id.length, cId.getValue() + 1, Buffers.MAX_CHARS, "GetClusterNotifyV2")];
+                parent = new char[Buffers.grow(parent.length, cParent.getValue() + 1, Buffers.MAX_CHARS, "GetClusterNotifyV2")];
+                name = new char[Buffers.grow(name.length, cName.getValue() + 1, Buffers.MAX_CHARS, "GetClusterNotifyV2")];
+                type = new char[Buffers.grow(type.length, cType.getValue() + 1, Buffers.MAX_CHARS, "GetClusterNotifyV2")];
+                continue;
+            }
+            if (rc != ClusApiTypes.ERROR_SUCCESS) {
+                throw new ClusterApiException("GetClusterNotifyV2", rc);
+            }
+            return Optional.of(new ClusterEvent(key.getValue().longValue(), ft.dwObjectType, ft.FilterFlags,
+                    Utf16.fromChars(id, cId.getValue()), Utf16.fromChars(parent, cParent.getValue()),
+                    Utf16.fromChars(name, cName.getValue()), Utf16.fromChars(type, cType.getValue()),
+                    java.util.Arrays.copyOf(buffer, Math.min(cb.getValue(), buffer.length))));
+        }
+    }
+
+    /** Stops the thread and closes the port; idempotent. Waits for the thread unless called from it. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (Thread.currentThread() != thread) {
+            try {
+                thread.join(10L * POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        api.CloseClusterNotifyPort(port);
+    }
+}

@@ -1,0 +1,94 @@
+package dev.reliablestore.registry.embedded;
+
+import dev.reliablestore.registry.ClusterRegistries;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.CommitResult;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.WriteBatch;
+
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The child JVM of the crash test: commits batches from several threads until it is killed and
+ * prints {@code ACK <thread> <i>} for each batch once it is acknowledged as durable (SYNC commit
+ * returned, or ASYNC future completed). Every batch sets x/t, y/t and z/t/deep to i and creates
+ * log/t/i, so a half-applied batch or a lost acknowledged one is visible after recovery.
+ *
+ * <p>Arguments: directory, threads, snapshotThresholdBytes.
+ */
+public final class CrashWorkload {
+
+    private static final PrintStream OUT = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.US_ASCII);
+
+    private CrashWorkload() {
+    }
+
+    static WriteBatch batch(int thread, long i) {
+        RegistryValue v = RegistryValue.qword(i);
+        byte[] payload = new byte[200];
+        java.util.Arrays.fill(payload, (byte) i);
+        return WriteBatch.builder()
+                .setValue(RegistryPath.of("x", "t" + thread), "n", v)
+                .setValue(RegistryPath.of("y", "t" + thread), "n", v)
+                .setValue(RegistryPath.of("z", "t" + thread, "deep"), "n", v)
+                .setValue(RegistryPath.of("log", "t" + thread, "i" + i), "payload", RegistryValue.binary(payload))
+                .build();
+    }
+
+    /** The last i a thread committed, or -1. */
+    static long last(ClusterRegistry r, int thread) {
+        Optional<VersionedValue> v = r.getValue(RegistryPath.of("x", "t" + thread), "n");
+        return v.map(x -> x.value().asQword()).orElse(-1L);
+    }
+
+    private static synchronized void ack(int thread, long i) {
+        OUT.print("ACK " + thread + " " + i + "\n");
+        OUT.flush();
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args[0]);
+        int threads = Integer.parseInt(args[1]);
+        ClusterRegistry r = ClusterRegistries.open("embedded:" + dir, Map.of("snapshotThresholdBytes", args[2], "nodeName", "crash-child"));
+        synchronized (CrashWorkload.class) {
+            OUT.print("READY\n");
+            OUT.flush();
+        }
+        for (int t = 0; t < threads; t++) {
+            int thread = t;
+            Thread worker = new Thread(() -> {
+                long i = last(r, thread) + 1;
+                if (thread == 0) {
+                    // ASYNC: acknowledged when the future completes, i.e. when durable
+                    ArrayDeque<CompletableFuture<CommitResult>> inFlight = new ArrayDeque<>();
+                    while (true) {
+                        long n = i++;
+                        CompletableFuture<CommitResult> f = r.commitAsync(batch(thread, n));
+                        f.thenRun(() -> ack(thread, n));
+                        inFlight.add(f);
+                        if (inFlight.size() > 32) {
+                            inFlight.poll().join();
+                        }
+                    }
+                }
+                while (true) {
+                    r.commit(batch(thread, i));
+                    ack(thread, i);
+                    i++;
+                }
+            }, "crash-writer-" + t);
+            worker.start();
+        }
+        Thread.currentThread().join(); // until killed
+    }
+}

@@ -1,0 +1,29 @@
+package dev.reliablestore.registry.embedded;
+
+import dev.reliablestore.registry.ClusterRegistries;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.conformance.ClusterRegistryConformance;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/** The embedded backend with groupCommit=writer (a dedicated log writer thread) against the contract. */
+class EmbeddedWriterThreadConformanceTest extends ClusterRegistryConformance {
+
+    private static final Map<String, String> OPTIONS = Map.of("groupCommit", "writer", "snapshotThresholdBytes", "65536");
+
+    @TempDir
+    Path dir;
+
+    @Override
+    protected ClusterRegistry openRegistry() {
+        return ClusterRegistries.open("embedded:" + dir.resolve("registry"), OPTIONS);
+    }
+
+    @Override
+    protected ClusterRegistry reopen(ClusterRegistry current) {
+        current.close();
+        return ClusterRegistries.open("embedded:" + dir.resolve("registry"), OPTIONS);
+    }
+}

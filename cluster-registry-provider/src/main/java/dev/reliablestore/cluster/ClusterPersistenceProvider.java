@@ -1,0 +1,35 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.spi.PersistenceProvider;
+
+import java.util.Map;
+
+/**
+ * The {@code "cluster-registry"} persistence provider: entities in a {@link dev.reliablestore.registry.ClusterRegistry}
+ * (embedded by default, ZooKeeper or the Windows cluster database by URI). Found by
+ * {@code Persistence.open("cluster-registry", options, Type.class)}; or open it from a built
+ * configuration with {@link #open(ClusterPersistenceConfiguration)}. Each factory holds one
+ * registry connection shared by the stores of all its entity types.
+ */
+public final class ClusterPersistenceProvider implements PersistenceProvider {
+
+    /** The provider's stable name. */
+    public static final String NAME = "cluster-registry";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    /** Opens a factory from the string options documented in {@code docs/configuration.md}. */
+    @Override
+    public StoreFactory open(Map<String, String> configuration) {
+        return open(ClusterPersistenceConfiguration.fromMap(configuration));
+    }
+
+    /** Opens a factory from a built configuration (which may carry hooks, resolvers or a custom key source). */
+    public static StoreFactory open(ClusterPersistenceConfiguration configuration) {
+        return ClusterStoreFactory.open(configuration);
+    }
+}

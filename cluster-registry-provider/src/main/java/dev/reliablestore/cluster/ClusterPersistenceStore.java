@@ -1,0 +1,36 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.ObservableStore;
+
+import java.util.Map;
+
+/**
+ * A store of the cluster-registry provider: an {@link EntityStore} that also reports cluster events
+ * ({@link ObservableStore}) and offers the key-rotation operations. Obtain one with
+ * {@code factory.store(type).unwrap(ClusterPersistenceStore.class)}.
+ *
+ * @param <T> the entity type
+ */
+public interface ClusterPersistenceStore<T> extends EntityStore<T>, ObservableStore {
+
+    /**
+     * Rewrites every entity of this type that is not encrypted with the active key (or not encrypted
+     * at all while encryption is on), keeping its version; each rewrite is conditional on the value
+     * not having changed meanwhile (a value changed concurrently is already under the active key).
+     * Not atomic across entities; safe to run again.
+     *
+     * @return how many values were rewritten
+     * @throws IllegalStateException when encryption is not enabled
+     */
+    long reencrypt();
+
+    /**
+     * How many stored values of this type each key id protects; unencrypted values are counted under
+     * {@code ""}. Reads headers only, never decrypts.
+     */
+    Map<String, Long> keyUsage();
+
+    /** This store's value pipeline. */
+    ValueCodec<T> codec();
+}

@@ -1,0 +1,455 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.api.ConfigurationException;
+import dev.reliablestore.api.DataIntegrityException;
+import dev.reliablestore.api.EntityIds;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.PersistenceException;
+import dev.reliablestore.api.StoreClosedException;
+import dev.reliablestore.api.StoreEvent;
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.spi.tx.TransactionBranch;
+import dev.reliablestore.spi.tx.TransactionId;
+import dev.reliablestore.spi.tx.TransactionalResource;
+import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.cluster.crypto.KeyRing;
+import dev.reliablestore.registry.ClusterRegistries;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.ClusterStatus;
+import dev.reliablestore.registry.ConditionFailedException;
+import dev.reliablestore.registry.HealthFault;
+import dev.reliablestore.registry.HealthReport;
+import dev.reliablestore.registry.MembershipEvent;
+import dev.reliablestore.registry.NodeInfo;
+import dev.reliablestore.registry.NodeState;
+import dev.reliablestore.registry.ReadBatch;
+import dev.reliablestore.registry.ReadBatchResult;
+import dev.reliablestore.registry.RegistryArgumentException;
+import dev.reliablestore.registry.RegistryException;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryUnavailableException;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.Subscription;
+import dev.reliablestore.registry.ValueType;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.WriteBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One registry connection shared by the stores of every entity type: layout check, keys,
+ * dictionaries, health checks, membership events.
+ */
+final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterStoreFactory.class);
+    static final String PROVIDER = "cluster-registry";
+    private static final AtomicInteger THREADS = new AtomicInteger();
+
+    /** Runs the async twins; JVM-wide so a closed store can still fail its futures with StoreClosedException. */
+    static final ExecutorService ASYNC_EXECUTOR = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "reliablestore-cluster-async-" + THREADS.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+    });
+
+    private final ClusterPersistenceConfiguration config;
+    private final ClusterRegistry registry;
+    private final boolean ownsRegistry;
+    private final Layout layout;
+    private final Retrier retrier;
+    private final EventHub events;
+    private final ScheduledExecutorService maintenance;
+    private final DictionaryManager dictionaries;
+    private final EnvelopeCodec envelopeCodec;
+    private final String nodeName;
+    private final String healthFaultId;
+    private final int maxValueBytes;
+    private final Subscription membership;
+    private final Set<RegistryEntityStore<?>> stores = ConcurrentHashMap.newKeySet();
+    private final RegistryTransactions transactions;
+    private volatile long liveNodes;
+    private volatile boolean closed;
+    private volatile String lastHealthFailure;
+    private boolean healthFaultRaised;
+
+    /** Opens the configured registry and owns it. */
+    static ClusterStoreFactory open(ClusterPersistenceConfiguration config) {
+        ClusterRegistry registry;
+        try {
+            registry = ClusterRegistries.open(config.clusterName(), config.registryOptions());
+        } catch (RegistryUnavailableException e) {
+            throw new StoreUnavailableException("cannot reach registry " + config.clusterName() + ": " + e.getMessage(), e);
+        } catch (RegistryArgumentException e) {
+            throw new ConfigurationException("option clusterName = " + config.clusterName() + " (or a registry.* option) is invalid: "
+                    + e.getMessage(), e);
+        } catch (RegistryException e) {
+            throw new PersistenceException("cannot open registry " + config.clusterName() + ": " + e.getMessage(), e);
+        }
+        try {
+            return new ClusterStoreFactory(config, registry, true);
+        } catch (RuntimeException e) {
+            registry.close();
+            throw e;
+        }
+    }
+
+    /** Uses a registry opened by the caller, which keeps owning it (several factories may share one). */
+    static ClusterStoreFactory onRegistry(ClusterPersistenceConfiguration config, ClusterRegistry registry) {
+        return new ClusterStoreFactory(config, registry, false);
+    }
+
+    private ClusterStoreFactory(ClusterPersistenceConfiguration config, ClusterRegistry registry, boolean ownsRegistry) {
+        this.config = config;
+        this.registry = registry;
+        this.ownsRegistry = ownsRegistry;
+        this.layout = new Layout(config.root());
+        this.retrier = new Retrier(config.maxRetries(), config.retryDelay(), config.failoverTimeout(), registry.uri());
+        this.maxValueBytes = config.maxValueSizeKB() * 1024;
+        int registryLimit = registry.limits().maxValueSize();
+        if (maxValueBytes > registryLimit) {
+            throw new ConfigurationException("option maxValueSizeKB = " + config.maxValueSizeKB() + " is invalid: registry "
+                    + registry.uri() + " accepts values of at most " + registryLimit + " bytes (" + registryLimit / 1024 + " KiB)");
+        }
+        ClusterStatus status = registry.status();
+        List<String> members = status.nodes().stream().map(NodeInfo::name).toList();
+        List<String> strangers = config.nodeAffinity().stream().filter(n -> !members.contains(n)).toList();
+        if (!strangers.isEmpty()) {
+            throw new ConfigurationException("option nodeAffinity names " + strangers + ", which are not members of cluster "
+                    + registry.uri() + " (members: " + members + ")");
+        }
+        if (config.minimumNodes() > members.size()) {
+            throw new ConfigurationException("option minimumNodes = " + config.minimumNodes() + " can never be met: cluster "
+                    + registry.uri() + " has " + members.size() + " node(s) " + members);
+        }
+        this.liveNodes = status.liveNodes();
+        this.nodeName = config.hooks().nodeName().filter(n -> !n.isBlank()).orElse(status.localNode());
+        this.healthFaultId = faultId(nodeName);
+        byte[] salt = initialiseLayout();
+        KeyRing keys = config.keySource().map(source -> source.load(salt::clone)).orElse(null);
+        this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "reliablestore-cluster-maintenance-" + THREADS.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.dictionaries = new DictionaryManager(registry, layout, config.compressionDictionary(), maintenance);
+        this.envelopeCodec = new EnvelopeCodec(layout.root().toString(), config.enableCompression(), dictionaries, keys);
+        this.events = new EventHub(nodeName);
+        this.membership = registry.addMembershipListener(this::onMembership);
+        this.transactions = new RegistryTransactions(this);
+        long interval = config.healthCheckInterval().toNanos();
+        maintenance.scheduleWithFixedDelay(this::runHealthCheck, interval, interval, TimeUnit.NANOSECONDS);
+    }
+
+    private static String faultId(String node) {
+        String id = ("reliablestore-" + node).replaceAll("[/\\\\\\p{Cntrl}]", "_");
+        return id.length() > RegistryPath.MAX_SEGMENT_LENGTH ? id.substring(0, RegistryPath.MAX_SEGMENT_LENGTH) : id;
+    }
+
+    /** Creates Configuration/Version, Schema and KeySalt on an empty root; refuses a newer layout. Returns the salt. */
+    private byte[] initialiseLayout() {
+        RegistryPath cfg = layout.configuration();
+        for (int attempt = 0; attempt < 10; attempt++) {
+            ReadBatchResult r = retrier.call("layout check of " + layout.root(), () -> registry.read(ReadBatch.of(
+                    new ReadBatch.ValueRead(cfg, Layout.VERSION_VALUE), new ReadBatch.ValueRead(cfg, Layout.KEY_SALT_VALUE))), () -> { });
+            Optional<VersionedValue> version = r.value(0);
+            Optional<VersionedValue> salt = r.value(1);
+            try {
+                if (version.isEmpty()) {
+                    byte[] fresh = new byte[16];
+                    new SecureRandom().nextBytes(fresh);
+                    WriteBatch.Builder b = WriteBatch.builder().requireValueAbsent(cfg, Layout.VERSION_VALUE)
+                            .setValue(cfg, Layout.VERSION_VALUE, RegistryValue.dword(Layout.VERSION))
+                            .setValue(cfg, Layout.SCHEMA_VALUE, RegistryValue.sz(Layout.SCHEMA));
+                    if (salt.isEmpty()) {
+                        b.requireValueAbsent(cfg, Layout.KEY_SALT_VALUE).setValue(cfg, Layout.KEY_SALT_VALUE, RegistryValue.binary(fresh));
+                    }
+                    retrier.call("layout initialisation of " + layout.root(), () -> registry.commit(b.build()), () -> { });
+                    continue; // read back what is stored now
+                }
+                RegistryValue v = version.get().value();
+                if (v.type() != ValueType.DWORD) {
+                    throw new DataIntegrityException(cfg + "/" + Layout.VERSION_VALUE + " is a " + v.type() + " value, not a DWORD layout version");
+                }
+                int stored = v.asDword();
+                if (stored > Layout.VERSION) {
+                    throw new ConfigurationException("the data under " + layout.root() + " in " + registry.uri() + " uses storage layout "
+                            + stored + "; this ReliableStore reads layout " + Layout.VERSION + " only; open it with a newer ReliableStore");
+                }
+                if (stored < 1) {
+                    throw new DataIntegrityException(cfg + "/" + Layout.VERSION_VALUE + " holds layout version " + stored
+                            + ", which never existed");
+                }
+                if (salt.isEmpty()) {
+                    byte[] fresh = new byte[16];
+                    new SecureRandom().nextBytes(fresh);
+                    retrier.call("key salt creation", () -> registry.commit(WriteBatch.builder()
+                            .requireValueAbsent(cfg, Layout.KEY_SALT_VALUE)
+                            .setValue(cfg, Layout.KEY_SALT_VALUE, RegistryValue.binary(fresh)).build()), () -> { });
+                    continue;
+                }
+                RegistryValue s = salt.get().value();
+                if (s.type() != ValueType.BINARY || s.size() < 16) {
+                    throw new DataIntegrityException(cfg + "/" + Layout.KEY_SALT_VALUE + " is not 16+ bytes of BINARY");
+                }
+                return s.data();
+            } catch (ConditionFailedException raced) {
+                // another process initialised the root at the same moment: read what it wrote
+            }
+        }
+        throw new StoreUnavailableException("the layout of " + layout.root() + " kept changing during initialisation");
+    }
+
+    // ---- StoreFactory ------------------------------------------------------------------------
+
+    @Override
+    public String providerName() {
+        return PROVIDER;
+    }
+
+    @Override
+    public <T> EntityStore<T> store(String typeName, Class<T> type) {
+        ensureOpen();
+        EntityIds.requireValidTypeName(typeName);
+        java.util.Objects.requireNonNull(type, "type");
+        ConflictResolver<T> resolver = null;
+        if (config.conflictResolution() == ConflictResolution.MERGE) {
+            resolver = config.conflictResolver(type).orElseThrow(() -> new ConfigurationException("conflictResolution = Merge "
+                    + "but no ConflictResolver is registered for " + type.getName() + " (store " + typeName + ")"));
+        }
+        RegistryEntityStore<T> store = new RegistryEntityStore<>(this, typeName, type, resolver);
+        stores.add(store);
+        if (closed) {
+            store.close();
+            ensureOpen();
+        }
+        return store;
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        for (RegistryEntityStore<?> s : new ArrayList<>(stores)) {
+            s.close();
+        }
+        maintenance.shutdownNow();
+        membership.close();
+        if (healthFaultRaised) {
+            try {
+                registry.removeHealthFault(healthFaultId);
+            } catch (RuntimeException e) {
+                LOG.debug("could not remove health fault {} while closing", healthFaultId, e);
+            }
+        }
+        events.close();
+        if (ownsRegistry) {
+            registry.close();
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new StoreClosedException("cluster-registry factory on " + registry.uri());
+        }
+    }
+
+    // ---- TransactionalResource: the participant lives in RegistryTransactions ----------------
+
+    @Override
+    public String resourceManagerId() {
+        return transactions.resourceManagerId();
+    }
+
+    @Override
+    public TransactionBranch begin(TransactionId id) {
+        return transactions.begin(id);
+    }
+
+    @Override
+    public Optional<TransactionBranch> branch(TransactionId id) {
+        return transactions.branch(id);
+    }
+
+    @Override
+    public List<TransactionId> recover() {
+        return transactions.recover();
+    }
+
+    @Override
+    public void commitPrepared(TransactionId id) {
+        transactions.commitPrepared(id);
+    }
+
+    @Override
+    public void rollbackPrepared(TransactionId id) {
+        transactions.rollbackPrepared(id);
+    }
+
+    RegistryTransactions transactions() {
+        return transactions;
+    }
+
+    void checkOpen() {
+        ensureOpen();
+    }
+
+    // ---- shared services ---------------------------------------------------------------------
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    void forget(RegistryEntityStore<?> store) {
+        stores.remove(store);
+    }
+
+    ClusterPersistenceConfiguration config() {
+        return config;
+    }
+
+    ClusterRegistry registry() {
+        return registry;
+    }
+
+    Layout layout() {
+        return layout;
+    }
+
+    Retrier retrier() {
+        return retrier;
+    }
+
+    EventHub events() {
+        return events;
+    }
+
+    DictionaryManager dictionaries() {
+        return dictionaries;
+    }
+
+    EnvelopeCodec envelopeCodec() {
+        return envelopeCodec;
+    }
+
+    String nodeName() {
+        return nodeName;
+    }
+
+    int maxValueBytes() {
+        return maxValueBytes;
+    }
+
+    /** Refuses a write (retryably) while fewer than minimumNodes nodes are up. */
+    void checkMinimumNodes() {
+        int minimum = config.minimumNodes();
+        if (minimum <= 1 || liveNodes >= minimum) {
+            return;
+        }
+        long live = registry.status().liveNodes();
+        liveNodes = live;
+        if (live < minimum) {
+            throw new Retrier.Unavailable("only " + live + " cluster node(s) are up; minimumNodes = " + minimum);
+        }
+    }
+
+    // ---- membership and health ---------------------------------------------------------------
+
+    private void onMembership(MembershipEvent event) {
+        if (event instanceof MembershipEvent.PrimaryChanged p) {
+            events.publish(new StoreEvent.NodeFailover(Instant.now(), p.oldPrimary(), p.newPrimary()));
+        } else if (event instanceof MembershipEvent.NodeStateChanged n) {
+            try {
+                liveNodes = registry.status().liveNodes();
+            } catch (RuntimeException e) {
+                liveNodes = n.newState() == NodeState.UP ? liveNodes + 1 : Math.max(0, liveNodes - 1);
+            }
+        }
+    }
+
+    /** One health check; runs on the maintenance thread every healthCheckInterval. */
+    void runHealthCheck() {
+        if (closed) {
+            return;
+        }
+        List<String> reasons = new ArrayList<>();
+        try {
+            HealthReport report = registry.checkHealth();
+            if (!report.healthy()) {
+                reasons.add("registry " + registry.uri() + " is unhealthy: " + report.detail());
+            }
+        } catch (RuntimeException e) {
+            reasons.add("registry " + registry.uri() + " health probe failed: " + e.getMessage());
+        }
+        try {
+            ClusterStatus status = registry.status();
+            liveNodes = status.liveNodes();
+            if (status.liveNodes() < config.minimumNodes()) {
+                reasons.add("only " + status.liveNodes() + " node(s) are up; minimumNodes = " + config.minimumNodes());
+            }
+            List<String> affinity = config.nodeAffinity();
+            if (!affinity.isEmpty()) {
+                status.primary().filter(p -> !affinity.contains(p)).ifPresent(p ->
+                        reasons.add("primary node " + p + " is outside nodeAffinity " + affinity));
+                boolean anyUp = status.nodes().stream().anyMatch(n -> affinity.contains(n.name()) && n.state() == NodeState.UP);
+                if (!anyUp) {
+                    reasons.add("none of the nodeAffinity nodes " + affinity + " is up");
+                }
+            }
+        } catch (RuntimeException e) {
+            reasons.add("cluster status unavailable: " + e.getMessage());
+        }
+        Optional<String> hostReason;
+        try {
+            hostReason = config.hooks().unhealthyReason();
+        } catch (RuntimeException e) {
+            hostReason = Optional.of("the host's health check threw " + e);
+        }
+        try {
+            if (hostReason.isPresent()) {
+                reasons.add("node " + nodeName + ": " + hostReason.get());
+                registry.addHealthFault(new HealthFault(healthFaultId, 1, 0, hostReason.get(), "ReliableStore", 0));
+                healthFaultRaised = true;
+            } else if (healthFaultRaised) {
+                registry.removeHealthFault(healthFaultId);
+                healthFaultRaised = false;
+            }
+        } catch (RuntimeException e) {
+            reasons.add("cannot update health fault " + healthFaultId + ": " + e.getMessage());
+        }
+        if (!reasons.isEmpty()) {
+            String reason = String.join("; ", reasons);
+            if (!reason.equals(lastHealthFailure)) {
+                lastHealthFailure = reason;
+                LOG.warn("health check failed: {}", reason);
+                events.publish(new StoreEvent.HealthCheckFailed(Instant.now(), reason));
+            }
+        } else if (lastHealthFailure != null) {
+            lastHealthFailure = null;
+            LOG.info("health checks pass again");
+            events.publish(new StoreEvent.HealthRestored(Instant.now()));
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "cluster-registry factory on " + registry.uri() + " at " + layout.root();
+    }
+}

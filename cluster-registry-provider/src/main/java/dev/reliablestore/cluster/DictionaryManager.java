@@ -1,0 +1,209 @@
+package dev.reliablestore.cluster;
+
+import com.github.luben.zstd.Zstd;
+import dev.reliablestore.api.DataIntegrityException;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.ConditionFailedException;
+import dev.reliablestore.registry.NoSuchKeyException;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.ValueType;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.WriteBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Per-type zstd dictionaries kept in the registry under {@code Configuration/Dictionaries/<Type>/<n>}.
+ *
+ * <p>Training: once {@link #SAMPLES_TO_TRAIN} JSON documents of a type without a dictionary have
+ * been written through this factory, a dictionary of at most {@link #DICTIONARY_BYTES} bytes is
+ * trained in the background and stored as id {@code max+1} under a "value absent" condition, so two
+ * nodes training at once cannot overwrite each other; the loser adopts the winner's. Dictionaries
+ * are never rewritten or deleted, so the id recorded in an envelope always finds its bytes; readers
+ * load an id they do not know from the registry on first use.
+ */
+final class DictionaryManager implements CompressionDictionary.Lookup {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DictionaryManager.class);
+
+    static final int SAMPLES_TO_TRAIN = 256;
+    static final int MAX_SAMPLES = 4096;
+    static final int MAX_SAMPLE_BYTES = 16 * 1024;
+    static final int DICTIONARY_BYTES = 16 * 1024;
+
+    private final ClusterRegistry registry;
+    private final Layout layout;
+    private final boolean trainAndUse;
+    private final Executor background;
+    private final Map<String, TypeDictionaries> types = new ConcurrentHashMap<>();
+
+    private final class TypeDictionaries {
+        final String type;
+        final Map<Integer, CompressionDictionary> byId = new ConcurrentHashMap<>();
+        volatile CompressionDictionary current;
+        final List<byte[]> samples = new ArrayList<>();
+        int target = SAMPLES_TO_TRAIN;
+        final AtomicBoolean training = new AtomicBoolean();
+
+        TypeDictionaries(String type) {
+            this.type = type;
+        }
+    }
+
+    DictionaryManager(ClusterRegistry registry, Layout layout, boolean trainAndUse, Executor background) {
+        this.registry = registry;
+        this.layout = layout;
+        this.trainAndUse = trainAndUse;
+        this.background = background;
+    }
+
+    /** Loads the stored dictionaries of a type (called when its store opens). */
+    void open(String type) {
+        TypeDictionaries t = types.computeIfAbsent(type, TypeDictionaries::new);
+        reload(t);
+    }
+
+    private void reload(TypeDictionaries t) {
+        Map<String, VersionedValue> stored;
+        try {
+            stored = registry.values(layout.dictionaries(t.type));
+        } catch (NoSuchKeyException none) {
+            return;
+        }
+        for (Map.Entry<String, VersionedValue> e : stored.entrySet()) {
+            int id;
+            try {
+                id = Integer.parseInt(e.getKey());
+            } catch (NumberFormatException foreign) {
+                continue;
+            }
+            t.byId.computeIfAbsent(id, i -> dictionary(t.type, i, e.getValue().value()));
+        }
+        t.byId.keySet().stream().max(Integer::compare).ifPresent(max -> {
+            CompressionDictionary c = t.current;
+            if (c == null || c.id() < max) {
+                t.current = t.byId.get(max);
+            }
+        });
+    }
+
+    private static CompressionDictionary dictionary(String type, int id, RegistryValue value) {
+        if (value.type() != ValueType.BINARY) {
+            throw new DataIntegrityException("dictionary " + id + " of " + type + " is a " + value.type() + " value, not BINARY");
+        }
+        try {
+            return CompressionDictionary.of(id, value.unsafeData(), EnvelopeCodec.COMPRESSION_LEVEL);
+        } catch (RuntimeException e) {
+            throw new DataIntegrityException("dictionary " + id + " of " + type + " cannot be loaded (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    @Override
+    public CompressionDictionary current(String type) {
+        if (!trainAndUse) {
+            return null;
+        }
+        TypeDictionaries t = types.get(type);
+        return t == null ? null : t.current;
+    }
+
+    @Override
+    public CompressionDictionary byId(String type, int id) {
+        TypeDictionaries t = types.computeIfAbsent(type, TypeDictionaries::new);
+        CompressionDictionary d = t.byId.get(id);
+        if (d != null) {
+            return d;
+        }
+        Optional<VersionedValue> stored = registry.getValue(layout.dictionaries(type), Integer.toString(id));
+        if (stored.isEmpty()) {
+            throw new DataIntegrityException(type + ": the value was compressed with dictionary " + id
+                    + ", which does not exist under " + layout.dictionaries(type));
+        }
+        return t.byId.computeIfAbsent(id, i -> dictionary(type, i, stored.get().value()));
+    }
+
+    @Override
+    public void sample(String type, byte[] plaintext) {
+        if (!trainAndUse || plaintext.length > MAX_SAMPLE_BYTES) {
+            return;
+        }
+        TypeDictionaries t = types.get(type);
+        if (t == null || t.current != null || t.training.get()) {
+            return;
+        }
+        List<byte[]> batch = null;
+        synchronized (t.samples) {
+            t.samples.add(plaintext.clone());
+            if (t.samples.size() >= t.target && t.training.compareAndSet(false, true)) {
+                batch = new ArrayList<>(t.samples);
+            }
+        }
+        if (batch != null) {
+            List<byte[]> samples = batch;
+            background.execute(() -> train(t, samples));
+        }
+    }
+
+    private void train(TypeDictionaries t, List<byte[]> samples) {
+        try {
+            byte[] buffer = new byte[DICTIONARY_BYTES];
+            long size = Zstd.trainFromBuffer(samples.toArray(new byte[0][]), buffer);
+            if (Zstd.isError(size) || size < 256) {
+                synchronized (t.samples) {
+                    t.target = Math.min(t.target * 2, MAX_SAMPLES);
+                    if (t.samples.size() >= MAX_SAMPLES) {
+                        t.samples.subList(0, t.samples.size() / 2).clear();
+                    }
+                }
+                LOG.debug("zstd dictionary training for {} did not succeed with {} samples; will retry with more", t.type, samples.size());
+                return;
+            }
+            store(t, Arrays.copyOf(buffer, (int) size));
+            synchronized (t.samples) {
+                t.samples.clear();
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("zstd dictionary training for {} failed; values stay compressed without a dictionary", t.type, e);
+        } finally {
+            t.training.set(false);
+        }
+    }
+
+    private void store(TypeDictionaries t, byte[] bytes) {
+        RegistryPath key = layout.dictionaries(t.type);
+        for (int attempt = 0; attempt < 5; attempt++) {
+            reload(t);
+            if (t.current != null) {
+                return; // someone else trained one meanwhile: use theirs
+            }
+            int id = t.byId.keySet().stream().max(Integer::compare).orElse(0) + 1;
+            try {
+                registry.commit(WriteBatch.builder().requireValueAbsent(key, Integer.toString(id))
+                        .setValue(key, Integer.toString(id), RegistryValue.binary(bytes)).build());
+                CompressionDictionary d = CompressionDictionary.of(id, bytes, EnvelopeCodec.COMPRESSION_LEVEL);
+                t.byId.put(id, d);
+                t.current = d;
+                LOG.info("trained zstd dictionary {} for {} ({} bytes)", id, t.type, bytes.length);
+                return;
+            } catch (ConditionFailedException raced) {
+                // another node stored this id first: reload and adopt it
+            }
+        }
+    }
+
+    /** Stored dictionary ids of a type known to this factory. */
+    List<Integer> knownIds(String type) {
+        TypeDictionaries t = types.get(type);
+        return t == null ? List.of() : t.byId.keySet().stream().sorted().toList();
+    }
+}

@@ -1,0 +1,84 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.api.PersistenceException;
+import dev.reliablestore.api.StoreClosedException;
+import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.registry.RegistryClosedException;
+import dev.reliablestore.registry.RegistryCorruptedException;
+import dev.reliablestore.registry.RegistryUnavailableException;
+
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
+
+/**
+ * Runs a registry call, retrying only retryable failures ({@link RegistryUnavailableException},
+ * too few live nodes) with exponential backoff: the first wait is {@code retryDelay}, each later one
+ * twice the previous (±10 % jitter), at most {@code maxRetries} retries, and never past
+ * {@code failoverTimeout} counted from the first attempt. The error after giving up says what was
+ * tried, how many times, for how long, and the last cause.
+ */
+final class Retrier {
+
+    /** A retryable condition found by the provider itself (e.g. MinimumNodes not met). */
+    static final class Unavailable extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Unavailable(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private final int maxRetries;
+    private final long retryDelayNanos;
+    private final long failoverTimeoutNanos;
+    private final Duration failoverTimeout;
+    private final String registryName;
+
+    Retrier(int maxRetries, Duration retryDelay, Duration failoverTimeout, String registryName) {
+        this.maxRetries = maxRetries;
+        this.retryDelayNanos = retryDelay.toNanos();
+        this.failoverTimeoutNanos = failoverTimeout.toNanos();
+        this.failoverTimeout = failoverTimeout;
+        this.registryName = registryName;
+    }
+
+    /**
+     * @param onRetry called before each retry (metrics)
+     */
+    <R> R call(String what, Supplier<R> call, Runnable onRetry) {
+        long start = System.nanoTime();
+        long delay = retryDelayNanos;
+        int attempts = 0;
+        while (true) {
+            RuntimeException cause;
+            attempts++;
+            try {
+                return call.get();
+            } catch (RegistryUnavailableException | Unavailable e) {
+                cause = e;
+            } catch (RegistryClosedException e) {
+                throw new StoreClosedException("the registry connection " + registryName);
+            } catch (RegistryCorruptedException e) {
+                throw new PersistenceException(what + " failed: the registry's durable state is damaged: " + e.getMessage(), e);
+            }
+            long elapsed = System.nanoTime() - start;
+            long jittered = delay == 0 ? 0 : (long) (delay * (0.9 + 0.2 * ThreadLocalRandom.current().nextDouble()));
+            boolean outOfRetries = attempts > maxRetries;
+            boolean outOfTime = elapsed + jittered > failoverTimeoutNanos;
+            if (outOfRetries || outOfTime) {
+                boolean unknown = cause instanceof RegistryUnavailableException r && r.outcomeUnknown();
+                throw new StoreUnavailableException(what + " failed: " + cause.getMessage() + "; gave up after " + attempts
+                        + " attempt(s) over " + Duration.ofNanos(elapsed).toMillis() + " ms ("
+                        + (outOfRetries ? "maxRetries=" + maxRetries + " reached" : "the next retry would pass failoverTimeout="
+                        + failoverTimeout) + ")" + (unknown ? "; the outcome of the last write attempt is unknown" : ""), cause);
+            }
+            onRetry.run();
+            if (jittered > 0) {
+                LockSupport.parkNanos(jittered);
+            }
+            delay = Math.min(delay * 2, failoverTimeoutNanos);
+        }
+    }
+}

@@ -1,0 +1,444 @@
+package dev.reliablestore.tx;
+
+import dev.reliablestore.api.ConcurrencyConflictException;
+import dev.reliablestore.api.ConfigurationException;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.StoreClosedException;
+import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.api.Versioned;
+import dev.reliablestore.spi.tx.TransactionRolledBackException;
+import dev.reliablestore.tx.testing.FileParticipant;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+class LocalTransactionTest {
+
+    @TempDir
+    Path tmp;
+
+    FileParticipant shop;
+    FileParticipant bank;
+    TransactionFactory transactions;
+
+    @BeforeEach
+    void setUp() {
+        shop = new FileParticipant(tmp.resolve("shop"));
+        bank = new FileParticipant(tmp.resolve("bank"));
+        transactions = TransactionFactory.builder().nodeName("test-node").logDirectory(tmp.resolve("txlog")).build();
+    }
+
+    @AfterEach
+    void tearDown() {
+        transactions.close();
+    }
+
+    private EntityStore<String> committed(FileParticipant p, String type) {
+        return p.store(type, String.class);
+    }
+
+    @Test
+    void savesAndDeletesAcrossEntityTypesCommitAtomically() {
+        committed(shop, "Order").save("old", "to be deleted");
+        try (Transaction tx = transactions.begin()) {
+            EnlistedResource r = tx.enlist(shop);
+            r.store("Customer", String.class).save("cust1", "Ann");
+            r.store("Customer", String.class).save("cust2", "Bob");
+            r.store("Order", String.class).save("order1", "2 apples");
+            assertThat(r.store("Order", String.class).delete("old")).isTrue();
+            // read-your-writes inside, nothing visible outside before commit
+            assertThat(r.store("Customer", String.class).get("cust1")).map(Versioned::value).contains("Ann");
+            assertThat(r.store("Order", String.class).get("old")).isEmpty();
+            assertThat(committed(shop, "Customer").count()).isZero();
+            assertThat(committed(shop, "Order").exists("old")).isTrue();
+            tx.commit();
+            assertThat(tx.status()).isEqualTo(TransactionStatus.COMMITTED);
+        }
+        assertThat(committed(shop, "Customer").getAll()).extracting(Versioned::value).containsExactly("Ann", "Bob");
+        assertThat(committed(shop, "Order").getAll()).extracting(Versioned::id).containsExactly("order1");
+        assertThat(shop.onePhaseCommitCount()).as("one participant: one-phase commit").isEqualTo(1);
+        assertThat(shop.prepareCount()).isZero();
+    }
+
+    @Test
+    void rollbackLeavesNothing() {
+        Transaction tx = transactions.begin();
+        tx.enlist(shop).store("Customer", String.class).save("cust1", "Ann");
+        tx.enlist(bank).store("Account", String.class).save("acc1", "100");
+        tx.rollback();
+        assertThat(tx.status()).isEqualTo(TransactionStatus.ROLLED_BACK);
+        assertThat(committed(shop, "Customer").count()).isZero();
+        assertThat(committed(bank, "Account").count()).isZero();
+        assertThat(shop.preparedRecordFiles()).isEmpty();
+        tx.rollback(); // a second rollback is a no-op
+        assertThat(tx.status()).isEqualTo(TransactionStatus.ROLLED_BACK);
+    }
+
+    @Test
+    void aVersionConflictAtCommitFailsTheWholeTransactionAndWritesNothing() {
+        committed(bank, "Account").save("acc1", "100");
+        Transaction tx = transactions.begin();
+        EntityStore<String> accounts = tx.enlist(bank).store("Account", String.class);
+        Versioned<String> seen = accounts.get("acc1").orElseThrow();
+        accounts.save("acc1", "50", seen.version());
+        tx.enlist(shop).store("Order", String.class).save("order1", "paid");
+        committed(bank, "Account").save("acc1", "999"); // a concurrent writer wins
+
+        assertThatThrownBy(tx::commit).isInstanceOf(TransactionRolledBackException.class)
+                .hasMessageContaining("voted no")
+                .hasRootCauseInstanceOf(ConcurrencyConflictException.class);
+        assertThat(tx.status()).isEqualTo(TransactionStatus.ROLLED_BACK);
+        assertThat(committed(bank, "Account").get("acc1")).map(Versioned::value).contains("999");
+        assertThat(committed(shop, "Order").count()).isZero();
+        assertThat(shop.preparedRecordFiles()).isEmpty();
+        assertThat(bank.preparedRecordFiles()).isEmpty();
+        assertThat(shop.isLocked("Order", "order1")).isFalse();
+        assertThat(tmp.resolve("txlog")).isEmptyDirectory();
+    }
+
+    @Test
+    void twoWritersCommitInTwoPhasesThroughTheStateMachine() {
+        List<TransactionStatus> seenAtPrepare = new CopyOnWriteArrayList<>();
+        List<TransactionStatus> seenAtCommit = new CopyOnWriteArrayList<>();
+        List<List<String>> logAtCommit = new CopyOnWriteArrayList<>();
+        Transaction tx = transactions.begin();
+        shop.onPrepare(() -> seenAtPrepare.add(tx.status()));
+        shop.onCommit(() -> {
+            seenAtCommit.add(tx.status());
+            logAtCommit.add(list(tmp.resolve("txlog")));
+        });
+        assertThat(tx.status()).isEqualTo(TransactionStatus.ACTIVE);
+        tx.enlist(shop).store("Order", String.class).save("o1", "x");
+        tx.enlist(bank).store("Account", String.class).save("a1", "y");
+        tx.commit();
+        assertThat(seenAtPrepare).containsExactly(TransactionStatus.PREPARING);
+        assertThat(seenAtCommit).containsExactly(TransactionStatus.COMMITTING);
+        assertThat(logAtCommit.get(0)).as("decision logged before phase two").hasSize(1).allMatch(n -> n.endsWith(".commit"));
+        assertThat(tmp.resolve("txlog")).as("decision removed after phase two").isEmptyDirectory();
+        assertThat(tx.status()).isEqualTo(TransactionStatus.COMMITTED);
+        assertThat(shop.prepareCount()).isEqualTo(1);
+        assertThat(bank.prepareCount()).isEqualTo(1);
+        assertThat(committed(shop, "Order").get("o1")).map(Versioned::value).contains("x");
+        assertThat(committed(bank, "Account").get("a1")).map(Versioned::value).contains("y");
+    }
+
+    @Test
+    void illegalTransitionsGiveClearErrors() {
+        Transaction tx = transactions.begin();
+        tx.enlist(shop).store("Order", String.class).save("o1", "x");
+        tx.commit();
+        assertThatThrownBy(tx::commit).isInstanceOf(TransactionStateException.class)
+                .hasMessageContaining("cannot commit").hasMessageContaining("COMMITTED");
+        assertThatThrownBy(tx::rollback).isInstanceOf(TransactionStateException.class)
+                .hasMessageContaining("cannot roll back").hasMessageContaining("COMMITTED");
+        assertThatThrownBy(() -> tx.enlist(bank)).isInstanceOf(TransactionStateException.class);
+        assertThatThrownBy(() -> tx.savepoint("s")).isInstanceOf(TransactionStateException.class);
+        tx.close(); // no-op on a committed transaction
+        assertThat(tx.status()).isEqualTo(TransactionStatus.COMMITTED);
+
+        Transaction rolledBack = transactions.begin();
+        rolledBack.rollback();
+        assertThatThrownBy(rolledBack::commit).isInstanceOf(TransactionStateException.class)
+                .satisfies(e -> assertThat(((TransactionStateException) e).status()).isEqualTo(TransactionStatus.ROLLED_BACK));
+    }
+
+    @Test
+    void aResourceEnlistedTwiceIsRefused() {
+        try (Transaction tx = transactions.begin()) {
+            tx.enlist(shop);
+            assertThatThrownBy(() -> tx.enlist(shop)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("already enlisted").hasMessageContaining(shop.resourceManagerId());
+        }
+    }
+
+    @Test
+    void closingAnUncommittedTransactionRollsItBack() {
+        Transaction leaked;
+        EntityStore<String> view;
+        try (Transaction tx = transactions.begin()) {
+            leaked = tx;
+            view = tx.enlist(shop).store("Order", String.class);
+            view.save("o1", "x");
+        }
+        assertThat(leaked.status()).isEqualTo(TransactionStatus.ROLLED_BACK);
+        assertThat(committed(shop, "Order").count()).isZero();
+        assertThatThrownBy(() -> view.get("o1")).isInstanceOf(StoreClosedException.class)
+                .hasMessageContaining("ROLLED_BACK");
+    }
+
+    @Test
+    void twoWritersWithoutACoordinatorLogAreRefusedAndRolledBack() {
+        try (TransactionFactory noLog = TransactionFactory.builder().build()) {
+            Transaction tx = noLog.begin();
+            tx.enlist(shop).store("Order", String.class).save("o1", "x");
+            tx.enlist(bank).store("Account", String.class).save("a1", "y");
+            assertThatThrownBy(tx::commit).isInstanceOf(ConfigurationException.class)
+                    .hasMessageContaining("coordinator log").hasMessageContaining("2 participants");
+            assertThat(tx.status()).isEqualTo(TransactionStatus.ROLLED_BACK);
+            assertThat(committed(shop, "Order").count()).isZero();
+
+            // one writer and one reader need no log: the reader is finished read-only, the writer commits in one phase
+            Transaction ok = noLog.begin();
+            ok.enlist(shop).store("Order", String.class).save("o2", "x");
+            ok.enlist(bank).store("Account", String.class).get("a1");
+            ok.commit();
+            assertThat(committed(shop, "Order").exists("o2")).isTrue();
+            assertThat(shop.onePhaseCommitCount()).isEqualTo(1);
+            assertThat(bank.prepareCount()).isZero();
+        }
+    }
+
+    @Test
+    void aTimeoutRollsBack() {
+        Transaction tx = transactions.begin(Duration.ofMillis(200));
+        EntityStore<String> orders = tx.enlist(shop).store("Order", String.class);
+        orders.save("o1", "x");
+        List<TransactionStatus> completions = new CopyOnWriteArrayList<>();
+        tx.onCompletion(completions::add);
+        await().atMost(Duration.ofSeconds(10)).until(() -> tx.status() == TransactionStatus.TIMED_OUT);
+        assertThat(completions).containsExactly(TransactionStatus.TIMED_OUT);
+        assertThatThrownBy(tx::commit).isInstanceOf(TransactionTimedOutException.class).hasMessageContaining("timed out");
+        assertThatThrownBy(() -> orders.save("o2", "y")).isInstanceOf(StoreClosedException.class);
+        tx.rollback(); // no-op
+        assertThat(committed(shop, "Order").count()).isZero();
+        assertThatThrownBy(() -> transactions.begin(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("1 ms .. 24 h");
+    }
+
+    @Test
+    void savepointsUndoLaterWorkAndDiscardLaterSavepoints() {
+        Transaction tx = transactions.begin();
+        EntityStore<String> orders = tx.enlist(shop).store("Order", String.class);
+        orders.save("a", "1");
+        tx.savepoint("s1");
+        orders.save("b", "2");
+        orders.save("a", "1-changed");
+        tx.savepoint("s2");
+        orders.save("c", "3");
+        EntityStore<String> accounts = tx.enlist(bank).store("Account", String.class); // enlisted after s1
+        accounts.save("acc", "5");
+        assertThatThrownBy(() -> tx.savepoint("s1")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("already");
+
+        tx.rollbackToSavepoint("s1");
+        assertThat(orders.getAll()).extracting(Versioned::id, Versioned::value).containsExactly(org.assertj.core.groups.Tuple.tuple("a", "1"));
+        assertThat(accounts.count()).isZero();
+        assertThatThrownBy(() -> tx.rollbackToSavepoint("s2")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no savepoint named \"s2\"");
+        orders.save("d", "4");
+        tx.rollbackToSavepoint("s1"); // the savepoint itself stays
+        tx.releaseSavepoint("s1");
+        assertThatThrownBy(() -> tx.rollbackToSavepoint("s1")).isInstanceOf(IllegalArgumentException.class);
+        orders.save("e", "5");
+        tx.commit();
+        assertThat(committed(shop, "Order").getAll()).extracting(Versioned::id).containsExactly("a", "e");
+        assertThat(committed(bank, "Account").count()).isZero();
+    }
+
+    @Test
+    void completionCallbacksRunOnceInOrderAndAFailingOneDoesNotStopTheOthers() {
+        List<String> calls = new ArrayList<>();
+        Transaction tx = transactions.begin();
+        tx.onCompletion(s -> calls.add("first:" + s));
+        tx.onCompletion(s -> {
+            throw new IllegalStateException("callback bug");
+        });
+        tx.onCompletion(s -> calls.add("third:" + s));
+        tx.enlist(shop).store("Order", String.class).save("o", "x");
+        tx.commit();
+        assertThat(calls).containsExactly("first:COMMITTED", "third:COMMITTED");
+        assertThatThrownBy(() -> tx.onCompletion(s -> { })).isInstanceOf(TransactionStateException.class);
+
+        List<TransactionStatus> rb = new ArrayList<>();
+        Transaction tx2 = transactions.begin();
+        tx2.onCompletion(rb::add);
+        tx2.rollback();
+        tx2.rollback();
+        assertThat(rb).containsExactly(TransactionStatus.ROLLED_BACK);
+    }
+
+    @Test
+    void rollbackOnlyMakesCommitRollBack() {
+        Transaction tx = transactions.begin();
+        tx.enlist(shop).store("Order", String.class).save("o", "x");
+        tx.setRollbackOnly();
+        assertThat(tx.isRollbackOnly()).isTrue();
+        assertThatThrownBy(tx::commit).isInstanceOf(TransactionRolledBackException.class).hasMessageContaining("rollback-only");
+        assertThat(tx.status()).isEqualTo(TransactionStatus.ROLLED_BACK);
+        assertThat(committed(shop, "Order").count()).isZero();
+    }
+
+    @Test
+    void aParticipantThatCannotPrepareRollsBackTheOthers() {
+        bank.failNextPrepare(new StoreUnavailableException("disk full"));
+        Transaction tx = transactions.begin();
+        tx.enlist(shop).store("Order", String.class).save("o", "x");
+        tx.enlist(bank).store("Account", String.class).save("a", "y");
+        assertThatThrownBy(tx::commit).isInstanceOf(TransactionRolledBackException.class)
+                .hasMessageContaining("disk full")
+                .satisfies(e -> assertThat(((TransactionRolledBackException) e).isRetryable()).isTrue());
+        assertThat(shop.preparedRecordFiles()).isEmpty();
+        assertThat(bank.preparedRecordFiles()).isEmpty();
+        assertThat(committed(shop, "Order").count()).isZero();
+        assertThat(shop.isLocked("Order", "o")).isFalse();
+    }
+
+    @Test
+    void aPhaseTwoFailureKeepsTheDecisionAndRecoveryFinishesIt() {
+        Transaction tx = transactions.begin();
+        tx.enlist(shop).store("Order", String.class).save("o", "x");
+        tx.enlist(bank).store("Account", String.class).save("a", "y");
+        bank.onCommit(() -> bank.unavailable(true));
+        tx.commit(); // the decision is commit; the bank could not apply it yet
+        assertThat(tx.status()).isEqualTo(TransactionStatus.COMMITTED);
+        assertThat(committed(shop, "Order").exists("o")).isTrue();
+        assertThat(list(tmp.resolve("txlog"))).hasSize(1);
+        assertThat(bank.preparedRecordFiles()).hasSize(1);
+        assertThat(bank.isLocked("Account", "a")).isTrue();
+
+        bank.onCommit(() -> { });
+        bank.unavailable(false);
+        RecoveryResult result = transactions.recover(List.of(shop, bank));
+        assertThat(result.committed()).hasSize(1);
+        assertThat(result.rolledBack()).isEmpty();
+        assertThat(result.pendingDecisions()).isEmpty();
+        assertThat(committed(bank, "Account").get("a")).map(Versioned::value).contains("y");
+        assertThat(bank.preparedRecordFiles()).isEmpty();
+        assertThat(tmp.resolve("txlog")).isEmptyDirectory();
+    }
+
+    @Test
+    void recoveryLeavesTransactionsStillRunningInThisFactoryAlone() {
+        Transaction tx = transactions.begin();
+        tx.enlist(shop).store("Order", String.class).save("o", "x");
+        tx.enlist(bank).store("Account", String.class).save("a", "y");
+        List<RecoveryResult> duringPrepare = new ArrayList<>();
+        // when the bank prepares, the shop's branch is already prepared and no decision exists yet
+        bank.onPrepare(() -> duringPrepare.add(transactions.recover(List.of(shop, bank))));
+        tx.commit();
+        assertThat(duringPrepare).singleElement().satisfies(r -> {
+            assertThat(r.rolledBack()).isEmpty();
+            assertThat(r.committed()).isEmpty();
+        });
+        assertThat(committed(shop, "Order").exists("o")).isTrue();
+        assertThat(committed(bank, "Account").exists("a")).isTrue();
+    }
+
+    @Test
+    void transactionsStartedByExecuteCommitOrRollBack() throws Exception {
+        String result = transactions.execute(tx -> {
+            assertThat(transactions.current()).containsSame(tx);
+            tx.enlist(shop).store("Order", String.class).save("o1", "x");
+            return "done";
+        });
+        assertThat(result).isEqualTo("done");
+        assertThat(transactions.current()).isEmpty();
+        assertThat(committed(shop, "Order").exists("o1")).isTrue();
+
+        java.io.IOException boom = new java.io.IOException("boom");
+        List<TransactionStatus> outcome = new ArrayList<>();
+        assertThatThrownBy(() -> transactions.execute(tx -> {
+            tx.onCompletion(outcome::add);
+            tx.enlist(shop).store("Order", String.class).save("o2", "y");
+            throw boom;
+        })).isSameAs(boom);
+        assertThat(outcome).containsExactly(TransactionStatus.ROLLED_BACK);
+        assertThat(committed(shop, "Order").exists("o2")).isFalse();
+    }
+
+    @Test
+    void nestedExecuteJoinsTheAmbientTransactionAndItsFailureDoomsIt() {
+        IllegalStateException inner = new IllegalStateException("inner failure");
+        assertThatThrownBy(() -> transactions.execute(outer -> {
+            EntityStore<String> orders = outer.enlist(shop).store("Order", String.class);
+            orders.save("o1", "x");
+            transactions.execute(joined -> {
+                assertThat(joined).isSameAs(outer);
+                orders.save("o2", "y");
+                return null;
+            });
+            try {
+                transactions.execute(joined -> {
+                    throw inner;
+                });
+            } catch (IllegalStateException swallowed) {
+                assertThat(swallowed).isSameAs(inner);
+            }
+            assertThat(outer.isRollbackOnly()).isTrue();
+            return null;
+        })).isInstanceOf(TransactionRolledBackException.class).hasMessageContaining("rollback-only");
+        assertThat(committed(shop, "Order").count()).isZero();
+        assertThatThrownBy(() -> transactions.execute(tx -> transactions.execute(RetryPolicy.defaults(), t -> null)))
+                .isInstanceOf(TransactionStateException.class).hasMessageContaining("cannot retry");
+    }
+
+    @Test
+    void aFailingRollbackInExecuteIsAttachedAsSuppressed() {
+        FailingRollbackResource failing = new FailingRollbackResource(shop);
+        RuntimeException work = new RuntimeException("work failed");
+        assertThatThrownBy(() -> transactions.execute(tx -> {
+            tx.enlist(failing).store("Order", String.class).save("o", "x");
+            throw work;
+        })).isSameAs(work).satisfies(e -> assertThat(e.getSuppressed()).singleElement()
+                .isInstanceOf(TransactionOutcomeUnknownException.class)
+                .satisfies(s -> assertThat(s.getCause()).hasMessageContaining("rollback refused")));
+    }
+
+    @Test
+    void executeWithRetryRerunsTheWholeTransactionAfterAConflictWhenAskedTo() throws Exception {
+        committed(bank, "Account").save("acc", "10");
+        int[] attempts = {0};
+        RetryPolicy retry = RetryPolicy.builder().maxAttempts(3).initialBackoff(Duration.ZERO).maxBackoff(Duration.ZERO)
+                .retryConflicts(true).build();
+        transactions.execute(retry, tx -> {
+            attempts[0]++;
+            EntityStore<String> accounts = tx.enlist(bank).store("Account", String.class);
+            Versioned<String> acc = accounts.get("acc").orElseThrow();
+            if (attempts[0] == 1) {
+                committed(bank, "Account").save("acc", "20"); // someone else changes it meanwhile
+            }
+            accounts.save("acc", String.valueOf(Integer.parseInt(acc.value()) + 1), acc.version());
+            return null;
+        });
+        assertThat(attempts[0]).isEqualTo(2);
+        assertThat(committed(bank, "Account").get("acc")).map(Versioned::value).contains("21");
+    }
+
+    @Test
+    void viewsCheckExpectedVersionsAgainstWhatTheTransactionSees() {
+        committed(shop, "Order").save("o", "v1");
+        Transaction tx = transactions.begin();
+        EntityStore<String> orders = tx.enlist(shop).store("Order", String.class);
+        assertThat(orders.save("o", "v2", 1)).isEqualTo(2);
+        assertThat(orders.save("o", "v3", 2)).as("version the transaction's own write will have").isEqualTo(2);
+        assertThatThrownBy(() -> orders.save("o", "v4", 1)).isInstanceOf(ConcurrencyConflictException.class)
+                .hasMessageContaining("as seen by transaction");
+        assertThat(orders.saveBatch(Map.of("n1", "a"))).containsEntry("n1", 1L);
+        assertThat(orders.count()).isEqualTo(2);
+        assertThat(orders.clear()).isEqualTo(2);
+        assertThat(orders.getAll()).isEmpty();
+        assertThatThrownBy(() -> tx.enlist(bank).store("Account", Integer.class)).isInstanceOf(IllegalArgumentException.class);
+        tx.commit();
+        assertThat(committed(shop, "Order").count()).isZero();
+    }
+
+    private static List<String> list(Path dir) {
+        try (var s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

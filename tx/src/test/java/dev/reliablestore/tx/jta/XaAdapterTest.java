@@ -1,0 +1,263 @@
+package dev.reliablestore.tx.jta;
+
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.Versioned;
+import dev.reliablestore.spi.tx.TransactionId;
+import dev.reliablestore.tx.testing.FileParticipant;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.transaction.xa.XAException;
+import javax.transaction.xa.XAResource;
+import javax.transaction.xa.Xid;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+class XaAdapterTest {
+
+    private static final AtomicInteger SEQ = new AtomicInteger();
+
+    @TempDir
+    Path dir;
+
+    FileParticipant participant;
+    XAResource xa;
+
+    @BeforeEach
+    void setUp() {
+        participant = new FileParticipant(dir);
+        xa = XaResources.adapter(participant);
+    }
+
+    private static Xid xid() {
+        return new SimpleXid(TransactionId.of(4711, "gtrid-" + SEQ.incrementAndGet(), "b1"));
+    }
+
+    private EntityStore<String> view(Xid xid) {
+        return participant.branch(SimpleXid.toId(xid)).orElseThrow().store("Order", String.class);
+    }
+
+    private EntityStore<String> committed() {
+        return participant.store("Order", String.class);
+    }
+
+    private static int code(Throwable e) {
+        return ((XAException) e).errorCode;
+    }
+
+    @Test
+    void readOnlyWorkVotesRdonlyAndIsFinished() throws XAException {
+        committed().save("o", "x");
+        Xid x = xid();
+        xa.start(x, XAResource.TMNOFLAGS);
+        assertThat(view(x).get("o")).isPresent();
+        xa.end(x, XAResource.TMSUCCESS);
+        assertThat(xa.prepare(x)).isEqualTo(XAResource.XA_RDONLY);
+        assertThatThrownBy(() -> xa.commit(x, false)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_NOTA));
+        assertThat(participant.preparedRecordFiles()).isEmpty();
+    }
+
+    @Test
+    void twoPhaseCommitPreparesDurablyThenApplies() throws XAException {
+        Xid x = xid();
+        xa.start(x, XAResource.TMNOFLAGS);
+        view(x).save("o", "x");
+        xa.end(x, XAResource.TMSUCCESS);
+        assertThat(xa.prepare(x)).isEqualTo(XAResource.XA_OK);
+        assertThat(participant.preparedRecordFiles()).hasSize(1);
+        assertThat(participant.isLocked("Order", "o")).isTrue();
+        assertThat(committed().exists("o")).as("readers see the last committed value").isFalse();
+        xa.commit(x, false);
+        assertThat(committed().get("o")).map(Versioned::value).contains("x");
+        assertThat(participant.preparedRecordFiles()).isEmpty();
+        assertThat(participant.isLocked("Order", "o")).isFalse();
+    }
+
+    @Test
+    void onePhaseCommitAndRollback() throws XAException {
+        Xid x = xid();
+        xa.start(x, XAResource.TMNOFLAGS);
+        view(x).save("o", "x");
+        xa.end(x, XAResource.TMSUCCESS);
+        xa.commit(x, true);
+        assertThat(committed().exists("o")).isTrue();
+        assertThat(participant.prepareCount()).isZero();
+
+        Xid y = xid();
+        xa.start(y, XAResource.TMNOFLAGS);
+        view(y).save("p", "y");
+        xa.end(y, XAResource.TMSUCCESS);
+        xa.prepare(y);
+        xa.rollback(y);
+        assertThat(committed().exists("p")).isFalse();
+        assertThat(participant.preparedRecordFiles()).isEmpty();
+        assertThatThrownBy(() -> xa.rollback(y)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_NOTA));
+    }
+
+    @Test
+    void unknownXidsAreXaerNota() {
+        Xid x = xid();
+        assertThatThrownBy(() -> xa.end(x, XAResource.TMSUCCESS)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_NOTA));
+        assertThatThrownBy(() -> xa.prepare(x)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_NOTA));
+        assertThatThrownBy(() -> xa.commit(x, true)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_NOTA));
+        assertThatThrownBy(() -> xa.commit(x, false)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_NOTA));
+        assertThatThrownBy(() -> xa.rollback(x)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_NOTA));
+        assertThatThrownBy(() -> xa.forget(x)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_NOTA));
+        assertThatThrownBy(() -> xa.start(x, XAResource.TMJOIN)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_NOTA));
+    }
+
+    @Test
+    void protocolErrorsAreXaerProtoAndBadArgumentsXaerInval() throws XAException {
+        Xid x = xid();
+        xa.start(x, XAResource.TMNOFLAGS);
+        assertThatThrownBy(() -> xa.start(x, XAResource.TMNOFLAGS)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_DUPID));
+        assertThatThrownBy(() -> xa.prepare(x)).as("prepare before end").satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_PROTO));
+        assertThatThrownBy(() -> xa.start(x, XAResource.TMRESUME)).as("resume of a branch not suspended")
+                .satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_PROTO));
+        view(x).save("o", "x");
+        xa.end(x, XAResource.TMSUCCESS);
+        assertThatThrownBy(() -> xa.end(x, XAResource.TMSUCCESS)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_PROTO));
+        assertThatThrownBy(() -> xa.commit(x, false)).as("two-phase commit before prepare")
+                .satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_PROTO));
+        xa.prepare(x);
+        assertThatThrownBy(() -> xa.commit(x, true)).as("one-phase commit after prepare")
+                .satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_PROTO));
+        assertThatThrownBy(() -> xa.start(x, XAResource.TMJOIN)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_PROTO));
+        xa.commit(x, false);
+
+        assertThatThrownBy(() -> xa.start(xid(), XAResource.TMSUCCESS)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_INVAL));
+        assertThatThrownBy(() -> xa.setTransactionTimeout(-1)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_INVAL));
+        assertThatThrownBy(() -> xa.start(new SimpleXidLike(-1), XAResource.TMNOFLAGS))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_INVAL))
+                .hasMessageContaining("format id");
+    }
+
+    @Test
+    void suspendResumeAndJoinWorkOnTheSameBranch() throws XAException {
+        Xid x = xid();
+        xa.start(x, XAResource.TMNOFLAGS);
+        view(x).save("a", "1");
+        xa.end(x, XAResource.TMSUSPEND);
+        xa.start(x, XAResource.TMRESUME);
+        view(x).save("b", "2");
+        xa.end(x, XAResource.TMSUCCESS);
+
+        XAResource second = XaResources.adapter(participant);
+        assertThat(xa.isSameRM(second)).isTrue();
+        assertThat(xa.isSameRM(XaResources.adapter(new FileParticipant(dir.resolve("other"))))).isFalse();
+        second.start(x, XAResource.TMJOIN);
+        view(x).save("c", "3");
+        second.end(x, XAResource.TMSUCCESS);
+        xa.commit(x, true);
+        assertThat(committed().getAll()).extracting(Versioned::id).containsExactly("a", "b", "c");
+    }
+
+    @Test
+    void endWithTmfailMakesPrepareVoteNoAfterRollingBack() throws XAException {
+        Xid x = xid();
+        xa.start(x, XAResource.TMNOFLAGS);
+        view(x).save("o", "x");
+        xa.end(x, XAResource.TMFAIL);
+        assertThatThrownBy(() -> xa.prepare(x)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XA_RBROLLBACK));
+        assertThat(participant.branch(SimpleXid.toId(x))).isEmpty();
+        assertThat(participant.preparedRecordFiles()).isEmpty();
+        assertThat(committed().exists("o")).isFalse();
+    }
+
+    @Test
+    void aVersionConflictVotesXaRbrollbackAndAnUnreachableStoreIsXaerRmfail() throws XAException {
+        committed().save("o", "v1");
+        Xid x = xid();
+        xa.start(x, XAResource.TMNOFLAGS);
+        view(x).save("o", "mine", 1);
+        xa.end(x, XAResource.TMSUCCESS);
+        committed().save("o", "theirs");
+        assertThatThrownBy(() -> xa.prepare(x)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XA_RBROLLBACK))
+                .hasMessageContaining("version conflict");
+        assertThat(committed().get("o")).map(Versioned::value).contains("theirs");
+        assertThat(participant.preparedRecordFiles()).isEmpty();
+
+        Xid y = xid();
+        xa.start(y, XAResource.TMNOFLAGS);
+        view(y).save("p", "y");
+        xa.end(y, XAResource.TMSUCCESS);
+        xa.prepare(y);
+        participant.unavailable(true);
+        assertThatThrownBy(() -> xa.commit(y, false)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_RMFAIL));
+        participant.unavailable(false);
+        xa.commit(y, false); // the branch stayed prepared: the commit can be repeated
+        assertThat(committed().exists("p")).isTrue();
+    }
+
+    @Test
+    void recoverListsPreparedBranchesInOneScanAndAFreshResourceFinishesThem() throws XAException {
+        Xid a = xid();
+        Xid b = xid();
+        for (Xid x : new Xid[]{a, b}) {
+            xa.start(x, XAResource.TMNOFLAGS);
+            view(x).save("id-" + x.hashCode(), "v");
+            xa.end(x, XAResource.TMSUCCESS);
+            xa.prepare(x);
+        }
+        // a restart: a new participant instance over the same directory and a new adapter
+        FileParticipant restarted = new FileParticipant(dir);
+        XAResource recovery = XaResources.adapter(restarted);
+        assertThatThrownBy(() -> recovery.recover(XAResource.TMNOFLAGS)).as("no scan open")
+                .satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_PROTO));
+        assertThatThrownBy(() -> recovery.recover(XAResource.TMSUCCESS)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_INVAL));
+        Xid[] found = recovery.recover(XAResource.TMSTARTRSCAN);
+        assertThat(found).containsExactlyInAnyOrder(a, b);
+        assertThat(recovery.recover(XAResource.TMNOFLAGS)).isEmpty();
+        assertThat(recovery.recover(XAResource.TMENDRSCAN)).isEmpty();
+        assertThat(restarted.isLocked("Order", "id-" + a.hashCode())).as("locks survive the restart").isTrue();
+        assertThatThrownBy(() -> restarted.store("Order", String.class).save("id-" + a.hashCode(), "other"))
+                .hasMessageContaining("locked by prepared transaction");
+
+        recovery.commit(found[0].equals(a) ? found[0] : found[1], false);
+        recovery.rollback(found[0].equals(a) ? found[1] : found[0]);
+        assertThat(restarted.store("Order", String.class).getAll()).extracting(Versioned::id).containsExactly("id-" + a.hashCode());
+        assertThat(recovery.recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN)).isEmpty();
+        assertThatThrownBy(() -> recovery.commit(a, false)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_NOTA));
+    }
+
+    @Test
+    void aBranchPastItsTransactionTimeoutIsRolledBackAtPrepare() throws XAException {
+        assertThat(xa.setTransactionTimeout(1)).isTrue();
+        assertThat(xa.getTransactionTimeout()).isEqualTo(1);
+        Xid x = xid();
+        xa.start(x, XAResource.TMNOFLAGS);
+        view(x).save("o", "x");
+        xa.end(x, XAResource.TMSUCCESS);
+        long started = System.nanoTime();
+        await().pollDelay(Duration.ofMillis(1100)).atMost(Duration.ofSeconds(5))
+                .until(() -> System.nanoTime() - started > 1_050_000_000L);
+        assertThatThrownBy(() -> xa.prepare(x)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XA_RBTIMEOUT));
+        assertThat(committed().exists("o")).isFalse();
+        assertThat(participant.branch(SimpleXid.toId(x))).isEmpty();
+        xa.setTransactionTimeout(0);
+    }
+
+    /** An Xid with a format id the participant refuses. */
+    private record SimpleXidLike(int formatId) implements Xid {
+        @Override
+        public int getFormatId() {
+            return formatId;
+        }
+
+        @Override
+        public byte[] getGlobalTransactionId() {
+            return new byte[]{1};
+        }
+
+        @Override
+        public byte[] getBranchQualifier() {
+            return new byte[]{1};
+        }
+    }
+}
