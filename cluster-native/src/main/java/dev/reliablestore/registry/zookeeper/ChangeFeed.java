@@ -86,6 +86,9 @@ final class ChangeFeed implements Watcher {
         if (event.getType() != Event.EventType.NodeCreated || event.getPath() == null || depth(event.getPath()) != entryDepth) {
             return;
         }
+        if (watches.isEmpty()) {
+            return; // nobody listens: a watch registered later starts after this entry anyway
+        }
         String path = event.getPath();
         ZooKeeper zk;
         try {
