@@ -28,7 +28,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -204,6 +206,67 @@ class ProviderEnsembleTest {
         // and the store writes through its new session
         long mine = expiring.save("doc", new Note("from the reconnected store", 99));
         await().atMost(Duration.ofSeconds(10)).until(() -> other.get("doc").orElseThrow().version() == mine);
+    }
+
+    // ---- an unknown outcome at the provider level --------------------------------------------------
+
+    /**
+     * The increment's multi reaches the server, which applies it; the connection is cut before the
+     * answer and the proxy refuses every reconnection until the store gives up. The store must then say
+     * the outcome is unknown, and the writer's read of its own slot must find the increment applied and
+     * count it. (If the client wins the race and reconnects before the refusal, the registry's fence
+     * settles the outcome itself and the save is simply acknowledged; the test then tries again, at
+     * most three times.)
+     */
+    @Test
+    void aSaveWhoseOutcomeIsUnknownIsSettledByReadingAndCountedOnce() throws Exception {
+        String chroot = freshChroot("unknown-outcome");
+        CuttingProxy proxy = closing(new CuttingProxy(ensemble.clientPort(0)));
+        Duration failover = Duration.ofSeconds(3);
+        // compression off and a long writer name make the increment's multi the only large request
+        StoreFactory factory = open(HaFixture.config(proxy.connectString(), chroot, "ambiguous", failover, Duration.ofSeconds(15))
+                .enableCompression(false));
+        EntityStore<Tally> store = factory.store(Tally.class);
+        store.save("t", Tally.empty(), Versioned.ABSENT);
+        OptimisticIncrements.Writer writer = new OptimisticIncrements.Writer("w-" + "x".repeat(2000), store, 1);
+        List<String> violations = new CopyOnWriteArrayList<>();
+        AtomicBoolean giveUp = new AtomicBoolean();
+        for (int attempt = 1; attempt <= 3 && writer.unknownButApplied.get() == 0; attempt++) {
+            int cutsBefore = proxy.cuts();
+            long unavailableBefore = writer.unavailable.get();
+            AtomicBoolean saveReturned = new AtomicBoolean();
+            proxy.cutAtNextLargeRequest(3000, true);
+            Thread refuser = new Thread(() -> {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (proxy.cuts() == cutsBefore && !saveReturned.get() && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+                if (saveReturned.get()) {
+                    return;
+                }
+                proxy.refuse(true);
+                // lift the refusal once the store has given up on the write (its settling read then gets through)
+                while (writer.unavailable.get() == unavailableBefore && !saveReturned.get() && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+                proxy.refuse(false);
+            }, "refuser");
+            refuser.start();
+            try {
+                OptimisticIncrements.increment(writer, new String[] {"t"}, 0, new AtomicLong(), new AtomicLong(), giveUp, violations);
+            } finally {
+                saveReturned.set(true);
+                refuser.join(30_000);
+                proxy.refuse(false);
+            }
+        }
+        System.out.printf("provider: unknown write outcome: %d StoreUnavailable, %d settled as applied, %d as not applied, %d acknowledged%n",
+                writer.unavailable.get(), writer.unknownButApplied.get(), writer.unknownNotApplied.get(), writer.acked.get(0));
+        assertThat(violations).isEmpty();
+        assertThat(writer.unknownButApplied.get()).as("an increment whose outcome the store could not know, found applied by reading").isEqualTo(1);
+        Versioned<Tally> end = store.get("t").orElseThrow();
+        assertThat(end.value().of(writer.name)).as("each acknowledged increment applied exactly once").isEqualTo(writer.acked.get(0));
+        assertThat(end.version()).isEqualTo(1 + writer.acked.get(0));
     }
 
     // ---- e. NodeFailover ---------------------------------------------------------------------------

@@ -1,6 +1,5 @@
 package dev.reliablestore.it.provider;
 
-import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.api.StoreUnavailableException;
@@ -19,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -27,7 +25,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -78,83 +75,6 @@ class ProviderFailoverTest {
 
     // ---- leader kill under load ------------------------------------------------------------------
 
-    /** What one writer thread knows: increments acknowledged per entity, and how ambiguous outcomes were settled. */
-    private static final class Writer {
-        final String name;
-        final EntityStore<Tally> store;
-        final AtomicLongArray acked;
-        final AtomicLong ackedAfterKill = new AtomicLong();
-        final AtomicLong conflicts = new AtomicLong();
-        final AtomicLong unavailable = new AtomicLong();
-        final AtomicLong unknownButApplied = new AtomicLong();
-        final AtomicLong unknownNotApplied = new AtomicLong();
-
-        Writer(String name, EntityStore<Tally> store, int entities) {
-            this.name = name;
-            this.store = store;
-            this.acked = new AtomicLongArray(entities);
-        }
-    }
-
-    /** Reads until the store answers (an unavailable store is retried: the test waits for the ensemble, bounded by the caller). */
-    private static Versioned<Tally> readThrough(EntityStore<Tally> store, String id, AtomicBoolean giveUp) {
-        while (true) {
-            try {
-                return store.get(id).orElseThrow(() -> new AssertionError(id + " vanished"));
-            } catch (StoreUnavailableException e) {
-                if (giveUp.get()) {
-                    throw e;
-                }
-            }
-        }
-    }
-
-    /**
-     * One increment of {@code writer}'s slot of entity {@code id}: read, then save with the read version
-     * as expected version. A conflict wrote nothing (contract): read again. A {@link StoreUnavailableException}
-     * may hide a write that landed; the writer's own slot settles it, since nobody else changes it. Returns
-     * once the increment is acknowledged (or found applied); counts it in {@code writer.acked}.
-     */
-    private static void increment(Writer writer, String[] ids, int e, AtomicLong killedAt, AtomicLong firstAckAfterKill,
-                                  AtomicBoolean giveUp, List<String> violations) {
-        String id = ids[e];
-        while (true) {
-            Versioned<Tally> cur = readThrough(writer.store, id, giveUp);
-            long mine = cur.value().of(writer.name);
-            try {
-                long v = writer.store.save(id, cur.value().incremented(writer.name), cur.version());
-                if (v != cur.version() + 1) {
-                    violations.add(writer.name + ": save of " + id + " at " + cur.version() + " returned version " + v);
-                }
-            } catch (ConcurrencyConflictException conflict) {
-                writer.conflicts.incrementAndGet();
-                continue;
-            } catch (StoreUnavailableException unavailable) {
-                writer.unavailable.incrementAndGet();
-                boolean saidUnknown = unavailable.getMessage().contains("outcome of the last write attempt is unknown");
-                long now = readThrough(writer.store, id, giveUp).value().of(writer.name);
-                if (now == mine + 1) {
-                    writer.unknownButApplied.incrementAndGet();
-                    if (!saidUnknown) {
-                        violations.add(writer.name + ": a save reported as not applied did land: " + unavailable.getMessage());
-                    }
-                } else if (now == mine) {
-                    writer.unknownNotApplied.incrementAndGet();
-                    continue;
-                } else {
-                    violations.add(writer.name + ": slot of " + id + " went from " + mine + " to " + now + " in one save");
-                    return;
-                }
-            }
-            writer.acked.incrementAndGet(e);
-            if (killedAt.get() != 0) {
-                firstAckAfterKill.compareAndSet(0, System.nanoTime());
-                writer.ackedAfterKill.incrementAndGet();
-            }
-            return;
-        }
-    }
-
     @Test
     void killingTheLeaderUnderWriteLoadLosesNoAcknowledgedIncrementAndWritesResumeWithinTheFailoverTimeout() throws Exception {
         StoreFactory a = open(ensemble.connectString(), "/provider-failover", "store-a");
@@ -165,9 +85,9 @@ class ProviderFailoverTest {
             assertThat(setup.save(id, Tally.empty(), Versioned.ABSENT)).isEqualTo(1);
         }
         int threads = 4;
-        List<Writer> writers = new ArrayList<>();
+        List<OptimisticIncrements.Writer> writers = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
-            writers.add(new Writer("w" + t, (t % 2 == 0 ? a : b).store(Tally.class), ids.length));
+            writers.add(new OptimisticIncrements.Writer("w" + t, (t % 2 == 0 ? a : b).store(Tally.class), ids.length));
         }
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicBoolean giveUp = new AtomicBoolean();
@@ -178,11 +98,11 @@ class ProviderFailoverTest {
         int leader;
         try {
             List<Future<?>> futures = new ArrayList<>();
-            for (Writer w : writers) {
+            for (OptimisticIncrements.Writer w : writers) {
                 futures.add(pool.submit(() -> {
                     int i = Integer.parseInt(w.name.substring(1));
                     while (running.get()) {
-                        increment(w, ids, i++ % ids.length, killedAt, firstAckAfterKill, giveUp, violations);
+                        OptimisticIncrements.increment(w, ids, i++ % ids.length, killedAt, firstAckAfterKill, giveUp, violations);
                     }
                     return null;
                 }));
@@ -218,7 +138,7 @@ class ProviderFailoverTest {
                 for (int e = 0; e < ids.length; e++) {
                     Versioned<Tally> end = reader.get(ids[e]).orElseThrow();
                     long acknowledged = 0;
-                    for (Writer w : writers) {
+                    for (OptimisticIncrements.Writer w : writers) {
                         assertThat(end.value().of(w.name)).as("%s's increments of %s", w.name, ids[e]).isEqualTo(w.acked.get(e));
                         acknowledged += w.acked.get(e);
                     }
@@ -238,7 +158,7 @@ class ProviderFailoverTest {
         EntityStore<Tally> onRejoined = rejoined.store(Tally.class);
         for (int e = 0; e < ids.length; e++) {
             long acknowledged = 0;
-            for (Writer w : writers) {
+            for (OptimisticIncrements.Writer w : writers) {
                 acknowledged += w.acked.get(e);
             }
             long expected = 1 + acknowledged;
@@ -247,9 +167,9 @@ class ProviderFailoverTest {
         }
     }
 
-    private static long total(List<Writer> writers) {
+    private static long total(List<OptimisticIncrements.Writer> writers) {
         long n = 0;
-        for (Writer w : writers) {
+        for (OptimisticIncrements.Writer w : writers) {
             for (int e = 0; e < w.acked.length(); e++) {
                 n += w.acked.get(e);
             }
