@@ -125,6 +125,9 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         this.maintenance = Executors.newSingleThreadScheduledExecutor(daemon("zookeeper-registry-maintenance"));
         CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()
                 .connectString(options.connectString())
+                // honour the servers the URI names: Curator's ensemble tracker would otherwise replace
+                // them with every client address in the ensemble's config
+                .ensembleTracker(false)
                 .sessionTimeoutMs(options.sessionTimeoutMs())
                 .connectionTimeoutMs(options.connectionTimeoutMs())
                 .retryPolicy(new BoundedExponentialBackoffRetry(50, 1000, 5))
