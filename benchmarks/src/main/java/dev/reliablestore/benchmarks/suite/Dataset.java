@@ -18,7 +18,8 @@ public final class Dataset {
 
     /** Saves {@code ids} as orders of {@code size} JSON bytes. */
     public static void load(EntityStore<Order> store, String[] ids, int size) {
-        int chunk = Math.max(1, Math.min(500, (512 * 1024) / size));
+        // well under the smallest backend batch limit (ZooKeeper: about 512 KB with its default jute.maxbuffer)
+        int chunk = Math.max(1, Math.min(500, (256 * 1024) / size));
         Map<String, Order> batch = new LinkedHashMap<>();
         for (String id : ids) {
             batch.put(id, Payloads.order(id, size));
