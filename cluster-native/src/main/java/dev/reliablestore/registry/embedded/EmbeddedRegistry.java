@@ -533,11 +533,13 @@ final class EmbeddedRegistry implements ClusterRegistry {
             toWrite.reset();
             spare = toWrite;
         }
-        durableSequence = upTo.sequence();
         List<PendingAsync> done = null;
         applyLock.lock();
         try {
+            // publish before announcing durability: a committer that sees durableSequence cover its
+            // batch returns at once, and its next read must see the batch (read-your-writes)
             publishLocked(upTo);
+            durableSequence = upTo.sequence();
             while (!asyncWaiting.isEmpty() && asyncWaiting.peekFirst().sequence() <= upTo.sequence()) {
                 if (done == null) {
                     done = new ArrayList<>();

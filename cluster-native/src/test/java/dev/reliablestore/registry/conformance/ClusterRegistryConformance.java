@@ -667,6 +667,22 @@ public abstract class ClusterRegistryConformance {
         assertThat(registry.getValue(p("counter"), "n").orElseThrow().value().asQword()).isEqualTo((long) threads * increments);
     }
 
+    /** Read-your-writes: once commit() returns, the committing thread's next read sees the batch, also under group commit. */
+    @Test
+    void aCommittedBatchIsVisibleToTheCommittersNextRead() throws Exception {
+        int threads = 4;
+        int commits = 40;
+        runConcurrently(threads, t -> {
+            for (int i = 1; i <= commits; i++) {
+                CommitResult c = registry.commit(WriteBatch.builder().setValue(p("ryw/" + t), "n", RegistryValue.qword(i)).build());
+                assertThat(registry.getValue(p("ryw/" + t), "n"))
+                        .as("thread %d read right after its commit %d", t, i)
+                        .contains(new VersionedValue(RegistryValue.qword(i), c.sequence()));
+                assertThat(registry.currentSequence()).isGreaterThanOrEqualTo(c.sequence());
+            }
+        });
+    }
+
     // =========================================================================================
     // read batches
     // =========================================================================================
