@@ -45,7 +45,9 @@ import java.util.Set;
  * {@code IS_EQUAL /rev/n (QWORD r)}; ValueAbsent → {@code CREATE_KEY p} + {@code CONDITION_NOT_EXISTS n}
  * when k exists, nothing when it does not.
  *
- * <p>Whether a key or value exists before the batch is asked of the {@link Probe}; the answers are
+ * <p>Key paths and value names are emitted in their mapped, case-preserving form ({@link NativeNames});
+ * the plan itself reasons about the user's (case-sensitive) names. Whether a key or value exists
+ * before the batch is asked of the {@link Probe}, in user names; the answers are
  * valid because the sequence check makes the batch fail (and be planned again) if anything
  * committed after they were read.
  */
@@ -155,21 +157,23 @@ final class BatchPlanner {
                 ensureKey(i, sv.key());
                 position(i, sv.key());
                 RegistryValue v = sv.value();
-                emit(ClusApiTypes.CLUSREG_SET_VALUE, sv.name(), v.type().windowsCode(), v.unsafeData(), i, Role.MUTATION);
-                emit(ClusApiTypes.CLUSREG_SET_VALUE, Reserved.revisionOf(sv.name()), ClusApiTypes.REG_QWORD, Reserved.qword(next), i, Role.HEADER);
+                String n = NativeNames.value(sv.name());
+                emit(ClusApiTypes.CLUSREG_SET_VALUE, n, v.type().windowsCode(), v.unsafeData(), i, Role.MUTATION);
+                emit(ClusApiTypes.CLUSREG_SET_VALUE, Reserved.revisionOf(n), ClusApiTypes.REG_QWORD, Reserved.qword(next), i, Role.HEADER);
                 changes.add(new Change.ValueSet(sv.key(), sv.name(), new VersionedValue(v, next)));
                 valuesByBatch.computeIfAbsent(sv.key(), k -> new HashMap<>()).put(sv.name(), Optional.of(v));
             } else if (c instanceof BatchCommand.DeleteValue dv) {
                 if (valueNow(dv.key(), dv.name())) {
                     position(i, dv.key());
-                    emit(ClusApiTypes.CLUSREG_DELETE_VALUE, dv.name(), 0, null, i, Role.MUTATION);
-                    emit(ClusApiTypes.CLUSREG_DELETE_VALUE, Reserved.revisionOf(dv.name()), 0, null, i, Role.HEADER);
+                    String n = NativeNames.value(dv.name());
+                    emit(ClusApiTypes.CLUSREG_DELETE_VALUE, n, 0, null, i, Role.MUTATION);
+                    emit(ClusApiTypes.CLUSREG_DELETE_VALUE, Reserved.revisionOf(n), 0, null, i, Role.HEADER);
                     changes.add(new Change.ValueDeleted(dv.key(), dv.name()));
                     valuesByBatch.computeIfAbsent(dv.key(), k -> new HashMap<>()).put(dv.name(), Optional.empty());
                 }
             } else if (c instanceof BatchCommand.DeleteKey dk) {
                 if (keyNow(dk.key())) {
-                    emit(ClusApiTypes.CLUSREG_DELETE_KEY, Reserved.native_(dk.key()), 0, null, i, Role.MUTATION);
+                    emit(ClusApiTypes.CLUSREG_DELETE_KEY, NativeNames.keyPath(dk.key()), 0, null, i, Role.MUTATION);
                     changes.add(new Change.KeyDeleted(dk.key()));
                     pointer = null;
                     markDeleted(dk.key());
@@ -184,19 +188,19 @@ final class BatchPlanner {
                     decided(i, known.get().isEmpty());
                 } else if (keyNow(va.key())) {
                     position(i, va.key());
-                    emit(ClusApiTypes.CLUSREG_CONDITION_NOT_EXISTS, va.name(), ClusApiTypes.REG_NONE, null, i, Role.CONDITION);
+                    emit(ClusApiTypes.CLUSREG_CONDITION_NOT_EXISTS, NativeNames.value(va.name()), ClusApiTypes.REG_NONE, null, i, Role.CONDITION);
                 }
                 // key missing before the batch and untouched by it: the value is absent, the condition holds
             } else if (c instanceof BatchCommand.ValueExists ve) {
                 valueCondition(i, ve.key(), ve.name(), v -> v.isPresent(),
-                        ClusApiTypes.CLUSREG_CONDITION_EXISTS, ve.name(), ClusApiTypes.REG_NONE, null);
+                        ClusApiTypes.CLUSREG_CONDITION_EXISTS, NativeNames.value(ve.name()), ClusApiTypes.REG_NONE, null);
             } else if (c instanceof BatchCommand.ValueEquals eq) {
                 valueCondition(i, eq.key(), eq.name(), v -> v.isPresent() && v.get().equals(eq.expected()),
-                        ClusApiTypes.CLUSREG_CONDITION_IS_EQUAL, eq.name(), eq.expected().type().windowsCode(), eq.expected().unsafeData());
+                        ClusApiTypes.CLUSREG_CONDITION_IS_EQUAL, NativeNames.value(eq.name()), eq.expected().type().windowsCode(), eq.expected().unsafeData());
             } else if (c instanceof BatchCommand.RevisionEquals re) {
                 // a value set earlier in this batch has revision s+1
                 valueCondition(i, re.key(), re.name(), v -> v.isPresent() && re.revision() == next,
-                        ClusApiTypes.CLUSREG_CONDITION_IS_EQUAL, Reserved.revisionOf(re.name()), ClusApiTypes.REG_QWORD,
+                        ClusApiTypes.CLUSREG_CONDITION_IS_EQUAL, Reserved.revisionOf(NativeNames.value(re.name())), ClusApiTypes.REG_QWORD,
                         Reserved.qword(re.revision()));
             } else {
                 throw new IllegalArgumentException("unknown batch command " + c);
@@ -209,7 +213,7 @@ final class BatchPlanner {
                 decided(i, known == mustExist);
             } else {
                 emit(mustExist ? ClusApiTypes.CLUSREG_CONDITION_KEY_EXISTS : ClusApiTypes.CLUSREG_CONDITION_KEY_NOT_EXISTS,
-                        Reserved.native_(key), ClusApiTypes.REG_NONE, null, i, Role.CONDITION);
+                        NativeNames.keyPath(key), ClusApiTypes.REG_NONE, null, i, Role.CONDITION);
             }
         }
 
@@ -223,7 +227,7 @@ final class BatchPlanner {
             Boolean keyKnown = key.isRoot() ? Boolean.TRUE : keyByBatch(key);
             if (keyKnown == null) {
                 // the value cannot exist in a missing key: the key test is part of the user's condition
-                emit(ClusApiTypes.CLUSREG_CONDITION_KEY_EXISTS, Reserved.native_(key), ClusApiTypes.REG_NONE, null, i, Role.CONDITION);
+                emit(ClusApiTypes.CLUSREG_CONDITION_KEY_EXISTS, NativeNames.keyPath(key), ClusApiTypes.REG_NONE, null, i, Role.CONDITION);
             }
             position(i, key);
             emit(command, nativeName, options, data, i, Role.CONDITION);
@@ -244,7 +248,7 @@ final class BatchPlanner {
             }
             for (RegistryPath p : chain) {
                 if (!keyNow(p)) {
-                    emit(ClusApiTypes.CLUSREG_CREATE_KEY, Reserved.native_(p), 0, null, i, Role.MUTATION);
+                    emit(ClusApiTypes.CLUSREG_CREATE_KEY, NativeNames.keyPath(p), 0, null, i, Role.MUTATION);
                     pointer = p;
                     changes.add(new Change.KeyCreated(p));
                     existsByBatch.add(p);
@@ -254,7 +258,7 @@ final class BatchPlanner {
 
         private void position(int i, RegistryPath key) {
             if (!key.equals(pointer)) {
-                emit(ClusApiTypes.CLUSREG_CREATE_KEY, Reserved.native_(key), 0, null, i, Role.POSITION);
+                emit(ClusApiTypes.CLUSREG_CREATE_KEY, NativeNames.keyPath(key), 0, null, i, Role.POSITION);
                 pointer = key;
             }
         }

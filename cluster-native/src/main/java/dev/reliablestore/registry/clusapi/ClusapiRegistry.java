@@ -224,7 +224,7 @@ final class ClusapiRegistry implements ClusterRegistry {
         if (key.isRoot()) {
             return base.open("", ClusApiTypes.KEY_READ);
         }
-        return base.open(Reserved.native_(key), ClusApiTypes.KEY_READ);
+        return base.open(NativeNames.keyPath(key), ClusApiTypes.KEY_READ);
     }
 
     private Optional<List<String>> subkeysNow(RegistryPath key) {
@@ -233,7 +233,10 @@ final class ClusapiRegistry implements ClusterRegistry {
             return Optional.empty();
         }
         try (ClusterKey opened = k.get()) {
-            List<String> names = new ArrayList<>(opened.subkeyNames());
+            List<String> names = new ArrayList<>();
+            for (String n : opened.subkeyNames()) {
+                names.add(NativeNames.decode(n, "a subkey of key \"" + key + "\" in " + options.uri()));
+            }
             Collections.sort(names);
             return Optional.of(Collections.unmodifiableList(names));
         }
@@ -251,8 +254,9 @@ final class ClusapiRegistry implements ClusterRegistry {
                 if (Reserved.isReserved(e.getKey())) {
                     continue;
                 }
+                String name = NativeNames.decode(e.getKey(), "a value of key \"" + key + "\" in " + options.uri());
                 RegValue rev = raw.get(Reserved.revisionOf(e.getKey()));
-                out.put(e.getKey(), versioned(key, e.getKey(), e.getValue(), rev));
+                out.put(name, versioned(key, name, e.getValue(), rev));
             }
             return Optional.of(Collections.unmodifiableMap(out));
         }
@@ -262,9 +266,10 @@ final class ClusapiRegistry implements ClusterRegistry {
     private List<Optional<VersionedValue>> readValues(List<ReadBatch.ValueRead> reads) {
         List<String[]> natives = new ArrayList<>();
         for (ReadBatch.ValueRead r : reads) {
-            String sub = r.key().isRoot() ? null : Reserved.native_(r.key());
-            natives.add(new String[]{sub, r.name()});
-            natives.add(new String[]{sub, Reserved.revisionOf(r.name())});
+            String sub = r.key().isRoot() ? null : NativeNames.keyPath(r.key());
+            String name = NativeNames.value(r.name());
+            natives.add(new String[]{sub, name});
+            natives.add(new String[]{sub, Reserved.revisionOf(name)});
         }
         List<NativeReadBatch.Answer> answers = NativeReadBatch.read(api, base, natives, true);
         List<Optional<VersionedValue>> out = new ArrayList<>(reads.size());
@@ -294,7 +299,7 @@ final class ClusapiRegistry implements ClusterRegistry {
     private VersionedValue versioned(RegistryPath key, String name, RegValue value, RegValue revision) {
         String where = "value \"" + name + "\" of key \"" + key + "\" in " + options.uri();
         if (revision == null || revision.type() != ClusApiTypes.REG_QWORD || revision.data().length != 8) {
-            throw new RegistryCorruptedException(where + " has no valid revision (" + Reserved.revisionOf(name)
+            throw new RegistryCorruptedException(where + " has no valid revision (" + Reserved.revisionOf(NativeNames.encode(name))
                     + "): it was written outside ReliableStore");
         }
         long rev = Reserved.qword(revision.data());
@@ -370,6 +375,31 @@ final class ClusapiRegistry implements ClusterRegistry {
             throw new RegistryLimitException("write batch is " + batch.encodedSize() + " bytes; the limit of " + uri() + " is "
                     + options.maxBatchBytes() + " bytes", batch.encodedSize(), options.maxBatchBytes());
         }
+        // every name's mapped form must fit Windows' limits: refused here, before anything is sent
+        for (BatchCommand c : batch.commands()) {
+            NativeNames.keyPath(c.key());
+            String name = valueName(c);
+            if (name != null) {
+                NativeNames.value(name);
+            }
+        }
+    }
+
+    private static String valueName(BatchCommand c) {
+        if (c instanceof BatchCommand.SetValue v) {
+            return v.name();
+        } else if (c instanceof BatchCommand.DeleteValue v) {
+            return v.name();
+        } else if (c instanceof BatchCommand.ValueExists v) {
+            return v.name();
+        } else if (c instanceof BatchCommand.ValueAbsent v) {
+            return v.name();
+        } else if (c instanceof BatchCommand.ValueEquals v) {
+            return v.name();
+        } else if (c instanceof BatchCommand.RevisionEquals v) {
+            return v.name();
+        }
+        return null;
     }
 
     private CommitResult commitChecked(WriteBatch batch) {
@@ -399,7 +429,7 @@ final class ClusapiRegistry implements ClusterRegistry {
                     return false;
                 }
                 try (ClusterKey opened = k.get()) {
-                    return opened.query(name).isPresent();
+                    return opened.query(NativeNames.value(name)).isPresent();
                 }
             }
         };

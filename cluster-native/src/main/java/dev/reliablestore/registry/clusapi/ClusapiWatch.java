@@ -20,7 +20,8 @@ import java.util.List;
  * A change feed from a batch notification port on the base key. A reader thread blocks in
  * {@code ClusterRegGetBatchNotification}, cuts the mirrored commands into batches at each
  * {@code SET_VALUE /batch} (the journal every changing batch writes first), rebuilds each batch's
- * changes from its journal plus the data of its SET_VALUE commands, and offers those inside the
+ * changes from its journal (user names) plus the data of its SET_VALUE commands (whose mapped names,
+ * {@link NativeNames}, must match the journal's), and offers those inside the
  * subtree to a {@link ChangeDispatcher}. A gap in the sequences, or a failed port, becomes a resync.
  */
 final class ClusapiWatch implements Watch {
@@ -39,6 +40,7 @@ final class ClusapiWatch implements Watch {
     private Journal.Decoded pending;
     private final List<byte[]> pendingData = new ArrayList<>();
     private final List<Integer> pendingTypes = new ArrayList<>();
+    private final List<String> pendingNames = new ArrayList<>();
 
     ClusapiWatch(ClusapiRegistry registry, RegistryPath subtree, ChangeListener listener) {
         this.registry = registry;
@@ -109,9 +111,11 @@ final class ClusapiWatch implements Watch {
                 pending = Journal.decode(c.data());
                 pendingData.clear();
                 pendingTypes.clear();
+                pendingNames.clear();
             } else if (pending != null && !Reserved.isReserved(c.name())) {
                 pendingData.add(c.data());
                 pendingTypes.add(c.options());
+                pendingNames.add(c.name());
             }
             if (pending != null && pendingData.size() == pending.valueSets()) {
                 complete();
@@ -129,6 +133,15 @@ final class ClusapiWatch implements Watch {
             dispatcher.resync("batches " + (lastSequence + 1) + ".." + (j.sequence() - 1) + " were not seen by the notification port");
         }
         lastSequence = j.sequence();
+        // the notification names each value in its mapped form (NativeNames); it must be the journal's name
+        int set = 0;
+        for (Journal.Entry e : j.entries()) {
+            if (e.kind() == Journal.VALUE_SET && !NativeNames.encode(e.name()).equals(pendingNames.get(set++))) {
+                dispatcher.resync("batch " + j.sequence() + " notified value \"" + pendingNames.get(set - 1)
+                        + "\" where its journal has \"" + e.name() + "\"");
+                return;
+            }
+        }
         List<Change> changes = new ArrayList<>();
         int v = 0;
         for (Journal.Entry e : j.entries()) {

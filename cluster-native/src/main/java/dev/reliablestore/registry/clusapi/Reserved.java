@@ -8,7 +8,8 @@ import java.nio.ByteOrder;
 /**
  * The names the backend keeps for itself inside its base key. Every one contains {@code /}, which
  * the contract forbids in user key segments and value names ({@link RegistryPath#checkName}) and
- * which the Windows registry allows, so a reserved name can never collide with a user's.
+ * which the Windows registry allows, so a reserved name can never collide with a user's (a user
+ * name's mapped form, {@link NativeNames}, has no {@code /} either, in any case).
  */
 final class Reserved {
 
@@ -30,13 +31,9 @@ final class Reserved {
         return name != null && name.indexOf('/') >= 0;
     }
 
-    static String revisionOf(String valueName) {
-        return REVISION_PREFIX + valueName;
-    }
-
-    /** A key's path below the base key as the cluster registry writes it ({@code \}-separated; "" for the base). */
-    static String native_(RegistryPath key) {
-        return key.toString('\\');
+    /** The revision sibling of a value, from the value's native (mapped, {@link NativeNames#value}) name. */
+    static String revisionOf(String nativeValueName) {
+        return REVISION_PREFIX + nativeValueName;
     }
 
     static byte[] qword(long v) {

@@ -101,9 +101,10 @@ class ClusapiBackendTest {
         CommitResult c = r.commit(WriteBatch.builder().setValue(RegistryPath.parse("Entities/Customer"), "C-1",
                 RegistryValue.sz("Ada")).build());
         assertThat(c.sequence()).isEqualTo(1);
-        assertThat(fake.rawValue("Software\\RS\\Entities\\Customer", "C-1"))
+        // key segments and value names in their case-preserving mapped form (NativeNames); the base key as given
+        assertThat(fake.rawValue("Software\\RS\\^entities\\^customer", "^c-1"))
                 .isEqualTo(new RegValue(REG_SZ, RegistryValue.sz("Ada").data()));
-        assertThat(fake.rawValue("Software\\RS\\Entities\\Customer", "/rev/C-1")).isEqualTo(new RegValue(REG_QWORD, Reserved.qword(1)));
+        assertThat(fake.rawValue("Software\\RS\\^entities\\^customer", "/rev/^c-1")).isEqualTo(new RegValue(REG_QWORD, Reserved.qword(1)));
         assertThat(fake.rawValue("Software\\RS", "/seq")).isEqualTo(new RegValue(REG_QWORD, Reserved.qword(1)));
         assertThat(r.values(RegistryPath.parse("Entities/Customer"))).containsOnlyKeys("C-1");
         assertThat(r.values(RegistryPath.root())).isEmpty(); // the reserved /seq and /batch are invisible
@@ -120,6 +121,26 @@ class ClusapiBackendTest {
         assertThatThrownBy(() -> r.getValue(RegistryPath.parse("k"), "foreign"))
                 .isInstanceOf(RegistryCorruptedException.class).hasMessageContaining("/rev/foreign")
                 .hasMessageContaining("outside ReliableStore");
+    }
+
+    @Test
+    void aNameTheMappingCannotHaveWrittenIsReportedNotGuessed() {
+        ClusterRegistry r = open();
+        r.commit(WriteBatch.builder().setValue(RegistryPath.parse("k"), "v", RegistryValue.dword(1)).build());
+        try (Cluster c = Cluster.open(fake, null); ClusterKey root = c.rootKey(KEY_ALL_ACCESS);
+             ClusterKey k = root.open("Software\\RS\\k", KEY_ALL_ACCESS).orElseThrow()) {
+            k.setValue("Foreign", new RegValue(REG_DWORD, new byte[]{1, 0, 0, 0}));
+            k.setValue("/rev/Foreign", new RegValue(REG_QWORD, Reserved.qword(1)));
+            k.create("Sub", KEY_ALL_ACCESS).close();
+        }
+        assertThatThrownBy(() -> r.values(RegistryPath.parse("k")))
+                .isInstanceOf(RegistryCorruptedException.class).hasMessageContaining("\"Foreign\"")
+                .hasMessageContaining("outside ReliableStore");
+        assertThatThrownBy(() -> r.subkeys(RegistryPath.parse("k")))
+                .isInstanceOf(RegistryCorruptedException.class).hasMessageContaining("\"Sub\"");
+        // what the mapping did write is still read by name (a foreign name that folds onto a mapped
+        // one, like "Foreign" onto "foreign", is found under it: writes by other programs are out of contract)
+        assertThat(r.getValue(RegistryPath.parse("k"), "v")).isPresent();
     }
 
     @Test

@@ -171,4 +171,51 @@ class ClusapiWindowsFactsTest {
         System.out.println("[clusapi fact] GetBatchNotification after close returned " + ClusterApiException.symbolicName(after));
         assertThat(after).as("the fake returns ERROR_NO_MORE_ITEMS").isEqualTo(ERROR_NO_MORE_ITEMS);
     }
+
+    /**
+     * Unverified 17: the cluster registry folds case (so the mapping is needed) and only within Unicode
+     * simple case pairs (so mapped names stay apart). Every cased character of Latin, Greek, Cyrillic,
+     * Armenian and the letterlike symbols, plus the known traps, as one value each in one batch: all
+     * must come back as distinct values under their own mapped names.
+     */
+    @Test
+    void caseFoldingKeepsEveryMappedNameApart() {
+        assertThat(run(cmd(CLUSREG_SET_VALUE, "b", REG_DWORD, ONE), cmd(CLUSREG_SET_VALUE, "B", REG_DWORD, ONE)).code()).isZero();
+        assertThat(base.values()).as("b and B: the registry folds case").hasSize(1);
+        assertThat(run(cmd(CLUSREG_DELETE_VALUE, "b", 0, null)).code()).isZero();
+
+        java.util.Set<String> names = new java.util.TreeSet<>(ClusapiFakeConformanceTest.CASE_VARIANTS);
+        for (int c = 0; c < 0x0590; c++) {
+            if (Character.isLetter(c) && (Character.toUpperCase(c) != c || Character.toLowerCase(c) != c || Character.isLowerCase(c))) {
+                names.add(String.valueOf((char) c));
+            }
+        }
+        for (int c = 0x1E00; c < 0x2200; c++) {
+            if (Character.toUpperCase(c) != c || Character.toLowerCase(c) != c) {
+                names.add(String.valueOf((char) c));
+            }
+        }
+        java.util.List<Object[]> commands = new java.util.ArrayList<>();
+        for (String n : names) {
+            commands.add(cmd(CLUSREG_SET_VALUE, NativeNames.encode(n), REG_SZ, dev.reliablestore.registry.RegistryValue.sz(n).data()));
+        }
+        assertThat(run(commands.toArray(new Object[0][])).code()).isZero();
+        java.util.Map<String, RegValue> stored = base.values();
+        System.out.println("[clusapi fact] " + names.size() + " case-variant names stored as " + stored.size() + " values");
+        assertThat(stored).as("one value per name: the folding merged two mapped names").hasSize(names.size());
+        for (java.util.Map.Entry<String, RegValue> e : stored.entrySet()) {
+            String name = NativeNames.decode(e.getKey(), "fact test");
+            assertThat(e.getValue().data()).as(name).isEqualTo(dev.reliablestore.registry.RegistryValue.sz(name).data());
+        }
+    }
+
+    /** Unverified 18: the cluster registry takes key names of 255 characters and refuses 256 (the backend's limit for mapped segments). */
+    @Test
+    void aKeyNameOf255CharactersIsAcceptedAnd256Refused() {
+        assertThat(run(cmd(CLUSREG_CREATE_KEY, "k".repeat(255), 0, null)).code()).as("255 characters").isZero();
+        Result r = run(cmd(CLUSREG_CREATE_KEY, "k".repeat(256), 0, null));
+        assertThat(r.code()).as("256 characters: if 0, Windows' limit is higher and NativeNames.MAX_KEY_NAME is merely conservative")
+                .isNotZero();
+        assertThat(base.open("k".repeat(255), KEY_READ)).isPresent().get().satisfies(ClusterKey::close);
+    }
 }

@@ -460,8 +460,19 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
 
     // ---- registry tree ---------------------------------------------------------------------------
 
+    /** Windows' limit on one key name; the code a longer one gets is not documented (assumed 87, ERROR_INVALID_PARAMETER). */
+    static final int MAX_KEY_NAME = 255;
+
     private static boolean validPath(String path) {
-        return path != null && !path.startsWith("\\");
+        if (path == null || path.startsWith("\\")) {
+            return false;
+        }
+        for (String seg : path.split("\\\\", -1)) {
+            if (seg.length() > MAX_KEY_NAME) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static FKey resolve(FKey from, String path) {

@@ -88,6 +88,21 @@ class FakeClusApiTest {
 
     // §2: values, ERROR_MORE_DATA, ERROR_FILE_NOT_FOUND, case-insensitive names
 
+    /** §8.1: key names of at most 255 characters, directly and in a batch (the error code for longer ones is assumed). */
+    @Test
+    void keyNamesOver255CharactersAreRefused() {
+        api.ClusterRegCloseKey(create("a\\" + "k".repeat(255)));
+        WinReg.HKEYByReference out = new WinReg.HKEYByReference();
+        assertThat(api.ClusterRegCreateKey(root, "a\\" + "k".repeat(256), REG_OPTION_NON_VOLATILE, KEY_ALL_ACCESS, null, out,
+                new IntByReference())).isEqualTo(ERROR_INVALID_PARAMETER);
+        HREGBATCH b = batch(root);
+        assertThat(api.ClusterRegBatchAddCommand(b, CLUSREG_CREATE_KEY, "b\\" + "k".repeat(256), 0, null, 0)).isZero();
+        IntByReference failed = new IntByReference();
+        assertThat(api.ClusterRegCloseBatch(b, true, failed)).isEqualTo(ERROR_INVALID_PARAMETER);
+        assertThat(failed.getValue()).isZero();
+        assertThat(api.ClusterRegOpenKey(root, "b", KEY_READ, out)).isEqualTo(ERROR_FILE_NOT_FOUND);
+    }
+
     @Test
     void queryValueReportsTheSizeAndMoreData() {
         WinReg.HKEY k = create("a\\b");
