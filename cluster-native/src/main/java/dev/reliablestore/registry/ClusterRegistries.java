@@ -1,10 +1,14 @@
 package dev.reliablestore.registry;
 
 import dev.reliablestore.registry.spi.ClusterRegistryBackend;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.util.Iterator;
 import java.util.Map;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
 
@@ -14,6 +18,8 @@ import java.util.TreeMap;
  * backends are on the class path.
  */
 public final class ClusterRegistries {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterRegistries.class);
 
     private ClusterRegistries() {
     }
@@ -45,8 +51,18 @@ public final class ClusterRegistries {
     /** The backends on the class path, by scheme. */
     public static Map<String, ClusterRegistryBackend> backends() {
         Map<String, ClusterRegistryBackend> byScheme = new TreeMap<>();
-        for (ClusterRegistryBackend b : ServiceLoader.load(ClusterRegistryBackend.class, ClusterRegistries.class.getClassLoader())) {
-            byScheme.putIfAbsent(b.scheme(), b);
+        Iterator<ClusterRegistryBackend> it = ServiceLoader.load(ClusterRegistryBackend.class, ClusterRegistries.class.getClassLoader()).iterator();
+        while (true) {
+            try {
+                if (!it.hasNext()) {
+                    break;
+                }
+                ClusterRegistryBackend b = it.next();
+                byScheme.putIfAbsent(b.scheme(), b);
+            } catch (ServiceConfigurationError | LinkageError e) {
+                // a backend whose client library is absent (they are optional dependencies) is simply not offered
+                LOG.debug("registry backend not available: {}", e.toString());
+            }
         }
         return byScheme;
     }

@@ -81,7 +81,11 @@ public interface ClusterRegistry extends AutoCloseable {
 
     // ---- change feed -------------------------------------------------------------------------
 
-    /** Delivers every committed batch touching {@code subtree} to the listener, in commit order. */
+    /**
+     * Delivers every committed batch touching {@code subtree} to the listener, in commit order: the
+     * changes whose key lies in the subtree, plus a {@link Change.KeyDeleted} of an ancestor (which
+     * removed the subtree) as is. Batches with nothing for the subtree are not delivered.
+     */
     Watch watch(RegistryPath subtree, ChangeListener listener);
 
     // ---- membership and health -----------------------------------------------------------------

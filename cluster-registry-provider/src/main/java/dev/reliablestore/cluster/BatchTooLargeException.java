@@ -13,11 +13,11 @@ final class BatchTooLargeException extends EntityTooLargeException {
 
     private final String message;
 
-    BatchTooLargeException(String typeName, int entries, long commands, long maxCommands) {
-        super(typeName, null, commands, maxCommands);
-        this.message = "a batch of " + entries + " " + typeName + " entities needs " + commands
-                + " registry commands (3 per entity); the largest atomic batch is " + maxCommands
-                + " commands, i.e. " + (maxCommands / 3) + " entities";
+    BatchTooLargeException(String typeName, int entries, int commandsPerEntity, long maxCommands) {
+        super(typeName, null, (long) entries * commandsPerEntity, maxCommands);
+        this.message = "a batch of " + entries + " " + typeName + " entities needs " + (long) entries * commandsPerEntity
+                + " registry commands (" + commandsPerEntity + " per entity); the largest atomic batch is " + maxCommands
+                + " commands, i.e. " + (maxCommands / commandsPerEntity) + " entities";
     }
 
     @Override

@@ -8,6 +8,9 @@ import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreEvent;
 import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.spi.tx.TransactionBranch;
+import dev.reliablestore.spi.tx.TransactionId;
+import dev.reliablestore.spi.tx.TransactionalResource;
 import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.cluster.crypto.KeyRing;
 import dev.reliablestore.registry.ClusterRegistries;
@@ -50,7 +53,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * One registry connection shared by the stores of every entity type: layout check, keys,
  * dictionaries, health checks, membership events.
  */
-final class ClusterStoreFactory implements StoreFactory {
+final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClusterStoreFactory.class);
     static final String PROVIDER = "cluster-registry";
@@ -77,6 +80,7 @@ final class ClusterStoreFactory implements StoreFactory {
     private final int maxValueBytes;
     private final Subscription membership;
     private final Set<RegistryEntityStore<?>> stores = ConcurrentHashMap.newKeySet();
+    private final RegistryTransactions transactions;
     private volatile long liveNodes;
     private volatile boolean closed;
     private volatile String lastHealthFailure;
@@ -145,6 +149,7 @@ final class ClusterStoreFactory implements StoreFactory {
         this.envelopeCodec = new EnvelopeCodec(layout.root().toString(), config.enableCompression(), dictionaries, keys);
         this.events = new EventHub(nodeName);
         this.membership = registry.addMembershipListener(this::onMembership);
+        this.transactions = new RegistryTransactions(this);
         long interval = config.healthCheckInterval().toNanos();
         maintenance.scheduleWithFixedDelay(this::runHealthCheck, interval, interval, TimeUnit.NANOSECONDS);
     }
@@ -264,6 +269,46 @@ final class ClusterStoreFactory implements StoreFactory {
         if (closed) {
             throw new StoreClosedException("cluster-registry factory on " + registry.uri());
         }
+    }
+
+    // ---- TransactionalResource: the participant lives in RegistryTransactions ----------------
+
+    @Override
+    public String resourceManagerId() {
+        return transactions.resourceManagerId();
+    }
+
+    @Override
+    public TransactionBranch begin(TransactionId id) {
+        return transactions.begin(id);
+    }
+
+    @Override
+    public Optional<TransactionBranch> branch(TransactionId id) {
+        return transactions.branch(id);
+    }
+
+    @Override
+    public List<TransactionId> recover() {
+        return transactions.recover();
+    }
+
+    @Override
+    public void commitPrepared(TransactionId id) {
+        transactions.commitPrepared(id);
+    }
+
+    @Override
+    public void rollbackPrepared(TransactionId id) {
+        transactions.rollbackPrepared(id);
+    }
+
+    RegistryTransactions transactions() {
+        return transactions;
+    }
+
+    void checkOpen() {
+        ensureOpen();
     }
 
     // ---- shared services ---------------------------------------------------------------------

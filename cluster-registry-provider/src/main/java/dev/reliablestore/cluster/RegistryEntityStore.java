@@ -9,6 +9,7 @@ import dev.reliablestore.api.StoreEventListener;
 import dev.reliablestore.api.Versioned;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ChangeListener;
+import dev.reliablestore.registry.CommitResult;
 import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
@@ -31,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -43,6 +45,13 @@ import java.util.function.Supplier;
  */
 final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements ClusterPersistenceStore<T> {
 
+    /** A save is: version condition, lock-absent condition, envelope, version record (see condition()). */
+    static final int COMMANDS_PER_SAVE = 4;
+    /** A delete in clear(): version-exists condition, lock-absent condition, two deletes. */
+    static final int COMMANDS_PER_DELETE = 4;
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RegistryEntityStore.class);
+
     /** How often an unconditional write re-reads and tries again when others keep winning the race. */
     static final int MAX_RACE_ATTEMPTS = 100;
 
@@ -52,6 +61,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     private final EnvelopeCodec envelopes;
     private final RegistryPath key;
     private final RegistryPath versionsKey;
+    private final RegistryPath locksKey;
     private final EntityCache cache;
     private final Watch watch;
     private final ConflictResolution resolution;
@@ -80,6 +90,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         this.envelopes = factory.envelopeCodec();
         this.key = factory.layout().type(typeName);
         this.versionsKey = factory.layout().versions(typeName);
+        this.locksKey = factory.transactions().locksOf(typeName);
         this.resolution = factory.config().conflictResolution();
         this.resolver = resolver;
         this.maxValueBytes = factory.maxValueBytes();
@@ -249,6 +260,23 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 .orElse(Current.ABSENT);
     }
 
+    /**
+     * A condition on {@code stale} failed, so a newer write has committed; a backend may show it to
+     * readers only once it is durable (the embedded registry publishes a SYNC batch after its fsync).
+     * Waits, with growing pauses up to about a second in all, until the version record changes.
+     */
+    private Current awaitChange(String id, Current stale) {
+        long pause = 10_000;
+        long deadline = System.nanoTime() + 1_000_000_000L;
+        Current seen = stale;
+        while (seen.equals(stale) && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(pause);
+            pause = Math.min(pause * 2, 2_000_000);
+            seen = current(id);
+        }
+        return seen;
+    }
+
     private Stored readStored(String id) {
         ReadBatchResult r = registry("read of " + where(id), () -> factory.registry().read(ReadBatch.of(
                 new ReadBatch.ValueRead(key, id), new ReadBatch.ValueRead(versionsKey, id))));
@@ -310,17 +338,26 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             Attempt a = new Attempt();
             long sequence;
             try {
-                sequence = commit(b.build(), "save of " + where(id), a, 1);
+                sequence = commit(b.build(), "save of " + where(id), a, 1, id, enc.envelope());
             } catch (ConditionFailedException lost) {
+                throwIfLocked(lost, id, expectedVersion, cur.version());
                 Stored now = readStored(id);
                 if (a.outcomeUnknown && now != null && java.util.Arrays.equals(now.envelope(), enc.envelope())) {
                     sequence = now.revision(); // our first attempt did land
                 } else {
+                    Current seen = now == null ? Current.ABSENT : new Current(now.version(), now.revision());
+                    if (seen.equals(cur)) {
+                        seen = awaitChange(id, cur);
+                    }
+                    if (seen.equals(cur) && expectedVersion != ANY_VERSION && resolution == ConflictResolution.OPTIMISTIC) {
+                        throw ConcurrencyConflictException.unknownActual(typeName(), id, expectedVersion,
+                                "a concurrent write won the commit and is not readable yet");
+                    }
                     if (attempt >= MAX_RACE_ATTEMPTS) {
                         throw ConcurrencyConflictException.unknownActual(typeName(), id, expectedVersion,
                                 "other writers won the race " + attempt + " times in a row");
                     }
-                    known = now == null ? Current.ABSENT : new Current(now.version(), now.revision());
+                    known = seen;
                     continue;
                 }
             }
@@ -352,15 +389,18 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 throw new ConcurrencyConflictException(typeName(), id, expectedVersion, cur.version());
             }
             WriteBatch batch = WriteBatch.builder().requireRevision(versionsKey, id, cur.revision())
+                    .requireValueAbsent(locksKey, id)
                     .deleteValue(key, id).deleteValue(versionsKey, id).build();
             Attempt a = new Attempt();
             try {
                 commit(batch, "delete of " + where(id), a, 1);
             } catch (ConditionFailedException lost) {
+                throwIfLocked(lost, id, expectedVersion, cur.version());
                 if (a.outcomeUnknown && current(id).version() == Versioned.ABSENT) {
                     invalidate(id);
                     return true;
                 }
+                awaitChange(id, cur);
                 if (attempt >= MAX_RACE_ATTEMPTS) {
                     throw ConcurrencyConflictException.unknownActual(typeName(), id, expectedVersion,
                             "other writers won the race " + attempt + " times in a row");
@@ -376,7 +416,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     protected long doClear() {
         long removed = 0;
         RegistryLimits limits = factory.registry().limits();
-        int perBatch = Math.max(1, limits.maxBatchCommands() / 3);
+        int perBatch = Math.max(1, limits.maxBatchCommands() / COMMANDS_PER_DELETE);
         for (int round = 1; ; round++) {
             Map<String, VersionedValue> versions = registry("listing of " + typeName() + " entities", () -> factory.registry()
                     .read(ReadBatch.of(new ReadBatch.ValuesRead(versionsKey)))).values(0).orElse(Map.of());
@@ -392,13 +432,15 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 List<String> chunk = ids.subList(from, Math.min(ids.size(), from + perBatch));
                 WriteBatch.Builder b = WriteBatch.builder();
                 for (String id : chunk) {
-                    b.requireValueExists(versionsKey, id).deleteValue(key, id).deleteValue(versionsKey, id);
+                    b.requireValueExists(versionsKey, id).requireValueAbsent(locksKey, id)
+                            .deleteValue(key, id).deleteValue(versionsKey, id);
                 }
                 try {
                     commit(b.build(), "clear of " + typeName(), new Attempt(), chunk.size());
                     removed += chunk.size();
                     chunk.forEach(this::invalidate);
                 } catch (ConditionFailedException lost) {
+                    throwIfLocked(lost, chunk.get(lost.failedCommandIndex() / COMMANDS_PER_DELETE), ANY_VERSION, -1);
                     raced = true; // someone deleted one of them first: list again
                 }
             }
@@ -415,9 +457,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         Map<String, byte[]> plains = new LinkedHashMap<>();
         entities.forEach((id, e) -> plains.put(id, json.write(e)));
         RegistryLimits limits = factory.registry().limits();
-        int commands = 3 * entities.size();
-        if (commands > limits.maxBatchCommands()) {
-            throw new BatchTooLargeException(typeName(), entities.size(), commands, limits.maxBatchCommands());
+        if ((long) COMMANDS_PER_SAVE * entities.size() > limits.maxBatchCommands()) {
+            throw new BatchTooLargeException(typeName(), entities.size(), COMMANDS_PER_SAVE, limits.maxBatchCommands());
         }
         List<String> ids = new ArrayList<>(entities.keySet());
         for (int attempt = 1; ; attempt++) {
@@ -428,6 +469,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             ReadBatchResult r = registry("version read of a " + typeName() + " batch", () -> factory.registry().read(ReadBatch.of(reads)));
             WriteBatch.Builder b = WriteBatch.builder();
             Map<String, Long> versions = new LinkedHashMap<>();
+            byte[][] firstEnvelope = new byte[1][];
             long before = 0;
             long after = 0;
             for (int i = 0; i < ids.size(); i++) {
@@ -435,6 +477,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 Current cur = r.value(i).map(v -> new Current(v.value().asQword(), v.revision())).orElse(Current.ABSENT);
                 long next = cur.version() + 1;
                 EnvelopeCodec.Encoded enc = encode(id, next, plains.get(id));
+                if (i == 0) {
+                    firstEnvelope[0] = enc.envelope();
+                }
                 before += enc.plainBytes();
                 after += enc.compressedBytes();
                 condition(b, id, cur);
@@ -447,12 +492,17 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             }
             long sequence;
             try {
-                sequence = commit(batch, "batch save of " + ids.size() + " " + typeName() + " entities", new Attempt(), ids.size());
+                sequence = commit(batch, "batch save of " + ids.size() + " " + typeName() + " entities", new Attempt(), ids.size(),
+                        ids.get(0), firstEnvelope[0]);
             } catch (ConditionFailedException lost) {
+                String raced = ids.get(lost.failedCommandIndex() / COMMANDS_PER_SAVE);
+                throwIfLocked(lost, raced, ANY_VERSION, -1);
                 if (attempt >= MAX_RACE_ATTEMPTS) {
-                    throw ConcurrencyConflictException.unknownActual(typeName(), ids.get(lost.failedCommandIndex() / 3), ANY_VERSION,
+                    throw ConcurrencyConflictException.unknownActual(typeName(), raced, ANY_VERSION,
                             "other writers won the race " + attempt + " times in a row");
                 }
+                int index = ids.indexOf(raced);
+                awaitChange(raced, r.value(index).map(v -> new Current(v.value().asQword(), v.revision())).orElse(Current.ABSENT));
                 continue;
             }
             countCompression(before, after);
@@ -470,6 +520,16 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             b.requireValueAbsent(versionsKey, id);
         } else {
             b.requireRevision(versionsKey, id, cur.revision());
+        }
+        b.requireValueAbsent(locksKey, id); // not held by a prepared transaction (see RegistryTransactions)
+    }
+
+    /** A write that failed on the lock condition is a conflict with the prepared transaction holding the entity. */
+    private void throwIfLocked(ConditionFailedException lost, String id, long expectedVersion, long currentVersion) {
+        java.util.Optional<ConcurrencyConflictException> locked =
+                factory.transactions().lockConflict(lost, typeName(), id, expectedVersion, currentVersion);
+        if (locked.isPresent()) {
+            throw locked.get();
         }
     }
 
@@ -494,13 +554,37 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     /** Commits in the configured replication mode, with retries; returns the commit sequence. */
     private long commit(WriteBatch batch, String what, Attempt attempt, int entries) {
+        return commit(batch, what, attempt, entries, null, null);
+    }
+
+    /**
+     * Commits in the configured replication mode, with retries; returns the commit sequence.
+     * ASYNC: when the registry has not decided by the time commitAsync returns, and the caller names a
+     * value it set ({@code probeId}/{@code probeEnvelope}), the call returns as soon as a read shows
+     * exactly that value (the batch committed; durability follows within the backend's flush
+     * interval) instead of waiting for durability.
+     */
+    private long commit(WriteBatch batch, String what, Attempt attempt, int entries, String probeId, byte[] probeEnvelope) {
         try {
             return factory.retrier().call(what, () -> {
                 factory.checkMinimumNodes();
                 try {
-                    return factory.config().replicationMode() == ReplicationMode.SYNCHRONOUS
-                            ? factory.registry().commit(batch).sequence()
-                            : factory.registry().commitAsync(batch).join().sequence();
+                    if (factory.config().replicationMode() == ReplicationMode.SYNCHRONOUS) {
+                        return factory.registry().commit(batch).sequence();
+                    }
+                    CompletableFuture<CommitResult> future = factory.registry().commitAsync(batch);
+                    if (!future.isDone() && probeId != null) {
+                        Optional<VersionedValue> visible = factory.registry().getValue(key, probeId);
+                        if (visible.isPresent() && java.util.Arrays.equals(visible.get().value().unsafeData(), probeEnvelope)) {
+                            future.whenComplete((ok, failed) -> {
+                                if (failed != null) {
+                                    LOG.error("ASYNC {} was applied but did not become durable: {}", what, failed.toString());
+                                }
+                            });
+                            return visible.get().revision();
+                        }
+                    }
+                    return future.join().sequence();
                 } catch (CompletionException wrapped) {
                     if (wrapped.getCause() instanceof RuntimeException r) {
                         throw r;

@@ -320,21 +320,20 @@ class LocalTransactionTest {
     }
 
     @Test
-    void recoveryPresumesAbortForPreparedBranchesWithoutADecisionAndLeavesOtherNodesAlone() {
-        // a branch prepared by this node whose coordinator died before deciding
+    void recoveryLeavesTransactionsStillRunningInThisFactoryAlone() {
         Transaction tx = transactions.begin();
         tx.enlist(shop).store("Order", String.class).save("o", "x");
-        var branch = shop.begin(dev.reliablestore.spi.tx.TransactionId.of(LocalTransactionFactory.FORMAT_ID,
-                tx.id().getBytes(), "9".getBytes())); // not ours: wrong global id shape
-        branch.store("Order", String.class).save("foreign", "y");
-        branch.prepare();
-        // recovery must not touch a transaction still running here, nor a branch of another node
-        RecoveryResult r1 = transactions.recover(List.of(shop));
-        assertThat(r1.rolledBack()).isEmpty();
-        assertThat(r1.committed()).isEmpty();
-        assertThat(shop.preparedRecordFiles()).hasSize(1);
-        tx.rollback();
-        branch.rollback();
+        tx.enlist(bank).store("Account", String.class).save("a", "y");
+        List<RecoveryResult> duringPrepare = new ArrayList<>();
+        // when the bank prepares, the shop's branch is already prepared and no decision exists yet
+        bank.onPrepare(() -> duringPrepare.add(transactions.recover(List.of(shop, bank))));
+        tx.commit();
+        assertThat(duringPrepare).singleElement().satisfies(r -> {
+            assertThat(r.rolledBack()).isEmpty();
+            assertThat(r.committed()).isEmpty();
+        });
+        assertThat(committed(shop, "Order").exists("o")).isTrue();
+        assertThat(committed(bank, "Account").exists("a")).isTrue();
     }
 
     @Test

@@ -1,7 +1,6 @@
 package dev.reliablestore.registry.clusapi;
 
 import com.sun.jna.Memory;
-import dev.reliablestore.registry.HealthFault;
 import dev.reliablestore.registry.clusapi.jna.ClusApiTypes;
 import dev.reliablestore.registry.clusapi.jna.ClusApiTypes.CLUSTER_HEALTH_FAULT;
 import dev.reliablestore.registry.clusapi.jna.ClusApiTypes.CLUSTER_HEALTH_FAULT_ARRAY;
@@ -21,15 +20,28 @@ final class HealthFaults {
         this.cdecl = cdecl;
     }
 
+    /**
+     * A fault as the cluster stores it (the id is not limited to the contract's name rules).
+     *
+     * @param id          the fault's id
+     * @param errorType   its class
+     * @param errorCode   its code
+     * @param description text for people
+     * @param provider    who raised it
+     * @param flags       provider flags
+     */
+    record NativeFault(String id, int errorType, int errorCode, String description, String provider, int flags) {
+    }
+
     /** Every fault; the array the DLL allocated is freed with {@code FreeClusterHealthFaultArray}. */
-    List<HealthFault> list(Cluster cluster) {
+    List<NativeFault> list(Cluster cluster) {
         CLUSTER_HEALTH_FAULT_ARRAY array = new CLUSTER_HEALTH_FAULT_ARRAY();
         int rc = resUtils.ClusGetClusterHealthFaults(cluster.handle(), array, 0);
         if (rc != ClusApiTypes.ERROR_SUCCESS) {
             throw new ClusterApiException("ClusGetClusterHealthFaults", rc);
         }
         try {
-            List<HealthFault> out = new ArrayList<>(array.numFaults);
+            List<NativeFault> out = new ArrayList<>(array.numFaults);
             if (array.numFaults > 0) {
                 CLUSTER_HEALTH_FAULT first = new CLUSTER_HEALTH_FAULT(array.faults);
                 first.read();
@@ -37,7 +49,7 @@ final class HealthFaults {
                 for (CLUSTER_HEALTH_FAULT f : faults) {
                     String provider = Utf16.fromNative(f.Provider);
                     String description = Utf16.fromNative(f.Description);
-                    out.add(new HealthFault(Utf16.fromNative(f.Id), f.ErrorType, f.ErrorCode,
+                    out.add(new NativeFault(Utf16.fromNative(f.Id), f.ErrorType, f.ErrorCode,
                             description == null ? "" : description, provider == null ? "" : provider, f.Flags));
                 }
             }
@@ -47,7 +59,7 @@ final class HealthFaults {
         }
     }
 
-    void add(Cluster cluster, HealthFault fault) {
+    void add(Cluster cluster, NativeFault fault) {
         Memory id = Utf16.toNative(fault.id());
         Memory description = Utf16.toNative(fault.description());
         Memory provider = Utf16.toNative(fault.provider());

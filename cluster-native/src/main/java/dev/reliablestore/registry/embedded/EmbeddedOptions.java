@@ -58,7 +58,7 @@ record EmbeddedOptions(int asyncFlushIntervalMillis, long snapshotThresholdBytes
         } else {
             RegistryPath.checkName(node, "option " + NODE_NAME);
         }
-        String mode = options.getOrDefault(GROUP_COMMIT, "leader").trim();
+        String mode = options.getOrDefault(GROUP_COMMIT, "writer").trim();
         GroupCommit groupCommit;
         switch (mode) {
             case "leader" -> groupCommit = GroupCommit.LEADER;

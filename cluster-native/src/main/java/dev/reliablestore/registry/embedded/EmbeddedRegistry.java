@@ -90,6 +90,11 @@ final class EmbeddedRegistry implements ClusterRegistry {
     /** Batches a watch may fall behind by before it is resynchronised. */
     static final int WATCH_QUEUE_CAPACITY = 10_000;
     static final String LOCK_FILE = "registry.lock";
+    /**
+     * Log bytes waiting to be written beyond which an ASYNC commit waits for a flush: back-pressure so
+     * that writers faster than the disk cannot grow memory without bound.
+     */
+    static final int ASYNC_BACKLOG_BYTES = 32 * 1024 * 1024;
 
     private final Path dir;
     private final String uri;
@@ -111,6 +116,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
     private volatile TreeState published;
     private volatile long durableSequence;
     private volatile long lastSequence;
+    private volatile int backlogBytes;
     private volatile RegistryUnavailableException failure;
     private volatile boolean closed;
     // ---- owned by the thread that holds `flushing`
@@ -367,9 +373,14 @@ final class EmbeddedRegistry implements ClusterRegistry {
         checkWritable(batch);
         CompletableFuture<CommitResult> future = new CompletableFuture<>();
         try {
-            applyAndLog(batch, future);
+            long sequence = applyAndLog(batch, future);
+            if (backlogBytes > ASYNC_BACKLOG_BYTES) {
+                awaitDurable(sequence);
+            }
         } catch (RegistryException e) {
-            future.completeExceptionally(e);
+            if (!future.isDone()) {
+                future.completeExceptionally(e);
+            }
         }
         return future;
     }
@@ -403,9 +414,16 @@ final class EmbeddedRegistry implements ClusterRegistry {
             long sequence = current.sequence();
             if (!applied.changes().isEmpty()) {
                 sequence++;
-                LogCodec.encodeBatch(pending, sequence, batch.commands());
+                int mark = pending.size();
+                try {
+                    LogCodec.encodeBatch(pending, sequence, batch.commands());
+                } catch (RuntimeException | Error e) {
+                    pending.truncate(mark); // never leave half a record in the buffer
+                    throw e;
+                }
                 latest = new TreeState(applied.root(), sequence, current.faults());
                 lastSequence = sequence;
+                backlogBytes = pending.size();
                 unpublished.addLast(new ChangeBatch(sequence, applied.changes()));
             }
             if (async != null) {
@@ -499,6 +517,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
             toWrite = pending;
             pending = spare;
             upTo = latest;
+            backlogBytes = 0;
         } finally {
             applyLock.unlock();
         }
@@ -530,7 +549,12 @@ final class EmbeddedRegistry implements ClusterRegistry {
         }
         if (done != null) {
             List<PendingAsync> completed = done;
-            completions.execute(() -> completed.forEach(p -> p.future().complete(new CommitResult(p.sequence()))));
+            Runnable complete = () -> completed.forEach(p -> p.future().complete(new CommitResult(p.sequence())));
+            try {
+                completions.execute(complete);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                complete.run(); // closing
+            }
         }
         maybeSnapshot(upTo);
     }

@@ -74,8 +74,8 @@ final class ChangeFeed implements Watcher {
     }
 
     /** The connection was lost: events may be missed from now on. */
-    void disconnected(String reason) {
-        if (!broken) {
+    void disconnected(String reason, boolean sessionLost) {
+        if (!broken || sessionLost) {
             brokenReason = reason;
         }
         broken = true;
@@ -85,6 +85,9 @@ final class ChangeFeed implements Watcher {
     public void process(WatchedEvent event) {
         if (event.getType() != Event.EventType.NodeCreated || event.getPath() == null || depth(event.getPath()) != entryDepth) {
             return;
+        }
+        if (watches.isEmpty()) {
+            return; // nobody listens: a watch registered later starts after this entry anyway
         }
         String path = event.getPath();
         ZooKeeper zk;

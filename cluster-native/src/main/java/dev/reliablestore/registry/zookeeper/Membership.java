@@ -35,10 +35,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Every open registry keeps an ephemeral node {@code cluster/members/{node}} (a Curator
  * PersistentNode, so it is re-created after a session expiry). The primary is elected with a
- * Curator LeaderLatch on {@code cluster/election}. Node affinity is honoured by eligibility: a node
- * takes part in the election only while no live node ranks before it in the affinity list (nodes
- * not in the list rank after every listed one), so the most preferred live node becomes primary and
- * a less preferred primary steps down when a preferred one comes back. Both directories are
+ * Curator LeaderLatch on {@code cluster/election}. Node affinity is honoured by eligibility (see
+ * {@link #updateEligibility}; nodes not in the list rank after every listed one), so the most
+ * preferred live node becomes primary and a less preferred primary steps down when a preferred
+ * one comes back. Both directories are
  * followed with one CuratorCache; {@link MembershipEvent}s are derived from it.
  */
 final class Membership implements AutoCloseable {
@@ -129,7 +129,7 @@ final class Membership implements AutoCloseable {
                 events.add(new MembershipEvent.PrimaryChanged(primary, newPrimary));
                 primary = newPrimary;
             }
-            updateEligibility();
+            updateEligibility(new java.util.HashSet<>(candidates.values()));
             lock.notifyAll();
         }
         for (MembershipEvent e : events) {
@@ -144,10 +144,18 @@ final class Membership implements AutoCloseable {
         return i < 0 ? affinity.size() : i;
     }
 
-    /** Joins or leaves the election as node affinity demands. Called with the lock held. */
-    private void updateEligibility() {
-        int best = live.stream().mapToInt(this::rank).min().orElse(Integer.MAX_VALUE);
-        boolean eligible = live.contains(nodeName) && rank(nodeName) <= best;
+    /**
+     * Joins or leaves the election as node affinity demands. A node takes part while no live
+     * candidate ranks before it, and joins only if no live node at all ranks before it (or it is a
+     * candidate already). So the most preferred live node leads; a less preferred primary steps
+     * down only once the preferred node is a candidate (leadership passes straight to it); and when
+     * the primary leaves, only the most preferred remaining node joins. Called with the lock held.
+     */
+    private void updateEligibility(Set<String> candidateNames) {
+        int bestCandidate = live.stream().filter(candidateNames::contains).mapToInt(this::rank).min().orElse(Integer.MAX_VALUE);
+        int bestLive = live.stream().mapToInt(this::rank).min().orElse(Integer.MAX_VALUE);
+        int mine = rank(nodeName);
+        boolean eligible = live.contains(nodeName) && mine <= bestCandidate && (mine <= bestLive || latch != null);
         try {
             if (eligible && latch == null) {
                 latch = new LeaderLatch(client, layout.election, nodeName);

@@ -118,11 +118,16 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         this.planner = new BatchPlanner(layout, acl);
         long usable = (long) options.maxRequestBytes() - REQUEST_RESERVE;
         // a value travels twice in its multi: in its znode and in the change-log entry
-        this.limits = new RegistryLimits((int) Math.min(RegistryValue.MAX_SIZE, usable / 2), usable / 2, MAX_BATCH_COMMANDS);
+        // and one value at the longest path must fit in one batch
+        long perValueOverhead = 2L * (RegistryPath.MAX_PATH_LENGTH + RegistryPath.MAX_SEGMENT_LENGTH) + WriteBatch.COMMAND_OVERHEAD;
+        this.limits = new RegistryLimits((int) Math.min(RegistryValue.MAX_SIZE, usable / 2 - perValueOverhead), usable / 2, MAX_BATCH_COMMANDS);
         this.completions = Executors.newCachedThreadPool(daemon("zookeeper-registry-completion"));
         this.maintenance = Executors.newSingleThreadScheduledExecutor(daemon("zookeeper-registry-maintenance"));
         CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()
                 .connectString(options.connectString())
+                // honour the servers the URI names: Curator's ensemble tracker would otherwise replace
+                // them with every client address in the ensemble's config
+                .ensembleTracker(false)
                 .sessionTimeoutMs(options.sessionTimeoutMs())
                 .connectionTimeoutMs(options.connectionTimeoutMs())
                 .retryPolicy(new BoundedExponentialBackoffRetry(50, 1000, 5))
@@ -301,7 +306,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 }
                 feed.disconnected(state == ConnectionState.LOST
                         ? "the ZooKeeper session was lost (expired); changes made meanwhile were not delivered"
-                        : "the connection to ZooKeeper was interrupted; changes made meanwhile were not delivered");
+                        : "the connection to ZooKeeper was interrupted; changes made meanwhile were not delivered", state == ConnectionState.LOST);
             }
         }
     }
@@ -596,17 +601,17 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             throw new RegistryLimitException("batch has " + batch.size() + " commands; this ZooKeeper registry accepts at most "
                     + limits.maxBatchCommands(), batch.size(), limits.maxBatchCommands());
         }
-        if (batch.encodedSize() > limits.maxBatchBytes()) {
-            throw new RegistryLimitException("batch is " + batch.encodedSize() + " bytes encoded; this ZooKeeper registry accepts at most "
-                    + limits.maxBatchBytes() + " bytes per batch (half of maxRequestBytes " + options.maxRequestBytes() + " minus " + REQUEST_RESERVE
-                    + ", since values travel in their znodes and in the change log)", batch.encodedSize(), limits.maxBatchBytes());
-        }
         for (BatchCommand c : batch.commands()) {
             if (c instanceof BatchCommand.SetValue s && s.value().size() > limits.maxValueSize()) {
                 throw new RegistryLimitException("value " + s.key() + ":" + s.name() + " is " + s.value().size()
                         + " bytes; this ZooKeeper registry accepts at most " + limits.maxValueSize() + " bytes (raise jute.maxbuffer on every server and the maxRequestBytes option)",
                         s.value().size(), limits.maxValueSize());
             }
+        }
+        if (batch.encodedSize() > limits.maxBatchBytes()) {
+            throw new RegistryLimitException("batch is " + batch.encodedSize() + " bytes encoded; this ZooKeeper registry accepts at most "
+                    + limits.maxBatchBytes() + " bytes per batch (half of maxRequestBytes " + options.maxRequestBytes() + " minus " + REQUEST_RESERVE
+                    + ", since values travel in their znodes and in the change log)", batch.encodedSize(), limits.maxBatchBytes());
         }
     }
 

@@ -65,6 +65,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * <p>Each test gets a fresh, empty registry in {@link #registry}. The suite is kept fast (a few
  * seconds on a local backend) because every backend runs it.
  */
+@SuppressWarnings("try") // watches opened in try-with-resources only to be closed at the end
 public abstract class ClusterRegistryConformance {
 
     /** The registry under test, opened before each test and closed after it. */

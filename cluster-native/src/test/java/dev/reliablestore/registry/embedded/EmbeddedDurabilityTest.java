@@ -3,6 +3,7 @@ package dev.reliablestore.registry.embedded;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.CommitResult;
+import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryCorruptedException;
 import dev.reliablestore.registry.RegistryPath;
@@ -28,6 +29,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -340,6 +343,62 @@ class EmbeddedDurabilityTest {
         assertThat(again.getValue(p("k/2"), "a").isPresent()).isEqualTo(again.getValue(p("k/2"), "b").isPresent());
     }
 
+    @Test
+    void readsAndAsyncCommitsDoNotWaitForAnFsyncInProgress() throws Exception {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        EmbeddedRegistry r = open(Map.of("asyncFlushIntervalMs", "10000"),
+                FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
+        put(r, 1);
+        CountDownLatch release = new CountDownLatch(1);
+        faults.holdForce = release;
+        CompletableFuture<CommitResult> stuck = CompletableFuture.supplyAsync(() -> put(r, 2));
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> faults.forcesHeld.get() > 0);
+            // the SYNC batch is written but its fsync has not returned: readers neither wait nor see it
+            assertThat(r.getValue(p("k/1"), "a")).isPresent();
+            assertThat(r.keyExists(p("k/2"))).isFalse();
+            assertThat(r.currentSequence()).isEqualTo(1);
+            assertThat(r.read(ReadBatch.of(new ReadBatch.ValueRead(p("k/1"), "a"))).sequence()).isEqualTo(1);
+            // an ASYNC commit is applied and visible at once (with the SYNC batch before it, in commit order)
+            CompletableFuture<CommitResult> async = r.commitAsync(WriteBatch.builder().createKey(p("async")).build());
+            assertThat(r.keyExists(p("async"))).isTrue();
+            assertThat(r.keyExists(p("k/2"))).isTrue();
+            assertThat(async).isNotDone();
+            assertThat(stuck).isNotDone();
+        } finally {
+            faults.holdForce = null;
+            release.countDown();
+        }
+        assertThat(stuck.get(10, TimeUnit.SECONDS).sequence()).isEqualTo(2);
+    }
+
+    // ---- interrupts -----------------------------------------------------------------------------
+
+    /**
+     * An interrupted committer (Future.cancel(true), an executor's shutdownNow) must not take the
+     * registry down: a FileChannel closes itself when a thread blocked in it is interrupted, so the
+     * default writes and forces the log only on the registry's own writer thread.
+     */
+    @Test
+    void anInterruptedCommitterNeitherFailsNorBreaksTheRegistry() throws Exception {
+        EmbeddedRegistry r = open();
+        CompletableFuture<CommitResult> interrupted = new CompletableFuture<>();
+        Thread committer = new Thread(() -> {
+            Thread.currentThread().interrupt();
+            try {
+                interrupted.complete(put(r, 1));
+            } catch (RuntimeException e) {
+                interrupted.completeExceptionally(e);
+            }
+        });
+        committer.start();
+        committer.join();
+        assertThat(interrupted.get(10, TimeUnit.SECONDS).sequence()).isEqualTo(1);
+        assertThat(put(r, 2).sequence()).isEqualTo(2);
+        r.close();
+        assertThat(dump(open())).containsKeys("k/1:a", "k/2:a");
+    }
+
     // ---- one process per directory, options, URIs ---------------------------------------------
 
     @Test
@@ -367,7 +426,7 @@ class EmbeddedDurabilityTest {
         assertThat(defaults.asyncFlushIntervalMillis()).isEqualTo(10);
         assertThat(defaults.snapshotThresholdBytes()).isEqualTo(64L * 1024 * 1024);
         assertThat(defaults.nodeName()).isNotBlank();
-        assertThat(defaults.groupCommit()).isEqualTo(EmbeddedOptions.GroupCommit.LEADER);
+        assertThat(defaults.groupCommit()).isEqualTo(EmbeddedOptions.GroupCommit.WRITER);
         EmbeddedRegistry r = open(Map.of("nodeName", "alpha"), ChannelFactory.DEFAULT);
         assertThat(r.status().localNode()).isEqualTo("alpha");
         assertThat(r.status().primary()).contains("alpha");

@@ -26,6 +26,9 @@ final class FaultyChannel extends FileChannel {
         volatile boolean failForce;
         volatile int writeFailures;
         volatile int forceFailures;
+        /** When set, {@code force} waits for this latch (an fsync that takes as long as the test wants). */
+        volatile java.util.concurrent.CountDownLatch holdForce;
+        final java.util.concurrent.atomic.AtomicInteger forcesHeld = new java.util.concurrent.atomic.AtomicInteger();
     }
 
     /** Opens real channels; those whose file matches {@code which} obey {@code faults}. */
@@ -62,6 +65,16 @@ final class FaultyChannel extends FileChannel {
 
     @Override
     public void force(boolean metaData) throws IOException {
+        java.util.concurrent.CountDownLatch hold = faults.holdForce;
+        if (hold != null) {
+            faults.forcesHeld.incrementAndGet();
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while held in force");
+            }
+        }
         if (faults.failForce) {
             faults.forceFailures++;
             throw new IOException("Input/output error (injected fsync failure)");

@@ -4,6 +4,7 @@ import com.arjuna.ats.arjuna.common.ObjectStoreEnvironmentBean;
 import com.arjuna.ats.arjuna.common.arjPropertyManager;
 import com.arjuna.ats.arjuna.common.recoveryPropertyManager;
 import com.arjuna.ats.arjuna.coordinator.TransactionReaper;
+import com.arjuna.ats.arjuna.coordinator.TxControl;
 import com.arjuna.ats.arjuna.recovery.RecoveryManager;
 import com.arjuna.ats.arjuna.recovery.RecoveryModule;
 import com.arjuna.ats.internal.jta.recovery.arjunacore.XARecoveryModule;
@@ -50,8 +51,8 @@ import java.util.regex.Pattern;
  * <ul>
  * <li>{@code objectStoreDirectory} — required. Narayana's transaction log (all three of its object
  *     stores: default, communicationStore, stateStore). Must survive restarts.</li>
- * <li>{@code nodeIdentifier} — required; 1..28 characters of {@code [A-Za-z0-9._-]} (Narayana writes
- *     it into every global transaction id, next to the transaction's uid, within XA's 64 bytes).
+ * <li>{@code nodeIdentifier} — required; 1..28 characters of {@code [A-Za-z0-9._-]} (28 bytes is
+ *     Narayana's {@code TxControl.NODE_NAME_SIZE}: it writes the name into every global transaction id).
  *     Unique per transaction-manager process sharing a resource.</li>
  * <li>{@code recoveryNodes} — default {@code [nodeIdentifier]}: the nodes whose orphaned branches
  *     (prepared, but no log: the crash came before the commit decision) this process may roll back;
@@ -97,6 +98,7 @@ public final class NarayanaJta implements AutoCloseable {
             return recoveryResources.stream().map(ParticipantXaResource::new).toArray(XAResource[]::new);
         }
     };
+    private final List<XAResourceRecoveryHelper> extraHelpers = new CopyOnWriteArrayList<>();
     private RecoveryManager recoveryManager;
     private XARecoveryModule xaModule;
     private boolean closed;
@@ -148,6 +150,16 @@ public final class NarayanaJta implements AutoCloseable {
     }
 
     /**
+     * Registers recovery for another XA resource manager used in the same transactions (e.g. a
+     * database's {@code XADataSource}); removed again on {@link #close()}.
+     */
+    public void addRecoveryHelper(XAResourceRecoveryHelper other) {
+        Objects.requireNonNull(other, "helper");
+        xaModule.addXAResourceRecoveryHelper(other);
+        extraHelpers.add(other);
+    }
+
+    /**
      * Runs one recovery scan now and returns when it is done: finishes logged transactions (phase 2)
      * and rolls back orphans of the recovery nodes that were seen at least {@code orphanSafetyInterval}
      * ago — so an orphan seen for the first time is rolled back by a later scan.
@@ -156,7 +168,10 @@ public final class NarayanaJta implements AutoCloseable {
         recoveryManager.scan();
     }
 
-    /** Stops recovery and Narayana's transaction reaper; no Narayana thread is left running. */
+    /**
+     * Stops recovery, Narayana's transaction reaper and its transaction status listener; no Narayana
+     * thread is left running and no new JTA transaction can begin until the next {@code start()}.
+     */
     @Override
     public void close() {
         synchronized (LOCK) {
@@ -167,9 +182,12 @@ public final class NarayanaJta implements AutoCloseable {
             try {
                 if (xaModule != null) {
                     xaModule.removeXAResourceRecoveryHelper(helper);
+                    extraHelpers.forEach(xaModule::removeXAResourceRecoveryHelper);
                 }
                 recoveryManager.terminate();
                 TransactionReaper.terminate(false);
+                TxControl.disable(true); // also stops the transaction status listener thread
+
             } finally {
                 running = null;
             }
@@ -320,6 +338,9 @@ public final class NarayanaJta implements AutoCloseable {
                 } else if (!configured.equals(s)) {
                     throw new ConfigurationException("Narayana reads its configuration once per JVM; this JVM was configured with "
                             + configured + " and cannot switch to " + s);
+                }
+                if (!TxControl.isEnabled()) {
+                    TxControl.enable(); // after a close in this JVM
                 }
                 NarayanaJta jta = new NarayanaJta(s, resources);
                 jta.startRecovery();

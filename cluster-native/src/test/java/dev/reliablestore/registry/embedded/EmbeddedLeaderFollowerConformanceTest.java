@@ -8,10 +8,10 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** The embedded backend with groupCommit=writer (a dedicated log writer thread) against the contract. */
-class EmbeddedWriterThreadConformanceTest extends ClusterRegistryConformance {
+/** The embedded backend with groupCommit=leader (committers take turns writing the log) against the contract. */
+class EmbeddedLeaderFollowerConformanceTest extends ClusterRegistryConformance {
 
-    private static final Map<String, String> OPTIONS = Map.of("groupCommit", "writer", "snapshotThresholdBytes", "65536");
+    private static final Map<String, String> OPTIONS = Map.of("groupCommit", "leader", "snapshotThresholdBytes", "65536");
 
     @TempDir
     Path dir;

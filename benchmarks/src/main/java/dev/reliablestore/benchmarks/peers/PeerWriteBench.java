@@ -1,0 +1,206 @@
+package dev.reliablestore.benchmarks.peers;
+
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.benchmarks.suite.Order;
+import dev.reliablestore.benchmarks.suite.Payloads;
+import dev.reliablestore.benchmarks.suite.Stores;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.SQLException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Durable writes of the same JSON bytes by the alternatives, on the same disk as the embedded
+ * registry (the {@code dir} parameter): the physical limit (append + {@code force}), SQLite WAL with
+ * synchronous=FULL and NORMAL (1 and 16 writer threads), and the project's own file provider.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class PeerWriteBench {
+
+    static final int IDS = 1024;
+    private static final AtomicInteger THREADS = new AtomicInteger();
+
+    /** The payloads and the directory. */
+    @State(Scope.Benchmark)
+    public static class Data {
+        /** JSON size of the entity in bytes. */
+        @Param({"1024", "65536"})
+        public int size;
+
+        /** Directory for the files (default: java.io.tmpdir); the same disk as the registry's. */
+        @Param("")
+        public String dir;
+
+        Path root;
+        Order[] orders;
+        byte[][] json;
+
+        @Setup(Level.Trial)
+        public void build() {
+            root = Stores.tempDir(dir, "peer-write");
+            orders = new Order[8];
+            json = new byte[8][];
+            for (int i = 0; i < orders.length; i++) {
+                orders[i] = Payloads.order("V-" + i, size);
+                json[i] = Payloads.bytes(orders[i]);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void delete() {
+            Stores.delete(root);
+        }
+    }
+
+    /** An append-only file, forced after every record: one durable write at the disk's cost. */
+    @State(Scope.Benchmark)
+    public static class Append {
+        FileChannel channel;
+        ByteBuffer[] records;
+
+        @Setup(Level.Trial)
+        public void open(Data d) throws IOException {
+            channel = FileChannel.open(d.root.resolve("append.log"), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.APPEND);
+            records = new ByteBuffer[d.json.length];
+            for (int i = 0; i < records.length; i++) {
+                records[i] = ByteBuffer.allocateDirect(d.json[i].length).put(d.json[i]);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+
+    /** SQLite WAL, synchronous=FULL: fsync at every commit. */
+    @State(Scope.Benchmark)
+    public static class SqliteFull {
+        SqliteStore db;
+
+        @Setup(Level.Trial)
+        public void open(Data d) throws SQLException {
+            db = new SqliteStore(d.root.resolve("full.db"), "FULL");
+            for (int i = 0; i < IDS; i++) {
+                db.upsert("O-" + i, d.json[i & 7]);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void close() throws SQLException {
+            db.close();
+        }
+    }
+
+    /** SQLite WAL, synchronous=NORMAL: not durable at return. */
+    @State(Scope.Benchmark)
+    public static class SqliteNormal {
+        SqliteStore db;
+
+        @Setup(Level.Trial)
+        public void open(Data d) throws SQLException {
+            db = new SqliteStore(d.root.resolve("normal.db"), "NORMAL");
+            for (int i = 0; i < IDS; i++) {
+                db.upsert("O-" + i, d.json[i & 7]);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void close() throws SQLException {
+            db.close();
+        }
+    }
+
+    /** The project's file provider (one fsync'ed file per entity). */
+    @State(Scope.Benchmark)
+    public static class FileProvider {
+        EntityStore<Order> store;
+
+        @Setup(Level.Trial)
+        public void open(Data d) {
+            store = Stores.file(d.root.resolve("file-provider"));
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            store.close();
+        }
+    }
+
+    /** One writer thread's ids, as in the provider's write benchmarks (64 per thread). */
+    @State(Scope.Thread)
+    public static class Writer {
+        int base;
+        int next;
+
+        @Setup(Level.Trial)
+        public void pick() {
+            base = (THREADS.getAndIncrement() % 16) * 64;
+        }
+
+        String id() {
+            return "O-" + (base + (next++ & 63));
+        }
+    }
+
+    @Benchmark
+    public int fsyncAppend(Data d, Append a, Writer w) throws IOException {
+        ByteBuffer r = a.records[w.next++ & 7];
+        r.clear();
+        int n = 0;
+        while (r.hasRemaining()) {
+            n += a.channel.write(r);
+        }
+        a.channel.force(false);
+        return n;
+    }
+
+    @Benchmark
+    public void sqliteFullUpsert(Data d, SqliteFull s, Writer w) throws SQLException {
+        s.db.upsert(w.id(), d.json[w.next & 7]);
+    }
+
+    @Benchmark
+    public void sqliteNormalUpsert(Data d, SqliteNormal s, Writer w) throws SQLException {
+        s.db.upsert(w.id(), d.json[w.next & 7]);
+    }
+
+    @Benchmark
+    public long fileProviderSave(Data d, FileProvider f, Writer w) {
+        return f.store.save(w.id(), d.orders[w.next & 7]);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @Threads(1)
+    public void sqliteFullThroughput01(Data d, SqliteFull s, Writer w) throws SQLException {
+        s.db.upsert(w.id(), d.json[w.next & 7]);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @Threads(16)
+    public void sqliteFullThroughput16(Data d, SqliteFull s, Writer w) throws SQLException {
+        s.db.upsert(w.id(), d.json[w.next & 7]);
+    }
+}

@@ -1,0 +1,652 @@
+package dev.reliablestore.registry.clusapi;
+
+import dev.reliablestore.registry.BatchCommand;
+import dev.reliablestore.registry.ChangeListener;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.ClusterStatus;
+import dev.reliablestore.registry.CommitResult;
+import dev.reliablestore.registry.ConditionFailedException;
+import dev.reliablestore.registry.HealthFault;
+import dev.reliablestore.registry.HealthReport;
+import dev.reliablestore.registry.MembershipListener;
+import dev.reliablestore.registry.NoSuchKeyException;
+import dev.reliablestore.registry.NodeInfo;
+import dev.reliablestore.registry.NodeState;
+import dev.reliablestore.registry.ReadBatch;
+import dev.reliablestore.registry.ReadBatchResult;
+import dev.reliablestore.registry.RegistryArgumentException;
+import dev.reliablestore.registry.RegistryClosedException;
+import dev.reliablestore.registry.RegistryCorruptedException;
+import dev.reliablestore.registry.RegistryException;
+import dev.reliablestore.registry.RegistryLimitException;
+import dev.reliablestore.registry.RegistryLimits;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryUnavailableException;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.Subscription;
+import dev.reliablestore.registry.ValueType;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.Watch;
+import dev.reliablestore.registry.WriteBatch;
+import dev.reliablestore.registry.clusapi.BatchPlanner.NativeCommand;
+import dev.reliablestore.registry.clusapi.BatchPlanner.Plan;
+import dev.reliablestore.registry.clusapi.BatchPlanner.Role;
+import dev.reliablestore.registry.clusapi.jna.ClusApi;
+import dev.reliablestore.registry.clusapi.jna.ClusApiTypes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+/**
+ * The {@code clusapi://} backend: a {@link ClusterRegistry} on a key of the Windows Failover Cluster
+ * database. See {@link BatchPlanner} for how batches, sequences and revisions map onto the cluster
+ * registry and docs/windows.md for the whole mapping.
+ */
+final class ClusapiRegistry implements ClusterRegistry {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClusapiRegistry.class);
+    private static final int READ_ATTEMPTS = 10_000;
+
+    private final ClusapiOptions options;
+    private final ClusapiNatives natives;
+    private final ClusApi api;
+    private final Cluster cluster;
+    private final ClusterKey base;
+    private final HealthFaults faults;
+    private final ReentrantLock commitLock = new ReentrantLock(true);
+    private final ExecutorService async;
+    private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+    private volatile Thread asyncThread;
+
+    private ClusapiRegistry(ClusapiOptions options, ClusapiNatives natives, Cluster cluster, ClusterKey base) {
+        this.options = options;
+        this.natives = natives;
+        this.api = natives.clusApi();
+        this.cluster = cluster;
+        this.base = base;
+        this.faults = new HealthFaults(natives.resUtils(), natives.cdecl());
+        this.async = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "clusapi-commit " + options.uri());
+            t.setDaemon(true);
+            asyncThread = t;
+            return t;
+        });
+    }
+
+    /** Opens the cluster and creates the base key when missing. */
+    static ClusapiRegistry open(ClusapiOptions options, ClusapiNatives natives) {
+        Cluster cluster;
+        try {
+            cluster = Cluster.open(natives.clusApi(), options.clusterName().orElse(null));
+        } catch (ClusterApiException e) {
+            throw new RegistryUnavailableException("cannot open cluster " + options.clusterName().orElse("(local)") + ": "
+                    + e.getMessage(), e);
+        }
+        try (ClusterKey root = cluster.rootKey(ClusApiTypes.KEY_ALL_ACCESS)) {
+            ClusterKey base = root.create(options.baseKeyPath(), ClusApiTypes.KEY_ALL_ACCESS);
+            return new ClusapiRegistry(options, natives, cluster, base);
+        } catch (RuntimeException e) {
+            cluster.close();
+            throw e instanceof ClusterApiException c ? unavailable("open the base key " + options.baseKeyPath(), c) : e;
+        }
+    }
+
+    @Override
+    public String uri() {
+        return options.uri();
+    }
+
+    @Override
+    public RegistryLimits limits() {
+        return new RegistryLimits(RegistryValue.MAX_SIZE, options.maxBatchBytes(), options.maxBatchCommands());
+    }
+
+    // =============================================================================================
+    // reads
+    // =============================================================================================
+
+    @Override
+    public Optional<VersionedValue> getValue(RegistryPath key, String name) {
+        checkOpen();
+        RegistryPath.checkName(name, "value name");
+        return call(() -> readValues(List.of(new ReadBatch.ValueRead(key, name))).get(0));
+    }
+
+    @Override
+    public boolean keyExists(RegistryPath key) {
+        checkOpen();
+        return call(() -> openKey(key).map(k -> {
+            k.close();
+            return true;
+        }).orElse(false));
+    }
+
+    @Override
+    public List<String> subkeys(RegistryPath key) {
+        checkOpen();
+        return call(() -> consistent(() -> subkeysNow(key)).value.orElseThrow(() -> new NoSuchKeyException(key)));
+    }
+
+    @Override
+    public Map<String, VersionedValue> values(RegistryPath key) {
+        checkOpen();
+        return call(() -> consistent(() -> valuesNow(key)).value.orElseThrow(() -> new NoSuchKeyException(key)));
+    }
+
+    @Override
+    public ReadBatchResult read(ReadBatch batch) {
+        checkOpen();
+        return call(() -> {
+            Consistent<List<Optional<?>>> r = consistent(() -> {
+                List<ReadBatch.ValueRead> valueReads = new ArrayList<>();
+                for (ReadBatch.Read read : batch.reads()) {
+                    if (read instanceof ReadBatch.ValueRead v) {
+                        valueReads.add(v);
+                    }
+                }
+                List<Optional<VersionedValue>> values = valueReads.isEmpty() ? List.of() : readValues(valueReads);
+                List<Optional<?>> answers = new ArrayList<>();
+                int v = 0;
+                for (ReadBatch.Read read : batch.reads()) {
+                    if (read instanceof ReadBatch.ValueRead) {
+                        answers.add(values.get(v++));
+                    } else if (read instanceof ReadBatch.ValuesRead vr) {
+                        answers.add(valuesNow(vr.key()));
+                    } else if (read instanceof ReadBatch.SubkeysRead sr) {
+                        answers.add(subkeysNow(sr.key()));
+                    }
+                }
+                return answers;
+            });
+            return new ReadBatchResult(r.sequence, r.value);
+        });
+    }
+
+    @Override
+    public long currentSequence() {
+        checkOpen();
+        return call(this::sequenceNow);
+    }
+
+    private long sequenceNow() {
+        Optional<RegValue> v = base.query(Reserved.SEQUENCE);
+        if (v.isEmpty()) {
+            return 0;
+        }
+        if (v.get().type() != ClusApiTypes.REG_QWORD || v.get().data().length != 8) {
+            throw new RegistryCorruptedException("the commit sequence " + options.baseKeyPath() + "\\" + Reserved.SEQUENCE
+                    + " is not an 8-byte REG_QWORD (type " + v.get().type() + "): written outside ReliableStore");
+        }
+        return Reserved.qword(v.get().data());
+    }
+
+    private record Consistent<T>(T value, long sequence) {
+    }
+
+    /**
+     * Runs a multi-call read until no batch committed while it ran (the sequence before equals the
+     * sequence after; every batch moves it, and one node applies batches in order).
+     */
+    private <T> Consistent<T> consistent(Supplier<T> read) {
+        for (int attempt = 1; ; attempt++) {
+            long before = sequenceNow();
+            T value = read.get();
+            long after = sequenceNow();
+            if (before == after) {
+                return new Consistent<>(value, before);
+            }
+            if (attempt >= READ_ATTEMPTS) {
+                throw new RegistryUnavailableException("no consistent read of " + options.uri() + " after " + attempt
+                        + " attempts: batches keep committing", null);
+            }
+            backoff(attempt);
+        }
+    }
+
+    private Optional<ClusterKey> openKey(RegistryPath key) {
+        if (key.isRoot()) {
+            return base.open("", ClusApiTypes.KEY_READ);
+        }
+        return base.open(Reserved.native_(key), ClusApiTypes.KEY_READ);
+    }
+
+    private Optional<List<String>> subkeysNow(RegistryPath key) {
+        Optional<ClusterKey> k = openKey(key);
+        if (k.isEmpty()) {
+            return Optional.empty();
+        }
+        try (ClusterKey opened = k.get()) {
+            List<String> names = new ArrayList<>(opened.subkeyNames());
+            Collections.sort(names);
+            return Optional.of(Collections.unmodifiableList(names));
+        }
+    }
+
+    private Optional<Map<String, VersionedValue>> valuesNow(RegistryPath key) {
+        Optional<ClusterKey> k = openKey(key);
+        if (k.isEmpty()) {
+            return Optional.empty();
+        }
+        try (ClusterKey opened = k.get()) {
+            Map<String, RegValue> raw = opened.values();
+            Map<String, VersionedValue> out = new TreeMap<>();
+            for (Map.Entry<String, RegValue> e : raw.entrySet()) {
+                if (Reserved.isReserved(e.getKey())) {
+                    continue;
+                }
+                RegValue rev = raw.get(Reserved.revisionOf(e.getKey()));
+                out.put(e.getKey(), versioned(key, e.getKey(), e.getValue(), rev));
+            }
+            return Optional.of(Collections.unmodifiableMap(out));
+        }
+    }
+
+    /** Value reads in one isolated read batch: (value, revision) per read. */
+    private List<Optional<VersionedValue>> readValues(List<ReadBatch.ValueRead> reads) {
+        List<String[]> natives = new ArrayList<>();
+        for (ReadBatch.ValueRead r : reads) {
+            String sub = r.key().isRoot() ? null : Reserved.native_(r.key());
+            natives.add(new String[]{sub, r.name()});
+            natives.add(new String[]{sub, Reserved.revisionOf(r.name())});
+        }
+        List<NativeReadBatch.Answer> answers = NativeReadBatch.read(api, base, natives, true);
+        List<Optional<VersionedValue>> out = new ArrayList<>(reads.size());
+        for (int i = 0; i < reads.size(); i++) {
+            NativeReadBatch.Answer value = answers.get(2 * i);
+            NativeReadBatch.Answer rev = answers.get(2 * i + 1);
+            if (!value.found()) {
+                checkReadError(value);
+                out.add(Optional.empty());
+                continue;
+            }
+            if (!rev.found()) {
+                checkReadError(rev);
+            }
+            out.add(Optional.of(versioned(reads.get(i).key(), reads.get(i).name(), new RegValue(value.options(), value.data()),
+                    rev.found() ? new RegValue(rev.options(), rev.data()) : null)));
+        }
+        return out;
+    }
+
+    private static void checkReadError(NativeReadBatch.Answer a) {
+        if (a.options() != ClusApiTypes.ERROR_FILE_NOT_FOUND) {
+            throw new ClusterApiException("ClusterRegReadBatchReplyNextCommand", a.options(), "read of " + a.subkey() + "\\" + a.value());
+        }
+    }
+
+    private VersionedValue versioned(RegistryPath key, String name, RegValue value, RegValue revision) {
+        String where = "value \"" + name + "\" of key \"" + key + "\" in " + options.uri();
+        if (revision == null || revision.type() != ClusApiTypes.REG_QWORD || revision.data().length != 8) {
+            throw new RegistryCorruptedException(where + " has no valid revision (" + Reserved.revisionOf(name)
+                    + "): it was written outside ReliableStore");
+        }
+        long rev = Reserved.qword(revision.data());
+        try {
+            return new VersionedValue(RegistryValue.of(ValueType.fromWindowsCode(value.type()), value.data()), rev);
+        } catch (RegistryArgumentException | IllegalArgumentException e) {
+            throw new RegistryCorruptedException(where + " cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    // =============================================================================================
+    // writes
+    // =============================================================================================
+
+    @Override
+    public CommitResult commit(WriteBatch batch) {
+        checkOpen();
+        checkLimits(batch);
+        if (Thread.currentThread() == asyncThread) {
+            return commitChecked(batch);
+        }
+        // through the same queue as commitAsync, so one thread's SYNC and ASYNC batches apply in call order
+        CompletableFuture<CommitResult> f = commitAsync(batch);
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return f.get();
+                } catch (InterruptedException e) {
+                    interrupted = true; // the batch is in flight: its outcome must still be reported
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof RuntimeException r) {
+                        throw r;
+                    }
+                    if (e.getCause() instanceof Error err) {
+                        throw err;
+                    }
+                    throw new RegistryException("commit to " + uri() + " failed", e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public CompletableFuture<CommitResult> commitAsync(WriteBatch batch) {
+        checkOpen();
+        checkLimits(batch);
+        CompletableFuture<CommitResult> f = new CompletableFuture<>();
+        try {
+            async.execute(() -> {
+                try {
+                    f.complete(commitChecked(batch));
+                } catch (Throwable t) {
+                    f.completeExceptionally(t);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            f.completeExceptionally(new RegistryClosedException("clusapi registry " + uri()));
+        }
+        return f;
+    }
+
+    private void checkLimits(WriteBatch batch) {
+        if (batch.size() > options.maxBatchCommands()) {
+            throw new RegistryLimitException("write batch has " + batch.size() + " commands; the limit of " + uri() + " is "
+                    + options.maxBatchCommands(), batch.size(), options.maxBatchCommands());
+        }
+        if (batch.encodedSize() > options.maxBatchBytes()) {
+            throw new RegistryLimitException("write batch is " + batch.encodedSize() + " bytes; the limit of " + uri() + " is "
+                    + options.maxBatchBytes() + " bytes", batch.encodedSize(), options.maxBatchBytes());
+        }
+    }
+
+    private CommitResult commitChecked(WriteBatch batch) {
+        commitLock.lock();
+        try {
+            checkOpen();
+            return call(() -> commitLocked(batch));
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
+    private CommitResult commitLocked(WriteBatch batch) {
+        BatchPlanner.Probe probe = new BatchPlanner.Probe() {
+            @Override
+            public boolean keyExists(RegistryPath key) {
+                return openKey(key).map(k -> {
+                    k.close();
+                    return true;
+                }).orElse(false);
+            }
+
+            @Override
+            public boolean valueExists(RegistryPath key, String name) {
+                Optional<ClusterKey> k = openKey(key);
+                if (k.isEmpty()) {
+                    return false;
+                }
+                try (ClusterKey opened = k.get()) {
+                    return opened.query(name).isPresent();
+                }
+            }
+        };
+        for (int attempt = 1; ; attempt++) {
+            long current = sequenceNow();
+            Plan plan = BatchPlanner.plan(batch, current, probe);
+            NativeWriteBatch.Outcome outcome;
+            try (NativeWriteBatch nb = new NativeWriteBatch(api, base)) {
+                for (NativeCommand c : plan.commands()) {
+                    nb.add(c.command(), c.name(), c.options(), c.data());
+                }
+                outcome = nb.commit();
+            }
+            if (outcome.succeeded()) {
+                return new CommitResult(plan.sequence());
+            }
+            int index = outcome.failedCommandNumber() - options.failedCommandBase();
+            NativeCommand failed = index >= 0 && index < plan.commands().size() ? plan.commands().get(index) : null;
+            if (failed != null && failed.role() == Role.SEQUENCE_CHECK
+                    && outcome.code() == ClusApiTypes.ERROR_CLUSTER_DATABASE_UPDATE_CONDITION_FAILED) {
+                if (attempt >= options.commitAttempts()) {
+                    throw new RegistryUnavailableException("commit to " + uri() + " gave up after " + attempt
+                            + " attempts: other writers kept committing first (option commitAttempts)", null, false);
+                }
+                backoff(attempt);
+                continue;
+            }
+            if (failed != null && (failed.role() == Role.FORCED_FALSE || (failed.role() == Role.CONDITION
+                    && outcome.code() == ClusApiTypes.ERROR_CLUSTER_DATABASE_UPDATE_CONDITION_FAILED))) {
+                BatchCommand command = batch.commands().get(failed.userIndex());
+                throw new ConditionFailedException(failed.userIndex(), command);
+            }
+            ClusterApiException e = new ClusterApiException("ClusterRegCloseBatch", outcome.code(),
+                    "failedCommandNumber " + outcome.failedCommandNumber()
+                            + (failed == null ? "" : " (" + failed.role() + " of command " + failed.userIndex() + ")"));
+            if (e.isReconnectError()) {
+                // the RPC may have executed the batch before the connection broke
+                throw new RegistryUnavailableException("commit to " + uri() + " failed: " + e.getMessage(), e, true);
+            }
+            throw e;
+        }
+    }
+
+    private static void backoff(int attempt) {
+        if (attempt > 3) {
+            LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(50_000, 200_000L * Math.min(attempt, 50)));
+        } else {
+            Thread.onSpinWait();
+        }
+    }
+
+    // =============================================================================================
+    // change feed
+    // =============================================================================================
+
+    @Override
+    public Watch watch(RegistryPath subtree, ChangeListener listener) {
+        checkOpen();
+        java.util.Objects.requireNonNull(subtree, "subtree");
+        java.util.Objects.requireNonNull(listener, "listener");
+        ClusapiWatch w = call(() -> new ClusapiWatch(this, subtree, listener));
+        open.add(w);
+        return w;
+    }
+
+    /** For watches: a new batch notification port on the base key. */
+    BatchNotificationPort openBatchPort() {
+        return new BatchNotificationPort(api, base);
+    }
+
+    long sequenceForWatch() {
+        return sequenceNow();
+    }
+
+    void forget(AutoCloseable c) {
+        open.remove(c);
+    }
+
+    // =============================================================================================
+    // membership and health
+    // =============================================================================================
+
+    @Override
+    public ClusterStatus status() {
+        checkOpen();
+        return call(this::statusNow);
+    }
+
+    ClusterStatus statusNow() {
+        List<NodeInfo> nodes = new ArrayList<>();
+        for (String n : cluster.enumerate(ClusApiTypes.CLUSTER_ENUM_NODE)) {
+            nodes.add(new NodeInfo(n, nodeState(cluster.nodeState(n))));
+        }
+        Cluster.GroupState g = cluster.groupState(options.group());
+        boolean active = g.state() == ClusApiTypes.ClusterGroupOnline || g.state() == ClusApiTypes.ClusterGroupPartialOnline
+                || g.state() == ClusApiTypes.ClusterGroupPending;
+        return new ClusterStatus("clusapi", options.localNode(), active ? g.owner() : Optional.empty(), nodes);
+    }
+
+    static NodeState nodeState(int state) {
+        return switch (state) {
+            case ClusApiTypes.ClusterNodeUp -> NodeState.UP;
+            case ClusApiTypes.ClusterNodeDown -> NodeState.DOWN;
+            case ClusApiTypes.ClusterNodePaused -> NodeState.PAUSED;
+            case ClusApiTypes.ClusterNodeJoining -> NodeState.JOINING;
+            default -> NodeState.UNKNOWN;
+        };
+    }
+
+    @Override
+    public Subscription addMembershipListener(MembershipListener listener) {
+        checkOpen();
+        java.util.Objects.requireNonNull(listener, "listener");
+        MembershipMonitor m = call(() -> new MembershipMonitor(this, cluster, natives.waiter(), listener));
+        open.add(m);
+        return m;
+    }
+
+    @Override
+    public HealthReport checkHealth() {
+        checkOpen();
+        long t0 = System.nanoTime();
+        try {
+            long seq = sequenceNow();
+            ClusterStatus s = statusNow();
+            Duration rtt = Duration.ofNanos(System.nanoTime() - t0);
+            boolean up = s.liveNodes() > 0;
+            return new HealthReport(up, "read commit sequence " + seq + " of " + uri() + "; " + s.liveNodes() + " of "
+                    + s.nodes().size() + " nodes up; primary " + s.primary().orElse("(none)"), rtt);
+        } catch (RuntimeException e) {
+            return new HealthReport(false, "probe of " + uri() + " failed: " + e.getMessage(), Duration.ofNanos(System.nanoTime() - t0));
+        }
+    }
+
+    /** Health faults of this registry are namespaced: {@code <base key>/<id>} (ids cannot contain '/'). */
+    private String faultPrefix() {
+        return options.baseKeyPath() + Reserved.FAULT_SEPARATOR;
+    }
+
+    @Override
+    public List<HealthFault> healthFaults() {
+        checkOpen();
+        return call(() -> {
+            List<HealthFault> out = new ArrayList<>();
+            for (HealthFaults.NativeFault f : faults.list(cluster)) {
+                if (f.id().startsWith(faultPrefix())) {
+                    out.add(new HealthFault(f.id().substring(faultPrefix().length()), f.errorType(), f.errorCode(),
+                            f.description(), f.provider(), f.flags()));
+                }
+            }
+            return List.copyOf(out);
+        });
+    }
+
+    @Override
+    public void addHealthFault(HealthFault fault) {
+        checkOpen();
+        java.util.Objects.requireNonNull(fault, "fault");
+        call(() -> {
+            String id = faultPrefix() + fault.id();
+            if (faults.list(cluster).stream().anyMatch(f -> f.id().equals(id))) {
+                faults.remove(cluster, id);
+            }
+            faults.add(cluster, new HealthFaults.NativeFault(id, fault.errorType(), fault.errorCode(), fault.description(), fault.provider(),
+                    fault.flags()));
+            return null;
+        });
+    }
+
+    @Override
+    public boolean removeHealthFault(String id) {
+        checkOpen();
+        RegistryPath.checkName(id, "health fault id");
+        return call(() -> {
+            String full = faultPrefix() + id;
+            if (faults.list(cluster).stream().noneMatch(f -> f.id().equals(full))) {
+                return false;
+            }
+            faults.remove(cluster, full);
+            return true;
+        });
+    }
+
+    // =============================================================================================
+    // lifecycle and errors
+    // =============================================================================================
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (AutoCloseable c : List.copyOf(open)) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("closing {} of {} failed", c, uri(), e);
+            }
+        }
+        async.shutdown();
+        commitLock.lock();
+        try {
+            base.close();
+        } catch (RuntimeException e) {
+            LOG.warn("closing the base key of {} failed", uri(), e);
+        } finally {
+            commitLock.unlock();
+            cluster.close();
+        }
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new RegistryClosedException("clusapi registry " + uri());
+        }
+    }
+
+    /** Runs a native call sequence, mapping connection errors to {@link RegistryUnavailableException}. */
+    private <T> T call(Supplier<T> s) {
+        try {
+            return s.get();
+        } catch (ClusterApiException e) {
+            if (closed) {
+                throw new RegistryClosedException("clusapi registry " + uri());
+            }
+            if (e.isReconnectError()) {
+                throw unavailable("reach " + uri(), e);
+            }
+            throw e;
+        } catch (IllegalStateException e) {
+            if (closed) {
+                throw new RegistryClosedException("clusapi registry " + uri());
+            }
+            throw e;
+        }
+    }
+
+    private static RegistryException unavailable(String what, ClusterApiException e) {
+        return new RegistryUnavailableException("cannot " + what + ": " + e.getMessage(), e);
+    }
+
+    ClusapiOptions options() {
+        return options;
+    }
+}

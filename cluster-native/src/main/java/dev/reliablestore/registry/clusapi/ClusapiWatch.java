@@ -1,0 +1,176 @@
+package dev.reliablestore.registry.clusapi;
+
+import dev.reliablestore.registry.Change;
+import dev.reliablestore.registry.ChangeBatch;
+import dev.reliablestore.registry.ChangeListener;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.ValueType;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.Watch;
+import dev.reliablestore.registry.clusapi.jna.ClusApiTypes;
+import dev.reliablestore.registry.spi.ChangeDispatcher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A change feed from a batch notification port on the base key. A reader thread blocks in
+ * {@code ClusterRegGetBatchNotification}, cuts the mirrored commands into batches at each
+ * {@code SET_VALUE /batch} (the journal every changing batch writes first), rebuilds each batch's
+ * changes from its journal plus the data of its SET_VALUE commands, and offers those inside the
+ * subtree to a {@link ChangeDispatcher}. A gap in the sequences, or a failed port, becomes a resync.
+ */
+final class ClusapiWatch implements Watch {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClusapiWatch.class);
+    private static final int DISPATCH_CAPACITY = 10_000;
+
+    private final ClusapiRegistry registry;
+    private final RegistryPath subtree;
+    private final ChangeDispatcher dispatcher;
+    private final long startSequence;
+    private final Thread reader;
+    private volatile BatchNotificationPort port;
+    private volatile boolean closed;
+    private long lastSequence;
+    private Journal.Decoded pending;
+    private final List<byte[]> pendingData = new ArrayList<>();
+    private final List<Integer> pendingTypes = new ArrayList<>();
+
+    ClusapiWatch(ClusapiRegistry registry, RegistryPath subtree, ChangeListener listener) {
+        this.registry = registry;
+        this.subtree = subtree;
+        // the port first, then the sequence: every batch after startSequence reaches the port
+        this.port = registry.openBatchPort();
+        this.startSequence = registry.sequenceForWatch();
+        this.lastSequence = startSequence;
+        this.dispatcher = new ChangeDispatcher("clusapi watch " + registry.uri() + " " + subtree, listener, DISPATCH_CAPACITY);
+        this.reader = new Thread(this::run, "clusapi-watch-reader " + subtree);
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    @Override
+    public RegistryPath subtree() {
+        return subtree;
+    }
+
+    @Override
+    public long startSequence() {
+        return startSequence;
+    }
+
+    private void run() {
+        int failures = 0;
+        while (!closed) {
+            try {
+                List<BatchNotificationPort.Command> commands = port.next();
+                failures = 0;
+                consume(commands);
+            } catch (RuntimeException e) {
+                if (closed) {
+                    return;
+                }
+                failures++;
+                LOG.warn("batch notification port of {} failed; reopening it and resynchronising the watch on {}",
+                        registry.uri(), subtree, e);
+                dispatcher.resync("the batch notification port failed (" + e.getMessage() + "); batches may have been missed");
+                reopen(failures);
+            }
+        }
+    }
+
+    private void reopen(int failures) {
+        java.util.concurrent.locks.LockSupport.parkNanos(Math.min(failures, 50) * 20_000_000L);
+        try {
+            BatchNotificationPort old = port;
+            port = registry.openBatchPort();
+            old.close();
+            lastSequence = registry.sequenceForWatch();
+            pending = null;
+        } catch (RuntimeException e) {
+            LOG.warn("reopening the batch notification port of {} failed", registry.uri(), e);
+        }
+    }
+
+    /** Splits a notification into batches at each journal and completes them with their SET_VALUE data. */
+    private void consume(List<BatchNotificationPort.Command> commands) {
+        for (BatchNotificationPort.Command c : commands) {
+            if (c.command() != ClusApiTypes.CLUSREG_SET_VALUE) {
+                continue;
+            }
+            if (Reserved.JOURNAL.equals(c.name())) {
+                if (pending != null) {
+                    dispatcher.resync("batch " + pending.sequence() + " arrived without all its values");
+                }
+                pending = Journal.decode(c.data());
+                pendingData.clear();
+                pendingTypes.clear();
+            } else if (pending != null && !Reserved.isReserved(c.name())) {
+                pendingData.add(c.data());
+                pendingTypes.add(c.options());
+            }
+            if (pending != null && pendingData.size() == pending.valueSets()) {
+                complete();
+            }
+        }
+    }
+
+    private void complete() {
+        Journal.Decoded j = pending;
+        pending = null;
+        if (j.sequence() <= lastSequence) {
+            return; // committed before the watch started (or delivered already)
+        }
+        if (j.sequence() > lastSequence + 1) {
+            dispatcher.resync("batches " + (lastSequence + 1) + ".." + (j.sequence() - 1) + " were not seen by the notification port");
+        }
+        lastSequence = j.sequence();
+        List<Change> changes = new ArrayList<>();
+        int v = 0;
+        for (Journal.Entry e : j.entries()) {
+            Change c = switch (e.kind()) {
+                case Journal.KEY_CREATED -> new Change.KeyCreated(e.key());
+                case Journal.KEY_DELETED -> new Change.KeyDeleted(e.key());
+                case Journal.VALUE_DELETED -> new Change.ValueDeleted(e.key(), e.name());
+                default -> {
+                    RegistryValue value = RegistryValue.of(ValueType.fromWindowsCode(pendingTypes.get(v)), pendingData.get(v));
+                    v++;
+                    yield new Change.ValueSet(e.key(), e.name(), new VersionedValue(value, j.sequence()));
+                }
+            };
+            if (subtree.contains(c.key()) || (c instanceof Change.KeyDeleted && c.key().contains(subtree))) {
+                changes.add(c);
+            }
+        }
+        if (!changes.isEmpty()) {
+            dispatcher.offer(new ChangeBatch(j.sequence(), changes));
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        dispatcher.close();
+        port.close();
+        if (Thread.currentThread() != reader) {
+            try {
+                reader.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        registry.forget(this);
+    }
+
+    @Override
+    public String toString() {
+        return "ClusapiWatch[" + subtree + "]";
+    }
+}

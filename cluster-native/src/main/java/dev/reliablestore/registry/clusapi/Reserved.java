@@ -1,0 +1,52 @@
+package dev.reliablestore.registry.clusapi;
+
+import dev.reliablestore.registry.RegistryPath;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The names the backend keeps for itself inside its base key. Every one contains {@code /}, which
+ * the contract forbids in user key segments and value names ({@link RegistryPath#checkName}) and
+ * which the Windows registry allows, so a reserved name can never collide with a user's.
+ */
+final class Reserved {
+
+    /** REG_QWORD at the base key: the commit sequence of the newest batch (absent = 0). */
+    static final String SEQUENCE = "/seq";
+    /** REG_BINARY at the base key: the journal of the newest batch (the change-feed record). */
+    static final String JOURNAL = "/batch";
+    /** Prefix of the REG_QWORD sibling holding a value's revision: {@code /rev/<name>}. */
+    static final String REVISION_PREFIX = "/rev/";
+    /** A key path that never exists: {@code CONDITION_KEY_EXISTS} on it is a condition that always fails. */
+    static final String NEVER_EXISTS = "/never";
+    /** Separator between the registry's namespace and a health fault's id. */
+    static final String FAULT_SEPARATOR = "/";
+
+    private Reserved() {
+    }
+
+    static boolean isReserved(String name) {
+        return name != null && name.indexOf('/') >= 0;
+    }
+
+    static String revisionOf(String valueName) {
+        return REVISION_PREFIX + valueName;
+    }
+
+    /** A key's path below the base key as the cluster registry writes it ({@code \}-separated; "" for the base). */
+    static String native_(RegistryPath key) {
+        return key.toString('\\');
+    }
+
+    static byte[] qword(long v) {
+        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array();
+    }
+
+    static long qword(byte[] b) {
+        if (b.length != 8) {
+            throw new IllegalArgumentException("a REG_QWORD has 8 bytes, got " + b.length);
+        }
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    }
+}

@@ -1,0 +1,318 @@
+package dev.reliablestore.registry.clusapi;
+
+import com.sun.jna.platform.win32.WinError;
+import com.sun.jna.platform.win32.WinNT;
+import com.sun.jna.platform.win32.WinReg;
+import com.sun.jna.ptr.IntByReference;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.CommitResult;
+import dev.reliablestore.registry.ConditionFailedException;
+import dev.reliablestore.registry.HealthFault;
+import dev.reliablestore.registry.MembershipEvent;
+import dev.reliablestore.registry.NodeState;
+import dev.reliablestore.registry.RegistryArgumentException;
+import dev.reliablestore.registry.RegistryCorruptedException;
+import dev.reliablestore.registry.RegistryException;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryUnavailableException;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.Watch;
+import dev.reliablestore.registry.WriteBatch;
+import dev.reliablestore.registry.clusapi.jna.ClusApiTypes;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.DisabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+
+import java.lang.reflect.Field;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static dev.reliablestore.registry.clusapi.jna.ClusApiTypes.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** What the conformance suite does not cover: the Windows mapping, error mapping, OS check, leaks, membership. */
+class ClusapiBackendTest {
+
+    private final FakeClusApi fake = new FakeClusApi("FAKECLUSTER", "NODE1", "NODE2");
+    private final List<ClusterRegistry> opened = new ArrayList<>();
+
+    private ClusterRegistry open(Map<String, String> options) {
+        ClusapiOptions o = ClusapiOptions.parse(URI.create("clusapi://FAKECLUSTER/Software/RS"), options);
+        ClusterRegistry r = ClusapiRegistry.open(o, new ClusapiNatives(fake, fake, fake, fake.waiter()));
+        opened.add(r);
+        return r;
+    }
+
+    private ClusterRegistry open() {
+        return open(Map.of("localNode", "NODE1"));
+    }
+
+    @AfterEach
+    void closeAll() {
+        opened.forEach(ClusterRegistry::close);
+        assertThat(fake.openHandles()).as("native handles left open").isZero();
+        assertThat(fake.unfreedHealthFaultArrays()).as("health fault arrays not freed").isZero();
+    }
+
+    @Test
+    @DisabledOnOs(OS.WINDOWS)
+    void openingOutsideWindowsFailsNamingTheOs() {
+        assertThatThrownBy(() -> new ClusapiBackend().open(URI.create("clusapi://PROD-CLUSTER"), Map.of()))
+                .isInstanceOf(RegistryUnavailableException.class)
+                .hasMessageContaining("needs Windows")
+                .hasMessageContaining(System.getProperty("os.name"))
+                .hasMessageContaining("clusapi://PROD-CLUSTER/ReliableStore");
+        assertThat(new ClusapiBackend().scheme()).isEqualTo("clusapi");
+    }
+
+    @Test
+    void badOptionsAreRefusedOnEveryOs() {
+        ClusapiBackend b = new ClusapiBackend();
+        assertThatThrownBy(() -> b.open(URI.create("clusapi://c"), Map.of("grop", "x")))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("[grop]");
+        assertThatThrownBy(() -> b.open(URI.create("clusapi://c"), Map.of("failedCommandBase", "2")))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("failedCommandBase=2").hasMessageContaining("0..1");
+        assertThatThrownBy(() -> b.open(URI.create("clusapi://c"), Map.of("maxBatchBytes", "1000")))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("maxBatchBytes=1000");
+        assertThatThrownBy(() -> b.open(URI.create("clusapi://c/a%5Cb"), Map.of()))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("'\\'");
+        ClusapiOptions local = ClusapiOptions.parse(URI.create("clusapi:///Apps/Store"), Map.of("localNode", "N"));
+        assertThat(local.clusterName()).isEmpty();
+        assertThat(local.baseKeyPath()).isEqualTo("Apps\\Store");
+        assertThat(local.uri()).isEqualTo("clusapi:///Apps/Store");
+    }
+
+    @Test
+    void valuesAreStoredNativelyWithRevisionSiblingsAndASequence() {
+        ClusterRegistry r = open();
+        CommitResult c = r.commit(WriteBatch.builder().setValue(RegistryPath.parse("Entities/Customer"), "C-1",
+                RegistryValue.sz("Ada")).build());
+        assertThat(c.sequence()).isEqualTo(1);
+        assertThat(fake.rawValue("Software\\RS\\Entities\\Customer", "C-1"))
+                .isEqualTo(new RegValue(REG_SZ, RegistryValue.sz("Ada").data()));
+        assertThat(fake.rawValue("Software\\RS\\Entities\\Customer", "/rev/C-1")).isEqualTo(new RegValue(REG_QWORD, Reserved.qword(1)));
+        assertThat(fake.rawValue("Software\\RS", "/seq")).isEqualTo(new RegValue(REG_QWORD, Reserved.qword(1)));
+        assertThat(r.values(RegistryPath.parse("Entities/Customer"))).containsOnlyKeys("C-1");
+        assertThat(r.values(RegistryPath.root())).isEmpty(); // the reserved /seq and /batch are invisible
+    }
+
+    @Test
+    void aValueWrittenOutsideReliableStoreIsReportedNotGuessed() {
+        ClusterRegistry r = open();
+        r.commit(WriteBatch.builder().createKey(RegistryPath.parse("k")).build());
+        try (Cluster c = Cluster.open(fake, null); ClusterKey root = c.rootKey(KEY_ALL_ACCESS);
+             ClusterKey k = root.open("Software\\RS\\k", KEY_ALL_ACCESS).orElseThrow()) {
+            k.setValue("foreign", new RegValue(REG_DWORD, new byte[]{1, 0, 0, 0}));
+        }
+        assertThatThrownBy(() -> r.getValue(RegistryPath.parse("k"), "foreign"))
+                .isInstanceOf(RegistryCorruptedException.class).hasMessageContaining("/rev/foreign")
+                .hasMessageContaining("outside ReliableStore");
+    }
+
+    @Test
+    void aConnectionLostDuringCommitReportsAnUnknownOutcome() {
+        ClusterRegistry r = open();
+        fake.injectCloseBatchError(RPC_S_CALL_FAILED, true);
+        assertThatThrownBy(() -> r.commit(WriteBatch.builder().setValue(RegistryPath.parse("a"), "v", RegistryValue.dword(1)).build()))
+                .isInstanceOfSatisfying(RegistryUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                .hasMessageContaining("RPC_S_CALL_FAILED");
+        assertThat(r.getValue(RegistryPath.parse("a"), "v")).isPresent(); // it had been applied: "read to find out"
+        fake.injectCloseBatchError(ERROR_GEN_FAILURE, false);
+        assertThatThrownBy(() -> r.commit(WriteBatch.builder().setValue(RegistryPath.parse("b"), "v", RegistryValue.dword(1)).build()))
+                .isInstanceOf(ClusterApiException.class).hasMessageContaining("ERROR_GEN_FAILURE (31)");
+        assertThat(r.keyExists(RegistryPath.parse("b"))).isFalse();
+    }
+
+    @Test
+    void twoRegistriesOnOneClusterSerialiseThroughTheSequence() throws Exception {
+        ClusterRegistry a = open();
+        ClusterRegistry b = open();
+        RegistryPath k = RegistryPath.parse("counter");
+        a.commit(WriteBatch.builder().setValue(k, "n", RegistryValue.qword(0)).build());
+        Set<Long> sequences = ConcurrentHashMap.newKeySet();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<?>> fs = new ArrayList<>();
+            for (ClusterRegistry r : List.of(a, b)) {
+                fs.add(pool.submit(() -> {
+                    for (int i = 0; i < 40; i++) {
+                        while (true) {
+                            VersionedValue v = r.getValue(k, "n").orElseThrow();
+                            try {
+                                sequences.add(r.commit(WriteBatch.builder().requireRevision(k, "n", v.revision())
+                                        .setValue(k, "n", RegistryValue.qword(v.value().asQword() + 1)).build()).sequence());
+                                break;
+                            } catch (ConditionFailedException e) {
+                                assertThat(e.failedCommandIndex()).isZero();
+                            }
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : fs) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(a.getValue(k, "n").orElseThrow().value().asQword()).isEqualTo(80);
+        assertThat(sequences).hasSize(80);
+        assertThat(b.currentSequence()).isEqualTo(81);
+    }
+
+    @Test
+    void membershipEventsFollowNodeStatesAndThePrimary() {
+        ClusterRegistry r = open();
+        List<MembershipEvent> events = new CopyOnWriteArrayList<>();
+        try (var s = r.addMembershipListener(events::add)) {
+            fake.setNodeState("NODE2", ClusterNodePaused);
+            await().atMost(Duration.ofSeconds(10)).until(() -> events.contains(
+                    new MembershipEvent.NodeStateChanged("NODE2", NodeState.UP, NodeState.PAUSED)));
+            fake.setNodeState("NODE2", ClusterNodeUp);
+            fake.setNodeState("NODE1", ClusterNodeDown); // the core group fails over to NODE2
+            await().atMost(Duration.ofSeconds(10)).until(() -> events.contains(new MembershipEvent.PrimaryChanged("NODE1", "NODE2")));
+            assertThat(r.status().primary()).contains("NODE2");
+            assertThat(r.status().nodes()).extracting(n -> n.name() + "=" + n.state()).containsExactly("NODE1=DOWN", "NODE2=UP");
+        }
+    }
+
+    @Test
+    void healthFaultsAreNamespacedPerRegistry() {
+        ClusterRegistry r = open();
+        r.addHealthFault(new HealthFault("disk", 1, 2, "full", "storage", 0));
+        try (Cluster c = Cluster.open(fake, null)) {
+            assertThat(new HealthFaults(fake, fake).list(c)).extracting(HealthFaults.NativeFault::id).containsExactly("Software\\RS/disk");
+            new HealthFaults(fake, fake).add(c, new HealthFaults.NativeFault("someone-else", 1, 1, "x", "y", 0));
+        }
+        assertThat(r.healthFaults()).extracting(HealthFault::id).containsExactly("disk");
+    }
+
+    @Test
+    void closingReleasesEveryNativeHandleEvenWithOpenWatchesAndListeners() {
+        ClusterRegistry r = open();
+        Watch w = r.watch(RegistryPath.root(), new dev.reliablestore.registry.ChangeListener() {
+            @Override
+            public void onBatch(dev.reliablestore.registry.ChangeBatch batch) {
+            }
+
+            @Override
+            public void onResync(String reason) {
+            }
+        });
+        r.addMembershipListener(e -> { });
+        r.healthFaults();
+        assertThat(w.startSequence()).isZero();
+        r.close();
+        assertThat(fake.openHandles()).isZero();
+    }
+
+    // ---- the idiomatic layer -------------------------------------------------------------------
+
+    @Test
+    void errorsCarryTheirSymbolicNames() {
+        assertThat(ClusterApiException.symbolicName(5986)).isEqualTo("ERROR_CLUSTER_DATABASE_UPDATE_CONDITION_FAILED");
+        assertThat(ClusterApiException.symbolicName(5962)).isEqualTo("ERROR_CLUSTER_NODE_DRAIN_IN_PROGRESS");
+        assertThat(ClusterApiException.symbolicName(234)).isEqualTo("ERROR_MORE_DATA");
+        assertThat(ClusterApiException.symbolicName(1726)).isEqualTo("RPC_S_CALL_FAILED");
+        assertThat(ClusterApiException.symbolicName(123456)).isEqualTo("WIN32_ERROR_123456");
+        ClusterApiException e = new ClusterApiException("ClusterRegCloseBatch", 1722);
+        assertThat(e.code()).isEqualTo(1722);
+        assertThat(e.isReconnectError()).isTrue();
+        assertThat(e).isInstanceOf(RegistryException.class).hasMessage("ClusterRegCloseBatch failed with RPC_S_SERVER_UNAVAILABLE (1722)");
+    }
+
+    @Test
+    void buffersGrowOnMoreDataInOnePlace() {
+        String longName = "n".repeat(1000);
+        int[] calls = new int[1];
+        String s = Buffers.string("Test", (buf, cch) -> {
+            calls[0]++;
+            if (cch.getValue() < longName.length() + 1) {
+                cch.setValue(longName.length());
+                return ERROR_MORE_DATA;
+            }
+            longName.getChars(0, longName.length(), buf, 0);
+            cch.setValue(longName.length());
+            return 0;
+        });
+        assertThat(s).isEqualTo(longName);
+        assertThat(calls[0]).isEqualTo(2);
+        assertThatThrownBy(() -> Buffers.string("Test", (buf, cch) -> ERROR_ACCESS_DENIED))
+                .isInstanceOf(ClusterApiException.class).hasMessageContaining("ERROR_ACCESS_DENIED (5)");
+    }
+
+    @Test
+    void utf16IsHandledExplicitly() {
+        String s = "héllo ✓ 鍵 \uD83D\uDE00";
+        assertThat(Utf16.fromNative(Utf16.toNative(s))).isEqualTo(s);
+        assertThat(Utf16.fromChars(new char[]{'a', 'b', 0, 'c'}, 4)).isEqualTo("ab");
+        assertThat(Utf16.fromNative(null)).isNull();
+    }
+
+    /** Our constants equal jna-platform's wherever jna-platform has them (REG_MULTI_SZ is 7, not 6). */
+    @Test
+    void constantsAgreeWithJnaPlatform() throws Exception {
+        int compared = 0;
+        for (Field f : ClusApiTypes.class.getFields()) {
+            if (f.getType() != int.class) {
+                continue;
+            }
+            Field theirs = null;
+            for (Class<?> c : new Class<?>[]{WinError.class, WinNT.class}) {
+                try {
+                    theirs = c.getField(f.getName());
+                    break;
+                } catch (NoSuchFieldException e) {
+                    // not there
+                }
+            }
+            if (theirs != null && theirs.getType() == int.class) {
+                assertThat(f.getInt(null)).as(f.getName()).isEqualTo(theirs.getInt(null));
+                compared++;
+            }
+        }
+        assertThat(compared).isGreaterThan(20);
+        assertThat(REG_MULTI_SZ).isEqualTo(WinNT.REG_MULTI_SZ).isEqualTo(7);
+        assertThat(ClusApiTypes.clctlExternalCode(22, CLUS_ACCESS_READ, CLUS_NO_MODIFY)).isEqualTo(CLCTL_GET_COMMON_PROPERTIES);
+        assertThat(ClusApiTypes.clctlExternalCode(23, CLUS_ACCESS_WRITE, CLUS_MODIFY)).isEqualTo(CLCTL_SET_COMMON_PROPERTIES);
+        assertThat(ClusApiTypes.clctlExternalCode(33, CLUS_ACCESS_WRITE, CLUS_MODIFY)).isEqualTo(CLCTL_SET_PRIVATE_PROPERTIES);
+        assertThat(ClusApiTypes.clusctlCode(CLUS_OBJECT_RESOURCE, CLCTL_GET_COMMON_PROPERTIES)).isEqualTo(CLUSCTL_RESOURCE_GET_COMMON_PROPERTIES);
+        assertThat(ClusApiTypes.clusctlCode(CLUS_OBJECT_CLUSTER, CLCTL_GET_FQDN)).isEqualTo(CLUSCTL_CLUSTER_GET_FQDN);
+        assertThat(ClusApiTypes.clusterMakeVersion(9, 1)).isEqualTo(0x90001);
+    }
+
+    @Test
+    void controlCodesGoThroughTheBinding() {
+        try (Cluster c = Cluster.open(fake, null)) {
+            ClusApiTypes.HRESOURCE res = fake.OpenClusterResource(c.handle(), "Cluster IP Address");
+            byte[] out = new byte[4];
+            IntByReference returned = new IntByReference();
+            assertThat(fake.ClusterResourceControl(res, null, CLUSCTL_RESOURCE_GET_NAME, null, 0, out, out.length, returned))
+                    .isEqualTo(ERROR_MORE_DATA);
+            byte[] name = Buffers.bytes("ClusterResourceControl", (buf, cb) -> {
+                IntByReference r2 = new IntByReference();
+                int rc = fake.ClusterResourceControl(res, null, CLUSCTL_RESOURCE_GET_NAME, null, 0, buf, buf.length, r2);
+                cb.setValue(r2.getValue());
+                return rc;
+            });
+            assertThat(new String(name, 0, name.length - 2, java.nio.charset.StandardCharsets.UTF_16LE)).isEqualTo("Cluster IP Address");
+            assertThat(fake.ClusterResourceControl(res, null, CLUSCTL_RESOURCE_GET_COMMON_PROPERTIES, null, 0, out, 4, returned))
+                    .isEqualTo(ERROR_INVALID_FUNCTION);
+            fake.CloseClusterResource(res);
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package dev.reliablestore.registry.zookeeper;
+
+import dev.reliablestore.registry.CommitResult;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryUnavailableException;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.WriteBatch;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A connection cut while a multi is in flight leaves its outcome unknown to ZooKeeper's client
+ * (CURATOR-268/584). The registry fences the batch's change-log entry to learn the truth: an
+ * applied batch is reported committed (not retried), an unapplied one is retried exactly once, and
+ * only when no server answers within the failover timeout is the outcome reported unknown.
+ */
+class ZooKeeperAmbiguousOutcomeTest {
+
+    static {
+        ZkTestSupport.init();
+    }
+
+    private static TestingServer server;
+    private static final RegistryPath KEY = RegistryPath.of("counters");
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = new TestingServer(true);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        server.close();
+    }
+
+    /** Bytes of padding that make the increment's multi the only large request on the wire. */
+    private static final int PADDING = 64 * 1024;
+    private static final int LARGE = 16 * 1024;
+
+    private static WriteBatch increment(VersionedValue current) {
+        return WriteBatch.builder().requireRevision(KEY, "n", current.revision())
+                .setValue(KEY, "n", RegistryValue.qword(current.value().asQword() + 1))
+                .setValue(KEY, "padding", RegistryValue.binary(new byte[PADDING])).build();
+    }
+
+    private static long fences(String chroot) throws Exception {
+        try (CuratorFramework raw = CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100))) {
+            raw.start();
+            long n = 0;
+            for (String bucket : raw.getChildren().forPath(chroot + "/log")) {
+                for (String entry : raw.getChildren().forPath(chroot + "/log/" + bucket)) {
+                    if (ZnodeLayout.isFence(raw.getData().forPath(chroot + "/log/" + bucket + "/" + entry))) {
+                        n++;
+                    }
+                }
+            }
+            return n;
+        }
+    }
+
+    @Test
+    void anAnswerLostAfterTheServerAppliedTheBatchIsReportedCommittedNotRepeated() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("ambiguous-applied");
+        try (CuttingProxy proxy = new CuttingProxy(server.getPort());
+             ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options("failoverTimeout", "10000"))) {
+            registry.commit(WriteBatch.builder().setValue(KEY, "n", RegistryValue.qword(0)).build());
+            VersionedValue before = registry.getValue(KEY, "n").orElseThrow();
+            proxy.cutAtNextLargeRequest(LARGE, true);
+            CommitResult r = registry.commit(increment(before));
+            assertThat(proxy.cuts()).as("the connection was cut during the commit").isEqualTo(1);
+            VersionedValue after = registry.getValue(KEY, "n").orElseThrow();
+            assertThat(after.value().asQword()).as("applied exactly once").isEqualTo(1);
+            assertThat(after.revision()).isEqualTo(r.sequence());
+            assertThat(fences(chroot)).as("no fence: the entry was found applied").isZero();
+        }
+    }
+
+    @Test
+    void aRequestLostBeforeTheServerSawItIsFencedAndAppliedOnce() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("ambiguous-lost");
+        try (CuttingProxy proxy = new CuttingProxy(server.getPort());
+             ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options("failoverTimeout", "10000"))) {
+            registry.commit(WriteBatch.builder().setValue(KEY, "n", RegistryValue.qword(0)).build());
+            VersionedValue before = registry.getValue(KEY, "n").orElseThrow();
+            proxy.cutAtNextLargeRequest(LARGE, false);
+            CommitResult r = registry.commit(increment(before));
+            assertThat(proxy.cuts()).isEqualTo(1);
+            VersionedValue after = registry.getValue(KEY, "n").orElseThrow();
+            assertThat(after.value().asQword()).as("applied exactly once").isEqualTo(1);
+            assertThat(after.revision()).isEqualTo(r.sequence());
+            assertThat(fences(chroot)).as("the lost batch's entry was fenced before the retry").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void manyCutsUnderConditionalIncrementsLoseAndRepeatNothing() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("ambiguous-many");
+        try (CuttingProxy proxy = new CuttingProxy(server.getPort());
+             ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options("failoverTimeout", "10000"))) {
+            registry.commit(WriteBatch.builder().setValue(KEY, "n", RegistryValue.qword(0)).build());
+            int acknowledged = 0;
+            for (int i = 0; i < 6; i++) {
+                if (i % 2 == 0) {
+                    proxy.cutAtNextLargeRequest(LARGE, true);
+                } else {
+                    proxy.cutAtNextLargeRequest(LARGE, false);
+                }
+                registry.commit(increment(registry.getValue(KEY, "n").orElseThrow()));
+                acknowledged++;
+            }
+            assertThat(proxy.cuts()).isEqualTo(6);
+            assertThat(registry.getValue(KEY, "n").orElseThrow().value().asQword()).isEqualTo(acknowledged);
+        }
+    }
+
+    @Test
+    void whenNoServerAnswersWithinTheFailoverTimeoutTheOutcomeIsReportedUnknown() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("ambiguous-unknown");
+        try (CuttingProxy proxy = new CuttingProxy(server.getPort());
+             ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot,
+                     ZkTestSupport.options("failoverTimeout", "1500", "sessionTimeout", "4000", "connectionTimeout", "1000"))) {
+            registry.commit(WriteBatch.builder().setValue(KEY, "n", RegistryValue.qword(0)).build());
+            VersionedValue before = registry.getValue(KEY, "n").orElseThrow();
+            proxy.cutAtNextLargeRequest(LARGE, true);
+            Thread refuser = new Thread(() -> {
+                // as soon as the cut happened, the server becomes unreachable
+                while (proxy.cuts() == 0) {
+                    Thread.onSpinWait();
+                }
+                proxy.refuse(true);
+            });
+            refuser.start();
+            assertThatThrownBy(() -> registry.commit(increment(before)))
+                    .isInstanceOfSatisfying(RegistryUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                    .hasMessageContaining("may or may not");
+            refuser.join();
+            proxy.refuse(false);
+            // the truth is there to be read once the server is back: the server did apply it
+            await().atMost(Duration.ofSeconds(15)).ignoreExceptionsInstanceOf(RegistryUnavailableException.class)
+                    .untilAsserted(() -> assertThat(registry.getValue(KEY, "n").orElseThrow().value().asQword()).isEqualTo(1));
+        }
+    }
+
+    @Test
+    void aBatchRefusedBeforeSendingIsNotOutcomeUnknown() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("ambiguous-unsent");
+        try (CuttingProxy proxy = new CuttingProxy(server.getPort());
+             ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot,
+                     ZkTestSupport.options("failoverTimeout", "1000", "sessionTimeout", "4000", "connectionTimeout", "1000"))) {
+            proxy.refuse(true);
+            assertThatThrownBy(() -> registry.commit(WriteBatch.builder().setValue(KEY, "n", RegistryValue.qword(0)).build()))
+                    .isInstanceOfSatisfying(RegistryUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isFalse())
+                    .hasMessageContaining("failover timeout of 1000 ms");
+            proxy.refuse(false);
+            await().atMost(Duration.ofSeconds(15)).ignoreExceptionsInstanceOf(RegistryUnavailableException.class)
+                    .untilAsserted(() -> assertThat(registry.keyExists(KEY)).isFalse());
+            assertThat(List.of(fences(chroot))).containsExactly(0L);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.EntityTooLargeException;
+import dev.reliablestore.spi.tx.AbstractTransactionBranch;
+import dev.reliablestore.spi.tx.PendingWrite;
+import dev.reliablestore.spi.tx.TransactionId;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** A branch of a cluster-registry factory; see {@link RegistryTransactions} for the batches. */
+final class RegistryTransactionBranch extends AbstractTransactionBranch {
+
+    private final RegistryTransactions transactions;
+    private final ClusterStoreFactory factory;
+    private List<RegistryTransactions.EncodedWrite> prepared;
+    private long recordRevision;
+
+    RegistryTransactionBranch(TransactionId id, RegistryTransactions transactions, ClusterStoreFactory factory) {
+        super(id, transactions);
+        this.transactions = transactions;
+        this.factory = factory;
+    }
+
+    @Override
+    protected <T> EntityStore<T> committedStore(String typeName, Class<T> type) {
+        return transactions.store(typeName, type);
+    }
+
+    @Override
+    protected void doPrepare(List<PendingWrite> writes) {
+        List<RegistryTransactions.EncodedWrite> encoded = encode(writes);
+        transactions.prepare(id(), encoded);
+        prepared = encoded;
+        recordRevision = transactions.readRecord(id()).orElseThrow(() -> new IllegalStateException(
+                "the record of transaction " + id() + " vanished right after prepare")).revision();
+    }
+
+    @Override
+    protected void doCommit(List<PendingWrite> writes) {
+        transactions.applyPrepared(id(), prepared, recordRevision);
+    }
+
+    @Override
+    protected void doCommitOnePhase(List<PendingWrite> writes) {
+        transactions.commitOnePhase(id(), encode(writes));
+    }
+
+    @Override
+    protected void doRollback(List<PendingWrite> writes, boolean prepareAttempted) {
+        if (!prepareAttempted) {
+            return; // nothing reached the registry
+        }
+        if (prepared != null) {
+            transactions.removePrepared(id(), prepared);
+        } else {
+            transactions.removeIfPrepared(id(), encode(writes));
+        }
+    }
+
+    @Override
+    protected void completed() {
+        transactions.completed(id());
+    }
+
+    private List<RegistryTransactions.EncodedWrite> encode(List<PendingWrite> writes) {
+        List<RegistryTransactions.EncodedWrite> out = new ArrayList<>(writes.size());
+        for (PendingWrite w : writes) {
+            byte[] envelope = null;
+            if (!w.isDelete()) {
+                envelope = transactions.codec(w.typeName()).encode(w.id(), w.newVersion(), w.value());
+                if (envelope.length > factory.maxValueBytes()) {
+                    throw new EntityTooLargeException(w.typeName(), w.id(), envelope.length, factory.maxValueBytes());
+                }
+            }
+            out.add(new RegistryTransactions.EncodedWrite(w.typeName(), w.id(), w.expectedVersion(), envelope));
+        }
+        return out;
+    }
+}

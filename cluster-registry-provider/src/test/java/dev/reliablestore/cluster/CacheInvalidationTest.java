@@ -1,0 +1,90 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.registry.ClusterRegistry;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Two factories, each with its own cache and change-feed watch, on one registry. The embedded
+ * registry's file lock allows one {@link ClusterRegistry} per directory, so both factories share
+ * one registry instance through the package-private {@link ClusterStoreFactory#onRegistry} seam;
+ * they share nothing else (separate stores, caches, watches, codecs).
+ */
+class CacheInvalidationTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aWriteThroughOneFactoryInvalidatesTheOthersCache() {
+        ClusterPersistenceConfiguration config = EmbeddedFixture.config(dir).enableLocalCache(true).cacheTTL(Duration.ofHours(1)).build();
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir);
+             StoreFactory writerFactory = ClusterStoreFactory.onRegistry(config, registry);
+             StoreFactory readerFactory = ClusterStoreFactory.onRegistry(config, registry)) {
+            EntityStore<Customer> writer = writerFactory.store(Customer.class);
+            EntityStore<Customer> reader = readerFactory.store(Customer.class);
+            writer.save("c", Customer.of("v", 0));
+            assertThat(reader.get("c").orElseThrow().value().balance()).isZero();
+            assertThat(reader.get("c").orElseThrow().value().balance()).isZero();
+            assertThat(reader.performanceMetrics().cacheHits()).isPositive();
+
+            int rounds = 300;
+            long[] delays = new long[rounds];
+            for (int i = 1; i <= rounds; i++) {
+                long expected = i;
+                writer.save("c", Customer.of("v", expected));
+                long written = System.nanoTime();
+                // read-your-writes for the writer, at once
+                assertThat(writer.get("c").orElseThrow().value().balance()).isEqualTo(expected);
+                // the reader's cached copy is replaced once the change feed delivers the batch
+                long deadline = written + Duration.ofSeconds(10).toNanos();
+                while (reader.get("c").orElseThrow().value().balance() != expected) {
+                    assertThat(System.nanoTime()).as("invalidation of round %d within 10 s", i).isLessThan(deadline);
+                    Thread.onSpinWait();
+                }
+                delays[i - 1] = System.nanoTime() - written;
+                assertThat(reader.get("c").orElseThrow().version()).isEqualTo(i + 1);
+            }
+            Arrays.sort(delays);
+            System.out.printf("cache invalidation delay over %d writes: p50 = %.1f us, p99 = %.1f us, max = %.1f us%n", rounds,
+                    delays[rounds / 2] / 1e3, delays[rounds * 99 / 100] / 1e3, delays[rounds - 1] / 1e3);
+
+            writer.delete("c");
+            await().atMost(Duration.ofSeconds(10)).until(() -> reader.get("c").isEmpty());
+            writer.clear();
+            assertThat(reader.getAll()).isEmpty();
+        }
+    }
+
+    @Test
+    void preloadFillsTheCacheAndReadsThenHitIt() {
+        try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).build())) {
+            EntityStore<Customer> s = f.store(Customer.class);
+            for (int i = 0; i < 20; i++) {
+                s.save("c" + i, Customer.of("n" + i, i));
+            }
+        }
+        try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).enableLocalCache(true).preloadCache(true)
+                .cacheSize(10).build())) {
+            RegistryEntityStore<?> s = (RegistryEntityStore<?>) f.store(Customer.class);
+            await().atMost(Duration.ofSeconds(5)).until(() -> s.cachedEntries() <= 10);
+            assertThat(s.cachedEntries()).isPositive();
+            long hits = 0;
+            for (int i = 0; i < 20; i++) {
+                s.get("c" + i);
+            }
+            hits = s.performanceMetrics().cacheHits();
+            assertThat(hits).isPositive();
+            assertThat(s.performanceMetrics().cacheHitRatio()).isBetween(0.0, 1.0);
+        }
+    }
+}

@@ -1,0 +1,196 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.api.DataIntegrityException;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.cluster.crypto.KeyRing;
+import dev.reliablestore.cluster.crypto.KeySource;
+import dev.reliablestore.cluster.crypto.KeySources;
+import dev.reliablestore.cluster.crypto.KeyStoreFiles;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.WriteBatch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class EncryptionTest {
+
+    static final String MARKER = "Top-Secret-Marker-7f3a9";
+    static final RegistryPath CUSTOMERS = RegistryPath.parse(EmbeddedFixture.GROUP + "/" + EmbeddedFixture.KEY_PATH + "/Entities/Customer");
+    static final RegistryPath VERSIONS = CUSTOMERS.child(Layout.VERSIONS);
+
+    @TempDir
+    Path dir;
+
+    private Path keyStore(String name, String... aliases) {
+        Path file = dir.resolve(name);
+        for (String alias : aliases) {
+            KeyStoreFiles.addNewKey(file, "BCFKS", "pw".toCharArray(), alias);
+        }
+        return file;
+    }
+
+    private static ClusterPersistenceConfiguration.Builder encrypted(ClusterPersistenceConfiguration.Builder b, Path keys) {
+        return b.enableEncryption(true).keyStore(keys, "BCFKS", "pw".toCharArray(), null);
+    }
+
+    private static boolean registryFilesContain(Path root, String text) throws IOException {
+        byte[][] needles = {text.getBytes(StandardCharsets.UTF_8), text.getBytes(StandardCharsets.UTF_16LE)};
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                String haystack = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
+                for (byte[] n : needles) {
+                    if (haystack.contains(new String(n, StandardCharsets.ISO_8859_1))) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    @Test
+    void noPlaintextOfAStoredEntityInTheRegistryFiles() throws IOException {
+        Path plainDir = dir.resolve("plain");
+        try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(plainDir).enableCompression(false).build())) {
+            f.store(Customer.class).save("c-1", Customer.of(MARKER, 1));
+        }
+        // the probe can see plaintext where there is some
+        assertThat(registryFilesContain(plainDir, MARKER)).isTrue();
+
+        Path secretDir = dir.resolve("secret");
+        for (boolean compression : List.of(false, true)) {
+            try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(secretDir).enableCompression(compression)
+                    .enableEncryption(true).passphrases(List.of("a long passphrase".toCharArray())).build())) {
+                EntityStore<Customer> s = f.store(Customer.class);
+                for (int i = 0; i < 50; i++) {
+                    s.save("c-" + compression + i, Customer.of(MARKER + " number " + i, i));
+                }
+                s.saveBatch(Map.of("batched", Customer.of(MARKER, 2)));
+                assertThat(s.get("c-" + compression + 7).orElseThrow().value().name()).isEqualTo(MARKER + " number 7");
+            }
+        }
+        assertThat(registryFilesContain(secretDir, MARKER)).isFalse();
+        assertThat(registryFilesContain(secretDir, "PREMIUM")).isFalse();
+    }
+
+    @Test
+    void tamperedMovedAndReplayedValuesAreIntegrityErrors() {
+        Path keys = keyStore("keys.bcfks", "k1");
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir);
+             StoreFactory f = ClusterStoreFactory.onRegistry(encrypted(EmbeddedFixture.config(dir), keys).build(), registry)) {
+            EntityStore<Customer> s = f.store(Customer.class);
+            s.save("a", Customer.of("Alice", 1));
+            s.save("b", Customer.of("Bob", 2));
+            VersionedValue a1 = registry.getValue(CUSTOMERS, "a").orElseThrow();
+            s.save("a", Customer.of("Alice", 100));
+
+            // a flipped ciphertext byte, written consistently with the version record
+            byte[] flipped = registry.getValue(CUSTOMERS, "b").orElseThrow().value().data();
+            flipped[flipped.length - 20] ^= 0x04;
+            replace(registry, "b", flipped, 1);
+            assertThatThrownBy(() -> s.get("b")).isInstanceOf(DataIntegrityException.class).hasMessageContaining("authentication failed");
+
+            // a value moved to another id
+            replace(registry, "b", registry.getValue(CUSTOMERS, "a").orElseThrow().value().data(), 2);
+            assertThatThrownBy(() -> s.get("b")).isInstanceOf(DataIntegrityException.class).hasMessageContaining("authentication failed");
+
+            // the old version of a written back: alone, with the version record kept, or with its header patched
+            registry.commit(WriteBatch.builder().setValue(CUSTOMERS, "a", a1.value()).build());
+            assertThatThrownBy(() -> s.get("a")).isInstanceOf(DataIntegrityException.class).hasMessageContaining("not written together");
+            replace(registry, "a", a1.value().data(), 2);
+            assertThatThrownBy(() -> s.get("a")).isInstanceOf(DataIntegrityException.class).hasMessageContaining("version 1");
+            byte[] patched = a1.value().data();
+            patched[10] = 2;
+            replace(registry, "a", patched, 2);
+            assertThatThrownBy(() -> s.get("a")).isInstanceOf(DataIntegrityException.class).hasMessageContaining("authentication failed");
+            assertThatThrownBy(s::getAll).isInstanceOf(DataIntegrityException.class);
+        }
+    }
+
+    private static void replace(ClusterRegistry registry, String id, byte[] envelope, long version) {
+        registry.commit(WriteBatch.builder().setValue(CUSTOMERS, id, RegistryValue.binary(envelope))
+                .setValue(VERSIONS, id, RegistryValue.qword(version)).build());
+    }
+
+    @Test
+    void theWrongKeyIsAnIntegrityError() {
+        Path right = keyStore("right.bcfks", "k1");
+        Path wrong = keyStore("wrong.bcfks", "k1");
+        Path other = keyStore("other.bcfks", "k9");
+        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), right).build())) {
+            f.store(Customer.class).save("a", Customer.of("Alice", 1));
+        }
+        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), wrong).build())) {
+            assertThatThrownBy(() -> f.store(Customer.class).get("a")).isInstanceOf(DataIntegrityException.class)
+                    .hasMessageContaining("authentication failed");
+        }
+        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), other).build())) {
+            assertThatThrownBy(() -> f.store(Customer.class).get("a")).isInstanceOf(DataIntegrityException.class)
+                    .hasMessageContaining("\"k1\"").hasMessageContaining("k9");
+        }
+        try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).build())) {
+            assertThatThrownBy(() -> f.store(Customer.class).get("a")).isInstanceOf(DataIntegrityException.class)
+                    .hasMessageContaining("encryption is not enabled");
+        }
+    }
+
+    @Test
+    void rotationKeepsOldValuesReadableAndReencryptRetiresTheOldKey() {
+        Path keys = keyStore("keys.bcfks", "k1");
+        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
+            EntityStore<Customer> s = f.store(Customer.class);
+            s.save("a", Customer.of("Alice", 1));
+            s.save("b", Customer.of("Bob", 2));
+        }
+        KeyStoreFiles.addNewKey(keys, "BCFKS", "pw".toCharArray(), "k2");
+        KeyRing[] loaded = new KeyRing[1];
+        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
+            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+            assertThat(s.get("a").orElseThrow().value().name()).isEqualTo("Alice");
+            s.save("c", Customer.of("Carol", 3));
+            assertThat(s.keyUsage()).containsExactlyInAnyOrderEntriesOf(Map.of("k1", 2L, "k2", 1L));
+            assertThat(s.reencrypt()).isEqualTo(2);
+            assertThat(s.keyUsage()).containsExactlyInAnyOrderEntriesOf(Map.of("k2", 3L));
+            assertThat(s.reencrypt()).isZero();
+            assertThat(s.get("b").orElseThrow()).satisfies(v -> {
+                assertThat(v.value().name()).isEqualTo("Bob");
+                assertThat(v.version()).isEqualTo(1); // re-encryption keeps the version
+            });
+            loaded[0] = KeySources.keyStore(keys, "BCFKS", "pw".toCharArray(), null).load(() -> new byte[16]);
+        }
+        // k1 retired: a key source without it still reads everything
+        KeySource onlyK2 = ctx -> KeyRing.of(Map.of("k2", loaded[0].key("k2")), "k2");
+        try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).enableEncryption(true).keySource(onlyK2).build())) {
+            assertThat(f.store(Customer.class).getAll()).extracting(v -> v.value().name()).containsExactly("Alice", "Bob", "Carol");
+        }
+    }
+
+    @Test
+    void encryptionSwitchedOnLaterIsCompletedByReencrypt() {
+        try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).build())) {
+            f.store(Customer.class).save("a", Customer.of("Alice", 1));
+        }
+        Path keys = keyStore("keys.bcfks", "k1");
+        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
+            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+            assertThat(s.keyUsage()).containsExactly(Map.entry("", 1L));
+            assertThatThrownBy(() -> s.get("a")).isInstanceOf(DataIntegrityException.class).hasMessageContaining("reencrypt");
+            assertThat(s.reencrypt()).isEqualTo(1);
+            assertThat(s.get("a").orElseThrow().value().name()).isEqualTo("Alice");
+        }
+    }
+}

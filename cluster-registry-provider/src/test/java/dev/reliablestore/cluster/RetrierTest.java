@@ -1,0 +1,72 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.api.StoreClosedException;
+import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.registry.RegistryArgumentException;
+import dev.reliablestore.registry.RegistryClosedException;
+import dev.reliablestore.registry.RegistryUnavailableException;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class RetrierTest {
+
+    @Test
+    void retryableFailuresAreRetriedUntilTheyPass() {
+        Retrier r = new Retrier(3, Duration.ofMillis(1), Duration.ofSeconds(5), "embedded:x");
+        AtomicInteger calls = new AtomicInteger();
+        AtomicInteger retries = new AtomicInteger();
+        String result = r.call("read", () -> {
+            if (calls.incrementAndGet() < 3) {
+                throw new RegistryUnavailableException("no quorum", null);
+            }
+            return "ok";
+        }, retries::incrementAndGet);
+        assertThat(result).isEqualTo("ok");
+        assertThat(retries).hasValue(2);
+    }
+
+    @Test
+    void givingUpSaysHowOftenHowLongAndWhy() {
+        Retrier r = new Retrier(3, Duration.ofMillis(1), Duration.ofSeconds(5), "embedded:x");
+        AtomicInteger calls = new AtomicInteger();
+        assertThatThrownBy(() -> r.call("save of T/a", () -> {
+            calls.incrementAndGet();
+            throw new RegistryUnavailableException("connection lost", null, true);
+        }, () -> { })).isInstanceOf(StoreUnavailableException.class)
+                .hasMessageContaining("save of T/a").hasMessageContaining("connection lost")
+                .hasMessageContaining("gave up after 4 attempt(s) over").hasMessageContaining("maxRetries=3")
+                .hasMessageContaining("outcome of the last write attempt is unknown");
+        assertThat(calls).hasValue(4);
+    }
+
+    @Test
+    void failoverTimeoutBoundsTheWholeWait() {
+        Retrier r = new Retrier(100, Duration.ofMillis(20), Duration.ofMillis(100), "embedded:x");
+        AtomicInteger calls = new AtomicInteger();
+        assertThatThrownBy(() -> r.call("read", () -> {
+            calls.incrementAndGet();
+            throw new Retrier.Unavailable("only 1 cluster node(s) are up; minimumNodes = 2");
+        }, () -> { })).isInstanceOf(StoreUnavailableException.class)
+                .hasMessageContaining("failoverTimeout=PT0.1S").hasMessageContaining("minimumNodes = 2");
+        assertThat(calls.get()).isBetween(2, 5);
+    }
+
+    @Test
+    void otherFailuresAreNotRetried() {
+        Retrier r = new Retrier(3, Duration.ofMillis(1), Duration.ofSeconds(5), "embedded:x");
+        AtomicInteger calls = new AtomicInteger();
+        assertThatThrownBy(() -> r.call("x", () -> {
+            calls.incrementAndGet();
+            throw new RegistryArgumentException("bad name");
+        }, () -> { })).isInstanceOf(RegistryArgumentException.class);
+        assertThat(calls).hasValue(1);
+        assertThatThrownBy(() -> r.call("x", () -> {
+            throw new RegistryClosedException("registry");
+        }, () -> { })).isInstanceOf(StoreClosedException.class);
+    }
+}

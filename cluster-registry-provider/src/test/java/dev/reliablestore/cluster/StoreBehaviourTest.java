@@ -1,0 +1,217 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.api.ConcurrencyConflictException;
+import dev.reliablestore.api.ConfigurationException;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.EntityTooLargeException;
+import dev.reliablestore.api.InvalidIdException;
+import dev.reliablestore.api.StoreEvent;
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.api.Persistence;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.WriteBatch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+class StoreBehaviourTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theProviderIsFoundByNameAndLaysOutTheSeedTree() {
+        Map<String, String> options = Map.of("clusterName", EmbeddedFixture.uri(dir), "resourceGroupName", EmbeddedFixture.GROUP,
+                "registryKeyPath", "Software\\ReliableStore\\Data");
+        try (EntityStore<Customer> s = Persistence.open("cluster-registry", options, Customer.class)) {
+            s.save("CUST-001", Customer.of("Acme Corp", 1));
+        }
+        try (ClusterRegistry r = EmbeddedFixture.openRegistry(dir)) {
+            RegistryPath root = RegistryPath.parse("RG/Software/ReliableStore/Data");
+            assertThat(r.values(root.child("Configuration"))).containsKeys("Version", "Schema", "KeySalt");
+            assertThat(r.getValue(root.child("Configuration"), "Version").orElseThrow().value().asDword()).isEqualTo(1);
+            assertThat(r.values(root.resolve(RegistryPath.parse("Entities/Customer")))).containsOnlyKeys("CUST-001", "_metadata");
+            assertThat(r.getValue(root.resolve(RegistryPath.parse("Entities/Customer/_versions")), "CUST-001").orElseThrow()
+                    .value().asQword()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aNewerLayoutIsRefusedClearly() {
+        try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).build())) {
+            f.store(Customer.class).save("a", Customer.of("a", 1));
+        }
+        try (ClusterRegistry r = EmbeddedFixture.openRegistry(dir)) {
+            r.commit(WriteBatch.builder().setValue(RegistryPath.parse("RG/Software/ReliableStore/Data/Configuration"), "Version",
+                    RegistryValue.dword(2)).build());
+        }
+        assertThatThrownBy(() -> ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).build()))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("layout 2").hasMessageContaining("layout 1");
+    }
+
+    @Test
+    void clusterSettingsAreCheckedAgainstTheRegistryAtOpen() {
+        assertThatThrownBy(() -> ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).minimumNodes(2).build()))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("minimumNodes = 2").hasMessageContaining("1 node");
+        assertThatThrownBy(() -> ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).nodeAffinity(List.of("NODE9")).build()))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("NODE9");
+        assertThatThrownBy(() -> ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).registryOption("bogus", "1").build()))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("bogus");
+        String node;
+        try (ClusterRegistry r = EmbeddedFixture.openRegistry(dir)) {
+            node = r.status().localNode();
+        }
+        try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).nodeAffinity(List.of(node)).build())) {
+            assertThat(f.store(Customer.class).save("a", Customer.of("a", 1))).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void theMetadataIdIsReservedAndLimitsAreEnforced() {
+        try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).maxValueSizeKB(1).enableCompression(false).build())) {
+            EntityStore<Customer> s = f.store(Customer.class);
+            assertThatThrownBy(() -> s.save("_metadata", Customer.of("x", 1))).isInstanceOf(InvalidIdException.class)
+                    .hasMessageContaining("reserved");
+            assertThatThrownBy(() -> s.get("_metadata")).isInstanceOf(InvalidIdException.class);
+            assertThatThrownBy(() -> s.save("big", Customer.of("x".repeat(2000), 1))).isInstanceOf(EntityTooLargeException.class)
+                    .hasMessageContaining("1024");
+            Map<String, Customer> tooMany = IntStream.range(0, 2501).boxed()
+                    .collect(Collectors.toMap(i -> "c" + i, i -> Customer.of("n", i)));
+            assertThatThrownBy(() -> s.saveBatch(tooMany)).isInstanceOf(EntityTooLargeException.class)
+                    .hasMessageContaining("10004 registry commands").hasMessageContaining("2500 entities");
+            assertThat(s.count()).isZero();
+        }
+        try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).maxValueSizeKB(1024).enableCompression(false).build())) {
+            EntityStore<Customer> s = f.store(Customer.class);
+            Map<String, Customer> tooBig = IntStream.range(0, 20).boxed()
+                    .collect(Collectors.toMap(i -> "c" + i, i -> Customer.of("y".repeat(900_000), i)));
+            assertThatThrownBy(() -> s.saveBatch(tooBig)).isInstanceOf(EntityTooLargeException.class)
+                    .hasMessageContaining("largest atomic batch is 16777216 bytes");
+            assertThat(s.count()).isZero();
+        }
+    }
+
+    @Test
+    void lastWriteWinsOverwritesAndReportsTheResolvedConflict() {
+        try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir)
+                .conflictResolution(ConflictResolution.LAST_WRITE_WINS).build())) {
+            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+            List<StoreEvent> events = new CopyOnWriteArrayList<>();
+            s.addListener(events::add);
+            s.save("a", Customer.of("first", 1));
+            s.save("a", Customer.of("second", 2), 1);
+            assertThat(s.save("a", Customer.of("stale writer", 3), 1)).isEqualTo(3);
+            assertThat(s.get("a").orElseThrow().value().name()).isEqualTo("stale writer");
+            await().atMost(Duration.ofSeconds(5)).until(() -> !events.isEmpty());
+            assertThat(events).singleElement().isEqualTo(((StoreEvent.ConflictResolved) events.get(0)))
+                    .satisfies(e -> {
+                        StoreEvent.ConflictResolved c = (StoreEvent.ConflictResolved) e;
+                        assertThat(c.strategy()).isEqualTo("LastWriteWins");
+                        assertThat(c.storedVersion()).isEqualTo(2);
+                        assertThat(c.resultVersion()).isEqualTo(3);
+                        assertThat(c.id()).isEqualTo("a");
+                    });
+            assertThat(s.performanceMetrics().conflicts()).isEqualTo(1);
+            // deletes stay strict
+            assertThatThrownBy(() -> s.delete("a", 1)).isInstanceOf(ConcurrencyConflictException.class);
+        }
+    }
+
+    @Test
+    void mergeCombinesStoredAndAttemptedValues() {
+        ConflictResolver<Customer> sumBalances = (id, stored, attempted, expected) ->
+                new Customer(attempted.name(), attempted.tier(), attempted.notes(), attempted.since(), stored.value().balance() + attempted.balance());
+        try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir)
+                .conflictResolution(ConflictResolution.MERGE).conflictResolver(Customer.class, sumBalances).build())) {
+            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+            List<StoreEvent> events = new CopyOnWriteArrayList<>();
+            s.addListener(events::add);
+            s.save("a", Customer.of("base", 10));
+            s.save("a", Customer.of("other", 5), 1);
+            assertThat(s.save("a", Customer.of("mine", 7), 1)).isEqualTo(3);
+            assertThat(s.get("a").orElseThrow().value().balance()).isEqualTo(12);
+            await().atMost(Duration.ofSeconds(5)).until(() -> events.size() == 1);
+            assertThat(((StoreEvent.ConflictResolved) events.get(0)).strategy()).isEqualTo("Merge");
+            assertThatThrownBy(() -> s.save("missing", Customer.of("x", 1), 4)).isInstanceOf(ConcurrencyConflictException.class);
+            assertThatThrownBy(() -> f.store(String.class)).isInstanceOf(ConfigurationException.class).hasMessageContaining("java.lang.String");
+        }
+    }
+
+    @Test
+    void healthChecksReportTheHostsReasonAsEventAndRegistryFault() {
+        AtomicReference<String> problem = new AtomicReference<>();
+        ClusterHooks hooks = new ClusterHooks() {
+            @Override
+            public Optional<String> nodeName() {
+                return Optional.of("sf-node-7");
+            }
+
+            @Override
+            public Optional<String> unhealthyReason() {
+                return Optional.ofNullable(problem.get());
+            }
+        };
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir);
+             StoreFactory f = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).hooks(hooks)
+                     .healthCheckInterval(Duration.ofMillis(50)).build(), registry)) {
+            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+            List<StoreEvent> events = new CopyOnWriteArrayList<>();
+            s.addListener(events::add);
+            problem.set("code package unhealthy");
+            await().atMost(Duration.ofSeconds(10)).until(() -> events.stream().anyMatch(e -> e instanceof StoreEvent.HealthCheckFailed));
+            StoreEvent.HealthCheckFailed failed = (StoreEvent.HealthCheckFailed) events.stream()
+                    .filter(e -> e instanceof StoreEvent.HealthCheckFailed).findFirst().orElseThrow();
+            assertThat(failed.reason()).contains("sf-node-7").contains("code package unhealthy");
+            assertThat(registry.healthFaults()).anySatisfy(h -> {
+                assertThat(h.id()).isEqualTo("reliablestore-sf-node-7");
+                assertThat(h.description()).isEqualTo("code package unhealthy");
+            });
+            problem.set(null);
+            await().atMost(Duration.ofSeconds(10)).until(() -> events.stream().anyMatch(e -> e instanceof StoreEvent.HealthRestored));
+            await().atMost(Duration.ofSeconds(10)).until(() -> registry.healthFaults().stream()
+                    .noneMatch(h -> h.id().equals("reliablestore-sf-node-7")));
+            assertThat(events.stream().filter(e -> e instanceof StoreEvent.HealthCheckFailed).count()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aDictionaryIsTrainedStoredAndFoundByOtherFactories() {
+        ClusterPersistenceConfiguration config = EmbeddedFixture.config(dir).replicationMode(ReplicationMode.ASYNCHRONOUS).build();
+        RegistryPath dictionaries = RegistryPath.parse("RG/Software/ReliableStore/Data/Configuration/Dictionaries/Customer");
+        RegistryPath customers = RegistryPath.parse("RG/Software/ReliableStore/Data/Entities/Customer");
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(config, registry)) {
+                EntityStore<Customer> s = f.store(Customer.class);
+                for (int i = 0; i < DictionaryManager.SAMPLES_TO_TRAIN * 4 && !registry.keyExists(dictionaries); i++) {
+                    s.save("c" + i, new Customer("Customer number " + i, i % 2 == 0 ? "GOLD" : "SILVER",
+                            List.of("account opened at branch " + (i % 7)), java.time.Instant.ofEpochSecond(1_700_000_000L + i), i));
+                }
+                await().atMost(Duration.ofSeconds(20)).until(() -> registry.keyExists(dictionaries));
+                assertThat(registry.values(dictionaries)).containsOnlyKeys("1");
+                s.save("after", new Customer("Customer after training", "GOLD", List.of("account opened at branch 3"),
+                        java.time.Instant.ofEpochSecond(1_700_000_000L), 5));
+                byte[] stored = registry.getValue(customers, "after").orElseThrow().value().data();
+                EnvelopeCodec.Header h = EnvelopeCodec.header(stored, "after");
+                assertThat(h.dictionaryId()).isEqualTo(1);
+            }
+            try (StoreFactory other = ClusterStoreFactory.onRegistry(config, registry)) {
+                assertThat(other.store(Customer.class).get("after").orElseThrow().value().name()).isEqualTo("Customer after training");
+            }
+        }
+    }
+}

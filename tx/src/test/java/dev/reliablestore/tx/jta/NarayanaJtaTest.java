@@ -1,0 +1,304 @@
+package dev.reliablestore.tx.jta;
+
+import dev.reliablestore.api.ConfigurationException;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.api.Versioned;
+import dev.reliablestore.tx.testing.FileParticipant;
+import jakarta.transaction.RollbackException;
+import jakarta.transaction.TransactionManager;
+import org.h2.jdbcx.JdbcDataSource;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.sql.XAConnection;
+import javax.transaction.xa.XAException;
+import javax.transaction.xa.XAResource;
+import javax.transaction.xa.Xid;
+import java.nio.file.Path;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** Narayana's real transaction manager over a durable test participant and H2's XA data source. */
+class NarayanaJtaTest {
+
+    @TempDir
+    static Path objectStore;
+
+    static NarayanaJta jta;
+    static Set<Thread> threadsBefore;
+
+    @TempDir
+    Path dir;
+
+    FileParticipant shop;
+    FileParticipant bank;
+    EntityStore<String> orders;
+    EntityStore<String> accounts;
+    XAConnection h2;
+    /** H2 hands out one logical connection per XAConnection; a new one rolls back and resets the previous. */
+    java.sql.Connection sql;
+    TransactionManager tm;
+
+    @BeforeAll
+    static void startNarayana() {
+        threadsBefore = Set.copyOf(Thread.getAllStackTraces().keySet());
+        jta = NarayanaJta.builder()
+                .objectStoreDirectory(objectStore)
+                .nodeIdentifier("jta-test")
+                .recoveryBackoff(Duration.ofSeconds(1))
+                .orphanSafetyInterval(Duration.ZERO)
+                .manualRecovery()
+                .start();
+    }
+
+    @AfterAll
+    static void stopNarayanaAndLeaveNoThreads() {
+        jta.close();
+        jta.close(); // idempotent
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(newThreads()).isEmpty());
+    }
+
+    private static Set<String> newThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && !threadsBefore.contains(t))
+                .filter(t -> !t.getName().startsWith("ForkJoinPool") && !t.getName().startsWith("awaitility"))
+                .map(Thread::getName).collect(Collectors.toSet());
+    }
+
+    @BeforeEach
+    void setUp() throws SQLException {
+        shop = new FileParticipant(dir.resolve("shop"));
+        bank = new FileParticipant(dir.resolve("bank"));
+        orders = jta.store(shop, "Order", String.class);
+        accounts = jta.store(bank, "Account", String.class);
+        JdbcDataSource ds = new JdbcDataSource();
+        ds.setURL("jdbc:h2:file:" + dir.resolve("h2").toAbsolutePath() + "/db");
+        ds.setUser("sa");
+        h2 = ds.getXAConnection();
+        sql = h2.getConnection();
+        try (Statement s = sql.createStatement()) {
+            s.execute("create table if not exists ledger(id varchar(64) primary key, amount int)");
+        }
+        tm = jta.transactionManager();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (tm.getTransaction() != null) {
+            tm.rollback();
+        }
+        h2.close();
+    }
+
+    private void insertLedger(String id, int amount) throws Exception {
+        tm.getTransaction().enlistResource(h2.getXAResource());
+        try (Statement s = sql.createStatement()) {
+            s.executeUpdate("insert into ledger values ('" + id + "', " + amount + ")");
+        }
+    }
+
+    private int ledgerRows() throws SQLException {
+        try (Statement s = sql.createStatement(); ResultSet rs = s.executeQuery("select count(*) from ledger")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    private EntityStore<String> committedOrders() {
+        return shop.store("Order", String.class);
+    }
+
+    @Test
+    void commitsAStoreAndH2Together() throws Exception {
+        tm.begin();
+        orders.save("o1", "2 apples");
+        assertThat(orders.get("o1")).as("read-your-writes in the JTA transaction").map(Versioned::value).contains("2 apples");
+        insertLedger("o1", 42);
+        assertThat(committedOrders().exists("o1")).isFalse();
+        tm.commit();
+        assertThat(committedOrders().get("o1")).map(Versioned::value).contains("2 apples");
+        assertThat(ledgerRows()).isEqualTo(1);
+        assertThat(shop.prepareCount()).as("two resources: two-phase").isEqualTo(1);
+        assertThat(shop.preparedRecordFiles()).isEmpty();
+    }
+
+    @Test
+    void rollsBackAStoreAndH2Together() throws Exception {
+        tm.begin();
+        orders.save("o1", "2 apples");
+        insertLedger("o1", 42);
+        tm.rollback();
+        assertThat(committedOrders().exists("o1")).isFalse();
+        assertThat(ledgerRows()).isZero();
+        assertThat(orders.exists("o1")).as("outside a transaction the store reads committed data").isFalse();
+    }
+
+    @Test
+    void aFailureInTheSecondResourcesPrepareRollsBackTheFirst() throws Exception {
+        // first: H2, second: the store, whose prepare fails
+        tm.begin();
+        insertLedger("o1", 42);
+        orders.save("o1", "2 apples");
+        shop.failNextPrepare(new StoreUnavailableException("disk full"));
+        assertThatThrownBy(tm::commit).isInstanceOf(RollbackException.class);
+        assertThat(ledgerRows()).isZero();
+        assertThat(committedOrders().exists("o1")).isFalse();
+        assertThat(shop.preparedRecordFiles()).isEmpty();
+    }
+
+    @Test
+    void aFailureInH2sPrepareRollsBackTheAlreadyPreparedStore() throws Exception {
+        // first: the store (prepared durably), second: H2, whose prepare votes no
+        tm.begin();
+        orders.save("o1", "2 apples");
+        tm.getTransaction().enlistResource(new VoteNoAtPrepare(h2.getXAResource()));
+        try (Statement s = sql.createStatement()) {
+            s.executeUpdate("insert into ledger values ('o1', 1)");
+        }
+        assertThatThrownBy(tm::commit).isInstanceOf(RollbackException.class);
+        assertThat(shop.prepareCount()).as("the store had prepared").isEqualTo(1);
+        assertThat(shop.preparedRecordFiles()).as("and was rolled back").isEmpty();
+        assertThat(shop.isLocked("Order", "o1")).isFalse();
+        assertThat(committedOrders().exists("o1")).isFalse();
+        assertThat(ledgerRows()).isZero();
+    }
+
+    @Test
+    void aVersionConflictRollsBackEverything() throws Exception {
+        committedOrders().save("o1", "v1");
+        tm.begin();
+        insertLedger("o1", 42);
+        Versioned<String> seen = orders.get("o1").orElseThrow();
+        orders.save("o1", "v2", seen.version());
+        committedOrders().save("o1", "concurrent");
+        assertThatThrownBy(tm::commit).isInstanceOf(RollbackException.class);
+        assertThat(committedOrders().get("o1")).map(Versioned::value).contains("concurrent");
+        assertThat(ledgerRows()).isZero();
+    }
+
+    @Test
+    void twoStoresOfDifferentResourcesInOneTransaction() throws Exception {
+        tm.begin();
+        orders.save("o1", "paid");
+        accounts.save("acc", "90");
+        tm.commit();
+        assertThat(committedOrders().exists("o1")).isTrue();
+        assertThat(bank.store("Account", String.class).get("acc")).map(Versioned::value).contains("90");
+        assertThat(shop.prepareCount() + bank.prepareCount()).isEqualTo(2);
+    }
+
+    @Test
+    void aSingleResourceCommitsInOnePhaseAndAReadOnlyOneIsLeftOut() throws Exception {
+        tm.begin();
+        orders.save("o1", "x");
+        tm.commit();
+        assertThat(shop.onePhaseCommitCount()).isEqualTo(1);
+        assertThat(shop.prepareCount()).isZero();
+
+        tm.begin();
+        assertThat(orders.get("o1")).isPresent();      // the store only reads: votes read-only
+        insertLedger("o1", 1);
+        tm.commit();
+        assertThat(shop.prepareCount()).isZero();
+        assertThat(ledgerRows()).isEqualTo(1);
+    }
+
+    @Test
+    void recoveryFinishesABranchWhoseCommitFailedAndTheLogRemains() throws Exception {
+        tm.begin();
+        orders.save("o1", "x");
+        insertLedger("o1", 1);
+        shop.onCommit(() -> shop.unavailable(true));   // phase two cannot reach the store
+        tm.commit();                                   // XAER_RMFAIL: Narayana keeps the log
+        shop.onCommit(() -> { });
+        shop.unavailable(false);
+        assertThat(shop.preparedRecordFiles()).hasSize(1);
+        assertThat(committedOrders().exists("o1")).isFalse();
+        assertThat(ledgerRows()).isEqualTo(1);
+
+        jta.recoverNow();
+        assertThat(shop.preparedRecordFiles()).isEmpty();
+        assertThat(committedOrders().get("o1")).map(Versioned::value).contains("x");
+    }
+
+    @Test
+    void narayanaIsConfiguredOncePerJvm() {
+        assertThatThrownBy(() -> NarayanaJta.builder().objectStoreDirectory(objectStore).nodeIdentifier("other").start())
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("already running");
+        assertThatThrownBy(() -> NarayanaJta.builder().nodeIdentifier("has space")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("1..28");
+        assertThatThrownBy(() -> NarayanaJta.builder().nodeIdentifier("n").start()).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("objectStoreDirectory");
+        assertThatThrownBy(() -> NarayanaJta.builder().recoveryBackoff(Duration.ofMillis(500)))
+                .hasMessageContaining("whole seconds");
+    }
+
+    /** H2's XA resource whose prepare votes no (rolling its branch back first, as XA requires). */
+    private record VoteNoAtPrepare(XAResource h2) implements XAResource {
+        @Override
+        public int prepare(Xid xid) throws XAException {
+            h2.rollback(xid);
+            XAException no = new XAException("injected no vote");
+            no.errorCode = XAException.XA_RBROLLBACK;
+            throw no;
+        }
+
+        @Override
+        public void commit(Xid xid, boolean onePhase) throws XAException {
+            h2.commit(xid, onePhase);
+        }
+
+        @Override
+        public void end(Xid xid, int flags) throws XAException {
+            h2.end(xid, flags);
+        }
+
+        @Override
+        public void forget(Xid xid) throws XAException {
+            h2.forget(xid);
+        }
+
+        @Override
+        public int getTransactionTimeout() throws XAException {
+            return h2.getTransactionTimeout();
+        }
+
+        @Override
+        public boolean isSameRM(XAResource other) {
+            return other == this;
+        }
+
+        @Override
+        public Xid[] recover(int flag) throws XAException {
+            return h2.recover(flag);
+        }
+
+        @Override
+        public void rollback(Xid xid) throws XAException {
+            h2.rollback(xid);
+        }
+
+        @Override
+        public boolean setTransactionTimeout(int seconds) throws XAException {
+            return h2.setTransactionTimeout(seconds);
+        }
+
+        @Override
+        public void start(Xid xid, int flags) throws XAException {
+            h2.start(xid, flags);
+        }
+    }
+}
