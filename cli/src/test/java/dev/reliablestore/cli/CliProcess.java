@@ -144,6 +144,14 @@ final class CliProcess implements AutoCloseable {
         }
     }
 
+    /** Runs the tool inside this JVM (for argument checks that need no separate process); paths must be absolute. */
+    static Result inProcess(String... args) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = ReliableStoreCli.commandLine(new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true)).execute(args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
     static String javaBin() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }

@@ -1,0 +1,147 @@
+package dev.reliablestore.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.Persistence;
+import dev.reliablestore.api.StoreFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** migrate of 10,000 entities from the file provider, interrupted twice (SIGTERM, then kill -9) and resumed. */
+class MigrateProcessTest {
+
+    static final int ENTITIES = 10_000;
+    static final Pattern PROGRESS = Pattern.compile("migrate: (\\d+)/" + (ENTITIES + 3) + " \\(\\d+%\\), \\d+/s(, ETA \\S+|, took \\S+)");
+
+    @TempDir
+    Path dir;
+
+    CliProcess cli;
+
+    @BeforeEach
+    void start() {
+        cli = new CliProcess(dir);
+    }
+
+    /** {@code count} customers (fsync'ed one by one by the file provider) and 3 orders. */
+    private void seed(int count) {
+        try (StoreFactory files = Persistence.openFactory("file", Map.of("file.directory", dir.resolve("files").toString()))) {
+            EntityStore<JsonNode> customers = files.store("Customer", JsonNode.class);
+            for (int from = 0; from < count; from += 2000) {
+                Map<String, JsonNode> batch = new LinkedHashMap<>();
+                for (int i = from; i < Math.min(count, from + 2000); i++) {
+                    batch.put(String.format("CUST-%05d", i), Json.MAPPER.createObjectNode().put("name", "Customer " + i)
+                            .put("tier", i % 3 == 0 ? "Premium" : "Standard").put("balance", i * 1.25)
+                            .set("tags", Json.MAPPER.createArrayNode().add("t" + i % 7)));
+                }
+                customers.saveBatch(batch);
+            }
+            EntityStore<JsonNode> orders = files.store("Order", JsonNode.class);
+            for (int i = 0; i < 3; i++) {
+                orders.save("ORD-" + i, Json.MAPPER.createObjectNode().put("total", i * 10));
+            }
+        }
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        cli.close();
+    }
+
+    @Test
+    void interruptedMigrationResumesWithoutDuplicatesAndVerifies() throws Exception {
+        seed(ENTITIES);
+        String[] migrate = {"migrate", "--from", "file:./files", "--to", "embedded:./data", "--max-rate", "2500",
+                "--progress-interval", "100ms"};
+
+        // 1: SIGTERM (as Ctrl-C would) — stops after the batch in flight and says how to resume
+        CliProcess.Running first = cli.start(migrate);
+        await().atMost(Duration.ofSeconds(60)).until(() -> done(first.err()) >= 1000);
+        first.process.toHandle().destroy();
+        CliProcess.Result stopped = first.await(60);
+        assertThat(stopped.exitCode()).as(stopped.toString()).isEqualTo(143);
+        assertThat(stopped.err()).contains("run the same command again to resume");
+        long afterFirst = count();
+        assertThat(afterFirst).isBetween(1000L, (long) ENTITIES - 1);
+
+        // 2: kill -9 half-way, in the middle of whatever it was doing
+        CliProcess.Running second = cli.start(migrate);
+        await().atMost(Duration.ofSeconds(60)).until(() -> done(second.err()) >= ENTITIES / 2);
+        second.process.destroyForcibly().waitFor();
+        long afterKill = count();
+        assertThat(afterKill).isBetween(afterFirst, (long) ENTITIES - 1);
+
+        // 3: the same command completes, skipping what is there, and verifies counts and hashes
+        CliProcess.Result resumed = cli.run("migrate", "--from", "file:./files", "--to", "embedded:./data");
+        assertThat(resumed.exitCode()).as(resumed.toString()).isZero();
+        assertThat(resumed.out())
+                .contains("migrating " + (ENTITIES + 3) + " entities of 2 type(s) from file:")
+                .contains("Customer: " + ENTITIES + " entities: " + (ENTITIES - afterKill) + " copied, 0 updated, " + afterKill + " already present")
+                .containsPattern("verified Customer: " + ENTITIES + " entities, sha256 [0-9a-f]{64} on both sides")
+                .containsPattern("verified Order: 3 entities, sha256 [0-9a-f]{64} on both sides");
+        // progress as plain lines for a pipe: no carriage returns, every line well-formed
+        assertThat(resumed.err()).doesNotContain("\r");
+        assertThat(resumed.err().lines().filter(l -> l.startsWith("migrate:"))).isNotEmpty().allMatch(l -> PROGRESS.matcher(l).matches());
+
+        // nothing duplicated or written twice: every id once, every entity at version 1, contents equal to the source
+        JsonNode listed = Json.MAPPER.readTree(cli.run("list", "--store", "embedded:./data", "--type", "Customer", "--json").out());
+        assertThat(listed.size()).isEqualTo(ENTITIES);
+        for (int i = 0; i < ENTITIES; i++) {
+            JsonNode e = listed.get(i);
+            assertThat(e.get("id").asText()).isEqualTo(String.format("CUST-%05d", i));
+            assertThat(e.get("version").asLong()).as(e.get("id").asText()).isEqualTo(1);
+            assertThat(e.get("value").get("name").asText()).isEqualTo("Customer " + i);
+        }
+
+        // running it again changes nothing and still verifies
+        CliProcess.Result again = cli.run("migrate", "--from", "file:./files", "--to", "embedded:./data", "--json");
+        assertThat(again.exitCode()).isZero();
+        JsonNode r = Json.MAPPER.readTree(again.out());
+        assertThat(r.get("verified").asBoolean()).isTrue();
+        assertThat(r.get("types").get("Customer").get("skipped").asLong()).isEqualTo(ENTITIES);
+        assertThat(r.get("types").get("Customer").get("sourceSha256")).isEqualTo(r.get("types").get("Customer").get("targetSha256"));
+    }
+
+    @Test
+    void aTargetHoldingOtherEntitiesDoesNotVerify() {
+        seed(10);
+        assertThat(cli.run("put", "--store", "embedded:./data", "--type", "Order", "--id", "ORD-999", "{\"total\":1}").exitCode()).isZero();
+        CliProcess.Result r = cli.run("migrate", "--from", "file:./files", "--to", "embedded:./data", "--type", "Order");
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.CHECK_FAILED);
+        assertThat(r.out()).contains("NOT VERIFIED Order: source 3 entities").contains("ORD-999 is only in the target");
+        CliProcess.Result unknown = cli.run("migrate", "--from", "file:./files", "--to", "embedded:./data", "--type", "Invoice");
+        assertThat(unknown.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(unknown.err()).contains("type Invoice does not exist in the source").hasLineCount(1);
+    }
+
+    private long count() {
+        CliProcess.Result c = cli.run("count", "--store", "embedded:./data", "--type", "Customer", "--json");
+        assertThat(c.exitCode()).as(c.toString()).isZero();
+        try {
+            return Json.MAPPER.readTree(c.out()).get("Customer").asLong();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static long done(String err) {
+        long best = -1;
+        Matcher m = Pattern.compile("migrate: (\\d+)/").matcher(err);
+        while (m.find()) {
+            best = Math.max(best, Long.parseLong(m.group(1)));
+        }
+        return best;
+    }
+}

@@ -1,0 +1,195 @@
+package dev.reliablestore.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.api.Versioned;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The commands as separate processes against a real ZooKeeper server (curator-test TestingServer). */
+class ZooKeeperProcessTest {
+
+    static TestingServer zookeeper;
+
+    @TempDir
+    Path dir;
+
+    CliProcess cli;
+
+    @BeforeAll
+    static void startZooKeeper() throws Exception {
+        zookeeper = new TestingServer(true); // a free port chosen at run time
+    }
+
+    @AfterAll
+    static void stopZooKeeper() throws Exception {
+        if (zookeeper != null) {
+            zookeeper.close();
+        }
+    }
+
+    @BeforeEach
+    void start() {
+        cli = new CliProcess(dir, Map.of("RS_PASS", "zk passphrase", "RS_NEW", "rotated zk passphrase"));
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        cli.close();
+    }
+
+    private static String uri(String chroot) {
+        return "zookeeper://127.0.0.1:" + zookeeper.getPort() + "/" + chroot;
+    }
+
+    @Test
+    void everyCommandOnZooKeeper() throws Exception {
+        String zk = uri("every-command");
+        String[] store = {"--store", zk, "--passphrase-env", "RS_PASS"};
+        CliProcess.Result put = cli.run(cat(store, "put", "--type", "Customer", "--id", "C-1", "{\"name\":\"Acme\"}"));
+        assertThat(put.exitCode()).as(put.toString()).isZero();
+
+        // watch sees changes made by other processes, in commit order
+        CliProcess.Running watch = cli.start(cat(store, "watch", "--type", "Customer", "--max-events", "3", "--json", "--timeout", "60s"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> watch.err().contains("watching "));
+        assertThat(cli.run(cat(store, "put", "--type", "Customer", "--id", "C-2", "{\"name\":\"Globex\"}")).exitCode()).isZero();
+        assertThat(cli.run(cat(store, "put", "--type", "Customer", "--id", "C-1", "--expect-version", "1", "{\"name\":\"Acme 2\"}")).exitCode()).isZero();
+        assertThat(cli.run(cat(store, "delete", "--type", "Customer", "--id", "C-2")).exitCode()).isZero();
+        CliProcess.Result watched = watch.await(60);
+        assertThat(watched.exitCode()).as(watched.toString()).isZero();
+        List<JsonNode> events = new ArrayList<>();
+        for (String line : watched.out().lines().toList()) {
+            events.add(Json.MAPPER.readTree(line));
+        }
+        assertThat(events).hasSize(3);
+        assertThat(events.stream().map(e -> e.get("event").asText() + " " + e.get("id").asText() + " " + e.get("version").asText()))
+                .containsExactly("saved C-2 1", "saved C-1 2", "deleted C-2 null");
+        assertThat(events.get(0).get("sequence").asLong()).isLessThan(events.get(2).get("sequence").asLong());
+        assertThat(events.get(0).get("time").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
+
+        CliProcess.Result get = cli.run(cat(store, "get", "--type", "Customer", "--id", "C-1", "--json"));
+        assertThat(Json.MAPPER.readTree(get.out()).get("value").get("name").asText()).isEqualTo("Acme 2");
+        assertThat(cli.run(cat(store, "list", "--type", "Customer", "--ids-only")).out()).isEqualTo("C-1" + System.lineSeparator());
+        assertThat(cli.run(cat(store, "count", "--json")).out()).contains("{\"Customer\":1}");
+
+        CliProcess.Result status = cli.run(cat(store, "status", "--json"));
+        assertThat(status.exitCode()).as(status.toString()).isZero();
+        JsonNode s = Json.MAPPER.readTree(status.out());
+        assertThat(s.get("backend").asText()).isEqualTo("zookeeper");
+        assertThat(s.get("layoutVersion").asInt()).isEqualTo(1);
+        assertThat(s.get("liveNodes").asInt()).isGreaterThanOrEqualTo(1);
+        CliProcess.Result health = cli.run(cat(store, "health"));
+        assertThat(health.exitCode()).as(health.toString()).isZero();
+        assertThat(health.out()).startsWith("healthy: zookeeper://");
+
+        assertThat(cli.run(cat(store, "verify")).out()).contains("verified 1 entities in 1 type(s)");
+        CliProcess.Result re = cli.run("reencrypt", "--store", zk, "--passphrase-env", "RS_NEW", "--previous-passphrase-env", "RS_PASS");
+        assertThat(re.exitCode()).as(re.toString()).isZero();
+        assertThat(re.out()).contains("Customer: rewrote 1 of 1 values");
+
+        // backup from ZooKeeper, restore into an embedded store and into another chroot
+        CliProcess.Result backup = cli.run("backup", "--store", zk, "--out", "zk.rsbackup");
+        assertThat(backup.exitCode()).as(backup.toString()).isZero();
+        for (String target : new String[] {"embedded:./restored", uri("restored")}) {
+            CliProcess.Result restore = cli.run("restore", "--store", target, "--in", "zk.rsbackup");
+            assertThat(restore.exitCode()).as(restore.toString()).isZero();
+            CliProcess.Result back = cli.run("get", "--store", target, "--passphrase-env", "RS_NEW", "--type", "Customer", "--id", "C-1", "--json");
+            assertThat(Json.MAPPER.readTree(back.out()).get("value").get("name").asText()).as(target).isEqualTo("Acme 2");
+        }
+
+        // migrate from a file store into ZooKeeper
+        assertThat(cli.run("put", "--store", "file:./files", "--type", "Order", "--id", "O-1", "{\"total\":5}").exitCode()).isZero();
+        CliProcess.Result migrate = cli.run("migrate", "--from", "file:./files", "--to", uri("migrated"));
+        assertThat(migrate.exitCode()).as(migrate.toString()).isZero();
+        assertThat(migrate.out()).containsPattern("verified Order: 1 entities, sha256 [0-9a-f]{64} on both sides");
+    }
+
+    @Test
+    void backupTakenWhileWritersRunRestoresOneInstant() throws Exception {
+        String zk = uri("busy");
+        int pairs = 20;
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong rounds = new AtomicLong();
+        java.util.concurrent.atomic.AtomicLongArray perWriter = new java.util.concurrent.atomic.AtomicLongArray(2);
+        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Thread> writers = new ArrayList<>();
+        try (StoreFactory f = TestStores.cluster(zk)) {
+            EntityStore<JsonNode> accounts = f.store("Account", JsonNode.class);
+            for (int w = 0; w < 2; w++) {
+                int writer = w;
+                Thread t = new Thread(() -> {
+                    try {
+                        for (long k = 1; !stop.get(); k++) {
+                            // every write updates a pair together: A-i and B-i always hold the same value
+                            Map<String, JsonNode> batch = new LinkedHashMap<>();
+                            int i = (int) (k % (pairs / 2)) * 2 + writer;
+                            JsonNode v = Json.MAPPER.createObjectNode().put("value", k).put("writer", writer);
+                            batch.put("A-" + i, v);
+                            batch.put("B-" + i, v);
+                            accounts.saveBatch(batch);
+                            rounds.incrementAndGet();
+                            perWriter.incrementAndGet(writer);
+                        }
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                });
+                t.start();
+                writers.add(t);
+            }
+            try {
+                // every pair written at least once before the first backup
+                await().atMost(Duration.ofSeconds(30)).until(() -> perWriter.get(0) >= pairs / 2 && perWriter.get(1) >= pairs / 2);
+                for (int b = 1; b <= 2; b++) {
+                    long before = rounds.get();
+                    CliProcess.Result backup = cli.run("backup", "--store", zk, "--out", "busy-" + b + ".rsbackup");
+                    assertThat(backup.exitCode()).as(backup.toString()).isZero();
+                    assertThat(rounds.get()).as("writers kept writing while the backup ran").isGreaterThan(before);
+                }
+            } finally {
+                stop.set(true);
+                for (Thread t : writers) {
+                    t.join(30_000);
+                }
+            }
+        }
+        assertThat(failures).isEmpty();
+        for (int b = 1; b <= 2; b++) {
+            String target = "embedded:" + dir.resolve("restored-" + b);
+            CliProcess.Result restore = cli.run("restore", "--store", target, "--in", "busy-" + b + ".rsbackup");
+            assertThat(restore.exitCode()).as(restore.toString()).isZero();
+            try (StoreFactory f = TestStores.cluster(target)) {
+                Map<String, JsonNode> byId = new LinkedHashMap<>();
+                for (Versioned<JsonNode> v : f.store("Account", JsonNode.class).getAll()) {
+                    byId.put(v.id(), v.value());
+                }
+                assertThat(byId).hasSize(2 * pairs);
+                for (int i = 0; i < pairs; i++) {
+                    assertThat(byId.get("A-" + i)).as("pair %d in backup %d", i, b).isEqualTo(byId.get("B-" + i));
+                }
+            }
+        }
+    }
+
+    static String[] cat(String[] store, String... args) {
+        return EntityCommandsProcessTest.cat(args, store);
+    }
+}
