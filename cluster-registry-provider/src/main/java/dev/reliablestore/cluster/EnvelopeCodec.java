@@ -91,6 +91,10 @@ final class EnvelopeCodec {
         this.dictionaries = dictionaries;
         this.keys = keys;
         this.activeKeyId = keys == null ? null : keys.activeKeyId().getBytes(StandardCharsets.UTF_8);
+        if (keys != null && dictionaries instanceof DictionaryManager stored) {
+            // dictionaries are trained from plaintext: an encrypting store must not keep them in clear
+            stored.sealWith(new EnvelopeCodec(root, false, null, keys));
+        }
     }
 
     boolean encrypts() {
