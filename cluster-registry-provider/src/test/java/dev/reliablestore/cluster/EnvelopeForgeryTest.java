@@ -126,4 +126,16 @@ class EnvelopeForgeryTest {
         assertThatThrownBy(() -> codec(encrypted, dicts).decode("T", "id", 9, forge(encrypted, COMPRESSED, n, 0, withDict)))
                 .isInstanceOf(DataIntegrityException.class);
     }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aKeyIdWithControlCharactersIsRefusedWithoutEchoingIt(boolean withKeys) {
+        // key ids are recorded in clear: a forged one must not inject lines into the logs that quote it
+        byte[] header = EnvelopeForger.header(EnvelopeCodec.ENCRYPTED, 9, 0, 0, "k\n12:00:00 ERROR forged log line\r", new byte[12]);
+        byte[] forged = EnvelopeForger.sealed(ROOT, "T", "id", header, JSON, RING.key("k"));
+        EnvelopeCodec codec = new EnvelopeCodec(ROOT, true, null, withKeys ? RING : null);
+        assertThatThrownBy(() -> codec.decode("T", "id", 9, forged)).isInstanceOf(DataIntegrityException.class)
+                .hasMessageContaining("key id").message().doesNotContain("\n", "\r", "forged log line");
+        assertThatThrownBy(() -> EnvelopeCodec.header(forged, "T/id")).isInstanceOf(DataIntegrityException.class);
+    }
 }
