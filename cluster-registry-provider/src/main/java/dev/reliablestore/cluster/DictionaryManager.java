@@ -5,6 +5,7 @@ import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.NoSuchKeyException;
+import dev.reliablestore.registry.RegistryException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.ValueType;
@@ -29,8 +30,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * been written through this factory, a dictionary of at most {@link #DICTIONARY_BYTES} bytes is
  * trained in the background and stored as id {@code max+1} under a "value absent" condition, so two
  * nodes training at once cannot overwrite each other; the loser adopts the winner's. Dictionaries
- * are never rewritten or deleted, so the id recorded in an envelope always finds its bytes; readers
- * load an id they do not know from the registry on first use.
+ * are never deleted and their content never changes, so the id recorded in an envelope always finds
+ * its bytes; readers load an id they do not know from the registry on first use.
+ *
+ * <p>Confidentiality: a trained dictionary is made of fragments of the entities' plaintext JSON. In
+ * an encrypting store it is therefore stored <em>sealed</em> — an AES-256-GCM envelope bound to the
+ * storage root, the type and the dictionary id ({@link #sealWith}) — never in clear. A dictionary
+ * sealed under another key than the active one, or stored in clear by an older version, is
+ * rewritten sealed under the active key (same content, conditional on its revision) when it is
+ * loaded, so that after a rotation no dictionary depends on a retired key. A dictionary this
+ * factory cannot open (sealed, without the right key) is skipped, and only values that use it fail.
  */
 final class DictionaryManager implements CompressionDictionary.Lookup {
 
@@ -46,11 +55,15 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
     private final boolean trainAndUse;
     private final Executor background;
     private final Map<String, TypeDictionaries> types = new ConcurrentHashMap<>();
+    /** Seals and opens stored dictionaries when the store encrypts; null: stored in clear. */
+    private volatile EnvelopeCodec sealer;
 
     private final class TypeDictionaries {
         final String type;
         final Map<Integer, CompressionDictionary> byId = new ConcurrentHashMap<>();
         volatile CompressionDictionary current;
+        /** Highest id stored, readable or not: a new dictionary never reuses an id. */
+        volatile int maxStoredId;
         final List<byte[]> samples = new ArrayList<>();
         int target = SAMPLES_TO_TRAIN;
         final AtomicBoolean training = new AtomicBoolean();
@@ -65,6 +78,18 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
         this.layout = layout;
         this.trainAndUse = trainAndUse;
         this.background = background;
+    }
+
+    /**
+     * Stores dictionaries sealed with {@code sealer} (an encrypting codec without compression) and
+     * opens sealed ones with it. Called once, before any type is opened, by the encrypting
+     * {@link EnvelopeCodec} this manager serves.
+     */
+    void sealWith(EnvelopeCodec sealer) {
+        if (!sealer.encrypts()) {
+            throw new IllegalArgumentException("a dictionary sealer must encrypt");
+        }
+        this.sealer = sealer;
     }
 
     /** Loads the stored dictionaries of a type (called when its store opens). */
@@ -87,7 +112,14 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
             } catch (NumberFormatException foreign) {
                 continue;
             }
-            t.byId.computeIfAbsent(id, i -> dictionary(t.type, i, e.getValue().value()));
+            t.maxStoredId = Math.max(t.maxStoredId, id);
+            if (!t.byId.containsKey(id)) {
+                try {
+                    t.byId.putIfAbsent(id, load(t.type, id, e.getValue()));
+                } catch (DataIntegrityException unreadable) {
+                    LOG.warn("zstd dictionary {} of {} is skipped: {}", id, t.type, unreadable.getMessage());
+                }
+            }
         }
         t.byId.keySet().stream().max(Integer::compare).ifPresent(max -> {
             CompressionDictionary c = t.current;
@@ -97,14 +129,64 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
         });
     }
 
-    private static CompressionDictionary dictionary(String type, int id, RegistryValue value) {
+    /** Opens a stored dictionary; reseals it under the active key when it is in clear or under another key. */
+    private CompressionDictionary load(String type, int id, VersionedValue stored) {
+        RegistryValue value = stored.value();
         if (value.type() != ValueType.BINARY) {
             throw new DataIntegrityException("dictionary " + id + " of " + type + " is a " + value.type() + " value, not BINARY");
         }
+        byte[] raw = value.unsafeData();
+        EnvelopeCodec s = sealer;
+        byte[] bytes;
+        boolean reseal;
+        // a trained zstd dictionary starts with its own magic (0xEC30A437, little-endian), never with the envelope's
+        if (raw.length > 0 && raw[0] == EnvelopeCodec.MAGIC) {
+            if (s == null) {
+                throw new DataIntegrityException("dictionary " + id + " of " + type + " is encrypted but encryption is not enabled for this store");
+            }
+            bytes = s.decode(sealedType(type), Integer.toString(id), SEALED_VERSION, raw);
+            reseal = !s.keys().activeKeyId().equals(EnvelopeCodec.header(raw, type).keyId());
+        } else {
+            bytes = raw;
+            reseal = s != null; // stored in clear by a version that did not seal dictionaries
+        }
+        CompressionDictionary d;
         try {
-            return CompressionDictionary.of(id, value.unsafeData(), EnvelopeCodec.COMPRESSION_LEVEL);
+            d = CompressionDictionary.of(id, bytes, EnvelopeCodec.COMPRESSION_LEVEL);
         } catch (RuntimeException e) {
             throw new DataIntegrityException("dictionary " + id + " of " + type + " cannot be loaded (" + e.getClass().getSimpleName() + ")");
+        }
+        if (reseal) {
+            reseal(type, id, stored.revision(), bytes);
+        }
+        return d;
+    }
+
+    /** The "type" a sealed dictionary is bound to: contains '/', so it is never an entity type's name. */
+    private static String sealedType(String type) {
+        return "Configuration/Dictionaries/" + type;
+    }
+
+    /** The "version" a sealed dictionary is bound to (entity versions start at 1). */
+    private static final long SEALED_VERSION = 0;
+
+    /** The stored form of dictionary bytes: sealed when the store encrypts. */
+    private byte[] storedForm(String type, int id, byte[] bytes) {
+        EnvelopeCodec s = sealer;
+        return s == null ? bytes : s.encode(sealedType(type), Integer.toString(id), SEALED_VERSION, bytes).envelope();
+    }
+
+    private void reseal(String type, int id, long revision, byte[] bytes) {
+        RegistryPath key = layout.dictionaries(type);
+        try {
+            registry.commit(WriteBatch.builder().requireRevision(key, Integer.toString(id), revision)
+                    .setValue(key, Integer.toString(id), RegistryValue.binary(storedForm(type, id, bytes))).build());
+            LOG.info("zstd dictionary {} of {} resealed under the active key", id, type);
+        } catch (ConditionFailedException raced) {
+            // another node resealed it first
+        } catch (RegistryException e) {
+            LOG.warn("zstd dictionary {} of {} could not be resealed under the active key ({}); retried when a store of {} opens",
+                    id, type, e.getClass().getSimpleName(), type);
         }
     }
 
@@ -129,7 +211,9 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
             throw new DataIntegrityException(type + ": the value was compressed with dictionary " + id
                     + ", which does not exist under " + layout.dictionaries(type));
         }
-        return t.byId.computeIfAbsent(id, i -> dictionary(type, i, stored.get().value()));
+        CompressionDictionary loaded = load(type, id, stored.get());
+        CompressionDictionary raced = t.byId.putIfAbsent(id, loaded);
+        return raced != null ? raced : loaded;
     }
 
     @Override
@@ -186,12 +270,13 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
             if (t.current != null) {
                 return; // someone else trained one meanwhile: use theirs
             }
-            int id = t.byId.keySet().stream().max(Integer::compare).orElse(0) + 1;
+            int id = t.maxStoredId + 1;
             try {
                 registry.commit(WriteBatch.builder().requireValueAbsent(key, Integer.toString(id))
-                        .setValue(key, Integer.toString(id), RegistryValue.binary(bytes)).build());
+                        .setValue(key, Integer.toString(id), RegistryValue.binary(storedForm(t.type, id, bytes))).build());
                 CompressionDictionary d = CompressionDictionary.of(id, bytes, EnvelopeCodec.COMPRESSION_LEVEL);
                 t.byId.put(id, d);
+                t.maxStoredId = Math.max(t.maxStoredId, id);
                 t.current = d;
                 LOG.info("trained zstd dictionary {} for {} ({} bytes)", id, t.type, bytes.length);
                 return;

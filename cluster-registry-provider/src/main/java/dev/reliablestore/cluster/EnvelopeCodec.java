@@ -91,6 +91,10 @@ final class EnvelopeCodec {
         this.dictionaries = dictionaries;
         this.keys = keys;
         this.activeKeyId = keys == null ? null : keys.activeKeyId().getBytes(StandardCharsets.UTF_8);
+        if (keys != null && dictionaries instanceof DictionaryManager stored) {
+            // dictionaries are trained from plaintext: an encrypting store must not keep them in clear
+            stored.sealWith(new EnvelopeCodec(root, false, null, keys));
+        }
     }
 
     boolean encrypts() {
@@ -232,6 +236,10 @@ final class EnvelopeCodec {
             byte[] id = new byte[idLen];
             b.get(id);
             keyId = new String(id, StandardCharsets.UTF_8);
+            // no valid key id has one (KeyRing refuses them), and messages quote the key id: no forged log lines
+            if (keyId.chars().anyMatch(Character::isISOControl)) {
+                throw new DataIntegrityException(where + ": encrypted envelope has a key id with control characters");
+            }
             b.position(b.position() + NONCE_BYTES);
         } else if (b.remaining() < 4) {
             throw new DataIntegrityException(where + ": envelope is truncated (no checksum)");

@@ -1,6 +1,11 @@
 package dev.reliablestore.cluster;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamWriteConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
@@ -20,10 +25,33 @@ import java.io.IOException;
  * {@code Optional}, constructor parameter names. Unknown properties are ignored when reading, so a
  * reader built from an older class still reads values written by a newer one that added fields;
  * a missing property becomes the field's default ({@code null}/0/false).
+ *
+ * <p>Limits: what is written can be read back. Strings and property names are only bounded by the
+ * document ({@link EnvelopeCodec#MAX_PLAINTEXT}), where Jackson's defaults (20 M characters, 50 000)
+ * would refuse to read what it wrote; numbers keep Jackson's 1 000-character read limit (parsing
+ * cost grows faster than linearly) and a write holding a longer one is refused instead; nesting is
+ * 1 000 levels both ways. No default typing: stored data never names a Java class to instantiate.
  */
 final class JsonCodec<T> {
 
-    static final ObjectMapper MAPPER = JsonMapper.builder()
+    /** Longest number, in characters, a value may hold (Jackson's default read limit, which bounds parsing cost). */
+    static final int MAX_NUMBER_LENGTH = StreamReadConstraints.DEFAULT_MAX_NUM_LEN;
+
+    /** Deepest nesting, read and write (Jackson's default for both). */
+    static final int MAX_NESTING_DEPTH = StreamReadConstraints.DEFAULT_MAX_DEPTH;
+
+    static final StreamReadConstraints READ_LIMITS = StreamReadConstraints.builder()
+            .maxDocumentLength(EnvelopeCodec.MAX_PLAINTEXT)
+            .maxStringLength(EnvelopeCodec.MAX_PLAINTEXT)
+            .maxNameLength(EnvelopeCodec.MAX_PLAINTEXT)
+            .maxNumberLength(MAX_NUMBER_LENGTH)
+            .maxNestingDepth(MAX_NESTING_DEPTH)
+            .build();
+
+    static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
+                    .streamReadConstraints(READ_LIMITS)
+                    .streamWriteConstraints(StreamWriteConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
+                    .build())
             .addModule(new ParameterNamesModule())
             .addModule(new Jdk8Module())
             .addModule(new JavaTimeModule())
@@ -48,10 +76,29 @@ final class JsonCodec<T> {
     }
 
     byte[] write(T entity) {
+        byte[] json;
         try {
-            return writer.writeValueAsBytes(entity);
+            json = writer.writeValueAsBytes(entity);
         } catch (JsonProcessingException e) {
             throw new PersistenceException("cannot serialise a " + type.getName() + " to JSON: " + e.getOriginalMessage(), e);
+        }
+        if (json.length > MAX_NUMBER_LENGTH) {
+            refuseWhatCannotBeRead(json);
+        }
+        return json;
+    }
+
+    /** Tokenises with the read limits (numbers are checked as they are tokenised); only a longer document can break them. */
+    private void refuseWhatCannotBeRead(byte[] json) {
+        try (JsonParser p = MAPPER.getFactory().createParser(json)) {
+            while (p.nextToken() != null) {
+                // the limits are checked by the tokeniser
+            }
+        } catch (StreamConstraintsException e) {
+            // the message states lengths and limits only, never the content
+            throw new PersistenceException("cannot store a " + type.getName() + " that could not be read back: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new PersistenceException("cannot serialise a " + type.getName() + " to JSON (" + e.getClass().getSimpleName() + ")", e);
         }
     }
 

@@ -4,6 +4,7 @@ import com.github.luben.zstd.Zstd;
 import dev.reliablestore.api.DataIntegrityException;
 import org.junit.jupiter.api.Test;
 
+import javax.crypto.SecretKey;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,8 +16,12 @@ import static org.assertj.core.api.Assertions.fail;
 
 /**
  * Seeded random mutations of valid envelopes of every kind fed to the decoder for a bounded time:
- * only {@link DataIntegrityException} may escape, and a mutation may only decode to the original
- * bytes (never to garbage). The seed is printed so a failure can be replayed with -Dfuzz.seed.
+ * only {@link DataIntegrityException} may escape. Two families: raw mutations (bit flips, bytes,
+ * truncation, junk), which must never decode to anything but the original bytes; and authenticated
+ * forgeries — header fields (flags, plaintext length, dictionary id) and the zstd payload (frame
+ * header, truncation, extra frames, other frames) mutated, then the checksum recomputed or the
+ * payload resealed with the key — which get past authentication and so exercise the length, frame
+ * and dictionary checks behind it. The seed is printed so a failure can be replayed with -Dfuzz.seed.
  */
 class EnvelopeFuzzTest {
 
@@ -44,25 +49,35 @@ class EnvelopeFuzzTest {
                 new EnvelopeCodec("R", true, dicts, null),
                 new EnvelopeCodec("R", false, null, CodecTestSupport.ring("k", "k")),
                 new EnvelopeCodec("R", true, dicts, CodecTestSupport.ring("k", "k")));
-        record Case(EnvelopeCodec codec, byte[] plain, byte[] envelope) {
+        record Case(EnvelopeCodec codec, byte[] plain, byte[] envelope, byte[] payload) {
         }
         List<Case> cases = new ArrayList<>();
         for (EnvelopeCodec codec : codecs) {
             for (byte[] plain : List.of(samples[3], ("{\"t\":\"" + "xyz".repeat(300) + "\"}").getBytes(StandardCharsets.UTF_8),
                     "{}".getBytes(StandardCharsets.UTF_8))) {
-                cases.add(new Case(codec, plain, codec.encode("T", "id", 9, plain).envelope()));
+                byte[] envelope = codec.encode("T", "id", 9, plain).envelope();
+                SecretKey key = codec.encrypts() ? codec.keys().key("k") : null;
+                cases.add(new Case(codec, plain, envelope, EnvelopeForger.payload("R", "T", "id", envelope, key)));
             }
         }
 
         long deadline = System.nanoTime() + BUDGET_NANOS;
         long runs = 0;
         long integrityErrors = 0;
+        long forgeries = 0;
+        long forgeriesDecoded = 0;
         while (System.nanoTime() < deadline) {
             Case c = cases.get(random.nextInt(cases.size()));
-            byte[] mutated = mutate(c.envelope(), random);
+            boolean forged = random.nextInt(3) == 0;
+            byte[] mutated = forged ? forge(c.envelope(), c.payload(), c.codec(), random) : mutate(c.envelope(), random);
+            forgeries += forged ? 1 : 0;
             try {
                 byte[] out = c.codec().decode("T", "id", 9, mutated);
-                if (!Arrays.equals(out, c.plain())) {
+                forgeriesDecoded += forged ? 1 : 0;
+                if (out.length > EnvelopeCodec.MAX_PLAINTEXT) {
+                    fail("seed " + seed + ": decoded " + out.length + " bytes, above the limit");
+                }
+                if (!forged && !Arrays.equals(out, c.plain())) {
                     fail("seed " + seed + ": a mutated envelope decoded to different bytes: " + Arrays.toString(mutated));
                 }
             } catch (DataIntegrityException expected) {
@@ -72,9 +87,65 @@ class EnvelopeFuzzTest {
             }
             runs++;
         }
-        System.out.println("EnvelopeFuzzTest: " + runs + " mutated envelopes, " + integrityErrors + " refused");
+        System.out.println("EnvelopeFuzzTest: " + runs + " mutated envelopes, " + integrityErrors + " refused; " + forgeries
+                + " authenticated forgeries, " + forgeriesDecoded + " of them decoded");
         assertThat(runs).isGreaterThan(1000);
         assertThat(integrityErrors).isGreaterThan(runs / 2);
+        // the forgeries reach the decoder's inner checks: some are refused there, some are consistent enough to decode
+        assertThat(forgeriesDecoded).isPositive().isLessThan(forgeries);
+    }
+
+    /**
+     * An authenticated forgery of {@code envelope}: some header fields and/or the payload changed,
+     * then the checksum recomputed or the payload sealed with the codec's key.
+     */
+    private static byte[] forge(byte[] envelope, byte[] payload, EnvelopeCodec codec, Random r) {
+        EnvelopeCodec.Header h = EnvelopeCodec.header(envelope, "fuzz");
+        int flags = h.flags() & ~EnvelopeCodec.ENCRYPTED;
+        int plainLength = Math.max(h.plainLength(), 0);
+        int dictionaryId = h.dictionaryId();
+        byte[] p = payload.clone();
+        int changes = 1 + r.nextInt(3);
+        for (int i = 0; i < changes; i++) {
+            switch (r.nextInt(8)) {
+                case 0 -> flags = r.nextInt(4); // includes "dictionary without compression", which is invalid
+                case 1 -> plainLength += r.nextInt(9) - 4;
+                case 2 -> plainLength = switch (r.nextInt(4)) {
+                    case 0 -> r.nextInt();
+                    case 1 -> EnvelopeCodec.MAX_PLAINTEXT;
+                    case 2 -> EnvelopeCodec.MAX_PLAINTEXT + 1;
+                    default -> r.nextInt(1 << 16);
+                };
+                case 3 -> dictionaryId = r.nextBoolean() ? r.nextInt(4) : r.nextInt();
+                case 4 -> { // the zstd frame header: magic, descriptor, window, dictionary id, content size
+                    if (p.length > 0) {
+                        p[r.nextInt(Math.min(p.length, 18))] = (byte) r.nextInt(256);
+                    }
+                }
+                case 5 -> p = Arrays.copyOf(p, r.nextInt(p.length + 1));
+                case 6 -> { // another frame after this one, possibly large once decompressed
+                    byte[] extra = Zstd.compress(new byte[r.nextInt(1 << 20)]);
+                    byte[] two = Arrays.copyOf(p, p.length + extra.length);
+                    System.arraycopy(extra, 0, two, p.length, extra.length);
+                    p = two;
+                }
+                default -> { // a different, valid frame
+                    byte[] content = new byte[r.nextInt(4096)];
+                    r.nextBytes(content);
+                    p = Zstd.compress(content);
+                    if (r.nextBoolean()) {
+                        plainLength = content.length;
+                    }
+                }
+            }
+        }
+        if (codec.encrypts()) {
+            byte[] nonce = new byte[EnvelopeCodec.NONCE_BYTES];
+            r.nextBytes(nonce);
+            byte[] header = EnvelopeForger.header(flags | EnvelopeCodec.ENCRYPTED, h.version(), plainLength, dictionaryId, "k", nonce);
+            return EnvelopeForger.sealed("R", "T", "id", header, p, codec.keys().key("k"));
+        }
+        return EnvelopeForger.checksummed("R", "T", "id", EnvelopeForger.header(flags, h.version(), plainLength, dictionaryId, null, null), p);
     }
 
     private static byte[] mutate(byte[] in, Random r) {

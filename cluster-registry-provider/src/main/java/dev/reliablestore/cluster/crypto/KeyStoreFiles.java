@@ -11,6 +11,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.SecureRandom;
@@ -45,7 +46,26 @@ public final class KeyStoreFiles {
             generator.init(256, new SecureRandom());
             SecretKey key = generator.generateKey();
             ks.setEntry(alias, new KeyStore.SecretKeyEntry(key), new KeyStore.PasswordProtection(password));
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            replace(file, ks, password);
+        } catch (IOException | GeneralSecurityException e) {
+            throw new KeyManagementException("cannot add key \"" + alias + "\" to key store " + file + ": " + e.getClass().getSimpleName(), e);
+        }
+    }
+
+    /**
+     * Writes the store to a fresh temporary file beside {@code file} and moves it into place. The
+     * temporary file is created new (never an existing file or link) and, on POSIX file systems,
+     * readable by its owner only: the store is password-protected, but a readable copy invites an
+     * offline guess of the password.
+     */
+    private static void replace(Path file, KeyStore ks, char[] password) throws IOException, GeneralSecurityException {
+        Path parent = file.toAbsolutePath().getParent();
+        boolean posix = parent.getFileSystem().supportedFileAttributeViews().contains("posix");
+        Path tmp = posix
+                ? Files.createTempFile(parent, file.getFileName() + ".", ".tmp",
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
+                : Files.createTempFile(parent, file.getFileName() + ".", ".tmp");
+        try {
             try (OutputStream out = Files.newOutputStream(tmp)) {
                 ks.store(out, password);
             }
@@ -54,8 +74,8 @@ public final class KeyStoreFiles {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
             }
-        } catch (IOException | GeneralSecurityException e) {
-            throw new KeyManagementException("cannot add key \"" + alias + "\" to key store " + file + ": " + e.getClass().getSimpleName(), e);
+        } finally {
+            Files.deleteIfExists(tmp);
         }
     }
 

@@ -1,9 +1,12 @@
 package dev.reliablestore.cluster.crypto;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -37,6 +40,21 @@ class KeySourcesTest {
         }
         assertThatThrownBy(() -> KeySources.keyStore(dir.resolve("missing"), "BCFKS", new char[]{'x'}, null).load(SALT))
                 .isInstanceOf(KeyManagementException.class).hasMessageContaining("does not exist");
+    }
+
+    @Test
+    void keyStoreFilesAreReadableByTheirOwnerOnly(@TempDir Path dir) throws java.io.IOException {
+        Assumptions.assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX permissions");
+        Path file = dir.resolve("keys.bcfks");
+        KeyStoreFiles.addNewKey(file, "BCFKS", "pw".toCharArray(), "k1");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        KeyStoreFiles.addNewKey(file, "BCFKS", "pw".toCharArray(), "k2");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        // no temporary copy left beside it
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString()).toList()).containsExactly("keys.bcfks");
+        }
     }
 
     @Test

@@ -1,0 +1,137 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.api.DataIntegrityException;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.RegistryPath;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * zstd dictionaries are trained from the plaintext JSON of the entities: in an encrypted store they
+ * must not reach the registry in clear, or the registry holds the very text encryption protects.
+ */
+class DictionaryConfidentialityTest {
+
+    static final String SECRET = "diagnosis-Zx81-confidential";
+    static final RegistryPath DICTIONARIES = RegistryPath.parse(EmbeddedFixture.GROUP + "/" + EmbeddedFixture.KEY_PATH
+            + "/Configuration/Dictionaries/Customer");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aTrainedDictionaryOfAnEncryptedStoreHoldsNoPlaintext() throws IOException {
+        ClusterPersistenceConfiguration config = EmbeddedFixture.config(dir).replicationMode(ReplicationMode.ASYNCHRONOUS)
+                .enableEncryption(true).passphrases(List.of("a long passphrase".toCharArray())).build();
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(config, registry)) {
+                train(registry, f.store(Customer.class));
+            }
+            try (StoreFactory other = ClusterStoreFactory.onRegistry(config, registry)) {
+                assertThat(other.store(Customer.class).get("after").orElseThrow().value().notes()).contains(SECRET + " 5");
+            }
+        }
+        assertThat(registryFilesContain(dir, SECRET)).as("plaintext of entities in the registry files").isFalse();
+    }
+
+    @Test
+    void afterARotationDictionariesMoveToTheNewKeySoTheOldOneCanBeRetired() {
+        char[] oldPass = "the old passphrase".toCharArray();
+        char[] newPass = "the new passphrase".toCharArray();
+        ClusterPersistenceConfiguration.Builder base = EmbeddedFixture.config(dir).replicationMode(ReplicationMode.ASYNCHRONOUS)
+                .enableEncryption(true);
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            String oldKey;
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(base.passphrases(List.of(oldPass)).build(), registry)) {
+                train(registry, f.store(Customer.class));
+                oldKey = sealedUnder(registry);
+            }
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(base.passphrases(List.of(newPass, oldPass)).build(), registry)) {
+                ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+                String newKey = sealedUnder(registry);
+                assertThat(newKey).isNotEqualTo(oldKey);
+                assertThat(s.reencrypt()).isPositive();
+                assertThat(s.keyUsage()).containsOnlyKeys(newKey);
+            }
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(base.passphrases(List.of(newPass)).build(), registry)) {
+                assertThat(f.store(Customer.class).get("after").orElseThrow().value().notes()).contains(SECRET + " 5");
+            }
+            // a factory without the keys still opens the store; only the values are unreadable
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
+                EntityStore<Customer> s = f.store(Customer.class);
+                assertThatThrownBy(() -> s.get("after")).isInstanceOf(DataIntegrityException.class);
+            }
+        }
+    }
+
+    @Test
+    void aDictionaryStoredInClearIsSealedWhenEncryptionIsSwitchedOn() {
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).replicationMode(ReplicationMode.ASYNCHRONOUS)
+                    .build(), registry)) {
+                train(registry, f.store(Customer.class));
+                assertThat(dictionary(registry)).asString(StandardCharsets.ISO_8859_1).contains(SECRET);
+            }
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).enableEncryption(true)
+                    .passphrases(List.of("a long passphrase".toCharArray())).build(), registry)) {
+                ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+                assertThat(dictionary(registry)[0]).isEqualTo(EnvelopeCodec.MAGIC);
+                assertThat(dictionary(registry)).asString(StandardCharsets.ISO_8859_1).doesNotContain(SECRET);
+                assertThat(s.reencrypt()).isPositive();
+                assertThat(s.get("after").orElseThrow().value().notes()).contains(SECRET + " 5");
+            }
+        }
+    }
+
+    /** Saves until a dictionary is trained, then leaves one value that uses it ("after"). */
+    private static void train(ClusterRegistry registry, EntityStore<Customer> s) {
+        for (int i = 0; i < DictionaryManager.SAMPLES_TO_TRAIN * 4 && !registry.keyExists(DICTIONARIES); i++) {
+            s.save("c" + i, customer(i));
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> registry.keyExists(DICTIONARIES));
+        s.clear(); // one batch: keeps re-encryption in the tests to a single value
+        s.save("after", customer(5));
+        assertThat(EnvelopeCodec.header(registry.getValue(EncryptionTest.CUSTOMERS, "after").orElseThrow().value().data(), "after")
+                .dictionaryId()).isEqualTo(1);
+    }
+
+    private static byte[] dictionary(ClusterRegistry registry) {
+        return registry.getValue(DICTIONARIES, "1").orElseThrow().value().data();
+    }
+
+    private static String sealedUnder(ClusterRegistry registry) {
+        return EnvelopeCodec.header(dictionary(registry), "dictionary").keyId();
+    }
+
+    static Customer customer(int i) {
+        return new Customer("Customer number " + i, i % 2 == 0 ? "GOLD" : "SILVER",
+                List.of(SECRET + " " + (i % 7), "account opened at branch " + (i % 7)), Instant.ofEpochSecond(1_700_000_000L + i), i);
+    }
+
+    static boolean registryFilesContain(Path root, String text) throws IOException {
+        String needle = new String(text.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                if (new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1).contains(needle)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}

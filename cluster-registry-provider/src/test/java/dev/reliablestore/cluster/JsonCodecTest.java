@@ -1,0 +1,74 @@
+package dev.reliablestore.cluster;
+
+import com.fasterxml.jackson.databind.JavaType;
+import dev.reliablestore.api.PersistenceException;
+import org.junit.jupiter.api.Test;
+
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * What {@link JsonCodec} writes it can read back: the read limits (Jackson's StreamReadConstraints)
+ * are never tighter than what a write accepts, so a save can not succeed with a value no read will
+ * ever return. And stored data never chooses the Java class it is read as.
+ */
+class JsonCodecTest {
+
+    record Text(String text) {
+    }
+
+    record Numbers(BigInteger integer, BigDecimal decimal) {
+    }
+
+    record Named(Map<String, Integer> counts) {
+    }
+
+    record Holder(Object value) {
+    }
+
+    @Test
+    void aStringLongerThanJacksonsDefaultLimitIsReadBack() {
+        JsonCodec<Text> codec = new JsonCodec<>(Text.class);
+        Text big = new Text("a".repeat(21_000_000)); // Jackson's default read limit is 20,000,000 characters
+        assertThat(codec.read(codec.write(big), "T/big")).isEqualTo(big);
+    }
+
+    @Test
+    void aPropertyNameLongerThanJacksonsDefaultLimitIsReadBack() {
+        JsonCodec<Named> codec = new JsonCodec<>(Named.class);
+        Named big = new Named(Map.of("k".repeat(60_000), 1)); // default read limit: 50,000
+        assertThat(codec.read(codec.write(big), "T/big")).isEqualTo(big);
+    }
+
+    @Test
+    void aNumberTheReaderWouldRefuseIsRefusedWhenWritten() {
+        JsonCodec<Numbers> codec = new JsonCodec<>(Numbers.class);
+        Numbers fits = new Numbers(new BigInteger("9".repeat(JsonCodec.MAX_NUMBER_LENGTH)), new BigDecimal("1." + "5".repeat(900)));
+        assertThat(codec.read(codec.write(fits), "T/fits")).isEqualTo(fits);
+        Numbers tooLong = new Numbers(new BigInteger("9".repeat(JsonCodec.MAX_NUMBER_LENGTH + 1)), BigDecimal.ONE);
+        assertThatThrownBy(() -> codec.write(tooLong)).isInstanceOf(PersistenceException.class)
+                .hasMessageContaining(Integer.toString(JsonCodec.MAX_NUMBER_LENGTH + 1))
+                .hasMessageContaining(Integer.toString(JsonCodec.MAX_NUMBER_LENGTH))
+                .hasMessageNotContaining("99999");
+        Numbers longDecimal = new Numbers(BigInteger.ONE, new BigDecimal("1." + "5".repeat(JsonCodec.MAX_NUMBER_LENGTH + 1)));
+        assertThatThrownBy(() -> codec.write(longDecimal)).isInstanceOf(PersistenceException.class);
+    }
+
+    @Test
+    void storedDataNeverChoosesAJavaClass() {
+        JavaType object = JsonCodec.MAPPER.constructType(Object.class);
+        assertThat(JsonCodec.MAPPER.getDeserializationConfig().getDefaultTyper(object)).as("default typing").isNull();
+        JsonCodec<Holder> codec = new JsonCodec<>(Holder.class);
+        Holder array = codec.read("{\"value\":[\"java.util.concurrent.atomic.AtomicBoolean\",true]}".getBytes(StandardCharsets.UTF_8), "T/a");
+        assertThat(array.value()).isEqualTo(List.of("java.util.concurrent.atomic.AtomicBoolean", true));
+        Holder property = codec.read("{\"value\":{\"@class\":\"java.util.concurrent.atomic.AtomicBoolean\",\"value\":true}}"
+                .getBytes(StandardCharsets.UTF_8), "T/p");
+        assertThat(property.value()).isInstanceOf(Map.class);
+    }
+}

@@ -1,0 +1,46 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.cluster.crypto.KeyRing;
+import dev.reliablestore.cluster.crypto.KeySource;
+import dev.reliablestore.cluster.crypto.KeySources;
+import dev.reliablestore.cluster.crypto.KeyStoreFiles;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** No configuration or key object prints a password, a passphrase or key bytes. */
+class SecretsHygieneTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void configurationsAndKeySourcesPrintNoSecrets() {
+        Path keys = dir.resolve("keys.bcfks");
+        KeyStoreFiles.addNewKey(keys, "BCFKS", "store-pw-s3cr3t".toCharArray(), "k1");
+        ClusterPersistenceConfiguration keyStore = ClusterPersistenceConfiguration.fromMap(Map.of(
+                "clusterName", EmbeddedFixture.uri(dir), "resourceGroupName", "RG", "registryKeyPath", "A/B",
+                "enableEncryption", "true", "keyManagementService", "KeyStore", "keyStorePath", keys.toString(),
+                "keyStorePassword", "text:store-pw-s3cr3t"));
+        ClusterPersistenceConfiguration passphrase = ClusterPersistenceConfiguration.fromMap(Map.of(
+                "clusterName", EmbeddedFixture.uri(dir), "resourceGroupName", "RG", "registryKeyPath", "A/B",
+                "enableEncryption", "true", "keyManagementService", "Passphrase", "passphrase", "text:current-pp-s3cr3t",
+                "previousPassphrases", "text:old-pp-s3cr3t"));
+        KeySource source = KeySources.passphrase(List.of("current-pp-s3cr3t".toCharArray()));
+        KeyRing ring = source.load(() -> new byte[16]);
+        byte[] key = ring.key(ring.activeKeyId()).getEncoded();
+        for (Object o : List.of(keyStore, passphrase, keyStore.keySource().orElseThrow(), passphrase.keySource().orElseThrow(), source, ring,
+                KeySources.keyStore(keys, "BCFKS", "store-pw-s3cr3t".toCharArray(), null).load(() -> new byte[16]))) {
+            assertThat(o.toString()).doesNotContain("s3cr3t").doesNotContain(HexFormat.of().formatHex(key))
+                    .doesNotContain(Base64.getEncoder().encodeToString(key));
+        }
+        assertThat(ring.toString()).contains(ring.activeKeyId());
+    }
+}
