@@ -1,5 +1,7 @@
 package dev.reliablestore.cli;
 
+import dev.reliablestore.cluster.backup.BackupFile;
+import dev.reliablestore.cluster.backup.RegistrySnapshot;
 import dev.reliablestore.registry.ClusterRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -11,7 +13,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -48,18 +49,14 @@ final class BackupCommand implements Callable<Integer> {
         }
         try (StoreSession session = StoreSession.open(store.spec(), StoreSession.Access.EXISTING)) {
             ClusterRegistry registry = session.registry("backup");
-            Snapshot snapshot = Snapshot.take(registry, session.layout().root());
+            RegistrySnapshot snapshot = RegistrySnapshot.take(registry, session.layout().root());
             if (snapshot.isEmpty()) {
                 throw CliException.failed("nothing to back up: " + session.describe() + " holds no data");
             }
             Map<String, Long> entities = snapshot.entityCounts();
             long total = entities.values().stream().mapToLong(Long::longValue).sum();
             String contentDigest = snapshot.contentDigest();
-            Map<String, Object> metadata = Json.object("format", BackupFile.FORMAT, "source", registry.uri(),
-                    "root", snapshot.root().toString(), "sequence", snapshot.sequence(), "created", Instant.now().toString(),
-                    "tool", "reliablestore " + ReliableStoreCli.Version.version(), "keys", snapshot.keys().size(),
-                    "values", snapshot.valueCount(), "entities", entities, "contentSha256", contentDigest);
-            String fileDigest = BackupFile.write(out, snapshot, metadata);
+            String fileDigest = BackupFile.write(out, snapshot, registry.uri(), "reliablestore " + ReliableStoreCli.Version.version());
             long bytes = Files.size(out);
             PrintWriter o = spec.commandLine().getOut();
             if (json) {

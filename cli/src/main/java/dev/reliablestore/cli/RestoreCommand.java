@@ -1,5 +1,8 @@
 package dev.reliablestore.cli;
 
+import dev.reliablestore.cluster.backup.BackupFile;
+import dev.reliablestore.cluster.backup.BackupFormatException;
+import dev.reliablestore.cluster.backup.RegistrySnapshot;
 import dev.reliablestore.registry.BatchCommand;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.RegistryLimits;
@@ -56,7 +59,12 @@ final class RestoreCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         StoreSpec target = store.spec();
-        BackupFile.Contents backup = BackupFile.read(in);
+        BackupFile.Contents backup;
+        try {
+            backup = BackupFile.read(in);
+        } catch (BackupFormatException e) {
+            throw CliException.failed(e.getMessage());
+        }
         RegistryPath root = backup.root();
         if (!target.explicitRoot()) {
             if (root.depth() < 2) {
@@ -86,7 +94,7 @@ final class RestoreCommand implements Callable<Integer> {
                 progress.advance(b.commands().stream().filter(c -> c instanceof BatchCommand.SetValue).count());
             }
             progress.finish();
-            Snapshot now = Snapshot.take(registry, root);
+            RegistrySnapshot now = RegistrySnapshot.take(registry, root);
             String expected = backup.metadata().path("contentSha256").asText();
             boolean verified = now.contentDigest().equals(expected) && now.contentDigest().equals(backup.snapshot().contentDigest());
             Map<String, Long> entities = now.entityCounts();
@@ -112,7 +120,7 @@ final class RestoreCommand implements Callable<Integer> {
      * root; an entity's envelope and its version record always share a batch (so they share a revision,
      * as the provider requires); batches stay within the backend's limits.
      */
-    static List<WriteBatch> plan(Snapshot snapshot, RegistryPath root, RegistryLimits limits) {
+    static List<WriteBatch> plan(RegistrySnapshot snapshot, RegistryPath root, RegistryLimits limits) {
         List<List<BatchCommand>> groups = new ArrayList<>();
         // the configuration (layout version, key salt, dictionaries) first, then the rest, keys in order
         List<RegistryPath> order = new ArrayList<>();

@@ -118,7 +118,7 @@ class OperationsProcessTest {
         byte[] file = Files.readAllBytes(dir.resolve("store.rsbackup"));
         assertThat(new String(file, 0, 8, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("RSBACKUP");
         // encrypted values stay encrypted: the decompressed body never shows the plaintext
-        BackupFile.Contents contents = BackupFile.read(dir.resolve("store.rsbackup"));
+        dev.reliablestore.cluster.backup.BackupFile.Contents contents = dev.reliablestore.cluster.backup.BackupFile.read(dir.resolve("store.rsbackup"));
         contents.snapshot().keys().values().forEach(values -> values.values().forEach(v ->
                 assertThat(new String(v.unsafeData(), java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("plaintext-marker")));
         assertThat(cli.run("backup", "--store", uri("data"), "--out", "store.rsbackup").exitCode()).isEqualTo(ExitCodes.USAGE);

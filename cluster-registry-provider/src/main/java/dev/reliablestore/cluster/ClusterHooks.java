@@ -8,8 +8,8 @@ import java.util.Optional;
  * {@link ClusterPersistenceConfiguration.Builder#hooks(ClusterHooks)}; every method has a default,
  * so an implementation overrides only what it knows.
  *
- * <p>Both methods are called from the store's health-check thread (and {@link #nodeName()} once
- * at open); they must not block for long.
+ * <p>{@link #nodeName()} is called once at open, {@link #unhealthyReason()} from the store's
+ * health-check thread and {@link #principal()} on the writing thread; none may block for long.
  */
 public interface ClusterHooks {
 
@@ -31,6 +31,15 @@ public interface ClusterHooks {
      * registry health fault for this node until the check passes again.
      */
     default Optional<String> unhealthyReason() {
+        return Optional.empty();
+    }
+
+    /**
+     * Who is performing the current operation, recorded in the audit log
+     * ({@code enableAuditLogging}); called on the writing thread after each write. Empty: the
+     * operating-system user running the process.
+     */
+    default Optional<String> principal() {
         return Optional.empty();
     }
 }

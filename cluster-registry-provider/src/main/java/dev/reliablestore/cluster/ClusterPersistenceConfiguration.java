@@ -72,13 +72,20 @@ public final class ClusterPersistenceConfiguration {
     static final String CACHE_SIZE = "cacheSize";
     static final String CACHE_TTL = "cacheTTL";
     static final String PRELOAD_CACHE = "preloadCache";
+    static final String ENABLE_AUDIT_LOGGING = "enableAuditLogging";
+    static final String AUDIT_LOG_PATH = "auditLogPath";
+    static final String BACKUP_ENABLED = "backupEnabled";
+    static final String BACKUP_INTERVAL = "backupInterval";
+    static final String BACKUP_RETENTION = "backupRetention";
+    static final String BACKUP_PATH = "backupPath";
     static final String REGISTRY_OPTION_PREFIX = "registry.";
 
     static final Set<String> KEYS = Set.of(CLUSTER_NAME, RESOURCE_GROUP_NAME, REGISTRY_KEY_PATH, MAX_VALUE_SIZE_KB,
             ENABLE_COMPRESSION, COMPRESSION_DICTIONARY, REPLICATION_MODE, FAILOVER_TIMEOUT, NODE_AFFINITY, MINIMUM_NODES,
             ENABLE_ENCRYPTION, ENCRYPTION_ALGORITHM, KEY_MANAGEMENT_SERVICE, KEY_STORE_PATH, KEY_STORE_TYPE,
             KEY_STORE_PASSWORD, KEY_STORE_ACTIVE_ALIAS, PASSPHRASE, PREVIOUS_PASSPHRASES, CONFLICT_RESOLUTION,
-            HEALTH_CHECK_INTERVAL, MAX_RETRIES, RETRY_DELAY, ENABLE_LOCAL_CACHE, CACHE_SIZE, CACHE_TTL, PRELOAD_CACHE);
+            HEALTH_CHECK_INTERVAL, MAX_RETRIES, RETRY_DELAY, ENABLE_LOCAL_CACHE, CACHE_SIZE, CACHE_TTL, PRELOAD_CACHE,
+            ENABLE_AUDIT_LOGGING, AUDIT_LOG_PATH, BACKUP_ENABLED, BACKUP_INTERVAL, BACKUP_RETENTION, BACKUP_PATH);
 
     static final int MAX_VALUE_SIZE_KB_LIMIT = RegistryValue.MAX_SIZE / 1024;
     static final Duration MAX_DURATION = Duration.ofHours(24);
@@ -86,6 +93,9 @@ public final class ClusterPersistenceConfiguration {
     static final int MAX_RETRIES_LIMIT = 100;
     static final int MAX_NODES = 64;
     static final int MAX_CACHE_SIZE = 10_000_000;
+    static final Duration MIN_BACKUP_INTERVAL = Duration.ofSeconds(1);
+    static final Duration MAX_BACKUP_INTERVAL = Duration.ofDays(7);
+    static final int MAX_BACKUP_RETENTION = 10_000;
 
     /** How keys are obtained. */
     enum KeyManagement { NONE, KEY_STORE, PASSPHRASE, CUSTOM }
@@ -116,6 +126,12 @@ public final class ClusterPersistenceConfiguration {
     private final boolean preloadCache;
     private final ClusterHooks hooks;
     private final Map<String, String> registryOptions;
+    private final boolean enableAuditLogging;
+    private final Path auditLogPath;
+    private final boolean backupEnabled;
+    private final Duration backupInterval;
+    private final int backupRetention;
+    private final Path backupPath;
 
     private ClusterPersistenceConfiguration(Builder b, RegistryPath root, KeySource keySource) {
         this.clusterName = b.clusterName;
@@ -144,6 +160,12 @@ public final class ClusterPersistenceConfiguration {
         this.preloadCache = b.preloadCache;
         this.hooks = b.hooks;
         this.registryOptions = Collections.unmodifiableMap(new TreeMap<>(b.registryOptions));
+        this.enableAuditLogging = b.enableAuditLogging;
+        this.auditLogPath = b.auditLogPath;
+        this.backupEnabled = b.backupEnabled;
+        this.backupInterval = b.backupInterval;
+        this.backupRetention = b.backupRetention;
+        this.backupPath = b.backupPath;
     }
 
     public static Builder builder() {
@@ -307,6 +329,35 @@ public final class ClusterPersistenceConfiguration {
         return registryOptions;
     }
 
+    /** Whether every write, delete and transaction outcome is recorded in the audit log. */
+    public boolean enableAuditLogging() {
+        return enableAuditLogging;
+    }
+
+    /** The directory of the audit logs (one file per node), present when audit logging is on. */
+    public Optional<Path> auditLogPath() {
+        return Optional.ofNullable(auditLogPath);
+    }
+
+    /** Whether the primary node writes a backup every {@link #backupInterval()}. */
+    public boolean backupEnabled() {
+        return backupEnabled;
+    }
+
+    public Duration backupInterval() {
+        return backupInterval;
+    }
+
+    /** How many scheduled backups are kept; older ones are deleted. */
+    public int backupRetention() {
+        return backupRetention;
+    }
+
+    /** The directory scheduled backups are written to, present when they are enabled. */
+    public Optional<Path> backupPath() {
+        return Optional.ofNullable(backupPath);
+    }
+
     @Override
     public String toString() {
         return "ClusterPersistenceConfiguration[clusterName=" + clusterName + ", resourceGroupName=" + resourceGroupName
@@ -319,6 +370,8 @@ public final class ClusterPersistenceConfiguration {
                 + ", conflictResolution=" + conflictResolution + ", healthCheckInterval=" + healthCheckInterval
                 + ", maxRetries=" + maxRetries + ", retryDelay=" + retryDelay + ", enableLocalCache=" + enableLocalCache
                 + (enableLocalCache ? ", cacheSize=" + cacheSize + ", cacheTTL=" + cacheTtl + ", preloadCache=" + preloadCache : "")
+                + (enableAuditLogging ? ", auditLogPath=" + auditLogPath : "")
+                + (backupEnabled ? ", backupInterval=" + backupInterval + ", backupRetention=" + backupRetention + ", backupPath=" + backupPath : "")
                 + (registryOptions.isEmpty() ? "" : ", registryOptions=" + registryOptions.keySet()) + "]";
     }
 
@@ -358,6 +411,12 @@ public final class ClusterPersistenceConfiguration {
         private ClusterHooks hooks = ClusterHooks.NONE;
         private final Map<String, String> registryOptions = new LinkedHashMap<>();
         private final Set<String> explicit = new LinkedHashSet<>();
+        private boolean enableAuditLogging;
+        private Path auditLogPath;
+        private boolean backupEnabled;
+        private Duration backupInterval = Duration.ofHours(1);
+        private int backupRetention = 24;
+        private Path backupPath;
 
         private Builder() {
         }
@@ -519,6 +578,42 @@ public final class ClusterPersistenceConfiguration {
             return this;
         }
 
+        /** Records every write, delete and transaction outcome in a hash-chained log; needs {@link #auditLogPath}. Default off. */
+        public Builder enableAuditLogging(boolean on) {
+            this.enableAuditLogging = on;
+            return mark(ENABLE_AUDIT_LOGGING);
+        }
+
+        /** The directory of the audit logs; each node writes {@code audit-<node>.log} there. */
+        public Builder auditLogPath(Path directory) {
+            this.auditLogPath = directory;
+            return mark(AUDIT_LOG_PATH);
+        }
+
+        /** Writes a backup every {@link #backupInterval} on the primary node; needs {@link #backupPath}. Default off. */
+        public Builder backupEnabled(boolean on) {
+            this.backupEnabled = on;
+            return mark(BACKUP_ENABLED);
+        }
+
+        /** Time between scheduled backups, 1 s .. 7 days; default 1 h. */
+        public Builder backupInterval(Duration interval) {
+            this.backupInterval = interval;
+            return mark(BACKUP_INTERVAL);
+        }
+
+        /** Scheduled backups kept, 1 .. 10,000; default 24. */
+        public Builder backupRetention(int count) {
+            this.backupRetention = count;
+            return mark(BACKUP_RETENTION);
+        }
+
+        /** The directory scheduled backups are written to. */
+        public Builder backupPath(Path directory) {
+            this.backupPath = directory;
+            return mark(BACKUP_PATH);
+        }
+
         /** An option for the registry backend (refused by the backend if it does not know it). */
         public Builder registryOption(String name, String value) {
             registryOptions.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
@@ -589,6 +684,12 @@ public final class ClusterPersistenceConfiguration {
                 case CACHE_SIZE -> cacheSize(parseInt(key, value));
                 case CACHE_TTL -> cacheTTL(parseDuration(key, value));
                 case PRELOAD_CACHE -> preloadCache(parseBoolean(key, value));
+                case ENABLE_AUDIT_LOGGING -> enableAuditLogging(parseBoolean(key, value));
+                case AUDIT_LOG_PATH -> auditLogPath(parsePath(key, value));
+                case BACKUP_ENABLED -> backupEnabled(parseBoolean(key, value));
+                case BACKUP_INTERVAL -> backupInterval(parseDuration(key, value));
+                case BACKUP_RETENTION -> backupRetention(parseInt(key, value));
+                case BACKUP_PATH -> backupPath(parsePath(key, value));
                 default -> throw new IllegalStateException(key);
             }
         }
@@ -687,7 +788,43 @@ public final class ClusterPersistenceConfiguration {
                 throw bad(CACHE_SIZE, cacheSize, "must be 1.." + MAX_CACHE_SIZE + " entries");
             }
             requireDuration(CACHE_TTL, cacheTtl, Duration.ofMillis(1));
+            validateAuditAndBackups();
             return new ClusterPersistenceConfiguration(this, root, source);
+        }
+
+        private void validateAuditAndBackups() {
+            if (enableAuditLogging && auditLogPath == null) {
+                throw new ConfigurationException(ENABLE_AUDIT_LOGGING + "=true needs " + AUDIT_LOG_PATH
+                        + " (the directory the audit log is written to)");
+            }
+            if (!enableAuditLogging && explicit.contains(AUDIT_LOG_PATH)) {
+                throw bad(AUDIT_LOG_PATH, auditLogPath, "is set but " + ENABLE_AUDIT_LOGGING + " is false");
+            }
+            if (backupEnabled && backupPath == null) {
+                throw new ConfigurationException(BACKUP_ENABLED + "=true needs " + BACKUP_PATH + " (the directory backups are written to)");
+            }
+            if (!backupEnabled) {
+                for (String k : List.of(BACKUP_INTERVAL, BACKUP_RETENTION, BACKUP_PATH)) {
+                    if (explicit.contains(k)) {
+                        throw bad(k, k.equals(BACKUP_INTERVAL) ? backupInterval : k.equals(BACKUP_RETENTION) ? backupRetention : backupPath,
+                                "is set but " + BACKUP_ENABLED + " is false");
+                    }
+                }
+            }
+            if (backupInterval == null || backupInterval.compareTo(MIN_BACKUP_INTERVAL) < 0 || backupInterval.compareTo(MAX_BACKUP_INTERVAL) > 0) {
+                throw bad(BACKUP_INTERVAL, backupInterval, "must be a duration from " + MIN_BACKUP_INTERVAL + " to " + MAX_BACKUP_INTERVAL);
+            }
+            if (backupRetention < 1 || backupRetention > MAX_BACKUP_RETENTION) {
+                throw bad(BACKUP_RETENTION, backupRetention, "must be 1.." + MAX_BACKUP_RETENTION + " backups");
+            }
+        }
+
+        private static Path parsePath(String key, String value) {
+            try {
+                return Path.of(value);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new ConfigurationException("option " + key + " = \"" + value + "\" is not a valid path: " + e.getReason());
+            }
         }
 
         private KeySource validateEncryption() {

@@ -12,6 +12,8 @@ import dev.reliablestore.spi.tx.TransactionBranch;
 import dev.reliablestore.spi.tx.TransactionId;
 import dev.reliablestore.spi.tx.TransactionalResource;
 import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.cluster.audit.AuditLog;
+import dev.reliablestore.cluster.backup.ScheduledBackups;
 import dev.reliablestore.cluster.crypto.KeyRing;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
@@ -81,6 +83,10 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     private final Subscription membership;
     private final Set<RegistryEntityStore<?>> stores = ConcurrentHashMap.newKeySet();
     private final RegistryTransactions transactions;
+    /** The audit log when enableAuditLogging is on, else null. */
+    private final AuditLog audit;
+    /** The backup schedule when backupEnabled is on, else null. */
+    private final ScheduledBackups backups;
     private volatile long liveNodes;
     private volatile boolean closed;
     private volatile String lastHealthFailure;
@@ -150,6 +156,9 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         this.events = new EventHub(nodeName);
         this.membership = registry.addMembershipListener(this::onMembership);
         this.transactions = new RegistryTransactions(this);
+        this.audit = config.enableAuditLogging() ? AuditLog.open(config.auditLogPath().orElseThrow(), nodeName) : null;
+        this.backups = config.backupEnabled() ? ScheduledBackups.start(registry, layout.root(), nodeName,
+                config.backupPath().orElseThrow(), config.backupInterval(), config.backupRetention()) : null;
         long interval = config.healthCheckInterval().toNanos();
         maintenance.scheduleWithFixedDelay(this::runHealthCheck, interval, interval, TimeUnit.NANOSECONDS);
     }
@@ -251,6 +260,12 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             s.close();
         }
         maintenance.shutdownNow();
+        if (backups != null) {
+            backups.close();
+        }
+        if (audit != null) {
+            audit.close();
+        }
         membership.close();
         if (healthFaultRaised) {
             try {
@@ -355,6 +370,35 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
 
     int maxValueBytes() {
         return maxValueBytes;
+    }
+
+    /** Whether writes are audited. */
+    boolean audited() {
+        return audit != null;
+    }
+
+    /**
+     * Records completed operations in the audit log (nothing when it is off). {@code type}/{@code id}
+     * are null for a transaction outcome, {@code tx} is null outside transactions.
+     */
+    void audit(String op, String type, List<String> ids, List<Long> versions, String tx) {
+        if (audit == null) {
+            return;
+        }
+        String principal;
+        try {
+            principal = config.hooks().principal().filter(p -> !p.isBlank()).orElseGet(() -> System.getProperty("user.name"));
+        } catch (RuntimeException e) {
+            principal = "unknown (ClusterHooks.principal() threw " + e.getClass().getSimpleName() + ")";
+        }
+        List<AuditLog.Entry> entries = new ArrayList<>(Math.max(1, ids.size()));
+        if (ids.isEmpty()) {
+            entries.add(new AuditLog.Entry(op, principal, layout.root().toString(), type, null, 0, tx));
+        }
+        for (int i = 0; i < ids.size(); i++) {
+            entries.add(new AuditLog.Entry(op, principal, layout.root().toString(), type, ids.get(i), versions.get(i), tx));
+        }
+        audit.append(entries);
     }
 
     /** Refuses a write (retryably) while fewer than minimumNodes nodes are up. */

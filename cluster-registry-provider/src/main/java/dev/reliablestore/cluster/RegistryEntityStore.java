@@ -370,6 +370,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 factory.events().publish(this, new StoreEvent.ConflictResolved(Instant.now(), typeName(), id,
                         resolution == ConflictResolution.MERGE ? "Merge" : "LastWriteWins", conflictWith, next));
             }
+            factory.audit("save", typeName(), List.of(id), List.of(next), null);
             return next;
         }
     }
@@ -398,6 +399,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 throwIfLocked(lost, id, expectedVersion, cur.version());
                 if (a.outcomeUnknown && current(id).version() == Versioned.ABSENT) {
                     invalidate(id);
+                    factory.audit("delete", typeName(), List.of(id), List.of(cur.version()), null);
                     return true;
                 }
                 awaitChange(id, cur);
@@ -408,6 +410,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 continue;
             }
             invalidate(id);
+            factory.audit("delete", typeName(), List.of(id), List.of(cur.version()), null);
             return true;
         }
     }
@@ -439,6 +442,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                     commit(b.build(), "clear of " + typeName(), new Attempt(), chunk.size());
                     removed += chunk.size();
                     chunk.forEach(this::invalidate);
+                    if (factory.audited()) {
+                        factory.audit("delete", typeName(), chunk, chunk.stream().map(id -> versions.get(id).value().asQword()).toList(), null);
+                    }
                 } catch (ConditionFailedException lost) {
                     throwIfLocked(lost, chunk.get(lost.failedCommandIndex() / COMMANDS_PER_DELETE), ANY_VERSION, -1);
                     raced = true; // someone deleted one of them first: list again
@@ -511,6 +517,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                     cache.fill(id, new EntityCache.Entry(plains.get(id), versions.get(id), sequence), sequence);
                 }
             }
+            factory.audit("save", typeName(), ids, ids.stream().map(versions::get).toList(), null);
             return versions;
         }
     }
@@ -690,6 +697,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 commit(batch, "re-encryption of " + where(id), new Attempt(), 1);
                 invalidate(id);
                 rewritten++;
+                factory.audit("reencrypt", typeName(), List.of(id), List.of(s.version()), null);
             } catch (ConditionFailedException changed) {
                 // rewritten by a writer meanwhile, which used the active key
             }

@@ -228,9 +228,26 @@ final class RegistryTransactions implements TransactionalResource {
             commit("commit of transaction " + id, b.build(), unknown);
         } catch (ConditionFailedException gone) {
             if (unknown[0] && readRecord(id).isEmpty()) {
-                return; // our first attempt did land
+                audit("tx-commit", id, writes); // our first attempt did land
+                return;
             }
             throw new UnknownTransactionException(id, resourceManagerId());
+        }
+        audit("tx-commit", id, writes);
+    }
+
+    /** The outcome of a transaction and, for a commit, each write it applied, in the audit log. */
+    private void audit(String outcome, TransactionId id, List<EncodedWrite> writes) {
+        if (!factory.audited()) {
+            return;
+        }
+        String tx = id.toToken();
+        factory.audit(outcome, null, List.of(), List.of(), tx);
+        if (outcome.equals("tx-commit")) {
+            for (EncodedWrite w : writes) {
+                factory.audit(w.isDelete() ? "delete" : "save", w.typeName(), List.of(w.id()),
+                        List.of(w.isDelete() ? w.expectedVersion() : w.newVersion()), tx);
+            }
         }
     }
 
@@ -245,8 +262,12 @@ final class RegistryTransactions implements TransactionalResource {
         boolean[] unknown = {false};
         try {
             commit("rollback of transaction " + id, b.build(), unknown);
+            audit("tx-rollback", id, writes);
             return true;
         } catch (ConditionFailedException gone) {
+            if (unknown[0]) {
+                audit("tx-rollback", id, writes);
+            }
             return unknown[0];
         }
     }
@@ -267,10 +288,12 @@ final class RegistryTransactions implements TransactionalResource {
             commit("one-phase commit of transaction " + id, batch, unknown);
         } catch (ConditionFailedException failed) {
             if (unknown[0] && landed(writes)) {
+                audit("tx-commit", id, writes);
                 return;
             }
             throw conflict(failed, writes, "commit of transaction " + id);
         }
+        audit("tx-commit", id, writes);
     }
 
     /** Deletes the prepared record of a branch whose prepare may or may not have landed. */

@@ -1,5 +1,6 @@
-package dev.reliablestore.cli;
+package dev.reliablestore.cluster.backup;
 
+import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.NoSuchKeyException;
 import dev.reliablestore.registry.ReadBatch;
@@ -36,15 +37,23 @@ import java.util.TreeSet;
  * @param sequence the commit sequence the snapshot shows
  * @param keys     every key (relative to root; the root itself is the empty path) with its values
  */
-record Snapshot(RegistryPath root, long sequence, SortedMap<RegistryPath, SortedMap<String, RegistryValue>> keys) {
+public record RegistrySnapshot(RegistryPath root, long sequence, SortedMap<RegistryPath, SortedMap<String, RegistryValue>> keys) {
 
     static final int MAX_ATTEMPTS = 20;
+    /** The provider's layout below the root (see Layout): where the version index of each type lives. */
+    static final String ENTITIES = "Entities";
+    static final String VERSIONS = "_versions";
 
-    static Snapshot take(ClusterRegistry registry, RegistryPath root) {
+    /**
+     * Takes a snapshot of everything below {@code root} (empty when the root does not exist).
+     *
+     * @throws PersistenceException when the key tree kept changing between discovery and the read batch
+     */
+    public static RegistrySnapshot take(ClusterRegistry registry, RegistryPath root) {
         for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
             List<RegistryPath> tree = discover(registry, root);
             if (tree.isEmpty()) {
-                return new Snapshot(root, registry.currentSequence(), Collections.emptySortedMap());
+                return new RegistrySnapshot(root, registry.currentSequence(), Collections.emptySortedMap());
             }
             List<ReadBatch.Read> reads = new ArrayList<>(2 * tree.size());
             for (RegistryPath k : tree) {
@@ -54,10 +63,10 @@ record Snapshot(RegistryPath root, long sequence, SortedMap<RegistryPath, Sorted
             ReadBatchResult r = registry.read(ReadBatch.of(reads));
             Optional<SortedMap<RegistryPath, SortedMap<String, RegistryValue>>> consistent = collect(root, tree, r);
             if (consistent.isPresent()) {
-                return new Snapshot(root, r.sequence(), Collections.unmodifiableSortedMap(consistent.get()));
+                return new RegistrySnapshot(root, r.sequence(), Collections.unmodifiableSortedMap(consistent.get()));
             }
         }
-        throw CliException.failed("the key tree under " + root + " in " + registry.uri() + " kept changing; no consistent snapshot after "
+        throw new PersistenceException("the key tree under " + root + " in " + registry.uri() + " kept changing; no consistent snapshot after "
                 + MAX_ATTEMPTS + " attempts");
     }
 
@@ -105,27 +114,28 @@ record Snapshot(RegistryPath root, long sequence, SortedMap<RegistryPath, Sorted
         return Optional.of(keys);
     }
 
-    static RegistryPath relative(RegistryPath root, RegistryPath key) {
+    /** {@code key} relative to {@code root}. */
+    public static RegistryPath relative(RegistryPath root, RegistryPath key) {
         return RegistryPath.of(key.segments().subList(root.depth(), key.depth()));
     }
 
-    boolean isEmpty() {
+    public boolean isEmpty() {
         return keys.isEmpty();
     }
 
-    long valueCount() {
+    public long valueCount() {
         return keys.values().stream().mapToLong(Map::size).sum();
     }
 
     /** Entities per type: the version records under Entities/&lt;Type&gt;/_versions. */
-    SortedMap<String, Long> entityCounts() {
+    public SortedMap<String, Long> entityCounts() {
         SortedMap<String, Long> counts = new TreeMap<>();
         keys.forEach((k, values) -> {
             List<String> s = k.segments();
-            if (s.size() == 2 && s.get(0).equals(RegistryLayout.ENTITIES)) {
+            if (s.size() == 2 && s.get(0).equals(ENTITIES)) {
                 counts.putIfAbsent(s.get(1), 0L);
             }
-            if (s.size() == 3 && s.get(0).equals(RegistryLayout.ENTITIES) && s.get(2).equals(RegistryLayout.VERSIONS)) {
+            if (s.size() == 3 && s.get(0).equals(ENTITIES) && s.get(2).equals(VERSIONS)) {
                 counts.put(s.get(1), (long) values.size());
             }
         });
@@ -133,8 +143,8 @@ record Snapshot(RegistryPath root, long sequence, SortedMap<RegistryPath, Sorted
     }
 
     /** SHA-256 over every key, value name, type and bytes, in order: equal digests mean equal contents. */
-    String contentDigest() {
-        MessageDigest d = Json.sha256();
+    public String contentDigest() {
+        MessageDigest d = BackupFile.sha256();
         keys.forEach((k, values) -> {
             update(d, "K" + k);
             values.forEach((name, v) -> {

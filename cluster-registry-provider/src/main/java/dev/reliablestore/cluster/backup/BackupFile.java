@@ -1,6 +1,8 @@
-package dev.reliablestore.cli;
+package dev.reliablestore.cluster.backup;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.reliablestore.registry.RegistryException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
@@ -42,7 +44,7 @@ import java.util.zip.ZipException;
  * compression  1 byte   1 = deflate
  * body                  deflate stream of:
  *     metadata   int length + UTF-8 JSON: format, source, root, sequence, created, tool, keys, values,
- *                entities per type, contentSha256 (see {@link Snapshot#contentDigest()})
+ *                entities per type, contentSha256 (see {@link RegistrySnapshot#contentDigest()})
  *     records    1 = key:   int length + UTF-8 path relative to the root ("" = the root itself)
  *                2 = value: name (int length + UTF-8), int type (Windows REG_* code), int length, bytes
  *                           (a value belongs to the key record before it)
@@ -54,10 +56,12 @@ import java.util.zip.ZipException;
  * the same root when restored. Reading checks the checksum over the whole file before parsing
  * anything.
  */
-final class BackupFile {
+public final class BackupFile {
 
+    private static final ObjectMapper MAPPER = JsonMapper.builder().build();
     static final byte[] MAGIC = "RSBACKUP".getBytes(StandardCharsets.US_ASCII);
-    static final int FORMAT = 1;
+    /** The format this version writes and reads. */
+    public static final int FORMAT = 1;
     static final int DEFLATE = 1;
     static final int HEADER = MAGIC.length + 3;
     static final int CHECKSUM = 32;
@@ -65,12 +69,13 @@ final class BackupFile {
     private static final int MAX_METADATA_BYTES = 1 << 20;
 
     /** A backup read back: its metadata and snapshot. */
-    record Contents(JsonNode metadata, Snapshot snapshot) {
-        String source() {
+    public record Contents(JsonNode metadata, RegistrySnapshot snapshot) {
+        /** The registry the backup was taken from. */
+        public String source() {
             return metadata.path("source").asText();
         }
 
-        RegistryPath root() {
+        public RegistryPath root() {
             return snapshot.root();
         }
     }
@@ -82,9 +87,26 @@ final class BackupFile {
      * Writes the snapshot to {@code file} atomically: a temporary file in the same folder, flushed to
      * disk, then renamed over the target.
      *
+     * @param source   the registry URI the snapshot was taken from
+     * @param producer who wrote the file, e.g. {@code reliablestore 0.1.0} or {@code scheduled backup on node1}
      * @return the SHA-256 of the file (its last 32 bytes), hex
      */
-    static String write(Path file, Snapshot snapshot, Map<String, Object> metadata) throws IOException {
+    public static String write(Path file, RegistrySnapshot snapshot, String source, String producer) throws IOException {
+        Map<String, Object> metadata = new java.util.LinkedHashMap<>();
+        metadata.put("format", FORMAT);
+        metadata.put("source", source);
+        metadata.put("root", snapshot.root().toString());
+        metadata.put("sequence", snapshot.sequence());
+        metadata.put("created", java.time.Instant.now().toString());
+        metadata.put("producer", producer);
+        metadata.put("keys", snapshot.keys().size());
+        metadata.put("values", snapshot.valueCount());
+        metadata.put("entities", snapshot.entityCounts());
+        metadata.put("contentSha256", snapshot.contentDigest());
+        return write(file, snapshot, metadata);
+    }
+
+    private static String write(Path file, RegistrySnapshot snapshot, Map<String, Object> metadata) throws IOException {
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
         Files.createDirectories(dir);
@@ -92,7 +114,7 @@ final class BackupFile {
         byte[] sum;
         try {
             try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                MessageDigest digest = Json.sha256();
+                MessageDigest digest = sha256();
                 OutputStream raw = java.nio.channels.Channels.newOutputStream(channel);
                 DigestOutputStream summed = new DigestOutputStream(new java.io.BufferedOutputStream(raw, 1 << 16), digest);
                 summed.write(MAGIC);
@@ -103,7 +125,7 @@ final class BackupFile {
                 try {
                     DeflaterOutputStream zip = new DeflaterOutputStream(new NonClosing(summed), deflater, 1 << 16);
                     DataOutputStream out = new DataOutputStream(zip);
-                    writeBytes(out, Json.write(metadata).getBytes(StandardCharsets.UTF_8));
+                    writeBytes(out, MAPPER.writeValueAsBytes(metadata));
                     int keys = 0;
                     long values = 0;
                     for (Map.Entry<RegistryPath, SortedMap<String, RegistryValue>> k : snapshot.keys().entrySet()) {
@@ -152,35 +174,35 @@ final class BackupFile {
      * Reads a backup, checking magic, format and the checksum over the whole file before anything
      * else is parsed.
      *
-     * @throws CliException naming the file and what is wrong with it
+     * @throws BackupFormatException naming the file and what is wrong with it
      */
-    static Contents read(Path file) {
+    public static Contents read(Path file) {
         byte[] all;
         try {
             all = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw CliException.failed("cannot read backup " + file + " (" + e.getClass().getSimpleName()
+            throw new BackupFormatException("cannot read backup " + file + " (" + e.getClass().getSimpleName()
                     + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
         }
         if (all.length < HEADER + CHECKSUM || !Arrays.equals(Arrays.copyOf(all, MAGIC.length), MAGIC)) {
-            throw CliException.failed("backup " + file + " is not a ReliableStore backup (no RSBACKUP header)");
+            throw new BackupFormatException("backup " + file + " is not a ReliableStore backup (no RSBACKUP header)");
         }
         int format = ((all[MAGIC.length] & 0xff) << 8) | (all[MAGIC.length + 1] & 0xff);
         if (format != FORMAT) {
-            throw CliException.failed("backup " + file + " has format " + format + "; this tool reads format " + FORMAT);
+            throw new BackupFormatException("backup " + file + " has format " + format + "; this tool reads format " + FORMAT);
         }
-        MessageDigest digest = Json.sha256();
+        MessageDigest digest = sha256();
         digest.update(all, 0, all.length - CHECKSUM);
         if (!MessageDigest.isEqual(digest.digest(), Arrays.copyOfRange(all, all.length - CHECKSUM, all.length))) {
-            throw CliException.failed("backup " + file + " is corrupt: its SHA-256 checksum does not match its contents "
+            throw new BackupFormatException("backup " + file + " is corrupt: its SHA-256 checksum does not match its contents "
                     + "(the file was truncated or altered); nothing was restored");
         }
         if (all[MAGIC.length + 2] != DEFLATE) {
-            throw CliException.failed("backup " + file + " uses compression " + all[MAGIC.length + 2] + "; this tool reads deflate (1)");
+            throw new BackupFormatException("backup " + file + " uses compression " + all[MAGIC.length + 2] + "; this tool reads deflate (1)");
         }
         try (DataInputStream in = new DataInputStream(new InflaterInputStream(
                 new ByteArrayInputStream(all, HEADER, all.length - HEADER - CHECKSUM), new java.util.zip.Inflater(), 1 << 16))) {
-            JsonNode metadata = Json.MAPPER.readTree(readBytes(in, MAX_METADATA_BYTES));
+            JsonNode metadata = MAPPER.readTree(readBytes(in, MAX_METADATA_BYTES));
             RegistryPath root = RegistryPath.parse(metadata.path("root").asText());
             long sequence = metadata.path("sequence").asLong();
             SortedMap<RegistryPath, SortedMap<String, RegistryValue>> keys = new TreeMap<>();
@@ -220,13 +242,21 @@ final class BackupFile {
             }
             SortedMap<RegistryPath, SortedMap<String, RegistryValue>> frozen = new TreeMap<>();
             keys.forEach((k, v) -> frozen.put(k, Collections.unmodifiableSortedMap(v)));
-            return new Contents(metadata, new Snapshot(root, sequence, Collections.unmodifiableSortedMap(frozen)));
+            return new Contents(metadata, new RegistrySnapshot(root, sequence, Collections.unmodifiableSortedMap(frozen)));
         } catch (EOFException e) {
-            throw CliException.failed("backup " + file + " is corrupt: it ends early");
+            throw new BackupFormatException("backup " + file + " is corrupt: it ends early");
         } catch (IOException | RegistryException | IllegalArgumentException e) {
             String why = e instanceof ZipException || e.getCause() instanceof DataFormatException ? "its compressed body is damaged"
                     : e.getMessage();
-            throw CliException.failed("backup " + file + " is corrupt: " + why);
+            throw new BackupFormatException("backup " + file + " is corrupt: " + why);
+        }
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JVM has no SHA-256", e);
         }
     }
 

@@ -1,0 +1,382 @@
+package dev.reliablestore.cluster.audit;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.reliablestore.api.ConfigurationException;
+import dev.reliablestore.api.PersistenceException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * An append-only audit log: one JSON object per line, each chained to the one before it.
+ *
+ * <pre>
+ * {"seq":7,"time":"2025-05-02T09:14:03.512Z","node":"vm1","principal":"alice","op":"save","root":"RG/Data",
+ *  "type":"Customer","id":"C-1","version":3,"tx":null,"prev":"9f…","hash":"4c…"}
+ * </pre>
+ *
+ * {@code hash} is the SHA-256 of the line's text up to {@code ,"hash":} (so it covers {@code prev}, the
+ * previous record's hash): editing a record breaks its hash, removing or reordering records breaks
+ * the {@code prev} links and the {@code seq} sequence. A log truncated at its end stays a valid chain;
+ * keep the head hash ({@link Verification#head()}) elsewhere to detect that.
+ *
+ * <p>Each node writes its own file, {@code <auditLogPath>/audit-<node>.log}, held with an OS lock
+ * while open (one process per file; factories of one process share it). Records of one call are
+ * appended and forced to disk together before the call returns. A record torn by a crash (a last line
+ * without its newline) was never acknowledged and is cut off when the log is opened again.
+ */
+public final class AuditLog implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
+    static final String GENESIS = "0".repeat(64);
+    private static final ObjectMapper MAPPER = JsonMapper.builder().build();
+    private static final Map<Path, AuditLog> OPEN = new HashMap<>();
+
+    private final Path file;
+    private final String node;
+    private final FileChannel channel;
+    private final FileLock lock;
+    private int users;
+    private long seq;
+    private String head;
+
+    /** What one write did; see {@link AuditRecord} for the fields. */
+    public record Entry(String op, String principal, String root, String type, String id, long version, String tx) {
+        public Entry {
+            Objects.requireNonNull(op, "op");
+        }
+    }
+
+    private AuditLog(Path file, String node, FileChannel channel, FileLock lock, long seq, String head) {
+        this.file = file;
+        this.node = node;
+        this.channel = channel;
+        this.lock = lock;
+        this.seq = seq;
+        this.head = head;
+    }
+
+    /** The file a node's records go to. */
+    public static Path fileFor(Path directory, String node) {
+        return directory.resolve("audit-" + node.replaceAll("[^A-Za-z0-9._-]", "_") + ".log");
+    }
+
+    /**
+     * Opens (creating when missing) the node's log in {@code directory} and continues its chain.
+     *
+     * @throws ConfigurationException when the directory cannot be used or another process holds the log
+     * @throws PersistenceException   when the existing log's last record cannot be read
+     */
+    public static AuditLog open(Path directory, String node) {
+        Path file = fileFor(directory, node).toAbsolutePath().normalize();
+        synchronized (OPEN) {
+            AuditLog shared = OPEN.get(file);
+            if (shared != null) {
+                shared.users++;
+                return shared;
+            }
+            try {
+                Files.createDirectories(file.getParent());
+            } catch (IOException e) {
+                throw new ConfigurationException("option auditLogPath = " + directory + " is invalid: cannot create the directory ("
+                        + e.getClass().getSimpleName() + ")", e);
+            }
+            FileChannel channel = null;
+            try {
+                channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                FileLock lock;
+                try {
+                    lock = channel.tryLock();
+                } catch (OverlappingFileLockException e) {
+                    lock = null;
+                }
+                if (lock == null) {
+                    throw new ConfigurationException("audit log " + file + " is in use by another process; each process needs its "
+                            + "own node name or auditLogPath");
+                }
+                long[] seqOut = {0};
+                String head = recover(file, channel, seqOut);
+                AuditLog log = new AuditLog(file, node, channel, lock, seqOut[0], head);
+                log.users = 1;
+                OPEN.put(file, log);
+                return log;
+            } catch (IOException e) {
+                closeQuietly(channel);
+                throw new ConfigurationException("option auditLogPath = " + directory + " is invalid: cannot open " + file + " ("
+                        + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+            } catch (RuntimeException e) {
+                closeQuietly(channel);
+                throw e;
+            }
+        }
+    }
+
+    /** Reads the last complete record (cutting a torn tail); returns its hash and sets its seq. */
+    private static String recover(Path file, FileChannel channel, long[] seqOut) throws IOException {
+        long size = channel.size();
+        if (size == 0) {
+            return GENESIS;
+        }
+        long end = size;
+        ByteBuffer one = ByteBuffer.allocate(1);
+        channel.read(one, end - 1);
+        if (one.get(0) != '\n') {
+            long cut = lastNewline(channel, end - 1) + 1;
+            LOG.warn("audit log {}: cutting off a torn last record ({} bytes, never acknowledged)", file, end - cut);
+            channel.truncate(cut);
+            channel.force(true);
+            end = cut;
+            if (end == 0) {
+                return GENESIS;
+            }
+        }
+        long start = lastNewline(channel, end - 1) + 1;
+        ByteBuffer line = ByteBuffer.allocate((int) (end - 1 - start));
+        channel.read(line, start);
+        String text = new String(line.array(), StandardCharsets.UTF_8);
+        try {
+            AuditRecord last = parse(text);
+            seqOut[0] = last.seq();
+            return last.hash();
+        } catch (RuntimeException e) {
+            throw new PersistenceException("audit log " + file + ": its last record cannot be read, so the chain cannot be "
+                    + "continued (" + e.getMessage() + "); run 'reliablestore audit verify' on it and move it aside");
+        }
+    }
+
+    /** The offset of the last '\n' before {@code before}, or -1. */
+    private static long lastNewline(FileChannel channel, long before) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(8192);
+        long pos = before;
+        while (pos > 0) {
+            long from = Math.max(0, pos - buf.capacity());
+            buf.clear().limit((int) (pos - from));
+            channel.read(buf, from);
+            for (int i = buf.position() - 1; i >= 0; i--) {
+                if (buf.get(i) == '\n') {
+                    return from + i;
+                }
+            }
+            pos = from;
+        }
+        return -1;
+    }
+
+    /**
+     * Appends the entries as consecutive records and forces them to disk.
+     *
+     * @throws PersistenceException when they cannot be written (the message says the operation itself did happen)
+     */
+    public void append(List<Entry> entries) {
+        if (entries.isEmpty()) {
+            return;
+        }
+        synchronized (this) {
+            StringBuilder text = new StringBuilder();
+            long s = seq;
+            String h = head;
+            String time = Instant.now().toString();
+            for (Entry e : entries) {
+                s++;
+                ObjectNode r = MAPPER.createObjectNode();
+                r.put("seq", s).put("time", time).put("node", node).put("principal", e.principal()).put("op", e.op())
+                        .put("root", e.root()).put("type", e.type()).put("id", e.id()).put("version", e.version())
+                        .put("tx", e.tx()).put("prev", h);
+                String body = write(r);
+                h = sha256(body.substring(0, body.length() - 1));
+                text.append(body, 0, body.length() - 1).append(",\"hash\":\"").append(h).append("\"}\n");
+            }
+            try {
+                ByteBuffer buf = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
+                long at = channel.size();
+                while (buf.hasRemaining()) {
+                    at += channel.write(buf, at);
+                }
+                channel.force(false);
+            } catch (IOException e) {
+                throw new PersistenceException("the operation was committed, but its audit record could not be written to " + file
+                        + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+            }
+            seq = s;
+            head = h;
+        }
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** Closes this user's handle; the file is released when the last user in the process closes. */
+    @Override
+    public void close() {
+        synchronized (OPEN) {
+            if (users == 0) {
+                return;
+            }
+            if (--users == 0) {
+                OPEN.remove(file);
+                try {
+                    lock.release();
+                } catch (IOException e) {
+                    LOG.debug("audit log {}: releasing the lock failed", file, e);
+                }
+                closeQuietly(channel);
+            }
+        }
+    }
+
+    // ---- reading and verifying --------------------------------------------------------------
+
+    /** A problem found by {@link #verify}. */
+    public record Problem(long line, String description) {
+    }
+
+    /**
+     * The result of checking a whole log.
+     *
+     * @param records  lines read
+     * @param head     the hash of the last record (compare with a copy kept elsewhere to detect a cut tail)
+     * @param problems each edited, removed or reordered record found, by line
+     */
+    public record Verification(long records, String head, List<Problem> problems) {
+        public boolean intact() {
+            return problems.isEmpty();
+        }
+    }
+
+    /**
+     * Reads every record of a log. Unparseable lines are skipped here; {@link #verify} reports them.
+     *
+     * @throws UncheckedIOException when the file cannot be read
+     */
+    public static List<AuditRecord> read(Path file) {
+        List<AuditRecord> out = new ArrayList<>();
+        for (String line : lines(file)) {
+            try {
+                out.add(parse(line));
+            } catch (RuntimeException skipped) {
+                // reported by verify
+            }
+        }
+        return out;
+    }
+
+    /** Checks every record's hash, the {@code prev} links and the {@code seq} sequence. */
+    public static Verification verify(Path file) {
+        List<Problem> problems = new ArrayList<>();
+        String prev = GENESIS;
+        long expectedSeq = 1;
+        long n = 0;
+        for (String line : lines(file)) {
+            n++;
+            AuditRecord r;
+            try {
+                r = parse(line);
+            } catch (RuntimeException e) {
+                problems.add(new Problem(n, "not an audit record (" + e.getMessage() + ")"));
+                continue;
+            }
+            int cut = line.lastIndexOf(",\"hash\":\"");
+            if (cut < 0 || !sha256(line.substring(0, cut)).equals(r.hash())) {
+                problems.add(new Problem(n, "record seq " + r.seq() + " was altered: its hash does not match its contents"));
+            }
+            if (!r.prev().equals(prev)) {
+                problems.add(new Problem(n, "record seq " + r.seq() + " does not follow the record before it (its prev hash "
+                        + abbreviate(r.prev()) + " is not " + abbreviate(prev) + "): records were removed or reordered"));
+            }
+            if (r.seq() != expectedSeq) {
+                problems.add(new Problem(n, "record seq " + r.seq() + " where seq " + expectedSeq + " was expected: "
+                        + (r.seq() > expectedSeq ? "records were removed" : "records were reordered or duplicated")));
+            }
+            prev = r.hash();
+            expectedSeq = r.seq() + 1;
+        }
+        return new Verification(n, prev, List.copyOf(problems));
+    }
+
+    private static List<String> lines(Path file) {
+        try {
+            return Files.readAllLines(file, StandardCharsets.UTF_8).stream().filter(l -> !l.isEmpty()).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read audit log " + file, e);
+        }
+    }
+
+    static AuditRecord parse(String line) {
+        JsonNode n;
+        try {
+            n = MAPPER.readTree(line);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("malformed JSON at column " + e.getLocation().getColumnNr());
+        }
+        if (n == null || !n.isObject() || !n.path("seq").canConvertToLong() || !n.path("hash").isTextual() || !n.path("prev").isTextual()) {
+            throw new IllegalArgumentException("seq, prev or hash is missing");
+        }
+        return new AuditRecord(n.get("seq").asLong(), text(n, "time"), text(n, "node"), text(n, "principal"), text(n, "op"),
+                text(n, "root"), text(n, "type"), text(n, "id"), n.path("version").asLong(), text(n, "tx"),
+                n.get("prev").asText(), n.get("hash").asText());
+    }
+
+    private static String text(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        return v == null || v.isNull() ? null : v.asText();
+    }
+
+    private static String write(ObjectNode r) {
+        try {
+            return MAPPER.writeValueAsString(r);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JVM has no SHA-256", e);
+        }
+    }
+
+    private static String abbreviate(String hash) {
+        return hash.length() > 12 ? hash.substring(0, 12) + "…" : hash;
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // closing after a failure
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "audit log " + file;
+    }
+}

@@ -1,0 +1,105 @@
+package dev.reliablestore.cluster.backup;
+
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.RegistryPath;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The provider's scheduled backups ({@code backupEnabled}, {@code backupInterval},
+ * {@code backupRetention}, {@code backupPath}): every interval, on the node that is currently
+ * primary (so a cluster writes one backup per interval, not one per node), a snapshot of the storage
+ * root is written to {@code <backupPath>/backup-<yyyyMMdd'T'HHmmss.SSS'Z'>-<sequence>.rsbackup} in the
+ * format of {@code reliablestore backup}, and the oldest such files beyond the retention count are
+ * deleted. A failed run is logged and retried at the next interval; it never affects the store.
+ */
+public final class ScheduledBackups implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ScheduledBackups.class);
+    static final Pattern NAME = Pattern.compile("backup-\\d{8}T\\d{9}Z-\\d+\\.rsbackup");
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC);
+
+    private final ClusterRegistry registry;
+    private final RegistryPath root;
+    private final String node;
+    private final Path directory;
+    private final int retention;
+    private final ScheduledExecutorService timer;
+
+    private ScheduledBackups(ClusterRegistry registry, RegistryPath root, String node, Path directory, int retention) {
+        this.registry = registry;
+        this.root = root;
+        this.node = node;
+        this.directory = directory;
+        this.retention = retention;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "reliablestore-scheduled-backup");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts backing up every {@code interval}, the first one interval from now. */
+    public static ScheduledBackups start(ClusterRegistry registry, RegistryPath root, String node, Path directory,
+                                         Duration interval, int retention) {
+        ScheduledBackups b = new ScheduledBackups(registry, root, node, directory, retention);
+        long nanos = interval.toNanos();
+        b.timer.scheduleWithFixedDelay(b::runOnce, nanos, nanos, TimeUnit.NANOSECONDS);
+        return b;
+    }
+
+    /** One scheduled run; returns the file written, or null when this node is not primary or the run failed. */
+    Path runOnce() {
+        try {
+            if (!registry.status().primary().map(node::equals).orElse(false)) {
+                return null;
+            }
+            RegistrySnapshot snapshot = RegistrySnapshot.take(registry, root);
+            if (snapshot.isEmpty()) {
+                return null;
+            }
+            Files.createDirectories(directory);
+            Path file = directory.resolve("backup-" + STAMP.format(java.time.Instant.now()) + "-" + snapshot.sequence() + ".rsbackup");
+            BackupFile.write(file, snapshot, registry.uri(), "scheduled backup on node " + node);
+            prune();
+            return file;
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("scheduled backup of {} in {} failed; retrying at the next interval: {}", root, registry.uri(), e.toString());
+            return null;
+        }
+    }
+
+    /** Deletes the oldest backups beyond the retention count (only files this scheduler names). */
+    private void prune() throws IOException {
+        List<Path> all;
+        try (Stream<Path> files = Files.list(directory)) {
+            all = files.filter(p -> NAME.matcher(p.getFileName().toString()).matches()).sorted().toList();
+        }
+        for (int i = 0; i < all.size() - retention; i++) {
+            Files.deleteIfExists(all.get(i));
+        }
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        try {
+            timer.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
