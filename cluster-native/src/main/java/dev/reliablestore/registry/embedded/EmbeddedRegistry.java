@@ -533,11 +533,13 @@ final class EmbeddedRegistry implements ClusterRegistry {
             toWrite.reset();
             spare = toWrite;
         }
-        durableSequence = upTo.sequence();
         List<PendingAsync> done = null;
         applyLock.lock();
         try {
             publishLocked(upTo);
+            // only after publishing: a committer that sees its sequence durable returns, and its
+            // caller must then read its batch (currentSequence() >= its sequence)
+            durableSequence = upTo.sequence();
             while (!asyncWaiting.isEmpty() && asyncWaiting.peekFirst().sequence() <= upTo.sequence()) {
                 if (done == null) {
                     done = new ArrayList<>();

@@ -1,0 +1,141 @@
+package dev.reliablestore.registry.embedded;
+
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.CommitResult;
+import dev.reliablestore.registry.HealthFault;
+import dev.reliablestore.registry.RegistryLimitException;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.WriteBatch;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.reflect.Field;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Regression tests for defects found in an adversarial review of the embedded backend: each test
+ * failed before its fix. White-box where a race window has to be held open deterministically.
+ */
+class EmbeddedReviewRegressionTest {
+
+    @TempDir
+    Path dir;
+
+    private final List<ClusterRegistry> opened = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws InterruptedException {
+        for (Thread t : threads) {
+            t.join(30_000);
+        }
+        opened.forEach(ClusterRegistry::close);
+    }
+
+    private EmbeddedRegistry open(Map<String, String> options, ChannelFactory channels) {
+        EmbeddedRegistry r = EmbeddedRegistry.open(dir, EmbeddedOptions.parse(options), channels);
+        opened.add(r);
+        return r;
+    }
+
+    private void closeOpened() {
+        opened.forEach(ClusterRegistry::close);
+        opened.clear();
+    }
+
+    private static ReentrantLock lockField(EmbeddedRegistry r, String name) throws ReflectiveOperationException {
+        Field f = EmbeddedRegistry.class.getDeclaredField(name);
+        f.setAccessible(true);
+        return (ReentrantLock) f.get(r);
+    }
+
+    private Thread start(String name, Runnable body) {
+        Thread t = new Thread(body, name);
+        threads.add(t);
+        t.start();
+        return t;
+    }
+
+    private static RegistryPath p(String s) {
+        return RegistryPath.parse(s);
+    }
+
+    /**
+     * Contract: after commit returns, currentSequence() is at least its sequence. The flusher made
+     * the new durable sequence visible before it published the tree, so a committer whose batch
+     * that flush covered could return (seeing durableSequence) while readers still saw the old tree.
+     * Held open here: the flusher is stopped between its fsync and its publication by holding
+     * applyLock, and a committer arrives in that window.
+     */
+    @Test
+    void aCommitThatReturnsIsVisibleToReadsInTheSameProcess() throws Exception {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        EmbeddedRegistry r = open(Map.of("asyncFlushIntervalMs", "10000"),
+                FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
+        ReentrantLock applyLock = lockField(r, "applyLock");
+        ReentrantLock waitLock = lockField(r, "waitLock");
+        CountDownLatch release = new CountDownLatch(1);
+        faults.holdForce = release;
+        // A: a SYNC batch whose fsync is held
+        CompletableFuture<CommitResult> a = new CompletableFuture<>();
+        start("committer-a", () -> a.complete(r.commit(WriteBatch.builder().setValue(p("a"), "v", RegistryValue.dword(1)).build())));
+        await().atMost(Duration.ofSeconds(10)).until(() -> faults.forcesHeld.get() > 0);
+
+        // D: a batch that changes nothing gets the newest sequence (A's) and must wait until A is visible
+        AtomicLong dSequence = new AtomicLong(-1);
+        AtomicLong dSaw = new AtomicLong(-1);
+        AtomicReference<Throwable> dFailed = new AtomicReference<>();
+        Thread d;
+        waitLock.lock(); // D is stopped after applying, before it looks at the durable sequence
+        try {
+            d = start("committer-d", () -> {
+                try {
+                    CommitResult c = r.commit(WriteBatch.builder().requireKeyAbsent(p("nothing")).build());
+                    dSequence.set(c.sequence());
+                    dSaw.set(r.currentSequence());
+                } catch (Throwable t) {
+                    dFailed.set(t);
+                }
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> waitLock.hasQueuedThread(d));
+            applyLock.lock(); // the flusher will stop where it publishes
+            try {
+                faults.holdForce = null;
+                release.countDown();
+                await().atMost(Duration.ofSeconds(10)).until(applyLock::hasQueuedThreads);
+                waitLock.unlock(); // D may now look
+                await().atMost(Duration.ofSeconds(10)).until(() -> d.getState() == Thread.State.TERMINATED
+                        || (d.getState() == Thread.State.WAITING && !waitLock.hasQueuedThread(d)));
+            } finally {
+                applyLock.unlock();
+            }
+        } finally {
+            if (waitLock.isHeldByCurrentThread()) {
+                waitLock.unlock();
+            }
+        }
+        d.join(10_000);
+        assertThat(dFailed.get()).isNull();
+        assertThat(a.get(10, TimeUnit.SECONDS).sequence()).isEqualTo(1);
+        assertThat(dSequence.get()).isEqualTo(1);
+        assertThat(dSaw.get()).as("currentSequence() right after commit returned sequence " + dSequence.get())
+                .isGreaterThanOrEqualTo(dSequence.get());
+    }
+}
