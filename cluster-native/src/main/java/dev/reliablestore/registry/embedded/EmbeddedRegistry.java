@@ -863,7 +863,9 @@ final class EmbeddedRegistry implements ClusterRegistry {
         } finally {
             applyLock.unlock();
         }
-        flushTimer.shutdownNow();
+        // shutdown, not shutdownNow: the flusher may be writing the log itself (groupCommit=leader), and
+        // interrupting a thread blocked in a FileChannel closes the channel and fails the registry
+        flushTimer.shutdown();
         awaitTermination(flushTimer, "flusher");
         try {
             if (failure == null) {

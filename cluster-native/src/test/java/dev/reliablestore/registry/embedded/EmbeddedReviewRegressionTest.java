@@ -138,4 +138,33 @@ class EmbeddedReviewRegressionTest {
         assertThat(dSaw.get()).as("currentSequence() right after commit returned sequence " + dSequence.get())
                 .isGreaterThanOrEqualTo(dSequence.get());
     }
+
+    /**
+     * close() stopped the background flusher with shutdownNow, interrupting it; in groupCommit=leader
+     * mode that thread writes and forces the log itself, and a FileChannel closes itself when a thread
+     * blocked in it is interrupted. The flush failed, the registry went fail-stop, close skipped its
+     * final flush and the pending ASYNC batch failed, although close() promises everything durable.
+     */
+    @Test
+    void closeWaitsForABackgroundFlushInsteadOfInterruptingIt() throws Exception {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        EmbeddedRegistry r = open(Map.of("groupCommit", "leader", "asyncFlushIntervalMs", "1"),
+                FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
+        r.commit(WriteBatch.builder().setValue(p("sync"), "v", RegistryValue.dword(1)).build());
+        CountDownLatch release = new CountDownLatch(1);
+        faults.holdForce = release;
+        CompletableFuture<CommitResult> async = r.commitAsync(WriteBatch.builder().setValue(p("async"), "v", RegistryValue.dword(2)).build());
+        // only ASYNC work is pending, so the thread held in force is the background flusher
+        await().atMost(Duration.ofSeconds(10)).until(() -> faults.forcesHeld.get() > 0);
+        Thread closer = start("closer", r::close);
+        await().atMost(Duration.ofSeconds(10)).until(() -> async.isDone() || closer.getState() == Thread.State.TIMED_WAITING);
+        faults.holdForce = null;
+        release.countDown();
+        closer.join(30_000);
+        assertThat(closer.isAlive()).isFalse();
+        assertThat(async).succeedsWithin(Duration.ofSeconds(10)).extracting(CommitResult::sequence).isEqualTo(2L);
+        closeOpened();
+        EmbeddedRegistry again = open(Map.of(), ChannelFactory.DEFAULT);
+        assertThat(again.getValue(p("async"), "v")).isPresent();
+    }
 }
