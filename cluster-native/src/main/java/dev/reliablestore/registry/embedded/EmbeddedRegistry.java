@@ -95,6 +95,12 @@ final class EmbeddedRegistry implements ClusterRegistry {
      * that writers faster than the disk cannot grow memory without bound.
      */
     static final int ASYNC_BACKLOG_BYTES = 32 * 1024 * 1024;
+    /**
+     * Characters a health fault's description and provider may hold together (1 MiB as UTF-16, like
+     * a value): keeps its log record far below {@link LogCodec#MAX_RECORD_BYTES}, the most that
+     * recovery reads back.
+     */
+    static final int MAX_FAULT_TEXT_CHARS = RegistryValue.MAX_SIZE / 2;
 
     private final Path dir;
     private final String uri;
@@ -807,6 +813,12 @@ final class EmbeddedRegistry implements ClusterRegistry {
     public void addHealthFault(HealthFault fault) {
         Objects.requireNonNull(fault, "fault");
         readable();
+        long chars = (long) fault.description().length() + fault.provider().length();
+        if (chars > MAX_FAULT_TEXT_CHARS) {
+            throw new RegistryLimitException("health fault \"" + fault.id() + "\" has " + chars
+                    + " characters of description and provider; the embedded registry's limit is " + MAX_FAULT_TEXT_CHARS,
+                    chars, MAX_FAULT_TEXT_CHARS);
+        }
         long sequence;
         applyLock.lock();
         try {

@@ -167,4 +167,30 @@ class EmbeddedReviewRegressionTest {
         EmbeddedRegistry again = open(Map.of(), ChannelFactory.DEFAULT);
         assertThat(again.getValue(p("async"), "v")).isPresent();
     }
+
+    /**
+     * A health fault's description and provider were unbounded. A log record over
+     * LogCodec.MAX_RECORD_BYTES is written and acknowledged, but recovery reads its length as
+     * impossible: as the last record it is truncated as "torn" (an acknowledged write lost), with a
+     * record after it the registry refuses to open. Now refused before anything is written.
+     */
+    @Test
+    void aHealthFaultTooLargeForTheLogIsRefusedBeforeAnythingIsWritten() throws Exception {
+        EmbeddedRegistry r = open(Map.of(), ChannelFactory.DEFAULT);
+        r.addHealthFault(new HealthFault("ok", 1, 2, "x".repeat(EmbeddedRegistry.MAX_FAULT_TEXT_CHARS - 3), "abc", 0));
+        long sequence = r.currentSequence();
+        long logBytes = Files.size(WriteAheadLog.segments(dir).get(0));
+        String description = "d".repeat(EmbeddedRegistry.MAX_FAULT_TEXT_CHARS);
+        assertThatThrownBy(() -> r.addHealthFault(new HealthFault("big", 1, 2, description, "p", 0)))
+                .isInstanceOfSatisfying(RegistryLimitException.class, e -> {
+                    assertThat(e.size()).isEqualTo(EmbeddedRegistry.MAX_FAULT_TEXT_CHARS + 1L);
+                    assertThat(e.limit()).isEqualTo(EmbeddedRegistry.MAX_FAULT_TEXT_CHARS);
+                })
+                .hasMessageContaining("\"big\"")
+                .hasMessageContaining(String.valueOf(EmbeddedRegistry.MAX_FAULT_TEXT_CHARS + 1))
+                .hasMessageContaining(String.valueOf(EmbeddedRegistry.MAX_FAULT_TEXT_CHARS));
+        assertThat(r.currentSequence()).isEqualTo(sequence);
+        assertThat(Files.size(WriteAheadLog.segments(dir).get(0))).isEqualTo(logBytes);
+        assertThat(r.healthFaults()).extracting(HealthFault::id).containsExactly("ok");
+    }
 }
