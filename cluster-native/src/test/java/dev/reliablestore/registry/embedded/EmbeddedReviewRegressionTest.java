@@ -193,4 +193,61 @@ class EmbeddedReviewRegressionTest {
         assertThat(Files.size(WriteAheadLog.segments(dir).get(0))).isEqualTo(logBytes);
         assertThat(r.healthFaults()).extracting(HealthFault::id).containsExactly("ok");
     }
+
+    /**
+     * Names may hold any UTF-16 unit but '/', '\' and control characters, unpaired surrogates
+     * included (the contract: "any other name is legal"). The log and snapshots encoded names with
+     * String.getBytes(UTF_8), which replaces an unpaired surrogate with '?': after a reopen the key
+     * had another name, and two such keys could merge into one.
+     */
+    @Test
+    void namesWithUnpairedSurrogatesSurviveTheLogAndSnapshots() throws Exception {
+        String high = "a\uD800b";
+        String low = "a\uDC00b";
+        String pair = "a\uD83D\uDE00b"; // a valid pair keeps the standard UTF-8 form
+        String text = "fault \uDBFF text";
+        EmbeddedRegistry r = open(Map.of("snapshotThresholdBytes", "4096"), ChannelFactory.DEFAULT);
+        r.commit(WriteBatch.builder()
+                .setValue(RegistryPath.of(high), low, RegistryValue.dword(1))
+                .setValue(RegistryPath.of(low), high, RegistryValue.dword(2))
+                .setValue(RegistryPath.of(pair), pair, RegistryValue.dword(3)).build());
+        r.addHealthFault(new HealthFault("id\uDFFF", 1, 2, text, text, 0));
+        closeOpened();
+        EmbeddedRegistry fromLog = open(Map.of("snapshotThresholdBytes", "4096"), ChannelFactory.DEFAULT);
+        assertThat(fromLog.subkeys(RegistryPath.root())).containsExactly(high, pair, low);
+        assertThat(fromLog.getValue(RegistryPath.of(high), low)).map(v -> v.value().asDword()).contains(1);
+        assertThat(fromLog.getValue(RegistryPath.of(low), high)).map(v -> v.value().asDword()).contains(2);
+        assertThat(fromLog.getValue(RegistryPath.of(pair), pair)).map(v -> v.value().asDword()).contains(3);
+        assertThat(fromLog.healthFaults()).containsExactly(new HealthFault("id\uDFFF", 1, 2, text, text, 0));
+        // then from a snapshot: fill the log past the threshold
+        for (int i = 0; i < 40; i++) {
+            fromLog.commit(WriteBatch.builder().setValue(p("fill"), "v", RegistryValue.binary(new byte[200])).build());
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> !SnapshotFiles.list(dir).isEmpty() && !fromLog.snapshotInProgress());
+        closeOpened();
+        EmbeddedRegistry fromSnapshot = open(Map.of(), ChannelFactory.DEFAULT);
+        assertThat(fromSnapshot.subkeys(RegistryPath.root())).containsExactly(high, pair, low, "fill");
+        assertThat(fromSnapshot.getValue(RegistryPath.of(high), low)).map(v -> v.value().asDword()).contains(1);
+        assertThat(fromSnapshot.getValue(RegistryPath.of(low), high)).map(v -> v.value().asDword()).contains(2);
+        assertThat(fromSnapshot.healthFaults()).containsExactly(new HealthFault("id\uDFFF", 1, 2, text, text, 0));
+    }
+
+    /** The codec behind the test above: UTF-8 for every well-formed string, lossless for any other. */
+    @Test
+    void wtf8IsUtf8ForWellFormedTextAndLosslessForAnyOther() throws Exception {
+        java.util.Random random = new java.util.Random(7);
+        char[] interesting = {'a', '\u00e9', '\u0800', '\uD7FF', '\uD800', '\uDBFF', '\uDC00', '\uDFFF', '\uE000', '\uFFFF', '\u00ED'};
+        for (int i = 0; i < 20_000; i++) {
+            char[] cs = new char[random.nextInt(8)];
+            for (int j = 0; j < cs.length; j++) {
+                cs[j] = random.nextBoolean() ? interesting[random.nextInt(interesting.length)] : (char) random.nextInt(0x10000);
+            }
+            String s = new String(cs);
+            byte[] encoded = Wtf8.encode(s);
+            assertThat(Wtf8.decode(encoded)).as("round trip of %s", s.chars().mapToObj(Integer::toHexString).toList()).isEqualTo(s);
+            if (java.nio.charset.StandardCharsets.UTF_8.newEncoder().canEncode(s)) {
+                assertThat(encoded).isEqualTo(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+    }
 }
