@@ -532,7 +532,9 @@ final class EmbeddedRegistry implements ClusterRegistry {
                 wal.write(toWrite.array(), toWrite.size());
                 wal.force();
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
+            // an Error too (the JDK's "Cannot reserve ... bytes of direct buffer memory"): the buffer is
+            // dropped below, so carrying on would log later batches after a gap and call them durable
             fail(e);
             return;
         } finally {

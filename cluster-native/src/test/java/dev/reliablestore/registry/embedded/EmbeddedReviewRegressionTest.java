@@ -250,4 +250,39 @@ class EmbeddedReviewRegressionTest {
             }
         }
     }
+
+    /**
+     * flushOnce caught only IOException and RuntimeException around the log write, but always threw
+     * the swapped buffer away. An Error there (the JDK's "Cannot reserve ... bytes of direct buffer
+     * memory") dropped those records without fail-stop: in leader mode the next flush wrote the later
+     * records and marked the dropped ones durable (their waiters returned success), and the log had a
+     * gap that made the next open fail; in writer mode the writer thread died and SYNC commits hung.
+     */
+    @Test
+    void anErrorWhileWritingTheLogStopsWritesLikeAnIoError() throws Exception {
+        for (String mode : List.of("leader", "writer")) {
+            Path sub = dir.resolve(mode);
+            FaultyChannel.Faults faults = new FaultyChannel.Faults();
+            EmbeddedRegistry r = EmbeddedRegistry.open(sub, EmbeddedOptions.parse(Map.of("groupCommit", mode)),
+                    FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
+            opened.add(r);
+            r.commit(WriteBatch.builder().setValue(p("k/1"), "v", RegistryValue.dword(1)).build());
+            faults.writeError = true;
+            CompletableFuture<CommitResult> second = CompletableFuture.supplyAsync(
+                    () -> r.commit(WriteBatch.builder().setValue(p("k/2"), "v", RegistryValue.dword(2)).build()));
+            assertThat(second).as(mode).failsWithin(Duration.ofSeconds(20)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                    .havingCause().isInstanceOfSatisfying(dev.reliablestore.registry.RegistryUnavailableException.class,
+                            e -> assertThat(e.outcomeUnknown()).isTrue());
+            faults.writeError = false;
+            assertThatThrownBy(() -> r.commit(WriteBatch.builder().setValue(p("k/3"), "v", RegistryValue.dword(3)).build()))
+                    .as(mode).isInstanceOf(dev.reliablestore.registry.RegistryUnavailableException.class).hasMessageContaining("reopen");
+            assertThat(r.checkHealth().healthy()).isFalse();
+            r.close();
+            opened.remove(r);
+            try (EmbeddedRegistry again = EmbeddedRegistry.open(sub, EmbeddedOptions.parse(Map.of()), ChannelFactory.DEFAULT)) {
+                assertThat(again.getValue(p("k/1"), "v")).as(mode).isPresent();
+                assertThat(again.keyExists(p("k/3"))).as(mode).isFalse();
+            }
+        }
+    }
 }
