@@ -64,11 +64,11 @@ import java.util.stream.Stream;
  * <h2>Commit path</h2>
  * A committing thread evaluates its batch against the newest tree and appends the framed record
  * to an in-memory log buffer under {@code applyLock} (microseconds, never across I/O). A SYNC
- * caller then waits until its sequence is durable: the first waiter to find no flush running
- * becomes the leader, swaps the buffer, writes and forces it, and publishes; the others wait and
- * are covered by that force or lead the next one (leader/follower group commit: no hand-off to a
- * writer thread, so a lone writer pays one fsync and nothing else). ASYNC batches publish at
- * once; the background flusher makes them durable every {@code asyncFlushIntervalMs}.
+ * caller then waits until its sequence is durable: the flushing thread (the dedicated writer by
+ * default; with {@code groupCommit=leader} the first waiter to find no flush running) swaps the
+ * buffer, writes and forces it, publishes, and only then advances {@code durableSequence}; the
+ * others are covered by that force or by the next one. ASYNC batches publish at once; the
+ * background flusher makes them durable every {@code asyncFlushIntervalMs}.
  *
  * <h2>Visibility</h2>
  * Readers read the {@code published} version with one volatile read and never lock. A SYNC batch
