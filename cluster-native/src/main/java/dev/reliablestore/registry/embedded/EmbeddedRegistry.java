@@ -64,11 +64,11 @@ import java.util.stream.Stream;
  * <h2>Commit path</h2>
  * A committing thread evaluates its batch against the newest tree and appends the framed record
  * to an in-memory log buffer under {@code applyLock} (microseconds, never across I/O). A SYNC
- * caller then waits until its sequence is durable: the first waiter to find no flush running
- * becomes the leader, swaps the buffer, writes and forces it, and publishes; the others wait and
- * are covered by that force or lead the next one (leader/follower group commit: no hand-off to a
- * writer thread, so a lone writer pays one fsync and nothing else). ASYNC batches publish at
- * once; the background flusher makes them durable every {@code asyncFlushIntervalMs}.
+ * caller then waits until its sequence is durable: the flushing thread (the dedicated writer by
+ * default; with {@code groupCommit=leader} the first waiter to find no flush running) swaps the
+ * buffer, writes and forces it, publishes, and only then advances {@code durableSequence}; the
+ * others are covered by that force or by the next one. ASYNC batches publish at once; the
+ * background flusher makes them durable every {@code asyncFlushIntervalMs}.
  *
  * <h2>Visibility</h2>
  * Readers read the {@code published} version with one volatile read and never lock. A SYNC batch
@@ -95,6 +95,12 @@ final class EmbeddedRegistry implements ClusterRegistry {
      * that writers faster than the disk cannot grow memory without bound.
      */
     static final int ASYNC_BACKLOG_BYTES = 32 * 1024 * 1024;
+    /**
+     * Characters a health fault's description and provider may hold together (1 MiB as UTF-16, like
+     * a value): keeps its log record far below {@link LogCodec#MAX_RECORD_BYTES}, the most that
+     * recovery reads back.
+     */
+    static final int MAX_FAULT_TEXT_CHARS = RegistryValue.MAX_SIZE / 2;
 
     private final Path dir;
     private final String uri;
@@ -526,7 +532,9 @@ final class EmbeddedRegistry implements ClusterRegistry {
                 wal.write(toWrite.array(), toWrite.size());
                 wal.force();
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
+            // an Error too (the JDK's "Cannot reserve ... bytes of direct buffer memory"): the buffer is
+            // dropped below, so carrying on would log later batches after a gap and call them durable
             fail(e);
             return;
         } finally {
@@ -807,6 +815,12 @@ final class EmbeddedRegistry implements ClusterRegistry {
     public void addHealthFault(HealthFault fault) {
         Objects.requireNonNull(fault, "fault");
         readable();
+        long chars = (long) fault.description().length() + fault.provider().length();
+        if (chars > MAX_FAULT_TEXT_CHARS) {
+            throw new RegistryLimitException("health fault \"" + fault.id() + "\" has " + chars
+                    + " characters of description and provider; the embedded registry's limit is " + MAX_FAULT_TEXT_CHARS,
+                    chars, MAX_FAULT_TEXT_CHARS);
+        }
         long sequence;
         applyLock.lock();
         try {
@@ -863,7 +877,9 @@ final class EmbeddedRegistry implements ClusterRegistry {
         } finally {
             applyLock.unlock();
         }
-        flushTimer.shutdownNow();
+        // shutdown, not shutdownNow: the flusher may be writing the log itself (groupCommit=leader), and
+        // interrupting a thread blocked in a FileChannel closes the channel and fails the registry
+        flushTimer.shutdown();
         awaitTermination(flushTimer, "flusher");
         try {
             if (failure == null) {

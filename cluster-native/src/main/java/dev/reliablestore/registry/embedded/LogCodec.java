@@ -8,7 +8,6 @@ import dev.reliablestore.registry.ValueType;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -28,7 +27,7 @@ import java.util.zip.CRC32C;
  *             | 4 path                       delete key
  * FAULT_PUT    body := id errorType:int32 errorCode:int32 text(description) text(provider) flags:int32
  * FAULT_REMOVE body := id
- * path    := depth:int8 name*      name := len:uint16 utf8[len]      text := len:int32 utf8[len]
+ * path    := depth:int8 name*      name := len:uint16 wtf8[len]      text := len:int32 wtf8[len]
  * </pre>
  * Every record carries its own commit sequence; sequences in the log are contiguous.
  */
@@ -130,7 +129,7 @@ final class LogCodec {
             size += b.length;
         }
 
-        /** A name of at most 255 UTF-16 units: 2-byte length, then UTF-8 (ASCII fast path, no allocation). */
+        /** A name of at most 255 UTF-16 units: 2-byte length, then {@link Wtf8} (ASCII fast path, no allocation). */
         void putName(String s) {
             int n = s.length();
             boolean ascii = true;
@@ -148,18 +147,18 @@ final class LogCodec {
                     buf[size++] = (byte) s.charAt(i);
                 }
             } else {
-                byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
-                ensure(2 + utf8.length);
-                buf[size++] = (byte) (utf8.length >>> 8);
-                buf[size++] = (byte) utf8.length;
-                putBytes(utf8);
+                byte[] encoded = Wtf8.encode(s);
+                ensure(2 + encoded.length);
+                buf[size++] = (byte) (encoded.length >>> 8);
+                buf[size++] = (byte) encoded.length;
+                putBytes(encoded);
             }
         }
 
         void putText(String s) {
-            byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
-            putInt(utf8.length);
-            putBytes(utf8);
+            byte[] encoded = Wtf8.encode(s);
+            putInt(encoded.length);
+            putBytes(encoded);
         }
 
         void putPath(RegistryPath p) {
@@ -327,7 +326,7 @@ final class LogCodec {
         int len = in.getShort() & 0xffff;
         byte[] b = new byte[len];
         in.get(b);
-        return new String(b, StandardCharsets.UTF_8);
+        return Wtf8.decode(b);
     }
 
     private static String readText(ByteBuffer in) {
@@ -337,7 +336,7 @@ final class LogCodec {
         }
         byte[] b = new byte[len];
         in.get(b);
-        return new String(b, StandardCharsets.UTF_8);
+        return Wtf8.decode(b);
     }
 
     /** CRC32C of the 4 length bytes at {@code at + 4} and the payload after the header. */

@@ -39,7 +39,7 @@ import java.util.zip.CheckedOutputStream;
  * <pre>
  * "RSSNAP01" sequence:int64 faultCount:int32 fault* node "RSSNAPEN" crc:int32   (CRC32C of all before it)
  * node  := valueCount:int32 (name type:int8 revision:int64 len:int32 bytes)* childCount:int32 (name node)*
- * name  := len:uint16 utf8     fault := name errorType:int32 errorCode:int32 text text flags:int32
+ * name  := len:uint16 wtf8     fault := name errorType:int32 errorCode:int32 text text flags:int32
  * </pre>
  */
 final class SnapshotFiles {
@@ -244,7 +244,7 @@ final class SnapshotFiles {
     }
 
     private static void writeName(DataOutputStream out, String s) throws IOException {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        byte[] b = Wtf8.encode(s);
         out.writeShort(b.length);
         out.write(b);
     }
@@ -252,11 +252,11 @@ final class SnapshotFiles {
     private static String readName(DataInputStream in) throws IOException {
         byte[] b = new byte[in.readUnsignedShort()];
         in.readFully(b);
-        return new String(b, StandardCharsets.UTF_8);
+        return Wtf8.decode(b);
     }
 
     private static void writeText(DataOutputStream out, String s) throws IOException {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        byte[] b = Wtf8.encode(s);
         out.writeInt(b.length);
         out.write(b);
     }
@@ -268,7 +268,7 @@ final class SnapshotFiles {
         }
         byte[] b = new byte[len];
         in.readFully(b);
-        return new String(b, StandardCharsets.UTF_8);
+        return Wtf8.decode(b);
     }
 
     private static OutputStream nonClosing(OutputStream out) {

@@ -24,6 +24,11 @@ final class FaultyChannel extends FileChannel {
         /** With failWrites: bytes of the failing write that still reach the file first. */
         volatile int partialBytes;
         volatile boolean failForce;
+        /**
+         * Writes throw an {@link OutOfMemoryError} as the JDK does when it cannot get the temporary
+         * direct buffer a heap-buffer write goes through ({@code -XX:MaxDirectMemorySize}).
+         */
+        volatile boolean writeError;
         volatile int writeFailures;
         volatile int forceFailures;
         /** When set, {@code force} waits for this latch (an fsync that takes as long as the test wants). */
@@ -49,6 +54,9 @@ final class FaultyChannel extends FileChannel {
 
     @Override
     public int write(ByteBuffer src) throws IOException {
+        if (faults.writeError) {
+            throw new OutOfMemoryError("Cannot reserve " + src.remaining() + " bytes of direct buffer memory (injected)");
+        }
         if (faults.failWrites) {
             faults.writeFailures++;
             int partial = Math.min(faults.partialBytes, src.remaining());
