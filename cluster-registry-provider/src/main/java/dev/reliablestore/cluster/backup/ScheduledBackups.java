@@ -64,7 +64,9 @@ public final class ScheduledBackups implements AutoCloseable {
     /** One scheduled run; returns the file written, or null when this node is not primary or the run failed. */
     Path runOnce() {
         try {
-            if (!registry.status().primary().map(node::equals).orElse(false)) {
+            // the registry's own name for this process (the node name the provider reports may come from hooks)
+            dev.reliablestore.registry.ClusterStatus status = registry.status();
+            if (!status.primary().map(status.localNode()::equals).orElse(false)) {
                 return null;
             }
             RegistrySnapshot snapshot = RegistrySnapshot.take(registry, root);

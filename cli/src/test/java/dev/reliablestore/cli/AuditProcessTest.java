@@ -1,0 +1,135 @@
+package dev.reliablestore.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.cluster.ClusterHooks;
+import dev.reliablestore.cluster.ClusterPersistenceConfiguration;
+import dev.reliablestore.cluster.ClusterPersistenceProvider;
+import dev.reliablestore.cluster.audit.AuditLog;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** audit show / audit verify on a log the provider wrote, and restore of a scheduled backup, as separate processes. */
+class AuditProcessTest {
+
+    @TempDir
+    Path dir;
+
+    CliProcess cli;
+
+    @BeforeEach
+    void start() {
+        cli = new CliProcess(dir);
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        cli.close();
+    }
+
+    @Test
+    void auditVerifyFailsOnAnAlteredADeletedAndAReorderedRecord() throws Exception {
+        Path backups = dir.resolve("backups");
+        try (StoreFactory f = ClusterPersistenceProvider.open(ClusterPersistenceConfiguration.builder()
+                .clusterName("embedded:" + dir.resolve("data")).resourceGroupName(StoreSpec.DEFAULT_RESOURCE_GROUP)
+                .registryKeyPath(StoreSpec.DEFAULT_KEY_PATH).enableAuditLogging(true).auditLogPath(dir.resolve("audit"))
+                .backupEnabled(true).backupPath(backups).backupInterval(Duration.ofSeconds(1)).backupRetention(3)
+                .hooks(new ClusterHooks() {
+                    @Override
+                    public Optional<String> nodeName() {
+                        return Optional.of("node-1");
+                    }
+
+                    @Override
+                    public Optional<String> principal() {
+                        return Optional.of("alice");
+                    }
+                }).build())) {
+            EntityStore<JsonNode> customers = f.store("Customer", JsonNode.class);
+            for (int i = 1; i <= 5; i++) {
+                customers.save("C-" + i, Json.MAPPER.createObjectNode().put("name", "Customer " + i).put("card", "4111-secret"));
+            }
+            customers.delete("C-5");
+            await().atMost(Duration.ofSeconds(30)).until(() -> backupFiles(backups).size() >= 1);
+        }
+        Path log = AuditLog.fileFor(dir.resolve("audit"), "node-1");
+
+        CliProcess.Result show = cli.run("audit", "show", "--file", log.toString(), "--id", "C-5");
+        assertThat(show.exitCode()).as(show.toString()).isZero();
+        assertThat(show.out().lines()).hasSize(2);
+        assertThat(show.out()).contains("\tnode-1\talice\tsave\tCustomer/C-5\tv1").contains("\talice\tdelete\tCustomer/C-5\tv1")
+                .doesNotContain("4111");
+        JsonNode all = Json.MAPPER.readTree(cli.run("audit", "show", "--file", log.toString(), "--json").out());
+        assertThat(all.size()).isEqualTo(6);
+        assertThat(all.get(5).get("op").asText()).isEqualTo("delete");
+
+        CliProcess.Result intact = cli.run("audit", "verify", "--file", log.toString());
+        assertThat(intact.exitCode()).as(intact.toString()).isZero();
+        assertThat(intact.out()).startsWith("intact: 6 records, head ");
+        String head = intact.out().strip().substring(intact.out().strip().lastIndexOf(' ') + 1);
+        assertThat(cli.run("audit", "verify", "--file", log.toString(), "--expect-head", head).exitCode()).isZero();
+
+        List<String> lines = Files.readAllLines(log);
+        List<String> altered = new ArrayList<>(lines);
+        altered.set(1, altered.get(1).replace("\"op\":\"save\"", "\"op\":\"delete\""));
+        List<String> deleted = new ArrayList<>(lines);
+        deleted.remove(2);
+        List<String> reordered = new ArrayList<>(lines);
+        reordered.set(3, lines.get(4));
+        reordered.set(4, lines.get(3));
+        List<String> truncated = lines.subList(0, 5);
+        Map<String, List<String>> tampered = Map.of("altered", altered, "deleted", deleted, "reordered", reordered);
+        for (Map.Entry<String, List<String>> t : tampered.entrySet()) {
+            Path copy = dir.resolve(t.getKey() + ".log");
+            Files.write(copy, t.getValue());
+            CliProcess.Result r = cli.run("audit", "verify", "--file", copy.toString());
+            assertThat(r.exitCode()).as(t.getKey() + ": " + r).isEqualTo(ExitCodes.CHECK_FAILED);
+            assertThat(r.out()).as(t.getKey()).contains("BROKEN: ");
+        }
+        assertThat(cli.run("audit", "verify", "--file", dir.resolve("altered.log").toString()).out())
+                .contains("line 2: record seq 2 was altered");
+        assertThat(cli.run("audit", "verify", "--file", dir.resolve("deleted.log").toString()).out())
+                .contains("line 3: record seq 4 does not follow the record before it");
+        // a log cut at its end is still a valid chain: only the remembered head shows it
+        Path cut = dir.resolve("cut.log");
+        Files.write(cut, truncated);
+        assertThat(cli.run("audit", "verify", "--file", cut.toString()).exitCode()).isZero();
+        CliProcess.Result cutWithHead = cli.run("audit", "verify", "--file", cut.toString(), "--expect-head", head, "--json");
+        assertThat(cutWithHead.exitCode()).isEqualTo(ExitCodes.CHECK_FAILED);
+        assertThat(Json.MAPPER.readTree(cutWithHead.out()).get("intact").asBoolean()).isFalse();
+
+        CliProcess.Result missing = cli.run("audit", "verify", "--file", dir.resolve("nope.log").toString());
+        assertThat(missing.exitCode()).isEqualTo(ExitCodes.FAILED);
+        assertThat(missing.err()).contains("does not exist").hasLineCount(1);
+
+        // a scheduled backup is a backup like any other: the tool restores it
+        Path scheduled = backupFiles(backups).get(0);
+        CliProcess.Result restore = cli.run("restore", "--store", "embedded:./restored", "--in", scheduled.toString());
+        assertThat(restore.exitCode()).as(restore.toString()).isZero();
+        assertThat(restore.out()).contains("verified: the store's contents equal the backup");
+    }
+
+    private static List<Path> backupFiles(Path backups) throws Exception {
+        if (!Files.isDirectory(backups)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(backups)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".rsbackup")).sorted().toList();
+        }
+    }
+}
