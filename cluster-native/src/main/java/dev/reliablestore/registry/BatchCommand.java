@@ -13,6 +13,24 @@ public sealed interface BatchCommand permits BatchCommand.Mutation, BatchCommand
     /** The key the command is about. */
     RegistryPath key();
 
+    /** The name of the value the command is about, or null when it is about a key. */
+    default String valueName() {
+        if (this instanceof SetValue c) {
+            return c.name();
+        } else if (this instanceof DeleteValue c) {
+            return c.name();
+        } else if (this instanceof ValueExists c) {
+            return c.name();
+        } else if (this instanceof ValueAbsent c) {
+            return c.name();
+        } else if (this instanceof ValueEquals c) {
+            return c.name();
+        } else if (this instanceof RevisionEquals c) {
+            return c.name();
+        }
+        return null;
+    }
+
     /** A command that changes the tree. */
     sealed interface Mutation extends BatchCommand permits CreateKey, SetValue, DeleteValue, DeleteKey {
     }

@@ -378,29 +378,13 @@ final class ClusapiRegistry implements ClusterRegistry {
         // every name's mapped form must fit Windows' limits: refused here, before anything is sent
         for (BatchCommand c : batch.commands()) {
             NativeNames.keyPath(c.key());
-            String name = valueName(c);
+            String name = c.valueName();
             if (name != null) {
                 NativeNames.value(name);
             }
         }
     }
 
-    private static String valueName(BatchCommand c) {
-        if (c instanceof BatchCommand.SetValue v) {
-            return v.name();
-        } else if (c instanceof BatchCommand.DeleteValue v) {
-            return v.name();
-        } else if (c instanceof BatchCommand.ValueExists v) {
-            return v.name();
-        } else if (c instanceof BatchCommand.ValueAbsent v) {
-            return v.name();
-        } else if (c instanceof BatchCommand.ValueEquals v) {
-            return v.name();
-        } else if (c instanceof BatchCommand.RevisionEquals v) {
-            return v.name();
-        }
-        return null;
-    }
 
     private CommitResult commitChecked(WriteBatch batch) {
         commitLock.lock();

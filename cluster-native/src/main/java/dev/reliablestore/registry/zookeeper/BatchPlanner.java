@@ -85,7 +85,7 @@ final class BatchPlanner {
             for (int d = 1; d <= key.depth(); d++) {
                 stats.add(layout.keyPath(RegistryPath.of(key.segments().subList(0, d))));
             }
-            String name = valueName(c);
+            String name = c.valueName();
             if (name != null) {
                 String vp = layout.valuePath(key, name);
                 stats.add(vp);
@@ -117,22 +117,6 @@ final class BatchPlanner {
         return n;
     }
 
-    private static String valueName(BatchCommand c) {
-        if (c instanceof BatchCommand.SetValue s) {
-            return s.name();
-        } else if (c instanceof BatchCommand.DeleteValue d) {
-            return d.name();
-        } else if (c instanceof BatchCommand.ValueExists v) {
-            return v.name();
-        } else if (c instanceof BatchCommand.ValueAbsent v) {
-            return v.name();
-        } else if (c instanceof BatchCommand.ValueEquals v) {
-            return v.name();
-        } else if (c instanceof BatchCommand.RevisionEquals v) {
-            return v.name();
-        }
-        return null;
-    }
 
     // ---- the simulated tree -----------------------------------------------------------------------
 
