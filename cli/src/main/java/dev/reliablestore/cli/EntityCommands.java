@@ -55,7 +55,7 @@ final class EntityCommands {
     @Command(name = "put", mixinStandardHelpOptions = true, sortOptions = false,
             description = {"Save one entity, given as JSON (an argument, a file or standard input).",
                     "Example: reliablestore put --store embedded:./data --type Customer --id CUST-001 '{\"name\":\"Acme\"}'"},
-            exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:saved", "1:failed", "2:bad usage, invalid id or malformed JSON (nothing written)",
+            exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:saved", "1:failed", "2:bad usage, invalid id, malformed JSON, JSON that is not an object, or an entity over the size limit (nothing written)",
                     "5:--expect-version did not match (nothing written)"})
     static final class Put implements Callable<Integer> {
 

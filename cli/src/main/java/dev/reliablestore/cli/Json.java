@@ -51,7 +51,27 @@ final class Json {
         if (node == null || node.isMissingNode() || node.isNull()) {
             throw CliException.usage("no entity for " + where + ": the JSON text is empty or null");
         }
+        if (!node.isObject()) {
+            // an entity is an object: typed readers of the stored value fail on anything else, much later
+            throw CliException.usage("the entity for " + where + " must be a JSON object ({...}), got " + kind(node));
+        }
         return node;
+    }
+
+    private static String kind(JsonNode node) {
+        if (node.isArray()) {
+            return "an array of " + node.size() + " element(s)";
+        }
+        if (node.isTextual()) {
+            return "a string";
+        }
+        if (node.isNumber()) {
+            return "a number";
+        }
+        if (node.isBoolean()) {
+            return "a boolean";
+        }
+        return node.getNodeType().toString().toLowerCase(java.util.Locale.ROOT);
     }
 
     /** Compact JSON text of anything Jackson can write. */

@@ -2,6 +2,7 @@ package dev.reliablestore.cli;
 
 import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.ConfigurationException;
+import dev.reliablestore.api.EntityTooLargeException;
 import dev.reliablestore.api.InvalidIdException;
 import dev.reliablestore.registry.RegistryArgumentException;
 import picocli.CommandLine;
@@ -70,7 +71,8 @@ public final class ReliableStoreCli {
         if (ex instanceof ConcurrencyConflictException) {
             return ExitCodes.CONFLICT;
         }
-        if (ex instanceof InvalidIdException || ex instanceof ConfigurationException || ex instanceof RegistryArgumentException) {
+        if (ex instanceof InvalidIdException || ex instanceof ConfigurationException || ex instanceof RegistryArgumentException
+                || ex instanceof EntityTooLargeException) {
             return ExitCodes.USAGE;
         }
         return ExitCodes.FAILED;

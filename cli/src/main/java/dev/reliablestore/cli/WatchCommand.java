@@ -107,7 +107,8 @@ final class WatchCommand implements Callable<Integer> {
                         }
                         out.flush();
                     }
-                    if (maxEvents != null && events.incrementAndGet() >= maxEvents) {
+                    long seen = events.incrementAndGet();
+                    if (maxEvents != null && seen >= maxEvents) {
                         stop.countDown();
                     }
                 }

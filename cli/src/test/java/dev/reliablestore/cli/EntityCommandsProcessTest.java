@@ -135,6 +135,25 @@ class EntityCommandsProcessTest {
         assertThat(badId.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(badId.err()).contains("a/b").hasLineCount(1);
 
+        // an entity is a JSON object: anything else is bad input, refused before the store is touched
+        for (String notAnObject : new String[] {"[1,2,3]", "\"text\"", "42", "true"}) {
+            CliProcess.Result refused = CliProcess.inProcess(cat(new String[] {"put", "--type", "Customer", "--id", "C2", notAnObject}, abs));
+            assertThat(refused.exitCode()).as(notAnObject + ": " + refused).isEqualTo(ExitCodes.USAGE);
+            assertThat(refused.err()).startsWith("error: the entity for Customer/C2 must be a JSON object").hasLineCount(1);
+        }
+        // too large for the store is bad input too (exit 2), with the size and the limit (64 KiB by default)
+        byte[] noise = new byte[90_000]; // incompressible, so zstd cannot bring it under the limit
+        new java.util.Random(42).nextBytes(noise);
+        Files.writeString(dir.resolve("big.json"), "{\"blob\":\"" + java.util.Base64.getEncoder().encodeToString(noise) + "\"}");
+        CliProcess.Result tooLarge = CliProcess.inProcess(cat(new String[] {"put", "--type", "Customer", "--id", "C2", "--file",
+                dir.resolve("big.json").toString()}, abs));
+        assertThat(tooLarge.exitCode()).as(tooLarge.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(tooLarge.err()).startsWith("error: ").containsPattern("Customer/C2 is \\d+ bytes once encoded; the limit is 65536 bytes").hasLineCount(1);
+        // positive control: the same put with an object of a modest size is saved
+        CliProcess.Result fits = CliProcess.inProcess(cat(new String[] {"put", "--type", "Probe", "--id", "C3", "{\"blob\":\"x\"}"}, abs));
+        assertThat(fits.exitCode()).as(fits.toString()).isZero();
+        assertThat(CliProcess.inProcess(cat(new String[] {"list", "--type", "Probe", "--ids-only"}, abs)).out()).isEqualTo("C3" + System.lineSeparator());
+
         CliProcess.Result unknownOption = CliProcess.inProcess(cat(new String[] {"get", "--type", "Customer", "--id", "C1", "--colour"}, abs));
         assertThat(unknownOption.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(unknownOption.err()).contains("--colour").hasLineCount(1);

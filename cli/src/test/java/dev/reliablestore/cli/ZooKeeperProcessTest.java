@@ -69,7 +69,9 @@ class ZooKeeperProcessTest {
 
         // watch sees changes made by other processes, in commit order
         CliProcess.Running watch = cli.start(cat(store, "watch", "--type", "Customer", "--max-events", "3", "--json", "--timeout", "60s"));
-        await().atMost(Duration.ofSeconds(30)).until(() -> watch.err().contains("watching "));
+        // and one without --max-events, stopped by SIGTERM: its closing line must count what it printed
+        CliProcess.Running open = cli.start(cat(store, "watch", "--type", "Customer"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> watch.err().contains("watching ") && open.err().contains("watching "));
         assertThat(cli.run(cat(store, "put", "--type", "Customer", "--id", "C-2", "{\"name\":\"Globex\"}")).exitCode()).isZero();
         assertThat(cli.run(cat(store, "put", "--type", "Customer", "--id", "C-1", "--expect-version", "1", "{\"name\":\"Acme 2\"}")).exitCode()).isZero();
         assertThat(cli.run(cat(store, "delete", "--type", "Customer", "--id", "C-2")).exitCode()).isZero();
@@ -84,6 +86,11 @@ class ZooKeeperProcessTest {
                 .containsExactly("saved C-2 1", "saved C-1 2", "deleted C-2 null");
         assertThat(events.get(0).get("sequence").asLong()).isLessThan(events.get(2).get("sequence").asLong());
         assertThat(events.get(0).get("time").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
+        await().atMost(Duration.ofSeconds(30)).until(() -> open.out().lines().count() == 3);
+        open.process.toHandle().destroy(); // SIGTERM
+        CliProcess.Result openEnded = open.await(30);
+        assertThat(openEnded.exitCode()).as(openEnded.toString()).isEqualTo(143);
+        assertThat(openEnded.err()).contains("stopped after 3 event(s)");
 
         CliProcess.Result get = cli.run(cat(store, "get", "--type", "Customer", "--id", "C-1", "--json"));
         assertThat(Json.MAPPER.readTree(get.out()).get("value").get("name").asText()).isEqualTo("Acme 2");
