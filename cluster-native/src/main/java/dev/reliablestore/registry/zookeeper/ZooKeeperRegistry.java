@@ -85,6 +85,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     /** Bytes of a request kept free for op headers, paths, the sequence touch and the log entry's framing. */
     static final int REQUEST_RESERVE = 16 * 1024;
     static final int MAX_BATCH_COMMANDS = 10_000;
+    /** A value travels twice in its multi (its znode and the change-log entry), each time with a path of at most this. */
+    static final int PER_VALUE_OVERHEAD = 2 * (RegistryPath.MAX_PATH_LENGTH + RegistryPath.MAX_SEGMENT_LENGTH) + WriteBatch.COMMAND_OVERHEAD;
+    /** The smallest maxRequestBytes whose value limit is the contract's 1 MiB. */
+    static final int MAX_REQUEST_BYTES_FOR_FULL_VALUES = 2 * (RegistryValue.MAX_SIZE + PER_VALUE_OVERHEAD) + REQUEST_RESERVE;
     private static final long BUCKET_MILLIS = 10_000;
     private static final int MAX_KNOWN_VALUES = 100_000;
 
@@ -96,6 +100,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     private final RegistryLimits limits;
     private final ChangeFeed feed;
     private final Membership membership;
+    private final OversizedRequests oversized;
     private final ExecutorService completions;
     private final ScheduledExecutorService maintenance;
     private final String instanceId = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
@@ -116,11 +121,11 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         this.layout = new ZnodeLayout(options.chroot());
         this.acl = acl(options);
         this.planner = new BatchPlanner(layout, acl);
+        this.oversized = new OversizedRequests(options.maxRequestBytes());
         long usable = (long) options.maxRequestBytes() - REQUEST_RESERVE;
         // a value travels twice in its multi: in its znode and in the change-log entry
         // and one value at the longest path must fit in one batch
-        long perValueOverhead = 2L * (RegistryPath.MAX_PATH_LENGTH + RegistryPath.MAX_SEGMENT_LENGTH) + WriteBatch.COMMAND_OVERHEAD;
-        this.limits = new RegistryLimits((int) Math.min(RegistryValue.MAX_SIZE, usable / 2 - perValueOverhead), usable / 2, MAX_BATCH_COMMANDS);
+        this.limits = new RegistryLimits((int) Math.min(RegistryValue.MAX_SIZE, usable / 2 - PER_VALUE_OVERHEAD), usable / 2, MAX_BATCH_COMMANDS);
         this.completions = Executors.newCachedThreadPool(daemon("zookeeper-registry-completion"));
         this.maintenance = Executors.newSingleThreadScheduledExecutor(daemon("zookeeper-registry-maintenance"));
         CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()
@@ -604,7 +609,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         for (BatchCommand c : batch.commands()) {
             if (c instanceof BatchCommand.SetValue s && s.value().size() > limits.maxValueSize()) {
                 throw new RegistryLimitException("value " + s.key() + ":" + s.name() + " is " + s.value().size()
-                        + " bytes; this ZooKeeper registry accepts at most " + limits.maxValueSize() + " bytes (raise jute.maxbuffer on every server and the maxRequestBytes option)",
+                        + " bytes; this ZooKeeper registry accepts at most " + limits.maxValueSize() + " bytes with maxRequestBytes="
+                        + options.maxRequestBytes() + " (a value travels twice in its request). To raise the limit, set jute.maxbuffer on every"
+                        + " ZooKeeper server and client (-Djute.maxbuffer=N) together with the option maxRequestBytes=N; values of "
+                        + RegistryValue.MAX_SIZE + " bytes need N >= " + MAX_REQUEST_BYTES_FOR_FULL_VALUES + "; nothing was sent",
                         s.value().size(), limits.maxValueSize());
             }
         }
@@ -828,7 +836,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 return CompletableFuture.<CommitResult>failedFuture(new Replan("the snapshot changed before the multi (" + mf.code + " at op " + failedOp + ")"));
             }
             if (ZkCalls.isConnectionProblem(cause)) {
-                return verifyAfterConnectionLoss(plan, entry, deadline, cause);
+                return verifyAfterConnectionLoss(batch, plan, entry, size, deadline, cause);
             }
             return CompletableFuture.<CommitResult>failedFuture(cause);
         }).thenCompose(Function.identity());
@@ -839,12 +847,17 @@ final class ZooKeeperRegistry implements ClusterRegistry {
      * multi fail forever if it has not applied yet; finding it there (with the batch's content)
      * means it applied, at the entry's czxid.
      */
-    private CompletableFuture<CommitResult> verifyAfterConnectionLoss(BatchPlanner.Plan plan, String entry, long deadline, Throwable lost) {
+    private CompletableFuture<CommitResult> verifyAfterConnectionLoss(WriteBatch batch, BatchPlanner.Plan plan, String entry, long requestBytes,
+                                                                      long deadline, Throwable lost) {
         LOG.info("{}: connection lost while committing ({}); verifying the outcome with the change-log entry {}", options.nodeName(), lost, entry);
         return awaitConnected(deadline).thenCompose(zk -> ZkCalls.multi(zk, List.of(Op.create(entry, ZnodeLayout.fenceEntry(), acl, CreateMode.PERSISTENT)))
                 .handle((r, t) -> {
                     if (t == null) {
                         // fenced: the original can no longer apply
+                        RegistryLimitException tooLarge = oversized.fenced(batch, requestBytes);
+                        if (tooLarge != null) {
+                            return CompletableFuture.<CommitResult>failedFuture(tooLarge);
+                        }
                         return CompletableFuture.<CommitResult>failedFuture(new Replan("the batch did not commit before the connection loss"));
                     }
                     Throwable cause = ZkCalls.unwrap(t);
@@ -863,7 +876,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                         return CompletableFuture.<CommitResult>failedFuture(new Replan("the batch did not commit (its log bucket is missing)"));
                     }
                     if (ZkCalls.isConnectionProblem(cause)) {
-                        return verifyAfterConnectionLoss(plan, entry, deadline, cause);
+                        return verifyAfterConnectionLoss(batch, plan, entry, requestBytes, deadline, cause);
                     }
                     return CompletableFuture.<CommitResult>failedFuture(cause);
                 }).thenCompose(Function.identity()))
