@@ -34,18 +34,14 @@ import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Op;
 import org.apache.zookeeper.OpResult;
-import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.data.ACL;
-import org.apache.zookeeper.data.Id;
 import org.apache.zookeeper.data.Stat;
-import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -95,6 +91,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     private final ZooKeeperOptions options;
     private final ZnodeLayout layout;
     private final CuratorFramework client;
+    private final AclPolicy policy;
     private final List<ACL> acl;
     private final BatchPlanner planner;
     private final RegistryLimits limits;
@@ -119,7 +116,8 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     private ZooKeeperRegistry(ZooKeeperOptions options) {
         this.options = options;
         this.layout = new ZnodeLayout(options.chroot());
-        this.acl = acl(options);
+        this.policy = AclPolicy.of(options);
+        this.acl = policy.znodeAcl();
         this.planner = new BatchPlanner(layout, acl);
         this.oversized = new OversizedRequests(options.maxRequestBytes());
         long usable = (long) options.maxRequestBytes() - REQUEST_RESERVE;
@@ -176,6 +174,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                         + options.connectionTimeoutMs() + " ms (option connectionTimeout)", null);
             }
             createLayout();
+            if (policy.enforced()) {
+                AclGuard guard = new AclGuard(layout, policy, options);
+                call("verifying the ACLs of " + layout.chroot, guard::check);
+            }
             feed.install();
             membership.start(Math.max(options.connectionTimeoutMs(), 5_000));
         } catch (InterruptedException e) {
@@ -185,19 +187,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         maintenance.scheduleWithFixedDelay(this::collectLogGarbage, BUCKET_MILLIS, BUCKET_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    private static List<ACL> acl(ZooKeeperOptions options) {
-        if (options.digestCredentials() == null) {
-            return ZooDefs.Ids.OPEN_ACL_UNSAFE;
-        }
-        try {
-            String digest = DigestAuthenticationProvider.generateDigest(options.digestCredentials());
-            return List.of(new ACL(ZooDefs.Perms.ALL, new Id("digest", digest)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA1 is not available for ZooKeeper digest ACLs", e);
-        }
-    }
-
-    private static ZKClientConfig clientConfig(ZooKeeperOptions options) {
+    static ZKClientConfig clientConfig(ZooKeeperOptions options) {
         ZKClientConfig config = new ZKClientConfig();
         // answers (a value, a listing) may be as large as the requests we allow
         config.setProperty("jute.maxbuffer", String.valueOf(Math.max(ZooKeeperOptions.ZOOKEEPER_DEFAULT_MAX_BUFFER, options.maxRequestBytes() + REQUEST_RESERVE)));
@@ -231,16 +221,17 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     }
 
     private void createLayout() throws InterruptedException {
-        // above the chroot: readable names only, so other tenants can share the parents
-        List<ACL> parentAcl = options.digestCredentials() == null ? ZooDefs.Ids.OPEN_ACL_UNSAFE
-                : List.of(new ACL(ZooDefs.Perms.READ | ZooDefs.Perms.CREATE, ZooDefs.Ids.ANYONE_ID_UNSAFE));
+        // above the chroot: readable names only, so other tenants can share the parents;
+        // the chroot and below: exactly the policy's ACL (checked by AclGuard once created)
+        List<ACL> parentAcl = policy.parentAcl();
         String[] parts = layout.chroot.substring(1).split("/");
         StringBuilder path = new StringBuilder();
         for (int i = 0; i < parts.length; i++) {
             path.append('/').append(parts[i]);
             createIfMissing(path.toString(), i == parts.length - 1 ? acl : parentAcl);
         }
-        for (String p : List.of(layout.data, layout.seq, layout.log, layout.chroot + "/cluster", layout.members, layout.election, layout.faults)) {
+        List<String> fixed = AclGuard.fixedZnodes(layout);
+        for (String p : fixed.subList(1, fixed.size())) { // the chroot itself is done
             createIfMissing(p, acl);
         }
     }
@@ -267,8 +258,8 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     }
 
     private RegistryException notAuthorized(String path, Throwable cause) {
-        return new RegistryException("not authorized to use " + path + " in " + uri() + ": the chroot is protected by a digest ACL"
-                + (options.digestCredentials() == null ? " and no \"digest\" option was given" : " that does not accept the configured \"digest\" credentials"), cause);
+        return new RegistryException("not authorized to use " + path + " in " + uri() + ": the chroot is protected by an ACL"
+                + (options.digestCredentials() == null ? " and no \"digest\" option was given (acl=open)" : " that does not accept the configured \"digest\" credentials"), cause);
     }
 
     private RegistryException failure(String what, Throwable t) {
