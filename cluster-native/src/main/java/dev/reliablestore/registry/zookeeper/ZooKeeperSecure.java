@@ -95,8 +95,8 @@ public final class ZooKeeperSecure {
             if (o.digestCredentials() != null) {
                 zk.addAuthInfo("digest", o.digestCredentials().getBytes(StandardCharsets.UTF_8));
             }
+            connection.await(zk, o, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(o.connectionTimeoutMs()), "connectionTimeout");
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(o.failoverTimeoutMs());
-            connection.await(zk, o, deadline);
             if (retrying(o, zk, connection, deadline, () -> zk.exists(layout.chroot, false)) == null) {
                 throw new RegistryException("ZooKeeper has no chroot " + layout.chroot + " for " + o.redactedUri()
                         + ": nothing to secure (opening the store creates it with the configured ACL)");
@@ -159,7 +159,7 @@ public final class ZooKeeperSecure {
                 if (!ZkCalls.isConnectionProblem(cause)) {
                     throw new RegistryException("securing " + o.redactedUri() + " failed: " + cause, cause);
                 }
-                connection.await(zk, o, deadline);
+                connection.await(zk, o, deadline, "failoverTimeout");
             }
         }
     }
@@ -173,12 +173,13 @@ public final class ZooKeeperSecure {
         }
 
         /** Until the handle is connected; the state is read from the handle, the events only wake this up. */
-        synchronized void await(ZooKeeper zk, ZooKeeperOptions o, long deadline) throws InterruptedException {
+        synchronized void await(ZooKeeper zk, ZooKeeperOptions o, long deadline, String timeoutOption) throws InterruptedException {
             while (!zk.getState().isConnected()) {
                 long left = deadline - System.nanoTime();
                 if (!zk.getState().isAlive() || left <= 0) {
                     throw new RegistryUnavailableException("no connection to ZooKeeper at " + o.connectString() + (zk.getState().isAlive()
-                            ? " within the failover timeout of " + o.failoverTimeoutMs() + " ms" : " (the session ended: " + zk.getState() + ")"), null);
+                            ? " within the " + (timeoutOption.equals("connectionTimeout") ? o.connectionTimeoutMs() : o.failoverTimeoutMs())
+                            + " ms of option " + timeoutOption : " (the session ended: " + zk.getState() + ")"), null);
                 }
                 // bounded: a state change between the check and the wait has no event left to wake us
                 TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
