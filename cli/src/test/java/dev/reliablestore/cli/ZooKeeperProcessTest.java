@@ -56,7 +56,7 @@ class ZooKeeperProcessTest {
         cli.close();
     }
 
-    /** Unprotected (acl=open): these tests are about the commands; ZooKeeperSecureProcessTest runs with credentials. */
+    /** Unprotected (acl=open): these tests are about the commands; ZkSecureProcessTest runs with credentials. */
     private static String uri(String chroot) {
         return "zookeeper://127.0.0.1:" + zookeeper.getPort() + "/" + chroot + "?acl=open";
     }
