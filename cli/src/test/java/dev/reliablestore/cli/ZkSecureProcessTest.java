@@ -61,7 +61,7 @@ class ZkSecureProcessTest {
         ZKClientConfig config = new ZKClientConfig();
         config.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
         ZooKeeper zk = new ZooKeeper(zookeeper.getConnectString(), 10_000, event -> { }, config);
-        await().atMost(Duration.ofSeconds(10)).until(() -> zk.getState().isConnected());
+        await().atMost(Duration.ofSeconds(10)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).until(() -> zk.getState().isConnected());
         return zk;
     }
 

@@ -59,7 +59,7 @@ class ZooKeeperAclTest {
         ZKClientConfig config = new ZKClientConfig();
         config.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
         ZooKeeper zk = new ZooKeeper(server.getConnectString(), 10_000, event -> { }, config);
-        await().atMost(Duration.ofSeconds(10)).until(() -> zk.getState().isConnected());
+        await().atMost(Duration.ofSeconds(10)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).until(() -> zk.getState().isConnected());
         if (digest != null) {
             zk.addAuthInfo("digest", digest.getBytes(StandardCharsets.UTF_8));
         }

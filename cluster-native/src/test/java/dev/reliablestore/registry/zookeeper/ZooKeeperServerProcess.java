@@ -49,7 +49,7 @@ final class ZooKeeperServerProcess implements AutoCloseable {
         this.process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile())).start();
         try {
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+            await().atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50))
                     .until(() -> !process.isAlive() || serving());
             if (!process.isAlive()) {
                 throw new IllegalStateException("the ZooKeeper server exited with " + process.exitValue() + ":\n" + log());
