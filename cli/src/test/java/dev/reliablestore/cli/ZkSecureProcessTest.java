@@ -24,6 +24,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /** {@code zk secure} as a separate process against a real ZooKeeper server; the attacker is a plain client without credentials. */
+@SuppressWarnings("try") // plain ZooKeeper handles as resources: their close() may throw InterruptedException, which the tests declare
 class ZkSecureProcessTest {
 
     static final String DIGEST = "ops:ops-secret";

@@ -2,6 +2,8 @@ package dev.reliablestore.registry.zookeeper;
 
 import dev.reliablestore.registry.RegistryLimitException;
 
+import java.lang.ref.WeakReference;
+
 /**
  * Tells a request the servers refuse for its size from a flaky connection. A server drops the
  * connection of a request longer than its {@code jute.maxbuffer} ("Len error" in its log); the client
@@ -18,7 +20,8 @@ final class OversizedRequests {
     static final int LOSSES = 2;
 
     private final int maxRequestBytes;
-    private Object batch;
+    /** Weak: a batch that fails otherwise or commits is not kept alive by this record. */
+    private WeakReference<Object> batch = new WeakReference<>(null);
     private int losses;
 
     OversizedRequests(int maxRequestBytes) {
@@ -30,8 +33,8 @@ final class OversizedRequests {
      * the batch with, or null to re-send it.
      */
     synchronized RegistryLimitException fenced(Object batch, long requestBytes) {
-        if (batch != this.batch) {
-            this.batch = batch;
+        if (batch != this.batch.get()) {
+            this.batch = new WeakReference<>(batch);
             losses = 0;
         }
         if (requestBytes <= ZooKeeperOptions.ZOOKEEPER_DEFAULT_MAX_BUFFER) {
@@ -41,7 +44,7 @@ final class OversizedRequests {
         if (++losses < LOSSES) {
             return null;
         }
-        this.batch = null;
+        this.batch = new WeakReference<>(null);
         losses = 0;
         return new RegistryLimitException("the batch needs a ZooKeeper request of " + requestBytes + " bytes, and the server dropped the connection"
                 + " each of the " + LOSSES + " times it was sent while smaller requests went through: the servers' jute.maxbuffer is most likely"

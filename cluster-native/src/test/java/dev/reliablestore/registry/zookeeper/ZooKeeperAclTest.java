@@ -32,6 +32,7 @@ import static org.awaitility.Awaitility.await;
  * store without the ACL-verified marker. The attacker is a plain ZooKeeper client without
  * credentials; every refusal has its positive control with the right credentials.
  */
+@SuppressWarnings("try") // plain ZooKeeper handles as resources: their close() may throw InterruptedException, which the tests declare
 class ZooKeeperAclTest {
 
     static {
