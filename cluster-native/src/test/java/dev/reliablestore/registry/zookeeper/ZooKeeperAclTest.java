@@ -189,6 +189,12 @@ class ZooKeeperAclTest {
                 .isInstanceOfSatisfying(ZooKeeperAclException.class, e -> assertThat(e.znode()).isEqualTo(chroot + "/mine"))
                 .hasMessageContaining("not authorized to read the ACL of " + chroot + "/mine").hasMessageNotContaining("mallory-secret");
         assertThatThrownBy(() -> ZkTestSupport.open(server.getConnectString(), chroot, "digest", DIGEST)).isInstanceOf(ZooKeeperAclException.class);
+        // positive control: without that znode (deleting needs DELETE on the parent, which the first pass gave alice) it secures and opens
+        try (ZooKeeper alice = plain(DIGEST)) {
+            alice.delete(chroot + "/mine", -1);
+        }
+        assertThat(secure(chroot, false).markerWritten()).isTrue();
+        assertThatCode(() -> ZkTestSupport.open(server.getConnectString(), chroot, "digest", DIGEST).close()).doesNotThrowAnyException();
     }
 
     @Test
