@@ -22,7 +22,7 @@ final class ExitCodes {
             "0:success",
             "1:the operation failed (the message says why)",
             "2:bad usage or bad input (nothing was changed)",
-            "3:a check found problems (health, verify, migrate verification, audit verify)",
+            "3:a check found problems (health, verify, migrate verification, audit verify, zk secure --dry-run)",
             "4:not found (get, delete)",
             "5:version conflict (put/delete with --expect-version)",
             "130:interrupted by Ctrl-C (watch, migrate: rerun migrate to resume)"};

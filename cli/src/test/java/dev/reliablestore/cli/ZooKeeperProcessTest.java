@@ -56,8 +56,9 @@ class ZooKeeperProcessTest {
         cli.close();
     }
 
+    /** Unprotected (acl=open): these tests are about the commands; ZkSecureProcessTest runs with credentials. */
     private static String uri(String chroot) {
-        return "zookeeper://127.0.0.1:" + zookeeper.getPort() + "/" + chroot;
+        return "zookeeper://127.0.0.1:" + zookeeper.getPort() + "/" + chroot + "?acl=open";
     }
 
     @Test

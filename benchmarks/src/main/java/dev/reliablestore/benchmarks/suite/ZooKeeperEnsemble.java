@@ -41,9 +41,9 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
         return single != null ? single.getConnectString() : cluster.getConnectString();
     }
 
-    /** The cluster-native URI of this ensemble under {@code chroot}. */
+    /** The cluster-native URI of this ensemble under {@code chroot}, unprotected (acl=open) like the raw baseline's znodes. */
     public String registryUri(String chroot) {
-        return "zookeeper://" + connectString() + "/" + chroot;
+        return "zookeeper://" + connectString() + "/" + chroot + "?acl=open";
     }
 
     @Override

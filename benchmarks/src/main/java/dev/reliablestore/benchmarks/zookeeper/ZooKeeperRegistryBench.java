@@ -71,7 +71,7 @@ public class ZooKeeperRegistryBench {
         server = ZooKeeperServerEmbedded.builder().baseDir(dir).configuration(p).exitHandler(ExitHandler.LOG_ONLY).build();
         server.start(60_000);
         String connect = "127.0.0.1:" + port;
-        registry = new ZooKeeperRegistryBackend().open(URI.create("zookeeper://" + connect + "/bench"), Map.of("nodeName", "bench"));
+        registry = new ZooKeeperRegistryBackend().open(URI.create("zookeeper://" + connect + "/bench"), Map.of("nodeName", "bench", "acl", "open")); // like the raw Curator baseline's znodes
         curator = CuratorFrameworkFactory.newClient(connect, new RetryOneTime(100));
         curator.start();
         curator.blockUntilConnected();

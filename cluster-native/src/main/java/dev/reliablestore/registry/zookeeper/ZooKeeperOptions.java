@@ -40,7 +40,8 @@ record ZooKeeperOptions(
         String tlsKeyStorePassword,
         String tlsTrustStore,
         String tlsTrustStorePassword,
-        String redactedUri) {
+        String redactedUri,
+        String acl) {
 
     static final String SESSION_TIMEOUT = "sessionTimeout";
     static final String CONNECTION_TIMEOUT = "connectionTimeout";
@@ -57,13 +58,18 @@ record ZooKeeperOptions(
     static final String TLS_KEY_STORE_PASSWORD = "tlsKeyStorePassword";
     static final String TLS_TRUST_STORE = "tlsTrustStore";
     static final String TLS_TRUST_STORE_PASSWORD = "tlsTrustStorePassword";
+    static final String ACL = "acl";
+
+    /** {@link #ACL} values: the digest ACL of the {@code digest} credentials, or no protection at all (explicit opt-in). */
+    static final String ACL_DIGEST = "digest";
+    static final String ACL_OPEN = "open";
 
     /** Keys whose values are secrets: never echoed in messages or in {@link #redactedUri()}. */
     private static final Set<String> SECRET_KEYS = Set.of(DIGEST, TLS_KEY_STORE_PASSWORD, TLS_TRUST_STORE_PASSWORD);
 
     static final Set<String> KEYS = new TreeSet<>(List.of(SESSION_TIMEOUT, CONNECTION_TIMEOUT, FAILOVER_TIMEOUT, NODE_NAME,
             NODE_AFFINITY, MIN_NODES, DIGEST, MAX_REQUEST_BYTES, FEED_RETENTION, FEED_CAPACITY, TLS, TLS_KEY_STORE,
-            TLS_KEY_STORE_PASSWORD, TLS_TRUST_STORE, TLS_TRUST_STORE_PASSWORD));
+            TLS_KEY_STORE_PASSWORD, TLS_TRUST_STORE, TLS_TRUST_STORE_PASSWORD, ACL));
 
     /** ZooKeeper's own default for jute.maxbuffer (the largest request a server accepts). */
     static final int ZOOKEEPER_DEFAULT_MAX_BUFFER = 0xfffff;
@@ -181,9 +187,41 @@ record ZooKeeperOptions(
                 throw new RegistryArgumentException("option " + store[0] + " names \"" + store[1] + "\", which is not a readable file");
             }
         }
+        String acl = parseAcl(all.get(ACL), digest != null, redact(uri));
         return new ZooKeeperOptions(authority, chroot, sessionTimeout, connectionTimeout, failover, nodeName, List.copyOf(affinity),
                 minNodes, digest, maxRequest, retention, feedCapacity, tls, keyStore, all.get(TLS_KEY_STORE_PASSWORD), trustStore,
-                all.get(TLS_TRUST_STORE_PASSWORD), redact(uri));
+                all.get(TLS_TRUST_STORE_PASSWORD), redact(uri), acl);
+    }
+
+    /**
+     * An unprotected chroot is an explicit choice: without credentials, opening needs {@code acl=open}.
+     * The value names the ACL scheme, so the schemes of a later Kerberos/TLS issue (sasl, x509) join here.
+     */
+    private static String parseAcl(String value, boolean digest, String uri) {
+        if (value == null) {
+            if (!digest) {
+                throw new RegistryArgumentException("zookeeper registry " + uri + " has no credentials: give the option digest=user:password"
+                        + " (the chroot and every znode below it then carry a digest ACL only these credentials pass), or acl=open for an"
+                        + " insecure store that every client of the ZooKeeper ensemble can read and change");
+            }
+            return ACL_DIGEST;
+        }
+        return switch (value.trim()) {
+            case ACL_DIGEST -> {
+                if (!digest) {
+                    throw new RegistryArgumentException("option acl=digest needs the digest option (digest=user:password)");
+                }
+                yield ACL_DIGEST;
+            }
+            case ACL_OPEN -> {
+                if (digest) {
+                    throw new RegistryArgumentException("options acl=open and digest contradict each other: acl=open leaves the chroot open to"
+                            + " every client, digest protects it; remove one");
+                }
+                yield ACL_OPEN;
+            }
+            default -> throw new RegistryArgumentException("option acl must be digest or open, got \"" + value + "\"");
+        };
     }
 
     /** The URI without secret option values. */

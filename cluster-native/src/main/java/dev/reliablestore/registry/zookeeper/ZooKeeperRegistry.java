@@ -34,18 +34,14 @@ import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Op;
 import org.apache.zookeeper.OpResult;
-import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.data.ACL;
-import org.apache.zookeeper.data.Id;
 import org.apache.zookeeper.data.Stat;
-import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -85,17 +81,23 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     /** Bytes of a request kept free for op headers, paths, the sequence touch and the log entry's framing. */
     static final int REQUEST_RESERVE = 16 * 1024;
     static final int MAX_BATCH_COMMANDS = 10_000;
+    /** A value travels twice in its multi (its znode and the change-log entry), each time with a path of at most this. */
+    static final int PER_VALUE_OVERHEAD = 2 * (RegistryPath.MAX_PATH_LENGTH + RegistryPath.MAX_SEGMENT_LENGTH) + WriteBatch.COMMAND_OVERHEAD;
+    /** The smallest maxRequestBytes whose value limit is the contract's 1 MiB. */
+    static final int MAX_REQUEST_BYTES_FOR_FULL_VALUES = 2 * (RegistryValue.MAX_SIZE + PER_VALUE_OVERHEAD) + REQUEST_RESERVE;
     private static final long BUCKET_MILLIS = 10_000;
     private static final int MAX_KNOWN_VALUES = 100_000;
 
     private final ZooKeeperOptions options;
     private final ZnodeLayout layout;
     private final CuratorFramework client;
+    private final AclPolicy policy;
     private final List<ACL> acl;
     private final BatchPlanner planner;
     private final RegistryLimits limits;
     private final ChangeFeed feed;
     private final Membership membership;
+    private final OversizedRequests oversized;
     private final ExecutorService completions;
     private final ScheduledExecutorService maintenance;
     private final String instanceId = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
@@ -114,13 +116,14 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     private ZooKeeperRegistry(ZooKeeperOptions options) {
         this.options = options;
         this.layout = new ZnodeLayout(options.chroot());
-        this.acl = acl(options);
+        this.policy = AclPolicy.of(options);
+        this.acl = policy.znodeAcl();
         this.planner = new BatchPlanner(layout, acl);
+        this.oversized = new OversizedRequests(options.maxRequestBytes());
         long usable = (long) options.maxRequestBytes() - REQUEST_RESERVE;
         // a value travels twice in its multi: in its znode and in the change-log entry
         // and one value at the longest path must fit in one batch
-        long perValueOverhead = 2L * (RegistryPath.MAX_PATH_LENGTH + RegistryPath.MAX_SEGMENT_LENGTH) + WriteBatch.COMMAND_OVERHEAD;
-        this.limits = new RegistryLimits((int) Math.min(RegistryValue.MAX_SIZE, usable / 2 - perValueOverhead), usable / 2, MAX_BATCH_COMMANDS);
+        this.limits = new RegistryLimits((int) Math.min(RegistryValue.MAX_SIZE, usable / 2 - PER_VALUE_OVERHEAD), usable / 2, MAX_BATCH_COMMANDS);
         this.completions = Executors.newCachedThreadPool(daemon("zookeeper-registry-completion"));
         this.maintenance = Executors.newSingleThreadScheduledExecutor(daemon("zookeeper-registry-maintenance"));
         CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()
@@ -171,6 +174,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                         + options.connectionTimeoutMs() + " ms (option connectionTimeout)", null);
             }
             createLayout();
+            if (policy.enforced()) {
+                AclGuard guard = new AclGuard(layout, policy, options);
+                call("verifying the ACLs of " + layout.chroot, guard::check);
+            }
             feed.install();
             membership.start(Math.max(options.connectionTimeoutMs(), 5_000));
         } catch (InterruptedException e) {
@@ -180,19 +187,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         maintenance.scheduleWithFixedDelay(this::collectLogGarbage, BUCKET_MILLIS, BUCKET_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    private static List<ACL> acl(ZooKeeperOptions options) {
-        if (options.digestCredentials() == null) {
-            return ZooDefs.Ids.OPEN_ACL_UNSAFE;
-        }
-        try {
-            String digest = DigestAuthenticationProvider.generateDigest(options.digestCredentials());
-            return List.of(new ACL(ZooDefs.Perms.ALL, new Id("digest", digest)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA1 is not available for ZooKeeper digest ACLs", e);
-        }
-    }
-
-    private static ZKClientConfig clientConfig(ZooKeeperOptions options) {
+    static ZKClientConfig clientConfig(ZooKeeperOptions options) {
         ZKClientConfig config = new ZKClientConfig();
         // answers (a value, a listing) may be as large as the requests we allow
         config.setProperty("jute.maxbuffer", String.valueOf(Math.max(ZooKeeperOptions.ZOOKEEPER_DEFAULT_MAX_BUFFER, options.maxRequestBytes() + REQUEST_RESERVE)));
@@ -226,16 +221,17 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     }
 
     private void createLayout() throws InterruptedException {
-        // above the chroot: readable names only, so other tenants can share the parents
-        List<ACL> parentAcl = options.digestCredentials() == null ? ZooDefs.Ids.OPEN_ACL_UNSAFE
-                : List.of(new ACL(ZooDefs.Perms.READ | ZooDefs.Perms.CREATE, ZooDefs.Ids.ANYONE_ID_UNSAFE));
+        // above the chroot: readable names only, so other tenants can share the parents;
+        // the chroot and below: exactly the policy's ACL (checked by AclGuard once created)
+        List<ACL> parentAcl = policy.parentAcl();
         String[] parts = layout.chroot.substring(1).split("/");
         StringBuilder path = new StringBuilder();
         for (int i = 0; i < parts.length; i++) {
             path.append('/').append(parts[i]);
             createIfMissing(path.toString(), i == parts.length - 1 ? acl : parentAcl);
         }
-        for (String p : List.of(layout.data, layout.seq, layout.log, layout.chroot + "/cluster", layout.members, layout.election, layout.faults)) {
+        List<String> fixed = AclGuard.fixedZnodes(layout);
+        for (String p : fixed.subList(1, fixed.size())) { // the chroot itself is done
             createIfMissing(p, acl);
         }
     }
@@ -262,8 +258,8 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     }
 
     private RegistryException notAuthorized(String path, Throwable cause) {
-        return new RegistryException("not authorized to use " + path + " in " + uri() + ": the chroot is protected by a digest ACL"
-                + (options.digestCredentials() == null ? " and no \"digest\" option was given" : " that does not accept the configured \"digest\" credentials"), cause);
+        return new RegistryException("not authorized to use " + path + " in " + uri() + ": the chroot is protected by an ACL"
+                + (options.digestCredentials() == null ? " and no \"digest\" option was given (acl=open)" : " that does not accept the configured \"digest\" credentials"), cause);
     }
 
     private RegistryException failure(String what, Throwable t) {
@@ -604,7 +600,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         for (BatchCommand c : batch.commands()) {
             if (c instanceof BatchCommand.SetValue s && s.value().size() > limits.maxValueSize()) {
                 throw new RegistryLimitException("value " + s.key() + ":" + s.name() + " is " + s.value().size()
-                        + " bytes; this ZooKeeper registry accepts at most " + limits.maxValueSize() + " bytes (raise jute.maxbuffer on every server and the maxRequestBytes option)",
+                        + " bytes; this ZooKeeper registry accepts at most " + limits.maxValueSize() + " bytes with maxRequestBytes="
+                        + options.maxRequestBytes() + " (a value travels twice in its request). To raise the limit, set jute.maxbuffer on every"
+                        + " ZooKeeper server and client (-Djute.maxbuffer=N) together with the option maxRequestBytes=N; values of "
+                        + RegistryValue.MAX_SIZE + " bytes need N >= " + MAX_REQUEST_BYTES_FOR_FULL_VALUES + "; nothing was sent",
                         s.value().size(), limits.maxValueSize());
             }
         }
@@ -828,7 +827,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 return CompletableFuture.<CommitResult>failedFuture(new Replan("the snapshot changed before the multi (" + mf.code + " at op " + failedOp + ")"));
             }
             if (ZkCalls.isConnectionProblem(cause)) {
-                return verifyAfterConnectionLoss(plan, entry, deadline, cause);
+                return verifyAfterConnectionLoss(batch, plan, entry, size, deadline, cause);
             }
             return CompletableFuture.<CommitResult>failedFuture(cause);
         }).thenCompose(Function.identity());
@@ -839,12 +838,17 @@ final class ZooKeeperRegistry implements ClusterRegistry {
      * multi fail forever if it has not applied yet; finding it there (with the batch's content)
      * means it applied, at the entry's czxid.
      */
-    private CompletableFuture<CommitResult> verifyAfterConnectionLoss(BatchPlanner.Plan plan, String entry, long deadline, Throwable lost) {
+    private CompletableFuture<CommitResult> verifyAfterConnectionLoss(WriteBatch batch, BatchPlanner.Plan plan, String entry, long requestBytes,
+                                                                      long deadline, Throwable lost) {
         LOG.info("{}: connection lost while committing ({}); verifying the outcome with the change-log entry {}", options.nodeName(), lost, entry);
         return awaitConnected(deadline).thenCompose(zk -> ZkCalls.multi(zk, List.of(Op.create(entry, ZnodeLayout.fenceEntry(), acl, CreateMode.PERSISTENT)))
                 .handle((r, t) -> {
                     if (t == null) {
                         // fenced: the original can no longer apply
+                        RegistryLimitException tooLarge = oversized.fenced(batch, requestBytes);
+                        if (tooLarge != null) {
+                            return CompletableFuture.<CommitResult>failedFuture(tooLarge);
+                        }
                         return CompletableFuture.<CommitResult>failedFuture(new Replan("the batch did not commit before the connection loss"));
                     }
                     Throwable cause = ZkCalls.unwrap(t);
@@ -863,7 +867,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                         return CompletableFuture.<CommitResult>failedFuture(new Replan("the batch did not commit (its log bucket is missing)"));
                     }
                     if (ZkCalls.isConnectionProblem(cause)) {
-                        return verifyAfterConnectionLoss(plan, entry, deadline, cause);
+                        return verifyAfterConnectionLoss(batch, plan, entry, requestBytes, deadline, cause);
                     }
                     return CompletableFuture.<CommitResult>failedFuture(cause);
                 }).thenCompose(Function.identity()))

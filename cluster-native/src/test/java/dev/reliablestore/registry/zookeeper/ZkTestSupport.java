@@ -35,11 +35,19 @@ final class ZkTestSupport {
         return "/" + prefix + "-" + CHROOTS.incrementAndGet();
     }
 
+    /**
+     * Options for a test registry: 4 MiB requests and, unless digest credentials (or acl) are given,
+     * acl=open: these tests are about the registry's behaviour, ZooKeeperAclTest and the digest tests
+     * about its protection.
+     */
     static Map<String, String> options(String... keyValues) {
         Map<String, String> m = new HashMap<>();
         m.put(ZooKeeperOptions.MAX_REQUEST_BYTES, String.valueOf(MAX_BUFFER));
         for (int i = 0; i < keyValues.length; i += 2) {
             m.put(keyValues[i], keyValues[i + 1]);
+        }
+        if (!m.containsKey(ZooKeeperOptions.DIGEST)) {
+            m.putIfAbsent(ZooKeeperOptions.ACL, ZooKeeperOptions.ACL_OPEN);
         }
         return m;
     }

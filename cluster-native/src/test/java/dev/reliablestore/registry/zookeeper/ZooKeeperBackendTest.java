@@ -188,6 +188,12 @@ class ZooKeeperBackendTest {
             assertThat(r.subkeys(RegistryPath.of("wide"))).hasSize(4000);
             assertThat(r.currentSequence()).isEqualTo(afterSetUp).isGreaterThan(before);
         }
+        // the smallest maxRequestBytes for 1 MiB values, as docs/zookeeper-backend.md gives it
+        try (ClusterRegistry enough = ZkTestSupport.open(server.getConnectString(), chroot, "maxRequestBytes", "2118684");
+             ClusterRegistry oneShort = ZkTestSupport.open(server.getConnectString(), chroot, "maxRequestBytes", "2118683")) {
+            assertThat(enough.limits().maxValueSize()).isEqualTo(RegistryValue.MAX_SIZE);
+            assertThat(oneShort.limits().maxValueSize()).isEqualTo(RegistryValue.MAX_SIZE - 1);
+        }
     }
 
     // ---- membership -----------------------------------------------------------------------------------

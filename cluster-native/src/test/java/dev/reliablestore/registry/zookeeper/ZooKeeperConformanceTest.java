@@ -6,13 +6,17 @@ import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
-/** The registry conformance suite on a one-server ensemble (curator-test's TestingServer, in process). */
+/**
+ * The registry conformance suite on a one-server ensemble (curator-test's TestingServer, in process),
+ * with digest credentials, as a production store runs: every open and reopen passes the ACL check.
+ */
 class ZooKeeperConformanceTest extends ClusterRegistryConformance {
 
     static {
         ZkTestSupport.init();
     }
 
+    private static final String DIGEST = "conformance:conformance-secret";
     private static TestingServer server;
     private String chroot;
 
@@ -31,12 +35,12 @@ class ZooKeeperConformanceTest extends ClusterRegistryConformance {
     @Override
     protected ClusterRegistry openRegistry() {
         chroot = ZkTestSupport.freshChroot("conformance");
-        return ZkTestSupport.open(server.getConnectString(), chroot);
+        return ZkTestSupport.open(server.getConnectString(), chroot, "digest", DIGEST);
     }
 
     @Override
     protected ClusterRegistry reopen(ClusterRegistry current) {
         current.close();
-        return ZkTestSupport.open(server.getConnectString(), chroot);
+        return ZkTestSupport.open(server.getConnectString(), chroot, "digest", DIGEST);
     }
 }

@@ -64,6 +64,8 @@ class ZooKeeperTckTest extends EntityStoreTck {
                 .registryOption("sessionTimeout", "10000");
         if (digest != null) {
             b.registryOption("digest", digest);
+        } else {
+            b.registryOption("acl", "open"); // a client without credentials has to say so explicitly
         }
         return b;
     }
@@ -84,7 +86,7 @@ class ZooKeeperTckTest extends EntityStoreTck {
         return OptionalLong.of(config(DIGEST).build().maxValueSizeKB() * 1024L);
     }
 
-    /** The chroot's digest ACL holds at the provider level: without or with wrong credentials the store cannot be opened. */
+    /** The chroot's digest ACL holds at the provider level: without (acl=open) or with wrong credentials the store cannot be opened. */
     @Test
     void aFactoryWithoutTheDigestCredentialsCannotOpenTheStore() {
         docs().save("secret", TckDocument.simple("kept from strangers", 1));

@@ -17,7 +17,8 @@ final class HaFixture {
      * A cluster-registry configuration on {@code zookeeper://<connectString><chroot>}, member
      * {@code nodeName}. The provider's {@code failoverTimeout} and the registry's own (which bounds one
      * registry call: reconnect, election, outcome verification) are set to the same value, so one
-     * figure bounds an operation; retries start after 100 ms.
+     * figure bounds an operation; retries start after 100 ms. The chroot is unprotected ({@code acl=open}):
+     * these tests are about failover, and the observers they open beside the stores share it.
      */
     static ClusterPersistenceConfiguration.Builder config(String connectString, String chroot, String nodeName,
                                                           Duration failoverTimeout, Duration sessionTimeout) {
@@ -31,6 +32,7 @@ final class HaFixture {
                 .registryOption("failoverTimeout", String.valueOf(failoverTimeout.toMillis()))
                 .registryOption("sessionTimeout", String.valueOf(sessionTimeout.toMillis()))
                 .registryOption("connectionTimeout", "3000")
-                .registryOption("nodeName", nodeName);
+                .registryOption("nodeName", nodeName)
+                .registryOption("acl", "open");
     }
 }

@@ -164,7 +164,7 @@ class ProviderEnsembleTest {
                 .enableLocalCache(true).cacheTTL(Duration.ofHours(1)));
         StoreFactory otherFactory = open(HaFixture.config(server(1), chroot, "other", FAILOVER_TIMEOUT, Duration.ofSeconds(10)));
         ClusterRegistry observer = closing(ClusterRegistries.open("zookeeper://" + server(2) + chroot,
-                Map.of("nodeName", "observer", "nodeAffinity", "other,expiring")));
+                Map.of("nodeName", "observer", "nodeAffinity", "other,expiring", "acl", "open"))); // as HaFixture's stores
         EntityStore<Note> expiring = expiringFactory.store(Note.class);
         EntityStore<Note> other = otherFactory.store(Note.class);
 
@@ -289,7 +289,7 @@ class ProviderEnsembleTest {
             await().atMost(Duration.ofSeconds(60)).until(() -> !child.isAlive() || Files.readString(log).contains("READY"));
             assertThat(child.isAlive()).as("child started: %s", Files.readString(log)).isTrue();
             ClusterRegistry observer = closing(ClusterRegistries.open("zookeeper://" + server(2) + chroot,
-                    Map.of("nodeName", "observer", "nodeAffinity", "primary-child,survivor")));
+                    Map.of("nodeName", "observer", "nodeAffinity", "primary-child,survivor", "acl", "open"))); // as HaFixture's stores
             await().atMost(Duration.ofSeconds(20)).until(() -> observer.status().primary().orElse("").equals("primary-child"));
 
             StoreFactory survivorFactory = open(HaFixture.config(ensemble.connectString(), chroot, "survivor", FAILOVER_TIMEOUT,

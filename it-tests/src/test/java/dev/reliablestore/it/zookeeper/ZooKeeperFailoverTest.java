@@ -75,6 +75,7 @@ class ZooKeeperFailoverTest {
         options.put("sessionTimeout", "4000");
         options.put("connectionTimeout", "3000");
         options.put("feedRetention", "60000");
+        options.put("acl", "open"); // failover, not protection, is tested here (ZooKeeperAclTest does that)
         for (int i = 0; i < keyValues.length; i += 2) {
             options.put(keyValues[i], keyValues[i + 1]);
         }

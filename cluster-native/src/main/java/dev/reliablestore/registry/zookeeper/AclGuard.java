@@ -1,0 +1,204 @@
+package dev.reliablestore.registry.zookeeper;
+
+import dev.reliablestore.registry.RegistryException;
+import org.apache.zookeeper.AsyncCallback;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.data.ACL;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Checks at open that the chroot is protected as configured, without reading every entity's znode.
+ *
+ * <p>Checked: the ACL of the chroot, of the store's fixed znodes ({@code data}, {@code seq},
+ * {@code log}, {@code cluster}, {@code cluster/members}, {@code cluster/election}, {@code faults}) and
+ * of the {@value #MARKER} marker, each exactly the policy's ACL, and the marker's record of the scheme
+ * and identity it was verified for. The marker stands for the rest of the subtree: it is written by
+ * {@link ZooKeeperSecure} after a pass over the whole subtree found nothing to change, and by an open
+ * of a chroot without entities after the same check (bounded: such a subtree holds only bookkeeping
+ * znodes), which covers a fresh chroot and openers racing to create it. A chroot with entities and
+ * no marker may hold open znodes (created before the store was protected), so it is refused.
+ */
+final class AclGuard implements AclWalk.Refusal {
+
+    static final String MARKER = "acl-verified";
+    /** Znodes an open checks one by one before writing the marker of a chroot without entities. */
+    static final int UNVERIFIED_WALK_LIMIT = 10_000;
+    private static final int MARKER_FORMAT = 1;
+
+    private final ZnodeLayout layout;
+    private final AclPolicy policy;
+    private final ZooKeeperOptions options;
+
+    AclGuard(ZnodeLayout layout, AclPolicy policy, ZooKeeperOptions options) {
+        this.layout = layout;
+        this.policy = policy;
+        this.options = options;
+    }
+
+    String marker() {
+        return layout.chroot + "/" + MARKER;
+    }
+
+    /** The chroot, then the znodes every store has below it (created at open, checked at open). */
+    static List<String> fixedZnodes(ZnodeLayout layout) {
+        return List.of(layout.chroot, layout.data, layout.seq, layout.log, layout.chroot + "/cluster", layout.members, layout.election, layout.faults);
+    }
+
+    /** Completes when the chroot is protected as configured, else fails with {@link ZooKeeperAclException}. */
+    CompletableFuture<Void> check(ZooKeeper zk) {
+        List<String> fixed = fixedZnodes(layout);
+        List<CompletableFuture<AclWalk.AclAnswer>> acls = new ArrayList<>();
+        for (String p : fixed) {
+            acls.add(AclWalk.getAcl(zk, p));
+        }
+        CompletableFuture<AclWalk.AclAnswer> markerAcl = AclWalk.getAcl(zk, marker());
+        // unreadable: the marker's ACL check below says why
+        CompletableFuture<ZkCalls.NodeData> markerData = ZkCalls.getData(zk, marker()).handle((d, t) -> {
+            if (t == null || ZkCalls.unwrap(t) instanceof KeeperException.NoAuthException) {
+                return d;
+            }
+            throw new CompletionException(ZkCalls.unwrap(t));
+        });
+        List<CompletableFuture<?>> all = new ArrayList<>(acls);
+        all.add(markerAcl);
+        all.add(markerData);
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenCompose(v -> {
+            for (int i = 0; i < fixed.size(); i++) {
+                AclWalk.AclAnswer a = acls.get(i).join();
+                if (a.code() == KeeperException.Code.NONODE) {
+                    throw new RegistryException(fixed.get(i) + " is missing: the registry's znodes under " + layout.chroot + " were removed while opening "
+                            + options.redactedUri());
+                }
+                verify(fixed.get(i), a);
+            }
+            AclWalk.AclAnswer m = markerAcl.join();
+            if (m.code() != KeeperException.Code.NONODE) {
+                verify(marker(), m);
+                verifyRecord(markerData.join());
+                return CompletableFuture.completedFuture(null);
+            }
+            int entities = acls.get(fixed.indexOf(layout.data)).join().stat().getNumChildren();
+            if (entities > 0) {
+                throw new ZooKeeperAclException("ZooKeeper chroot " + layout.chroot + " of " + options.redactedUri() + " has no ACL-verified marker "
+                        + marker() + " but holds data (" + entities + " znode(s) under " + layout.data + "): it was never verified to carry "
+                        + policy.expected() + " on every znode, and znodes created before it was protected may still be open to every client. "
+                        + fixHint(), marker(), null, policy.expected());
+            }
+            return AclWalk.run(zk, layout.chroot, policy, false, UNVERIFIED_WALK_LIMIT, 1, this).thenCompose(pass -> {
+                if (!pass.mismatches.isEmpty()) {
+                    AclWalk.Mismatch first = pass.mismatches.get(0);
+                    throw wrongAcl(first.znode(), first.acl(), pass.changed);
+                }
+                if (pass.truncated) {
+                    throw new ZooKeeperAclException("ZooKeeper chroot " + layout.chroot + " of " + options.redactedUri() + " has no ACL-verified marker "
+                            + marker() + " and more than " + UNVERIFIED_WALK_LIMIT + " znodes to check at open. " + fixHint(), marker(), null,
+                            policy.expected());
+                }
+                return writeMarker(zk, "open", pass.checked, false);
+            });
+        });
+    }
+
+    private void verify(String znode, AclWalk.AclAnswer a) {
+        if (a.code() == KeeperException.Code.NOAUTH) {
+            throw notReadable(znode);
+        }
+        if (!policy.matches(a.acl())) {
+            throw wrongAcl(znode, a.acl(), -1);
+        }
+    }
+
+    private void verifyRecord(ZkCalls.NodeData data) {
+        Map<String, String> record = data == null ? Map.of() : parse(data.data());
+        if (!policy.scheme().equals(record.get("scheme")) || !policy.identity().equals(record.get("identity"))) {
+            String recorded = record.containsKey("scheme") ? record.get("scheme") + ":" + record.get("identity") : "nothing readable";
+            throw new ZooKeeperAclException("the ACL-verified marker " + marker() + " of " + options.redactedUri() + " records " + recorded
+                    + ", not the configured " + policy.scheme() + ":" + policy.identity() + ". " + fixHint(), marker(), policy.describe(null),
+                    policy.expected());
+        }
+    }
+
+    ZooKeeperAclException wrongAcl(String znode, List<ACL> acl, int wrongZnodes) {
+        return new ZooKeeperAclException("ZooKeeper chroot " + layout.chroot + " of " + options.redactedUri() + " is not protected as configured: znode "
+                + znode + " has ACL " + policy.describe(acl) + ", expected exactly " + policy.expected()
+                + (wrongZnodes > 1 ? " (" + wrongZnodes + " znodes differ)" : "") + "; the chroot and every znode below it must carry the configured ACL,"
+                + " or clients without the credentials may read and change the store. " + fixHint(), znode, policy.describe(acl), policy.expected());
+    }
+
+    @Override
+    public ZooKeeperAclException notReadable(String znode) {
+        return new ZooKeeperAclException("not authorized to read the ACL of " + znode + " in " + options.redactedUri() + ": it grants "
+                + policy.scheme() + ":" + policy.identity() + " neither READ nor ADMIN, so it was not created with the configured credentials;"
+                + " only its owner or a ZooKeeper super user can change it (expected " + policy.expected() + ")", znode, policy.describe(null),
+                policy.expected());
+    }
+
+    @Override
+    public ZooKeeperAclException notChangeable(String znode, List<ACL> acl) {
+        return new ZooKeeperAclException("not authorized to change the ACL of " + znode + " in " + options.redactedUri() + ": its ACL "
+                + policy.describe(acl) + " does not grant ADMIN to " + policy.scheme() + ":" + policy.identity() + "; its owner or a ZooKeeper super"
+                + " user must set it to " + policy.expected() + " (or delete it)", znode, policy.describe(acl), policy.expected());
+    }
+
+    /** The command that fixes it; the credentials are those of this open, never echoed. */
+    String fixHint() {
+        boolean digestInUri = options.redactedUri().contains(ZooKeeperOptions.DIGEST + "=");
+        return "To protect every znode and write the marker, run: reliablestore zk secure --store " + options.redactedUri()
+                + (digestInUri ? "" : " --registry-option " + ZooKeeperOptions.DIGEST + "=" + policy.identity() + ":…")
+                + " (with the same credentials; see docs/zookeeper-backend.md)";
+    }
+
+    /** Writes (or, when {@code replace}, rewrites) the marker with the policy's ACL. */
+    CompletableFuture<Void> writeMarker(ZooKeeper zk, String verifiedBy, int znodes, boolean replace) {
+        Map<String, String> record = new LinkedHashMap<>();
+        record.put("format", String.valueOf(MARKER_FORMAT));
+        record.put("scheme", policy.scheme());
+        record.put("identity", policy.identity());
+        record.put("verifiedBy", verifiedBy);
+        record.put("verifiedAt", Instant.now().toString());
+        record.put("znodes", String.valueOf(znodes));
+        StringBuilder text = new StringBuilder();
+        record.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
+        byte[] data = text.toString().getBytes(StandardCharsets.UTF_8);
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        zk.create(marker(), data, policy.znodeAcl(), CreateMode.PERSISTENT, (AsyncCallback.StringCallback) (rc, p, ctx, name) -> {
+            KeeperException.Code code = KeeperException.Code.get(rc);
+            if (code == KeeperException.Code.OK || code == KeeperException.Code.NODEEXISTS && !replace) {
+                f.complete(null); // another opener wrote it: only the configured identity can create below this chroot
+            } else if (code == KeeperException.Code.NODEEXISTS) {
+                zk.setData(marker(), data, -1, (rc2, p2, ctx2, stat) -> {
+                    KeeperException.Code c2 = KeeperException.Code.get(rc2);
+                    if (c2 == KeeperException.Code.OK) {
+                        f.complete(null);
+                    } else {
+                        f.completeExceptionally(KeeperException.create(c2, p2));
+                    }
+                }, null);
+            } else {
+                f.completeExceptionally(KeeperException.create(code, p));
+            }
+        }, null);
+        return f;
+    }
+
+    private static Map<String, String> parse(byte[] data) {
+        Map<String, String> record = new LinkedHashMap<>();
+        for (String line : new String(data, StandardCharsets.UTF_8).split("\n")) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                record.put(line.substring(0, eq), line.substring(eq + 1));
+            }
+        }
+        return record;
+    }
+}

@@ -1,0 +1,92 @@
+package dev.reliablestore.registry.zookeeper;
+
+import dev.reliablestore.registry.RegistryLimitException;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.WriteBatch;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The registry against a server that keeps ZooKeeper's default {@code jute.maxbuffer} (1,048,575
+ * bytes) while this JVM's clients allow 4 MiB: the server runs in a JVM of its own
+ * ({@link ZooKeeperServerProcess}), since an in-process server shares the clients' setting.
+ */
+class ZooKeeperServerLimitTest {
+
+    static {
+        ZkTestSupport.init();
+    }
+
+    private static final int DEFAULT_MAX_BUFFER = 1_048_575;
+
+    @TempDir
+    static Path dir;
+    private static ZooKeeperServerProcess server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = new ZooKeeperServerProcess(dir.resolve("zk"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void aRequestTheServerDropsForItsSizeFailsOnceWithALimitErrorNamingTheSizes() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("server-limit");
+        long failover = 10_000;
+        // the client's maxRequestBytes (4 MiB, ZkTestSupport) is above the server's jute.maxbuffer
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.connectString(), chroot,
+                ZkTestSupport.options("failoverTimeout", String.valueOf(failover)))) {
+            RegistryPath k = RegistryPath.of("k");
+            long t0 = System.nanoTime();
+            // a value travels twice in its multi: about 1.4 MB, over the server's limit
+            assertThatThrownBy(() -> r.commit(WriteBatch.builder().setValue(k, "big", RegistryValue.binary(new byte[700_000])).build()))
+                    .isInstanceOfSatisfying(RegistryLimitException.class, e -> {
+                        assertThat(e.size()).isGreaterThan(DEFAULT_MAX_BUFFER);
+                        assertThat(e.limit()).isEqualTo(DEFAULT_MAX_BUFFER);
+                        assertThat(e.getMessage()).contains(String.valueOf(e.size())).contains("jute.maxbuffer")
+                                .contains("maxRequestBytes").contains(String.valueOf(ZkTestSupport.MAX_BUFFER)).contains("not applied");
+                    });
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("failed once, not after the failover timeout").isLessThan(Duration.ofMillis(failover));
+            assertThat(server.log()).as("the server dropped the request for its length").contains("Len error");
+            assertThat(r.getValue(k, "big")).isEmpty();
+            // positive control: the same registry commits a request under the server's limit
+            r.commit(WriteBatch.builder().setValue(k, "small", RegistryValue.binary(new byte[300_000])).build());
+            assertThat(r.getValue(k, "small").orElseThrow().value().size()).isEqualTo(300_000);
+        }
+    }
+
+    @Test
+    void withTheDefaultJuteMaxBufferTheValueLimitIs513521BytesAndAValueThatBigFitsAtTheLongestPath() {
+        String chroot = ZkTestSupport.freshChroot("value-limit");
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.connectString(), chroot,
+                ZkTestSupport.options("maxRequestBytes", String.valueOf(DEFAULT_MAX_BUFFER)))) {
+            assertThat(r.limits().maxValueSize()).isEqualTo(513_521);
+            // 1024 characters of key path (the longest) and a 255-character name
+            RegistryPath longest = RegistryPath.of("a".repeat(255), "b".repeat(255), "c".repeat(255), "d".repeat(254), "e");
+            assertThat(longest.length()).isEqualTo(RegistryPath.MAX_PATH_LENGTH);
+            String name = "n".repeat(RegistryPath.MAX_SEGMENT_LENGTH);
+            r.commit(WriteBatch.builder().setValue(longest, name, RegistryValue.binary(new byte[513_521])).build());
+            assertThat(r.getValue(longest, name).orElseThrow().value().size()).isEqualTo(513_521);
+            // one byte more is refused before sending, saying how to raise the limit
+            assertThatThrownBy(() -> r.commit(WriteBatch.builder().setValue(RegistryPath.of("k"), "v", RegistryValue.binary(new byte[513_522])).build()))
+                    .isInstanceOf(RegistryLimitException.class).hasMessageContaining("513522").hasMessageContaining("513521")
+                    .hasMessageContaining("jute.maxbuffer").hasMessageContaining("every ZooKeeper server and client")
+                    .hasMessageContaining("maxRequestBytes");
+        }
+    }
+}
