@@ -1,12 +1,11 @@
 package dev.reliablestore.cli;
 
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /** The options naming one store and its keys; mixed into every command that works on a store. */
 final class StoreOptions {
@@ -61,14 +60,13 @@ final class StoreOptions {
             description = "Cluster stores: write new values without zstd compression (reading is unaffected).")
     boolean noCompression;
 
-    @Option(names = "--registry-option", paramLabel = "KEY=VALUE",
-            description = "An option for the registry backend, e.g. sessionTimeout=10s for ZooKeeper (repeatable).")
-    Map<String, String> registryOptions = new LinkedHashMap<>();
+    @Mixin
+    RegistryOptions registry = new RegistryOptions();
 
     StoreSpec spec() {
         return new StoreSpec(StoreLocation.parse(store), resourceGroup, keyPath,
                 new KeySpec(passphraseEnv, passphraseFile, previousPassphraseEnv, previousPassphraseFile, keyStore,
                         keyStorePasswordEnv, keyStoreType, keyAlias),
-                !noCompression, registryOptions);
+                !noCompression, registry.resolved());
     }
 }

@@ -3,15 +3,14 @@ package dev.reliablestore.cli;
 import dev.reliablestore.registry.zookeeper.ZooKeeperSecure;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.net.URI;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code zk}: ZooKeeper maintenance; {@code zk secure} applies the configured ACL to every znode of a store's chroot. */
@@ -31,10 +30,10 @@ final class ZkCommand implements Callable<Integer> {
 
     @Command(name = "secure", mixinStandardHelpOptions = true, sortOptions = false,
             description = {"Give the chroot of a zookeeper:// store and every znode below it exactly the ACL of the configured credentials "
-                    + "(--registry-option digest=user:password, or digest= in the store URI's query), pass after pass until a pass changes "
+                    + "(digest=user:password from --registry-secret-env/--registry-secret-file, --registry-option or the store URI's query), pass after pass until a pass changes "
                     + "nothing, then write the ACL-verified marker the store needs to open. Safe while the store is in use. The znodes above "
                     + "the chroot are left alone.",
-                    "Example: reliablestore zk secure --store zookeeper://zk1:2181/reliablestore --registry-option digest=app:secret --dry-run"},
+                    "Example: reliablestore zk secure --store zookeeper://zk1:2181/reliablestore --registry-secret-env digest=ZK_DIGEST --dry-run"},
             exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:secured (or, with --dry-run, nothing to change)",
                     "1:a znode's ACL cannot be read or set with these credentials, no such chroot, or ZooKeeper unreachable",
                     "2:bad usage (not a zookeeper:// store, no digest credentials)", "3:--dry-run found znodes to change"})
@@ -47,9 +46,8 @@ final class ZkCommand implements Callable<Integer> {
                 description = "The store: zookeeper://host:port[,host:port…]/<chroot>. Default: $RELIABLESTORE_STORE.")
         String store;
 
-        @Option(names = "--registry-option", paramLabel = "KEY=VALUE",
-                description = "A ZooKeeper backend option, as for every command: digest=user:password is required (repeatable).")
-        Map<String, String> registryOptions = new LinkedHashMap<>();
+        @Mixin
+        RegistryOptions registry = new RegistryOptions();
 
         @Option(names = "--dry-run", description = "Only report the znodes whose ACL differs; write nothing.")
         boolean dryRun;
@@ -69,7 +67,7 @@ final class ZkCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw CliException.usage("store " + where.describe() + " is not a valid URI: " + e.getMessage());
             }
-            ZooKeeperSecure.Result r = ZooKeeperSecure.secure(uri, registryOptions, dryRun);
+            ZooKeeperSecure.Result r = ZooKeeperSecure.secure(uri, registry.resolved(), dryRun);
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 List<Object> passes = new ArrayList<>();

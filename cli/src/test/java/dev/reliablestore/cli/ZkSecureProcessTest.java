@@ -50,7 +50,7 @@ class ZkSecureProcessTest {
 
     @BeforeEach
     void start() {
-        cli = new CliProcess(dir);
+        cli = new CliProcess(dir, Map.of("ZK_DIGEST", DIGEST));
     }
 
     @AfterEach
@@ -89,7 +89,8 @@ class ZkSecureProcessTest {
             assertThat(anonymous.getChildren("/secured", false)).contains("data").doesNotContain("acl-verified");
         }
 
-        CliProcess.Result secured = cli.run("zk", "secure", "--store", store, "--registry-option", "digest=" + DIGEST);
+        // the credentials from the environment, as the docs show: nothing secret on the command line
+        CliProcess.Result secured = cli.run("zk", "secure", "--store", store, "--registry-secret-env", "digest=ZK_DIGEST");
         assertThat(secured.exitCode()).as(secured.toString()).isZero();
         assertThat(secured.out()).contains("set /secured (was [world:anyone cdrwa])")
                 .contains("pass 1: checked " + znodes + " znodes, changed " + znodes)
@@ -117,5 +118,9 @@ class ZkSecureProcessTest {
         assertThat(open.exitCode()).as(open.toString()).isEqualTo(2);
         assertThat(open.err()).contains("digest=user:password");
         assertThat(CliProcess.inProcess("zk").exitCode()).isEqualTo(2);
+        CliProcess.Result unset = CliProcess.inProcess("zk", "secure", "--store", "zookeeper://127.0.0.1:" + zookeeper.getPort() + "/x",
+                "--registry-secret-env", "digest=RS_TEST_SURELY_UNSET_VARIABLE");
+        assertThat(unset.exitCode()).as(unset.toString()).isEqualTo(2);
+        assertThat(unset.err()).contains("environment variable RS_TEST_SURELY_UNSET_VARIABLE is not set").hasLineCount(1);
     }
 }

@@ -154,7 +154,7 @@ final class AclGuard implements AclWalk.Refusal {
     String fixHint() {
         boolean digestInUri = options.redactedUri().contains(ZooKeeperOptions.DIGEST + "=");
         return "To protect every znode and write the marker, run: reliablestore zk secure --store " + options.redactedUri()
-                + (digestInUri ? "" : " --registry-option " + ZooKeeperOptions.DIGEST + "=" + policy.identity() + ":…")
+                + (digestInUri ? "" : " --registry-secret-env " + ZooKeeperOptions.DIGEST + "=VAR (VAR holding " + policy.identity() + ":…)")
                 + " (with the same credentials; see docs/zookeeper-backend.md)";
     }
 
