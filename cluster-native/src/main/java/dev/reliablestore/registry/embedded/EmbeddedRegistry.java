@@ -240,10 +240,11 @@ final class EmbeddedRegistry implements ClusterRegistry {
             }
         }
         List<Path> snapshots = SnapshotFiles.list(dir);
-        TreeState base = snapshots.isEmpty() ? TreeState.EMPTY : SnapshotFiles.read(snapshots.get(snapshots.size() - 1));
+        Path snapshot = snapshots.isEmpty() ? null : snapshots.get(snapshots.size() - 1);
+        TreeState base = snapshot == null ? TreeState.EMPTY : SnapshotFiles.read(snapshot);
         List<Path> segments = WriteAheadLog.segments(dir);
         TreeState[] state = {base};
-        LogReader.replay(segments, base.sequence(), r -> state[0] = applyRecord(state[0], r));
+        LogReader.replay(segments, snapshot, base.sequence(), r -> state[0] = applyRecord(state[0], r));
         removeObsolete(dir, base.sequence());
         return state[0];
     }

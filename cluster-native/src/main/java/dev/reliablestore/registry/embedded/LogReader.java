@@ -31,24 +31,55 @@ final class LogReader {
     /**
      * Replays every record after {@code afterSequence} from {@code segments} (oldest first).
      *
+     * <p>Rotation creates and syncs {@code wal-(S+1)} before it writes {@code snapshot-S}, and a
+     * segment is only deleted once a newer snapshot covers it, so the segment after the snapshot
+     * always exists (without a snapshot the log starts at sequence 1), and from there every segment
+     * starts right after the last sequence of the one before it. Segments that end before the
+     * snapshot (left by a cleanup a crash interrupted) are not read.
+     *
+     * @param snapshot the snapshot the state was loaded from (holding {@code afterSequence}), or null
      * @return the last sequence found (or {@code afterSequence} when none)
+     * @throws RegistryCorruptedException naming the files when a segment is missing or out of sequence
      */
-    static long replay(List<Path> segments, long afterSequence, Sink sink) throws IOException {
+    static long replay(List<Path> segments, Path snapshot, long afterSequence, Sink sink) throws IOException {
+        int start = 0;
+        if (snapshot != null) {
+            start = -1;
+            for (int i = 0; i < segments.size() && start < 0; i++) {
+                if (WriteAheadLog.firstSequence(segments.get(i)) == afterSequence + 1) {
+                    start = i;
+                }
+            }
+            if (start < 0) {
+                throw new RegistryCorruptedException("snapshot " + snapshot + " holds the state up to sequence " + afterSequence
+                        + ", but log segment " + WriteAheadLog.segmentPath(snapshot.getParent(), afterSequence + 1).getFileName()
+                        + ", which is created before the snapshot is written and holds every batch from sequence " + (afterSequence + 1)
+                        + " on, is missing (segments present: " + names(segments) + "); refusing to open rather than lose the"
+                        + " batches committed after the snapshot (nothing was discarded)");
+            }
+        } else if (!segments.isEmpty() && WriteAheadLog.firstSequence(segments.get(0)) != afterSequence + 1) {
+            throw new RegistryCorruptedException("log segment " + segments.get(0) + " starts at sequence " + WriteAheadLog.firstSequence(segments.get(0))
+                    + ", but there is no snapshot, so the log must start at sequence " + (afterSequence + 1) + ": the segments holding sequences "
+                    + (afterSequence + 1) + ".." + (WriteAheadLog.firstSequence(segments.get(0)) - 1)
+                    + " are missing (refusing to open, nothing was discarded)");
+        }
         long last = afterSequence;
-        for (int i = 0; i < segments.size(); i++) {
+        for (int i = start; i < segments.size(); i++) {
             Path segment = segments.get(i);
-            boolean newest = i == segments.size() - 1;
-            if (!newest && WriteAheadLog.firstSequence(segments.get(i + 1)) <= afterSequence + 1) {
-                continue; // every record of this segment is in the snapshot
-            }
             long first = WriteAheadLog.firstSequence(segment);
-            if (first > last + 1) {
-                throw new RegistryCorruptedException("log segment " + segment + " starts at sequence " + first + " but the snapshot and the"
-                        + " segments before it end at " + last + "; a segment is missing (refusing to open, nothing was discarded)");
+            if (first != last + 1) {
+                throw new RegistryCorruptedException("log segment " + segment + " starts at sequence " + first + ", but the segment before it, "
+                        + segments.get(i - 1).getFileName() + ", ends at sequence " + last + (first > last + 1
+                        ? ": sequences " + (last + 1) + ".." + (first - 1) + " are missing"
+                        : ": sequences " + first + ".." + last + " would be there twice") + " (refusing to open, nothing was discarded)");
             }
-            last = replaySegment(segment, newest, last, sink);
+            last = replaySegment(segment, i == segments.size() - 1, last, sink);
         }
         return last;
+    }
+
+    private static String names(List<Path> files) {
+        return files.stream().map(f -> f.getFileName().toString()).toList().toString();
     }
 
     private static long replaySegment(Path segment, boolean newest, long last, Sink sink) throws IOException {
@@ -104,14 +135,14 @@ final class LogReader {
                             + (newest ? ", and valid records follow it" : " (not the newest segment)")
                             + "; refusing to open rather than lose committed batches (nothing was discarded)");
                 }
-                if (record.sequence() > last) {
-                    if (record.sequence() != last + 1) {
-                        throw new RegistryCorruptedException("log segment " + segment + " at offset " + pos + " holds sequence "
-                                + record.sequence() + " where " + (last + 1) + " was expected; batches are missing");
-                    }
-                    sink.accept(record);
-                    last = record.sequence();
+                if (record.sequence() != last + 1) {
+                    throw new RegistryCorruptedException("log segment " + segment + " at offset " + pos + " holds sequence "
+                            + record.sequence() + " where " + (last + 1) + " was expected" + (record.sequence() > last
+                            ? "; batches " + (last + 1) + ".." + (record.sequence() - 1) + " are missing"
+                            : "; sequence " + record.sequence() + " was already read") + " (refusing to open, nothing was discarded)");
                 }
+                sink.accept(record);
+                last = record.sequence();
                 pos += LogCodec.HEADER_BYTES + length;
             }
             return last;

@@ -189,7 +189,7 @@ class EmbeddedDurabilityTest {
         Path segment = onlySegment();
         // a later segment whose predecessor records are gone: fake it by renaming the only one forward
         Files.move(segment, WriteAheadLog.segmentPath(dir, 2));
-        assertThatThrownBy(this::open).isInstanceOf(RegistryCorruptedException.class).hasMessageContaining("a segment is missing").hasMessageContaining(WriteAheadLog.segmentPath(dir, 2).toString());
+        assertThatThrownBy(this::open).isInstanceOf(RegistryCorruptedException.class).hasMessageContaining("sequences 1..1 are missing").hasMessageContaining(WriteAheadLog.segmentPath(dir, 2).toString());
     }
 
     // ---- snapshots ------------------------------------------------------------------------
