@@ -214,7 +214,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
                     + "); only one process may open a directory at a time", null);
         }
         try {
-            TreeState state = recover(dir);
+            TreeState state = recover(dir, options.truncateDamagedTail());
             List<Path> segments = WriteAheadLog.segments(dir);
             Path current = segments.isEmpty()
                     ? WriteAheadLog.createSegment(dir, channels, state.sequence() + 1)
@@ -232,7 +232,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
     }
 
     /** Newest snapshot plus the log after it; removes leftovers of interrupted snapshots and cleanups. */
-    private static TreeState recover(Path dir) throws IOException {
+    private static TreeState recover(Path dir, boolean truncateDamagedTail) throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path tmp : (Iterable<Path>) files.filter(f -> f.getFileName().toString().endsWith(".tmp"))::iterator) {
                 LOG.info("removing {}, left by a snapshot that was interrupted before it was complete", tmp);
@@ -244,7 +244,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
         TreeState base = snapshot == null ? TreeState.EMPTY : SnapshotFiles.read(snapshot);
         List<Path> segments = WriteAheadLog.segments(dir);
         TreeState[] state = {base};
-        LogReader.replay(segments, snapshot, base.sequence(), r -> state[0] = applyRecord(state[0], r));
+        LogReader.replay(segments, snapshot, base.sequence(), truncateDamagedTail, r -> state[0] = applyRecord(state[0], r));
         removeObsolete(dir, base.sequence());
         return state[0];
     }
