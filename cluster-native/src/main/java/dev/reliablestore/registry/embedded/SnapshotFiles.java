@@ -70,11 +70,30 @@ final class SnapshotFiles {
         return out;
     }
 
-    /** Writes the state durably; returns the final file. */
+    /**
+     * Writes the state durably; returns the final file. On failure the partial {@code .tmp} is
+     * deleted: on a full disk it would keep the room the log needs.
+     */
     static Path write(Path dir, ChannelFactory channels, TreeState state) throws IOException {
         Path target = path(dir, state.sequence());
         Path tmp = dir.resolve(target.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
+        try {
+            writeTmp(tmp, channels, state);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException | RuntimeException notDeleted) {
+                e.addSuppressed(notDeleted);
+            }
+            throw e;
+        }
+        WriteAheadLog.syncDirectory(dir);
+        return target;
+    }
+
+    private static void writeTmp(Path tmp, ChannelFactory channels, TreeState state) throws IOException {
         try (FileChannel ch = channels.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             CheckedOutputStream checked = new CheckedOutputStream(new BufferedOutputStream(nonClosing(Channels.newOutputStream(ch)), 1 << 16), new CRC32C());
             DataOutputStream out = new DataOutputStream(checked);
@@ -105,9 +124,6 @@ final class SnapshotFiles {
             out.flush();
             ch.force(true);
         }
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        WriteAheadLog.syncDirectory(dir);
-        return target;
     }
 
     private static void writeNode(DataOutputStream out, KeyNode node) throws IOException {

@@ -256,6 +256,36 @@ class EmbeddedDurabilityTest {
         }
     }
 
+    /**
+     * The fault-injection report: on a small disk a snapshot ran out of space, and its partial .tmp
+     * kept the room the log needed, so the next log write failed and the registry stopped.
+     */
+    @Test
+    void aSnapshotThatRunsOutOfSpaceRemovesItsTmpAndTheLogKeepsTheRoom() throws Exception {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        faults.diskBytes = 104 * 1024; // the log rotates at 64 KiB; a snapshot of it does not fit in what is left
+        faults.diskDir = dir;
+        EmbeddedRegistry r = open(Map.of("snapshotThresholdBytes", String.valueOf(64 * 1024)), FaultyChannel.factory(faults, f -> true));
+        int i = 0;
+        while (WriteAheadLog.segments(dir).size() < 2) {
+            putBig(r, i++);
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> !r.snapshotInProgress());
+        assertThat(faults.writeFailures).as("the snapshot ran out of space").isPositive();
+        assertThat(SnapshotFiles.list(dir)).isEmpty();
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(f -> f.getFileName().toString())).as("the failed snapshot's .tmp").noneMatch(n -> n.endsWith(".tmp"));
+        }
+        putBig(r, i);
+        assertThat(r.checkHealth().healthy()).isTrue();
+        closeOpened();
+        assertThat(open().keyExists(p("big/" + i))).isTrue();
+    }
+
+    private static void putBig(ClusterRegistry r, int i) {
+        r.commit(WriteBatch.builder().setValue(p("big/" + i), "v", RegistryValue.binary(new byte[4096])).build());
+    }
+
     @Test
     void aDamagedSnapshotRefusesToOpenNamingFileAndOffset() throws Exception {
         EmbeddedRegistry r = open(Map.of("snapshotThresholdBytes", "4096"), ChannelFactory.DEFAULT);
