@@ -302,6 +302,29 @@ class EmbeddedDurabilityTest {
                 .hasMessageContaining(snapshot.toString()).hasMessageContaining("offset");
     }
 
+    /** The checksum is checked over the whole file, so the message says that range, not where the checksum happens to be. */
+    @Test
+    void aDamagedSnapshotSaysWhatItsChecksumCovers() throws Exception {
+        EmbeddedRegistry r = open(Map.of("snapshotThresholdBytes", "4096"), ChannelFactory.DEFAULT);
+        for (int i = 0; i < 100; i++) {
+            put(r, i);
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> !SnapshotFiles.list(dir).isEmpty() && !r.snapshotInProgress());
+        closeOpened();
+        Path snapshot = SnapshotFiles.list(dir).get(0);
+        byte[] intact = Files.readAllBytes(snapshot);
+        int crcAt = intact.length - 4;
+        for (int at : new int[] {intact.length / 2, 9}) { // inside a value's bytes; inside the sequence (read, but not checked, first)
+            byte[] bytes = intact.clone();
+            bytes[at] ^= 0x01;
+            Files.write(snapshot, bytes);
+            assertThatThrownBy(this::open).as("byte %d flipped", at).isInstanceOf(RegistryCorruptedException.class)
+                    .hasMessageContaining(snapshot.toString())
+                    .hasMessageContaining("checksum over bytes 0.." + (crcAt - 1) + " does not match the one stored at offset " + crcAt)
+                    .hasMessageContaining("nothing was discarded");
+        }
+    }
+
     // ---- failing disk: fail-stop ----------------------------------------------------------
 
     @Test
