@@ -7,6 +7,7 @@ import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryCorruptedException;
 import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryStoppedException;
 import dev.reliablestore.registry.RegistryUnavailableException;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.VersionedValue;
@@ -334,26 +335,33 @@ class EmbeddedDurabilityTest {
         put(r, 1);
         faults.failWrites = true;
         assertThatThrownBy(() -> put(r, 2))
-                .isInstanceOfSatisfying(RegistryUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
-                .hasMessageContaining("No space left on device");
+                .isInstanceOfSatisfying(RegistryStoppedException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                .hasMessageContaining("stopped accepting writes").hasMessageContaining("No space left on device")
+                .hasMessageContaining("may or may not be durable").hasMessageContaining("reopen");
         // not applied in memory: readers never see it
         assertThat(r.keyExists(p("k/2"))).isFalse();
         assertThat(r.currentSequence()).isEqualTo(1);
         faults.failWrites = false; // even once the disk has room again, the registry stays stopped
         assertThatThrownBy(() -> put(r, 3))
-                .isInstanceOfSatisfying(RegistryUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isFalse())
+                .isInstanceOfSatisfying(RegistryStoppedException.class, e -> assertThat(e.outcomeUnknown()).isFalse())
+                .hasMessageContaining("stopped accepting writes").hasMessageContaining("No space left on device")
                 .hasMessageContaining("reopen");
         Throwable async = catchThrowable(() -> r.commitAsync(WriteBatch.builder().createKey(p("x")).build()).join());
-        assertThat(async).isInstanceOf(CompletionException.class).hasCauseInstanceOf(RegistryUnavailableException.class);
+        assertThat(async).isInstanceOf(CompletionException.class).hasCauseInstanceOf(RegistryStoppedException.class);
         assertThatThrownBy(() -> r.addHealthFault(new dev.reliablestore.registry.HealthFault("f", 1, 1, "d", "p", 0)))
-                .isInstanceOf(RegistryUnavailableException.class);
+                .isInstanceOf(RegistryStoppedException.class);
         assertThat(r.getValue(p("k/1"), "a")).isPresent();
         assertThat(r.checkHealth().healthy()).isFalse();
-        assertThat(r.checkHealth().detail()).contains("No space left on device");
+        assertThat(r.checkHealth().detail()).contains("stopped accepting writes").contains("No space left on device").contains("reopen");
+        assertThat(r.healthFaults()).singleElement().satisfies(f -> {
+            assertThat(f.id()).isEqualTo("embedded-registry-stopped");
+            assertThat(f.description()).contains(dir.toString()).contains("No space left on device").contains("reopen");
+        });
         closeOpened();
         EmbeddedRegistry again = open();
         assertThat(again.getValue(p("k/1"), "a")).isPresent();
         assertThat(again.keyExists(p("k/2"))).isFalse();
+        assertThat(again.healthFaults()).as("raised by the stopped registry, not stored").isEmpty();
         assertThat(put(again, 4).sequence()).isEqualTo(2);
     }
 
@@ -364,7 +372,7 @@ class EmbeddedDurabilityTest {
         put(r, 1);
         faults.partialBytes = 20;
         faults.failWrites = true;
-        assertThatThrownBy(() -> put(r, 2)).isInstanceOf(RegistryUnavailableException.class);
+        assertThatThrownBy(() -> put(r, 2)).isInstanceOf(RegistryStoppedException.class);
         closeOpened();
         String log = capturingStderr(() -> {
             EmbeddedRegistry again = open();
@@ -384,10 +392,11 @@ class EmbeddedDurabilityTest {
         assertThat(r.keyExists(p("async"))).as("ASYNC is visible at once").isTrue();
         faults.failForce = true;
         assertThatThrownBy(() -> put(r, 2))
-                .isInstanceOfSatisfying(RegistryUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                .isInstanceOfSatisfying(RegistryStoppedException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
                 .hasMessageContaining("Input/output error");
         Throwable t = catchThrowable(async::join);
-        assertThat(t).hasCauseInstanceOf(RegistryUnavailableException.class);
+        assertThat(t).hasCauseInstanceOf(RegistryStoppedException.class);
+        assertThat(t.getCause()).hasMessageContaining("ASYNC").hasMessageContaining("reopen");
         assertThat(r.keyExists(p("k/2"))).isFalse();
         closeOpened();
         // the data reached the page cache; whether it is on disk is unknown. Either way: whole batches only.
