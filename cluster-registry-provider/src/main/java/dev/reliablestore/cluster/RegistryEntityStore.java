@@ -628,8 +628,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
      * A registry read of this type's values. A value the registry cannot decode (written by
      * something else than the registry) is the entity's problem: {@link DataIntegrityException}
      * naming type and id. {@code ids} are the entities read (null: the whole type); when there
-     * are several, they are read one at a time to find whose value it is. Other damage
-     * ({@link RegistryCorruptedException} outside these reads) stays the registry's, see Retrier.
+     * are several, they are read one at a time to find whose value it is. Damage of the registry
+     * itself (a read of the layout version fails the same way, e.g. the backend's own sequence is
+     * unreadable) is rethrown for the Retrier to report as such.
      */
     private <R> R read(String what, List<String> ids, Supplier<R> call) {
         return registry(what, () -> {
@@ -641,7 +642,12 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         });
     }
 
-    private DataIntegrityException undecodable(RegistryCorruptedException e, List<String> ids) {
+    private RuntimeException undecodable(RegistryCorruptedException e, List<String> ids) {
+        try {
+            factory.registry().read(ReadBatch.of(new ReadBatch.ValueRead(factory.layout().configuration(), Layout.VERSION_VALUE)));
+        } catch (RegistryCorruptedException registryDamaged) {
+            return e;
+        }
         if (ids != null && ids.size() == 1) {
             return undecodable(ids.get(0), e);
         }

@@ -5,6 +5,12 @@ import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.registry.RegistryCorruptedException;
+import dev.reliablestore.registry.clusapi.Cluster;
+import dev.reliablestore.registry.clusapi.ClusapiTestAccess;
+import dev.reliablestore.registry.clusapi.ClusterKey;
+import dev.reliablestore.registry.clusapi.FakeClusApi;
+import dev.reliablestore.registry.clusapi.RegValue;
+import dev.reliablestore.registry.clusapi.jna.ClusApiTypes;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
@@ -14,11 +20,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -105,6 +113,30 @@ class CorruptedStoredValueTest {
                 assertThatThrownBy(read::run).isInstanceOf(DataIntegrityException.class).hasMessageContaining("Customer/CUST-002");
             }
             assertThat(customers.get("CUST-001")).isPresent();
+        }
+    }
+
+    /**
+     * Whole-registry damage stays the registry's: on clusapi every consistent read reads the commit
+     * sequence first, so a sequence written outside ReliableStore fails the read of any entity,
+     * which must not be blamed on that entity.
+     */
+    @Test
+    void aDamagedCommitSequenceOnClusapiIsTheRegistrysDamageNotTheEntitys() {
+        FakeClusApi fake = new FakeClusApi("FAKECLUSTER", "NODE1");
+        URI uri = URI.create("clusapi://FAKECLUSTER/Software/RSCorrupt");
+        try (StoreFactory factory = BackendsTestSupport.factoryOwning(ClusterPersistenceConfiguration.builder().clusterName(uri.toString())
+                .resourceGroupName(EmbeddedFixture.GROUP).registryKeyPath(EmbeddedFixture.KEY_PATH).build(),
+                ClusapiTestAccess.open(fake, uri, Map.of("localNode", "NODE1")))) {
+            EntityStore<Customer> customers = factory.store(Customer.class);
+            customers.save("CUST-001", Customer.of("Acme", 1));
+            try (Cluster c = Cluster.open(fake, null); ClusterKey root = c.rootKey(ClusApiTypes.KEY_ALL_ACCESS);
+                 ClusterKey base = root.open("Software\\RSCorrupt", ClusApiTypes.KEY_ALL_ACCESS).orElseThrow()) {
+                base.setValue("/seq", new RegValue(ClusApiTypes.REG_DWORD, new byte[] {1, 0, 0, 0}));
+            }
+            assertThatThrownBy(() -> customers.get("CUST-001")).isInstanceOf(PersistenceException.class)
+                    .isNotInstanceOf(DataIntegrityException.class)
+                    .hasMessageContaining("the registry's durable state is damaged").hasMessageContaining("commit sequence");
         }
     }
 
