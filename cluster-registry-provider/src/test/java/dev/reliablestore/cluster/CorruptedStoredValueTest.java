@@ -42,6 +42,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class CorruptedStoredValueTest {
 
+    private static final String DIGEST = "corrupt:corrupt-test-secret";
     private static final String ENTITIES = "/data/" + EmbeddedFixture.GROUP + "/" + EmbeddedFixture.KEY_PATH + "/Entities/Customer";
 
     @TempDir
@@ -66,12 +67,13 @@ class CorruptedStoredValueTest {
     private static ClusterPersistenceConfiguration onZooKeeper(String chroot) {
         return ClusterPersistenceConfiguration.builder().clusterName("zookeeper://" + server.getConnectString() + chroot)
                 .resourceGroupName(EmbeddedFixture.GROUP).registryKeyPath(EmbeddedFixture.KEY_PATH)
-                .failoverTimeout(Duration.ofSeconds(10)).build();
+                .failoverTimeout(Duration.ofSeconds(10)).registryOption("digest", DIGEST).build();
     }
 
-    /** Overwrites a znode the way an operator or another program could, with a plain client. */
+    /** Overwrites a znode the way an operator or another program holding the credentials could, with a plain client. */
     private static void garble(String znode) throws Exception {
-        try (CuratorFramework zk = CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100))) {
+        try (CuratorFramework zk = CuratorFrameworkFactory.builder().connectString(server.getConnectString())
+                .retryPolicy(new RetryOneTime(100)).authorization("digest", DIGEST.getBytes(StandardCharsets.UTF_8)).build()) {
             zk.start();
             assertThat(zk.blockUntilConnected(10, TimeUnit.SECONDS)).isTrue();
             zk.setData().forPath(znode, "garbage".getBytes(StandardCharsets.US_ASCII));
