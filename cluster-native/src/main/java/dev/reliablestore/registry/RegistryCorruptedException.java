@@ -1,9 +1,10 @@
 package dev.reliablestore.registry;
 
 /**
- * Durable state is damaged in a way recovery must not paper over (corruption before the tail of a
- * log, an unreadable snapshot). The message names the file and offset. Opening fails; nothing is
- * discarded.
+ * Durable state is damaged in a way the registry must not paper over: when opening (a damaged log
+ * record, a missing log segment, an unreadable snapshot; the message names the file and offset or
+ * sequences, opening fails and nothing is discarded unless the backend's documented recovery
+ * option says so), or when reading a stored value that cannot be decoded (the message names it).
  */
 public class RegistryCorruptedException extends RegistryException {
 

@@ -1,9 +1,11 @@
 package dev.reliablestore.registry;
 
 /**
- * The registry cannot serve the call now (connection lost, no quorum, disk full or failing, too
- * few nodes). Retryable. When {@link #outcomeUnknown()} is true a write may or may not have been
- * applied (the connection broke after it was sent); the caller must read to find out.
+ * The registry cannot serve the call now (connection lost, no quorum, too few nodes, a server that
+ * cannot write). Retryable: the same call may succeed later. When {@link #outcomeUnknown()} is true
+ * a write may or may not have been applied (the connection broke after it was sent); the caller
+ * must read to find out. A registry that stopped itself after a failed write to its own storage
+ * throws {@link RegistryStoppedException} instead, which is not retryable.
  */
 public class RegistryUnavailableException extends RegistryException {
 

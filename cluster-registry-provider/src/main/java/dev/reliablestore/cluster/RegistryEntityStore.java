@@ -14,6 +14,7 @@ import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
 import dev.reliablestore.registry.RegistryArgumentException;
+import dev.reliablestore.registry.RegistryCorruptedException;
 import dev.reliablestore.registry.RegistryException;
 import dev.reliablestore.registry.RegistryLimitException;
 import dev.reliablestore.registry.RegistryLimits;
@@ -132,7 +133,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             }
             countCacheMiss();
         }
-        ReadBatchResult r = registry("read of " + where(id), () -> factory.registry().read(ReadBatch.of(
+        ReadBatchResult r = read("read of " + where(id), List.of(id), () -> factory.registry().read(ReadBatch.of(
                 new ReadBatch.ValueRead(key, id), new ReadBatch.ValueRead(versionsKey, id))));
         Stored s = stored(id, r.value(0), r.value(1));
         return s == null ? Optional.empty() : Optional.of(materialise(id, s, r.sequence()));
@@ -161,7 +162,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 reads.add(new ReadBatch.ValueRead(key, id));
                 reads.add(new ReadBatch.ValueRead(versionsKey, id));
             }
-            ReadBatchResult r = registry("read of " + misses.size() + " " + typeName() + " entities",
+            ReadBatchResult r = read("read of " + misses.size() + " " + typeName() + " entities", misses,
                     () -> factory.registry().read(ReadBatch.of(reads)));
             for (int i = 0; i < misses.size(); i++) {
                 String id = misses.get(i);
@@ -188,12 +189,12 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             countCacheHit();
             return true;
         }
-        return registry("existence check of " + where(id), () -> factory.registry().getValue(versionsKey, id)).isPresent();
+        return read("existence check of " + where(id), List.of(id), () -> factory.registry().getValue(versionsKey, id)).isPresent();
     }
 
     @Override
     protected List<Versioned<T>> doGetAll(Predicate<? super T> filter) {
-        ReadBatchResult r = registry("read of all " + typeName() + " entities", () -> factory.registry().read(ReadBatch.of(
+        ReadBatchResult r = read("read of all " + typeName() + " entities", null, () -> factory.registry().read(ReadBatch.of(
                 new ReadBatch.ValuesRead(key), new ReadBatch.ValuesRead(versionsKey))));
         Map<String, VersionedValue> envelopesById = r.values(0).orElse(Map.of());
         Map<String, VersionedValue> versions = new TreeMap<>(r.values(1).orElse(Map.of()));
@@ -214,7 +215,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         if (filter != null) {
             return doGetAll(filter).size();
         }
-        return registry("count of " + typeName() + " entities", () -> factory.registry().read(ReadBatch.of(
+        return read("count of " + typeName() + " entities", null, () -> factory.registry().read(ReadBatch.of(
                 new ReadBatch.ValuesRead(versionsKey)))).values(0).map(Map::size).orElse(0);
     }
 
@@ -250,7 +251,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     }
 
     private Current current(String id) {
-        return registry("version read of " + where(id), () -> factory.registry().getValue(versionsKey, id))
+        return read("version read of " + where(id), List.of(id), () -> factory.registry().getValue(versionsKey, id))
                 .map(v -> {
                     if (v.value().type() != ValueType.QWORD) {
                         throw new DataIntegrityException(where(id) + ": version record is " + v.value().type() + ", not QWORD");
@@ -278,7 +279,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     }
 
     private Stored readStored(String id) {
-        ReadBatchResult r = registry("read of " + where(id), () -> factory.registry().read(ReadBatch.of(
+        ReadBatchResult r = read("read of " + where(id), List.of(id), () -> factory.registry().read(ReadBatch.of(
                 new ReadBatch.ValueRead(key, id), new ReadBatch.ValueRead(versionsKey, id))));
         return stored(id, r.value(0), r.value(1));
     }
@@ -421,7 +422,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         RegistryLimits limits = factory.registry().limits();
         int perBatch = Math.max(1, limits.maxBatchCommands() / COMMANDS_PER_DELETE);
         for (int round = 1; ; round++) {
-            Map<String, VersionedValue> versions = registry("listing of " + typeName() + " entities", () -> factory.registry()
+            Map<String, VersionedValue> versions = read("listing of " + typeName() + " entities", null, () -> factory.registry()
                     .read(ReadBatch.of(new ReadBatch.ValuesRead(versionsKey)))).values(0).orElse(Map.of());
             if (versions.isEmpty()) {
                 if (cache != null) {
@@ -472,7 +473,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             for (String id : ids) {
                 reads.add(new ReadBatch.ValueRead(versionsKey, id));
             }
-            ReadBatchResult r = registry("version read of a " + typeName() + " batch", () -> factory.registry().read(ReadBatch.of(reads)));
+            ReadBatchResult r = read("version read of a " + typeName() + " batch", ids, () -> factory.registry().read(ReadBatch.of(reads)));
             WriteBatch.Builder b = WriteBatch.builder();
             Map<String, Long> versions = new LinkedHashMap<>();
             byte[][] firstEnvelope = new byte[1][];
@@ -623,6 +624,62 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         }
     }
 
+    /**
+     * A registry read of this type's values. A value the registry cannot decode (written by
+     * something else than the registry) is the entity's problem: {@link DataIntegrityException}
+     * naming type and id. {@code ids} are the entities read (null: the whole type); when there
+     * are several, they are read one at a time to find whose value it is. Damage of the registry
+     * itself (a read of the layout version fails the same way, e.g. the backend's own sequence is
+     * unreadable) is rethrown for the Retrier to report as such.
+     */
+    private <R> R read(String what, List<String> ids, Supplier<R> call) {
+        return registry(what, () -> {
+            try {
+                return call.get();
+            } catch (RegistryCorruptedException e) {
+                throw undecodable(e, ids);
+            }
+        });
+    }
+
+    private RuntimeException undecodable(RegistryCorruptedException e, List<String> ids) {
+        try {
+            factory.registry().read(ReadBatch.of(new ReadBatch.ValueRead(factory.layout().configuration(), Layout.VERSION_VALUE)));
+        } catch (RegistryCorruptedException registryDamaged) {
+            return e;
+        }
+        if (ids != null && ids.size() == 1) {
+            return undecodable(ids.get(0), e);
+        }
+        for (String id : ids != null ? ids : storedIds()) {
+            try {
+                factory.registry().read(ReadBatch.of(new ReadBatch.ValueRead(key, id), new ReadBatch.ValueRead(versionsKey, id)));
+            } catch (RegistryCorruptedException one) {
+                return undecodable(id, one);
+            }
+        }
+        return new DataIntegrityException("a value stored under " + key + " cannot be decoded by the registry, and it is no "
+                + typeName() + " entity's envelope or version record: " + e.getMessage(), e);
+    }
+
+    private DataIntegrityException undecodable(String id, RegistryCorruptedException e) {
+        return new DataIntegrityException(where(id) + ": a value stored for it cannot be decoded by the registry: " + e.getMessage(), e);
+    }
+
+    /** The ids this type's index or its envelopes name, from whichever of the two listings the registry can decode. */
+    private List<String> storedIds() {
+        java.util.TreeSet<String> ids = new java.util.TreeSet<>();
+        for (RegistryPath listed : List.of(versionsKey, key)) {
+            try {
+                factory.registry().read(ReadBatch.of(new ReadBatch.ValuesRead(listed))).values(0).ifPresent(v -> ids.addAll(v.keySet()));
+            } catch (RegistryCorruptedException undecodable) {
+                // the other listing names them
+            }
+        }
+        ids.remove(Layout.METADATA);
+        return new ArrayList<>(ids);
+    }
+
     private static PersistenceException translate(String what, RegistryException e) {
         if (e instanceof RegistryArgumentException) {
             return new PersistenceException(what + " was refused by the registry: " + e.getMessage(), e);
@@ -674,7 +731,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             throw new IllegalStateException("encryption is not enabled for " + describe() + "; there is nothing to re-encrypt with");
         }
         String active = envelopes.keys().activeKeyId();
-        ReadBatchResult r = registry("read of all " + typeName() + " entities", () -> factory.registry().read(ReadBatch.of(
+        ReadBatchResult r = read("read of all " + typeName() + " entities", null, () -> factory.registry().read(ReadBatch.of(
                 new ReadBatch.ValuesRead(key), new ReadBatch.ValuesRead(versionsKey))));
         Map<String, VersionedValue> all = r.values(0).orElse(Map.of());
         Map<String, VersionedValue> versions = new TreeMap<>(r.values(1).orElse(Map.of()));
@@ -708,7 +765,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     @Override
     public Map<String, Long> keyUsage() {
         ensureOpen();
-        Map<String, VersionedValue> all = registry("read of all " + typeName() + " entities", () -> factory.registry().read(
+        Map<String, VersionedValue> all = read("read of all " + typeName() + " entities", null, () -> factory.registry().read(
                 ReadBatch.of(new ReadBatch.ValuesRead(key)))).values(0).orElse(Map.of());
         Map<String, Long> usage = new TreeMap<>();
         for (Map.Entry<String, VersionedValue> e : all.entrySet()) {

@@ -5,6 +5,7 @@ import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.registry.RegistryClosedException;
 import dev.reliablestore.registry.RegistryCorruptedException;
+import dev.reliablestore.registry.RegistryStoppedException;
 import dev.reliablestore.registry.RegistryUnavailableException;
 
 import java.time.Duration;
@@ -17,7 +18,8 @@ import java.util.function.Supplier;
  * too few live nodes) with exponential backoff: the first wait is {@code retryDelay}, each later one
  * twice the previous (±10 % jitter), at most {@code maxRetries} retries, and never past
  * {@code failoverTimeout} counted from the first attempt. The error after giving up says what was
- * tried, how many times, for how long, and the last cause.
+ * tried, how many times, for how long, and the last cause. A registry that stopped after a failed
+ * write ({@link RegistryStoppedException}) fails at once: no retry can succeed before it is reopened.
  */
 final class Retrier {
 
@@ -62,6 +64,10 @@ final class Retrier {
                 throw new StoreClosedException("the registry connection " + registryName);
             } catch (RegistryCorruptedException e) {
                 throw new PersistenceException(what + " failed: the registry's durable state is damaged: " + e.getMessage(), e);
+            } catch (RegistryStoppedException e) {
+                throw new PersistenceException(what + " failed and was not retried: " + e.getMessage()
+                        + (e.outcomeUnknown() ? " (the outcome of this write is unknown)" : "")
+                        + "; for a store factory that opened the registry, reopening means closing the factory and opening it again", e);
             }
             long elapsed = System.nanoTime() - start;
             long jittered = delay == 0 ? 0 : (long) (delay * (0.9 + 0.2 * ThreadLocalRandom.current().nextDouble()));

@@ -1,9 +1,11 @@
 package dev.reliablestore.cluster;
 
+import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryClosedException;
+import dev.reliablestore.registry.RegistryStoppedException;
 import dev.reliablestore.registry.RegistryUnavailableException;
 import org.junit.jupiter.api.Test;
 
@@ -54,6 +56,24 @@ class RetrierTest {
         }, () -> { })).isInstanceOf(StoreUnavailableException.class)
                 .hasMessageContaining("failoverTimeout=PT0.1S").hasMessageContaining("minimumNodes = 2");
         assertThat(calls.get()).isBetween(2, 5);
+    }
+
+    /** Retrying cannot help a registry that stopped after a failed write; it only delayed the error by the whole backoff. */
+    @Test
+    void aStoppedRegistryIsNotRetried() {
+        Retrier r = new Retrier(3, Duration.ofMillis(1), Duration.ofSeconds(5), "embedded:x");
+        AtomicInteger calls = new AtomicInteger();
+        AtomicInteger retries = new AtomicInteger();
+        assertThatThrownBy(() -> r.call("save of T/a", () -> {
+            calls.incrementAndGet();
+            throw new RegistryStoppedException("the embedded registry x stopped accepting writes after writing its log failed"
+                    + " (java.io.IOException: No space left on device); fix the cause, then close and reopen it", null, true);
+        }, retries::incrementAndGet)).isInstanceOf(PersistenceException.class).isNotInstanceOf(StoreUnavailableException.class)
+                .hasMessageContaining("save of T/a failed and was not retried").hasMessageContaining("No space left on device")
+                .hasMessageContaining("outcome of this write is unknown").hasMessageContaining("reopen")
+                .satisfies(e -> assertThat(((PersistenceException) e).isRetryable()).isFalse());
+        assertThat(calls).hasValue(1);
+        assertThat(retries).hasValue(0);
     }
 
     @Test

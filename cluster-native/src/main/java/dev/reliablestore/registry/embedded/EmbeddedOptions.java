@@ -16,8 +16,11 @@ import java.util.TreeSet;
  * @param snapshotThresholdBytes   log bytes after which a snapshot is taken and the log rotated
  * @param nodeName                 the name of the one node in {@link dev.reliablestore.registry.ClusterStatus}
  * @param groupCommit              who writes and forces the log for SYNC commits
+ * @param truncateDamagedTail      whether opening drops a damaged end of the newest log segment (with a
+ *                                 warning naming what it drops) instead of refusing to open
  */
-record EmbeddedOptions(int asyncFlushIntervalMillis, long snapshotThresholdBytes, String nodeName, GroupCommit groupCommit) {
+record EmbeddedOptions(int asyncFlushIntervalMillis, long snapshotThresholdBytes, String nodeName, GroupCommit groupCommit,
+                       boolean truncateDamagedTail) {
 
     /** Who writes and forces the log for SYNC commits. */
     enum GroupCommit {
@@ -31,6 +34,7 @@ record EmbeddedOptions(int asyncFlushIntervalMillis, long snapshotThresholdBytes
     static final String SNAPSHOT_THRESHOLD_BYTES = "snapshotThresholdBytes";
     static final String NODE_NAME = "nodeName";
     static final String GROUP_COMMIT = "groupCommit";
+    static final String TRUNCATE_DAMAGED_TAIL = "truncateDamagedTail";
 
     static final int DEFAULT_ASYNC_FLUSH_INTERVAL_MS = 10;
     static final int MIN_ASYNC_FLUSH_INTERVAL_MS = 1;
@@ -39,7 +43,8 @@ record EmbeddedOptions(int asyncFlushIntervalMillis, long snapshotThresholdBytes
     static final long MIN_SNAPSHOT_THRESHOLD_BYTES = 4096;
     static final long MAX_SNAPSHOT_THRESHOLD_BYTES = 1L << 40;
 
-    private static final Set<String> KNOWN = Set.of(ASYNC_FLUSH_INTERVAL_MS, SNAPSHOT_THRESHOLD_BYTES, NODE_NAME, GROUP_COMMIT);
+    private static final Set<String> KNOWN = Set.of(ASYNC_FLUSH_INTERVAL_MS, SNAPSHOT_THRESHOLD_BYTES, NODE_NAME, GROUP_COMMIT,
+            TRUNCATE_DAMAGED_TAIL);
 
     static EmbeddedOptions parse(Map<String, String> options) {
         Set<String> unknown = new TreeSet<>(options.keySet());
@@ -65,7 +70,11 @@ record EmbeddedOptions(int asyncFlushIntervalMillis, long snapshotThresholdBytes
             case "writer" -> groupCommit = GroupCommit.WRITER;
             default -> throw new RegistryArgumentException("option " + GROUP_COMMIT + " = \"" + mode + "\" is not one of leader, writer");
         }
-        return new EmbeddedOptions(interval, threshold, node, groupCommit);
+        String truncate = options.getOrDefault(TRUNCATE_DAMAGED_TAIL, "false").trim();
+        if (!truncate.equalsIgnoreCase("true") && !truncate.equalsIgnoreCase("false")) {
+            throw new RegistryArgumentException("option " + TRUNCATE_DAMAGED_TAIL + " = \"" + truncate + "\" is not true or false");
+        }
+        return new EmbeddedOptions(interval, threshold, node, groupCommit, Boolean.parseBoolean(truncate));
     }
 
     private static long number(Map<String, String> options, String key, long dflt, long min, long max, String unit) {

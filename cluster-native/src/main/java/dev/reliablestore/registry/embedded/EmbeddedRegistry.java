@@ -20,6 +20,7 @@ import dev.reliablestore.registry.RegistryException;
 import dev.reliablestore.registry.RegistryLimitException;
 import dev.reliablestore.registry.RegistryLimits;
 import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryStoppedException;
 import dev.reliablestore.registry.RegistryUnavailableException;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.Subscription;
@@ -101,6 +102,8 @@ final class EmbeddedRegistry implements ClusterRegistry {
      * recovery reads back.
      */
     static final int MAX_FAULT_TEXT_CHARS = RegistryValue.MAX_SIZE / 2;
+    /** The health fault a stopped registry reports (docs/embedded-backend.md, fail-stop). */
+    static final String STOPPED_FAULT_ID = "embedded-registry-stopped";
 
     private final Path dir;
     private final String uri;
@@ -123,7 +126,8 @@ final class EmbeddedRegistry implements ClusterRegistry {
     private volatile long durableSequence;
     private volatile long lastSequence;
     private volatile int backlogBytes;
-    private volatile RegistryUnavailableException failure;
+    /** Why writing the log failed; once set, the registry refuses every write until reopened (fail-stop). */
+    private volatile Throwable failure;
     private volatile boolean closed;
     // ---- owned by the thread that holds `flushing`
     private LogCodec.RecordBuffer spare = new LogCodec.RecordBuffer();
@@ -214,7 +218,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
                     + "); only one process may open a directory at a time", null);
         }
         try {
-            TreeState state = recover(dir);
+            TreeState state = recover(dir, options.truncateDamagedTail());
             List<Path> segments = WriteAheadLog.segments(dir);
             Path current = segments.isEmpty()
                     ? WriteAheadLog.createSegment(dir, channels, state.sequence() + 1)
@@ -232,7 +236,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
     }
 
     /** Newest snapshot plus the log after it; removes leftovers of interrupted snapshots and cleanups. */
-    private static TreeState recover(Path dir) throws IOException {
+    private static TreeState recover(Path dir, boolean truncateDamagedTail) throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path tmp : (Iterable<Path>) files.filter(f -> f.getFileName().toString().endsWith(".tmp"))::iterator) {
                 LOG.info("removing {}, left by a snapshot that was interrupted before it was complete", tmp);
@@ -240,10 +244,11 @@ final class EmbeddedRegistry implements ClusterRegistry {
             }
         }
         List<Path> snapshots = SnapshotFiles.list(dir);
-        TreeState base = snapshots.isEmpty() ? TreeState.EMPTY : SnapshotFiles.read(snapshots.get(snapshots.size() - 1));
+        Path snapshot = snapshots.isEmpty() ? null : snapshots.get(snapshots.size() - 1);
+        TreeState base = snapshot == null ? TreeState.EMPTY : SnapshotFiles.read(snapshot);
         List<Path> segments = WriteAheadLog.segments(dir);
         TreeState[] state = {base};
-        LogReader.replay(segments, base.sequence(), r -> state[0] = applyRecord(state[0], r));
+        LogReader.replay(segments, snapshot, base.sequence(), truncateDamagedTail, r -> state[0] = applyRecord(state[0], r));
         removeObsolete(dir, base.sequence());
         return state[0];
     }
@@ -450,10 +455,9 @@ final class EmbeddedRegistry implements ClusterRegistry {
         if (closing) {
             throw closedException();
         }
-        RegistryUnavailableException f = failure;
+        Throwable f = failure;
         if (f != null) {
-            throw new RegistryUnavailableException("the embedded registry " + dir + " refuses writes since writing its log failed ("
-                    + f.getCause() + "); fix the disk and reopen it", f.getCause(), false);
+            throw new RegistryStoppedException(stoppedBecause(f), f, false);
         }
     }
 
@@ -480,11 +484,10 @@ final class EmbeddedRegistry implements ClusterRegistry {
      */
     private void leadOrFollow(long sequence) {
         while (durableSequence < sequence) {
-            RegistryUnavailableException f = failure;
+            Throwable f = failure;
             if (f != null) {
-                throw new RegistryUnavailableException("the embedded registry " + dir + " failed writing its log ("
-                        + f.getCause() + "); the batch may or may not be durable: read to find out after reopening",
-                        f.getCause(), true);
+                throw new RegistryStoppedException(stoppedBecause(f) + "; this batch was being written and may or may not be durable:"
+                        + " read it after reopening", f, true);
             }
             if (flushing.compareAndSet(false, true)) {
                 try {
@@ -617,14 +620,13 @@ final class EmbeddedRegistry implements ClusterRegistry {
     }
 
     private void fail(Throwable cause) {
-        RegistryUnavailableException f = new RegistryUnavailableException("writing the log of " + dir + " failed", cause, true);
         List<PendingAsync> abandoned;
         applyLock.lock();
         try {
             if (failure != null) {
                 return;
             }
-            failure = f;
+            failure = cause;
             abandoned = new ArrayList<>(asyncWaiting);
             asyncWaiting.clear();
         } finally {
@@ -633,9 +635,15 @@ final class EmbeddedRegistry implements ClusterRegistry {
         LOG.error("embedded registry {}: writing the log failed; it refuses writes until it is reopened (fail-stop: after a failed "
                 + "fsync the kernel may have dropped the data, so retrying could falsely succeed)", dir, cause);
         for (PendingAsync p : abandoned) {
-            p.future().completeExceptionally(new RegistryUnavailableException("the embedded registry " + dir
-                    + " failed writing its log (" + cause + ") before this ASYNC batch was durable; it may be lost", cause, true));
+            p.future().completeExceptionally(new RegistryStoppedException(stoppedBecause(cause)
+                    + "; this ASYNC batch was not yet durable and may be lost: read it after reopening", cause, true));
         }
+    }
+
+    /** What every error and health report of a stopped registry says. */
+    private String stoppedBecause(Throwable cause) {
+        return "the embedded registry " + dir + " stopped accepting writes after writing its log failed (" + cause + "); it does"
+                + " not retry (after a failed write or fsync it cannot vouch for what is on disk): fix the cause, then close and reopen it";
     }
 
     /** Makes {@code s} visible to readers and hands its batches to the watches. Caller holds applyLock. */
@@ -788,12 +796,12 @@ final class EmbeddedRegistry implements ClusterRegistry {
     public HealthReport checkHealth() {
         readable();
         long start = System.nanoTime();
-        RegistryUnavailableException f = failure;
+        Throwable f = failure;
         boolean locked = lock.isValid();
         boolean healthy = f == null && locked;
         String detail;
         if (f != null) {
-            detail = "embedded registry " + dir + " refuses writes since writing its log failed: " + f.getCause();
+            detail = stoppedBecause(f);
         } else if (!locked) {
             detail = "embedded registry " + dir + " lost the lock on its directory";
         } else {
@@ -803,11 +811,20 @@ final class EmbeddedRegistry implements ClusterRegistry {
         return new HealthReport(healthy, detail, Duration.ofNanos(System.nanoTime() - start));
     }
 
+    /** The stored faults, plus {@value #STOPPED_FAULT_ID} while the registry is stopped (not stored: it cannot write). */
     @Override
     public List<HealthFault> healthFaults() {
         TreeState s = readable();
-        List<HealthFault> out = new ArrayList<>(PersistentSortedMap.size(s.faults()));
-        PersistentSortedMap.forEach(s.faults(), (id, f) -> out.add(f));
+        List<HealthFault> out = new ArrayList<>(PersistentSortedMap.size(s.faults()) + 1);
+        Throwable f = failure;
+        if (f != null) {
+            out.add(new HealthFault(STOPPED_FAULT_ID, 1, 0, stoppedBecause(f), "embedded registry", 0));
+        }
+        PersistentSortedMap.forEach(s.faults(), (id, stored) -> {
+            if (f == null || !id.equals(STOPPED_FAULT_ID)) {
+                out.add(stored);
+            }
+        });
         return Collections.unmodifiableList(out);
     }
 

@@ -12,14 +12,23 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 /**
- * Replays log segments during recovery. A damaged record is a torn tail (cut off by a crash during
- * an unacknowledged write) only if it is in the newest segment and no valid record follows it; the
- * tail is then truncated with a warning. Anything else is corruption and stops the open with
- * {@link RegistryCorruptedException} naming the file and offset, never silently dropping data.
+ * Replays log segments during recovery. The first record of the newest segment that cannot be
+ * read, with no valid record after it, is classified by what a crash can leave at the end of a log
+ * (docs/embedded-backend.md, "Failure model"): a torn write is truncated with a warning; anything
+ * else is damage, which stops the open with {@link RegistryCorruptedException} naming file, offset
+ * and what was found, unless {@code truncateDamagedTail} is set. A bad record anywhere else always
+ * stops the open. Nothing is ever dropped without a warning that says what.
  */
 final class LogReader {
 
     private static final Logger LOG = LoggerFactory.getLogger(LogReader.class);
+    /** The smallest unit a disk writes whole (or not at all) in the failure model. */
+    static final int SECTOR_BYTES = 512;
+    /**
+     * Zero bytes of a record's own that may end right before the sector boundary a power loss cut
+     * it at: the widest field of the format (an int64 sequence, a QWORD) often has that many.
+     */
+    static final int MAX_OWN_ZERO_BYTES = 8;
 
     private LogReader() {
     }
@@ -31,27 +40,59 @@ final class LogReader {
     /**
      * Replays every record after {@code afterSequence} from {@code segments} (oldest first).
      *
+     * <p>Rotation creates and syncs {@code wal-(S+1)} before it writes {@code snapshot-S}, and a
+     * segment is only deleted once a newer snapshot covers it, so the segment after the snapshot
+     * always exists (without a snapshot the log starts at sequence 1), and from there every segment
+     * starts right after the last sequence of the one before it. Segments that end before the
+     * snapshot (left by a cleanup a crash interrupted) are not read.
+     *
+     * @param snapshot            the snapshot the state was loaded from (holding {@code afterSequence}), or null
+     * @param truncateDamagedTail drop a damaged end of the newest segment (with a warning) instead of refusing to open
      * @return the last sequence found (or {@code afterSequence} when none)
+     * @throws RegistryCorruptedException naming the files when a segment is missing or out of sequence
      */
-    static long replay(List<Path> segments, long afterSequence, Sink sink) throws IOException {
+    static long replay(List<Path> segments, Path snapshot, long afterSequence, boolean truncateDamagedTail, Sink sink) throws IOException {
+        int start = 0;
+        if (snapshot != null) {
+            start = -1;
+            for (int i = 0; i < segments.size() && start < 0; i++) {
+                if (WriteAheadLog.firstSequence(segments.get(i)) == afterSequence + 1) {
+                    start = i;
+                }
+            }
+            if (start < 0) {
+                throw new RegistryCorruptedException("snapshot " + snapshot + " holds the state up to sequence " + afterSequence
+                        + ", but log segment " + WriteAheadLog.segmentPath(snapshot.getParent(), afterSequence + 1).getFileName()
+                        + ", which is created before the snapshot is written and holds every batch from sequence " + (afterSequence + 1)
+                        + " on, is missing (segments present: " + names(segments) + "); refusing to open rather than lose the"
+                        + " batches committed after the snapshot (nothing was discarded)");
+            }
+        } else if (!segments.isEmpty() && WriteAheadLog.firstSequence(segments.get(0)) != afterSequence + 1) {
+            throw new RegistryCorruptedException("log segment " + segments.get(0) + " starts at sequence " + WriteAheadLog.firstSequence(segments.get(0))
+                    + ", but there is no snapshot, so the log must start at sequence " + (afterSequence + 1) + ": the segments holding sequences "
+                    + (afterSequence + 1) + ".." + (WriteAheadLog.firstSequence(segments.get(0)) - 1)
+                    + " are missing (refusing to open, nothing was discarded)");
+        }
         long last = afterSequence;
-        for (int i = 0; i < segments.size(); i++) {
+        for (int i = start; i < segments.size(); i++) {
             Path segment = segments.get(i);
-            boolean newest = i == segments.size() - 1;
-            if (!newest && WriteAheadLog.firstSequence(segments.get(i + 1)) <= afterSequence + 1) {
-                continue; // every record of this segment is in the snapshot
-            }
             long first = WriteAheadLog.firstSequence(segment);
-            if (first > last + 1) {
-                throw new RegistryCorruptedException("log segment " + segment + " starts at sequence " + first + " but the snapshot and the"
-                        + " segments before it end at " + last + "; a segment is missing (refusing to open, nothing was discarded)");
+            if (first != last + 1) {
+                throw new RegistryCorruptedException("log segment " + segment + " starts at sequence " + first + ", but the segment before it, "
+                        + segments.get(i - 1).getFileName() + ", ends at sequence " + last + (first > last + 1
+                        ? ": sequences " + (last + 1) + ".." + (first - 1) + " are missing"
+                        : ": sequences " + first + ".." + last + " would be there twice") + " (refusing to open, nothing was discarded)");
             }
-            last = replaySegment(segment, newest, last, sink);
+            last = replaySegment(segment, i == segments.size() - 1, last, truncateDamagedTail, sink);
         }
         return last;
     }
 
-    private static long replaySegment(Path segment, boolean newest, long last, Sink sink) throws IOException {
+    private static String names(List<Path> files) {
+        return files.stream().map(f -> f.getFileName().toString()).toList().toString();
+    }
+
+    private static long replaySegment(Path segment, boolean newest, long last, boolean truncateDamagedTail, Sink sink) throws IOException {
         try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.READ, newest ? StandardOpenOption.WRITE : StandardOpenOption.READ)) {
             long size = ch.size();
             long pos = 0;
@@ -93,29 +134,175 @@ final class LogReader {
                     }
                 }
                 if (problem != null) {
-                    if (newest && !validRecordAfter(ch, pos + 1, size)) {
-                        LOG.warn("log segment {}: torn record at offset {} ({}); truncating {} bytes that were never acknowledged as durable",
-                                segment, pos, problem, size - pos);
-                        ch.truncate(pos);
-                        ch.force(true);
-                        return last;
+                    if (!newest || validRecordAfter(ch, pos + 1, size)) {
+                        throw new RegistryCorruptedException("log segment " + segment + " is damaged at offset " + pos + ": " + problem
+                                + (newest ? ", and valid records follow it" : " (not the newest segment)")
+                                + "; refusing to open rather than lose committed batches (nothing was discarded)");
                     }
-                    throw new RegistryCorruptedException("log segment " + segment + " is damaged at offset " + pos + ": " + problem
-                            + (newest ? ", and valid records follow it" : " (not the newest segment)")
-                            + "; refusing to open rather than lose committed batches (nothing was discarded)");
-                }
-                if (record.sequence() > last) {
-                    if (record.sequence() != last + 1) {
-                        throw new RegistryCorruptedException("log segment " + segment + " at offset " + pos + " holds sequence "
-                                + record.sequence() + " where " + (last + 1) + " was expected; batches are missing");
+                    Tail tail = classifyTail(ch, pos, size);
+                    long dropped = size - pos;
+                    if (tail.torn()) {
+                        LOG.warn("log segment {}: torn record at offset {} ({}); truncating the {} bytes from there, after sequence {}: "
+                                + "a torn write (a crash during the write) or damage; if it had been acknowledged, it is lost",
+                                segment, pos, tail.what(), dropped, last);
+                    } else if (truncateDamagedTail) {
+                        LOG.warn("log segment {} is damaged at offset {} ({}); {}=true: dropping the {} bytes from there to the end"
+                                + " of the file, i.e. every batch after sequence {} that they held ({}; damaged bytes may have held more)",
+                                segment, pos, tail.what(), EmbeddedOptions.TRUNCATE_DAMAGED_TAIL, dropped, last,
+                                claimedSequences(ch, pos, size));
+                    } else {
+                        throw new RegistryCorruptedException("log segment " + segment + " is damaged at offset " + pos + ": " + tail.what()
+                                + ". A crash cannot leave that (docs/embedded-backend.md, \"Failure model\"), so the " + dropped
+                                + " bytes from there to the end of the file may hold acknowledged batches (any batch after sequence " + last
+                                + "); refusing to open (nothing was discarded). To drop them, open with "
+                                + EmbeddedOptions.TRUNCATE_DAMAGED_TAIL + "=true");
                     }
-                    sink.accept(record);
-                    last = record.sequence();
+                    ch.truncate(pos);
+                    ch.force(true);
+                    return last;
                 }
+                if (record.sequence() != last + 1) {
+                    throw new RegistryCorruptedException("log segment " + segment + " at offset " + pos + " holds sequence "
+                            + record.sequence() + " where " + (last + 1) + " was expected" + (record.sequence() > last
+                            ? "; batches " + (last + 1) + ".." + (record.sequence() - 1) + " are missing"
+                            : "; sequence " + record.sequence() + " was already read") + " (refusing to open, nothing was discarded)");
+                }
+                sink.accept(record);
+                last = record.sequence();
                 pos += LogCodec.HEADER_BYTES + length;
             }
             return last;
         }
+    }
+
+    /** What the end of the newest segment from the first unreadable record on is. */
+    record Tail(boolean torn, String what) {
+    }
+
+    /**
+     * Classifies the bytes from {@code pos} (the first record that cannot be read, nothing valid
+     * after it) to the end of the file. Torn: the file ends inside the record (a process crash
+     * leaves that, a power loss too); every byte from {@code pos} on is zero (the size reached the
+     * disk, the data did not); or the record is intact up to a sector boundary inside it and zero
+     * from there to the end of the file. Anything else is damage: a crash writes our marker and
+     * length, and writes a sector whole or not at all.
+     */
+    static Tail classifyTail(FileChannel ch, long pos, long size) throws IOException {
+        long zeroFrom = zeroSuffixStart(ch, pos, size);
+        if (zeroFrom == pos) {
+            return new Tail(true, "all " + (size - pos) + " bytes from there to the end of the file are zero");
+        }
+        int present = (int) Math.min(LogCodec.HEADER_BYTES, size - pos);
+        ByteBuffer hb = ByteBuffer.allocate(present);
+        readFully(ch, hb, pos);
+        byte[] h = hb.array();
+        for (int i = 0; i < Math.min(4, present); i++) {
+            if (h[i] != (byte) (LogCodec.MAGIC >>> (24 - 8 * i))) {
+                return new Tail(false, "bad record marker " + hex(h, Math.min(4, present)));
+            }
+        }
+        if (present < LogCodec.HEADER_BYTES) {
+            return new Tail(true, "the file ends inside the record, " + present + " bytes into its " + LogCodec.HEADER_BYTES + "-byte header");
+        }
+        int length = LogCodec.readInt(h, 4);
+        if (length < 9 || length > LogCodec.MAX_RECORD_BYTES) {
+            return new Tail(false, "impossible record length " + length);
+        }
+        long frameEnd = pos + LogCodec.HEADER_BYTES + length;
+        if (frameEnd > size) {
+            long actual = size - pos - LogCodec.HEADER_BYTES;
+            if (actual >= 9 && crcMatchesWithLength(ch, pos, (int) actual, LogCodec.readInt(h, 8))) {
+                return new Tail(false, "the length field says " + length + " bytes, which reaches past the end of the file, but the "
+                        + actual + " bytes there form a record whose checksum matches: the length field is damaged");
+            }
+            return new Tail(true, "the file ends inside the record, after " + (size - pos) + " of its "
+                    + (LogCodec.HEADER_BYTES + length) + " bytes");
+        }
+        String complete = "a complete record of " + (LogCodec.HEADER_BYTES + length) + " bytes whose checksum does not match";
+        if (zeroFrom == size) {
+            return new Tail(false, complete + (frameEnd < size ? ", followed by " + (size - frameEnd) + " bytes that are not a record" : ""));
+        }
+        long boundary = (zeroFrom + SECTOR_BYTES - 1) / SECTOR_BYTES * SECTOR_BYTES;
+        if (boundary < frameEnd && boundary - zeroFrom <= MAX_OWN_ZERO_BYTES) {
+            return new Tail(true, "its bytes from offset " + boundary + " (a " + SECTOR_BYTES + "-byte boundary) to the end of the file are"
+                    + " zero: the sectors from there were not written");
+        }
+        return new Tail(false, complete + ", zero from offset " + zeroFrom + " to the end of the file" + (boundary < frameEnd
+                ? ": that starts " + (boundary - zeroFrom) + " bytes before the " + SECTOR_BYTES + "-byte boundary at offset " + boundary
+                + ", more than the " + MAX_OWN_ZERO_BYTES + " zero bytes of a record's own that a sector lost there explains"
+                : ": no " + SECTOR_BYTES + "-byte boundary lies between there and the record's end (offset " + frameEnd
+                + "), so no sector that was not written explains it"));
+    }
+
+    /** The offset after the last non-zero byte in [pos, size), or pos when all are zero. */
+    private static long zeroSuffixStart(FileChannel ch, long pos, long size) throws IOException {
+        int chunk = 1 << 16;
+        ByteBuffer buf = ByteBuffer.allocate(chunk);
+        long end = size;
+        while (end > pos) {
+            long start = Math.max(pos, end - chunk);
+            buf.clear();
+            buf.limit((int) (end - start));
+            readFully(ch, buf, start);
+            byte[] b = buf.array();
+            for (int i = (int) (end - start) - 1; i >= 0; i--) {
+                if (b[i] != 0) {
+                    return start + i + 1;
+                }
+            }
+            end = start;
+        }
+        return pos;
+    }
+
+    /** Whether the stored checksum at {@code pos} matches the frame it would be with {@code length} in its length field. */
+    private static boolean crcMatchesWithLength(FileChannel ch, long pos, int length, int storedCrc) throws IOException {
+        if (length > LogCodec.MAX_RECORD_BYTES) {
+            return false;
+        }
+        byte[] frame = new byte[LogCodec.HEADER_BYTES + length];
+        readFully(ch, ByteBuffer.wrap(frame, LogCodec.HEADER_BYTES, length), pos + LogCodec.HEADER_BYTES);
+        LogCodec.writeInt(frame, 4, length);
+        return LogCodec.frameCrc(frame, 0, length) == storedCrc;
+    }
+
+    /**
+     * The sequences named by the record headers that can be followed from {@code pos} (marker and
+     * length intact, payload present), for the warning about what {@code truncateDamagedTail} drops.
+     */
+    private static String claimedSequences(FileChannel ch, long pos, long size) throws IOException {
+        long first = -1;
+        long lastSeen = -1;
+        int frames = 0;
+        long at = pos;
+        ByteBuffer hb = ByteBuffer.allocate(LogCodec.HEADER_BYTES + 9);
+        while (size - at >= LogCodec.HEADER_BYTES + 9) {
+            hb.clear();
+            readFully(ch, hb, at);
+            byte[] h = hb.array();
+            int length = LogCodec.readInt(h, 4);
+            if (LogCodec.readInt(h, 0) != LogCodec.MAGIC || length < 9 || length > LogCodec.MAX_RECORD_BYTES
+                    || size - at - LogCodec.HEADER_BYTES < length) {
+                break;
+            }
+            long sequence = ByteBuffer.wrap(h, LogCodec.HEADER_BYTES + 1, 8).getLong();
+            if (first < 0) {
+                first = sequence;
+            }
+            lastSeen = sequence;
+            frames++;
+            at += LogCodec.HEADER_BYTES + length;
+        }
+        return frames == 0 ? "no readable record header in them"
+                : frames + " readable record header(s) in them, naming sequences " + first + ".." + lastSeen;
+    }
+
+    private static String hex(byte[] b, int n) {
+        StringBuilder sb = new StringBuilder("0x");
+        for (int i = 0; i < n; i++) {
+            sb.append(String.format("%02x", b[i] & 0xff));
+        }
+        return sb.toString();
     }
 
     /** Whether a frame with a valid marker, length and checksum starts anywhere in [from, size). */

@@ -70,11 +70,30 @@ final class SnapshotFiles {
         return out;
     }
 
-    /** Writes the state durably; returns the final file. */
+    /**
+     * Writes the state durably; returns the final file. On failure the partial {@code .tmp} is
+     * deleted: on a full disk it would keep the room the log needs.
+     */
     static Path write(Path dir, ChannelFactory channels, TreeState state) throws IOException {
         Path target = path(dir, state.sequence());
         Path tmp = dir.resolve(target.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
+        try {
+            writeTmp(tmp, channels, state);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException | RuntimeException notDeleted) {
+                e.addSuppressed(notDeleted);
+            }
+            throw e;
+        }
+        WriteAheadLog.syncDirectory(dir);
+        return target;
+    }
+
+    private static void writeTmp(Path tmp, ChannelFactory channels, TreeState state) throws IOException {
         try (FileChannel ch = channels.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             CheckedOutputStream checked = new CheckedOutputStream(new BufferedOutputStream(nonClosing(Channels.newOutputStream(ch)), 1 << 16), new CRC32C());
             DataOutputStream out = new DataOutputStream(checked);
@@ -105,9 +124,6 @@ final class SnapshotFiles {
             out.flush();
             ch.force(true);
         }
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        WriteAheadLog.syncDirectory(dir);
-        return target;
     }
 
     private static void writeNode(DataOutputStream out, KeyNode node) throws IOException {
@@ -146,52 +162,109 @@ final class SnapshotFiles {
     }
 
     /**
-     * Reads a snapshot, checking its checksum.
+     * Reads a snapshot, checking its checksum. The checksum covers the whole file, so a mismatch
+     * says which bytes it covers, not where they changed; when parsing stops first, the checksum is
+     * computed over the file to tell damage from a file written that way.
      *
-     * @throws RegistryCorruptedException naming the file and the offset where it went wrong
+     * @throws RegistryCorruptedException naming the file, what was found and where
      */
     static TreeState read(Path file) throws IOException {
         CountingInputStream counting = new CountingInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16));
         CheckedInputStream checked = new CheckedInputStream(counting, new CRC32C());
         try (DataInputStream in = new DataInputStream(checked)) {
-            expect(in, HEAD, file, counting);
+            expect(in, HEAD);
             long sequence = in.readLong();
             int faultCount = in.readInt();
             if (faultCount < 0) {
-                throw corrupt(file, counting, "negative fault count");
+                throw new Unreadable("negative fault count");
             }
             PersistentSortedMap.Node<HealthFault> faults = null;
             for (int i = 0; i < faultCount; i++) {
                 String id = readName(in);
-                HealthFault f = new HealthFault(id, in.readInt(), in.readInt(), readText(in, file, counting), readText(in, file, counting), in.readInt());
+                HealthFault f = new HealthFault(id, in.readInt(), in.readInt(), readText(in), readText(in), in.readInt());
                 faults = PersistentSortedMap.put(faults, id, f);
             }
-            KeyNode root = readNode(in, file, counting, 0);
-            expect(in, TAIL, file, counting);
+            KeyNode root = readNode(in, 0);
+            expect(in, TAIL);
+            long crcAt = counting.count;
             int computed = (int) checked.getChecksum().getValue();
             int stored = in.readInt();
             if (computed != stored) {
-                throw corrupt(file, counting, "checksum mismatch");
+                throw new RegistryCorruptedException("snapshot " + file + " is damaged: its CRC32C checksum over bytes 0.." + (crcAt - 1)
+                        + " does not match the one stored at offset " + crcAt + " (which of those bytes changed is not known);"
+                        + " refusing to open (nothing was discarded)");
             }
             if (in.read() != -1) {
-                throw corrupt(file, counting, "unexpected bytes after the end marker");
+                throw new RegistryCorruptedException("snapshot " + file + " is damaged: it goes on after its checksum (offset " + crcAt
+                        + "), to " + Files.size(file) + " bytes; refusing to open (nothing was discarded)");
             }
             return new TreeState(root, sequence, faults);
         } catch (RegistryCorruptedException e) {
             throw e;
+        } catch (Unreadable e) {
+            throw unreadable(file, counting.count, e.getMessage(), null);
         } catch (IOException | RuntimeException e) {
-            throw new RegistryCorruptedException("snapshot " + file + " is damaged at offset " + counting.count + ": " + e
-                    + "; refusing to open (nothing was discarded)", e);
+            throw unreadable(file, counting.count, e.toString(), e);
         }
     }
 
-    private static KeyNode readNode(DataInputStream in, Path file, CountingInputStream counting, int depth) throws IOException {
+    /** Parsing stopped at {@code offset}: whether the file's checksum still matches tells damage from a file written so. */
+    private static RegistryCorruptedException unreadable(Path file, long offset, String what, Throwable cause) {
+        String checksum;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size < 4) {
+                checksum = "it is only " + size + " bytes long";
+            } else {
+                CRC32C crc = new CRC32C();
+                java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 16);
+                for (long at = 0; at < size - 4; ) {
+                    buf.clear();
+                    buf.limit((int) Math.min(buf.capacity(), size - 4 - at));
+                    int n = ch.read(buf, at);
+                    if (n < 0) {
+                        throw new IOException("unexpected end of file at " + at);
+                    }
+                    buf.flip();
+                    crc.update(buf);
+                    at += n;
+                }
+                java.nio.ByteBuffer stored = java.nio.ByteBuffer.allocate(4);
+                while (stored.hasRemaining()) {
+                    if (ch.read(stored, size - 4 + stored.position()) < 0) {
+                        throw new IOException("unexpected end of file at " + (size - 4 + stored.position()));
+                    }
+                }
+                boolean matches = (int) crc.getValue() == stored.getInt(0);
+                checksum = matches ? null : "its CRC32C checksum over bytes 0.." + (size - 5) + " does not match the one stored at offset "
+                        + (size - 4) + " (its last 4 bytes)";
+            }
+        } catch (IOException e) {
+            checksum = "its checksum could not be computed (" + e + ")";
+        }
+        String message = checksum == null
+                ? "snapshot " + file + " cannot be read at offset " + offset + " (" + what + "), although its CRC32C checksum matches:"
+                        + " it was written that way (a format this version does not read, or a bug)"
+                : "snapshot " + file + " is damaged: " + checksum + "; reading it stopped at offset " + offset + " (" + what + ")";
+        return new RegistryCorruptedException(message + "; refusing to open (nothing was discarded)", cause);
+    }
+
+    /** A structural check failed while parsing. */
+    private static final class Unreadable extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Unreadable(String what) {
+            super(what, null, false, false);
+        }
+    }
+
+    private static KeyNode readNode(DataInputStream in, int depth) throws IOException {
         if (depth > 32) {
-            throw corrupt(file, counting, "tree deeper than 32 keys");
+            throw new Unreadable("tree deeper than 32 keys");
         }
         int valueCount = in.readInt();
         if (valueCount < 0) {
-            throw corrupt(file, counting, "negative value count");
+            throw new Unreadable("negative value count");
         }
         List<String> names = new ArrayList<>(Math.min(valueCount, 1024));
         List<VersionedValue> values = new ArrayList<>(Math.min(valueCount, 1024));
@@ -201,7 +274,7 @@ final class SnapshotFiles {
             long revision = in.readLong();
             int len = in.readInt();
             if (len < 0 || len > RegistryValue.MAX_SIZE) {
-                throw corrupt(file, counting, "impossible value length " + len);
+                throw new Unreadable("impossible value length " + len);
             }
             byte[] data = new byte[len];
             in.readFully(data);
@@ -209,38 +282,33 @@ final class SnapshotFiles {
         }
         int childCount = in.readInt();
         if (childCount < 0) {
-            throw corrupt(file, counting, "negative subkey count");
+            throw new Unreadable("negative subkey count");
         }
         List<String> childNames = new ArrayList<>(Math.min(childCount, 1024));
         List<KeyNode> children = new ArrayList<>(Math.min(childCount, 1024));
         for (int i = 0; i < childCount; i++) {
             childNames.add(readName(in));
-            children.add(readNode(in, file, counting, depth + 1));
+            children.add(readNode(in, depth + 1));
         }
-        requireSorted(names, file, counting);
-        requireSorted(childNames, file, counting);
+        requireSorted(names);
+        requireSorted(childNames);
         return new KeyNode(PersistentSortedMap.fromSorted(childNames, children), PersistentSortedMap.fromSorted(names, values));
     }
 
-    private static void requireSorted(List<String> names, Path file, CountingInputStream counting) {
+    private static void requireSorted(List<String> names) {
         for (int i = 1; i < names.size(); i++) {
             if (names.get(i - 1).compareTo(names.get(i)) >= 0) {
-                throw corrupt(file, counting, "names out of order");
+                throw new Unreadable("names out of order");
             }
         }
     }
 
-    private static void expect(DataInputStream in, byte[] marker, Path file, CountingInputStream counting) throws IOException {
+    private static void expect(DataInputStream in, byte[] marker) throws IOException {
         byte[] got = new byte[marker.length];
         in.readFully(got);
         if (!java.util.Arrays.equals(got, marker)) {
-            throw corrupt(file, counting, "missing marker " + new String(marker, StandardCharsets.US_ASCII));
+            throw new Unreadable("missing marker " + new String(marker, StandardCharsets.US_ASCII));
         }
-    }
-
-    private static RegistryCorruptedException corrupt(Path file, CountingInputStream counting, String what) {
-        return new RegistryCorruptedException("snapshot " + file + " is damaged at offset " + counting.count + ": " + what
-                + "; refusing to open (nothing was discarded)");
     }
 
     private static void writeName(DataOutputStream out, String s) throws IOException {
@@ -261,10 +329,10 @@ final class SnapshotFiles {
         out.write(b);
     }
 
-    private static String readText(DataInputStream in, Path file, CountingInputStream counting) throws IOException {
+    private static String readText(DataInputStream in) throws IOException {
         int len = in.readInt();
         if (len < 0 || len > 64 * 1024 * 1024) {
-            throw corrupt(file, counting, "impossible text length " + len);
+            throw new Unreadable("impossible text length " + len);
         }
         byte[] b = new byte[len];
         in.readFully(b);

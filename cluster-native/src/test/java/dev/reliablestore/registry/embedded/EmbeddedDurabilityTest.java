@@ -7,6 +7,7 @@ import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryCorruptedException;
 import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryStoppedException;
 import dev.reliablestore.registry.RegistryUnavailableException;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.VersionedValue;
@@ -189,7 +190,7 @@ class EmbeddedDurabilityTest {
         Path segment = onlySegment();
         // a later segment whose predecessor records are gone: fake it by renaming the only one forward
         Files.move(segment, WriteAheadLog.segmentPath(dir, 2));
-        assertThatThrownBy(this::open).isInstanceOf(RegistryCorruptedException.class).hasMessageContaining("a segment is missing").hasMessageContaining(WriteAheadLog.segmentPath(dir, 2).toString());
+        assertThatThrownBy(this::open).isInstanceOf(RegistryCorruptedException.class).hasMessageContaining("sequences 1..1 are missing").hasMessageContaining(WriteAheadLog.segmentPath(dir, 2).toString());
     }
 
     // ---- snapshots ------------------------------------------------------------------------
@@ -256,6 +257,36 @@ class EmbeddedDurabilityTest {
         }
     }
 
+    /**
+     * The fault-injection report: on a small disk a snapshot ran out of space, and its partial .tmp
+     * kept the room the log needed, so the next log write failed and the registry stopped.
+     */
+    @Test
+    void aSnapshotThatRunsOutOfSpaceRemovesItsTmpAndTheLogKeepsTheRoom() throws Exception {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        faults.diskBytes = 104 * 1024; // the log rotates at 64 KiB; a snapshot of it does not fit in what is left
+        faults.diskDir = dir;
+        EmbeddedRegistry r = open(Map.of("snapshotThresholdBytes", String.valueOf(64 * 1024)), FaultyChannel.factory(faults, f -> true));
+        int i = 0;
+        while (WriteAheadLog.segments(dir).size() < 2) {
+            putBig(r, i++);
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> !r.snapshotInProgress());
+        assertThat(faults.writeFailures).as("the snapshot ran out of space").isPositive();
+        assertThat(SnapshotFiles.list(dir)).isEmpty();
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(f -> f.getFileName().toString())).as("the failed snapshot's .tmp").noneMatch(n -> n.endsWith(".tmp"));
+        }
+        putBig(r, i);
+        assertThat(r.checkHealth().healthy()).isTrue();
+        closeOpened();
+        assertThat(open().keyExists(p("big/" + i))).isTrue();
+    }
+
+    private static void putBig(ClusterRegistry r, int i) {
+        r.commit(WriteBatch.builder().setValue(p("big/" + i), "v", RegistryValue.binary(new byte[4096])).build());
+    }
+
     @Test
     void aDamagedSnapshotRefusesToOpenNamingFileAndOffset() throws Exception {
         EmbeddedRegistry r = open(Map.of("snapshotThresholdBytes", "4096"), ChannelFactory.DEFAULT);
@@ -272,6 +303,29 @@ class EmbeddedDurabilityTest {
                 .hasMessageContaining(snapshot.toString()).hasMessageContaining("offset");
     }
 
+    /** The checksum is checked over the whole file, so the message says that range, not where the checksum happens to be. */
+    @Test
+    void aDamagedSnapshotSaysWhatItsChecksumCovers() throws Exception {
+        EmbeddedRegistry r = open(Map.of("snapshotThresholdBytes", "4096"), ChannelFactory.DEFAULT);
+        for (int i = 0; i < 100; i++) {
+            put(r, i);
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> !SnapshotFiles.list(dir).isEmpty() && !r.snapshotInProgress());
+        closeOpened();
+        Path snapshot = SnapshotFiles.list(dir).get(0);
+        byte[] intact = Files.readAllBytes(snapshot);
+        int crcAt = intact.length - 4;
+        for (int at : new int[] {intact.length / 2, 9}) { // inside a value's bytes; inside the sequence (read, but not checked, first)
+            byte[] bytes = intact.clone();
+            bytes[at] ^= 0x01;
+            Files.write(snapshot, bytes);
+            assertThatThrownBy(this::open).as("byte %d flipped", at).isInstanceOf(RegistryCorruptedException.class)
+                    .hasMessageContaining(snapshot.toString())
+                    .hasMessageContaining("checksum over bytes 0.." + (crcAt - 1) + " does not match the one stored at offset " + crcAt)
+                    .hasMessageContaining("nothing was discarded");
+        }
+    }
+
     // ---- failing disk: fail-stop ----------------------------------------------------------
 
     @Test
@@ -281,26 +335,33 @@ class EmbeddedDurabilityTest {
         put(r, 1);
         faults.failWrites = true;
         assertThatThrownBy(() -> put(r, 2))
-                .isInstanceOfSatisfying(RegistryUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
-                .hasMessageContaining("No space left on device");
+                .isInstanceOfSatisfying(RegistryStoppedException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                .hasMessageContaining("stopped accepting writes").hasMessageContaining("No space left on device")
+                .hasMessageContaining("may or may not be durable").hasMessageContaining("reopen");
         // not applied in memory: readers never see it
         assertThat(r.keyExists(p("k/2"))).isFalse();
         assertThat(r.currentSequence()).isEqualTo(1);
         faults.failWrites = false; // even once the disk has room again, the registry stays stopped
         assertThatThrownBy(() -> put(r, 3))
-                .isInstanceOfSatisfying(RegistryUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isFalse())
+                .isInstanceOfSatisfying(RegistryStoppedException.class, e -> assertThat(e.outcomeUnknown()).isFalse())
+                .hasMessageContaining("stopped accepting writes").hasMessageContaining("No space left on device")
                 .hasMessageContaining("reopen");
         Throwable async = catchThrowable(() -> r.commitAsync(WriteBatch.builder().createKey(p("x")).build()).join());
-        assertThat(async).isInstanceOf(CompletionException.class).hasCauseInstanceOf(RegistryUnavailableException.class);
+        assertThat(async).isInstanceOf(CompletionException.class).hasCauseInstanceOf(RegistryStoppedException.class);
         assertThatThrownBy(() -> r.addHealthFault(new dev.reliablestore.registry.HealthFault("f", 1, 1, "d", "p", 0)))
-                .isInstanceOf(RegistryUnavailableException.class);
+                .isInstanceOf(RegistryStoppedException.class);
         assertThat(r.getValue(p("k/1"), "a")).isPresent();
         assertThat(r.checkHealth().healthy()).isFalse();
-        assertThat(r.checkHealth().detail()).contains("No space left on device");
+        assertThat(r.checkHealth().detail()).contains("stopped accepting writes").contains("No space left on device").contains("reopen");
+        assertThat(r.healthFaults()).singleElement().satisfies(f -> {
+            assertThat(f.id()).isEqualTo("embedded-registry-stopped");
+            assertThat(f.description()).contains(dir.toString()).contains("No space left on device").contains("reopen");
+        });
         closeOpened();
         EmbeddedRegistry again = open();
         assertThat(again.getValue(p("k/1"), "a")).isPresent();
         assertThat(again.keyExists(p("k/2"))).isFalse();
+        assertThat(again.healthFaults()).as("raised by the stopped registry, not stored").isEmpty();
         assertThat(put(again, 4).sequence()).isEqualTo(2);
     }
 
@@ -311,7 +372,7 @@ class EmbeddedDurabilityTest {
         put(r, 1);
         faults.partialBytes = 20;
         faults.failWrites = true;
-        assertThatThrownBy(() -> put(r, 2)).isInstanceOf(RegistryUnavailableException.class);
+        assertThatThrownBy(() -> put(r, 2)).isInstanceOf(RegistryStoppedException.class);
         closeOpened();
         String log = capturingStderr(() -> {
             EmbeddedRegistry again = open();
@@ -331,10 +392,11 @@ class EmbeddedDurabilityTest {
         assertThat(r.keyExists(p("async"))).as("ASYNC is visible at once").isTrue();
         faults.failForce = true;
         assertThatThrownBy(() -> put(r, 2))
-                .isInstanceOfSatisfying(RegistryUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                .isInstanceOfSatisfying(RegistryStoppedException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
                 .hasMessageContaining("Input/output error");
         Throwable t = catchThrowable(async::join);
-        assertThat(t).hasCauseInstanceOf(RegistryUnavailableException.class);
+        assertThat(t).hasCauseInstanceOf(RegistryStoppedException.class);
+        assertThat(t.getCause()).hasMessageContaining("ASYNC").hasMessageContaining("reopen");
         assertThat(r.keyExists(p("k/2"))).isFalse();
         closeOpened();
         // the data reached the page cache; whether it is on disk is unknown. Either way: whole batches only.

@@ -271,11 +271,11 @@ class EmbeddedReviewRegressionTest {
             CompletableFuture<CommitResult> second = CompletableFuture.supplyAsync(
                     () -> r.commit(WriteBatch.builder().setValue(p("k/2"), "v", RegistryValue.dword(2)).build()));
             assertThat(second).as(mode).failsWithin(Duration.ofSeconds(20)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
-                    .havingCause().isInstanceOfSatisfying(dev.reliablestore.registry.RegistryUnavailableException.class,
+                    .havingCause().isInstanceOfSatisfying(dev.reliablestore.registry.RegistryStoppedException.class,
                             e -> assertThat(e.outcomeUnknown()).isTrue());
             faults.writeError = false;
             assertThatThrownBy(() -> r.commit(WriteBatch.builder().setValue(p("k/3"), "v", RegistryValue.dword(3)).build()))
-                    .as(mode).isInstanceOf(dev.reliablestore.registry.RegistryUnavailableException.class).hasMessageContaining("reopen");
+                    .as(mode).isInstanceOf(dev.reliablestore.registry.RegistryStoppedException.class).hasMessageContaining("reopen");
             assertThat(r.checkHealth().healthy()).isFalse();
             r.close();
             opened.remove(r);

@@ -34,6 +34,35 @@ final class FaultyChannel extends FileChannel {
         /** When set, {@code force} waits for this latch (an fsync that takes as long as the test wants). */
         volatile java.util.concurrent.CountDownLatch holdForce;
         final java.util.concurrent.atomic.AtomicInteger forcesHeld = new java.util.concurrent.atomic.AtomicInteger();
+        /**
+         * A small disk: when set, the files in {@code diskDir} may hold {@code diskBytes} together;
+         * a write that does not fit writes what does and returns the short count, the next one
+         * throws "No space left on device", as a full file system does.
+         */
+        volatile Path diskDir;
+        volatile long diskBytes = Long.MAX_VALUE;
+
+        synchronized int writeWithinDisk(FileChannel real, ByteBuffer src) throws IOException {
+            long used = 0;
+            try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(diskDir)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    used += java.nio.file.Files.size(f);
+                }
+            }
+            long free = diskBytes - used;
+            if (free <= 0) {
+                writeFailures++;
+                throw new IOException("No space left on device (injected: " + used + " of " + diskBytes + " bytes used)");
+            }
+            if (free < src.remaining()) {
+                ByteBuffer part = src.duplicate();
+                part.limit(part.position() + (int) free);
+                int n = real.write(part);
+                src.position(src.position() + n);
+                return n;
+            }
+            return real.write(src);
+        }
     }
 
     /** Opens real channels; those whose file matches {@code which} obey {@code faults}. */
@@ -67,6 +96,9 @@ final class FaultyChannel extends FileChannel {
                 real.force(false);
             }
             throw new IOException("No space left on device (injected)");
+        }
+        if (faults.diskDir != null) {
+            return faults.writeWithinDisk(real, src);
         }
         return real.write(src);
     }

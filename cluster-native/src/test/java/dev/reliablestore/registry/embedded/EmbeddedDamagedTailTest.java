@@ -1,0 +1,298 @@
+package dev.reliablestore.registry.embedded;
+
+import dev.reliablestore.registry.RegistryArgumentException;
+import dev.reliablestore.registry.RegistryCorruptedException;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.WriteBatch;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The end of the newest log segment: what a crash can leave there is truncated as a torn write,
+ * anything else refuses to open unless {@code truncateDamagedTail=true} (docs/embedded-backend.md,
+ * "Failure model"). Every record written here ends in non-zero bytes, so where zeros start is
+ * decided by each test alone.
+ */
+class EmbeddedDamagedTailTest {
+
+    private static final Map<String, String> TRUNCATE = Map.of("truncateDamagedTail", "true");
+
+    @TempDir
+    Path dir;
+
+    private final List<EmbeddedRegistry> opened = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() {
+        opened.forEach(EmbeddedRegistry::close);
+    }
+
+    // ---- damage: refused by default, dropped with the option ---------------------------------------
+
+    @Test
+    void aFlippedByteInTheLastCompleteRecordRefusesToOpen() throws Exception {
+        Path segment = writeRecords(10, 300);
+        long last = lastRecordOffset(segment);
+        byte[] bytes = Files.readAllBytes(segment);
+        bytes[(int) last + 100] ^= 0x01;
+        Files.write(segment, bytes);
+        assertThatThrownBy(this::open).isInstanceOf(RegistryCorruptedException.class)
+                .hasMessageContaining(segment.toString())
+                .hasMessageContaining("offset " + last)
+                .hasMessageContaining("complete record")
+                .hasMessageContaining("checksum")
+                .hasMessageContaining("after sequence 9")
+                .hasMessageContaining("truncateDamagedTail=true")
+                .hasMessageContaining("nothing was discarded");
+        assertThat(Files.readAllBytes(segment)).as("files untouched").isEqualTo(bytes);
+    }
+
+    @Test
+    void aFlippedByteInTheLastCompleteRecordIsDroppedOnlyWithTheOptionAndLogged() throws Exception {
+        Path segment = writeRecords(10, 300);
+        long last = lastRecordOffset(segment);
+        long size = Files.size(segment);
+        byte[] bytes = Files.readAllBytes(segment);
+        bytes[(int) last + 100] ^= 0x01;
+        Files.write(segment, bytes);
+        String log = capturingStderr(() -> {
+            EmbeddedRegistry r = open(TRUNCATE);
+            assertThat(r.currentSequence()).isEqualTo(9);
+            assertThat(r.keyExists(key(9))).isTrue();
+            assertThat(r.keyExists(key(10))).isFalse();
+        });
+        assertThat(log).contains("WARN").contains(segment.toString()).contains("truncateDamagedTail=true")
+                .contains("offset " + last).contains((size - last) + " bytes").contains("after sequence 9")
+                .contains("sequences 10..10");
+        assertThat(Files.size(segment)).isEqualTo(last);
+    }
+
+    /** The report's second case: the last 600 bytes zeroed, from the middle of a sector of a complete record. */
+    @Test
+    void zeroedLastBytesFromTheMiddleOfASectorRefuseToOpenAndTheOptionDropsThem() throws Exception {
+        EmbeddedRegistry r = open();
+        int n = 0;
+        Path segment = onlySegment();
+        long zeroFrom;
+        do {
+            put(r, ++n, 300);
+            zeroFrom = Files.size(segment) - 600;
+        } while (n < 4 || !fromTheMiddleOfASector(zeroFrom) || isRecordStart(segment, zeroFrom)
+                || Files.readAllBytes(segment)[(int) zeroFrom - 1] == 0);
+        closeOpened();
+        long damaged = recordStartContaining(segment, zeroFrom);
+        long goodUpTo = sequenceBefore(segment, damaged);
+        byte[] bytes = Files.readAllBytes(segment);
+        Arrays.fill(bytes, (int) zeroFrom, bytes.length, (byte) 0);
+        Files.write(segment, bytes);
+        assertThatThrownBy(this::open).isInstanceOf(RegistryCorruptedException.class)
+                .hasMessageContaining(segment.toString())
+                .hasMessageContaining("offset " + damaged)
+                .hasMessageContaining("zero from offset " + zeroFrom)
+                .hasMessageContaining("truncateDamagedTail=true");
+        assertThat(Files.readAllBytes(segment)).isEqualTo(bytes);
+        String log = capturingStderr(() -> assertThat(open(TRUNCATE).currentSequence()).isEqualTo(goodUpTo));
+        assertThat(log).contains("truncateDamagedTail=true").contains("after sequence " + goodUpTo)
+                .contains((bytes.length - damaged) + " bytes");
+    }
+
+    /** A damaged length that points past the end of the file is not taken for a record cut short. */
+    @Test
+    void aDamagedLengthInTheLastRecordRefusesToOpen() throws Exception {
+        Path segment = writeRecords(5, 300);
+        long last = lastRecordOffset(segment);
+        byte[] bytes = Files.readAllBytes(segment);
+        LogCodec.writeInt(bytes, (int) last + 4, LogCodec.readInt(bytes, (int) last + 4) + 1000);
+        Files.write(segment, bytes);
+        assertThatThrownBy(this::open).isInstanceOf(RegistryCorruptedException.class)
+                .hasMessageContaining("offset " + last).hasMessageContaining("length field");
+    }
+
+    // ---- torn writes: truncated with or without the option -----------------------------------------
+
+    @Test
+    void aRecordCutShortIsTornAndTruncatedWithATrueWarning() throws Exception {
+        Path segment = writeRecords(5, 300);
+        long last = lastRecordOffset(segment);
+        long size = Files.size(segment);
+        truncate(segment, size - 100); // a crash during the append
+        String log = capturingStderr(() -> {
+            EmbeddedRegistry r = open();
+            assertThat(r.currentSequence()).isEqualTo(4);
+            assertThat(r.keyExists(key(5))).isFalse();
+        });
+        assertThat(log).contains("WARN").contains(segment.toString()).contains("torn record at offset " + last)
+                .contains("the file ends inside the record").contains("after sequence 4")
+                .contains("if it had been acknowledged, it is lost").doesNotContain("never acknowledged");
+        assertThat(Files.size(segment)).isEqualTo(last);
+    }
+
+    /** A power loss: the file's size reached the disk, a later sector of the append did not (it reads as zeros). */
+    @Test
+    void aRecordZeroFromASectorBoundaryIsTorn() throws Exception {
+        EmbeddedRegistry r = open();
+        put(r, 1, 300);
+        put(r, 2, 2000);
+        closeOpened();
+        Path segment = onlySegment();
+        long last = lastRecordOffset(segment);
+        long boundary = (last / 512 + 2) * 512; // inside the 2000-byte record
+        byte[] bytes = Files.readAllBytes(segment);
+        assertThat(bytes[(int) boundary - 1]).as("written up to the boundary").isNotZero();
+        Arrays.fill(bytes, (int) boundary, bytes.length, (byte) 0);
+        Files.write(segment, bytes);
+        String log = capturingStderr(() -> assertThat(open().currentSequence()).isEqualTo(1));
+        assertThat(log).contains("torn record at offset " + last).contains("512-byte boundary");
+    }
+
+    @Test
+    void zerosAfterTheLastRecordAreTorn() throws Exception {
+        Path segment = writeRecords(3, 300);
+        long size = Files.size(segment);
+        Files.write(segment, new byte[700], java.nio.file.StandardOpenOption.APPEND); // a size update without its data
+        String log = capturingStderr(() -> assertThat(open().currentSequence()).isEqualTo(3));
+        assertThat(log).contains("torn record at offset " + size).contains("700 bytes");
+        assertThat(Files.size(segment)).isEqualTo(size);
+    }
+
+    // ---- the option ---------------------------------------------------------------------------------
+
+    @Test
+    void theOptionIsCheckedAndOffByDefault() {
+        assertThat(EmbeddedOptions.parse(Map.of()).truncateDamagedTail()).isFalse();
+        assertThat(EmbeddedOptions.parse(TRUNCATE).truncateDamagedTail()).isTrue();
+        assertThat(EmbeddedOptions.parse(Map.of("truncateDamagedTail", "false")).truncateDamagedTail()).isFalse();
+        assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("truncateDamagedTail", "yes")))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("\"yes\"").hasMessageContaining("true or false");
+    }
+
+    /** Positive control: an intact log opens the same with the option, and nothing is dropped. */
+    @Test
+    void anIntactLogLosesNothingWithTheOption() throws Exception {
+        Path segment = writeRecords(5, 300);
+        long size = Files.size(segment);
+        assertThat(open(TRUNCATE).currentSequence()).isEqualTo(5);
+        assertThat(Files.size(segment)).isEqualTo(size);
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------------
+
+    private EmbeddedRegistry open() {
+        return open(Map.of());
+    }
+
+    private EmbeddedRegistry open(Map<String, String> options) {
+        EmbeddedRegistry r = EmbeddedRegistry.open(dir, EmbeddedOptions.parse(options), ChannelFactory.DEFAULT);
+        opened.add(r);
+        return r;
+    }
+
+    private void closeOpened() {
+        opened.forEach(EmbeddedRegistry::close);
+        opened.clear();
+    }
+
+    private static RegistryPath key(int i) {
+        return RegistryPath.parse("k/" + i);
+    }
+
+    /** One batch: a BINARY value of {@code size} bytes 0x5a, so the record ends in non-zero bytes. */
+    private static void put(EmbeddedRegistry r, int i, int size) {
+        byte[] v = new byte[size];
+        Arrays.fill(v, (byte) 0x5a);
+        r.commit(WriteBatch.builder().setValue(key(i), "v", RegistryValue.binary(v)).build());
+    }
+
+    private Path writeRecords(int count, int size) throws IOException {
+        EmbeddedRegistry r = open();
+        for (int i = 1; i <= count; i++) {
+            put(r, i, size);
+        }
+        closeOpened();
+        return onlySegment();
+    }
+
+    private Path onlySegment() throws IOException {
+        List<Path> segments = WriteAheadLog.segments(dir);
+        assertThat(segments).hasSize(1);
+        return segments.get(0);
+    }
+
+    private static List<Long> recordStarts(Path segment) throws IOException {
+        byte[] b = Files.readAllBytes(segment);
+        List<Long> starts = new ArrayList<>();
+        int pos = 0;
+        while (pos + LogCodec.HEADER_BYTES <= b.length) {
+            starts.add((long) pos);
+            pos += LogCodec.HEADER_BYTES + LogCodec.readInt(b, pos + 4);
+        }
+        return starts;
+    }
+
+    private static long lastRecordOffset(Path segment) throws IOException {
+        List<Long> starts = recordStarts(segment);
+        return starts.get(starts.size() - 1);
+    }
+
+    private static boolean isRecordStart(Path segment, long offset) throws IOException {
+        return recordStarts(segment).contains(offset);
+    }
+
+    private static long recordStartContaining(Path segment, long offset) throws IOException {
+        long start = 0;
+        for (long s : recordStarts(segment)) {
+            if (s <= offset) {
+                start = s;
+            }
+        }
+        return start;
+    }
+
+    /** The sequence of the record before the one at {@code offset} (batches here are numbered from 1, one record each). */
+    private static long sequenceBefore(Path segment, long offset) throws IOException {
+        return recordStarts(segment).indexOf(offset);
+    }
+
+    /** Not on a 512-byte boundary, nor within the 8 bytes before one (where a record's own zero bytes may end). */
+    private static boolean fromTheMiddleOfASector(long offset) {
+        long toBoundary = (512 - offset % 512) % 512;
+        return toBoundary > 8;
+    }
+
+    private static void truncate(Path file, long size) throws IOException {
+        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(size);
+        }
+    }
+
+    /** Runs {@code body} and returns what was logged to System.err meanwhile (slf4j-simple writes there). */
+    private static String capturingStderr(Runnable body) {
+        PrintStream original = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            body.run();
+        } finally {
+            System.setErr(original);
+        }
+        String text = captured.toString(StandardCharsets.UTF_8);
+        original.print(text);
+        return text;
+    }
+}
