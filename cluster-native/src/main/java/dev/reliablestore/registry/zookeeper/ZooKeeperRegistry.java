@@ -71,8 +71,9 @@ import java.util.function.Function;
  *
  * <p>Writes: each batch is planned by {@link BatchPlanner} on a snapshot of the znodes it depends
  * on and sent as one multi, which also touches {@code seq} (its mzxid becomes the batch's sequence)
- * and creates the batch's change-log entry. Batches of one registry run one after the other, in
- * submission order. If the connection drops while a multi is in flight, its log entry doubles as a
+ * and creates the batch's change-log entry. Batches of one registry whose keys overlap run one after
+ * the other, in submission order; independent ones are in flight together
+ * ({@link ZooKeeperCommitPipeline}). If the connection drops while a multi is in flight, its log entry doubles as a
  * commit marker: after reconnecting, the registry tries to create that entry itself as a fence — if
  * it can, the original multi can never apply and the batch is retried; if the entry exists, the
  * batch committed. Only when no server answers within the failover timeout does a commit fail with
@@ -103,8 +104,8 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     private final AtomicLong lastSequence = new AtomicLong();
     /** Value znodes known to exist: a SetValue on them skips the snapshot read (a wrong guess only costs a retry). */
     private final ConcurrentSkipListSet<String> knownValues = new ConcurrentSkipListSet<>();
-    private final Object laneLock = new Object();
-    private CompletableFuture<?> lane = CompletableFuture.completedFuture(null);
+    /** Orders overlapping batches; independent ones are in flight together. */
+    private final ZooKeeperCommitPipeline pipeline = new ZooKeeperCommitPipeline();
     private final Object connectionLock = new Object();
     private CompletableFuture<Void> connected = new CompletableFuture<>();
     private volatile ConnectionState connectionState = ConnectionState.LOST;
@@ -588,12 +589,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             return CompletableFuture.failedFuture(new RegistryClosedException(describe()));
         }
         validate(batch);
-        CompletableFuture<CommitResult> result;
-        synchronized (laneLock) {
-            result = lane.handle((ignored, failure) -> null).thenCompose(ignored -> runBatch(batch));
-            lane = result;
-        }
-        return result;
+        return pipeline.submit(batch, () -> runBatch(batch));
     }
 
     private void validate(WriteBatch batch) {

@@ -1,0 +1,213 @@
+package dev.reliablestore.registry.zookeeper;
+
+import dev.reliablestore.registry.ChangeBatch;
+import dev.reliablestore.registry.ChangeListener;
+import dev.reliablestore.registry.CommitResult;
+import dev.reliablestore.registry.ConditionFailedException;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.Watch;
+import dev.reliablestore.registry.WriteBatch;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Many batches of one registry instance are in flight at once (ZooKeeperCommitPipeline). These
+ * tests check that concurrency changes nothing a caller can observe: conflicts are reported as a
+ * serial execution would, the change feed sees every batch once in sequence order, and a
+ * connection cut with many batches in flight settles each of them once.
+ */
+class ZooKeeperPipelineTest {
+
+    static {
+        ZkTestSupport.init();
+    }
+
+    private static TestingServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = new TestingServer(true);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        server.close();
+    }
+
+    /** Records the feed; sequences in arrival order. */
+    static final class Recorder implements ChangeListener {
+        final List<Long> sequences = new CopyOnWriteArrayList<>();
+        final AtomicInteger resyncs = new AtomicInteger();
+
+        @Override
+        public void onBatch(ChangeBatch batch) {
+            sequences.add(batch.sequence());
+        }
+
+        @Override
+        public void onResync(String reason) {
+            resyncs.incrementAndGet();
+        }
+    }
+
+    @Test
+    void concurrentConflictingAndIndependentBatchesFromTwoInstancesActAsASerialExecution() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("pipeline-conflicts");
+        int counters = 3;
+        int threadsPerInstance = 4;
+        int rounds = 25;
+        try (ZooKeeperRegistry a = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options());
+             ZooKeeperRegistry b = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            RegistryPath root = RegistryPath.of("c");
+            for (int c = 0; c < counters; c++) {
+                a.commit(WriteBatch.builder().setValue(root.child("n" + c), "v", RegistryValue.qword(0)).build());
+            }
+            Recorder feed = new Recorder();
+            Set<Long> committed = ConcurrentHashMap.newKeySet();
+            AtomicInteger[] increments = new AtomicInteger[counters];
+            for (int c = 0; c < counters; c++) {
+                increments[c] = new AtomicInteger();
+            }
+            AtomicInteger conflicts = new AtomicInteger();
+            ExecutorService pool = Executors.newFixedThreadPool(2 * threadsPerInstance);
+            try (Watch w = b.watch(RegistryPath.root(), feed)) {
+                List<Future<?>> done = new ArrayList<>();
+                for (int t = 0; t < 2 * threadsPerInstance; t++) {
+                    ZooKeeperRegistry r = t % 2 == 0 ? a : b;
+                    int thread = t;
+                    done.add(pool.submit(() -> {
+                        List<CompletableFuture<CommitResult>> own = new ArrayList<>();
+                        for (int i = 0; i < rounds; i++) {
+                            // an independent batch in flight next to the conflicting ones
+                            own.add(r.commitAsync(WriteBatch.builder().setValue(RegistryPath.of("own", "t" + thread), "i", RegistryValue.dword(i)).build()));
+                            int c = (thread + i) % counters;
+                            RegistryPath key = root.child("n" + c);
+                            VersionedValue seen = r.getValue(key, "v").orElseThrow();
+                            WriteBatch inc = WriteBatch.builder()
+                                    .setValue(RegistryPath.of("touched", "t" + thread), "i", RegistryValue.dword(i))
+                                    .requireRevision(key, "v", seen.revision())
+                                    .setValue(key, "v", RegistryValue.qword(seen.value().asQword() + 1)).build();
+                            try {
+                                committed.add(r.commit(inc).sequence());
+                                increments[c].incrementAndGet();
+                            } catch (ConditionFailedException e) {
+                                assertThat(e.failedCommandIndex()).isEqualTo(1);
+                                conflicts.incrementAndGet();
+                            }
+                        }
+                        for (CompletableFuture<CommitResult> f : own) {
+                            committed.add(f.join().sequence());
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : done) {
+                    f.get(60, TimeUnit.SECONDS);
+                }
+                for (int c = 0; c < counters; c++) {
+                    // a serial execution applies exactly the increments that succeeded
+                    assertThat(a.getValue(root.child("n" + c), "v").orElseThrow().value().asQword()).isEqualTo(increments[c].get());
+                }
+                for (int t = 0; t < 2 * threadsPerInstance; t++) {
+                    assertThat(b.getValue(RegistryPath.of("own", "t" + t), "i").orElseThrow().value().asDword()).isEqualTo(rounds - 1);
+                }
+                assertThat(committed).hasSize(2 * threadsPerInstance * rounds + increments[0].get() + increments[1].get() + increments[2].get());
+                await().atMost(Duration.ofSeconds(30)).until(() -> feed.sequences.size() >= committed.size());
+                assertThat(feed.resyncs).hasValue(0);
+                assertThat(feed.sequences).doesNotHaveDuplicates().isSorted().containsExactlyInAnyOrderElementsOf(committed);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void asyncBatchesOnOneKeyStayInCallOrderWhileOthersPipeline() {
+        String chroot = ZkTestSupport.freshChroot("pipeline-order");
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            RegistryPath chain = RegistryPath.of("chain");
+            List<CompletableFuture<CommitResult>> ordered = new ArrayList<>();
+            List<CompletableFuture<CommitResult>> others = new ArrayList<>();
+            ordered.add(r.commitAsync(WriteBatch.builder().setValue(chain, "v", RegistryValue.dword(0)).build()));
+            for (int i = 1; i < 200; i++) {
+                ordered.add(r.commitAsync(WriteBatch.builder().requireValueEquals(chain, "v", RegistryValue.dword(i - 1))
+                        .setValue(chain, "v", RegistryValue.dword(i)).build()));
+                others.add(r.commitAsync(WriteBatch.builder().setValue(RegistryPath.of("free", "k" + i), "v", RegistryValue.dword(i)).build()));
+            }
+            long previous = 0;
+            for (CompletableFuture<CommitResult> f : ordered) {
+                long s = f.orTimeout(60, TimeUnit.SECONDS).join().sequence();
+                assertThat(s).isGreaterThan(previous);
+                previous = s;
+            }
+            others.forEach(CompletableFuture::join);
+            assertThat(r.getValue(chain, "v").orElseThrow().value().asDword()).isEqualTo(199);
+            // a batch on an ancestor waits for those below it: it sees all of them
+            r.commitAsync(WriteBatch.builder().deleteKey(RegistryPath.of("free")).build()).join();
+            assertThat(r.keyExists(RegistryPath.of("free"))).isFalse();
+        }
+    }
+
+    @Test
+    void aConnectionCutWithManyBatchesInFlightSettlesEachOnce() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("pipeline-cut");
+        int batches = 40;
+        for (boolean delivered : new boolean[] {true, false}) {
+            try (CuttingProxy proxy = new CuttingProxy(server.getPort());
+                 ZooKeeperRegistry r = ZkTestSupport.open(proxy.connectString(), chroot + (delivered ? "-applied" : "-lost"),
+                         ZkTestSupport.options("failoverTimeout", "20000"))) {
+                List<VersionedValue> before = new ArrayList<>();
+                for (int i = 0; i < batches; i++) {
+                    RegistryPath k = RegistryPath.of("k" + i);
+                    r.commit(WriteBatch.builder().setValue(k, "n", RegistryValue.qword(0)).build());
+                    before.add(r.getValue(k, "n").orElseThrow());
+                }
+                proxy.cutAtNextLargeRequest(16 * 1024, delivered);
+                List<CompletableFuture<CommitResult>> inFlight = new ArrayList<>();
+                for (int i = 0; i < batches; i++) {
+                    RegistryPath k = RegistryPath.of("k" + i);
+                    // conditional: a batch applied twice would fail its condition the second time
+                    inFlight.add(r.commitAsync(WriteBatch.builder().requireRevision(k, "n", before.get(i).revision())
+                            .setValue(k, "n", RegistryValue.qword(1))
+                            .setValue(k, "padding", RegistryValue.binary(new byte[i == 0 ? 64 * 1024 : 0])).build()));
+                }
+                List<Long> sequences = new ArrayList<>();
+                for (CompletableFuture<CommitResult> f : inFlight) {
+                    try {
+                        sequences.add(f.orTimeout(60, TimeUnit.SECONDS).join().sequence());
+                    } catch (CompletionException e) {
+                        throw new AssertionError("a batch in flight during the cut failed", e.getCause());
+                    }
+                }
+                assertThat(proxy.cuts()).isEqualTo(1);
+                assertThat(sequences).doesNotHaveDuplicates();
+                for (int i = 0; i < batches; i++) {
+                    VersionedValue after = r.getValue(RegistryPath.of("k" + i), "n").orElseThrow();
+                    assertThat(after.value().asQword()).isEqualTo(1);
+                    assertThat(after.revision()).isEqualTo(sequences.get(i));
+                }
+            }
+        }
+    }
+}
