@@ -56,7 +56,6 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -87,7 +86,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     static final int REQUEST_RESERVE = 16 * 1024;
     static final int MAX_BATCH_COMMANDS = 10_000;
     private static final long BUCKET_MILLIS = 10_000;
-    private static final int MAX_KNOWN_VALUES = 100_000;
+    private static final int MAX_KNOWN_FACTS = 100_000;
 
     private final ZooKeeperOptions options;
     private final ZnodeLayout layout;
@@ -102,8 +101,9 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     private final String instanceId = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
     private final AtomicLong entryCounter = new AtomicLong();
     private final AtomicLong lastSequence = new AtomicLong();
-    /** Value znodes known to exist: a SetValue on them skips the snapshot read (a wrong guess only costs a retry). */
-    private final ConcurrentSkipListSet<String> knownValues = new ConcurrentSkipListSet<>();
+    private final AtomicLong snapshotReads = new AtomicLong();
+    /** What we know of znodes: batches whose facts are all known skip the snapshot read (a wrong guess only costs a retry). */
+    private final ConditionCache facts;
     /** Orders overlapping batches; independent ones are in flight together. */
     private final ZooKeeperCommitPipeline pipeline = new ZooKeeperCommitPipeline();
     private final Object connectionLock = new Object();
@@ -117,6 +117,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         this.layout = new ZnodeLayout(options.chroot());
         this.acl = acl(options);
         this.planner = new BatchPlanner(layout, acl);
+        this.facts = new ConditionCache(layout.data, MAX_KNOWN_FACTS);
         long usable = (long) options.maxRequestBytes() - REQUEST_RESERVE;
         // a value travels twice in its multi: in its znode and in the change-log entry
         // and one value at the longest path must fit in one batch
@@ -402,11 +403,11 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     public Optional<VersionedValue> getValue(RegistryPath key, String name) {
         RegistryPath.checkName(name, "value name");
         String path = layout.valuePath(key, name);
-        ZkCalls.NodeData d = call("reading " + key + ":" + name, zk -> ZkCalls.getData(zk, path));
+        // learned on the event thread, in answer order: a late, older fact must not overwrite a newer one
+        ZkCalls.NodeData d = call("reading " + key + ":" + name, zk -> ZkCalls.getData(zk, path, n -> facts.learn(path, n == null ? null : n.stat())));
         if (d == null) {
             return Optional.empty();
         }
-        remember(path);
         return Optional.of(new VersionedValue(ZnodeLayout.decodeValue(path, d.data()), d.stat().getMzxid()));
     }
 
@@ -645,6 +646,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 return execute(zk, batch, fast, 0, deadline);
             }
             BatchPlanner.Needs needs = planner.needs(batch);
+            BatchPlanner.Plan known = fastPathAllowed ? knownPlan(batch, needs) : null;
+            if (known != null) {
+                return execute(zk, batch, known, 0, deadline);
+            }
             return readSnapshot(zk, needs).thenCompose(snapshot -> {
                 long snapshotSequence = snapshot.remove(layout.seq).stat().getMzxid();
                 BatchPlanner.Plan plan = planner.plan(batch, snapshot);
@@ -681,7 +686,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 return null;
             }
             String vp = layout.valuePath(s.key(), s.name());
-            if (!knownValues.contains(vp)) {
+            if (!facts.knownToExist(vp)) {
                 return null;
             }
             ops.add(Op.setData(vp, ZnodeLayout.encodeValue(s.value()), -1));
@@ -692,7 +697,22 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         return new BatchPlanner.Plan(ops, roles, -1, changes, List.of(), List.of());
     }
 
+    /**
+     * A plan on cached facts. Its guards verify every fact, so a stale one only fails the multi and
+     * sends the batch to a snapshot read. A batch that changes nothing needs the snapshot's sequence
+     * for its result, so it is never planned here.
+     */
+    private BatchPlanner.Plan knownPlan(WriteBatch batch, BatchPlanner.Needs needs) {
+        Map<String, BatchPlanner.SnapNode> known = facts.snapshot(needs);
+        if (known == null) {
+            return null;
+        }
+        BatchPlanner.Plan plan = planner.plan(batch, known);
+        return plan.changesSomething() || plan.failedCondition() >= 0 ? plan : null;
+    }
+
     private CompletableFuture<Map<String, BatchPlanner.SnapNode>> readSnapshot(ZooKeeper zk, BatchPlanner.Needs needs) {
+        snapshotReads.incrementAndGet();
         Map<String, BatchPlanner.SnapNode> snapshot = new java.util.concurrent.ConcurrentHashMap<>();
         List<CompletableFuture<?>> reads = new ArrayList<>();
         reads.add(ZkCalls.exists(zk, layout.seq).thenAccept(s -> {
@@ -703,10 +723,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         }));
         for (String p : needs.statPaths()) {
             if (needs.dataPaths().contains(p)) {
-                reads.add(ZkCalls.getData(zk, p).thenAccept(d -> snapshot.put(p, d == null
+                reads.add(ZkCalls.getData(zk, p, d -> facts.learn(p, d == null ? null : d.stat())).thenAccept(d -> snapshot.put(p, d == null
                         ? new BatchPlanner.SnapNode(null, null, null) : new BatchPlanner.SnapNode(d.stat(), d.data(), null))));
             } else {
-                reads.add(ZkCalls.exists(zk, p).thenAccept(s -> snapshot.put(p, new BatchPlanner.SnapNode(s, null, null))));
+                reads.add(ZkCalls.exists(zk, p, s -> facts.learn(p, s)).thenAccept(s -> snapshot.put(p, new BatchPlanner.SnapNode(s, null, null))));
             }
         }
         CompletableFuture<Void> first = CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new));
@@ -804,10 +824,13 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                     + ops.size() + " znode operations); the limit is " + options.maxRequestBytes() + " bytes (option maxRequestBytes, which must match"
                     + " jute.maxbuffer of the servers); nothing was sent", size, options.maxRequestBytes()));
         }
-        return ensureBucket(zk, bucket).thenCompose(v -> ZkCalls.multi(zk, ops)).handle((results, t) -> {
+        // the new facts are learned on the event thread, in commit order, before anything reads them
+        java.util.function.Consumer<List<OpResult>> learn = results -> facts.committed(plan.ops(), results,
+                ((OpResult.SetDataResult) results.get(sequenceOp)).getStat().getMzxid());
+        return ensureBucket(zk, bucket).thenCompose(v -> ZkCalls.multi(zk, ops, learn)).handle((results, t) -> {
             if (t == null) {
                 long sequence = ((OpResult.SetDataResult) results.get(sequenceOp)).getStat().getMzxid();
-                committed(plan, sequence);
+                lastSequence.accumulateAndGet(sequence, Math::max);
                 return CompletableFuture.completedFuture(new CommitResult(sequence));
             }
             Throwable cause = ZkCalls.unwrap(t);
@@ -874,30 +897,18 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 });
     }
 
+    /** The batch committed at {@code sequence}, as found by a fence: we have no results, so forget what it changed. */
     private void committed(BatchPlanner.Plan plan, long sequence) {
         lastSequence.accumulateAndGet(sequence, Math::max);
-        for (String d : plan.deletedPaths()) {
-            forget(d);
-        }
-        if (knownValues.size() > MAX_KNOWN_VALUES) {
-            knownValues.clear();
-        }
-        for (Change c : plan.changes()) {
-            if (c instanceof Change.ValueSet s) {
-                knownValues.add(layout.valuePath(s.key(), s.name()));
+        for (Op op : plan.ops()) {
+            if (op.getType() != ZooDefs.OpCode.check) {
+                forget(op.getPath());
             }
         }
     }
 
-    private void remember(String valuePath) {
-        if (knownValues.size() < MAX_KNOWN_VALUES) {
-            knownValues.add(valuePath);
-        }
-    }
-
     private void forget(String path) {
-        knownValues.remove(path);
-        knownValues.subSet(path + "/", path + "0").clear();
+        facts.forget(path);
     }
 
     private void checkRequestSize(List<Op> ops) {
@@ -1128,6 +1139,11 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     /** For tests: the Curator client (its ZooKeeper handle), e.g. to inject a session expiry. */
     CuratorFramework curator() {
         return client;
+    }
+
+    /** For tests: how many snapshots commits have read. */
+    long snapshotReads() {
+        return snapshotReads.get();
     }
 
     /** For tests: the layout of the znodes. */

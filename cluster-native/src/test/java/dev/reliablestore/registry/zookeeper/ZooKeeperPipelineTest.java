@@ -210,4 +210,61 @@ class ZooKeeperPipelineTest {
             }
         }
     }
+
+    @Test
+    void aBatchWhoseFactsAreKnownNeedsNoSnapshotRead() {
+        String chroot = ZkTestSupport.freshChroot("cache-known");
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            RegistryPath k = RegistryPath.of("a", "b");
+            long rev = r.commit(WriteBatch.builder().setValue(k, "v", RegistryValue.dword(0)).build()).sequence();
+            long reads = r.snapshotReads();
+            for (int i = 1; i <= 5; i++) {
+                rev = r.commit(WriteBatch.builder().requireRevision(k, "v", rev).setValue(k, "v", RegistryValue.dword(i)).build()).sequence();
+            }
+            ConditionFailedException stale = org.assertj.core.api.Assertions.catchThrowableOfType(
+                    () -> r.commit(WriteBatch.builder().requireKeyExists(k).requireRevision(k, "v", 1).build()),
+                    ConditionFailedException.class);
+            assertThat(stale.failedCommandIndex()).isEqualTo(1);
+            assertThat(r.snapshotReads()).as("conditions built from what the registry learned from its own commits").isEqualTo(reads);
+            assertThat(r.getValue(k, "v").orElseThrow()).isEqualTo(new VersionedValue(RegistryValue.dword(5), rev));
+        }
+    }
+
+    @Test
+    void aCacheMadeStaleByAnotherInstanceCausesNoFalseConflictAndNoLostUpdate() {
+        String chroot = ZkTestSupport.freshChroot("cache-stale");
+        try (ZooKeeperRegistry a = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options());
+             ZooKeeperRegistry b = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            RegistryPath k = RegistryPath.of("s", "k");
+            long mine = a.commit(WriteBatch.builder().setValue(k, "v", RegistryValue.dword(1)).build()).sequence();
+            // b moves the value on: a's facts about it are stale, and a condition on b's revision holds
+            long theirs = b.commit(WriteBatch.builder().setValue(k, "v", RegistryValue.dword(2)).build()).sequence();
+            long next = a.commit(WriteBatch.builder().requireRevision(k, "v", theirs).setValue(k, "v", RegistryValue.dword(3)).build()).sequence();
+            assertThat(a.getValue(k, "v").orElseThrow()).isEqualTo(new VersionedValue(RegistryValue.dword(3), next));
+
+            // b deletes and re-creates the key until the value's znode version is what a cached
+            mine = next;
+            b.commit(WriteBatch.builder().deleteKey(RegistryPath.of("s")).build());
+            long latest = 0;
+            for (int i = 0; i < 3; i++) {
+                latest = b.commit(WriteBatch.builder().setValue(k, "v", RegistryValue.dword(10 + i)).build()).sequence();
+            }
+            long old = mine;
+            ConditionFailedException real = org.assertj.core.api.Assertions.catchThrowableOfType(
+                    () -> a.commit(WriteBatch.builder().requireRevision(k, "v", old).setValue(k, "v", RegistryValue.dword(99)).build()),
+                    ConditionFailedException.class);
+            assertThat(real.failedCommandIndex()).as("the revision really changed").isEqualTo(0);
+            assertThat(a.getValue(k, "v").orElseThrow().value().asDword()).isEqualTo(12);
+            a.commit(WriteBatch.builder().requireRevision(k, "v", latest).setValue(k, "v", RegistryValue.dword(13)).build());
+
+            // a believes the value exists; b deleted it: a's unconditional write must still land
+            b.commit(WriteBatch.builder().deleteValue(k, "v").build());
+            long last = a.commit(WriteBatch.builder().setValue(k, "v", RegistryValue.dword(14)).build()).sequence();
+            assertThat(b.getValue(k, "v").orElseThrow()).isEqualTo(new VersionedValue(RegistryValue.dword(14), last));
+            // and a believes a key exists that b removed: absent-conditions must see it gone
+            b.commit(WriteBatch.builder().deleteKey(k).build());
+            a.commit(WriteBatch.builder().requireKeyAbsent(k).setValue(RegistryPath.of("s", "marker"), "m", RegistryValue.dword(1)).build());
+            assertThat(b.getValue(RegistryPath.of("s", "marker"), "m")).isPresent();
+        }
+    }
 }
