@@ -48,6 +48,8 @@ final class ChangeFeed implements Watcher {
     private long lastSequence;
     private volatile boolean broken;
     private volatile String brokenReason = "";
+    /** Told of every batch read from the log (entry path, changes), on the event thread. */
+    private volatile java.util.function.BiConsumer<String, List<Change>> observer = (entry, changes) -> { };
 
     ChangeFeed(ZnodeLayout layout, Supplier<ZooKeeper> handle, int capacity) {
         this.layout = layout;
@@ -71,6 +73,11 @@ final class ChangeFeed implements Watcher {
                 resyncAll(brokenReason);
             }
         }, null);
+    }
+
+    /** Sets who is told of the batches read from the log (only while some watch makes the feed read them). */
+    void observe(java.util.function.BiConsumer<String, List<Change>> observer) {
+        this.observer = observer;
     }
 
     /** The connection was lost: events may be missed from now on. */
@@ -119,6 +126,11 @@ final class ChangeFeed implements Watcher {
             }
             if (changes == null) {
                 return; // a fence written while verifying an ambiguous commit: no batch
+            }
+            try {
+                observer.accept(path, changes);
+            } catch (RuntimeException e) {
+                LOG.warn("change-log observer failed on {}", path, e);
             }
             long sequence = node.stat().getCzxid();
             if (sequence <= lastSequence) {

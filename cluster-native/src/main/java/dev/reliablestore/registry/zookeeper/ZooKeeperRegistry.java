@@ -991,6 +991,8 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         ensureOpen();
         java.util.Objects.requireNonNull(subtree, "subtree");
         java.util.Objects.requireNonNull(listener, "listener");
+        // the feed now reads every entry: let it tell the condition cache what other instances changed
+        feed.observe(this::observedBatch);
         ChangeFeed.FeedWatch w = feed.add(subtree, listener);
         try {
             long start = call("registering a watch", zk -> feed.start(w));
@@ -999,6 +1001,24 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         } catch (RuntimeException e) {
             w.close();
             throw e;
+        }
+    }
+
+    /** Another instance's batch, seen in the change log: forget the facts it changed (ours are learned from our results). */
+    private void observedBatch(String entry, List<Change> changes) {
+        if (entry.substring(entry.lastIndexOf('/') + 1).startsWith(instanceId + "-")) {
+            return;
+        }
+        for (Change c : changes) {
+            if (c instanceof Change.ValueSet v) {
+                facts.forget(layout.valuePath(v.key(), v.name()));
+            } else if (c instanceof Change.ValueDeleted d) {
+                facts.forget(layout.keyPath(d.key())); // its key's version was bumped too
+            } else if (c instanceof Change.KeyCreated k) {
+                facts.forget(layout.keyPath(k.key()));
+            } else if (c instanceof Change.KeyDeleted k) {
+                facts.forget(layout.keyPath(k.key().isRoot() ? k.key() : k.key().parent()));
+            }
         }
     }
 
@@ -1144,6 +1164,11 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     /** For tests: how many snapshots commits have read. */
     long snapshotReads() {
         return snapshotReads.get();
+    }
+
+    /** For tests: what the registry knows of znodes. */
+    ConditionCache conditionCache() {
+        return facts;
     }
 
     /** For tests: the layout of the znodes. */

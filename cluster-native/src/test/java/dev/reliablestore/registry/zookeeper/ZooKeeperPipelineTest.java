@@ -267,4 +267,25 @@ class ZooKeeperPipelineTest {
             assertThat(b.getValue(RegistryPath.of("s", "marker"), "m")).isPresent();
         }
     }
+
+    @Test
+    void aWatchingInstanceForgetsTheFactsAnotherInstanceChanged() {
+        String chroot = ZkTestSupport.freshChroot("cache-feed");
+        try (ZooKeeperRegistry a = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options());
+             ZooKeeperRegistry b = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            RegistryPath k = RegistryPath.of("f", "k");
+            Recorder feed = new Recorder();
+            try (Watch w = a.watch(RegistryPath.root(), feed)) {
+                long mine = a.commit(WriteBatch.builder().setValue(k, "v", RegistryValue.dword(1)).build()).sequence();
+                String vp = a.layout().valuePath(k, "v");
+                assertThat(a.conditionCache().knownToExist(vp)).as("learned from its own commit").isTrue();
+                long theirs = b.commit(WriteBatch.builder().setValue(k, "v", RegistryValue.dword(2)).build()).sequence();
+                await().atMost(Duration.ofSeconds(30)).until(() -> feed.sequences.contains(theirs));
+                assertThat(feed.sequences).containsExactly(mine, theirs);
+                assertThat(a.conditionCache().get(vp)).as("forgotten: another instance changed it").isNull();
+                long next = a.commit(WriteBatch.builder().requireRevision(k, "v", theirs).setValue(k, "v", RegistryValue.dword(3)).build()).sequence();
+                assertThat(b.getValue(k, "v").orElseThrow()).isEqualTo(new VersionedValue(RegistryValue.dword(3), next));
+            }
+        }
+    }
 }
