@@ -118,7 +118,7 @@ final class ChangeFeed implements Watcher {
             }
             List<Change> changes;
             try {
-                changes = ZnodeLayout.decodeLogEntry(path, node.data(), node.stat().getCzxid());
+                changes = ZnodeLayout.decodeLogEntry(path, node.data(), ZnodeLayout.logEntrySequence(node.stat(), node.data()));
             } catch (RuntimeException e) {
                 LOG.error("undecodable change-log entry {}; resynchronising listeners", path, e);
                 resyncAll("change-log entry " + path + " is corrupt: " + e.getMessage());
@@ -132,7 +132,7 @@ final class ChangeFeed implements Watcher {
             } catch (RuntimeException e) {
                 LOG.warn("change-log observer failed on {}", path, e);
             }
-            long sequence = node.stat().getCzxid();
+            long sequence = ZnodeLayout.logEntrySequence(node.stat(), node.data());
             if (sequence <= lastSequence) {
                 return;
             }
@@ -178,11 +178,12 @@ final class ChangeFeed implements Watcher {
      */
     CompletableFuture<Long> start(FeedWatch w) {
         CompletableFuture<Long> f = new CompletableFuture<>();
-        handle.get().exists(layout.seq, false, (rc, path, ctx, stat) -> {
+        handle.get().getData(layout.seq, false, (rc, path, ctx, data, stat) -> {
             KeeperException.Code code = KeeperException.Code.get(rc);
             if (code == KeeperException.Code.OK) {
-                w.startSequence = stat.getMzxid();
-                f.complete(stat.getMzxid());
+                long sequence = ZnodeLayout.seqSequence(stat, data);
+                w.startSequence = sequence;
+                f.complete(sequence);
             } else {
                 f.completeExceptionally(KeeperException.create(code, path));
             }

@@ -23,8 +23,8 @@ import java.util.concurrent.ConcurrentSkipListMap;
  */
 final class ConditionCache {
 
-    /** A znode's facts; {@code stat == null} when known absent. */
-    record Fact(Stat stat) {
+    /** A znode's facts; {@code stat == null} when known absent; {@code revision} of a value, or -1 when not known. */
+    record Fact(Stat stat, long revision) {
         boolean exists() {
             return stat != null;
         }
@@ -53,8 +53,8 @@ final class ConditionCache {
         return facts.size();
     }
 
-    /** Records a node's stat (null: absent), as read or as written by our own multi. */
-    synchronized void learn(String path, Stat stat) {
+    /** Records a node's stat (null: absent) and a value's revision (-1: not known), as read or as written by our own multi. */
+    synchronized void learn(String path, Stat stat, long revision) {
         if (!path.equals(root) && !path.startsWith(root + "/")) {
             return;
         }
@@ -62,7 +62,11 @@ final class ConditionCache {
             // bounded by dropping everything: misses only cost a snapshot read
             facts.clear();
         }
-        Fact old = facts.put(path, new Fact(stat == null ? null : copy(stat)));
+        Fact previous = facts.get(path);
+        if (revision < 0 && previous != null && previous.exists() && same(previous.stat(), stat)) {
+            revision = previous.revision(); // a stat-only read of the same node keeps what we knew
+        }
+        Fact old = facts.put(path, new Fact(stat == null ? null : copy(stat), stat == null ? -1 : revision));
         if (old == null || !same(old.stat(), stat)) {
             dropDescendants(path);
         }
@@ -90,29 +94,38 @@ final class ConditionCache {
         Map<String, BatchPlanner.SnapNode> snapshot = new HashMap<>();
         for (String p : needs.statPaths()) {
             Fact f = facts.get(p);
-            if (f == null) {
+            if (f == null || f.exists() && f.revision() < 0 && needs.revisionPaths().contains(p)) {
                 return null;
             }
-            snapshot.put(p, new BatchPlanner.SnapNode(f.stat(), null, null));
+            // the planner reads a value's mzxid as its revision
+            snapshot.put(p, new BatchPlanner.SnapNode(f.exists() && f.revision() >= 0 ? withMzxid(f.stat(), f.revision()) : f.stat(), null, null));
         }
         return snapshot;
     }
 
-    /** Learns from the results of our own committed multi ({@code ops} in order; {@code zxid} is its sequence). */
-    void committed(List<Op> ops, List<OpResult> results, long zxid) {
+    /** A copy of the stat whose mzxid is {@code mzxid} (a sequence or revision, as the planner reads it). */
+    static Stat withMzxid(Stat s, long mzxid) {
+        Stat c = copy(s);
+        c.setMzxid(mzxid);
+        return c;
+    }
+
+    /** Learns from the results of our own committed multi ({@code ops} in order, its {@code zxid}, the batch's index {@code sub} in it). */
+    void committed(List<Op> ops, List<OpResult> results, long zxid, int sub) {
+        long revision = ZnodeLayout.sequence(zxid, sub);
         for (int i = 0; i < ops.size() && i < results.size(); i++) {
             Op op = ops.get(i);
             OpResult r = results.get(i);
             switch (op.getType()) {
-                case ZooDefs.OpCode.setData -> learn(op.getPath(), ((OpResult.SetDataResult) r).getStat());
+                case ZooDefs.OpCode.setData -> learn(op.getPath(), ((OpResult.SetDataResult) r).getStat(), revision);
                 case ZooDefs.OpCode.create, ZooDefs.OpCode.create2 -> {
                     Stat s = new Stat();
                     s.setVersion(0);
                     s.setCzxid(zxid);
                     s.setMzxid(zxid);
-                    learn(op.getPath(), s);
+                    learn(op.getPath(), s, revision);
                 }
-                case ZooDefs.OpCode.delete -> learn(op.getPath(), null);
+                case ZooDefs.OpCode.delete -> learn(op.getPath(), null, -1);
                 default -> {
                     // checks confirm what we knew
                 }

@@ -105,7 +105,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     /** What we know of znodes: batches whose facts are all known skip the snapshot read (a wrong guess only costs a retry). */
     private final ConditionCache facts;
     /** Orders overlapping batches; independent ones are in flight together. */
-    private final ZooKeeperCommitPipeline pipeline = new ZooKeeperCommitPipeline();
+    private final ZooKeeperCommitPipeline pipeline;
     private final Object connectionLock = new Object();
     private CompletableFuture<Void> connected = new CompletableFuture<>();
     private volatile ConnectionState connectionState = ConnectionState.LOST;
@@ -118,6 +118,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         this.acl = acl(options);
         this.planner = new BatchPlanner(layout, acl);
         this.facts = new ConditionCache(layout.data, MAX_KNOWN_FACTS);
+        this.pipeline = new ZooKeeperCommitPipeline(layout.seq, options.maxRequestBytes());
         long usable = (long) options.maxRequestBytes() - REQUEST_RESERVE;
         // a value travels twice in its multi: in its znode and in the change-log entry
         // and one value at the longest path must fit in one batch
@@ -404,11 +405,12 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         RegistryPath.checkName(name, "value name");
         String path = layout.valuePath(key, name);
         // learned on the event thread, in answer order: a late, older fact must not overwrite a newer one
-        ZkCalls.NodeData d = call("reading " + key + ":" + name, zk -> ZkCalls.getData(zk, path, n -> facts.learn(path, n == null ? null : n.stat())));
+        ZkCalls.NodeData d = call("reading " + key + ":" + name, zk -> ZkCalls.getData(zk, path,
+                n -> facts.learn(path, n == null ? null : n.stat(), n == null ? -1 : ZnodeLayout.revision(path, n.stat(), n.data()))));
         if (d == null) {
             return Optional.empty();
         }
-        return Optional.of(new VersionedValue(ZnodeLayout.decodeValue(path, d.data()), d.stat().getMzxid()));
+        return Optional.of(new VersionedValue(ZnodeLayout.decodeValue(path, d.data()), ZnodeLayout.revision(path, d.stat(), d.data())));
     }
 
     @Override
@@ -444,7 +446,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     }
 
     private CompletableFuture<ReadBatchResult> readOnce(ZooKeeper zk, ReadBatch batch, int attempt) {
-        CompletableFuture<Stat> before = ZkCalls.exists(zk, layout.seq);
+        CompletableFuture<ZkCalls.NodeData> before = ZkCalls.getData(zk, layout.seq);
         List<CompletableFuture<?>> first = new ArrayList<>();
         boolean needsValues = false;
         for (ReadBatch.Read r : batch.reads()) {
@@ -455,7 +457,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 needsValues |= r instanceof ReadBatch.ValuesRead;
             }
         }
-        CompletableFuture<Stat> afterFirst = needsValues ? null : ZkCalls.exists(zk, layout.seq);
+        CompletableFuture<ZkCalls.NodeData> afterFirst = needsValues ? null : ZkCalls.getData(zk, layout.seq);
         return CompletableFuture.allOf(first.toArray(CompletableFuture[]::new)).thenCompose(ignored -> {
             // second round: the values of every ValuesRead, then seq again
             Map<Integer, List<CompletableFuture<ZkCalls.NodeData>>> valueReads = new HashMap<>();
@@ -479,13 +481,14 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                     valueNames.put(i, names);
                 }
             }
-            CompletableFuture<Stat> after = afterFirst != null ? afterFirst : ZkCalls.exists(zk, layout.seq);
+            CompletableFuture<ZkCalls.NodeData> after = afterFirst != null ? afterFirst : ZkCalls.getData(zk, layout.seq);
             List<CompletableFuture<?>> all = new ArrayList<>();
             valueReads.values().forEach(all::addAll);
             all.add(after);
             return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenCompose(ignored2 -> {
-                long seqBefore = before.join().getMzxid();
-                long seqAfter = after.join().getMzxid();
+                ZkCalls.NodeData seqNode = after.join();
+                long seqBefore = before.join().stat().getMzxid();
+                long seqAfter = seqNode.stat().getMzxid();
                 if (seqBefore != seqAfter) {
                     if (attempt > 1000) {
                         return CompletableFuture.failedFuture(new RegistryUnavailableException(
@@ -501,7 +504,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                         ZkCalls.NodeData d = (ZkCalls.NodeData) got;
                         String vp = layout.valuePath(v.key(), v.name());
                         answers.add(d == null ? Optional.empty()
-                                : Optional.of(new VersionedValue(ZnodeLayout.decodeValue(vp, d.data()), d.stat().getMzxid())));
+                                : Optional.of(new VersionedValue(ZnodeLayout.decodeValue(vp, d.data()), ZnodeLayout.revision(vp, d.stat(), d.data()))));
                     } else if (r instanceof ReadBatch.SubkeysRead) {
                         ZkCalls.Children ch = (ZkCalls.Children) got;
                         if (ch == null) {
@@ -529,25 +532,26 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                             if (d != null) { // deleted between the listing and the read: seq would differ, but be safe
                                 String vp = layout.keyPath(r.key()) + "/" + names.get(j);
                                 values.put(ZnodeLayout.unescape(names.get(j).substring(ZnodeLayout.VALUE_PREFIX.length())),
-                                        new VersionedValue(ZnodeLayout.decodeValue(vp, d.data()), d.stat().getMzxid()));
+                                        new VersionedValue(ZnodeLayout.decodeValue(vp, d.data()), ZnodeLayout.revision(vp, d.stat(), d.data())));
                             }
                         }
                         answers.add(Optional.of(Collections.unmodifiableMap(values)));
                     }
                 }
-                lastSequence.accumulateAndGet(seqAfter, Math::max);
-                return CompletableFuture.completedFuture(new ReadBatchResult(seqAfter, answers));
+                long sequence = ZnodeLayout.seqSequence(seqNode.stat(), seqNode.data());
+                lastSequence.accumulateAndGet(sequence, Math::max);
+                return CompletableFuture.completedFuture(new ReadBatchResult(sequence, answers));
             });
         });
     }
 
     @Override
     public long currentSequence() {
-        Stat s = call("reading the current sequence", zk -> ZkCalls.exists(zk, layout.seq));
+        ZkCalls.NodeData s = call("reading the current sequence", zk -> ZkCalls.getData(zk, layout.seq));
         if (s == null) {
             throw new RegistryException(layout.seq + " is missing: the registry's znodes under " + layout.chroot + " were removed");
         }
-        return lastSequence.accumulateAndGet(s.getMzxid(), Math::max);
+        return lastSequence.accumulateAndGet(ZnodeLayout.seqSequence(s.stat(), s.data()), Math::max);
     }
 
     // ---- writes ------------------------------------------------------------------------------------
@@ -715,18 +719,21 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         snapshotReads.incrementAndGet();
         Map<String, BatchPlanner.SnapNode> snapshot = new java.util.concurrent.ConcurrentHashMap<>();
         List<CompletableFuture<?>> reads = new ArrayList<>();
-        reads.add(ZkCalls.exists(zk, layout.seq).thenAccept(s -> {
+        reads.add(ZkCalls.getData(zk, layout.seq).thenAccept(s -> {
             if (s == null) {
                 throw new RegistryException(layout.seq + " is missing: the registry's znodes under " + layout.chroot + " were removed");
             }
-            snapshot.put(layout.seq, new BatchPlanner.SnapNode(s, null, null));
+            // the planner and the caller read a node's mzxid as its sequence (a value's: its revision)
+            snapshot.put(layout.seq, new BatchPlanner.SnapNode(ConditionCache.withMzxid(s.stat(), ZnodeLayout.seqSequence(s.stat(), s.data())), null, null));
         }));
         for (String p : needs.statPaths()) {
-            if (needs.dataPaths().contains(p)) {
-                reads.add(ZkCalls.getData(zk, p, d -> facts.learn(p, d == null ? null : d.stat())).thenAccept(d -> snapshot.put(p, d == null
-                        ? new BatchPlanner.SnapNode(null, null, null) : new BatchPlanner.SnapNode(d.stat(), d.data(), null))));
+            if (needs.dataPaths().contains(p) || needs.revisionPaths().contains(p)) {
+                reads.add(ZkCalls.getData(zk, p, d -> facts.learn(p, d == null ? null : d.stat(), d == null ? -1 : ZnodeLayout.revision(p, d.stat(), d.data())))
+                        .thenAccept(d -> snapshot.put(p, d == null ? new BatchPlanner.SnapNode(null, null, null)
+                                : new BatchPlanner.SnapNode(ConditionCache.withMzxid(d.stat(), ZnodeLayout.revision(p, d.stat(), d.data())),
+                                ZnodeLayout.withoutSub(d.data()), null))));
             } else {
-                reads.add(ZkCalls.exists(zk, p, s -> facts.learn(p, s)).thenAccept(s -> snapshot.put(p, new BatchPlanner.SnapNode(s, null, null))));
+                reads.add(ZkCalls.exists(zk, p, s -> facts.learn(p, s, -1)).thenAccept(s -> snapshot.put(p, new BatchPlanner.SnapNode(s, null, null))));
             }
         }
         CompletableFuture<Void> first = CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new));
@@ -825,11 +832,12 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                     + " jute.maxbuffer of the servers); nothing was sent", size, options.maxRequestBytes()));
         }
         // the new facts are learned on the event thread, in commit order, before anything reads them
-        java.util.function.Consumer<List<OpResult>> learn = results -> facts.committed(plan.ops(), results,
-                ((OpResult.SetDataResult) results.get(sequenceOp)).getStat().getMzxid());
-        return ensureBucket(zk, bucket).thenCompose(v -> ZkCalls.multi(zk, ops, learn)).handle((results, t) -> {
+        java.util.function.BiConsumer<List<OpResult>, Integer> learn = (results, sub) -> facts.committed(plan.ops(), results,
+                ((OpResult.SetDataResult) results.get(sequenceOp)).getStat().getMzxid(), sub);
+        return ensureBucket(zk, bucket).thenCompose(v -> pipeline.send(zk, ops, size, learn)).handle((sent, t) -> {
             if (t == null) {
-                long sequence = ((OpResult.SetDataResult) results.get(sequenceOp)).getStat().getMzxid();
+                List<OpResult> results = sent.results();
+                long sequence = ZnodeLayout.sequence(((OpResult.SetDataResult) results.get(sequenceOp)).getStat().getMzxid(), sent.sub());
                 lastSequence.accumulateAndGet(sequence, Math::max);
                 return CompletableFuture.completedFuture(new CommitResult(sequence));
             }
@@ -872,7 +880,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                             if (d == null || ZnodeLayout.isFence(d.data())) {
                                 throw new Replan("the batch did not commit before the connection loss");
                             }
-                            long sequence = d.stat().getCzxid();
+                            long sequence = ZnodeLayout.logEntrySequence(d.stat(), d.data());
                             committed(plan, sequence);
                             return new CommitResult(sequence);
                         });
@@ -1164,6 +1172,11 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     /** For tests: how many snapshots commits have read. */
     long snapshotReads() {
         return snapshotReads.get();
+    }
+
+    /** For tests: the commit pipeline (group commit counters). */
+    ZooKeeperCommitPipeline pipeline() {
+        return pipeline;
     }
 
     /** For tests: what the registry knows of znodes. */

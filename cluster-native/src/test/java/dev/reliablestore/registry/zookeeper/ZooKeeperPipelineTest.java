@@ -288,4 +288,82 @@ class ZooKeeperPipelineTest {
             }
         }
     }
+
+    @Test
+    void coalescedBatchesKeepDistinctIncreasingSequencesAndSeparateChangeBatches() {
+        String chroot = ZkTestSupport.freshChroot("group");
+        int batches = 1000;
+        try (ZooKeeperRegistry a = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options());
+             ZooKeeperRegistry b = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            for (int i = 0; i < batches; i++) {
+                a.commit(WriteBatch.builder().setValue(RegistryPath.of("g", "k" + i), "v", RegistryValue.dword(-1)).build());
+            }
+            Recorder feed = new Recorder();
+            List<CompletableFuture<CommitResult>> futures = new ArrayList<>();
+            try (Watch w = b.watch(RegistryPath.of("g"), feed)) {
+                long coalescedBefore = a.pipeline().coalescedMultis();
+                for (int i = 0; i < batches; i++) {
+                    futures.add(a.commitAsync(WriteBatch.builder().setValue(RegistryPath.of("g", "k" + i), "v", RegistryValue.dword(i)).build()));
+                }
+                List<Long> sequences = new ArrayList<>();
+                futures.forEach(f -> sequences.add(f.orTimeout(60, TimeUnit.SECONDS).join().sequence()));
+                // 1,000 batches issued faster than multis complete: some must have shared a multi
+                assertThat(a.pipeline().coalescedMultis()).isGreaterThan(coalescedBefore);
+                assertThat(sequences).doesNotHaveDuplicates();
+                for (int i = 0; i < batches; i++) {
+                    RegistryPath k = RegistryPath.of("g", "k" + i);
+                    assertThat(b.getValue(k, "v").orElseThrow()).isEqualTo(new VersionedValue(RegistryValue.dword(i), sequences.get(i)));
+                }
+                long newest = sequences.stream().mapToLong(Long::longValue).max().orElseThrow();
+                assertThat(b.currentSequence()).isGreaterThanOrEqualTo(newest);
+                assertThat(b.values(RegistryPath.of("g", "k0")).get("v").revision()).isEqualTo(sequences.get(0));
+                await().atMost(Duration.ofSeconds(30)).until(() -> feed.sequences.size() >= batches);
+                assertThat(feed.resyncs).hasValue(0);
+                assertThat(feed.sequences).isSorted().doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(sequences);
+                // revisions of coalesced batches work as conditions, from a snapshot (b) and from the cache (a)
+                for (int i = 0; i < 3; i++) {
+                    RegistryPath k = RegistryPath.of("g", "k" + i);
+                    long r1 = b.commit(WriteBatch.builder().requireRevision(k, "v", sequences.get(i)).setValue(k, "v", RegistryValue.dword(10)).build()).sequence();
+                    a.commit(WriteBatch.builder().requireRevision(k, "v", r1).setValue(k, "v", RegistryValue.dword(11)).build());
+                }
+            }
+        }
+    }
+
+    @Test
+    void aBatchThatFailsACoalescedMultiFailsAloneAndItsNeighboursCommit() {
+        String chroot = ZkTestSupport.freshChroot("group-conflict");
+        int keys = 200;
+        try (ZooKeeperRegistry a = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options());
+             ZooKeeperRegistry b = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            long[] known = new long[keys];
+            for (int i = 0; i < keys; i++) {
+                known[i] = a.commit(WriteBatch.builder().setValue(RegistryPath.of("c", "k" + i), "v", RegistryValue.dword(0)).build()).sequence();
+            }
+            // b moves every even key on: a's cached facts about those are stale, its conditions on them false
+            for (int i = 0; i < keys; i += 2) {
+                b.commit(WriteBatch.builder().setValue(RegistryPath.of("c", "k" + i), "v", RegistryValue.dword(2)).build());
+            }
+            List<CompletableFuture<CommitResult>> futures = new ArrayList<>();
+            long coalescedBefore = a.pipeline().coalescedMultis();
+            for (int i = 0; i < keys; i++) {
+                RegistryPath k = RegistryPath.of("c", "k" + i);
+                futures.add(a.commitAsync(WriteBatch.builder().requireRevision(k, "v", known[i]).setValue(k, "v", RegistryValue.dword(1)).build()));
+            }
+            for (int i = 0; i < keys; i++) {
+                CompletableFuture<CommitResult> f = futures.get(i).orTimeout(60, TimeUnit.SECONDS);
+                Throwable t = org.assertj.core.api.Assertions.catchThrowable(f::join);
+                VersionedValue now = b.getValue(RegistryPath.of("c", "k" + i), "v").orElseThrow();
+                if (i % 2 == 0) {
+                    assertThat(t).isInstanceOf(CompletionException.class);
+                    assertThat(t.getCause()).isInstanceOfSatisfying(ConditionFailedException.class, e -> assertThat(e.failedCommandIndex()).isZero());
+                    assertThat(now.value().asDword()).isEqualTo(2);
+                } else {
+                    assertThat(t).isNull();
+                    assertThat(now).isEqualTo(new VersionedValue(RegistryValue.dword(1), f.join().sequence()));
+                }
+            }
+            assertThat(a.pipeline().coalescedMultis()).as("conflicting and clean batches shared multis").isGreaterThan(coalescedBefore);
+        }
+    }
 }
