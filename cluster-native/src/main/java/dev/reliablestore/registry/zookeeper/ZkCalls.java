@@ -64,10 +64,10 @@ final class ZkCalls {
         zk.exists(path, false, (AsyncCallback.StatCallback) (rc, p, ctx, stat) -> {
             KeeperException.Code code = KeeperException.Code.get(rc);
             if (code == KeeperException.Code.OK) {
-                seen.accept(stat);
+                hook(seen, stat);
                 f.complete(stat);
             } else if (code == KeeperException.Code.NONODE) {
-                seen.accept(null);
+                hook(seen, null);
                 f.complete(null);
             } else {
                 f.completeExceptionally(KeeperException.create(code, p));
@@ -88,10 +88,10 @@ final class ZkCalls {
             KeeperException.Code code = KeeperException.Code.get(rc);
             if (code == KeeperException.Code.OK) {
                 NodeData d = new NodeData(data, stat);
-                seen.accept(d);
+                hook(seen, d);
                 f.complete(d);
             } else if (code == KeeperException.Code.NONODE) {
-                seen.accept(null);
+                hook(seen, null);
                 f.complete(null);
             } else {
                 f.completeExceptionally(KeeperException.create(code, p));
@@ -127,7 +127,7 @@ final class ZkCalls {
         zk.multi(ops, (rc, p, ctx, results) -> {
             KeeperException.Code code = KeeperException.Code.get(rc);
             if (code == KeeperException.Code.OK) {
-                applied.accept(results);
+                hook(applied, results);
                 f.complete(results);
             } else if (results != null && !results.isEmpty() && results.get(0) instanceof OpResult.ErrorResult) {
                 f.completeExceptionally(new MultiFailure(code, results));
@@ -150,6 +150,15 @@ final class ZkCalls {
             }
         }, null);
         return f;
+    }
+
+    /** Runs a hook on the event thread; a failing hook must not leave the call's future incomplete. */
+    private static <T> void hook(java.util.function.Consumer<T> hook, T value) {
+        try {
+            hook.accept(value);
+        } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(ZkCalls.class).warn("a hook on a ZooKeeper answer failed", e);
+        }
     }
 
     /** The root cause of a future's failure. */

@@ -240,32 +240,47 @@ final class ZooKeeperCommitPipeline {
                 group.get(j).applied.accept(local(group, j, starts, results), j);
             }
         }).whenComplete((results, t) -> {
-            List<Member> retry = List.of();
-            if (t == null) {
-                for (int j = 0; j < group.size(); j++) {
-                    group.get(j).result.complete(new Sent(local(group, j, starts, results), j));
+            List<Member> retry;
+            try {
+                retry = settle(group, starts, results, t);
+            } catch (RuntimeException | Error e) {
+                // never leave a batch waiting: its outcome is then reported as a failure of the commit
+                for (Member m : group) {
+                    m.result.completeExceptionally(e);
                 }
-            } else {
-                Throwable cause = ZkCalls.unwrap(t);
-                if (group.size() == 1) {
-                    group.get(0).result.completeExceptionally(cause);
-                } else if (cause instanceof ZkCalls.MultiFailure mf && owner(group, starts, mf.failedOp()) >= 0) {
-                    int owner = owner(group, starts, mf.failedOp());
-                    group.get(owner).result.completeExceptionally(new ZkCalls.MultiFailure(mf.code, local(group, owner, starts, mf.results)));
-                    // nothing of the multi applied: the others go again without the batch that failed it,
-                    // each alone so that further failing batches cost one round trip, not one each
-                    List<Member> others = new ArrayList<>(group);
-                    others.remove(owner);
-                    retry = others;
-                } else {
-                    for (int j = 0; j < group.size(); j++) {
-                        group.get(j).result.completeExceptionally(cause instanceof ZkCalls.MultiFailure mf
-                                ? new ZkCalls.MultiFailure(mf.code, local(group, j, starts, mf.results)) : cause);
-                    }
-                }
+                retry = List.of();
             }
             next(retry);
         });
+    }
+
+    /** Completes the group's batches; returns those to send again. */
+    private static List<Member> settle(List<Member> group, int[] starts, List<OpResult> results, Throwable t) {
+        List<Member> retry = List.of();
+        if (t == null) {
+            for (int j = 0; j < group.size(); j++) {
+                group.get(j).result.complete(new Sent(local(group, j, starts, results), j));
+            }
+        } else {
+            Throwable cause = ZkCalls.unwrap(t);
+            if (group.size() == 1) {
+                group.get(0).result.completeExceptionally(cause);
+            } else if (cause instanceof ZkCalls.MultiFailure mf && owner(group, starts, mf.failedOp()) >= 0) {
+                int owner = owner(group, starts, mf.failedOp());
+                group.get(owner).result.completeExceptionally(new ZkCalls.MultiFailure(mf.code, local(group, owner, starts, mf.results)));
+                // nothing of the multi applied: the others go again without the batch that failed it,
+                // each alone so that further failing batches cost one round trip, not one each
+                List<Member> others = new ArrayList<>(group);
+                others.remove(owner);
+                retry = others;
+            } else {
+                for (int j = 0; j < group.size(); j++) {
+                    group.get(j).result.completeExceptionally(cause instanceof ZkCalls.MultiFailure mf
+                            ? new ZkCalls.MultiFailure(mf.code, local(group, j, starts, mf.results)) : cause);
+                }
+            }
+        }
+        return retry;
     }
 
     /** The multi's slot is free: resend what must go again, else the batches that queued meanwhile. */
