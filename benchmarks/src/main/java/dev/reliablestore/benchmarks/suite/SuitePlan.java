@@ -62,6 +62,8 @@ public final class SuitePlan {
         String embWrite = methods(EmbeddedWriteBench.class, "saveSync", "saveAsync", "saveBatch100",
                 "syncThroughput01", "syncThroughput04", "syncThroughput16");
         String zk = methods(ZooKeeperBench.class, "readUncached", "saveSync", "rawGetData", "rawSetData");
+        String zkRegistry = methods(ZooKeeperRegistryThroughputBench.class, "registryCommit16", "rawSetData16",
+                "registryCommitAsync1000", "rawAsyncSetData1000");
         String memory = methods(MemoryBench.class, "heapPerEntity");
         String peerWrite = methods(PeerWriteBench.class, "fsyncAppend", "sqliteFullUpsert", "sqliteNormalUpsert",
                 "fileProviderSave", "sqliteFullThroughput01", "sqliteFullThroughput16");
@@ -73,6 +75,7 @@ public final class SuitePlan {
                 runs.add(new Run(embRead, p("size", "1024", "pipeline", Stores.ZSTD_AES, "entities", "1000")));
                 runs.add(new Run(embWrite, p("size", "1024", "pipeline", Stores.ZSTD_AES)));
                 runs.add(new Run(zk, p("nodes", "1")));
+                runs.add(new Run(zkRegistry, p("nodes", "1")));
                 runs.add(new Run(memory, p("pipeline", Stores.ZSTD_AES, "entities", "2000")));
                 runs.add(new Run(peerWrite, p("size", "1024")));
                 runs.add(new Run(peerRead, p("size", "1024", "entities", "1000")));
@@ -83,6 +86,7 @@ public final class SuitePlan {
                 runs.add(new Run(embWrite, p("size", "1024")));
                 runs.add(new Run(methods(EmbeddedWriteBench.class, "saveSync"), p("size", "65536")));
                 runs.add(new Run(zk, Map.of()));
+                runs.add(new Run(zkRegistry, Map.of()));
                 runs.add(new Run(memory, Map.of()));
                 runs.add(new Run(peerWrite, p("size", "1024")));
                 runs.add(new Run(methods(PeerWriteBench.class, "fsyncAppend", "sqliteFullUpsert"), p("size", "65536")));
@@ -94,6 +98,7 @@ public final class SuitePlan {
                 runs.add(new Run(embRead, Map.of()));
                 runs.add(new Run(embWrite, Map.of()));
                 runs.add(new Run(zk, p("pipeline", Stores.PLAIN + "," + Stores.ZSTD_AES)));
+                runs.add(new Run(zkRegistry, Map.of()));
                 runs.add(new Run(memory, Map.of()));
                 runs.add(new Run(peerWrite, Map.of()));
                 runs.add(new Run(peerRead, Map.of()));
@@ -103,7 +108,7 @@ public final class SuitePlan {
         if (dir != null && !dir.isEmpty()) {
             List<Run> withDir = new ArrayList<>();
             for (Run r : runs) {
-                if (r.include().contains("ZooKeeperBench")) {
+                if (r.include().contains("ZooKeeper")) {
                     withDir.add(r);
                 } else {
                     Map<String, List<String>> params = new LinkedHashMap<>(r.params());

@@ -55,7 +55,7 @@ final class BatchPlanner {
     }
 
     /** What the planner needs to know before planning: node stats (and data where compared), and subtree listings. */
-    record Needs(List<String> statPaths, Set<String> dataPaths, List<RegistryPath> listedKeys) {
+    record Needs(List<String> statPaths, Set<String> dataPaths, List<RegistryPath> listedKeys, Set<String> revisionPaths) {
     }
 
     /** One node as read for the snapshot. */
@@ -78,6 +78,7 @@ final class BatchPlanner {
     Needs needs(WriteBatch batch) {
         Set<String> stats = new LinkedHashSet<>();
         Set<String> data = new LinkedHashSet<>();
+        Set<String> revisions = new LinkedHashSet<>();
         List<RegistryPath> listed = new ArrayList<>();
         stats.add(layout.data);
         for (BatchCommand c : batch.commands()) {
@@ -91,6 +92,8 @@ final class BatchPlanner {
                 stats.add(vp);
                 if (c instanceof BatchCommand.ValueEquals) {
                     data.add(vp);
+                } else if (c instanceof BatchCommand.RevisionEquals) {
+                    revisions.add(vp); // the revision's low bits are in the value's bytes
                 }
             }
             if (c instanceof BatchCommand.DeleteKey) {
@@ -104,7 +107,7 @@ final class BatchPlanner {
             int db = depth(b);
             return da != db ? Integer.compare(da, db) : a.compareTo(b);
         });
-        return new Needs(ordered, data, listed);
+        return new Needs(ordered, data, listed, revisions);
     }
 
     private static int depth(String path) {

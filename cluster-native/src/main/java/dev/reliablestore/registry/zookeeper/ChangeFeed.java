@@ -48,6 +48,8 @@ final class ChangeFeed implements Watcher {
     private long lastSequence;
     private volatile boolean broken;
     private volatile String brokenReason = "";
+    /** Told of every batch read from the log (entry path, changes), on the event thread. */
+    private volatile java.util.function.BiConsumer<String, List<Change>> observer = (entry, changes) -> { };
 
     ChangeFeed(ZnodeLayout layout, Supplier<ZooKeeper> handle, int capacity) {
         this.layout = layout;
@@ -71,6 +73,11 @@ final class ChangeFeed implements Watcher {
                 resyncAll(brokenReason);
             }
         }, null);
+    }
+
+    /** Sets who is told of the batches read from the log (only while some watch makes the feed read them). */
+    void observe(java.util.function.BiConsumer<String, List<Change>> observer) {
+        this.observer = observer;
     }
 
     /** The connection was lost: events may be missed from now on. */
@@ -111,7 +118,7 @@ final class ChangeFeed implements Watcher {
             }
             List<Change> changes;
             try {
-                changes = ZnodeLayout.decodeLogEntry(path, node.data(), node.stat().getCzxid());
+                changes = ZnodeLayout.decodeLogEntry(path, node.data(), ZnodeLayout.logEntrySequence(node.stat(), node.data()));
             } catch (RuntimeException e) {
                 LOG.error("undecodable change-log entry {}; resynchronising listeners", path, e);
                 resyncAll("change-log entry " + path + " is corrupt: " + e.getMessage());
@@ -120,7 +127,12 @@ final class ChangeFeed implements Watcher {
             if (changes == null) {
                 return; // a fence written while verifying an ambiguous commit: no batch
             }
-            long sequence = node.stat().getCzxid();
+            try {
+                observer.accept(path, changes);
+            } catch (RuntimeException e) {
+                LOG.warn("change-log observer failed on {}", path, e);
+            }
+            long sequence = ZnodeLayout.logEntrySequence(node.stat(), node.data());
             if (sequence <= lastSequence) {
                 return;
             }
@@ -166,11 +178,12 @@ final class ChangeFeed implements Watcher {
      */
     CompletableFuture<Long> start(FeedWatch w) {
         CompletableFuture<Long> f = new CompletableFuture<>();
-        handle.get().exists(layout.seq, false, (rc, path, ctx, stat) -> {
+        handle.get().getData(layout.seq, false, (rc, path, ctx, data, stat) -> {
             KeeperException.Code code = KeeperException.Code.get(rc);
             if (code == KeeperException.Code.OK) {
-                w.startSequence = stat.getMzxid();
-                f.complete(stat.getMzxid());
+                long sequence = ZnodeLayout.seqSequence(stat, data);
+                w.startSequence = sequence;
+                f.complete(sequence);
             } else {
                 f.completeExceptionally(KeeperException.create(code, path));
             }

@@ -2,7 +2,8 @@ package dev.reliablestore.registry.zookeeper;
 
 import dev.reliablestore.registry.RegistryLimitException;
 
-import java.lang.ref.WeakReference;
+import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
  * Tells a request the servers refuse for its size from a flaky connection. A server drops the
@@ -13,16 +14,16 @@ import java.lang.ref.WeakReference;
  * and each time the fence (a small request on the same connection) goes through and proves it did not
  * apply, the batch fails with a {@link RegistryLimitException}.
  *
- * <p>Batches of one registry run one at a time, so one record of the current batch suffices.
+ * <p>Many batches of one registry are in flight at once, so the losses are counted per batch
+ * ({@code WriteBatch} has identity equality).
  */
 final class OversizedRequests {
 
     static final int LOSSES = 2;
 
     private final int maxRequestBytes;
-    /** Weak: a batch that fails otherwise or commits is not kept alive by this record. */
-    private WeakReference<Object> batch = new WeakReference<>(null);
-    private int losses;
+    /** Weak keys: a batch that fails otherwise or commits is not kept alive by its count. */
+    private final Map<Object, Integer> losses = new WeakHashMap<>();
 
     OversizedRequests(int maxRequestBytes) {
         this.maxRequestBytes = maxRequestBytes;
@@ -33,19 +34,15 @@ final class OversizedRequests {
      * the batch with, or null to re-send it.
      */
     synchronized RegistryLimitException fenced(Object batch, long requestBytes) {
-        if (batch != this.batch.get()) {
-            this.batch = new WeakReference<>(batch);
-            losses = 0;
-        }
         if (requestBytes <= ZooKeeperOptions.ZOOKEEPER_DEFAULT_MAX_BUFFER) {
-            losses = 0; // a request every server accepts: the connection itself is the problem
+            losses.remove(batch); // a request every server accepts: the connection itself is the problem
             return null;
         }
-        if (++losses < LOSSES) {
+        int lost = losses.merge(batch, 1, Integer::sum);
+        if (lost < LOSSES) {
             return null;
         }
-        this.batch = new WeakReference<>(null);
-        losses = 0;
+        losses.remove(batch);
         return new RegistryLimitException("the batch needs a ZooKeeper request of " + requestBytes + " bytes, and the server dropped the connection"
                 + " each of the " + LOSSES + " times it was sent while smaller requests went through: the servers' jute.maxbuffer is most likely"
                 + " below " + requestBytes + " (ZooKeeper's default is " + ZooKeeperOptions.ZOOKEEPER_DEFAULT_MAX_BUFFER + " bytes; the server logs"

@@ -55,12 +55,19 @@ final class ZkCalls {
 
     /** The stat, or null when the node does not exist. */
     static CompletableFuture<Stat> exists(ZooKeeper zk, String path) {
+        return exists(zk, path, s -> { });
+    }
+
+    /** As {@link #exists(ZooKeeper, String)}; {@code seen} gets the answer on the event thread, in answer order. */
+    static CompletableFuture<Stat> exists(ZooKeeper zk, String path, java.util.function.Consumer<Stat> seen) {
         CompletableFuture<Stat> f = new CompletableFuture<>();
         zk.exists(path, false, (AsyncCallback.StatCallback) (rc, p, ctx, stat) -> {
             KeeperException.Code code = KeeperException.Code.get(rc);
             if (code == KeeperException.Code.OK) {
+                hook(seen, stat);
                 f.complete(stat);
             } else if (code == KeeperException.Code.NONODE) {
+                hook(seen, null);
                 f.complete(null);
             } else {
                 f.completeExceptionally(KeeperException.create(code, p));
@@ -71,12 +78,20 @@ final class ZkCalls {
 
     /** Data and stat, or null when the node does not exist. */
     static CompletableFuture<NodeData> getData(ZooKeeper zk, String path) {
+        return getData(zk, path, d -> { });
+    }
+
+    /** As {@link #getData(ZooKeeper, String)}; {@code seen} gets the answer on the event thread, in answer order. */
+    static CompletableFuture<NodeData> getData(ZooKeeper zk, String path, java.util.function.Consumer<NodeData> seen) {
         CompletableFuture<NodeData> f = new CompletableFuture<>();
         zk.getData(path, false, (rc, p, ctx, data, stat) -> {
             KeeperException.Code code = KeeperException.Code.get(rc);
             if (code == KeeperException.Code.OK) {
-                f.complete(new NodeData(data, stat));
+                NodeData d = new NodeData(data, stat);
+                hook(seen, d);
+                f.complete(d);
             } else if (code == KeeperException.Code.NONODE) {
+                hook(seen, null);
                 f.complete(null);
             } else {
                 f.completeExceptionally(KeeperException.create(code, p));
@@ -103,10 +118,16 @@ final class ZkCalls {
 
     /** Completes with the results, or exceptionally with {@link MultiFailure} or a {@link KeeperException}. */
     static CompletableFuture<List<OpResult>> multi(ZooKeeper zk, List<Op> ops) {
+        return multi(zk, ops, r -> { });
+    }
+
+    /** As {@link #multi(ZooKeeper, List)}; {@code applied} gets the results of a successful multi on the event thread, in answer order. */
+    static CompletableFuture<List<OpResult>> multi(ZooKeeper zk, List<Op> ops, java.util.function.Consumer<List<OpResult>> applied) {
         CompletableFuture<List<OpResult>> f = new CompletableFuture<>();
         zk.multi(ops, (rc, p, ctx, results) -> {
             KeeperException.Code code = KeeperException.Code.get(rc);
             if (code == KeeperException.Code.OK) {
+                hook(applied, results);
                 f.complete(results);
             } else if (results != null && !results.isEmpty() && results.get(0) instanceof OpResult.ErrorResult) {
                 f.completeExceptionally(new MultiFailure(code, results));
@@ -129,6 +150,15 @@ final class ZkCalls {
             }
         }, null);
         return f;
+    }
+
+    /** Runs a hook on the event thread; a failing hook must not leave the call's future incomplete. */
+    private static <T> void hook(java.util.function.Consumer<T> hook, T value) {
+        try {
+            hook.accept(value);
+        } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(ZkCalls.class).warn("a hook on a ZooKeeper answer failed", e);
+        }
     }
 
     /** The root cause of a future's failure. */

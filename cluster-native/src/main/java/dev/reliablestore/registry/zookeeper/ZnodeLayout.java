@@ -24,8 +24,8 @@ import java.util.List;
  * {chroot}/data                     the registry's root key
  * {chroot}/data/{seg}/{seg}         a key: one znode per path segment (data: empty)
  * {chroot}/data/{seg}/={name}       a value of that key: '=' + the encoded name; data = header + wire bytes
- * {chroot}/seq                      touched by every batch that changes something: its mzxid is the newest sequence
- * {chroot}/log/{bucket}/{entry}     the change log: one entry per changing batch (its czxid is the batch's sequence)
+ * {chroot}/seq                      touched by every multi that changes something: mzxid and data give the newest sequence
+ * {chroot}/log/{bucket}/{entry}     the change log: one entry per changing batch (czxid and data give the batch's sequence)
  * {chroot}/cluster/members/{node}   ephemeral, one per open registry
  * {chroot}/cluster/election         the LeaderLatch of the primary
  * {chroot}/faults/{id}              health faults
@@ -40,8 +40,16 @@ final class ZnodeLayout {
 
     static final String VALUE_PREFIX = "=";
     private static final byte VALUE_FORMAT = 1;
+    /** A value written by the {@code sub}-th batch of a coalesced multi: format, sub, then as format 1. */
+    private static final byte VALUE_FORMAT_SUB = 2;
     private static final byte LOG_BATCH = 1;
     private static final byte LOG_FENCE = 2;
+    /** A log entry of the {@code sub}-th batch of a coalesced multi: format, sub, then as a batch entry. */
+    private static final byte LOG_BATCH_SUB = 3;
+    /** Bits of a sequence below the zxid: the batch's index in its multi. */
+    static final int SUB_BITS = 8;
+    /** Batches one multi can carry. */
+    static final int MAX_SUBS = 1 << SUB_BITS;
     private static final byte FAULT_FORMAT = 1;
 
     final String chroot;
@@ -127,6 +135,34 @@ final class ZnodeLayout {
         return sb.toString();
     }
 
+    // ---- sequences -----------------------------------------------------------------------------
+
+    /**
+     * The commit sequence of the {@code sub}-th batch of the multi that got {@code zxid}: several
+     * batches may share one multi, and so one zxid, yet need distinct, increasing sequences.
+     */
+    static long sequence(long zxid, int sub) {
+        if (zxid >>> (63 - SUB_BITS) != 0) {
+            throw new RegistryCorruptedException("zxid " + Long.toHexString(zxid) + " is beyond what a registry sequence can encode (leader epoch above 2^23)");
+        }
+        return zxid << SUB_BITS | sub;
+    }
+
+    /** The data of {@code seq} after a multi whose last batch is the {@code sub}-th. */
+    static byte[] seqData(int sub) {
+        return sub == 0 ? new byte[0] : new byte[] {(byte) sub};
+    }
+
+    /** The sub of {@code seq}'s data. */
+    static int seqSub(byte[] data) {
+        return data == null || data.length == 0 ? 0 : data[0] & 0xFF;
+    }
+
+    /** The sequence {@code seq} stands for (the newest committed batch). */
+    static long seqSequence(org.apache.zookeeper.data.Stat stat, byte[] data) {
+        return sequence(stat.getMzxid(), seqSub(data));
+    }
+
     // ---- values --------------------------------------------------------------------------------
 
     /** Value znode data: format byte, REG_* type code, then the wire bytes. The revision is the znode's mzxid. */
@@ -139,7 +175,36 @@ final class ZnodeLayout {
         return out;
     }
 
+    /** The revision of a value znode: its mzxid and, for a batch of a coalesced multi, its index there. */
+    static long revision(String znode, org.apache.zookeeper.data.Stat stat, byte[] stored) {
+        return sequence(stat.getMzxid(), stored != null && stored.length >= 3 && stored[0] == VALUE_FORMAT_SUB ? stored[1] & 0xFF : 0);
+    }
+
+    /** Marks a value's (or, with {@code logEntry}, a log entry's) bytes as the {@code sub}-th batch's of a multi; null if they are not such bytes. */
+    static byte[] withSub(byte[] stored, int sub, boolean logEntry) {
+        if (stored == null || stored.length < 2 || stored[0] != (logEntry ? LOG_BATCH : VALUE_FORMAT)) {
+            return null;
+        }
+        byte[] out = new byte[stored.length + 1];
+        out[0] = logEntry ? LOG_BATCH_SUB : VALUE_FORMAT_SUB;
+        out[1] = (byte) sub;
+        System.arraycopy(stored, 1, out, 2, stored.length - 1);
+        return out;
+    }
+
+    /** Stored value bytes without a batch index (as a lone batch writes them), for comparing bytes. */
+    static byte[] withoutSub(byte[] stored) {
+        if (stored == null || stored.length < 3 || stored[0] != VALUE_FORMAT_SUB) {
+            return stored;
+        }
+        byte[] plain = new byte[stored.length - 1];
+        plain[0] = VALUE_FORMAT;
+        System.arraycopy(stored, 2, plain, 1, stored.length - 2);
+        return plain;
+    }
+
     static RegistryValue decodeValue(String znode, byte[] stored) {
+        stored = withoutSub(stored);
         if (stored == null || stored.length < 2 || stored[0] != VALUE_FORMAT) {
             throw new RegistryCorruptedException("znode " + znode + " does not hold a registry value (format "
                     + (stored == null || stored.length == 0 ? "missing" : String.valueOf(stored[0])) + ", " + (stored == null ? 0 : stored.length) + " bytes)");
@@ -213,13 +278,21 @@ final class ZnodeLayout {
         return entry != null && entry.length == 1 && entry[0] == LOG_FENCE;
     }
 
+    /** The sequence of the batch whose log entry this is (czxid and, in a coalesced multi, the batch's index there). */
+    static long logEntrySequence(org.apache.zookeeper.data.Stat stat, byte[] entry) {
+        return sequence(stat.getCzxid(), entry != null && entry.length >= 2 && entry[0] == LOG_BATCH_SUB ? entry[1] & 0xFF : 0);
+    }
+
     /** Decodes a log entry; null for a fence. */
     static List<Change> decodeLogEntry(String znode, byte[] entry, long sequence) {
         if (isFence(entry)) {
             return null;
         }
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(entry))) {
-            if (in.readByte() != LOG_BATCH) {
+            byte format = in.readByte();
+            if (format == LOG_BATCH_SUB) {
+                in.readByte();
+            } else if (format != LOG_BATCH) {
                 throw new RegistryCorruptedException("change-log entry " + znode + " has an unknown format");
             }
             int n = in.readInt();

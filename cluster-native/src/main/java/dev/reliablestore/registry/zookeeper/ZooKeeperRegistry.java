@@ -34,6 +34,7 @@ import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Op;
 import org.apache.zookeeper.OpResult;
+import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.data.ACL;
@@ -52,7 +53,6 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -67,8 +67,9 @@ import java.util.function.Function;
  *
  * <p>Writes: each batch is planned by {@link BatchPlanner} on a snapshot of the znodes it depends
  * on and sent as one multi, which also touches {@code seq} (its mzxid becomes the batch's sequence)
- * and creates the batch's change-log entry. Batches of one registry run one after the other, in
- * submission order. If the connection drops while a multi is in flight, its log entry doubles as a
+ * and creates the batch's change-log entry. Batches of one registry whose keys overlap run one after
+ * the other, in submission order; independent ones are in flight together
+ * ({@link ZooKeeperCommitPipeline}). If the connection drops while a multi is in flight, its log entry doubles as a
  * commit marker: after reconnecting, the registry tries to create that entry itself as a fence — if
  * it can, the original multi can never apply and the batch is retried; if the entry exists, the
  * batch committed. Only when no server answers within the failover timeout does a commit fail with
@@ -86,7 +87,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     /** The smallest maxRequestBytes whose value limit is the contract's 1 MiB. */
     static final int MAX_REQUEST_BYTES_FOR_FULL_VALUES = 2 * (RegistryValue.MAX_SIZE + PER_VALUE_OVERHEAD) + REQUEST_RESERVE;
     private static final long BUCKET_MILLIS = 10_000;
-    private static final int MAX_KNOWN_VALUES = 100_000;
+    private static final int MAX_KNOWN_FACTS = 100_000;
 
     private final ZooKeeperOptions options;
     private final ZnodeLayout layout;
@@ -103,10 +104,11 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     private final String instanceId = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
     private final AtomicLong entryCounter = new AtomicLong();
     private final AtomicLong lastSequence = new AtomicLong();
-    /** Value znodes known to exist: a SetValue on them skips the snapshot read (a wrong guess only costs a retry). */
-    private final ConcurrentSkipListSet<String> knownValues = new ConcurrentSkipListSet<>();
-    private final Object laneLock = new Object();
-    private CompletableFuture<?> lane = CompletableFuture.completedFuture(null);
+    private final AtomicLong snapshotReads = new AtomicLong();
+    /** What we know of znodes: batches whose facts are all known skip the snapshot read (a wrong guess only costs a retry). */
+    private final ConditionCache facts;
+    /** Orders overlapping batches; independent ones are in flight together. */
+    private final ZooKeeperCommitPipeline pipeline;
     private final Object connectionLock = new Object();
     private CompletableFuture<Void> connected = new CompletableFuture<>();
     private volatile ConnectionState connectionState = ConnectionState.LOST;
@@ -120,6 +122,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         this.acl = policy.znodeAcl();
         this.planner = new BatchPlanner(layout, acl);
         this.oversized = new OversizedRequests(options.maxRequestBytes());
+        this.facts = new ConditionCache(layout.data, MAX_KNOWN_FACTS);
+        // coalesce only up to what a server with the default jute.maxbuffer takes: a multi made large by its
+        // neighbours must never be what a server drops (OversizedRequests judges one batch's own size)
+        this.pipeline = new ZooKeeperCommitPipeline(layout.seq, Math.min(options.maxRequestBytes(), ZooKeeperOptions.ZOOKEEPER_DEFAULT_MAX_BUFFER));
         long usable = (long) options.maxRequestBytes() - REQUEST_RESERVE;
         // a value travels twice in its multi: in its znode and in the change-log entry
         // and one value at the longest path must fit in one batch
@@ -397,12 +403,13 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     public Optional<VersionedValue> getValue(RegistryPath key, String name) {
         RegistryPath.checkName(name, "value name");
         String path = layout.valuePath(key, name);
-        ZkCalls.NodeData d = call("reading " + key + ":" + name, zk -> ZkCalls.getData(zk, path));
+        // learned on the event thread, in answer order: a late, older fact must not overwrite a newer one
+        ZkCalls.NodeData d = call("reading " + key + ":" + name, zk -> ZkCalls.getData(zk, path,
+                n -> facts.learn(path, n == null ? null : n.stat(), n == null ? -1 : ZnodeLayout.revision(path, n.stat(), n.data()))));
         if (d == null) {
             return Optional.empty();
         }
-        remember(path);
-        return Optional.of(new VersionedValue(ZnodeLayout.decodeValue(path, d.data()), d.stat().getMzxid()));
+        return Optional.of(new VersionedValue(ZnodeLayout.decodeValue(path, d.data()), ZnodeLayout.revision(path, d.stat(), d.data())));
     }
 
     @Override
@@ -438,7 +445,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     }
 
     private CompletableFuture<ReadBatchResult> readOnce(ZooKeeper zk, ReadBatch batch, int attempt) {
-        CompletableFuture<Stat> before = ZkCalls.exists(zk, layout.seq);
+        CompletableFuture<ZkCalls.NodeData> before = ZkCalls.getData(zk, layout.seq);
         List<CompletableFuture<?>> first = new ArrayList<>();
         boolean needsValues = false;
         for (ReadBatch.Read r : batch.reads()) {
@@ -449,7 +456,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 needsValues |= r instanceof ReadBatch.ValuesRead;
             }
         }
-        CompletableFuture<Stat> afterFirst = needsValues ? null : ZkCalls.exists(zk, layout.seq);
+        CompletableFuture<ZkCalls.NodeData> afterFirst = needsValues ? null : ZkCalls.getData(zk, layout.seq);
         return CompletableFuture.allOf(first.toArray(CompletableFuture[]::new)).thenCompose(ignored -> {
             // second round: the values of every ValuesRead, then seq again
             Map<Integer, List<CompletableFuture<ZkCalls.NodeData>>> valueReads = new HashMap<>();
@@ -473,13 +480,14 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                     valueNames.put(i, names);
                 }
             }
-            CompletableFuture<Stat> after = afterFirst != null ? afterFirst : ZkCalls.exists(zk, layout.seq);
+            CompletableFuture<ZkCalls.NodeData> after = afterFirst != null ? afterFirst : ZkCalls.getData(zk, layout.seq);
             List<CompletableFuture<?>> all = new ArrayList<>();
             valueReads.values().forEach(all::addAll);
             all.add(after);
             return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenCompose(ignored2 -> {
-                long seqBefore = before.join().getMzxid();
-                long seqAfter = after.join().getMzxid();
+                ZkCalls.NodeData seqNode = after.join();
+                long seqBefore = before.join().stat().getMzxid();
+                long seqAfter = seqNode.stat().getMzxid();
                 if (seqBefore != seqAfter) {
                     if (attempt > 1000) {
                         return CompletableFuture.failedFuture(new RegistryUnavailableException(
@@ -495,7 +503,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                         ZkCalls.NodeData d = (ZkCalls.NodeData) got;
                         String vp = layout.valuePath(v.key(), v.name());
                         answers.add(d == null ? Optional.empty()
-                                : Optional.of(new VersionedValue(ZnodeLayout.decodeValue(vp, d.data()), d.stat().getMzxid())));
+                                : Optional.of(new VersionedValue(ZnodeLayout.decodeValue(vp, d.data()), ZnodeLayout.revision(vp, d.stat(), d.data()))));
                     } else if (r instanceof ReadBatch.SubkeysRead) {
                         ZkCalls.Children ch = (ZkCalls.Children) got;
                         if (ch == null) {
@@ -523,25 +531,26 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                             if (d != null) { // deleted between the listing and the read: seq would differ, but be safe
                                 String vp = layout.keyPath(r.key()) + "/" + names.get(j);
                                 values.put(ZnodeLayout.unescape(names.get(j).substring(ZnodeLayout.VALUE_PREFIX.length())),
-                                        new VersionedValue(ZnodeLayout.decodeValue(vp, d.data()), d.stat().getMzxid()));
+                                        new VersionedValue(ZnodeLayout.decodeValue(vp, d.data()), ZnodeLayout.revision(vp, d.stat(), d.data())));
                             }
                         }
                         answers.add(Optional.of(Collections.unmodifiableMap(values)));
                     }
                 }
-                lastSequence.accumulateAndGet(seqAfter, Math::max);
-                return CompletableFuture.completedFuture(new ReadBatchResult(seqAfter, answers));
+                long sequence = ZnodeLayout.seqSequence(seqNode.stat(), seqNode.data());
+                lastSequence.accumulateAndGet(sequence, Math::max);
+                return CompletableFuture.completedFuture(new ReadBatchResult(sequence, answers));
             });
         });
     }
 
     @Override
     public long currentSequence() {
-        Stat s = call("reading the current sequence", zk -> ZkCalls.exists(zk, layout.seq));
+        ZkCalls.NodeData s = call("reading the current sequence", zk -> ZkCalls.getData(zk, layout.seq));
         if (s == null) {
             throw new RegistryException(layout.seq + " is missing: the registry's znodes under " + layout.chroot + " were removed");
         }
-        return lastSequence.accumulateAndGet(s.getMzxid(), Math::max);
+        return lastSequence.accumulateAndGet(ZnodeLayout.seqSequence(s.stat(), s.data()), Math::max);
     }
 
     // ---- writes ------------------------------------------------------------------------------------
@@ -584,12 +593,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             return CompletableFuture.failedFuture(new RegistryClosedException(describe()));
         }
         validate(batch);
-        CompletableFuture<CommitResult> result;
-        synchronized (laneLock) {
-            result = lane.handle((ignored, failure) -> null).thenCompose(ignored -> runBatch(batch));
-            lane = result;
-        }
-        return result;
+        return pipeline.submit(batch, () -> runBatch(batch));
     }
 
     private void validate(WriteBatch batch) {
@@ -648,6 +652,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 return execute(zk, batch, fast, 0, deadline);
             }
             BatchPlanner.Needs needs = planner.needs(batch);
+            BatchPlanner.Plan known = fastPathAllowed ? knownPlan(batch, needs) : null;
+            if (known != null) {
+                return execute(zk, batch, known, 0, deadline);
+            }
             return readSnapshot(zk, needs).thenCompose(snapshot -> {
                 long snapshotSequence = snapshot.remove(layout.seq).stat().getMzxid();
                 BatchPlanner.Plan plan = planner.plan(batch, snapshot);
@@ -684,7 +692,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 return null;
             }
             String vp = layout.valuePath(s.key(), s.name());
-            if (!knownValues.contains(vp)) {
+            if (!facts.knownToExist(vp)) {
                 return null;
             }
             ops.add(Op.setData(vp, ZnodeLayout.encodeValue(s.value()), -1));
@@ -695,21 +703,39 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         return new BatchPlanner.Plan(ops, roles, -1, changes, List.of(), List.of());
     }
 
+    /**
+     * A plan on cached facts. Its guards verify every fact, so a stale one only fails the multi and
+     * sends the batch to a snapshot read. A batch that changes nothing needs the snapshot's sequence
+     * for its result, so it is never planned here.
+     */
+    private BatchPlanner.Plan knownPlan(WriteBatch batch, BatchPlanner.Needs needs) {
+        Map<String, BatchPlanner.SnapNode> known = facts.snapshot(needs);
+        if (known == null) {
+            return null;
+        }
+        BatchPlanner.Plan plan = planner.plan(batch, known);
+        return plan.changesSomething() || plan.failedCondition() >= 0 ? plan : null;
+    }
+
     private CompletableFuture<Map<String, BatchPlanner.SnapNode>> readSnapshot(ZooKeeper zk, BatchPlanner.Needs needs) {
+        snapshotReads.incrementAndGet();
         Map<String, BatchPlanner.SnapNode> snapshot = new java.util.concurrent.ConcurrentHashMap<>();
         List<CompletableFuture<?>> reads = new ArrayList<>();
-        reads.add(ZkCalls.exists(zk, layout.seq).thenAccept(s -> {
+        reads.add(ZkCalls.getData(zk, layout.seq).thenAccept(s -> {
             if (s == null) {
                 throw new RegistryException(layout.seq + " is missing: the registry's znodes under " + layout.chroot + " were removed");
             }
-            snapshot.put(layout.seq, new BatchPlanner.SnapNode(s, null, null));
+            // the planner and the caller read a node's mzxid as its sequence (a value's: its revision)
+            snapshot.put(layout.seq, new BatchPlanner.SnapNode(ConditionCache.withMzxid(s.stat(), ZnodeLayout.seqSequence(s.stat(), s.data())), null, null));
         }));
         for (String p : needs.statPaths()) {
-            if (needs.dataPaths().contains(p)) {
-                reads.add(ZkCalls.getData(zk, p).thenAccept(d -> snapshot.put(p, d == null
-                        ? new BatchPlanner.SnapNode(null, null, null) : new BatchPlanner.SnapNode(d.stat(), d.data(), null))));
+            if (needs.dataPaths().contains(p) || needs.revisionPaths().contains(p)) {
+                reads.add(ZkCalls.getData(zk, p, d -> facts.learn(p, d == null ? null : d.stat(), d == null ? -1 : ZnodeLayout.revision(p, d.stat(), d.data())))
+                        .thenAccept(d -> snapshot.put(p, d == null ? new BatchPlanner.SnapNode(null, null, null)
+                                : new BatchPlanner.SnapNode(ConditionCache.withMzxid(d.stat(), ZnodeLayout.revision(p, d.stat(), d.data())),
+                                ZnodeLayout.withoutSub(d.data()), null))));
             } else {
-                reads.add(ZkCalls.exists(zk, p).thenAccept(s -> snapshot.put(p, new BatchPlanner.SnapNode(s, null, null))));
+                reads.add(ZkCalls.exists(zk, p, s -> facts.learn(p, s, -1)).thenAccept(s -> snapshot.put(p, new BatchPlanner.SnapNode(s, null, null))));
             }
         }
         CompletableFuture<Void> first = CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new));
@@ -807,10 +833,14 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                     + ops.size() + " znode operations); the limit is " + options.maxRequestBytes() + " bytes (option maxRequestBytes, which must match"
                     + " jute.maxbuffer of the servers); nothing was sent", size, options.maxRequestBytes()));
         }
-        return ensureBucket(zk, bucket).thenCompose(v -> ZkCalls.multi(zk, ops)).handle((results, t) -> {
+        // the new facts are learned on the event thread, in commit order, before anything reads them
+        java.util.function.BiConsumer<List<OpResult>, Integer> learn = (results, sub) -> facts.committed(plan.ops(), results,
+                ((OpResult.SetDataResult) results.get(sequenceOp)).getStat().getMzxid(), sub);
+        return ensureBucket(zk, bucket).thenCompose(v -> pipeline.send(zk, ops, size, learn)).handle((sent, t) -> {
             if (t == null) {
-                long sequence = ((OpResult.SetDataResult) results.get(sequenceOp)).getStat().getMzxid();
-                committed(plan, sequence);
+                List<OpResult> results = sent.results();
+                long sequence = ZnodeLayout.sequence(((OpResult.SetDataResult) results.get(sequenceOp)).getStat().getMzxid(), sent.sub());
+                lastSequence.accumulateAndGet(sequence, Math::max);
                 return CompletableFuture.completedFuture(new CommitResult(sequence));
             }
             Throwable cause = ZkCalls.unwrap(t);
@@ -857,7 +887,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                             if (d == null || ZnodeLayout.isFence(d.data())) {
                                 throw new Replan("the batch did not commit before the connection loss");
                             }
-                            long sequence = d.stat().getCzxid();
+                            long sequence = ZnodeLayout.logEntrySequence(d.stat(), d.data());
                             committed(plan, sequence);
                             return new CommitResult(sequence);
                         });
@@ -882,30 +912,18 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 });
     }
 
+    /** The batch committed at {@code sequence}, as found by a fence: we have no results, so forget what it changed. */
     private void committed(BatchPlanner.Plan plan, long sequence) {
         lastSequence.accumulateAndGet(sequence, Math::max);
-        for (String d : plan.deletedPaths()) {
-            forget(d);
-        }
-        if (knownValues.size() > MAX_KNOWN_VALUES) {
-            knownValues.clear();
-        }
-        for (Change c : plan.changes()) {
-            if (c instanceof Change.ValueSet s) {
-                knownValues.add(layout.valuePath(s.key(), s.name()));
+        for (Op op : plan.ops()) {
+            if (op.getType() != ZooDefs.OpCode.check) {
+                forget(op.getPath());
             }
         }
     }
 
-    private void remember(String valuePath) {
-        if (knownValues.size() < MAX_KNOWN_VALUES) {
-            knownValues.add(valuePath);
-        }
-    }
-
     private void forget(String path) {
-        knownValues.remove(path);
-        knownValues.subSet(path + "/", path + "0").clear();
+        facts.forget(path);
     }
 
     private void checkRequestSize(List<Op> ops) {
@@ -988,6 +1006,8 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         ensureOpen();
         java.util.Objects.requireNonNull(subtree, "subtree");
         java.util.Objects.requireNonNull(listener, "listener");
+        // the feed now reads every entry: let it tell the condition cache what other instances changed
+        feed.observe(this::observedBatch);
         ChangeFeed.FeedWatch w = feed.add(subtree, listener);
         try {
             long start = call("registering a watch", zk -> feed.start(w));
@@ -996,6 +1016,24 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         } catch (RuntimeException e) {
             w.close();
             throw e;
+        }
+    }
+
+    /** Another instance's batch, seen in the change log: forget the facts it changed (ours are learned from our results). */
+    private void observedBatch(String entry, List<Change> changes) {
+        if (entry.substring(entry.lastIndexOf('/') + 1).startsWith(instanceId + "-")) {
+            return;
+        }
+        for (Change c : changes) {
+            if (c instanceof Change.ValueSet v) {
+                facts.forget(layout.valuePath(v.key(), v.name()));
+            } else if (c instanceof Change.ValueDeleted d) {
+                facts.forget(layout.keyPath(d.key())); // its key's version was bumped too
+            } else if (c instanceof Change.KeyCreated k) {
+                facts.forget(layout.keyPath(k.key()));
+            } else if (c instanceof Change.KeyDeleted k) {
+                facts.forget(layout.keyPath(k.key().isRoot() ? k.key() : k.key().parent()));
+            }
         }
     }
 
@@ -1136,6 +1174,21 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     /** For tests: the Curator client (its ZooKeeper handle), e.g. to inject a session expiry. */
     CuratorFramework curator() {
         return client;
+    }
+
+    /** For tests: how many snapshots commits have read. */
+    long snapshotReads() {
+        return snapshotReads.get();
+    }
+
+    /** For tests: the commit pipeline (group commit counters). */
+    ZooKeeperCommitPipeline pipeline() {
+        return pipeline;
+    }
+
+    /** For tests: what the registry knows of znodes. */
+    ConditionCache conditionCache() {
+        return facts;
     }
 
     /** For tests: the layout of the znodes. */

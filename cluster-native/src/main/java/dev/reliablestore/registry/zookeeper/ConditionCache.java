@@ -1,0 +1,150 @@
+package dev.reliablestore.registry.zookeeper;
+
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.OpResult;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.data.Stat;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+/**
+ * What this registry learned about znodes (exists with a version and mzxid, or absent), so a batch
+ * whose facts are all known is planned without reading a snapshot first.
+ *
+ * <p>Nothing here is trusted blindly: a plan built from the cache carries the same guards as one
+ * built from a fresh snapshot, so a stale entry makes the multi fail and the batch is re-planned on
+ * a snapshot read — never a false conflict. The planner's incarnation argument (an unchanged version
+ * of every ancestor, read before the node, proves the node was not deleted and re-created) holds
+ * because an entry is dropped with all its descendants whenever its facts change: a descendant's
+ * entry is therefore never older than its ancestors' entries.
+ */
+final class ConditionCache {
+
+    /** A znode's facts; {@code stat == null} when known absent; {@code revision} of a value, or -1 when not known. */
+    record Fact(Stat stat, long revision) {
+        boolean exists() {
+            return stat != null;
+        }
+    }
+
+    private final ConcurrentSkipListMap<String, Fact> facts = new ConcurrentSkipListMap<>();
+    private final int capacity;
+    /** Only znodes at or below this one (the registry's data) are remembered. */
+    private final String root;
+
+    ConditionCache(String root, int capacity) {
+        this.root = root;
+        this.capacity = capacity;
+    }
+
+    Fact get(String path) {
+        return facts.get(path);
+    }
+
+    boolean knownToExist(String path) {
+        Fact f = facts.get(path);
+        return f != null && f.exists();
+    }
+
+    int size() {
+        return facts.size();
+    }
+
+    /** Records a node's stat (null: absent) and a value's revision (-1: not known), as read or as written by our own multi. */
+    synchronized void learn(String path, Stat stat, long revision) {
+        if (!path.equals(root) && !path.startsWith(root + "/")) {
+            return;
+        }
+        if (facts.size() >= capacity) {
+            // bounded by dropping everything: misses only cost a snapshot read
+            facts.clear();
+        }
+        Fact previous = facts.get(path);
+        if (revision < 0 && previous != null && previous.exists() && same(previous.stat(), stat)) {
+            revision = previous.revision(); // a stat-only read of the same node keeps what we knew
+        }
+        Fact old = facts.put(path, new Fact(stat == null ? null : copy(stat), stat == null ? -1 : revision));
+        if (old == null || !same(old.stat(), stat)) {
+            dropDescendants(path);
+        }
+    }
+
+    /** Forgets a node and everything below it (it may have changed in a way we did not see). */
+    synchronized void forget(String path) {
+        facts.remove(path);
+        dropDescendants(path);
+    }
+
+    private void dropDescendants(String path) {
+        // '/' + 1 == '0': the range holds exactly the paths below
+        facts.subMap(path + "/", path + "0").clear();
+    }
+
+    /**
+     * A snapshot for {@link BatchPlanner#plan} made of cached facts, or null when one of the needed
+     * facts is unknown (or the plan needs data or listings, which are not cached).
+     */
+    synchronized Map<String, BatchPlanner.SnapNode> snapshot(BatchPlanner.Needs needs) {
+        if (!needs.dataPaths().isEmpty() || !needs.listedKeys().isEmpty()) {
+            return null;
+        }
+        Map<String, BatchPlanner.SnapNode> snapshot = new HashMap<>();
+        for (String p : needs.statPaths()) {
+            Fact f = facts.get(p);
+            if (f == null || f.exists() && f.revision() < 0 && needs.revisionPaths().contains(p)) {
+                return null;
+            }
+            // the planner reads a value's mzxid as its revision
+            snapshot.put(p, new BatchPlanner.SnapNode(f.exists() && f.revision() >= 0 ? withMzxid(f.stat(), f.revision()) : f.stat(), null, null));
+        }
+        return snapshot;
+    }
+
+    /** A copy of the stat whose mzxid is {@code mzxid} (a sequence or revision, as the planner reads it). */
+    static Stat withMzxid(Stat s, long mzxid) {
+        Stat c = copy(s);
+        c.setMzxid(mzxid);
+        return c;
+    }
+
+    /** Learns from the results of our own committed multi ({@code ops} in order, its {@code zxid}, the batch's index {@code sub} in it). */
+    void committed(List<Op> ops, List<OpResult> results, long zxid, int sub) {
+        long revision = ZnodeLayout.sequence(zxid, sub);
+        for (int i = 0; i < ops.size() && i < results.size(); i++) {
+            Op op = ops.get(i);
+            OpResult r = results.get(i);
+            switch (op.getType()) {
+                case ZooDefs.OpCode.setData -> learn(op.getPath(), ((OpResult.SetDataResult) r).getStat(), revision);
+                case ZooDefs.OpCode.create, ZooDefs.OpCode.create2 -> {
+                    Stat s = new Stat();
+                    s.setVersion(0);
+                    s.setCzxid(zxid);
+                    s.setMzxid(zxid);
+                    learn(op.getPath(), s, revision);
+                }
+                case ZooDefs.OpCode.delete -> learn(op.getPath(), null, -1);
+                default -> {
+                    // checks confirm what we knew
+                }
+            }
+        }
+    }
+
+    private static boolean same(Stat a, Stat b) {
+        if (a == null || b == null) {
+            return a == b;
+        }
+        return a.getVersion() == b.getVersion() && a.getMzxid() == b.getMzxid() && a.getCzxid() == b.getCzxid();
+    }
+
+    private static Stat copy(Stat s) {
+        Stat c = new Stat();
+        c.setVersion(s.getVersion());
+        c.setMzxid(s.getMzxid());
+        c.setCzxid(s.getCzxid());
+        return c;
+    }
+}

@@ -1,0 +1,375 @@
+package dev.reliablestore.registry.zookeeper;
+
+import dev.reliablestore.registry.BatchCommand;
+import dev.reliablestore.registry.CommitResult;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.WriteBatch;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.OpResult;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.proto.CreateRequest;
+import org.apache.zookeeper.proto.SetDataRequest;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
+
+/**
+ * Lets many batches of one registry be in flight at once, ordering only those that must be.
+ *
+ * <p>A batch waits for the earlier-submitted batches still in flight whose keys overlap its own
+ * (one names a key equal to, above or below a key the other names); every other batch starts at
+ * once, so independent batches pipeline on the one ZooKeeper session. Batches that touch no common
+ * key cannot observe each other's effects through conditions, so running them concurrently is
+ * indistinguishable from some serial order, while overlapping batches keep submission order — which
+ * is what "ASYNC batches from one thread apply in call order" needs.
+ *
+ * <p>Group commit: at most {@link #MAX_MULTIS_IN_FLIGHT} changing multis are in flight; batches
+ * ready meanwhile queue and go together in the next multi (within the request size, and at most
+ * {@link ZnodeLayout#MAX_SUBS} batches), so a lone writer never waits. Such batches are independent
+ * (the ordering above). Each keeps its own change-log entry, and its sequence is the multi's zxid
+ * with its index in the multi below it ({@link ZnodeLayout#sequence}); its values and entry carry
+ * that index. A multi fails as a whole: the batch that owns the failed op gets the failure as if
+ * its own multi had failed there, the others are sent again without it, each alone.
+ */
+final class ZooKeeperCommitPipeline {
+
+    /** Changing multis in flight at once; more batches wait to be coalesced into the next. */
+    static final int MAX_MULTIS_IN_FLIGHT = 2;
+
+    /** What the multi did for one batch: results laid out as its own multi's, and its index in the multi. */
+    record Sent(List<OpResult> results, int sub) {
+    }
+
+    /** A batch's multi waiting to be sent: plan ops, then {@code setData(seq)}, then the log entry's create. */
+    private static final class Member {
+        final ZooKeeper zk;
+        final List<Op> ops;
+        final long size;
+        final BiConsumer<List<OpResult>, Integer> applied;
+        final CompletableFuture<Sent> result = new CompletableFuture<>();
+
+        Member(ZooKeeper zk, List<Op> ops, long size, BiConsumer<List<OpResult>, Integer> applied) {
+            this.zk = zk;
+            this.ops = ops;
+            this.size = size;
+            this.applied = applied;
+        }
+    }
+
+    private final String seqPath;
+    private final long maxRequestBytes;
+    private final Object groupLock = new Object();
+    private final ArrayDeque<Member> waiting = new ArrayDeque<>();
+    private int multisInFlight;
+    private long coalescedMultis;
+
+    ZooKeeperCommitPipeline(String seqPath, long maxRequestBytes) {
+        this.seqPath = seqPath;
+        this.maxRequestBytes = maxRequestBytes;
+    }
+
+    /** One submitted batch until it completes. */
+    private static final class InFlight {
+        final Set<RegistryPath> keys;
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+
+        InFlight(Set<RegistryPath> keys) {
+            this.keys = keys;
+        }
+    }
+
+    private final Object lock = new Object();
+    /** In-flight batches by each key they name. */
+    private final Map<RegistryPath, List<InFlight>> byKey = new HashMap<>();
+    /** In-flight batches by each ancestor-or-self of a key they name. */
+    private final Map<RegistryPath, List<InFlight>> bySubtree = new HashMap<>();
+
+    /** Starts {@code run} once every overlapping earlier batch has completed (successfully or not). */
+    CompletableFuture<CommitResult> submit(WriteBatch batch, Supplier<CompletableFuture<CommitResult>> run) {
+        Set<RegistryPath> keys = keys(batch);
+        InFlight me = new InFlight(keys);
+        Set<InFlight> before = Collections.newSetFromMap(new IdentityHashMap<>());
+        synchronized (lock) {
+            for (RegistryPath k : keys) {
+                List<InFlight> below = bySubtree.get(k);
+                if (below != null) {
+                    before.addAll(below);
+                }
+                for (RegistryPath a = k; !a.isRoot(); ) {
+                    a = a.parent();
+                    List<InFlight> above = byKey.get(a);
+                    if (above != null) {
+                        before.addAll(above);
+                    }
+                }
+            }
+            for (RegistryPath k : keys) {
+                byKey.computeIfAbsent(k, x -> new ArrayList<>(2)).add(me);
+                for (RegistryPath a = k; ; a = a.parent()) {
+                    bySubtree.computeIfAbsent(a, x -> new ArrayList<>(2)).add(me);
+                    if (a.isRoot()) {
+                        break;
+                    }
+                }
+            }
+        }
+        CompletableFuture<CommitResult> result;
+        if (before.isEmpty()) {
+            result = start(run);
+        } else {
+            CompletableFuture<?>[] waits = new CompletableFuture<?>[before.size()];
+            int i = 0;
+            for (InFlight f : before) {
+                waits[i++] = f.done;
+            }
+            result = CompletableFuture.allOf(waits).thenCompose(v -> start(run));
+        }
+        result.whenComplete((r, t) -> finish(me));
+        return result;
+    }
+
+    /** Batches in flight (for tests). */
+    int inFlight() {
+        synchronized (lock) {
+            List<InFlight> all = bySubtree.get(RegistryPath.root());
+            return all == null ? 0 : all.size();
+        }
+    }
+
+    private static CompletableFuture<CommitResult> start(Supplier<CompletableFuture<CommitResult>> run) {
+        try {
+            return run.get();
+        } catch (RuntimeException | Error e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private void finish(InFlight me) {
+        synchronized (lock) {
+            for (RegistryPath k : me.keys) {
+                remove(byKey, k, me);
+                for (RegistryPath a = k; ; a = a.parent()) {
+                    remove(bySubtree, a, me);
+                    if (a.isRoot()) {
+                        break;
+                    }
+                }
+            }
+        }
+        me.done.complete(null);
+    }
+
+    private static void remove(Map<RegistryPath, List<InFlight>> map, RegistryPath k, InFlight me) {
+        List<InFlight> l = map.get(k);
+        if (l != null) {
+            for (int i = 0; i < l.size(); i++) {
+                if (l.get(i) == me) {
+                    l.remove(i);
+                    break;
+                }
+            }
+            if (l.isEmpty()) {
+                map.remove(k);
+            }
+        }
+    }
+
+    // ---- group commit -------------------------------------------------------------------------------
+
+    /**
+     * Sends a batch's multi ({@code ops}: plan ops, {@code setData(seq)}, the log entry's create;
+     * {@code size} its request bytes), alone or with others. {@code applied} gets the batch's results
+     * and index on the event thread when the multi succeeded; a failure is the batch's own, laid
+     * out as its own multi's.
+     */
+    CompletableFuture<Sent> send(ZooKeeper zk, List<Op> ops, long size, BiConsumer<List<OpResult>, Integer> applied) {
+        Member m = new Member(zk, ops, size, applied);
+        boolean now;
+        synchronized (groupLock) {
+            now = multisInFlight < MAX_MULTIS_IN_FLIGHT;
+            if (now) {
+                multisInFlight++;
+            } else {
+                waiting.add(m);
+            }
+        }
+        if (now) {
+            sendGroup(List.of(m));
+        }
+        return m.result;
+    }
+
+    /** Multis that carried more than one batch (for tests). */
+    long coalescedMultis() {
+        synchronized (groupLock) {
+            return coalescedMultis;
+        }
+    }
+
+    private void sendGroup(List<Member> group) {
+        List<Op> ops;
+        int[] starts = new int[group.size()];
+        if (group.size() == 1) {
+            ops = group.get(0).ops;
+        } else {
+            ops = new ArrayList<>();
+            for (int j = 0; j < group.size(); j++) {
+                List<Op> mine = group.get(j).ops;
+                starts[j] = ops.size();
+                for (int i = 0; i < mine.size() - 2; i++) {
+                    ops.add(withSub(mine.get(i), j, false));
+                }
+                ops.add(withSub(mine.get(mine.size() - 1), j, true));
+            }
+            ops.add(Op.setData(seqPath, ZnodeLayout.seqData(group.size() - 1), -1));
+        }
+        ZkCalls.multi(group.get(0).zk, ops, results -> {
+            for (int j = 0; j < group.size(); j++) {
+                group.get(j).applied.accept(local(group, j, starts, results), j);
+            }
+        }).whenComplete((results, t) -> {
+            List<Member> retry;
+            try {
+                retry = settle(group, starts, results, t);
+            } catch (RuntimeException | Error e) {
+                // never leave a batch waiting: its outcome is then reported as a failure of the commit
+                for (Member m : group) {
+                    m.result.completeExceptionally(e);
+                }
+                retry = List.of();
+            }
+            next(retry);
+        });
+    }
+
+    /** Completes the group's batches; returns those to send again. */
+    private static List<Member> settle(List<Member> group, int[] starts, List<OpResult> results, Throwable t) {
+        List<Member> retry = List.of();
+        if (t == null) {
+            for (int j = 0; j < group.size(); j++) {
+                group.get(j).result.complete(new Sent(local(group, j, starts, results), j));
+            }
+        } else {
+            Throwable cause = ZkCalls.unwrap(t);
+            if (group.size() == 1) {
+                group.get(0).result.completeExceptionally(cause);
+            } else if (cause instanceof ZkCalls.MultiFailure mf && owner(group, starts, mf.failedOp()) >= 0) {
+                int owner = owner(group, starts, mf.failedOp());
+                group.get(owner).result.completeExceptionally(new ZkCalls.MultiFailure(mf.code, local(group, owner, starts, mf.results)));
+                // nothing of the multi applied: the others go again without the batch that failed it,
+                // each alone so that further failing batches cost one round trip, not one each
+                List<Member> others = new ArrayList<>(group);
+                others.remove(owner);
+                retry = others;
+            } else {
+                for (int j = 0; j < group.size(); j++) {
+                    group.get(j).result.completeExceptionally(cause instanceof ZkCalls.MultiFailure mf
+                            ? new ZkCalls.MultiFailure(mf.code, local(group, j, starts, mf.results)) : cause);
+                }
+            }
+        }
+        return retry;
+    }
+
+    /** The multi's slot is free: resend what must go again, else the batches that queued meanwhile. */
+    private void next(List<Member> retry) {
+        if (!retry.isEmpty()) {
+            synchronized (groupLock) {
+                multisInFlight += retry.size() - 1;
+            }
+            for (Member m : retry) {
+                sendGroup(List.of(m));
+            }
+            return;
+        }
+        List<Member> group;
+        synchronized (groupLock) {
+            group = take();
+            if (group.isEmpty()) {
+                multisInFlight--;
+                return;
+            }
+            if (group.size() > 1) {
+                coalescedMultis++;
+            }
+        }
+        sendGroup(group);
+    }
+
+    /** Takes the longest prefix of the waiting batches that fits one multi (one session, request size, batch count). */
+    private List<Member> take() {
+        List<Member> group = new ArrayList<>();
+        long size = 0;
+        while (!waiting.isEmpty() && group.size() < ZnodeLayout.MAX_SUBS) {
+            Member m = waiting.peekFirst();
+            // one more byte per op for the batch index in values and entries
+            long more = m.size + m.ops.size();
+            if (!group.isEmpty() && (m.zk != group.get(0).zk || size + more > maxRequestBytes)) {
+                break;
+            }
+            group.add(waiting.pollFirst());
+            size += more;
+        }
+        return group;
+    }
+
+    /** The batch whose op failed the multi, or -1 (the shared seq op, or unknown). */
+    private static int owner(List<Member> group, int[] starts, int failedOp) {
+        for (int j = group.size() - 1; j >= 0 && failedOp >= 0; j--) {
+            if (failedOp >= starts[j]) {
+                return failedOp < starts[j] + group.get(j).ops.size() - 1 ? j : -1;
+            }
+        }
+        return -1;
+    }
+
+    /** A member's results in the layout of its own multi: plan ops, seq, entry. */
+    private static List<OpResult> local(List<Member> group, int j, int[] starts, List<OpResult> results) {
+        if (group.size() == 1 || results == null) {
+            return results;
+        }
+        int plan = group.get(j).ops.size() - 2;
+        List<OpResult> out = new ArrayList<>(plan + 2);
+        for (int i = 0; i < plan; i++) {
+            out.add(results.get(starts[j] + i));
+        }
+        out.add(results.get(results.size() - 1));
+        out.add(results.get(starts[j] + plan));
+        return out;
+    }
+
+    /** The op with a value's or a log entry's bytes marked as the {@code sub}-th batch's; other ops as they are. */
+    private static Op withSub(Op op, int sub, boolean logEntry) {
+        if (op.getType() == ZooDefs.OpCode.setData) {
+            SetDataRequest r = (SetDataRequest) op.toRequestRecord();
+            byte[] marked = ZnodeLayout.withSub(r.getData(), sub, logEntry);
+            return marked == null ? op : Op.setData(r.getPath(), marked, r.getVersion());
+        }
+        if (op.getType() == ZooDefs.OpCode.create) {
+            CreateRequest r = (CreateRequest) op.toRequestRecord();
+            byte[] marked = ZnodeLayout.withSub(r.getData(), sub, logEntry);
+            return marked == null ? op : Op.create(r.getPath(), marked, r.getAcl(), CreateMode.fromFlag(r.getFlags(), CreateMode.PERSISTENT));
+        }
+        return op;
+    }
+
+    private static Set<RegistryPath> keys(WriteBatch batch) {
+        Set<RegistryPath> keys = new LinkedHashSet<>();
+        for (BatchCommand c : batch.commands()) {
+            keys.add(c.key());
+        }
+        return keys;
+    }
+}

@@ -1,0 +1,369 @@
+package dev.reliablestore.registry.zookeeper;
+
+import dev.reliablestore.registry.ChangeBatch;
+import dev.reliablestore.registry.ChangeListener;
+import dev.reliablestore.registry.CommitResult;
+import dev.reliablestore.registry.ConditionFailedException;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.Watch;
+import dev.reliablestore.registry.WriteBatch;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Many batches of one registry instance are in flight at once (ZooKeeperCommitPipeline). These
+ * tests check that concurrency changes nothing a caller can observe: conflicts are reported as a
+ * serial execution would, the change feed sees every batch once in sequence order, and a
+ * connection cut with many batches in flight settles each of them once.
+ */
+class ZooKeeperPipelineTest {
+
+    static {
+        ZkTestSupport.init();
+    }
+
+    private static TestingServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = new TestingServer(true);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        server.close();
+    }
+
+    /** Records the feed; sequences in arrival order. */
+    static final class Recorder implements ChangeListener {
+        final List<Long> sequences = new CopyOnWriteArrayList<>();
+        final AtomicInteger resyncs = new AtomicInteger();
+
+        @Override
+        public void onBatch(ChangeBatch batch) {
+            sequences.add(batch.sequence());
+        }
+
+        @Override
+        public void onResync(String reason) {
+            resyncs.incrementAndGet();
+        }
+    }
+
+    @Test
+    void concurrentConflictingAndIndependentBatchesFromTwoInstancesActAsASerialExecution() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("pipeline-conflicts");
+        int counters = 3;
+        int threadsPerInstance = 4;
+        int rounds = 25;
+        try (ZooKeeperRegistry a = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options());
+             ZooKeeperRegistry b = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            RegistryPath root = RegistryPath.of("c");
+            for (int c = 0; c < counters; c++) {
+                a.commit(WriteBatch.builder().setValue(root.child("n" + c), "v", RegistryValue.qword(0)).build());
+            }
+            Recorder feed = new Recorder();
+            Set<Long> committed = ConcurrentHashMap.newKeySet();
+            AtomicInteger[] increments = new AtomicInteger[counters];
+            for (int c = 0; c < counters; c++) {
+                increments[c] = new AtomicInteger();
+            }
+            AtomicInteger conflicts = new AtomicInteger();
+            ExecutorService pool = Executors.newFixedThreadPool(2 * threadsPerInstance);
+            try (Watch w = b.watch(RegistryPath.root(), feed)) {
+                List<Future<?>> done = new ArrayList<>();
+                for (int t = 0; t < 2 * threadsPerInstance; t++) {
+                    ZooKeeperRegistry r = t % 2 == 0 ? a : b;
+                    int thread = t;
+                    done.add(pool.submit(() -> {
+                        List<CompletableFuture<CommitResult>> own = new ArrayList<>();
+                        for (int i = 0; i < rounds; i++) {
+                            // an independent batch in flight next to the conflicting ones
+                            own.add(r.commitAsync(WriteBatch.builder().setValue(RegistryPath.of("own", "t" + thread), "i", RegistryValue.dword(i)).build()));
+                            int c = (thread + i) % counters;
+                            RegistryPath key = root.child("n" + c);
+                            VersionedValue seen = r.getValue(key, "v").orElseThrow();
+                            WriteBatch inc = WriteBatch.builder()
+                                    .setValue(RegistryPath.of("touched", "t" + thread), "i", RegistryValue.dword(i))
+                                    .requireRevision(key, "v", seen.revision())
+                                    .setValue(key, "v", RegistryValue.qword(seen.value().asQword() + 1)).build();
+                            try {
+                                committed.add(r.commit(inc).sequence());
+                                increments[c].incrementAndGet();
+                            } catch (ConditionFailedException e) {
+                                assertThat(e.failedCommandIndex()).isEqualTo(1);
+                                conflicts.incrementAndGet();
+                            }
+                        }
+                        for (CompletableFuture<CommitResult> f : own) {
+                            committed.add(f.join().sequence());
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : done) {
+                    f.get(60, TimeUnit.SECONDS);
+                }
+                for (int c = 0; c < counters; c++) {
+                    // a serial execution applies exactly the increments that succeeded
+                    assertThat(a.getValue(root.child("n" + c), "v").orElseThrow().value().asQword()).isEqualTo(increments[c].get());
+                }
+                for (int t = 0; t < 2 * threadsPerInstance; t++) {
+                    assertThat(b.getValue(RegistryPath.of("own", "t" + t), "i").orElseThrow().value().asDword()).isEqualTo(rounds - 1);
+                }
+                assertThat(committed).hasSize(2 * threadsPerInstance * rounds + increments[0].get() + increments[1].get() + increments[2].get());
+                await().atMost(Duration.ofSeconds(30)).until(() -> feed.sequences.size() >= committed.size());
+                assertThat(feed.resyncs).hasValue(0);
+                assertThat(feed.sequences).doesNotHaveDuplicates().isSorted().containsExactlyInAnyOrderElementsOf(committed);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void asyncBatchesOnOneKeyStayInCallOrderWhileOthersPipeline() {
+        String chroot = ZkTestSupport.freshChroot("pipeline-order");
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            RegistryPath chain = RegistryPath.of("chain");
+            List<CompletableFuture<CommitResult>> ordered = new ArrayList<>();
+            List<CompletableFuture<CommitResult>> others = new ArrayList<>();
+            ordered.add(r.commitAsync(WriteBatch.builder().setValue(chain, "v", RegistryValue.dword(0)).build()));
+            for (int i = 1; i < 200; i++) {
+                ordered.add(r.commitAsync(WriteBatch.builder().requireValueEquals(chain, "v", RegistryValue.dword(i - 1))
+                        .setValue(chain, "v", RegistryValue.dword(i)).build()));
+                others.add(r.commitAsync(WriteBatch.builder().setValue(RegistryPath.of("free", "k" + i), "v", RegistryValue.dword(i)).build()));
+            }
+            long previous = 0;
+            for (CompletableFuture<CommitResult> f : ordered) {
+                long s = f.orTimeout(60, TimeUnit.SECONDS).join().sequence();
+                assertThat(s).isGreaterThan(previous);
+                previous = s;
+            }
+            others.forEach(CompletableFuture::join);
+            assertThat(r.getValue(chain, "v").orElseThrow().value().asDword()).isEqualTo(199);
+            // a batch on an ancestor waits for those below it: it sees all of them
+            r.commitAsync(WriteBatch.builder().deleteKey(RegistryPath.of("free")).build()).join();
+            assertThat(r.keyExists(RegistryPath.of("free"))).isFalse();
+        }
+    }
+
+    @Test
+    void aConnectionCutWithManyBatchesInFlightSettlesEachOnce() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("pipeline-cut");
+        int batches = 40;
+        for (boolean delivered : new boolean[] {true, false}) {
+            try (CuttingProxy proxy = new CuttingProxy(server.getPort());
+                 ZooKeeperRegistry r = ZkTestSupport.open(proxy.connectString(), chroot + (delivered ? "-applied" : "-lost"),
+                         ZkTestSupport.options("failoverTimeout", "20000"))) {
+                List<VersionedValue> before = new ArrayList<>();
+                for (int i = 0; i < batches; i++) {
+                    RegistryPath k = RegistryPath.of("k" + i);
+                    r.commit(WriteBatch.builder().setValue(k, "n", RegistryValue.qword(0)).build());
+                    before.add(r.getValue(k, "n").orElseThrow());
+                }
+                proxy.cutAtNextLargeRequest(16 * 1024, delivered);
+                List<CompletableFuture<CommitResult>> inFlight = new ArrayList<>();
+                for (int i = 0; i < batches; i++) {
+                    RegistryPath k = RegistryPath.of("k" + i);
+                    // conditional: a batch applied twice would fail its condition the second time
+                    inFlight.add(r.commitAsync(WriteBatch.builder().requireRevision(k, "n", before.get(i).revision())
+                            .setValue(k, "n", RegistryValue.qword(1))
+                            .setValue(k, "padding", RegistryValue.binary(new byte[i == 0 ? 64 * 1024 : 0])).build()));
+                }
+                List<Long> sequences = new ArrayList<>();
+                for (CompletableFuture<CommitResult> f : inFlight) {
+                    try {
+                        sequences.add(f.orTimeout(60, TimeUnit.SECONDS).join().sequence());
+                    } catch (CompletionException e) {
+                        throw new AssertionError("a batch in flight during the cut failed", e.getCause());
+                    }
+                }
+                assertThat(proxy.cuts()).isEqualTo(1);
+                assertThat(sequences).doesNotHaveDuplicates();
+                for (int i = 0; i < batches; i++) {
+                    VersionedValue after = r.getValue(RegistryPath.of("k" + i), "n").orElseThrow();
+                    assertThat(after.value().asQword()).isEqualTo(1);
+                    assertThat(after.revision()).isEqualTo(sequences.get(i));
+                }
+            }
+        }
+    }
+
+    @Test
+    void aBatchWhoseFactsAreKnownNeedsNoSnapshotRead() {
+        String chroot = ZkTestSupport.freshChroot("cache-known");
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            RegistryPath k = RegistryPath.of("a", "b");
+            long rev = r.commit(WriteBatch.builder().setValue(k, "v", RegistryValue.dword(0)).build()).sequence();
+            long reads = r.snapshotReads();
+            for (int i = 1; i <= 5; i++) {
+                rev = r.commit(WriteBatch.builder().requireRevision(k, "v", rev).setValue(k, "v", RegistryValue.dword(i)).build()).sequence();
+            }
+            ConditionFailedException stale = org.assertj.core.api.Assertions.catchThrowableOfType(
+                    () -> r.commit(WriteBatch.builder().requireKeyExists(k).requireRevision(k, "v", 1).build()),
+                    ConditionFailedException.class);
+            assertThat(stale.failedCommandIndex()).isEqualTo(1);
+            assertThat(r.snapshotReads()).as("conditions built from what the registry learned from its own commits").isEqualTo(reads);
+            assertThat(r.getValue(k, "v").orElseThrow()).isEqualTo(new VersionedValue(RegistryValue.dword(5), rev));
+        }
+    }
+
+    @Test
+    void aCacheMadeStaleByAnotherInstanceCausesNoFalseConflictAndNoLostUpdate() {
+        String chroot = ZkTestSupport.freshChroot("cache-stale");
+        try (ZooKeeperRegistry a = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options());
+             ZooKeeperRegistry b = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            RegistryPath k = RegistryPath.of("s", "k");
+            long mine = a.commit(WriteBatch.builder().setValue(k, "v", RegistryValue.dword(1)).build()).sequence();
+            // b moves the value on: a's facts about it are stale, and a condition on b's revision holds
+            long theirs = b.commit(WriteBatch.builder().setValue(k, "v", RegistryValue.dword(2)).build()).sequence();
+            long next = a.commit(WriteBatch.builder().requireRevision(k, "v", theirs).setValue(k, "v", RegistryValue.dword(3)).build()).sequence();
+            assertThat(a.getValue(k, "v").orElseThrow()).isEqualTo(new VersionedValue(RegistryValue.dword(3), next));
+
+            // b deletes and re-creates the key until the value's znode version is what a cached
+            mine = next;
+            b.commit(WriteBatch.builder().deleteKey(RegistryPath.of("s")).build());
+            long latest = 0;
+            for (int i = 0; i < 3; i++) {
+                latest = b.commit(WriteBatch.builder().setValue(k, "v", RegistryValue.dword(10 + i)).build()).sequence();
+            }
+            long old = mine;
+            ConditionFailedException real = org.assertj.core.api.Assertions.catchThrowableOfType(
+                    () -> a.commit(WriteBatch.builder().requireRevision(k, "v", old).setValue(k, "v", RegistryValue.dword(99)).build()),
+                    ConditionFailedException.class);
+            assertThat(real.failedCommandIndex()).as("the revision really changed").isEqualTo(0);
+            assertThat(a.getValue(k, "v").orElseThrow().value().asDword()).isEqualTo(12);
+            a.commit(WriteBatch.builder().requireRevision(k, "v", latest).setValue(k, "v", RegistryValue.dword(13)).build());
+
+            // a believes the value exists; b deleted it: a's unconditional write must still land
+            b.commit(WriteBatch.builder().deleteValue(k, "v").build());
+            long last = a.commit(WriteBatch.builder().setValue(k, "v", RegistryValue.dword(14)).build()).sequence();
+            assertThat(b.getValue(k, "v").orElseThrow()).isEqualTo(new VersionedValue(RegistryValue.dword(14), last));
+            // and a believes a key exists that b removed: absent-conditions must see it gone
+            b.commit(WriteBatch.builder().deleteKey(k).build());
+            a.commit(WriteBatch.builder().requireKeyAbsent(k).setValue(RegistryPath.of("s", "marker"), "m", RegistryValue.dword(1)).build());
+            assertThat(b.getValue(RegistryPath.of("s", "marker"), "m")).isPresent();
+        }
+    }
+
+    @Test
+    void aWatchingInstanceForgetsTheFactsAnotherInstanceChanged() {
+        String chroot = ZkTestSupport.freshChroot("cache-feed");
+        try (ZooKeeperRegistry a = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options());
+             ZooKeeperRegistry b = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            RegistryPath k = RegistryPath.of("f", "k");
+            Recorder feed = new Recorder();
+            try (Watch w = a.watch(RegistryPath.root(), feed)) {
+                long mine = a.commit(WriteBatch.builder().setValue(k, "v", RegistryValue.dword(1)).build()).sequence();
+                String vp = a.layout().valuePath(k, "v");
+                assertThat(a.conditionCache().knownToExist(vp)).as("learned from its own commit").isTrue();
+                long theirs = b.commit(WriteBatch.builder().setValue(k, "v", RegistryValue.dword(2)).build()).sequence();
+                await().atMost(Duration.ofSeconds(30)).until(() -> feed.sequences.contains(theirs));
+                assertThat(feed.sequences).containsExactly(mine, theirs);
+                assertThat(a.conditionCache().get(vp)).as("forgotten: another instance changed it").isNull();
+                long next = a.commit(WriteBatch.builder().requireRevision(k, "v", theirs).setValue(k, "v", RegistryValue.dword(3)).build()).sequence();
+                assertThat(b.getValue(k, "v").orElseThrow()).isEqualTo(new VersionedValue(RegistryValue.dword(3), next));
+            }
+        }
+    }
+
+    @Test
+    void coalescedBatchesKeepDistinctIncreasingSequencesAndSeparateChangeBatches() {
+        String chroot = ZkTestSupport.freshChroot("group");
+        int batches = 1000;
+        try (ZooKeeperRegistry a = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options());
+             ZooKeeperRegistry b = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            for (int i = 0; i < batches; i++) {
+                a.commit(WriteBatch.builder().setValue(RegistryPath.of("g", "k" + i), "v", RegistryValue.dword(-1)).build());
+            }
+            Recorder feed = new Recorder();
+            List<CompletableFuture<CommitResult>> futures = new ArrayList<>();
+            try (Watch w = b.watch(RegistryPath.of("g"), feed)) {
+                long coalescedBefore = a.pipeline().coalescedMultis();
+                for (int i = 0; i < batches; i++) {
+                    futures.add(a.commitAsync(WriteBatch.builder().setValue(RegistryPath.of("g", "k" + i), "v", RegistryValue.dword(i)).build()));
+                }
+                List<Long> sequences = new ArrayList<>();
+                futures.forEach(f -> sequences.add(f.orTimeout(60, TimeUnit.SECONDS).join().sequence()));
+                // 1,000 batches issued faster than multis complete: some must have shared a multi
+                assertThat(a.pipeline().coalescedMultis()).isGreaterThan(coalescedBefore);
+                assertThat(sequences).doesNotHaveDuplicates();
+                for (int i = 0; i < batches; i++) {
+                    RegistryPath k = RegistryPath.of("g", "k" + i);
+                    assertThat(b.getValue(k, "v").orElseThrow()).isEqualTo(new VersionedValue(RegistryValue.dword(i), sequences.get(i)));
+                }
+                long newest = sequences.stream().mapToLong(Long::longValue).max().orElseThrow();
+                assertThat(b.currentSequence()).isGreaterThanOrEqualTo(newest);
+                assertThat(b.values(RegistryPath.of("g", "k0")).get("v").revision()).isEqualTo(sequences.get(0));
+                await().atMost(Duration.ofSeconds(30)).until(() -> feed.sequences.size() >= batches);
+                assertThat(feed.resyncs).hasValue(0);
+                assertThat(feed.sequences).isSorted().doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(sequences);
+                // revisions of coalesced batches work as conditions, from a snapshot (b) and from the cache (a)
+                for (int i = 0; i < 3; i++) {
+                    RegistryPath k = RegistryPath.of("g", "k" + i);
+                    long r1 = b.commit(WriteBatch.builder().requireRevision(k, "v", sequences.get(i)).setValue(k, "v", RegistryValue.dword(10)).build()).sequence();
+                    a.commit(WriteBatch.builder().requireRevision(k, "v", r1).setValue(k, "v", RegistryValue.dword(11)).build());
+                }
+            }
+        }
+    }
+
+    @Test
+    void aBatchThatFailsACoalescedMultiFailsAloneAndItsNeighboursCommit() {
+        String chroot = ZkTestSupport.freshChroot("group-conflict");
+        int keys = 200;
+        try (ZooKeeperRegistry a = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options());
+             ZooKeeperRegistry b = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            long[] known = new long[keys];
+            for (int i = 0; i < keys; i++) {
+                known[i] = a.commit(WriteBatch.builder().setValue(RegistryPath.of("c", "k" + i), "v", RegistryValue.dword(0)).build()).sequence();
+            }
+            // b moves every even key on: a's cached facts about those are stale, its conditions on them false
+            for (int i = 0; i < keys; i += 2) {
+                b.commit(WriteBatch.builder().setValue(RegistryPath.of("c", "k" + i), "v", RegistryValue.dword(2)).build());
+            }
+            List<CompletableFuture<CommitResult>> futures = new ArrayList<>();
+            long coalescedBefore = a.pipeline().coalescedMultis();
+            for (int i = 0; i < keys; i++) {
+                RegistryPath k = RegistryPath.of("c", "k" + i);
+                futures.add(a.commitAsync(WriteBatch.builder().requireRevision(k, "v", known[i]).setValue(k, "v", RegistryValue.dword(1)).build()));
+            }
+            for (int i = 0; i < keys; i++) {
+                CompletableFuture<CommitResult> f = futures.get(i).orTimeout(60, TimeUnit.SECONDS);
+                Throwable t = org.assertj.core.api.Assertions.catchThrowable(f::join);
+                VersionedValue now = b.getValue(RegistryPath.of("c", "k" + i), "v").orElseThrow();
+                if (i % 2 == 0) {
+                    assertThat(t).isInstanceOf(CompletionException.class);
+                    assertThat(t.getCause()).isInstanceOfSatisfying(ConditionFailedException.class, e -> assertThat(e.failedCommandIndex()).isZero());
+                    assertThat(now.value().asDword()).isEqualTo(2);
+                } else {
+                    assertThat(t).isNull();
+                    assertThat(now).isEqualTo(new VersionedValue(RegistryValue.dword(1), f.join().sequence()));
+                }
+            }
+            assertThat(a.pipeline().coalescedMultis()).as("conflicting and clean batches shared multis").isGreaterThan(coalescedBefore);
+        }
+    }
+}
