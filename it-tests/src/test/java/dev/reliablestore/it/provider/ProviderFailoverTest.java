@@ -79,12 +79,12 @@ class ProviderFailoverTest {
     void killingTheLeaderUnderWriteLoadLosesNoAcknowledgedIncrementAndWritesResumeWithinTheFailoverTimeout() throws Exception {
         StoreFactory a = open(ensemble.connectString(), "/provider-failover", "store-a");
         StoreFactory b = open(ensemble.connectString(), "/provider-failover", "store-b");
-        String[] ids = {"tally-0", "tally-1", "tally-2", "tally-3"};
+        String[] ids = {"tally-0", "tally-1", "tally-2", "tally-3", "tally-4", "tally-5", "tally-6", "tally-7"};
         EntityStore<Tally> setup = a.store(Tally.class);
         for (String id : ids) {
             assertThat(setup.save(id, Tally.empty(), Versioned.ABSENT)).isEqualTo(1);
         }
-        int threads = 4;
+        int threads = 16; // many writes in flight per registry when the leader dies: each outcome settled once
         List<OptimisticIncrements.Writer> writers = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             writers.add(new OptimisticIncrements.Writer("w" + t, (t % 2 == 0 ? a : b).store(Tally.class), ids.length));
