@@ -108,6 +108,13 @@ public final class Targets {
             t.add(new Target("zk-write-" + nodes, "ZooKeeper write ≤ 1.25 × raw Curator setData" + tag,
                     m("ZooKeeperBench.saveSync", n, "provider SYNC save" + tag), m("ZooKeeperBench.rawSetData", n, "Curator setData" + tag),
                     1.25, true, "×"));
+            // registry level: pipelining and group commit must beat unbatched raw calls
+            t.add(new Target("zk-registry-16-" + nodes, "16 threads of registry commits ≥ 1.0 × raw Curator setData with 16 threads" + tag,
+                    thr("ZooKeeperRegistryThroughputBench.registryCommit16", n, "registry commits, 16 threads" + tag),
+                    thr("ZooKeeperRegistryThroughputBench.rawSetData16", n, "Curator setData, 16 threads" + tag), 1.0, false, "×"));
+            t.add(new Target("zk-registry-async-" + nodes, "1,000 pipelined registry commitAsync ≥ 1.0 × 1,000 pipelined raw setData" + tag,
+                    thr("ZooKeeperRegistryThroughputBench.registryCommitAsync1000", n, "registry commitAsync × 1,000" + tag),
+                    thr("ZooKeeperRegistryThroughputBench.rawAsyncSetData1000", n, "Curator background setData × 1,000" + tag), 1.0, false, "×"));
         }
         for (String pipeline : List.of("zstd+aes", "plain")) {
             Map<String, String> p = Map.of("pipeline", pipeline);
