@@ -72,7 +72,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     private final ClusterRegistry registry;
     private final boolean ownsRegistry;
     private final Layout layout;
-    private final Retrier retrier;
+    private final RegistryGateway gateway;
     private final EventHub events;
     private final ScheduledExecutorService maintenance;
     private final DictionaryManager dictionaries;
@@ -87,7 +87,6 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     private final AuditLog audit;
     /** The backup schedule when backupEnabled is on, else null. */
     private final ScheduledBackups backups;
-    private volatile long liveNodes;
     private volatile boolean closed;
     private volatile String lastHealthFailure;
     private boolean healthFaultRaised;
@@ -123,7 +122,6 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         this.registry = registry;
         this.ownsRegistry = ownsRegistry;
         this.layout = new Layout(config.root());
-        this.retrier = new Retrier(config.maxRetries(), config.retryDelay(), config.failoverTimeout(), registry.uri());
         this.maxValueBytes = config.maxValueSizeKB() * 1024;
         int registryLimit = registry.limits().maxValueSize();
         if (maxValueBytes > registryLimit) {
@@ -141,7 +139,8 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             throw new ConfigurationException("option minimumNodes = " + config.minimumNodes() + " can never be met: cluster "
                     + registry.uri() + " has " + members.size() + " node(s) " + members);
         }
-        this.liveNodes = status.liveNodes();
+        this.gateway = new RegistryGateway(registry, new Retrier(config.maxRetries(), config.retryDelay(), config.failoverTimeout(),
+                registry.uri()), config.replicationMode(), config.minimumNodes(), status.liveNodes());
         this.nodeName = config.hooks().nodeName().filter(n -> !n.isBlank()).orElse(status.localNode());
         this.healthFaultId = faultId(nodeName);
         byte[] salt = initialiseLayout();
@@ -172,8 +171,8 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     private byte[] initialiseLayout() {
         RegistryPath cfg = layout.configuration();
         for (int attempt = 0; attempt < 10; attempt++) {
-            ReadBatchResult r = retrier.call("layout check of " + layout.root(), () -> registry.read(ReadBatch.of(
-                    new ReadBatch.ValueRead(cfg, Layout.VERSION_VALUE), new ReadBatch.ValueRead(cfg, Layout.KEY_SALT_VALUE))), () -> { });
+            ReadBatchResult r = gateway.read("layout check of " + layout.root(), ReadBatch.of(
+                    new ReadBatch.ValueRead(cfg, Layout.VERSION_VALUE), new ReadBatch.ValueRead(cfg, Layout.KEY_SALT_VALUE)));
             Optional<VersionedValue> version = r.value(0);
             Optional<VersionedValue> salt = r.value(1);
             try {
@@ -186,7 +185,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
                     if (salt.isEmpty()) {
                         b.requireValueAbsent(cfg, Layout.KEY_SALT_VALUE).setValue(cfg, Layout.KEY_SALT_VALUE, RegistryValue.binary(fresh));
                     }
-                    retrier.call("layout initialisation of " + layout.root(), () -> registry.commit(b.build()), () -> { });
+                    gateway.commit(RegistryGateway.Commit.durable("layout initialisation of " + layout.root(), b.build()).ungated());
                     continue; // read back what is stored now
                 }
                 RegistryValue v = version.get().value();
@@ -205,9 +204,9 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
                 if (salt.isEmpty()) {
                     byte[] fresh = new byte[16];
                     new SecureRandom().nextBytes(fresh);
-                    retrier.call("key salt creation", () -> registry.commit(WriteBatch.builder()
+                    gateway.commit(RegistryGateway.Commit.durable("key salt creation", WriteBatch.builder()
                             .requireValueAbsent(cfg, Layout.KEY_SALT_VALUE)
-                            .setValue(cfg, Layout.KEY_SALT_VALUE, RegistryValue.binary(fresh)).build()), () -> { });
+                            .setValue(cfg, Layout.KEY_SALT_VALUE, RegistryValue.binary(fresh)).build()).ungated());
                     continue;
                 }
                 RegistryValue s = salt.get().value();
@@ -348,8 +347,13 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         return layout;
     }
 
-    Retrier retrier() {
-        return retrier;
+    RegistryGateway gateway() {
+        return gateway;
+    }
+
+    /** The records of one entity type; {@code onRetry} counts the retries of its reads in a store's metrics. */
+    EntityRecords records(String typeName, Runnable onRetry) {
+        return new EntityRecords(gateway, layout, transactions.locksOf(typeName), typeName, onRetry);
     }
 
     EventHub events() {
@@ -401,19 +405,6 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         audit.append(entries);
     }
 
-    /** Refuses a write (retryably) while fewer than minimumNodes nodes are up. */
-    void checkMinimumNodes() {
-        int minimum = config.minimumNodes();
-        if (minimum <= 1 || liveNodes >= minimum) {
-            return;
-        }
-        long live = registry.status().liveNodes();
-        liveNodes = live;
-        if (live < minimum) {
-            throw new Retrier.Unavailable("only " + live + " cluster node(s) are up; minimumNodes = " + minimum);
-        }
-    }
-
     // ---- membership and health ---------------------------------------------------------------
 
     private void onMembership(MembershipEvent event) {
@@ -421,9 +412,10 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             events.publish(new StoreEvent.NodeFailover(Instant.now(), p.oldPrimary(), p.newPrimary()));
         } else if (event instanceof MembershipEvent.NodeStateChanged n) {
             try {
-                liveNodes = registry.status().liveNodes();
+                gateway.liveNodes(registry.status().liveNodes());
             } catch (RuntimeException e) {
-                liveNodes = n.newState() == NodeState.UP ? liveNodes + 1 : Math.max(0, liveNodes - 1);
+                long live = gateway.liveNodes();
+                gateway.liveNodes(n.newState() == NodeState.UP ? live + 1 : Math.max(0, live - 1));
             }
         }
     }
@@ -444,7 +436,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         }
         try {
             ClusterStatus status = registry.status();
-            liveNodes = status.liveNodes();
+            gateway.liveNodes(status.liveNodes());
             if (status.liveNodes() < config.minimumNodes()) {
                 reasons.add("only " + status.liveNodes() + " node(s) are up; minimumNodes = " + config.minimumNodes());
             }

@@ -1,7 +1,6 @@
 package dev.reliablestore.cluster;
 
 import dev.reliablestore.api.ConcurrencyConflictException;
-import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.api.EntityTooLargeException;
 import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreEvent;
@@ -9,21 +8,13 @@ import dev.reliablestore.api.StoreEventListener;
 import dev.reliablestore.api.Versioned;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ChangeListener;
-import dev.reliablestore.registry.CommitResult;
 import dev.reliablestore.registry.ConditionFailedException;
-import dev.reliablestore.registry.ReadBatch;
-import dev.reliablestore.registry.ReadBatchResult;
-import dev.reliablestore.registry.RegistryArgumentException;
-import dev.reliablestore.registry.RegistryCorruptedException;
-import dev.reliablestore.registry.RegistryException;
-import dev.reliablestore.registry.RegistryLimitException;
 import dev.reliablestore.registry.RegistryLimits;
-import dev.reliablestore.registry.RegistryPath;
-import dev.reliablestore.registry.RegistryValue;
-import dev.reliablestore.registry.ValueType;
 import dev.reliablestore.registry.VersionedValue;
 import dev.reliablestore.registry.Watch;
 import dev.reliablestore.registry.WriteBatch;
+import dev.reliablestore.cluster.EntityRecords.Current;
+import dev.reliablestore.cluster.EntityRecords.Stored;
 import dev.reliablestore.spi.AbstractEntityStore;
 
 import java.time.Instant;
@@ -31,12 +22,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Arrays;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.Predicate;
-import java.util.function.Supplier;
 
 /**
  * One entity type on the registry. Every write is one atomic batch whose first command is a
@@ -51,8 +41,6 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     /** A delete in clear(): version-exists condition, lock-absent condition, two deletes. */
     static final int COMMANDS_PER_DELETE = 4;
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RegistryEntityStore.class);
-
     /** How often an unconditional write re-reads and tries again when others keep winning the race. */
     static final int MAX_RACE_ATTEMPTS = 100;
 
@@ -60,28 +48,13 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     private final Class<T> type;
     private final JsonCodec<T> json;
     private final EnvelopeCodec envelopes;
-    private final RegistryPath key;
-    private final RegistryPath versionsKey;
-    private final RegistryPath locksKey;
+    private final RegistryGateway gateway;
+    private final EntityRecords records;
     private final EntityCache cache;
     private final Watch watch;
     private final ConflictResolution resolution;
     private final ConflictResolver<T> resolver;
     private final int maxValueBytes;
-
-    /** What the registry holds for an id: its envelope, version and revision (both values share the revision). */
-    private record Stored(byte[] envelope, long version, long revision) {
-    }
-
-    /** The version record only. */
-    private record Current(long version, long revision) {
-        static final Current ABSENT = new Current(Versioned.ABSENT, 0);
-    }
-
-    /** Set by {@link #commit} when a write was retried after an outcome-unknown failure. */
-    private static final class Attempt {
-        boolean outcomeUnknown;
-    }
 
     RegistryEntityStore(ClusterStoreFactory factory, String typeName, Class<T> type, ConflictResolver<T> resolver) {
         super(typeName, ClusterStoreFactory.ASYNC_EXECUTOR);
@@ -89,17 +62,16 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         this.type = type;
         this.json = new JsonCodec<>(type);
         this.envelopes = factory.envelopeCodec();
-        this.key = factory.layout().type(typeName);
-        this.versionsKey = factory.layout().versions(typeName);
-        this.locksKey = factory.transactions().locksOf(typeName);
+        this.gateway = factory.gateway();
+        this.records = factory.records(typeName, this::countRetry);
         this.resolution = factory.config().conflictResolution();
         this.resolver = resolver;
         this.maxValueBytes = factory.maxValueBytes();
         factory.dictionaries().open(typeName);
         writeMetadataIfAbsent();
         if (factory.config().enableLocalCache()) {
-            this.cache = new EntityCache(factory.config().cacheSize(), factory.config().cacheTTL(), key, versionsKey);
-            this.watch = factory.registry().watch(key, new ChangeListener() {
+            this.cache = new EntityCache(factory.config().cacheSize(), factory.config().cacheTTL(), records.key(), records.versionsKey());
+            this.watch = gateway.watch(records.key(), new ChangeListener() {
                 @Override
                 public void onBatch(ChangeBatch batch) {
                     cache.onBatch(batch);
@@ -107,7 +79,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
                 @Override
                 public void onResync(String reason) {
-                    cache.resync(factory.registry().currentSequence());
+                    cache.resync(gateway.currentSequence());
                 }
             });
             cache.start(watch.startSequence());
@@ -133,9 +105,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             }
             countCacheMiss();
         }
-        ReadBatchResult r = read("read of " + where(id), List.of(id), () -> factory.registry().read(ReadBatch.of(
-                new ReadBatch.ValueRead(key, id), new ReadBatch.ValueRead(versionsKey, id))));
-        Stored s = stored(id, r.value(0), r.value(1));
+        EntityRecords.Read r = records.get(List.of(id));
+        Stored s = r.entities().get(id);
         return s == null ? Optional.empty() : Optional.of(materialise(id, s, r.sequence()));
     }
 
@@ -157,20 +128,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             }
         }
         if (!misses.isEmpty()) {
-            List<ReadBatch.Read> reads = new ArrayList<>();
-            for (String id : misses) {
-                reads.add(new ReadBatch.ValueRead(key, id));
-                reads.add(new ReadBatch.ValueRead(versionsKey, id));
-            }
-            ReadBatchResult r = read("read of " + misses.size() + " " + typeName() + " entities", misses,
-                    () -> factory.registry().read(ReadBatch.of(reads)));
-            for (int i = 0; i < misses.size(); i++) {
-                String id = misses.get(i);
-                Stored s = stored(id, r.value(2 * i), r.value(2 * i + 1));
-                if (s != null) {
-                    found.put(id, materialise(id, s, r.sequence()));
-                }
-            }
+            EntityRecords.Read r = records.get(misses);
+            r.entities().forEach((id, s) -> found.put(id, materialise(id, s, r.sequence())));
         }
         Map<String, Versioned<T>> ordered = new LinkedHashMap<>();
         for (String id : ids) {
@@ -189,20 +148,15 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             countCacheHit();
             return true;
         }
-        return read("existence check of " + where(id), List.of(id), () -> factory.registry().getValue(versionsKey, id)).isPresent();
+        return records.exists(id);
     }
 
     @Override
     protected List<Versioned<T>> doGetAll(Predicate<? super T> filter) {
-        ReadBatchResult r = read("read of all " + typeName() + " entities", null, () -> factory.registry().read(ReadBatch.of(
-                new ReadBatch.ValuesRead(key), new ReadBatch.ValuesRead(versionsKey))));
-        Map<String, VersionedValue> envelopesById = r.values(0).orElse(Map.of());
-        Map<String, VersionedValue> versions = new TreeMap<>(r.values(1).orElse(Map.of()));
-        List<Versioned<T>> out = new ArrayList<>(versions.size());
-        for (Map.Entry<String, VersionedValue> v : versions.entrySet()) {
-            String id = v.getKey();
-            Stored s = stored(id, Optional.ofNullable(envelopesById.get(id)), Optional.of(v.getValue()));
-            Versioned<T> entity = materialise(id, s, r.sequence());
+        EntityRecords.Read r = records.all();
+        List<Versioned<T>> out = new ArrayList<>(r.entities().size());
+        for (Map.Entry<String, Stored> s : r.entities().entrySet()) {
+            Versioned<T> entity = materialise(s.getKey(), s.getValue(), r.sequence());
             if (filter == null || filter.test(entity.value())) {
                 out.add(entity);
             }
@@ -215,30 +169,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         if (filter != null) {
             return doGetAll(filter).size();
         }
-        return read("count of " + typeName() + " entities", null, () -> factory.registry().read(ReadBatch.of(
-                new ReadBatch.ValuesRead(versionsKey)))).values(0).map(Map::size).orElse(0);
-    }
-
-    /** Checks the two values of an id belong together; null when the id holds no entity. */
-    private Stored stored(String id, Optional<VersionedValue> envelope, Optional<VersionedValue> version) {
-        if (envelope.isEmpty() && version.isEmpty()) {
-            return null;
-        }
-        if (envelope.isEmpty() || version.isEmpty()) {
-            throw new DataIntegrityException(where(id) + ": the " + (envelope.isEmpty() ? "envelope" : "version record")
-                    + " is missing while the other exists (they are only ever written together)");
-        }
-        VersionedValue e = envelope.get();
-        VersionedValue v = version.get();
-        if (e.value().type() != ValueType.BINARY || v.value().type() != ValueType.QWORD) {
-            throw new DataIntegrityException(where(id) + ": stored values have types " + e.value().type() + "/" + v.value().type()
-                    + ", expected BINARY/QWORD");
-        }
-        if (e.revision() != v.revision()) {
-            throw new DataIntegrityException(where(id) + ": the envelope (revision " + e.revision() + ") and the version record "
-                    + "(revision " + v.revision() + ") were not written together; the value was replaced outside the store");
-        }
-        return new Stored(e.value().unsafeData(), v.value().asQword(), v.revision());
+        return records.index("count of " + typeName() + " entities").size();
     }
 
     private Versioned<T> materialise(String id, Stored s, long readAt) {
@@ -248,17 +179,6 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             cache.fill(id, new EntityCache.Entry(plain, s.version(), s.revision()), readAt);
         }
         return v;
-    }
-
-    private Current current(String id) {
-        return read("version read of " + where(id), List.of(id), () -> factory.registry().getValue(versionsKey, id))
-                .map(v -> {
-                    if (v.value().type() != ValueType.QWORD) {
-                        throw new DataIntegrityException(where(id) + ": version record is " + v.value().type() + ", not QWORD");
-                    }
-                    return new Current(v.value().asQword(), v.revision());
-                })
-                .orElse(Current.ABSENT);
     }
 
     /**
@@ -273,15 +193,19 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         while (seen.equals(stale) && System.nanoTime() < deadline) {
             java.util.concurrent.locks.LockSupport.parkNanos(pause);
             pause = Math.min(pause * 2, 2_000_000);
-            seen = current(id);
+            seen = records.current(id);
         }
         return seen;
     }
 
+    /** The sequence our write is visible at, if the stored envelope is exactly ours. */
+    private OptionalLong landedAt(String id, byte[] envelope) {
+        Stored now = readStored(id);
+        return now != null && Arrays.equals(now.envelope(), envelope) ? OptionalLong.of(now.revision()) : OptionalLong.empty();
+    }
+
     private Stored readStored(String id) {
-        ReadBatchResult r = read("read of " + where(id), List.of(id), () -> factory.registry().read(ReadBatch.of(
-                new ReadBatch.ValueRead(key, id), new ReadBatch.ValueRead(versionsKey, id))));
-        return stored(id, r.value(0), r.value(1));
+        return records.get(List.of(id)).entities().get(id);
     }
 
     // ---- writes ------------------------------------------------------------------------------
@@ -300,7 +224,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             }
         }
         for (int attempt = 1; ; attempt++) {
-            Current cur = known != null ? known : current(id);
+            Current cur = known != null ? known : records.current(id);
             known = null;
             if (expectedVersion != ANY_VERSION && cur.version() != expectedVersion) {
                 switch (resolution) {
@@ -334,33 +258,30 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             long next = cur.version() + 1;
             EnvelopeCodec.Encoded enc = encode(id, next, plain);
             WriteBatch.Builder b = WriteBatch.builder();
-            condition(b, id, cur);
-            b.setValue(key, id, RegistryValue.binary(enc.envelope())).setValue(versionsKey, id, RegistryValue.qword(next));
-            Attempt a = new Attempt();
+            records.requireUnchanged(b, id, cur);
+            records.put(b, id, next, enc.envelope());
             long sequence;
             try {
-                sequence = commit(b.build(), "save of " + where(id), a, 1, id, enc.envelope());
+                sequence = gateway.commit(RegistryGateway.Commit.replicated("save of " + where(id), b.build()).of(typeName(), 1)
+                        .visibleWhen(records.key(), id, enc.envelope()).landedIf(() -> landedAt(id, enc.envelope()))
+                        .countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 throwIfLocked(lost, id, expectedVersion, cur.version());
                 Stored now = readStored(id);
-                if (a.outcomeUnknown && now != null && java.util.Arrays.equals(now.envelope(), enc.envelope())) {
-                    sequence = now.revision(); // our first attempt did land
-                } else {
-                    Current seen = now == null ? Current.ABSENT : new Current(now.version(), now.revision());
-                    if (seen.equals(cur)) {
-                        seen = awaitChange(id, cur);
-                    }
-                    if (seen.equals(cur) && expectedVersion != ANY_VERSION && resolution == ConflictResolution.OPTIMISTIC) {
-                        throw ConcurrencyConflictException.unknownActual(typeName(), id, expectedVersion,
-                                "a concurrent write won the commit and is not readable yet");
-                    }
-                    if (attempt >= MAX_RACE_ATTEMPTS) {
-                        throw ConcurrencyConflictException.unknownActual(typeName(), id, expectedVersion,
-                                "other writers won the race " + attempt + " times in a row");
-                    }
-                    known = seen;
-                    continue;
+                Current seen = now == null ? Current.ABSENT : new Current(now.version(), now.revision());
+                if (seen.equals(cur)) {
+                    seen = awaitChange(id, cur);
                 }
+                if (seen.equals(cur) && expectedVersion != ANY_VERSION && resolution == ConflictResolution.OPTIMISTIC) {
+                    throw ConcurrencyConflictException.unknownActual(typeName(), id, expectedVersion,
+                            "a concurrent write won the commit and is not readable yet");
+                }
+                if (attempt >= MAX_RACE_ATTEMPTS) {
+                    throw ConcurrencyConflictException.unknownActual(typeName(), id, expectedVersion,
+                            "other writers won the race " + attempt + " times in a row");
+                }
+                known = seen;
+                continue;
             }
             countCompression(enc.plainBytes(), enc.compressedBytes());
             if (cache != null) {
@@ -380,7 +301,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     protected boolean doDelete(String id, long expectedVersion) {
         Layout.requireStorableId(id);
         for (int attempt = 1; ; attempt++) {
-            Current cur = current(id);
+            Current cur = records.current(id);
             if (cur.version() == Versioned.ABSENT) {
                 if (expectedVersion == ANY_VERSION) {
                     return false;
@@ -390,19 +311,15 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             if (expectedVersion != ANY_VERSION && cur.version() != expectedVersion) {
                 throw new ConcurrencyConflictException(typeName(), id, expectedVersion, cur.version());
             }
-            WriteBatch batch = WriteBatch.builder().requireRevision(versionsKey, id, cur.revision())
-                    .requireValueAbsent(locksKey, id)
-                    .deleteValue(key, id).deleteValue(versionsKey, id).build();
-            Attempt a = new Attempt();
+            WriteBatch.Builder b = WriteBatch.builder();
+            records.requireUnchanged(b, id, cur);
+            records.remove(b, id);
             try {
-                commit(batch, "delete of " + where(id), a, 1);
+                gateway.commit(RegistryGateway.Commit.replicated("delete of " + where(id), b.build()).of(typeName(), 1)
+                        .landedIf(() -> records.current(id).version() == Versioned.ABSENT ? OptionalLong.of(0) : OptionalLong.empty())
+                        .countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 throwIfLocked(lost, id, expectedVersion, cur.version());
-                if (a.outcomeUnknown && current(id).version() == Versioned.ABSENT) {
-                    invalidate(id);
-                    factory.audit("delete", typeName(), List.of(id), List.of(cur.version()), null);
-                    return true;
-                }
                 awaitChange(id, cur);
                 if (attempt >= MAX_RACE_ATTEMPTS) {
                     throw ConcurrencyConflictException.unknownActual(typeName(), id, expectedVersion,
@@ -419,14 +336,13 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     @Override
     protected long doClear() {
         long removed = 0;
-        RegistryLimits limits = factory.registry().limits();
+        RegistryLimits limits = gateway.limits();
         int perBatch = Math.max(1, limits.maxBatchCommands() / COMMANDS_PER_DELETE);
         for (int round = 1; ; round++) {
-            Map<String, VersionedValue> versions = read("listing of " + typeName() + " entities", null, () -> factory.registry()
-                    .read(ReadBatch.of(new ReadBatch.ValuesRead(versionsKey)))).values(0).orElse(Map.of());
+            Map<String, VersionedValue> versions = records.index("listing of " + typeName() + " entities");
             if (versions.isEmpty()) {
                 if (cache != null) {
-                    cache.resync(factory.registry().currentSequence());
+                    cache.resync(gateway.currentSequence());
                 }
                 return removed;
             }
@@ -436,11 +352,13 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 List<String> chunk = ids.subList(from, Math.min(ids.size(), from + perBatch));
                 WriteBatch.Builder b = WriteBatch.builder();
                 for (String id : chunk) {
-                    b.requireValueExists(versionsKey, id).requireValueAbsent(locksKey, id)
-                            .deleteValue(key, id).deleteValue(versionsKey, id);
+                    b.requireValueExists(records.versionsKey(), id);
+                    records.requireUnlocked(b, id);
+                    records.remove(b, id);
                 }
                 try {
-                    commit(b.build(), "clear of " + typeName(), new Attempt(), chunk.size());
+                    gateway.commit(RegistryGateway.Commit.replicated("clear of " + typeName(), b.build()).of(typeName(), chunk.size())
+                            .countingRetries(this::countRetry));
                     removed += chunk.size();
                     chunk.forEach(this::invalidate);
                     if (factory.audited()) {
@@ -463,17 +381,13 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         entities.keySet().forEach(Layout::requireStorableId);
         Map<String, byte[]> plains = new LinkedHashMap<>();
         entities.forEach((id, e) -> plains.put(id, json.write(e)));
-        RegistryLimits limits = factory.registry().limits();
+        RegistryLimits limits = gateway.limits();
         if ((long) COMMANDS_PER_SAVE * entities.size() > limits.maxBatchCommands()) {
             throw new BatchTooLargeException(typeName(), entities.size(), COMMANDS_PER_SAVE, limits.maxBatchCommands());
         }
         List<String> ids = new ArrayList<>(entities.keySet());
         for (int attempt = 1; ; attempt++) {
-            List<ReadBatch.Read> reads = new ArrayList<>();
-            for (String id : ids) {
-                reads.add(new ReadBatch.ValueRead(versionsKey, id));
-            }
-            ReadBatchResult r = read("version read of a " + typeName() + " batch", ids, () -> factory.registry().read(ReadBatch.of(reads)));
+            List<Current> read = records.currents(ids);
             WriteBatch.Builder b = WriteBatch.builder();
             Map<String, Long> versions = new LinkedHashMap<>();
             byte[][] firstEnvelope = new byte[1][];
@@ -481,7 +395,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             long after = 0;
             for (int i = 0; i < ids.size(); i++) {
                 String id = ids.get(i);
-                Current cur = r.value(i).map(v -> new Current(v.value().asQword(), v.revision())).orElse(Current.ABSENT);
+                Current cur = read.get(i);
                 long next = cur.version() + 1;
                 EnvelopeCodec.Encoded enc = encode(id, next, plains.get(id));
                 if (i == 0) {
@@ -489,8 +403,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 }
                 before += enc.plainBytes();
                 after += enc.compressedBytes();
-                condition(b, id, cur);
-                b.setValue(key, id, RegistryValue.binary(enc.envelope())).setValue(versionsKey, id, RegistryValue.qword(next));
+                records.requireUnchanged(b, id, cur);
+                records.put(b, id, next, enc.envelope());
                 versions.put(id, next);
             }
             WriteBatch batch = b.build();
@@ -499,8 +413,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             }
             long sequence;
             try {
-                sequence = commit(batch, "batch save of " + ids.size() + " " + typeName() + " entities", new Attempt(), ids.size(),
-                        ids.get(0), firstEnvelope[0]);
+                sequence = gateway.commit(RegistryGateway.Commit.replicated("batch save of " + ids.size() + " " + typeName()
+                        + " entities", batch).of(typeName(), ids.size()).visibleWhen(records.key(), ids.get(0), firstEnvelope[0])
+                        .countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 String raced = ids.get(lost.failedCommandIndex() / COMMANDS_PER_SAVE);
                 throwIfLocked(lost, raced, ANY_VERSION, -1);
@@ -509,7 +424,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                             "other writers won the race " + attempt + " times in a row");
                 }
                 int index = ids.indexOf(raced);
-                awaitChange(raced, r.value(index).map(v -> new Current(v.value().asQword(), v.revision())).orElse(Current.ABSENT));
+                awaitChange(raced, read.get(index));
                 continue;
             }
             countCompression(before, after);
@@ -523,19 +438,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         }
     }
 
-    private void condition(WriteBatch.Builder b, String id, Current cur) {
-        if (cur.version() == Versioned.ABSENT) {
-            b.requireValueAbsent(versionsKey, id);
-        } else {
-            b.requireRevision(versionsKey, id, cur.revision());
-        }
-        b.requireValueAbsent(locksKey, id); // not held by a prepared transaction (see RegistryTransactions)
-    }
-
     /** A write that failed on the lock condition is a conflict with the prepared transaction holding the entity. */
     private void throwIfLocked(ConditionFailedException lost, String id, long expectedVersion, long currentVersion) {
-        java.util.Optional<ConcurrencyConflictException> locked =
-                factory.transactions().lockConflict(lost, typeName(), id, expectedVersion, currentVersion);
+        Optional<ConcurrencyConflictException> locked = records.lockConflict(lost, id, expectedVersion, currentVersion);
         if (locked.isPresent()) {
             throw locked.get();
         }
@@ -560,137 +465,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         }
     }
 
-    /** Commits in the configured replication mode, with retries; returns the commit sequence. */
-    private long commit(WriteBatch batch, String what, Attempt attempt, int entries) {
-        return commit(batch, what, attempt, entries, null, null);
-    }
-
-    /**
-     * Commits in the configured replication mode, with retries; returns the commit sequence.
-     * ASYNC: when the registry has not decided by the time commitAsync returns, and the caller names a
-     * value it set ({@code probeId}/{@code probeEnvelope}), the call returns as soon as a read shows
-     * exactly that value (the batch committed; durability follows within the backend's flush
-     * interval) instead of waiting for durability.
-     */
-    private long commit(WriteBatch batch, String what, Attempt attempt, int entries, String probeId, byte[] probeEnvelope) {
-        try {
-            return factory.retrier().call(what, () -> {
-                factory.checkMinimumNodes();
-                try {
-                    if (factory.config().replicationMode() == ReplicationMode.SYNCHRONOUS) {
-                        return factory.registry().commit(batch).sequence();
-                    }
-                    CompletableFuture<CommitResult> future = factory.registry().commitAsync(batch);
-                    if (!future.isDone() && probeId != null) {
-                        Optional<VersionedValue> visible = factory.registry().getValue(key, probeId);
-                        if (visible.isPresent() && java.util.Arrays.equals(visible.get().value().unsafeData(), probeEnvelope)) {
-                            future.whenComplete((ok, failed) -> {
-                                if (failed != null) {
-                                    LOG.error("ASYNC {} was applied but did not become durable: {}", what, failed.toString());
-                                }
-                            });
-                            return visible.get().revision();
-                        }
-                    }
-                    return future.join().sequence();
-                } catch (CompletionException wrapped) {
-                    if (wrapped.getCause() instanceof RuntimeException r) {
-                        throw r;
-                    }
-                    throw wrapped;
-                } catch (dev.reliablestore.registry.RegistryUnavailableException u) {
-                    if (u.outcomeUnknown()) {
-                        attempt.outcomeUnknown = true;
-                    }
-                    throw u;
-                }
-            }, this::countRetry);
-        } catch (ConditionFailedException c) {
-            throw c;
-        } catch (RegistryLimitException limit) {
-            throw EntityTooLargeException.batch(typeName(), entries, limit.size(), limit.limit());
-        } catch (RegistryException other) {
-            throw translate(what, other);
-        }
-    }
-
-    private <R> R registry(String what, Supplier<R> call) {
-        try {
-            return factory.retrier().call(what, call, this::countRetry);
-        } catch (ConditionFailedException c) {
-            throw c;
-        } catch (RegistryException e) {
-            throw translate(what, e);
-        }
-    }
-
-    /**
-     * A registry read of this type's values. A value the registry cannot decode (written by
-     * something else than the registry) is the entity's problem: {@link DataIntegrityException}
-     * naming type and id. {@code ids} are the entities read (null: the whole type); when there
-     * are several, they are read one at a time to find whose value it is. Damage of the registry
-     * itself (a read of the layout version fails the same way, e.g. the backend's own sequence is
-     * unreadable) is rethrown for the Retrier to report as such.
-     */
-    private <R> R read(String what, List<String> ids, Supplier<R> call) {
-        return registry(what, () -> {
-            try {
-                return call.get();
-            } catch (RegistryCorruptedException e) {
-                throw undecodable(e, ids);
-            }
-        });
-    }
-
-    private RuntimeException undecodable(RegistryCorruptedException e, List<String> ids) {
-        try {
-            factory.registry().read(ReadBatch.of(new ReadBatch.ValueRead(factory.layout().configuration(), Layout.VERSION_VALUE)));
-        } catch (RegistryCorruptedException registryDamaged) {
-            return e;
-        }
-        if (ids != null && ids.size() == 1) {
-            return undecodable(ids.get(0), e);
-        }
-        for (String id : ids != null ? ids : storedIds()) {
-            try {
-                factory.registry().read(ReadBatch.of(new ReadBatch.ValueRead(key, id), new ReadBatch.ValueRead(versionsKey, id)));
-            } catch (RegistryCorruptedException one) {
-                return undecodable(id, one);
-            }
-        }
-        return new DataIntegrityException("a value stored under " + key + " cannot be decoded by the registry, and it is no "
-                + typeName() + " entity's envelope or version record: " + e.getMessage(), e);
-    }
-
-    private DataIntegrityException undecodable(String id, RegistryCorruptedException e) {
-        return new DataIntegrityException(where(id) + ": a value stored for it cannot be decoded by the registry: " + e.getMessage(), e);
-    }
-
-    /** The ids this type's index or its envelopes name, from whichever of the two listings the registry can decode. */
-    private List<String> storedIds() {
-        java.util.TreeSet<String> ids = new java.util.TreeSet<>();
-        for (RegistryPath listed : List.of(versionsKey, key)) {
-            try {
-                factory.registry().read(ReadBatch.of(new ReadBatch.ValuesRead(listed))).values(0).ifPresent(v -> ids.addAll(v.keySet()));
-            } catch (RegistryCorruptedException undecodable) {
-                // the other listing names them
-            }
-        }
-        ids.remove(Layout.METADATA);
-        return new ArrayList<>(ids);
-    }
-
-    private static PersistenceException translate(String what, RegistryException e) {
-        if (e instanceof RegistryArgumentException) {
-            return new PersistenceException(what + " was refused by the registry: " + e.getMessage(), e);
-        }
-        return new PersistenceException(what + " failed: " + e.getMessage(), e);
-    }
-
     private void writeMetadataIfAbsent() {
-        if (factory.registry().getValue(key, Layout.METADATA).isPresent()) {
-            return;
-        }
         Map<String, Object> descriptor = new LinkedHashMap<>();
         descriptor.put("layout", Layout.VERSION);
         descriptor.put("type", typeName());
@@ -704,16 +479,11 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        try {
-            registry("creation of " + typeName() + " metadata", () -> factory.registry().commit(WriteBatch.builder()
-                    .requireValueAbsent(key, Layout.METADATA).setValue(key, Layout.METADATA, RegistryValue.binary(bytes)).build()));
-        } catch (ConditionFailedException raced) {
-            // another store created it first
-        }
+        records.createMetadataIfAbsent(bytes);
     }
 
     private String where(String id) {
-        return typeName() + "/" + id;
+        return records.where(id);
     }
 
     // ---- ClusterPersistenceStore ------------------------------------------------------------
@@ -731,14 +501,10 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             throw new IllegalStateException("encryption is not enabled for " + describe() + "; there is nothing to re-encrypt with");
         }
         String active = envelopes.keys().activeKeyId();
-        ReadBatchResult r = read("read of all " + typeName() + " entities", null, () -> factory.registry().read(ReadBatch.of(
-                new ReadBatch.ValuesRead(key), new ReadBatch.ValuesRead(versionsKey))));
-        Map<String, VersionedValue> all = r.values(0).orElse(Map.of());
-        Map<String, VersionedValue> versions = new TreeMap<>(r.values(1).orElse(Map.of()));
         long rewritten = 0;
-        for (Map.Entry<String, VersionedValue> v : versions.entrySet()) {
-            String id = v.getKey();
-            Stored s = stored(id, Optional.ofNullable(all.get(id)), Optional.of(v.getValue()));
+        for (Map.Entry<String, Stored> stored : records.all().entities().entrySet()) {
+            String id = stored.getKey();
+            Stored s = stored.getValue();
             EnvelopeCodec.Header h = EnvelopeCodec.header(s.envelope(), where(id));
             if (h.encrypted() && active.equals(h.keyId())) {
                 continue;
@@ -747,11 +513,11 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                     : new EnvelopeCodec(factory.layout().root().toString(), false, factory.dictionaries(), null)
                     .decode(typeName(), id, s.version(), s.envelope());
             EnvelopeCodec.Encoded enc = encode(id, s.version(), plain);
-            WriteBatch batch = WriteBatch.builder().requireRevision(versionsKey, id, s.revision())
-                    .setValue(key, id, RegistryValue.binary(enc.envelope()))
-                    .setValue(versionsKey, id, RegistryValue.qword(s.version())).build();
+            WriteBatch.Builder b = WriteBatch.builder().requireRevision(records.versionsKey(), id, s.revision());
+            records.put(b, id, s.version(), enc.envelope());
             try {
-                commit(batch, "re-encryption of " + where(id), new Attempt(), 1);
+                gateway.commit(RegistryGateway.Commit.replicated("re-encryption of " + where(id), b.build()).of(typeName(), 1)
+                        .countingRetries(this::countRetry));
                 invalidate(id);
                 rewritten++;
                 factory.audit("reencrypt", typeName(), List.of(id), List.of(s.version()), null);
@@ -765,8 +531,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     @Override
     public Map<String, Long> keyUsage() {
         ensureOpen();
-        Map<String, VersionedValue> all = read("read of all " + typeName() + " entities", null, () -> factory.registry().read(
-                ReadBatch.of(new ReadBatch.ValuesRead(key)))).values(0).orElse(Map.of());
+        Map<String, VersionedValue> all = records.envelopes();
         Map<String, Long> usage = new TreeMap<>();
         for (Map.Entry<String, VersionedValue> e : all.entrySet()) {
             if (e.getKey().equals(Layout.METADATA)) {
@@ -821,6 +586,6 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     @Override
     public String toString() {
-        return describe() + " on " + factory.registry().uri() + " at " + key;
+        return describe() + " on " + gateway.uri() + " at " + records.key();
     }
 }
