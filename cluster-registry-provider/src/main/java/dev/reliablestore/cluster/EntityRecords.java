@@ -192,24 +192,34 @@ final class EntityRecords {
 
     /**
      * Whose value {@code e} is: when several entities were read, they are read one at a time to
-     * find it. Damage of the registry itself (a read of the layout version fails the same way, e.g.
-     * the backend's own sequence is unreadable) is returned unchanged, for the gateway to report as such.
+     * find it. Damage of the registry itself is returned unchanged, for the gateway to report as such.
      */
     RuntimeException undecodable(RegistryCorruptedException e, List<String> ids) {
-        if (gateway.undecodableIn(ReadBatch.of(new ReadBatch.ValueRead(layout.configuration(), Layout.VERSION_VALUE))).isPresent()) {
+        if (registryItselfDamaged()) {
             return e;
         }
         if (ids != null && ids.size() == 1) {
             return undecodable(ids.get(0), e);
         }
-        for (String id : ids != null ? ids : storedIds()) {
+        return firstUndecodable(ids != null ? ids : storedIds()).orElseGet(() -> new DataIntegrityException("a value stored under "
+                + key + " cannot be decoded by the registry, and it is no " + typeName + " entity's envelope or version record: "
+                + e.getMessage(), e));
+    }
+
+    /** Whether a read of the layout version fails too, e.g. because the backend's own sequence is unreadable. */
+    boolean registryItselfDamaged() {
+        return gateway.undecodableIn(ReadBatch.of(new ReadBatch.ValueRead(layout.configuration(), Layout.VERSION_VALUE))).isPresent();
+    }
+
+    /** The first of {@code ids} whose values the registry cannot decode, read one at a time. */
+    Optional<DataIntegrityException> firstUndecodable(List<String> ids) {
+        for (String id : ids) {
             Optional<RegistryCorruptedException> one = gateway.undecodableIn(ReadBatch.of(new ReadBatch.ValueRead(key, id), versionRead(id)));
             if (one.isPresent()) {
-                return undecodable(id, one.get());
+                return Optional.of(undecodable(id, one.get()));
             }
         }
-        return new DataIntegrityException("a value stored under " + key + " cannot be decoded by the registry, and it is no "
-                + typeName + " entity's envelope or version record: " + e.getMessage(), e);
+        return Optional.empty();
     }
 
     private DataIntegrityException undecodable(String id, RegistryCorruptedException e) {

@@ -28,6 +28,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -332,18 +333,20 @@ final class RegistryTransactions implements TransactionalResource {
         return read;
     }
 
-    /** Whose value the registry could not decode, one type at a time. */
+    /** Whose value the registry could not decode, one type at a time; the registry's own damage stays its own. */
     private RuntimeException undecodableIn(List<EncodedWrite> writes, RegistryCorruptedException e) {
-        Map<String, List<String>> idsByType = new java.util.LinkedHashMap<>();
+        if (records(writes.get(0).typeName()).registryItselfDamaged()) {
+            return e;
+        }
+        Map<String, List<String>> idsByType = new LinkedHashMap<>();
         writes.forEach(w -> idsByType.computeIfAbsent(w.typeName(), t -> new ArrayList<>()).add(w.id()));
-        RuntimeException blamed = e;
         for (Map.Entry<String, List<String>> type : idsByType.entrySet()) {
-            blamed = records(type.getKey()).undecodable(e, type.getValue());
-            if (blamed instanceof DataIntegrityException found && found.getCause() != e) {
-                return found;
+            Optional<DataIntegrityException> found = records(type.getKey()).firstUndecodable(type.getValue());
+            if (found.isPresent()) {
+                return found.get();
             }
         }
-        return blamed;
+        return e;
     }
 
     private void apply(WriteBatch.Builder b, EncodedWrite w) {
