@@ -45,6 +45,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -61,13 +62,6 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     static final String PROVIDER = "cluster-registry";
     private static final AtomicInteger THREADS = new AtomicInteger();
 
-    /** Runs the async twins; JVM-wide so a closed store can still fail its futures with StoreClosedException. */
-    static final ExecutorService ASYNC_EXECUTOR = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "reliablestore-cluster-async-" + THREADS.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-    });
-
     private final ClusterPersistenceConfiguration config;
     private final ClusterRegistry registry;
     private final boolean ownsRegistry;
@@ -75,6 +69,10 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     private final RegistryGateway gateway;
     private final EventHub events;
     private final ScheduledExecutorService maintenance;
+    /** Runs the stores' async twins: the configured executor, else {@link #ownAsyncPool}. */
+    private final Executor asyncExecutor;
+    /** The pool this factory created for the async twins and shuts down; null when the caller supplied one. */
+    private final ExecutorService ownAsyncPool;
     private final DictionaryManager dictionaries;
     private final EnvelopeCodec envelopeCodec;
     private final String nodeName;
@@ -150,6 +148,12 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             t.setDaemon(true);
             return t;
         });
+        this.ownAsyncPool = config.executor().isPresent() ? null : Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "reliablestore-cluster-async-" + THREADS.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.asyncExecutor = config.executor().orElse(ownAsyncPool);
         this.dictionaries = new DictionaryManager(registry, layout, config.compressionDictionary(), maintenance);
         this.envelopeCodec = new EnvelopeCodec(layout.root().toString(), config.enableCompression(), dictionaries, keys);
         this.events = new EventHub(nodeName);
@@ -259,6 +263,9 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             s.close();
         }
         maintenance.shutdownNow();
+        if (ownAsyncPool != null) {
+            ownAsyncPool.shutdown(); // calls already running finish; new ones fail as closed (AbstractEntityStore.async)
+        }
         if (backups != null) {
             backups.close();
         }
@@ -354,6 +361,10 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     /** The records of one entity type; {@code onRetry} counts the retries of its reads in a store's metrics. */
     EntityRecords records(String typeName, Runnable onRetry) {
         return new EntityRecords(gateway, layout, transactions.locksOf(typeName), typeName, onRetry);
+    }
+
+    Executor asyncExecutor() {
+        return asyncExecutor;
     }
 
     EventHub events() {

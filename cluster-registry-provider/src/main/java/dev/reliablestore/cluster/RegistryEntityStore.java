@@ -57,7 +57,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     private final int maxValueBytes;
 
     RegistryEntityStore(ClusterStoreFactory factory, String typeName, Class<T> type, ConflictResolver<T> resolver) {
-        super(typeName, ClusterStoreFactory.ASYNC_EXECUTOR);
+        super(typeName, factory.asyncExecutor());
         this.factory = factory;
         this.type = type;
         this.json = new JsonCodec<>(type);
