@@ -65,7 +65,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     private final ClusterPersistenceConfiguration config;
     private final ClusterRegistry registry;
     private final boolean ownsRegistry;
-    private final Layout layout;
+    private final StorageLayout layout;
     private final RegistryGateway gateway;
     private final EventHub events;
     private final ScheduledExecutorService maintenance;
@@ -119,7 +119,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         this.config = config;
         this.registry = registry;
         this.ownsRegistry = ownsRegistry;
-        this.layout = new Layout(config.root());
+        this.layout = new StorageLayout(config.root());
         this.maxValueBytes = config.maxValueSizeKB() * 1024;
         int registryLimit = registry.limits().maxValueSize();
         if (maxValueBytes > registryLimit) {
@@ -176,46 +176,46 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         RegistryPath cfg = layout.configuration();
         for (int attempt = 0; attempt < 10; attempt++) {
             ReadBatchResult r = gateway.read("layout check of " + layout.root(), ReadBatch.of(
-                    new ReadBatch.ValueRead(cfg, Layout.VERSION_VALUE), new ReadBatch.ValueRead(cfg, Layout.KEY_SALT_VALUE)));
+                    new ReadBatch.ValueRead(cfg, StorageLayout.VERSION_VALUE), new ReadBatch.ValueRead(cfg, StorageLayout.KEY_SALT_VALUE)));
             Optional<VersionedValue> version = r.value(0);
             Optional<VersionedValue> salt = r.value(1);
             try {
                 if (version.isEmpty()) {
                     byte[] fresh = new byte[16];
                     new SecureRandom().nextBytes(fresh);
-                    WriteBatch.Builder b = WriteBatch.builder().requireValueAbsent(cfg, Layout.VERSION_VALUE)
-                            .setValue(cfg, Layout.VERSION_VALUE, RegistryValue.dword(Layout.VERSION))
-                            .setValue(cfg, Layout.SCHEMA_VALUE, RegistryValue.sz(Layout.SCHEMA));
+                    WriteBatch.Builder b = WriteBatch.builder().requireValueAbsent(cfg, StorageLayout.VERSION_VALUE)
+                            .setValue(cfg, StorageLayout.VERSION_VALUE, RegistryValue.dword(StorageLayout.VERSION))
+                            .setValue(cfg, StorageLayout.SCHEMA_VALUE, RegistryValue.sz(StorageLayout.SCHEMA));
                     if (salt.isEmpty()) {
-                        b.requireValueAbsent(cfg, Layout.KEY_SALT_VALUE).setValue(cfg, Layout.KEY_SALT_VALUE, RegistryValue.binary(fresh));
+                        b.requireValueAbsent(cfg, StorageLayout.KEY_SALT_VALUE).setValue(cfg, StorageLayout.KEY_SALT_VALUE, RegistryValue.binary(fresh));
                     }
                     gateway.commit(RegistryGateway.Commit.durable("layout initialisation of " + layout.root(), b.build()).ungated());
                     continue; // read back what is stored now
                 }
                 RegistryValue v = version.get().value();
                 if (v.type() != ValueType.DWORD) {
-                    throw new DataIntegrityException(cfg + "/" + Layout.VERSION_VALUE + " is a " + v.type() + " value, not a DWORD layout version");
+                    throw new DataIntegrityException(cfg + "/" + StorageLayout.VERSION_VALUE + " is a " + v.type() + " value, not a DWORD layout version");
                 }
                 int stored = v.asDword();
-                if (stored > Layout.VERSION) {
+                if (stored > StorageLayout.VERSION) {
                     throw new ConfigurationException("the data under " + layout.root() + " in " + registry.uri() + " uses storage layout "
-                            + stored + "; this ReliableStore reads layout " + Layout.VERSION + " only; open it with a newer ReliableStore");
+                            + stored + "; this ReliableStore reads layout " + StorageLayout.VERSION + " only; open it with a newer ReliableStore");
                 }
                 if (stored < 1) {
-                    throw new DataIntegrityException(cfg + "/" + Layout.VERSION_VALUE + " holds layout version " + stored
+                    throw new DataIntegrityException(cfg + "/" + StorageLayout.VERSION_VALUE + " holds layout version " + stored
                             + ", which never existed");
                 }
                 if (salt.isEmpty()) {
                     byte[] fresh = new byte[16];
                     new SecureRandom().nextBytes(fresh);
                     gateway.commit(RegistryGateway.Commit.durable("key salt creation", WriteBatch.builder()
-                            .requireValueAbsent(cfg, Layout.KEY_SALT_VALUE)
-                            .setValue(cfg, Layout.KEY_SALT_VALUE, RegistryValue.binary(fresh)).build()).ungated());
+                            .requireValueAbsent(cfg, StorageLayout.KEY_SALT_VALUE)
+                            .setValue(cfg, StorageLayout.KEY_SALT_VALUE, RegistryValue.binary(fresh)).build()).ungated());
                     continue;
                 }
                 RegistryValue s = salt.get().value();
                 if (s.type() != ValueType.BINARY || s.size() < 16) {
-                    throw new DataIntegrityException(cfg + "/" + Layout.KEY_SALT_VALUE + " is not 16+ bytes of BINARY");
+                    throw new DataIntegrityException(cfg + "/" + StorageLayout.KEY_SALT_VALUE + " is not 16+ bytes of BINARY");
                 }
                 return s.data();
             } catch (ConditionFailedException raced) {
@@ -350,7 +350,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         return registry;
     }
 
-    Layout layout() {
+    StorageLayout layout() {
         return layout;
     }
 

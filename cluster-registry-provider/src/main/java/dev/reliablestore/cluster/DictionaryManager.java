@@ -51,7 +51,7 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
     static final int DICTIONARY_BYTES = 16 * 1024;
 
     private final ClusterRegistry registry;
-    private final Layout layout;
+    private final StorageLayout layout;
     private final boolean trainAndUse;
     private final Executor background;
     private final Map<String, TypeDictionaries> types = new ConcurrentHashMap<>();
@@ -73,7 +73,7 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
         }
     }
 
-    DictionaryManager(ClusterRegistry registry, Layout layout, boolean trainAndUse, Executor background) {
+    DictionaryManager(ClusterRegistry registry, StorageLayout layout, boolean trainAndUse, Executor background) {
         this.registry = registry;
         this.layout = layout;
         this.trainAndUse = trainAndUse;

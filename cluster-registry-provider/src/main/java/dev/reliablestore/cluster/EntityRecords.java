@@ -45,14 +45,14 @@ final class EntityRecords {
     }
 
     private final RegistryGateway gateway;
-    private final Layout layout;
+    private final StorageLayout layout;
     private final String typeName;
     private final RegistryPath key;
     private final RegistryPath versionsKey;
     private final RegistryPath locksKey;
     private final Runnable onRetry;
 
-    EntityRecords(RegistryGateway gateway, Layout layout, RegistryPath locksKey, String typeName, Runnable onRetry) {
+    EntityRecords(RegistryGateway gateway, StorageLayout layout, RegistryPath locksKey, String typeName, Runnable onRetry) {
         this.gateway = gateway;
         this.layout = layout;
         this.typeName = typeName;
@@ -164,21 +164,29 @@ final class EntityRecords {
         if (envelope.isEmpty() && version.isEmpty()) {
             return null;
         }
+        String problem = mismatch(envelope, version);
+        if (problem != null) {
+            throw new DataIntegrityException(where(id) + ": " + problem);
+        }
+        return new Stored(envelope.get().value().unsafeData(), version.get().value().asQword(), version.get().revision());
+    }
+
+    /** Why an envelope and a version record do not make one entity; null when they do. */
+    static String mismatch(Optional<VersionedValue> envelope, Optional<VersionedValue> version) {
         if (envelope.isEmpty() || version.isEmpty()) {
-            throw new DataIntegrityException(where(id) + ": the " + (envelope.isEmpty() ? "envelope" : "version record")
-                    + " is missing while the other exists (they are only ever written together)");
+            return "the " + (envelope.isEmpty() ? "envelope" : "version record")
+                    + " is missing while the other exists (they are only ever written together)";
         }
         VersionedValue e = envelope.get();
         VersionedValue v = version.get();
         if (e.value().type() != ValueType.BINARY || v.value().type() != ValueType.QWORD) {
-            throw new DataIntegrityException(where(id) + ": stored values have types " + e.value().type() + "/" + v.value().type()
-                    + ", expected BINARY/QWORD");
+            return "stored values have types " + e.value().type() + "/" + v.value().type() + ", expected BINARY/QWORD";
         }
         if (e.revision() != v.revision()) {
-            throw new DataIntegrityException(where(id) + ": the envelope (revision " + e.revision() + ") and the version record "
-                    + "(revision " + v.revision() + ") were not written together; the value was replaced outside the store");
+            return "the envelope (revision " + e.revision() + ") and the version record (revision " + v.revision()
+                    + ") were not written together; the value was replaced outside the store";
         }
-        return new Stored(e.value().unsafeData(), v.value().asQword(), v.revision());
+        return null;
     }
 
     /**
@@ -208,7 +216,7 @@ final class EntityRecords {
 
     /** Whether a read of the layout version fails too, e.g. because the backend's own sequence is unreadable. */
     boolean registryItselfDamaged() {
-        return gateway.undecodableIn(ReadBatch.of(new ReadBatch.ValueRead(layout.configuration(), Layout.VERSION_VALUE))).isPresent();
+        return gateway.undecodableIn(ReadBatch.of(new ReadBatch.ValueRead(layout.configuration(), StorageLayout.VERSION_VALUE))).isPresent();
     }
 
     /** The first of {@code ids} whose values the registry cannot decode, read one at a time. */
@@ -237,7 +245,7 @@ final class EntityRecords {
                 // the other listing names them
             }
         }
-        ids.remove(Layout.METADATA);
+        ids.remove(StorageLayout.METADATA);
         return new ArrayList<>(ids);
     }
 
@@ -298,12 +306,12 @@ final class EntityRecords {
 
     /** Writes the type descriptor unless one exists; a concurrent creator's descriptor wins. */
     void createMetadataIfAbsent(byte[] descriptor) {
-        if (gateway.value("read of " + typeName + " metadata", key, Layout.METADATA).isPresent()) {
+        if (gateway.value("read of " + typeName + " metadata", key, StorageLayout.METADATA).isPresent()) {
             return;
         }
         try {
             gateway.commit(RegistryGateway.Commit.durable("creation of " + typeName + " metadata", WriteBatch.builder()
-                    .requireValueAbsent(key, Layout.METADATA).setValue(key, Layout.METADATA, RegistryValue.binary(descriptor)).build()).ungated());
+                    .requireValueAbsent(key, StorageLayout.METADATA).setValue(key, StorageLayout.METADATA, RegistryValue.binary(descriptor)).build()).ungated());
         } catch (ConditionFailedException raced) {
             // another store created it first
         }

@@ -96,7 +96,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     @Override
     protected Optional<Versioned<T>> doGet(String id) {
-        Layout.requireStorableId(id);
+        StorageLayout.requireStorableId(id);
         if (cache != null) {
             EntityCache.Entry e = cache.get(id);
             if (e != null) {
@@ -112,7 +112,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     @Override
     protected Map<String, Versioned<T>> doGetMany(List<String> ids) {
-        ids.forEach(Layout::requireStorableId);
+        ids.forEach(StorageLayout::requireStorableId);
         Map<String, Versioned<T>> found = new LinkedHashMap<>();
         List<String> misses = new ArrayList<>();
         for (String id : ids) {
@@ -143,7 +143,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     @Override
     protected boolean doExists(String id) {
-        Layout.requireStorableId(id);
+        StorageLayout.requireStorableId(id);
         if (cache != null && cache.get(id) != null) {
             countCacheHit();
             return true;
@@ -212,7 +212,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     @Override
     protected long doSave(String id, T entity, long expectedVersion) {
-        Layout.requireStorableId(id);
+        StorageLayout.requireStorableId(id);
         byte[] plain = json.write(entity);
         long conflictWith = -1;
         int merges = 0;
@@ -299,7 +299,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     @Override
     protected boolean doDelete(String id, long expectedVersion) {
-        Layout.requireStorableId(id);
+        StorageLayout.requireStorableId(id);
         for (int attempt = 1; ; attempt++) {
             Current cur = records.current(id);
             if (cur.version() == Versioned.ABSENT) {
@@ -378,7 +378,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     @Override
     protected Map<String, Long> doSaveBatch(Map<String, T> entities) {
-        entities.keySet().forEach(Layout::requireStorableId);
+        entities.keySet().forEach(StorageLayout::requireStorableId);
         Map<String, byte[]> plains = new LinkedHashMap<>();
         entities.forEach((id, e) -> plains.put(id, json.write(e)));
         RegistryLimits limits = gateway.limits();
@@ -467,12 +467,12 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     private void writeMetadataIfAbsent() {
         Map<String, Object> descriptor = new LinkedHashMap<>();
-        descriptor.put("layout", Layout.VERSION);
+        descriptor.put("layout", StorageLayout.VERSION);
         descriptor.put("type", typeName());
         descriptor.put("entityClass", type.getName());
         descriptor.put("created", Instant.now().toString());
         descriptor.put("createdBy", factory.nodeName());
-        descriptor.put("versions", Layout.VERSIONS);
+        descriptor.put("versions", StorageLayout.VERSIONS);
         byte[] bytes;
         try {
             bytes = JsonCodec.MAPPER.writeValueAsBytes(descriptor);
@@ -534,7 +534,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         Map<String, VersionedValue> all = records.envelopes();
         Map<String, Long> usage = new TreeMap<>();
         for (Map.Entry<String, VersionedValue> e : all.entrySet()) {
-            if (e.getKey().equals(Layout.METADATA)) {
+            if (e.getKey().equals(StorageLayout.METADATA)) {
                 continue;
             }
             EnvelopeCodec.Header h = EnvelopeCodec.header(e.getValue().value().unsafeData(), where(e.getKey()));
