@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.TreeMap;
 import java.util.function.Predicate;
 
 /**
@@ -52,6 +51,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     private final EntityRecords records;
     private final EntityCache cache;
     private final Watch watch;
+    private final KeyRotation keyRotation;
     private final ConflictResolution resolution;
     private final ConflictResolver<T> resolver;
     private final int maxValueBytes;
@@ -64,6 +64,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         this.envelopes = factory.envelopeCodec();
         this.gateway = factory.gateway();
         this.records = factory.records(typeName, this::countRetry);
+        this.keyRotation = new KeyRotation(factory, records, this::invalidate, this::countRetry);
         this.resolution = factory.config().conflictResolution();
         this.resolver = resolver;
         this.maxValueBytes = factory.maxValueBytes();
@@ -447,16 +448,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     }
 
     private EnvelopeCodec.Encoded encode(String id, long version, byte[] plain) {
-        EnvelopeCodec.Encoded enc;
-        try {
-            enc = envelopes.encode(typeName(), id, version, plain);
-        } catch (IllegalArgumentException tooBig) {
-            throw new EntityTooLargeException(typeName(), id, plain.length, maxValueBytes);
-        }
-        if (enc.envelope().length > maxValueBytes) {
-            throw new EntityTooLargeException(typeName(), id, enc.envelope().length, maxValueBytes);
-        }
-        return enc;
+        return envelopes.encodeAtMost(maxValueBytes, typeName(), id, version, plain);
     }
 
     private void invalidate(String id) {
@@ -497,50 +489,13 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     @Override
     public long reencrypt() {
         ensureOpen();
-        if (!envelopes.encrypts()) {
-            throw new IllegalStateException("encryption is not enabled for " + describe() + "; there is nothing to re-encrypt with");
-        }
-        String active = envelopes.keys().activeKeyId();
-        long rewritten = 0;
-        for (Map.Entry<String, Stored> stored : records.all().entities().entrySet()) {
-            String id = stored.getKey();
-            Stored s = stored.getValue();
-            EnvelopeCodec.Header h = EnvelopeCodec.header(s.envelope(), where(id));
-            if (h.encrypted() && active.equals(h.keyId())) {
-                continue;
-            }
-            byte[] plain = h.encrypted() ? envelopes.decode(typeName(), id, s.version(), s.envelope())
-                    : new EnvelopeCodec(factory.layout().root().toString(), false, factory.dictionaries(), null)
-                    .decode(typeName(), id, s.version(), s.envelope());
-            EnvelopeCodec.Encoded enc = encode(id, s.version(), plain);
-            WriteBatch.Builder b = WriteBatch.builder().requireRevision(records.versionsKey(), id, s.revision());
-            records.put(b, id, s.version(), enc.envelope());
-            try {
-                gateway.commit(RegistryGateway.Commit.replicated("re-encryption of " + where(id), b.build()).of(typeName(), 1)
-                        .countingRetries(this::countRetry));
-                invalidate(id);
-                rewritten++;
-                factory.audit("reencrypt", typeName(), List.of(id), List.of(s.version()), null);
-            } catch (ConditionFailedException changed) {
-                // rewritten by a writer meanwhile, which used the active key
-            }
-        }
-        return rewritten;
+        return keyRotation.reencrypt(describe());
     }
 
     @Override
     public Map<String, Long> keyUsage() {
         ensureOpen();
-        Map<String, VersionedValue> all = records.envelopes();
-        Map<String, Long> usage = new TreeMap<>();
-        for (Map.Entry<String, VersionedValue> e : all.entrySet()) {
-            if (e.getKey().equals(StorageLayout.METADATA)) {
-                continue;
-            }
-            EnvelopeCodec.Header h = EnvelopeCodec.header(e.getValue().value().unsafeData(), where(e.getKey()));
-            usage.merge(h.encrypted() ? h.keyId() : "", 1L, Long::sum);
-        }
-        return usage;
+        return keyRotation.keyUsage();
     }
 
     @Override
