@@ -86,6 +86,9 @@ final class EntityRecords {
 
     /** The envelopes and versions of {@code ids}, from one point in time. */
     Read get(List<String> ids) {
+        if (ids.isEmpty()) {
+            return new Read(Map.of(), -1);
+        }
         List<ReadBatch.Read> reads = new ArrayList<>(2 * ids.size());
         for (String id : ids) {
             reads.add(new ReadBatch.ValueRead(key, id));

@@ -6,12 +6,9 @@ import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreEvent;
 import dev.reliablestore.api.StoreEventListener;
 import dev.reliablestore.api.Versioned;
-import dev.reliablestore.registry.ChangeBatch;
-import dev.reliablestore.registry.ChangeListener;
 import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.RegistryLimits;
 import dev.reliablestore.registry.VersionedValue;
-import dev.reliablestore.registry.Watch;
 import dev.reliablestore.registry.WriteBatch;
 import dev.reliablestore.cluster.EntityRecords.Current;
 import dev.reliablestore.cluster.EntityRecords.Stored;
@@ -49,8 +46,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     private final EnvelopeCodec envelopes;
     private final RegistryGateway gateway;
     private final EntityRecords records;
-    private final EntityCache cache;
-    private final Watch watch;
+    /** What reads see: decoded records, with the local cache in front when it is on. */
+    private final EntityValues values;
     private final KeyRotation keyRotation;
     private final ConflictResolution resolution;
     private final ConflictResolver<T> resolver;
@@ -64,32 +61,17 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         this.envelopes = factory.envelopeCodec();
         this.gateway = factory.gateway();
         this.records = factory.records(typeName, this::countRetry);
-        this.keyRotation = new KeyRotation(factory, records, this::invalidate, this::countRetry);
         this.resolution = factory.config().conflictResolution();
         this.resolver = resolver;
         this.maxValueBytes = factory.maxValueBytes();
         factory.dictionaries().open(typeName);
         writeMetadataIfAbsent();
-        if (factory.config().enableLocalCache()) {
-            this.cache = new EntityCache(factory.config().cacheSize(), factory.config().cacheTTL(), records.key(), records.versionsKey());
-            this.watch = gateway.watch(records.key(), new ChangeListener() {
-                @Override
-                public void onBatch(ChangeBatch batch) {
-                    cache.onBatch(batch);
-                }
-
-                @Override
-                public void onResync(String reason) {
-                    cache.resync(gateway.currentSequence());
-                }
-            });
-            cache.start(watch.startSequence());
-            if (factory.config().preloadCache()) {
-                doGetAll(null);
-            }
-        } else {
-            this.cache = null;
-            this.watch = null;
+        EntityValues decoded = new DecodedRecords(records, envelopes);
+        this.values = factory.config().enableLocalCache()
+                ? new CachedValues(decoded, records, gateway, factory.config(), this::countCacheHit, this::countCacheMiss) : decoded;
+        this.keyRotation = new KeyRotation(factory, records, values::removed, this::countRetry);
+        if (factory.config().enableLocalCache() && factory.config().preloadCache()) {
+            doGetAll(null);
         }
     }
 
@@ -98,45 +80,19 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     @Override
     protected Optional<Versioned<T>> doGet(String id) {
         StorageLayout.requireStorableId(id);
-        if (cache != null) {
-            EntityCache.Entry e = cache.get(id);
-            if (e != null) {
-                countCacheHit();
-                return Optional.of(new Versioned<>(id, json.read(e.json(), where(id)), e.version()));
-            }
-            countCacheMiss();
-        }
-        EntityRecords.Read r = records.get(List.of(id));
-        Stored s = r.entities().get(id);
-        return s == null ? Optional.empty() : Optional.of(materialise(id, s, r.sequence()));
+        EntityValues.Decoded d = values.get(List.of(id)).values().get(id);
+        return d == null ? Optional.empty() : Optional.of(materialise(id, d));
     }
 
     @Override
     protected Map<String, Versioned<T>> doGetMany(List<String> ids) {
         ids.forEach(StorageLayout::requireStorableId);
-        Map<String, Versioned<T>> found = new LinkedHashMap<>();
-        List<String> misses = new ArrayList<>();
-        for (String id : ids) {
-            EntityCache.Entry e = cache == null ? null : cache.get(id);
-            if (e != null) {
-                countCacheHit();
-                found.put(id, new Versioned<>(id, json.read(e.json(), where(id)), e.version()));
-            } else {
-                if (cache != null) {
-                    countCacheMiss();
-                }
-                misses.add(id);
-            }
-        }
-        if (!misses.isEmpty()) {
-            EntityRecords.Read r = records.get(misses);
-            r.entities().forEach((id, s) -> found.put(id, materialise(id, s, r.sequence())));
-        }
+        Map<String, EntityValues.Decoded> found = values.get(ids).values();
         Map<String, Versioned<T>> ordered = new LinkedHashMap<>();
         for (String id : ids) {
-            Versioned<T> v = found.get(id);
-            if (v != null) {
-                ordered.put(id, v);
+            EntityValues.Decoded d = found.get(id);
+            if (d != null) {
+                ordered.put(id, materialise(id, d));
             }
         }
         return ordered;
@@ -145,19 +101,15 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     @Override
     protected boolean doExists(String id) {
         StorageLayout.requireStorableId(id);
-        if (cache != null && cache.get(id) != null) {
-            countCacheHit();
-            return true;
-        }
-        return records.exists(id);
+        return values.exists(id);
     }
 
     @Override
     protected List<Versioned<T>> doGetAll(Predicate<? super T> filter) {
-        EntityRecords.Read r = records.all();
-        List<Versioned<T>> out = new ArrayList<>(r.entities().size());
-        for (Map.Entry<String, Stored> s : r.entities().entrySet()) {
-            Versioned<T> entity = materialise(s.getKey(), s.getValue(), r.sequence());
+        Map<String, EntityValues.Decoded> all = values.all().values();
+        List<Versioned<T>> out = new ArrayList<>(all.size());
+        for (Map.Entry<String, EntityValues.Decoded> d : all.entrySet()) {
+            Versioned<T> entity = materialise(d.getKey(), d.getValue());
             if (filter == null || filter.test(entity.value())) {
                 out.add(entity);
             }
@@ -173,13 +125,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         return records.index("count of " + typeName() + " entities").size();
     }
 
-    private Versioned<T> materialise(String id, Stored s, long readAt) {
-        byte[] plain = envelopes.decode(typeName(), id, s.version(), s.envelope());
-        Versioned<T> v = new Versioned<>(id, json.read(plain, where(id)), s.version());
-        if (cache != null) {
-            cache.fill(id, new EntityCache.Entry(plain, s.version(), s.revision()), readAt);
-        }
-        return v;
+    /** A fresh entity on every read, so that a caller mutating it never changes what others see. */
+    private Versioned<T> materialise(String id, EntityValues.Decoded d) {
+        return new Versioned<>(id, json.read(d.json(), where(id)), d.version());
     }
 
     /**
@@ -217,13 +165,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         byte[] plain = json.write(entity);
         long conflictWith = -1;
         int merges = 0;
-        Current known = null;
-        if (cache != null) {
-            EntityCache.Entry hint = cache.get(id);
-            if (hint != null) {
-                known = new Current(hint.version(), hint.revision());
-            }
-        }
+        Current known = values.known(id);
         for (int attempt = 1; ; attempt++) {
             Current cur = known != null ? known : records.current(id);
             known = null;
@@ -285,9 +227,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 continue;
             }
             countCompression(enc.plainBytes(), enc.compressedBytes());
-            if (cache != null) {
-                cache.fill(id, new EntityCache.Entry(plain, next, sequence), sequence);
-            }
+            values.written(id, new EntityValues.Decoded(plain, next, sequence), sequence);
             if (conflictWith >= 0) {
                 countConflict();
                 factory.events().publish(this, new StoreEvent.ConflictResolved(Instant.now(), typeName(), id,
@@ -328,7 +268,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 }
                 continue;
             }
-            invalidate(id);
+            values.removed(id);
             factory.audit("delete", typeName(), List.of(id), List.of(cur.version()), null);
             return true;
         }
@@ -342,9 +282,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         for (int round = 1; ; round++) {
             Map<String, VersionedValue> versions = records.index("listing of " + typeName() + " entities");
             if (versions.isEmpty()) {
-                if (cache != null) {
-                    cache.resync(gateway.currentSequence());
-                }
+                values.cleared();
                 return removed;
             }
             List<String> ids = new ArrayList<>(versions.keySet());
@@ -361,7 +299,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                     gateway.commit(RegistryGateway.Commit.replicated("clear of " + typeName(), b.build()).of(typeName(), chunk.size())
                             .countingRetries(this::countRetry));
                     removed += chunk.size();
-                    chunk.forEach(this::invalidate);
+                    chunk.forEach(values::removed);
                     if (factory.audited()) {
                         factory.audit("delete", typeName(), chunk, chunk.stream().map(id -> versions.get(id).value().asQword()).toList(), null);
                     }
@@ -429,10 +367,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 continue;
             }
             countCompression(before, after);
-            if (cache != null) {
-                for (String id : ids) {
-                    cache.fill(id, new EntityCache.Entry(plains.get(id), versions.get(id), sequence), sequence);
-                }
+            for (String id : ids) {
+                values.written(id, new EntityValues.Decoded(plains.get(id), versions.get(id), sequence), sequence);
             }
             factory.audit("save", typeName(), ids, ids.stream().map(versions::get).toList(), null);
             return versions;
@@ -451,11 +387,6 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         return envelopes.encodeAtMost(maxValueBytes, typeName(), id, version, plain);
     }
 
-    private void invalidate(String id) {
-        if (cache != null) {
-            cache.invalidate(id);
-        }
-    }
 
     private void writeMetadataIfAbsent() {
         Map<String, Object> descriptor = new LinkedHashMap<>();
@@ -527,16 +458,14 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     @Override
     protected void doClose() {
-        if (watch != null) {
-            watch.close();
-        }
+        values.close();
         factory.events().removeOwner(this);
         factory.forget(this);
     }
 
     /** Entries in the local cache (tests, metrics). */
     long cachedEntries() {
-        return cache == null ? 0 : cache.size();
+        return values.cachedEntries();
     }
 
     @Override
