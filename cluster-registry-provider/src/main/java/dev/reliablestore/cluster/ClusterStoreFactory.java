@@ -324,10 +324,6 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         transactions.rollbackPrepared(id);
     }
 
-    RegistryTransactions transactions() {
-        return transactions;
-    }
-
     void checkOpen() {
         ensureOpen();
     }
