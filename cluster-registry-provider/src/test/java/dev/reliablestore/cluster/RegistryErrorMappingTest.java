@@ -8,6 +8,9 @@ import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.ClusterStatus;
+import dev.reliablestore.registry.NodeInfo;
+import dev.reliablestore.registry.NodeState;
 import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryClosedException;
@@ -28,6 +31,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -46,6 +50,8 @@ class RegistryErrorMappingTest {
     Path dir;
 
     private ClusterRegistry real;
+    private ClusterRegistry faulty;
+    private volatile boolean secondNodeDown;
     private ClusterStoreFactory factory;
     private volatile Supplier<RuntimeException> failCommit;
     private volatile boolean commitThenLoseReply;
@@ -56,9 +62,14 @@ class RegistryErrorMappingTest {
     @BeforeEach
     void open() {
         real = EmbeddedFixture.openRegistry(dir);
-        ClusterRegistry faulty = (ClusterRegistry) Proxy.newProxyInstance(getClass().getClassLoader(),
+        faulty = (ClusterRegistry) Proxy.newProxyInstance(getClass().getClassLoader(),
                 new Class<?>[] {ClusterRegistry.class}, (proxy, method, args) -> {
                     String name = method.getName();
+                    if (name.equals("status")) { // two members, so that minimumNodes = 2 can be met and then not
+                        ClusterStatus status = real.status();
+                        return new ClusterStatus(status.backend(), status.localNode(), status.primary(), List.of(
+                                new NodeInfo(status.localNode(), NodeState.UP), new NodeInfo("second", secondNodeDown ? NodeState.DOWN : NodeState.UP)));
+                    }
                     Supplier<RuntimeException> fail = failCommit;
                     if ((name.equals("commit") || name.equals("commitAsync")) && fail != null) {
                         throw fail.get();
@@ -117,6 +128,22 @@ class RegistryErrorMappingTest {
             assertThat(failed).isInstanceOf(StoreUnavailableException.class).hasMessageContaining("gave up after 2 attempt(s)");
             assertThat(((PersistenceException) failed).isRetryable()).isTrue();
         });
+    }
+
+    @Test
+    void tooFewNodesUpIsRetriedThenStoreUnavailable() {
+        try (ClusterStoreFactory gated = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).minimumNodes(2).maxRetries(1)
+                .retryDelay(Duration.ofMillis(1)).build(), faulty)) {
+            EntityStore<Customer> customers = gated.store(Customer.class);
+            secondNodeDown = true;
+            gated.runHealthCheck();
+            Consumer<Throwable> expected = failed -> assertThat(failed).isInstanceOf(StoreUnavailableException.class)
+                    .hasMessageContaining("only 1 cluster node(s) are up; minimumNodes = 2");
+            expected.accept(catchThrowable(() -> customers.save("s", Customer.of("s", 1))));
+            TransactionBranch branch = gated.begin(TransactionId.of(1, "gtx-gated", "b"));
+            branch.store("Customer", Customer.class).save("t", Customer.of("t", 1));
+            expected.accept(catchThrowable(branch::commitOnePhase));
+        }
     }
 
     @Test
