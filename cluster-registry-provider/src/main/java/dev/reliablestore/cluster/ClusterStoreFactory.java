@@ -154,7 +154,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             return t;
         });
         this.asyncExecutor = config.executor().orElse(ownAsyncPool);
-        this.dictionaries = new DictionaryManager(registry, layout, config.compressionDictionary(), maintenance);
+        this.dictionaries = new DictionaryManager(gateway, layout, config.compressionDictionary(), maintenance);
         this.envelopeCodec = new EnvelopeCodec(layout.root().toString(), config.enableCompression(), dictionaries, keys);
         this.events = new EventHub(nodeName);
         this.membership = registry.addMembershipListener(this::onMembership);
