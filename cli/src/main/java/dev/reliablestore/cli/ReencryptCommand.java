@@ -2,6 +2,7 @@ package dev.reliablestore.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.reliablestore.cluster.ClusterPersistenceStore;
+import dev.reliablestore.cluster.StorageLayout;
 import dev.reliablestore.registry.Change;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ChangeListener;
@@ -79,7 +80,7 @@ final class ReencryptCommand implements Callable<Integer> {
                 long todo = total - before.getOrDefault(active, 0L);
                 Progress progress = new Progress(err, Progress.onTerminal(), "reencrypt " + type, todo, Duration.ofSeconds(1));
                 Set<String> seen = ConcurrentHashMap.newKeySet();
-                RegistryLayout layout = session.layout();
+                StorageLayout layout = session.layout();
                 long rewritten;
                 try (Watch feed = registry.watch(layout.versions(type), new ChangeListener() {
                     @Override

@@ -1,5 +1,6 @@
 package dev.reliablestore.cli;
 
+import dev.reliablestore.cluster.StorageLayout;
 import dev.reliablestore.cluster.backup.BackupFile;
 import dev.reliablestore.cluster.backup.BackupFormatException;
 import dev.reliablestore.cluster.backup.RegistrySnapshot;
@@ -124,14 +125,14 @@ final class RestoreCommand implements Callable<Integer> {
         List<List<BatchCommand>> groups = new ArrayList<>();
         // the configuration (layout version, key salt, dictionaries) first, then the rest, keys in order
         List<RegistryPath> order = new ArrayList<>();
-        snapshot.keys().keySet().stream().filter(k -> !k.isRoot() && k.segments().get(0).equals(RegistryLayout.CONFIGURATION)).forEach(order::add);
+        snapshot.keys().keySet().stream().filter(k -> !k.isRoot() && k.segments().get(0).equals(StorageLayout.CONFIGURATION)).forEach(order::add);
         snapshot.keys().keySet().stream().filter(k -> !order.contains(k)).forEach(order::add);
         for (RegistryPath rel : order) {
             SortedMap<String, RegistryValue> values = snapshot.keys().get(rel);
             RegistryPath key = root.resolve(rel);
             List<String> s = rel.segments();
-            boolean typeKey = s.size() == 2 && s.get(0).equals(RegistryLayout.ENTITIES);
-            boolean versionsKey = s.size() == 3 && s.get(0).equals(RegistryLayout.ENTITIES) && s.get(2).equals(RegistryLayout.VERSIONS);
+            boolean typeKey = s.size() == 2 && s.get(0).equals(StorageLayout.ENTITIES);
+            boolean versionsKey = s.size() == 3 && s.get(0).equals(StorageLayout.ENTITIES) && s.get(2).equals(StorageLayout.VERSIONS);
             if (versionsKey && snapshot.keys().containsKey(rel.parent())) {
                 // added with the envelopes of its type key, except records that have no envelope
                 SortedMap<String, RegistryValue> envelopes = snapshot.keys().get(rel.parent());
@@ -146,12 +147,12 @@ final class RestoreCommand implements Callable<Integer> {
                 groups.add(List.of(new BatchCommand.CreateKey(key)));
                 continue;
             }
-            SortedMap<String, RegistryValue> versions = typeKey ? snapshot.keys().get(rel.child(RegistryLayout.VERSIONS)) : null;
+            SortedMap<String, RegistryValue> versions = typeKey ? snapshot.keys().get(rel.child(StorageLayout.VERSIONS)) : null;
             for (Map.Entry<String, RegistryValue> v : values.entrySet()) {
                 List<BatchCommand> group = new ArrayList<>(2);
                 group.add(new BatchCommand.SetValue(key, v.getKey(), v.getValue()));
                 if (versions != null && versions.containsKey(v.getKey())) {
-                    group.add(new BatchCommand.SetValue(key.child(RegistryLayout.VERSIONS), v.getKey(), versions.get(v.getKey())));
+                    group.add(new BatchCommand.SetValue(key.child(StorageLayout.VERSIONS), v.getKey(), versions.get(v.getKey())));
                 }
                 groups.add(group);
             }

@@ -8,17 +8,14 @@ import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.cluster.ClusterPersistenceConfiguration;
 import dev.reliablestore.cluster.ClusterPersistenceProvider;
 import dev.reliablestore.cluster.ClusterPersistenceStore;
-import dev.reliablestore.cluster.crypto.KeyRing;
+import dev.reliablestore.cluster.ClusterStoreAdmin;
+import dev.reliablestore.cluster.StorageLayout;
 import dev.reliablestore.cluster.crypto.KeySource;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
-import dev.reliablestore.registry.ReadBatch;
-import dev.reliablestore.registry.ReadBatchResult;
 import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryException;
 import dev.reliablestore.registry.RegistryUnavailableException;
-import dev.reliablestore.registry.ValueType;
-import dev.reliablestore.registry.VersionedValue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -51,20 +48,17 @@ final class StoreSession implements AutoCloseable {
 
     private final StoreSpec spec;
     private final ClusterRegistry registry;
-    private final SharedRegistryBackend.Loan loan;
     private final ClusterPersistenceConfiguration config;
-    private final RegistryLayout layout;
+    /** What is stored under the root, read without opening the provider (which would initialise an empty root). */
+    private final ClusterStoreAdmin stored;
     private final Map<String, EntityStore<JsonNode>> stores = new LinkedHashMap<>();
     private StoreFactory factory;
-    private volatile String activeKeyId;
 
-    private StoreSession(StoreSpec spec, ClusterRegistry registry, SharedRegistryBackend.Loan loan,
-                         ClusterPersistenceConfiguration config, StoreFactory factory) {
+    private StoreSession(StoreSpec spec, ClusterRegistry registry, ClusterPersistenceConfiguration config, StoreFactory factory) {
         this.spec = spec;
         this.registry = registry;
-        this.loan = loan;
         this.config = config;
-        this.layout = config == null ? null : new RegistryLayout(config.root());
+        this.stored = registry == null ? null : ClusterStoreAdmin.of(registry, config.root());
         this.factory = factory;
     }
 
@@ -82,14 +76,13 @@ final class StoreSession implements AutoCloseable {
                         + "not to " + where.describe());
             }
             try {
-                return new StoreSession(spec, null, null, null,
+                return new StoreSession(spec, null, null,
                         Persistence.openFactory("file", Map.of("file.directory", where.dir().toString())));
             } catch (ConfigurationException e) {
                 throw CliException.usage(e.getMessage());
             }
         }
-        // validate the root and keys before connecting
-        configuration(spec, where.registry(), null);
+        ClusterPersistenceConfiguration config = configuration(spec, where.registry()); // the root and keys are valid before connecting
         ClusterRegistry registry;
         try {
             registry = ClusterRegistries.open(where.registry(), spec.registryOptions());
@@ -100,15 +93,10 @@ final class StoreSession implements AutoCloseable {
         } catch (RegistryException e) {
             throw CliException.failed("cannot open " + where.describe() + ": " + e.getMessage(), e);
         }
-        SharedRegistryBackend.Loan loan = SharedRegistryBackend.lend(registry);
-        StoreSession[] session = new StoreSession[1];
-        ClusterPersistenceConfiguration config = configuration(spec, loan.uri(), ring -> session[0].activeKeyId = ring.activeKeyId());
-        session[0] = new StoreSession(spec, registry, loan, config, null);
-        return session[0];
+        return new StoreSession(spec, registry, config, null);
     }
 
-    private static ClusterPersistenceConfiguration configuration(StoreSpec spec, String clusterName,
-                                                                 java.util.function.Consumer<KeyRing> keysLoaded) {
+    private static ClusterPersistenceConfiguration configuration(StoreSpec spec, String clusterName) {
         try {
             ClusterPersistenceConfiguration.Builder b = ClusterPersistenceConfiguration.builder()
                     .clusterName(clusterName)
@@ -116,14 +104,7 @@ final class StoreSession implements AutoCloseable {
                     .registryKeyPath(spec.keyPathOrDefault())
                     .enableCompression(spec.compression());
             Optional<KeySource> keys = spec.keys().keySource("");
-            if (keys.isPresent()) {
-                KeySource source = keys.get();
-                b.enableEncryption(true).keySource(keysLoaded == null ? source : context -> {
-                    KeyRing ring = source.load(context);
-                    keysLoaded.accept(ring);
-                    return ring;
-                });
-            }
+            keys.ifPresent(source -> b.enableEncryption(true).keySource(source));
             return b.build();
         } catch (ConfigurationException e) {
             throw CliException.usage(e.getMessage());
@@ -153,14 +134,19 @@ final class StoreSession implements AutoCloseable {
         return registry;
     }
 
-    RegistryLayout layout() {
-        return layout;
+    /** What a cluster-registry store holds, read without opening the provider. */
+    ClusterStoreAdmin stored(String command) {
+        registry(command);
+        return stored;
     }
 
-    /** The id of the key new values are encrypted with, once the provider has opened; null when unencrypted. */
+    StorageLayout layout() {
+        return stored.layout();
+    }
+
+    /** The id of the key new values are encrypted with (opens the provider); null when unencrypted. */
     String activeKeyId() {
-        factory();
-        return activeKeyId;
+        return ClusterStoreAdmin.of(factory()).activeKeyId().orElse(null);
     }
 
     /** The value pipeline new writes go through, for people. */
@@ -182,7 +168,7 @@ final class StoreSession implements AutoCloseable {
 
     StoreFactory factory() {
         if (factory == null) {
-            factory = ClusterPersistenceProvider.open(config);
+            factory = ClusterPersistenceProvider.open(config, registry);
         }
         return factory;
     }
@@ -204,7 +190,7 @@ final class StoreSession implements AutoCloseable {
     /** The entity types in the store, sorted. */
     List<String> typeNames() {
         if (isCluster()) {
-            return registry.keyExists(layout.entities()) ? registry.subkeys(layout.entities()) : List.of();
+            return stored.types();
         }
         Path dir = spec.location().dir();
         if (!Files.isDirectory(dir)) {
@@ -224,36 +210,21 @@ final class StoreSession implements AutoCloseable {
         return names.stream().sorted().toList();
     }
 
-    /**
-     * Entities per type. Cluster stores: counted from the version records of every type in one read
-     * batch (one point in time); file stores: folder listings.
-     */
+    /** Entities per type. Cluster stores: from the version records of every type at one point in time; file stores: counts. */
     Map<String, Long> counts() {
-        Map<String, Long> counts = new TreeMap<>();
-        List<String> types = typeNames();
-        if (types.isEmpty()) {
-            return counts;
-        }
         if (isCluster()) {
-            List<ReadBatch.Read> reads = types.stream().<ReadBatch.Read>map(t -> new ReadBatch.ValuesRead(layout.versions(t))).toList();
-            ReadBatchResult r = registry.read(ReadBatch.of(reads));
-            for (int i = 0; i < types.size(); i++) {
-                counts.put(types.get(i), (long) r.values(i).map(Map::size).orElse(0));
-            }
-        } else {
-            for (String t : types) {
-                counts.put(t, store(t).count());
-            }
+            return stored.counts();
+        }
+        Map<String, Long> counts = new TreeMap<>();
+        for (String t : typeNames()) {
+            counts.put(t, store(t).count());
         }
         return counts;
     }
 
     /** The layout version recorded by the provider, or empty before the first open. */
     Optional<Integer> layoutVersion() {
-        return registry.getValue(layout.configuration(), RegistryLayout.LAYOUT_VERSION)
-                .map(VersionedValue::value)
-                .filter(v -> v.type() == ValueType.DWORD)
-                .map(v -> v.asDword());
+        return stored.layoutVersion();
     }
 
     @Override
@@ -272,9 +243,6 @@ final class StoreSession implements AutoCloseable {
             } catch (RuntimeException e) {
                 failure = e;
             }
-        }
-        if (loan != null) {
-            loan.close();
         }
         if (registry != null) {
             try {

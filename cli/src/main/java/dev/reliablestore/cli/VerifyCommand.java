@@ -1,12 +1,8 @@
 package dev.reliablestore.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.reliablestore.cluster.ClusterStoreAdmin;
 import dev.reliablestore.cluster.ValueCodec;
-import dev.reliablestore.registry.ClusterRegistry;
-import dev.reliablestore.registry.ReadBatch;
-import dev.reliablestore.registry.ReadBatchResult;
-import dev.reliablestore.registry.ValueType;
-import dev.reliablestore.registry.VersionedValue;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
 /** {@code verify}: decodes every entity and reports the ones that are corrupt or cannot be decrypted, by id. */
@@ -50,9 +45,8 @@ final class VerifyCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (StoreSession session = StoreSession.open(store.spec(), StoreSession.Access.EXISTING)) {
-            ClusterRegistry registry = session.registry("verify");
-            RegistryLayout layout = session.layout();
-            List<String> all = session.typeNames();
+            ClusterStoreAdmin stored = session.stored("verify");
+            List<String> all = stored.types();
             List<String> chosen = types.isEmpty() ? all : types;
             for (String t : chosen) {
                 if (!all.contains(t)) {
@@ -63,23 +57,17 @@ final class VerifyCommand implements Callable<Integer> {
             List<Map<String, Object>> problems = new ArrayList<>();
             for (String type : chosen) {
                 ValueCodec<JsonNode> codec = session.clusterStore(type).codec();
-                ReadBatchResult r = registry.read(ReadBatch.of(new ReadBatch.ValuesRead(layout.type(type)),
-                        new ReadBatch.ValuesRead(layout.versions(type))));
-                Map<String, VersionedValue> envelopes = r.values(0).orElse(Map.of());
-                Map<String, VersionedValue> versions = r.values(1).orElse(Map.of());
-                TreeSet<String> ids = new TreeSet<>(envelopes.keySet());
-                ids.remove(RegistryLayout.METADATA);
-                ids.addAll(versions.keySet());
-                Progress progress = new Progress(err, Progress.onTerminal(), "verify " + type, ids.size(), Duration.ofSeconds(1));
+                List<ClusterStoreAdmin.StoredEntity> entities = stored.entities(type);
+                Progress progress = new Progress(err, Progress.onTerminal(), "verify " + type, entities.size(), Duration.ofSeconds(1));
                 long n = 0;
-                for (String id : ids) {
-                    String problem = check(codec, id, envelopes.get(id), versions.get(id));
+                for (ClusterStoreAdmin.StoredEntity entity : entities) {
+                    String problem = entity.problem() != null ? entity.problem() : undecodable(codec, entity);
                     if (problem != null) {
-                        problems.add(Json.object("type", type, "id", id, "problem", problem));
+                        problems.add(Json.object("type", type, "id", entity.id(), "problem", problem));
                     }
                     progress.update(++n);
                 }
-                if (ids.size() >= 1000) {
+                if (entities.size() >= 1000) {
                     progress.finish();
                 }
                 checked.put(type, n);
@@ -100,23 +88,10 @@ final class VerifyCommand implements Callable<Integer> {
         }
     }
 
-    /** What is wrong with one entity, or null. */
-    private static String check(ValueCodec<JsonNode> codec, String id, VersionedValue envelope, VersionedValue version) {
-        if (envelope == null) {
-            return "a version record without an envelope";
-        }
-        if (version == null) {
-            return "an envelope without a version record";
-        }
-        if (envelope.value().type() != ValueType.BINARY || version.value().type() != ValueType.QWORD) {
-            return "stored values have types " + envelope.value().type() + "/" + version.value().type() + ", expected BINARY/QWORD";
-        }
-        if (envelope.revision() != version.revision()) {
-            return "the envelope (revision " + envelope.revision() + ") and the version record (revision " + version.revision()
-                    + ") were not written together";
-        }
+    /** Why an entity's envelope does not decode, or null. */
+    private static String undecodable(ValueCodec<JsonNode> codec, ClusterStoreAdmin.StoredEntity entity) {
         try {
-            codec.decode(id, version.value().asQword(), envelope.value().unsafeData());
+            codec.decode(entity.id(), entity.version(), entity.envelope());
             return null;
         } catch (RuntimeException e) {
             return e.getMessage() == null ? e.getClass().getSimpleName() : ReliableStoreCli.oneLine(e.getMessage());

@@ -1,5 +1,6 @@
 package dev.reliablestore.cli;
 
+import dev.reliablestore.cluster.StorageLayout;
 import dev.reliablestore.registry.Change;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ChangeListener;
@@ -63,7 +64,7 @@ final class WatchCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try (StoreSession session = StoreSession.open(store.spec(), StoreSession.Access.EXISTING)) {
             ClusterRegistry registry = session.registry("watch");
-            RegistryLayout layout = session.layout();
+            StorageLayout layout = session.layout();
             RegistryPath subtree = type == null ? layout.entities() : layout.type(type);
             CountDownLatch stop = new CountDownLatch(1);
             CountDownLatch finished = new CountDownLatch(1);
@@ -124,7 +125,7 @@ final class WatchCommand implements Callable<Integer> {
             Runtime.getRuntime().addShutdownHook(onSignal);
             try {
                 synchronized (err) {
-                    err.println("watching " + session.describe() + "/" + (type == null ? RegistryLayout.ENTITIES : RegistryLayout.ENTITIES + "/" + type)
+                    err.println("watching " + session.describe() + "/" + (type == null ? StorageLayout.ENTITIES : StorageLayout.ENTITIES + "/" + type)
                             + " from sequence " + watch.startSequence() + " (Ctrl-C to stop)");
                     err.flush();
                 }

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
@@ -125,6 +126,7 @@ public final class ClusterPersistenceConfiguration {
     private final Duration cacheTtl;
     private final boolean preloadCache;
     private final ClusterHooks hooks;
+    private final Executor executor;
     private final Map<String, String> registryOptions;
     private final boolean enableAuditLogging;
     private final Path auditLogPath;
@@ -159,6 +161,7 @@ public final class ClusterPersistenceConfiguration {
         this.cacheTtl = b.cacheTtl;
         this.preloadCache = b.preloadCache;
         this.hooks = b.hooks;
+        this.executor = b.executor;
         this.registryOptions = Collections.unmodifiableMap(new TreeMap<>(b.registryOptions));
         this.enableAuditLogging = b.enableAuditLogging;
         this.auditLogPath = b.auditLogPath;
@@ -324,6 +327,11 @@ public final class ClusterPersistenceConfiguration {
         return hooks;
     }
 
+    /** The executor of the stores' async twins; empty: each factory runs its own pool and shuts it down when it closes. */
+    public Optional<Executor> executor() {
+        return Optional.ofNullable(executor);
+    }
+
     /** Options handed to the registry backend (without the {@code registry.} prefix). */
     public Map<String, String> registryOptions() {
         return registryOptions;
@@ -409,6 +417,7 @@ public final class ClusterPersistenceConfiguration {
         private Duration cacheTtl = Duration.ofMinutes(5);
         private boolean preloadCache;
         private ClusterHooks hooks = ClusterHooks.NONE;
+        private Executor executor;
         private final Map<String, String> registryOptions = new LinkedHashMap<>();
         private final Set<String> explicit = new LinkedHashSet<>();
         private boolean enableAuditLogging;
@@ -575,6 +584,16 @@ public final class ClusterPersistenceConfiguration {
         /** Node name and extra health check supplied by the hosting environment. */
         public Builder hooks(ClusterHooks hooks) {
             this.hooks = Objects.requireNonNull(hooks, "hooks");
+            return this;
+        }
+
+        /**
+         * Runs the stores' async twins ({@code saveAsync}, {@code getAsync}, …) on {@code executor}, which
+         * the caller keeps owning: closing a factory does not shut it down. Default: a pool of daemon
+         * threads owned by the factory, created as needed and shut down when the factory closes.
+         */
+        public Builder executor(Executor executor) {
+            this.executor = Objects.requireNonNull(executor, "executor");
             return this;
         }
 

@@ -1,6 +1,7 @@
 package dev.reliablestore.cluster;
 
 import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.spi.PersistenceProvider;
 
 import java.util.Map;
@@ -31,5 +32,14 @@ public final class ClusterPersistenceProvider implements PersistenceProvider {
     /** Opens a factory from a built configuration (which may carry hooks, resolvers or a custom key source). */
     public static StoreFactory open(ClusterPersistenceConfiguration configuration) {
         return ClusterStoreFactory.open(configuration);
+    }
+
+    /**
+     * Opens a factory on a registry the caller opened and keeps owning: closing the factory leaves
+     * the registry open, and several factories may share one (a tool that also reads the raw tree,
+     * a test). The configuration's {@code clusterName} is not used to connect.
+     */
+    public static StoreFactory open(ClusterPersistenceConfiguration configuration, ClusterRegistry registry) {
+        return ClusterStoreFactory.onRegistry(configuration, registry);
     }
 }

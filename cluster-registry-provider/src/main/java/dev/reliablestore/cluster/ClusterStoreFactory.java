@@ -45,6 +45,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -61,20 +62,17 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     static final String PROVIDER = "cluster-registry";
     private static final AtomicInteger THREADS = new AtomicInteger();
 
-    /** Runs the async twins; JVM-wide so a closed store can still fail its futures with StoreClosedException. */
-    static final ExecutorService ASYNC_EXECUTOR = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "reliablestore-cluster-async-" + THREADS.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-    });
-
     private final ClusterPersistenceConfiguration config;
     private final ClusterRegistry registry;
     private final boolean ownsRegistry;
-    private final Layout layout;
-    private final Retrier retrier;
+    private final StorageLayout layout;
+    private final RegistryGateway gateway;
     private final EventHub events;
     private final ScheduledExecutorService maintenance;
+    /** Runs the stores' async twins: the configured executor, else {@link #ownAsyncPool}. */
+    private final Executor asyncExecutor;
+    /** The pool this factory created for the async twins and shuts down; null when the caller supplied one. */
+    private final ExecutorService ownAsyncPool;
     private final DictionaryManager dictionaries;
     private final EnvelopeCodec envelopeCodec;
     private final String nodeName;
@@ -87,7 +85,6 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     private final AuditLog audit;
     /** The backup schedule when backupEnabled is on, else null. */
     private final ScheduledBackups backups;
-    private volatile long liveNodes;
     private volatile boolean closed;
     private volatile String lastHealthFailure;
     private boolean healthFaultRaised;
@@ -122,8 +119,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         this.config = config;
         this.registry = registry;
         this.ownsRegistry = ownsRegistry;
-        this.layout = new Layout(config.root());
-        this.retrier = new Retrier(config.maxRetries(), config.retryDelay(), config.failoverTimeout(), registry.uri());
+        this.layout = new StorageLayout(config.root());
         this.maxValueBytes = config.maxValueSizeKB() * 1024;
         int registryLimit = registry.limits().maxValueSize();
         if (maxValueBytes > registryLimit) {
@@ -141,7 +137,8 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             throw new ConfigurationException("option minimumNodes = " + config.minimumNodes() + " can never be met: cluster "
                     + registry.uri() + " has " + members.size() + " node(s) " + members);
         }
-        this.liveNodes = status.liveNodes();
+        this.gateway = new RegistryGateway(registry, new Retrier(config.maxRetries(), config.retryDelay(), config.failoverTimeout(),
+                registry.uri()), config.replicationMode(), config.minimumNodes(), status.liveNodes());
         this.nodeName = config.hooks().nodeName().filter(n -> !n.isBlank()).orElse(status.localNode());
         this.healthFaultId = faultId(nodeName);
         byte[] salt = initialiseLayout();
@@ -151,7 +148,13 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             t.setDaemon(true);
             return t;
         });
-        this.dictionaries = new DictionaryManager(registry, layout, config.compressionDictionary(), maintenance);
+        this.ownAsyncPool = config.executor().isPresent() ? null : Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "reliablestore-cluster-async-" + THREADS.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.asyncExecutor = config.executor().orElse(ownAsyncPool);
+        this.dictionaries = new DictionaryManager(gateway, layout, config.compressionDictionary(), maintenance);
         this.envelopeCodec = new EnvelopeCodec(layout.root().toString(), config.enableCompression(), dictionaries, keys);
         this.events = new EventHub(nodeName);
         this.membership = registry.addMembershipListener(this::onMembership);
@@ -172,47 +175,47 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     private byte[] initialiseLayout() {
         RegistryPath cfg = layout.configuration();
         for (int attempt = 0; attempt < 10; attempt++) {
-            ReadBatchResult r = retrier.call("layout check of " + layout.root(), () -> registry.read(ReadBatch.of(
-                    new ReadBatch.ValueRead(cfg, Layout.VERSION_VALUE), new ReadBatch.ValueRead(cfg, Layout.KEY_SALT_VALUE))), () -> { });
+            ReadBatchResult r = gateway.read("layout check of " + layout.root(), ReadBatch.of(
+                    new ReadBatch.ValueRead(cfg, StorageLayout.VERSION_VALUE), new ReadBatch.ValueRead(cfg, StorageLayout.KEY_SALT_VALUE)));
             Optional<VersionedValue> version = r.value(0);
             Optional<VersionedValue> salt = r.value(1);
             try {
                 if (version.isEmpty()) {
                     byte[] fresh = new byte[16];
                     new SecureRandom().nextBytes(fresh);
-                    WriteBatch.Builder b = WriteBatch.builder().requireValueAbsent(cfg, Layout.VERSION_VALUE)
-                            .setValue(cfg, Layout.VERSION_VALUE, RegistryValue.dword(Layout.VERSION))
-                            .setValue(cfg, Layout.SCHEMA_VALUE, RegistryValue.sz(Layout.SCHEMA));
+                    WriteBatch.Builder b = WriteBatch.builder().requireValueAbsent(cfg, StorageLayout.VERSION_VALUE)
+                            .setValue(cfg, StorageLayout.VERSION_VALUE, RegistryValue.dword(StorageLayout.VERSION))
+                            .setValue(cfg, StorageLayout.SCHEMA_VALUE, RegistryValue.sz(StorageLayout.SCHEMA));
                     if (salt.isEmpty()) {
-                        b.requireValueAbsent(cfg, Layout.KEY_SALT_VALUE).setValue(cfg, Layout.KEY_SALT_VALUE, RegistryValue.binary(fresh));
+                        b.requireValueAbsent(cfg, StorageLayout.KEY_SALT_VALUE).setValue(cfg, StorageLayout.KEY_SALT_VALUE, RegistryValue.binary(fresh));
                     }
-                    retrier.call("layout initialisation of " + layout.root(), () -> registry.commit(b.build()), () -> { });
+                    gateway.commit(RegistryGateway.Commit.durable("layout initialisation of " + layout.root(), b.build()).ungated());
                     continue; // read back what is stored now
                 }
                 RegistryValue v = version.get().value();
                 if (v.type() != ValueType.DWORD) {
-                    throw new DataIntegrityException(cfg + "/" + Layout.VERSION_VALUE + " is a " + v.type() + " value, not a DWORD layout version");
+                    throw new DataIntegrityException(cfg + "/" + StorageLayout.VERSION_VALUE + " is a " + v.type() + " value, not a DWORD layout version");
                 }
                 int stored = v.asDword();
-                if (stored > Layout.VERSION) {
+                if (stored > StorageLayout.VERSION) {
                     throw new ConfigurationException("the data under " + layout.root() + " in " + registry.uri() + " uses storage layout "
-                            + stored + "; this ReliableStore reads layout " + Layout.VERSION + " only; open it with a newer ReliableStore");
+                            + stored + "; this ReliableStore reads layout " + StorageLayout.VERSION + " only; open it with a newer ReliableStore");
                 }
                 if (stored < 1) {
-                    throw new DataIntegrityException(cfg + "/" + Layout.VERSION_VALUE + " holds layout version " + stored
+                    throw new DataIntegrityException(cfg + "/" + StorageLayout.VERSION_VALUE + " holds layout version " + stored
                             + ", which never existed");
                 }
                 if (salt.isEmpty()) {
                     byte[] fresh = new byte[16];
                     new SecureRandom().nextBytes(fresh);
-                    retrier.call("key salt creation", () -> registry.commit(WriteBatch.builder()
-                            .requireValueAbsent(cfg, Layout.KEY_SALT_VALUE)
-                            .setValue(cfg, Layout.KEY_SALT_VALUE, RegistryValue.binary(fresh)).build()), () -> { });
+                    gateway.commit(RegistryGateway.Commit.durable("key salt creation", WriteBatch.builder()
+                            .requireValueAbsent(cfg, StorageLayout.KEY_SALT_VALUE)
+                            .setValue(cfg, StorageLayout.KEY_SALT_VALUE, RegistryValue.binary(fresh)).build()).ungated());
                     continue;
                 }
                 RegistryValue s = salt.get().value();
                 if (s.type() != ValueType.BINARY || s.size() < 16) {
-                    throw new DataIntegrityException(cfg + "/" + Layout.KEY_SALT_VALUE + " is not 16+ bytes of BINARY");
+                    throw new DataIntegrityException(cfg + "/" + StorageLayout.KEY_SALT_VALUE + " is not 16+ bytes of BINARY");
                 }
                 return s.data();
             } catch (ConditionFailedException raced) {
@@ -260,6 +263,9 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             s.close();
         }
         maintenance.shutdownNow();
+        if (ownAsyncPool != null) {
+            ownAsyncPool.shutdown(); // calls already running finish; new ones fail as closed (AbstractEntityStore.async)
+        }
         if (backups != null) {
             backups.close();
         }
@@ -318,10 +324,6 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         transactions.rollbackPrepared(id);
     }
 
-    RegistryTransactions transactions() {
-        return transactions;
-    }
-
     void checkOpen() {
         ensureOpen();
     }
@@ -344,12 +346,21 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         return registry;
     }
 
-    Layout layout() {
+    StorageLayout layout() {
         return layout;
     }
 
-    Retrier retrier() {
-        return retrier;
+    RegistryGateway gateway() {
+        return gateway;
+    }
+
+    /** The records of one entity type; {@code onRetry} counts the retries of its reads in a store's metrics. */
+    EntityRecords records(String typeName, Runnable onRetry) {
+        return new EntityRecords(gateway, layout, transactions.locksOf(typeName), typeName, onRetry);
+    }
+
+    Executor asyncExecutor() {
+        return asyncExecutor;
     }
 
     EventHub events() {
@@ -401,19 +412,6 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         audit.append(entries);
     }
 
-    /** Refuses a write (retryably) while fewer than minimumNodes nodes are up. */
-    void checkMinimumNodes() {
-        int minimum = config.minimumNodes();
-        if (minimum <= 1 || liveNodes >= minimum) {
-            return;
-        }
-        long live = registry.status().liveNodes();
-        liveNodes = live;
-        if (live < minimum) {
-            throw new Retrier.Unavailable("only " + live + " cluster node(s) are up; minimumNodes = " + minimum);
-        }
-    }
-
     // ---- membership and health ---------------------------------------------------------------
 
     private void onMembership(MembershipEvent event) {
@@ -421,9 +419,10 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             events.publish(new StoreEvent.NodeFailover(Instant.now(), p.oldPrimary(), p.newPrimary()));
         } else if (event instanceof MembershipEvent.NodeStateChanged n) {
             try {
-                liveNodes = registry.status().liveNodes();
+                gateway.liveNodes(registry.status().liveNodes());
             } catch (RuntimeException e) {
-                liveNodes = n.newState() == NodeState.UP ? liveNodes + 1 : Math.max(0, liveNodes - 1);
+                long live = gateway.liveNodes();
+                gateway.liveNodes(n.newState() == NodeState.UP ? live + 1 : Math.max(0, live - 1));
             }
         }
     }
@@ -444,7 +443,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         }
         try {
             ClusterStatus status = registry.status();
-            liveNodes = status.liveNodes();
+            gateway.liveNodes(status.liveNodes());
             if (status.liveNodes() < config.minimumNodes()) {
                 reasons.add("only " + status.liveNodes() + " node(s) are up; minimumNodes = " + config.minimumNodes());
             }

@@ -2,10 +2,8 @@ package dev.reliablestore.cluster;
 
 import com.github.luben.zstd.Zstd;
 import dev.reliablestore.api.DataIntegrityException;
-import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.registry.ConditionFailedException;
-import dev.reliablestore.registry.NoSuchKeyException;
-import dev.reliablestore.registry.RegistryException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.ValueType;
@@ -50,8 +48,8 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
     static final int MAX_SAMPLE_BYTES = 16 * 1024;
     static final int DICTIONARY_BYTES = 16 * 1024;
 
-    private final ClusterRegistry registry;
-    private final Layout layout;
+    private final RegistryGateway gateway;
+    private final StorageLayout layout;
     private final boolean trainAndUse;
     private final Executor background;
     private final Map<String, TypeDictionaries> types = new ConcurrentHashMap<>();
@@ -73,8 +71,8 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
         }
     }
 
-    DictionaryManager(ClusterRegistry registry, Layout layout, boolean trainAndUse, Executor background) {
-        this.registry = registry;
+    DictionaryManager(RegistryGateway gateway, StorageLayout layout, boolean trainAndUse, Executor background) {
+        this.gateway = gateway;
         this.layout = layout;
         this.trainAndUse = trainAndUse;
         this.background = background;
@@ -99,12 +97,8 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
     }
 
     private void reload(TypeDictionaries t) {
-        Map<String, VersionedValue> stored;
-        try {
-            stored = registry.values(layout.dictionaries(t.type));
-        } catch (NoSuchKeyException none) {
-            return;
-        }
+        Map<String, VersionedValue> stored = gateway.values("listing of the zstd dictionaries of " + t.type,
+                layout.dictionaries(t.type)).orElse(Map.of());
         for (Map.Entry<String, VersionedValue> e : stored.entrySet()) {
             int id;
             try {
@@ -179,12 +173,13 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
     private void reseal(String type, int id, long revision, byte[] bytes) {
         RegistryPath key = layout.dictionaries(type);
         try {
-            registry.commit(WriteBatch.builder().requireRevision(key, Integer.toString(id), revision)
-                    .setValue(key, Integer.toString(id), RegistryValue.binary(storedForm(type, id, bytes))).build());
+            gateway.commit(RegistryGateway.Commit.durable("resealing of zstd dictionary " + id + " of " + type, WriteBatch.builder()
+                    .requireRevision(key, Integer.toString(id), revision)
+                    .setValue(key, Integer.toString(id), RegistryValue.binary(storedForm(type, id, bytes))).build()).ungated());
             LOG.info("zstd dictionary {} of {} resealed under the active key", id, type);
         } catch (ConditionFailedException raced) {
             // another node resealed it first
-        } catch (RegistryException e) {
+        } catch (PersistenceException e) {
             LOG.warn("zstd dictionary {} of {} could not be resealed under the active key ({}); retried when a store of {} opens",
                     id, type, e.getClass().getSimpleName(), type);
         }
@@ -206,7 +201,8 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
         if (d != null) {
             return d;
         }
-        Optional<VersionedValue> stored = registry.getValue(layout.dictionaries(type), Integer.toString(id));
+        Optional<VersionedValue> stored = gateway.value("read of zstd dictionary " + id + " of " + type, layout.dictionaries(type),
+                Integer.toString(id));
         if (stored.isEmpty()) {
             throw new DataIntegrityException(type + ": the value was compressed with dictionary " + id
                     + ", which does not exist under " + layout.dictionaries(type));
@@ -272,8 +268,9 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
             }
             int id = t.maxStoredId + 1;
             try {
-                registry.commit(WriteBatch.builder().requireValueAbsent(key, Integer.toString(id))
-                        .setValue(key, Integer.toString(id), RegistryValue.binary(storedForm(t.type, id, bytes))).build());
+                gateway.commit(RegistryGateway.Commit.durable("creation of zstd dictionary " + id + " of " + t.type, WriteBatch.builder()
+                        .requireValueAbsent(key, Integer.toString(id))
+                        .setValue(key, Integer.toString(id), RegistryValue.binary(storedForm(t.type, id, bytes))).build()).ungated());
                 CompressionDictionary d = CompressionDictionary.of(id, bytes, EnvelopeCodec.COMPRESSION_LEVEL);
                 t.byId.put(id, d);
                 t.maxStoredId = Math.max(t.maxStoredId, id);

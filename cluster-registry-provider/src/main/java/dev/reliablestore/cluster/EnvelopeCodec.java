@@ -1,5 +1,6 @@
 package dev.reliablestore.cluster;
 
+import dev.reliablestore.api.EntityTooLargeException;
 import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdDecompressCtx;
@@ -103,6 +104,20 @@ final class EnvelopeCodec {
 
     KeyRing keys() {
         return keys;
+    }
+
+    /** {@link #encode} for a store whose values may be at most {@code maxValueBytes}: a larger one is refused before it is sent. */
+    Encoded encodeAtMost(int maxValueBytes, String type, String id, long version, byte[] json) {
+        Encoded enc;
+        try {
+            enc = encode(type, id, version, json);
+        } catch (IllegalArgumentException tooBig) {
+            throw new EntityTooLargeException(type, id, json.length, maxValueBytes);
+        }
+        if (enc.envelope().length > maxValueBytes) {
+            throw new EntityTooLargeException(type, id, enc.envelope().length, maxValueBytes);
+        }
+        return enc;
     }
 
     /** An encoded value with the sizes before and after compression (for metrics). */

@@ -1,29 +1,17 @@
 package dev.reliablestore.cluster;
 
 import dev.reliablestore.api.ConcurrencyConflictException;
-import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.api.EntityTooLargeException;
 import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreEvent;
 import dev.reliablestore.api.StoreEventListener;
 import dev.reliablestore.api.Versioned;
-import dev.reliablestore.registry.ChangeBatch;
-import dev.reliablestore.registry.ChangeListener;
-import dev.reliablestore.registry.CommitResult;
 import dev.reliablestore.registry.ConditionFailedException;
-import dev.reliablestore.registry.ReadBatch;
-import dev.reliablestore.registry.ReadBatchResult;
-import dev.reliablestore.registry.RegistryArgumentException;
-import dev.reliablestore.registry.RegistryCorruptedException;
-import dev.reliablestore.registry.RegistryException;
-import dev.reliablestore.registry.RegistryLimitException;
 import dev.reliablestore.registry.RegistryLimits;
-import dev.reliablestore.registry.RegistryPath;
-import dev.reliablestore.registry.RegistryValue;
-import dev.reliablestore.registry.ValueType;
 import dev.reliablestore.registry.VersionedValue;
-import dev.reliablestore.registry.Watch;
 import dev.reliablestore.registry.WriteBatch;
+import dev.reliablestore.cluster.EntityRecords.Current;
+import dev.reliablestore.cluster.EntityRecords.Stored;
 import dev.reliablestore.spi.AbstractEntityStore;
 
 import java.time.Instant;
@@ -31,12 +19,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Arrays;
 import java.util.Optional;
-import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.OptionalLong;
 import java.util.function.Predicate;
-import java.util.function.Supplier;
 
 /**
  * One entity type on the registry. Every write is one atomic batch whose first command is a
@@ -51,8 +37,6 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     /** A delete in clear(): version-exists condition, lock-absent condition, two deletes. */
     static final int COMMANDS_PER_DELETE = 4;
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RegistryEntityStore.class);
-
     /** How often an unconditional write re-reads and tries again when others keep winning the race. */
     static final int MAX_RACE_ATTEMPTS = 100;
 
@@ -60,63 +44,34 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     private final Class<T> type;
     private final JsonCodec<T> json;
     private final EnvelopeCodec envelopes;
-    private final RegistryPath key;
-    private final RegistryPath versionsKey;
-    private final RegistryPath locksKey;
-    private final EntityCache cache;
-    private final Watch watch;
+    private final RegistryGateway gateway;
+    private final EntityRecords records;
+    /** What reads see: decoded records, with the local cache in front when it is on. */
+    private final EntityValues values;
+    private final KeyRotation keyRotation;
     private final ConflictResolution resolution;
     private final ConflictResolver<T> resolver;
     private final int maxValueBytes;
 
-    /** What the registry holds for an id: its envelope, version and revision (both values share the revision). */
-    private record Stored(byte[] envelope, long version, long revision) {
-    }
-
-    /** The version record only. */
-    private record Current(long version, long revision) {
-        static final Current ABSENT = new Current(Versioned.ABSENT, 0);
-    }
-
-    /** Set by {@link #commit} when a write was retried after an outcome-unknown failure. */
-    private static final class Attempt {
-        boolean outcomeUnknown;
-    }
-
     RegistryEntityStore(ClusterStoreFactory factory, String typeName, Class<T> type, ConflictResolver<T> resolver) {
-        super(typeName, ClusterStoreFactory.ASYNC_EXECUTOR);
+        super(typeName, factory.asyncExecutor());
         this.factory = factory;
         this.type = type;
         this.json = new JsonCodec<>(type);
         this.envelopes = factory.envelopeCodec();
-        this.key = factory.layout().type(typeName);
-        this.versionsKey = factory.layout().versions(typeName);
-        this.locksKey = factory.transactions().locksOf(typeName);
+        this.gateway = factory.gateway();
+        this.records = factory.records(typeName, this::countRetry);
         this.resolution = factory.config().conflictResolution();
         this.resolver = resolver;
         this.maxValueBytes = factory.maxValueBytes();
         factory.dictionaries().open(typeName);
         writeMetadataIfAbsent();
-        if (factory.config().enableLocalCache()) {
-            this.cache = new EntityCache(factory.config().cacheSize(), factory.config().cacheTTL(), key, versionsKey);
-            this.watch = factory.registry().watch(key, new ChangeListener() {
-                @Override
-                public void onBatch(ChangeBatch batch) {
-                    cache.onBatch(batch);
-                }
-
-                @Override
-                public void onResync(String reason) {
-                    cache.resync(factory.registry().currentSequence());
-                }
-            });
-            cache.start(watch.startSequence());
-            if (factory.config().preloadCache()) {
-                doGetAll(null);
-            }
-        } else {
-            this.cache = null;
-            this.watch = null;
+        EntityValues decoded = new DecodedRecords(records, envelopes);
+        this.values = factory.config().enableLocalCache()
+                ? new CachedValues(decoded, records, gateway, factory.config(), this::countCacheHit, this::countCacheMiss) : decoded;
+        this.keyRotation = new KeyRotation(factory, records, values::removed, this::countRetry);
+        if (factory.config().enableLocalCache() && factory.config().preloadCache()) {
+            doGetAll(null);
         }
     }
 
@@ -124,59 +79,20 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     @Override
     protected Optional<Versioned<T>> doGet(String id) {
-        Layout.requireStorableId(id);
-        if (cache != null) {
-            EntityCache.Entry e = cache.get(id);
-            if (e != null) {
-                countCacheHit();
-                return Optional.of(new Versioned<>(id, json.read(e.json(), where(id)), e.version()));
-            }
-            countCacheMiss();
-        }
-        ReadBatchResult r = read("read of " + where(id), List.of(id), () -> factory.registry().read(ReadBatch.of(
-                new ReadBatch.ValueRead(key, id), new ReadBatch.ValueRead(versionsKey, id))));
-        Stored s = stored(id, r.value(0), r.value(1));
-        return s == null ? Optional.empty() : Optional.of(materialise(id, s, r.sequence()));
+        StorageLayout.requireStorableId(id);
+        EntityValues.Decoded d = values.get(List.of(id)).values().get(id);
+        return d == null ? Optional.empty() : Optional.of(materialise(id, d));
     }
 
     @Override
     protected Map<String, Versioned<T>> doGetMany(List<String> ids) {
-        ids.forEach(Layout::requireStorableId);
-        Map<String, Versioned<T>> found = new LinkedHashMap<>();
-        List<String> misses = new ArrayList<>();
-        for (String id : ids) {
-            EntityCache.Entry e = cache == null ? null : cache.get(id);
-            if (e != null) {
-                countCacheHit();
-                found.put(id, new Versioned<>(id, json.read(e.json(), where(id)), e.version()));
-            } else {
-                if (cache != null) {
-                    countCacheMiss();
-                }
-                misses.add(id);
-            }
-        }
-        if (!misses.isEmpty()) {
-            List<ReadBatch.Read> reads = new ArrayList<>();
-            for (String id : misses) {
-                reads.add(new ReadBatch.ValueRead(key, id));
-                reads.add(new ReadBatch.ValueRead(versionsKey, id));
-            }
-            ReadBatchResult r = read("read of " + misses.size() + " " + typeName() + " entities", misses,
-                    () -> factory.registry().read(ReadBatch.of(reads)));
-            for (int i = 0; i < misses.size(); i++) {
-                String id = misses.get(i);
-                Stored s = stored(id, r.value(2 * i), r.value(2 * i + 1));
-                if (s != null) {
-                    found.put(id, materialise(id, s, r.sequence()));
-                }
-            }
-        }
+        ids.forEach(StorageLayout::requireStorableId);
+        Map<String, EntityValues.Decoded> found = values.get(ids).values();
         Map<String, Versioned<T>> ordered = new LinkedHashMap<>();
         for (String id : ids) {
-            Versioned<T> v = found.get(id);
-            if (v != null) {
-                ordered.put(id, v);
+            EntityValues.Decoded d = found.get(id);
+            if (d != null) {
+                ordered.put(id, materialise(id, d));
             }
         }
         return ordered;
@@ -184,25 +100,16 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     @Override
     protected boolean doExists(String id) {
-        Layout.requireStorableId(id);
-        if (cache != null && cache.get(id) != null) {
-            countCacheHit();
-            return true;
-        }
-        return read("existence check of " + where(id), List.of(id), () -> factory.registry().getValue(versionsKey, id)).isPresent();
+        StorageLayout.requireStorableId(id);
+        return values.exists(id);
     }
 
     @Override
     protected List<Versioned<T>> doGetAll(Predicate<? super T> filter) {
-        ReadBatchResult r = read("read of all " + typeName() + " entities", null, () -> factory.registry().read(ReadBatch.of(
-                new ReadBatch.ValuesRead(key), new ReadBatch.ValuesRead(versionsKey))));
-        Map<String, VersionedValue> envelopesById = r.values(0).orElse(Map.of());
-        Map<String, VersionedValue> versions = new TreeMap<>(r.values(1).orElse(Map.of()));
-        List<Versioned<T>> out = new ArrayList<>(versions.size());
-        for (Map.Entry<String, VersionedValue> v : versions.entrySet()) {
-            String id = v.getKey();
-            Stored s = stored(id, Optional.ofNullable(envelopesById.get(id)), Optional.of(v.getValue()));
-            Versioned<T> entity = materialise(id, s, r.sequence());
+        Map<String, EntityValues.Decoded> all = values.all().values();
+        List<Versioned<T>> out = new ArrayList<>(all.size());
+        for (Map.Entry<String, EntityValues.Decoded> d : all.entrySet()) {
+            Versioned<T> entity = materialise(d.getKey(), d.getValue());
             if (filter == null || filter.test(entity.value())) {
                 out.add(entity);
             }
@@ -215,50 +122,12 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         if (filter != null) {
             return doGetAll(filter).size();
         }
-        return read("count of " + typeName() + " entities", null, () -> factory.registry().read(ReadBatch.of(
-                new ReadBatch.ValuesRead(versionsKey)))).values(0).map(Map::size).orElse(0);
+        return records.index("count of " + typeName() + " entities").size();
     }
 
-    /** Checks the two values of an id belong together; null when the id holds no entity. */
-    private Stored stored(String id, Optional<VersionedValue> envelope, Optional<VersionedValue> version) {
-        if (envelope.isEmpty() && version.isEmpty()) {
-            return null;
-        }
-        if (envelope.isEmpty() || version.isEmpty()) {
-            throw new DataIntegrityException(where(id) + ": the " + (envelope.isEmpty() ? "envelope" : "version record")
-                    + " is missing while the other exists (they are only ever written together)");
-        }
-        VersionedValue e = envelope.get();
-        VersionedValue v = version.get();
-        if (e.value().type() != ValueType.BINARY || v.value().type() != ValueType.QWORD) {
-            throw new DataIntegrityException(where(id) + ": stored values have types " + e.value().type() + "/" + v.value().type()
-                    + ", expected BINARY/QWORD");
-        }
-        if (e.revision() != v.revision()) {
-            throw new DataIntegrityException(where(id) + ": the envelope (revision " + e.revision() + ") and the version record "
-                    + "(revision " + v.revision() + ") were not written together; the value was replaced outside the store");
-        }
-        return new Stored(e.value().unsafeData(), v.value().asQword(), v.revision());
-    }
-
-    private Versioned<T> materialise(String id, Stored s, long readAt) {
-        byte[] plain = envelopes.decode(typeName(), id, s.version(), s.envelope());
-        Versioned<T> v = new Versioned<>(id, json.read(plain, where(id)), s.version());
-        if (cache != null) {
-            cache.fill(id, new EntityCache.Entry(plain, s.version(), s.revision()), readAt);
-        }
-        return v;
-    }
-
-    private Current current(String id) {
-        return read("version read of " + where(id), List.of(id), () -> factory.registry().getValue(versionsKey, id))
-                .map(v -> {
-                    if (v.value().type() != ValueType.QWORD) {
-                        throw new DataIntegrityException(where(id) + ": version record is " + v.value().type() + ", not QWORD");
-                    }
-                    return new Current(v.value().asQword(), v.revision());
-                })
-                .orElse(Current.ABSENT);
+    /** A fresh entity on every read, so that a caller mutating it never changes what others see. */
+    private Versioned<T> materialise(String id, EntityValues.Decoded d) {
+        return new Versioned<>(id, json.read(d.json(), where(id)), d.version());
     }
 
     /**
@@ -273,34 +142,32 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         while (seen.equals(stale) && System.nanoTime() < deadline) {
             java.util.concurrent.locks.LockSupport.parkNanos(pause);
             pause = Math.min(pause * 2, 2_000_000);
-            seen = current(id);
+            seen = records.current(id);
         }
         return seen;
     }
 
+    /** The sequence our write is visible at, if the stored envelope is exactly ours. */
+    private OptionalLong landedAt(String id, byte[] envelope) {
+        Stored now = readStored(id);
+        return now != null && Arrays.equals(now.envelope(), envelope) ? OptionalLong.of(now.revision()) : OptionalLong.empty();
+    }
+
     private Stored readStored(String id) {
-        ReadBatchResult r = read("read of " + where(id), List.of(id), () -> factory.registry().read(ReadBatch.of(
-                new ReadBatch.ValueRead(key, id), new ReadBatch.ValueRead(versionsKey, id))));
-        return stored(id, r.value(0), r.value(1));
+        return records.get(List.of(id)).entities().get(id);
     }
 
     // ---- writes ------------------------------------------------------------------------------
 
     @Override
     protected long doSave(String id, T entity, long expectedVersion) {
-        Layout.requireStorableId(id);
+        StorageLayout.requireStorableId(id);
         byte[] plain = json.write(entity);
         long conflictWith = -1;
         int merges = 0;
-        Current known = null;
-        if (cache != null) {
-            EntityCache.Entry hint = cache.get(id);
-            if (hint != null) {
-                known = new Current(hint.version(), hint.revision());
-            }
-        }
+        Current known = values.known(id);
         for (int attempt = 1; ; attempt++) {
-            Current cur = known != null ? known : current(id);
+            Current cur = known != null ? known : records.current(id);
             known = null;
             if (expectedVersion != ANY_VERSION && cur.version() != expectedVersion) {
                 switch (resolution) {
@@ -334,38 +201,33 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             long next = cur.version() + 1;
             EnvelopeCodec.Encoded enc = encode(id, next, plain);
             WriteBatch.Builder b = WriteBatch.builder();
-            condition(b, id, cur);
-            b.setValue(key, id, RegistryValue.binary(enc.envelope())).setValue(versionsKey, id, RegistryValue.qword(next));
-            Attempt a = new Attempt();
+            records.requireUnchanged(b, id, cur);
+            records.put(b, id, next, enc.envelope());
             long sequence;
             try {
-                sequence = commit(b.build(), "save of " + where(id), a, 1, id, enc.envelope());
+                sequence = gateway.commit(RegistryGateway.Commit.replicated("save of " + where(id), b.build()).of(typeName(), 1)
+                        .visibleWhen(records.key(), id, enc.envelope()).landedIf(() -> landedAt(id, enc.envelope()))
+                        .countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 throwIfLocked(lost, id, expectedVersion, cur.version());
                 Stored now = readStored(id);
-                if (a.outcomeUnknown && now != null && java.util.Arrays.equals(now.envelope(), enc.envelope())) {
-                    sequence = now.revision(); // our first attempt did land
-                } else {
-                    Current seen = now == null ? Current.ABSENT : new Current(now.version(), now.revision());
-                    if (seen.equals(cur)) {
-                        seen = awaitChange(id, cur);
-                    }
-                    if (seen.equals(cur) && expectedVersion != ANY_VERSION && resolution == ConflictResolution.OPTIMISTIC) {
-                        throw ConcurrencyConflictException.unknownActual(typeName(), id, expectedVersion,
-                                "a concurrent write won the commit and is not readable yet");
-                    }
-                    if (attempt >= MAX_RACE_ATTEMPTS) {
-                        throw ConcurrencyConflictException.unknownActual(typeName(), id, expectedVersion,
-                                "other writers won the race " + attempt + " times in a row");
-                    }
-                    known = seen;
-                    continue;
+                Current seen = now == null ? Current.ABSENT : new Current(now.version(), now.revision());
+                if (seen.equals(cur)) {
+                    seen = awaitChange(id, cur);
                 }
+                if (seen.equals(cur) && expectedVersion != ANY_VERSION && resolution == ConflictResolution.OPTIMISTIC) {
+                    throw ConcurrencyConflictException.unknownActual(typeName(), id, expectedVersion,
+                            "a concurrent write won the commit and is not readable yet");
+                }
+                if (attempt >= MAX_RACE_ATTEMPTS) {
+                    throw ConcurrencyConflictException.unknownActual(typeName(), id, expectedVersion,
+                            "other writers won the race " + attempt + " times in a row");
+                }
+                known = seen;
+                continue;
             }
             countCompression(enc.plainBytes(), enc.compressedBytes());
-            if (cache != null) {
-                cache.fill(id, new EntityCache.Entry(plain, next, sequence), sequence);
-            }
+            values.written(id, new EntityValues.Decoded(plain, next, sequence), sequence);
             if (conflictWith >= 0) {
                 countConflict();
                 factory.events().publish(this, new StoreEvent.ConflictResolved(Instant.now(), typeName(), id,
@@ -378,9 +240,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     @Override
     protected boolean doDelete(String id, long expectedVersion) {
-        Layout.requireStorableId(id);
+        StorageLayout.requireStorableId(id);
         for (int attempt = 1; ; attempt++) {
-            Current cur = current(id);
+            Current cur = records.current(id);
             if (cur.version() == Versioned.ABSENT) {
                 if (expectedVersion == ANY_VERSION) {
                     return false;
@@ -390,19 +252,15 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             if (expectedVersion != ANY_VERSION && cur.version() != expectedVersion) {
                 throw new ConcurrencyConflictException(typeName(), id, expectedVersion, cur.version());
             }
-            WriteBatch batch = WriteBatch.builder().requireRevision(versionsKey, id, cur.revision())
-                    .requireValueAbsent(locksKey, id)
-                    .deleteValue(key, id).deleteValue(versionsKey, id).build();
-            Attempt a = new Attempt();
+            WriteBatch.Builder b = WriteBatch.builder();
+            records.requireUnchanged(b, id, cur);
+            records.remove(b, id);
             try {
-                commit(batch, "delete of " + where(id), a, 1);
+                gateway.commit(RegistryGateway.Commit.replicated("delete of " + where(id), b.build()).of(typeName(), 1)
+                        .landedIf(() -> records.current(id).version() == Versioned.ABSENT ? OptionalLong.of(0) : OptionalLong.empty())
+                        .countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 throwIfLocked(lost, id, expectedVersion, cur.version());
-                if (a.outcomeUnknown && current(id).version() == Versioned.ABSENT) {
-                    invalidate(id);
-                    factory.audit("delete", typeName(), List.of(id), List.of(cur.version()), null);
-                    return true;
-                }
                 awaitChange(id, cur);
                 if (attempt >= MAX_RACE_ATTEMPTS) {
                     throw ConcurrencyConflictException.unknownActual(typeName(), id, expectedVersion,
@@ -410,7 +268,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 }
                 continue;
             }
-            invalidate(id);
+            values.removed(id);
             factory.audit("delete", typeName(), List.of(id), List.of(cur.version()), null);
             return true;
         }
@@ -419,15 +277,12 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     @Override
     protected long doClear() {
         long removed = 0;
-        RegistryLimits limits = factory.registry().limits();
+        RegistryLimits limits = gateway.limits();
         int perBatch = Math.max(1, limits.maxBatchCommands() / COMMANDS_PER_DELETE);
         for (int round = 1; ; round++) {
-            Map<String, VersionedValue> versions = read("listing of " + typeName() + " entities", null, () -> factory.registry()
-                    .read(ReadBatch.of(new ReadBatch.ValuesRead(versionsKey)))).values(0).orElse(Map.of());
+            Map<String, VersionedValue> versions = records.index("listing of " + typeName() + " entities");
             if (versions.isEmpty()) {
-                if (cache != null) {
-                    cache.resync(factory.registry().currentSequence());
-                }
+                values.cleared();
                 return removed;
             }
             List<String> ids = new ArrayList<>(versions.keySet());
@@ -436,13 +291,15 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 List<String> chunk = ids.subList(from, Math.min(ids.size(), from + perBatch));
                 WriteBatch.Builder b = WriteBatch.builder();
                 for (String id : chunk) {
-                    b.requireValueExists(versionsKey, id).requireValueAbsent(locksKey, id)
-                            .deleteValue(key, id).deleteValue(versionsKey, id);
+                    b.requireValueExists(records.versionsKey(), id);
+                    records.requireUnlocked(b, id);
+                    records.remove(b, id);
                 }
                 try {
-                    commit(b.build(), "clear of " + typeName(), new Attempt(), chunk.size());
+                    gateway.commit(RegistryGateway.Commit.replicated("clear of " + typeName(), b.build()).of(typeName(), chunk.size())
+                            .countingRetries(this::countRetry));
                     removed += chunk.size();
-                    chunk.forEach(this::invalidate);
+                    chunk.forEach(values::removed);
                     if (factory.audited()) {
                         factory.audit("delete", typeName(), chunk, chunk.stream().map(id -> versions.get(id).value().asQword()).toList(), null);
                     }
@@ -460,20 +317,16 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     @Override
     protected Map<String, Long> doSaveBatch(Map<String, T> entities) {
-        entities.keySet().forEach(Layout::requireStorableId);
+        entities.keySet().forEach(StorageLayout::requireStorableId);
         Map<String, byte[]> plains = new LinkedHashMap<>();
         entities.forEach((id, e) -> plains.put(id, json.write(e)));
-        RegistryLimits limits = factory.registry().limits();
+        RegistryLimits limits = gateway.limits();
         if ((long) COMMANDS_PER_SAVE * entities.size() > limits.maxBatchCommands()) {
             throw new BatchTooLargeException(typeName(), entities.size(), COMMANDS_PER_SAVE, limits.maxBatchCommands());
         }
         List<String> ids = new ArrayList<>(entities.keySet());
         for (int attempt = 1; ; attempt++) {
-            List<ReadBatch.Read> reads = new ArrayList<>();
-            for (String id : ids) {
-                reads.add(new ReadBatch.ValueRead(versionsKey, id));
-            }
-            ReadBatchResult r = read("version read of a " + typeName() + " batch", ids, () -> factory.registry().read(ReadBatch.of(reads)));
+            List<Current> read = records.currents(ids);
             WriteBatch.Builder b = WriteBatch.builder();
             Map<String, Long> versions = new LinkedHashMap<>();
             byte[][] firstEnvelope = new byte[1][];
@@ -481,7 +334,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             long after = 0;
             for (int i = 0; i < ids.size(); i++) {
                 String id = ids.get(i);
-                Current cur = r.value(i).map(v -> new Current(v.value().asQword(), v.revision())).orElse(Current.ABSENT);
+                Current cur = read.get(i);
                 long next = cur.version() + 1;
                 EnvelopeCodec.Encoded enc = encode(id, next, plains.get(id));
                 if (i == 0) {
@@ -489,8 +342,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 }
                 before += enc.plainBytes();
                 after += enc.compressedBytes();
-                condition(b, id, cur);
-                b.setValue(key, id, RegistryValue.binary(enc.envelope())).setValue(versionsKey, id, RegistryValue.qword(next));
+                records.requireUnchanged(b, id, cur);
+                records.put(b, id, next, enc.envelope());
                 versions.put(id, next);
             }
             WriteBatch batch = b.build();
@@ -499,8 +352,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             }
             long sequence;
             try {
-                sequence = commit(batch, "batch save of " + ids.size() + " " + typeName() + " entities", new Attempt(), ids.size(),
-                        ids.get(0), firstEnvelope[0]);
+                sequence = gateway.commit(RegistryGateway.Commit.replicated("batch save of " + ids.size() + " " + typeName()
+                        + " entities", batch).of(typeName(), ids.size()).visibleWhen(records.key(), ids.get(0), firstEnvelope[0])
+                        .countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 String raced = ids.get(lost.failedCommandIndex() / COMMANDS_PER_SAVE);
                 throwIfLocked(lost, raced, ANY_VERSION, -1);
@@ -509,211 +363,50 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                             "other writers won the race " + attempt + " times in a row");
                 }
                 int index = ids.indexOf(raced);
-                awaitChange(raced, r.value(index).map(v -> new Current(v.value().asQword(), v.revision())).orElse(Current.ABSENT));
+                awaitChange(raced, read.get(index));
                 continue;
             }
             countCompression(before, after);
-            if (cache != null) {
-                for (String id : ids) {
-                    cache.fill(id, new EntityCache.Entry(plains.get(id), versions.get(id), sequence), sequence);
-                }
+            for (String id : ids) {
+                values.written(id, new EntityValues.Decoded(plains.get(id), versions.get(id), sequence), sequence);
             }
             factory.audit("save", typeName(), ids, ids.stream().map(versions::get).toList(), null);
             return versions;
         }
     }
 
-    private void condition(WriteBatch.Builder b, String id, Current cur) {
-        if (cur.version() == Versioned.ABSENT) {
-            b.requireValueAbsent(versionsKey, id);
-        } else {
-            b.requireRevision(versionsKey, id, cur.revision());
-        }
-        b.requireValueAbsent(locksKey, id); // not held by a prepared transaction (see RegistryTransactions)
-    }
-
     /** A write that failed on the lock condition is a conflict with the prepared transaction holding the entity. */
     private void throwIfLocked(ConditionFailedException lost, String id, long expectedVersion, long currentVersion) {
-        java.util.Optional<ConcurrencyConflictException> locked =
-                factory.transactions().lockConflict(lost, typeName(), id, expectedVersion, currentVersion);
+        Optional<ConcurrencyConflictException> locked = records.lockConflict(lost, id, expectedVersion, currentVersion);
         if (locked.isPresent()) {
             throw locked.get();
         }
     }
 
     private EnvelopeCodec.Encoded encode(String id, long version, byte[] plain) {
-        EnvelopeCodec.Encoded enc;
-        try {
-            enc = envelopes.encode(typeName(), id, version, plain);
-        } catch (IllegalArgumentException tooBig) {
-            throw new EntityTooLargeException(typeName(), id, plain.length, maxValueBytes);
-        }
-        if (enc.envelope().length > maxValueBytes) {
-            throw new EntityTooLargeException(typeName(), id, enc.envelope().length, maxValueBytes);
-        }
-        return enc;
+        return envelopes.encodeAtMost(maxValueBytes, typeName(), id, version, plain);
     }
 
-    private void invalidate(String id) {
-        if (cache != null) {
-            cache.invalidate(id);
-        }
-    }
-
-    /** Commits in the configured replication mode, with retries; returns the commit sequence. */
-    private long commit(WriteBatch batch, String what, Attempt attempt, int entries) {
-        return commit(batch, what, attempt, entries, null, null);
-    }
-
-    /**
-     * Commits in the configured replication mode, with retries; returns the commit sequence.
-     * ASYNC: when the registry has not decided by the time commitAsync returns, and the caller names a
-     * value it set ({@code probeId}/{@code probeEnvelope}), the call returns as soon as a read shows
-     * exactly that value (the batch committed; durability follows within the backend's flush
-     * interval) instead of waiting for durability.
-     */
-    private long commit(WriteBatch batch, String what, Attempt attempt, int entries, String probeId, byte[] probeEnvelope) {
-        try {
-            return factory.retrier().call(what, () -> {
-                factory.checkMinimumNodes();
-                try {
-                    if (factory.config().replicationMode() == ReplicationMode.SYNCHRONOUS) {
-                        return factory.registry().commit(batch).sequence();
-                    }
-                    CompletableFuture<CommitResult> future = factory.registry().commitAsync(batch);
-                    if (!future.isDone() && probeId != null) {
-                        Optional<VersionedValue> visible = factory.registry().getValue(key, probeId);
-                        if (visible.isPresent() && java.util.Arrays.equals(visible.get().value().unsafeData(), probeEnvelope)) {
-                            future.whenComplete((ok, failed) -> {
-                                if (failed != null) {
-                                    LOG.error("ASYNC {} was applied but did not become durable: {}", what, failed.toString());
-                                }
-                            });
-                            return visible.get().revision();
-                        }
-                    }
-                    return future.join().sequence();
-                } catch (CompletionException wrapped) {
-                    if (wrapped.getCause() instanceof RuntimeException r) {
-                        throw r;
-                    }
-                    throw wrapped;
-                } catch (dev.reliablestore.registry.RegistryUnavailableException u) {
-                    if (u.outcomeUnknown()) {
-                        attempt.outcomeUnknown = true;
-                    }
-                    throw u;
-                }
-            }, this::countRetry);
-        } catch (ConditionFailedException c) {
-            throw c;
-        } catch (RegistryLimitException limit) {
-            throw EntityTooLargeException.batch(typeName(), entries, limit.size(), limit.limit());
-        } catch (RegistryException other) {
-            throw translate(what, other);
-        }
-    }
-
-    private <R> R registry(String what, Supplier<R> call) {
-        try {
-            return factory.retrier().call(what, call, this::countRetry);
-        } catch (ConditionFailedException c) {
-            throw c;
-        } catch (RegistryException e) {
-            throw translate(what, e);
-        }
-    }
-
-    /**
-     * A registry read of this type's values. A value the registry cannot decode (written by
-     * something else than the registry) is the entity's problem: {@link DataIntegrityException}
-     * naming type and id. {@code ids} are the entities read (null: the whole type); when there
-     * are several, they are read one at a time to find whose value it is. Damage of the registry
-     * itself (a read of the layout version fails the same way, e.g. the backend's own sequence is
-     * unreadable) is rethrown for the Retrier to report as such.
-     */
-    private <R> R read(String what, List<String> ids, Supplier<R> call) {
-        return registry(what, () -> {
-            try {
-                return call.get();
-            } catch (RegistryCorruptedException e) {
-                throw undecodable(e, ids);
-            }
-        });
-    }
-
-    private RuntimeException undecodable(RegistryCorruptedException e, List<String> ids) {
-        try {
-            factory.registry().read(ReadBatch.of(new ReadBatch.ValueRead(factory.layout().configuration(), Layout.VERSION_VALUE)));
-        } catch (RegistryCorruptedException registryDamaged) {
-            return e;
-        }
-        if (ids != null && ids.size() == 1) {
-            return undecodable(ids.get(0), e);
-        }
-        for (String id : ids != null ? ids : storedIds()) {
-            try {
-                factory.registry().read(ReadBatch.of(new ReadBatch.ValueRead(key, id), new ReadBatch.ValueRead(versionsKey, id)));
-            } catch (RegistryCorruptedException one) {
-                return undecodable(id, one);
-            }
-        }
-        return new DataIntegrityException("a value stored under " + key + " cannot be decoded by the registry, and it is no "
-                + typeName() + " entity's envelope or version record: " + e.getMessage(), e);
-    }
-
-    private DataIntegrityException undecodable(String id, RegistryCorruptedException e) {
-        return new DataIntegrityException(where(id) + ": a value stored for it cannot be decoded by the registry: " + e.getMessage(), e);
-    }
-
-    /** The ids this type's index or its envelopes name, from whichever of the two listings the registry can decode. */
-    private List<String> storedIds() {
-        java.util.TreeSet<String> ids = new java.util.TreeSet<>();
-        for (RegistryPath listed : List.of(versionsKey, key)) {
-            try {
-                factory.registry().read(ReadBatch.of(new ReadBatch.ValuesRead(listed))).values(0).ifPresent(v -> ids.addAll(v.keySet()));
-            } catch (RegistryCorruptedException undecodable) {
-                // the other listing names them
-            }
-        }
-        ids.remove(Layout.METADATA);
-        return new ArrayList<>(ids);
-    }
-
-    private static PersistenceException translate(String what, RegistryException e) {
-        if (e instanceof RegistryArgumentException) {
-            return new PersistenceException(what + " was refused by the registry: " + e.getMessage(), e);
-        }
-        return new PersistenceException(what + " failed: " + e.getMessage(), e);
-    }
 
     private void writeMetadataIfAbsent() {
-        if (factory.registry().getValue(key, Layout.METADATA).isPresent()) {
-            return;
-        }
         Map<String, Object> descriptor = new LinkedHashMap<>();
-        descriptor.put("layout", Layout.VERSION);
+        descriptor.put("layout", StorageLayout.VERSION);
         descriptor.put("type", typeName());
         descriptor.put("entityClass", type.getName());
         descriptor.put("created", Instant.now().toString());
         descriptor.put("createdBy", factory.nodeName());
-        descriptor.put("versions", Layout.VERSIONS);
+        descriptor.put("versions", StorageLayout.VERSIONS);
         byte[] bytes;
         try {
             bytes = JsonCodec.MAPPER.writeValueAsBytes(descriptor);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        try {
-            registry("creation of " + typeName() + " metadata", () -> factory.registry().commit(WriteBatch.builder()
-                    .requireValueAbsent(key, Layout.METADATA).setValue(key, Layout.METADATA, RegistryValue.binary(bytes)).build()));
-        } catch (ConditionFailedException raced) {
-            // another store created it first
-        }
+        records.createMetadataIfAbsent(bytes);
     }
 
     private String where(String id) {
-        return typeName() + "/" + id;
+        return records.where(id);
     }
 
     // ---- ClusterPersistenceStore ------------------------------------------------------------
@@ -727,55 +420,13 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     @Override
     public long reencrypt() {
         ensureOpen();
-        if (!envelopes.encrypts()) {
-            throw new IllegalStateException("encryption is not enabled for " + describe() + "; there is nothing to re-encrypt with");
-        }
-        String active = envelopes.keys().activeKeyId();
-        ReadBatchResult r = read("read of all " + typeName() + " entities", null, () -> factory.registry().read(ReadBatch.of(
-                new ReadBatch.ValuesRead(key), new ReadBatch.ValuesRead(versionsKey))));
-        Map<String, VersionedValue> all = r.values(0).orElse(Map.of());
-        Map<String, VersionedValue> versions = new TreeMap<>(r.values(1).orElse(Map.of()));
-        long rewritten = 0;
-        for (Map.Entry<String, VersionedValue> v : versions.entrySet()) {
-            String id = v.getKey();
-            Stored s = stored(id, Optional.ofNullable(all.get(id)), Optional.of(v.getValue()));
-            EnvelopeCodec.Header h = EnvelopeCodec.header(s.envelope(), where(id));
-            if (h.encrypted() && active.equals(h.keyId())) {
-                continue;
-            }
-            byte[] plain = h.encrypted() ? envelopes.decode(typeName(), id, s.version(), s.envelope())
-                    : new EnvelopeCodec(factory.layout().root().toString(), false, factory.dictionaries(), null)
-                    .decode(typeName(), id, s.version(), s.envelope());
-            EnvelopeCodec.Encoded enc = encode(id, s.version(), plain);
-            WriteBatch batch = WriteBatch.builder().requireRevision(versionsKey, id, s.revision())
-                    .setValue(key, id, RegistryValue.binary(enc.envelope()))
-                    .setValue(versionsKey, id, RegistryValue.qword(s.version())).build();
-            try {
-                commit(batch, "re-encryption of " + where(id), new Attempt(), 1);
-                invalidate(id);
-                rewritten++;
-                factory.audit("reencrypt", typeName(), List.of(id), List.of(s.version()), null);
-            } catch (ConditionFailedException changed) {
-                // rewritten by a writer meanwhile, which used the active key
-            }
-        }
-        return rewritten;
+        return keyRotation.reencrypt(describe());
     }
 
     @Override
     public Map<String, Long> keyUsage() {
         ensureOpen();
-        Map<String, VersionedValue> all = read("read of all " + typeName() + " entities", null, () -> factory.registry().read(
-                ReadBatch.of(new ReadBatch.ValuesRead(key)))).values(0).orElse(Map.of());
-        Map<String, Long> usage = new TreeMap<>();
-        for (Map.Entry<String, VersionedValue> e : all.entrySet()) {
-            if (e.getKey().equals(Layout.METADATA)) {
-                continue;
-            }
-            EnvelopeCodec.Header h = EnvelopeCodec.header(e.getValue().value().unsafeData(), where(e.getKey()));
-            usage.merge(h.encrypted() ? h.keyId() : "", 1L, Long::sum);
-        }
-        return usage;
+        return keyRotation.keyUsage();
     }
 
     @Override
@@ -807,20 +458,18 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     @Override
     protected void doClose() {
-        if (watch != null) {
-            watch.close();
-        }
+        values.close();
         factory.events().removeOwner(this);
         factory.forget(this);
     }
 
     /** Entries in the local cache (tests, metrics). */
     long cachedEntries() {
-        return cache == null ? 0 : cache.size();
+        return values.cachedEntries();
     }
 
     @Override
     public String toString() {
-        return describe() + " on " + factory.registry().uri() + " at " + key;
+        return describe() + " on " + gateway.uri() + " at " + records.key();
     }
 }

@@ -4,19 +4,12 @@ import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.EntityTooLargeException;
-import dev.reliablestore.api.PersistenceException;
-import dev.reliablestore.api.StoreUnavailableException;
-import dev.reliablestore.api.Versioned;
 import dev.reliablestore.registry.BatchCommand;
 import dev.reliablestore.registry.ConditionFailedException;
-import dev.reliablestore.registry.NoSuchKeyException;
 import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
-import dev.reliablestore.registry.RegistryArgumentException;
-import dev.reliablestore.registry.RegistryException;
-import dev.reliablestore.registry.RegistryLimitException;
+import dev.reliablestore.registry.RegistryCorruptedException;
 import dev.reliablestore.registry.RegistryPath;
-import dev.reliablestore.registry.RegistryUnavailableException;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.ValueType;
 import dev.reliablestore.registry.VersionedValue;
@@ -35,11 +28,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
 
 /**
  * The transaction participant of a cluster-registry factory.
@@ -79,6 +73,8 @@ final class RegistryTransactions implements TransactionalResource {
     /** One ordinary store per entity type, shared by every branch (reads through views, envelope encoding). */
     private final Map<String, TypedStore> stores = new ConcurrentHashMap<>();
 
+    private final Map<String, EntityRecords> records = new ConcurrentHashMap<>();
+
     private record TypedStore(Class<?> type, EntityStore<?> store) {
     }
 
@@ -92,7 +88,7 @@ final class RegistryTransactions implements TransactionalResource {
 
     @Override
     public String resourceManagerId() {
-        return "cluster-registry:" + factory.registry().uri() + "#" + factory.layout().root();
+        return "cluster-registry:" + factory.gateway().uri() + "#" + factory.layout().root();
     }
 
     @Override
@@ -116,12 +112,7 @@ final class RegistryTransactions implements TransactionalResource {
     @Override
     public List<TransactionId> recover() {
         factory.checkOpen();
-        Map<String, VersionedValue> values;
-        try {
-            values = registry("listing of prepared transactions", () -> factory.registry().values(transactions));
-        } catch (NoSuchKeyException none) {
-            return List.of();
-        }
+        Map<String, VersionedValue> values = factory.gateway().values("listing of prepared transactions", transactions).orElse(Map.of());
         List<TransactionId> out = new ArrayList<>();
         for (String name : values.keySet()) {
             if (name.startsWith(RECORD_PREFIX)) {
@@ -187,29 +178,25 @@ final class RegistryTransactions implements TransactionalResource {
     void prepare(TransactionId id, List<EncodedWrite> writes) {
         String recordName = recordName(id);
         byte[] record = encode(writes);
-        if (record.length > factory.registry().limits().maxValueSize()) {
-            throw EntityTooLargeException.batch("transactional", writes.size(), record.length,
-                    factory.registry().limits().maxValueSize());
+        int maxValueSize = factory.gateway().limits().maxValueSize();
+        if (record.length > maxValueSize) {
+            throw EntityTooLargeException.batch("transactional", writes.size(), record.length, maxValueSize);
         }
-        List<Long> revisions = validate(writes);
+        List<EntityRecords.Current> read = validate(writes);
         WriteBatch.Builder b = WriteBatch.builder();
         RegistryValue lock = RegistryValue.sz(recordName);
         for (int i = 0; i < writes.size(); i++) {
             EncodedWrite w = writes.get(i);
-            versionCondition(b, w, revisions.get(i));
-            b.requireValueAbsent(locks.child(w.typeName()), w.id());
-            b.setValue(locks.child(w.typeName()), w.id(), lock);
+            EntityRecords entity = records(w.typeName());
+            entity.requireUnchanged(b, w.id(), read.get(i));
+            entity.lock(b, w.id(), lock);
         }
         b.requireValueAbsent(transactions, recordName).setValue(transactions, recordName, RegistryValue.binary(record));
         WriteBatch batch = checked(b.build(), writes.size());
-        boolean[] unknown = {false};
         try {
-            commit("prepare of transaction " + id, batch, unknown);
+            commit(RegistryGateway.Commit.durable("prepare of transaction " + id, batch).of("transactional", writes.size())
+                    .landedIf(() -> landedIf(readRecord(id).filter(mine -> Arrays.equals(mine.value().unsafeData(), record)).isPresent())));
         } catch (ConditionFailedException failed) {
-            Optional<VersionedValue> mine = readRecord(id);
-            if (unknown[0] && mine.isPresent() && Arrays.equals(mine.get().value().unsafeData(), record)) {
-                return; // the first attempt did land
-            }
             throw conflict(failed, writes, "prepare of transaction " + id);
         }
     }
@@ -220,17 +207,13 @@ final class RegistryTransactions implements TransactionalResource {
         WriteBatch.Builder b = WriteBatch.builder().requireRevision(transactions, recordName, recordRevision);
         for (EncodedWrite w : writes) {
             apply(b, w);
-            b.deleteValue(locks.child(w.typeName()), w.id());
+            records(w.typeName()).unlock(b, w.id());
         }
         b.deleteValue(transactions, recordName);
-        boolean[] unknown = {false};
         try {
-            commit("commit of transaction " + id, b.build(), unknown);
+            commit(RegistryGateway.Commit.durable("commit of transaction " + id, b.build()).of("transactional", writes.size())
+                    .landedIf(() -> landedIf(readRecord(id).isEmpty())));
         } catch (ConditionFailedException gone) {
-            if (unknown[0] && readRecord(id).isEmpty()) {
-                audit("tx-commit", id, writes); // our first attempt did land
-                return;
-            }
             throw new UnknownTransactionException(id, resourceManagerId());
         }
         audit("tx-commit", id, writes);
@@ -256,41 +239,34 @@ final class RegistryTransactions implements TransactionalResource {
         String recordName = recordName(id);
         WriteBatch.Builder b = WriteBatch.builder().requireValueExists(transactions, recordName);
         for (EncodedWrite w : writes) {
-            b.deleteValue(locks.child(w.typeName()), w.id());
+            records(w.typeName()).unlock(b, w.id());
         }
         b.deleteValue(transactions, recordName);
-        boolean[] unknown = {false};
         try {
-            commit("rollback of transaction " + id, b.build(), unknown);
-            audit("tx-rollback", id, writes);
-            return true;
+            // after an unknown outcome the record is gone either way: ours removed it, or another rollback did
+            commit(RegistryGateway.Commit.durable("rollback of transaction " + id, b.build()).of("transactional", writes.size())
+                    .landedIf(() -> landedIf(true)));
         } catch (ConditionFailedException gone) {
-            if (unknown[0]) {
-                audit("tx-rollback", id, writes);
-            }
-            return unknown[0];
+            return false;
         }
+        audit("tx-rollback", id, writes);
+        return true;
     }
 
     /** Validates and applies writes in one batch, with no record (one-phase commit). */
     void commitOnePhase(TransactionId id, List<EncodedWrite> writes) {
-        List<Long> revisions = validate(writes);
+        List<EntityRecords.Current> read = validate(writes);
         WriteBatch.Builder b = WriteBatch.builder();
         for (int i = 0; i < writes.size(); i++) {
             EncodedWrite w = writes.get(i);
-            versionCondition(b, w, revisions.get(i));
-            b.requireValueAbsent(locks.child(w.typeName()), w.id());
+            records(w.typeName()).requireUnchanged(b, w.id(), read.get(i));
             apply(b, w);
         }
         WriteBatch batch = checked(b.build(), writes.size());
-        boolean[] unknown = {false};
         try {
-            commit("one-phase commit of transaction " + id, batch, unknown);
+            commit(RegistryGateway.Commit.durable("one-phase commit of transaction " + id, batch).of("transactional", writes.size())
+                    .landedIf(() -> landedIf(landed(writes))));
         } catch (ConditionFailedException failed) {
-            if (unknown[0] && landed(writes)) {
-                audit("tx-commit", id, writes);
-                return;
-            }
             throw conflict(failed, writes, "commit of transaction " + id);
         }
         audit("tx-commit", id, writes);
@@ -335,69 +311,64 @@ final class RegistryTransactions implements TransactionalResource {
         return locks.child(typeName);
     }
 
-    /**
-     * When an ordinary write failed because of a lock condition, the conflict error to report
-     * (naming the transaction holding the entity); empty for any other failed condition.
-     */
-    Optional<ConcurrencyConflictException> lockConflict(ConditionFailedException failed, String typeName, String id,
-                                                         long expectedVersion, long currentVersion) {
-        if (!(failed.failedCommand() instanceof BatchCommand.ValueAbsent a) || !a.key().equals(locksOf(typeName))) {
-            return Optional.empty();
-        }
-        String holder = lockHolder(typeName, a.name());
-        return Optional.of(new ConcurrencyConflictException(typeName, id, expectedVersion, currentVersion,
-                "locked by prepared transaction " + holder + " until its coordinator commits or rolls it back"));
-    }
-
     // ---- helpers -------------------------------------------------------------------------------
 
-    private String lockHolder(String typeName, String id) {
-        return registry("lock read", () -> factory.registry().getValue(locksOf(typeName), id))
-                .map(v -> v.value().type() == ValueType.SZ ? v.value().asSz() : "?").orElse("(since released)");
-    }
-
     /** Reads the version records; throws a conflict for a version that is not the expected one. */
-    private List<Long> validate(List<EncodedWrite> writes) {
+    private List<EntityRecords.Current> validate(List<EncodedWrite> writes) {
         List<ReadBatch.Read> reads = new ArrayList<>();
         for (EncodedWrite w : writes) {
-            reads.add(new ReadBatch.ValueRead(factory.layout().versions(w.typeName()), w.id()));
+            reads.add(records(w.typeName()).versionRead(w.id()));
         }
-        ReadBatchResult r = registry("version read of a transaction", () -> factory.registry().read(ReadBatch.of(reads)));
-        List<Long> revisions = new ArrayList<>();
+        ReadBatchResult r = factory.gateway().read("version read of a transaction", ReadBatch.of(reads), () -> { },
+                undecodable -> undecodableIn(writes, undecodable));
+        List<EntityRecords.Current> read = new ArrayList<>();
         for (int i = 0; i < writes.size(); i++) {
             EncodedWrite w = writes.get(i);
-            Optional<VersionedValue> v = r.value(i);
-            long version = v.map(x -> x.value().asQword()).orElse(Versioned.ABSENT);
-            if (version != w.expectedVersion()) {
-                throw new ConcurrencyConflictException(w.typeName(), w.id(), w.expectedVersion(), version);
+            EntityRecords.Current current = records(w.typeName()).current(w.id(), r.value(i));
+            if (current.version() != w.expectedVersion()) {
+                throw new ConcurrencyConflictException(w.typeName(), w.id(), w.expectedVersion(), current.version());
             }
-            revisions.add(v.map(VersionedValue::revision).orElse(0L));
+            read.add(current);
         }
-        return revisions;
+        return read;
     }
 
-    private void versionCondition(WriteBatch.Builder b, EncodedWrite w, long revision) {
-        RegistryPath versions = factory.layout().versions(w.typeName());
-        if (w.expectedVersion() == Versioned.ABSENT) {
-            b.requireValueAbsent(versions, w.id());
-        } else {
-            b.requireRevision(versions, w.id(), revision);
+    /** Whose value the registry could not decode, one type at a time; the registry's own damage stays its own. */
+    private RuntimeException undecodableIn(List<EncodedWrite> writes, RegistryCorruptedException e) {
+        if (records(writes.get(0).typeName()).registryItselfDamaged()) {
+            return e;
         }
+        Map<String, List<String>> idsByType = new LinkedHashMap<>();
+        writes.forEach(w -> idsByType.computeIfAbsent(w.typeName(), t -> new ArrayList<>()).add(w.id()));
+        for (Map.Entry<String, List<String>> type : idsByType.entrySet()) {
+            Optional<DataIntegrityException> found = records(type.getKey()).firstUndecodable(type.getValue());
+            if (found.isPresent()) {
+                return found.get();
+            }
+        }
+        return e;
     }
 
     private void apply(WriteBatch.Builder b, EncodedWrite w) {
-        RegistryPath type = factory.layout().type(w.typeName());
-        RegistryPath versions = factory.layout().versions(w.typeName());
+        EntityRecords entity = records(w.typeName());
         if (w.isDelete()) {
-            b.deleteValue(type, w.id()).deleteValue(versions, w.id());
+            entity.remove(b, w.id());
         } else {
-            b.setValue(type, w.id(), RegistryValue.binary(w.envelope())).setValue(versions, w.id(), RegistryValue.qword(w.newVersion()));
+            entity.put(b, w.id(), w.newVersion(), w.envelope());
         }
+    }
+
+    private EntityRecords records(String typeName) {
+        return records.computeIfAbsent(typeName, t -> factory.records(t, () -> { }));
+    }
+
+    private static OptionalLong landedIf(boolean landed) {
+        return landed ? OptionalLong.of(0) : OptionalLong.empty();
     }
 
     private boolean landed(List<EncodedWrite> writes) {
         for (EncodedWrite w : writes) {
-            Optional<VersionedValue> stored = registry("read back", () -> factory.registry().getValue(factory.layout().type(w.typeName()), w.id()));
+            Optional<VersionedValue> stored = factory.gateway().value("read back", records(w.typeName()).key(), w.id());
             if (w.isDelete() ? stored.isPresent() : stored.isEmpty() || !Arrays.equals(stored.get().value().unsafeData(), w.envelope())) {
                 return false;
             }
@@ -412,11 +383,11 @@ final class RegistryTransactions implements TransactionalResource {
                     what + " failed on condition " + failed.failedCommandIndex());
         }
         for (EncodedWrite w : writes) {
-            if (c.key().equals(locksOf(w.typeName())) && c instanceof BatchCommand.ValueAbsent a && a.name().equals(w.id())) {
-                return new ConcurrencyConflictException(w.typeName(), w.id(), w.expectedVersion(), -1,
-                        "locked by prepared transaction " + lockHolder(w.typeName(), w.id()));
+            Optional<ConcurrencyConflictException> locked = records(w.typeName()).lockConflict(failed, w.id(), w.expectedVersion(), -1);
+            if (locked.isPresent()) {
+                return locked.get();
             }
-            if (c.key().equals(factory.layout().versions(w.typeName())) && nameOf(c).equals(w.id())) {
+            if (c.key().equals(records(w.typeName()).versionsKey()) && nameOf(c).equals(w.id())) {
                 return ConcurrencyConflictException.unknownActual(w.typeName(), w.id(), w.expectedVersion(),
                         "changed by another writer during " + what);
             }
@@ -436,7 +407,7 @@ final class RegistryTransactions implements TransactionalResource {
     }
 
     private WriteBatch checked(WriteBatch batch, int entries) {
-        var limits = factory.registry().limits();
+        var limits = factory.gateway().limits();
         if (batch.size() > limits.maxBatchCommands()) {
             throw new BatchTooLargeException("transactional", entries, batch.size(), limits.maxBatchCommands());
         }
@@ -446,37 +417,13 @@ final class RegistryTransactions implements TransactionalResource {
         return batch;
     }
 
-    /** Commits SYNC with the factory's retries; records in {@code unknown[0]} whether an attempt's outcome was unknown. */
-    private void commit(String what, WriteBatch batch, boolean[] unknown) {
-        registry(what, () -> {
-            factory.checkMinimumNodes();
-            try {
-                return factory.registry().commit(batch);
-            } catch (RegistryUnavailableException u) {
-                if (u.outcomeUnknown()) {
-                    unknown[0] = true;
-                }
-                throw u;
-            }
-        });
-    }
-
-    private <R> R registry(String what, Supplier<R> call) {
-        try {
-            return factory.retrier().call(what, call, () -> { });
-        } catch (ConditionFailedException | NoSuchKeyException expected) {
-            throw expected;
-        } catch (RegistryLimitException limit) {
-            throw EntityTooLargeException.batch("transactional", 0, limit.size(), limit.limit());
-        } catch (RegistryArgumentException e) {
-            throw new PersistenceException(what + " was refused by the registry: " + e.getMessage(), e);
-        } catch (RegistryException e) {
-            throw new StoreUnavailableException(what + " failed: " + e.getMessage(), e);
-        }
+    /** Transaction batches are always committed SYNC: a prepared branch must be durable. */
+    private void commit(RegistryGateway.Commit commit) {
+        factory.gateway().commit(commit);
     }
 
     Optional<VersionedValue> readRecord(TransactionId id) {
-        return registry("read of transaction record " + id, () -> factory.registry().getValue(transactions, recordName(id)));
+        return factory.gateway().value("read of transaction record " + id, transactions, recordName(id));
     }
 
     static String recordName(TransactionId id) {

@@ -30,7 +30,7 @@ class EncryptionTest {
 
     static final String MARKER = "Top-Secret-Marker-7f3a9";
     static final RegistryPath CUSTOMERS = RegistryPath.parse(EmbeddedFixture.GROUP + "/" + EmbeddedFixture.KEY_PATH + "/Entities/Customer");
-    static final RegistryPath VERSIONS = CUSTOMERS.child(Layout.VERSIONS);
+    static final RegistryPath VERSIONS = CUSTOMERS.child(StorageLayout.VERSIONS);
 
     @TempDir
     Path dir;

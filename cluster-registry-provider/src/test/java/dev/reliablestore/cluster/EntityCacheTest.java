@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class EntityCacheTest {
 
     static final RegistryPath TYPE = RegistryPath.of("R", "Entities", "T");
-    static final RegistryPath VERSIONS = TYPE.child(Layout.VERSIONS);
+    static final RegistryPath VERSIONS = TYPE.child(StorageLayout.VERSIONS);
 
     static EntityCache cache() {
         EntityCache c = new EntityCache(100, Duration.ofHours(1), TYPE, VERSIONS);

@@ -1,6 +1,5 @@
 package dev.reliablestore.registry.embedded;
 
-import dev.reliablestore.registry.Change;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ChangeListener;
 import dev.reliablestore.registry.ClusterRegistry;
@@ -27,7 +26,6 @@ import dev.reliablestore.registry.Subscription;
 import dev.reliablestore.registry.VersionedValue;
 import dev.reliablestore.registry.Watch;
 import dev.reliablestore.registry.WriteBatch;
-import dev.reliablestore.registry.spi.ChangeDispatcher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,7 +53,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.stream.Stream;
 
 /**
  * The embedded registry: the whole tree in memory as an immutable, path-copied structure, made
@@ -184,7 +181,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
     }
 
     // =========================================================================================
-    // open and recovery
+    // open (recovery: EmbeddedRecovery)
     // =========================================================================================
 
     static EmbeddedRegistry open(Path directory, EmbeddedOptions options, ChannelFactory channels) {
@@ -218,7 +215,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
                     + "); only one process may open a directory at a time", null);
         }
         try {
-            TreeState state = recover(dir, options.truncateDamagedTail());
+            TreeState state = EmbeddedRecovery.recover(dir, options.truncateDamagedTail());
             List<Path> segments = WriteAheadLog.segments(dir);
             Path current = segments.isEmpty()
                     ? WriteAheadLog.createSegment(dir, channels, state.sequence() + 1)
@@ -232,54 +229,6 @@ final class EmbeddedRegistry implements ClusterRegistry {
         } catch (RuntimeException | Error e) {
             releaseQuietly(lock, lockChannel);
             throw e;
-        }
-    }
-
-    /** Newest snapshot plus the log after it; removes leftovers of interrupted snapshots and cleanups. */
-    private static TreeState recover(Path dir, boolean truncateDamagedTail) throws IOException {
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path tmp : (Iterable<Path>) files.filter(f -> f.getFileName().toString().endsWith(".tmp"))::iterator) {
-                LOG.info("removing {}, left by a snapshot that was interrupted before it was complete", tmp);
-                Files.delete(tmp);
-            }
-        }
-        List<Path> snapshots = SnapshotFiles.list(dir);
-        Path snapshot = snapshots.isEmpty() ? null : snapshots.get(snapshots.size() - 1);
-        TreeState base = snapshot == null ? TreeState.EMPTY : SnapshotFiles.read(snapshot);
-        List<Path> segments = WriteAheadLog.segments(dir);
-        TreeState[] state = {base};
-        LogReader.replay(segments, snapshot, base.sequence(), truncateDamagedTail, r -> state[0] = applyRecord(state[0], r));
-        removeObsolete(dir, base.sequence());
-        return state[0];
-    }
-
-    static TreeState applyRecord(TreeState s, LogCodec.LogRecord r) {
-        if (r.mutations() != null) {
-            return new TreeState(TreeOps.apply(s.root(), r.mutations(), r.sequence()).root(), r.sequence(), s.faults());
-        } else if (r.fault() != null) {
-            return new TreeState(s.root(), r.sequence(), PersistentSortedMap.put(s.faults(), r.fault().id(), r.fault()));
-        }
-        return new TreeState(s.root(), r.sequence(), PersistentSortedMap.remove(s.faults(), r.removedFaultId()));
-    }
-
-    /** Deletes snapshots older than the one at {@code snapshotSequence} and segments it covers entirely. */
-    private static void removeObsolete(Path dir, long snapshotSequence) throws IOException {
-        boolean changed = false;
-        for (Path s : SnapshotFiles.list(dir)) {
-            if (SnapshotFiles.sequenceOf(s) < snapshotSequence) {
-                Files.delete(s);
-                changed = true;
-            }
-        }
-        List<Path> segments = WriteAheadLog.segments(dir);
-        for (int i = 0; i + 1 < segments.size(); i++) {
-            if (WriteAheadLog.firstSequence(segments.get(i + 1)) <= snapshotSequence + 1) {
-                Files.delete(segments.get(i));
-                changed = true;
-            }
-        }
-        if (changed) {
-            WriteAheadLog.syncDirectory(dir);
         }
     }
 
@@ -688,7 +637,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
     private void writeSnapshot(TreeState state) {
         try {
             Path file = SnapshotFiles.write(dir, channels, state);
-            removeObsolete(dir, state.sequence());
+            EmbeddedRecovery.removeObsolete(dir, state.sequence());
             LOG.debug("embedded registry {}: snapshot {} written; older log segments removed", dir, file.getFileName());
         } catch (IOException | RuntimeException e) {
             // nothing is lost: the previous snapshot and every log segment since are kept
@@ -710,7 +659,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
             if (closing) {
                 throw closedException();
             }
-            EmbeddedWatch w = new EmbeddedWatch(subtree, listener, published.sequence());
+            EmbeddedWatch w = new EmbeddedWatch(subtree, listener, published.sequence(), WATCH_QUEUE_CAPACITY, this::unwatch);
             watches.add(w);
             return w;
         } finally {
@@ -718,58 +667,12 @@ final class EmbeddedRegistry implements ClusterRegistry {
         }
     }
 
-    private final class EmbeddedWatch implements Watch {
-        private final RegistryPath subtree;
-        private final long startSequence;
-        private final ChangeDispatcher dispatcher;
-
-        EmbeddedWatch(RegistryPath subtree, ChangeListener listener, long startSequence) {
-            this.subtree = subtree;
-            this.startSequence = startSequence;
-            this.dispatcher = new ChangeDispatcher("embedded " + (subtree.isRoot() ? "/" : subtree.toString()), listener, WATCH_QUEUE_CAPACITY);
-        }
-
-        /** Offers the part of the batch inside the subtree; an ancestor's deletion is passed on as is. */
-        void deliver(ChangeBatch batch) {
-            if (subtree.isRoot()) {
-                dispatcher.offer(batch);
-                return;
-            }
-            List<Change> inside = null;
-            List<Change> changes = batch.changes();
-            for (int i = 0, n = changes.size(); i < n; i++) {
-                Change c = changes.get(i);
-                if (subtree.contains(c.key()) || (c instanceof Change.KeyDeleted && c.key().contains(subtree))) {
-                    if (inside == null) {
-                        inside = new ArrayList<>();
-                    }
-                    inside.add(c);
-                }
-            }
-            if (inside != null) {
-                dispatcher.offer(inside.size() == changes.size() ? batch : new ChangeBatch(batch.sequence(), inside));
-            }
-        }
-
-        @Override
-        public RegistryPath subtree() {
-            return subtree;
-        }
-
-        @Override
-        public long startSequence() {
-            return startSequence;
-        }
-
-        @Override
-        public void close() {
-            applyLock.lock();
-            try {
-                watches.remove(this);
-            } finally {
-                applyLock.unlock();
-            }
-            dispatcher.close();
+    private void unwatch(EmbeddedWatch w) {
+        applyLock.lock();
+        try {
+            watches.remove(w);
+        } finally {
+            applyLock.unlock();
         }
     }
 
@@ -931,7 +834,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
         } finally {
             applyLock.unlock();
         }
-        open.forEach(w -> w.dispatcher.close());
+        open.forEach(EmbeddedWatch::stopDelivering);
         completions.shutdown();
         awaitTermination(completions, "async completion");
         try {

@@ -53,6 +53,10 @@ public final class AuditLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
     static final String GENESIS = "0".repeat(64);
     private static final ObjectMapper MAPPER = JsonMapper.builder().build();
+    /**
+     * One writer per file per process, reference-counted, because the OS lock is the process's: a
+     * second channel of this JVM cannot lock the file, and two writers would fork the hash chain.
+     */
     private static final Map<Path, AuditLog> OPEN = new HashMap<>();
 
     private final Path file;

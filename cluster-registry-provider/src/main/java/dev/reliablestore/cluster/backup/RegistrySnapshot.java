@@ -1,6 +1,7 @@
 package dev.reliablestore.cluster.backup;
 
 import dev.reliablestore.api.PersistenceException;
+import dev.reliablestore.cluster.StorageLayout;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.NoSuchKeyException;
 import dev.reliablestore.registry.ReadBatch;
@@ -40,9 +41,6 @@ import java.util.TreeSet;
 public record RegistrySnapshot(RegistryPath root, long sequence, SortedMap<RegistryPath, SortedMap<String, RegistryValue>> keys) {
 
     static final int MAX_ATTEMPTS = 20;
-    /** The provider's layout below the root (see Layout): where the version index of each type lives. */
-    static final String ENTITIES = "Entities";
-    static final String VERSIONS = "_versions";
 
     /**
      * Takes a snapshot of everything below {@code root} (empty when the root does not exist).
@@ -132,10 +130,10 @@ public record RegistrySnapshot(RegistryPath root, long sequence, SortedMap<Regis
         SortedMap<String, Long> counts = new TreeMap<>();
         keys.forEach((k, values) -> {
             List<String> s = k.segments();
-            if (s.size() == 2 && s.get(0).equals(ENTITIES)) {
+            if (s.size() == 2 && s.get(0).equals(StorageLayout.ENTITIES)) {
                 counts.putIfAbsent(s.get(1), 0L);
             }
-            if (s.size() == 3 && s.get(0).equals(ENTITIES) && s.get(2).equals(VERSIONS)) {
+            if (s.size() == 3 && s.get(0).equals(StorageLayout.ENTITIES) && s.get(2).equals(StorageLayout.VERSIONS)) {
                 counts.put(s.get(1), (long) values.size());
             }
         });

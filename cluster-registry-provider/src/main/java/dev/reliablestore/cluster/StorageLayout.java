@@ -4,7 +4,9 @@ import dev.reliablestore.api.InvalidIdException;
 import dev.reliablestore.registry.RegistryPath;
 
 /**
- * Where things live below the storage root ({@code <resourceGroupName>/<registryKeyPath>}).
+ * Where the cluster-registry provider keeps things below its storage root
+ * ({@code <resourceGroupName>/<registryKeyPath>}), for tools that read the raw tree (backups, the
+ * change feed) and for the provider itself. See docs/cluster-registry-provider.md, "Storage layout".
  *
  * <pre>
  * &lt;root&gt;/Entities/&lt;Type&gt;/&lt;Id&gt;                 BINARY  entity envelope
@@ -16,12 +18,20 @@ import dev.reliablestore.registry.RegistryPath;
  * &lt;root&gt;/Configuration/Dictionaries/&lt;Type&gt;/&lt;n&gt; BINARY  zstd dictionary n of a type (never rewritten)
  * </pre>
  */
-final class Layout {
+public final class StorageLayout {
 
-    static final int VERSION = 1;
-    static final String METADATA = "_metadata";
-    static final String VERSIONS = "_versions";
-    static final String VERSION_VALUE = "Version";
+    /** The layout version this provider writes and reads. */
+    public static final int VERSION = 1;
+    /** The key of the entity types. */
+    public static final String ENTITIES = "Entities";
+    /** The key of the layout version, key salt and dictionaries. */
+    public static final String CONFIGURATION = "Configuration";
+    /** The value name of a type's descriptor, beside its envelopes. */
+    public static final String METADATA = "_metadata";
+    /** The subkey of a type holding its version records (id → version). */
+    public static final String VERSIONS = "_versions";
+    /** The value name of the layout version, under {@link #configuration()}. */
+    public static final String VERSION_VALUE = "Version";
     static final String SCHEMA_VALUE = "Schema";
     static final String KEY_SALT_VALUE = "KeySalt";
     static final String SCHEMA = "ReliableStore cluster-registry layout " + VERSION + ": "
@@ -36,27 +46,49 @@ final class Layout {
     private final RegistryPath configuration;
     private final RegistryPath dictionaries;
 
-    Layout(RegistryPath root) {
+    public StorageLayout(RegistryPath root) {
         this.root = root;
-        this.entities = root.child("Entities");
-        this.configuration = root.child("Configuration");
+        this.entities = root.child(ENTITIES);
+        this.configuration = root.child(CONFIGURATION);
         this.dictionaries = configuration.child("Dictionaries");
     }
 
-    RegistryPath root() {
+    public RegistryPath root() {
         return root;
     }
 
-    RegistryPath configuration() {
+    public RegistryPath entities() {
+        return entities;
+    }
+
+    public RegistryPath configuration() {
         return configuration;
     }
 
-    RegistryPath type(String typeName) {
+    /** The key of a type's envelopes (and its {@link #METADATA} descriptor). */
+    public RegistryPath type(String typeName) {
         return entities.child(typeName);
     }
 
-    RegistryPath versions(String typeName) {
+    /** The key of a type's version records. */
+    public RegistryPath versions(String typeName) {
         return entities.child(typeName).child(VERSIONS);
+    }
+
+    /** The type whose version records live in {@code key}, or null when {@code key} is not such a key. */
+    public String typeOfVersionsKey(RegistryPath key) {
+        if (key.depth() == root.depth() + 3 && key.name().equals(VERSIONS) && key.isBelow(entities)) {
+            return key.parent().name();
+        }
+        return null;
+    }
+
+    /** The type whose envelopes live in {@code key}, or null. */
+    public String typeOfTypeKey(RegistryPath key) {
+        if (key.depth() == root.depth() + 2 && key.isBelow(entities)) {
+            return key.name();
+        }
+        return null;
     }
 
     RegistryPath dictionaries(String typeName) {

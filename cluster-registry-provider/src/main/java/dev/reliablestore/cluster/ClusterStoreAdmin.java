@@ -1,0 +1,135 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.ReadBatch;
+import dev.reliablestore.registry.ReadBatchResult;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.ValueType;
+import dev.reliablestore.registry.VersionedValue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * A read-only view of what the cluster-registry provider keeps under one root, for tools (status,
+ * backup, verify): the layout, the entity types, how many entities each holds, the layout version,
+ * the raw envelopes, and — on a factory — the id of the key new values are encrypted with. It never
+ * writes: a view on a root nothing was stored under yet shows no types and no layout version.
+ *
+ * <pre>{@code
+ * try (ClusterRegistry registry = ClusterRegistries.open("embedded:./data")) {
+ *     ClusterStoreAdmin admin = ClusterStoreAdmin.of(registry, RegistryPath.of("RG", "Data"));
+ *     admin.counts().forEach((type, n) -> System.out.println(type + ": " + n));
+ * }
+ * }</pre>
+ */
+public final class ClusterStoreAdmin {
+
+    private final RegistryGateway gateway;
+    private final StorageLayout layout;
+    private final String activeKeyId;
+
+    private ClusterStoreAdmin(RegistryGateway gateway, StorageLayout layout, String activeKeyId) {
+        this.gateway = gateway;
+        this.layout = layout;
+        this.activeKeyId = activeKeyId;
+    }
+
+    /** A view of {@code root} in a registry the caller holds; each read is tried once. */
+    public static ClusterStoreAdmin of(ClusterRegistry registry, RegistryPath root) {
+        Objects.requireNonNull(registry, "registry");
+        RegistryGateway once = new RegistryGateway(registry, new Retrier(0, Duration.ZERO, Duration.ZERO, registry.uri()),
+                ReplicationMode.SYNCHRONOUS, 1, 1);
+        return new ClusterStoreAdmin(once, new StorageLayout(Objects.requireNonNull(root, "root")), null);
+    }
+
+    /**
+     * A view of what a cluster-registry factory stores, with its retries and its keys.
+     *
+     * @throws IllegalArgumentException when {@code factory} is not a cluster-registry factory
+     */
+    public static ClusterStoreAdmin of(StoreFactory factory) {
+        if (!(factory instanceof ClusterStoreFactory cluster)) {
+            throw new IllegalArgumentException("not a cluster-registry factory: " + factory);
+        }
+        EnvelopeCodec codec = cluster.envelopeCodec();
+        return new ClusterStoreAdmin(cluster.gateway(), cluster.layout(), codec.encrypts() ? codec.keys().activeKeyId() : null);
+    }
+
+    public StorageLayout layout() {
+        return layout;
+    }
+
+    /** The entity types stored under the root, sorted; empty when there are none. */
+    public List<String> types() {
+        return gateway.read("listing of entity types under " + layout.root(), ReadBatch.of(new ReadBatch.SubkeysRead(layout.entities())))
+                .subkeys(0).map(names -> names.stream().sorted().toList()).orElse(List.of());
+    }
+
+    /** Entities per type, counted from the version records of every type at one point in time. */
+    public Map<String, Long> counts() {
+        Map<String, Long> counts = new TreeMap<>();
+        List<String> types = types();
+        if (types.isEmpty()) {
+            return counts;
+        }
+        List<ReadBatch.Read> reads = types.stream().<ReadBatch.Read>map(t -> new ReadBatch.ValuesRead(layout.versions(t))).toList();
+        ReadBatchResult r = gateway.read("count of the entities under " + layout.root(), ReadBatch.of(reads));
+        for (int i = 0; i < types.size(); i++) {
+            counts.put(types.get(i), (long) r.values(i).map(Map::size).orElse(0));
+        }
+        return counts;
+    }
+
+    /** The layout version stored under the root; empty before a factory first opened it. */
+    public Optional<Integer> layoutVersion() {
+        return gateway.value("read of the layout version", layout.configuration(), StorageLayout.VERSION_VALUE)
+                .map(VersionedValue::value).filter(v -> v.type() == ValueType.DWORD).map(v -> v.asDword());
+    }
+
+    /** The id of the key new values are encrypted with; empty when encryption is off or the view is not on a factory. */
+    public Optional<String> activeKeyId() {
+        return Optional.ofNullable(activeKeyId);
+    }
+
+    /**
+     * The raw values of every entity of a type, from one point in time, in id order: what a backup
+     * copies and what a check decodes with {@link ClusterPersistenceStore#codec()}.
+     */
+    public List<StoredEntity> entities(String type) {
+        ReadBatchResult r = gateway.read("read of all " + type + " entities", ReadBatch.of(
+                new ReadBatch.ValuesRead(layout.type(type)), new ReadBatch.ValuesRead(layout.versions(type))));
+        Map<String, VersionedValue> envelopes = r.values(0).orElse(Map.of());
+        Map<String, VersionedValue> versions = r.values(1).orElse(Map.of());
+        TreeSet<String> ids = new TreeSet<>(envelopes.keySet());
+        ids.remove(StorageLayout.METADATA);
+        ids.addAll(versions.keySet());
+        List<StoredEntity> out = new ArrayList<>(ids.size());
+        for (String id : ids) {
+            Optional<VersionedValue> envelope = Optional.ofNullable(envelopes.get(id));
+            Optional<VersionedValue> version = Optional.ofNullable(versions.get(id));
+            String problem = EntityRecords.mismatch(envelope, version);
+            out.add(new StoredEntity(id, problem == null ? envelope.get().value().data() : null,
+                    problem == null ? version.get().value().asQword() : -1, problem));
+        }
+        return out;
+    }
+
+    /**
+     * One entity as stored.
+     *
+     * @param envelope the envelope as stored; null when {@code problem} is set
+     * @param version  the version record; -1 when {@code problem} is set
+     * @param problem  why the two values do not make an entity (one is missing, wrong types, not
+     *                 written together), or null
+     */
+    public record StoredEntity(String id, byte[] envelope, long version, String problem) {
+    }
+}

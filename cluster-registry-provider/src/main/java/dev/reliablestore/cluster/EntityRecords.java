@@ -1,0 +1,322 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.api.ConcurrencyConflictException;
+import dev.reliablestore.api.DataIntegrityException;
+import dev.reliablestore.api.Versioned;
+import dev.reliablestore.registry.BatchCommand;
+import dev.reliablestore.registry.ConditionFailedException;
+import dev.reliablestore.registry.ReadBatch;
+import dev.reliablestore.registry.ReadBatchResult;
+import dev.reliablestore.registry.RegistryCorruptedException;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.ValueType;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.WriteBatch;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The records of one entity type as the registry holds them: per id an envelope
+ * ({@code Entities/<Type>/<Id>}) and a version record ({@code _versions/<Id>}) written in the same
+ * batch, and the lock a prepared transaction holds on it. Builds the commands and conditions of
+ * saves, deletes and locks, and decodes what is read; the store and the transaction participant
+ * both write through it. Reads go through the {@link RegistryGateway}.
+ */
+final class EntityRecords {
+
+    /** What the registry holds for an id: its envelope, version and revision (both values share the revision). */
+    record Stored(byte[] envelope, long version, long revision) {
+    }
+
+    /** The version record only. */
+    record Current(long version, long revision) {
+        static final Current ABSENT = new Current(Versioned.ABSENT, 0);
+    }
+
+    /** The entities found by one consistent read (absent ids are left out), and the sequence it was answered at. */
+    record Read(Map<String, Stored> entities, long sequence) {
+    }
+
+    private final RegistryGateway gateway;
+    private final StorageLayout layout;
+    private final String typeName;
+    private final RegistryPath key;
+    private final RegistryPath versionsKey;
+    private final RegistryPath locksKey;
+    private final Runnable onRetry;
+
+    EntityRecords(RegistryGateway gateway, StorageLayout layout, RegistryPath locksKey, String typeName, Runnable onRetry) {
+        this.gateway = gateway;
+        this.layout = layout;
+        this.typeName = typeName;
+        this.key = layout.type(typeName);
+        this.versionsKey = layout.versions(typeName);
+        this.locksKey = locksKey;
+        this.onRetry = onRetry;
+    }
+
+    String typeName() {
+        return typeName;
+    }
+
+    RegistryPath key() {
+        return key;
+    }
+
+    RegistryPath versionsKey() {
+        return versionsKey;
+    }
+
+    RegistryPath locksKey() {
+        return locksKey;
+    }
+
+    String where(String id) {
+        return typeName + "/" + id;
+    }
+
+    // ---- reads -------------------------------------------------------------------------------
+
+    /** The envelopes and versions of {@code ids}, from one point in time. */
+    Read get(List<String> ids) {
+        if (ids.isEmpty()) {
+            return new Read(Map.of(), -1);
+        }
+        List<ReadBatch.Read> reads = new ArrayList<>(2 * ids.size());
+        for (String id : ids) {
+            reads.add(new ReadBatch.ValueRead(key, id));
+            reads.add(new ReadBatch.ValueRead(versionsKey, id));
+        }
+        String what = ids.size() == 1 ? "read of " + where(ids.get(0)) : "read of " + ids.size() + " " + typeName + " entities";
+        ReadBatchResult r = read(what, ids, ReadBatch.of(reads));
+        Map<String, Stored> found = new LinkedHashMap<>();
+        for (int i = 0; i < ids.size(); i++) {
+            Stored s = stored(ids.get(i), r.value(2 * i), r.value(2 * i + 1));
+            if (s != null) {
+                found.put(ids.get(i), s);
+            }
+        }
+        return new Read(found, r.sequence());
+    }
+
+    /** Every entity of the type, in id order. */
+    Read all() {
+        ReadBatchResult r = read("read of all " + typeName + " entities", null, ReadBatch.of(
+                new ReadBatch.ValuesRead(key), new ReadBatch.ValuesRead(versionsKey)));
+        Map<String, VersionedValue> envelopes = r.values(0).orElse(Map.of());
+        Map<String, Stored> found = new TreeMap<>();
+        for (Map.Entry<String, VersionedValue> v : r.values(1).orElse(Map.of()).entrySet()) {
+            found.put(v.getKey(), stored(v.getKey(), Optional.ofNullable(envelopes.get(v.getKey())), Optional.of(v.getValue())));
+        }
+        return new Read(found, r.sequence());
+    }
+
+    /** The type's index: id → version record. */
+    Map<String, VersionedValue> index(String what) {
+        return read(what, null, ReadBatch.of(new ReadBatch.ValuesRead(versionsKey))).values(0).orElse(Map.of());
+    }
+
+    /** The raw values under the type's key, {@code _metadata} included. */
+    Map<String, VersionedValue> envelopes() {
+        return read("read of all " + typeName + " entities", null, ReadBatch.of(new ReadBatch.ValuesRead(key)))
+                .values(0).orElse(Map.of());
+    }
+
+    boolean exists(String id) {
+        return read("existence check of " + where(id), List.of(id), ReadBatch.of(versionRead(id))).value(0).isPresent();
+    }
+
+    Current current(String id) {
+        return current(id, read("version read of " + where(id), List.of(id), ReadBatch.of(versionRead(id))).value(0));
+    }
+
+    /** The version records of {@code ids}, from one point in time, in their order. */
+    List<Current> currents(List<String> ids) {
+        List<ReadBatch.Read> reads = new ArrayList<>(ids.size());
+        ids.forEach(id -> reads.add(versionRead(id)));
+        ReadBatchResult r = read("version read of a " + typeName + " batch", ids, ReadBatch.of(reads));
+        List<Current> out = new ArrayList<>(ids.size());
+        for (int i = 0; i < ids.size(); i++) {
+            out.add(current(ids.get(i), r.value(i)));
+        }
+        return out;
+    }
+
+    ReadBatch.Read versionRead(String id) {
+        return new ReadBatch.ValueRead(versionsKey, id);
+    }
+
+    Current current(String id, Optional<VersionedValue> record) {
+        return record.map(v -> {
+            if (v.value().type() != ValueType.QWORD) {
+                throw new DataIntegrityException(where(id) + ": version record is " + v.value().type() + ", not QWORD");
+            }
+            return new Current(v.value().asQword(), v.revision());
+        }).orElse(Current.ABSENT);
+    }
+
+    /** Checks the two values of an id belong together; null when the id holds no entity. */
+    Stored stored(String id, Optional<VersionedValue> envelope, Optional<VersionedValue> version) {
+        if (envelope.isEmpty() && version.isEmpty()) {
+            return null;
+        }
+        String problem = mismatch(envelope, version);
+        if (problem != null) {
+            throw new DataIntegrityException(where(id) + ": " + problem);
+        }
+        return new Stored(envelope.get().value().unsafeData(), version.get().value().asQword(), version.get().revision());
+    }
+
+    /** Why an envelope and a version record do not make one entity; null when they do. */
+    static String mismatch(Optional<VersionedValue> envelope, Optional<VersionedValue> version) {
+        if (envelope.isEmpty() || version.isEmpty()) {
+            return "the " + (envelope.isEmpty() ? "envelope" : "version record")
+                    + " is missing while the other exists (they are only ever written together)";
+        }
+        VersionedValue e = envelope.get();
+        VersionedValue v = version.get();
+        if (e.value().type() != ValueType.BINARY || v.value().type() != ValueType.QWORD) {
+            return "stored values have types " + e.value().type() + "/" + v.value().type() + ", expected BINARY/QWORD";
+        }
+        if (e.revision() != v.revision()) {
+            return "the envelope (revision " + e.revision() + ") and the version record (revision " + v.revision()
+                    + ") were not written together; the value was replaced outside the store";
+        }
+        return null;
+    }
+
+    /**
+     * A read of this type's values. A value the registry cannot decode (written by something else
+     * than the registry) is the entity's problem: {@link DataIntegrityException} naming type and id.
+     * {@code ids} are the entities read (null: the whole type).
+     */
+    private ReadBatchResult read(String what, List<String> ids, ReadBatch batch) {
+        return gateway.read(what, batch, onRetry, e -> undecodable(e, ids));
+    }
+
+    /**
+     * Whose value {@code e} is: when several entities were read, they are read one at a time to
+     * find it. Damage of the registry itself is returned unchanged, for the gateway to report as such.
+     */
+    RuntimeException undecodable(RegistryCorruptedException e, List<String> ids) {
+        if (registryItselfDamaged()) {
+            return e;
+        }
+        if (ids != null && ids.size() == 1) {
+            return undecodable(ids.get(0), e);
+        }
+        return firstUndecodable(ids != null ? ids : storedIds()).orElseGet(() -> new DataIntegrityException("a value stored under "
+                + key + " cannot be decoded by the registry, and it is no " + typeName + " entity's envelope or version record: "
+                + e.getMessage(), e));
+    }
+
+    /** Whether a read of the layout version fails too, e.g. because the backend's own sequence is unreadable. */
+    boolean registryItselfDamaged() {
+        return gateway.undecodableIn(ReadBatch.of(new ReadBatch.ValueRead(layout.configuration(), StorageLayout.VERSION_VALUE))).isPresent();
+    }
+
+    /** The first of {@code ids} whose values the registry cannot decode, read one at a time. */
+    Optional<DataIntegrityException> firstUndecodable(List<String> ids) {
+        for (String id : ids) {
+            Optional<RegistryCorruptedException> one = gateway.undecodableIn(ReadBatch.of(new ReadBatch.ValueRead(key, id), versionRead(id)));
+            if (one.isPresent()) {
+                return Optional.of(undecodable(id, one.get()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private DataIntegrityException undecodable(String id, RegistryCorruptedException e) {
+        return new DataIntegrityException(where(id) + ": a value stored for it cannot be decoded by the registry: " + e.getMessage(), e);
+    }
+
+    /** The ids this type's index or its envelopes name, from whichever of the two listings the registry can decode. */
+    private List<String> storedIds() {
+        TreeSet<String> ids = new TreeSet<>();
+        for (RegistryPath listed : List.of(versionsKey, key)) {
+            try {
+                gateway.read("listing of " + listed, ReadBatch.of(new ReadBatch.ValuesRead(listed))).values(0)
+                        .ifPresent(v -> ids.addAll(v.keySet()));
+            } catch (RuntimeException undecodable) {
+                // the other listing names them
+            }
+        }
+        ids.remove(StorageLayout.METADATA);
+        return new ArrayList<>(ids);
+    }
+
+    // ---- commands and conditions -------------------------------------------------------------
+
+    /**
+     * The conditions of every write of an entity: its version record is still the one read (or
+     * still absent), and no prepared transaction holds its lock.
+     */
+    void requireUnchanged(WriteBatch.Builder b, String id, Current read) {
+        if (read.version() == Versioned.ABSENT) {
+            b.requireValueAbsent(versionsKey, id);
+        } else {
+            b.requireRevision(versionsKey, id, read.revision());
+        }
+        requireUnlocked(b, id);
+    }
+
+    void requireUnlocked(WriteBatch.Builder b, String id) {
+        b.requireValueAbsent(locksKey, id);
+    }
+
+    /** Writes the envelope and the version record in the same batch. */
+    void put(WriteBatch.Builder b, String id, long version, byte[] envelope) {
+        b.setValue(key, id, RegistryValue.binary(envelope)).setValue(versionsKey, id, RegistryValue.qword(version));
+    }
+
+    void remove(WriteBatch.Builder b, String id) {
+        b.deleteValue(key, id).deleteValue(versionsKey, id);
+    }
+
+    void lock(WriteBatch.Builder b, String id, RegistryValue holder) {
+        b.setValue(locksKey, id, holder);
+    }
+
+    void unlock(WriteBatch.Builder b, String id) {
+        b.deleteValue(locksKey, id);
+    }
+
+    /**
+     * When a write of {@code id} failed on a lock condition of this type, the conflict to report,
+     * naming the prepared transaction holding the entity; empty for any other failed condition.
+     */
+    Optional<ConcurrencyConflictException> lockConflict(ConditionFailedException lost, String id, long expectedVersion,
+                                                        long currentVersion) {
+        if (!(lost.failedCommand() instanceof BatchCommand.ValueAbsent a) || !a.key().equals(locksKey) || !a.name().equals(id)) {
+            return Optional.empty();
+        }
+        return Optional.of(new ConcurrencyConflictException(typeName, id, expectedVersion, currentVersion,
+                "locked by prepared transaction " + lockHolder(a.name()) + " until its coordinator commits or rolls it back"));
+    }
+
+    /** The transaction holding an entity's lock ({@code "(since released)"} when none does now). */
+    private String lockHolder(String id) {
+        return gateway.value("lock read", locksKey, id)
+                .map(v -> v.value().type() == ValueType.SZ ? v.value().asSz() : "?").orElse("(since released)");
+    }
+
+    /** Writes the type descriptor unless one exists; a concurrent creator's descriptor wins. */
+    void createMetadataIfAbsent(byte[] descriptor) {
+        if (gateway.value("read of " + typeName + " metadata", key, StorageLayout.METADATA).isPresent()) {
+            return;
+        }
+        try {
+            gateway.commit(RegistryGateway.Commit.durable("creation of " + typeName + " metadata", WriteBatch.builder()
+                    .requireValueAbsent(key, StorageLayout.METADATA).setValue(key, StorageLayout.METADATA, RegistryValue.binary(descriptor)).build()).ungated());
+        } catch (ConditionFailedException raced) {
+            // another store created it first
+        }
+    }
+}

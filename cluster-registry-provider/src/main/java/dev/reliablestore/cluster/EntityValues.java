@@ -1,0 +1,55 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.cluster.EntityRecords.Current;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The decoded values of one entity type (plain JSON with version and revision) as a store reads
+ * them: {@link DecodedRecords} from the registry, or {@link CachedValues} with the local cache in
+ * front of it. A store tells its values what it wrote and removed, so that a cache can follow.
+ */
+interface EntityValues {
+
+    /** An entity's plain JSON, its version and the registry revision of its values. */
+    record Decoded(byte[] json, long version, long revision) {
+    }
+
+    /** Values found by one read, and the registry sequence it was answered at. */
+    record Found(Map<String, Decoded> values, long sequence) {
+    }
+
+    /** The values of those {@code ids} that hold an entity. */
+    Found get(List<String> ids);
+
+    /** Every entity of the type, in id order. */
+    Found all();
+
+    boolean exists(String id);
+
+    /** The version record as known without a registry read; null when not known. */
+    default Current known(String id) {
+        return null;
+    }
+
+    /** The store committed {@code value} at registry sequence {@code sequence}. */
+    default void written(String id, Decoded value, long sequence) {
+    }
+
+    /** The store removed the entity, or replaced its envelope with one it did not decode. */
+    default void removed(String id) {
+    }
+
+    /** The store removed every entity of the type. */
+    default void cleared() {
+    }
+
+    /** Entries held locally (tests, metrics). */
+    default long cachedEntries() {
+        return 0;
+    }
+
+    default void close() {
+    }
+}

@@ -1,0 +1,80 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.cluster.EntityRecords.Stored;
+import dev.reliablestore.registry.ConditionFailedException;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.WriteBatch;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * Key rotation for one entity type: which keys its envelopes are encrypted with, and rewriting
+ * those that are not under the active key (or not encrypted) without changing their versions.
+ */
+final class KeyRotation {
+
+    private final ClusterStoreFactory factory;
+    private final EntityRecords records;
+    private final EnvelopeCodec envelopes;
+    private final Consumer<String> rewritten;
+    private final Runnable onRetry;
+
+    /** {@code rewritten} is told each id whose envelope was replaced (the store's cache forgets it). */
+    KeyRotation(ClusterStoreFactory factory, EntityRecords records, Consumer<String> rewritten, Runnable onRetry) {
+        this.factory = factory;
+        this.records = records;
+        this.envelopes = factory.envelopeCodec();
+        this.rewritten = rewritten;
+        this.onRetry = onRetry;
+    }
+
+    /** Rewrites every envelope not encrypted with the active key; returns how many were rewritten. */
+    long reencrypt(String store) {
+        if (!envelopes.encrypts()) {
+            throw new IllegalStateException("encryption is not enabled for " + store + "; there is nothing to re-encrypt with");
+        }
+        String type = records.typeName();
+        String active = envelopes.keys().activeKeyId();
+        long count = 0;
+        for (Map.Entry<String, Stored> stored : records.all().entities().entrySet()) {
+            String id = stored.getKey();
+            Stored s = stored.getValue();
+            EnvelopeCodec.Header h = EnvelopeCodec.header(s.envelope(), records.where(id));
+            if (h.encrypted() && active.equals(h.keyId())) {
+                continue;
+            }
+            byte[] plain = h.encrypted() ? envelopes.decode(type, id, s.version(), s.envelope())
+                    : new EnvelopeCodec(factory.layout().root().toString(), false, factory.dictionaries(), null)
+                    .decode(type, id, s.version(), s.envelope());
+            EnvelopeCodec.Encoded enc = envelopes.encodeAtMost(factory.maxValueBytes(), type, id, s.version(), plain);
+            WriteBatch.Builder b = WriteBatch.builder().requireRevision(records.versionsKey(), id, s.revision());
+            records.put(b, id, s.version(), enc.envelope());
+            try {
+                factory.gateway().commit(RegistryGateway.Commit.replicated("re-encryption of " + records.where(id), b.build())
+                        .of(type, 1).countingRetries(onRetry));
+                rewritten.accept(id);
+                count++;
+                factory.audit("reencrypt", type, List.of(id), List.of(s.version()), null);
+            } catch (ConditionFailedException changed) {
+                // rewritten by a writer meanwhile, which used the active key
+            }
+        }
+        return count;
+    }
+
+    /** Envelopes per key id ({@code ""}: not encrypted). */
+    Map<String, Long> keyUsage() {
+        Map<String, Long> usage = new TreeMap<>();
+        for (Map.Entry<String, VersionedValue> e : records.envelopes().entrySet()) {
+            if (e.getKey().equals(StorageLayout.METADATA)) {
+                continue;
+            }
+            EnvelopeCodec.Header h = EnvelopeCodec.header(e.getValue().value().unsafeData(), records.where(e.getKey()));
+            usage.merge(h.encrypted() ? h.keyId() : "", 1L, Long::sum);
+        }
+        return usage;
+    }
+}

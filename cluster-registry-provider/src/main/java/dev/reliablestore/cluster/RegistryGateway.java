@@ -1,0 +1,300 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.api.EntityTooLargeException;
+import dev.reliablestore.api.PersistenceException;
+import dev.reliablestore.registry.ChangeListener;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.CommitResult;
+import dev.reliablestore.registry.ConditionFailedException;
+import dev.reliablestore.registry.NoSuchKeyException;
+import dev.reliablestore.registry.ReadBatch;
+import dev.reliablestore.registry.ReadBatchResult;
+import dev.reliablestore.registry.RegistryArgumentException;
+import dev.reliablestore.registry.RegistryCorruptedException;
+import dev.reliablestore.registry.RegistryException;
+import dev.reliablestore.registry.RegistryLimitException;
+import dev.reliablestore.registry.RegistryLimits;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryUnavailableException;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.Watch;
+import dev.reliablestore.registry.WriteBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The provider's only route to the registry's reads and commits, for the entity stores and the
+ * transaction participant alike: retries with backoff ({@link Retrier}), the minimum-nodes gate,
+ * SYNC/ASYNC commit, settling a lost condition after an attempt whose outcome was unknown, and the
+ * one translation of registry errors into the API's:
+ *
+ * <table>
+ * <tr><th>registry</th><th>API</th></tr>
+ * <tr><td>{@code RegistryUnavailableException}, fewer than minimumNodes up</td><td>retried, then {@code StoreUnavailableException}</td></tr>
+ * <tr><td>{@code RegistryStoppedException}</td><td>{@code PersistenceException}, not retried, not retryable</td></tr>
+ * <tr><td>{@code RegistryClosedException}</td><td>{@code StoreClosedException}</td></tr>
+ * <tr><td>{@code RegistryCorruptedException} reading an entity's value</td><td>{@code DataIntegrityException} (blamed by {@link EntityRecords})</td></tr>
+ * <tr><td>{@code RegistryCorruptedException} otherwise</td><td>{@code PersistenceException} "the registry's durable state is damaged"</td></tr>
+ * <tr><td>{@code RegistryLimitException}</td><td>{@code EntityTooLargeException}</td></tr>
+ * <tr><td>{@code RegistryArgumentException}</td><td>{@code PersistenceException} "was refused by the registry"</td></tr>
+ * <tr><td>{@code ConditionFailedException}</td><td>passed to the caller, which knows which race it lost</td></tr>
+ * <tr><td>any other {@code RegistryException} (e.g. a ZooKeeper ACL refusal)</td><td>{@code PersistenceException}, not retryable</td></tr>
+ * </table>
+ */
+final class RegistryGateway {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RegistryGateway.class);
+    private static final Runnable NO_COUNT = () -> { };
+
+    private final ClusterRegistry registry;
+    private final Retrier retrier;
+    private final ReplicationMode replicationMode;
+    private final int minimumNodes;
+    private volatile long liveNodes;
+
+    RegistryGateway(ClusterRegistry registry, Retrier retrier, ReplicationMode replicationMode, int minimumNodes, long liveNodes) {
+        this.registry = registry;
+        this.retrier = retrier;
+        this.replicationMode = replicationMode;
+        this.minimumNodes = minimumNodes;
+        this.liveNodes = liveNodes;
+    }
+
+    /** A batch to commit, and what the gateway needs to commit it and explain a failure. */
+    static final class Commit {
+        private final String what;
+        private final WriteBatch batch;
+        private final boolean durable;
+        private String subject = "transactional";
+        private int entries;
+        private RegistryPath visibleKey;
+        private String visibleName;
+        private byte[] visibleValue;
+        private Supplier<OptionalLong> landed;
+        private Runnable onRetry = NO_COUNT;
+        private boolean gated = true;
+
+        private Commit(String what, WriteBatch batch, boolean durable) {
+            this.what = what;
+            this.batch = batch;
+            this.durable = durable;
+        }
+
+        /** Committed SYNC whatever the replication mode says (metadata, transaction records). */
+        static Commit durable(String what, WriteBatch batch) {
+            return new Commit(what, batch, true);
+        }
+
+        /** Committed in the configured replication mode; ASYNC waits for durability unless {@link #visibleWhen} says otherwise. */
+        static Commit replicated(String what, WriteBatch batch) {
+            return new Commit(what, batch, false);
+        }
+
+        /** Names the entities of the batch in a limit error. */
+        Commit of(String subject, int entries) {
+            this.subject = subject;
+            this.entries = entries;
+            return this;
+        }
+
+        /**
+         * ASYNC: the batch counts as committed once a read shows exactly this value (durability
+         * follows within the backend's flush interval), instead of waiting for durability.
+         */
+        Commit visibleWhen(RegistryPath key, String name, byte[] value) {
+            this.visibleKey = key;
+            this.visibleName = name;
+            this.visibleValue = value;
+            return this;
+        }
+
+        /**
+         * After a lost condition that follows an attempt whose outcome was unknown: whether that
+         * attempt landed, and the sequence (or revision) it is visible at; empty if it did not.
+         */
+        Commit landedIf(Supplier<OptionalLong> landed) {
+            this.landed = landed;
+            return this;
+        }
+
+        /** Not held back while fewer than minimumNodes are up: the layout and type descriptors, so that opening works. */
+        Commit ungated() {
+            this.gated = false;
+            return this;
+        }
+
+        Commit countingRetries(Runnable onRetry) {
+            this.onRetry = onRetry;
+            return this;
+        }
+    }
+
+    /**
+     * Commits with retries; returns the commit sequence.
+     *
+     * @throws ConditionFailedException a condition failed and, if an attempt's outcome was unknown, it did not land
+     */
+    long commit(Commit c) {
+        boolean[] outcomeUnknown = {false};
+        try {
+            return call(c.what, () -> {
+                if (c.gated) {
+                    checkMinimumNodes();
+                }
+                try {
+                    return attempt(c);
+                } catch (RegistryUnavailableException u) {
+                    outcomeUnknown[0] |= u.outcomeUnknown();
+                    throw u;
+                }
+            }, c.onRetry, c);
+        } catch (ConditionFailedException lost) {
+            if (outcomeUnknown[0] && c.landed != null) {
+                OptionalLong landedAt = c.landed.get();
+                if (landedAt.isPresent()) {
+                    return landedAt.getAsLong();
+                }
+            }
+            throw lost;
+        }
+    }
+
+    private long attempt(Commit c) {
+        if (c.durable || replicationMode == ReplicationMode.SYNCHRONOUS) {
+            return registry.commit(c.batch).sequence();
+        }
+        CompletableFuture<CommitResult> future = registry.commitAsync(c.batch);
+        try {
+            if (!future.isDone() && c.visibleKey != null) {
+                Optional<VersionedValue> visible = registry.getValue(c.visibleKey, c.visibleName);
+                if (visible.isPresent() && Arrays.equals(visible.get().value().unsafeData(), c.visibleValue)) {
+                    future.whenComplete((ok, failed) -> {
+                        if (failed != null) {
+                            LOG.error("ASYNC {} was applied but did not become durable: {}", c.what, failed.toString());
+                        }
+                    });
+                    return visible.get().revision();
+                }
+            }
+            return future.join().sequence();
+        } catch (CompletionException wrapped) {
+            if (wrapped.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw wrapped;
+        }
+    }
+
+    ReadBatchResult read(String what, ReadBatch batch) {
+        return read(what, batch, NO_COUNT, null);
+    }
+
+    /**
+     * A read with retries. {@code undecodable} (may be null) turns a value the registry cannot
+     * decode into the caller's error; what it returns is thrown unless it is the exception itself.
+     */
+    ReadBatchResult read(String what, ReadBatch batch, Runnable onRetry,
+                         Function<RegistryCorruptedException, RuntimeException> undecodable) {
+        return call(what, () -> {
+            try {
+                return registry.read(batch);
+            } catch (RegistryCorruptedException e) {
+                throw undecodable == null ? e : undecodable.apply(e);
+            }
+        }, onRetry, null);
+    }
+
+    Optional<VersionedValue> value(String what, RegistryPath key, String name) {
+        return call(what, () -> registry.getValue(key, name), NO_COUNT, null);
+    }
+
+    /** The values of a key; empty when the key does not exist. */
+    Optional<Map<String, VersionedValue>> values(String what, RegistryPath key) {
+        return call(what, () -> {
+            try {
+                return Optional.of(registry.values(key));
+            } catch (NoSuchKeyException none) {
+                return Optional.empty();
+            }
+        }, NO_COUNT, null);
+    }
+
+    /** One read without retries, to locate damage: what the registry cannot decode in it, if anything. */
+    Optional<RegistryCorruptedException> undecodableIn(ReadBatch batch) {
+        try {
+            registry.read(batch);
+            return Optional.empty();
+        } catch (RegistryCorruptedException e) {
+            return Optional.of(e);
+        }
+    }
+
+    Watch watch(RegistryPath subtree, ChangeListener listener) {
+        return registry.watch(subtree, listener);
+    }
+
+    long currentSequence() {
+        return registry.currentSequence();
+    }
+
+    RegistryLimits limits() {
+        return registry.limits();
+    }
+
+    String uri() {
+        return registry.uri();
+    }
+
+    long liveNodes() {
+        return liveNodes;
+    }
+
+    /** What membership events and health checks last saw. */
+    void liveNodes(long live) {
+        liveNodes = live;
+    }
+
+    /** Refuses a write (retryably) while fewer than minimumNodes nodes are up. */
+    private void checkMinimumNodes() {
+        if (minimumNodes <= 1 || liveNodes >= minimumNodes) {
+            return;
+        }
+        long live = registry.status().liveNodes();
+        liveNodes = live;
+        if (live < minimumNodes) {
+            throw new Retrier.Unavailable("only " + live + " cluster node(s) are up; minimumNodes = " + minimumNodes);
+        }
+    }
+
+    /** The Retrier maps what is retried, closed, stopped or damaged; the rest of the table is here. */
+    private <R> R call(String what, Supplier<R> call, Runnable onRetry, Commit commit) {
+        try {
+            return retrier.call(what, call, onRetry);
+        } catch (ConditionFailedException lost) {
+            throw lost;
+        } catch (RegistryLimitException limit) {
+            if (commit == null) {
+                throw new PersistenceException(what + " failed: " + limit.getMessage(), limit);
+            }
+            throw EntityTooLargeException.batch(commit.subject, commit.entries, limit.size(), limit.limit());
+        } catch (RegistryArgumentException refused) {
+            throw new PersistenceException(what + " was refused by the registry: " + refused.getMessage(), refused);
+        } catch (RegistryException other) {
+            throw new PersistenceException(what + " failed: " + other.getMessage(), other);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "gateway to " + registry.uri();
+    }
+}

@@ -1,0 +1,233 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.api.ConcurrencyConflictException;
+import dev.reliablestore.api.DataIntegrityException;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.EntityTooLargeException;
+import dev.reliablestore.api.PersistenceException;
+import dev.reliablestore.api.StoreClosedException;
+import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.ClusterStatus;
+import dev.reliablestore.registry.NodeInfo;
+import dev.reliablestore.registry.NodeState;
+import dev.reliablestore.registry.ReadBatch;
+import dev.reliablestore.registry.RegistryArgumentException;
+import dev.reliablestore.registry.RegistryClosedException;
+import dev.reliablestore.registry.RegistryCorruptedException;
+import dev.reliablestore.registry.RegistryException;
+import dev.reliablestore.registry.RegistryLimitException;
+import dev.reliablestore.registry.RegistryStoppedException;
+import dev.reliablestore.registry.RegistryUnavailableException;
+import dev.reliablestore.spi.tx.TransactionBranch;
+import dev.reliablestore.spi.tx.TransactionId;
+import dev.reliablestore.spi.tx.TransactionRolledBackException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/**
+ * Each row of the registry-error table (RegistryGateway, docs/cluster-registry-provider.md) on
+ * both write paths: a store's save and a transaction participant's one-phase commit. The registry
+ * is a real embedded one; a proxy in front of it fails the next commit (or read) as told.
+ */
+class RegistryErrorMappingTest {
+
+    @TempDir
+    Path dir;
+
+    private ClusterRegistry real;
+    private ClusterRegistry faulty;
+    private volatile boolean secondNodeDown;
+    private ClusterStoreFactory factory;
+    private volatile Supplier<RuntimeException> failCommit;
+    private volatile boolean commitThenLoseReply;
+    private volatile Runnable beforeNextCommit;
+    private volatile String failReadOfVersion;
+    private final AtomicInteger txCounter = new AtomicInteger();
+
+    @BeforeEach
+    void open() {
+        real = EmbeddedFixture.openRegistry(dir);
+        faulty = (ClusterRegistry) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {ClusterRegistry.class}, (proxy, method, args) -> {
+                    String name = method.getName();
+                    if (name.equals("status")) { // two members, so that minimumNodes = 2 can be met and then not
+                        ClusterStatus status = real.status();
+                        return new ClusterStatus(status.backend(), status.localNode(), status.primary(), List.of(
+                                new NodeInfo(status.localNode(), NodeState.UP), new NodeInfo("second", secondNodeDown ? NodeState.DOWN : NodeState.UP)));
+                    }
+                    Supplier<RuntimeException> fail = failCommit;
+                    if ((name.equals("commit") || name.equals("commitAsync")) && fail != null) {
+                        throw fail.get();
+                    }
+                    Runnable before = beforeNextCommit;
+                    if (name.equals("commit") && before != null) {
+                        beforeNextCommit = null;
+                        before.run();
+                    }
+                    if (name.equals("commit") && commitThenLoseReply) {
+                        commitThenLoseReply = false;
+                        method.invoke(real, args);
+                        throw new RegistryUnavailableException("connection lost before the reply", null, true);
+                    }
+                    if (name.equals("read") && failReadOfVersion != null && ((ReadBatch) args[0]).reads().stream()
+                            .anyMatch(r -> r instanceof ReadBatch.ValueRead v && v.name().equals(failReadOfVersion)
+                                    && v.key().toString().endsWith("_versions"))) {
+                        throw new RegistryCorruptedException("znode holds no registry value");
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        factory = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).maxRetries(1).retryDelay(Duration.ofMillis(1)).build(),
+                faulty);
+    }
+
+    @AfterEach
+    void close() {
+        factory.close();
+        real.close();
+    }
+
+    private Throwable onStore(String id) {
+        return catchThrowable(() -> factory.store(Customer.class).save(id, Customer.of(id, 1)));
+    }
+
+    private Throwable onTransaction(String id) {
+        TransactionBranch branch = factory.begin(TransactionId.of(1, "gtx-" + txCounter.incrementAndGet(), "b"));
+        branch.store("Customer", Customer.class).save(id, Customer.of(id, 1));
+        return catchThrowable(branch::commitOnePhase);
+    }
+
+    private void onBothPaths(Supplier<RuntimeException> failure, Consumer<Throwable> expected) {
+        factory.store(Customer.class); // the type descriptor is in place before commits fail
+        failCommit = failure;
+        expected.accept(onStore("s"));
+        expected.accept(onTransaction("t"));
+    }
+
+    @Test
+    void unavailableIsRetriedThenStoreUnavailable() {
+        onBothPaths(() -> new RegistryUnavailableException("no quorum", null), failed -> {
+            assertThat(failed).isInstanceOf(StoreUnavailableException.class).hasMessageContaining("gave up after 2 attempt(s)");
+            assertThat(((PersistenceException) failed).isRetryable()).isTrue();
+        });
+    }
+
+    @Test
+    void tooFewNodesUpIsRetriedThenStoreUnavailable() {
+        try (ClusterStoreFactory gated = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).minimumNodes(2).maxRetries(1)
+                .retryDelay(Duration.ofMillis(1)).build(), faulty)) {
+            EntityStore<Customer> customers = gated.store(Customer.class);
+            secondNodeDown = true;
+            gated.runHealthCheck();
+            Consumer<Throwable> expected = failed -> assertThat(failed).isInstanceOf(StoreUnavailableException.class)
+                    .hasMessageContaining("only 1 cluster node(s) are up; minimumNodes = 2");
+            expected.accept(catchThrowable(() -> customers.save("s", Customer.of("s", 1))));
+            TransactionBranch branch = gated.begin(TransactionId.of(1, "gtx-gated", "b"));
+            branch.store("Customer", Customer.class).save("t", Customer.of("t", 1));
+            expected.accept(catchThrowable(branch::commitOnePhase));
+        }
+    }
+
+    @Test
+    void stoppedFailsAtOnceAndIsNotRetryable() {
+        onBothPaths(() -> new RegistryStoppedException("stopped accepting writes", null, false), failed -> {
+            assertThat(failed).isInstanceOf(PersistenceException.class).isNotInstanceOf(StoreUnavailableException.class)
+                    .hasMessageContaining("was not retried").hasCauseInstanceOf(RegistryStoppedException.class);
+            assertThat(((PersistenceException) failed).isRetryable()).isFalse();
+        });
+    }
+
+    @Test
+    void closedIsStoreClosed() {
+        onBothPaths(() -> new RegistryClosedException("registry"), failed -> assertThat(failed).isInstanceOf(StoreClosedException.class));
+    }
+
+    @Test
+    void damageOutsideAnEntityValueIsAPersistenceException() {
+        onBothPaths(() -> new RegistryCorruptedException("sequence unreadable"), failed ->
+                assertThat(failed).isInstanceOf(PersistenceException.class).isNotInstanceOf(DataIntegrityException.class)
+                        .hasMessageContaining("the registry's durable state is damaged"));
+    }
+
+    @Test
+    void limitIsEntityTooLarge() {
+        onBothPaths(() -> new RegistryLimitException("request too large", 2_000_000, 1_000_000), failed ->
+                assertThat(failed).isInstanceOf(EntityTooLargeException.class));
+    }
+
+    @Test
+    void argumentIsRefused() {
+        onBothPaths(() -> new RegistryArgumentException("bad name"), failed ->
+                assertThat(failed).isInstanceOf(PersistenceException.class).hasMessageContaining("was refused by the registry")
+                        .hasCauseInstanceOf(RegistryArgumentException.class));
+    }
+
+    @Test
+    void anyOtherRegistryErrorIsFinalOnBothPaths() {
+        onBothPaths(() -> new RegistryException("not authorized to use /reliablestore"), failed -> {
+            assertThat(failed).isInstanceOf(PersistenceException.class).isNotInstanceOf(StoreUnavailableException.class)
+                    .hasMessageContaining("failed: not authorized");
+            assertThat(((PersistenceException) failed).isRetryable()).isFalse();
+        });
+    }
+
+    @Test
+    void aLostConditionIsAConflict() {
+        EntityStore<Customer> customers = factory.store(Customer.class);
+        long v = customers.save("c", Customer.of("c", 1));
+        try (ClusterStoreFactory other = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), real)) {
+            EntityStore<Customer> racer = other.store(Customer.class);
+            beforeNextCommit = () -> racer.save("c", Customer.of("c", 2));
+            assertThat(catchThrowable(() -> customers.save("c", Customer.of("c", 3), v))).isInstanceOf(ConcurrencyConflictException.class);
+
+            TransactionBranch branch = factory.begin(TransactionId.of(1, "gtx-lost", "b"));
+            branch.store("Customer", Customer.class).save("c", Customer.of("c", 4));
+            beforeNextCommit = () -> racer.save("c", Customer.of("c", 5));
+            assertThat(catchThrowable(branch::commitOnePhase)).isInstanceOf(TransactionRolledBackException.class)
+                    .hasCauseInstanceOf(ConcurrencyConflictException.class);
+        }
+    }
+
+    @Test
+    void anUndecodableEntityValueIsADataIntegrityErrorNamingIt() {
+        EntityStore<Customer> customers = factory.store(Customer.class);
+        customers.save("v", Customer.of("v", 1));
+        failReadOfVersion = "v";
+        assertThat(catchThrowable(() -> customers.save("v", Customer.of("v", 2)))).isInstanceOf(DataIntegrityException.class)
+                .hasMessageContaining("Customer/v: a value stored for it cannot be decoded by the registry");
+        failReadOfVersion = null;
+        TransactionBranch branch = factory.begin(TransactionId.of(1, "gtx-undecodable", "b"));
+        branch.store("Customer", Customer.class).save("v", Customer.of("v", 3));
+        failReadOfVersion = "v";
+        assertThat(catchThrowable(branch::commitOnePhase)).isInstanceOf(DataIntegrityException.class)
+                .hasMessageContaining("Customer/v: a value stored for it cannot be decoded by the registry");
+    }
+
+    @Test
+    void aCommitWhoseReplyWasLostButLandedSucceedsOnBothPaths() {
+        EntityStore<Customer> customers = factory.store(Customer.class);
+        commitThenLoseReply = true;
+        assertThat(customers.save("s", Customer.of("s", 1))).isEqualTo(1);
+        commitThenLoseReply = true;
+        assertThat(onTransaction("t")).isNull();
+        assertThat(customers.get("t")).isPresent();
+    }
+}

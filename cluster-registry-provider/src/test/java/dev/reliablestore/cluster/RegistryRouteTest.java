@@ -1,0 +1,93 @@
+package dev.reliablestore.cluster;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The provider's compiled classes, read with a minimal class-file constant-pool reader: which of
+ * them call the registry's reads and commits. Every call on {@code ClusterRegistry} (a lambda's
+ * body or a method reference included) is a constant-pool entry of the class it is written in.
+ */
+class RegistryRouteTest {
+
+    private static final String REGISTRY = "dev/reliablestore/registry/ClusterRegistry";
+    private static final Set<String> DATA_CALLS = Set.of("read", "getValue", "values", "subkeys", "keyExists", "commit", "commitAsync");
+
+    @Test
+    void theStoreAndTheTransactionParticipantReachTheRegistryOnlyThroughTheGateway() throws Exception {
+        Set<String> callers = registryCallers();
+        assertThat(callers).contains("dev.reliablestore.cluster.RegistryGateway")
+                // a backup reads the raw tree at one sequence, whatever it holds
+                .containsOnly("dev.reliablestore.cluster.RegistryGateway", "dev.reliablestore.cluster.backup.RegistrySnapshot");
+    }
+
+    /** Top-level class names whose code (nested classes and lambdas included) calls a data method of ClusterRegistry. */
+    private static Set<String> registryCallers() throws IOException, URISyntaxException {
+        Path classes = Path.of(RegistryGateway.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Set<String> callers = new TreeSet<>();
+        try (Stream<Path> files = Files.walk(classes.resolve("dev/reliablestore/cluster"))) {
+            for (Path file : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".class"))::iterator) {
+                try (InputStream in = Files.newInputStream(file)) {
+                    if (callsRegistry(new DataInputStream(in))) {
+                        String name = classes.relativize(file).toString().replace(file.getFileSystem().getSeparator(), ".");
+                        callers.add(name.replaceAll("(\\$.*)?\\.class$", ""));
+                    }
+                }
+            }
+        }
+        return callers;
+    }
+
+    /** Whether the constant pool holds a method reference to one of ClusterRegistry's data methods (JVMS 4.4). */
+    private static boolean callsRegistry(DataInputStream in) throws IOException {
+        in.readInt(); // magic
+        in.readUnsignedShort();
+        in.readUnsignedShort();
+        int count = in.readUnsignedShort();
+        String[] utf8 = new String[count];
+        int[] classNames = new int[count];
+        int[] nameAndTypeNames = new int[count];
+        int[][] methodRefs = new int[count][];
+        for (int i = 1; i < count; i++) {
+            int tag = in.readUnsignedByte();
+            switch (tag) {
+                case 1 -> utf8[i] = in.readUTF();
+                case 7 -> classNames[i] = in.readUnsignedShort();
+                case 8, 16, 19, 20 -> in.readUnsignedShort();
+                case 3, 4 -> in.readInt();
+                case 5, 6 -> {
+                    in.readLong();
+                    i++;
+                }
+                case 9, 17, 18 -> in.readInt();
+                case 10, 11 -> methodRefs[i] = new int[] {in.readUnsignedShort(), in.readUnsignedShort()};
+                case 12 -> {
+                    nameAndTypeNames[i] = in.readUnsignedShort();
+                    in.readUnsignedShort();
+                }
+                case 15 -> {
+                    in.readUnsignedByte();
+                    in.readUnsignedShort();
+                }
+                default -> throw new IOException("unknown constant pool tag " + tag);
+            }
+        }
+        for (int[] ref : methodRefs) {
+            if (ref != null && REGISTRY.equals(utf8[classNames[ref[0]]]) && DATA_CALLS.contains(utf8[nameAndTypeNames[ref[1]]])) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
