@@ -45,8 +45,10 @@ import java.util.Objects;
  *
  * <p>Each node writes its own file, {@code <auditLogPath>/audit-<node>.log}, held with an OS lock
  * while open (one process per file; factories of one process share it). Records of one call are
- * appended and forced to disk together before the call returns. A record torn by a crash (a last line
- * without its newline) was never acknowledged and is cut off when the log is opened again.
+ * appended and forced to disk together before the call returns. A last line without its newline is
+ * cut off when the log is opened again, with a WARN: a crash while appending leaves one (that record
+ * was never acknowledged), but so can damage to the end of the file, and then an acknowledged record
+ * is lost; the reader cannot tell which, so the WARN says both.
  */
 public final class AuditLog implements AutoCloseable {
 
@@ -149,7 +151,8 @@ public final class AuditLog implements AutoCloseable {
         channel.read(one, end - 1);
         if (one.get(0) != '\n') {
             long cut = lastNewline(channel, end - 1) + 1;
-            LOG.warn("audit log {}: cutting off a torn last record ({} bytes, never acknowledged)", file, end - cut);
+            LOG.warn("audit log {}: cutting off a last record without its newline ({} bytes): a torn write, or damage to the end of"
+                    + " the file; if that record had been acknowledged, it is lost", file, end - cut);
             channel.truncate(cut);
             channel.force(true);
             end = cut;
