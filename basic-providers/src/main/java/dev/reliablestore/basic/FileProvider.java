@@ -2,6 +2,8 @@ package dev.reliablestore.basic;
 
 import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.codec.EntityCodec;
+import dev.reliablestore.codec.JacksonEntityCodec;
 import dev.reliablestore.spi.PersistenceProvider;
 
 import java.nio.file.InvalidPathException;
@@ -42,6 +44,11 @@ public final class FileProvider implements PersistenceProvider {
 
     @Override
     public StoreFactory open(Map<String, String> configuration) {
+        return open(configuration, JacksonEntityCodec.defaults());
+    }
+
+    @Override
+    public StoreFactory open(Map<String, String> configuration, EntityCodec codec) {
         ProviderConfig config = new ProviderConfig(NAME, configuration, Set.of(DIRECTORY, MAX_ENTITY_BYTES));
         String dir = config.required(DIRECTORY);
         long max = config.longValue(MAX_ENTITY_BYTES, DEFAULT_MAX_ENTITY_BYTES, 1, MAX_MAX_ENTITY_BYTES);
@@ -51,6 +58,6 @@ public final class FileProvider implements PersistenceProvider {
         } catch (InvalidPathException e) {
             throw new ConfigurationException(DIRECTORY + " is not a valid path: \"" + dir + "\" (" + e.getReason() + ")");
         }
-        return FileStoreFactory.open(root, new JsonCodec(max));
+        return FileStoreFactory.open(root, codec, max);
     }
 }

@@ -1,6 +1,7 @@
 package dev.reliablestore.basic;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.reliablestore.api.ConfigurationException;
@@ -10,6 +11,8 @@ import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.codec.EntityCodec;
+import dev.reliablestore.codec.JacksonEntityCodec;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -60,7 +63,11 @@ final class FileStoreFactory implements StoreFactory {
 
     private final Path root;
     private final Path batches;
-    private final JsonCodec codec;
+    /** Documents and journals are JSON whatever the entity codec; this mapper reads and writes their frame. */
+    static final ObjectMapper FRAME = JacksonEntityCodec.defaults().mapper();
+
+    private final EntityCodec codec;
+    private final long maxEntityBytes;
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
@@ -71,10 +78,11 @@ final class FileStoreFactory implements StoreFactory {
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private volatile boolean closed;
 
-    private FileStoreFactory(Path root, JsonCodec codec, FileChannel lockChannel, FileLock lock) {
+    private FileStoreFactory(Path root, EntityCodec codec, long maxEntityBytes, FileChannel lockChannel, FileLock lock) {
         this.root = root;
         this.batches = root.resolve(BATCH_DIR);
         this.codec = codec;
+        this.maxEntityBytes = maxEntityBytes;
         this.lockChannel = lockChannel;
         this.lock = lock;
         for (int i = 0; i < STRIPES; i++) {
@@ -83,7 +91,7 @@ final class FileStoreFactory implements StoreFactory {
         this.async = new AsyncExecutor("file");
     }
 
-    static FileStoreFactory open(Path root, JsonCodec codec) {
+    static FileStoreFactory open(Path root, EntityCodec codec, long maxEntityBytes) {
         if (Files.exists(root) && !Files.isDirectory(root)) {
             throw new ConfigurationException(FileProvider.DIRECTORY + " " + root + " exists and is not a directory");
         }
@@ -107,7 +115,7 @@ final class FileStoreFactory implements StoreFactory {
             byte[] me = ("pid " + ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII);
             channel.truncate(0);
             channel.write(ByteBuffer.wrap(me), 0);
-            FileStoreFactory factory = new FileStoreFactory(root, codec, channel, lock);
+            FileStoreFactory factory = new FileStoreFactory(root, codec, maxEntityBytes, channel, lock);
             try {
                 factory.recover();
             } catch (RuntimeException | IOException e) {
@@ -194,7 +202,7 @@ final class FileStoreFactory implements StoreFactory {
     void rollForward(Path journal) throws IOException {
         JsonNode node;
         try {
-            node = JsonCodec.MAPPER.readTree(Files.readAllBytes(journal));
+            node = FRAME.readTree(Files.readAllBytes(journal));
         } catch (IOException e) {
             throw new DataIntegrityException("batch journal " + journal + " cannot be read (" + e.getMessage()
                     + "); it was committed, so it is left for inspection rather than guessed at", e);
@@ -228,7 +236,7 @@ final class FileStoreFactory implements StoreFactory {
 
     /** Writes and commits a batch's journal: once this returns, the batch happens even after a crash. */
     Path commitJournal(String batchId, String typeDir, List<String[]> tempAndTarget) throws IOException {
-        ObjectNode node = JsonCodec.MAPPER.createObjectNode();
+        ObjectNode node = FRAME.createObjectNode();
         node.put("format", FORMAT);
         ArrayNode entries = node.putArray("entries");
         for (String[] pair : tempAndTarget) {
@@ -236,7 +244,7 @@ final class FileStoreFactory implements StoreFactory {
         }
         Path journal = batches.resolve(batchId + JOURNAL_SUFFIX);
         Path temp = batches.resolve(batchId + JOURNAL_SUFFIX + ".tmp");
-        DurableFiles.replaceAtomically(batches, journal, temp, JsonCodec.MAPPER.writeValueAsBytes(node));
+        DurableFiles.replaceAtomically(batches, journal, temp, FRAME.writeValueAsBytes(node));
         return journal;
     }
 
@@ -328,7 +336,8 @@ final class FileStoreFactory implements StoreFactory {
         if (closed) {
             throw new StoreClosedException(toString());
         }
-        return new FileStore<>(this, typeName, type, root.resolve(FileNames.encode(typeName)), codec, async);
+        return new FileStore<>(this, typeName, root.resolve(FileNames.encode(typeName)),
+                new EntityBytes<>(typeName, codec.forType(type), maxEntityBytes), codec.isJson(), async);
     }
 
     boolean isClosed() {
