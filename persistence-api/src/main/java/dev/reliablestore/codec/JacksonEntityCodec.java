@@ -248,7 +248,7 @@ public final class JacksonEntityCodec implements EntityCodec {
                         e instanceof InvalidDefinitionException ? e : null);
             }
             if (value == null) {
-                throw new CodecException("the stored JSON is null, not a " + type.getName());
+                throw new CodecException("null, not a " + type.getName());
             }
             return value;
         }
