@@ -75,6 +75,13 @@ final class FileStore<T> extends AbstractEntityStore<T> {
         } catch (NoSuchFileException e) {
             return null;
         }
+        if (DocumentChecksum.has(bytes)) {
+            DocumentChecksum.verify(bytes, file);
+        } else if (factory.checksumsRequired()) {
+            throw new DataIntegrityException("file " + file + " has no CRC32C, but every document of this directory"
+                    + " has one since it was created or upgraded (" + FileStoreFactory.FORMAT_MARKER + "): it is damaged"
+                    + " or was written by something else");
+        }
         int format = -1;
         String type = null;
         String id = null;
@@ -196,8 +203,7 @@ final class FileStore<T> extends AbstractEntityStore<T> {
             out.write(",\"entityBase64\":".getBytes(StandardCharsets.US_ASCII));
             out.write(FileStoreFactory.FRAME.writeValueAsBytes(entityJson));
         }
-        out.write("}\n".getBytes(StandardCharsets.US_ASCII));
-        return out.toByteArray();
+        return DocumentChecksum.append(out.toByteArray());
     }
 
     @Override

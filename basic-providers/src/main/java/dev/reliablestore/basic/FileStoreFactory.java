@@ -59,6 +59,12 @@ final class FileStoreFactory implements StoreFactory {
     static final String TEMP_PREFIX = ".tmp-";
     static final String BATCH_TEMP_PREFIX = ".batch-";
     static final int FORMAT = 1;
+    /**
+     * Present once every document of the directory carries a CRC32C (a new directory starts so); from
+     * then on a document without one is damage, not a legacy file.
+     */
+    static final String FORMAT_MARKER = ".reliablestore.format";
+    static final byte[] FORMAT_MARKER_TEXT = "{\"documentChecksums\":\"crc32c\"}\n".getBytes(StandardCharsets.US_ASCII);
     private static final int STRIPES = 1024;
 
     private final Path root;
@@ -77,6 +83,7 @@ final class FileStoreFactory implements StoreFactory {
     /** Calls hold the read side; close takes the write side, so it waits for calls in flight. */
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private volatile boolean closed;
+    private volatile boolean checksumsRequired;
 
     private FileStoreFactory(Path root, EntityCodec codec, long maxEntityBytes, FileChannel lockChannel, FileLock lock) {
         this.root = root;
@@ -91,7 +98,7 @@ final class FileStoreFactory implements StoreFactory {
         this.async = new AsyncExecutor("file");
     }
 
-    static FileStoreFactory open(Path root, EntityCodec codec, long maxEntityBytes) {
+    static FileStoreFactory open(Path root, EntityCodec codec, long maxEntityBytes, boolean upgrade) {
         if (Files.exists(root) && !Files.isDirectory(root)) {
             throw new ConfigurationException(FileProvider.DIRECTORY + " " + root + " exists and is not a directory");
         }
@@ -118,6 +125,7 @@ final class FileStoreFactory implements StoreFactory {
             FileStoreFactory factory = new FileStoreFactory(root, codec, maxEntityBytes, channel, lock);
             try {
                 factory.recover();
+                factory.checkFormat(upgrade);
             } catch (RuntimeException | IOException e) {
                 factory.close();
                 throw e;
@@ -185,6 +193,59 @@ final class FileStoreFactory implements StoreFactory {
                 DurableFiles.syncDirectory(dir);
             }
         }
+    }
+
+    /**
+     * Reads the format marker; a directory without one and without any type folder is new and gets
+     * it at once; {@code upgrade} adds a checksum to every document that lacks one, then the marker.
+     */
+    private void checkFormat(boolean upgrade) throws IOException {
+        Path marker = root.resolve(FORMAT_MARKER);
+        if (Files.exists(marker)) {
+            if (!java.util.Arrays.equals(Files.readAllBytes(marker), FORMAT_MARKER_TEXT)) {
+                throw new DataIntegrityException("format marker " + marker + " is not one this version writes ("
+                        + new String(FORMAT_MARKER_TEXT, StandardCharsets.US_ASCII).strip() + ")");
+            }
+            checksumsRequired = true;
+            return;
+        }
+        List<Path> typeDirs = new ArrayList<>();
+        for (Path dir : sortedChildren(root)) {
+            if (!dir.getFileName().toString().startsWith(".") && Files.isDirectory(dir)) {
+                typeDirs.add(dir);
+            }
+        }
+        if (!typeDirs.isEmpty() && !upgrade) {
+            return; // written before checksums: read as it is until upgraded
+        }
+        for (Path dir : typeDirs) {
+            boolean changed = false;
+            for (Path file : sortedChildren(dir)) {
+                String name = file.getFileName().toString();
+                if (name.startsWith(".") || !name.endsWith(DOC_SUFFIX)) {
+                    continue;
+                }
+                byte[] doc = Files.readAllBytes(file);
+                if (DocumentChecksum.has(doc)) {
+                    DocumentChecksum.verify(doc, file);
+                } else {
+                    FRAME.readTree(doc); // only a well-formed document is vouched for with a checksum
+                    DurableFiles.replaceAtomically(dir, file, dir.resolve(TEMP_PREFIX + java.util.UUID.randomUUID()),
+                            DocumentChecksum.append(DocumentChecksum.withoutEnd(doc, file)));
+                    changed = true;
+                }
+            }
+            if (changed) {
+                DurableFiles.syncDirectory(dir);
+            }
+        }
+        DurableFiles.replaceAtomically(root, marker, root.resolve(TEMP_PREFIX + "format"), FORMAT_MARKER_TEXT);
+        checksumsRequired = true;
+    }
+
+    /** Whether every document must carry a checksum (the directory has its format marker). */
+    boolean checksumsRequired() {
+        return checksumsRequired;
     }
 
     private static List<Path> sortedChildren(Path dir) throws IOException {
