@@ -32,6 +32,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
@@ -59,6 +60,8 @@ final class FileStoreFactory implements StoreFactory {
     static final String TEMP_PREFIX = ".tmp-";
     static final String BATCH_TEMP_PREFIX = ".batch-";
     static final int FORMAT = 1;
+    /** In each type folder: the id of the codec its documents were written with (absent: written before ids, Jackson JSON). */
+    static final String CODEC_FILE = ".codec";
     /**
      * Present once every document of the directory carries a CRC32C (a new directory starts so); from
      * then on a document without one is damage, not a legacy file.
@@ -332,6 +335,10 @@ final class FileStoreFactory implements StoreFactory {
                 }
                 DurableFiles.syncDirectory(root);
             }
+            if (!Files.exists(dir.resolve(CODEC_FILE))) {
+                DurableFiles.replaceAtomically(dir, dir.resolve(CODEC_FILE), dir.resolve(TEMP_PREFIX + UUID.randomUUID()),
+                        (codec.id() + "\n").getBytes(StandardCharsets.UTF_8));
+            }
             createdTypeDirs.add(dir);
         }
         return dir;
@@ -397,8 +404,31 @@ final class FileStoreFactory implements StoreFactory {
         if (closed) {
             throw new StoreClosedException(toString());
         }
-        return new FileStore<>(this, typeName, root.resolve(FileNames.encode(typeName)),
+        Path dir = root.resolve(FileNames.encode(typeName));
+        checkCodec(typeName, dir);
+        return new FileStore<>(this, typeName, dir,
                 new EntityBytes<>(typeName, codec.forType(type), maxEntityBytes), codec.isJson(), async);
+    }
+
+    /** Refuses to open a type whose documents another codec wrote: they would be misread, not read. */
+    private void checkCodec(String typeName, Path dir) {
+        String written;
+        try {
+            Path file = dir.resolve(CODEC_FILE);
+            if (Files.exists(file)) {
+                written = Files.readString(file, StandardCharsets.UTF_8).strip();
+            } else if (Files.isDirectory(dir)) {
+                written = JacksonEntityCodec.ID; // the only codec before codec ids were recorded
+            } else {
+                return;
+            }
+        } catch (IOException e) {
+            throw new StoreUnavailableException("cannot read the codec id of type " + typeName + " in " + dir + ": " + e, e);
+        }
+        if (!written.equals(codec.id())) {
+            throw new ConfigurationException("type " + typeName + " in " + dir + " was written with codec \"" + written
+                    + "\", but this factory encodes with \"" + codec.id() + "\"; open it with the codec it was written with");
+        }
     }
 
     boolean isClosed() {

@@ -112,4 +112,16 @@ class CustomCodecTest {
         }
         assertThat(Files.readString(dir.resolve("notes/n.json"))).contains("\"entityBase64\":\"aMOpbGxv\"");
     }
+
+    @Test
+    void aTypeWrittenWithAnotherCodecIsRefusedAtOpenNotMisread() {
+        try (StoreFactory file = Persistence.openFactory("file", Map.of(FileProvider.DIRECTORY, dir.toString()), new PlainText())) {
+            file.store("notes", String.class).save("n", "hello");
+        }
+        try (StoreFactory file = Persistence.openFactory("file", Map.of(FileProvider.DIRECTORY, dir.toString()))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> file.store("notes", String.class))
+                    .isInstanceOf(dev.reliablestore.api.ConfigurationException.class)
+                    .hasMessageContaining("plain-text").hasMessageContaining(JacksonEntityCodec.ID);
+        }
+    }
 }

@@ -113,7 +113,7 @@ class FileProviderTest {
             assertThat(f.store(Thing.class).getAll()).extracting(v -> v.value().name()).containsExactly("k");
         }
         try (var files = Files.list(typeDir)) {
-            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("kept.json");
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder(FileStoreFactory.CODEC_FILE, "kept.json");
         }
         assertThat(dir.resolve(".batches")).isEmptyDirectory();
     }
