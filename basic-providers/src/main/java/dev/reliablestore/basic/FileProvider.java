@@ -2,6 +2,8 @@ package dev.reliablestore.basic;
 
 import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.codec.EntityCodec;
+import dev.reliablestore.codec.JacksonEntityCodec;
 import dev.reliablestore.spi.PersistenceProvider;
 
 import java.nio.file.InvalidPathException;
@@ -30,6 +32,12 @@ public final class FileProvider implements PersistenceProvider {
     public static final String DIRECTORY = "file.directory";
     /** Configuration key: the largest encoded entity, in bytes. */
     public static final String MAX_ENTITY_BYTES = "file.max-entity-bytes";
+    /**
+     * Configuration key: {@code true} adds a CRC32C to every document of a directory written before
+     * checksums existed, then marks it upgraded; {@code false} (default) reads such a directory as it is.
+     * A directory already upgraded (or created since) needs nothing: the option then has no work to do.
+     */
+    public static final String UPGRADE_FORMAT = "file.upgrade-format";
     /** Default of {@link #MAX_ENTITY_BYTES}: 16 MiB. */
     public static final long DEFAULT_MAX_ENTITY_BYTES = 16L * 1024 * 1024;
     /** Upper bound of {@link #MAX_ENTITY_BYTES}: 1 GiB. */
@@ -42,7 +50,12 @@ public final class FileProvider implements PersistenceProvider {
 
     @Override
     public StoreFactory open(Map<String, String> configuration) {
-        ProviderConfig config = new ProviderConfig(NAME, configuration, Set.of(DIRECTORY, MAX_ENTITY_BYTES));
+        return open(configuration, JacksonEntityCodec.defaults());
+    }
+
+    @Override
+    public StoreFactory open(Map<String, String> configuration, EntityCodec codec) {
+        ProviderConfig config = new ProviderConfig(NAME, configuration, Set.of(DIRECTORY, MAX_ENTITY_BYTES, UPGRADE_FORMAT));
         String dir = config.required(DIRECTORY);
         long max = config.longValue(MAX_ENTITY_BYTES, DEFAULT_MAX_ENTITY_BYTES, 1, MAX_MAX_ENTITY_BYTES);
         Path root;
@@ -51,6 +64,6 @@ public final class FileProvider implements PersistenceProvider {
         } catch (InvalidPathException e) {
             throw new ConfigurationException(DIRECTORY + " is not a valid path: \"" + dir + "\" (" + e.getReason() + ")");
         }
-        return FileStoreFactory.open(root, new JsonCodec(max));
+        return FileStoreFactory.open(root, codec, max, config.booleanValue(UPGRADE_FORMAT, false));
     }
 }

@@ -1,6 +1,8 @@
 package dev.reliablestore.basic;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.api.StoreUnavailableException;
@@ -16,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,19 +37,19 @@ import java.util.function.Predicate;
 final class FileStore<T> extends AbstractEntityStore<T> {
 
     private final FileStoreFactory factory;
-    private final Class<T> type;
     private final Path dir;
-    private final JsonCodec codec;
+    private final EntityBytes<T> codec;
+    private final boolean jsonCodec;
 
-    FileStore(FileStoreFactory factory, String typeName, Class<T> type, Path dir, JsonCodec codec, Executor async) {
+    FileStore(FileStoreFactory factory, String typeName, Path dir, EntityBytes<T> codec, boolean jsonCodec, Executor async) {
         super(typeName, async);
         this.factory = factory;
-        this.type = type;
         this.dir = dir;
         this.codec = codec;
+        this.jsonCodec = jsonCodec;
     }
 
-    private record Document(String id, long version, JsonNode entity, Path file) {
+    private record Document(String id, long version, byte[] entity, Path file) {
     }
 
     private Path file(String id) {
@@ -72,38 +75,64 @@ final class FileStore<T> extends AbstractEntityStore<T> {
         } catch (NoSuchFileException e) {
             return null;
         }
-        JsonNode node;
-        try {
-            node = JsonCodec.MAPPER.readTree(bytes);
-        } catch (IOException e) {
-            throw new DataIntegrityException("file " + file + " is not a valid document: " + e.getMessage(), e);
+        if (DocumentChecksum.has(bytes)) {
+            DocumentChecksum.verify(bytes, file);
+        } else if (factory.checksumsRequired()) {
+            throw new DataIntegrityException("file " + file + " has no CRC32C, but every document of this directory"
+                    + " has one since it was created or upgraded (" + FileStoreFactory.FORMAT_MARKER + "): it is damaged"
+                    + " or was written by something else");
         }
-        if (node == null || !node.isObject()) {
-            throw new DataIntegrityException("file " + file + " is not a valid document (empty or not a JSON object)");
+        int format = -1;
+        String type = null;
+        String id = null;
+        long version = -1;
+        byte[] entity = null;
+        // streamed rather than read as a tree, so that the entity's bytes reach its codec untouched
+        // (a tree turns 12.30 into 12.3, and 1E+400 into an infinite double)
+        try (JsonParser p = FileStoreFactory.FRAME.createParser(bytes)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new DataIntegrityException("file " + file + " is not a valid document (empty or not a JSON object)");
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken value = p.nextToken();
+                switch (name) {
+                    case "format" -> format = value == JsonToken.VALUE_NUMBER_INT ? p.getIntValue() : -1;
+                    case "type" -> type = value == JsonToken.VALUE_STRING ? p.getText() : null;
+                    case "id" -> id = value == JsonToken.VALUE_STRING ? p.getText() : null;
+                    case "version" -> version = value == JsonToken.VALUE_NUMBER_INT ? p.getLongValue() : -1;
+                    case "entity" -> {
+                        int from = (int) p.currentTokenLocation().getByteOffset();
+                        p.skipChildren();
+                        entity = Arrays.copyOfRange(bytes, from, (int) p.currentLocation().getByteOffset());
+                    }
+                    case "entityBase64" -> entity = value == JsonToken.VALUE_STRING ? p.getBinaryValue() : null;
+                    default -> p.skipChildren();
+                }
+            }
+            if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+                throw new DataIntegrityException("file " + file + " is not a valid document (not one JSON object)");
+            }
+        } catch (JsonProcessingException e) {
+            long at = e.getLocation() == null ? -1 : e.getLocation().getByteOffset();
+            throw new DataIntegrityException("file " + file + " is not a valid document ("
+                    + e.getClass().getSimpleName() + " at byte " + at + ")", e);
         }
-        if (node.path("format").asInt(-1) != FileStoreFactory.FORMAT) {
-            throw new DataIntegrityException("file " + file + " has document format " + node.get("format")
+        if (format != FileStoreFactory.FORMAT) {
+            throw new DataIntegrityException("file " + file + " has document format " + format
                     + "; this version reads format " + FileStoreFactory.FORMAT);
         }
-        if (!typeName().equals(node.path("type").asText(null))) {
-            throw new DataIntegrityException("file " + file + " should hold type " + typeName() + " but holds type "
-                    + node.get("type"));
+        if (!typeName().equals(type)) {
+            throw new DataIntegrityException("file " + file + " should hold type " + typeName() + " but holds type " + type);
         }
-        long version = node.path("version").asLong(-1);
-        if (version < 1 || !node.path("id").isTextual() || !node.has("entity")) {
-            throw new DataIntegrityException("file " + file + " lacks a valid id, version (" + node.get("version")
-                    + ") or entity");
+        if (version < 1 || id == null || entity == null) {
+            throw new DataIntegrityException("file " + file + " lacks a valid id, version (" + version + ") or entity");
         }
-        return new Document(node.get("id").asText(), version, node.get("entity"), file);
+        return new Document(id, version, entity, file);
     }
 
     private Versioned<T> decode(Document doc) {
-        try {
-            return new Versioned<>(doc.id(), JsonCodec.MAPPER.treeToValue(doc.entity(), type), doc.version());
-        } catch (IOException e) {
-            throw new DataIntegrityException("file " + doc.file() + " cannot be read as " + type.getName() + ": "
-                    + e.getMessage(), e);
-        }
+        return new Versioned<>(doc.id(), codec.decode(doc.id(), doc.entity(), "file " + doc.file()), doc.version());
     }
 
     private List<Path> documents() throws IOException {
@@ -163,18 +192,23 @@ final class FileStore<T> extends AbstractEntityStore<T> {
     private byte[] document(String id, long version, byte[] entityJson) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream(entityJson.length + 128);
         out.write(("{\"format\":" + FileStoreFactory.FORMAT + ",\"type\":").getBytes(StandardCharsets.US_ASCII));
-        out.write(JsonCodec.MAPPER.writeValueAsBytes(typeName()));
+        out.write(FileStoreFactory.FRAME.writeValueAsBytes(typeName()));
         out.write(",\"id\":".getBytes(StandardCharsets.US_ASCII));
-        out.write(JsonCodec.MAPPER.writeValueAsBytes(id));
-        out.write((",\"version\":" + version + ",\"entity\":").getBytes(StandardCharsets.US_ASCII));
-        out.write(entityJson);
-        out.write("}\n".getBytes(StandardCharsets.US_ASCII));
-        return out.toByteArray();
+        out.write(FileStoreFactory.FRAME.writeValueAsBytes(id));
+        out.write((",\"version\":" + version).getBytes(StandardCharsets.US_ASCII));
+        if (jsonCodec) {
+            out.write(",\"entity\":".getBytes(StandardCharsets.US_ASCII));
+            out.write(entityJson);
+        } else {
+            out.write(",\"entityBase64\":".getBytes(StandardCharsets.US_ASCII));
+            out.write(FileStoreFactory.FRAME.writeValueAsBytes(entityJson));
+        }
+        return DocumentChecksum.append(out.toByteArray());
     }
 
     @Override
     protected long doSave(String id, T entity, long expectedVersion) {
-        byte[] json = codec.encode(typeName(), id, entity); // size checked before any lock or I/O
+        byte[] json = codec.encode(id, entity); // size checked before any lock or I/O
         ReentrantLock stripe = factory.stripe(typeName(), id);
         return io("save", id, () -> {
             stripe.lock();
@@ -248,7 +282,7 @@ final class FileStore<T> extends AbstractEntityStore<T> {
     @Override
     protected Map<String, Long> doSaveBatch(Map<String, T> entities) {
         Map<String, byte[]> encoded = new LinkedHashMap<>();
-        entities.forEach((id, e) -> encoded.put(id, codec.encode(typeName(), id, e))); // size checks first
+        entities.forEach((id, e) -> encoded.put(id, codec.encode(id, e))); // size checks first
         return io("save a batch of " + encoded.size() + " entities", null, () -> {
             List<ReentrantLock> locks = factory.lockStripes(typeName(), encoded.keySet());
             try {

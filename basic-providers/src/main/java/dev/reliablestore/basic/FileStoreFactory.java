@@ -1,6 +1,7 @@
 package dev.reliablestore.basic;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.reliablestore.api.ConfigurationException;
@@ -10,6 +11,8 @@ import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.codec.EntityCodec;
+import dev.reliablestore.codec.JacksonEntityCodec;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -29,6 +32,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
@@ -56,11 +60,23 @@ final class FileStoreFactory implements StoreFactory {
     static final String TEMP_PREFIX = ".tmp-";
     static final String BATCH_TEMP_PREFIX = ".batch-";
     static final int FORMAT = 1;
+    /** In each type folder: the id of the codec its documents were written with (absent: written before ids, Jackson JSON). */
+    static final String CODEC_FILE = ".codec";
+    /**
+     * Present once every document of the directory carries a CRC32C (a new directory starts so); from
+     * then on a document without one is damage, not a legacy file.
+     */
+    static final String FORMAT_MARKER = ".reliablestore.format";
+    static final byte[] FORMAT_MARKER_TEXT = "{\"documentChecksums\":\"crc32c\"}\n".getBytes(StandardCharsets.US_ASCII);
     private static final int STRIPES = 1024;
 
     private final Path root;
     private final Path batches;
-    private final JsonCodec codec;
+    /** Documents and journals are JSON whatever the entity codec; this mapper reads and writes their frame. */
+    static final ObjectMapper FRAME = JacksonEntityCodec.defaults().mapper();
+
+    private final EntityCodec codec;
+    private final long maxEntityBytes;
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
@@ -70,11 +86,13 @@ final class FileStoreFactory implements StoreFactory {
     /** Calls hold the read side; close takes the write side, so it waits for calls in flight. */
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private volatile boolean closed;
+    private volatile boolean checksumsRequired;
 
-    private FileStoreFactory(Path root, JsonCodec codec, FileChannel lockChannel, FileLock lock) {
+    private FileStoreFactory(Path root, EntityCodec codec, long maxEntityBytes, FileChannel lockChannel, FileLock lock) {
         this.root = root;
         this.batches = root.resolve(BATCH_DIR);
         this.codec = codec;
+        this.maxEntityBytes = maxEntityBytes;
         this.lockChannel = lockChannel;
         this.lock = lock;
         for (int i = 0; i < STRIPES; i++) {
@@ -83,7 +101,7 @@ final class FileStoreFactory implements StoreFactory {
         this.async = new AsyncExecutor("file");
     }
 
-    static FileStoreFactory open(Path root, JsonCodec codec) {
+    static FileStoreFactory open(Path root, EntityCodec codec, long maxEntityBytes, boolean upgrade) {
         if (Files.exists(root) && !Files.isDirectory(root)) {
             throw new ConfigurationException(FileProvider.DIRECTORY + " " + root + " exists and is not a directory");
         }
@@ -107,9 +125,10 @@ final class FileStoreFactory implements StoreFactory {
             byte[] me = ("pid " + ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII);
             channel.truncate(0);
             channel.write(ByteBuffer.wrap(me), 0);
-            FileStoreFactory factory = new FileStoreFactory(root, codec, channel, lock);
+            FileStoreFactory factory = new FileStoreFactory(root, codec, maxEntityBytes, channel, lock);
             try {
                 factory.recover();
+                factory.checkFormat(upgrade);
             } catch (RuntimeException | IOException e) {
                 factory.close();
                 throw e;
@@ -179,6 +198,59 @@ final class FileStoreFactory implements StoreFactory {
         }
     }
 
+    /**
+     * Reads the format marker; a directory without one and without any type folder is new and gets
+     * it at once; {@code upgrade} adds a checksum to every document that lacks one, then the marker.
+     */
+    private void checkFormat(boolean upgrade) throws IOException {
+        Path marker = root.resolve(FORMAT_MARKER);
+        if (Files.exists(marker)) {
+            if (!java.util.Arrays.equals(Files.readAllBytes(marker), FORMAT_MARKER_TEXT)) {
+                throw new DataIntegrityException("format marker " + marker + " is not one this version writes ("
+                        + new String(FORMAT_MARKER_TEXT, StandardCharsets.US_ASCII).strip() + ")");
+            }
+            checksumsRequired = true;
+            return;
+        }
+        List<Path> typeDirs = new ArrayList<>();
+        for (Path dir : sortedChildren(root)) {
+            if (!dir.getFileName().toString().startsWith(".") && Files.isDirectory(dir)) {
+                typeDirs.add(dir);
+            }
+        }
+        if (!typeDirs.isEmpty() && !upgrade) {
+            return; // written before checksums: read as it is until upgraded
+        }
+        for (Path dir : typeDirs) {
+            boolean changed = false;
+            for (Path file : sortedChildren(dir)) {
+                String name = file.getFileName().toString();
+                if (name.startsWith(".") || !name.endsWith(DOC_SUFFIX)) {
+                    continue;
+                }
+                byte[] doc = Files.readAllBytes(file);
+                if (DocumentChecksum.has(doc)) {
+                    DocumentChecksum.verify(doc, file);
+                } else {
+                    FRAME.readTree(doc); // only a well-formed document is vouched for with a checksum
+                    DurableFiles.replaceAtomically(dir, file, dir.resolve(TEMP_PREFIX + java.util.UUID.randomUUID()),
+                            DocumentChecksum.append(DocumentChecksum.withoutEnd(doc, file)));
+                    changed = true;
+                }
+            }
+            if (changed) {
+                DurableFiles.syncDirectory(dir);
+            }
+        }
+        DurableFiles.replaceAtomically(root, marker, root.resolve(TEMP_PREFIX + "format"), FORMAT_MARKER_TEXT);
+        checksumsRequired = true;
+    }
+
+    /** Whether every document must carry a checksum (the directory has its format marker). */
+    boolean checksumsRequired() {
+        return checksumsRequired;
+    }
+
     private static List<Path> sortedChildren(Path dir) throws IOException {
         List<Path> children = new ArrayList<>();
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
@@ -194,7 +266,7 @@ final class FileStoreFactory implements StoreFactory {
     void rollForward(Path journal) throws IOException {
         JsonNode node;
         try {
-            node = JsonCodec.MAPPER.readTree(Files.readAllBytes(journal));
+            node = FRAME.readTree(Files.readAllBytes(journal));
         } catch (IOException e) {
             throw new DataIntegrityException("batch journal " + journal + " cannot be read (" + e.getMessage()
                     + "); it was committed, so it is left for inspection rather than guessed at", e);
@@ -228,7 +300,7 @@ final class FileStoreFactory implements StoreFactory {
 
     /** Writes and commits a batch's journal: once this returns, the batch happens even after a crash. */
     Path commitJournal(String batchId, String typeDir, List<String[]> tempAndTarget) throws IOException {
-        ObjectNode node = JsonCodec.MAPPER.createObjectNode();
+        ObjectNode node = FRAME.createObjectNode();
         node.put("format", FORMAT);
         ArrayNode entries = node.putArray("entries");
         for (String[] pair : tempAndTarget) {
@@ -236,7 +308,7 @@ final class FileStoreFactory implements StoreFactory {
         }
         Path journal = batches.resolve(batchId + JOURNAL_SUFFIX);
         Path temp = batches.resolve(batchId + JOURNAL_SUFFIX + ".tmp");
-        DurableFiles.replaceAtomically(batches, journal, temp, JsonCodec.MAPPER.writeValueAsBytes(node));
+        DurableFiles.replaceAtomically(batches, journal, temp, FRAME.writeValueAsBytes(node));
         return journal;
     }
 
@@ -262,6 +334,10 @@ final class FileStoreFactory implements StoreFactory {
                     // another thread made it
                 }
                 DurableFiles.syncDirectory(root);
+            }
+            if (!Files.exists(dir.resolve(CODEC_FILE))) {
+                DurableFiles.replaceAtomically(dir, dir.resolve(CODEC_FILE), dir.resolve(TEMP_PREFIX + UUID.randomUUID()),
+                        (codec.id() + "\n").getBytes(StandardCharsets.UTF_8));
             }
             createdTypeDirs.add(dir);
         }
@@ -328,7 +404,31 @@ final class FileStoreFactory implements StoreFactory {
         if (closed) {
             throw new StoreClosedException(toString());
         }
-        return new FileStore<>(this, typeName, type, root.resolve(FileNames.encode(typeName)), codec, async);
+        Path dir = root.resolve(FileNames.encode(typeName));
+        checkCodec(typeName, dir);
+        return new FileStore<>(this, typeName, dir,
+                new EntityBytes<>(typeName, codec.forType(type), maxEntityBytes), codec.isJson(), async);
+    }
+
+    /** Refuses to open a type whose documents another codec wrote: they would be misread, not read. */
+    private void checkCodec(String typeName, Path dir) {
+        String written;
+        try {
+            Path file = dir.resolve(CODEC_FILE);
+            if (Files.exists(file)) {
+                written = Files.readString(file, StandardCharsets.UTF_8).strip();
+            } else if (Files.isDirectory(dir)) {
+                written = JacksonEntityCodec.ID; // the only codec before codec ids were recorded
+            } else {
+                return;
+            }
+        } catch (IOException e) {
+            throw new StoreUnavailableException("cannot read the codec id of type " + typeName + " in " + dir + ": " + e, e);
+        }
+        if (!written.equals(codec.id())) {
+            throw new ConfigurationException("type " + typeName + " in " + dir + " was written with codec \"" + written
+                    + "\", but this factory encodes with \"" + codec.id() + "\"; open it with the codec it was written with");
+        }
     }
 
     boolean isClosed() {

@@ -1,6 +1,8 @@
 package dev.reliablestore.basic;
 
 import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.codec.EntityCodec;
+import dev.reliablestore.codec.JacksonEntityCodec;
 import dev.reliablestore.spi.PersistenceProvider;
 
 import java.util.Map;
@@ -34,8 +36,13 @@ public final class MemoryProvider implements PersistenceProvider {
 
     @Override
     public StoreFactory open(Map<String, String> configuration) {
+        return open(configuration, JacksonEntityCodec.defaults());
+    }
+
+    @Override
+    public StoreFactory open(Map<String, String> configuration, EntityCodec codec) {
         ProviderConfig config = new ProviderConfig(NAME, configuration, Set.of(MAX_ENTITY_BYTES));
         long max = config.longValue(MAX_ENTITY_BYTES, DEFAULT_MAX_ENTITY_BYTES, 1, MAX_MAX_ENTITY_BYTES);
-        return new MemoryStoreFactory(new JsonCodec(max));
+        return new MemoryStoreFactory(codec, max);
     }
 }

@@ -18,10 +18,10 @@ final class MemoryStore<T> extends AbstractEntityStore<T> {
     private final MemoryStoreFactory factory;
     private final Class<T> type;
     private final MemoryStoreFactory.TypeData data;
-    private final JsonCodec codec;
+    private final EntityBytes<T> codec;
 
     MemoryStore(MemoryStoreFactory factory, String typeName, Class<T> type, MemoryStoreFactory.TypeData data,
-                JsonCodec codec, Executor async) {
+                EntityBytes<T> codec, Executor async) {
         super(typeName, async);
         this.factory = factory;
         this.type = type;
@@ -30,7 +30,7 @@ final class MemoryStore<T> extends AbstractEntityStore<T> {
     }
 
     private Versioned<T> decode(String id, MemoryStoreFactory.Stored stored) {
-        return new Versioned<>(id, codec.decode(typeName(), id, stored.json(), type, "memory"), stored.version());
+        return new Versioned<>(id, codec.decode(id, stored.json(), "memory"), stored.version());
     }
 
     @Override
@@ -46,7 +46,7 @@ final class MemoryStore<T> extends AbstractEntityStore<T> {
 
     @Override
     protected long doSave(String id, T entity, long expectedVersion) {
-        byte[] json = codec.encode(typeName(), id, entity);
+        byte[] json = codec.encode(id, entity);
         data.writeLock.lock();
         try {
             MemoryStoreFactory.Stored current = data.entries.get(id);
@@ -109,7 +109,7 @@ final class MemoryStore<T> extends AbstractEntityStore<T> {
     protected Map<String, Long> doSaveBatch(Map<String, T> entities) {
         // encode (and size-check) every entry before touching the data: a failure writes nothing
         Map<String, byte[]> encoded = new LinkedHashMap<>();
-        entities.forEach((id, e) -> encoded.put(id, codec.encode(typeName(), id, e)));
+        entities.forEach((id, e) -> encoded.put(id, codec.encode(id, e)));
         data.writeLock.lock();
         try {
             Map<String, Long> versions = new LinkedHashMap<>();

@@ -4,6 +4,7 @@ import dev.reliablestore.api.EntityIds;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.codec.EntityCodec;
 
 import java.util.Map;
 import java.util.NavigableMap;
@@ -28,13 +29,15 @@ final class MemoryStoreFactory implements StoreFactory {
         final ReentrantLock writeLock = new ReentrantLock();
     }
 
-    private final JsonCodec codec;
+    private final EntityCodec codec;
+    private final long maxEntityBytes;
     private final Map<String, TypeData> types = new ConcurrentHashMap<>();
     private final AsyncExecutor async = new AsyncExecutor("memory");
     private volatile boolean closed;
 
-    MemoryStoreFactory(JsonCodec codec) {
+    MemoryStoreFactory(EntityCodec codec, long maxEntityBytes) {
         this.codec = codec;
+        this.maxEntityBytes = maxEntityBytes;
     }
 
     @Override
@@ -48,7 +51,8 @@ final class MemoryStoreFactory implements StoreFactory {
         if (closed) {
             throw new StoreClosedException("memory store factory");
         }
-        return new MemoryStore<>(this, typeName, type, types.computeIfAbsent(typeName, k -> new TypeData()), codec, async);
+        return new MemoryStore<>(this, typeName, type, types.computeIfAbsent(typeName, k -> new TypeData()),
+                new EntityBytes<>(typeName, codec.forType(type), maxEntityBytes), async);
     }
 
     boolean isClosed() {

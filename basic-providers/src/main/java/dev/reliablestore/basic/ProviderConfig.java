@@ -32,6 +32,18 @@ final class ProviderConfig {
         return v.trim();
     }
 
+    boolean booleanValue(String key, boolean defaultValue) {
+        String v = values.get(key);
+        if (v == null) {
+            return defaultValue;
+        }
+        return switch (v.trim()) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new ConfigurationException(key + " must be true or false, got \"" + v + "\"");
+        };
+    }
+
     long longValue(String key, long defaultValue, long min, long max) {
         String v = values.get(key);
         if (v == null) {

@@ -113,7 +113,7 @@ class FileProviderTest {
             assertThat(f.store(Thing.class).getAll()).extracting(v -> v.value().name()).containsExactly("k");
         }
         try (var files = Files.list(typeDir)) {
-            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("kept.json");
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder(FileStoreFactory.CODEC_FILE, "kept.json");
         }
         assertThat(dir.resolve(".batches")).isEmptyDirectory();
     }
@@ -140,8 +140,10 @@ class FileProviderTest {
     }
 
     private static String doc(String id, long version, String name) {
-        return "{\"format\":1,\"type\":\"Thing\",\"id\":\"" + id + "\",\"version\":" + version
-                + ",\"entity\":{\"name\":\"" + name + "\"}}";
+        // a directory created since checksums existed holds only documents that end with their CRC32C
+        return new String(DocumentChecksum.append(("{\"format\":1,\"type\":\"Thing\",\"id\":\"" + id + "\",\"version\":" + version
+                + ",\"entity\":{\"name\":\"" + name + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Test

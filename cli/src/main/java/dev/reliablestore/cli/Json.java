@@ -2,13 +2,12 @@ package dev.reliablestore.cli;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.reliablestore.codec.JacksonEntityCodec;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -22,9 +21,11 @@ import java.util.Map;
 /** JSON in and out of the tool: entity input, {@code --json} output, canonical forms for content hashes. */
 final class Json {
 
-    static final ObjectMapper MAPPER = JsonMapper.builder()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+    /**
+     * The stores' default codec configuration, so that what the tool reads and shows is what a store
+     * holds (12.30 stays 12.30); only output of the tool's own reports may hold empty objects.
+     */
+    static final ObjectMapper MAPPER = JacksonEntityCodec.defaultMapperBuilder()
             .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
             .build();
 

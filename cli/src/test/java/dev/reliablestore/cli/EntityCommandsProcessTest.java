@@ -172,6 +172,18 @@ class EntityCommandsProcessTest {
         assertThat(Json.MAPPER.readTree(list.out())).isEqualTo(Json.MAPPER.readTree("[{\"id\":\"C1\",\"version\":1,\"value\":{\"v\":1}}]"));
     }
 
+    /** Decimals keep their scale and magnitude from put to get (the CLI and the stores share one codec). */
+    @Test
+    void decimalsAreShownAsTheyWereSaved() {
+        String store = "file:" + dir.resolve("exact");
+        CliProcess.Result put = CliProcess.inProcess("put", "--store", store, "--type", "Price", "--id", "P1",
+                "{\"amount\":12.30,\"huge\":1E+400,\"digits\":0.1234567890123456789}");
+        assertThat(put.exitCode()).as(put.toString()).isZero();
+        CliProcess.Result get = CliProcess.inProcess("get", "--store", store, "--type", "Price", "--id", "P1", "--json");
+        assertThat(get.exitCode()).as(get.toString()).isZero();
+        assertThat(get.out()).contains("12.30").contains("1E+400").contains("0.1234567890123456789");
+    }
+
     private java.nio.file.Path passphraseFile() throws java.io.IOException {
         Path f = dir.resolve("passphrase.txt");
         if (!Files.exists(f)) {

@@ -71,4 +71,17 @@ class JsonCodecTest {
                 .getBytes(StandardCharsets.UTF_8), "T/p");
         assertThat(property.value()).isInstanceOf(Map.class);
     }
+
+    record Timing(java.time.Duration duration) {
+    }
+
+    /** The codec's Javadoc and docs/cluster-registry-provider.md promise ISO-8601; main wrote 1.500000000. */
+    @Test
+    void aDurationIsWrittenAsIso8601() {
+        JsonCodec<Timing> codec = new JsonCodec<>(Timing.class);
+        assertThat(new String(codec.write(new Timing(java.time.Duration.ofMillis(1500))), StandardCharsets.UTF_8))
+                .isEqualTo("{\"duration\":\"PT1.5S\"}");
+        assertThat(codec.read("{\"duration\":1.500000000}".getBytes(StandardCharsets.UTF_8), "T/legacy").duration())
+                .isEqualTo(java.time.Duration.ofMillis(1500));
+    }
 }

@@ -2,7 +2,10 @@ package dev.reliablestore.api;
 
 import dev.reliablestore.spi.PersistenceProvider;
 
+import dev.reliablestore.codec.EntityCodec;
+import dev.reliablestore.codec.JacksonEntityCodec;
 import java.util.Map;
+import java.util.Objects;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
 
@@ -44,6 +47,18 @@ public final class Persistence {
      */
     public static StoreFactory openFactory(String providerName, Map<String, String> configuration) {
         return provider(providerName).open(Map.copyOf(configuration));
+    }
+
+    /**
+     * Opens a provider's connection whose stores encode entities with {@code codec}, e.g.
+     * {@code JacksonEntityCodec.withModules(new KotlinModule.Builder().build())}; the default is
+     * {@link JacksonEntityCodec#defaults()}.
+     *
+     * @throws ConfigurationException when no provider has that name, the configuration is invalid or
+     *                                the provider cannot use another codec
+     */
+    public static StoreFactory openFactory(String providerName, Map<String, String> configuration, EntityCodec codec) {
+        return provider(providerName).open(Map.copyOf(configuration), Objects.requireNonNull(codec, "codec"));
     }
 
     /** The provider registered under the name. */

@@ -1,6 +1,9 @@
 package dev.reliablestore.spi;
 
+import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.codec.EntityCodec;
+import dev.reliablestore.codec.JacksonEntityCodec;
 
 import java.util.Map;
 
@@ -23,4 +26,17 @@ public interface PersistenceProvider {
      *                      naming it, so a misspelt option is never silently ignored
      */
     StoreFactory open(Map<String, String> configuration);
+
+    /**
+     * Opens a connection whose stores encode entities with {@code codec} instead of the default
+     * ({@link JacksonEntityCodec#defaults()}). A provider that cannot use another codec keeps this
+     * default implementation, which refuses any codec but the default rather than ignoring it.
+     */
+    default StoreFactory open(Map<String, String> configuration, EntityCodec codec) {
+        if (codec != JacksonEntityCodec.defaults()) {
+            throw new ConfigurationException("the \"" + name() + "\" provider cannot use the codec " + codec
+                    + "; it encodes entities with the default " + JacksonEntityCodec.defaults());
+        }
+        return open(configuration);
+    }
 }

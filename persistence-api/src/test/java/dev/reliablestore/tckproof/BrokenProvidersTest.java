@@ -2,6 +2,7 @@ package dev.reliablestore.tckproof;
 
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.tck.EntityStoreTck;
+import dev.reliablestore.tck.ValueFidelityTck;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -155,6 +156,47 @@ class BrokenProvidersTest {
         FAILED.put(breakage, failed);
         assertThat(MUST_FAIL).containsKey(breakage);
         assertThat(failed).as("TCK tests failing for %s", breakage).containsAll(MUST_FAIL.get(breakage));
+    }
+
+    /** The value-fidelity kit over the reference store built with {@link #active}'s defects. */
+    public static class BrokenFidelity extends ValueFidelityTck {
+        private ReferenceStorage storage;
+
+        @Override
+        protected StoreFactory openFactory() {
+            storage = new ReferenceStorage();
+            return new ReferenceStoreFactory(storage, active);
+        }
+
+        @Override
+        protected Optional<StoreFactory> reopenFactory() {
+            return Optional.of(new ReferenceStoreFactory(storage, active));
+        }
+    }
+
+    private static Set<String> failedTests(Class<?> kit) {
+        Set<String> failed = ConcurrentHashMap.newKeySet();
+        LauncherFactory.create().execute(LauncherDiscoveryRequestBuilder.request().selectors(selectClass(kit)).build(),
+                new TestExecutionListener() {
+                    @Override
+                    public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+                        if (id.isTest() && result.getStatus() != TestExecutionResult.Status.SUCCESSFUL
+                                && id.getSource().orElse(null) instanceof MethodSource m) {
+                            failed.add(m.getMethodName());
+                        }
+                    }
+                });
+        return new TreeSet<>(failed);
+    }
+
+    @Test
+    void theValueFidelityKitPassesTheCorrectStoreAndCatchesALossyCodec() {
+        active = Set.of();
+        assertThat(failedTests(BrokenFidelity.class)).isEmpty();
+        active = Set.of(Breakage.LOSSY_CODEC);
+        assertThat(failedTests(BrokenFidelity.class)).containsExactlyInAnyOrder("everyValueKindReadsBackEqual",
+                "decimalsReadBackWithTheirScaleAndMagnitude", "aTypeWithNothingToWriteIsRefusedWhenItsStoreIsOpened",
+                "aCreatorWithoutParameterNamesIsRefusedWhenItsStoreIsOpened", "emptyCollectionsAndNullsReadBackAsTheyWere");
     }
 
     /** After all defects ran: every TCK test failed for at least one of them, so none is a no-op. */

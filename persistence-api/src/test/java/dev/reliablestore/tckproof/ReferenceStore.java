@@ -2,6 +2,7 @@ package dev.reliablestore.tckproof;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.reliablestore.codec.JacksonEntityCodec;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
@@ -35,13 +36,20 @@ import java.util.function.Predicate;
 /** The reference store (see {@link ReferenceStoreFactory}). */
 final class ReferenceStore<T> extends AbstractEntityStore<T> {
 
-    private static final ObjectMapper MAPPER = new ObjectMapper()
-            .registerModule(new JavaTimeModule()).registerModule(new Jdk8Module()).registerModule(new ParameterNamesModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-            .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS);
+    private static final ObjectMapper MAPPER = JacksonEntityCodec.defaults().mapper();
+    /** Millisecond timestamps, decimals through double, empty beans stored as {}: the defects issue 16 found. */
     private static final ObjectMapper LOSSY = new ObjectMapper()
             .registerModule(new JavaTimeModule()).registerModule(new Jdk8Module()).registerModule(new ParameterNamesModule())
+            .registerModule(new com.fasterxml.jackson.databind.module.SimpleModule("decimals-as-doubles")
+                    .addDeserializer(java.math.BigDecimal.class, new com.fasterxml.jackson.databind.JsonDeserializer<>() {
+                        @Override
+                        public java.math.BigDecimal deserialize(com.fasterxml.jackson.core.JsonParser p,
+                                com.fasterxml.jackson.databind.DeserializationContext c) throws java.io.IOException {
+                            return java.math.BigDecimal.valueOf(p.getDoubleValue());
+                        }
+                    }))
             .enable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
             .disable(SerializationFeature.WRITE_DATE_TIMESTAMPS_AS_NANOSECONDS)
             .disable(DeserializationFeature.READ_DATE_TIMESTAMPS_AS_NANOSECONDS);
 
@@ -56,6 +64,9 @@ final class ReferenceStore<T> extends AbstractEntityStore<T> {
         this.type = type;
         this.data = data;
         this.mapper = factory.broken(Breakage.LOSSY_CODEC) ? LOSSY : MAPPER;
+        if (!factory.broken(Breakage.LOSSY_CODEC)) {
+            JacksonEntityCodec.defaults().forType(type); // refuses at open a type that could not be read back
+        }
     }
 
     private boolean broken(Breakage b) {

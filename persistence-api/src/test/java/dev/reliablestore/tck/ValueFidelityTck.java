@@ -1,0 +1,202 @@
+package dev.reliablestore.tck;
+
+import dev.reliablestore.api.ConfigurationException;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.StoreFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The provider test kit for value fidelity: a value read back {@code equals} the one saved, for
+ * every kind of value an entity may hold ({@link TckValues}), and a type whose values could not be
+ * read back is refused when its store is opened. A provider's test extends this class and
+ * implements {@link #openFactory()} (a factory over a fresh, empty storage on every call);
+ * providers whose storage outlives a factory override {@link #reopenFactory()}, and every check
+ * then also reads from a new factory (so a provider cannot pass by handing back a cached instance).
+ */
+public abstract class ValueFidelityTck {
+
+    /** A fresh, empty storage; called once before every test. */
+    protected abstract StoreFactory openFactory();
+
+    /** A new factory over the storage of the last {@link #openFactory()}, after it was closed; empty by default. */
+    protected Optional<StoreFactory> reopenFactory() {
+        return Optional.empty();
+    }
+
+    private StoreFactory factory;
+
+    @TempDir
+    Path classes;
+
+    @BeforeEach
+    void open() {
+        factory = openFactory();
+    }
+
+    @AfterEach
+    void close() {
+        if (factory != null) {
+            factory.close();
+        }
+    }
+
+    /** Saves every value, then checks each read back, from this factory and from a reopened one. */
+    private <T> void roundTrip(String typeName, Class<T> type, Map<String, T> values) {
+        EntityStore<T> store = factory.store(typeName, type);
+        values.forEach(store::save);
+        assertReadBack(store, values);
+        Optional<StoreFactory> reopened;
+        factory.close();
+        factory = null;
+        reopened = reopenFactory();
+        if (reopened.isPresent()) {
+            factory = reopened.get();
+            assertReadBack(factory.store(typeName, type), values);
+        }
+    }
+
+    private static <T> void assertReadBack(EntityStore<T> store, Map<String, T> values) {
+        values.forEach((id, value) -> assertThat(store.get(id).orElseThrow().value()).as(id).isEqualTo(value));
+    }
+
+    /** A record holding one decimal. */
+    public record Amount(BigDecimal value) {
+    }
+
+    /** A record of numbers beyond a long and a double. */
+    public record Numbers(BigInteger integer, long min, long max, double tiny, double huge, double negativeZero, float f) {
+    }
+
+    /** A record of one string. */
+    public record Text(String value) {
+    }
+
+    /** Empty and absent values. */
+    public record Empties(List<String> list, Set<Integer> set, Map<String, String> map, String text,
+                          BigDecimal decimal, Optional<String> optional, int[] array, List<List<Map<String, Amount>>> nested) {
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Empties e && java.util.Objects.equals(list, e.list) && java.util.Objects.equals(set, e.set)
+                    && java.util.Objects.equals(map, e.map) && java.util.Objects.equals(text, e.text)
+                    && java.util.Objects.equals(decimal, e.decimal) && java.util.Objects.equals(optional, e.optional)
+                    && java.util.Arrays.equals(array, e.array) && java.util.Objects.equals(nested, e.nested);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(list, set, map, text, decimal, optional, java.util.Arrays.hashCode(array), nested);
+        }
+    }
+
+    /** Private fields and nothing else: Jackson sees no property, so it would be stored as {@code {}}. */
+    public static final class PrivateFields {
+        @SuppressWarnings("unused")
+        private final String name;
+
+        public PrivateFields(String name) {
+            this.name = name;
+        }
+    }
+
+    @Test
+    void everyValueKindReadsBackEqual() {
+        roundTrip("TckValues", TckValues.class, Map.of("all", TckValues.sample()));
+    }
+
+    @Test
+    void decimalsReadBackWithTheirScaleAndMagnitude() {
+        Map<String, Amount> values = new java.util.LinkedHashMap<>();
+        List<BigDecimal> edges = new ArrayList<>(TckValues.edgeDecimals());
+        edges.add(new BigDecimal("-1.0E-999"));
+        edges.add(new BigDecimal(new BigInteger("9".repeat(500)), 250));
+        for (int i = 0; i < edges.size(); i++) {
+            values.put("d" + i, new Amount(edges.get(i)));
+        }
+        roundTrip("Amount", Amount.class, values);
+    }
+
+    @Test
+    void largeNumbersReadBackExactly() {
+        roundTrip("Numbers", Numbers.class, Map.of(
+                "big", new Numbers(new BigInteger("-" + "9".repeat(900)), Long.MIN_VALUE, Long.MAX_VALUE,
+                        Double.MIN_VALUE, Double.MAX_VALUE, -0.0d, Float.MAX_VALUE),
+                "small", new Numbers(BigInteger.ZERO, 0, 1, 0.1, 1e308, 0.0, 1.1f)));
+    }
+
+    @Test
+    void stringsReadBackUnchangedIncludingUnpairedSurrogates() {
+        Map<String, Text> values = new java.util.LinkedHashMap<>();
+        List<String> strings = TckValues.edgeStrings();
+        for (int i = 0; i < strings.size(); i++) {
+            values.put("s" + i, new Text(strings.get(i)));
+        }
+        values.put("null", new Text(null));
+        roundTrip("Text", Text.class, values);
+    }
+
+    @Test
+    void emptyCollectionsAndNullsReadBackAsTheyWere() {
+        roundTrip("Empties", Empties.class, Map.of(
+                "empty", new Empties(List.of(), Set.of(), Map.of(), "", BigDecimal.ZERO, Optional.empty(), new int[0], List.of(List.of(Map.of()))),
+                "nulls", new Empties(null, null, null, null, null, Optional.empty(), null, null)));
+    }
+
+    @Test
+    void aTypeWithNothingToWriteIsRefusedWhenItsStoreIsOpened() {
+        assertThatThrownBy(() -> factory.store("PrivateFields", PrivateFields.class))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining(PrivateFields.class.getName())
+                .hasMessageContaining("getter");
+    }
+
+    @Test
+    void aCreatorWithoutParameterNamesIsRefusedWhenItsStoreIsOpened() throws Exception {
+        Class<?> type = compileWithoutParameterNames("NoNames", """
+                public class NoNames {
+                    private final String name;
+                    private final int count;
+                    @com.fasterxml.jackson.annotation.JsonCreator
+                    public NoNames(String name, int count) { this.name = name; this.count = count; }
+                    public String getName() { return name; }
+                    public int getCount() { return count; }
+                }
+                """);
+        assertThatThrownBy(() -> factory.store("NoNames", type))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("NoNames")
+                .hasMessageContaining("-parameters")
+                .hasMessageContaining("@JsonProperty");
+    }
+
+    /** A class compiled as a build without {@code -parameters} would compile it. */
+    private Class<?> compileWithoutParameterNames(String name, String source) throws Exception {
+        Path src = Files.writeString(classes.resolve(name + ".java"), source);
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        int rc = javac.run(null, null, null, "-classpath", System.getProperty("java.class.path"),
+                "-d", classes.toString(), src.toString());
+        assertThat(rc).as("javac exit code").isZero();
+        URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, getClass().getClassLoader());
+        return loader.loadClass(name);
+    }
+}
