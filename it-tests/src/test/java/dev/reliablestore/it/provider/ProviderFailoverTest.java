@@ -116,7 +116,10 @@ class ProviderFailoverTest {
             await().atMost(FAILOVER_TIMEOUT.multipliedBy(3)).until(() -> firstAckAfterKill.get() != 0);
             long resumeMillis = TimeUnit.NANOSECONDS.toMillis(firstAckAfterKill.get() - killedAt.get());
             // every writer, on both stores, makes progress again
-            await().atMost(Duration.ofSeconds(60)).until(() -> writers.stream().allMatch(w -> w.ackedAfterKill.get() >= 10));
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(writers.stream().allMatch(w -> w.ackedAfterKill.get() >= 10))
+                    .as("every writer acknowledged 10 increments after the kill; per writer (acked after kill / conflicts / unavailable): %s",
+                            writers.stream().map(w -> w.name + "=" + w.ackedAfterKill.get() + "/" + w.conflicts.get() + "/" + w.unavailable.get()).toList())
+                    .isTrue());
             running.set(false);
             giveUp.set(true);
             for (Future<?> f : futures) {
