@@ -155,7 +155,7 @@ final class ClusapiWatch implements Watch {
                     yield new Change.ValueSet(e.key(), e.name(), new VersionedValue(value, j.sequence()));
                 }
             };
-            if (subtree.contains(c.key()) || (c instanceof Change.KeyDeleted && c.key().contains(subtree))) {
+            if (ChangeDispatcher.concerns(subtree, c)) {
                 changes.add(c);
             }
         }

@@ -37,7 +37,7 @@ final class EmbeddedWatch implements Watch {
         List<Change> changes = batch.changes();
         for (int i = 0, n = changes.size(); i < n; i++) {
             Change c = changes.get(i);
-            if (subtree.contains(c.key()) || (c instanceof Change.KeyDeleted && c.key().contains(subtree))) {
+            if (ChangeDispatcher.concerns(subtree, c)) {
                 if (inside == null) {
                     inside = new ArrayList<>();
                 }

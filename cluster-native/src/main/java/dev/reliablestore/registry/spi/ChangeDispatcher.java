@@ -1,7 +1,9 @@
 package dev.reliablestore.registry.spi;
 
+import dev.reliablestore.registry.Change;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ChangeListener;
+import dev.reliablestore.registry.RegistryPath;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +63,15 @@ public final class ChangeDispatcher implements AutoCloseable {
         this.thread = new Thread(this::run, "registry-feed " + name);
         this.thread.setDaemon(true);
         this.thread.start();
+    }
+
+    /**
+     * Whether a watch of {@code subtree} is told of {@code change}: a change inside it, or the deletion
+     * of the subtree's key or of an ancestor (the subtree is gone with it). Every backend filters with
+     * this one rule, so watches behave alike on all of them.
+     */
+    public static boolean concerns(RegistryPath subtree, Change change) {
+        return subtree.contains(change.key()) || change instanceof Change.KeyDeleted && change.key().contains(subtree);
     }
 
     /**

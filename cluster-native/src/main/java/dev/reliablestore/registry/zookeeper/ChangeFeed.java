@@ -148,7 +148,7 @@ final class ChangeFeed implements Watcher {
             }
             List<Change> mine = new ArrayList<>();
             for (Change c : changes) {
-                if (w.subtree.contains(c.key()) || c instanceof Change.KeyDeleted && c.key().contains(w.subtree)) {
+                if (ChangeDispatcher.concerns(w.subtree, c)) {
                     mine.add(c);
                 }
             }
