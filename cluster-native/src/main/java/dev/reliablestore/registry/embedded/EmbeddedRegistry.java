@@ -19,7 +19,6 @@ import dev.reliablestore.registry.RegistryException;
 import dev.reliablestore.registry.RegistryLimitException;
 import dev.reliablestore.registry.RegistryLimits;
 import dev.reliablestore.registry.RegistryPath;
-import dev.reliablestore.registry.RegistryStoppedException;
 import dev.reliablestore.registry.RegistryUnavailableException;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.Subscription;
@@ -46,12 +45,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -59,24 +52,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * durable by a write-ahead log with group commit and periodic snapshots in one directory. See
  * docs/embedded-backend.md.
  *
- * <h2>Commit path</h2>
- * A committing thread evaluates its batch against the newest tree and appends the framed record
- * to an in-memory log buffer under {@code applyLock} (microseconds, never across I/O). A SYNC
- * caller then waits until its sequence is durable: the flushing thread (the dedicated writer by
- * default; with {@code groupCommit=leader} the first waiter to find no flush running) swaps the
- * buffer, writes and forces it, publishes, and only then advances {@code durableSequence}; the
- * others are covered by that force or by the next one. ASYNC batches publish at once; the
- * background flusher makes them durable every {@code asyncFlushIntervalMs}.
+ * <p>This class is the facade: reads of the {@code published} version (one volatile read, no
+ * locks), the evaluation of a batch against the newest tree, publication to readers and watches,
+ * health and lifecycle. Durability is the {@link GroupCommitLog}'s (group commit, the writer thread,
+ * fsync, fail-stop, snapshots); opening a directory replays it through {@link EmbeddedRecovery};
+ * watches are {@link EmbeddedWatch}es.
  *
  * <h2>Visibility</h2>
  * Readers read the {@code published} version with one volatile read and never lock. A SYNC batch
  * is published after its fsync; an ASYNC batch at once (together with every earlier batch, since
  * visible state is always a prefix of the commit order).
- *
- * <h2>Failure</h2>
- * A failed log write or fsync stops the registry from writing (fail-stop): after a failed fsync
- * the kernel may have dropped the dirty pages and cleared the error, so a retry could "succeed"
- * without the data being on disk. Only reopening, which replays what really is on disk, is safe.
  */
 final class EmbeddedRegistry implements ClusterRegistry {
 
@@ -89,11 +74,6 @@ final class EmbeddedRegistry implements ClusterRegistry {
     static final int WATCH_QUEUE_CAPACITY = 10_000;
     static final String LOCK_FILE = "registry.lock";
     /**
-     * Log bytes waiting to be written beyond which an ASYNC commit waits for a flush: back-pressure so
-     * that writers faster than the disk cannot grow memory without bound.
-     */
-    static final int ASYNC_BACKLOG_BYTES = 32 * 1024 * 1024;
-    /**
      * Characters a health fault's description and provider may hold together (1 MiB as UTF-16, like
      * a value): keeps its log record far below {@link LogCodec#MAX_RECORD_BYTES}, the most that
      * recovery reads back.
@@ -105,79 +85,31 @@ final class EmbeddedRegistry implements ClusterRegistry {
     private final Path dir;
     private final String uri;
     private final EmbeddedOptions options;
-    private final ChannelFactory channels;
     private final FileChannel lockChannel;
     private final FileLock lock;
-    private final WriteAheadLog wal;
 
+    /** Orders evaluation, appends to the log and publication; shared with the log. */
     private final ReentrantLock applyLock = new ReentrantLock();
     // ---- guarded by applyLock
-    private TreeState latest;
-    private LogCodec.RecordBuffer pending = new LogCodec.RecordBuffer();
     private final ArrayDeque<ChangeBatch> unpublished = new ArrayDeque<>();
-    private final ArrayDeque<PendingAsync> asyncWaiting = new ArrayDeque<>();
     private final List<EmbeddedWatch> watches = new ArrayList<>();
     private boolean closing;
     // ---- read without the lock
     private volatile TreeState published;
-    private volatile long durableSequence;
-    private volatile long lastSequence;
-    private volatile int backlogBytes;
-    /** Why writing the log failed; once set, the registry refuses every write until reopened (fail-stop). */
-    private volatile Throwable failure;
     private volatile boolean closed;
-    // ---- owned by the thread that holds `flushing`
-    private LogCodec.RecordBuffer spare = new LogCodec.RecordBuffer();
-    private final AtomicBoolean flushing = new AtomicBoolean();
-    private final ReentrantLock waitLock = new ReentrantLock();
-    private final Condition flushDone = waitLock.newCondition();
-    private final Condition writeRequested = waitLock.newCondition();
-    /** The dedicated log writer in {@code groupCommit=writer} mode, else null. */
-    private final Thread writer;
-    private volatile boolean stopWriter;
 
-    private final AtomicBoolean snapshotRunning = new AtomicBoolean();
-    private final ScheduledExecutorService flushTimer;
-    private final ExecutorService snapshotter;
-    private final ExecutorService completions;
-
-    private record PendingAsync(long sequence, CompletableFuture<CommitResult> future) {
-    }
+    private final GroupCommitLog log;
 
     private EmbeddedRegistry(Path dir, EmbeddedOptions options, ChannelFactory channels, FileChannel lockChannel, FileLock lock,
                              TreeState recovered, WriteAheadLog wal) {
         this.dir = dir;
         this.uri = SCHEME + ":" + dir;
         this.options = options;
-        this.channels = channels;
         this.lockChannel = lockChannel;
         this.lock = lock;
-        this.wal = wal;
-        this.latest = recovered;
         this.published = recovered;
-        this.durableSequence = recovered.sequence();
-        this.lastSequence = recovered.sequence();
         String name = dir.getFileName() == null ? dir.toString() : dir.getFileName().toString();
-        this.flushTimer = Executors.newSingleThreadScheduledExecutor(daemon("registry-flusher " + name));
-        this.snapshotter = Executors.newSingleThreadExecutor(daemon("registry-snapshot " + name));
-        this.completions = Executors.newSingleThreadExecutor(daemon("registry-async-completion " + name));
-        flushTimer.scheduleWithFixedDelay(this::flushAsyncBatches, options.asyncFlushIntervalMillis(),
-                options.asyncFlushIntervalMillis(), TimeUnit.MILLISECONDS);
-        if (options.groupCommit() == EmbeddedOptions.GroupCommit.WRITER) {
-            writer = new Thread(this::writerLoop, "registry-log-writer " + name);
-            writer.setDaemon(true);
-            writer.start();
-        } else {
-            writer = null;
-        }
-    }
-
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
+        this.log = new GroupCommitLog(dir, name, options, channels, wal, recovered, applyLock, this::publishLocked);
     }
 
     // =========================================================================================
@@ -324,7 +256,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
     public CommitResult commit(WriteBatch batch) {
         checkWritable(batch);
         long sequence = applyAndLog(batch, null);
-        awaitDurable(sequence);
+        log.awaitDurable(sequence);
         return new CommitResult(sequence);
     }
 
@@ -334,8 +266,8 @@ final class EmbeddedRegistry implements ClusterRegistry {
         CompletableFuture<CommitResult> future = new CompletableFuture<>();
         try {
             long sequence = applyAndLog(batch, future);
-            if (backlogBytes > ASYNC_BACKLOG_BYTES) {
-                awaitDurable(sequence);
+            if (log.backlogExceeded()) {
+                log.awaitDurable(sequence);
             }
         } catch (RegistryException e) {
             if (!future.isDone()) {
@@ -369,30 +301,19 @@ final class EmbeddedRegistry implements ClusterRegistry {
         applyLock.lock();
         try {
             requireWritableLocked();
-            TreeState current = latest;
+            TreeState current = log.latestLocked();
             TreeOps.Applied applied = TreeOps.apply(current.root(), batch.commands(), current.sequence() + 1);
             long sequence = current.sequence();
             if (!applied.changes().isEmpty()) {
-                sequence++;
-                int mark = pending.size();
-                try {
-                    LogCodec.encodeBatch(pending, sequence, batch.commands());
-                } catch (RuntimeException | Error e) {
-                    pending.truncate(mark); // never leave half a record in the buffer
-                    throw e;
-                }
-                latest = new TreeState(applied.root(), sequence, current.faults());
-                lastSequence = sequence;
-                backlogBytes = pending.size();
-                unpublished.addLast(new ChangeBatch(sequence, applied.changes()));
+                long next = current.sequence() + 1;
+                log.appendLocked(new TreeState(applied.root(), next, current.faults()),
+                        buffer -> LogCodec.encodeBatch(buffer, next, batch.commands()));
+                unpublished.addLast(new ChangeBatch(next, applied.changes()));
+                sequence = next;
             }
             if (async != null) {
-                publishLocked(latest);
-                if (durableSequence >= sequence) {
-                    async.complete(new CommitResult(sequence));
-                } else {
-                    asyncWaiting.addLast(new PendingAsync(sequence, async));
-                }
+                publishLocked(log.latestLocked());
+                log.completeWhenDurableLocked(sequence, async);
             }
             return sequence;
         } finally {
@@ -404,195 +325,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
         if (closing) {
             throw closedException();
         }
-        Throwable f = failure;
-        if (f != null) {
-            throw new RegistryStoppedException(stoppedBecause(f), f, false);
-        }
-    }
-
-    /** Returns once every batch up to {@code sequence} is forced to disk and published. */
-    private void awaitDurable(long sequence) {
-        if (writer != null && !stopWriter && Thread.currentThread() != writer) {
-            waitLock.lock();
-            try {
-                writeRequested.signal();
-                while (durableSequence < sequence && failure == null && !stopWriter) {
-                    flushDone.awaitUninterruptibly();
-                }
-            } finally {
-                waitLock.unlock();
-            }
-        }
-        leadOrFollow(sequence);
-    }
-
-    /**
-     * Leader/follower group commit: the first thread to find no flush running writes and forces
-     * everything appended so far; the others wait for it and, if their batch came too late for
-     * that force, one of them leads the next.
-     */
-    private void leadOrFollow(long sequence) {
-        while (durableSequence < sequence) {
-            Throwable f = failure;
-            if (f != null) {
-                throw new RegistryStoppedException(stoppedBecause(f) + "; this batch was being written and may or may not be durable:"
-                        + " read it after reopening", f, true);
-            }
-            if (flushing.compareAndSet(false, true)) {
-                try {
-                    flushOnce();
-                } finally {
-                    waitLock.lock();
-                    try {
-                        flushing.set(false);
-                        flushDone.signalAll();
-                    } finally {
-                        waitLock.unlock();
-                    }
-                }
-            } else {
-                waitLock.lock();
-                try {
-                    while (flushing.get() && durableSequence < sequence) {
-                        flushDone.awaitUninterruptibly();
-                    }
-                } finally {
-                    waitLock.unlock();
-                }
-            }
-        }
-    }
-
-    /** Writes and forces everything appended so far, then publishes it. Caller holds {@code flushing}. */
-    private void flushOnce() {
-        LogCodec.RecordBuffer toWrite;
-        TreeState upTo;
-        applyLock.lock();
-        try {
-            if (failure != null) {
-                return;
-            }
-            toWrite = pending;
-            pending = spare;
-            upTo = latest;
-            backlogBytes = 0;
-        } finally {
-            applyLock.unlock();
-        }
-        try {
-            if (toWrite.size() > 0) {
-                wal.write(toWrite.array(), toWrite.size());
-                wal.force();
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            // an Error too (the JDK's "Cannot reserve ... bytes of direct buffer memory"): the buffer is
-            // dropped below, so carrying on would log later batches after a gap and call them durable
-            fail(e);
-            return;
-        } finally {
-            toWrite.reset();
-            spare = toWrite;
-        }
-        List<PendingAsync> done = null;
-        applyLock.lock();
-        try {
-            // publish before announcing durability: a committer that sees durableSequence cover its
-            // batch returns at once, and its next read must see the batch (read-your-writes)
-            publishLocked(upTo);
-            durableSequence = upTo.sequence();
-            while (!asyncWaiting.isEmpty() && asyncWaiting.peekFirst().sequence() <= upTo.sequence()) {
-                if (done == null) {
-                    done = new ArrayList<>();
-                }
-                done.add(asyncWaiting.pollFirst());
-            }
-        } finally {
-            applyLock.unlock();
-        }
-        if (done != null) {
-            List<PendingAsync> completed = done;
-            Runnable complete = () -> completed.forEach(p -> p.future().complete(new CommitResult(p.sequence())));
-            try {
-                completions.execute(complete);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                complete.run(); // closing
-            }
-        }
-        maybeSnapshot(upTo);
-    }
-
-    /** {@code groupCommit=writer}: one thread does every SYNC write and force; committers wait for it. */
-    private void writerLoop() {
-        while (true) {
-            waitLock.lock();
-            try {
-                while (!stopWriter && lastSequence <= durableSequence) {
-                    writeRequested.awaitUninterruptibly();
-                }
-                if (stopWriter) {
-                    flushDone.signalAll();
-                    return;
-                }
-            } finally {
-                waitLock.unlock();
-            }
-            try {
-                leadOrFollow(lastSequence);
-            } catch (RegistryException e) {
-                // failed: fail() logged it; committers see the failure and stop waiting
-                waitLock.lock();
-                try {
-                    flushDone.signalAll();
-                    while (!stopWriter) {
-                        writeRequested.awaitUninterruptibly();
-                    }
-                    return;
-                } finally {
-                    waitLock.unlock();
-                }
-            }
-        }
-    }
-
-    /** The background flusher: makes ASYNC batches durable at most {@code asyncFlushIntervalMs} after they were committed. */
-    private void flushAsyncBatches() {
-        try {
-            long target = lastSequence;
-            if (target > durableSequence && failure == null && !closed) {
-                awaitDurable(target);
-            }
-        } catch (RegistryException e) {
-            // the failure is logged once by fail(); the registry refuses writes from now on
-        } catch (RuntimeException e) {
-            LOG.error("embedded registry {}: background flush failed", dir, e);
-        }
-    }
-
-    private void fail(Throwable cause) {
-        List<PendingAsync> abandoned;
-        applyLock.lock();
-        try {
-            if (failure != null) {
-                return;
-            }
-            failure = cause;
-            abandoned = new ArrayList<>(asyncWaiting);
-            asyncWaiting.clear();
-        } finally {
-            applyLock.unlock();
-        }
-        LOG.error("embedded registry {}: writing the log failed; it refuses writes until it is reopened (fail-stop: after a failed "
-                + "fsync the kernel may have dropped the data, so retrying could falsely succeed)", dir, cause);
-        for (PendingAsync p : abandoned) {
-            p.future().completeExceptionally(new RegistryStoppedException(stoppedBecause(cause)
-                    + "; this ASYNC batch was not yet durable and may be lost: read it after reopening", cause, true));
-        }
-    }
-
-    /** What every error and health report of a stopped registry says. */
-    private String stoppedBecause(Throwable cause) {
-        return "the embedded registry " + dir + " stopped accepting writes after writing its log failed (" + cause + "); it does"
-                + " not retry (after a failed write or fsync it cannot vouch for what is on disk): fix the cause, then close and reopen it";
+        log.requireWritableLocked();
     }
 
     /** Makes {@code s} visible to readers and hands its batches to the watches. Caller holds applyLock. */
@@ -606,43 +339,6 @@ final class EmbeddedRegistry implements ClusterRegistry {
             for (int i = 0, n = watches.size(); i < n; i++) {
                 watches.get(i).deliver(batch);
             }
-        }
-    }
-
-    /** After the log passed the threshold: continue in a new segment and snapshot the durable state in the background. */
-    private void maybeSnapshot(TreeState durable) {
-        if (wal.segmentBytes() < options.snapshotThresholdBytes() || !snapshotRunning.compareAndSet(false, true)) {
-            return;
-        }
-        try {
-            wal.rotate(durable.sequence() + 1);
-        } catch (IOException e) {
-            snapshotRunning.set(false);
-            fail(e);
-            return;
-        }
-        try {
-            snapshotter.execute(() -> {
-                try {
-                    writeSnapshot(durable);
-                } finally {
-                    snapshotRunning.set(false);
-                }
-            });
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            snapshotRunning.set(false); // closing: the log holds everything
-        }
-    }
-
-    private void writeSnapshot(TreeState state) {
-        try {
-            Path file = SnapshotFiles.write(dir, channels, state);
-            EmbeddedRecovery.removeObsolete(dir, state.sequence());
-            LOG.debug("embedded registry {}: snapshot {} written; older log segments removed", dir, file.getFileName());
-        } catch (IOException | RuntimeException e) {
-            // nothing is lost: the previous snapshot and every log segment since are kept
-            LOG.warn("embedded registry {}: writing a snapshot at sequence {} failed; the log is kept and a snapshot will be tried again",
-                    dir, state.sequence(), e);
         }
     }
 
@@ -699,17 +395,17 @@ final class EmbeddedRegistry implements ClusterRegistry {
     public HealthReport checkHealth() {
         readable();
         long start = System.nanoTime();
-        Throwable f = failure;
+        Throwable f = log.failure();
         boolean locked = lock.isValid();
         boolean healthy = f == null && locked;
         String detail;
         if (f != null) {
-            detail = stoppedBecause(f);
+            detail = log.stoppedBecause(f);
         } else if (!locked) {
             detail = "embedded registry " + dir + " lost the lock on its directory";
         } else {
-            detail = "embedded registry " + dir + ": log writable, durable up to sequence " + durableSequence
-                    + ", log segment " + wal.segment().getFileName() + " at " + wal.segmentBytes() + " bytes";
+            detail = "embedded registry " + dir + ": log writable, durable up to sequence " + log.durableSequence()
+                    + ", log segment " + log.segment().getFileName() + " at " + log.segmentBytes() + " bytes";
         }
         return new HealthReport(healthy, detail, Duration.ofNanos(System.nanoTime() - start));
     }
@@ -719,9 +415,9 @@ final class EmbeddedRegistry implements ClusterRegistry {
     public List<HealthFault> healthFaults() {
         TreeState s = readable();
         List<HealthFault> out = new ArrayList<>(PersistentSortedMap.size(s.faults()) + 1);
-        Throwable f = failure;
+        Throwable f = log.failure();
         if (f != null) {
-            out.add(new HealthFault(STOPPED_FAULT_ID, 1, 0, stoppedBecause(f), "embedded registry", 0));
+            out.add(new HealthFault(STOPPED_FAULT_ID, 1, 0, log.stoppedBecause(f), "embedded registry", 0));
         }
         PersistentSortedMap.forEach(s.faults(), (id, stored) -> {
             if (f == null || !id.equals(STOPPED_FAULT_ID)) {
@@ -745,15 +441,15 @@ final class EmbeddedRegistry implements ClusterRegistry {
         applyLock.lock();
         try {
             requireWritableLocked();
-            TreeState current = latest;
-            sequence = current.sequence() + 1;
-            LogCodec.encodeFaultPut(pending, sequence, fault);
-            latest = new TreeState(current.root(), sequence, PersistentSortedMap.put(current.faults(), fault.id(), fault));
-            lastSequence = sequence;
+            TreeState current = log.latestLocked();
+            long next = current.sequence() + 1;
+            log.appendLocked(new TreeState(current.root(), next, PersistentSortedMap.put(current.faults(), fault.id(), fault)),
+                    buffer -> LogCodec.encodeFaultPut(buffer, next, fault));
+            sequence = next;
         } finally {
             applyLock.unlock();
         }
-        awaitDurable(sequence);
+        log.awaitDurable(sequence);
     }
 
     @Override
@@ -765,20 +461,20 @@ final class EmbeddedRegistry implements ClusterRegistry {
         applyLock.lock();
         try {
             requireWritableLocked();
-            TreeState current = latest;
+            TreeState current = log.latestLocked();
             existed = PersistentSortedMap.get(current.faults(), id) != null;
             if (!existed) {
                 sequence = current.sequence();
             } else {
-                sequence = current.sequence() + 1;
-                LogCodec.encodeFaultRemove(pending, sequence, id);
-                latest = new TreeState(current.root(), sequence, PersistentSortedMap.remove(current.faults(), id));
-                lastSequence = sequence;
+                long next = current.sequence() + 1;
+                log.appendLocked(new TreeState(current.root(), next, PersistentSortedMap.remove(current.faults(), id)),
+                        buffer -> LogCodec.encodeFaultRemove(buffer, next, id));
+                sequence = next;
             }
         } finally {
             applyLock.unlock();
         }
-        awaitDurable(sequence);
+        log.awaitDurable(sequence);
         return existed;
     }
 
@@ -797,35 +493,8 @@ final class EmbeddedRegistry implements ClusterRegistry {
         } finally {
             applyLock.unlock();
         }
-        // shutdown, not shutdownNow: the flusher may be writing the log itself (groupCommit=leader), and
-        // interrupting a thread blocked in a FileChannel closes the channel and fails the registry
-        flushTimer.shutdown();
-        awaitTermination(flushTimer, "flusher");
-        try {
-            if (failure == null) {
-                leadOrFollow(lastSequence);
-            }
-        } catch (RuntimeException e) {
-            LOG.warn("embedded registry {}: the final flush on close failed", dir, e);
-        }
-        if (writer != null) {
-            waitLock.lock();
-            try {
-                stopWriter = true;
-                writeRequested.signalAll();
-                flushDone.signalAll();
-            } finally {
-                waitLock.unlock();
-            }
-            try {
-                writer.join(60_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        log.stopWriting();
         closed = true;
-        snapshotter.shutdown();
-        awaitTermination(snapshotter, "snapshot writer");
         List<EmbeddedWatch> open;
         applyLock.lock();
         try {
@@ -835,25 +504,9 @@ final class EmbeddedRegistry implements ClusterRegistry {
             applyLock.unlock();
         }
         open.forEach(EmbeddedWatch::stopDelivering);
-        completions.shutdown();
-        awaitTermination(completions, "async completion");
-        try {
-            wal.close();
-        } catch (IOException e) {
-            LOG.warn("embedded registry {}: closing the log failed", dir, e);
-        }
+        log.close();
         releaseQuietly(lock, lockChannel);
-        LOG.debug("closed embedded registry {} at sequence {}", dir, durableSequence);
-    }
-
-    private void awaitTermination(ExecutorService executor, String what) {
-        try {
-            if (!executor.awaitTermination(60, TimeUnit.SECONDS)) {
-                LOG.warn("embedded registry {}: the {} thread did not stop within 60 s", dir, what);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        LOG.debug("closed embedded registry {} at sequence {}", dir, log.durableSequence());
     }
 
     private RegistryClosedException closedException() {
@@ -883,7 +536,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
 
     /** Whether a snapshot is being written (tests wait for it to finish). */
     boolean snapshotInProgress() {
-        return snapshotRunning.get();
+        return log.snapshotInProgress();
     }
 
     @Override

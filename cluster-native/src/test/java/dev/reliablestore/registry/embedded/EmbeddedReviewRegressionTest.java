@@ -60,10 +60,20 @@ class EmbeddedReviewRegressionTest {
         opened.clear();
     }
 
-    private static ReentrantLock lockField(EmbeddedRegistry r, String name) throws ReflectiveOperationException {
-        Field f = EmbeddedRegistry.class.getDeclaredField(name);
+    private static Object field(Object owner, Class<?> type, String name) throws ReflectiveOperationException {
+        Field f = type.getDeclaredField(name);
         f.setAccessible(true);
-        return (ReentrantLock) f.get(r);
+        return f.get(owner);
+    }
+
+    /** The registry's applyLock. */
+    private static ReentrantLock applyLock(EmbeddedRegistry r) throws ReflectiveOperationException {
+        return (ReentrantLock) field(r, EmbeddedRegistry.class, "applyLock");
+    }
+
+    /** The lock that committers waiting for the group-commit log's flush take. */
+    private static ReentrantLock waitLock(EmbeddedRegistry r) throws ReflectiveOperationException {
+        return (ReentrantLock) field(field(r, EmbeddedRegistry.class, "log"), GroupCommitLog.class, "waitLock");
     }
 
     private Thread start(String name, Runnable body) {
@@ -89,8 +99,8 @@ class EmbeddedReviewRegressionTest {
         FaultyChannel.Faults faults = new FaultyChannel.Faults();
         EmbeddedRegistry r = open(Map.of("asyncFlushIntervalMs", "10000"),
                 FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
-        ReentrantLock applyLock = lockField(r, "applyLock");
-        ReentrantLock waitLock = lockField(r, "waitLock");
+        ReentrantLock applyLock = applyLock(r);
+        ReentrantLock waitLock = waitLock(r);
         CountDownLatch release = new CountDownLatch(1);
         faults.holdForce = release;
         // A: a SYNC batch whose fsync is held

@@ -31,7 +31,7 @@ import static org.awaitility.Awaitility.await;
  * Recovery from every state a crash can leave while the log is rotated and a snapshot taken, and
  * refusal of states no crash can leave (a missing segment, a gap between segments).
  *
- * <p>Rotation, as {@code EmbeddedRegistry.maybeSnapshot} and {@code SnapshotFiles.write} do it: the
+ * <p>Rotation, as {@code GroupCommitLog.maybeSnapshot} and {@code SnapshotFiles.write} do it: the
  * flushing thread forces segment {@code wal-A} (ending at sequence S), creates {@code wal-(S+1)}
  * and fsyncs it and the directory; a background thread writes {@code snapshot-S.snap.tmp}, fsyncs
  * it, renames it to {@code snapshot-S.snap}, fsyncs the directory, then deletes older snapshots and

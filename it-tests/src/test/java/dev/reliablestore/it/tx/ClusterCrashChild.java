@@ -5,7 +5,6 @@ import dev.reliablestore.spi.tx.TransactionBranch;
 import dev.reliablestore.spi.tx.TransactionId;
 import dev.reliablestore.spi.tx.TransactionalResource;
 import dev.reliablestore.tx.jta.NarayanaJta;
-import dev.reliablestore.tx.jta.XaResources;
 import jakarta.transaction.TransactionManager;
 
 import javax.transaction.xa.Xid;
@@ -49,9 +48,9 @@ public final class ClusterCrashChild {
         TransactionManager tm = jta.transactionManager();
         tm.begin();
         // A is enlisted first, so it is prepared and committed first
-        HaltingXaResource xa = new HaltingXaResource(XaResources.adapter(ra),
+        HaltingXaResource xa = new HaltingXaResource(jta.xaResources(ra).adapter(),
                 inCommit ? HaltingXaResource.HaltAt.COMMIT : HaltingXaResource.HaltAt.NEVER);
-        HaltingXaResource xb = new HaltingXaResource(XaResources.adapter(rb),
+        HaltingXaResource xb = new HaltingXaResource(jta.xaResources(rb).adapter(),
                 inCommit ? HaltingXaResource.HaltAt.NEVER : HaltingXaResource.HaltAt.PREPARE);
         tm.getTransaction().enlistResource(xa);
         tm.getTransaction().enlistResource(xb);

@@ -30,11 +30,18 @@ final class JtaEntityStore<T> implements EntityStore<T> {
 
     /** The enlistments of one resource, per JTA transaction; shared by the resource's stores. */
     static final class Enlistments {
+        private final BranchAssociations xa;
         private final TransactionalResource resource;
         private final Map<Transaction, TransactionBranch> branches = new ConcurrentHashMap<>();
 
-        Enlistments(TransactionalResource resource) {
-            this.resource = resource;
+        Enlistments(BranchAssociations xa) {
+            this.xa = xa;
+            this.resource = xa.resource();
+        }
+
+        /** The resource's adapters: these enlistments' and recovery's. */
+        BranchAssociations xa() {
+            return xa;
         }
 
         TransactionBranch branchFor(Transaction tx) {
@@ -42,7 +49,7 @@ final class JtaEntityStore<T> implements EntityStore<T> {
             if (existing != null) {
                 return existing;
             }
-            ParticipantXaResource xa = new ParticipantXaResource(resource);
+            ParticipantXaResource xa = this.xa.adapter();
             try {
                 if (!tx.enlistResource(xa)) {
                     throw new IllegalStateException("the JTA transaction " + tx + " refused to enlist " + xa);

@@ -21,9 +21,7 @@ import javax.transaction.xa.XAResource;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Pattern;
@@ -85,8 +83,8 @@ public final class NarayanaJta implements AutoCloseable {
     }
 
     private final Settings settings;
-    private final List<TransactionalResource> recoveryResources = new CopyOnWriteArrayList<>();
-    private final Map<TransactionalResource, JtaEntityStore.Enlistments> enlistments = new IdentityHashMap<>();
+    /** One per resource, in the order added: its adapters (for stores, recovery and callers alike) and enlistments. */
+    private final List<JtaEntityStore.Enlistments> resources = new CopyOnWriteArrayList<>();
     private final XAResourceRecoveryHelper helper = new XAResourceRecoveryHelper() {
         @Override
         public boolean initialise(String p) {
@@ -95,7 +93,8 @@ public final class NarayanaJta implements AutoCloseable {
 
         @Override
         public XAResource[] getXAResources() {
-            return recoveryResources.stream().map(ParticipantXaResource::new).toArray(XAResource[]::new);
+            // adapters of the owners the stores enlist with, so recovery sees the live branches too
+            return resources.stream().map(e -> e.xa().adapter()).toArray(XAResource[]::new);
         }
     };
     private final List<XAResourceRecoveryHelper> extraHelpers = new CopyOnWriteArrayList<>();
@@ -105,7 +104,7 @@ public final class NarayanaJta implements AutoCloseable {
 
     private NarayanaJta(Settings settings, List<TransactionalResource> resources) {
         this.settings = settings;
-        this.recoveryResources.addAll(resources);
+        resources.forEach(this::registered);
     }
 
     public static Builder builder() {
@@ -130,22 +129,35 @@ public final class NarayanaJta implements AutoCloseable {
      * @throws IllegalArgumentException when the factory's provider does not support transactions
      */
     public <T> EntityStore<T> store(StoreFactory factory, String typeName, Class<T> type) {
-        TransactionalResource resource = TransactionalResource.from(factory);
-        addRecoveryResource(resource);
-        JtaEntityStore.Enlistments e;
-        synchronized (enlistments) {
-            e = enlistments.computeIfAbsent(resource, JtaEntityStore.Enlistments::new);
-        }
+        JtaEntityStore.Enlistments e = registered(TransactionalResource.from(factory));
         return new JtaEntityStore<>(transactionManager(), factory.store(typeName, type), type, e);
     }
 
     /** Adds a resource whose prepared branches recovery should finish (no-op if already added). */
     public void addRecoveryResource(TransactionalResource resource) {
+        registered(resource);
+    }
+
+    /**
+     * The XA adapters of the resource that this instance's stores and recovery use (one per resource
+     * instance); enlist adapters from it when enlisting the resource by hand, so that they share
+     * branches with the stores and with recovery. Adds the resource to the recovery resources.
+     */
+    public XaResources xaResources(TransactionalResource resource) {
+        return registered(resource).xa();
+    }
+
+    private JtaEntityStore.Enlistments registered(TransactionalResource resource) {
         Objects.requireNonNull(resource, "resource");
-        synchronized (recoveryResources) {
-            if (recoveryResources.stream().noneMatch(r -> r == resource)) {
-                recoveryResources.add(resource);
+        synchronized (resources) {
+            for (JtaEntityStore.Enlistments e : resources) {
+                if (e.xa().resource() == resource) {
+                    return e;
+                }
             }
+            JtaEntityStore.Enlistments e = new JtaEntityStore.Enlistments(new BranchAssociations(resource));
+            resources.add(e);
+            return e;
         }
     }
 

@@ -8,6 +8,8 @@ import dev.reliablestore.spi.tx.TransactionRolledBackException;
 import dev.reliablestore.spi.tx.TransactionalResource;
 import dev.reliablestore.spi.tx.UnknownTransactionException;
 import dev.reliablestore.spi.tx.Vote;
+import dev.reliablestore.tx.jta.BranchAssociations.Association;
+import dev.reliablestore.tx.jta.BranchAssociations.Phase;
 import org.jboss.tm.XAResourceWrapper;
 
 import javax.transaction.xa.XAException;
@@ -15,18 +17,15 @@ import javax.transaction.xa.XAResource;
 import javax.transaction.xa.Xid;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.WeakHashMap;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The XA face of a {@link TransactionalResource}.
  *
  * <p>Branch associations (active / suspended / ended / prepared, rollback-only, deadline) are kept
- * per resource instance and shared by every adapter of it, so that {@code start(TMJOIN)} on a second
- * adapter for which {@link #isSameRM} was true finds the branch. Error codes follow the XA
- * specification as Narayana reads them: a "no" vote is {@code XA_RB*} after the branch rolled back;
- * an unreachable store is {@code XAER_RMFAIL} (the branch stays as it was, the call may be
+ * by the {@link BranchAssociations} that created the adapter and shared by all its adapters, so that
+ * {@code start(TMJOIN)} on a second adapter for which {@link #isSameRM} was true finds the branch.
+ * Error codes follow the XA specification as Narayana reads them: a "no" vote is {@code XA_RB*}
+ * after the branch rolled back; an unreachable store is {@code XAER_RMFAIL} (the branch stays as it was, the call may be
  * repeated); an unknown xid is {@code XAER_NOTA}; a call in the wrong association state is
  * {@code XAER_PROTO}; a bad argument {@code XAER_INVAL}. This resource manager never completes a
  * branch heuristically, so {@link #forget} always answers {@code XAER_NOTA}.
@@ -36,41 +35,18 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
     static final String PRODUCT_NAME = "ReliableStore";
     static final String PRODUCT_VERSION = "1";
 
-    private enum Phase { ACTIVE, SUSPENDED, ENDED, PREPARED }
-
-    private static final class Association {
-        final TransactionBranch branch;
-        final long deadlineNanos; // 0 = none
-        Phase phase = Phase.ACTIVE;
-        boolean rollbackOnly;
-
-        Association(TransactionBranch branch, long deadlineNanos) {
-            this.branch = branch;
-            this.deadlineNanos = deadlineNanos;
-        }
-
-        boolean expired() {
-            return deadlineNanos != 0 && System.nanoTime() - deadlineNanos > 0;
-        }
-    }
-
-    private static final Map<TransactionalResource, Map<TransactionId, Association>> TABLES = new WeakHashMap<>();
-
+    private final BranchAssociations owner;
     private final TransactionalResource resource;
     private final Map<TransactionId, Association> table;
     private volatile int timeoutSeconds;
     private volatile TransactionBranch startedBranch;
     private boolean scanOpen;
 
-    ParticipantXaResource(TransactionalResource resource) {
-        this.resource = Objects.requireNonNull(resource, "resource");
-        synchronized (TABLES) {
-            this.table = TABLES.computeIfAbsent(resource, r -> new ConcurrentHashMap<>());
-        }
-    }
-
-    TransactionalResource resource() {
-        return resource;
+    /** Use {@link BranchAssociations#adapter()}: the owner holds the associations this adapter shares. */
+    ParticipantXaResource(BranchAssociations owner) {
+        this.owner = owner;
+        this.resource = owner.resource();
+        this.table = owner.table();
     }
 
     /** The branch the last {@code start(xid, TMNOFLAGS)} on this adapter began. */
@@ -279,7 +255,7 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
 
     @Override
     public boolean isSameRM(XAResource other) {
-        return other instanceof ParticipantXaResource p && p.resource == resource;
+        return other instanceof ParticipantXaResource p && p.owner == owner;
     }
 
     @Override

@@ -5,7 +5,12 @@ import dev.reliablestore.spi.tx.TransactionalResource;
 import javax.transaction.xa.XAResource;
 
 /**
- * {@link XAResource}s over {@link TransactionalResource}s, for any XA transaction manager.
+ * The XA face of one {@link TransactionalResource}, for any XA transaction manager: create one per
+ * resource with {@link #of}, keep it as long as the resource, and take {@link XAResource}s from it.
+ * It owns the resource's branch associations (active / suspended / ended / prepared); its adapters
+ * share them, so {@code start(TMJOIN)} on one adapter finds a branch another one started. With
+ * {@link NarayanaJta}, take it from {@link NarayanaJta#xaResources} instead, so that the stores,
+ * recovery and your own enlistments share one.
  *
  * <p>Semantics: {@code start} with TMNOFLAGS / TMJOIN / TMRESUME, {@code end} with TMSUCCESS /
  * TMFAIL (rollback-only) / TMSUSPEND; {@code prepare} returns {@code XA_RDONLY} for a branch that
@@ -14,16 +19,19 @@ import javax.transaction.xa.XAResource;
  * back; one- and two-phase commit, rollback, and {@code recover(TMSTARTRSCAN)} listing every
  * prepared branch of the resource. Unknown xid: {@code XAER_NOTA}; wrong state: {@code XAER_PROTO};
  * unreachable store: {@code XAER_RMFAIL}. {@code isSameRM} is true only for adapters of the same
- * resource instance. The transaction timeout set through {@code setTransactionTimeout} is checked at
- * prepare and one-phase commit.
+ * {@code XaResources}. The transaction timeout set through {@code setTransactionTimeout} is checked
+ * at prepare and one-phase commit.
  */
-public final class XaResources {
+public interface XaResources {
 
-    private XaResources() {
+    /** A new owner of the resource's branch associations; one per resource (adapters of two do not share branches). */
+    static XaResources of(TransactionalResource resource) {
+        return new BranchAssociations(resource);
     }
 
-    /** An XA adapter of the resource; adapters of one resource share its branch associations. */
-    public static XAResource adapter(TransactionalResource resource) {
-        return new ParticipantXaResource(resource);
-    }
+    /** A new adapter; every adapter of this object shares its branch associations. */
+    XAResource adapter();
+
+    /** The resource the adapters work on. */
+    TransactionalResource resource();
 }

@@ -235,6 +235,20 @@ class NarayanaJtaTest {
     }
 
     @Test
+    void anAdapterEnlistedByHandJoinsTheBranchOfTheStores() throws Exception {
+        XaResources shopXa = jta.xaResources(shop);
+        assertThat(jta.xaResources(shop)).as("one per resource").isSameAs(shopXa);
+        assertThat(jta.xaResources(bank)).isNotSameAs(shopXa);
+        tm.begin();
+        orders.save("o1", "x");
+        assertThat(tm.getTransaction().enlistResource(shopXa.adapter())).isTrue();
+        tm.commit();
+        assertThat(committedOrders().exists("o1")).isTrue();
+        assertThat(shop.onePhaseCommitCount()).as("one branch").isEqualTo(1);
+        assertThat(shop.prepareCount()).isZero();
+    }
+
+    @Test
     void narayanaIsConfiguredOncePerJvm() {
         assertThatThrownBy(() -> NarayanaJta.builder().objectStoreDirectory(objectStore).nodeIdentifier("other").start())
                 .isInstanceOf(ConfigurationException.class).hasMessageContaining("already running");

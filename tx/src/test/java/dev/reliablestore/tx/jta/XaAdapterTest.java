@@ -27,12 +27,14 @@ class XaAdapterTest {
     Path dir;
 
     FileParticipant participant;
+    XaResources adapters;
     XAResource xa;
 
     @BeforeEach
     void setUp() {
         participant = new FileParticipant(dir);
-        xa = XaResources.adapter(participant);
+        adapters = XaResources.of(participant);
+        xa = adapters.adapter();
     }
 
     private static Xid xid() {
@@ -148,14 +150,44 @@ class XaAdapterTest {
         view(x).save("b", "2");
         xa.end(x, XAResource.TMSUCCESS);
 
-        XAResource second = XaResources.adapter(participant);
+        XAResource second = adapters.adapter();
         assertThat(xa.isSameRM(second)).isTrue();
-        assertThat(xa.isSameRM(XaResources.adapter(new FileParticipant(dir.resolve("other"))))).isFalse();
+        assertThat(xa.isSameRM(XaResources.of(new FileParticipant(dir.resolve("other"))).adapter())).isFalse();
         second.start(x, XAResource.TMJOIN);
         view(x).save("c", "3");
         second.end(x, XAResource.TMSUCCESS);
         xa.commit(x, true);
         assertThat(committed().getAll()).extracting(Versioned::id).containsExactly("a", "b", "c");
+    }
+
+    @Test
+    void adaptersOfOneOwnerShareBranchesAndTwoOwnersShareNothing() throws XAException {
+        XAResource second = adapters.adapter();
+        Xid x = xid();
+        xa.start(x, XAResource.TMNOFLAGS);
+        view(x).save("a", "1");
+        xa.end(x, XAResource.TMSUCCESS);
+        second.start(x, XAResource.TMJOIN);
+        view(x).save("b", "2");
+        second.end(x, XAResource.TMSUCCESS);
+        assertThat(second.prepare(x)).isEqualTo(XAResource.XA_OK);
+
+        // another owner of the same resource: not the same RM, and none of the first owner's branches
+        XAResource stranger = XaResources.of(participant).adapter();
+        assertThat(stranger.isSameRM(xa)).isFalse();
+        assertThatThrownBy(() -> stranger.start(x, XAResource.TMJOIN)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_NOTA));
+        assertThatThrownBy(() -> stranger.prepare(x)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_NOTA));
+        Xid y = xid();
+        stranger.start(y, XAResource.TMNOFLAGS);
+        assertThatThrownBy(() -> xa.end(y, XAResource.TMSUCCESS)).as("nor does the first see the stranger's")
+                .satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_NOTA));
+        stranger.end(y, XAResource.TMSUCCESS);
+        stranger.rollback(y);
+
+        xa.commit(x, false);
+        assertThat(committed().getAll()).extracting(Versioned::id).containsExactly("a", "b");
+        assertThatThrownBy(() -> second.commit(x, false)).as("finished for every adapter of the owner")
+                .satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_NOTA));
     }
 
     @Test
@@ -207,7 +239,7 @@ class XaAdapterTest {
         }
         // a restart: a new participant instance over the same directory and a new adapter
         FileParticipant restarted = new FileParticipant(dir);
-        XAResource recovery = XaResources.adapter(restarted);
+        XAResource recovery = XaResources.of(restarted).adapter();
         assertThatThrownBy(() -> recovery.recover(XAResource.TMNOFLAGS)).as("no scan open")
                 .satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_PROTO));
         assertThatThrownBy(() -> recovery.recover(XAResource.TMSUCCESS)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_INVAL));

@@ -1,0 +1,496 @@
+package dev.reliablestore.registry.embedded;
+
+import dev.reliablestore.registry.CommitResult;
+import dev.reliablestore.registry.RegistryException;
+import dev.reliablestore.registry.RegistryStoppedException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * The embedded registry's group-commit log: the in-memory buffer of framed records that committers
+ * append to, and the hand-off that writes and forces it.
+ *
+ * <h2>Group commit</h2>
+ * Records are appended under the registry's {@code applyLock} (microseconds, never across I/O). A
+ * SYNC caller then waits in {@link #awaitDurable} until its sequence is durable: the flushing thread
+ * (the dedicated writer by default; with {@code groupCommit=leader} the first waiter to find no
+ * flush running) swaps the buffer, writes and forces it, has the registry publish it, and only then
+ * advances {@code durableSequence}; the others are covered by that force or by the next one. ASYNC
+ * batches are published by the registry at once; the background flusher makes them durable every
+ * {@code asyncFlushIntervalMs} and their futures complete on a thread of their own.
+ *
+ * <h2>Failure</h2>
+ * A failed log write or fsync stops the log (fail-stop): after a failed fsync the kernel may have
+ * dropped the dirty pages and cleared the error, so a retry could "succeed" without the data being
+ * on disk. Only reopening, which replays what really is on disk, is safe.
+ *
+ * <h2>Snapshots</h2>
+ * After a flush leaves the segment past {@code snapshotThresholdBytes}, the flushing thread
+ * continues in a new segment and hands the durable state to a background snapshot writer.
+ */
+final class GroupCommitLog {
+
+    // the backend's one logger, as before this class was split out of the registry
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedRegistry.class);
+
+    /**
+     * Log bytes waiting to be written beyond which an ASYNC commit waits for a flush: back-pressure so
+     * that writers faster than the disk cannot grow memory without bound.
+     */
+    static final int ASYNC_BACKLOG_BYTES = 32 * 1024 * 1024;
+
+    /** Makes a state whose records are durable visible to readers and watches. */
+    interface Publisher {
+        /** Called with the registry's {@code applyLock} held. */
+        void publishLocked(TreeState durable);
+    }
+
+    private record PendingAsync(long sequence, CompletableFuture<CommitResult> future) {
+    }
+
+    private final Path dir;
+    private final EmbeddedOptions options;
+    private final ChannelFactory channels;
+    private final WriteAheadLog wal;
+    private final ReentrantLock applyLock;
+    private final Publisher publisher;
+
+    // ---- guarded by applyLock
+    private TreeState latest;
+    private LogCodec.RecordBuffer pending = new LogCodec.RecordBuffer();
+    private final ArrayDeque<PendingAsync> asyncWaiting = new ArrayDeque<>();
+    // ---- read without the lock
+    private volatile long durableSequence;
+    private volatile long lastSequence;
+    private volatile int backlogBytes;
+    /** Why writing the log failed; once set, the log refuses every write until the registry is reopened (fail-stop). */
+    private volatile Throwable failure;
+    /** Set once {@link #stopWriting} is done: a late background flush does nothing. */
+    private volatile boolean stopped;
+    // ---- owned by the thread that holds `flushing`
+    private LogCodec.RecordBuffer spare = new LogCodec.RecordBuffer();
+    private final AtomicBoolean flushing = new AtomicBoolean();
+    private final ReentrantLock waitLock = new ReentrantLock();
+    private final Condition flushDone = waitLock.newCondition();
+    private final Condition writeRequested = waitLock.newCondition();
+    /** The dedicated log writer in {@code groupCommit=writer} mode, else null. */
+    private final Thread writer;
+    private volatile boolean stopWriter;
+
+    private final AtomicBoolean snapshotRunning = new AtomicBoolean();
+    private final ScheduledExecutorService flushTimer;
+    private final ExecutorService snapshotter;
+    private final ExecutorService completions;
+
+    /**
+     * Continues {@code wal} after {@code recovered} and starts the background flusher (and the writer
+     * in {@code groupCommit=writer} mode). {@code applyLock} is the registry's: appends and
+     * publication are ordered under it.
+     */
+    GroupCommitLog(Path dir, String name, EmbeddedOptions options, ChannelFactory channels, WriteAheadLog wal,
+                   TreeState recovered, ReentrantLock applyLock, Publisher publisher) {
+        this.dir = dir;
+        this.options = options;
+        this.channels = channels;
+        this.wal = wal;
+        this.applyLock = applyLock;
+        this.publisher = publisher;
+        this.latest = recovered;
+        this.durableSequence = recovered.sequence();
+        this.lastSequence = recovered.sequence();
+        this.flushTimer = Executors.newSingleThreadScheduledExecutor(daemon("registry-flusher " + name));
+        this.snapshotter = Executors.newSingleThreadExecutor(daemon("registry-snapshot " + name));
+        this.completions = Executors.newSingleThreadExecutor(daemon("registry-async-completion " + name));
+        flushTimer.scheduleWithFixedDelay(this::flushAsyncBatches, options.asyncFlushIntervalMillis(),
+                options.asyncFlushIntervalMillis(), TimeUnit.MILLISECONDS);
+        if (options.groupCommit() == EmbeddedOptions.GroupCommit.WRITER) {
+            writer = new Thread(this::writerLoop, "registry-log-writer " + name);
+            writer.setDaemon(true);
+            writer.start();
+        } else {
+            writer = null;
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    // =========================================================================================
+    // appending (caller holds applyLock)
+    // =========================================================================================
+
+    /** The newest appended state: what the next batch is evaluated against. */
+    TreeState latestLocked() {
+        return latest;
+    }
+
+    /** Refuses a write once the log has failed. */
+    void requireWritableLocked() {
+        Throwable f = failure;
+        if (f != null) {
+            throw new RegistryStoppedException(stoppedBecause(f), f, false);
+        }
+    }
+
+    /**
+     * Appends the record that {@code encode} writes, which takes the tree to {@code next} (sequence
+     * one past the latest). A failing encoder leaves nothing in the buffer.
+     */
+    void appendLocked(TreeState next, Consumer<LogCodec.RecordBuffer> encode) {
+        int mark = pending.size();
+        try {
+            encode.accept(pending);
+        } catch (RuntimeException | Error e) {
+            pending.truncate(mark); // never leave half a record in the buffer
+            throw e;
+        }
+        latest = next;
+        lastSequence = next.sequence();
+        backlogBytes = pending.size();
+    }
+
+    /** Completes {@code future} once {@code sequence} is durable: now, or after the flush that covers it. */
+    void completeWhenDurableLocked(long sequence, CompletableFuture<CommitResult> future) {
+        if (durableSequence >= sequence) {
+            future.complete(new CommitResult(sequence));
+        } else {
+            asyncWaiting.addLast(new PendingAsync(sequence, future));
+        }
+    }
+
+    /** Whether more log bytes wait to be written than an ASYNC commit may leave behind. */
+    boolean backlogExceeded() {
+        return backlogBytes > ASYNC_BACKLOG_BYTES;
+    }
+
+    // =========================================================================================
+    // making it durable
+    // =========================================================================================
+
+    /** Returns once every record up to {@code sequence} is forced to disk and published. */
+    void awaitDurable(long sequence) {
+        if (writer != null && !stopWriter && Thread.currentThread() != writer) {
+            waitLock.lock();
+            try {
+                writeRequested.signal();
+                while (durableSequence < sequence && failure == null && !stopWriter) {
+                    flushDone.awaitUninterruptibly();
+                }
+            } finally {
+                waitLock.unlock();
+            }
+        }
+        leadOrFollow(sequence);
+    }
+
+    /**
+     * Leader/follower group commit: the first thread to find no flush running writes and forces
+     * everything appended so far; the others wait for it and, if their batch came too late for
+     * that force, one of them leads the next.
+     */
+    private void leadOrFollow(long sequence) {
+        while (durableSequence < sequence) {
+            Throwable f = failure;
+            if (f != null) {
+                throw new RegistryStoppedException(stoppedBecause(f) + "; this batch was being written and may or may not be durable:"
+                        + " read it after reopening", f, true);
+            }
+            if (flushing.compareAndSet(false, true)) {
+                try {
+                    flushOnce();
+                } finally {
+                    waitLock.lock();
+                    try {
+                        flushing.set(false);
+                        flushDone.signalAll();
+                    } finally {
+                        waitLock.unlock();
+                    }
+                }
+            } else {
+                waitLock.lock();
+                try {
+                    while (flushing.get() && durableSequence < sequence) {
+                        flushDone.awaitUninterruptibly();
+                    }
+                } finally {
+                    waitLock.unlock();
+                }
+            }
+        }
+    }
+
+    /** Writes and forces everything appended so far, then publishes it. Caller holds {@code flushing}. */
+    private void flushOnce() {
+        LogCodec.RecordBuffer toWrite;
+        TreeState upTo;
+        applyLock.lock();
+        try {
+            if (failure != null) {
+                return;
+            }
+            toWrite = pending;
+            pending = spare;
+            upTo = latest;
+            backlogBytes = 0;
+        } finally {
+            applyLock.unlock();
+        }
+        try {
+            if (toWrite.size() > 0) {
+                wal.write(toWrite.array(), toWrite.size());
+                wal.force();
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            // an Error too (the JDK's "Cannot reserve ... bytes of direct buffer memory"): the buffer is
+            // dropped below, so carrying on would log later batches after a gap and call them durable
+            fail(e);
+            return;
+        } finally {
+            toWrite.reset();
+            spare = toWrite;
+        }
+        List<PendingAsync> done = null;
+        applyLock.lock();
+        try {
+            // publish before announcing durability: a committer that sees durableSequence cover its
+            // batch returns at once, and its next read must see the batch (read-your-writes)
+            publisher.publishLocked(upTo);
+            durableSequence = upTo.sequence();
+            while (!asyncWaiting.isEmpty() && asyncWaiting.peekFirst().sequence() <= upTo.sequence()) {
+                if (done == null) {
+                    done = new ArrayList<>();
+                }
+                done.add(asyncWaiting.pollFirst());
+            }
+        } finally {
+            applyLock.unlock();
+        }
+        if (done != null) {
+            List<PendingAsync> completed = done;
+            Runnable complete = () -> completed.forEach(p -> p.future().complete(new CommitResult(p.sequence())));
+            try {
+                completions.execute(complete);
+            } catch (RejectedExecutionException e) {
+                complete.run(); // closing
+            }
+        }
+        maybeSnapshot(upTo);
+    }
+
+    /** {@code groupCommit=writer}: one thread does every SYNC write and force; committers wait for it. */
+    private void writerLoop() {
+        while (true) {
+            waitLock.lock();
+            try {
+                while (!stopWriter && lastSequence <= durableSequence) {
+                    writeRequested.awaitUninterruptibly();
+                }
+                if (stopWriter) {
+                    flushDone.signalAll();
+                    return;
+                }
+            } finally {
+                waitLock.unlock();
+            }
+            try {
+                leadOrFollow(lastSequence);
+            } catch (RegistryException e) {
+                // failed: fail() logged it; committers see the failure and stop waiting
+                waitLock.lock();
+                try {
+                    flushDone.signalAll();
+                    while (!stopWriter) {
+                        writeRequested.awaitUninterruptibly();
+                    }
+                    return;
+                } finally {
+                    waitLock.unlock();
+                }
+            }
+        }
+    }
+
+    /** The background flusher: makes ASYNC batches durable at most {@code asyncFlushIntervalMs} after they were committed. */
+    private void flushAsyncBatches() {
+        try {
+            long target = lastSequence;
+            if (target > durableSequence && failure == null && !stopped) {
+                awaitDurable(target);
+            }
+        } catch (RegistryException e) {
+            // the failure is logged once by fail(); the registry refuses writes from now on
+        } catch (RuntimeException e) {
+            LOG.error("embedded registry {}: background flush failed", dir, e);
+        }
+    }
+
+    private void fail(Throwable cause) {
+        List<PendingAsync> abandoned;
+        applyLock.lock();
+        try {
+            if (failure != null) {
+                return;
+            }
+            failure = cause;
+            abandoned = new ArrayList<>(asyncWaiting);
+            asyncWaiting.clear();
+        } finally {
+            applyLock.unlock();
+        }
+        LOG.error("embedded registry {}: writing the log failed; it refuses writes until it is reopened (fail-stop: after a failed "
+                + "fsync the kernel may have dropped the data, so retrying could falsely succeed)", dir, cause);
+        for (PendingAsync p : abandoned) {
+            p.future().completeExceptionally(new RegistryStoppedException(stoppedBecause(cause)
+                    + "; this ASYNC batch was not yet durable and may be lost: read it after reopening", cause, true));
+        }
+    }
+
+    /** Why writing the log failed, or null while it works. */
+    Throwable failure() {
+        return failure;
+    }
+
+    /** What every error and health report of a stopped registry says. */
+    String stoppedBecause(Throwable cause) {
+        return "the embedded registry " + dir + " stopped accepting writes after writing its log failed (" + cause + "); it does"
+                + " not retry (after a failed write or fsync it cannot vouch for what is on disk): fix the cause, then close and reopen it";
+    }
+
+    long durableSequence() {
+        return durableSequence;
+    }
+
+    Path segment() {
+        return wal.segment();
+    }
+
+    long segmentBytes() {
+        return wal.segmentBytes();
+    }
+
+    // =========================================================================================
+    // snapshots
+    // =========================================================================================
+
+    /** After the log passed the threshold: continue in a new segment and snapshot the durable state in the background. */
+    private void maybeSnapshot(TreeState durable) {
+        if (wal.segmentBytes() < options.snapshotThresholdBytes() || !snapshotRunning.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            wal.rotate(durable.sequence() + 1);
+        } catch (IOException e) {
+            snapshotRunning.set(false);
+            fail(e);
+            return;
+        }
+        try {
+            snapshotter.execute(() -> {
+                try {
+                    writeSnapshot(durable);
+                } finally {
+                    snapshotRunning.set(false);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            snapshotRunning.set(false); // closing: the log holds everything
+        }
+    }
+
+    private void writeSnapshot(TreeState state) {
+        try {
+            Path file = SnapshotFiles.write(dir, channels, state);
+            EmbeddedRecovery.removeObsolete(dir, state.sequence());
+            LOG.debug("embedded registry {}: snapshot {} written; older log segments removed", dir, file.getFileName());
+        } catch (IOException | RuntimeException e) {
+            // nothing is lost: the previous snapshot and every log segment since are kept
+            LOG.warn("embedded registry {}: writing a snapshot at sequence {} failed; the log is kept and a snapshot will be tried again",
+                    dir, state.sequence(), e);
+        }
+    }
+
+    /** Whether a snapshot is being written (tests wait for it to finish). */
+    boolean snapshotInProgress() {
+        return snapshotRunning.get();
+    }
+
+    // =========================================================================================
+    // closing, in two steps around the registry's own
+    // =========================================================================================
+
+    /** Stops the background flusher, makes everything appended durable (unless failed) and stops the writer. */
+    void stopWriting() {
+        // shutdown, not shutdownNow: the flusher may be writing the log itself (groupCommit=leader), and
+        // interrupting a thread blocked in a FileChannel closes the channel and fails the registry
+        flushTimer.shutdown();
+        awaitTermination(flushTimer, "flusher");
+        try {
+            if (failure == null) {
+                leadOrFollow(lastSequence);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("embedded registry {}: the final flush on close failed", dir, e);
+        }
+        if (writer != null) {
+            waitLock.lock();
+            try {
+                stopWriter = true;
+                writeRequested.signalAll();
+                flushDone.signalAll();
+            } finally {
+                waitLock.unlock();
+            }
+            try {
+                writer.join(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        stopped = true;
+    }
+
+    /** After {@link #stopWriting}: waits for a snapshot being written and for ASYNC completions, then closes the segment. */
+    void close() {
+        snapshotter.shutdown();
+        awaitTermination(snapshotter, "snapshot writer");
+        completions.shutdown();
+        awaitTermination(completions, "async completion");
+        try {
+            wal.close();
+        } catch (IOException e) {
+            LOG.warn("embedded registry {}: closing the log failed", dir, e);
+        }
+    }
+
+    private void awaitTermination(ExecutorService executor, String what) {
+        try {
+            if (!executor.awaitTermination(60, TimeUnit.SECONDS)) {
+                LOG.warn("embedded registry {}: the {} thread did not stop within 60 s", dir, what);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

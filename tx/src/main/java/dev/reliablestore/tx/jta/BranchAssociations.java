@@ -1,0 +1,62 @@
+package dev.reliablestore.tx.jta;
+
+import dev.reliablestore.spi.tx.TransactionBranch;
+import dev.reliablestore.spi.tx.TransactionId;
+import dev.reliablestore.spi.tx.TransactionalResource;
+
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The branch associations of one resource, shared by every adapter it creates: kept here, not in
+ * the adapter, because a transaction manager may join a branch through another adapter for which
+ * {@code isSameRM} was true; not in a static table, so that it lives exactly as long as its owner.
+ */
+final class BranchAssociations implements XaResources {
+
+    enum Phase { ACTIVE, SUSPENDED, ENDED, PREPARED }
+
+    /** One branch's XA state; guarded by its own monitor. */
+    static final class Association {
+        final TransactionBranch branch;
+        final long deadlineNanos; // 0 = none
+        Phase phase = Phase.ACTIVE;
+        boolean rollbackOnly;
+
+        Association(TransactionBranch branch, long deadlineNanos) {
+            this.branch = branch;
+            this.deadlineNanos = deadlineNanos;
+        }
+
+        boolean expired() {
+            return deadlineNanos != 0 && System.nanoTime() - deadlineNanos > 0;
+        }
+    }
+
+    private final TransactionalResource resource;
+    private final Map<TransactionId, Association> table = new ConcurrentHashMap<>();
+
+    BranchAssociations(TransactionalResource resource) {
+        this.resource = Objects.requireNonNull(resource, "resource");
+    }
+
+    @Override
+    public ParticipantXaResource adapter() {
+        return new ParticipantXaResource(this);
+    }
+
+    @Override
+    public TransactionalResource resource() {
+        return resource;
+    }
+
+    Map<TransactionId, Association> table() {
+        return table;
+    }
+
+    @Override
+    public String toString() {
+        return "XaResources[" + resource.resourceManagerId() + "]";
+    }
+}
