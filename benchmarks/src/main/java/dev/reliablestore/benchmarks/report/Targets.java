@@ -115,7 +115,7 @@ public final class Targets {
             t.add(new Target("zk-registry-async-" + nodes, "1,000 pipelined registry commitAsync ≥ 1.0 × 1,000 pipelined raw setData" + tag,
                     thr("ZooKeeperRegistryThroughputBench.registryCommitAsync1000", n, "registry commitAsync × 1,000" + tag),
                     thr("ZooKeeperRegistryThroughputBench.rawAsyncSetData1000", n, "Curator background setData × 1,000" + tag), 1.0, false, "×"));
-            // provider level: a save is one round trip, so concurrent saves ride the registry's group commit
+            // provider level: saves of different entities pipeline (ordered per entity) and ride the registry's group commit
             Measure save16 = thr("ZooKeeperStoreThroughputBench.save16", n, "store.save, 16 writers" + tag);
             t.add(new Target("zk-store-16-" + nodes, "16 writers' saves ≥ 1.0 × raw Curator setData with 16 threads" + tag, save16,
                     thr("ZooKeeperStoreThroughputBench.rawSetData16", n, "Curator setData, 16 threads" + tag), 1.0, false, "×"));

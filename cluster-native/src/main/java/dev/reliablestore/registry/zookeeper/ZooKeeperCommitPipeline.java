@@ -74,14 +74,17 @@ final class ZooKeeperCommitPipeline {
 
     private final String seqPath;
     private final long maxRequestBytes;
+    private final long answerTimeoutMs;
     private final Object groupLock = new Object();
     private final ArrayDeque<Member> waiting = new ArrayDeque<>();
     private int multisInFlight;
     private long coalescedMultis;
 
-    ZooKeeperCommitPipeline(String seqPath, long maxRequestBytes) {
+    /** {@code answerTimeoutMs}: a multi not answered within it fails as a connection problem (its slot is freed). */
+    ZooKeeperCommitPipeline(String seqPath, long maxRequestBytes, long answerTimeoutMs) {
         this.seqPath = seqPath;
         this.maxRequestBytes = maxRequestBytes;
+        this.answerTimeoutMs = answerTimeoutMs;
     }
 
     /**
@@ -284,11 +287,11 @@ final class ZooKeeperCommitPipeline {
             }
             ops.add(Op.setData(seqPath, ZnodeLayout.seqData(group.size() - 1), -1));
         }
-        ZkCalls.multi(group.get(0).zk, ops, results -> {
+        ZkCalls.answeredWithin(ZkCalls.multi(group.get(0).zk, ops, results -> {
             for (int j = 0; j < group.size(); j++) {
                 group.get(j).applied.accept(local(group, j, starts, results), j);
             }
-        }).whenComplete((results, t) -> {
+        }), answerTimeoutMs).whenComplete((results, t) -> {
             List<Member> retry;
             try {
                 retry = settle(group, starts, results, t);
