@@ -165,7 +165,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         byte[] plain = json.write(entity);
         long conflictWith = -1;
         int merges = 0;
-        Current known = values.known(id);
+        Current known = guess(id, expectedVersion);
         for (int attempt = 1; ; attempt++) {
             Current cur = known != null ? known : records.current(id);
             known = null;
@@ -227,6 +227,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 continue;
             }
             countCompression(enc.plainBytes(), enc.compressedBytes());
+            records.remember(id, new Current(next, sequence), sequence);
             values.written(id, new EntityValues.Decoded(plain, next, sequence), sequence);
             if (conflictWith >= 0) {
                 countConflict();
@@ -241,8 +242,11 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     @Override
     protected boolean doDelete(String id, long expectedVersion) {
         StorageLayout.requireStorableId(id);
+        Current known = guess(id, expectedVersion);
         for (int attempt = 1; ; attempt++) {
-            Current cur = records.current(id);
+            // "absent" is never taken from memory: another store may have created it since
+            Current cur = known != null && known.version() != Versioned.ABSENT ? known : records.current(id);
+            known = null;
             if (cur.version() == Versioned.ABSENT) {
                 if (expectedVersion == ANY_VERSION) {
                     return false;
@@ -255,8 +259,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             WriteBatch.Builder b = WriteBatch.builder();
             records.requireUnchanged(b, id, cur);
             records.remove(b, id);
+            long sequence;
             try {
-                gateway.commit(RegistryGateway.Commit.replicated("delete of " + where(id), b.build()).of(typeName(), 1)
+                sequence = gateway.commit(RegistryGateway.Commit.replicated("delete of " + where(id), b.build()).of(typeName(), 1)
                         .landedIf(() -> records.current(id).version() == Versioned.ABSENT ? OptionalLong.of(0) : OptionalLong.empty())
                         .countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
@@ -268,6 +273,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 }
                 continue;
             }
+            records.remember(id, Current.ABSENT, sequence);
             values.removed(id);
             factory.audit("delete", typeName(), List.of(id), List.of(cur.version()), null);
             return true;
@@ -325,8 +331,18 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             throw new BatchTooLargeException(typeName(), entities.size(), COMMANDS_PER_SAVE, limits.maxBatchCommands());
         }
         List<String> ids = new ArrayList<>(entities.keySet());
+        List<Current> known = new ArrayList<>(ids.size());
+        for (String id : ids) {
+            Current g = guess(id, ANY_VERSION);
+            if (g == null) {
+                known = null;
+                break;
+            }
+            known.add(g);
+        }
         for (int attempt = 1; ; attempt++) {
-            List<Current> read = records.currents(ids);
+            List<Current> read = known != null ? known : records.currents(ids);
+            known = null;
             WriteBatch.Builder b = WriteBatch.builder();
             Map<String, Long> versions = new LinkedHashMap<>();
             byte[][] firstEnvelope = new byte[1][];
@@ -368,11 +384,26 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             }
             countCompression(before, after);
             for (String id : ids) {
+                records.remember(id, new Current(versions.get(id), sequence), sequence);
                 values.written(id, new EntityValues.Decoded(plains.get(id), versions.get(id), sequence), sequence);
             }
             factory.audit("save", typeName(), ids, ids.stream().map(versions::get).toList(), null);
             return versions;
         }
+    }
+
+    /**
+     * The version record of {@code id} known without a read (the local cache, else what these
+     * records last read or committed), if it agrees with the caller's expected version; null
+     * otherwise, so that a conflict is only ever reported from a fresh read. Writes condition on
+     * its revision, so a stale guess fails the commit and the writer reads again.
+     */
+    private Current guess(String id, long expectedVersion) {
+        Current g = values.known(id);
+        if (g == null) {
+            g = records.remembered(id);
+        }
+        return g != null && (expectedVersion == ANY_VERSION || g.version() == expectedVersion) ? g : null;
     }
 
     /** A write that failed on the lock condition is a conflict with the prepared transaction holding the entity. */

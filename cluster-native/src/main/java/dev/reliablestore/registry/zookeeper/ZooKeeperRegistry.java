@@ -451,7 +451,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         boolean needsValues = false;
         for (ReadBatch.Read r : batch.reads()) {
             if (r instanceof ReadBatch.ValueRead v) {
-                first.add(ZkCalls.getData(zk, layout.valuePath(v.key(), v.name())));
+                String vp = layout.valuePath(v.key(), v.name());
+                // a write conditioned on what was just read is then planned without a snapshot read
+                first.add(ZkCalls.getData(zk, vp, n -> facts.learn(vp, n == null ? null : n.stat(),
+                        n == null ? -1 : ZnodeLayout.revision(vp, n.stat(), n.data()))));
             } else {
                 first.add(ZkCalls.getChildren(zk, layout.keyPath(r.key())));
                 needsValues |= r instanceof ReadBatch.ValuesRead;
