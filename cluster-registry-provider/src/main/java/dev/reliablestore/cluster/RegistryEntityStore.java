@@ -13,6 +13,7 @@ import dev.reliablestore.registry.WriteBatch;
 import dev.reliablestore.cluster.EntityRecords.Current;
 import dev.reliablestore.cluster.EntityRecords.Stored;
 import dev.reliablestore.spi.AbstractEntityStore;
+import dev.reliablestore.api.EntityIds;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,6 +23,8 @@ import java.util.Map;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Predicate;
 
 /**
@@ -237,6 +240,76 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             factory.audit("save", typeName(), List.of(id), List.of(next), null);
             return next;
         }
+    }
+
+    @Override
+    public CompletableFuture<Long> saveAsync(String id, T entity) {
+        CompletableFuture<Long> pipelined = pipelinedSave(id, entity, ANY_VERSION);
+        return pipelined != null ? pipelined : super.saveAsync(id, entity);
+    }
+
+    @Override
+    public CompletableFuture<Long> saveAsync(String id, T entity, long expectedVersion) {
+        CompletableFuture<Long> pipelined = expectedVersion >= Versioned.ABSENT ? pipelinedSave(id, entity, expectedVersion) : null;
+        return pipelined != null ? pipelined : super.saveAsync(id, entity, expectedVersion);
+    }
+
+    /**
+     * A save whose version is known, encoded on the calling thread and committed with the
+     * registry's commitAsync, so that no thread waits for the round trip: a thousand of them are a
+     * thousand requests in flight. Null when it cannot go this way (no known version, arguments the
+     * synchronous path refuses, a closed store): the caller then takes the synchronous path on the
+     * executor, which also explains every refusal. A lost race continues there too.
+     */
+    private CompletableFuture<Long> pipelinedSave(String id, T entity, long expectedVersion) {
+        Pending p;
+        try {
+            if (isClosed() || entity == null) {
+                return null;
+            }
+            EntityIds.requireValidId(id);
+            StorageLayout.requireStorableId(id);
+            Current cur = guess(id, expectedVersion);
+            if (cur == null) {
+                return null;
+            }
+            byte[] plain = json.write(entity);
+            long next = cur.version() + 1;
+            EnvelopeCodec.Encoded enc = encode(id, next, plain);
+            WriteBatch.Builder b = WriteBatch.builder();
+            records.requireUnchanged(b, id, cur);
+            records.put(b, id, next, enc.envelope());
+            p = new Pending(id, plain, next, enc, b.build());
+        } catch (RuntimeException refused) {
+            return null;
+        }
+        return gateway.commitAsync(RegistryGateway.Commit.replicated("save of " + where(id), p.batch()).of(typeName(), 1)
+                        .visibleWhen(records.key(), id, p.encoded().envelope()).landedIf(() -> landedAt(id, p.encoded().envelope()))
+                        .countingRetries(this::countRetry), asyncExecutor())
+                .handle((sequence, failed) -> {
+                    if (failed == null) {
+                        saved(p, sequence);
+                        return CompletableFuture.completedFuture(p.version());
+                    }
+                    Throwable cause = failed instanceof CompletionException && failed.getCause() != null ? failed.getCause() : failed;
+                    if (cause instanceof ConditionFailedException) {
+                        // another writer won: the synchronous path reads, decides and retries, as save() does
+                        records.forget(id);
+                        return expectedVersion == ANY_VERSION ? super.saveAsync(id, entity) : super.saveAsync(id, entity, expectedVersion);
+                    }
+                    return CompletableFuture.<Long>failedFuture(cause);
+                }).thenCompose(f -> f);
+    }
+
+    /** A save encoded and ready to commit. */
+    private record Pending(String id, byte[] plain, long version, EnvelopeCodec.Encoded encoded, WriteBatch batch) {
+    }
+
+    private void saved(Pending p, long sequence) {
+        countCompression(p.encoded().plainBytes(), p.encoded().compressedBytes());
+        records.remember(p.id(), new Current(p.version(), sequence), sequence);
+        values.written(p.id(), new EntityValues.Decoded(p.plain(), p.version(), sequence), sequence);
+        factory.audit("save", typeName(), List.of(p.id()), List.of(p.version()), null);
     }
 
     @Override

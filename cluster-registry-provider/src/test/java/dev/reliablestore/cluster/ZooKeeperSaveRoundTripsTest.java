@@ -15,14 +15,19 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Round trips of a save on ZooKeeper, counted rather than read off the code: every call the
@@ -61,6 +66,9 @@ class ZooKeeperSaveRoundTripsTest {
         final ClusterRegistry real;
         final ClusterRegistry counting;
         final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+        final AtomicInteger commitsAsked = new AtomicInteger();
+        /** commitAsync answers are held until this completes (the commits themselves go ahead). */
+        volatile CompletableFuture<Void> answers = CompletableFuture.completedFuture(null);
 
         Counted(ClusterRegistry real) {
             this.real = real;
@@ -68,7 +76,13 @@ class ZooKeeperSaveRoundTripsTest {
                     (proxy, method, args) -> {
                         calls.computeIfAbsent(method.getName(), n -> new AtomicInteger()).incrementAndGet();
                         try {
-                            return method.invoke(real, args);
+                            Object result = method.invoke(real, args);
+                            if (method.getName().equals("commitAsync")) {
+                                commitsAsked.incrementAndGet();
+                                CompletableFuture<Void> held = answers;
+                                return ((CompletableFuture<?>) result).thenCompose(r -> held.thenApply(v -> r));
+                            }
+                            return result;
                         } catch (InvocationTargetException e) {
                             throw e.getCause();
                         }
@@ -120,7 +134,8 @@ class ZooKeeperSaveRoundTripsTest {
     }
 
     private EntityStore<Customer> store(Counted registry, String chroot, ClusterPersistenceConfiguration.Builder config) {
-        ClusterStoreFactory f = ClusterStoreFactory.onRegistry(config.clusterName("zookeeper://" + server.getConnectString() + chroot)
+        // no zstd dictionary training: it lists and commits in the background, whenever enough samples came
+        ClusterStoreFactory f = ClusterStoreFactory.onRegistry(config.enableCompression(false).clusterName("zookeeper://" + server.getConnectString() + chroot)
                 .resourceGroupName(EmbeddedFixture.GROUP).registryKeyPath(EmbeddedFixture.KEY_PATH).build(), registry.counting);
         open.add(f);
         return f.store(Customer.class);
@@ -170,5 +185,49 @@ class ZooKeeperSaveRoundTripsTest {
         r.reset();
         assertThat(customers.saveBatch(batch)).containsEntry("b7", 2L);
         assertThat(r.roundTrips()).isEqualTo(Map.of("commit", 1));
+    }
+
+    @Test
+    void pipelinedSaveAsyncCallsEachAreOneCommit() {
+        String chroot = "/round-trips-" + CHROOTS.incrementAndGet();
+        Counted r = registry(chroot);
+        EntityStore<Customer> customers = store(r, chroot, false);
+        Map<String, Customer> batch = new TreeMap<>();
+        for (int i = 0; i < 200; i++) {
+            batch.put("a" + i, Customer.of("a", i));
+        }
+        customers.saveBatch(batch);
+        r.reset();
+        List<CompletableFuture<Long>> saves = new ArrayList<>();
+        batch.forEach((id, c) -> saves.add(customers.saveAsync(id, c)));
+        saves.forEach(f -> assertThat(f.join()).isEqualTo(2L));
+        assertThat(r.roundTrips()).isEqualTo(Map.of("commitAsync", 200));
+    }
+
+    @Test
+    void aThousandSaveAsyncCallsAreInFlightTogetherOnAPoolOfTwoThreads() {
+        String chroot = "/round-trips-" + CHROOTS.incrementAndGet();
+        Counted r = registry(chroot);
+        ExecutorService two = Executors.newFixedThreadPool(2);
+        open.add(two::shutdownNow);
+        EntityStore<Customer> customers = store(r, chroot, ClusterPersistenceConfiguration.builder().enableLocalCache(false).executor(two));
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            ids.add("t" + i);
+        }
+        for (int from = 0; from < ids.size(); from += 250) {
+            Map<String, Customer> batch = new TreeMap<>();
+            ids.subList(from, from + 250).forEach(id -> batch.put(id, Customer.of(id, 1)));
+            customers.saveBatch(batch);
+        }
+        r.answers = new CompletableFuture<>();
+        int before = r.commitsAsked.get();
+        List<CompletableFuture<Long>> saves = new ArrayList<>();
+        ids.forEach(id -> saves.add(customers.saveAsync(id, Customer.of(id, 2))));
+        // had each save waited on a pool thread for its answer, no more than two could be asked
+        await().atMost(Duration.ofSeconds(30)).until(() -> r.commitsAsked.get() - before == 1000);
+        r.answers.complete(null);
+        saves.forEach(f -> assertThat(f.join()).isEqualTo(2L));
+        assertThat(customers.get("t999")).map(Versioned::value).contains(Customer.of("t999", 2));
     }
 }
