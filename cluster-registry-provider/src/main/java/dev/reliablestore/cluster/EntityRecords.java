@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The records of one entity type as the registry holds them: per id an envelope
@@ -51,6 +52,14 @@ final class EntityRecords {
     private final RegistryPath versionsKey;
     private final RegistryPath locksKey;
     private final Runnable onRetry;
+    private final Map<String, Seen> remembered = new ConcurrentHashMap<>();
+
+    /** A version record as seen by a read or written by a commit, and the sequence it was seen at. */
+    private record Seen(Current current, long at) {
+    }
+
+    /** At most this many remembered version records; all are dropped when full (a miss costs one read). */
+    static final int MAX_REMEMBERED = 100_000;
 
     EntityRecords(RegistryGateway gateway, StorageLayout layout, RegistryPath locksKey, String typeName, Runnable onRetry) {
         this.gateway = gateway;
@@ -102,6 +111,7 @@ final class EntityRecords {
             if (s != null) {
                 found.put(ids.get(i), s);
             }
+            remember(ids.get(i), s == null ? Current.ABSENT : new Current(s.version(), s.revision()), r.sequence());
         }
         return new Read(found, r.sequence());
     }
@@ -134,7 +144,10 @@ final class EntityRecords {
     }
 
     Current current(String id) {
-        return current(id, read("version read of " + where(id), List.of(id), ReadBatch.of(versionRead(id))).value(0));
+        ReadBatchResult r = read("version read of " + where(id), List.of(id), ReadBatch.of(versionRead(id)));
+        Current c = current(id, r.value(0));
+        remember(id, c, r.sequence());
+        return c;
     }
 
     /** The version records of {@code ids}, from one point in time, in their order. */
@@ -145,8 +158,33 @@ final class EntityRecords {
         List<Current> out = new ArrayList<>(ids.size());
         for (int i = 0; i < ids.size(); i++) {
             out.add(current(ids.get(i), r.value(i)));
+            remember(ids.get(i), out.get(i), r.sequence());
         }
         return out;
+    }
+
+    // ---- remembered versions ---------------------------------------------------------------
+
+    /**
+     * The version record of {@code id} as last read or committed through these records, or null.
+     * A guess that saves a read before a write: every write conditions on the revision, so a
+     * stale guess only makes its commit fail (and the writer read again), never win.
+     */
+    Current remembered(String id) {
+        Seen s = remembered.get(id);
+        return s == null ? null : s.current();
+    }
+
+    /** The version record of {@code id} as of sequence {@code at}; an older sighting never replaces a newer one. */
+    void remember(String id, Current current, long at) {
+        if (remembered.size() >= MAX_REMEMBERED) {
+            remembered.clear();
+        }
+        remembered.merge(id, new Seen(current, at), (old, fresh) -> fresh.at() >= old.at() ? fresh : old);
+    }
+
+    void forget(String id) {
+        remembered.remove(id);
     }
 
     ReadBatch.Read versionRead(String id) {

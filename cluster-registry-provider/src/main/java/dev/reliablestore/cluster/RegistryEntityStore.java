@@ -13,6 +13,7 @@ import dev.reliablestore.registry.WriteBatch;
 import dev.reliablestore.cluster.EntityRecords.Current;
 import dev.reliablestore.cluster.EntityRecords.Stored;
 import dev.reliablestore.spi.AbstractEntityStore;
+import dev.reliablestore.api.EntityIds;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,6 +23,8 @@ import java.util.Map;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Predicate;
 
 /**
@@ -165,7 +168,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         byte[] plain = json.write(entity);
         long conflictWith = -1;
         int merges = 0;
-        Current known = values.known(id);
+        Current known = guess(id, expectedVersion);
         for (int attempt = 1; ; attempt++) {
             Current cur = known != null ? known : records.current(id);
             known = null;
@@ -227,6 +230,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 continue;
             }
             countCompression(enc.plainBytes(), enc.compressedBytes());
+            records.remember(id, new Current(next, sequence), sequence);
             values.written(id, new EntityValues.Decoded(plain, next, sequence), sequence);
             if (conflictWith >= 0) {
                 countConflict();
@@ -239,10 +243,83 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     }
 
     @Override
+    public CompletableFuture<Long> saveAsync(String id, T entity) {
+        CompletableFuture<Long> pipelined = pipelinedSave(id, entity, ANY_VERSION);
+        return pipelined != null ? pipelined : super.saveAsync(id, entity);
+    }
+
+    @Override
+    public CompletableFuture<Long> saveAsync(String id, T entity, long expectedVersion) {
+        CompletableFuture<Long> pipelined = expectedVersion >= Versioned.ABSENT ? pipelinedSave(id, entity, expectedVersion) : null;
+        return pipelined != null ? pipelined : super.saveAsync(id, entity, expectedVersion);
+    }
+
+    /**
+     * A save whose version is known, encoded on the calling thread and committed with the
+     * registry's commitAsync, so that no thread waits for the round trip: a thousand of them are a
+     * thousand requests in flight. Null when it cannot go this way (no known version, arguments the
+     * synchronous path refuses, a closed store): the caller then takes the synchronous path on the
+     * executor, which also explains every refusal. A lost race continues there too.
+     */
+    private CompletableFuture<Long> pipelinedSave(String id, T entity, long expectedVersion) {
+        Pending p;
+        try {
+            if (isClosed() || entity == null) {
+                return null;
+            }
+            EntityIds.requireValidId(id);
+            StorageLayout.requireStorableId(id);
+            Current cur = guess(id, expectedVersion);
+            if (cur == null) {
+                return null;
+            }
+            byte[] plain = json.write(entity);
+            long next = cur.version() + 1;
+            EnvelopeCodec.Encoded enc = encode(id, next, plain);
+            WriteBatch.Builder b = WriteBatch.builder();
+            records.requireUnchanged(b, id, cur);
+            records.put(b, id, next, enc.envelope());
+            p = new Pending(id, plain, next, enc, b.build());
+        } catch (RuntimeException refused) {
+            return null;
+        }
+        return gateway.commitAsync(RegistryGateway.Commit.replicated("save of " + where(id), p.batch()).of(typeName(), 1)
+                        .visibleWhen(records.key(), id, p.encoded().envelope()).landedIf(() -> landedAt(id, p.encoded().envelope()))
+                        .countingRetries(this::countRetry), asyncExecutor())
+                .handle((sequence, failed) -> {
+                    if (failed == null) {
+                        saved(p, sequence);
+                        return CompletableFuture.completedFuture(p.version());
+                    }
+                    Throwable cause = failed instanceof CompletionException && failed.getCause() != null ? failed.getCause() : failed;
+                    if (cause instanceof ConditionFailedException) {
+                        // another writer won: the synchronous path reads, decides and retries, as save() does
+                        records.forget(id);
+                        return expectedVersion == ANY_VERSION ? super.saveAsync(id, entity) : super.saveAsync(id, entity, expectedVersion);
+                    }
+                    return CompletableFuture.<Long>failedFuture(cause);
+                }).thenCompose(f -> f);
+    }
+
+    /** A save encoded and ready to commit. */
+    private record Pending(String id, byte[] plain, long version, EnvelopeCodec.Encoded encoded, WriteBatch batch) {
+    }
+
+    private void saved(Pending p, long sequence) {
+        countCompression(p.encoded().plainBytes(), p.encoded().compressedBytes());
+        records.remember(p.id(), new Current(p.version(), sequence), sequence);
+        values.written(p.id(), new EntityValues.Decoded(p.plain(), p.version(), sequence), sequence);
+        factory.audit("save", typeName(), List.of(p.id()), List.of(p.version()), null);
+    }
+
+    @Override
     protected boolean doDelete(String id, long expectedVersion) {
         StorageLayout.requireStorableId(id);
+        Current known = guess(id, expectedVersion);
         for (int attempt = 1; ; attempt++) {
-            Current cur = records.current(id);
+            // "absent" is never taken from memory: another store may have created it since
+            Current cur = known != null && known.version() != Versioned.ABSENT ? known : records.current(id);
+            known = null;
             if (cur.version() == Versioned.ABSENT) {
                 if (expectedVersion == ANY_VERSION) {
                     return false;
@@ -255,8 +332,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             WriteBatch.Builder b = WriteBatch.builder();
             records.requireUnchanged(b, id, cur);
             records.remove(b, id);
+            long sequence;
             try {
-                gateway.commit(RegistryGateway.Commit.replicated("delete of " + where(id), b.build()).of(typeName(), 1)
+                sequence = gateway.commit(RegistryGateway.Commit.replicated("delete of " + where(id), b.build()).of(typeName(), 1)
                         .landedIf(() -> records.current(id).version() == Versioned.ABSENT ? OptionalLong.of(0) : OptionalLong.empty())
                         .countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
@@ -268,6 +346,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 }
                 continue;
             }
+            records.remember(id, Current.ABSENT, sequence);
             values.removed(id);
             factory.audit("delete", typeName(), List.of(id), List.of(cur.version()), null);
             return true;
@@ -325,8 +404,18 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             throw new BatchTooLargeException(typeName(), entities.size(), COMMANDS_PER_SAVE, limits.maxBatchCommands());
         }
         List<String> ids = new ArrayList<>(entities.keySet());
+        List<Current> known = new ArrayList<>(ids.size());
+        for (String id : ids) {
+            Current g = guess(id, ANY_VERSION);
+            if (g == null) {
+                known = null;
+                break;
+            }
+            known.add(g);
+        }
         for (int attempt = 1; ; attempt++) {
-            List<Current> read = records.currents(ids);
+            List<Current> read = known != null ? known : records.currents(ids);
+            known = null;
             WriteBatch.Builder b = WriteBatch.builder();
             Map<String, Long> versions = new LinkedHashMap<>();
             byte[][] firstEnvelope = new byte[1][];
@@ -368,11 +457,26 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             }
             countCompression(before, after);
             for (String id : ids) {
+                records.remember(id, new Current(versions.get(id), sequence), sequence);
                 values.written(id, new EntityValues.Decoded(plains.get(id), versions.get(id), sequence), sequence);
             }
             factory.audit("save", typeName(), ids, ids.stream().map(versions::get).toList(), null);
             return versions;
         }
+    }
+
+    /**
+     * The version record of {@code id} known without a read (the local cache, else what these
+     * records last read or committed), if it agrees with the caller's expected version; null
+     * otherwise, so that a conflict is only ever reported from a fresh read. Writes condition on
+     * its revision, so a stale guess fails the commit and the writer reads again.
+     */
+    private Current guess(String id, long expectedVersion) {
+        Current g = values.known(id);
+        if (g == null) {
+            g = records.remembered(id);
+        }
+        return g != null && (expectedVersion == ANY_VERSION || g.version() == expectedVersion) ? g : null;
     }
 
     /** A write that failed on the lock condition is a conflict with the prepared transaction holding the entity. */

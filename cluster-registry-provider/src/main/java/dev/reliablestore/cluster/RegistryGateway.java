@@ -28,6 +28,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -144,7 +145,41 @@ final class RegistryGateway {
      * @throws ConditionFailedException a condition failed and, if an attempt's outcome was unknown, it did not land
      */
     long commit(Commit c) {
-        boolean[] outcomeUnknown = {false};
+        return commit(c, null, System.nanoTime());
+    }
+
+    /**
+     * {@link #commit(Commit)} without parking a thread while the registry works: composed on the
+     * registry's {@code commitAsync}, so many commits are in flight on one connection. The future
+     * completes on {@code executor}; a first attempt that fails retryably, or is held back by
+     * minimumNodes, continues there as {@link #commit(Commit)} would. ASYNC replication (answered
+     * once a read shows the value) goes to {@code executor} whole.
+     */
+    CompletableFuture<Long> commitAsync(Commit c, Executor executor) {
+        if (!c.durable && replicationMode != ReplicationMode.SYNCHRONOUS
+                || c.gated && minimumNodes > 1 && liveNodes < minimumNodes) {
+            return CompletableFuture.supplyAsync(() -> commit(c), executor);
+        }
+        long start = System.nanoTime();
+        CompletableFuture<CommitResult> first;
+        try {
+            first = registry.commitAsync(c.batch);
+        } catch (RuntimeException refused) {
+            first = CompletableFuture.failedFuture(refused);
+        }
+        return first.handleAsync((done, failed) -> failed == null ? done.sequence() : commit(c, unwrap(failed), start), executor);
+    }
+
+    private static RuntimeException unwrap(Throwable t) {
+        Throwable cause = t;
+        while ((cause instanceof CompletionException || cause instanceof java.util.concurrent.ExecutionException) && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause instanceof RuntimeException r ? r : new CompletionException(cause);
+    }
+
+    private long commit(Commit c, RuntimeException firstFailure, long start) {
+        boolean[] outcomeUnknown = {firstFailure instanceof RegistryUnavailableException u && u.outcomeUnknown()};
         try {
             return call(c.what, () -> {
                 if (c.gated) {
@@ -156,7 +191,7 @@ final class RegistryGateway {
                     outcomeUnknown[0] |= u.outcomeUnknown();
                     throw u;
                 }
-            }, c.onRetry, c);
+            }, c.onRetry, c, firstFailure, start);
         } catch (ConditionFailedException lost) {
             if (outcomeUnknown[0] && c.landed != null) {
                 OptionalLong landedAt = c.landed.get();
@@ -277,8 +312,12 @@ final class RegistryGateway {
 
     /** The Retrier maps what is retried, closed, stopped or damaged; the rest of the table is here. */
     private <R> R call(String what, Supplier<R> call, Runnable onRetry, Commit commit) {
+        return call(what, call, onRetry, commit, null, System.nanoTime());
+    }
+
+    private <R> R call(String what, Supplier<R> call, Runnable onRetry, Commit commit, RuntimeException firstFailure, long start) {
         try {
-            return retrier.call(what, call, onRetry);
+            return retrier.call(what, call, onRetry, firstFailure, start);
         } catch (ConditionFailedException lost) {
             throw lost;
         } catch (RegistryLimitException limit) {

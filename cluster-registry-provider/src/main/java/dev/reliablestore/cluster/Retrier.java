@@ -50,13 +50,28 @@ final class Retrier {
      * @param onRetry called before each retry (metrics)
      */
     <R> R call(String what, Supplier<R> call, Runnable onRetry) {
-        long start = System.nanoTime();
+        return call(what, call, onRetry, null, System.nanoTime());
+    }
+
+    /**
+     * As {@link #call(String, Supplier, Runnable)}, continuing after a first attempt made elsewhere
+     * (an asynchronous one) that started at {@code startNanos} and failed with {@code firstFailure}:
+     * that failure counts as attempt 1, is mapped and retried like any other.
+     */
+    <R> R call(String what, Supplier<R> call, Runnable onRetry, RuntimeException firstFailure, long startNanos) {
+        long start = startNanos;
         long delay = retryDelayNanos;
         int attempts = 0;
+        RuntimeException pending = firstFailure;
         while (true) {
             RuntimeException cause;
             attempts++;
             try {
+                if (pending != null) {
+                    RuntimeException first = pending;
+                    pending = null;
+                    throw first;
+                }
                 return call.get();
             } catch (RegistryUnavailableException | Unavailable e) {
                 cause = e;

@@ -17,8 +17,11 @@ import dev.reliablestore.registry.RegistryClosedException;
 import dev.reliablestore.registry.RegistryCorruptedException;
 import dev.reliablestore.registry.RegistryException;
 import dev.reliablestore.registry.RegistryLimitException;
+import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryStoppedException;
 import dev.reliablestore.registry.RegistryUnavailableException;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.WriteBatch;
 import dev.reliablestore.spi.tx.TransactionBranch;
 import dev.reliablestore.spi.tx.TransactionId;
 import dev.reliablestore.spi.tx.TransactionRolledBackException;
@@ -210,6 +213,10 @@ class RegistryErrorMappingTest {
     void anUndecodableEntityValueIsADataIntegrityErrorNamingIt() {
         EntityStore<Customer> customers = factory.store(Customer.class);
         customers.save("v", Customer.of("v", 1));
+        // damage comes with a write from outside: the revision the store remembers from its own save is stale
+        RegistryPath type = factory.layout().type("Customer");
+        real.commit(WriteBatch.builder().setValue(type, "v", real.getValue(type, "v").orElseThrow().value())
+                .setValue(factory.layout().versions("Customer"), "v", RegistryValue.qword(1)).build());
         failReadOfVersion = "v";
         assertThat(catchThrowable(() -> customers.save("v", Customer.of("v", 2)))).isInstanceOf(DataIntegrityException.class)
                 .hasMessageContaining("Customer/v: a value stored for it cannot be decoded by the registry");

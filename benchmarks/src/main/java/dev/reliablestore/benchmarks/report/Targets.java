@@ -115,6 +115,15 @@ public final class Targets {
             t.add(new Target("zk-registry-async-" + nodes, "1,000 pipelined registry commitAsync ≥ 1.0 × 1,000 pipelined raw setData" + tag,
                     thr("ZooKeeperRegistryThroughputBench.registryCommitAsync1000", n, "registry commitAsync × 1,000" + tag),
                     thr("ZooKeeperRegistryThroughputBench.rawAsyncSetData1000", n, "Curator background setData × 1,000" + tag), 1.0, false, "×"));
+            // provider level: saves of different entities pipeline (ordered per entity) and ride the registry's group commit
+            Measure save16 = thr("ZooKeeperStoreThroughputBench.save16", n, "store.save, 16 writers" + tag);
+            t.add(new Target("zk-store-16-" + nodes, "16 writers' saves ≥ 1.0 × raw Curator setData with 16 threads" + tag, save16,
+                    thr("ZooKeeperStoreThroughputBench.rawSetData16", n, "Curator setData, 16 threads" + tag), 1.0, false, "×"));
+            t.add(new Target("zk-store-scaling-" + nodes, "16 writers' saves ≥ 10 × one writer's" + tag, save16,
+                    thr("ZooKeeperStoreThroughputBench.save01", n, "store.save, 1 writer" + tag), 10, false, "×"));
+            t.add(new Target("zk-store-batch-" + nodes, "saveBatch(100) ≤ 3 × one save" + tag,
+                    m("ZooKeeperStoreThroughputBench.saveBatch100", n, "saveBatch(100)" + tag),
+                    m("ZooKeeperStoreThroughputBench.save01", n, "one save" + tag), 3, true, "×"));
         }
         for (String pipeline : List.of("zstd+aes", "plain")) {
             Map<String, String> p = Map.of("pipeline", pipeline);

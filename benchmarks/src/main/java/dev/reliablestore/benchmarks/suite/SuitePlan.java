@@ -64,6 +64,8 @@ public final class SuitePlan {
         String zk = methods(ZooKeeperBench.class, "readUncached", "saveSync", "rawGetData", "rawSetData");
         String zkRegistry = methods(ZooKeeperRegistryThroughputBench.class, "registryCommit16", "rawSetData16",
                 "registryCommitAsync1000", "rawAsyncSetData1000");
+        String zkStore = methods(ZooKeeperStoreThroughputBench.class, "save01", "save16", "rawSetData16",
+                "saveAsync1000", "rawAsyncSetData1000", "saveBatch100");
         String memory = methods(MemoryBench.class, "heapPerEntity");
         String peerWrite = methods(PeerWriteBench.class, "fsyncAppend", "sqliteFullUpsert", "sqliteNormalUpsert",
                 "fileProviderSave", "sqliteFullThroughput01", "sqliteFullThroughput16");
@@ -76,6 +78,7 @@ public final class SuitePlan {
                 runs.add(new Run(embWrite, p("size", "1024", "pipeline", Stores.ZSTD_AES)));
                 runs.add(new Run(zk, p("nodes", "1")));
                 runs.add(new Run(zkRegistry, p("nodes", "1")));
+                runs.add(new Run(zkStore, p("nodes", "1")));
                 runs.add(new Run(memory, p("pipeline", Stores.ZSTD_AES, "entities", "2000")));
                 runs.add(new Run(peerWrite, p("size", "1024")));
                 runs.add(new Run(peerRead, p("size", "1024", "entities", "1000")));
@@ -87,6 +90,7 @@ public final class SuitePlan {
                 runs.add(new Run(methods(EmbeddedWriteBench.class, "saveSync"), p("size", "65536")));
                 runs.add(new Run(zk, Map.of()));
                 runs.add(new Run(zkRegistry, Map.of()));
+                runs.add(new Run(zkStore, Map.of()));
                 runs.add(new Run(memory, Map.of()));
                 runs.add(new Run(peerWrite, p("size", "1024")));
                 runs.add(new Run(methods(PeerWriteBench.class, "fsyncAppend", "sqliteFullUpsert"), p("size", "65536")));
@@ -99,6 +103,7 @@ public final class SuitePlan {
                 runs.add(new Run(embWrite, Map.of()));
                 runs.add(new Run(zk, p("pipeline", Stores.PLAIN + "," + Stores.ZSTD_AES)));
                 runs.add(new Run(zkRegistry, Map.of()));
+                runs.add(new Run(zkStore, Map.of()));
                 runs.add(new Run(memory, Map.of()));
                 runs.add(new Run(peerWrite, Map.of()));
                 runs.add(new Run(peerRead, Map.of()));

@@ -94,6 +94,11 @@ final class ConditionCache {
         Map<String, BatchPlanner.SnapNode> snapshot = new HashMap<>();
         for (String p : needs.statPaths()) {
             Fact f = facts.get(p);
+            if (f == null && underAbsent(p, snapshot)) {
+                // an absent-key guard's create+delete forgets what lies below it; nothing can be there
+                snapshot.put(p, new BatchPlanner.SnapNode(null, null, null));
+                continue;
+            }
             if (f == null || f.exists() && f.revision() < 0 && needs.revisionPaths().contains(p)) {
                 return null;
             }
@@ -101,6 +106,17 @@ final class ConditionCache {
             snapshot.put(p, new BatchPlanner.SnapNode(f.exists() && f.revision() >= 0 ? withMzxid(f.stat(), f.revision()) : f.stat(), null, null));
         }
         return snapshot;
+    }
+
+    /** Whether an ancestor of {@code path} is absent in {@code snapshot} (ancestors are planned first). */
+    private boolean underAbsent(String path, Map<String, BatchPlanner.SnapNode> snapshot) {
+        for (int slash = path.lastIndexOf('/'); slash > root.length(); slash = path.lastIndexOf('/', slash - 1)) {
+            BatchPlanner.SnapNode ancestor = snapshot.get(path.substring(0, slash));
+            if (ancestor != null && ancestor.stat() == null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A copy of the stat whose mzxid is {@code mzxid} (a sequence or revision, as the planner reads it). */

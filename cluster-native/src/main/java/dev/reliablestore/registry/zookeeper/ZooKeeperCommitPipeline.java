@@ -28,12 +28,16 @@ import java.util.function.Supplier;
 /**
  * Lets many batches of one registry be in flight at once, ordering only those that must be.
  *
- * <p>A batch waits for the earlier-submitted batches still in flight whose keys overlap its own
- * (one names a key equal to, above or below a key the other names); every other batch starts at
- * once, so independent batches pipeline on the one ZooKeeper session. Batches that touch no common
- * key cannot observe each other's effects through conditions, so running them concurrently is
- * indistinguishable from some serial order, while overlapping batches keep submission order — which
- * is what "ASYNC batches from one thread apply in call order" needs.
+ * <p>A batch waits for the earlier-submitted batches still in flight that overlap it: both name the
+ * same value (a value command or condition on it), or one has a key-level command (create, delete,
+ * exists, absent) on a key equal to, above or below a key whose values or subkeys the other names.
+ * Every other batch starts at once, so independent batches — saves of different entities of one
+ * type among them — pipeline on the one ZooKeeper session. A condition observes exactly one value
+ * or one key (and, for a key, what lies below it), so batches that do not overlap cannot observe
+ * each other's effects: running them concurrently is indistinguishable from some serial order,
+ * while overlapping batches keep submission order — which is what "ASYNC batches from one thread
+ * apply in call order" needs. Two such batches may still collide in ZooKeeper (both create a
+ * missing key): the loser's multi fails and it is re-planned, like any batch whose snapshot aged.
  *
  * <p>Group commit: at most {@link #MAX_MULTIS_IN_FLIGHT} changing multis are in flight; batches
  * ready meanwhile queue and go together in the next multi (within the request size, and at most
@@ -70,60 +74,93 @@ final class ZooKeeperCommitPipeline {
 
     private final String seqPath;
     private final long maxRequestBytes;
+    private final long answerTimeoutMs;
     private final Object groupLock = new Object();
     private final ArrayDeque<Member> waiting = new ArrayDeque<>();
     private int multisInFlight;
     private long coalescedMultis;
 
-    ZooKeeperCommitPipeline(String seqPath, long maxRequestBytes) {
+    /** {@code answerTimeoutMs}: a multi not answered within it fails as a connection problem (its slot is freed). */
+    ZooKeeperCommitPipeline(String seqPath, long maxRequestBytes, long answerTimeoutMs) {
         this.seqPath = seqPath;
         this.maxRequestBytes = maxRequestBytes;
+        this.answerTimeoutMs = answerTimeoutMs;
+    }
+
+    /**
+     * What a batch can observe or change, at the granularity its conditions can see: single values,
+     * and whole keys (key-level commands, which also reach every value and key below).
+     */
+    private record Footprint(Set<RegistryPath> keys, Set<ValueRef> values) {
+    }
+
+    private record ValueRef(RegistryPath key, String name) {
     }
 
     /** One submitted batch until it completes. */
     private static final class InFlight {
-        final Set<RegistryPath> keys;
+        final Footprint footprint;
         final CompletableFuture<Void> done = new CompletableFuture<>();
 
-        InFlight(Set<RegistryPath> keys) {
-            this.keys = keys;
+        InFlight(Footprint footprint) {
+            this.footprint = footprint;
         }
     }
 
     private final Object lock = new Object();
-    /** In-flight batches by each key they name. */
-    private final Map<RegistryPath, List<InFlight>> byKey = new HashMap<>();
-    /** In-flight batches by each ancestor-or-self of a key they name. */
-    private final Map<RegistryPath, List<InFlight>> bySubtree = new HashMap<>();
+    /** In-flight batches by each key a key-level command of theirs names. */
+    private final Map<RegistryPath, List<InFlight>> keyAt = new HashMap<>();
+    /** In-flight batches by each ancestor-or-self of a key a key-level command of theirs names. */
+    private final Map<RegistryPath, List<InFlight>> keyUnder = new HashMap<>();
+    /** In-flight batches by each value a command of theirs names. */
+    private final Map<ValueRef, List<InFlight>> valueAt = new HashMap<>();
+    /** In-flight batches by each ancestor-or-self of the key of a value they name. */
+    private final Map<RegistryPath, List<InFlight>> valueUnder = new HashMap<>();
+    private final Set<InFlight> all = Collections.newSetFromMap(new IdentityHashMap<>());
 
     /** Starts {@code run} once every overlapping earlier batch has completed (successfully or not). */
     CompletableFuture<CommitResult> submit(WriteBatch batch, Supplier<CompletableFuture<CommitResult>> run) {
-        Set<RegistryPath> keys = keys(batch);
-        InFlight me = new InFlight(keys);
+        Footprint fp = footprint(batch);
+        InFlight me = new InFlight(fp);
         Set<InFlight> before = Collections.newSetFromMap(new IdentityHashMap<>());
         synchronized (lock) {
-            for (RegistryPath k : keys) {
-                List<InFlight> below = bySubtree.get(k);
-                if (below != null) {
-                    before.addAll(below);
-                }
-                for (RegistryPath a = k; !a.isRoot(); ) {
+            for (ValueRef v : fp.values()) {
+                // the same value, a key-level command on its key or above it, or below it (a delete or create there)
+                addAll(before, valueAt.get(v));
+                addAll(before, keyUnder.get(v.key()));
+                for (RegistryPath a = v.key(); !a.isRoot(); ) {
                     a = a.parent();
-                    List<InFlight> above = byKey.get(a);
-                    if (above != null) {
-                        before.addAll(above);
-                    }
+                    addAll(before, keyAt.get(a));
                 }
             }
-            for (RegistryPath k : keys) {
-                byKey.computeIfAbsent(k, x -> new ArrayList<>(2)).add(me);
-                for (RegistryPath a = k; ; a = a.parent()) {
-                    bySubtree.computeIfAbsent(a, x -> new ArrayList<>(2)).add(me);
+            for (RegistryPath k : fp.keys()) {
+                // anything at or below the key, and key-level commands above it
+                addAll(before, keyUnder.get(k));
+                addAll(before, valueUnder.get(k));
+                for (RegistryPath a = k; !a.isRoot(); ) {
+                    a = a.parent();
+                    addAll(before, keyAt.get(a));
+                }
+            }
+            for (ValueRef v : fp.values()) {
+                valueAt.computeIfAbsent(v, x -> new ArrayList<>(2)).add(me);
+                for (RegistryPath a = v.key(); ; a = a.parent()) {
+                    valueUnder.computeIfAbsent(a, x -> new ArrayList<>(2)).add(me);
                     if (a.isRoot()) {
                         break;
                     }
                 }
             }
+            for (RegistryPath k : fp.keys()) {
+                keyAt.computeIfAbsent(k, x -> new ArrayList<>(2)).add(me);
+                for (RegistryPath a = k; ; a = a.parent()) {
+                    keyUnder.computeIfAbsent(a, x -> new ArrayList<>(2)).add(me);
+                    if (a.isRoot()) {
+                        break;
+                    }
+                }
+            }
+            all.add(me);
         }
         CompletableFuture<CommitResult> result;
         if (before.isEmpty()) {
@@ -140,11 +177,16 @@ final class ZooKeeperCommitPipeline {
         return result;
     }
 
+    private static void addAll(Set<InFlight> into, List<InFlight> from) {
+        if (from != null) {
+            into.addAll(from);
+        }
+    }
+
     /** Batches in flight (for tests). */
     int inFlight() {
         synchronized (lock) {
-            List<InFlight> all = bySubtree.get(RegistryPath.root());
-            return all == null ? 0 : all.size();
+            return all.size();
         }
     }
 
@@ -158,20 +200,30 @@ final class ZooKeeperCommitPipeline {
 
     private void finish(InFlight me) {
         synchronized (lock) {
-            for (RegistryPath k : me.keys) {
-                remove(byKey, k, me);
-                for (RegistryPath a = k; ; a = a.parent()) {
-                    remove(bySubtree, a, me);
+            for (ValueRef v : me.footprint.values()) {
+                remove(valueAt, v, me);
+                for (RegistryPath a = v.key(); ; a = a.parent()) {
+                    remove(valueUnder, a, me);
                     if (a.isRoot()) {
                         break;
                     }
                 }
             }
+            for (RegistryPath k : me.footprint.keys()) {
+                remove(keyAt, k, me);
+                for (RegistryPath a = k; ; a = a.parent()) {
+                    remove(keyUnder, a, me);
+                    if (a.isRoot()) {
+                        break;
+                    }
+                }
+            }
+            all.remove(me);
         }
         me.done.complete(null);
     }
 
-    private static void remove(Map<RegistryPath, List<InFlight>> map, RegistryPath k, InFlight me) {
+    private static <K> void remove(Map<K, List<InFlight>> map, K k, InFlight me) {
         List<InFlight> l = map.get(k);
         if (l != null) {
             for (int i = 0; i < l.size(); i++) {
@@ -235,11 +287,11 @@ final class ZooKeeperCommitPipeline {
             }
             ops.add(Op.setData(seqPath, ZnodeLayout.seqData(group.size() - 1), -1));
         }
-        ZkCalls.multi(group.get(0).zk, ops, results -> {
+        ZkCalls.answeredWithin(ZkCalls.multi(group.get(0).zk, ops, results -> {
             for (int j = 0; j < group.size(); j++) {
                 group.get(j).applied.accept(local(group, j, starts, results), j);
             }
-        }).whenComplete((results, t) -> {
+        }), answerTimeoutMs).whenComplete((results, t) -> {
             List<Member> retry;
             try {
                 retry = settle(group, starts, results, t);
@@ -365,11 +417,17 @@ final class ZooKeeperCommitPipeline {
         return op;
     }
 
-    private static Set<RegistryPath> keys(WriteBatch batch) {
+    private static Footprint footprint(WriteBatch batch) {
         Set<RegistryPath> keys = new LinkedHashSet<>();
+        Set<ValueRef> values = new LinkedHashSet<>();
         for (BatchCommand c : batch.commands()) {
-            keys.add(c.key());
+            String name = c.valueName();
+            if (name == null) {
+                keys.add(c.key());
+            } else {
+                values.add(new ValueRef(c.key(), name));
+            }
         }
-        return keys;
+        return new Footprint(keys, values);
     }
 }

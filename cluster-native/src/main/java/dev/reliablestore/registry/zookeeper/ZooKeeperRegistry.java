@@ -125,7 +125,8 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         this.facts = new ConditionCache(layout.data, MAX_KNOWN_FACTS);
         // coalesce only up to what a server with the default jute.maxbuffer takes: a multi made large by its
         // neighbours must never be what a server drops (OversizedRequests judges one batch's own size)
-        this.pipeline = new ZooKeeperCommitPipeline(layout.seq, Math.min(options.maxRequestBytes(), ZooKeeperOptions.ZOOKEEPER_DEFAULT_MAX_BUFFER));
+        this.pipeline = new ZooKeeperCommitPipeline(layout.seq, Math.min(options.maxRequestBytes(), ZooKeeperOptions.ZOOKEEPER_DEFAULT_MAX_BUFFER),
+                options.failoverTimeoutMs());
         long usable = (long) options.maxRequestBytes() - REQUEST_RESERVE;
         // a value travels twice in its multi: in its znode and in the change-log entry
         // and one value at the longest path must fit in one batch
@@ -354,7 +355,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 throw new RegistryClosedException(describe());
             }
             try {
-                return awaitConnected(deadline).thenCompose(op).get();
+                return awaitConnected(deadline).thenCompose(zk -> answered(op.apply(zk))).get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new RegistryUnavailableException(what + " was interrupted", e);
@@ -450,7 +451,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         boolean needsValues = false;
         for (ReadBatch.Read r : batch.reads()) {
             if (r instanceof ReadBatch.ValueRead v) {
-                first.add(ZkCalls.getData(zk, layout.valuePath(v.key(), v.name())));
+                String vp = layout.valuePath(v.key(), v.name());
+                // a write conditioned on what was just read is then planned without a snapshot read
+                first.add(ZkCalls.getData(zk, vp, n -> facts.learn(vp, n == null ? null : n.stat(),
+                        n == null ? -1 : ZnodeLayout.revision(vp, n.stat(), n.data()))));
             } else {
                 first.add(ZkCalls.getChildren(zk, layout.keyPath(r.key())));
                 needsValues |= r instanceof ReadBatch.ValuesRead;
@@ -656,7 +660,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             if (known != null) {
                 return execute(zk, batch, known, 0, deadline);
             }
-            return readSnapshot(zk, needs).thenCompose(snapshot -> {
+            return answered(readSnapshot(zk, needs)).thenCompose(snapshot -> {
                 long snapshotSequence = snapshot.remove(layout.seq).stat().getMzxid();
                 BatchPlanner.Plan plan = planner.plan(batch, snapshot);
                 return execute(zk, batch, plan, snapshotSequence, deadline);
@@ -794,7 +798,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             if (plan.ops().isEmpty()) {
                 return CompletableFuture.failedFuture(failed);
             }
-            return ZkCalls.multi(zk, plan.ops()).handle((results, t) -> {
+            return answered(ZkCalls.multi(zk, plan.ops())).handle((results, t) -> {
                 Throwable cause = t == null ? null : ZkCalls.unwrap(t);
                 if (cause instanceof ZkCalls.MultiFailure mf && mf.failedOp() == plan.ops().size() - 1) {
                     throw failed; // every fact held: the condition was false when the multi ran
@@ -810,7 +814,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 return CompletableFuture.completedFuture(new CommitResult(snapshotSequence));
             }
             checkRequestSize(plan.ops());
-            return ZkCalls.multi(zk, plan.ops()).handle((results, t) -> {
+            return answered(ZkCalls.multi(zk, plan.ops())).handle((results, t) -> {
                 if (t == null) {
                     return new CommitResult(snapshotSequence);
                 }
@@ -871,7 +875,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     private CompletableFuture<CommitResult> verifyAfterConnectionLoss(WriteBatch batch, BatchPlanner.Plan plan, String entry, long requestBytes,
                                                                       long deadline, Throwable lost) {
         LOG.info("{}: connection lost while committing ({}); verifying the outcome with the change-log entry {}", options.nodeName(), lost, entry);
-        return awaitConnected(deadline).thenCompose(zk -> ZkCalls.multi(zk, List.of(Op.create(entry, ZnodeLayout.fenceEntry(), acl, CreateMode.PERSISTENT)))
+        return awaitConnected(deadline).thenCompose(zk -> answered(ZkCalls.multi(zk, List.of(Op.create(entry, ZnodeLayout.fenceEntry(), acl, CreateMode.PERSISTENT))))
                 .handle((r, t) -> {
                     if (t == null) {
                         // fenced: the original can no longer apply
@@ -883,7 +887,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                     }
                     Throwable cause = ZkCalls.unwrap(t);
                     if (cause instanceof ZkCalls.MultiFailure mf && mf.code == KeeperException.Code.NODEEXISTS) {
-                        return ZkCalls.getData(zk, entry).thenApply(d -> {
+                        return answered(ZkCalls.getData(zk, entry)).thenApply(d -> {
                             if (d == null || ZnodeLayout.isFence(d.data())) {
                                 throw new Replan("the batch did not commit before the connection loss");
                             }
@@ -897,6 +901,9 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                         return CompletableFuture.<CommitResult>failedFuture(new Replan("the batch did not commit (its log bucket is missing)"));
                     }
                     if (ZkCalls.isConnectionProblem(cause)) {
+                        if (System.nanoTime() >= deadline) {
+                            return CompletableFuture.<CommitResult>failedFuture(new TimeoutException("fence unanswered"));
+                        }
                         return verifyAfterConnectionLoss(batch, plan, entry, requestBytes, deadline, cause);
                     }
                     return CompletableFuture.<CommitResult>failedFuture(cause);
@@ -922,6 +929,11 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         }
     }
 
+    /** {@code f}, failed as a connection problem if ZooKeeper does not answer within the failover timeout. */
+    private <T> CompletableFuture<T> answered(CompletableFuture<T> f) {
+        return ZkCalls.answeredWithin(f, options.failoverTimeoutMs());
+    }
+
     private void forget(String path) {
         facts.forget(path);
     }
@@ -942,7 +954,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         if (bucket.equals(ensuredBucket)) {
             return CompletableFuture.completedFuture(null);
         }
-        return ZkCalls.multi(zk, List.of(Op.create(bucket, EMPTY, acl, CreateMode.PERSISTENT))).handle((r, t) -> {
+        return answered(ZkCalls.multi(zk, List.of(Op.create(bucket, EMPTY, acl, CreateMode.PERSISTENT)))).handle((r, t) -> {
             Throwable cause = t == null ? null : ZkCalls.unwrap(t);
             if (cause == null || cause instanceof ZkCalls.MultiFailure mf && mf.code == KeeperException.Code.NODEEXISTS) {
                 ensuredBucket = bucket;

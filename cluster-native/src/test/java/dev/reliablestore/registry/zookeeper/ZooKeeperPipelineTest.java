@@ -231,6 +231,29 @@ class ZooKeeperPipelineTest {
     }
 
     @Test
+    void aValueAbsentUnderAMissingKeyIsKnownAfterTheFirstBatch() {
+        String chroot = ZkTestSupport.freshChroot("cache-absent-key");
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            RegistryPath k = RegistryPath.of("a");
+            RegistryPath locks = RegistryPath.of("locks", "of", "a");
+            long rev = r.commit(WriteBatch.builder().requireValueAbsent(locks, "v").setValue(k, "v", RegistryValue.dword(0)).build()).sequence();
+            long reads = r.snapshotReads();
+            for (int i = 1; i <= 5; i++) {
+                rev = r.commit(WriteBatch.builder().requireRevision(k, "v", rev).requireValueAbsent(locks, "v")
+                        .setValue(k, "v", RegistryValue.dword(i)).build()).sequence();
+            }
+            assertThat(r.snapshotReads()).as("below a key known to be missing, nothing is").isEqualTo(reads);
+            r.commit(WriteBatch.builder().setValue(locks, "v", RegistryValue.dword(1)).build());
+            ConditionFailedException locked = org.assertj.core.api.Assertions.catchThrowableOfType(
+                    () -> r.commit(WriteBatch.builder().requireRevision(k, "v", r.getValue(k, "v").orElseThrow().revision())
+                            .requireValueAbsent(locks, "v").setValue(k, "v", RegistryValue.dword(9)).build()),
+                    ConditionFailedException.class);
+            assertThat(locked.failedCommandIndex()).isEqualTo(1);
+            assertThat(r.getValue(k, "v").orElseThrow().value()).isEqualTo(RegistryValue.dword(5));
+        }
+    }
+
+    @Test
     void aCacheMadeStaleByAnotherInstanceCausesNoFalseConflictAndNoLostUpdate() {
         String chroot = ZkTestSupport.freshChroot("cache-stale");
         try (ZooKeeperRegistry a = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options());

@@ -1,0 +1,180 @@
+package dev.reliablestore.benchmarks.suite;
+
+import dev.reliablestore.api.EntityStore;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Provider-level write throughput on ZooKeeper (1 or 3 servers in process): {@code store.save} of
+ * 1 KB orders (zstd+aes, local cache off, SYNC) over 1,000 ids from 1 and 16 threads beside 16
+ * threads of raw Curator {@code setData}; 1,000 pipelined {@code saveAsync} beside 1,000 pipelined
+ * background {@code setData}; {@code saveBatch(100)} beside one save. Scores are operations per
+ * second (a saveBatch(100) is one operation).
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+public class ZooKeeperStoreThroughputBench {
+
+    static final int ENTITIES = 1_000;
+    static final int PIPELINED = 1_000;
+    static final int BATCH = 100;
+    static final int SIZE = 1024;
+
+    /** The ensemble, shared by the provider and the raw client of one trial. */
+    @State(Scope.Benchmark)
+    public static class Ensemble {
+        /** Servers in the ensemble: 1 or 3. */
+        @Param({"1", "3"})
+        public int nodes;
+
+        ZooKeeperEnsemble ensemble;
+
+        @Setup(Level.Trial)
+        public void start() {
+            ensemble = ZooKeeperEnsemble.start(nodes);
+        }
+
+        @TearDown(Level.Trial)
+        public void stop() throws Exception {
+            ensemble.close();
+        }
+    }
+
+    /** The provider, preloaded with 1,000 orders of 1 KB. */
+    @State(Scope.Benchmark)
+    public static class Provider {
+        EntityStore<Order> store;
+        String[] ids;
+        Order[] orders;
+        Map<String, Order>[] batches;
+
+        @Setup(Level.Trial)
+        @SuppressWarnings("unchecked")
+        public void open(Ensemble e) {
+            store = Stores.cluster(e.ensemble.registryUri("store-bench"), Stores.ZSTD_AES, false, false);
+            ids = Stores.ids(ENTITIES);
+            Dataset.load(store, ids, SIZE);
+            orders = new Order[8];
+            for (int i = 0; i < orders.length; i++) {
+                orders[i] = Payloads.order("V-" + i, SIZE);
+            }
+            batches = new Map[ENTITIES / BATCH];
+            for (int b = 0; b < batches.length; b++) {
+                batches[b] = new LinkedHashMap<>();
+                for (int i = 0; i < BATCH; i++) {
+                    batches[b].put(ids[b * BATCH + i], orders[i & 7]);
+                }
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            store.close();
+        }
+    }
+
+    /** A raw Curator client with 1,000 znodes holding the same JSON. */
+    @State(Scope.Benchmark)
+    public static class Raw {
+        CuratorFramework client;
+        String[] paths;
+        byte[][] values;
+
+        @Setup(Level.Trial)
+        public void open(Ensemble e) throws Exception {
+            client = CuratorFrameworkFactory.newClient(e.ensemble.connectString(), new RetryOneTime(100));
+            client.start();
+            client.blockUntilConnected();
+            values = new byte[8][];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = Payloads.bytes(Payloads.order("V-" + i, SIZE));
+            }
+            paths = new String[ENTITIES];
+            for (int i = 0; i < ENTITIES; i++) {
+                paths[i] = "/raw/O-" + i;
+                client.create().creatingParentsIfNeeded().forPath(paths[i], values[i & 7]);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            client.close();
+        }
+    }
+
+    @Benchmark
+    @Threads(1)
+    public long save01(Provider t) {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        return t.store.save(t.ids[r.nextInt(ENTITIES)], t.orders[r.nextInt(8)]);
+    }
+
+    @Benchmark
+    @Threads(16)
+    public long save16(Provider t) {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        return t.store.save(t.ids[r.nextInt(ENTITIES)], t.orders[r.nextInt(8)]);
+    }
+
+    @Benchmark
+    @Threads(16)
+    public Stat rawSetData16(Raw t) throws Exception {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        return t.client.setData().forPath(t.paths[r.nextInt(ENTITIES)], t.values[r.nextInt(8)]);
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(PIPELINED)
+    public Object saveAsync1000(Provider t) {
+        CompletableFuture<?>[] all = new CompletableFuture<?>[PIPELINED];
+        for (int i = 0; i < PIPELINED; i++) {
+            all[i] = t.store.saveAsync(t.ids[i], t.orders[i & 7]);
+        }
+        return CompletableFuture.allOf(all).join();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(PIPELINED)
+    public Object rawAsyncSetData1000(Raw t) throws Exception {
+        CompletableFuture<?>[] all = new CompletableFuture<?>[PIPELINED];
+        for (int i = 0; i < PIPELINED; i++) {
+            CompletableFuture<Object> f = new CompletableFuture<>();
+            all[i] = f;
+            t.client.setData().inBackground((client, event) -> {
+                if (event.getResultCode() == KeeperException.Code.OK.intValue()) {
+                    f.complete(event.getStat());
+                } else {
+                    f.completeExceptionally(KeeperException.create(KeeperException.Code.get(event.getResultCode()), event.getPath()));
+                }
+            }).forPath(t.paths[i], t.values[i & 7]);
+        }
+        return CompletableFuture.allOf(all).join();
+    }
+
+    @Benchmark
+    @Threads(1)
+    public Map<String, Long> saveBatch100(Provider t) {
+        return t.store.saveBatch(t.batches[ThreadLocalRandom.current().nextInt(t.batches.length)]);
+    }
+}
