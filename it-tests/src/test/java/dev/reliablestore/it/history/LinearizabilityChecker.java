@@ -54,7 +54,8 @@ public final class LinearizabilityChecker {
     public static final int MAX_CLIENTS_PER_KEY = 4;
     public static final long DEFAULT_MAX_STEPS = 5_000_000;
 
-    public enum ReadModel { LINEARIZABLE, SESSION }
+    /** What the checker demands of operations that only observe the register; see the class comment. */
+    public enum ReadModel { LINEARIZABLE, SESSION, CACHED }
 
     public enum Verdict { LINEARIZABLE, VIOLATION, INCONCLUSIVE }
 
@@ -131,13 +132,16 @@ public final class LinearizabilityChecker {
         final int index;
         final int client;
         final boolean weak;
+        /** Whether observing this operation raises the client's floor (its reads always; conflicts only under SESSION). */
+        final boolean raises;
         boolean lastWeakOfClient;
 
-        Node(Op op, int index, int client, boolean weak) {
+        Node(Op op, int index, int client, boolean weak, boolean raises) {
             this.op = op;
             this.index = index;
             this.client = client;
             this.weak = weak;
+            this.raises = raises;
         }
     }
 
@@ -256,7 +260,7 @@ public final class LinearizabilityChecker {
             for (int i = from; i < s.window.length; i++) {
                 if (seen(n, s.window[i])) {
                     int[] floors = s.floors.clone();
-                    floors[n.client] = n.lastWeakOfClient ? Session.RETIRED : i;
+                    floors[n.client] = n.lastWeakOfClient ? Session.RETIRED : n.raises ? i : from;
                     return new Session(s.window, floors);
                 }
             }
@@ -313,7 +317,8 @@ public final class LinearizabilityChecker {
                 continue;
             }
             int client = clients.computeIfAbsent(op.client, c -> clients.size());
-            nodes.add(new Node(op, nodes.size(), client, model == ReadModel.SESSION && observes(op)));
+            boolean weak = model != ReadModel.LINEARIZABLE && observes(op);
+            nodes.add(new Node(op, nodes.size(), client, weak, model == ReadModel.SESSION || op.kind == Op.Kind.READ));
         }
         if (clients.size() > MAX_CLIENTS_PER_KEY) {
             throw new IllegalArgumentException("key " + key + " has " + clients.size() + " clients " + clients.keySet()

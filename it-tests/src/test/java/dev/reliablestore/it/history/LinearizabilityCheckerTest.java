@@ -270,6 +270,50 @@ class LinearizabilityCheckerTest {
         assertThat(verdict(LINEARIZABLE)).isEqualTo(Verdict.LINEARIZABLE);
     }
 
+    // ---- CACHED: conflicts are decided on the cache but report a fresh read -----------------------------
+
+    @Test
+    void underCachedAConflictMayReportANewerVersionThanTheClientsNextRead() {
+        written(0, "a", 1);
+        read(1, "a", 1);           // client 1 caches a
+        written(0, "b", 2);
+        Op c = cas(1, "x", 1);
+        h.conflict(c, 2);          // the commit failed and a fresh read found v2 ...
+        read(1, "a", 1);           // ... which the cache does not learn
+        Op c2 = cas(1, "y", 2);
+        h.conflict(c2, 1);         // decided on the cached v1: a false conflict, as old as the client's last read
+        assertThat(verdict(ReadModel.CACHED)).isEqualTo(Verdict.LINEARIZABLE);
+        assertThat(verdict(SESSION)).isEqualTo(Verdict.VIOLATION);
+        assertThat(verdict(LINEARIZABLE)).isEqualTo(Verdict.VIOLATION);
+    }
+
+    @Test
+    void underCachedReadsDoNotGoBackNorBehindTheClientsOwnWrites() {
+        written(0, "a", 1);
+        written(0, "b", 2);
+        read(1, "b", 2);
+        read(1, "a", 1);
+        assertThat(verdict(ReadModel.CACHED)).isEqualTo(Verdict.VIOLATION);
+    }
+
+    @Test
+    void underCachedAConflictCannotBeOlderThanTheClientsLastRead() {
+        written(0, "a", 1);
+        written(0, "b", 2);
+        read(1, "b", 2);
+        Op c = cas(1, "x", 3);
+        h.conflict(c, 1);
+        assertThat(verdict(ReadModel.CACHED)).isEqualTo(Verdict.VIOLATION);
+    }
+
+    @Test
+    void underCachedAClientReadsItsOwnWrites() {
+        written(0, "a", 1);
+        written(1, "b", 2);
+        read(1, "a", 1);
+        assertThat(verdict(ReadModel.CACHED)).isEqualTo(Verdict.VIOLATION);
+    }
+
     // ---- bounds ---------------------------------------------------------------------------------------
 
     @Test

@@ -97,7 +97,7 @@ public final class Workload implements AutoCloseable {
         }
     }
 
-    public void start() {
+    private void begin() {
         if (pool != null) {
             throw new IllegalStateException("started twice");
         }
@@ -108,14 +108,35 @@ public final class Workload implements AutoCloseable {
         });
         go.set(true);
         startedNanos = System.nanoTime();
+    }
+
+    /** Starts every client's loop: one random operation after another until {@link #stop()}. */
+    public void start() {
+        begin();
         for (RegisterClient c : clients) {
             running.add(pool.submit(() -> {
+                Thread.currentThread().setName(name + "-c" + c.id());
                 while (go.get()) {
                     c.step();
                 }
                 return null;
             }));
         }
+    }
+
+    /** Runs {@code steps} operations on every client, all clients at once, and returns when all are done. */
+    public void run(int steps) throws InterruptedException, ExecutionException, TimeoutException {
+        begin();
+        for (RegisterClient c : clients) {
+            running.add(pool.submit(() -> {
+                Thread.currentThread().setName(name + "-c" + c.id());
+                for (int i = 0; i < steps; i++) {
+                    c.step();
+                }
+                return null;
+            }));
+        }
+        stop();
     }
 
     public long acknowledged() {
