@@ -54,7 +54,7 @@ class InProcessHistoryTest {
 
     static Stream<Arguments> settings() {
         return Stream.of(Arguments.of(Backend.EMBEDDED, false, 10_000), Arguments.of(Backend.EMBEDDED, true, 10_000),
-                Arguments.of(Backend.CLUSAPI_FAKE, false, 3_000), Arguments.of(Backend.CLUSAPI_FAKE, true, 3_000));
+                Arguments.of(Backend.CLUSAPI_FAKE, false, 2_000), Arguments.of(Backend.CLUSAPI_FAKE, true, 2_000));
     }
 
     private ClusterRegistry open(Backend backend) {

@@ -148,6 +148,10 @@ class ZooKeeperHistoryTest {
                 LinearizabilityChecker.Result r = new LinearizabilityChecker(stronger, 300_000).check(workloads.get(i).history());
                 System.out.println("[history]   the same history checked as " + stronger + " (not promised): " + r.verdict()
                         + ", " + r.anomalies() + " of " + r.keys().size() + " keys not consistent with it");
+                if (i == 0) { // cache off: show where ZooKeeper's plain reads were not linearizable
+                    r.keys().stream().filter(k -> k.verdict() == LinearizabilityChecker.Verdict.VIOLATION).findFirst()
+                            .ifPresent(k -> System.out.println("[history]   first such key, " + k.key() + ":\n" + k.excerpt()));
+                }
             }
         }
         for (Workload.Figures f : figures) {
