@@ -12,6 +12,7 @@ import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
 import dev.reliablestore.registry.RegistryLimits;
 import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryUnavailableException;
 import dev.reliablestore.registry.Subscription;
 import dev.reliablestore.registry.VersionedValue;
 import dev.reliablestore.registry.Watch;
@@ -32,7 +33,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link #holdFeed()}/{@link #releaseFeed()}: change-feed batches are queued instead of delivered
  *       (a slow feed; they are delivered in order on release);</li>
  *   <li>{@link #gateNextRead(Thread)}: the next {@code read} by that thread returns from the backend and
- *       then waits until {@link #openReadGate()} (a reader descheduled between its read and its cache fill).</li>
+ *       then waits until {@link #openReadGate()} (a reader descheduled between its read and its cache fill);</li>
+ *   <li>{@link #failNextCommits(CommitFault...)}: the next commits fail as scripted, with the
+ *       {@code RegistryUnavailableException} a backend throws when the connection is lost.</li>
  * </ul>
  */
 final class GatedRegistry implements ClusterRegistry {
@@ -44,6 +47,15 @@ final class GatedRegistry implements ClusterRegistry {
     private volatile Thread gatedThread;
     private volatile boolean gateReached;
     private final CountDownLatch gate = new CountDownLatch(1);
+    private final java.util.concurrent.ConcurrentLinkedQueue<CommitFault> commitFaults = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    /** How a scripted commit fails. */
+    enum CommitFault {
+        /** The batch is applied, then the answer is lost: {@code outcomeUnknown() == true}. */
+        APPLIED_ANSWER_LOST,
+        /** Nothing is sent (no connection): {@code outcomeUnknown() == false}. */
+        NOT_SENT
+    }
 
     GatedRegistry(ClusterRegistry delegate) {
         this.d = delegate;
@@ -126,7 +138,22 @@ final class GatedRegistry implements ClusterRegistry {
     @Override public List<String> subkeys(RegistryPath key) { return d.subkeys(key); }
     @Override public Map<String, VersionedValue> values(RegistryPath key) { return d.values(key); }
     @Override public long currentSequence() { return d.currentSequence(); }
-    @Override public CommitResult commit(WriteBatch batch) { return d.commit(batch); }
+    void failNextCommits(CommitFault... faults) {
+        commitFaults.addAll(List.of(faults));
+    }
+
+    @Override
+    public CommitResult commit(WriteBatch batch) {
+        CommitFault fault = commitFaults.poll();
+        if (fault == CommitFault.APPLIED_ANSWER_LOST) {
+            d.commit(batch);
+            throw new RegistryUnavailableException("connection lost after the batch was sent (scripted by the test)", null, true);
+        }
+        if (fault == CommitFault.NOT_SENT) {
+            throw new RegistryUnavailableException("not connected, nothing sent (scripted by the test)", null, false);
+        }
+        return d.commit(batch);
+    }
     @Override public CompletableFuture<CommitResult> commitAsync(WriteBatch batch) { return d.commitAsync(batch); }
     @Override public ClusterStatus status() { return d.status(); }
     @Override public Subscription addMembershipListener(MembershipListener listener) { return d.addMembershipListener(listener); }

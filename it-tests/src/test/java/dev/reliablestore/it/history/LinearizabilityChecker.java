@@ -43,6 +43,10 @@ import java.util.Set;
  * <em>at or after</em> the newest state that the same client wrote or observed before (read-your-writes,
  * monotonic reads), and no state written after their answer (no reads from the future, nor of values never
  * written). This needs sequential clients (one operation at a time), which the checker verifies.
+ * {@link ReadModel#CACHED}: as SESSION, except that only the client's reads and its own writes raise the
+ * oldest state it may observe; a conflict or a delete that found nothing must observe a state at least
+ * that new, but does not raise it (the provider's local cache: a conflict is decided on the cached
+ * version but reports what a fresh registry read found, which the cache does not learn).
  *
  * <h2>Bounds</h2>
  * At most {@value #MAX_CLIENTS_PER_KEY} clients per key (more is refused: the search would not stay
