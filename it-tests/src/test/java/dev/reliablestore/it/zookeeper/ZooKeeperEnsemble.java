@@ -23,7 +23,8 @@ import static org.awaitility.Awaitility.await;
  * four-letter words find the leader. {@link #close()} always kills and reaps every child process.
  *
  * <p>Reusable by any it-test (registry or provider level): start, {@link #connectString()},
- * {@link #leader()}, {@link #kill(int)}, {@link #start(int)}, {@link #awaitQuorum(Duration)}.
+ * {@link #leader()}, {@link #kill(int)}, {@link #stop(int)} (graceful), {@link #pause(int)}/{@link #resume(int)}
+ * (SIGSTOP/SIGCONT), {@link #start(int)}, {@link #awaitQuorum(Duration)}.
  */
 public final class ZooKeeperEnsemble implements AutoCloseable {
 
@@ -117,6 +118,44 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
                 throw new IllegalStateException("server " + (i + 1) + " (pid " + p.pid() + ") did not die after SIGKILL");
             }
         }
+    }
+
+    /** Stops server {@code i} gracefully (SIGTERM, what {@code zkServer.sh stop} sends) and waits for it to exit. */
+    public void stop(int i) throws InterruptedException {
+        Process p = processes[i];
+        if (p != null && p.isAlive()) {
+            p.destroy();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException("server " + (i + 1) + " (pid " + p.pid() + ") did not exit within 30 s of SIGTERM");
+            }
+        }
+    }
+
+    /** Freezes server {@code i} with SIGSTOP: its sockets stay open, nothing answers. {@link #close()} still kills it. */
+    public void pause(int i) throws IOException, InterruptedException {
+        signal(i, "STOP");
+    }
+
+    /** Lets a paused server {@code i} run again (SIGCONT). */
+    public void resume(int i) throws IOException, InterruptedException {
+        signal(i, "CONT");
+    }
+
+    private void signal(int i, String signal) throws IOException, InterruptedException {
+        Process p = processes[i];
+        if (p == null || !p.isAlive()) {
+            throw new IllegalStateException("server " + (i + 1) + " is not running");
+        }
+        Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(p.pid())).redirectErrorStream(true).start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            kill.destroyForcibly();
+            throw new IllegalStateException("kill -" + signal + " " + p.pid() + " failed");
+        }
+    }
+
+    public boolean running(int i) {
+        return processes[i] != null && processes[i].isAlive();
     }
 
     public int size() {

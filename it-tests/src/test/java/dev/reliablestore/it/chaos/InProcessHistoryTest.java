@@ -1,0 +1,103 @@
+package dev.reliablestore.it.chaos;
+
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.cluster.ClusterPersistenceConfiguration;
+import dev.reliablestore.cluster.ClusterPersistenceProvider;
+import dev.reliablestore.it.history.LinearizabilityChecker;
+import dev.reliablestore.it.history.LinearizabilityChecker.ReadModel;
+import dev.reliablestore.it.history.Register;
+import dev.reliablestore.it.history.RegisterClient;
+import dev.reliablestore.it.history.Workload;
+import dev.reliablestore.registry.ClusterRegistries;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.clusapi.ClusapiTestAccess;
+import dev.reliablestore.registry.clusapi.FakeClusApi;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Scenario 6 of issue 18: an in-process backend under heavy concurrency — the embedded registry, and
+ * the clusapi backend over its in-memory fake of clusapi.dll. Sixteen client threads in four groups of
+ * four, each group on its own three keys (at most four clients per key), random reads, compare-and-set
+ * saves, unconditional saves and deletes; the history is checked per key. Every client takes its own
+ * store from the factory ({@code factory.store(Register.class)}).
+ *
+ * <ul>
+ *   <li>cache off: one factory — every operation linearizable.</li>
+ *   <li>cache on: two factories on one registry, clients alternating between them — writes
+ *       linearizable, observations under {@link ReadModel#CACHED}: each store's cache (one per store
+ *       instance, not per type: see docs/reliability.md) may lag other stores' writes by the invalidation
+ *       delay, never its own writes, and its reads never go back.</li>
+ * </ul>
+ */
+class InProcessHistoryTest {
+
+    enum Backend { EMBEDDED, CLUSAPI_FAKE }
+
+    private static final int GROUPS = 4;
+    private static final int CLIENTS_PER_GROUP = 4;
+    private static final int KEYS_PER_GROUP = 3;
+
+    @TempDir
+    Path dir;
+
+    static Stream<Arguments> settings() {
+        return Stream.of(Arguments.of(Backend.EMBEDDED, false, 10_000), Arguments.of(Backend.EMBEDDED, true, 10_000),
+                Arguments.of(Backend.CLUSAPI_FAKE, false, 2_000), Arguments.of(Backend.CLUSAPI_FAKE, true, 2_000));
+    }
+
+    private ClusterRegistry open(Backend backend) {
+        return switch (backend) {
+            case EMBEDDED -> ClusterRegistries.open("embedded:" + dir.resolve("registry"));
+            case CLUSAPI_FAKE -> ClusapiTestAccess.open(new FakeClusApi("FAKECLUSTER", "NODE1", "NODE2", "NODE3"),
+                    URI.create("clusapi://FAKECLUSTER/Software/ReliableStoreHistory"), Map.of("localNode", "NODE1"));
+        };
+    }
+
+    /** {@code writesPerCycle}: acknowledged writes per cycle; the short form is one cycle. */
+    @ParameterizedTest(name = "{0}, cache {1}")
+    @MethodSource("settings")
+    void theHistoryOfSixteenClientsIsConsistent(Backend backend, boolean cache, int writesPerCycle) throws Exception {
+        ReadModel model = cache ? ReadModel.CACHED : ReadModel.LINEARIZABLE;
+        try (ClusterRegistry registry = open(backend)) {
+            ClusterPersistenceConfiguration config = ClusterPersistenceConfiguration.builder()
+                    .clusterName(registry.uri()).resourceGroupName("History-RG")
+                    .registryKeyPath("Software/ReliableStore/History").enableLocalCache(cache).build();
+            try (StoreFactory a = ClusterPersistenceProvider.open(config, registry);
+                 StoreFactory b = ClusterPersistenceProvider.open(config, registry);
+                 Workload w = new Workload(backend.name().toLowerCase() + (cache ? " cache on" : " cache off"), backend.ordinal())) {
+                for (int g = 0; g < GROUPS; g++) {
+                    for (int c = 0; c < CLIENTS_PER_GROUP; c++) {
+                        StoreFactory f = cache && c % 2 == 1 ? b : a;
+                        w.client(f.store(Register.class), Chaos.keys(g, 0, KEYS_PER_GROUP), RegisterClient.Mix.DEFAULT);
+                    }
+                }
+                long start = System.nanoTime();
+                w.start();
+                int epoch = 0;
+                do {
+                    long target = w.acknowledged() + writesPerCycle;
+                    await().atMost(Duration.ofSeconds(120)).until(() -> w.acknowledged() >= target || w.failed() > 0);
+                    int e = ++epoch;
+                    w.keys(i -> Chaos.keys(i / CLIENTS_PER_GROUP, e, KEYS_PER_GROUP));
+                } while (Chaos.anotherCycle(start));
+                w.stop();
+                Workload.Figures f = w.check(new LinearizabilityChecker(model));
+                System.out.println(f);
+                assertThat(f.check().ok()).as(f.check().describe()).isTrue();
+                assertThat(f.failed() + f.unknown()).as("failed operations without faults: %s", w.firstErrors()).isZero();
+            }
+        }
+    }
+}
