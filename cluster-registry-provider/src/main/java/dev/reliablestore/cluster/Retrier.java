@@ -62,6 +62,8 @@ final class Retrier {
         long start = startNanos;
         long delay = retryDelayNanos;
         int attempts = 0;
+        // an attempt that was sent and lost its answer may have landed, whatever later attempts did
+        int unknownAttempt = 0;
         RuntimeException pending = firstFailure;
         while (true) {
             RuntimeException cause;
@@ -84,16 +86,21 @@ final class Retrier {
                         + (e.outcomeUnknown() ? " (the outcome of this write is unknown)" : "")
                         + "; for a store factory that opened the registry, reopening means closing the factory and opening it again", e);
             }
+            if (cause instanceof RegistryUnavailableException r && r.outcomeUnknown()) {
+                unknownAttempt = attempts;
+            }
             long elapsed = System.nanoTime() - start;
             long jittered = delay == 0 ? 0 : (long) (delay * (0.9 + 0.2 * ThreadLocalRandom.current().nextDouble()));
             boolean outOfRetries = attempts > maxRetries;
             boolean outOfTime = elapsed + jittered > failoverTimeoutNanos;
             if (outOfRetries || outOfTime) {
-                boolean unknown = cause instanceof RegistryUnavailableException r && r.outcomeUnknown();
+                String unknown = unknownAttempt == 0 ? ""
+                        : unknownAttempt == attempts ? "; the outcome of the last write attempt is unknown"
+                        : "; the outcome of write attempt " + unknownAttempt + " is unknown (it was sent and its answer lost, so the write may have been applied)";
                 throw new StoreUnavailableException(what + " failed: " + cause.getMessage() + "; gave up after " + attempts
                         + " attempt(s) over " + Duration.ofNanos(elapsed).toMillis() + " ms ("
                         + (outOfRetries ? "maxRetries=" + maxRetries + " reached" : "the next retry would pass failoverTimeout="
-                        + failoverTimeout) + ")" + (unknown ? "; the outcome of the last write attempt is unknown" : ""), cause);
+                        + failoverTimeout) + ")" + unknown, cause, unknownAttempt > 0);
             }
             onRetry.run();
             if (jittered > 0) {

@@ -42,8 +42,26 @@ class RetrierTest {
         }, () -> { })).isInstanceOf(StoreUnavailableException.class)
                 .hasMessageContaining("save of T/a").hasMessageContaining("connection lost")
                 .hasMessageContaining("gave up after 4 attempt(s) over").hasMessageContaining("maxRetries=3")
-                .hasMessageContaining("outcome of the last write attempt is unknown");
+                .hasMessageContaining("outcome of the last write attempt is unknown")
+                .isInstanceOfSatisfying(StoreUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue());
         assertThat(calls).hasValue(4);
+    }
+
+    @Test
+    void anEarlierAttemptThatLostItsAnswerLeavesTheOutcomeUnknownWhateverTheLaterOnesDid() {
+        Retrier r = new Retrier(3, Duration.ofMillis(1), Duration.ofSeconds(5), "embedded:x");
+        AtomicInteger calls = new AtomicInteger();
+        assertThatThrownBy(() -> r.call("save of T/a", () -> {
+            // the first attempt was sent and lost its answer; the later ones were refused before sending
+            throw new RegistryUnavailableException(calls.incrementAndGet() == 1 ? "connection lost" : "not connected", null, calls.get() == 1);
+        }, () -> { })).isInstanceOfSatisfying(StoreUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                .hasMessageContaining("the outcome of write attempt 1 is unknown");
+        AtomicInteger refused = new AtomicInteger();
+        assertThatThrownBy(() -> r.call("save of T/b", () -> {
+            refused.incrementAndGet();
+            throw new RegistryUnavailableException("not connected", null, false);
+        }, () -> { })).isInstanceOfSatisfying(StoreUnavailableException.class, e -> assertThat(e.outcomeUnknown()).as("nothing was sent").isFalse())
+                .message().doesNotContain("unknown");
     }
 
     @Test

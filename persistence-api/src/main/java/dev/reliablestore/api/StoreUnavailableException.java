@@ -3,8 +3,8 @@ package dev.reliablestore.api;
 /**
  * The store cannot be reached or cannot accept the operation right now (no quorum, connection
  * lost, too few nodes; for the file provider also a full disk, since it resumes once space is
- * freed). The operation did not take effect, or — when the message says the outcome is unknown —
- * may have; trying again later may succeed. A store that stopped writing after a failed write
+ * freed). The operation did not take effect, or — when {@link #outcomeUnknown()} is true — may
+ * have (an attempt was sent and its answer lost): read to find out. Trying again later may succeed. A store that stopped writing after a failed write
  * and must be reopened (the embedded registry's fail-stop, a full disk included) reports a plain
  * {@link PersistenceException} that is not retryable instead.
  */
@@ -12,12 +12,28 @@ public class StoreUnavailableException extends PersistenceException {
 
     private static final long serialVersionUID = 1L;
 
+    private final boolean outcomeUnknown;
+
     public StoreUnavailableException(String message) {
-        super(message);
+        this(message, null, false);
     }
 
     public StoreUnavailableException(String message, Throwable cause) {
+        this(message, cause, false);
+    }
+
+    /** @param outcomeUnknown whether a write attempt was sent and its answer lost, so that it may have taken effect */
+    public StoreUnavailableException(String message, Throwable cause, boolean outcomeUnknown) {
         super(message, cause);
+        this.outcomeUnknown = outcomeUnknown;
+    }
+
+    /**
+     * Whether the write may have taken effect: some attempt of it was sent and its answer lost (not
+     * only the last one). False means it did not take effect.
+     */
+    public boolean outcomeUnknown() {
+        return outcomeUnknown;
     }
 
     @Override

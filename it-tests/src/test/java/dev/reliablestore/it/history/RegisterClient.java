@@ -3,6 +3,7 @@ package dev.reliablestore.it.history;
 import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.PersistenceException;
+import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.api.Versioned;
 
 import java.util.HashMap;
@@ -26,8 +27,8 @@ import java.util.regex.Pattern;
  */
 public final class RegisterClient {
 
-    /** The provider says so in the messages of a write whose outcome is unknown. */
-    static final Pattern UNKNOWN = Pattern.compile("outcome of (the last write attempt|this write) is unknown");
+    /** A fail-stop during a write says so in its message (a StoreUnavailableException says it with outcomeUnknown()). */
+    static final Pattern UNKNOWN = Pattern.compile("outcome of this write is unknown");
 
     /** Percentages of each operation; the rest are reads. */
     public record Mix(int cas, int save, int delete, int casDelete) {
@@ -159,7 +160,7 @@ public final class RegisterClient {
 
     private void writeFailed(Op op, RuntimeException e) {
         boolean expected = e instanceof PersistenceException;
-        if (!expected || UNKNOWN.matcher(String.valueOf(e.getMessage())).find()) {
+        if (!expected || e instanceof StoreUnavailableException u && u.outcomeUnknown() || UNKNOWN.matcher(String.valueOf(e.getMessage())).find()) {
             history.unknown(op, describe(e));
         } else {
             // an unconditional write that conflicts (lost races) also lands here: nothing was written

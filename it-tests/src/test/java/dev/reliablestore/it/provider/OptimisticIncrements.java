@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 /**
  * Optimistic read-modify-write increments of {@link Tally} slots that count only acknowledged writes
  * and settle an unknown outcome by reading, as docs/cluster-registry-provider.md prescribes: a
- * {@link StoreUnavailableException} may say the outcome of the last write attempt is unknown, and
+ * {@link StoreUnavailableException} may say the outcome of the write is unknown ({@code outcomeUnknown()}), and
  * the writer's own slot (which nobody else changes) tells whether that write landed.
  */
 final class OptimisticIncrements {
@@ -74,7 +74,7 @@ final class OptimisticIncrements {
                 continue;
             } catch (StoreUnavailableException unavailable) {
                 writer.unavailable.incrementAndGet();
-                boolean saidUnknown = unavailable.getMessage().contains("outcome of the last write attempt is unknown");
+                boolean saidUnknown = unavailable.outcomeUnknown();
                 long now = readThrough(writer.store, id, giveUp).value().of(writer.name);
                 if (now == mine + 1) {
                     writer.unknownButApplied.incrementAndGet();
