@@ -3,6 +3,8 @@ package dev.reliablestore.cluster;
 import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.cluster.crypto.KeySource;
 import dev.reliablestore.cluster.crypto.KeySources;
+import dev.reliablestore.codec.EntityCodec;
+import dev.reliablestore.codec.JacksonEntityCodec;
 import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
@@ -127,6 +129,7 @@ public final class ClusterPersistenceConfiguration {
     private final boolean preloadCache;
     private final ClusterHooks hooks;
     private final Executor executor;
+    private final EntityCodec codec;
     private final Map<String, String> registryOptions;
     private final boolean enableAuditLogging;
     private final Path auditLogPath;
@@ -162,6 +165,7 @@ public final class ClusterPersistenceConfiguration {
         this.preloadCache = b.preloadCache;
         this.hooks = b.hooks;
         this.executor = b.executor;
+        this.codec = b.codec;
         this.registryOptions = Collections.unmodifiableMap(new TreeMap<>(b.registryOptions));
         this.enableAuditLogging = b.enableAuditLogging;
         this.auditLogPath = b.auditLogPath;
@@ -195,6 +199,15 @@ public final class ClusterPersistenceConfiguration {
      * @throws ConfigurationException naming an unknown key, a malformed value or a broken rule
      */
     public static ClusterPersistenceConfiguration fromMap(Map<String, String> configuration) {
+        return parse(configuration).build();
+    }
+
+    /** The string form with an entity codec, which has no string form ({@code Persistence.openFactory(name, map, codec)}). */
+    static ClusterPersistenceConfiguration fromMap(Map<String, String> configuration, EntityCodec codec) {
+        return parse(configuration).codec(codec).build();
+    }
+
+    private static Builder parse(Map<String, String> configuration) {
         Objects.requireNonNull(configuration, "configuration");
         Builder b = builder();
         for (Map.Entry<String, String> e : new TreeMap<>(configuration).entrySet()) {
@@ -211,7 +224,7 @@ public final class ClusterPersistenceConfiguration {
             }
             b.set(key, value);
         }
-        return b.build();
+        return b;
     }
 
     private static String suggestion(String key) {
@@ -332,6 +345,15 @@ public final class ClusterPersistenceConfiguration {
         return Optional.ofNullable(executor);
     }
 
+    /**
+     * How entities become stored bytes: {@link JacksonEntityCodec#defaults()} unless the builder was
+     * given another. Its {@link EntityCodec#id()} is recorded per entity type; a type written with
+     * another codec is refused when its store opens.
+     */
+    public EntityCodec codec() {
+        return codec;
+    }
+
     /** Options handed to the registry backend (without the {@code registry.} prefix). */
     public Map<String, String> registryOptions() {
         return registryOptions;
@@ -380,6 +402,7 @@ public final class ClusterPersistenceConfiguration {
                 + (enableLocalCache ? ", cacheSize=" + cacheSize + ", cacheTTL=" + cacheTtl + ", preloadCache=" + preloadCache : "")
                 + (enableAuditLogging ? ", auditLogPath=" + auditLogPath : "")
                 + (backupEnabled ? ", backupInterval=" + backupInterval + ", backupRetention=" + backupRetention + ", backupPath=" + backupPath : "")
+                + (codec == JacksonEntityCodec.defaults() ? "" : ", codec=" + codec)
                 + (registryOptions.isEmpty() ? "" : ", registryOptions=" + registryOptions.keySet()) + "]";
     }
 
@@ -418,6 +441,7 @@ public final class ClusterPersistenceConfiguration {
         private boolean preloadCache;
         private ClusterHooks hooks = ClusterHooks.NONE;
         private Executor executor;
+        private EntityCodec codec = JacksonEntityCodec.defaults();
         private final Map<String, String> registryOptions = new LinkedHashMap<>();
         private final Set<String> explicit = new LinkedHashSet<>();
         private boolean enableAuditLogging;
@@ -594,6 +618,17 @@ public final class ClusterPersistenceConfiguration {
          */
         public Builder executor(Executor executor) {
             this.executor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /**
+         * Encodes entities with {@code codec} instead of {@link JacksonEntityCodec#defaults()}: e.g.
+         * {@code JacksonEntityCodec.withModules(...)} or your own {@link EntityCodec}. Each entity type
+         * records the id of the codec it was written with; opening it with a codec of another id is
+         * refused ({@link dev.reliablestore.codec.CodecMismatchException}).
+         */
+        public Builder codec(EntityCodec codec) {
+            this.codec = Objects.requireNonNull(codec, "codec");
             return this;
         }
 

@@ -42,7 +42,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     private final ClusterStoreFactory factory;
     private final Class<T> type;
-    private final JsonCodec<T> json;
+    private final StoreCodec<T> json;
     private final EnvelopeCodec envelopes;
     private final RegistryGateway gateway;
     private final EntityRecords records;
@@ -57,7 +57,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         super(typeName, factory.asyncExecutor());
         this.factory = factory;
         this.type = type;
-        this.json = new JsonCodec<>(type);
+        this.json = new StoreCodec<>(factory.codec(), type);
         this.envelopes = factory.envelopeCodec();
         this.gateway = factory.gateway();
         this.records = factory.records(typeName, this::countRetry);
@@ -65,7 +65,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         this.resolver = resolver;
         this.maxValueBytes = factory.maxValueBytes();
         factory.dictionaries().open(typeName);
-        writeMetadataIfAbsent();
+        TypeDescriptor.open(factory, typeName, type);
         EntityValues decoded = new DecodedRecords(records, envelopes);
         this.values = factory.config().enableLocalCache()
                 ? new CachedValues(decoded, records, gateway, factory.config(), this::countCacheHit, this::countCacheMiss) : decoded;
@@ -387,23 +387,6 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         return envelopes.encodeAtMost(maxValueBytes, typeName(), id, version, plain);
     }
 
-
-    private void writeMetadataIfAbsent() {
-        Map<String, Object> descriptor = new LinkedHashMap<>();
-        descriptor.put("layout", StorageLayout.VERSION);
-        descriptor.put("type", typeName());
-        descriptor.put("entityClass", type.getName());
-        descriptor.put("created", Instant.now().toString());
-        descriptor.put("createdBy", factory.nodeName());
-        descriptor.put("versions", StorageLayout.VERSIONS);
-        byte[] bytes;
-        try {
-            bytes = JsonCodec.MAPPER.writeValueAsBytes(descriptor);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-        records.createMetadataIfAbsent(bytes);
-    }
 
     private String where(String id) {
         return records.where(id);
