@@ -43,6 +43,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     private final ClusterStoreFactory factory;
     private final Class<T> type;
     private final StoreCodec<T> json;
+    /** Entities from decoded values: fresh, or the instance shared by a cache entry (CachedReads). */
+    private final Materialiser<T> materialiser;
     private final EnvelopeCodec envelopes;
     private final RegistryGateway gateway;
     private final EntityRecords records;
@@ -58,6 +60,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         this.factory = factory;
         this.type = type;
         this.json = new StoreCodec<>(factory.codec(), type);
+        this.materialiser = new Materialiser<>(json, factory.config().cachedReads(typeName));
         this.envelopes = factory.envelopeCodec();
         this.gateway = factory.gateway();
         this.records = factory.records(typeName, this::countRetry);
@@ -125,9 +128,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         return records.index("count of " + typeName() + " entities").size();
     }
 
-    /** A fresh entity on every read, so that a caller mutating it never changes what others see. */
+    /** A fresh entity, or for a cache hit of a type whose instances may be shared, the shared one. */
     private Versioned<T> materialise(String id, EntityValues.Decoded d) {
-        return new Versioned<>(id, json.read(d.json(), where(id)), d.version());
+        return new Versioned<>(id, materialiser.value(d, where(id)), d.version());
     }
 
     /**
