@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.reliablestore.api.DataIntegrityException;
+import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.codec.CodecMismatchException;
 import dev.reliablestore.codec.EntityCodec;
@@ -15,6 +16,9 @@ import dev.reliablestore.registry.ValueType;
 import dev.reliablestore.registry.VersionedValue;
 import dev.reliablestore.registry.WriteBatch;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.time.Instant;
 import java.util.Optional;
@@ -25,9 +29,11 @@ import java.util.Optional;
  * {@link EntityCodec#id()}). Opening a type with a codec of another id is refused, since its values
  * would be misread. A descriptor written before codec ids were recorded (no {@code "codec"}) belongs
  * to data the default Jackson codec wrote, the only codec there was: it opens with a Jackson codec,
- * which then records its id there.
+ * which then records its id there (best effort: a store that may not write still opens).
  */
 final class TypeDescriptor {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TypeDescriptor.class);
 
     /** The descriptor's member holding the codec id. */
     static final String CODEC = "codec";
@@ -76,9 +82,15 @@ final class TypeDescriptor {
                     return;
                 }
                 descriptor.put(CODEC, storedId);
-                commit(gateway, "recording of the codec id in " + typeName + " metadata", WriteBatch.builder()
-                        .requireRevision(key, StorageLayout.METADATA, stored.get().revision())
-                        .setValue(key, StorageLayout.METADATA, RegistryValue.binary(bytes(descriptor))).build());
+                try {
+                    commit(gateway, "recording of the codec id in " + typeName + " metadata", WriteBatch.builder()
+                            .requireRevision(key, StorageLayout.METADATA, stored.get().revision())
+                            .setValue(key, StorageLayout.METADATA, RegistryValue.binary(bytes(descriptor))).build());
+                } catch (PersistenceException e) { // a lost condition is a ConditionFailedException, handled below
+                    // the check passed, and a missing id means the same: a reader without write access still opens the type
+                    LOG.warn("could not record codec id {} in {} ({}); the type opens, and the next store that can write records it",
+                            storedId, where, e.getMessage());
+                }
                 return;
             } catch (ConditionFailedException raced) {
                 // another store created or upgraded the descriptor first: check what it wrote

@@ -104,7 +104,12 @@ class ClusterCodecTest {
     Path dir;
 
     private ClusterPersistenceConfiguration.Builder config() {
-        return EmbeddedFixture.config(dir).enableCompression(true).enableEncryption(true)
+        return EmbeddedFixture.config(dir);
+    }
+
+    /** Compression and encryption on (a passphrase costs a key derivation per factory: used once). */
+    private ClusterPersistenceConfiguration.Builder sealed() {
+        return config().enableCompression(true).enableEncryption(true)
                 .passphrases(java.util.List.of("codec test passphrase".toCharArray()));
     }
 
@@ -135,14 +140,14 @@ class ClusterCodecTest {
     @Test
     void aCodecThatIsNotJsonRoundTripsThroughCompressionAndEncryptionAndIsRecorded() throws IOException {
         try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
-            try (StoreFactory f = ClusterPersistenceProvider.open(config().codec(new PlainText()).build(), registry)) {
+            try (StoreFactory f = ClusterPersistenceProvider.open(sealed().codec(new PlainText()).build(), registry)) {
                 EntityStore<String> notes = f.store("Note", String.class);
                 String text = "h\u00e9llo, " + "not JSON at all ".repeat(20);
                 notes.save("n", text);
                 assertThat(notes.get("n").orElseThrow().value()).isEqualTo(text);
             }
             assertThat(descriptor(registry, "Note").get(TypeDescriptor.CODEC).asText()).isEqualTo("plain-text");
-            try (StoreFactory again = ClusterPersistenceProvider.open(config().codec(new PlainText()).build(), registry)) {
+            try (StoreFactory again = ClusterPersistenceProvider.open(sealed().codec(new PlainText()).build(), registry)) {
                 assertThat(again.store("Note", String.class).get("n")).isPresent();
             }
         }
@@ -201,6 +206,38 @@ class ClusterCodecTest {
             assertThat(recorded.get(TypeDescriptor.CODEC).asText()).isEqualTo(JacksonEntityCodec.ID);
             recorded.remove(TypeDescriptor.CODEC);
             assertThat(recorded).as("everything else as main wrote it").isEqualTo(asMainWroteIt);
+        }
+    }
+
+    @Test
+    void aReaderThatMayNotWriteStillOpensATypeWrittenBeforeCodecIds() throws IOException {
+        byte[] mainDescriptor;
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream(MAIN_METADATA)) {
+            mainDescriptor = in.readAllBytes();
+        }
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            try (StoreFactory f = ClusterPersistenceProvider.open(config().build(), registry)) {
+                f.store("Customer", Customer.class).save("c1", Customer.of("Acme", 5));
+            }
+            registry.commit(WriteBatch.builder().setValue(typeKey("Customer"), StorageLayout.METADATA,
+                    RegistryValue.binary(mainDescriptor)).build());
+            // as a ZooKeeper ACL would: every write of the descriptor is refused
+            ClusterRegistry readOnlyMetadata = (ClusterRegistry) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {ClusterRegistry.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("commit") && ((WriteBatch) args[0]).commands().stream().anyMatch(c ->
+                                c instanceof dev.reliablestore.registry.BatchCommand.SetValue v && v.name().equals(StorageLayout.METADATA))) {
+                            throw new dev.reliablestore.registry.RegistryException("not authorised to write the descriptor");
+                        }
+                        try {
+                            return method.invoke(registry, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            try (StoreFactory f = ClusterPersistenceProvider.open(config().build(), readOnlyMetadata)) {
+                assertThat(f.store("Customer", Customer.class).get("c1").orElseThrow().value()).isEqualTo(Customer.of("Acme", 5));
+            }
+            assertThat(descriptor(registry, "Customer").has(TypeDescriptor.CODEC)).as("not recorded, and not required").isFalse();
         }
     }
 
