@@ -11,6 +11,7 @@ import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.codec.CodecMismatchException;
 import dev.reliablestore.codec.EntityCodec;
 import dev.reliablestore.codec.JacksonEntityCodec;
 
@@ -426,8 +427,8 @@ final class FileStoreFactory implements StoreFactory {
             throw new StoreUnavailableException("cannot read the codec id of type " + typeName + " in " + dir + ": " + e, e);
         }
         if (!written.equals(codec.id())) {
-            throw new ConfigurationException("type " + typeName + " in " + dir + " was written with codec \"" + written
-                    + "\", but this factory encodes with \"" + codec.id() + "\"; open it with the codec it was written with");
+            throw new CodecMismatchException(written, codec.id(), "type " + typeName + " in " + dir + " was written with codec \""
+                    + written + "\", but this factory encodes with \"" + codec.id() + "\"; open it with the codec it was written with");
         }
     }
 

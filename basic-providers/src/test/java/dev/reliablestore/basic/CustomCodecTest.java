@@ -120,7 +120,10 @@ class CustomCodecTest {
         }
         try (StoreFactory file = Persistence.openFactory("file", Map.of(FileProvider.DIRECTORY, dir.toString()))) {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> file.store("notes", String.class))
-                    .isInstanceOf(dev.reliablestore.api.ConfigurationException.class)
+                    .isInstanceOfSatisfying(dev.reliablestore.codec.CodecMismatchException.class, e -> {
+                        assertThat(e.storedCodecId()).isEqualTo("plain-text");
+                        assertThat(e.codecId()).isEqualTo(JacksonEntityCodec.ID);
+                    })
                     .hasMessageContaining("plain-text").hasMessageContaining(JacksonEntityCodec.ID);
         }
     }

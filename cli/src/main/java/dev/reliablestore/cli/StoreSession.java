@@ -11,6 +11,8 @@ import dev.reliablestore.cluster.ClusterPersistenceStore;
 import dev.reliablestore.cluster.ClusterStoreAdmin;
 import dev.reliablestore.cluster.StorageLayout;
 import dev.reliablestore.cluster.crypto.KeySource;
+import dev.reliablestore.codec.CodecMismatchException;
+import dev.reliablestore.codec.JacksonEntityCodec;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.RegistryArgumentException;
@@ -173,8 +175,20 @@ final class StoreSession implements AutoCloseable {
         return factory;
     }
 
+    /**
+     * The type as JSON trees, through the default codec.
+     *
+     * @throws CliException (usage) when the type was written with another codec: the tool does not read or write it
+     */
     EntityStore<JsonNode> store(String typeName) {
-        return stores.computeIfAbsent(typeName, t -> factory().store(t, JsonNode.class));
+        try {
+            return stores.computeIfAbsent(typeName, t -> factory().store(t, JsonNode.class));
+        } catch (CodecMismatchException e) {
+            throw CliException.usage("type " + typeName + " in " + describe() + " was written with codec \"" + e.storedCodecId()
+                    + "\"; this tool reads and writes entities as JSON with the default codec (\"" + JacksonEntityCodec.ID
+                    + "\") only, so it neither shows nor changes them"
+                    + (isCluster() ? "; status, count, watch, backup and restore work on them (they never decode an entity)" : ""));
+        }
     }
 
     @SuppressWarnings("unchecked")

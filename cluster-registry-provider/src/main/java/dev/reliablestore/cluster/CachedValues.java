@@ -54,7 +54,7 @@ final class CachedValues implements EntityValues {
             EntityCache.Entry e = cache.get(id);
             if (e != null) {
                 hit.run();
-                found.put(id, new Decoded(e.json(), e.version(), e.revision()));
+                found.put(id, new Decoded(e.json(), e.version(), e.revision(), e));
             } else {
                 miss.run();
                 misses.add(id);

@@ -1,8 +1,12 @@
 package dev.reliablestore.cluster;
 
 import dev.reliablestore.api.ConfigurationException;
+import dev.reliablestore.api.EntityIds;
+import dev.reliablestore.api.InvalidIdException;
 import dev.reliablestore.cluster.crypto.KeySource;
 import dev.reliablestore.cluster.crypto.KeySources;
+import dev.reliablestore.codec.EntityCodec;
+import dev.reliablestore.codec.JacksonEntityCodec;
 import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
@@ -73,6 +77,9 @@ public final class ClusterPersistenceConfiguration {
     static final String CACHE_SIZE = "cacheSize";
     static final String CACHE_TTL = "cacheTTL";
     static final String PRELOAD_CACHE = "preloadCache";
+    static final String CACHED_READS = "cachedReads";
+    /** {@code cachedReads.<Type>}: the {@link #CACHED_READS} of one entity type's store. */
+    static final String CACHED_READS_PREFIX = CACHED_READS + ".";
     static final String ENABLE_AUDIT_LOGGING = "enableAuditLogging";
     static final String AUDIT_LOG_PATH = "auditLogPath";
     static final String BACKUP_ENABLED = "backupEnabled";
@@ -86,7 +93,7 @@ public final class ClusterPersistenceConfiguration {
             ENABLE_ENCRYPTION, ENCRYPTION_ALGORITHM, KEY_MANAGEMENT_SERVICE, KEY_STORE_PATH, KEY_STORE_TYPE,
             KEY_STORE_PASSWORD, KEY_STORE_ACTIVE_ALIAS, PASSPHRASE, PREVIOUS_PASSPHRASES, CONFLICT_RESOLUTION,
             HEALTH_CHECK_INTERVAL, MAX_RETRIES, RETRY_DELAY, ENABLE_LOCAL_CACHE, CACHE_SIZE, CACHE_TTL, PRELOAD_CACHE,
-            ENABLE_AUDIT_LOGGING, AUDIT_LOG_PATH, BACKUP_ENABLED, BACKUP_INTERVAL, BACKUP_RETENTION, BACKUP_PATH);
+            CACHED_READS, ENABLE_AUDIT_LOGGING, AUDIT_LOG_PATH, BACKUP_ENABLED, BACKUP_INTERVAL, BACKUP_RETENTION, BACKUP_PATH);
 
     static final int MAX_VALUE_SIZE_KB_LIMIT = RegistryValue.MAX_SIZE / 1024;
     static final Duration MAX_DURATION = Duration.ofHours(24);
@@ -125,8 +132,11 @@ public final class ClusterPersistenceConfiguration {
     private final int cacheSize;
     private final Duration cacheTtl;
     private final boolean preloadCache;
+    private final CachedReads cachedReads;
+    private final Map<String, CachedReads> cachedReadsByType;
     private final ClusterHooks hooks;
     private final Executor executor;
+    private final EntityCodec codec;
     private final Map<String, String> registryOptions;
     private final boolean enableAuditLogging;
     private final Path auditLogPath;
@@ -160,8 +170,11 @@ public final class ClusterPersistenceConfiguration {
         this.cacheSize = b.cacheSize;
         this.cacheTtl = b.cacheTtl;
         this.preloadCache = b.preloadCache;
+        this.cachedReads = b.cachedReads;
+        this.cachedReadsByType = Map.copyOf(b.cachedReadsByType);
         this.hooks = b.hooks;
         this.executor = b.executor;
+        this.codec = b.codec;
         this.registryOptions = Collections.unmodifiableMap(new TreeMap<>(b.registryOptions));
         this.enableAuditLogging = b.enableAuditLogging;
         this.auditLogPath = b.auditLogPath;
@@ -195,6 +208,15 @@ public final class ClusterPersistenceConfiguration {
      * @throws ConfigurationException naming an unknown key, a malformed value or a broken rule
      */
     public static ClusterPersistenceConfiguration fromMap(Map<String, String> configuration) {
+        return parse(configuration).build();
+    }
+
+    /** The string form with an entity codec, which has no string form ({@code Persistence.openFactory(name, map, codec)}). */
+    static ClusterPersistenceConfiguration fromMap(Map<String, String> configuration, EntityCodec codec) {
+        return parse(configuration).codec(codec).build();
+    }
+
+    private static Builder parse(Map<String, String> configuration) {
         Objects.requireNonNull(configuration, "configuration");
         Builder b = builder();
         for (Map.Entry<String, String> e : new TreeMap<>(configuration).entrySet()) {
@@ -204,14 +226,18 @@ public final class ClusterPersistenceConfiguration {
                 b.registryOption(key.substring(REGISTRY_OPTION_PREFIX.length()), value);
                 continue;
             }
+            if (key.startsWith(CACHED_READS_PREFIX) && key.length() > CACHED_READS_PREFIX.length()) {
+                b.cachedReads(key.substring(CACHED_READS_PREFIX.length()), Builder.parseCachedReads(key, value));
+                continue;
+            }
             if (!KEYS.contains(key)) {
                 throw new ConfigurationException("unknown cluster-registry option \"" + key + "\"" + suggestion(key)
                         + "; known options: " + new java.util.TreeSet<>(KEYS)
-                        + " and registry.<backend option>");
+                        + ", cachedReads.<Type> and registry.<backend option>");
             }
             b.set(key, value);
         }
-        return b.build();
+        return b;
     }
 
     private static String suggestion(String key) {
@@ -323,6 +349,11 @@ public final class ClusterPersistenceConfiguration {
         return preloadCache;
     }
 
+    /** What a cache hit of the store of {@code typeName} returns: its {@code cachedReads.<Type>}, else {@code cachedReads}. */
+    public CachedReads cachedReads(String typeName) {
+        return cachedReadsByType.getOrDefault(typeName, cachedReads);
+    }
+
     public ClusterHooks hooks() {
         return hooks;
     }
@@ -330,6 +361,15 @@ public final class ClusterPersistenceConfiguration {
     /** The executor of the stores' async twins; empty: each factory runs its own pool and shuts it down when it closes. */
     public Optional<Executor> executor() {
         return Optional.ofNullable(executor);
+    }
+
+    /**
+     * How entities become stored bytes: {@link JacksonEntityCodec#defaults()} unless the builder was
+     * given another. Its {@link EntityCodec#id()} is recorded per entity type; a type written with
+     * another codec is refused when its store opens.
+     */
+    public EntityCodec codec() {
+        return codec;
     }
 
     /** Options handed to the registry backend (without the {@code registry.} prefix). */
@@ -377,9 +417,11 @@ public final class ClusterPersistenceConfiguration {
                 + ", keyManagementService=" + keyManagement + " " + keySource : "")
                 + ", conflictResolution=" + conflictResolution + ", healthCheckInterval=" + healthCheckInterval
                 + ", maxRetries=" + maxRetries + ", retryDelay=" + retryDelay + ", enableLocalCache=" + enableLocalCache
-                + (enableLocalCache ? ", cacheSize=" + cacheSize + ", cacheTTL=" + cacheTtl + ", preloadCache=" + preloadCache : "")
+                + (enableLocalCache ? ", cacheSize=" + cacheSize + ", cacheTTL=" + cacheTtl + ", preloadCache=" + preloadCache
+                + ", cachedReads=" + cachedReads + (cachedReadsByType.isEmpty() ? "" : " " + new TreeMap<>(cachedReadsByType)) : "")
                 + (enableAuditLogging ? ", auditLogPath=" + auditLogPath : "")
                 + (backupEnabled ? ", backupInterval=" + backupInterval + ", backupRetention=" + backupRetention + ", backupPath=" + backupPath : "")
+                + (codec == JacksonEntityCodec.defaults() ? "" : ", codec=" + codec)
                 + (registryOptions.isEmpty() ? "" : ", registryOptions=" + registryOptions.keySet()) + "]";
     }
 
@@ -416,8 +458,11 @@ public final class ClusterPersistenceConfiguration {
         private int cacheSize = 1000;
         private Duration cacheTtl = Duration.ofMinutes(5);
         private boolean preloadCache;
+        private CachedReads cachedReads = CachedReads.AUTO;
+        private final Map<String, CachedReads> cachedReadsByType = new LinkedHashMap<>();
         private ClusterHooks hooks = ClusterHooks.NONE;
         private Executor executor;
+        private EntityCodec codec = JacksonEntityCodec.defaults();
         private final Map<String, String> registryOptions = new LinkedHashMap<>();
         private final Set<String> explicit = new LinkedHashSet<>();
         private boolean enableAuditLogging;
@@ -581,6 +626,22 @@ public final class ClusterPersistenceConfiguration {
             return mark(PRELOAD_CACHE);
         }
 
+        /**
+         * What a cache hit returns, for every store: {@link CachedReads#AUTO} (default) shares the cached
+         * instance of deeply immutable types and copies others; {@code COPY} and {@code SHARE} force
+         * either. Only with the cache on.
+         */
+        public Builder cachedReads(CachedReads mode) {
+            this.cachedReads = mode;
+            return mark(CACHED_READS);
+        }
+
+        /** {@link #cachedReads(CachedReads)} for the store of one entity type, whatever the factory-wide setting. */
+        public Builder cachedReads(String typeName, CachedReads mode) {
+            cachedReadsByType.put(Objects.requireNonNull(typeName, "typeName"), mode);
+            return this;
+        }
+
         /** Node name and extra health check supplied by the hosting environment. */
         public Builder hooks(ClusterHooks hooks) {
             this.hooks = Objects.requireNonNull(hooks, "hooks");
@@ -594,6 +655,17 @@ public final class ClusterPersistenceConfiguration {
          */
         public Builder executor(Executor executor) {
             this.executor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /**
+         * Encodes entities with {@code codec} instead of {@link JacksonEntityCodec#defaults()}: e.g.
+         * {@code JacksonEntityCodec.withModules(...)} or your own {@link EntityCodec}. Each entity type
+         * records the id of the codec it was written with; opening it with a codec of another id is
+         * refused ({@link dev.reliablestore.codec.CodecMismatchException}).
+         */
+        public Builder codec(EntityCodec codec) {
+            this.codec = Objects.requireNonNull(codec, "codec");
             return this;
         }
 
@@ -703,6 +775,7 @@ public final class ClusterPersistenceConfiguration {
                 case CACHE_SIZE -> cacheSize(parseInt(key, value));
                 case CACHE_TTL -> cacheTTL(parseDuration(key, value));
                 case PRELOAD_CACHE -> preloadCache(parseBoolean(key, value));
+                case CACHED_READS -> cachedReads(parseCachedReads(key, value));
                 case ENABLE_AUDIT_LOGGING -> enableAuditLogging(parseBoolean(key, value));
                 case AUDIT_LOG_PATH -> auditLogPath(parsePath(key, value));
                 case BACKUP_ENABLED -> backupEnabled(parseBoolean(key, value));
@@ -803,12 +876,38 @@ public final class ClusterPersistenceConfiguration {
                     }
                 }
             }
+            validateCachedReads();
             if (cacheSize < 1 || cacheSize > MAX_CACHE_SIZE) {
                 throw bad(CACHE_SIZE, cacheSize, "must be 1.." + MAX_CACHE_SIZE + " entries");
             }
             requireDuration(CACHE_TTL, cacheTtl, Duration.ofMillis(1));
             validateAuditAndBackups();
             return new ClusterPersistenceConfiguration(this, root, source);
+        }
+
+        private void validateCachedReads() {
+            require(CACHED_READS, cachedReads);
+            for (Map.Entry<String, CachedReads> e : cachedReadsByType.entrySet()) {
+                String key = CACHED_READS_PREFIX + e.getKey();
+                require(key, e.getValue());
+                try {
+                    EntityIds.requireValidTypeName(e.getKey());
+                } catch (InvalidIdException bad) {
+                    throw new ConfigurationException("option " + key + " does not name an entity type: " + bad.getMessage(), bad);
+                }
+            }
+            if (!enableLocalCache && (explicit.contains(CACHED_READS) || !cachedReadsByType.isEmpty())) {
+                String key = explicit.contains(CACHED_READS) ? CACHED_READS : CACHED_READS_PREFIX + cachedReadsByType.keySet().iterator().next();
+                throw bad(key, cachedReads(key), "is set but " + ENABLE_LOCAL_CACHE + " is false (it says what a cache hit returns)");
+            }
+        }
+
+        private CachedReads cachedReads(String key) {
+            return key.equals(CACHED_READS) ? cachedReads : cachedReadsByType.get(key.substring(CACHED_READS_PREFIX.length()));
+        }
+
+        static CachedReads parseCachedReads(String key, String value) {
+            return parseEnum(key, value, Map.of("auto", CachedReads.AUTO, "copy", CachedReads.COPY, "share", CachedReads.SHARE));
         }
 
         private void validateAuditAndBackups() {

@@ -1,6 +1,7 @@
 package dev.reliablestore.cluster;
 
 import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.codec.EntityCodec;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.spi.PersistenceProvider;
 
@@ -29,7 +30,17 @@ public final class ClusterPersistenceProvider implements PersistenceProvider {
         return open(ClusterPersistenceConfiguration.fromMap(configuration));
     }
 
-    /** Opens a factory from a built configuration (which may carry hooks, resolvers or a custom key source). */
+    /**
+     * Opens a factory from the string options whose stores encode entities with {@code codec}
+     * ({@code Persistence.openFactory("cluster-registry", options, codec)}); the same as the builder's
+     * {@link ClusterPersistenceConfiguration.Builder#codec}.
+     */
+    @Override
+    public StoreFactory open(Map<String, String> configuration, EntityCodec codec) {
+        return open(ClusterPersistenceConfiguration.fromMap(configuration, codec));
+    }
+
+    /** Opens a factory from a built configuration (which may carry hooks, resolvers, a custom key source or codec). */
     public static StoreFactory open(ClusterPersistenceConfiguration configuration) {
         return ClusterStoreFactory.open(configuration);
     }

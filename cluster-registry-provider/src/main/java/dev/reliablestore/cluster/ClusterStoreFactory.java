@@ -15,6 +15,7 @@ import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.cluster.audit.AuditLog;
 import dev.reliablestore.cluster.backup.ScheduledBackups;
 import dev.reliablestore.cluster.crypto.KeyRing;
+import dev.reliablestore.codec.EntityCodec;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.ClusterStatus;
@@ -373,6 +374,11 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
 
     EnvelopeCodec envelopeCodec() {
         return envelopeCodec;
+    }
+
+    /** How the stores encode entities (the configuration's codec). */
+    EntityCodec codec() {
+        return config.codec();
     }
 
     String nodeName() {

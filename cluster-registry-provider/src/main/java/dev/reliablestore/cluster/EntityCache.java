@@ -6,13 +6,16 @@ import dev.reliablestore.registry.Change;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.RegistryPath;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The local cache of one entity type: decrypted, decompressed JSON with its version and registry
  * revision. Entities are materialised from it on every hit (a few microseconds) so that a caller
- * mutating what it got can never change what another caller sees.
+ * mutating what it got can never change what another caller sees, unless the store's
+ * {@link CachedReads} lets its readers share one instance, which the entry then keeps too.
  *
  * <p>Invalidation comes from the registry change feed only. To never keep a stale value, a read
  * fills the cache only if the feed has delivered nothing newer than the registry sequence the read
@@ -22,7 +25,53 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class EntityCache {
 
-    record Entry(byte[] json, long version, long revision) {
+    /** A cached value, and the decoded instance its readers share when their store allows it (see Materialiser). */
+    static final class Entry implements EntityValues.SharedSlot {
+
+        private static final VarHandle INSTANCE;
+
+        static {
+            try {
+                INSTANCE = MethodHandles.lookup().findVarHandle(Entry.class, "instance", Object.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        private final byte[] json;
+        private final long version;
+        private final long revision;
+        @SuppressWarnings("unused") // through INSTANCE
+        private volatile Object instance;
+
+        Entry(byte[] json, long version, long revision) {
+            this.json = json;
+            this.version = version;
+            this.revision = revision;
+        }
+
+        byte[] json() {
+            return json;
+        }
+
+        long version() {
+            return version;
+        }
+
+        long revision() {
+            return revision;
+        }
+
+        @Override
+        public Object instance() {
+            return instance;
+        }
+
+        @Override
+        public Object offer(Object candidate) {
+            Object kept = INSTANCE.compareAndExchange(this, null, candidate);
+            return kept == null ? candidate : kept;
+        }
     }
 
     private final Cache<String, Entry> cache;

@@ -344,17 +344,4 @@ final class EntityRecords {
         return gateway.value("lock read", locksKey, id)
                 .map(v -> v.value().type() == ValueType.SZ ? v.value().asSz() : "?").orElse("(since released)");
     }
-
-    /** Writes the type descriptor unless one exists; a concurrent creator's descriptor wins. */
-    void createMetadataIfAbsent(byte[] descriptor) {
-        if (gateway.value("read of " + typeName + " metadata", key, StorageLayout.METADATA).isPresent()) {
-            return;
-        }
-        try {
-            gateway.commit(RegistryGateway.Commit.durable("creation of " + typeName + " metadata", WriteBatch.builder()
-                    .requireValueAbsent(key, StorageLayout.METADATA).setValue(key, StorageLayout.METADATA, RegistryValue.binary(descriptor)).build()).ungated());
-        } catch (ConditionFailedException raced) {
-            // another store created it first
-        }
-    }
 }

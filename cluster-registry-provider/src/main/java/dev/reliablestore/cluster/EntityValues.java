@@ -12,8 +12,24 @@ import java.util.Map;
  */
 interface EntityValues {
 
-    /** An entity's plain JSON, its version and the registry revision of its values. */
-    record Decoded(byte[] json, long version, long revision) {
+    /**
+     * An entity's plain bytes (the codec's: JSON by default), its version and the registry revision of
+     * its values; {@code cached} is the cache entry it was read from, null when it comes from the registry.
+     */
+    record Decoded(byte[] json, long version, long revision, SharedSlot cached) {
+        Decoded(byte[] json, long version, long revision) {
+            this(json, version, revision, null);
+        }
+    }
+
+    /** Where the one decoded instance every reader of a cached value may share is kept: in its cache entry. */
+    interface SharedSlot {
+
+        /** The instance kept, or null before the first offer. */
+        Object instance();
+
+        /** Keeps {@code candidate} unless an instance is kept already; returns the one kept. */
+        Object offer(Object candidate);
     }
 
     /** Values found by one read, and the registry sequence it was answered at. */

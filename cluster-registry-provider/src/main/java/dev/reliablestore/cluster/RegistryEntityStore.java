@@ -45,7 +45,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     private final ClusterStoreFactory factory;
     private final Class<T> type;
-    private final JsonCodec<T> json;
+    private final StoreCodec<T> json;
+    /** Entities from decoded values: fresh, or the instance shared by a cache entry (CachedReads). */
+    private final Materialiser<T> materialiser;
     private final EnvelopeCodec envelopes;
     private final RegistryGateway gateway;
     private final EntityRecords records;
@@ -60,7 +62,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         super(typeName, factory.asyncExecutor());
         this.factory = factory;
         this.type = type;
-        this.json = new JsonCodec<>(type);
+        this.json = new StoreCodec<>(factory.codec(), type);
+        this.materialiser = new Materialiser<>(json, factory.config().cachedReads(typeName));
         this.envelopes = factory.envelopeCodec();
         this.gateway = factory.gateway();
         this.records = factory.records(typeName, this::countRetry);
@@ -68,7 +71,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         this.resolver = resolver;
         this.maxValueBytes = factory.maxValueBytes();
         factory.dictionaries().open(typeName);
-        writeMetadataIfAbsent();
+        TypeDescriptor.open(factory, typeName, type);
         EntityValues decoded = new DecodedRecords(records, envelopes);
         this.values = factory.config().enableLocalCache()
                 ? new CachedValues(decoded, records, gateway, factory.config(), this::countCacheHit, this::countCacheMiss) : decoded;
@@ -128,9 +131,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         return records.index("count of " + typeName() + " entities").size();
     }
 
-    /** A fresh entity on every read, so that a caller mutating it never changes what others see. */
+    /** A fresh entity, or for a cache hit of a type whose instances may be shared, the shared one. */
     private Versioned<T> materialise(String id, EntityValues.Decoded d) {
-        return new Versioned<>(id, json.read(d.json(), where(id)), d.version());
+        return new Versioned<>(id, materialiser.value(d, where(id)), d.version());
     }
 
     /**
@@ -491,23 +494,6 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         return envelopes.encodeAtMost(maxValueBytes, typeName(), id, version, plain);
     }
 
-
-    private void writeMetadataIfAbsent() {
-        Map<String, Object> descriptor = new LinkedHashMap<>();
-        descriptor.put("layout", StorageLayout.VERSION);
-        descriptor.put("type", typeName());
-        descriptor.put("entityClass", type.getName());
-        descriptor.put("created", Instant.now().toString());
-        descriptor.put("createdBy", factory.nodeName());
-        descriptor.put("versions", StorageLayout.VERSIONS);
-        byte[] bytes;
-        try {
-            bytes = JsonCodec.MAPPER.writeValueAsBytes(descriptor);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-        records.createMetadataIfAbsent(bytes);
-    }
 
     private String where(String id) {
         return records.where(id);

@@ -10,7 +10,7 @@ import dev.reliablestore.registry.RegistryPath;
  *
  * <pre>
  * &lt;root&gt;/Entities/&lt;Type&gt;/&lt;Id&gt;                 BINARY  entity envelope
- * &lt;root&gt;/Entities/&lt;Type&gt;/_metadata            BINARY  type descriptor (JSON)
+ * &lt;root&gt;/Entities/&lt;Type&gt;/_metadata            BINARY  type descriptor (JSON), with the id of the codec its entities are written with
  * &lt;root&gt;/Entities/&lt;Type&gt;/_versions/&lt;Id&gt;       QWORD   entity version (set in the same batch as the envelope)
  * &lt;root&gt;/Configuration/Version                DWORD   layout version
  * &lt;root&gt;/Configuration/Schema                 SZ      description of this layout

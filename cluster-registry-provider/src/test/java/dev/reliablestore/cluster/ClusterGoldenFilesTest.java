@@ -1,5 +1,6 @@
 package dev.reliablestore.cluster;
 
+import dev.reliablestore.codec.JacksonEntityCodec;
 import dev.reliablestore.tck.TckValues;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -27,7 +28,7 @@ class ClusterGoldenFilesTest {
             assertThat(in).as(MAIN_BEFORE_ISSUE_16).isNotNull();
             golden = in.readAllBytes();
         }
-        TckValues read = new JsonCodec<>(TckValues.class).read(golden, "golden");
+        TckValues read = new StoreCodec<>(JacksonEntityCodec.defaults(), TckValues.class).read(golden, "golden");
         assertThat(read.duration()).isEqualTo(java.time.Duration.ofMillis(1500));
         assertThat(read.zonedDateTime()).isEqualTo(TckValues.sample().zonedDateTime().withFixedOffsetZone());
         assertThat(read).isEqualTo(TckValues.sample().withZonedDateTime(read.zonedDateTime()));
@@ -37,6 +38,6 @@ class ClusterGoldenFilesTest {
     @Test
     @EnabledIfSystemProperty(named = "golden.write", matches = ".+")
     void writeGoldenFile() throws IOException {
-        Files.write(Path.of(System.getProperty("golden.write")), new JsonCodec<>(TckValues.class).write(TckValues.sample()));
+        Files.write(Path.of(System.getProperty("golden.write")), new StoreCodec<>(JacksonEntityCodec.defaults(), TckValues.class).write(TckValues.sample()));
     }
 }

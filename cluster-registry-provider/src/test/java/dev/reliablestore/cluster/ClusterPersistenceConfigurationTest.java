@@ -64,6 +64,7 @@ class ClusterPersistenceConfigurationTest {
         assertThat(c.cacheSize()).isEqualTo(1000);
         assertThat(c.cacheTTL()).isEqualTo(Duration.ofMinutes(5));
         assertThat(c.preloadCache()).isFalse();
+        assertThat(c.cachedReads("Customer")).isEqualTo(CachedReads.AUTO);
     }
 
     @Test
@@ -131,12 +132,17 @@ class ClusterPersistenceConfigurationTest {
         refused(with("enableCompression", "yes"), "enableCompression", "true or false");
         refused(with("enableLocalCache", "true", "cacheSize", "0"), "cacheSize", "1..");
         refused(with("enableLocalCache", "true", "cacheTTL", "0s"), "cacheTTL");
+        refused(with("enableLocalCache", "true", "cachedReads", "always"), "cachedReads", "always", "[auto, copy, share]");
+        refused(with("enableLocalCache", "true", "cachedReads.Hot", "maybe"), "cachedReads.Hot", "maybe", "[auto, copy, share]");
+        refused(with("enableLocalCache", "true", "cachedReads.A/B", "copy"), "cachedReads.A/B", "does not name an entity type");
     }
 
     @Test
     void settingsOfAFeatureThatIsOffAreRefusedNotIgnored() {
         refused(with("cacheSize", "10"), "cacheSize", "enableLocalCache is false");
         refused(with("preloadCache", "true"), "preloadCache", "enableLocalCache is false");
+        refused(with("cachedReads", "Copy"), "cachedReads = COPY", "enableLocalCache is false");
+        refused(with("cachedReads.Hot", "Share"), "cachedReads.Hot = SHARE", "enableLocalCache is false");
         refused(with("encryptionAlgorithm", "AES256"), "encryptionAlgorithm", "enableEncryption is false");
         refused(with("passphrase", "text:x"), "passphrase", "enableEncryption is false");
         refused(with("enableCompression", "false", "compressionDictionary", "true"), "compressionDictionary", "enableCompression");

@@ -33,15 +33,4 @@ class ClusterValueFidelityTest extends ValueFidelityTck {
     protected Optional<StoreFactory> reopenFactory() {
         return Optional.of(open());
     }
-
-    /** This provider encodes with the default codec only, and says so rather than ignoring another. */
-    @org.junit.jupiter.api.Test
-    void anotherCodecIsRefusedNotIgnored() {
-        java.util.Map<String, String> config = java.util.Map.of("clusterName", "embedded:" + dir.resolve("other"),
-                "resourceGroupName", "RG", "registryKeyPath", "Software/App/Data");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> dev.reliablestore.api.Persistence.openFactory("cluster-registry",
-                        config, dev.reliablestore.codec.JacksonEntityCodec.withModules()))
-                .isInstanceOf(dev.reliablestore.api.ConfigurationException.class)
-                .hasMessageContaining("cluster-registry").hasMessageContaining("jackson-json (defaults)");
-    }
 }

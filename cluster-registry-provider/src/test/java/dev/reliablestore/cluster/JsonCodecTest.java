@@ -2,6 +2,7 @@ package dev.reliablestore.cluster;
 
 import com.fasterxml.jackson.databind.JavaType;
 import dev.reliablestore.api.PersistenceException;
+import dev.reliablestore.codec.JacksonEntityCodec;
 import org.junit.jupiter.api.Test;
 
 import java.math.BigDecimal;
@@ -14,8 +15,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * What {@link JsonCodec} writes it can read back: the read limits (Jackson's StreamReadConstraints)
- * are never tighter than what a write accepts, so a save can not succeed with a value no read will
+ * What {@link StoreCodec} with the default codec writes it can read back: the read limits (Jackson's
+ * StreamReadConstraints) are never tighter than what a write accepts, so a save can not succeed with a value no read will
  * ever return. And stored data never chooses the Java class it is read as.
  */
 class JsonCodecTest {
@@ -34,37 +35,37 @@ class JsonCodecTest {
 
     @Test
     void aStringLongerThanJacksonsDefaultLimitIsReadBack() {
-        JsonCodec<Text> codec = new JsonCodec<>(Text.class);
+        StoreCodec<Text> codec = new StoreCodec<>(JacksonEntityCodec.defaults(), Text.class);
         Text big = new Text("a".repeat(21_000_000)); // Jackson's default read limit is 20,000,000 characters
         assertThat(codec.read(codec.write(big), "T/big")).isEqualTo(big);
     }
 
     @Test
     void aPropertyNameLongerThanJacksonsDefaultLimitIsReadBack() {
-        JsonCodec<Named> codec = new JsonCodec<>(Named.class);
+        StoreCodec<Named> codec = new StoreCodec<>(JacksonEntityCodec.defaults(), Named.class);
         Named big = new Named(Map.of("k".repeat(60_000), 1)); // default read limit: 50,000
         assertThat(codec.read(codec.write(big), "T/big")).isEqualTo(big);
     }
 
     @Test
     void aNumberTheReaderWouldRefuseIsRefusedWhenWritten() {
-        JsonCodec<Numbers> codec = new JsonCodec<>(Numbers.class);
-        Numbers fits = new Numbers(new BigInteger("9".repeat(JsonCodec.MAX_NUMBER_LENGTH)), new BigDecimal("1." + "5".repeat(900)));
+        StoreCodec<Numbers> codec = new StoreCodec<>(JacksonEntityCodec.defaults(), Numbers.class);
+        Numbers fits = new Numbers(new BigInteger("9".repeat(JacksonEntityCodec.MAX_NUMBER_LENGTH)), new BigDecimal("1." + "5".repeat(900)));
         assertThat(codec.read(codec.write(fits), "T/fits")).isEqualTo(fits);
-        Numbers tooLong = new Numbers(new BigInteger("9".repeat(JsonCodec.MAX_NUMBER_LENGTH + 1)), BigDecimal.ONE);
+        Numbers tooLong = new Numbers(new BigInteger("9".repeat(JacksonEntityCodec.MAX_NUMBER_LENGTH + 1)), BigDecimal.ONE);
         assertThatThrownBy(() -> codec.write(tooLong)).isInstanceOf(PersistenceException.class)
-                .hasMessageContaining(Integer.toString(JsonCodec.MAX_NUMBER_LENGTH + 1))
-                .hasMessageContaining(Integer.toString(JsonCodec.MAX_NUMBER_LENGTH))
+                .hasMessageContaining(Integer.toString(JacksonEntityCodec.MAX_NUMBER_LENGTH + 1))
+                .hasMessageContaining(Integer.toString(JacksonEntityCodec.MAX_NUMBER_LENGTH))
                 .hasMessageNotContaining("99999");
-        Numbers longDecimal = new Numbers(BigInteger.ONE, new BigDecimal("1." + "5".repeat(JsonCodec.MAX_NUMBER_LENGTH + 1)));
+        Numbers longDecimal = new Numbers(BigInteger.ONE, new BigDecimal("1." + "5".repeat(JacksonEntityCodec.MAX_NUMBER_LENGTH + 1)));
         assertThatThrownBy(() -> codec.write(longDecimal)).isInstanceOf(PersistenceException.class);
     }
 
     @Test
     void storedDataNeverChoosesAJavaClass() {
-        JavaType object = JsonCodec.MAPPER.constructType(Object.class);
-        assertThat(JsonCodec.MAPPER.getDeserializationConfig().getDefaultTyper(object)).as("default typing").isNull();
-        JsonCodec<Holder> codec = new JsonCodec<>(Holder.class);
+        JavaType object = JacksonEntityCodec.defaults().mapper().constructType(Object.class);
+        assertThat(JacksonEntityCodec.defaults().mapper().getDeserializationConfig().getDefaultTyper(object)).as("default typing").isNull();
+        StoreCodec<Holder> codec = new StoreCodec<>(JacksonEntityCodec.defaults(), Holder.class);
         Holder array = codec.read("{\"value\":[\"java.util.concurrent.atomic.AtomicBoolean\",true]}".getBytes(StandardCharsets.UTF_8), "T/a");
         assertThat(array.value()).isEqualTo(List.of("java.util.concurrent.atomic.AtomicBoolean", true));
         Holder property = codec.read("{\"value\":{\"@class\":\"java.util.concurrent.atomic.AtomicBoolean\",\"value\":true}}"
@@ -78,7 +79,7 @@ class JsonCodecTest {
     /** The codec's Javadoc and docs/cluster-registry-provider.md promise ISO-8601; main wrote 1.500000000. */
     @Test
     void aDurationIsWrittenAsIso8601() {
-        JsonCodec<Timing> codec = new JsonCodec<>(Timing.class);
+        StoreCodec<Timing> codec = new StoreCodec<>(JacksonEntityCodec.defaults(), Timing.class);
         assertThat(new String(codec.write(new Timing(java.time.Duration.ofMillis(1500))), StandardCharsets.UTF_8))
                 .isEqualTo("{\"duration\":\"PT1.5S\"}");
         assertThat(codec.read("{\"duration\":1.500000000}".getBytes(StandardCharsets.UTF_8), "T/legacy").duration())

@@ -67,7 +67,10 @@ public final class Report {
         t.put(CACHED, List.of(
                 new Cell("embedded, zstd+aes", "EmbeddedReadBench.readCached", kb("zstd+aes"), true),
                 new Cell("embedded, plain", "EmbeddedReadBench.readCached", kb("plain"), true),
-                new Cell("bare Caffeine getIfPresent", "PeerReadBench.caffeineGetIfPresent", KB, false)));
+                new Cell("embedded, immutable record (shared instance)", "CachedReadBench.cachedReadImmutable", KB, true),
+                new Cell("embedded, mutable Order (fresh copy), same class", "CachedReadBench.cachedReadMutable", KB, true),
+                new Cell("bare Caffeine getIfPresent", "PeerReadBench.caffeineGetIfPresent", KB, false),
+                new Cell("bare Caffeine getIfPresent, beside the two above", "CachedReadBench.caffeineGetIfPresent", KB, false)));
         t.put(CLUSTER_READ, List.of(
                 new Cell("embedded, zstd+aes", "EmbeddedReadBench.readUncached", kb("zstd+aes"), true),
                 new Cell("embedded, plain", "EmbeddedReadBench.readUncached", kb("plain"), true),

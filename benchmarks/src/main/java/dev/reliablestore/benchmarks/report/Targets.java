@@ -99,6 +99,11 @@ public final class Targets {
             t.add(new Target("batch" + id, "saveBatch(100) ≤ 5 × a single SYNC save" + tag, batch, sync, 5, true, "×"));
             t.add(new Target("async" + id, "ASYNC save ≤ 20 µs" + tag, async, null, 20, true, "µs"));
         }
+        // a cache hit of an immutable record beside bare Caffeine, both in CachedReadBench (its mutable row has no target)
+        Map<String, String> zkb = with(kb, "pipeline", "zstd+aes");
+        t.add(new Target("cached-read-immutable", "cached read of an immutable record ≤ 2 × bare Caffeine getIfPresent (zstd+aes)",
+                m("CachedReadBench.cachedReadImmutable", zkb, "cached read, immutable record (shared instance)"),
+                m("CachedReadBench.caffeineGetIfPresent", zkb, "bare Caffeine getIfPresent, same class"), 2, true, "×"));
         for (String nodes : List.of("1", "3")) {
             Map<String, String> n = Map.of("nodes", nodes);
             String tag = " (ZooKeeper, " + nodes + (nodes.equals("1") ? " node)" : " nodes)");

@@ -59,6 +59,7 @@ public final class SuitePlan {
         List<Run> runs = new ArrayList<>();
         String codec = methods(CodecBench.class, "encode", "decode");
         String embRead = methods(EmbeddedReadBench.class, "readCached", "readUncached");
+        String cachedRead = methods(CachedReadBench.class, "cachedReadImmutable", "cachedReadMutable", "caffeineGetIfPresent");
         String embWrite = methods(EmbeddedWriteBench.class, "saveSync", "saveAsync", "saveBatch100",
                 "syncThroughput01", "syncThroughput04", "syncThroughput16");
         String zk = methods(ZooKeeperBench.class, "readUncached", "saveSync", "rawGetData", "rawSetData");
@@ -75,6 +76,7 @@ public final class SuitePlan {
             case SMOKE -> {
                 runs.add(new Run(codec, p("size", "1024", "pipeline", Stores.ZSTD_AES)));
                 runs.add(new Run(embRead, p("size", "1024", "pipeline", Stores.ZSTD_AES, "entities", "1000")));
+                runs.add(new Run(cachedRead, p("entities", "1000")));
                 runs.add(new Run(embWrite, p("size", "1024", "pipeline", Stores.ZSTD_AES)));
                 runs.add(new Run(zk, p("nodes", "1")));
                 runs.add(new Run(zkRegistry, p("nodes", "1")));
@@ -86,6 +88,7 @@ public final class SuitePlan {
             case QUICK -> {
                 runs.add(new Run(codec, Map.of()));
                 runs.add(new Run(embRead, Map.of()));
+                runs.add(new Run(cachedRead, Map.of()));
                 runs.add(new Run(embWrite, p("size", "1024")));
                 runs.add(new Run(methods(EmbeddedWriteBench.class, "saveSync"), p("size", "65536")));
                 runs.add(new Run(zk, Map.of()));
@@ -100,6 +103,7 @@ public final class SuitePlan {
             case FULL -> {
                 runs.add(new Run(codec, Map.of()));
                 runs.add(new Run(embRead, Map.of()));
+                runs.add(new Run(cachedRead, Map.of()));
                 runs.add(new Run(embWrite, Map.of()));
                 runs.add(new Run(zk, p("pipeline", Stores.PLAIN + "," + Stores.ZSTD_AES)));
                 runs.add(new Run(zkRegistry, Map.of()));

@@ -37,6 +37,10 @@ class ReportTest {
         Map<String, String> z = Map.of("size", "1024", "pipeline", "zstd+aes", "dir", "");
         a.add(result("EmbeddedReadBench.readCached", z, 0.03, "us/op"));
         a.add(result("PeerReadBench.caffeineGetIfPresent", kb, 0.02, "us/op"));
+        Map<String, String> c = Map.of("size", "1024", "pipeline", "zstd+aes", "entities", "10000", "dir", "");
+        a.add(result("CachedReadBench.cachedReadImmutable", c, 0.3, "us/op"));
+        a.add(result("CachedReadBench.cachedReadMutable", c, 4.0, "us/op"));
+        a.add(result("CachedReadBench.caffeineGetIfPresent", c, 0.2, "us/op"));
         a.add(result("EmbeddedReadBench.readUncached", z, 25, "us/op"));
         a.add(result("EmbeddedWriteBench.saveSync", z, 300, "us/op"));
         a.add(result("PeerWriteBench.fsyncAppend", kb, 120, "us/op"));
@@ -58,6 +62,9 @@ class ReportTest {
         List<Targets.Outcome> o = Targets.evaluate(run());
         assertThat(outcome(o, "cached-read").actual()).isCloseTo(1.5, org.assertj.core.data.Offset.offset(1e-9));
         assertThat(outcome(o, "cached-read").status()).isEqualTo(Targets.Status.MET);
+        // the immutable record against the Caffeine get of its own class, not the peer class's
+        assertThat(outcome(o, "cached-read-immutable").actual()).isCloseTo(1.5, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(outcome(o, "cached-read-immutable").status()).isEqualTo(Targets.Status.MET);
         assertThat(outcome(o, "uncached-read-abs").status()).isEqualTo(Targets.Status.MISSED);
         assertThat(outcome(o, "sync-vs-fsync").actual()).isCloseTo(2.5, org.assertj.core.data.Offset.offset(1e-9));
         assertThat(outcome(o, "sync-vs-fsync").status()).isEqualTo(Targets.Status.MISSED);
@@ -77,6 +84,8 @@ class ReportTest {
         assertThat(md).contains("🔴 **MISSED**").contains("✅ met").contains("PROFILE-OF-sync-vs-fsync")
                 .contains("the WAL writes twice").doesNotContain("PROFILE-OF-cached-read").contains("![latency by operation and backend](chart.svg)");
         assertThat(md).contains("| 1 | 3,000 saves/s |");
+        assertThat(md).contains("embedded, immutable record (shared instance): **").contains("embedded, mutable Order (fresh copy), same class: **")
+                .contains("bare Caffeine getIfPresent, beside the two above: **");
         assertThat(r.bars()).anySatisfy(b -> {
             assertThat(b.label()).isEqualTo("embedded, zstd+aes");
             assertThat(b.group()).startsWith("Single Write (sync)");

@@ -1,0 +1,145 @@
+package dev.reliablestore.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.reliablestore.api.DataIntegrityException;
+import dev.reliablestore.api.PersistenceException;
+import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.codec.CodecMismatchException;
+import dev.reliablestore.codec.EntityCodec;
+import dev.reliablestore.codec.JacksonEntityCodec;
+import dev.reliablestore.registry.ConditionFailedException;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.ValueType;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.WriteBatch;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * A type's descriptor, {@code Entities/<Type>/_metadata} (JSON): written once when the type is
+ * first opened, and the record of the codec its entities are written with ({@code "codec"}: the
+ * {@link EntityCodec#id()}). Opening a type with a codec of another id is refused, since its values
+ * would be misread. A descriptor written before codec ids were recorded (no {@code "codec"}) belongs
+ * to data the default Jackson codec wrote, the only codec there was: it opens with a Jackson codec,
+ * which then records its id there (best effort: a store that may not write still opens).
+ */
+final class TypeDescriptor {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TypeDescriptor.class);
+
+    /** The descriptor's member holding the codec id. */
+    static final String CODEC = "codec";
+
+    private static final ObjectMapper JSON = JacksonEntityCodec.defaults().mapper();
+    /** Each attempt lost its condition to another opener: they would have to keep changing the descriptor. */
+    private static final int ATTEMPTS = 10;
+
+    private TypeDescriptor() {
+    }
+
+    /**
+     * Creates the descriptor of {@code typeName} with the factory's codec id, or checks the stored
+     * one against it (recording the id in a descriptor written before ids).
+     *
+     * @throws CodecMismatchException when the type's data was written with a codec of another id
+     * @throws DataIntegrityException when the stored descriptor is not one
+     */
+    static void open(ClusterStoreFactory factory, String typeName, Class<?> type) {
+        EntityCodec codec = factory.codec();
+        RegistryGateway gateway = factory.gateway();
+        RegistryPath key = factory.layout().type(typeName);
+        String where = typeName + "/" + StorageLayout.METADATA;
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            Optional<VersionedValue> stored = gateway.value("read of " + typeName + " metadata", key, StorageLayout.METADATA);
+            try {
+                if (stored.isEmpty()) {
+                    commit(gateway, "creation of " + typeName + " metadata", WriteBatch.builder()
+                            .requireValueAbsent(key, StorageLayout.METADATA)
+                            .setValue(key, StorageLayout.METADATA, RegistryValue.binary(create(factory, typeName, type, codec))).build());
+                    return;
+                }
+                ObjectNode descriptor = parse(stored.get(), where);
+                JsonNode recorded = descriptor.get(CODEC);
+                if (recorded != null && !recorded.isTextual()) {
+                    throw new DataIntegrityException(where + ": the codec id is a JSON " + recorded.getNodeType() + ", not a string");
+                }
+                String storedId = recorded == null ? JacksonEntityCodec.ID : recorded.asText();
+                if (!storedId.equals(codec.id())) {
+                    throw new CodecMismatchException(storedId, codec.id(), "entity type " + typeName + " under " + factory.layout().root()
+                            + " in " + gateway.uri() + " was written with codec \"" + storedId + "\""
+                            + (recorded == null ? " (recorded before codec ids were: the default Jackson codec)" : "")
+                            + ", but this factory encodes with \"" + codec.id() + "\"; open it with the codec it was written with");
+                }
+                if (recorded != null) {
+                    return;
+                }
+                descriptor.put(CODEC, storedId);
+                try {
+                    commit(gateway, "recording of the codec id in " + typeName + " metadata", WriteBatch.builder()
+                            .requireRevision(key, StorageLayout.METADATA, stored.get().revision())
+                            .setValue(key, StorageLayout.METADATA, RegistryValue.binary(bytes(descriptor))).build());
+                } catch (PersistenceException e) { // a lost condition is a ConditionFailedException, handled below
+                    // the check passed, and a missing id means the same: a reader without write access still opens the type
+                    LOG.warn("could not record codec id {} in {} ({}); the type opens, and the next store that can write records it",
+                            storedId, where, e.getMessage());
+                }
+                return;
+            } catch (ConditionFailedException raced) {
+                // another store created or upgraded the descriptor first: check what it wrote
+            }
+        }
+        throw new StoreUnavailableException("the metadata of entity type " + typeName + " kept changing while it was opened ("
+                + ATTEMPTS + " attempts)");
+    }
+
+    private static void commit(RegistryGateway gateway, String what, WriteBatch batch) {
+        gateway.commit(RegistryGateway.Commit.durable(what, batch).ungated());
+    }
+
+    private static byte[] create(ClusterStoreFactory factory, String typeName, Class<?> type, EntityCodec codec) {
+        ObjectNode d = JSON.createObjectNode();
+        d.put("layout", StorageLayout.VERSION);
+        d.put("type", typeName);
+        d.put("entityClass", type.getName());
+        d.put("created", Instant.now().toString());
+        d.put("createdBy", factory.nodeName());
+        d.put("versions", StorageLayout.VERSIONS);
+        d.put(CODEC, codec.id());
+        return bytes(d);
+    }
+
+    private static ObjectNode parse(VersionedValue stored, String where) {
+        RegistryValue v = stored.value();
+        if (v.type() != ValueType.BINARY) {
+            throw new DataIntegrityException(where + " is a " + v.type() + " value, not the type's BINARY JSON descriptor");
+        }
+        JsonNode node;
+        try {
+            node = JSON.readTree(v.unsafeData());
+        } catch (IOException e) {
+            // Jackson's message would quote the bytes
+            throw new DataIntegrityException(where + " is not a JSON descriptor (" + e.getClass().getSimpleName()
+                    + "), so the codec its entities were written with is unknown");
+        }
+        if (!(node instanceof ObjectNode object)) {
+            throw new DataIntegrityException(where + " is not a JSON object, so the codec its entities were written with is unknown");
+        }
+        return object;
+    }
+
+    private static byte[] bytes(ObjectNode descriptor) {
+        try {
+            return JSON.writeValueAsBytes(descriptor);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot write a type descriptor", e);
+        }
+    }
+}
