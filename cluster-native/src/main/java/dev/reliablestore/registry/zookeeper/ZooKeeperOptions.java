@@ -41,7 +41,8 @@ record ZooKeeperOptions(
         String tlsTrustStore,
         String tlsTrustStorePassword,
         String redactedUri,
-        String acl) {
+        String acl,
+        boolean linearizableReads) {
 
     static final String SESSION_TIMEOUT = "sessionTimeout";
     static final String CONNECTION_TIMEOUT = "connectionTimeout";
@@ -59,6 +60,7 @@ record ZooKeeperOptions(
     static final String TLS_TRUST_STORE = "tlsTrustStore";
     static final String TLS_TRUST_STORE_PASSWORD = "tlsTrustStorePassword";
     static final String ACL = "acl";
+    static final String READ_CONSISTENCY = "readConsistency";
 
     /** {@link #ACL} values: the digest ACL of the {@code digest} credentials, or no protection at all (explicit opt-in). */
     static final String ACL_DIGEST = "digest";
@@ -69,7 +71,7 @@ record ZooKeeperOptions(
 
     static final Set<String> KEYS = new TreeSet<>(List.of(SESSION_TIMEOUT, CONNECTION_TIMEOUT, FAILOVER_TIMEOUT, NODE_NAME,
             NODE_AFFINITY, MIN_NODES, DIGEST, MAX_REQUEST_BYTES, FEED_RETENTION, FEED_CAPACITY, TLS, TLS_KEY_STORE,
-            TLS_KEY_STORE_PASSWORD, TLS_TRUST_STORE, TLS_TRUST_STORE_PASSWORD, ACL));
+            TLS_KEY_STORE_PASSWORD, TLS_TRUST_STORE, TLS_TRUST_STORE_PASSWORD, ACL, READ_CONSISTENCY));
 
     /** ZooKeeper's own default for jute.maxbuffer (the largest request a server accepts). */
     static final int ZOOKEEPER_DEFAULT_MAX_BUFFER = 0xfffff;
@@ -188,9 +190,13 @@ record ZooKeeperOptions(
             }
         }
         String acl = parseAcl(all.get(ACL), digest != null, redact(uri));
+        String consistency = all.getOrDefault(READ_CONSISTENCY, "snapshot");
+        if (!consistency.equals("snapshot") && !consistency.equals("linearizable")) {
+            throw new RegistryArgumentException("option readConsistency = " + consistency + " is invalid: must be snapshot or linearizable");
+        }
         return new ZooKeeperOptions(authority, chroot, sessionTimeout, connectionTimeout, failover, nodeName, List.copyOf(affinity),
                 minNodes, digest, maxRequest, retention, feedCapacity, tls, keyStore, all.get(TLS_KEY_STORE_PASSWORD), trustStore,
-                all.get(TLS_TRUST_STORE_PASSWORD), redact(uri), acl);
+                all.get(TLS_TRUST_STORE_PASSWORD), redact(uri), acl, consistency.equals("linearizable"));
     }
 
     /**

@@ -345,6 +345,24 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.failoverTimeoutMs());
     }
 
+    /**
+     * A read: with {@code readConsistency=linearizable}, behind a quorum barrier sent ahead of it on
+     * the same session — a {@code multi} of one {@code check} that the leader commits through a
+     * majority like any write. A session's requests are processed in order, so the read sees every
+     * batch committed before the barrier, which commits after every batch acknowledged before the
+     * read began. {@code sync()} would be cheaper but is answered by the leader alone, which may not
+     * know it has lost its quorum (ZOOKEEPER-1675).
+     */
+    private <T> T read(String what, Function<ZooKeeper, CompletableFuture<T>> op) {
+        if (!options.linearizableReads()) {
+            return call(what, op);
+        }
+        return call(what, zk -> {
+            CompletableFuture<List<OpResult>> barrier = ZkCalls.multi(zk, List.of(Op.check(layout.seq, -1)));
+            return barrier.thenCombine(op.apply(zk), (b, answer) -> answer);
+        });
+    }
+
     /** Runs an idempotent call, retrying it after connection problems until the failover timeout. */
     private <T> T call(String what, Function<ZooKeeper, CompletableFuture<T>> op) {
         ensureOpen();
@@ -405,7 +423,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         RegistryPath.checkName(name, "value name");
         String path = layout.valuePath(key, name);
         // learned on the event thread, in answer order: a late, older fact must not overwrite a newer one
-        ZkCalls.NodeData d = call("reading " + key + ":" + name, zk -> ZkCalls.getData(zk, path,
+        ZkCalls.NodeData d = read("reading " + key + ":" + name, zk -> ZkCalls.getData(zk, path,
                 n -> facts.learn(path, n == null ? null : n.stat(), n == null ? -1 : ZnodeLayout.revision(path, n.stat(), n.data()))));
         if (d == null) {
             return Optional.empty();
@@ -420,7 +438,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             return true;
         }
         String path = layout.keyPath(key);
-        return call("checking key " + key, zk -> ZkCalls.exists(zk, path)) != null;
+        return read("checking key " + key, zk -> ZkCalls.exists(zk, path)) != null;
     }
 
     @Override
@@ -442,7 +460,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
      */
     @Override
     public ReadBatchResult read(ReadBatch batch) {
-        return call("reading a batch of " + batch.reads().size(), zk -> readOnce(zk, batch, 0));
+        return read("reading a batch of " + batch.reads().size(), zk -> readOnce(zk, batch, 0));
     }
 
     private CompletableFuture<ReadBatchResult> readOnce(ZooKeeper zk, ReadBatch batch, int attempt) {
@@ -550,7 +568,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
 
     @Override
     public long currentSequence() {
-        ZkCalls.NodeData s = call("reading the current sequence", zk -> ZkCalls.getData(zk, layout.seq));
+        ZkCalls.NodeData s = read("reading the current sequence", zk -> ZkCalls.getData(zk, layout.seq));
         if (s == null) {
             throw new RegistryException(layout.seq + " is missing: the registry's znodes under " + layout.chroot + " were removed");
         }
