@@ -54,7 +54,9 @@ final class CachedValues implements EntityValues {
             EntityCache.Entry e = cache.get(id);
             if (e != null) {
                 hit.run();
-                found.put(id, new Decoded(e.json(), e.version(), e.revision(), e));
+                if (!e.isTombstone()) {
+                    found.put(id, new Decoded(e.json(), e.version(), e.revision(), e));
+                }
             } else {
                 miss.run();
                 misses.add(id);
@@ -78,9 +80,10 @@ final class CachedValues implements EntityValues {
 
     @Override
     public boolean exists(String id) {
-        if (cache.get(id) != null) {
+        EntityCache.Entry e = cache.get(id);
+        if (e != null) {
             hit.run();
-            return true;
+            return !e.isTombstone();
         }
         return registry.exists(id);
     }
@@ -88,7 +91,10 @@ final class CachedValues implements EntityValues {
     @Override
     public Current known(String id) {
         EntityCache.Entry e = cache.get(id);
-        return e == null ? null : new Current(e.version(), e.revision());
+        if (e == null) {
+            return null;
+        }
+        return e.isTombstone() ? Current.ABSENT : new Current(e.version(), e.revision());
     }
 
     @Override
@@ -97,8 +103,8 @@ final class CachedValues implements EntityValues {
     }
 
     @Override
-    public void removed(String id) {
-        cache.invalidate(id);
+    public void deleted(String id, long sequence) {
+        cache.deleted(id, sequence);
     }
 
     @Override

@@ -2,6 +2,9 @@ package dev.reliablestore.cluster;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.reliablestore.api.Versioned;
 import dev.reliablestore.registry.Change;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.RegistryPath;
@@ -12,20 +15,32 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The local cache of one entity type: decrypted, decompressed JSON with its version and registry
- * revision. Entities are materialised from it on every hit (a few microseconds) so that a caller
- * mutating what it got can never change what another caller sees, unless the store's
- * {@link CachedReads} lets its readers share one instance, which the entry then keeps too.
+ * The local cache of one entity type of a factory, shared by every store of the type: decrypted,
+ * decompressed JSON with its version and registry revision, or a tombstone (the entity is known to
+ * be absent as of a sequence). Entities are materialised from it on every hit (a few microseconds)
+ * so that a caller mutating what it got can never change what another caller sees, unless the
+ * store's {@link CachedReads} lets its readers share one instance, which the entry then keeps too.
  *
- * <p>Invalidation comes from the registry change feed only. To never keep a stale value, a read
- * fills the cache only if the feed has delivered nothing newer than the registry sequence the read
- * was answered at: a change committed after that sequence is then delivered after the fill and
- * removes it; a change delivered before the fill vetoes it. A delivered change removes an entry only
- * when the entry is older than the change, so a writer's own value survives its own echo.
+ * <p>An entry's revision is the registry sequence its state is known from: the commit that wrote the
+ * value (for a value read from the registry, the revision of its records), or, for a tombstone, the
+ * delete's commit (or a later read that found the entity absent). A fill — a value a store read or
+ * wrote, a tombstone a store's delete left — replaces the entry of its id only with a newer state:
+ * <ul>
+ *   <li>a value replaces an entry only when its revision is newer (a tombstone also when equal, which
+ *       a real delete and write never are), so a read answered before a save or a delete, and filled
+ *       after it, never puts the older state back;</li>
+ *   <li>a fill is refused if the feed has delivered anything newer than the registry sequence the
+ *       read (or commit) was answered at: a change committed after that sequence is then delivered
+ *       after the fill and removes it; a change delivered before the fill vetoes it;</li>
+ *   <li>a fill is refused if it is older than any entry evicted (size or expiry), so that an evicted
+ *       tombstone or save cannot be replaced by a read older than it.</li>
+ * </ul>
+ * A delivered change removes an entry only when the entry is older than the change, so a writer's own
+ * value (or tombstone) survives its own echo. Refusing a fill is always safe: the next read misses.
  */
 final class EntityCache {
 
-    /** A cached value, and the decoded instance its readers share when their store allows it (see Materialiser). */
+    /** A cached value or tombstone, and the decoded instance its readers share when their store allows it (see Materialiser). */
     static final class Entry implements EntityValues.SharedSlot {
 
         private static final VarHandle INSTANCE;
@@ -44,12 +59,23 @@ final class EntityCache {
         @SuppressWarnings("unused") // through INSTANCE
         private volatile Object instance;
 
+        /** A value: its plain bytes, version, and the registry revision of its records. */
         Entry(byte[] json, long version, long revision) {
             this.json = json;
             this.version = version;
             this.revision = revision;
         }
 
+        /** The entity is absent as of registry sequence {@code asOf}: deleted there, or read as absent there. */
+        static Entry tombstone(long asOf) {
+            return new Entry(null, Versioned.ABSENT, asOf);
+        }
+
+        boolean isTombstone() {
+            return json == null;
+        }
+
+        /** The plain bytes; null for a tombstone. */
         byte[] json() {
             return json;
         }
@@ -58,6 +84,7 @@ final class EntityCache {
             return version;
         }
 
+        /** The sequence the entry's state is known from (see the class comment). */
         long revision() {
             return revision;
         }
@@ -79,9 +106,24 @@ final class EntityCache {
     private final RegistryPath versionsKey;
     /** The sequence of the newest batch the feed delivered (or the resync point). */
     private final AtomicLong feedSequence = new AtomicLong();
+    /** The newest revision of an entry evicted (size or expiry); raised within the removal, before a fill of its id can run. */
+    private final AtomicLong evictedUpTo = new AtomicLong();
 
     EntityCache(int size, Duration ttl, RegistryPath typeKey, RegistryPath versionsKey) {
-        this.cache = Caffeine.newBuilder().maximumSize(size).expireAfterWrite(ttl).build();
+        this(size, ttl, typeKey, versionsKey, Ticker.systemTicker());
+    }
+
+    /** {@code ticker}: the clock of the expiry (tests). */
+    EntityCache(int size, Duration ttl, RegistryPath typeKey, RegistryPath versionsKey, Ticker ticker) {
+        // Caffeine calls an eviction listener inside the atomic removal of the entry, and a compute of an
+        // expired entry notifies its expiry before the remapping runs: a fill always sees the raised floor.
+        this.cache = Caffeine.newBuilder().maximumSize(size).expireAfterWrite(ttl).ticker(ticker)
+                .evictionListener((String id, Entry e, RemovalCause cause) -> {
+                    if (e != null) {
+                        evictedUpTo.accumulateAndGet(e.revision(), Math::max);
+                    }
+                })
+                .build();
         this.typeKey = typeKey;
         this.versionsKey = versionsKey;
     }
@@ -91,22 +133,29 @@ final class EntityCache {
         feedSequence.accumulateAndGet(watchStartSequence, Math::max);
     }
 
+    /** The entry of {@code id} (a value or a tombstone), or null. */
     Entry get(String id) {
         return cache.getIfPresent(id);
     }
 
-    /** Caches a value read (or written) at registry sequence {@code asOf}, unless the feed has moved past it. */
+    /**
+     * Caches a value (or a tombstone) read, written or deleted at registry sequence {@code asOf},
+     * unless the cache knows a state at least as new, the feed has moved past {@code asOf}, or an
+     * entry newer than {@code asOf} was evicted.
+     */
     void fill(String id, Entry entry, long asOf) {
         cache.asMap().compute(id, (k, existing) -> {
-            if (existing != null && existing.revision() >= entry.revision()) {
+            if (existing != null && (existing.revision() > entry.revision()
+                    || existing.revision() == entry.revision() && !existing.isTombstone())) {
                 return existing;
             }
-            return feedSequence.get() <= asOf ? entry : existing;
+            return feedSequence.get() <= asOf && evictedUpTo.get() <= asOf ? entry : existing;
         });
     }
 
-    void invalidate(String id) {
-        cache.invalidate(id);
+    /** The entity was deleted by the commit at {@code sequence} (or read as absent there). */
+    void deleted(String id, long sequence) {
+        fill(id, Entry.tombstone(sequence), sequence);
     }
 
     void onBatch(ChangeBatch batch) {
@@ -118,7 +167,7 @@ final class EntityCache {
             } else if (c instanceof Change.ValueDeleted d && (d.key().equals(typeKey) || d.key().equals(versionsKey))) {
                 dropOlderThan(d.name(), seq);
             } else if (c instanceof Change.KeyDeleted k && k.key().contains(versionsKey)) {
-                cache.invalidateAll();
+                dropAllOlderThan(seq);
             }
         }
     }
@@ -127,13 +176,28 @@ final class EntityCache {
         cache.asMap().computeIfPresent(id, (k, e) -> e.revision() >= seq ? e : null);
     }
 
-    /** The feed missed batches: forget everything read before {@code currentSequence}. */
+    /**
+     * Drops every entry older than {@code seq}, which the feed sequence has reached: a later fill is
+     * then answered at or after {@code seq}, so it never brings back a state older than one dropped.
+     */
+    private void dropAllOlderThan(long seq) {
+        for (String id : cache.asMap().keySet()) {
+            dropOlderThan(id, seq);
+        }
+    }
+
+    /** The feed missed batches: forget everything known from before {@code currentSequence}. */
     void resync(long currentSequence) {
         feedSequence.accumulateAndGet(currentSequence, Math::max);
-        cache.invalidateAll();
+        dropAllOlderThan(currentSequence);
     }
 
     long size() {
         return cache.estimatedSize();
+    }
+
+    /** Runs the cache's pending maintenance (evictions) now (tests). */
+    void cleanUp() {
+        cache.cleanUp();
     }
 }

@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -148,6 +149,14 @@ final class EntityRecords {
         Current c = current(id, r.value(0));
         remember(id, c, r.sequence());
         return c;
+    }
+
+    /** The registry sequence of a read that found {@code id} absent; empty when it holds an entity. */
+    OptionalLong absentAt(String id) {
+        ReadBatchResult r = read("version read of " + where(id), List.of(id), ReadBatch.of(versionRead(id)));
+        Current c = current(id, r.value(0));
+        remember(id, c, r.sequence());
+        return c.version() == Versioned.ABSENT ? OptionalLong.of(r.sequence()) : OptionalLong.empty();
     }
 
     /** The version records of {@code ids}, from one point in time, in their order. */

@@ -80,11 +80,6 @@ class ProviderCacheDefectsTest {
     }
 
     @Test
-    @Disabled("defect (cluster-registry-provider, EntityCache/CachedValues): a delete leaves no tombstone in the local cache."
-            + " A read of the same store answered before the delete but filled into the cache after it (the change feed has not"
-            + " delivered the delete yet, so the fill is not vetoed) puts the deleted value back, and every read of that store"
-            + " after the acknowledged delete, the deleter's own included, returns the deleted entity until the feed delivers"
-            + " the delete. Violates read-your-writes, which the docs promise")
     void aReadAfterAnAcknowledgedDeleteDoesNotReturnTheDeletedValue() throws Exception {
         client(0, factory.store(Register.class)).save("k"); // another store writes: the shared store has nothing cached
         EntityStore<Register> shared = factory.store(Register.class);
