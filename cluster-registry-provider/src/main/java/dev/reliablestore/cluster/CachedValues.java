@@ -1,9 +1,6 @@
 package dev.reliablestore.cluster;
 
 import dev.reliablestore.cluster.EntityRecords.Current;
-import dev.reliablestore.registry.ChangeBatch;
-import dev.reliablestore.registry.ChangeListener;
-import dev.reliablestore.registry.Watch;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -11,39 +8,29 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The local cache in front of another {@link EntityValues}: hits are answered from the
- * {@link EntityCache}, misses are read through and cached, and the registry change feed of the
- * type invalidates entries (see EntityCache for why a cached value is never stale).
+ * A store's view of its type's local cache, in front of another {@link EntityValues}: hits are
+ * answered from the {@link EntityCache} the factory keeps for the type (shared by every store of the
+ * type, see TypeCaches), misses are read through and cached, and the registry change feed of the
+ * type invalidates entries (see EntityCache for why a cached value is never stale). Hits and misses
+ * count in this store's metrics.
  */
 final class CachedValues implements EntityValues {
 
     private final EntityValues registry;
     private final RegistryGateway gateway;
+    private final TypeCaches.Handle handle;
     private final EntityCache cache;
-    private final Watch watch;
     private final Runnable hit;
     private final Runnable miss;
 
-    /** {@code hit} and {@code miss} count in the store's metrics. */
-    CachedValues(EntityValues registry, EntityRecords records, RegistryGateway gateway, ClusterPersistenceConfiguration config,
-                 Runnable hit, Runnable miss) {
+    /** {@code hit} and {@code miss} count in the store's metrics; {@code handle} is released by {@link #close()}. */
+    CachedValues(EntityValues registry, TypeCaches.Handle handle, RegistryGateway gateway, Runnable hit, Runnable miss) {
         this.registry = registry;
         this.gateway = gateway;
+        this.handle = handle;
+        this.cache = handle.cache();
         this.hit = hit;
         this.miss = miss;
-        this.cache = new EntityCache(config.cacheSize(), config.cacheTTL(), records.key(), records.versionsKey());
-        this.watch = gateway.watch(records.key(), new ChangeListener() {
-            @Override
-            public void onBatch(ChangeBatch batch) {
-                cache.onBatch(batch);
-            }
-
-            @Override
-            public void onResync(String reason) {
-                cache.resync(gateway.currentSequence());
-            }
-        });
-        cache.start(watch.startSequence());
     }
 
     @Override
@@ -119,6 +106,6 @@ final class CachedValues implements EntityValues {
 
     @Override
     public void close() {
-        watch.close();
+        handle.release();
     }
 }

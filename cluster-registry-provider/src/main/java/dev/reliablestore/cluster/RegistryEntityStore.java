@@ -73,11 +73,17 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         factory.dictionaries().open(typeName);
         TypeDescriptor.open(factory, typeName, type);
         EntityValues decoded = new DecodedRecords(records, envelopes);
-        this.values = factory.config().enableLocalCache()
-                ? new CachedValues(decoded, records, gateway, factory.config(), this::countCacheHit, this::countCacheMiss) : decoded;
+        // the local cache is the type's, shared by every store of the type this factory opens
+        TypeCaches.Handle cache = factory.config().enableLocalCache() ? factory.caches().acquire(records) : null;
+        this.values = cache != null ? new CachedValues(decoded, cache, gateway, this::countCacheHit, this::countCacheMiss) : decoded;
         this.keyRotation = new KeyRotation(factory, records, values::written, this::countRetry);
-        if (factory.config().enableLocalCache() && factory.config().preloadCache()) {
-            doGetAll(null);
+        if (cache != null && cache.first() && factory.config().preloadCache()) {
+            try {
+                doGetAll(null);
+            } catch (RuntimeException e) {
+                values.close();
+                throw e;
+            }
         }
     }
 
