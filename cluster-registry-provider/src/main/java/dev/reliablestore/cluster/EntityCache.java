@@ -149,7 +149,9 @@ final class EntityCache {
                     || existing.revision() == entry.revision() && !existing.isTombstone())) {
                 return existing;
             }
-            return feedSequence.get() <= asOf && evictedUpTo.get() <= asOf ? entry : existing;
+            // refused: the existing entry is older than this fill's state, so it goes too (a fill accepted
+            // later is answered after the feed sequence or eviction floor that refused this one, so newer)
+            return feedSequence.get() <= asOf && evictedUpTo.get() <= asOf ? entry : null;
         });
     }
 

@@ -120,6 +120,23 @@ class EntityCacheTest {
     }
 
     @Test
+    void aRefusedDeleteStillRemovesTheValueItDeleted() {
+        AtomicLong now = new AtomicLong(1_000);
+        EntityCache c = new EntityCache(100, Duration.ofNanos(100), TYPE, VERSIONS, now::get);
+        c.start(10);
+        c.fill("b", entry(30), 30);
+        now.addAndGet(60);
+        c.fill("a", entry(11), 11);
+        now.addAndGet(60);                  // b expires (written at 30), a does not
+        c.cleanUp();
+        assertThat(c.get("b")).isNull();
+        c.deleted("a", 20);                 // older than the evicted b: the tombstone is refused...
+        assertThat(c.get("a")).as("...and the value it deleted goes with it").isNull();
+        c.fill("a", entry(11), 19);         // a read answered before the delete: refused too
+        assertThat(c.get("a")).isNull();
+    }
+
+    @Test
     void anEvictedTombstoneStillRefusesReadsOlderThanIt() {
         EntityCache c = new EntityCache(1, Duration.ofHours(1), TYPE, VERSIONS);
         c.start(10);
