@@ -1,5 +1,6 @@
 package dev.reliablestore.cluster;
 
+import dev.reliablestore.api.Versioned;
 import dev.reliablestore.cluster.EntityRecords.Current;
 
 import java.util.ArrayList;
@@ -39,7 +40,7 @@ final class CachedValues implements EntityValues {
         List<String> misses = new ArrayList<>();
         for (String id : ids) {
             EntityCache.Entry e = cache.get(id);
-            if (e != null) {
+            if (e != null && e.isHit()) {
                 hit.run();
                 if (!e.isTombstone()) {
                     found.put(id, new Decoded(e.json(), e.version(), e.revision(), e));
@@ -68,7 +69,7 @@ final class CachedValues implements EntityValues {
     @Override
     public boolean exists(String id) {
         EntityCache.Entry e = cache.get(id);
-        if (e != null) {
+        if (e != null && e.isHit()) {
             hit.run();
             return !e.isTombstone();
         }
@@ -78,7 +79,7 @@ final class CachedValues implements EntityValues {
     @Override
     public Current known(String id) {
         EntityCache.Entry e = cache.get(id);
-        if (e == null) {
+        if (e == null || !e.isHit()) {
             return null;
         }
         return e.isTombstone() ? Current.ABSENT : new Current(e.version(), e.revision());
@@ -92,6 +93,11 @@ final class CachedValues implements EntityValues {
     @Override
     public void deleted(String id, long sequence) {
         cache.deleted(id, sequence);
+    }
+
+    @Override
+    public void seen(String id, Current current, long sequence) {
+        cache.seen(id, current.version() == Versioned.ABSENT, current.revision(), sequence);
     }
 
     @Override

@@ -17,18 +17,19 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The local cache of one entity type of a factory, shared by every store of the type: decrypted,
  * decompressed JSON with its version and registry revision, or a tombstone (the entity is known to
- * be absent as of a sequence). Entities are materialised from it on every hit (a few microseconds)
+ * be absent as of a sequence), or a fence (a version record seen without its value: not a hit). Entities are materialised from it on every hit (a few microseconds)
  * so that a caller mutating what it got can never change what another caller sees, unless the
  * store's {@link CachedReads} lets its readers share one instance, which the entry then keeps too.
  *
  * <p>An entry's revision is the registry sequence its state is known from: the commit that wrote the
- * value (for a value read from the registry, the revision of its records), or, for a tombstone, the
- * delete's commit (or a later read that found the entity absent). A fill — a value a store read or
- * wrote, a tombstone a store's delete left — replaces the entry of its id only with a newer state:
+ * value (for a value read from the registry, the revision of its records), for a fence the revision
+ * of the version record seen, or, for a tombstone, the delete's commit (or a later read that found the
+ * entity absent). A fill — a value a store read or wrote, a tombstone a store's delete or read left, a
+ * fence a store's version read left — replaces the entry of its id only with a newer state:
  * <ul>
- *   <li>a value replaces an entry only when its revision is newer (a tombstone also when equal, which
- *       a real delete and write never are), so a read answered before a save or a delete, and filled
- *       after it, never puts the older state back;</li>
+ *   <li>a fill replaces an entry only when its revision is newer, or equal and the entry holds no
+ *       value (the value of a fence), so a read answered before a save or a delete, and filled after
+ *       it, never puts the older state back;</li>
  *   <li>a fill is refused if the feed has delivered anything newer than the registry sequence the
  *       read (or commit) was answered at: a change committed after that sequence is then delivered
  *       after the fill and removes it; a change delivered before the fill vetoes it;</li>
@@ -36,11 +37,15 @@ import java.util.concurrent.atomic.AtomicLong;
  *       tombstone or save cannot be replaced by a read older than it.</li>
  * </ul>
  * A delivered change removes an entry only when the entry is older than the change, so a writer's own
- * value (or tombstone) survives its own echo. Refusing a fill is always safe: the next read misses.
+ * value (or tombstone) survives its own echo. A refused fill newer than the entry removes the entry.
+ * Refusing a fill is always safe: the next read misses.
  */
 final class EntityCache {
 
-    /** A cached value or tombstone, and the decoded instance its readers share when their store allows it (see Materialiser). */
+    /** The version of a fence. */
+    private static final long UNKNOWN = -1;
+
+    /** A cached value, tombstone or fence, and the decoded instance its readers share when their store allows it (see Materialiser). */
     static final class Entry implements EntityValues.SharedSlot {
 
         private static final VarHandle INSTANCE;
@@ -71,8 +76,21 @@ final class EntityCache {
             return new Entry(null, Versioned.ABSENT, asOf);
         }
 
+        /**
+         * A read found the entity's version record at {@code revision} but not its value (a version
+         * read: a conflict, a delete): no hit, but no value older than that revision may be filled.
+         */
+        static Entry fence(long revision) {
+            return new Entry(null, UNKNOWN, revision);
+        }
+
+        /** Whether the entry answers a read: a value, or a tombstone (absent). */
+        boolean isHit() {
+            return json != null || version == Versioned.ABSENT;
+        }
+
         boolean isTombstone() {
-            return json == null;
+            return json == null && version == Versioned.ABSENT;
         }
 
         /** The plain bytes; null for a tombstone. */
@@ -146,7 +164,7 @@ final class EntityCache {
     void fill(String id, Entry entry, long asOf) {
         cache.asMap().compute(id, (k, existing) -> {
             if (existing != null && (existing.revision() > entry.revision()
-                    || existing.revision() == entry.revision() && !existing.isTombstone())) {
+                    || existing.revision() == entry.revision() && existing.json() != null)) {
                 return existing;
             }
             // refused: the existing entry is older than this fill's state, so it goes too (a fill accepted
@@ -158,6 +176,15 @@ final class EntityCache {
     /** The entity was deleted by the commit at {@code sequence} (or read as absent there). */
     void deleted(String id, long sequence) {
         fill(id, Entry.tombstone(sequence), sequence);
+    }
+
+    /**
+     * A read answered at {@code asOf} found the version record {@code version} at {@code revision}
+     * (or none: {@code absent}): a tombstone, or a fence over an older entry, so that what a store
+     * observed (a conflict, a delete that found nothing) is never followed by an older hit.
+     */
+    void seen(String id, boolean absent, long revision, long asOf) {
+        fill(id, absent ? Entry.tombstone(asOf) : Entry.fence(revision), asOf);
     }
 
     void onBatch(ChangeBatch batch) {

@@ -57,6 +57,10 @@ interface EntityValues {
     default void deleted(String id, long sequence) {
     }
 
+    /** A read found {@code id}'s version record {@code current} as of registry sequence {@code sequence}. */
+    default void seen(String id, Current current, long sequence) {
+    }
+
     /** The store removed every entity of the type. */
     default void cleared() {
     }

@@ -76,6 +76,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         // the local cache is the type's, shared by every store of the type this factory opens
         TypeCaches.Handle cache = factory.config().enableLocalCache() ? factory.caches().acquire(records) : null;
         this.values = cache != null ? new CachedValues(decoded, cache, gateway, this::countCacheHit, this::countCacheMiss) : decoded;
+        records.observer(values::seen); // what a version read finds (a conflict, a delete) is never followed by an older hit
         this.keyRotation = new KeyRotation(factory, records, values::written, this::countRetry);
         if (cache != null && cache.first() && factory.config().preloadCache()) {
             try {

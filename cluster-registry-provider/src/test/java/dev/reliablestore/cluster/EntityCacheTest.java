@@ -105,6 +105,25 @@ class EntityCacheTest {
     }
 
     @Test
+    void aVersionReadLeavesAFenceOverAnOlderValueOrATombstone() {
+        EntityCache c = cache();
+        c.fill("a", entry(11), 11);
+        c.seen("a", false, 11, 14);         // the version record of the cached value: nothing changes
+        assertThat(c.get("a").isHit()).isTrue();
+        c.seen("a", false, 15, 16);         // a newer version record (another writer), value not read
+        assertThat(c.get("a").isHit()).as("a fence: reads go to the registry").isFalse();
+        c.fill("a", entry(11), 13);         // a read answered before it: refused
+        assertThat(c.get("a").isHit()).isFalse();
+        c.fill("a", entry(15), 16);         // the value of that version record
+        assertThat(c.get("a").isHit()).isTrue();
+        assertThat(c.get("a").revision()).isEqualTo(15);
+        c.seen("a", true, 0, 20);           // read as absent at 20: a tombstone
+        assertThat(c.get("a").isTombstone()).isTrue();
+        c.fill("a", entry(15), 17);
+        assertThat(c.get("a").isTombstone()).isTrue();
+    }
+
+    @Test
     void anExpiredTombstoneStillRefusesReadsOlderThanIt() {
         AtomicLong now = new AtomicLong(1_000);
         EntityCache c = new EntityCache(100, Duration.ofNanos(100), TYPE, VERSIONS, now::get);

@@ -148,6 +148,44 @@ class ProviderCacheDefectsTest {
         assertConsistent(ReadModel.LINEARIZABLE);
     }
 
+    /**
+     * This factory's store has k cached at v1 when another factory saves v2 or deletes k (the feed held
+     * back); then a version read of the store ({@code observe}: a conditional write that conflicts, a
+     * delete that finds nothing) sees the newer state, and the client's next read must not be older.
+     */
+    private void anObservationThenARead(java.util.function.Consumer<RegisterClient> otherWrite,
+                                        java.util.function.Consumer<RegisterClient> observe) {
+        other = ClusterPersistenceProvider.open(config, registry);
+        RegisterClient writer = client(0, other.store(Register.class));
+        RegisterClient c = client(1, factory.store(Register.class));
+        writer.save("k");
+        c.read("k");                         // cached at v1
+        registry.holdFeed();
+        otherWrite.accept(writer);           // acknowledged
+        observe.accept(c);                   // answered from a fresh version read
+        c.read("k");
+        registry.releaseFeed();
+        history.ops().forEach(System.out::println);
+    }
+
+    @Test
+    void aReadAfterAConflictIsNotOlderThanTheVersionTheConflictReported() {
+        anObservationThenARead(w -> w.save("k"), c -> c.cas("k", 1));
+        assertThat(history.ops().get(3).outcome).isEqualTo(Op.Outcome.CONFLICT);
+        assertThat(history.ops().get(4).version).isEqualTo(2);
+        assertConsistent(ReadModel.SESSION);
+        assertConsistent(ReadModel.LINEARIZABLE);
+    }
+
+    @Test
+    void aReadAfterADeleteThatFoundNothingDoesNotReturnTheEntity() {
+        anObservationThenARead(w -> w.delete("k"), c -> c.delete("k"));
+        assertThat(history.ops().get(3).deleted).isFalse();
+        assertThat(history.ops().get(4).value).isNull();
+        assertConsistent(ReadModel.SESSION);
+        assertConsistent(ReadModel.LINEARIZABLE);
+    }
+
     @Test
     // was defect 2 of docs/reliability.md: each store had its own cache and watch
     void twoStoresOfOneTypeFromOneFactoryReadWhatEitherAcknowledged() {
