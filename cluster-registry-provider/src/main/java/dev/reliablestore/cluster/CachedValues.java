@@ -1,9 +1,7 @@
 package dev.reliablestore.cluster;
 
+import dev.reliablestore.api.Versioned;
 import dev.reliablestore.cluster.EntityRecords.Current;
-import dev.reliablestore.registry.ChangeBatch;
-import dev.reliablestore.registry.ChangeListener;
-import dev.reliablestore.registry.Watch;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -11,39 +9,29 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The local cache in front of another {@link EntityValues}: hits are answered from the
- * {@link EntityCache}, misses are read through and cached, and the registry change feed of the
- * type invalidates entries (see EntityCache for why a cached value is never stale).
+ * A store's view of its type's local cache, in front of another {@link EntityValues}: hits are
+ * answered from the {@link EntityCache} the factory keeps for the type (shared by every store of the
+ * type, see TypeCaches), misses are read through and cached, and the registry change feed of the
+ * type invalidates entries (see EntityCache for why a cached value is never stale). Hits and misses
+ * count in this store's metrics.
  */
 final class CachedValues implements EntityValues {
 
     private final EntityValues registry;
     private final RegistryGateway gateway;
+    private final TypeCaches.Handle handle;
     private final EntityCache cache;
-    private final Watch watch;
     private final Runnable hit;
     private final Runnable miss;
 
-    /** {@code hit} and {@code miss} count in the store's metrics. */
-    CachedValues(EntityValues registry, EntityRecords records, RegistryGateway gateway, ClusterPersistenceConfiguration config,
-                 Runnable hit, Runnable miss) {
+    /** {@code hit} and {@code miss} count in the store's metrics; {@code handle} is released by {@link #close()}. */
+    CachedValues(EntityValues registry, TypeCaches.Handle handle, RegistryGateway gateway, Runnable hit, Runnable miss) {
         this.registry = registry;
         this.gateway = gateway;
+        this.handle = handle;
+        this.cache = handle.cache();
         this.hit = hit;
         this.miss = miss;
-        this.cache = new EntityCache(config.cacheSize(), config.cacheTTL(), records.key(), records.versionsKey());
-        this.watch = gateway.watch(records.key(), new ChangeListener() {
-            @Override
-            public void onBatch(ChangeBatch batch) {
-                cache.onBatch(batch);
-            }
-
-            @Override
-            public void onResync(String reason) {
-                cache.resync(gateway.currentSequence());
-            }
-        });
-        cache.start(watch.startSequence());
     }
 
     @Override
@@ -52,9 +40,11 @@ final class CachedValues implements EntityValues {
         List<String> misses = new ArrayList<>();
         for (String id : ids) {
             EntityCache.Entry e = cache.get(id);
-            if (e != null) {
+            if (e != null && e.isHit()) {
                 hit.run();
-                found.put(id, new Decoded(e.json(), e.version(), e.revision(), e));
+                if (!e.isTombstone()) {
+                    found.put(id, new Decoded(e.json(), e.version(), e.revision(), e));
+                }
             } else {
                 miss.run();
                 misses.add(id);
@@ -78,9 +68,10 @@ final class CachedValues implements EntityValues {
 
     @Override
     public boolean exists(String id) {
-        if (cache.get(id) != null) {
+        EntityCache.Entry e = cache.get(id);
+        if (e != null && e.isHit()) {
             hit.run();
-            return true;
+            return !e.isTombstone();
         }
         return registry.exists(id);
     }
@@ -88,7 +79,10 @@ final class CachedValues implements EntityValues {
     @Override
     public Current known(String id) {
         EntityCache.Entry e = cache.get(id);
-        return e == null ? null : new Current(e.version(), e.revision());
+        if (e == null || !e.isHit()) {
+            return null;
+        }
+        return e.isTombstone() ? Current.ABSENT : new Current(e.version(), e.revision());
     }
 
     @Override
@@ -97,8 +91,13 @@ final class CachedValues implements EntityValues {
     }
 
     @Override
-    public void removed(String id) {
-        cache.invalidate(id);
+    public void deleted(String id, long sequence) {
+        cache.deleted(id, sequence);
+    }
+
+    @Override
+    public void seen(String id, Current current, long sequence) {
+        cache.seen(id, current.version() == Versioned.ABSENT, current.revision(), sequence);
     }
 
     @Override
@@ -113,6 +112,6 @@ final class CachedValues implements EntityValues {
 
     @Override
     public void close() {
-        watch.close();
+        handle.release();
     }
 }

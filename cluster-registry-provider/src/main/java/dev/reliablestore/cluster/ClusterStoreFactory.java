@@ -81,6 +81,8 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     private final int maxValueBytes;
     private final Subscription membership;
     private final Set<RegistryEntityStore<?>> stores = ConcurrentHashMap.newKeySet();
+    /** The local cache of each entity type, shared by the type's stores (when enableLocalCache is on). */
+    private final TypeCaches caches;
     private final RegistryTransactions transactions;
     /** The audit log when enableAuditLogging is on, else null. */
     private final AuditLog audit;
@@ -140,6 +142,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         }
         this.gateway = new RegistryGateway(registry, new Retrier(config.maxRetries(), config.retryDelay(), config.failoverTimeout(),
                 registry.uri()), config.replicationMode(), config.minimumNodes(), status.liveNodes());
+        this.caches = new TypeCaches(gateway, config);
         this.nodeName = config.hooks().nodeName().filter(n -> !n.isBlank()).orElse(status.localNode());
         this.healthFaultId = faultId(nodeName);
         byte[] salt = initialiseLayout();
@@ -358,6 +361,11 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     /** The records of one entity type; {@code onRetry} counts the retries of its reads in a store's metrics. */
     EntityRecords records(String typeName, Runnable onRetry) {
         return new EntityRecords(gateway, layout, transactions.locksOf(typeName), typeName, onRetry);
+    }
+
+    /** The local caches, one per entity type. */
+    TypeCaches caches() {
+        return caches;
     }
 
     Executor asyncExecutor() {

@@ -2,6 +2,9 @@ package dev.reliablestore.cluster;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.reliablestore.api.Versioned;
 import dev.reliablestore.registry.Change;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.RegistryPath;
@@ -12,20 +15,37 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The local cache of one entity type: decrypted, decompressed JSON with its version and registry
- * revision. Entities are materialised from it on every hit (a few microseconds) so that a caller
- * mutating what it got can never change what another caller sees, unless the store's
- * {@link CachedReads} lets its readers share one instance, which the entry then keeps too.
+ * The local cache of one entity type of a factory, shared by every store of the type: decrypted,
+ * decompressed JSON with its version and registry revision, or a tombstone (the entity is known to
+ * be absent as of a sequence), or a fence (a version record seen without its value: not a hit). Entities are materialised from it on every hit (a few microseconds)
+ * so that a caller mutating what it got can never change what another caller sees, unless the
+ * store's {@link CachedReads} lets its readers share one instance, which the entry then keeps too.
  *
- * <p>Invalidation comes from the registry change feed only. To never keep a stale value, a read
- * fills the cache only if the feed has delivered nothing newer than the registry sequence the read
- * was answered at: a change committed after that sequence is then delivered after the fill and
- * removes it; a change delivered before the fill vetoes it. A delivered change removes an entry only
- * when the entry is older than the change, so a writer's own value survives its own echo.
+ * <p>An entry's revision is the registry sequence its state is known from: the commit that wrote the
+ * value (for a value read from the registry, the revision of its records), for a fence the revision
+ * of the version record seen, or, for a tombstone, the delete's commit (or a later read that found the
+ * entity absent). A fill — a value a store read or wrote, a tombstone a store's delete or read left, a
+ * fence a store's version read left — replaces the entry of its id only with a newer state:
+ * <ul>
+ *   <li>a fill replaces an entry only when its revision is newer, or equal and the entry holds no
+ *       value (the value of a fence), so a read answered before a save or a delete, and filled after
+ *       it, never puts the older state back;</li>
+ *   <li>a fill is refused if the feed has delivered anything newer than the registry sequence the
+ *       read (or commit) was answered at: a change committed after that sequence is then delivered
+ *       after the fill and removes it; a change delivered before the fill vetoes it;</li>
+ *   <li>a fill is refused if it is older than any entry evicted (size or expiry), so that an evicted
+ *       tombstone or save cannot be replaced by a read older than it.</li>
+ * </ul>
+ * A delivered change removes an entry only when the entry is older than the change, so a writer's own
+ * value (or tombstone) survives its own echo. A refused fill newer than the entry removes the entry.
+ * Refusing a fill is always safe: the next read misses.
  */
 final class EntityCache {
 
-    /** A cached value, and the decoded instance its readers share when their store allows it (see Materialiser). */
+    /** The version of a fence. */
+    private static final long UNKNOWN = -1;
+
+    /** A cached value, tombstone or fence, and the decoded instance its readers share when their store allows it (see Materialiser). */
     static final class Entry implements EntityValues.SharedSlot {
 
         private static final VarHandle INSTANCE;
@@ -44,12 +64,36 @@ final class EntityCache {
         @SuppressWarnings("unused") // through INSTANCE
         private volatile Object instance;
 
+        /** A value: its plain bytes, version, and the registry revision of its records. */
         Entry(byte[] json, long version, long revision) {
             this.json = json;
             this.version = version;
             this.revision = revision;
         }
 
+        /** The entity is absent as of registry sequence {@code asOf}: deleted there, or read as absent there. */
+        static Entry tombstone(long asOf) {
+            return new Entry(null, Versioned.ABSENT, asOf);
+        }
+
+        /**
+         * A read found the entity's version record at {@code revision} but not its value (a version
+         * read: a conflict, a delete): no hit, but no value older than that revision may be filled.
+         */
+        static Entry fence(long revision) {
+            return new Entry(null, UNKNOWN, revision);
+        }
+
+        /** Whether the entry answers a read: a value, or a tombstone (absent). */
+        boolean isHit() {
+            return json != null || version == Versioned.ABSENT;
+        }
+
+        boolean isTombstone() {
+            return json == null && version == Versioned.ABSENT;
+        }
+
+        /** The plain bytes; null for a tombstone. */
         byte[] json() {
             return json;
         }
@@ -58,6 +102,7 @@ final class EntityCache {
             return version;
         }
 
+        /** The sequence the entry's state is known from (see the class comment). */
         long revision() {
             return revision;
         }
@@ -79,9 +124,24 @@ final class EntityCache {
     private final RegistryPath versionsKey;
     /** The sequence of the newest batch the feed delivered (or the resync point). */
     private final AtomicLong feedSequence = new AtomicLong();
+    /** The newest revision of an entry evicted (size or expiry); raised within the removal, before a fill of its id can run. */
+    private final AtomicLong evictedUpTo = new AtomicLong();
 
     EntityCache(int size, Duration ttl, RegistryPath typeKey, RegistryPath versionsKey) {
-        this.cache = Caffeine.newBuilder().maximumSize(size).expireAfterWrite(ttl).build();
+        this(size, ttl, typeKey, versionsKey, Ticker.systemTicker());
+    }
+
+    /** {@code ticker}: the clock of the expiry (tests). */
+    EntityCache(int size, Duration ttl, RegistryPath typeKey, RegistryPath versionsKey, Ticker ticker) {
+        // Caffeine calls an eviction listener inside the atomic removal of the entry, and a compute of an
+        // expired entry notifies its expiry before the remapping runs: a fill always sees the raised floor.
+        this.cache = Caffeine.newBuilder().maximumSize(size).expireAfterWrite(ttl).ticker(ticker)
+                .evictionListener((String id, Entry e, RemovalCause cause) -> {
+                    if (e != null) {
+                        evictedUpTo.accumulateAndGet(e.revision(), Math::max);
+                    }
+                })
+                .build();
         this.typeKey = typeKey;
         this.versionsKey = versionsKey;
     }
@@ -91,22 +151,40 @@ final class EntityCache {
         feedSequence.accumulateAndGet(watchStartSequence, Math::max);
     }
 
+    /** The entry of {@code id} (a value or a tombstone), or null. */
     Entry get(String id) {
         return cache.getIfPresent(id);
     }
 
-    /** Caches a value read (or written) at registry sequence {@code asOf}, unless the feed has moved past it. */
+    /**
+     * Caches a value (or a tombstone) read, written or deleted at registry sequence {@code asOf},
+     * unless the cache knows a state at least as new, the feed has moved past {@code asOf}, or an
+     * entry newer than {@code asOf} was evicted.
+     */
     void fill(String id, Entry entry, long asOf) {
         cache.asMap().compute(id, (k, existing) -> {
-            if (existing != null && existing.revision() >= entry.revision()) {
+            if (existing != null && (existing.revision() > entry.revision()
+                    || existing.revision() == entry.revision() && existing.json() != null)) {
                 return existing;
             }
-            return feedSequence.get() <= asOf ? entry : existing;
+            // refused: the existing entry is older than this fill's state, so it goes too (a fill accepted
+            // later is answered after the feed sequence or eviction floor that refused this one, so newer)
+            return feedSequence.get() <= asOf && evictedUpTo.get() <= asOf ? entry : null;
         });
     }
 
-    void invalidate(String id) {
-        cache.invalidate(id);
+    /** The entity was deleted by the commit at {@code sequence} (or read as absent there). */
+    void deleted(String id, long sequence) {
+        fill(id, Entry.tombstone(sequence), sequence);
+    }
+
+    /**
+     * A read answered at {@code asOf} found the version record {@code version} at {@code revision}
+     * (or none: {@code absent}): a tombstone, or a fence over an older entry, so that what a store
+     * observed (a conflict, a delete that found nothing) is never followed by an older hit.
+     */
+    void seen(String id, boolean absent, long revision, long asOf) {
+        fill(id, absent ? Entry.tombstone(asOf) : Entry.fence(revision), asOf);
     }
 
     void onBatch(ChangeBatch batch) {
@@ -118,7 +196,7 @@ final class EntityCache {
             } else if (c instanceof Change.ValueDeleted d && (d.key().equals(typeKey) || d.key().equals(versionsKey))) {
                 dropOlderThan(d.name(), seq);
             } else if (c instanceof Change.KeyDeleted k && k.key().contains(versionsKey)) {
-                cache.invalidateAll();
+                dropAllOlderThan(seq);
             }
         }
     }
@@ -127,13 +205,28 @@ final class EntityCache {
         cache.asMap().computeIfPresent(id, (k, e) -> e.revision() >= seq ? e : null);
     }
 
-    /** The feed missed batches: forget everything read before {@code currentSequence}. */
+    /**
+     * Drops every entry older than {@code seq}, which the feed sequence has reached: a later fill is
+     * then answered at or after {@code seq}, so it never brings back a state older than one dropped.
+     */
+    private void dropAllOlderThan(long seq) {
+        for (String id : cache.asMap().keySet()) {
+            dropOlderThan(id, seq);
+        }
+    }
+
+    /** The feed missed batches: forget everything known from before {@code currentSequence}. */
     void resync(long currentSequence) {
         feedSequence.accumulateAndGet(currentSequence, Math::max);
-        cache.invalidateAll();
+        dropAllOlderThan(currentSequence);
     }
 
     long size() {
         return cache.estimatedSize();
+    }
+
+    /** Runs the cache's pending maintenance (evictions) now (tests). */
+    void cleanUp() {
+        cache.cleanUp();
     }
 }

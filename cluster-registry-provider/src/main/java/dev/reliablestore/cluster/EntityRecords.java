@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -53,6 +54,13 @@ final class EntityRecords {
     private final RegistryPath locksKey;
     private final Runnable onRetry;
     private final Map<String, Seen> remembered = new ConcurrentHashMap<>();
+    /** Told every version record a read of these records found (the store's local cache follows them). */
+    private volatile Observer observer = (id, current, at) -> { };
+
+    /** What a read found for an id: its version record as of registry sequence {@code at}. */
+    interface Observer {
+        void seen(String id, Current current, long at);
+    }
 
     /** A version record as seen by a read or written by a commit, and the sequence it was seen at. */
     private record Seen(Current current, long at) {
@@ -73,6 +81,11 @@ final class EntityRecords {
 
     String typeName() {
         return typeName;
+    }
+
+    /** Tells {@code o} of every version record a read finds from now on. */
+    void observer(Observer o) {
+        this.observer = o;
     }
 
     RegistryPath key() {
@@ -111,7 +124,7 @@ final class EntityRecords {
             if (s != null) {
                 found.put(ids.get(i), s);
             }
-            remember(ids.get(i), s == null ? Current.ABSENT : new Current(s.version(), s.revision()), r.sequence());
+            seen(ids.get(i), s == null ? Current.ABSENT : new Current(s.version(), s.revision()), r.sequence());
         }
         return new Read(found, r.sequence());
     }
@@ -140,14 +153,27 @@ final class EntityRecords {
     }
 
     boolean exists(String id) {
-        return read("existence check of " + where(id), List.of(id), ReadBatch.of(versionRead(id))).value(0).isPresent();
+        ReadBatchResult r = read("existence check of " + where(id), List.of(id), ReadBatch.of(versionRead(id)));
+        Optional<VersionedValue> record = r.value(0);
+        if (record.isEmpty() || record.get().value().type() == ValueType.QWORD) {
+            seen(id, current(id, record), r.sequence());
+        }
+        return record.isPresent();
     }
 
     Current current(String id) {
         ReadBatchResult r = read("version read of " + where(id), List.of(id), ReadBatch.of(versionRead(id)));
         Current c = current(id, r.value(0));
-        remember(id, c, r.sequence());
+        seen(id, c, r.sequence());
         return c;
+    }
+
+    /** The registry sequence of a read that found {@code id} absent; empty when it holds an entity. */
+    OptionalLong absentAt(String id) {
+        ReadBatchResult r = read("version read of " + where(id), List.of(id), ReadBatch.of(versionRead(id)));
+        Current c = current(id, r.value(0));
+        seen(id, c, r.sequence());
+        return c.version() == Versioned.ABSENT ? OptionalLong.of(r.sequence()) : OptionalLong.empty();
     }
 
     /** The version records of {@code ids}, from one point in time, in their order. */
@@ -158,7 +184,7 @@ final class EntityRecords {
         List<Current> out = new ArrayList<>(ids.size());
         for (int i = 0; i < ids.size(); i++) {
             out.add(current(ids.get(i), r.value(i)));
-            remember(ids.get(i), out.get(i), r.sequence());
+            seen(ids.get(i), out.get(i), r.sequence());
         }
         return out;
     }
@@ -181,6 +207,12 @@ final class EntityRecords {
             remembered.clear();
         }
         remembered.merge(id, new Seen(current, at), (old, fresh) -> fresh.at() >= old.at() ? fresh : old);
+    }
+
+    /** A read found {@code current} as of sequence {@code at}. */
+    private void seen(String id, Current current, long at) {
+        remember(id, current, at);
+        observer.seen(id, current, at);
     }
 
     void forget(String id) {

@@ -8,7 +8,7 @@ import java.util.Map;
 /**
  * The decoded values of one entity type (plain JSON with version and revision) as a store reads
  * them: {@link DecodedRecords} from the registry, or {@link CachedValues} with the local cache in
- * front of it. A store tells its values what it wrote and removed, so that a cache can follow.
+ * front of it. A store tells its values what it wrote and deleted, so that a cache can follow.
  */
 interface EntityValues {
 
@@ -53,8 +53,12 @@ interface EntityValues {
     default void written(String id, Decoded value, long sequence) {
     }
 
-    /** The store removed the entity, or replaced its envelope with one it did not decode. */
-    default void removed(String id) {
+    /** The store deleted the entity by the commit at registry sequence {@code sequence} (or read it as absent there). */
+    default void deleted(String id, long sequence) {
+    }
+
+    /** A read found {@code id}'s version record {@code current} as of registry sequence {@code sequence}. */
+    default void seen(String id, Current current, long sequence) {
     }
 
     /** The store removed every entity of the type. */

@@ -8,7 +8,6 @@ import dev.reliablestore.registry.WriteBatch;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.Consumer;
 
 /**
  * Key rotation for one entity type: which keys its envelopes are encrypted with, and rewriting
@@ -19,11 +18,16 @@ final class KeyRotation {
     private final ClusterStoreFactory factory;
     private final EntityRecords records;
     private final EnvelopeCodec envelopes;
-    private final Consumer<String> rewritten;
+    private final Rewritten rewritten;
     private final Runnable onRetry;
 
-    /** {@code rewritten} is told each id whose envelope was replaced (the store's cache forgets it). */
-    KeyRotation(ClusterStoreFactory factory, EntityRecords records, Consumer<String> rewritten, Runnable onRetry) {
+    /** Told each entity whose envelope was replaced: same value and version, the revision of the rewrite. */
+    interface Rewritten {
+        void rewritten(String id, EntityValues.Decoded value, long sequence);
+    }
+
+    /** {@code rewritten} is told each entity whose envelope was replaced (the store's cache takes its new revision). */
+    KeyRotation(ClusterStoreFactory factory, EntityRecords records, Rewritten rewritten, Runnable onRetry) {
         this.factory = factory;
         this.records = records;
         this.envelopes = factory.envelopeCodec();
@@ -53,9 +57,9 @@ final class KeyRotation {
             WriteBatch.Builder b = WriteBatch.builder().requireRevision(records.versionsKey(), id, s.revision());
             records.put(b, id, s.version(), enc.envelope());
             try {
-                factory.gateway().commit(RegistryGateway.Commit.replicated("re-encryption of " + records.where(id), b.build())
-                        .of(type, 1).countingRetries(onRetry));
-                rewritten.accept(id);
+                long sequence = factory.gateway().commit(RegistryGateway.Commit.replicated("re-encryption of " + records.where(id),
+                        b.build()).of(type, 1).countingRetries(onRetry));
+                rewritten.rewritten(id, new EntityValues.Decoded(plain, s.version(), sequence), sequence);
                 count++;
                 factory.audit("reencrypt", type, List.of(id), List.of(s.version()), null);
             } catch (ConditionFailedException changed) {

@@ -73,11 +73,18 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         factory.dictionaries().open(typeName);
         TypeDescriptor.open(factory, typeName, type);
         EntityValues decoded = new DecodedRecords(records, envelopes);
-        this.values = factory.config().enableLocalCache()
-                ? new CachedValues(decoded, records, gateway, factory.config(), this::countCacheHit, this::countCacheMiss) : decoded;
-        this.keyRotation = new KeyRotation(factory, records, values::removed, this::countRetry);
-        if (factory.config().enableLocalCache() && factory.config().preloadCache()) {
-            doGetAll(null);
+        // the local cache is the type's, shared by every store of the type this factory opens
+        TypeCaches.Handle cache = factory.config().enableLocalCache() ? factory.caches().acquire(records) : null;
+        this.values = cache != null ? new CachedValues(decoded, cache, gateway, this::countCacheHit, this::countCacheMiss) : decoded;
+        records.observer(values::seen); // what a version read finds (a conflict, a delete) is never followed by an older hit
+        this.keyRotation = new KeyRotation(factory, records, values::written, this::countRetry);
+        if (cache != null && cache.first() && factory.config().preloadCache()) {
+            try {
+                doGetAll(null);
+            } catch (RuntimeException e) {
+                values.close();
+                throw e;
+            }
         }
     }
 
@@ -338,7 +345,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             long sequence;
             try {
                 sequence = gateway.commit(RegistryGateway.Commit.replicated("delete of " + where(id), b.build()).of(typeName(), 1)
-                        .landedIf(() -> records.current(id).version() == Versioned.ABSENT ? OptionalLong.of(0) : OptionalLong.empty())
+                        .landedIf(() -> records.absentAt(id))
                         .countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 throwIfLocked(lost, id, expectedVersion, cur.version());
@@ -350,7 +357,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 continue;
             }
             records.remember(id, Current.ABSENT, sequence);
-            values.removed(id);
+            values.deleted(id, sequence); // a tombstone: a read answered before the delete cannot fill the entity back
             factory.audit("delete", typeName(), List.of(id), List.of(cur.version()), null);
             return true;
         }
@@ -378,10 +385,10 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                     records.remove(b, id);
                 }
                 try {
-                    gateway.commit(RegistryGateway.Commit.replicated("clear of " + typeName(), b.build()).of(typeName(), chunk.size())
-                            .countingRetries(this::countRetry));
+                    long sequence = gateway.commit(RegistryGateway.Commit.replicated("clear of " + typeName(), b.build())
+                            .of(typeName(), chunk.size()).countingRetries(this::countRetry));
                     removed += chunk.size();
-                    chunk.forEach(values::removed);
+                    chunk.forEach(id -> values.deleted(id, sequence));
                     if (factory.audited()) {
                         factory.audit("delete", typeName(), chunk, chunk.stream().map(id -> versions.get(id).value().asQword()).toList(), null);
                     }

@@ -46,6 +46,10 @@ class CachedReadsTest {
     record Dated(String name, Date when) {
     }
 
+    /** The same JSON as {@link Frozen}, another class: a second view of one entity type. */
+    record FrozenView(String name, long count, Tier tier, Instant at, Price price) {
+    }
+
     @TempDir
     Path dir;
 
@@ -168,6 +172,22 @@ class CachedReadsTest {
         assertThat(c.cachedReads("Other")).isEqualTo(CachedReads.COPY);
         assertThat(ClusterPersistenceConfiguration.fromMap(Map.of("resourceGroupName", "RG", "registryKeyPath", "A/B",
                 "enableLocalCache", "true")).cachedReads("Any")).isEqualTo(CachedReads.AUTO);
+    }
+
+    @Test
+    void storesOfOneTypeShareOneInstanceAndAStoreOfAnotherClassGetsItsOwn() {
+        StoreFactory f = open(cached());
+        EntityStore<Frozen> one = f.store("Frozen", Frozen.class);
+        EntityStore<Frozen> two = f.store("Frozen", Frozen.class);
+        EntityStore<FrozenView> view = f.store("Frozen", FrozenView.class);
+        one.save("a", new Frozen("a", 1, Tier.GOLD, Instant.EPOCH, null));
+        Frozen first = get(two, "a");
+        assertThat(get(one, "a")).as("one cache for the type: one shared instance").isSameAs(first);
+        FrozenView v = get(view, "a");
+        assertThat(v).isInstanceOf(FrozenView.class).isEqualTo(new FrozenView("a", 1, Tier.GOLD, Instant.EPOCH, null));
+        assertThat(get(view, "a")).isInstanceOf(FrozenView.class).isEqualTo(v);
+        assertThat(two.performanceMetrics().cacheHits() + view.performanceMetrics().cacheHits()).isEqualTo(3);
+        assertThat(get(two, "a")).isSameAs(first);
     }
 
     @Test

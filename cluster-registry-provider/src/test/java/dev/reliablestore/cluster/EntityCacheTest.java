@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -22,6 +23,10 @@ class EntityCacheTest {
         EntityCache c = new EntityCache(100, Duration.ofHours(1), TYPE, VERSIONS);
         c.start(10);
         return c;
+    }
+
+    static ChangeBatch deleted(long seq, String id) {
+        return new ChangeBatch(seq, List.of(new Change.ValueDeleted(TYPE, id), new Change.ValueDeleted(VERSIONS, id)));
     }
 
     static ChangeBatch set(long seq, String id) {
@@ -68,5 +73,114 @@ class EntityCacheTest {
         assertThat(c.get("a")).isNotNull();
         c.onBatch(new ChangeBatch(21, List.of(new Change.KeyDeleted(TYPE))));
         assertThat(c.get("a")).isNull();
+    }
+
+    @Test
+    void aDeleteLeavesATombstoneThatAReadAnsweredBeforeItCannotReplace() {
+        EntityCache c = cache();
+        c.fill("a", entry(11), 11);
+        c.deleted("a", 14);                 // the store's delete committed at 14; the feed has not delivered it
+        assertThat(c.get("a").isTombstone()).isTrue();
+        c.fill("a", entry(11), 13);         // a read answered at 13 (before the delete) fills late: refused
+        assertThat(c.get("a").isTombstone()).isTrue();
+        c.onBatch(deleted(14, "a"));        // the delete's own echo keeps the tombstone
+        assertThat(c.get("a").isTombstone()).isTrue();
+        c.fill("a", entry(16), 16);         // re-created after the delete
+        assertThat(c.get("a").isTombstone()).isFalse();
+        assertThat(c.get("a").revision()).isEqualTo(16);
+        c.deleted("b", 17);
+        c.onBatch(set(18, "b"));            // someone else re-created b: the tombstone goes
+        assertThat(c.get("b")).isNull();
+    }
+
+    @Test
+    void aReadOlderThanASaveNeverReplacesIt() {
+        EntityCache c = cache();
+        c.fill("a", entry(15), 15);         // the store's save committed at 15
+        c.fill("a", entry(12), 14);         // a read answered at 14, before the save, fills late: refused
+        assertThat(c.get("a").revision()).isEqualTo(15);
+        EntityCache.Entry same = c.get("a");
+        c.fill("a", entry(15), 20);         // the same value read again keeps the entry (and its shared instance)
+        assertThat(c.get("a")).isSameAs(same);
+    }
+
+    @Test
+    void aVersionReadLeavesAFenceOverAnOlderValueOrATombstone() {
+        EntityCache c = cache();
+        c.fill("a", entry(11), 11);
+        c.seen("a", false, 11, 14);         // the version record of the cached value: nothing changes
+        assertThat(c.get("a").isHit()).isTrue();
+        c.seen("a", false, 15, 16);         // a newer version record (another writer), value not read
+        assertThat(c.get("a").isHit()).as("a fence: reads go to the registry").isFalse();
+        c.fill("a", entry(11), 13);         // a read answered before it: refused
+        assertThat(c.get("a").isHit()).isFalse();
+        c.fill("a", entry(15), 16);         // the value of that version record
+        assertThat(c.get("a").isHit()).isTrue();
+        assertThat(c.get("a").revision()).isEqualTo(15);
+        c.seen("a", true, 0, 20);           // read as absent at 20: a tombstone
+        assertThat(c.get("a").isTombstone()).isTrue();
+        c.fill("a", entry(15), 17);
+        assertThat(c.get("a").isTombstone()).isTrue();
+    }
+
+    @Test
+    void anExpiredTombstoneStillRefusesReadsOlderThanIt() {
+        AtomicLong now = new AtomicLong(1_000);
+        EntityCache c = new EntityCache(100, Duration.ofNanos(100), TYPE, VERSIONS, now::get);
+        c.start(10);
+        c.deleted("a", 20);
+        c.fill("b", entry(12), 12);
+        now.addAndGet(1_000);               // both expire
+        assertThat(c.get("a")).isNull();
+        c.fill("a", entry(12), 19);         // answered before the delete: refused although the tombstone expired
+        assertThat(c.get("a")).isNull();
+        c.fill("a", entry(21), 21);
+        assertThat(c.get("a").revision()).isEqualTo(21);
+    }
+
+    @Test
+    void aRefusedDeleteStillRemovesTheValueItDeleted() {
+        AtomicLong now = new AtomicLong(1_000);
+        EntityCache c = new EntityCache(100, Duration.ofNanos(100), TYPE, VERSIONS, now::get);
+        c.start(10);
+        c.fill("b", entry(30), 30);
+        now.addAndGet(60);
+        c.fill("a", entry(11), 11);
+        now.addAndGet(60);                  // b expires (written at 30), a does not
+        c.cleanUp();
+        assertThat(c.get("b")).isNull();
+        c.deleted("a", 20);                 // older than the evicted b: the tombstone is refused...
+        assertThat(c.get("a")).as("...and the value it deleted goes with it").isNull();
+        c.fill("a", entry(11), 19);         // a read answered before the delete: refused too
+        assertThat(c.get("a")).isNull();
+    }
+
+    @Test
+    void anEvictedTombstoneStillRefusesReadsOlderThanIt() {
+        EntityCache c = new EntityCache(1, Duration.ofHours(1), TYPE, VERSIONS);
+        c.start(10);
+        c.deleted("a", 20);
+        for (int i = 0; i < 50 && c.get("a") != null; i++) { // push it out (the size policy may keep it a while)
+            c.fill("b" + i, entry(21 + i), 21 + i);
+            c.cleanUp();
+        }
+        assertThat(c.get("a")).as("evicted").isNull();
+        c.fill("a", entry(12), 19);         // answered before the delete: refused
+        assertThat(c.get("a")).isNull();
+        c.fill("a", entry(80), 80);
+        c.cleanUp();
+        assertThat(c.size()).isLessThanOrEqualTo(1);
+    }
+
+    @Test
+    void aResyncKeepsWhatWasWrittenAfterItsPoint() {
+        EntityCache c = cache();
+        c.fill("a", entry(11), 11);
+        c.deleted("b", 22);
+        c.resync(20);
+        assertThat(c.get("a")).isNull();
+        assertThat(c.get("b").isTombstone()).isTrue();
+        c.fill("b", entry(15), 21);         // older than the tombstone: refused
+        assertThat(c.get("b").isTombstone()).isTrue();
     }
 }
