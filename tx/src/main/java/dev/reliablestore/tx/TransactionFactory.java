@@ -22,8 +22,8 @@ import java.util.Optional;
  *     can finish the transaction after a crash. <b>Without it, a transaction with two or more
  *     writing participants is refused</b> (rolled back with a clear error): a coordinator without a
  *     log cannot recover in-doubt branches. One writing participant never needs the log (one-phase
- *     commit). For transactions that also span non-ReliableStore resources, use JTA (Narayana, see
- *     {@code dev.reliablestore.tx.jta}).</li>
+ *     commit). For transactions that also span non-ReliableStore resources, use JTA: module
+ *     {@code tx-narayana}, package {@code dev.reliablestore.tx.jta}.</li>
  * </ul>
  *
  * <h2>Ambient transaction</h2>
