@@ -2,9 +2,10 @@ package dev.reliablestore.tx;
 
 import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.TransactionRolledBackException;
+import dev.reliablestore.api.TransactionTimedOutException;
 import dev.reliablestore.spi.tx.TransactionBranch;
 import dev.reliablestore.spi.tx.TransactionId;
-import dev.reliablestore.spi.tx.TransactionRolledBackException;
 import dev.reliablestore.spi.tx.TransactionalResource;
 import dev.reliablestore.spi.tx.Vote;
 import org.slf4j.Logger;
@@ -203,12 +204,12 @@ final class LocalTransaction implements Transaction {
                     RuntimeException failure = rollbackAll(null);
                     if (failure != null) {
                         end(TransactionStatus.FAILED);
-                        throw new TransactionOutcomeUnknownException("rollback of transaction " + idText
+                        throw Failures.outcomeUnknown("rollback of transaction " + idText
                                 + " failed in a participant; a prepared branch it left is finished by recover()", failure);
                     }
                     end(TransactionStatus.ROLLED_BACK);
                 }
-                default -> throw new TransactionStateException("cannot roll back transaction " + idText + ": it is "
+                default -> throw Failures.state("cannot roll back transaction " + idText + ": it is "
                         + status, status);
             }
         } finally {
@@ -242,7 +243,7 @@ final class LocalTransaction implements Transaction {
             throw timedOut();
         }
         if (status != TransactionStatus.ACTIVE) {
-            throw new TransactionStateException("cannot commit transaction " + idText + ": it is " + status, status);
+            throw Failures.state("cannot commit transaction " + idText + ": it is " + status, status);
         }
         if (Instant.now().isAfter(deadline)) {
             rollbackAll(null);
@@ -252,7 +253,7 @@ final class LocalTransaction implements Transaction {
         if (rollbackOnly) {
             RuntimeException failure = rollbackAll(null);
             end(TransactionStatus.ROLLED_BACK);
-            TransactionRolledBackException e = new TransactionRolledBackException(global,
+            TransactionRolledBackException e = Failures.rolledBack(global,
                     "transaction " + idText + " was marked rollback-only and has been rolled back", null);
             if (failure != null) {
                 e.addSuppressed(failure);
@@ -306,7 +307,7 @@ final class LocalTransaction implements Transaction {
             }
             RuntimeException failure = rollbackAll(null);
             end(TransactionStatus.ROLLED_BACK);
-            TransactionRolledBackException e = new TransactionRolledBackException(global, "transaction " + idText
+            TransactionRolledBackException e = Failures.rolledBack(global, "transaction " + idText
                     + " rolled back: its commit decision could not be written to the coordinator log "
                     + factory.log().directory() + ": " + logFailure, logFailure);
             if (failure != null) {
@@ -341,7 +342,7 @@ final class LocalTransaction implements Transaction {
         } catch (TransactionRolledBackException no) {
             RuntimeException failure = rollbackAll(branch);
             end(TransactionStatus.ROLLED_BACK);
-            TransactionRolledBackException e = new TransactionRolledBackException(global, "transaction " + idText
+            TransactionRolledBackException e = Failures.rolledBack(global, "transaction " + idText
                     + " rolled back: " + branch.resource().resourceManagerId() + " voted no: " + no.getMessage(), no);
             if (failure != null) {
                 e.addSuppressed(failure);
@@ -350,7 +351,7 @@ final class LocalTransaction implements Transaction {
         } catch (RuntimeException error) {
             RuntimeException failure = rollbackAll(null);
             end(TransactionStatus.ROLLED_BACK);
-            TransactionRolledBackException e = new TransactionRolledBackException(global, "transaction " + idText
+            TransactionRolledBackException e = Failures.rolledBack(global, "transaction " + idText
                     + " rolled back: prepare failed at " + branch.resource().resourceManagerId() + ": " + error, error);
             if (failure != null) {
                 e.addSuppressed(failure);
@@ -368,11 +369,11 @@ final class LocalTransaction implements Transaction {
             only.commitOnePhase();
         } catch (TransactionRolledBackException no) {
             end(TransactionStatus.ROLLED_BACK);
-            throw new TransactionRolledBackException(global, "transaction " + idText + " rolled back: "
+            throw Failures.rolledBack(global, "transaction " + idText + " rolled back: "
                     + no.getMessage(), no);
         } catch (RuntimeException unknown) {
             end(TransactionStatus.FAILED);
-            throw new TransactionOutcomeUnknownException("one-phase commit of transaction " + idText + " at "
+            throw Failures.outcomeUnknown("one-phase commit of transaction " + idText + " at "
                     + only.resource().resourceManagerId() + " failed and may or may not have applied: " + unknown, unknown);
         }
         end(TransactionStatus.COMMITTED);
@@ -420,7 +421,7 @@ final class LocalTransaction implements Transaction {
     }
 
     private TransactionTimedOutException timedOut() {
-        return new TransactionTimedOutException(global, "transaction " + idText + " timed out (timeout " + timeout
+        return Failures.timedOut(global, "transaction " + idText + " timed out (timeout " + timeout
                 + ", deadline " + deadline + ") and was rolled back");
     }
 
@@ -460,7 +461,7 @@ final class LocalTransaction implements Transaction {
 
     private void requireActive(String action) {
         if (status != TransactionStatus.ACTIVE) {
-            throw new TransactionStateException("cannot " + action + " transaction " + idText + ": it is " + status, status);
+            throw Failures.state("cannot " + action + " transaction " + idText + ": it is " + status, status);
         }
     }
 

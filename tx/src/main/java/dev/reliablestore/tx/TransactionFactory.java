@@ -61,7 +61,8 @@ public interface TransactionFactory extends AutoCloseable {
     /**
      * {@link #execute(TransactionalWork)} in a fresh transaction per attempt, retried by the policy.
      *
-     * @throws TransactionStateException when called inside an ambient transaction (it could not be retried alone)
+     * @throws dev.reliablestore.api.TransactionStateException when called inside an ambient transaction
+     *         (it could not be retried alone)
      */
     <R, E extends Exception> R execute(RetryPolicy retry, TransactionalWork<R, E> work) throws E;
 

@@ -5,8 +5,11 @@ import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.api.TransactionOutcomeUnknownException;
+import dev.reliablestore.api.TransactionRolledBackException;
+import dev.reliablestore.api.TransactionStateException;
+import dev.reliablestore.api.TransactionTimedOutException;
 import dev.reliablestore.api.Versioned;
-import dev.reliablestore.spi.tx.TransactionRolledBackException;
 import dev.reliablestore.tx.testing.FileParticipant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -152,7 +155,7 @@ class LocalTransactionTest {
         Transaction rolledBack = transactions.begin();
         rolledBack.rollback();
         assertThatThrownBy(rolledBack::commit).isInstanceOf(TransactionStateException.class)
-                .satisfies(e -> assertThat(((TransactionStateException) e).status()).isEqualTo(TransactionStatus.ROLLED_BACK));
+                .satisfies(e -> assertThat(((TransactionStateException) e).statusName()).isEqualTo("ROLLED_BACK"));
     }
 
     @Test
