@@ -31,10 +31,34 @@ final class LocalTransaction implements Transaction {
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalTransaction.class);
 
-    private record Enlistment(TransactionalResource resource, TransactionBranch branch) implements EnlistedResource {
+    /** A resource's part of this transaction; its stores are the branch's views behind {@link TransactionStore}. */
+    private final class Enlistment implements EnlistedResource {
+        private final TransactionalResource resource;
+        private final TransactionBranch branch;
+        private final Map<EntityStore<?>, TransactionStore<?>> stores = new IdentityHashMap<>();
+
+        Enlistment(TransactionalResource resource, TransactionBranch branch) {
+            this.resource = resource;
+            this.branch = branch;
+        }
+
         @Override
+        public TransactionalResource resource() {
+            return resource;
+        }
+
+        TransactionBranch branch() {
+            return branch;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
         public <T> EntityStore<T> store(String typeName, Class<T> type) {
-            return branch.store(typeName, type);
+            EntityStore<T> view = branch.store(typeName, type);
+            synchronized (stores) {
+                return (EntityStore<T>) stores.computeIfAbsent(view, v -> new TransactionStore<>(LocalTransaction.this, view,
+                        branch.id().toString()));
+            }
         }
     }
 
@@ -209,8 +233,8 @@ final class LocalTransaction implements Transaction {
                     }
                     end(TransactionStatus.ROLLED_BACK);
                 }
-                default -> throw Failures.state("cannot roll back transaction " + idText + ": it is "
-                        + status, status);
+                default -> throw Failures.state("cannot roll back transaction " + idText + ": "
+                        + describe(status), status);
             }
         } finally {
             lock.unlock();
@@ -243,7 +267,7 @@ final class LocalTransaction implements Transaction {
             throw timedOut();
         }
         if (status != TransactionStatus.ACTIVE) {
-            throw Failures.state("cannot commit transaction " + idText + ": it is " + status, status);
+            throw Failures.state("cannot commit transaction " + idText + ": " + describe(status), status);
         }
         if (Instant.now().isAfter(deadline)) {
             rollbackAll(null);
@@ -343,7 +367,7 @@ final class LocalTransaction implements Transaction {
             RuntimeException failure = rollbackAll(branch);
             end(TransactionStatus.ROLLED_BACK);
             TransactionRolledBackException e = Failures.rolledBack(global, "transaction " + idText
-                    + " rolled back: " + branch.resource().resourceManagerId() + " voted no: " + no.getMessage(), no);
+                    + " rolled back: " + branch.resource().resourceManagerId() + " voted no: " + reason(no), no);
             if (failure != null) {
                 e.addSuppressed(failure);
             }
@@ -370,7 +394,7 @@ final class LocalTransaction implements Transaction {
         } catch (TransactionRolledBackException no) {
             end(TransactionStatus.ROLLED_BACK);
             throw Failures.rolledBack(global, "transaction " + idText + " rolled back: "
-                    + no.getMessage(), no);
+                    + only.resource().resourceManagerId() + " could not commit it: " + reason(no), no);
         } catch (RuntimeException unknown) {
             end(TransactionStatus.FAILED);
             throw Failures.outcomeUnknown("one-phase commit of transaction " + idText + " at "
@@ -459,9 +483,42 @@ final class LocalTransaction implements Transaction {
         }
     }
 
+    /** Refuses a store call once the transaction is no longer active (see {@link TransactionStore}). */
+    void requireUsable(String typeName, String operation) {
+        if (status != TransactionStatus.ACTIVE) {
+            throw endedError(typeName, operation);
+        }
+    }
+
+    RuntimeException endedError(String typeName, String operation) {
+        TransactionStatus now = status;
+        return Failures.state("cannot " + operation + " in the store " + typeName + " of transaction " + idText
+                + ": " + describe(now), now);
+    }
+
+    /** The status for a message: its name, and for the ones that need it, what it means here. */
+    private String describe(TransactionStatus s) {
+        return switch (s) {
+            case TIMED_OUT -> "it is TIMED_OUT: its timeout of " + timeout + " passed (deadline " + deadline
+                    + ") and it was rolled back";
+            case FAILED -> "it is FAILED: its outcome is not known everywhere";
+            case PREPARING, PREPARED, COMMITTING -> "it is " + s + ": its commit is in progress";
+            default -> "it is " + s;
+        };
+    }
+
+    /**
+     * Why a participant rolled back, without the participant's own name for the transaction: the
+     * cause's message when there is one, else the exception's.
+     */
+    private static String reason(TransactionRolledBackException no) {
+        Throwable why = no.getCause() != null ? no.getCause() : no;
+        return why.getMessage() != null ? why.getMessage() : why.toString();
+    }
+
     private void requireActive(String action) {
         if (status != TransactionStatus.ACTIVE) {
-            throw Failures.state("cannot " + action + " transaction " + idText + ": it is " + status, status);
+            throw Failures.state("cannot " + action + " transaction " + idText + ": " + describe(status), status);
         }
     }
 

@@ -3,7 +3,6 @@ package dev.reliablestore.tx;
 import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.EntityStore;
-import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.api.TransactionOutcomeUnknownException;
 import dev.reliablestore.api.TransactionRolledBackException;
@@ -178,7 +177,7 @@ class LocalTransactionTest {
         }
         assertThat(leaked.status()).isEqualTo(TransactionStatus.ROLLED_BACK);
         assertThat(committed(shop, "Order").count()).isZero();
-        assertThatThrownBy(() -> view.get("o1")).isInstanceOf(StoreClosedException.class)
+        assertThatThrownBy(() -> view.get("o1")).isInstanceOf(TransactionStateException.class)
                 .hasMessageContaining("ROLLED_BACK");
     }
 
@@ -214,7 +213,8 @@ class LocalTransactionTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> tx.status() == TransactionStatus.TIMED_OUT);
         assertThat(completions).containsExactly(TransactionStatus.TIMED_OUT);
         assertThatThrownBy(tx::commit).isInstanceOf(TransactionTimedOutException.class).hasMessageContaining("timed out");
-        assertThatThrownBy(() -> orders.save("o2", "y")).isInstanceOf(StoreClosedException.class);
+        assertThatThrownBy(() -> orders.save("o2", "y")).isInstanceOf(TransactionStateException.class)
+                .hasMessageContaining("TIMED_OUT");
         tx.rollback(); // no-op
         assertThat(committed(shop, "Order").count()).isZero();
         assertThatThrownBy(() -> transactions.begin(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
