@@ -2,9 +2,10 @@ package dev.reliablestore.tx;
 
 import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.TransactionRolledBackException;
+import dev.reliablestore.api.TransactionTimedOutException;
 import dev.reliablestore.spi.tx.TransactionBranch;
 import dev.reliablestore.spi.tx.TransactionId;
-import dev.reliablestore.spi.tx.TransactionRolledBackException;
 import dev.reliablestore.spi.tx.TransactionalResource;
 import dev.reliablestore.spi.tx.Vote;
 import org.slf4j.Logger;
@@ -30,10 +31,34 @@ final class LocalTransaction implements Transaction {
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalTransaction.class);
 
-    private record Enlistment(TransactionalResource resource, TransactionBranch branch) implements EnlistedResource {
+    /** A resource's part of this transaction; its stores are the branch's views behind {@link TransactionStore}. */
+    private final class Enlistment implements EnlistedResource {
+        private final TransactionalResource resource;
+        private final TransactionBranch branch;
+        private final Map<EntityStore<?>, TransactionStore<?>> stores = new IdentityHashMap<>();
+
+        Enlistment(TransactionalResource resource, TransactionBranch branch) {
+            this.resource = resource;
+            this.branch = branch;
+        }
+
         @Override
+        public TransactionalResource resource() {
+            return resource;
+        }
+
+        TransactionBranch branch() {
+            return branch;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
         public <T> EntityStore<T> store(String typeName, Class<T> type) {
-            return branch.store(typeName, type);
+            EntityStore<T> view = branch.store(typeName, type);
+            synchronized (stores) {
+                return (EntityStore<T>) stores.computeIfAbsent(view, v -> new TransactionStore<>(LocalTransaction.this, view,
+                        branch.id().toString()));
+            }
         }
     }
 
@@ -203,13 +228,13 @@ final class LocalTransaction implements Transaction {
                     RuntimeException failure = rollbackAll(null);
                     if (failure != null) {
                         end(TransactionStatus.FAILED);
-                        throw new TransactionOutcomeUnknownException("rollback of transaction " + idText
+                        throw Failures.outcomeUnknown("rollback of transaction " + idText
                                 + " failed in a participant; a prepared branch it left is finished by recover()", failure);
                     }
                     end(TransactionStatus.ROLLED_BACK);
                 }
-                default -> throw new TransactionStateException("cannot roll back transaction " + idText + ": it is "
-                        + status, status);
+                default -> throw Failures.state("cannot roll back transaction " + idText + ": "
+                        + describe(status), status);
             }
         } finally {
             lock.unlock();
@@ -242,7 +267,7 @@ final class LocalTransaction implements Transaction {
             throw timedOut();
         }
         if (status != TransactionStatus.ACTIVE) {
-            throw new TransactionStateException("cannot commit transaction " + idText + ": it is " + status, status);
+            throw Failures.state("cannot commit transaction " + idText + ": " + describe(status), status);
         }
         if (Instant.now().isAfter(deadline)) {
             rollbackAll(null);
@@ -252,7 +277,7 @@ final class LocalTransaction implements Transaction {
         if (rollbackOnly) {
             RuntimeException failure = rollbackAll(null);
             end(TransactionStatus.ROLLED_BACK);
-            TransactionRolledBackException e = new TransactionRolledBackException(global,
+            TransactionRolledBackException e = Failures.rolledBack(global,
                     "transaction " + idText + " was marked rollback-only and has been rolled back", null);
             if (failure != null) {
                 e.addSuppressed(failure);
@@ -306,7 +331,7 @@ final class LocalTransaction implements Transaction {
             }
             RuntimeException failure = rollbackAll(null);
             end(TransactionStatus.ROLLED_BACK);
-            TransactionRolledBackException e = new TransactionRolledBackException(global, "transaction " + idText
+            TransactionRolledBackException e = Failures.rolledBack(global, "transaction " + idText
                     + " rolled back: its commit decision could not be written to the coordinator log "
                     + factory.log().directory() + ": " + logFailure, logFailure);
             if (failure != null) {
@@ -341,8 +366,8 @@ final class LocalTransaction implements Transaction {
         } catch (TransactionRolledBackException no) {
             RuntimeException failure = rollbackAll(branch);
             end(TransactionStatus.ROLLED_BACK);
-            TransactionRolledBackException e = new TransactionRolledBackException(global, "transaction " + idText
-                    + " rolled back: " + branch.resource().resourceManagerId() + " voted no: " + no.getMessage(), no);
+            TransactionRolledBackException e = Failures.rolledBack(global, "transaction " + idText
+                    + " rolled back: " + branch.resource().resourceManagerId() + " voted no: " + reason(no), no);
             if (failure != null) {
                 e.addSuppressed(failure);
             }
@@ -350,7 +375,7 @@ final class LocalTransaction implements Transaction {
         } catch (RuntimeException error) {
             RuntimeException failure = rollbackAll(null);
             end(TransactionStatus.ROLLED_BACK);
-            TransactionRolledBackException e = new TransactionRolledBackException(global, "transaction " + idText
+            TransactionRolledBackException e = Failures.rolledBack(global, "transaction " + idText
                     + " rolled back: prepare failed at " + branch.resource().resourceManagerId() + ": " + error, error);
             if (failure != null) {
                 e.addSuppressed(failure);
@@ -368,11 +393,11 @@ final class LocalTransaction implements Transaction {
             only.commitOnePhase();
         } catch (TransactionRolledBackException no) {
             end(TransactionStatus.ROLLED_BACK);
-            throw new TransactionRolledBackException(global, "transaction " + idText + " rolled back: "
-                    + no.getMessage(), no);
+            throw Failures.rolledBack(global, "transaction " + idText + " rolled back: "
+                    + only.resource().resourceManagerId() + " could not commit it: " + reason(no), no);
         } catch (RuntimeException unknown) {
             end(TransactionStatus.FAILED);
-            throw new TransactionOutcomeUnknownException("one-phase commit of transaction " + idText + " at "
+            throw Failures.outcomeUnknown("one-phase commit of transaction " + idText + " at "
                     + only.resource().resourceManagerId() + " failed and may or may not have applied: " + unknown, unknown);
         }
         end(TransactionStatus.COMMITTED);
@@ -420,7 +445,7 @@ final class LocalTransaction implements Transaction {
     }
 
     private TransactionTimedOutException timedOut() {
-        return new TransactionTimedOutException(global, "transaction " + idText + " timed out (timeout " + timeout
+        return Failures.timedOut(global, "transaction " + idText + " timed out (timeout " + timeout
                 + ", deadline " + deadline + ") and was rolled back");
     }
 
@@ -458,9 +483,42 @@ final class LocalTransaction implements Transaction {
         }
     }
 
+    /** Refuses a store call once the transaction is no longer active (see {@link TransactionStore}). */
+    void requireUsable(String typeName, String operation) {
+        if (status != TransactionStatus.ACTIVE) {
+            throw endedError(typeName, operation);
+        }
+    }
+
+    RuntimeException endedError(String typeName, String operation) {
+        TransactionStatus now = status;
+        return Failures.state("cannot " + operation + " in the store " + typeName + " of transaction " + idText
+                + ": " + describe(now), now);
+    }
+
+    /** The status for a message: its name, and for the ones that need it, what it means here. */
+    private String describe(TransactionStatus s) {
+        return switch (s) {
+            case TIMED_OUT -> "it is TIMED_OUT: its timeout of " + timeout + " passed (deadline " + deadline
+                    + ") and it was rolled back";
+            case FAILED -> "it is FAILED: its outcome is not known everywhere";
+            case PREPARING, PREPARED, COMMITTING -> "it is " + s + ": its commit is in progress";
+            default -> "it is " + s;
+        };
+    }
+
+    /**
+     * Why a participant rolled back, without the participant's own name for the transaction: the
+     * cause's message when there is one, else the exception's.
+     */
+    private static String reason(TransactionRolledBackException no) {
+        Throwable why = no.getCause() != null ? no.getCause() : no;
+        return why.getMessage() != null ? why.getMessage() : why.toString();
+    }
+
     private void requireActive(String action) {
         if (status != TransactionStatus.ACTIVE) {
-            throw new TransactionStateException("cannot " + action + " transaction " + idText + ": it is " + status, status);
+            throw Failures.state("cannot " + action + " transaction " + idText + ": " + describe(status), status);
         }
     }
 

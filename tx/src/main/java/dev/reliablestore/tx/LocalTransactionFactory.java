@@ -132,7 +132,7 @@ final class LocalTransactionFactory implements TransactionFactory {
         Objects.requireNonNull(retry, "retry");
         LocalTransaction outer = current.get();
         if (outer != null) {
-            throw new TransactionStateException("cannot retry work inside the enclosing transaction " + outer.id()
+            throw Failures.state("cannot retry work inside the enclosing transaction " + outer.id()
                     + ": only the whole enclosing transaction can be retried", outer.status());
         }
         return retry.execute(() -> execute(work));

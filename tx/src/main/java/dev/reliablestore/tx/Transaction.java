@@ -21,10 +21,12 @@ import java.util.function.Consumer;
  * write, no prepared record); two or more — two-phase commit, with the decision recorded in the
  * factory's coordinator log before the second phase. Every write is validated against the
  * version it expects, so a concurrent change makes the whole transaction roll back with a
- * {@link dev.reliablestore.spi.tx.TransactionRolledBackException} whose cause is the
+ * {@link dev.reliablestore.api.TransactionRolledBackException} whose cause is the
  * {@link dev.reliablestore.api.ConcurrencyConflictException}. Status changes follow
  * {@link TransactionStatus}; a call the status does not allow throws
- * {@link TransactionStateException}.
+ * {@link dev.reliablestore.api.TransactionStateException}.
+ *
+ * <p>Every exception a transaction throws is in {@code dev.reliablestore.api}.
  *
  * <p>A transaction may be used from several threads; its methods are serialized.
  */
@@ -42,7 +44,7 @@ public interface Transaction extends AutoCloseable {
      * Enlists a resource.
      *
      * @throws IllegalArgumentException when this resource is already enlisted
-     * @throws TransactionStateException when the transaction is not {@link TransactionStatus#ACTIVE}
+     * @throws dev.reliablestore.api.TransactionStateException when the transaction is not {@link TransactionStatus#ACTIVE}
      */
     EnlistedResource enlist(TransactionalResource resource);
 
@@ -79,10 +81,10 @@ public interface Transaction extends AutoCloseable {
     /**
      * Commits.
      *
-     * @throws dev.reliablestore.spi.tx.TransactionRolledBackException when it rolled back instead
-     *         (a "no" vote, rollback-only, or {@link TransactionTimedOutException})
-     * @throws TransactionOutcomeUnknownException when a one-phase commit failed without knowing
-     *         whether it applied
+     * @throws dev.reliablestore.api.TransactionRolledBackException when it rolled back instead
+     *         (a "no" vote, rollback-only, or {@link dev.reliablestore.api.TransactionTimedOutException})
+     * @throws dev.reliablestore.api.TransactionOutcomeUnknownException when a one-phase commit failed
+     *         without knowing whether it applied
      */
     void commit();
 

@@ -22,8 +22,8 @@ import java.util.Optional;
  *     can finish the transaction after a crash. <b>Without it, a transaction with two or more
  *     writing participants is refused</b> (rolled back with a clear error): a coordinator without a
  *     log cannot recover in-doubt branches. One writing participant never needs the log (one-phase
- *     commit). For transactions that also span non-ReliableStore resources, use JTA (Narayana, see
- *     {@code dev.reliablestore.tx.jta}).</li>
+ *     commit). For transactions that also span non-ReliableStore resources, use JTA: module
+ *     {@code tx-narayana}, package {@code dev.reliablestore.tx.jta}.</li>
  * </ul>
  *
  * <h2>Ambient transaction</h2>
@@ -61,7 +61,8 @@ public interface TransactionFactory extends AutoCloseable {
     /**
      * {@link #execute(TransactionalWork)} in a fresh transaction per attempt, retried by the policy.
      *
-     * @throws TransactionStateException when called inside an ambient transaction (it could not be retried alone)
+     * @throws dev.reliablestore.api.TransactionStateException when called inside an ambient transaction
+     *         (it could not be retried alone)
      */
     <R, E extends Exception> R execute(RetryPolicy retry, TransactionalWork<R, E> work) throws E;
 

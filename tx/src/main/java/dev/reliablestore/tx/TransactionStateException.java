@@ -1,16 +1,21 @@
 package dev.reliablestore.tx;
 
-import dev.reliablestore.api.PersistenceException;
-
-/** A call that the transaction's current status does not allow, e.g. commit after rollback. */
-public class TransactionStateException extends PersistenceException {
+/**
+ * A call that the transaction's current status does not allow, e.g. commit after rollback.
+ *
+ * @deprecated for one release: catch {@link dev.reliablestore.api.TransactionStateException}
+ *             instead (its superclass; {@code statusName()} names the status). Until this class is
+ *             removed, the coordinator still throws it, so a {@code catch} of this type keeps working.
+ */
+@Deprecated(since = "0.1.0", forRemoval = true)
+public class TransactionStateException extends dev.reliablestore.api.TransactionStateException {
 
     private static final long serialVersionUID = 1L;
 
     private final TransactionStatus status;
 
     public TransactionStateException(String message, TransactionStatus status) {
-        super(message);
+        super(message, status.name());
         this.status = status;
     }
 

@@ -1,25 +1,12 @@
 package dev.reliablestore.tx;
 
-import com.arjuna.ats.jta.recovery.XAResourceRecoveryHelper;
-import dev.reliablestore.api.EntityStore;
-import dev.reliablestore.spi.tx.TransactionalResource;
-import dev.reliablestore.tx.jta.NarayanaJta;
 import dev.reliablestore.tx.testing.FileParticipant;
-import jakarta.transaction.TransactionManager;
-import org.h2.jdbcx.JdbcDataSource;
 
-import javax.sql.XAConnection;
-import javax.transaction.xa.XAException;
-import javax.transaction.xa.XAResource;
-import javax.transaction.xa.Xid;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.Statement;
-import java.time.Duration;
 
 /**
- * The child JVM of the crash tests: runs a transaction that halts the process at a chosen point,
- * or runs recovery. Exit code 3 = halted as planned, 0 = done.
+ * The child JVM of the local coordinator's crash tests: runs a transaction that halts the process
+ * at a chosen point. Exit code 3 = halted as planned, 0 = done.
  */
 public final class CrashChild {
 
@@ -27,15 +14,12 @@ public final class CrashChild {
         String mode = args[0];
         switch (mode) {
             case "local-crash-in-commit", "local-crash-in-prepare" -> local(mode, Path.of(args[1]), Path.of(args[2]), Path.of(args[3]));
-            case "jta-crash-in-commit", "jta-crash-in-prepare" -> jta(mode, Path.of(args[1]), Path.of(args[2]), Path.of(args[3]));
-            case "jta-recover" -> jtaRecover(Path.of(args[1]), Path.of(args[2]), Path.of(args[3]));
             default -> throw new IllegalArgumentException("unknown mode " + mode);
         }
         System.exit(0);
     }
 
     static final String LOCAL_NODE = "crash-node";
-    static final String JTA_NODE = "crash-jta";
 
     private static void local(String mode, Path log, Path a, Path b) {
         FileParticipant first = new FileParticipant(a);
@@ -51,120 +35,5 @@ public final class CrashChild {
         tx.enlist(second).store("Account", String.class).save("a1", "y");
         tx.commit();
         throw new IllegalStateException("the commit should have halted the process");
-    }
-
-    private static NarayanaJta startJta(Path objectStore) {
-        return NarayanaJta.builder().objectStoreDirectory(objectStore).nodeIdentifier(JTA_NODE)
-                .recoveryBackoff(Duration.ofSeconds(1)).orphanSafetyInterval(Duration.ZERO).manualRecovery().start();
-    }
-
-    static JdbcDataSource h2(Path dir) {
-        JdbcDataSource ds = new JdbcDataSource();
-        ds.setURL("jdbc:h2:file:" + dir.toAbsolutePath() + "/db");
-        ds.setUser("sa");
-        return ds;
-    }
-
-    private static void jta(String mode, Path objectStore, Path participantDir, Path h2Dir) throws Exception {
-        FileParticipant participant = new FileParticipant(participantDir);
-        if (mode.equals("jta-crash-in-commit")) {
-            participant.haltOnCommit(true); // it was enlisted first, so it is committed first
-        }
-        NarayanaJta jta = startJta(objectStore);
-        EntityStore<String> orders = jta.store(participant, "Order", String.class);
-        XAConnection xc = h2(h2Dir).getXAConnection();
-        Connection sql = xc.getConnection();
-        try (Statement s = sql.createStatement()) {
-            s.execute("create table if not exists ledger(id varchar(64) primary key, amount int)");
-            s.execute("checkpoint sync"); // H2 writes autocommitted DDL lazily; the halt must not lose the table
-        }
-        TransactionManager tm = jta.transactionManager();
-        tm.begin();
-        orders.save("o1", "x");
-        XAResource h2 = mode.equals("jta-crash-in-prepare") ? new HaltAtPrepare(xc.getXAResource()) : xc.getXAResource();
-        tm.getTransaction().enlistResource(h2);
-        try (Statement s = sql.createStatement()) {
-            s.executeUpdate("insert into ledger values ('o1', 42)");
-        }
-        tm.commit();
-        throw new IllegalStateException("the commit should have halted the process");
-    }
-
-    private static void jtaRecover(Path objectStore, Path participantDir, Path h2Dir) throws Exception {
-        TransactionalResource participant = new FileParticipant(participantDir);
-        XAConnection xc = h2(h2Dir).getXAConnection();
-        try (NarayanaJta jta = startJta(objectStore)) {
-            jta.addRecoveryResource(participant);
-            jta.addRecoveryHelper(new XAResourceRecoveryHelper() {
-                @Override
-                public boolean initialise(String p) {
-                    return true;
-                }
-
-                @Override
-                public XAResource[] getXAResources() throws Exception {
-                    return new XAResource[]{xc.getXAResource()};
-                }
-            });
-            // the first pass sees the branches, the second finishes orphans (see the reference notes)
-            jta.recoverNow();
-            jta.recoverNow();
-        } finally {
-            xc.close();
-        }
-    }
-
-    /** Halts the process when asked to prepare, before the resource does anything. */
-    private record HaltAtPrepare(XAResource delegate) implements XAResource {
-        @Override
-        public int prepare(Xid xid) {
-            Runtime.getRuntime().halt(3);
-            return XA_OK;
-        }
-
-        @Override
-        public void commit(Xid xid, boolean onePhase) throws XAException {
-            delegate.commit(xid, onePhase);
-        }
-
-        @Override
-        public void end(Xid xid, int flags) throws XAException {
-            delegate.end(xid, flags);
-        }
-
-        @Override
-        public void forget(Xid xid) throws XAException {
-            delegate.forget(xid);
-        }
-
-        @Override
-        public int getTransactionTimeout() throws XAException {
-            return delegate.getTransactionTimeout();
-        }
-
-        @Override
-        public boolean isSameRM(XAResource other) {
-            return other == this;
-        }
-
-        @Override
-        public Xid[] recover(int flag) throws XAException {
-            return delegate.recover(flag);
-        }
-
-        @Override
-        public void rollback(Xid xid) throws XAException {
-            delegate.rollback(xid);
-        }
-
-        @Override
-        public boolean setTransactionTimeout(int seconds) throws XAException {
-            return delegate.setTransactionTimeout(seconds);
-        }
-
-        @Override
-        public void start(Xid xid, int flags) throws XAException {
-            delegate.start(xid, flags);
-        }
     }
 }

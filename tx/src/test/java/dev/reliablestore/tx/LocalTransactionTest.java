@@ -3,10 +3,12 @@ package dev.reliablestore.tx;
 import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.EntityStore;
-import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.api.TransactionOutcomeUnknownException;
+import dev.reliablestore.api.TransactionRolledBackException;
+import dev.reliablestore.api.TransactionStateException;
+import dev.reliablestore.api.TransactionTimedOutException;
 import dev.reliablestore.api.Versioned;
-import dev.reliablestore.spi.tx.TransactionRolledBackException;
 import dev.reliablestore.tx.testing.FileParticipant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -152,7 +154,7 @@ class LocalTransactionTest {
         Transaction rolledBack = transactions.begin();
         rolledBack.rollback();
         assertThatThrownBy(rolledBack::commit).isInstanceOf(TransactionStateException.class)
-                .satisfies(e -> assertThat(((TransactionStateException) e).status()).isEqualTo(TransactionStatus.ROLLED_BACK));
+                .satisfies(e -> assertThat(((TransactionStateException) e).statusName()).isEqualTo("ROLLED_BACK"));
     }
 
     @Test
@@ -175,7 +177,7 @@ class LocalTransactionTest {
         }
         assertThat(leaked.status()).isEqualTo(TransactionStatus.ROLLED_BACK);
         assertThat(committed(shop, "Order").count()).isZero();
-        assertThatThrownBy(() -> view.get("o1")).isInstanceOf(StoreClosedException.class)
+        assertThatThrownBy(() -> view.get("o1")).isInstanceOf(TransactionStateException.class)
                 .hasMessageContaining("ROLLED_BACK");
     }
 
@@ -211,7 +213,8 @@ class LocalTransactionTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> tx.status() == TransactionStatus.TIMED_OUT);
         assertThat(completions).containsExactly(TransactionStatus.TIMED_OUT);
         assertThatThrownBy(tx::commit).isInstanceOf(TransactionTimedOutException.class).hasMessageContaining("timed out");
-        assertThatThrownBy(() -> orders.save("o2", "y")).isInstanceOf(StoreClosedException.class);
+        assertThatThrownBy(() -> orders.save("o2", "y")).isInstanceOf(TransactionStateException.class)
+                .hasMessageContaining("TIMED_OUT");
         tx.rollback(); // no-op
         assertThat(committed(shop, "Order").count()).isZero();
         assertThatThrownBy(() -> transactions.begin(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)

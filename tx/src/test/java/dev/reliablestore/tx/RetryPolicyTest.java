@@ -2,8 +2,7 @@ package dev.reliablestore.tx;
 
 import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.StoreUnavailableException;
-import dev.reliablestore.spi.tx.TransactionId;
-import dev.reliablestore.spi.tx.TransactionRolledBackException;
+import dev.reliablestore.api.TransactionRolledBackException;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -71,12 +70,12 @@ class RetryPolicyTest {
         assertThat(calls[0]).isEqualTo(1);
 
         ConcurrencyConflictException conflict = new ConcurrencyConflictException("Order", "o", 1, 2);
-        TransactionRolledBackException rolledBack = new TransactionRolledBackException(TransactionId.of(1, "g", "b"), "no", conflict);
+        TransactionRolledBackException rolledBack = new TransactionRolledBackException("no", conflict);
         assertThat(p.isRetryable(conflict)).isFalse();
         assertThat(p.isRetryable(rolledBack)).isFalse();
         RetryPolicy conflicts = policy(RetryPolicy.builder().retryConflicts(true), 0.5);
         assertThat(conflicts.isRetryable(rolledBack)).as("conflict in the cause chain").isTrue();
-        assertThat(conflicts.isRetryable(new TransactionRolledBackException(TransactionId.of(1, "g", "b"), "no",
+        assertThat(conflicts.isRetryable(new TransactionRolledBackException("no",
                 new StoreUnavailableException("down")))).isTrue();
         assertThat(waits).isEmpty();
     }

@@ -20,17 +20,20 @@ import java.util.Optional;
  *
  * <p>Failures: a {@link ConcurrencyConflictException} from {@link #doPrepare} or
  * {@link #doCommitOnePhase} is a "no" vote (the branch becomes {@link State#ROLLED_BACK} and the
- * caller gets a {@link TransactionRolledBackException}). Any other exception from
+ * caller gets a {@link dev.reliablestore.api.TransactionRolledBackException}). Any other exception from
  * {@link #doPrepare} makes this class call {@link #doRollback} (which must tolerate a prepared
  * record that was never written); if that succeeds the caller gets a
- * {@link TransactionRolledBackException}, otherwise the branch stays {@link State#PREPARED} (in
+ * {@link dev.reliablestore.api.TransactionRolledBackException}, otherwise the branch stays {@link State#PREPARED} (in
  * doubt: only rollback is sensible) and the original exception propagates. An exception from
  * {@link #doCommit} leaves the branch prepared so the call can be repeated. A non-conflict
  * exception from {@link #doCommitOnePhase} leaves {@link State#OUTCOME_UNKNOWN}, unless it is a
- * {@link TransactionRolledBackException} the provider threw because it knows nothing was applied.
+ * {@link dev.reliablestore.api.TransactionRolledBackException} the provider threw because it knows
+ * nothing was applied.
  *
  * <p>All methods are synchronized on the branch.
  */
+// throws the deprecated spi.tx.TransactionRolledBackException for one release, so that catch blocks of it keep working
+@SuppressWarnings("removal")
 public abstract class AbstractTransactionBranch implements TransactionBranch {
 
     private record Key(String typeName, String id) {
@@ -197,7 +200,7 @@ public abstract class AbstractTransactionBranch implements TransactionBranch {
             finish(State.ROLLED_BACK);
             throw new TransactionRolledBackException(id, "transaction " + id + " rolled back: "
                     + conflict.getMessage(), conflict);
-        } catch (TransactionRolledBackException rolledBack) {
+        } catch (dev.reliablestore.api.TransactionRolledBackException rolledBack) {
             finish(State.ROLLED_BACK);
             throw rolledBack;
         } catch (RuntimeException unknown) {

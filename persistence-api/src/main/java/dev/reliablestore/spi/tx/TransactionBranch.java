@@ -74,7 +74,9 @@ public interface TransactionBranch {
      * locking the touched entities.
      *
      * @return {@link Vote#READ_ONLY} when nothing was written (the branch is then finished), else {@link Vote#COMMIT}
-     * @throws TransactionRolledBackException the "no" vote: the branch has rolled back already
+     * @throws dev.reliablestore.api.TransactionRolledBackException the "no" vote: the branch has
+     *         rolled back already. Any other exception is a failure, not a vote: the branch may still
+     *         hold a prepared record, and the coordinator rolls it back.
      */
     Vote prepare();
 
@@ -85,7 +87,8 @@ public interface TransactionBranch {
      * Validates and applies everything at once, with no prepared record, for a branch that is the
      * transaction's only participant.
      *
-     * @throws TransactionRolledBackException when it could not commit; nothing was applied
+     * @throws dev.reliablestore.api.TransactionRolledBackException when it could not commit; nothing
+     *         was applied. Any other exception means the outcome is unknown.
      */
     void commitOnePhase();
 

@@ -1,14 +1,17 @@
 package dev.reliablestore.spi.tx;
 
-import dev.reliablestore.api.PersistenceException;
-
 /**
  * A branch voted "no" or could not commit in one phase: the participant has already rolled its
- * work back and nothing of it was applied. The cause says why, typically a
- * {@link dev.reliablestore.api.ConcurrencyConflictException} for an expected version that no
- * longer holds, or a {@link dev.reliablestore.api.StoreUnavailableException}.
+ * work back and nothing of it was applied.
+ *
+ * @deprecated for one release: catch and throw {@link dev.reliablestore.api.TransactionRolledBackException}
+ *             instead (its superclass, in the package of every other exception a user catches).
+ *             Until this class is removed, ReliableStore still throws it (and
+ *             {@link dev.reliablestore.api.TransactionTimedOutException} still extends it), so a
+ *             {@code catch} of this type keeps seeing every rollback.
  */
-public class TransactionRolledBackException extends PersistenceException {
+@Deprecated(since = "0.1.0", forRemoval = true)
+public class TransactionRolledBackException extends dev.reliablestore.api.TransactionRolledBackException {
 
     private static final long serialVersionUID = 1L;
 
@@ -19,14 +22,8 @@ public class TransactionRolledBackException extends PersistenceException {
         this.transactionId = transactionId;
     }
 
-    /** The branch that was rolled back. */
+    /** The branch or transaction that was rolled back, when the thrower gave it (null otherwise). */
     public TransactionId transactionId() {
         return transactionId;
-    }
-
-    /** Retryable when its cause is (a conflict is not retryable by itself; see the retry helper). */
-    @Override
-    public boolean isRetryable() {
-        return getCause() instanceof PersistenceException p && p.isRetryable();
     }
 }

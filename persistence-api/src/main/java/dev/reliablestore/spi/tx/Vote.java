@@ -2,7 +2,8 @@ package dev.reliablestore.spi.tx;
 
 /**
  * A participant's successful answer to {@link TransactionBranch#prepare()}. Voting "no" is not a
- * value: it is a {@link TransactionRolledBackException}, thrown after the participant rolled back.
+ * value: it is a {@link dev.reliablestore.api.TransactionRolledBackException}, thrown after the
+ * participant rolled back.
  */
 public enum Vote {
     /** The branch is prepared durably and waits for commit or rollback. */

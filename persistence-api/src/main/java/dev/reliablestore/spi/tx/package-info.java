@@ -1,6 +1,7 @@
 /**
  * The participant side of transactions: what a provider implements so that its stores can take
- * part in local two-phase commit and in XA / JTA transactions (module {@code tx}).
+ * part in local two-phase commit (module {@code tx}) and in XA / JTA transactions (module
+ * {@code tx-narayana}).
  *
  * <p>{@link dev.reliablestore.spi.tx.TransactionalResource} is the provider connection seen as a
  * resource manager, {@link dev.reliablestore.spi.tx.TransactionBranch} one transaction's work in

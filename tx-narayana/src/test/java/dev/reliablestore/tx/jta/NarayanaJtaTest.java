@@ -122,6 +122,15 @@ class NarayanaJtaTest {
     }
 
     @Test
+    void aStoreInATransactionMarkedForRollbackNamesTheStatus() throws Exception {
+        tm.begin();
+        tm.setRollbackOnly();
+        assertThatThrownBy(() -> orders.get("o1")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("is not active (it is STATUS_MARKED_ROLLBACK)");
+        tm.rollback();
+    }
+
+    @Test
     void commitsAStoreAndH2Together() throws Exception {
         tm.begin();
         orders.save("o1", "2 apples");

@@ -111,10 +111,27 @@ final class JtaEntityStore<T> implements EntityStore<T> {
             return direct;
         }
         if (status != Status.STATUS_ACTIVE) {
-            throw new IllegalStateException("the current JTA transaction is not active (status " + status
-                    + "); " + direct.typeName() + " cannot be used in it");
+            throw new IllegalStateException("the current JTA transaction " + tx + " is not active (it is "
+                    + statusName(status) + "); " + direct.typeName() + " cannot be used in it");
         }
         return enlistments.branchFor(tx).store(direct.typeName(), type);
+    }
+
+    /** The name of a {@link Status} constant, e.g. STATUS_MARKED_ROLLBACK (also what a timed-out transaction shows). */
+    static String statusName(int status) {
+        return switch (status) {
+            case Status.STATUS_ACTIVE -> "STATUS_ACTIVE";
+            case Status.STATUS_MARKED_ROLLBACK -> "STATUS_MARKED_ROLLBACK";
+            case Status.STATUS_PREPARED -> "STATUS_PREPARED";
+            case Status.STATUS_COMMITTED -> "STATUS_COMMITTED";
+            case Status.STATUS_ROLLEDBACK -> "STATUS_ROLLEDBACK";
+            case Status.STATUS_UNKNOWN -> "STATUS_UNKNOWN";
+            case Status.STATUS_NO_TRANSACTION -> "STATUS_NO_TRANSACTION";
+            case Status.STATUS_PREPARING -> "STATUS_PREPARING";
+            case Status.STATUS_COMMITTING -> "STATUS_COMMITTING";
+            case Status.STATUS_ROLLING_BACK -> "STATUS_ROLLING_BACK";
+            default -> "status " + status;
+        };
     }
 
     @Override

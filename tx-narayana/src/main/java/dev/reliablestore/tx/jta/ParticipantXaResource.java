@@ -1,10 +1,10 @@
 package dev.reliablestore.tx.jta;
 
 import dev.reliablestore.api.PersistenceException;
+import dev.reliablestore.api.TransactionRolledBackException;
 import dev.reliablestore.spi.tx.DuplicateTransactionException;
 import dev.reliablestore.spi.tx.TransactionBranch;
 import dev.reliablestore.spi.tx.TransactionId;
-import dev.reliablestore.spi.tx.TransactionRolledBackException;
 import dev.reliablestore.spi.tx.TransactionalResource;
 import dev.reliablestore.spi.tx.UnknownTransactionException;
 import dev.reliablestore.spi.tx.Vote;
