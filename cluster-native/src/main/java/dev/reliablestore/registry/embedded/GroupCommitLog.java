@@ -33,12 +33,16 @@ import java.util.function.Consumer;
  * flush running) swaps the buffer, writes and forces it, has the registry publish it, and only then
  * advances {@code durableSequence}; the others are covered by that force or by the next one. ASYNC
  * batches are published by the registry at once; the background flusher makes them durable every
- * {@code asyncFlushIntervalMs} and their futures complete on a thread of their own.
+ * {@code asyncFlushIntervalMs} and their futures complete on a thread of their own. The writer may
+ * write them sooner, unasked, when it finds them appended as it finishes a flush: whether an ASYNC
+ * batch is written alone or with the next SYNC batch depends on scheduling.
  *
  * <h2>Failure</h2>
  * A failed log write or fsync stops the log (fail-stop): after a failed fsync the kernel may have
  * dropped the dirty pages and cleared the error, so a retry could "succeed" without the data being
- * on disk. Only reopening, which replays what really is on disk, is safe.
+ * on disk. Only reopening, which replays what really is on disk, is safe. The batches waiting for
+ * durability when it fails (those in the failed write, and those appended while it ran) fail with
+ * {@code outcomeUnknown} true; a write after it is refused before it is appended, with false.
  *
  * <h2>Snapshots</h2>
  * After a flush leaves the segment past {@code snapshotThresholdBytes}, the flushing thread
