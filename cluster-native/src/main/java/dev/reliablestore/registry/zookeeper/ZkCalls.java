@@ -161,28 +161,6 @@ final class ZkCalls {
         }
     }
 
-    /**
-     * Fails {@code f} with {@link KeeperException.OperationTimeoutException} — a connection problem,
-     * so the outcome of a write is settled with its fence — if ZooKeeper has not answered within
-     * {@code timeoutMs}. A session can stop answering one request while it answers later ones (seen
-     * after a leader's SIGKILL), and the client has no per-request timeout of its own: without this
-     * bound such a request holds every batch ordered after it for good.
-     */
-    static <T> CompletableFuture<T> answeredWithin(CompletableFuture<T> f, long timeoutMs) {
-        if (f.isDone()) {
-            return f;
-        }
-        CompletableFuture<Void> timer = new CompletableFuture<>();
-        // completing the timer when f completes cancels its scheduled task
-        timer.orTimeout(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS).whenCompleteAsync((v, t) -> {
-            if (t != null) {
-                f.completeExceptionally(new KeeperException.OperationTimeoutException());
-            }
-        });
-        f.whenComplete((v, t) -> timer.complete(null));
-        return f;
-    }
-
     /** The root cause of a future's failure. */
     static Throwable unwrap(Throwable t) {
         while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {

@@ -74,17 +74,17 @@ final class ZooKeeperCommitPipeline {
 
     private final String seqPath;
     private final long maxRequestBytes;
-    private final long answerTimeoutMs;
+    private final AnswerDeadlines deadlines;
     private final Object groupLock = new Object();
     private final ArrayDeque<Member> waiting = new ArrayDeque<>();
     private int multisInFlight;
     private long coalescedMultis;
 
-    /** {@code answerTimeoutMs}: a multi not answered within it fails as a connection problem (its slot is freed). */
-    ZooKeeperCommitPipeline(String seqPath, long maxRequestBytes, long answerTimeoutMs) {
+    /** {@code deadlines}: a multi not answered in time fails as a connection problem (its slot is freed). */
+    ZooKeeperCommitPipeline(String seqPath, long maxRequestBytes, AnswerDeadlines deadlines) {
         this.seqPath = seqPath;
         this.maxRequestBytes = maxRequestBytes;
-        this.answerTimeoutMs = answerTimeoutMs;
+        this.deadlines = deadlines;
     }
 
     /**
@@ -287,11 +287,11 @@ final class ZooKeeperCommitPipeline {
             }
             ops.add(Op.setData(seqPath, ZnodeLayout.seqData(group.size() - 1), -1));
         }
-        ZkCalls.answeredWithin(ZkCalls.multi(group.get(0).zk, ops, results -> {
+        deadlines.watch(ZkCalls.multi(group.get(0).zk, ops, results -> {
             for (int j = 0; j < group.size(); j++) {
                 group.get(j).applied.accept(local(group, j, starts, results), j);
             }
-        }), answerTimeoutMs).whenComplete((results, t) -> {
+        })).whenComplete((results, t) -> {
             List<Member> retry;
             try {
                 retry = settle(group, starts, results, t);

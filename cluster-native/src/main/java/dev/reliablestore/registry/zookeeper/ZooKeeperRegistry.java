@@ -101,6 +101,8 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     private final OversizedRequests oversized;
     private final ExecutorService completions;
     private final ScheduledExecutorService maintenance;
+    private final ScheduledExecutorService sweeper;
+    private final AnswerDeadlines deadlines;
     private final String instanceId = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
     private final AtomicLong entryCounter = new AtomicLong();
     private final AtomicLong lastSequence = new AtomicLong();
@@ -125,14 +127,17 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         this.facts = new ConditionCache(layout.data, MAX_KNOWN_FACTS);
         // coalesce only up to what a server with the default jute.maxbuffer takes: a multi made large by its
         // neighbours must never be what a server drops (OversizedRequests judges one batch's own size)
+        this.deadlines = new AnswerDeadlines(options.failoverTimeoutMs());
         this.pipeline = new ZooKeeperCommitPipeline(layout.seq, Math.min(options.maxRequestBytes(), ZooKeeperOptions.ZOOKEEPER_DEFAULT_MAX_BUFFER),
-                options.failoverTimeoutMs());
+                deadlines);
         long usable = (long) options.maxRequestBytes() - REQUEST_RESERVE;
         // a value travels twice in its multi: in its znode and in the change-log entry
         // and one value at the longest path must fit in one batch
         this.limits = new RegistryLimits((int) Math.min(RegistryValue.MAX_SIZE, usable / 2 - PER_VALUE_OVERHEAD), usable / 2, MAX_BATCH_COMMANDS);
         this.completions = Executors.newCachedThreadPool(daemon("zookeeper-registry-completion"));
         this.maintenance = Executors.newSingleThreadScheduledExecutor(daemon("zookeeper-registry-maintenance"));
+        // its own thread: the maintenance thread makes blocking calls (log garbage collection) that must not delay it
+        this.sweeper = Executors.newSingleThreadScheduledExecutor(daemon("zookeeper-registry-deadlines"));
         CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()
                 .connectString(options.connectString())
                 // honour the servers the URI names: Curator's ensemble tracker would otherwise replace
@@ -173,6 +178,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     }
 
     private void start() {
+        sweeper.scheduleWithFixedDelay(deadlines::sweep, deadlines.sweepPeriodMs(), deadlines.sweepPeriodMs(), TimeUnit.MILLISECONDS);
         client.getConnectionStateListenable().addListener((c, state) -> onConnectionState(state));
         client.start();
         try {
@@ -373,7 +379,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 throw new RegistryClosedException(describe());
             }
             try {
-                return awaitConnected(deadline).thenCompose(zk -> answered(op.apply(zk))).get();
+                // bounded: the client has no timeout per request (see AnswerDeadlines), and a timed get
+                // costs nothing when the answer comes
+                long left = deadline - System.nanoTime();
+                return awaitConnected(deadline).thenCompose(op).get(Math.max(left, 1), TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new RegistryUnavailableException(what + " was interrupted", e);
@@ -949,7 +958,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
 
     /** {@code f}, failed as a connection problem if ZooKeeper does not answer within the failover timeout. */
     private <T> CompletableFuture<T> answered(CompletableFuture<T> f) {
-        return ZkCalls.answeredWithin(f, options.failoverTimeoutMs());
+        return deadlines.watch(f);
     }
 
     private void forget(String path) {
@@ -1187,6 +1196,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         }
         feed.closeAll();
         maintenance.shutdownNow();
+        sweeper.shutdownNow();
         try {
             membership.close();
         } catch (RuntimeException e) {

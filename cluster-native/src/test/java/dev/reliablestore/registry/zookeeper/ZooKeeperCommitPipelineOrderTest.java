@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ZooKeeperCommitPipelineOrderTest {
 
-    private final ZooKeeperCommitPipeline pipeline = new ZooKeeperCommitPipeline("/seq", 1 << 20, 10_000);
+    private final ZooKeeperCommitPipeline pipeline = new ZooKeeperCommitPipeline("/seq", 1 << 20, new AnswerDeadlines(10_000));
 
     /** A submitted batch: whether its run started, and the future that finishes it. */
     private final class Submitted {
