@@ -1,23 +1,17 @@
 package dev.reliablestore.basic;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.DeserializationContext;
-import com.fasterxml.jackson.databind.JsonDeserializer;
-import com.fasterxml.jackson.databind.JsonSerializer;
-import com.fasterxml.jackson.databind.SerializerProvider;
-import com.fasterxml.jackson.databind.module.SimpleModule;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.Persistence;
 import dev.reliablestore.api.StoreFactory;
-import dev.reliablestore.codec.CodecException;
 import dev.reliablestore.codec.EntityCodec;
 import dev.reliablestore.codec.JacksonEntityCodec;
+import dev.reliablestore.tck.TestCodecs.Money;
+import dev.reliablestore.tck.TestCodecs.PlainText;
+import dev.reliablestore.tck.TestCodecs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -27,62 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** A user's Jackson modules, or a codec of their own, per factory on the memory and file providers. */
 class CustomCodecTest {
 
-    record Money(String currency, long cents) {
-    }
-
     record Order(String id, Money total) {
-    }
-
-    static final SimpleModule MONEY_AS_TEXT = new SimpleModule("money")
-            .addSerializer(Money.class, new JsonSerializer<>() {
-                @Override
-                public void serialize(Money m, JsonGenerator g, SerializerProvider p) throws IOException {
-                    g.writeString(m.currency() + ":" + m.cents());
-                }
-            })
-            .addDeserializer(Money.class, new JsonDeserializer<>() {
-                @Override
-                public Money deserialize(JsonParser p, DeserializationContext c) throws IOException {
-                    String[] parts = p.getValueAsString().split(":");
-                    return new Money(parts[0], Long.parseLong(parts[1]));
-                }
-            });
-
-    /** Not JSON at all: the text of a {@link String} entity as UTF-8. */
-    static final class PlainText implements EntityCodec {
-        @Override
-        public String id() {
-            return "plain-text";
-        }
-
-        @Override
-        public boolean isJson() {
-            return false;
-        }
-
-        @Override
-        @SuppressWarnings("unchecked")
-        public <T> TypeCodec<T> forType(Class<T> type) {
-            if (type != String.class) {
-                throw new IllegalArgumentException("plain-text stores strings only, not " + type.getName());
-            }
-            return (TypeCodec<T>) new TypeCodec<String>() {
-                @Override
-                public Class<String> type() {
-                    return String.class;
-                }
-
-                @Override
-                public byte[] encode(String entity) {
-                    return entity.getBytes(StandardCharsets.UTF_8);
-                }
-
-                @Override
-                public String decode(byte[] bytes) throws CodecException {
-                    return new String(bytes, StandardCharsets.UTF_8);
-                }
-            };
-        }
     }
 
     @TempDir
@@ -90,7 +29,7 @@ class CustomCodecTest {
 
     @Test
     void extraModulesAreUsedOnMemoryAndFile() throws IOException {
-        EntityCodec codec = JacksonEntityCodec.withModules(MONEY_AS_TEXT);
+        EntityCodec codec = JacksonEntityCodec.withModules(TestCodecs.MONEY_AS_TEXT);
         Order order = new Order("o-1", new Money("EUR", 1234));
         try (StoreFactory memory = Persistence.openFactory("memory", Map.of(), codec);
              StoreFactory file = Persistence.openFactory("file", Map.of(FileProvider.DIRECTORY, dir.toString()), codec)) {

@@ -3,51 +3,16 @@ package dev.reliablestore.cli;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.cluster.ClusterPersistenceConfiguration;
 import dev.reliablestore.cluster.ClusterPersistenceProvider;
-import dev.reliablestore.codec.EntityCodec;
+import dev.reliablestore.tck.TestCodecs.PlainText;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** A type written with a codec that is not the default JSON one: the entity commands refuse it in one line, the others work. */
 class OtherCodecTest {
-
-    /** UTF-8 text of {@link String} entities: not JSON. */
-    static final class PlainText implements EntityCodec {
-        @Override
-        public String id() {
-            return "plain-text";
-        }
-
-        @Override
-        public boolean isJson() {
-            return false;
-        }
-
-        @Override
-        @SuppressWarnings("unchecked")
-        public <T> TypeCodec<T> forType(Class<T> type) {
-            return (TypeCodec<T>) new TypeCodec<String>() {
-                @Override
-                public Class<String> type() {
-                    return String.class;
-                }
-
-                @Override
-                public byte[] encode(String entity) {
-                    return entity.getBytes(StandardCharsets.UTF_8);
-                }
-
-                @Override
-                public String decode(byte[] bytes) {
-                    return new String(bytes, StandardCharsets.UTF_8);
-                }
-            };
-        }
-    }
 
     @TempDir
     Path dir;

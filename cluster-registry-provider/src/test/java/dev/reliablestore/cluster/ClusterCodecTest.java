@@ -1,26 +1,20 @@
 package dev.reliablestore.cluster;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.DeserializationContext;
-import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.JsonSerializer;
-import com.fasterxml.jackson.databind.SerializerProvider;
-import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.Persistence;
 import dev.reliablestore.api.StoreFactory;
-import dev.reliablestore.codec.CodecException;
 import dev.reliablestore.codec.CodecMismatchException;
-import dev.reliablestore.codec.EntityCodec;
 import dev.reliablestore.codec.JacksonEntityCodec;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.WriteBatch;
+import dev.reliablestore.tck.TestCodecs.Money;
+import dev.reliablestore.tck.TestCodecs.PlainText;
+import dev.reliablestore.tck.TestCodecs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,62 +36,7 @@ class ClusterCodecTest {
 
     static final String MAIN_METADATA = "golden/cluster-registry/metadata-main-2026-12.json";
 
-    record Money(String currency, long cents) {
-    }
-
     record Order(String id, Money total) {
-    }
-
-    static final SimpleModule MONEY_AS_TEXT = new SimpleModule("money")
-            .addSerializer(Money.class, new JsonSerializer<>() {
-                @Override
-                public void serialize(Money m, JsonGenerator g, SerializerProvider p) throws IOException {
-                    g.writeString(m.currency() + ":" + m.cents());
-                }
-            })
-            .addDeserializer(Money.class, new JsonDeserializer<>() {
-                @Override
-                public Money deserialize(JsonParser p, DeserializationContext c) throws IOException {
-                    String[] parts = p.getValueAsString().split(":");
-                    return new Money(parts[0], Long.parseLong(parts[1]));
-                }
-            });
-
-    /** Not JSON: the text of a {@link String} entity as UTF-8. */
-    static final class PlainText implements EntityCodec {
-        @Override
-        public String id() {
-            return "plain-text";
-        }
-
-        @Override
-        public boolean isJson() {
-            return false;
-        }
-
-        @Override
-        @SuppressWarnings("unchecked")
-        public <T> TypeCodec<T> forType(Class<T> type) {
-            if (type != String.class) {
-                throw new IllegalArgumentException("plain-text stores strings only, not " + type.getName());
-            }
-            return (TypeCodec<T>) new TypeCodec<String>() {
-                @Override
-                public Class<String> type() {
-                    return String.class;
-                }
-
-                @Override
-                public byte[] encode(String entity) {
-                    return entity.getBytes(StandardCharsets.UTF_8);
-                }
-
-                @Override
-                public String decode(byte[] bytes) throws CodecException {
-                    return new String(bytes, StandardCharsets.UTF_8);
-                }
-            };
-        }
     }
 
     @TempDir
@@ -127,7 +66,7 @@ class ClusterCodecTest {
         Map<String, String> options = Map.of("clusterName", EmbeddedFixture.uri(dir), "resourceGroupName", EmbeddedFixture.GROUP,
                 "registryKeyPath", EmbeddedFixture.KEY_PATH, "enableLocalCache", "true");
         Order order = new Order("o-1", new Money("EUR", 1234));
-        try (StoreFactory f = Persistence.openFactory("cluster-registry", options, JacksonEntityCodec.withModules(MONEY_AS_TEXT))) {
+        try (StoreFactory f = Persistence.openFactory("cluster-registry", options, JacksonEntityCodec.withModules(TestCodecs.MONEY_AS_TEXT))) {
             EntityStore<Order> orders = f.store("Order", Order.class);
             orders.save("o-1", order);
             assertThat(orders.get("o-1").orElseThrow().value()).isEqualTo(order);
