@@ -1,10 +1,6 @@
 package dev.reliablestore.benchmarks.suite;
 
 import dev.reliablestore.api.EntityStore;
-import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.retry.RetryOneTime;
-import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -12,7 +8,6 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -37,29 +32,9 @@ import java.util.concurrent.TimeUnit;
 public class ZooKeeperStoreThroughputBench {
 
     static final int ENTITIES = 1_000;
-    static final int PIPELINED = 1_000;
+    static final int PIPELINED = ZooKeeperRegistryThroughputBench.PIPELINED;
     static final int BATCH = 100;
     static final int SIZE = 1024;
-
-    /** The ensemble, shared by the provider and the raw client of one trial. */
-    @State(Scope.Benchmark)
-    public static class Ensemble {
-        /** Servers in the ensemble: 1 or 3. */
-        @Param({"1", "3"})
-        public int nodes;
-
-        ZooKeeperEnsemble ensemble;
-
-        @Setup(Level.Trial)
-        public void start() {
-            ensemble = ZooKeeperEnsemble.start(nodes);
-        }
-
-        @TearDown(Level.Trial)
-        public void stop() throws Exception {
-            ensemble.close();
-        }
-    }
 
     /** The provider, preloaded with 1,000 orders of 1 KB. */
     @State(Scope.Benchmark)
@@ -71,7 +46,7 @@ public class ZooKeeperStoreThroughputBench {
 
         @Setup(Level.Trial)
         @SuppressWarnings("unchecked")
-        public void open(Ensemble e) {
+        public void open(ZooKeeperBench.Ensemble e) {
             store = Stores.cluster(e.ensemble.registryUri("store-bench"), Stores.ZSTD_AES, false, false);
             ids = Stores.ids(ENTITIES);
             Dataset.load(store, ids, SIZE);
@@ -94,35 +69,6 @@ public class ZooKeeperStoreThroughputBench {
         }
     }
 
-    /** A raw Curator client with 1,000 znodes holding the same JSON. */
-    @State(Scope.Benchmark)
-    public static class Raw {
-        CuratorFramework client;
-        String[] paths;
-        byte[][] values;
-
-        @Setup(Level.Trial)
-        public void open(Ensemble e) throws Exception {
-            client = CuratorFrameworkFactory.newClient(e.ensemble.connectString(), new RetryOneTime(100));
-            client.start();
-            client.blockUntilConnected();
-            values = new byte[8][];
-            for (int i = 0; i < values.length; i++) {
-                values[i] = Payloads.bytes(Payloads.order("V-" + i, SIZE));
-            }
-            paths = new String[ENTITIES];
-            for (int i = 0; i < ENTITIES; i++) {
-                paths[i] = "/raw/O-" + i;
-                client.create().creatingParentsIfNeeded().forPath(paths[i], values[i & 7]);
-            }
-        }
-
-        @TearDown(Level.Trial)
-        public void close() {
-            client.close();
-        }
-    }
-
     @Benchmark
     @Threads(1)
     public long save01(Provider t) {
@@ -139,7 +85,7 @@ public class ZooKeeperStoreThroughputBench {
 
     @Benchmark
     @Threads(16)
-    public Stat rawSetData16(Raw t) throws Exception {
+    public Stat rawSetData16(ZooKeeperBench.Raw t) throws Exception {
         ThreadLocalRandom r = ThreadLocalRandom.current();
         return t.client.setData().forPath(t.paths[r.nextInt(ENTITIES)], t.values[r.nextInt(8)]);
     }
@@ -156,20 +102,8 @@ public class ZooKeeperStoreThroughputBench {
 
     @Benchmark
     @OperationsPerInvocation(PIPELINED)
-    public Object rawAsyncSetData1000(Raw t) throws Exception {
-        CompletableFuture<?>[] all = new CompletableFuture<?>[PIPELINED];
-        for (int i = 0; i < PIPELINED; i++) {
-            CompletableFuture<Object> f = new CompletableFuture<>();
-            all[i] = f;
-            t.client.setData().inBackground((client, event) -> {
-                if (event.getResultCode() == KeeperException.Code.OK.intValue()) {
-                    f.complete(event.getStat());
-                } else {
-                    f.completeExceptionally(KeeperException.create(KeeperException.Code.get(event.getResultCode()), event.getPath()));
-                }
-            }).forPath(t.paths[i], t.values[i & 7]);
-        }
-        return CompletableFuture.allOf(all).join();
+    public Object rawAsyncSetData1000(ZooKeeperBench.Raw t) {
+        return ZooKeeperRegistryThroughputBench.pipelinedSetData(t.client, t.paths, i -> t.values[i & 7]);
     }
 
     @Benchmark
