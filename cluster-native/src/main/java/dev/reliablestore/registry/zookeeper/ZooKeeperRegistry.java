@@ -519,7 +519,13 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 ZkCalls.NodeData seqNode = after.join();
                 long seqBefore = before.join().stat().getMzxid();
                 long seqAfter = seqNode.stat().getMzxid();
-                if (seqBefore != seqAfter) {
+                // batches committed meanwhile; the answers are still the state as of seqBefore if
+                // nothing read was created, changed or (for a listing) gained or lost a child since
+                boolean asOfBefore = seqBefore != seqAfter && unchangedSince(seqBefore, batch, first, valueReads);
+                if (asOfBefore) {
+                    seqNode = before.join();
+                }
+                if (seqBefore != seqAfter && !asOfBefore) {
                     if (attempt > 1000) {
                         return CompletableFuture.failedFuture(new RegistryUnavailableException(
                                 "could not read a consistent snapshot: batches kept committing during 1000 attempts", null));
@@ -573,6 +579,31 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 return CompletableFuture.completedFuture(new ReadBatchResult(sequence, answers));
             });
         });
+    }
+
+    /**
+     * Whether every answer of a read batch is the state as of zxid {@code seq}: each value read exists
+     * with {@code mzxid <= seq} (not created or changed since) and each key listed exists with
+     * {@code pzxid <= seq} (no child created or deleted since). An absent answer proves nothing.
+     */
+    private static boolean unchangedSince(long seq, ReadBatch batch, List<CompletableFuture<?>> first,
+                                          Map<Integer, List<CompletableFuture<ZkCalls.NodeData>>> valueReads) {
+        for (int i = 0; i < batch.reads().size(); i++) {
+            Object got = first.get(i).join();
+            if (got == null) {
+                return false;
+            }
+            if (got instanceof ZkCalls.NodeData d ? d.stat().getMzxid() > seq : ((ZkCalls.Children) got).stat().getPzxid() > seq) {
+                return false;
+            }
+            for (CompletableFuture<ZkCalls.NodeData> v : valueReads.getOrDefault(i, List.of())) {
+                ZkCalls.NodeData d = v.join();
+                if (d == null || d.stat().getMzxid() > seq) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     @Override
