@@ -131,10 +131,6 @@ class ZooKeeperProcessTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Disabled("defect (cluster-native, ZooKeeper read batches): since saves of one type are in flight together,"
-            + " two writers rewriting the pairs being backed up leave no gap between commits, and the backup's read batch fails with"
-            + " 'could not read a consistent snapshot: batches kept committing during 1000 attempts' (2 of the last 4 CI runs);"
-            + " see docs/zookeeper-backend.md, Guarantees, Read batches")
     void backupTakenWhileWritersRunRestoresOneInstant() throws Exception {
         String zk = uri("busy");
         int pairs = 20;

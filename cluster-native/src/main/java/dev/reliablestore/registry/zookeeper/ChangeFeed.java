@@ -43,6 +43,7 @@ final class ChangeFeed implements Watcher {
     private final Supplier<ZooKeeper> handle;
     private final int capacity;
     private final List<FeedWatch> watches = new CopyOnWriteArrayList<>();
+    private final List<Capture> captures = new CopyOnWriteArrayList<>();
     private final int entryDepth;
     /** Touched only on the ZooKeeper event thread. */
     private long lastSequence;
@@ -93,7 +94,7 @@ final class ChangeFeed implements Watcher {
         if (event.getType() != Event.EventType.NodeCreated || event.getPath() == null || depth(event.getPath()) != entryDepth) {
             return;
         }
-        if (watches.isEmpty()) {
+        if (watches.isEmpty() && captures.isEmpty()) {
             return; // nobody listens: a watch registered later starts after this entry anyway
         }
         String path = event.getPath();
@@ -104,6 +105,9 @@ final class ChangeFeed implements Watcher {
             return; // closing
         }
         ZkCalls.getData(zk, path).whenComplete((node, failure) -> {
+            if (failure != null || node == null) {
+                captures.forEach(Capture::incomplete);
+            }
             if (failure != null) {
                 if (!ZkCalls.isConnectionProblem(ZkCalls.unwrap(failure))) {
                     LOG.warn("could not read change-log entry {}; resynchronising listeners", path, failure);
@@ -120,12 +124,16 @@ final class ChangeFeed implements Watcher {
             try {
                 changes = ZnodeLayout.decodeLogEntry(path, node.data(), ZnodeLayout.logEntrySequence(node.stat(), node.data()));
             } catch (RuntimeException e) {
+                captures.forEach(Capture::incomplete);
                 LOG.error("undecodable change-log entry {}; resynchronising listeners", path, e);
                 resyncAll("change-log entry " + path + " is corrupt: " + e.getMessage());
                 return;
             }
             if (changes == null) {
                 return; // a fence written while verifying an ambiguous commit: no batch
+            }
+            for (Capture c : captures) {
+                c.add(node.stat().getCzxid(), ZnodeLayout.logEntrySequence(node.stat(), node.data()), changes);
             }
             try {
                 observer.accept(path, changes);
@@ -191,6 +199,17 @@ final class ChangeFeed implements Watcher {
         return f;
     }
 
+    /**
+     * Starts recording every batch read from the log from now on, whether or not a watch listens.
+     * The caller closes it. Entries arrive in commit order; an entry that could not be read marks
+     * the capture incomplete.
+     */
+    Capture capture() {
+        Capture c = new Capture();
+        captures.add(c);
+        return c;
+    }
+
     void closeAll() {
         for (FeedWatch w : watches) {
             w.close();
@@ -205,6 +224,41 @@ final class ChangeFeed implements Watcher {
             }
         }
         return n;
+    }
+
+    /** The batches read from the log while it was open; see {@link #capture()}. */
+    final class Capture implements AutoCloseable {
+        /** sequence → changes, in commit order. */
+        private final java.util.concurrent.ConcurrentSkipListMap<Long, List<Change>> batches = new java.util.concurrent.ConcurrentSkipListMap<>();
+        private final java.util.concurrent.ConcurrentSkipListSet<Long> zxids = new java.util.concurrent.ConcurrentSkipListSet<>();
+        private volatile boolean incomplete;
+
+        void add(long czxid, long sequence, List<Change> changes) {
+            zxids.add(czxid);
+            batches.put(sequence, changes);
+        }
+
+        void incomplete() {
+            incomplete = true;
+        }
+
+        /**
+         * The batches with {@code from < sequence <= to}, or null when the capture cannot prove it
+         * holds all of them: every changing multi bumps seq's version once and creates its log
+         * entries at its own zxid, so exactly {@code multis} distinct zxids must lie in
+         * {@code (fromZxid, toZxid]}.
+         */
+        java.util.SortedMap<Long, List<Change>> between(long from, long to, long fromZxid, long toZxid, int multis) {
+            if (incomplete || zxids.subSet(fromZxid, false, toZxid, true).size() != multis) {
+                return null;
+            }
+            return batches.subMap(from, false, to, true);
+        }
+
+        @Override
+        public void close() {
+            captures.remove(this);
+        }
     }
 
     /** One listener's watch. */

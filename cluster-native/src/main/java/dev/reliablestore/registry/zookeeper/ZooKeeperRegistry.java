@@ -50,7 +50,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -463,9 +465,13 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     }
 
     /**
-     * Reads are pipelined between two reads of {@code seq}: every batch that changes something
-     * touches {@code seq} in its multi, so equal mzxids before and after prove no batch committed in
-     * between, and the answers are the state as of that sequence. Otherwise the reads are repeated.
+     * Reads are pipelined between two reads of {@code seq}; every batch that changes something
+     * sets {@code seq} in its multi. Equal mzxids before and after prove no batch committed in
+     * between, and the answers are the state as of that sequence. Otherwise the answers are still
+     * the state as of the first sequence when nothing read changed since; failing that, the reads
+     * are repeated with the change log captured while they run, and the answers rolled forward to
+     * the second sequence with the batches committed in between: under writers that never pause,
+     * repeating until a quiet gap would never end.
      */
     @Override
     public ReadBatchResult read(ReadBatch batch) {
@@ -473,6 +479,21 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     }
 
     private CompletableFuture<ReadBatchResult> readOnce(ZooKeeper zk, ReadBatch batch, int attempt) {
+        // the first attempt costs nothing extra; later ones record the log from before the first seq read
+        ChangeFeed.Capture capture = attempt == 0 ? null : feed.capture();
+        CompletableFuture<ReadBatchResult> result;
+        try {
+            result = readOnce(zk, batch, attempt, capture);
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        if (capture != null) {
+            result.whenComplete((r, t) -> capture.close());
+        }
+        return result;
+    }
+
+    private CompletableFuture<ReadBatchResult> readOnce(ZooKeeper zk, ReadBatch batch, int attempt, ChangeFeed.Capture capture) {
         CompletableFuture<ZkCalls.NodeData> before = ZkCalls.getData(zk, layout.seq);
         List<CompletableFuture<?>> first = new ArrayList<>();
         boolean needsValues = false;
@@ -516,69 +537,148 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             valueReads.values().forEach(all::addAll);
             all.add(after);
             return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenCompose(ignored2 -> {
-                ZkCalls.NodeData seqNode = after.join();
-                long seqBefore = before.join().stat().getMzxid();
-                long seqAfter = seqNode.stat().getMzxid();
-                // batches committed meanwhile; the answers are still the state as of seqBefore if
-                // nothing read was created, changed or (for a listing) gained or lost a child since
-                boolean asOfBefore = seqBefore != seqAfter && unchangedSince(seqBefore, batch, first, valueReads);
-                if (asOfBefore) {
-                    seqNode = before.join();
+                ZkCalls.NodeData seqBefore = before.join();
+                ZkCalls.NodeData seqAfter = after.join();
+                if (seqBefore == null || seqAfter == null) {
+                    return CompletableFuture.failedFuture(new RegistryException(layout.seq + " is missing: the registry's znodes under "
+                            + layout.chroot + " were removed"));
                 }
-                if (seqBefore != seqAfter && !asOfBefore) {
-                    if (attempt > 1000) {
-                        return CompletableFuture.failedFuture(new RegistryUnavailableException(
-                                "could not read a consistent snapshot: batches kept committing during 1000 attempts", null));
-                    }
+                List<Optional<?>> answers = answers(batch, first, valueReads, valueNames);
+                long zxidBefore = seqBefore.stat().getMzxid();
+                if (zxidBefore == seqAfter.stat().getMzxid()) {
+                    return CompletableFuture.completedFuture(snapshot(seqAfter, answers));
+                }
+                // batches committed meanwhile; the answers are still the state as of the first read of
+                // seq if nothing read was created, changed or (for a listing) gained or lost a child since
+                if (unchangedSince(zxidBefore, batch, first, valueReads)) {
+                    return CompletableFuture.completedFuture(snapshot(seqBefore, answers));
+                }
+                if (capture == null) {
                     return readOnce(zk, batch, attempt + 1);
                 }
-                List<Optional<?>> answers = new ArrayList<>();
-                for (int i = 0; i < batch.reads().size(); i++) {
-                    ReadBatch.Read r = batch.reads().get(i);
-                    Object got = first.get(i).join();
-                    if (r instanceof ReadBatch.ValueRead v) {
-                        ZkCalls.NodeData d = (ZkCalls.NodeData) got;
-                        String vp = layout.valuePath(v.key(), v.name());
-                        answers.add(d == null ? Optional.empty()
-                                : Optional.of(new VersionedValue(ZnodeLayout.decodeValue(vp, d.data()), ZnodeLayout.revision(vp, d.stat(), d.data()))));
-                    } else if (r instanceof ReadBatch.SubkeysRead) {
-                        ZkCalls.Children ch = (ZkCalls.Children) got;
-                        if (ch == null) {
-                            answers.add(Optional.empty());
-                        } else {
-                            List<String> names = new ArrayList<>();
-                            for (String child : ch.names()) {
-                                if (!ZnodeLayout.isValueChild(child)) {
-                                    names.add(ZnodeLayout.unescape(child));
-                                }
-                            }
-                            Collections.sort(names);
-                            answers.add(Optional.of(Collections.unmodifiableList(names)));
+                // every log entry up to seqAfter was announced before seqAfter's answer, and its read was
+                // sent before this one: once this answers, the capture holds all of them it ever will
+                return ZkCalls.getData(zk, layout.seq).thenCompose(barrier -> {
+                    long from = ZnodeLayout.seqSequence(seqBefore.stat(), seqBefore.data());
+                    long to = ZnodeLayout.seqSequence(seqAfter.stat(), seqAfter.data());
+                    java.util.SortedMap<Long, List<Change>> between = capture.between(from, to, zxidBefore, seqAfter.stat().getMzxid(),
+                            seqAfter.stat().getVersion() - seqBefore.stat().getVersion());
+                    if (between != null) {
+                        for (List<Change> changes : between.values()) {
+                            rollForward(batch, answers, changes);
                         }
-                    } else {
-                        if (got == null) {
-                            answers.add(Optional.empty());
-                            continue;
-                        }
-                        TreeMap<String, VersionedValue> values = new TreeMap<>();
-                        List<String> names = valueNames.get(i);
-                        List<CompletableFuture<ZkCalls.NodeData>> reads = valueReads.get(i);
-                        for (int j = 0; j < names.size(); j++) {
-                            ZkCalls.NodeData d = reads.get(j).join();
-                            if (d != null) { // deleted between the listing and the read: seq would differ, but be safe
-                                String vp = layout.keyPath(r.key()) + "/" + names.get(j);
-                                values.put(ZnodeLayout.unescape(names.get(j).substring(ZnodeLayout.VALUE_PREFIX.length())),
-                                        new VersionedValue(ZnodeLayout.decodeValue(vp, d.data()), ZnodeLayout.revision(vp, d.stat(), d.data())));
-                            }
-                        }
-                        answers.add(Optional.of(Collections.unmodifiableMap(values)));
+                        readsRolledForward.incrementAndGet();
+                        return CompletableFuture.completedFuture(snapshot(seqAfter, answers));
                     }
-                }
-                long sequence = ZnodeLayout.seqSequence(seqNode.stat(), seqNode.data());
-                lastSequence.accumulateAndGet(sequence, Math::max);
-                return CompletableFuture.completedFuture(new ReadBatchResult(sequence, answers));
+                    if (attempt >= 100) {
+                        return CompletableFuture.failedFuture(new RegistryUnavailableException("could not read a consistent snapshot: the change log"
+                                + " read during the batch was incomplete 100 times (entries garbage-collected or the connection dropped)", null));
+                    }
+                    return readOnce(zk, batch, attempt + 1);
+                });
             });
         });
+    }
+
+    /** Read batches answered by rolling forward with the change log (tests check the path is taken). */
+    final AtomicLong readsRolledForward = new AtomicLong();
+
+    private ReadBatchResult snapshot(ZkCalls.NodeData seq, List<Optional<?>> answers) {
+        long sequence = ZnodeLayout.seqSequence(seq.stat(), seq.data());
+        lastSequence.accumulateAndGet(sequence, Math::max);
+        List<Optional<?>> frozen = new ArrayList<>(answers.size());
+        for (Optional<?> a : answers) {
+            Object v = a.orElse(null);
+            if (v instanceof SortedMap<?, ?> m) {
+                frozen.add(Optional.of(Collections.unmodifiableSortedMap(m)));
+            } else if (v instanceof List<?> l) {
+                frozen.add(Optional.of(Collections.unmodifiableList(new ArrayList<>(new TreeSet<>(l)))));
+            } else {
+                frozen.add(a);
+            }
+        }
+        return new ReadBatchResult(sequence, frozen);
+    }
+
+    /** The answers as read, with mutable collections (for {@link #rollForward}); frozen by {@link #snapshot}. */
+    private List<Optional<?>> answers(ReadBatch batch, List<CompletableFuture<?>> first,
+                                             Map<Integer, List<CompletableFuture<ZkCalls.NodeData>>> valueReads, Map<Integer, List<String>> valueNames) {
+        List<Optional<?>> answers = new ArrayList<>();
+        for (int i = 0; i < batch.reads().size(); i++) {
+            ReadBatch.Read r = batch.reads().get(i);
+            Object got = first.get(i).join();
+            if (got == null) {
+                answers.add(Optional.empty());
+            } else if (r instanceof ReadBatch.ValueRead v) {
+                ZkCalls.NodeData d = (ZkCalls.NodeData) got;
+                String vp = layout.valuePath(v.key(), v.name());
+                answers.add(Optional.of(new VersionedValue(ZnodeLayout.decodeValue(vp, d.data()), ZnodeLayout.revision(vp, d.stat(), d.data()))));
+            } else if (r instanceof ReadBatch.SubkeysRead) {
+                List<String> names = new ArrayList<>();
+                for (String child : ((ZkCalls.Children) got).names()) {
+                    if (!ZnodeLayout.isValueChild(child)) {
+                        names.add(ZnodeLayout.unescape(child));
+                    }
+                }
+                answers.add(Optional.of(names));
+            } else {
+                TreeMap<String, VersionedValue> values = new TreeMap<>();
+                List<String> names = valueNames.get(i);
+                List<CompletableFuture<ZkCalls.NodeData>> reads = valueReads.get(i);
+                for (int j = 0; j < names.size(); j++) {
+                    ZkCalls.NodeData d = reads.get(j).join();
+                    if (d != null) { // deleted between the listing and the read: seq differs, and the log says so
+                        String vp = layout.keyPath(r.key()) + "/" + names.get(j);
+                        values.put(ZnodeLayout.unescape(names.get(j).substring(ZnodeLayout.VALUE_PREFIX.length())),
+                                new VersionedValue(ZnodeLayout.decodeValue(vp, d.data()), ZnodeLayout.revision(vp, d.stat(), d.data())));
+                    }
+                }
+                answers.add(Optional.of(values));
+            }
+        }
+        return answers;
+    }
+
+    /**
+     * Applies one committed batch to answers read while it committed. Every read happened after the
+     * first seq read and before the second, so an answer no batch in between touched is the state
+     * as of the second, and one that some batch touched is what the last such batch left.
+     */
+    @SuppressWarnings("unchecked")
+    private static void rollForward(ReadBatch batch, List<Optional<?>> answers, List<Change> changes) {
+        for (Change c : changes) {
+            for (int i = 0; i < batch.reads().size(); i++) {
+                ReadBatch.Read r = batch.reads().get(i);
+                Optional<?> a = answers.get(i);
+                RegistryPath key = r.key();
+                if (c instanceof Change.KeyCreated k) {
+                    if (k.key().equals(key) && a.isEmpty() && !(r instanceof ReadBatch.ValueRead)) {
+                        answers.set(i, Optional.of(r instanceof ReadBatch.ValuesRead ? new TreeMap<String, VersionedValue>() : new ArrayList<String>()));
+                    } else if (r instanceof ReadBatch.SubkeysRead && a.isPresent() && !k.key().isRoot() && k.key().parent().equals(key)
+                            && !((List<String>) a.get()).contains(k.key().name())) {
+                        ((List<String>) a.get()).add(k.key().name());
+                    }
+                } else if (c instanceof Change.KeyDeleted k) {
+                    if (k.key().contains(key)) {
+                        answers.set(i, Optional.empty());
+                    } else if (r instanceof ReadBatch.SubkeysRead && a.isPresent() && k.key().parent().equals(key)) {
+                        ((List<String>) a.get()).remove(k.key().name());
+                    }
+                } else if (c instanceof Change.ValueSet v && v.key().equals(key)) {
+                    if (r instanceof ReadBatch.ValueRead vr && vr.name().equals(v.name())) {
+                        answers.set(i, Optional.of(v.value()));
+                    } else if (r instanceof ReadBatch.ValuesRead && a.isPresent()) {
+                        ((Map<String, VersionedValue>) a.get()).put(v.name(), v.value());
+                    }
+                } else if (c instanceof Change.ValueDeleted v && v.key().equals(key)) {
+                    if (r instanceof ReadBatch.ValueRead vr && vr.name().equals(v.name())) {
+                        answers.set(i, Optional.empty());
+                    } else if (r instanceof ReadBatch.ValuesRead && a.isPresent()) {
+                        ((Map<String, VersionedValue>) a.get()).remove(v.name());
+                    }
+                }
+            }
+        }
     }
 
     /**
