@@ -50,6 +50,7 @@ final class ReencryptCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
+    @SuppressWarnings("try") // the progress watch is held open while the rewrite runs, never used by name
     @Override
     public Integer call() {
         types.forEach(EntityCommands::checkType);

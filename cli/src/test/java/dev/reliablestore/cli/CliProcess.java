@@ -163,12 +163,20 @@ final class CliProcess implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
+        boolean interrupted = false;
         for (Process p : started) {
             if (p.isAlive()) {
                 p.destroyForcibly();
             }
-            p.waitFor(30, TimeUnit.SECONDS);
+            try {
+                p.waitFor(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                interrupted = true; // still reap the others; the interrupt is restored below
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -62,6 +62,7 @@ class DictionaryConfidentialityTest {
                 oldKey = sealedUnder(registry);
             }
             try (StoreFactory f = ClusterStoreFactory.onRegistry(base.passphrases(List.of(newPass, oldPass)).build(), registry)) {
+                @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
                 ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
                 String newKey = sealedUnder(registry);
                 assertThat(newKey).isNotEqualTo(oldKey);
@@ -89,6 +90,7 @@ class DictionaryConfidentialityTest {
             }
             try (StoreFactory f = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).enableEncryption(true)
                     .passphrases(List.of("a long passphrase".toCharArray())).build(), registry)) {
+                @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
                 ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
                 assertThat(dictionary(registry)[0]).isEqualTo(EnvelopeCodec.MAGIC);
                 assertThat(dictionary(registry)).asString(StandardCharsets.ISO_8859_1).doesNotContain(SECRET);

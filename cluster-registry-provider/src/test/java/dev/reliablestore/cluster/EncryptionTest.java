@@ -159,6 +159,7 @@ class EncryptionTest {
         KeyStoreFiles.addNewKey(keys, "BCFKS", "pw".toCharArray(), "k2");
         KeyRing[] loaded = new KeyRing[1];
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
+            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
             ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
             assertThat(s.get("a").orElseThrow().value().name()).isEqualTo("Alice");
             s.save("c", Customer.of("Carol", 3));
@@ -186,6 +187,7 @@ class EncryptionTest {
         }
         Path keys = keyStore("keys.bcfks", "k1");
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
+            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
             ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
             assertThat(s.keyUsage()).containsExactly(Map.entry("", 1L));
             assertThatThrownBy(() -> s.get("a")).isInstanceOf(DataIntegrityException.class).hasMessageContaining("reencrypt");

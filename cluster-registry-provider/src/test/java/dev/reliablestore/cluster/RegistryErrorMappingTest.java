@@ -192,6 +192,7 @@ class RegistryErrorMappingTest {
         });
     }
 
+    @SuppressWarnings("removal") // the deprecated type must still be what is thrown, for one release
     @Test
     void aLostConditionIsAConflict() {
         EntityStore<Customer> customers = factory.store(Customer.class);

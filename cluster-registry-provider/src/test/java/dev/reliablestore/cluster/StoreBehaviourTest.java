@@ -110,6 +110,7 @@ class StoreBehaviourTest {
     void lastWriteWinsOverwritesAndReportsTheResolvedConflict() {
         try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir)
                 .conflictResolution(ConflictResolution.LAST_WRITE_WINS).build())) {
+            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
             ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
             List<StoreEvent> events = new CopyOnWriteArrayList<>();
             s.addListener(events::add);
@@ -138,6 +139,7 @@ class StoreBehaviourTest {
                 new Customer(attempted.name(), attempted.tier(), attempted.notes(), attempted.since(), stored.value().balance() + attempted.balance());
         try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir)
                 .conflictResolution(ConflictResolution.MERGE).conflictResolver(Customer.class, sumBalances).build())) {
+            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
             ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
             List<StoreEvent> events = new CopyOnWriteArrayList<>();
             s.addListener(events::add);
@@ -169,6 +171,7 @@ class StoreBehaviourTest {
         try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir);
              StoreFactory f = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).hooks(hooks)
                      .healthCheckInterval(Duration.ofMillis(50)).build(), registry)) {
+            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
             ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
             List<StoreEvent> events = new CopyOnWriteArrayList<>();
             s.addListener(events::add);

@@ -14,7 +14,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -42,7 +44,7 @@ public class ZooKeeperStoreThroughputBench {
         EntityStore<Order> store;
         String[] ids;
         Order[] orders;
-        Map<String, Order>[] batches;
+        List<Map<String, Order>> batches;
 
         @Setup(Level.Trial)
         @SuppressWarnings("unchecked")
@@ -54,11 +56,11 @@ public class ZooKeeperStoreThroughputBench {
             for (int i = 0; i < orders.length; i++) {
                 orders[i] = Payloads.order("V-" + i, SIZE);
             }
-            batches = new Map[ENTITIES / BATCH];
-            for (int b = 0; b < batches.length; b++) {
-                batches[b] = new LinkedHashMap<>();
+            batches = new ArrayList<>();
+            for (int b = 0; b < ENTITIES / BATCH; b++) {
+                batches.add(new LinkedHashMap<>());
                 for (int i = 0; i < BATCH; i++) {
-                    batches[b].put(ids[b * BATCH + i], orders[i & 7]);
+                    batches.get(b).put(ids[b * BATCH + i], orders[i & 7]);
                 }
             }
         }
@@ -109,6 +111,6 @@ public class ZooKeeperStoreThroughputBench {
     @Benchmark
     @Threads(1)
     public Map<String, Long> saveBatch100(Provider t) {
-        return t.store.saveBatch(t.batches[ThreadLocalRandom.current().nextInt(t.batches.length)]);
+        return t.store.saveBatch(t.batches.get(ThreadLocalRandom.current().nextInt(t.batches.size())));
     }
 }

@@ -195,6 +195,7 @@ class ClusapiBackendTest {
         assertThat(b.currentSequence()).isEqualTo(81);
     }
 
+    @SuppressWarnings("try") // the resource is held open for the body, never used by name
     @Test
     void membershipEventsFollowNodeStatesAndThePrimary() {
         ClusterRegistry r = open();

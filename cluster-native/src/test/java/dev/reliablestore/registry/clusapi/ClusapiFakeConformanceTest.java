@@ -127,6 +127,7 @@ class ClusapiFakeConformanceTest extends ClusterRegistryConformance {
                 .isInstanceOfSatisfying(ConditionFailedException.class, e -> assertThat(e.failedCommandIndex()).isEqualTo(1));
     }
 
+    @SuppressWarnings("try") // the resource is held open for the body, never used by name
     @Test
     void theChangeFeedNamesCaseVariantsAsWritten() {
         List<ChangeBatch> batches = new CopyOnWriteArrayList<>();

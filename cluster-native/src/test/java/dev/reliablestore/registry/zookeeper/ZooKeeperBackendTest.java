@@ -180,8 +180,8 @@ class ZooKeeperBackendTest {
                 r.commit(some.build());
             }
             long afterSetUp = r.currentSequence();
-            RegistryLimitException tooBig = org.assertj.core.api.Assertions.catchThrowableOfType(
-                    () -> r.commit(WriteBatch.builder().deleteKey(RegistryPath.of("wide")).build()), RegistryLimitException.class);
+            RegistryLimitException tooBig = org.assertj.core.api.Assertions.catchThrowableOfType(RegistryLimitException.class,
+                    () -> r.commit(WriteBatch.builder().deleteKey(RegistryPath.of("wide")).build()));
             assertThat(tooBig).isNotNull();
             assertThat(tooBig.limit()).isEqualTo(0xfffff);
             assertThat(tooBig.size()).isGreaterThan(0xfffff);
@@ -233,6 +233,7 @@ class ZooKeeperBackendTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the resource is held open for the body, never used by name
     void writesAreRefusedWhileFewerThanMinNodesAreLive() throws Exception {
         String chroot = ZkTestSupport.freshChroot("min-nodes");
         WriteBatch write = WriteBatch.builder().setValue(RegistryPath.of("k"), "v", RegistryValue.dword(1)).build();
@@ -254,6 +255,7 @@ class ZooKeeperBackendTest {
 
     // ---- the feed after a session loss ------------------------------------------------------------------
 
+    @SuppressWarnings("try") // the resource is held open for the body, never used by name
     @Test
     void aSessionExpiryResynchronisesWatchesAndTheFeedContinues() throws Exception {
         String chroot = ZkTestSupport.freshChroot("expiry");

@@ -71,6 +71,7 @@ class ZooKeeperPipelineTest {
         }
     }
 
+    @SuppressWarnings("try") // the resource is held open for the body, never used by name
     @Test
     void concurrentConflictingAndIndependentBatchesFromTwoInstancesActAsASerialExecution() throws Exception {
         String chroot = ZkTestSupport.freshChroot("pipeline-conflicts");
@@ -221,9 +222,8 @@ class ZooKeeperPipelineTest {
             for (int i = 1; i <= 5; i++) {
                 rev = r.commit(WriteBatch.builder().requireRevision(k, "v", rev).setValue(k, "v", RegistryValue.dword(i)).build()).sequence();
             }
-            ConditionFailedException stale = org.assertj.core.api.Assertions.catchThrowableOfType(
-                    () -> r.commit(WriteBatch.builder().requireKeyExists(k).requireRevision(k, "v", 1).build()),
-                    ConditionFailedException.class);
+            ConditionFailedException stale = org.assertj.core.api.Assertions.catchThrowableOfType(ConditionFailedException.class,
+                    () -> r.commit(WriteBatch.builder().requireKeyExists(k).requireRevision(k, "v", 1).build()));
             assertThat(stale.failedCommandIndex()).isEqualTo(1);
             assertThat(r.snapshotReads()).as("conditions built from what the registry learned from its own commits").isEqualTo(reads);
             assertThat(r.getValue(k, "v").orElseThrow()).isEqualTo(new VersionedValue(RegistryValue.dword(5), rev));
@@ -244,10 +244,9 @@ class ZooKeeperPipelineTest {
             }
             assertThat(r.snapshotReads()).as("below a key known to be missing, nothing is").isEqualTo(reads);
             r.commit(WriteBatch.builder().setValue(locks, "v", RegistryValue.dword(1)).build());
-            ConditionFailedException locked = org.assertj.core.api.Assertions.catchThrowableOfType(
+            ConditionFailedException locked = org.assertj.core.api.Assertions.catchThrowableOfType(ConditionFailedException.class,
                     () -> r.commit(WriteBatch.builder().requireRevision(k, "v", r.getValue(k, "v").orElseThrow().revision())
-                            .requireValueAbsent(locks, "v").setValue(k, "v", RegistryValue.dword(9)).build()),
-                    ConditionFailedException.class);
+                            .requireValueAbsent(locks, "v").setValue(k, "v", RegistryValue.dword(9)).build()));
             assertThat(locked.failedCommandIndex()).isEqualTo(1);
             assertThat(r.getValue(k, "v").orElseThrow().value()).isEqualTo(RegistryValue.dword(5));
         }
@@ -273,9 +272,8 @@ class ZooKeeperPipelineTest {
                 latest = b.commit(WriteBatch.builder().setValue(k, "v", RegistryValue.dword(10 + i)).build()).sequence();
             }
             long old = mine;
-            ConditionFailedException real = org.assertj.core.api.Assertions.catchThrowableOfType(
-                    () -> a.commit(WriteBatch.builder().requireRevision(k, "v", old).setValue(k, "v", RegistryValue.dword(99)).build()),
-                    ConditionFailedException.class);
+            ConditionFailedException real = org.assertj.core.api.Assertions.catchThrowableOfType(ConditionFailedException.class,
+                    () -> a.commit(WriteBatch.builder().requireRevision(k, "v", old).setValue(k, "v", RegistryValue.dword(99)).build()));
             assertThat(real.failedCommandIndex()).as("the revision really changed").isEqualTo(0);
             assertThat(a.getValue(k, "v").orElseThrow().value().asDword()).isEqualTo(12);
             a.commit(WriteBatch.builder().requireRevision(k, "v", latest).setValue(k, "v", RegistryValue.dword(13)).build());
@@ -291,6 +289,7 @@ class ZooKeeperPipelineTest {
         }
     }
 
+    @SuppressWarnings("try") // the resource is held open for the body, never used by name
     @Test
     void aWatchingInstanceForgetsTheFactsAnotherInstanceChanged() {
         String chroot = ZkTestSupport.freshChroot("cache-feed");
@@ -312,6 +311,7 @@ class ZooKeeperPipelineTest {
         }
     }
 
+    @SuppressWarnings("try") // the resource is held open for the body, never used by name
     @Test
     void coalescedBatchesKeepDistinctIncreasingSequencesAndSeparateChangeBatches() {
         String chroot = ZkTestSupport.freshChroot("group");

@@ -294,6 +294,7 @@ class ProviderEnsembleTest {
 
             StoreFactory survivorFactory = open(HaFixture.config(ensemble.connectString(), chroot, "survivor", FAILOVER_TIMEOUT,
                     Duration.ofSeconds(10)));
+            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
             ClusterPersistenceStore<Note> survivor = survivorFactory.store(Note.class).unwrap(ClusterPersistenceStore.class);
             List<StoreEvent> events = new CopyOnWriteArrayList<>();
             closing(survivor.addListener(events::add));

@@ -238,6 +238,7 @@ class ZooKeeperFailoverTest {
         r.commit(WriteBatch.builder().setValue(RegistryPath.of("pairs", "after"), "v", RegistryValue.qword(1)).build());
     }
 
+    @SuppressWarnings("try") // the resource is held open for the body, never used by name
     @Test
     void aClientSessionThatExpiresResynchronisesItsWatchesAndCarriesOn() throws Exception {
         try (CuttingProxy proxy = new CuttingProxy(ensemble.clientPort(0))) {
