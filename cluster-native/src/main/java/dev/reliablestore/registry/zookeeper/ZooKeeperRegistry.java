@@ -1105,8 +1105,21 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     }
 
     private String bucketPath(long millis) {
-        return layout.log + "/b-" + String.format("%012d", millis / BUCKET_MILLIS);
+        long index = millis / BUCKET_MILLIS;
+        BucketName last = lastBucket;
+        if (last.index == index) {
+            return last.path; // every commit asks; String.format was a visible part of a lone save's CPU time
+        }
+        String digits = Long.toString(index);
+        String path = layout.log + "/b-" + "0".repeat(Math.max(0, 12 - digits.length())) + digits;
+        lastBucket = new BucketName(index, path);
+        return path;
     }
+
+    private record BucketName(long index, String path) {
+    }
+
+    private volatile BucketName lastBucket = new BucketName(-1, "");
 
     private CompletableFuture<Void> ensureBucket(ZooKeeper zk, String bucket) {
         if (bucket.equals(ensuredBucket)) {
