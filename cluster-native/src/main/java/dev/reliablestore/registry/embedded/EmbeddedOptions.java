@@ -3,95 +3,79 @@ package dev.reliablestore.registry.embedded;
 import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryPath;
 
+import dev.reliablestore.options.Option;
+import dev.reliablestore.options.OptionTable;
+import dev.reliablestore.options.OptionValues;
+
 import java.net.InetAddress;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
- * The options of the embedded backend (documented in docs/embedded-backend.md). Unknown keys and
- * out-of-range values are refused.
+ * The options of the embedded backend, as {@link #TABLE} (rendered in docs/embedded-backend.md and
+ * checked against it). Unknown keys and out-of-range values are refused.
  *
- * @param asyncFlushIntervalMillis how often the background flusher makes ASYNC batches durable
- * @param snapshotThresholdBytes   log bytes after which a snapshot is taken and the log rotated
- * @param nodeName                 the name of the one node in {@link dev.reliablestore.registry.ClusterStatus}
- * @param groupCommit              who writes and forces the log for SYNC commits
- * @param truncateDamagedTail      whether opening drops a damaged end of the newest log segment (with a
- *                                 warning naming what it drops) instead of refusing to open
+ * @param asyncFlushInterval  how often the background flusher makes ASYNC batches durable
+ * @param snapshotThreshold   log bytes after which a snapshot is taken and the log rotated
+ * @param nodeName            the name of the one node in {@link dev.reliablestore.registry.ClusterStatus}
+ * @param groupCommit         who writes and forces the log for SYNC commits
+ * @param truncateDamagedTail whether opening drops a damaged end of the newest log segment (with a
+ *                            warning naming what it drops) instead of refusing to open
  */
-record EmbeddedOptions(int asyncFlushIntervalMillis, long snapshotThresholdBytes, String nodeName, GroupCommit groupCommit,
+record EmbeddedOptions(Duration asyncFlushInterval, long snapshotThreshold, String nodeName, GroupCommit groupCommit,
                        boolean truncateDamagedTail) {
 
     /** Who writes and forces the log for SYNC commits. */
     enum GroupCommit {
-        /** The first waiting committer leads each write+force; the others wait for it (default: no thread hand-off). */
+        /** The first waiting committer leads each write+force; the others wait for it (no thread hand-off). */
         LEADER,
-        /** One dedicated writer thread does every write+force; committers hand off and wait. */
+        /** One dedicated writer thread does every write+force; committers hand off and wait (default). */
         WRITER
     }
 
-    static final String ASYNC_FLUSH_INTERVAL_MS = "asyncFlushIntervalMs";
-    static final String SNAPSHOT_THRESHOLD_BYTES = "snapshotThresholdBytes";
-    static final String NODE_NAME = "nodeName";
-    static final String GROUP_COMMIT = "groupCommit";
-    static final String TRUNCATE_DAMAGED_TAIL = "truncateDamagedTail";
+    static final Option<Duration> ASYNC_FLUSH_INTERVAL = Option.duration("asyncFlushInterval", Duration.ofMillis(10), Duration.ofMillis(1),
+            Duration.ofSeconds(10), "how often the background flusher makes ASYNC batches durable; bounds the ASYNC loss window (below)")
+            .withMillisecondsAlias("asyncFlushIntervalMs");
+    static final Option<Long> SNAPSHOT_THRESHOLD = Option.size("snapshotThreshold", 64L << 20, 4096, 1L << 40,
+            "when the current log segment reaches it, the log is rotated and a snapshot written in the background; bounds the log replayed on open")
+            .withAlias("snapshotThresholdBytes", raw -> raw);
+    static final Option<String> NODE_NAME = Option.string("nodeName", null,
+            "`$HOSTNAME`, else `%COMPUTERNAME%`, else the host name from `InetAddress`, else `localhost`",
+            "a registry name (1..255 chars, no `/`, `\\`, control chars)", name -> {
+                try {
+                    return RegistryPath.checkName(name, "node name");
+                } catch (RegistryArgumentException e) {
+                    throw new IllegalArgumentException(e.getMessage());
+                }
+            }, "the name of the one node in `status()`");
+    static final Option<Boolean> TRUNCATE_DAMAGED_TAIL = Option.bool("truncateDamagedTail", false,
+            "what opening does when the end of the newest log segment is **damaged** (not torn, see [Failure model](#failure-model)):"
+                    + " `false` refuses to open (`RegistryCorruptedException`, files untouched); `true` truncates the segment there, with a WARN"
+                    + " naming the file, offset, bytes and sequences dropped. Every batch in those bytes is lost, acknowledged or not: set it"
+                    + " for one open, after copying the directory and deciding they may go. Torn ends are truncated without it; damage anywhere"
+                    + " else is refused even with it");
+    static final Option<GroupCommit> GROUP_COMMIT = Option.choice("groupCommit", choices(), GroupCommit.WRITER,
+            "who writes and forces the log for SYNC commits: one dedicated writer thread (default), or the first waiting committer"
+                    + " (leader/follower). `writer` is the default because a `FileChannel` closes itself when a thread blocked in it is"
+                    + " interrupted: with `leader`, an application thread interrupted mid-commit (`Future.cancel(true)`, `shutdownNow`) would"
+                    + " close the log and stop the registry. `leader` saves one thread hand-off per lone commit; use it only where committers"
+                    + " are never interrupted");
 
-    static final int DEFAULT_ASYNC_FLUSH_INTERVAL_MS = 10;
-    static final int MIN_ASYNC_FLUSH_INTERVAL_MS = 1;
-    static final int MAX_ASYNC_FLUSH_INTERVAL_MS = 10_000;
-    static final long DEFAULT_SNAPSHOT_THRESHOLD_BYTES = 64L * 1024 * 1024;
-    static final long MIN_SNAPSHOT_THRESHOLD_BYTES = 4096;
-    static final long MAX_SNAPSHOT_THRESHOLD_BYTES = 1L << 40;
+    static final OptionTable TABLE = OptionTable.of("the embedded registry", ASYNC_FLUSH_INTERVAL, SNAPSHOT_THRESHOLD, NODE_NAME,
+            TRUNCATE_DAMAGED_TAIL, GROUP_COMMIT);
 
-    private static final Set<String> KNOWN = Set.of(ASYNC_FLUSH_INTERVAL_MS, SNAPSHOT_THRESHOLD_BYTES, NODE_NAME, GROUP_COMMIT,
-            TRUNCATE_DAMAGED_TAIL);
-
-    static EmbeddedOptions parse(Map<String, String> options) {
-        Set<String> unknown = new TreeSet<>(options.keySet());
-        unknown.removeAll(KNOWN);
-        if (!unknown.isEmpty()) {
-            throw new RegistryArgumentException("unknown option(s) " + unknown + " for the embedded registry; known options: "
-                    + new TreeSet<>(KNOWN));
-        }
-        int interval = (int) number(options, ASYNC_FLUSH_INTERVAL_MS, DEFAULT_ASYNC_FLUSH_INTERVAL_MS,
-                MIN_ASYNC_FLUSH_INTERVAL_MS, MAX_ASYNC_FLUSH_INTERVAL_MS, "milliseconds");
-        long threshold = number(options, SNAPSHOT_THRESHOLD_BYTES, DEFAULT_SNAPSHOT_THRESHOLD_BYTES,
-                MIN_SNAPSHOT_THRESHOLD_BYTES, MAX_SNAPSHOT_THRESHOLD_BYTES, "bytes");
-        String node = options.get(NODE_NAME);
-        if (node == null) {
-            node = DefaultNodeName.VALUE;
-        } else {
-            RegistryPath.checkName(node, "option " + NODE_NAME);
-        }
-        String mode = options.getOrDefault(GROUP_COMMIT, "writer").trim();
-        GroupCommit groupCommit;
-        switch (mode) {
-            case "leader" -> groupCommit = GroupCommit.LEADER;
-            case "writer" -> groupCommit = GroupCommit.WRITER;
-            default -> throw new RegistryArgumentException("option " + GROUP_COMMIT + " = \"" + mode + "\" is not one of leader, writer");
-        }
-        String truncate = options.getOrDefault(TRUNCATE_DAMAGED_TAIL, "false").trim();
-        if (!truncate.equalsIgnoreCase("true") && !truncate.equalsIgnoreCase("false")) {
-            throw new RegistryArgumentException("option " + TRUNCATE_DAMAGED_TAIL + " = \"" + truncate + "\" is not true or false");
-        }
-        return new EmbeddedOptions(interval, threshold, node, groupCommit, Boolean.parseBoolean(truncate));
+    private static Map<String, GroupCommit> choices() {
+        Map<String, GroupCommit> m = new LinkedHashMap<>();
+        m.put("writer", GroupCommit.WRITER);
+        m.put("leader", GroupCommit.LEADER);
+        return m;
     }
 
-    private static long number(Map<String, String> options, String key, long dflt, long min, long max, String unit) {
-        String raw = options.get(key);
-        if (raw == null) {
-            return dflt;
-        }
-        long v;
-        try {
-            v = Long.parseLong(raw.trim());
-        } catch (NumberFormatException e) {
-            throw new RegistryArgumentException("option " + key + " = \"" + raw + "\" is not a whole number of " + unit);
-        }
-        if (v < min || v > max) {
-            throw new RegistryArgumentException("option " + key + " = " + v + " " + unit + " is out of range " + min + ".." + max);
-        }
-        return v;
+    static EmbeddedOptions parse(Map<String, String> options) {
+        OptionValues v = TABLE.read(options, RegistryArgumentException::new);
+        String node = v.isSet(NODE_NAME) ? v.get(NODE_NAME) : DefaultNodeName.VALUE;
+        return new EmbeddedOptions(v.get(ASYNC_FLUSH_INTERVAL), v.get(SNAPSHOT_THRESHOLD), node, v.get(GROUP_COMMIT), v.get(TRUNCATE_DAMAGED_TAIL));
     }
 
     /** The host name, looked up once per process (a DNS lookup can be slow). */

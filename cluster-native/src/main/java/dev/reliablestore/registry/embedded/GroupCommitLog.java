@@ -33,7 +33,7 @@ import java.util.function.Consumer;
  * flush running) swaps the buffer, writes and forces it, has the registry publish it, and only then
  * advances {@code durableSequence}; the others are covered by that force or by the next one. ASYNC
  * batches are published by the registry at once; the background flusher makes them durable every
- * {@code asyncFlushIntervalMs} and their futures complete on a thread of their own. The writer may
+ * {@code asyncFlushInterval} and their futures complete on a thread of their own. The writer may
  * write them sooner, unasked, when it finds them appended as it finishes a flush: whether an ASYNC
  * batch is written alone or with the next SYNC batch depends on scheduling.
  *
@@ -45,7 +45,7 @@ import java.util.function.Consumer;
  * {@code outcomeUnknown} true; a write after it is refused before it is appended, with false.
  *
  * <h2>Snapshots</h2>
- * After a flush leaves the segment past {@code snapshotThresholdBytes}, the flushing thread
+ * After a flush leaves the segment past {@code snapshotThreshold}, the flushing thread
  * continues in a new segment and hands the durable state to a background snapshot writer.
  */
 final class GroupCommitLog {
@@ -121,8 +121,8 @@ final class GroupCommitLog {
         this.flushTimer = Executors.newSingleThreadScheduledExecutor(daemon("registry-flusher " + name));
         this.snapshotter = Executors.newSingleThreadExecutor(daemon("registry-snapshot " + name));
         this.completions = Executors.newSingleThreadExecutor(daemon("registry-async-completion " + name));
-        flushTimer.scheduleWithFixedDelay(this::flushAsyncBatches, options.asyncFlushIntervalMillis(),
-                options.asyncFlushIntervalMillis(), TimeUnit.MILLISECONDS);
+        flushTimer.scheduleWithFixedDelay(this::flushAsyncBatches, options.asyncFlushInterval().toNanos(),
+                options.asyncFlushInterval().toNanos(), TimeUnit.NANOSECONDS);
         if (options.groupCommit() == EmbeddedOptions.GroupCommit.WRITER) {
             writer = new Thread(this::writerLoop, "registry-log-writer " + name);
             writer.setDaemon(true);
@@ -336,7 +336,7 @@ final class GroupCommitLog {
         }
     }
 
-    /** The background flusher: makes ASYNC batches durable at most {@code asyncFlushIntervalMs} after they were committed. */
+    /** The background flusher: makes ASYNC batches durable at most {@code asyncFlushInterval} after they were committed. */
     private void flushAsyncBatches() {
         try {
             long target = lastSequence;
@@ -400,7 +400,7 @@ final class GroupCommitLog {
 
     /** After the log passed the threshold: continue in a new segment and snapshot the durable state in the background. */
     private void maybeSnapshot(TreeState durable) {
-        if (wal.segmentBytes() < options.snapshotThresholdBytes() || !snapshotRunning.compareAndSet(false, true)) {
+        if (wal.segmentBytes() < options.snapshotThreshold() || !snapshotRunning.compareAndSet(false, true)) {
             return;
         }
         try {

@@ -148,14 +148,14 @@ final class LogReader {
                     } else if (truncateDamagedTail) {
                         LOG.warn("log segment {} is damaged at offset {} ({}); {}=true: dropping the {} bytes from there to the end"
                                 + " of the file, i.e. every batch after sequence {} that they held ({}; damaged bytes may have held more)",
-                                segment, pos, tail.what(), EmbeddedOptions.TRUNCATE_DAMAGED_TAIL, dropped, last,
+                                segment, pos, tail.what(), EmbeddedOptions.TRUNCATE_DAMAGED_TAIL.name(), dropped, last,
                                 claimedSequences(ch, pos, size));
                     } else {
                         throw new RegistryCorruptedException("log segment " + segment + " is damaged at offset " + pos + ": " + tail.what()
                                 + ". A crash cannot leave that (docs/embedded-backend.md, \"Failure model\"), so the " + dropped
                                 + " bytes from there to the end of the file may hold acknowledged batches (any batch after sequence " + last
                                 + "); refusing to open (nothing was discarded). To drop them, open with "
-                                + EmbeddedOptions.TRUNCATE_DAMAGED_TAIL + "=true");
+                                + EmbeddedOptions.TRUNCATE_DAMAGED_TAIL.name() + "=true");
                     }
                     ch.truncate(pos);
                     ch.force(true);

@@ -24,7 +24,7 @@ import java.util.concurrent.CompletableFuture;
  * returned, or ASYNC future completed). Every batch sets x/t, y/t and z/t/deep to i and creates
  * log/t/i, so a half-applied batch or a lost acknowledged one is visible after recovery.
  *
- * <p>Arguments: directory, threads, snapshotThresholdBytes.
+ * <p>Arguments: directory, threads, snapshotThreshold (e.g. 64KiB).
  */
 public final class CrashWorkload {
 
@@ -59,7 +59,7 @@ public final class CrashWorkload {
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[0]);
         int threads = Integer.parseInt(args[1]);
-        ClusterRegistry r = ClusterRegistries.open("embedded:" + dir, Map.of("snapshotThresholdBytes", args[2], "nodeName", "crash-child"));
+        ClusterRegistry r = ClusterRegistries.open("embedded:" + dir, Map.of("snapshotThreshold", args[2], "nodeName", "crash-child"));
         synchronized (CrashWorkload.class) {
             OUT.print("READY\n");
             OUT.flush();

@@ -183,7 +183,7 @@ class EmbeddedDurabilityTest {
 
     @Test
     void aMissingLogSegmentIsReportedNotSkipped() throws Exception {
-        EmbeddedRegistry r = open(Map.of("snapshotThresholdBytes", "4096"), ChannelFactory.DEFAULT);
+        EmbeddedRegistry r = open(Map.of("snapshotThreshold", "4KiB"), ChannelFactory.DEFAULT);
         for (int i = 0; i < 3; i++) {
             put(r, i);
         }
@@ -198,7 +198,7 @@ class EmbeddedDurabilityTest {
 
     @Test
     void snapshotsRotateTheLogAndRecoveryUsesThem() throws Exception {
-        EmbeddedRegistry r = open(Map.of("snapshotThresholdBytes", "4096"), ChannelFactory.DEFAULT);
+        EmbeddedRegistry r = open(Map.of("snapshotThreshold", "4KiB"), ChannelFactory.DEFAULT);
         for (int i = 0; i < 300; i++) {
             put(r, i % 50);
             if (i % 7 == 0) {
@@ -240,7 +240,7 @@ class EmbeddedDurabilityTest {
     void aFailingSnapshotWriteLosesNothing() throws Exception {
         FaultyChannel.Faults faults = new FaultyChannel.Faults();
         faults.failForce = true;
-        EmbeddedRegistry r = open(Map.of("snapshotThresholdBytes", "4096"),
+        EmbeddedRegistry r = open(Map.of("snapshotThreshold", "4KiB"),
                 FaultyChannel.factory(faults, f -> f.getFileName().toString().endsWith(".tmp")));
         for (int i = 0; i < 100; i++) {
             put(r, i);
@@ -290,7 +290,7 @@ class EmbeddedDurabilityTest {
 
     @Test
     void aDamagedSnapshotRefusesToOpenNamingFileAndOffset() throws Exception {
-        EmbeddedRegistry r = open(Map.of("snapshotThresholdBytes", "4096"), ChannelFactory.DEFAULT);
+        EmbeddedRegistry r = open(Map.of("snapshotThreshold", "4KiB"), ChannelFactory.DEFAULT);
         for (int i = 0; i < 100; i++) {
             put(r, i);
         }
@@ -307,7 +307,7 @@ class EmbeddedDurabilityTest {
     /** The checksum is checked over the whole file, so the message says that range, not where the checksum happens to be. */
     @Test
     void aDamagedSnapshotSaysWhatItsChecksumCovers() throws Exception {
-        EmbeddedRegistry r = open(Map.of("snapshotThresholdBytes", "4096"), ChannelFactory.DEFAULT);
+        EmbeddedRegistry r = open(Map.of("snapshotThreshold", "4KiB"), ChannelFactory.DEFAULT);
         for (int i = 0; i < 100; i++) {
             put(r, i);
         }
@@ -392,7 +392,7 @@ class EmbeddedDurabilityTest {
     @Test
     void aFailedFsyncStopsWritesAndPendingAsyncBatchesFail() throws Exception {
         FaultyChannel.Faults faults = new FaultyChannel.Faults();
-        EmbeddedRegistry r = open(Map.of("asyncFlushIntervalMs", "10000"),
+        EmbeddedRegistry r = open(Map.of("asyncFlushInterval", "10s"),
                 FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
         put(r, 1);
         CountDownLatch release = new CountDownLatch(1);
@@ -442,7 +442,7 @@ class EmbeddedDurabilityTest {
     @Test
     void anAsyncBatchWhoseFsyncFailsFailsAndTheNextWriteIsRefused() throws Exception {
         FaultyChannel.Faults faults = new FaultyChannel.Faults();
-        EmbeddedRegistry r = open(Map.of("asyncFlushIntervalMs", "1"),
+        EmbeddedRegistry r = open(Map.of("asyncFlushInterval", "1ms"),
                 FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
         put(r, 1);
         CountDownLatch release = new CountDownLatch(1);
@@ -470,7 +470,7 @@ class EmbeddedDurabilityTest {
     @Test
     void readsAndAsyncCommitsDoNotWaitForAnFsyncInProgress() throws Exception {
         FaultyChannel.Faults faults = new FaultyChannel.Faults();
-        EmbeddedRegistry r = open(Map.of("asyncFlushIntervalMs", "10000"),
+        EmbeddedRegistry r = open(Map.of("asyncFlushInterval", "10s"),
                 FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
         put(r, 1);
         CountDownLatch release = new CountDownLatch(1);
@@ -535,20 +535,25 @@ class EmbeddedDurabilityTest {
     @Test
     void optionsAreCheckedAndUsed() {
         assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("flushInterval", "5")))
-                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("flushInterval").hasMessageContaining("asyncFlushIntervalMs");
-        assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("asyncFlushIntervalMs", "fast")))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("\"flushInterval\"").hasMessageContaining("asyncFlushInterval");
+        assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("asyncFlushInterval", "fast")))
                 .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("\"fast\"");
-        assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("asyncFlushIntervalMs", "0")))
-                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("1..10000");
-        assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("snapshotThresholdBytes", "100")))
-                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("4096");
+        assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("asyncFlushInterval", "0ms")))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("0ms is out of range 1ms .. 10s");
+        assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("snapshotThreshold", "100")))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("4KiB");
         assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("nodeName", "a/b"))).isInstanceOf(RegistryArgumentException.class);
         assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("groupCommit", "both"))).isInstanceOf(RegistryArgumentException.class)
-                .hasMessageContaining("\"both\"").hasMessageContaining("leader, writer");
+                .hasMessageContaining("\"both\"").hasMessageContaining("[writer, leader]");
         assertThat(EmbeddedOptions.parse(Map.of("groupCommit", "writer")).groupCommit()).isEqualTo(EmbeddedOptions.GroupCommit.WRITER);
+        // the old spellings and their old forms still work, for one release
+        assertThat(EmbeddedOptions.parse(Map.of("asyncFlushIntervalMs", "25")).asyncFlushInterval()).isEqualTo(java.time.Duration.ofMillis(25));
+        assertThat(EmbeddedOptions.parse(Map.of("snapshotThreshold", "4KiB")).snapshotThreshold()).isEqualTo(4096);
+        assertThatThrownBy(() -> EmbeddedOptions.parse(Map.of("asyncFlushIntervalMs", "0")))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("option asyncFlushIntervalMs").hasMessageContaining("out of range");
         EmbeddedOptions defaults = EmbeddedOptions.parse(Map.of());
-        assertThat(defaults.asyncFlushIntervalMillis()).isEqualTo(10);
-        assertThat(defaults.snapshotThresholdBytes()).isEqualTo(64L * 1024 * 1024);
+        assertThat(defaults.asyncFlushInterval()).isEqualTo(java.time.Duration.ofMillis(10));
+        assertThat(defaults.snapshotThreshold()).isEqualTo(64L * 1024 * 1024);
         assertThat(defaults.nodeName()).isNotBlank();
         assertThat(defaults.groupCommit()).isEqualTo(EmbeddedOptions.GroupCommit.WRITER);
         EmbeddedRegistry r = open(Map.of("nodeName", "alpha"), ChannelFactory.DEFAULT);

@@ -11,7 +11,7 @@ import java.util.Map;
 /** The embedded backend with groupCommit=leader (committers take turns writing the log) against the contract. */
 class EmbeddedLeaderFollowerConformanceTest extends ClusterRegistryConformance {
 
-    private static final Map<String, String> OPTIONS = Map.of("groupCommit", "leader", "snapshotThresholdBytes", "65536");
+    private static final Map<String, String> OPTIONS = Map.of("groupCommit", "leader", "snapshotThreshold", "64KiB");
 
     @TempDir
     Path dir;

@@ -97,7 +97,7 @@ class EmbeddedReviewRegressionTest {
     @Test
     void aCommitThatReturnsIsVisibleToReadsInTheSameProcess() throws Exception {
         FaultyChannel.Faults faults = new FaultyChannel.Faults();
-        EmbeddedRegistry r = open(Map.of("asyncFlushIntervalMs", "10000"),
+        EmbeddedRegistry r = open(Map.of("asyncFlushInterval", "10s"),
                 FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
         ReentrantLock applyLock = applyLock(r);
         ReentrantLock waitLock = waitLock(r);
@@ -158,7 +158,7 @@ class EmbeddedReviewRegressionTest {
     @Test
     void closeWaitsForABackgroundFlushInsteadOfInterruptingIt() throws Exception {
         FaultyChannel.Faults faults = new FaultyChannel.Faults();
-        EmbeddedRegistry r = open(Map.of("groupCommit", "leader", "asyncFlushIntervalMs", "1"),
+        EmbeddedRegistry r = open(Map.of("groupCommit", "leader", "asyncFlushInterval", "1ms"),
                 FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
         r.commit(WriteBatch.builder().setValue(p("sync"), "v", RegistryValue.dword(1)).build());
         CountDownLatch release = new CountDownLatch(1);
@@ -216,14 +216,14 @@ class EmbeddedReviewRegressionTest {
         String low = "a\uDC00b";
         String pair = "a\uD83D\uDE00b"; // a valid pair keeps the standard UTF-8 form
         String text = "fault \uDBFF text";
-        EmbeddedRegistry r = open(Map.of("snapshotThresholdBytes", "4096"), ChannelFactory.DEFAULT);
+        EmbeddedRegistry r = open(Map.of("snapshotThreshold", "4KiB"), ChannelFactory.DEFAULT);
         r.commit(WriteBatch.builder()
                 .setValue(RegistryPath.of(high), low, RegistryValue.dword(1))
                 .setValue(RegistryPath.of(low), high, RegistryValue.dword(2))
                 .setValue(RegistryPath.of(pair), pair, RegistryValue.dword(3)).build());
         r.addHealthFault(new HealthFault("id\uDFFF", 1, 2, text, text, 0));
         closeOpened();
-        EmbeddedRegistry fromLog = open(Map.of("snapshotThresholdBytes", "4096"), ChannelFactory.DEFAULT);
+        EmbeddedRegistry fromLog = open(Map.of("snapshotThreshold", "4KiB"), ChannelFactory.DEFAULT);
         assertThat(fromLog.subkeys(RegistryPath.root())).containsExactly(high, pair, low);
         assertThat(fromLog.getValue(RegistryPath.of(high), low)).map(v -> v.value().asDword()).contains(1);
         assertThat(fromLog.getValue(RegistryPath.of(low), high)).map(v -> v.value().asDword()).contains(2);

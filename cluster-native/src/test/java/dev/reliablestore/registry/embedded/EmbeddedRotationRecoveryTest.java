@@ -65,7 +65,7 @@ class EmbeddedRotationRecoveryTest {
         Path live = shared.resolve("live");
         FaultyChannel.Faults faults = new FaultyChannel.Faults();
         CountDownLatch release = new CountDownLatch(1);
-        EmbeddedRegistry r = EmbeddedRegistry.open(live, EmbeddedOptions.parse(Map.of("snapshotThresholdBytes", "4096")),
+        EmbeddedRegistry r = EmbeddedRegistry.open(live, EmbeddedOptions.parse(Map.of("snapshotThreshold", "4KiB")),
                 FaultyChannel.factory(faults, f -> f.getFileName().toString().endsWith(".tmp")));
         try {
             int i = 0;
@@ -215,7 +215,7 @@ class EmbeddedRotationRecoveryTest {
     }
 
     private EmbeddedRegistry openAt(Path d) {
-        EmbeddedRegistry r = EmbeddedRegistry.open(d, EmbeddedOptions.parse(Map.of("snapshotThresholdBytes", "4096")), ChannelFactory.DEFAULT);
+        EmbeddedRegistry r = EmbeddedRegistry.open(d, EmbeddedOptions.parse(Map.of("snapshotThreshold", "4KiB")), ChannelFactory.DEFAULT);
         opened.add(r);
         return r;
     }

@@ -45,7 +45,7 @@ class ArchitectureTest {
     static void importMainCode() {
         main = new ClassFileImporter().withImportOption(new MainCodeOnly()).importPackages("dev.reliablestore");
         // a rule over an empty import passes whatever the code does: make sure every module is there
-        for (String pkg : new String[] {"dev.reliablestore.api", "dev.reliablestore.basic", "dev.reliablestore.registry.embedded",
+        for (String pkg : new String[] {"dev.reliablestore.options", "dev.reliablestore.api", "dev.reliablestore.basic", "dev.reliablestore.registry.embedded",
                 "dev.reliablestore.cluster", "dev.reliablestore.tx", "dev.reliablestore.tx.jta", "dev.reliablestore.cli"}) {
             assertThat(main.containPackage(pkg)).as("main code of %s imported", pkg).isTrue();
         }
@@ -54,6 +54,7 @@ class ArchitectureTest {
     @Test
     void modulesDependOnlyDownwards() {
         ArchRule rule = layeredArchitecture().consideringOnlyDependenciesInLayers()
+                .layer("options").definedBy("dev.reliablestore.options..")
                 .layer("persistence-api").definedBy(API, SPI, CODEC)
                 .layer("basic-providers").definedBy("dev.reliablestore.basic..")
                 .layer("tx").definedBy("dev.reliablestore.tx")
@@ -61,13 +62,14 @@ class ArchitectureTest {
                 .layer("cluster-native").definedBy(REGISTRY)
                 .layer("cluster-registry-provider").definedBy("dev.reliablestore.cluster..")
                 .layer("cli").definedBy("dev.reliablestore.cli..")
-                .whereLayer("persistence-api").mayNotAccessAnyLayer()
-                .whereLayer("cluster-native").mayNotAccessAnyLayer()
-                .whereLayer("basic-providers").mayOnlyAccessLayers("persistence-api")
-                .whereLayer("tx").mayOnlyAccessLayers("persistence-api")
-                .whereLayer("tx-narayana").mayOnlyAccessLayers("persistence-api", "tx")
-                .whereLayer("cluster-registry-provider").mayOnlyAccessLayers("persistence-api", "cluster-native")
-                .whereLayer("cli").mayOnlyAccessLayers("persistence-api", "cluster-native", "cluster-registry-provider", "basic-providers");
+                .whereLayer("options").mayNotAccessAnyLayer()
+                .whereLayer("persistence-api").mayOnlyAccessLayers("options")
+                .whereLayer("cluster-native").mayOnlyAccessLayers("options")
+                .whereLayer("basic-providers").mayOnlyAccessLayers("options", "persistence-api")
+                .whereLayer("tx").mayOnlyAccessLayers("options", "persistence-api")
+                .whereLayer("tx-narayana").mayOnlyAccessLayers("options", "persistence-api", "tx")
+                .whereLayer("cluster-registry-provider").mayOnlyAccessLayers("options", "persistence-api", "cluster-native")
+                .whereLayer("cli").mayOnlyAccessLayers("options", "persistence-api", "cluster-native", "cluster-registry-provider", "basic-providers");
         rule.check(main);
     }
 

@@ -27,8 +27,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ModulePathApplicationTest {
 
-    /** ReliableStore modules the application needs at run time (the API, the provider, the registry). */
-    private static final List<String> OURS = List.of("persistence-api", "cluster-registry-provider", "cluster-native");
+    /** ReliableStore modules the application needs at run time (the API, the provider, the registry, their options model). */
+    private static final List<String> OURS = List.of("options", "persistence-api", "cluster-registry-provider", "cluster-native");
     /** The modular libraries the page puts on the module path (by their Maven group's directory). */
     private static final List<String> MODULAR_LIBRARIES = List.of("/com/fasterxml/jackson/", "/org/slf4j/", "/com/github/ben-manes/caffeine/",
             "/org/bouncycastle/");
