@@ -1,5 +1,8 @@
 package dev.reliablestore.registry.clusapi;
 
+import dev.reliablestore.options.Option;
+import dev.reliablestore.options.OptionTable;
+import dev.reliablestore.options.OptionValues;
 import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
@@ -12,12 +15,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
- * The settings of a {@code clusapi://<cluster>[/<base key path>]} registry. See docs/windows.md for
- * every key with its default and limits.
+ * The settings of a {@code clusapi://<cluster>[/<base key path>]} registry: the URI, and the options
+ * of {@link #TABLE} (rendered in docs/windows.md and checked against it).
  *
  * @param clusterName       the cluster to open; empty = the local cluster ({@code OpenCluster(NULL)}, an LPC handle)
  * @param baseKey           segments of the key below the cluster root that holds the registry
@@ -39,18 +40,34 @@ record ClusapiOptions(Optional<String> clusterName, List<String> baseKey, String
     static final long MAX_BATCH_BYTES_LIMIT = 256L * 1024 * 1024;
     static final int DEFAULT_COMMIT_ATTEMPTS = 1000;
 
-    private static final Set<String> KEYS = Set.of("group", "localNode", "failedCommandBase", "maxBatchCommands",
-            "maxBatchBytes", "commitAttempts");
+    static final Option<String> GROUP = Option.string("group", DEFAULT_GROUP, "`" + DEFAULT_GROUP + "`", "a cluster group name",
+            ClusapiOptions::nonBlank, "its owner node is `status().primary()` (while Online/PartialOnline/Pending)");
+    static final Option<String> LOCAL_NODE = Option.string("localNode", null, "`%COMPUTERNAME%` (else the host name)", "a node name",
+            ClusapiOptions::nonBlank, "`status().localNode()`");
+    static final Option<Long> FAILED_COMMAND_BASE = Option.integer("failedCommandBase", 0, 0, 1, "",
+            "the number `ClusterRegCloseBatch` gives the first command (SDK docs: 0; MS-CMRP: 1) — see fact 2");
+    static final Option<Long> MAX_BATCH_COMMANDS = Option.integer("maxBatchCommands", DEFAULT_MAX_BATCH_COMMANDS, 64, 100_000, "commands",
+            "`limits().maxBatchCommands()`");
+    static final Option<Long> MAX_BATCH_BYTES = Option.size("maxBatchBytes", DEFAULT_MAX_BATCH_BYTES, MIN_BATCH_BYTES, MAX_BATCH_BYTES_LIMIT,
+            "`limits().maxBatchBytes()`, counted as `WriteBatch.encodedSize()`");
+    static final Option<Long> COMMIT_ATTEMPTS = Option.integer("commitAttempts", DEFAULT_COMMIT_ATTEMPTS, 1, 1_000_000, "attempts",
+            "how often a commit is re-planned when another writer moved the sequence first; then `RegistryUnavailableException`");
+
+    static final OptionTable TABLE = OptionTable.of("the clusapi registry", GROUP, LOCAL_NODE, FAILED_COMMAND_BASE, MAX_BATCH_COMMANDS,
+            MAX_BATCH_BYTES, COMMIT_ATTEMPTS);
+
+    private static String nonBlank(String s) {
+        if (s.isBlank()) {
+            throw new IllegalArgumentException("is blank");
+        }
+        return s;
+    }
 
     static ClusapiOptions parse(URI uri, Map<String, String> options) {
         if (!"clusapi".equals(uri.getScheme())) {
             throw new RegistryArgumentException("not a clusapi URI: " + uri);
         }
-        Set<String> unknown = new TreeSet<>(options.keySet());
-        unknown.removeAll(KEYS);
-        if (!unknown.isEmpty()) {
-            throw new RegistryArgumentException("unknown clusapi option(s) " + unknown + "; known: " + new TreeSet<>(KEYS));
-        }
+        OptionValues v = TABLE.read(options, RegistryArgumentException::new);
         String authority = uri.getRawAuthority();
         Optional<String> cluster = authority == null || authority.isEmpty() ? Optional.empty() : Optional.of(uri.getAuthority());
         if (cluster.isPresent() && (cluster.get().contains("@") || cluster.get().contains(":"))) {
@@ -67,36 +84,9 @@ record ClusapiOptions(Optional<String> clusterName, List<String> baseKey, String
         if (base.isEmpty()) {
             base = DEFAULT_BASE_KEY;
         }
-        String group = options.getOrDefault("group", DEFAULT_GROUP);
-        if (group.isBlank()) {
-            throw new RegistryArgumentException("clusapi option group is blank; give a cluster group name (default \"" + DEFAULT_GROUP + "\")");
-        }
-        String localNode = options.containsKey("localNode") ? options.get("localNode") : defaultLocalNode();
-        if (localNode.isBlank()) {
-            throw new RegistryArgumentException("clusapi option localNode is blank");
-        }
-        int base0 = (int) number(options, "failedCommandBase", 0, 0, 1);
-        int maxCommands = (int) number(options, "maxBatchCommands", DEFAULT_MAX_BATCH_COMMANDS, 64, 100_000);
-        long maxBytes = number(options, "maxBatchBytes", DEFAULT_MAX_BATCH_BYTES, MIN_BATCH_BYTES, MAX_BATCH_BYTES_LIMIT);
-        int attempts = (int) number(options, "commitAttempts", DEFAULT_COMMIT_ATTEMPTS, 1, 1_000_000);
-        return new ClusapiOptions(cluster, List.copyOf(base), group, localNode, base0, maxCommands, maxBytes, attempts);
-    }
-
-    private static long number(Map<String, String> options, String key, long dflt, long min, long max) {
-        String v = options.get(key);
-        if (v == null) {
-            return dflt;
-        }
-        long n;
-        try {
-            n = Long.parseLong(v.strip());
-        } catch (NumberFormatException e) {
-            throw new RegistryArgumentException("clusapi option " + key + "=\"" + v + "\" is not an integer; allowed " + min + ".." + max);
-        }
-        if (n < min || n > max) {
-            throw new RegistryArgumentException("clusapi option " + key + "=" + n + " is out of range; allowed " + min + ".." + max);
-        }
-        return n;
+        String localNode = v.isSet(LOCAL_NODE) ? v.get(LOCAL_NODE) : defaultLocalNode();
+        return new ClusapiOptions(cluster, List.copyOf(base), v.get(GROUP), localNode, v.get(FAILED_COMMAND_BASE).intValue(),
+                v.get(MAX_BATCH_COMMANDS).intValue(), v.get(MAX_BATCH_BYTES), v.get(COMMIT_ATTEMPTS).intValue());
     }
 
     private static String defaultLocalNode() {
