@@ -20,33 +20,20 @@ final class RegistryOptions {
     Map<String, String> registrySecretEnv = new LinkedHashMap<>();
 
     @Option(names = "--registry-secret-file", paramLabel = "KEY=FILE",
-            description = "A secret registry option read from FILE (its first line), e.g. digest=/etc/rs/zk-digest (repeatable).")
+            description = "A secret registry option read from FILE (its content, trailing line breaks dropped), e.g. digest=/etc/rs/zk-digest (repeatable).")
     Map<String, Path> registrySecretFile = new LinkedHashMap<>();
 
-    /** The registry options with the secret ones resolved; a secret is never echoed, only where it was looked for. */
+    /**
+     * The registry options, the secret ones as references ({@code env:VAR}, {@code file:PATH}) that the
+     * backend resolves: a secret never travels on the command line, and is never echoed.
+     */
     Map<String, String> resolved() {
         Map<String, String> all = new LinkedHashMap<>(registryOptions);
         for (Map.Entry<String, String> e : registrySecretEnv.entrySet()) {
-            String value = System.getenv(e.getValue());
-            if (value == null || value.isEmpty()) {
-                throw CliException.usage("--registry-secret-env " + e.getKey() + "=" + e.getValue() + ": environment variable "
-                        + e.getValue() + " is not set");
-            }
-            put(all, e.getKey(), value.strip(), "--registry-secret-env");
+            put(all, e.getKey(), "env:" + e.getValue(), "--registry-secret-env");
         }
         for (Map.Entry<String, Path> e : registrySecretFile.entrySet()) {
-            String value;
-            try {
-                value = java.nio.file.Files.readAllLines(e.getValue(), java.nio.charset.StandardCharsets.UTF_8).stream()
-                        .findFirst().orElse("").strip();
-            } catch (java.io.IOException | java.io.UncheckedIOException io) {
-                throw CliException.usage("--registry-secret-file " + e.getKey() + "=" + e.getValue() + ": cannot read the file ("
-                        + io.getClass().getSimpleName() + ")");
-            }
-            if (value.isEmpty()) {
-                throw CliException.usage("--registry-secret-file " + e.getKey() + "=" + e.getValue() + ": the file is empty");
-            }
-            put(all, e.getKey(), value, "--registry-secret-file");
+            put(all, e.getKey(), "file:" + e.getValue(), "--registry-secret-file");
         }
         return all;
     }

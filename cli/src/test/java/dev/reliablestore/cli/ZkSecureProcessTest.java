@@ -121,6 +121,6 @@ class ZkSecureProcessTest {
         CliProcess.Result unset = CliProcess.inProcess("zk", "secure", "--store", "zookeeper://127.0.0.1:" + zookeeper.getPort() + "/x",
                 "--registry-secret-env", "digest=RS_TEST_SURELY_UNSET_VARIABLE");
         assertThat(unset.exitCode()).as(unset.toString()).isEqualTo(2);
-        assertThat(unset.err()).contains("environment variable RS_TEST_SURELY_UNSET_VARIABLE is not set").hasLineCount(1);
+        assertThat(unset.err()).contains("environment variable \"RS_TEST_SURELY_UNSET_VARIABLE\" (from env:RS_TEST_SURELY_UNSET_VARIABLE) is not set").hasLineCount(1);
     }
 }

@@ -43,9 +43,17 @@ public final class Option<T> {
     private final String doc;
     private final Function<String, T> parser;
     private final List<Alias> aliases;
+    /** For durations: the unit a bare number had in the old form ({@code "ms"}), accepted with a warning; else null. */
+    private final String bareNumberUnit;
 
     private Option(String name, String type, T defaultValue, String defaultText, String unit, String limits, String doc,
                    Function<String, T> parser, List<Alias> aliases) {
+        this(name, type, defaultValue, defaultText, unit, limits, doc, parser, aliases, null);
+    }
+
+    private Option(String name, String type, T defaultValue, String defaultText, String unit, String limits, String doc,
+                   Function<String, T> parser, List<Alias> aliases, String bareNumberUnit) {
+        this.bareNumberUnit = bareNumberUnit;
         this.name = Objects.requireNonNull(name, "name");
         this.type = type;
         this.defaultValue = defaultValue;
@@ -135,13 +143,39 @@ public final class Option<T> {
         return new Option<>(name, "string", defaultValue, defaultText, unit, "", doc, check::apply, List.of());
     }
 
+    /**
+     * A secret, given as a reference: {@code env:NAME} (an environment variable) or
+     * {@code file:PATH} (a file's content, trailing line breaks dropped). A literal value is
+     * accepted for one release with a warning that names the reference forms and never the value.
+     * {@code check} sees the resolved secret and must not put it in its message.
+     */
+    public static Option<String> secret(String name, String unit, UnaryOperator<String> check, String doc) {
+        return new Option<>(name, "secret", null, "none", unit, "", doc, raw -> check.apply(Secrets.resolve(raw)), List.of());
+    }
+
     // ---- copies -----------------------------------------------------------------------------------
 
     /** The same option also accepted under an old name, whose value is turned into this option's form. */
     public Option<T> withAlias(String oldName, UnaryOperator<String> toNewForm) {
         List<Alias> more = new ArrayList<>(aliases);
         more.add(new Alias(oldName, toNewForm));
-        return new Option<>(name, type, defaultValue, defaultText, unit, limits, doc, parser, more);
+        return new Option<>(name, type, defaultValue, defaultText, unit, limits, doc, parser, more, bareNumberUnit);
+    }
+
+    /**
+     * A duration whose old form was a bare number of {@code unit} under the same name (e.g.
+     * {@code sessionTimeout=10000} for 10 s): still accepted, with a warning, for one release.
+     */
+    public Option<T> withBareNumbersAs(String unit) {
+        if (!type.equals("duration")) {
+            throw new IllegalStateException(name + " is not a duration");
+        }
+        return new Option<>(name, type, defaultValue, defaultText, this.unit, limits, doc, parser, aliases, unit);
+    }
+
+    /** See {@link #withBareNumbersAs}; null when a bare number is refused. */
+    public String bareNumberUnit() {
+        return bareNumberUnit;
     }
 
     /** An old name whose value was a bare number of milliseconds. */
@@ -151,12 +185,12 @@ public final class Option<T> {
 
     /** The docs' default column, when it is not the plain value (e.g. {@code `67108864` (64 MiB)}). */
     public Option<T> withDefaultText(String text) {
-        return new Option<>(name, type, defaultValue, text, unit, limits, doc, parser, aliases);
+        return new Option<>(name, type, defaultValue, text, unit, limits, doc, parser, aliases, bareNumberUnit);
     }
 
     /** The docs' unit column. */
     public Option<T> withUnit(String text) {
-        return new Option<>(name, type, defaultValue, defaultText, text, limits, doc, parser, aliases);
+        return new Option<>(name, type, defaultValue, defaultText, text, limits, doc, parser, aliases, bareNumberUnit);
     }
 
     // ---- reading ----------------------------------------------------------------------------------

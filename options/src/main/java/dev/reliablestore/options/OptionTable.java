@@ -82,10 +82,18 @@ public final class OptionTable {
                 Option.Alias alias = aliases.get(key);
                 value = alias.toNewForm().apply(value);
                 LOG.warn("option {} of {} is an old spelling: write {} instead (e.g. {}={}); the old one is accepted until the next release",
-                        key, surface, o.name(), o.name(), o.type().equals("string") ? "…" : value);
+                        key, surface, o.name(), o.name(), o.type().equals("string") || o.type().equals("secret") ? "…" : value);
             }
             if (o == null) {
                 throw errors.apply("unknown option \"" + key + "\" for " + surface + suggestion(key) + "; known options: " + names());
+            }
+            if (o.bareNumberUnit() != null && value.matches("\\d+")) {
+                value = value + o.bareNumberUnit();
+                LOG.warn("option {} of {}: a bare number is an old form; write {}={} (accepted until the next release)", key, surface, key, value);
+            }
+            if (o.type().equals("secret") && !Secrets.isReference(value)) {
+                LOG.warn("option {} of {} holds a literal secret; write {}=env:VARIABLE or {}=file:PATH (a literal is accepted until the next"
+                        + " release; the value is not logged)", key, surface, key, key);
             }
             String earlier = givenAs.putIfAbsent(o, key);
             if (earlier != null) {
@@ -96,7 +104,7 @@ public final class OptionTable {
                 values.put(o, o.parse(value));
             } catch (IllegalArgumentException bad) {
                 throw errors.apply("option " + key + " of " + surface + ": " + bad.getMessage()
-                        + (o.limits().isEmpty() ? "" : " (limits " + o.limits() + ")"));
+                        + (o.limits().isEmpty() || bad.getMessage().contains(o.limits()) ? "" : " (limits " + o.limits() + ")"));
             }
         }
         return new OptionValues(values);

@@ -1,5 +1,8 @@
 package dev.reliablestore.registry.zookeeper;
 
+import dev.reliablestore.options.Option;
+import dev.reliablestore.options.OptionTable;
+import dev.reliablestore.options.OptionValues;
 import dev.reliablestore.registry.RegistryArgumentException;
 
 import java.net.InetAddress;
@@ -9,18 +12,18 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The parsed {@code zookeeper://host:port[,host:port…]/<chroot>[?key=value&…]} URI and options.
- * Options come from the URI query and from the options map (the map wins). Every key, its
- * default, unit and limits are documented in docs/zookeeper-backend.md; unknown keys are refused.
+ * Options come from the URI query and from the options map (the map wins); they are {@link #TABLE}
+ * (rendered in docs/zookeeper-backend.md and checked against it); unknown keys are refused.
  */
 record ZooKeeperOptions(
         String connectString,
@@ -44,34 +47,63 @@ record ZooKeeperOptions(
         String acl,
         boolean linearizableReads) {
 
-    static final String SESSION_TIMEOUT = "sessionTimeout";
-    static final String CONNECTION_TIMEOUT = "connectionTimeout";
-    static final String FAILOVER_TIMEOUT = "failoverTimeout";
-    static final String NODE_NAME = "nodeName";
-    static final String NODE_AFFINITY = "nodeAffinity";
-    static final String MIN_NODES = "minNodes";
-    static final String DIGEST = "digest";
-    static final String MAX_REQUEST_BYTES = "maxRequestBytes";
-    static final String FEED_RETENTION = "feedRetention";
-    static final String FEED_CAPACITY = "feedCapacity";
-    static final String TLS = "tls";
-    static final String TLS_KEY_STORE = "tlsKeyStore";
-    static final String TLS_KEY_STORE_PASSWORD = "tlsKeyStorePassword";
-    static final String TLS_TRUST_STORE = "tlsTrustStore";
-    static final String TLS_TRUST_STORE_PASSWORD = "tlsTrustStorePassword";
-    static final String ACL = "acl";
-    static final String READ_CONSISTENCY = "readConsistency";
-
     /** {@link #ACL} values: the digest ACL of the {@code digest} credentials, or no protection at all (explicit opt-in). */
     static final String ACL_DIGEST = "digest";
     static final String ACL_OPEN = "open";
 
-    /** Keys whose values are secrets: never echoed in messages or in {@link #redactedUri()}. */
-    private static final Set<String> SECRET_KEYS = Set.of(DIGEST, TLS_KEY_STORE_PASSWORD, TLS_TRUST_STORE_PASSWORD);
+    /** How plain reads relate to writes of other sessions. */
+    enum ReadConsistency { SNAPSHOT, LINEARIZABLE }
 
-    static final Set<String> KEYS = new TreeSet<>(List.of(SESSION_TIMEOUT, CONNECTION_TIMEOUT, FAILOVER_TIMEOUT, NODE_NAME,
-            NODE_AFFINITY, MIN_NODES, DIGEST, MAX_REQUEST_BYTES, FEED_RETENTION, FEED_CAPACITY, TLS, TLS_KEY_STORE,
-            TLS_KEY_STORE_PASSWORD, TLS_TRUST_STORE, TLS_TRUST_STORE_PASSWORD, ACL, READ_CONSISTENCY));
+    static final Option<Duration> SESSION_TIMEOUT = Option.duration("sessionTimeout", Duration.ofSeconds(10), Duration.ofSeconds(1),
+            Duration.ofMinutes(10), "ZooKeeper session timeout; the server clamps it to [2, 20] × its tickTime. Failure detection of nodes"
+                    + " (ephemeral members, primary) takes this long.").withBareNumbersAs("ms");
+    static final Option<Duration> CONNECTION_TIMEOUT = Option.duration("connectionTimeout", Duration.ofSeconds(5), Duration.ofMillis(100),
+            Duration.ofMinutes(10), "Curator connection timeout; also the bound of opening and of the health probe.").withBareNumbersAs("ms");
+    static final Option<Duration> FAILOVER_TIMEOUT = Option.duration("failoverTimeout", Duration.ofSeconds(30), Duration.ofMillis(100),
+            Duration.ofHours(1), "see above.").withBareNumbersAs("ms");
+    static final Option<String> NODE_NAME = Option.string("nodeName", null, "`{host}-{pid}-{n}`", "1..255 chars, no `/`, `,`, control",
+            name -> checkNodeName(name), "this registry's member name; must be unique among live registries of the chroot.");
+    static final Option<String> NODE_AFFINITY = Option.string("nodeAffinity", "", "empty", "comma-separated node names",
+            ZooKeeperOptions::checkAffinity, "preferred primaries, most preferred first.");
+    static final Option<Long> MIN_NODES = Option.integer("minNodes", 1, 1, 1000, "registries", "writes refused while fewer registries are live.");
+    static final Option<ReadConsistency> READ_CONSISTENCY = Option.choice("readConsistency", readConsistencies(), ReadConsistency.SNAPSHOT,
+            "`linearizable`: every read behind a quorum barrier (Guarantees, Reads).");
+    static final Option<String> DIGEST = Option.secret("digest", "`user:password`", ZooKeeperOptions::checkDigest,
+            "digest credentials: the chroot and every znode below it carry exactly the ACL `digest:user:base64(sha1(user:password))` with"
+                    + " all permissions; the registry authenticates with them. Never echoed (`uri()` shows `***`). Required unless `acl=open`.");
+    static final Option<String> ACL = Option.string("acl", null, "`digest` with `digest`, else none", "`digest` or `open`",
+            ZooKeeperOptions::checkAclName, "the ACL the chroot must carry (see Security). `open` is an explicit opt-in to an **insecure** store"
+                    + " (`world:anyone`, all permissions) and is refused together with `digest`; without `digest` and without `acl=open`"
+                    + " opening is refused.");
+    static final Option<Long> MAX_REQUEST_BYTES = Option.size("maxRequestBytes", 0xfffff, 256 * 1024, 512L * 1024 * 1024,
+            "must equal the servers' (and other clients') `jute.maxbuffer`; limits are derived from it (see Limits). The registry's own"
+                    + " client is configured from it.");
+    static final Option<Duration> FEED_RETENTION = Option.duration("feedRetention", Duration.ofMinutes(2), Duration.ofSeconds(10),
+            Duration.ofDays(1), "how long change-log entries are kept for lagging watchers and for outcome verification; at least twice"
+                    + " `failoverTimeout`.").withBareNumbersAs("ms");
+    static final Option<Long> FEED_CAPACITY = Option.integer("feedCapacity", 10_000, 1, 1_000_000, "batches",
+            "batches queued per watch before a slow listener is resynchronised.");
+    static final Option<Boolean> TLS = Option.bool("tls", false, "TLS to the ensemble (Netty client socket, `zookeeper.client.secure=true`).");
+    static final Option<String> TLS_KEY_STORE = Option.string("tlsKeyStore", null, "none", "a readable file", ZooKeeperOptions::readableFile,
+            "client certificate (for mutual TLS); needs `tls=true`.");
+    static final Option<String> TLS_KEY_STORE_PASSWORD = Option.secret("tlsKeyStorePassword", "secret", p -> p, "password of `tlsKeyStore`.");
+    static final Option<String> TLS_TRUST_STORE = Option.string("tlsTrustStore", null, "none", "a readable file", ZooKeeperOptions::readableFile,
+            "trust store for the servers' certificates; needs `tls=true`.");
+    static final Option<String> TLS_TRUST_STORE_PASSWORD = Option.secret("tlsTrustStorePassword", "secret", p -> p, "password of `tlsTrustStore`.");
+
+    static final OptionTable TABLE = OptionTable.of("the zookeeper registry", SESSION_TIMEOUT, CONNECTION_TIMEOUT, FAILOVER_TIMEOUT,
+            NODE_NAME, NODE_AFFINITY, MIN_NODES, READ_CONSISTENCY, DIGEST, ACL, MAX_REQUEST_BYTES, FEED_RETENTION, FEED_CAPACITY, TLS,
+            TLS_KEY_STORE, TLS_KEY_STORE_PASSWORD, TLS_TRUST_STORE, TLS_TRUST_STORE_PASSWORD);
+
+    /** Keys whose values are secrets: never echoed in messages or in {@link #redactedUri()}. */
+    private static final Set<String> SECRET_KEYS = Set.of(DIGEST.name(), TLS_KEY_STORE_PASSWORD.name(), TLS_TRUST_STORE_PASSWORD.name());
+
+    private static Map<String, ReadConsistency> readConsistencies() {
+        Map<String, ReadConsistency> m = new LinkedHashMap<>();
+        m.put("snapshot", ReadConsistency.SNAPSHOT);
+        m.put("linearizable", ReadConsistency.LINEARIZABLE);
+        return m;
+    }
 
     /** ZooKeeper's own default for jute.maxbuffer (the largest request a server accepts). */
     static final int ZOOKEEPER_DEFAULT_MAX_BUFFER = 0xfffff;
@@ -137,66 +169,67 @@ record ZooKeeperOptions(
             }
         }
         all.putAll(options);
-        Set<String> unknown = new TreeSet<>(all.keySet());
-        unknown.removeAll(KEYS);
-        if (!unknown.isEmpty()) {
-            throw new RegistryArgumentException("unknown zookeeper registry option(s) " + unknown + "; known options: " + KEYS);
-        }
-
-        int sessionTimeout = parseInt(SESSION_TIMEOUT, all.getOrDefault(SESSION_TIMEOUT, "10000"), 1000, 600_000);
-        int connectionTimeout = parseInt(CONNECTION_TIMEOUT, all.getOrDefault(CONNECTION_TIMEOUT, "5000"), 100, 600_000);
-        long failover = parseInt(FAILOVER_TIMEOUT, all.getOrDefault(FAILOVER_TIMEOUT, "30000"), 100, 3_600_000);
-        String nodeName = all.get(NODE_NAME);
-        if (nodeName == null) {
-            nodeName = defaultNodeName();
-        }
-        nodeName = checkNodeName(NODE_NAME, nodeName);
-        List<String> affinity = new ArrayList<>();
-        String affinityText = all.getOrDefault(NODE_AFFINITY, "");
-        if (!affinityText.isBlank()) {
-            for (String n : affinityText.split(",")) {
-                String name = checkNodeName(NODE_AFFINITY, n.trim());
-                if (affinity.contains(name)) {
-                    throw new RegistryArgumentException("option nodeAffinity names \"" + name + "\" twice");
-                }
-                affinity.add(name);
-            }
-        }
-        int minNodes = parseInt(MIN_NODES, all.getOrDefault(MIN_NODES, "1"), 1, 1000);
-        String digest = all.get(DIGEST);
-        if (digest != null) {
-            int colon = digest.indexOf(':');
-            if (colon <= 0 || colon == digest.length() - 1) {
-                throw new RegistryArgumentException("option digest must be user:password with both parts non-empty (value not shown)");
-            }
-        }
-        int maxRequest = parseInt(MAX_REQUEST_BYTES, all.getOrDefault(MAX_REQUEST_BYTES, String.valueOf(ZOOKEEPER_DEFAULT_MAX_BUFFER)),
-                256 * 1024, 512 * 1024 * 1024);
-        long retention = parseInt(FEED_RETENTION, all.getOrDefault(FEED_RETENTION, "120000"), 10_000, 86_400_000);
+        OptionValues v = TABLE.read(all, RegistryArgumentException::new);
+        long failover = v.get(FAILOVER_TIMEOUT).toMillis();
+        long retention = v.get(FEED_RETENTION).toMillis();
         if (retention < 2 * failover) {
             throw new RegistryArgumentException("option feedRetention (" + retention + " ms) must be at least twice failoverTimeout ("
                     + failover + " ms): a commit whose outcome is being verified after a failover needs its change-log entry");
         }
-        int feedCapacity = parseInt(FEED_CAPACITY, all.getOrDefault(FEED_CAPACITY, "10000"), 1, 1_000_000);
-        boolean tls = parseBoolean(TLS, all.getOrDefault(TLS, "false"));
-        String keyStore = all.get(TLS_KEY_STORE);
-        String trustStore = all.get(TLS_TRUST_STORE);
-        if (!tls && (keyStore != null || trustStore != null || all.containsKey(TLS_KEY_STORE_PASSWORD) || all.containsKey(TLS_TRUST_STORE_PASSWORD))) {
+        boolean tls = v.get(TLS);
+        if (!tls && (v.isSet(TLS_KEY_STORE) || v.isSet(TLS_TRUST_STORE) || v.isSet(TLS_KEY_STORE_PASSWORD) || v.isSet(TLS_TRUST_STORE_PASSWORD))) {
             throw new RegistryArgumentException("TLS key/trust store options are set but option tls is not true; set tls=true or remove them");
         }
-        for (String[] store : new String[][] {{TLS_KEY_STORE, keyStore}, {TLS_TRUST_STORE, trustStore}}) {
-            if (store[1] != null && !Files.isReadable(Path.of(store[1]))) {
-                throw new RegistryArgumentException("option " + store[0] + " names \"" + store[1] + "\", which is not a readable file");
+        String digest = v.get(DIGEST);
+        String acl = parseAcl(v.get(ACL), digest != null, redact(uri));
+        String nodeName = v.isSet(NODE_NAME) ? v.get(NODE_NAME) : checkNodeName(defaultNodeName());
+        List<String> affinity = new ArrayList<>();
+        for (String n : v.get(NODE_AFFINITY).split(",")) {
+            if (!n.isBlank()) {
+                affinity.add(n.strip());
             }
         }
-        String acl = parseAcl(all.get(ACL), digest != null, redact(uri));
-        String consistency = all.getOrDefault(READ_CONSISTENCY, "snapshot");
-        if (!consistency.equals("snapshot") && !consistency.equals("linearizable")) {
-            throw new RegistryArgumentException("option readConsistency = " + consistency + " is invalid: must be snapshot or linearizable");
+        return new ZooKeeperOptions(authority, chroot, (int) v.get(SESSION_TIMEOUT).toMillis(), (int) v.get(CONNECTION_TIMEOUT).toMillis(), failover,
+                nodeName, List.copyOf(affinity), v.get(MIN_NODES).intValue(), digest, v.get(MAX_REQUEST_BYTES).intValue(), retention,
+                v.get(FEED_CAPACITY).intValue(), tls, v.get(TLS_KEY_STORE), v.get(TLS_KEY_STORE_PASSWORD), v.get(TLS_TRUST_STORE),
+                v.get(TLS_TRUST_STORE_PASSWORD), redact(uri), acl, v.get(READ_CONSISTENCY) == ReadConsistency.LINEARIZABLE);
+    }
+
+    private static String checkAffinity(String text) {
+        List<String> seen = new ArrayList<>();
+        for (String n : text.split(",")) {
+            if (n.isBlank()) {
+                continue;
+            }
+            String name = checkNodeName(n.strip());
+            if (seen.contains(name)) {
+                throw new IllegalArgumentException("names \"" + name + "\" twice");
+            }
+            seen.add(name);
         }
-        return new ZooKeeperOptions(authority, chroot, sessionTimeout, connectionTimeout, failover, nodeName, List.copyOf(affinity),
-                minNodes, digest, maxRequest, retention, feedCapacity, tls, keyStore, all.get(TLS_KEY_STORE_PASSWORD), trustStore,
-                all.get(TLS_TRUST_STORE_PASSWORD), redact(uri), acl, consistency.equals("linearizable"));
+        return text;
+    }
+
+    private static String checkDigest(String digest) {
+        int colon = digest.indexOf(':');
+        if (colon <= 0 || colon == digest.length() - 1) {
+            throw new IllegalArgumentException("must be user:password with both parts non-empty (value not shown)");
+        }
+        return digest;
+    }
+
+    private static String checkAclName(String acl) {
+        if (!acl.equals(ACL_DIGEST) && !acl.equals(ACL_OPEN)) {
+            throw new IllegalArgumentException("must be digest or open, got \"" + acl + "\"");
+        }
+        return acl;
+    }
+
+    private static String readableFile(String path) {
+        if (!Files.isReadable(Path.of(path))) {
+            throw new IllegalArgumentException("\"" + path + "\" is not a readable file");
+        }
+        return path;
     }
 
     /**
@@ -212,7 +245,7 @@ record ZooKeeperOptions(
             }
             return ACL_DIGEST;
         }
-        return switch (value.trim()) {
+        return switch (value) {
             case ACL_DIGEST -> {
                 if (!digest) {
                     throw new RegistryArgumentException("option acl=digest needs the digest option (digest=user:password)");
@@ -256,14 +289,14 @@ record ZooKeeperOptions(
         return host + "-" + ProcessHandle.current().pid() + "-" + INSTANCES.incrementAndGet();
     }
 
-    private static String checkNodeName(String option, String name) {
+    private static String checkNodeName(String name) {
         if (name.isEmpty() || name.length() > 255) {
-            throw new RegistryArgumentException("option " + option + ": node name \"" + name + "\" must have 1..255 characters, has " + name.length());
+            throw new IllegalArgumentException("node name \"" + name + "\" must have 1..255 characters, has " + name.length());
         }
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
             if (Character.isISOControl(c) || c == '/' || c == ',') {
-                throw new RegistryArgumentException("option " + option + ": node name \"" + name.replaceAll("\\p{Cntrl}", "?")
+                throw new IllegalArgumentException("node name \"" + name.replaceAll("\\p{Cntrl}", "?")
                         + "\" contains a forbidden character at index " + i + " (no '/', ',' or control characters)");
             }
         }
@@ -281,13 +314,5 @@ record ZooKeeperOptions(
             throw new RegistryArgumentException("option " + key + " is " + v + "; it must be in " + min + ".." + max);
         }
         return (int) v;
-    }
-
-    private static boolean parseBoolean(String key, String text) {
-        return switch (text.trim().toLowerCase()) {
-            case "true" -> true;
-            case "false" -> false;
-            default -> throw new RegistryArgumentException("option " + key + " must be true or false, got \"" + text + "\"");
-        };
     }
 }

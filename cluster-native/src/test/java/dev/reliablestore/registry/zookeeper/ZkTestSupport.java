@@ -42,12 +42,12 @@ final class ZkTestSupport {
      */
     static Map<String, String> options(String... keyValues) {
         Map<String, String> m = new HashMap<>();
-        m.put(ZooKeeperOptions.MAX_REQUEST_BYTES, String.valueOf(MAX_BUFFER));
+        m.put(ZooKeeperOptions.MAX_REQUEST_BYTES.name(), String.valueOf(MAX_BUFFER));
         for (int i = 0; i < keyValues.length; i += 2) {
             m.put(keyValues[i], keyValues[i + 1]);
         }
-        if (!m.containsKey(ZooKeeperOptions.DIGEST)) {
-            m.putIfAbsent(ZooKeeperOptions.ACL, ZooKeeperOptions.ACL_OPEN);
+        if (!m.containsKey(ZooKeeperOptions.DIGEST.name())) {
+            m.putIfAbsent(ZooKeeperOptions.ACL.name(), ZooKeeperOptions.ACL_OPEN);
         }
         return m;
     }

@@ -75,7 +75,7 @@ class ZooKeeperAmbiguousOutcomeTest {
     void anAnswerLostAfterTheServerAppliedTheBatchIsReportedCommittedNotRepeated() throws Exception {
         String chroot = ZkTestSupport.freshChroot("ambiguous-applied");
         try (CuttingProxy proxy = new CuttingProxy(server.getPort());
-             ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options("failoverTimeout", "10000"))) {
+             ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options("failoverTimeout", "10000ms"))) {
             registry.commit(WriteBatch.builder().setValue(KEY, "n", RegistryValue.qword(0)).build());
             VersionedValue before = registry.getValue(KEY, "n").orElseThrow();
             proxy.cutAtNextLargeRequest(LARGE, true);
@@ -92,7 +92,7 @@ class ZooKeeperAmbiguousOutcomeTest {
     void aRequestLostBeforeTheServerSawItIsFencedAndAppliedOnce() throws Exception {
         String chroot = ZkTestSupport.freshChroot("ambiguous-lost");
         try (CuttingProxy proxy = new CuttingProxy(server.getPort());
-             ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options("failoverTimeout", "10000"))) {
+             ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options("failoverTimeout", "10000ms"))) {
             registry.commit(WriteBatch.builder().setValue(KEY, "n", RegistryValue.qword(0)).build());
             VersionedValue before = registry.getValue(KEY, "n").orElseThrow();
             proxy.cutAtNextLargeRequest(LARGE, false);
@@ -109,7 +109,7 @@ class ZooKeeperAmbiguousOutcomeTest {
     void manyCutsUnderConditionalIncrementsLoseAndRepeatNothing() throws Exception {
         String chroot = ZkTestSupport.freshChroot("ambiguous-many");
         try (CuttingProxy proxy = new CuttingProxy(server.getPort());
-             ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options("failoverTimeout", "10000"))) {
+             ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options("failoverTimeout", "10000ms"))) {
             registry.commit(WriteBatch.builder().setValue(KEY, "n", RegistryValue.qword(0)).build());
             int acknowledged = 0;
             for (int i = 0; i < 6; i++) {
@@ -131,7 +131,7 @@ class ZooKeeperAmbiguousOutcomeTest {
         String chroot = ZkTestSupport.freshChroot("ambiguous-unknown");
         try (CuttingProxy proxy = new CuttingProxy(server.getPort());
              ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot,
-                     ZkTestSupport.options("failoverTimeout", "1500", "sessionTimeout", "4000", "connectionTimeout", "1000"))) {
+                     ZkTestSupport.options("failoverTimeout", "1500ms", "sessionTimeout", "4000ms", "connectionTimeout", "1000ms"))) {
             registry.commit(WriteBatch.builder().setValue(KEY, "n", RegistryValue.qword(0)).build());
             VersionedValue before = registry.getValue(KEY, "n").orElseThrow();
             proxy.cutAtNextLargeRequest(LARGE, true);
@@ -159,7 +159,7 @@ class ZooKeeperAmbiguousOutcomeTest {
         String chroot = ZkTestSupport.freshChroot("ambiguous-unsent");
         try (CuttingProxy proxy = new CuttingProxy(server.getPort());
              ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot,
-                     ZkTestSupport.options("failoverTimeout", "1000", "sessionTimeout", "4000", "connectionTimeout", "1000"))) {
+                     ZkTestSupport.options("failoverTimeout", "1000ms", "sessionTimeout", "4000ms", "connectionTimeout", "1000ms"))) {
             proxy.refuse(true);
             assertThatThrownBy(() -> registry.commit(WriteBatch.builder().setValue(KEY, "n", RegistryValue.qword(0)).build()))
                     .isInstanceOfSatisfying(RegistryUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isFalse())

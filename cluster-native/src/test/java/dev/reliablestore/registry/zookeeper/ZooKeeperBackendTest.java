@@ -104,7 +104,7 @@ class ZooKeeperBackendTest {
     // ---- options -------------------------------------------------------------------------------------
 
     @Test
-    void unknownOrBadOptionsAreRefusedClearly() {
+    void unknownOrBadOptionsAreRefusedClearly() throws Exception {
         ZooKeeperRegistryBackend backend = new ZooKeeperRegistryBackend();
         String base = "zookeeper://" + server.getConnectString() + "/opts";
         assertThatThrownBy(() -> backend.open(URI.create(base + "?sessionTimout=5000"), Map.of()))
@@ -112,14 +112,17 @@ class ZooKeeperBackendTest {
         assertThatThrownBy(() -> backend.open(URI.create(base), Map.of("colour", "blue")))
                 .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("colour");
         assertThatThrownBy(() -> backend.open(URI.create(base + "?minNodes=0"), Map.of()))
-                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("minNodes").hasMessageContaining("1..1000");
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("minNodes").hasMessageContaining("1 .. 1000");
         assertThatThrownBy(() -> backend.open(URI.create(base), Map.of("failoverTimeout", "soon")))
                 .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("soon");
         assertThatThrownBy(() -> backend.open(URI.create("zookeeper://" + server.getConnectString()), Map.of()))
                 .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("chroot");
         assertThatThrownBy(() -> backend.open(URI.create(base), Map.of("digest", "nocolon")))
                 .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("user:password").hasMessageNotContaining("nocolon");
-        assertThatThrownBy(() -> backend.open(URI.create(base), Map.of("tlsTrustStore", "/no/such/file")))
+        java.nio.file.Path trustFile = java.nio.file.Files.createTempFile("trust", ".p12");
+        trustFile.toFile().deleteOnExit();
+        String trustStore = trustFile.toString();
+        assertThatThrownBy(() -> backend.open(URI.create(base), Map.of("tlsTrustStore", trustStore)))
                 .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("tls=true");
         assertThatThrownBy(() -> backend.open(URI.create(base), Map.of("tls", "true", "tlsTrustStore", "/no/such/file")))
                 .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("/no/such/file");
@@ -259,7 +262,7 @@ class ZooKeeperBackendTest {
     @Test
     void aSessionExpiryResynchronisesWatchesAndTheFeedContinues() throws Exception {
         String chroot = ZkTestSupport.freshChroot("expiry");
-        try (ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options("sessionTimeout", "3000"))) {
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options("sessionTimeout", "3000ms"))) {
             List<ChangeBatch> batches = new CopyOnWriteArrayList<>();
             List<String> resyncs = new CopyOnWriteArrayList<>();
             try (Watch w = r.watch(RegistryPath.root(), new ChangeListener() {

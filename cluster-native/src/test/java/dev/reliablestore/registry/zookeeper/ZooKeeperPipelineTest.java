@@ -177,7 +177,7 @@ class ZooKeeperPipelineTest {
         for (boolean delivered : new boolean[] {true, false}) {
             try (CuttingProxy proxy = new CuttingProxy(server.getPort());
                  ZooKeeperRegistry r = ZkTestSupport.open(proxy.connectString(), chroot + (delivered ? "-applied" : "-lost"),
-                         ZkTestSupport.options("failoverTimeout", "20000"))) {
+                         ZkTestSupport.options("failoverTimeout", "20000ms"))) {
                 List<VersionedValue> before = new ArrayList<>();
                 for (int i = 0; i < batches; i++) {
                     RegistryPath k = RegistryPath.of("k" + i);

@@ -79,6 +79,6 @@ class ZooKeeperReadConsistencyTest {
         assertThatThrownBy(() -> ZkTestSupport.open(server.getConnectString(), ZkTestSupport.freshChroot("bad"),
                 ZkTestSupport.options("readConsistency", "strong")))
                 .isInstanceOf(RegistryArgumentException.class)
-                .hasMessage("option readConsistency = strong is invalid: must be snapshot or linearizable");
+                .hasMessage("option readConsistency of the zookeeper registry: \"strong\" is not one of [snapshot, linearizable]");
     }
 }

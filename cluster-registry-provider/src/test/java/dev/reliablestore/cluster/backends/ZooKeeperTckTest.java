@@ -60,8 +60,8 @@ class ZooKeeperTckTest extends EntityStoreTck {
                 .enableEncryption(true).keyStore(dir.resolve("keys.p12"), "PKCS12", KEY_STORE_PASSWORD, null)
                 .enableLocalCache(true).cacheTTL(Duration.ofHours(1))
                 .failoverTimeout(Duration.ofSeconds(10))
-                .registryOption("failoverTimeout", "10000")
-                .registryOption("sessionTimeout", "10000");
+                .registryOption("failoverTimeout", "10000ms")
+                .registryOption("sessionTimeout", "10000ms");
         if (digest != null) {
             b.registryOption("digest", digest);
         } else {
