@@ -4,12 +4,14 @@ import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.codec.EntityCodec;
 import dev.reliablestore.codec.JacksonEntityCodec;
+import dev.reliablestore.options.Option;
+import dev.reliablestore.options.OptionTable;
+import dev.reliablestore.options.OptionValues;
 import dev.reliablestore.spi.PersistenceProvider;
 
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The {@code "file"} provider: one JSON document per entity in a folder per entity type, each
@@ -17,31 +19,44 @@ import java.util.Set;
  * made atomic by an intent journal that is rolled forward when the directory is opened again.
  * One process at a time owns a directory (an exclusive lock file). See {@code docs/providers.md}.
  *
- * <p>Configuration:
- * <ul>
- *   <li>{@value #DIRECTORY} (required): the directory; created with its parents if missing.</li>
- *   <li>{@value #MAX_ENTITY_BYTES}: the largest entity, in bytes of its JSON encoding; default
- *       {@value #DEFAULT_MAX_ENTITY_BYTES} (16 MiB), from 1 to {@value #MAX_MAX_ENTITY_BYTES} (1 GiB).</li>
- * </ul>
+ * <p>Configuration: {@link #OPTIONS} (docs/providers.md shows it): {@value #DIRECTORY} (required),
+ * {@value #MAX_ENTITY_SIZE}, {@value #UPGRADE_FORMAT}.
  */
 public final class FileProvider implements PersistenceProvider {
 
     /** The provider name. */
     public static final String NAME = "file";
     /** Configuration key: the directory holding the data (required). */
-    public static final String DIRECTORY = "file.directory";
-    /** Configuration key: the largest encoded entity, in bytes. */
-    public static final String MAX_ENTITY_BYTES = "file.max-entity-bytes";
+    public static final String DIRECTORY = "directory";
+    /** Configuration key: the largest encoded entity (a size: bytes or KiB…GiB). */
+    public static final String MAX_ENTITY_SIZE = "maxEntitySize";
     /**
      * Configuration key: {@code true} adds a CRC32C to every document of a directory written before
      * checksums existed, then marks it upgraded; {@code false} (default) reads such a directory as it is.
      * A directory already upgraded (or created since) needs nothing: the option then has no work to do.
      */
-    public static final String UPGRADE_FORMAT = "file.upgrade-format";
-    /** Default of {@link #MAX_ENTITY_BYTES}: 16 MiB. */
+    public static final String UPGRADE_FORMAT = "upgradeFormat";
+    /** Default of {@link #MAX_ENTITY_SIZE}: 16 MiB. */
     public static final long DEFAULT_MAX_ENTITY_BYTES = 16L * 1024 * 1024;
-    /** Upper bound of {@link #MAX_ENTITY_BYTES}: 1 GiB. */
+    /** Upper bound of {@link #MAX_ENTITY_SIZE}: 1 GiB. */
     public static final long MAX_MAX_ENTITY_BYTES = 1L << 30;
+
+    static final Option<String> DIRECTORY_OPTION = Option.string(DIRECTORY, null, "— (required)", "path", dir -> {
+        try {
+            Path.of(dir);
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException("\"" + dir + "\" is not a valid path (" + e.getReason() + ")");
+        }
+        return dir;
+    }, "where the data lives; must be a directory or not exist (then it is created with its parents)").withAlias("file.directory", v -> v);
+    static final Option<Long> MAX_ENTITY_SIZE_OPTION = Option.size(MAX_ENTITY_SIZE, DEFAULT_MAX_ENTITY_BYTES, 1, MAX_MAX_ENTITY_BYTES,
+            "the largest entity, as its JSON; larger ones fail with `EntityTooLargeException`, nothing written")
+            .withAlias("file.max-entity-bytes", v -> v);
+    static final Option<Boolean> UPGRADE_FORMAT_OPTION = Option.bool(UPGRADE_FORMAT, false,
+            "`true`: on open, a directory written before checksums gets a CRC32C in every document, then its format marker (see Integrity);"
+                    + " nothing to do on a directory that has the marker").withAlias("file.upgrade-format", v -> v);
+    /** Every option of the file provider. */
+    public static final OptionTable OPTIONS = OptionTable.of("the file provider", DIRECTORY_OPTION, MAX_ENTITY_SIZE_OPTION, UPGRADE_FORMAT_OPTION);
 
     @Override
     public String name() {
@@ -55,15 +70,11 @@ public final class FileProvider implements PersistenceProvider {
 
     @Override
     public StoreFactory open(Map<String, String> configuration, EntityCodec codec) {
-        ProviderConfig config = new ProviderConfig(NAME, configuration, Set.of(DIRECTORY, MAX_ENTITY_BYTES, UPGRADE_FORMAT));
-        String dir = config.required(DIRECTORY);
-        long max = config.longValue(MAX_ENTITY_BYTES, DEFAULT_MAX_ENTITY_BYTES, 1, MAX_MAX_ENTITY_BYTES);
-        Path root;
-        try {
-            root = Path.of(dir).toAbsolutePath().normalize();
-        } catch (InvalidPathException e) {
-            throw new ConfigurationException(DIRECTORY + " is not a valid path: \"" + dir + "\" (" + e.getReason() + ")");
+        OptionValues config = OPTIONS.read(configuration, ConfigurationException::new);
+        if (!config.isSet(DIRECTORY_OPTION)) {
+            throw new ConfigurationException("the \"" + NAME + "\" provider needs the option " + DIRECTORY + ": the directory that holds the data");
         }
-        return FileStoreFactory.open(root, codec, max, config.booleanValue(UPGRADE_FORMAT, false));
+        Path root = Path.of(config.get(DIRECTORY_OPTION)).toAbsolutePath().normalize();
+        return FileStoreFactory.open(root, codec, config.get(MAX_ENTITY_SIZE_OPTION), config.get(UPGRADE_FORMAT_OPTION));
     }
 }

@@ -34,7 +34,7 @@ class CodecSampleTest {
                 .addModule(new SimpleModule("app")) // your modules: Kotlin, Guava, custom serializers
                 .build();
         try (StoreFactory stores = Persistence.openFactory("file",
-                Map.of("file.directory", dataDir.toString()), JacksonEntityCodec.of(mapper))) {
+                Map.of("directory", dataDir.toString()), JacksonEntityCodec.of(mapper))) {
             EntityStore<Invoice> invoices = stores.store(Invoice.class);
             invoices.save("INV-1", new Invoice(new BigDecimal("12.30"), Duration.ofMinutes(90)));
             Invoice read = invoices.get("INV-1").orElseThrow().value(); // equals what was saved: 12.30, PT1H30M

@@ -19,7 +19,7 @@ public final class FileCrashChild {
 
     public static void main(String[] args) {
         long first = Long.parseLong(args[1]);
-        try (StoreFactory factory = Persistence.openFactory("file", Map.of("file.directory", args[0]))) {
+        try (StoreFactory factory = Persistence.openFactory("file", Map.of("directory", args[0]))) {
             EntityStore<CrashEntity> store = factory.store(CrashEntity.class);
             String padding = "p".repeat(512);
             for (long n = first; ; n++) {

@@ -74,7 +74,7 @@ class FileCrashTest {
             reader.join(10_000);
             child = null;
 
-            try (StoreFactory factory = Persistence.openFactory("file", Map.of("file.directory", dir.toString()))) {
+            try (StoreFactory factory = Persistence.openFactory("file", Map.of("directory", dir.toString()))) {
                 EntityStore<FileCrashChild.CrashEntity> store = factory.store(FileCrashChild.CrashEntity.class);
                 for (String ack : acks) {
                     String[] parts = ack.split(" ");

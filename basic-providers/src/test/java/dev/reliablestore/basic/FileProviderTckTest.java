@@ -19,7 +19,7 @@ class FileProviderTckTest extends EntityStoreTck {
     Path dir;
 
     private Map<String, String> config() {
-        return Map.of(FileProvider.DIRECTORY, dir.toString(), FileProvider.MAX_ENTITY_BYTES, Long.toString(LIMIT));
+        return Map.of(FileProvider.DIRECTORY, dir.toString(), FileProvider.MAX_ENTITY_SIZE, Long.toString(LIMIT));
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.reliablestore.basic;
 import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.EntityTooLargeException;
 import dev.reliablestore.api.Persistence;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.api.StoreUnavailableException;
@@ -35,16 +36,25 @@ class FileProviderTest {
     @Test
     void configurationErrorsNameTheKeyAndTheValue() {
         assertThatThrownBy(() -> Persistence.openFactory("file", Map.of())).isInstanceOf(ConfigurationException.class)
-                .hasMessageContaining("file.directory");
-        assertThatThrownBy(() -> Persistence.openFactory("file", Map.of("file.directory", dir.toString(), "file.directry", "x")))
-                .isInstanceOf(ConfigurationException.class).hasMessageContaining("file.directry");
-        assertThatThrownBy(() -> Persistence.openFactory("file", Map.of("file.directory", dir.toString(), "file.max-entity-bytes", "0")))
-                .isInstanceOf(ConfigurationException.class).hasMessageContaining("file.max-entity-bytes")
-                .hasMessageContaining("got 0").hasMessageContaining("1073741824");
-        assertThatThrownBy(() -> Persistence.openFactory("file", Map.of("file.directory", dir.toString(), "file.max-entity-bytes", "lots")))
+                .hasMessageContaining("needs the option directory");
+        assertThatThrownBy(() -> Persistence.openFactory("file", Map.of("directory", dir.toString(), "directry", "x")))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("\"directry\"").hasMessageContaining("did you mean \"directory\"");
+        assertThatThrownBy(() -> Persistence.openFactory("file", Map.of("directory", dir.toString(), "maxEntitySize", "0")))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("option maxEntitySize of the file provider: 0 is out of range 1 .. 1GiB");
+        assertThatThrownBy(() -> Persistence.openFactory("file", Map.of("directory", dir.toString(), "maxEntitySize", "lots")))
                 .isInstanceOf(ConfigurationException.class).hasMessageContaining("\"lots\"");
         assertThatThrownBy(() -> Persistence.openFactory("memory", Map.of("memory.size", "1")))
                 .isInstanceOf(ConfigurationException.class).hasMessageContaining("memory.size");
+    }
+
+    @Test
+    void theOldSpellingsStillWorkForOneRelease() {
+        try (StoreFactory f = Persistence.openFactory("file", Map.of("file.directory", dir.toString(), "file.max-entity-bytes", "64",
+                "file.upgrade-format", "false"))) {
+            assertThatThrownBy(() -> f.store(String.class).save("big", "x".repeat(100))).isInstanceOf(EntityTooLargeException.class);
+        }
+        assertThatThrownBy(() -> Persistence.openFactory("file", Map.of("file.directory", dir.toString(), "directory", dir.toString())))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("given twice");
     }
 
     @Test

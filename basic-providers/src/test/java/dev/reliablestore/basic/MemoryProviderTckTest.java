@@ -14,7 +14,7 @@ class MemoryProviderTckTest extends EntityStoreTck {
 
     @Override
     protected StoreFactory openFactory() {
-        return Persistence.openFactory("memory", Map.of(MemoryProvider.MAX_ENTITY_BYTES, Long.toString(LIMIT)));
+        return Persistence.openFactory("memory", Map.of(MemoryProvider.MAX_ENTITY_SIZE, Long.toString(LIMIT)));
     }
 
     @Override

@@ -21,7 +21,7 @@ class QuickStartSampleTest {
     @Test
     void quickStart() {
         try (EntityStore<Customer> customers =
-                     Persistence.open("file", Map.of("file.directory", dataDir.toString()), Customer.class)) {
+                     Persistence.open("file", Map.of("directory", dataDir.toString()), Customer.class)) {
             long v1 = customers.save("CUST-001", new Customer("Acme Corp", "PREMIUM"));
             Versioned<Customer> read = customers.get("CUST-001").orElseThrow();
             long v2 = customers.save("CUST-001", new Customer("Acme Corp", "ENTERPRISE"), read.version());

@@ -79,7 +79,7 @@ final class StoreSession implements AutoCloseable {
             }
             try {
                 return new StoreSession(spec, null, null,
-                        Persistence.openFactory("file", Map.of("file.directory", where.dir().toString())));
+                        Persistence.openFactory("file", Map.of("directory", where.dir().toString())));
             } catch (ConfigurationException e) {
                 throw CliException.usage(e.getMessage());
             }

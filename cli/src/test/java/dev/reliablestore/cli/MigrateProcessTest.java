@@ -37,7 +37,7 @@ class MigrateProcessTest {
 
     /** {@code count} customers (fsync'ed one by one by the file provider) and 3 orders. */
     private void seed(int count) {
-        try (StoreFactory files = Persistence.openFactory("file", Map.of("file.directory", dir.resolve("files").toString()))) {
+        try (StoreFactory files = Persistence.openFactory("file", Map.of("directory", dir.resolve("files").toString()))) {
             EntityStore<JsonNode> customers = files.store("Customer", JsonNode.class);
             for (int from = 0; from < count; from += 2000) {
                 Map<String, JsonNode> batch = new LinkedHashMap<>();

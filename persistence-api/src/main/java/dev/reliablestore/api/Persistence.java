@@ -14,7 +14,7 @@ import java.util.TreeMap;
  *
  * <pre>{@code
  * try (EntityStore<Customer> customers =
- *          Persistence.open("file", Map.of("file.directory", "data"), Customer.class)) {
+ *          Persistence.open("file", Map.of("directory", "data"), Customer.class)) {
  *     long v = customers.save("CUST-001", new Customer("Acme"));
  * }
  * }</pre>

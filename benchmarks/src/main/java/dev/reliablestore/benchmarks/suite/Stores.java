@@ -67,7 +67,7 @@ public final class Stores {
 
     /** The project's file provider in {@code dir}. */
     public static EntityStore<Order> file(Path dir) {
-        return Persistence.open("file", Map.of("file.directory", dir.toString()), Order.class);
+        return Persistence.open("file", Map.of("directory", dir.toString()), Order.class);
     }
 
     /** A fresh directory for one trial; the benchmark's {@code dir} parameter picks the disk (default: java.io.tmpdir). */
