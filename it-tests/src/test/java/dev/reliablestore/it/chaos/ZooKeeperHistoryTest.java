@@ -9,11 +9,14 @@ import dev.reliablestore.it.history.Register;
 import dev.reliablestore.it.history.RegisterClient;
 import dev.reliablestore.it.history.Workload;
 import dev.reliablestore.it.zookeeper.ZooKeeperEnsemble;
+import dev.reliablestore.registry.zookeeper.CuttingProxy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,6 +66,8 @@ class ZooKeeperHistoryTest {
     private final List<Workload> workloads = new ArrayList<>();
     /** The workload with readConsistency=linearizable, when the scenario runs one. */
     private Workload linearizable;
+    /** Proxies between clients and servers, closed after the factories that use them. */
+    private final List<CuttingProxy> proxies = new ArrayList<>();
 
     @BeforeEach
     void startEnsemble() throws Exception {
@@ -83,16 +88,19 @@ class ZooKeeperHistoryTest {
                 // best effort: the ensemble may be gone
             }
         }
+        for (CuttingProxy p : proxies) {
+            try {
+                p.close();
+            } catch (IOException ignored) {
+                // best effort
+            }
+        }
         ensemble.close();
     }
 
-    private StoreFactory open(String chroot, boolean cache, String nodeName) {
-        return open(chroot, cache, nodeName, "snapshot");
-    }
-
-    private StoreFactory open(String chroot, boolean cache, String nodeName, String readConsistency) {
+    private StoreFactory open(String servers, String chroot, boolean cache, String nodeName, String readConsistency) {
         StoreFactory f = ClusterPersistenceProvider.open(ClusterPersistenceConfiguration.builder()
-                .clusterName("zookeeper://" + ensemble.connectString() + chroot)
+                .clusterName("zookeeper://" + servers + chroot)
                 .resourceGroupName("History-RG")
                 .registryKeyPath("Software/ReliableStore/History")
                 .failoverTimeout(FAILOVER_TIMEOUT)
@@ -108,21 +116,27 @@ class ZooKeeperHistoryTest {
         return f;
     }
 
+    /** Which servers a client of a workload connects to (every server, unless a scenario says otherwise). */
+    private interface Servers {
+        String of(boolean cache, int client);
+    }
+
     /** The two workloads (cache off, cache on), each on a chroot of its own, started. */
     private void startWorkloads(String scenario) {
-        startWorkloads(scenario, false);
+        startWorkloads(scenario, false, (cache, client) -> ensemble.connectString());
     }
 
     /**
-     * As {@link #startWorkloads(String)}, and with {@code linearizableReads} a third workload: cache
-     * off, {@code readConsistency=linearizable}, whose history is checked as {@link ReadModel#LINEARIZABLE}.
+     * As {@link #startWorkloads(String)}, each client on the {@code servers} given, and with
+     * {@code linearizableReads} a third workload: cache off, {@code readConsistency=linearizable}, whose
+     * history is checked as {@link ReadModel#LINEARIZABLE}.
      */
-    private void startWorkloads(String scenario, boolean linearizableReads) {
+    private void startWorkloads(String scenario, boolean linearizableReads, Servers servers) {
         if (linearizableReads) {
             Workload w = new Workload(scenario + " linearizable reads", scenario.hashCode() + 2);
             String chroot = "/" + scenario.replaceAll("[^a-z]", "") + "-linearizable";
             for (int c = 0; c < CLIENTS; c++) {
-                StoreFactory f = open(chroot, false, "linearizable-" + c, "linearizable");
+                StoreFactory f = open(ensemble.connectString(), chroot, false, "linearizable-" + c, "linearizable");
                 w.client(f.store(Register.class), Chaos.keys(0, 0, KEYS), RegisterClient.Mix.DEFAULT);
             }
             linearizable = w;
@@ -132,7 +146,7 @@ class ZooKeeperHistoryTest {
             Workload w = new Workload(name, scenario.hashCode() + (cache ? 1 : 0));
             String chroot = "/" + scenario.replaceAll("[^a-z]", "") + (cache ? "-cached" : "-uncached");
             for (int c = 0; c < CLIENTS; c++) {
-                StoreFactory f = open(chroot, cache, (cache ? "cached-" : "uncached-") + c);
+                StoreFactory f = open(servers.of(cache, c), chroot, cache, (cache ? "cached-" : "uncached-") + c, "snapshot");
                 w.client(f.store(Register.class), Chaos.keys(0, 0, KEYS), RegisterClient.Mix.DEFAULT);
             }
             workloads.add(w);
@@ -145,10 +159,14 @@ class ZooKeeperHistoryTest {
 
     /** Waits until every workload has acknowledged {@code writes} more writes. */
     private void awaitProgress(int writes, Duration atMost) {
-        long[] targets = workloads.stream().mapToLong(w -> w.acknowledged() + writes).toArray();
+        awaitProgress(workloads, writes, atMost);
+    }
+
+    private static void awaitProgress(List<Workload> running, int writes, Duration atMost) {
+        long[] targets = running.stream().mapToLong(w -> w.acknowledged() + writes).toArray();
         await().atMost(atMost).pollInterval(Duration.ofMillis(50)).until(() -> {
             for (int i = 0; i < targets.length; i++) {
-                if (workloads.get(i).acknowledged() < targets[i]) {
+                if (running.get(i).acknowledged() < targets[i]) {
                     return false;
                 }
             }
@@ -199,7 +217,7 @@ class ZooKeeperHistoryTest {
 
     @Test
     void killingTheLeaderRepeatedlyKeepsEveryHistoryConsistent() throws Exception {
-        startWorkloads("leader-kill", true);
+        startWorkloads("leader-kill", true, (cache, client) -> ensemble.connectString());
         long start = System.nanoTime();
         int cycles = 0;
         do {
@@ -285,5 +303,67 @@ class ZooKeeperHistoryTest {
         awaitProgress(WRITES_AFTER, Duration.ofSeconds(60));
         System.out.println("[history] leader SIGSTOP past the session timeout: " + cycles + " pause/continue cycle(s)");
         stopAndCheck("leader SIGSTOP");
+    }
+
+    // ---- (3) a client partitioned from its server past the session timeout ----------------------------
+
+    /** The client of each workload that a proxy cuts off. */
+    private static final int PARTITIONED = 0;
+
+    private CuttingProxy proxyTo(int server) {
+        try {
+            CuttingProxy p = new CuttingProxy(ensemble.clientPort(server));
+            proxies.add(p);
+            return p;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void partitioningAClientFromItsServerPastItsSessionKeepsEveryHistoryConsistent() throws Exception {
+        // the cut-off clients reach one follower only, through a proxy each; the others reach the other two servers
+        int leader = ensemble.leader();
+        assertThat(leader).as("a leader").isGreaterThanOrEqualTo(0);
+        int cutOffServer = (leader + 1) % ensemble.size();
+        String otherServers = ensemble.connectString(leader, (leader + 2) % ensemble.size());
+        startWorkloads("partition", false, (cache, client) -> client == PARTITIONED
+                ? proxyTo(cutOffServer).connectString() : otherServers);
+        long start = System.nanoTime();
+        int cycles = 0;
+        do {
+            awaitProgress(WRITES_BEFORE_SHORT, Duration.ofSeconds(60));
+            proxies.forEach(p -> p.partition(true));
+            try {
+                // until the server has expired every session across the proxies (it closes their connections),
+                // and the other clients are writing through the other servers all along
+                await().atMost(SESSION_TIMEOUT.multipliedBy(4)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> proxies.stream().allMatch(CuttingProxy::serverClosedEveryConnectionAcrossPartition));
+                awaitProgress(WRITES_AFTER, FAILOVER_TIMEOUT.multipliedBy(4));
+            } finally {
+                proxies.forEach(p -> p.partition(false));
+            }
+            // healed: each cut-off client gets a write acknowledged again (on a new session)
+            long[] before = workloads.stream().mapToLong(w -> w.client(PARTITIONED).acknowledgedWrites()).toArray();
+            await().atMost(FAILOVER_TIMEOUT.multipliedBy(4)).pollInterval(Duration.ofMillis(50)).until(() -> {
+                for (int i = 0; i < before.length; i++) {
+                    if (workloads.get(i).client(PARTITIONED).acknowledgedWrites() <= before[i]) {
+                        return false;
+                    }
+                }
+                return true;
+            });
+            nextKeys(++cycles);
+        } while (Chaos.anotherCycle(start));
+        awaitProgress(WRITES_AFTER, Duration.ofSeconds(60));
+        System.out.println("[history] client partition: " + cycles + " partition(s) of client " + PARTITIONED
+                + " of each workload from server " + (cutOffServer + 1) + " past its session timeout, then healed");
+        stopAndCheck("client partition");
+        for (Workload w : workloads) {
+            long ops = w.history().ops().stream().filter(o -> o.client == PARTITIONED).count();
+            System.out.println("[history]   " + w.name() + ", the cut-off client: " + ops + " operations, "
+                    + w.client(PARTITIONED).acknowledgedWrites() + " acknowledged writes, longest write gap "
+                    + w.longestWriteGapMillis(PARTITIONED) + " ms");
+        }
     }
 }
