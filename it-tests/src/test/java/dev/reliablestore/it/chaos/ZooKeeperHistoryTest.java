@@ -5,6 +5,7 @@ import dev.reliablestore.cluster.ClusterPersistenceConfiguration;
 import dev.reliablestore.cluster.ClusterPersistenceProvider;
 import dev.reliablestore.it.history.LinearizabilityChecker;
 import dev.reliablestore.it.history.LinearizabilityChecker.ReadModel;
+import dev.reliablestore.it.history.Op;
 import dev.reliablestore.it.history.Register;
 import dev.reliablestore.it.history.RegisterClient;
 import dev.reliablestore.it.history.Workload;
@@ -21,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -365,5 +367,74 @@ class ZooKeeperHistoryTest {
                     + w.client(PARTITIONED).acknowledgedWrites() + " acknowledged writes, longest write gap "
                     + w.longestWriteGapMillis(PARTITIONED) + " ms");
         }
+    }
+
+    // ---- (5) a cached reader on another server than the writer, across a failover of its server --------
+
+    /** The writer's mix: writes mostly, and a few reads of its own. */
+    private static final RegisterClient.Mix WRITES = new RegisterClient.Mix(40, 30, 5, 5);
+    private static final RegisterClient.Mix READS_ONLY = new RegisterClient.Mix(0, 0, 0, 0);
+
+    /**
+     * One writer (cache off) on a follower and one cached reader on the leader, each with its own factory
+     * and a connect string naming its server only. The leader is killed: the reader's session loses its
+     * server while the writer goes on through the new leader, so the reader's change feed misses those
+     * writes. The writer stops before the reader's server is back, so no later change can invalidate what
+     * the reader holds: once its server is back, only the feed's resynchronisation can. Checked: the
+     * history under {@link ReadModel#SESSION} (what docs/reliability.md promises a cached read across
+     * factories), and that the reader's reads converge to what the writer reads, long before
+     * {@code cacheTTL} (5 min) could expire a stale entry.
+     */
+    @Test
+    void aCachedReaderOnAnotherServerConvergesAfterItsServerFailsOver() throws Exception {
+        long start = System.nanoTime();
+        int cycles = 0;
+        do {
+            // every cycle on the current leader: the reader's server, whose failure is a leader failover
+            int readerServer = ensemble.leader();
+            assertThat(readerServer).as("a leader").isGreaterThanOrEqualTo(0);
+            int writerServer = (readerServer + 1) % ensemble.size();
+            StoreFactory writerFactory = open(ensemble.connectString(writerServer), "/cached-reader", false, "writer-" + cycles, "snapshot");
+            StoreFactory readerFactory = open(ensemble.connectString(readerServer), "/cached-reader", true, "reader-" + cycles, "snapshot");
+            var writerStore = writerFactory.store(Register.class);
+            var readerStore = readerFactory.store(Register.class);
+            List<String> keys = Chaos.keys(0, cycles, KEYS);
+            Workload w = new Workload("cached reader, cycle " + (cycles + 1), 5_000 + cycles);
+            workloads.add(w); // closed after the test; the cycle checks it below
+            RegisterClient writer = w.client(writerStore, keys, WRITES);
+            RegisterClient reader = w.client(readerStore, keys, READS_ONLY).pauseBetweenOperations(Duration.ofMillis(1));
+            w.start();
+            awaitProgress(List.of(w), WRITES_BEFORE, Duration.ofSeconds(60));
+            ensemble.kill(readerServer);
+            awaitProgress(List.of(w), WRITES_AFTER, FAILOVER_TIMEOUT.multipliedBy(4));
+            w.stop(writer);
+            ensemble.start(readerServer);
+            ensemble.awaitQuorum(Duration.ofSeconds(30));
+            long back = System.nanoTime();
+            w.stop();
+            // sequential again (its loop stopped): the reader reads each key until it reads what the writer reads
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+                for (String k : keys) {
+                    Op read = reader.read(k);
+                    Op written = writer.read(k);
+                    assertThat(read.outcome == Op.Outcome.OK && written.outcome == Op.Outcome.OK
+                            && Objects.equals(read.value, written.value) && read.version == written.version)
+                            .as("the cached reader reads what the writer reads: %s, %s", read, written).isTrue();
+                }
+            });
+            long convergedMillis = (System.nanoTime() - back) / 1_000_000;
+            Workload.Figures f = w.check(new LinearizabilityChecker(ReadModel.SESSION));
+            System.out.println(f);
+            System.out.println("[history]   reader against writer: " + w.staleness(writer.id(), reader.id())
+                    + "; the reader read what the writer reads " + convergedMillis + " ms after its server was back; first errors "
+                    + w.firstErrors());
+            assertThat(f.check().ok()).as(f.check().describe()).isTrue();
+            assertThat(f.unexpectedErrors()).as("errors other than the API's: %s", f).isZero();
+            for (StoreFactory done : List.of(writerFactory, readerFactory)) {
+                done.close();
+                factories.remove(done);
+            }
+            cycles++;
+        } while (Chaos.anotherCycle(start));
     }
 }
