@@ -44,7 +44,8 @@ import static org.awaitility.Awaitility.await;
  *       what it holds never fills it.</li>
  * </ul>
  * The leader-kill scenario runs a third workload: cache off with {@code readConsistency=linearizable},
- * every operation checked under {@link ReadModel#LINEARIZABLE}.
+ * every operation checked under {@link ReadModel#LINEARIZABLE}. The cached-reader scenario (5) runs
+ * neither: one writer and one cached reader of its own, on different servers.
  * Each scenario prints its figures (operations, anomalies, longest write gap, failed and unknown
  * operations) and checks both histories; {@code -Dreliablestore.chaos.minutes=N} repeats the fault
  * cycle for N minutes.
