@@ -16,7 +16,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A loopback TCP proxy in front of a ZooKeeper server that can cut the connection at a chosen
  * moment: before the next request reaches the server, or after the server has processed it but
  * before its answer reaches the client. That is exactly the ambiguous connection loss a client
- * must handle (CURATOR-268).
+ * must handle (CURATOR-268). It can also {@link #partition(boolean) partition} the client from the
+ * server silently, as a network partition does: nothing crosses in either direction, not even a
+ * close, so each side finds out only by its own timeouts.
  */
 public final class CuttingProxy implements AutoCloseable {
 
@@ -27,6 +29,10 @@ public final class CuttingProxy implements AutoCloseable {
     private final AtomicBoolean cutBeforeAnswer = new AtomicBoolean();
     private final AtomicInteger cuts = new AtomicInteger();
     private volatile boolean refusing;
+    private volatile boolean partitioned;
+    /** The connections that were open when the partition began, with whether the server has closed each since. */
+    private final List<Connection> acrossPartition = new CopyOnWriteArrayList<>();
+    private final List<Connection> connections = new CopyOnWriteArrayList<>();
     private volatile int largeRequestBytes;
     private volatile boolean deliverLargeRequest;
     private volatile boolean closed;
@@ -68,6 +74,46 @@ public final class CuttingProxy implements AutoCloseable {
         return cuts.get();
     }
 
+    /**
+     * Starts ({@code true}) or heals ({@code false}) a silent partition. While it lasts, bytes in both
+     * directions are dropped, a side that closes its end is not seen by the other, and a new connection
+     * is accepted (the client's connect succeeds, as it would to a server's backlog) but never reaches
+     * the server. Healing cuts every connection that existed during the partition, as TCP does once a
+     * partition has outlasted its retransmissions: bytes were dropped, so none of them may carry on.
+     * New connections after healing reach the server again.
+     */
+    public synchronized void partition(boolean partition) {
+        if (partition) {
+            acrossPartition.clear();
+            acrossPartition.addAll(connections);
+            partitioned = true;
+        } else {
+            partitioned = false;
+            cutAll();
+        }
+    }
+
+    /**
+     * Whether the server has closed its end of every connection that was open when the partition
+     * began. For ZooKeeper that is proof the partition outlasted the sessions: a server closes a
+     * session's connection when it expires the session (the client's own close does not cross).
+     */
+    public boolean serverClosedEveryConnectionAcrossPartition() {
+        return !acrossPartition.isEmpty() && acrossPartition.stream().allMatch(c -> c.serverClosed);
+    }
+
+    /** One proxied connection: the client's socket and, unless accepted during a partition, the server's. */
+    private static final class Connection {
+        final Socket client;
+        final Socket server;
+        volatile boolean serverClosed;
+
+        Connection(Socket client, Socket server) {
+            this.client = client;
+            this.server = server;
+        }
+    }
+
     private void accept() {
         while (!closed) {
             try {
@@ -76,12 +122,24 @@ public final class CuttingProxy implements AutoCloseable {
                     client.close();
                     continue;
                 }
+                synchronized (this) {
+                    if (partitioned) {
+                        // held until healing cuts it: the connect succeeded, nothing will ever answer
+                        sockets.add(client);
+                        continue;
+                    }
+                }
                 Socket server = new Socket();
                 server.connect(target, 2000);
+                // small requests and answers must not wait for Nagle's algorithm (40 ms each with delayed acks)
+                client.setTcpNoDelay(true);
+                server.setTcpNoDelay(true);
+                Connection c = new Connection(client, server);
+                connections.add(c);
                 sockets.add(client);
                 sockets.add(server);
-                pump(client, server, true);
-                pump(server, client, false);
+                pump(c, true);
+                pump(c, false);
             } catch (IOException e) {
                 if (closed) {
                     return;
@@ -90,13 +148,20 @@ public final class CuttingProxy implements AutoCloseable {
         }
     }
 
-    private void pump(Socket from, Socket to, boolean clientToServer) {
+    private void pump(Connection c, boolean clientToServer) {
+        Socket from = clientToServer ? c.client : c.server;
+        Socket to = clientToServer ? c.server : c.client;
         String name = clientToServer ? "c2s" : "s2c";
         Thread t = new Thread(() -> {
             byte[] buf = new byte[64 * 1024];
-            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+            try {
+                InputStream in = from.getInputStream();
+                OutputStream out = to.getOutputStream();
                 int n;
                 while ((n = in.read(buf)) > 0) {
+                    if (partitioned) {
+                        continue;
+                    }
                     if (clientToServer && n >= largeRequestBytes && cutBeforeRequest.compareAndSet(true, false)) {
                         if (deliverLargeRequest) {
                             cutBeforeAnswer.set(true);
@@ -114,10 +179,18 @@ public final class CuttingProxy implements AutoCloseable {
                     out.flush();
                 }
             } catch (IOException ignored) {
-                // the other side closed
+                // reset, or closed under us by a cut
             } finally {
+                // the end we read from is gone; across a partition the other end must not learn of it
+                boolean silently = partitioned;
+                if (silently && !clientToServer) {
+                    c.serverClosed = true;
+                }
                 closeQuietly(from);
-                closeQuietly(to);
+                if (!silently) {
+                    closeQuietly(to);
+                    connections.remove(c);
+                }
             }
         }, "cutting-proxy-" + name);
         t.setDaemon(true);
@@ -129,6 +202,7 @@ public final class CuttingProxy implements AutoCloseable {
             closeQuietly(s);
         }
         sockets.clear();
+        connections.clear();
     }
 
     private static void closeQuietly(Socket s) {

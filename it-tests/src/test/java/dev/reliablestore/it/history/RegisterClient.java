@@ -6,11 +6,13 @@ import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.api.Versioned;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 /**
@@ -44,6 +46,8 @@ public final class RegisterClient {
     private final Map<String, Long> seen = new HashMap<>();
     private volatile List<String> keys;
     private long written;
+    private final AtomicLong acknowledgedWrites = new AtomicLong();
+    private volatile long pauseNanos;
 
     public RegisterClient(int id, EntityStore<Register> store, History history, Workload.Counters counters, long seed, Mix mix) {
         this.id = id;
@@ -56,6 +60,24 @@ public final class RegisterClient {
 
     public int id() {
         return id;
+    }
+
+    /** Writes this client has had acknowledged so far (a scenario waits on one client's progress). */
+    public long acknowledgedWrites() {
+        return acknowledgedWrites.get();
+    }
+
+    /**
+     * A pause after each operation in {@link Workload#start()}'s loop: a reader whose reads are cache
+     * hits (microseconds) would otherwise record far more reads than the checker needs.
+     */
+    public RegisterClient pauseBetweenOperations(Duration pause) {
+        this.pauseNanos = pause.toNanos();
+        return this;
+    }
+
+    long pauseNanos() {
+        return pauseNanos;
     }
 
     /** The keys this client works on from its next operation on. */
@@ -86,7 +108,8 @@ public final class RegisterClient {
         return "c" + id + "-" + (++written);
     }
 
-    public void read(String key) {
+    /** Reads {@code key}; returns the recorded operation (what was read, or how it failed). */
+    public Op read(String key) {
         Op op = history.read(id, key);
         try {
             Optional<Versioned<Register>> v = store.get(key);
@@ -96,6 +119,7 @@ public final class RegisterClient {
             history.failed(op, describe(e));
             counters.failed(e, op);
         }
+        return op;
     }
 
     public void cas(String key, long expected) {
@@ -104,7 +128,7 @@ public final class RegisterClient {
             long v = store.save(key, new Register(op.value), expected);
             history.writeOk(op, v);
             seen.put(key, v);
-            counters.acknowledged();
+            acknowledged();
         } catch (ConcurrencyConflictException c) {
             history.conflict(op, c.actualVersion());
             if (c.actualVersion() >= 0) {
@@ -121,7 +145,7 @@ public final class RegisterClient {
             long v = store.save(key, new Register(op.value));
             history.writeOk(op, v);
             seen.put(key, v);
-            counters.acknowledged();
+            acknowledged();
         } catch (RuntimeException e) {
             writeFailed(op, e);
         }
@@ -134,7 +158,7 @@ public final class RegisterClient {
             history.deleteOk(op, deleted);
             seen.put(key, Versioned.ABSENT);
             if (deleted) {
-                counters.acknowledged();
+                acknowledged();
             }
         } catch (RuntimeException e) {
             writeFailed(op, e);
@@ -147,7 +171,7 @@ public final class RegisterClient {
             store.delete(key, expected);
             history.deleteOk(op, true);
             seen.put(key, Versioned.ABSENT);
-            counters.acknowledged();
+            acknowledged();
         } catch (ConcurrencyConflictException c) {
             history.conflict(op, c.actualVersion());
             if (c.actualVersion() >= 0) {
@@ -156,6 +180,11 @@ public final class RegisterClient {
         } catch (RuntimeException e) {
             writeFailed(op, e);
         }
+    }
+
+    private void acknowledged() {
+        acknowledgedWrites.incrementAndGet();
+        counters.acknowledged();
     }
 
     private void writeFailed(Op op, RuntimeException e) {

@@ -3,7 +3,11 @@ package dev.reliablestore.it.history;
 import dev.reliablestore.api.EntityStore;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -13,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
 
 /**
@@ -68,6 +73,7 @@ public final class Workload implements AutoCloseable {
     private final List<RegisterClient> clients = new ArrayList<>();
     private final List<Future<?>> running = new ArrayList<>();
     private final AtomicBoolean go = new AtomicBoolean();
+    private final Set<RegisterClient> stopping = ConcurrentHashMap.newKeySet();
     private final long seed;
     private ExecutorService pool;
     private long startedNanos;
@@ -78,8 +84,17 @@ public final class Workload implements AutoCloseable {
         this.seed = seed;
     }
 
+    public String name() {
+        return name;
+    }
+
     public History history() {
         return history;
+    }
+
+    /** Client {@code id} (in the order they were added). */
+    public RegisterClient client(int id) {
+        return clients.get(id);
     }
 
     /** Adds a client on {@code store} working on {@code keys}. */
@@ -110,18 +125,30 @@ public final class Workload implements AutoCloseable {
         startedNanos = System.nanoTime();
     }
 
-    /** Starts every client's loop: one random operation after another until {@link #stop()}. */
+    /**
+     * Starts every client's loop: one random operation after another (with the client's pause between
+     * them, if it has one) until {@link #stop()}, or {@link #stop(RegisterClient)} for that client.
+     */
     public void start() {
         begin();
         for (RegisterClient c : clients) {
             running.add(pool.submit(() -> {
                 Thread.currentThread().setName(name + "-c" + c.id());
-                while (go.get()) {
+                while (go.get() && !stopping.contains(c)) {
                     c.step();
+                    if (c.pauseNanos() > 0) {
+                        LockSupport.parkNanos(c.pauseNanos());
+                    }
                 }
                 return null;
             }));
         }
+    }
+
+    /** Stops one client after its current operation, the others going on (e.g. a writer, to see what a reader then converges to). */
+    public void stop(RegisterClient client) throws InterruptedException, ExecutionException, TimeoutException {
+        stopping.add(client);
+        running.get(clients.indexOf(client)).get(120, TimeUnit.SECONDS);
     }
 
     /** Runs {@code steps} operations on every client, all clients at once, and returns when all are done. */
@@ -172,6 +199,81 @@ public final class Workload implements AutoCloseable {
         go.set(false);
         if (pool != null) {
             pool.shutdownNow();
+        }
+    }
+
+    /** The longest gap between two of one client's acknowledged writes (e.g. the client a partition cut off). */
+    public long longestWriteGapMillis(int client) {
+        long gap = 0;
+        long last = -1;
+        for (Op op : history.ops()) { // invocation order is each client's program order
+            if (op.client == client && op.acknowledgedWrite()) {
+                if (last >= 0) {
+                    gap = Math.max(gap, op.completedNanos - last);
+                }
+                last = op.completedNanos;
+            }
+        }
+        return TimeUnit.NANOSECONDS.toMillis(gap);
+    }
+
+    /**
+     * How stale {@code reader}'s reads were against the writes of {@code writer}, the only client that
+     * writes the keys: for each read, how long before its invocation the writer's first acknowledged
+     * write after the state it returned had been acknowledged (zero when no such write had been); the
+     * longest of them, and how many reads were stale at all. A read of absent is taken as of the
+     * writer's last delete before the read answered (or the start), the most favourable reading.
+     */
+    public Staleness staleness(int writer, int reader) {
+        Map<String, List<Op>> writes = new HashMap<>();
+        for (Op op : history.ops()) {
+            if (op.client == writer && op.kind.writes()) {
+                writes.computeIfAbsent(op.key, k -> new ArrayList<>()).add(op);
+            } else if (op.client != reader && op.kind.writes()) {
+                throw new IllegalStateException("client " + op.client + " writes too: " + op);
+            }
+        }
+        long longest = 0;
+        long stale = 0;
+        long reads = 0;
+        for (Op read : history.ops()) {
+            if (read.client != reader || read.kind != Op.Kind.READ || read.outcome != Op.Outcome.OK) {
+                continue;
+            }
+            reads++;
+            List<Op> ws = writes.getOrDefault(read.key, List.of());
+            int from = -1; // the writer's operation whose state the read returned; -1: the initial absent state
+            for (int i = 0; i < ws.size(); i++) {
+                Op w = ws.get(i);
+                if (w.invokedAt > read.completedAt) {
+                    break;
+                }
+                boolean wrote = (w.kind == Op.Kind.SAVE || w.kind == Op.Kind.CAS) && w.value.equals(read.value);
+                boolean deleted = read.value == null && (w.kind == Op.Kind.DELETE || w.kind == Op.Kind.CAS_DELETE)
+                        && w.outcome != Op.Outcome.FAILED;
+                if (wrote || deleted) {
+                    from = i;
+                }
+            }
+            for (int i = from + 1; i < ws.size(); i++) {
+                Op w = ws.get(i);
+                if (w.acknowledgedWrite()) {
+                    if (w.completedAt < read.invokedAt) {
+                        stale++;
+                        longest = Math.max(longest, read.invokedNanos - w.completedNanos);
+                    }
+                    break;
+                }
+            }
+        }
+        return new Staleness(reads, stale, TimeUnit.NANOSECONDS.toMillis(longest));
+    }
+
+    /** See {@link #staleness(int, int)}. */
+    public record Staleness(long reads, long staleReads, long longestMillis) {
+        @Override
+        public String toString() {
+            return String.format("%d of %d reads stale, the stalest %d ms behind an acknowledged write", staleReads, reads, longestMillis);
         }
     }
 

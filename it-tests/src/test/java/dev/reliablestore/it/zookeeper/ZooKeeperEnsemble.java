@@ -170,6 +170,15 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
         return j.toString();
     }
 
+    /** The connect string of some of the servers only: a client that must stay on (or off) given servers. */
+    public String connectString(int... servers) {
+        StringJoiner j = new StringJoiner(",");
+        for (int i : servers) {
+            j.add("127.0.0.1:" + clientPorts[i]);
+        }
+        return j.toString();
+    }
+
     public int clientPort(int i) {
         return clientPorts[i];
     }
