@@ -48,6 +48,16 @@ public final class ClusterRegistries {
         return backend.open(parsed, Map.copyOf(options));
     }
 
+    /**
+     * The option keys the backend of {@code uri}'s scheme accepts; empty when no backend serves the
+     * scheme (opening it then fails, naming the available ones).
+     */
+    public static java.util.Set<String> optionNames(String uri) {
+        int colon = uri.indexOf(':');
+        ClusterRegistryBackend backend = colon <= 0 ? null : backends().get(uri.substring(0, colon));
+        return backend == null ? java.util.Set.of() : backend.optionNames();
+    }
+
     /** The backends on the class path, by scheme. */
     public static Map<String, ClusterRegistryBackend> backends() {
         Map<String, ClusterRegistryBackend> byScheme = new TreeMap<>();

@@ -7,6 +7,11 @@ import dev.reliablestore.cluster.crypto.KeySource;
 import dev.reliablestore.cluster.crypto.KeySources;
 import dev.reliablestore.codec.EntityCodec;
 import dev.reliablestore.codec.JacksonEntityCodec;
+import dev.reliablestore.options.Durations;
+import dev.reliablestore.options.Option;
+import dev.reliablestore.options.OptionTable;
+import dev.reliablestore.options.OptionValues;
+import dev.reliablestore.options.Secrets;
 import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
@@ -88,13 +93,6 @@ public final class ClusterPersistenceConfiguration {
     static final String BACKUP_PATH = "backupPath";
     static final String REGISTRY_OPTION_PREFIX = "registry.";
 
-    static final Set<String> KEYS = Set.of(CLUSTER_NAME, RESOURCE_GROUP_NAME, REGISTRY_KEY_PATH, MAX_VALUE_SIZE_KB,
-            ENABLE_COMPRESSION, COMPRESSION_DICTIONARY, REPLICATION_MODE, FAILOVER_TIMEOUT, NODE_AFFINITY, MINIMUM_NODES,
-            ENABLE_ENCRYPTION, ENCRYPTION_ALGORITHM, KEY_MANAGEMENT_SERVICE, KEY_STORE_PATH, KEY_STORE_TYPE,
-            KEY_STORE_PASSWORD, KEY_STORE_ACTIVE_ALIAS, PASSPHRASE, PREVIOUS_PASSPHRASES, CONFLICT_RESOLUTION,
-            HEALTH_CHECK_INTERVAL, MAX_RETRIES, RETRY_DELAY, ENABLE_LOCAL_CACHE, CACHE_SIZE, CACHE_TTL, PRELOAD_CACHE,
-            CACHED_READS, ENABLE_AUDIT_LOGGING, AUDIT_LOG_PATH, BACKUP_ENABLED, BACKUP_INTERVAL, BACKUP_RETENTION, BACKUP_PATH);
-
     static final int MAX_VALUE_SIZE_KB_LIMIT = RegistryValue.MAX_SIZE / 1024;
     static final Duration MAX_DURATION = Duration.ofHours(24);
     static final Duration MIN_HEALTH_CHECK_INTERVAL = Duration.ofMillis(50);
@@ -107,6 +105,125 @@ public final class ClusterPersistenceConfiguration {
 
     /** How keys are obtained. */
     enum KeyManagement { NONE, KEY_STORE, PASSPHRASE, CUSTOM }
+
+    // ---- the string form: one Option per key; ranges and rules between options are checked by Builder.build() ----
+
+    private static final String HOURS_24 = "at most 24h";
+
+    static final Option<String> O_CLUSTER_NAME = Option.string(CLUSTER_NAME, DEFAULT_CLUSTER, "`" + DEFAULT_CLUSTER + "`", "registry URI",
+            v -> v, "The registry: `embedded:<dir>`, `zookeeper://host:port[,…]/<chroot>`, `clusapi://<cluster>`. A bare name without `:`"
+                    + " means `clusapi://<name>`. Unknown scheme or malformed URI → `ConfigurationException` *(open)*.");
+    static final Option<String> O_RESOURCE_GROUP_NAME = Option.string(RESOURCE_GROUP_NAME, null, "**required**", "a registry name",
+            v -> v, "First key segment of the storage root: stores with different groups never see each other's data. On Windows it is the"
+                    + " group whose owner is the primary.").withLimits("1..255 characters, no `/`, `\\` or control characters");
+    static final Option<String> O_REGISTRY_KEY_PATH = Option.string(REGISTRY_KEY_PATH, null, "**required**", "key path", v -> v,
+            "Key path below the group, `\\` or `/` separated (`Software\\ReliableStore\\Data`).")
+            .withLimits("≥ 1 segment; with the group at most " + (RegistryPath.MAX_DEPTH - StorageLayout.DEPTH_BELOW_ROOT) + " segments and "
+                    + StorageLayout.maxRootLength() + " characters, so the layout's keys fit");
+    static final Option<Long> O_MAX_VALUE_SIZE_KB = Option.integer(MAX_VALUE_SIZE_KB, 64, "KiB",
+            "Largest stored entity *after* encoding (envelope bytes); above → `EntityTooLargeException` naming id, size and limit."
+                    + " *(open)* also ≤ the registry's `limits().maxValueSize()`.").withLimits("1 .. " + (RegistryValue.MAX_SIZE / 1024));
+    static final Option<Boolean> O_ENABLE_COMPRESSION = Option.bool(ENABLE_COMPRESSION, true,
+            "zstd level 3 when the JSON is ≥ 64 bytes and the frame is smaller than the input (plus its header).");
+    static final Option<Boolean> O_COMPRESSION_DICTIONARY = Option.bool(COMPRESSION_DICTIONARY, true,
+            "Train and use a per-type zstd dictionary (256 samples, 16 KiB). `true` with compression off → refused. Values written with a"
+                    + " dictionary stay readable whatever this setting.").withDefaultText("= `enableCompression`");
+    static final Option<ReplicationMode> O_REPLICATION_MODE = Option.choice(REPLICATION_MODE, ordered("Synchronous", ReplicationMode.SYNCHRONOUS,
+            "Asynchronous", ReplicationMode.ASYNCHRONOUS), ReplicationMode.SYNCHRONOUS,
+            "`Synchronous`: a write returns once the registry reports it durable (`commit`). `Asynchronous`: `commitAsync`; a save returns"
+                    + " once the written value is readable (committed, not yet durable; embedded: durable within `registry.asyncFlushInterval`,"
+                    + " default 10ms). Deletes and clears wait for durability in both modes.");
+    static final Option<Duration> O_FAILOVER_TIMEOUT = Option.duration(FAILOVER_TIMEOUT, Duration.ofSeconds(30),
+            "Upper bound on the whole time an operation keeps retrying a retryable failure (registry unavailable, too few nodes). Passed"
+                    + " down to a backend that has the same option (ZooKeeper: bounds one registry call) unless `registry.failoverTimeout` is"
+                    + " given.").withLimits("1ms .. 24h");
+    static final Option<String> O_NODE_AFFINITY = Option.string(NODE_AFFINITY, "", "empty (= all nodes)", "comma-separated node names", v -> v,
+            "*(open)* every name must be a member of the cluster. Health checks then fail while the primary is outside the list or none"
+                    + " of its nodes is up. The contract has no way to route reads to a node, so affinity is a health rule, not a routing rule."
+                    + " Passed down to a backend that has the same option (ZooKeeper) unless `registry.nodeAffinity` is given.")
+            .withLimits("0 .. " + MAX_NODES + " distinct names");
+    static final Option<Long> O_MINIMUM_NODES = Option.integer(MINIMUM_NODES, 1, "nodes",
+            "Writes are refused (retryably, within `failoverTimeout`) while fewer nodes are `UP`; health checks fail too. *(open)* must not"
+                    + " exceed the cluster's size (the embedded registry has 1 node, so only 1 is accepted there). Passed down as the ZooKeeper"
+                    + " backend's `minNodes` unless `registry.minNodes` is given.").withLimits("1 .. " + MAX_NODES);
+    static final Option<Boolean> O_ENABLE_ENCRYPTION = Option.bool(ENABLE_ENCRYPTION, false,
+            "AES-256-GCM of every value written; needs a key source. Any key option set while this is `false` is refused.");
+    static final Option<String> O_ENCRYPTION_ALGORITHM = Option.string(ENCRYPTION_ALGORITHM, "AES256", "`AES256`", "`AES256`", v -> v,
+            "`AES256` (= `AES-256-GCM`), the only one.");
+    static final Option<KeyManagement> O_KEY_MANAGEMENT_SERVICE = Option.choice(KEY_MANAGEMENT_SERVICE, ClusterPersistenceConfiguration.<KeyManagement>ordered("KeyStore",
+            KeyManagement.KEY_STORE, "Passphrase", KeyManagement.PASSPHRASE), null, "–",
+            "Required with encryption; the builder also accepts any `KeySource` (`keySource(…)`).");
+    static final Option<String> O_KEY_STORE_PATH = Option.string(KEY_STORE_PATH, null, "–", "path", v -> v,
+            "`KeyStore` only: a BCFKS or PKCS#12 file of AES-256 secret keys (create/rotate with `KeyStoreFiles.addNewKey`).");
+    static final Option<String> O_KEY_STORE_TYPE = Option.string(KEY_STORE_TYPE, "BCFKS", "`BCFKS`", "`BCFKS` or `PKCS12`", v -> v,
+            "the key store's format.");
+    static final Option<String> O_KEY_STORE_PASSWORD = Option.secret(KEY_STORE_PASSWORD, "secret", v -> v,
+            "Required with `KeyStore`. Never printed.");
+    static final Option<String> O_KEY_STORE_ACTIVE_ALIAS = Option.string(KEY_STORE_ACTIVE_ALIAS, null, "newest entry", "key alias", v -> v,
+            "The key id for new writes; default: the entry with the latest creation date.");
+    static final Option<String> O_PASSPHRASE = Option.secret(PASSPHRASE, "secret", v -> v, "`Passphrase` only: the current passphrase (non-empty).");
+    static final Option<String> O_PREVIOUS_PASSPHRASES = Option.string(PREVIOUS_PASSPHRASES, "", "empty", "comma-separated secrets", v -> v,
+            "Older passphrases still needed to read values written before a rotation; each a secret reference.");
+    static final Option<ConflictResolution> O_CONFLICT_RESOLUTION = Option.choice(CONFLICT_RESOLUTION, ordered("Optimistic",
+            ConflictResolution.OPTIMISTIC, "LastWriteWins", ConflictResolution.LAST_WRITE_WINS, "LastWrite", ConflictResolution.LAST_WRITE_WINS,
+            "Merge", ConflictResolution.MERGE), ConflictResolution.OPTIMISTIC,
+            "`LastWrite` is `LastWriteWins`; `Merge` needs a `ConflictResolver` per entity class (builder only). See \"Conflicts\" in"
+                    + " cluster-registry-provider.md for why the default is not the seed's `LastWrite`.");
+    static final Option<Duration> O_HEALTH_CHECK_INTERVAL = Option.duration(HEALTH_CHECK_INTERVAL, Duration.ofSeconds(10),
+            "Between the end of one health check and the start of the next.").withLimits("50ms .. 24h");
+    static final Option<Long> O_MAX_RETRIES = Option.integer(MAX_RETRIES, 3, "retries",
+            "Retries of a retryable failure (so at most `maxRetries + 1` attempts). Also bounds the merges of one `Merge` save.")
+            .withLimits("0 .. " + MAX_RETRIES_LIMIT);
+    static final Option<Duration> O_RETRY_DELAY = Option.duration(RETRY_DELAY, Duration.ofSeconds(1),
+            "First backoff; doubles each retry, ±10 % jitter, capped by what is left of `failoverTimeout`.")
+            .withLimits("0 .. 24h, and shorter than `failoverTimeout` when `maxRetries > 0`");
+    static final Option<Boolean> O_ENABLE_LOCAL_CACHE = Option.bool(ENABLE_LOCAL_CACHE, false,
+            "Caffeine cache of decoded (decrypted, decompressed) values, one per entity type per factory (shared by every store of the"
+                    + " type), invalidated from the registry change feed.");
+    static final Option<Long> O_CACHE_SIZE = Option.integer(CACHE_SIZE, 1000, "entries",
+            "Per entity type (values and the tombstones of deleted entities). Only with the cache on (else refused).")
+            .withLimits("1 .. " + MAX_CACHE_SIZE);
+    static final Option<Duration> O_CACHE_TTL = Option.duration(CACHE_TTL, Duration.ofMinutes(5), "Expiry after write. Only with the cache on.")
+            .withLimits("1ms .. 24h");
+    static final Option<Boolean> O_PRELOAD_CACHE = Option.bool(PRELOAD_CACHE, false,
+            "Reads every entity of a type into the cache when the type's cache opens (its first store in the factory). Only with the cache on.");
+    static final Option<CachedReads> O_CACHED_READS = Option.choice(CACHED_READS, ordered("Auto", CachedReads.AUTO, "Copy", CachedReads.COPY,
+            "Share", CachedReads.SHARE), CachedReads.AUTO,
+            "What a cache hit returns, for every store of the factory: `Auto` = the one shared instance for a deeply immutable entity type,"
+                    + " a fresh copy for others; `Copy` = a fresh copy always; `Share` = the shared instance always (callers must never mutate"
+                    + " what they read). Only with the cache on (else refused). `cachedReads.<Type>` (below) sets it for one type."
+                    + " The rule: \"Zero-copy cached reads\" in cluster-registry-provider.md.");
+    static final Option<Boolean> O_ENABLE_AUDIT_LOGGING = Option.bool(ENABLE_AUDIT_LOGGING, false,
+            "Appends every write, delete and clear to a hash-chained audit log (see cluster-registry-provider.md, Audit log); needs `auditLogPath`.");
+    static final Option<String> O_AUDIT_LOG_PATH = Option.string(AUDIT_LOG_PATH, null, "–", "directory", v -> v,
+            "Where the audit log is written. Only with audit logging on.");
+    static final Option<Boolean> O_BACKUP_ENABLED = Option.bool(BACKUP_ENABLED, false,
+            "The primary node writes a backup every `backupInterval` into `backupPath` (see cluster-registry-provider.md, Backups).");
+    static final Option<Duration> O_BACKUP_INTERVAL = Option.duration(BACKUP_INTERVAL, Duration.ofHours(1),
+            "Time between scheduled backups. Only with backups on.").withLimits("1s .. 7d");
+    static final Option<Long> O_BACKUP_RETENTION = Option.integer(BACKUP_RETENTION, 24, "backups",
+            "Scheduled backups kept; older ones are deleted. Only with backups on.").withLimits("1 .. " + MAX_BACKUP_RETENTION);
+    static final Option<String> O_BACKUP_PATH = Option.string(BACKUP_PATH, null, "–", "directory", v -> v,
+            "Where scheduled backups are written. Only with backups on.");
+
+    /** Every option of the string form, in the order docs/configuration.md shows them. */
+    public static final OptionTable OPTIONS = OptionTable.of("the cluster-registry provider", O_CLUSTER_NAME, O_RESOURCE_GROUP_NAME,
+            O_REGISTRY_KEY_PATH, O_MAX_VALUE_SIZE_KB, O_ENABLE_COMPRESSION, O_COMPRESSION_DICTIONARY, O_REPLICATION_MODE, O_FAILOVER_TIMEOUT,
+            O_NODE_AFFINITY, O_MINIMUM_NODES, O_ENABLE_ENCRYPTION, O_ENCRYPTION_ALGORITHM, O_KEY_MANAGEMENT_SERVICE, O_KEY_STORE_PATH,
+            O_KEY_STORE_TYPE, O_KEY_STORE_PASSWORD, O_KEY_STORE_ACTIVE_ALIAS, O_PASSPHRASE, O_PREVIOUS_PASSPHRASES, O_CONFLICT_RESOLUTION,
+            O_HEALTH_CHECK_INTERVAL, O_MAX_RETRIES, O_RETRY_DELAY, O_ENABLE_LOCAL_CACHE, O_CACHE_SIZE, O_CACHE_TTL, O_PRELOAD_CACHE,
+            O_CACHED_READS, O_ENABLE_AUDIT_LOGGING, O_AUDIT_LOG_PATH, O_BACKUP_ENABLED, O_BACKUP_INTERVAL, O_BACKUP_RETENTION, O_BACKUP_PATH)
+            .withPatterns(CACHED_READS_PREFIX + "<Type>", REGISTRY_OPTION_PREFIX + "<backend option>");
+
+    /** Choices in the order given (the docs show them so): name, value, name, value, … */
+    @SuppressWarnings("unchecked")
+    private static <E> Map<String, E> ordered(Object... namesAndValues) {
+        Map<String, E> m = new LinkedHashMap<>();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            m.put((String) namesAndValues[i], (E) namesAndValues[i + 1]);
+        }
+        return m;
+    }
 
     private final String clusterName;
     private final String resourceGroupName;
@@ -219,34 +336,28 @@ public final class ClusterPersistenceConfiguration {
     private static Builder parse(Map<String, String> configuration) {
         Objects.requireNonNull(configuration, "configuration");
         Builder b = builder();
+        Map<String, String> plain = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : new TreeMap<>(configuration).entrySet()) {
             String key = e.getKey();
-            String value = Objects.requireNonNull(e.getValue(), () -> "value of " + key).trim();
+            String value = Objects.requireNonNull(e.getValue(), () -> "value of " + key).strip();
             if (key.startsWith(REGISTRY_OPTION_PREFIX) && key.length() > REGISTRY_OPTION_PREFIX.length()) {
                 b.registryOption(key.substring(REGISTRY_OPTION_PREFIX.length()), value);
-                continue;
+            } else if (key.startsWith(CACHED_READS_PREFIX) && key.length() > CACHED_READS_PREFIX.length()) {
+                b.cachedReads(key.substring(CACHED_READS_PREFIX.length()), parseOne(O_CACHED_READS, key, value));
+            } else {
+                plain.put(key, value);
             }
-            if (key.startsWith(CACHED_READS_PREFIX) && key.length() > CACHED_READS_PREFIX.length()) {
-                b.cachedReads(key.substring(CACHED_READS_PREFIX.length()), Builder.parseCachedReads(key, value));
-                continue;
-            }
-            if (!KEYS.contains(key)) {
-                throw new ConfigurationException("unknown cluster-registry option \"" + key + "\"" + suggestion(key)
-                        + "; known options: " + new java.util.TreeSet<>(KEYS)
-                        + ", cachedReads.<Type> and registry.<backend option>");
-            }
-            b.set(key, value);
         }
+        b.apply(OPTIONS.read(plain, ConfigurationException::new));
         return b;
     }
 
-    private static String suggestion(String key) {
-        for (String k : KEYS) {
-            if (k.equalsIgnoreCase(key) || k.equalsIgnoreCase(key.replace("-", "").replace("_", "").replace(".", ""))) {
-                return " (did you mean \"" + k + "\"?)";
-            }
+    private static <T> T parseOne(Option<T> option, String key, String value) {
+        try {
+            return option.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigurationException("option " + key + " of the cluster-registry provider: " + e.getMessage());
         }
-        return "";
     }
 
     // ---- accessors ---------------------------------------------------------------------------
@@ -372,9 +483,29 @@ public final class ClusterPersistenceConfiguration {
         return codec;
     }
 
-    /** Options handed to the registry backend (without the {@code registry.} prefix). */
+    /** The {@code registry.*} options given (without the prefix). */
     public Map<String, String> registryOptions() {
         return registryOptions;
+    }
+
+    /**
+     * The options to open the registry with: the {@code registry.*} ones given, and the settings that
+     * exist at both layers — {@code failoverTimeout}, {@code minimumNodes} (the backend's
+     * {@code minNodes}), {@code nodeAffinity} — set once here and passed down to a backend that
+     * {@code accepts} them, unless a {@code registry.*} option sets them for the backend alone.
+     */
+    public Map<String, String> registryOptions(Set<String> accepts) {
+        Map<String, String> all = new LinkedHashMap<>(registryOptions);
+        passDown(all, accepts, FAILOVER_TIMEOUT, Durations.format(failoverTimeout));
+        passDown(all, accepts, "minNodes", Integer.toString(minimumNodes));
+        passDown(all, accepts, NODE_AFFINITY, String.join(",", nodeAffinity));
+        return all;
+    }
+
+    private static void passDown(Map<String, String> into, Set<String> accepts, String backendKey, String value) {
+        if (accepts.contains(backendKey)) {
+            into.putIfAbsent(backendKey, value);
+        }
     }
 
     /** Whether every write, delete and transaction outcome is recorded in the audit log. */
@@ -713,76 +844,141 @@ public final class ClusterPersistenceConfiguration {
 
         // string form ---------------------------------------------------------------------------
 
-        private void set(String key, String value) {
-            switch (key) {
-                case CLUSTER_NAME -> clusterName(value);
-                case RESOURCE_GROUP_NAME -> resourceGroupName(value);
-                case REGISTRY_KEY_PATH -> registryKeyPath(value);
-                case MAX_VALUE_SIZE_KB -> maxValueSizeKB(parseInt(key, value));
-                case ENABLE_COMPRESSION -> enableCompression(parseBoolean(key, value));
-                case COMPRESSION_DICTIONARY -> compressionDictionary(parseBoolean(key, value));
-                case REPLICATION_MODE -> replicationMode(parseEnum(key, value, Map.of(
-                        "synchronous", ReplicationMode.SYNCHRONOUS, "asynchronous", ReplicationMode.ASYNCHRONOUS)));
-                case FAILOVER_TIMEOUT -> failoverTimeout(parseDuration(key, value));
-                case NODE_AFFINITY -> nodeAffinity(value.isEmpty() ? List.of() : List.of(value.split("\\s*,\\s*")));
-                case MINIMUM_NODES -> minimumNodes(parseInt(key, value));
-                case ENABLE_ENCRYPTION -> enableEncryption(parseBoolean(key, value));
-                case ENCRYPTION_ALGORITHM -> encryptionAlgorithm(value);
-                case KEY_MANAGEMENT_SERVICE -> {
-                    keyManagement = parseEnum(key, value, Map.of("keystore", KeyManagement.KEY_STORE,
-                            "passphrase", KeyManagement.PASSPHRASE));
-                    mark(key);
-                }
-                case KEY_STORE_PATH -> {
-                    keyStorePath = Path.of(value);
-                    mark(key);
-                }
-                case KEY_STORE_TYPE -> {
-                    keyStoreType = value;
-                    mark(key);
-                }
-                case KEY_STORE_PASSWORD -> {
-                    keyStorePassword = resolveSecret(key, value);
-                    mark(key);
-                }
-                case KEY_STORE_ACTIVE_ALIAS -> {
-                    keyStoreActiveAlias = value;
-                    mark(key);
-                }
-                case PASSPHRASE -> {
-                    List<char[]> all = new ArrayList<>();
-                    all.add(resolveSecret(key, value));
-                    all.addAll(passphrases.size() > 1 ? passphrases.subList(1, passphrases.size()) : List.of());
-                    passphrases = all;
-                    mark(key);
-                }
-                case PREVIOUS_PASSPHRASES -> {
-                    List<char[]> all = new ArrayList<>();
-                    all.add(passphrases.isEmpty() ? null : passphrases.get(0));
-                    for (String ref : value.split("\\s*,\\s*")) {
-                        all.add(resolveSecret(key, ref));
+        /** Sets what the string form gave; the ranges and rules are checked by {@link #build()}, as for the methods above. */
+        private void apply(OptionValues v) {
+            if (v.isSet(O_CLUSTER_NAME)) {
+                clusterName(v.get(O_CLUSTER_NAME));
+            }
+            if (v.isSet(O_RESOURCE_GROUP_NAME)) {
+                resourceGroupName(v.get(O_RESOURCE_GROUP_NAME));
+            }
+            if (v.isSet(O_REGISTRY_KEY_PATH)) {
+                registryKeyPath(v.get(O_REGISTRY_KEY_PATH));
+            }
+            if (v.isSet(O_MAX_VALUE_SIZE_KB)) {
+                maxValueSizeKB(asInt(O_MAX_VALUE_SIZE_KB, v));
+            }
+            if (v.isSet(O_ENABLE_COMPRESSION)) {
+                enableCompression(v.get(O_ENABLE_COMPRESSION));
+            }
+            if (v.isSet(O_COMPRESSION_DICTIONARY)) {
+                compressionDictionary(v.get(O_COMPRESSION_DICTIONARY));
+            }
+            if (v.isSet(O_REPLICATION_MODE)) {
+                replicationMode(v.get(O_REPLICATION_MODE));
+            }
+            if (v.isSet(O_FAILOVER_TIMEOUT)) {
+                failoverTimeout(v.get(O_FAILOVER_TIMEOUT));
+            }
+            if (v.isSet(O_NODE_AFFINITY)) {
+                String list = v.get(O_NODE_AFFINITY);
+                nodeAffinity(list.isEmpty() ? List.of() : List.of(list.split("\\s*,\\s*")));
+            }
+            if (v.isSet(O_MINIMUM_NODES)) {
+                minimumNodes(asInt(O_MINIMUM_NODES, v));
+            }
+            if (v.isSet(O_ENABLE_ENCRYPTION)) {
+                enableEncryption(v.get(O_ENABLE_ENCRYPTION));
+            }
+            if (v.isSet(O_ENCRYPTION_ALGORITHM)) {
+                encryptionAlgorithm(v.get(O_ENCRYPTION_ALGORITHM));
+            }
+            if (v.isSet(O_KEY_MANAGEMENT_SERVICE)) {
+                keyManagement = v.get(O_KEY_MANAGEMENT_SERVICE);
+                mark(KEY_MANAGEMENT_SERVICE);
+            }
+            if (v.isSet(O_KEY_STORE_PATH)) {
+                keyStorePath = parsePath(KEY_STORE_PATH, v.get(O_KEY_STORE_PATH));
+                mark(KEY_STORE_PATH);
+            }
+            if (v.isSet(O_KEY_STORE_TYPE)) {
+                keyStoreType = v.get(O_KEY_STORE_TYPE);
+                mark(KEY_STORE_TYPE);
+            }
+            if (v.isSet(O_KEY_STORE_PASSWORD)) {
+                keyStorePassword = v.get(O_KEY_STORE_PASSWORD).toCharArray();
+                mark(KEY_STORE_PASSWORD);
+            }
+            if (v.isSet(O_KEY_STORE_ACTIVE_ALIAS)) {
+                keyStoreActiveAlias = v.get(O_KEY_STORE_ACTIVE_ALIAS);
+                mark(KEY_STORE_ACTIVE_ALIAS);
+            }
+            if (v.isSet(O_PASSPHRASE) || v.isSet(O_PREVIOUS_PASSPHRASES)) {
+                List<char[]> all = new ArrayList<>();
+                all.add(v.isSet(O_PASSPHRASE) ? v.get(O_PASSPHRASE).toCharArray() : null);
+                for (String ref : v.get(O_PREVIOUS_PASSPHRASES).split("\\s*,\\s*")) {
+                    if (!ref.isEmpty()) {
+                        all.add(secret(PREVIOUS_PASSPHRASES, ref));
                     }
-                    passphrases = all;
-                    mark(key);
                 }
-                case CONFLICT_RESOLUTION -> conflictResolution(parseEnum(key, value, Map.of(
-                        "optimistic", ConflictResolution.OPTIMISTIC, "lastwritewins", ConflictResolution.LAST_WRITE_WINS,
-                        "lastwrite", ConflictResolution.LAST_WRITE_WINS, "merge", ConflictResolution.MERGE)));
-                case HEALTH_CHECK_INTERVAL -> healthCheckInterval(parseDuration(key, value));
-                case MAX_RETRIES -> maxRetries(parseInt(key, value));
-                case RETRY_DELAY -> retryDelay(parseDuration(key, value));
-                case ENABLE_LOCAL_CACHE -> enableLocalCache(parseBoolean(key, value));
-                case CACHE_SIZE -> cacheSize(parseInt(key, value));
-                case CACHE_TTL -> cacheTTL(parseDuration(key, value));
-                case PRELOAD_CACHE -> preloadCache(parseBoolean(key, value));
-                case CACHED_READS -> cachedReads(parseCachedReads(key, value));
-                case ENABLE_AUDIT_LOGGING -> enableAuditLogging(parseBoolean(key, value));
-                case AUDIT_LOG_PATH -> auditLogPath(parsePath(key, value));
-                case BACKUP_ENABLED -> backupEnabled(parseBoolean(key, value));
-                case BACKUP_INTERVAL -> backupInterval(parseDuration(key, value));
-                case BACKUP_RETENTION -> backupRetention(parseInt(key, value));
-                case BACKUP_PATH -> backupPath(parsePath(key, value));
-                default -> throw new IllegalStateException(key);
+                passphrases = all;
+                if (v.isSet(O_PASSPHRASE)) {
+                    mark(PASSPHRASE);
+                }
+                if (v.isSet(O_PREVIOUS_PASSPHRASES)) {
+                    mark(PREVIOUS_PASSPHRASES);
+                }
+            }
+            if (v.isSet(O_CONFLICT_RESOLUTION)) {
+                conflictResolution(v.get(O_CONFLICT_RESOLUTION));
+            }
+            if (v.isSet(O_HEALTH_CHECK_INTERVAL)) {
+                healthCheckInterval(v.get(O_HEALTH_CHECK_INTERVAL));
+            }
+            if (v.isSet(O_MAX_RETRIES)) {
+                maxRetries(asInt(O_MAX_RETRIES, v));
+            }
+            if (v.isSet(O_RETRY_DELAY)) {
+                retryDelay(v.get(O_RETRY_DELAY));
+            }
+            if (v.isSet(O_ENABLE_LOCAL_CACHE)) {
+                enableLocalCache(v.get(O_ENABLE_LOCAL_CACHE));
+            }
+            if (v.isSet(O_CACHE_SIZE)) {
+                cacheSize(asInt(O_CACHE_SIZE, v));
+            }
+            if (v.isSet(O_CACHE_TTL)) {
+                cacheTTL(v.get(O_CACHE_TTL));
+            }
+            if (v.isSet(O_PRELOAD_CACHE)) {
+                preloadCache(v.get(O_PRELOAD_CACHE));
+            }
+            if (v.isSet(O_CACHED_READS)) {
+                cachedReads(v.get(O_CACHED_READS));
+            }
+            if (v.isSet(O_ENABLE_AUDIT_LOGGING)) {
+                enableAuditLogging(v.get(O_ENABLE_AUDIT_LOGGING));
+            }
+            if (v.isSet(O_AUDIT_LOG_PATH)) {
+                auditLogPath(parsePath(AUDIT_LOG_PATH, v.get(O_AUDIT_LOG_PATH)));
+            }
+            if (v.isSet(O_BACKUP_ENABLED)) {
+                backupEnabled(v.get(O_BACKUP_ENABLED));
+            }
+            if (v.isSet(O_BACKUP_INTERVAL)) {
+                backupInterval(v.get(O_BACKUP_INTERVAL));
+            }
+            if (v.isSet(O_BACKUP_RETENTION)) {
+                backupRetention(asInt(O_BACKUP_RETENTION, v));
+            }
+            if (v.isSet(O_BACKUP_PATH)) {
+                backupPath(parsePath(BACKUP_PATH, v.get(O_BACKUP_PATH)));
+            }
+        }
+
+        private static int asInt(Option<Long> option, OptionValues v) {
+            long n = v.get(option);
+            if (n != (int) n) {
+                throw bad(option.name(), n, "is out of range " + option.limits());
+            }
+            return (int) n;
+        }
+
+        private static char[] secret(String key, String reference) {
+            try {
+                return Secrets.resolve(reference, false).toCharArray();
+            } catch (IllegalArgumentException e) {
+                throw new ConfigurationException("option " + key + " of the cluster-registry provider: " + e.getMessage());
             }
         }
 
@@ -816,15 +1012,13 @@ public final class ClusterPersistenceConfiguration {
                     throw bad(REGISTRY_KEY_PATH, registryKeyPath, "must name at least one key");
                 }
                 root = RegistryPath.of(resourceGroupName).resolve(keyPath);
-                // the deepest key the layout creates is <root>/Entities/<Type>/_versions, and
-                // <root>/Configuration/Dictionaries/<Type>: leave room for them
-                if (root.depth() + 3 > RegistryPath.MAX_DEPTH) {
+                if (root.depth() + StorageLayout.DEPTH_BELOW_ROOT > RegistryPath.MAX_DEPTH) {
                     throw bad(REGISTRY_KEY_PATH, registryKeyPath, "is " + root.depth() + " keys deep with the resource group; "
-                            + "the limit is " + (RegistryPath.MAX_DEPTH - 3) + " so the layout's keys fit below it");
+                            + "the limit is " + (RegistryPath.MAX_DEPTH - StorageLayout.DEPTH_BELOW_ROOT) + " so the layout's keys fit below it");
                 }
-                if (root.length() + 1 + 13 + 1 + 255 + 1 + 9 > RegistryPath.MAX_PATH_LENGTH) {
+                if (root.length() > StorageLayout.maxRootLength()) {
                     throw bad(REGISTRY_KEY_PATH, registryKeyPath, "is " + root.length() + " characters long with the resource "
-                            + "group; at most " + (RegistryPath.MAX_PATH_LENGTH - 280) + " leave room for type names");
+                            + "group; at most " + StorageLayout.maxRootLength() + " leave room for the layout's keys and type names");
                 }
             } catch (RegistryArgumentException e) {
                 throw new ConfigurationException("option " + RESOURCE_GROUP_NAME + "/" + REGISTRY_KEY_PATH + " is invalid: "
@@ -904,10 +1098,6 @@ public final class ClusterPersistenceConfiguration {
 
         private CachedReads cachedReads(String key) {
             return key.equals(CACHED_READS) ? cachedReads : cachedReadsByType.get(key.substring(CACHED_READS_PREFIX.length()));
-        }
-
-        static CachedReads parseCachedReads(String key, String value) {
-            return parseEnum(key, value, Map.of("auto", CachedReads.AUTO, "copy", CachedReads.COPY, "share", CachedReads.SHARE));
         }
 
         private void validateAuditAndBackups() {
@@ -1032,84 +1222,5 @@ public final class ClusterPersistenceConfiguration {
             return new ConfigurationException("option " + key + " = " + value + " is invalid: " + rule);
         }
 
-        private static int parseInt(String key, String value) {
-            try {
-                return Integer.parseInt(value);
-            } catch (NumberFormatException e) {
-                throw new ConfigurationException("option " + key + " = \"" + value + "\" is not an integer");
-            }
-        }
-
-        private static boolean parseBoolean(String key, String value) {
-            if (value.equalsIgnoreCase("true")) {
-                return true;
-            }
-            if (value.equalsIgnoreCase("false")) {
-                return false;
-            }
-            throw new ConfigurationException("option " + key + " = \"" + value + "\" is not true or false");
-        }
-
-        private static <E> E parseEnum(String key, String value, Map<String, E> byName) {
-            E e = byName.get(value.toLowerCase(Locale.ROOT).replace("_", "").replace("-", ""));
-            if (e == null) {
-                throw new ConfigurationException("option " + key + " = \"" + value + "\" is not one of "
-                        + new TreeMap<>(byName).keySet() + " (case-insensitive)");
-            }
-            return e;
-        }
-
-        static Duration parseDuration(String key, String value) {
-            String v = value.trim().toLowerCase(Locale.ROOT);
-            try {
-                if (v.startsWith("p") || v.startsWith("-p")) {
-                    return Duration.parse(value.trim());
-                }
-                Map<String, Function<Long, Duration>> units = new LinkedHashMap<>();
-                units.put("ms", Duration::ofMillis);
-                units.put("s", Duration::ofSeconds);
-                units.put("m", Duration::ofMinutes);
-                units.put("h", Duration::ofHours);
-                for (Map.Entry<String, Function<Long, Duration>> u : units.entrySet()) {
-                    if (v.endsWith(u.getKey())) {
-                        return u.getValue().apply(Long.parseLong(v.substring(0, v.length() - u.getKey().length()).trim()));
-                    }
-                }
-            } catch (DateTimeParseException | NumberFormatException e) {
-                // reported below
-            }
-            throw new ConfigurationException("option " + key + " = \"" + value + "\" is not a duration; use e.g. 500ms, 30s, "
-                    + "5m, 1h or ISO-8601 PT30S");
-        }
-
-        static char[] resolveSecret(String key, String reference) {
-            if (reference.startsWith("env:")) {
-                String name = reference.substring(4);
-                String v = System.getenv(name);
-                if (v == null || v.isEmpty()) {
-                    throw new ConfigurationException("option " + key + " refers to environment variable " + name
-                            + ", which is not set");
-                }
-                return v.toCharArray();
-            }
-            if (reference.startsWith("file:")) {
-                Path file = Path.of(reference.substring(5));
-                try {
-                    String v = Files.readString(file, StandardCharsets.UTF_8).strip();
-                    if (v.isEmpty()) {
-                        throw new ConfigurationException("option " + key + " refers to file " + file + ", which is empty");
-                    }
-                    return v.toCharArray();
-                } catch (IOException e) {
-                    throw new ConfigurationException("option " + key + " refers to file " + file + ", which cannot be read: "
-                            + e.getClass().getSimpleName(), e);
-                }
-            }
-            if (reference.startsWith("text:")) {
-                return reference.substring(5).toCharArray();
-            }
-            throw new ConfigurationException("option " + key + " must be a secret reference: env:NAME, file:PATH or text:VALUE "
-                    + "(the value itself is not shown)");
-        }
     }
 }

@@ -96,7 +96,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     static ClusterStoreFactory open(ClusterPersistenceConfiguration config) {
         ClusterRegistry registry;
         try {
-            registry = ClusterRegistries.open(config.clusterName(), config.registryOptions());
+            registry = ClusterRegistries.open(config.clusterName(), config.registryOptions(ClusterRegistries.optionNames(config.clusterName())));
         } catch (RegistryUnavailableException e) {
             throw new StoreUnavailableException("cannot reach registry " + config.clusterName() + ": " + e.getMessage(), e);
         } catch (RegistryArgumentException e) {

@@ -28,6 +28,8 @@ public final class StorageLayout {
     public static final String CONFIGURATION = "Configuration";
     /** The value name of a type's descriptor, beside its envelopes. */
     public static final String METADATA = "_metadata";
+    /** The key of the zstd dictionaries, under {@link #configuration()}. */
+    static final String DICTIONARIES = "Dictionaries";
     /** The subkey of a type holding its version records (id → version). */
     public static final String VERSIONS = "_versions";
     /** The value name of the layout version, under {@link #configuration()}. */
@@ -41,6 +43,17 @@ public final class StorageLayout {
             + "Configuration/KeySalt = passphrase salt (BINARY); "
             + "Configuration/Dictionaries/<Type>/<n> = zstd dictionary (BINARY)";
 
+    /** Keys the layout creates below the root at most: Entities/&lt;Type&gt;/_versions, Configuration/Dictionaries/&lt;Type&gt;. */
+    public static final int DEPTH_BELOW_ROOT = 3;
+
+    /** The longest storage root (in characters) below which every key of the layout fits, with a type name of 255 characters. */
+    public static int maxRootLength() {
+        int type = RegistryPath.MAX_SEGMENT_LENGTH;
+        int versions = ("/" + ENTITIES + "/").length() + type + ("/" + VERSIONS).length();
+        int dictionaries = ("/" + CONFIGURATION + "/" + DICTIONARIES + "/").length() + type;
+        return RegistryPath.MAX_PATH_LENGTH - Math.max(versions, dictionaries);
+    }
+
     private final RegistryPath root;
     private final RegistryPath entities;
     private final RegistryPath configuration;
@@ -50,7 +63,7 @@ public final class StorageLayout {
         this.root = root;
         this.entities = root.child(ENTITIES);
         this.configuration = root.child(CONFIGURATION);
-        this.dictionaries = configuration.child("Dictionaries");
+        this.dictionaries = configuration.child(DICTIONARIES);
     }
 
     public RegistryPath root() {

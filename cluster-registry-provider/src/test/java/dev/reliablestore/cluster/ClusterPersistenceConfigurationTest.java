@@ -118,8 +118,8 @@ class ClusterPersistenceConfigurationTest {
     void limitsAreEnforcedWithValueAndLimitInTheMessage() {
         refused(with("maxValueSizeKB", "1025"), "maxValueSizeKB", "1025", "1024");
         refused(with("maxValueSizeKB", "0"), "maxValueSizeKB");
-        refused(with("maxValueSizeKB", "big"), "maxValueSizeKB", "not an integer");
-        refused(with("failoverTimeout", "-5s"), "failoverTimeout", "PT-5S");
+        refused(with("maxValueSizeKB", "big"), "maxValueSizeKB", "\"big\" is not a whole number");
+        refused(with("failoverTimeout", "-5s"), "failoverTimeout", "\"-5s\" is not a duration");
         refused(with("failoverTimeout", "soon"), "failoverTimeout", "not a duration");
         refused(with("healthCheckInterval", "10ms"), "healthCheckInterval", "PT0.05S");
         refused(with("retryDelay", "-1s"), "retryDelay");
@@ -132,8 +132,8 @@ class ClusterPersistenceConfigurationTest {
         refused(with("enableCompression", "yes"), "enableCompression", "true or false");
         refused(with("enableLocalCache", "true", "cacheSize", "0"), "cacheSize", "1..");
         refused(with("enableLocalCache", "true", "cacheTTL", "0s"), "cacheTTL");
-        refused(with("enableLocalCache", "true", "cachedReads", "always"), "cachedReads", "always", "[auto, copy, share]");
-        refused(with("enableLocalCache", "true", "cachedReads.Hot", "maybe"), "cachedReads.Hot", "maybe", "[auto, copy, share]");
+        refused(with("enableLocalCache", "true", "cachedReads", "always"), "cachedReads", "always", "[Auto, Copy, Share]");
+        refused(with("enableLocalCache", "true", "cachedReads.Hot", "maybe"), "cachedReads.Hot", "maybe", "[Auto, Copy, Share]");
         refused(with("enableLocalCache", "true", "cachedReads.A/B", "copy"), "cachedReads.A/B", "does not name an entity type");
     }
 
@@ -192,5 +192,20 @@ class ClusterPersistenceConfigurationTest {
                 .build();
         assertThat(c.conflictResolver(String.class)).isPresent();
         assertThat(c.conflictResolver(Integer.class)).isEmpty();
+    }
+
+    @Test
+    void settingsThatExistAtBothLayersAreSetOnceAndPassedDownToABackendThatHasThem() {
+        ClusterPersistenceConfiguration c = ClusterPersistenceConfiguration.fromMap(with("failoverTimeout", "7s", "minimumNodes", "2",
+                "nodeAffinity", "a, b", "registry.sessionTimeout", "4s"));
+        assertThat(c.registryOptions(java.util.Set.of("failoverTimeout", "minNodes", "nodeAffinity", "sessionTimeout")))
+                .containsEntry("failoverTimeout", "7s").containsEntry("minNodes", "2").containsEntry("nodeAffinity", "a,b")
+                .containsEntry("sessionTimeout", "4s");
+        assertThat(c.registryOptions(java.util.Set.of())).as("a backend without them gets only its own").containsOnlyKeys("sessionTimeout");
+        ClusterPersistenceConfiguration own = ClusterPersistenceConfiguration.fromMap(with("failoverTimeout", "7s", "registry.failoverTimeout", "2s"));
+        assertThat(own.registryOptions(java.util.Set.of("failoverTimeout"))).as("registry.* sets the backend's alone")
+                .containsEntry("failoverTimeout", "2s");
+        assertThat(dev.reliablestore.registry.ClusterRegistries.optionNames("zookeeper://h:1/c")).contains("failoverTimeout", "minNodes", "nodeAffinity");
+        assertThat(dev.reliablestore.registry.ClusterRegistries.optionNames("embedded:x")).doesNotContain("failoverTimeout");
     }
 }

@@ -118,19 +118,55 @@ public final class Option<T> {
 
     /** One of an enum's constants, by the names given (matched ignoring case). */
     public static <E extends Enum<E>> Option<E> choice(String name, Map<String, E> choices, E defaultValue, String doc) {
+        return choice(name, choices, defaultValue, null, doc);
+    }
+
+    /** As {@link #choice(String, Map, Enum, String)}, with the docs' default column given (e.g. when there is none). */
+    public static <E extends Enum<E>> Option<E> choice(String name, Map<String, E> choices, E defaultValue, String defaultText, String doc) {
         Map<String, E> byLower = new LinkedHashMap<>();
-        choices.forEach((k, v) -> byLower.put(k.toLowerCase(Locale.ROOT), v));
-        String defaultName = choices.entrySet().stream().filter(e -> e.getValue() == defaultValue).map(Map.Entry::getKey).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("default " + defaultValue + " of " + name + " is not among the choices"));
+        choices.forEach((k, v) -> byLower.put(normalisedChoice(k), v));
+        String defaultName = defaultText != null ? defaultText : "`" + choices.entrySet().stream().filter(e -> e.getValue() == defaultValue)
+                .map(Map.Entry::getKey).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("default " + defaultValue + " of " + name + " is not among the choices")) + "`";
         List<String> names = new ArrayList<>();
         choices.keySet().forEach(k -> names.add("`" + k + "`"));
-        return new Option<>(name, "choice", defaultValue, "`" + defaultName + "`", String.join(" or ", names), "", doc, raw -> {
-            E e = byLower.get(raw.toLowerCase(Locale.ROOT));
+        return new Option<>(name, "choice", defaultValue, defaultName, String.join(" or ", names), "", doc, raw -> {
+            E e = byLower.get(normalisedChoice(raw));
             if (e == null) {
                 throw new IllegalArgumentException("\"" + raw + "\" is not one of " + choices.keySet());
             }
             return e;
         }, List.of());
+    }
+
+    /** Choices match ignoring case, {@code _} and {@code -} ({@code LastWriteWins}, {@code last-write-wins}). */
+    private static String normalisedChoice(String s) {
+        return s.toLowerCase(Locale.ROOT).replace("_", "").replace("-", "");
+    }
+
+    /**
+     * A duration of any length, for surfaces that check ranges (and rules between options) where
+     * the typed form is validated too, e.g. a builder's {@code build()}; {@link #withLimits} documents them.
+     */
+    public static Option<Duration> duration(String name, Duration defaultValue, String doc) {
+        return new Option<>(name, "duration", defaultValue, "`" + Durations.format(defaultValue) + "`", "duration", "", doc, Durations::parse,
+                List.of());
+    }
+
+    /** A whole number, range checked elsewhere as for {@link #duration(String, Duration, String)}. */
+    public static Option<Long> integer(String name, long defaultValue, String unit, String doc) {
+        return new Option<>(name, "integer", defaultValue, "`" + defaultValue + "`", unit, "", doc, raw -> {
+            try {
+                return Long.parseLong(raw);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("\"" + raw + "\" is not a whole number");
+            }
+        }, List.of());
+    }
+
+    /** The docs' limits column, for an option whose range is checked elsewhere. */
+    public Option<T> withLimits(String text) {
+        return new Option<>(name, type, defaultValue, defaultText, unit, text, doc, parser, aliases, bareNumberUnit);
     }
 
     /**
@@ -144,13 +180,26 @@ public final class Option<T> {
     }
 
     /**
-     * A secret, given as a reference: {@code env:NAME} (an environment variable) or
-     * {@code file:PATH} (a file's content, trailing line breaks dropped). A literal value is
-     * accepted for one release with a warning that names the reference forms and never the value.
-     * {@code check} sees the resolved secret and must not put it in its message.
+     * A secret, given as a reference: {@code env:NAME} (an environment variable), {@code file:PATH}
+     * (a file's content, trailing line breaks dropped) or {@code text:VALUE} (inline, on purpose). A
+     * bare literal is refused (see {@link #withLiteralsAcceptedForOneRelease()}). {@code check} sees the
+     * resolved secret and must not put it in its message.
      */
     public static Option<String> secret(String name, String unit, UnaryOperator<String> check, String doc) {
-        return new Option<>(name, "secret", null, "none", unit, "", doc, raw -> check.apply(Secrets.resolve(raw)), List.of());
+        return new Option<>(name, "secret", null, "none", unit, "", doc, raw -> check.apply(Secrets.resolve(raw, false)), List.of());
+    }
+
+    /** A secret whose old form was a literal: still accepted, with a warning that never shows it, for one release. */
+    public Option<T> withLiteralsAcceptedForOneRelease() {
+        if (!type.equals("secret")) {
+            throw new IllegalStateException(name + " is not a secret");
+        }
+        Function<String, T> check = parser;
+        Option<T> lenient = new Option<>(name, "secret-lenient", defaultValue, defaultText, unit, limits, doc, raw -> {
+            // literal: resolve leaves it as it is; a reference: resolved as above
+            return Secrets.isReference(raw) ? check.apply(raw) : check.apply("text:" + raw);
+        }, aliases, bareNumberUnit);
+        return lenient;
     }
 
     // ---- copies -----------------------------------------------------------------------------------
@@ -195,8 +244,12 @@ public final class Option<T> {
 
     // ---- reading ----------------------------------------------------------------------------------
 
-    /** Parses and checks a value (already stripped). */
-    T parse(String raw) {
+    /**
+     * Parses and checks a value's string form (stripped).
+     *
+     * @throws IllegalArgumentException saying what is wrong (never a secret's value)
+     */
+    public T parse(String raw) {
         return parser.apply(raw);
     }
 

@@ -30,8 +30,15 @@ public final class OptionTable {
     private final Map<String, Option<?>> byName = new LinkedHashMap<>();
     private final Map<String, Option<?>> byAlias = new LinkedHashMap<>();
     private final Map<String, Option.Alias> aliases = new LinkedHashMap<>();
+    /** Key patterns the surface reads itself before {@link #read} (e.g. {@code registry.<option>}), named in messages. */
+    private final List<String> patterns;
 
     private OptionTable(String surface, List<Option<?>> options) {
+        this(surface, options, List.of());
+    }
+
+    private OptionTable(String surface, List<Option<?>> options, List<String> patterns) {
+        this.patterns = List.copyOf(patterns);
         this.surface = Objects.requireNonNull(surface, "surface");
         this.options = List.copyOf(options);
         for (Option<?> o : options) {
@@ -53,6 +60,11 @@ public final class OptionTable {
     /** {@code surface} names it in messages, e.g. "the embedded registry". */
     public static OptionTable of(String surface, Option<?>... options) {
         return new OptionTable(surface, List.of(options));
+    }
+
+    /** The same table, whose surface also reads keys of these patterns itself (named when a key is unknown). */
+    public OptionTable withPatterns(String... patterns) {
+        return new OptionTable(surface, options, List.of(patterns));
     }
 
     public List<Option<?>> options() {
@@ -82,16 +94,17 @@ public final class OptionTable {
                 Option.Alias alias = aliases.get(key);
                 value = alias.toNewForm().apply(value);
                 LOG.warn("option {} of {} is an old spelling: write {} instead (e.g. {}={}); the old one is accepted until the next release",
-                        key, surface, o.name(), o.name(), o.type().equals("string") || o.type().equals("secret") ? "…" : value);
+                        key, surface, o.name(), o.name(), o.type().equals("string") || o.type().startsWith("secret") ? "…" : value);
             }
             if (o == null) {
-                throw errors.apply("unknown option \"" + key + "\" for " + surface + suggestion(key) + "; known options: " + names());
+                throw errors.apply("unknown option \"" + key + "\" for " + surface + suggestion(key) + "; known options: " + names()
+                        + (patterns.isEmpty() ? "" : " and " + String.join(", ", patterns)));
             }
             if (o.bareNumberUnit() != null && value.matches("\\d+")) {
                 value = value + o.bareNumberUnit();
                 LOG.warn("option {} of {}: a bare number is an old form; write {}={} (accepted until the next release)", key, surface, key, value);
             }
-            if (o.type().equals("secret") && !Secrets.isReference(value)) {
+            if (o.type().equals("secret-lenient") && !Secrets.isReference(value)) {
                 LOG.warn("option {} of {} holds a literal secret; write {}=env:VARIABLE or {}=file:PATH (a literal is accepted until the next"
                         + " release; the value is not logged)", key, surface, key, key);
             }

@@ -102,4 +102,34 @@ class OptionTableTest {
         assertThat(TABLE.differenceFrom(page.replace("how often", "how rarely"), "test")).contains("the page shows");
         assertThat(TABLE.differenceFrom("no block", "test")).contains("has no block");
     }
+
+    @Test
+    void secretsAreReferencesAndNeverShown() throws Exception {
+        Option<String> strict = Option.secret("password", "secret", p -> p, "a password");
+        Option<String> lenient = Option.secret("digest", "secret", p -> p, "credentials").withLiteralsAcceptedForOneRelease();
+        OptionTable t = OptionTable.of("the secret surface", strict, lenient);
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("secret", ".txt");
+        try {
+            java.nio.file.Files.writeString(file, "from-a-file\n");
+            assertThat(t.read(Map.of("password", "file:" + file), Refused::new).get(strict)).isEqualTo("from-a-file");
+            assertThat(t.read(Map.of("password", "text:inline"), Refused::new).get(strict)).isEqualTo("inline");
+            assertThatThrownBy(() -> t.read(Map.of("password", "hunter2"), Refused::new)).isInstanceOf(Refused.class)
+                    .hasMessageContaining("must be a secret reference").hasMessageNotContaining("hunter2");
+            assertThatThrownBy(() -> t.read(Map.of("password", "env:RS_SURELY_UNSET_VARIABLE_42"), Refused::new))
+                    .hasMessageContaining("environment variable \"RS_SURELY_UNSET_VARIABLE_42\"");
+            assertThat(t.read(Map.of("digest", "user:hunter2"), Refused::new).get(lenient)).isEqualTo("user:hunter2");
+            assertThat(t.read(Map.of("digest", "file:" + file), Refused::new).get(lenient)).isEqualTo("from-a-file");
+            java.nio.file.Files.writeString(file, "");
+            assertThatThrownBy(() -> t.read(Map.of("password", "file:" + file), Refused::new)).hasMessageContaining("is empty");
+        } finally {
+            java.nio.file.Files.delete(file);
+        }
+    }
+
+    @Test
+    void choicesIgnoreCaseAndSeparators() {
+        Option<Mode> m = Option.choice("mode", Map.of("SafeMode", Mode.SAFE), Mode.SAFE, "how");
+        assertThat(m.parse("safe-mode")).isEqualTo(Mode.SAFE);
+        assertThat(m.parse("SAFE_MODE")).isEqualTo(Mode.SAFE);
+    }
 }

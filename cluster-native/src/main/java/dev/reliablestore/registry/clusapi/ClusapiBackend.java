@@ -38,4 +38,9 @@ public final class ClusapiBackend implements ClusterRegistryBackend {
         }
         return ClusapiRegistry.open(parsed, natives);
     }
+
+    @Override
+    public java.util.Set<String> optionNames() {
+        return ClusapiOptions.TABLE.names();
+    }
 }

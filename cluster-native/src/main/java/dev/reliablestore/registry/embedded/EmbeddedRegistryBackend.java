@@ -53,4 +53,9 @@ public final class EmbeddedRegistryBackend implements ClusterRegistryBackend {
         }
         return EmbeddedRegistry.open(dir, EmbeddedOptions.parse(options), ChannelFactory.DEFAULT);
     }
+
+    @Override
+    public java.util.Set<String> optionNames() {
+        return EmbeddedOptions.TABLE.names();
+    }
 }

@@ -4,6 +4,7 @@ import dev.reliablestore.registry.ClusterRegistry;
 
 import java.net.URI;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A registry backend, found through {@link java.util.ServiceLoader} (listed in
@@ -21,4 +22,12 @@ public interface ClusterRegistryBackend {
      *                {@link dev.reliablestore.registry.RegistryArgumentException} naming them
      */
     ClusterRegistry open(URI uri, Map<String, String> options);
+
+    /**
+     * The option keys {@link #open} accepts. A provider whose own settings have the same names
+     * (e.g. {@code failoverTimeout}) passes them down only to a backend that lists them.
+     */
+    default Set<String> optionNames() {
+        return Set.of();
+    }
 }

@@ -70,7 +70,8 @@ record ZooKeeperOptions(
             "`linearizable`: every read behind a quorum barrier (Guarantees, Reads).");
     static final Option<String> DIGEST = Option.secret("digest", "`user:password`", ZooKeeperOptions::checkDigest,
             "digest credentials: the chroot and every znode below it carry exactly the ACL `digest:user:base64(sha1(user:password))` with"
-                    + " all permissions; the registry authenticates with them. Never echoed (`uri()` shows `***`). Required unless `acl=open`.");
+                    + " all permissions; the registry authenticates with them. Never echoed (`uri()` shows `***`). Required unless `acl=open`.")
+            .withLiteralsAcceptedForOneRelease();
     static final Option<String> ACL = Option.string("acl", null, "`digest` with `digest`, else none", "`digest` or `open`",
             ZooKeeperOptions::checkAclName, "the ACL the chroot must carry (see Security). `open` is an explicit opt-in to an **insecure** store"
                     + " (`world:anyone`, all permissions) and is refused together with `digest`; without `digest` and without `acl=open`"
@@ -80,16 +81,18 @@ record ZooKeeperOptions(
                     + " client is configured from it.");
     static final Option<Duration> FEED_RETENTION = Option.duration("feedRetention", Duration.ofMinutes(2), Duration.ofSeconds(10),
             Duration.ofDays(1), "how long change-log entries are kept for lagging watchers and for outcome verification; at least twice"
-                    + " `failoverTimeout`.").withBareNumbersAs("ms");
+                    + " `failoverTimeout`.").withBareNumbersAs("ms").withDefaultText("`2m`, or twice `failoverTimeout` if that is longer");
     static final Option<Long> FEED_CAPACITY = Option.integer("feedCapacity", 10_000, 1, 1_000_000, "batches",
             "batches queued per watch before a slow listener is resynchronised.");
     static final Option<Boolean> TLS = Option.bool("tls", false, "TLS to the ensemble (Netty client socket, `zookeeper.client.secure=true`).");
     static final Option<String> TLS_KEY_STORE = Option.string("tlsKeyStore", null, "none", "a readable file", ZooKeeperOptions::readableFile,
             "client certificate (for mutual TLS); needs `tls=true`.");
-    static final Option<String> TLS_KEY_STORE_PASSWORD = Option.secret("tlsKeyStorePassword", "secret", p -> p, "password of `tlsKeyStore`.");
+    static final Option<String> TLS_KEY_STORE_PASSWORD = Option.secret("tlsKeyStorePassword", "secret", p -> p, "password of `tlsKeyStore`.")
+            .withLiteralsAcceptedForOneRelease();
     static final Option<String> TLS_TRUST_STORE = Option.string("tlsTrustStore", null, "none", "a readable file", ZooKeeperOptions::readableFile,
             "trust store for the servers' certificates; needs `tls=true`.");
-    static final Option<String> TLS_TRUST_STORE_PASSWORD = Option.secret("tlsTrustStorePassword", "secret", p -> p, "password of `tlsTrustStore`.");
+    static final Option<String> TLS_TRUST_STORE_PASSWORD = Option.secret("tlsTrustStorePassword", "secret", p -> p, "password of `tlsTrustStore`.")
+            .withLiteralsAcceptedForOneRelease();
 
     static final OptionTable TABLE = OptionTable.of("the zookeeper registry", SESSION_TIMEOUT, CONNECTION_TIMEOUT, FAILOVER_TIMEOUT,
             NODE_NAME, NODE_AFFINITY, MIN_NODES, READ_CONSISTENCY, DIGEST, ACL, MAX_REQUEST_BYTES, FEED_RETENTION, FEED_CAPACITY, TLS,
@@ -171,7 +174,8 @@ record ZooKeeperOptions(
         all.putAll(options);
         OptionValues v = TABLE.read(all, RegistryArgumentException::new);
         long failover = v.get(FAILOVER_TIMEOUT).toMillis();
-        long retention = v.get(FEED_RETENTION).toMillis();
+        // unset: long enough for the outcome verification that a larger failoverTimeout allows
+        long retention = v.isSet(FEED_RETENTION) ? v.get(FEED_RETENTION).toMillis() : Math.max(v.get(FEED_RETENTION).toMillis(), 2 * failover);
         if (retention < 2 * failover) {
             throw new RegistryArgumentException("option feedRetention (" + retention + " ms) must be at least twice failoverTimeout ("
                     + failover + " ms): a commit whose outcome is being verified after a failover needs its change-log entry");

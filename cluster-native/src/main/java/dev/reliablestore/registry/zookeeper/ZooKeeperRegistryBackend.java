@@ -22,4 +22,9 @@ public final class ZooKeeperRegistryBackend implements ClusterRegistryBackend {
     public ClusterRegistry open(URI uri, Map<String, String> options) {
         return ZooKeeperRegistry.open(ZooKeeperOptions.parse(uri, options));
     }
+
+    @Override
+    public java.util.Set<String> optionNames() {
+        return ZooKeeperOptions.TABLE.names();
+    }
 }
