@@ -100,13 +100,17 @@ final class BatchPlanner {
                 listed.add(key);
             }
         }
-        List<String> ordered = new ArrayList<>(stats);
         // ancestors before descendants: the incarnation argument needs each parent read before its child
-        ordered.sort((a, b) -> {
-            int da = depth(a);
-            int db = depth(b);
-            return da != db ? Integer.compare(da, db) : a.compareTo(b);
-        });
+        // (depths counted once, not per comparison: this runs on every commit's calling thread)
+        List<Map.Entry<Integer, String>> byDepth = new ArrayList<>(stats.size());
+        for (String path : stats) {
+            byDepth.add(Map.entry(depth(path), path));
+        }
+        byDepth.sort(Map.Entry.<Integer, String>comparingByKey().thenComparing(Map.Entry.comparingByValue()));
+        List<String> ordered = new ArrayList<>(byDepth.size());
+        for (Map.Entry<Integer, String> e : byDepth) {
+            ordered.add(e.getValue());
+        }
         return new Needs(ordered, data, listed, revisions);
     }
 
