@@ -19,6 +19,10 @@ public final class LatencyRecorder {
     private final LongAdder total = new LongAdder();
     private final LongAdder sumNanos = new LongAdder();
 
+    /** An empty histogram (providers keep one per operation kind). */
+    public LatencyRecorder() {
+    }
+
     /** Records one latency in nanoseconds; negative values count as 0. */
     public void record(long nanos) {
         long v = Math.max(0, nanos);

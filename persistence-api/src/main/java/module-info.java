@@ -1,0 +1,17 @@
+/**
+ * ReliableStore's API, the provider SPI and the default entity codec. Providers are found with
+ * {@link java.util.ServiceLoader} by their stable names.
+ */
+module dev.reliablestore.api {
+    requires transitive com.fasterxml.jackson.databind;
+    requires com.fasterxml.jackson.datatype.jsr310;
+    requires com.fasterxml.jackson.datatype.jdk8;
+    requires com.fasterxml.jackson.module.paramnames;
+
+    exports dev.reliablestore.api;
+    exports dev.reliablestore.codec;
+    exports dev.reliablestore.spi;
+    exports dev.reliablestore.spi.tx;
+
+    uses dev.reliablestore.spi.PersistenceProvider;
+}
