@@ -3,6 +3,7 @@ package dev.reliablestore.registry.zookeeper;
 import dev.reliablestore.registry.MembershipEvent;
 import dev.reliablestore.registry.MembershipListener;
 import dev.reliablestore.registry.NodeInfo;
+import dev.reliablestore.registry.NodeOperationRefusedException;
 import dev.reliablestore.registry.NodeState;
 import dev.reliablestore.registry.Subscription;
 import org.apache.curator.framework.CuratorFramework;
@@ -40,6 +41,15 @@ import java.util.concurrent.TimeUnit;
  * preferred live node becomes primary and a less preferred primary steps down when a preferred
  * one comes back. Both directories are
  * followed with one CuratorCache; {@link MembershipEvent}s are derived from it.
+ *
+ * <p>Administrator-initiated moves use two more znodes under {@code cluster/}, followed by the same
+ * cache. {@code drained/{node}} (persistent) keeps a node out of the election until it is resumed.
+ * {@code failover} (persistent) holds the latest {@link FailoverRequest}: the admin writes it PENDING;
+ * only the target can judge its own health and how far its server has caught up, so the target
+ * validates itself and answers APPROVED or REFUSED; while APPROVED only the target is eligible, so
+ * the old primary steps down and leadership passes straight to it; once leader it writes DONE. A
+ * DONE target then ranks before every nodeAffinity node until the next failover, so the cluster
+ * does not move the role back by itself.
  */
 final class Membership implements AutoCloseable {
 
@@ -58,12 +68,40 @@ final class Membership implements AutoCloseable {
     private final Set<String> everSeen = new LinkedHashSet<>();
     private String primary;
     private boolean closed;
+    private final String drainedDir;
+    private final String requestPath;
+    private final TakeoverCheck takeoverCheck;
+    /** Validation and completion of failover requests: they make blocking calls, never on the cache's thread. */
+    private final ExecutorService requests;
+    private Set<String> drained = Set.of();
+    private FailoverRequest request;
+    private int requestVersion = -1;
+    /** Request ids this node has answered or completed as the target. */
+    private final Set<String> handled = new java.util.HashSet<>();
+    /** The id of the request whose move this node has already reported as requested. */
+    private String reportedRequest;
+    private boolean sawPrimary;
+    private boolean handoverRequested;
 
-    Membership(CuratorFramework client, ZnodeLayout layout, String nodeName, List<String> affinity) {
+    /** What a node answers when asked to take over: empty when it may, else the refusal. */
+    @FunctionalInterface
+    interface TakeoverCheck {
+        Optional<NodeOperationRefusedException> check(long requiredSequence);
+    }
+
+    Membership(CuratorFramework client, ZnodeLayout layout, String nodeName, List<String> affinity, TakeoverCheck takeoverCheck) {
         this.client = client;
         this.layout = layout;
         this.nodeName = nodeName;
         this.affinity = affinity;
+        this.takeoverCheck = takeoverCheck;
+        this.drainedDir = layout.chroot + "/cluster/drained";
+        this.requestPath = layout.chroot + "/cluster/failover";
+        this.requests = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "zookeeper-membership-requests");
+            t.setDaemon(true);
+            return t;
+        });
         this.memberNode = new PersistentNode(client, CreateMode.EPHEMERAL, false, layout.members + "/" + ZnodeLayout.escape(nodeName),
                 nodeName.getBytes(StandardCharsets.UTF_8));
         this.cache = CuratorCache.build(client, layout.chroot + "/cluster");
@@ -93,13 +131,22 @@ final class Membership implements AutoCloseable {
                 return;
             }
             Set<String> now = new TreeSet<>();
+            Set<String> nowDrained = new TreeSet<>();
             TreeMap<Long, String> candidates = new TreeMap<>();
             String membersPrefix = layout.members + "/";
             String electionPrefix = layout.election + "/";
+            String drainedPrefix = drainedDir + "/";
+            FailoverRequest nowRequest = null;
+            int nowRequestVersion = -1;
             for (ChildData d : cache.stream().toList()) {
                 String path = d.getPath();
                 if (path.startsWith(membersPrefix) && path.indexOf('/', membersPrefix.length()) < 0) {
                     now.add(ZnodeLayout.unescape(path.substring(membersPrefix.length())));
+                } else if (path.startsWith(drainedPrefix) && path.indexOf('/', drainedPrefix.length()) < 0) {
+                    nowDrained.add(ZnodeLayout.unescape(path.substring(drainedPrefix.length())));
+                } else if (path.equals(requestPath) && d.getData() != null) {
+                    nowRequest = FailoverRequest.parse(d.getData());
+                    nowRequestVersion = d.getStat() == null ? -1 : d.getStat().getVersion();
                 } else if (path.startsWith(electionPrefix) && path.indexOf('/', electionPrefix.length()) < 0) {
                     int at = path.lastIndexOf("latch-");
                     if (at > 0 && d.getData() != null) {
@@ -111,25 +158,41 @@ final class Membership implements AutoCloseable {
                     }
                 }
             }
-            for (String n : now) {
-                if (!live.contains(n)) {
-                    events.add(new MembershipEvent.NodeStateChanged(n, everSeen.contains(n) ? NodeState.DOWN : NodeState.UNKNOWN, NodeState.UP));
-                }
-            }
-            for (String n : live) {
-                if (!now.contains(n)) {
-                    events.add(new MembershipEvent.NodeStateChanged(n, NodeState.UP, NodeState.DOWN));
+            Set<String> names = new TreeSet<>(live);
+            names.addAll(now);
+            for (String n : names) {
+                NodeState before = stateOf(n, live, drained);
+                NodeState after = stateOf(n, now, nowDrained);
+                if (before != after) {
+                    events.add(new MembershipEvent.NodeStateChanged(n, before, after));
                 }
             }
             everSeen.addAll(now);
-            live = Set.copyOf(now);
+            live = java.util.Collections.unmodifiableSet(now);
+            drained = java.util.Collections.unmodifiableSet(nowDrained);
+            request = nowRequest;
+            requestVersion = nowRequestVersion;
             // the elected candidate only counts while its member node is live
             String newPrimary = candidates.values().stream().filter(live::contains).findFirst().orElse(null);
             if (!Objects.equals(newPrimary, primary)) {
-                events.add(new MembershipEvent.PrimaryChanged(primary, newPrimary));
+                boolean requested = sawPrimary && (moveRequestedTo(newPrimary) || primary != null && drained.contains(primary)
+                        || primary == null && handoverRequested);
+                if (requested && request != null && Objects.equals(newPrimary, request.target())) {
+                    reportedRequest = request.id();
+                }
+                handoverRequested = requested && newPrimary == null;
+                events.add(new MembershipEvent.PrimaryChanged(primary, newPrimary, requested));
                 primary = newPrimary;
             }
+            if (primary != null && !sawPrimary) {
+                sawPrimary = true;
+                // a request completed before this node watched is history, not a move it saw
+                if (request != null && request.state() == FailoverRequest.State.DONE) {
+                    reportedRequest = request.id();
+                }
+            }
             updateEligibility(new java.util.HashSet<>(candidates.values()));
+            serveRequest();
             lock.notifyAll();
         }
         for (MembershipEvent e : events) {
@@ -139,7 +202,77 @@ final class Membership implements AutoCloseable {
         }
     }
 
-    private int rank(String node) {
+    private static NodeState stateOf(String node, Set<String> live, Set<String> drained) {
+        return !live.contains(node) ? NodeState.DOWN : drained.contains(node) ? NodeState.PAUSED : NodeState.UP;
+    }
+
+    /** Whether a primary change to {@code newPrimary} is (part of) the move the current request asked for. Lock held. */
+    private boolean moveRequestedTo(String newPrimary) {
+        if (request == null) {
+            return false;
+        }
+        return request.state() == FailoverRequest.State.APPROVED
+                || request.state() == FailoverRequest.State.DONE && !request.id().equals(reportedRequest) && Objects.equals(newPrimary, request.target());
+    }
+
+    /** The node a failover placed, while it can hold the role (live, not drained); else null. Lock held. */
+    private String placed() {
+        if (request == null || !live.contains(request.target()) || drained.contains(request.target())) {
+            return null;
+        }
+        return request.state() == FailoverRequest.State.APPROVED || request.state() == FailoverRequest.State.DONE ? request.target() : null;
+    }
+
+    /** As the target of a request: validate it when PENDING, mark it DONE once leader. Lock held. */
+    private void serveRequest() {
+        FailoverRequest r = request;
+        if (r == null || !r.target().equals(nodeName)) {
+            return;
+        }
+        int version = requestVersion;
+        if (r.state() == FailoverRequest.State.PENDING && handled.add(r.id() + "/validate")) {
+            requests.execute(() -> answer(r, version));
+        } else if (r.state() == FailoverRequest.State.APPROVED && latch != null && latch.hasLeadership() && handled.add(r.id() + "/done")) {
+            requests.execute(() -> writeRequest(r.with(FailoverRequest.State.DONE, null, null), version));
+        }
+    }
+
+    private void answer(FailoverRequest r, int version) {
+        Optional<NodeOperationRefusedException> refusal;
+        boolean isDrained;
+        synchronized (lock) {
+            isDrained = drained.contains(nodeName);
+        }
+        if (isDrained) {
+            refusal = Optional.of(new NodeOperationRefusedException(NodeOperationRefusedException.Reason.DRAINED, nodeName,
+                    "node " + nodeName + " is drained; resume it first"));
+        } else {
+            try {
+                refusal = takeoverCheck.check(r.requiredSequence());
+            } catch (RuntimeException e) {
+                refusal = Optional.of(new NodeOperationRefusedException(NodeOperationRefusedException.Reason.UNHEALTHY, nodeName,
+                        "node " + nodeName + " could not check itself: " + e));
+            }
+        }
+        writeRequest(refusal.map(e -> r.with(FailoverRequest.State.REFUSED, e.reason().name(), e.getMessage()))
+                .orElseGet(() -> r.with(FailoverRequest.State.APPROVED, null, null)), version);
+    }
+
+    /** Replaces the request only if nobody changed it since {@code version} (a cancelled or newer request wins). */
+    private void writeRequest(FailoverRequest r, int version) {
+        try {
+            client.setData().withVersion(version).forPath(requestPath, r.encode());
+        } catch (org.apache.zookeeper.KeeperException.BadVersionException | org.apache.zookeeper.KeeperException.NoNodeException superseded) {
+            LOG.info("failover request {} changed before node {} could mark it {}", r.id(), nodeName, r.state());
+        } catch (Exception e) {
+            LOG.warn("node {} could not mark failover request {} {}", nodeName, r.id(), r.state(), e);
+        }
+    }
+
+    private int rank(String node, String placed) {
+        if (node.equals(placed)) {
+            return -1;
+        }
         int i = affinity.indexOf(node);
         return i < 0 ? affinity.size() : i;
     }
@@ -149,19 +282,41 @@ final class Membership implements AutoCloseable {
      * candidate ranks before it, and joins only if no live node at all ranks before it (or it is a
      * candidate already). So the most preferred live node leads; a less preferred primary steps
      * down only once the preferred node is a candidate (leadership passes straight to it); and when
-     * the primary leaves, only the most preferred remaining node joins. Called with the lock held.
+     * the primary leaves, only the most preferred remaining node joins. Drained nodes never take
+     * part; a node placed by a failover ranks first, and while its request is APPROVED it is the
+     * only one eligible. Called with the lock held.
      */
     private void updateEligibility(Set<String> candidateNames) {
-        int bestCandidate = live.stream().filter(candidateNames::contains).mapToInt(this::rank).min().orElse(Integer.MAX_VALUE);
-        int bestLive = live.stream().mapToInt(this::rank).min().orElse(Integer.MAX_VALUE);
-        int mine = rank(nodeName);
-        boolean eligible = live.contains(nodeName) && mine <= bestCandidate && (mine <= bestLive || latch != null);
+        String placed = placed();
+        Set<String> able = new TreeSet<>(live);
+        able.removeAll(drained);
+        int bestCandidate = able.stream().filter(candidateNames::contains).mapToInt(n -> rank(n, placed)).min().orElse(Integer.MAX_VALUE);
+        int bestLive = able.stream().mapToInt(n -> rank(n, placed)).min().orElse(Integer.MAX_VALUE);
+        int mine = rank(nodeName, placed);
+        boolean eligible = able.contains(nodeName) && mine <= bestCandidate && (mine <= bestLive || latch != null);
+        if (placed != null && request.state() == FailoverRequest.State.APPROVED) {
+            eligible = nodeName.equals(placed);
+        }
         try {
             if (eligible && latch == null) {
                 latch = new LeaderLatch(client, layout.election, nodeName);
+                // becoming leader completes an APPROVED request addressed to this node
+                latch.addListener(new org.apache.curator.framework.recipes.leader.LeaderLatchListener() {
+                    @Override
+                    public void isLeader() {
+                        synchronized (lock) {
+                            serveRequest();
+                        }
+                    }
+
+                    @Override
+                    public void notLeader() {
+                    }
+                });
                 latch.start();
             } else if (!eligible && latch != null) {
-                LOG.info("node {} leaves the primary election: a node earlier in the affinity list {} is live", nodeName, affinity);
+                LOG.info("node {} leaves the primary election (drained {}, failover request {}, affinity {})", nodeName, drained,
+                        request, affinity);
                 LeaderLatch old = latch;
                 latch = null;
                 old.close();
@@ -169,6 +324,188 @@ final class Membership implements AutoCloseable {
         } catch (Exception e) {
             LOG.warn("node {} could not change its election participation", nodeName, e);
         }
+    }
+
+    // ---- administrator-initiated failover and drain ----------------------------------------------------
+
+    /** Whether {@code node} is one this cluster has known: live, seen, or named by nodeAffinity. Lock held. */
+    private boolean known(String node) {
+        return live.contains(node) || everSeen.contains(node) || affinity.contains(node);
+    }
+
+    /**
+     * Asks {@code target} (or the most preferred other live, undrained node) to take over and waits
+     * until it has, it refused, or {@code timeoutMs} passed.
+     */
+    String failover(Optional<String> target, long requiredSequence, long timeoutMs) {
+        FailoverRequest asked;
+        int version;
+        synchronized (lock) {
+            String to = target.orElseGet(this::chooseTarget);
+            if (!known(to)) {
+                throw refused(NodeOperationRefusedException.Reason.UNKNOWN_NODE, to, "node " + to + " is not known to the cluster (live: " + live
+                        + ", seen: " + new TreeSet<>(everSeen) + ", nodeAffinity: " + affinity + ")");
+            }
+            if (!live.contains(to)) {
+                throw refused(NodeOperationRefusedException.Reason.NOT_UP, to, "node " + to + " is DOWN (live: " + live + ")");
+            }
+            if (drained.contains(to)) {
+                throw refused(NodeOperationRefusedException.Reason.DRAINED, to, "node " + to + " is drained; resume it first");
+            }
+            if (to.equals(primary)) {
+                throw refused(NodeOperationRefusedException.Reason.ALREADY_PRIMARY, to, "node " + to + " is the primary already");
+            }
+            if (request != null && (request.state() == FailoverRequest.State.PENDING || request.state() == FailoverRequest.State.APPROVED)
+                    && live.contains(request.target())) {
+                throw refused(NodeOperationRefusedException.Reason.IN_PROGRESS, request.target(), "a failover to " + request.target()
+                        + " is still " + request.state() + " (request " + request.id() + ")");
+            }
+            asked = new FailoverRequest(Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()), to, primary,
+                    requiredSequence, FailoverRequest.State.PENDING, null, null);
+            version = requestVersion;
+        }
+        try {
+            if (version < 0) {
+                client.create().creatingParentsIfNeeded().forPath(requestPath, asked.encode());
+            } else {
+                client.setData().withVersion(version).forPath(requestPath, asked.encode());
+            }
+        } catch (org.apache.zookeeper.KeeperException.NodeExistsException | org.apache.zookeeper.KeeperException.BadVersionException raced) {
+            throw refused(NodeOperationRefusedException.Reason.IN_PROGRESS, asked.target(), "another failover request was written at the same time");
+        } catch (Exception e) {
+            throw new dev.reliablestore.registry.RegistryUnavailableException("could not write the failover request " + requestPath + ": " + e, e);
+        }
+        FailoverRequest seen = awaitRequest(asked.id(), timeoutMs);
+        if (seen != null && seen.state() == FailoverRequest.State.DONE) {
+            return asked.target();
+        }
+        if (seen != null && seen.state() == FailoverRequest.State.REFUSED) {
+            throw refused(NodeOperationRefusedException.Reason.valueOf(seen.reason()), asked.target(), seen.detail());
+        }
+        String reached = cancel(asked.id());
+        throw refused(NodeOperationRefusedException.Reason.TIMED_OUT, asked.target(), "failover to " + asked.target() + " did not complete within "
+                + timeoutMs + " ms (option failoverTimeout); the request was " + reached + " and is cancelled"
+                + (reached.equals("PENDING") ? ": the target did not answer its validation" : ""));
+    }
+
+    /** The most preferred live, undrained node other than the primary; the asking node last (an admin tool is a node while it runs). */
+    private String chooseTarget() {
+        String placed = placed();
+        return live.stream().filter(n -> !drained.contains(n) && !n.equals(primary))
+                .min(java.util.Comparator.<String>comparingInt(n -> n.equals(nodeName) ? 1 : 0).thenComparingInt(n -> rank(n, placed))
+                        .thenComparing(java.util.Comparator.naturalOrder()))
+                .orElseThrow(() -> refused(NodeOperationRefusedException.Reason.NO_TARGET, null, "no node can take over from primary " + primary
+                        + ": live " + live + ", drained " + drained));
+    }
+
+    /** Waits until request {@code id} is DONE or REFUSED; null when the time ran out or another request replaced it. */
+    private FailoverRequest awaitRequest(String id, long timeoutMs) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        boolean seenOurs = false;
+        synchronized (lock) {
+            while (true) {
+                FailoverRequest r = request;
+                boolean ours = r != null && r.id().equals(id);
+                if (ours && (r.state() == FailoverRequest.State.DONE || r.state() == FailoverRequest.State.REFUSED)) {
+                    return r;
+                }
+                seenOurs |= ours;
+                long left = deadline - System.nanoTime();
+                // until our write reaches this node's cache, the request it shows is the one we replaced
+                if (closed || left <= 0 || seenOurs && !ours) {
+                    return null;
+                }
+                try {
+                    lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return null;
+                }
+            }
+        }
+    }
+
+    /** Cancels request {@code id} if it is still unfinished; returns the state it had reached. */
+    private String cancel(String id) {
+        FailoverRequest r;
+        int version;
+        synchronized (lock) {
+            r = request;
+            version = requestVersion;
+        }
+        if (r == null || !r.id().equals(id)) {
+            return "replaced by another request";
+        }
+        writeRequest(r.with(FailoverRequest.State.CANCELLED, null, null), version);
+        return r.state().name();
+    }
+
+    /** Keeps {@code node} out of the election until resumed; waits (bounded) until it no longer holds the role. */
+    void drain(String node, long timeoutMs) {
+        synchronized (lock) {
+            if (!known(node)) {
+                throw refused(NodeOperationRefusedException.Reason.UNKNOWN_NODE, node, "node " + node + " is not known to the cluster (live: " + live
+                        + ", seen: " + new TreeSet<>(everSeen) + ", nodeAffinity: " + affinity + ")");
+            }
+            if (live.stream().noneMatch(n -> !n.equals(node) && !drained.contains(n))) {
+                throw refused(NodeOperationRefusedException.Reason.NO_TARGET, node, "drain of " + node + " refused: no other node is up and undrained (live "
+                        + live + ", drained " + drained + ")");
+            }
+        }
+        try {
+            client.create().creatingParentsIfNeeded().forPath(drainedDir + "/" + ZnodeLayout.escape(node), node.getBytes(StandardCharsets.UTF_8));
+        } catch (org.apache.zookeeper.KeeperException.NodeExistsException already) {
+            // drained before: draining again only waits for the role to leave it
+        } catch (Exception e) {
+            throw new dev.reliablestore.registry.RegistryUnavailableException("could not drain " + node + ": " + e, e);
+        }
+        FailoverRequest placement;
+        int version;
+        synchronized (lock) {
+            placement = request;
+            version = requestVersion;
+        }
+        if (placement != null && placement.target().equals(node) && placement.state() == FailoverRequest.State.DONE) {
+            // a drained node gives up its failover placement: resuming it must not pull the role back
+            writeRequest(placement.with(FailoverRequest.State.CANCELLED, null, null), version);
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        synchronized (lock) {
+            while (!drained.contains(node) || node.equals(primary)) {
+                long left = deadline - System.nanoTime();
+                if (closed || left <= 0) {
+                    throw refused(NodeOperationRefusedException.Reason.TIMED_OUT, node, "node " + node + " is drained but still "
+                            + (node.equals(primary) ? "the primary" : "not seen as drained") + " after " + timeoutMs + " ms (option failoverTimeout)");
+                }
+                try {
+                    lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new dev.reliablestore.registry.RegistryUnavailableException("interrupted while draining " + node, e);
+                }
+            }
+        }
+    }
+
+    /** Lets a drained node take part in the election again. */
+    void resume(String node) {
+        synchronized (lock) {
+            if (!drained.contains(node)) {
+                throw refused(known(node) ? NodeOperationRefusedException.Reason.NOT_DRAINED : NodeOperationRefusedException.Reason.UNKNOWN_NODE, node,
+                        "node " + node + " is not drained (drained: " + drained + ")");
+            }
+        }
+        try {
+            client.delete().forPath(drainedDir + "/" + ZnodeLayout.escape(node));
+        } catch (org.apache.zookeeper.KeeperException.NoNodeException raced) {
+            // resumed by someone else meanwhile
+        } catch (Exception e) {
+            throw new dev.reliablestore.registry.RegistryUnavailableException("could not resume " + node + ": " + e, e);
+        }
+    }
+
+    private static NodeOperationRefusedException refused(NodeOperationRefusedException.Reason reason, String node, String message) {
+        return new NodeOperationRefusedException(reason, node, message);
     }
 
     boolean isPrimary() {
@@ -199,7 +536,7 @@ final class Membership implements AutoCloseable {
                 states.put(n, NodeState.DOWN);
             }
             for (String n : live) {
-                states.put(n, NodeState.UP);
+                states.put(n, drained.contains(n) ? NodeState.PAUSED : NodeState.UP);
             }
             List<NodeInfo> out = new ArrayList<>();
             states.forEach((n, s) -> out.add(new NodeInfo(n, s)));
@@ -224,6 +561,7 @@ final class Membership implements AutoCloseable {
         for (ListenerSub s : listeners) {
             s.close();
         }
+        requests.shutdownNow();
         try {
             if (l != null) {
                 l.close();
@@ -271,6 +609,54 @@ final class Membership implements AutoCloseable {
         public void close() {
             listeners.remove(this);
             thread.shutdown();
+        }
+    }
+
+    /**
+     * The latest administrator's failover request, as stored in {@code cluster/failover}: one
+     * {@code key=value} per line.
+     *
+     * @param requiredSequence the commit sequence the asking registry had seen; the target must have seen it too
+     * @param from             the primary when it was asked, or null
+     * @param reason           a {@link NodeOperationRefusedException.Reason} name when REFUSED
+     */
+    record FailoverRequest(String id, String target, String from, long requiredSequence, State state, String reason, String detail) {
+
+        enum State { PENDING, APPROVED, REFUSED, DONE, CANCELLED }
+
+        FailoverRequest with(State newState, String newReason, String newDetail) {
+            return new FailoverRequest(id, target, from, requiredSequence, newState, newReason, newDetail);
+        }
+
+        byte[] encode() {
+            StringBuilder b = new StringBuilder();
+            b.append("id=").append(id).append('\n').append("target=").append(target).append('\n')
+                    .append("requiredSequence=").append(requiredSequence).append('\n').append("state=").append(state).append('\n');
+            if (from != null) {
+                b.append("from=").append(from).append('\n');
+            }
+            if (reason != null) {
+                b.append("reason=").append(reason).append('\n').append("detail=").append(detail.replace('\n', ' ')).append('\n');
+            }
+            return b.toString().getBytes(StandardCharsets.UTF_8);
+        }
+
+        /** The request, or null when the znode holds something else (then it is ignored and may be overwritten). */
+        static FailoverRequest parse(byte[] data) {
+            Map<String, String> f = new java.util.HashMap<>();
+            for (String line : new String(data, StandardCharsets.UTF_8).split("\n")) {
+                int eq = line.indexOf('=');
+                if (eq > 0) {
+                    f.put(line.substring(0, eq), line.substring(eq + 1));
+                }
+            }
+            try {
+                return new FailoverRequest(Objects.requireNonNull(f.get("id")), Objects.requireNonNull(f.get("target")), f.get("from"),
+                        Long.parseLong(f.get("requiredSequence")), State.valueOf(f.get("state")), f.get("reason"), f.get("detail"));
+            } catch (RuntimeException e) {
+                LOG.warn("ignoring an unreadable failover request: {}", e.toString());
+                return null;
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.HealthFault;
 import dev.reliablestore.registry.HealthReport;
 import dev.reliablestore.registry.MembershipListener;
+import dev.reliablestore.registry.NodeOperationRefusedException;
 import dev.reliablestore.registry.NoSuchKeyException;
 import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
@@ -165,7 +166,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         }
         this.client = builder.build();
         this.feed = new ChangeFeed(layout, this::zk, options.feedCapacity());
-        this.membership = new Membership(client, layout, options.nodeName(), options.nodeAffinity());
+        this.membership = new Membership(client, layout, options.nodeName(), options.nodeAffinity(), this::takeoverCheck);
     }
 
     static ZooKeeperRegistry open(ZooKeeperOptions options) {
@@ -1312,6 +1313,50 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             }
             throw new CompletionException(cause);
         }));
+    }
+
+    // ---- administrator-initiated failover and drain (Membership does the work; kept apart from reads and commits) ----
+
+    @Override
+    public String failover(Optional<String> target) {
+        ensureOpen();
+        java.util.Objects.requireNonNull(target, "target");
+        target.ifPresent(t -> RegistryPath.checkName(t, "node name"));
+        return membership.failover(target, currentSequence(), options.failoverTimeoutMs());
+    }
+
+    @Override
+    public void drain(String node) {
+        ensureOpen();
+        RegistryPath.checkName(node, "node name");
+        membership.drain(node, options.failoverTimeoutMs());
+    }
+
+    @Override
+    public void resume(String node) {
+        ensureOpen();
+        RegistryPath.checkName(node, "node name");
+        membership.resume(node);
+    }
+
+    /**
+     * This node's answer when asked to become the primary. Healthy: its own {@link #checkHealth()}
+     * (connected, a sync through the leader answered, minNodes met). Caught up: after that sync, its
+     * server shows at least the commit sequence the asking registry had seen.
+     */
+    private Optional<NodeOperationRefusedException> takeoverCheck(long requiredSequence) {
+        HealthReport health = checkHealth();
+        if (!health.healthy()) {
+            return Optional.of(new NodeOperationRefusedException(NodeOperationRefusedException.Reason.UNHEALTHY, options.nodeName(),
+                    "node " + options.nodeName() + " is unhealthy: " + health.detail()));
+        }
+        long seen = currentSequence();
+        if (seen < requiredSequence) {
+            return Optional.of(new NodeOperationRefusedException(NodeOperationRefusedException.Reason.NOT_CAUGHT_UP, options.nodeName(),
+                    "node " + options.nodeName() + " has seen commit sequence " + seen + ", older than " + requiredSequence
+                            + ", which the asking registry had seen"));
+        }
+        return Optional.empty();
     }
 
     // ---- lifecycle -----------------------------------------------------------------------------------
