@@ -27,9 +27,10 @@ import java.util.TreeSet;
  * @param maxBatchCommands  commands per write batch
  * @param maxBatchBytes     {@link WriteBatch#encodedSize()} per write batch
  * @param commitAttempts    how often a commit is retried when another writer committed first
+ * @param failoverTimeoutMs how long an administrator's group move or drain may run before it is reported as not done
  */
 record ClusapiOptions(Optional<String> clusterName, List<String> baseKey, String group, String localNode,
-                      int failedCommandBase, int maxBatchCommands, long maxBatchBytes, int commitAttempts) {
+                      int failedCommandBase, int maxBatchCommands, long maxBatchBytes, int commitAttempts, long failoverTimeoutMs) {
 
     static final List<String> DEFAULT_BASE_KEY = List.of("ReliableStore");
     static final String DEFAULT_GROUP = "Cluster Group";
@@ -38,9 +39,10 @@ record ClusapiOptions(Optional<String> clusterName, List<String> baseKey, String
     static final long DEFAULT_MAX_BATCH_BYTES = 16L * 1024 * 1024;
     static final long MAX_BATCH_BYTES_LIMIT = 256L * 1024 * 1024;
     static final int DEFAULT_COMMIT_ATTEMPTS = 1000;
+    static final long DEFAULT_FAILOVER_TIMEOUT_MS = 30_000;
 
     private static final Set<String> KEYS = Set.of("group", "localNode", "failedCommandBase", "maxBatchCommands",
-            "maxBatchBytes", "commitAttempts");
+            "maxBatchBytes", "commitAttempts", "failoverTimeout");
 
     static ClusapiOptions parse(URI uri, Map<String, String> options) {
         if (!"clusapi".equals(uri.getScheme())) {
@@ -79,7 +81,8 @@ record ClusapiOptions(Optional<String> clusterName, List<String> baseKey, String
         int maxCommands = (int) number(options, "maxBatchCommands", DEFAULT_MAX_BATCH_COMMANDS, 64, 100_000);
         long maxBytes = number(options, "maxBatchBytes", DEFAULT_MAX_BATCH_BYTES, MIN_BATCH_BYTES, MAX_BATCH_BYTES_LIMIT);
         int attempts = (int) number(options, "commitAttempts", DEFAULT_COMMIT_ATTEMPTS, 1, 1_000_000);
-        return new ClusapiOptions(cluster, List.copyOf(base), group, localNode, base0, maxCommands, maxBytes, attempts);
+        long failoverTimeout = number(options, "failoverTimeout", DEFAULT_FAILOVER_TIMEOUT_MS, 100, 3_600_000);
+        return new ClusapiOptions(cluster, List.copyOf(base), group, localNode, base0, maxCommands, maxBytes, attempts, failoverTimeout);
     }
 
     private static long number(Map<String, String> options, String key, long dflt, long min, long max) {

@@ -163,6 +163,45 @@ public final class Cluster implements AutoCloseable {
         }
     }
 
+    /** {@code MoveClusterGroup} of {@code group} to {@code node}: the raw return code (0, or ERROR_IO_PENDING while it runs). */
+    int moveGroup(String group, String node) {
+        return withGroup(group, g -> withNode(node, n -> api.MoveClusterGroup(g, n)));
+    }
+
+    /** {@code PauseClusterNodeEx} with drain, the cluster choosing where the groups go: the raw return code. */
+    int drainNode(String node) {
+        return withNode(node, n -> api.PauseClusterNodeEx(n, true, 0, null));
+    }
+
+    /** {@code ResumeClusterNodeEx} without failback: the raw return code. */
+    int resumeNode(String node) {
+        return withNode(node, n -> api.ResumeClusterNodeEx(n, ClusApiTypes.DoNotFailbackGroups, 0));
+    }
+
+    private int withNode(String node, java.util.function.ToIntFunction<HNODE> call) {
+        HNODE n = api.OpenClusterNode(handle(), node);
+        if (n == null) {
+            throw new ClusterApiException("OpenClusterNode", Native.getLastError(), node);
+        }
+        try {
+            return call.applyAsInt(n);
+        } finally {
+            api.CloseClusterNode(n);
+        }
+    }
+
+    private int withGroup(String group, java.util.function.ToIntFunction<HGROUP> call) {
+        HGROUP g = api.OpenClusterGroup(handle(), group);
+        if (g == null) {
+            throw new ClusterApiException("OpenClusterGroup", Native.getLastError(), group);
+        }
+        try {
+            return call.applyAsInt(g);
+        } finally {
+            api.CloseClusterGroup(g);
+        }
+    }
+
     /** Closes the connection ({@code CloseCluster}); idempotent. */
     @Override
     public void close() {

@@ -28,6 +28,7 @@ final class MembershipMonitor implements Subscription {
     private final MembershipListener listener;
     private final NotificationPort port;
     private ClusterStatus last;
+    private long lastPrimaryChangeNanos = System.nanoTime();
 
     MembershipMonitor(ClusapiRegistry registry, Cluster cluster, EventWaiter waiter, MembershipListener listener) {
         this.registry = registry;
@@ -64,7 +65,10 @@ final class MembershipMonitor implements Subscription {
         String oldPrimary = last.primary().orElse(null);
         String newPrimary = now.primary().orElse(null);
         if (!Objects.equals(oldPrimary, newPrimary)) {
-            deliver(new MembershipEvent.PrimaryChanged(oldPrimary, newPrimary));
+            ClusapiRegistry.AdminMove move = registry.lastAdminMove();
+            boolean requested = move != null && move.explains(oldPrimary, newPrimary, lastPrimaryChangeNanos);
+            lastPrimaryChangeNanos = System.nanoTime();
+            deliver(new MembershipEvent.PrimaryChanged(oldPrimary, newPrimary, requested));
         }
         last = now;
     }
