@@ -21,6 +21,8 @@ public class NodeOperationRefusedException extends RegistryException {
         NOT_UP,
         /** The node is drained (paused): it cannot become the primary until it is resumed. */
         DRAINED,
+        /** The node never takes the primary role (ZooKeeper option primaryCandidate=false: an administrator's tool). */
+        NOT_CANDIDATE,
         /** The node is up but its own health check fails. */
         UNHEALTHY,
         /** The node has not seen the commit sequence the primary had when the failover was asked for. */

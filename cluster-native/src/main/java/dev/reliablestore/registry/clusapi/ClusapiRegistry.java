@@ -603,7 +603,7 @@ final class ClusapiRegistry implements ClusterRegistry {
         if (reason == null) {
             return cause;
         }
-        NodeOperationRefusedException e = refused(reason, node, function + " for node " + node + " on " + uri() + " refused: " + cause.getMessage());
+        NodeOperationRefusedException e = refused(reason, node, cause.getMessage() + " (" + uri() + ")");
         e.initCause(cause);
         return e;
     }

@@ -408,8 +408,8 @@ final class EmbeddedRegistry implements ClusterRegistry {
     }
 
     private NodeOperationRefusedException singleNode(String what, String node) {
-        return new NodeOperationRefusedException(NodeOperationRefusedException.Reason.UNSUPPORTED, node, what + " refused: the embedded registry "
-                + uri() + " is one node (" + options.nodeName() + "), always the primary; there is no other node to move to");
+        return new NodeOperationRefusedException(NodeOperationRefusedException.Reason.UNSUPPORTED, node, "the embedded registry " + uri()
+                + " is one node (" + options.nodeName() + "), always the primary: there is no other node, so no " + what);
     }
 
     @Override

@@ -54,6 +54,7 @@ import java.util.concurrent.TimeUnit;
 final class Membership implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
+    private static final String NOT_CANDIDATE_MARK = "\nprimaryCandidate=false";
 
     private final CuratorFramework client;
     private final ZnodeLayout layout;
@@ -68,9 +69,14 @@ final class Membership implements AutoCloseable {
     private final Set<String> everSeen = new LinkedHashSet<>();
     private String primary;
     private boolean closed;
+    /** Whether the cache has read every member once: before that, a fresh registry (an admin tool) sees only part of the cluster. */
+    private boolean loaded;
     private final String drainedDir;
     private final String requestPath;
     private final TakeoverCheck takeoverCheck;
+    /** False for a connection that must never hold the role (an admin tool moving it); its member znode says so. */
+    private final boolean candidate;
+    private Set<String> nonCandidates = Set.of();
     /** Validation and completion of failover requests: they make blocking calls, never on the cache's thread. */
     private final ExecutorService requests;
     private Set<String> drained = Set.of();
@@ -89,8 +95,10 @@ final class Membership implements AutoCloseable {
         Optional<NodeOperationRefusedException> check(long requiredSequence);
     }
 
-    Membership(CuratorFramework client, ZnodeLayout layout, String nodeName, List<String> affinity, TakeoverCheck takeoverCheck) {
+    Membership(CuratorFramework client, ZnodeLayout layout, String nodeName, List<String> affinity, boolean candidate,
+               TakeoverCheck takeoverCheck) {
         this.client = client;
+        this.candidate = candidate;
         this.layout = layout;
         this.nodeName = nodeName;
         this.affinity = affinity;
@@ -103,12 +111,25 @@ final class Membership implements AutoCloseable {
             return t;
         });
         this.memberNode = new PersistentNode(client, CreateMode.EPHEMERAL, false, layout.members + "/" + ZnodeLayout.escape(nodeName),
-                nodeName.getBytes(StandardCharsets.UTF_8));
+                (candidate ? nodeName : nodeName + NOT_CANDIDATE_MARK).getBytes(StandardCharsets.UTF_8));
         this.cache = CuratorCache.build(client, layout.chroot + "/cluster");
-        this.cache.listenable().addListener((type, oldData, data) -> recompute());
+        this.cache.listenable().addListener(new org.apache.curator.framework.recipes.cache.CuratorCacheListener() {
+            @Override
+            public void event(Type type, ChildData oldData, ChildData data) {
+                recompute();
+            }
+
+            @Override
+            public void initialized() {
+                synchronized (lock) {
+                    loaded = true;
+                }
+                recompute();
+            }
+        });
     }
 
-    /** Starts and waits (bounded) until this node sees itself live. */
+    /** Starts and waits (bounded) until this node has read the membership and sees itself live. */
     void start(long timeoutMs) throws InterruptedException {
         cache.start();
         memberNode.start();
@@ -118,7 +139,7 @@ final class Membership implements AutoCloseable {
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         synchronized (lock) {
-            while (!live.contains(nodeName) && System.nanoTime() < deadline) {
+            while (!(loaded && live.contains(nodeName)) && System.nanoTime() < deadline) {
                 lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             }
         }
@@ -132,6 +153,7 @@ final class Membership implements AutoCloseable {
             }
             Set<String> now = new TreeSet<>();
             Set<String> nowDrained = new TreeSet<>();
+            Set<String> nowNonCandidates = new TreeSet<>();
             TreeMap<Long, String> candidates = new TreeMap<>();
             String membersPrefix = layout.members + "/";
             String electionPrefix = layout.election + "/";
@@ -141,7 +163,11 @@ final class Membership implements AutoCloseable {
             for (ChildData d : cache.stream().toList()) {
                 String path = d.getPath();
                 if (path.startsWith(membersPrefix) && path.indexOf('/', membersPrefix.length()) < 0) {
-                    now.add(ZnodeLayout.unescape(path.substring(membersPrefix.length())));
+                    String member = ZnodeLayout.unescape(path.substring(membersPrefix.length()));
+                    now.add(member);
+                    if (d.getData() != null && new String(d.getData(), StandardCharsets.UTF_8).endsWith(NOT_CANDIDATE_MARK)) {
+                        nowNonCandidates.add(member);
+                    }
                 } else if (path.startsWith(drainedPrefix) && path.indexOf('/', drainedPrefix.length()) < 0) {
                     nowDrained.add(ZnodeLayout.unescape(path.substring(drainedPrefix.length())));
                 } else if (path.equals(requestPath) && d.getData() != null) {
@@ -170,6 +196,7 @@ final class Membership implements AutoCloseable {
             everSeen.addAll(now);
             live = java.util.Collections.unmodifiableSet(now);
             drained = java.util.Collections.unmodifiableSet(nowDrained);
+            nonCandidates = nowNonCandidates;
             request = nowRequest;
             requestVersion = nowRequestVersion;
             // the elected candidate only counts while its member node is live
@@ -269,6 +296,14 @@ final class Membership implements AutoCloseable {
         }
     }
 
+    /** The live nodes that may hold the role: not drained, not a tool's connection. Lock held. */
+    private Set<String> able() {
+        Set<String> able = new TreeSet<>(live);
+        able.removeAll(drained);
+        able.removeAll(nonCandidates);
+        return able;
+    }
+
     private int rank(String node, String placed) {
         if (node.equals(placed)) {
             return -1;
@@ -288,8 +323,7 @@ final class Membership implements AutoCloseable {
      */
     private void updateEligibility(Set<String> candidateNames) {
         String placed = placed();
-        Set<String> able = new TreeSet<>(live);
-        able.removeAll(drained);
+        Set<String> able = able();
         int bestCandidate = able.stream().filter(candidateNames::contains).mapToInt(n -> rank(n, placed)).min().orElse(Integer.MAX_VALUE);
         int bestLive = able.stream().mapToInt(n -> rank(n, placed)).min().orElse(Integer.MAX_VALUE);
         int mine = rank(nodeName, placed);
@@ -297,6 +331,7 @@ final class Membership implements AutoCloseable {
         if (placed != null && request.state() == FailoverRequest.State.APPROVED) {
             eligible = nodeName.equals(placed);
         }
+        eligible &= candidate;
         try {
             if (eligible && latch == null) {
                 latch = new LeaderLatch(client, layout.election, nodeName);
@@ -352,6 +387,10 @@ final class Membership implements AutoCloseable {
             if (drained.contains(to)) {
                 throw refused(NodeOperationRefusedException.Reason.DRAINED, to, "node " + to + " is drained; resume it first");
             }
+            if (nonCandidates.contains(to)) {
+                throw refused(NodeOperationRefusedException.Reason.NOT_CANDIDATE, to, "node " + to
+                        + " never takes the primary role (it was opened with primaryCandidate=false, as an administrator's tool is)");
+            }
             if (to.equals(primary)) {
                 throw refused(NodeOperationRefusedException.Reason.ALREADY_PRIMARY, to, "node " + to + " is the primary already");
             }
@@ -388,14 +427,13 @@ final class Membership implements AutoCloseable {
                 + (reached.equals("PENDING") ? ": the target did not answer its validation" : ""));
     }
 
-    /** The most preferred live, undrained node other than the primary; the asking node last (an admin tool is a node while it runs). */
+    /** The most preferred node other than the primary that may hold the role. Lock held. */
     private String chooseTarget() {
         String placed = placed();
-        return live.stream().filter(n -> !drained.contains(n) && !n.equals(primary))
-                .min(java.util.Comparator.<String>comparingInt(n -> n.equals(nodeName) ? 1 : 0).thenComparingInt(n -> rank(n, placed))
-                        .thenComparing(java.util.Comparator.naturalOrder()))
+        return able().stream().filter(n -> !n.equals(primary))
+                .min(java.util.Comparator.<String>comparingInt(n -> rank(n, placed)).thenComparing(java.util.Comparator.naturalOrder()))
                 .orElseThrow(() -> refused(NodeOperationRefusedException.Reason.NO_TARGET, null, "no node can take over from primary " + primary
-                        + ": live " + live + ", drained " + drained));
+                        + ": live " + live + ", drained " + drained + ", not candidates " + nonCandidates));
     }
 
     /** Waits until request {@code id} is DONE or REFUSED; null when the time ran out or another request replaced it. */
@@ -447,9 +485,9 @@ final class Membership implements AutoCloseable {
                 throw refused(NodeOperationRefusedException.Reason.UNKNOWN_NODE, node, "node " + node + " is not known to the cluster (live: " + live
                         + ", seen: " + new TreeSet<>(everSeen) + ", nodeAffinity: " + affinity + ")");
             }
-            if (live.stream().noneMatch(n -> !n.equals(node) && !drained.contains(n))) {
-                throw refused(NodeOperationRefusedException.Reason.NO_TARGET, node, "drain of " + node + " refused: no other node is up and undrained (live "
-                        + live + ", drained " + drained + ")");
+            if (able().stream().noneMatch(n -> !n.equals(node))) {
+                throw refused(NodeOperationRefusedException.Reason.NO_TARGET, node, "no other node is up, undrained and a primary candidate to take over from "
+                        + node + " (live " + live + ", drained " + drained + ", not candidates " + nonCandidates + ")");
             }
         }
         try {
@@ -471,11 +509,12 @@ final class Membership implements AutoCloseable {
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         synchronized (lock) {
-            while (!drained.contains(node) || node.equals(primary)) {
+            // another node holds the role (one could: drain refuses otherwise), not merely nobody during the handover
+            while (!drained.contains(node) || primary == null || node.equals(primary)) {
                 long left = deadline - System.nanoTime();
                 if (closed || left <= 0) {
                     throw refused(NodeOperationRefusedException.Reason.TIMED_OUT, node, "node " + node + " is drained but still "
-                            + (node.equals(primary) ? "the primary" : "not seen as drained") + " after " + timeoutMs + " ms (option failoverTimeout)");
+                            + (node.equals(primary) ? "the primary" : primary == null ? "waiting for another primary" : "not seen as drained") + " after " + timeoutMs + " ms (option failoverTimeout)");
                 }
                 try {
                     lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));

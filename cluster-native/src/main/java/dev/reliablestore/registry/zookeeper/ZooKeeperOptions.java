@@ -42,7 +42,8 @@ record ZooKeeperOptions(
         String tlsTrustStorePassword,
         String redactedUri,
         String acl,
-        boolean linearizableReads) {
+        boolean linearizableReads,
+        boolean primaryCandidate) {
 
     static final String SESSION_TIMEOUT = "sessionTimeout";
     static final String CONNECTION_TIMEOUT = "connectionTimeout";
@@ -61,6 +62,7 @@ record ZooKeeperOptions(
     static final String TLS_TRUST_STORE_PASSWORD = "tlsTrustStorePassword";
     static final String ACL = "acl";
     static final String READ_CONSISTENCY = "readConsistency";
+    static final String PRIMARY_CANDIDATE = "primaryCandidate";
 
     /** {@link #ACL} values: the digest ACL of the {@code digest} credentials, or no protection at all (explicit opt-in). */
     static final String ACL_DIGEST = "digest";
@@ -70,7 +72,7 @@ record ZooKeeperOptions(
     private static final Set<String> SECRET_KEYS = Set.of(DIGEST, TLS_KEY_STORE_PASSWORD, TLS_TRUST_STORE_PASSWORD);
 
     static final Set<String> KEYS = new TreeSet<>(List.of(SESSION_TIMEOUT, CONNECTION_TIMEOUT, FAILOVER_TIMEOUT, NODE_NAME,
-            NODE_AFFINITY, MIN_NODES, DIGEST, MAX_REQUEST_BYTES, FEED_RETENTION, FEED_CAPACITY, TLS, TLS_KEY_STORE,
+            NODE_AFFINITY, PRIMARY_CANDIDATE, MIN_NODES, DIGEST, MAX_REQUEST_BYTES, FEED_RETENTION, FEED_CAPACITY, TLS, TLS_KEY_STORE,
             TLS_KEY_STORE_PASSWORD, TLS_TRUST_STORE, TLS_TRUST_STORE_PASSWORD, ACL, READ_CONSISTENCY));
 
     /** ZooKeeper's own default for jute.maxbuffer (the largest request a server accepts). */
@@ -196,7 +198,8 @@ record ZooKeeperOptions(
         }
         return new ZooKeeperOptions(authority, chroot, sessionTimeout, connectionTimeout, failover, nodeName, List.copyOf(affinity),
                 minNodes, digest, maxRequest, retention, feedCapacity, tls, keyStore, all.get(TLS_KEY_STORE_PASSWORD), trustStore,
-                all.get(TLS_TRUST_STORE_PASSWORD), redact(uri), acl, consistency.equals("linearizable"));
+                all.get(TLS_TRUST_STORE_PASSWORD), redact(uri), acl, consistency.equals("linearizable"),
+                parseBoolean(PRIMARY_CANDIDATE, all.getOrDefault(PRIMARY_CANDIDATE, "true")));
     }
 
     /**

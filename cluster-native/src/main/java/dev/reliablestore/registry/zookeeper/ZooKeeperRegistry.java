@@ -166,7 +166,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         }
         this.client = builder.build();
         this.feed = new ChangeFeed(layout, this::zk, options.feedCapacity());
-        this.membership = new Membership(client, layout, options.nodeName(), options.nodeAffinity(), this::takeoverCheck);
+        this.membership = new Membership(client, layout, options.nodeName(), options.nodeAffinity(), options.primaryCandidate(), this::takeoverCheck);
     }
 
     static ZooKeeperRegistry open(ZooKeeperOptions options) {

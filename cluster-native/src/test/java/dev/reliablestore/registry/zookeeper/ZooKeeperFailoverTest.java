@@ -154,7 +154,7 @@ class ZooKeeperFailoverTest {
                 c.drain("c");
                 assertThatThrownBy(() -> c.drain("a"))
                         .isInstanceOfSatisfying(NodeOperationRefusedException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NO_TARGET))
-                        .hasMessageContaining("no other node is up and undrained");
+                        .hasMessageContaining("no other node is up, undrained and a primary candidate to take over from a");
             } finally {
                 b.close();
             }
