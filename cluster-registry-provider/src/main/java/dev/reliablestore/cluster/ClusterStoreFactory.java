@@ -430,7 +430,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
 
     private void onMembership(MembershipEvent event) {
         if (event instanceof MembershipEvent.PrimaryChanged p) {
-            events.publish(new StoreEvent.NodeFailover(Instant.now(), p.oldPrimary(), p.newPrimary()));
+            events.publish(new StoreEvent.NodeFailover(Instant.now(), p.oldPrimary(), p.newPrimary(), p.requested()));
         } else if (event instanceof MembershipEvent.NodeStateChanged n) {
             try {
                 gateway.liveNodes(registry.status().liveNodes());
