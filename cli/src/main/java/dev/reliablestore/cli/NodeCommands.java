@@ -57,19 +57,30 @@ final class NodeCommands {
     private static final String EXIT_REFUSED = "3:refused: the reason (UNKNOWN_NODE, NOT_UP, DRAINED, UNHEALTHY, NOT_CAUGHT_UP, ALREADY_PRIMARY, "
             + "NO_TARGET, NOT_DRAINED, IN_PROGRESS) and its values are printed; nothing moved";
 
-    @Command(name = "failover", mixinStandardHelpOptions = true, sortOptions = false,
-            description = {"Move the primary role to another node, after validating it: the target must be up, not drained, healthy and caught up "
-                    + "(it has seen the commit sequence the store had when the command started). Without --to, the most preferred other node that is up "
-                    + "and not drained. Every store of the cluster then reports NodeFailover with requested=true.",
-                    "Example: reliablestore failover --store zookeeper://zk1:2181/reliablestore --to app-2"},
-            exitCodeListHeading = "%nExit codes:%n", exitCodeList = {EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED})
-    static final class Failover implements Callable<Integer> {
+    /** What every node command takes: the store. */
+    abstract static class NodeCommand implements Callable<Integer> {
 
         @Spec
         CommandSpec spec;
 
         @Mixin
         StoreOptions store;
+    }
+
+    /** A command on one named node. */
+    abstract static class OnNode extends NodeCommand {
+
+        @Parameters(paramLabel = "NODE", description = "The node.")
+        String node;
+    }
+
+    @Command(name = "failover", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Move the primary role to another node, after validating it: the target must be up, not drained, healthy and caught up "
+                    + "(it has seen the commit sequence the store had when the command started). Without --to, the most preferred other node that is up "
+                    + "and not drained. Every store of the cluster then reports NodeFailover with requested=true.",
+                    "Example: reliablestore failover --store zookeeper://zk1:2181/reliablestore --to app-2"},
+            exitCodeListHeading = "%nExit codes:%n", exitCodeList = {EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED})
+    static final class Failover extends NodeCommand {
 
         @Option(names = "--to", paramLabel = "NODE", description = "The node to make primary (default: the most preferred other node that is up and not drained).")
         String to;
@@ -88,16 +99,7 @@ final class NodeCommands {
                     + "It shows as PAUSED in status and health.",
                     "Example: reliablestore drain --store zookeeper://zk1:2181/reliablestore app-1"},
             exitCodeListHeading = "%nExit codes:%n", exitCodeList = {EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED})
-    static final class Drain implements Callable<Integer> {
-
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        StoreOptions store;
-
-        @Parameters(paramLabel = "NODE", description = "The node to drain.")
-        String node;
+    static final class Drain extends OnNode {
 
         @Override
         public Integer call() {
@@ -111,21 +113,11 @@ final class NodeCommands {
                     + "except where the backend's own preference says so, e.g. ZooKeeper's nodeAffinity).",
                     "Example: reliablestore resume --store zookeeper://zk1:2181/reliablestore app-1"},
             exitCodeListHeading = "%nExit codes:%n", exitCodeList = {EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED})
-    static final class Resume implements Callable<Integer> {
-
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        StoreOptions store;
-
-        @Parameters(paramLabel = "NODE", description = "The node to resume.")
-        String node;
+    static final class Resume extends OnNode {
 
         @Override
         public Integer call() {
-            return run(store, spec, "resume", admin -> admin.resume(node),
-                    status -> "resumed " + node + "; primary is " + status.primary().orElse("none"));
+            return run(store, spec, "resume", admin -> admin.resume(node), status -> "resumed " + node + "; primary is " + status.primary().orElse("none"));
         }
     }
 }

@@ -1,22 +1,20 @@
 package dev.reliablestore.cli;
 
+import dev.reliablestore.cli.InProcessCli.Run;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.NodeInfo;
 import dev.reliablestore.registry.NodeState;
 import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 
+import static dev.reliablestore.cli.InProcessCli.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -26,40 +24,21 @@ import static org.awaitility.Awaitility.await;
  */
 class NodeCommandsTest {
 
-    static TestingServer zookeeper;
-
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void startZooKeeper() throws Exception {
-        zookeeper = new TestingServer(true); // a free port chosen at run time
-    }
-
-    @AfterAll
-    static void stopZooKeeper() throws Exception {
-        if (zookeeper != null) {
-            zookeeper.close();
-        }
-    }
-
-    private record Run(int exitCode, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = ReliableStoreCli.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     private static void awaitPrimary(ClusterRegistry view, String node) {
         await().atMost(Duration.ofSeconds(20)).until(() -> view.status().primary().equals(Optional.of(node)));
     }
 
     @Test
-    void failoverDrainAndResumeMoveThePrimaryAndRefusalsNameTheReason() {
-        String store = "zookeeper://127.0.0.1:" + zookeeper.getPort() + "/node-commands?acl=open";
+    void failoverDrainAndResumeMoveThePrimaryAndRefusalsNameTheReason() throws Exception {
+        try (TestingServer zookeeper = new TestingServer(true)) { // a free port chosen at run time
+            nodeCommandsOn("zookeeper://127.0.0.1:" + zookeeper.getPort() + "/node-commands?acl=open");
+        }
+    }
+
+    private static void nodeCommandsOn(String store) {
         try (ClusterRegistry app1 = ClusterRegistries.open(store, Map.of("nodeName", "app-1"));
              ClusterRegistry app2 = ClusterRegistries.open(store, Map.of("nodeName", "app-2"))) {
             awaitPrimary(app2, "app-1");

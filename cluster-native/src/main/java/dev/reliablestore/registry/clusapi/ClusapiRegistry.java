@@ -550,37 +550,36 @@ final class ClusapiRegistry implements ClusterRegistry {
 
     @Override
     public void drain(String node) {
-        checkOpen();
-        RegistryPath.checkName(node, "node name");
-        call(() -> nodeCall(node, () -> {
+        onNode(node, () -> {
             lastAdminMove = new AdminMove(null, node, System.nanoTime());
             started("PauseClusterNodeEx", cluster.drainNode(node), node);
             awaitOwner(g -> g.owner().map(o -> !o.equalsIgnoreCase(node)).orElse(false) && g.state() != ClusApiTypes.ClusterGroupPending, node,
                     "group " + options.group() + " has not left " + node);
-            return null;
-        }));
+        });
     }
 
     @Override
     public void resume(String node) {
-        checkOpen();
-        RegistryPath.checkName(node, "node name");
-        call(() -> nodeCall(node, () -> {
+        onNode(node, () -> {
             int rc = cluster.resumeNode(node);
             if (rc != ClusApiTypes.ERROR_SUCCESS) {
                 throw refusal("ResumeClusterNodeEx", rc, node);
             }
-            return null;
-        }));
+        });
     }
 
-    /** Runs calls on one node, an unknown node reported as such. */
-    private <T> T nodeCall(String node, java.util.function.Supplier<T> calls) {
-        try {
-            return calls.get();
-        } catch (ClusterApiException e) {
-            throw refusal(e.function(), e.code(), node);
-        }
+    /** Runs calls on one node, an unknown node (OpenClusterNode failing) reported as such. */
+    private void onNode(String node, Runnable calls) {
+        checkOpen();
+        RegistryPath.checkName(node, "node name");
+        call(() -> {
+            try {
+                calls.run();
+            } catch (ClusterApiException e) {
+                throw refusal(e.function(), e.code(), node);
+            }
+            return null;
+        });
     }
 
     private void started(String function, int rc, String node) {

@@ -179,26 +179,23 @@ public final class Cluster implements AutoCloseable {
     }
 
     private int withNode(String node, java.util.function.ToIntFunction<HNODE> call) {
-        HNODE n = api.OpenClusterNode(handle(), node);
-        if (n == null) {
-            throw new ClusterApiException("OpenClusterNode", Native.getLastError(), node);
-        }
-        try {
-            return call.applyAsInt(n);
-        } finally {
-            api.CloseClusterNode(n);
-        }
+        return withObject("OpenClusterNode", node, api.OpenClusterNode(handle(), node), call, api::CloseClusterNode);
     }
 
     private int withGroup(String group, java.util.function.ToIntFunction<HGROUP> call) {
-        HGROUP g = api.OpenClusterGroup(handle(), group);
-        if (g == null) {
-            throw new ClusterApiException("OpenClusterGroup", Native.getLastError(), group);
+        return withObject("OpenClusterGroup", group, api.OpenClusterGroup(handle(), group), call, api::CloseClusterGroup);
+    }
+
+    /** Calls {@code call} on a handle just opened by {@code open} (null: the open failed), then closes it. */
+    private static <H> int withObject(String open, String name, H handle, java.util.function.ToIntFunction<H> call,
+                                      java.util.function.Consumer<H> close) {
+        if (handle == null) {
+            throw new ClusterApiException(open, Native.getLastError(), name);
         }
         try {
-            return call.applyAsInt(g);
+            return call.applyAsInt(handle);
         } finally {
-            api.CloseClusterGroup(g);
+            close.accept(handle);
         }
     }
 
