@@ -76,8 +76,6 @@ final class ClusapiRegistry implements ClusterRegistry {
     private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
     private volatile Thread asyncThread;
-    /** The latest administrator's move made through this registry, for {@link MembershipMonitor} to tell requested moves apart. */
-    private volatile AdminMove lastAdminMove;
 
     private ClusapiRegistry(ClusapiOptions options, ClusapiNatives natives, Cluster cluster, ClusterKey base) {
         this.options = options;
@@ -501,19 +499,38 @@ final class ClusapiRegistry implements ClusterRegistry {
     // =============================================================================================
 
     /**
-     * A move asked for through this registry: to {@code target} (a failover), or away from
-     * {@code drained} (a drain); {@code startedNanos} orders it against the primary changes a monitor saw.
+     * An administrator's move, recorded at the base key so every registry on it can tell the primary
+     * changes it causes from the cluster's own: away from {@code from}, to {@code target} (a failover)
+     * or to any other node ({@code target} null: a drain).
      */
-    record AdminMove(String target, String drained, long startedNanos) {
+    record AdminMove(String id, String from, String target) {
 
-        boolean explains(String oldPrimary, String newPrimary, long lastPrimaryChangeNanos) {
-            return startedNanos > lastPrimaryChangeNanos && (target != null && target.equalsIgnoreCase(String.valueOf(newPrimary))
-                    || drained != null && drained.equalsIgnoreCase(String.valueOf(oldPrimary)));
+        boolean startsFrom(String oldPrimary) {
+            return from.isEmpty() ? oldPrimary == null : from.equalsIgnoreCase(String.valueOf(oldPrimary));
+        }
+
+        boolean completedBy(String newPrimary) {
+            return newPrimary != null && (target == null ? !newPrimary.equalsIgnoreCase(from) : newPrimary.equalsIgnoreCase(target));
+        }
+
+        byte[] encode() {
+            return String.join("\n", id, from, target == null ? "" : target).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        static AdminMove decode(byte[] data) {
+            String[] f = new String(data, java.nio.charset.StandardCharsets.UTF_8).split("\n", -1);
+            return f.length == 3 ? new AdminMove(f[0], f[1], f[2].isEmpty() ? null : f[2]) : null;
         }
     }
 
+    private void recordAdminMove(String from, String target) {
+        AdminMove move = new AdminMove(Long.toHexString(ThreadLocalRandom.current().nextLong()), from, target);
+        base.setValue(Reserved.ADMIN_MOVE, new RegValue(ClusApiTypes.REG_BINARY, move.encode()));
+    }
+
+    /** The latest administrator's move recorded by any registry on this base key, or null. */
     AdminMove lastAdminMove() {
-        return lastAdminMove;
+        return base.query(Reserved.ADMIN_MOVE).map(v -> AdminMove.decode(v.data())).orElse(null);
     }
 
     @Override
@@ -540,7 +557,7 @@ final class ClusapiRegistry implements ClusterRegistry {
             if (s.primary().map(to::equalsIgnoreCase).orElse(false)) {
                 throw refused(NodeOperationRefusedException.Reason.ALREADY_PRIMARY, to, "node " + to + " owns group " + options.group() + " already");
             }
-            lastAdminMove = new AdminMove(to, null, System.nanoTime());
+            recordAdminMove(s.primary().orElse(""), to);
             started("MoveClusterGroup", cluster.moveGroup(options.group(), to), to);
             awaitOwner(g -> g.owner().map(to::equalsIgnoreCase).orElse(false) && g.state() == ClusApiTypes.ClusterGroupOnline, to,
                     "group " + options.group() + " is not online on " + to);
@@ -551,7 +568,7 @@ final class ClusapiRegistry implements ClusterRegistry {
     @Override
     public void drain(String node) {
         onNode(node, () -> {
-            lastAdminMove = new AdminMove(null, node, System.nanoTime());
+            recordAdminMove(node, null);
             started("PauseClusterNodeEx", cluster.drainNode(node), node);
             awaitOwner(g -> g.owner().map(o -> !o.equalsIgnoreCase(node)).orElse(false) && g.state() != ClusApiTypes.ClusterGroupPending, node,
                     "group " + options.group() + " has not left " + node);

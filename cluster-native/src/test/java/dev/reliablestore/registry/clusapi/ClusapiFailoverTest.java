@@ -55,14 +55,23 @@ class ClusapiFailoverTest {
     }
 
     @Test
-    void failoverMovesTheGroupAndReportsARequestedMoveUnlikeAMoveTheClusterMakesItself() {
-        registry.addMembershipListener(events::add);
-        assertThat(registry.failover(Optional.of("NODE2"))).isEqualTo("NODE2");
-        assertThat(registry.status().primary()).contains("NODE2");
-        await().atMost(Duration.ofSeconds(10)).until(() -> events.contains(new MembershipEvent.PrimaryChanged("NODE1", "NODE2", true)));
+    void failoverMovesTheGroupAndEveryRegistryReportsARequestedMoveUnlikeAMoveTheClusterMakesItself() {
+        List<MembershipEvent> onNode3 = new CopyOnWriteArrayList<>();
+        try (ClusterRegistry other = ClusapiRegistry.open(ClusapiOptions.parse(URI.create("clusapi://FAKECLUSTER/Software/RS"),
+                Map.of("localNode", "NODE3")), new ClusapiNatives(fake, fake, fake, fake.waiter()))) {
+            registry.addMembershipListener(events::add);
+            other.addMembershipListener(onNode3::add);
+            assertThat(registry.failover(Optional.of("NODE2"))).isEqualTo("NODE2");
+            assertThat(registry.status().primary()).contains("NODE2");
+            for (List<MembershipEvent> seen : List.of(events, onNode3)) {
+                await().atMost(Duration.ofSeconds(10)).until(() -> seen.contains(new MembershipEvent.PrimaryChanged("NODE1", "NODE2", true)));
+            }
 
-        fake.setNodeState("NODE2", ClusterNodeDown); // the cluster fails the group over to NODE1 by itself
-        await().atMost(Duration.ofSeconds(10)).until(() -> events.contains(new MembershipEvent.PrimaryChanged("NODE2", "NODE1", false)));
+            fake.setNodeState("NODE2", ClusterNodeDown); // the cluster fails the group over to NODE1 by itself
+            for (List<MembershipEvent> seen : List.of(events, onNode3)) {
+                await().atMost(Duration.ofSeconds(10)).until(() -> seen.contains(new MembershipEvent.PrimaryChanged("NODE2", "NODE1", false)));
+            }
+        }
 
         // without a target: the first other node that is up
         assertThat(registry.failover(Optional.empty())).isEqualTo("NODE3");
