@@ -5,19 +5,26 @@ import dev.reliablestore.registry.MembershipListener;
 import dev.reliablestore.registry.NodeInfo;
 import dev.reliablestore.registry.NodeOperationRefusedException;
 import dev.reliablestore.registry.NodeState;
+import dev.reliablestore.registry.RegistryUnavailableException;
 import dev.reliablestore.registry.Subscription;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
+import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
 import org.apache.curator.framework.recipes.nodes.PersistentNode;
 import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +36,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -83,7 +91,7 @@ final class Membership implements AutoCloseable {
     private FailoverRequest request;
     private int requestVersion = -1;
     /** Request ids this node has answered or completed as the target. */
-    private final Set<String> handled = new java.util.HashSet<>();
+    private final Set<String> handled = new HashSet<>();
     /** The id of the request whose move this node has already reported as requested. */
     private String reportedRequest;
     private boolean sawPrimary;
@@ -113,7 +121,7 @@ final class Membership implements AutoCloseable {
         this.memberNode = new PersistentNode(client, CreateMode.EPHEMERAL, false, layout.members + "/" + ZnodeLayout.escape(nodeName),
                 (candidate ? nodeName : nodeName + NOT_CANDIDATE_MARK).getBytes(StandardCharsets.UTF_8));
         this.cache = CuratorCache.build(client, layout.chroot + "/cluster");
-        this.cache.listenable().addListener(new org.apache.curator.framework.recipes.cache.CuratorCacheListener() {
+        this.cache.listenable().addListener(new CuratorCacheListener() {
             @Override
             public void event(Type type, ChildData oldData, ChildData data) {
                 recompute();
@@ -194,8 +202,8 @@ final class Membership implements AutoCloseable {
                 }
             }
             everSeen.addAll(now);
-            live = java.util.Collections.unmodifiableSet(now);
-            drained = java.util.Collections.unmodifiableSet(nowDrained);
+            live = Collections.unmodifiableSet(now);
+            drained = Collections.unmodifiableSet(nowDrained);
             nonCandidates = nowNonCandidates;
             request = nowRequest;
             requestVersion = nowRequestVersion;
@@ -218,7 +226,7 @@ final class Membership implements AutoCloseable {
                     reportedRequest = request.id();
                 }
             }
-            updateEligibility(new java.util.HashSet<>(candidates.values()));
+            updateEligibility(new HashSet<>(candidates.values()));
             serveRequest();
             lock.notifyAll();
         }
@@ -229,8 +237,12 @@ final class Membership implements AutoCloseable {
         }
     }
 
-    private static NodeState stateOf(String node, Set<String> live, Set<String> drained) {
-        return !live.contains(node) ? NodeState.DOWN : drained.contains(node) ? NodeState.PAUSED : NodeState.UP;
+    /** A node's state in one view of membership; a node never seen live is UNKNOWN. Lock held. */
+    private NodeState stateOf(String node, Set<String> live, Set<String> drained) {
+        if (!live.contains(node)) {
+            return everSeen.contains(node) ? NodeState.DOWN : NodeState.UNKNOWN;
+        }
+        return drained.contains(node) ? NodeState.PAUSED : NodeState.UP;
     }
 
     /** Whether a primary change to {@code newPrimary} is (part of) the move the current request asked for. Lock held. */
@@ -289,7 +301,7 @@ final class Membership implements AutoCloseable {
     private void writeRequest(FailoverRequest r, int version) {
         try {
             client.setData().withVersion(version).forPath(requestPath, r.encode());
-        } catch (org.apache.zookeeper.KeeperException.BadVersionException | org.apache.zookeeper.KeeperException.NoNodeException superseded) {
+        } catch (KeeperException.BadVersionException | KeeperException.NoNodeException superseded) {
             LOG.info("failover request {} changed before node {} could mark it {}", r.id(), nodeName, r.state());
         } catch (Exception e) {
             LOG.warn("node {} could not mark failover request {} {}", nodeName, r.id(), r.state(), e);
@@ -336,7 +348,7 @@ final class Membership implements AutoCloseable {
             if (eligible && latch == null) {
                 latch = new LeaderLatch(client, layout.election, nodeName);
                 // becoming leader completes an APPROVED request addressed to this node
-                latch.addListener(new org.apache.curator.framework.recipes.leader.LeaderLatchListener() {
+                latch.addListener(new LeaderLatchListener() {
                     @Override
                     public void isLeader() {
                         synchronized (lock) {
@@ -399,7 +411,7 @@ final class Membership implements AutoCloseable {
                 throw refused(NodeOperationRefusedException.Reason.IN_PROGRESS, request.target(), "a failover to " + request.target()
                         + " is still " + request.state() + " (request " + request.id() + ")");
             }
-            asked = new FailoverRequest(Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()), to, primary,
+            asked = new FailoverRequest(Long.toHexString(ThreadLocalRandom.current().nextLong()), to, primary,
                     requiredSequence, FailoverRequest.State.PENDING, null, null);
             version = requestVersion;
         }
@@ -409,10 +421,10 @@ final class Membership implements AutoCloseable {
             } else {
                 client.setData().withVersion(version).forPath(requestPath, asked.encode());
             }
-        } catch (org.apache.zookeeper.KeeperException.NodeExistsException | org.apache.zookeeper.KeeperException.BadVersionException raced) {
+        } catch (KeeperException.NodeExistsException | KeeperException.BadVersionException raced) {
             throw refused(NodeOperationRefusedException.Reason.IN_PROGRESS, asked.target(), "another failover request was written at the same time");
         } catch (Exception e) {
-            throw new dev.reliablestore.registry.RegistryUnavailableException("could not write the failover request " + requestPath + ": " + e, e);
+            throw new RegistryUnavailableException("could not write the failover request " + requestPath + ": " + e, e);
         }
         FailoverRequest seen = awaitRequest(asked.id(), timeoutMs);
         if (seen != null && seen.state() == FailoverRequest.State.DONE) {
@@ -431,7 +443,7 @@ final class Membership implements AutoCloseable {
     private String chooseTarget() {
         String placed = placed();
         return able().stream().filter(n -> !n.equals(primary))
-                .min(java.util.Comparator.<String>comparingInt(n -> rank(n, placed)).thenComparing(java.util.Comparator.naturalOrder()))
+                .min(Comparator.<String>comparingInt(n -> rank(n, placed)).thenComparing(Comparator.naturalOrder()))
                 .orElseThrow(() -> refused(NodeOperationRefusedException.Reason.NO_TARGET, null, "no node can take over from primary " + primary
                         + ": live " + live + ", drained " + drained + ", not candidates " + nonCandidates));
     }
@@ -492,10 +504,10 @@ final class Membership implements AutoCloseable {
         }
         try {
             client.create().creatingParentsIfNeeded().forPath(drainedDir + "/" + ZnodeLayout.escape(node), node.getBytes(StandardCharsets.UTF_8));
-        } catch (org.apache.zookeeper.KeeperException.NodeExistsException already) {
+        } catch (KeeperException.NodeExistsException already) {
             // drained before: draining again only waits for the role to leave it
         } catch (Exception e) {
-            throw new dev.reliablestore.registry.RegistryUnavailableException("could not drain " + node + ": " + e, e);
+            throw new RegistryUnavailableException("could not drain " + node + ": " + e, e);
         }
         FailoverRequest placement;
         int version;
@@ -513,14 +525,15 @@ final class Membership implements AutoCloseable {
             while (!drained.contains(node) || primary == null || node.equals(primary)) {
                 long left = deadline - System.nanoTime();
                 if (closed || left <= 0) {
-                    throw refused(NodeOperationRefusedException.Reason.TIMED_OUT, node, "node " + node + " is drained but still "
-                            + (node.equals(primary) ? "the primary" : primary == null ? "waiting for another primary" : "not seen as drained") + " after " + timeoutMs + " ms (option failoverTimeout)");
+                    String still = node.equals(primary) ? "the primary" : primary == null ? "waiting for another primary" : "not seen as drained";
+                    throw refused(NodeOperationRefusedException.Reason.TIMED_OUT, node, "node " + node + " is drained but still " + still + " after "
+                            + timeoutMs + " ms (option failoverTimeout)");
                 }
                 try {
                     lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new dev.reliablestore.registry.RegistryUnavailableException("interrupted while draining " + node, e);
+                    throw new RegistryUnavailableException("interrupted while draining " + node, e);
                 }
             }
         }
@@ -536,10 +549,10 @@ final class Membership implements AutoCloseable {
         }
         try {
             client.delete().forPath(drainedDir + "/" + ZnodeLayout.escape(node));
-        } catch (org.apache.zookeeper.KeeperException.NoNodeException raced) {
+        } catch (KeeperException.NoNodeException raced) {
             // resumed by someone else meanwhile
         } catch (Exception e) {
-            throw new dev.reliablestore.registry.RegistryUnavailableException("could not resume " + node + ": " + e, e);
+            throw new RegistryUnavailableException("could not resume " + node + ": " + e, e);
         }
     }
 
