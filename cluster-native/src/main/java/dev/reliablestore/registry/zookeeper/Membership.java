@@ -82,6 +82,9 @@ final class Membership implements AutoCloseable {
     private final String drainedDir;
     private final String requestPath;
     private final TakeoverCheck takeoverCheck;
+    private final Servers servers;
+    private final String drainedServersDir;
+    private Set<String> drainedServers = Set.of();
     /** False for a connection that must never hold the role (an admin tool moving it); its member znode says so. */
     private final boolean candidate;
     private Set<String> nonCandidates = Set.of();
@@ -92,10 +95,22 @@ final class Membership implements AutoCloseable {
     private int requestVersion = -1;
     /** Request ids this node has answered or completed as the target. */
     private final Set<String> handled = new HashSet<>();
-    /** The id of the request whose move this node has already reported as requested. */
+    /** Membership events, delivered in order to every listener; judging a primary change reads ZooKeeper. */
+    private final ExecutorService delivery;
+    /** The id of the request whose move this node has already reported as requested (delivery thread). */
     private String reportedRequest;
-    private boolean sawPrimary;
+    /** Whether the last change reported as requested left no primary: the next one completes that handover (delivery thread). */
     private boolean handoverRequested;
+    private boolean sawPrimary;
+
+    /**
+     * The ZooKeeper servers of this registry's URI, and how to connect only to those not drained.
+     *
+     * @param configured the servers as the URI writes them ({@code host:port})
+     * @param avoid      called (off the cache's thread) with the drained servers whenever they change
+     */
+    record Servers(List<String> configured, java.util.function.Consumer<Set<String>> avoid) {
+    }
 
     /** What a node answers when asked to take over: empty when it may, else the refusal. */
     @FunctionalInterface
@@ -104,8 +119,10 @@ final class Membership implements AutoCloseable {
     }
 
     Membership(CuratorFramework client, ZnodeLayout layout, String nodeName, List<String> affinity, boolean candidate,
-               TakeoverCheck takeoverCheck) {
+               TakeoverCheck takeoverCheck, Servers servers) {
         this.client = client;
+        this.servers = servers;
+        this.drainedServersDir = layout.chroot + "/cluster/drained-servers";
         this.candidate = candidate;
         this.layout = layout;
         this.nodeName = nodeName;
@@ -115,6 +132,11 @@ final class Membership implements AutoCloseable {
         this.requestPath = layout.chroot + "/cluster/failover";
         this.requests = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "zookeeper-membership-requests");
+            t.setDaemon(true);
+            return t;
+        });
+        this.delivery = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "zookeeper-membership-events");
             t.setDaemon(true);
             return t;
         });
@@ -154,7 +176,7 @@ final class Membership implements AutoCloseable {
     }
 
     private void recompute() {
-        List<MembershipEvent> events = new ArrayList<>();
+        List<Object> events = new ArrayList<>(); // MembershipEvents, and PrimaryMoves to be judged on delivery
         synchronized (lock) {
             if (closed) {
                 return;
@@ -166,6 +188,8 @@ final class Membership implements AutoCloseable {
             String membersPrefix = layout.members + "/";
             String electionPrefix = layout.election + "/";
             String drainedPrefix = drainedDir + "/";
+            String drainedServersPrefix = drainedServersDir + "/";
+            Set<String> nowDrainedServers = new TreeSet<>();
             FailoverRequest nowRequest = null;
             int nowRequestVersion = -1;
             for (ChildData d : cache.stream().toList()) {
@@ -176,6 +200,8 @@ final class Membership implements AutoCloseable {
                     if (d.getData() != null && new String(d.getData(), StandardCharsets.UTF_8).endsWith(NOT_CANDIDATE_MARK)) {
                         nowNonCandidates.add(member);
                     }
+                } else if (path.startsWith(drainedServersPrefix) && path.indexOf('/', drainedServersPrefix.length()) < 0) {
+                    nowDrainedServers.add(ZnodeLayout.unescape(path.substring(drainedServersPrefix.length())));
                 } else if (path.startsWith(drainedPrefix) && path.indexOf('/', drainedPrefix.length()) < 0) {
                     nowDrained.add(ZnodeLayout.unescape(path.substring(drainedPrefix.length())));
                 } else if (path.equals(requestPath) && d.getData() != null) {
@@ -205,36 +231,94 @@ final class Membership implements AutoCloseable {
             live = Collections.unmodifiableSet(now);
             drained = Collections.unmodifiableSet(nowDrained);
             nonCandidates = nowNonCandidates;
+            if (!nowDrainedServers.equals(drainedServers)) {
+                drainedServers = Collections.unmodifiableSet(nowDrainedServers);
+                Set<String> avoid = drainedServers;
+                requests.execute(() -> servers.avoid().accept(avoid));
+            }
             request = nowRequest;
             requestVersion = nowRequestVersion;
             // the elected candidate only counts while its member node is live
             String newPrimary = candidates.values().stream().filter(live::contains).findFirst().orElse(null);
             if (!Objects.equals(newPrimary, primary)) {
-                boolean requested = sawPrimary && (moveRequestedTo(newPrimary) || primary != null && drained.contains(primary)
-                        || primary == null && handoverRequested);
-                if (requested && request != null && Objects.equals(newPrimary, request.target())) {
-                    reportedRequest = request.id();
-                }
-                handoverRequested = requested && newPrimary == null;
-                events.add(new MembershipEvent.PrimaryChanged(primary, newPrimary, requested));
+                events.add(new PrimaryMove(primary, newPrimary, sawPrimary));
                 primary = newPrimary;
             }
-            if (primary != null && !sawPrimary) {
-                sawPrimary = true;
-                // a request completed before this node watched is history, not a move it saw
-                if (request != null && request.state() == FailoverRequest.State.DONE) {
-                    reportedRequest = request.id();
-                }
-            }
+            sawPrimary |= primary != null;
             updateEligibility(new HashSet<>(candidates.values()));
             serveRequest();
             lock.notifyAll();
         }
-        for (MembershipEvent e : events) {
+        if (!events.isEmpty()) {
+            try {
+                delivery.execute(() -> deliver(events));
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // closed meanwhile: nobody listens any more
+            }
+        }
+    }
+
+    /** A change of the primary as the cache saw it; whether it was requested is judged when it is delivered. */
+    private record PrimaryMove(String from, String to, boolean watchedBefore) {
+    }
+
+    private void deliver(List<Object> events) {
+        for (Object o : events) {
+            MembershipEvent e = o instanceof PrimaryMove m ? new MembershipEvent.PrimaryChanged(m.from(), m.to(), requested(m)) : (MembershipEvent) o;
             for (ListenerSub s : listeners) {
                 s.offer(e);
             }
         }
+    }
+
+    /**
+     * Whether a primary change is (a step of) an administrator's move. Judged from ZooKeeper as read
+     * after the change, not from the cache: the cache applies a deletion (the old primary's latch) at
+     * once but a creation or a data change (the drained marker, the request's state) only after reading
+     * it, so it may show the step-down before its cause. A read now sees at least the state of the
+     * change this client was told of. On the delivery thread, which alone keeps the fields it uses.
+     */
+    private boolean requested(PrimaryMove m) {
+        FailoverRequest r;
+        boolean fromDrained;
+        try {
+            // the raw handle fails at once while disconnected, where Curator would retry and hold up every event
+            r = FailoverRequest.parse(client.getZookeeperClient().getZooKeeper().getData(requestPath, false, null));
+        } catch (KeeperException.NoNodeException none) {
+            r = null;
+        } catch (Exception e) {
+            LOG.debug("reading {} to judge a primary change; using the cached view", requestPath, e);
+            synchronized (lock) {
+                r = request;
+            }
+        }
+        try {
+            // a drained primary steps down alive; one that died was not moved by the drain
+            org.apache.zookeeper.ZooKeeper zk = client.getZookeeperClient().getZooKeeper();
+            fromDrained = m.from() != null && zk.exists(drainedDir + "/" + ZnodeLayout.escape(m.from()), false) != null
+                    && zk.exists(layout.members + "/" + ZnodeLayout.escape(m.from()), false) != null;
+        } catch (Exception e) {
+            LOG.debug("reading the drained nodes to judge a primary change; using the cached view", e);
+            synchronized (lock) {
+                fromDrained = m.from() != null && drained.contains(m.from()) && live.contains(m.from());
+            }
+        }
+        if (!m.watchedBefore()) {
+            // the first primary this node sees: a move completed before it watched is history
+            if (r != null && r.state() == FailoverRequest.State.DONE) {
+                reportedRequest = r.id();
+            }
+            return false;
+        }
+        boolean byRequest = r != null && !r.id().equals(reportedRequest)
+                && (r.state() == FailoverRequest.State.APPROVED || r.state() == FailoverRequest.State.DONE)
+                && (Objects.equals(m.to(), r.target()) || m.to() == null && Objects.equals(m.from(), r.from()));
+        boolean requested = byRequest || fromDrained || m.from() == null && handoverRequested;
+        if (requested && r != null && Objects.equals(m.to(), r.target())) {
+            reportedRequest = r.id();
+        }
+        handoverRequested = requested && m.to() == null;
+        return requested;
     }
 
     /** A node's state in one view of membership; a node never seen live is UNKNOWN. Lock held. */
@@ -243,15 +327,6 @@ final class Membership implements AutoCloseable {
             return everSeen.contains(node) ? NodeState.DOWN : NodeState.UNKNOWN;
         }
         return drained.contains(node) ? NodeState.PAUSED : NodeState.UP;
-    }
-
-    /** Whether a primary change to {@code newPrimary} is (part of) the move the current request asked for. Lock held. */
-    private boolean moveRequestedTo(String newPrimary) {
-        if (request == null) {
-            return false;
-        }
-        return request.state() == FailoverRequest.State.APPROVED
-                || request.state() == FailoverRequest.State.DONE && !request.id().equals(reportedRequest) && Objects.equals(newPrimary, request.target());
     }
 
     /** The node a failover placed, while it can hold the role (live, not drained); else null. Lock held. */
@@ -492,6 +567,15 @@ final class Membership implements AutoCloseable {
 
     /** Keeps {@code node} out of the election until resumed; waits (bounded) until it no longer holds the role. */
     void drain(String node, long timeoutMs) {
+        boolean server;
+        synchronized (lock) {
+            server = !known(node) && servers.configured().contains(node);
+        }
+        if (server) {
+            drainServer(node);
+            awaitView(() -> drainedServers.contains(node), timeoutMs, node, () -> "ZooKeeper server " + node + " is not seen as drained");
+            return;
+        }
         synchronized (lock) {
             if (!known(node)) {
                 throw refused(NodeOperationRefusedException.Reason.UNKNOWN_NODE, node, "node " + node + " is not known to the cluster (live: " + live
@@ -519,40 +603,85 @@ final class Membership implements AutoCloseable {
             // a drained node gives up its failover placement: resuming it must not pull the role back
             writeRequest(placement.with(FailoverRequest.State.CANCELLED, null, null), version);
         }
+        // another node holds the role (one could: drain refuses otherwise), not merely nobody during the handover
+        awaitView(() -> drained.contains(node) && primary != null && !node.equals(primary), timeoutMs, node, () -> "node " + node
+                + " is drained but still " + (node.equals(primary) ? "the primary" : primary == null ? "waiting for another primary" : "not seen as drained"));
+    }
+
+    /**
+     * Waits (bounded) until this registry's view of membership shows what an operation wrote, so the
+     * caller's next call sees it. Lock not held; {@code condition} and {@code still} run with it.
+     */
+    private void awaitView(java.util.function.BooleanSupplier condition, long timeoutMs, String node, java.util.function.Supplier<String> still) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         synchronized (lock) {
-            // another node holds the role (one could: drain refuses otherwise), not merely nobody during the handover
-            while (!drained.contains(node) || primary == null || node.equals(primary)) {
+            while (!condition.getAsBoolean()) {
                 long left = deadline - System.nanoTime();
                 if (closed || left <= 0) {
-                    String still = node.equals(primary) ? "the primary" : primary == null ? "waiting for another primary" : "not seen as drained";
-                    throw refused(NodeOperationRefusedException.Reason.TIMED_OUT, node, "node " + node + " is drained but still " + still + " after "
-                            + timeoutMs + " ms (option failoverTimeout)");
+                    throw refused(NodeOperationRefusedException.Reason.TIMED_OUT, node, still.get() + " after " + timeoutMs + " ms (option failoverTimeout)");
                 }
                 try {
                     lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new RegistryUnavailableException("interrupted while draining " + node, e);
+                    throw new RegistryUnavailableException("interrupted while waiting for " + node, e);
                 }
             }
         }
     }
 
-    /** Lets a drained node take part in the election again. */
-    void resume(String node) {
+    /**
+     * Takes a ZooKeeper server out of every registry's server list: each registry that names it moves
+     * its connection to another of its servers when it sees {@code drained-servers/{server}}.
+     */
+    private void drainServer(String server) {
         synchronized (lock) {
-            if (!drained.contains(node)) {
-                throw refused(known(node) ? NodeOperationRefusedException.Reason.NOT_DRAINED : NodeOperationRefusedException.Reason.UNKNOWN_NODE, node,
-                        "node " + node + " is not drained (drained: " + drained + ")");
+            Set<String> left = new TreeSet<>(servers.configured());
+            left.removeAll(drainedServers);
+            left.remove(server);
+            if (left.isEmpty()) {
+                throw refused(NodeOperationRefusedException.Reason.NO_TARGET, server, "no other server to connect to once ZooKeeper server " + server
+                        + " is drained: this registry's URI names " + servers.configured() + ", drained " + drainedServers);
             }
         }
         try {
-            client.delete().forPath(drainedDir + "/" + ZnodeLayout.escape(node));
+            client.create().creatingParentsIfNeeded().forPath(drainedServersDir + "/" + ZnodeLayout.escape(server), server.getBytes(StandardCharsets.UTF_8));
+        } catch (KeeperException.NodeExistsException already) {
+            // drained before
+        } catch (Exception e) {
+            throw new RegistryUnavailableException("could not drain ZooKeeper server " + server + ": " + e, e);
+        }
+    }
+
+    /** Lets a drained node take part in the election again, or lets registries connect to a drained server again. */
+    void resume(String node, long timeoutMs) {
+        boolean server;
+        synchronized (lock) {
+            server = !drained.contains(node) && drainedServers.contains(node);
+        }
+        if (server) {
+            delete(drainedServersDir + "/" + ZnodeLayout.escape(node), "ZooKeeper server " + node);
+            awaitView(() -> !drainedServers.contains(node), timeoutMs, node, () -> "ZooKeeper server " + node + " is still seen as drained");
+            return;
+        }
+        synchronized (lock) {
+            if (!drained.contains(node)) {
+                boolean exists = known(node) || servers.configured().contains(node);
+                throw refused(exists ? NodeOperationRefusedException.Reason.NOT_DRAINED : NodeOperationRefusedException.Reason.UNKNOWN_NODE, node,
+                        "node " + node + " is not drained (drained: " + drained + ", drained ZooKeeper servers: " + drainedServers + ")");
+            }
+        }
+        delete(drainedDir + "/" + ZnodeLayout.escape(node), node);
+        awaitView(() -> !drained.contains(node), timeoutMs, node, () -> "node " + node + " is still seen as drained");
+    }
+
+    private void delete(String path, String what) {
+        try {
+            client.delete().forPath(path);
         } catch (KeeperException.NoNodeException raced) {
             // resumed by someone else meanwhile
         } catch (Exception e) {
-            throw new RegistryUnavailableException("could not resume " + node + ": " + e, e);
+            throw new RegistryUnavailableException("could not resume " + what + ": " + e, e);
         }
     }
 
@@ -614,6 +743,7 @@ final class Membership implements AutoCloseable {
             s.close();
         }
         requests.shutdownNow();
+        delivery.shutdownNow();
         try {
             if (l != null) {
                 l.close();

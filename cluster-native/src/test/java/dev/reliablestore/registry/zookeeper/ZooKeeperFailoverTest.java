@@ -6,6 +6,9 @@ import dev.reliablestore.registry.NodeInfo;
 import dev.reliablestore.registry.NodeOperationRefusedException;
 import dev.reliablestore.registry.NodeOperationRefusedException.Reason;
 import dev.reliablestore.registry.NodeState;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.WriteBatch;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingCluster;
 import org.junit.jupiter.api.AfterAll;
@@ -17,6 +20,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -157,6 +162,40 @@ class ZooKeeperFailoverTest {
                         .hasMessageContaining("no other node is up, undrained and a primary candidate to take over from a");
             } finally {
                 b.close();
+            }
+        }
+    }
+
+    /** The port of the server a registry's connection is on, from its ZooKeeper handle ("remoteserver:host/ip:port"). */
+    private static int connectedPort(ClusterRegistry registry) throws Exception {
+        String handle = ((ZooKeeperRegistry) registry).curator().getZookeeperClient().getZooKeeper().toString();
+        Matcher m = Pattern.compile("remoteserver:\\S*:(\\d+)").matcher(handle);
+        return m.find() ? Integer.parseInt(m.group(1)) : -1;
+    }
+
+    @Test
+    void drainingAZooKeeperServerMovesConnectionsOffItAndKeepsTheSession() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("drain-server");
+        try (ClusterRegistry a = ZkTestSupport.open(String.join(",", servers), chroot, "nodeName", "a")) {
+            await().atMost(WAIT).until(() -> connectedPort(a) > 0);
+            int port = connectedPort(a);
+            String server = servers.stream().filter(s -> s.endsWith(":" + port)).findFirst().orElseThrow();
+            long session = ((ZooKeeperRegistry) a).curator().getZookeeperClient().getZooKeeper().getSessionId();
+
+            a.drain(server);
+
+            await().atMost(WAIT).until(() -> connectedPort(a) > 0 && !server.endsWith(":" + connectedPort(a)));
+            assertThat(((ZooKeeperRegistry) a).curator().getZookeeperClient().getZooKeeper().getSessionId()).isEqualTo(session);
+            assertThat(a.status().primary()).contains("a"); // the member node and the latch lived on with the session
+            a.commit(WriteBatch.builder().setValue(RegistryPath.of("k"), "v", RegistryValue.dword(1)).build());
+
+            a.resume(server);
+            assertThatThrownBy(() -> a.resume(server))
+                    .isInstanceOfSatisfying(NodeOperationRefusedException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NOT_DRAINED));
+            try (ClusterRegistry one = ZkTestSupport.open(servers.get(0), chroot, "nodeName", "one")) {
+                assertThatThrownBy(() -> one.drain(servers.get(0)))
+                        .isInstanceOfSatisfying(NodeOperationRefusedException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NO_TARGET))
+                        .hasMessageContaining("no other server to connect to once ZooKeeper server " + servers.get(0) + " is drained");
             }
         }
     }
