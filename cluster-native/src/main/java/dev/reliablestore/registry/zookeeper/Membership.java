@@ -97,8 +97,14 @@ final class Membership implements AutoCloseable {
     private final Set<String> handled = new HashSet<>();
     /** Membership events, delivered in order to every listener; judging a primary change reads ZooKeeper. */
     private final ExecutorService delivery;
-    /** The id of the request whose move this node has already reported as requested (delivery thread). */
-    private String reportedRequest;
+    /** The requests whose move this node has reported as requested (delivery thread). */
+    private final Set<String> reportedRequests = new HashSet<>();
+    /** Requests the cache saw APPROVED or DONE, newest last, a few. */
+    private final Map<String, FailoverRequest> approvedRequests = new java.util.LinkedHashMap<>();
+    /** When each node was last drained (the czxid of its marker), as the cache saw it. */
+    private final Map<String, Long> drainedAt = new java.util.HashMap<>();
+    /** When the current primary joined the election (its latch's czxid). */
+    private long primaryLatchZxid;
     /** Whether the last change reported as requested left no primary: the next one completes that handover (delivery thread). */
     private boolean handoverRequested;
     private boolean sawPrimary;
@@ -185,6 +191,7 @@ final class Membership implements AutoCloseable {
             Set<String> nowDrained = new TreeSet<>();
             Set<String> nowNonCandidates = new TreeSet<>();
             TreeMap<Long, String> candidates = new TreeMap<>();
+            Map<Long, Long> latchZxids = new java.util.HashMap<>();
             String membersPrefix = layout.members + "/";
             String electionPrefix = layout.election + "/";
             String drainedPrefix = drainedDir + "/";
@@ -203,15 +210,22 @@ final class Membership implements AutoCloseable {
                 } else if (path.startsWith(drainedServersPrefix) && path.indexOf('/', drainedServersPrefix.length()) < 0) {
                     nowDrainedServers.add(ZnodeLayout.unescape(path.substring(drainedServersPrefix.length())));
                 } else if (path.startsWith(drainedPrefix) && path.indexOf('/', drainedPrefix.length()) < 0) {
-                    nowDrained.add(ZnodeLayout.unescape(path.substring(drainedPrefix.length())));
+                    String node = ZnodeLayout.unescape(path.substring(drainedPrefix.length()));
+                    nowDrained.add(node);
+                    if (d.getStat() != null) {
+                        drainedAt.put(node, d.getStat().getCzxid());
+                    }
                 } else if (path.equals(requestPath) && d.getData() != null) {
                     nowRequest = FailoverRequest.parse(d.getData());
                     nowRequestVersion = d.getStat() == null ? -1 : d.getStat().getVersion();
+                    remember(nowRequest);
                 } else if (path.startsWith(electionPrefix) && path.indexOf('/', electionPrefix.length()) < 0) {
                     int at = path.lastIndexOf("latch-");
                     if (at > 0 && d.getData() != null) {
                         try {
-                            candidates.put(Long.parseLong(path.substring(at + 6)), new String(d.getData(), StandardCharsets.UTF_8));
+                            long sequence = Long.parseLong(path.substring(at + 6));
+                            candidates.put(sequence, new String(d.getData(), StandardCharsets.UTF_8));
+                            latchZxids.put(sequence, d.getStat() == null ? 0 : d.getStat().getCzxid());
                         } catch (NumberFormatException ignored) {
                             // not a latch node
                         }
@@ -239,11 +253,13 @@ final class Membership implements AutoCloseable {
             request = nowRequest;
             requestVersion = nowRequestVersion;
             // the elected candidate only counts while its member node is live
-            String newPrimary = candidates.values().stream().filter(live::contains).findFirst().orElse(null);
+            Map.Entry<Long, String> elected = candidates.entrySet().stream().filter(c -> live.contains(c.getValue())).findFirst().orElse(null);
+            String newPrimary = elected == null ? null : elected.getValue();
             if (!Objects.equals(newPrimary, primary)) {
-                events.add(new PrimaryMove(primary, newPrimary, sawPrimary));
+                events.add(new PrimaryMove(primary, newPrimary, sawPrimary, primaryLatchZxid));
                 primary = newPrimary;
             }
+            primaryLatchZxid = elected == null ? 0 : latchZxids.get(elected.getKey());
             sawPrimary |= primary != null;
             updateEligibility(new HashSet<>(candidates.values()));
             serveRequest();
@@ -258,8 +274,22 @@ final class Membership implements AutoCloseable {
         }
     }
 
-    /** A change of the primary as the cache saw it; whether it was requested is judged when it is delivered. */
-    private record PrimaryMove(String from, String to, boolean watchedBefore) {
+    /**
+     * A change of the primary as the cache saw it; whether it was requested is judged when it is delivered.
+     *
+     * @param fromLatchZxid when the old primary joined the election: a drain after that is what made it leave
+     */
+    private record PrimaryMove(String from, String to, boolean watchedBefore, long fromLatchZxid) {
+    }
+
+    /** Keeps a request that reached APPROVED or DONE, so a later request cannot hide the move it made. Lock held. */
+    private void remember(FailoverRequest r) {
+        if (r != null && (r.state() == FailoverRequest.State.APPROVED || r.state() == FailoverRequest.State.DONE)) {
+            approvedRequests.put(r.id(), r);
+            if (approvedRequests.size() > 16) {
+                approvedRequests.remove(approvedRequests.keySet().iterator().next());
+            }
+        }
     }
 
     private void deliver(List<Object> events) {
@@ -272,50 +302,51 @@ final class Membership implements AutoCloseable {
     }
 
     /**
-     * Whether a primary change is (a step of) an administrator's move. Judged from ZooKeeper as read
-     * after the change, not from the cache: the cache applies a deletion (the old primary's latch) at
-     * once but a creation or a data change (the drained marker, the request's state) only after reading
-     * it, so it may show the step-down before its cause. A read now sees at least the state of the
-     * change this client was told of. On the delivery thread, which alone keeps the fields it uses.
+     * Whether a primary change is (a step of) an administrator's move. The cache applies a deletion (the
+     * old primary's latch) at once but a creation or a data change (the drained marker, the request's
+     * state) only after reading it, so it may show a step-down before its cause; a read of ZooKeeper now
+     * may already show a later state (the node resumed, another request). So both are asked: what the
+     * cache has seen of drains and approved requests, and a fresh read. On the delivery thread, which
+     * alone keeps the fields it uses.
      */
     private boolean requested(PrimaryMove m) {
-        FailoverRequest r;
-        boolean fromDrained;
-        try {
-            // the raw handle fails at once while disconnected, where Curator would retry and hold up every event
-            r = FailoverRequest.parse(client.getZookeeperClient().getZooKeeper().getData(requestPath, false, null));
-        } catch (KeeperException.NoNodeException none) {
-            r = null;
-        } catch (Exception e) {
-            LOG.debug("reading {} to judge a primary change; using the cached view", requestPath, e);
-            synchronized (lock) {
-                r = request;
-            }
+        List<FailoverRequest> approved;
+        Long drainZxid;
+        boolean fromLive;
+        synchronized (lock) {
+            approved = new ArrayList<>(approvedRequests.values());
+            drainZxid = m.from() == null ? null : drainedAt.get(m.from());
+            fromLive = m.from() != null && live.contains(m.from());
         }
         try {
-            // a drained primary steps down alive; one that died was not moved by the drain
+            // the raw handle fails at once while disconnected, where Curator would retry and hold up every event
             org.apache.zookeeper.ZooKeeper zk = client.getZookeeperClient().getZooKeeper();
-            fromDrained = m.from() != null && zk.exists(drainedDir + "/" + ZnodeLayout.escape(m.from()), false) != null
-                    && zk.exists(layout.members + "/" + ZnodeLayout.escape(m.from()), false) != null;
-        } catch (Exception e) {
-            LOG.debug("reading the drained nodes to judge a primary change; using the cached view", e);
-            synchronized (lock) {
-                fromDrained = m.from() != null && drained.contains(m.from()) && live.contains(m.from());
+            if (m.from() != null) {
+                org.apache.zookeeper.data.Stat drainedNow = zk.exists(drainedDir + "/" + ZnodeLayout.escape(m.from()), false);
+                if (drainedNow != null) {
+                    drainZxid = Math.max(drainZxid == null ? 0 : drainZxid, drainedNow.getCzxid());
+                }
+                fromLive = zk.exists(layout.members + "/" + ZnodeLayout.escape(m.from()), false) != null;
             }
+            FailoverRequest fresh = zk.exists(requestPath, false) == null ? null : FailoverRequest.parse(zk.getData(requestPath, false, null));
+            if (fresh != null && (fresh.state() == FailoverRequest.State.APPROVED || fresh.state() == FailoverRequest.State.DONE)) {
+                approved.add(fresh);
+            }
+        } catch (Exception e) {
+            LOG.debug("reading ZooKeeper to judge a primary change; the cache's view stands", e);
         }
         if (!m.watchedBefore()) {
             // the first primary this node sees: a move completed before it watched is history
-            if (r != null && r.state() == FailoverRequest.State.DONE) {
-                reportedRequest = r.id();
-            }
+            approved.stream().filter(r -> r.state() == FailoverRequest.State.DONE).forEach(r -> reportedRequests.add(r.id()));
             return false;
         }
-        boolean byRequest = r != null && !r.id().equals(reportedRequest)
-                && (r.state() == FailoverRequest.State.APPROVED || r.state() == FailoverRequest.State.DONE)
-                && (Objects.equals(m.to(), r.target()) || m.to() == null && Objects.equals(m.from(), r.from()));
-        boolean requested = byRequest || fromDrained || m.from() == null && handoverRequested;
-        if (requested && r != null && Objects.equals(m.to(), r.target())) {
-            reportedRequest = r.id();
+        FailoverRequest cause = approved.stream().filter(r -> !reportedRequests.contains(r.id()))
+                .filter(r -> Objects.equals(m.to(), r.target()) || m.to() == null && Objects.equals(m.from(), r.from())).findFirst().orElse(null);
+        // a drained primary leaves the election alive, after its latch was made; one that died was not moved by the drain
+        boolean drainedAway = drainZxid != null && drainZxid > m.fromLatchZxid() && fromLive;
+        boolean requested = cause != null || drainedAway || m.from() == null && handoverRequested;
+        if (cause != null && Objects.equals(m.to(), cause.target())) {
+            reportedRequests.add(cause.id());
         }
         handoverRequested = requested && m.to() == null;
         return requested;
