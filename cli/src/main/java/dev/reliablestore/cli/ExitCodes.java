@@ -9,7 +9,7 @@ final class ExitCodes {
     static final int FAILED = 1;
     /** Bad usage or bad input: unknown option or store scheme, malformed JSON, invalid id. Nothing was changed. */
     static final int USAGE = 2;
-    /** A check found problems: unhealthy cluster, corrupt entities, a migration that does not verify, a broken audit chain. */
+    /** A check found problems: unhealthy cluster, corrupt entities, a migration that does not verify, a broken audit chain; a refused node operation. */
     static final int CHECK_FAILED = 3;
     /** The entity asked for does not exist ({@code get}, {@code delete}). */
     static final int NOT_FOUND = 4;
@@ -22,7 +22,7 @@ final class ExitCodes {
             "0:success",
             "1:the operation failed (the message says why)",
             "2:bad usage or bad input (nothing was changed)",
-            "3:a check found problems (health, verify, migrate verification, audit verify, zk secure --dry-run)",
+            "3:a check found problems (health, verify, migrate verification, audit verify, zk secure --dry-run), or failover/drain/resume refused",
             "4:not found (get, delete)",
             "5:version conflict (put/delete with --expect-version)",
             "130:interrupted by Ctrl-C (watch, migrate: rerun migrate to resume)"};

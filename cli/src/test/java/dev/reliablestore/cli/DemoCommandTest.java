@@ -1,28 +1,18 @@
 package dev.reliablestore.cli;
 
+import dev.reliablestore.cli.InProcessCli.Run;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 
+import static dev.reliablestore.cli.InProcessCli.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class DemoCommandTest {
 
     @TempDir
     Path dir;
-
-    private record Run(int exitCode, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = ReliableStoreCli.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     @Test
     void demoWalksThroughEveryStepAndCanRunTwice() throws java.io.IOException {

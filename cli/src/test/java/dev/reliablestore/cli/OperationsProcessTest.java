@@ -209,7 +209,7 @@ class OperationsProcessTest {
     @Test
     void everyCommandHasHelp() {
         for (String command : new String[] {"demo", "put", "get", "delete", "list", "count", "status", "health", "watch", "migrate",
-                "backup", "restore", "verify", "reencrypt"}) {
+                "backup", "restore", "verify", "reencrypt", "failover", "drain", "resume"}) {
             java.io.StringWriter out = new java.io.StringWriter();
             int code = ReliableStoreCli.commandLine(new java.io.PrintWriter(out), new java.io.PrintWriter(new java.io.StringWriter()))
                     .execute(command, "--help");

@@ -106,6 +106,45 @@ public interface ClusterRegistry extends AutoCloseable {
     /** Removes a fault; returns whether it existed. */
     boolean removeHealthFault(String id);
 
+    // ---- administrator-initiated failover and drain (docs/reliability.md says what a node is per backend) ----
+
+    /**
+     * Moves the primary to {@code target}, or, when empty, to the most preferred other node that is up
+     * and not drained. The target is validated first: it must be up, not drained, healthy and caught up
+     * with the commit sequence the registry has when the call starts; otherwise nothing moves. Returns
+     * once the target is the primary; every registry then reports a
+     * {@link MembershipEvent.PrimaryChanged} with {@code requested} true.
+     *
+     * @return the new primary
+     * @throws NodeOperationRefusedException the target failed validation ({@link NodeOperationRefusedException#reason()}
+     *                                       says which check), or the move did not complete in time
+     */
+    default String failover(java.util.Optional<String> target) {
+        throw new NodeOperationRefusedException(NodeOperationRefusedException.Reason.UNSUPPORTED, target.orElse(null),
+                "failover is not offered by " + getClass().getName());
+    }
+
+    /**
+     * Drains a node: it stops being eligible as primary (if it is the primary, the role moves to another
+     * node first) and stays so until {@link #resume}. Returns once the node no longer holds the role.
+     *
+     * @throws NodeOperationRefusedException unknown node, no other node to take over, or a drain already running
+     */
+    default void drain(String node) {
+        throw new NodeOperationRefusedException(NodeOperationRefusedException.Reason.UNSUPPORTED, node,
+                "drain is not offered by " + getClass().getName());
+    }
+
+    /**
+     * Makes a drained node eligible as primary again; the role does not move back by itself.
+     *
+     * @throws NodeOperationRefusedException unknown node, or the node is not drained
+     */
+    default void resume(String node) {
+        throw new NodeOperationRefusedException(NodeOperationRefusedException.Reason.UNSUPPORTED, node,
+                "resume is not offered by " + getClass().getName());
+    }
+
     /** Releases every resource; idempotent. Later calls fail with {@link RegistryClosedException}. */
     @Override
     void close();

@@ -143,7 +143,8 @@ public final class ClusterPersistenceConfiguration {
                     + " Passed down to a backend that has the same option (ZooKeeper) unless `registry.nodeAffinity` is given.")
             .withLimits("0 .. " + MAX_NODES + " distinct names");
     static final Option<Long> O_MINIMUM_NODES = Option.integer(MINIMUM_NODES, 1, "nodes",
-            "Writes are refused (retryably, within `failoverTimeout`) while fewer nodes are `UP`; health checks fail too. *(open)* must not"
+            "Writes are refused (retryably, within `failoverTimeout`) while fewer nodes are `UP` or `PAUSED` (drained by an administrator: it"
+                    + " keeps its copy of the data, only the primary role is kept from it); health checks fail too. *(open)* must not"
                     + " exceed the cluster's size (the embedded registry has 1 node, so only 1 is accepted there). Passed down as the ZooKeeper"
                     + " backend's `minNodes` unless `registry.minNodes` is given.").withLimits("1 .. " + MAX_NODES);
     static final Option<Boolean> O_ENABLE_ENCRYPTION = Option.bool(ENABLE_ENCRYPTION, false,

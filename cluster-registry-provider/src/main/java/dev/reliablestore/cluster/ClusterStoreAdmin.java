@@ -21,7 +21,9 @@ import java.util.TreeSet;
  * A read-only view of what the cluster-registry provider keeps under one root, for tools (status,
  * backup, verify): the layout, the entity types, how many entities each holds, the layout version,
  * the raw envelopes, and — on a factory — the id of the key new values are encrypted with. It never
- * writes: a view on a root nothing was stored under yet shows no types and no layout version.
+ * writes entities: a view on a root nothing was stored under yet shows no types and no layout version.
+ * It also carries the administrator's node operations ({@link #failover}, {@link #drain},
+ * {@link #resume}), which move the primary role and write no entity.
  *
  * <pre>{@code
  * try (ClusterRegistry registry = ClusterRegistries.open("embedded:./data")) {
@@ -32,11 +34,13 @@ import java.util.TreeSet;
  */
 public final class ClusterStoreAdmin {
 
+    private final ClusterRegistry registry;
     private final RegistryGateway gateway;
     private final StorageLayout layout;
     private final String activeKeyId;
 
-    private ClusterStoreAdmin(RegistryGateway gateway, StorageLayout layout, String activeKeyId) {
+    private ClusterStoreAdmin(ClusterRegistry registry, RegistryGateway gateway, StorageLayout layout, String activeKeyId) {
+        this.registry = registry;
         this.gateway = gateway;
         this.layout = layout;
         this.activeKeyId = activeKeyId;
@@ -47,7 +51,7 @@ public final class ClusterStoreAdmin {
         Objects.requireNonNull(registry, "registry");
         RegistryGateway once = new RegistryGateway(registry, new Retrier(0, Duration.ZERO, Duration.ZERO, registry.uri()),
                 ReplicationMode.SYNCHRONOUS, 1, 1);
-        return new ClusterStoreAdmin(once, new StorageLayout(Objects.requireNonNull(root, "root")), null);
+        return new ClusterStoreAdmin(registry, once, new StorageLayout(Objects.requireNonNull(root, "root")), null);
     }
 
     /**
@@ -60,7 +64,7 @@ public final class ClusterStoreAdmin {
             throw new IllegalArgumentException("not a cluster-registry factory: " + factory);
         }
         EnvelopeCodec codec = cluster.envelopeCodec();
-        return new ClusterStoreAdmin(cluster.gateway(), cluster.layout(), codec.encrypts() ? codec.keys().activeKeyId() : null);
+        return new ClusterStoreAdmin(cluster.registry(), cluster.gateway(), cluster.layout(), codec.encrypts() ? codec.keys().activeKeyId() : null);
     }
 
     public StorageLayout layout() {
@@ -120,6 +124,29 @@ public final class ClusterStoreAdmin {
                     problem == null ? version.get().value().asQword() : -1, problem));
         }
         return out;
+    }
+
+    /**
+     * Moves the primary role to {@code target}, or to the backend's choice when empty, after the
+     * target passed validation (up, not drained, healthy, caught up); every store of the cluster then
+     * publishes {@link dev.reliablestore.api.StoreEvent.NodeFailover} with {@code requested} true.
+     * What a node is on each backend is in docs/reliability.md.
+     *
+     * @return the new primary
+     * @throws dev.reliablestore.registry.NodeOperationRefusedException the reason the target was refused, or the move timed out
+     */
+    public String failover(Optional<String> target) {
+        return registry.failover(Objects.requireNonNull(target, "target"));
+    }
+
+    /** Takes a node out of the primary role until {@link #resume}; see {@link ClusterRegistry#drain}. */
+    public void drain(String node) {
+        registry.drain(node);
+    }
+
+    /** Makes a drained node eligible for the primary role again; see {@link ClusterRegistry#resume}. */
+    public void resume(String node) {
+        registry.resume(node);
     }
 
     /**

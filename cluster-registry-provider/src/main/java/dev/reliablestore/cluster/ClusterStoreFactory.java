@@ -141,7 +141,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
                     + registry.uri() + " has " + members.size() + " node(s) " + members);
         }
         this.gateway = new RegistryGateway(registry, new Retrier(config.maxRetries(), config.retryDelay(), config.failoverTimeout(),
-                registry.uri()), config.replicationMode(), config.minimumNodes(), status.liveNodes());
+                registry.uri()), config.replicationMode(), config.minimumNodes(), RegistryGateway.serving(status));
         this.caches = new TypeCaches(gateway, config);
         this.nodeName = config.hooks().nodeName().filter(n -> !n.isBlank()).orElse(status.localNode());
         this.healthFaultId = faultId(nodeName);
@@ -430,13 +430,15 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
 
     private void onMembership(MembershipEvent event) {
         if (event instanceof MembershipEvent.PrimaryChanged p) {
-            events.publish(new StoreEvent.NodeFailover(Instant.now(), p.oldPrimary(), p.newPrimary()));
+            events.publish(new StoreEvent.NodeFailover(Instant.now(), p.oldPrimary(), p.newPrimary(), p.requested()));
         } else if (event instanceof MembershipEvent.NodeStateChanged n) {
             try {
-                gateway.liveNodes(registry.status().liveNodes());
+                gateway.liveNodes(RegistryGateway.serving(registry.status()));
             } catch (RuntimeException e) {
                 long live = gateway.liveNodes();
-                gateway.liveNodes(n.newState() == NodeState.UP ? live + 1 : Math.max(0, live - 1));
+                boolean before = n.oldState() == NodeState.UP || n.oldState() == NodeState.PAUSED;
+                boolean after = n.newState() == NodeState.UP || n.newState() == NodeState.PAUSED;
+                gateway.liveNodes(before == after ? live : after ? live + 1 : Math.max(0, live - 1));
             }
         }
     }
@@ -457,9 +459,10 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         }
         try {
             ClusterStatus status = registry.status();
-            gateway.liveNodes(status.liveNodes());
-            if (status.liveNodes() < config.minimumNodes()) {
-                reasons.add("only " + status.liveNodes() + " node(s) are up; minimumNodes = " + config.minimumNodes());
+            long serving = RegistryGateway.serving(status);
+            gateway.liveNodes(serving);
+            if (serving < config.minimumNodes()) {
+                reasons.add("only " + serving + " node(s) are up or drained; minimumNodes = " + config.minimumNodes());
             }
             List<String> affinity = config.nodeAffinity();
             if (!affinity.isEmpty()) {

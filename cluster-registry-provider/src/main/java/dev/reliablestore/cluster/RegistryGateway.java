@@ -4,9 +4,11 @@ import dev.reliablestore.api.EntityTooLargeException;
 import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.registry.ChangeListener;
 import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.ClusterStatus;
 import dev.reliablestore.registry.CommitResult;
 import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.NoSuchKeyException;
+import dev.reliablestore.registry.NodeState;
 import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
 import dev.reliablestore.registry.RegistryArgumentException;
@@ -298,16 +300,24 @@ final class RegistryGateway {
         liveNodes = live;
     }
 
-    /** Refuses a write (retryably) while fewer than minimumNodes nodes are up. */
+    /** Refuses a write (retryably) while fewer than minimumNodes nodes are up or drained. */
     private void checkMinimumNodes() {
         if (minimumNodes <= 1 || liveNodes >= minimumNodes) {
             return;
         }
-        long live = registry.status().liveNodes();
+        long live = serving(registry.status());
         liveNodes = live;
         if (live < minimumNodes) {
-            throw new Retrier.Unavailable("only " + live + " cluster node(s) are up; minimumNodes = " + minimumNodes);
+            throw new Retrier.Unavailable("only " + live + " cluster node(s) are up or drained; minimumNodes = " + minimumNodes);
         }
+    }
+
+    /**
+     * The nodes that count for minimumNodes: UP, and PAUSED (drained by an administrator), which still
+     * hold their copy of the data and take part in commits; only the primary role is kept from them.
+     */
+    static long serving(ClusterStatus status) {
+        return status.nodes().stream().filter(n -> n.state() == NodeState.UP || n.state() == NodeState.PAUSED).count();
     }
 
     /** The Retrier maps what is retried, closed, stopped or damaged; the rest of the table is here. */

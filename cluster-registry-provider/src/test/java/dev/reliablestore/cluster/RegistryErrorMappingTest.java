@@ -54,7 +54,7 @@ class RegistryErrorMappingTest {
 
     private ClusterRegistry real;
     private ClusterRegistry faulty;
-    private volatile boolean secondNodeDown;
+    private volatile NodeState secondNode = NodeState.UP;
     private ClusterStoreFactory factory;
     private volatile Supplier<RuntimeException> failCommit;
     private volatile boolean commitThenLoseReply;
@@ -71,7 +71,7 @@ class RegistryErrorMappingTest {
                     if (name.equals("status")) { // two members, so that minimumNodes = 2 can be met and then not
                         ClusterStatus status = real.status();
                         return new ClusterStatus(status.backend(), status.localNode(), status.primary(), List.of(
-                                new NodeInfo(status.localNode(), NodeState.UP), new NodeInfo("second", secondNodeDown ? NodeState.DOWN : NodeState.UP)));
+                                new NodeInfo(status.localNode(), NodeState.UP), new NodeInfo("second", secondNode)));
                     }
                     Supplier<RuntimeException> fail = failCommit;
                     if ((name.equals("commit") || name.equals("commitAsync")) && fail != null) {
@@ -134,14 +134,25 @@ class RegistryErrorMappingTest {
     }
 
     @Test
+    void aDrainedNodeStillCountsForMinimumNodes() {
+        try (ClusterStoreFactory gated = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).minimumNodes(2).maxRetries(1)
+                .retryDelay(Duration.ofMillis(1)).build(), faulty)) {
+            EntityStore<Customer> customers = gated.store(Customer.class);
+            secondNode = NodeState.PAUSED; // drained: it keeps its copy of the data, only the primary role is kept from it
+            gated.runHealthCheck();
+            assertThat(customers.save("s", Customer.of("s", 1))).isEqualTo(1);
+        }
+    }
+
+    @Test
     void tooFewNodesUpIsRetriedThenStoreUnavailable() {
         try (ClusterStoreFactory gated = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).minimumNodes(2).maxRetries(1)
                 .retryDelay(Duration.ofMillis(1)).build(), faulty)) {
             EntityStore<Customer> customers = gated.store(Customer.class);
-            secondNodeDown = true;
+            secondNode = NodeState.DOWN;
             gated.runHealthCheck();
             Consumer<Throwable> expected = failed -> assertThat(failed).isInstanceOf(StoreUnavailableException.class)
-                    .hasMessageContaining("only 1 cluster node(s) are up; minimumNodes = 2");
+                    .hasMessageContaining("only 1 cluster node(s) are up or drained; minimumNodes = 2");
             expected.accept(catchThrowable(() -> customers.save("s", Customer.of("s", 1))));
             TransactionBranch branch = gated.begin(TransactionId.of(1, "gtx-gated", "b"));
             branch.store("Customer", Customer.class).save("t", Customer.of("t", 1));

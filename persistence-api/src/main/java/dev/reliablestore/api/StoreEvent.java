@@ -17,8 +17,17 @@ public sealed interface StoreEvent
     record HealthRestored(Instant time) implements StoreEvent {
     }
 
-    /** The primary (owner) node changed; {@code oldNode} is null when there was none. */
-    record NodeFailover(Instant time, String oldNode, String newNode) implements StoreEvent {
+    /**
+     * The primary (owner) node changed; {@code oldNode} is null when there was none, {@code newNode}
+     * while there is none. {@code requested} is true when an administrator asked for the move (a
+     * failover, or a drain of the primary), false when the cluster made it by itself (a node failed).
+     */
+    record NodeFailover(Instant time, String oldNode, String newNode, boolean requested) implements StoreEvent {
+
+        /** A move the cluster made by itself. */
+        public NodeFailover(Instant time, String oldNode, String newNode) {
+            this(time, oldNode, newNode, false);
+        }
     }
 
     /**

@@ -11,6 +11,7 @@ import dev.reliablestore.registry.WriteBatch;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,9 +29,10 @@ import java.util.Optional;
  * @param maxBatchCommands  commands per write batch
  * @param maxBatchBytes     {@link WriteBatch#encodedSize()} per write batch
  * @param commitAttempts    how often a commit is retried when another writer committed first
+ * @param failoverTimeoutMs how long an administrator's group move or drain may run before it is reported as not done
  */
 record ClusapiOptions(Optional<String> clusterName, List<String> baseKey, String group, String localNode,
-                      int failedCommandBase, int maxBatchCommands, long maxBatchBytes, int commitAttempts) {
+                      int failedCommandBase, int maxBatchCommands, long maxBatchBytes, int commitAttempts, long failoverTimeoutMs) {
 
     static final List<String> DEFAULT_BASE_KEY = List.of("ReliableStore");
     static final String DEFAULT_GROUP = "Cluster Group";
@@ -39,6 +41,7 @@ record ClusapiOptions(Optional<String> clusterName, List<String> baseKey, String
     static final long DEFAULT_MAX_BATCH_BYTES = 16L * 1024 * 1024;
     static final long MAX_BATCH_BYTES_LIMIT = 256L * 1024 * 1024;
     static final int DEFAULT_COMMIT_ATTEMPTS = 1000;
+    static final long DEFAULT_FAILOVER_TIMEOUT_MS = 30_000;
 
     static final Option<String> GROUP = Option.string("group", DEFAULT_GROUP, "`" + DEFAULT_GROUP + "`", "a cluster group name",
             ClusapiOptions::nonBlank, "its owner node is `status().primary()` (while Online/PartialOnline/Pending)");
@@ -52,9 +55,12 @@ record ClusapiOptions(Optional<String> clusterName, List<String> baseKey, String
             "`limits().maxBatchBytes()`, counted as `WriteBatch.encodedSize()`");
     static final Option<Long> COMMIT_ATTEMPTS = Option.integer("commitAttempts", DEFAULT_COMMIT_ATTEMPTS, 1, 1_000_000, "attempts",
             "how often a commit is re-planned when another writer moved the sequence first; then `RegistryUnavailableException`");
+    static final Option<Duration> FAILOVER_TIMEOUT = Option.duration("failoverTimeout", Duration.ofMillis(DEFAULT_FAILOVER_TIMEOUT_MS),
+            Duration.ofMillis(100), Duration.ofHours(1), "how long an administrator's group move or drain may run before it is reported"
+                    + " as not done (`NodeOperationRefusedException`, reason `TIMED_OUT`)").withBareNumbersAs("ms");
 
     static final OptionTable TABLE = OptionTable.of("the clusapi registry", GROUP, LOCAL_NODE, FAILED_COMMAND_BASE, MAX_BATCH_COMMANDS,
-            MAX_BATCH_BYTES, COMMIT_ATTEMPTS);
+            MAX_BATCH_BYTES, COMMIT_ATTEMPTS, FAILOVER_TIMEOUT);
 
     private static String nonBlank(String s) {
         if (s.isBlank()) {
@@ -86,7 +92,8 @@ record ClusapiOptions(Optional<String> clusterName, List<String> baseKey, String
         }
         String localNode = v.isSet(LOCAL_NODE) ? v.get(LOCAL_NODE) : defaultLocalNode();
         return new ClusapiOptions(cluster, List.copyOf(base), v.get(GROUP), localNode, v.get(FAILED_COMMAND_BASE).intValue(),
-                v.get(MAX_BATCH_COMMANDS).intValue(), v.get(MAX_BATCH_BYTES), v.get(COMMIT_ATTEMPTS).intValue());
+                v.get(MAX_BATCH_COMMANDS).intValue(), v.get(MAX_BATCH_BYTES), v.get(COMMIT_ATTEMPTS).intValue(),
+                v.get(FAILOVER_TIMEOUT).toMillis());
     }
 
     private static String defaultLocalNode() {

@@ -11,6 +11,7 @@ import dev.reliablestore.registry.HealthReport;
 import dev.reliablestore.registry.MembershipListener;
 import dev.reliablestore.registry.NoSuchKeyException;
 import dev.reliablestore.registry.NodeInfo;
+import dev.reliablestore.registry.NodeOperationRefusedException;
 import dev.reliablestore.registry.NodeState;
 import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
@@ -49,6 +50,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
@@ -490,6 +492,154 @@ final class ClusapiRegistry implements ClusterRegistry {
 
     void forget(AutoCloseable c) {
         open.remove(c);
+    }
+
+    // =============================================================================================
+    // administrator-initiated failover and drain: group move, node drain (PauseClusterNodeEx) and resume
+    // =============================================================================================
+
+    /**
+     * An administrator's move, recorded at the base key so every registry on it can tell the primary
+     * changes it causes from the cluster's own: away from {@code from}, to {@code target} (a failover)
+     * or to any other node ({@code target} null: a drain).
+     */
+    record AdminMove(String id, String from, String target) {
+
+        boolean startsFrom(String oldPrimary) {
+            return from.isEmpty() ? oldPrimary == null : from.equalsIgnoreCase(String.valueOf(oldPrimary));
+        }
+
+        boolean completedBy(String newPrimary) {
+            return newPrimary != null && (target == null ? !newPrimary.equalsIgnoreCase(from) : newPrimary.equalsIgnoreCase(target));
+        }
+
+        byte[] encode() {
+            return String.join("\n", id, from, target == null ? "" : target).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        static AdminMove decode(byte[] data) {
+            String[] f = new String(data, java.nio.charset.StandardCharsets.UTF_8).split("\n", -1);
+            return f.length == 3 ? new AdminMove(f[0], f[1], f[2].isEmpty() ? null : f[2]) : null;
+        }
+    }
+
+    private void recordAdminMove(String from, String target) {
+        AdminMove move = new AdminMove(Long.toHexString(ThreadLocalRandom.current().nextLong()), from, target);
+        base.setValue(Reserved.ADMIN_MOVE, new RegValue(ClusApiTypes.REG_BINARY, move.encode()));
+    }
+
+    /** The latest administrator's move recorded by any registry on this base key, or null. */
+    AdminMove lastAdminMove() {
+        return base.query(Reserved.ADMIN_MOVE).map(v -> AdminMove.decode(v.data())).orElse(null);
+    }
+
+    @Override
+    public String failover(Optional<String> target) {
+        checkOpen();
+        java.util.Objects.requireNonNull(target, "target");
+        return call(() -> {
+            ClusterStatus s = statusNow();
+            String to = target.orElseGet(() -> s.nodes().stream()
+                    .filter(n -> n.state() == NodeState.UP && !s.primary().map(n.name()::equalsIgnoreCase).orElse(false)).map(NodeInfo::name)
+                    .findFirst().orElseThrow(() -> refused(NodeOperationRefusedException.Reason.NO_TARGET, null,
+                            "no node can take group " + options.group() + " over from " + s.primary().orElse("(no owner)") + ": nodes " + s.nodes())));
+            NodeState state = s.nodes().stream().filter(n -> n.name().equalsIgnoreCase(to)).map(NodeInfo::state).findFirst()
+                    .orElseThrow(() -> refused(NodeOperationRefusedException.Reason.UNKNOWN_NODE, to, "node " + to + " is not a node of cluster "
+                            + uri() + " (nodes " + s.nodes() + ")"));
+            // a node is Up only once it has joined, and joining brings its copy of the cluster database up to date:
+            // Up is all clusapi tells of health and of being caught up (the per-node PaxosTag is undocumented)
+            if (state == NodeState.PAUSED) {
+                throw refused(NodeOperationRefusedException.Reason.DRAINED, to, "node " + to + " is PAUSED (drained); resume it first");
+            }
+            if (state != NodeState.UP) {
+                throw refused(NodeOperationRefusedException.Reason.NOT_UP, to, "node " + to + " is " + state + ", not UP");
+            }
+            if (s.primary().map(to::equalsIgnoreCase).orElse(false)) {
+                throw refused(NodeOperationRefusedException.Reason.ALREADY_PRIMARY, to, "node " + to + " owns group " + options.group() + " already");
+            }
+            recordAdminMove(s.primary().orElse(""), to);
+            started("MoveClusterGroup", cluster.moveGroup(options.group(), to), to);
+            awaitOwner(g -> g.owner().map(to::equalsIgnoreCase).orElse(false) && g.state() == ClusApiTypes.ClusterGroupOnline, to,
+                    "group " + options.group() + " is not online on " + to);
+            return to;
+        });
+    }
+
+    @Override
+    public void drain(String node) {
+        onNode(node, () -> {
+            recordAdminMove(node, null);
+            started("PauseClusterNodeEx", cluster.drainNode(node), node);
+            awaitOwner(g -> g.owner().map(o -> !o.equalsIgnoreCase(node)).orElse(false) && g.state() != ClusApiTypes.ClusterGroupPending, node,
+                    "group " + options.group() + " has not left " + node);
+        });
+    }
+
+    @Override
+    public void resume(String node) {
+        onNode(node, () -> {
+            int rc = cluster.resumeNode(node);
+            if (rc != ClusApiTypes.ERROR_SUCCESS) {
+                throw refusal("ResumeClusterNodeEx", rc, node);
+            }
+        });
+    }
+
+    /** Runs calls on one node, an unknown node (OpenClusterNode failing) reported as such. */
+    private void onNode(String node, Runnable calls) {
+        checkOpen();
+        RegistryPath.checkName(node, "node name");
+        call(() -> {
+            try {
+                calls.run();
+            } catch (ClusterApiException e) {
+                throw refusal(e.function(), e.code(), node);
+            }
+            return null;
+        });
+    }
+
+    private void started(String function, int rc, String node) {
+        if (rc != ClusApiTypes.ERROR_SUCCESS && rc != ClusApiTypes.ERROR_IO_PENDING) {
+            throw refusal(function, rc, node);
+        }
+    }
+
+    /** The refusal a move, drain or resume return code stands for (clusapi-reference §6, §8.3). */
+    private RegistryException refusal(String function, int rc, String node) {
+        ClusterApiException cause = new ClusterApiException(function, rc, node);
+        NodeOperationRefusedException.Reason reason = switch (rc) {
+            case ClusApiTypes.ERROR_HOST_NODE_NOT_AVAILABLE -> NodeOperationRefusedException.Reason.NOT_UP;
+            case ClusApiTypes.ERROR_CLUSTER_NODE_DOWN -> NodeOperationRefusedException.Reason.NO_TARGET;
+            case ClusApiTypes.ERROR_CLUSTER_NODE_DRAIN_IN_PROGRESS, ClusApiTypes.ERROR_CLUSTER_GROUP_MOVING -> NodeOperationRefusedException.Reason.IN_PROGRESS;
+            case ClusApiTypes.ERROR_CLUSTER_NODE_NOT_PAUSED -> NodeOperationRefusedException.Reason.NOT_DRAINED;
+            case ClusApiTypes.ERROR_CLUSTER_NODE_NOT_FOUND -> NodeOperationRefusedException.Reason.UNKNOWN_NODE;
+            default -> null;
+        };
+        if (reason == null) {
+            return cause;
+        }
+        NodeOperationRefusedException e = refused(reason, node, cause.getMessage() + " (" + uri() + ")");
+        e.initCause(cause);
+        return e;
+    }
+
+    /** Polls the group until {@code done} (the DLL only says a move started), bounded by failoverTimeout. */
+    private void awaitOwner(java.util.function.Predicate<Cluster.GroupState> done, String node, String notYet) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.failoverTimeoutMs());
+        Cluster.GroupState g = cluster.groupState(options.group());
+        while (!done.test(g)) {
+            if (System.nanoTime() - deadline > 0) {
+                throw refused(NodeOperationRefusedException.Reason.TIMED_OUT, node, notYet + " after " + options.failoverTimeoutMs()
+                        + " ms (option failoverTimeout): group state " + g.state() + ", owner " + g.owner().orElse("(none)"));
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+            g = cluster.groupState(options.group());
+        }
+    }
+
+    private static NodeOperationRefusedException refused(NodeOperationRefusedException.Reason reason, String node, String message) {
+        return new NodeOperationRefusedException(reason, node, message);
     }
 
     // =============================================================================================

@@ -163,6 +163,42 @@ public final class Cluster implements AutoCloseable {
         }
     }
 
+    /** {@code MoveClusterGroup} of {@code group} to {@code node}: the raw return code (0, or ERROR_IO_PENDING while it runs). */
+    int moveGroup(String group, String node) {
+        return withGroup(group, g -> withNode(node, n -> api.MoveClusterGroup(g, n)));
+    }
+
+    /** {@code PauseClusterNodeEx} with drain, the cluster choosing where the groups go: the raw return code. */
+    int drainNode(String node) {
+        return withNode(node, n -> api.PauseClusterNodeEx(n, true, 0, null));
+    }
+
+    /** {@code ResumeClusterNodeEx} without failback: the raw return code. */
+    int resumeNode(String node) {
+        return withNode(node, n -> api.ResumeClusterNodeEx(n, ClusApiTypes.DoNotFailbackGroups, 0));
+    }
+
+    private int withNode(String node, java.util.function.ToIntFunction<HNODE> call) {
+        return withObject("OpenClusterNode", node, api.OpenClusterNode(handle(), node), call, api::CloseClusterNode);
+    }
+
+    private int withGroup(String group, java.util.function.ToIntFunction<HGROUP> call) {
+        return withObject("OpenClusterGroup", group, api.OpenClusterGroup(handle(), group), call, api::CloseClusterGroup);
+    }
+
+    /** Calls {@code call} on a handle just opened by {@code open} (null: the open failed), then closes it. */
+    private static <H> int withObject(String open, String name, H handle, java.util.function.ToIntFunction<H> call,
+                                      java.util.function.Consumer<H> close) {
+        if (handle == null) {
+            throw new ClusterApiException(open, Native.getLastError(), name);
+        }
+        try {
+            return call.applyAsInt(handle);
+        } finally {
+            close.accept(handle);
+        }
+    }
+
     /** Closes the connection ({@code CloseCluster}); idempotent. */
     @Override
     public void close() {

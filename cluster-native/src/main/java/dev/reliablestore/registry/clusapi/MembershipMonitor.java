@@ -28,11 +28,17 @@ final class MembershipMonitor implements Subscription {
     private final MembershipListener listener;
     private final NotificationPort port;
     private ClusterStatus last;
+    /** The administrator's move whose primary changes were reported already (or that predates this monitor). */
+    private String reportedMove;
+    /** The move whose handover is under way (the primary left its node, the target does not hold it yet). */
+    private String handoverMove;
 
     MembershipMonitor(ClusapiRegistry registry, Cluster cluster, EventWaiter waiter, MembershipListener listener) {
         this.registry = registry;
         this.listener = listener;
         this.last = registry.statusNow();
+        ClusapiRegistry.AdminMove before = registry.lastAdminMove();
+        this.reportedMove = before == null ? null : before.id();
         this.port = new NotificationPort(cluster, List.of(
                 new long[]{ClusApiTypes.CLUSTER_OBJECT_TYPE_NODE, ClusApiTypes.CLUSTER_CHANGE_NODE_STATE_V2 | ClusApiTypes.CLUSTER_CHANGE_NODE_DELETED_V2},
                 new long[]{ClusApiTypes.CLUSTER_OBJECT_TYPE_GROUP, ClusApiTypes.CLUSTER_CHANGE_GROUP_STATE_V2
@@ -64,9 +70,30 @@ final class MembershipMonitor implements Subscription {
         String oldPrimary = last.primary().orElse(null);
         String newPrimary = now.primary().orElse(null);
         if (!Objects.equals(oldPrimary, newPrimary)) {
-            deliver(new MembershipEvent.PrimaryChanged(oldPrimary, newPrimary));
+            deliver(new MembershipEvent.PrimaryChanged(oldPrimary, newPrimary, requested(oldPrimary, newPrimary)));
         }
         last = now;
+    }
+
+    /** Whether a primary change is (a step of) the latest administrator's move, which is then reported once. */
+    private boolean requested(String oldPrimary, String newPrimary) {
+        ClusapiRegistry.AdminMove move;
+        try {
+            move = registry.lastAdminMove();
+        } catch (RuntimeException e) {
+            LOG.warn("reading the administrator's latest move on {} failed; the change is reported as not requested", registry.uri(), e);
+            return false;
+        }
+        if (move == null || move.id().equals(reportedMove) || !(move.id().equals(handoverMove) || move.startsFrom(oldPrimary))) {
+            return false;
+        }
+        if (move.completedBy(newPrimary)) {
+            reportedMove = move.id();
+            handoverMove = null;
+        } else {
+            handoverMove = move.id();
+        }
+        return true;
     }
 
     private void deliver(MembershipEvent e) {

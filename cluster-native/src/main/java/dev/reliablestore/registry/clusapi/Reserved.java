@@ -21,6 +21,8 @@ final class Reserved {
     static final String REVISION_PREFIX = "/rev/";
     /** A key path that never exists: {@code CONDITION_KEY_EXISTS} on it is a condition that always fails. */
     static final String NEVER_EXISTS = "/never";
+    /** REG_BINARY at the base key: the latest administrator's move made through any registry on this key. */
+    static final String ADMIN_MOVE = "/admin-move";
     /** Separator between the registry's namespace and a health fault's id. */
     static final String FAULT_SEPARATOR = "/";
 

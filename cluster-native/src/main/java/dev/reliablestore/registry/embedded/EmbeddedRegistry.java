@@ -8,6 +8,7 @@ import dev.reliablestore.registry.CommitResult;
 import dev.reliablestore.registry.HealthFault;
 import dev.reliablestore.registry.HealthReport;
 import dev.reliablestore.registry.MembershipListener;
+import dev.reliablestore.registry.NodeOperationRefusedException;
 import dev.reliablestore.registry.NoSuchKeyException;
 import dev.reliablestore.registry.NodeInfo;
 import dev.reliablestore.registry.NodeState;
@@ -389,6 +390,26 @@ final class EmbeddedRegistry implements ClusterRegistry {
         Objects.requireNonNull(listener, "listener");
         readable();
         return () -> { };
+    }
+
+    @Override
+    public String failover(Optional<String> target) {
+        throw singleNode("failover" + target.map(t -> " to " + t).orElse(""), target.orElse(null));
+    }
+
+    @Override
+    public void drain(String node) {
+        throw singleNode("drain of " + node, node);
+    }
+
+    @Override
+    public void resume(String node) {
+        throw singleNode("resume of " + node, node);
+    }
+
+    private NodeOperationRefusedException singleNode(String what, String node) {
+        return new NodeOperationRefusedException(NodeOperationRefusedException.Reason.UNSUPPORTED, node, "the embedded registry " + uri()
+                + " is one node (" + options.nodeName() + "), always the primary: there is no other node, so no " + what);
     }
 
     @Override

@@ -3,20 +3,28 @@ package dev.reliablestore.registry.zookeeper;
 import dev.reliablestore.registry.MembershipEvent;
 import dev.reliablestore.registry.MembershipListener;
 import dev.reliablestore.registry.NodeInfo;
+import dev.reliablestore.registry.NodeOperationRefusedException;
 import dev.reliablestore.registry.NodeState;
+import dev.reliablestore.registry.RegistryUnavailableException;
 import dev.reliablestore.registry.Subscription;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
+import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
 import org.apache.curator.framework.recipes.nodes.PersistentNode;
 import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +36,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,10 +49,20 @@ import java.util.concurrent.TimeUnit;
  * preferred live node becomes primary and a less preferred primary steps down when a preferred
  * one comes back. Both directories are
  * followed with one CuratorCache; {@link MembershipEvent}s are derived from it.
+ *
+ * <p>Administrator-initiated moves use two more znodes under {@code cluster/}, followed by the same
+ * cache. {@code drained/{node}} (persistent) keeps a node out of the election until it is resumed.
+ * {@code failover} (persistent) holds the latest {@link FailoverRequest}: the admin writes it PENDING;
+ * only the target can judge its own health and how far its server has caught up, so the target
+ * validates itself and answers APPROVED or REFUSED; while APPROVED only the target is eligible, so
+ * the old primary steps down and leadership passes straight to it; once leader it writes DONE. A
+ * DONE target then ranks before every nodeAffinity node until the next failover, so the cluster
+ * does not move the role back by itself.
  */
 final class Membership implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
+    private static final String NOT_CANDIDATE_MARK = "\nprimaryCandidate=false";
 
     private final CuratorFramework client;
     private final ZnodeLayout layout;
@@ -58,19 +77,95 @@ final class Membership implements AutoCloseable {
     private final Set<String> everSeen = new LinkedHashSet<>();
     private String primary;
     private boolean closed;
+    /** Whether the cache has read every member once: before that, a fresh registry (an admin tool) sees only part of the cluster. */
+    private boolean loaded;
+    private final String drainedDir;
+    private final String requestPath;
+    private final TakeoverCheck takeoverCheck;
+    private final Servers servers;
+    private final String drainedServersDir;
+    private Set<String> drainedServers = Set.of();
+    /** False for a connection that must never hold the role (an admin tool moving it); its member znode says so. */
+    private final boolean candidate;
+    private Set<String> nonCandidates = Set.of();
+    /** Validation and completion of failover requests: they make blocking calls, never on the cache's thread. */
+    private final ExecutorService requests;
+    private Set<String> drained = Set.of();
+    private FailoverRequest request;
+    private int requestVersion = -1;
+    /** Request ids this node has answered or completed as the target. */
+    private final Set<String> handled = new HashSet<>();
+    /** Membership events, delivered in order to every listener; judging a primary change reads ZooKeeper. */
+    private final ExecutorService delivery;
+    /** The requests whose move this node has reported as requested (delivery thread). */
+    private final Set<String> reportedRequests = new HashSet<>();
+    /** Requests the cache saw APPROVED or DONE, newest last, a few. */
+    private final Map<String, FailoverRequest> approvedRequests = new java.util.LinkedHashMap<>();
+    /** When each node was last drained (the czxid of its marker), as the cache saw it. */
+    private final Map<String, Long> drainedAt = new java.util.HashMap<>();
+    /** When the current primary joined the election (its latch's czxid). */
+    private long primaryLatchZxid;
+    /** Whether the last change reported as requested left no primary: the next one completes that handover (delivery thread). */
+    private boolean handoverRequested;
+    private boolean sawPrimary;
 
-    Membership(CuratorFramework client, ZnodeLayout layout, String nodeName, List<String> affinity) {
+    /**
+     * The ZooKeeper servers of this registry's URI, and how to connect only to those not drained.
+     *
+     * @param configured the servers as the URI writes them ({@code host:port})
+     * @param avoid      called (off the cache's thread) with the drained servers whenever they change
+     */
+    record Servers(List<String> configured, java.util.function.Consumer<Set<String>> avoid) {
+    }
+
+    /** What a node answers when asked to take over: empty when it may, else the refusal. */
+    @FunctionalInterface
+    interface TakeoverCheck {
+        Optional<NodeOperationRefusedException> check(long requiredSequence);
+    }
+
+    Membership(CuratorFramework client, ZnodeLayout layout, String nodeName, List<String> affinity, boolean candidate,
+               TakeoverCheck takeoverCheck, Servers servers) {
         this.client = client;
+        this.servers = servers;
+        this.drainedServersDir = layout.chroot + "/cluster/drained-servers";
+        this.candidate = candidate;
         this.layout = layout;
         this.nodeName = nodeName;
         this.affinity = affinity;
+        this.takeoverCheck = takeoverCheck;
+        this.drainedDir = layout.chroot + "/cluster/drained";
+        this.requestPath = layout.chroot + "/cluster/failover";
+        this.requests = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "zookeeper-membership-requests");
+            t.setDaemon(true);
+            return t;
+        });
+        this.delivery = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "zookeeper-membership-events");
+            t.setDaemon(true);
+            return t;
+        });
         this.memberNode = new PersistentNode(client, CreateMode.EPHEMERAL, false, layout.members + "/" + ZnodeLayout.escape(nodeName),
-                nodeName.getBytes(StandardCharsets.UTF_8));
+                (candidate ? nodeName : nodeName + NOT_CANDIDATE_MARK).getBytes(StandardCharsets.UTF_8));
         this.cache = CuratorCache.build(client, layout.chroot + "/cluster");
-        this.cache.listenable().addListener((type, oldData, data) -> recompute());
+        this.cache.listenable().addListener(new CuratorCacheListener() {
+            @Override
+            public void event(Type type, ChildData oldData, ChildData data) {
+                recompute();
+            }
+
+            @Override
+            public void initialized() {
+                synchronized (lock) {
+                    loaded = true;
+                }
+                recompute();
+            }
+        });
     }
 
-    /** Starts and waits (bounded) until this node sees itself live. */
+    /** Starts and waits (bounded) until this node has read the membership and sees itself live. */
     void start(long timeoutMs) throws InterruptedException {
         cache.start();
         memberNode.start();
@@ -80,66 +175,257 @@ final class Membership implements AutoCloseable {
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         synchronized (lock) {
-            while (!live.contains(nodeName) && System.nanoTime() < deadline) {
+            while (!(loaded && live.contains(nodeName)) && System.nanoTime() < deadline) {
                 lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             }
         }
     }
 
     private void recompute() {
-        List<MembershipEvent> events = new ArrayList<>();
+        List<Object> events = new ArrayList<>(); // MembershipEvents, and PrimaryMoves to be judged on delivery
         synchronized (lock) {
             if (closed) {
                 return;
             }
             Set<String> now = new TreeSet<>();
+            Set<String> nowDrained = new TreeSet<>();
+            Set<String> nowNonCandidates = new TreeSet<>();
             TreeMap<Long, String> candidates = new TreeMap<>();
+            Map<Long, Long> latchZxids = new java.util.HashMap<>();
             String membersPrefix = layout.members + "/";
             String electionPrefix = layout.election + "/";
+            String drainedPrefix = drainedDir + "/";
+            String drainedServersPrefix = drainedServersDir + "/";
+            Set<String> nowDrainedServers = new TreeSet<>();
+            FailoverRequest nowRequest = null;
+            int nowRequestVersion = -1;
             for (ChildData d : cache.stream().toList()) {
                 String path = d.getPath();
                 if (path.startsWith(membersPrefix) && path.indexOf('/', membersPrefix.length()) < 0) {
-                    now.add(ZnodeLayout.unescape(path.substring(membersPrefix.length())));
+                    String member = ZnodeLayout.unescape(path.substring(membersPrefix.length()));
+                    now.add(member);
+                    if (d.getData() != null && new String(d.getData(), StandardCharsets.UTF_8).endsWith(NOT_CANDIDATE_MARK)) {
+                        nowNonCandidates.add(member);
+                    }
+                } else if (path.startsWith(drainedServersPrefix) && path.indexOf('/', drainedServersPrefix.length()) < 0) {
+                    nowDrainedServers.add(ZnodeLayout.unescape(path.substring(drainedServersPrefix.length())));
+                } else if (path.startsWith(drainedPrefix) && path.indexOf('/', drainedPrefix.length()) < 0) {
+                    String node = ZnodeLayout.unescape(path.substring(drainedPrefix.length()));
+                    nowDrained.add(node);
+                    if (d.getStat() != null) {
+                        drainedAt.put(node, d.getStat().getCzxid());
+                    }
+                } else if (path.equals(requestPath) && d.getData() != null) {
+                    nowRequest = FailoverRequest.parse(d.getData());
+                    nowRequestVersion = d.getStat() == null ? -1 : d.getStat().getVersion();
+                    remember(nowRequest);
                 } else if (path.startsWith(electionPrefix) && path.indexOf('/', electionPrefix.length()) < 0) {
                     int at = path.lastIndexOf("latch-");
                     if (at > 0 && d.getData() != null) {
                         try {
-                            candidates.put(Long.parseLong(path.substring(at + 6)), new String(d.getData(), StandardCharsets.UTF_8));
+                            long sequence = Long.parseLong(path.substring(at + 6));
+                            candidates.put(sequence, new String(d.getData(), StandardCharsets.UTF_8));
+                            latchZxids.put(sequence, d.getStat() == null ? 0 : d.getStat().getCzxid());
                         } catch (NumberFormatException ignored) {
                             // not a latch node
                         }
                     }
                 }
             }
-            for (String n : now) {
-                if (!live.contains(n)) {
-                    events.add(new MembershipEvent.NodeStateChanged(n, everSeen.contains(n) ? NodeState.DOWN : NodeState.UNKNOWN, NodeState.UP));
-                }
-            }
-            for (String n : live) {
-                if (!now.contains(n)) {
-                    events.add(new MembershipEvent.NodeStateChanged(n, NodeState.UP, NodeState.DOWN));
+            Set<String> names = new TreeSet<>(live);
+            names.addAll(now);
+            for (String n : names) {
+                NodeState before = stateOf(n, live, drained);
+                NodeState after = stateOf(n, now, nowDrained);
+                if (before != after) {
+                    events.add(new MembershipEvent.NodeStateChanged(n, before, after));
                 }
             }
             everSeen.addAll(now);
-            live = Set.copyOf(now);
+            live = Collections.unmodifiableSet(now);
+            drained = Collections.unmodifiableSet(nowDrained);
+            nonCandidates = nowNonCandidates;
+            if (!nowDrainedServers.equals(drainedServers)) {
+                drainedServers = Collections.unmodifiableSet(nowDrainedServers);
+                Set<String> avoid = drainedServers;
+                requests.execute(() -> servers.avoid().accept(avoid));
+            }
+            request = nowRequest;
+            requestVersion = nowRequestVersion;
             // the elected candidate only counts while its member node is live
-            String newPrimary = candidates.values().stream().filter(live::contains).findFirst().orElse(null);
+            Map.Entry<Long, String> elected = candidates.entrySet().stream().filter(c -> live.contains(c.getValue())).findFirst().orElse(null);
+            String newPrimary = elected == null ? null : elected.getValue();
             if (!Objects.equals(newPrimary, primary)) {
-                events.add(new MembershipEvent.PrimaryChanged(primary, newPrimary));
+                events.add(new PrimaryMove(primary, newPrimary, sawPrimary, primaryLatchZxid));
                 primary = newPrimary;
             }
-            updateEligibility(new java.util.HashSet<>(candidates.values()));
+            primaryLatchZxid = elected == null ? 0 : latchZxids.get(elected.getKey());
+            sawPrimary |= primary != null;
+            updateEligibility(new HashSet<>(candidates.values()));
+            serveRequest();
             lock.notifyAll();
         }
-        for (MembershipEvent e : events) {
+        if (!events.isEmpty()) {
+            try {
+                delivery.execute(() -> deliver(events));
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // closed meanwhile: nobody listens any more
+            }
+        }
+    }
+
+    /**
+     * A change of the primary as the cache saw it; whether it was requested is judged when it is delivered.
+     *
+     * @param fromLatchZxid when the old primary joined the election: a drain after that is what made it leave
+     */
+    private record PrimaryMove(String from, String to, boolean watchedBefore, long fromLatchZxid) {
+    }
+
+    /** Keeps a request that reached APPROVED or DONE, so a later request cannot hide the move it made. Lock held. */
+    private void remember(FailoverRequest r) {
+        if (r != null && (r.state() == FailoverRequest.State.APPROVED || r.state() == FailoverRequest.State.DONE)) {
+            approvedRequests.put(r.id(), r);
+            if (approvedRequests.size() > 16) {
+                approvedRequests.remove(approvedRequests.keySet().iterator().next());
+            }
+        }
+    }
+
+    private void deliver(List<Object> events) {
+        for (Object o : events) {
+            MembershipEvent e = o instanceof PrimaryMove m ? new MembershipEvent.PrimaryChanged(m.from(), m.to(), requested(m)) : (MembershipEvent) o;
             for (ListenerSub s : listeners) {
                 s.offer(e);
             }
         }
     }
 
-    private int rank(String node) {
+    /**
+     * Whether a primary change is (a step of) an administrator's move. The cache applies a deletion (the
+     * old primary's latch) at once but a creation or a data change (the drained marker, the request's
+     * state) only after reading it, so it may show a step-down before its cause; a read of ZooKeeper now
+     * may already show a later state (the node resumed, another request). So both are asked: what the
+     * cache has seen of drains and approved requests, and a fresh read. On the delivery thread, which
+     * alone keeps the fields it uses.
+     */
+    private boolean requested(PrimaryMove m) {
+        List<FailoverRequest> approved;
+        Long drainZxid;
+        boolean fromLive;
+        synchronized (lock) {
+            approved = new ArrayList<>(approvedRequests.values());
+            drainZxid = m.from() == null ? null : drainedAt.get(m.from());
+            fromLive = m.from() != null && live.contains(m.from());
+        }
+        try {
+            // the raw handle fails at once while disconnected, where Curator would retry and hold up every event
+            org.apache.zookeeper.ZooKeeper zk = client.getZookeeperClient().getZooKeeper();
+            if (m.from() != null) {
+                org.apache.zookeeper.data.Stat drainedNow = zk.exists(drainedDir + "/" + ZnodeLayout.escape(m.from()), false);
+                if (drainedNow != null) {
+                    drainZxid = Math.max(drainZxid == null ? 0 : drainZxid, drainedNow.getCzxid());
+                }
+                fromLive = zk.exists(layout.members + "/" + ZnodeLayout.escape(m.from()), false) != null;
+            }
+            FailoverRequest fresh = zk.exists(requestPath, false) == null ? null : FailoverRequest.parse(zk.getData(requestPath, false, null));
+            if (fresh != null && (fresh.state() == FailoverRequest.State.APPROVED || fresh.state() == FailoverRequest.State.DONE)) {
+                approved.add(fresh);
+            }
+        } catch (Exception e) {
+            LOG.debug("reading ZooKeeper to judge a primary change; the cache's view stands", e);
+        }
+        if (!m.watchedBefore()) {
+            // the first primary this node sees: a move completed before it watched is history
+            approved.stream().filter(r -> r.state() == FailoverRequest.State.DONE).forEach(r -> reportedRequests.add(r.id()));
+            return false;
+        }
+        FailoverRequest cause = approved.stream().filter(r -> !reportedRequests.contains(r.id()))
+                .filter(r -> Objects.equals(m.to(), r.target()) || m.to() == null && Objects.equals(m.from(), r.from())).findFirst().orElse(null);
+        // a drained primary leaves the election alive, after its latch was made; one that died was not moved by the drain
+        boolean drainedAway = drainZxid != null && drainZxid > m.fromLatchZxid() && fromLive;
+        boolean requested = cause != null || drainedAway || m.from() == null && handoverRequested;
+        if (cause != null && Objects.equals(m.to(), cause.target())) {
+            reportedRequests.add(cause.id());
+        }
+        handoverRequested = requested && m.to() == null;
+        return requested;
+    }
+
+    /** A node's state in one view of membership; a node never seen live is UNKNOWN. Lock held. */
+    private NodeState stateOf(String node, Set<String> live, Set<String> drained) {
+        if (!live.contains(node)) {
+            return everSeen.contains(node) ? NodeState.DOWN : NodeState.UNKNOWN;
+        }
+        return drained.contains(node) ? NodeState.PAUSED : NodeState.UP;
+    }
+
+    /** The node a failover placed, while it can hold the role (live, not drained); else null. Lock held. */
+    private String placed() {
+        if (request == null || !live.contains(request.target()) || drained.contains(request.target())) {
+            return null;
+        }
+        return request.state() == FailoverRequest.State.APPROVED || request.state() == FailoverRequest.State.DONE ? request.target() : null;
+    }
+
+    /** As the target of a request: validate it when PENDING, mark it DONE once leader. Lock held. */
+    private void serveRequest() {
+        FailoverRequest r = request;
+        if (r == null || !r.target().equals(nodeName)) {
+            return;
+        }
+        int version = requestVersion;
+        if (r.state() == FailoverRequest.State.PENDING && handled.add(r.id() + "/validate")) {
+            requests.execute(() -> answer(r, version));
+        } else if (r.state() == FailoverRequest.State.APPROVED && latch != null && latch.hasLeadership() && handled.add(r.id() + "/done")) {
+            requests.execute(() -> writeRequest(r.with(FailoverRequest.State.DONE, null, null), version));
+        }
+    }
+
+    private void answer(FailoverRequest r, int version) {
+        Optional<NodeOperationRefusedException> refusal;
+        boolean isDrained;
+        synchronized (lock) {
+            isDrained = drained.contains(nodeName);
+        }
+        if (isDrained) {
+            refusal = Optional.of(new NodeOperationRefusedException(NodeOperationRefusedException.Reason.DRAINED, nodeName,
+                    "node " + nodeName + " is drained; resume it first"));
+        } else {
+            try {
+                refusal = takeoverCheck.check(r.requiredSequence());
+            } catch (RuntimeException e) {
+                refusal = Optional.of(new NodeOperationRefusedException(NodeOperationRefusedException.Reason.UNHEALTHY, nodeName,
+                        "node " + nodeName + " could not check itself: " + e));
+            }
+        }
+        writeRequest(refusal.map(e -> r.with(FailoverRequest.State.REFUSED, e.reason().name(), e.getMessage()))
+                .orElseGet(() -> r.with(FailoverRequest.State.APPROVED, null, null)), version);
+    }
+
+    /** Replaces the request only if nobody changed it since {@code version} (a cancelled or newer request wins). */
+    private void writeRequest(FailoverRequest r, int version) {
+        try {
+            client.setData().withVersion(version).forPath(requestPath, r.encode());
+        } catch (KeeperException.BadVersionException | KeeperException.NoNodeException superseded) {
+            LOG.info("failover request {} changed before node {} could mark it {}", r.id(), nodeName, r.state());
+        } catch (Exception e) {
+            LOG.warn("node {} could not mark failover request {} {}", nodeName, r.id(), r.state(), e);
+        }
+    }
+
+    /** The live nodes that may hold the role: not drained, not a tool's connection. Lock held. */
+    private Set<String> able() {
+        Set<String> able = new TreeSet<>(live);
+        able.removeAll(drained);
+        able.removeAll(nonCandidates);
+        return able;
+    }
+
+    private int rank(String node, String placed) {
+        if (node.equals(placed)) {
+            return -1;
+        }
         int i = affinity.indexOf(node);
         return i < 0 ? affinity.size() : i;
     }
@@ -149,19 +435,41 @@ final class Membership implements AutoCloseable {
      * candidate ranks before it, and joins only if no live node at all ranks before it (or it is a
      * candidate already). So the most preferred live node leads; a less preferred primary steps
      * down only once the preferred node is a candidate (leadership passes straight to it); and when
-     * the primary leaves, only the most preferred remaining node joins. Called with the lock held.
+     * the primary leaves, only the most preferred remaining node joins. Drained nodes never take
+     * part; a node placed by a failover ranks first, and while its request is APPROVED it is the
+     * only one eligible. Called with the lock held.
      */
     private void updateEligibility(Set<String> candidateNames) {
-        int bestCandidate = live.stream().filter(candidateNames::contains).mapToInt(this::rank).min().orElse(Integer.MAX_VALUE);
-        int bestLive = live.stream().mapToInt(this::rank).min().orElse(Integer.MAX_VALUE);
-        int mine = rank(nodeName);
-        boolean eligible = live.contains(nodeName) && mine <= bestCandidate && (mine <= bestLive || latch != null);
+        String placed = placed();
+        Set<String> able = able();
+        int bestCandidate = able.stream().filter(candidateNames::contains).mapToInt(n -> rank(n, placed)).min().orElse(Integer.MAX_VALUE);
+        int bestLive = able.stream().mapToInt(n -> rank(n, placed)).min().orElse(Integer.MAX_VALUE);
+        int mine = rank(nodeName, placed);
+        boolean eligible = able.contains(nodeName) && mine <= bestCandidate && (mine <= bestLive || latch != null);
+        if (placed != null && request.state() == FailoverRequest.State.APPROVED) {
+            eligible = nodeName.equals(placed);
+        }
+        eligible &= candidate;
         try {
             if (eligible && latch == null) {
                 latch = new LeaderLatch(client, layout.election, nodeName);
+                // becoming leader completes an APPROVED request addressed to this node
+                latch.addListener(new LeaderLatchListener() {
+                    @Override
+                    public void isLeader() {
+                        synchronized (lock) {
+                            serveRequest();
+                        }
+                    }
+
+                    @Override
+                    public void notLeader() {
+                    }
+                });
                 latch.start();
             } else if (!eligible && latch != null) {
-                LOG.info("node {} leaves the primary election: a node earlier in the affinity list {} is live", nodeName, affinity);
+                LOG.info("node {} leaves the primary election (drained {}, failover request {}, affinity {})", nodeName, drained,
+                        request, affinity);
                 LeaderLatch old = latch;
                 latch = null;
                 old.close();
@@ -169,6 +477,247 @@ final class Membership implements AutoCloseable {
         } catch (Exception e) {
             LOG.warn("node {} could not change its election participation", nodeName, e);
         }
+    }
+
+    // ---- administrator-initiated failover and drain ----------------------------------------------------
+
+    /** Whether {@code node} is one this cluster has known: live, seen, or named by nodeAffinity. Lock held. */
+    private boolean known(String node) {
+        return live.contains(node) || everSeen.contains(node) || affinity.contains(node);
+    }
+
+    /**
+     * Asks {@code target} (or the most preferred other live, undrained node) to take over and waits
+     * until it has, it refused, or {@code timeoutMs} passed.
+     */
+    String failover(Optional<String> target, long requiredSequence, long timeoutMs) {
+        FailoverRequest asked;
+        int version;
+        synchronized (lock) {
+            String to = target.orElseGet(this::chooseTarget);
+            if (!known(to)) {
+                throw refused(NodeOperationRefusedException.Reason.UNKNOWN_NODE, to, "node " + to + " is not known to the cluster (live: " + live
+                        + ", seen: " + new TreeSet<>(everSeen) + ", nodeAffinity: " + affinity + ")");
+            }
+            if (!live.contains(to)) {
+                throw refused(NodeOperationRefusedException.Reason.NOT_UP, to, "node " + to + " is DOWN (live: " + live + ")");
+            }
+            if (drained.contains(to)) {
+                throw refused(NodeOperationRefusedException.Reason.DRAINED, to, "node " + to + " is drained; resume it first");
+            }
+            if (nonCandidates.contains(to)) {
+                throw refused(NodeOperationRefusedException.Reason.NOT_CANDIDATE, to, "node " + to
+                        + " never takes the primary role (it was opened with primaryCandidate=false, as an administrator's tool is)");
+            }
+            if (to.equals(primary)) {
+                throw refused(NodeOperationRefusedException.Reason.ALREADY_PRIMARY, to, "node " + to + " is the primary already");
+            }
+            if (request != null && (request.state() == FailoverRequest.State.PENDING || request.state() == FailoverRequest.State.APPROVED)
+                    && live.contains(request.target())) {
+                throw refused(NodeOperationRefusedException.Reason.IN_PROGRESS, request.target(), "a failover to " + request.target()
+                        + " is still " + request.state() + " (request " + request.id() + ")");
+            }
+            asked = new FailoverRequest(Long.toHexString(ThreadLocalRandom.current().nextLong()), to, primary,
+                    requiredSequence, FailoverRequest.State.PENDING, null, null);
+            version = requestVersion;
+        }
+        try {
+            if (version < 0) {
+                client.create().creatingParentsIfNeeded().forPath(requestPath, asked.encode());
+            } else {
+                client.setData().withVersion(version).forPath(requestPath, asked.encode());
+            }
+        } catch (KeeperException.NodeExistsException | KeeperException.BadVersionException raced) {
+            throw refused(NodeOperationRefusedException.Reason.IN_PROGRESS, asked.target(), "another failover request was written at the same time");
+        } catch (Exception e) {
+            throw new RegistryUnavailableException("could not write the failover request " + requestPath + ": " + e, e);
+        }
+        FailoverRequest seen = awaitRequest(asked.id(), timeoutMs);
+        if (seen != null && seen.state() == FailoverRequest.State.DONE) {
+            return asked.target();
+        }
+        if (seen != null && seen.state() == FailoverRequest.State.REFUSED) {
+            throw refused(NodeOperationRefusedException.Reason.valueOf(seen.reason()), asked.target(), seen.detail());
+        }
+        String reached = cancel(asked.id());
+        throw refused(NodeOperationRefusedException.Reason.TIMED_OUT, asked.target(), "failover to " + asked.target() + " did not complete within "
+                + timeoutMs + " ms (option failoverTimeout); the request was " + reached + " and is cancelled"
+                + (reached.equals("PENDING") ? ": the target did not answer its validation" : ""));
+    }
+
+    /** The most preferred node other than the primary that may hold the role. Lock held. */
+    private String chooseTarget() {
+        String placed = placed();
+        return able().stream().filter(n -> !n.equals(primary))
+                .min(Comparator.<String>comparingInt(n -> rank(n, placed)).thenComparing(Comparator.naturalOrder()))
+                .orElseThrow(() -> refused(NodeOperationRefusedException.Reason.NO_TARGET, null, "no node can take over from primary " + primary
+                        + ": live " + live + ", drained " + drained + ", not candidates " + nonCandidates));
+    }
+
+    /** Waits until request {@code id} is DONE or REFUSED; null when the time ran out or another request replaced it. */
+    private FailoverRequest awaitRequest(String id, long timeoutMs) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        boolean seenOurs = false;
+        synchronized (lock) {
+            while (true) {
+                FailoverRequest r = request;
+                boolean ours = r != null && r.id().equals(id);
+                if (ours && (r.state() == FailoverRequest.State.DONE || r.state() == FailoverRequest.State.REFUSED)) {
+                    return r;
+                }
+                seenOurs |= ours;
+                long left = deadline - System.nanoTime();
+                // until our write reaches this node's cache, the request it shows is the one we replaced
+                if (closed || left <= 0 || seenOurs && !ours) {
+                    return null;
+                }
+                try {
+                    lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return null;
+                }
+            }
+        }
+    }
+
+    /** Cancels request {@code id} if it is still unfinished; returns the state it had reached. */
+    private String cancel(String id) {
+        FailoverRequest r;
+        int version;
+        synchronized (lock) {
+            r = request;
+            version = requestVersion;
+        }
+        if (r == null || !r.id().equals(id)) {
+            return "replaced by another request";
+        }
+        writeRequest(r.with(FailoverRequest.State.CANCELLED, null, null), version);
+        return r.state().name();
+    }
+
+    /** Keeps {@code node} out of the election until resumed; waits (bounded) until it no longer holds the role. */
+    void drain(String node, long timeoutMs) {
+        boolean server;
+        synchronized (lock) {
+            server = !known(node) && servers.configured().contains(node);
+        }
+        if (server) {
+            drainServer(node);
+            awaitView(() -> drainedServers.contains(node), timeoutMs, node, () -> "ZooKeeper server " + node + " is not seen as drained");
+            return;
+        }
+        synchronized (lock) {
+            if (!known(node)) {
+                throw refused(NodeOperationRefusedException.Reason.UNKNOWN_NODE, node, "node " + node + " is not known to the cluster (live: " + live
+                        + ", seen: " + new TreeSet<>(everSeen) + ", nodeAffinity: " + affinity + ")");
+            }
+            if (able().stream().noneMatch(n -> !n.equals(node))) {
+                throw refused(NodeOperationRefusedException.Reason.NO_TARGET, node, "no other node is up, undrained and a primary candidate to take over from "
+                        + node + " (live " + live + ", drained " + drained + ", not candidates " + nonCandidates + ")");
+            }
+        }
+        try {
+            client.create().creatingParentsIfNeeded().forPath(drainedDir + "/" + ZnodeLayout.escape(node), node.getBytes(StandardCharsets.UTF_8));
+        } catch (KeeperException.NodeExistsException already) {
+            // drained before: draining again only waits for the role to leave it
+        } catch (Exception e) {
+            throw new RegistryUnavailableException("could not drain " + node + ": " + e, e);
+        }
+        FailoverRequest placement;
+        int version;
+        synchronized (lock) {
+            placement = request;
+            version = requestVersion;
+        }
+        if (placement != null && placement.target().equals(node) && placement.state() == FailoverRequest.State.DONE) {
+            // a drained node gives up its failover placement: resuming it must not pull the role back
+            writeRequest(placement.with(FailoverRequest.State.CANCELLED, null, null), version);
+        }
+        // another node holds the role (one could: drain refuses otherwise), not merely nobody during the handover
+        awaitView(() -> drained.contains(node) && primary != null && !node.equals(primary), timeoutMs, node, () -> "node " + node
+                + " is drained but still " + (node.equals(primary) ? "the primary" : primary == null ? "waiting for another primary" : "not seen as drained"));
+    }
+
+    /**
+     * Waits (bounded) until this registry's view of membership shows what an operation wrote, so the
+     * caller's next call sees it. Lock not held; {@code condition} and {@code still} run with it.
+     */
+    private void awaitView(java.util.function.BooleanSupplier condition, long timeoutMs, String node, java.util.function.Supplier<String> still) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        synchronized (lock) {
+            while (!condition.getAsBoolean()) {
+                long left = deadline - System.nanoTime();
+                if (closed || left <= 0) {
+                    throw refused(NodeOperationRefusedException.Reason.TIMED_OUT, node, still.get() + " after " + timeoutMs + " ms (option failoverTimeout)");
+                }
+                try {
+                    lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new RegistryUnavailableException("interrupted while waiting for " + node, e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Takes a ZooKeeper server out of every registry's server list: each registry that names it moves
+     * its connection to another of its servers when it sees {@code drained-servers/{server}}.
+     */
+    private void drainServer(String server) {
+        synchronized (lock) {
+            Set<String> left = new TreeSet<>(servers.configured());
+            left.removeAll(drainedServers);
+            left.remove(server);
+            if (left.isEmpty()) {
+                throw refused(NodeOperationRefusedException.Reason.NO_TARGET, server, "no other server to connect to once ZooKeeper server " + server
+                        + " is drained: this registry's URI names " + servers.configured() + ", drained " + drainedServers);
+            }
+        }
+        try {
+            client.create().creatingParentsIfNeeded().forPath(drainedServersDir + "/" + ZnodeLayout.escape(server), server.getBytes(StandardCharsets.UTF_8));
+        } catch (KeeperException.NodeExistsException already) {
+            // drained before
+        } catch (Exception e) {
+            throw new RegistryUnavailableException("could not drain ZooKeeper server " + server + ": " + e, e);
+        }
+    }
+
+    /** Lets a drained node take part in the election again, or lets registries connect to a drained server again. */
+    void resume(String node, long timeoutMs) {
+        boolean server;
+        synchronized (lock) {
+            server = !drained.contains(node) && drainedServers.contains(node);
+        }
+        if (server) {
+            delete(drainedServersDir + "/" + ZnodeLayout.escape(node), "ZooKeeper server " + node);
+            awaitView(() -> !drainedServers.contains(node), timeoutMs, node, () -> "ZooKeeper server " + node + " is still seen as drained");
+            return;
+        }
+        synchronized (lock) {
+            if (!drained.contains(node)) {
+                boolean exists = known(node) || servers.configured().contains(node);
+                throw refused(exists ? NodeOperationRefusedException.Reason.NOT_DRAINED : NodeOperationRefusedException.Reason.UNKNOWN_NODE, node,
+                        "node " + node + " is not drained (drained: " + drained + ", drained ZooKeeper servers: " + drainedServers + ")");
+            }
+        }
+        delete(drainedDir + "/" + ZnodeLayout.escape(node), node);
+        awaitView(() -> !drained.contains(node), timeoutMs, node, () -> "node " + node + " is still seen as drained");
+    }
+
+    private void delete(String path, String what) {
+        try {
+            client.delete().forPath(path);
+        } catch (KeeperException.NoNodeException raced) {
+            // resumed by someone else meanwhile
+        } catch (Exception e) {
+            throw new RegistryUnavailableException("could not resume " + what + ": " + e, e);
+        }
+    }
+
+    private static NodeOperationRefusedException refused(NodeOperationRefusedException.Reason reason, String node, String message) {
+        return new NodeOperationRefusedException(reason, node, message);
     }
 
     boolean isPrimary() {
@@ -199,7 +748,7 @@ final class Membership implements AutoCloseable {
                 states.put(n, NodeState.DOWN);
             }
             for (String n : live) {
-                states.put(n, NodeState.UP);
+                states.put(n, drained.contains(n) ? NodeState.PAUSED : NodeState.UP);
             }
             List<NodeInfo> out = new ArrayList<>();
             states.forEach((n, s) -> out.add(new NodeInfo(n, s)));
@@ -224,6 +773,8 @@ final class Membership implements AutoCloseable {
         for (ListenerSub s : listeners) {
             s.close();
         }
+        requests.shutdownNow();
+        delivery.shutdownNow();
         try {
             if (l != null) {
                 l.close();
@@ -271,6 +822,54 @@ final class Membership implements AutoCloseable {
         public void close() {
             listeners.remove(this);
             thread.shutdown();
+        }
+    }
+
+    /**
+     * The latest administrator's failover request, as stored in {@code cluster/failover}: one
+     * {@code key=value} per line.
+     *
+     * @param requiredSequence the commit sequence the asking registry had seen; the target must have seen it too
+     * @param from             the primary when it was asked, or null
+     * @param reason           a {@link NodeOperationRefusedException.Reason} name when REFUSED
+     */
+    record FailoverRequest(String id, String target, String from, long requiredSequence, State state, String reason, String detail) {
+
+        enum State { PENDING, APPROVED, REFUSED, DONE, CANCELLED }
+
+        FailoverRequest with(State newState, String newReason, String newDetail) {
+            return new FailoverRequest(id, target, from, requiredSequence, newState, newReason, newDetail);
+        }
+
+        byte[] encode() {
+            StringBuilder b = new StringBuilder();
+            b.append("id=").append(id).append('\n').append("target=").append(target).append('\n')
+                    .append("requiredSequence=").append(requiredSequence).append('\n').append("state=").append(state).append('\n');
+            if (from != null) {
+                b.append("from=").append(from).append('\n');
+            }
+            if (reason != null) {
+                b.append("reason=").append(reason).append('\n').append("detail=").append(detail.replace('\n', ' ')).append('\n');
+            }
+            return b.toString().getBytes(StandardCharsets.UTF_8);
+        }
+
+        /** The request, or null when the znode holds something else (then it is ignored and may be overwritten). */
+        static FailoverRequest parse(byte[] data) {
+            Map<String, String> f = new java.util.HashMap<>();
+            for (String line : new String(data, StandardCharsets.UTF_8).split("\n")) {
+                int eq = line.indexOf('=');
+                if (eq > 0) {
+                    f.put(line.substring(0, eq), line.substring(eq + 1));
+                }
+            }
+            try {
+                return new FailoverRequest(Objects.requireNonNull(f.get("id")), Objects.requireNonNull(f.get("target")), f.get("from"),
+                        Long.parseLong(f.get("requiredSequence")), State.valueOf(f.get("state")), f.get("reason"), f.get("detail"));
+            } catch (RuntimeException e) {
+                LOG.warn("ignoring an unreadable failover request: {}", e.toString());
+                return null;
+            }
         }
     }
 }

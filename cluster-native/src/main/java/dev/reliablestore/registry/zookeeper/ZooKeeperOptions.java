@@ -45,7 +45,8 @@ record ZooKeeperOptions(
         String tlsTrustStorePassword,
         String redactedUri,
         String acl,
-        boolean linearizableReads) {
+        boolean linearizableReads,
+        boolean primaryCandidate) {
 
     /** {@link #ACL} values: the digest ACL of the {@code digest} credentials, or no protection at all (explicit opt-in). */
     static final String ACL_DIGEST = "digest";
@@ -65,6 +66,9 @@ record ZooKeeperOptions(
             name -> checkNodeName(name), "this registry's member name; must be unique among live registries of the chroot.");
     static final Option<String> NODE_AFFINITY = Option.string("nodeAffinity", "", "empty", "comma-separated node names",
             ZooKeeperOptions::checkAffinity, "preferred primaries, most preferred first.");
+    static final Option<Boolean> PRIMARY_CANDIDATE = Option.bool("primaryCandidate", true,
+            "whether this registry runs for primary; `false` for a short-lived tool (the CLI's `failover`, `drain` and `resume` open"
+                    + " with it), which must not be handed the role it is moving.");
     static final Option<Long> MIN_NODES = Option.integer("minNodes", 1, 1, 1000, "registries", "writes refused while fewer registries are live.");
     static final Option<ReadConsistency> READ_CONSISTENCY = Option.choice("readConsistency", readConsistencies(), ReadConsistency.SNAPSHOT,
             "`linearizable`: every read behind a quorum barrier (Guarantees, Reads).");
@@ -95,7 +99,7 @@ record ZooKeeperOptions(
             .withLiteralsAcceptedForOneRelease();
 
     static final OptionTable TABLE = OptionTable.of("the zookeeper registry", SESSION_TIMEOUT, CONNECTION_TIMEOUT, FAILOVER_TIMEOUT,
-            NODE_NAME, NODE_AFFINITY, MIN_NODES, READ_CONSISTENCY, DIGEST, ACL, MAX_REQUEST_BYTES, FEED_RETENTION, FEED_CAPACITY, TLS,
+            NODE_NAME, NODE_AFFINITY, PRIMARY_CANDIDATE, MIN_NODES, READ_CONSISTENCY, DIGEST, ACL, MAX_REQUEST_BYTES, FEED_RETENTION, FEED_CAPACITY, TLS,
             TLS_KEY_STORE, TLS_KEY_STORE_PASSWORD, TLS_TRUST_STORE, TLS_TRUST_STORE_PASSWORD);
 
     /** Keys whose values are secrets: never echoed in messages or in {@link #redactedUri()}. */
@@ -196,7 +200,8 @@ record ZooKeeperOptions(
         return new ZooKeeperOptions(authority, chroot, (int) v.get(SESSION_TIMEOUT).toMillis(), (int) v.get(CONNECTION_TIMEOUT).toMillis(), failover,
                 nodeName, List.copyOf(affinity), v.get(MIN_NODES).intValue(), digest, v.get(MAX_REQUEST_BYTES).intValue(), retention,
                 v.get(FEED_CAPACITY).intValue(), tls, v.get(TLS_KEY_STORE), v.get(TLS_KEY_STORE_PASSWORD), v.get(TLS_TRUST_STORE),
-                v.get(TLS_TRUST_STORE_PASSWORD), redact(uri), acl, v.get(READ_CONSISTENCY) == ReadConsistency.LINEARIZABLE);
+                v.get(TLS_TRUST_STORE_PASSWORD), redact(uri), acl, v.get(READ_CONSISTENCY) == ReadConsistency.LINEARIZABLE,
+                v.get(PRIMARY_CANDIDATE));
     }
 
     private static String checkAffinity(String text) {

@@ -10,6 +10,7 @@ import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.HealthFault;
 import dev.reliablestore.registry.HealthReport;
 import dev.reliablestore.registry.MembershipListener;
+import dev.reliablestore.registry.NodeOperationRefusedException;
 import dev.reliablestore.registry.NoSuchKeyException;
 import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
@@ -25,6 +26,7 @@ import dev.reliablestore.registry.Subscription;
 import dev.reliablestore.registry.VersionedValue;
 import dev.reliablestore.registry.Watch;
 import dev.reliablestore.registry.WriteBatch;
+import org.apache.curator.ensemble.fixed.FixedEnsembleProvider;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.api.ACLProvider;
@@ -100,6 +102,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     private final RegistryLimits limits;
     private final ChangeFeed feed;
     private final Membership membership;
+    private final FixedEnsembleProvider ensemble;
     private final OversizedRequests oversized;
     private final ExecutorService completions;
     private final ScheduledExecutorService maintenance;
@@ -140,8 +143,9 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         this.maintenance = Executors.newSingleThreadScheduledExecutor(daemon("zookeeper-registry-maintenance"));
         // its own thread: the maintenance thread makes blocking calls (log garbage collection) that must not delay it
         this.sweeper = Executors.newSingleThreadScheduledExecutor(daemon("zookeeper-registry-deadlines"));
+        this.ensemble = new FixedEnsembleProvider(options.connectString(), true);
         CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()
-                .connectString(options.connectString())
+                .ensembleProvider(ensemble) // the servers of the URI; drained servers are taken out of it (avoidServers)
                 // honour the servers the URI names: Curator's ensemble tracker would otherwise replace
                 // them with every client address in the ensemble's config
                 .ensembleTracker(false)
@@ -165,7 +169,8 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         }
         this.client = builder.build();
         this.feed = new ChangeFeed(layout, this::zk, options.feedCapacity());
-        this.membership = new Membership(client, layout, options.nodeName(), options.nodeAffinity());
+        this.membership = new Membership(client, layout, options.nodeName(), options.nodeAffinity(), options.primaryCandidate(), this::takeoverCheck,
+                new Membership.Servers(configuredServers(), this::avoidServers));
     }
 
     static ZooKeeperRegistry open(ZooKeeperOptions options) {
@@ -1333,6 +1338,79 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             }
             throw new CompletionException(cause);
         }));
+    }
+
+    // ---- administrator-initiated failover and drain (Membership does the work; kept apart from reads and commits) ----
+
+    @Override
+    public String failover(Optional<String> target) {
+        ensureOpen();
+        java.util.Objects.requireNonNull(target, "target");
+        target.ifPresent(t -> RegistryPath.checkName(t, "node name"));
+        return membership.failover(target, currentSequence(), options.failoverTimeoutMs());
+    }
+
+    @Override
+    public void drain(String node) {
+        ensureOpen();
+        RegistryPath.checkName(node, "node name");
+        membership.drain(node, options.failoverTimeoutMs());
+    }
+
+    @Override
+    public void resume(String node) {
+        ensureOpen();
+        RegistryPath.checkName(node, "node name");
+        membership.resume(node, options.failoverTimeoutMs());
+    }
+
+    /**
+     * This node's answer when asked to become the primary. Healthy: its own {@link #checkHealth()}
+     * (connected, a sync through the leader answered, minNodes met). Caught up: after that sync, its
+     * server shows at least the commit sequence the asking registry had seen.
+     */
+    private Optional<NodeOperationRefusedException> takeoverCheck(long requiredSequence) {
+        HealthReport health = checkHealth();
+        if (!health.healthy()) {
+            return Optional.of(new NodeOperationRefusedException(NodeOperationRefusedException.Reason.UNHEALTHY, options.nodeName(),
+                    "node " + options.nodeName() + " is unhealthy: " + health.detail()));
+        }
+        long seen = currentSequence();
+        if (seen < requiredSequence) {
+            return Optional.of(new NodeOperationRefusedException(NodeOperationRefusedException.Reason.NOT_CAUGHT_UP, options.nodeName(),
+                    "node " + options.nodeName() + " has seen commit sequence " + seen + ", older than " + requiredSequence
+                            + ", which the asking registry had seen"));
+        }
+        return Optional.empty();
+    }
+
+    /** The ZooKeeper servers this registry's URI names, as written there. */
+    private List<String> configuredServers() {
+        return List.of(options.connectString().split(","));
+    }
+
+    /**
+     * Connects only to servers an administrator has not drained: the ensemble provider's list (used
+     * whenever Curator makes a new handle) and the live handle's ({@code updateServerList}, which moves
+     * the connection, keeping the session, when its server left the list). All drained: all of them.
+     */
+    private void avoidServers(java.util.Set<String> drainedServers) {
+        List<String> kept = configuredServers().stream().filter(s -> !drainedServers.contains(s)).toList();
+        if (kept.isEmpty()) {
+            LOG.warn("every server of {} is drained ({}); connecting to all of them", uri(), drainedServers);
+            kept = configuredServers();
+        }
+        String servers = String.join(",", kept);
+        if (servers.equals(ensemble.getConnectionString())) {
+            return;
+        }
+        LOG.info("{} connects to {} (drained servers: {})", uri(), servers, drainedServers);
+        ensemble.setConnectionString(servers);
+        try {
+            zk().updateServerList(servers);
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.warn("{} could not switch its connection to {}; it will on its next reconnect", uri(), servers, e);
+        }
     }
 
     // ---- lifecycle -----------------------------------------------------------------------------------

@@ -113,6 +113,40 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
         return this::waitForSingleObject;
     }
 
+    private boolean holdMoves;
+
+    /**
+     * While held, a move or drain the API accepts (ERROR_IO_PENDING) leaves its group Pending on its
+     * old owner, as a real move is for a while: a second move of that group fails with
+     * ERROR_CLUSTER_GROUP_MOVING and a second drain of that node with ERROR_CLUSTER_NODE_DRAIN_IN_PROGRESS,
+     * until {@link #completeMoves()}.
+     */
+    public void holdMoves(boolean hold) {
+        lock.lock();
+        try {
+            holdMoves = hold;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Completes every held move: each group comes online on its destination. */
+    public void completeMoves() {
+        lock.lock();
+        try {
+            for (FGroup g : groups.values()) {
+                if (g.movingTo != null) {
+                    FNode to = g.movingTo;
+                    g.movingTo = null;
+                    moveTo(g, to);
+                }
+            }
+            nodes.values().forEach(n -> n.draining = false);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Changes a node's state as the cluster would (posting V1/V2 node events); Down/Paused nodes lose their groups. */
     public void setNodeState(String node, int state) {
         lock.lock();
@@ -236,6 +270,8 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
         final String id;
         int state = ClusterNodeUp;
         final List<FGroup> drained = new ArrayList<>();
+        /** A drain whose group moves are still pending (see {@link #holdMoves}). */
+        boolean draining;
 
         FNode(String name, String id) {
             this.name = name;
@@ -248,6 +284,8 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
         final String id;
         FNode owner;
         int state = ClusterGroupOnline;
+        /** Where a held move is taking the group; null when none is running. */
+        FNode movingTo;
 
         FGroup(String name, String id, FNode owner) {
             this.name = name;
@@ -1068,6 +1106,17 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
         return null;
     }
 
+    /** An accepted move: done at once, or left Pending while moves are held. */
+    private void startMove(FGroup g, FNode target) {
+        if (holdMoves) {
+            g.movingTo = target;
+            g.state = ClusterGroupPending;
+            post(CLUSTER_OBJECT_TYPE_GROUP, CLUSTER_CHANGE_GROUP_STATE_V2, CLUSTER_CHANGE_GROUP_STATE, g, g.name, g.id, "", "Group");
+        } else {
+            moveTo(g, target);
+        }
+    }
+
     private void moveTo(FGroup g, FNode target) {
         g.owner = target;
         g.state = target == null ? ClusterGroupFailed : ClusterGroupOnline;
@@ -1099,13 +1148,16 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
                     return ERROR_INVALID_HANDLE;
                 }
                 if (target == n) {
-                    return 0x72; // ERROR_INVALID_TARGET_HANDLE
+                    return ERROR_INVALID_TARGET_HANDLE;
                 }
                 if (target.state != ClusterNodeUp) {
-                    return 5005; // ERROR_HOST_NODE_NOT_AVAILABLE
+                    return ERROR_HOST_NODE_NOT_AVAILABLE;
                 }
             }
             if (bDrainNode) {
+                if (n.draining) {
+                    return ERROR_CLUSTER_NODE_DRAIN_IN_PROGRESS;
+                }
                 FNode to = target != null ? target : firstUpNodeOtherThan(n);
                 if (to == null) {
                     return ERROR_CLUSTER_NODE_DOWN;
@@ -1115,7 +1167,8 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
                 for (FGroup g : groups.values()) {
                     if (g.owner == n) {
                         n.drained.add(g);
-                        moveTo(g, to);
+                        n.draining |= holdMoves;
+                        startMove(g, to);
                     }
                 }
                 return ERROR_IO_PENDING;
@@ -1145,7 +1198,7 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
                 return ERROR_INVALID_PARAMETER;
             }
             if (n.state != ClusterNodePaused) {
-                return ERROR_CLUSTER_NODE_PAUSED == 0 ? 0 : 5071; // ERROR_CLUSTER_NODE_NOT_PAUSED
+                return ERROR_CLUSTER_NODE_NOT_PAUSED;
             }
             n.state = ClusterNodeUp;
             post(CLUSTER_OBJECT_TYPE_NODE, CLUSTER_CHANGE_NODE_STATE_V2, CLUSTER_CHANGE_NODE_STATE, n, n.name, n.id, "", "Node");
@@ -1272,10 +1325,13 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
                     return ERROR_INVALID_HANDLE;
                 }
             }
-            if (to == null || to.state != ClusterNodeUp) {
-                return 5005; // ERROR_HOST_NODE_NOT_AVAILABLE
+            if (g.movingTo != null) {
+                return ERROR_CLUSTER_GROUP_MOVING;
             }
-            moveTo(g, to);
+            if (to == null || to.state != ClusterNodeUp) {
+                return ERROR_HOST_NODE_NOT_AVAILABLE;
+            }
+            startMove(g, to);
             return ERROR_IO_PENDING;
         } finally {
             lock.unlock();
@@ -1298,7 +1354,7 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
             }
             FNode to = hDestinationNode == null ? g.owner : get(hDestinationNode, FNode.class);
             if (to == null || to.state != ClusterNodeUp) {
-                return 5005;
+                return ERROR_HOST_NODE_NOT_AVAILABLE;
             }
             g.owner = to;
             g.state = ClusterGroupOnline;

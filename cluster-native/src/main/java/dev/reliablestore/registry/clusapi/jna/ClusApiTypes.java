@@ -763,6 +763,12 @@ public interface ClusApiTypes {
     int ERROR_GROUP_NOT_FOUND = 5013;
     int ERROR_CLUSTER_NODE_NOT_FOUND = 5042;
     int ERROR_CLUSTER_NODE_DOWN = 5050;
+    /** Move or drain to a node that is not Up. */
+    int ERROR_HOST_NODE_NOT_AVAILABLE = 5005;
+    /** Resume of a node that is not paused. */
+    int ERROR_CLUSTER_NODE_NOT_PAUSED = 5058;
+    /** Drain whose target is the drained node itself. */
+    int ERROR_INVALID_TARGET_HANDLE = 114;
     int ERROR_CLUSTER_NODE_PAUSED = 5070;
     int ERROR_CLUSTER_NODE_NOT_READY = 5072;
     int ERROR_CLUSTER_NODE_SHUTTING_DOWN = 5073;

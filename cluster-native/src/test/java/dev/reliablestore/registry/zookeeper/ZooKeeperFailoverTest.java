@@ -1,0 +1,203 @@
+package dev.reliablestore.registry.zookeeper;
+
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.MembershipEvent;
+import dev.reliablestore.registry.NodeInfo;
+import dev.reliablestore.registry.NodeOperationRefusedException;
+import dev.reliablestore.registry.NodeOperationRefusedException.Reason;
+import dev.reliablestore.registry.NodeState;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.WriteBatch;
+import org.apache.curator.test.InstanceSpec;
+import org.apache.curator.test.TestingCluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Administrator-initiated failover and drain on a three-server ensemble (TestingCluster, in process).
+ * Each registry is a node and talks to its own server, so the target's self-check (a sync through
+ * the leader, then the commit sequence its server shows) runs on a different server than the ask.
+ */
+class ZooKeeperFailoverTest {
+
+    static {
+        ZkTestSupport.init();
+    }
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static TestingCluster cluster;
+    private static final List<String> servers = new ArrayList<>();
+
+    @BeforeAll
+    static void startEnsemble() throws Exception {
+        cluster = new TestingCluster(3);
+        cluster.start();
+        for (InstanceSpec s : cluster.getInstances()) {
+            servers.add(s.getHostname() + ":" + s.getPort());
+        }
+    }
+
+    @AfterAll
+    static void stopEnsemble() throws Exception {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static ClusterRegistry node(String chroot, String name, int server, String... more) {
+        List<String> kv = new ArrayList<>(List.of("nodeName", name, "nodeAffinity", "a,b,c,d", "failoverTimeout", "15000"));
+        kv.addAll(List.of(more));
+        return ZkTestSupport.open(servers.get(server % servers.size()), chroot, kv.toArray(String[]::new));
+    }
+
+    private static void awaitPrimary(String expected, ClusterRegistry... views) {
+        for (ClusterRegistry v : views) {
+            await().atMost(WAIT).until(() -> v.status().primary().equals(Optional.of(expected)));
+        }
+    }
+
+    @SuppressWarnings("try") // one node is closed mid-test, inside its try-with-resources, to move the role
+    @Test
+    void failoverToANamedNodeMovesThePrimaryThereAndEveryNodeReportsARequestedMove() {
+        String chroot = ZkTestSupport.freshChroot("failover");
+        try (ClusterRegistry a = node(chroot, "a", 0); ClusterRegistry b = node(chroot, "b", 1); ClusterRegistry c = node(chroot, "c", 2)) {
+            awaitPrimary("a", a, b, c);
+            List<MembershipEvent> seenByB = new CopyOnWriteArrayList<>();
+            b.addMembershipListener(seenByB::add);
+
+            assertThat(b.failover(Optional.of("c"))).isEqualTo("c");
+
+            awaitPrimary("c", a, b, c);
+            await().atMost(WAIT).until(() -> seenByB.contains(new MembershipEvent.PrimaryChanged("a", "c", true))
+                    || seenByB.contains(new MembershipEvent.PrimaryChanged(null, "c", true)));
+            assertThat(seenByB).filteredOn(e -> e instanceof MembershipEvent.PrimaryChanged)
+                    .allMatch(e -> ((MembershipEvent.PrimaryChanged) e).requested());
+
+            // the placement outranks nodeAffinity (a first) while c lives; when c goes, the cluster moves the role by itself
+            c.close();
+            awaitPrimary("a", a, b);
+            await().atMost(WAIT).until(() -> seenByB.stream().anyMatch(e -> e instanceof MembershipEvent.PrimaryChanged p
+                    && "a".equals(p.newPrimary()) && !p.requested()));
+            assertThat(seenByB).doesNotContain(new MembershipEvent.PrimaryChanged("c", "a", true));
+
+            // without a target: the most preferred other live node (the asking node a is the primary, so b)
+            assertThat(a.failover(Optional.empty())).isEqualTo("b");
+            awaitPrimary("b", a, b);
+        }
+    }
+
+    @Test
+    void aFailoverIsRefusedWithTheReasonAndNothingMovesWhenTheTargetFailsValidation() {
+        String chroot = ZkTestSupport.freshChroot("failover-refused");
+        try (ClusterRegistry a = node(chroot, "a", 0); ClusterRegistry b = node(chroot, "b", 1);
+             ClusterRegistry sick = node(chroot, "sick", 2, "minNodes", "9")) {
+            awaitPrimary("a", a, b, sick);
+            assertThatThrownBy(() -> b.failover(Optional.of("nobody")))
+                    .isInstanceOfSatisfying(NodeOperationRefusedException.class, e -> assertThat(e.reason()).isEqualTo(Reason.UNKNOWN_NODE))
+                    .hasMessageContaining("nobody").hasMessageContaining("[a, b, sick]");
+            assertThatThrownBy(() -> b.failover(Optional.of("d")))
+                    .isInstanceOfSatisfying(NodeOperationRefusedException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NOT_UP))
+                    .hasMessageContaining("node d is DOWN");
+            assertThatThrownBy(() -> b.failover(Optional.of("a")))
+                    .isInstanceOfSatisfying(NodeOperationRefusedException.class, e -> assertThat(e.reason()).isEqualTo(Reason.ALREADY_PRIMARY));
+            // only the target can judge itself: its own health check fails (3 live nodes, it wants 9)
+            assertThatThrownBy(() -> b.failover(Optional.of("sick")))
+                    .isInstanceOfSatisfying(NodeOperationRefusedException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(Reason.UNHEALTHY);
+                        assertThat(e.node()).isEqualTo("sick");
+                    })
+                    .hasMessageContaining("node sick is unhealthy").hasMessageContaining("3 live node(s) (minNodes 9)");
+            assertThat(a.status().primary()).contains("a");
+            // a refused request leaves the way clear for the next one
+            assertThat(b.failover(Optional.of("b"))).isEqualTo("b");
+        }
+    }
+
+    @Test
+    void aDrainedNodeGivesUpThePrimaryAndDoesNotTakeItAgainUntilResumed() {
+        String chroot = ZkTestSupport.freshChroot("drain");
+        try (ClusterRegistry a = node(chroot, "a", 0); ClusterRegistry c = node(chroot, "c", 2)) {
+            ClusterRegistry b = node(chroot, "b", 1);
+            try {
+                awaitPrimary("a", a, b, c);
+                List<MembershipEvent> seenByC = new CopyOnWriteArrayList<>();
+                c.addMembershipListener(seenByC::add);
+
+                c.drain("a");
+
+                awaitPrimary("b", a, b, c);
+                assertThat(c.status().nodes()).contains(new NodeInfo("a", NodeState.PAUSED));
+                await().atMost(WAIT).until(() -> seenByC.contains(new MembershipEvent.NodeStateChanged("a", NodeState.UP, NodeState.PAUSED)));
+                assertThat(seenByC).filteredOn(e -> e instanceof MembershipEvent.PrimaryChanged)
+                        .allMatch(e -> ((MembershipEvent.PrimaryChanged) e).requested());
+                assertThatThrownBy(() -> c.failover(Optional.of("a")))
+                        .isInstanceOfSatisfying(NodeOperationRefusedException.class, e -> assertThat(e.reason()).isEqualTo(Reason.DRAINED));
+
+                // b leaves: a ranks first in nodeAffinity but is drained, so c takes over
+                b.close();
+                awaitPrimary("c", a, c);
+
+                c.resume("a");
+                // resumed, a is eligible again and nodeAffinity puts it first
+                awaitPrimary("a", a, c);
+                assertThat(c.status().nodes()).contains(new NodeInfo("a", NodeState.UP));
+                assertThatThrownBy(() -> c.resume("a"))
+                        .isInstanceOfSatisfying(NodeOperationRefusedException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NOT_DRAINED));
+                c.drain("c");
+                assertThatThrownBy(() -> c.drain("a"))
+                        .isInstanceOfSatisfying(NodeOperationRefusedException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NO_TARGET))
+                        .hasMessageContaining("no other node is up, undrained and a primary candidate to take over from a");
+            } finally {
+                b.close();
+            }
+        }
+    }
+
+    /** The port of the server a registry's connection is on, from its ZooKeeper handle ("remoteserver:host/ip:port"). */
+    private static int connectedPort(ClusterRegistry registry) throws Exception {
+        String handle = ((ZooKeeperRegistry) registry).curator().getZookeeperClient().getZooKeeper().toString();
+        Matcher m = Pattern.compile("remoteserver:\\S*:(\\d+)").matcher(handle);
+        return m.find() ? Integer.parseInt(m.group(1)) : -1;
+    }
+
+    @Test
+    void drainingAZooKeeperServerMovesConnectionsOffItAndKeepsTheSession() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("drain-server");
+        try (ClusterRegistry a = ZkTestSupport.open(String.join(",", servers), chroot, "nodeName", "a")) {
+            await().atMost(WAIT).until(() -> connectedPort(a) > 0);
+            int port = connectedPort(a);
+            String server = servers.stream().filter(s -> s.endsWith(":" + port)).findFirst().orElseThrow();
+            long session = ((ZooKeeperRegistry) a).curator().getZookeeperClient().getZooKeeper().getSessionId();
+
+            a.drain(server);
+
+            await().atMost(WAIT).until(() -> connectedPort(a) > 0 && !server.endsWith(":" + connectedPort(a)));
+            assertThat(((ZooKeeperRegistry) a).curator().getZookeeperClient().getZooKeeper().getSessionId()).isEqualTo(session);
+            assertThat(a.status().primary()).contains("a"); // the member node and the latch lived on with the session
+            a.commit(WriteBatch.builder().setValue(RegistryPath.of("k"), "v", RegistryValue.dword(1)).build());
+
+            a.resume(server);
+            assertThatThrownBy(() -> a.resume(server))
+                    .isInstanceOfSatisfying(NodeOperationRefusedException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NOT_DRAINED));
+            try (ClusterRegistry one = ZkTestSupport.open(servers.get(0), chroot, "nodeName", "one")) {
+                assertThatThrownBy(() -> one.drain(servers.get(0)))
+                        .isInstanceOfSatisfying(NodeOperationRefusedException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NO_TARGET))
+                        .hasMessageContaining("no other server to connect to once ZooKeeper server " + servers.get(0) + " is drained");
+            }
+        }
+    }
+}
