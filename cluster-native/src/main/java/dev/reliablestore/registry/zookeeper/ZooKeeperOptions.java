@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -258,7 +259,7 @@ record ZooKeeperOptions(
      * JVM-wide {@code zookeeper.ssl.*.type} cannot contradict the file.
      */
     static String storeType(String path) {
-        String name = path.toLowerCase(java.util.Locale.ROOT);
+        String name = path.toLowerCase(Locale.ROOT);
         if (name.endsWith(".p12") || name.endsWith(".pfx")) {
             return "PKCS12";
         }

@@ -4,6 +4,7 @@ import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.common.ClientX509Util;
 import org.apache.zookeeper.common.X509Exception;
 
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import java.io.IOException;
@@ -26,7 +27,7 @@ final class ZooKeeperTlsProbe {
     static String diagnose(ZooKeeperOptions options, ZKClientConfig config) {
         StringJoiner problems = new StringJoiner("; ");
         try (ClientX509Util x509 = new ClientX509Util()) {
-            javax.net.ssl.SSLContext context;
+            SSLContext context;
             try {
                 context = x509.createSSLContextAndOptionsFromConfig(config).getSSLContext();
             } catch (X509Exception.SSLContextException e) {
@@ -45,7 +46,7 @@ final class ZooKeeperTlsProbe {
         return problems.length() == 0 ? null : "TLS handshake refused by " + problems;
     }
 
-    private static String handshake(javax.net.ssl.SSLContext context, String host, int port, int timeoutMs) {
+    private static String handshake(SSLContext context, String host, int port, int timeoutMs) {
         try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket()) {
             // as the Netty client does (ZooKeeper's default FIPS mode leaves host names to the JDK's endpoint identification)
             SSLParameters parameters = socket.getSSLParameters();
