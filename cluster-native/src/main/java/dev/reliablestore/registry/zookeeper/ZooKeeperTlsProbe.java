@@ -9,7 +9,9 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateException;
 import java.util.StringJoiner;
 
@@ -19,6 +21,9 @@ import java.util.StringJoiner;
  * server with the very stores and verification the client uses says whose certificate was refused.
  */
 final class ZooKeeperTlsProbe {
+
+    /** At least this long for each step: on a loaded machine a refusal can take longer than a short connectionTimeout. */
+    private static final int MIN_WAIT_MS = 3000;
 
     private ZooKeeperTlsProbe() {
     }
@@ -37,7 +42,7 @@ final class ZooKeeperTlsProbe {
             for (String hostPort : options.connectString().split(",")) {
                 int colon = hostPort.lastIndexOf(':');
                 String problem = handshake(context, hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)),
-                        options.connectionTimeoutMs());
+                        Math.max(MIN_WAIT_MS, options.connectionTimeoutMs()));
                 if (problem != null) {
                     problems.add(hostPort + ": " + problem);
                 }
@@ -60,6 +65,15 @@ final class ZooKeeperTlsProbe {
             socket.setSoTimeout(timeoutMs);
             try {
                 socket.startHandshake();
+            } catch (SocketTimeoutException e) {
+                return notTls("gave no answer to the TLS handshake within " + timeoutMs + " ms");
+            } catch (IOException e) {
+                // a plaintext port drops the ClientHello it cannot parse, as a TLS server that refuses us may close before
+                // its alert is read: only asking in plaintext tells them apart
+                return !causedBy(e, CertificateException.class) && plaintextZooKeeper(host, port, timeoutMs)
+                        ? notTls("closed the connection during the TLS handshake and answers in plaintext") : refused(e, host);
+            }
+            try {
                 // the server rejects a client certificate after the client's side of a TLS 1.3 handshake is done: a
                 // refused client hears an alert, or (when the alert loses the race with the close) a reset or end of
                 // stream; an accepted one hears nothing before it sends its connect request
@@ -67,14 +81,35 @@ final class ZooKeeperTlsProbe {
             } catch (SocketTimeoutException accepted) {
                 return null;
             } catch (IOException e) {
-                return causedBy(e, CertificateException.class)
-                        ? "the server's certificate is not trusted (option tlsTrustStore) or not issued for \"" + host + "\" (hostname"
-                                + " verification): " + messages(e)
-                        : refusedByServer(messages(e));
+                return refused(e, host);
             }
         } catch (IOException e) {
             return null;
         }
+    }
+
+    /** Whether the port answers the four-letter word {@code isro} in plain text ("rw", "ro", or that it is not whitelisted). */
+    private static boolean plaintextZooKeeper(String host, int port, int timeoutMs) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(host, port), timeoutMs);
+            socket.setSoTimeout(timeoutMs);
+            socket.getOutputStream().write("isro".getBytes(StandardCharsets.US_ASCII));
+            byte[] answer = socket.getInputStream().readNBytes(2);
+            return answer.length == 2 && Character.isLetter(answer[0]) && Character.isLetter(answer[1]);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static String notTls(String what) {
+        return "the server " + what + ": is this the servers' secureClientPort? (a plaintext clientPort does not speak TLS)";
+    }
+
+    private static String refused(IOException e, String host) {
+        return causedBy(e, CertificateException.class)
+                ? "the server's certificate is not trusted (option tlsTrustStore) or not issued for \"" + host + "\" (hostname"
+                        + " verification): " + messages(e)
+                : refusedByServer(messages(e));
     }
 
     private static String refusedByServer(String how) {

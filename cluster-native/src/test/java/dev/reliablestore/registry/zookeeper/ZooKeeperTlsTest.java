@@ -50,6 +50,8 @@ class ZooKeeperTlsTest {
     private static final String ALICE = "CN=alice,OU=registry,O=ReliableStore tests";
     private static final String STORE_PASSWORD = "store-" + UUID.randomUUID();
     private static final RegistryPath KEY = RegistryPath.of("Entities", "Customer");
+    /** connectionTimeout of the opens that must fail: the refusal's reason comes from the probe after it, not from waiting. */
+    private static final String REFUSED_WITHIN = "500ms";
 
     @TempDir
     static Path dir;
@@ -195,7 +197,7 @@ class ZooKeeperTlsTest {
     }
 
     private static void assertRefusedByServer(Map<String, String> options) {
-        options.put(ZooKeeperOptions.CONNECTION_TIMEOUT.name(), "1s");
+        options.put(ZooKeeperOptions.CONNECTION_TIMEOUT.name(), REFUSED_WITHIN);
         assertThatThrownBy(() -> ZkTestSupport.open(secure(), ZkTestSupport.freshChroot("tls-refused"), options).close())
                 .isInstanceOf(RegistryUnavailableException.class)
                 .hasMessageContaining("TLS handshake refused by " + secure())
@@ -208,11 +210,21 @@ class ZooKeeperTlsTest {
         // the same server and certificate, reached as 127.0.0.2: not among the certificate's names
         try (CuttingProxy elsewhere = new CuttingProxy(securePort, InetAddress.getByName("127.0.0.2"))) {
             Map<String, String> options = tls(alice);
-            options.put(ZooKeeperOptions.CONNECTION_TIMEOUT.name(), "1s");
+            options.put(ZooKeeperOptions.CONNECTION_TIMEOUT.name(), REFUSED_WITHIN);
             assertThatThrownBy(() -> ZkTestSupport.open(elsewhere.connectString(), ZkTestSupport.freshChroot("tls-host"), options).close())
                     .isInstanceOf(RegistryUnavailableException.class)
                     .hasMessageContaining("not issued for \"127.0.0.2\" (hostname verification)");
         }
+    }
+
+    @Test
+    void tlsToThePlaintextPortIsNamed() {
+        Map<String, String> options = tls(alice);
+        options.put(ZooKeeperOptions.CONNECTION_TIMEOUT.name(), REFUSED_WITHIN);
+        assertThatThrownBy(() -> ZkTestSupport.open(server.connectString(), ZkTestSupport.freshChroot("tls-plain-port"), options).close())
+                .isInstanceOf(RegistryUnavailableException.class)
+                .hasMessageContaining("TLS handshake refused by " + server.connectString())
+                .hasMessageContaining("is this the servers' secureClientPort?");
     }
 
     @Test
@@ -296,7 +308,7 @@ class ZooKeeperTlsTest {
                 writeAndReadBack(r, "after", new byte[] {2});
             }
             Map<String, String> stale = tls(alice);
-            stale.put(ZooKeeperOptions.CONNECTION_TIMEOUT.name(), "1s");
+            stale.put(ZooKeeperOptions.CONNECTION_TIMEOUT.name(), REFUSED_WITHIN);
             assertThatThrownBy(() -> ZkTestSupport.open(link.connectString(), chroot, stale).close())
                     .isInstanceOf(RegistryUnavailableException.class)
                     .hasMessageContaining("the server's certificate is not trusted (option tlsTrustStore)");
