@@ -92,6 +92,17 @@ public final class ClusterPersistenceConfiguration {
     static final String BACKUP_RETENTION = "backupRetention";
     static final String BACKUP_PATH = "backupPath";
     static final String REGISTRY_OPTION_PREFIX = "registry.";
+    /**
+     * The seed's network-security key. IPsec is the operating system's, not something a library can switch on, so the key is
+     * refused, whatever its value, with the options that give the property it asked for: an encrypted, mutually authenticated
+     * connection to the ZooKeeper ensemble.
+     */
+    static final String SEED_ENABLE_IPSEC = "EnableIPSec";
+    static final String ENABLE_IPSEC_REFUSED = "option EnableIPSec of the cluster-registry provider is not supported: ReliableStore does not"
+            + " configure IPsec (that is the operating system's). For encrypted, mutually authenticated connections to ZooKeeper set"
+            + " registry.tls=true, registry.tlsKeyStore, registry.tlsTrustStore (passwords as env: or file: references in"
+            + " registry.tlsKeyStorePassword and registry.tlsTrustStorePassword) and registry.requireTls=true, which refuses a plaintext"
+            + " configuration; see docs/zookeeper-backend.md, TLS";
 
     static final int MAX_VALUE_SIZE_KB_LIMIT = RegistryValue.MAX_SIZE / 1024;
     static final Duration MAX_DURATION = Duration.ofHours(24);
@@ -341,6 +352,9 @@ public final class ClusterPersistenceConfiguration {
         for (Map.Entry<String, String> e : new TreeMap<>(configuration).entrySet()) {
             String key = e.getKey();
             String value = Objects.requireNonNull(e.getValue(), () -> "value of " + key).strip();
+            if (key.equalsIgnoreCase(SEED_ENABLE_IPSEC)) {
+                throw new ConfigurationException(ENABLE_IPSEC_REFUSED);
+            }
             if (key.startsWith(REGISTRY_OPTION_PREFIX) && key.length() > REGISTRY_OPTION_PREFIX.length()) {
                 b.registryOption(key.substring(REGISTRY_OPTION_PREFIX.length()), value);
             } else if (key.startsWith(CACHED_READS_PREFIX) && key.length() > CACHED_READS_PREFIX.length()) {

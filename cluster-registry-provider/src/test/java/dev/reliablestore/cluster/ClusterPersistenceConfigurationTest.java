@@ -103,6 +103,14 @@ class ClusterPersistenceConfigurationTest {
     }
 
     @Test
+    void theSeedsEnableIPSecIsRefusedNamingTheTlsOptions() {
+        for (String value : List.of("true", "false")) {
+            refused(with("EnableIPSec", value), "EnableIPSec", "does not configure IPsec", "registry.tls=true", "registry.requireTls=true");
+        }
+        refused(with("enableIPSec", "true"), "EnableIPSec", "registry.requireTls=true");
+    }
+
+    @Test
     void requiredOptionsAreNamed() {
         Map<String, String> m = base();
         m.remove("resourceGroupName");

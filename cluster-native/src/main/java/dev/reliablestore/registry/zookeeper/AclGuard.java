@@ -152,7 +152,7 @@ final class AclGuard implements AclWalk.Refusal {
 
     /** The command that fixes it; the credentials are those of this open, never echoed. */
     String fixHint() {
-        boolean digestInUri = options.redactedUri().contains(ZooKeeperOptions.DIGEST.name() + "=");
+        boolean digestInUri = !policy.scheme().equals(ZooKeeperOptions.ACL_DIGEST) || options.redactedUri().contains(ZooKeeperOptions.DIGEST.name() + "=");
         return "To protect every znode and write the marker, run: reliablestore zk secure --store " + options.redactedUri()
                 + (digestInUri ? "" : " --registry-secret-env " + ZooKeeperOptions.DIGEST.name() + "=VAR (VAR holding " + policy.identity() + ":…)")
                 + " (with the same credentials; see docs/zookeeper-backend.md)";

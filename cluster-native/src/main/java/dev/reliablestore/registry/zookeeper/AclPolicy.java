@@ -1,11 +1,17 @@
 package dev.reliablestore.registry.zookeeper;
 
+import dev.reliablestore.registry.RegistryArgumentException;
 import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.common.X509Exception;
+import org.apache.zookeeper.common.X509Util;
 import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Id;
 import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
 
+import javax.net.ssl.X509KeyManager;
+
 import java.security.NoSuchAlgorithmException;
+import java.security.cert.X509Certificate;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -19,8 +25,8 @@ import java.util.StringJoiner;
  * principal as the servers canonicalise it) or an {@code x509} one (id: the client certificate's
  * subject DN) plugs in with a factory here and a value of the {@code acl} option.
  *
- * @param scheme    the {@code acl} option's value: {@code digest} or {@code open}
- * @param identity  who the ACL admits, for people and the marker: the digest user name, or {@code anyone}
+ * @param scheme    the {@code acl} option's value: {@code digest}, {@code x509} or {@code open}
+ * @param identity  who the ACL admits, for people and the marker: the digest user name, the certificate's subject, or {@code anyone}
  * @param znodeAcl  exactly this on the chroot and everything below it
  * @param parentAcl on the znodes above the chroot that the registry creates
  */
@@ -35,6 +41,7 @@ record AclPolicy(String scheme, String identity, List<ACL> znodeAcl, List<ACL> p
         return switch (options.acl()) {
             case ZooKeeperOptions.ACL_OPEN -> new AclPolicy(ZooKeeperOptions.ACL_OPEN, "anyone", OPEN, OPEN);
             case ZooKeeperOptions.ACL_DIGEST -> digest(options.digestCredentials());
+            case ZooKeeperOptions.ACL_X509 -> x509(options);
             default -> throw new IllegalArgumentException("no ACL policy for " + options.acl());
         };
     }
@@ -46,6 +53,34 @@ record AclPolicy(String scheme, String identity, List<ACL> znodeAcl, List<ACL> p
             return new AclPolicy(ZooKeeperOptions.ACL_DIGEST, user, Collections.singletonList(new ACL(ZooDefs.Perms.ALL, id)), SHARED_PARENT);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA1 is not available for ZooKeeper digest ACLs", e);
+        }
+    }
+
+    /**
+     * The id ZooKeeper's X509AuthenticationProvider gives a connection is its certificate's subject in
+     * RFC 2253 form ({@code getSubjectX500Principal().getName()}); the ACL must name exactly that string.
+     */
+    private static AclPolicy x509(ZooKeeperOptions options) {
+        String subject = subjectOf(options.tlsKeyStore(), options.tlsKeyStorePassword());
+        Id id = new Id(ZooKeeperOptions.ACL_X509, subject);
+        return new AclPolicy(ZooKeeperOptions.ACL_X509, subject, Collections.singletonList(new ACL(ZooDefs.Perms.ALL, id)), SHARED_PARENT);
+    }
+
+    /** Loaded as the client loads it (X509Util), so every store type the client takes works here too. */
+    private static String subjectOf(String keyStore, String password) {
+        try {
+            X509KeyManager km = X509Util.createKeyManager(keyStore, password == null ? "" : password, ZooKeeperOptions.storeType(keyStore));
+            String alias = km.chooseClientAlias(new String[] {"RSA", "EC", "EdDSA", "Ed25519", "Ed448", "DSA"}, null, null);
+            X509Certificate[] chain = alias == null ? null : km.getCertificateChain(alias);
+            if (chain == null || chain.length == 0) {
+                throw new RegistryArgumentException("option acl=x509: option tlsKeyStore \"" + keyStore + "\" holds no private key with an"
+                        + " X.509 certificate");
+            }
+            return chain[0].getSubjectX500Principal().getName();
+        } catch (X509Exception.KeyManagerException e) {
+            // the causes' messages, never the password (a wrong one shows as the store's integrity check failing)
+            throw new RegistryArgumentException("option acl=x509: could not read the client certificate from option tlsKeyStore \""
+                    + keyStore + "\" with tlsKeyStorePassword: " + ZooKeeperTlsProbe.messages(e));
         }
     }
 

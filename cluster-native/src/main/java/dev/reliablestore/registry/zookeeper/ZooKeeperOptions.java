@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,6 +44,7 @@ record ZooKeeperOptions(
         String tlsKeyStorePassword,
         String tlsTrustStore,
         String tlsTrustStorePassword,
+        boolean requireTls,
         String redactedUri,
         String acl,
         boolean linearizableReads,
@@ -51,6 +53,8 @@ record ZooKeeperOptions(
     /** {@link #ACL} values: the digest ACL of the {@code digest} credentials, or no protection at all (explicit opt-in). */
     static final String ACL_DIGEST = "digest";
     static final String ACL_OPEN = "open";
+    /** {@link #ACL} value: the {@code x509} ACL of the subject of the {@code tlsKeyStore}'s certificate. */
+    static final String ACL_X509 = "x509";
 
     /** How plain reads relate to writes of other sessions. */
     enum ReadConsistency { SNAPSHOT, LINEARIZABLE }
@@ -74,12 +78,13 @@ record ZooKeeperOptions(
             "`linearizable`: every read behind a quorum barrier (Guarantees, Reads).");
     static final Option<String> DIGEST = Option.secret("digest", "`user:password`", ZooKeeperOptions::checkDigest,
             "digest credentials: the chroot and every znode below it carry exactly the ACL `digest:user:base64(sha1(user:password))` with"
-                    + " all permissions; the registry authenticates with them. Never echoed (`uri()` shows `***`). Required unless `acl=open`.")
+                    + " all permissions; the registry authenticates with them. Never echoed (`uri()` shows `***`). Required unless `acl=x509` or `acl=open`.")
             .withLiteralsAcceptedForOneRelease();
-    static final Option<String> ACL = Option.string("acl", null, "`digest` with `digest`, else none", "`digest` or `open`",
-            ZooKeeperOptions::checkAclName, "the ACL the chroot must carry (see Security). `open` is an explicit opt-in to an **insecure** store"
-                    + " (`world:anyone`, all permissions) and is refused together with `digest`; without `digest` and without `acl=open`"
-                    + " opening is refused.");
+    static final Option<String> ACL = Option.string("acl", null, "`digest` with `digest`, else none", "`digest`, `x509` or `open`",
+            ZooKeeperOptions::checkAclName, "the ACL the chroot must carry (see Security). `x509`: exactly `x509:<subject DN of the"
+                    + " tlsKeyStore's certificate>` with all permissions (needs `tls=true` and `tlsKeyStore`; see TLS). `open` is an explicit"
+                    + " opt-in to an **insecure** store (`world:anyone`, all permissions) and is refused together with `digest`; without"
+                    + " `digest`, `acl=x509` or `acl=open` opening is refused.");
     static final Option<Long> MAX_REQUEST_BYTES = Option.size("maxRequestBytes", 0xfffff, 256 * 1024, 512L * 1024 * 1024,
             "must equal the servers' (and other clients') `jute.maxbuffer`; limits are derived from it (see Limits). The registry's own"
                     + " client is configured from it.");
@@ -88,19 +93,23 @@ record ZooKeeperOptions(
                     + " `failoverTimeout`.").withBareNumbersAs("ms").withDefaultText("`2m`, or twice `failoverTimeout` if that is longer");
     static final Option<Long> FEED_CAPACITY = Option.integer("feedCapacity", 10_000, 1, 1_000_000, "batches",
             "batches queued per watch before a slow listener is resynchronised.");
-    static final Option<Boolean> TLS = Option.bool("tls", false, "TLS to the ensemble (Netty client socket, `zookeeper.client.secure=true`).");
-    static final Option<String> TLS_KEY_STORE = Option.string("tlsKeyStore", null, "none", "a readable file", ZooKeeperOptions::readableFile,
-            "client certificate (for mutual TLS); needs `tls=true`.");
+    static final Option<Boolean> TLS = Option.bool("tls", false, "TLS to the ensemble's `secureClientPort` (Netty client socket,"
+            + " `zookeeper.client.secure=true`), the server's certificate verified against `tlsTrustStore` and the host name (see TLS).");
+    static final Option<Boolean> REQUIRE_TLS = Option.bool("requireTls", false, "refuse to open unless `tls=true`: a deployment's guard"
+            + " against a plaintext connection string.");
+    static final Option<String> TLS_KEY_STORE = Option.string("tlsKeyStore", null, "none", "a readable `.p12`/`.pfx`, `.jks`, `.pem` or `.bcfks` file",
+            ZooKeeperOptions::storeFile, "client certificate and key (for mutual TLS); needs `tls=true`. Read again for every new connection.");
     static final Option<String> TLS_KEY_STORE_PASSWORD = Option.secret("tlsKeyStorePassword", "secret", p -> p, "password of `tlsKeyStore`.")
             .withLiteralsAcceptedForOneRelease();
-    static final Option<String> TLS_TRUST_STORE = Option.string("tlsTrustStore", null, "none", "a readable file", ZooKeeperOptions::readableFile,
-            "trust store for the servers' certificates; needs `tls=true`.");
+    static final Option<String> TLS_TRUST_STORE = Option.string("tlsTrustStore", null, "the JVM's", "a readable `.p12`/`.pfx`, `.jks`, `.pem` or"
+            + " `.bcfks` file", ZooKeeperOptions::storeFile, "CA certificates the servers' certificates must chain to; needs `tls=true`."
+            + " Read again for every new connection.");
     static final Option<String> TLS_TRUST_STORE_PASSWORD = Option.secret("tlsTrustStorePassword", "secret", p -> p, "password of `tlsTrustStore`.")
             .withLiteralsAcceptedForOneRelease();
 
     static final OptionTable TABLE = OptionTable.of("the zookeeper registry", SESSION_TIMEOUT, CONNECTION_TIMEOUT, FAILOVER_TIMEOUT,
-            NODE_NAME, NODE_AFFINITY, PRIMARY_CANDIDATE, MIN_NODES, READ_CONSISTENCY, DIGEST, ACL, MAX_REQUEST_BYTES, FEED_RETENTION, FEED_CAPACITY, TLS,
-            TLS_KEY_STORE, TLS_KEY_STORE_PASSWORD, TLS_TRUST_STORE, TLS_TRUST_STORE_PASSWORD);
+            NODE_NAME, NODE_AFFINITY, PRIMARY_CANDIDATE, MIN_NODES, READ_CONSISTENCY, DIGEST, ACL, MAX_REQUEST_BYTES, FEED_RETENTION,
+            FEED_CAPACITY, TLS, REQUIRE_TLS, TLS_KEY_STORE, TLS_KEY_STORE_PASSWORD, TLS_TRUST_STORE, TLS_TRUST_STORE_PASSWORD);
 
     /** Keys whose values are secrets: never echoed in messages or in {@link #redactedUri()}. */
     private static final Set<String> SECRET_KEYS = Set.of(DIGEST.name(), TLS_KEY_STORE_PASSWORD.name(), TLS_TRUST_STORE_PASSWORD.name());
@@ -188,8 +197,16 @@ record ZooKeeperOptions(
         if (!tls && (v.isSet(TLS_KEY_STORE) || v.isSet(TLS_TRUST_STORE) || v.isSet(TLS_KEY_STORE_PASSWORD) || v.isSet(TLS_TRUST_STORE_PASSWORD))) {
             throw new RegistryArgumentException("TLS key/trust store options are set but option tls is not true; set tls=true or remove them");
         }
+        if (v.get(REQUIRE_TLS) && !tls) {
+            throw new RegistryArgumentException("option requireTls=true refuses to open " + redact(uri) + " in plaintext: set tls=true (with"
+                    + " tlsKeyStore and tlsTrustStore) and connect to the servers' secureClientPort");
+        }
         String digest = v.get(DIGEST);
         String acl = parseAcl(v.get(ACL), digest != null, redact(uri));
+        if (acl.equals(ACL_X509) && v.get(TLS_KEY_STORE) == null) {
+            throw new RegistryArgumentException("option acl=x509 needs tls=true and tlsKeyStore: the ACL names the subject of that store's"
+                    + " certificate, which the servers authenticate in the TLS handshake");
+        }
         String nodeName = v.isSet(NODE_NAME) ? v.get(NODE_NAME) : checkNodeName(defaultNodeName());
         List<String> affinity = new ArrayList<>();
         for (String n : v.get(NODE_AFFINITY).split(",")) {
@@ -200,7 +217,7 @@ record ZooKeeperOptions(
         return new ZooKeeperOptions(authority, chroot, (int) v.get(SESSION_TIMEOUT).toMillis(), (int) v.get(CONNECTION_TIMEOUT).toMillis(), failover,
                 nodeName, List.copyOf(affinity), v.get(MIN_NODES).intValue(), digest, v.get(MAX_REQUEST_BYTES).intValue(), retention,
                 v.get(FEED_CAPACITY).intValue(), tls, v.get(TLS_KEY_STORE), v.get(TLS_KEY_STORE_PASSWORD), v.get(TLS_TRUST_STORE),
-                v.get(TLS_TRUST_STORE_PASSWORD), redact(uri), acl, v.get(READ_CONSISTENCY) == ReadConsistency.LINEARIZABLE,
+                v.get(TLS_TRUST_STORE_PASSWORD), v.get(REQUIRE_TLS), redact(uri), acl, v.get(READ_CONSISTENCY) == ReadConsistency.LINEARIZABLE,
                 v.get(PRIMARY_CANDIDATE));
     }
 
@@ -228,17 +245,39 @@ record ZooKeeperOptions(
     }
 
     private static String checkAclName(String acl) {
-        if (!acl.equals(ACL_DIGEST) && !acl.equals(ACL_OPEN)) {
-            throw new IllegalArgumentException("must be digest or open, got \"" + acl + "\"");
+        if (!acl.equals(ACL_DIGEST) && !acl.equals(ACL_OPEN) && !acl.equals(ACL_X509)) {
+            throw new IllegalArgumentException("must be digest, x509 or open, got \"" + acl + "\"");
         }
         return acl;
     }
 
-    private static String readableFile(String path) {
+    private static String storeFile(String path) {
         if (!Files.isReadable(Path.of(path))) {
             throw new IllegalArgumentException("\"" + path + "\" is not a readable file");
         }
+        storeType(path);
         return path;
+    }
+
+    /**
+     * The store's type, from its name as ZooKeeper's X509Util infers it; given to the client explicitly, so a
+     * JVM-wide {@code zookeeper.ssl.*.type} cannot contradict the file.
+     */
+    static String storeType(String path) {
+        String name = path.toLowerCase(Locale.ROOT);
+        if (name.endsWith(".p12") || name.endsWith(".pfx")) {
+            return "PKCS12";
+        }
+        if (name.endsWith(".jks")) {
+            return "JKS";
+        }
+        if (name.endsWith(".pem")) {
+            return "PEM";
+        }
+        if (name.endsWith(".bcfks")) {
+            return "BCFKS";
+        }
+        throw new IllegalArgumentException("\"" + path + "\" has no store type ZooKeeper recognises by name: end it in .p12, .pfx, .jks, .pem or .bcfks");
     }
 
     /**
@@ -249,10 +288,18 @@ record ZooKeeperOptions(
         if (value == null) {
             if (!digest) {
                 throw new RegistryArgumentException("zookeeper registry " + uri + " has no credentials: give the option digest=user:password"
-                        + " (the chroot and every znode below it then carry a digest ACL only these credentials pass), or acl=open for an"
+                        + " (the chroot and every znode below it then carry a digest ACL only these credentials pass), acl=x509 with tls=true"
+                        + " and tlsKeyStore (an ACL only that client certificate's subject passes), or acl=open for an"
                         + " insecure store that every client of the ZooKeeper ensemble can read and change");
             }
             return ACL_DIGEST;
+        }
+        if (value.equals(ACL_X509)) {
+            if (digest) {
+                throw new RegistryArgumentException("options acl=x509 and digest contradict each other: the chroot carries one identity's"
+                        + " ACL; remove one");
+            }
+            return ACL_X509;
         }
         return switch (value) {
             case ACL_DIGEST -> {
@@ -268,7 +315,7 @@ record ZooKeeperOptions(
                 }
                 yield ACL_OPEN;
             }
-            default -> throw new RegistryArgumentException("option acl must be digest or open, got \"" + value + "\"");
+            default -> throw new RegistryArgumentException("option acl must be digest, x509 or open, got \"" + value + "\"");
         };
     }
 

@@ -39,6 +39,7 @@ import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.client.ZKClientConfig;
+import org.apache.zookeeper.common.ClientX509Util;
 import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
@@ -190,8 +191,9 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         client.start();
         try {
             if (!client.blockUntilConnected(options.connectionTimeoutMs(), TimeUnit.MILLISECONDS)) {
+                String tls = options.tls() ? ZooKeeperTlsProbe.diagnose(options, clientConfig(options)) : null;
                 throw new RegistryUnavailableException("could not connect to ZooKeeper at " + options.connectString() + " within "
-                        + options.connectionTimeoutMs() + " ms (option connectionTimeout)", null);
+                        + options.connectionTimeoutMs() + " ms (option connectionTimeout)" + (tls == null ? "" : "; " + tls), null);
             }
             createLayout();
             if (policy.enforced()) {
@@ -212,23 +214,32 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         // answers (a value, a listing) may be as large as the requests we allow
         config.setProperty("jute.maxbuffer", String.valueOf(Math.max(ZooKeeperOptions.ZOOKEEPER_DEFAULT_MAX_BUFFER, options.maxRequestBytes() + REQUEST_RESERVE)));
         config.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
+        // ZKClientConfig starts from the JVM's zookeeper.* system properties (a server in the same JVM sets its own
+        // stores there): every TLS setting is given here, so the registry connects exactly as its options say
+        config.setProperty(ZKClientConfig.SECURE_CLIENT, String.valueOf(options.tls()));
         if (options.tls()) {
-            config.setProperty(ZKClientConfig.SECURE_CLIENT, "true");
             config.setProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET, "org.apache.zookeeper.ClientCnxnSocketNetty");
-            if (options.tlsKeyStore() != null) {
-                config.setProperty("zookeeper.ssl.keyStore.location", options.tlsKeyStore());
-                if (options.tlsKeyStorePassword() != null) {
-                    config.setProperty("zookeeper.ssl.keyStore.password", options.tlsKeyStorePassword());
-                }
-            }
-            if (options.tlsTrustStore() != null) {
-                config.setProperty("zookeeper.ssl.trustStore.location", options.tlsTrustStore());
-                if (options.tlsTrustStorePassword() != null) {
-                    config.setProperty("zookeeper.ssl.trustStore.password", options.tlsTrustStorePassword());
-                }
+            try (ClientX509Util x509 = new ClientX509Util()) {
+                store(config, options.tlsKeyStore(), options.tlsKeyStorePassword(), x509.getSslKeystoreLocationProperty(),
+                        x509.getSslKeystorePasswdProperty(), x509.getSslKeystorePasswdPathProperty(), x509.getSslKeystoreTypeProperty());
+                store(config, options.tlsTrustStore(), options.tlsTrustStorePassword(), x509.getSslTruststoreLocationProperty(),
+                        x509.getSslTruststorePasswdProperty(), x509.getSslTruststorePasswdPathProperty(), x509.getSslTruststoreTypeProperty());
+                config.setProperty(x509.getSslHostnameVerificationEnabledProperty(), "true");
+                // the name in the connect string must be in the certificate: a reverse lookup would let DNS vouch for it
+                config.setProperty(x509.getSslAllowReverseDnsLookupProperty(), "false");
             }
         }
         return config;
+    }
+
+    private static void store(ZKClientConfig config, String location, String password, String locationKey, String passwordKey,
+            String passwordPathKey, String typeKey) {
+        config.setProperty(locationKey, location == null ? "" : location);
+        config.setProperty(passwordKey, password == null ? "" : password);
+        config.setProperty(passwordPathKey, "");
+        if (location != null) {
+            config.setProperty(typeKey, ZooKeeperOptions.storeType(location));
+        }
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -278,8 +289,11 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     }
 
     private RegistryException notAuthorized(String path, Throwable cause) {
-        return new RegistryException("not authorized to use " + path + " in " + uri() + ": the chroot is protected by an ACL"
-                + (options.digestCredentials() == null ? " and no \"digest\" option was given (acl=open)" : " that does not accept the configured \"digest\" credentials"), cause);
+        return new RegistryException("not authorized to use " + path + " in " + uri() + ": the chroot is protected by an ACL" + switch (policy.scheme()) {
+            case ZooKeeperOptions.ACL_DIGEST -> " that does not accept the configured \"digest\" credentials";
+            case ZooKeeperOptions.ACL_X509 -> " that does not accept the client certificate of option tlsKeyStore (subject " + policy.identity() + ")";
+            default -> " and no \"digest\" option was given (acl=open)";
+        }, cause);
     }
 
     private RegistryException failure(String what, Throwable t) {

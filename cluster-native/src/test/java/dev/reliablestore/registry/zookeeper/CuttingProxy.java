@@ -1,5 +1,6 @@
 package dev.reliablestore.registry.zookeeper;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -36,18 +37,37 @@ public final class CuttingProxy implements AutoCloseable {
     private volatile int largeRequestBytes;
     private volatile boolean deliverLargeRequest;
     private volatile boolean closed;
+    private volatile ByteArrayOutputStream captured;
     private final Thread acceptor;
 
     public CuttingProxy(int targetPort) throws IOException {
+        this(targetPort, InetAddress.getLoopbackAddress());
+    }
+
+    /** Listening on {@code listenOn} (e.g. 127.0.0.2, an address a server certificate does not name), forwarding to the loopback port. */
+    public CuttingProxy(int targetPort, InetAddress listenOn) throws IOException {
         this.target = new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort);
-        this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.listener = new ServerSocket(0, 50, listenOn);
         this.acceptor = new Thread(this::accept, "cutting-proxy-accept");
         this.acceptor.setDaemon(true);
         this.acceptor.start();
     }
 
     public String connectString() {
-        return "127.0.0.1:" + listener.getLocalPort();
+        return listener.getInetAddress().getHostAddress() + ":" + listener.getLocalPort();
+    }
+
+    /** From now on, every byte forwarded in either direction is also kept, for {@link #captured()}. */
+    public void capture() {
+        captured = new ByteArrayOutputStream();
+    }
+
+    /** What crossed since {@link #capture()}, both directions interleaved as forwarded: what an eavesdropper on the wire sees. */
+    public byte[] captured() {
+        ByteArrayOutputStream c = captured;
+        synchronized (c) {
+            return c.toByteArray();
+        }
     }
 
     /**
@@ -174,6 +194,12 @@ public final class CuttingProxy implements AutoCloseable {
                         cuts.incrementAndGet();
                         cutAll();
                         return;
+                    }
+                    ByteArrayOutputStream capture = captured;
+                    if (capture != null) {
+                        synchronized (capture) {
+                            capture.write(buf, 0, n);
+                        }
                     }
                     out.write(buf, 0, n);
                     out.flush();

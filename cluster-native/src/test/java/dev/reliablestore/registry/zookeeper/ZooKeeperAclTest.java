@@ -234,7 +234,11 @@ class ZooKeeperAclTest {
         assertThatThrownBy(() -> new ZooKeeperRegistryBackend().open(uri("/digest-without"), Map.of("acl", "digest")))
                 .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("needs the digest option");
         assertThatThrownBy(() -> new ZooKeeperRegistryBackend().open(uri("/sasl"), Map.of("acl", "sasl")))
-                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("digest or open");
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("digest, x509 or open");
+        assertThatThrownBy(() -> new ZooKeeperRegistryBackend().open(uri("/x509-without"), Map.of("acl", "x509")))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("acl=x509 needs tls=true and tlsKeyStore");
+        assertThatThrownBy(() -> new ZooKeeperRegistryBackend().open(uri("/x509-digest"), Map.of("acl", "x509", "digest", DIGEST)))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("contradict").hasMessageNotContaining("alice-secret");
         assertThatThrownBy(() -> ZooKeeperSecure.secure(uri("/open"), Map.of("acl", "open"), false))
                 .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("acl=open");
         // positive control: with acl=open it opens

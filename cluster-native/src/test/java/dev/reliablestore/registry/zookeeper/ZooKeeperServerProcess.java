@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import static org.awaitility.Awaitility.await;
 
@@ -29,10 +30,16 @@ final class ZooKeeperServerProcess implements AutoCloseable {
 
     /** Starts the server with {@code jvmOptions} (e.g. {@code -Djute.maxbuffer=…}; none: ZooKeeper's defaults) and waits until it serves. */
     ZooKeeperServerProcess(Path dir, String... jvmOptions) throws IOException {
+        this(dir, freePort(), List.of(), jvmOptions);
+    }
+
+    /**
+     * Starts the server on {@code port} with these extra zoo.cfg lines (e.g. a TLS server's
+     * {@code secureClientPort} and {@code ssl.*}); a restart gives the same port and directory.
+     */
+    ZooKeeperServerProcess(Path dir, int port, List<String> config, String... jvmOptions) throws IOException {
         this.dir = dir;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            this.port = s.getLocalPort();
-        }
+        this.port = port;
         Files.createDirectories(dir.resolve("data"));
         Files.writeString(dir.resolve("zoo.cfg"), "tickTime=500\n"
                 + "dataDir=" + dir.resolve("data") + "\n"
@@ -40,7 +47,8 @@ final class ZooKeeperServerProcess implements AutoCloseable {
                 + "clientPortAddress=127.0.0.1\n"
                 + "admin.enableServer=false\n"
                 + "4lw.commands.whitelist=srvr\n"
-                + "preAllocSize=4096\n");
+                + "preAllocSize=4096\n"
+                + config.stream().map(line -> line + "\n").collect(Collectors.joining()));
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dzookeeper.admin.enableServer=false",
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
@@ -57,6 +65,12 @@ final class ZooKeeperServerProcess implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             close();
             throw e;
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
         }
     }
 
