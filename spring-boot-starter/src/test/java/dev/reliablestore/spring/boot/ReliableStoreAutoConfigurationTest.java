@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -15,6 +16,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import dev.reliablestore.api.ConfigurationException;
+import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.Persistence;
 import dev.reliablestore.api.StoreClosedException;
@@ -57,6 +59,23 @@ class ReliableStoreAutoConfigurationTest {
                 assertThat(v.version()).isEqualTo(version);
             });
         });
+    }
+
+    @Test
+    void aSecretIsGivenByReferenceAndReachesTheProvider() throws Exception {
+        Path secret = Files.writeString(dir.resolve("passphrase"), "correct horse battery staple");
+        String[] encryption = {"reliablestore.options.enableEncryption=true", "reliablestore.options.keyManagementService=Passphrase",
+                "reliablestore.options.passphrase=file:" + secret};
+        runner().withPropertyValues(encryption).run(context ->
+                context.getBean(StoreFactory.class).store(Customer.class).save("c1", new Customer("Acme", 1)));
+        // the stored value is encrypted with that passphrase: another one cannot read it, the same one can
+        Files.writeString(secret, "another passphrase");
+        runner().withPropertyValues(encryption).run(context ->
+                assertThatThrownBy(() -> context.getBean(StoreFactory.class).store(Customer.class).get("c1"))
+                        .isInstanceOf(DataIntegrityException.class).hasMessageContaining("not among the configured keys"));
+        Files.writeString(secret, "correct horse battery staple");
+        runner().withPropertyValues(encryption).run(context ->
+                assertThat(context.getBean(StoreFactory.class).store(Customer.class).get("c1")).isPresent());
     }
 
     @Test
