@@ -9,6 +9,7 @@ import org.springframework.dao.support.PersistenceExceptionTranslator;
 import org.springframework.data.keyvalue.core.KeyValuePersistenceExceptionTranslator;
 
 import dev.reliablestore.api.ConcurrencyConflictException;
+import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.EntityTooLargeException;
 import dev.reliablestore.api.InvalidIdException;
 import dev.reliablestore.api.PersistenceException;
@@ -35,7 +36,7 @@ final class StoreExceptionTranslator implements PersistenceExceptionTranslator {
         if (p.isRetryable()) {
             return new TransientDataAccessResourceException(message, p);
         }
-        if (p instanceof InvalidIdException || p instanceof EntityTooLargeException) {
+        if (p instanceof InvalidIdException || p instanceof EntityTooLargeException || p instanceof ConfigurationException) {
             return new InvalidDataAccessApiUsageException(message, p);
         }
         return new NonTransientDataAccessResourceException(message, p);

@@ -34,6 +34,7 @@ import org.springframework.data.repository.CrudRepository;
 import org.springframework.data.repository.PagingAndSortingRepository;
 
 import dev.reliablestore.api.ConcurrencyConflictException;
+import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.Persistence;
 import dev.reliablestore.api.StoreClosedException;
@@ -175,8 +176,11 @@ class ReliableStoreRepositoriesTest {
         assertThatThrownBy(() -> accounts.findById("alice")).isInstanceOf(NonTransientDataAccessResourceException.class)
                 .hasCauseInstanceOf(StoreClosedException.class);
         // a retryable failure cannot be caused on demand in the embedded registry: the translation alone
-        assertThat(new StoreExceptionTranslator().translateExceptionIfPossible(new StoreUnavailableException("registry unreachable")))
+        StoreExceptionTranslator translator = new StoreExceptionTranslator();
+        assertThat(translator.translateExceptionIfPossible(new StoreUnavailableException("registry unreachable")))
                 .isInstanceOf(TransientDataAccessException.class).hasCauseInstanceOf(StoreUnavailableException.class);
+        assertThat(translator.translateExceptionIfPossible(new ConfigurationException("conflictResolution = Merge but no ConflictResolver")))
+                .isInstanceOf(InvalidDataAccessApiUsageException.class).hasCauseInstanceOf(ConfigurationException.class);
     }
 
     record Ticket(@Id String id, @Version Long version) {
