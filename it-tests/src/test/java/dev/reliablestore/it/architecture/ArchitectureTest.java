@@ -46,7 +46,7 @@ class ArchitectureTest {
         main = new ClassFileImporter().withImportOption(new MainCodeOnly()).importPackages("dev.reliablestore");
         // a rule over an empty import passes whatever the code does: make sure every module is there
         for (String pkg : new String[] {"dev.reliablestore.options", "dev.reliablestore.api", "dev.reliablestore.basic", "dev.reliablestore.registry.embedded",
-                "dev.reliablestore.cluster", "dev.reliablestore.tx", "dev.reliablestore.tx.jta", "dev.reliablestore.cli"}) {
+                "dev.reliablestore.cluster", "dev.reliablestore.tx", "dev.reliablestore.tx.jta", "dev.reliablestore.cli", "dev.reliablestore.spring.boot", "dev.reliablestore.spring.data"}) {
             assertThat(main.containPackage(pkg)).as("main code of %s imported", pkg).isTrue();
         }
     }
@@ -62,6 +62,8 @@ class ArchitectureTest {
                 .layer("cluster-native").definedBy(REGISTRY)
                 .layer("cluster-registry-provider").definedBy("dev.reliablestore.cluster..")
                 .layer("cli").definedBy("dev.reliablestore.cli..")
+                .layer("spring-boot-starter").definedBy("dev.reliablestore.spring.boot..")
+                .layer("spring-data").definedBy("dev.reliablestore.spring.data..")
                 .whereLayer("options").mayNotAccessAnyLayer()
                 .whereLayer("persistence-api").mayOnlyAccessLayers("options")
                 .whereLayer("cluster-native").mayOnlyAccessLayers("options")
@@ -69,7 +71,9 @@ class ArchitectureTest {
                 .whereLayer("tx").mayOnlyAccessLayers("options", "persistence-api")
                 .whereLayer("tx-narayana").mayOnlyAccessLayers("options", "persistence-api", "tx")
                 .whereLayer("cluster-registry-provider").mayOnlyAccessLayers("options", "persistence-api", "cluster-native")
-                .whereLayer("cli").mayOnlyAccessLayers("options", "persistence-api", "cluster-native", "cluster-registry-provider", "basic-providers");
+                .whereLayer("cli").mayOnlyAccessLayers("options", "persistence-api", "cluster-native", "cluster-registry-provider", "basic-providers")
+                .whereLayer("spring-boot-starter").mayOnlyAccessLayers("options", "persistence-api", "cluster-registry-provider")
+                .whereLayer("spring-data").mayOnlyAccessLayers("options", "persistence-api");
         rule.check(main);
     }
 

@@ -1,0 +1,71 @@
+package dev.reliablestore.spring.boot;
+
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.Persistence;
+import dev.reliablestore.api.StoreFactory;
+import io.micrometer.core.instrument.binder.MeterBinder;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.actuate.autoconfigure.health.ConditionalOnEnabledHealthIndicator;
+import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Opens one {@link StoreFactory} from the {@code reliablestore.*} properties and closes it with the
+ * context. Applications declare their stores as beans, e.g.
+ * {@code @Bean EntityStore<Customer> customers(StoreFactory f) { return f.store(Customer.class); }}:
+ * the events of those beans are republished as Spring application events ({@code @EventListener
+ * void on(StoreEvent.HealthCheckFailed e)}), feed the {@code reliableStore} health indicator (with
+ * Actuator) and get the {@code reliablestore.store.*} meters (with Micrometer). An application that
+ * defines its own {@code StoreFactory} bean (a built configuration with hooks or resolvers, a
+ * registry it owns) replaces the auto-configured one.
+ */
+@AutoConfiguration
+@EnableConfigurationProperties(ReliableStoreProperties.class)
+public class ReliableStoreAutoConfiguration {
+
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    StoreFactory reliableStoreFactory(ReliableStoreProperties properties) {
+        return Persistence.openFactory(properties.getProvider(), properties.getOptions());
+    }
+
+    @Bean
+    StoreEventBridge reliableStoreEventBridge(ObjectProvider<EntityStore<?>> stores, ApplicationEventPublisher publisher) {
+        return new StoreEventBridge(stores, publisher);
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(HealthIndicator.class)
+    static class HealthConfiguration {
+
+        /** Nested so that its condition, an Actuator class, is read only when Actuator is there. */
+        @Configuration(proxyBeanMethods = false)
+        @ConditionalOnEnabledHealthIndicator("reliablestore")
+        static class Enabled {
+
+            @Bean
+            @ConditionalOnMissingBean(name = "reliableStoreHealthIndicator")
+            HealthIndicator reliableStoreHealthIndicator(StoreFactory factory, StoreEventBridge events) {
+                return new StoreHealthIndicator(factory, events);
+            }
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(MeterBinder.class)
+    static class MetricsConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean(name = "reliableStoreMeters")
+        MeterBinder reliableStoreMeters(ObjectProvider<EntityStore<?>> stores) {
+            return new StoreMeters(stores);
+        }
+    }
+}

@@ -1,0 +1,5 @@
+package dev.reliablestore.spring.boot;
+
+/** The entity of the starter's tests. */
+public record Customer(String name, int tier) {
+}

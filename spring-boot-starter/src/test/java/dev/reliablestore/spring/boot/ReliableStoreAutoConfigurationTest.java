@@ -1,0 +1,136 @@
+package dev.reliablestore.spring.boot;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import dev.reliablestore.api.ConfigurationException;
+import dev.reliablestore.api.DataIntegrityException;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.Persistence;
+import dev.reliablestore.api.StoreClosedException;
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.cluster.ClusterPersistenceConfiguration;
+import dev.reliablestore.cluster.ClusterPersistenceProvider;
+
+/** The auto-configured StoreFactory in real contexts on an embedded registry in a temp directory. */
+class ReliableStoreAutoConfigurationTest {
+
+    @TempDir
+    Path dir;
+
+    private ApplicationContextRunner runner() {
+        return new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(ReliableStoreAutoConfiguration.class))
+                .withPropertyValues(properties(dir));
+    }
+
+    static String[] properties(Path dir) {
+        return new String[] {"reliablestore.options.clusterName=embedded:" + dir.resolve("registry"),
+                "reliablestore.options.resourceGroupName=RG", "reliablestore.options.registryKeyPath=Software/App",
+                // a backend option: its dotted name reaches the provider whole
+                "reliablestore.options.registry.nodeName=spring-node"};
+    }
+
+    @Test
+    void propertiesAreBoundAndPassedToTheProviderWhoseStoresSaveAndRead() {
+        runner().run(context -> {
+            assertThat(context).hasNotFailed().hasSingleBean(StoreFactory.class);
+            ReliableStoreProperties properties = context.getBean(ReliableStoreProperties.class);
+            assertThat(properties.getProvider()).isEqualTo("cluster-registry");
+            assertThat(properties.getOptions()).containsEntry("registry.nodeName", "spring-node")
+                    .containsEntry("resourceGroupName", "RG").hasSize(4);
+            StoreFactory factory = context.getBean(StoreFactory.class);
+            assertThat(factory.providerName()).isEqualTo("cluster-registry");
+            EntityStore<Customer> customers = factory.store(Customer.class);
+            long version = customers.save("c1", new Customer("Acme", 2));
+            assertThat(customers.get("c1")).hasValueSatisfying(v -> {
+                assertThat(v.value()).isEqualTo(new Customer("Acme", 2));
+                assertThat(v.version()).isEqualTo(version);
+            });
+        });
+    }
+
+    @Test
+    void aSecretIsGivenByReferenceAndReachesTheProvider() throws Exception {
+        Path secret = Files.writeString(dir.resolve("passphrase"), "correct horse battery staple");
+        String[] encryption = {"reliablestore.options.enableEncryption=true", "reliablestore.options.keyManagementService=Passphrase",
+                "reliablestore.options.passphrase=file:" + secret};
+        runner().withPropertyValues(encryption).run(context ->
+                context.getBean(StoreFactory.class).store(Customer.class).save("c1", new Customer("Acme", 1)));
+        // the stored value is encrypted with that passphrase: another one cannot read it, the same one can
+        Files.writeString(secret, "another passphrase");
+        runner().withPropertyValues(encryption).run(context ->
+                assertThatThrownBy(() -> context.getBean(StoreFactory.class).store(Customer.class).get("c1"))
+                        .isInstanceOf(DataIntegrityException.class).hasMessageContaining("not among the configured keys"));
+        Files.writeString(secret, "correct horse battery staple");
+        runner().withPropertyValues(encryption).run(context ->
+                assertThat(context.getBean(StoreFactory.class).store(Customer.class).get("c1")).isPresent());
+    }
+
+    @Test
+    void anUnknownOptionFailsTheContextWithTheProvidersMessage() {
+        Map<String, String> options = Map.of("clusterName", "embedded:" + dir.resolve("registry"), "resourceGroupName", "RG",
+                "registryKeyPath", "Software/App", "healthCheckIntervall", "1s");
+        String expected = catchThrowableOfType(ConfigurationException.class,
+                () -> Persistence.openFactory("cluster-registry", options)).getMessage();
+        assertThat(expected).contains("unknown option \"healthCheckIntervall\"");
+        runner().withPropertyValues("reliablestore.options.healthCheckIntervall=1s").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).rootCause().isInstanceOf(ConfigurationException.class).hasMessage(expected);
+        });
+    }
+
+    @Test
+    void anUnknownProviderIsRefusedByName() {
+        runner().withPropertyValues("reliablestore.provider=cluster-registy").run(context ->
+                assertThat(context.getStartupFailure()).rootCause().isInstanceOf(ConfigurationException.class)
+                        .hasMessageContaining("no persistence provider named \"cluster-registy\""));
+    }
+
+    @Test
+    void theFactoryClosesWithTheContext() {
+        EntityStore<?>[] kept = new EntityStore<?>[1];
+        runner().run(context -> {
+            EntityStore<Customer> customers = context.getBean(StoreFactory.class).store(Customer.class);
+            customers.save("c1", new Customer("Acme", 1));
+            kept[0] = customers;
+        });
+        assertThatThrownBy(() -> kept[0].get("c1")).isInstanceOf(StoreClosedException.class);
+        // the embedded registry locks its directory while open: opening it again proves it was released
+        try (StoreFactory again = Persistence.openFactory("cluster-registry", Map.of("clusterName", "embedded:" + dir.resolve("registry"),
+                "resourceGroupName", "RG", "registryKeyPath", "Software/App"))) {
+            assertThat(again.store(Customer.class).get("c1")).isPresent();
+        }
+    }
+
+    @Test
+    void anApplicationsOwnStoreFactoryReplacesTheAutoConfiguredOne() {
+        // properties that could not open a factory: the auto-configured bean must not be created at all
+        runner().withPropertyValues("reliablestore.provider=nonexistent").withUserConfiguration(OwnFactory.class).run(context -> {
+            assertThat(context).hasNotFailed().hasSingleBean(StoreFactory.class);
+            assertThat(context).getBean(StoreFactory.class).isSameAs(context.getBean("ownFactory"));
+            context.getBean(StoreFactory.class).store(Customer.class).save("c1", new Customer("Own", 3));
+        });
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OwnFactory {
+        @Bean
+        StoreFactory ownFactory(org.springframework.core.env.Environment environment) {
+            String registry = environment.getRequiredProperty("reliablestore.options.clusterName");
+            return ClusterPersistenceProvider.open(ClusterPersistenceConfiguration.builder().clusterName(registry)
+                    .resourceGroupName("RG").registryKeyPath("Software/Own").build());
+        }
+    }
+}

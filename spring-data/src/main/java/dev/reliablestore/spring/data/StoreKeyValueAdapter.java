@@ -1,0 +1,166 @@
+package dev.reliablestore.spring.data;
+
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+import org.springframework.dao.InvalidDataAccessApiUsageException;
+import org.springframework.data.keyvalue.core.AbstractKeyValueAdapter;
+import org.springframework.data.keyvalue.core.ForwardingCloseableIterator;
+import org.springframework.data.keyvalue.core.mapping.KeyValuePersistentEntity;
+import org.springframework.data.keyvalue.core.mapping.KeyValuePersistentProperty;
+import org.springframework.data.mapping.PersistentPropertyAccessor;
+import org.springframework.data.mapping.context.MappingContext;
+import org.springframework.data.util.CloseableIterator;
+
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.api.Versioned;
+
+/**
+ * Spring Data KeyValue's adapter over the stores of one {@link StoreFactory}: a keyspace is an entity
+ * type (the class's simple name, as {@code StoreFactory.store(Class)} names it, unless
+ * {@code @KeySpace} names another). An entity's {@code @Version} property is the store's version: a
+ * save passes it as the expected version of the store's conditional save, so the comparison happens
+ * in the store's own commit, never here; the new version is written back into the entity. Queries
+ * (derived, paged, sorted) run in memory over {@code getAll()} of the type: every query reads the
+ * whole type.
+ */
+final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
+
+    private final StoreFactory factory;
+    private final MappingContext<? extends KeyValuePersistentEntity<?, ?>, ? extends KeyValuePersistentProperty<?>> mapping;
+    private final Map<String, EntityStore<Object>> stores = new ConcurrentHashMap<>();
+
+    StoreKeyValueAdapter(StoreFactory factory,
+                         MappingContext<? extends KeyValuePersistentEntity<?, ?>, ? extends KeyValuePersistentProperty<?>> mapping) {
+        this.factory = Objects.requireNonNull(factory, "factory");
+        this.mapping = Objects.requireNonNull(mapping, "mapping");
+    }
+
+    @Override
+    public Object put(Object id, Object item, String keyspace) {
+        KeyValuePersistentEntity<?, ?> entity = mapping.getRequiredPersistentEntity(item.getClass());
+        EntityStore<Object> store = store(keyspace, entity);
+        KeyValuePersistentProperty<?> versionProperty = entity.getVersionProperty();
+        if (versionProperty == null) {
+            store.save(id(id), item);
+        } else {
+            if (versionProperty.isImmutable()) {
+                // the template hands the caller its own instance: a copy with the new version would never reach it
+                throw new InvalidDataAccessApiUsageException("the @Version property " + versionProperty.getName() + " of "
+                        + entity.getType().getName() + " cannot be set (a final field without setter, e.g. a record's): the new version"
+                        + " could not be written back, so the next save would conflict");
+            }
+            PersistentPropertyAccessor<Object> accessor = entity.getPropertyAccessor(item);
+            Object version = accessor.getProperty(versionProperty);
+            long written = store.save(id(id), item, version == null ? Versioned.ABSENT : ((Number) version).longValue());
+            setVersion(accessor, versionProperty, written);
+        }
+        // the replaced value is not read: that would be a second, unconditional round trip
+        return null;
+    }
+
+    @Override
+    public boolean contains(Object id, String keyspace) {
+        return store(keyspace).exists(id(id));
+    }
+
+    @Override
+    public Object get(Object id, String keyspace) {
+        return store(keyspace).get(id(id)).map(this::withVersion).orElse(null);
+    }
+
+    /** Deletes the version it read, so what it returns is what it deleted (or the delete fails as a conflict). */
+    @Override
+    public Object delete(Object id, String keyspace) {
+        EntityStore<Object> store = store(keyspace);
+        return store.get(id(id)).map(found -> {
+            store.delete(found.id(), found.version());
+            return withVersion(found);
+        }).orElse(null);
+    }
+
+    @Override
+    public Iterable<?> getAllOf(String keyspace) {
+        // mutable: the query engine sorts the list it is given in place
+        return store(keyspace).getAll().stream().map(this::withVersion).collect(Collectors.toCollection(ArrayList::new));
+    }
+
+    @Override
+    public CloseableIterator<Map.Entry<Object, Object>> entries(String keyspace) {
+        Iterator<Map.Entry<Object, Object>> all = store(keyspace).getAll().stream()
+                .<Map.Entry<Object, Object>>map(v -> new AbstractMap.SimpleImmutableEntry<>(v.id(), withVersion(v))).iterator();
+        return new ForwardingCloseableIterator<>(all);
+    }
+
+    @Override
+    public void deleteAllOf(String keyspace) {
+        store(keyspace).clear();
+    }
+
+    /** Clears the type of every entity class Spring Data knows (its repositories' domain types and what was saved). */
+    @Override
+    public void clear() {
+        List<String> keyspaces = mapping.getPersistentEntities().stream().map(KeyValuePersistentEntity::getKeySpace)
+                .filter(Objects::nonNull).distinct().toList();
+        keyspaces.forEach(this::deleteAllOf);
+    }
+
+    @Override
+    public long count(String keyspace) {
+        return store(keyspace).count();
+    }
+
+    @Override
+    public void destroy() {
+        // the stores belong to the factory, which its owner closes
+    }
+
+    private Object withVersion(Versioned<Object> found) {
+        Object value = found.value();
+        KeyValuePersistentEntity<?, ?> entity = mapping.getRequiredPersistentEntity(value.getClass());
+        KeyValuePersistentProperty<?> versionProperty = entity.getVersionProperty();
+        if (versionProperty != null) {
+            setVersion(entity.getPropertyAccessor(value), versionProperty, found.version());
+        }
+        return value;
+    }
+
+    private static void setVersion(PersistentPropertyAccessor<Object> accessor, KeyValuePersistentProperty<?> property, long version) {
+        Class<?> type = property.getActualType();
+        Object value = type == Integer.class || type == int.class ? (Object) Math.toIntExact(version) : (Object) version;
+        accessor.setProperty(property, value);
+    }
+
+    private EntityStore<Object> store(String keyspace) {
+        EntityStore<Object> known = stores.get(keyspace);
+        if (known != null) {
+            return known;
+        }
+        KeyValuePersistentEntity<?, ?> entity = mapping.getPersistentEntities().stream()
+                .filter(e -> keyspace.equals(e.getKeySpace())).findFirst()
+                .orElseThrow(() -> new InvalidDataAccessApiUsageException("no entity class has keyspace " + keyspace));
+        return store(keyspace, entity);
+    }
+
+    @SuppressWarnings("unchecked") // the store holds exactly the entity's class
+    private EntityStore<Object> store(String keyspace, KeyValuePersistentEntity<?, ?> entity) {
+        return stores.computeIfAbsent(keyspace, k -> {
+            Class<Object> type = (Class<Object>) entity.getType();
+            return factory.store(k.equals(type.getName()) ? type.getSimpleName() : k, type);
+        });
+    }
+
+    private static String id(Object id) {
+        if (id instanceof String s) {
+            return s;
+        }
+        throw new InvalidDataAccessApiUsageException("ReliableStore ids are strings; got a " + id.getClass().getName() + " (" + id + ")");
+    }
+}

@@ -1,0 +1,196 @@
+package dev.reliablestore.spring.data;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.context.annotation.AnnotationConfigApplicationContext;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.dao.InvalidDataAccessApiUsageException;
+import org.springframework.dao.NonTransientDataAccessResourceException;
+import org.springframework.dao.OptimisticLockingFailureException;
+import org.springframework.dao.TransientDataAccessException;
+import org.springframework.data.domain.Page;
+import org.springframework.data.domain.PageRequest;
+import org.springframework.data.domain.Pageable;
+import org.springframework.data.annotation.Id;
+import org.springframework.data.annotation.Version;
+import org.springframework.data.domain.Sort;
+import org.springframework.data.keyvalue.core.KeyValueTemplate;
+import org.springframework.data.repository.CrudRepository;
+import org.springframework.data.repository.PagingAndSortingRepository;
+
+import dev.reliablestore.api.ConcurrencyConflictException;
+import dev.reliablestore.api.ConfigurationException;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.Persistence;
+import dev.reliablestore.api.StoreClosedException;
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.api.StoreUnavailableException;
+
+/** Repositories of @EnableReliableStoreRepositories in a real Spring context over the embedded registry in a temp directory. */
+class ReliableStoreRepositoriesTest {
+
+    interface Accounts extends CrudRepository<Account, String>, PagingAndSortingRepository<Account, String> {
+        List<Account> findByOwner(String owner);
+
+        Page<Account> findByBalanceGreaterThan(long minimum, Pageable page);
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @EnableReliableStoreRepositories(considerNestedRepositories = true)
+    static class Application {
+    }
+
+    @TempDir
+    Path dir;
+
+    AnnotationConfigApplicationContext context;
+    StoreFactory factory;
+    Accounts accounts;
+
+    @BeforeEach
+    void start() {
+        context = new AnnotationConfigApplicationContext();
+        context.registerBean(StoreFactory.class, () -> Persistence.openFactory("cluster-registry", Map.of(
+                "clusterName", "embedded:" + dir.resolve("registry"), "resourceGroupName", "RG", "registryKeyPath", "Software/App")));
+        context.register(Application.class);
+        context.refresh();
+        factory = context.getBean(StoreFactory.class);
+        accounts = context.getBean(Accounts.class);
+    }
+
+    @AfterEach
+    void stop() {
+        context.close();
+    }
+
+    @Test
+    void crudThroughTheRepositoryKeepsTheStoresVersionInTheVersionProperty() {
+        Account alice = accounts.save(new Account("alice", "Alice", 100));
+        assertThat(alice.getVersion()).isEqualTo(1L);
+        // the data is the plain API's: type Account (the simple name), the same version
+        EntityStore<Account> plain = factory.store(Account.class);
+        assertThat(plain.get("alice")).hasValueSatisfying(v -> assertThat(v.version()).isEqualTo(1L));
+
+        alice.setBalance(80);
+        assertThat(accounts.save(alice).getVersion()).isEqualTo(2L);
+        assertThat(accounts.findById("alice")).hasValueSatisfying(a -> {
+            assertThat(a.getBalance()).isEqualTo(80);
+            assertThat(a.getVersion()).isEqualTo(2L);
+        });
+        accounts.save(new Account("bob", "Bob", 5));
+        assertThat(accounts.count()).isEqualTo(2);
+        assertThat(accounts.existsById("bob")).isTrue();
+        accounts.deleteById("bob");
+        assertThat(accounts.findById("bob")).isEmpty();
+        assertThat(accounts.findAll()).extracting(Account::getId).containsExactly("alice");
+        accounts.deleteAll();
+        assertThat(accounts.count()).isZero();
+    }
+
+    @Test
+    void aStaleVersionIsAnOptimisticLockingFailureCausedByTheStoresConflict() {
+        accounts.save(new Account("alice", "Alice", 100));
+        Account first = accounts.findById("alice").orElseThrow();
+        Account second = accounts.findById("alice").orElseThrow();
+        first.setBalance(90);
+        accounts.save(first);
+        second.setBalance(50);
+        assertThatThrownBy(() -> accounts.save(second)).isInstanceOf(OptimisticLockingFailureException.class)
+                .hasCauseInstanceOf(ConcurrencyConflictException.class);
+        assertThat(accounts.findById("alice")).hasValueSatisfying(a -> {
+            assertThat(a.getBalance()).isEqualTo(90);
+            assertThat(a.getVersion()).isEqualTo(2L);
+        });
+        assertThatThrownBy(() -> accounts.save(new Account("alice", "Mallory", 0))).isInstanceOf(DuplicateKeyException.class);
+    }
+
+    @Test
+    void ofTwoConcurrentUpdatesOfTheSameVersionExactlyOneWins() throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 20; round++) {
+                String id = "acct-" + round;
+                accounts.save(new Account(id, "Alice", 100));
+                CyclicBarrier start = new CyclicBarrier(2);
+                List<Future<Long>> updates = new ArrayList<>();
+                for (long balance : new long[] {1, 2}) {
+                    Account copy = accounts.findById(id).orElseThrow();
+                    copy.setBalance(balance);
+                    updates.add(threads.submit(() -> {
+                        start.await();
+                        try {
+                            accounts.save(copy);
+                            return copy.getBalance();
+                        } catch (OptimisticLockingFailureException lost) {
+                            assertThat(lost).hasCauseInstanceOf(ConcurrencyConflictException.class);
+                            return -1L;
+                        }
+                    }));
+                }
+                List<Long> outcomes = List.of(updates.get(0).get(), updates.get(1).get());
+                assertThat(outcomes).as("round %d", round).containsOnlyOnce(-1L);
+                long winner = outcomes.get(0) == -1L ? outcomes.get(1) : outcomes.get(0);
+                assertThat(accounts.findById(id)).hasValueSatisfying(a -> {
+                    assertThat(a.getBalance()).isEqualTo(winner);
+                    assertThat(a.getVersion()).isEqualTo(2L);
+                });
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
+    void derivedQueriesPagingAndSortingScanTheType() {
+        accounts.save(new Account("a", "Alice", 10));
+        accounts.save(new Account("b", "Bob", 20));
+        accounts.save(new Account("c", "Alice", 30));
+        accounts.save(new Account("d", "Carol", 40));
+        assertThat(accounts.findByOwner("Alice")).extracting(Account::getId).containsExactlyInAnyOrder("a", "c");
+        Page<Account> page = accounts.findByBalanceGreaterThan(15, PageRequest.of(0, 2, Sort.by(Sort.Direction.DESC, "balance")));
+        assertThat(page.getContent()).extracting(Account::getId).containsExactly("d", "c");
+        assertThat(page.getTotalElements()).isEqualTo(3);
+        assertThat(accounts.findAll(Sort.by("balance"))).extracting(Account::getId).containsExactly("a", "b", "c", "d");
+        assertThat(accounts.findAll(PageRequest.of(1, 3, Sort.by("id")))).extracting(Account::getId).containsExactly("d");
+    }
+
+    @Test
+    void otherFailuresBecomeDataAccessExceptions() {
+        assertThatThrownBy(() -> accounts.save(new Account("bad/id", "Alice", 1))).isInstanceOf(InvalidDataAccessApiUsageException.class);
+        factory.close();
+        assertThatThrownBy(() -> accounts.findById("alice")).isInstanceOf(NonTransientDataAccessResourceException.class)
+                .hasCauseInstanceOf(StoreClosedException.class);
+        // a retryable failure cannot be caused on demand in the embedded registry: the translation alone
+        StoreExceptionTranslator translator = new StoreExceptionTranslator();
+        assertThat(translator.translateExceptionIfPossible(new StoreUnavailableException("registry unreachable")))
+                .isInstanceOf(TransientDataAccessException.class).hasCauseInstanceOf(StoreUnavailableException.class);
+        assertThat(translator.translateExceptionIfPossible(new ConfigurationException("conflictResolution = Merge but no ConflictResolver")))
+                .isInstanceOf(InvalidDataAccessApiUsageException.class).hasCauseInstanceOf(ConfigurationException.class);
+    }
+
+    record Ticket(@Id String id, @Version Long version) {
+    }
+
+    @Test
+    void aVersionPropertyThatCannotBeSetIsRefusedBeforeAnythingIsWritten() {
+        KeyValueTemplate template = ReliableStoreKeyValue.template(factory);
+        assertThatThrownBy(() -> template.insert(new Ticket("t1", null))).isInstanceOf(InvalidDataAccessApiUsageException.class)
+                .hasMessageContaining("version").hasMessageContaining(Ticket.class.getName());
+        assertThat(factory.store(Ticket.class).exists("t1")).isFalse();
+    }
+}
