@@ -30,7 +30,7 @@ class FileProviderTest {
     Path dir;
 
     private StoreFactory open() {
-        return Persistence.openFactory("file", Map.of("file.directory", dir.toString()));
+        return Persistence.openFactory("file", Map.of("directory", dir.toString()));
     }
 
     @Test
@@ -60,7 +60,7 @@ class FileProviderTest {
     @Test
     void aFileWhereTheDirectoryShouldBeIsRefused() throws Exception {
         Path file = Files.writeString(dir.resolve("plain"), "x");
-        assertThatThrownBy(() -> Persistence.openFactory("file", Map.of("file.directory", file.toString())))
+        assertThatThrownBy(() -> Persistence.openFactory("file", Map.of("directory", file.toString())))
                 .isInstanceOf(ConfigurationException.class).hasMessageContaining(file.toString());
     }
 
@@ -206,7 +206,7 @@ class FileProviderTest {
     /** Child process of {@link #anotherProcessIsRefusedWhileTheDirectoryIsOpen}: tries to open the directory. */
     public static final class FileLockProbe {
         public static void main(String[] args) {
-            try (StoreFactory f = Persistence.openFactory("file", Map.of("file.directory", args[0]))) {
+            try (StoreFactory f = Persistence.openFactory("file", Map.of("directory", args[0]))) {
                 System.out.println("opened by " + f.providerName());
                 System.exit(0);
             } catch (StoreUnavailableException e) {
