@@ -126,8 +126,13 @@ final class ConditionCache {
         return c;
     }
 
-    /** Learns from the results of our own committed multi ({@code ops} in order, its {@code zxid}, the batch's index {@code sub} in it). */
-    void committed(List<Op> ops, List<OpResult> results, long zxid, int sub) {
+    /**
+     * Learns from the results of our own committed multi ({@code ops} in order, its {@code zxid}, the
+     * batch's index {@code sub} in it). All at once: a batch planned meanwhile must not see half of a
+     * multi — e.g. an absent-key guard's create learned but not its delete, which hides every fact
+     * below that key and sends the batch to a snapshot read.
+     */
+    synchronized void committed(List<Op> ops, List<OpResult> results, long zxid, int sub) {
         long revision = ZnodeLayout.sequence(zxid, sub);
         for (int i = 0; i < ops.size() && i < results.size(); i++) {
             Op op = ops.get(i);
