@@ -4,6 +4,7 @@ import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.api.Versioned;
 import dev.reliablestore.tx.jta.NarayanaJta;
+import dev.reliablestore.tx.testing.DelegatingXAResource;
 import jakarta.transaction.RollbackException;
 import jakarta.transaction.TransactionManager;
 import org.h2.jdbcx.JdbcDataSource;
@@ -171,7 +172,7 @@ class ClusterJtaTest {
     void aFailureInH2sPrepareRollsBackTheStore() throws Exception {
         tm.begin();
         debitAlice(10); // the store is first and prepares durably
-        tm.getTransaction().enlistResource(new VoteNo(h2.getXAResource()));
+        tm.getTransaction().enlistResource(new DelegatingXAResource.VoteNoAtPrepare(h2.getXAResource()));
         try (Statement s = sql.createStatement()) {
             s.executeUpdate("insert into ledger values ('t1', -10)");
         }
@@ -215,61 +216,5 @@ class ClusterJtaTest {
             out.append(line.length() >= indent ? line.substring(indent) : line.strip()).append('\n');
         }
         return out.toString().stripTrailing();
-    }
-
-    /** H2's XA resource voting no at prepare (after rolling its branch back, as XA requires). */
-    private record VoteNo(XAResource h2) implements XAResource {
-        @Override
-        public int prepare(Xid xid) throws XAException {
-            h2.rollback(xid);
-            XAException no = new XAException("injected no vote");
-            no.errorCode = XAException.XA_RBROLLBACK;
-            throw no;
-        }
-
-        @Override
-        public void commit(Xid xid, boolean onePhase) throws XAException {
-            h2.commit(xid, onePhase);
-        }
-
-        @Override
-        public void end(Xid xid, int flags) throws XAException {
-            h2.end(xid, flags);
-        }
-
-        @Override
-        public void forget(Xid xid) throws XAException {
-            h2.forget(xid);
-        }
-
-        @Override
-        public int getTransactionTimeout() throws XAException {
-            return h2.getTransactionTimeout();
-        }
-
-        @Override
-        public boolean isSameRM(XAResource other) {
-            return other == this;
-        }
-
-        @Override
-        public Xid[] recover(int flag) throws XAException {
-            return h2.recover(flag);
-        }
-
-        @Override
-        public void rollback(Xid xid) throws XAException {
-            h2.rollback(xid);
-        }
-
-        @Override
-        public boolean setTransactionTimeout(int seconds) throws XAException {
-            return h2.setTransactionTimeout(seconds);
-        }
-
-        @Override
-        public void start(Xid xid, int flags) throws XAException {
-            h2.start(xid, flags);
-        }
     }
 }

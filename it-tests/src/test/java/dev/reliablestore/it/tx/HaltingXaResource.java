@@ -1,5 +1,7 @@
 package dev.reliablestore.it.tx;
 
+import dev.reliablestore.tx.testing.DelegatingXAResource;
+
 import javax.transaction.xa.XAException;
 import javax.transaction.xa.XAResource;
 import javax.transaction.xa.Xid;
@@ -8,16 +10,15 @@ import javax.transaction.xa.Xid;
  * An XAResource that halts the JVM (as a power cut would) when asked to prepare or to commit in
  * two phases, and otherwise delegates; remembers the xid it was started with.
  */
-final class HaltingXaResource implements XAResource {
+final class HaltingXaResource extends DelegatingXAResource {
 
     enum HaltAt { NEVER, PREPARE, COMMIT }
 
-    private final XAResource delegate;
     private final HaltAt haltAt;
     volatile Xid started;
 
     HaltingXaResource(XAResource delegate, HaltAt haltAt) {
-        this.delegate = delegate;
+        super(delegate);
         this.haltAt = haltAt;
     }
 
@@ -41,40 +42,5 @@ final class HaltingXaResource implements XAResource {
             Runtime.getRuntime().halt(3);
         }
         delegate.commit(xid, onePhase);
-    }
-
-    @Override
-    public void end(Xid xid, int flags) throws XAException {
-        delegate.end(xid, flags);
-    }
-
-    @Override
-    public void forget(Xid xid) throws XAException {
-        delegate.forget(xid);
-    }
-
-    @Override
-    public int getTransactionTimeout() throws XAException {
-        return delegate.getTransactionTimeout();
-    }
-
-    @Override
-    public boolean isSameRM(XAResource other) {
-        return other == this;
-    }
-
-    @Override
-    public Xid[] recover(int flag) throws XAException {
-        return delegate.recover(flag);
-    }
-
-    @Override
-    public void rollback(Xid xid) throws XAException {
-        delegate.rollback(xid);
-    }
-
-    @Override
-    public boolean setTransactionTimeout(int seconds) throws XAException {
-        return delegate.setTransactionTimeout(seconds);
     }
 }

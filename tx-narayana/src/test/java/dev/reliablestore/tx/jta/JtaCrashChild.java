@@ -3,6 +3,7 @@ package dev.reliablestore.tx.jta;
 import com.arjuna.ats.jta.recovery.XAResourceRecoveryHelper;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.spi.tx.TransactionalResource;
+import dev.reliablestore.tx.testing.DelegatingXAResource;
 import dev.reliablestore.tx.testing.FileParticipant;
 import jakarta.transaction.TransactionManager;
 import org.h2.jdbcx.JdbcDataSource;
@@ -96,56 +97,15 @@ public final class JtaCrashChild {
     }
 
     /** Halts the process when asked to prepare, before the resource does anything. */
-    private record HaltAtPrepare(XAResource delegate) implements XAResource {
+    private static final class HaltAtPrepare extends DelegatingXAResource {
+        HaltAtPrepare(XAResource delegate) {
+            super(delegate);
+        }
+
         @Override
         public int prepare(Xid xid) {
             Runtime.getRuntime().halt(3);
             return XA_OK;
-        }
-
-        @Override
-        public void commit(Xid xid, boolean onePhase) throws XAException {
-            delegate.commit(xid, onePhase);
-        }
-
-        @Override
-        public void end(Xid xid, int flags) throws XAException {
-            delegate.end(xid, flags);
-        }
-
-        @Override
-        public void forget(Xid xid) throws XAException {
-            delegate.forget(xid);
-        }
-
-        @Override
-        public int getTransactionTimeout() throws XAException {
-            return delegate.getTransactionTimeout();
-        }
-
-        @Override
-        public boolean isSameRM(XAResource other) {
-            return other == this;
-        }
-
-        @Override
-        public Xid[] recover(int flag) throws XAException {
-            return delegate.recover(flag);
-        }
-
-        @Override
-        public void rollback(Xid xid) throws XAException {
-            delegate.rollback(xid);
-        }
-
-        @Override
-        public boolean setTransactionTimeout(int seconds) throws XAException {
-            return delegate.setTransactionTimeout(seconds);
-        }
-
-        @Override
-        public void start(Xid xid, int flags) throws XAException {
-            delegate.start(xid, flags);
         }
     }
 }

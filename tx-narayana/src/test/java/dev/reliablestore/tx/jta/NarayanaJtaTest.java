@@ -4,6 +4,7 @@ import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.api.Versioned;
+import dev.reliablestore.tx.testing.DelegatingXAResource;
 import dev.reliablestore.tx.testing.FileParticipant;
 import jakarta.transaction.RollbackException;
 import jakarta.transaction.TransactionManager;
@@ -173,7 +174,7 @@ class NarayanaJtaTest {
         // first: the store (prepared durably), second: H2, whose prepare votes no
         tm.begin();
         orders.save("o1", "2 apples");
-        tm.getTransaction().enlistResource(new VoteNoAtPrepare(h2.getXAResource()));
+        tm.getTransaction().enlistResource(new DelegatingXAResource.VoteNoAtPrepare(h2.getXAResource()));
         try (Statement s = sql.createStatement()) {
             s.executeUpdate("insert into ledger values ('o1', 1)");
         }
@@ -267,61 +268,5 @@ class NarayanaJtaTest {
                 .hasMessageContaining("objectStoreDirectory");
         assertThatThrownBy(() -> NarayanaJta.builder().recoveryBackoff(Duration.ofMillis(500)))
                 .hasMessageContaining("whole seconds");
-    }
-
-    /** H2's XA resource whose prepare votes no (rolling its branch back first, as XA requires). */
-    private record VoteNoAtPrepare(XAResource h2) implements XAResource {
-        @Override
-        public int prepare(Xid xid) throws XAException {
-            h2.rollback(xid);
-            XAException no = new XAException("injected no vote");
-            no.errorCode = XAException.XA_RBROLLBACK;
-            throw no;
-        }
-
-        @Override
-        public void commit(Xid xid, boolean onePhase) throws XAException {
-            h2.commit(xid, onePhase);
-        }
-
-        @Override
-        public void end(Xid xid, int flags) throws XAException {
-            h2.end(xid, flags);
-        }
-
-        @Override
-        public void forget(Xid xid) throws XAException {
-            h2.forget(xid);
-        }
-
-        @Override
-        public int getTransactionTimeout() throws XAException {
-            return h2.getTransactionTimeout();
-        }
-
-        @Override
-        public boolean isSameRM(XAResource other) {
-            return other == this;
-        }
-
-        @Override
-        public Xid[] recover(int flag) throws XAException {
-            return h2.recover(flag);
-        }
-
-        @Override
-        public void rollback(Xid xid) throws XAException {
-            h2.rollback(xid);
-        }
-
-        @Override
-        public boolean setTransactionTimeout(int seconds) throws XAException {
-            return h2.setTransactionTimeout(seconds);
-        }
-
-        @Override
-        public void start(Xid xid, int flags) throws XAException {
-            h2.start(xid, flags);
-        }
     }
 }
