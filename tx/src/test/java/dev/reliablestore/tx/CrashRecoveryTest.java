@@ -1,17 +1,16 @@
 package dev.reliablestore.tx;
 
 import dev.reliablestore.api.Versioned;
+import dev.reliablestore.tx.testing.ChildJvms;
 import dev.reliablestore.tx.testing.FileParticipant;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -25,34 +24,20 @@ class CrashRecoveryTest {
     @TempDir
     Path dir;
 
-    private final List<Process> children = new ArrayList<>();
+    private ChildJvms children;
+
+    @BeforeEach
+    void children() {
+        children = new ChildJvms(dir);
+    }
 
     @AfterEach
-    void reapChildren() throws InterruptedException {
-        for (Process p : children) {
-            p.destroyForcibly();
-            p.waitFor(30, TimeUnit.SECONDS);
-        }
+    void reapChildren() {
+        children.close();
     }
 
     private int runChild(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"),
-                CrashChild.class.getName()));
-        command.addAll(List.of(args));
-        Path out = dir.resolve("child-" + children.size() + ".log");
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        children.add(p);
-        if (!p.waitFor(90, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("child " + args[0] + " did not finish; output:\n" + Files.readString(out));
-        }
-        if (p.exitValue() != 0 && p.exitValue() != 3) {
-            throw new AssertionError("child " + args[0] + " failed with exit code " + p.exitValue() + "; output:\n" + Files.readString(out));
-        }
-        return p.exitValue();
+        return children.run(CrashChild.class, args);
     }
 
     @Test
