@@ -2,11 +2,15 @@
 # Runs the ReliableStore benchmark suite and renders its report.
 #
 #   benchmarks/run.sh [quick|full|smoke] [dir]
+#   benchmarks/run.sh ratios [rounds] [nodes]
 #
 #   quick  every operation and peer at the sizes the report needs, 1 fork, 1 s iterations
 #          (under 10 minutes on 2 cores); then profiles each missed target with JFR
 #   full   every parameter combination, 2 forks, longer iterations (about an hour)
 #   smoke  one short iteration of every benchmark, in process (what the JUnit SmokeTest runs)
+#   ratios the ZooKeeper targets of issue 14, each the median over `rounds` (default 5) alternating
+#          forks of both sides, with its spread, on `nodes` (default 1,3) servers; about 4 minutes per
+#          round and ensemble size. Writes benchmarks/results/zookeeper-ratios.md.
 #   dir    where file-backed benchmarks write (registry, SQLite, append log); default java.io.tmpdir.
 #          Put it on the disk you want measured.
 #
@@ -19,8 +23,8 @@ set -euo pipefail
 mode="${1:-quick}"
 dir="${2:-}"
 case "$mode" in
-  quick|full|smoke) ;;
-  *) echo "usage: $0 [quick|full|smoke] [dir]" >&2; exit 2 ;;
+  quick|full|smoke|ratios) ;;
+  *) echo "usage: $0 [quick|full|smoke] [dir] | $0 ratios [rounds] [nodes]" >&2; exit 2 ;;
 esac
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -31,6 +35,15 @@ jar="$here/target/benchmarks.jar"
 if [ ! -f "$jar" ] || [ -n "$(find "$root" -path "$root/*/target" -prune -o \( -path '*/src/main/*' -o -name pom.xml \) -newer "$jar" -print -quit)" ]; then
   echo "building benchmarks.jar ..."
   (cd "$root" && mvn -B ${MVN_OFFLINE--o} -q package -pl benchmarks -am -DskipTests)
+fi
+
+if [ "$mode" = ratios ]; then
+  RS_COMMIT="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  export RS_COMMIT
+  start=$(date +%s)
+  java -cp "$jar" dev.reliablestore.benchmarks.suite.AlternatingRatios "${2:-5}" "${3:-1,3}" "$here/results/zookeeper-ratios.md"
+  echo "run.sh ratios took $(( $(date +%s) - start )) s; report: $here/results/zookeeper-ratios.md"
+  exit 0
 fi
 
 if [ "$mode" = smoke ]; then

@@ -83,9 +83,12 @@ final class BatchPlanner {
         stats.add(layout.data);
         for (BatchCommand c : batch.commands()) {
             RegistryPath key = c.key();
-            for (int d = 1; d <= key.depth(); d++) {
-                stats.add(layout.keyPath(RegistryPath.of(key.segments().subList(0, d))));
+            // an escaped segment never holds '/', so the key's ancestors are prefixes of its znode path
+            String keyPath = layout.keyPath(key);
+            for (int slash = keyPath.indexOf('/', layout.data.length() + 1); slash > 0; slash = keyPath.indexOf('/', slash + 1)) {
+                stats.add(keyPath.substring(0, slash));
             }
+            stats.add(keyPath);
             String name = c.valueName();
             if (name != null) {
                 String vp = layout.valuePath(key, name);

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Where everything lives below the chroot, and how names and values are written into znodes.
@@ -59,6 +60,9 @@ final class ZnodeLayout {
     final String members;
     final String election;
     final String faults;
+    /** Bounds the cache of escaped key paths; a miss only costs the escaping. */
+    private static final int MAX_CACHED_KEY_PATHS = 4096;
+    private final ConcurrentHashMap<RegistryPath, String> keyPaths = new ConcurrentHashMap<>();
     /** Never created: a check on it always fails, which ends a multi that proves a condition false. */
     final String absentSentinel;
 
@@ -77,6 +81,20 @@ final class ZnodeLayout {
         if (key.isRoot()) {
             return data;
         }
+        // every commit and read names the same few keys (a type's, its versions', the locks'): escape them once
+        String cached = keyPaths.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        String path = escapedKeyPath(key);
+        if (keyPaths.size() >= MAX_CACHED_KEY_PATHS) {
+            keyPaths.clear();
+        }
+        keyPaths.put(key, path);
+        return path;
+    }
+
+    private String escapedKeyPath(RegistryPath key) {
         StringBuilder sb = new StringBuilder(data.length() + key.length() + 16).append(data);
         for (String s : key.segments()) {
             sb.append('/');
