@@ -34,9 +34,11 @@ final class ConditionCache {
     private final int capacity;
     /** Only znodes at or below this one (the registry's data) are remembered. */
     private final String root;
+    private final String rootSlash;
 
     ConditionCache(String root, int capacity) {
         this.root = root;
+        this.rootSlash = root + "/";
         this.capacity = capacity;
     }
 
@@ -55,7 +57,7 @@ final class ConditionCache {
 
     /** Records a node's stat (null: absent) and a value's revision (-1: not known), as read or as written by our own multi. */
     synchronized void learn(String path, Stat stat, long revision) {
-        if (!path.equals(root) && !path.startsWith(root + "/")) {
+        if (!path.startsWith(rootSlash) && !path.equals(root)) {
             return;
         }
         if (facts.size() >= capacity) {
@@ -79,6 +81,9 @@ final class ConditionCache {
     }
 
     private void dropDescendants(String path) {
+        if (path.startsWith(ZnodeLayout.VALUE_PREFIX, path.lastIndexOf('/') + 1)) {
+            return; // a value's znode never has children (this runs for every value each commit sets)
+        }
         // '/' + 1 == '0': the range holds exactly the paths below
         facts.subMap(path + "/", path + "0").clear();
     }
