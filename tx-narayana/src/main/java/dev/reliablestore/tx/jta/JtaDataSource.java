@@ -55,10 +55,11 @@ final class JtaDataSource implements DataSource {
         }
         XAConnection x = xa.getXAConnection();
         try {
+            // the handle first: some drivers (H2) reset the physical connection when a handle is taken
+            Connection c = handle(x.getConnection(), null);
             if (!tx.enlistResource(x.getXAResource())) {
                 throw new SQLException("the JTA transaction " + tx + " refused to enlist the XA connection of " + xa);
             }
-            Connection c = handle(x.getConnection(), null);
             tx.registerSynchronization(new Synchronization() {
                 @Override
                 public void beforeCompletion() {
