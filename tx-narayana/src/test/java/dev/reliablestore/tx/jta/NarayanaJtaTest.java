@@ -123,6 +123,47 @@ class NarayanaJtaTest {
     }
 
     @Test
+    void aJtaDataSourceJoinsTheTransactionOfTheStores() throws Exception {
+        JdbcDataSource xa = new JdbcDataSource();
+        xa.setURL("jdbc:h2:file:" + dir.resolve("h2").toAbsolutePath() + "/db");
+        xa.setUser("sa");
+        javax.sql.DataSource ds = jta.dataSource(xa);
+
+        tm.begin();
+        orders.save("o1", "2 apples");
+        java.sql.Connection first = ds.getConnection();
+        try (Statement s = first.createStatement()) {
+            s.executeUpdate("insert into ledger values ('o1', 42)");
+        }
+        first.close(); // ends the handle only: the branch goes on
+        java.sql.Connection again = ds.getConnection();
+        assertThat(again).as("one connection per transaction").isSameAs(first);
+        try (Statement s = again.createStatement(); ResultSet rs = s.executeQuery("select count(*) from ledger")) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("its own insert").isEqualTo(1);
+        }
+        tm.rollback();
+        assertThat(committedOrders().exists("o1")).isFalse();
+        assertThat(ledgerRows()).isZero();
+
+        tm.begin();
+        orders.save("o1", "2 apples");
+        try (java.sql.Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.executeUpdate("insert into ledger values ('o1', 42)");
+        }
+        tm.commit();
+        assertThat(committedOrders().exists("o1")).isTrue();
+        assertThat(ledgerRows()).isEqualTo(1);
+
+        // outside a transaction: a plain auto-commit connection of its own
+        try (java.sql.Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.executeUpdate("insert into ledger values ('o2', 1)");
+        }
+        assertThat(ledgerRows()).isEqualTo(2);
+        jta.recoverNow(); // the data source's recovery helper takes part in the scan
+    }
+
+    @Test
     void aStoreInATransactionMarkedForRollbackNamesTheStatus() throws Exception {
         tm.begin();
         tm.setRollbackOnly();
