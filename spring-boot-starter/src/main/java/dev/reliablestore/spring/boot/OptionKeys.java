@@ -50,7 +50,8 @@ final class OptionKeys {
             put(resolved, key, e);
         }
         String clusterName = resolved.getOrDefault(CLUSTER_NAME, ClusterPersistenceConfiguration.DEFAULT_CLUSTER);
-        Set<String> backend = clusterName.contains(":") ? ClusterRegistries.optionNames(clusterName) : Set.of();
+        // a bare cluster name means clusapi://<name>, as the provider reads it
+        Set<String> backend = ClusterRegistries.optionNames(clusterName.contains(":") ? clusterName : "clusapi://" + clusterName);
         Map<String, String> result = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : resolved.entrySet()) {
             String key = e.getKey();
