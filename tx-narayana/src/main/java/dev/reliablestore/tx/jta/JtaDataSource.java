@@ -11,15 +11,19 @@ import jakarta.transaction.TransactionManager;
 import javax.sql.DataSource;
 import javax.sql.XAConnection;
 import javax.sql.XADataSource;
+import javax.transaction.xa.XAException;
 import javax.transaction.xa.XAResource;
+import javax.transaction.xa.Xid;
 import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A {@link DataSource} over an {@link XADataSource} whose connections join the calling thread's JTA
@@ -35,11 +39,13 @@ final class JtaDataSource implements DataSource {
 
     private final XADataSource xa;
     private final TransactionManager tm;
+    private final Recovery recovery;
     private final Map<Transaction, Connection> enlisted = new ConcurrentHashMap<>();
 
-    JtaDataSource(XADataSource xa, TransactionManager tm) {
+    JtaDataSource(XADataSource xa, TransactionManager tm, Recovery recovery) {
         this.xa = xa;
         this.tm = tm;
+        this.recovery = recovery;
     }
 
     @Override
@@ -57,7 +63,8 @@ final class JtaDataSource implements DataSource {
         try {
             // the handle first: some drivers (H2) reset the physical connection when a handle is taken
             Connection c = handle(x.getConnection(), null);
-            if (!tx.enlistResource(x.getXAResource())) {
+            Branch branch = new Branch(x.getXAResource());
+            if (!tx.enlistResource(branch)) {
                 throw new SQLException("the JTA transaction " + tx + " refused to enlist the XA connection of " + xa);
             }
             tx.registerSynchronization(new Synchronization() {
@@ -68,7 +75,13 @@ final class JtaDataSource implements DataSource {
                 @Override
                 public void afterCompletion(int status) {
                     enlisted.remove(tx);
-                    closeQuietly(x);
+                    if (branch.finished) {
+                        closeQuietly(x);
+                    } else {
+                        // phase two failed: some drivers (H2) drop a prepared branch when its connection
+                        // closes, so it stays open for recovery to finish the branch, until close()
+                        recovery.park(x);
+                    }
                 }
             });
             enlisted.put(tx, c);
@@ -139,10 +152,88 @@ final class JtaDataSource implements DataSource {
         }
     }
 
-    /** Recovery's view of the database: one XA connection kept for the scans, opened when first needed. */
+    /** The driver's XAResource of one transaction, noting whether its branch was finished (committed, rolled back or read-only). */
+    private static final class Branch implements XAResource {
+        private final XAResource driver;
+        volatile boolean finished;
+
+        Branch(XAResource driver) {
+            this.driver = driver;
+        }
+
+        @Override
+        public void start(Xid xid, int flags) throws XAException {
+            driver.start(xid, flags);
+        }
+
+        @Override
+        public void end(Xid xid, int flags) throws XAException {
+            driver.end(xid, flags);
+        }
+
+        @Override
+        public int prepare(Xid xid) throws XAException {
+            int vote = driver.prepare(xid);
+            finished = vote == XA_RDONLY;
+            return vote;
+        }
+
+        @Override
+        public void commit(Xid xid, boolean onePhase) throws XAException {
+            driver.commit(xid, onePhase);
+            finished = true;
+        }
+
+        @Override
+        public void rollback(Xid xid) throws XAException {
+            driver.rollback(xid);
+            finished = true;
+        }
+
+        @Override
+        public void forget(Xid xid) throws XAException {
+            driver.forget(xid);
+            finished = true;
+        }
+
+        @Override
+        public Xid[] recover(int flag) throws XAException {
+            return driver.recover(flag);
+        }
+
+        @Override
+        public boolean isSameRM(XAResource other) throws XAException {
+            return driver.isSameRM(other instanceof Branch b ? b.driver : other);
+        }
+
+        @Override
+        public int getTransactionTimeout() throws XAException {
+            return driver.getTransactionTimeout();
+        }
+
+        @Override
+        public boolean setTransactionTimeout(int seconds) throws XAException {
+            return driver.setTransactionTimeout(seconds);
+        }
+
+        @Override
+        public String toString() {
+            return driver.toString();
+        }
+    }
+
+    /**
+     * Recovery's view of the database: one XA connection kept for the scans, opened when first
+     * needed, and the connections of branches whose phase two failed, kept open until close().
+     */
     static final class Recovery implements XAResourceRecoveryHelper, AutoCloseable {
         private final XADataSource xa;
+        private final List<XAConnection> parked = new CopyOnWriteArrayList<>();
         private XAConnection connection;
+
+        void park(XAConnection x) {
+            parked.add(x);
+        }
 
         Recovery(XADataSource xa) {
             this.xa = xa;
@@ -173,6 +264,8 @@ final class JtaDataSource implements DataSource {
 
         @Override
         public synchronized void close() {
+            parked.forEach(JtaDataSource::closeQuietly);
+            parked.clear();
             if (connection != null) {
                 closeQuietly(connection);
                 connection = null;

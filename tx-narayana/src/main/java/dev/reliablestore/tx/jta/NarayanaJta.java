@@ -180,15 +180,16 @@ public final class NarayanaJta implements AutoCloseable {
      * transaction every connection of the same transaction is the same one (its {@code close()} ends
      * only the handle; the XA connection is closed when the transaction completes), outside one a
      * plain auto-commit connection. Recovery looks at the database's prepared branches too (through
-     * one XA connection kept for the scans, closed on {@link #close()}). No pooling: one physical
-     * connection per transaction.
+     * one XA connection kept for the scans, closed on {@link #close()}); the connection of a branch
+     * whose phase two failed stays open until {@link #close()}, since some drivers (H2) drop a
+     * prepared branch when its connection closes. No pooling: one physical connection per transaction.
      */
     public DataSource dataSource(XADataSource xa) {
         Objects.requireNonNull(xa, "xa");
         JtaDataSource.Recovery recovery = new JtaDataSource.Recovery(xa);
         addRecoveryHelper(recovery);
         dataSourceRecoveries.add(recovery);
-        return new JtaDataSource(xa, transactionManager());
+        return new JtaDataSource(xa, transactionManager(), recovery);
     }
 
     /**
