@@ -5,6 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 
+import javax.sql.DataSource;
+import javax.sql.XADataSource;
+
+import org.h2.jdbcx.JdbcDataSource;
+
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -39,6 +44,8 @@ class ShopApplicationTest {
     StoreFactory stores;
     @Autowired
     PlatformTransactionManager transactionManager;
+    @Autowired
+    DataSource dataSource;
 
     @Test
     void theRunnerCreatedTheDemoCustomerAndRepositoriesDoCrud() {
@@ -70,8 +77,10 @@ class ShopApplicationTest {
     }
 
     @Test
-    void aTransactionCommitsTheOrderAndTheInvoiceOrRollsBackBoth() {
+    void aTransactionCommitsTheOrderAndTheInvoiceOrRollsBackBoth() throws Exception {
         assertThat(transactionManager).isInstanceOf(JtaTransactionManager.class);
+        // Boot's XA data source auto-configuration built it over H2's XADataSource, through the starter's wrapper
+        assertThat(dataSource.unwrap(XADataSource.class)).isInstanceOf(JdbcDataSource.class);
         customers.save(new Customer("DELTA", "Delta plc", 1_000));
 
         Order first = service.place("O-1", "DELTA", 600);
