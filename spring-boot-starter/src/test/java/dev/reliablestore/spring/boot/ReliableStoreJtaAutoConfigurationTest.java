@@ -1,12 +1,14 @@
 package dev.reliablestore.spring.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 
 import javax.sql.DataSource;
 
@@ -110,6 +112,19 @@ class ReliableStoreJtaAutoConfigurationTest {
             assertThat(vip.get("c1")).isPresent();
             assertThat(orders(ds)).isEqualTo(1);
         });
+    }
+
+    private static boolean recoveryThreadRuns() {
+        return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.isAlive() && t.getName().equals("Periodic Recovery"));
+    }
+
+    @Test
+    void recoveryRunsWhileTheContextIsOpen() {
+        runner().run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(recoveryThreadRuns()).as("Narayana's periodic recovery thread").isTrue();
+        });
+        await().atMost(Duration.ofSeconds(10)).until(() -> !recoveryThreadRuns());
     }
 
     @Test
