@@ -72,7 +72,7 @@ class ArchitectureTest {
                 .whereLayer("tx-narayana").mayOnlyAccessLayers("options", "persistence-api", "tx")
                 .whereLayer("cluster-registry-provider").mayOnlyAccessLayers("options", "persistence-api", "cluster-native")
                 .whereLayer("cli").mayOnlyAccessLayers("options", "persistence-api", "cluster-native", "cluster-registry-provider", "basic-providers")
-                .whereLayer("spring-boot-starter").mayOnlyAccessLayers("options", "persistence-api", "cluster-registry-provider")
+                .whereLayer("spring-boot-starter").mayOnlyAccessLayers("options", "persistence-api", "cluster-native", "cluster-registry-provider", "tx-narayana")
                 .whereLayer("spring-data").mayOnlyAccessLayers("options", "persistence-api");
         rule.check(main);
     }

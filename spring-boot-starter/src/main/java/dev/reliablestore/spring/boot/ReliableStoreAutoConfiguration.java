@@ -33,7 +33,7 @@ public class ReliableStoreAutoConfiguration {
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     StoreFactory reliableStoreFactory(ReliableStoreProperties properties) {
-        return Persistence.openFactory(properties.getProvider(), properties.getOptions());
+        return Persistence.openFactory(properties.getProvider(), OptionKeys.resolve(properties.getProvider(), properties.getOptions()));
     }
 
     @Bean

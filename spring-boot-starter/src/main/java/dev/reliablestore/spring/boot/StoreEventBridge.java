@@ -40,10 +40,23 @@ final class StoreEventBridge implements SmartInitializingSingleton, DisposableBe
     @Override
     public void afterSingletonsInstantiated() {
         stores.orderedStream().forEach(store -> {
-            if (store instanceof ObservableStore observable) {
+            ObservableStore observable = observable(store);
+            if (observable != null) {
                 registrations.add(observable.addListener(this::onEvent));
             }
         });
+    }
+
+    /** The store's events, also through a wrapper such as a JTA-aware store; null when it has none. */
+    private static ObservableStore observable(EntityStore<?> store) {
+        if (store instanceof ObservableStore observable) {
+            return observable;
+        }
+        try {
+            return store.unwrap(ObservableStore.class);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     private void onEvent(StoreEvent event) {

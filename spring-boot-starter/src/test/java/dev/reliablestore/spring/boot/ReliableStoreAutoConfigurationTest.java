@@ -14,10 +14,13 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
 
 import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.EntityTooLargeException;
 import dev.reliablestore.api.Persistence;
 import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreFactory;
@@ -89,6 +92,46 @@ class ReliableStoreAutoConfigurationTest {
             assertThat(context).hasFailed();
             assertThat(context.getStartupFailure()).rootCause().isInstanceOf(ConfigurationException.class).hasMessage(expected);
         });
+    }
+
+    /** Environment variables as Spring reads them: their map keys arrive lower-cased. */
+    private static void environment(org.springframework.context.ConfigurableApplicationContext context, Map<String, Object> variables) {
+        context.getEnvironment().getPropertySources().addFirst(new SystemEnvironmentPropertySource(
+                StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, variables));
+    }
+
+    @Test
+    void environmentVariablesSetOptionsWhoseCaseTheyLost() {
+        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(ReliableStoreAutoConfiguration.class))
+                .withInitializer(context -> environment(context, Map.of(
+                        "RELIABLESTORE_OPTIONS_CLUSTERNAME", "embedded:" + dir.resolve("registry"),
+                        "RELIABLESTORE_OPTIONS_RESOURCEGROUPNAME", "RG",
+                        "RELIABLESTORE_OPTIONS_REGISTRYKEYPATH", "Software/App",
+                        "RELIABLESTORE_OPTIONS_MAXVALUESIZEKB", "1",
+                        "RELIABLESTORE_OPTIONS_ENABLECOMPRESSION", "false",
+                        "RELIABLESTORE_OPTIONS_ENABLELOCALCACHE", "true",
+                        "RELIABLESTORE_OPTIONS_CACHETTL", "1m",
+                        // a backend option: resolved against the embedded registry's table
+                        "RELIABLESTORE_OPTIONS_REGISTRY_NODENAME", "env-node")))
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(ReliableStoreProperties.class).getOptions()).containsKeys("cachettl", "registry.nodename");
+                    EntityStore<Customer> customers = context.getBean(StoreFactory.class).store(Customer.class);
+                    customers.save("c1", new Customer("Acme", 1));
+                    // maxValueSizeKB=1 and enableCompression=false reached the provider
+                    assertThatThrownBy(() -> customers.save("c2", new Customer("x".repeat(4096), 1)))
+                            .isInstanceOf(EntityTooLargeException.class);
+                });
+    }
+
+    @Test
+    void aLowerCasedTypeSpecificOptionIsRefusedRatherThanGuessed() {
+        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(ReliableStoreAutoConfiguration.class))
+                .withPropertyValues(properties(dir))
+                .withInitializer(context -> environment(context, Map.of("RELIABLESTORE_OPTIONS_ENABLELOCALCACHE", "true",
+                        "RELIABLESTORE_OPTIONS_CACHEDREADS_CUSTOMER", "Copy")))
+                .run(context -> assertThat(context.getStartupFailure()).rootCause().isInstanceOf(ConfigurationException.class)
+                        .hasMessageContaining("cachedreads.customer").hasMessageContaining("case-sensitive"));
     }
 
     @Test

@@ -22,7 +22,16 @@ public final class ReliableStoreKeyValue {
      */
     public static KeyValueTemplate template(StoreFactory factory) {
         KeyValueMappingContext<?, ?> mapping = new KeyValueMappingContext<>();
-        KeyValueTemplate template = new KeyValueTemplate(new StoreKeyValueAdapter(factory, mapping), mapping);
+        KeyValueTemplate template = new KeyValueTemplate(new StoreKeyValueAdapter(factory, mapping), mapping) {
+            /**
+             * KeyValueTemplate's own destroy clears every keyspace (right for an in-memory map, where
+             * the data dies with the context anyway); here it would delete the application's
+             * stored entities each time the context closes.
+             */
+            @Override
+            public void destroy() {
+            }
+        };
         template.setExceptionTranslator(new StoreExceptionTranslator());
         return template;
     }

@@ -79,6 +79,17 @@ class ReliableStoreRepositoriesTest {
     }
 
     @Test
+    void theDataOutlivesTheContext() {
+        accounts.save(new Account("alice", "Alice", 100));
+        context.close();
+        // KeyValueTemplate's own destroy() clears every keyspace: ours must not
+        try (StoreFactory again = Persistence.openFactory("cluster-registry", Map.of(
+                "clusterName", "embedded:" + dir.resolve("registry"), "resourceGroupName", "RG", "registryKeyPath", "Software/App"))) {
+            assertThat(again.store(Account.class).get("alice")).isPresent();
+        }
+    }
+
+    @Test
     void crudThroughTheRepositoryKeepsTheStoresVersionInTheVersionProperty() {
         Account alice = accounts.save(new Account("alice", "Alice", 100));
         assertThat(alice.getVersion()).isEqualTo(1L);

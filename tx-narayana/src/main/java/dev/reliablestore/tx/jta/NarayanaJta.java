@@ -17,6 +17,8 @@ import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.spi.tx.TransactionalResource;
 import jakarta.transaction.TransactionManager;
 
+import javax.sql.DataSource;
+import javax.sql.XADataSource;
 import javax.transaction.xa.XAResource;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -98,6 +100,7 @@ public final class NarayanaJta implements AutoCloseable {
         }
     };
     private final List<XAResourceRecoveryHelper> extraHelpers = new CopyOnWriteArrayList<>();
+    private final List<JtaDataSource.Recovery> dataSourceRecoveries = new CopyOnWriteArrayList<>();
     private RecoveryManager recoveryManager;
     private XARecoveryModule xaModule;
     private boolean closed;
@@ -172,6 +175,24 @@ public final class NarayanaJta implements AutoCloseable {
     }
 
     /**
+     * A {@link DataSource} over a database's {@link XADataSource} whose connections join the current
+     * JTA transaction, so one transaction spans the database and ReliableStore stores: inside a
+     * transaction every connection of the same transaction is the same one (its {@code close()} ends
+     * only the handle; the XA connection is closed when the transaction completes), outside one a
+     * plain auto-commit connection. Recovery looks at the database's prepared branches too (through
+     * one XA connection kept for the scans, closed on {@link #close()}); the connection of a branch
+     * whose phase two failed stays open until {@link #close()}, since some drivers (H2) drop a
+     * prepared branch when its connection closes. No pooling: one physical connection per transaction.
+     */
+    public DataSource dataSource(XADataSource xa) {
+        Objects.requireNonNull(xa, "xa");
+        JtaDataSource.Recovery recovery = new JtaDataSource.Recovery(xa);
+        addRecoveryHelper(recovery);
+        dataSourceRecoveries.add(recovery);
+        return new JtaDataSource(xa, transactionManager(), recovery);
+    }
+
+    /**
      * Runs one recovery scan now and returns when it is done: finishes logged transactions (phase 2)
      * and rolls back orphans of the recovery nodes that were seen at least {@code orphanSafetyInterval}
      * ago — so an orphan seen for the first time is rolled back by a later scan.
@@ -197,6 +218,7 @@ public final class NarayanaJta implements AutoCloseable {
                     extraHelpers.forEach(xaModule::removeXAResourceRecoveryHelper);
                 }
                 recoveryManager.terminate();
+                dataSourceRecoveries.forEach(JtaDataSource.Recovery::close);
                 TransactionReaper.terminate(false);
                 TxControl.disable(true); // also stops the transaction status listener thread
 

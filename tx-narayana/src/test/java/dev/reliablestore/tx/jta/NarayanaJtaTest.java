@@ -123,6 +123,137 @@ class NarayanaJtaTest {
     }
 
     @Test
+    void aJtaDataSourceJoinsTheTransactionOfTheStores() throws Exception {
+        JdbcDataSource xa = new JdbcDataSource();
+        xa.setURL("jdbc:h2:file:" + dir.resolve("h2").toAbsolutePath() + "/db");
+        xa.setUser("sa");
+        javax.sql.DataSource ds = jta.dataSource(xa);
+
+        tm.begin();
+        orders.save("o1", "2 apples");
+        java.sql.Connection first = ds.getConnection();
+        try (Statement s = first.createStatement()) {
+            s.executeUpdate("insert into ledger values ('o1', 42)");
+        }
+        first.close(); // ends the handle only: the branch goes on
+        java.sql.Connection again = ds.getConnection();
+        assertThat(again).as("one connection per transaction").isSameAs(first);
+        try (Statement s = again.createStatement(); ResultSet rs = s.executeQuery("select count(*) from ledger")) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("its own insert").isEqualTo(1);
+        }
+        tm.rollback();
+        assertThat(committedOrders().exists("o1")).isFalse();
+        assertThat(ledgerRows()).isZero();
+
+        tm.begin();
+        orders.save("o1", "2 apples");
+        try (java.sql.Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.executeUpdate("insert into ledger values ('o1', 42)");
+        }
+        tm.commit();
+        assertThat(committedOrders().exists("o1")).isTrue();
+        assertThat(ledgerRows()).isEqualTo(1);
+
+        // outside a transaction: a plain auto-commit connection of its own
+        try (java.sql.Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.executeUpdate("insert into ledger values ('o2', 1)");
+        }
+        assertThat(ledgerRows()).isEqualTo(2);
+        jta.recoverNow(); // the data source's recovery helper takes part in the scan
+    }
+
+    /** H2's XA data source whose branches fail phase two while {@code failCommits} is set (the database unreachable then). */
+    static final class FlakyXaDataSource implements javax.sql.XADataSource {
+        final JdbcDataSource h2 = new JdbcDataSource();
+        volatile boolean failCommits;
+
+        @Override
+        public XAConnection getXAConnection(String user, String password) throws SQLException {
+            throw new SQLException("not used");
+        }
+
+        @Override
+        public java.io.PrintWriter getLogWriter() {
+            return h2.getLogWriter();
+        }
+
+        @Override
+        public void setLogWriter(java.io.PrintWriter out) {
+            h2.setLogWriter(out);
+        }
+
+        @Override
+        public void setLoginTimeout(int seconds) {
+            h2.setLoginTimeout(seconds);
+        }
+
+        @Override
+        public int getLoginTimeout() {
+            return h2.getLoginTimeout();
+        }
+
+        @Override
+        public java.util.logging.Logger getParentLogger() {
+            return h2.getParentLogger();
+        }
+
+        @Override
+        public XAConnection getXAConnection() throws SQLException {
+            XAConnection real = h2.getXAConnection();
+            return (XAConnection) java.lang.reflect.Proxy.newProxyInstance(XAConnection.class.getClassLoader(),
+                    new Class<?>[] {XAConnection.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("getXAResource")) {
+                            return new DelegatingXAResource(real.getXAResource()) {
+                                @Override
+                                public void commit(Xid xid, boolean onePhase) throws XAException {
+                                    if (failCommits) {
+                                        throw new XAException(XAException.XAER_RMFAIL);
+                                    }
+                                    super.commit(xid, onePhase);
+                                }
+                            };
+                        }
+                        try {
+                            return method.invoke(real, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+        }
+    }
+
+    @Test
+    void recoveryFinishesTheDatabaseBranchOfAJtaDataSource() throws Exception {
+        FlakyXaDataSource xa = new FlakyXaDataSource();
+        xa.h2.setURL("jdbc:h2:file:" + dir.resolve("h2").toAbsolutePath() + "/db");
+        xa.h2.setUser("sa");
+        javax.sql.DataSource ds = jta.dataSource(xa);
+
+        tm.begin();
+        orders.save("o1", "x");
+        try (java.sql.Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.executeUpdate("insert into ledger values ('o1', 1)");
+        }
+        xa.failCommits = true;  // phase two cannot reach the database: its branch stays prepared
+        tm.commit();            // XAER_RMFAIL: Narayana keeps the log
+        xa.failCommits = false;
+        assertThat(committedOrders().exists("o1")).isTrue();
+        assertThat(rowsSeenByANewConnection(xa.h2)).isZero();
+
+        jta.recoverNow();       // through the data source's recovery helper
+        assertThat(rowsSeenByANewConnection(xa.h2)).isEqualTo(1);
+    }
+
+    /** A new connection: H2's long-lived test connection does not see a branch another session committed by recovery. */
+    private static int rowsSeenByANewConnection(JdbcDataSource h2) throws SQLException {
+        try (java.sql.Connection c = h2.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select count(*) from ledger")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    @Test
     void aStoreInATransactionMarkedForRollbackNamesTheStatus() throws Exception {
         tm.begin();
         tm.setRollbackOnly();

@@ -29,6 +29,8 @@ class SpringSampleTest {
         // command-line arguments outrank the properties file: the registry goes to the temp directory
         try (ConfigurableApplicationContext context = SpringApplication.run(ShopApplication.class,
                 "--spring.config.location=classpath:spring-sample/application.properties", "--spring.main.banner-mode=off",
+                // the starter's tests have tx-narayana on the class path; JTA is ReliableStoreJtaAutoConfigurationTest's
+                "--reliablestore.jta.enabled=false",
                 "--reliablestore.options.clusterName=embedded:" + dir.resolve("data"))) {
             @SuppressWarnings("unchecked") // the bean's type argument is erased at run time
             EntityStore<ShopApplication.Customer> customers = context.getBean(EntityStore.class);

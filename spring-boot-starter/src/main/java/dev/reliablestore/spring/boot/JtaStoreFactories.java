@@ -1,0 +1,48 @@
+package dev.reliablestore.spring.boot;
+
+import org.springframework.beans.BeansException;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.BeanFactoryAware;
+import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.beans.factory.config.ConfigurableBeanFactory;
+
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.spi.tx.TransactionalResource;
+import dev.reliablestore.tx.jta.NarayanaJta;
+
+/**
+ * Makes every StoreFactory bean whose provider supports transactions a {@link JtaStoreFactory}
+ * (the auto-configured one and an application's own alike) and has it closed before NarayanaJta.
+ * A post-processor rather than a wrapping bean method, so an application's own factory bean joins too.
+ */
+final class JtaStoreFactories implements BeanPostProcessor, BeanFactoryAware {
+
+    private final ObjectProvider<NarayanaJta> jta;
+    private BeanFactory beans;
+
+    JtaStoreFactories(ObjectProvider<NarayanaJta> jta) {
+        this.jta = jta;
+    }
+
+    @Override
+    public void setBeanFactory(BeanFactory beanFactory) {
+        this.beans = beanFactory;
+    }
+
+    @Override
+    public Object postProcessAfterInitialization(Object bean, String name) throws BeansException {
+        if (!(bean instanceof StoreFactory factory) || !(bean instanceof TransactionalResource)) {
+            return bean;
+        }
+        NarayanaJta narayana = jta.getObject();
+        if (beans instanceof ConfigurableBeanFactory configurable && beans instanceof ListableBeanFactory listable) {
+            // the factory is destroyed (closed) before the transaction manager it enlists with
+            for (String jtaName : listable.getBeanNamesForType(NarayanaJta.class, false, false)) {
+                configurable.registerDependentBean(jtaName, name);
+            }
+        }
+        return new JtaStoreFactory(factory, narayana);
+    }
+}

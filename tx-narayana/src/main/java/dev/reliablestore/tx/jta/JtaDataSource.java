@@ -1,0 +1,326 @@
+package dev.reliablestore.tx.jta;
+
+import com.arjuna.ats.jta.recovery.XAResourceRecoveryHelper;
+import jakarta.transaction.RollbackException;
+import jakarta.transaction.Status;
+import jakarta.transaction.Synchronization;
+import jakarta.transaction.SystemException;
+import jakarta.transaction.Transaction;
+import jakarta.transaction.TransactionManager;
+
+import javax.sql.DataSource;
+import javax.sql.XAConnection;
+import javax.sql.XADataSource;
+import javax.transaction.xa.XAException;
+import javax.transaction.xa.XAResource;
+import javax.transaction.xa.Xid;
+import java.io.PrintWriter;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A {@link DataSource} over an {@link XADataSource} whose connections join the calling thread's JTA
+ * transaction: inside one, the first connection opens an {@link XAConnection}, enlists its
+ * {@link XAResource} and every later call in the same transaction gets the same connection, whose
+ * {@code close()} only ends the handle (the branch is finished by the transaction manager, and the
+ * XA connection closed after completion); outside a transaction, a plain auto-commit connection
+ * closed with its handle. No pooling: one physical connection per transaction.
+ */
+final class JtaDataSource implements DataSource {
+
+    private static final System.Logger LOG = System.getLogger(JtaDataSource.class.getName());
+
+    private final XADataSource xa;
+    private final TransactionManager tm;
+    private final Recovery recovery;
+    private final Map<Transaction, Connection> enlisted = new ConcurrentHashMap<>();
+
+    JtaDataSource(XADataSource xa, TransactionManager tm, Recovery recovery) {
+        this.xa = xa;
+        this.tm = tm;
+        this.recovery = recovery;
+    }
+
+    @Override
+    public Connection getConnection() throws SQLException {
+        Transaction tx = activeTransaction();
+        if (tx == null) {
+            XAConnection x = xa.getXAConnection();
+            return handle(x.getConnection(), x);
+        }
+        Connection known = enlisted.get(tx);
+        if (known != null) {
+            return known;
+        }
+        XAConnection x = xa.getXAConnection();
+        try {
+            // the handle first: some drivers (H2) reset the physical connection when a handle is taken
+            Connection c = handle(x.getConnection(), null);
+            Branch branch = new Branch(x.getXAResource());
+            if (!tx.enlistResource(branch)) {
+                throw new SQLException("the JTA transaction " + tx + " refused to enlist the XA connection of " + xa);
+            }
+            tx.registerSynchronization(new Synchronization() {
+                @Override
+                public void beforeCompletion() {
+                }
+
+                @Override
+                public void afterCompletion(int status) {
+                    enlisted.remove(tx);
+                    if (branch.finished) {
+                        closeQuietly(x);
+                    } else {
+                        // phase two failed: some drivers (H2) drop a prepared branch when its connection
+                        // closes, so it stays open for recovery to finish the branch, until close()
+                        recovery.park(x);
+                    }
+                }
+            });
+            enlisted.put(tx, c);
+            return c;
+        } catch (RollbackException e) {
+            closeQuietly(x);
+            throw new SQLException("the JTA transaction " + tx + " is marked for rollback; the database cannot join it", e);
+        } catch (SystemException | SQLException | RuntimeException e) {
+            closeQuietly(x);
+            throw e instanceof SQLException s ? s : new SQLException("cannot enlist the XA connection of " + xa + " in " + tx + ": " + e, e);
+        }
+    }
+
+    private Transaction activeTransaction() throws SQLException {
+        try {
+            Transaction tx = tm.getTransaction();
+            if (tx == null || tx.getStatus() == Status.STATUS_NO_TRANSACTION) {
+                return null;
+            }
+            if (tx.getStatus() != Status.STATUS_ACTIVE) {
+                throw new SQLException("the current JTA transaction " + tx + " is not active (it is "
+                        + JtaEntityStore.statusName(tx.getStatus()) + "); no connection can join it");
+            }
+            return tx;
+        } catch (SystemException e) {
+            throw new SQLException("cannot ask the transaction manager for the current transaction: " + e, e);
+        }
+    }
+
+    /**
+     * The connection, whose {@code close()} closes {@code owner} too (outside a transaction), or only
+     * marks the handle closed (inside one: the XA connection lives until the transaction completes,
+     * and the same handle is handed out again within it, so closing it must not end it).
+     */
+    private static Connection handle(Connection c, XAConnection owner) {
+        boolean[] closed = {false};
+        return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class}, (proxy, method, args) -> {
+            switch (method.getName()) {
+                case "close":
+                    if (owner != null) {
+                        closed[0] = true;
+                        owner.close();
+                    }
+                    return null;
+                case "isClosed":
+                    return closed[0] || c.isClosed();
+                case "equals":
+                    return proxy == args[0];
+                case "hashCode":
+                    return System.identityHashCode(proxy);
+                case "toString":
+                    return "JTA connection " + c;
+                default:
+                    try {
+                        return method.invoke(c, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+            }
+        });
+    }
+
+    private static void closeQuietly(XAConnection x) {
+        try {
+            x.close();
+        } catch (SQLException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "closing an XA connection failed: {0}", e.toString());
+        }
+    }
+
+    /** The driver's XAResource of one transaction, noting whether its branch was finished (committed, rolled back or read-only). */
+    private static final class Branch implements XAResource {
+        private final XAResource driver;
+        volatile boolean finished;
+
+        Branch(XAResource driver) {
+            this.driver = driver;
+        }
+
+        @Override
+        public void start(Xid xid, int flags) throws XAException {
+            driver.start(xid, flags);
+        }
+
+        @Override
+        public void end(Xid xid, int flags) throws XAException {
+            driver.end(xid, flags);
+        }
+
+        @Override
+        public int prepare(Xid xid) throws XAException {
+            int vote = driver.prepare(xid);
+            finished = vote == XA_RDONLY;
+            return vote;
+        }
+
+        @Override
+        public void commit(Xid xid, boolean onePhase) throws XAException {
+            driver.commit(xid, onePhase);
+            finished = true;
+        }
+
+        @Override
+        public void rollback(Xid xid) throws XAException {
+            driver.rollback(xid);
+            finished = true;
+        }
+
+        @Override
+        public void forget(Xid xid) throws XAException {
+            driver.forget(xid);
+            finished = true;
+        }
+
+        @Override
+        public Xid[] recover(int flag) throws XAException {
+            return driver.recover(flag);
+        }
+
+        @Override
+        public boolean isSameRM(XAResource other) throws XAException {
+            return driver.isSameRM(other instanceof Branch b ? b.driver : other);
+        }
+
+        @Override
+        public int getTransactionTimeout() throws XAException {
+            return driver.getTransactionTimeout();
+        }
+
+        @Override
+        public boolean setTransactionTimeout(int seconds) throws XAException {
+            return driver.setTransactionTimeout(seconds);
+        }
+
+        @Override
+        public String toString() {
+            return driver.toString();
+        }
+    }
+
+    /**
+     * Recovery's view of the database: one XA connection kept for the scans, opened when first
+     * needed, and the connections of branches whose phase two failed, kept open until close().
+     */
+    static final class Recovery implements XAResourceRecoveryHelper, AutoCloseable {
+        private final XADataSource xa;
+        private final List<XAConnection> parked = new CopyOnWriteArrayList<>();
+        private XAConnection connection;
+
+        void park(XAConnection x) {
+            parked.add(x);
+        }
+
+        Recovery(XADataSource xa) {
+            this.xa = xa;
+        }
+
+        @Override
+        public boolean initialise(String p) {
+            return true;
+        }
+
+        @Override
+        public synchronized XAResource[] getXAResources() {
+            try {
+                if (connection == null) {
+                    connection = xa.getXAConnection();
+                }
+                return new XAResource[] {connection.getXAResource()};
+            } catch (SQLException e) {
+                // the database may be down now: the next scan tries again
+                LOG.log(System.Logger.Level.WARNING, "recovery cannot reach {0}: {1}", xa, e.toString());
+                if (connection != null) {
+                    closeQuietly(connection);
+                    connection = null;
+                }
+                return new XAResource[0];
+            }
+        }
+
+        @Override
+        public synchronized void close() {
+            parked.forEach(JtaDataSource::closeQuietly);
+            parked.clear();
+            if (connection != null) {
+                closeQuietly(connection);
+                connection = null;
+            }
+        }
+    }
+
+    @Override
+    public Connection getConnection(String username, String password) throws SQLException {
+        throw new SQLFeatureNotSupportedException("set the user and password on the XADataSource; a JTA data source has one set");
+    }
+
+    @Override
+    public PrintWriter getLogWriter() throws SQLException {
+        return xa.getLogWriter();
+    }
+
+    @Override
+    public void setLogWriter(PrintWriter out) throws SQLException {
+        xa.setLogWriter(out);
+    }
+
+    @Override
+    public void setLoginTimeout(int seconds) throws SQLException {
+        xa.setLoginTimeout(seconds);
+    }
+
+    @Override
+    public int getLoginTimeout() throws SQLException {
+        return xa.getLoginTimeout();
+    }
+
+    @Override
+    public java.util.logging.Logger getParentLogger() throws SQLFeatureNotSupportedException {
+        return xa.getParentLogger();
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> type) throws SQLException {
+        if (type.isInstance(this)) {
+            return type.cast(this);
+        }
+        if (type.isInstance(xa)) {
+            return type.cast(xa);
+        }
+        throw new SQLException("a JTA data source over " + xa + " is not a " + type.getName());
+    }
+
+    @Override
+    public boolean isWrapperFor(Class<?> type) {
+        return type.isInstance(this) || type.isInstance(xa);
+    }
+
+    @Override
+    public String toString() {
+        return "JTA data source over " + xa;
+    }
+}
