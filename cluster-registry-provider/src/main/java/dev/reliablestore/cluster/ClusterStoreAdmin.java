@@ -139,6 +139,15 @@ public final class ClusterStoreAdmin {
         return registry.failover(Objects.requireNonNull(target, "target"));
     }
 
+    /**
+     * The registry's view of its cluster: backend, this node, the primary, every node's state. Read
+     * once, without retries: a registry that cannot answer throws (e.g. {@code RegistryClosedException},
+     * {@code RegistryUnavailableException}), which is what a health check wants to know.
+     */
+    public dev.reliablestore.registry.ClusterStatus status() {
+        return registry.status();
+    }
+
     /** Takes a node out of the primary role until {@link #resume}; see {@link ClusterRegistry#drain}. */
     public void drain(String node) {
         registry.drain(node);

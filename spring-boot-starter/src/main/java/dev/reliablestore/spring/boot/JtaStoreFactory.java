@@ -35,6 +35,11 @@ final class JtaStoreFactory implements StoreFactory {
         factory.close();
     }
 
+    /** The provider's factory under the JTA wrapper (the health check reads its cluster status). */
+    StoreFactory delegate() {
+        return factory;
+    }
+
     @Override
     public String toString() {
         return "JTA-aware " + factory;
