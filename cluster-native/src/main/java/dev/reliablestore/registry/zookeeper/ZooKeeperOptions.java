@@ -84,7 +84,8 @@ record ZooKeeperOptions(
             "`linearizable`: every read behind a quorum barrier (Guarantees, Reads).");
     static final Option<String> DIGEST = Option.secret("digest", "`user:password`", ZooKeeperOptions::checkDigest,
             "digest credentials: the chroot and every znode below it carry exactly the ACL `digest:user:base64(sha1(user:password))` with"
-                    + " all permissions; the registry authenticates with them. Never echoed (`uri()` shows `***`). Required unless `acl=x509` or `acl=open`.")
+                    + " all permissions; the registry authenticates with them. Never echoed (`uri()` shows `***`). Required unless `kerberosPrincipal`, `acl=x509` or"
+                    + " `acl=open`.")
             .withLiteralsAcceptedForOneRelease();
     static final Option<String> ACL = Option.string("acl", null, "`digest` with `digest`, else `sasl` with `kerberosPrincipal`, else none",
             "`digest`, `sasl`, `x509` or `open`",

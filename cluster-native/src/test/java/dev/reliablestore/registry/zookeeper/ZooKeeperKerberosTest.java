@@ -210,6 +210,40 @@ class ZooKeeperKerberosTest {
                 .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("acl=sasl needs kerberosPrincipal");
     }
 
+    @Test
+    void zkSecureMovesADigestChrootToSasl() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("krb-move");
+        Path secret = Files.writeString(dir.resolve("digest-" + chroot.substring(1)), "app:app-secret");
+        String digestRef = "file:" + secret;
+        // a store protected by digest (its sessions authenticate with Kerberos too: the server requires it of everyone)
+        try (ClusterRegistry r = ZkTestSupport.open(kdc.connectString(), chroot, kerberos(ALICE, alice,
+                ZooKeeperOptions.ACL.name(), ZooKeeperOptions.ACL_DIGEST, ZooKeeperOptions.DIGEST.name(), digestRef))) {
+            writeAndReadBack(r, "C-1", "under digest");
+        }
+        // alice's principal has no permission on it yet
+        assertThatThrownBy(() -> ZkTestSupport.open(kdc.connectString(), chroot, kerberos(ALICE, alice)).close())
+                .isInstanceOf(RegistryException.class).hasMessageContaining(ALICE);
+        URI uri = URI.create("zookeeper://" + kdc.connectString() + chroot);
+        Map<String, String> moving = kerberos(ALICE, alice, ZooKeeperOptions.KERBEROS_READ_ONLY_PRINCIPALS.name(), BOB);
+        moving.put(ZooKeeperOptions.DIGEST.name(), digestRef);
+        ZooKeeperSecure.Result result = ZooKeeperSecure.secure(uri, moving, false);
+        assertThat(result.changed()).isPositive();
+        assertThat(result.acl()).contains("sasl:" + ALICE + " cdrwa").contains("sasl:" + BOB + " r");
+        assertThat(result.toString()).doesNotContain("app-secret");
+        try (ClusterRegistry r = ZkTestSupport.open(kdc.connectString(), chroot,
+                kerberos(ALICE, alice, ZooKeeperOptions.KERBEROS_READ_ONLY_PRINCIPALS.name(), BOB))) {
+            assertThat(r.getValue(KEY, "C-1")).hasValueSatisfying(v -> assertThat(v.value()).isEqualTo(RegistryValue.sz("under digest")));
+            writeAndReadBack(r, "C-2", "under sasl");
+        }
+        // the old credentials alone no longer pass
+        assertThatThrownBy(() -> ZkTestSupport.open(kdc.connectString(), chroot, kerberos(MALLORY, mallory,
+                ZooKeeperOptions.ACL.name(), ZooKeeperOptions.ACL_DIGEST, ZooKeeperOptions.DIGEST.name(), digestRef)).close())
+                .isInstanceOf(RegistryException.class);
+        // a second pass changes nothing
+        assertThat(ZooKeeperSecure.secure(uri, kerberos(ALICE, alice, ZooKeeperOptions.KERBEROS_READ_ONLY_PRINCIPALS.name(), BOB), true).changed())
+                .isZero();
+    }
+
     /**
      * The registry's sections join a JAAS configuration the application already has (a file named by
      * java.security.auth.login.config): both its sections and the registry's log in.
