@@ -287,8 +287,10 @@ class ZooKeeperKerberosTest {
 
     /**
      * Tickets expire and are renewed while the registry runs: the KDC issues 90-second tickets and the
-     * registry writes for five minutes, its session re-authenticating on each reconnect (ZooKeeper's
-     * client re-logs in at most once a minute, hence the length). Only with -Dreliablestore.soak=true.
+     * registry writes for five minutes; every 15 s its socket is closed, so the same ZooKeeper handle
+     * (the same login, which ZooKeeper's client re-logs in at most once a minute, hence the length)
+     * reconnects with a new SASL handshake that needs a current ticket. Only with -Dreliablestore.soak=true
+     * (-Dreliablestore.soak.kerberos.minutes=N).
      */
     @Test
     @EnabledIfSystemProperty(named = "reliablestore.soak", matches = "true")
@@ -296,15 +298,22 @@ class ZooKeeperKerberosTest {
         String chroot = ZkTestSupport.freshChroot("krb-soak");
         long minutes = Long.getLong("reliablestore.soak.kerberos.minutes", 5);
         try (ZooKeeperRegistry r = ZkTestSupport.open(kdc.connectString(), chroot, kerberos(ALICE, alice))) {
+            long sessionId = r.curator().getZookeeperClient().getZooKeeper().getSessionId();
             long end = System.nanoTime() + TimeUnit.MINUTES.toNanos(minutes);
+            long nextCut = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
             int n = 0;
+            int cuts = 0;
             while (System.nanoTime() < end) {
-                writeAndReadBack(r, "C-" + n % 10, "write " + n);
-                if (++n % 500 == 0) {
-                    // a new connection needs a new SASL handshake, with whatever ticket the client holds now
-                    r.curator().getZookeeperClient().getZooKeeper().getTestable().injectSessionExpiration();
+                writeAndReadBack(r, "C-" + n % 10, "write " + n++);
+                if (System.nanoTime() > nextCut) {
+                    r.curator().getZookeeperClient().getZooKeeper().getTestable().closeSocket();
+                    cuts++;
+                    nextCut = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
                 }
             }
+            // the same session throughout: every reconnection authenticated with the renewed login
+            assertThat(r.curator().getZookeeperClient().getZooKeeper().getSessionId()).isEqualTo(sessionId);
+            assertThat(cuts).isGreaterThanOrEqualTo((int) (minutes * 3));
         }
     }
 }
