@@ -19,6 +19,25 @@ public final class SecureZooKeeperServers {
     private SecureZooKeeperServers() {
     }
 
+    /**
+     * Quorum TLS between servers (docs/zookeeper-backend.md, TLS): a CA named {@code caName}, one server
+     * certificate of it for 127.0.0.1 and localhost, its key and trust stores and password file in
+     * {@code dir}; the zoo.cfg lines of a server that uses them, as the docs give them (password paths).
+     */
+    public static List<String> quorumTls(Path dir, String caName) throws Exception {
+        Files.createDirectories(dir);
+        String password = "quorum-" + UUID.randomUUID();
+        TestPki.Issued ca = TestPki.ca(caName);
+        Path keyStore = TestPki.keyStore(dir.resolve("quorum.p12"), TestPki.peer(ca, "zookeeper", "localhost", "127.0.0.1"), password);
+        Path trustStore = TestPki.trustStore(dir.resolve("quorum-trust.p12"), password, ca);
+        Path passwordFile = Files.writeString(dir.resolve("quorum.pass"), password);
+        return List.of("sslQuorum=true",
+                "ssl.quorum.keyStore.location=" + keyStore,
+                "ssl.quorum.keyStore.passwordPath=" + passwordFile,
+                "ssl.quorum.trustStore.location=" + trustStore,
+                "ssl.quorum.trustStore.passwordPath=" + passwordFile);
+    }
+
     /** A KDC in this JVM and a server in its own JVM that closes every session not authenticated with SASL/GSSAPI. */
     public static final class Kerberos implements AutoCloseable {
 
