@@ -305,7 +305,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             case ZooKeeperOptions.ACL_X509 -> " that does not accept the client certificate of option tlsKeyStore (subject " + policy.identity() + ")";
             case ZooKeeperOptions.ACL_SASL -> " that does not accept the Kerberos principal of option kerberosPrincipal (" + policy.identity() + ")";
             default -> " and no \"digest\" option was given (acl=open)";
-        }, cause);
+        } + (policy.scheme().equals(ZooKeeperOptions.ACL_SASL) || policy.scheme().equals(ZooKeeperOptions.ACL_X509)
+                ? ". A chroot protected by digest credentials moves to this identity with: reliablestore zk secure --store " + uri()
+                + " (with these options) --registry-secret-env digest=VAR (VAR holding its current user:password); see"
+                + " docs/zookeeper-backend.md, Security" : ""), cause);
     }
 
     private RegistryException failure(String what, Throwable t) {

@@ -220,9 +220,10 @@ class ZooKeeperKerberosTest {
                 ZooKeeperOptions.ACL.name(), ZooKeeperOptions.ACL_DIGEST, ZooKeeperOptions.DIGEST.name(), digestRef))) {
             writeAndReadBack(r, "C-1", "under digest");
         }
-        // alice's principal has no permission on it yet
+        // alice's principal has no permission on it yet; the message says how to move it
         assertThatThrownBy(() -> ZkTestSupport.open(kdc.connectString(), chroot, kerberos(ALICE, alice)).close())
-                .isInstanceOf(RegistryException.class).hasMessageContaining(ALICE);
+                .isInstanceOf(RegistryException.class).hasMessageContaining(ALICE).hasMessageContaining("zk secure")
+                .hasMessageContaining("--registry-secret-env digest=VAR").hasMessageNotContaining("app-secret");
         URI uri = URI.create("zookeeper://" + kdc.connectString() + chroot);
         Map<String, String> moving = kerberos(ALICE, alice, ZooKeeperOptions.KERBEROS_READ_ONLY_PRINCIPALS.name(), BOB);
         moving.put(ZooKeeperOptions.DIGEST.name(), digestRef);
