@@ -307,7 +307,8 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             default -> " and no \"digest\" option was given (acl=open)";
         } + (policy.scheme().equals(ZooKeeperOptions.ACL_SASL) || policy.scheme().equals(ZooKeeperOptions.ACL_X509)
                 ? ". A chroot protected by digest credentials moves to this identity with: reliablestore zk secure --store " + uri()
-                + " (with these options) --registry-secret-env digest=VAR (VAR holding its current user:password); see"
+                + " (with these options and an explicit acl=" + policy.scheme() + ") --registry-secret-env digest=VAR (VAR holding its current"
+                + " user:password); see"
                 + " docs/zookeeper-backend.md, Security" : ""), cause);
     }
 
