@@ -222,7 +222,8 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             // the section is named per client: the JVM-wide JAAS "Client" section (of another ZooKeeper user) stays theirs
             config.setProperty(ZKClientConfig.LOGIN_CONTEXT_NAME_KEY, KerberosJaas.section(options.kerberosPrincipal(), options.kerberosKeytab()));
             config.setProperty(ZKClientConfig.ZK_SASL_CLIENT_USERNAME, ZKClientConfig.ZK_SASL_CLIENT_USERNAME_DEFAULT);
-            // the server principal is zookeeper/<host as written in the connect string>: a reverse lookup would let DNS choose it
+            // the server principal is zookeeper/<host of the connect string>, not a name DNS canonicalisation chooses
+            // (the JDK still reverse-resolves an IP literal: docs say to use host names)
             config.setProperty(ZKClientConfig.ZK_SASL_CLIENT_CANONICALIZE_HOSTNAME, "false");
         }
         // ZKClientConfig starts from the JVM's zookeeper.* system properties (a server in the same JVM sets its own
