@@ -11,7 +11,7 @@ final class RegistryOptions {
 
     @Option(names = "--registry-option", paramLabel = "KEY=VALUE",
             description = "An option for the registry backend, e.g. sessionTimeout=10s for ZooKeeper (repeatable). "
-                    + "Secrets (digest=user:password) belong in --registry-secret-env or --registry-secret-file.")
+                    + "Secrets (digest, *Password) are refused here: they belong in --registry-secret-env or --registry-secret-file.")
     Map<String, String> registryOptions = new LinkedHashMap<>();
 
     @Option(names = "--registry-secret-env", paramLabel = "KEY=VAR",
@@ -28,6 +28,7 @@ final class RegistryOptions {
      * backend resolves: a secret never travels on the command line, and is never echoed.
      */
     Map<String, String> resolved() {
+        registryOptions.forEach((key, value) -> refuseSecretLiteral(key, value, "--registry-option"));
         Map<String, String> all = new LinkedHashMap<>(registryOptions);
         for (Map.Entry<String, String> e : registrySecretEnv.entrySet()) {
             put(all, e.getKey(), "env:" + e.getValue(), "--registry-secret-env");
@@ -36,6 +37,23 @@ final class RegistryOptions {
             put(all, e.getKey(), "file:" + e.getValue(), "--registry-secret-file");
         }
         return all;
+    }
+
+    /**
+     * A secret's value on the command line shows in the process list and the shell history: only a
+     * reference ({@code env:VAR}, {@code file:PATH}) is accepted there. Secret keys are named as the
+     * backends name them: {@code digest}, and any key containing {@code password} (TLS store passwords).
+     */
+    static void refuseSecretLiteral(String key, String value, String where) {
+        if (isSecret(key) && !value.startsWith("env:") && !value.startsWith("file:")) {
+            throw CliException.usage("registry option " + key + " is a secret and its value must not be on the command line (" + where
+                    + "; the process list and shell history show it): use --registry-secret-env " + key + "=VAR or --registry-secret-file "
+                    + key + "=FILE");
+        }
+    }
+
+    static boolean isSecret(String key) {
+        return key.equals("digest") || key.toLowerCase(java.util.Locale.ROOT).contains("password");
     }
 
     private static void put(Map<String, String> all, String key, String value, String option) {

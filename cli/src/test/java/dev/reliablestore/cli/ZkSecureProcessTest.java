@@ -73,7 +73,7 @@ class ZkSecureProcessTest {
             f.store("Customer", JsonNode.class).save("C-1", Json.MAPPER.createObjectNode().put("name", "Acme"));
         }
 
-        CliProcess.Result dry = cli.run("zk", "secure", "--store", store, "--registry-option", "digest=" + DIGEST, "--dry-run", "--json");
+        CliProcess.Result dry = cli.run("zk", "secure", "--store", store, "--registry-secret-env", "digest=ZK_DIGEST", "--dry-run", "--json");
         assertThat(dry.exitCode()).as(dry.toString()).isEqualTo(3);
         JsonNode d = Json.MAPPER.readTree(dry.out());
         int znodes = d.get("passes").get(0).get("checked").asInt();

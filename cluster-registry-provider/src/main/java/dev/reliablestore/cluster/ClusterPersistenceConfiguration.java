@@ -104,6 +104,14 @@ public final class ClusterPersistenceConfiguration {
             + " registry.tlsKeyStorePassword and registry.tlsTrustStorePassword) and registry.requireTls=true, which refuses a plaintext"
             + " configuration; see docs/zookeeper-backend.md, TLS";
 
+    /**
+     * The seed's Kerberos key: the ZooKeeper backend's {@code requireKerberos} (refuse to open without a
+     * Kerberos principal and keytab), under the seed's name. Passed down as {@code registry.requireKerberos};
+     * a backend without Kerberos refuses it as an option it does not have.
+     */
+    static final String SEED_REQUIRE_KERBEROS = "RequireKerberos";
+    static final String BACKEND_REQUIRE_KERBEROS = "requireKerberos";
+
     static final int MAX_VALUE_SIZE_KB_LIMIT = RegistryValue.MAX_SIZE / 1024;
     static final Duration MAX_DURATION = Duration.ofHours(24);
     static final Duration MIN_HEALTH_CHECK_INTERVAL = Duration.ofMillis(50);
@@ -354,6 +362,14 @@ public final class ClusterPersistenceConfiguration {
             String value = Objects.requireNonNull(e.getValue(), () -> "value of " + key).strip();
             if (key.equalsIgnoreCase(SEED_ENABLE_IPSEC)) {
                 throw new ConfigurationException(ENABLE_IPSEC_REFUSED);
+            }
+            if (key.equalsIgnoreCase(SEED_REQUIRE_KERBEROS)) {
+                if (configuration.containsKey(REGISTRY_OPTION_PREFIX + BACKEND_REQUIRE_KERBEROS)) {
+                    throw new ConfigurationException("options " + key + " and " + REGISTRY_OPTION_PREFIX + BACKEND_REQUIRE_KERBEROS
+                            + " are the same setting; give one");
+                }
+                b.registryOption(BACKEND_REQUIRE_KERBEROS, value);
+                continue;
             }
             if (key.startsWith(REGISTRY_OPTION_PREFIX) && key.length() > REGISTRY_OPTION_PREFIX.length()) {
                 b.registryOption(key.substring(REGISTRY_OPTION_PREFIX.length()), value);

@@ -111,6 +111,13 @@ class ClusterPersistenceConfigurationTest {
     }
 
     @Test
+    void theSeedsRequireKerberosIsTheBackendsRequireKerberos() {
+        assertThat(ClusterPersistenceConfiguration.fromMap(with("RequireKerberos", "true")).registryOptions())
+                .containsEntry("requireKerberos", "true");
+        refused(with("RequireKerberos", "true", "registry.requireKerberos", "true"), "RequireKerberos", "registry.requireKerberos", "give one");
+    }
+
+    @Test
     void requiredOptionsAreNamed() {
         Map<String, String> m = base();
         m.remove("resourceGroupName");

@@ -72,6 +72,9 @@ class StoreBehaviourTest {
                 .isInstanceOf(ConfigurationException.class).hasMessageContaining("NODE9");
         assertThatThrownBy(() -> ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).registryOption("bogus", "1").build()))
                 .isInstanceOf(ConfigurationException.class).hasMessageContaining("bogus");
+        // the seed's RequireKerberos arrives as requireKerberos, which the embedded registry does not have: refused, whatever its value
+        assertThatThrownBy(() -> ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).registryOption("requireKerberos", "false").build()))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("requireKerberos");
         String node;
         try (ClusterRegistry r = EmbeddedFixture.openRegistry(dir)) {
             node = r.status().localNode();

@@ -12,6 +12,7 @@ import javax.net.ssl.X509KeyManager;
 
 import java.security.NoSuchAlgorithmException;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -25,8 +26,8 @@ import java.util.StringJoiner;
  * principal as the servers canonicalise it) or an {@code x509} one (id: the client certificate's
  * subject DN) plugs in with a factory here and a value of the {@code acl} option.
  *
- * @param scheme    the {@code acl} option's value: {@code digest}, {@code x509} or {@code open}
- * @param identity  who the ACL admits, for people and the marker: the digest user name, the certificate's subject, or {@code anyone}
+ * @param scheme    the {@code acl} option's value: {@code digest}, {@code sasl}, {@code x509} or {@code open}
+ * @param identity  who the ACL admits, for people and the marker: the digest user name, the Kerberos principal, the certificate's subject, or {@code anyone}
  * @param znodeAcl  exactly this on the chroot and everything below it
  * @param parentAcl on the znodes above the chroot that the registry creates
  */
@@ -42,6 +43,7 @@ record AclPolicy(String scheme, String identity, List<ACL> znodeAcl, List<ACL> p
             case ZooKeeperOptions.ACL_OPEN -> new AclPolicy(ZooKeeperOptions.ACL_OPEN, "anyone", OPEN, OPEN);
             case ZooKeeperOptions.ACL_DIGEST -> digest(options.digestCredentials());
             case ZooKeeperOptions.ACL_X509 -> x509(options);
+            case ZooKeeperOptions.ACL_SASL -> sasl(options);
             default -> throw new IllegalArgumentException("no ACL policy for " + options.acl());
         };
     }
@@ -64,6 +66,21 @@ record AclPolicy(String scheme, String identity, List<ACL> znodeAcl, List<ACL> p
         String subject = subjectOf(options.tlsKeyStore(), options.tlsKeyStorePassword());
         Id id = new Id(ZooKeeperOptions.ACL_X509, subject);
         return new AclPolicy(ZooKeeperOptions.ACL_X509, subject, Collections.singletonList(new ACL(ZooDefs.Perms.ALL, id)), SHARED_PARENT);
+    }
+
+    /**
+     * The servers' SASLAuthenticationProvider gives a connection the id of its authenticated principal,
+     * in full unless the servers set {@code kerberos.removeHostFromPrincipal}/{@code removeRealmFromPrincipal}
+     * (then this ACL never matches, and opening is refused naming it).
+     */
+    private static AclPolicy sasl(ZooKeeperOptions options) {
+        List<ACL> acl = new ArrayList<>();
+        acl.add(new ACL(ZooDefs.Perms.ALL, new Id(ZooKeeperOptions.ACL_SASL, options.kerberosPrincipal())));
+        for (String reader : options.kerberosReadOnlyPrincipals()) {
+            acl.add(new ACL(ZooDefs.Perms.READ, new Id(ZooKeeperOptions.ACL_SASL, reader)));
+        }
+        // not List.of: see SHARED_PARENT
+        return new AclPolicy(ZooKeeperOptions.ACL_SASL, options.kerberosPrincipal(), Collections.unmodifiableList(acl), SHARED_PARENT);
     }
 
     /** Loaded as the client loads it (X509Util), so every store type the client takes works here too. */

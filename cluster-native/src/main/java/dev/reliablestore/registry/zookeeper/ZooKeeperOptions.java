@@ -48,13 +48,19 @@ record ZooKeeperOptions(
         String redactedUri,
         String acl,
         boolean linearizableReads,
-        boolean primaryCandidate) {
+        boolean primaryCandidate,
+        String kerberosPrincipal,
+        String kerberosKeytab,
+        List<String> kerberosReadOnlyPrincipals,
+        boolean requireKerberos) {
 
     /** {@link #ACL} values: the digest ACL of the {@code digest} credentials, or no protection at all (explicit opt-in). */
     static final String ACL_DIGEST = "digest";
     static final String ACL_OPEN = "open";
     /** {@link #ACL} value: the {@code x509} ACL of the subject of the {@code tlsKeyStore}'s certificate. */
     static final String ACL_X509 = "x509";
+    /** {@link #ACL} value: {@code sasl:<kerberosPrincipal>} with all permissions, plus read-only principals. */
+    static final String ACL_SASL = "sasl";
 
     /** How plain reads relate to writes of other sessions. */
     enum ReadConsistency { SNAPSHOT, LINEARIZABLE }
@@ -78,13 +84,17 @@ record ZooKeeperOptions(
             "`linearizable`: every read behind a quorum barrier (Guarantees, Reads).");
     static final Option<String> DIGEST = Option.secret("digest", "`user:password`", ZooKeeperOptions::checkDigest,
             "digest credentials: the chroot and every znode below it carry exactly the ACL `digest:user:base64(sha1(user:password))` with"
-                    + " all permissions; the registry authenticates with them. Never echoed (`uri()` shows `***`). Required unless `acl=x509` or `acl=open`.")
+                    + " all permissions; the registry authenticates with them. Never echoed (`uri()` shows `***`). Required unless `kerberosPrincipal`, `acl=x509` or"
+                    + " `acl=open`.")
             .withLiteralsAcceptedForOneRelease();
-    static final Option<String> ACL = Option.string("acl", null, "`digest` with `digest`, else none", "`digest`, `x509` or `open`",
+    static final Option<String> ACL = Option.string("acl", null, "`digest` with `digest`, else `sasl` with `kerberosPrincipal`, else none",
+            "`digest`, `sasl`, `x509` or `open`",
             ZooKeeperOptions::checkAclName, "the ACL the chroot must carry (see Security). `x509`: exactly `x509:<subject DN of the"
-                    + " tlsKeyStore's certificate>` with all permissions (needs `tls=true` and `tlsKeyStore`; see TLS). `open` is an explicit"
+                    + " tlsKeyStore's certificate>` with all permissions (needs `tls=true` and `tlsKeyStore`; see TLS). `sasl`: exactly"
+                    + " `sasl:<kerberosPrincipal>` with all permissions and `sasl:<p>` read-only for each of `kerberosReadOnlyPrincipals`"
+                    + " (see Kerberos). `open` is an explicit"
                     + " opt-in to an **insecure** store (`world:anyone`, all permissions) and is refused together with `digest`; without"
-                    + " `digest`, `acl=x509` or `acl=open` opening is refused.");
+                    + " `digest`, `kerberosPrincipal`, `acl=x509` or `acl=open` opening is refused.");
     static final Option<Long> MAX_REQUEST_BYTES = Option.size("maxRequestBytes", 0xfffff, 256 * 1024, 512L * 1024 * 1024,
             "must equal the servers' (and other clients') `jute.maxbuffer`; limits are derived from it (see Limits). The registry's own"
                     + " client is configured from it.");
@@ -107,9 +117,21 @@ record ZooKeeperOptions(
     static final Option<String> TLS_TRUST_STORE_PASSWORD = Option.secret("tlsTrustStorePassword", "secret", p -> p, "password of `tlsTrustStore`.")
             .withLiteralsAcceptedForOneRelease();
 
+    static final Option<String> KERBEROS_PRINCIPAL = Option.string("kerberosPrincipal", null, "none", "`name[/instance]@REALM`",
+            ZooKeeperOptions::checkPrincipal, "authenticate to the servers with SASL/GSSAPI as this principal, from `kerberosKeytab` (see"
+                    + " Kerberos); with `acl=sasl` the ACL names it.");
+    static final Option<String> KERBEROS_KEYTAB = Option.string("kerberosKeytab", null, "none", "a readable keytab file",
+            ZooKeeperOptions::readableFile, "the keytab holding `kerberosPrincipal`'s keys (a path, not a secret reference; protect the file).");
+    static final Option<String> KERBEROS_READ_ONLY_PRINCIPALS = Option.string("kerberosReadOnlyPrincipals", "", "none",
+            "comma-separated `name[/instance]@REALM`", ZooKeeperOptions::checkPrincipals, "with `acl=sasl`: principals the ACL grants"
+                    + " READ only (monitoring, backup tools reading the znodes).");
+    static final Option<Boolean> REQUIRE_KERBEROS = Option.bool("requireKerberos", false, "refuse to open unless `kerberosPrincipal` and"
+            + " `kerberosKeytab` are set: a deployment's guard against an unauthenticated connection (the seed's `RequireKerberos`).");
+
     static final OptionTable TABLE = OptionTable.of("the zookeeper registry", SESSION_TIMEOUT, CONNECTION_TIMEOUT, FAILOVER_TIMEOUT,
             NODE_NAME, NODE_AFFINITY, PRIMARY_CANDIDATE, MIN_NODES, READ_CONSISTENCY, DIGEST, ACL, MAX_REQUEST_BYTES, FEED_RETENTION,
-            FEED_CAPACITY, TLS, REQUIRE_TLS, TLS_KEY_STORE, TLS_KEY_STORE_PASSWORD, TLS_TRUST_STORE, TLS_TRUST_STORE_PASSWORD);
+            FEED_CAPACITY, TLS, REQUIRE_TLS, TLS_KEY_STORE, TLS_KEY_STORE_PASSWORD, TLS_TRUST_STORE, TLS_TRUST_STORE_PASSWORD,
+            KERBEROS_PRINCIPAL, KERBEROS_KEYTAB, KERBEROS_READ_ONLY_PRINCIPALS, REQUIRE_KERBEROS);
 
     /** Keys whose values are secrets: never echoed in messages or in {@link #redactedUri()}. */
     private static final Set<String> SECRET_KEYS = Set.of(DIGEST.name(), TLS_KEY_STORE_PASSWORD.name(), TLS_TRUST_STORE_PASSWORD.name());
@@ -201,24 +223,77 @@ record ZooKeeperOptions(
             throw new RegistryArgumentException("option requireTls=true refuses to open " + redact(uri) + " in plaintext: set tls=true (with"
                     + " tlsKeyStore and tlsTrustStore) and connect to the servers' secureClientPort");
         }
+        String principal = v.get(KERBEROS_PRINCIPAL);
+        if ((principal == null) != (v.get(KERBEROS_KEYTAB) == null)) {
+            throw new RegistryArgumentException(principal == null ? "option kerberosKeytab is set without kerberosPrincipal: set both or neither"
+                    : "option kerberosPrincipal=" + principal + " needs kerberosKeytab (the keytab holding its keys)");
+        }
+        if (v.get(REQUIRE_KERBEROS) && principal == null) {
+            throw new RegistryArgumentException("option requireKerberos=true refuses to open " + redact(uri) + " without Kerberos: set"
+                    + " kerberosPrincipal and kerberosKeytab (SASL/GSSAPI authentication to the servers)");
+        }
         String digest = v.get(DIGEST);
-        String acl = parseAcl(v.get(ACL), digest != null, redact(uri));
+        String acl = parseAcl(v.get(ACL), digest != null, principal, redact(uri));
+        List<String> readOnly = splitList(v.get(KERBEROS_READ_ONLY_PRINCIPALS));
+        if (!readOnly.isEmpty() && !acl.equals(ACL_SASL)) {
+            throw new RegistryArgumentException("option kerberosReadOnlyPrincipals needs acl=sasl: it adds read-only entries to the sasl ACL");
+        }
+        if (principal != null && readOnly.contains(principal)) {
+            throw new RegistryArgumentException("option kerberosReadOnlyPrincipals names " + principal + ", the kerberosPrincipal itself, which"
+                    + " has all permissions");
+        }
         if (acl.equals(ACL_X509) && v.get(TLS_KEY_STORE) == null) {
             throw new RegistryArgumentException("option acl=x509 needs tls=true and tlsKeyStore: the ACL names the subject of that store's"
                     + " certificate, which the servers authenticate in the TLS handshake");
         }
         String nodeName = v.isSet(NODE_NAME) ? v.get(NODE_NAME) : checkNodeName(defaultNodeName());
-        List<String> affinity = new ArrayList<>();
-        for (String n : v.get(NODE_AFFINITY).split(",")) {
-            if (!n.isBlank()) {
-                affinity.add(n.strip());
-            }
-        }
+        List<String> affinity = splitList(v.get(NODE_AFFINITY));
         return new ZooKeeperOptions(authority, chroot, (int) v.get(SESSION_TIMEOUT).toMillis(), (int) v.get(CONNECTION_TIMEOUT).toMillis(), failover,
                 nodeName, List.copyOf(affinity), v.get(MIN_NODES).intValue(), digest, v.get(MAX_REQUEST_BYTES).intValue(), retention,
                 v.get(FEED_CAPACITY).intValue(), tls, v.get(TLS_KEY_STORE), v.get(TLS_KEY_STORE_PASSWORD), v.get(TLS_TRUST_STORE),
                 v.get(TLS_TRUST_STORE_PASSWORD), v.get(REQUIRE_TLS), redact(uri), acl, v.get(READ_CONSISTENCY) == ReadConsistency.LINEARIZABLE,
-                v.get(PRIMARY_CANDIDATE));
+                v.get(PRIMARY_CANDIDATE), principal, v.get(KERBEROS_KEYTAB), readOnly, v.get(REQUIRE_KERBEROS));
+    }
+
+    private static List<String> splitList(String text) {
+        List<String> items = new ArrayList<>();
+        for (String n : text.split(",")) {
+            if (!n.isBlank()) {
+                items.add(n.strip());
+            }
+        }
+        return List.copyOf(items);
+    }
+
+    /**
+     * The realm is required: the servers' SASL provider authenticates a connection as the full principal
+     * (by default), and the ACL must name exactly that.
+     */
+    private static String checkPrincipal(String principal) {
+        int at = principal.lastIndexOf('@');
+        if (at <= 0 || at == principal.length() - 1 || principal.indexOf('@') != at || principal.startsWith("/") || principal.contains("//")
+                || principal.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c) || c == ',')) {
+            throw new IllegalArgumentException("\"" + principal.replaceAll("\\p{Cntrl}", "?") + "\" is not a Kerberos principal name[/instance]@REALM");
+        }
+        return principal;
+    }
+
+    private static String checkPrincipals(String text) {
+        List<String> seen = new ArrayList<>();
+        for (String p : splitList(text)) {
+            if (seen.contains(checkPrincipal(p))) {
+                throw new IllegalArgumentException("names \"" + p + "\" twice");
+            }
+            seen.add(p);
+        }
+        return text;
+    }
+
+    private static String readableFile(String path) {
+        if (!Files.isRegularFile(Path.of(path)) || !Files.isReadable(Path.of(path))) {
+            throw new IllegalArgumentException("\"" + path + "\" is not a readable file");
+        }
+        return path;
     }
 
     private static String checkAffinity(String text) {
@@ -245,8 +320,8 @@ record ZooKeeperOptions(
     }
 
     private static String checkAclName(String acl) {
-        if (!acl.equals(ACL_DIGEST) && !acl.equals(ACL_OPEN) && !acl.equals(ACL_X509)) {
-            throw new IllegalArgumentException("must be digest, x509 or open, got \"" + acl + "\"");
+        if (!acl.equals(ACL_DIGEST) && !acl.equals(ACL_OPEN) && !acl.equals(ACL_X509) && !acl.equals(ACL_SASL)) {
+            throw new IllegalArgumentException("must be digest, sasl, x509 or open, got \"" + acl + "\"");
         }
         return acl;
     }
@@ -282,13 +357,17 @@ record ZooKeeperOptions(
 
     /**
      * An unprotected chroot is an explicit choice: without credentials, opening needs {@code acl=open}.
-     * The value names the ACL scheme, so the schemes of a later Kerberos/TLS issue (sasl, x509) join here.
+     * The value names the ACL scheme.
      */
-    private static String parseAcl(String value, boolean digest, String uri) {
+    private static String parseAcl(String value, boolean digest, String principal, String uri) {
         if (value == null) {
+            if (!digest && principal != null) {
+                return ACL_SASL;
+            }
             if (!digest) {
                 throw new RegistryArgumentException("zookeeper registry " + uri + " has no credentials: give the option digest=user:password"
-                        + " (the chroot and every znode below it then carry a digest ACL only these credentials pass), acl=x509 with tls=true"
+                        + " (the chroot and every znode below it then carry a digest ACL only these credentials pass), kerberosPrincipal and"
+                        + " kerberosKeytab (a sasl ACL only that principal passes), acl=x509 with tls=true"
                         + " and tlsKeyStore (an ACL only that client certificate's subject passes), or acl=open for an"
                         + " insecure store that every client of the ZooKeeper ensemble can read and change");
             }
@@ -300,6 +379,17 @@ record ZooKeeperOptions(
                         + " ACL; remove one");
             }
             return ACL_X509;
+        }
+        if (value.equals(ACL_SASL)) {
+            if (principal == null) {
+                throw new RegistryArgumentException("option acl=sasl needs kerberosPrincipal and kerberosKeytab: the ACL names that principal,"
+                        + " which the servers authenticate with SASL/GSSAPI");
+            }
+            if (digest) {
+                throw new RegistryArgumentException("options acl=sasl and digest contradict each other: the chroot carries one identity's"
+                        + " ACL; remove one");
+            }
+            return ACL_SASL;
         }
         return switch (value) {
             case ACL_DIGEST -> {
@@ -315,7 +405,7 @@ record ZooKeeperOptions(
                 }
                 yield ACL_OPEN;
             }
-            default -> throw new RegistryArgumentException("option acl must be digest, x509 or open, got \"" + value + "\"");
+            default -> throw new RegistryArgumentException("option acl must be digest, sasl, x509 or open, got \"" + value + "\"");
         };
     }
 

@@ -188,6 +188,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     private void start() {
         sweeper.scheduleWithFixedDelay(deadlines::sweep, deadlines.sweepPeriodMs(), deadlines.sweepPeriodMs(), TimeUnit.MILLISECONDS);
         client.getConnectionStateListenable().addListener((c, state) -> onConnectionState(state));
+        if (options.kerberosPrincipal() != null) {
+            KerberosJaas.checkLogin(KerberosJaas.section(options.kerberosPrincipal(), options.kerberosKeytab()), options.kerberosPrincipal(),
+                    options.kerberosKeytab());
+        }
         client.start();
         try {
             if (!client.blockUntilConnected(options.connectionTimeoutMs(), TimeUnit.MILLISECONDS)) {
@@ -213,7 +217,15 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         ZKClientConfig config = new ZKClientConfig();
         // answers (a value, a listing) may be as large as the requests we allow
         config.setProperty("jute.maxbuffer", String.valueOf(Math.max(ZooKeeperOptions.ZOOKEEPER_DEFAULT_MAX_BUFFER, options.maxRequestBytes() + REQUEST_RESERVE)));
-        config.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
+        config.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, String.valueOf(options.kerberosPrincipal() != null));
+        if (options.kerberosPrincipal() != null) {
+            // the section is named per client: the JVM-wide JAAS "Client" section (of another ZooKeeper user) stays theirs
+            config.setProperty(ZKClientConfig.LOGIN_CONTEXT_NAME_KEY, KerberosJaas.section(options.kerberosPrincipal(), options.kerberosKeytab()));
+            config.setProperty(ZKClientConfig.ZK_SASL_CLIENT_USERNAME, ZKClientConfig.ZK_SASL_CLIENT_USERNAME_DEFAULT);
+            // the server principal is zookeeper/<host of the connect string>, not a name DNS canonicalisation chooses
+            // (the JDK still reverse-resolves an IP literal: docs say to use host names)
+            config.setProperty(ZKClientConfig.ZK_SASL_CLIENT_CANONICALIZE_HOSTNAME, "false");
+        }
         // ZKClientConfig starts from the JVM's zookeeper.* system properties (a server in the same JVM sets its own
         // stores there): every TLS setting is given here, so the registry connects exactly as its options say
         config.setProperty(ZKClientConfig.SECURE_CLIENT, String.valueOf(options.tls()));
@@ -292,14 +304,25 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         return new RegistryException("not authorized to use " + path + " in " + uri() + ": the chroot is protected by an ACL" + switch (policy.scheme()) {
             case ZooKeeperOptions.ACL_DIGEST -> " that does not accept the configured \"digest\" credentials";
             case ZooKeeperOptions.ACL_X509 -> " that does not accept the client certificate of option tlsKeyStore (subject " + policy.identity() + ")";
+            case ZooKeeperOptions.ACL_SASL -> " that does not accept the Kerberos principal of option kerberosPrincipal (" + policy.identity() + ")";
             default -> " and no \"digest\" option was given (acl=open)";
-        }, cause);
+        } + (policy.scheme().equals(ZooKeeperOptions.ACL_SASL) || policy.scheme().equals(ZooKeeperOptions.ACL_X509)
+                ? ". A chroot protected by digest credentials moves to this identity with: reliablestore zk secure --store " + uri()
+                + " (with these options and an explicit acl=" + policy.scheme() + ") --registry-secret-env digest=VAR (VAR holding its current"
+                + " user:password); see"
+                + " docs/zookeeper-backend.md, Security" : ""), cause);
     }
 
     private RegistryException failure(String what, Throwable t) {
         Throwable cause = ZkCalls.unwrap(t);
         if (cause instanceof RegistryException re) {
             return re;
+        }
+        if (cause instanceof KeeperException.SessionClosedRequireAuthException) {
+            return new ZooKeeperAuthenticationException(what + ": the ZooKeeper servers at " + options.connectString() + " require SASL authentication and closed"
+                    + " the session" + (options.kerberosPrincipal() == null ? "; set kerberosPrincipal and kerberosKeytab"
+                    : " although option kerberosPrincipal=" + options.kerberosPrincipal() + " is set: did the SASL handshake fail (server"
+                    + " principal zookeeper/<host of the connect string>@<realm>)?"), options.kerberosPrincipal(), cause);
         }
         if (cause instanceof KeeperException.NoAuthException) {
             return notAuthorized(((KeeperException) cause).getPath() == null ? layout.chroot : ((KeeperException) cause).getPath(), cause);

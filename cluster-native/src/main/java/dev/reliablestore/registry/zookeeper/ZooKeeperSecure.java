@@ -1,5 +1,6 @@
 package dev.reliablestore.registry.zookeeper;
 
+import dev.reliablestore.options.OptionTable;
 import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryException;
 import dev.reliablestore.registry.RegistryUnavailableException;
@@ -9,8 +10,10 @@ import org.apache.zookeeper.ZooKeeper;
 
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -69,18 +72,36 @@ public final class ZooKeeperSecure {
 
     /**
      * Secures the chroot of a {@code zookeeper://} store URI with its options (the same as opening the
-     * store takes, e.g. {@code digest}).
+     * store takes, e.g. {@code digest}). With {@code acl=sasl} or {@code acl=x509} a {@code digest} in
+     * {@code options} is the chroot's previous credentials: the session authenticates with them too, so
+     * it may replace a digest ACL by the new one.
      *
      * @throws RegistryArgumentException bad options, or {@code acl=open} (nothing to secure)
      * @throws ZooKeeperAclException     a znode whose ACL the configured identity may not read or change
      * @throws RegistryException         no such chroot, or the ACLs kept changing for {@link #MAX_PASSES} passes
      */
     public static Result secure(URI uri, Map<String, String> options, boolean dryRun) {
-        ZooKeeperOptions o = ZooKeeperOptions.parse(uri, options);
+        // moving to sasl/x509: the digest option (only in the options map, never the URI) is the chroot's old identity,
+        // which has the ADMIN permission that setting the new ACL needs; the new identity has none yet
+        String previousDigest = null;
+        Map<String, String> target = options;
+        String targetAcl = options.containsKey(ZooKeeperOptions.ACL.name()) ? options.get(ZooKeeperOptions.ACL.name()) : queryValue(uri, ZooKeeperOptions.ACL.name());
+        if (options.containsKey(ZooKeeperOptions.DIGEST.name())
+                && (ZooKeeperOptions.ACL_SASL.equals(targetAcl) || ZooKeeperOptions.ACL_X509.equals(targetAcl))) {
+            Map<String, String> rest = new HashMap<>(options);
+            String reference = rest.remove(ZooKeeperOptions.DIGEST.name());
+            previousDigest = OptionTable.of("zk secure", ZooKeeperOptions.DIGEST).read(Map.of(ZooKeeperOptions.DIGEST.name(), reference),
+                    RegistryArgumentException::new).get(ZooKeeperOptions.DIGEST);
+            target = rest;
+        }
+        ZooKeeperOptions o = ZooKeeperOptions.parse(uri, target);
         AclPolicy policy = AclPolicy.of(o);
         if (!policy.enforced()) {
-            throw new RegistryArgumentException("zk secure applies the ACL of the digest option to " + o.redactedUri()
-                    + "; with acl=open there is none: give digest=user:password instead");
+            throw new RegistryArgumentException("zk secure applies the configured ACL (digest, sasl or x509) to " + o.redactedUri()
+                    + "; with acl=open there is none: give digest=user:password, kerberosPrincipal or acl=x509 instead");
+        }
+        if (o.kerberosPrincipal() != null) {
+            KerberosJaas.checkLogin(KerberosJaas.section(o.kerberosPrincipal(), o.kerberosKeytab()), o.kerberosPrincipal(), o.kerberosKeytab());
         }
         ZnodeLayout layout = new ZnodeLayout(o.chroot());
         AclGuard guard = new AclGuard(layout, policy, o);
@@ -94,6 +115,9 @@ public final class ZooKeeperSecure {
         try {
             if (o.digestCredentials() != null) {
                 zk.addAuthInfo("digest", o.digestCredentials().getBytes(StandardCharsets.UTF_8));
+            }
+            if (previousDigest != null) {
+                zk.addAuthInfo("digest", previousDigest.getBytes(StandardCharsets.UTF_8));
             }
             connection.await(zk, o, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(o.connectionTimeoutMs()), "connectionTimeout");
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(o.failoverTimeoutMs());
@@ -138,6 +162,21 @@ public final class ZooKeeperSecure {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    private static String queryValue(URI uri, String key) {
+        String query = uri.getRawQuery();
+        if (query == null) {
+            return null;
+        }
+        String value = null;
+        for (String pair : query.split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0 && URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8).equals(key)) {
+                value = URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            }
+        }
+        return value;
     }
 
     private interface Call<T> {

@@ -66,28 +66,39 @@ final class TestPki {
         }
         Instant now = Instant.now();
         return leaf(ca, "CN=" + cn + ",O=ReliableStore tests", now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(1)),
-                KeyPurposeId.id_kp_serverAuth, new GeneralNames(names));
+                new GeneralNames(names), KeyPurposeId.id_kp_serverAuth);
+    }
+
+    /** A quorum peer's certificate: it accepts connections and opens them, so it needs both purposes. */
+    static Issued peer(Issued ca, String cn, String... sans) throws Exception {
+        GeneralName[] names = new GeneralName[sans.length];
+        for (int i = 0; i < sans.length; i++) {
+            names[i] = new GeneralName(sans[i].matches("[0-9.]+") ? GeneralName.iPAddress : GeneralName.dNSName, sans[i]);
+        }
+        Instant now = Instant.now();
+        return leaf(ca, "CN=" + cn + ",O=ReliableStore tests", now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(1)),
+                new GeneralNames(names), KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth);
     }
 
     static Issued client(Issued ca, String subject) throws Exception {
         Instant now = Instant.now();
-        return leaf(ca, subject, now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(1)), KeyPurposeId.id_kp_clientAuth, null);
+        return leaf(ca, subject, now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(1)), null, KeyPurposeId.id_kp_clientAuth);
     }
 
     /** Valid for a day that ended yesterday. */
     static Issued expiredClient(Issued ca, String subject) throws Exception {
         Instant now = Instant.now();
-        return leaf(ca, subject, now.minus(Duration.ofDays(2)), now.minus(Duration.ofDays(1)), KeyPurposeId.id_kp_clientAuth, null);
+        return leaf(ca, subject, now.minus(Duration.ofDays(2)), now.minus(Duration.ofDays(1)), null, KeyPurposeId.id_kp_clientAuth);
     }
 
-    private static Issued leaf(Issued ca, String subject, Instant from, Instant to, KeyPurposeId purpose, GeneralNames sans) throws Exception {
+    private static Issued leaf(Issued ca, String subject, Instant from, Instant to, GeneralNames sans, KeyPurposeId... purposes) throws Exception {
         KeyPair keys = keys();
         X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(ca.certificate(), serial(), Date.from(from), Date.from(to),
                 new X500Name(subject), keys.getPublic());
         JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
         b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
         b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement));
-        b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
+        b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purposes));
         b.addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(ca.certificate()));
         if (sans != null) {
             b.addExtension(Extension.subjectAlternativeName, false, sans);

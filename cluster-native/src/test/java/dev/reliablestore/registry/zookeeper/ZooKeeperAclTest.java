@@ -234,7 +234,9 @@ class ZooKeeperAclTest {
         assertThatThrownBy(() -> new ZooKeeperRegistryBackend().open(uri("/digest-without"), Map.of("acl", "digest")))
                 .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("needs the digest option");
         assertThatThrownBy(() -> new ZooKeeperRegistryBackend().open(uri("/sasl"), Map.of("acl", "sasl")))
-                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("digest, x509 or open");
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("acl=sasl needs kerberosPrincipal and kerberosKeytab");
+        assertThatThrownBy(() -> new ZooKeeperRegistryBackend().open(uri("/kerberos"), Map.of("acl", "kerberos")))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("digest, sasl, x509 or open");
         assertThatThrownBy(() -> new ZooKeeperRegistryBackend().open(uri("/x509-without"), Map.of("acl", "x509")))
                 .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("acl=x509 needs tls=true and tlsKeyStore");
         assertThatThrownBy(() -> new ZooKeeperRegistryBackend().open(uri("/x509-digest"), Map.of("acl", "x509", "digest", DIGEST)))

@@ -170,6 +170,26 @@ class ZooKeeperTlsTest {
         }
     }
 
+    /** zk secure with acl=x509 and the old digest as the previous credentials moves a digest chroot to the certificate's ACL. */
+    @Test
+    void zkSecureMovesADigestChrootToX509() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("tls-move");
+        String digestRef = "file:" + Files.writeString(dir.resolve("digest-" + chroot.substring(1)), "app:app-secret");
+        try (ClusterRegistry r = ZkTestSupport.open(secure(), chroot, tls(alice, ZooKeeperOptions.ACL.name(), ZooKeeperOptions.ACL_DIGEST,
+                ZooKeeperOptions.DIGEST.name(), digestRef))) {
+            writeAndReadBack(r, "C-1", new byte[] {7});
+        }
+        assertThatThrownBy(() -> ZkTestSupport.open(secure(), chroot, tls(alice)).close()).isInstanceOf(RegistryException.class);
+        Map<String, String> moving = new java.util.HashMap<>(tls(alice));
+        moving.put(ZooKeeperOptions.DIGEST.name(), digestRef);
+        ZooKeeperSecure.Result result = ZooKeeperSecure.secure(URI.create("zookeeper://" + secure() + chroot), moving, false);
+        assertThat(result.changed()).isPositive();
+        assertThat(result.acl()).contains("x509:" + aliceId);
+        try (ClusterRegistry r = ZkTestSupport.open(secure(), chroot, tls(alice))) {
+            assertThat(r.getValue(KEY, "C-1")).hasValueSatisfying(v -> assertThat(v.value()).isEqualTo(RegistryValue.binary(new byte[] {7})));
+        }
+    }
+
     /** A bare ZooKeeper handle, connected over TLS exactly as the registry connects with this key store. */
     private static ZooKeeper plain(String chroot, Path keyStore) throws Exception {
         ZooKeeperOptions o = ZooKeeperOptions.parse(URI.create("zookeeper://" + secure() + chroot), tls(keyStore));

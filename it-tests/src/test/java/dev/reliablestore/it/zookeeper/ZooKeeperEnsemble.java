@@ -8,6 +8,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,6 +70,11 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
             }
             Files.writeString(serverDir.resolve("zoo.cfg"), cfg.toString());
         }
+    }
+
+    /** Appends {@code lines} to server {@code i}'s zoo.cfg (e.g. quorum TLS); before it starts. */
+    public void addConfig(int i, List<String> lines) throws IOException {
+        Files.writeString(dir.resolve("s" + (i + 1)).resolve("zoo.cfg"), String.join("\n", lines) + "\n", StandardOpenOption.APPEND);
     }
 
     private static int[] freePorts(int n) throws IOException {
