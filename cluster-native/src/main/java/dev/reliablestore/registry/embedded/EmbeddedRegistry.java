@@ -255,9 +255,18 @@ final class EmbeddedRegistry implements ClusterRegistry {
 
     @Override
     public CommitResult commit(WriteBatch batch) {
+        if (CommitProbe.ENABLED) {
+            CommitProbe.committer(CommitProbe.ENTER);
+        }
         checkWritable(batch);
         long sequence = applyAndLog(batch, null);
+        if (CommitProbe.ENABLED) {
+            CommitProbe.committer(CommitProbe.APPENDED);
+        }
         log.awaitDurable(sequence);
+        if (CommitProbe.ENABLED) {
+            CommitProbe.committer(CommitProbe.RETURNED);
+        }
         return new CommitResult(sequence);
     }
 

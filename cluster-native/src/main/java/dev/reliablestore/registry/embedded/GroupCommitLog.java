@@ -249,6 +249,7 @@ final class GroupCommitLog {
     private void flushOnce() {
         LogCodec.RecordBuffer toWrite;
         TreeState upTo;
+        long[] probe = CommitProbe.ENABLED ? new long[4] : null;
         applyLock.lock();
         try {
             if (failure != null) {
@@ -261,10 +262,19 @@ final class GroupCommitLog {
         } finally {
             applyLock.unlock();
         }
+        if (CommitProbe.ENABLED) {
+            probe[CommitProbe.FLUSH_START] = System.nanoTime();
+        }
         try {
             if (toWrite.size() > 0) {
                 wal.write(toWrite.array(), toWrite.size());
+                if (CommitProbe.ENABLED) {
+                    probe[CommitProbe.WRITTEN] = System.nanoTime();
+                }
                 wal.force();
+                if (CommitProbe.ENABLED) {
+                    probe[CommitProbe.FORCED] = System.nanoTime();
+                }
             }
         } catch (IOException | RuntimeException | Error e) {
             // an Error too (the JDK's "Cannot reserve ... bytes of direct buffer memory"): the buffer is
@@ -281,6 +291,10 @@ final class GroupCommitLog {
             // publish before announcing durability: a committer that sees durableSequence cover its
             // batch returns at once, and its next read must see the batch (read-your-writes)
             publisher.publishLocked(upTo);
+            if (CommitProbe.ENABLED) {
+                probe[CommitProbe.PUBLISHED] = System.nanoTime();
+                CommitProbe.flushed(probe);
+            }
             durableSequence = upTo.sequence();
             while (!asyncWaiting.isEmpty() && asyncWaiting.peekFirst().sequence() <= upTo.sequence()) {
                 if (done == null) {
