@@ -194,7 +194,10 @@ final class GroupCommitLog {
 
     /** Returns once every record up to {@code sequence} is forced to disk and published. */
     void awaitDurable(long sequence) {
-        if (writer != null && !stopWriter && Thread.currentThread() != writer) {
+        // a lone committer (no flush running) writes and forces on its own thread: no hand-off, no
+        // wake-ups; the log's I/O survives an interrupt (WriteAheadLog). Only a committer that finds
+        // a flush running hands its batch to the writer, which writes the group that formed meanwhile
+        if (writer != null && !stopWriter && Thread.currentThread() != writer && flushing.get()) {
             waitLock.lock();
             try {
                 writeRequested.signal();
@@ -267,12 +270,9 @@ final class GroupCommitLog {
         }
         try {
             if (toWrite.size() > 0) {
-                wal.write(toWrite.array(), toWrite.size());
+                wal.writeAndForce(toWrite.array(), toWrite.size());
                 if (CommitProbe.ENABLED) {
-                    probe[CommitProbe.WRITTEN] = System.nanoTime();
-                }
-                wal.force();
-                if (CommitProbe.ENABLED) {
+                    probe[CommitProbe.WRITTEN] = wal.writtenAt;
                     probe[CommitProbe.FORCED] = System.nanoTime();
                 }
             }
@@ -496,7 +496,7 @@ final class GroupCommitLog {
         completions.shutdown();
         awaitTermination(completions, "async completion");
         try {
-            wal.close();
+            wal.close(failure == null);
         } catch (IOException e) {
             LOG.warn("embedded registry {}: closing the log failed", dir, e);
         }
