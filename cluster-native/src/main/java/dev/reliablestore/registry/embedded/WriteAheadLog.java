@@ -45,6 +45,12 @@ final class WriteAheadLog implements AutoCloseable {
     private final long preallocation;
     private final long rotateAt;
     private final ByteBuffer zeros = ByteBuffer.allocateDirect(ZERO_CHUNK);
+    /**
+     * The flush, copied into memory of the log's own: a heap buffer would make the JDK cache a
+     * temporary direct buffer as large as the flush in every thread that writes, and committers
+     * write on their own threads.
+     */
+    private ByteBuffer direct = ByteBuffer.allocateDirect(ZERO_CHUNK);
     private FileChannel channel;
     private Path segment;
     /** Where the next record goes: the end of the records. */
@@ -124,8 +130,13 @@ final class WriteAheadLog implements AutoCloseable {
         // up to the size at which the segment rotates
         long grow = end <= allocated ? allocated
                 : Math.max(end, Math.min(roundUp(end + preallocation), roundUp(rotateAt)));
+        if (direct.capacity() < length) {
+            direct = ByteBuffer.allocateDirect(Math.max(length, direct.capacity() * 2));
+        }
         redoOnInterrupt(attempt -> {
-            ByteBuffer b = ByteBuffer.wrap(bytes, 0, length);
+            ByteBuffer b = direct;
+            b.clear();
+            b.put(bytes, 0, length).flip();
             long p = at;
             while (b.hasRemaining()) {
                 p += channel.write(b, p);
@@ -142,6 +153,9 @@ final class WriteAheadLog implements AutoCloseable {
             channel.force(false);
         });
         position = end;
+        if (direct.capacity() > MAX_PREALLOCATION) {
+            direct = ByteBuffer.allocateDirect(ZERO_CHUNK); // give back what a very large batch took
+        }
     }
 
     private static long roundUp(long n) {
