@@ -6,8 +6,11 @@ import dev.reliablestore.cluster.SaveProbes;
 import dev.reliablestore.registry.embedded.CommitProbes;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -90,6 +93,58 @@ public final class SavePhases {
         }
     }
 
+    /** A physical limit measured in the same rounds: 1 KiB appended + fdatasync, or overwritten in place in a preallocated file + fdatasync. */
+    static final class Limit {
+        static final long FILE_BYTES = 16L << 20;
+        final String name;
+        final boolean overwrite;
+        final Path root;
+        final FileChannel channel;
+        final ByteBuffer record;
+        final List<Long> samples = new ArrayList<>();
+        long position;
+
+        Limit(String name, boolean overwrite, String dir) throws IOException {
+            this.name = name;
+            this.overwrite = overwrite;
+            this.root = Stores.tempDir(dir, "save-phases-limit");
+            this.channel = FileChannel.open(root.resolve("log"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            if (overwrite) {
+                ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 20);
+                for (long p = 0; p < FILE_BYTES; p += zeros.capacity()) {
+                    zeros.clear();
+                    while (zeros.hasRemaining()) {
+                        channel.write(zeros, p + zeros.position());
+                    }
+                }
+                channel.force(true);
+            }
+            byte[] json = Payloads.bytes(Payloads.order("V-0", 1024));
+            record = ByteBuffer.allocateDirect(json.length).put(json);
+        }
+
+        void write(boolean recordIt) throws IOException {
+            record.clear();
+            if (overwrite && position + record.remaining() > FILE_BYTES) {
+                position = 0;
+            }
+            long t0 = System.nanoTime();
+            while (record.hasRemaining()) {
+                position += channel.write(record, position);
+            }
+            channel.force(false);
+            long t1 = System.nanoTime();
+            if (recordIt) {
+                samples.add(t1 - t0);
+            }
+        }
+
+        void close() throws IOException {
+            channel.close();
+            Stores.delete(root);
+        }
+    }
+
     public static void main(String[] args) throws IOException {
         if (!SaveProbes.enabled() || !CommitProbes.enabled()) {
             System.err.println("run with -Dreliablestore.probes=true: the probes are off");
@@ -99,6 +154,8 @@ public final class SavePhases {
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         String dir = args.length > 2 ? args[2] : "";
         int size = 1024;
+        List<Limit> limits = List.of(new Limit("fsync'ed append (fdatasync)", false, dir),
+                new Limit("fdatasync of an in-place overwrite of a preallocated file", true, dir));
         List<Config> configs = new ArrayList<>();
         for (String pipeline : new String[]{Stores.PLAIN, Stores.ZSTD_AES}) {
             for (String gc : new String[]{"writer", "leader"}) {
@@ -111,16 +168,34 @@ public final class SavePhases {
                     c.save(false); // warm-up
                 }
             }
+            for (Limit l : limits) {
+                for (int i = 0; i < perRound; i++) {
+                    l.write(false);
+                }
+            }
             for (int r = 0; r < rounds; r++) {
                 for (Config c : configs) {
                     for (int i = 0; i < perRound; i++) {
                         c.save(true);
                     }
                 }
+                for (Limit l : limits) {
+                    for (int i = 0; i < perRound; i++) {
+                        l.write(true);
+                    }
+                }
             }
             System.out.println(table(configs, loadAverage()));
+            System.out.println("Physical limits in the same rounds, 1 KiB, µs (p50 / p99):\n\n| write | p50 / p99 |\n| --- | ---: |");
+            for (Limit l : limits) {
+                long[] v = l.samples.stream().mapToLong(Long::longValue).sorted().toArray();
+                System.out.println(String.format(Locale.ROOT, "| %s | %.1f / %.1f |", l.name, pct(v, 0.50) / 1000.0, pct(v, 0.99) / 1000.0));
+            }
         } finally {
             configs.forEach(Config::close);
+            for (Limit l : limits) {
+                l.close();
+            }
         }
     }
 
