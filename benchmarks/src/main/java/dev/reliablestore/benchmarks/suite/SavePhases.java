@@ -2,6 +2,7 @@ package dev.reliablestore.benchmarks.suite;
 
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.Persistence;
+import dev.reliablestore.benchmarks.peers.Peers;
 import dev.reliablestore.cluster.SaveProbes;
 import dev.reliablestore.registry.embedded.CommitProbes;
 
@@ -145,7 +146,46 @@ public final class SavePhases {
         }
     }
 
-    public static void main(String[] args) throws IOException {
+    /** A durable peer timed in the same rounds: SQLite WAL FULL upsert, RocksDB put with a synced WAL. */
+    static final class Peer {
+        final String name;
+        final Path root;
+        final Peers.DurableWriter writer;
+        final byte[][] json = new byte[8][];
+        final List<Long> samples = new ArrayList<>();
+        int next;
+
+        Peer(String name, String dir, boolean sqlite) throws Exception {
+            this.name = name;
+            this.root = Stores.tempDir(dir, "save-phases-peer");
+            this.writer = sqlite ? Peers.sqliteFull(root) : Peers.rocksdbSync(root);
+            for (int i = 0; i < json.length; i++) {
+                json[i] = Payloads.bytes(Payloads.order("V-" + i, 1024));
+            }
+            for (int i = 0; i < 64; i++) {
+                writer.put("O-" + i, json[i & 7]);
+            }
+        }
+
+        void write(boolean recordIt) throws Exception {
+            String id = "O-" + (next & 63);
+            byte[] b = json[next & 7];
+            next++;
+            long t0 = System.nanoTime();
+            writer.put(id, b);
+            long t1 = System.nanoTime();
+            if (recordIt) {
+                samples.add(t1 - t0);
+            }
+        }
+
+        void close() throws Exception {
+            writer.close();
+            Stores.delete(root);
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
         if (!SaveProbes.enabled() || !CommitProbes.enabled()) {
             System.err.println("run with -Dreliablestore.probes=true: the probes are off");
             System.exit(2);
@@ -156,6 +196,8 @@ public final class SavePhases {
         int size = 1024;
         List<Limit> limits = List.of(new Limit("fsync'ed append (fdatasync)", false, dir),
                 new Limit("fdatasync of an in-place overwrite of a preallocated file", true, dir));
+        List<Peer> peers = List.of(new Peer("SQLite WAL synchronous=FULL upsert", dir, true),
+                new Peer("RocksDB put, WAL sync=true", dir, false));
         List<Config> configs = new ArrayList<>();
         for (String pipeline : new String[]{Stores.PLAIN, Stores.ZSTD_AES}) {
             for (String gc : new String[]{"writer", "leader"}) {
@@ -173,6 +215,11 @@ public final class SavePhases {
                     l.write(false);
                 }
             }
+            for (Peer p : peers) {
+                for (int i = 0; i < perRound; i++) {
+                    p.write(false);
+                }
+            }
             for (int r = 0; r < rounds; r++) {
                 for (Config c : configs) {
                     for (int i = 0; i < perRound; i++) {
@@ -184,17 +231,29 @@ public final class SavePhases {
                         l.write(true);
                     }
                 }
+                for (Peer p : peers) {
+                    for (int i = 0; i < perRound; i++) {
+                        p.write(true);
+                    }
+                }
             }
             System.out.println(table(configs, loadAverage()));
-            System.out.println("Physical limits in the same rounds, 1 KiB, µs (p50 / p99):\n\n| write | p50 / p99 |\n| --- | ---: |");
+            System.out.println("Physical limits and peers in the same rounds, 1 KiB, µs (p50 / p99):\n\n| write | p50 / p99 |\n| --- | ---: |");
             for (Limit l : limits) {
                 long[] v = l.samples.stream().mapToLong(Long::longValue).sorted().toArray();
                 System.out.println(String.format(Locale.ROOT, "| %s | %.1f / %.1f |", l.name, pct(v, 0.50) / 1000.0, pct(v, 0.99) / 1000.0));
+            }
+            for (Peer p : peers) {
+                long[] v = p.samples.stream().mapToLong(Long::longValue).sorted().toArray();
+                System.out.println(String.format(Locale.ROOT, "| %s | %.1f / %.1f |", p.name, pct(v, 0.50) / 1000.0, pct(v, 0.99) / 1000.0));
             }
         } finally {
             configs.forEach(Config::close);
             for (Limit l : limits) {
                 l.close();
+            }
+            for (Peer p : peers) {
+                p.close();
             }
         }
     }
