@@ -25,7 +25,7 @@ import java.util.Map;
  * rounds, so a change of machine load hits them alike.
  *
  * <pre>java -Dreliablestore.probes=true -cp benchmarks/target/benchmarks.jar \
- *     dev.reliablestore.benchmarks.suite.SavePhases [saves per round] [rounds] [dir]</pre>
+ *     dev.reliablestore.benchmarks.suite.SavePhases [saves per round] [rounds] [dir] [entity JSON bytes]</pre>
  */
 public final class SavePhases {
 
@@ -105,7 +105,7 @@ public final class SavePhases {
         final List<Long> samples = new ArrayList<>();
         long position;
 
-        Limit(String name, boolean overwrite, String dir) throws IOException {
+        Limit(String name, boolean overwrite, String dir, int size) throws IOException {
             this.name = name;
             this.overwrite = overwrite;
             this.root = Stores.tempDir(dir, "save-phases-limit");
@@ -120,7 +120,7 @@ public final class SavePhases {
                 }
                 channel.force(true);
             }
-            byte[] json = Payloads.bytes(Payloads.order("V-0", 1024));
+            byte[] json = Payloads.bytes(Payloads.order("V-0", size));
             record = ByteBuffer.allocateDirect(json.length).put(json);
         }
 
@@ -155,12 +155,12 @@ public final class SavePhases {
         final List<Long> samples = new ArrayList<>();
         int next;
 
-        Peer(String name, String dir, boolean sqlite) throws Exception {
+        Peer(String name, String dir, boolean sqlite, int size) throws Exception {
             this.name = name;
             this.root = Stores.tempDir(dir, "save-phases-peer");
             this.writer = sqlite ? Peers.sqliteFull(root) : Peers.rocksdbSync(root);
             for (int i = 0; i < json.length; i++) {
-                json[i] = Payloads.bytes(Payloads.order("V-" + i, 1024));
+                json[i] = Payloads.bytes(Payloads.order("V-" + i, size));
             }
             for (int i = 0; i < 64; i++) {
                 writer.put("O-" + i, json[i & 7]);
@@ -193,11 +193,11 @@ public final class SavePhases {
         int perRound = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         String dir = args.length > 2 ? args[2] : "";
-        int size = 1024;
-        List<Limit> limits = List.of(new Limit("fsync'ed append (fdatasync)", false, dir),
-                new Limit("fdatasync of an in-place overwrite of a preallocated file", true, dir));
-        List<Peer> peers = List.of(new Peer("SQLite WAL synchronous=FULL upsert", dir, true),
-                new Peer("RocksDB put, WAL sync=true", dir, false));
+        int size = args.length > 3 ? Integer.parseInt(args[3]) : 1024;
+        List<Limit> limits = List.of(new Limit("fsync'ed append (fdatasync)", false, dir, size),
+                new Limit("fdatasync of an in-place overwrite of a preallocated file", true, dir, size));
+        List<Peer> peers = List.of(new Peer("SQLite WAL synchronous=FULL upsert", dir, true, size),
+                new Peer("RocksDB put, WAL sync=true", dir, false, size));
         List<Config> configs = new ArrayList<>();
         for (String pipeline : new String[]{Stores.PLAIN, Stores.ZSTD_AES}) {
             for (String gc : new String[]{"writer", "leader"}) {
@@ -237,8 +237,8 @@ public final class SavePhases {
                     }
                 }
             }
-            System.out.println(table(configs, loadAverage()));
-            System.out.println("Physical limits and peers in the same rounds, 1 KiB, µs (p50 / p99):\n\n| write | p50 / p99 |\n| --- | ---: |");
+            System.out.println(table(configs, size, loadAverage()));
+            System.out.println("Physical limits and peers in the same rounds, same bytes, µs (p50 / p99):\n\n| write | p50 / p99 |\n| --- | ---: |");
             for (Limit l : limits) {
                 long[] v = l.samples.stream().mapToLong(Long::longValue).sorted().toArray();
                 System.out.println(String.format(Locale.ROOT, "| %s | %.1f / %.1f |", l.name, pct(v, 0.50) / 1000.0, pct(v, 0.99) / 1000.0));
@@ -258,9 +258,10 @@ public final class SavePhases {
         }
     }
 
-    static String table(List<Config> configs, String load) {
+    static String table(List<Config> configs, int size, String load) {
         StringBuilder sb = new StringBuilder();
-        sb.append("Lone SYNC save of a 1 KiB entity, phases in µs (p50 / p99); load average ").append(load).append('\n');
+        sb.append("Lone SYNC save of a ").append(size).append("-byte entity, phases in µs (p50 / p99); load average ").append(load)
+                .append('\n');
         sb.append("\n| phase |");
         configs.forEach(c -> sb.append(' ').append(c.name()).append(" |"));
         sb.append("\n| --- |");

@@ -267,7 +267,7 @@ final class WriteAheadLog implements AutoCloseable {
     void close(boolean trim) throws IOException {
         try {
             if (trim && channel.isOpen()) {
-                trimToRecords();
+                redoOnInterrupt(attempt -> trimToRecords());
             }
         } finally {
             channel.close();
