@@ -135,9 +135,7 @@ public class PeerWriteBench {
         @Setup(Level.Trial)
         public void open(Data d) throws SQLException {
             db = new SqliteStore(d.root.resolve("full.db"), "FULL");
-            for (int i = 0; i < IDS; i++) {
-                db.upsert("O-" + i, d.json[i & 7]);
-            }
+            db.load(ids(), i -> d.json[i & 7]);
         }
 
         @TearDown(Level.Trial)
@@ -173,9 +171,7 @@ public class PeerWriteBench {
         @Setup(Level.Trial)
         public void open(Data d) throws SQLException {
             db = new SqliteStore(d.root.resolve("normal.db"), "NORMAL");
-            for (int i = 0; i < IDS; i++) {
-                db.upsert("O-" + i, d.json[i & 7]);
-            }
+            db.load(ids(), i -> d.json[i & 7]);
         }
 
         @TearDown(Level.Trial)
@@ -198,6 +194,15 @@ public class PeerWriteBench {
         public void close() {
             store.close();
         }
+    }
+
+    /** The preloaded ids, {@code O-0 .. O-1023}. */
+    static String[] ids() {
+        String[] ids = new String[IDS];
+        for (int i = 0; i < IDS; i++) {
+            ids[i] = "O-" + i;
+        }
+        return ids;
     }
 
     /** One writer thread's ids, as in the provider's write benchmarks (64 per thread). */
