@@ -72,20 +72,7 @@ final class EnvelopeCodec {
             throw new IllegalStateException("this JVM has no AES/GCM/NoPadding cipher", e);
         }
     });
-    private static final ThreadLocal<SecureRandom> NONCES = ThreadLocal.withInitial(EnvelopeCodec::nonceSource);
-
-    /**
-     * A per-thread SHA-256 Hash_DRBG seeded from the operating system: Linux's default, NativePRNG,
-     * puts every nextBytes of the JVM behind one static lock and mixes in /dev/urandom reads, so
-     * concurrent savers would queue for their nonces.
-     */
-    private static SecureRandom nonceSource() {
-        try {
-            return SecureRandom.getInstance("DRBG");
-        } catch (java.security.NoSuchAlgorithmException e) {
-            return new SecureRandom();
-        }
-    }
+    private static final ThreadLocal<SecureRandom> NONCES = ThreadLocal.withInitial(SecureRandom::new);
 
     private final byte[] rootBytes;
     private final boolean compress;
