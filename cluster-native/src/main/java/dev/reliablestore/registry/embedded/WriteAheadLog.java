@@ -119,9 +119,9 @@ final class WriteAheadLog implements AutoCloseable {
     }
 
     /**
-     * Writes {@code length} bytes after the records and forces them (fdatasync): preallocating
-     * first when they would reach past the zeros, reopening and redoing the whole flush when an
-     * interrupt closed the channel.
+     * Writes {@code length} bytes after the records and forces them (fdatasync): when they reach
+     * past the zeros, writing the next step of zeros after them; reopening and redoing the whole
+     * flush, zeros included, when an interrupt closed the channel.
      */
     void writeAndForce(byte[] bytes, int length) throws IOException {
         long at = position;
@@ -133,6 +133,7 @@ final class WriteAheadLog implements AutoCloseable {
         if (direct.capacity() < length) {
             direct = ByteBuffer.allocateDirect(Math.max(length, direct.capacity() * 2));
         }
+        long zerosFrom = Math.max(allocated, end); // fixed before the first attempt: a redo rewrites the zeros too
         redoOnInterrupt(attempt -> {
             ByteBuffer b = direct;
             b.clear();
@@ -141,8 +142,8 @@ final class WriteAheadLog implements AutoCloseable {
             while (b.hasRemaining()) {
                 p += channel.write(b, p);
             }
-            if (grow > Math.max(allocated, end)) {
-                preallocate(Math.max(allocated, end), grow);
+            if (grow > zerosFrom) {
+                preallocate(zerosFrom, grow);
             } else {
                 allocated = Math.max(allocated, end);
             }
