@@ -174,14 +174,23 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     @Override
     protected long doSave(String id, T entity, long expectedVersion) {
+        if (SaveProbe.ENABLED) {
+            SaveProbe.stamp(SaveProbe.ENTER);
+        }
         StorageLayout.requireStorableId(id);
         byte[] plain = json.write(entity);
+        if (SaveProbe.ENABLED) {
+            SaveProbe.stamp(SaveProbe.JSON);
+        }
         long conflictWith = -1;
         int merges = 0;
         Current known = guess(id, expectedVersion);
         for (int attempt = 1; ; attempt++) {
             Current cur = known != null ? known : records.current(id);
             known = null;
+            if (SaveProbe.ENABLED) {
+                SaveProbe.stamp(SaveProbe.VERSION);
+            }
             if (expectedVersion != ANY_VERSION && cur.version() != expectedVersion) {
                 switch (resolution) {
                     case OPTIMISTIC -> throw new ConcurrencyConflictException(typeName(), id, expectedVersion, cur.version());
@@ -216,11 +225,18 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             WriteBatch.Builder b = WriteBatch.builder();
             records.requireUnchanged(b, id, cur);
             records.put(b, id, next, enc.envelope());
+            WriteBatch batch = b.build();
+            if (SaveProbe.ENABLED) {
+                SaveProbe.stamp(SaveProbe.ENCODED);
+            }
             long sequence;
             try {
-                sequence = gateway.commit(RegistryGateway.Commit.replicated("save of " + where(id), b.build()).of(typeName(), 1)
+                sequence = gateway.commit(RegistryGateway.Commit.replicated("save of " + where(id), batch).of(typeName(), 1)
                         .visibleWhen(records.key(), id, enc.envelope()).landedIf(() -> landedAt(id, enc.envelope()))
                         .countingRetries(this::countRetry));
+                if (SaveProbe.ENABLED) {
+                    SaveProbe.stamp(SaveProbe.COMMITTED);
+                }
             } catch (ConditionFailedException lost) {
                 throwIfLocked(lost, id, expectedVersion, cur.version());
                 Stored now = readStored(id);
@@ -248,6 +264,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                         resolution == ConflictResolution.MERGE ? "Merge" : "LastWriteWins", conflictWith, next));
             }
             factory.audit("save", typeName(), List.of(id), List.of(next), null);
+            if (SaveProbe.ENABLED) {
+                SaveProbe.stamp(SaveProbe.DONE);
+            }
             return next;
         }
     }

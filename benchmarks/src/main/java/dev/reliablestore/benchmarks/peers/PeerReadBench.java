@@ -91,9 +91,7 @@ public class PeerReadBench {
         @Setup(Level.Trial)
         public void open(Data d) throws SQLException {
             db = new SqliteStore(d.root.resolve("read.db"), "NORMAL");
-            for (String id : d.ids) {
-                db.upsert(id, Payloads.bytes(Payloads.order(id, d.size)));
-            }
+            db.load(d.ids, i -> Payloads.bytes(Payloads.order(d.ids[i], d.size)));
         }
 
         @TearDown(Level.Trial)

@@ -15,6 +15,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
+import org.rocksdb.RocksDBException;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -27,7 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Durable writes of the same JSON bytes by the alternatives, on the same disk as the embedded
- * registry (the {@code dir} parameter): the physical limit (append + {@code force}), SQLite WAL with
+ * registry (the {@code dir} parameter): the physical limits (append + {@code force}, and an in-place
+ * overwrite of a preallocated file + {@code force}), RocksDB with a synced WAL (1 and 16 writers), SQLite WAL with
  * synchronous=FULL and NORMAL (1 and 16 writer threads), and the project's own file provider.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -91,6 +93,40 @@ public class PeerWriteBench {
         }
     }
 
+    /**
+     * A preallocated file overwritten in place, forced after every record: fdatasync with no size
+     * change (data only, no metadata write), the limit for a log whose segments are preallocated.
+     */
+    @State(Scope.Benchmark)
+    public static class Overwrite {
+        static final long FILE_BYTES = 4L << 20;
+        FileChannel channel;
+        ByteBuffer[] records;
+        long position;
+
+        @Setup(Level.Trial)
+        public void open(Data d) throws IOException {
+            channel = FileChannel.open(d.root.resolve("overwrite.log"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 20);
+            for (long p = 0; p < FILE_BYTES; p += zeros.capacity()) {
+                zeros.clear();
+                while (zeros.hasRemaining()) {
+                    channel.write(zeros, p + zeros.position());
+                }
+            }
+            channel.force(true);
+            records = new ByteBuffer[d.json.length];
+            for (int i = 0; i < records.length; i++) {
+                records[i] = ByteBuffer.allocateDirect(d.json[i].length).put(d.json[i]);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+
     /** SQLite WAL, synchronous=FULL: fsync at every commit. */
     @State(Scope.Benchmark)
     public static class SqliteFull {
@@ -99,13 +135,30 @@ public class PeerWriteBench {
         @Setup(Level.Trial)
         public void open(Data d) throws SQLException {
             db = new SqliteStore(d.root.resolve("full.db"), "FULL");
-            for (int i = 0; i < IDS; i++) {
-                db.upsert("O-" + i, d.json[i & 7]);
-            }
+            db.load(ids(), i -> d.json[i & 7]);
         }
 
         @TearDown(Level.Trial)
         public void close() throws SQLException {
+            db.close();
+        }
+    }
+
+    /** RocksDB with its WAL synced at every put ({@code WriteOptions.setSync(true)}). */
+    @State(Scope.Benchmark)
+    public static class Rocks {
+        RocksStore db;
+
+        @Setup(Level.Trial)
+        public void open(Data d) throws RocksDBException {
+            db = new RocksStore(d.root.resolve("rocksdb"));
+            for (int i = 0; i < IDS; i++) {
+                db.load("O-" + i, d.json[i & 7]);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
             db.close();
         }
     }
@@ -118,9 +171,7 @@ public class PeerWriteBench {
         @Setup(Level.Trial)
         public void open(Data d) throws SQLException {
             db = new SqliteStore(d.root.resolve("normal.db"), "NORMAL");
-            for (int i = 0; i < IDS; i++) {
-                db.upsert("O-" + i, d.json[i & 7]);
-            }
+            db.load(ids(), i -> d.json[i & 7]);
         }
 
         @TearDown(Level.Trial)
@@ -143,6 +194,15 @@ public class PeerWriteBench {
         public void close() {
             store.close();
         }
+    }
+
+    /** The preloaded ids, {@code O-0 .. O-1023}. */
+    static String[] ids() {
+        String[] ids = new String[IDS];
+        for (int i = 0; i < IDS; i++) {
+            ids[i] = "O-" + i;
+        }
+        return ids;
     }
 
     /** One writer thread's ids, as in the provider's write benchmarks (64 per thread). */
@@ -174,6 +234,22 @@ public class PeerWriteBench {
     }
 
     @Benchmark
+    public int fsyncOverwrite(Data d, Overwrite o, Writer w) throws IOException {
+        ByteBuffer r = o.records[w.next++ & 7];
+        r.clear();
+        if (o.position + r.remaining() > Overwrite.FILE_BYTES) {
+            o.position = 0;
+        }
+        int n = 0;
+        while (r.hasRemaining()) {
+            n += o.channel.write(r, o.position + n);
+        }
+        o.position += n;
+        o.channel.force(false);
+        return n;
+    }
+
+    @Benchmark
     public void sqliteFullUpsert(Data d, SqliteFull s, Writer w) throws SQLException {
         s.db.upsert(w.id(), d.json[w.next & 7]);
     }
@@ -186,6 +262,55 @@ public class PeerWriteBench {
     @Benchmark
     public long fileProviderSave(Data d, FileProvider f, Writer w) {
         return f.store.save(w.id(), d.orders[w.next & 7]);
+    }
+
+    @Benchmark
+    public void rocksdbSyncPut(Data d, Rocks r, Writer w) throws RocksDBException {
+        r.db.put(w.id(), d.json[w.next & 7]);
+    }
+
+    // ---- sample mode (p50/p95/p99) of the single-writer rows --------------------------------------
+
+    @Benchmark
+    @BenchmarkMode(Mode.SampleTime)
+    public int fsyncAppendSample(Data d, Append a, Writer w) throws IOException {
+        return fsyncAppend(d, a, w);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.SampleTime)
+    public int fsyncOverwriteSample(Data d, Overwrite o, Writer w) throws IOException {
+        return fsyncOverwrite(d, o, w);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.SampleTime)
+    public void sqliteFullSample(Data d, SqliteFull s, Writer w) throws SQLException {
+        s.db.upsert(w.id(), d.json[w.next & 7]);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.SampleTime)
+    public void rocksdbSyncSample(Data d, Rocks r, Writer w) throws RocksDBException {
+        r.db.put(w.id(), d.json[w.next & 7]);
+    }
+
+    // ---- throughput ----------------------------------------------------------------------------------
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @Threads(1)
+    public void rocksdbSyncThroughput01(Data d, Rocks r, Writer w) throws RocksDBException {
+        r.db.put(w.id(), d.json[w.next & 7]);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @Threads(16)
+    public void rocksdbSyncThroughput16(Data d, Rocks r, Writer w) throws RocksDBException {
+        r.db.put(w.id(), d.json[w.next & 7]);
     }
 
     @Benchmark

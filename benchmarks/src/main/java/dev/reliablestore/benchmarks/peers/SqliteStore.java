@@ -56,6 +56,30 @@ final class SqliteStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Preloads documents in one transaction (setup only: one fsync instead of one per document).
+     *
+     * @param json the document of {@code ids[i]} is {@code json.apply(i)}
+     */
+    void load(String[] ids, java.util.function.IntFunction<byte[]> json) throws SQLException {
+        writeLock.lock();
+        try {
+            writer.setAutoCommit(false);
+            try {
+                for (int i = 0; i < ids.length; i++) {
+                    upsert.setString(1, ids[i]);
+                    upsert.setBytes(2, json.apply(i));
+                    upsert.executeUpdate();
+                }
+                writer.commit();
+            } finally {
+                writer.setAutoCommit(true);
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
     /** The document's bytes, or null. */
     byte[] read(String id) throws SQLException {
         PreparedStatement q = readers.get().query;

@@ -27,9 +27,25 @@ public final class JmhResults {
      * @param error      the score's 99.9% error half-width (NaN with too few iterations)
      * @param unit       the score's unit ({@code us/op}, {@code ops/s}, …)
      * @param secondary  secondary scores by name (e.g. AuxCounters)
+     * @param percentiles the score's percentiles in its unit, by JMH's key ({@code "50.0"}, {@code "99.0"}, …; sample mode)
      */
     public record Result(String benchmark, Map<String, String> params, String mode, int threads, double score, double error,
-                         String unit, Map<String, Double> secondary) {
+                         String unit, Map<String, Double> secondary, Map<String, Double> percentiles) {
+
+        /** A percentile ({@code "50.0"}, {@code "95.0"}, {@code "99.0"}) in µs/op, or NaN when the run has none (not sample mode). */
+        public double percentileMicros(String percentile) {
+            Double v = percentiles.get(percentile);
+            if (v == null || !unit.endsWith("/op")) {
+                return Double.NaN;
+            }
+            return switch (unit) {
+                case "ns/op" -> v / 1000;
+                case "us/op" -> v;
+                case "ms/op" -> v * 1000;
+                case "s/op" -> v * 1_000_000;
+                default -> Double.NaN;
+            };
+        }
 
         /** Whether every given parameter has the given value here. */
         public boolean matches(Map<String, String> wanted) {
@@ -101,9 +117,15 @@ public final class JmhResults {
                 Map.Entry<String, JsonNode> e = sit.next();
                 secondary.put(e.getKey(), e.getValue().path("score").asDouble());
             }
+            Map<String, Double> percentiles = new LinkedHashMap<>();
+            Iterator<Map.Entry<String, JsonNode>> pit = primary.path("scorePercentiles").fields();
+            while (pit.hasNext()) {
+                Map.Entry<String, JsonNode> e = pit.next();
+                percentiles.put(e.getKey(), number(e.getValue()));
+            }
             out.add(new Result(name, Collections.unmodifiableMap(params), n.path("mode").asText(), n.path("threads").asInt(1),
                     primary.path("score").asDouble(), number(primary.path("scoreError")), primary.path("scoreUnit").asText(),
-                    Collections.unmodifiableMap(secondary)));
+                    Collections.unmodifiableMap(secondary), Collections.unmodifiableMap(percentiles)));
         }
         return new JmhResults(out);
     }

@@ -87,6 +87,9 @@ public final class Report {
                 new Cell("ZooKeeper 1 node, zstd+aes", "ZooKeeperBench.saveSync", Map.of("nodes", "1"), true),
                 new Cell("ZooKeeper 3 nodes, zstd+aes", "ZooKeeperBench.saveSync", Map.of("nodes", "3"), true),
                 new Cell("fsync'ed append (physical limit)", "PeerWriteBench.fsyncAppend", KB, false),
+                new Cell("fdatasync of an in-place overwrite of a preallocated file (physical limit)", "PeerWriteBench.fsyncOverwrite", KB,
+                        false),
+                new Cell("RocksDB put, WAL sync=true", "PeerWriteBench.rocksdbSyncPut", KB, false),
                 new Cell("SQLite WAL synchronous=FULL", "PeerWriteBench.sqliteFullUpsert", KB, false),
                 new Cell("file provider save", "PeerWriteBench.fileProviderSave", KB, false),
                 new Cell("Curator setData, 1 node", "ZooKeeperBench.rawSetData", Map.of("nodes", "1"), false),
@@ -194,13 +197,28 @@ public final class Report {
             b.append("| ").append(seed.operation()).append(" | ").append(seed.typical()).append(" | ").append(ours).append(" | ")
                     .append(peers).append(" |\n");
         });
+        b.append("\n## Single-writer latency distribution (sample mode, 1 KB)\n\n");
+        b.append("| writer | p50 | p95 | p99 |\n|---|---:|---:|---:|\n");
+        for (Cell c : List.of(
+                new Cell("embedded SYNC save, zstd+aes", "EmbeddedWriteBench.saveSyncSample", kb("zstd+aes"), true),
+                new Cell("embedded SYNC save, plain", "EmbeddedWriteBench.saveSyncSample", kb("plain"), true),
+                new Cell("SQLite WAL synchronous=FULL", "PeerWriteBench.sqliteFullSample", KB, false),
+                new Cell("RocksDB put, WAL sync=true", "PeerWriteBench.rocksdbSyncSample", KB, false),
+                new Cell("fsync'ed append", "PeerWriteBench.fsyncAppendSample", KB, false),
+                new Cell("fdatasync of an in-place overwrite of a preallocated file", "PeerWriteBench.fsyncOverwriteSample", KB, false))) {
+            results.find(c.benchmark(), c.params()).ifPresent(r -> b.append("| ").append(c.label()).append(" | ")
+                    .append(SvgBarChart.time(r.percentileMicros("50.0"))).append(" | ")
+                    .append(SvgBarChart.time(r.percentileMicros("95.0"))).append(" | ")
+                    .append(SvgBarChart.time(r.percentileMicros("99.0"))).append(" |\n"));
+        }
         b.append("\n## Throughput with 1, 4 and 16 threads (SYNC saves, 1 KB)\n\n");
-        b.append("| writer threads | embedded, zstd+aes | embedded, plain | SQLite WAL FULL |\n|---:|---:|---:|---:|\n");
+        b.append("| writer threads | embedded, zstd+aes | embedded, plain | SQLite WAL FULL | RocksDB sync=true |\n|---:|---:|---:|---:|---:|\n");
         for (String n : List.of("01", "04", "16")) {
             b.append("| ").append(Integer.parseInt(n)).append(" | ")
                     .append(rate("EmbeddedWriteBench.syncThroughput" + n, kb("zstd+aes"))).append(" | ")
                     .append(rate("EmbeddedWriteBench.syncThroughput" + n, kb("plain"))).append(" | ")
-                    .append(n.equals("04") ? "—" : rate("PeerWriteBench.sqliteFullThroughput" + n, KB)).append(" |\n");
+                    .append(n.equals("04") ? "—" : rate("PeerWriteBench.sqliteFullThroughput" + n, KB)).append(" | ")
+                    .append(n.equals("04") ? "—" : rate("PeerWriteBench.rocksdbSyncThroughput" + n, KB)).append(" |\n");
         }
         b.append("\nGroup commit: concurrent SYNC writers share one fsync, so throughput grows with writers ")
                 .append("while SQLite serialises them (one fsync per commit).\n");

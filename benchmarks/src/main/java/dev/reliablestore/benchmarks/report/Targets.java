@@ -21,14 +21,23 @@ public final class Targets {
      * @param secondary  a secondary result's name, or null for the primary score
      * @param throughput read the score as operations per second
      * @param label      how the report names it
+     * @param percentile a percentile of a sample-mode score in µs/op ({@code "50.0"}), or null for the score
      */
-    public record Measure(String benchmark, Map<String, String> params, String secondary, boolean throughput, String label) {
+    public record Measure(String benchmark, Map<String, String> params, String secondary, boolean throughput, String label,
+                          String percentile) {
+
+        public Measure(String benchmark, Map<String, String> params, String secondary, boolean throughput, String label) {
+            this(benchmark, params, secondary, throughput, label, null);
+        }
 
         /** The value, if the run measured it. */
         public Optional<Double> value(JmhResults results) {
             return results.find(benchmark, params).map(r -> {
                 if (secondary != null) {
                     return r.secondary().get(secondary);
+                }
+                if (percentile != null) {
+                    return r.percentileMicros(percentile);
                 }
                 return throughput ? r.score() : r.micros();
             });
@@ -75,6 +84,9 @@ public final class Targets {
         Measure sqliteFull = m("PeerWriteBench.sqliteFullUpsert", kb, "SQLite WAL FULL upsert");
         Measure sqliteFull16 = thr("PeerWriteBench.sqliteFullThroughput16", kb, "SQLite WAL FULL, 16 writers");
         Measure sqliteRead = m("PeerReadBench.sqliteReadById", kb, "SQLite read by id + JSON decode");
+        Measure sqliteP50 = p50("PeerWriteBench.sqliteFullSample", kb, "SQLite WAL FULL upsert, p50");
+        Measure rocksP50 = p50("PeerWriteBench.rocksdbSyncSample", kb, "RocksDB put (sync WAL), p50");
+        Measure rocks16 = thr("PeerWriteBench.rocksdbSyncThroughput16", kb, "RocksDB sync puts, 16 writers");
         for (String pipeline : List.of("zstd+aes", "plain")) {
             Map<String, String> p = with(kb, "pipeline", pipeline);
             String tag = " (" + pipeline + ")";
@@ -95,6 +107,16 @@ public final class Targets {
             t.add(new Target("group-commit" + id, "16-thread SYNC throughput ≥ 6 × single-thread" + tag, t16, t01, 6, false, "×"));
             t.add(new Target("sync-vs-sqlite" + id, "single-writer SYNC save ≤ 1.2 × SQLite FULL" + tag, sync, sqliteFull, 1.2, true, "×"));
             t.add(new Target("writers-vs-sqlite" + id, "16 writers ≥ 5 × SQLite FULL throughput" + tag, t16, sqliteFull16, 5, false, "×"));
+            Measure syncP50 = p50("EmbeddedWriteBench.saveSyncSample", p, "embedded SYNC save, p50" + tag);
+            if (pipeline.equals("zstd+aes")) {
+                t.add(new Target("sync-vs-sqlite-p50", "single-writer SYNC save p50 ≤ 1.1 × SQLite FULL p50" + tag, syncP50, sqliteP50,
+                        1.1, true, "×"));
+            } else {
+                t.add(new Target("sync-vs-rocksdb-p50-plain", "single-writer SYNC save p50 ≤ 1.1 × RocksDB sync=true p50" + tag, syncP50,
+                        rocksP50, 1.1, true, "×"));
+            }
+            t.add(new Target("writers-vs-rocksdb" + id, "16 writers ≥ 1.0 × RocksDB sync=true, 16 writers" + tag, t16, rocks16, 1.0, false,
+                    "×"));
             t.add(new Target("read-vs-sqlite" + id, "uncached read ≤ 3 × SQLite read by id" + tag, uncached, sqliteRead, 3, true, "×"));
             t.add(new Target("batch" + id, "saveBatch(100) ≤ 5 × a single SYNC save" + tag, batch, sync, 5, true, "×"));
             t.add(new Target("async" + id, "ASYNC save ≤ 20 µs" + tag, async, null, 20, true, "µs"));
@@ -162,6 +184,10 @@ public final class Targets {
 
     private static Measure m(String benchmark, Map<String, String> params, String label) {
         return new Measure(benchmark, params, null, false, label);
+    }
+
+    private static Measure p50(String benchmark, Map<String, String> params, String label) {
+        return new Measure(benchmark, params, null, false, label, "50.0");
     }
 
     private static Measure thr(String benchmark, Map<String, String> params, String label) {

@@ -139,6 +139,13 @@ public class EmbeddedWriteBench {
         return s.store.save(w.id(), w.order(s));
     }
 
+    /** {@link #saveSync} in sample mode: its p50/p95/p99 beside the peers' (PeerWriteBench's *Sample). */
+    @Benchmark
+    @BenchmarkMode(Mode.SampleTime)
+    public long saveSyncSample(Sync s, Writer w) {
+        return s.store.save(w.id(), w.order(s));
+    }
+
     @Benchmark
     public long saveAsync(Async s, Writer w) {
         return s.store.save(w.id(), w.order(s));

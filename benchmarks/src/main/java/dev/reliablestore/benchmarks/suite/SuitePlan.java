@@ -60,7 +60,7 @@ public final class SuitePlan {
         String codec = methods(CodecBench.class, "encode", "decode");
         String embRead = methods(EmbeddedReadBench.class, "readCached", "readUncached");
         String cachedRead = methods(CachedReadBench.class, "cachedReadImmutable", "cachedReadMutable", "caffeineGetIfPresent");
-        String embWrite = methods(EmbeddedWriteBench.class, "saveSync", "saveAsync", "saveBatch100",
+        String embWrite = methods(EmbeddedWriteBench.class, "saveSync", "saveSyncSample", "saveAsync", "saveBatch100",
                 "syncThroughput01", "syncThroughput04", "syncThroughput16");
         String zk = methods(ZooKeeperBench.class, "readUncached", "saveSync", "rawGetData", "rawSetData");
         String zkRegistry = methods(ZooKeeperRegistryThroughputBench.class, "registryCommit16", "rawSetData16",
@@ -68,8 +68,9 @@ public final class SuitePlan {
         String zkStore = methods(ZooKeeperStoreThroughputBench.class, "save01", "save16", "rawSetData16",
                 "saveAsync1000", "rawAsyncSetData1000", "saveBatch100");
         String memory = methods(MemoryBench.class, "heapPerEntity");
-        String peerWrite = methods(PeerWriteBench.class, "fsyncAppend", "sqliteFullUpsert", "sqliteNormalUpsert",
-                "fileProviderSave", "sqliteFullThroughput01", "sqliteFullThroughput16");
+        String peerWrite = methods(PeerWriteBench.class, "fsyncAppend", "fsyncOverwrite", "sqliteFullUpsert", "sqliteNormalUpsert",
+                "fileProviderSave", "sqliteFullThroughput01", "sqliteFullThroughput16", "rocksdbSyncPut", "rocksdbSyncThroughput01",
+                "rocksdbSyncThroughput16", "fsyncAppendSample", "fsyncOverwriteSample", "sqliteFullSample", "rocksdbSyncSample");
         String peerRead = methods(PeerReadBench.class, "caffeineGetIfPresent", "sqliteReadBytes", "sqliteReadById",
                 "fileProviderRead");
         switch (mode) {
@@ -96,7 +97,8 @@ public final class SuitePlan {
                 runs.add(new Run(zkStore, Map.of()));
                 runs.add(new Run(memory, Map.of()));
                 runs.add(new Run(peerWrite, p("size", "1024")));
-                runs.add(new Run(methods(PeerWriteBench.class, "fsyncAppend", "sqliteFullUpsert"), p("size", "65536")));
+                runs.add(new Run(methods(PeerWriteBench.class, "fsyncAppend", "fsyncOverwrite", "sqliteFullUpsert", "rocksdbSyncPut"),
+                        p("size", "65536")));
                 runs.add(new Run(peerRead, p("size", "1024")));
                 runs.add(new Run(methods(PeerReadBench.class, "sqliteReadById"), p("size", "65536")));
             }

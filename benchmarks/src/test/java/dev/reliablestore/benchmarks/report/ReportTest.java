@@ -31,6 +31,17 @@ class ReportTest {
         return n;
     }
 
+    /** A sample-mode entry: its score percentiles as JMH writes them. */
+    private static ObjectNode sample(String benchmark, Map<String, String> params, double p50, double p95, double p99) {
+        ObjectNode n = result(benchmark, params, p50, "us/op");
+        n.put("mode", "sample");
+        ObjectNode pct = ((ObjectNode) n.get("primaryMetric")).putObject("scorePercentiles");
+        pct.put("50.0", p50);
+        pct.put("95.0", p95);
+        pct.put("99.0", p99);
+        return n;
+    }
+
     private static JmhResults run() {
         ArrayNode a = JSON.createArrayNode();
         Map<String, String> kb = Map.of("size", "1024", "dir", "");
@@ -46,6 +57,8 @@ class ReportTest {
         a.add(result("PeerWriteBench.fsyncAppend", kb, 120, "us/op"));
         a.add(result("EmbeddedWriteBench.syncThroughput01", z, 3_000, "ops/s"));
         a.add(result("EmbeddedWriteBench.syncThroughput16", z, 30_000, "ops/s"));
+        a.add(sample("EmbeddedWriteBench.saveSyncSample", z, 180, 260, 400));
+        a.add(sample("PeerWriteBench.sqliteFullSample", kb, 200, 300, 900));
         ObjectNode mem = result("MemoryBench.heapPerEntity", Map.of("pipeline", "zstd+aes", "entities", "20000"), 900, "ms/op");
         ((ObjectNode) mem.get("secondaryMetrics")).putObject("registryBytesPerEntity").put("score", 600.0);
         ((ObjectNode) mem.get("secondaryMetrics")).putObject("cacheBytesPerEntity").put("score", 2000.0);
@@ -55,6 +68,17 @@ class ReportTest {
 
     private static Targets.Outcome outcome(List<Targets.Outcome> all, String id) {
         return all.stream().filter(o -> o.target().id().equals(id)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void percentilesOfSampleModeFeedTheP50TargetsAndTheDistributionTable() {
+        List<Targets.Outcome> o = Targets.evaluate(run());
+        assertThat(outcome(o, "sync-vs-sqlite-p50").actual()).isCloseTo(0.9, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(outcome(o, "sync-vs-sqlite-p50").status()).isEqualTo(Targets.Status.MET);
+        assertThat(outcome(o, "sync-vs-rocksdb-p50-plain").status()).isEqualTo(Targets.Status.NOT_MEASURED);
+        String md = new Report(run(), Map.of(), id -> Optional.empty(), id -> Optional.empty()).markdown("chart.svg");
+        assertThat(md).contains("| embedded SYNC save, zstd+aes | 180 µs | 260 µs | 400 µs |")
+                .contains("| SQLite WAL synchronous=FULL | 200 µs | 300 µs | 900 µs |");
     }
 
     @Test

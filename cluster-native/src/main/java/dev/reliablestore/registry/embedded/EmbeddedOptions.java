@@ -28,9 +28,9 @@ record EmbeddedOptions(Duration asyncFlushInterval, long snapshotThreshold, Stri
 
     /** Who writes and forces the log for SYNC commits. */
     enum GroupCommit {
-        /** The first waiting committer leads each write+force; the others wait for it (no thread hand-off). */
+        /** A committer that finds a flush running waits for it, then the first of them leads the next (no extra thread). */
         LEADER,
-        /** One dedicated writer thread does every write+force; committers hand off and wait (default). */
+        /** A committer that finds a flush running hands off to one dedicated writer thread, which writes the group (default). */
         WRITER
     }
 
@@ -56,11 +56,11 @@ record EmbeddedOptions(Duration asyncFlushInterval, long snapshotThreshold, Stri
                     + " for one open, after copying the directory and deciding they may go. Torn ends are truncated without it; damage anywhere"
                     + " else is refused even with it");
     static final Option<GroupCommit> GROUP_COMMIT = Option.choice("groupCommit", choices(), GroupCommit.WRITER,
-            "who writes and forces the log for SYNC commits: one dedicated writer thread (default), or the first waiting committer"
-                    + " (leader/follower). `writer` is the default because a `FileChannel` closes itself when a thread blocked in it is"
-                    + " interrupted: with `leader`, an application thread interrupted mid-commit (`Future.cancel(true)`, `shutdownNow`) would"
-                    + " close the log and stop the registry. `leader` saves one thread hand-off per lone commit; use it only where committers"
-                    + " are never interrupted");
+            "who writes and forces the log for SYNC commits that find a flush running. In both modes a lone committer (no flush"
+                    + " running) writes and forces on its own thread, with no hand-off; the others wait for that flush, then: `writer`"
+                    + " (default) hands them to one dedicated writer thread, which writes the group that formed; `leader`: the first of"
+                    + " them leads the next flush (no extra thread). An interrupted committer (`Future.cancel(true)`, `shutdownNow`) is"
+                    + " safe in both: the log reopens its segment and redoes the flush when an interrupt closes its `FileChannel`");
 
     static final OptionTable TABLE = OptionTable.of("the embedded registry", ASYNC_FLUSH_INTERVAL, SNAPSHOT_THRESHOLD, NODE_NAME,
             TRUNCATE_DAMAGED_TAIL, GROUP_COMMIT);

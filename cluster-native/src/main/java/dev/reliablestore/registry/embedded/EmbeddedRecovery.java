@@ -20,8 +20,15 @@ final class EmbeddedRecovery {
     private EmbeddedRecovery() {
     }
 
+    /**
+     * The recovered tree, and where the records of the newest segment end (preallocated zeros may
+     * follow; 0 when there is no segment).
+     */
+    record Recovered(TreeState state, long newestEnd) {
+    }
+
     /** Newest snapshot plus the log after it; removes leftovers of interrupted snapshots and cleanups. */
-    static TreeState recover(Path dir, boolean truncateDamagedTail) throws IOException {
+    static Recovered recover(Path dir, boolean truncateDamagedTail) throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path tmp : (Iterable<Path>) files.filter(f -> f.getFileName().toString().endsWith(".tmp"))::iterator) {
                 LOG.info("removing {}, left by a snapshot that was interrupted before it was complete", tmp);
@@ -33,9 +40,10 @@ final class EmbeddedRecovery {
         TreeState base = snapshot == null ? TreeState.EMPTY : SnapshotFiles.read(snapshot);
         List<Path> segments = WriteAheadLog.segments(dir);
         TreeState[] state = {base};
-        LogReader.replay(segments, snapshot, base.sequence(), truncateDamagedTail, r -> state[0] = applyRecord(state[0], r));
+        long[] newestEnd = {0};
+        LogReader.replay(segments, snapshot, base.sequence(), truncateDamagedTail, r -> state[0] = applyRecord(state[0], r), newestEnd);
         removeObsolete(dir, base.sequence());
-        return state[0];
+        return new Recovered(state[0], newestEnd[0]);
     }
 
     static TreeState applyRecord(TreeState s, LogCodec.LogRecord r) {

@@ -148,12 +148,14 @@ final class EmbeddedRegistry implements ClusterRegistry {
                     + "); only one process may open a directory at a time", null);
         }
         try {
-            TreeState state = EmbeddedRecovery.recover(dir, options.truncateDamagedTail());
+            EmbeddedRecovery.Recovered recovered = EmbeddedRecovery.recover(dir, options.truncateDamagedTail());
+            TreeState state = recovered.state();
             List<Path> segments = WriteAheadLog.segments(dir);
             Path current = segments.isEmpty()
                     ? WriteAheadLog.createSegment(dir, channels, state.sequence() + 1)
                     : segments.get(segments.size() - 1);
-            WriteAheadLog wal = new WriteAheadLog(dir, channels, current);
+            long end = segments.isEmpty() ? 0 : recovered.newestEnd();
+            WriteAheadLog wal = new WriteAheadLog(dir, channels, current, end, options.snapshotThreshold());
             LOG.debug("opened embedded registry {} at sequence {}", dir, state.sequence());
             return new EmbeddedRegistry(dir, options, channels, lockChannel, lock, state, wal);
         } catch (IOException e) {
@@ -255,9 +257,18 @@ final class EmbeddedRegistry implements ClusterRegistry {
 
     @Override
     public CommitResult commit(WriteBatch batch) {
+        if (CommitProbe.ENABLED) {
+            CommitProbe.committer(CommitProbe.ENTER);
+        }
         checkWritable(batch);
         long sequence = applyAndLog(batch, null);
+        if (CommitProbe.ENABLED) {
+            CommitProbe.committer(CommitProbe.APPENDED);
+        }
         log.awaitDurable(sequence);
+        if (CommitProbe.ENABLED) {
+            CommitProbe.committer(CommitProbe.RETURNED);
+        }
         return new CommitResult(sequence);
     }
 
@@ -553,6 +564,11 @@ final class EmbeddedRegistry implements ClusterRegistry {
 
     Path directory() {
         return dir;
+    }
+
+    /** The bytes of records in the current log segment, without its preallocated zeros (tests). */
+    long segmentBytes() {
+        return log.segmentBytes();
     }
 
     /** Whether a snapshot is being written (tests wait for it to finish). */

@@ -194,7 +194,10 @@ final class GroupCommitLog {
 
     /** Returns once every record up to {@code sequence} is forced to disk and published. */
     void awaitDurable(long sequence) {
-        if (writer != null && !stopWriter && Thread.currentThread() != writer) {
+        // a lone committer (no flush running) writes and forces on its own thread: no hand-off, no
+        // wake-ups; the log's I/O survives an interrupt (WriteAheadLog). Only a committer that finds
+        // a flush running hands its batch to the writer, which writes the group that formed meanwhile
+        if (writer != null && !stopWriter && Thread.currentThread() != writer && flushing.get()) {
             waitLock.lock();
             try {
                 writeRequested.signal();
@@ -249,6 +252,7 @@ final class GroupCommitLog {
     private void flushOnce() {
         LogCodec.RecordBuffer toWrite;
         TreeState upTo;
+        long[] probe = CommitProbe.ENABLED ? new long[4] : null;
         applyLock.lock();
         try {
             if (failure != null) {
@@ -261,10 +265,16 @@ final class GroupCommitLog {
         } finally {
             applyLock.unlock();
         }
+        if (CommitProbe.ENABLED) {
+            probe[CommitProbe.FLUSH_START] = System.nanoTime();
+        }
         try {
             if (toWrite.size() > 0) {
-                wal.write(toWrite.array(), toWrite.size());
-                wal.force();
+                wal.writeAndForce(toWrite.array(), toWrite.size());
+                if (CommitProbe.ENABLED) {
+                    probe[CommitProbe.WRITTEN] = wal.writtenAt;
+                    probe[CommitProbe.FORCED] = System.nanoTime();
+                }
             }
         } catch (IOException | RuntimeException | Error e) {
             // an Error too (the JDK's "Cannot reserve ... bytes of direct buffer memory"): the buffer is
@@ -281,6 +291,10 @@ final class GroupCommitLog {
             // publish before announcing durability: a committer that sees durableSequence cover its
             // batch returns at once, and its next read must see the batch (read-your-writes)
             publisher.publishLocked(upTo);
+            if (CommitProbe.ENABLED) {
+                probe[CommitProbe.PUBLISHED] = System.nanoTime();
+                CommitProbe.flushed(probe);
+            }
             durableSequence = upTo.sequence();
             while (!asyncWaiting.isEmpty() && asyncWaiting.peekFirst().sequence() <= upTo.sequence()) {
                 if (done == null) {
@@ -482,7 +496,7 @@ final class GroupCommitLog {
         completions.shutdown();
         awaitTermination(completions, "async completion");
         try {
-            wal.close();
+            wal.close(failure == null);
         } catch (IOException e) {
             LOG.warn("embedded registry {}: closing the log failed", dir, e);
         }

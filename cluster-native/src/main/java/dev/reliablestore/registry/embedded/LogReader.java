@@ -48,10 +48,12 @@ final class LogReader {
      *
      * @param snapshot            the snapshot the state was loaded from (holding {@code afterSequence}), or null
      * @param truncateDamagedTail drop a damaged end of the newest segment (with a warning) instead of refusing to open
+     * @param newestEnd           set to where the records of the newest segment end (its preallocated zeros, if any, follow)
      * @return the last sequence found (or {@code afterSequence} when none)
      * @throws RegistryCorruptedException naming the files when a segment is missing or out of sequence
      */
-    static long replay(List<Path> segments, Path snapshot, long afterSequence, boolean truncateDamagedTail, Sink sink) throws IOException {
+    static long replay(List<Path> segments, Path snapshot, long afterSequence, boolean truncateDamagedTail, Sink sink,
+                       long[] newestEnd) throws IOException {
         int start = 0;
         if (snapshot != null) {
             start = -1;
@@ -83,7 +85,7 @@ final class LogReader {
                         ? ": sequences " + (last + 1) + ".." + (first - 1) + " are missing"
                         : ": sequences " + first + ".." + last + " would be there twice") + " (refusing to open, nothing was discarded)");
             }
-            last = replaySegment(segment, i == segments.size() - 1, last, truncateDamagedTail, sink);
+            last = replaySegment(segment, i == segments.size() - 1, last, truncateDamagedTail, sink, newestEnd);
         }
         return last;
     }
@@ -92,7 +94,8 @@ final class LogReader {
         return files.stream().map(f -> f.getFileName().toString()).toList().toString();
     }
 
-    private static long replaySegment(Path segment, boolean newest, long last, boolean truncateDamagedTail, Sink sink) throws IOException {
+    private static long replaySegment(Path segment, boolean newest, long last, boolean truncateDamagedTail, Sink sink,
+                                      long[] newestEnd) throws IOException {
         try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.READ, newest ? StandardOpenOption.WRITE : StandardOpenOption.READ)) {
             long size = ch.size();
             long pos = 0;
@@ -133,6 +136,14 @@ final class LogReader {
                         }
                     }
                 }
+                if (problem != null && newest && zeroSuffixStart(ch, pos, size) == pos) {
+                    // the zeros the writer preallocated (or a write whose data never reached the disk):
+                    // unused space, kept for the next records
+                    LOG.debug("log segment {}: records end at offset {}, followed by {} zero bytes of preallocated space",
+                            segment, pos, size - pos);
+                    newestEnd[0] = pos;
+                    return last;
+                }
                 if (problem != null) {
                     if (!newest || validRecordAfter(ch, pos + 1, size)) {
                         throw new RegistryCorruptedException("log segment " + segment + " is damaged at offset " + pos + ": " + problem
@@ -159,6 +170,7 @@ final class LogReader {
                     }
                     ch.truncate(pos);
                     ch.force(true);
+                    newestEnd[0] = pos;
                     return last;
                 }
                 if (record.sequence() != last + 1) {
@@ -170,6 +182,9 @@ final class LogReader {
                 sink.accept(record);
                 last = record.sequence();
                 pos += LogCodec.HEADER_BYTES + length;
+            }
+            if (newest) {
+                newestEnd[0] = pos;
             }
             return last;
         }

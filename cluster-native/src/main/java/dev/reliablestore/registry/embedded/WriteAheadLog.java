@@ -2,6 +2,7 @@ package dev.reliablestore.registry.embedded;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,26 +16,69 @@ import java.util.stream.Stream;
 
 /**
  * The append side of the log: one open segment file ({@code wal-<first sequence>.log}) that
- * records are appended to and forced. Used by one flushing thread at a time.
+ * records are written to and forced. Used by one flushing thread at a time.
+ *
+ * <h2>Preallocation</h2>
+ * A segment grows in steps of zeros written ahead of the records ({@link #preallocationFor}), so
+ * that most commits overwrite bytes inside the file: their {@code fdatasync} then flushes data
+ * only, not a new file size (a metadata write, a journal commit on ext4/xfs). Recovery reads a
+ * zero tail after the last record as unused space (docs/embedded-backend.md, "Log layout"). Only
+ * the newest segment has one: rotation and a clean close cut the segment to its records.
+ *
+ * <h2>Interrupts</h2>
+ * A {@code FileChannel} closes itself when a thread blocked in it is interrupted, and committers
+ * write and force on their own thread. Every write is positional and the flushing thread holds
+ * the whole flush in its buffer, so after a {@link ClosedByInterruptException} the log reopens the
+ * segment, writes every byte of the flush again at the same offsets and forces it on the new
+ * descriptor: a retry that does not trust the page cache (the reason a failed fsync is never
+ * retried), then restores the interrupt.
  */
 final class WriteAheadLog implements AutoCloseable {
 
     private static final Pattern SEGMENT = Pattern.compile("wal-(\\d{20})\\.log");
+    private static final int ZERO_CHUNK = 64 * 1024;
+    static final long MIN_PREALLOCATION = ZERO_CHUNK;
+    static final long MAX_PREALLOCATION = 4L * 1024 * 1024;
 
     private final Path dir;
     private final ChannelFactory channels;
+    private final long preallocation;
+    private final long rotateAt;
+    private final ByteBuffer zeros = ByteBuffer.allocateDirect(ZERO_CHUNK);
+    /**
+     * The flush, copied into memory of the log's own: a heap buffer would make the JDK cache a
+     * temporary direct buffer as large as the flush in every thread that writes, and committers
+     * write on their own threads.
+     */
+    private ByteBuffer direct = ByteBuffer.allocateDirect(ZERO_CHUNK);
     private FileChannel channel;
     private Path segment;
-    private long segmentBytes;
+    /** Where the next record goes: the end of the records. */
+    private long position;
+    /** The file's size: the records and the zeros after them. */
+    private long allocated;
+    /** When the last flush's bytes were written (probes only). */
+    long writtenAt;
 
-    /** Continues {@code segment} at its end (recovery has truncated any torn tail). */
-    WriteAheadLog(Path dir, ChannelFactory channels, Path segment) throws IOException {
+    /**
+     * Continues {@code segment} after its records, which end at {@code end} (recovery found them;
+     * zeros may follow). Segments rotate once their records reach {@code snapshotThreshold}.
+     */
+    WriteAheadLog(Path dir, ChannelFactory channels, Path segment, long end, long snapshotThreshold) throws IOException {
         this.dir = dir;
         this.channels = channels;
+        this.preallocation = preallocationFor(snapshotThreshold);
+        this.rotateAt = snapshotThreshold;
         this.segment = segment;
         this.channel = channels.open(segment, StandardOpenOption.WRITE);
-        this.segmentBytes = channel.size();
-        channel.position(segmentBytes);
+        this.allocated = channel.size();
+        this.position = Math.min(end, allocated);
+    }
+
+    /** The zeros written ahead at a time: an eighth of a segment, within 64 KiB .. 4 MiB. */
+    static long preallocationFor(long snapshotThreshold) {
+        long step = Math.max(MIN_PREALLOCATION, Math.min(MAX_PREALLOCATION, snapshotThreshold / 8));
+        return (step + ZERO_CHUNK - 1) / ZERO_CHUNK * ZERO_CHUNK;
     }
 
     static Path segmentPath(Path dir, long firstSequence) {
@@ -74,43 +118,165 @@ final class WriteAheadLog implements AutoCloseable {
         }
     }
 
-    void write(byte[] bytes, int length) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(bytes, 0, length);
-        while (b.hasRemaining()) {
-            channel.write(b);
+    /**
+     * Writes {@code length} bytes after the records and forces them (fdatasync): when they reach
+     * past the zeros, writing the next step of zeros after them; reopening and redoing the whole
+     * flush, zeros included, when an interrupt closed the channel.
+     */
+    void writeAndForce(byte[] bytes, int length) throws IOException {
+        long at = position;
+        long end = at + length;
+        // past the zeros: the record extends the file (as an append does), then zeros are written ahead,
+        // up to the size at which the segment rotates
+        long grow = end <= allocated ? allocated
+                : Math.max(end, Math.min(roundUp(end + preallocation), roundUp(rotateAt)));
+        if (direct.capacity() < length) {
+            direct = ByteBuffer.allocateDirect(Math.max(length, direct.capacity() * 2));
         }
-        segmentBytes += length;
+        long zerosFrom = Math.max(allocated, end); // fixed before the first attempt: a redo rewrites the zeros too
+        redoOnInterrupt(attempt -> {
+            ByteBuffer b = direct;
+            b.clear();
+            b.put(bytes, 0, length).flip();
+            long p = at;
+            while (b.hasRemaining()) {
+                p += channel.write(b, p);
+            }
+            if (grow > zerosFrom) {
+                preallocate(zerosFrom, grow);
+            } else {
+                allocated = Math.max(allocated, end);
+            }
+            if (CommitProbe.ENABLED) {
+                writtenAt = System.nanoTime();
+            }
+            // fdatasync: inside the preallocated zeros it flushes data only
+            channel.force(false);
+        });
+        position = end;
+        if (direct.capacity() > MAX_PREALLOCATION) {
+            direct = ByteBuffer.allocateDirect(ZERO_CHUNK); // give back what a very large batch took
+        }
+    }
+
+    private static long roundUp(long n) {
+        return (n + 4095) / 4096 * 4096;
     }
 
     /**
-     * Forces written records to the device. {@code force(false)} is fdatasync: on Linux it also
-     * flushes the file size an append changed, which is all the metadata a reader needs.
+     * Writes zeros over [from, to): best effort, as the records need none of it. A disk too full for
+     * them keeps what fitted (zeros are unused space to recovery) and the records append as before.
      */
-    void force() throws IOException {
-        channel.force(false);
+    private void preallocate(long from, long to) throws IOException {
+        try {
+            writeZeros(from, to);
+            allocated = to;
+        } catch (ClosedByInterruptException e) {
+            throw e;
+        } catch (IOException e) {
+            allocated = Math.max(from, channel.size());
+        }
     }
 
+    /** One step of the log's I/O, run again whole (attempt 1, 2, …) when an interrupt closed the channel. */
+    private interface IoStep {
+        void run(int attempt) throws IOException;
+    }
+
+    /**
+     * Runs {@code step}; when an interrupt of the calling thread closes the channel, clears the
+     * interrupt (else every operation on a new channel would close it again), reopens the segment,
+     * runs the step again, and restores the interrupt at the end. Every step is idempotent.
+     */
+    private void redoOnInterrupt(IoStep step) throws IOException {
+        boolean interrupted = false;
+        try {
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    step.run(attempt);
+                    return;
+                } catch (ClosedByInterruptException e) {
+                    Thread.interrupted();
+                    interrupted = true;
+                    if (!channel.isOpen()) {
+                        channel = channels.open(segment, StandardOpenOption.WRITE);
+                    }
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void writeZeros(long from, long to) throws IOException {
+        long p = from;
+        while (p < to) {
+            ByteBuffer z = zeros.duplicate();
+            z.clear().limit((int) Math.min(ZERO_CHUNK, to - p));
+            while (z.hasRemaining()) {
+                p += channel.write(z, p);
+            }
+        }
+    }
+
+    /** The bytes of records in the current segment (not counting preallocated zeros). */
     long segmentBytes() {
-        return segmentBytes;
+        return position;
     }
 
     Path segment() {
         return segment;
     }
 
-    /** Closes the current segment (already forced) and continues in a new one starting at {@code nextSequence}. */
+    /**
+     * Closes the current segment (already forced), cut to its records, and continues in a new one
+     * starting at {@code nextSequence}. The cut is forced before the new segment exists, so only the
+     * newest segment ever ends in preallocated zeros.
+     */
     void rotate(long nextSequence) throws IOException {
-        Path next = createSegment(dir, channels, nextSequence);
+        redoOnInterrupt(attempt -> trimToRecords());
+        Path next = segmentPath(dir, nextSequence);
+        redoOnInterrupt(attempt -> {
+            // a retry finds the file the interrupted attempt created
+            try (FileChannel c = channels.open(next, attempt == 1 ? StandardOpenOption.CREATE_NEW : StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE)) {
+                c.force(true);
+            }
+            syncDirectory(dir);
+        });
         FileChannel nextChannel = channels.open(next, StandardOpenOption.WRITE);
         FileChannel old = channel;
         channel = nextChannel;
         segment = next;
-        segmentBytes = 0;
+        position = 0;
+        allocated = 0;
         old.close();
+    }
+
+    /** Cuts the preallocated zeros off the segment and forces the new size. */
+    private void trimToRecords() throws IOException {
+        if (allocated > position) {
+            channel.truncate(position);
+            channel.force(true);
+            allocated = position;
+        }
+    }
+
+    /** Closes the segment; {@code trim} (a clean close) cuts its preallocated zeros off first. */
+    void close(boolean trim) throws IOException {
+        try {
+            if (trim && channel.isOpen()) {
+                redoOnInterrupt(attempt -> trimToRecords());
+            }
+        } finally {
+            channel.close();
+        }
     }
 
     @Override
     public void close() throws IOException {
-        channel.close();
+        close(false);
     }
 }

@@ -142,19 +142,26 @@ class EmbeddedDurabilityTest {
         assertThat(third.currentSequence()).isEqualTo(5);
     }
 
+    /**
+     * The segment is preallocated with zeros while open and cut to its records on a clean close; a
+     * directory written before preallocation (records up to the end of the file) opens as before.
+     */
     @Test
-    void garbageAfterTheLastRecordIsTruncated() throws Exception {
+    void segmentsArePreallocatedWhileOpenAndCutToTheirRecordsOnClose() throws Exception {
         EmbeddedRegistry r = open();
         for (int i = 0; i < 3; i++) {
             put(r, i);
         }
-        closeOpened();
         Path segment = onlySegment();
-        long size = Files.size(segment);
-        Files.write(segment, new byte[100], StandardOpenOption.APPEND); // a size update without its data
-        EmbeddedRegistry again = open();
+        assertThat(Files.size(segment)).as("preallocated").isGreaterThan(r.segmentBytes());
+        long records = r.segmentBytes();
+        closeOpened();
+        assertThat(Files.size(segment)).isEqualTo(records);
+        EmbeddedRegistry again = open(); // the layout of before: no zeros after the records
         assertThat(again.currentSequence()).isEqualTo(3);
-        assertThat(Files.size(segment)).isEqualTo(size);
+        put(again, 3);
+        closeOpened();
+        assertThat(dump(open())).containsKeys("k/0:a", "k/1:a", "k/2:a", "k/3:a");
     }
 
     @Test
@@ -366,19 +373,27 @@ class EmbeddedDurabilityTest {
         assertThat(put(again, 4).sequence()).isEqualTo(2);
     }
 
+    /**
+     * Space runs out only when a segment grows (a record inside the preallocated zeros takes no new
+     * space): a record larger than the zeros left is cut short at the end of the file.
+     */
     @Test
     void aWriteCutShortByAFullDiskLeavesATailThatRecoveryTruncates() throws Exception {
         FaultyChannel.Faults faults = new FaultyChannel.Faults();
-        EmbeddedRegistry r = open(Map.of(), FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
+        EmbeddedRegistry r = open(Map.of("snapshotThreshold", "1MiB"), FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
         put(r, 1);
         faults.partialBytes = 20;
         faults.failWrites = true;
-        assertThatThrownBy(() -> put(r, 2)).isInstanceOf(RegistryStoppedException.class);
+        // larger than the preallocated step of a 1 MiB segment (128 KiB): the segment must grow first
+        byte[] large = new byte[200 * 1024];
+        assertThatThrownBy(() -> r.commit(WriteBatch.builder().setValue(p("k/2"), "a", RegistryValue.binary(large)).build()))
+                .isInstanceOf(RegistryStoppedException.class);
         closeOpened();
         String log = capturingStderr(() -> {
             EmbeddedRegistry again = open();
             assertThat(again.getValue(p("k/1"), "a")).isPresent();
             assertThat(again.keyExists(p("k/2"))).isFalse();
+            assertThat(put(again, 3).sequence()).isEqualTo(2);
         });
         assertThat(log).contains("torn record at offset");
     }
@@ -521,6 +536,47 @@ class EmbeddedDurabilityTest {
         assertThat(put(r, 2).sequence()).isEqualTo(2);
         r.close();
         assertThat(dump(open())).containsKeys("k/1:a", "k/2:a");
+    }
+
+    /**
+     * Committers write and force the log on their own thread when no flush is running, so an
+     * interrupt can close the channel in the middle of a write or fsync: the log reopens the segment
+     * and redoes the flush. A thread interrupted over and over commits every batch, in both modes.
+     */
+    @Test
+    void committersInterruptedDuringTheirWriteAndFsyncCommitEveryBatch() throws Exception {
+        for (String mode : List.of("writer", "leader")) {
+            Path sub = dir.resolve(mode);
+            EmbeddedRegistry r = EmbeddedRegistry.open(sub, EmbeddedOptions.parse(Map.of("groupCommit", mode)), ChannelFactory.DEFAULT);
+            int batches = 25;
+            CompletableFuture<Integer> committed = new CompletableFuture<>();
+            Thread committer = new Thread(() -> {
+                try {
+                    int n = 0;
+                    for (int i = 0; i < batches; i++) {
+                        Thread.interrupted(); // some commits start uninterrupted, so interrupts also land mid-I/O
+                        put(r, i);
+                        n++;
+                    }
+                    committed.complete(n);
+                } catch (RuntimeException e) {
+                    committed.completeExceptionally(e);
+                }
+            });
+            committer.start();
+            // a bounded storm: interrupts faster than an fsync, without end, would keep redoing one flush
+            for (int i = 0; i < 300 && committer.isAlive(); i++) {
+                committer.interrupt();
+                java.util.concurrent.locks.LockSupport.parkNanos(300_000);
+            }
+            committer.join(30_000);
+            assertThat(committed.get(10, TimeUnit.SECONDS)).as(mode).isEqualTo(batches);
+            assertThat(r.checkHealth().healthy()).as(mode).isTrue();
+            r.close();
+            EmbeddedRegistry again = EmbeddedRegistry.open(sub, EmbeddedOptions.parse(Map.of()), ChannelFactory.DEFAULT);
+            assertThat(again.currentSequence()).as(mode).isEqualTo(batches);
+            again.close();
+        }
     }
 
     // ---- one process per directory, options, URIs ---------------------------------------------

@@ -42,7 +42,13 @@ final class FaultyChannel extends FileChannel {
         volatile Path diskDir;
         volatile long diskBytes = Long.MAX_VALUE;
 
-        synchronized int writeWithinDisk(FileChannel real, ByteBuffer src) throws IOException {
+        /** A write at {@code position}, or at the channel's position when it is negative; overwriting takes no space. */
+        synchronized int writeWithinDisk(FileChannel real, ByteBuffer src, long position) throws IOException {
+            long at = position < 0 ? real.position() : position;
+            long growth = Math.max(0, at + src.remaining() - Math.max(at, real.size()));
+            if (growth == 0) {
+                return position < 0 ? real.write(src) : real.write(src, position);
+            }
             long used = 0;
             try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(diskDir)) {
                 for (Path f : (Iterable<Path>) files::iterator) {
@@ -54,14 +60,14 @@ final class FaultyChannel extends FileChannel {
                 writeFailures++;
                 throw new IOException("No space left on device (injected: " + used + " of " + diskBytes + " bytes used)");
             }
-            if (free < src.remaining()) {
+            if (free < growth) {
                 ByteBuffer part = src.duplicate();
-                part.limit(part.position() + (int) free);
-                int n = real.write(part);
+                part.limit(part.position() + (int) (src.remaining() - growth + free));
+                int n = position < 0 ? real.write(part) : real.write(part, position);
                 src.position(src.position() + n);
                 return n;
             }
-            return real.write(src);
+            return position < 0 ? real.write(src) : real.write(src, position);
         }
     }
 
@@ -98,7 +104,7 @@ final class FaultyChannel extends FileChannel {
             throw new IOException("No space left on device (injected)");
         }
         if (faults.diskDir != null) {
-            return faults.writeWithinDisk(real, src);
+            return faults.writeWithinDisk(real, src, -1);
         }
         return real.write(src);
     }
@@ -183,9 +189,22 @@ final class FaultyChannel extends FileChannel {
 
     @Override
     public int write(ByteBuffer src, long position) throws IOException {
+        if (faults.writeError) {
+            throw new OutOfMemoryError("Cannot reserve " + src.remaining() + " bytes of direct buffer memory (injected)");
+        }
         if (faults.failWrites) {
             faults.writeFailures++;
+            int partial = Math.min(faults.partialBytes, src.remaining());
+            if (partial > 0) {
+                ByteBuffer part = src.duplicate();
+                part.limit(part.position() + partial);
+                real.write(part, position);
+                real.force(false);
+            }
             throw new IOException("No space left on device (injected)");
+        }
+        if (faults.diskDir != null) {
+            return faults.writeWithinDisk(real, src, position);
         }
         return real.write(src, position);
     }
