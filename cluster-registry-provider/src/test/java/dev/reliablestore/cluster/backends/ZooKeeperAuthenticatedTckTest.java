@@ -25,6 +25,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -86,25 +87,46 @@ class ZooKeeperAuthenticatedTckTest {
         return b.build();
     }
 
-    @Nested
-    class OverKerberos extends EntityStoreTck {
+    /** The TCK on one of the secured servers (read when a test runs: they start in @BeforeAll), a chroot per test. */
+    abstract class Secured extends EntityStoreTck {
 
+        private final String scheme;
+        private final Supplier<String> connectString;
+        private final Supplier<Map<String, String>> client;
         private String chroot;
+
+        Secured(String scheme, Supplier<String> connectString, Supplier<Map<String, String>> client) {
+            this.scheme = scheme;
+            this.connectString = connectString;
+            this.client = client;
+        }
+
+        private ClusterPersistenceConfiguration config() {
+            return ZooKeeperAuthenticatedTckTest.config(connectString.get(), chroot, client.get());
+        }
 
         @Override
         protected StoreFactory openFactory() {
-            chroot = "/tck-kerberos-" + CHROOTS.incrementAndGet();
-            return ClusterPersistenceProvider.open(config(kerberos.connectString(), chroot, kerberosClient));
+            chroot = "/tck-" + scheme + "-" + CHROOTS.incrementAndGet();
+            return ClusterPersistenceProvider.open(config());
         }
 
         @Override
         protected Optional<StoreFactory> reopenFactory() {
-            return Optional.of(ClusterPersistenceProvider.open(config(kerberos.connectString(), chroot, kerberosClient)));
+            return Optional.of(ClusterPersistenceProvider.open(config()));
         }
 
         @Override
         protected OptionalLong entitySizeLimit() {
-            return OptionalLong.of(config(kerberos.connectString(), chroot, kerberosClient).maxValueSizeKB() * 1024L);
+            return OptionalLong.of(config().maxValueSizeKB() * 1024L);
+        }
+    }
+
+    @Nested
+    class OverKerberos extends Secured {
+
+        OverKerberos() {
+            super("kerberos", () -> kerberos.connectString(), () -> kerberosClient);
         }
 
         /** The seed's RequireKerberos, in the provider's string form, refuses a configuration without a principal. */
@@ -122,24 +144,10 @@ class ZooKeeperAuthenticatedTckTest {
     }
 
     @Nested
-    class OverMutualTls extends EntityStoreTck {
+    class OverMutualTls extends Secured {
 
-        private String chroot;
-
-        @Override
-        protected StoreFactory openFactory() {
-            chroot = "/tck-tls-" + CHROOTS.incrementAndGet();
-            return ClusterPersistenceProvider.open(config(tls.connectString(), chroot, tlsClient));
-        }
-
-        @Override
-        protected Optional<StoreFactory> reopenFactory() {
-            return Optional.of(ClusterPersistenceProvider.open(config(tls.connectString(), chroot, tlsClient)));
-        }
-
-        @Override
-        protected OptionalLong entitySizeLimit() {
-            return OptionalLong.of(config(tls.connectString(), chroot, tlsClient).maxValueSizeKB() * 1024L);
+        OverMutualTls() {
+            super("tls", () -> tls.connectString(), () -> tlsClient);
         }
     }
 
