@@ -140,9 +140,10 @@ public final class ClusterStoreAdmin {
     }
 
     /**
-     * The registry's view of its cluster: backend, this node, the primary, every node's state. Read
-     * once, without retries: a registry that cannot answer throws (e.g. {@code RegistryClosedException},
-     * {@code RegistryUnavailableException}), which is what a health check wants to know.
+     * The registry's view of its cluster: backend, this node, the primary, every node's state, as the
+     * backend knows it (embedded and ZooKeeper from memory, clusapi from the cluster). Asked once,
+     * without retries: a registry that cannot answer throws (e.g. {@code RegistryClosedException}),
+     * which is what a health check wants to know.
      */
     public dev.reliablestore.registry.ClusterStatus status() {
         return registry.status();
