@@ -1,0 +1,68 @@
+package dev.reliablestore.cluster.geo;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * One entity's replicated state at a site: its stored bytes ({@code null} once deleted — a
+ * tombstone, kept so that a delete can win or lose against a concurrent write like any other
+ * write), the stamp of the write that produced it — its hybrid-logical-clock timestamp and its
+ * origin site — and the vector of every write the state includes.
+ *
+ * <p>Stamps are unique per write (a site's clock never repeats a timestamp) and totally ordered:
+ * timestamp first, then the origin site's name, so every site picks the same winner between two
+ * concurrent writes whatever order it learns of them in.
+ *
+ * @param value  the stored bytes, or {@code null} for a tombstone
+ * @param hlc    the write's packed {@link HybridClock} timestamp
+ * @param origin the site that made the write
+ * @param vector the writes included, per site
+ */
+record SiteState(byte[] value, long hlc, String origin, VersionVector vector) {
+
+    SiteState {
+        Objects.requireNonNull(origin, "origin");
+        Objects.requireNonNull(vector, "vector");
+        if (vector.get(origin) == 0) {
+            throw new IllegalArgumentException("the vector of a write by " + origin + " must count it: " + vector);
+        }
+    }
+
+    boolean deleted() {
+        return value == null;
+    }
+
+    /** The order of last-writer-wins: by timestamp, ties (two sites in the same tick) by site name. */
+    int compareStamp(SiteState other) {
+        int byTime = Long.compare(hlc, other.hlc);
+        return byTime != 0 ? byTime : origin.compareTo(other.origin);
+    }
+
+    /**
+     * The state after {@code site} writes {@code value} (or deletes, with null) on top of
+     * {@code current} ({@code null} if the entity never existed there).
+     */
+    static SiteState write(SiteState current, byte[] value, String site, HybridClock clock) {
+        VersionVector base = VersionVector.EMPTY;
+        if (current != null) {
+            clock.advanceTo(current.hlc);
+            base = current.vector;
+        }
+        return new SiteState(value == null ? null : value.clone(), clock.tick(), site, base.increment(site));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SiteState s && hlc == s.hlc && origin.equals(s.origin) && vector.equals(s.vector) && Arrays.equals(value, s.value);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(hlc, origin, vector, Arrays.hashCode(value));
+    }
+
+    @Override
+    public String toString() {
+        return "SiteState[" + (value == null ? "deleted" : value.length + " bytes") + " at " + HybridClock.format(hlc) + " by " + origin + ", " + vector + "]";
+    }
+}
