@@ -22,7 +22,7 @@ import dev.reliablestore.tx.jta.NarayanaJta;
  * Boot's XA data source auto-configuration ({@code spring.datasource.*}) gives a DataSource whose
  * connections join them too. {@code reliablestore.jta.object-store-directory} and
  * {@code reliablestore.jta.node-identifier} are required; {@code reliablestore.jta.enabled=false}
- * switches all of it off.
+ * (or Spring Boot's own {@code spring.jta.enabled=false}) switches all of it off.
  */
 @AutoConfiguration(after = ReliableStoreAutoConfiguration.class, beforeName = {
         "org.springframework.boot.autoconfigure.jdbc.XADataSourceAutoConfiguration",
@@ -31,6 +31,8 @@ import dev.reliablestore.tx.jta.NarayanaJta;
         "org.springframework.boot.autoconfigure.transaction.TransactionAutoConfiguration"})
 @ConditionalOnClass({NarayanaJta.class, JtaTransactionManager.class})
 @ConditionalOnProperty(prefix = "reliablestore.jta", name = "enabled", matchIfMissing = true)
+// Boot's own switch for JTA: an application that turned JTA off must not get a transaction manager from us either
+@ConditionalOnProperty(prefix = "spring.jta", name = "enabled", matchIfMissing = true)
 @EnableConfigurationProperties(ReliableStoreProperties.class)
 public class ReliableStoreJtaAutoConfiguration {
 

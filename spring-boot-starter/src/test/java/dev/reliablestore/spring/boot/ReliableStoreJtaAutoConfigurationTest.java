@@ -138,9 +138,11 @@ class ReliableStoreJtaAutoConfigurationTest {
 
     @Test
     void switchedOffOrWithoutNarayanaThereIsNoJta() {
-        runner().withPropertyValues("reliablestore.jta.enabled=false").run(context ->
-                assertThat(context).hasNotFailed().doesNotHaveBean(NarayanaJta.class).doesNotHaveBean(PlatformTransactionManager.class)
-                        .getBean(StoreFactory.class).isNotInstanceOf(JtaStoreFactory.class));
+        for (String off : new String[] {"reliablestore.jta.enabled=false", "spring.jta.enabled=false"}) {
+            runner().withPropertyValues(off).run(context ->
+                    assertThat(context).as(off).hasNotFailed().doesNotHaveBean(NarayanaJta.class).doesNotHaveBean(PlatformTransactionManager.class)
+                            .getBean(StoreFactory.class).isNotInstanceOf(JtaStoreFactory.class));
+        }
         runner().withClassLoader(new FilteredClassLoader(NarayanaJta.class)).run(context ->
                 assertThat(context).hasNotFailed().doesNotHaveBean(PlatformTransactionManager.class)
                         .getBean(StoreFactory.class).isNotInstanceOf(JtaStoreFactory.class));
