@@ -2,15 +2,18 @@
 # Runs the ReliableStore benchmark suite and renders its report.
 #
 #   benchmarks/run.sh [quick|full|smoke] [dir]
-#   benchmarks/run.sh ratios [rounds] [nodes]
+#   benchmarks/run.sh ratios zookeeper [rounds] [nodes]
+#   benchmarks/run.sh ratios embedded [rounds] [dir]
 #
 #   quick  every operation and peer at the sizes the report needs, 1 fork, 1 s iterations
 #          (under 10 minutes on 2 cores); then profiles each missed target with JFR
 #   full   every parameter combination, 2 forks, longer iterations (about an hour)
 #   smoke  one short iteration of every benchmark, in process (what the JUnit SmokeTest runs)
-#   ratios the ZooKeeper targets of issue 14, each the median over `rounds` (default 5) alternating
-#          forks of both sides, with its spread, on `nodes` (default 1,3) servers; about 4 minutes per
-#          round and ensemble size. Writes benchmarks/results/zookeeper-ratios.md.
+#   ratios the targets of issue 14 (zookeeper: on `nodes`, default 1,3, servers; about 4 minutes per
+#          round and ensemble size; writes benchmarks/results/zookeeper-ratios.md) or of issue 15
+#          (embedded: files in `dir`; about 3 minutes per round; writes
+#          benchmarks/results/embedded-ratios.md), each the median over `rounds` (default 5)
+#          alternating forks of both sides, with its spread.
 #   dir    where file-backed benchmarks write (registry, SQLite, append log); default java.io.tmpdir.
 #          Put it on the disk you want measured.
 #
@@ -24,7 +27,7 @@ mode="${1:-quick}"
 dir="${2:-}"
 case "$mode" in
   quick|full|smoke|ratios) ;;
-  *) echo "usage: $0 [quick|full|smoke] [dir] | $0 ratios [rounds] [nodes]" >&2; exit 2 ;;
+  *) echo "usage: $0 [quick|full|smoke] [dir] | $0 ratios zookeeper [rounds] [nodes] | $0 ratios embedded [rounds] [dir]" >&2; exit 2 ;;
 esac
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -41,8 +44,14 @@ if [ "$mode" = ratios ]; then
   RS_COMMIT="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   export RS_COMMIT
   start=$(date +%s)
-  java -cp "$jar" dev.reliablestore.benchmarks.suite.AlternatingRatios "${2:-5}" "${3:-1,3}" "$here/results/zookeeper-ratios.md"
-  echo "run.sh ratios took $(( $(date +%s) - start )) s; report: $here/results/zookeeper-ratios.md"
+  suite="${2:-zookeeper}"
+  case "$suite" in
+    zookeeper) where="${4:-1,3}" ;;
+    embedded) where="${4:-}" ;;
+    *) echo "usage: $0 ratios zookeeper [rounds] [nodes] | $0 ratios embedded [rounds] [dir]" >&2; exit 2 ;;
+  esac
+  java -cp "$jar" dev.reliablestore.benchmarks.suite.AlternatingRatios "$suite" "${3:-5}" "$where" "$here/results/$suite-ratios.md"
+  echo "run.sh ratios $suite took $(( $(date +%s) - start )) s; report: $here/results/$suite-ratios.md"
   exit 0
 fi
 

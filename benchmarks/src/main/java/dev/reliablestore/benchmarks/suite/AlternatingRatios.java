@@ -19,37 +19,79 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The ZooKeeper targets of issue 14 judged the way the issue asks: each ratio is the median over
- * several rounds, a round being one JMH fork of every side run one after the other, so both sides of
- * a ratio meet the same moment of a shared 2-core machine; the spread (lowest and highest round) is
- * reported beside the median.
+ * Targets judged the way issues 14 and 15 ask: each ratio is the median over several rounds, a round
+ * being one JMH fork of every side run one after the other, so both sides of a ratio meet the same
+ * moment of a shared 2-core machine; the spread (lowest and highest round) is reported beside the
+ * median. Two suites: {@code zookeeper} (issue 14, per ensemble size) and {@code embedded} (issue 15,
+ * on the disk of {@code dir}).
  *
  * <p>The forks warm up longer than the quick suite's single second: the provider's write path is far
- * more code than one Curator call, and with a one-second warm-up half of a 16-writer fork's CPU went
- * to the JIT compiler (measured with async-profiler), which measures compilation, not the store.
+ * more code than one Curator call or one SQLite upsert, and with a one-second warm-up half of a
+ * 16-writer fork's CPU went to the JIT compiler (measured with async-profiler, on both backends),
+ * which measures compilation, not the store.
  *
- * <pre>java -cp benchmarks.jar dev.reliablestore.benchmarks.suite.AlternatingRatios [rounds] [nodes,…] [out.md]</pre>
+ * <pre>java -cp benchmarks.jar dev.reliablestore.benchmarks.suite.AlternatingRatios zookeeper [rounds] [nodes,…] [out.md]
+ *java -cp benchmarks.jar dev.reliablestore.benchmarks.suite.AlternatingRatios embedded [rounds] [dir] [out.md]</pre>
  */
 public final class AlternatingRatios {
 
-    /** One benchmark method with its parameters; a side of one or more ratios. */
-    record Side(Class<?> bench, String method) {
+    /** One benchmark method with its fixed parameters; a fork of it is run once per round. */
+    record Side(Class<?> bench, String method, Map<String, String> params) {
+        Side(Class<?> bench, String method, String... kv) {
+            this(bench, method, pairs(kv));
+        }
+
         String include() {
             return SuitePlan.methods(bench, method);
         }
 
         String label() {
-            return bench.getSimpleName() + "." + method;
+            return bench.getSimpleName() + "." + method + (params.isEmpty() ? "" : " " + params);
+        }
+
+        private static Map<String, String> pairs(String... kv) {
+            Map<String, String> m = new LinkedHashMap<>();
+            for (int i = 0; i < kv.length; i += 2) {
+                m.put(kv[i], kv[i + 1]);
+            }
+            return m;
+        }
+    }
+
+    /** Which figure of a side's fork: its score (mean time or throughput) or a percentile of a sample-mode run. */
+    enum Stat {
+        SCORE(""), P50(" p50"), P99(" p99");
+
+        final String suffix;
+
+        Stat(String suffix) {
+            this.suffix = suffix;
+        }
+    }
+
+    record Measure(Side side, Stat stat) {
+        static Measure of(Side side) {
+            return new Measure(side, Stat.SCORE);
         }
     }
 
     /**
-     * A ratio: {@code score(ours) / score(peer)} in the benchmarks' own unit, inverted when
-     * {@code invert} (so that e.g. a batch's time is compared with one save's time from two
-     * throughputs); the target holds when the ratio is at most (or at least) {@code limit}.
+     * A ratio {@code (ours - minus) / peer} in the benchmarks' own unit ({@code minus} is optional),
+     * inverted when {@code invert} (so that e.g. a batch's time is compared with one save's time from
+     * two throughputs). A {@code target} holds when the median is at most (or at least) {@code limit};
+     * a row that is not a target is a goal or a figure the issue asks to report beside one.
      */
-    record Pair(String name, Side ours, Side peer, boolean invert, boolean atMost, double limit) {
+    record Pair(String name, Measure ours, Measure peer, Measure minus, boolean invert, boolean atMost, double limit, boolean target) {
+        static Pair target(String name, Measure ours, Measure peer, boolean atMost, double limit) {
+            return new Pair(name, ours, peer, null, false, atMost, limit, true);
+        }
+
+        static Pair goal(String name, Measure ours, Measure peer, boolean atMost, double limit) {
+            return new Pair(name, ours, peer, null, false, atMost, limit, false);
+        }
     }
+
+    // ---- issue 14: ZooKeeper (parameter nodes per ensemble) -------------------------------------
 
     static final Side SAVE = new Side(ZooKeeperBench.class, "saveSync");
     static final Side SET_DATA = new Side(ZooKeeperBench.class, "rawSetData");
@@ -62,57 +104,129 @@ public final class AlternatingRatios {
     static final Side RAW_ASYNC1000 = new Side(ZooKeeperStoreThroughputBench.class, "rawAsyncSetData1000");
     static final Side BATCH100 = new Side(ZooKeeperStoreThroughputBench.class, "saveBatch100");
 
-    static final List<Pair> PAIRS = List.of(
-            new Pair("single-writer SYNC save / raw Curator setData (time)", SAVE, SET_DATA, false, true, 1.25),
-            new Pair("uncached read / raw Curator getData (time)", READ, GET_DATA, false, true, 1.25),
-            new Pair("16 writers' saves / raw Curator setData, 16 threads (throughput)", SAVE16, RAW16, false, false, 1.0),
-            new Pair("16 writers' saves / one writer's saves (throughput)", SAVE16, SAVE01, false, false, 10.0),
-            new Pair("1,000 pipelined saveAsync / 1,000 pipelined raw setData (throughput)", ASYNC1000, RAW_ASYNC1000, false, false, 1.0),
-            new Pair("saveBatch(100) / one save (time)", BATCH100, SAVE01, true, true, 3.0));
+    static final List<Pair> ZOOKEEPER = List.of(
+            Pair.target("single-writer SYNC save / raw Curator setData (time)", Measure.of(SAVE), Measure.of(SET_DATA), true, 1.25),
+            Pair.target("uncached read / raw Curator getData (time)", Measure.of(READ), Measure.of(GET_DATA), true, 1.25),
+            Pair.target("16 writers' saves / raw Curator setData, 16 threads (throughput)", Measure.of(SAVE16), Measure.of(RAW16), false, 1.0),
+            Pair.target("16 writers' saves / one writer's saves (throughput)", Measure.of(SAVE16), Measure.of(SAVE01), false, 10.0),
+            Pair.target("1,000 pipelined saveAsync / 1,000 pipelined raw setData (throughput)", Measure.of(ASYNC1000), Measure.of(RAW_ASYNC1000), false, 1.0),
+            new Pair("saveBatch(100) / one save (time)", Measure.of(BATCH100), Measure.of(SAVE01), null, true, true, 3.0, true));
+
+    // ---- issue 15: embedded, 1 KB (parameter dir) ----------------------------------------------
+
+    static final Side SYNC_SAMPLE_ZA = new Side(EmbeddedWriteBench.class, "saveSyncSample", "size", "1024", "pipeline", "zstd+aes");
+    static final Side SYNC_SAMPLE_PLAIN = new Side(EmbeddedWriteBench.class, "saveSyncSample", "size", "1024", "pipeline", "plain");
+    static final Side SQLITE_FULL_SAMPLE = new Side(dev.reliablestore.benchmarks.peers.PeerWriteBench.class, "sqliteFullSample", "size", "1024");
+    static final Side ROCKS_SAMPLE = new Side(dev.reliablestore.benchmarks.peers.PeerWriteBench.class, "rocksdbSyncSample", "size", "1024");
+    static final Side ASYNC_PLAIN = new Side(EmbeddedWriteBench.class, "saveAsync", "size", "1024", "pipeline", "plain");
+    static final Side ASYNC_ZA = new Side(EmbeddedWriteBench.class, "saveAsync", "size", "1024", "pipeline", "zstd+aes");
+    static final Side SQLITE_NORMAL = new Side(dev.reliablestore.benchmarks.peers.PeerWriteBench.class, "sqliteNormalUpsert", "size", "1024");
+    static final Side ENCODE_ZA = new Side(CodecBench.class, "encode", "size", "1024", "pipeline", "zstd+aes");
+    static final Side T01_PLAIN = new Side(EmbeddedWriteBench.class, "syncThroughput01", "size", "1024", "pipeline", "plain");
+    static final Side T16_PLAIN = new Side(EmbeddedWriteBench.class, "syncThroughput16", "size", "1024", "pipeline", "plain");
+    static final Side T01_ZA = new Side(EmbeddedWriteBench.class, "syncThroughput01", "size", "1024", "pipeline", "zstd+aes");
+    static final Side T16_ZA = new Side(EmbeddedWriteBench.class, "syncThroughput16", "size", "1024", "pipeline", "zstd+aes");
+    static final Side SQLITE_FULL16 = new Side(dev.reliablestore.benchmarks.peers.PeerWriteBench.class, "sqliteFullThroughput16", "size", "1024");
+    static final Side ROCKS16 = new Side(dev.reliablestore.benchmarks.peers.PeerWriteBench.class, "rocksdbSyncThroughput16", "size", "1024");
+
+    static final List<Pair> EMBEDDED = List.of(
+            Pair.target("single-writer SYNC save, zstd+aes / SQLite WAL FULL upsert (p50)",
+                    new Measure(SYNC_SAMPLE_ZA, Stat.P50), new Measure(SQLITE_FULL_SAMPLE, Stat.P50), true, 1.1),
+            Pair.goal("single-writer SYNC save, zstd+aes / SQLite WAL FULL upsert (p99)",
+                    new Measure(SYNC_SAMPLE_ZA, Stat.P99), new Measure(SQLITE_FULL_SAMPLE, Stat.P99), true, 1.5),
+            Pair.target("single-writer SYNC save, plain / RocksDB sync=true put (p50)",
+                    new Measure(SYNC_SAMPLE_PLAIN, Stat.P50), new Measure(ROCKS_SAMPLE, Stat.P50), true, 1.1),
+            Pair.target("ASYNC save, plain / SQLite WAL NORMAL upsert (time)", Measure.of(ASYNC_PLAIN), Measure.of(SQLITE_NORMAL), true, 0.5),
+            new Pair("ASYNC save, zstd+aes, less the measured encode / SQLite WAL NORMAL upsert (time)",
+                    Measure.of(ASYNC_ZA), Measure.of(SQLITE_NORMAL), Measure.of(ENCODE_ZA), false, true, 0.5, true),
+            Pair.target("16 writers / one writer, plain (throughput)", Measure.of(T16_PLAIN), Measure.of(T01_PLAIN), false, 6.0),
+            Pair.target("16 writers, plain / SQLite WAL FULL, 16 writers (throughput)", Measure.of(T16_PLAIN), Measure.of(SQLITE_FULL16), false, 5.0),
+            Pair.target("16 writers, plain / RocksDB sync=true, 16 writers (throughput)", Measure.of(T16_PLAIN), Measure.of(ROCKS16), false, 1.0),
+            Pair.goal("16 writers / one writer, zstd+aes (throughput)", Measure.of(T16_ZA), Measure.of(T01_ZA), false, 6.0),
+            Pair.goal("16 writers, zstd+aes / SQLite WAL FULL, 16 writers (throughput)", Measure.of(T16_ZA), Measure.of(SQLITE_FULL16), false, 5.0),
+            Pair.goal("16 writers, zstd+aes / RocksDB sync=true, 16 writers (throughput)", Measure.of(T16_ZA), Measure.of(ROCKS16), false, 1.0));
+
+    static final int WARMUP_SECONDS = 6;
 
     private AlternatingRatios() {
     }
 
     public static void main(String[] args) throws Exception {
-        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
-        List<String> nodes = args.length > 1 ? List.of(args[1].split(",")) : List.of("1", "3");
-        Path out = args.length > 2 ? Path.of(args[2]) : Path.of("benchmarks/results/zookeeper-ratios.md");
+        String suite = args.length > 0 ? args[0] : "zookeeper";
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         if (rounds < 1) {
             throw new IllegalArgumentException("rounds = " + rounds + " must be at least 1");
         }
+        List<Pair> pairs;
+        List<Map<String, String>> groups = new ArrayList<>();
+        List<String> headings = new ArrayList<>();
+        Path out;
+        String title;
+        switch (suite) {
+            case "zookeeper" -> {
+                pairs = ZOOKEEPER;
+                for (String n : (args.length > 2 ? args[2] : "1,3").split(",")) {
+                    groups.add(Map.of("nodes", n));
+                    headings.add(n + (n.equals("1") ? " server" : " servers"));
+                }
+                out = Path.of(args.length > 3 ? args[3] : "benchmarks/results/zookeeper-ratios.md");
+                title = "ZooKeeper ratios (issue 14), alternating forks";
+            }
+            case "embedded" -> {
+                pairs = EMBEDDED;
+                String dir = args.length > 2 ? args[2] : "";
+                groups.add(Map.of("dir", dir));
+                headings.add("embedded registry, 1 KB entities, files in " + (dir.isEmpty() ? "java.io.tmpdir" : dir));
+                out = Path.of(args.length > 3 ? args[3] : "benchmarks/results/embedded-ratios.md");
+                title = "Embedded ratios (issue 15), alternating forks";
+            }
+            default -> throw new IllegalArgumentException("suite = " + suite + ": zookeeper or embedded");
+        }
         OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
-        StringBuilder md = new StringBuilder("# ZooKeeper ratios, alternating forks\n\n")
-                .append("Generated by `benchmarks/run.sh ratios`; started ").append(Instant.now())
+        StringBuilder md = new StringBuilder("# ").append(title).append("\n\n")
+                .append("Generated by `benchmarks/run.sh ratios ").append(suite).append("`; started ").append(Instant.now())
                 .append(", commit ").append(System.getenv().getOrDefault("RS_COMMIT", "unknown"))
                 .append(", ").append(os.getAvailableProcessors()).append(" cores, load average at start ")
                 .append(String.format(Locale.ROOT, "%.2f", os.getSystemLoadAverage())).append(". ")
-                .append(rounds).append(" rounds; a round runs one fork of every benchmark below one after the other ")
-                .append("(5 × 1 s warm-up, 3 × 1 s measured). Ratio = median over the rounds, [lowest – highest].\n\n");
-        for (String n : nodes) {
-            Map<Side, List<Double>> scores = new LinkedHashMap<>();
+                .append(rounds).append(" rounds; a round runs one fork of every benchmark below one after the other (")
+                .append(WARMUP_SECONDS).append(" × 1 s warm-up, 3 × 1 s measured). Ratio = median over the rounds, [lowest – highest]; ")
+                .append("a goal is reported beside the targets, as the issue asks.\n\n");
+        for (int g = 0; g < groups.size(); g++) {
+            Map<String, String> groupParams = groups.get(g);
+            Map<Measure, List<Double>> scores = new LinkedHashMap<>();
             for (int round = 1; round <= rounds; round++) {
-                for (Side side : sides()) {
-                    double score = run(side, n);
-                    scores.computeIfAbsent(side, s -> new ArrayList<>()).add(score);
-                    System.out.printf(Locale.ROOT, "[ratios] %s server(s), round %d/%d: %s = %.3f%n", n, round, rounds, side.label(), score);
+                for (Side side : sides(pairs)) {
+                    RunResult r = run(side, groupParams);
+                    for (Stat stat : Stat.values()) {
+                        Measure m = new Measure(side, stat);
+                        if (uses(pairs, m)) {
+                            double v = value(r, stat);
+                            scores.computeIfAbsent(m, k -> new ArrayList<>()).add(v);
+                            System.out.printf(Locale.ROOT, "[ratios] %s, round %d/%d: %s%s = %.3f%n", headings.get(g), round, rounds, side.label(), stat.suffix, v);
+                        }
+                    }
                 }
             }
-            md.append("## ").append(n).append(n.equals("1") ? " server" : " servers").append("\n\n")
-                    .append("| ratio | median | spread | target | result | ours (median) | peer (median) |\n")
+            md.append("## ").append(headings.get(g)).append("\n\n")
+                    .append("| ratio | median | spread | limit | result | ours (median) | peer (median) |\n")
                     .append("|---|---:|---|---:|---|---:|---:|\n");
-            for (Pair p : PAIRS) {
+            for (Pair p : pairs) {
                 List<Double> ratios = new ArrayList<>();
                 for (int r = 0; r < rounds; r++) {
-                    double ours = scores.get(p.ours()).get(r);
+                    double ours = scores.get(p.ours()).get(r) - (p.minus() == null ? 0 : scores.get(p.minus()).get(r));
                     double peer = scores.get(p.peer()).get(r);
                     ratios.add(p.invert() ? peer / ours : ours / peer);
                 }
                 double median = median(ratios);
                 boolean met = p.atMost() ? median <= p.limit() : median >= p.limit();
+                String result = p.target() ? (met ? "met" : "**missed**") : (met ? "goal met" : "goal missed");
+                String ours = unit(p.ours(), median(scores.get(p.ours())));
+                if (p.minus() != null) {
+                    ours += " less " + unit(p.minus(), median(scores.get(p.minus())));
+                }
                 md.append(String.format(Locale.ROOT, "| %s | %.2f × | %.2f – %.2f | %s %.2f × | %s | %s | %s |%n",
                         p.name(), median, Collections.min(ratios), Collections.max(ratios), p.atMost() ? "≤" : "≥", p.limit(),
-                        met ? "met" : "**missed**", unit(p.ours(), median(scores.get(p.ours()))),
-                        unit(p.peer(), median(scores.get(p.peer())))));
+                        result, ours, unit(p.peer(), median(scores.get(p.peer())))));
             }
             md.append('\n');
         }
@@ -121,33 +235,45 @@ public final class AlternatingRatios {
         System.out.println(md);
     }
 
-    /** Every side of every pair, once, in pair order. */
-    static List<Side> sides() {
+    /** Every side of the pairs, once, in pair order. */
+    static List<Side> sides(List<Pair> pairs) {
         List<Side> sides = new ArrayList<>();
-        for (Pair p : PAIRS) {
-            for (Side s : List.of(p.ours(), p.peer())) {
-                if (!sides.contains(s)) {
-                    sides.add(s);
+        for (Pair p : pairs) {
+            for (Measure m : p.minus() == null ? List.of(p.ours(), p.peer()) : List.of(p.ours(), p.peer(), p.minus())) {
+                if (!sides.contains(m.side())) {
+                    sides.add(m.side());
                 }
             }
         }
         return sides;
     }
 
-    private static double run(Side side, String nodes) throws Exception {
-        ChainedOptionsBuilder o = new OptionsBuilder().include(side.include()).shouldFailOnError(true)
-                .jvmArgsAppend(SuitePlan.JVM_ARGS.toArray(String[]::new))
-                .param("nodes", nodes)
-                .forks(1).warmupIterations(5).warmupTime(TimeValue.seconds(1))
-                .measurementIterations(3).measurementTime(TimeValue.seconds(1));
-        RunResult r = new Runner(o.build()).runSingle();
-        return r.getPrimaryResult().getScore();
+    private static boolean uses(List<Pair> pairs, Measure m) {
+        return pairs.stream().anyMatch(p -> m.equals(p.ours()) || m.equals(p.peer()) || m.equals(p.minus()));
     }
 
-    private static String unit(Side side, double score) {
-        return side.bench() == ZooKeeperBench.class
-                ? String.format(Locale.ROOT, "%.0f µs", score)
-                : String.format(Locale.ROOT, "%,.0f /s", score);
+    private static double value(RunResult r, Stat stat) {
+        return switch (stat) {
+            case SCORE -> r.getPrimaryResult().getScore();
+            case P50 -> r.getPrimaryResult().getStatistics().getPercentile(50);
+            case P99 -> r.getPrimaryResult().getStatistics().getPercentile(99);
+        };
+    }
+
+    private static RunResult run(Side side, Map<String, String> groupParams) throws Exception {
+        ChainedOptionsBuilder o = new OptionsBuilder().include(side.include()).shouldFailOnError(true)
+                .jvmArgsAppend(SuitePlan.JVM_ARGS.toArray(String[]::new))
+                .forks(1).warmupIterations(WARMUP_SECONDS).warmupTime(TimeValue.seconds(1))
+                .measurementIterations(3).measurementTime(TimeValue.seconds(1));
+        groupParams.forEach(o::param);
+        side.params().forEach(o::param);
+        return new Runner(o.build()).runSingle();
+    }
+
+    private static String unit(Measure m, double score) {
+        String name = m.side().method();
+        boolean throughput = name.contains("Throughput") || m.side().bench() == ZooKeeperStoreThroughputBench.class;
+        return throughput ? String.format(Locale.ROOT, "%,.0f /s", score) : String.format(Locale.ROOT, "%.1f µs", score);
     }
 
     static double median(List<Double> values) {
