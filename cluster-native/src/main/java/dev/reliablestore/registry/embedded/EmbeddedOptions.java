@@ -65,11 +65,10 @@ record EmbeddedOptions(Duration asyncFlushInterval, long snapshotThreshold, Stri
 
     static final Option<Duration> FEED_RETENTION = Option.duration("feedRetention", Duration.ofHours(1), Duration.ZERO, Duration.ofDays(30),
             "how long the history for replaying watches (`watch(subtree, afterSequence, listener)`) is kept: a log segment that a"
-                    + " snapshot made unnecessary for recovery is deleted only once its last record is older than this (judged by the"
-                    + " segment's modification time, checked when a snapshot is taken and on open). History reaches back at least this"
-                    + " far, and at most this plus the time to fill one segment (`snapshotThreshold`) further; the disk it takes is the"
-                    + " log written in that time. `0ms`: only what recovery needs (the segments since the newest snapshot)."
-                    + " See [Replaying watches](#replaying-watches)");
+                    + " snapshot made unnecessary for recovery is deleted only once its last record is older than this (the segment's"
+                    + " modification time), when a snapshot is taken or on open. History reaches back at least this far; the disk it"
+                    + " takes is at most the log written in this time plus about two segments (`snapshotThreshold` each). `0ms`: only"
+                    + " what recovery needs (the segments since the newest snapshot). See [Replaying watches](#replaying-watches)");
 
     static final OptionTable TABLE = OptionTable.of("the embedded registry", ASYNC_FLUSH_INTERVAL, SNAPSHOT_THRESHOLD, NODE_NAME,
             TRUNCATE_DAMAGED_TAIL, GROUP_COMMIT, FEED_RETENTION);
