@@ -95,6 +95,8 @@ final class EmbeddedRegistry implements ClusterRegistry {
     // ---- guarded by applyLock
     private final ArrayDeque<ChangeBatch> unpublished = new ArrayDeque<>();
     private final List<EmbeddedWatch> watches = new ArrayList<>();
+    /** The history readers of replaying watches (close waits for them: they may write the feed floor). */
+    private final java.util.Set<Thread> readers = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private boolean closing;
     // ---- read without the lock
     private volatile TreeState published;
@@ -395,43 +397,51 @@ final class EmbeddedRegistry implements ClusterRegistry {
     public Watch watch(RegistryPath subtree, long afterSequence, ChangeListener listener) {
         Objects.requireNonNull(subtree, "subtree");
         Objects.requireNonNull(listener, "listener");
+        if (afterSequence < 0) {
+            throw new RegistryArgumentException("a replaying watch's checkpoint (afterSequence) must be 0 or more, got " + afterSequence
+                    + "; the embedded registry " + dir + " is at sequence " + currentSequence());
+        }
+        long current = currentSequence();
+        if (afterSequence > current) {
+            throw new RegistryArgumentException("a replaying watch's checkpoint (afterSequence) " + afterSequence
+                    + " is greater than the current sequence " + current + " of the embedded registry " + dir
+                    + ": a sequence this registry never reached (was it restored from an older backup?)");
+        }
+        // pinned before the applyLock: a cleanup holding the history's lock over its deletions never delays commits
+        FeedHistory.Pin pin = history.pin(afterSequence);
         EmbeddedWatch w;
-        FeedHistory.Pin pin;
+        Thread reader;
         applyLock.lock();
         try {
             if (closing) {
+                pin.release();
                 throw closedException();
             }
-            long current = published.sequence();
-            if (afterSequence < 0) {
-                throw new RegistryArgumentException("a replaying watch's checkpoint (afterSequence) must be 0 or more, got " + afterSequence
-                        + "; the embedded registry " + dir + " is at sequence " + current);
-            }
-            if (afterSequence > current) {
-                throw new RegistryArgumentException("a replaying watch's checkpoint (afterSequence) " + afterSequence
-                        + " is greater than the current sequence " + current + " of the embedded registry " + dir
-                        + ": a sequence this registry never reached (was it restored from an older backup?)");
-            }
-            pin = history.pin(afterSequence);
-            if (afterSequence == current) {
+            long published = this.published.sequence();
+            if (afterSequence == published) {
                 pin.release();
                 w = new EmbeddedWatch(subtree, listener, afterSequence, WATCH_QUEUE_CAPACITY, this::unwatch);
                 watches.add(w);
                 return w;
             }
-            w = new EmbeddedWatch(subtree, listener, afterSequence, WATCH_QUEUE_CAPACITY, this::unwatch, current);
+            w = new EmbeddedWatch(subtree, listener, afterSequence, WATCH_QUEUE_CAPACITY, this::unwatch, published);
             watches.add(w);
+            EmbeddedWatch watch = w;
+            reader = new Thread(() -> {
+                try {
+                    replay(watch, pin);
+                } finally {
+                    readers.remove(Thread.currentThread());
+                }
+            }, "registry-replay " + (subtree.isRoot() ? "/" : subtree) + " after " + afterSequence);
+            reader.setDaemon(true);
+            readers.add(reader);
         } finally {
             applyLock.unlock();
         }
-        EmbeddedWatch watch = w;
-        Thread reader = new Thread(() -> replay(watch, pin), "registry-replay " + (subtree.isRoot() ? "/" : subtree) + " after "
-                + afterSequence);
-        reader.setDaemon(true);
         reader.start();
         return w;
     }
-
     /**
      * The history reader of a replaying watch: reads the log up to the watch's {@code readTo}
      * (once it is durable: ASYNC batches are published first), offering each batch with
@@ -461,6 +471,9 @@ final class EmbeddedRegistry implements ClusterRegistry {
                     }
                     readUpTo = target;
                 } catch (FeedHistory.Unreadable e) {
+                    if (w.isClosed()) {
+                        return;
+                    }
                     history.raiseFloor(e.at(), e.getMessage());
                     w.resync("the history of the embedded registry " + dir + " could not be read: " + e.getMessage()
                             + "; batches up to sequence " + e.at() + " may have been missed");
@@ -653,6 +666,14 @@ final class EmbeddedRegistry implements ClusterRegistry {
             applyLock.unlock();
         }
         open.forEach(EmbeddedWatch::stopDelivering);
+        for (Thread reader : List.copyOf(readers)) {
+            try {
+                reader.join(10_000); // it sees its watch stopped at the next record, or within 100 ms waiting for its listener
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         log.close();
         releaseQuietly(lock, lockChannel);
         LOG.debug("closed embedded registry {} at sequence {}", dir, log.durableSequence());

@@ -68,8 +68,17 @@ final class FeedHistory {
         long floor;
         boolean write;
         if (Files.exists(file)) {
-            floor = readFloor(file);
-            write = legacyUpTo > floor;
+            try {
+                floor = readFloor(file);
+                write = legacyUpTo > floor;
+            } catch (IOException e) {
+                // only the history depends on it: give up what it may have covered (every floor ever written is at most
+                // the recovered sequence) rather than refuse to open
+                LOG.warn("embedded registry {}: {}; replaying watches start after sequence {} (the current one)", dir, e.getMessage(),
+                        recoveredSequence);
+                floor = recoveredSequence;
+                write = true;
+            }
         } else {
             floor = recoveredSequence;
             write = true;
@@ -92,8 +101,7 @@ final class FeedHistory {
             return v;
         } catch (NumberFormatException e) {
             throw new IOException(file + " does not hold a sequence (found \"" + (text.length() > 40 ? text.substring(0, 40) + "…" : text)
-                    + "\"); it holds the oldest checkpoint replaying watches accept: write the registry's current sequence into it to"
-                    + " give up the history", e);
+                    + "\")", e);
         }
     }
 
@@ -270,7 +278,7 @@ final class FeedHistory {
     /** The history cannot be read at {@link #at()}: damaged, missing, or written by an older version. */
     static final class Unreadable extends Exception {
         private static final long serialVersionUID = 1L;
-        private final transient long resumeAfter;
+        private final long resumeAfter;
 
         Unreadable(String message, long resumeAfter) {
             super(message, null, false, false);

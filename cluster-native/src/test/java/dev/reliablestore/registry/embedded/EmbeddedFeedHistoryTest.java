@@ -228,6 +228,18 @@ class EmbeddedFeedHistoryTest {
     }
 
     @Test
+    void aDamagedFloorFileGivesUpTheHistoryInsteadOfStoppingTheOpen() throws Exception {
+        EmbeddedRegistry r = open(dir);
+        commitSome(r, 4);
+        r.close();
+        Files.writeString(dir.resolve(FeedHistory.FLOOR_FILE), "not a number");
+        EmbeddedRegistry again = open(dir);
+        assertThat(again.currentSequence()).isEqualTo(4);
+        assertThat(again.replayableAfter()).isEqualTo(4);
+        assertThat(Files.readString(dir.resolve(FeedHistory.FLOOR_FILE)).strip()).isEqualTo("4");
+    }
+
+    @Test
     void batchesWhoseChangesDependOnTheTreeReplayAsTheyWereDeliveredLive() throws Exception {
         EmbeddedRegistry r = open(dir);
         Recorder live = new Recorder();
