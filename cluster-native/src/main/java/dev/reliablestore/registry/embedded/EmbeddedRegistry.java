@@ -474,10 +474,11 @@ final class EmbeddedRegistry implements ClusterRegistry {
                     if (w.isClosed()) {
                         return;
                     }
-                    history.raiseFloor(e.at(), e.getMessage());
+                    long skipped = Math.min(e.at(), target);
+                    history.raiseFloor(skipped, e.getMessage());
                     w.resync("the history of the embedded registry " + dir + " could not be read: " + e.getMessage()
-                            + "; batches up to sequence " + e.at() + " may have been missed");
-                    readUpTo = Math.max(readUpTo, e.at());
+                            + "; batches up to sequence " + skipped + " may have been missed");
+                    readUpTo = Math.max(readUpTo, skipped);
                 }
             }
         } catch (InterruptedException e) {

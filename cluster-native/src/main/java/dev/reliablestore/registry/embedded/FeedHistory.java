@@ -377,7 +377,7 @@ final class FeedHistory {
                 }
                 if (sequence != last + 1) {
                     throw new Unreadable("log segment " + segment + " holds sequence " + sequence + " where " + (last + 1) + " was expected",
-                            Math.max(to, sequence - 1));
+                            to);
                 }
                 LogCodec.LogRecord record;
                 try {

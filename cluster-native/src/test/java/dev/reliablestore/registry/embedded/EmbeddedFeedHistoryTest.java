@@ -281,6 +281,45 @@ class EmbeddedFeedHistoryTest {
         }
     }
 
+    /** Random batches on a few short names: the record decodes to the changes and, applied, to the same tree. */
+    @Test
+    void aChangesRecordDecodesToTheBatchsChangesAndRebuildsTheSameTree() {
+        java.util.Random random = new java.util.Random(21);
+        KeyNode root = KeyNode.EMPTY;
+        for (long sequence = 1; sequence <= 3000; sequence++) {
+            WriteBatch.Builder b = WriteBatch.builder();
+            for (int i = random.nextInt(4) + 1; i > 0; i--) {
+                StringBuilder path = new StringBuilder("n" + random.nextInt(3));
+                for (int d = random.nextInt(4); d > 0; d--) {
+                    path.append('/').append("n").append(random.nextInt(3));
+                }
+                RegistryPath key = p(path.toString());
+                switch (random.nextInt(5)) {
+                    case 0 -> b.createKey(key);
+                    case 1 -> b.deleteKey(key);
+                    case 2 -> b.deleteValue(key, "v" + random.nextInt(2));
+                    default -> b.setValue(key, "v" + random.nextInt(2), RegistryValue.dword(random.nextInt()));
+                }
+            }
+            TreeOps.Applied applied = TreeOps.apply(root, b.build().commands(), sequence);
+            LogCodec.RecordBuffer buffer = new LogCodec.RecordBuffer();
+            LogCodec.encodeChanges(buffer, sequence, applied.changes());
+            LogCodec.LogRecord record = LogCodec.decode(buffer.array(), LogCodec.HEADER_BYTES, buffer.size() - LogCodec.HEADER_BYTES);
+            assertThat(record.changes()).as("sequence %d", sequence).isEqualTo(applied.changes());
+            TreeOps.Applied replayed = TreeOps.apply(root, record.mutations(), sequence);
+            assertThat(replayed.changes()).as("sequence %d", sequence).isEqualTo(applied.changes());
+            assertThat(dump(replayed.root())).as("sequence %d", sequence).isEqualTo(dump(applied.root()));
+            root = applied.root();
+        }
+    }
+
+    private static Map<String, Object> dump(KeyNode n) {
+        Map<String, Object> out = new java.util.TreeMap<>();
+        PersistentSortedMap.forEach(n.values, out::put);
+        PersistentSortedMap.forEach(n.children, (name, child) -> out.put(name + "/", dump(child)));
+        return out;
+    }
+
     @Test
     void aListenerFarBehindWhileWritersRunGetsEveryBatchOnceInOrderWithoutResync() throws Exception {
         EmbeddedRegistry r = open(dir);
