@@ -45,7 +45,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
@@ -96,7 +98,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
     private final ArrayDeque<ChangeBatch> unpublished = new ArrayDeque<>();
     private final List<EmbeddedWatch> watches = new ArrayList<>();
     /** The history readers of replaying watches (close waits for them: they may write the feed floor). */
-    private final java.util.Set<Thread> readers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Thread> readers = ConcurrentHashMap.newKeySet();
     private boolean closing;
     // ---- read without the lock
     private volatile TreeState published;
@@ -442,6 +444,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
         reader.start();
         return w;
     }
+
     /**
      * The history reader of a replaying watch: reads the log up to the watch's {@code readTo}
      * (once it is durable: ASYNC batches are published first), offering each batch with
