@@ -162,7 +162,9 @@ final class FeedHistory {
                     break;
                 }
                 Files.delete(segments.get(i));
-                changed = true;
+                // one at a time, oldest first: a power loss keeps a prefix of the deletions, never a gap in the history
+                WriteAheadLog.syncDirectory(dir);
+                changed = false;
                 deleted = i + 1;
             }
             if (changed) {
