@@ -88,6 +88,37 @@ public interface ClusterRegistry extends AutoCloseable {
      */
     Watch watch(RegistryPath subtree, ChangeListener listener);
 
+    /**
+     * Replays the history, then continues live: delivers, in commit order and exactly as
+     * {@link #watch(RegistryPath, ChangeListener)} would have, every committed batch touching
+     * {@code subtree} whose sequence is greater than {@code afterSequence} — first the batches
+     * already committed, read from the backend's retained history, then the new ones, with no gap
+     * and no duplicate between the two. {@link Watch#startSequence()} is {@code afterSequence}.
+     *
+     * <p>For a consumer that keeps a durable checkpoint (the sequence of the last batch it
+     * processed) and must resume after a restart without re-reading everything. How long history
+     * is kept is each backend's {@code feedRetention} option. An {@code onResync} on such a watch
+     * means what it means on a live one; a consumer may instead close the watch and open a new one
+     * from its checkpoint, which delivers exactly what it missed while the history still covers it.
+     *
+     * @param afterSequence the last sequence already processed; {@code 0} for "from the beginning"
+     *                      (only while the whole history is retained)
+     * @throws FeedHistoryUnavailableException the history no longer reaches back to
+     *                                         {@code afterSequence} (see {@link #replayableAfter()})
+     * @throws RegistryArgumentException       {@code afterSequence} is negative or greater than
+     *                                         {@link #currentSequence()} (a checkpoint from a
+     *                                         future this registry does not have, e.g. after it
+     *                                         was restored from an older backup)
+     */
+    Watch watch(RegistryPath subtree, long afterSequence, ChangeListener listener);
+
+    /**
+     * The oldest checkpoint {@link #watch(RegistryPath, long, ChangeListener)} accepts now: the
+     * history holds every batch with a larger sequence. It only grows, as the backend drops history
+     * older than its retention; {@code 0} while the whole history is kept.
+     */
+    long replayableAfter();
+
     // ---- membership and health -----------------------------------------------------------------
 
     ClusterStatus status();

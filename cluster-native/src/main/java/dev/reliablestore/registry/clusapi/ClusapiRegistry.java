@@ -813,4 +813,16 @@ final class ClusapiRegistry implements ClusterRegistry {
     ClusapiOptions options() {
         return options;
     }
+
+    // SCAFFOLD (wip-feed-api only; the backend's helper replaces it — must never reach main)
+    @Override
+    public dev.reliablestore.registry.Watch watch(dev.reliablestore.registry.RegistryPath subtree, long afterSequence, dev.reliablestore.registry.ChangeListener listener) {
+        throw new UnsupportedOperationException("SCAFFOLD: replaying watch not implemented yet");
+    }
+
+    // SCAFFOLD (wip-feed-api only)
+    @Override
+    public long replayableAfter() {
+        throw new UnsupportedOperationException("SCAFFOLD: replayableAfter not implemented yet");
+    }
 }

@@ -22,9 +22,10 @@ import java.util.Map;
  * @param groupCommit         who writes and forces the log for SYNC commits
  * @param truncateDamagedTail whether opening drops a damaged end of the newest log segment (with a
  *                            warning naming what it drops) instead of refusing to open
+ * @param feedRetention       how long log segments a snapshot made unnecessary are kept for replaying watches
  */
 record EmbeddedOptions(Duration asyncFlushInterval, long snapshotThreshold, String nodeName, GroupCommit groupCommit,
-                       boolean truncateDamagedTail) {
+                       boolean truncateDamagedTail, Duration feedRetention) {
 
     /** Who writes and forces the log for SYNC commits. */
     enum GroupCommit {
@@ -62,8 +63,15 @@ record EmbeddedOptions(Duration asyncFlushInterval, long snapshotThreshold, Stri
                     + " them leads the next flush (no extra thread). An interrupted committer (`Future.cancel(true)`, `shutdownNow`) is"
                     + " safe in both: the log reopens its segment and redoes the flush when an interrupt closes its `FileChannel`");
 
+    static final Option<Duration> FEED_RETENTION = Option.duration("feedRetention", Duration.ofHours(1), Duration.ZERO, Duration.ofDays(30),
+            "how long the history for replaying watches (`watch(subtree, afterSequence, listener)`) is kept: a log segment that a"
+                    + " snapshot made unnecessary for recovery is deleted only once its last record is older than this (the segment's"
+                    + " modification time), when a snapshot is taken or on open. History reaches back at least this far; the disk it"
+                    + " takes is at most the log written in this time plus about two segments (`snapshotThreshold` each). `0ms`: only"
+                    + " what recovery needs (the segments since the newest snapshot). See [Replaying watches](#replaying-watches)");
+
     static final OptionTable TABLE = OptionTable.of("the embedded registry", ASYNC_FLUSH_INTERVAL, SNAPSHOT_THRESHOLD, NODE_NAME,
-            TRUNCATE_DAMAGED_TAIL, GROUP_COMMIT);
+            TRUNCATE_DAMAGED_TAIL, GROUP_COMMIT, FEED_RETENTION);
 
     private static Map<String, GroupCommit> choices() {
         Map<String, GroupCommit> m = new LinkedHashMap<>();
@@ -75,7 +83,8 @@ record EmbeddedOptions(Duration asyncFlushInterval, long snapshotThreshold, Stri
     static EmbeddedOptions parse(Map<String, String> options) {
         OptionValues v = TABLE.read(options, RegistryArgumentException::new);
         String node = v.isSet(NODE_NAME) ? v.get(NODE_NAME) : DefaultNodeName.VALUE;
-        return new EmbeddedOptions(v.get(ASYNC_FLUSH_INTERVAL), v.get(SNAPSHOT_THRESHOLD), node, v.get(GROUP_COMMIT), v.get(TRUNCATE_DAMAGED_TAIL));
+        return new EmbeddedOptions(v.get(ASYNC_FLUSH_INTERVAL), v.get(SNAPSHOT_THRESHOLD), node, v.get(GROUP_COMMIT), v.get(TRUNCATE_DAMAGED_TAIL),
+                v.get(FEED_RETENTION));
     }
 
     /** The host name, looked up once per process (a DNS lookup can be slow). */

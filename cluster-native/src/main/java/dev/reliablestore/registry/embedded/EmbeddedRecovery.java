@@ -22,12 +22,17 @@ final class EmbeddedRecovery {
 
     /**
      * The recovered tree, and where the records of the newest segment end (preallocated zeros may
-     * follow; 0 when there is no segment).
+     * follow; 0 when there is no segment); the sequence of the snapshot it started from (0: none) and
+     * the last BATCH record read (written by an older version, 0: none), which replaying watches cannot replay.
      */
-    record Recovered(TreeState state, long newestEnd) {
+    record Recovered(TreeState state, long newestEnd, long snapshotSequence, long legacyUpTo) {
     }
 
-    /** Newest snapshot plus the log after it; removes leftovers of interrupted snapshots and cleanups. */
+    /**
+     * Newest snapshot plus the log after it; removes leftovers of interrupted snapshots. Segments
+     * before the snapshot (kept for replaying watches, or left by an interrupted cleanup) are not
+     * read: they neither slow opening down nor, damaged, stop it.
+     */
     static Recovered recover(Path dir, boolean truncateDamagedTail) throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path tmp : (Iterable<Path>) files.filter(f -> f.getFileName().toString().endsWith(".tmp"))::iterator) {
@@ -41,9 +46,14 @@ final class EmbeddedRecovery {
         List<Path> segments = WriteAheadLog.segments(dir);
         TreeState[] state = {base};
         long[] newestEnd = {0};
-        LogReader.replay(segments, snapshot, base.sequence(), truncateDamagedTail, r -> state[0] = applyRecord(state[0], r), newestEnd);
-        removeObsolete(dir, base.sequence());
-        return new Recovered(state[0], newestEnd[0]);
+        long[] legacyUpTo = {0};
+        LogReader.replay(segments, snapshot, base.sequence(), truncateDamagedTail, r -> {
+            if (r.mutations() != null && r.changes() == null) {
+                legacyUpTo[0] = r.sequence();
+            }
+            state[0] = applyRecord(state[0], r);
+        }, newestEnd);
+        return new Recovered(state[0], newestEnd[0], snapshot == null ? 0 : base.sequence(), legacyUpTo[0]);
     }
 
     static TreeState applyRecord(TreeState s, LogCodec.LogRecord r) {
@@ -53,26 +63,5 @@ final class EmbeddedRecovery {
             return new TreeState(s.root(), r.sequence(), PersistentSortedMap.put(s.faults(), r.fault().id(), r.fault()));
         }
         return new TreeState(s.root(), r.sequence(), PersistentSortedMap.remove(s.faults(), r.removedFaultId()));
-    }
-
-    /** Deletes snapshots older than the one at {@code snapshotSequence} and segments it covers entirely. */
-    static void removeObsolete(Path dir, long snapshotSequence) throws IOException {
-        boolean changed = false;
-        for (Path s : SnapshotFiles.list(dir)) {
-            if (SnapshotFiles.sequenceOf(s) < snapshotSequence) {
-                Files.delete(s);
-                changed = true;
-            }
-        }
-        List<Path> segments = WriteAheadLog.segments(dir);
-        for (int i = 0; i + 1 < segments.size(); i++) {
-            if (WriteAheadLog.firstSequence(segments.get(i + 1)) <= snapshotSequence + 1) {
-                Files.delete(segments.get(i));
-                changed = true;
-            }
-        }
-        if (changed) {
-            WriteAheadLog.syncDirectory(dir);
-        }
     }
 }

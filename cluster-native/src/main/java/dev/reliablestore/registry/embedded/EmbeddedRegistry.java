@@ -45,8 +45,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 /**
  * The embedded registry: the whole tree in memory as an immutable, path-copied structure, made
@@ -94,23 +97,27 @@ final class EmbeddedRegistry implements ClusterRegistry {
     // ---- guarded by applyLock
     private final ArrayDeque<ChangeBatch> unpublished = new ArrayDeque<>();
     private final List<EmbeddedWatch> watches = new ArrayList<>();
+    /** The history readers of replaying watches (close waits for them: they may write the feed floor). */
+    private final Set<Thread> readers = ConcurrentHashMap.newKeySet();
     private boolean closing;
     // ---- read without the lock
     private volatile TreeState published;
     private volatile boolean closed;
 
     private final GroupCommitLog log;
+    private final FeedHistory history;
 
     private EmbeddedRegistry(Path dir, EmbeddedOptions options, ChannelFactory channels, FileChannel lockChannel, FileLock lock,
-                             TreeState recovered, WriteAheadLog wal) {
+                             TreeState recovered, WriteAheadLog wal, FeedHistory history) {
         this.dir = dir;
         this.uri = SCHEME + ":" + dir;
         this.options = options;
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.published = recovered;
+        this.history = history;
         String name = dir.getFileName() == null ? dir.toString() : dir.getFileName().toString();
-        this.log = new GroupCommitLog(dir, name, options, channels, wal, recovered, applyLock, this::publishLocked);
+        this.log = new GroupCommitLog(dir, name, options, channels, wal, recovered, applyLock, this::publishLocked, history);
     }
 
     // =========================================================================================
@@ -118,6 +125,11 @@ final class EmbeddedRegistry implements ClusterRegistry {
     // =========================================================================================
 
     static EmbeddedRegistry open(Path directory, EmbeddedOptions options, ChannelFactory channels) {
+        return open(directory, options, channels, System::currentTimeMillis);
+    }
+
+    /** {@code clock} (epoch milliseconds) judges the age of log segments against {@code feedRetention}. */
+    static EmbeddedRegistry open(Path directory, EmbeddedOptions options, ChannelFactory channels, LongSupplier clock) {
         Path dir = directory.toAbsolutePath().normalize();
         try {
             Files.createDirectories(dir);
@@ -150,14 +162,17 @@ final class EmbeddedRegistry implements ClusterRegistry {
         try {
             EmbeddedRecovery.Recovered recovered = EmbeddedRecovery.recover(dir, options.truncateDamagedTail());
             TreeState state = recovered.state();
+            FeedHistory history = FeedHistory.open(dir, options.feedRetention(), clock, state.sequence(), recovered.legacyUpTo());
+            history.removeObsolete(recovered.snapshotSequence());
             List<Path> segments = WriteAheadLog.segments(dir);
             Path current = segments.isEmpty()
                     ? WriteAheadLog.createSegment(dir, channels, state.sequence() + 1)
                     : segments.get(segments.size() - 1);
             long end = segments.isEmpty() ? 0 : recovered.newestEnd();
+            history.refresh();
             WriteAheadLog wal = new WriteAheadLog(dir, channels, current, end, options.snapshotThreshold());
-            LOG.debug("opened embedded registry {} at sequence {}", dir, state.sequence());
-            return new EmbeddedRegistry(dir, options, channels, lockChannel, lock, state, wal);
+            LOG.debug("opened embedded registry {} at sequence {}, replayable after {}", dir, state.sequence(), history.replayableAfter());
+            return new EmbeddedRegistry(dir, options, channels, lockChannel, lock, state, wal, history);
         } catch (IOException e) {
             releaseQuietly(lock, lockChannel);
             throw new RegistryUnavailableException("cannot open the embedded registry " + dir + ": " + e, e);
@@ -319,7 +334,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
             if (!applied.changes().isEmpty()) {
                 long next = current.sequence() + 1;
                 log.appendLocked(new TreeState(applied.root(), next, current.faults()),
-                        buffer -> LogCodec.encodeBatch(buffer, next, batch.commands()));
+                        buffer -> LogCodec.encodeChanges(buffer, next, applied.changes()));
                 unpublished.addLast(new ChangeBatch(next, applied.changes()));
                 sequence = next;
             }
@@ -373,6 +388,125 @@ final class EmbeddedRegistry implements ClusterRegistry {
         } finally {
             applyLock.unlock();
         }
+    }
+
+    /**
+     * Registers the watch at the published sequence P (see {@link EmbeddedWatch}, "Replaying") and
+     * starts a thread that reads the history up to P, and up to where live batches it had to drop
+     * reach, from the log.
+     */
+    @Override
+    public Watch watch(RegistryPath subtree, long afterSequence, ChangeListener listener) {
+        Objects.requireNonNull(subtree, "subtree");
+        Objects.requireNonNull(listener, "listener");
+        if (afterSequence < 0) {
+            throw new RegistryArgumentException("a replaying watch's checkpoint (afterSequence) must be 0 or more, got " + afterSequence
+                    + "; the embedded registry " + dir + " is at sequence " + currentSequence());
+        }
+        long current = currentSequence();
+        if (afterSequence > current) {
+            throw new RegistryArgumentException("a replaying watch's checkpoint (afterSequence) " + afterSequence
+                    + " is greater than the current sequence " + current + " of the embedded registry " + dir
+                    + ": a sequence this registry never reached (was it restored from an older backup?)");
+        }
+        // pinned before the applyLock: a cleanup holding the history's lock over its deletions never delays commits
+        FeedHistory.Pin pin = history.pin(afterSequence);
+        EmbeddedWatch w;
+        Thread reader;
+        applyLock.lock();
+        try {
+            if (closing) {
+                pin.release();
+                throw closedException();
+            }
+            long published = this.published.sequence();
+            if (afterSequence == published) {
+                pin.release();
+                w = new EmbeddedWatch(subtree, listener, afterSequence, WATCH_QUEUE_CAPACITY, this::unwatch);
+                watches.add(w);
+                return w;
+            }
+            w = new EmbeddedWatch(subtree, listener, afterSequence, WATCH_QUEUE_CAPACITY, this::unwatch, published);
+            watches.add(w);
+            EmbeddedWatch watch = w;
+            reader = new Thread(() -> {
+                try {
+                    replay(watch, pin);
+                } finally {
+                    readers.remove(Thread.currentThread());
+                }
+            }, "registry-replay " + (subtree.isRoot() ? "/" : subtree) + " after " + afterSequence);
+            reader.setDaemon(true);
+            readers.add(reader);
+        } finally {
+            applyLock.unlock();
+        }
+        reader.start();
+        return w;
+    }
+
+    /**
+     * The history reader of a replaying watch: reads the log up to the watch's {@code readTo}
+     * (once it is durable: ASYNC batches are published first), offering each batch with
+     * backpressure, until the watch goes live. A part of the history it cannot read (damage in a
+     * retained segment) is given up for good ({@link FeedHistory#raiseFloor}) and the listener
+     * resynchronised; it then goes on after that part.
+     */
+    private void replay(EmbeddedWatch w, FeedHistory.Pin pin) {
+        long readUpTo = w.startSequence();
+        String failed = null;
+        try {
+            while (!w.isClosed()) {
+                long target;
+                applyLock.lock();
+                try {
+                    if (w.goLiveLocked(readUpTo)) {
+                        return;
+                    }
+                    target = w.readToLocked();
+                } finally {
+                    applyLock.unlock();
+                }
+                log.awaitDurable(target);
+                try {
+                    if (history.read(readUpTo, target, pin, w::offerHistory) < target) {
+                        return; // closed
+                    }
+                    readUpTo = target;
+                } catch (FeedHistory.Unreadable e) {
+                    if (w.isClosed()) {
+                        return;
+                    }
+                    long skipped = Math.min(e.at(), target);
+                    history.raiseFloor(skipped, e.getMessage());
+                    w.resync("the history of the embedded registry " + dir + " could not be read: " + e.getMessage()
+                            + "; batches up to sequence " + skipped + " may have been missed");
+                    readUpTo = Math.max(readUpTo, skipped);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failed = "the history reader was interrupted";
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("embedded registry {}: reading the history for a replaying watch failed", dir, e);
+            failed = "reading the history of the embedded registry " + dir + " failed (" + e + ")";
+        } finally {
+            pin.release();
+        }
+        if (failed != null && !w.isClosed()) {
+            applyLock.lock();
+            try {
+                w.goLiveAfterResyncLocked(failed + "; batches may have been missed");
+            } finally {
+                applyLock.unlock();
+            }
+        }
+    }
+
+    @Override
+    public long replayableAfter() {
+        readable();
+        return history.replayableAfter();
     }
 
     private void unwatch(EmbeddedWatch w) {
@@ -536,6 +670,14 @@ final class EmbeddedRegistry implements ClusterRegistry {
             applyLock.unlock();
         }
         open.forEach(EmbeddedWatch::stopDelivering);
+        for (Thread reader : List.copyOf(readers)) {
+            try {
+                reader.join(10_000); // it sees its watch stopped at the next record, or within 100 ms waiting for its listener
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         log.close();
         releaseQuietly(lock, lockChannel);
         LOG.debug("closed embedded registry {} at sequence {}", dir, log.durableSequence());
@@ -571,6 +713,15 @@ final class EmbeddedRegistry implements ClusterRegistry {
         return log.segmentBytes();
     }
 
+    /**
+     * Tests: rotates the log and takes a snapshot now, then removes the log segments that are
+     * obsolete as if the time were {@code now} (epoch milliseconds; {@code Long.MAX_VALUE}: every
+     * segment the snapshot covers is past {@code feedRetention}).
+     */
+    void snapshotNow(long now) {
+        log.snapshotNow(now);
+    }
+
     /** Whether a snapshot is being written (tests wait for it to finish). */
     boolean snapshotInProgress() {
         return log.snapshotInProgress();
@@ -584,5 +735,4 @@ final class EmbeddedRegistry implements ClusterRegistry {
     static RegistryArgumentException badUri(String uri, String why) {
         return new RegistryArgumentException("embedded registry URI \"" + uri + "\" " + why + "; use embedded:<directory>, e.g. embedded:./data or embedded:/var/lib/app/registry");
     }
-
 }

@@ -74,6 +74,7 @@ final class GroupCommitLog {
     private final WriteAheadLog wal;
     private final ReentrantLock applyLock;
     private final Publisher publisher;
+    private final FeedHistory history;
 
     // ---- guarded by applyLock
     private TreeState latest;
@@ -108,13 +109,14 @@ final class GroupCommitLog {
      * publication are ordered under it.
      */
     GroupCommitLog(Path dir, String name, EmbeddedOptions options, ChannelFactory channels, WriteAheadLog wal,
-                   TreeState recovered, ReentrantLock applyLock, Publisher publisher) {
+                   TreeState recovered, ReentrantLock applyLock, Publisher publisher, FeedHistory history) {
         this.dir = dir;
         this.options = options;
         this.channels = channels;
         this.wal = wal;
         this.applyLock = applyLock;
         this.publisher = publisher;
+        this.history = history;
         this.latest = recovered;
         this.durableSequence = recovered.sequence();
         this.lastSequence = recovered.sequence();
@@ -250,13 +252,18 @@ final class GroupCommitLog {
 
     /** Writes and forces everything appended so far, then publishes it. Caller holds {@code flushing}. */
     private void flushOnce() {
+        flushOnceReturning();
+    }
+
+    /** {@link #flushOnce}, returning the state now durable (null when the log has failed). */
+    private TreeState flushOnceReturning() {
         LogCodec.RecordBuffer toWrite;
         TreeState upTo;
         long[] probe = CommitProbe.ENABLED ? new long[4] : null;
         applyLock.lock();
         try {
             if (failure != null) {
-                return;
+                return null;
             }
             toWrite = pending;
             pending = spare;
@@ -280,7 +287,7 @@ final class GroupCommitLog {
             // an Error too (the JDK's "Cannot reserve ... bytes of direct buffer memory"): the buffer is
             // dropped below, so carrying on would log later batches after a gap and call them durable
             fail(e);
-            return;
+            return null;
         } finally {
             toWrite.reset();
             spare = toWrite;
@@ -315,6 +322,7 @@ final class GroupCommitLog {
             }
         }
         maybeSnapshot(upTo);
+        return upTo;
     }
 
     /** {@code groupCommit=writer}: one thread does every SYNC write and force; committers wait for it. */
@@ -440,12 +448,57 @@ final class GroupCommitLog {
     private void writeSnapshot(TreeState state) {
         try {
             Path file = SnapshotFiles.write(dir, channels, state);
-            EmbeddedRecovery.removeObsolete(dir, state.sequence());
-            LOG.debug("embedded registry {}: snapshot {} written; older log segments removed", dir, file.getFileName());
+            history.removeObsolete(state.sequence());
+            LOG.debug("embedded registry {}: snapshot {} written; log segments older than it and than feedRetention removed", dir,
+                    file.getFileName());
         } catch (IOException | RuntimeException e) {
             // nothing is lost: the previous snapshot and every log segment since are kept
             LOG.warn("embedded registry {}: writing a snapshot at sequence {} failed; the log is kept and a snapshot will be tried again",
                     dir, state.sequence(), e);
+        }
+    }
+
+    /**
+     * Tests: makes everything appended durable, rotates the log and writes a snapshot of it now, on
+     * this thread, then removes what that snapshot and {@code feedRetention} make obsolete as if
+     * the time were {@code now} (epoch milliseconds); as the threshold would, without writing that much.
+     */
+    void snapshotNow(long now) {
+        waitLock.lock();
+        try {
+            while (!flushing.compareAndSet(false, true)) {
+                flushDone.awaitUninterruptibly();
+            }
+        } finally {
+            waitLock.unlock();
+        }
+        try {
+            while (!snapshotRunning.compareAndSet(false, true)) {
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000); // a background snapshot finishing
+            }
+            try {
+                TreeState durable = flushOnceReturning();
+                if (durable == null) {
+                    throw new RegistryStoppedException(stoppedBecause(failure), failure, false);
+                }
+                if (wal.segmentBytes() > 0) {
+                    wal.rotate(durable.sequence() + 1);
+                }
+                SnapshotFiles.write(dir, channels, durable);
+                history.removeObsolete(durable.sequence(), now);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            } finally {
+                snapshotRunning.set(false);
+            }
+        } finally {
+            waitLock.lock();
+            try {
+                flushing.set(false);
+                flushDone.signalAll();
+            } finally {
+                waitLock.unlock();
+            }
         }
     }
 

@@ -1,10 +1,12 @@
 package dev.reliablestore.registry.embedded;
 
 import dev.reliablestore.registry.BatchCommand;
+import dev.reliablestore.registry.Change;
 import dev.reliablestore.registry.HealthFault;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.ValueType;
+import dev.reliablestore.registry.VersionedValue;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -20,16 +22,28 @@ import java.util.zip.CRC32C;
  * frame   := magic:int32 length:int32 crc:int32 payload[length]      (big-endian)
  *            crc = CRC32C over the 4 length bytes and the payload
  * payload := type:int8 sequence:int64 body
- * BATCH   body := count:int32 mutation*
+ * BATCH   body := count:int32 mutation*                  (written by versions before the replaying feed)
  *   mutation := 1 path                       create key
  *             | 2 path name type:int8 len:int32 bytes   set value (type = REG_* code)
  *             | 3 path name                  delete value
  *             | 4 path                       delete key
+ * CHANGES body := count:int32 effect*                    (the batch's ChangeBatch, exactly)
+ *   effect   := 1 path created:int8          the last `created` keys of path were created (path itself the last)
+ *             | 2 path created:int8 name type:int8 len:int32 bytes   as 1 (created may be 0), then the value set
+ *             | 3 path name                  a value that existed deleted
+ *             | 4 path                       a key that existed deleted
  * FAULT_PUT    body := id errorType:int32 errorCode:int32 text(description) text(provider) flags:int32
  * FAULT_REMOVE body := id
  * path    := depth:int8 name*      name := len:uint16 wtf8[len]      text := len:int32 wtf8[len]
  * </pre>
  * Every record carries its own commit sequence; sequences in the log are contiguous.
+ *
+ * <p>A CHANGES record holds what the batch did rather than what it asked: commands that changed
+ * nothing are left out and every key a command created is counted, so the record decodes to the
+ * batch's {@link Change}s without the tree it was applied to (the replaying feed reads the log
+ * that way), and applying those changes as mutations gives the same tree as the commands did.
+ * Created keys are a count, not paths: a deep path created whole would otherwise be written once
+ * per level.
  */
 final class LogCodec {
 
@@ -41,6 +55,7 @@ final class LogCodec {
     static final byte BATCH = 1;
     static final byte FAULT_PUT = 2;
     static final byte FAULT_REMOVE = 3;
+    static final byte CHANGES = 4;
 
     private static final byte CREATE_KEY = 1;
     private static final byte SET_VALUE = 2;
@@ -218,6 +233,76 @@ final class LogCodec {
         out.endFrame();
     }
 
+    /**
+     * Appends one framed CHANGES record: {@code changes} as {@link TreeOps#apply} computed them
+     * (created keys ancestors first, each run of them followed by the value set at its last key, if any).
+     */
+    static void encodeChanges(RecordBuffer out, long sequence, List<Change> changes) {
+        out.beginFrame();
+        out.putByte(CHANGES);
+        out.putLong(sequence);
+        int countAt = out.size();
+        out.putInt(0);
+        int count = 0;
+        RegistryPath run = null; // the last key of the run of created keys not yet written
+        int created = 0;
+        for (int i = 0, n = changes.size(); i < n; i++) {
+            Change c = changes.get(i);
+            if (c instanceof Change.KeyCreated k) {
+                if (run != null && !k.key().isRoot() && k.key().parent().equals(run)) {
+                    run = k.key();
+                    created++;
+                    continue;
+                }
+                if (run != null) {
+                    out.putByte(CREATE_KEY);
+                    out.putPath(run);
+                    out.putByte(created);
+                    count++;
+                }
+                run = k.key();
+                created = 1;
+                continue;
+            }
+            if (run != null && !(c instanceof Change.ValueSet s && s.key().equals(run))) {
+                out.putByte(CREATE_KEY);
+                out.putPath(run);
+                out.putByte(created);
+                count++;
+                run = null;
+                created = 0;
+            }
+            if (c instanceof Change.ValueSet s) {
+                out.putByte(SET_VALUE);
+                out.putPath(s.key());
+                out.putByte(run == null ? 0 : created);
+                out.putName(s.name());
+                out.putByte(s.value().value().type().windowsCode());
+                byte[] data = s.value().value().unsafeData();
+                out.putInt(data.length);
+                out.putBytes(data);
+            } else if (c instanceof Change.ValueDeleted d) {
+                out.putByte(DELETE_VALUE);
+                out.putPath(d.key());
+                out.putName(d.name());
+            } else if (c instanceof Change.KeyDeleted d) {
+                out.putByte(DELETE_KEY);
+                out.putPath(d.key());
+            }
+            run = null;
+            created = 0;
+            count++;
+        }
+        if (run != null) {
+            out.putByte(CREATE_KEY);
+            out.putPath(run);
+            out.putByte(created);
+            count++;
+        }
+        writeInt(out.array(), countAt, count);
+        out.endFrame();
+    }
+
     static void encodeFaultPut(RecordBuffer out, long sequence, HealthFault f) {
         out.beginFrame();
         out.putByte(FAULT_PUT);
@@ -239,8 +324,12 @@ final class LogCodec {
         out.endFrame();
     }
 
-    /** A decoded record. Exactly one of {@code mutations}, {@code fault}, {@code removedFaultId} is set. */
-    record LogRecord(long sequence, List<BatchCommand> mutations, HealthFault fault, String removedFaultId) {
+    /**
+     * A decoded record. Exactly one of {@code mutations}, {@code fault}, {@code removedFaultId} is
+     * set; {@code changes} too for a CHANGES record (the batch's change feed entry), null for the
+     * others (a BATCH record's changes depend on the tree it was applied to).
+     */
+    record LogRecord(long sequence, List<BatchCommand> mutations, HealthFault fault, String removedFaultId, List<Change> changes) {
     }
 
     /**
@@ -282,7 +371,47 @@ final class LogCodec {
                             default -> throw new IllegalArgumentException("unknown mutation code " + op);
                         }
                     }
-                    r = new LogRecord(sequence, mutations, null, null);
+                    r = new LogRecord(sequence, mutations, null, null, null);
+                }
+                case CHANGES -> {
+                    int count = in.getInt();
+                    if (count < 0 || count > length) {
+                        throw new IllegalArgumentException("effect count " + count + " is impossible");
+                    }
+                    List<Change> changes = new ArrayList<>(count + 4);
+                    List<BatchCommand> mutations = new ArrayList<>(count + 4);
+                    for (int i = 0; i < count; i++) {
+                        byte op = in.get();
+                        RegistryPath path = readPath(in);
+                        switch (op) {
+                            case CREATE_KEY -> created(path, in.get() & 0xff, changes, mutations);
+                            case SET_VALUE -> {
+                                created(path, in.get() & 0xff, changes, mutations);
+                                String name = readName(in);
+                                ValueType vt = ValueType.fromWindowsCode(in.get() & 0xff);
+                                int len = in.getInt();
+                                if (len < 0 || len > RegistryValue.MAX_SIZE) {
+                                    throw new IllegalArgumentException("value length " + len + " is impossible");
+                                }
+                                byte[] data = new byte[len];
+                                in.get(data);
+                                RegistryValue value = RegistryValue.of(vt, data);
+                                changes.add(new Change.ValueSet(path, name, new VersionedValue(value, sequence)));
+                                mutations.add(new BatchCommand.SetValue(path, name, value));
+                            }
+                            case DELETE_VALUE -> {
+                                String name = readName(in);
+                                changes.add(new Change.ValueDeleted(path, name));
+                                mutations.add(new BatchCommand.DeleteValue(path, name));
+                            }
+                            case DELETE_KEY -> {
+                                changes.add(new Change.KeyDeleted(path));
+                                mutations.add(new BatchCommand.DeleteKey(path));
+                            }
+                            default -> throw new IllegalArgumentException("unknown effect code " + op);
+                        }
+                    }
+                    r = new LogRecord(sequence, mutations, null, null, changes);
                 }
                 case FAULT_PUT -> {
                     String id = readName(in);
@@ -291,9 +420,9 @@ final class LogCodec {
                     String description = readText(in);
                     String provider = readText(in);
                     int flags = in.getInt();
-                    r = new LogRecord(sequence, null, new HealthFault(id, errorType, errorCode, description, provider, flags), null);
+                    r = new LogRecord(sequence, null, new HealthFault(id, errorType, errorCode, description, provider, flags), null, null);
                 }
-                case FAULT_REMOVE -> r = new LogRecord(sequence, null, null, readName(in));
+                case FAULT_REMOVE -> r = new LogRecord(sequence, null, null, readName(in), null);
                 default -> throw new IllegalArgumentException("unknown record type " + type);
             }
             if (in.hasRemaining()) {
@@ -307,6 +436,20 @@ final class LogCodec {
                 throw e;
             }
             throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /** The last {@code created} keys of {@code path}, ancestors first, as changes and as the mutation that recreates them. */
+    private static void created(RegistryPath path, int created, List<Change> changes, List<BatchCommand> mutations) {
+        int depth = path.segments().size();
+        if (created > depth) {
+            throw new IllegalArgumentException(created + " keys created on a path of depth " + depth);
+        }
+        for (int d = depth - created + 1; d <= depth; d++) {
+            changes.add(new Change.KeyCreated(d == depth ? path : RegistryPath.of(path.segments().subList(0, d))));
+        }
+        if (created > 0) {
+            mutations.add(new BatchCommand.CreateKey(path));
         }
     }
 

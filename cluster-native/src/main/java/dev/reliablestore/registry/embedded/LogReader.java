@@ -44,7 +44,7 @@ final class LogReader {
      * segment is only deleted once a newer snapshot covers it, so the segment after the snapshot
      * always exists (without a snapshot the log starts at sequence 1), and from there every segment
      * starts right after the last sequence of the one before it. Segments that end before the
-     * snapshot (left by a cleanup a crash interrupted) are not read.
+     * snapshot (kept for replaying watches, or left by a cleanup a crash interrupted) are not read.
      *
      * @param snapshot            the snapshot the state was loaded from (holding {@code afterSequence}), or null
      * @param truncateDamagedTail drop a damaged end of the newest segment (with a warning) instead of refusing to open

@@ -1502,4 +1502,16 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     ZnodeLayout layout() {
         return layout;
     }
+
+    // SCAFFOLD (wip-feed-api only; the backend's helper replaces it — must never reach main)
+    @Override
+    public dev.reliablestore.registry.Watch watch(dev.reliablestore.registry.RegistryPath subtree, long afterSequence, dev.reliablestore.registry.ChangeListener listener) {
+        throw new UnsupportedOperationException("SCAFFOLD: replaying watch not implemented yet");
+    }
+
+    // SCAFFOLD (wip-feed-api only)
+    @Override
+    public long replayableAfter() {
+        throw new UnsupportedOperationException("SCAFFOLD: replayableAfter not implemented yet");
+    }
 }

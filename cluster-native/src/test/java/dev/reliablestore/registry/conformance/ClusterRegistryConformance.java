@@ -8,6 +8,7 @@ import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.ClusterStatus;
 import dev.reliablestore.registry.CommitResult;
 import dev.reliablestore.registry.ConditionFailedException;
+import dev.reliablestore.registry.FeedHistoryUnavailableException;
 import dev.reliablestore.registry.HealthFault;
 import dev.reliablestore.registry.NoSuchKeyException;
 import dev.reliablestore.registry.NodeInfo;
@@ -92,6 +93,15 @@ public abstract class ClusterRegistryConformance {
     /** How long to wait for listeners and other asynchronous outcomes. */
     protected Duration feedTimeout() {
         return Duration.ofSeconds(10);
+    }
+
+    /**
+     * Makes the backend drop the change history it retains for replaying watches up to (at least)
+     * {@link ClusterRegistry#currentSequence()}, as its {@code feedRetention} would once that much
+     * time has passed; returns false when the test cannot (the retention test is then skipped).
+     */
+    protected boolean expireFeedHistory(ClusterRegistry current) throws Exception {
+        return false;
     }
 
     @BeforeEach
@@ -985,6 +995,186 @@ public abstract class ClusterRegistryConformance {
             long b = set("t", "v", RegistryValue.dword(2)).sequence();
             await().atMost(feedTimeout()).untilAsserted(() -> assertThat(seen).containsExactly(a, b));
         }
+    }
+
+    // =========================================================================================
+    // replaying watches
+    // =========================================================================================
+
+    /** Commits 24 batches: inside and outside "rp", values, deletes, key deletes and a batch of several changes. */
+    private List<Long> commitMixedHistory(int round) {
+        List<Long> all = new ArrayList<>();
+        for (int i = 0; i < 24; i++) {
+            WriteBatch.Builder b = WriteBatch.builder();
+            switch (i % 6) {
+                case 0 -> b.setValue(p("rp/k" + (i % 4)), "v", RegistryValue.dword(round * 100 + i));
+                case 1 -> b.setValue(p("outside"), "v", RegistryValue.qword(i));
+                case 2 -> b.setValue(p("rp/a"), "bin", RegistryValue.binary(new byte[] {(byte) i, (byte) round}))
+                        .setValue(p("rp/b/c"), "s", sz("round " + round + " batch " + i))
+                        .createKey(p("rp/e" + i));
+                case 3 -> b.deleteValue(p("rp/k" + ((i + 1) % 4)), "v").setValue(p("rpish"), "v", RegistryValue.dword(i));
+                case 4 -> b.deleteKey(p("rp/e" + (i - 2)));
+                default -> b.setValue(p("rp"), "top", RegistryValue.multiSz(List.of("r" + round, "i" + i)));
+            }
+            all.add(registry.commit(b.build()).sequence());
+        }
+        return all;
+    }
+
+    @Test
+    void aReplayingWatchDeliversExactlyWhatALiveWatchSawAfterTheCheckpointThenContinuesLive() {
+        Recorder live = new Recorder();
+        try (Watch lw = registry.watch(p("rp"), live)) {
+            List<Long> first = commitMixedHistory(1);
+            long checkpoint = first.get(9);
+            awaitBatches(live, 16);
+            List<ChangeBatch> expectedReplay = live.batches.stream().filter(b -> b.sequence() > checkpoint).toList();
+            assertThat(expectedReplay).as("batches after the checkpoint").isNotEmpty();
+
+            Recorder replay = new Recorder();
+            try (Watch rw = registry.watch(p("rp"), checkpoint, replay)) {
+                assertThat(rw.startSequence()).isEqualTo(checkpoint);
+                assertThat(rw.subtree()).isEqualTo(p("rp"));
+                awaitBatches(replay, expectedReplay.size());
+                assertThat(replay.batches).as("replayed history").containsExactlyElementsOf(expectedReplay);
+                commitMixedHistory(2);
+                awaitBatches(live, 32);
+                List<ChangeBatch> expectedAll = live.batches.stream().filter(b -> b.sequence() > checkpoint).toList();
+                awaitBatches(replay, expectedAll.size());
+                assertThat(replay.batches).as("history, then the live feed").containsExactlyElementsOf(expectedAll);
+                assertThat(replay.resyncs).isEmpty();
+            }
+            assertThat(live.resyncs).isEmpty();
+        }
+    }
+
+    @Test
+    void aReplayingWatchOpenedWhileWritersRunHasNoGapAndNoDuplicate() throws Exception {
+        Recorder live = new Recorder();
+        Set<Long> committed = ConcurrentHashMap.newKeySet();
+        try (Watch lw = registry.watch(p("race"), live)) {
+            long checkpoint = set("race/t0", "i", RegistryValue.dword(-1)).sequence();
+            committed.add(checkpoint);
+            AtomicBoolean stop = new AtomicBoolean();
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                List<Future<?>> writers = new ArrayList<>();
+                for (int t = 0; t < 2; t++) {
+                    int thread = t;
+                    writers.add(pool.submit(() -> {
+                        for (int i = 0; !stop.get() || i < 20; i++) {
+                            committed.add(registry.commit(WriteBatch.builder().setValue(p("race/t" + thread), "i", RegistryValue.dword(i)).build()).sequence());
+                        }
+                        return null;
+                    }));
+                }
+                Recorder replay = new Recorder();
+                Watch rw = registry.watch(p("race"), checkpoint, replay);
+                try {
+                    stop.set(true);
+                    for (Future<?> w : writers) {
+                        w.get(feedTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                    }
+                    List<Long> expected = committed.stream().filter(s -> s > checkpoint).sorted().toList();
+                    awaitBatches(replay, expected.size());
+                    awaitBatches(live, committed.size());
+                    assertThat(replay.sequences()).as("replayed then live").containsExactlyElementsOf(expected);
+                    assertThat(replay.batches).containsExactlyElementsOf(live.batches.stream().filter(b -> b.sequence() > checkpoint).toList());
+                    assertThat(replay.resyncs).isEmpty();
+                } finally {
+                    rw.close();
+                }
+            } finally {
+                stop.set(true);
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void replayingFromTheCurrentSequenceIsALiveWatchAndFromZeroIsTheWholeHistoryWhileItIsKept() {
+        Recorder live = new Recorder();
+        List<Long> committed;
+        try (Watch lw = registry.watch(RegistryPath.root(), live)) {
+            committed = commitMixedHistory(1);
+            awaitBatches(live, committed.size());
+        }
+        assertThat(registry.replayableAfter()).as("replayableAfter() of a fresh registry").isZero();
+        Recorder fromZero = new Recorder();
+        try (Watch w = registry.watch(RegistryPath.root(), 0, fromZero)) {
+            assertThat(w.startSequence()).isZero();
+            awaitBatches(fromZero, committed.size());
+            assertThat(fromZero.batches).containsExactlyElementsOf(live.batches);
+        }
+        Recorder fromNow = new Recorder();
+        long now = registry.currentSequence();
+        try (Watch w = registry.watch(RegistryPath.root(), now, fromNow)) {
+            assertThat(w.startSequence()).isEqualTo(now);
+            long next = set("after", "v", RegistryValue.dword(1)).sequence();
+            awaitBatches(fromNow, 1);
+            assertThat(fromNow.sequences()).containsExactly(next);
+        }
+    }
+
+    @Test
+    void aCheckpointFromTheFutureOrNegativeIsRefusedAndNothingIsRegistered() {
+        long current = set("x", "v", RegistryValue.dword(1)).sequence();
+        Recorder rec = new Recorder();
+        assertThatThrownBy(() -> registry.watch(RegistryPath.root(), registry.currentSequence() + 1_000_000, rec))
+                .isInstanceOf(RegistryArgumentException.class)
+                .hasMessageContaining(String.valueOf(registry.currentSequence() + 1_000_000))
+                .hasMessageContaining(String.valueOf(current));
+        assertThatThrownBy(() -> registry.watch(RegistryPath.root(), -1, rec))
+                .isInstanceOf(RegistryArgumentException.class)
+                .hasMessageContaining("-1");
+        set("x", "v", RegistryValue.dword(2));
+        awaitTrue("a later batch committed", () -> registry.currentSequence() > current);
+        assertThat(rec.batches).isEmpty();
+    }
+
+    @Test
+    void aReplayingWatchResumesAfterReopenFromACheckpointTakenBefore() throws Exception {
+        Recorder live = new Recorder();
+        List<ChangeBatch> before;
+        long checkpoint;
+        try (Watch lw = registry.watch(p("rp"), live)) {
+            checkpoint = commitMixedHistory(1).get(5);
+            awaitBatches(live, 16);
+            before = List.copyOf(live.batches);
+        }
+        reopenOrSkip();
+        Recorder replay = new Recorder();
+        try (Watch rw = registry.watch(p("rp"), checkpoint, replay)) {
+            List<ChangeBatch> expected = before.stream().filter(b -> b.sequence() > checkpoint).toList();
+            awaitBatches(replay, expected.size());
+            assertThat(replay.batches).as("history kept across reopening").containsExactlyElementsOf(expected);
+            long after = set("rp/new", "v", RegistryValue.dword(7)).sequence();
+            awaitBatches(replay, expected.size() + 1);
+            assertThat(replay.sequences().get(expected.size())).isEqualTo(after);
+        }
+    }
+
+    @Test
+    void aCheckpointOlderThanTheRetainedHistoryIsRefusedWithTheOldestReplayableSequence() throws Exception {
+        long old = set("h", "v", RegistryValue.dword(1)).sequence();
+        set("h", "v", RegistryValue.dword(2));
+        long kept = set("h", "v", RegistryValue.dword(3)).sequence();
+        assumeTrue(expireFeedHistory(registry), "this backend's test cannot expire its history");
+        long horizon = registry.replayableAfter();
+        assertThat(horizon).as("replayableAfter() once the history up to %d expired", kept).isGreaterThanOrEqualTo(kept);
+        Recorder rec = new Recorder();
+        assertThatThrownBy(() -> registry.watch(RegistryPath.root(), old, rec))
+                .isInstanceOfSatisfying(FeedHistoryUnavailableException.class, e -> {
+                    assertThat(e.requestedAfter()).isEqualTo(old);
+                    assertThat(e.replayableAfter()).isEqualTo(horizon);
+                })
+                .hasMessageContaining(String.valueOf(old));
+        long next = set("h", "v", RegistryValue.dword(4)).sequence();
+        try (Watch w = registry.watch(RegistryPath.root(), horizon, rec)) {
+            awaitBatches(rec, 1);
+            assertThat(rec.sequences()).contains(next).allSatisfy(s -> assertThat(s).isGreaterThan(horizon));
+        }
+        assertThat(registry.getValue(p("h"), "v")).map(VersionedValue::value).contains(RegistryValue.dword(4));
     }
 
     // =========================================================================================

@@ -42,6 +42,9 @@ import static org.awaitility.Awaitility.await;
  */
 class EmbeddedRotationRecoveryTest {
 
+    /** feedRetention 0: a snapshot makes the segments before it obsolete at once, the cleanup these crash states interrupt. */
+    private static final Map<String, String> OPTIONS = Map.of("snapshotThreshold", "4KiB", "feedRetention", "0ms");
+
     @TempDir
     static Path shared;
     @TempDir
@@ -65,7 +68,7 @@ class EmbeddedRotationRecoveryTest {
         Path live = shared.resolve("live");
         FaultyChannel.Faults faults = new FaultyChannel.Faults();
         CountDownLatch release = new CountDownLatch(1);
-        EmbeddedRegistry r = EmbeddedRegistry.open(live, EmbeddedOptions.parse(Map.of("snapshotThreshold", "4KiB")),
+        EmbeddedRegistry r = EmbeddedRegistry.open(live, EmbeddedOptions.parse(OPTIONS),
                 FaultyChannel.factory(faults, f -> f.getFileName().toString().endsWith(".tmp")));
         try {
             int i = 0;
@@ -215,7 +218,7 @@ class EmbeddedRotationRecoveryTest {
     }
 
     private EmbeddedRegistry openAt(Path d) {
-        EmbeddedRegistry r = EmbeddedRegistry.open(d, EmbeddedOptions.parse(Map.of("snapshotThreshold", "4KiB")), ChannelFactory.DEFAULT);
+        EmbeddedRegistry r = EmbeddedRegistry.open(d, EmbeddedOptions.parse(OPTIONS), ChannelFactory.DEFAULT);
         opened.add(r);
         return r;
     }

@@ -100,7 +100,21 @@ final class GatedRegistry implements ClusterRegistry {
 
     @Override
     public Watch watch(RegistryPath subtree, ChangeListener listener) {
-        return d.watch(subtree, new ChangeListener() {
+        return d.watch(subtree, gated(listener));
+    }
+
+    @Override
+    public Watch watch(RegistryPath subtree, long afterSequence, ChangeListener listener) {
+        return d.watch(subtree, afterSequence, gated(listener));
+    }
+
+    @Override
+    public long replayableAfter() {
+        return d.replayableAfter();
+    }
+
+    private ChangeListener gated(ChangeListener listener) {
+        return new ChangeListener() {
             @Override
             public void onBatch(ChangeBatch batch) {
                 deliver(() -> listener.onBatch(batch));
@@ -110,7 +124,7 @@ final class GatedRegistry implements ClusterRegistry {
             public void onResync(String reason) {
                 deliver(() -> listener.onResync(reason));
             }
-        });
+        };
     }
 
     @Override
