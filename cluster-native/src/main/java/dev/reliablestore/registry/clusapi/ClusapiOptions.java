@@ -69,10 +69,11 @@ record ClusapiOptions(Optional<String> clusterName, List<String> baseKey, String
                     + " as not done (`NodeOperationRefusedException`, reason `TIMED_OUT`)").withBareNumbersAs("ms");
 
     static final Option<Duration> FEED_RETENTION = Option.duration("feedRetention", DEFAULT_FEED_RETENTION, Duration.ofMinutes(1),
-            Duration.ofDays(30), "how long each batch stays replayable by `watch(subtree, afterSequence, listener)` at least, unless"
-                    + " `feedHistorySize` or `feedHistoryBatches` drops it first; kept in the cluster database (see Replaying the change feed)");
+            Duration.ofDays(30), "how long a batch stays replayable by `watch(subtree, afterSequence, listener)` at least (by the committing"
+                    + " process's clock), unless `feedHistorySize` or `feedHistoryBatches` drops it first");
     static final Option<Long> FEED_HISTORY_SIZE = Option.size("feedHistorySize", DEFAULT_FEED_HISTORY_BYTES, 1024L * 1024, 1024L * 1024 * 1024,
-            "the most bytes of change history kept in the cluster database (the newest batch's record is always kept)");
+            "the most bytes of change history kept in the cluster database, counted as records plus 20-byte headers"
+                    + " (the newest batch's record is always kept)");
     static final Option<Long> FEED_HISTORY_BATCHES = Option.integer("feedHistoryBatches", DEFAULT_FEED_HISTORY_BATCHES, 1, 10_000_000, "batches",
             "the most batches of change history kept (the newest is always kept)");
 
