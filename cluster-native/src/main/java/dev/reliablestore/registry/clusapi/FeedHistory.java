@@ -220,7 +220,7 @@ final class FeedHistory {
     static List<NativeCommand> commands(State state, byte[] record, long now, Bounds bounds, LongFunction<Header> headers) {
         long after = state.replayableAfter();
         long bytes = state.after >= 0 ? state.bytes : 0;
-        long oldest = after < state.sequence ? state.oldestMillis : -1;
+        long oldest = after < state.sequence ? (state.oldestMillis >= 0 ? state.oldestMillis : millisOf(headers.apply(after + 1))) : -1;
         long newest = record == null ? state.sequence : state.sequence + 1;
         long cost = record == null ? 0 : (long) record.length + HEADER_BYTES;
         long cutoff = now - bounds.retentionMillis();
@@ -240,8 +240,7 @@ final class FeedHistory {
             }
             after = seq;
             dropped++;
-            Header next = after < state.sequence ? headers.apply(after + 1) : null;
-            oldest = next == null ? -1 : next.millis();
+            oldest = after < state.sequence ? millisOf(headers.apply(after + 1)) : -1;
         }
         if (record == null && dropped == 0) {
             return List.of();
@@ -267,6 +266,11 @@ final class FeedHistory {
                 ? command(ClusApiTypes.CLUSREG_SET_VALUE, Reserved.FEED_OLDEST, ClusApiTypes.REG_QWORD, Reserved.qword(oldest))
                 : command(ClusApiTypes.CLUSREG_DELETE_VALUE, Reserved.FEED_OLDEST, ClusApiTypes.REG_NONE, null));
         return out;
+    }
+
+    /** A missing record (written by a version without history, or lost) counts as expired: it has nothing to keep. */
+    private static long millisOf(Header h) {
+        return h == null ? 0 : h.millis();
     }
 
     private static NativeCommand command(int command, String name, int options, byte[] data) {
