@@ -581,7 +581,7 @@ final class ClusapiRegistry implements ClusterRegistry {
 
     /**
      * The whole batch {@code sequence} from its history record; empty when the record is not there
-     * (dropped, or a batch that changed nothing has none).
+     * (dropped, also while being read, or committed by a version without history).
      */
     Optional<ChangeBatch> historyRecord(long sequence) {
         Optional<ClusterKey> k = base.open(Reserved.HISTORY, ClusApiTypes.KEY_READ);
