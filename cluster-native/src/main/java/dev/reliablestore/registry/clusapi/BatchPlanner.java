@@ -28,6 +28,8 @@ import java.util.Set;
  *       journal} (both at the base key, where the current-key pointer starts);</li>
  *   <li>the user's commands, each expanded to the native commands below, each tagged with its index.</li>
  * </ol>
+ * When the batch changes anything, the registry appends the batch's change-history record and the
+ * pruning of old ones ({@link FeedHistory#commands}), so they commit atomically with it.
  *
  * <p>Expansion (k = key, n = value name, p = the key path relative to the base key):
  * CreateKey → {@code CREATE_KEY} for each missing ancestor and k, top-down; SetValue → the same, then

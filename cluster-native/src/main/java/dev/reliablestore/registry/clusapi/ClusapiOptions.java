@@ -30,18 +30,27 @@ import java.util.Optional;
  * @param maxBatchBytes     {@link WriteBatch#encodedSize()} per write batch
  * @param commitAttempts    how often a commit is retried when another writer committed first
  * @param failoverTimeoutMs how long an administrator's group move or drain may run before it is reported as not done
+ * @param feedRetentionMs   how long a batch's history record is kept at least (unless a size or count bound drops it first)
+ * @param feedHistoryBytes  the bytes of history records kept at most
+ * @param feedHistoryBatches the history records kept at most
  */
 record ClusapiOptions(Optional<String> clusterName, List<String> baseKey, String group, String localNode,
-                      int failedCommandBase, int maxBatchCommands, long maxBatchBytes, int commitAttempts, long failoverTimeoutMs) {
+                      int failedCommandBase, int maxBatchCommands, long maxBatchBytes, int commitAttempts, long failoverTimeoutMs,
+                      long feedRetentionMs, long feedHistoryBytes, long feedHistoryBatches) {
 
     static final List<String> DEFAULT_BASE_KEY = List.of("ReliableStore");
     static final String DEFAULT_GROUP = "Cluster Group";
     static final int DEFAULT_MAX_BATCH_COMMANDS = 4096;
     static final long MIN_BATCH_BYTES = RegistryValue.MAX_SIZE + 2L * (RegistryPath.MAX_PATH_LENGTH + 255) + WriteBatch.COMMAND_OVERHEAD;
-    static final long DEFAULT_MAX_BATCH_BYTES = 16L * 1024 * 1024;
+    // every byte of a batch is written twice (the value and its history record, FeedHistory): 8 MiB of user
+    // data keeps the native batch at the ~16 MiB this backend assumed before the history existed
+    static final long DEFAULT_MAX_BATCH_BYTES = 8L * 1024 * 1024;
     static final long MAX_BATCH_BYTES_LIMIT = 256L * 1024 * 1024;
     static final int DEFAULT_COMMIT_ATTEMPTS = 1000;
     static final long DEFAULT_FAILOVER_TIMEOUT_MS = 30_000;
+    static final Duration DEFAULT_FEED_RETENTION = Duration.ofHours(24);
+    static final long DEFAULT_FEED_HISTORY_BYTES = 64L * 1024 * 1024;
+    static final long DEFAULT_FEED_HISTORY_BATCHES = 100_000;
 
     static final Option<String> GROUP = Option.string("group", DEFAULT_GROUP, "`" + DEFAULT_GROUP + "`", "a cluster group name",
             ClusapiOptions::nonBlank, "its owner node is `status().primary()` (while Online/PartialOnline/Pending)");
@@ -59,8 +68,17 @@ record ClusapiOptions(Optional<String> clusterName, List<String> baseKey, String
             Duration.ofMillis(100), Duration.ofHours(1), "how long an administrator's group move or drain may run before it is reported"
                     + " as not done (`NodeOperationRefusedException`, reason `TIMED_OUT`)").withBareNumbersAs("ms");
 
+    static final Option<Duration> FEED_RETENTION = Option.duration("feedRetention", DEFAULT_FEED_RETENTION, Duration.ofMinutes(1),
+            Duration.ofDays(30), "how long a batch stays replayable by `watch(subtree, afterSequence, listener)` at least (by the committing"
+                    + " process's clock), unless `feedHistorySize` or `feedHistoryBatches` drops it first");
+    static final Option<Long> FEED_HISTORY_SIZE = Option.size("feedHistorySize", DEFAULT_FEED_HISTORY_BYTES, 1024L * 1024, 1024L * 1024 * 1024,
+            "the most bytes of change history kept in the cluster database, counted as records plus 20-byte headers"
+                    + " (the newest batch's record is always kept)");
+    static final Option<Long> FEED_HISTORY_BATCHES = Option.integer("feedHistoryBatches", DEFAULT_FEED_HISTORY_BATCHES, 1, 10_000_000, "batches",
+            "the most batches of change history kept (the newest is always kept)");
+
     static final OptionTable TABLE = OptionTable.of("the clusapi registry", GROUP, LOCAL_NODE, FAILED_COMMAND_BASE, MAX_BATCH_COMMANDS,
-            MAX_BATCH_BYTES, COMMIT_ATTEMPTS, FAILOVER_TIMEOUT);
+            MAX_BATCH_BYTES, COMMIT_ATTEMPTS, FAILOVER_TIMEOUT, FEED_RETENTION, FEED_HISTORY_SIZE, FEED_HISTORY_BATCHES);
 
     private static String nonBlank(String s) {
         if (s.isBlank()) {
@@ -93,7 +111,7 @@ record ClusapiOptions(Optional<String> clusterName, List<String> baseKey, String
         String localNode = v.isSet(LOCAL_NODE) ? v.get(LOCAL_NODE) : defaultLocalNode();
         return new ClusapiOptions(cluster, List.copyOf(base), v.get(GROUP), localNode, v.get(FAILED_COMMAND_BASE).intValue(),
                 v.get(MAX_BATCH_COMMANDS).intValue(), v.get(MAX_BATCH_BYTES), v.get(COMMIT_ATTEMPTS).intValue(),
-                v.get(FAILOVER_TIMEOUT).toMillis());
+                v.get(FAILOVER_TIMEOUT).toMillis(), v.get(FEED_RETENTION).toMillis(), v.get(FEED_HISTORY_SIZE), v.get(FEED_HISTORY_BATCHES));
     }
 
     private static String defaultLocalNode() {
@@ -108,6 +126,17 @@ record ClusapiOptions(Optional<String> clusterName, List<String> baseKey, String
         } catch (UnknownHostException e) {
             return "localhost";
         }
+    }
+
+    /** The history bounds commits prune to. */
+    FeedHistory.Bounds feedBounds() {
+        return new FeedHistory.Bounds(feedRetentionMs, feedHistoryBytes, feedHistoryBatches);
+    }
+
+    /** The bounds as the options name them, for messages. */
+    String feedBoundsText() {
+        return "option feedRetention " + dev.reliablestore.options.Durations.format(Duration.ofMillis(feedRetentionMs)) + ", feedHistorySize "
+                + dev.reliablestore.options.Sizes.format(feedHistoryBytes) + ", feedHistoryBatches " + feedHistoryBatches + " of " + uri();
     }
 
     /** The base key as a cluster-registry path ({@code \}-separated). */

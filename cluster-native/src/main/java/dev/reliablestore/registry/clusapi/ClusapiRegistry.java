@@ -1,11 +1,13 @@
 package dev.reliablestore.registry.clusapi;
 
 import dev.reliablestore.registry.BatchCommand;
+import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ChangeListener;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.ClusterStatus;
 import dev.reliablestore.registry.CommitResult;
 import dev.reliablestore.registry.ConditionFailedException;
+import dev.reliablestore.registry.FeedHistoryUnavailableException;
 import dev.reliablestore.registry.HealthFault;
 import dev.reliablestore.registry.HealthReport;
 import dev.reliablestore.registry.MembershipListener;
@@ -37,6 +39,7 @@ import dev.reliablestore.registry.clusapi.jna.ClusApiTypes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -76,6 +79,8 @@ final class ClusapiRegistry implements ClusterRegistry {
     private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
     private volatile Thread asyncThread;
+    /** Commit times of history records and the retention cut-off; replaced only by tests. */
+    private volatile Clock clock = Clock.systemUTC();
 
     private ClusapiRegistry(ClusapiOptions options, ClusapiNatives natives, Cluster cluster, ClusterKey base) {
         this.options = options;
@@ -237,6 +242,9 @@ final class ClusapiRegistry implements ClusterRegistry {
         try (ClusterKey opened = k.get()) {
             List<String> names = new ArrayList<>();
             for (String n : opened.subkeyNames()) {
+                if (key.isRoot() && Reserved.isReserved(n)) {
+                    continue; // the history key (FeedHistory)
+                }
                 names.add(NativeNames.decode(n, "a subkey of key \"" + key + "\" in " + options.uri()));
             }
             Collections.sort(names);
@@ -420,11 +428,19 @@ final class ClusapiRegistry implements ClusterRegistry {
             }
         };
         for (int attempt = 1; ; attempt++) {
-            long current = sequenceNow();
+            FeedHistory.State state = feedState();
+            long current = state.sequence();
             Plan plan = BatchPlanner.plan(batch, current, probe);
+            List<NativeCommand> commands = plan.commands();
+            if (plan.changes_()) {
+                // the batch's history record and the pruning of old ones commit atomically with it
+                commands = new ArrayList<>(commands);
+                commands.addAll(FeedHistory.commands(state, FeedHistory.encode(plan.sequence(), plan.changes()), clock.millis(),
+                        options.feedBounds(), historyHeaders(state)));
+            }
             NativeWriteBatch.Outcome outcome;
             try (NativeWriteBatch nb = new NativeWriteBatch(api, base)) {
-                for (NativeCommand c : plan.commands()) {
+                for (NativeCommand c : commands) {
                     nb.add(c.command(), c.name(), c.options(), c.data());
                 }
                 outcome = nb.commit();
@@ -433,7 +449,7 @@ final class ClusapiRegistry implements ClusterRegistry {
                 return new CommitResult(plan.sequence());
             }
             int index = outcome.failedCommandNumber() - options.failedCommandBase();
-            NativeCommand failed = index >= 0 && index < plan.commands().size() ? plan.commands().get(index) : null;
+            NativeCommand failed = index >= 0 && index < commands.size() ? commands.get(index) : null;
             if (failed != null && failed.role() == Role.SEQUENCE_CHECK
                     && outcome.code() == ClusApiTypes.ERROR_CLUSTER_DATABASE_UPDATE_CONDITION_FAILED) {
                 if (attempt >= options.commitAttempts()) {
@@ -459,6 +475,144 @@ final class ClusapiRegistry implements ClusterRegistry {
         }
     }
 
+    // =============================================================================================
+    // change history (FeedHistory)
+    // =============================================================================================
+
+    /** The sequence and the history bookkeeping, from one consistent state. */
+    private FeedHistory.State feedState() {
+        List<NativeReadBatch.Answer> a = NativeReadBatch.read(api, base, List.of(new String[]{null, Reserved.SEQUENCE},
+                new String[]{null, Reserved.FEED_AFTER}, new String[]{null, Reserved.FEED_BYTES}, new String[]{null, Reserved.FEED_OLDEST}), true);
+        return new FeedHistory.State(Math.max(0, qwordAnswer(a.get(0))), qwordAnswer(a.get(1)), Math.max(0, qwordAnswer(a.get(2))),
+                qwordAnswer(a.get(3)));
+    }
+
+    /** A reserved REG_QWORD of the base key, -1 when absent. */
+    private long qwordAnswer(NativeReadBatch.Answer a) {
+        if (!a.found()) {
+            checkReadError(a);
+            return -1;
+        }
+        if (a.options() != ClusApiTypes.REG_QWORD || a.data().length != 8) {
+            throw new RegistryCorruptedException(options.baseKeyPath() + "\\" + a.value() + " is not an 8-byte REG_QWORD (type "
+                    + a.options() + "): written outside ReliableStore");
+        }
+        return Reserved.qword(a.data());
+    }
+
+    /** Headers of kept history records, read a page at a time as pruning walks forward from the oldest. */
+    private java.util.function.LongFunction<FeedHistory.Header> historyHeaders(FeedHistory.State state) {
+        Map<Long, FeedHistory.Header> page = new java.util.HashMap<>();
+        long[] loadedTo = {state.replayableAfter()};
+        return seq -> {
+            if (seq > loadedTo[0]) {
+                page.clear();
+                long to = Math.min(state.sequence(), seq + FeedHistory.HEADER_PAGE - 1);
+                List<String[]> reads = new ArrayList<>();
+                for (long s = seq; s <= to; s++) {
+                    reads.add(new String[]{Reserved.HISTORY, FeedHistory.headerName(s)});
+                }
+                List<NativeReadBatch.Answer> answers = NativeReadBatch.read(api, base, reads, false);
+                for (int i = 0; i < answers.size(); i++) {
+                    NativeReadBatch.Answer a = answers.get(i);
+                    if (a.found()) {
+                        page.put(seq + i, FeedHistory.Header.decode(a.data(), seq + i));
+                    } else {
+                        checkReadError(a);
+                    }
+                }
+                loadedTo[0] = to;
+            }
+            FeedHistory.Header h = page.get(seq);
+            if (h == null) {
+                LOG.warn("history record of batch {} of {} is missing; dropping it as if it were kept", seq, uri());
+            }
+            return h;
+        };
+    }
+
+    /**
+     * Drops the history the bounds no longer keep, in a batch of its own (commits do it as they go;
+     * this is for when none come: tests, after the clock moved). Returns replayableAfter().
+     */
+    long pruneFeedHistory() {
+        checkOpen();
+        commitLock.lock();
+        try {
+            return call(() -> {
+                for (int attempt = 1; ; attempt++) {
+                    FeedHistory.State state = feedState();
+                    List<NativeCommand> commands = FeedHistory.commands(state, null, clock.millis(), options.feedBounds(), historyHeaders(state));
+                    if (commands.isEmpty() || state.sequence() == 0) {
+                        return state.replayableAfter();
+                    }
+                    NativeWriteBatch.Outcome outcome;
+                    try (NativeWriteBatch nb = new NativeWriteBatch(api, base)) {
+                        // the sequence check: the headers read are those of the state the batch runs on
+                        nb.add(ClusApiTypes.CLUSREG_CONDITION_IS_EQUAL, Reserved.SEQUENCE, ClusApiTypes.REG_QWORD, Reserved.qword(state.sequence()));
+                        for (NativeCommand c : commands) {
+                            nb.add(c.command(), c.name(), c.options(), c.data());
+                        }
+                        outcome = nb.commit();
+                    }
+                    if (outcome.succeeded()) {
+                        return feedState().replayableAfter();
+                    }
+                    if (outcome.code() != ClusApiTypes.ERROR_CLUSTER_DATABASE_UPDATE_CONDITION_FAILED || attempt >= options.commitAttempts()) {
+                        throw new ClusterApiException("ClusterRegCloseBatch", outcome.code(), "pruning the change history, failedCommandNumber "
+                                + outcome.failedCommandNumber());
+                    }
+                    backoff(attempt);
+                }
+            });
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
+    /** Tests only: the clock commit times and the retention cut-off are read from. */
+    void useClock(Clock c) {
+        clock = java.util.Objects.requireNonNull(c, "clock");
+    }
+
+    FeedHistory.State feedStateForWatch() {
+        return feedState();
+    }
+
+    /**
+     * The whole batch {@code sequence} from its history record; empty when the record is not there
+     * (dropped, also while being read, or committed by a version without history).
+     */
+    Optional<ChangeBatch> historyRecord(long sequence) {
+        Optional<ClusterKey> k = base.open(Reserved.HISTORY, ClusApiTypes.KEY_READ);
+        if (k.isEmpty()) {
+            return Optional.empty();
+        }
+        try (ClusterKey history = k.get()) {
+            Optional<RegValue> header = history.query(FeedHistory.headerName(sequence));
+            if (header.isEmpty()) {
+                return Optional.empty();
+            }
+            FeedHistory.Header h = FeedHistory.Header.decode(header.get().data(), sequence);
+            if (h.bytes() > Integer.MAX_VALUE - 8) {
+                throw new RegistryCorruptedException("the history record of batch " + sequence + " claims " + h.bytes() + " bytes");
+            }
+            java.io.ByteArrayOutputStream record = new java.io.ByteArrayOutputStream((int) h.bytes());
+            for (int i = 0; i < h.chunks(); i++) {
+                Optional<RegValue> chunk = history.query(FeedHistory.chunkName(sequence, i));
+                if (chunk.isEmpty()) {
+                    return Optional.empty(); // dropped while being read
+                }
+                record.writeBytes(chunk.get().data());
+            }
+            return Optional.of(FeedHistory.decode(record.toByteArray(), sequence));
+        }
+    }
+
+    String feedBoundsText() {
+        return options.feedBoundsText();
+    }
+
     private static void backoff(int attempt) {
         if (attempt > 3) {
             LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(50_000, 200_000L * Math.min(attempt, 50)));
@@ -479,6 +633,26 @@ final class ClusapiRegistry implements ClusterRegistry {
         ClusapiWatch w = call(() -> new ClusapiWatch(this, subtree, listener));
         open.add(w);
         return w;
+    }
+
+    @Override
+    public Watch watch(RegistryPath subtree, long afterSequence, ChangeListener listener) {
+        checkOpen();
+        java.util.Objects.requireNonNull(subtree, "subtree");
+        java.util.Objects.requireNonNull(listener, "listener");
+        if (afterSequence < 0) {
+            throw new RegistryArgumentException("a replaying watch needs a checkpoint >= 0, got " + afterSequence + " (current sequence "
+                    + currentSequence() + " of " + uri() + ")");
+        }
+        ClusapiWatch w = call(() -> new ClusapiWatch(this, subtree, afterSequence, listener));
+        open.add(w);
+        return w;
+    }
+
+    @Override
+    public long replayableAfter() {
+        checkOpen();
+        return call(() -> feedState().replayableAfter());
     }
 
     /** For watches: a new batch notification port on the base key. */
@@ -814,15 +988,4 @@ final class ClusapiRegistry implements ClusterRegistry {
         return options;
     }
 
-    // SCAFFOLD (wip-feed-api only; the backend's helper replaces it — must never reach main)
-    @Override
-    public dev.reliablestore.registry.Watch watch(dev.reliablestore.registry.RegistryPath subtree, long afterSequence, dev.reliablestore.registry.ChangeListener listener) {
-        throw new UnsupportedOperationException("SCAFFOLD: replaying watch not implemented yet");
-    }
-
-    // SCAFFOLD (wip-feed-api only)
-    @Override
-    public long replayableAfter() {
-        throw new UnsupportedOperationException("SCAFFOLD: replayableAfter not implemented yet");
-    }
 }

@@ -3,6 +3,8 @@ package dev.reliablestore.registry.clusapi;
 import dev.reliablestore.registry.Change;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ChangeListener;
+import dev.reliablestore.registry.FeedHistoryUnavailableException;
+import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.ValueType;
@@ -15,6 +17,9 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A change feed from a batch notification port on the base key. A reader thread blocks in
@@ -23,16 +28,28 @@ import java.util.List;
  * changes from its journal (user names) plus the data of its SET_VALUE commands (whose mapped names,
  * {@link NativeNames}, must match the journal's), and offers those inside the
  * subtree to a {@link ChangeDispatcher}. A gap in the sequences, or a failed port, becomes a resync.
+ *
+ * <p>A replaying watch first reads the batches after its checkpoint up to the sequence {@code S}
+ * read when it started from the history ({@link FeedHistory}), then continues with the port. No gap:
+ * the port is opened before {@code S} is read, so every batch after {@code S} (committed after that
+ * read) reaches the port, and every batch up to {@code S} has its record in the history (written in
+ * the same native batch). No duplicate: the port's batches up to {@code S} are dropped, as a live
+ * watch drops those before its start. While it replays the port buffers what commits meanwhile, and
+ * the replay waits for the listener rather than overflowing the dispatcher.
  */
 final class ClusapiWatch implements Watch {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClusapiWatch.class);
     private static final int DISPATCH_CAPACITY = 10_000;
+    /** Batches a replay lets queue before it waits for the listener (reading history is never the reason for a resync). */
+    private static final int REPLAY_BACKLOG = 64;
 
     private final ClusapiRegistry registry;
     private final RegistryPath subtree;
     private final ChangeDispatcher dispatcher;
     private final long startSequence;
+    /** The sequence when the watch started: batches after it come from the port, those up to it from the history. */
+    private final long liveFrom;
     private final Thread reader;
     private volatile BatchNotificationPort port;
     private volatile boolean closed;
@@ -43,12 +60,36 @@ final class ClusapiWatch implements Watch {
     private final List<String> pendingNames = new ArrayList<>();
 
     ClusapiWatch(ClusapiRegistry registry, RegistryPath subtree, ChangeListener listener) {
+        this(registry, subtree, -1, listener);
+    }
+
+    /** A live watch ({@code afterSequence} -1) or one replaying the history after {@code afterSequence}. */
+    ClusapiWatch(ClusapiRegistry registry, RegistryPath subtree, long afterSequence, ChangeListener listener) {
         this.registry = registry;
         this.subtree = subtree;
-        // the port first, then the sequence: every batch after startSequence reaches the port
+        // the port first, then the sequence: every batch after it reaches the port
         this.port = registry.openBatchPort();
-        this.startSequence = registry.sequenceForWatch();
-        this.lastSequence = startSequence;
+        try {
+            if (afterSequence < 0) {
+                this.liveFrom = registry.sequenceForWatch();
+                this.startSequence = liveFrom;
+            } else {
+                FeedHistory.State state = registry.feedStateForWatch();
+                if (afterSequence > state.sequence()) {
+                    throw new RegistryArgumentException("checkpoint " + afterSequence + " is after the current sequence " + state.sequence()
+                            + " of " + registry.uri() + ": this registry never reached it (restored from an older backup?)");
+                }
+                if (afterSequence < state.replayableAfter()) {
+                    throw new FeedHistoryUnavailableException(afterSequence, state.replayableAfter(), registry.feedBoundsText());
+                }
+                this.liveFrom = state.sequence();
+                this.startSequence = afterSequence;
+            }
+        } catch (RuntimeException e) {
+            port.close();
+            throw e;
+        }
+        this.lastSequence = liveFrom;
         this.dispatcher = new ChangeDispatcher("clusapi watch " + registry.uri() + " " + subtree, listener, DISPATCH_CAPACITY);
         this.reader = new Thread(this::run, "clusapi-watch-reader " + subtree);
         reader.setDaemon(true);
@@ -66,6 +107,9 @@ final class ClusapiWatch implements Watch {
     }
 
     private void run() {
+        if (startSequence < liveFrom) {
+            replay();
+        }
         int failures = 0;
         while (!closed) {
             try {
@@ -82,6 +126,40 @@ final class ClusapiWatch implements Watch {
                 dispatcher.resync("the batch notification port failed (" + e.getMessage() + "); batches may have been missed");
                 reopen(failures);
             }
+        }
+    }
+
+    /** Delivers batches (startSequence, liveFrom] from the history, one record in memory at a time. */
+    private void replay() {
+        try {
+            for (long seq = startSequence + 1; seq <= liveFrom && !closed; seq++) {
+                Optional<ChangeBatch> batch = registry.historyRecord(seq);
+                if (batch.isEmpty()) {
+                    long horizon = registry.feedStateForWatch().replayableAfter();
+                    dispatcher.resync("the history record of batch " + seq + " is gone (" + (horizon >= seq
+                            ? "dropped by the history bounds while the watch replayed it; replayable after " + horizon + " now"
+                            : "missing from the cluster database") + "); batches up to " + liveFrom + " may have been missed");
+                    return;
+                }
+                while (!closed && dispatcher.backlog() >= REPLAY_BACKLOG) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                }
+                List<Change> changes = new ArrayList<>();
+                for (Change c : batch.get().changes()) {
+                    if (ChangeDispatcher.concerns(subtree, c)) {
+                        changes.add(c);
+                    }
+                }
+                if (!changes.isEmpty()) {
+                    dispatcher.offer(new ChangeBatch(seq, changes));
+                }
+            }
+        } catch (RuntimeException e) {
+            if (closed) {
+                return;
+            }
+            LOG.warn("reading the change history of {} failed; resynchronising the watch on {}", registry.uri(), subtree, e);
+            dispatcher.resync("reading the change history failed (" + e.getMessage() + "); batches up to " + liveFrom + " may have been missed");
         }
     }
 

@@ -23,6 +23,17 @@ final class Reserved {
     static final String NEVER_EXISTS = "/never";
     /** REG_BINARY at the base key: the latest administrator's move made through any registry on this key. */
     static final String ADMIN_MOVE = "/admin-move";
+    /**
+     * Subkey of the base key holding the change history for replaying watches ({@link FeedHistory});
+     * a reserved name, so {@code subkeys} of the root never lists it and the watch ignores its values.
+     */
+    static final String HISTORY = "/history";
+    /** REG_QWORD at the base key: {@code replayableAfter()}, the newest sequence whose history record was dropped. */
+    static final String FEED_AFTER = "/feed-after";
+    /** REG_QWORD at the base key: the bytes of the history records kept (headers included). */
+    static final String FEED_BYTES = "/feed-bytes";
+    /** REG_QWORD at the base key: the commit time (ms) of the oldest history record kept; absent when none is. */
+    static final String FEED_OLDEST = "/feed-oldest";
     /** Separator between the registry's namespace and a health fault's id. */
     static final String FAULT_SEPARATOR = "/";
 

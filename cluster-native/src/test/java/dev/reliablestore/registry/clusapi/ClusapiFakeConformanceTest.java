@@ -17,6 +17,8 @@ import dev.reliablestore.registry.conformance.ClusterRegistryConformance;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -63,6 +65,19 @@ class ClusapiFakeConformanceTest extends ClusterRegistryConformance {
     protected ClusterRegistry reopen(ClusterRegistry current) {
         current.close();
         return open();
+    }
+
+    @Override
+    protected boolean expireFeedHistory(ClusterRegistry current) {
+        return expire(current);
+    }
+
+    /** Moves the registry's clock past feedRetention and prunes, as the next commit would. */
+    static boolean expire(ClusterRegistry current) {
+        ClusapiRegistry r = (ClusapiRegistry) current;
+        r.useClock(Clock.offset(Clock.systemUTC(), Duration.ofMillis(r.options().feedRetentionMs()).plusMinutes(1)));
+        r.pruneFeedHistory();
+        return true;
     }
 
     // =============================================================================================

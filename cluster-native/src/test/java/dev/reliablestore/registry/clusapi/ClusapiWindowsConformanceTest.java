@@ -43,6 +43,11 @@ class ClusapiWindowsConformanceTest extends ClusterRegistryConformance {
     }
 
     @Override
+    protected boolean expireFeedHistory(ClusterRegistry current) {
+        return ClusapiFakeConformanceTest.expire(current);
+    }
+
+    @Override
     protected void cleanup() {
         try (ClusterRegistry r = open()) {
             for (HealthFault f : r.healthFaults()) {
