@@ -306,6 +306,8 @@ final class ChangeFeed implements Watcher {
         private long junction;
         private final ArrayDeque<ChangeBatch> held = new ArrayDeque<>();
         private volatile boolean stopped;
+        /** For tests: how often held batches overflowed and the junction moved up. */
+        private volatile int junctionMoves;
 
         FeedWatch(RegistryPath subtree, ChangeListener listener, long declaredStart) {
             this.subtree = subtree;
@@ -373,6 +375,7 @@ final class ChangeFeed implements Watcher {
                     if (held.size() > holdLimit) {
                         junction = batch.sequence();
                         held.clear();
+                        junctionMoves++;
                     }
                     return;
                 }
@@ -437,6 +440,10 @@ final class ChangeFeed implements Watcher {
                     room.wait(100); // also bounds a missed signal (a resync cleared the queue)
                 }
             }
+        }
+
+        int junctionMoves() {
+            return junctionMoves;
         }
 
         @Override
