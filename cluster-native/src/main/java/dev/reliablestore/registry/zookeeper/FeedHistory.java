@@ -136,7 +136,10 @@ final class FeedHistory {
                 continue; // collected by another primary
             }
             if (!entries.isEmpty()) {
-                raiseHorizon(zk, droppedUpTo(zk, bp, entries));
+                long dropped = droppedUpTo(zk, bp, entries);
+                if (dropped > 0) {
+                    raiseHorizon(zk, dropped);
+                }
                 for (int i = 0; i < entries.size(); i += DELETE_BATCH) {
                     List<Op> deletes = new ArrayList<>();
                     for (String e : entries.subList(i, Math.min(entries.size(), i + DELETE_BATCH))) {
@@ -181,6 +184,9 @@ final class FeedHistory {
                     maxCzxid = Math.max(maxCzxid, s.getCzxid());
                 }
             }
+        }
+        if (maxCzxid == 0) {
+            return 0; // all deleted meanwhile: by a collection that raised the horizon over them first
         }
         Stat seqStat = new Stat();
         byte[] seqData = zk.getData(layout.seq, false, seqStat);
