@@ -20,7 +20,7 @@ import java.util.concurrent.CompletionException;
  * Checks at open that the chroot is protected as configured, without reading every entity's znode.
  *
  * <p>Checked: the ACL of the chroot, of the store's fixed znodes ({@code data}, {@code seq},
- * {@code log}, {@code cluster}, {@code cluster/members}, {@code cluster/election}, {@code faults}) and
+ * {@code log}, {@code feed-horizon}, {@code cluster}, {@code cluster/members}, {@code cluster/election}, {@code faults}) and
  * of the {@value #MARKER} marker, each exactly the policy's ACL, and the marker's record of the scheme
  * and identity it was verified for. The marker stands for the rest of the subtree: it is written by
  * {@link ZooKeeperSecure} after a pass over the whole subtree found nothing to change, and by an open
@@ -51,7 +51,8 @@ final class AclGuard implements AclWalk.Refusal {
 
     /** The chroot, then the znodes every store has below it (created at open, checked at open). */
     static List<String> fixedZnodes(ZnodeLayout layout) {
-        return List.of(layout.chroot, layout.data, layout.seq, layout.log, layout.chroot + "/cluster", layout.members, layout.election, layout.faults);
+        return List.of(layout.chroot, layout.data, layout.seq, layout.log, layout.feedHorizon, layout.chroot + "/cluster", layout.members, layout.election,
+                layout.faults);
     }
 
     /** Completes when the chroot is protected as configured, else fails with {@link ZooKeeperAclException}. */

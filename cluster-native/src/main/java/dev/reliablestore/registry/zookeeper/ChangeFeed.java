@@ -14,6 +14,7 @@ import org.apache.zookeeper.ZooKeeper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -151,7 +152,7 @@ final class ChangeFeed implements Watcher {
 
     private void deliver(long sequence, List<Change> changes) {
         for (FeedWatch w : watches) {
-            if (sequence <= w.startSequence) {
+            if (sequence <= w.liveAfter) {
                 continue;
             }
             List<Change> mine = new ArrayList<>();
@@ -161,20 +162,31 @@ final class ChangeFeed implements Watcher {
                 }
             }
             if (!mine.isEmpty()) {
-                w.dispatcher.offer(new ChangeBatch(sequence, mine));
+                w.live(new ChangeBatch(sequence, mine));
             }
         }
     }
 
     private void resyncAll(String reason) {
         for (FeedWatch w : watches) {
-            w.dispatcher.resync(reason);
+            w.resync(reason);
         }
     }
 
     /** Adds a watch; {@code startSequence} is read by the caller after the watch is in the list. */
     FeedWatch add(RegistryPath subtree, ChangeListener listener) {
-        FeedWatch w = new FeedWatch(subtree, new ChangeDispatcher("zookeeper watch " + (subtree.isRoot() ? "/" : subtree.toString()), listener, capacity));
+        FeedWatch w = new FeedWatch(subtree, listener, -1);
+        watches.add(w);
+        return w;
+    }
+
+    /**
+     * Adds a watch that replays the history after {@code afterSequence} first: until
+     * {@link FeedWatch#finishReplay} the live batches after its start are held back (see
+     * {@link FeedWatch#live}), and the history reader offers the batches up to there.
+     */
+    FeedWatch addReplaying(RegistryPath subtree, long afterSequence, ChangeListener listener) {
+        FeedWatch w = new FeedWatch(subtree, listener, afterSequence);
         watches.add(w);
         return w;
     }
@@ -182,15 +194,21 @@ final class ChangeFeed implements Watcher {
     /**
      * Reads the current sequence for a new watch and sets its start in the answer's callback, on
      * the event thread, so no entry read after the answer is skipped and none read before is
-     * delivered.
+     * delivered. With {@code catchUp} the server first catches up with the leader (a checkpoint
+     * taken through another server may be ahead of what this one has applied).
      */
-    CompletableFuture<Long> start(FeedWatch w) {
+    CompletableFuture<Long> start(FeedWatch w, boolean catchUp) {
         CompletableFuture<Long> f = new CompletableFuture<>();
-        handle.get().getData(layout.seq, false, (rc, path, ctx, data, stat) -> {
+        ZooKeeper zk = handle.get();
+        if (catchUp) {
+            // a session's requests are served in order: the read below waits for the sync
+            zk.sync(layout.seq, (rc, path, ctx) -> { }, null);
+        }
+        zk.getData(layout.seq, false, (rc, path, ctx, data, stat) -> {
             KeeperException.Code code = KeeperException.Code.get(rc);
             if (code == KeeperException.Code.OK) {
                 long sequence = ZnodeLayout.seqSequence(stat, data);
-                w.startSequence = sequence;
+                w.started(sequence);
                 f.complete(sequence);
             } else {
                 f.completeExceptionally(KeeperException.create(code, path));
@@ -261,15 +279,171 @@ final class ChangeFeed implements Watcher {
         }
     }
 
-    /** One listener's watch. */
+    /**
+     * One listener's watch. A live one gets every batch after {@link #liveAfter}. A replaying one
+     * ({@code declaredStart >= 0}) also starts live at the current sequence, its <em>junction</em>,
+     * but holds those batches back while the history reader offers the batches up to the junction;
+     * once the history is delivered, the held batches follow and the watch is live. The live side
+     * sees every batch after the junction, in order, on the event thread, and the history side reads
+     * exactly the batches up to it, so nothing is missed or doubled where they meet. When more than
+     * {@code holdLimit} batches are held, they are dropped and the junction moves up to the last of
+     * them: the history reader reads them from the log too (they are there: they were just read by
+     * the feed), so a long replay under heavy writes holds a bounded number of batches.
+     */
     final class FeedWatch implements Watch {
         final RegistryPath subtree;
         final ChangeDispatcher dispatcher;
-        volatile long startSequence = Long.MAX_VALUE;
+        /** The feed delivers batches after this; set on the event thread by {@link #start}. */
+        volatile long liveAfter = Long.MAX_VALUE;
+        /** The checkpoint of a replaying watch, or -1 for a live one. */
+        private final long declaredStart;
+        private final int holdLimit;
+        private final int historyLimit;
+        /** Signalled whenever the listener returns: the history reader waits for room in the queue. */
+        private final Object room = new Object();
+        // guarded by this
+        private boolean replaying;
+        private long junction;
+        private final ArrayDeque<ChangeBatch> held = new ArrayDeque<>();
+        private volatile boolean stopped;
+        /** For tests: how often held batches overflowed and the junction moved up. */
+        private volatile int junctionMoves;
 
-        FeedWatch(RegistryPath subtree, ChangeDispatcher dispatcher) {
+        FeedWatch(RegistryPath subtree, ChangeListener listener, long declaredStart) {
             this.subtree = subtree;
-            this.dispatcher = dispatcher;
+            this.declaredStart = declaredStart;
+            this.replaying = declaredStart >= 0;
+            // held live batches and queued history batches together never exceed the queue's capacity
+            this.holdLimit = Math.max(1, capacity / 2);
+            this.historyLimit = Math.max(1, capacity - holdLimit);
+            String name = "zookeeper " + (replaying ? "replaying " : "") + "watch " + (subtree.isRoot() ? "/" : subtree.toString());
+            this.dispatcher = new ChangeDispatcher(name, replaying ? signalling(listener) : listener, capacity);
+        }
+
+        private ChangeListener signalling(ChangeListener listener) {
+            return new ChangeListener() {
+                @Override
+                public void onBatch(ChangeBatch batch) {
+                    try {
+                        listener.onBatch(batch);
+                    } finally {
+                        signalRoom();
+                    }
+                }
+
+                @Override
+                public void onResync(String reason) {
+                    try {
+                        listener.onResync(reason);
+                    } finally {
+                        signalRoom();
+                    }
+                }
+
+                @Override
+                public String toString() {
+                    return listener.toString();
+                }
+            };
+        }
+
+        private void signalRoom() {
+            synchronized (room) {
+                room.notifyAll();
+            }
+        }
+
+        /** On the event thread: the watch starts after {@code sequence}. */
+        void started(long sequence) {
+            synchronized (this) {
+                junction = sequence;
+            }
+            liveAfter = sequence;
+        }
+
+        /** A live batch after {@link #liveAfter}, on the event thread, in commit order. */
+        void live(ChangeBatch batch) {
+            synchronized (this) {
+                if (stopped) {
+                    return;
+                }
+                if (replaying) {
+                    if (batch.sequence() <= junction) {
+                        return; // the history reader delivers it
+                    }
+                    held.add(batch);
+                    if (held.size() > holdLimit) {
+                        junction = batch.sequence();
+                        held.clear();
+                        junctionMoves++;
+                    }
+                    return;
+                }
+            }
+            dispatcher.offer(batch);
+        }
+
+        /** The feed lost track (a disconnect, an unreadable entry) or the history could not be replayed: resynchronise, continue live. */
+        void resync(String reason) {
+            synchronized (this) {
+                if (replaying) {
+                    replaying = false;
+                    held.clear();
+                }
+            }
+            dispatcher.resync(reason);
+            signalRoom();
+        }
+
+        /** The sequence up to which the history reader must deliver now, or -1 once the watch is closed or resynchronised. */
+        synchronized long replayTarget() {
+            return stopped || !replaying ? -1 : junction;
+        }
+
+        /** Offers a batch read from the history once the queue has room; false once the watch is closed or resynchronised. */
+        boolean offerHistory(ChangeBatch batch) throws InterruptedException {
+            awaitRoom();
+            synchronized (this) {
+                if (stopped || !replaying) {
+                    return false;
+                }
+                dispatcher.offer(batch);
+                return true;
+            }
+        }
+
+        /**
+         * The history up to {@code target} is delivered: hands over to the live feed, unless the
+         * junction moved meanwhile (false: read the history up to the new junction too).
+         */
+        boolean finishReplay(long target) throws InterruptedException {
+            awaitRoom();
+            synchronized (this) {
+                if (stopped || !replaying) {
+                    return true;
+                }
+                if (junction != target) {
+                    return false;
+                }
+                for (ChangeBatch b : held) {
+                    dispatcher.offer(b);
+                }
+                held.clear();
+                replaying = false;
+                return true;
+            }
+        }
+
+        private void awaitRoom() throws InterruptedException {
+            synchronized (room) {
+                while (!stopped && dispatcher.backlog() >= historyLimit) {
+                    room.wait(100); // also bounds a missed signal (a resync cleared the queue)
+                }
+            }
+        }
+
+        int junctionMoves() {
+            return junctionMoves;
         }
 
         @Override
@@ -279,18 +453,23 @@ final class ChangeFeed implements Watcher {
 
         @Override
         public long startSequence() {
-            return startSequence;
+            return declaredStart >= 0 ? declaredStart : liveAfter;
         }
 
         @Override
         public void close() {
             watches.remove(this);
+            synchronized (this) {
+                stopped = true;
+                held.clear();
+            }
             dispatcher.close();
+            signalRoom();
         }
 
         @Override
         public String toString() {
-            return "Watch[" + subtree + " from " + startSequence + "]";
+            return "Watch[" + subtree + " from " + startSequence() + "]";
         }
     }
 }

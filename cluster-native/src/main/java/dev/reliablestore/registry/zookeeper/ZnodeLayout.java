@@ -27,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * {chroot}/data/{seg}/={name}       a value of that key: '=' + the encoded name; data = header + wire bytes
  * {chroot}/seq                      touched by every multi that changes something: mzxid and data give the newest sequence
  * {chroot}/log/{bucket}/{entry}     the change log: one entry per changing batch (czxid and data give the batch's sequence)
+ * {chroot}/feed-horizon             the highest sequence the log's garbage collection may have dropped (only grows)
  * {chroot}/cluster/members/{node}   ephemeral, one per open registry
  * {chroot}/cluster/election         the LeaderLatch of the primary
  * {chroot}/faults/{id}              health faults
@@ -52,11 +53,14 @@ final class ZnodeLayout {
     /** Batches one multi can carry. */
     static final int MAX_SUBS = 1 << SUB_BITS;
     private static final byte FAULT_FORMAT = 1;
+    private static final byte HORIZON_FORMAT = 1;
 
     final String chroot;
     final String data;
     final String seq;
     final String log;
+    /** The replayable history starts after the sequence it holds: raised before log entries are deleted, never lowered. */
+    final String feedHorizon;
     final String members;
     final String election;
     final String faults;
@@ -71,6 +75,7 @@ final class ZnodeLayout {
         this.data = chroot + "/data";
         this.seq = chroot + "/seq";
         this.log = chroot + "/log";
+        this.feedHorizon = chroot + "/feed-horizon";
         this.members = chroot + "/cluster/members";
         this.election = chroot + "/cluster/election";
         this.faults = chroot + "/faults";
@@ -373,6 +378,33 @@ final class ZnodeLayout {
             size += c >= 0x0001 && c <= 0x007F ? 1 : c > 0x07FF ? 3 : 2;
         }
         return size;
+    }
+
+    // ---- the feed's horizon ----------------------------------------------------------------------
+
+    /** Data of {@code feed-horizon}: format byte, then the sequence (8 bytes, big-endian). */
+    static byte[] encodeHorizon(long sequence) {
+        byte[] out = new byte[9];
+        out[0] = HORIZON_FORMAT;
+        for (int i = 0; i < 8; i++) {
+            out[1 + i] = (byte) (sequence >>> (56 - 8 * i));
+        }
+        return out;
+    }
+
+    /** The sequence in {@code feed-horizon}'s data; 0 for no data (nothing was ever dropped). */
+    static long decodeHorizon(String znode, byte[] data) {
+        if (data == null || data.length == 0) {
+            return 0;
+        }
+        if (data.length != 9 || data[0] != HORIZON_FORMAT) {
+            throw new RegistryCorruptedException("znode " + znode + " does not hold a change-feed horizon (" + data.length + " bytes)");
+        }
+        long sequence = 0;
+        for (int i = 1; i < 9; i++) {
+            sequence = sequence << 8 | (data[i] & 0xFF);
+        }
+        return sequence;
     }
 
     // ---- health faults -------------------------------------------------------------------------

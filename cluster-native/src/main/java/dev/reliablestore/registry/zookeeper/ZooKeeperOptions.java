@@ -99,8 +99,9 @@ record ZooKeeperOptions(
             "must equal the servers' (and other clients') `jute.maxbuffer`; limits are derived from it (see Limits). The registry's own"
                     + " client is configured from it.");
     static final Option<Duration> FEED_RETENTION = Option.duration("feedRetention", Duration.ofMinutes(2), Duration.ofSeconds(10),
-            Duration.ofDays(1), "how long change-log entries are kept for lagging watchers and for outcome verification; at least twice"
-                    + " `failoverTimeout`.").withBareNumbersAs("ms").withDefaultText("`2m`, or twice `failoverTimeout` if that is longer");
+            Duration.ofDays(1), "how long change-log entries are kept: the history replaying watches read (`watch(subtree, afterSequence, …)`),"
+                    + " for lagging watchers and for outcome verification; at least twice `failoverTimeout`. Entries carry their"
+                    + " values, and every ZooKeeper server holds them in memory (see Change feed).").withBareNumbersAs("ms").withDefaultText("`2m`, or twice `failoverTimeout` if that is longer");
     static final Option<Long> FEED_CAPACITY = Option.integer("feedCapacity", 10_000, 1, 1_000_000, "batches",
             "batches queued per watch before a slow listener is resynchronised.");
     static final Option<Boolean> TLS = Option.bool("tls", false, "TLS to the ensemble's `secureClientPort` (Netty client socket,"

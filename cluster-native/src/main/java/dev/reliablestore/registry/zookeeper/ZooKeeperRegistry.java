@@ -7,6 +7,7 @@ import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.ClusterStatus;
 import dev.reliablestore.registry.CommitResult;
 import dev.reliablestore.registry.ConditionFailedException;
+import dev.reliablestore.registry.FeedHistoryUnavailableException;
 import dev.reliablestore.registry.HealthFault;
 import dev.reliablestore.registry.HealthReport;
 import dev.reliablestore.registry.MembershipListener;
@@ -91,7 +92,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     static final int PER_VALUE_OVERHEAD = 2 * (RegistryPath.MAX_PATH_LENGTH + RegistryPath.MAX_SEGMENT_LENGTH) + WriteBatch.COMMAND_OVERHEAD;
     /** The smallest maxRequestBytes whose value limit is the contract's 1 MiB. */
     static final int MAX_REQUEST_BYTES_FOR_FULL_VALUES = 2 * (RegistryValue.MAX_SIZE + PER_VALUE_OVERHEAD) + REQUEST_RESERVE;
-    private static final long BUCKET_MILLIS = 10_000;
+    private static final long BUCKET_MILLIS = FeedHistory.BUCKET_MILLIS;
     private static final int MAX_KNOWN_FACTS = 100_000;
 
     private final ZooKeeperOptions options;
@@ -102,6 +103,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     private final BatchPlanner planner;
     private final RegistryLimits limits;
     private final ChangeFeed feed;
+    /** The change log as a replayable history (garbage collection, horizon, replaying watches' readers). */
+    private final FeedHistory history;
+    /** One thread per replaying watch while it reads its history. */
+    private final ExecutorService replays;
     private final Membership membership;
     private final FixedEnsembleProvider ensemble;
     private final OversizedRequests oversized;
@@ -170,6 +175,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         }
         this.client = builder.build();
         this.feed = new ChangeFeed(layout, this::zk, options.feedCapacity());
+        long retentionMs = options.feedRetentionMs();
+        this.history = new FeedHistory(layout, this::zk, acl, options.failoverTimeoutMs(), "the change log is kept for feedRetention="
+                + (retentionMs % 1000 == 0 ? retentionMs / 1000 + " s" : retentionMs + " ms"));
+        this.replays = Executors.newCachedThreadPool(daemon("zookeeper-feed-replay"));
         this.membership = new Membership(client, layout, options.nodeName(), options.nodeAffinity(), options.primaryCandidate(), this::takeoverCheck,
                 new Membership.Servers(configuredServers(), this::avoidServers));
     }
@@ -1191,45 +1200,26 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             return;
         }
         try {
-            long cutoff = (System.currentTimeMillis() - options.feedRetentionMs()) / BUCKET_MILLIS;
-            for (String bucket : client.getChildren().forPath(layout.log)) {
-                long index;
-                try {
-                    index = Long.parseLong(bucket.substring(2));
-                } catch (RuntimeException e) {
-                    continue;
-                }
-                if (index + 1 >= cutoff) {
-                    continue;
-                }
-                String bp = layout.log + "/" + bucket;
-                List<String> entries = client.getChildren().forPath(bp);
-                for (int i = 0; i < entries.size(); i += 500) {
-                    List<Op> deletes = new ArrayList<>();
-                    for (String e : entries.subList(i, Math.min(entries.size(), i + 500))) {
-                        deletes.add(Op.delete(bp + "/" + e, -1));
-                    }
-                    try {
-                        zk().multi(deletes);
-                    } catch (KeeperException e) {
-                        for (Op d : deletes) {
-                            try {
-                                zk().delete(d.getPath(), -1);
-                            } catch (KeeperException.NoNodeException gone) {
-                                // already collected
-                            }
-                        }
-                    }
-                }
-                try {
-                    zk().delete(bp, -1);
-                } catch (KeeperException.NoNodeException | KeeperException.NotEmptyException e) {
-                    // collected by someone else, or written by a node whose clock is behind: next round
-                }
-            }
+            collectLogGarbage(System.currentTimeMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (Exception e) {
             LOG.debug("change-log garbage collection failed; retrying later", e);
         }
+    }
+
+    /**
+     * Deletes the change-log buckets older than {@code feedRetention} as of {@code nowMillis}, raising
+     * the feed's horizon first (see {@link FeedHistory}). Tests call it with a later clock to expire
+     * the history at once.
+     */
+    void collectLogGarbage(long nowMillis) throws KeeperException, InterruptedException {
+        history.collect(zk(), nowMillis, options.feedRetentionMs());
+    }
+
+    /** For tests: the history (its reader's seam). */
+    FeedHistory history() {
+        return history;
     }
 
     // ---- change feed --------------------------------------------------------------------------------
@@ -1243,13 +1233,53 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         feed.observe(this::observedBatch);
         ChangeFeed.FeedWatch w = feed.add(subtree, listener);
         try {
-            long start = call("registering a watch", zk -> feed.start(w));
+            long start = call("registering a watch", zk -> feed.start(w, false));
             lastSequence.accumulateAndGet(start, Math::max);
             return w;
         } catch (RuntimeException e) {
             w.close();
             throw e;
         }
+    }
+
+    /**
+     * Registers the live part first, at the current sequence (the junction), and reads the history up
+     * to it on a thread of its own; see {@link ChangeFeed.FeedWatch} for why the two meet without gap
+     * or duplicate and {@link FeedHistory} for how the history is read.
+     */
+    @Override
+    public Watch watch(RegistryPath subtree, long afterSequence, ChangeListener listener) {
+        ensureOpen();
+        java.util.Objects.requireNonNull(subtree, "subtree");
+        java.util.Objects.requireNonNull(listener, "listener");
+        if (afterSequence < 0) {
+            throw new RegistryArgumentException("cannot replay the change feed after sequence " + afterSequence + ": a checkpoint is a committed"
+                    + " batch's sequence, never negative (the current sequence is " + currentSequence() + ")");
+        }
+        feed.observe(this::observedBatch);
+        ChangeFeed.FeedWatch w = feed.addReplaying(subtree, afterSequence, listener);
+        try {
+            long junction = call("registering a replaying watch", zk -> feed.start(w, true));
+            lastSequence.accumulateAndGet(junction, Math::max);
+            if (afterSequence > junction) {
+                throw new RegistryArgumentException("cannot replay the change feed after sequence " + afterSequence + ": the current sequence of "
+                        + uri() + " is " + junction + " (a checkpoint from a store this one was not, or a restore of an older backup)");
+            }
+            long horizon = replayableAfter();
+            if (afterSequence < horizon) {
+                throw new FeedHistoryUnavailableException(afterSequence, horizon, history.retention());
+            }
+            replays.execute(() -> history.replay(w, afterSequence));
+            return w;
+        } catch (RuntimeException e) {
+            w.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public long replayableAfter() {
+        return call("reading the change feed's horizon " + layout.feedHorizon, history::readHorizon);
     }
 
     /** Another instance's batch, seen in the change log: forget the facts it changed (ours are learned from our results). */
@@ -1462,6 +1492,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             connected.completeExceptionally(new RegistryClosedException(describe()));
         }
         feed.closeAll();
+        replays.shutdownNow();
         maintenance.shutdownNow();
         sweeper.shutdownNow();
         try {
@@ -1501,17 +1532,5 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     /** For tests: the layout of the znodes. */
     ZnodeLayout layout() {
         return layout;
-    }
-
-    // SCAFFOLD (wip-feed-api only; the backend's helper replaces it — must never reach main)
-    @Override
-    public dev.reliablestore.registry.Watch watch(dev.reliablestore.registry.RegistryPath subtree, long afterSequence, dev.reliablestore.registry.ChangeListener listener) {
-        throw new UnsupportedOperationException("SCAFFOLD: replaying watch not implemented yet");
-    }
-
-    // SCAFFOLD (wip-feed-api only)
-    @Override
-    public long replayableAfter() {
-        throw new UnsupportedOperationException("SCAFFOLD: replayableAfter not implemented yet");
     }
 }

@@ -1,0 +1,242 @@
+package dev.reliablestore.registry.zookeeper;
+
+import dev.reliablestore.registry.Change;
+import dev.reliablestore.registry.ChangeBatch;
+import dev.reliablestore.registry.ChangeListener;
+import dev.reliablestore.registry.FeedHistoryUnavailableException;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.Watch;
+import dev.reliablestore.registry.WriteBatch;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.apache.curator.test.TestingServer;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.ZooDefs;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * What the conformance suite cannot see of the replayable change log: the horizon across reopening
+ * and against a stale primary, a bucket collected while a replay lists it, a writer whose clock is
+ * behind, and the junction moving up while a slow listener replays.
+ */
+@SuppressWarnings("try") // watches opened in try-with-resources only to be closed at the end
+class ZooKeeperFeedHistoryTest {
+
+    static {
+        ZkTestSupport.init();
+    }
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static TestingServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = new TestingServer(true);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        server.close();
+    }
+
+    private static final class Recorder implements ChangeListener {
+        final List<ChangeBatch> batches = new CopyOnWriteArrayList<>();
+        final List<String> resyncs = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void onBatch(ChangeBatch batch) {
+            batches.add(batch);
+        }
+
+        @Override
+        public void onResync(String reason) {
+            resyncs.add(reason);
+        }
+
+        List<Long> sequences() {
+            return batches.stream().map(ChangeBatch::sequence).toList();
+        }
+    }
+
+    private static long set(ZooKeeperRegistry r, String key, int v) {
+        return r.commit(WriteBatch.builder().setValue(RegistryPath.parse(key), "v", RegistryValue.dword(v)).build()).sequence();
+    }
+
+    private static long farFuture() {
+        return System.currentTimeMillis() + Duration.ofDays(2).toMillis();
+    }
+
+    @Test
+    void theHorizonIsKeptAcrossReopeningNeverMovesBackAndTheHistoryAfterItReplays() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("horizon");
+        long horizon;
+        long after;
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            set(r, "a", 1);
+            long dropped = set(r, "a", 2);
+            assertThat(r.replayableAfter()).isZero();
+            r.collectLogGarbage(farFuture());
+            horizon = r.replayableAfter();
+            assertThat(horizon).isGreaterThanOrEqualTo(dropped).isLessThanOrEqualTo(r.currentSequence());
+            after = set(r, "a", 3);
+        }
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            assertThat(r.replayableAfter()).as("horizon after reopening").isEqualTo(horizon);
+            // a primary with an older view raises it to less: nothing changes
+            r.history().raiseHorizon(r.curator().getZookeeperClient().getZooKeeper(), horizon - 1);
+            assertThat(r.replayableAfter()).isEqualTo(horizon);
+            Recorder refused = new Recorder();
+            assertThatThrownBy(() -> r.watch(RegistryPath.root(), horizon - 1, refused))
+                    .isInstanceOfSatisfying(FeedHistoryUnavailableException.class, e -> assertThat(e.replayableAfter()).isEqualTo(horizon))
+                    .hasMessageContaining("feedRetention");
+            Recorder rec = new Recorder();
+            try (Watch w = r.watch(RegistryPath.root(), horizon, rec)) {
+                await().atMost(WAIT).until(() -> rec.batches.size() >= 1);
+                assertThat(rec.sequences()).containsExactly(after);
+                assertThat(rec.batches.get(0).changes()).containsExactly(
+                        new Change.ValueSet(RegistryPath.parse("a"), "v", new VersionedValue(RegistryValue.dword(3), after)));
+            }
+            assertThat(refused.batches).isEmpty();
+        }
+    }
+
+    @Test
+    void aBucketCollectedWhileAReplayListsItEndsTheReplayWithAResyncNeverASilentGap() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("vanishing");
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            for (int i = 0; i < 5; i++) {
+                set(r, "k", i);
+            }
+            AtomicBoolean once = new AtomicBoolean();
+            r.history().afterBucketListing = () -> {
+                if (once.compareAndSet(false, true)) {
+                    try {
+                        r.collectLogGarbage(farFuture());
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            };
+            Recorder rec = new Recorder();
+            try (Watch w = r.watch(RegistryPath.root(), 0, rec)) {
+                await().atMost(WAIT).until(() -> !rec.resyncs.isEmpty());
+                assertThat(rec.resyncs.get(0)).contains("dropped", "feedRetention");
+                assertThat(rec.batches).as("nothing of the history after the gap").isEmpty();
+                long next = set(r, "k", 99);
+                await().atMost(WAIT).until(() -> !rec.batches.isEmpty());
+                assertThat(rec.sequences()).as("live again after the resync").containsExactly(next);
+            }
+        }
+    }
+
+    @Test
+    void entriesOfAWriterWhoseClockIsBehindAreReplayedInCommitOrder() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("skew");
+        CuratorFramework raw = CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100));
+        raw.start();
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options()); raw) {
+            Recorder live = new Recorder();
+            List<Long> committed = new ArrayList<>();
+            try (Watch lw = r.watch(RegistryPath.root(), live)) {
+                // buckets 50 s and 30 s behind the clock (not collected before feedRetention): named before the current
+                // one, the first created before it and the second after it, each receiving entries between the current one's
+                long now = System.currentTimeMillis() / FeedHistory.BUCKET_MILLIS;
+                String older = chroot + "/log/b-" + String.format("%012d", now - 5);
+                String old = chroot + "/log/b-" + String.format("%012d", now - 3);
+                raw.create().withMode(CreateMode.PERSISTENT).withACL(ZooDefs.Ids.OPEN_ACL_UNSAFE).forPath(older);
+                committed.add(set(r, "fast", 0));
+                writeBehind(raw, chroot, older, 1);
+                committed.add(set(r, "fast", 1));
+                raw.create().withMode(CreateMode.PERSISTENT).withACL(ZooDefs.Ids.OPEN_ACL_UNSAFE).forPath(old);
+                writeBehind(raw, chroot, old, 2);
+                committed.add(set(r, "fast", 2));
+                writeBehind(raw, chroot, older, 3);
+                committed.add(set(r, "fast", 3));
+                writeBehind(raw, chroot, old, 4);
+                await().atMost(WAIT).until(() -> live.batches.size() >= 8);
+            }
+            assertThat(live.resyncs).isEmpty();
+            Recorder replay = new Recorder();
+            try (Watch w = r.watch(RegistryPath.root(), 0, replay)) {
+                await().atMost(WAIT).until(() -> replay.batches.size() >= 8);
+                assertThat(replay.batches).containsExactlyElementsOf(live.batches);
+                assertThat(replay.sequences()).isSorted().containsAll(committed);
+            }
+        }
+    }
+
+    /** A batch as a writer whose clock is behind commits it: seq touched, its entry in {@code bucket}. */
+    private static void writeBehind(CuratorFramework raw, String chroot, String bucket, int i) throws Exception {
+        byte[] entry = ZnodeLayout.encodeLogEntry(List.of(new Change.ValueSet(RegistryPath.parse("slow"), "v",
+                new VersionedValue(RegistryValue.dword(i), 1))));
+        raw.getZookeeperClient().getZooKeeper().multi(List.of(Op.setData(chroot + "/seq", new byte[0], -1),
+                Op.create(bucket + "/slow-" + i, entry, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT)));
+    }
+
+    @Test
+    void theJunctionMovesUpWhileASlowListenerReplaysAndNothingIsMissedOrDoubled() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("junction");
+        try (ZooKeeperRegistry reference = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options());
+             ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options("feedCapacity", "4"))) {
+            Recorder live = new Recorder();
+            try (Watch lw = reference.watch(RegistryPath.root(), live)) {
+                long checkpoint = set(r, "k", 0);
+                for (int i = 1; i < 10; i++) {
+                    set(r, "k", i);
+                }
+                CountDownLatch release = new CountDownLatch(1);
+                Recorder replay = new Recorder();
+                ChangeListener slow = new ChangeListener() {
+                    @Override
+                    public void onBatch(ChangeBatch batch) {
+                        try {
+                            release.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        replay.onBatch(batch);
+                    }
+
+                    @Override
+                    public void onResync(String reason) {
+                        replay.onResync(reason);
+                    }
+                };
+                Watch w = r.watch(RegistryPath.root(), checkpoint, slow);
+                try {
+                    // the listener is stuck on the first replayed batch: live batches pile up beyond what may be held
+                    for (int i = 10; i < 30; i++) {
+                        set(r, "k", i);
+                    }
+                    await().atMost(WAIT).until(() -> ((ChangeFeed.FeedWatch) w).junctionMoves() > 0);
+                    release.countDown();
+                    await().atMost(WAIT).until(() -> live.batches.size() >= 30);
+                    await().atMost(WAIT).until(() -> replay.batches.size() >= 29);
+                    assertThat(replay.resyncs).isEmpty();
+                    assertThat(replay.batches).containsExactlyElementsOf(live.batches.stream().filter(b -> b.sequence() > checkpoint).toList());
+                } finally {
+                    release.countDown();
+                    w.close();
+                }
+            }
+        }
+    }
+}
