@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -23,6 +24,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -71,9 +73,10 @@ class EmbeddedReviewRegressionTest {
         return (ReentrantLock) field(r, EmbeddedRegistry.class, "applyLock");
     }
 
-    /** The lock that committers waiting for the group-commit log's flush take. */
-    private static ReentrantLock waitLock(EmbeddedRegistry r) throws ReflectiveOperationException {
-        return (ReentrantLock) field(field(r, EmbeddedRegistry.class, "log"), GroupCommitLog.class, "waitLock");
+    /** The threads parked until the group-commit log's flush ends. */
+    @SuppressWarnings("unchecked")
+    private static Collection<Thread> flushWaiters(EmbeddedRegistry r) throws ReflectiveOperationException {
+        return (Collection<Thread>) field(field(r, EmbeddedRegistry.class, "log"), GroupCommitLog.class, "flushWaiters");
     }
 
     private Thread start(String name, Runnable body) {
@@ -100,7 +103,7 @@ class EmbeddedReviewRegressionTest {
         EmbeddedRegistry r = open(Map.of("asyncFlushInterval", "10s"),
                 FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
         ReentrantLock applyLock = applyLock(r);
-        ReentrantLock waitLock = waitLock(r);
+        Collection<Thread> flushWaiters = flushWaiters(r);
         CountDownLatch release = new CountDownLatch(1);
         faults.holdForce = release;
         // A: a SYNC batch whose fsync is held
@@ -112,34 +115,27 @@ class EmbeddedReviewRegressionTest {
         AtomicLong dSequence = new AtomicLong(-1);
         AtomicLong dSaw = new AtomicLong(-1);
         AtomicReference<Throwable> dFailed = new AtomicReference<>();
-        Thread d;
-        waitLock.lock(); // D is stopped after applying, before it looks at the durable sequence
-        try {
-            d = start("committer-d", () -> {
-                try {
-                    CommitResult c = r.commit(WriteBatch.builder().requireKeyAbsent(p("nothing")).build());
-                    dSequence.set(c.sequence());
-                    dSaw.set(r.currentSequence());
-                } catch (Throwable t) {
-                    dFailed.set(t);
-                }
-            });
-            await().atMost(Duration.ofSeconds(10)).until(() -> waitLock.hasQueuedThread(d));
-            applyLock.lock(); // the flusher will stop where it publishes
+        Thread d = start("committer-d", () -> {
             try {
-                faults.holdForce = null;
-                release.countDown();
-                await().atMost(Duration.ofSeconds(10)).until(applyLock::hasQueuedThreads);
-                waitLock.unlock(); // D may now look
-                await().atMost(Duration.ofSeconds(10)).until(() -> d.getState() == Thread.State.TERMINATED
-                        || (d.getState() == Thread.State.WAITING && !waitLock.hasQueuedThread(d)));
-            } finally {
-                applyLock.unlock();
+                CommitResult c = r.commit(WriteBatch.builder().requireKeyAbsent(p("nothing")).build());
+                dSequence.set(c.sequence());
+                dSaw.set(r.currentSequence());
+            } catch (Throwable t) {
+                dFailed.set(t);
             }
+        });
+        // D applied and waits for the flush that is stuck in A's fsync
+        await().atMost(Duration.ofSeconds(10)).until(() -> flushWaiters.contains(d) && d.getState() == Thread.State.WAITING);
+        applyLock.lock(); // the flusher will stop where it publishes
+        try {
+            faults.holdForce = null;
+            release.countDown();
+            await().atMost(Duration.ofSeconds(10)).until(applyLock::hasQueuedThreads);
+            LockSupport.unpark(d); // D looks at the durable sequence now, between the fsync and the publication
+            await().atMost(Duration.ofSeconds(10)).until(() -> d.getState() == Thread.State.TERMINATED
+                    || (d.getState() == Thread.State.WAITING && flushWaiters.contains(d)));
         } finally {
-            if (waitLock.isHeldByCurrentThread()) {
-                waitLock.unlock();
-            }
+            applyLock.unlock();
         }
         d.join(10_000);
         assertThat(dFailed.get()).isNull();
