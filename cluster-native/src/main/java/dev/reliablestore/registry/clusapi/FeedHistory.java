@@ -133,14 +133,14 @@ final class FeedHistory {
             for (Change c : changes) {
                 if (c instanceof Change.KeyCreated k) {
                     out.writeByte(Journal.KEY_CREATED);
-                    string(out, k.key().toString());
+                    Journal.string(out, k.key().toString());
                 } else if (c instanceof Change.KeyDeleted k) {
                     out.writeByte(Journal.KEY_DELETED);
-                    string(out, k.key().toString());
+                    Journal.string(out, k.key().toString());
                 } else if (c instanceof Change.ValueSet v) {
                     out.writeByte(Journal.VALUE_SET);
-                    string(out, v.key().toString());
-                    string(out, v.name());
+                    Journal.string(out, v.key().toString());
+                    Journal.string(out, v.name());
                     RegistryValue value = v.value().value();
                     byte[] data = value.unsafeData();
                     out.writeInt(value.type().windowsCode());
@@ -148,8 +148,8 @@ final class FeedHistory {
                     out.write(data);
                 } else if (c instanceof Change.ValueDeleted v) {
                     out.writeByte(Journal.VALUE_DELETED);
-                    string(out, v.key().toString());
-                    string(out, v.name());
+                    Journal.string(out, v.key().toString());
+                    Journal.string(out, v.name());
                 }
             }
             out.flush();
@@ -175,13 +175,13 @@ final class FeedHistory {
             List<Change> changes = new ArrayList<>(Math.min(n, 4096));
             for (int i = 0; i < n; i++) {
                 int kind = in.readUnsignedByte();
-                RegistryPath key = RegistryPath.parse(string(in));
+                RegistryPath key = RegistryPath.parse(Journal.string(in));
                 changes.add(switch (kind) {
                     case Journal.KEY_CREATED -> new Change.KeyCreated(key);
                     case Journal.KEY_DELETED -> new Change.KeyDeleted(key);
-                    case Journal.VALUE_DELETED -> new Change.ValueDeleted(key, string(in));
+                    case Journal.VALUE_DELETED -> new Change.ValueDeleted(key, Journal.string(in));
                     case Journal.VALUE_SET -> {
-                        String name = string(in);
+                        String name = Journal.string(in);
                         int type = in.readInt();
                         byte[] data = new byte[in.readInt()];
                         in.readFully(data);
@@ -275,19 +275,5 @@ final class FeedHistory {
 
     private static NativeCommand command(int command, String name, int options, byte[] data) {
         return new NativeCommand(command, name, options, data, -1, Role.HEADER);
-    }
-
-    private static void string(DataOutputStream out, String s) throws IOException {
-        out.writeShort(s.length());
-        out.writeChars(s);
-    }
-
-    private static String string(DataInputStream in) throws IOException {
-        int n = in.readUnsignedShort();
-        char[] c = new char[n];
-        for (int i = 0; i < n; i++) {
-            c[i] = in.readChar();
-        }
-        return new String(c);
     }
 }

@@ -111,12 +111,13 @@ final class Journal {
         }
     }
 
-    private static void string(DataOutputStream out, String s) throws IOException {
+    /** u16 length + UTF-16 code units; shared with FeedHistory's records. */
+    static void string(DataOutputStream out, String s) throws IOException {
         out.writeShort(s.length());
         out.writeChars(s);
     }
 
-    private static String string(DataInputStream in) throws IOException {
+    static String string(DataInputStream in) throws IOException {
         int n = in.readUnsignedShort();
         char[] c = new char[n];
         for (int i = 0; i < n; i++) {

@@ -1,7 +1,8 @@
 package dev.reliablestore.registry.clusapi;
 
+import dev.reliablestore.registry.conformance.FeedRecorder;
+
 import dev.reliablestore.registry.ChangeBatch;
-import dev.reliablestore.registry.ChangeListener;
 import dev.reliablestore.registry.FeedHistoryUnavailableException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
@@ -20,7 +21,6 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -81,7 +81,7 @@ class ClusapiFeedHistoryTest {
 
         ClusapiRegistry again = open(Map.of("feedRetention", "1h"));
         assertThat(again.replayableAfter()).as("replayableAfter() after reopening").isEqualTo(2);
-        assertThatThrownBy(() -> again.watch(RegistryPath.root(), 1, new Recorder()))
+        assertThatThrownBy(() -> again.watch(RegistryPath.root(), 1, new FeedRecorder()))
                 .isInstanceOfSatisfying(FeedHistoryUnavailableException.class, e -> assertThat(e.replayableAfter()).isEqualTo(2))
                 .hasMessageContaining("feedRetention 1h");
         assertThat(replay(again, 2, 2)).extracting(ChangeBatch::sequence).containsExactly(third, fourth);
@@ -105,7 +105,7 @@ class ClusapiFeedHistoryTest {
         // one batch larger than the bound: its record is cut into 1 MiB chunks and kept, alone
         WriteBatch huge = WriteBatch.builder().setValue(RegistryPath.parse("huge"), "a", RegistryValue.binary(new byte[RegistryValue.MAX_SIZE]))
                 .setValue(RegistryPath.parse("huge"), "b", RegistryValue.binary(new byte[]{7})).build();
-        Recorder live = new Recorder();
+        FeedRecorder live = new FeedRecorder();
         try (Watch w = r.watch(RegistryPath.root(), live)) {
             long seq = r.commit(huge).sequence();
             await().atMost(Duration.ofSeconds(10)).until(() -> live.batches.size() == 1);
@@ -134,7 +134,7 @@ class ClusapiFeedHistoryTest {
 
         ClusapiRegistry upgraded = open(Map.of());
         assertThat(upgraded.replayableAfter()).as("nothing before the upgrade can be replayed").isEqualTo(before);
-        assertThatThrownBy(() -> upgraded.watch(RegistryPath.root(), 0, new Recorder())).isInstanceOf(FeedHistoryUnavailableException.class);
+        assertThatThrownBy(() -> upgraded.watch(RegistryPath.root(), 0, new FeedRecorder())).isInstanceOf(FeedHistoryUnavailableException.class);
         long next = set(upgraded, "k", RegistryValue.dword(3));
         assertThat(upgraded.replayableAfter()).isEqualTo(before);
         assertThat(replay(upgraded, before, 1)).extracting(ChangeBatch::sequence).containsExactly(next);
@@ -152,7 +152,7 @@ class ClusapiFeedHistoryTest {
         }
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        Recorder rec = new Recorder() {
+        FeedRecorder rec = new FeedRecorder() {
             @Override
             public void onBatch(ChangeBatch batch) {
                 super.onBatch(batch);
@@ -189,34 +189,13 @@ class ClusapiFeedHistoryTest {
 
     /** Opens a replaying watch, waits for {@code count} batches and closes it. */
     private static List<ChangeBatch> replay(ClusapiRegistry r, long after, int count) {
-        Recorder rec = new Recorder();
+        FeedRecorder rec = new FeedRecorder();
         try (Watch w = r.watch(RegistryPath.root(), after, rec)) {
             assertThat(w.startSequence()).isEqualTo(after);
             await().atMost(Duration.ofSeconds(10)).until(() -> rec.batches.size() >= count);
         }
         assertThat(rec.resyncs).isEmpty();
         return List.copyOf(rec.batches);
-    }
-
-    static class Recorder implements ChangeListener {
-        final List<ChangeBatch> batches = new CopyOnWriteArrayList<>();
-        final List<String> resyncs = new CopyOnWriteArrayList<>();
-        volatile List<Long> sequencesBeforeResync = List.of();
-
-        @Override
-        public void onBatch(ChangeBatch batch) {
-            batches.add(batch);
-        }
-
-        @Override
-        public void onResync(String reason) {
-            sequencesBeforeResync = sequences();
-            resyncs.add(reason);
-        }
-
-        List<Long> sequences() {
-            return batches.stream().map(ChangeBatch::sequence).toList();
-        }
     }
 
     /** A clock the test moves: commit times and the retention cut-off without waiting. */

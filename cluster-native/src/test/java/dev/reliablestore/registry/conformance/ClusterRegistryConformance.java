@@ -182,27 +182,7 @@ public abstract class ClusterRegistryConformance {
         assertThat(registry.currentSequence()).isEqualTo(before);
     }
 
-    /** Records a watch's calls. */
-    protected static final class Recorder implements ChangeListener {
-        final List<ChangeBatch> batches = new CopyOnWriteArrayList<>();
-        final List<String> resyncs = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void onBatch(ChangeBatch batch) {
-            batches.add(batch);
-        }
-
-        @Override
-        public void onResync(String reason) {
-            resyncs.add(reason);
-        }
-
-        List<Long> sequences() {
-            return batches.stream().map(ChangeBatch::sequence).toList();
-        }
-    }
-
-    private void awaitBatches(Recorder recorder, int count) {
+    private void awaitBatches(FeedRecorder recorder, int count) {
         await().atMost(feedTimeout()).untilAsserted(() -> assertThat(recorder.batches).hasSizeGreaterThanOrEqualTo(count));
     }
 
@@ -639,7 +619,7 @@ public abstract class ClusterRegistryConformance {
     @Test
     void aBatchThatChangesNothingDoesNotMoveTheFeedOrRevisions() {
         CommitResult first = set("n", "v", RegistryValue.dword(1));
-        Recorder rec = new Recorder();
+        FeedRecorder rec = new FeedRecorder();
         try (Watch w = registry.watch(RegistryPath.root(), rec)) {
             CommitResult onlyConditions = commit(WriteBatch.builder().requireValueExists(p("n"), "v").requireKeyAbsent(p("m")));
             CommitResult noOps = commit(WriteBatch.builder().deleteValue(p("n"), "absent").deleteKey(p("m")).createKey(p("n")));
@@ -859,7 +839,7 @@ public abstract class ClusterRegistryConformance {
 
     @Test
     void aWatchReceivesEveryBatchTouchingItsSubtreeInOrder() {
-        Recorder rec = new Recorder();
+        FeedRecorder rec = new FeedRecorder();
         List<Long> expected = new ArrayList<>();
         try (Watch w = registry.watch(p("feed"), rec)) {
             assertThat(w.subtree()).isEqualTo(p("feed"));
@@ -889,8 +869,8 @@ public abstract class ClusterRegistryConformance {
 
     @Test
     void theFeedDescribesEachEffectExactly() {
-        Recorder all = new Recorder();
-        Recorder sub = new Recorder();
+        FeedRecorder all = new FeedRecorder();
+        FeedRecorder sub = new FeedRecorder();
         try (Watch root = registry.watch(RegistryPath.root(), all); Watch wa = registry.watch(p("w/a"), sub)) {
             long s1 = commit(WriteBatch.builder().createKey(p("w/a"))).sequence();
             long s2 = commit(WriteBatch.builder()
@@ -927,7 +907,7 @@ public abstract class ClusterRegistryConformance {
     @Test
     void aWatchStartsAtTheCurrentSequence() {
         long before = set("early", "v", RegistryValue.dword(1)).sequence();
-        Recorder rec = new Recorder();
+        FeedRecorder rec = new FeedRecorder();
         try (Watch w = registry.watch(RegistryPath.root(), rec)) {
             assertThat(w.startSequence()).isGreaterThanOrEqualTo(before);
             long after = set("late", "v", RegistryValue.dword(2)).sequence();
@@ -939,7 +919,7 @@ public abstract class ClusterRegistryConformance {
 
     @Test
     void concurrentCommitsReachAWatchOnceEachInSequenceOrder() throws Exception {
-        Recorder rec = new Recorder();
+        FeedRecorder rec = new FeedRecorder();
         Set<Long> committed = ConcurrentHashMap.newKeySet();
         try (Watch w = registry.watch(p("conc"), rec)) {
             runConcurrently(4, t -> {
@@ -959,8 +939,8 @@ public abstract class ClusterRegistryConformance {
 
     @Test
     void aWatchOnAMissingKeySeesItCreatedAndAWatchStopsWhenClosed() {
-        Recorder watched = new Recorder();
-        Recorder control = new Recorder();
+        FeedRecorder watched = new FeedRecorder();
+        FeedRecorder control = new FeedRecorder();
         Watch w = registry.watch(p("later/key"), watched);
         try (Watch c = registry.watch(p("control"), control)) {
             long s = set("later/key", "v", RegistryValue.dword(1)).sequence();
@@ -1023,7 +1003,7 @@ public abstract class ClusterRegistryConformance {
 
     @Test
     void aReplayingWatchDeliversExactlyWhatALiveWatchSawAfterTheCheckpointThenContinuesLive() {
-        Recorder live = new Recorder();
+        FeedRecorder live = new FeedRecorder();
         try (Watch lw = registry.watch(p("rp"), live)) {
             List<Long> first = commitMixedHistory(1);
             long checkpoint = first.get(9);
@@ -1031,7 +1011,7 @@ public abstract class ClusterRegistryConformance {
             List<ChangeBatch> expectedReplay = live.batches.stream().filter(b -> b.sequence() > checkpoint).toList();
             assertThat(expectedReplay).as("batches after the checkpoint").isNotEmpty();
 
-            Recorder replay = new Recorder();
+            FeedRecorder replay = new FeedRecorder();
             try (Watch rw = registry.watch(p("rp"), checkpoint, replay)) {
                 assertThat(rw.startSequence()).isEqualTo(checkpoint);
                 assertThat(rw.subtree()).isEqualTo(p("rp"));
@@ -1050,7 +1030,7 @@ public abstract class ClusterRegistryConformance {
 
     @Test
     void aReplayingWatchOpenedWhileWritersRunHasNoGapAndNoDuplicate() throws Exception {
-        Recorder live = new Recorder();
+        FeedRecorder live = new FeedRecorder();
         Set<Long> committed = ConcurrentHashMap.newKeySet();
         try (Watch lw = registry.watch(p("race"), live)) {
             long checkpoint = set("race/t0", "i", RegistryValue.dword(-1)).sequence();
@@ -1068,7 +1048,7 @@ public abstract class ClusterRegistryConformance {
                         return null;
                     }));
                 }
-                Recorder replay = new Recorder();
+                FeedRecorder replay = new FeedRecorder();
                 Watch rw = registry.watch(p("race"), checkpoint, replay);
                 try {
                     stop.set(true);
@@ -1093,20 +1073,20 @@ public abstract class ClusterRegistryConformance {
 
     @Test
     void replayingFromTheCurrentSequenceIsALiveWatchAndFromZeroIsTheWholeHistoryWhileItIsKept() {
-        Recorder live = new Recorder();
+        FeedRecorder live = new FeedRecorder();
         List<Long> committed;
         try (Watch lw = registry.watch(RegistryPath.root(), live)) {
             committed = commitMixedHistory(1);
             awaitBatches(live, committed.size());
         }
         assertThat(registry.replayableAfter()).as("replayableAfter() of a fresh registry").isZero();
-        Recorder fromZero = new Recorder();
+        FeedRecorder fromZero = new FeedRecorder();
         try (Watch w = registry.watch(RegistryPath.root(), 0, fromZero)) {
             assertThat(w.startSequence()).isZero();
             awaitBatches(fromZero, committed.size());
             assertThat(fromZero.batches).containsExactlyElementsOf(live.batches);
         }
-        Recorder fromNow = new Recorder();
+        FeedRecorder fromNow = new FeedRecorder();
         long now = registry.currentSequence();
         try (Watch w = registry.watch(RegistryPath.root(), now, fromNow)) {
             assertThat(w.startSequence()).isEqualTo(now);
@@ -1119,7 +1099,7 @@ public abstract class ClusterRegistryConformance {
     @Test
     void aCheckpointFromTheFutureOrNegativeIsRefusedAndNothingIsRegistered() {
         long current = set("x", "v", RegistryValue.dword(1)).sequence();
-        Recorder rec = new Recorder();
+        FeedRecorder rec = new FeedRecorder();
         assertThatThrownBy(() -> registry.watch(RegistryPath.root(), registry.currentSequence() + 1_000_000, rec))
                 .isInstanceOf(RegistryArgumentException.class)
                 .hasMessageContaining(String.valueOf(registry.currentSequence() + 1_000_000))
@@ -1134,7 +1114,7 @@ public abstract class ClusterRegistryConformance {
 
     @Test
     void aReplayingWatchResumesAfterReopenFromACheckpointTakenBefore() throws Exception {
-        Recorder live = new Recorder();
+        FeedRecorder live = new FeedRecorder();
         List<ChangeBatch> before;
         long checkpoint;
         try (Watch lw = registry.watch(p("rp"), live)) {
@@ -1143,7 +1123,7 @@ public abstract class ClusterRegistryConformance {
             before = List.copyOf(live.batches);
         }
         reopenOrSkip();
-        Recorder replay = new Recorder();
+        FeedRecorder replay = new FeedRecorder();
         try (Watch rw = registry.watch(p("rp"), checkpoint, replay)) {
             List<ChangeBatch> expected = before.stream().filter(b -> b.sequence() > checkpoint).toList();
             awaitBatches(replay, expected.size());
@@ -1162,7 +1142,7 @@ public abstract class ClusterRegistryConformance {
         assumeTrue(expireFeedHistory(registry), "this backend's test cannot expire its history");
         long horizon = registry.replayableAfter();
         assertThat(horizon).as("replayableAfter() once the history up to %d expired", kept).isGreaterThanOrEqualTo(kept);
-        Recorder rec = new Recorder();
+        FeedRecorder rec = new FeedRecorder();
         assertThatThrownBy(() -> registry.watch(RegistryPath.root(), old, rec))
                 .isInstanceOfSatisfying(FeedHistoryUnavailableException.class, e -> {
                     assertThat(e.requestedAfter()).isEqualTo(old);
@@ -1223,7 +1203,7 @@ public abstract class ClusterRegistryConformance {
 
     @Test
     void everyCallAfterCloseFailsWithRegistryClosed() {
-        Recorder rec = new Recorder();
+        FeedRecorder rec = new FeedRecorder();
         registry.watch(RegistryPath.root(), rec);
         registry.close();
         registry.close(); // idempotent
@@ -1303,7 +1283,7 @@ public abstract class ClusterRegistryConformance {
     void aWatchOnTheReopenedRegistryContinuesTheSequence() throws Exception {
         long before = set("cont", "v", RegistryValue.dword(1)).sequence();
         reopenOrSkip();
-        Recorder rec = new Recorder();
+        FeedRecorder rec = new FeedRecorder();
         try (Watch w = registry.watch(RegistryPath.root(), rec)) {
             assertThat(w.startSequence()).isGreaterThanOrEqualTo(before);
             long after = set("cont", "v", RegistryValue.dword(2)).sequence();

@@ -1,5 +1,7 @@
 package dev.reliablestore.registry.embedded;
 
+import dev.reliablestore.registry.conformance.FeedRecorder;
+
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ChangeListener;
 import dev.reliablestore.registry.FeedHistoryUnavailableException;
@@ -20,7 +22,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -76,37 +77,14 @@ class EmbeddedFeedHistoryTest {
         }
     }
 
-    /** Batches and resync calls in the order they came ("resync" stands for a resync). */
-    private static final class Recorder implements ChangeListener {
-        final List<Object> events = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void onBatch(ChangeBatch batch) {
-            events.add(batch);
-        }
-
-        @Override
-        public void onResync(String reason) {
-            events.add("resync");
-        }
-
-        List<ChangeBatch> batches() {
-            return events.stream().filter(ChangeBatch.class::isInstance).map(ChangeBatch.class::cast).toList();
-        }
-
-        List<Long> sequences() {
-            return batches().stream().map(ChangeBatch::sequence).toList();
-        }
-    }
-
-    private static List<ChangeBatch> after(Recorder live, long sequence) {
-        return live.batches().stream().filter(b -> b.sequence() > sequence).toList();
+    private static List<ChangeBatch> after(FeedRecorder live, long sequence) {
+        return live.batches.stream().filter(b -> b.sequence() > sequence).toList();
     }
 
     @Test
     void aSegmentIsDroppedOnlyOnceItsLastRecordIsOlderThanTheRetentionAndTheBoundaryHoldsAcrossReopen() throws Exception {
         EmbeddedRegistry r = open(dir);
-        Recorder live = new Recorder();
+        FeedRecorder live = new FeedRecorder();
         r.watch(RegistryPath.root(), live);
         for (int i = 0; i < 3; i++) {
             commitSome(r, 5);
@@ -122,12 +100,12 @@ class EmbeddedFeedHistoryTest {
         assertThat(WriteAheadLog.segments(dir)).extracting(WriteAheadLog::firstSequence).containsExactly(6L, 11L, 16L);
         assertThat(r.replayableAfter()).isEqualTo(5);
         EmbeddedRegistry reopened = r;
-        assertThatThrownBy(() -> reopened.watch(RegistryPath.root(), 4, new Recorder()))
+        assertThatThrownBy(() -> reopened.watch(RegistryPath.root(), 4, new FeedRecorder()))
                 .isInstanceOfSatisfying(FeedHistoryUnavailableException.class, e -> {
                     assertThat(e.requestedAfter()).isEqualTo(4);
                     assertThat(e.replayableAfter()).isEqualTo(5);
                 }).hasMessageContaining("feedRetention=1h");
-        Recorder replay = new Recorder();
+        FeedRecorder replay = new FeedRecorder();
         try (Watch w = r.watch(RegistryPath.root(), 5, replay)) {
             await().until(() -> replay.events.size() == 10);
             assertThat(replay.events).containsExactlyElementsOf(after(live, 5));
@@ -143,7 +121,7 @@ class EmbeddedFeedHistoryTest {
     @Test
     void aDamagedOldSegmentDoesNotStopOpeningItShortensTheHistoryForGood() throws Exception {
         EmbeddedRegistry r = open(dir);
-        Recorder live = new Recorder();
+        FeedRecorder live = new FeedRecorder();
         r.watch(RegistryPath.root(), live);
         commitSome(r, 5);
         r.snapshotNow(clock.get());
@@ -161,25 +139,23 @@ class EmbeddedFeedHistoryTest {
         assertThat(r.currentSequence()).isEqualTo(12);
         assertThat(r.getValue(p("k/1"), "v")).isPresent();
         assertThat(r.replayableAfter()).as("not read on open").isZero();
-        Recorder replay = new Recorder();
+        FeedRecorder replay = new FeedRecorder();
         try (Watch w = r.watch(RegistryPath.root(), 0, replay)) {
             await().until(() -> replay.events.size() == 8);
-            List<Object> expected = new ArrayList<>();
-            expected.add("resync");
-            expected.addAll(after(live, 5));
-            assertThat(replay.events).containsExactlyElementsOf(expected);
+            assertThat(replay.events).hasSize(8).first().isInstanceOf(String.class); // the resync, first
+            assertThat(replay.batches).containsExactlyElementsOf(after(live, 5));
         }
         assertThat(r.replayableAfter()).isEqualTo(5);
         r = reopen(r);
         assertThat(r.replayableAfter()).as("given up for good").isEqualTo(5);
         EmbeddedRegistry reopened = r;
-        assertThatThrownBy(() -> reopened.watch(RegistryPath.root(), 0, new Recorder())).isInstanceOf(FeedHistoryUnavailableException.class);
+        assertThatThrownBy(() -> reopened.watch(RegistryPath.root(), 0, new FeedRecorder())).isInstanceOf(FeedHistoryUnavailableException.class);
     }
 
     @Test
     void aCrashAfterHistoryWasDroppedReopensWithTheSameHorizon() throws Exception {
         EmbeddedRegistry r = open(dir);
-        Recorder live = new Recorder();
+        FeedRecorder live = new FeedRecorder();
         r.watch(RegistryPath.root(), live);
         commitSome(r, 3);
         r.snapshotNow(Long.MAX_VALUE);
@@ -196,8 +172,8 @@ class EmbeddedFeedHistoryTest {
         EmbeddedRegistry crashed = open(image);
         assertThat(crashed.currentSequence()).isEqualTo(5);
         assertThat(crashed.replayableAfter()).isEqualTo(3);
-        assertThatThrownBy(() -> crashed.watch(RegistryPath.root(), 2, new Recorder())).isInstanceOf(FeedHistoryUnavailableException.class);
-        Recorder replay = new Recorder();
+        assertThatThrownBy(() -> crashed.watch(RegistryPath.root(), 2, new FeedRecorder())).isInstanceOf(FeedHistoryUnavailableException.class);
+        FeedRecorder replay = new FeedRecorder();
         try (Watch w = crashed.watch(RegistryPath.root(), 3, replay)) {
             await().until(() -> replay.events.size() == 2);
             assertThat(replay.events).containsExactlyElementsOf(after(live, 3));
@@ -216,11 +192,11 @@ class EmbeddedFeedHistoryTest {
         assertThat(r.currentSequence()).isEqualTo(2);
         assertThat(r.replayableAfter()).as("BATCH records do not say which keys a command created").isEqualTo(2);
         assertThat(Files.readString(dir.resolve(FeedHistory.FLOOR_FILE)).strip()).isEqualTo("2");
-        assertThatThrownBy(() -> r.watch(RegistryPath.root(), 1, new Recorder())).isInstanceOf(FeedHistoryUnavailableException.class);
+        assertThatThrownBy(() -> r.watch(RegistryPath.root(), 1, new FeedRecorder())).isInstanceOf(FeedHistoryUnavailableException.class);
         long next = r.commit(WriteBatch.builder().setValue(p("a/c"), "v", RegistryValue.dword(3)).build()).sequence();
         EmbeddedRegistry again = reopen(r);
         assertThat(again.replayableAfter()).isEqualTo(2);
-        Recorder replay = new Recorder();
+        FeedRecorder replay = new FeedRecorder();
         try (Watch w = again.watch(RegistryPath.root(), 2, replay)) {
             await().until(() -> replay.events.size() == 1);
             assertThat(replay.sequences()).containsExactly(next);
@@ -242,7 +218,7 @@ class EmbeddedFeedHistoryTest {
     @Test
     void batchesWhoseChangesDependOnTheTreeReplayAsTheyWereDeliveredLive() throws Exception {
         EmbeddedRegistry r = open(dir);
-        Recorder live = new Recorder();
+        FeedRecorder live = new FeedRecorder();
         r.watch(RegistryPath.root(), live);
         List<WriteBatch> batches = List.of(
                 WriteBatch.builder().setValue(p("a/b/c/d"), "v", RegistryValue.dword(1)).build(),
@@ -261,15 +237,15 @@ class EmbeddedFeedHistoryTest {
         assertThat(live.sequences()).containsExactlyElementsOf(sequences);
 
         r = reopen(r);
-        Recorder replay = new Recorder();
+        FeedRecorder replay = new FeedRecorder();
         try (Watch w = r.watch(RegistryPath.root(), 0, replay)) {
             await().until(() -> replay.events.size() == batches.size());
             assertThat(replay.events).containsExactlyElementsOf(live.events);
         }
-        Recorder subtree = new Recorder();
+        FeedRecorder subtree = new FeedRecorder();
         try (Watch w = r.watch(p("a/b"), 0, subtree)) {
             List<ChangeBatch> expected = new ArrayList<>();
-            for (ChangeBatch b : live.batches()) {
+            for (ChangeBatch b : live.batches) {
                 List<dev.reliablestore.registry.Change> inside = b.changes().stream()
                         .filter(c -> dev.reliablestore.registry.spi.ChangeDispatcher.concerns(p("a/b"), c)).toList();
                 if (!inside.isEmpty()) {
@@ -326,7 +302,7 @@ class EmbeddedFeedHistoryTest {
         int history = EmbeddedWatch.HISTORY_WINDOW + 100;
         commitSome(r, history);
         CountDownLatch release = new CountDownLatch(1);
-        Recorder rec = new Recorder();
+        FeedRecorder rec = new FeedRecorder();
         ChangeListener slow = new ChangeListener() {
             @Override
             public void onBatch(ChangeBatch batch) {
@@ -351,7 +327,7 @@ class EmbeddedFeedHistoryTest {
             long last = r.currentSequence();
             release.countDown();
             await().atMost(Duration.ofSeconds(30)).until(() -> rec.events.size() >= last);
-            assertThat(rec.events).doesNotContain("resync");
+            assertThat(rec.resyncs).isEmpty();
             assertThat(rec.sequences()).containsExactlyElementsOf(LongStream.rangeClosed(1, last).boxed().toList());
         }
     }

@@ -1,5 +1,7 @@
 package dev.reliablestore.registry.zookeeper;
 
+import dev.reliablestore.registry.conformance.FeedRecorder;
+
 import dev.reliablestore.registry.Change;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ChangeListener;
@@ -23,7 +25,6 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -57,25 +58,6 @@ class ZooKeeperFeedHistoryTest {
         server.close();
     }
 
-    private static final class Recorder implements ChangeListener {
-        final List<ChangeBatch> batches = new CopyOnWriteArrayList<>();
-        final List<String> resyncs = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void onBatch(ChangeBatch batch) {
-            batches.add(batch);
-        }
-
-        @Override
-        public void onResync(String reason) {
-            resyncs.add(reason);
-        }
-
-        List<Long> sequences() {
-            return batches.stream().map(ChangeBatch::sequence).toList();
-        }
-    }
-
     private static long set(ZooKeeperRegistry r, String key, int v) {
         return r.commit(WriteBatch.builder().setValue(RegistryPath.parse(key), "v", RegistryValue.dword(v)).build()).sequence();
     }
@@ -103,11 +85,11 @@ class ZooKeeperFeedHistoryTest {
             // a primary with an older view raises it to less: nothing changes
             r.history().raiseHorizon(r.curator().getZookeeperClient().getZooKeeper(), horizon - 1);
             assertThat(r.replayableAfter()).isEqualTo(horizon);
-            Recorder refused = new Recorder();
+            FeedRecorder refused = new FeedRecorder();
             assertThatThrownBy(() -> r.watch(RegistryPath.root(), horizon - 1, refused))
                     .isInstanceOfSatisfying(FeedHistoryUnavailableException.class, e -> assertThat(e.replayableAfter()).isEqualTo(horizon))
                     .hasMessageContaining("feedRetention");
-            Recorder rec = new Recorder();
+            FeedRecorder rec = new FeedRecorder();
             try (Watch w = r.watch(RegistryPath.root(), horizon, rec)) {
                 await().atMost(WAIT).until(() -> rec.batches.size() >= 1);
                 assertThat(rec.sequences()).containsExactly(after);
@@ -135,7 +117,7 @@ class ZooKeeperFeedHistoryTest {
                     }
                 }
             };
-            Recorder rec = new Recorder();
+            FeedRecorder rec = new FeedRecorder();
             try (Watch w = r.watch(RegistryPath.root(), 0, rec)) {
                 await().atMost(WAIT).until(() -> !rec.resyncs.isEmpty());
                 assertThat(rec.resyncs.get(0)).contains("dropped", "feedRetention");
@@ -153,7 +135,7 @@ class ZooKeeperFeedHistoryTest {
         CuratorFramework raw = CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100));
         raw.start();
         try (ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options()); raw) {
-            Recorder live = new Recorder();
+            FeedRecorder live = new FeedRecorder();
             List<Long> committed = new ArrayList<>();
             try (Watch lw = r.watch(RegistryPath.root(), live)) {
                 // buckets 50 s and 30 s behind the clock (not collected before feedRetention): named before the current
@@ -174,7 +156,7 @@ class ZooKeeperFeedHistoryTest {
                 await().atMost(WAIT).until(() -> live.batches.size() >= 8);
             }
             assertThat(live.resyncs).isEmpty();
-            Recorder replay = new Recorder();
+            FeedRecorder replay = new FeedRecorder();
             try (Watch w = r.watch(RegistryPath.root(), 0, replay)) {
                 await().atMost(WAIT).until(() -> replay.batches.size() >= 8);
                 assertThat(replay.batches).containsExactlyElementsOf(live.batches);
@@ -196,14 +178,14 @@ class ZooKeeperFeedHistoryTest {
         String chroot = ZkTestSupport.freshChroot("junction");
         try (ZooKeeperRegistry reference = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options());
              ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options("feedCapacity", "4"))) {
-            Recorder live = new Recorder();
+            FeedRecorder live = new FeedRecorder();
             try (Watch lw = reference.watch(RegistryPath.root(), live)) {
                 long checkpoint = set(r, "k", 0);
                 for (int i = 1; i < 10; i++) {
                     set(r, "k", i);
                 }
                 CountDownLatch release = new CountDownLatch(1);
-                Recorder replay = new Recorder();
+                FeedRecorder replay = new FeedRecorder();
                 ChangeListener slow = new ChangeListener() {
                     @Override
                     public void onBatch(ChangeBatch batch) {
