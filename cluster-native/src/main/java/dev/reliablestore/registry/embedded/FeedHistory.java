@@ -354,7 +354,7 @@ final class FeedHistory {
                 byte[] frame = null;
                 if (problem == null) {
                     header.clear();
-                    readFully(ch, header, pos);
+                    LogReader.readFully(ch, header, pos);
                     byte[] h = header.array();
                     length = LogCodec.readInt(h, 4);
                     if (LogCodec.readInt(h, 0) != LogCodec.MAGIC || length < 9 || length > LogCodec.MAX_RECORD_BYTES
@@ -363,7 +363,7 @@ final class FeedHistory {
                     } else {
                         frame = new byte[LogCodec.HEADER_BYTES + length];
                         System.arraycopy(h, 0, frame, 0, LogCodec.HEADER_BYTES);
-                        readFully(ch, ByteBuffer.wrap(frame, LogCodec.HEADER_BYTES, length), pos + LogCodec.HEADER_BYTES);
+                        LogReader.readFully(ch, ByteBuffer.wrap(frame, LogCodec.HEADER_BYTES, length), pos + LogCodec.HEADER_BYTES);
                         if (LogCodec.frameCrc(frame, 0, length) != LogCodec.readInt(h, 8)) {
                             problem = "checksum mismatch at offset " + pos;
                         }
@@ -403,14 +403,4 @@ final class FeedHistory {
         }
     }
 
-    private static void readFully(FileChannel ch, ByteBuffer b, long position) throws IOException {
-        long p = position;
-        while (b.hasRemaining()) {
-            int n = ch.read(b, p);
-            if (n < 0) {
-                throw new IOException("unexpected end of file at " + p);
-            }
-            p += n;
-        }
-    }
 }

@@ -359,14 +359,7 @@ final class LogCodec {
                             case DELETE_VALUE -> mutations.add(new BatchCommand.DeleteValue(path, readName(in)));
                             case SET_VALUE -> {
                                 String name = readName(in);
-                                ValueType vt = ValueType.fromWindowsCode(in.get() & 0xff);
-                                int len = in.getInt();
-                                if (len < 0 || len > RegistryValue.MAX_SIZE) {
-                                    throw new IllegalArgumentException("value length " + len + " is impossible");
-                                }
-                                byte[] data = new byte[len];
-                                in.get(data);
-                                mutations.add(new BatchCommand.SetValue(path, name, RegistryValue.of(vt, data)));
+                                mutations.add(new BatchCommand.SetValue(path, name, readValue(in)));
                             }
                             default -> throw new IllegalArgumentException("unknown mutation code " + op);
                         }
@@ -388,14 +381,7 @@ final class LogCodec {
                             case SET_VALUE -> {
                                 created(path, in.get() & 0xff, changes, mutations);
                                 String name = readName(in);
-                                ValueType vt = ValueType.fromWindowsCode(in.get() & 0xff);
-                                int len = in.getInt();
-                                if (len < 0 || len > RegistryValue.MAX_SIZE) {
-                                    throw new IllegalArgumentException("value length " + len + " is impossible");
-                                }
-                                byte[] data = new byte[len];
-                                in.get(data);
-                                RegistryValue value = RegistryValue.of(vt, data);
+                                RegistryValue value = readValue(in);
                                 changes.add(new Change.ValueSet(path, name, new VersionedValue(value, sequence)));
                                 mutations.add(new BatchCommand.SetValue(path, name, value));
                             }
@@ -451,6 +437,18 @@ final class LogCodec {
         if (created > 0) {
             mutations.add(new BatchCommand.CreateKey(path));
         }
+    }
+
+    /** type:int8 len:int32 bytes, as SET_VALUE writes them in both record types. */
+    private static RegistryValue readValue(ByteBuffer in) {
+        ValueType vt = ValueType.fromWindowsCode(in.get() & 0xff);
+        int len = in.getInt();
+        if (len < 0 || len > RegistryValue.MAX_SIZE) {
+            throw new IllegalArgumentException("value length " + len + " is impossible");
+        }
+        byte[] data = new byte[len];
+        in.get(data);
+        return RegistryValue.of(vt, data);
     }
 
     private static RegistryPath readPath(ByteBuffer in) {

@@ -356,7 +356,8 @@ final class LogReader {
         return LogCodec.frameCrc(frame, 0, length) == LogCodec.readInt(frame, 8);
     }
 
-    private static void readFully(FileChannel ch, ByteBuffer b, long position) throws IOException {
+    /** Positional reads until {@code b} is full (FeedHistory reads retained segments the same way). */
+    static void readFully(FileChannel ch, ByteBuffer b, long position) throws IOException {
         long p = position;
         while (b.hasRemaining()) {
             int n = ch.read(b, p);
