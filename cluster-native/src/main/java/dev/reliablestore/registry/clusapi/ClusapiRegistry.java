@@ -1,5 +1,6 @@
 package dev.reliablestore.registry.clusapi;
 
+import dev.reliablestore.registry.spi.ReplayCheckpoints;
 import dev.reliablestore.registry.BatchCommand;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ChangeListener;
@@ -7,7 +8,6 @@ import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.ClusterStatus;
 import dev.reliablestore.registry.CommitResult;
 import dev.reliablestore.registry.ConditionFailedException;
-import dev.reliablestore.registry.FeedHistoryUnavailableException;
 import dev.reliablestore.registry.HealthFault;
 import dev.reliablestore.registry.HealthReport;
 import dev.reliablestore.registry.MembershipListener;
@@ -640,9 +640,8 @@ final class ClusapiRegistry implements ClusterRegistry {
         checkOpen();
         java.util.Objects.requireNonNull(subtree, "subtree");
         java.util.Objects.requireNonNull(listener, "listener");
-        if (afterSequence < 0) {
-            throw new RegistryArgumentException("a replaying watch needs a checkpoint >= 0, got " + afterSequence + " (current sequence "
-                    + currentSequence() + " of " + uri() + ")");
+        if (afterSequence < 0) { // ClusapiWatch takes a negative checkpoint for a live watch
+            ReplayCheckpoints.requireReached(afterSequence, currentSequence(), uri());
         }
         ClusapiWatch w = call(() -> new ClusapiWatch(this, subtree, afterSequence, listener));
         open.add(w);

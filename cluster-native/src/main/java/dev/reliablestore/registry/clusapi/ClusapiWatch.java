@@ -1,10 +1,9 @@
 package dev.reliablestore.registry.clusapi;
 
+import dev.reliablestore.registry.spi.ReplayCheckpoints;
 import dev.reliablestore.registry.Change;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ChangeListener;
-import dev.reliablestore.registry.FeedHistoryUnavailableException;
-import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.ValueType;
@@ -75,13 +74,8 @@ final class ClusapiWatch implements Watch {
                 this.startSequence = liveFrom;
             } else {
                 FeedHistory.State state = registry.feedStateForWatch();
-                if (afterSequence > state.sequence()) {
-                    throw new RegistryArgumentException("checkpoint " + afterSequence + " is after the current sequence " + state.sequence()
-                            + " of " + registry.uri() + ": this registry never reached it (restored from an older backup?)");
-                }
-                if (afterSequence < state.replayableAfter()) {
-                    throw new FeedHistoryUnavailableException(afterSequence, state.replayableAfter(), registry.feedBoundsText());
-                }
+                ReplayCheckpoints.requireReached(afterSequence, state.sequence(), registry.uri());
+                ReplayCheckpoints.requireRetained(afterSequence, state.replayableAfter(), registry.feedBoundsText());
                 this.liveFrom = state.sequence();
                 this.startSequence = afterSequence;
             }

@@ -1,5 +1,6 @@
 package dev.reliablestore.registry.embedded;
 
+import dev.reliablestore.registry.spi.ReplayCheckpoints;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ChangeListener;
 import dev.reliablestore.registry.ClusterRegistry;
@@ -399,16 +400,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
     public Watch watch(RegistryPath subtree, long afterSequence, ChangeListener listener) {
         Objects.requireNonNull(subtree, "subtree");
         Objects.requireNonNull(listener, "listener");
-        if (afterSequence < 0) {
-            throw new RegistryArgumentException("a replaying watch's checkpoint (afterSequence) must be 0 or more, got " + afterSequence
-                    + "; the embedded registry " + dir + " is at sequence " + currentSequence());
-        }
-        long current = currentSequence();
-        if (afterSequence > current) {
-            throw new RegistryArgumentException("a replaying watch's checkpoint (afterSequence) " + afterSequence
-                    + " is greater than the current sequence " + current + " of the embedded registry " + dir
-                    + ": a sequence this registry never reached (was it restored from an older backup?)");
-        }
+        ReplayCheckpoints.requireReached(afterSequence, currentSequence(), "the embedded registry " + dir);
         // pinned before the applyLock: a cleanup holding the history's lock over its deletions never delays commits
         FeedHistory.Pin pin = history.pin(afterSequence);
         EmbeddedWatch w;

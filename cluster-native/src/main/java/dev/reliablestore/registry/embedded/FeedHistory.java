@@ -1,5 +1,6 @@
 package dev.reliablestore.registry.embedded;
 
+import dev.reliablestore.registry.spi.ReplayCheckpoints;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.FeedHistoryUnavailableException;
 import org.slf4j.Logger;
@@ -261,10 +262,7 @@ final class FeedHistory {
     Pin pin(long afterSequence) {
         lock.lock();
         try {
-            long horizon = replayableAfter;
-            if (afterSequence < horizon) {
-                throw new FeedHistoryUnavailableException(afterSequence, horizon, describe());
-            }
+            ReplayCheckpoints.requireRetained(afterSequence, replayableAfter, describe());
             Pin p = new Pin(afterSequence + 1);
             pins.merge(afterSequence + 1, 1, Integer::sum);
             return p;

@@ -1,5 +1,6 @@
 package dev.reliablestore.registry.zookeeper;
 
+import dev.reliablestore.registry.spi.ReplayCheckpoints;
 import dev.reliablestore.registry.BatchCommand;
 import dev.reliablestore.registry.Change;
 import dev.reliablestore.registry.ChangeListener;
@@ -7,7 +8,6 @@ import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.ClusterStatus;
 import dev.reliablestore.registry.CommitResult;
 import dev.reliablestore.registry.ConditionFailedException;
-import dev.reliablestore.registry.FeedHistoryUnavailableException;
 import dev.reliablestore.registry.HealthFault;
 import dev.reliablestore.registry.HealthReport;
 import dev.reliablestore.registry.MembershipListener;
@@ -15,7 +15,6 @@ import dev.reliablestore.registry.NodeOperationRefusedException;
 import dev.reliablestore.registry.NoSuchKeyException;
 import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
-import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryClosedException;
 import dev.reliablestore.registry.RegistryException;
 import dev.reliablestore.registry.RegistryLimitException;
@@ -1252,23 +1251,16 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         ensureOpen();
         java.util.Objects.requireNonNull(subtree, "subtree");
         java.util.Objects.requireNonNull(listener, "listener");
-        if (afterSequence < 0) {
-            throw new RegistryArgumentException("cannot replay the change feed after sequence " + afterSequence + ": a checkpoint is a committed"
-                    + " batch's sequence, never negative (the current sequence is " + currentSequence() + ")");
+        if (afterSequence < 0) { // refused before anything is registered
+            ReplayCheckpoints.requireReached(afterSequence, currentSequence(), uri());
         }
         feed.observe(this::observedBatch);
         ChangeFeed.FeedWatch w = feed.addReplaying(subtree, afterSequence, listener);
         try {
             long junction = call("registering a replaying watch", zk -> feed.start(w, true));
             lastSequence.accumulateAndGet(junction, Math::max);
-            if (afterSequence > junction) {
-                throw new RegistryArgumentException("cannot replay the change feed after sequence " + afterSequence + ": the current sequence of "
-                        + uri() + " is " + junction + " (a checkpoint from a store this one was not, or a restore of an older backup)");
-            }
-            long horizon = replayableAfter();
-            if (afterSequence < horizon) {
-                throw new FeedHistoryUnavailableException(afterSequence, horizon, history.retention());
-            }
+            ReplayCheckpoints.requireReached(afterSequence, junction, uri());
+            ReplayCheckpoints.requireRetained(afterSequence, replayableAfter(), history.retention());
             replays.execute(() -> history.replay(w, afterSequence));
             return w;
         } catch (RuntimeException e) {
