@@ -544,6 +544,9 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     }
 
     private CompletableFuture<ReadBatchResult> readOnce(ZooKeeper zk, ReadBatch batch, int attempt, ChangeFeed.Capture capture) {
+        if (capture == null && batch.reads().stream().allMatch(r -> r instanceof ReadBatch.ValueRead)) {
+            return readValues(zk, batch, attempt);
+        }
         CompletableFuture<ZkCalls.NodeData> before = ZkCalls.getData(zk, layout.seq);
         List<CompletableFuture<?>> first = new ArrayList<>();
         boolean needsValues = false;
@@ -558,16 +561,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 needsValues |= r instanceof ReadBatch.ValuesRead;
             }
         }
-        // values only: when every one exists unchanged since the first read of seq, that read alone dates
-        // them, and the second is sent only when it does not (one request less per uncached entity read)
-        boolean valuesOnly = capture == null && batch.reads().stream().allMatch(r -> r instanceof ReadBatch.ValueRead);
-        CompletableFuture<ZkCalls.NodeData> afterFirst = needsValues || valuesOnly ? null : ZkCalls.getData(zk, layout.seq);
+        CompletableFuture<ZkCalls.NodeData> afterFirst = needsValues ? null : ZkCalls.getData(zk, layout.seq);
         List<CompletableFuture<?>> firstRound = new ArrayList<>(first);
         firstRound.add(before);
         return CompletableFuture.allOf(firstRound.toArray(CompletableFuture[]::new)).thenCompose(ignored -> {
-            if (valuesOnly && before.join() != null && unchangedSince(before.join().stat().getMzxid(), batch, first, Map.of())) {
-                return CompletableFuture.completedFuture(snapshot(before.join(), answers(batch, first, Map.of(), Map.of())));
-            }
             // second round: the values of every ValuesRead, then seq again
             Map<Integer, List<CompletableFuture<ZkCalls.NodeData>>> valueReads = new HashMap<>();
             Map<Integer, List<String>> valueNames = new HashMap<>();
@@ -635,6 +632,49 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                     return readOnce(zk, batch, attempt + 1);
                 });
             });
+        });
+    }
+
+    /**
+     * A batch of values only (an entity read, a version read): one multi read of seq, the values and
+     * seq again — one request, where pipelined reads cost the server and the client one request per
+     * znode. The server answers a multi read in one pass, but the answer does not rest on that: equal
+     * seq mzxids at both ends prove no batch committed in between (every changing multi sets seq),
+     * and otherwise the values are still the state as of the first when each exists unchanged since.
+     * Failing both, the general path reads again with the change log captured.
+     */
+    private CompletableFuture<ReadBatchResult> readValues(ZooKeeper zk, ReadBatch batch, int attempt) {
+        List<String> paths = new ArrayList<>(batch.reads().size() + 2);
+        paths.add(layout.seq);
+        for (ReadBatch.Read r : batch.reads()) {
+            paths.add(layout.valuePath(r.key(), ((ReadBatch.ValueRead) r).name()));
+        }
+        paths.add(layout.seq);
+        // a write conditioned on what was just read is then planned without a snapshot read
+        return ZkCalls.getDataAll(zk, paths, answers -> {
+            for (int i = 1; i < paths.size() - 1; i++) {
+                String vp = paths.get(i);
+                ZkCalls.NodeData n = answers.get(i);
+                facts.learn(vp, n == null ? null : n.stat(), n == null ? -1 : ZnodeLayout.revision(vp, n.stat(), n.data()));
+            }
+        }).thenCompose(answers -> {
+            ZkCalls.NodeData before = answers.get(0);
+            ZkCalls.NodeData after = answers.get(answers.size() - 1);
+            if (before == null || after == null) {
+                return CompletableFuture.failedFuture(new RegistryException(layout.seq + " is missing: the registry's znodes under "
+                        + layout.chroot + " were removed"));
+            }
+            List<CompletableFuture<?>> values = new ArrayList<>(batch.reads().size());
+            for (int i = 1; i < answers.size() - 1; i++) {
+                values.add(CompletableFuture.completedFuture(answers.get(i)));
+            }
+            if (before.stat().getMzxid() == after.stat().getMzxid()) {
+                return CompletableFuture.completedFuture(snapshot(after, answers(batch, values, Map.of(), Map.of())));
+            }
+            if (unchangedSince(before.stat().getMzxid(), batch, values, Map.of())) {
+                return CompletableFuture.completedFuture(snapshot(before, answers(batch, values, Map.of(), Map.of())));
+            }
+            return readOnce(zk, batch, attempt + 1);
         });
     }
 

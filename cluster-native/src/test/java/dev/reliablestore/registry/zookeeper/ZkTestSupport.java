@@ -19,6 +19,8 @@ final class ZkTestSupport {
     static {
         System.setProperty("jute.maxbuffer", String.valueOf(MAX_BUFFER));
         System.setProperty("zookeeper.admin.enableServer", "false");
+        // the in-process servers answer srvr, whose "Received" counts the requests a test's calls made
+        System.setProperty("zookeeper.4lw.commands.whitelist", "srvr");
     }
 
     private static final AtomicInteger CHROOTS = new AtomicInteger();
@@ -29,6 +31,21 @@ final class ZkTestSupport {
     /** Call from a test class's static initialiser, before any ZooKeeper class is touched. */
     static void init() {
         // the static block has run
+    }
+
+    /** Requests the server at {@code port} has received since it started, from its srvr answer. */
+    static long requestsReceived(int port) throws java.io.IOException {
+        String srvr;
+        try {
+            srvr = org.apache.zookeeper.client.FourLetterWordMain.send4LetterWord("127.0.0.1", port, "srvr", false, 5_000);
+        } catch (org.apache.zookeeper.common.X509Exception.SSLContextException e) {
+            throw new java.io.IOException(e);
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("Received: (\\d+)").matcher(srvr);
+        if (!m.find()) {
+            throw new IllegalStateException("no request count in the server's srvr answer: " + srvr);
+        }
+        return Long.parseLong(m.group(1));
     }
 
     static String freshChroot(String prefix) {

@@ -91,6 +91,26 @@ class ZooKeeperReadConsistencyTest {
     }
 
     @Test
+    void aBatchOfValuesIsOneRequestWhetherTheyExistOrNot() throws Exception {
+        RegistryPath key = RegistryPath.of("entity");
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), ZkTestSupport.freshChroot("one-request"), ZkTestSupport.options())) {
+            r.commit(WriteBatch.builder().setValue(key, "envelope", RegistryValue.binary(new byte[1024]))
+                    .setValue(key, "version", RegistryValue.qword(1)).build());
+            ReadBatch present = ReadBatch.of(new ReadBatch.ValueRead(key, "envelope"), new ReadBatch.ValueRead(key, "version"));
+            ReadBatch absent = ReadBatch.of(new ReadBatch.ValueRead(key, "missing"), new ReadBatch.ValueRead(RegistryPath.of("nokey"), "v"));
+            long before = ZkTestSupport.requestsReceived(server.getPort());
+            for (int i = 0; i < 25; i++) {
+                assertThat(r.read(present).value(1).orElseThrow().value().asQword()).isEqualTo(1);
+                assertThat(r.read(absent).value(0)).isEmpty();
+            }
+            long requests = ZkTestSupport.requestsReceived(server.getPort()) - before;
+            // 50 batches of two values: one request each (a few more for the session's pings); read one
+            // znode per request, they would be 150 or more
+            assertThat(requests).as("requests for 50 read batches").isBetween(50L, 60L);
+        }
+    }
+
+    @Test
     void anUnknownConsistencyIsRefusedNamingTheChoices() {
         assertThatThrownBy(() -> ZkTestSupport.open(server.getConnectString(), ZkTestSupport.freshChroot("bad"),
                 ZkTestSupport.options("readConsistency", "strong")))
@@ -118,39 +138,87 @@ class ZooKeeperReadConsistencyTest {
     }
 
     @Test
+    void batchesOfValuesUnderWritersThatNeverPauseShowOneSequenceExactly() throws Exception {
+        try (ZooKeeperRegistry registry = ZkTestSupport.open(server.getConnectString(), ZkTestSupport.freshChroot("values-under-writers"), ZkTestSupport.options())) {
+            ConcurrentSkipListMap<Long, Long> committed = new ConcurrentSkipListMap<>();
+            committed.put(registry.commit(write(0)).sequence(), 0L);
+            List<ReadBatch.Read> values = new ArrayList<>();
+            for (int v = 0; v < VALUES; v++) {
+                values.add(new ReadBatch.ValueRead(WIDE, "v" + v));
+            }
+            values.add(new ReadBatch.ValueRead(SINGLE, "x"));
+            values.add(new ReadBatch.ValueRead(KIDS.child("n0"), "k"));
+            ReadBatch batch = ReadBatch.of(values);
+            List<ReadBatchResult> reads = new ArrayList<>();
+            List<Throwable> failures = whileWriting(registry, committed, () -> {
+                for (int round = 0; round < 200; round++) {
+                    reads.add(registry.read(batch));
+                }
+            });
+            List<String> problems = new ArrayList<>();
+            for (ReadBatchResult r : reads) {
+                Map.Entry<Long, Long> floor = committed.floorEntry(r.sequence());
+                long k = floor.getValue();
+                for (int v = 0; v <= VALUES; v++) {
+                    VersionedValue read = r.value(v).orElseThrow();
+                    if (read.value().asQword() != k || read.revision() != floor.getKey()) {
+                        problems.add("value " + v + " at sequence " + r.sequence() + " expected " + k + "@" + floor.getKey()
+                                + ", read " + read.value().asQword() + "@" + read.revision());
+                    }
+                }
+                if (r.value(VALUES + 1).isPresent() != (k % 3 == 0)) {
+                    problems.add("n0:k at sequence " + r.sequence() + " is " + r.value(VALUES + 1) + " for k " + k);
+                }
+            }
+            assertThat(failures).isEmpty();
+            assertThat(problems).isEmpty();
+            assertThat(committed.size()).as("commits made while the batches were read").isGreaterThan(10);
+        }
+    }
+
+    /** Runs {@code reads} while three writers commit {@link #write} without pause; what the writers threw. */
+    private static List<Throwable> whileWriting(ZooKeeperRegistry registry, ConcurrentSkipListMap<Long, Long> committed, Runnable reads)
+            throws InterruptedException {
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        List<Thread> writers = new ArrayList<>();
+        for (int w = 0; w < 3; w++) {
+            long base = (w + 1) * 1_000_000L;
+            Thread t = new Thread(() -> {
+                try {
+                    for (long i = 1; !stop.get(); i++) {
+                        committed.put(registry.commit(write(base + i)).sequence(), base + i);
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            }, "writer-" + w);
+            t.start();
+            writers.add(t);
+        }
+        try {
+            reads.run();
+        } finally {
+            stop.set(true);
+            for (Thread t : writers) {
+                t.join(30_000);
+            }
+        }
+        return failures;
+    }
+
+    @Test
     void readBatchesUnderWritersThatNeverPauseShowOneSequenceExactly() throws Exception {
         try (ZooKeeperRegistry registry = ZkTestSupport.open(server.getConnectString(), ZkTestSupport.freshChroot("rollforward"), ZkTestSupport.options())) {
             ConcurrentSkipListMap<Long, Long> committed = new ConcurrentSkipListMap<>();
             committed.put(registry.commit(write(0)).sequence(), 0L);
-            AtomicBoolean stop = new AtomicBoolean();
-            List<Throwable> failures = new CopyOnWriteArrayList<>();
-            List<Thread> writers = new ArrayList<>();
-            for (int w = 0; w < 3; w++) {
-                long base = (w + 1) * 1_000_000L;
-                Thread t = new Thread(() -> {
-                    try {
-                        for (long i = 1; !stop.get(); i++) {
-                            committed.put(registry.commit(write(base + i)).sequence(), base + i);
-                        }
-                    } catch (Throwable e) {
-                        failures.add(e);
-                    }
-                }, "writer-" + w);
-                t.start();
-                writers.add(t);
-            }
             List<ReadBatchResult> reads = new ArrayList<>();
-            try {
+            List<Throwable> failures = whileWriting(registry, committed, () -> {
                 for (int round = 0; round < 200 && (round < 30 || registry.readsRolledForward.get() < 3); round++) {
                     reads.add(registry.read(ReadBatch.of(new ReadBatch.ValuesRead(WIDE), new ReadBatch.ValueRead(SINGLE, "x"),
                             new ReadBatch.SubkeysRead(KIDS), new ReadBatch.ValuesRead(KIDS.child("n0")))));
                 }
-            } finally {
-                stop.set(true);
-                for (Thread t : writers) {
-                    t.join(30_000);
-                }
-            }
+            });
             // checked once every writer has recorded what it committed
             List<String> problems = new ArrayList<>();
             for (ReadBatchResult r : reads) {
