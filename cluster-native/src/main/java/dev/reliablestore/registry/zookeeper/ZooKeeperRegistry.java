@@ -86,6 +86,12 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     private static final byte[] EMPTY = new byte[0];
     /** Bytes of a request kept free for op headers, paths, the sequence touch and the log entry's framing. */
     static final int REQUEST_RESERVE = 16 * 1024;
+    /**
+     * Values per multi read. A znode holds at most the servers' jute.maxbuffer (maxRequestBytes), so
+     * two values, with seq twice and the answer's framing, fit the client's answer limit (set to twice
+     * that plus the reserve) whatever was written into them — also by something else than the registry.
+     */
+    static final int VALUES_PER_MULTI_READ = 2;
     static final int MAX_BATCH_COMMANDS = 10_000;
     /** A value travels twice in its multi (its znode and the change-log entry), each time with a path of at most this. */
     static final int PER_VALUE_OVERHEAD = 2 * (RegistryPath.MAX_PATH_LENGTH + RegistryPath.MAX_SEGMENT_LENGTH) + WriteBatch.COMMAND_OVERHEAD;
@@ -223,8 +229,9 @@ final class ZooKeeperRegistry implements ClusterRegistry {
 
     static ZKClientConfig clientConfig(ZooKeeperOptions options) {
         ZKClientConfig config = new ZKClientConfig();
-        // answers (a value, a listing) may be as large as the requests we allow
-        config.setProperty("jute.maxbuffer", String.valueOf(Math.max(ZooKeeperOptions.ZOOKEEPER_DEFAULT_MAX_BUFFER, options.maxRequestBytes() + REQUEST_RESERVE)));
+        // answers may be as large as the requests we allow (a value, a listing), or two such values (a multi
+        // read); the limit only refuses larger answers, it allocates nothing
+        config.setProperty("jute.maxbuffer", String.valueOf(2L * (Math.max(ZooKeeperOptions.ZOOKEEPER_DEFAULT_MAX_BUFFER, options.maxRequestBytes()) + REQUEST_RESERVE)));
         config.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, String.valueOf(options.kerberosPrincipal() != null));
         if (options.kerberosPrincipal() != null) {
             // the section is named per client: the JVM-wide JAAS "Client" section (of another ZooKeeper user) stays theirs
@@ -636,36 +643,55 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     }
 
     /**
-     * A batch of values only (an entity read, a version read): one multi read of seq, the values and
-     * seq again — one request, where pipelined reads cost the server and the client one request per
-     * znode. The server answers a multi read in one pass, but the answer does not rest on that: equal
-     * seq mzxids at both ends prove no batch committed in between (every changing multi sets seq),
-     * and otherwise the values are still the state as of the first when each exists unchanged since.
-     * Failing both, the general path reads again with the change log captured.
+     * A batch of values only (an entity read, a version read): multi reads of {@value #VALUES_PER_MULTI_READ}
+     * values each, pipelined, the first led by a read of seq and the last followed by one — an entity
+     * read (envelope and version record) is one request, where a {@code getData} per znode cost the
+     * server and the client three. The server answers a multi read in one pass, but the answer does
+     * not rest on that: equal seq mzxids at both ends prove no batch committed in between (every
+     * changing multi sets seq; one session's requests are answered in order), and otherwise the
+     * values are still the state as of the first when each exists unchanged since. Failing both, the
+     * general path reads again with the change log captured.
      */
     private CompletableFuture<ReadBatchResult> readValues(ZooKeeper zk, ReadBatch batch, int attempt) {
-        List<String> paths = new ArrayList<>(batch.reads().size() + 2);
-        paths.add(layout.seq);
+        int n = batch.reads().size();
+        List<String> valuePaths = new ArrayList<>(n);
         for (ReadBatch.Read r : batch.reads()) {
-            paths.add(layout.valuePath(r.key(), ((ReadBatch.ValueRead) r).name()));
+            valuePaths.add(layout.valuePath(r.key(), ((ReadBatch.ValueRead) r).name()));
         }
-        paths.add(layout.seq);
-        // a write conditioned on what was just read is then planned without a snapshot read
-        return ZkCalls.getDataAll(zk, paths, answers -> {
-            for (int i = 1; i < paths.size() - 1; i++) {
-                String vp = paths.get(i);
-                ZkCalls.NodeData n = answers.get(i);
-                facts.learn(vp, n == null ? null : n.stat(), n == null ? -1 : ZnodeLayout.revision(vp, n.stat(), n.data()));
+        List<CompletableFuture<List<ZkCalls.NodeData>>> multis = new ArrayList<>();
+        for (int from = 0; from < n || from == 0; from += VALUES_PER_MULTI_READ) {
+            List<String> paths = new ArrayList<>(VALUES_PER_MULTI_READ + 2);
+            boolean first = from == 0;
+            boolean last = from + VALUES_PER_MULTI_READ >= n;
+            if (first) {
+                paths.add(layout.seq);
             }
-        }).thenCompose(answers -> {
+            List<String> values = valuePaths.subList(from, Math.min(n, from + VALUES_PER_MULTI_READ));
+            paths.addAll(values);
+            if (last) {
+                paths.add(layout.seq);
+            }
+            int offset = first ? 1 : 0;
+            // a write conditioned on what was just read is then planned without a snapshot read
+            multis.add(ZkCalls.getDataAll(zk, paths, answers -> {
+                for (int i = 0; i < values.size(); i++) {
+                    String vp = values.get(i);
+                    ZkCalls.NodeData d = answers.get(offset + i);
+                    facts.learn(vp, d == null ? null : d.stat(), d == null ? -1 : ZnodeLayout.revision(vp, d.stat(), d.data()));
+                }
+            }));
+        }
+        return CompletableFuture.allOf(multis.toArray(CompletableFuture[]::new)).thenCompose(ignored -> {
+            List<ZkCalls.NodeData> answers = new ArrayList<>(n + 2);
+            multis.forEach(m -> answers.addAll(m.join()));
             ZkCalls.NodeData before = answers.get(0);
             ZkCalls.NodeData after = answers.get(answers.size() - 1);
             if (before == null || after == null) {
                 return CompletableFuture.failedFuture(new RegistryException(layout.seq + " is missing: the registry's znodes under "
                         + layout.chroot + " were removed"));
             }
-            List<CompletableFuture<?>> values = new ArrayList<>(batch.reads().size());
-            for (int i = 1; i < answers.size() - 1; i++) {
+            List<CompletableFuture<?>> values = new ArrayList<>(n);
+            for (int i = 1; i <= n; i++) {
                 values.add(CompletableFuture.completedFuture(answers.get(i)));
             }
             if (before.stat().getMzxid() == after.stat().getMzxid()) {

@@ -107,6 +107,36 @@ class ZooKeeperReadConsistencyTest {
             // 50 batches of two values: one request each (a few more for the session's pings); read one
             // znode per request, they would be 150 or more
             assertThat(requests).as("requests for 50 read batches").isBetween(50L, 60L);
+
+            List<ReadBatch.Read> five = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                five.add(new ReadBatch.ValueRead(key, i % 2 == 0 ? "envelope" : "version"));
+            }
+            before = ZkTestSupport.requestsReceived(server.getPort());
+            for (int i = 0; i < 10; i++) {
+                assertThat(r.read(ReadBatch.of(five)).value(4).orElseThrow().value().asBinary()).hasSize(1024);
+            }
+            assertThat(ZkTestSupport.requestsReceived(server.getPort()) - before).as("two values per request").isBetween(30L, 36L);
+        }
+    }
+
+    @Test
+    void twoValuesAsLargeAsTheServersTakeAreReadInOneAnswer() throws Exception {
+        // with ZooKeeper's default jute.maxbuffer (1,048,575) a value the registry writes is at most 513,521
+        // bytes; written around it, two values of nearly 1 MB make one answer of nearly 2 MB
+        String chroot = ZkTestSupport.freshChroot("large-answer");
+        RegistryPath key = RegistryPath.of("large");
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), chroot,
+                ZkTestSupport.options(ZooKeeperOptions.MAX_REQUEST_BYTES.name(), "1048575"))) {
+            byte[] a = new byte[1_000_000];
+            byte[] b = a.clone();
+            java.util.Arrays.fill(a, (byte) 'a');
+            java.util.Arrays.fill(b, (byte) 'b');
+            raw.create().creatingParentsIfNeeded().forPath(chroot + "/data/large/=a", ZnodeLayout.encodeValue(RegistryValue.binary(a)));
+            raw.create().forPath(chroot + "/data/large/=b", ZnodeLayout.encodeValue(RegistryValue.binary(b)));
+            ReadBatchResult read = r.read(ReadBatch.of(new ReadBatch.ValueRead(key, "a"), new ReadBatch.ValueRead(key, "b")));
+            assertThat(read.value(0).orElseThrow().value().asBinary()).isEqualTo(a);
+            assertThat(read.value(1).orElseThrow().value().asBinary()).isEqualTo(b);
         }
     }
 
