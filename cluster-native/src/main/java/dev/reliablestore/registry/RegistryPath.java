@@ -26,6 +26,8 @@ public final class RegistryPath implements Comparable<RegistryPath> {
 
     private final List<String> segments;
     private final int length;
+    /** The segments' hash, computed on first use (0: not yet). */
+    private int hash;
 
     private RegistryPath(List<String> segments, int length) {
         this.segments = segments;
@@ -196,12 +198,18 @@ public final class RegistryPath implements Comparable<RegistryPath> {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof RegistryPath p && p.segments.equals(segments);
+        return this == o || o instanceof RegistryPath p && p.hashCode() == hashCode() && p.segments.equals(segments);
     }
 
     @Override
     public int hashCode() {
-        return segments.hashCode();
+        // paths are map keys on every commit's path (planner, pipeline, caches): hash the segments once
+        int h = hash;
+        if (h == 0) {
+            h = segments.hashCode();
+            hash = h;
+        }
+        return h;
     }
 
     private static String join(List<String> segments) {

@@ -13,6 +13,7 @@ import org.apache.zookeeper.data.Stat;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -81,14 +82,17 @@ final class BatchPlanner {
         Set<String> revisions = new LinkedHashSet<>();
         List<RegistryPath> listed = new ArrayList<>();
         stats.add(layout.data);
+        Set<RegistryPath> keysSeen = new HashSet<>();
         for (BatchCommand c : batch.commands()) {
             RegistryPath key = c.key();
-            // an escaped segment never holds '/', so the key's ancestors are prefixes of its znode path
-            String keyPath = layout.keyPath(key);
-            for (int slash = keyPath.indexOf('/', layout.data.length() + 1); slash > 0; slash = keyPath.indexOf('/', slash + 1)) {
-                stats.add(keyPath.substring(0, slash));
+            if (keysSeen.add(key)) {
+                // an escaped segment never holds '/', so the key's ancestors are prefixes of its znode path
+                String keyPath = layout.keyPath(key);
+                for (int slash = keyPath.indexOf('/', layout.data.length() + 1); slash > 0; slash = keyPath.indexOf('/', slash + 1)) {
+                    stats.add(keyPath.substring(0, slash));
+                }
+                stats.add(keyPath);
             }
-            stats.add(keyPath);
             String name = c.valueName();
             if (name != null) {
                 String vp = layout.valuePath(key, name);
@@ -168,7 +172,8 @@ final class BatchPlanner {
         final Node root;
         final Map<String, Op> guards = new LinkedHashMap<>();
         final List<Op> mutations = new ArrayList<>();
-        final List<Change> changes = new ArrayList<>();
+        /** The batch's netted changes in the order made, by what they change (a later change of a value replaces the earlier). */
+        final Map<ChangeId, Change> changes = new LinkedHashMap<>();
         final List<String> createdValues = new ArrayList<>();
         final List<String> deleted = new ArrayList<>();
 
@@ -264,12 +269,15 @@ final class BatchPlanner {
 
         /** The node's snapshot state (bytes, revision) is still current: versions of it and every ancestor. */
         void guardIncarnation(Map<String, Op> into, Node n) {
+            // an ancestor already guarded came with its own ancestors: stop there (a batch of 100 saves
+            // guards 100 values below one key)
             List<Node> chain = new ArrayList<>();
-            for (Node a = n; a != null; a = a.parent) {
-                chain.add(0, a);
+            for (Node a = n; a != null && !into.containsKey("version " + a.path); a = a.parent) {
+                chain.add(a);
             }
-            for (Node a : chain) {
-                into.putIfAbsent("version " + a.path, Op.check(a.path, a.stat.getVersion()));
+            for (int i = chain.size() - 1; i >= 0; i--) {
+                Node a = chain.get(i);
+                into.put("version " + a.path, Op.check(a.path, a.stat.getVersion()));
             }
         }
 
@@ -277,11 +285,11 @@ final class BatchPlanner {
 
         Node ensureKey(RegistryPath key) {
             Node n = root;
-            RegistryPath sofar = RegistryPath.root();
-            for (String s : key.segments()) {
-                sofar = sofar.child(s);
-                n = child(n, ZnodeLayout.escape(s));
+            List<String> segments = key.segments();
+            for (int i = 0; i < segments.size(); i++) {
+                n = child(n, ZnodeLayout.escape(segments.get(i)));
                 if (!n.exists) {
+                    RegistryPath sofar = i == segments.size() - 1 ? key : RegistryPath.of(segments.subList(0, i + 1));
                     mutations.add(Op.create(n.path, EMPTY, acl, CreateMode.PERSISTENT));
                     n.exists = true;
                     n.snapshotIncarnation = false;
@@ -341,32 +349,33 @@ final class BatchPlanner {
         // ---- changes, netted within the batch ---------------------------------------------------
 
         void keyCreated(RegistryPath key) {
-            changes.add(new Change.KeyCreated(key));
+            changes.put(new ChangeId(key, null, true), new Change.KeyCreated(key));
         }
 
         void keyDeleted(RegistryPath key, Node n) {
-            changes.removeIf(c -> key.contains(c.key()));
+            changes.values().removeIf(c -> key.contains(c.key()));
             if (n.existedAtStart && (n.parent == null || !coveredByKeyDeletion(n.parent))) {
-                changes.add(new Change.KeyDeleted(key));
+                changes.put(new ChangeId(key, null, false), new Change.KeyDeleted(key));
             }
         }
 
         void valueSet(RegistryPath key, String name, RegistryValue value) {
-            changes.removeIf(c -> isValueChange(c, key, name));
-            changes.add(new Change.ValueSet(key, name, new VersionedValue(value, 1)));
+            ChangeId id = new ChangeId(key, name, false);
+            changes.remove(id); // moved to the end: the order of the changes is the order of their last command
+            changes.put(id, new Change.ValueSet(key, name, new VersionedValue(value, 1)));
         }
 
         void valueDeleted(RegistryPath key, String name, Node v) {
-            changes.removeIf(c -> isValueChange(c, key, name));
+            ChangeId id = new ChangeId(key, name, false);
+            changes.remove(id);
             if (v.existedAtStart && !coveredByKeyDeletion(v.parent)) {
-                changes.add(new Change.ValueDeleted(key, name));
+                changes.put(id, new Change.ValueDeleted(key, name));
             }
         }
+    }
 
-        private boolean isValueChange(Change c, RegistryPath key, String name) {
-            return c instanceof Change.ValueSet s && s.key().equals(key) && s.name().equals(name)
-                    || c instanceof Change.ValueDeleted d && d.key().equals(key) && d.name().equals(name);
-        }
+    /** What a change is about: a value (name set) or a key's creation or deletion. */
+    private record ChangeId(RegistryPath key, String name, boolean created) {
     }
 
     // ---- planning ---------------------------------------------------------------------------------
@@ -443,7 +452,7 @@ final class BatchPlanner {
             ops.add(m);
             roles.add(Role.MUTATION);
         }
-        return new Plan(ops, roles, -1, List.copyOf(sim.changes), sim.createdValues, sim.deleted);
+        return new Plan(ops, roles, -1, List.copyOf(sim.changes.values()), sim.createdValues, sim.deleted);
     }
 
     /** Whether the node's absence comes from this batch (so no snapshot fact needs guarding). */

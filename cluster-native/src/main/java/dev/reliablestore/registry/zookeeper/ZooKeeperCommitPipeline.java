@@ -91,7 +91,22 @@ final class ZooKeeperCommitPipeline {
      * What a batch can observe or change, at the granularity its conditions can see: single values,
      * and whole keys (key-level commands, which also reach every value and key below).
      */
-    private record Footprint(Set<RegistryPath> keys, Set<ValueRef> values) {
+    private record Footprint(Set<RegistryPath> keys, Set<ValueRef> values, Set<RegistryPath> valueKeys,
+                             Set<RegistryPath> valueScope, Set<RegistryPath> keyScope) {
+        // valueKeys: the distinct keys of the values (a batch of 100 saves names three); valueScope and
+        // keyScope: every ancestor-or-self of those keys and of the keys that key-level commands name,
+        // each once — a batch is registered once per key, not once per value
+    }
+
+    private static Set<RegistryPath> ancestorsOrSelf(Set<RegistryPath> of) {
+        Set<RegistryPath> out = new LinkedHashSet<>();
+        for (RegistryPath k : of) {
+            // an ancestor already there brought its own ancestors with it
+            for (RegistryPath a = k; out.add(a) && !a.isRoot(); ) {
+                a = a.parent();
+            }
+        }
+        return out;
     }
 
     private record ValueRef(RegistryPath key, String name) {
@@ -125,10 +140,12 @@ final class ZooKeeperCommitPipeline {
         Set<InFlight> before = Collections.newSetFromMap(new IdentityHashMap<>());
         synchronized (lock) {
             for (ValueRef v : fp.values()) {
-                // the same value, a key-level command on its key or above it, or below it (a delete or create there)
-                addAll(before, valueAt.get(v));
-                addAll(before, keyUnder.get(v.key()));
-                for (RegistryPath a = v.key(); !a.isRoot(); ) {
+                addAll(before, valueAt.get(v)); // the same value
+            }
+            for (RegistryPath k : fp.valueKeys()) {
+                // a key-level command on a value's key or above it, or below it (a delete or create there)
+                addAll(before, keyUnder.get(k));
+                for (RegistryPath a = k; !a.isRoot(); ) {
                     a = a.parent();
                     addAll(before, keyAt.get(a));
                 }
@@ -144,21 +161,15 @@ final class ZooKeeperCommitPipeline {
             }
             for (ValueRef v : fp.values()) {
                 valueAt.computeIfAbsent(v, x -> new ArrayList<>(2)).add(me);
-                for (RegistryPath a = v.key(); ; a = a.parent()) {
-                    valueUnder.computeIfAbsent(a, x -> new ArrayList<>(2)).add(me);
-                    if (a.isRoot()) {
-                        break;
-                    }
-                }
+            }
+            for (RegistryPath a : fp.valueScope()) {
+                valueUnder.computeIfAbsent(a, x -> new ArrayList<>(2)).add(me);
             }
             for (RegistryPath k : fp.keys()) {
                 keyAt.computeIfAbsent(k, x -> new ArrayList<>(2)).add(me);
-                for (RegistryPath a = k; ; a = a.parent()) {
-                    keyUnder.computeIfAbsent(a, x -> new ArrayList<>(2)).add(me);
-                    if (a.isRoot()) {
-                        break;
-                    }
-                }
+            }
+            for (RegistryPath a : fp.keyScope()) {
+                keyUnder.computeIfAbsent(a, x -> new ArrayList<>(2)).add(me);
             }
             all.add(me);
         }
@@ -202,21 +213,15 @@ final class ZooKeeperCommitPipeline {
         synchronized (lock) {
             for (ValueRef v : me.footprint.values()) {
                 remove(valueAt, v, me);
-                for (RegistryPath a = v.key(); ; a = a.parent()) {
-                    remove(valueUnder, a, me);
-                    if (a.isRoot()) {
-                        break;
-                    }
-                }
+            }
+            for (RegistryPath a : me.footprint.valueScope()) {
+                remove(valueUnder, a, me);
             }
             for (RegistryPath k : me.footprint.keys()) {
                 remove(keyAt, k, me);
-                for (RegistryPath a = k; ; a = a.parent()) {
-                    remove(keyUnder, a, me);
-                    if (a.isRoot()) {
-                        break;
-                    }
-                }
+            }
+            for (RegistryPath a : me.footprint.keyScope()) {
+                remove(keyUnder, a, me);
             }
             all.remove(me);
         }
@@ -428,6 +433,8 @@ final class ZooKeeperCommitPipeline {
                 values.add(new ValueRef(c.key(), name));
             }
         }
-        return new Footprint(keys, values);
+        Set<RegistryPath> valueKeys = new LinkedHashSet<>();
+        values.forEach(v -> valueKeys.add(v.key()));
+        return new Footprint(keys, values, valueKeys, ancestorsOrSelf(valueKeys), ancestorsOrSelf(keys));
     }
 }
