@@ -8,6 +8,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -41,6 +42,9 @@ public class ZooKeeperStoreThroughputBench {
     /** The provider, preloaded with 1,000 orders of 1 KB. */
     @State(Scope.Benchmark)
     public static class Provider {
+        /** The local cache (the provider's default is on; off here unless asked, so the registry is measured). */
+        @Param({"false"})
+        public boolean cache;
         EntityStore<Order> store;
         String[] ids;
         Order[] orders;
@@ -49,7 +53,7 @@ public class ZooKeeperStoreThroughputBench {
         @Setup(Level.Trial)
         @SuppressWarnings("unchecked")
         public void open(ZooKeeperBench.Ensemble e) {
-            store = Stores.cluster(e.ensemble.registryUri("store-bench"), Stores.ZSTD_AES, false, false);
+            store = Stores.cluster(e.ensemble.registryUri("store-bench"), Stores.ZSTD_AES, cache, false);
             ids = Stores.ids(ENTITIES);
             Dataset.load(store, ids, SIZE);
             orders = new Order[8];

@@ -11,6 +11,7 @@ import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.WatchedEvent;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,6 +53,13 @@ final class ChangeFeed implements Watcher {
     private volatile String brokenReason = "";
     /** Told of every batch read from the log (entry path, changes), on the event thread. */
     private volatile java.util.function.BiConsumer<String, List<Change>> observer = (entry, changes) -> { };
+    /** Entries whose creation events arrived and that are not handled yet, in that order (see {@link #drain}). */
+    private final ArrayDeque<Slot> slots = new ArrayDeque<>();
+    /** Path → bytes of the entries of this registry's multis in flight (see {@link #ownEntrySent}). */
+    private final java.util.concurrent.ConcurrentHashMap<String, byte[]> ownEntries = new java.util.concurrent.ConcurrentHashMap<>();
+    static final int MAX_OWN_ENTRIES = 10_000;
+    /** Entries read from the log (for tests: its own batches' entries a registry does not read). */
+    final java.util.concurrent.atomic.AtomicLong entriesRead = new java.util.concurrent.atomic.AtomicLong();
 
     ChangeFeed(ZnodeLayout layout, Supplier<ZooKeeper> handle, int capacity) {
         this.layout = layout;
@@ -95,59 +103,133 @@ final class ChangeFeed implements Watcher {
         if (event.getType() != Event.EventType.NodeCreated || event.getPath() == null || depth(event.getPath()) != entryDepth) {
             return;
         }
+        String path = event.getPath();
+        byte[] own = ownEntries.isEmpty() ? null : ownEntries.remove(path);
         if (watches.isEmpty() && captures.isEmpty()) {
             return; // nobody listens: a watch registered later starts after this entry anyway
         }
-        String path = event.getPath();
+        Slot slot = new Slot(path);
+        synchronized (slots) {
+            slots.add(slot);
+        }
+        if (own != null && event.getZxid() > 0) {
+            // our own batch's entry: its bytes are the ones we sent and the event carries its creation
+            // zxid, so it is not read back (a request carrying the batch's values again); it still waits
+            // its turn behind the entries read before it
+            Stat stat = new Stat();
+            stat.setCzxid(event.getZxid());
+            slot.answer(new ZkCalls.NodeData(own, stat), null);
+            drain();
+            return;
+        }
         ZooKeeper zk;
         try {
             zk = handle.get();
         } catch (RuntimeException e) {
+            synchronized (slots) {
+                slots.remove(slot);
+            }
             return; // closing
         }
+        entriesRead.incrementAndGet();
         ZkCalls.getData(zk, path).whenComplete((node, failure) -> {
-            if (failure != null || node == null) {
-                captures.forEach(Capture::incomplete);
-            }
-            if (failure != null) {
-                if (!ZkCalls.isConnectionProblem(ZkCalls.unwrap(failure))) {
-                    LOG.warn("could not read change-log entry {}; resynchronising listeners", path, failure);
-                    resyncAll("change-log entry " + path + " could not be read: " + ZkCalls.unwrap(failure));
-                }
-                // connection problems: the reconnect resynchronises
-                return;
-            }
-            if (node == null) {
-                resyncAll("change-log entry " + path + " was garbage-collected before this client read it (the client fell behind)");
-                return;
-            }
-            List<Change> changes;
-            try {
-                changes = ZnodeLayout.decodeLogEntry(path, node.data(), ZnodeLayout.logEntrySequence(node.stat(), node.data()));
-            } catch (RuntimeException e) {
-                captures.forEach(Capture::incomplete);
-                LOG.error("undecodable change-log entry {}; resynchronising listeners", path, e);
-                resyncAll("change-log entry " + path + " is corrupt: " + e.getMessage());
-                return;
-            }
-            if (changes == null) {
-                return; // a fence written while verifying an ambiguous commit: no batch
-            }
-            for (Capture c : captures) {
-                c.add(node.stat().getCzxid(), ZnodeLayout.logEntrySequence(node.stat(), node.data()), changes);
-            }
-            try {
-                observer.accept(path, changes);
-            } catch (RuntimeException e) {
-                LOG.warn("change-log observer failed on {}", path, e);
-            }
-            long sequence = ZnodeLayout.logEntrySequence(node.stat(), node.data());
-            if (sequence <= lastSequence) {
-                return;
-            }
-            lastSequence = sequence;
-            deliver(sequence, changes);
+            slot.answer(node, failure);
+            drain();
         });
+    }
+
+    /**
+     * The bytes of a change-log entry this registry is sending in a multi, so that its creation
+     * event needs no read. Only while someone reads the feed; a multi that fails takes them back
+     * ({@link #ownEntryNotCreated}), and the map is bounded (an entry dropped from it is read).
+     */
+    void ownEntrySent(String path, byte[] entry) {
+        if (watches.isEmpty() && captures.isEmpty()) {
+            return;
+        }
+        if (ownEntries.size() >= MAX_OWN_ENTRIES) {
+            ownEntries.clear();
+        }
+        ownEntries.put(path, entry);
+    }
+
+    void ownEntryNotCreated(String path) {
+        ownEntries.remove(path);
+    }
+
+    /**
+     * Handles the entries in the order their creation events arrived: one answered waits for all
+     * before it. On the event thread — the lock only matters after a session expiry, when the old
+     * handle's event thread still answers its last reads (with a failure) beside the new one's.
+     */
+    private void drain() {
+        synchronized (slots) {
+            while (!slots.isEmpty() && slots.peekFirst().answered) {
+                Slot s = slots.pollFirst();
+                handle(s.path, s.node, s.failure);
+            }
+        }
+    }
+
+    private static final class Slot {
+        final String path;
+        boolean answered;
+        ZkCalls.NodeData node;
+        Throwable failure;
+
+        Slot(String path) {
+            this.path = path;
+        }
+
+        void answer(ZkCalls.NodeData node, Throwable failure) {
+            this.node = node;
+            this.failure = failure;
+            this.answered = true;
+        }
+    }
+
+    private void handle(String path, ZkCalls.NodeData node, Throwable failure) {
+        if (failure != null || node == null) {
+            captures.forEach(Capture::incomplete);
+        }
+        if (failure != null) {
+            if (!ZkCalls.isConnectionProblem(ZkCalls.unwrap(failure))) {
+                LOG.warn("could not read change-log entry {}; resynchronising listeners", path, failure);
+                resyncAll("change-log entry " + path + " could not be read: " + ZkCalls.unwrap(failure));
+            }
+            // connection problems: the reconnect resynchronises
+            return;
+        }
+        if (node == null) {
+            resyncAll("change-log entry " + path + " was garbage-collected before this client read it (the client fell behind)");
+            return;
+        }
+        List<Change> changes;
+        try {
+            changes = ZnodeLayout.decodeLogEntry(path, node.data(), ZnodeLayout.logEntrySequence(node.stat(), node.data()));
+        } catch (RuntimeException e) {
+            captures.forEach(Capture::incomplete);
+            LOG.error("undecodable change-log entry {}; resynchronising listeners", path, e);
+            resyncAll("change-log entry " + path + " is corrupt: " + e.getMessage());
+            return;
+        }
+        if (changes == null) {
+            return; // a fence written while verifying an ambiguous commit: no batch
+        }
+        for (Capture c : captures) {
+            c.add(node.stat().getCzxid(), ZnodeLayout.logEntrySequence(node.stat(), node.data()), changes);
+        }
+        try {
+            observer.accept(path, changes);
+        } catch (RuntimeException e) {
+            LOG.warn("change-log observer failed on {}", path, e);
+        }
+        long sequence = ZnodeLayout.logEntrySequence(node.stat(), node.data());
+        if (sequence <= lastSequence) {
+            return;
+        }
+        lastSequence = sequence;
+        deliver(sequence, changes);
     }
 
     private void deliver(long sequence, List<Change> changes) {

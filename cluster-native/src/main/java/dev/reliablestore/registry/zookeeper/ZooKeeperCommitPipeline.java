@@ -80,11 +80,22 @@ final class ZooKeeperCommitPipeline {
     private int multisInFlight;
     private long coalescedMultis;
 
+    /** Told the path and bytes of each change-log entry a multi carries when it is sent (see ChangeFeed#ownEntrySent). */
+    private volatile BiConsumer<String, byte[]> entrySent = (path, bytes) -> { };
+    /** Told each entry of a multi that failed. */
+    private volatile java.util.function.Consumer<String> entryNotCreated = path -> { };
+
     /** {@code deadlines}: a multi not answered in time fails as a connection problem (its slot is freed). */
     ZooKeeperCommitPipeline(String seqPath, long maxRequestBytes, AnswerDeadlines deadlines) {
         this.seqPath = seqPath;
         this.maxRequestBytes = maxRequestBytes;
         this.deadlines = deadlines;
+    }
+
+    /** Who is told of the change-log entries sent, and of those whose multi failed. */
+    void onEntries(BiConsumer<String, byte[]> sent, java.util.function.Consumer<String> notCreated) {
+        this.entrySent = sent;
+        this.entryNotCreated = notCreated;
     }
 
     /**
@@ -292,11 +303,24 @@ final class ZooKeeperCommitPipeline {
             }
             ops.add(Op.setData(seqPath, ZnodeLayout.seqData(group.size() - 1), -1));
         }
+        String[] entries = new String[group.size()];
+        for (int j = 0; j < group.size(); j++) {
+            // each batch's change-log entry: the last of its own ops, its place in the coalesced multi
+            Op entry = ops.get(group.size() == 1 ? ops.size() - 1 : starts[j] + group.get(j).ops.size() - 2);
+            entries[j] = entry.getPath();
+            entrySent.accept(entries[j], ((CreateRequest) entry.toRequestRecord()).getData());
+        }
         deadlines.watch(ZkCalls.multi(group.get(0).zk, ops, results -> {
             for (int j = 0; j < group.size(); j++) {
                 group.get(j).applied.accept(local(group, j, starts, results), j);
             }
         })).whenComplete((results, t) -> {
+            if (t != null) {
+                // not created, or not known to be: its creation event (if any) reads it
+                for (String e : entries) {
+                    entryNotCreated.accept(e);
+                }
+            }
             List<Member> retry;
             try {
                 retry = settle(group, starts, results, t);

@@ -180,6 +180,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         }
         this.client = builder.build();
         this.feed = new ChangeFeed(layout, this::zk, options.feedCapacity());
+        pipeline.onEntries(feed::ownEntrySent, feed::ownEntryNotCreated);
         long retentionMs = options.feedRetentionMs();
         this.history = new FeedHistory(layout, this::zk, acl, options.failoverTimeoutMs(), "the change log is kept for feedRetention="
                 + (retentionMs % 1000 == 0 ? retentionMs / 1000 + " s" : retentionMs + " ms"));
@@ -1573,6 +1574,11 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     }
 
     /** For tests: how many snapshots commits have read. */
+    /** Change-log entries this registry's feed read (its own batches' entries it takes from what it sent). */
+    long changeLogEntriesRead() {
+        return feed.entriesRead.get();
+    }
+
     long snapshotReads() {
         return snapshotReads.get();
     }

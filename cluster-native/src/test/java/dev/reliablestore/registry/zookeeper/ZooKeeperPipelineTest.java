@@ -55,6 +55,22 @@ class ZooKeeperPipelineTest {
         server.close();
     }
 
+    /** Records the feed's batches in arrival order. */
+    static final class Batches implements ChangeListener {
+        final List<ChangeBatch> batches = new CopyOnWriteArrayList<>();
+        final AtomicInteger resyncs = new AtomicInteger();
+
+        @Override
+        public void onBatch(ChangeBatch batch) {
+            batches.add(batch);
+        }
+
+        @Override
+        public void onResync(String reason) {
+            resyncs.incrementAndGet();
+        }
+    }
+
     /** Records the feed; sequences in arrival order. */
     static final class Recorder implements ChangeListener {
         final List<Long> sequences = new CopyOnWriteArrayList<>();
@@ -307,6 +323,46 @@ class ZooKeeperPipelineTest {
                 assertThat(a.conditionCache().get(vp)).as("forgotten: another instance changed it").isNull();
                 long next = a.commit(WriteBatch.builder().requireRevision(k, "v", theirs).setValue(k, "v", RegistryValue.dword(3)).build()).sequence();
                 assertThat(b.getValue(k, "v").orElseThrow()).isEqualTo(new VersionedValue(RegistryValue.dword(3), next));
+            }
+        }
+    }
+
+    @SuppressWarnings("try") // the resources are held open for the body, never used by name
+    @Test
+    void aWatchingInstanceTakesItsOwnBatchesFromWhatItSentAndSeesWhatOthersReadBack() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("own-entries");
+        try (ZooKeeperRegistry a = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options());
+             ZooKeeperRegistry b = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            Batches a1 = new Batches();
+            Batches b1 = new Batches();
+            List<ChangeBatch> mine = a1.batches;
+            List<ChangeBatch> read = b1.batches;
+            try (Watch wa = a.watch(RegistryPath.root(), a1);
+                 Watch wb = b.watch(RegistryPath.root(), b1)) {
+                a.commit(WriteBatch.builder().setValue(RegistryPath.of("o", "warm"), "v", RegistryValue.dword(0)).build());
+                await().atMost(Duration.ofSeconds(30)).until(() -> mine.size() == 1 && read.size() == 1);
+                // a takes its own batches from what it sent; b, another instance, reads each entry
+                for (int i = 0; i < 30; i++) {
+                    a.commit(WriteBatch.builder().setValue(RegistryPath.of("o", "k" + (i % 3)), "v", RegistryValue.binary(new byte[] {(byte) i})).build());
+                }
+                await().atMost(Duration.ofSeconds(30)).until(() -> mine.size() == 31 && read.size() == 31);
+                assertThat(a.changeLogEntriesRead()).as("log entries a read back").isZero();
+                assertThat(b.changeLogEntriesRead()).as("log entries b read").isEqualTo(31);
+                // coalesced multis: each batch's own entry carries its index in the multi
+                long coalescedBefore = a.pipeline().coalescedMultis();
+                List<CompletableFuture<CommitResult>> futures = new ArrayList<>();
+                for (int i = 0; i < 300; i++) {
+                    futures.add(a.commitAsync(WriteBatch.builder().setValue(RegistryPath.of("o", "c" + i), "v", RegistryValue.dword(i)).build()));
+                }
+                List<Long> sequences = new ArrayList<>();
+                futures.forEach(f -> sequences.add(f.orTimeout(60, TimeUnit.SECONDS).join().sequence()));
+                await().atMost(Duration.ofSeconds(30)).until(() -> mine.size() == 331 && read.size() == 331);
+                assertThat(a.pipeline().coalescedMultis()).as("batches that shared a multi").isGreaterThan(coalescedBefore);
+                assertThat(a.changeLogEntriesRead()).as("log entries a read back").isZero();
+                assertThat(a1.resyncs).hasValue(0);
+                assertThat(b1.resyncs).hasValue(0);
+                assertThat(mine).as("the batches a took from what it sent are the ones b read").isEqualTo(read);
+                assertThat(mine.stream().map(ChangeBatch::sequence).toList()).isSorted().doesNotHaveDuplicates().containsAll(sequences);
             }
         }
     }
