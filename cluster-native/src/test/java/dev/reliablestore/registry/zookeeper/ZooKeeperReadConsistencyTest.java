@@ -104,9 +104,9 @@ class ZooKeeperReadConsistencyTest {
                 assertThat(r.read(absent).value(0)).isEmpty();
             }
             long requests = ZkTestSupport.requestsReceived(server.getPort()) - before;
-            // 50 batches of two values: one request each (a few more for the session's pings); read one
-            // znode per request, they would be 150 or more
-            assertThat(requests).as("requests for 50 read batches").isBetween(50L, 60L);
+            // 50 batches of two values: one request each, plus whatever the registry's background work
+            // (membership, log collection) sends meanwhile; read one znode per request, they were 150
+            assertThat(requests).as("requests for 50 read batches").isBetween(50L, 100L);
 
             List<ReadBatch.Read> five = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
@@ -116,7 +116,8 @@ class ZooKeeperReadConsistencyTest {
             for (int i = 0; i < 10; i++) {
                 assertThat(r.read(ReadBatch.of(five)).value(4).orElseThrow().value().asBinary()).hasSize(1024);
             }
-            assertThat(ZkTestSupport.requestsReceived(server.getPort()) - before).as("two values per request").isBetween(30L, 36L);
+            // three multi reads per batch; a getData per znode was six (seq and five values)
+            assertThat(ZkTestSupport.requestsReceived(server.getPort()) - before).as("two values per request").isBetween(30L, 45L);
         }
     }
 
