@@ -229,7 +229,13 @@ final class ChangeFeed implements Watcher {
             return;
         }
         lastSequence = sequence;
-        deliver(sequence, changes);
+        try {
+            deliver(sequence, changes);
+        } catch (RuntimeException e) {
+            // thrown inside a future's callback it would vanish; listeners must learn they missed it
+            LOG.error("could not deliver change-log entry {}; resynchronising listeners", path, e);
+            resyncAll("change-log entry " + path + " could not be delivered: " + e);
+        }
     }
 
     private void deliver(long sequence, List<Change> changes) {
