@@ -205,6 +205,8 @@ class EmbeddedRotationRecoveryTest {
         Path newest = WriteAheadLog.segmentPath(dir, s2 + 1);
         put(openAt(dir), 99_999); // give the newest segment records
         closeOpened();
+        // once in a CI run the copy below found no such file; should it recur, this says what was there
+        assertThat(WriteAheadLog.segments(dir)).as("segments after the put (files: %s)", fileNames(dir)).contains(newest);
         Path duplicate = WriteAheadLog.segmentPath(dir, s2 + 2);
         Files.copy(newest, duplicate);
         assertThatThrownBy(this::open).isInstanceOf(RegistryCorruptedException.class)
@@ -274,6 +276,12 @@ class EmbeddedRotationRecoveryTest {
 
     private static void rename(Path from, Path to) throws IOException {
         Files.move(from, to);
+    }
+
+    private static List<String> fileNames(Path d) throws IOException {
+        try (Stream<Path> files = Files.list(d)) {
+            return files.map(f -> f.getFileName().toString()).sorted().toList();
+        }
     }
 
     private static void copyFiles(Path from, Path to) throws IOException {
