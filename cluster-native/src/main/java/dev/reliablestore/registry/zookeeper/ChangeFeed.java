@@ -8,10 +8,12 @@ import dev.reliablestore.registry.Watch;
 import dev.reliablestore.registry.spi.ChangeDispatcher;
 import org.apache.zookeeper.AddWatchMode;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Op;
 import org.apache.zookeeper.WatchedEvent;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
+import org.apache.zookeeper.proto.CreateRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -105,7 +107,7 @@ final class ChangeFeed implements Watcher {
         }
         String path = event.getPath();
         byte[] own = ownEntries.isEmpty() ? null : ownEntries.remove(path);
-        if (watches.isEmpty() && captures.isEmpty()) {
+        if (!reading()) {
             return; // nobody listens: a watch registered later starts after this entry anyway
         }
         Slot slot = new Slot(path);
@@ -139,18 +141,23 @@ final class ChangeFeed implements Watcher {
     }
 
     /**
-     * The bytes of a change-log entry this registry is sending in a multi, so that its creation
+     * The create op of a change-log entry this registry is sending in a multi: its bytes are kept so that its creation
      * event needs no read. Only while someone reads the feed; a multi that fails takes them back
      * ({@link #ownEntryNotCreated}), and the map is bounded (an entry dropped from it is read).
      */
-    void ownEntrySent(String path, byte[] entry) {
-        if (watches.isEmpty() && captures.isEmpty()) {
+    void ownEntrySent(Op entry) {
+        if (!reading()) {
             return;
         }
         if (ownEntries.size() >= MAX_OWN_ENTRIES) {
             ownEntries.clear();
         }
-        ownEntries.put(path, entry);
+        ownEntries.put(entry.getPath(), ((CreateRequest) entry.toRequestRecord()).getData());
+    }
+
+    /** Whether some watch or capture reads the log, so that entries are read (or taken from memory). */
+    private boolean reading() {
+        return !watches.isEmpty() || !captures.isEmpty();
     }
 
     void ownEntryNotCreated(String path) {

@@ -80,8 +80,8 @@ final class ZooKeeperCommitPipeline {
     private int multisInFlight;
     private long coalescedMultis;
 
-    /** Told the path and bytes of each change-log entry a multi carries when it is sent (see ChangeFeed#ownEntrySent). */
-    private volatile BiConsumer<String, byte[]> entrySent = (path, bytes) -> { };
+    /** Told the create op of each change-log entry a multi carries when it is sent (see ChangeFeed#ownEntrySent). */
+    private volatile java.util.function.Consumer<Op> entrySent = entry -> { };
     /** Told each entry of a multi that failed. */
     private volatile java.util.function.Consumer<String> entryNotCreated = path -> { };
 
@@ -93,7 +93,7 @@ final class ZooKeeperCommitPipeline {
     }
 
     /** Who is told of the change-log entries sent, and of those whose multi failed. */
-    void onEntries(BiConsumer<String, byte[]> sent, java.util.function.Consumer<String> notCreated) {
+    void onEntries(java.util.function.Consumer<Op> sent, java.util.function.Consumer<String> notCreated) {
         this.entrySent = sent;
         this.entryNotCreated = notCreated;
     }
@@ -308,7 +308,7 @@ final class ZooKeeperCommitPipeline {
             // each batch's change-log entry: the last of its own ops, its place in the coalesced multi
             Op entry = ops.get(group.size() == 1 ? ops.size() - 1 : starts[j] + group.get(j).ops.size() - 2);
             entries[j] = entry.getPath();
-            entrySent.accept(entries[j], ((CreateRequest) entry.toRequestRecord()).getData());
+            entrySent.accept(entry);
         }
         deadlines.watch(ZkCalls.multi(group.get(0).zk, ops, results -> {
             for (int j = 0; j < group.size(); j++) {
