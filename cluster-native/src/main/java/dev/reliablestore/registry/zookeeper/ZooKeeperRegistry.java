@@ -573,6 +573,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         List<CompletableFuture<?>> firstRound = new ArrayList<>(first);
         firstRound.add(before);
         return CompletableFuture.allOf(firstRound.toArray(CompletableFuture[]::new)).thenCompose(ignored -> {
+            Runnable race = betweenReadRounds;
+            if (race != null) {
+                race.run();
+            }
             // second round: the values of every ValuesRead, then seq again
             Map<Integer, List<CompletableFuture<ZkCalls.NodeData>>> valueReads = new HashMap<>();
             Map<Integer, List<String>> valueNames = new HashMap<>();
@@ -707,6 +711,11 @@ final class ZooKeeperRegistry implements ClusterRegistry {
 
     /** Read batches answered by rolling forward with the change log (tests check the path is taken). */
     final AtomicLong readsRolledForward = new AtomicLong();
+    /**
+     * Run between the two rounds of a general read batch, for tests that must race a read with a
+     * commit every time: writers running beside the reads race it only now and then.
+     */
+    volatile Runnable betweenReadRounds;
 
     private ReadBatchResult snapshot(ZkCalls.NodeData seq, List<Optional<?>> answers) {
         long sequence = ZnodeLayout.seqSequence(seq.stat(), seq.data());

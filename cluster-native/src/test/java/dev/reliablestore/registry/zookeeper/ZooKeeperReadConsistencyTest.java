@@ -245,7 +245,7 @@ class ZooKeeperReadConsistencyTest {
             committed.put(registry.commit(write(0)).sequence(), 0L);
             List<ReadBatchResult> reads = new ArrayList<>();
             List<Throwable> failures = whileWriting(registry, committed, () -> {
-                for (int round = 0; round < 200 && (round < 30 || registry.readsRolledForward.get() < 3); round++) {
+                for (int round = 0; round < 200; round++) {
                     reads.add(registry.read(ReadBatch.of(new ReadBatch.ValuesRead(WIDE), new ReadBatch.ValueRead(SINGLE, "x"),
                             new ReadBatch.SubkeysRead(KIDS), new ReadBatch.ValuesRead(KIDS.child("n0")))));
                 }
@@ -279,7 +279,33 @@ class ZooKeeperReadConsistencyTest {
             }
             assertThat(failures).isEmpty();
             assertThat(problems).isEmpty();
-            assertThat(registry.readsRolledForward.get()).as("batches answered by rolling forward with the change log").isPositive();
+            // how many of these were rolled forward depends on the machine (one or two in 200 here, none
+            // in one CI run); the test below takes that path every time
+        }
+    }
+
+    @Test
+    void aReadThatACommitRacesInEveryAttemptIsRolledForwardToTheCommitsState() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("raced");
+        try (ZooKeeperRegistry reader = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options());
+             ZooKeeperRegistry writer = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            writer.commit(write(0));
+            java.util.concurrent.atomic.AtomicLong k = new java.util.concurrent.atomic.AtomicLong();
+            // another client commits after the listings and before the values of every attempt: the
+            // first attempt sees seq move and its listing changed, the second (with the log captured)
+            // must roll its listing forward to the state the values were read at
+            reader.betweenReadRounds = () -> writer.commit(write(k.incrementAndGet()));
+            for (int round = 0; round < 5; round++) {
+                long rolled = reader.readsRolledForward.get();
+                ReadBatchResult r = reader.read(ReadBatch.of(new ReadBatch.ValuesRead(WIDE), new ReadBatch.SubkeysRead(KIDS),
+                        new ReadBatch.ValuesRead(KIDS.child("n0"))));
+                long last = k.get();
+                assertThat(reader.readsRolledForward.get()).as("round " + round + " rolled forward").isEqualTo(rolled + 1);
+                assertThat(r.values(0).orElseThrow().values()).allSatisfy(v -> assertThat(v.value().asQword()).isEqualTo(last));
+                assertThat(r.subkeys(1).orElseThrow()).as("children after commit " + last).containsExactly("n" + (last % 3));
+                assertThat(r.values(2).isPresent()).as("n0 after commit " + last).isEqualTo(last % 3 == 0);
+                assertThat(r.sequence()).isEqualTo(writer.currentSequence());
+            }
         }
     }
 }
