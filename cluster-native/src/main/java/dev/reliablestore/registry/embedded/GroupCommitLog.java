@@ -98,7 +98,7 @@ final class GroupCommitLog {
      * woken waiter re-acquired one lock in turn, a convoy in which 16 writers spent about a tenth of
      * their CPU (async-profiler, EmbeddedWriteBench.syncThroughput16).
      */
-    private final ConcurrentLinkedQueue<Thread> flushWaiters = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Waiter> flushWaiters = new ConcurrentLinkedQueue<>();
     /** The dedicated log writer in {@code groupCommit=writer} mode, else null. */
     private final Thread writer;
     private volatile boolean stopWriter;
@@ -201,12 +201,14 @@ final class GroupCommitLog {
 
     /** Returns once every record up to {@code sequence} is forced to disk and published. */
     void awaitDurable(long sequence) {
-        // a lone committer (no flush running) writes and forces on its own thread: no hand-off, no
-        // wake-ups; the log's I/O survives an interrupt (WriteAheadLog). Only a committer that finds
-        // a flush running hands its batch to the writer, which writes the group that formed meanwhile
-        if (writer != null && !stopWriter && Thread.currentThread() != writer && flushing.get()) {
+        // a lone committer (no flush running, nobody waiting) writes and forces on its own thread: no
+        // hand-off, no wake-ups; the log's I/O survives an interrupt (WriteAheadLog). A committer that
+        // finds a flush running or others waiting hands its batch to the writer, which writes the group
+        // that formed meanwhile and starts the next force as soon as one ends: committers leading in
+        // turn left the disk idle while the next leader woke up
+        if (writer != null && !stopWriter && Thread.currentThread() != writer && (flushing.get() || !flushWaiters.isEmpty())) {
             LockSupport.unpark(writer);
-            awaitFlush(() -> durableSequence < sequence && failure == null && !stopWriter);
+            awaitFlush(() -> durableSequence < sequence && failure == null && !stopWriter, sequence);
         }
         leadOrFollow(sequence);
     }
@@ -218,10 +220,18 @@ final class GroupCommitLog {
      * interrupt is kept for the caller.
      */
     private void awaitFlush(BooleanSupplier waiting) {
+        awaitFlush(waiting, 0);
+    }
+
+    /**
+     * As {@link #awaitFlush(BooleanSupplier)}, for a wait that only a flush making {@code durableAt}
+     * durable (or the log failing or stopping) can end: other flushes leave the thread parked.
+     */
+    private void awaitFlush(BooleanSupplier waiting, long durableAt) {
         if (!waiting.getAsBoolean()) {
             return;
         }
-        Thread me = Thread.currentThread();
+        Waiter me = new Waiter(Thread.currentThread(), durableAt);
         flushWaiters.add(me);
         boolean interrupted = false;
         try {
@@ -232,17 +242,43 @@ final class GroupCommitLog {
         } finally {
             flushWaiters.remove(me);
             if (interrupted) {
-                me.interrupt();
+                me.thread().interrupt();
             }
         }
     }
 
-    /** Wakes every thread in {@link #awaitFlush}, after the state it waits on changed. */
+    /** Whether {@code t} is parked in {@link #awaitFlush} (tests). */
+    boolean waitsForFlush(Thread t) {
+        for (Waiter w : flushWaiters) {
+            if (w.thread() == t) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A thread in {@link #awaitFlush}; {@code durableAt} 0 when every flush's end must wake it. */
+    private record Waiter(Thread thread, long durableAt) {
+    }
+
+    /**
+     * Wakes the threads in {@link #awaitFlush} whose wait the state change may have ended. Sixteen
+     * committers woken at every flush, most of them to park again, cost more CPU than the writes on
+     * a two-core machine: a committer waiting for its sequence is woken by the flush that covers it.
+     */
     private void flushEnded() {
-        for (Thread t : flushWaiters) {
-            LockSupport.unpark(t);
+        long durable = durableSequence;
+        boolean all = failure != null || stopWriter;
+        for (Waiter w : flushWaiters) {
+            if (all || w.durableAt() <= durable) {
+                wakeUps.increment();
+                LockSupport.unpark(w.thread());
+            }
         }
     }
+
+    /** Threads woken by {@link #flushEnded} (tests). */
+    final java.util.concurrent.atomic.LongAdder wakeUps = new java.util.concurrent.atomic.LongAdder();
 
     /**
      * Leader/follower group commit: the first thread to find no flush running writes and forces

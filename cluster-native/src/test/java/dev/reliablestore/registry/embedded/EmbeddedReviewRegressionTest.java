@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -73,10 +72,9 @@ class EmbeddedReviewRegressionTest {
         return (ReentrantLock) field(r, EmbeddedRegistry.class, "applyLock");
     }
 
-    /** The threads parked until the group-commit log's flush ends. */
-    @SuppressWarnings("unchecked")
-    private static Collection<Thread> flushWaiters(EmbeddedRegistry r) throws ReflectiveOperationException {
-        return (Collection<Thread>) field(field(r, EmbeddedRegistry.class, "log"), GroupCommitLog.class, "flushWaiters");
+    /** Whether a thread is parked until the group-commit log's flush ends. */
+    private static java.util.function.Predicate<Thread> flushWaiters(EmbeddedRegistry r) throws ReflectiveOperationException {
+        return ((GroupCommitLog) field(r, EmbeddedRegistry.class, "log"))::waitsForFlush;
     }
 
     private Thread start(String name, Runnable body) {
@@ -103,7 +101,7 @@ class EmbeddedReviewRegressionTest {
         EmbeddedRegistry r = open(Map.of("asyncFlushInterval", "10s"),
                 FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
         ReentrantLock applyLock = applyLock(r);
-        Collection<Thread> flushWaiters = flushWaiters(r);
+        java.util.function.Predicate<Thread> flushWaiters = flushWaiters(r);
         CountDownLatch release = new CountDownLatch(1);
         faults.holdForce = release;
         // A: a SYNC batch whose fsync is held
@@ -125,7 +123,7 @@ class EmbeddedReviewRegressionTest {
             }
         });
         // D applied and waits for the flush that is stuck in A's fsync
-        await().atMost(Duration.ofSeconds(10)).until(() -> flushWaiters.contains(d) && d.getState() == Thread.State.WAITING);
+        await().atMost(Duration.ofSeconds(10)).until(() -> flushWaiters.test(d) && d.getState() == Thread.State.WAITING);
         applyLock.lock(); // the flusher will stop where it publishes
         try {
             faults.holdForce = null;
@@ -133,7 +131,7 @@ class EmbeddedReviewRegressionTest {
             await().atMost(Duration.ofSeconds(10)).until(applyLock::hasQueuedThreads);
             LockSupport.unpark(d); // D looks at the durable sequence now, between the fsync and the publication
             await().atMost(Duration.ofSeconds(10)).until(() -> d.getState() == Thread.State.TERMINATED
-                    || (d.getState() == Thread.State.WAITING && flushWaiters.contains(d)));
+                    || (d.getState() == Thread.State.WAITING && flushWaiters.test(d)));
         } finally {
             applyLock.unlock();
         }
@@ -143,6 +141,49 @@ class EmbeddedReviewRegressionTest {
         assertThat(dSequence.get()).isEqualTo(1);
         assertThat(dSaw.get()).as("currentSequence() right after commit returned sequence " + dSequence.get())
                 .isGreaterThanOrEqualTo(dSequence.get());
+    }
+
+    /**
+     * Sixteen committers woken at the end of every flush, most of them to park again because the
+     * flush did not cover them, cost more CPU than the writes; committers leading in turn left the
+     * disk idle while the next one woke. Now a committer that finds a flush running hands its batch
+     * to the writer and is woken only by the flush that covers it: here B and C, arriving while A's
+     * fsync is held, are woken once each (by the writer's flush of both), the writer once (to lead
+     * it) — three wake-ups where there were five.
+     */
+    @Test
+    void committersWaitingForALaterFlushAreNotWokenByAnEarlierOne() throws Exception {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        EmbeddedRegistry r = open(Map.of("asyncFlushInterval", "10s"),
+                FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
+        GroupCommitLog log = (GroupCommitLog) field(r, EmbeddedRegistry.class, "log");
+        Thread writer = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("registry-log-writer " + dir.getFileName())).findFirst().orElseThrow();
+        CountDownLatch release = new CountDownLatch(1);
+        faults.holdForce = release;
+        List<CompletableFuture<CommitResult>> results = new ArrayList<>();
+        List<Thread> committers = new ArrayList<>();
+        for (String name : List.of("a", "b", "c")) {
+            CompletableFuture<CommitResult> done = new CompletableFuture<>();
+            results.add(done);
+            committers.add(start("committer-" + name, () -> done.complete(r.commit(WriteBatch.builder()
+                    .setValue(p(name), "v", RegistryValue.dword(1)).build()))));
+            if (name.equals("a")) {
+                // A finds no flush running and nobody waiting: it writes and forces on its own thread
+                await().atMost(Duration.ofSeconds(10)).until(() -> faults.forcesHeld.get() > 0);
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> log.waitsForFlush(committers.get(1)) && log.waitsForFlush(committers.get(2))
+                && log.waitsForFlush(writer) && writer.getState() == Thread.State.WAITING);
+        long before = log.wakeUps.sum();
+        faults.holdForce = null;
+        release.countDown();
+        for (CompletableFuture<CommitResult> f : results) {
+            f.get(10, TimeUnit.SECONDS);
+        }
+        assertThat(results.get(0).get().sequence()).isEqualTo(1);
+        assertThat(List.of(results.get(1).get().sequence(), results.get(2).get().sequence())).containsExactlyInAnyOrder(2L, 3L);
+        assertThat(log.wakeUps.sum() - before).as("threads woken by the ends of the two flushes").isEqualTo(3);
     }
 
     /**
