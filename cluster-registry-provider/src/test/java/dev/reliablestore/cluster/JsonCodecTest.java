@@ -61,6 +61,22 @@ class JsonCodecTest {
         assertThatThrownBy(() -> codec.write(longDecimal)).isInstanceOf(PersistenceException.class);
     }
 
+    record Labelled(String label, BigInteger integer, String note) {
+    }
+
+    @Test
+    void digitsInStringsAreNotNumbersAndEscapesDoNotEndAString() {
+        StoreCodec<Labelled> codec = new StoreCodec<>(JacksonEntityCodec.defaults(), Labelled.class);
+        String digits = "1234567890".repeat(500);
+        // strings of digits far past the number limit, one ending in an escaped quote and one in a backslash
+        Labelled fine = new Labelled(digits + "\"", BigInteger.TEN, digits + "\\");
+        assertThat(codec.read(codec.write(fine), "T/fine")).isEqualTo(fine);
+        // a too-long number right after strings that end in escapes is still found
+        Labelled after = new Labelled("q\"", new BigInteger("7".repeat(JacksonEntityCodec.MAX_NUMBER_LENGTH + 1)), "\\");
+        assertThatThrownBy(() -> codec.write(after)).isInstanceOf(PersistenceException.class)
+                .hasMessageContaining(Integer.toString(JacksonEntityCodec.MAX_NUMBER_LENGTH));
+    }
+
     @Test
     void storedDataNeverChoosesAJavaClass() {
         JavaType object = JacksonEntityCodec.defaults().mapper().constructType(Object.class);

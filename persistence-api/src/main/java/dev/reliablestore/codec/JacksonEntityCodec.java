@@ -186,11 +186,22 @@ public final class JacksonEntityCodec implements EntityCodec {
         private final Class<T> type;
         private final ObjectWriter writer;
         private final ObjectReader reader;
+        /**
+         * The longest number the reader takes, when that is the only read limit a written document can
+         * break (the default mapper: strings, names and length unbounded, nesting bounded as on
+         * write); else -1, and every document longer than {@link #MAX_NUMBER_LENGTH} is tokenised.
+         */
+        private final int onlyNumbersLimited;
 
         Typed(Class<T> type, ObjectWriter writer, ObjectReader reader) {
             this.type = type;
             this.writer = writer;
             this.reader = reader;
+            StreamReadConstraints read = reader.getFactory().streamReadConstraints();
+            boolean onlyNumbers = read.getMaxDocumentLength() <= 0 && read.getMaxStringLength() == Integer.MAX_VALUE
+                    && read.getMaxNameLength() == Integer.MAX_VALUE
+                    && read.getMaxNestingDepth() >= writer.getFactory().streamWriteConstraints().getMaxNestingDepth();
+            this.onlyNumbersLimited = onlyNumbers ? read.getMaxNumberLength() : -1;
         }
 
         @Override
@@ -206,10 +217,42 @@ public final class JacksonEntityCodec implements EntityCodec {
             } catch (JsonProcessingException e) {
                 throw new CodecException("cannot write a " + type.getName() + " as JSON: " + e.getOriginalMessage(), e);
             }
-            if (json.length > MAX_NUMBER_LENGTH) {
+            if (onlyNumbersLimited >= 0 ? json.length > onlyNumbersLimited && mayHoldNumberLongerThan(json, onlyNumbersLimited)
+                    : json.length > MAX_NUMBER_LENGTH) {
                 refuseWhatCannotBeRead(json);
             }
             return json;
+        }
+
+        /**
+         * Whether a run of number characters outside strings is longer than {@code limit}: a scan of
+         * the bytes, where tokenising every document longer than the limit cost as much as writing
+         * it. Counts at least what the tokeniser counts (a number is one such run), so a document it
+         * clears is one every read takes; one it does not clear is tokenised for the verdict.
+         */
+        static boolean mayHoldNumberLongerThan(byte[] json, int limit) {
+            boolean inString = false;
+            int run = 0;
+            for (int i = 0; i < json.length; i++) {
+                byte b = json[i];
+                if (inString) {
+                    if (b == '\\') {
+                        i++; // the escaped character, whatever it is, stays in the string
+                    } else if (b == '"') {
+                        inString = false;
+                    }
+                } else if (b == '"') {
+                    inString = true;
+                    run = 0;
+                } else if (b >= '0' && b <= '9' || b == '-' || b == '+' || b == '.' || b == 'e' || b == 'E') {
+                    if (++run > limit) {
+                        return true;
+                    }
+                } else {
+                    run = 0;
+                }
+            }
+            return false;
         }
 
         /** Tokenises with the read limits: only a document longer than the number limit can break them. */
