@@ -78,6 +78,20 @@ class JsonCodecTest {
     }
 
     @Test
+    void aCustomMappersReadLimitsAreHeldOnWriteEvenForShortDocuments() {
+        com.fasterxml.jackson.databind.json.JsonMapper strict = com.fasterxml.jackson.databind.json.JsonMapper.builder(
+                com.fasterxml.jackson.core.JsonFactory.builder()
+                        .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder().maxStringLength(100).build())
+                        .build()).build();
+        StoreCodec<Text> codec = new StoreCodec<>(JacksonEntityCodec.of(strict), Text.class);
+        Text fits = new Text("x".repeat(100));
+        assertThat(codec.read(codec.write(fits), "T/fits")).isEqualTo(fits);
+        // 112 bytes of JSON: far shorter than the number limit, with a string longer than this reader takes
+        assertThatThrownBy(() -> codec.write(new Text("x".repeat(101)))).isInstanceOf(PersistenceException.class)
+                .hasMessageContaining("could not be read back").hasMessageContaining("100");
+    }
+
+    @Test
     void storedDataNeverChoosesAJavaClass() {
         JavaType object = JacksonEntityCodec.defaults().mapper().constructType(Object.class);
         assertThat(JacksonEntityCodec.defaults().mapper().getDeserializationConfig().getDefaultTyper(object)).as("default typing").isNull();

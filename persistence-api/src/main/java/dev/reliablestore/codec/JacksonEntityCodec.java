@@ -3,6 +3,7 @@ package dev.reliablestore.codec;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamWriteConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
@@ -188,20 +189,33 @@ public final class JacksonEntityCodec implements EntityCodec {
         private final ObjectReader reader;
         /**
          * The longest number the reader takes, when that is the only read limit a written document can
-         * break (the default mapper: strings, names and length unbounded, nesting bounded as on
-         * write); else -1, and every document longer than {@link #MAX_NUMBER_LENGTH} is tokenised.
+         * break (the default mapper: strings, names, length and token count unbounded, nesting bounded
+         * as on write); else -1, and {@link #tokeniseAbove} decides.
          */
         private final int onlyNumbersLimited;
+        /** The smallest read limit: a shorter document cannot break any (a custom mapper's limits). */
+        private final long tokeniseAbove;
 
         Typed(Class<T> type, ObjectWriter writer, ObjectReader reader) {
             this.type = type;
             this.writer = writer;
             this.reader = reader;
             StreamReadConstraints read = reader.getFactory().streamReadConstraints();
-            boolean onlyNumbers = read.getMaxDocumentLength() <= 0 && read.getMaxStringLength() == Integer.MAX_VALUE
+            boolean onlyNumbers = read.getMaxDocumentLength() <= 0 && read.getMaxTokenCount() <= 0 && read.getMaxStringLength() == Integer.MAX_VALUE
                     && read.getMaxNameLength() == Integer.MAX_VALUE
                     && read.getMaxNestingDepth() >= writer.getFactory().streamWriteConstraints().getMaxNestingDepth();
             this.onlyNumbersLimited = onlyNumbers ? read.getMaxNumberLength() : -1;
+            // a number, string, name or nesting past its limit, too many tokens or too many bytes each
+            // take at least one byte more than that limit
+            long smallest = Math.min(read.getMaxNumberLength(), Math.min(read.getMaxStringLength(), read.getMaxNameLength()));
+            smallest = Math.min(smallest, read.getMaxNestingDepth());
+            if (read.getMaxDocumentLength() > 0) {
+                smallest = Math.min(smallest, read.getMaxDocumentLength());
+            }
+            if (read.getMaxTokenCount() > 0) {
+                smallest = Math.min(smallest, read.getMaxTokenCount());
+            }
+            this.tokeniseAbove = smallest;
         }
 
         @Override
@@ -218,7 +232,7 @@ public final class JacksonEntityCodec implements EntityCodec {
                 throw new CodecException("cannot write a " + type.getName() + " as JSON: " + e.getOriginalMessage(), e);
             }
             if (onlyNumbersLimited >= 0 ? json.length > onlyNumbersLimited && mayHoldNumberLongerThan(json, onlyNumbersLimited)
-                    : json.length > MAX_NUMBER_LENGTH) {
+                    : json.length > tokeniseAbove) {
                 refuseWhatCannotBeRead(json);
             }
             return json;
@@ -255,11 +269,13 @@ public final class JacksonEntityCodec implements EntityCodec {
             return false;
         }
 
-        /** Tokenises with the read limits: only a document longer than the number limit can break them. */
+        /** Tokenises with the read limits, refusing a document that a read would refuse. */
         private void refuseWhatCannotBeRead(byte[] json) throws CodecException {
             try (JsonParser p = reader.createParser(json)) {
-                while (p.nextToken() != null) {
-                    // the tokeniser checks the limits
+                for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
+                    if (t == JsonToken.VALUE_STRING) {
+                        p.getText(); // a string is only measured when it is read, not when it is skipped
+                    }
                 }
             } catch (StreamConstraintsException e) {
                 // the message states lengths and limits only, never the content
