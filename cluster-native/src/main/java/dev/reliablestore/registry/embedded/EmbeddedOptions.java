@@ -58,9 +58,10 @@ record EmbeddedOptions(Duration asyncFlushInterval, long snapshotThreshold, Stri
                     + " else is refused even with it");
     static final Option<GroupCommit> GROUP_COMMIT = Option.choice("groupCommit", choices(), GroupCommit.WRITER,
             "who writes and forces the log for SYNC commits that find a flush running. In both modes a lone committer (no flush"
-                    + " running) writes and forces on its own thread, with no hand-off; the others wait for that flush, then: `writer`"
-                    + " (default) hands them to one dedicated writer thread, which writes the group that formed; `leader`: the first of"
-                    + " them leads the next flush (no extra thread). An interrupted committer (`Future.cancel(true)`, `shutdownNow`) is"
+                    + " running and, with `writer`, no other committer waiting) writes and forces on its own thread, with no hand-off;"
+                    + " the others wait for that flush, then: `writer` (default) hands them to one dedicated writer thread, which writes"
+                    + " the group that formed and starts the next force as soon as one ends, and each waiting committer is woken only by"
+                    + " the flush that covers its batch; `leader`: the first of them leads the next flush (no extra thread). An interrupted committer (`Future.cancel(true)`, `shutdownNow`) is"
                     + " safe in both: the log reopens its segment and redoes the flush when an interrupt closes its `FileChannel`");
 
     static final Option<Duration> FEED_RETENTION = Option.duration("feedRetention", Duration.ofHours(1), Duration.ZERO, Duration.ofDays(30),
