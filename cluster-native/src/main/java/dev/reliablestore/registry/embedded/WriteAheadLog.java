@@ -46,11 +46,14 @@ final class WriteAheadLog implements AutoCloseable {
     private final long rotateAt;
     private final ByteBuffer zeros = ByteBuffer.allocateDirect(ZERO_CHUNK);
     /**
-     * The flush, copied into memory of the log's own: a heap buffer would make the JDK cache a
-     * temporary direct buffer as large as the flush in every thread that writes, and committers
-     * write on their own threads.
+     * The flush, copied into memory of the log's own, at most {@link #WRITE_CHUNK} at a time: a heap
+     * buffer would make the JDK cache a temporary direct buffer as large as the flush in every thread
+     * that writes (committers write on their own threads), and a direct buffer as large as the flush,
+     * given back after each large one, was allocated, zeroed and faulted in again by every flush of
+     * an ASYNC backlog (a tenth of an ASYNC writer's CPU).
      */
     private ByteBuffer direct = ByteBuffer.allocateDirect(ZERO_CHUNK);
+    static final int WRITE_CHUNK = 1 << 20;
     private FileChannel channel;
     private Path segment;
     /** Where the next record goes: the end of the records. */
@@ -130,17 +133,21 @@ final class WriteAheadLog implements AutoCloseable {
         // up to the size at which the segment rotates
         long grow = end <= allocated ? allocated
                 : Math.max(end, Math.min(roundUp(end + preallocation), roundUp(rotateAt)));
-        if (direct.capacity() < length) {
-            direct = ByteBuffer.allocateDirect(Math.max(length, direct.capacity() * 2));
+        if (direct.capacity() < Math.min(length, WRITE_CHUNK)) {
+            direct = ByteBuffer.allocateDirect(Math.min(WRITE_CHUNK, Math.max(length, direct.capacity() * 2)));
         }
         long zerosFrom = Math.max(allocated, end); // fixed before the first attempt: a redo rewrites the zeros too
         redoOnInterrupt(attempt -> {
             ByteBuffer b = direct;
-            b.clear();
-            b.put(bytes, 0, length).flip();
             long p = at;
-            while (b.hasRemaining()) {
-                p += channel.write(b, p);
+            for (int off = 0; off < length; ) {
+                int n = Math.min(b.capacity(), length - off);
+                b.clear();
+                b.put(bytes, off, n).flip();
+                while (b.hasRemaining()) {
+                    p += channel.write(b, p);
+                }
+                off += n;
             }
             if (grow > zerosFrom) {
                 preallocate(zerosFrom, grow);
@@ -154,9 +161,6 @@ final class WriteAheadLog implements AutoCloseable {
             channel.force(false);
         });
         position = end;
-        if (direct.capacity() > MAX_PREALLOCATION) {
-            direct = ByteBuffer.allocateDirect(ZERO_CHUNK); // give back what a very large batch took
-        }
     }
 
     private static long roundUp(long n) {

@@ -540,6 +540,45 @@ class EmbeddedDurabilityTest {
     }
 
     /**
+     * The log writes a flush through a buffer of at most {@link WriteAheadLog#WRITE_CHUNK} bytes, in
+     * positional chunks: a batch of three 1 MiB values, committed by an interrupted thread (so the
+     * first write closes the channel and the whole flush is redone, chunk by chunk), reads back
+     * whole, before and after reopening.
+     */
+    @Test
+    void aFlushLargerThanTheWriteBufferIsWrittenWholeAndRedoneWholeAfterAnInterrupt() throws Exception {
+        EmbeddedRegistry r = open();
+        java.util.Random random = new java.util.Random(15);
+        byte[][] values = new byte[3][RegistryValue.MAX_SIZE];
+        WriteBatch.Builder b = WriteBatch.builder();
+        for (int i = 0; i < values.length; i++) {
+            random.nextBytes(values[i]);
+            b.setValue(p("large"), "v" + i, RegistryValue.binary(values[i]));
+        }
+        WriteBatch batch = b.build();
+        CompletableFuture<CommitResult> interrupted = new CompletableFuture<>();
+        Thread committer = new Thread(() -> {
+            Thread.currentThread().interrupt();
+            try {
+                interrupted.complete(r.commit(batch));
+            } catch (RuntimeException e) {
+                interrupted.completeExceptionally(e);
+            }
+        });
+        committer.start();
+        committer.join();
+        assertThat(interrupted.get(10, TimeUnit.SECONDS).sequence()).isEqualTo(1);
+        assertThat(3L * RegistryValue.MAX_SIZE).as("the flush spans several write buffers").isGreaterThan(2L * WriteAheadLog.WRITE_CHUNK);
+        put(r, 2);
+        r.close();
+        EmbeddedRegistry reopened = open();
+        for (int i = 0; i < values.length; i++) {
+            assertThat(reopened.getValue(p("large"), "v" + i).orElseThrow().value().asBinary()).as("v" + i).isEqualTo(values[i]);
+        }
+        assertThat(dump(reopened)).containsKey("k/2:a");
+    }
+
+    /**
      * Committers write and force the log on their own thread when no flush is running, so an
      * interrupt can close the channel in the middle of a write or fsync: the log reopens the segment
      * and redoes the flush. A thread interrupted over and over commits every batch, in both modes.
