@@ -41,7 +41,8 @@ import java.util.TreeMap;
  * Guards come first in the multi. If any guard or mutation fails, the snapshot was stale and the
  * batch is planned again on a fresh one. A condition found false produces a "proof" multi: the
  * guards of the facts that made it false, then a check that always fails; if that check is the one
- * that fails, the condition was false when the multi ran and nothing was applied.
+ * that fails, the condition was false when the multi ran and nothing was applied. A revision
+ * condition the value had already passed when read needs no proof (see {@link #revisionPassed}).
  */
 final class BatchPlanner {
 
@@ -387,6 +388,7 @@ final class BatchPlanner {
     Plan plan(WriteBatch batch, Map<String, SnapNode> snapshot) {
         Sim sim = new Sim(snapshot);
         List<BatchCommand> commands = batch.commands();
+        boolean conditionsRelyOnSnapshot = false;
         for (int i = 0; i < commands.size(); i++) {
             BatchCommand c = commands.get(i);
             if (c instanceof BatchCommand.CreateKey ck) {
@@ -433,7 +435,14 @@ final class BatchPlanner {
             } else {
                 Map<String, Op> facts = new LinkedHashMap<>();
                 if (evaluate(sim, (BatchCommand.Condition) c, facts)) {
+                    conditionsRelyOnSnapshot |= !facts.isEmpty();
                     facts.forEach(sim.guards::putIfAbsent);
+                } else if (!conditionsRelyOnSnapshot && revisionPassed(sim, c)) {
+                    // false at every state from the read on, so no proof multi is needed; a proof would
+                    // fail whenever the value changed again meanwhile, and under a writer that never pauses
+                    // the batch would re-plan until its deadline instead of failing. Only when no earlier
+                    // condition held on snapshot facts: their truth at one moment with this one is unproven.
+                    return proof(Map.of(), i);
                 } else {
                     return proof(facts, i);
                 }
@@ -530,6 +539,22 @@ final class BatchPlanner {
             return v.stat.getMzxid() == re.revision();
         }
         throw new IllegalArgumentException("unknown condition " + c);
+    }
+
+    /**
+     * Whether {@code c} requires a revision that the value had already passed when it was read (or
+     * learned). A value's revision is the sequence of the commit that wrote it, and sequences only
+     * grow — a value deleted and set again gets a newer one — so once a value was seen at a revision
+     * above the required one, the condition is false at every later state: at the read, and at every
+     * moment of this commit, however stale the answering server was. (A revision below the required
+     * one proves nothing: the server may not have caught up with the commit that wrote it.)
+     */
+    private static boolean revisionPassed(Sim sim, BatchCommand c) {
+        if (!(c instanceof BatchCommand.RevisionEquals re)) {
+            return false;
+        }
+        Node v = sim.value(re.key(), re.name());
+        return v.exists && v.snapshotIncarnation && v.batchValue == null && v.stat.getMzxid() > re.revision();
     }
 
     /** Records the snapshot fact behind a node's current existence, unless this batch decided it. */

@@ -928,6 +928,9 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         return attempt(batch, deadline(), 0, true);
     }
 
+    /** Run after a commit's snapshot read and before its plan is sent, for tests that must change what was read every time. */
+    volatile Runnable afterSnapshotRead;
+
     /** Thrown inside the commit pipeline when the snapshot was stale: plan again. */
     private static final class Replan extends RuntimeException {
         private static final long serialVersionUID = 1L;
@@ -953,6 +956,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 return execute(zk, batch, known, 0, deadline);
             }
             return answered(readSnapshot(zk, needs)).thenCompose(snapshot -> {
+                Runnable race = afterSnapshotRead;
+                if (race != null) {
+                    race.run();
+                }
                 long snapshotSequence = snapshot.remove(layout.seq).stat().getMzxid();
                 BatchPlanner.Plan plan = planner.plan(batch, snapshot);
                 return execute(zk, batch, plan, snapshotSequence, deadline);

@@ -305,6 +305,30 @@ class ZooKeeperPipelineTest {
         }
     }
 
+    @Test
+    void aRevisionConditionTheValueHasPassedFailsAtOnceThoughTheValueChangesAfterEveryRead() {
+        String chroot = ZkTestSupport.freshChroot("passed-revision");
+        // a short failover timeout: a commit that keeps re-planning gives up within it instead of failing the condition
+        try (ZooKeeperRegistry a = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options("failoverTimeout", "3000"));
+             ZooKeeperRegistry b = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            RegistryPath k = RegistryPath.of("hot", "k");
+            long stale = a.commit(WriteBatch.builder().setValue(k, "v", RegistryValue.dword(0)).build()).sequence();
+            b.commit(WriteBatch.builder().setValue(k, "v", RegistryValue.dword(1)).build());
+            AtomicInteger reads = new AtomicInteger();
+            // another writer changes the value after each of a's snapshot reads, as a writer that never
+            // pauses does now and then: a multi proving the condition false would fail every time
+            a.afterSnapshotRead = () -> b.commit(WriteBatch.builder().setValue(k, "v", RegistryValue.dword(2 + reads.getAndIncrement())).build());
+            ConditionFailedException lost = org.assertj.core.api.Assertions.catchThrowableOfType(ConditionFailedException.class,
+                    () -> a.commit(WriteBatch.builder().requireRevision(k, "v", stale).setValue(k, "w", RegistryValue.dword(1)).build()));
+            a.afterSnapshotRead = null;
+            assertThat(lost).as("the condition failed (the revision had passed when it was read)").isNotNull();
+            assertThat(lost.failedCommandIndex()).isEqualTo(0);
+            assertThat(reads.get()).as("snapshot reads: the stale cached fact failed the first multi, one read settled it").isEqualTo(1);
+            assertThat(b.getValue(k, "w")).as("nothing of the batch applied").isEmpty();
+            assertThat(b.getValue(k, "v").orElseThrow().value()).isEqualTo(RegistryValue.dword(2));
+        }
+    }
+
     @SuppressWarnings("try") // the resource is held open for the body, never used by name
     @Test
     void aWatchingInstanceForgetsTheFactsAnotherInstanceChanged() {
