@@ -50,6 +50,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -989,7 +990,8 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     private BatchPlanner.Plan fastPlan(WriteBatch batch) {
         List<Op> ops = new ArrayList<>();
         List<BatchPlanner.Role> roles = new ArrayList<>();
-        List<Change> changes = new ArrayList<>();
+        // by value path: a value set twice is one change, in the place of its last set
+        Map<String, Change> changes = new LinkedHashMap<>();
         for (BatchCommand c : batch.commands()) {
             if (!(c instanceof BatchCommand.SetValue s)) {
                 return null;
@@ -1000,10 +1002,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             }
             ops.add(Op.setData(vp, ZnodeLayout.encodeValue(s.value()), -1));
             roles.add(BatchPlanner.Role.MUTATION);
-            changes.removeIf(x -> x instanceof Change.ValueSet vs && vs.key().equals(s.key()) && vs.name().equals(s.name()));
-            changes.add(new Change.ValueSet(s.key(), s.name(), new VersionedValue(s.value(), 1)));
+            changes.remove(vp);
+            changes.put(vp, new Change.ValueSet(s.key(), s.name(), new VersionedValue(s.value(), 1)));
         }
-        return new BatchPlanner.Plan(ops, roles, -1, changes, List.of(), List.of());
+        return new BatchPlanner.Plan(ops, roles, -1, List.copyOf(changes.values()), List.of(), List.of());
     }
 
     /**
