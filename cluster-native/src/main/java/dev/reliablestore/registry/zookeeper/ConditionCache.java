@@ -17,10 +17,11 @@ import java.util.concurrent.ConcurrentSkipListMap;
  * <p>Nothing here is trusted blindly: a plan built from the cache carries the same guards as one
  * built from a fresh snapshot, so a stale entry makes the multi fail and the batch is re-planned on
  * a snapshot read — never a false conflict. The one fact used alone is a value's revision above the
- * one a condition requires: revisions only grow, so that stays false ({@link BatchPlanner}). The planner's incarnation argument (an unchanged version
- * of every ancestor, read before the node, proves the node was not deleted and re-created) holds
- * because an entry is dropped with all its descendants whenever its facts change: a descendant's
- * entry is therefore never older than its ancestors' entries.
+ * one a condition requires: revisions only grow, so that condition stays false ({@link BatchPlanner}).
+ * The planner's incarnation argument (an unchanged version of every ancestor, read before the node,
+ * proves the node was not deleted and re-created) holds because an entry is dropped with all its
+ * descendants whenever its facts change: a descendant's entry is therefore never older than its
+ * ancestors' entries.
  */
 final class ConditionCache {
 
