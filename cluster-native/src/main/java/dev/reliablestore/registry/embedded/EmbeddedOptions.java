@@ -61,8 +61,9 @@ record EmbeddedOptions(Duration asyncFlushInterval, long snapshotThreshold, Stri
                     + " running and, with `writer`, no other committer waiting) writes and forces on its own thread, with no hand-off;"
                     + " the others wait for that flush, then: `writer` (default) hands them to one dedicated writer thread, which writes"
                     + " the group that formed and starts the next force as soon as one ends, and each waiting committer is woken only by"
-                    + " the flush that covers its batch; `leader`: the first of them leads the next flush (no extra thread). An interrupted committer (`Future.cancel(true)`, `shutdownNow`) is"
-                    + " safe in both: the log reopens its segment and redoes the flush when an interrupt closes its `FileChannel`");
+                    + " the flush that covers its batch; `leader`: the first of them leads the next flush (no extra thread). An"
+                    + " interrupted committer (`Future.cancel(true)`, `shutdownNow`) is safe in both: the log reopens its segment and"
+                    + " redoes the flush when an interrupt closes its `FileChannel`");
 
     static final Option<Duration> FEED_RETENTION = Option.duration("feedRetention", Duration.ofHours(1), Duration.ZERO, Duration.ofDays(30),
             "how long the history for replaying watches (`watch(subtree, afterSequence, listener)`) is kept: a log segment that a"
