@@ -173,8 +173,8 @@ final class BatchPlanner {
         final Node root;
         final Map<String, Op> guards = new LinkedHashMap<>();
         final List<Op> mutations = new ArrayList<>();
-        /** The batch's netted changes in the order made, by what they change (a later change of a value replaces the earlier). */
-        final Map<ChangeId, Change> changes = new LinkedHashMap<>();
+        /** The batch's changes, one per effect in command order. */
+        final List<Change> changes = new ArrayList<>();
         final List<String> createdValues = new ArrayList<>();
         final List<String> deleted = new ArrayList<>();
 
@@ -338,45 +338,27 @@ final class BatchPlanner {
             n.children.clear();
         }
 
-        boolean coveredByKeyDeletion(Node n) {
-            for (Node a = n; a != null; a = a.parent) {
-                if (a.startIncarnationDeleted) {
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        // ---- changes, netted within the batch ---------------------------------------------------
+        // ---- changes: one per effect, in command order (registry-contract.md, "Change feed") ---------
+        // Never netted: a value set twice is two ValueSets, a key created and deleted by the batch is a
+        // KeyCreated and a KeyDeleted — the effects every backend reports, so feeds (and sites that
+        // replay them) agree whatever backend wrote the batch. Each is called only for an effect that
+        // happens: a missing key created, an existing value or key deleted.
 
         void keyCreated(RegistryPath key) {
-            changes.put(new ChangeId(key, null, true), new Change.KeyCreated(key));
+            changes.add(new Change.KeyCreated(key));
         }
 
-        void keyDeleted(RegistryPath key, Node n) {
-            changes.values().removeIf(c -> key.contains(c.key()));
-            if (n.existedAtStart && (n.parent == null || !coveredByKeyDeletion(n.parent))) {
-                changes.put(new ChangeId(key, null, false), new Change.KeyDeleted(key));
-            }
+        void keyDeleted(RegistryPath key) {
+            changes.add(new Change.KeyDeleted(key));
         }
 
         void valueSet(RegistryPath key, String name, RegistryValue value) {
-            ChangeId id = new ChangeId(key, name, false);
-            changes.remove(id); // moved to the end: the order of the changes is the order of their last command
-            changes.put(id, new Change.ValueSet(key, name, new VersionedValue(value, 1)));
+            changes.add(new Change.ValueSet(key, name, new VersionedValue(value, 1)));
         }
 
-        void valueDeleted(RegistryPath key, String name, Node v) {
-            ChangeId id = new ChangeId(key, name, false);
-            changes.remove(id);
-            if (v.existedAtStart && !coveredByKeyDeletion(v.parent)) {
-                changes.put(id, new Change.ValueDeleted(key, name));
-            }
+        void valueDeleted(RegistryPath key, String name) {
+            changes.add(new Change.ValueDeleted(key, name));
         }
-    }
-
-    /** What a change is about: a value (name set) or a key's creation or deletion. */
-    private record ChangeId(RegistryPath key, String name, boolean created) {
     }
 
     // ---- planning ---------------------------------------------------------------------------------
@@ -420,7 +402,7 @@ final class BatchPlanner {
                 if (v.exists) {
                     v.childrenKnown = true;
                     sim.delete(v, true);
-                    sim.valueDeleted(dv.key(), dv.name(), v);
+                    sim.valueDeleted(dv.key(), dv.name());
                 } else if (!createdOrDeletedByBatch(v)) {
                     sim.guardAbsent(sim.guards, v);
                 }
@@ -428,7 +410,7 @@ final class BatchPlanner {
                 Node k = sim.key(dk.key());
                 if (k.exists) {
                     sim.delete(k, true);
-                    sim.keyDeleted(dk.key(), k);
+                    sim.keyDeleted(dk.key());
                 } else if (!createdOrDeletedByBatch(k)) {
                     sim.guardAbsent(sim.guards, k);
                 }
@@ -461,7 +443,7 @@ final class BatchPlanner {
             ops.add(m);
             roles.add(Role.MUTATION);
         }
-        return new Plan(ops, roles, -1, List.copyOf(sim.changes.values()), sim.createdValues, sim.deleted);
+        return new Plan(ops, roles, -1, List.copyOf(sim.changes), sim.createdValues, sim.deleted);
     }
 
     /** Whether the node's absence comes from this batch (so no snapshot fact needs guarding). */

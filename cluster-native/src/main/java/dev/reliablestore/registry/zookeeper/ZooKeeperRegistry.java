@@ -50,7 +50,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -990,8 +989,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     private BatchPlanner.Plan fastPlan(WriteBatch batch) {
         List<Op> ops = new ArrayList<>();
         List<BatchPlanner.Role> roles = new ArrayList<>();
-        // by value path: a value set twice is one change, in the place of its last set
-        Map<String, Change> changes = new LinkedHashMap<>();
+        List<Change> changes = new ArrayList<>();
         for (BatchCommand c : batch.commands()) {
             if (!(c instanceof BatchCommand.SetValue s)) {
                 return null;
@@ -1002,10 +1000,10 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             }
             ops.add(Op.setData(vp, ZnodeLayout.encodeValue(s.value()), -1));
             roles.add(BatchPlanner.Role.MUTATION);
-            changes.remove(vp);
-            changes.put(vp, new Change.ValueSet(s.key(), s.name(), new VersionedValue(s.value(), 1)));
+            // one change per SetValue, a value set twice included (as the planner)
+            changes.add(new Change.ValueSet(s.key(), s.name(), new VersionedValue(s.value(), 1)));
         }
-        return new BatchPlanner.Plan(ops, roles, -1, List.copyOf(changes.values()), List.of(), List.of());
+        return new BatchPlanner.Plan(ops, roles, -1, List.copyOf(changes), List.of(), List.of());
     }
 
     /**
