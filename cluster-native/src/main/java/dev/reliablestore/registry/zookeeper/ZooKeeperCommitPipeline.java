@@ -321,6 +321,11 @@ final class ZooKeeperCommitPipeline {
                     entryNotCreated.accept(e);
                 }
             }
+            if (t == null) {
+                // the slot is free before the batches are told: completing them runs their callers'
+                // continuations on this thread, and the batches queued meanwhile need not wait for those
+                next(List.of());
+            }
             List<Member> retry;
             try {
                 retry = settle(group, starts, results, t);
@@ -331,7 +336,9 @@ final class ZooKeeperCommitPipeline {
                 }
                 retry = List.of();
             }
-            next(retry);
+            if (t != null) {
+                next(retry);
+            }
         });
     }
 
