@@ -79,6 +79,22 @@ public interface ClusterRegistry extends AutoCloseable {
      */
     CompletableFuture<CommitResult> commitAsync(WriteBatch batch);
 
+    /**
+     * Returns once every batch that this registry showed — to a read or a watch — before the call
+     * is durable, as durable as {@link #commit} makes a batch; the result is a sequence up to which
+     * every batch is durable, at least {@link #currentSequence()} at the call. For a consumer of
+     * the feed that must not act on a batch the backend could still lose: the embedded backend
+     * shows an ASYNC batch before its fsync (it forces the log now rather than wait for its flush
+     * interval); on the ZooKeeper and clusapi backends every batch is durable before anyone sees
+     * it, so this costs a read of the current sequence.
+     *
+     * @throws RegistryUnavailableException the registry cannot tell now (ZooKeeper: no server
+     *                                      answered within the failover timeout)
+     * @throws RegistryStoppedException    the embedded backend stopped writing before the batches
+     *                                      were durable (their fate is known after reopening)
+     */
+    long awaitDurable();
+
     // ---- change feed -------------------------------------------------------------------------
 
     /**

@@ -358,6 +358,13 @@ final class ClusapiRegistry implements ClusterRegistry {
     }
 
     @Override
+    public long awaitDurable() {
+        // SYNC and ASYNC batches alike are shown only after the cluster database call a SYNC commit
+        // returns from, so whatever was shown is as durable as a SYNC commit
+        return currentSequence();
+    }
+
+    @Override
     public CompletableFuture<CommitResult> commitAsync(WriteBatch batch) {
         checkOpen();
         checkLimits(batch);

@@ -305,6 +305,14 @@ final class EmbeddedRegistry implements ClusterRegistry {
         return future;
     }
 
+    @Override
+    public long awaitDurable() {
+        // what a read or a watch was shown: ASYNC batches are published before their force
+        long shown = readable().sequence();
+        log.awaitDurable(shown);
+        return shown;
+    }
+
     private void checkWritable(WriteBatch batch) {
         Objects.requireNonNull(batch, "batch");
         if (closed) {

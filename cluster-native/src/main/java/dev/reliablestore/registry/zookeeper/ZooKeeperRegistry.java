@@ -869,6 +869,13 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     }
 
     @Override
+    public long awaitDurable() {
+        // a transaction is logged by a quorum before any server applies it, so whatever this instance
+        // was shown is durable; currentSequence is at least every sequence it learned
+        return currentSequence();
+    }
+
+    @Override
     public CompletableFuture<CommitResult> commitAsync(WriteBatch batch) {
         CompletableFuture<CommitResult> f = submit(batch);
         if (f.isDone()) {

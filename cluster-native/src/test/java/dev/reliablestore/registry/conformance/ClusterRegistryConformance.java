@@ -905,6 +905,25 @@ public abstract class ClusterRegistryConformance {
     }
 
     @Test
+    void awaitDurableCoversWhatWasShownBeforeIt() {
+        // durability itself is proved by killing a writer (EmbeddedCrashTest acknowledges batches by it);
+        // here: the sequence it answers covers every batch shown before the call and no batch not made
+        List<CompletableFuture<CommitResult>> async = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            async.add(registry.commitAsync(WriteBatch.builder().setValue(p("durable/k" + (i % 3)), "v", RegistryValue.dword(i)).build()));
+        }
+        long synced = set("durable/sync", "v", RegistryValue.dword(1)).sequence();
+        long shown = registry.currentSequence();
+        long durable = registry.awaitDurable();
+        assertThat(durable).isGreaterThanOrEqualTo(shown).isGreaterThanOrEqualTo(synced).isLessThanOrEqualTo(registry.currentSequence());
+        long last = 0;
+        for (CompletableFuture<CommitResult> f : async) {
+            last = Math.max(last, f.join().sequence());
+        }
+        assertThat(registry.awaitDurable()).as("once every ASYNC batch is shown").isGreaterThanOrEqualTo(last).isGreaterThanOrEqualTo(durable);
+    }
+
+    @Test
     void aBatchThatRepeatsOrUndoesItsOwnCommandsReportsEveryEffect() {
         // one change per effect in command order, never netted: replaying a feed reproduces the batch
         FeedRecorder rec = new FeedRecorder();
