@@ -119,12 +119,36 @@ final class ZnodeLayout {
     }
 
     static String escape(String name) {
+        if (isPlain(name)) {
+            return name;
+        }
         StringBuilder sb = new StringBuilder(name.length() + 8);
         escape(name, sb);
         return sb.toString();
     }
 
+    /** Whether the name is its own escaped form (almost every name: a batch escapes hundreds). */
+    private static boolean isPlain(String name) {
+        if (name.equals(".") || name.equals("..")) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            if (needsEscape(name.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean needsEscape(char c) {
+        return c == '%' || c == '=' || c >= '\ud800' && c <= '\uf8ff' || c >= '\ufff0';
+    }
+
     private static void escape(String name, StringBuilder out) {
+        if (isPlain(name)) {
+            out.append(name);
+            return;
+        }
         if (name.equals(".") || name.equals("..")) {
             for (int i = 0; i < name.length(); i++) {
                 out.append("%002E");
@@ -133,7 +157,7 @@ final class ZnodeLayout {
         }
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
-            if (c == '%' || c == '=' || c >= '\ud800' && c <= '\uf8ff' || c >= '\ufff0') {
+            if (needsEscape(c)) {
                 out.append('%').append(String.format("%04X", (int) c));
             } else {
                 out.append(c);
