@@ -1,0 +1,143 @@
+package dev.reliablestore.cluster.geo;
+
+import dev.reliablestore.registry.BatchCommand;
+import dev.reliablestore.registry.Change;
+import dev.reliablestore.registry.ChangeBatch;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.ConditionFailedException;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.WriteBatch;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * How far a target site has applied one origin site's feed, and the only way a shipped batch is
+ * applied there: in the same registry batch as the advance of that checkpoint, on the condition
+ * that the checkpoint is still the one last seen. So a batch is applied at most once however often
+ * it is delivered — a replay after the shipper restarted, a duplicate, two shippers of one origin
+ * while an election settles — and no crash can leave a batch applied but not recorded, or
+ * recorded but not applied (docs/geo-replication.md, "The shipper").
+ *
+ * <p>The checkpoint is the value named after the origin site under the ledger key: a QWORD holding
+ * the origin's sequence of the last batch applied (absent: none yet). Origin sequences only grow, so
+ * a delivery at or below the checkpoint is one already applied. A commit whose outcome is unknown
+ * is simply applied again: if the first attempt landed, the checkpoint condition fails and the
+ * ledger reports the batch as already applied.
+ *
+ * <p>Not thread-safe: one shipper thread per origin and target.
+ */
+final class ShipmentLedger {
+
+    /** What {@link #apply} did. */
+    enum Outcome {
+        /** The batch's commands and the checkpoint's advance were committed together. */
+        APPLIED,
+        /** The checkpoint was already at or past the batch: nothing was committed. */
+        ALREADY_APPLIED
+    }
+
+    /** The site names of docs/geo-replication.md; they are value names of the ledger key as they are. */
+    private static final Pattern SITE_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
+    private final ClusterRegistry target;
+    private final RegistryPath ledgerKey;
+    private final String origin;
+    /** The checkpoint as last read or written; -1 before the first read (or after a failed commit). */
+    private long known = -1;
+    /** The checkpoint value's revision at the target, when {@link #known} > 0. */
+    private long knownRevision;
+
+    ShipmentLedger(ClusterRegistry target, RegistryPath ledgerKey, String origin) {
+        this.target = Objects.requireNonNull(target, "target");
+        this.ledgerKey = Objects.requireNonNull(ledgerKey, "ledgerKey");
+        this.origin = requireSiteName(origin);
+    }
+
+    static String requireSiteName(String site) {
+        Objects.requireNonNull(site, "site");
+        if (!SITE_NAME.matcher(site).matches()) {
+            throw new IllegalArgumentException("site name '" + site + "' must be 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'");
+        }
+        return site;
+    }
+
+    /** The origin sequence of the last batch applied here, read from the target ({@code 0}: none). */
+    long checkpoint() {
+        Optional<VersionedValue> v = target.getValue(ledgerKey, origin);
+        known = v.map(x -> x.value().asQword()).orElse(0L);
+        knownRevision = v.map(VersionedValue::revision).orElse(0L);
+        return known;
+    }
+
+    /**
+     * Applies the origin's batch {@code originSequence} as {@code commands} (already made fit for
+     * this site), unless the checkpoint shows it applied. Conditions among the commands are the
+     * caller's: when one fails, nothing is applied and the exception names its index in
+     * {@code commands}.
+     *
+     * @throws IllegalArgumentException    {@code originSequence} is not positive
+     * @throws ConditionFailedException    a condition among {@code commands} was false
+     * @throws dev.reliablestore.registry.RegistryUnavailableException the target cannot commit now
+     *                                      (apply the same batch again later: it lands once)
+     */
+    Outcome apply(long originSequence, List<BatchCommand> commands) {
+        if (originSequence <= 0) {
+            throw new IllegalArgumentException("origin sequence " + originSequence + " of site " + origin + " must be positive");
+        }
+        Objects.requireNonNull(commands, "commands");
+        while (true) {
+            long at = known >= 0 ? known : checkpoint();
+            if (originSequence <= at) {
+                return Outcome.ALREADY_APPLIED;
+            }
+            WriteBatch.Builder b = WriteBatch.builder();
+            if (at == 0) {
+                b.requireValueAbsent(ledgerKey, origin);
+            } else {
+                // a revision rather than the bytes: the ZooKeeper backend checks it without a read
+                b.requireRevision(ledgerKey, origin, knownRevision);
+            }
+            commands.forEach(b::add);
+            b.setValue(ledgerKey, origin, RegistryValue.qword(originSequence));
+            try {
+                knownRevision = target.commit(b.build()).sequence();
+                known = originSequence;
+                return Outcome.APPLIED;
+            } catch (ConditionFailedException e) {
+                if (e.failedCommandIndex() == 0) {
+                    // another delivery (ours, landed despite an unknown outcome, or another shipper's)
+                    // moved the checkpoint: read it and decide again
+                    known = -1;
+                    continue;
+                }
+                throw new ConditionFailedException(e.failedCommandIndex() - 1, e.failedCommand());
+            } catch (RuntimeException e) {
+                known = -1; // the outcome may be unknown: read the checkpoint before the next attempt
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * The origin site whose shipment {@code batch} applied, if it advanced a checkpoint under
+     * {@code ledgerKey}: a shipper never ships such a batch back to where it came from.
+     */
+    static Optional<String> shippedFrom(ChangeBatch batch, RegistryPath ledgerKey) {
+        for (Change c : batch.changes()) {
+            if (c instanceof Change.ValueSet s && s.key().equals(ledgerKey)) {
+                return Optional.of(s.name());
+            }
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public String toString() {
+        return "ShipmentLedger[" + origin + " at " + ledgerKey + (known >= 0 ? ", checkpoint " + known : "") + "]";
+    }
+}
