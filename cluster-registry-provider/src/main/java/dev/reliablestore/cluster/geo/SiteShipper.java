@@ -1,0 +1,228 @@
+package dev.reliablestore.cluster.geo;
+
+import dev.reliablestore.registry.BatchCommand;
+import dev.reliablestore.registry.Change;
+import dev.reliablestore.registry.ChangeBatch;
+import dev.reliablestore.registry.ChangeListener;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.FeedHistoryUnavailableException;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryUnavailableException;
+import dev.reliablestore.registry.Watch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Ships the batches made at the local site to one target site, in commit order, each applied
+ * there once ({@link ShipmentLedger}) and only once it is durable here
+ * ({@link ClusterRegistry#awaitDurable()}). Its backlog is the local registry's retained history,
+ * never memory: when the target is slow or away, the shipper retries the batch in hand, lets its
+ * watch fall behind, and reads on from the target's checkpoint when it can again — nothing is
+ * dropped while the history covers the checkpoint. A checkpoint older than the history stops the
+ * shipper with {@link #failure()} (the repair is a resync of the target, docs/geo-replication.md).
+ *
+ * <p>The {@link Translator} turns a local batch into the target's commands; it is where envelopes
+ * are re-bound and concurrent writes resolved (not built yet). Not wired to configuration yet.
+ */
+final class SiteShipper implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SiteShipper.class);
+    /** Batches the watch may hand over before the shipper catches up; beyond it reads the history again. */
+    private static final int QUEUE = 256;
+
+    /** A local batch as the commands that apply it at the target. */
+    interface Translator {
+        List<BatchCommand> commands(ChangeBatch batch);
+    }
+
+    private final ClusterRegistry local;
+    private final RegistryPath root;
+    private final RegistryPath ledgerKey;
+    private final Translator translator;
+    private final Duration retryPause;
+    private final ShipmentLedger ledger;
+    private final String name;
+    private final BlockingQueue<ChangeBatch> queue = new ArrayBlockingQueue<>(QUEUE);
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private final AtomicLong shipped = new AtomicLong();
+    private final AtomicLong reads = new AtomicLong();
+    private final Thread thread;
+    private volatile boolean reopen = true;
+    private volatile Throwable failure;
+    private volatile long checkpoint;
+    /** Every local batch up to this sequence is durable (the last answer of awaitDurable). */
+    private long durable;
+
+    /**
+     * Ships {@code root} of {@code local} (site {@code localSite}) to {@code target}, keeping the
+     * checkpoint under {@code ledgerKey} there (it must lie below {@code root}, so a batch that came
+     * from another site is recognised and not shipped on). Starts at once.
+     */
+    SiteShipper(ClusterRegistry local, RegistryPath root, String localSite, ClusterRegistry target, RegistryPath ledgerKey,
+                Translator translator, Duration retryPause) {
+        this.local = Objects.requireNonNull(local, "local");
+        this.root = Objects.requireNonNull(root, "root");
+        this.ledgerKey = Objects.requireNonNull(ledgerKey, "ledgerKey");
+        if (!root.contains(ledgerKey)) {
+            throw new IllegalArgumentException("the ledger key " + ledgerKey + " must lie below the shipped root " + root);
+        }
+        this.translator = Objects.requireNonNull(translator, "translator");
+        this.retryPause = Objects.requireNonNull(retryPause, "retryPause");
+        this.ledger = new ShipmentLedger(target, ledgerKey, localSite);
+        this.name = "site-shipper " + localSite + " -> " + target.uri();
+        this.thread = new Thread(this::run, name);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /**
+     * The commands that repeat {@code batch}'s changes below {@code root}, leaving out the ledger's
+     * own bookkeeping: the translation of a site whose values can be copied as they are.
+     */
+    static List<BatchCommand> replay(ChangeBatch batch, RegistryPath ledgerKey) {
+        List<BatchCommand> out = new ArrayList<>();
+        for (Change c : batch.changes()) {
+            if (c.key().equals(ledgerKey)) {
+                continue;
+            }
+            if (c instanceof Change.KeyCreated k) {
+                out.add(new BatchCommand.CreateKey(k.key()));
+            } else if (c instanceof Change.ValueSet s) {
+                out.add(new BatchCommand.SetValue(s.key(), s.name(), s.value().value()));
+            } else if (c instanceof Change.ValueDeleted d) {
+                out.add(new BatchCommand.DeleteValue(d.key(), d.name()));
+            } else if (c instanceof Change.KeyDeleted d) {
+                out.add(new BatchCommand.DeleteKey(d.key()));
+            }
+        }
+        return out;
+    }
+
+    /** The origin sequence the target has applied up to, as last known. */
+    long checkpoint() {
+        return checkpoint;
+    }
+
+    /** Batches this shipper applied at the target (not counting ones found already applied). */
+    long shipped() {
+        return shipped.get();
+    }
+
+    /** How often the shipper opened its feed from the target's checkpoint (1 + times it fell behind or was interrupted). */
+    long feedOpenings() {
+        return reads.get();
+    }
+
+    /** Why the shipper stopped, or null while it runs. */
+    Throwable failure() {
+        return failure;
+    }
+
+    private final ChangeListener listener = new ChangeListener() {
+        @Override
+        public void onBatch(ChangeBatch batch) {
+            if (!queue.offer(batch)) {
+                reopen = true; // behind: the history will be read again from the checkpoint
+            }
+        }
+
+        @Override
+        public void onResync(String reason) {
+            LOG.info("{}: the feed was interrupted ({}); reading on from the target's checkpoint", name, reason);
+            reopen = true;
+        }
+    };
+
+    private void run() {
+        Watch watch = null;
+        try {
+            while (closed.getCount() > 0) {
+                if (reopen) {
+                    if (watch != null) {
+                        watch.close();
+                        watch = null;
+                    }
+                    queue.clear();
+                    reopen = false;
+                    try {
+                        checkpoint = ledger.checkpoint();
+                        watch = local.watch(root, checkpoint, listener);
+                        reads.incrementAndGet();
+                    } catch (RegistryUnavailableException e) {
+                        LOG.debug("{}: cannot read on yet ({}); retrying in {}", name, e.getMessage(), retryPause);
+                        reopen = true;
+                        closed.await(retryPause.toNanos(), TimeUnit.NANOSECONDS);
+                        continue;
+                    }
+                }
+                ChangeBatch b = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (b != null && !reopen) {
+                    ship(b);
+                }
+            }
+        } catch (FeedHistoryUnavailableException e) {
+            failure = e;
+            LOG.error("{}: stopped, the target's checkpoint {} is older than this site's retained history; resync the target", name, checkpoint, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException | Error e) {
+            if (closed.getCount() > 0) {
+                failure = e;
+                LOG.error("{}: stopped", name, e);
+            }
+        } finally {
+            if (watch != null) {
+                watch.close();
+            }
+        }
+    }
+
+    /** Applies one local batch at the target, retrying while the target (or this site) is unavailable. */
+    private void ship(ChangeBatch b) throws InterruptedException {
+        if (b.sequence() <= checkpoint || ShipmentLedger.shippedFrom(b, ledgerKey).isPresent()) {
+            return; // applied already, or came from another site: never shipped on
+        }
+        while (closed.getCount() > 0) {
+            try {
+                if (b.sequence() > durable) {
+                    durable = local.awaitDurable();
+                }
+                if (ledger.apply(b.sequence(), translator.commands(b)) == ShipmentLedger.Outcome.APPLIED) {
+                    shipped.incrementAndGet();
+                }
+                checkpoint = b.sequence();
+                return;
+            } catch (RegistryUnavailableException e) {
+                LOG.debug("{}: batch {} not shipped yet ({}); retrying in {}", name, b.sequence(), e.getMessage(), retryPause);
+                if (closed.await(retryPause.toNanos(), TimeUnit.NANOSECONDS)) {
+                    return;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed.countDown();
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name + " at " + checkpoint;
+    }
+}

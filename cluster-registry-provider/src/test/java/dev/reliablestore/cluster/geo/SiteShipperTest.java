@@ -1,0 +1,228 @@
+package dev.reliablestore.cluster.geo;
+
+import dev.reliablestore.registry.BatchCommand;
+import dev.reliablestore.registry.ChangeBatch;
+import dev.reliablestore.registry.ClusterRegistries;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryUnavailableException;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.Watch;
+import dev.reliablestore.registry.WriteBatch;
+import dev.reliablestore.registry.conformance.FeedRecorder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** One site's batches shipped to another: in order, once each, durable first, nothing dropped. */
+class SiteShipperTest {
+
+    private static final RegistryPath ROOT = RegistryPath.of("Store");
+    private static final RegistryPath LEDGER = RegistryPath.of("Store", "Sites", "Applied");
+    private static final RegistryPath DATA = RegistryPath.of("Store", "Entities", "Order");
+
+    @TempDir
+    Path dir;
+    private ClusterRegistry a;
+    private ClusterRegistry b;
+    private final List<AutoCloseable> open = new ArrayList<>();
+
+    @BeforeEach
+    void openSites() {
+        a = ClusterRegistries.open("embedded:" + dir.resolve("a"));
+        b = ClusterRegistries.open("embedded:" + dir.resolve("b"));
+    }
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) {
+            open.get(i).close();
+        }
+        a.close();
+        b.close();
+    }
+
+    private SiteShipper ship(ClusterRegistry from, String site, ClusterRegistry to) {
+        SiteShipper s = new SiteShipper(from, ROOT, site, to, LEDGER, batch -> SiteShipper.replay(batch, LEDGER), Duration.ofMillis(20));
+        open.add(s);
+        return s;
+    }
+
+    private static Map<String, Long> data(ClusterRegistry r) {
+        Map<String, Long> out = new TreeMap<>();
+        if (r.keyExists(DATA)) {
+            r.values(DATA).forEach((n, v) -> out.put(n, v.value().asQword()));
+        }
+        return out;
+    }
+
+    private static void write(ClusterRegistry r, int i) {
+        WriteBatch w = WriteBatch.builder().setValue(DATA, "o" + (i % 17), RegistryValue.qword(i))
+                .setValue(DATA, "last", RegistryValue.qword(i)).build();
+        if (i % 2 == 0) {
+            r.commitAsync(w);
+        } else {
+            r.commit(w);
+        }
+    }
+
+    @Test
+    @SuppressWarnings("try") // the watch records while open
+    void batchesArriveInOrderOnceEachAndAShipperRestartsFromTheTargetsCheckpoint() {
+        FeedRecorder atB = new FeedRecorder();
+        try (Watch w = b.watch(LEDGER, atB)) {
+            SiteShipper shipper = ship(a, "eu", b);
+            for (int i = 0; i < 60; i++) {
+                write(a, i);
+            }
+            long last = a.currentSequence();
+            await().atMost(Duration.ofSeconds(20)).until(() -> shipper.checkpoint() == last);
+            assertThat(data(b)).isEqualTo(data(a)).containsEntry("last", 59L);
+            shipper.close();
+
+            for (int i = 60; i < 90; i++) {
+                write(a, i);
+            }
+            SiteShipper again = ship(a, "eu", b);
+            long newest = a.currentSequence();
+            await().atMost(Duration.ofSeconds(20)).until(() -> again.checkpoint() == newest);
+            assertThat(data(b)).isEqualTo(data(a)).containsEntry("last", 89L);
+            assertThat(again.shipped()).as("only what the first shipper had not shipped").isEqualTo(30);
+            await().atMost(Duration.ofSeconds(10)).until(() -> atB.batches.size() >= 90);
+            assertThat(atB.batches).extracting(ChangeBatch::sequence).doesNotHaveDuplicates().isSorted();
+            assertThat(atB.batches).hasSize(90);
+        }
+    }
+
+    /** {@code b} behind a gate: while {@code away}, every call fails as unavailable. */
+    private ClusterRegistry gated(ClusterRegistry real, AtomicBoolean away) {
+        return (ClusterRegistry) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {ClusterRegistry.class},
+                (proxy, method, args) -> {
+                    if (away.get() && !method.getName().equals("uri")) {
+                        throw new RegistryUnavailableException("the site is away (test)", null);
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    @Test
+    void aTargetThatIsAwayDelaysButLosesNothing() {
+        AtomicBoolean away = new AtomicBoolean(true);
+        SiteShipper shipper = ship(a, "eu", gated(b, away));
+        write(a, 0);
+        assertThat(shipper.failure()).isNull();
+        away.set(false);
+        await().atMost(Duration.ofSeconds(20)).until(() -> data(b).equals(data(a)));
+
+        // away while the feed runs: more batches than the shipper holds, so its watch falls behind
+        away.set(true);
+        for (int i = 1; i < 400; i++) {
+            write(a, i);
+        }
+        assertThat(data(b)).containsEntry("last", 0L);
+        away.set(false);
+        long last = a.currentSequence();
+        await().atMost(Duration.ofSeconds(30)).until(() -> shipper.checkpoint() == last);
+        assertThat(data(b)).isEqualTo(data(a)).containsEntry("last", 399L);
+        assertThat(shipper.shipped()).isEqualTo(400);
+        assertThat(shipper.feedOpenings()).as("read on from the checkpoint after falling behind").isGreaterThan(1);
+        assertThat(shipper.failure()).isNull();
+    }
+
+    @Test
+    void nothingIsShippedBeforeItIsDurableHere() {
+        // ASYNC batches are shown before their fsync: every batch applied at the target must be covered
+        // by an awaitDurable answer given before it was sent
+        List<long[]> events = new java.util.concurrent.CopyOnWriteArrayList<>(); // {0, answer} or {1, shipped sequence}
+        ClusterRegistry local = recording(a, (method, args, result) -> {
+            if (method.equals("awaitDurable")) {
+                events.add(new long[] {0, (Long) result});
+            }
+        }, true);
+        ClusterRegistry target = recording(b, (method, args, result) -> {
+            if (method.equals("commit")) {
+                for (BatchCommand c : ((WriteBatch) args[0]).commands()) {
+                    if (c instanceof BatchCommand.SetValue sv && sv.key().equals(LEDGER)) {
+                        events.add(new long[] {1, sv.value().asQword()});
+                    }
+                }
+            }
+        }, false);
+        SiteShipper shipper = ship(local, "eu", target);
+        for (int i = 0; i < 100; i++) {
+            a.commitAsync(WriteBatch.builder().setValue(DATA, "last", RegistryValue.qword(i)).build());
+        }
+        long last = a.currentSequence();
+        await().atMost(Duration.ofSeconds(20)).until(() -> shipper.checkpoint() == last);
+        long durable = 0;
+        int shippedCount = 0;
+        for (long[] e : events) {
+            if (e[0] == 0) {
+                durable = Math.max(durable, e[1]);
+            } else {
+                assertThat(e[1]).as("batch %d shipped after durable up to %d", e[1], durable).isLessThanOrEqualTo(durable);
+                shippedCount++;
+            }
+        }
+        assertThat(shippedCount).isEqualTo(100);
+    }
+
+    interface Calls {
+        void seen(String method, Object[] args, Object result);
+    }
+
+    /** {@code real} with each call told to {@code calls}: after it ({@code after}) or before it. */
+    private ClusterRegistry recording(ClusterRegistry real, Calls calls, boolean after) {
+        return (ClusterRegistry) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {ClusterRegistry.class},
+                (proxy, method, args) -> {
+                    if (!after) {
+                        calls.seen(method.getName(), args, null);
+                    }
+                    try {
+                        Object r = method.invoke(real, args);
+                        if (after) {
+                            calls.seen(method.getName(), args, r);
+                        }
+                        return r;
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    @Test
+    void aBatchThatCameFromAnotherSiteIsNotShippedOn() {
+        // b ships to a; a's own shipper to b must not send b's batches back
+        SiteShipper bToA = ship(b, "us", a);
+        SiteShipper aToB = ship(a, "eu", b);
+        b.commit(WriteBatch.builder().setValue(DATA, "fromB", RegistryValue.qword(1)).build());
+        long bLast = b.currentSequence();
+        await().atMost(Duration.ofSeconds(20)).until(() -> bToA.checkpoint() == bLast);
+        a.commit(WriteBatch.builder().setValue(DATA, "fromA", RegistryValue.qword(2)).build());
+        long aLast = a.currentSequence();
+        await().atMost(Duration.ofSeconds(20)).until(() -> aToB.checkpoint() == aLast);
+        assertThat(data(a)).isEqualTo(data(b)).containsEntry("fromA", 2L).containsEntry("fromB", 1L);
+        assertThat(aToB.shipped()).as("only a's own batch").isEqualTo(1);
+        assertThat(b.getValue(LEDGER, "eu")).map(VersionedValue::value).contains(RegistryValue.qword(aLast));
+        assertThat(a.getValue(LEDGER, "us")).map(VersionedValue::value).contains(RegistryValue.qword(bLast));
+    }
+}
