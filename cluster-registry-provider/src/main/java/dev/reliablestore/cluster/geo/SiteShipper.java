@@ -32,7 +32,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * shipper with {@link #failure()} (the repair is a resync of the target, docs/geo-replication.md).
  *
  * <p>The {@link Translator} turns a local batch into the target's commands; it is where envelopes
- * are re-bound and concurrent writes resolved (not built yet). Not wired to configuration yet.
+ * are re-bound and concurrent writes resolved (not built yet). A condition among its commands that
+ * fails at the target stops the shipper with that failure: a translator must only emit conditions
+ * it has resolved. Not wired to configuration yet.
  */
 final class SiteShipper implements AutoCloseable {
 

@@ -4,6 +4,7 @@ import dev.reliablestore.registry.BatchCommand;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.FeedHistoryUnavailableException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryUnavailableException;
 import dev.reliablestore.registry.RegistryValue;
@@ -184,6 +185,26 @@ class SiteShipperTest {
             }
         }
         assertThat(shippedCount).isEqualTo(100);
+    }
+
+    @Test
+    void aCheckpointOlderThanTheHistoryStopsTheShipperWithThatFailure() {
+        ClusterRegistry forgetful = (ClusterRegistry) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {ClusterRegistry.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("watch") && args.length == 3) {
+                        throw new FeedHistoryUnavailableException((Long) args[1], 500, "feedRetention=1h (test)");
+                    }
+                    try {
+                        return method.invoke(a, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        SiteShipper shipper = ship(forgetful, "eu", b);
+        await().atMost(Duration.ofSeconds(10)).until(() -> shipper.failure() != null);
+        assertThat(shipper.failure()).isInstanceOf(FeedHistoryUnavailableException.class)
+                .hasMessageContaining("after sequence 0").hasMessageContaining("only after sequence 500");
+        assertThat(data(b)).isEmpty();
     }
 
     interface Calls {
