@@ -57,7 +57,7 @@ final class SiteShipper implements AutoCloseable {
     private final BlockingQueue<ChangeBatch> queue = new ArrayBlockingQueue<>(QUEUE);
     private final CountDownLatch closed = new CountDownLatch(1);
     private final AtomicLong shipped = new AtomicLong();
-    private final AtomicLong reads = new AtomicLong();
+    private final AtomicLong feedOpenings = new AtomicLong();
     private final Thread thread;
     private volatile boolean reopen = true;
     private volatile Throwable failure;
@@ -122,7 +122,7 @@ final class SiteShipper implements AutoCloseable {
 
     /** How often the shipper opened its feed from the target's checkpoint (1 + times it fell behind or was interrupted). */
     long feedOpenings() {
-        return reads.get();
+        return feedOpenings.get();
     }
 
     /** Why the shipper stopped, or null while it runs. */
@@ -159,7 +159,7 @@ final class SiteShipper implements AutoCloseable {
                     try {
                         checkpoint = ledger.checkpoint();
                         watch = local.watch(root, checkpoint, listener);
-                        reads.incrementAndGet();
+                        feedOpenings.incrementAndGet();
                     } catch (RegistryUnavailableException e) {
                         LOG.debug("{}: cannot read on yet ({}); retrying in {}", name, e.getMessage(), retryPause);
                         reopen = true;

@@ -110,19 +110,34 @@ class SiteShipperTest {
         }
     }
 
-    /** {@code b} behind a gate: while {@code away}, every call fails as unavailable. */
-    private ClusterRegistry gated(ClusterRegistry real, AtomicBoolean away) {
-        return (ClusterRegistry) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {ClusterRegistry.class},
-                (proxy, method, args) -> {
-                    if (away.get() && !method.getName().equals("uri")) {
-                        throw new RegistryUnavailableException("the site is away (test)", null);
-                    }
+    /** What a registry wrapped for a test does on a call; {@code proceed} makes the real call. */
+    interface Around {
+        Object call(String method, Object[] args, Proceed proceed) throws Throwable;
+    }
+
+    interface Proceed {
+        Object call() throws Throwable;
+    }
+
+    private static ClusterRegistry around(ClusterRegistry real, Around around) {
+        return (ClusterRegistry) Proxy.newProxyInstance(SiteShipperTest.class.getClassLoader(), new Class<?>[] {ClusterRegistry.class},
+                (proxy, method, args) -> around.call(method.getName(), args, () -> {
                     try {
                         return method.invoke(real, args);
                     } catch (InvocationTargetException e) {
                         throw e.getCause();
                     }
-                });
+                }));
+    }
+
+    /** {@code real} behind a gate: while {@code away}, every call fails as unavailable. */
+    private static ClusterRegistry gated(ClusterRegistry real, AtomicBoolean away) {
+        return around(real, (method, args, proceed) -> {
+            if (away.get() && !method.equals("uri")) {
+                throw new RegistryUnavailableException("the site is away (test)", null);
+            }
+            return proceed.call();
+        });
     }
 
     @Test
@@ -189,17 +204,12 @@ class SiteShipperTest {
 
     @Test
     void aCheckpointOlderThanTheHistoryStopsTheShipperWithThatFailure() {
-        ClusterRegistry forgetful = (ClusterRegistry) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {ClusterRegistry.class},
-                (proxy, method, args) -> {
-                    if (method.getName().equals("watch") && args.length == 3) {
-                        throw new FeedHistoryUnavailableException((Long) args[1], 500, "feedRetention=1h (test)");
-                    }
-                    try {
-                        return method.invoke(a, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        ClusterRegistry forgetful = around(a, (method, args, proceed) -> {
+            if (method.equals("watch") && args.length == 3) {
+                throw new FeedHistoryUnavailableException((Long) args[1], 500, "feedRetention=1h (test)");
+            }
+            return proceed.call();
+        });
         SiteShipper shipper = ship(forgetful, "eu", b);
         await().atMost(Duration.ofSeconds(10)).until(() -> shipper.failure() != null);
         assertThat(shipper.failure()).isInstanceOf(FeedHistoryUnavailableException.class)
@@ -212,22 +222,17 @@ class SiteShipperTest {
     }
 
     /** {@code real} with each call told to {@code calls}: after it ({@code after}) or before it. */
-    private ClusterRegistry recording(ClusterRegistry real, Calls calls, boolean after) {
-        return (ClusterRegistry) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {ClusterRegistry.class},
-                (proxy, method, args) -> {
-                    if (!after) {
-                        calls.seen(method.getName(), args, null);
-                    }
-                    try {
-                        Object r = method.invoke(real, args);
-                        if (after) {
-                            calls.seen(method.getName(), args, r);
-                        }
-                        return r;
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+    private static ClusterRegistry recording(ClusterRegistry real, Calls calls, boolean after) {
+        return around(real, (method, args, proceed) -> {
+            if (!after) {
+                calls.seen(method, args, null);
+            }
+            Object r = proceed.call();
+            if (after) {
+                calls.seen(method, args, r);
+            }
+            return r;
+        });
     }
 
     @Test
