@@ -33,9 +33,9 @@ import static org.awaitility.Awaitility.await;
 /** One site's batches shipped to another: in order, once each, durable first, nothing dropped. */
 class SiteShipperTest {
 
-    private static final RegistryPath ROOT = RegistryPath.of("Store");
-    private static final RegistryPath LEDGER = RegistryPath.of("Store", "Sites", "Applied");
-    private static final RegistryPath DATA = RegistryPath.of("Store", "Entities", "Order");
+    static final RegistryPath ROOT = RegistryPath.of("Store");
+    static final RegistryPath LEDGER = RegistryPath.of("Store", "Sites", "Applied");
+    static final RegistryPath DATA = RegistryPath.of("Store", "Entities", "Order");
 
     @TempDir
     Path dir;
@@ -64,7 +64,7 @@ class SiteShipperTest {
         return s;
     }
 
-    private static Map<String, Long> data(ClusterRegistry r) {
+    static Map<String, Long> data(ClusterRegistry r) {
         Map<String, Long> out = new TreeMap<>();
         if (r.keyExists(DATA)) {
             r.values(DATA).forEach((n, v) -> out.put(n, v.value().asQword()));
@@ -72,7 +72,8 @@ class SiteShipperTest {
         return out;
     }
 
-    private static void write(ClusterRegistry r, int i) {
+    /** Batch {@code i}: SYNC for odd i, ASYNC for even. */
+    static void write(ClusterRegistry r, int i) {
         WriteBatch w = WriteBatch.builder().setValue(DATA, "o" + (i % 17), RegistryValue.qword(i))
                 .setValue(DATA, "last", RegistryValue.qword(i)).build();
         if (i % 2 == 0) {
