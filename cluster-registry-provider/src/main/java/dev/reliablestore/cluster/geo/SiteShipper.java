@@ -6,6 +6,8 @@ import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ChangeListener;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.FeedHistoryUnavailableException;
+import dev.reliablestore.registry.HealthFault;
+import dev.reliablestore.registry.RegistryException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryUnavailableException;
 import dev.reliablestore.registry.Watch;
@@ -64,14 +66,24 @@ final class SiteShipper implements AutoCloseable {
     private volatile long checkpoint;
     /** Every local batch up to this sequence is durable (the last answer of awaitDurable). */
     private long durable;
+    private final Duration behindAfter;
+    /** The local health faults this shipper raises: the target refuses batches; the target needs a resync. */
+    private final String behindFault;
+    private final String resyncFault;
+    /** When the batch in hand was first refused (System.nanoTime), 0 while batches go through. */
+    private long refusedSince;
+    private boolean behindRaised;
 
     /**
-     * Ships {@code root} of {@code local} (site {@code localSite}) to {@code target}, keeping the
-     * checkpoint under {@code ledgerKey} there (it must lie below {@code root}, so a batch that came
-     * from another site is recognised and not shipped on). Starts at once.
+     * Ships {@code root} of {@code local} (site {@code localSite}) to {@code target} (site
+     * {@code targetSite}), keeping the checkpoint under {@code ledgerKey} there (it must lie below
+     * {@code root}, so a batch that came from another site is recognised and not shipped on).
+     * While the target has refused the batch in hand for longer than {@code behindAfter}, the local
+     * registry carries the health fault {@code site-behind-<targetSite>}; a checkpoint older than
+     * the local history raises {@code site-resync-<targetSite>}. Starts at once.
      */
-    SiteShipper(ClusterRegistry local, RegistryPath root, String localSite, ClusterRegistry target, RegistryPath ledgerKey,
-                Translator translator, Duration retryPause) {
+    SiteShipper(ClusterRegistry local, RegistryPath root, String localSite, ClusterRegistry target, String targetSite,
+                RegistryPath ledgerKey, Translator translator, Duration retryPause, Duration behindAfter) {
         this.local = Objects.requireNonNull(local, "local");
         this.root = Objects.requireNonNull(root, "root");
         this.ledgerKey = Objects.requireNonNull(ledgerKey, "ledgerKey");
@@ -80,8 +92,12 @@ final class SiteShipper implements AutoCloseable {
         }
         this.translator = Objects.requireNonNull(translator, "translator");
         this.retryPause = Objects.requireNonNull(retryPause, "retryPause");
+        this.behindAfter = Objects.requireNonNull(behindAfter, "behindAfter");
         this.ledger = new ShipmentLedger(target, ledgerKey, localSite);
-        this.name = "site-shipper " + localSite + " -> " + target.uri();
+        ShipmentLedger.requireSiteName(targetSite);
+        this.behindFault = "site-behind-" + targetSite;
+        this.resyncFault = "site-resync-" + targetSite;
+        this.name = "site-shipper " + localSite + " -> " + targetSite + " (" + target.uri() + ")";
         this.thread = new Thread(this::run, name);
         thread.setDaemon(true);
         thread.start();
@@ -158,10 +174,12 @@ final class SiteShipper implements AutoCloseable {
                     reopen = false;
                     try {
                         checkpoint = ledger.checkpoint();
+                        accepted();
                         watch = local.watch(root, checkpoint, listener);
                         feedOpenings.incrementAndGet();
                     } catch (RegistryUnavailableException e) {
                         LOG.debug("{}: cannot read on yet ({}); retrying in {}", name, e.getMessage(), retryPause);
+                        refused("the checkpoint", e);
                         reopen = true;
                         closed.await(retryPause.toNanos(), TimeUnit.NANOSECONDS);
                         continue;
@@ -175,6 +193,7 @@ final class SiteShipper implements AutoCloseable {
         } catch (FeedHistoryUnavailableException e) {
             failure = e;
             LOG.error("{}: stopped, the target's checkpoint {} is older than this site's retained history; resync the target", name, checkpoint, e);
+            raise(resyncFault, name + ": stopped; the target's checkpoint is older than this site's retained history, resync it: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException | Error e) {
@@ -203,13 +222,55 @@ final class SiteShipper implements AutoCloseable {
                     shipped.incrementAndGet();
                 }
                 checkpoint = b.sequence();
+                accepted();
                 return;
             } catch (RegistryUnavailableException e) {
                 LOG.debug("{}: batch {} not shipped yet ({}); retrying in {}", name, b.sequence(), e.getMessage(), retryPause);
+                refused("batch " + b.sequence(), e);
                 if (closed.await(retryPause.toNanos(), TimeUnit.NANOSECONDS)) {
                     return;
                 }
             }
+        }
+    }
+
+    /** The target (or this site) refused {@code what}: after {@code behindAfter} of refusals, the behind fault. */
+    private void refused(String what, RegistryUnavailableException e) {
+        long now = System.nanoTime();
+        if (refusedSince == 0) {
+            refusedSince = now;
+        } else if (!behindRaised && now - refusedSince > behindAfter.toNanos()) {
+            behindRaised = raise(behindFault, name + ": " + what + " not accepted for more than " + behindAfter
+                    + " (" + e.getMessage() + "); nothing is lost, the batches wait in this site's history");
+        }
+    }
+
+    private void accepted() {
+        refusedSince = 0;
+        if (behindRaised && clear(behindFault)) {
+            behindRaised = false;
+        }
+    }
+
+    /** Raises a local health fault; false if the local registry could not take it now (tried again later). */
+    private boolean raise(String id, String description) {
+        try {
+            local.removeHealthFault(id);
+            local.addHealthFault(new HealthFault(id, 1, 0, description, "ReliableStore geo", 0));
+            return true;
+        } catch (RegistryException e) {
+            LOG.warn("{}: could not raise the health fault {}: {}", name, id, e.getMessage());
+            return false;
+        }
+    }
+
+    private boolean clear(String id) {
+        try {
+            local.removeHealthFault(id);
+            return true;
+        } catch (RegistryException e) {
+            LOG.warn("{}: could not clear the health fault {}: {}", name, id, e.getMessage());
+            return false;
         }
     }
 

@@ -59,7 +59,8 @@ class SiteShipperTest {
     }
 
     private SiteShipper ship(ClusterRegistry from, String site, ClusterRegistry to) {
-        SiteShipper s = new SiteShipper(from, ROOT, site, to, LEDGER, batch -> SiteShipper.replay(batch, LEDGER), Duration.ofMillis(20));
+        SiteShipper s = new SiteShipper(from, ROOT, site, to, site.equals("eu") ? "us" : "eu", LEDGER, batch -> SiteShipper.replay(batch, LEDGER),
+                Duration.ofMillis(20), Duration.ofMillis(200));
         open.add(s);
         return s;
     }
@@ -156,13 +157,20 @@ class SiteShipperTest {
             write(a, i);
         }
         assertThat(data(b)).containsEntry("last", 0L);
+        await().alias("the behind fault after 200 ms of refusals").atMost(Duration.ofSeconds(10))
+                .until(() -> a.healthFaults().stream().anyMatch(f -> f.id().equals("site-behind-us")));
+        assertThat(a.healthFaults()).filteredOn(f -> f.id().equals("site-behind-us")).singleElement()
+                .satisfies(f -> assertThat(f.description()).contains("not accepted for more than PT0.2S", "the site is away (test)", "nothing is lost"));
         away.set(false);
-        long last = a.currentSequence();
+        // the sequence of the last write (raising the fault is a write of the local registry too)
+        long last = a.getValue(DATA, "last").orElseThrow().revision();
         await().atMost(Duration.ofSeconds(30)).until(() -> shipper.checkpoint() == last);
         assertThat(data(b)).isEqualTo(data(a)).containsEntry("last", 399L);
         assertThat(shipper.shipped()).isEqualTo(400);
         assertThat(shipper.feedOpenings()).as("read on from the checkpoint after falling behind").isGreaterThan(1);
         assertThat(shipper.failure()).isNull();
+        await().alias("the behind fault cleared once batches go through").atMost(Duration.ofSeconds(10))
+                .until(() -> a.healthFaults().stream().noneMatch(f -> f.id().equals("site-behind-us")));
     }
 
     @Test
@@ -216,6 +224,9 @@ class SiteShipperTest {
         assertThat(shipper.failure()).isInstanceOf(FeedHistoryUnavailableException.class)
                 .hasMessageContaining("after sequence 0").hasMessageContaining("only after sequence 500");
         assertThat(data(b)).isEmpty();
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.healthFaults().stream().anyMatch(f -> f.id().equals("site-resync-us")));
+        assertThat(a.healthFaults()).filteredOn(f -> f.id().equals("site-resync-us")).singleElement()
+                .satisfies(f -> assertThat(f.description()).contains("resync it", "only after sequence 500"));
     }
 
     interface Calls {

@@ -67,7 +67,8 @@ class SiteShipperZooKeeperTest {
     }
 
     private SiteShipper ship(ClusterRegistry from, String site, ClusterRegistry to) {
-        return keep(new SiteShipper(from, ROOT, site, to, LEDGER, batch -> SiteShipper.replay(batch, LEDGER), Duration.ofMillis(20)));
+        return keep(new SiteShipper(from, ROOT, site, to, site.equals("eu") ? "us" : "eu", LEDGER, batch -> SiteShipper.replay(batch, LEDGER),
+                Duration.ofMillis(20), Duration.ofSeconds(5)));
     }
 
     @Test
