@@ -3,14 +3,13 @@ package dev.reliablestore.cluster;
 import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.Versioned;
+import dev.reliablestore.cluster.testing.InProcessZooKeeper;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.clusapi.ClusapiTestAccess;
 import dev.reliablestore.registry.clusapi.FakeClusApi;
-import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -40,20 +39,12 @@ class SaveConflictAcrossStoresTest {
 
     private static final AtomicInteger CHROOTS = new AtomicInteger();
 
+    @RegisterExtension
+    static final InProcessZooKeeper ZK = new InProcessZooKeeper();
+
     @TempDir
     static Path dir;
-    private static TestingServer server;
     private final List<AutoCloseable> open = new ArrayList<>();
-
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = new TestingServer(-1, dir.resolve("zk").toFile(), true);
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        server.close();
-    }
 
     @AfterEach
     void closeAll() throws Exception {
@@ -79,7 +70,7 @@ class SaveConflictAcrossStoresTest {
                 registries.add(one); // one process may open an embedded registry once
             }
             case "zookeeper" -> {
-                clusterName = "zookeeper://" + server.getConnectString() + "/conflicts-" + CHROOTS.incrementAndGet() + "?acl=open";
+                clusterName = ZK.newOpenRegistryUri("conflicts");
                 registries.add(ClusterRegistries.open(clusterName));
                 registries.add(ClusterRegistries.open(clusterName));
             }

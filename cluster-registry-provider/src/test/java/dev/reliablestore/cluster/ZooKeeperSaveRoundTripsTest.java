@@ -2,19 +2,16 @@ package dev.reliablestore.cluster;
 
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.Versioned;
+import dev.reliablestore.cluster.testing.InProcessZooKeeper;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
-import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,22 +34,9 @@ import static org.awaitility.Awaitility.await;
  */
 class ZooKeeperSaveRoundTripsTest {
 
-    private static final AtomicInteger CHROOTS = new AtomicInteger();
-
-    @TempDir
-    static Path dir;
-    private static TestingServer server;
+    @RegisterExtension
+    static final InProcessZooKeeper ZK = new InProcessZooKeeper();
     private final List<AutoCloseable> open = new ArrayList<>();
-
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = new TestingServer(-1, dir.resolve("zk").toFile(), true);
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        server.close();
-    }
 
     @AfterEach
     void closeAll() throws Exception {
@@ -124,7 +108,7 @@ class ZooKeeperSaveRoundTripsTest {
     }
 
     private Counted registry(String chroot) {
-        Counted c = new Counted(ClusterRegistries.open("zookeeper://" + server.getConnectString() + chroot + "?acl=open"));
+        Counted c = new Counted(ClusterRegistries.open("zookeeper://" + ZK.connectString() + chroot + "?acl=open"));
         open.add(c.real::close);
         return c;
     }
@@ -135,7 +119,7 @@ class ZooKeeperSaveRoundTripsTest {
 
     private EntityStore<Customer> store(Counted registry, String chroot, ClusterPersistenceConfiguration.Builder config) {
         // no zstd dictionary training: it lists and commits in the background, whenever enough samples came
-        ClusterStoreFactory f = ClusterStoreFactory.onRegistry(config.enableCompression(false).clusterName("zookeeper://" + server.getConnectString() + chroot)
+        ClusterStoreFactory f = ClusterStoreFactory.onRegistry(config.enableCompression(false).clusterName("zookeeper://" + ZK.connectString() + chroot)
                 .resourceGroupName(EmbeddedFixture.GROUP).registryKeyPath(EmbeddedFixture.KEY_PATH).build(), registry.counting);
         open.add(f);
         return f.store(Customer.class);
@@ -143,7 +127,7 @@ class ZooKeeperSaveRoundTripsTest {
 
     @Test
     void aSaveWithTheVersionItsCallerReadIsOneCommitAndNothingElse() {
-        String chroot = "/round-trips-" + CHROOTS.incrementAndGet();
+        String chroot = ZK.newChroot("round-trips");
         Counted writer = registry(chroot);
         Counted reader = registry(chroot);
         EntityStore<Customer> first = store(writer, chroot, false);
@@ -159,7 +143,7 @@ class ZooKeeperSaveRoundTripsTest {
 
     @Test
     void consecutiveSavesOfOneWriterAreOneCommitEach() {
-        String chroot = "/round-trips-" + CHROOTS.incrementAndGet();
+        String chroot = ZK.newChroot("round-trips");
         Counted r = registry(chroot);
         EntityStore<Customer> customers = store(r, chroot, false);
         long v = customers.save("p", Customer.of("p", 0));
@@ -174,7 +158,7 @@ class ZooKeeperSaveRoundTripsTest {
 
     @Test
     void aSaveBatchOfKnownVersionsIsOneCommit() {
-        String chroot = "/round-trips-" + CHROOTS.incrementAndGet();
+        String chroot = ZK.newChroot("round-trips");
         Counted r = registry(chroot);
         EntityStore<Customer> customers = store(r, chroot, false);
         Map<String, Customer> batch = new TreeMap<>();
@@ -189,7 +173,7 @@ class ZooKeeperSaveRoundTripsTest {
 
     @Test
     void pipelinedSaveAsyncCallsEachAreOneCommit() {
-        String chroot = "/round-trips-" + CHROOTS.incrementAndGet();
+        String chroot = ZK.newChroot("round-trips");
         Counted r = registry(chroot);
         EntityStore<Customer> customers = store(r, chroot, false);
         Map<String, Customer> batch = new TreeMap<>();
@@ -206,7 +190,7 @@ class ZooKeeperSaveRoundTripsTest {
 
     @Test
     void aThousandSaveAsyncCallsAreInFlightTogetherOnAPoolOfTwoThreads() {
-        String chroot = "/round-trips-" + CHROOTS.incrementAndGet();
+        String chroot = ZK.newChroot("round-trips");
         Counted r = registry(chroot);
         ExecutorService two = Executors.newFixedThreadPool(2);
         open.add(two::shutdownNow);

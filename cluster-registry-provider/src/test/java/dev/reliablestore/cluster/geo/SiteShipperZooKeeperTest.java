@@ -1,19 +1,17 @@
 package dev.reliablestore.cluster.geo;
 
+import dev.reliablestore.cluster.testing.InProcessZooKeeper;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
-import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.reliablestore.cluster.geo.SiteShipperTest.DATA;
 import static dev.reliablestore.cluster.geo.SiteShipperTest.LEDGER;
@@ -26,25 +24,12 @@ import static org.awaitility.Awaitility.await;
 /** The shipper between an embedded site and a ZooKeeper site (one in-process server), both ways. */
 class SiteShipperZooKeeperTest {
 
-    private static final AtomicInteger CHROOTS = new AtomicInteger();
-
-    @TempDir
-    static Path shared;
-    private static TestingServer server;
+    @RegisterExtension
+    static final InProcessZooKeeper ZK = new InProcessZooKeeper();
 
     @TempDir
     Path dir;
     private final List<AutoCloseable> open = new ArrayList<>();
-
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = new TestingServer(-1, shared.resolve("zk").toFile(), true);
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        server.close();
-    }
 
     @AfterEach
     void closeAll() throws Exception {
@@ -59,7 +44,7 @@ class SiteShipperZooKeeperTest {
     }
 
     private ClusterRegistry zookeeperSite() {
-        return keep(ClusterRegistries.open("zookeeper://" + server.getConnectString() + "/site-" + CHROOTS.incrementAndGet() + "?acl=open"));
+        return keep(ClusterRegistries.open(ZK.newOpenRegistryUri("site")));
     }
 
     private ClusterRegistry embeddedSite(String name) {
