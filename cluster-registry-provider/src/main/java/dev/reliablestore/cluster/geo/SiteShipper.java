@@ -61,15 +61,15 @@ final class SiteShipper implements AutoCloseable {
     private final AtomicLong shipped = new AtomicLong();
     private final AtomicLong feedOpenings = new AtomicLong();
     private final Thread thread;
+    private final Duration behindAfter;
+    /** The local health faults this shipper raises: the target refuses batches; the target needs a resync. */
+    private final String behindFault;
+    private final String resyncFault;
     private volatile boolean reopen = true;
     private volatile Throwable failure;
     private volatile long checkpoint;
     /** Every local batch up to this sequence is durable (the last answer of awaitDurable). */
     private long durable;
-    private final Duration behindAfter;
-    /** The local health faults this shipper raises: the target refuses batches; the target needs a resync. */
-    private final String behindFault;
-    private final String resyncFault;
     /** When the batch in hand was first refused (System.nanoTime), 0 while batches go through. */
     private long refusedSince;
     private boolean behindRaised;
