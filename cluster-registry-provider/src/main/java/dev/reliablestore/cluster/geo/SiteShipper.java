@@ -104,8 +104,9 @@ final class SiteShipper implements AutoCloseable {
     }
 
     /**
-     * The commands that repeat {@code batch}'s changes below {@code root}, leaving out the ledger's
-     * own bookkeeping: the translation of a site whose values can be copied as they are.
+     * The commands that repeat {@code batch}'s changes (the watch delivers only those below the
+     * shipped root), leaving out the ledger's own bookkeeping: the translation of a site whose
+     * values can be copied as they are.
      */
     static List<BatchCommand> replay(ChangeBatch batch, RegistryPath ledgerKey) {
         List<BatchCommand> out = new ArrayList<>();

@@ -59,10 +59,15 @@ class SiteShipperTest {
     }
 
     private SiteShipper ship(ClusterRegistry from, String site, ClusterRegistry to) {
-        SiteShipper s = new SiteShipper(from, ROOT, site, to, site.equals("eu") ? "us" : "eu", LEDGER, batch -> SiteShipper.replay(batch, LEDGER),
-                Duration.ofMillis(20), Duration.ofMillis(200));
+        SiteShipper s = copying(from, site, to, Duration.ofMillis(200));
         open.add(s);
         return s;
+    }
+
+    /** A shipper of ROOT from {@code site} ("eu" or "us") to the other, copying values as they are. */
+    static SiteShipper copying(ClusterRegistry from, String site, ClusterRegistry to, Duration behindAfter) {
+        return new SiteShipper(from, ROOT, site, to, site.equals("eu") ? "us" : "eu", LEDGER, batch -> SiteShipper.replay(batch, LEDGER),
+                Duration.ofMillis(20), behindAfter);
     }
 
     static Map<String, Long> data(ClusterRegistry r) {

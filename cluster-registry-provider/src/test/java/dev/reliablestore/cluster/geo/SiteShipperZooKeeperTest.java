@@ -14,8 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static dev.reliablestore.cluster.geo.SiteShipperTest.DATA;
-import static dev.reliablestore.cluster.geo.SiteShipperTest.LEDGER;
-import static dev.reliablestore.cluster.geo.SiteShipperTest.ROOT;
 import static dev.reliablestore.cluster.geo.SiteShipperTest.data;
 import static dev.reliablestore.cluster.geo.SiteShipperTest.write;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -52,8 +50,7 @@ class SiteShipperZooKeeperTest {
     }
 
     private SiteShipper ship(ClusterRegistry from, String site, ClusterRegistry to) {
-        return keep(new SiteShipper(from, ROOT, site, to, site.equals("eu") ? "us" : "eu", LEDGER, batch -> SiteShipper.replay(batch, LEDGER),
-                Duration.ofMillis(20), Duration.ofSeconds(5)));
+        return keep(SiteShipperTest.copying(from, site, to, Duration.ofSeconds(5)));
     }
 
     @Test
