@@ -24,10 +24,12 @@ import java.util.zip.CRC32C;
  * offset size
  * 0      1    magic 0xC5
  * 1      1    format (1)
- * 2      1    flags: 1 = compressed, 2 = with dictionary, 4 = encrypted
+ * 2      1    flags: 1 = compressed, 2 = with dictionary, 4 = encrypted, 8 = stamped
  * 3      8    entity version (big-endian)
  *        4    [compressed] plaintext length
  *        4    [dictionary] dictionary id
+ *        1+n  [stamped] site length, site (UTF-8): the site whose store holds the value
+ *        2+n  [stamped] stamp length (big-endian), stamp: the cross-site stamp, opaque here (geo.SiteStamps)
  *        1+n  [encrypted] key id length, key id (UTF-8)
  *        12   [encrypted] nonce
  *        …    body: ciphertext + 16-byte tag when encrypted, else payload + CRC32C
@@ -39,6 +41,14 @@ import java.util.zip.CRC32C;
  * entity's version from its separate version record and refuses an envelope of another version,
  * so an old value replayed in place of the current one is refused too.
  *
+ * <p>A store of a multi-site deployment stamps its values: the header names the site that holds
+ * the value and carries its cross-site stamp (origin site, clock, version vector), both
+ * authenticated with the rest. A site's codec refuses a value bound to another site — so copying an
+ * envelope from one site's registry into another's fails like moving it between ids — and the
+ * shipper re-seals a value for the site it ships to. A stamped value is readable by a store that
+ * does not know its site (one opened without {@code sites}), and an unstamped value (written
+ * before sites were configured) by one that does.
+ *
  * <p>Decoding never throws anything but {@link DataIntegrityException}; it allocates at most
  * {@link #MAX_PLAINTEXT} bytes whatever the input claims.
  */
@@ -49,6 +59,9 @@ final class EnvelopeCodec {
     static final int COMPRESSED = 1;
     static final int DICTIONARY = 2;
     static final int ENCRYPTED = 4;
+    static final int STAMPED = 8;
+    /** The largest stamp carried (a vector of 16 sites with 64-character names fits with room to spare). */
+    static final int MAX_STAMP_BYTES = 4096;
     static final int NONCE_BYTES = 12;
     static final int TAG_BITS = 128;
     static final int TAG_BYTES = TAG_BITS / 8;
@@ -79,6 +92,9 @@ final class EnvelopeCodec {
     private final CompressionDictionary.Lookup dictionaries;
     private final KeyRing keys;
     private final byte[] activeKeyId;
+    /** The site this codec's store belongs to, or null for a single-site store. */
+    private final String site;
+    private final byte[] siteBytes;
 
     /**
      * @param root         the storage root, bound into every value
@@ -87,6 +103,20 @@ final class EnvelopeCodec {
      * @param keys         the key ring, or null for no encryption
      */
     EnvelopeCodec(String root, boolean compress, CompressionDictionary.Lookup dictionaries, KeyRing keys) {
+        this(root, compress, dictionaries, keys, null);
+    }
+
+    /**
+     * @param site the site of a multi-site deployment this codec's store belongs to (values it
+     *             seals with a stamp are bound to it, values bound to another site are refused), or
+     *             null for a single-site store
+     */
+    EnvelopeCodec(String root, boolean compress, CompressionDictionary.Lookup dictionaries, KeyRing keys, String site) {
+        this.site = site;
+        this.siteBytes = site == null ? null : site.getBytes(StandardCharsets.UTF_8);
+        if (siteBytes != null && (siteBytes.length == 0 || siteBytes.length > 255)) {
+            throw new IllegalArgumentException("site name '" + site + "' must be 1 to 255 UTF-8 bytes");
+        }
         this.rootBytes = root.getBytes(StandardCharsets.UTF_8);
         this.compress = compress;
         this.dictionaries = dictionaries;
@@ -125,6 +155,21 @@ final class EnvelopeCodec {
     }
 
     Encoded encode(String type, String id, long version, byte[] json) {
+        return encode(type, id, version, json, null);
+    }
+
+    /**
+     * @param stamp the cross-site stamp to carry, bound with the value to this codec's site; null
+     *              for an unstamped value
+     * @throws IllegalStateException a stamp given to a codec that has no site
+     */
+    Encoded encode(String type, String id, long version, byte[] json, byte[] stamp) {
+        if (stamp != null && site == null) {
+            throw new IllegalStateException("a stamped value needs the site it is bound to; this store has none");
+        }
+        if (stamp != null && stamp.length > MAX_STAMP_BYTES) {
+            throw new IllegalArgumentException("the stamp of " + type + "/" + id + " is " + stamp.length + " bytes; the limit is " + MAX_STAMP_BYTES);
+        }
         if (json.length > MAX_PLAINTEXT) {
             throw new IllegalArgumentException("JSON of " + type + "/" + id + " is " + json.length + " bytes; the limit is " + MAX_PLAINTEXT);
         }
@@ -156,7 +201,11 @@ final class EnvelopeCodec {
         if (keys != null) {
             flags |= ENCRYPTED;
         }
+        if (stamp != null) {
+            flags |= STAMPED;
+        }
         int headerSize = FIXED_HEADER + ((flags & COMPRESSED) != 0 ? 4 : 0) + ((flags & DICTIONARY) != 0 ? 4 : 0)
+                + (stamp != null ? 1 + siteBytes.length + 2 + stamp.length : 0)
                 + (keys != null ? 1 + activeKeyId.length + NONCE_BYTES : 0);
         int bodySize = payload.length + (keys != null ? TAG_BYTES : 4);
         byte[] out = new byte[headerSize + bodySize];
@@ -167,6 +216,9 @@ final class EnvelopeCodec {
         }
         if ((flags & DICTIONARY) != 0) {
             b.putInt(dictId);
+        }
+        if (stamp != null) {
+            b.put((byte) siteBytes.length).put(siteBytes).putShort((short) stamp.length).put(stamp);
         }
         if (keys != null) {
             b.put((byte) activeKeyId.length).put(activeKeyId);
@@ -195,8 +247,13 @@ final class EnvelopeCodec {
         return new Encoded(out, json.length, payload.length);
     }
 
-    /** The readable header fields of an envelope. */
-    record Header(int flags, long version, int plainLength, int dictionaryId, String keyId, int bodyOffset) {
+    /**
+     * The readable header fields of an envelope.
+     *
+     * @param site  the site the value is bound to, null when it is not stamped
+     * @param stamp its cross-site stamp, null when it is not stamped
+     */
+    record Header(int flags, long version, int plainLength, int dictionaryId, String site, byte[] stamp, String keyId, int bodyOffset) {
         boolean encrypted() {
             return (flags & ENCRYPTED) != 0;
         }
@@ -220,7 +277,7 @@ final class EnvelopeCodec {
                     + FORMAT + " (was it written by a newer ReliableStore?)");
         }
         int flags = e[2] & 0xFF;
-        if ((flags & ~(COMPRESSED | DICTIONARY | ENCRYPTED)) != 0 || ((flags & DICTIONARY) != 0 && (flags & COMPRESSED) == 0)) {
+        if ((flags & ~(COMPRESSED | DICTIONARY | ENCRYPTED | STAMPED)) != 0 || ((flags & DICTIONARY) != 0 && (flags & COMPRESSED) == 0)) {
             throw new DataIntegrityException(where + ": envelope flags 0x" + Integer.toHexString(flags) + " are invalid");
         }
         ByteBuffer b = ByteBuffer.wrap(e);
@@ -230,7 +287,7 @@ final class EnvelopeCodec {
         int dictId = 0;
         String keyId = null;
         int need = FIXED_HEADER + ((flags & COMPRESSED) != 0 ? 4 : 0) + ((flags & DICTIONARY) != 0 ? 4 : 0)
-                + ((flags & ENCRYPTED) != 0 ? 1 : 0);
+                + ((flags & STAMPED) != 0 ? 3 : 0) + ((flags & ENCRYPTED) != 0 ? 1 : 0);
         if (e.length < need) {
             throw new DataIntegrityException(where + ": envelope header is truncated (" + e.length + " bytes)");
         }
@@ -242,6 +299,27 @@ final class EnvelopeCodec {
         }
         if ((flags & DICTIONARY) != 0) {
             dictId = b.getInt();
+        }
+        String boundSite = null;
+        byte[] stamp = null;
+        if ((flags & STAMPED) != 0) {
+            int siteLen = b.get() & 0xFF;
+            if (siteLen == 0 || b.remaining() < siteLen + 2) {
+                throw new DataIntegrityException(where + ": stamped envelope is truncated or has a bad site length " + siteLen);
+            }
+            byte[] s = new byte[siteLen];
+            b.get(s);
+            boundSite = new String(s, StandardCharsets.UTF_8);
+            // messages quote the site: no forged log lines
+            if (boundSite.chars().anyMatch(Character::isISOControl)) {
+                throw new DataIntegrityException(where + ": stamped envelope names a site with control characters");
+            }
+            int stampLen = b.getShort() & 0xFFFF;
+            if (stampLen > MAX_STAMP_BYTES || b.remaining() < stampLen + ((flags & ENCRYPTED) != 0 ? 1 : 4)) {
+                throw new DataIntegrityException(where + ": stamped envelope is truncated or has a bad stamp length " + stampLen);
+            }
+            stamp = new byte[stampLen];
+            b.get(stamp);
         }
         if ((flags & ENCRYPTED) != 0) {
             int idLen = b.get() & 0xFF;
@@ -259,7 +337,7 @@ final class EnvelopeCodec {
         } else if (b.remaining() < 4) {
             throw new DataIntegrityException(where + ": envelope is truncated (no checksum)");
         }
-        return new Header(flags, version, plainLength, dictId, keyId, b.position());
+        return new Header(flags, version, plainLength, dictId, boundSite, stamp, keyId, b.position());
     }
 
     /**
@@ -269,12 +347,25 @@ final class EnvelopeCodec {
      * @throws DataIntegrityException on any problem, never anything else
      */
     byte[] decode(String type, String id, long expectedVersion, byte[] e) {
+        return open(type, id, expectedVersion, e).json();
+    }
+
+    /** A decoded value with its cross-site stamp ({@code null} when the value is not stamped). */
+    record Opened(byte[] json, byte[] stamp) {
+    }
+
+    /** {@link #decode}, keeping the stamp. */
+    Opened open(String type, String id, long expectedVersion, byte[] e) {
         String where = type + "/" + id;
         try {
             Header h = header(e, where);
             if (h.version() != expectedVersion) {
                 throw new DataIntegrityException(where + ": envelope holds version " + h.version() + " but the entity's version record says "
                         + expectedVersion + " (an old or misplaced value was written back)");
+            }
+            if (h.site() != null && site != null && !h.site().equals(site)) {
+                throw new DataIntegrityException(where + ": the value is bound to site '" + h.site() + "' and this is site '" + site
+                        + "' (copied from another site's registry? shipped values are re-sealed for the site they land at)");
             }
             byte[] payload;
             if (h.encrypted()) {
@@ -308,7 +399,7 @@ final class EnvelopeCodec {
                 payload = java.util.Arrays.copyOfRange(e, h.bodyOffset(), end);
             }
             if ((h.flags() & COMPRESSED) == 0) {
-                return payload;
+                return new Opened(payload, h.stamp());
             }
             long frameSize = Zstd.getFrameContentSize(payload);
             if (frameSize != h.plainLength()) {
@@ -331,7 +422,7 @@ final class EnvelopeCodec {
             if (n != json.length) {
                 throw new DataIntegrityException(where + ": decompressed " + n + " bytes, expected " + json.length);
             }
-            return json;
+            return new Opened(json, h.stamp());
         } catch (DataIntegrityException d) {
             throw d;
         } catch (AEADBadTagException bad) {

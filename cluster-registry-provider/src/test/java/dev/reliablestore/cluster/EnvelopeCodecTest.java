@@ -82,6 +82,54 @@ class EnvelopeCodecTest {
     }
 
     @Test
+    void aStampedValueIsBoundToItsSiteAndCarriesItsStampAuthenticated() {
+        byte[] stamp = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+        for (KeyRing ring : new KeyRing[]{null, CodecTestSupport.ring("k1", "k1")}) {
+            EnvelopeCodec paris = new EnvelopeCodec(ROOT, true, null, ring, "paris");
+            EnvelopeCodec tokyo = new EnvelopeCodec(ROOT, true, null, ring, "tokyo");
+            byte[] env = paris.encode("Customer", "C-1", 4, JSON, stamp).envelope();
+            EnvelopeCodec.Header h = EnvelopeCodec.header(env, "x");
+            assertThat(h.flags() & EnvelopeCodec.STAMPED).isNotZero();
+            assertThat(h.site()).isEqualTo("paris");
+            assertThat(h.stamp()).isEqualTo(stamp);
+            EnvelopeCodec.Opened opened = paris.open("Customer", "C-1", 4, env);
+            assertThat(opened.json()).isEqualTo(JSON);
+            assertThat(opened.stamp()).isEqualTo(stamp);
+            // the same bytes in the other site's registry: refused, whatever the keys
+            assertThatThrownBy(() -> tokyo.decode("Customer", "C-1", 4, env)).isInstanceOf(DataIntegrityException.class)
+                    .hasMessageContaining("bound to site 'paris' and this is site 'tokyo'");
+            // a store that does not know its site (opened without sites) still reads it
+            assertThat(new EnvelopeCodec(ROOT, true, null, ring).decode("Customer", "C-1", 4, env)).isEqualTo(JSON);
+            // the site and the stamp are authenticated: one flipped bit in either is refused
+            int siteOffset = EnvelopeCodec.FIXED_HEADER + ((h.flags() & EnvelopeCodec.COMPRESSED) != 0 ? 4 : 0) + 1;
+            for (int at : new int[]{siteOffset, siteOffset + "paris".length() + 2 + 3}) {
+                byte[] forged = env.clone();
+                forged[at] ^= 1;
+                EnvelopeCodec reader = new EnvelopeCodec(ROOT, true, null, ring);
+                assertThatThrownBy(() -> reader.decode("Customer", "C-1", 4, forged)).isInstanceOf(DataIntegrityException.class);
+            }
+            // every truncation is an integrity error, never another exception
+            for (int n = 0; n < env.length; n++) {
+                byte[] cut = Arrays.copyOf(env, n);
+                assertThatThrownBy(() -> paris.decode("Customer", "C-1", 4, cut)).isInstanceOf(DataIntegrityException.class);
+            }
+            // an unstamped value (written before sites were configured) is read by a site's store
+            byte[] before = new EnvelopeCodec(ROOT, true, null, ring).encode("Customer", "C-1", 4, JSON).envelope();
+            assertThat(tokyo.open("Customer", "C-1", 4, before).stamp()).isNull();
+        }
+    }
+
+    @Test
+    void aStampNeedsASiteAndFitsItsLimit() {
+        assertThatThrownBy(() -> new EnvelopeCodec(ROOT, false, null, null).encode("T", "id", 1, JSON, new byte[]{1}))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("needs the site");
+        EnvelopeCodec paris = new EnvelopeCodec(ROOT, false, null, null, "paris");
+        assertThatThrownBy(() -> paris.encode("T", "id", 1, JSON, new byte[EnvelopeCodec.MAX_STAMP_BYTES + 1]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("4097 bytes; the limit is 4096");
+        assertThatThrownBy(() -> new EnvelopeCodec(ROOT, false, null, null, "")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void wrongOrUnknownKeyIsAnIntegrityError() {
         EnvelopeCodec writer = new EnvelopeCodec(ROOT, false, null, CodecTestSupport.ring("k1", "k1"));
         byte[] env = writer.encode("T", "a", 1, JSON).envelope();
