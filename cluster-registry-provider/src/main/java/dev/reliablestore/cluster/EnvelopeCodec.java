@@ -6,6 +6,7 @@ import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdDecompressCtx;
 import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.cluster.crypto.KeyRing;
+import dev.reliablestore.cluster.geo.SiteEnvelopes;
 
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
@@ -52,7 +53,7 @@ import java.util.zip.CRC32C;
  * <p>Decoding never throws anything but {@link DataIntegrityException}; it allocates at most
  * {@link #MAX_PLAINTEXT} bytes whatever the input claims.
  */
-final class EnvelopeCodec {
+final class EnvelopeCodec implements SiteEnvelopes {
 
     static final byte MAGIC = (byte) 0xC5;
     static final int FORMAT = 1;
@@ -350,12 +351,9 @@ final class EnvelopeCodec {
         return open(type, id, expectedVersion, e).json();
     }
 
-    /** A decoded value with its cross-site stamp ({@code null} when the value is not stamped). */
-    record Opened(byte[] json, byte[] stamp) {
-    }
-
     /** {@link #decode}, keeping the stamp. */
-    Opened open(String type, String id, long expectedVersion, byte[] e) {
+    @Override
+    public Opened open(String type, String id, long expectedVersion, byte[] e) {
         String where = type + "/" + id;
         try {
             Header h = header(e, where);
@@ -431,6 +429,11 @@ final class EnvelopeCodec {
         } catch (GeneralSecurityException | RuntimeException other) {
             throw new DataIntegrityException(where + ": cannot decode the stored value (" + other.getClass().getSimpleName() + ")");
         }
+    }
+
+    @Override
+    public byte[] seal(String type, String id, long version, byte[] json, byte[] stamp) {
+        return encode(type, id, version, json, stamp).envelope();
     }
 
     /** root, type and id, each length-prefixed, so that no two places share a byte string. */

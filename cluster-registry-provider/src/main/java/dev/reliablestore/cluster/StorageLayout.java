@@ -12,6 +12,7 @@ import dev.reliablestore.registry.RegistryPath;
  * &lt;root&gt;/Entities/&lt;Type&gt;/&lt;Id&gt;                 BINARY  entity envelope
  * &lt;root&gt;/Entities/&lt;Type&gt;/_metadata            BINARY  type descriptor (JSON), with the id of the codec its entities are written with
  * &lt;root&gt;/Entities/&lt;Type&gt;/_versions/&lt;Id&gt;       QWORD   entity version (set in the same batch as the envelope)
+ * &lt;root&gt;/Entities/&lt;Type&gt;/_tombstones/&lt;Id&gt;     BINARY  multi-site stores only: a deleted entity's stamp, an envelope of version 0 and no JSON
  * &lt;root&gt;/Configuration/Version                DWORD   layout version
  * &lt;root&gt;/Configuration/Schema                 SZ      description of this layout
  * &lt;root&gt;/Configuration/KeySalt                BINARY  16 random bytes (passphrase key derivation)
@@ -32,6 +33,13 @@ public final class StorageLayout {
     static final String DICTIONARIES = "Dictionaries";
     /** The subkey of a type holding its version records (id → version). */
     public static final String VERSIONS = "_versions";
+    /**
+     * The subkey of a type holding the tombstones of a multi-site store: a delete is a write with a
+     * stamp there, so it can win or lose against a concurrent update at another site.
+     */
+    public static final String TOMBSTONES = "_tombstones";
+    /** The version a tombstone's envelope carries; an entity's versions start at 1. */
+    public static final long TOMBSTONE_VERSION = 0;
     /** The value name of the layout version, under {@link #configuration()}. */
     public static final String VERSION_VALUE = "Version";
     static final String SCHEMA_VALUE = "Schema";
@@ -86,6 +94,11 @@ public final class StorageLayout {
     /** The key of a type's version records. */
     public RegistryPath versions(String typeName) {
         return entities.child(typeName).child(VERSIONS);
+    }
+
+    /** The key of a type's tombstones (multi-site stores). */
+    public RegistryPath tombstones(String typeName) {
+        return entities.child(typeName).child(TOMBSTONES);
     }
 
     /** The type whose version records live in {@code key}, or null when {@code key} is not such a key. */

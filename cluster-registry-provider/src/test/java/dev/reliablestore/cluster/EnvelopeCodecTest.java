@@ -92,7 +92,7 @@ class EnvelopeCodecTest {
             assertThat(h.flags() & EnvelopeCodec.STAMPED).isNotZero();
             assertThat(h.site()).isEqualTo("paris");
             assertThat(h.stamp()).isEqualTo(stamp);
-            EnvelopeCodec.Opened opened = paris.open("Customer", "C-1", 4, env);
+            dev.reliablestore.cluster.geo.SiteEnvelopes.Opened opened = paris.open("Customer", "C-1", 4, env);
             assertThat(opened.json()).isEqualTo(JSON);
             assertThat(opened.stamp()).isEqualTo(stamp);
             // the same bytes in the other site's registry: refused, whatever the keys

@@ -28,11 +28,12 @@ class RegistryRouteTest {
     void theStoreAndTheTransactionParticipantReachTheRegistryOnlyThroughTheGateway() throws Exception {
         Set<String> callers = registryCallers();
         assertThat(callers).contains("dev.reliablestore.cluster.RegistryGateway")
-                // a backup reads the raw tree at one sequence, whatever it holds; the geo shipper's ledger
-                // applies another site's batches as raw registry commands together with its checkpoint
-                // (no store's write: its errors are the shipper's to retry, docs/geo-replication.md)
+                // a backup reads the raw tree at one sequence, whatever it holds; the geo shipper's translator
+                // reads the target's entities in one read batch and its ledger applies another site's batches
+                // as raw registry commands together with its checkpoint (no store's reads and writes: their
+                // errors are the shipper's to retry, docs/geo-replication.md)
                 .containsOnly("dev.reliablestore.cluster.RegistryGateway", "dev.reliablestore.cluster.backup.RegistrySnapshot",
-                        "dev.reliablestore.cluster.geo.ShipmentLedger");
+                        "dev.reliablestore.cluster.geo.ShipmentLedger", "dev.reliablestore.cluster.geo.SiteTranslator");
     }
 
     /** Top-level class names whose code (nested classes and lambdas included) calls a data method of ClusterRegistry. */

@@ -5,6 +5,7 @@ import dev.reliablestore.registry.Change;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ChangeListener;
 import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.FeedHistoryUnavailableException;
 import dev.reliablestore.registry.HealthFault;
 import dev.reliablestore.registry.RegistryException;
@@ -33,10 +34,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * dropped while the history covers the checkpoint. A checkpoint older than the history stops the
  * shipper with {@link #failure()} (the repair is a resync of the target, docs/geo-replication.md).
  *
- * <p>The {@link Translator} turns a local batch into the target's commands; it is where envelopes
- * are re-bound and concurrent writes resolved (not built yet). A condition among its commands that
- * fails at the target stops the shipper with that failure: a translator must only emit conditions
- * it has resolved. Not wired to configuration yet.
+ * <p>The {@link Translator} turns a local batch into the target's commands ({@link SiteTranslator}
+ * re-seals envelopes for the target and merges concurrent writes). Its conditions guard what it read
+ * at the target: when one fails (the target changed meanwhile, or a prepared transaction there holds
+ * an entity), the batch is translated again after the retry pause, as often as it takes — counted
+ * like a refusal for the behind fault. A {@link ClockSkewException} is retried the same way and
+ * raises {@code site-clock-skew-<target>} until a translation goes through. Not wired to
+ * configuration yet.
  */
 final class SiteShipper implements AutoCloseable {
 
@@ -47,6 +51,10 @@ final class SiteShipper implements AutoCloseable {
     /** A local batch as the commands that apply it at the target. */
     interface Translator {
         List<BatchCommand> commands(ChangeBatch batch);
+
+        /** The commands of the last {@link #commands} call were committed at the target. */
+        default void applied(ChangeBatch batch) {
+        }
     }
 
     private final ClusterRegistry local;
@@ -65,6 +73,8 @@ final class SiteShipper implements AutoCloseable {
     /** The local health faults this shipper raises: the target refuses batches; the target needs a resync. */
     private final String behindFault;
     private final String resyncFault;
+    private final String skewFault;
+    private boolean skewRaised;
     private volatile boolean reopen = true;
     private volatile Throwable failure;
     private volatile long checkpoint;
@@ -97,6 +107,7 @@ final class SiteShipper implements AutoCloseable {
         ShipmentLedger.requireSiteName(targetSite);
         this.behindFault = "site-behind-" + targetSite;
         this.resyncFault = "site-resync-" + targetSite;
+        this.skewFault = "site-clock-skew-" + targetSite;
         this.name = "site-shipper " + localSite + " -> " + targetSite + " (" + target.uri() + ")";
         this.thread = new Thread(this::run, name);
         thread.setDaemon(true);
@@ -180,7 +191,7 @@ final class SiteShipper implements AutoCloseable {
                         feedOpenings.incrementAndGet();
                     } catch (RegistryUnavailableException e) {
                         LOG.debug("{}: cannot read on yet ({}); retrying in {}", name, e.getMessage(), retryPause);
-                        refused("the checkpoint", e);
+                        refused("the checkpoint", e.getMessage());
                         reopen = true;
                         closed.await(retryPause.toNanos(), TimeUnit.NANOSECONDS);
                         continue;
@@ -220,29 +231,43 @@ final class SiteShipper implements AutoCloseable {
                     durable = local.awaitDurable();
                 }
                 if (ledger.apply(b.sequence(), translator.commands(b)) == ShipmentLedger.Outcome.APPLIED) {
+                    translator.applied(b);
                     shipped.incrementAndGet();
                 }
                 checkpoint = b.sequence();
                 accepted();
+                if (skewRaised && clear(skewFault)) {
+                    skewRaised = false;
+                }
                 return;
             } catch (RegistryUnavailableException e) {
                 LOG.debug("{}: batch {} not shipped yet ({}); retrying in {}", name, b.sequence(), e.getMessage(), retryPause);
-                refused("batch " + b.sequence(), e);
-                if (closed.await(retryPause.toNanos(), TimeUnit.NANOSECONDS)) {
-                    return;
+                refused("batch " + b.sequence(), e.getMessage());
+            } catch (ConditionFailedException e) {
+                // what the translation read at the target changed before it committed: translate again
+                LOG.debug("{}: batch {} met a changed target ({}); translating it again in {}", name, b.sequence(), e.getMessage(), retryPause);
+                refused("batch " + b.sequence(), "the target kept changing under it or holds a lock: " + e.getMessage());
+            } catch (ClockSkewException e) {
+                LOG.warn("{}: batch {} not shipped: {}", name, b.sequence(), e.getMessage());
+                if (!skewRaised) {
+                    skewRaised = raise(skewFault, name + ": " + e.getMessage() + "; the batch waits in this site's history");
                 }
+                refused("batch " + b.sequence(), e.getMessage());
+            }
+            if (closed.await(retryPause.toNanos(), TimeUnit.NANOSECONDS)) {
+                return;
             }
         }
     }
 
     /** The target (or this site) refused {@code what}: after {@code behindAfter} of refusals, the behind fault. */
-    private void refused(String what, RegistryUnavailableException e) {
+    private void refused(String what, String why) {
         long now = System.nanoTime();
         if (refusedSince == 0) {
             refusedSince = now;
         } else if (!behindRaised && now - refusedSince > behindAfter.toNanos()) {
             behindRaised = raise(behindFault, name + ": " + what + " not accepted for more than " + behindAfter
-                    + " (" + e.getMessage() + "); nothing is lost, the batches wait in this site's history");
+                    + " (" + why + "); nothing is lost, the batches wait in this site's history");
         }
     }
 

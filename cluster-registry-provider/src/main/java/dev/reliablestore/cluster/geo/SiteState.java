@@ -1,5 +1,8 @@
 package dev.reliablestore.cluster.geo;
 
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -26,6 +29,53 @@ record SiteState(byte[] value, long hlc, String origin, VersionVector vector) {
         if (vector.get(origin) == 0) {
             throw new IllegalArgumentException("the vector of a write by " + origin + " must count it: " + vector);
         }
+    }
+
+    /** The first byte of an encoded stamp. */
+    static final int STAMP_FORMAT = 1;
+
+    /**
+     * The stamp a value carries in its envelope: format byte 1, the clock (8 bytes, big-endian), the
+     * origin (u8 length, UTF-8), then the vector ({@link VersionVector#encode}).
+     */
+    byte[] stamp() {
+        byte[] site = origin.getBytes(StandardCharsets.UTF_8);
+        byte[] v = vector.encode();
+        return ByteBuffer.allocate(1 + 8 + 1 + site.length + v.length).put((byte) STAMP_FORMAT).putLong(hlc)
+                .put((byte) site.length).put(site).put(v).array();
+    }
+
+    /**
+     * The state of {@code value} (null: a tombstone) carrying {@code stamp}.
+     *
+     * @throws IllegalArgumentException the stamp is not one {@link #stamp()} wrote
+     */
+    static SiteState stamped(byte[] value, byte[] stamp) {
+        try {
+            ByteBuffer in = ByteBuffer.wrap(stamp);
+            int format = Byte.toUnsignedInt(in.get());
+            if (format != STAMP_FORMAT) {
+                throw new IllegalArgumentException("stamp format " + format + " is unknown; this version reads " + STAMP_FORMAT);
+            }
+            long hlc = in.getLong();
+            byte[] site = new byte[Byte.toUnsignedInt(in.get())];
+            in.get(site);
+            VersionVector vector = VersionVector.decode(in);
+            if (in.hasRemaining()) {
+                throw new IllegalArgumentException("stamp has " + in.remaining() + " bytes after its vector");
+            }
+            return new SiteState(value, hlc, new String(site, StandardCharsets.UTF_8), vector);
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException("stamp is truncated (" + stamp.length + " bytes)");
+        }
+    }
+
+    /**
+     * The state of a value written before sites were configured, held by {@code site}: stamped at
+     * time zero by that site, so any write made since sites were configured wins over it.
+     */
+    static SiteState unstamped(byte[] value, String site) {
+        return new SiteState(value, 0, site, VersionVector.EMPTY.increment(site));
     }
 
     boolean deleted() {

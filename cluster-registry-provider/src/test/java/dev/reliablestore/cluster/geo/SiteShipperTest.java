@@ -126,7 +126,7 @@ class SiteShipperTest {
         Object call() throws Throwable;
     }
 
-    private static ClusterRegistry around(ClusterRegistry real, Around around) {
+    static ClusterRegistry around(ClusterRegistry real, Around around) {
         return (ClusterRegistry) Proxy.newProxyInstance(SiteShipperTest.class.getClassLoader(), new Class<?>[] {ClusterRegistry.class},
                 (proxy, method, args) -> around.call(method.getName(), args, () -> {
                     try {

@@ -1,0 +1,37 @@
+package dev.reliablestore.cluster.geo;
+
+/**
+ * A site's stored values as the cross-site shipper sees them: the provider's envelope codec of one
+ * site (compression, encryption, the value's place and the site it is bound to). The shipper opens a
+ * value at the site it was written at and seals it anew for the site it lands at, so a value's
+ * authentication never vouches for bytes moved between sites (docs/geo-replication.md, "Encryption
+ * and place").
+ *
+ * <p>The provider's seam to the geo package, not an API for applications.
+ */
+public interface SiteEnvelopes {
+
+    /**
+     * A decoded value.
+     *
+     * @param json  the entity's JSON
+     * @param stamp its cross-site stamp, {@code null} for a value written before sites were configured
+     */
+    record Opened(byte[] json, byte[] stamp) {
+    }
+
+    /**
+     * Decodes and authenticates a value stored at this site.
+     *
+     * @param version the entity's version from its version record: the value must carry it
+     * @throws dev.reliablestore.api.DataIntegrityException the value is damaged, forged, bound to
+     *                                                       another place or site, or of another version
+     */
+    Opened open(String type, String id, long version, byte[] envelope);
+
+    /**
+     * The stored form of {@code json} at this site, at {@code version}, carrying {@code stamp} and
+     * bound to this site.
+     */
+    byte[] seal(String type, String id, long version, byte[] json, byte[] stamp);
+}

@@ -1,0 +1,188 @@
+package dev.reliablestore.cluster.geo;
+
+import dev.reliablestore.cluster.StorageLayout;
+import dev.reliablestore.registry.BatchCommand;
+import dev.reliablestore.registry.Change;
+import dev.reliablestore.registry.ChangeBatch;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.ReadBatch;
+import dev.reliablestore.registry.ReadBatchResult;
+import dev.reliablestore.registry.RegistryPath;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * Turns a batch of entity writes made at the origin site into the commands that merge them into the
+ * target site's entities (docs/geo-replication.md, "Conflicts"). For each entity the batch wrote
+ * (an envelope with its version record, or a tombstone) it opens the value with the origin's
+ * envelopes, reads the target's state of the entity, and merges the two ({@link CrossSiteMerge}):
+ * where the target's state changes, the value is sealed anew for the target at the target's next
+ * version, with the merged stamp, on the conditions that the target's version record and tombstone
+ * are still the ones read and no prepared transaction there holds the entity. The whole batch is one
+ * registry batch at the target: all of it lands or none.
+ *
+ * <p>Only entities travel: type descriptors, dictionaries, configuration, transactions and locks
+ * are each site's own. An entity whose target state already includes the incoming write (or beats
+ * it) gets no command and no condition: a state that includes or beats a write only ever becomes
+ * one that still does (local writes sort after what they overwrite, merges are joins).
+ *
+ * <p>The target's stamps are observed by the local clock ({@link HybridClock#observe}): one more
+ * than {@code maxClockSkew} ahead of this site's clock refuses the batch with
+ * {@link ClockSkewException} (the shipper retries it and reports the site pair).
+ *
+ * <p>Not thread-safe: one per shipper.
+ */
+final class SiteTranslator implements SiteShipper.Translator {
+
+    /**
+     * A conflict resolved at the target: two concurrent writes of one entity.
+     *
+     * @param winner the state the target holds now
+     * @param loser  the write that lost (its value is null for a delete)
+     */
+    record Conflict(String type, String id, String targetSite, SiteState winner, SiteState loser) {
+    }
+
+    private final EntityStates origin;
+    private final ClusterRegistry target;
+    private final EntityStates at;
+    private final HybridClock clock;
+    private final Consumer<Conflict> conflicts;
+    /** The conflicts of the last translation, reported once its batch is applied. */
+    private final List<Conflict> pending = new ArrayList<>();
+
+    /**
+     * @param origin    the entities of the site whose batches are translated (its values are opened with its envelopes)
+     * @param at        the entities of the target site, held by {@code target}
+     * @param clock     the origin site's clock
+     * @param conflicts told of each conflict once the batch that resolved it is applied at the target
+     */
+    SiteTranslator(EntityStates origin, ClusterRegistry target, EntityStates at, HybridClock clock, Consumer<Conflict> conflicts) {
+        this.origin = Objects.requireNonNull(origin, "origin");
+        this.target = Objects.requireNonNull(target, "target");
+        this.at = Objects.requireNonNull(at, "at");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.conflicts = Objects.requireNonNull(conflicts, "conflicts");
+    }
+
+    private record Entity(String type, String id) {
+        String where() {
+            return type + "/" + id;
+        }
+    }
+
+    /** What one batch wrote of one entity. */
+    private static final class Written {
+        byte[] envelope;
+        Long version;
+        byte[] tombstone;
+        boolean deleted;
+    }
+
+    @Override
+    public List<BatchCommand> commands(ChangeBatch batch) {
+        pending.clear();
+        Map<Entity, Written> written = entityWrites(batch);
+        if (written.isEmpty()) {
+            return List.of();
+        }
+        List<Entity> entities = new ArrayList<>(written.keySet());
+        List<ReadBatch.Read> reads = new ArrayList<>(entities.size() * EntityStates.READS);
+        for (Entity e : entities) {
+            reads.addAll(at.reads(e.type, e.id));
+        }
+        ReadBatchResult read = target.read(ReadBatch.of(reads));
+        List<BatchCommand> out = new ArrayList<>();
+        for (int i = 0; i < entities.size(); i++) {
+            Entity e = entities.get(i);
+            SiteState incoming = incoming(e, written.get(e));
+            EntityStates.Current local = at.current(e.type, e.id, read, i * EntityStates.READS);
+            if (local.state() != null && local.state().hlc() != 0) {
+                clock.observe(local.state().hlc(), local.state().origin());
+            }
+            CrossSiteMerge.Outcome merged = CrossSiteMerge.merge(local.state(), incoming);
+            if (!merged.changed(local.state())) {
+                continue;
+            }
+            if (merged.conflict()) {
+                pending.add(new Conflict(e.type, e.id, at.site(), merged.state(), merged.loser()));
+            }
+            at.write(out, e.type, e.id, merged.state(), local);
+        }
+        return out;
+    }
+
+    @Override
+    public void applied(ChangeBatch batch) {
+        pending.forEach(conflicts);
+        pending.clear();
+    }
+
+    /** The entity writes of {@code batch}, in the order the batch made them. */
+    private Map<Entity, Written> entityWrites(ChangeBatch batch) {
+        Map<Entity, Written> out = new LinkedHashMap<>();
+        for (Change c : batch.changes()) {
+            RegistryPath key = c.key();
+            if (!key.isBelow(origin.layout().entities())) {
+                if (c instanceof Change.KeyDeleted && key.contains(origin.layout().entities())) {
+                    throw unshippable(batch, "it deletes " + key + ", above the entities");
+                }
+                continue;
+            }
+            String type = origin.layout().typeOfTypeKey(key);
+            String versionsOf = origin.layout().typeOfVersionsKey(key);
+            String tombstonesOf = key.depth() == origin.layout().entities().depth() + 2 && key.name().equals(StorageLayout.TOMBSTONES)
+                    ? key.parent().name() : null;
+            if (c instanceof Change.ValueSet s) {
+                if (type != null && !s.name().equals(StorageLayout.METADATA)) {
+                    at(out, type, s.name()).envelope = s.value().value().asBinary();
+                } else if (versionsOf != null) {
+                    at(out, versionsOf, s.name()).version = s.value().value().asQword();
+                } else if (tombstonesOf != null) {
+                    at(out, tombstonesOf, s.name()).tombstone = s.value().value().asBinary();
+                }
+            } else if (c instanceof Change.ValueDeleted d) {
+                if (type != null && !d.name().equals(StorageLayout.METADATA)) {
+                    at(out, type, d.name()).deleted = true;
+                }
+            } else if (c instanceof Change.KeyDeleted) {
+                throw unshippable(batch, "it deletes the key " + key);
+            }
+        }
+        return out;
+    }
+
+    private static Written at(Map<Entity, Written> out, String type, String id) {
+        return out.computeIfAbsent(new Entity(type, id), k -> new Written());
+    }
+
+    private IllegalStateException unshippable(ChangeBatch batch, String why) {
+        return new IllegalStateException("batch " + batch.sequence() + " of site " + origin.site() + " cannot be shipped to site "
+                + at.site() + ": " + why + " (entities are only ever written and deleted one by one)");
+    }
+
+    /** The state the origin's batch gave the entity. */
+    private SiteState incoming(Entity e, Written w) {
+        if (w.envelope != null) {
+            if (w.version == null) {
+                throw new IllegalStateException("site " + origin.site() + " wrote " + e.where() + " without its version record");
+            }
+            return origin.opened(e.type, e.id, w.version, w.envelope);
+        }
+        if (w.tombstone != null) {
+            return origin.tombstone(e.type, e.id, w.tombstone);
+        }
+        // a delete that left no tombstone: made before sites were configured
+        return SiteState.unstamped(null, origin.site());
+    }
+
+    @Override
+    public String toString() {
+        return "SiteTranslator[" + origin.site() + " -> " + at.site() + "]";
+    }
+}

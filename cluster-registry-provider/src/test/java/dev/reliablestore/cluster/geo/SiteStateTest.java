@@ -1,0 +1,40 @@
+package dev.reliablestore.cluster.geo;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class SiteStateTest {
+
+    @Test
+    void aStampCarriesTheClockTheOriginAndTheVectorExactly() {
+        HybridClock clock = new HybridClock(() -> 1_764_000_000_000L, Duration.ofSeconds(5));
+        SiteState first = SiteState.write(null, "{\"a\":1}".getBytes(StandardCharsets.UTF_8), "tokyo", clock);
+        SiteState merged = CrossSiteMerge.merge(first, SiteState.write(null, null, "sao_paulo-2", clock)).state();
+        SiteState second = SiteState.write(merged, "{\"a\":2}".getBytes(StandardCharsets.UTF_8), "tokyo", clock);
+        for (SiteState s : new SiteState[]{first, merged, second}) {
+            assertThat(SiteState.stamped(s.value(), s.stamp())).isEqualTo(s);
+        }
+        assertThat(second.vector().asMap()).containsEntry("tokyo", 2L).containsEntry("sao_paulo-2", 1L);
+    }
+
+    @Test
+    void aDamagedStampIsRefusedWithTheReason() {
+        HybridClock clock = new HybridClock(() -> 1_764_000_000_000L, Duration.ofSeconds(5));
+        byte[] stamp = SiteState.write(null, new byte[]{1}, "lima", clock).stamp();
+        for (int n = 0; n < stamp.length; n++) {
+            byte[] cut = Arrays.copyOf(stamp, n);
+            assertThatThrownBy(() -> SiteState.stamped(null, cut)).isInstanceOf(IllegalArgumentException.class);
+        }
+        byte[] longer = Arrays.copyOf(stamp, stamp.length + 1);
+        assertThatThrownBy(() -> SiteState.stamped(null, longer)).hasMessageContaining("1 bytes after its vector");
+        byte[] future = stamp.clone();
+        future[0] = 2;
+        assertThatThrownBy(() -> SiteState.stamped(null, future)).hasMessageContaining("stamp format 2 is unknown");
+    }
+}

@@ -1,0 +1,352 @@
+package dev.reliablestore.cluster.geo;
+
+import dev.reliablestore.api.DataIntegrityException;
+import dev.reliablestore.cluster.SiteEnvelopesForTests;
+import dev.reliablestore.cluster.StorageLayout;
+import dev.reliablestore.cluster.crypto.KeyRing;
+import dev.reliablestore.registry.BatchCommand;
+import dev.reliablestore.registry.ClusterRegistries;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.HealthFault;
+import dev.reliablestore.registry.ReadBatch;
+import dev.reliablestore.registry.ReadBatchResult;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.WriteBatch;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Three sites in one JVM (embedded registries, encrypted and compressed values) merging each other's
+ * entity writes through shippers and translators: replication held, conflicting writes at every
+ * site, released; every site converges to the write with the greatest stamp and the conflicts are
+ * reported. Local writes here stand in for the provider's write path at a site: they read the
+ * entity's state, stamp the new one after it ({@link SiteState#write}) and write it with
+ * {@link EntityStates#write}, as the provider will once sites are configurable.
+ */
+class SiteTranslatorTest {
+
+    static final StorageLayout LAYOUT = new StorageLayout(RegistryPath.of("Store"));
+    static final RegistryPath LOCKS = RegistryPath.of("Store", "Transactions", "Locks");
+    static final RegistryPath LEDGER = RegistryPath.of("Store", "Sites", "Applied");
+    static final String TYPE = "Order";
+    static final List<String> SITES = List.of("lima", "paris", "tokyo");
+
+    /** One site: its registry, its entities, its clock with a wall the test sets. */
+    record Site(String name, ClusterRegistry registry, EntityStates states, AtomicLong wall, HybridClock clock) {
+    }
+
+    @TempDir
+    Path dir;
+    private final Map<String, Site> sites = new TreeMap<>();
+    private final List<SiteShipper> shippers = new ArrayList<>();
+    private final Queue<SiteTranslator.Conflict> conflicts = new ConcurrentLinkedQueue<>();
+    private final KeyRing keys = SiteEnvelopesForTests.ring();
+
+    @BeforeEach
+    void openSites() {
+        for (String name : SITES) {
+            ClusterRegistry r = ClusterRegistries.open("embedded:" + dir.resolve(name));
+            AtomicLong wall = new AtomicLong(1_000_000);
+            sites.put(name, new Site(name, r, states(name), wall, new HybridClock(wall::get, Duration.ofSeconds(5))));
+        }
+    }
+
+    private EntityStates states(String site) {
+        return new EntityStates(LAYOUT, LOCKS, SiteEnvelopesForTests.codec(LAYOUT.root().toString(), keys, site), site);
+    }
+
+    @AfterEach
+    void closeAll() {
+        hold();
+        sites.values().forEach(s -> s.registry.close());
+    }
+
+    private Site site(String name) {
+        return sites.get(name);
+    }
+
+    /** Every site ships to every other. */
+    private void release() {
+        for (Site from : sites.values()) {
+            for (Site to : sites.values()) {
+                if (from != to) {
+                    shippers.add(shipper(from, to, to.registry));
+                }
+            }
+        }
+    }
+
+    private SiteShipper shipper(Site from, Site to, ClusterRegistry target) {
+        SiteTranslator t = new SiteTranslator(from.states, target, to.states, from.clock, conflicts::add);
+        return new SiteShipper(from.registry, LAYOUT.root(), from.name, target, to.name, LEDGER, t, Duration.ofMillis(20),
+                Duration.ofSeconds(30));
+    }
+
+    private void hold() {
+        shippers.forEach(SiteShipper::close);
+        shippers.forEach(s -> assertThat(s.failure()).as(s.toString()).isNull());
+        shippers.clear();
+    }
+
+    private static void save(Site s, String id, String json) {
+        write(s, id, json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void delete(Site s, String id) {
+        write(s, id, null);
+    }
+
+    private static void write(Site s, String id, byte[] json) {
+        ReadBatchResult r = s.registry.read(ReadBatch.of(s.states.reads(TYPE, id)));
+        EntityStates.Current current = s.states.current(TYPE, id, r, 0);
+        List<BatchCommand> commands = new ArrayList<>();
+        s.states.write(commands, TYPE, id, SiteState.write(current.state(), json, s.name, s.clock), current);
+        WriteBatch.Builder b = WriteBatch.builder();
+        commands.forEach(b::add);
+        s.registry.commit(b.build());
+    }
+
+    /** What a site holds: id → JSON, or "(deleted)" for a tombstone. */
+    private static Map<String, String> content(Site s) {
+        Map<String, String> out = new TreeMap<>();
+        Map<String, VersionedValue> envelopes = values(s.registry, LAYOUT.type(TYPE));
+        values(s.registry, LAYOUT.versions(TYPE)).forEach((id, v) -> out.put(id, new String(
+                s.states.opened(TYPE, id, v.value().asQword(), envelopes.get(id).value().asBinary()).value(), StandardCharsets.UTF_8)));
+        values(s.registry, LAYOUT.tombstones(TYPE)).forEach((id, v) -> {
+            assertThat(out).as("an entity with a tombstone").doesNotContainKey(id);
+            s.states.tombstone(TYPE, id, v.value().asBinary());
+            out.put(id, "(deleted)");
+        });
+        return out;
+    }
+
+    private static Map<String, VersionedValue> values(ClusterRegistry r, RegistryPath key) {
+        return r.keyExists(key) ? r.values(key) : Map.of();
+    }
+
+    private static String value(String site, String id) {
+        return "{\"by\":\"" + site + "\",\"id\":\"" + id + "\"}";
+    }
+
+    private void awaitEverySiteHolds(Map<String, String> expected) {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            for (Site s : sites.values()) {
+                assertThat(content(s)).as(s.name).isEqualTo(expected);
+            }
+        });
+    }
+
+    private List<String> losers(String id, String at) {
+        return conflicts.stream().filter(c -> c.id().equals(id) && c.targetSite().equals(at))
+                .map(c -> c.loser().deleted() ? "(deleted)" : new String(c.loser().value(), StandardCharsets.UTF_8)).sorted().toList();
+    }
+
+    @Test
+    void concurrentWritesAtEverySiteConvergeToTheLatestStampAndEveryConflictIsReported() {
+        Map<String, String> expected = new TreeMap<>();
+        for (int i = 0; i < 9; i++) {
+            String id = "c" + i;
+            String winner = SITES.get(i % 3);
+            for (int k = 0; k < 3; k++) {
+                Site s = site(SITES.get(k));
+                s.wall.set(2_000_000 + i * 100 + (s.name.equals(winner) ? 50 : k));
+                save(s, id, value(s.name, id));
+            }
+            expected.put(id, value(winner, id));
+        }
+        for (Site s : sites.values()) {
+            assertThat(content(s)).as("before release, each site sees its own writes").allSatisfy((id, json) ->
+                    assertThat(json).isEqualTo(value(s.name, id)));
+        }
+
+        release();
+        awaitEverySiteHolds(expected);
+        hold();
+
+        for (int i = 0; i < 9; i++) {
+            String id = "c" + i;
+            String winner = SITES.get(i % 3);
+            List<String> others = SITES.stream().filter(x -> !x.equals(winner)).map(x -> value(x, id)).sorted().toList();
+            assertThat(losers(id, winner)).as("at the winner's site both other writes arrive and lose").isEqualTo(others);
+            assertThat(conflicts).filteredOn(c -> c.id().equals(id) && c.targetSite().equals(winner))
+                    .allSatisfy(c -> assertThat(new String(c.winner().value(), StandardCharsets.UTF_8)).isEqualTo(value(winner, id)));
+            // elsewhere a conflict may be between two writes that both lose to the third later
+            assertThat(conflicts).filteredOn(c -> c.id().equals(id)).allSatisfy(c -> {
+                assertThat(c.loser().vector().compare(c.winner().vector())).as("the state kept includes the losing write")
+                        .isEqualTo(VersionVector.Order.BEFORE);
+            });
+        }
+        // nothing is applied twice: shipping again from the checkpoints changes nothing anywhere
+        Map<String, Long> sequences = sites.values().stream().collect(Collectors.toMap(Site::name, s -> s.registry.currentSequence()));
+        release();
+        await().atMost(Duration.ofSeconds(10)).until(() -> shippers.stream().allMatch(x -> x.feedOpenings() > 0));
+        hold();
+        sites.values().forEach(s -> assertThat(s.registry.currentSequence()).as(s.name).isEqualTo(sequences.get(s.name)));
+    }
+
+    @Test
+    void aDeleteAndAConcurrentUpdateResolveByStampAndATombstoneStopsAnOlderWrite() {
+        Site paris = site("paris");
+        Site tokyo = site("tokyo");
+        save(paris, "d1", value("paris", "d1"));
+        save(paris, "d2", value("paris", "d2"));
+        release();
+        awaitEverySiteHolds(Map.of("d1", value("paris", "d1"), "d2", value("paris", "d2")));
+        hold();
+
+        // d1: the delete is later; d2: the update is later
+        paris.wall.set(3_000_100);
+        delete(paris, "d1");
+        tokyo.wall.set(3_000_000);
+        save(tokyo, "d1", "{\"by\":\"tokyo\",\"v\":2}");
+        paris.wall.set(3_000_200);
+        delete(paris, "d2");
+        tokyo.wall.set(3_000_300);
+        save(tokyo, "d2", "{\"by\":\"tokyo\",\"v\":2}");
+        // d3: deleted at lima before paris's (older-stamped) create of it arrives
+        paris.wall.set(3_000_400);
+        save(paris, "d3", value("paris", "d3"));
+        site("lima").wall.set(3_000_500);
+        delete(site("lima"), "d3");
+
+        release();
+        awaitEverySiteHolds(Map.of("d1", "(deleted)", "d2", "{\"by\":\"tokyo\",\"v\":2}", "d3", "(deleted)"));
+        hold();
+        assertThat(losers("d1", "paris")).containsExactly("{\"by\":\"tokyo\",\"v\":2}");
+        assertThat(losers("d2", "tokyo")).containsExactly("(deleted)");
+        assertThat(losers("d3", "lima")).containsExactly(value("paris", "d3"));
+
+        // a write that saw the tombstone revives the entity everywhere, without a conflict
+        conflicts.clear();
+        save(tokyo, "d1", "{\"by\":\"tokyo\",\"v\":3}");
+        release();
+        awaitEverySiteHolds(Map.of("d1", "{\"by\":\"tokyo\",\"v\":3}", "d2", "{\"by\":\"tokyo\",\"v\":2}", "d3", "(deleted)"));
+        assertThat(conflicts).isEmpty();
+    }
+
+    @Test
+    @SuppressWarnings("try") // the watch counts while open
+    void aBatchIsAppliedWholeAtEverySite() {
+        Site lima = site("lima");
+        lima.wall.set(4_000_000);
+        // one registry batch writing three entities, as saveBatch does: one stamp for all of them
+        SiteState state = null;
+        List<BatchCommand> commands = new ArrayList<>();
+        for (String id : List.of("b1", "b2", "b3")) {
+            ReadBatchResult r = lima.registry.read(ReadBatch.of(lima.states.reads(TYPE, id)));
+            EntityStates.Current current = lima.states.current(TYPE, id, r, 0);
+            state = state == null ? SiteState.write(null, value("lima", id).getBytes(StandardCharsets.UTF_8), "lima", lima.clock)
+                    : new SiteState(value("lima", id).getBytes(StandardCharsets.UTF_8), state.hlc(), "lima", state.vector());
+            lima.states.write(commands, TYPE, id, state, current);
+        }
+        WriteBatch.Builder b = WriteBatch.builder();
+        commands.forEach(b::add);
+        lima.registry.commit(b.build());
+        // paris wrote b2 concurrently, later: it wins b2 and only b2
+        Site paris = site("paris");
+        paris.wall.set(4_000_050);
+        save(paris, "b2", value("paris", "b2"));
+
+        AtomicLong batchesAtTokyo = new AtomicLong();
+        try (var w = site("tokyo").registry.watch(LAYOUT.type(TYPE), new dev.reliablestore.registry.ChangeListener() {
+            @Override
+            public void onBatch(dev.reliablestore.registry.ChangeBatch batch) {
+                batchesAtTokyo.incrementAndGet();
+            }
+
+            @Override
+            public void onResync(String reason) {
+                batchesAtTokyo.addAndGet(1000);
+            }
+        })) {
+            release();
+            awaitEverySiteHolds(Map.of("b1", value("lima", "b1"), "b2", value("paris", "b2"), "b3", value("lima", "b3")));
+            hold();
+            assertThat(batchesAtTokyo.get()).as("lima's batch lands at tokyo as one batch, paris's as another").isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aTargetThatChangesUnderATranslationIsReadAgain() {
+        Site paris = site("paris");
+        Site tokyo = site("tokyo");
+        paris.wall.set(5_000_000);
+        save(paris, "r1", value("paris", "r1"));
+        long last = paris.registry.currentSequence();
+        // the first time the translator reads tokyo, a local write at tokyo lands right after the read
+        AtomicBoolean raced = new AtomicBoolean();
+        ClusterRegistry racing = SiteShipperTest.around(tokyo.registry, (method, args, proceed) -> {
+            Object result = proceed.call();
+            if (method.equals("read") && raced.compareAndSet(false, true)) {
+                tokyo.wall.set(5_000_100);
+                save(tokyo, "r1", value("tokyo", "r1"));
+            }
+            return result;
+        });
+        SiteShipper s = shipper(paris, tokyo, racing);
+        shippers.add(s);
+        await().atMost(Duration.ofSeconds(20)).until(() -> s.checkpoint() == last);
+        assertThat(raced).isTrue();
+        assertThat(content(tokyo)).containsEntry("r1", value("tokyo", "r1"));
+        assertThat(losers("r1", "tokyo")).containsExactly(value("paris", "r1"));
+    }
+
+    @Test
+    void aTargetStampTooFarAheadHoldsTheBatchWithAHealthFaultUntilTheClocksAgree() {
+        Site paris = site("paris");
+        Site tokyo = site("tokyo");
+        tokyo.wall.set(paris.wall.get() + Duration.ofHours(1).toMillis());
+        save(tokyo, "s1", value("tokyo", "s1"));
+        save(paris, "s1", value("paris", "s1"));
+        long last = paris.registry.currentSequence();
+        SiteShipper s = shipper(paris, tokyo, tokyo.registry);
+        shippers.add(s);
+        await().atMost(Duration.ofSeconds(20)).until(() -> faults(paris).contains("site-clock-skew-tokyo"));
+        assertThat(content(tokyo)).containsEntry("s1", value("tokyo", "s1"));
+        assertThat(s.checkpoint()).isZero();
+
+        paris.wall.set(tokyo.wall.get());
+        await().atMost(Duration.ofSeconds(20)).until(() -> s.checkpoint() == last);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !faults(paris).contains("site-clock-skew-tokyo"));
+        assertThat(content(tokyo)).as("tokyo's write is the later one").containsEntry("s1", value("tokyo", "s1"));
+    }
+
+    private static Set<String> faults(Site s) {
+        return s.registry.healthFaults().stream().map(HealthFault::id).collect(Collectors.toSet());
+    }
+
+    @Test
+    void aValueCopiedFromAnotherSitesRegistryIsRefused() {
+        Site paris = site("paris");
+        Site tokyo = site("tokyo");
+        save(paris, "x1", value("paris", "x1"));
+        save(tokyo, "x1", value("tokyo", "x1"));
+        // an attacker with write access to tokyo's registry copies paris's envelope over tokyo's
+        byte[] fromParis = paris.registry.getValue(LAYOUT.type(TYPE), "x1").orElseThrow().value().asBinary();
+        tokyo.registry.commit(WriteBatch.builder().setValue(LAYOUT.type(TYPE), "x1", RegistryValue.binary(fromParis)).build());
+        assertThatThrownBy(() -> content(tokyo)).isInstanceOf(DataIntegrityException.class)
+                .hasMessageContaining("bound to site 'paris' and this is site 'tokyo'");
+    }
+}
