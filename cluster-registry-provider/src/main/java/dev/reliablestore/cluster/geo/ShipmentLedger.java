@@ -38,7 +38,12 @@ final class ShipmentLedger {
         /** The batch's commands and the checkpoint's advance were committed together. */
         APPLIED,
         /** The checkpoint was already at or past the batch: nothing was committed. */
-        ALREADY_APPLIED
+        ALREADY_APPLIED,
+        /**
+         * For a group of batches: the checkpoint had moved into the group (another delivery applied
+         * some of it); nothing was committed — translate what is past {@link #checkpoint()} again.
+         */
+        CHECKPOINT_MOVED
     }
 
     /** The site names of docs/geo-replication.md; they are value names of the ledger key as they are. */
@@ -86,14 +91,31 @@ final class ShipmentLedger {
      *                                      (apply the same batch again later: it lands once)
      */
     Outcome apply(long originSequence, List<BatchCommand> commands) {
-        if (originSequence <= 0) {
-            throw new IllegalArgumentException("origin sequence " + originSequence + " of site " + origin + " must be positive");
+        return apply(originSequence, originSequence, commands);
+    }
+
+    /**
+     * Applies the origin's consecutive batches {@code first..last} (as shipped: the origin's batches
+     * between them that are not shipped count as part of the group) as one registry batch.
+     *
+     * @return {@link Outcome#CHECKPOINT_MOVED} when the checkpoint lies inside the group: the
+     *         commands were made for batches of which some are applied already, so nothing is
+     *         committed and the caller translates the rest again
+     */
+    Outcome apply(long first, long last, List<BatchCommand> commands) {
+        if (first <= 0 || last < first) {
+            throw new IllegalArgumentException("origin sequences " + first + ".." + last + " of site " + origin
+                    + " must be positive and in order");
         }
+        long originSequence = last;
         Objects.requireNonNull(commands, "commands");
         while (true) {
             long at = known >= 0 ? known : checkpoint();
             if (originSequence <= at) {
                 return Outcome.ALREADY_APPLIED;
+            }
+            if (first <= at) {
+                return Outcome.CHECKPOINT_MOVED;
             }
             WriteBatch.Builder b = WriteBatch.builder();
             if (at == 0) {

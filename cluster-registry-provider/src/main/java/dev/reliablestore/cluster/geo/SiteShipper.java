@@ -9,9 +9,12 @@ import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.FeedHistoryUnavailableException;
 import dev.reliablestore.registry.HealthFault;
 import dev.reliablestore.registry.RegistryException;
+import dev.reliablestore.registry.RegistryLimits;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryUnavailableException;
+import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.Watch;
+import dev.reliablestore.registry.WriteBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,12 +51,12 @@ final class SiteShipper implements AutoCloseable {
     /** Batches the watch may hand over before the shipper catches up; beyond it reads the history again. */
     private static final int QUEUE = 256;
 
-    /** A local batch as the commands that apply it at the target. */
+    /** Local batches, consecutive and in commit order, as the commands that apply them at the target. */
     interface Translator {
-        List<BatchCommand> commands(ChangeBatch batch);
+        List<BatchCommand> commands(List<ChangeBatch> batches);
 
         /** The commands of the last {@link #commands} call were committed at the target. */
-        default void applied(ChangeBatch batch) {
+        default void applied(List<ChangeBatch> batches) {
         }
     }
 
@@ -62,7 +65,10 @@ final class SiteShipper implements AutoCloseable {
     private final RegistryPath ledgerKey;
     private final Translator translator;
     private final Duration retryPause;
+    private final Duration gather;
     private final ShipmentLedger ledger;
+    private final ClusterRegistry target;
+    private final String localSite;
     private final String name;
     private final BlockingQueue<ChangeBatch> queue = new ArrayBlockingQueue<>(QUEUE);
     private final CountDownLatch closed = new CountDownLatch(1);
@@ -90,10 +96,12 @@ final class SiteShipper implements AutoCloseable {
      * {@code root}, so a batch that came from another site is recognised and not shipped on).
      * While the target has refused the batch in hand for longer than {@code behindAfter}, the local
      * registry carries the health fault {@code site-behind-<targetSite>}; a checkpoint older than
-     * the local history raises {@code site-resync-<targetSite>}. Starts at once.
+     * the local history raises {@code site-resync-<targetSite>}. After taking a batch it gathers
+     * more for up to {@code gather} ({@code siteReplicationDelay}; with zero, only what is already
+     * waiting) and ships them together. Starts at once.
      */
     SiteShipper(ClusterRegistry local, RegistryPath root, String localSite, ClusterRegistry target, String targetSite,
-                RegistryPath ledgerKey, Translator translator, Duration retryPause, Duration behindAfter) {
+                RegistryPath ledgerKey, Translator translator, Duration gather, Duration retryPause, Duration behindAfter) {
         this.local = Objects.requireNonNull(local, "local");
         this.root = Objects.requireNonNull(root, "root");
         this.ledgerKey = Objects.requireNonNull(ledgerKey, "ledgerKey");
@@ -102,6 +110,9 @@ final class SiteShipper implements AutoCloseable {
         }
         this.translator = Objects.requireNonNull(translator, "translator");
         this.retryPause = Objects.requireNonNull(retryPause, "retryPause");
+        this.gather = Objects.requireNonNull(gather, "gather");
+        this.target = target;
+        this.localSite = localSite;
         this.behindAfter = Objects.requireNonNull(behindAfter, "behindAfter");
         this.ledger = new ShipmentLedger(target, ledgerKey, localSite);
         ShipmentLedger.requireSiteName(targetSite);
@@ -115,13 +126,13 @@ final class SiteShipper implements AutoCloseable {
     }
 
     /**
-     * The commands that repeat {@code batch}'s changes (the watch delivers only those below the
+     * The commands that repeat {@code batches}' changes (the watch delivers only those below the
      * shipped root), leaving out the ledger's own bookkeeping: the translation of a site whose
      * values can be copied as they are.
      */
-    static List<BatchCommand> replay(ChangeBatch batch, RegistryPath ledgerKey) {
+    static List<BatchCommand> replay(List<ChangeBatch> batches, RegistryPath ledgerKey) {
         List<BatchCommand> out = new ArrayList<>();
-        for (Change c : batch.changes()) {
+        for (Change c : batches.stream().flatMap(b -> b.changes().stream()).toList()) {
             if (c.key().equals(ledgerKey)) {
                 continue;
             }
@@ -199,7 +210,7 @@ final class SiteShipper implements AutoCloseable {
                 }
                 ChangeBatch b = queue.poll(100, TimeUnit.MILLISECONDS);
                 if (b != null && !reopen) {
-                    ship(b);
+                    ship(gather(b));
                 }
             }
         } catch (FeedHistoryUnavailableException e) {
@@ -220,44 +231,95 @@ final class SiteShipper implements AutoCloseable {
         }
     }
 
-    /** Applies one local batch at the target, retrying while the target (or this site) is unavailable. */
-    private void ship(ChangeBatch b) throws InterruptedException {
-        if (b.sequence() <= checkpoint || ShipmentLedger.shippedFrom(b, ledgerKey).isPresent()) {
-            return; // applied already, or came from another site: never shipped on
+    /** {@code first} and what follows it within {@code gather} (at least what is already waiting), in order. */
+    private List<ChangeBatch> gather(ChangeBatch first) throws InterruptedException {
+        List<ChangeBatch> group = new ArrayList<>();
+        group.add(first);
+        long until = System.nanoTime() + gather.toNanos();
+        while (group.size() < QUEUE && !reopen) {
+            ChangeBatch next = queue.poll();
+            if (next == null) {
+                long left = until - System.nanoTime();
+                if (left <= 0 || (next = queue.poll(left, TimeUnit.NANOSECONDS)) == null) {
+                    break;
+                }
+            }
+            group.add(next);
         }
+        return group;
+    }
+
+    /**
+     * Applies local batches at the target as one registry batch — split in halves while its
+     * translation exceeds the target's batch limits — retrying while the target (or this site) is
+     * unavailable.
+     */
+    private void ship(List<ChangeBatch> group) throws InterruptedException {
         while (closed.getCount() > 0) {
+            // applied already, or came from another site: never shipped on
+            List<ChangeBatch> own = group.stream()
+                    .filter(b -> b.sequence() > checkpoint && ShipmentLedger.shippedFrom(b, ledgerKey).isEmpty()).toList();
+            if (own.isEmpty()) {
+                return;
+            }
+            long first = own.get(0).sequence();
+            long last = own.get(own.size() - 1).sequence();
+            String what = own.size() == 1 ? "batch " + last : "batches " + first + ".." + last;
             try {
-                if (b.sequence() > durable) {
+                if (last > durable) {
                     durable = local.awaitDurable();
                 }
-                if (ledger.apply(b.sequence(), translator.commands(b)) == ShipmentLedger.Outcome.APPLIED) {
-                    translator.applied(b);
-                    shipped.incrementAndGet();
+                List<BatchCommand> commands = translator.commands(own);
+                if (own.size() > 1 && !fits(commands)) {
+                    ship(own.subList(0, own.size() / 2));
+                    ship(own.subList(own.size() / 2, own.size()));
+                    return;
                 }
-                checkpoint = b.sequence();
+                ShipmentLedger.Outcome outcome = ledger.apply(first, last, commands);
+                if (outcome == ShipmentLedger.Outcome.CHECKPOINT_MOVED) {
+                    checkpoint = ledger.checkpoint(); // another delivery applied part of the group: ship the rest
+                    continue;
+                }
+                if (outcome == ShipmentLedger.Outcome.APPLIED) {
+                    translator.applied(own);
+                    shipped.addAndGet(own.size());
+                }
+                checkpoint = last;
                 accepted();
                 if (skewRaised && clear(skewFault)) {
                     skewRaised = false;
                 }
                 return;
             } catch (RegistryUnavailableException e) {
-                LOG.debug("{}: batch {} not shipped yet ({}); retrying in {}", name, b.sequence(), e.getMessage(), retryPause);
-                refused("batch " + b.sequence(), e.getMessage());
+                LOG.debug("{}: {} not shipped yet ({}); retrying in {}", name, what, e.getMessage(), retryPause);
+                refused(what, e.getMessage());
             } catch (ConditionFailedException e) {
                 // what the translation read at the target changed before it committed: translate again
-                LOG.debug("{}: batch {} met a changed target ({}); translating it again in {}", name, b.sequence(), e.getMessage(), retryPause);
-                refused("batch " + b.sequence(), "the target kept changing under it or holds a lock: " + e.getMessage());
+                LOG.debug("{}: {} met a changed target ({}); translating again in {}", name, what, e.getMessage(), retryPause);
+                refused(what, "the target kept changing under it or holds a lock: " + e.getMessage());
             } catch (ClockSkewException e) {
-                LOG.warn("{}: batch {} not shipped: {}", name, b.sequence(), e.getMessage());
+                LOG.warn("{}: {} not shipped: {}", name, what, e.getMessage());
                 if (!skewRaised) {
                     skewRaised = raise(skewFault, name + ": " + e.getMessage() + "; the batch waits in this site's history");
                 }
-                refused("batch " + b.sequence(), e.getMessage());
+                refused(what, e.getMessage());
             }
             if (closed.await(retryPause.toNanos(), TimeUnit.NANOSECONDS)) {
                 return;
             }
         }
+    }
+
+    /** Whether {@code commands} and the ledger's two fit one batch of the target. */
+    private boolean fits(List<BatchCommand> commands) {
+        RegistryLimits limits = target.limits();
+        if (commands.size() + 2 > limits.maxBatchCommands()) {
+            return false;
+        }
+        WriteBatch.Builder b = WriteBatch.builder();
+        commands.forEach(b::add);
+        b.requireRevision(ledgerKey, localSite, 1).setValue(ledgerKey, localSite, RegistryValue.qword(1));
+        return b.build().encodedSize() <= limits.maxBatchBytes();
     }
 
     /** The target (or this site) refused {@code what}: after {@code behindAfter} of refusals, the behind fault. */

@@ -85,9 +85,12 @@ final class SiteTranslator implements SiteShipper.Translator {
     }
 
     @Override
-    public List<BatchCommand> commands(ChangeBatch batch) {
+    public List<BatchCommand> commands(List<ChangeBatch> batches) {
         pending.clear();
-        Map<Entity, Written> written = entityWrites(batch);
+        Map<Entity, Written> written = new LinkedHashMap<>();
+        // of an entity several batches wrote, the last write counts: at the origin it overwrote the
+        // earlier ones, so its state includes them and merging it alone gives the same state
+        batches.forEach(b -> entityWrites(b, written));
         if (written.isEmpty()) {
             return List.of();
         }
@@ -118,14 +121,13 @@ final class SiteTranslator implements SiteShipper.Translator {
     }
 
     @Override
-    public void applied(ChangeBatch batch) {
+    public void applied(List<ChangeBatch> batches) {
         pending.forEach(conflicts);
         pending.clear();
     }
 
-    /** The entity writes of {@code batch}, in the order the batch made them. */
-    private Map<Entity, Written> entityWrites(ChangeBatch batch) {
-        Map<Entity, Written> out = new LinkedHashMap<>();
+    /** Adds the entity writes of {@code batch} to {@code out}, a later write of an entity replacing an earlier one. */
+    private void entityWrites(ChangeBatch batch, Map<Entity, Written> out) {
         for (Change c : batch.changes()) {
             RegistryPath key = c.key();
             if (!key.isBelow(origin.layout().entities())) {
@@ -140,21 +142,32 @@ final class SiteTranslator implements SiteShipper.Translator {
                     ? key.parent().name() : null;
             if (c instanceof Change.ValueSet s) {
                 if (type != null && !s.name().equals(StorageLayout.METADATA)) {
-                    at(out, type, s.name()).envelope = s.value().value().asBinary();
+                    Written w = at(out, type, s.name());
+                    w.envelope = s.value().value().asBinary();
+                    w.version = null; // set after the envelope, in the same batch
+                    w.tombstone = null;
+                    w.deleted = false;
                 } else if (versionsOf != null) {
                     at(out, versionsOf, s.name()).version = s.value().value().asQword();
                 } else if (tombstonesOf != null) {
-                    at(out, tombstonesOf, s.name()).tombstone = s.value().value().asBinary();
+                    Written w = at(out, tombstonesOf, s.name());
+                    w.tombstone = s.value().value().asBinary();
+                    w.envelope = null;
+                    w.version = null;
+                    w.deleted = false;
                 }
             } else if (c instanceof Change.ValueDeleted d) {
                 if (type != null && !d.name().equals(StorageLayout.METADATA)) {
-                    at(out, type, d.name()).deleted = true;
+                    Written w = at(out, type, d.name());
+                    w.envelope = null;
+                    w.version = null;
+                    w.tombstone = null;
+                    w.deleted = true;
                 }
             } else if (c instanceof Change.KeyDeleted) {
                 throw unshippable(batch, "it deletes the key " + key);
             }
         }
-        return out;
     }
 
     private static Written at(Map<Entity, Written> out, String type, String id) {

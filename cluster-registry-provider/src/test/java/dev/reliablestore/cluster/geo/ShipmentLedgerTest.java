@@ -87,6 +87,23 @@ class ShipmentLedgerTest {
     }
 
     @Test
+    void aGroupIsAppliedWholeOrNotAtAllWhenAnotherDeliveryAppliedPartOfIt() {
+        ShipmentLedger ledger = new ShipmentLedger(target, LEDGER, "eu-west");
+        assertThat(ledger.apply(3, 5, shipped(5))).isEqualTo(Outcome.APPLIED);
+        assertThat(ledger.checkpoint()).isEqualTo(5);
+        // another shipper of the same origin applied 6..7 meanwhile
+        assertThat(new ShipmentLedger(target, LEDGER, "eu-west").apply(6, 7, shipped(7))).isEqualTo(Outcome.APPLIED);
+        long before = target.currentSequence();
+        assertThat(ledger.apply(6, 9, shipped(9))).as("made for 6..9, of which 6..7 are applied").isEqualTo(Outcome.CHECKPOINT_MOVED);
+        assertThat(target.currentSequence()).as("nothing committed").isEqualTo(before);
+        assertThat(ledger.checkpoint()).isEqualTo(7);
+        assertThat(ledger.apply(8, 9, shipped(9))).isEqualTo(Outcome.APPLIED);
+        assertThat(ledger.apply(4, 9, shipped(9))).isEqualTo(Outcome.ALREADY_APPLIED);
+        assertThatThrownBy(() -> ledger.apply(9, 8, shipped(9))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("must be positive and in order");
+    }
+
+    @Test
     @SuppressWarnings("try") // the watch records while open
     void twoShippersOfOneOriginApplyEveryBatchOnce() throws Exception {
         // as while an election settles: both read the origin's feed from the same checkpoint
@@ -157,7 +174,7 @@ class ShipmentLedgerTest {
             assertThat(ShipmentLedger.shippedFrom(feed.batches.get(1), LEDGER)).isEqualTo(Optional.empty());
         }
         assertThatThrownBy(() -> ledger.apply(0, shipped(0))).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("origin sequence 0 of site ap_south-1 must be positive");
+                .hasMessageContaining("origin sequences 0..0 of site ap_south-1 must be positive");
         assertThatThrownBy(() -> new ShipmentLedger(target, LEDGER, "eu west"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("site name 'eu west'");
         assertThatThrownBy(() -> new ShipmentLedger(target, LEDGER, "x".repeat(65)))

@@ -99,8 +99,12 @@ class SiteTranslatorTest {
     }
 
     private SiteShipper shipper(Site from, Site to, ClusterRegistry target) {
+        return shipper(from, to, target, Duration.ZERO);
+    }
+
+    private SiteShipper shipper(Site from, Site to, ClusterRegistry target, Duration gather) {
         SiteTranslator t = new SiteTranslator(from.states, target, to.states, from.clock, conflicts::add);
-        return new SiteShipper(from.registry, LAYOUT.root(), from.name, target, to.name, LEDGER, t, Duration.ofMillis(20),
+        return new SiteShipper(from.registry, LAYOUT.root(), from.name, target, to.name, LEDGER, t, gather, Duration.ofMillis(20),
                 Duration.ofSeconds(30));
     }
 
@@ -286,6 +290,43 @@ class SiteTranslatorTest {
             hold();
             assertThat(batchesAtTokyo.get()).as("lima's batch lands at tokyo as one batch, paris's as another").isEqualTo(2);
         }
+    }
+
+    @Test
+    void batchesGatheredTogetherLandAsOneBatchWithEachEntitysLastWriteAndAreSplitToFitTheTargetsLimits() {
+        Site paris = site("paris");
+        Site tokyo = site("tokyo");
+        for (int i = 0; i < 8; i++) {
+            for (int round = 0; round < 10; round++) {
+                save(paris, "g" + i, "{\"round\":" + round + "}");
+            }
+        }
+        long last = paris.registry.currentSequence();
+        // 80 batches waiting; a target that takes at most 16 commands per batch (7 per entity + the ledger's 2)
+        AtomicLong commits = new AtomicLong();
+        ClusterRegistry small = SiteShipperTest.around(tokyo.registry, (method, args, proceed) -> {
+            if (method.equals("limits")) {
+                dev.reliablestore.registry.RegistryLimits real = (dev.reliablestore.registry.RegistryLimits) proceed.call();
+                return new dev.reliablestore.registry.RegistryLimits(real.maxValueSize(), real.maxBatchBytes(), 16);
+            }
+            if (method.equals("commit")) {
+                assertThat(((WriteBatch) args[0]).commands()).hasSizeLessThanOrEqualTo(16);
+                commits.incrementAndGet();
+            }
+            return proceed.call();
+        });
+        SiteShipper s = shipper(paris, tokyo, small, Duration.ofMillis(500));
+        shippers.add(s);
+        await().atMost(Duration.ofSeconds(20)).until(() -> s.checkpoint() == last);
+        Map<String, String> expected = new TreeMap<>();
+        for (int i = 0; i < 8; i++) {
+            expected.put("g" + i, "{\"round\":9}");
+        }
+        assertThat(content(tokyo)).isEqualTo(expected);
+        assertThat(s.shipped()).isEqualTo(80);
+        assertThat(commits.get()).as("80 batches in fewer commits, none over the limit").isLessThan(80);
+        // each entity changed at tokyo fewer times than it was written at paris
+        assertThat(values(tokyo.registry, LAYOUT.versions(TYPE)).values()).allSatisfy(v -> assertThat(v.value().asQword()).isLessThan(10));
     }
 
     @Test
