@@ -152,6 +152,12 @@ public final class Targets {
                     m("ZooKeeperStoreThroughputBench.saveBatch100", n, "saveBatch(100)" + tag),
                     m("ZooKeeperStoreThroughputBench.save01", n, "one save" + tag), 3, true, "×"));
         }
+        // geo: one site's shipper into an embedded target site (its peer row, copying as-is, has no target)
+        t.add(new Target("geo-shipper", "geo shipper ≥ 10,000 changes/s into one embedded target site (1 KB, zstd+aes)",
+                thr("ShipperBench.shipTranslated", Map.of(), "shipper: opened, merged, re-sealed"), null, 10_000, false, "changes/s"));
+        t.add(new Target("geo-lag-p99", "geo replication lag p99 ≤ siteReplicationDelay (0) + 100 ms at 1,000 writes/s across three sites",
+                new Measure("ShipperLagBench.lag", Map.of("delayMillis", "0"), null, false, "lag to both other sites, p99", "99.0"),
+                null, 100_000, true, "µs"));
         for (String pipeline : List.of("zstd+aes", "plain")) {
             Map<String, String> p = Map.of("pipeline", pipeline);
             String id = pipeline.equals("plain") ? "-plain" : "";

@@ -71,6 +71,8 @@ public final class SuitePlan {
         String peerWrite = methods(PeerWriteBench.class, "fsyncAppend", "fsyncOverwrite", "sqliteFullUpsert", "sqliteNormalUpsert",
                 "fileProviderSave", "sqliteFullThroughput01", "sqliteFullThroughput16", "rocksdbSyncPut", "rocksdbSyncThroughput01",
                 "rocksdbSyncThroughput16", "fsyncAppendSample", "fsyncOverwriteSample", "sqliteFullSample", "rocksdbSyncSample");
+        String shipper = methods(dev.reliablestore.cluster.geo.ShipperBench.class, "shipTranslated", "shipCopied");
+        String lag = methods(dev.reliablestore.cluster.geo.ShipperLagBench.class, "lag");
         String peerRead = methods(PeerReadBench.class, "caffeineGetIfPresent", "sqliteReadBytes", "sqliteReadById",
                 "fileProviderRead");
         switch (mode) {
@@ -85,6 +87,8 @@ public final class SuitePlan {
                 runs.add(new Run(memory, p("pipeline", Stores.ZSTD_AES, "entities", "2000")));
                 runs.add(new Run(peerWrite, p("size", "1024")));
                 runs.add(new Run(peerRead, p("size", "1024", "entities", "1000")));
+                runs.add(new Run(shipper, Map.of()));
+                runs.add(new Run(lag, Map.of()));
             }
             case QUICK -> {
                 runs.add(new Run(codec, Map.of()));
@@ -101,6 +105,8 @@ public final class SuitePlan {
                         p("size", "65536")));
                 runs.add(new Run(peerRead, p("size", "1024")));
                 runs.add(new Run(methods(PeerReadBench.class, "sqliteReadById"), p("size", "65536")));
+                runs.add(new Run(shipper, Map.of()));
+                runs.add(new Run(lag, Map.of()));
             }
             case FULL -> {
                 runs.add(new Run(codec, Map.of()));
@@ -113,6 +119,8 @@ public final class SuitePlan {
                 runs.add(new Run(memory, Map.of()));
                 runs.add(new Run(peerWrite, Map.of()));
                 runs.add(new Run(peerRead, Map.of()));
+                runs.add(new Run(shipper, Map.of()));
+                runs.add(new Run(lag, Map.of()));
             }
             default -> throw new IllegalStateException(String.valueOf(mode));
         }

@@ -172,8 +172,17 @@ final class SiteShipper implements AutoCloseable {
     private final ChangeListener listener = new ChangeListener() {
         @Override
         public void onBatch(ChangeBatch batch) {
-            if (!queue.offer(batch)) {
-                reopen = true; // behind: the history will be read again from the checkpoint
+            // waiting here holds back the watch's own delivery: a replay from the history simply
+            // reads on more slowly; the live feed overflows into onResync (registry-contract.md)
+            try {
+                while (!queue.offer(batch, 100, TimeUnit.MILLISECONDS)) {
+                    if (reopen || closed.getCount() == 0) {
+                        return; // the shipper reads on from the checkpoint, or stops
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                reopen = true;
             }
         }
 

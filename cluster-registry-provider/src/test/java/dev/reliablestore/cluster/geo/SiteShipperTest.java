@@ -165,11 +165,18 @@ class SiteShipperTest {
         away.set(false);
         await().atMost(Duration.ofSeconds(20)).until(() -> data(b).equals(data(a)));
 
-        // away while the feed runs: more batches than the shipper holds, so its watch falls behind
+        // away while the feed runs: more batches than the shipper and its watch hold (256 + the embedded
+        // watch's 10,000), so the watch overflows into onResync and the shipper reads on from the checkpoint
         away.set(true);
-        for (int i = 1; i < 400; i++) {
-            write(a, i);
+        for (int i = 1; i < 10_600; i++) {
+            if (i % 1000 == 0) {
+                write(a, i - 1); // SYNC now and then
+            } else {
+                a.commitAsync(WriteBatch.builder().setValue(DATA, "o" + (i % 17), RegistryValue.qword(i))
+                        .setValue(DATA, "last", RegistryValue.qword(i)).build());
+            }
         }
+        write(a, 10_599);
         assertThat(data(b)).containsEntry("last", 0L);
         await().alias("the behind fault after 200 ms of refusals").atMost(Duration.ofSeconds(10))
                 .until(() -> a.healthFaults().stream().anyMatch(f -> f.id().equals("site-behind-us")));
@@ -179,8 +186,8 @@ class SiteShipperTest {
         // the sequence of the last write (raising the fault is a write of the local registry too)
         long last = a.getValue(DATA, "last").orElseThrow().revision();
         await().atMost(Duration.ofSeconds(30)).until(() -> shipper.checkpoint() == last);
-        assertThat(data(b)).isEqualTo(data(a)).containsEntry("last", 399L);
-        assertThat(shipper.shipped()).isEqualTo(400);
+        assertThat(data(b)).isEqualTo(data(a)).containsEntry("last", 10_599L);
+        assertThat(shipper.shipped()).isEqualTo(10_601);
         assertThat(shipper.feedOpenings()).as("read on from the checkpoint after falling behind").isGreaterThan(1);
         assertThat(shipper.failure()).isNull();
         await().alias("the behind fault cleared once batches go through").atMost(Duration.ofSeconds(10))
