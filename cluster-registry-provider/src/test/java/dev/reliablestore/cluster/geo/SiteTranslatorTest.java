@@ -135,13 +135,22 @@ class SiteTranslatorTest {
     /** What a site holds: id → JSON, or "(deleted)" for a tombstone. */
     private static Map<String, String> content(Site s) {
         Map<String, String> out = new TreeMap<>();
-        Map<String, VersionedValue> envelopes = values(s.registry, LAYOUT.type(TYPE));
-        values(s.registry, LAYOUT.versions(TYPE)).forEach((id, v) -> out.put(id, new String(
-                s.states.opened(TYPE, id, v.value().asQword(), envelopes.get(id).value().asBinary()).value(), StandardCharsets.UTF_8)));
-        values(s.registry, LAYOUT.tombstones(TYPE)).forEach((id, v) -> {
+        states(s.registry, s.states).forEach((id, state) -> out.put(id, state.deleted() ? "(deleted)"
+                : new String(state.value(), StandardCharsets.UTF_8)));
+        return out;
+    }
+
+    /** Every entity's state at a site, read at one point in time (envelopes, versions and tombstones together). */
+    static Map<String, SiteState> states(ClusterRegistry r, EntityStates states) {
+        ReadBatchResult read = r.read(ReadBatch.of(new ReadBatch.ValuesRead(LAYOUT.type(TYPE)), new ReadBatch.ValuesRead(LAYOUT.versions(TYPE)),
+                new ReadBatch.ValuesRead(LAYOUT.tombstones(TYPE))));
+        Map<String, VersionedValue> envelopes = read.values(0).orElse(Map.of());
+        Map<String, SiteState> out = new TreeMap<>();
+        read.values(1).orElse(Map.of()).forEach((id, v) -> out.put(id,
+                states.opened(TYPE, id, v.value().asQword(), envelopes.get(id).value().asBinary())));
+        read.values(2).orElse(Map.of()).forEach((id, v) -> {
             assertThat(out).as("an entity with a tombstone").doesNotContainKey(id);
-            s.states.tombstone(TYPE, id, v.value().asBinary());
-            out.put(id, "(deleted)");
+            out.put(id, states.tombstone(TYPE, id, v.value().asBinary()));
         });
         return out;
     }
