@@ -139,9 +139,14 @@ final class EnvelopeCodec implements SiteEnvelopes {
 
     /** {@link #encode} for a store whose values may be at most {@code maxValueBytes}: a larger one is refused before it is sent. */
     Encoded encodeAtMost(int maxValueBytes, String type, String id, long version, byte[] json) {
+        return encodeAtMost(maxValueBytes, type, id, version, json, null, null);
+    }
+
+    /** {@link #encodeAtMost}, keeping a stamped value's stamp and the site it is bound to (key rotation rewrites values as they are). */
+    Encoded encodeAtMost(int maxValueBytes, String type, String id, long version, byte[] json, String boundSite, byte[] stamp) {
         Encoded enc;
         try {
-            enc = encode(type, id, version, json);
+            enc = stamp == null ? encode(type, id, version, json) : encodeBound(type, id, version, json, boundSite, stamp);
         } catch (IllegalArgumentException tooBig) {
             throw new EntityTooLargeException(type, id, json.length, maxValueBytes);
         }
@@ -167,6 +172,15 @@ final class EnvelopeCodec implements SiteEnvelopes {
     Encoded encode(String type, String id, long version, byte[] json, byte[] stamp) {
         if (stamp != null && site == null) {
             throw new IllegalStateException("a stamped value needs the site it is bound to; this store has none");
+        }
+        return encodeBound(type, id, version, json, site, stamp);
+    }
+
+    /** {@link #encode} bound to {@code boundSite} (a stamped value rewritten as it is, whatever this codec's site). */
+    Encoded encodeBound(String type, String id, long version, byte[] json, String boundSite, byte[] stamp) {
+        byte[] bound = boundSite == null ? null : boundSite.getBytes(StandardCharsets.UTF_8);
+        if (stamp != null && (bound == null || bound.length == 0 || bound.length > 255)) {
+            throw new IllegalArgumentException("a stamped value is bound to a site of 1 to 255 UTF-8 bytes: " + boundSite);
         }
         if (stamp != null && stamp.length > MAX_STAMP_BYTES) {
             throw new IllegalArgumentException("the stamp of " + type + "/" + id + " is " + stamp.length + " bytes; the limit is " + MAX_STAMP_BYTES);
@@ -206,7 +220,7 @@ final class EnvelopeCodec implements SiteEnvelopes {
             flags |= STAMPED;
         }
         int headerSize = FIXED_HEADER + ((flags & COMPRESSED) != 0 ? 4 : 0) + ((flags & DICTIONARY) != 0 ? 4 : 0)
-                + (stamp != null ? 1 + siteBytes.length + 2 + stamp.length : 0)
+                + (stamp != null ? 1 + bound.length + 2 + stamp.length : 0)
                 + (keys != null ? 1 + activeKeyId.length + NONCE_BYTES : 0);
         int bodySize = payload.length + (keys != null ? TAG_BYTES : 4);
         byte[] out = new byte[headerSize + bodySize];
@@ -219,7 +233,7 @@ final class EnvelopeCodec implements SiteEnvelopes {
             b.putInt(dictId);
         }
         if (stamp != null) {
-            b.put((byte) siteBytes.length).put(siteBytes).putShort((short) stamp.length).put(stamp);
+            b.put((byte) bound.length).put(bound).putShort((short) stamp.length).put(stamp);
         }
         if (keys != null) {
             b.put((byte) activeKeyId.length).put(activeKeyId);

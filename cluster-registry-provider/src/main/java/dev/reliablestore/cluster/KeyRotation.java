@@ -1,6 +1,7 @@
 package dev.reliablestore.cluster;
 
 import dev.reliablestore.cluster.EntityRecords.Stored;
+import dev.reliablestore.cluster.geo.SiteEnvelopes;
 import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.VersionedValue;
 import dev.reliablestore.registry.WriteBatch;
@@ -50,10 +51,12 @@ final class KeyRotation {
             if (h.encrypted() && active.equals(h.keyId())) {
                 continue;
             }
-            byte[] plain = h.encrypted() ? envelopes.decode(type, id, s.version(), s.envelope())
+            SiteEnvelopes.Opened opened = h.encrypted() ? envelopes.open(type, id, s.version(), s.envelope())
                     : new EnvelopeCodec(factory.layout().root().toString(), false, factory.dictionaries(), null)
-                    .decode(type, id, s.version(), s.envelope());
-            EnvelopeCodec.Encoded enc = envelopes.encodeAtMost(factory.maxValueBytes(), type, id, s.version(), plain);
+                    .open(type, id, s.version(), s.envelope());
+            byte[] plain = opened.json();
+            // a stamped value keeps its cross-site stamp and the site it is bound to
+            EnvelopeCodec.Encoded enc = envelopes.encodeAtMost(factory.maxValueBytes(), type, id, s.version(), plain, h.site(), opened.stamp());
             WriteBatch.Builder b = WriteBatch.builder().requireRevision(records.versionsKey(), id, s.revision());
             records.put(b, id, s.version(), enc.envelope());
             try {

@@ -181,6 +181,39 @@ class EncryptionTest {
     }
 
     @Test
+    void reencryptKeepsAStampedValuesStampAndTheSiteItIsBoundTo() {
+        Path keys = keyStore("keys.bcfks", "k1");
+        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
+            f.store(Customer.class).save("a", Customer.of("Alice", 1));
+        }
+        // the value as a site of a multi-site store holds it: stamped and bound to its site
+        KeyRing k1 = KeySources.keyStore(keys, "BCFKS", "pw".toCharArray(), null).load(() -> new byte[16]);
+        String root = RegistryPath.parse(EmbeddedFixture.GROUP + "/" + EmbeddedFixture.KEY_PATH).toString();
+        EnvelopeCodec paris = new EnvelopeCodec(root, true, null, k1, "paris");
+        byte[] stamp = {1, 2, 3, 4};
+        try (ClusterRegistry r = EmbeddedFixture.openRegistry(dir)) {
+            long version = r.getValue(VERSIONS, "a").orElseThrow().value().asQword();
+            byte[] json = paris.decode("Customer", "a", version, r.getValue(CUSTOMERS, "a").orElseThrow().value().asBinary());
+            r.commit(WriteBatch.builder().setValue(CUSTOMERS, "a", RegistryValue.binary(paris.encode("Customer", "a", version, json, stamp).envelope()))
+                    .setValue(VERSIONS, "a", RegistryValue.qword(version)).build());
+        }
+        KeyStoreFiles.addNewKey(keys, "BCFKS", "pw".toCharArray(), "k2");
+        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
+            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
+            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+            assertThat(s.get("a").orElseThrow().value().name()).as("a store without sites reads a stamped value").isEqualTo("Alice");
+            assertThat(s.reencrypt()).isEqualTo(1);
+            assertThat(s.get("a").orElseThrow().value().name()).isEqualTo("Alice");
+        }
+        try (ClusterRegistry r = EmbeddedFixture.openRegistry(dir)) {
+            EnvelopeCodec.Header h = EnvelopeCodec.header(r.getValue(CUSTOMERS, "a").orElseThrow().value().asBinary(), "a");
+            assertThat(h.keyId()).isEqualTo("k2");
+            assertThat(h.site()).isEqualTo("paris");
+            assertThat(h.stamp()).isEqualTo(stamp);
+        }
+    }
+
+    @Test
     void encryptionSwitchedOnLaterIsCompletedByReencrypt() {
         try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).build())) {
             f.store(Customer.class).save("a", Customer.of("Alice", 1));
