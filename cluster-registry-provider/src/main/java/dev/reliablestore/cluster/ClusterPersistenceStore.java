@@ -18,16 +18,17 @@ public interface ClusterPersistenceStore<T> extends EntityStore<T>, ObservableSt
      * Rewrites every entity of this type that is not encrypted with the active key (or not encrypted
      * at all while encryption is on), keeping its version; each rewrite is conditional on the value
      * not having changed meanwhile (a value changed concurrently is already under the active key).
-     * Not atomic across entities; safe to run again.
+     * Not atomic across entities; safe to run again. A site of a multi-site store also rewrites its
+     * tombstones, and values and tombstones keep their cross-site stamps.
      *
-     * @return how many values were rewritten
+     * @return how many values (and tombstones) were rewritten
      * @throws IllegalStateException when encryption is not enabled
      */
     long reencrypt();
 
     /**
-     * How many stored values of this type each key id protects; unencrypted values are counted under
-     * {@code ""}. Reads headers only, never decrypts.
+     * How many stored values of this type (and tombstones, at a site of a multi-site store) each key
+     * id protects; unencrypted ones are counted under {@code ""}. Reads headers only, never decrypts.
      */
     Map<String, Long> keyUsage();
 

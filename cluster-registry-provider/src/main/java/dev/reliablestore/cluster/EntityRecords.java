@@ -147,6 +147,17 @@ final class EntityRecords {
     }
 
     /** The raw values under the type's key, {@code _metadata} included. */
+    /** The key of this type's tombstones (multi-site stores). */
+    RegistryPath tombstonesKey() {
+        return key.child(StorageLayout.TOMBSTONES);
+    }
+
+    /** The tombstones of this type (only a site of a multi-site store has any), by id. */
+    Map<String, VersionedValue> tombstones() {
+        return read("read of the " + typeName + " tombstones", null, ReadBatch.of(new ReadBatch.ValuesRead(tombstonesKey())))
+                .values(0).orElse(Map.of());
+    }
+
     Map<String, VersionedValue> envelopes() {
         return read("read of all " + typeName + " entities", null, ReadBatch.of(new ReadBatch.ValuesRead(key)))
                 .values(0).orElse(Map.of());

@@ -3,6 +3,7 @@ package dev.reliablestore.cluster;
 import dev.reliablestore.cluster.EntityRecords.Stored;
 import dev.reliablestore.cluster.geo.SiteEnvelopes;
 import dev.reliablestore.registry.ConditionFailedException;
+import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.VersionedValue;
 import dev.reliablestore.registry.WriteBatch;
 
@@ -69,10 +70,39 @@ final class KeyRotation {
                 // rewritten by a writer meanwhile, which used the active key
             }
         }
+        return count + reencryptTombstones(type, active);
+    }
+
+    /** A multi-site store's tombstones are sealed like values: rewritten the same way, with their stamps. */
+    private long reencryptTombstones(String type, String active) {
+        long count = 0;
+        for (Map.Entry<String, VersionedValue> t : records.tombstones().entrySet()) {
+            String id = t.getKey();
+            byte[] sealed = t.getValue().value().asBinary();
+            EnvelopeCodec.Header h = EnvelopeCodec.header(sealed, records.where(id) + " (tombstone)");
+            if (h.encrypted() && active.equals(h.keyId())) {
+                continue;
+            }
+            SiteEnvelopes.Opened opened = (h.encrypted() ? envelopes
+                    : new EnvelopeCodec(factory.layout().root().toString(), false, null, null))
+                    .open(type, id, StorageLayout.TOMBSTONE_VERSION, sealed);
+            EnvelopeCodec.Encoded enc = envelopes.encodeBound(type, id, StorageLayout.TOMBSTONE_VERSION, opened.json(), h.site(),
+                    opened.stamp());
+            WriteBatch b = WriteBatch.builder().requireRevision(records.tombstonesKey(), id, t.getValue().revision())
+                    .setValue(records.tombstonesKey(), id, RegistryValue.binary(enc.envelope())).build();
+            try {
+                factory.gateway().commit(RegistryGateway.Commit.replicated("re-encryption of the tombstone of " + records.where(id), b)
+                        .of(type, 1).countingRetries(onRetry));
+                count++;
+                factory.audit("reencrypt", type, List.of(id), List.of(StorageLayout.TOMBSTONE_VERSION), null);
+            } catch (ConditionFailedException changed) {
+                // replaced meanwhile (the entity written again, or a newer delete), under the active key
+            }
+        }
         return count;
     }
 
-    /** Envelopes per key id ({@code ""}: not encrypted). */
+    /** Envelopes (and a multi-site store's tombstones) per key id ({@code ""}: not encrypted). */
     Map<String, Long> keyUsage() {
         Map<String, Long> usage = new TreeMap<>();
         for (Map.Entry<String, VersionedValue> e : records.envelopes().entrySet()) {
@@ -80,6 +110,10 @@ final class KeyRotation {
                 continue;
             }
             EnvelopeCodec.Header h = EnvelopeCodec.header(e.getValue().value().unsafeData(), records.where(e.getKey()));
+            usage.merge(h.encrypted() ? h.keyId() : "", 1L, Long::sum);
+        }
+        for (Map.Entry<String, VersionedValue> t : records.tombstones().entrySet()) {
+            EnvelopeCodec.Header h = EnvelopeCodec.header(t.getValue().value().unsafeData(), records.where(t.getKey()) + " (tombstone)");
             usage.merge(h.encrypted() ? h.keyId() : "", 1L, Long::sum);
         }
         return usage;

@@ -31,6 +31,7 @@ class EncryptionTest {
     static final String MARKER = "Top-Secret-Marker-7f3a9";
     static final RegistryPath CUSTOMERS = RegistryPath.parse(EmbeddedFixture.GROUP + "/" + EmbeddedFixture.KEY_PATH + "/Entities/Customer");
     static final RegistryPath VERSIONS = CUSTOMERS.child(StorageLayout.VERSIONS);
+    static final RegistryPath TOMBSTONES = CUSTOMERS.child(StorageLayout.TOMBSTONES);
 
     @TempDir
     Path dir;
@@ -181,7 +182,7 @@ class EncryptionTest {
     }
 
     @Test
-    void reencryptKeepsAStampedValuesStampAndTheSiteItIsBoundTo() {
+    void reencryptKeepsStampsAndSitesAndRewritesTombstonesToo() {
         Path keys = keyStore("keys.bcfks", "k1");
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
             f.store(Customer.class).save("a", Customer.of("Alice", 1));
@@ -195,14 +196,20 @@ class EncryptionTest {
             long version = r.getValue(VERSIONS, "a").orElseThrow().value().asQword();
             byte[] json = paris.decode("Customer", "a", version, r.getValue(CUSTOMERS, "a").orElseThrow().value().asBinary());
             r.commit(WriteBatch.builder().setValue(CUSTOMERS, "a", RegistryValue.binary(paris.encode("Customer", "a", version, json, stamp).envelope()))
-                    .setValue(VERSIONS, "a", RegistryValue.qword(version)).build());
+                    .setValue(VERSIONS, "a", RegistryValue.qword(version))
+                    // and a deleted entity's tombstone
+                    .setValue(TOMBSTONES, "b", RegistryValue.binary(paris.encode("Customer", "b", StorageLayout.TOMBSTONE_VERSION, new byte[0],
+                            stamp).envelope())).build());
         }
         KeyStoreFiles.addNewKey(keys, "BCFKS", "pw".toCharArray(), "k2");
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
             @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
             ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
             assertThat(s.get("a").orElseThrow().value().name()).as("a store without sites reads a stamped value").isEqualTo("Alice");
-            assertThat(s.reencrypt()).isEqualTo(1);
+            assertThat(s.get("b")).isEmpty();
+            assertThat(s.keyUsage()).containsExactly(Map.entry("k1", 2L));
+            assertThat(s.reencrypt()).as("the value and the tombstone").isEqualTo(2);
+            assertThat(s.keyUsage()).containsExactly(Map.entry("k2", 2L));
             assertThat(s.get("a").orElseThrow().value().name()).isEqualTo("Alice");
         }
         try (ClusterRegistry r = EmbeddedFixture.openRegistry(dir)) {
@@ -210,6 +217,10 @@ class EncryptionTest {
             assertThat(h.keyId()).isEqualTo("k2");
             assertThat(h.site()).isEqualTo("paris");
             assertThat(h.stamp()).isEqualTo(stamp);
+            EnvelopeCodec.Header t = EnvelopeCodec.header(r.getValue(TOMBSTONES, "b").orElseThrow().value().asBinary(), "b");
+            assertThat(t.keyId()).isEqualTo("k2");
+            assertThat(t.site()).isEqualTo("paris");
+            assertThat(t.stamp()).isEqualTo(stamp);
         }
     }
 
