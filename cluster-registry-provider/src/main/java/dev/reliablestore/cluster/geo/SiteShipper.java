@@ -70,7 +70,7 @@ final class SiteShipper implements AutoCloseable {
     private final ClusterRegistry target;
     private final String localSite;
     private final String name;
-    private final BlockingQueue<ChangeBatch> queue = new ArrayBlockingQueue<>(QUEUE);
+    private final BlockingQueue<Arrived> queue = new ArrayBlockingQueue<>(QUEUE);
     private final CountDownLatch closed = new CountDownLatch(1);
     private final AtomicLong shipped = new AtomicLong();
     private final AtomicLong feedOpenings = new AtomicLong();
@@ -89,6 +89,12 @@ final class SiteShipper implements AutoCloseable {
     /** When the batch in hand was first refused (System.nanoTime), 0 while batches go through. */
     private long refusedSince;
     private boolean behindRaised;
+    /** When the first batch of the group in hand reached the shipper (System.nanoTime), 0 while none is in hand. */
+    private volatile long inHandSince;
+
+    /** A batch as the watch handed it over, with when (System.nanoTime). */
+    private record Arrived(ChangeBatch batch, long at) {
+    }
 
     /**
      * Ships {@code root} of {@code local} (site {@code localSite}) to {@code target} (site
@@ -175,7 +181,8 @@ final class SiteShipper implements AutoCloseable {
             // waiting here holds back the watch's own delivery: a replay from the history simply
             // reads on more slowly; the live feed overflows into onResync (registry-contract.md)
             try {
-                while (!queue.offer(batch, 100, TimeUnit.MILLISECONDS)) {
+                Arrived arrived = new Arrived(batch, System.nanoTime());
+                while (!queue.offer(arrived, 100, TimeUnit.MILLISECONDS)) {
                     if (reopen || closed.getCount() == 0) {
                         return; // the shipper reads on from the checkpoint, or stops
                     }
@@ -217,9 +224,11 @@ final class SiteShipper implements AutoCloseable {
                         continue;
                     }
                 }
-                ChangeBatch b = queue.poll(100, TimeUnit.MILLISECONDS);
-                if (b != null && !reopen) {
-                    ship(gather(b));
+                Arrived a = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (a != null && !reopen) {
+                    inHandSince = a.at();
+                    ship(gather(a.batch()));
+                    inHandSince = 0;
                 }
             }
         } catch (FeedHistoryUnavailableException e) {
@@ -246,14 +255,14 @@ final class SiteShipper implements AutoCloseable {
         group.add(first);
         long until = System.nanoTime() + gather.toNanos();
         while (group.size() < QUEUE && !reopen) {
-            ChangeBatch next = queue.poll();
+            Arrived next = queue.poll();
             if (next == null) {
                 long left = until - System.nanoTime();
                 if (left <= 0 || (next = queue.poll(left, TimeUnit.NANOSECONDS)) == null) {
                     break;
                 }
             }
-            group.add(next);
+            group.add(next.batch());
         }
         return group;
     }
@@ -294,6 +303,7 @@ final class SiteShipper implements AutoCloseable {
                     shipped.addAndGet(own.size());
                 }
                 checkpoint = last;
+                inHandSince = 0;
                 accepted();
                 if (skewRaised && clear(skewFault)) {
                     skewRaised = false;
@@ -342,11 +352,35 @@ final class SiteShipper implements AutoCloseable {
         }
     }
 
+    /**
+     * The target took what it was given: the behind fault goes unless the shipper is still slower
+     * than the site's writes — the oldest batch waiting reached it more than {@code behindAfter} ago.
+     */
     private void accepted() {
         refusedSince = 0;
-        if (behindRaised && clear(behindFault)) {
+        Duration lag = lag();
+        if (lag.compareTo(behindAfter) > 0) {
+            if (!behindRaised) {
+                behindRaised = raise(behindFault, name + ": the target accepts batches, but the oldest one waiting reached the shipper "
+                        + lag.toMillis() + " ms ago, more than " + behindAfter + "; nothing is lost, the batches wait in this site's history");
+            }
+        } else if (behindRaised && clear(behindFault)) {
             behindRaised = false;
         }
+    }
+
+    /**
+     * How long the oldest batch the shipper holds (in hand or waiting) has been with it; zero when it
+     * holds none. Batches still in the local history (replayed after a restart or an overflow) count
+     * from when the replay handed them over, so after a restart the lag reads low at first.
+     */
+    Duration lag() {
+        long since = inHandSince;
+        if (since == 0) {
+            Arrived head = queue.peek();
+            since = head == null ? 0 : head.at();
+        }
+        return since == 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - since);
     }
 
     /** Raises a local health fault; false if the local registry could not take it now (tried again later). */

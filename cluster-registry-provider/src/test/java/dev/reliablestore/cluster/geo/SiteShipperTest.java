@@ -25,7 +25,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -192,6 +194,34 @@ class SiteShipperTest {
         assertThat(shipper.failure()).isNull();
         await().alias("the behind fault cleared once batches go through").atMost(Duration.ofSeconds(10))
                 .until(() -> a.healthFaults().stream().noneMatch(f -> f.id().equals("site-behind-us")));
+    }
+
+    @Test
+    void aTargetThatAcceptsBatchesTooSlowlyRaisesTheBehindFaultUntilTheShipperCatchesUp() {
+        AtomicBoolean slow = new AtomicBoolean(true);
+        ClusterRegistry sluggish = around(b, (method, args, proceed) -> {
+            if (slow.get() && method.equals("commit")) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(300)); // a slow link: every commit takes 300 ms more
+            }
+            return proceed.call();
+        });
+        SiteShipper shipper = ship(a, "eu", sluggish);
+        // a write at every poll: the site keeps writing faster than the link ships
+        await().alias("lagging more than 200 ms behind while every batch is accepted").atMost(Duration.ofSeconds(20)).until(() -> {
+            write(a, 0);
+            return a.healthFaults().stream().anyMatch(f -> f.id().equals("site-behind-us"));
+        });
+        assertThat(a.healthFaults()).filteredOn(f -> f.id().equals("site-behind-us")).singleElement()
+                .satisfies(f -> assertThat(f.description()).contains("the target accepts batches", "more than PT0.2S", "nothing is lost"));
+        assertThat(shipper.lag()).isGreaterThan(Duration.ofMillis(200));
+        slow.set(false);
+        write(a, 1);
+        long last = a.getValue(DATA, "last").orElseThrow().revision();
+        await().atMost(Duration.ofSeconds(20)).until(() -> shipper.checkpoint() >= last);
+        await().alias("the behind fault cleared once the shipper caught up").atMost(Duration.ofSeconds(10))
+                .until(() -> a.healthFaults().stream().noneMatch(f -> f.id().equals("site-behind-us")));
+        assertThat(shipper.lag()).isLessThan(Duration.ofMillis(200));
+        assertThat(data(b)).isEqualTo(data(a));
     }
 
     @Test
