@@ -322,13 +322,7 @@ final class EnvelopeCodec implements SiteEnvelopes {
             if (siteLen == 0 || b.remaining() < siteLen + 2) {
                 throw new DataIntegrityException(where + ": stamped envelope is truncated or has a bad site length " + siteLen);
             }
-            byte[] s = new byte[siteLen];
-            b.get(s);
-            boundSite = new String(s, StandardCharsets.UTF_8);
-            // messages quote the site: no forged log lines
-            if (boundSite.chars().anyMatch(Character::isISOControl)) {
-                throw new DataIntegrityException(where + ": stamped envelope names a site with control characters");
-            }
+            boundSite = headerName(b, siteLen, where, "stamped envelope names a site");
             int stampLen = b.getShort() & 0xFFFF;
             if (stampLen > MAX_STAMP_BYTES || b.remaining() < stampLen + ((flags & ENCRYPTED) != 0 ? 1 : 4)) {
                 throw new DataIntegrityException(where + ": stamped envelope is truncated or has a bad stamp length " + stampLen);
@@ -341,18 +335,26 @@ final class EnvelopeCodec implements SiteEnvelopes {
             if (idLen == 0 || idLen > KeyRing.MAX_KEY_ID_BYTES || b.remaining() < idLen + NONCE_BYTES + TAG_BYTES) {
                 throw new DataIntegrityException(where + ": encrypted envelope is truncated or has a bad key id length " + idLen);
             }
-            byte[] id = new byte[idLen];
-            b.get(id);
-            keyId = new String(id, StandardCharsets.UTF_8);
-            // no valid key id has one (KeyRing refuses them), and messages quote the key id: no forged log lines
-            if (keyId.chars().anyMatch(Character::isISOControl)) {
-                throw new DataIntegrityException(where + ": encrypted envelope has a key id with control characters");
-            }
+            keyId = headerName(b, idLen, where, "encrypted envelope has a key id");
             b.position(b.position() + NONCE_BYTES);
         } else if (b.remaining() < 4) {
             throw new DataIntegrityException(where + ": envelope is truncated (no checksum)");
         }
         return new Header(flags, version, plainLength, dictId, boundSite, stamp, keyId, b.position());
+    }
+
+    /**
+     * A name of the header (a site, a key id), UTF-8. No valid one has control characters (KeyRing and
+     * the site names refuse them), and messages quote it: refused, so no forged log lines.
+     */
+    private static String headerName(ByteBuffer b, int length, String where, String what) {
+        byte[] bytes = new byte[length];
+        b.get(bytes);
+        String name = new String(bytes, StandardCharsets.UTF_8);
+        if (name.chars().anyMatch(Character::isISOControl)) {
+            throw new DataIntegrityException(where + ": " + what + " with control characters");
+        }
+        return name;
     }
 
     /**

@@ -4,15 +4,11 @@ import dev.reliablestore.cluster.SiteEnvelopesForTests;
 import dev.reliablestore.cluster.StorageLayout;
 import dev.reliablestore.cluster.crypto.KeyRing;
 import dev.reliablestore.cluster.testing.InProcessZooKeeper;
-import dev.reliablestore.registry.BatchCommand;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
-import dev.reliablestore.registry.ConditionFailedException;
-import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryUnavailableException;
 import dev.reliablestore.registry.VersionedValue;
-import dev.reliablestore.registry.WriteBatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -139,27 +135,6 @@ class ThreeZooKeeperSitesTest {
         return p;
     }
 
-    /** A save (or with null, a delete) at a site, as the provider will write it; the state written, null if it changed nothing. */
-    private static SiteState write(Site s, String id, byte[] json) {
-        while (true) {
-            EntityStates.Current current = s.states.current(TYPE, id, s.registry.read(ReadBatch.of(s.states.reads(TYPE, id))), 0);
-            if (json == null && (current.state() == null || current.state().deleted())) {
-                return null;
-            }
-            SiteState next = SiteState.write(current.state(), json, s.name, s.clock);
-            List<BatchCommand> commands = new ArrayList<>();
-            s.states.write(commands, TYPE, id, next, current);
-            WriteBatch.Builder b = WriteBatch.builder();
-            commands.forEach(b::add);
-            try {
-                s.registry.commit(b.build());
-                return next;
-            } catch (ConditionFailedException raced) {
-                // a shipped batch changed the entity between the read and the commit: read again
-            }
-        }
-    }
-
     private static void awaitWrites(AtomicInteger total, int count) {
         await().atMost(Duration.ofSeconds(SOAK ? 300 : 90)).until(() -> total.get() >= count);
     }
@@ -204,7 +179,7 @@ class ThreeZooKeeperSitesTest {
                         String id = "e" + random.nextInt(IDS);
                         byte[] json = random.nextInt(10) == 0 ? null
                                 : ("{\"site\":\"" + s.name + "\",\"n\":" + n++ + "}").getBytes(StandardCharsets.UTF_8);
-                        SiteState written = write(s, id, json);
+                        SiteState written = SiteTranslatorTest.write(s.registry, s.states, s.clock, id, json);
                         if (written != null) {
                             acknowledged.computeIfAbsent(id, k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(new Written(id, written));
                             total.incrementAndGet();
