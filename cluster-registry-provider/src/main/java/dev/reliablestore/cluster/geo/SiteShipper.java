@@ -79,6 +79,7 @@ final class SiteShipper implements AutoCloseable {
     /** The local health faults this shipper raises: the target refuses batches; the target needs a resync. */
     private final String behindFault;
     private final String resyncFault;
+    private final String stoppedFault;
     private final String skewFault;
     private boolean skewRaised;
     private volatile boolean reopen = true;
@@ -102,7 +103,8 @@ final class SiteShipper implements AutoCloseable {
      * {@code root}, so a batch that came from another site is recognised and not shipped on).
      * While the target has refused the batch in hand for longer than {@code behindAfter}, the local
      * registry carries the health fault {@code site-behind-<targetSite>}; a checkpoint older than
-     * the local history raises {@code site-resync-<targetSite>}. After taking a batch it gathers
+     * the local history raises {@code site-resync-<targetSite>}; any other failure that stops the shipper
+     * (a value that fails authentication, say) raises {@code site-stopped-<targetSite>}. After taking a batch it gathers
      * more for up to {@code gather} ({@code siteReplicationDelay}; with zero, only what is already
      * waiting) and ships them together. Starts at once.
      */
@@ -124,6 +126,7 @@ final class SiteShipper implements AutoCloseable {
         ShipmentLedger.requireSiteName(targetSite);
         this.behindFault = "site-behind-" + targetSite;
         this.resyncFault = "site-resync-" + targetSite;
+        this.stoppedFault = "site-stopped-" + targetSite;
         this.skewFault = "site-clock-skew-" + targetSite;
         this.name = "site-shipper " + localSite + " -> " + targetSite + " (" + target.uri() + ")";
         this.thread = new Thread(this::run, name);
@@ -241,6 +244,8 @@ final class SiteShipper implements AutoCloseable {
             if (closed.getCount() > 0) {
                 failure = e;
                 LOG.error("{}: stopped", name, e);
+                // a value that fails authentication, a batch that cannot be shipped: never skipped, never silent
+                raise(stoppedFault, name + ": stopped at the batch after " + checkpoint + ": " + e);
             }
         } finally {
             if (watch != null) {

@@ -414,10 +414,20 @@ class SiteTranslatorTest {
         Site tokyo = site("tokyo");
         save(paris, "x1", value("paris", "x1"));
         save(tokyo, "x1", value("tokyo", "x1"));
-        // an attacker with write access to tokyo's registry copies paris's envelope over tokyo's
+        // an attacker with write access to tokyo's registry copies paris's envelope and version record over tokyo's
         byte[] fromParis = paris.registry.getValue(LAYOUT.type(TYPE), "x1").orElseThrow().value().asBinary();
-        tokyo.registry.commit(WriteBatch.builder().setValue(LAYOUT.type(TYPE), "x1", RegistryValue.binary(fromParis)).build());
+        long version = paris.registry.getValue(LAYOUT.versions(TYPE), "x1").orElseThrow().value().asQword();
+        tokyo.registry.commit(WriteBatch.builder().setValue(LAYOUT.type(TYPE), "x1", RegistryValue.binary(fromParis))
+                .setValue(LAYOUT.versions(TYPE), "x1", RegistryValue.qword(version)).build());
         assertThatThrownBy(() -> content(tokyo)).isInstanceOf(DataIntegrityException.class)
                 .hasMessageContaining("bound to site 'paris' and this is site 'tokyo'");
+
+        // shipping from tokyo stops at that value, loudly: never skipped
+        SiteShipper s = shipper(tokyo, paris, paris.registry);
+        await().atMost(Duration.ofSeconds(20)).until(() -> s.failure() != null);
+        assertThat(s.failure()).isInstanceOf(DataIntegrityException.class).hasMessageContaining("bound to site 'paris'");
+        assertThat(tokyo.registry.healthFaults()).filteredOn(f -> f.id().equals("site-stopped-paris")).singleElement()
+                .satisfies(f -> assertThat(f.description()).contains("stopped at the batch after", "bound to site 'paris'"));
+        s.close();
     }
 }
