@@ -55,7 +55,11 @@ final class SiteShipper implements AutoCloseable {
     interface Translator {
         List<BatchCommand> commands(List<ChangeBatch> batches);
 
-        /** The commands of the last {@link #commands} call were committed at the target. */
+        /**
+         * {@code batches} are applied at the target: by the commands of the last {@link #commands}
+         * call, or found applied already (by an earlier attempt whose outcome was unknown, or by
+         * another shipper of this origin).
+         */
         default void applied(List<ChangeBatch> batches) {
         }
     }
@@ -183,6 +187,9 @@ final class SiteShipper implements AutoCloseable {
         public void onBatch(ChangeBatch batch) {
             // waiting here holds back the watch's own delivery: a replay from the history simply
             // reads on more slowly; the live feed overflows into onResync (registry-contract.md)
+            if (reopen) {
+                return; // after an onResync the feed has a gap: the shipper reads on from its checkpoint
+            }
             try {
                 Arrived arrived = new Arrived(batch, System.nanoTime());
                 while (!queue.offer(arrived, 100, TimeUnit.MILLISECONDS)) {
@@ -267,6 +274,11 @@ final class SiteShipper implements AutoCloseable {
                     break;
                 }
             }
+            if (reopen) {
+                // the feed said onResync: what follows may lie after a gap, and a group must be a run of
+                // consecutive batches (the checkpoint moves to its last); it comes again from the checkpoint
+                break;
+            }
             group.add(next.batch());
         }
         return group;
@@ -303,8 +315,9 @@ final class SiteShipper implements AutoCloseable {
                     checkpoint = ledger.checkpoint(); // another delivery applied part of the group: ship the rest
                     continue;
                 }
+                // ALREADY_APPLIED too: an earlier attempt whose outcome was unknown may have landed
+                translator.applied(own);
                 if (outcome == ShipmentLedger.Outcome.APPLIED) {
-                    translator.applied(own);
                     shipped.addAndGet(own.size());
                 }
                 checkpoint = last;

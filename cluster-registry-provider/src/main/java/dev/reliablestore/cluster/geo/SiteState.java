@@ -78,6 +78,14 @@ record SiteState(byte[] value, long hlc, String origin, VersionVector vector) {
         return new SiteState(value, 0, site, VersionVector.EMPTY.increment(site));
     }
 
+    /**
+     * Whether this is the state of a value written before sites were configured: a clock never
+     * issues timestamp 0 (its first tick is at least 1), so only {@link #unstamped} states have it.
+     */
+    boolean unstamped() {
+        return hlc == 0;
+    }
+
     boolean deleted() {
         return value == null;
     }

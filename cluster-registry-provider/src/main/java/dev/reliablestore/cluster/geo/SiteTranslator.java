@@ -53,8 +53,15 @@ final class SiteTranslator implements SiteShipper.Translator {
     private final EntityStates at;
     private final HybridClock clock;
     private final Consumer<Conflict> conflicts;
-    /** The conflicts of the last translation, reported once its batch is applied. */
-    private final List<Conflict> pending = new ArrayList<>();
+    /**
+     * The conflicts of the group being translated, by entity, reported once it is applied. Kept
+     * across translations of the same group: when an attempt's outcome was unknown and it landed, the
+     * next translation finds nothing to resolve, and the conflicts are those of the attempt.
+     */
+    private final Map<Entity, Conflict> pending = new LinkedHashMap<>();
+    /** The first and last sequences of the group {@link #pending} belongs to. */
+    private long pendingFirst = -1;
+    private long pendingLast = -1;
 
     /**
      * @param origin    the entities of the site whose batches are translated (its values are opened with its envelopes)
@@ -78,6 +85,8 @@ final class SiteTranslator implements SiteShipper.Translator {
 
     /** What one batch wrote of one entity. */
     private static final class Written {
+        /** The batch of the latest change. */
+        ChangeBatch batch;
         byte[] envelope;
         Long version;
         byte[] tombstone;
@@ -86,7 +95,13 @@ final class SiteTranslator implements SiteShipper.Translator {
 
     @Override
     public List<BatchCommand> commands(List<ChangeBatch> batches) {
-        pending.clear();
+        long first = batches.get(0).sequence();
+        long last = batches.get(batches.size() - 1).sequence();
+        if (first != pendingFirst || last != pendingLast) {
+            pending.clear();
+            pendingFirst = first;
+            pendingLast = last;
+        }
         Map<Entity, Written> written = new LinkedHashMap<>();
         // of an entity several batches wrote, the last write counts: at the origin it overwrote the
         // earlier ones, so its state includes them and merging it alone gives the same state
@@ -103,7 +118,8 @@ final class SiteTranslator implements SiteShipper.Translator {
         List<BatchCommand> out = new ArrayList<>();
         for (int i = 0; i < entities.size(); i++) {
             Entity e = entities.get(i);
-            SiteState incoming = incoming(e, written.get(e));
+            Written w = written.get(e);
+            SiteState incoming = incoming(e, w, w.batch);
             EntityStates.Current local = at.current(e.type, e.id, read, i * EntityStates.READS);
             if (local.state() != null && local.state().hlc() != 0) {
                 clock.observe(local.state().hlc(), local.state().origin());
@@ -113,7 +129,7 @@ final class SiteTranslator implements SiteShipper.Translator {
                 continue;
             }
             if (merged.conflict()) {
-                pending.add(new Conflict(e.type, e.id, at.site(), merged.state(), merged.loser()));
+                pending.put(e, new Conflict(e.type, e.id, at.site(), merged.state(), merged.loser()));
             }
             at.write(out, e.type, e.id, merged.state(), local);
         }
@@ -122,8 +138,12 @@ final class SiteTranslator implements SiteShipper.Translator {
 
     @Override
     public void applied(List<ChangeBatch> batches) {
-        pending.forEach(conflicts);
+        if (batches.get(0).sequence() == pendingFirst && batches.get(batches.size() - 1).sequence() == pendingLast) {
+            pending.values().forEach(conflicts);
+        }
         pending.clear();
+        pendingFirst = -1;
+        pendingLast = -1;
     }
 
     /** Adds the entity writes of {@code batch} to {@code out}, a later write of an entity replacing an earlier one. */
@@ -142,15 +162,15 @@ final class SiteTranslator implements SiteShipper.Translator {
                     ? key.parent().name() : null;
             if (c instanceof Change.ValueSet s) {
                 if (type != null && !s.name().equals(StorageLayout.METADATA)) {
-                    Written w = at(out, type, s.name());
+                    Written w = at(out, type, s.name(), batch);
                     w.envelope = s.value().value().asBinary();
                     w.version = null; // set after the envelope, in the same batch
                     w.tombstone = null;
                     w.deleted = false;
                 } else if (versionsOf != null) {
-                    at(out, versionsOf, s.name()).version = s.value().value().asQword();
+                    at(out, versionsOf, s.name(), batch).version = s.value().value().asQword();
                 } else if (tombstonesOf != null) {
-                    Written w = at(out, tombstonesOf, s.name());
+                    Written w = at(out, tombstonesOf, s.name(), batch);
                     w.tombstone = s.value().value().asBinary();
                     w.envelope = null;
                     w.version = null;
@@ -158,7 +178,7 @@ final class SiteTranslator implements SiteShipper.Translator {
                 }
             } else if (c instanceof Change.ValueDeleted d) {
                 if (type != null && !d.name().equals(StorageLayout.METADATA)) {
-                    Written w = at(out, type, d.name());
+                    Written w = at(out, type, d.name(), batch);
                     w.envelope = null;
                     w.version = null;
                     w.tombstone = null;
@@ -170,8 +190,10 @@ final class SiteTranslator implements SiteShipper.Translator {
         }
     }
 
-    private static Written at(Map<Entity, Written> out, String type, String id) {
-        return out.computeIfAbsent(new Entity(type, id), k -> new Written());
+    private static Written at(Map<Entity, Written> out, String type, String id, ChangeBatch batch) {
+        Written w = out.computeIfAbsent(new Entity(type, id), k -> new Written());
+        w.batch = batch;
+        return w;
     }
 
     private IllegalStateException unshippable(ChangeBatch batch, String why) {
@@ -180,18 +202,35 @@ final class SiteTranslator implements SiteShipper.Translator {
     }
 
     /** The state the origin's batch gave the entity. */
-    private SiteState incoming(Entity e, Written w) {
+    private SiteState incoming(Entity e, Written w, ChangeBatch batch) {
+        SiteState s;
         if (w.envelope != null) {
             if (w.version == null) {
                 throw new IllegalStateException("site " + origin.site() + " wrote " + e.where() + " without its version record");
             }
-            return origin.opened(e.type, e.id, w.version, w.envelope);
+            s = origin.opened(e.type, e.id, w.version, w.envelope);
+            if (s.unstamped()) {
+                throw unstamped(e, batch);
+            }
+        } else if (w.tombstone != null) {
+            s = origin.tombstone(e.type, e.id, w.tombstone);
+        } else if (w.deleted) {
+            throw unstamped(e, batch); // a delete that left no tombstone
+        } else {
+            throw new IllegalStateException("site " + origin.site() + " wrote the version record of " + e.where() + " without its value");
         }
-        if (w.tombstone != null) {
-            return origin.tombstone(e.type, e.id, w.tombstone);
-        }
-        // a delete that left no tombstone: made before sites were configured
-        return SiteState.unstamped(null, origin.site());
+        return s;
+    }
+
+    /**
+     * Writes made before sites were configured carry no stamp, so nothing orders two of them of one
+     * entity across sites: shipping them could leave the sites different. The other sites are seeded
+     * from this one instead (a copy of its registry, or `sites resync`, not built yet).
+     */
+    private IllegalStateException unstamped(Entity e, ChangeBatch batch) {
+        return new IllegalStateException("batch " + batch.sequence() + " of site " + origin.site() + " writes " + e.where()
+                + " without a stamp: it was made before sites were configured and is not shipped; seed site " + at.site()
+                + " from site " + origin.site() + " (a copy of its registry) and ship from the checkpoint after it");
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.reliablestore.cluster.geo;
 
 import dev.reliablestore.registry.BatchCommand;
 import dev.reliablestore.registry.ChangeBatch;
+import dev.reliablestore.registry.ChangeListener;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.FeedHistoryUnavailableException;
@@ -222,6 +223,58 @@ class SiteShipperTest {
                 .until(() -> a.healthFaults().stream().noneMatch(f -> f.id().equals("site-behind-us")));
         assertThat(shipper.lag()).isLessThan(Duration.ofMillis(200));
         assertThat(data(b)).isEqualTo(data(a));
+    }
+
+    @Test
+    void aBatchAfterAnOnResyncIsNeverGatheredIntoTheGroupBeforeTheGap() {
+        // the test plays the local registry's watch: batches 1 and 2, then onResync (the batches after 2 were
+        // dropped), then batch 100 — all while the shipper gathers for a second
+        List<ChangeListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Long> openedAfter = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ClusterRegistry playedFeed = around(a, (method, args, proceed) -> {
+            if (method.equals("watch") && args.length == 3) {
+                openedAfter.add((Long) args[1]);
+                listeners.add((ChangeListener) args[2]);
+                long after = (Long) args[1];
+                return new Watch() {
+                    @Override
+                    public RegistryPath subtree() {
+                        return ROOT;
+                    }
+
+                    @Override
+                    public long startSequence() {
+                        return after;
+                    }
+
+                    @Override
+                    public void close() {
+                    }
+                };
+            }
+            if (method.equals("awaitDurable")) {
+                return Long.MAX_VALUE;
+            }
+            return proceed.call();
+        });
+        SiteShipper shipper = new SiteShipper(playedFeed, ROOT, "eu", b, "us", LEDGER, batches -> SiteShipper.replay(batches, LEDGER),
+                Duration.ofSeconds(1), Duration.ofMillis(20), Duration.ofSeconds(30));
+        open.add(shipper);
+        await().atMost(Duration.ofSeconds(10)).until(() -> listeners.size() == 1);
+        ChangeListener feed = listeners.get(0);
+        feed.onBatch(batch(1));
+        feed.onBatch(batch(2));
+        feed.onResync("the listener fell behind (test)");
+        feed.onBatch(batch(100));
+        await().atMost(Duration.ofSeconds(10)).until(() -> openedAfter.size() == 2);
+        assertThat(openedAfter).as("read on from the last batch before the gap").containsExactly(0L, 2L);
+        assertThat(shipper.checkpoint()).isEqualTo(2);
+        assertThat(data(b)).containsEntry("last", 2L).doesNotContainValue(100L);
+    }
+
+    private static ChangeBatch batch(long sequence) {
+        return new ChangeBatch(sequence, List.of(new dev.reliablestore.registry.Change.ValueSet(DATA, "last",
+                new VersionedValue(RegistryValue.qword(sequence), sequence))));
     }
 
     @Test

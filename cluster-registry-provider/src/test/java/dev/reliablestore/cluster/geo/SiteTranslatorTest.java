@@ -360,6 +360,50 @@ class SiteTranslatorTest {
     }
 
     @Test
+    void aConflictIsReportedOnceWhenACommitLandedButItsAnswerWasLost() {
+        Site paris = site("paris");
+        Site tokyo = site("tokyo");
+        paris.wall.set(6_000_000);
+        save(paris, "u1", value("paris", "u1"));
+        long last = paris.registry.currentSequence();
+        tokyo.wall.set(6_000_100);
+        save(tokyo, "u1", value("tokyo", "u1"));
+        // the first commit at tokyo lands, and its answer is lost
+        AtomicBoolean lost = new AtomicBoolean();
+        ClusterRegistry lossy = SiteShipperTest.around(tokyo.registry, (method, args, proceed) -> {
+            Object result = proceed.call();
+            if (method.equals("commit") && lost.compareAndSet(false, true)) {
+                throw new dev.reliablestore.registry.RegistryUnavailableException("the answer was lost (test)", null);
+            }
+            return result;
+        });
+        SiteShipper s = shipper(paris, tokyo, lossy);
+        shippers.add(s);
+        await().atMost(Duration.ofSeconds(20)).until(() -> s.checkpoint() == last);
+        assertThat(lost).isTrue();
+        assertThat(s.shipped()).as("found applied on the second attempt").isZero();
+        assertThat(losers("u1", "tokyo")).containsExactly(value("paris", "u1"));
+    }
+
+    @Test
+    void aValueWrittenBeforeSitesWereConfiguredStopsTheShipperInsteadOfDivergingTheSites() {
+        Site paris = site("paris");
+        // a value paris's store wrote before it had sites: no stamp, bound to no site
+        byte[] unstamped = SiteEnvelopesForTests.codec(LAYOUT.root().toString(), keys, null)
+                .seal(TYPE, "old", 1, value("paris", "old").getBytes(StandardCharsets.UTF_8), null);
+        paris.registry.commit(WriteBatch.builder().setValue(LAYOUT.type(TYPE), "old", RegistryValue.binary(unstamped))
+                .setValue(LAYOUT.versions(TYPE), "old", RegistryValue.qword(1)).build());
+
+        SiteShipper s = shipper(paris, site("tokyo"), site("tokyo").registry);
+        shippers.add(s);
+        await().atMost(Duration.ofSeconds(20)).until(() -> s.failure() != null);
+        assertThat(s.failure()).hasMessageContaining("writes Order/old without a stamp", "seed site tokyo from site paris");
+        assertThat(content(site("tokyo"))).isEmpty();
+        shippers.remove(s);
+        s.close();
+    }
+
+    @Test
     void aTargetThatChangesUnderATranslationIsReadAgain() {
         Site paris = site("paris");
         Site tokyo = site("tokyo");
