@@ -263,13 +263,16 @@ class SiteShipperTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> listeners.size() == 1);
         ChangeListener feed = listeners.get(0);
         feed.onBatch(batch(1));
+        await().atMost(Duration.ofSeconds(10)).until(() -> shipper.lag().compareTo(Duration.ZERO) > 0); // batch 1 in hand, gathering
         feed.onBatch(batch(2));
         feed.onResync("the listener fell behind (test)");
         feed.onBatch(batch(100));
         await().atMost(Duration.ofSeconds(10)).until(() -> openedAfter.size() == 2);
-        assertThat(openedAfter).as("read on from the last batch before the gap").containsExactly(0L, 2L);
-        assertThat(shipper.checkpoint()).isEqualTo(2);
-        assertThat(data(b)).containsEntry("last", 2L).doesNotContainValue(100L);
+        // batch 2 joined the group or not, depending on when the shipper took it; batch 100 never does
+        assertThat(openedAfter.get(0)).isZero();
+        assertThat(openedAfter.get(1)).as("read on from a batch before the gap").isBetween(1L, 2L);
+        assertThat(shipper.checkpoint()).isBetween(1L, 2L);
+        assertThat(data(b).get("last")).isBetween(1L, 2L);
     }
 
     private static ChangeBatch batch(long sequence) {
