@@ -118,8 +118,7 @@ final class SiteTranslator implements SiteShipper.Translator {
         List<BatchCommand> out = new ArrayList<>();
         for (int i = 0; i < entities.size(); i++) {
             Entity e = entities.get(i);
-            Written w = written.get(e);
-            SiteState incoming = incoming(e, w, w.batch);
+            SiteState incoming = incoming(e, written.get(e));
             EntityStates.Current local = at.current(e.type, e.id, read, i * EntityStates.READS);
             if (local.state() != null && local.state().hlc() != 0) {
                 clock.observe(local.state().hlc(), local.state().origin());
@@ -202,7 +201,7 @@ final class SiteTranslator implements SiteShipper.Translator {
     }
 
     /** The state the origin's batch gave the entity. */
-    private SiteState incoming(Entity e, Written w, ChangeBatch batch) {
+    private SiteState incoming(Entity e, Written w) {
         SiteState s;
         if (w.envelope != null) {
             if (w.version == null) {
@@ -210,12 +209,12 @@ final class SiteTranslator implements SiteShipper.Translator {
             }
             s = origin.opened(e.type, e.id, w.version, w.envelope);
             if (s.unstamped()) {
-                throw unstamped(e, batch);
+                throw unstamped(e, w.batch);
             }
         } else if (w.tombstone != null) {
             s = origin.tombstone(e.type, e.id, w.tombstone);
         } else if (w.deleted) {
-            throw unstamped(e, batch); // a delete that left no tombstone
+            throw unstamped(e, w.batch); // a delete that left no tombstone
         } else {
             throw new IllegalStateException("site " + origin.site() + " wrote the version record of " + e.where() + " without its value");
         }

@@ -1,6 +1,5 @@
 package dev.reliablestore.cluster.geo;
 
-import dev.reliablestore.cluster.SiteEnvelopesForTests;
 import dev.reliablestore.cluster.StorageLayout;
 import dev.reliablestore.cluster.crypto.KeyRing;
 import dev.reliablestore.registry.ClusterRegistries;
@@ -45,8 +44,4 @@ final class ShipperProcess {
         return HexFormat.of().formatHex(keys.key("k1").getEncoded());
     }
 
-    /** For the codec helper's sake: the envelopes of a site. */
-    static SiteEnvelopes envelopes(StorageLayout layout, KeyRing keys, String site) {
-        return SiteEnvelopesForTests.codec(layout.root().toString(), keys, site);
-    }
 }

@@ -149,6 +149,18 @@ class SiteShipperTest {
                 }));
     }
 
+    /** {@code real}, running {@code action} right after the first call of {@code method} returns (before its caller sees the result). */
+    static ClusterRegistry afterFirst(ClusterRegistry real, String method, Runnable action) {
+        AtomicBoolean done = new AtomicBoolean();
+        return around(real, (m, args, proceed) -> {
+            Object result = proceed.call();
+            if (m.equals(method) && done.compareAndSet(false, true)) {
+                action.run();
+            }
+            return result;
+        });
+    }
+
     /** {@code real} behind a gate: while {@code away}, every call fails as unavailable. */
     private static ClusterRegistry gated(ClusterRegistry real, AtomicBoolean away) {
         return around(real, (method, args, proceed) -> {

@@ -370,12 +370,9 @@ class SiteTranslatorTest {
         save(tokyo, "u1", value("tokyo", "u1"));
         // the first commit at tokyo lands, and its answer is lost
         AtomicBoolean lost = new AtomicBoolean();
-        ClusterRegistry lossy = SiteShipperTest.around(tokyo.registry, (method, args, proceed) -> {
-            Object result = proceed.call();
-            if (method.equals("commit") && lost.compareAndSet(false, true)) {
-                throw new dev.reliablestore.registry.RegistryUnavailableException("the answer was lost (test)", null);
-            }
-            return result;
+        ClusterRegistry lossy = SiteShipperTest.afterFirst(tokyo.registry, "commit", () -> {
+            lost.set(true);
+            throw new dev.reliablestore.registry.RegistryUnavailableException("the answer was lost (test)", null);
         });
         SiteShipper s = shipper(paris, tokyo, lossy);
         shippers.add(s);
@@ -412,13 +409,10 @@ class SiteTranslatorTest {
         long last = paris.registry.currentSequence();
         // the first time the translator reads tokyo, a local write at tokyo lands right after the read
         AtomicBoolean raced = new AtomicBoolean();
-        ClusterRegistry racing = SiteShipperTest.around(tokyo.registry, (method, args, proceed) -> {
-            Object result = proceed.call();
-            if (method.equals("read") && raced.compareAndSet(false, true)) {
-                tokyo.wall.set(5_000_100);
-                save(tokyo, "r1", value("tokyo", "r1"));
-            }
-            return result;
+        ClusterRegistry racing = SiteShipperTest.afterFirst(tokyo.registry, "read", () -> {
+            raced.set(true);
+            tokyo.wall.set(5_000_100);
+            save(tokyo, "r1", value("tokyo", "r1"));
         });
         SiteShipper s = shipper(paris, tokyo, racing);
         shippers.add(s);
