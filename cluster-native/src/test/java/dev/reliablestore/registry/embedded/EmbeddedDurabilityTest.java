@@ -164,6 +164,28 @@ class EmbeddedDurabilityTest {
         assertThat(dump(open())).containsKeys("k/0:a", "k/1:a", "k/2:a", "k/3:a");
     }
 
+    /**
+     * A flush of {@link WriteAheadLog#APPEND_FLUSH_BYTES} or more that reaches past the zeros extends
+     * the segment to its records and writes no zeros after them (an ASYNC backlog's flushes would
+     * otherwise write every byte twice); the next small flush writes zeros ahead again.
+     */
+    @Test
+    void aLargeFlushAppendsWithoutZerosAndASmallOneWritesThemAgain() throws Exception {
+        EmbeddedRegistry r = open(Map.of("snapshotThreshold", "1MiB"), ChannelFactory.DEFAULT); // zeros in steps of 128 KiB
+        put(r, 0);
+        Path segment = onlySegment();
+        long zerosEnd = Files.size(segment);
+        assertThat(zerosEnd).as("preallocated").isGreaterThan(r.segmentBytes());
+        byte[] large = new byte[WriteAheadLog.APPEND_FLUSH_BYTES + 1024];
+        r.commit(WriteBatch.builder().setValue(p("k/large"), "a", RegistryValue.binary(large)).build());
+        assertThat(r.segmentBytes()).isGreaterThan(zerosEnd);
+        assertThat(Files.size(segment)).as("appended, no zeros after it").isEqualTo(r.segmentBytes());
+        put(r, 1);
+        assertThat(Files.size(segment)).as("zeros ahead again").isGreaterThan(r.segmentBytes());
+        closeOpened();
+        assertThat(dump(open())).containsKeys("k/0:a", "k/large:a", "k/1:a");
+    }
+
     @Test
     void corruptionBeforeTheTailRefusesToOpenNamingFileAndOffset() throws Exception {
         EmbeddedRegistry r = open();
