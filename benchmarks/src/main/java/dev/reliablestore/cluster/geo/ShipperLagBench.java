@@ -4,7 +4,6 @@ import dev.reliablestore.benchmarks.suite.Payloads;
 import dev.reliablestore.benchmarks.suite.Stores;
 import dev.reliablestore.cluster.SiteCodecs;
 import dev.reliablestore.cluster.crypto.KeyRing;
-import dev.reliablestore.registry.BatchCommand;
 import dev.reliablestore.registry.Change;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ChangeListener;
@@ -63,7 +62,10 @@ public class ShipperLagBench {
     @Param("0")
     public int delayMillis;
 
-    private record Site(String name, ClusterRegistry registry, EntityStates states, HybridClock clock) {
+    private record Site(String name, ClusterRegistry registry, EntityStates states, HybridClock clock, LocalWrites writes) {
+        Site(String name, ClusterRegistry registry, EntityStates states, HybridClock clock) {
+            this(name, registry, states, clock, new LocalWrites(states, clock));
+        }
     }
 
     private Path base;
@@ -140,14 +142,12 @@ public class ShipperLagBench {
         Stores.delete(base);
     }
 
-    /** A save at a site, as the provider will write it there (stamped after the state it replaces). */
+    /** A save at a site, as the provider will write it there ({@link LocalWrites}: stamped after the state it replaces). */
     private void save(Site s, String id) {
-        EntityStates.Current current = s.states.current(ShipperBench.TYPE, id,
-                s.registry.read(ReadBatch.of(s.states.reads(ShipperBench.TYPE, id))), 0);
-        List<BatchCommand> commands = new ArrayList<>();
-        s.states.write(commands, ShipperBench.TYPE, id, SiteState.write(current.state(), json, s.name, s.clock), current);
+        Map<String, byte[]> one = Map.of(id, json);
+        LocalWrites.Plan plan = s.writes.plan(ShipperBench.TYPE, one, s.registry.read(ReadBatch.of(s.writes.reads(ShipperBench.TYPE, one.keySet()))));
         WriteBatch.Builder b = WriteBatch.builder();
-        commands.forEach(b::add);
+        plan.commands().forEach(b::add);
         s.registry.commit(b.build());
     }
 

@@ -101,12 +101,19 @@ record SiteState(byte[] value, long hlc, String origin, VersionVector vector) {
      * {@code current} ({@code null} if the entity never existed there).
      */
     static SiteState write(SiteState current, byte[] value, String site, HybridClock clock) {
-        VersionVector base = VersionVector.EMPTY;
         if (current != null) {
             clock.advanceTo(current.hlc);
-            base = current.vector;
         }
-        return new SiteState(value == null ? null : value.clone(), clock.tick(), site, base.increment(site));
+        return after(current, value, site, clock.tick());
+    }
+
+    /**
+     * The state after {@code site} writes {@code value} (null: deletes) on top of {@code current}
+     * (null if none) at timestamp {@code hlc}, which the caller took after {@code current}'s.
+     */
+    static SiteState after(SiteState current, byte[] value, String site, long hlc) {
+        VersionVector base = current == null ? VersionVector.EMPTY : current.vector;
+        return new SiteState(value == null ? null : value.clone(), hlc, site, base.increment(site));
     }
 
     @Override

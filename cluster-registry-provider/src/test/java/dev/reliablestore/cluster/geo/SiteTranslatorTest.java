@@ -42,9 +42,8 @@ import static org.awaitility.Awaitility.await;
  * Three sites in one JVM (embedded registries, encrypted and compressed values) merging each other's
  * entity writes through shippers and translators: replication held, conflicting writes at every
  * site, released; every site converges to the write with the greatest stamp and the conflicts are
- * reported. Local writes here stand in for the provider's write path at a site: they read the
- * entity's state, stamp the new one after it ({@link SiteState#write}) and write it with
- * {@link EntityStates#write}, as the provider will once sites are configurable.
+ * reported. Local writes are {@link LocalWrites}' plans, committed as the provider's write path
+ * will commit them once sites are configurable.
  */
 class SiteTranslatorTest {
 
@@ -128,24 +127,24 @@ class SiteTranslatorTest {
     }
 
     /**
-     * A save (or with null, a delete) at a site as the provider will write it there: the entity's state
-     * read, the next one stamped after it, written on the condition that the read state is still
-     * there (else read again). The state written; null for a delete of nothing.
+     * A save (or with null, a delete) at a site as the provider will write it there ({@link LocalWrites}):
+     * the entity's state read, the next one stamped after it, written on the condition that the read
+     * state is still there (else read again). The state written; null for a delete of nothing.
      */
     static SiteState write(ClusterRegistry r, EntityStates states, HybridClock clock, String id, byte[] json) {
+        LocalWrites writes = new LocalWrites(states, clock);
+        Map<String, byte[]> one = new java.util.HashMap<>();
+        one.put(id, json);
         while (true) {
-            EntityStates.Current current = states.current(TYPE, id, r.read(ReadBatch.of(states.reads(TYPE, id))), 0);
-            if (json == null && (current.state() == null || current.state().deleted())) {
+            LocalWrites.Plan plan = writes.plan(TYPE, one, r.read(ReadBatch.of(writes.reads(TYPE, one.keySet()))));
+            if (plan.isEmpty()) {
                 return null;
             }
-            SiteState next = SiteState.write(current.state(), json, states.site(), clock);
-            List<BatchCommand> commands = new ArrayList<>();
-            states.write(commands, TYPE, id, next, current);
             WriteBatch.Builder b = WriteBatch.builder();
-            commands.forEach(b::add);
+            plan.commands().forEach(b::add);
             try {
                 r.commit(b.build());
-                return next;
+                return plan.written().get(id);
             } catch (ConditionFailedException raced) {
                 // a shipped batch changed the entity between the read and the commit: read again
             }
