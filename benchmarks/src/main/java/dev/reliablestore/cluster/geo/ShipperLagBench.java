@@ -145,7 +145,8 @@ public class ShipperLagBench {
     /** A save at a site, as the provider will write it there ({@link LocalWrites}: stamped after the state it replaces). */
     private void save(Site s, String id) {
         Map<String, byte[]> one = Map.of(id, json);
-        LocalWrites.Plan plan = s.writes.plan(ShipperBench.TYPE, one, s.registry.read(ReadBatch.of(s.writes.reads(ShipperBench.TYPE, one.keySet()))));
+        LocalWrites.Reading reading = s.writes.reading(ShipperBench.TYPE, one.keySet());
+        LocalWrites.Plan plan = s.writes.plan(reading, one, s.registry.read(ReadBatch.of(reading.reads())));
         WriteBatch.Builder b = WriteBatch.builder();
         plan.commands().forEach(b::add);
         s.registry.commit(b.build());

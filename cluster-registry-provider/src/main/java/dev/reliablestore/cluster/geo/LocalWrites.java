@@ -6,6 +6,7 @@ import dev.reliablestore.registry.ReadBatchResult;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +14,7 @@ import java.util.Objects;
 
 /**
  * The writes a site makes itself — saves and deletes, alone or as a batch — stamped for the other
- * sites: read the entities' states ({@link #reads}), then {@link #plan} the commands that replace
+ * sites: read the entities' states ({@link #reading}), then {@link #plan} the commands that replace
  * them, conditioned on the states read (a commit that fails them is read and planned again).
  *
  * <p>A plan takes <em>one</em> clock reading for all its entities, after every state it replaces, so
@@ -33,13 +34,27 @@ final class LocalWrites {
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
-    /** The reads {@link #plan} needs for {@code ids}, in their order, {@link EntityStates#READS} per entity: one read batch. */
-    List<ReadBatch.Read> reads(String type, Collection<String> ids) {
-        List<ReadBatch.Read> out = new ArrayList<>(ids.size() * EntityStates.READS);
-        for (String id : ids) {
-            out.addAll(states.reads(type, id));
+    /**
+     * What to read before writing some entities of a type: {@link #reads()} goes into one read
+     * batch, whose answer {@link #plan} takes with this reading, so answers are never matched to the
+     * wrong entity.
+     *
+     * @param ids the entities, in the order of the reads ({@link EntityStates#READS} each)
+     */
+    record Reading(String type, List<String> ids, List<ReadBatch.Read> reads) {
+    }
+
+    /** The reading of {@code ids} (distinct) of {@code type}. */
+    Reading reading(String type, Collection<String> ids) {
+        List<String> order = List.copyOf(ids);
+        if (new HashSet<>(order).size() != order.size()) {
+            throw new IllegalArgumentException("an entity is named twice in " + order);
         }
-        return out;
+        List<ReadBatch.Read> reads = new ArrayList<>(order.size() * EntityStates.READS);
+        for (String id : order) {
+            reads.addAll(states.reads(type, id));
+        }
+        return new Reading(type, order, List.copyOf(reads));
     }
 
     /**
@@ -59,40 +74,47 @@ final class LocalWrites {
 
     /**
      * The commands that make this site hold {@code writes} (id → JSON, or null for a delete) in
-     * place of what {@code read}, the answer to {@link #reads} of the same ids in the same order,
-     * found. The ids' order is the batch's.
+     * place of what {@code read}, the answer to the reads of {@code reading}, found; in the
+     * reading's order. {@code writes} names exactly the reading's entities.
      *
      * @throws ClockSkewException a replaced state was stamped by another site too far ahead of this
      *                            site's clock; nothing is planned and the clock is unchanged
      */
-    Plan plan(String type, Map<String, byte[]> writes, ReadBatchResult read) {
-        List<EntityStates.Current> found = new ArrayList<>(writes.size());
-        int offset = 0;
-        for (String id : writes.keySet()) {
-            found.add(states.current(type, id, read, offset));
-            offset += EntityStates.READS;
+    Plan plan(Reading reading, Map<String, byte[]> writes, ReadBatchResult read) {
+        if (!writes.keySet().equals(new HashSet<>(reading.ids()))) {
+            throw new IllegalArgumentException("the writes name " + writes.keySet() + ", the reading " + reading.ids());
         }
-        long stamp = stampAfter(found);
+        if (read.size() != reading.reads().size()) {
+            throw new IllegalArgumentException("the answer holds " + read.size() + " reads, the reading made " + reading.reads().size());
+        }
+        Map<String, EntityStates.Current> replaced = new LinkedHashMap<>();
+        for (int i = 0; i < reading.ids().size(); i++) {
+            String id = reading.ids().get(i);
+            EntityStates.Current current = states.current(reading.type(), id, read, i * EntityStates.READS);
+            SiteState before = current.state();
+            // a delete of nothing writes nothing, and its state takes no part in the stamp
+            if (writes.get(id) != null || (before != null && !before.deleted())) {
+                replaced.put(id, current);
+            }
+        }
+        if (replaced.isEmpty()) {
+            return new Plan(List.of(), Map.of());
+        }
+        long stamp = stampAfter(replaced.values());
         List<BatchCommand> commands = new ArrayList<>();
         Map<String, SiteState> written = new LinkedHashMap<>();
-        int i = 0;
-        for (Map.Entry<String, byte[]> w : writes.entrySet()) {
-            EntityStates.Current current = found.get(i++);
-            SiteState before = current.state();
-            if (w.getValue() == null && (before == null || before.deleted())) {
-                continue;
-            }
-            SiteState next = SiteState.after(before, w.getValue(), states.site(), stamp);
-            states.write(commands, type, w.getKey(), next, current);
-            written.put(w.getKey(), next);
+        for (Map.Entry<String, EntityStates.Current> e : replaced.entrySet()) {
+            SiteState next = SiteState.after(e.getValue().state(), writes.get(e.getKey()), states.site(), stamp);
+            states.write(commands, reading.type(), e.getKey(), next, e.getValue());
+            written.put(e.getKey(), next);
         }
         return new Plan(List.copyOf(commands), written);
     }
 
-    /** One timestamp after every state in {@code found}, checked for skew before the clock moves. */
-    private long stampAfter(List<EntityStates.Current> found) {
+    /** One timestamp after every state in {@code replaced}, checked for skew before the clock moves. */
+    private long stampAfter(Collection<EntityStates.Current> replaced) {
         SiteState ahead = null;
-        for (EntityStates.Current c : found) {
+        for (EntityStates.Current c : replaced) {
             SiteState s = c.state();
             if (s != null && !s.origin().equals(states.site()) && (ahead == null || s.hlc() > ahead.hlc())) {
                 ahead = s;
@@ -101,7 +123,7 @@ final class LocalWrites {
         if (ahead != null) {
             clock.observe(ahead.hlc(), ahead.origin()); // throws before anything moved
         }
-        for (EntityStates.Current c : found) {
+        for (EntityStates.Current c : replaced) {
             if (c.state() != null) {
                 clock.advanceTo(c.state().hlc());
             }

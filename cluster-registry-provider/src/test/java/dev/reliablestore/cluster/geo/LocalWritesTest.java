@@ -62,7 +62,8 @@ class LocalWritesTest {
     }
 
     private LocalWrites.Plan plan(Map<String, byte[]> w) {
-        return writes.plan(TYPE, w, registry.read(ReadBatch.of(writes.reads(TYPE, w.keySet()))));
+        LocalWrites.Reading reading = writes.reading(TYPE, w.keySet());
+        return writes.plan(reading, w, registry.read(ReadBatch.of(reading.reads())));
     }
 
     private void commit(LocalWrites.Plan plan) {
@@ -148,7 +149,8 @@ class LocalWritesTest {
         wall.set(WALL);
         LocalWrites restarted = new LocalWrites(paris, new HybridClock(wall::get, Duration.ofSeconds(5)));
         Map<String, byte[]> w = writesOf("a", json("a2"));
-        LocalWrites.Plan plan = restarted.plan(TYPE, w, registry.read(ReadBatch.of(restarted.reads(TYPE, w.keySet()))));
+        LocalWrites.Reading reading = restarted.reading(TYPE, w.keySet());
+        LocalWrites.Plan plan = restarted.plan(reading, w, registry.read(ReadBatch.of(reading.reads())));
         commit(plan);
         assertThat(plan.written().get("a").hlc()).isGreaterThan(ahead.hlc());
     }
@@ -172,6 +174,32 @@ class LocalWritesTest {
         assertThat(registry.getValue(LAYOUT.versions(TYPE), "x").orElseThrow().value().asQword()).isEqualTo(1);
         assertThat(again.written().get("x").vector()).isEqualTo(VersionVector.EMPTY.increment("paris").increment("paris").increment("paris"));
         assertThat(again.written().get("x").hlc()).isGreaterThan(delete.written().get("x").hlc());
+    }
+
+    @Test
+    void aDeleteThatWritesNothingTakesNoPartInTheStampOrTheSkewCheck() {
+        arrive("gone", new SiteState(null, HybridClock.pack(WALL + 60_000, 0), "tokyo", VersionVector.EMPTY.increment("tokyo")));
+        long before = clock.last();
+        LocalWrites.Plan plan = plan(writesOf("gone", null, "a", json("a1")));
+        assertThat(plan.written()).containsOnlyKeys("a");
+        assertThat(plan.written().get("a").hlc()).as("stamped at this site's clock, not after the skewed tombstone")
+                .isLessThan(HybridClock.pack(WALL + 1_000, 0));
+        assertThat(plan(writesOf("gone", null)).isEmpty()).isTrue();
+        assertThat(clock.last()).isGreaterThan(before).isLessThan(HybridClock.pack(WALL + 1_000, 0));
+    }
+
+    @Test
+    void aPlanRefusesAnswersThatAreNotItsReadingsOwn() {
+        Map<String, byte[]> ab = writesOf("a", json("a1"), "b", json("b1"));
+        LocalWrites.Reading reading = writes.reading(TYPE, ab.keySet());
+        assertThatThrownBy(() -> writes.plan(reading, writesOf("a", json("a1"), "c", json("c1")),
+                registry.read(ReadBatch.of(reading.reads())))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("the writes name").hasMessageContaining("[a, b]");
+        LocalWrites.Reading onlyA = writes.reading(TYPE, List.of("a"));
+        assertThatThrownBy(() -> writes.plan(reading, ab, registry.read(ReadBatch.of(onlyA.reads()))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("holds 4 reads, the reading made 8");
+        assertThatThrownBy(() -> writes.reading(TYPE, List.of("a", "a"))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("named twice");
     }
 
     @Test

@@ -135,8 +135,9 @@ class SiteTranslatorTest {
         LocalWrites writes = new LocalWrites(states, clock);
         Map<String, byte[]> one = new java.util.HashMap<>();
         one.put(id, json);
+        LocalWrites.Reading reading = writes.reading(TYPE, one.keySet());
         while (true) {
-            LocalWrites.Plan plan = writes.plan(TYPE, one, r.read(ReadBatch.of(writes.reads(TYPE, one.keySet()))));
+            LocalWrites.Plan plan = writes.plan(reading, one, r.read(ReadBatch.of(reading.reads())));
             if (plan.isEmpty()) {
                 return null;
             }
