@@ -423,14 +423,34 @@ final class SiteShipper implements AutoCloseable {
         }
     }
 
+    /**
+     * How long {@link #close} lets a call in progress finish before it interrupts the shipper: a call
+     * at a target that is down is retried until that registry's failover timeout. An interrupted
+     * shipment's outcome may be unknown; the ledger settles it when shipping resumes.
+     */
+    static final Duration CLOSE_GRACE = Duration.ofSeconds(2);
+
+    /** Stops shipping; returns once the shipper's thread has ended (or, with a warning, after 30 s more). */
     @Override
     public void close() {
         closed.countDown();
         try {
-            thread.join(TimeUnit.SECONDS.toMillis(30));
+            thread.join(CLOSE_GRACE.toMillis());
+            if (thread.isAlive()) {
+                thread.interrupt();
+                thread.join(TimeUnit.SECONDS.toMillis(30));
+                if (thread.isAlive()) {
+                    LOG.warn("{}: its thread is still in a call at {} 30 s after it was interrupted; leaving it", name, target.uri());
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Whether the shipper's thread is still running (tests). */
+    boolean running() {
+        return thread.isAlive();
     }
 
     @Override

@@ -172,6 +172,24 @@ class SiteShipperTest {
     }
 
     @Test
+    void closeInterruptsAShipmentStuckAtTheTargetAndLeavesNoThreadRunning() {
+        java.util.concurrent.CountDownLatch stuck = new java.util.concurrent.CountDownLatch(1);
+        ClusterRegistry hanging = around(b, (method, args, proceed) -> {
+            if (method.equals("commit")) {
+                stuck.countDown();
+                new java.util.concurrent.CountDownLatch(1).await(); // a target that never answers, until interrupted
+            }
+            return proceed.call();
+        });
+        SiteShipper shipper = copying(a, "eu", hanging, Duration.ofSeconds(30));
+        write(a, 0);
+        await().atMost(Duration.ofSeconds(10)).until(() -> stuck.getCount() == 0);
+        shipper.close(); // waits the grace, then interrupts the call
+        assertThat(shipper.running()).isFalse();
+        assertThat(shipper.failure()).as("a stop asked for, not a failure").isNull();
+    }
+
+    @Test
     void aTargetThatIsAwayDelaysButLosesNothing() {
         AtomicBoolean away = new AtomicBoolean(true);
         SiteShipper shipper = ship(a, "eu", gated(b, away));
