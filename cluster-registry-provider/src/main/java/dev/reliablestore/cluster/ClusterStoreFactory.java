@@ -16,6 +16,7 @@ import dev.reliablestore.cluster.audit.AuditLog;
 import dev.reliablestore.cluster.backup.ScheduledBackups;
 import dev.reliablestore.cluster.crypto.KeyRing;
 import dev.reliablestore.codec.EntityCodec;
+import dev.reliablestore.cluster.geo.LocalWrites;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.ClusterStatus;
@@ -40,9 +41,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -52,6 +55,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 /**
  * One registry connection shared by the stores of every entity type: layout check, keys,
@@ -88,6 +92,8 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     private final AuditLog audit;
     /** The backup schedule when backupEnabled is on, else null. */
     private final ScheduledBackups backups;
+    /** The stamped writes of a store at a site, or null for a single-site store. */
+    private final LocalWrites siteWrites;
     private volatile boolean closed;
     private volatile String lastHealthFailure;
     private boolean healthFaultRaised;
@@ -106,7 +112,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             throw new PersistenceException("cannot open registry " + config.clusterName() + ": " + e.getMessage(), e);
         }
         try {
-            return new ClusterStoreFactory(config, registry, true);
+            return new ClusterStoreFactory(config, registry, true, null);
         } catch (RuntimeException e) {
             registry.close();
             throw e;
@@ -115,10 +121,23 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
 
     /** Uses a registry opened by the caller, which keeps owning it (several factories may share one). */
     static ClusterStoreFactory onRegistry(ClusterPersistenceConfiguration config, ClusterRegistry registry) {
-        return new ClusterStoreFactory(config, registry, false);
+        return new ClusterStoreFactory(config, registry, false, null);
     }
 
-    private ClusterStoreFactory(ClusterPersistenceConfiguration config, ClusterRegistry registry, boolean ownsRegistry) {
+    /**
+     * A site of a multi-site store (docs/geo-replication.md): {@link #onRegistry}, with every write
+     * stamped for the other sites. Not configurable yet (the {@code sites} keys are refused until
+     * the shippers start with the factory), so only tests open one.
+     */
+    static ClusterStoreFactory onRegistryAtSite(ClusterPersistenceConfiguration config, ClusterRegistry registry, Site site) {
+        return new ClusterStoreFactory(config, registry, false, Objects.requireNonNull(site, "site"));
+    }
+
+    /** This factory's site: its name, its wall clock and the skew it tolerates in other sites' stamps. */
+    record Site(String name, LongSupplier wallMillis, Duration maxClockSkew) {
+    }
+
+    private ClusterStoreFactory(ClusterPersistenceConfiguration config, ClusterRegistry registry, boolean ownsRegistry, Site site) {
         this.config = config;
         this.registry = registry;
         this.ownsRegistry = ownsRegistry;
@@ -159,10 +178,13 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         });
         this.asyncExecutor = config.executor().orElse(ownAsyncPool);
         this.dictionaries = new DictionaryManager(gateway, layout, config.compressionDictionary(), maintenance);
-        this.envelopeCodec = new EnvelopeCodec(layout.root().toString(), config.enableCompression(), dictionaries, keys);
+        this.envelopeCodec = new EnvelopeCodec(layout.root().toString(), config.enableCompression(), dictionaries, keys,
+                site == null ? null : site.name());
         this.events = new EventHub(nodeName);
         this.membership = registry.addMembershipListener(this::onMembership);
         this.transactions = new RegistryTransactions(this);
+        this.siteWrites = site == null ? null
+                : new LocalWrites(layout, transactions.locks(), envelopeCodec, site.name(), site.wallMillis(), site.maxClockSkew());
         this.audit = config.enableAuditLogging() ? AuditLog.open(config.auditLogPath().orElseThrow(), nodeName) : null;
         this.backups = config.backupEnabled() ? ScheduledBackups.start(registry, layout.root(), nodeName,
                 config.backupPath().orElseThrow(), config.backupInterval(), config.backupRetention()) : null;
@@ -305,6 +327,11 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
 
     @Override
     public TransactionBranch begin(TransactionId id) {
+        if (siteWrites != null) {
+            // a transaction's writes would have to be stamped when they commit: not built (docs/geo-replication.md)
+            throw new UnsupportedOperationException("transactions are not supported yet in a store at a site (" + siteWrites.site()
+                    + "): their writes are not stamped for the other sites");
+        }
         return transactions.begin(id);
     }
 
@@ -378,6 +405,11 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
 
     DictionaryManager dictionaries() {
         return dictionaries;
+    }
+
+    /** The stamped writes of a store at a site; null for a single-site store. */
+    LocalWrites siteWrites() {
+        return siteWrites;
     }
 
     EnvelopeCodec envelopeCodec() {

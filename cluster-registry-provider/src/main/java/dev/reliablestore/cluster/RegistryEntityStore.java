@@ -12,6 +12,10 @@ import dev.reliablestore.registry.VersionedValue;
 import dev.reliablestore.registry.WriteBatch;
 import dev.reliablestore.cluster.EntityRecords.Current;
 import dev.reliablestore.cluster.EntityRecords.Stored;
+import dev.reliablestore.cluster.geo.ClockSkewException;
+import dev.reliablestore.cluster.geo.LocalWrites;
+import dev.reliablestore.registry.ReadBatch;
+import dev.reliablestore.registry.ReadBatchResult;
 import dev.reliablestore.spi.AbstractEntityStore;
 import dev.reliablestore.api.EntityIds;
 
@@ -57,6 +61,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     private final ConflictResolution resolution;
     private final ConflictResolver<T> resolver;
     private final int maxValueBytes;
+    /** A store at a site: every write stamped for the other sites (docs/geo-replication.md); null for a single-site store. */
+    private final LocalWrites sites;
 
     RegistryEntityStore(ClusterStoreFactory factory, String typeName, Class<T> type, ConflictResolver<T> resolver) {
         super(typeName, factory.asyncExecutor());
@@ -70,6 +76,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         this.resolution = factory.config().conflictResolution();
         this.resolver = resolver;
         this.maxValueBytes = factory.maxValueBytes();
+        this.sites = factory.siteWrites();
         factory.dictionaries().open(typeName);
         TypeDescriptor.open(factory, typeName, type);
         EntityValues decoded = new DecodedRecords(records, envelopes);
@@ -182,6 +189,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         if (SaveProbe.ENABLED) {
             SaveProbe.stamp(SaveProbe.JSON);
         }
+        if (sites != null) {
+            return saveAtSite(id, entity, plain, expectedVersion);
+        }
         long conflictWith = -1;
         int merges = 0;
         Current known = guess(id, expectedVersion);
@@ -192,33 +202,20 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 SaveProbe.stamp(SaveProbe.VERSION);
             }
             if (expectedVersion != ANY_VERSION && cur.version() != expectedVersion) {
-                switch (resolution) {
-                    case OPTIMISTIC -> throw new ConcurrencyConflictException(typeName(), id, expectedVersion, cur.version());
-                    case LAST_WRITE_WINS -> conflictWith = cur.version();
-                    case MERGE -> {
-                        if (cur.version() == Versioned.ABSENT) {
-                            throw new ConcurrencyConflictException(typeName(), id, expectedVersion, Versioned.ABSENT,
-                                    "the entity was deleted; there is nothing to merge with");
-                        }
-                        if (++merges > factory.config().maxRetries() + 1) {
-                            throw new ConcurrencyConflictException(typeName(), id, expectedVersion, cur.version(),
-                                    "the stored value kept changing; gave up after " + (merges - 1) + " merges (maxRetries="
-                                            + factory.config().maxRetries() + ")");
-                        }
-                        Stored stored = readStored(id);
-                        if (stored == null || stored.revision() != cur.revision()) {
-                            continue;
-                        }
-                        T storedValue = json.read(envelopes.decode(typeName(), id, stored.version(), stored.envelope()), where(id));
-                        T merged = resolver.resolve(id, new Versioned<>(id, storedValue, stored.version()), entity, expectedVersion);
-                        if (merged == null) {
-                            throw new PersistenceException("the ConflictResolver of " + type.getName() + " returned null for " + where(id));
-                        }
-                        plain = json.write(merged);
-                        conflictWith = cur.version();
-                    }
-                    default -> throw new IllegalStateException(String.valueOf(resolution));
+                if (resolution == ConflictResolution.MERGE) {
+                    merges++;
                 }
+                byte[] resolved = resolve(id, entity, plain, expectedVersion, cur.version(), merges, () -> {
+                    Stored stored = readStored(id);
+                    return stored == null || stored.revision() != cur.revision() ? null
+                            : new Versioned<>(id, json.read(envelopes.decode(typeName(), id, stored.version(), stored.envelope()), where(id)),
+                            stored.version());
+                });
+                if (resolved == null) {
+                    continue;
+                }
+                plain = resolved;
+                conflictWith = cur.version();
             }
             long next = cur.version() + 1;
             EnvelopeCodec.Encoded enc = encode(id, next, plain);
@@ -256,19 +253,273 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 continue;
             }
             countCompression(enc.plainBytes(), enc.compressedBytes());
-            records.remember(id, new Current(next, sequence), sequence);
-            values.written(id, new EntityValues.Decoded(plain, next, sequence), sequence);
-            if (conflictWith >= 0) {
-                countConflict();
-                factory.events().publish(this, new StoreEvent.ConflictResolved(Instant.now(), typeName(), id,
-                        resolution == ConflictResolution.MERGE ? "Merge" : "LastWriteWins", conflictWith, next));
-            }
-            factory.audit("save", typeName(), List.of(id), List.of(next), null);
+            saved(id, plain, next, sequence, conflictWith);
             if (SaveProbe.ENABLED) {
                 SaveProbe.stamp(SaveProbe.DONE);
             }
             return next;
         }
+    }
+
+    /**
+     * The JSON to write over a stored version other than the expected one, as
+     * {@code conflictResolution} says: the caller's for LastWriteWins, the resolver's merge for
+     * Merge ({@code merges} counts them; {@code stored} reads the stored value, null when it changed
+     * meanwhile). Null: read again. Optimistic throws.
+     */
+    private byte[] resolve(String id, T entity, byte[] plain, long expectedVersion, long currentVersion, int merges,
+                           java.util.function.Supplier<Versioned<T>> stored) {
+        switch (resolution) {
+            case OPTIMISTIC -> throw new ConcurrencyConflictException(typeName(), id, expectedVersion, currentVersion);
+            case LAST_WRITE_WINS -> {
+                return plain;
+            }
+            case MERGE -> {
+                if (currentVersion == Versioned.ABSENT) {
+                    throw new ConcurrencyConflictException(typeName(), id, expectedVersion, Versioned.ABSENT,
+                            "the entity was deleted; there is nothing to merge with");
+                }
+                if (merges > factory.config().maxRetries() + 1) {
+                    throw new ConcurrencyConflictException(typeName(), id, expectedVersion, currentVersion,
+                            "the stored value kept changing; gave up after " + (merges - 1) + " merges (maxRetries="
+                                    + factory.config().maxRetries() + ")");
+                }
+                Versioned<T> current = stored.get();
+                if (current == null) {
+                    return null;
+                }
+                T merged = resolver.resolve(id, current, entity, expectedVersion);
+                if (merged == null) {
+                    throw new PersistenceException("the ConflictResolver of " + type.getName() + " returned null for " + where(id));
+                }
+                return json.write(merged);
+            }
+            default -> throw new IllegalStateException(String.valueOf(resolution));
+        }
+    }
+
+    /** After a save committed: what these records and the cache know, the conflict event, the audit. */
+    private void saved(String id, byte[] plain, long version, long sequence, long conflictWith) {
+        records.remember(id, new Current(version, sequence), sequence);
+        values.written(id, new EntityValues.Decoded(plain, version, sequence), sequence);
+        if (conflictWith >= 0) {
+            countConflict();
+            factory.events().publish(this, new StoreEvent.ConflictResolved(Instant.now(), typeName(), id,
+                    resolution == ConflictResolution.MERGE ? "Merge" : "LastWriteWins", conflictWith, version));
+        }
+        factory.audit("save", typeName(), List.of(id), List.of(version), null);
+    }
+
+    // ---- writes at a site: stamped for the other sites (docs/geo-replication.md) --------------
+
+    /** {@link #doSave} at a site: the entity's state read (envelope, version, tombstone, lock), the write stamped after it. */
+    private long saveAtSite(String id, T entity, byte[] plain, long expectedVersion) {
+        LocalWrites.Reading reading = sites.reading(typeName(), List.of(id));
+        long conflictWith = -1;
+        int merges = 0;
+        for (int attempt = 1; ; attempt++) {
+            ReadBatchResult read = gateway.read("save of " + where(id), ReadBatch.of(reading.reads()));
+            LocalWrites.Found cur = sites.found(reading, read).get(id);
+            byte[] toWrite = plain;
+            if (expectedVersion != ANY_VERSION && cur.version() != expectedVersion) {
+                if (resolution == ConflictResolution.MERGE) {
+                    merges++;
+                }
+                toWrite = resolve(id, entity, plain, expectedVersion, cur.version(), merges,
+                        () -> new Versioned<>(id, json.read(cur.json(), where(id)), cur.version()));
+                conflictWith = cur.version();
+            }
+            LocalWrites.Plan plan = planAtSite(reading, Map.of(id, toWrite), read);
+            long next = plan.version(id);
+            byte[] envelope = plan.sealed(id);
+            long sequence;
+            try {
+                sequence = gateway.commit(RegistryGateway.Commit.replicated("save of " + where(id), batchOf(plan)).of(typeName(), 1)
+                        .visibleWhen(records.key(), id, envelope).landedIf(() -> landedAt(id, envelope))
+                        .countingRetries(this::countRetry));
+            } catch (ConditionFailedException lost) {
+                throwIfLocked(lost, id, expectedVersion, cur.version());
+                raced(attempt, id, expectedVersion);
+                continue;
+            }
+            saved(id, toWrite, next, sequence, conflictWith);
+            return next;
+        }
+    }
+
+    /** {@link #doDelete} at a site: the entity leaves a tombstone stamped after its state. */
+    private boolean deleteAtSite(String id, long expectedVersion) {
+        LocalWrites.Reading reading = sites.reading(typeName(), List.of(id));
+        Map<String, byte[]> delete = new java.util.HashMap<>();
+        delete.put(id, null);
+        for (int attempt = 1; ; attempt++) {
+            ReadBatchResult read = gateway.read("delete of " + where(id), ReadBatch.of(reading.reads()));
+            LocalWrites.Found cur = sites.found(reading, read).get(id);
+            if (!cur.exists()) {
+                if (expectedVersion == ANY_VERSION) {
+                    return false;
+                }
+                throw new ConcurrencyConflictException(typeName(), id, expectedVersion, Versioned.ABSENT);
+            }
+            if (expectedVersion != ANY_VERSION && cur.version() != expectedVersion) {
+                throw new ConcurrencyConflictException(typeName(), id, expectedVersion, cur.version());
+            }
+            long sequence;
+            try {
+                sequence = gateway.commit(RegistryGateway.Commit.replicated("delete of " + where(id), batchOf(planAtSite(reading, delete, read)))
+                        .of(typeName(), 1).landedIf(() -> records.absentAt(id)).countingRetries(this::countRetry));
+            } catch (ConditionFailedException lost) {
+                throwIfLocked(lost, id, expectedVersion, cur.version());
+                raced(attempt, id, expectedVersion);
+                continue;
+            }
+            records.remember(id, Current.ABSENT, sequence);
+            values.deleted(id, sequence);
+            factory.audit("delete", typeName(), List.of(id), List.of(cur.version()), null);
+            return true;
+        }
+    }
+
+    /**
+     * {@link #doSaveBatch} at a site: one stamp for every entity (the batch wins or loses as a whole
+     * at every site), bounded so that it also fits in one batch where it is shipped.
+     */
+    private Map<String, Long> saveBatchAtSite(Map<String, byte[]> plains) {
+        List<String> ids = new ArrayList<>(plains.keySet());
+        requireShippable(ids.size());
+        LocalWrites.Reading reading = sites.reading(typeName(), ids);
+        for (int attempt = 1; ; attempt++) {
+            ReadBatchResult read = gateway.read("batch save of " + ids.size() + " " + typeName() + " entities", ReadBatch.of(reading.reads()));
+            LocalWrites.Plan plan = planAtSite(reading, plains, read);
+            WriteBatch batch = batchOf(plan);
+            if (batch.encodedSize() > gateway.limits().maxBatchBytes()) {
+                throw EntityTooLargeException.batch(typeName(), ids.size(), batch.encodedSize(), gateway.limits().maxBatchBytes());
+            }
+            long sequence;
+            try {
+                sequence = gateway.commit(RegistryGateway.Commit.replicated("batch save of " + ids.size() + " " + typeName()
+                        + " entities", batch).of(typeName(), ids.size()).visibleWhen(records.key(), ids.get(0), plan.sealed(ids.get(0)))
+                        .countingRetries(this::countRetry));
+            } catch (ConditionFailedException lost) {
+                for (String id : ids) {
+                    throwIfLocked(lost, id, ANY_VERSION, -1);
+                }
+                raced(attempt, ids.get(0), ANY_VERSION);
+                continue;
+            }
+            Map<String, Long> versions = new LinkedHashMap<>();
+            for (String id : ids) {
+                long v = plan.version(id);
+                versions.put(id, v);
+                records.remember(id, new Current(v, sequence), sequence);
+                values.written(id, new EntityValues.Decoded(plains.get(id), v, sequence), sequence);
+            }
+            factory.audit("save", typeName(), ids, ids.stream().map(versions::get).toList(), null);
+            return versions;
+        }
+    }
+
+    /** {@link #doClear} at a site: every entity leaves a tombstone. */
+    private long clearAtSite() {
+        long removed = 0;
+        int perBatch = Math.max(1, shippableEntities());
+        for (int round = 1; ; round++) {
+            Map<String, VersionedValue> listed = records.index("listing of " + typeName() + " entities");
+            if (listed.isEmpty()) {
+                values.cleared();
+                return removed;
+            }
+            List<String> ids = new ArrayList<>(listed.keySet());
+            boolean raced = false;
+            for (int from = 0; from < ids.size(); from += perBatch) {
+                List<String> chunk = ids.subList(from, Math.min(ids.size(), from + perBatch));
+                LocalWrites.Reading reading = sites.reading(typeName(), chunk);
+                Map<String, byte[]> deletes = new LinkedHashMap<>();
+                chunk.forEach(id -> deletes.put(id, null));
+                ReadBatchResult read = gateway.read("clear of " + typeName(), ReadBatch.of(reading.reads()));
+                LocalWrites.Plan plan = planAtSite(reading, deletes, read);
+                if (plan.isEmpty()) {
+                    continue;
+                }
+                try {
+                    long sequence = gateway.commit(RegistryGateway.Commit.replicated("clear of " + typeName(), batchOf(plan))
+                            .of(typeName(), plan.stored().size()).countingRetries(this::countRetry));
+                    removed += plan.stored().size();
+                    plan.stored().keySet().forEach(id -> values.deleted(id, sequence));
+                    if (factory.audited()) {
+                        List<String> gone = new ArrayList<>(plan.stored().keySet());
+                        factory.audit("delete", typeName(), gone, gone.stream().map(id -> listed.get(id).value().asQword()).toList(), null);
+                    }
+                } catch (ConditionFailedException lost) {
+                    for (String id : chunk) {
+                        throwIfLocked(lost, id, ANY_VERSION, -1);
+                    }
+                    raced = true; // a write or a shipped change came first: list again
+                }
+            }
+            if (raced && round >= MAX_RACE_ATTEMPTS) {
+                throw new PersistenceException("clear of " + typeName() + " kept racing with concurrent writes; removed "
+                        + removed + " entities before giving up");
+            }
+        }
+    }
+
+    /**
+     * How many entities one batch at a site may hold: its translation where it is shipped
+     * ({@link LocalWrites#COMMANDS_PER_ENTITY} commands per entity and the ledger's
+     * {@link LocalWrites#SHIPPED_BATCH_COMMANDS}) must fit one batch of a site with this one's limits.
+     */
+    private int shippableEntities() {
+        return (gateway.limits().maxBatchCommands() - LocalWrites.SHIPPED_BATCH_COMMANDS) / LocalWrites.COMMANDS_PER_ENTITY;
+    }
+
+    private void requireShippable(int entities) {
+        if (entities > shippableEntities()) {
+            throw new BatchTooLargeException(typeName(), entities, LocalWrites.COMMANDS_PER_ENTITY,
+                    gateway.limits().maxBatchCommands() - LocalWrites.SHIPPED_BATCH_COMMANDS);
+        }
+    }
+
+    /** A plan of writes at this site; an entity whose sealed value is over {@code maxValueSizeKB} refuses it. */
+    private LocalWrites.Plan planAtSite(LocalWrites.Reading reading, Map<String, byte[]> writes, ReadBatchResult read) {
+        for (Map.Entry<String, byte[]> w : writes.entrySet()) {
+            if (w.getValue() != null && w.getValue().length > maxValueBytes) {
+                throw new EntityTooLargeException(typeName(), w.getKey(), w.getValue().length, maxValueBytes);
+            }
+        }
+        LocalWrites.Plan plan;
+        try {
+            plan = sites.plan(reading, writes, read);
+        } catch (ClockSkewException e) {
+            throw new PersistenceException("cannot write " + typeName() + " " + reading.ids() + " at site " + sites.site() + ": "
+                    + e.getMessage(), e);
+        }
+        for (String id : plan.stored().keySet()) {
+            byte[] sealed = plan.sealed(id);
+            if (sealed.length > maxValueBytes) {
+                throw new EntityTooLargeException(typeName(), id, sealed.length, maxValueBytes);
+            }
+        }
+        return plan;
+    }
+
+    private static WriteBatch batchOf(LocalWrites.Plan plan) {
+        WriteBatch.Builder b = WriteBatch.builder();
+        plan.commands().forEach(b::add);
+        return b.build();
+    }
+
+    /**
+     * A commit at a site failed its conditions: a shipped change or another writer came between the
+     * read and the commit. Pauses a little more each time (a backend may show the winner to readers
+     * only once it is durable), and gives up after {@link #MAX_RACE_ATTEMPTS}.
+     */
+    private void raced(int attempt, String id, long expectedVersion) {
+        if (attempt >= MAX_RACE_ATTEMPTS) {
+            throw ConcurrencyConflictException.unknownActual(typeName(), id, expectedVersion,
+                    "other writers won the race " + attempt + " times in a row");
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(Math.min(10_000L << Math.min(attempt, 8), 2_000_000L));
     }
 
     @Override
@@ -293,8 +544,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     private CompletableFuture<Long> pipelinedSave(String id, T entity, long expectedVersion) {
         Pending p;
         try {
-            if (isClosed() || entity == null) {
-                return null;
+            if (isClosed() || entity == null || sites != null) {
+                return null; // at a site a save reads the entity's stamp first: the synchronous path
             }
             EntityIds.requireValidId(id);
             StorageLayout.requireStorableId(id);
@@ -344,6 +595,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     @Override
     protected boolean doDelete(String id, long expectedVersion) {
         StorageLayout.requireStorableId(id);
+        if (sites != null) {
+            return deleteAtSite(id, expectedVersion);
+        }
         Current known = guess(id, expectedVersion);
         for (int attempt = 1; ; attempt++) {
             // "absent" is never taken from memory: another store may have created it since
@@ -384,6 +638,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     @Override
     protected long doClear() {
+        if (sites != null) {
+            return clearAtSite();
+        }
         long removed = 0;
         RegistryLimits limits = gateway.limits();
         int perBatch = Math.max(1, limits.maxBatchCommands() / COMMANDS_PER_DELETE);
@@ -428,6 +685,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         entities.keySet().forEach(StorageLayout::requireStorableId);
         Map<String, byte[]> plains = new LinkedHashMap<>();
         entities.forEach((id, e) -> plains.put(id, json.write(e)));
+        if (sites != null) {
+            return saveBatchAtSite(plains);
+        }
         RegistryLimits limits = gateway.limits();
         if ((long) COMMANDS_PER_SAVE * entities.size() > limits.maxBatchCommands()) {
             throw new BatchTooLargeException(typeName(), entities.size(), COMMANDS_PER_SAVE, limits.maxBatchCommands());

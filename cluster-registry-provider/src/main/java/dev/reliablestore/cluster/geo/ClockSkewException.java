@@ -5,7 +5,7 @@ package dev.reliablestore.cluster.geo;
  * configured maximum skew: the change carrying it is not applied (it is retried once the clocks
  * agree again) and the site pair is reported unhealthy.
  */
-final class ClockSkewException extends RuntimeException {
+public final class ClockSkewException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
@@ -22,17 +22,17 @@ final class ClockSkewException extends RuntimeException {
     }
 
     /** The site whose timestamp was refused. */
-    String site() {
+    public String site() {
         return site;
     }
 
     /** How far ahead of the local wall clock the timestamp was, in milliseconds. */
-    long aheadMillis() {
+    public long aheadMillis() {
         return aheadMillis;
     }
 
     /** The configured maximum, in milliseconds. */
-    long maxSkewMillis() {
+    public long maxSkewMillis() {
         return maxSkewMillis;
     }
 }

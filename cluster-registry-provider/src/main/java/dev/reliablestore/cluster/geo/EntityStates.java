@@ -107,8 +107,9 @@ final class EntityStates {
      * Adds to {@code out} the commands that make this site hold {@code state} in place of
      * {@code current}: conditions that the version record and tombstone are still the ones read and
      * that no lock is held, then the envelope sealed at the next version (or the tombstone).
+     * Returns what it sealed and at which version ({@link StorageLayout#TOMBSTONE_VERSION} for a tombstone).
      */
-    void write(List<BatchCommand> out, String type, String id, SiteState state, Current current) {
+    Written write(List<BatchCommand> out, String type, String id, SiteState state, Current current) {
         RegistryPath typeKey = layout.type(type);
         RegistryPath versions = layout.versions(type);
         RegistryPath tombstones = layout.tombstones(type);
@@ -125,6 +126,7 @@ final class EntityStates {
             }
             byte[] sealed = envelopes.seal(type, id, StorageLayout.TOMBSTONE_VERSION, NO_JSON, stamp);
             out.add(new BatchCommand.SetValue(tombstones, id, RegistryValue.binary(sealed)));
+            return new Written(StorageLayout.TOMBSTONE_VERSION, sealed);
         } else {
             long next = current.version().map(v -> v.value().asQword()).orElse(0L) + 1;
             byte[] sealed = envelopes.seal(type, id, next, state.value(), stamp);
@@ -133,6 +135,11 @@ final class EntityStates {
             if (current.tombstone().isPresent()) {
                 out.add(new BatchCommand.DeleteValue(tombstones, id));
             }
+            return new Written(next, sealed);
         }
+    }
+
+    /** What {@link #write} stored: the version and the sealed envelope (or tombstone). */
+    record Written(long version, byte[] sealed) {
     }
 }

@@ -1,9 +1,12 @@
 package dev.reliablestore.cluster.geo;
 
+import dev.reliablestore.cluster.StorageLayout;
 import dev.reliablestore.registry.BatchCommand;
 import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
+import dev.reliablestore.registry.RegistryPath;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -11,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.LongSupplier;
 
 /**
  * The writes a site makes itself — saves and deletes, alone or as a batch — stamped for the other
@@ -23,8 +27,19 @@ import java.util.Objects;
  * the maximum skew refuses the plan with {@link ClockSkewException}: the local write would have to
  * be stamped after it and drag this site's clock that far ahead for good. This site's own stamps are
  * taken as they are (its clock may have gone backwards across a restart).
+ *
+ * <p>The provider's seam to the geo package for a store at a site, not an API for applications.
  */
-final class LocalWrites {
+public final class LocalWrites {
+
+    /**
+     * Commands a plan holds per entity at most — three conditions, then the envelope, the version
+     * record and the tombstone's removal (or the two deletes and the tombstone) — and as many where
+     * it is shipped: the translator writes each entity the same way ({@link EntityStates#write}).
+     */
+    public static final int COMMANDS_PER_ENTITY = 6;
+    /** Commands a shipped batch adds at another site: the shipment ledger's condition and advance. */
+    public static final int SHIPPED_BATCH_COMMANDS = 2;
 
     private final EntityStates states;
     private final HybridClock clock;
@@ -35,17 +50,35 @@ final class LocalWrites {
     }
 
     /**
+     * The writes of the store under {@code layout} at {@code site}.
+     *
+     * @param locks        the store's key of entity locks ({@code <root>/Transactions/Locks}: one subkey per type)
+     * @param envelopes    the store's envelope codec at this site
+     * @param wallMillis   the site's wall clock, milliseconds since the epoch
+     * @param maxClockSkew how far ahead of it another site's stamp may be
+     */
+    public LocalWrites(StorageLayout layout, RegistryPath locks, SiteEnvelopes envelopes, String site, LongSupplier wallMillis,
+                       Duration maxClockSkew) {
+        this(new EntityStates(layout, locks, envelopes, site), new HybridClock(wallMillis, maxClockSkew));
+    }
+
+    /** The site these writes are made at. */
+    public String site() {
+        return states.site();
+    }
+
+    /**
      * What to read before writing some entities of a type: {@link #reads()} goes into one read
      * batch, whose answer {@link #plan} takes with this reading, so answers are never matched to the
      * wrong entity.
      *
      * @param ids the entities, in the order of the reads ({@link EntityStates#READS} each)
      */
-    record Reading(String type, List<String> ids, List<ReadBatch.Read> reads) {
+    public record Reading(String type, List<String> ids, List<ReadBatch.Read> reads) {
     }
 
     /** The reading of {@code ids} (distinct) of {@code type}. */
-    Reading reading(String type, Collection<String> ids) {
+    public Reading reading(String type, Collection<String> ids) {
         List<String> order = List.copyOf(ids);
         if (new HashSet<>(order).size() != order.size()) {
             throw new IllegalArgumentException("an entity is named twice in " + order);
@@ -58,17 +91,57 @@ final class LocalWrites {
     }
 
     /**
+     * What a site holds of an entity, as the provider decides on a write.
+     *
+     * @param version  its version, 0 when it is absent or deleted
+     * @param revision its version record's revision, -1 when there is none
+     * @param json     its JSON, null when it is absent or deleted
+     */
+    public record Found(long version, long revision, byte[] json) {
+
+        public boolean exists() {
+            return json != null;
+        }
+    }
+
+    /** What the answer {@code read} to {@code reading}'s reads holds of each of its entities. */
+    public Map<String, Found> found(Reading reading, ReadBatchResult read) {
+        requireAnswers(reading, read);
+        Map<String, Found> out = new LinkedHashMap<>();
+        for (int i = 0; i < reading.ids().size(); i++) {
+            String id = reading.ids().get(i);
+            EntityStates.Current c = states.current(reading.type(), id, read, i * EntityStates.READS);
+            out.put(id, c.version().map(v -> new Found(v.value().asQword(), v.revision(), c.state().value()))
+                    .orElseGet(() -> new Found(0, -1, null)));
+        }
+        return out;
+    }
+
+    /**
      * What a batch of local writes is.
      *
      * @param commands what to commit, in one batch
      * @param written  per entity, the state written; deletes of an entity that is absent or already
      *                 deleted are left out (they write nothing)
+     * @param stored   per entity written, its new version (0 for a tombstone) and sealed envelope
      */
-    record Plan(List<BatchCommand> commands, Map<String, SiteState> written) {
+    public record Plan(List<BatchCommand> commands, Map<String, SiteState> written, Map<String, EntityStates.Written> stored) {
 
         /** Whether there is nothing to commit. */
-        boolean isEmpty() {
+        public boolean isEmpty() {
             return commands.isEmpty();
+        }
+
+        /** The version an entity is written at (0: its tombstone), or -1 when the plan does not write it. */
+        public long version(String id) {
+            EntityStates.Written w = stored.get(id);
+            return w == null ? -1 : w.version();
+        }
+
+        /** The envelope (or tombstone) an entity is written as, or null when the plan does not write it. */
+        public byte[] sealed(String id) {
+            EntityStates.Written w = stored.get(id);
+            return w == null ? null : w.sealed();
         }
     }
 
@@ -80,13 +153,11 @@ final class LocalWrites {
      * @throws ClockSkewException a replaced state was stamped by another site too far ahead of this
      *                            site's clock; nothing is planned and the clock is unchanged
      */
-    Plan plan(Reading reading, Map<String, byte[]> writes, ReadBatchResult read) {
+    public Plan plan(Reading reading, Map<String, byte[]> writes, ReadBatchResult read) {
         if (!writes.keySet().equals(new HashSet<>(reading.ids()))) {
             throw new IllegalArgumentException("the writes name " + writes.keySet() + ", the reading " + reading.ids());
         }
-        if (read.size() != reading.reads().size()) {
-            throw new IllegalArgumentException("the answer holds " + read.size() + " reads, the reading made " + reading.reads().size());
-        }
+        requireAnswers(reading, read);
         Map<String, EntityStates.Current> replaced = new LinkedHashMap<>();
         for (int i = 0; i < reading.ids().size(); i++) {
             String id = reading.ids().get(i);
@@ -98,17 +169,24 @@ final class LocalWrites {
             }
         }
         if (replaced.isEmpty()) {
-            return new Plan(List.of(), Map.of());
+            return new Plan(List.of(), Map.of(), Map.of());
         }
         long stamp = stampAfter(replaced.values());
         List<BatchCommand> commands = new ArrayList<>();
         Map<String, SiteState> written = new LinkedHashMap<>();
+        Map<String, EntityStates.Written> stored = new LinkedHashMap<>();
         for (Map.Entry<String, EntityStates.Current> e : replaced.entrySet()) {
             SiteState next = SiteState.after(e.getValue().state(), writes.get(e.getKey()), states.site(), stamp);
-            states.write(commands, reading.type(), e.getKey(), next, e.getValue());
+            stored.put(e.getKey(), states.write(commands, reading.type(), e.getKey(), next, e.getValue()));
             written.put(e.getKey(), next);
         }
-        return new Plan(List.copyOf(commands), written);
+        return new Plan(List.copyOf(commands), written, stored);
+    }
+
+    private static void requireAnswers(Reading reading, ReadBatchResult read) {
+        if (read.size() != reading.reads().size()) {
+            throw new IllegalArgumentException("the answer holds " + read.size() + " reads, the reading made " + reading.reads().size());
+        }
     }
 
     /** One timestamp after every state in {@code replaced}, checked for skew before the clock moves. */

@@ -1,0 +1,150 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.api.ConcurrencyConflictException;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.Versioned;
+import dev.reliablestore.cluster.geo.LocalWrites;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.spi.tx.TransactionId;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * A store at a site (docs/geo-replication.md, "The stamped write path"): on an embedded registry
+ * with encryption and compression, every save, delete, batch and clear goes through the stamped
+ * writes — the envelope carries a stamp bound to the site, a delete leaves a tombstone, a batch
+ * shares one stamp — while the store behaves as any other to its caller.
+ */
+class StoreAtSiteTest {
+
+    static final RegistryPath CUSTOMERS = RegistryPath.parse(EmbeddedFixture.GROUP + "/" + EmbeddedFixture.KEY_PATH + "/Entities/Customer");
+    static final RegistryPath VERSIONS = CUSTOMERS.child(StorageLayout.VERSIONS);
+    static final RegistryPath TOMBSTONES = CUSTOMERS.child(StorageLayout.TOMBSTONES);
+
+    @TempDir
+    Path dir;
+    private ClusterRegistry registry;
+    private ClusterStoreFactory factory;
+    private EntityStore<Customer> store;
+    private final AtomicLong wall = new AtomicLong(1_700_000_000_000L);
+
+    @BeforeEach
+    void open() {
+        registry = EmbeddedFixture.openRegistry(dir);
+        factory = ClusterStoreFactory.onRegistryAtSite(EmbeddedFixture.config(dir).enableEncryption(true)
+                .passphrases(List.of("a long passphrase".toCharArray())).build(), registry,
+                new ClusterStoreFactory.Site("paris", wall::get, Duration.ofSeconds(5)));
+        store = factory.store(Customer.class);
+    }
+
+    @AfterEach
+    void close() {
+        factory.close();
+        registry.close();
+    }
+
+    /** The stamp of the stored envelope of {@code id}: format byte, the clock (8 bytes), the origin, the vector. */
+    private byte[] stamp(String id) {
+        long version = registry.getValue(VERSIONS, id).orElseThrow().value().asQword();
+        byte[] envelope = registry.getValue(CUSTOMERS, id).orElseThrow().value().asBinary();
+        byte[] stamp = factory.envelopeCodec().open("Customer", id, version, envelope).stamp();
+        assertThat(stamp).as("stamp of " + id).isNotNull();
+        return stamp;
+    }
+
+    private static long clock(byte[] stamp) {
+        return ByteBuffer.wrap(stamp, 1, 8).getLong();
+    }
+
+    @Test
+    void savesAreStampedForTheOtherSitesAndReadBackAsUsual() {
+        assertThat(store.save("c1", Customer.of("Ada", 1))).isEqualTo(1);
+        byte[] first = stamp("c1");
+        wall.addAndGet(10);
+        assertThat(store.save("c1", Customer.of("Ada", 2), 1)).isEqualTo(2);
+        byte[] second = stamp("c1");
+        assertThat(clock(second)).isGreaterThan(clock(first));
+        assertThat(store.get("c1")).hasValueSatisfying(v -> {
+            assertThat(v.value().balance()).isEqualTo(2);
+            assertThat(v.version()).isEqualTo(2);
+        });
+        assertThat(store.saveAsync("c2", Customer.of("Bob", 3)).join()).isEqualTo(1);
+        stamp("c2"); // the pipelined path is not taken at a site: the stamped one is
+        assertThat(store.count()).isEqualTo(2);
+    }
+
+    @Test
+    void aVersionConflictIsReportedAsInAnyStoreAndWritesNothing() {
+        store.save("c1", Customer.of("Ada", 1));
+        byte[] before = stamp("c1");
+        assertThatThrownBy(() -> store.save("c1", Customer.of("Ada", 9), 5)).isInstanceOf(ConcurrencyConflictException.class);
+        assertThat(stamp("c1")).isEqualTo(before);
+        assertThat(store.get("c1").map(Versioned::version)).hasValue(1L);
+    }
+
+    @Test
+    void aDeleteLeavesATombstoneThatTheNextSaveReplaces() {
+        store.save("c1", Customer.of("Ada", 1));
+        assertThat(store.delete("c1")).isTrue();
+        assertThat(store.get("c1")).isEmpty();
+        assertThat(store.exists("c1")).isFalse();
+        assertThat(store.count()).isZero();
+        assertThat(registry.getValue(TOMBSTONES, "c1")).isPresent();
+        assertThat(registry.getValue(VERSIONS, "c1")).isEmpty();
+
+        assertThat(store.delete("c1")).as("already deleted").isFalse();
+        assertThatThrownBy(() -> store.delete("c1", 1)).isInstanceOf(ConcurrencyConflictException.class);
+
+        assertThat(store.save("c1", Customer.of("Ada", 2))).isEqualTo(1);
+        assertThat(registry.getValue(TOMBSTONES, "c1")).isEmpty();
+        assertThat(store.get("c1").map(v -> v.value().balance())).hasValue(2L);
+    }
+
+    @Test
+    void aBatchSharesOneStampAndClearLeavesATombstonePerEntity() {
+        Map<String, Customer> batch = new LinkedHashMap<>();
+        for (String id : List.of("a", "b", "c")) {
+            batch.put(id, Customer.of(id, 1));
+        }
+        store.save("b", Customer.of("b", 0));
+        assertThat(store.saveBatch(batch)).containsExactly(Map.entry("a", 1L), Map.entry("b", 2L), Map.entry("c", 1L));
+        long stampOfA = clock(stamp("a"));
+        assertThat(List.of(clock(stamp("b")), clock(stamp("c")))).containsOnly(stampOfA);
+
+        assertThat(store.clear()).isEqualTo(3);
+        assertThat(store.count()).isZero();
+        assertThat(registry.values(TOMBSTONES)).containsOnlyKeys("a", "b", "c");
+    }
+
+    @Test
+    void aBatchTooLargeToShipInOneBatchIsRefusedBeforeAnythingIsWritten() {
+        int fits = (registry.limits().maxBatchCommands() - LocalWrites.SHIPPED_BATCH_COMMANDS) / LocalWrites.COMMANDS_PER_ENTITY;
+        Map<String, Customer> batch = new LinkedHashMap<>();
+        for (int i = 0; i <= fits; i++) {
+            batch.put("e" + i, Customer.of("e", i));
+        }
+        assertThatThrownBy(() -> store.saveBatch(batch)).isInstanceOf(BatchTooLargeException.class)
+                .hasMessageContaining(String.valueOf(fits + 1));
+        assertThat(store.count()).isZero();
+    }
+
+    @Test
+    void transactionsAreRefusedAtASiteUntilTheirWritesAreStamped() {
+        assertThatThrownBy(() -> factory.begin(TransactionId.of(1, "g", "b"))).isInstanceOf(UnsupportedOperationException.class)
+                .hasMessageContaining("site (paris)");
+    }
+}

@@ -1,0 +1,156 @@
+package dev.reliablestore.cluster.geo;
+
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.api.Versioned;
+import dev.reliablestore.cluster.ClusterPersistenceConfiguration;
+import dev.reliablestore.cluster.StorageLayout;
+import dev.reliablestore.cluster.StoresAtSitesForTests;
+import dev.reliablestore.registry.ClusterRegistries;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.RegistryPath;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Two sites of one store, each an embedded registry with its own encryption keys, written through
+ * the provider's stores at each site (the stamped write path) and shipped to each other by
+ * shippers and translators: what one site's store writes — saves, a batch, a delete — reads back
+ * through the other site's store, and concurrent saves of one entity at both sites end as the
+ * later stamp's value at both, reported as a conflict.
+ */
+class StoresAtTwoSitesTest {
+
+    /** What the stores keep. */
+    public record Parcel(String label, long grams) {
+    }
+
+    private static final String GROUP = "RG";
+    private static final String KEY_PATH = "Software/ReliableStore/Data";
+    private static final StorageLayout LAYOUT = new StorageLayout(RegistryPath.parse(GROUP + "/" + KEY_PATH));
+    private static final RegistryPath LOCKS = LAYOUT.root().child("Transactions").child("Locks");
+    private static final RegistryPath LEDGER = LAYOUT.root().child("Sites").child("Applied");
+
+    /** A site: its registry, its store factory, its wall clock. */
+    private record Site(String name, ClusterRegistry registry, StoreFactory factory, AtomicLong wall) {
+        EntityStore<Parcel> parcels() {
+            return factory.store(Parcel.class);
+        }
+
+        EntityStates states() {
+            return new EntityStates(LAYOUT, LOCKS, StoresAtSitesForTests.envelopes(factory), name);
+        }
+    }
+
+    @TempDir
+    Path dir;
+    private final Map<String, Site> sites = new TreeMap<>();
+    private final List<SiteShipper> shippers = new ArrayList<>();
+    private final Queue<SiteTranslator.Conflict> conflicts = new ConcurrentLinkedQueue<>();
+
+    @BeforeEach
+    void openSites() {
+        for (String name : List.of("paris", "tokyo")) {
+            String uri = "embedded:" + dir.resolve(name);
+            ClusterRegistry registry = ClusterRegistries.open(uri);
+            AtomicLong wall = new AtomicLong(1_700_000_000_000L);
+            ClusterPersistenceConfiguration config = ClusterPersistenceConfiguration.builder().clusterName(uri).resourceGroupName(GROUP)
+                    .registryKeyPath(KEY_PATH).enableEncryption(true).passphrases(List.of(("passphrase of " + name).toCharArray())).build();
+            sites.put(name, new Site(name, registry, StoresAtSitesForTests.open(config, registry, name, wall::get, Duration.ofSeconds(5)), wall));
+        }
+    }
+
+    @AfterEach
+    void closeSites() {
+        hold();
+        sites.values().forEach(s -> {
+            s.factory.close();
+            s.registry.close();
+        });
+    }
+
+    private void release() {
+        for (Site from : sites.values()) {
+            for (Site to : sites.values()) {
+                if (from != to) {
+                    SiteTranslator t = new SiteTranslator(from.states(), to.registry, to.states(),
+                            new HybridClock(from.wall::get, Duration.ofSeconds(5)), conflicts::add);
+                    shippers.add(new SiteShipper(from.registry, LAYOUT.root(), from.name, to.registry, to.name, LEDGER, t, Duration.ZERO,
+                            Duration.ofMillis(20), Duration.ofSeconds(30)));
+                }
+            }
+        }
+    }
+
+    private void hold() {
+        shippers.forEach(SiteShipper::close);
+        shippers.forEach(s -> assertThat(s.failure()).as(s.toString()).isNull());
+        shippers.clear();
+    }
+
+    private Map<String, Parcel> content(String site) {
+        Map<String, Parcel> out = new TreeMap<>();
+        sites.get(site).parcels().getAll().forEach(v -> out.put(v.id(), v.value()));
+        return out;
+    }
+
+    @Test
+    void whatOneSitesStoreWritesReadsBackThroughTheOthers() {
+        release();
+        EntityStore<Parcel> paris = sites.get("paris").parcels();
+        paris.save("p1", new Parcel("books", 1200));
+        paris.save("p1", new Parcel("books", 1300), 1);
+        Map<String, Parcel> batch = new LinkedHashMap<>();
+        batch.put("p2", new Parcel("tea", 250));
+        batch.put("p3", new Parcel("maps", 90));
+        paris.saveBatch(batch);
+        paris.save("p4", new Parcel("gone", 1));
+        paris.delete("p4");
+
+        EntityStore<Parcel> tokyo = sites.get("tokyo").parcels();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(content("tokyo")).isEqualTo(content("paris")));
+        assertThat(content("tokyo")).containsOnlyKeys("p1", "p2", "p3");
+        assertThat(tokyo.get("p1").map(Versioned::value)).hasValue(new Parcel("books", 1300));
+        assertThat(tokyo.exists("p4")).isFalse();
+
+        // and back: tokyo's store writes over what came from paris
+        tokyo.save("p2", new Parcel("tea", 300));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(paris.get("p2").map(Versioned::value)).hasValue(new Parcel("tea", 300)));
+        assertThat(conflicts).isEmpty();
+    }
+
+    @Test
+    void concurrentSavesAtBothSitesEndAsTheLaterStampAtBothAndAreReported() {
+        Site paris = sites.get("paris");
+        Site tokyo = sites.get("tokyo");
+        tokyo.wall.addAndGet(100);
+        tokyo.parcels().save("c", new Parcel("tokyo's", 2));
+        paris.wall.addAndGet(200); // paris writes later by its clock, without having seen tokyo's write
+        paris.parcels().save("c", new Parcel("paris's", 1));
+        assertThat(tokyo.parcels().get("c").map(Versioned::value)).hasValue(new Parcel("tokyo's", 2));
+
+        release();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            assertThat(content("tokyo")).containsEntry("c", new Parcel("paris's", 1));
+            assertThat(content("paris")).containsEntry("c", new Parcel("paris's", 1));
+        });
+        await().atMost(Duration.ofSeconds(20)).until(() -> conflicts.stream().anyMatch(c -> c.id().equals("c") && c.targetSite().equals("tokyo")));
+    }
+}
