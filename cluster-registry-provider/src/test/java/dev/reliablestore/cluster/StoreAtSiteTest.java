@@ -2,6 +2,7 @@ package dev.reliablestore.cluster;
 
 import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.StoreEvent;
 import dev.reliablestore.api.Versioned;
 import dev.reliablestore.cluster.geo.LocalWrites;
 import dev.reliablestore.registry.ClusterRegistry;
@@ -18,10 +19,12 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A store at a site (docs/geo-replication.md, "The stamped write path"): on an embedded registry
@@ -94,6 +97,38 @@ class StoreAtSiteTest {
         assertThatThrownBy(() -> store.save("c1", Customer.of("Ada", 9), 5)).isInstanceOf(ConcurrencyConflictException.class);
         assertThat(stamp("c1")).isEqualTo(before);
         assertThat(store.get("c1").map(Versioned::version)).hasValue(1L);
+    }
+
+    /** A second factory at paris on the same registry, with {@code conflictResolution} set. */
+    private ClusterStoreFactory atParis(ClusterPersistenceConfiguration.Builder config) {
+        return ClusterStoreFactory.onRegistryAtSite(config.enableEncryption(true).passphrases(List.of("a long passphrase".toCharArray())).build(),
+                registry, new ClusterStoreFactory.Site("paris", wall::get, Duration.ofSeconds(5)));
+    }
+
+    @Test
+    void lastWriteWinsAndMergeResolveAConditionalSaveAsInAnyStore() {
+        store.save("a", Customer.of("first", 10));
+        store.save("a", Customer.of("second", 5), 1);
+        try (ClusterStoreFactory lww = atParis(EmbeddedFixture.config(dir).conflictResolution(ConflictResolution.LAST_WRITE_WINS))) {
+            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
+            ClusterPersistenceStore<Customer> s = lww.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+            List<StoreEvent> events = new CopyOnWriteArrayList<>();
+            s.addListener(events::add);
+            assertThat(s.save("a", Customer.of("stale writer", 3), 1)).isEqualTo(3);
+            assertThat(s.get("a").orElseThrow().value().name()).isEqualTo("stale writer");
+            await().atMost(Duration.ofSeconds(5)).until(() -> !events.isEmpty());
+            assertThat(((StoreEvent.ConflictResolved) events.get(0)).storedVersion()).isEqualTo(2);
+        }
+        ConflictResolver<Customer> sumBalances = (id, stored, attempted, expected) ->
+                new Customer(attempted.name(), attempted.tier(), attempted.notes(), attempted.since(), stored.value().balance() + attempted.balance());
+        try (ClusterStoreFactory merge = atParis(EmbeddedFixture.config(dir).conflictResolution(ConflictResolution.MERGE)
+                .conflictResolver(Customer.class, sumBalances))) {
+            EntityStore<Customer> s = merge.store(Customer.class);
+            assertThat(s.save("a", Customer.of("mine", 7), 1)).isEqualTo(4);
+            assertThat(s.get("a").orElseThrow().value().balance()).isEqualTo(10); // 3 stored + 7
+            stamp("a");
+            assertThatThrownBy(() -> s.save("missing", Customer.of("x", 1), 4)).isInstanceOf(ConcurrencyConflictException.class);
+        }
     }
 
     @Test
