@@ -419,49 +419,21 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         }
     }
 
-    /** {@link #doClear} at a site: every entity leaves a tombstone. */
-    private long clearAtSite() {
-        long removed = 0;
-        int perBatch = Math.max(1, shippableEntities());
-        for (int round = 1; ; round++) {
-            Map<String, VersionedValue> listed = records.index("listing of " + typeName() + " entities");
-            if (listed.isEmpty()) {
-                values.cleared();
-                return removed;
-            }
-            List<String> ids = new ArrayList<>(listed.keySet());
-            boolean raced = false;
-            for (int from = 0; from < ids.size(); from += perBatch) {
-                List<String> chunk = ids.subList(from, Math.min(ids.size(), from + perBatch));
-                LocalWrites.Reading reading = sites.reading(typeName(), chunk);
-                Map<String, byte[]> deletes = new LinkedHashMap<>();
-                chunk.forEach(id -> deletes.put(id, null));
-                ReadBatchResult read = gateway.read("clear of " + typeName(), ReadBatch.of(reading.reads()));
-                LocalWrites.Plan plan = planAtSite(reading, deletes, read);
-                if (plan.isEmpty()) {
-                    continue;
-                }
-                try {
-                    long sequence = gateway.commit(RegistryGateway.Commit.replicated("clear of " + typeName(), batchOf(plan))
-                            .of(typeName(), plan.stored().size()).countingRetries(this::countRetry));
-                    removed += plan.stored().size();
-                    plan.stored().keySet().forEach(id -> values.deleted(id, sequence));
-                    if (factory.audited()) {
-                        List<String> gone = new ArrayList<>(plan.stored().keySet());
-                        factory.audit("delete", typeName(), gone, gone.stream().map(id -> listed.get(id).value().asQword()).toList(), null);
-                    }
-                } catch (ConditionFailedException lost) {
-                    for (String id : chunk) {
-                        throwIfLocked(lost, id, ANY_VERSION, -1);
-                    }
-                    raced = true; // a write or a shipped change came first: list again
-                }
-            }
-            if (raced && round >= MAX_RACE_ATTEMPTS) {
-                throw new PersistenceException("clear of " + typeName() + " kept racing with concurrent writes; removed "
-                        + removed + " entities before giving up");
-            }
+    /** {@link #clear} at a site: every entity of {@code chunk} still there leaves a tombstone; the ids deleted. */
+    private List<String> clearAtSite(List<String> chunk) {
+        LocalWrites.Reading reading = sites.reading(typeName(), chunk);
+        Map<String, byte[]> deletes = new LinkedHashMap<>();
+        chunk.forEach(id -> deletes.put(id, null));
+        ReadBatchResult read = gateway.read("clear of " + typeName(), ReadBatch.of(reading.reads()));
+        LocalWrites.Plan plan = planAtSite(reading, deletes, read);
+        if (plan.isEmpty()) {
+            return List.of();
         }
+        long sequence = gateway.commit(RegistryGateway.Commit.replicated("clear of " + typeName(), batchOf(plan))
+                .of(typeName(), plan.stored().size()).countingRetries(this::countRetry));
+        List<String> gone = new ArrayList<>(plan.stored().keySet());
+        gone.forEach(id -> values.deleted(id, sequence));
+        return gone;
     }
 
     /**
@@ -638,12 +610,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     @Override
     protected long doClear() {
-        if (sites != null) {
-            return clearAtSite();
-        }
         long removed = 0;
-        RegistryLimits limits = gateway.limits();
-        int perBatch = Math.max(1, limits.maxBatchCommands() / COMMANDS_PER_DELETE);
+        int perBatch = sites != null ? Math.max(1, shippableEntities()) : Math.max(1, gateway.limits().maxBatchCommands() / COMMANDS_PER_DELETE);
         for (int round = 1; ; round++) {
             Map<String, VersionedValue> versions = records.index("listing of " + typeName() + " entities");
             if (versions.isEmpty()) {
@@ -654,23 +622,17 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             boolean raced = false;
             for (int from = 0; from < ids.size(); from += perBatch) {
                 List<String> chunk = ids.subList(from, Math.min(ids.size(), from + perBatch));
-                WriteBatch.Builder b = WriteBatch.builder();
-                for (String id : chunk) {
-                    b.requireValueExists(records.versionsKey(), id);
-                    records.requireUnlocked(b, id);
-                    records.remove(b, id);
-                }
                 try {
-                    long sequence = gateway.commit(RegistryGateway.Commit.replicated("clear of " + typeName(), b.build())
-                            .of(typeName(), chunk.size()).countingRetries(this::countRetry));
-                    removed += chunk.size();
-                    chunk.forEach(id -> values.deleted(id, sequence));
+                    List<String> gone = sites != null ? clearAtSite(chunk) : clear(chunk);
+                    removed += gone.size();
                     if (factory.audited()) {
-                        factory.audit("delete", typeName(), chunk, chunk.stream().map(id -> versions.get(id).value().asQword()).toList(), null);
+                        factory.audit("delete", typeName(), gone, gone.stream().map(id -> versions.get(id).value().asQword()).toList(), null);
                     }
                 } catch (ConditionFailedException lost) {
-                    throwIfLocked(lost, chunk.get(lost.failedCommandIndex() / COMMANDS_PER_DELETE), ANY_VERSION, -1);
-                    raced = true; // someone deleted one of them first: list again
+                    for (String id : chunk) {
+                        throwIfLocked(lost, id, ANY_VERSION, -1);
+                    }
+                    raced = true; // someone wrote or deleted one of them first: list again
                 }
             }
             if (raced && round >= MAX_RACE_ATTEMPTS) {
@@ -678,6 +640,20 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                         + removed + " entities before giving up");
             }
         }
+    }
+
+    /** Deletes {@code chunk} (listed just before) in one batch; the ids deleted. */
+    private List<String> clear(List<String> chunk) {
+        WriteBatch.Builder b = WriteBatch.builder();
+        for (String id : chunk) {
+            b.requireValueExists(records.versionsKey(), id);
+            records.requireUnlocked(b, id);
+            records.remove(b, id);
+        }
+        long sequence = gateway.commit(RegistryGateway.Commit.replicated("clear of " + typeName(), b.build())
+                .of(typeName(), chunk.size()).countingRetries(this::countRetry));
+        chunk.forEach(id -> values.deleted(id, sequence));
+        return chunk;
     }
 
     @Override
