@@ -347,6 +347,11 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
 
     @Override
     public void commitPrepared(TransactionId id) {
+        if (siteWrites != null) {
+            // its writes were prepared unstamped: applied here they would stop the shippers
+            throw new UnsupportedOperationException("transactions are not supported yet in a store at a site (" + siteWrites.site()
+                    + "): a prepared transaction can only be rolled back here");
+        }
         transactions.commitPrepared(id);
     }
 

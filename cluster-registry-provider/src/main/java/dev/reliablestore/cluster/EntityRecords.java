@@ -221,6 +221,11 @@ final class EntityRecords {
     }
 
     /** A read found {@code current} as of sequence {@code at}. */
+    /** What a read made elsewhere (a store at a site reads the whole entity state) found of a version record. */
+    void learned(String id, Current current, long at) {
+        seen(id, current, at);
+    }
+
     private void seen(String id, Current current, long at) {
         remember(id, current, at);
         observer.seen(id, current, at);

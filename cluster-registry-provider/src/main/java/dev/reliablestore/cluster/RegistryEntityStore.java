@@ -312,14 +312,30 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     // ---- writes at a site: stamped for the other sites (docs/geo-replication.md) --------------
 
+    /**
+     * The entities' states at this site (envelope, version record, tombstone and lock of each, in one
+     * read); what it found of their version records is learned as a version read's is, so the cache
+     * never answers older than it.
+     */
+    private ReadBatchResult readAtSite(String what, LocalWrites.Reading reading, Map<String, LocalWrites.Found> found) {
+        ReadBatchResult read = gateway.read(what, ReadBatch.of(reading.reads()));
+        sites.found(reading, read).forEach((id, f) -> {
+            found.put(id, f);
+            records.learned(id, f.exists() ? new Current(f.version(), f.revision()) : Current.ABSENT, read.sequence());
+        });
+        return read;
+    }
+
     /** {@link #doSave} at a site: the entity's state read (envelope, version, tombstone, lock), the write stamped after it. */
     private long saveAtSite(String id, T entity, byte[] plain, long expectedVersion) {
         LocalWrites.Reading reading = sites.reading(typeName(), List.of(id));
         long conflictWith = -1;
         int merges = 0;
+        long start = System.nanoTime();
         for (int attempt = 1; ; attempt++) {
-            ReadBatchResult read = gateway.read("save of " + where(id), ReadBatch.of(reading.reads()));
-            LocalWrites.Found cur = sites.found(reading, read).get(id);
+            Map<String, LocalWrites.Found> found = new LinkedHashMap<>();
+            ReadBatchResult read = readAtSite("save of " + where(id), reading, found);
+            LocalWrites.Found cur = found.get(id);
             byte[] toWrite = plain;
             if (expectedVersion != ANY_VERSION && cur.version() != expectedVersion) {
                 if (resolution == ConflictResolution.MERGE) {
@@ -339,7 +355,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                         .countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 throwIfLocked(lost, id, expectedVersion, cur.version());
-                raced(attempt, id, expectedVersion);
+                raced(attempt, start, id, expectedVersion);
                 continue;
             }
             saved(id, toWrite, next, sequence, conflictWith);
@@ -352,9 +368,11 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         LocalWrites.Reading reading = sites.reading(typeName(), List.of(id));
         Map<String, byte[]> delete = new java.util.HashMap<>();
         delete.put(id, null);
+        long start = System.nanoTime();
         for (int attempt = 1; ; attempt++) {
-            ReadBatchResult read = gateway.read("delete of " + where(id), ReadBatch.of(reading.reads()));
-            LocalWrites.Found cur = sites.found(reading, read).get(id);
+            Map<String, LocalWrites.Found> found = new LinkedHashMap<>();
+            ReadBatchResult read = readAtSite("delete of " + where(id), reading, found);
+            LocalWrites.Found cur = found.get(id);
             if (!cur.exists()) {
                 if (expectedVersion == ANY_VERSION) {
                     return false;
@@ -370,7 +388,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                         .of(typeName(), 1).landedIf(() -> records.absentAt(id)).countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 throwIfLocked(lost, id, expectedVersion, cur.version());
-                raced(attempt, id, expectedVersion);
+                raced(attempt, start, id, expectedVersion);
                 continue;
             }
             records.remember(id, Current.ABSENT, sequence);
@@ -388,8 +406,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         List<String> ids = new ArrayList<>(plains.keySet());
         requireShippable(ids.size());
         LocalWrites.Reading reading = sites.reading(typeName(), ids);
+        long start = System.nanoTime();
         for (int attempt = 1; ; attempt++) {
-            ReadBatchResult read = gateway.read("batch save of " + ids.size() + " " + typeName() + " entities", ReadBatch.of(reading.reads()));
+            ReadBatchResult read = readAtSite("batch save of " + ids.size() + " " + typeName() + " entities", reading, new LinkedHashMap<>());
             LocalWrites.Plan plan = planAtSite(reading, plains, read);
             WriteBatch batch = batchOf(plan);
             if (batch.encodedSize() > gateway.limits().maxBatchBytes()) {
@@ -404,7 +423,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 for (String id : ids) {
                     throwIfLocked(lost, id, ANY_VERSION, -1);
                 }
-                raced(attempt, ids.get(0), ANY_VERSION);
+                raced(attempt, start, ids.get(0), ANY_VERSION);
                 continue;
             }
             Map<String, Long> versions = new LinkedHashMap<>();
@@ -419,20 +438,24 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         }
     }
 
-    /** {@link #clear} at a site: every entity of {@code chunk} still there leaves a tombstone; the ids deleted. */
-    private List<String> clearAtSite(List<String> chunk) {
+    /** {@link #clear} at a site: every entity of {@code chunk} still there leaves a tombstone; the ids deleted, with their versions. */
+    private Map<String, Long> clearAtSite(List<String> chunk) {
         LocalWrites.Reading reading = sites.reading(typeName(), chunk);
         Map<String, byte[]> deletes = new LinkedHashMap<>();
         chunk.forEach(id -> deletes.put(id, null));
-        ReadBatchResult read = gateway.read("clear of " + typeName(), ReadBatch.of(reading.reads()));
+        Map<String, LocalWrites.Found> found = new LinkedHashMap<>();
+        ReadBatchResult read = readAtSite("clear of " + typeName(), reading, found);
         LocalWrites.Plan plan = planAtSite(reading, deletes, read);
         if (plan.isEmpty()) {
-            return List.of();
+            return Map.of();
         }
         long sequence = gateway.commit(RegistryGateway.Commit.replicated("clear of " + typeName(), batchOf(plan))
                 .of(typeName(), plan.stored().size()).countingRetries(this::countRetry));
-        List<String> gone = new ArrayList<>(plan.stored().keySet());
-        gone.forEach(id -> values.deleted(id, sequence));
+        Map<String, Long> gone = new LinkedHashMap<>();
+        plan.stored().keySet().forEach(id -> {
+            values.deleted(id, sequence);
+            gone.put(id, found.get(id).version());
+        });
         return gone;
     }
 
@@ -452,10 +475,10 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         }
     }
 
-    /** A plan of writes at this site; an entity whose sealed value is over {@code maxValueSizeKB} refuses it. */
+    /** A plan of writes at this site; an entity whose sealed value is over {@code maxValueSizeKB} refuses it (as encodeAtMost does). */
     private LocalWrites.Plan planAtSite(LocalWrites.Reading reading, Map<String, byte[]> writes, ReadBatchResult read) {
         for (Map.Entry<String, byte[]> w : writes.entrySet()) {
-            if (w.getValue() != null && w.getValue().length > maxValueBytes) {
+            if (w.getValue() != null && w.getValue().length > EnvelopeCodec.MAX_PLAINTEXT) {
                 throw new EntityTooLargeException(typeName(), w.getKey(), w.getValue().length, maxValueBytes);
             }
         }
@@ -484,10 +507,11 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     /**
      * A commit at a site failed its conditions: a shipped change or another writer came between the
      * read and the commit. Pauses a little more each time (a backend may show the winner to readers
-     * only once it is durable), and gives up after {@link #MAX_RACE_ATTEMPTS}.
+     * only once it is durable), and gives up after {@link #MAX_RACE_ATTEMPTS} attempts and a second
+     * (as {@link #awaitChange} waits for a winner to become readable).
      */
-    private void raced(int attempt, String id, long expectedVersion) {
-        if (attempt >= MAX_RACE_ATTEMPTS) {
+    private void raced(int attempt, long start, String id, long expectedVersion) {
+        if (attempt >= MAX_RACE_ATTEMPTS && System.nanoTime() - start > 1_000_000_000L) {
             throw ConcurrencyConflictException.unknownActual(typeName(), id, expectedVersion,
                     "other writers won the race " + attempt + " times in a row");
         }
@@ -623,10 +647,11 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             for (int from = 0; from < ids.size(); from += perBatch) {
                 List<String> chunk = ids.subList(from, Math.min(ids.size(), from + perBatch));
                 try {
-                    List<String> gone = sites != null ? clearAtSite(chunk) : clear(chunk);
+                    Map<String, Long> gone = sites != null ? clearAtSite(chunk) : clear(chunk, versions);
                     removed += gone.size();
                     if (factory.audited()) {
-                        factory.audit("delete", typeName(), gone, gone.stream().map(id -> versions.get(id).value().asQword()).toList(), null);
+                        List<String> deleted = new ArrayList<>(gone.keySet());
+                        factory.audit("delete", typeName(), deleted, deleted.stream().map(gone::get).toList(), null);
                     }
                 } catch (ConditionFailedException lost) {
                     for (String id : chunk) {
@@ -642,8 +667,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         }
     }
 
-    /** Deletes {@code chunk} (listed just before) in one batch; the ids deleted. */
-    private List<String> clear(List<String> chunk) {
+    /** Deletes {@code chunk} (listed just before with {@code versions}) in one batch; the ids deleted, with their versions. */
+    private Map<String, Long> clear(List<String> chunk, Map<String, VersionedValue> versions) {
         WriteBatch.Builder b = WriteBatch.builder();
         for (String id : chunk) {
             b.requireValueExists(records.versionsKey(), id);
@@ -652,8 +677,12 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         }
         long sequence = gateway.commit(RegistryGateway.Commit.replicated("clear of " + typeName(), b.build())
                 .of(typeName(), chunk.size()).countingRetries(this::countRetry));
-        chunk.forEach(id -> values.deleted(id, sequence));
-        return chunk;
+        Map<String, Long> gone = new LinkedHashMap<>();
+        chunk.forEach(id -> {
+            values.deleted(id, sequence);
+            gone.put(id, versions.get(id).value().asQword());
+        });
+        return gone;
     }
 
     @Override

@@ -306,12 +306,12 @@ final class RegistryTransactions implements TransactionalResource {
 
     // ---- the hook of the ordinary write path ------------------------------------------------------
 
-    /** The key of the locks of one entity type; ordinary writes require the entity's value absent there. */
     /** The key of every type's locks. */
     RegistryPath locks() {
         return locks;
     }
 
+    /** The key of the locks of one entity type; ordinary writes require the entity's value absent there. */
     RegistryPath locksOf(String typeName) {
         return locks.child(typeName);
     }

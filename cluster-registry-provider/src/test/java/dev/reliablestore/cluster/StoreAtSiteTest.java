@@ -7,6 +7,7 @@ import dev.reliablestore.api.Versioned;
 import dev.reliablestore.cluster.geo.LocalWrites;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.spi.tx.TransactionBranch;
 import dev.reliablestore.spi.tx.TransactionId;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -178,8 +179,49 @@ class StoreAtSiteTest {
     }
 
     @Test
+    void theValueLimitAppliesToTheStoredEnvelopeAsInAnyStore() {
+        try (ClusterStoreFactory small = atParis(EmbeddedFixture.config(dir).enableCompression(true).maxValueSizeKB(4))) {
+            EntityStore<Customer> s = small.store(Customer.class);
+            Customer compressible = new Customer("big", "gold", List.of("x".repeat(20_000)), java.time.Instant.EPOCH, 1);
+            assertThat(s.save("fits-compressed", compressible)).isEqualTo(1);
+            byte[] noise = new byte[12_000];
+            new java.util.Random(7).nextBytes(noise);
+            Customer incompressible = new Customer("big", "gold", List.of(java.util.Base64.getEncoder().encodeToString(noise)),
+                    java.time.Instant.EPOCH, 1);
+            assertThatThrownBy(() -> s.save("too-big", incompressible)).isInstanceOf(dev.reliablestore.api.EntityTooLargeException.class)
+                    .hasMessageContaining("4096");
+            assertThat(s.exists("too-big")).isFalse();
+        }
+    }
+
+    @Test
     void transactionsAreRefusedAtASiteUntilTheirWritesAreStamped() {
         assertThatThrownBy(() -> factory.begin(TransactionId.of(1, "g", "b"))).isInstanceOf(UnsupportedOperationException.class)
                 .hasMessageContaining("site (paris)");
+    }
+
+    /**
+     * A transaction prepared on the same root by a factory not at a site (an upgrade, a tool): its
+     * lock holds the entity against the site's writes as against any write; the site refuses to
+     * apply its unstamped writes and can only roll it back.
+     */
+    @Test
+    void aPreparedTransactionsLockHoldsAtASiteWhichCanOnlyRollItBack() {
+        store.save("c1", Customer.of("Ada", 1));
+        TransactionId tx = TransactionId.of(1, "g", "b");
+        try (ClusterStoreFactory plain = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).enableEncryption(true)
+                .passphrases(List.of("a long passphrase".toCharArray())).build(), registry)) {
+            TransactionBranch branch = plain.begin(tx);
+            branch.store(Customer.class).save("c1", Customer.of("Ada", 2), 1);
+            branch.prepare();
+        }
+        assertThatThrownBy(() -> store.save("c1", Customer.of("Ada", 3))).isInstanceOf(ConcurrencyConflictException.class)
+                .hasMessageContaining("locked by prepared transaction");
+        assertThat(factory.recover()).containsExactly(tx);
+        assertThatThrownBy(() -> factory.commitPrepared(tx)).isInstanceOf(UnsupportedOperationException.class)
+                .hasMessageContaining("can only be rolled back");
+        factory.rollbackPrepared(tx);
+        assertThat(store.save("c1", Customer.of("Ada", 3), 1)).isEqualTo(2);
+        stamp("c1");
     }
 }
