@@ -67,13 +67,18 @@ class StoresAtTwoSitesTest {
     @BeforeEach
     void openSites() {
         for (String name : List.of("paris", "tokyo")) {
-            String uri = "embedded:" + dir.resolve(name);
+            String uri = uri(name);
             ClusterRegistry registry = ClusterRegistries.open(uri);
             AtomicLong wall = new AtomicLong(1_700_000_000_000L);
             ClusterPersistenceConfiguration config = ClusterPersistenceConfiguration.builder().clusterName(uri).resourceGroupName(GROUP)
                     .registryKeyPath(KEY_PATH).enableEncryption(true).passphrases(List.of(("passphrase of " + name).toCharArray())).build();
             sites.put(name, new Site(name, registry, StoresAtSitesForTests.open(config, registry, name, wall::get, Duration.ofSeconds(5)), wall));
         }
+    }
+
+    /** The registry of a site: embedded here. */
+    String uri(String site) {
+        return "embedded:" + dir.resolve(site);
     }
 
     @AfterEach
