@@ -411,8 +411,11 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             ReadBatchResult read = readAtSite("batch save of " + ids.size() + " " + typeName() + " entities", reading, new LinkedHashMap<>());
             LocalWrites.Plan plan = planAtSite(reading, plains, read);
             WriteBatch batch = batchOf(plan);
-            if (batch.encodedSize() > gateway.limits().maxBatchBytes()) {
-                throw EntityTooLargeException.batch(typeName(), ids.size(), batch.encodedSize(), gateway.limits().maxBatchBytes());
+            // room for what the batch grows by where it is shipped, so that it lands in one batch there too
+            long limit = gateway.limits().maxBatchBytes() - LocalWrites.SHIPPED_BATCH_BYTES
+                    - (long) ids.size() * LocalWrites.SHIPPED_BYTES_PER_ENTITY;
+            if (batch.encodedSize() > limit) {
+                throw EntityTooLargeException.batch(typeName(), ids.size(), batch.encodedSize(), Math.max(0, limit));
             }
             long sequence;
             try {

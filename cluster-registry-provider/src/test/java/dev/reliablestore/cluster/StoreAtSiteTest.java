@@ -179,6 +179,30 @@ class StoreAtSiteTest {
     }
 
     @Test
+    void aBatchTooLargeToShipInBytesIsRefusedWithTheLimitLessWhatShippingAdds() {
+        int n = (registry.limits().maxBatchCommands() - LocalWrites.SHIPPED_BATCH_COMMANDS) / LocalWrites.COMMANDS_PER_ENTITY;
+        long max = registry.limits().maxBatchBytes();
+        long limit = max - LocalWrites.SHIPPED_BATCH_BYTES - (long) n * LocalWrites.SHIPPED_BYTES_PER_ENTITY;
+        // between the two limits: a batch this registry takes, that might not land in one batch elsewhere
+        int json = (int) ((limit + max) / 2 / n) - 600;
+        java.util.Random random = new java.util.Random(11);
+        Map<String, Customer> batch = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            byte[] noise = new byte[json * 3 / 4 - 100];
+            random.nextBytes(noise);
+            batch.put("n" + i, new Customer("n", "t", List.of(java.util.Base64.getEncoder().encodeToString(noise)), java.time.Instant.EPOCH, i));
+        }
+        try (ClusterStoreFactory uncompressed = atParis(EmbeddedFixture.config(dir).enableCompression(false))) {
+            // base64 noise: zstd would take a quarter off it
+            assertThatThrownBy(() -> uncompressed.store(Customer.class).saveBatch(batch))
+                    .isInstanceOf(dev.reliablestore.api.EntityTooLargeException.class)
+                    .hasMessageContaining("the largest atomic batch is " + limit + " bytes")
+                    .satisfies(e -> assertThat(((dev.reliablestore.api.EntityTooLargeException) e).size()).isBetween(limit + 1, max));
+        }
+        assertThat(store.count()).isZero();
+    }
+
+    @Test
     void theValueLimitAppliesToTheStoredEnvelopeAsInAnyStore() {
         try (ClusterStoreFactory small = atParis(EmbeddedFixture.config(dir).enableCompression(true).maxValueSizeKB(4))) {
             EntityStore<Customer> s = small.store(Customer.class);

@@ -40,6 +40,14 @@ public final class LocalWrites {
     public static final int COMMANDS_PER_ENTITY = 6;
     /** Commands a shipped batch adds at another site: the shipment ledger's condition and advance. */
     public static final int SHIPPED_BATCH_COMMANDS = 2;
+    /**
+     * Bytes a shipped entity may grow by where it lands: its envelope re-sealed with the target's site
+     * name and the merged state's origin (64 bytes each at most) and a vector merged with the
+     * target's (16 sites of 75 bytes at most), rounded up.
+     */
+    public static final int SHIPPED_BYTES_PER_ENTITY = 1536;
+    /** Bytes a shipped batch adds where it lands: the shipment ledger's two commands, rounded up. */
+    public static final int SHIPPED_BATCH_BYTES = 512;
 
     private final EntityStates states;
     private final HybridClock clock;
