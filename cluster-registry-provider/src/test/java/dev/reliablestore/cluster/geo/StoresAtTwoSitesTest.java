@@ -26,6 +26,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -139,6 +140,31 @@ class StoresAtTwoSitesTest {
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
                 assertThat(paris.get("p2").map(Versioned::value)).hasValue(new Parcel("tea", 300)));
         assertThat(conflicts).isEmpty();
+    }
+
+    /**
+     * A site whose clock runs a minute ahead ships a write; the other site's store then refuses to
+     * write over it (its write would have to be stamped after it and drag its clock a minute ahead
+     * for good), naming the site and how far ahead it is, and writes once the clocks agree.
+     */
+    @Test
+    void aStampFromASiteWhoseClockRunsAheadRefusesALocalWriteOverItUntilTheClocksAgree() {
+        Site paris = sites.get("paris");
+        Site tokyo = sites.get("tokyo");
+        tokyo.wall.addAndGet(60_000);
+        tokyo.parcels().save("s", new Parcel("from the future", 1));
+        release();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(content("paris")).containsKey("s"));
+
+        assertThatThrownBy(() -> paris.parcels().save("s", new Parcel("now", 2)))
+                .isInstanceOf(dev.reliablestore.api.PersistenceException.class)
+                .hasMessageContaining("site tokyo").hasMessageContaining("60000 ms ahead").hasMessageContaining("5000 ms");
+        assertThat(paris.parcels().get("s").map(Versioned::value)).hasValue(new Parcel("from the future", 1));
+        paris.parcels().save("other", new Parcel("unaffected", 3)); // only writes over the skewed stamp are refused
+
+        paris.wall.addAndGet(58_000); // within the 5 s skew now
+        paris.parcels().save("s", new Parcel("now", 2));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(content("tokyo")).containsEntry("s", new Parcel("now", 2)));
     }
 
     @Test
