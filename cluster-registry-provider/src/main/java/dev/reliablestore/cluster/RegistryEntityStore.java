@@ -317,12 +317,11 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
      * read); what it found of their version records is learned as a version read's is, so the cache
      * never answers older than it.
      */
-    private ReadBatchResult readAtSite(String what, LocalWrites.Reading reading, Map<String, LocalWrites.Found> found) {
-        ReadBatchResult read = gateway.read(what, ReadBatch.of(reading.reads()));
-        sites.found(reading, read).forEach((id, f) -> {
-            found.put(id, f);
-            records.learned(id, f.exists() ? new Current(f.version(), f.revision()) : Current.ABSENT, read.sequence());
-        });
+    private LocalWrites.Read readAtSite(String what, LocalWrites.Reading reading) {
+        ReadBatchResult answer = gateway.read(what, ReadBatch.of(reading.reads()));
+        LocalWrites.Read read = sites.read(reading, answer);
+        read.found().forEach((id, f) ->
+                records.learned(id, f.exists() ? new Current(f.version(), f.revision()) : Current.ABSENT, answer.sequence()));
         return read;
     }
 
@@ -333,9 +332,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         int merges = 0;
         long start = System.nanoTime();
         for (int attempt = 1; ; attempt++) {
-            Map<String, LocalWrites.Found> found = new LinkedHashMap<>();
-            ReadBatchResult read = readAtSite("save of " + where(id), reading, found);
-            LocalWrites.Found cur = found.get(id);
+            LocalWrites.Read read = readAtSite("save of " + where(id), reading);
+            LocalWrites.Found cur = read.found().get(id);
             byte[] toWrite = plain;
             if (expectedVersion != ANY_VERSION && cur.version() != expectedVersion) {
                 if (resolution == ConflictResolution.MERGE) {
@@ -345,7 +343,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                         () -> new Versioned<>(id, json.read(cur.json(), where(id)), cur.version()));
                 conflictWith = cur.version();
             }
-            LocalWrites.Plan plan = planAtSite(reading, Map.of(id, toWrite), read);
+            LocalWrites.Plan plan = planAtSite(read, Map.of(id, toWrite));
             long next = plan.version(id);
             byte[] envelope = plan.sealed(id);
             long sequence;
@@ -370,9 +368,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         delete.put(id, null);
         long start = System.nanoTime();
         for (int attempt = 1; ; attempt++) {
-            Map<String, LocalWrites.Found> found = new LinkedHashMap<>();
-            ReadBatchResult read = readAtSite("delete of " + where(id), reading, found);
-            LocalWrites.Found cur = found.get(id);
+            LocalWrites.Read read = readAtSite("delete of " + where(id), reading);
+            LocalWrites.Found cur = read.found().get(id);
             if (!cur.exists()) {
                 if (expectedVersion == ANY_VERSION) {
                     return false;
@@ -384,7 +381,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             }
             long sequence;
             try {
-                sequence = gateway.commit(RegistryGateway.Commit.replicated("delete of " + where(id), batchOf(planAtSite(reading, delete, read)))
+                sequence = gateway.commit(RegistryGateway.Commit.replicated("delete of " + where(id), batchOf(planAtSite(read, delete)))
                         .of(typeName(), 1).landedIf(() -> records.absentAt(id)).countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 throwIfLocked(lost, id, expectedVersion, cur.version());
@@ -408,8 +405,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         LocalWrites.Reading reading = sites.reading(typeName(), ids);
         long start = System.nanoTime();
         for (int attempt = 1; ; attempt++) {
-            ReadBatchResult read = readAtSite("batch save of " + ids.size() + " " + typeName() + " entities", reading, new LinkedHashMap<>());
-            LocalWrites.Plan plan = planAtSite(reading, plains, read);
+            LocalWrites.Read read = readAtSite("batch save of " + ids.size() + " " + typeName() + " entities", reading);
+            LocalWrites.Plan plan = planAtSite(read, plains);
             WriteBatch batch = batchOf(plan);
             // room for what the batch grows by where it is shipped, so that it lands in one batch there too
             long limit = gateway.limits().maxBatchBytes() - LocalWrites.SHIPPED_BATCH_BYTES
@@ -446,9 +443,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         LocalWrites.Reading reading = sites.reading(typeName(), chunk);
         Map<String, byte[]> deletes = new LinkedHashMap<>();
         chunk.forEach(id -> deletes.put(id, null));
-        Map<String, LocalWrites.Found> found = new LinkedHashMap<>();
-        ReadBatchResult read = readAtSite("clear of " + typeName(), reading, found);
-        LocalWrites.Plan plan = planAtSite(reading, deletes, read);
+        LocalWrites.Read read = readAtSite("clear of " + typeName(), reading);
+        Map<String, LocalWrites.Found> found = read.found();
+        LocalWrites.Plan plan = planAtSite(read, deletes);
         if (plan.isEmpty()) {
             return Map.of();
         }
@@ -479,7 +476,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     }
 
     /** A plan of writes at this site; an entity whose sealed value is over {@code maxValueSizeKB} refuses it (as encodeAtMost does). */
-    private LocalWrites.Plan planAtSite(LocalWrites.Reading reading, Map<String, byte[]> writes, ReadBatchResult read) {
+    private LocalWrites.Plan planAtSite(LocalWrites.Read read, Map<String, byte[]> writes) {
         for (Map.Entry<String, byte[]> w : writes.entrySet()) {
             if (w.getValue() != null && w.getValue().length > EnvelopeCodec.MAX_PLAINTEXT) {
                 throw new EntityTooLargeException(typeName(), w.getKey(), w.getValue().length, maxValueBytes);
@@ -487,9 +484,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         }
         LocalWrites.Plan plan;
         try {
-            plan = sites.plan(reading, writes, read);
+            plan = sites.plan(read, writes);
         } catch (ClockSkewException e) {
-            throw new PersistenceException("cannot write " + typeName() + " " + reading.ids() + " at site " + sites.site() + ": "
+            throw new PersistenceException("cannot write " + typeName() + " " + writes.keySet() + " at site " + sites.site() + ": "
                     + e.getMessage(), e);
         }
         for (String id : plan.stored().keySet()) {

@@ -112,17 +112,39 @@ public final class LocalWrites {
         }
     }
 
-    /** What the answer {@code read} to {@code reading}'s reads holds of each of its entities. */
-    public Map<String, Found> found(Reading reading, ReadBatchResult read) {
-        requireAnswers(reading, read);
-        Map<String, Found> out = new LinkedHashMap<>();
+    /**
+     * The entities' states as the answer to a reading found them, each opened (authenticated and
+     * decrypted) once: what the provider decides on ({@link #found}) and what {@link #plan} replaces.
+     */
+    public static final class Read {
+        private final Reading reading;
+        private final Map<String, EntityStates.Current> states;
+
+        private Read(Reading reading, Map<String, EntityStates.Current> states) {
+            this.reading = reading;
+            this.states = states;
+        }
+
+        /** Per entity, in the reading's order: its version, its version record's revision and its JSON. */
+        public Map<String, Found> found() {
+            Map<String, Found> out = new LinkedHashMap<>();
+            states.forEach((id, c) -> out.put(id, c.version().map(v -> new Found(v.value().asQword(), v.revision(), c.state().value()))
+                    .orElseGet(() -> new Found(0, -1, null))));
+            return out;
+        }
+    }
+
+    /** The states that {@code answer}, the answer to {@code reading}'s reads, holds. */
+    public Read read(Reading reading, ReadBatchResult answer) {
+        if (answer.size() != reading.reads().size()) {
+            throw new IllegalArgumentException("the answer holds " + answer.size() + " reads, the reading made " + reading.reads().size());
+        }
+        Map<String, EntityStates.Current> opened = new LinkedHashMap<>();
         for (int i = 0; i < reading.ids().size(); i++) {
             String id = reading.ids().get(i);
-            EntityStates.Current c = states.current(reading.type(), id, read, i * EntityStates.READS);
-            out.put(id, c.version().map(v -> new Found(v.value().asQword(), v.revision(), c.state().value()))
-                    .orElseGet(() -> new Found(0, -1, null)));
+            opened.put(id, states.current(reading.type(), id, answer, i * EntityStates.READS));
         }
-        return out;
+        return new Read(reading, opened);
     }
 
     /**
@@ -153,23 +175,28 @@ public final class LocalWrites {
         }
     }
 
+    /** {@link #plan(Read, Map)} of the answer to {@code reading}'s reads. */
+    public Plan plan(Reading reading, Map<String, byte[]> writes, ReadBatchResult answer) {
+        return plan(read(reading, answer), writes);
+    }
+
     /**
      * The commands that make this site hold {@code writes} (id → JSON, or null for a delete) in
-     * place of what {@code read}, the answer to the reads of {@code reading}, found; in the
-     * reading's order. {@code writes} names exactly the reading's entities.
+     * place of the states {@code read} found; in the reading's order. {@code writes} names exactly
+     * the reading's entities.
      *
      * @throws ClockSkewException a replaced state was stamped by another site too far ahead of this
      *                            site's clock; nothing is planned and the clock is unchanged
      */
-    public Plan plan(Reading reading, Map<String, byte[]> writes, ReadBatchResult read) {
+    public Plan plan(Read read, Map<String, byte[]> writes) {
+        Reading reading = read.reading;
         if (!writes.keySet().equals(new HashSet<>(reading.ids()))) {
             throw new IllegalArgumentException("the writes name " + writes.keySet() + ", the reading " + reading.ids());
         }
-        requireAnswers(reading, read);
         Map<String, EntityStates.Current> replaced = new LinkedHashMap<>();
-        for (int i = 0; i < reading.ids().size(); i++) {
-            String id = reading.ids().get(i);
-            EntityStates.Current current = states.current(reading.type(), id, read, i * EntityStates.READS);
+        for (Map.Entry<String, EntityStates.Current> e : read.states.entrySet()) {
+            String id = e.getKey();
+            EntityStates.Current current = e.getValue();
             SiteState before = current.state();
             // a delete of nothing writes nothing, and its state takes no part in the stamp
             if (writes.get(id) != null || (before != null && !before.deleted())) {
@@ -189,12 +216,6 @@ public final class LocalWrites {
             written.put(e.getKey(), next);
         }
         return new Plan(List.copyOf(commands), written, stored);
-    }
-
-    private static void requireAnswers(Reading reading, ReadBatchResult read) {
-        if (read.size() != reading.reads().size()) {
-            throw new IllegalArgumentException("the answer holds " + read.size() + " reads, the reading made " + reading.reads().size());
-        }
     }
 
     /** One timestamp after every state in {@code replaced}, checked for skew before the clock moves. */
