@@ -5,6 +5,7 @@ import dev.reliablestore.api.EntityIds;
 import dev.reliablestore.api.InvalidIdException;
 import dev.reliablestore.cluster.crypto.KeySource;
 import dev.reliablestore.cluster.crypto.KeySources;
+import dev.reliablestore.cluster.geo.SiteReplication;
 import dev.reliablestore.codec.EntityCodec;
 import dev.reliablestore.codec.JacksonEntityCodec;
 import dev.reliablestore.options.Durations;
@@ -92,6 +93,11 @@ public final class ClusterPersistenceConfiguration {
     static final String BACKUP_RETENTION = "backupRetention";
     static final String BACKUP_PATH = "backupPath";
     static final String REGISTRY_OPTION_PREFIX = "registry.";
+    /** {@code sites.<name>}: a site's registry URI; {@code sites.<name>.registry.<option>}: an option of that site's registry. */
+    static final String SITES_PREFIX = "sites.";
+    static final String LOCAL_SITE = "localSite";
+    static final String SITE_REPLICATION_DELAY = "siteReplicationDelay";
+    static final String MAX_CLOCK_SKEW = "maxClockSkew";
     /**
      * The seed's network-security key. IPsec is the operating system's, not something a library can switch on, so the key is
      * refused, whatever its value, with the options that give the property it asked for: an encrypted, mutually authenticated
@@ -121,6 +127,11 @@ public final class ClusterPersistenceConfiguration {
     static final Duration MIN_BACKUP_INTERVAL = Duration.ofSeconds(1);
     static final Duration MAX_BACKUP_INTERVAL = Duration.ofDays(7);
     static final int MAX_BACKUP_RETENTION = 10_000;
+    static final int MIN_SITES = 2;
+    static final int MAX_SITES = 16;
+    static final Duration MAX_SITE_REPLICATION_DELAY = Duration.ofMinutes(1);
+    static final Duration MIN_CLOCK_SKEW = Duration.ofMillis(100);
+    static final Duration MAX_CLOCK_SKEW_LIMIT = Duration.ofHours(1);
 
     /** How keys are obtained. */
     enum KeyManagement { NONE, KEY_STORE, PASSPHRASE, CUSTOM }
@@ -226,14 +237,26 @@ public final class ClusterPersistenceConfiguration {
     static final Option<String> O_BACKUP_PATH = Option.string(BACKUP_PATH, null, "–", "directory", v -> v,
             "Where scheduled backups are written. Only with backups on.");
 
+    static final Option<String> O_LOCAL_SITE = Option.string(LOCAL_SITE, null, "required with `sites.<site>`", "a site name", v -> v,
+            "The site this factory writes to (geo-replication.md): one of the `sites.<site>`, whose registry the factory opens"
+                    + " (`clusterName`, if given, must be the same URI). Refused without sites.").withLimits("a name given as `sites.<site>`");
+    static final Option<Duration> O_SITE_REPLICATION_DELAY = Option.duration(SITE_REPLICATION_DELAY, Duration.ofSeconds(1), Duration.ZERO,
+            MAX_SITE_REPLICATION_DELAY, "How long a shipper gathers this site's batches, after the first, before it sends them to another"
+                    + " site (batching); `0ms` sends what is waiting as soon as the shipper is free. Refused without sites.");
+    static final Option<Duration> O_MAX_CLOCK_SKEW = Option.duration(MAX_CLOCK_SKEW, Duration.ofSeconds(5), MIN_CLOCK_SKEW,
+            MAX_CLOCK_SKEW_LIMIT, "How far ahead of this site's clock another site's stamp may be: a write or a shipment over a stamp"
+                    + " further ahead is refused and reported until the clocks agree (geo-replication.md, Clock skew). Refused without sites.");
+
     /** Every option of the string form, in the order docs/configuration.md shows them. */
     public static final OptionTable OPTIONS = OptionTable.of("the cluster-registry provider", O_CLUSTER_NAME, O_RESOURCE_GROUP_NAME,
             O_REGISTRY_KEY_PATH, O_MAX_VALUE_SIZE_KB, O_ENABLE_COMPRESSION, O_COMPRESSION_DICTIONARY, O_REPLICATION_MODE, O_FAILOVER_TIMEOUT,
             O_NODE_AFFINITY, O_MINIMUM_NODES, O_ENABLE_ENCRYPTION, O_ENCRYPTION_ALGORITHM, O_KEY_MANAGEMENT_SERVICE, O_KEY_STORE_PATH,
             O_KEY_STORE_TYPE, O_KEY_STORE_PASSWORD, O_KEY_STORE_ACTIVE_ALIAS, O_PASSPHRASE, O_PREVIOUS_PASSPHRASES, O_CONFLICT_RESOLUTION,
             O_HEALTH_CHECK_INTERVAL, O_MAX_RETRIES, O_RETRY_DELAY, O_ENABLE_LOCAL_CACHE, O_CACHE_SIZE, O_CACHE_TTL, O_PRELOAD_CACHE,
-            O_CACHED_READS, O_ENABLE_AUDIT_LOGGING, O_AUDIT_LOG_PATH, O_BACKUP_ENABLED, O_BACKUP_INTERVAL, O_BACKUP_RETENTION, O_BACKUP_PATH)
-            .withPatterns(CACHED_READS_PREFIX + "<Type>", REGISTRY_OPTION_PREFIX + "<backend option>");
+            O_CACHED_READS, O_ENABLE_AUDIT_LOGGING, O_AUDIT_LOG_PATH, O_BACKUP_ENABLED, O_BACKUP_INTERVAL, O_BACKUP_RETENTION, O_BACKUP_PATH,
+            O_LOCAL_SITE, O_SITE_REPLICATION_DELAY, O_MAX_CLOCK_SKEW)
+            .withPatterns(CACHED_READS_PREFIX + "<Type>", REGISTRY_OPTION_PREFIX + "<backend option>", SITES_PREFIX + "<site>",
+                    SITES_PREFIX + "<site>." + REGISTRY_OPTION_PREFIX + "<backend option>");
 
     /** Choices in the order given (the docs show them so): name, value, name, value, … */
     @SuppressWarnings("unchecked")
@@ -281,6 +304,11 @@ public final class ClusterPersistenceConfiguration {
     private final Duration backupInterval;
     private final int backupRetention;
     private final Path backupPath;
+    private final Map<String, String> sites;
+    private final Map<String, Map<String, String>> siteRegistryOptions;
+    private final String localSite;
+    private final Duration siteReplicationDelay;
+    private final Duration maxClockSkew;
 
     private ClusterPersistenceConfiguration(Builder b, RegistryPath root, KeySource keySource) {
         this.clusterName = b.clusterName;
@@ -319,6 +347,13 @@ public final class ClusterPersistenceConfiguration {
         this.backupInterval = b.backupInterval;
         this.backupRetention = b.backupRetention;
         this.backupPath = b.backupPath;
+        this.sites = Collections.unmodifiableMap(new TreeMap<>(b.sites));
+        Map<String, Map<String, String>> perSite = new TreeMap<>();
+        b.siteRegistryOptions.forEach((site, options) -> perSite.put(site, Collections.unmodifiableMap(new TreeMap<>(options))));
+        this.siteRegistryOptions = Collections.unmodifiableMap(perSite);
+        this.localSite = b.localSite;
+        this.siteReplicationDelay = b.siteReplicationDelay;
+        this.maxClockSkew = b.maxClockSkew;
     }
 
     public static Builder builder() {
@@ -373,6 +408,18 @@ public final class ClusterPersistenceConfiguration {
             }
             if (key.startsWith(REGISTRY_OPTION_PREFIX) && key.length() > REGISTRY_OPTION_PREFIX.length()) {
                 b.registryOption(key.substring(REGISTRY_OPTION_PREFIX.length()), value);
+            } else if (key.startsWith(SITES_PREFIX) && key.length() > SITES_PREFIX.length()) {
+                String rest = key.substring(SITES_PREFIX.length());
+                int dot = rest.indexOf('.');
+                if (dot < 0) {
+                    b.site(rest, value);
+                } else if (rest.startsWith(REGISTRY_OPTION_PREFIX, dot + 1) && rest.length() > dot + 1 + REGISTRY_OPTION_PREFIX.length()) {
+                    b.siteRegistryOption(rest.substring(0, dot), rest.substring(dot + 1 + REGISTRY_OPTION_PREFIX.length()), value);
+                } else {
+                    throw new ConfigurationException("option " + key + " of the cluster-registry provider is unknown: a site takes "
+                            + SITES_PREFIX + "<site> (its registry URI) and " + SITES_PREFIX + "<site>." + REGISTRY_OPTION_PREFIX
+                            + "<backend option>");
+                }
             } else if (key.startsWith(CACHED_READS_PREFIX) && key.length() > CACHED_READS_PREFIX.length()) {
                 b.cachedReads(key.substring(CACHED_READS_PREFIX.length()), parseOne(O_CACHED_READS, key, value));
             } else {
@@ -568,6 +615,43 @@ public final class ClusterPersistenceConfiguration {
         return Optional.ofNullable(backupPath);
     }
 
+    /**
+     * Every site of a multi-site store, this one included (name → registry URI); empty for a
+     * single-site store (docs/geo-replication.md).
+     */
+    public Map<String, String> sites() {
+        return sites;
+    }
+
+    /** The site this factory writes to, present when {@link #sites()} are configured; its URI is {@link #clusterName()}. */
+    public Optional<String> localSite() {
+        return Optional.ofNullable(localSite);
+    }
+
+    /**
+     * The options to open another site's registry with: its {@code sites.<site>.registry.*} options,
+     * and {@code failoverTimeout} passed down to a backend that {@code accepts} it unless one of them
+     * sets it. (The local site's registry takes {@link #registryOptions(Set)}.)
+     */
+    public Map<String, String> siteRegistryOptions(String site, Set<String> accepts) {
+        if (!sites.containsKey(site) || site.equals(localSite)) {
+            throw new IllegalArgumentException("'" + site + "' is not another site of " + sites.keySet());
+        }
+        Map<String, String> all = new LinkedHashMap<>(siteRegistryOptions.getOrDefault(site, Map.of()));
+        passDown(all, accepts, FAILOVER_TIMEOUT, Durations.format(failoverTimeout));
+        return all;
+    }
+
+    /** How long a shipper gathers batches before it sends them to another site. */
+    public Duration siteReplicationDelay() {
+        return siteReplicationDelay;
+    }
+
+    /** How far ahead of this site's clock another site's stamp may be. */
+    public Duration maxClockSkew() {
+        return maxClockSkew;
+    }
+
     @Override
     public String toString() {
         return "ClusterPersistenceConfiguration[clusterName=" + clusterName + ", resourceGroupName=" + resourceGroupName
@@ -583,6 +667,10 @@ public final class ClusterPersistenceConfiguration {
                 + ", cachedReads=" + cachedReads + (cachedReadsByType.isEmpty() ? "" : " " + new TreeMap<>(cachedReadsByType)) : "")
                 + (enableAuditLogging ? ", auditLogPath=" + auditLogPath : "")
                 + (backupEnabled ? ", backupInterval=" + backupInterval + ", backupRetention=" + backupRetention + ", backupPath=" + backupPath : "")
+                + (sites.isEmpty() ? "" : ", sites=" + sites + ", localSite=" + localSite + ", siteReplicationDelay="
+                + siteReplicationDelay + ", maxClockSkew=" + maxClockSkew
+                + (siteRegistryOptions.isEmpty() ? "" : ", siteRegistryOptions=" + siteRegistryOptions.entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue().keySet()).toList()))
                 + (codec == JacksonEntityCodec.defaults() ? "" : ", codec=" + codec)
                 + (registryOptions.isEmpty() ? "" : ", registryOptions=" + registryOptions.keySet()) + "]";
     }
@@ -633,6 +721,11 @@ public final class ClusterPersistenceConfiguration {
         private Duration backupInterval = Duration.ofHours(1);
         private int backupRetention = 24;
         private Path backupPath;
+        private final Map<String, String> sites = new LinkedHashMap<>();
+        private final Map<String, Map<String, String>> siteRegistryOptions = new LinkedHashMap<>();
+        private String localSite;
+        private Duration siteReplicationDelay = Duration.ofSeconds(1);
+        private Duration maxClockSkew = Duration.ofSeconds(5);
 
         private Builder() {
         }
@@ -867,6 +960,44 @@ public final class ClusterPersistenceConfiguration {
             return mark(BACKUP_PATH);
         }
 
+        /**
+         * A site of a multi-site store (docs/geo-replication.md): its name (1..64 characters of
+         * {@code A-Z a-z 0-9 _ -}) and its registry URI. Give every site, this one included, and
+         * {@link #localSite}.
+         */
+        public Builder site(String name, String registryUri) {
+            Objects.requireNonNull(name, "name");
+            if (sites.put(name, Objects.requireNonNull(registryUri, "registryUri")) != null) {
+                throw bad(SITES_PREFIX + name, registryUri, "site " + name + " is given twice");
+            }
+            return this;
+        }
+
+        /** An option of another site's registry ({@code sites.<site>.registry.<name>}); the local site's takes {@link #registryOption}. */
+        public Builder siteRegistryOption(String site, String name, String value) {
+            siteRegistryOptions.computeIfAbsent(Objects.requireNonNull(site, "site"), s -> new LinkedHashMap<>())
+                    .put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+            return this;
+        }
+
+        /** The site this factory writes to: one of the {@link #site}s. */
+        public Builder localSite(String name) {
+            this.localSite = name;
+            return mark(LOCAL_SITE);
+        }
+
+        /** How long a shipper gathers batches before it sends them to another site, 0 .. 1 min; default 1 s. */
+        public Builder siteReplicationDelay(Duration delay) {
+            this.siteReplicationDelay = delay;
+            return mark(SITE_REPLICATION_DELAY);
+        }
+
+        /** How far ahead of this site's clock another site's stamp may be, 100 ms .. 1 h; default 5 s. */
+        public Builder maxClockSkew(Duration skew) {
+            this.maxClockSkew = skew;
+            return mark(MAX_CLOCK_SKEW);
+        }
+
         /** An option for the registry backend (refused by the backend if it does not know it). */
         public Builder registryOption(String name, String value) {
             registryOptions.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
@@ -995,6 +1126,15 @@ public final class ClusterPersistenceConfiguration {
             if (v.isSet(O_BACKUP_PATH)) {
                 backupPath(parsePath(BACKUP_PATH, v.get(O_BACKUP_PATH)));
             }
+            if (v.isSet(O_LOCAL_SITE)) {
+                localSite(v.get(O_LOCAL_SITE));
+            }
+            if (v.isSet(O_SITE_REPLICATION_DELAY)) {
+                siteReplicationDelay(v.get(O_SITE_REPLICATION_DELAY));
+            }
+            if (v.isSet(O_MAX_CLOCK_SKEW)) {
+                maxClockSkew(v.get(O_MAX_CLOCK_SKEW));
+            }
         }
 
         private static int asInt(Option<Long> option, OptionValues v) {
@@ -1021,6 +1161,7 @@ public final class ClusterPersistenceConfiguration {
          * @throws ConfigurationException naming the option, the value and the rule
          */
         public ClusterPersistenceConfiguration build() {
+            validateSites();
             if (clusterName == null || clusterName.isBlank()) {
                 throw bad(CLUSTER_NAME, clusterName, "must be a registry URI such as " + DEFAULT_CLUSTER + " or a cluster name");
             }
@@ -1108,6 +1249,79 @@ public final class ClusterPersistenceConfiguration {
             requireDuration(CACHE_TTL, cacheTtl, Duration.ofMillis(1));
             validateAuditAndBackups();
             return new ClusterPersistenceConfiguration(this, root, source);
+        }
+
+        private static String uri(String nameOrUri) {
+            return nameOrUri.contains(":") ? nameOrUri : "clusapi://" + nameOrUri;
+        }
+
+        /** The rules of a multi-site store; with sites, {@link #clusterName} becomes the local site's URI. */
+        private void validateSites() {
+            if (sites.isEmpty()) {
+                for (String k : List.of(LOCAL_SITE, SITE_REPLICATION_DELAY, MAX_CLOCK_SKEW)) {
+                    if (explicit.contains(k)) {
+                        throw bad(k, k.equals(LOCAL_SITE) ? localSite : k.equals(SITE_REPLICATION_DELAY) ? siteReplicationDelay
+                                : maxClockSkew, "is set but no sites are configured (" + SITES_PREFIX + "<site> = <registry URI>, one per site)");
+                    }
+                }
+                if (!siteRegistryOptions.isEmpty()) {
+                    String site = siteRegistryOptions.keySet().iterator().next();
+                    throw new ConfigurationException("option " + SITES_PREFIX + site + "." + REGISTRY_OPTION_PREFIX + "* is set but no"
+                            + " sites are configured (" + SITES_PREFIX + "<site> = <registry URI>, one per site)");
+                }
+                return;
+            }
+            if (sites.size() < MIN_SITES || sites.size() > MAX_SITES) {
+                throw bad("sites", sites.keySet(), "must name " + MIN_SITES + ".." + MAX_SITES + " sites, this one included");
+            }
+            Map<String, String> byUri = new LinkedHashMap<>();
+            for (Map.Entry<String, String> e : sites.entrySet()) {
+                String key = SITES_PREFIX + e.getKey();
+                try {
+                    SiteReplication.checkSiteName(e.getKey());
+                } catch (IllegalArgumentException bad) {
+                    throw new ConfigurationException("option " + key + " does not name a site: " + bad.getMessage(), bad);
+                }
+                if (e.getValue().isBlank()) {
+                    throw bad(key, e.getValue(), "must be the site's registry URI, e.g. zookeeper://zk1:2181/reliablestore");
+                }
+                String uri = uri(e.getValue());
+                e.setValue(uri);
+                String twin = byUri.put(uri, e.getKey());
+                if (twin != null) {
+                    throw bad(key, uri, "is also the registry of site " + twin + "; every site has a registry of its own");
+                }
+            }
+            if (localSite == null) {
+                throw new ConfigurationException("option " + LOCAL_SITE + " is required with sites: which of " + sites.keySet()
+                        + " this factory writes to");
+            }
+            if (!sites.containsKey(localSite)) {
+                throw bad(LOCAL_SITE, localSite, "must be one of the sites " + sites.keySet());
+            }
+            String local = sites.get(localSite);
+            if (explicit.contains(CLUSTER_NAME) && clusterName != null && !uri(clusterName).equals(local)) {
+                throw bad(CLUSTER_NAME, clusterName, "differs from " + SITES_PREFIX + localSite + " = " + local + ", the registry of the"
+                        + " local site (leave " + CLUSTER_NAME + " out with sites)");
+            }
+            clusterName = local;
+            for (String site : siteRegistryOptions.keySet()) {
+                if (!sites.containsKey(site)) {
+                    throw new ConfigurationException("option " + SITES_PREFIX + site + "." + REGISTRY_OPTION_PREFIX + "* names no site of "
+                            + sites.keySet());
+                }
+                if (site.equals(localSite)) {
+                    throw new ConfigurationException("option " + SITES_PREFIX + site + "." + REGISTRY_OPTION_PREFIX + "* is for another"
+                            + " site's registry; the local site's registry takes " + REGISTRY_OPTION_PREFIX + "<option>");
+                }
+            }
+            if (siteReplicationDelay == null || siteReplicationDelay.isNegative()
+                    || siteReplicationDelay.compareTo(MAX_SITE_REPLICATION_DELAY) > 0) {
+                throw bad(SITE_REPLICATION_DELAY, siteReplicationDelay, "must be a duration from 0 to " + MAX_SITE_REPLICATION_DELAY);
+            }
+            if (maxClockSkew == null || maxClockSkew.compareTo(MIN_CLOCK_SKEW) < 0 || maxClockSkew.compareTo(MAX_CLOCK_SKEW_LIMIT) > 0) {
+                throw bad(MAX_CLOCK_SKEW, maxClockSkew, "must be a duration from " + MIN_CLOCK_SKEW + " to " + MAX_CLOCK_SKEW_LIMIT);
+            }
         }
 
         private void validateCachedReads() {

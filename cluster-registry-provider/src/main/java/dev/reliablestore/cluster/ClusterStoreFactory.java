@@ -17,6 +17,7 @@ import dev.reliablestore.cluster.backup.ScheduledBackups;
 import dev.reliablestore.cluster.crypto.KeyRing;
 import dev.reliablestore.codec.EntityCodec;
 import dev.reliablestore.cluster.geo.LocalWrites;
+import dev.reliablestore.cluster.geo.SiteReplication;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.ClusterStatus;
@@ -45,6 +46,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -55,6 +57,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
 /**
@@ -66,10 +69,13 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterStoreFactory.class);
     static final String PROVIDER = "cluster-registry";
     private static final AtomicInteger THREADS = new AtomicInteger();
+    /** Attempts to read or create the layout; with the pauses between them, about 2.5 s in all. */
+    private static final int LAYOUT_ATTEMPTS = 30;
 
     private final ClusterPersistenceConfiguration config;
     private final ClusterRegistry registry;
-    private final boolean ownsRegistry;
+    /** Lets go of the registry when the factory closes: closes it, releases a shared hold, or nothing (the caller owns it). */
+    private final Runnable releaseRegistry;
     private final StorageLayout layout;
     private final RegistryGateway gateway;
     private final EventHub events;
@@ -94,15 +100,29 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     private final ScheduledBackups backups;
     /** The stamped writes of a store at a site, or null for a single-site store. */
     private final LocalWrites siteWrites;
+    /** The shippers to the other sites, when the configuration names sites; else null. */
+    private final SiteLinks siteLinks;
     private volatile boolean closed;
     private volatile String lastHealthFailure;
     private boolean healthFaultRaised;
 
-    /** Opens the configured registry and owns it. */
+    /**
+     * Opens the configured registry and owns it. At a site of a multi-site store the registry is
+     * held in common with the other factories of this process that ship to that site.
+     */
     static ClusterStoreFactory open(ClusterPersistenceConfiguration config) {
         ClusterRegistry registry;
+        Runnable release;
+        Map<String, String> options = config.registryOptions(ClusterRegistries.optionNames(config.clusterName()));
         try {
-            registry = ClusterRegistries.open(config.clusterName(), config.registryOptions(ClusterRegistries.optionNames(config.clusterName())));
+            if (config.localSite().isPresent()) {
+                SharedRegistries.Hold hold = SharedRegistries.hold(config.clusterName(), options);
+                registry = hold.registry();
+                release = hold::close;
+            } else {
+                registry = ClusterRegistries.open(config.clusterName(), options);
+                release = registry::close;
+            }
         } catch (RegistryUnavailableException e) {
             throw new StoreUnavailableException("cannot reach registry " + config.clusterName() + ": " + e.getMessage(), e);
         } catch (RegistryArgumentException e) {
@@ -111,36 +131,37 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         } catch (RegistryException e) {
             throw new PersistenceException("cannot open registry " + config.clusterName() + ": " + e.getMessage(), e);
         }
+        Site site = config.localSite().map(name -> new Site(name, System::currentTimeMillis, config.maxClockSkew())).orElse(null);
         try {
-            return new ClusterStoreFactory(config, registry, true, null);
+            return new ClusterStoreFactory(config, registry, release, site);
         } catch (RuntimeException e) {
-            registry.close();
+            release.run();
             throw e;
         }
     }
 
     /** Uses a registry opened by the caller, which keeps owning it (several factories may share one). */
     static ClusterStoreFactory onRegistry(ClusterPersistenceConfiguration config, ClusterRegistry registry) {
-        return new ClusterStoreFactory(config, registry, false, null);
+        return new ClusterStoreFactory(config, registry, () -> { }, null);
     }
 
     /**
      * A site of a multi-site store (docs/geo-replication.md): {@link #onRegistry}, with every write
-     * stamped for the other sites. Not configurable yet (the {@code sites} keys are refused until
-     * the shippers start with the factory), so only tests open one.
+     * stamped for the other sites, on a clock the caller gives. Shippers start only when the
+     * configuration names the sites; tests without sites run their own.
      */
     static ClusterStoreFactory onRegistryAtSite(ClusterPersistenceConfiguration config, ClusterRegistry registry, Site site) {
-        return new ClusterStoreFactory(config, registry, false, Objects.requireNonNull(site, "site"));
+        return new ClusterStoreFactory(config, registry, () -> { }, Objects.requireNonNull(site, "site"));
     }
 
     /** This factory's site: its name, its wall clock and the skew it tolerates in other sites' stamps. */
     record Site(String name, LongSupplier wallMillis, Duration maxClockSkew) {
     }
 
-    private ClusterStoreFactory(ClusterPersistenceConfiguration config, ClusterRegistry registry, boolean ownsRegistry, Site site) {
+    private ClusterStoreFactory(ClusterPersistenceConfiguration config, ClusterRegistry registry, Runnable releaseRegistry, Site site) {
         this.config = config;
         this.registry = registry;
-        this.ownsRegistry = ownsRegistry;
+        this.releaseRegistry = releaseRegistry;
         this.layout = new StorageLayout(config.root());
         this.maxValueBytes = config.maxValueSizeKB() * 1024;
         int registryLimit = registry.limits().maxValueSize();
@@ -164,7 +185,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         this.caches = new TypeCaches(gateway, config);
         this.nodeName = config.hooks().nodeName().filter(n -> !n.isBlank()).orElse(status.localNode());
         this.healthFaultId = faultId(nodeName);
-        byte[] salt = initialiseLayout();
+        byte[] salt = initialiseLayout(gateway, layout, registry.uri());
         KeyRing keys = config.keySource().map(source -> source.load(salt::clone)).orElse(null);
         this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "reliablestore-cluster-maintenance-" + THREADS.incrementAndGet());
@@ -190,6 +211,42 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
                 config.backupPath().orElseThrow(), config.backupInterval(), config.backupRetention()) : null;
         long interval = config.healthCheckInterval().toNanos();
         maintenance.scheduleWithFixedDelay(this::runHealthCheck, interval, interval, TimeUnit.NANOSECONDS);
+        // last: it starts the shippers, which use all of the above
+        SiteLinks links = null;
+        if (site != null && !config.sites().isEmpty()) {
+            try {
+                links = new SiteLinks(config, new SiteReplication.Site(site.name(), registry, layout, transactions.locks(), envelopeCodec),
+                        maintenance, this::siteConflict);
+            } catch (RuntimeException e) {
+                close(); // stops what the constructor started; the caller lets go of the registry
+                throw e;
+            }
+        }
+        this.siteLinks = links;
+    }
+
+    /**
+     * A conflict between sites that this site's shipper settled at another site: told to the
+     * listeners of this factory's stores of the entity's type (a type no store here has open is
+     * only logged).
+     */
+    private void siteConflict(StoreEvent.ConflictResolved event) {
+        boolean told = false;
+        for (RegistryEntityStore<?> s : stores) {
+            if (s.typeName().equals(event.typeName())) {
+                s.siteConflict(event);
+                told = true;
+            }
+        }
+        if (!told) {
+            LOG.info("site {}: cross-site conflict of {}/{} settled at site {} (no store of the type is open here to tell)",
+                    siteWrites.site(), event.typeName(), event.id(), event.acrossSites().map(StoreEvent.SiteConflict::site).orElse("?"));
+        }
+    }
+
+    /** The shippers of this site, or null for a store that is not configured with sites. */
+    SiteLinks siteLinks() {
+        return siteLinks;
     }
 
     private static String faultId(String node) {
@@ -197,10 +254,18 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         return id.length() > RegistryPath.MAX_SEGMENT_LENGTH ? id.substring(0, RegistryPath.MAX_SEGMENT_LENGTH) : id;
     }
 
-    /** Creates Configuration/Version, Schema and KeySalt on an empty root; refuses a newer layout. Returns the salt. */
-    private byte[] initialiseLayout() {
+    /**
+     * Creates Configuration/Version, Schema and KeySalt on an empty root; refuses a newer layout.
+     * Returns the salt. Also run on the registries of the other sites a factory ships to.
+     */
+    static byte[] initialiseLayout(RegistryGateway gateway, StorageLayout layout, String registryUri) {
         RegistryPath cfg = layout.configuration();
-        for (int attempt = 0; attempt < 10; attempt++) {
+        for (int attempt = 0; attempt < LAYOUT_ATTEMPTS; attempt++) {
+            if (attempt >= 2) {
+                // a condition sees a write before reads do (it may still be on its way to disk), so
+                // the other initialiser's write can take a moment to become readable
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(Math.min(100, 1L << (attempt - 2))));
+            }
             ReadBatchResult r = gateway.read("layout check of " + layout.root(), ReadBatch.of(
                     new ReadBatch.ValueRead(cfg, StorageLayout.VERSION_VALUE), new ReadBatch.ValueRead(cfg, StorageLayout.KEY_SALT_VALUE)));
             Optional<VersionedValue> version = r.value(0);
@@ -224,7 +289,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
                 }
                 int stored = v.asDword();
                 if (stored > StorageLayout.VERSION) {
-                    throw new ConfigurationException("the data under " + layout.root() + " in " + registry.uri() + " uses storage layout "
+                    throw new ConfigurationException("the data under " + layout.root() + " in " + registryUri + " uses storage layout "
                             + stored + "; this ReliableStore reads layout " + StorageLayout.VERSION + " only; open it with a newer ReliableStore");
                 }
                 if (stored < 1) {
@@ -245,10 +310,11 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
                 }
                 return s.data();
             } catch (ConditionFailedException raced) {
-                // another process initialised the root at the same moment: read what it wrote
+                // another process (or, at a site, another site's shipper) initialised the root at the same moment: read what it wrote
             }
         }
-        throw new StoreUnavailableException("the layout of " + layout.root() + " kept changing during initialisation");
+        throw new StoreUnavailableException("the layout of " + layout.root() + " in " + registryUri + " kept changing during"
+                + " initialisation (" + LAYOUT_ATTEMPTS + " attempts)");
     }
 
     // ---- StoreFactory ------------------------------------------------------------------------
@@ -285,6 +351,9 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             }
             closed = true;
         }
+        if (siteLinks != null) {
+            siteLinks.close();
+        }
         for (RegistryEntityStore<?> s : new ArrayList<>(stores)) {
             s.close();
         }
@@ -307,9 +376,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             }
         }
         events.close();
-        if (ownsRegistry) {
-            registry.close();
-        }
+        releaseRegistry.run();
     }
 
     private void ensureOpen() {

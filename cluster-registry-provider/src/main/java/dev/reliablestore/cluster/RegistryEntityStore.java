@@ -312,6 +312,12 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     // ---- writes at a site: stamped for the other sites (docs/geo-replication.md) --------------
 
+    /** A conflict between sites that this site's shipper settled at another site: counted, and told to this store's listeners. */
+    void siteConflict(StoreEvent.ConflictResolved event) {
+        countConflict();
+        factory.events().publish(this, event);
+    }
+
     /**
      * The entities' states at this site (envelope, version record, tombstone and lock of each, in one
      * read); what it found of their version records is learned as a version read's is, so the cache

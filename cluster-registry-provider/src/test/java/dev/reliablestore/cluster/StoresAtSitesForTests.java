@@ -7,7 +7,7 @@ import dev.reliablestore.registry.ClusterRegistry;
 import java.time.Duration;
 import java.util.function.LongSupplier;
 
-/** Stores at a site for the geo package's tests, which cannot open one themselves (sites are not configurable yet). */
+/** Stores at a site for the geo package's tests, on a clock the test drives and without shippers (the tests run their own). */
 public final class StoresAtSitesForTests {
 
     private StoresAtSitesForTests() {

@@ -42,8 +42,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * at the target: when one fails (the target changed meanwhile, or a prepared transaction there holds
  * an entity), the batch is translated again after the retry pause, as often as it takes — counted
  * like a refusal for the behind fault. A {@link ClockSkewException} is retried the same way and
- * raises {@code site-clock-skew-<target>} until a translation goes through. Not wired to
- * configuration yet.
+ * raises {@code site-clock-skew-<target>} until a translation goes through. A factory configured
+ * with sites starts one per other site ({@link SiteReplication#ship}).
  */
 final class SiteShipper implements AutoCloseable {
 

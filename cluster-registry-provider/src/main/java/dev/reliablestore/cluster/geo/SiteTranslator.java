@@ -42,10 +42,12 @@ final class SiteTranslator implements SiteShipper.Translator {
     /**
      * A conflict resolved at the target: two concurrent writes of one entity.
      *
-     * @param winner the state the target holds now
-     * @param loser  the write that lost (its value is null for a delete)
+     * @param winner        the state the target holds now
+     * @param loser         the write that lost (its value is null for a delete)
+     * @param storedVersion the entity's version at the target before (0: deleted or absent there)
+     * @param resultVersion its version at the target after (0: deleted)
      */
-    record Conflict(String type, String id, String targetSite, SiteState winner, SiteState loser) {
+    record Conflict(String type, String id, String targetSite, SiteState winner, SiteState loser, long storedVersion, long resultVersion) {
     }
 
     private final EntityStates origin;
@@ -127,10 +129,11 @@ final class SiteTranslator implements SiteShipper.Translator {
             if (!merged.changed(local.state())) {
                 continue;
             }
+            EntityStates.Written w = at.write(out, e.type, e.id, merged.state(), local);
             if (merged.conflict()) {
-                pending.put(e, new Conflict(e.type, e.id, at.site(), merged.state(), merged.loser()));
+                long stored = local.version().map(v -> v.value().asQword()).orElse(0L);
+                pending.put(e, new Conflict(e.type, e.id, at.site(), merged.state(), merged.loser(), stored, w.version()));
             }
-            at.write(out, e.type, e.id, merged.state(), local);
         }
         return out;
     }

@@ -1,0 +1,282 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.api.ConfigurationException;
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.Persistence;
+import dev.reliablestore.api.StoreEvent;
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.api.Versioned;
+import dev.reliablestore.registry.ClusterRegistries;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.HealthFault;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Three sites of one store, each an embedded registry, in one process, opened from the
+ * configuration keys alone ({@code sites.<site>}, {@code localSite}): each factory ships its
+ * site's writes to the two others. What one site writes reaches the others; writes that meet
+ * (replication held) end as the write with the greatest stamp at every site, updates and deletes
+ * alike, with a {@code ConflictResolved} event that carries both writes.
+ */
+class ConfiguredSitesTest {
+
+    /** What the stores keep. */
+    public record Parcel(String label, long grams) {
+    }
+
+    private static final List<String> SITES = List.of("paris", "rome", "tokyo");
+
+    @TempDir
+    Path dir;
+    private final Map<String, StoreFactory> factories = new TreeMap<>();
+    private final Queue<StoreEvent.ConflictResolved> events = new ConcurrentLinkedQueue<>();
+
+    private Map<String, String> options(String localSite) {
+        Map<String, String> o = new HashMap<>();
+        o.put("resourceGroupName", "RG");
+        o.put("registryKeyPath", "Software/ReliableStore/Data");
+        o.put("enableEncryption", "true");
+        o.put("keyManagementService", "Passphrase");
+        o.put("passphrase", "text:one passphrase for every site");
+        o.put("localSite", localSite);
+        o.put("siteReplicationDelay", "0ms");
+        for (String s : SITES) {
+            o.put("sites." + s, uri(s));
+        }
+        return o;
+    }
+
+    /** The registry of a site: embedded here. */
+    String uri(String site) {
+        return "embedded:" + dir.resolve(site);
+    }
+
+    private void openAll() {
+        for (String s : SITES) {
+            StoreFactory f = Persistence.openFactory("cluster-registry", options(s));
+            factories.put(s, f);
+            f.store(Parcel.class).unwrap(ClusterPersistenceStore.class).addListener(e -> {
+                if (e instanceof StoreEvent.ConflictResolved c) {
+                    events.add(c);
+                }
+            });
+        }
+    }
+
+    @AfterEach
+    void closeAll() {
+        factories.values().forEach(StoreFactory::close);
+    }
+
+    private EntityStore<Parcel> at(String site) {
+        return factories.get(site).store(Parcel.class);
+    }
+
+    private SiteLinks links(String site) {
+        return ((ClusterStoreFactory) factories.get(site)).siteLinks();
+    }
+
+    private Map<String, Parcel> content(String site) {
+        Map<String, Parcel> out = new TreeMap<>();
+        at(site).getAll().forEach(v -> out.put(v.id(), v.value()));
+        return out;
+    }
+
+    private void awaitConverged() {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(content("rome")).isEqualTo(content("paris"));
+            assertThat(content("tokyo")).isEqualTo(content("paris"));
+        });
+        for (String s : SITES) {
+            links(s).links().forEach((target, link) -> assertThat(link.failure()).as(s + " -> " + target).isEmpty());
+        }
+    }
+
+    /** The wall clock moves on a millisecond, so the next write's stamp is later in time, not only by its site's name. */
+    private static void nextMillisecond() {
+        long now = System.currentTimeMillis();
+        await().pollInterval(Duration.ofMillis(1)).until(() -> System.currentTimeMillis() > now);
+    }
+
+    @Test
+    void whatEachSiteWritesReachesTheOthers() {
+        openAll();
+        at("paris").save("p1", new Parcel("books", 1200));
+        Map<String, Parcel> batch = new LinkedHashMap<>();
+        batch.put("t1", new Parcel("tea", 250));
+        batch.put("t2", new Parcel("maps", 90));
+        at("tokyo").saveBatch(batch);
+        at("rome").save("r1", new Parcel("gone", 1));
+        at("rome").delete("r1");
+        at("rome").save("r2", new Parcel("oil", 500));
+
+        awaitConverged();
+        assertThat(content("paris")).containsOnlyKeys("p1", "t1", "t2", "r2");
+        // each site keeps its own versions: an overwrite at one site reads back at another
+        Versioned<Parcel> atRome = at("rome").get("p1").orElseThrow();
+        at("rome").save("p1", new Parcel("books", 1300), atRome.version());
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(at("tokyo").get("p1").map(Versioned::value)).hasValue(new Parcel("books", 1300)));
+        awaitConverged();
+        assertThat(events).isEmpty();
+    }
+
+    @Test
+    void writesThatMeetEndAsTheLatestStampEverywhereWithAnEventCarryingBoth() {
+        openAll();
+        at("paris").save("both", new Parcel("first", 1));
+        awaitConverged();
+
+        SITES.forEach(s -> links(s).hold());
+        // the same new entity written at every site, rome last; an update at paris and a later delete at tokyo
+        at("paris").save("p", new Parcel("from paris", 10));
+        at("paris").save("both", new Parcel("updated at paris", 2), 1);
+        nextMillisecond();
+        at("tokyo").save("p", new Parcel("from tokyo", 20));
+        at("tokyo").delete("both");
+        nextMillisecond();
+        at("rome").save("p", new Parcel("from rome", 30));
+        // held: each site sees its own writes
+        assertThat(at("paris").get("p").map(Versioned::value)).hasValue(new Parcel("from paris", 10));
+        assertThat(at("tokyo").get("p").map(Versioned::value)).hasValue(new Parcel("from tokyo", 20));
+        assertThat(at("tokyo").exists("both")).isFalse();
+        assertThat(at("paris").get("both").map(Versioned::value)).hasValue(new Parcel("updated at paris", 2));
+
+        SITES.forEach(s -> links(s).release());
+        awaitConverged();
+        for (String s : SITES) {
+            assertThat(at(s).get("p").map(Versioned::value)).as(s).hasValue(new Parcel("from rome", 30));
+            assertThat(at(s).exists("both")).as(s).isFalse();
+        }
+
+        // where two of the writes of p met, the later stamp was kept: rome's beat the others where it
+        // arrived (only rome ships rome's writes, and each site held one of its own), and paris's and
+        // tokyo's each lost at their own site at least; paris's update lost to tokyo's later delete
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            List<StoreEvent.SiteConflict> onP = acrossSites("p");
+            assertThat(onP).allSatisfy(c -> {
+                assertThat(c.kept().stamped()).isAfter(c.lost().stamped());
+                assertThat(c.lost().site()).isNotEqualTo("rome");
+            });
+            assertThat(onP).extracting(c -> c.kept().site()).contains("rome");
+            assertThat(onP).extracting(c -> c.lost().site()).contains("paris", "tokyo");
+            List<StoreEvent.SiteConflict> onBoth = acrossSites("both");
+            assertThat(onBoth).isNotEmpty().allSatisfy(c -> {
+                assertThat(c.kept().deleted()).isTrue();
+                assertThat(c.kept().site()).isEqualTo("tokyo");
+                assertThat(c.lost().site()).isEqualTo("paris");
+                assertThat(new String(c.lost().value().orElseThrow(), StandardCharsets.UTF_8)).contains("updated at paris");
+            });
+        });
+        StoreEvent.SiteConflict one = acrossSites("p").stream().filter(c -> c.kept().site().equals("rome")).findFirst().orElseThrow();
+        assertThat(new String(one.kept().value().orElseThrow(), StandardCharsets.UTF_8)).contains("from rome");
+        assertThat(one.toString()).doesNotContain("from rome").contains("bytes");
+        assertThat(events).allSatisfy(e -> assertThat(e.strategy()).isEqualTo("LastWriteWins"));
+    }
+
+    private List<StoreEvent.SiteConflict> acrossSites(String id) {
+        List<StoreEvent.SiteConflict> out = new ArrayList<>();
+        events.stream().filter(e -> e.id().equals(id)).forEach(e -> out.add(e.acrossSites().orElseThrow()));
+        return out;
+    }
+
+    @Test
+    void aSiteThatCannotBeReachedYetDoesNotKeepTheFactoryFromOpeningAndIsShippedToWhenItIs() {
+        // tokyo's registry is held by a registry opened outside the store: its directory is locked
+        ClusterRegistry elsewhere = ClusterRegistries.open("embedded:" + dir.resolve("tokyo"));
+        Map<String, String> o = options("paris");
+        o.remove("sites.rome");
+        o.put("sites.paris", "embedded:" + dir.resolve("paris"));
+        o.put("sites.tokyo", "embedded:" + dir.resolve("tokyo"));
+        StoreFactory paris = Persistence.openFactory("cluster-registry", o);
+        factories.put("paris", paris);
+        paris.store(Parcel.class).save("p1", new Parcel("waits", 5));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            ClusterRegistry local = ((ClusterStoreFactory) paris).registry();
+            assertThat(local.healthFaults()).extracting(HealthFault::id).contains("site-unreachable-tokyo");
+        });
+        elsewhere.close();
+
+        Map<String, String> t = new HashMap<>(o);
+        t.put("localSite", "tokyo");
+        StoreFactory tokyo = Persistence.openFactory("cluster-registry", t);
+        factories.put("tokyo", tokyo);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(tokyo.store(Parcel.class).get("p1").map(Versioned::value)).hasValue(new Parcel("waits", 5)));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(((ClusterStoreFactory) paris).registry().healthFaults()).extracting(HealthFault::id)
+                        .doesNotContain("site-unreachable-tokyo"));
+    }
+
+    @Test
+    void aSecondFactoryOfOneSiteInOneProcessIsRefused() {
+        openAll();
+        assertThatThrownBy(() -> Persistence.openFactory("cluster-registry", options("paris")))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("site paris").hasMessageContaining("open in this process");
+        // and the refusal left the first one shipping
+        at("paris").save("after", new Parcel("still shipped", 1));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(at("rome").exists("after")).isTrue());
+    }
+
+    @Test
+    void theSiteKeysAreCheckedTogether() {
+        Map<String, String> o = options("paris");
+        o.put("localSite", "lyon");
+        assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(o)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("localSite = lyon").hasMessageContaining("[paris, rome, tokyo]");
+        o.put("localSite", "paris");
+        o.put("clusterName", "embedded:" + dir.resolve("elsewhere"));
+        // (the sites' URIs are whatever uri() gives; this one is none of them)
+        assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(o)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("clusterName").hasMessageContaining("sites.paris");
+        o.remove("clusterName");
+        o.put("sites.rome", o.get("sites.tokyo"));
+        assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(o)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("also the registry of site");
+        o.put("sites.rome", uri("rome"));
+        o.put("sites.paris.registry.groupCommit", "false");
+        assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(o)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("registry.<option>");
+        o.remove("sites.paris.registry.groupCommit");
+        o.put("sites.par is", "embedded:x");
+        assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(o)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("does not name a site");
+        o.remove("sites.par is");
+        o.put("maxClockSkew", "10ms");
+        assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(o)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("maxClockSkew").hasMessageContaining("100ms");
+        o.remove("maxClockSkew");
+        ClusterPersistenceConfiguration ok = ClusterPersistenceConfiguration.fromMap(o);
+        assertThat(ok.clusterName()).isEqualTo(uri("paris"));
+        assertThat(ok.localSite()).hasValue("paris");
+        assertThat(ok.siteReplicationDelay()).isZero();
+        assertThat(ok.maxClockSkew()).isEqualTo(Duration.ofSeconds(5));
+
+        Map<String, String> single = new HashMap<>(Map.of("resourceGroupName", "RG", "registryKeyPath", "Data", "siteReplicationDelay", "1s"));
+        assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(single)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("siteReplicationDelay").hasMessageContaining("no sites are configured");
+        single.remove("siteReplicationDelay");
+        single.put("sites.paris", "embedded:x");
+        single.put("localSite", "paris");
+        assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(single)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("2..16 sites");
+    }
+}
