@@ -216,7 +216,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         if (site != null && !config.sites().isEmpty()) {
             try {
                 links = new SiteLinks(config, new SiteReplication.Site(site.name(), registry, layout, transactions.locks(), envelopeCodec),
-                        maintenance, this::siteConflict);
+                        nodeName, maintenance, this::siteConflict);
             } catch (RuntimeException e) {
                 close(); // stops what the constructor started; the caller lets go of the registry
                 throw e;

@@ -6,8 +6,13 @@ import dev.reliablestore.cluster.crypto.KeyRing;
 import dev.reliablestore.cluster.geo.SiteReplication;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.HealthFault;
 import dev.reliablestore.registry.RegistryException;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.WriteBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,8 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
@@ -28,32 +32,45 @@ import java.util.function.Consumer;
  * with the health fault {@code site-unreachable-<site>} raised on the local registry meanwhile, so
  * a site that is down when the factory opens never keeps it from opening.
  *
- * <p>One factory per site and store in a process ships (a second is refused): two would ship every
- * batch twice, which the targets' ledgers make harmless but not free. Factories of one site in
- * several processes each ship; the ledger applies every batch once, and a conflict may then be
- * reported by each of them.
+ * <p>Of the factories of one site and store — in one process or many — one ships: the holder of
+ * the site's shipper lease, a value in the site's own registry that its holder renews every
+ * {@link #RENEW} and that lapses {@link #LEASE} after its last renewal (at once when its holder
+ * closes). The lease keeps the work from being done twice; it is not what makes shipping correct:
+ * two holders at once (a holder that stalled past its lease, clocks of one site that disagree) ship
+ * every batch once all the same, because the targets' ledgers apply each batch once.
  */
 final class SiteLinks implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SiteLinks.class);
-    /** The sites shipping in this process: local registry URI + root. */
-    private static final Set<String> SHIPPING = ConcurrentHashMap.newKeySet();
     /** A target that refuses (or a lag above it) this long raises {@code site-behind-<site>}, unless the gathering delay is longer. */
     static final Duration BEHIND_AFTER = Duration.ofSeconds(30);
     /** The pause between attempts to reach a site or to ship to it, at least. */
     static final Duration MIN_RETRY_PAUSE = Duration.ofMillis(50);
+    /** How often the holder renews the lease, and how often the others look whether it lapsed. */
+    static final Duration RENEW = Duration.ofSeconds(1);
+    /** How long a lease lasts after its last renewal: a holder that died is replaced after this at most. */
+    static final Duration LEASE = Duration.ofSeconds(10);
+    static final String LEASE_VALUE = "lease";
 
     private final ClusterPersistenceConfiguration config;
     private final SiteReplication.Site local;
     private final SiteReplication.Pace pace;
     private final Executor background;
     private final Consumer<StoreEvent.ConflictResolved> conflicts;
-    private final String shippingKey;
+    /** This factory's name in the lease: its node and a random part, so two factories of one node differ. */
+    private final String owner;
+    private final RegistryPath leaseKey;
     private final Map<String, Target> targets = new LinkedHashMap<>();
     private final Object lock = new Object();
-    private final Thread connector;
+    private final Thread runner;
     private volatile boolean closed;
+    /** Under {@link #lock}: shipping held by {@link #hold()}. */
     private boolean held;
+    /** Whether this factory holds the lease; {@link #leaseUntil} is when it lapses as far as this factory knows (wall-clock ms). */
+    private volatile boolean leader;
+    private long leaseUntil;
+    /** The revision of the lease this factory wrote last (0: none), so that closing lets go of it only if it is still this one. */
+    private long leaseRevision;
 
     /** Another site: its URI, and once reached, the hold on its registry and the shipper to it. */
     private static final class Target {
@@ -62,7 +79,7 @@ final class SiteLinks implements AutoCloseable {
         SharedRegistries.Hold hold;
         /** The site as its shipper sees it, once reached. */
         SiteReplication.Site site;
-        /** Its shipper: null until reached, and while shipping is held. */
+        /** Its shipper: null until reached, while another factory holds the lease, and while shipping is held. */
         SiteReplication.Link link;
         boolean faultRaised;
 
@@ -74,10 +91,11 @@ final class SiteLinks implements AutoCloseable {
 
     /**
      * @param local      this site, as its factory opened it
+     * @param nodeName   the factory's node, named in the lease
      * @param background where the other sites' dictionaries are loaded
      * @param conflicts  told of each cross-site conflict settled at another site by this site's shipper
      */
-    SiteLinks(ClusterPersistenceConfiguration config, SiteReplication.Site local, Executor background,
+    SiteLinks(ClusterPersistenceConfiguration config, SiteReplication.Site local, String nodeName, Executor background,
               Consumer<StoreEvent.ConflictResolved> conflicts) {
         this.config = config;
         this.local = local;
@@ -87,43 +105,50 @@ final class SiteLinks implements AutoCloseable {
         Duration behind = config.siteReplicationDelay().multipliedBy(2).compareTo(BEHIND_AFTER) > 0
                 ? config.siteReplicationDelay().multipliedBy(2) : BEHIND_AFTER;
         this.pace = new SiteReplication.Pace(config.siteReplicationDelay(), pause, behind, System::currentTimeMillis, config.maxClockSkew());
-        this.shippingKey = local.registry().uri() + " " + local.layout().root();
-        if (!SHIPPING.add(shippingKey)) {
-            throw new ConfigurationException("a factory at site " + local.name() + " of the store under " + local.layout().root() + " in "
-                    + local.registry().uri() + " is open in this process already; share that factory (one per site and store ships"
-                    + " its writes)");
-        }
+        this.owner = nodeName + "/" + UUID.randomUUID();
+        this.leaseKey = SiteReplication.ledgerKey(local.layout()).parent().child("Shipper");
         config.sites().forEach((name, uri) -> {
             if (!name.equals(local.name())) {
                 targets.put(name, new Target(name, uri));
             }
         });
-        this.connector = new Thread(this::connectAll, "reliablestore-site-links-" + local.name());
-        connector.setDaemon(true);
-        connector.start();
+        this.runner = new Thread(this::run, "reliablestore-site-links-" + local.name());
+        runner.setDaemon(true);
+        runner.start();
     }
 
-    /** Reaches every other site, trying again after a pause while some cannot be reached. */
-    private void connectAll() {
+    /**
+     * Takes or renews the lease; while this factory holds it, reaches every other site (trying again
+     * after a pause while some cannot be reached) and ships to each; while another holds it, ships
+     * nothing.
+     */
+    private void run() {
         while (!closed) {
+            boolean leading = lease();
             boolean waiting = false;
-            for (Target t : targets.values()) {
-                if (closed) {
-                    return;
+            if (leading) {
+                for (Target t : targets.values()) {
+                    if (closed) {
+                        return;
+                    }
+                    if (t.hold == null && !connect(t)) {
+                        waiting = true;
+                    }
                 }
-                if (t.hold == null && !connect(t)) {
-                    waiting = true;
-                }
-            }
-            if (!waiting) {
-                return;
             }
             synchronized (lock) {
                 if (closed) {
                     return;
                 }
+                leader = leading;
+                if (leading) {
+                    startLinks();
+                } else {
+                    stopLinks();
+                }
+                long pause = waiting ? Math.min(pace.retryPause().toMillis(), RENEW.toMillis()) : RENEW.toMillis();
                 try {
-                    lock.wait(Math.max(1, pace.retryPause().toMillis()));
+                    lock.wait(Math.max(1, pause));
                 } catch (InterruptedException e) {
                     return; // closing
                 }
@@ -131,6 +156,84 @@ final class SiteLinks implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes the lease when nobody holds it (or its holder let it lapse), renews it when this factory
+     * holds it. Returns whether this factory holds it now. When the site's registry cannot be asked,
+     * this factory keeps what it had until its lease would have lapsed.
+     */
+    private boolean lease() {
+        ClusterRegistry registry = local.registry();
+        long now = System.currentTimeMillis();
+        try {
+            Optional<VersionedValue> current = registry.getValue(leaseKey, LEASE_VALUE);
+            WriteBatch.Builder b = WriteBatch.builder();
+            if (current.isPresent()) {
+                String[] lease = current.get().value().asSz().split(" ", 2);
+                long until = Long.parseLong(lease[0]);
+                boolean mine = lease.length == 2 && lease[1].equals(owner);
+                if (!mine && now < until) {
+                    return false; // another factory of this site ships
+                }
+                if (!mine) {
+                    LOG.info("site {}: the shipper lease of {} lapsed at {}; {} takes it", local.name(), lease.length == 2 ? lease[1] : "?",
+                            until, owner);
+                }
+                b.requireRevision(leaseKey, LEASE_VALUE, current.get().revision());
+            } else {
+                b.requireValueAbsent(leaseKey, LEASE_VALUE);
+            }
+            long until = now + LEASE.toMillis();
+            leaseRevision = registry.commit(b.setValue(leaseKey, LEASE_VALUE, RegistryValue.sz(until + " " + owner)).build()).sequence();
+            leaseUntil = until;
+            return true;
+        } catch (ConditionFailedException raced) {
+            return false; // another factory took or renewed it meanwhile
+        } catch (RegistryException | IllegalArgumentException e) {
+            LOG.warn("site {}: the shipper lease cannot be read or renewed: {}", local.name(), e.getMessage());
+            return leader && now < leaseUntil;
+        }
+    }
+
+    /** Lets go of the lease, so another factory of the site ships at once (only if this one still holds it). */
+    private void releaseLease() {
+        if (leaseRevision == 0) {
+            return;
+        }
+        try {
+            local.registry().commit(WriteBatch.builder().requireRevision(leaseKey, LEASE_VALUE, leaseRevision)
+                    .deleteValue(leaseKey, LEASE_VALUE).build());
+        } catch (ConditionFailedException taken) {
+            // another factory holds it already
+        } catch (RegistryException e) {
+            LOG.warn("site {}: could not let go of the shipper lease (it lapses by itself within {}): {}", local.name(), LEASE,
+                    e.getMessage());
+        }
+    }
+
+    /** Under {@link #lock}: starts a shipper to every site reached that has none, unless shipping is held. */
+    private void startLinks() {
+        if (held || closed) {
+            return;
+        }
+        for (Target t : targets.values()) {
+            if (t.site != null && t.link == null) {
+                t.link = SiteReplication.ship(local, t.site, pace, conflicts);
+                LOG.info("site {}: shipping to site {} ({})", local.name(), t.name, t.uri);
+            }
+        }
+    }
+
+    /** Under {@link #lock}: stops every shipper (what it had not shipped stays in the history; the checkpoints say where to resume). */
+    private void stopLinks() {
+        for (Target t : targets.values()) {
+            if (t.link != null) {
+                t.link.close();
+                t.link = null;
+            }
+        }
+    }
+
+    /** Opens another site's registry and the store's layout there; false (with its health fault raised) if it cannot yet. */
     private boolean connect(Target t) {
         SharedRegistries.Hold hold = null;
         try {
@@ -152,14 +255,10 @@ final class SiteLinks implements AutoCloseable {
                 }
                 t.hold = hold;
                 t.site = target;
-                if (!held) {
-                    t.link = SiteReplication.ship(local, target, pace, conflicts);
-                }
             }
             if (t.faultRaised) {
                 clearFault(t);
             }
-            LOG.info("site {}: shipping to site {} ({})", local.name(), t.name, t.uri);
             return true;
         } catch (RuntimeException e) {
             if (hold != null) {
@@ -199,7 +298,12 @@ final class SiteLinks implements AutoCloseable {
         }
     }
 
-    /** The running shippers, by target site (those not reached yet are absent). */
+    /** Whether this factory holds its site's shipper lease (and so ships). */
+    boolean shipping() {
+        return leader;
+    }
+
+    /** The running shippers, by target site (those not reached yet, or while this factory does not ship, are absent). */
     Map<String, SiteReplication.Link> links() {
         Map<String, SiteReplication.Link> out = new LinkedHashMap<>();
         synchronized (lock) {
@@ -216,34 +320,18 @@ final class SiteLinks implements AutoCloseable {
     void hold() {
         synchronized (lock) {
             held = true;
-            for (Target t : targets.values()) {
-                if (t.link != null) {
-                    t.link.close();
-                    t.link = null;
-                }
-            }
+            stopLinks();
         }
     }
 
-    /** Ships again after {@link #hold()}, from each target's checkpoint. */
+    /** Ships again after {@link #hold()}, from each target's checkpoint (if this factory holds the lease). */
     void release() {
         synchronized (lock) {
             held = false;
-            if (closed) {
-                return;
-            }
-            for (Target t : targets.values()) {
-                if (t.site != null && t.link == null) {
-                    t.link = SiteReplication.ship(local, t.site, pace, conflicts);
-                }
+            if (leader) {
+                startLinks();
             }
         }
-    }
-
-    /** Why the shipper to {@code site} stopped, if it did. */
-    Optional<Throwable> failure(String site) {
-        SiteReplication.Link link = links().get(site);
-        return link == null ? Optional.empty() : link.failure();
     }
 
     @Override
@@ -257,16 +345,16 @@ final class SiteLinks implements AutoCloseable {
             lock.notifyAll();
             targets.values().stream().filter(t -> t.hold != null).forEach(reached::add);
         }
-        connector.interrupt();
+        runner.interrupt();
         try {
-            connector.join(Duration.ofSeconds(30).toMillis());
+            runner.join(Duration.ofSeconds(30).toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        synchronized (lock) {
+            stopLinks();
+        }
         for (Target t : reached) {
-            if (t.link != null) {
-                t.link.close();
-            }
             t.hold.close();
         }
         for (Target t : targets.values()) {
@@ -274,6 +362,8 @@ final class SiteLinks implements AutoCloseable {
                 clearFault(t);
             }
         }
-        SHIPPING.remove(shippingKey);
+        if (leader) {
+            releaseLease();
+        }
     }
 }

@@ -226,14 +226,34 @@ class ConfiguredSitesTest {
                         .doesNotContain("site-unreachable-tokyo"));
     }
 
+    /**
+     * Two factories of one site (here in one process; several processes of a ZooKeeper site are
+     * the same to the lease): the first holds the site's shipper lease and ships, the other ships
+     * nothing; when the first closes it lets go of the lease and the other takes over.
+     */
     @Test
-    void aSecondFactoryOfOneSiteInOneProcessIsRefused() {
+    void ofTwoFactoriesOfOneSiteOneShipsAndTheOtherTakesOverWhenItCloses() {
         openAll();
-        assertThatThrownBy(() -> Persistence.openFactory("cluster-registry", options("paris")))
-                .isInstanceOf(ConfigurationException.class).hasMessageContaining("site paris").hasMessageContaining("open in this process");
-        // and the refusal left the first one shipping
-        at("paris").save("after", new Parcel("still shipped", 1));
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(at("rome").exists("after")).isTrue());
+        ClusterStoreFactory first = (ClusterStoreFactory) factories.get("paris");
+        await().atMost(Duration.ofSeconds(10)).until(() -> first.siteLinks().shipping());
+        ClusterStoreFactory second = (ClusterStoreFactory) Persistence.openFactory("cluster-registry", options("paris"));
+        try {
+            EntityStore<Parcel> parcels = second.store(Parcel.class);
+            parcels.save("before", new Parcel("shipped by the first", 1));
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(at("rome").exists("before")).isTrue());
+            assertThat(second.siteLinks().shipping()).isFalse();
+            assertThat(second.siteLinks().links()).isEmpty();
+
+            first.close();
+            parcels.save("after", new Parcel("shipped by the second", 2));
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                assertThat(at("rome").exists("after")).isTrue();
+                assertThat(at("tokyo").exists("after")).isTrue();
+            });
+            assertThat(second.siteLinks().shipping()).isTrue();
+        } finally {
+            second.close();
+        }
     }
 
     @Test

@@ -30,7 +30,7 @@ class ConfiguredSitesZooKeeperTest extends ConfiguredSitesTest {
     }
 
     @Override
-    void aSecondFactoryOfOneSiteInOneProcessIsRefused() {
+    void ofTwoFactoriesOfOneSiteOneShipsAndTheOtherTakesOverWhenItCloses() {
     }
 
     @Override

@@ -162,6 +162,15 @@ final class SiteShipper implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Whether every change of {@code batch} lies in the key that holds the ledger (the sites'
+     * bookkeeping: the shipper lease, say): nothing to ship, and no reason to write at the target.
+     */
+    private boolean bookkeeping(ChangeBatch batch) {
+        RegistryPath sites = ledgerKey.parent();
+        return !sites.equals(root) && batch.changes().stream().allMatch(c -> sites.contains(c.key()));
+    }
+
     /** The origin sequence the target has applied up to, as last known. */
     long checkpoint() {
         return checkpoint;
@@ -291,9 +300,9 @@ final class SiteShipper implements AutoCloseable {
      */
     private void ship(List<ChangeBatch> group) throws InterruptedException {
         while (closed.getCount() > 0) {
-            // applied already, or came from another site: never shipped on
+            // applied already, came from another site, or the sites' own bookkeeping: never shipped
             List<ChangeBatch> own = group.stream()
-                    .filter(b -> b.sequence() > checkpoint && ShipmentLedger.shippedFrom(b, ledgerKey).isEmpty()).toList();
+                    .filter(b -> b.sequence() > checkpoint && ShipmentLedger.shippedFrom(b, ledgerKey).isEmpty() && !bookkeeping(b)).toList();
             if (own.isEmpty()) {
                 return;
             }
