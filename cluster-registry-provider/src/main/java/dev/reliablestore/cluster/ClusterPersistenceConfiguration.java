@@ -98,6 +98,7 @@ public final class ClusterPersistenceConfiguration {
     static final String LOCAL_SITE = "localSite";
     static final String SITE_REPLICATION_DELAY = "siteReplicationDelay";
     static final String MAX_CLOCK_SKEW = "maxClockSkew";
+    static final String CONFLICT_RESOLUTION_WINDOW = "conflictResolutionWindow";
     /**
      * The seed's network-security key. IPsec is the operating system's, not something a library can switch on, so the key is
      * refused, whatever its value, with the options that give the property it asked for: an encrypted, mutually authenticated
@@ -132,6 +133,8 @@ public final class ClusterPersistenceConfiguration {
     static final Duration MAX_SITE_REPLICATION_DELAY = Duration.ofMinutes(1);
     static final Duration MIN_CLOCK_SKEW = Duration.ofMillis(100);
     static final Duration MAX_CLOCK_SKEW_LIMIT = Duration.ofHours(1);
+    static final Duration MIN_CONFLICT_RESOLUTION_WINDOW = Duration.ofMinutes(1);
+    static final Duration MAX_CONFLICT_RESOLUTION_WINDOW = Duration.ofDays(30);
 
     /** How keys are obtained. */
     enum KeyManagement { NONE, KEY_STORE, PASSPHRASE, CUSTOM }
@@ -246,6 +249,11 @@ public final class ClusterPersistenceConfiguration {
     static final Option<Duration> O_MAX_CLOCK_SKEW = Option.duration(MAX_CLOCK_SKEW, Duration.ofSeconds(5), MIN_CLOCK_SKEW,
             MAX_CLOCK_SKEW_LIMIT, "How far ahead of this site's clock another site's stamp may be: a write or a shipment over a stamp"
                     + " further ahead is refused and reported until the clocks agree (geo-replication.md, Clock skew). Refused without sites.");
+    static final Option<Duration> O_CONFLICT_RESOLUTION_WINDOW = Option.duration(CONFLICT_RESOLUTION_WINDOW, Duration.ofHours(24),
+            MIN_CONFLICT_RESOLUTION_WINDOW, MAX_CONFLICT_RESOLUTION_WINDOW, "How long each site keeps the tombstones of deleted entities"
+                    + " (then they are removed); a site that a write reaches later than this after it was made, and that holds nothing of"
+                    + " its entity, stops being shipped to (`site-resync-<site>`) and must be repaired (geo-replication.md, Deletes and the"
+                    + " window). Longer keeps more tombstones; shorter makes a site that was away longer need repair. Refused without sites.");
 
     /** Every option of the string form, in the order docs/configuration.md shows them. */
     public static final OptionTable OPTIONS = OptionTable.of("the cluster-registry provider", O_CLUSTER_NAME, O_RESOURCE_GROUP_NAME,
@@ -254,7 +262,7 @@ public final class ClusterPersistenceConfiguration {
             O_KEY_STORE_TYPE, O_KEY_STORE_PASSWORD, O_KEY_STORE_ACTIVE_ALIAS, O_PASSPHRASE, O_PREVIOUS_PASSPHRASES, O_CONFLICT_RESOLUTION,
             O_HEALTH_CHECK_INTERVAL, O_MAX_RETRIES, O_RETRY_DELAY, O_ENABLE_LOCAL_CACHE, O_CACHE_SIZE, O_CACHE_TTL, O_PRELOAD_CACHE,
             O_CACHED_READS, O_ENABLE_AUDIT_LOGGING, O_AUDIT_LOG_PATH, O_BACKUP_ENABLED, O_BACKUP_INTERVAL, O_BACKUP_RETENTION, O_BACKUP_PATH,
-            O_LOCAL_SITE, O_SITE_REPLICATION_DELAY, O_MAX_CLOCK_SKEW)
+            O_LOCAL_SITE, O_SITE_REPLICATION_DELAY, O_MAX_CLOCK_SKEW, O_CONFLICT_RESOLUTION_WINDOW)
             .withPatterns(CACHED_READS_PREFIX + "<Type>", REGISTRY_OPTION_PREFIX + "<backend option>", SITES_PREFIX + "<site>",
                     SITES_PREFIX + "<site>." + REGISTRY_OPTION_PREFIX + "<backend option>");
 
@@ -309,6 +317,7 @@ public final class ClusterPersistenceConfiguration {
     private final String localSite;
     private final Duration siteReplicationDelay;
     private final Duration maxClockSkew;
+    private final Duration conflictResolutionWindow;
 
     private ClusterPersistenceConfiguration(Builder b, RegistryPath root, KeySource keySource) {
         this.clusterName = b.clusterName;
@@ -354,6 +363,7 @@ public final class ClusterPersistenceConfiguration {
         this.localSite = b.localSite;
         this.siteReplicationDelay = b.siteReplicationDelay;
         this.maxClockSkew = b.maxClockSkew;
+        this.conflictResolutionWindow = b.conflictResolutionWindow;
     }
 
     public static Builder builder() {
@@ -652,6 +662,11 @@ public final class ClusterPersistenceConfiguration {
         return maxClockSkew;
     }
 
+    /** How long each site keeps tombstones; a site that a write reaches later than this must be repaired. */
+    public Duration conflictResolutionWindow() {
+        return conflictResolutionWindow;
+    }
+
     @Override
     public String toString() {
         return "ClusterPersistenceConfiguration[clusterName=" + clusterName + ", resourceGroupName=" + resourceGroupName
@@ -668,7 +683,7 @@ public final class ClusterPersistenceConfiguration {
                 + (enableAuditLogging ? ", auditLogPath=" + auditLogPath : "")
                 + (backupEnabled ? ", backupInterval=" + backupInterval + ", backupRetention=" + backupRetention + ", backupPath=" + backupPath : "")
                 + (sites.isEmpty() ? "" : ", sites=" + sites + ", localSite=" + localSite + ", siteReplicationDelay="
-                + siteReplicationDelay + ", maxClockSkew=" + maxClockSkew
+                + siteReplicationDelay + ", maxClockSkew=" + maxClockSkew + ", conflictResolutionWindow=" + conflictResolutionWindow
                 + (siteRegistryOptions.isEmpty() ? "" : ", siteRegistryOptions=" + siteRegistryOptions.entrySet().stream()
                 .map(e -> e.getKey() + "=" + e.getValue().keySet()).toList()))
                 + (codec == JacksonEntityCodec.defaults() ? "" : ", codec=" + codec)
@@ -726,6 +741,7 @@ public final class ClusterPersistenceConfiguration {
         private String localSite;
         private Duration siteReplicationDelay = Duration.ofSeconds(1);
         private Duration maxClockSkew = Duration.ofSeconds(5);
+        private Duration conflictResolutionWindow = Duration.ofHours(24);
 
         private Builder() {
         }
@@ -998,6 +1014,12 @@ public final class ClusterPersistenceConfiguration {
             return mark(MAX_CLOCK_SKEW);
         }
 
+        /** How long each site keeps tombstones, 1 min .. 30 days; default 24 h. */
+        public Builder conflictResolutionWindow(Duration window) {
+            this.conflictResolutionWindow = window;
+            return mark(CONFLICT_RESOLUTION_WINDOW);
+        }
+
         /** An option for the registry backend (refused by the backend if it does not know it). */
         public Builder registryOption(String name, String value) {
             registryOptions.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
@@ -1135,6 +1157,9 @@ public final class ClusterPersistenceConfiguration {
             if (v.isSet(O_MAX_CLOCK_SKEW)) {
                 maxClockSkew(v.get(O_MAX_CLOCK_SKEW));
             }
+            if (v.isSet(O_CONFLICT_RESOLUTION_WINDOW)) {
+                conflictResolutionWindow(v.get(O_CONFLICT_RESOLUTION_WINDOW));
+            }
         }
 
         private static int asInt(Option<Long> option, OptionValues v) {
@@ -1258,10 +1283,11 @@ public final class ClusterPersistenceConfiguration {
         /** The rules of a multi-site store; with sites, {@link #clusterName} becomes the local site's URI. */
         private void validateSites() {
             if (sites.isEmpty()) {
-                for (String k : List.of(LOCAL_SITE, SITE_REPLICATION_DELAY, MAX_CLOCK_SKEW)) {
+                for (String k : List.of(LOCAL_SITE, SITE_REPLICATION_DELAY, MAX_CLOCK_SKEW, CONFLICT_RESOLUTION_WINDOW)) {
                     if (explicit.contains(k)) {
                         throw bad(k, k.equals(LOCAL_SITE) ? localSite : k.equals(SITE_REPLICATION_DELAY) ? siteReplicationDelay
-                                : maxClockSkew, "is set but no sites are configured (" + SITES_PREFIX + "<site> = <registry URI>, one per site)");
+                                : k.equals(MAX_CLOCK_SKEW) ? maxClockSkew : conflictResolutionWindow,
+                                "is set but no sites are configured (" + SITES_PREFIX + "<site> = <registry URI>, one per site)");
                     }
                 }
                 if (!siteRegistryOptions.isEmpty()) {
@@ -1321,6 +1347,11 @@ public final class ClusterPersistenceConfiguration {
             }
             if (maxClockSkew == null || maxClockSkew.compareTo(MIN_CLOCK_SKEW) < 0 || maxClockSkew.compareTo(MAX_CLOCK_SKEW_LIMIT) > 0) {
                 throw bad(MAX_CLOCK_SKEW, maxClockSkew, "must be a duration from " + MIN_CLOCK_SKEW + " to " + MAX_CLOCK_SKEW_LIMIT);
+            }
+            if (conflictResolutionWindow == null || conflictResolutionWindow.compareTo(MIN_CONFLICT_RESOLUTION_WINDOW) < 0
+                    || conflictResolutionWindow.compareTo(MAX_CONFLICT_RESOLUTION_WINDOW) > 0) {
+                throw bad(CONFLICT_RESOLUTION_WINDOW, conflictResolutionWindow, "must be a duration from " + MIN_CONFLICT_RESOLUTION_WINDOW
+                        + " to " + MAX_CONFLICT_RESOLUTION_WINDOW);
             }
         }
 

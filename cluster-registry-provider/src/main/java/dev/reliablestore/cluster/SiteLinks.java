@@ -51,6 +51,9 @@ final class SiteLinks implements AutoCloseable {
     /** How long a lease lasts after its last renewal: a holder that died is replaced after this at most. */
     static final Duration LEASE = Duration.ofSeconds(10);
     static final String LEASE_VALUE = "lease";
+    /** Tombstones are looked over every tenth of the window, within these bounds. */
+    static final Duration MIN_COLLECT_EVERY = Duration.ofSeconds(10);
+    static final Duration MAX_COLLECT_EVERY = Duration.ofHours(1);
 
     private final ClusterPersistenceConfiguration config;
     private final SiteReplication.Site local;
@@ -60,6 +63,9 @@ final class SiteLinks implements AutoCloseable {
     /** This factory's name in the lease: its node and a random part, so two factories of one node differ. */
     private final String owner;
     private final RegistryPath leaseKey;
+    private final Duration collectEvery;
+    /** When the lease holder next removes the tombstones the window has passed over (System.nanoTime). */
+    private long nextCollect = System.nanoTime();
     private final Map<String, Target> targets = new LinkedHashMap<>();
     private final Object lock = new Object();
     private final Thread runner;
@@ -104,7 +110,11 @@ final class SiteLinks implements AutoCloseable {
         Duration pause = config.retryDelay().compareTo(MIN_RETRY_PAUSE) < 0 ? MIN_RETRY_PAUSE : config.retryDelay();
         Duration behind = config.siteReplicationDelay().multipliedBy(2).compareTo(BEHIND_AFTER) > 0
                 ? config.siteReplicationDelay().multipliedBy(2) : BEHIND_AFTER;
-        this.pace = new SiteReplication.Pace(config.siteReplicationDelay(), pause, behind, System::currentTimeMillis, config.maxClockSkew());
+        this.pace = new SiteReplication.Pace(config.siteReplicationDelay(), pause, behind, System::currentTimeMillis, config.maxClockSkew(),
+                config.conflictResolutionWindow());
+        Duration every = config.conflictResolutionWindow().dividedBy(10);
+        this.collectEvery = every.compareTo(MIN_COLLECT_EVERY) < 0 ? MIN_COLLECT_EVERY : every.compareTo(MAX_COLLECT_EVERY) > 0
+                ? MAX_COLLECT_EVERY : every;
         this.owner = nodeName + "/" + UUID.randomUUID();
         this.leaseKey = SiteReplication.ledgerKey(local.layout()).parent().child("Shipper");
         config.sites().forEach((name, uri) -> {
@@ -126,6 +136,10 @@ final class SiteLinks implements AutoCloseable {
         while (!closed) {
             boolean leading = lease();
             boolean waiting = false;
+            if (leading && System.nanoTime() - nextCollect >= 0) {
+                collectTombstones();
+                nextCollect = System.nanoTime() + collectEvery.toNanos();
+            }
             if (leading) {
                 for (Target t : targets.values()) {
                     if (closed) {
@@ -191,6 +205,19 @@ final class SiteLinks implements AutoCloseable {
         } catch (RegistryException | IllegalArgumentException e) {
             LOG.warn("site {}: the shipper lease cannot be read or renewed: {}", local.name(), e.getMessage());
             return leader && now < leaseUntil;
+        }
+    }
+
+    /** Removes this site's tombstones that the conflict-resolution window has passed over. */
+    private void collectTombstones() {
+        try {
+            int removed = SiteReplication.collectTombstones(local, pace);
+            if (removed > 0) {
+                LOG.info("site {}: removed {} tombstone(s) older than the conflict-resolution window ({})", local.name(), removed,
+                        pace.conflictWindow());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("site {}: tombstones not collected this time: {}", local.name(), e.toString());
         }
     }
 

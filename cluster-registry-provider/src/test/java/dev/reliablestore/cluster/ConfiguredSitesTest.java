@@ -289,6 +289,11 @@ class ConfiguredSitesTest {
         assertThat(ok.localSite()).hasValue("paris");
         assertThat(ok.siteReplicationDelay()).isZero();
         assertThat(ok.maxClockSkew()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(ok.conflictResolutionWindow()).isEqualTo(Duration.ofHours(24));
+        o.put("conflictResolutionWindow", "31d");
+        assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(o)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("conflictResolutionWindow").hasMessageContaining("30d");
+        o.remove("conflictResolutionWindow");
 
         Map<String, String> single = new HashMap<>(Map.of("resourceGroupName", "RG", "registryKeyPath", "Data", "siteReplicationDelay", "1s"));
         assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(single)).isInstanceOf(ConfigurationException.class)

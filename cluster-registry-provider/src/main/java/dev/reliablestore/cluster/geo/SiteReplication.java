@@ -67,16 +67,20 @@ public final class SiteReplication {
      * @param gather       {@code siteReplicationDelay}
      * @param retryPause   between attempts while the target refuses
      * @param behindAfter  how long the target may refuse, or the lag stay above it, before {@code site-behind-<target>} is raised
-     * @param wallMillis   the local site's wall clock
-     * @param maxClockSkew how far ahead of it a target's stamp may be
+     * @param wallMillis     the local site's wall clock
+     * @param maxClockSkew   how far ahead of it a target's stamp may be
+     * @param conflictWindow how long the sites keep tombstones: a write that reaches a site later than
+     *                       this after it was made, and meets nothing there, stops the shipper
      */
-    public record Pace(Duration gather, Duration retryPause, Duration behindAfter, LongSupplier wallMillis, Duration maxClockSkew) {
+    public record Pace(Duration gather, Duration retryPause, Duration behindAfter, LongSupplier wallMillis, Duration maxClockSkew,
+                       Duration conflictWindow) {
         public Pace {
             Objects.requireNonNull(gather, "gather");
             Objects.requireNonNull(retryPause, "retryPause");
             Objects.requireNonNull(behindAfter, "behindAfter");
             Objects.requireNonNull(wallMillis, "wallMillis");
             Objects.requireNonNull(maxClockSkew, "maxClockSkew");
+            Objects.requireNonNull(conflictWindow, "conflictWindow");
         }
     }
 
@@ -108,7 +112,7 @@ public final class SiteReplication {
                     + from.layout().root() + ", " + to.layout().root());
         }
         SiteTranslator translator = new SiteTranslator(from.states(), to.registry(), to.states(),
-                new HybridClock(pace.wallMillis(), pace.maxClockSkew()), c -> conflicts.accept(event(c)));
+                new HybridClock(pace.wallMillis(), pace.maxClockSkew()), pace.wallMillis(), pace.conflictWindow(), c -> conflicts.accept(event(c)));
         SiteShipper shipper = new SiteShipper(from.registry(), from.layout().root(), from.name(), to.registry(), to.name(),
                 ledgerKey(from.layout()), translator, pace.gather(), pace.retryPause(), pace.behindAfter());
         return new Link() {
@@ -132,6 +136,14 @@ public final class SiteReplication {
                 return shipper.toString();
             }
         };
+    }
+
+    /**
+     * Removes {@code site}'s tombstones that the conflict-resolution window has passed over (their
+     * stamps older than the window and the clock skew the sites allow); returns how many.
+     */
+    public static int collectTombstones(Site site, Pace pace) {
+        return new TombstoneCollector(site, pace.conflictWindow(), pace.maxClockSkew(), pace.wallMillis()).collect();
     }
 
     static StoreEvent.ConflictResolved event(SiteTranslator.Conflict c) {

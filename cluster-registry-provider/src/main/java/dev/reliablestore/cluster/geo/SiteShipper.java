@@ -254,6 +254,10 @@ final class SiteShipper implements AutoCloseable {
             failure = e;
             LOG.error("{}: stopped, the target's checkpoint {} is older than this site's retained history; resync the target", name, checkpoint, e);
             raise(resyncFault, name + ": stopped; the target's checkpoint is older than this site's retained history, resync it: " + e.getMessage());
+        } catch (ConflictWindowExceededException e) {
+            failure = e;
+            LOG.error("{}: stopped at the batch after {}: {}", name, checkpoint, e.getMessage());
+            raise(resyncFault, name + ": stopped; " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException | Error e) {

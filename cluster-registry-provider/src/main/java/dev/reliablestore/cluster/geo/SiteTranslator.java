@@ -9,12 +9,14 @@ import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
 import dev.reliablestore.registry.RegistryPath;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * Turns a batch of entity writes made at the origin site into the commands that merge them into the
@@ -54,6 +56,9 @@ final class SiteTranslator implements SiteShipper.Translator {
     private final ClusterRegistry target;
     private final EntityStates at;
     private final HybridClock clock;
+    private final LongSupplier wallMillis;
+    /** The conflict-resolution window in ms, or {@link Long#MAX_VALUE} when tombstones are never collected. */
+    private final long windowMillis;
     private final Consumer<Conflict> conflicts;
     /**
      * The conflicts of the group being translated, by entity, reported once it is applied. Kept
@@ -72,10 +77,24 @@ final class SiteTranslator implements SiteShipper.Translator {
      * @param conflicts told of each conflict once the batch that resolved it is applied at the target
      */
     SiteTranslator(EntityStates origin, ClusterRegistry target, EntityStates at, HybridClock clock, Consumer<Conflict> conflicts) {
+        this(origin, target, at, clock, () -> 0, null, conflicts);
+    }
+
+    /**
+     * @param wallMillis the origin site's wall clock (the one {@code clock} follows)
+     * @param window     the conflict-resolution window: how long the sites keep tombstones; null
+     *                   when they keep them for good. A write older than it (by the origin's own
+     *                   clock: it is the origin's stamp) that meets no state at the target is refused
+     *                   with {@link ConflictWindowExceededException}.
+     */
+    SiteTranslator(EntityStates origin, ClusterRegistry target, EntityStates at, HybridClock clock, LongSupplier wallMillis,
+                   Duration window, Consumer<Conflict> conflicts) {
         this.origin = Objects.requireNonNull(origin, "origin");
         this.target = Objects.requireNonNull(target, "target");
         this.at = Objects.requireNonNull(at, "at");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.wallMillis = Objects.requireNonNull(wallMillis, "wallMillis");
+        this.windowMillis = window == null ? Long.MAX_VALUE : window.toMillis();
         this.conflicts = Objects.requireNonNull(conflicts, "conflicts");
     }
 
@@ -124,6 +143,16 @@ final class SiteTranslator implements SiteShipper.Translator {
             EntityStates.Current local = at.current(e.type, e.id, read, i * EntityStates.READS);
             if (local.state() != null && local.state().hlc() != 0) {
                 clock.observe(local.state().hlc(), local.state().origin());
+            }
+            if (local.state() == null && windowMillis != Long.MAX_VALUE) {
+                long age = wallMillis.getAsLong() - HybridClock.physical(incoming.hlc());
+                if (age > windowMillis) {
+                    // the target holds nothing of it: perhaps because it collected the tombstone of a
+                    // delete that beats this write everywhere else
+                    throw new ConflictWindowExceededException("site " + at.site() + " would receive the write of " + e.where() + " made at "
+                            + origin.site() + " " + age + " ms ago, later than the conflict-resolution window (" + windowMillis
+                            + " ms) during which tombstones are kept; resync site " + at.site() + " from another site");
+                }
             }
             CrossSiteMerge.Outcome merged = CrossSiteMerge.merge(local.state(), incoming);
             if (!merged.changed(local.state())) {

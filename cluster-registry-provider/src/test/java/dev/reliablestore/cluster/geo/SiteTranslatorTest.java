@@ -196,6 +196,49 @@ class SiteTranslatorTest {
                 .map(c -> c.loser().deleted() ? "(deleted)" : new String(c.loser().value(), StandardCharsets.UTF_8)).sorted().toList();
     }
 
+    /**
+     * A write that reaches a site later than the conflict-resolution window after it was made, and
+     * meets nothing there, stops the shipper with site-resync: the site may have collected the
+     * tombstone of a delete that beats it elsewhere. One that meets a state there is merged as ever.
+     */
+    @Test
+    void aWriteOlderThanTheWindowThatMeetsNothingStopsTheShipperForAResync() {
+        Site paris = site("paris");
+        Site tokyo = site("tokyo");
+        save(tokyo, "met", "{\"v\":0}");
+        paris.wall.incrementAndGet();
+        save(paris, "met", "{\"v\":1}"); // a millisecond later than tokyo's: it wins there
+        paris.wall.addAndGet(Duration.ofMinutes(11).toMillis()); // the write is now 11 minutes old at paris
+        SiteShipper first = windowed(paris, tokyo);
+        try {
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(content(tokyo).get("met")).isEqualTo("{\"v\":1}"));
+            assertThat(first.failure()).isNull();
+        } finally {
+            first.close();
+        }
+
+        save(paris, "alone", "{\"v\":1}");
+        paris.wall.addAndGet(Duration.ofMinutes(11).toMillis());
+        SiteShipper second = windowed(paris, tokyo);
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> second.failure() != null);
+            assertThat(second.failure()).isInstanceOf(ConflictWindowExceededException.class)
+                    .hasMessageContaining("Order/alone").hasMessageContaining("resync site tokyo");
+            assertThat(paris.registry.healthFaults()).extracting(HealthFault::id).contains("site-resync-tokyo");
+            assertThat(content(tokyo)).doesNotContainKey("alone");
+        } finally {
+            second.close();
+        }
+    }
+
+    /** A shipper whose translator keeps tombstones for a window of 10 minutes. */
+    private SiteShipper windowed(Site from, Site to) {
+        SiteTranslator t = new SiteTranslator(from.states, to.registry, to.states, from.clock, from.wall::get, Duration.ofMinutes(10),
+                conflicts::add);
+        return new SiteShipper(from.registry, LAYOUT.root(), from.name, to.registry, to.name, LEDGER, t, Duration.ZERO,
+                Duration.ofMillis(20), Duration.ofSeconds(30));
+    }
+
     @Test
     void concurrentWritesAtEverySiteConvergeToTheLatestStampAndEveryConflictIsReported() {
         Map<String, String> expected = new TreeMap<>();

@@ -1,0 +1,99 @@
+package dev.reliablestore.cluster.geo;
+
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.ConditionFailedException;
+import dev.reliablestore.registry.NoSuchKeyException;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.WriteBatch;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.LongSupplier;
+
+/**
+ * Removes a site's tombstones once the conflict-resolution window has passed over them
+ * (docs/geo-replication.md, Deletes and the window). A tombstone is kept while a concurrent write
+ * of its entity could still arrive: a write reaches a site within the window after it was made, or
+ * the shipper refuses it ({@link ConflictWindowExceededException}). So a tombstone whose stamp is
+ * older than the window — plus the clock skew the sites allow, since the stamp may come from a
+ * clock that ran ahead — can decide nothing any more: every write still to come is either later
+ * than it (and wins anyway) or refused. Each site collects its own, by the same rule, so the sites
+ * stay alike.
+ */
+final class TombstoneCollector {
+
+    private final SiteReplication.Site site;
+    private final EntityStates states;
+    private final long keepMillis;
+    private final LongSupplier wallMillis;
+
+    /**
+     * @param window  how long tombstones are kept
+     * @param maxSkew how far another site's clock may run ahead of this one's
+     */
+    TombstoneCollector(SiteReplication.Site site, Duration window, Duration maxSkew, LongSupplier wallMillis) {
+        this.site = Objects.requireNonNull(site, "site");
+        this.states = site.states();
+        this.keepMillis = window.plus(maxSkew).toMillis();
+        this.wallMillis = Objects.requireNonNull(wallMillis, "wallMillis");
+    }
+
+    /**
+     * Removes every tombstone older than the window, each on the condition that it is still the one
+     * read (a newer delete of the entity, or a save, meanwhile keeps what it wrote). Returns how many
+     * it removed.
+     */
+    int collect() {
+        ClusterRegistry registry = site.registry();
+        long before = wallMillis.getAsLong() - keepMillis;
+        // a condition and a delete per tombstone, within the registry's batch limits
+        int perBatch = Math.max(1, Math.min(256, registry.limits().maxBatchCommands() / 2));
+        int removed = 0;
+        for (String type : children(registry, site.layout().entities())) {
+            RegistryPath key = site.layout().tombstones(type);
+            Map<String, VersionedValue> tombstones;
+            try {
+                tombstones = registry.values(key);
+            } catch (NoSuchKeyException none) {
+                continue;
+            }
+            WriteBatch.Builder batch = WriteBatch.builder();
+            int inBatch = 0;
+            for (Map.Entry<String, VersionedValue> t : tombstones.entrySet()) {
+                SiteState state = states.tombstone(type, t.getKey(), t.getValue().value().asBinary());
+                if (HybridClock.physical(state.hlc()) >= before) {
+                    continue;
+                }
+                batch.requireRevision(key, t.getKey(), t.getValue().revision()).deleteValue(key, t.getKey());
+                if (++inBatch == perBatch) {
+                    removed += commit(registry, batch, inBatch);
+                    batch = WriteBatch.builder();
+                    inBatch = 0;
+                }
+            }
+            if (inBatch > 0) {
+                removed += commit(registry, batch, inBatch);
+            }
+        }
+        return removed;
+    }
+
+    private static int commit(ClusterRegistry registry, WriteBatch.Builder batch, int count) {
+        try {
+            registry.commit(batch.build());
+            return count;
+        } catch (ConditionFailedException changed) {
+            return 0; // one of them was written again meanwhile: the next round looks again
+        }
+    }
+
+    private static Iterable<String> children(ClusterRegistry registry, RegistryPath key) {
+        try {
+            return registry.subkeys(key);
+        } catch (NoSuchKeyException none) {
+            return java.util.List.of();
+        }
+    }
+}
