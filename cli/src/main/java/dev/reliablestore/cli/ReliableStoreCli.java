@@ -22,10 +22,10 @@ import java.io.PrintWriter;
                 EntityCommands.ListEntities.class, EntityCommands.Count.class, StatusCommand.class, HealthCommand.class,
                 WatchCommand.class, MigrateCommand.class, BackupCommand.class, RestoreCommand.class, VerifyCommand.class,
                 ReencryptCommand.class, AuditCommand.class, ZkCommand.class, NodeCommands.Failover.class, NodeCommands.Drain.class,
-                NodeCommands.Resume.class, CommandLine.HelpCommand.class},
+                NodeCommands.Resume.class, SitesCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the operation failed (the message says why)", "2:bad usage or bad input (nothing was changed)",
-                "3:a check found problems (health, verify, migrate verification, audit verify, zk secure --dry-run), or failover/drain/resume refused", "4:not found (get, delete)",
+                "3:a check found problems (health, verify, migrate verification, audit verify, zk secure --dry-run, sites status), or failover/drain/resume refused", "4:not found (get, delete)",
                 "5:version conflict (--expect-version)", "130:interrupted by Ctrl-C"})
 public final class ReliableStoreCli {
 

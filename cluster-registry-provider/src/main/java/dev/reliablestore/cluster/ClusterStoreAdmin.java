@@ -1,6 +1,7 @@
 package dev.reliablestore.cluster;
 
 import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.cluster.geo.SiteReplication;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
@@ -65,6 +66,27 @@ public final class ClusterStoreAdmin {
         }
         EnvelopeCodec codec = cluster.envelopeCodec();
         return new ClusterStoreAdmin(cluster.registry(), cluster.gateway(), cluster.layout(), codec.encrypts() ? codec.keys().activeKeyId() : null);
+    }
+
+    /**
+     * How far each site's writes have reached each other site of a multi-site store kept under
+     * {@code root} ({@code sites}: site name → its registry, which the caller holds): one status per
+     * ordered pair of sites. Writes one bookkeeping value at each site (never shipped) to know where
+     * its history ends, then reads that history from each other site's checkpoint, for at most
+     * {@code timeout} per pair.
+     */
+    public static List<SiteLinkStatus> siteLinks(RegistryPath root, Map<String, ClusterRegistry> sites, Duration timeout) {
+        StorageLayout layout = new StorageLayout(Objects.requireNonNull(root, "root"));
+        List<SiteLinkStatus> out = new ArrayList<>();
+        for (Map.Entry<String, ClusterRegistry> from : new TreeMap<>(sites).entrySet()) {
+            for (Map.Entry<String, ClusterRegistry> to : new TreeMap<>(sites).entrySet()) {
+                if (!from.getKey().equals(to.getKey())) {
+                    out.add(SiteReplication.linkStatus(layout, from.getKey(), from.getValue(), to.getKey(), to.getValue(),
+                            EnvelopeCodec::peekStamp, timeout));
+                }
+            }
+        }
+        return out;
     }
 
     public StorageLayout layout() {

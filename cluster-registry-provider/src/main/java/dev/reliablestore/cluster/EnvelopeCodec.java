@@ -129,6 +129,31 @@ final class EnvelopeCodec implements SiteEnvelopes {
         }
     }
 
+    /**
+     * The cross-site stamp in an envelope's header, or null when it carries none or is not an
+     * envelope. Read as it is: not authenticated (for a status display; {@link #open} authenticates).
+     */
+    static byte[] peekStamp(byte[] envelope) {
+        try {
+            java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(envelope);
+            if (in.get() != MAGIC || in.get() != FORMAT) {
+                return null;
+            }
+            int flags = in.get();
+            if ((flags & STAMPED) == 0) {
+                return null;
+            }
+            in.position(FIXED_HEADER + ((flags & COMPRESSED) != 0 ? 4 : 0) + ((flags & DICTIONARY) != 0 ? 4 : 0));
+            int siteLength = Byte.toUnsignedInt(in.get());
+            in.position(in.position() + siteLength); // the site
+            byte[] stamp = new byte[Short.toUnsignedInt(in.getShort())];
+            in.get(stamp);
+            return stamp;
+        } catch (RuntimeException malformed) {
+            return null;
+        }
+    }
+
     boolean encrypts() {
         return keys != null;
     }

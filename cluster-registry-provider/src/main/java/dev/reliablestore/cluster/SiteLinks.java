@@ -50,7 +50,7 @@ final class SiteLinks implements AutoCloseable {
     static final Duration RENEW = Duration.ofSeconds(1);
     /** How long a lease lasts after its last renewal: a holder that died is replaced after this at most. */
     static final Duration LEASE = Duration.ofSeconds(10);
-    static final String LEASE_VALUE = "lease";
+    static final String LEASE_VALUE = SiteReplication.LEASE_VALUE;
     /** Tombstones are looked over every tenth of the window, within these bounds. */
     static final Duration MIN_COLLECT_EVERY = Duration.ofSeconds(10);
     static final Duration MAX_COLLECT_EVERY = Duration.ofHours(1);
@@ -116,7 +116,7 @@ final class SiteLinks implements AutoCloseable {
         this.collectEvery = every.compareTo(MIN_COLLECT_EVERY) < 0 ? MIN_COLLECT_EVERY : every.compareTo(MAX_COLLECT_EVERY) > 0
                 ? MAX_COLLECT_EVERY : every;
         this.owner = nodeName + "/" + UUID.randomUUID();
-        this.leaseKey = SiteReplication.ledgerKey(local.layout()).parent().child("Shipper");
+        this.leaseKey = SiteReplication.leaseKey(local.layout());
         config.sites().forEach((name, uri) -> {
             if (!name.equals(local.name())) {
                 targets.put(name, new Target(name, uri));

@@ -159,9 +159,21 @@ class ConfiguredSitesTest {
         assertThat(at("tokyo").get("p").map(Versioned::value)).hasValue(new Parcel("from tokyo", 20));
         assertThat(at("tokyo").exists("both")).isFalse();
         assertThat(at("paris").get("both").map(Versioned::value)).hasValue(new Parcel("updated at paris", 2));
+        // what waits, pair by pair: at least each site's writes since the hold (batches a site made
+        // before it, a store's type descriptor say, may not have been shipped yet either)
+        Map<String, SiteLinkStatus> held = linkStatus();
+        assertThat(held.get("paris->tokyo").waiting().orElseThrow()).isGreaterThanOrEqualTo(2L);
+        assertThat(held.get("paris->rome").waiting().orElseThrow()).isGreaterThanOrEqualTo(2L);
+        assertThat(held.get("tokyo->paris").waiting().orElseThrow()).isGreaterThanOrEqualTo(2L);
+        assertThat(held.get("rome->paris").waiting().orElseThrow()).isGreaterThanOrEqualTo(1L);
+        assertThat(held.get("paris->tokyo").oldestWaiting()).isPresent();
+        assertThat(held.get("paris->tokyo").shipper()).hasValueSatisfying(holder -> assertThat(holder).contains(" until "));
+        assertThat(held.get("paris->tokyo").healthy()).isFalse();
 
         SITES.forEach(s -> links(s).release());
         awaitConverged();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(linkStatus().values()).allSatisfy(l -> assertThat(l.healthy()).as(l.toString()).isTrue()));
         for (String s : SITES) {
             assertThat(at(s).get("p").map(Versioned::value)).as(s).hasValue(new Parcel("from rome", 30));
             assertThat(at(s).exists("both")).as(s).isFalse();
@@ -190,6 +202,15 @@ class ConfiguredSitesTest {
         assertThat(new String(one.kept().value().orElseThrow(), StandardCharsets.UTF_8)).contains("from rome");
         assertThat(one.toString()).doesNotContain("from rome").contains("bytes");
         assertThat(events).allSatisfy(e -> assertThat(e.strategy()).isEqualTo("LastWriteWins"));
+    }
+
+    private Map<String, SiteLinkStatus> linkStatus() {
+        Map<String, ClusterRegistry> registries = new TreeMap<>();
+        factories.forEach((site, f) -> registries.put(site, ((ClusterStoreFactory) f).registry()));
+        Map<String, SiteLinkStatus> out = new TreeMap<>();
+        ClusterStoreAdmin.siteLinks(((ClusterStoreFactory) factories.get("paris")).layout().root(), registries, Duration.ofSeconds(20))
+                .forEach(l -> out.put(l.from() + "->" + l.to(), l));
+        return out;
     }
 
     private List<StoreEvent.SiteConflict> acrossSites(String id) {

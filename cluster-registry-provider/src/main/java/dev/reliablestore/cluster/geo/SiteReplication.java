@@ -1,15 +1,32 @@
 package dev.reliablestore.cluster.geo;
 
 import dev.reliablestore.api.StoreEvent;
+import dev.reliablestore.cluster.SiteLinkStatus;
 import dev.reliablestore.cluster.StorageLayout;
+import dev.reliablestore.registry.Change;
+import dev.reliablestore.registry.ChangeBatch;
+import dev.reliablestore.registry.ChangeListener;
 import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.FeedHistoryUnavailableException;
+import dev.reliablestore.registry.HealthFault;
+import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.ValueType;
+import dev.reliablestore.registry.Watch;
+import dev.reliablestore.registry.WriteBatch;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
@@ -22,6 +39,8 @@ public final class SiteReplication {
 
     /** The strategy the events name: the only cross-site policy built. */
     public static final String LAST_WRITE_WINS = "LastWriteWins";
+    /** The value of a site's shipper lease, under {@link #leaseKey}: "{@code <until ms> <holder>}". */
+    public static final String LEASE_VALUE = "lease";
 
     private SiteReplication() {
     }
@@ -38,6 +57,114 @@ public final class SiteReplication {
     /** Where every site keeps, per origin site, the last batch it applied: below the store's root, so it is never shipped on. */
     public static RegistryPath ledgerKey(StorageLayout layout) {
         return layout.root().child("Sites").child("Applied");
+    }
+
+    /** Where a site keeps its shipper lease: beside the ledger, so it is bookkeeping and never shipped. */
+    public static RegistryPath leaseKey(StorageLayout layout) {
+        return ledgerKey(layout).parent().child("Shipper");
+    }
+
+    /**
+     * How far {@code from}'s writes have reached {@code to}: the checkpoint {@code to} keeps for
+     * {@code from}, how many of {@code from}'s batches wait and since when, the faults and the
+     * lease. To know where {@code from}'s history ends it writes one bookkeeping value there
+     * ({@code <root>/Sites/Probe}, never shipped) and reads the history from the checkpoint up to it.
+     *
+     * @param stampOf the stamp in a stored envelope's header (null if it has none); it is read for
+     *                the time of the oldest batch waiting, not authenticated
+     * @param timeout how long the history may take to read
+     */
+    public static SiteLinkStatus linkStatus(StorageLayout layout, String from, ClusterRegistry fromRegistry, String to, ClusterRegistry toRegistry,
+                                        Function<byte[], byte[]> stampOf, Duration timeout) {
+        RegistryPath ledger = ledgerKey(layout);
+        long applied = toRegistry.getValue(ledger, from).map(v -> v.value().asQword()).orElse(0L);
+        List<HealthFault> faults = fromRegistry.healthFaults().stream()
+                .filter(f -> f.id().startsWith("site-") && f.id().endsWith("-" + to)).toList();
+        Optional<String> shipper = fromRegistry.getValue(leaseKey(layout), LEASE_VALUE).map(v -> {
+            String[] lease = v.value().asSz().split(" ", 2);
+            return (lease.length == 2 ? lease[1] : "?") + " until " + Instant.ofEpochMilli(Long.parseLong(lease[0]));
+        });
+        long head = fromRegistry.currentSequence();
+        long probe = fromRegistry.commit(WriteBatch.builder().setValue(ledger.parent().child("Probe"), "status",
+                RegistryValue.qword(System.currentTimeMillis())).build()).sequence();
+        AtomicLong waiting = new AtomicLong();
+        AtomicReference<Instant> oldest = new AtomicReference<>();
+        AtomicReference<String> gap = new AtomicReference<>();
+        CountDownLatch done = new CountDownLatch(1);
+        ChangeListener counter = new ChangeListener() {
+            @Override
+            public void onBatch(ChangeBatch batch) {
+                if (done.getCount() == 0) {
+                    return;
+                }
+                if (batch.sequence() >= probe) {
+                    done.countDown();
+                    return;
+                }
+                if (SiteShipper.shipped(batch, layout.root(), ledger)) {
+                    waiting.incrementAndGet();
+                    if (oldest.get() == null) {
+                        oldest.set(stampTime(layout, batch, stampOf)); // null for a batch that writes no entity
+                    }
+                    if (waiting.get() >= SiteLinkStatus.COUNT_LIMIT) {
+                        done.countDown();
+                    }
+                }
+            }
+
+            @Override
+            public void onResync(String reason) {
+                gap.set("the history could not be read to its end (" + reason + ")");
+                done.countDown();
+            }
+        };
+        Optional<String> problem = Optional.empty();
+        Watch watch = null;
+        try {
+            watch = fromRegistry.watch(layout.root(), applied, counter);
+            if (!done.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+                gap.compareAndSet(null, "the history was not read to its end within " + timeout);
+            }
+        } catch (FeedHistoryUnavailableException e) {
+            gap.set(null);
+            problem = Optional.of("site " + to + "'s checkpoint " + applied + " for " + from + " is older than " + from
+                    + "'s retained history (" + e.getMessage() + "): resync " + to);
+        } catch (RegistryArgumentException e) {
+            problem = Optional.of("site " + to + "'s checkpoint " + applied + " for " + from + " lies beyond " + from
+                    + "'s history (was " + from + " restored from an older copy?): " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            gap.set("interrupted");
+        } finally {
+            if (watch != null) {
+                watch.close();
+            }
+        }
+        if (gap.get() != null) {
+            problem = Optional.of(gap.get());
+        }
+        boolean counted = problem.isEmpty();
+        return new SiteLinkStatus(from, to, applied, head, counted ? Optional.of(waiting.get()) : Optional.empty(),
+                counted ? Optional.ofNullable(oldest.get()) : Optional.empty(), faults, shipper, problem);
+    }
+
+    /** The time of the stamp of the first entity {@code batch} writes, or null. */
+    private static Instant stampTime(StorageLayout layout, ChangeBatch batch, Function<byte[], byte[]> stampOf) {
+        for (Change c : batch.changes()) {
+            if (c instanceof Change.ValueSet s && s.value().value().type() == ValueType.BINARY
+                    && ((layout.typeOfTypeKey(s.key()) != null && !s.name().equals(StorageLayout.METADATA))
+                    || (s.key().name().equals(StorageLayout.TOMBSTONES) && s.key().isBelow(layout.entities())))) {
+                byte[] stamp = stampOf.apply(s.value().value().asBinary());
+                if (stamp != null) {
+                    try {
+                        return Instant.ofEpochMilli(HybridClock.physical(SiteState.stamped(null, stamp).hlc()));
+                    } catch (IllegalArgumentException unreadable) {
+                        return null;
+                    }
+                }
+            }
+        }
+        return null;
     }
 
     /**
@@ -155,3 +282,4 @@ public final class SiteReplication {
         return new StoreEvent.SiteWrite(s.origin(), Instant.ofEpochMilli(HybridClock.physical(s.hlc())), Optional.ofNullable(s.value()));
     }
 }
+

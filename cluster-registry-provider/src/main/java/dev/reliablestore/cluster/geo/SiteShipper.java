@@ -167,8 +167,17 @@ final class SiteShipper implements AutoCloseable {
      * bookkeeping: the shipper lease, say): nothing to ship, and no reason to write at the target.
      */
     private boolean bookkeeping(ChangeBatch batch) {
+        return bookkeeping(batch, root, ledgerKey);
+    }
+
+    static boolean bookkeeping(ChangeBatch batch, RegistryPath root, RegistryPath ledgerKey) {
         RegistryPath sites = ledgerKey.parent();
         return !sites.equals(root) && batch.changes().stream().allMatch(c -> sites.contains(c.key()));
+    }
+
+    /** Whether the shipper of this batch's site ships it: not a batch another site shipped here, not bookkeeping. */
+    static boolean shipped(ChangeBatch batch, RegistryPath root, RegistryPath ledgerKey) {
+        return ShipmentLedger.shippedFrom(batch, ledgerKey).isEmpty() && !bookkeeping(batch, root, ledgerKey);
     }
 
     /** The origin sequence the target has applied up to, as last known. */
@@ -306,7 +315,7 @@ final class SiteShipper implements AutoCloseable {
         while (closed.getCount() > 0) {
             // applied already, came from another site, or the sites' own bookkeeping: never shipped
             List<ChangeBatch> own = group.stream()
-                    .filter(b -> b.sequence() > checkpoint && ShipmentLedger.shippedFrom(b, ledgerKey).isEmpty() && !bookkeeping(b)).toList();
+                    .filter(b -> b.sequence() > checkpoint && shipped(b, root, ledgerKey)).toList();
             if (own.isEmpty()) {
                 return;
             }
