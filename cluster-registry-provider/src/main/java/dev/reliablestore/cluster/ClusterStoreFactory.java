@@ -394,11 +394,6 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
 
     @Override
     public TransactionBranch begin(TransactionId id) {
-        if (siteWrites != null) {
-            // a transaction's writes would have to be stamped when they commit: not built (docs/geo-replication.md)
-            throw new UnsupportedOperationException("transactions are not supported yet in a store at a site (" + siteWrites.site()
-                    + "): their writes are not stamped for the other sites");
-        }
         return transactions.begin(id);
     }
 
@@ -414,11 +409,6 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
 
     @Override
     public void commitPrepared(TransactionId id) {
-        if (siteWrites != null) {
-            // its writes were prepared unstamped: applied here they would stop the shippers
-            throw new UnsupportedOperationException("transactions are not supported yet in a store at a site (" + siteWrites.site()
-                    + "): a prepared transaction can only be rolled back here");
-        }
         transactions.commitPrepared(id);
     }
 

@@ -4,6 +4,9 @@ import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.EntityTooLargeException;
+import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.cluster.geo.ClockSkewException;
+import dev.reliablestore.cluster.geo.LocalWrites;
 import dev.reliablestore.registry.BatchCommand;
 import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.ReadBatch;
@@ -69,6 +72,11 @@ final class RegistryTransactions implements TransactionalResource {
     private final ClusterStoreFactory factory;
     private final RegistryPath transactions;
     private final RegistryPath locks;
+    /**
+     * Bytes per entity a prepared transaction's commit at a site may add to its prepare batch: the
+     * stamp (origin, clock, a vector of up to 16 sites) and the site name in each envelope's header.
+     */
+    static final int STAMP_ALLOWANCE = 1536;
     private final Map<TransactionId, RegistryTransactionBranch> live = new ConcurrentHashMap<>();
     /** One ordinary store per entity type, shared by every branch (reads through views, envelope encoding). */
     private final Map<String, TypedStore> stores = new ConcurrentHashMap<>();
@@ -176,6 +184,7 @@ final class RegistryTransactions implements TransactionalResource {
      * @throws ConcurrencyConflictException when a version moved or an entity is locked; nothing was written
      */
     void prepare(TransactionId id, List<EncodedWrite> writes) {
+        checkShippable(writes.size());
         String recordName = recordName(id);
         byte[] record = encode(writes);
         int maxValueSize = factory.gateway().limits().maxValueSize();
@@ -193,6 +202,10 @@ final class RegistryTransactions implements TransactionalResource {
         }
         b.requireValueAbsent(transactions, recordName).setValue(transactions, recordName, RegistryValue.binary(record));
         WriteBatch batch = checked(b.build(), writes.size());
+        if (factory.siteWrites() != null) {
+            // the prepare batch carries every envelope, as the commit will; the commit adds the stamps
+            checkShippableBytes(batch, writes.size(), STAMP_ALLOWANCE);
+        }
         try {
             commit(RegistryGateway.Commit.durable("prepare of transaction " + id, batch).of("transactional", writes.size())
                     .landedIf(() -> landedIf(readRecord(id).filter(mine -> Arrays.equals(mine.value().unsafeData(), record)).isPresent())));
@@ -201,13 +214,20 @@ final class RegistryTransactions implements TransactionalResource {
         }
     }
 
-    /** Applies a prepared branch, removing its locks and record, in one batch. */
+    /**
+     * Applies a prepared branch, removing its locks and record, in one batch. At a site of a
+     * multi-site store its writes are stamped now, all with one clock reading.
+     */
     void applyPrepared(TransactionId id, List<EncodedWrite> writes, long recordRevision) {
         String recordName = recordName(id);
         WriteBatch.Builder b = WriteBatch.builder().requireRevision(transactions, recordName, recordRevision);
-        for (EncodedWrite w : writes) {
-            apply(b, w);
-            records(w.typeName()).unlock(b, w.id());
+        if (factory.siteWrites() != null) {
+            stampedAtSite(b, writes, RegistryValue.sz(recordName), true);
+        } else {
+            for (EncodedWrite w : writes) {
+                apply(b, w);
+                records(w.typeName()).unlock(b, w.id());
+            }
         }
         b.deleteValue(transactions, recordName);
         try {
@@ -255,14 +275,22 @@ final class RegistryTransactions implements TransactionalResource {
 
     /** Validates and applies writes in one batch, with no record (one-phase commit). */
     void commitOnePhase(TransactionId id, List<EncodedWrite> writes) {
-        List<EntityRecords.Current> read = validate(writes);
         WriteBatch.Builder b = WriteBatch.builder();
-        for (int i = 0; i < writes.size(); i++) {
-            EncodedWrite w = writes.get(i);
-            records(w.typeName()).requireUnchanged(b, w.id(), read.get(i));
-            apply(b, w);
+        if (factory.siteWrites() != null) {
+            checkShippable(writes.size());
+            stampedAtSite(b, writes, null, false);
+        } else {
+            List<EntityRecords.Current> read = validate(writes);
+            for (int i = 0; i < writes.size(); i++) {
+                EncodedWrite w = writes.get(i);
+                records(w.typeName()).requireUnchanged(b, w.id(), read.get(i));
+                apply(b, w);
+            }
         }
         WriteBatch batch = checked(b.build(), writes.size());
+        if (factory.siteWrites() != null) {
+            checkShippableBytes(batch, writes.size(), 0);
+        }
         try {
             commit(RegistryGateway.Commit.durable("one-phase commit of transaction " + id, batch).of("transactional", writes.size())
                     .landedIf(() -> landedIf(landed(writes))));
@@ -352,6 +380,78 @@ final class RegistryTransactions implements TransactionalResource {
             }
         }
         return e;
+    }
+
+    // ---- at a site of a multi-site store: stamped when they commit (docs/geo-replication.md) ----
+
+    /**
+     * Adds the stamped writes of a transaction at this site: each entity's state read (per type, one
+     * read batch), every write stamped with one clock reading after all of them, conditioned on the
+     * state read and on the lock ({@code heldBy}: the prepared transaction's; null: none, for a
+     * one-phase commit), and the locks removed. A version that is not the expected one is a conflict
+     * (one-phase; a prepared transaction's locks kept every writer away since its prepare).
+     */
+    private void stampedAtSite(WriteBatch.Builder b, List<EncodedWrite> writes, RegistryValue heldBy, boolean prepared) {
+        LocalWrites sites = factory.siteWrites();
+        Map<String, Map<String, EncodedWrite>> byType = new LinkedHashMap<>();
+        for (EncodedWrite w : writes) {
+            byType.computeIfAbsent(w.typeName(), t -> new LinkedHashMap<>()).put(w.id(), w);
+        }
+        List<LocalWrites.Read> reads = new ArrayList<>();
+        List<Map<String, byte[]>> plains = new ArrayList<>();
+        for (Map.Entry<String, Map<String, EncodedWrite>> t : byType.entrySet()) {
+            String type = t.getKey();
+            LocalWrites.Reading reading = sites.reading(type, t.getValue().keySet());
+            LocalWrites.Read read = sites.read(reading, factory.gateway().read("read of " + type + " " + t.getValue().keySet()
+                    + " for a transaction at site " + sites.site(), ReadBatch.of(reading.reads())));
+            Map<String, byte[]> plain = new LinkedHashMap<>();
+            read.found().forEach((id, found) -> {
+                EncodedWrite w = t.getValue().get(id);
+                if (found.version() != w.expectedVersion()) {
+                    throw prepared ? new DataIntegrityException(type + "/" + id + " is at version " + found.version() + ", not "
+                            + w.expectedVersion() + ", though a prepared transaction holds it")
+                            : new ConcurrencyConflictException(type, id, w.expectedVersion(), found.version());
+                }
+                plain.put(id, w.isDelete() ? null : factory.envelopeCodec().open(type, id, w.newVersion(), w.envelope()).json());
+            });
+            reads.add(read);
+            plains.add(plain);
+        }
+        try {
+            sites.planCommit(reads, plains, heldBy).forEach(b::add);
+        } catch (ClockSkewException e) {
+            // retryable: the transaction commits once the clocks agree
+            throw new StoreUnavailableException("cannot commit the transaction's writes at site " + sites.site() + " now: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * At a site, a transaction is shipped to the other sites as one batch: its translation must fit
+     * one batch of a site with the same limits ({@link LocalWrites#COMMANDS_PER_ENTITY} commands per
+     * entity and the ledger's two).
+     */
+    private void checkShippable(int entities) {
+        if (factory.siteWrites() == null) {
+            return;
+        }
+        int max = (factory.gateway().limits().maxBatchCommands() - LocalWrites.SHIPPED_BATCH_COMMANDS) / LocalWrites.COMMANDS_PER_ENTITY;
+        if (entities > max) {
+            throw new BatchTooLargeException("transactional", entities, entities * LocalWrites.COMMANDS_PER_ENTITY
+                    + LocalWrites.SHIPPED_BATCH_COMMANDS, factory.gateway().limits().maxBatchCommands());
+        }
+    }
+
+    /**
+     * ... and in bytes, room for what it grows by where it lands (as a store's saveBatch at a site),
+     * and {@code allowance} per entity more.
+     */
+    private void checkShippableBytes(WriteBatch batch, int entities, int allowance) {
+        long limit = factory.gateway().limits().maxBatchBytes() - LocalWrites.SHIPPED_BATCH_BYTES
+                - (long) entities * (LocalWrites.SHIPPED_BYTES_PER_ENTITY + allowance);
+        if (batch.encodedSize() > limit) {
+            throw EntityTooLargeException.batch("transactional", entities, batch.encodedSize(), Math.max(0, limit));
+        }
     }
 
     private void apply(WriteBatch.Builder b, EncodedWrite w) {

@@ -127,9 +127,16 @@ class ConfiguredSitesTest {
         at("rome").save("r1", new Parcel("gone", 1));
         at("rome").delete("r1");
         at("rome").save("r2", new Parcel("oil", 500));
+        // a transaction at a site: stamped when it commits, shipped whole
+        dev.reliablestore.spi.tx.TransactionBranch tx = ((ClusterStoreFactory) factories.get("paris"))
+                .begin(dev.reliablestore.spi.tx.TransactionId.of(1, "g", "b"));
+        tx.store(Parcel.class).save("x1", new Parcel("in a transaction", 1));
+        tx.store(Parcel.class).save("x2", new Parcel("in a transaction", 2));
+        tx.prepare();
+        tx.commit();
 
         awaitConverged();
-        assertThat(content("paris")).containsOnlyKeys("p1", "t1", "t2", "r2");
+        assertThat(content("paris")).containsOnlyKeys("p1", "t1", "t2", "r2", "x1", "x2");
         // each site keeps its own versions: an overwrite at one site reads back at another
         Versioned<Parcel> atRome = at("rome").get("p1").orElseThrow();
         at("rome").save("p1", new Parcel("books", 1300), atRome.version());

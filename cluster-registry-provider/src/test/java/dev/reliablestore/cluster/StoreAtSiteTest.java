@@ -218,19 +218,56 @@ class StoreAtSiteTest {
         }
     }
 
+    /**
+     * A transaction at a site: its writes are stamped when it commits, all with one clock reading
+     * (it wins or loses as a whole at the other sites, like a batch); a delete leaves a tombstone;
+     * its locks are gone after the commit. In one phase too, where a version that moved is a conflict.
+     */
     @Test
-    void transactionsAreRefusedAtASiteUntilTheirWritesAreStamped() {
-        assertThatThrownBy(() -> factory.begin(TransactionId.of(1, "g", "b"))).isInstanceOf(UnsupportedOperationException.class)
-                .hasMessageContaining("site (paris)");
+    void aTransactionsWritesAreStampedWhenItCommitsWithOneReading() {
+        store.save("c3", Customer.of("Cy", 1));
+        TransactionId tx = TransactionId.of(1, "g", "b");
+        TransactionBranch branch = factory.begin(tx);
+        EntityStore<Customer> inTx = branch.store(Customer.class);
+        inTx.save("c1", Customer.of("Ada", 1));
+        inTx.save("c2", Customer.of("Bob", 2));
+        inTx.delete("c3", 1);
+        branch.prepare();
+        wall.addAndGet(50);
+        branch.commit();
+        assertThat(clock(stamp("c1"))).isEqualTo(clock(stamp("c2")));
+        assertThat(clock(stamp("c1")) >>> 16).isEqualTo(wall.get());
+        assertThat(registry.getValue(TOMBSTONES, "c3")).isPresent();
+        assertThat(store.exists("c3")).isFalse();
+        assertThat(store.get("c2").map(Versioned::version)).hasValue(1L);
+        assertThat(factory.recover()).isEmpty();
+        assertThat(store.save("c1", Customer.of("Ada", 5), 1)).as("no lock is left").isEqualTo(2);
+
+        TransactionBranch onePhase = factory.begin(TransactionId.of(1, "g", "c"));
+        onePhase.store(Customer.class).save("c2", Customer.of("Bob", 3), 1);
+        onePhase.store(Customer.class).save("c4", Customer.of("Dee", 4));
+        wall.addAndGet(50);
+        onePhase.commitOnePhase();
+        assertThat(clock(stamp("c2"))).isEqualTo(clock(stamp("c4")));
+        assertThat(store.get("c2").map(Versioned::version)).hasValue(2L);
+
+        TransactionBranch stale = factory.begin(TransactionId.of(1, "g", "d"));
+        stale.store(Customer.class).save("c4", Customer.of("Dee", 9), 1);
+        stale.store(Customer.class).save("c2", Customer.of("Bob", 9), 2);
+        store.save("c4", Customer.of("Dee", 5), 1); // moves c4 on after the transaction read it
+        assertThatThrownBy(stale::commitOnePhase).isInstanceOf(dev.reliablestore.api.TransactionRolledBackException.class)
+                .hasMessageContaining("version conflict on Customer/c4");
+        assertThat(store.get("c4").map(v -> v.value().balance())).hasValue(5L);
+        assertThat(store.get("c2").map(v -> v.value().balance())).as("nothing of it was written").hasValue(3L);
     }
 
     /**
-     * A transaction prepared on the same root by a factory not at a site (an upgrade, a tool): its
-     * lock holds the entity against the site's writes as against any write; the site refuses to
-     * apply its unstamped writes and can only roll it back.
+     * A transaction prepared on the same root by a factory not at a site (before sites were
+     * configured, or by a tool): its lock holds the entity against the site's writes as against
+     * any write, and when the site commits it, its writes are stamped there.
      */
     @Test
-    void aPreparedTransactionsLockHoldsAtASiteWhichCanOnlyRollItBack() {
+    void aTransactionPreparedWithoutSitesIsStampedWhenTheSiteCommitsIt() {
         store.save("c1", Customer.of("Ada", 1));
         TransactionId tx = TransactionId.of(1, "g", "b");
         try (ClusterStoreFactory plain = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).enableEncryption(true)
@@ -242,10 +279,14 @@ class StoreAtSiteTest {
         assertThatThrownBy(() -> store.save("c1", Customer.of("Ada", 3))).isInstanceOf(ConcurrencyConflictException.class)
                 .hasMessageContaining("locked by prepared transaction");
         assertThat(factory.recover()).containsExactly(tx);
-        assertThatThrownBy(() -> factory.commitPrepared(tx)).isInstanceOf(UnsupportedOperationException.class)
-                .hasMessageContaining("can only be rolled back");
-        factory.rollbackPrepared(tx);
-        assertThat(store.save("c1", Customer.of("Ada", 3), 1)).isEqualTo(2);
-        stamp("c1");
+        byte[] before = stamp("c1");
+        wall.addAndGet(10);
+        factory.commitPrepared(tx);
+        assertThat(clock(stamp("c1"))).isGreaterThan(clock(before));
+        assertThat(store.get("c1")).hasValueSatisfying(v -> {
+            assertThat(v.value().balance()).isEqualTo(2);
+            assertThat(v.version()).isEqualTo(2);
+        });
+        assertThat(store.save("c1", Customer.of("Ada", 3), 2)).isEqualTo(3);
     }
 }

@@ -110,6 +110,16 @@ final class EntityStates {
      * Returns what it sealed and at which version ({@link StorageLayout#TOMBSTONE_VERSION} for a tombstone).
      */
     Written write(List<BatchCommand> out, String type, String id, SiteState state, Current current) {
+        return write(out, type, id, state, current, null);
+    }
+
+    /**
+     * {@link #write}, by a transaction that holds the entity's lock: the condition is that the lock
+     * holds {@code heldBy} (not that there is none), and the lock is removed in the same batch.
+     *
+     * @param heldBy the transaction's lock value, or null for a write that holds no lock
+     */
+    Written write(List<BatchCommand> out, String type, String id, SiteState state, Current current, RegistryValue heldBy) {
         RegistryPath typeKey = layout.type(type);
         RegistryPath versions = layout.versions(type);
         RegistryPath tombstones = layout.tombstones(type);
@@ -117,7 +127,10 @@ final class EntityStates {
                 .orElseGet(() -> new BatchCommand.ValueAbsent(versions, id)));
         out.add(current.tombstone().<BatchCommand>map(v -> new BatchCommand.RevisionEquals(tombstones, id, v.revision()))
                 .orElseGet(() -> new BatchCommand.ValueAbsent(tombstones, id)));
-        out.add(new BatchCommand.ValueAbsent(locks.child(type), id));
+        out.add(lockCondition(type, id, heldBy));
+        if (heldBy != null) {
+            out.add(new BatchCommand.DeleteValue(locks.child(type), id));
+        }
         byte[] stamp = state.stamp();
         if (state.deleted()) {
             if (current.version().isPresent()) {
@@ -137,6 +150,16 @@ final class EntityStates {
             }
             return new Written(next, sealed);
         }
+    }
+
+    /** No lock on the entity, or (with {@code heldBy}) the lock of the transaction that writes it. */
+    BatchCommand lockCondition(String type, String id, RegistryValue heldBy) {
+        return heldBy == null ? new BatchCommand.ValueAbsent(locks.child(type), id) : new BatchCommand.ValueEquals(locks.child(type), id, heldBy);
+    }
+
+    /** The key of a type's locks. */
+    RegistryPath locksOf(String type) {
+        return locks.child(type);
     }
 
     /** What {@link #write} stored: the version and the sealed envelope (or tombstone). */

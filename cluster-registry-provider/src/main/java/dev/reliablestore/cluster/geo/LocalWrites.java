@@ -5,6 +5,7 @@ import dev.reliablestore.registry.BatchCommand;
 import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
 import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -189,33 +190,76 @@ public final class LocalWrites {
      *                            site's clock; nothing is planned and the clock is unchanged
      */
     public Plan plan(Read read, Map<String, byte[]> writes) {
-        Reading reading = read.reading;
-        if (!writes.keySet().equals(new HashSet<>(reading.ids()))) {
-            throw new IllegalArgumentException("the writes name " + writes.keySet() + ", the reading " + reading.ids());
-        }
-        Map<String, EntityStates.Current> replaced = new LinkedHashMap<>();
-        for (Map.Entry<String, EntityStates.Current> e : read.states.entrySet()) {
-            String id = e.getKey();
-            EntityStates.Current current = e.getValue();
-            SiteState before = current.state();
-            // a delete of nothing writes nothing, and its state takes no part in the stamp
-            if (writes.get(id) != null || (before != null && !before.deleted())) {
-                replaced.put(id, current);
-            }
-        }
-        if (replaced.isEmpty()) {
-            return new Plan(List.of(), Map.of(), Map.of());
-        }
-        long stamp = stampAfter(replaced.values());
         List<BatchCommand> commands = new ArrayList<>();
         Map<String, SiteState> written = new LinkedHashMap<>();
         Map<String, EntityStates.Written> stored = new LinkedHashMap<>();
-        for (Map.Entry<String, EntityStates.Current> e : replaced.entrySet()) {
-            SiteState next = SiteState.after(e.getValue().state(), writes.get(e.getKey()), states.site(), stamp);
-            stored.put(e.getKey(), states.write(commands, reading.type(), e.getKey(), next, e.getValue()));
-            written.put(e.getKey(), next);
-        }
+        plan(List.of(read), List.of(writes), null, commands, (type, id, state, w) -> {
+            written.put(id, state);
+            stored.put(id, w);
+        });
         return new Plan(List.copyOf(commands), written, stored);
+    }
+
+    /**
+     * The commands that commit a transaction at this site: its writes of several types (in
+     * {@code reads}' order, {@code writes.get(i)} those of {@code reads.get(i)}), all stamped with
+     * one clock reading — like a batch, it wins or loses as a whole at the other sites — each on
+     * the condition that the transaction's lock ({@code heldBy}) still holds the entity, and
+     * removing that lock; an entity whose delete writes nothing is only unlocked. With
+     * {@code heldBy} null (a commit in one phase, which took no locks) the condition is that no
+     * lock holds the entity.
+     *
+     * @throws ClockSkewException as {@link #plan(Read, Map)}
+     */
+    public List<BatchCommand> planCommit(List<Read> reads, List<Map<String, byte[]>> writes, RegistryValue heldBy) {
+        List<BatchCommand> commands = new ArrayList<>();
+        plan(reads, writes, heldBy, commands, (type, id, state, w) -> { });
+        return List.copyOf(commands);
+    }
+
+    /** What {@link #plan(List, List, RegistryValue, List, Sink)} wrote of one entity. */
+    private interface Sink {
+        void written(String type, String id, SiteState state, EntityStates.Written stored);
+    }
+
+    private void plan(List<Read> reads, List<Map<String, byte[]>> writes, RegistryValue heldBy, List<BatchCommand> commands, Sink sink) {
+        if (reads.size() != writes.size()) {
+            throw new IllegalArgumentException(reads.size() + " readings, " + writes.size() + " sets of writes");
+        }
+        List<Map<String, EntityStates.Current>> replaced = new ArrayList<>();
+        List<EntityStates.Current> all = new ArrayList<>();
+        for (int i = 0; i < reads.size(); i++) {
+            Reading reading = reads.get(i).reading;
+            Map<String, byte[]> w = writes.get(i);
+            if (!w.keySet().equals(new HashSet<>(reading.ids()))) {
+                throw new IllegalArgumentException("the writes name " + w.keySet() + ", the reading " + reading.ids());
+            }
+            Map<String, EntityStates.Current> r = new LinkedHashMap<>();
+            for (Map.Entry<String, EntityStates.Current> e : reads.get(i).states.entrySet()) {
+                SiteState before = e.getValue().state();
+                // a delete of nothing writes nothing, and its state takes no part in the stamp
+                if (w.get(e.getKey()) != null || (before != null && !before.deleted())) {
+                    r.put(e.getKey(), e.getValue());
+                    all.add(e.getValue());
+                } else if (heldBy != null) {
+                    String type = reading.type();
+                    commands.add(states.lockCondition(type, e.getKey(), heldBy));
+                    commands.add(new BatchCommand.DeleteValue(states.locksOf(type), e.getKey()));
+                }
+            }
+            replaced.add(r);
+        }
+        if (all.isEmpty()) {
+            return;
+        }
+        long stamp = stampAfter(all);
+        for (int i = 0; i < reads.size(); i++) {
+            String type = reads.get(i).reading.type();
+            for (Map.Entry<String, EntityStates.Current> e : replaced.get(i).entrySet()) {
+                SiteState next = SiteState.after(e.getValue().state(), writes.get(i).get(e.getKey()), states.site(), stamp);
+                sink.written(type, e.getKey(), next, states.write(commands, type, e.getKey(), next, e.getValue(), heldBy));
+            }
+        }
     }
 
     /** One timestamp after every state in {@code replaced}, checked for skew before the clock moves. */
