@@ -1,5 +1,7 @@
 package dev.reliablestore.cli;
 
+import dev.reliablestore.api.ConfigurationException;
+import dev.reliablestore.cluster.ClusterPersistenceConfiguration;
 import dev.reliablestore.cluster.ClusterStoreAdmin;
 import dev.reliablestore.cluster.SiteLinkStatus;
 import dev.reliablestore.cluster.geo.SiteReplication;
@@ -28,7 +30,7 @@ import java.util.concurrent.Callable;
 /** {@code sites}: the operations of a multi-site store (docs/geo-replication.md, Operations). */
 @Command(name = "sites", mixinStandardHelpOptions = true,
         description = "Operations of a multi-site store (docs/geo-replication.md).",
-        subcommands = {SitesCommand.Status.class})
+        subcommands = {SitesCommand.Status.class, SitesCommand.Resync.class})
 final class SitesCommand implements Callable<Integer> {
 
     @Spec
@@ -145,6 +147,105 @@ final class SitesCommand implements Callable<Integer> {
             return Json.write(Json.object("from", l.from(), "to", l.to(), "healthy", l.healthy(), "applied", l.applied(), "head", l.head(),
                     "waiting", l.waiting().orElse(null), "oldestWaiting", l.oldestWaiting().map(Instant::toString).orElse(null),
                     "shipper", l.shipper().orElse(null), "faults", faults, "problem", l.problem().orElse(null)));
+        }
+    }
+
+    /** {@code sites resync}: repairs one site from another. */
+    @Command(name = "resync", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Repair site --to from site --from: merge every entity --from holds into --to as a shipped write would be "
+                    + "(the later write wins; what --to holds that is later stays), then move --to's checkpoint for --from to where "
+                    + "--from's history stood when the repair began; --from's shipper starts again by itself and ships what came after.",
+                    "For a site that fell out of another's retained history (site-resync-<site>), one restored from an old copy, "
+                    + "or one seeded for the first time. Safe while the sites are in use. Resync from every other site that has "
+                    + "writes --to lacks.",
+                    "Example: reliablestore sites resync --from paris --to tokyo --site paris=zookeeper://zk-paris:2181/app "
+                            + "--site tokyo=zookeeper://zk-tokyo:2181/app --passphrase-env RS_PASSPHRASE"},
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:repaired", "1:a site cannot be reached, or the repair failed (run it again)", "2:bad usage"})
+    static final class Resync implements Callable<Integer> {
+
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--from", paramLabel = "SITE", required = true, description = "The site to repair from.")
+        String from;
+
+        @Option(names = "--to", paramLabel = "SITE", required = true, description = "The site to repair.")
+        String to;
+
+        @Option(names = "--site", paramLabel = "NAME=URI", required = true,
+                description = "A site and its registry URI (repeatable): --from and --to at least.")
+        Map<String, String> sites = new LinkedHashMap<>();
+
+        @Option(names = "--resource-group", paramLabel = "NAME",
+                description = "Resource group of the store's root (the same at every site). Default: " + StoreSpec.DEFAULT_RESOURCE_GROUP + ".")
+        String resourceGroup = StoreSpec.DEFAULT_RESOURCE_GROUP;
+
+        @Option(names = "--key-path", paramLabel = "PATH",
+                description = "Key path of the store's root below the resource group. Default: Software\\\\ReliableStore\\\\Data.")
+        String keyPath = StoreSpec.DEFAULT_KEY_PATH;
+
+        @Mixin
+        KeyOptions keys = new KeyOptions();
+
+        @Option(names = "--no-compression", negatable = false,
+                description = "Write the repaired values without zstd compression (reading is unaffected).")
+        boolean noCompression;
+
+        @Mixin
+        RegistryOptions registry;
+
+        @Option(names = "--json", description = "Print the outcome as one JSON object.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            for (String site : List.of(from, to)) {
+                if (!sites.containsKey(site)) {
+                    throw CliException.usage("--site must give the registry of site " + site + "; got " + sites.keySet());
+                }
+            }
+            if (from.equals(to)) {
+                throw CliException.usage("--from and --to name the same site " + from);
+            }
+            ClusterPersistenceConfiguration config;
+            try {
+                ClusterPersistenceConfiguration.Builder b = ClusterPersistenceConfiguration.builder().clusterName(sites.get(from))
+                        .resourceGroupName(resourceGroup).registryKeyPath(keyPath).enableCompression(!noCompression);
+                keys.spec().keySource("").ifPresent(source -> b.enableEncryption(true).keySource(source));
+                config = b.build();
+                SiteReplication.checkSiteName(from);
+                SiteReplication.checkSiteName(to);
+            } catch (ConfigurationException | IllegalArgumentException e) {
+                throw CliException.usage(e.getMessage());
+            }
+            Map<String, String> options = registry.resolved();
+            ClusterRegistry source = null;
+            ClusterRegistry target = null;
+            try {
+                source = Status.open(from, sites.get(from), options);
+                target = Status.open(to, sites.get(to), options);
+                SiteReplication.Resynced r = ClusterStoreAdmin.resync(config, from, source, to, target);
+                PrintWriter out = spec.commandLine().getOut();
+                if (json) {
+                    out.println(Json.write(Json.object("from", from, "to", to, "compared", r.compared(), "written", r.written(),
+                            "checkpoint", r.checkpoint())));
+                } else {
+                    out.println("resynced " + to + " from " + from + ": compared " + r.compared() + " entities, changed " + r.written()
+                            + " at " + to + "; " + to + "'s checkpoint for " + from + " is " + r.checkpoint());
+                }
+                out.flush();
+                return ExitCodes.OK;
+            } catch (RegistryException | IllegalStateException | dev.reliablestore.api.PersistenceException e) {
+                throw CliException.failed("sites resync: " + e.getMessage(), e);
+            } finally {
+                if (target != null) {
+                    target.close();
+                }
+                if (source != null) {
+                    source.close();
+                }
+            }
         }
     }
 }

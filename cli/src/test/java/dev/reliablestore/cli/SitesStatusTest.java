@@ -18,7 +18,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * {@code sites status} on two ZooKeeper sites (chroots of one server) that shipped to each other:
  * every pair up to date; and against a third, empty site standing in for one restored from nothing,
- * the batches waiting for it and since when.
+ * the batches waiting for it and since when, until {@code sites resync} repairs it from paris.
  */
 class SitesStatusTest {
 
@@ -26,7 +26,7 @@ class SitesStatusTest {
     }
 
     @Test
-    void showsEachPairUpToDateOrWhatWaits() throws Exception {
+    void showsEachPairUpToDateOrWhatWaitsAndResyncRepairs() throws Exception {
         try (TestingServer zookeeper = new TestingServer(true)) { // a free port chosen at run time
             String server = "zookeeper://127.0.0.1:" + zookeeper.getPort();
             String paris = server + "/paris?acl=open";
@@ -57,6 +57,16 @@ class SitesStatusTest {
             assertThat(behind.exitCode()).as(behind.toString()).isEqualTo(ExitCodes.CHECK_FAILED);
             assertThat(behind.out()).containsPattern("paris -> tokyo: [0-9]+ batch\\(es\\) waiting, oldest written 20")
                     .contains("applied up to 0 of ").contains("tokyo -> paris: up to date");
+
+            // the empty site repaired from paris: everything paris holds (its own and tokyo's shipped write), then up to date
+            Run resync = run("sites", "resync", "--from", "paris", "--to", "tokyo", "--site", "paris=" + paris, "--site", "tokyo=" + empty,
+                    "--resource-group", "RG", "--key-path", "Data");
+            assertThat(resync.exitCode()).as(resync.toString()).isZero();
+            assertThat(resync.out()).startsWith("resynced tokyo from paris: compared 3 entities, changed 3 at tokyo; tokyo's checkpoint for paris is ");
+            Run repaired = run("sites", "status", "--site", "paris=" + paris, "--site", "tokyo=" + empty,
+                    "--resource-group", "RG", "--key-path", "Data");
+            assertThat(repaired.exitCode()).as(repaired.toString()).isZero();
+            assertThat(repaired.out()).contains("paris -> tokyo: up to date");
 
             Run json = run("sites", "status", "--json", "--site", "paris=" + paris, "--site", "tokyo=" + tokyo,
                     "--resource-group", "RG", "--key-path", "Data");

@@ -89,6 +89,24 @@ public final class ClusterStoreAdmin {
         return out;
     }
 
+    /**
+     * Repairs site {@code to} from site {@code from} of a multi-site store (docs/geo-replication.md,
+     * Operations): every entity {@code from} holds is merged into {@code to} as a shipped write would
+     * be (the later stamp wins), then {@code to}'s checkpoint for {@code from} moves to where
+     * {@code from}'s history stood when the repair began, and {@code from}'s shipper, which retries a
+     * stopped shipment on its own, goes on from there. {@code config} gives the storage root and the
+     * keys (the store's own configuration will do); the caller holds both registries. Safe while the
+     * sites are written to.
+     *
+     * @param from the site to repair from, as named in the store's sites
+     * @param to   the site to repair
+     */
+    public static SiteReplication.Resynced resync(ClusterPersistenceConfiguration config, String from, ClusterRegistry fromRegistry,
+                                                  String to, ClusterRegistry toRegistry) {
+        java.util.concurrent.Executor direct = Runnable::run; // dictionaries are only read: nothing runs in the background
+        return SiteReplication.resync(SiteLinks.site(config, from, fromRegistry, direct), SiteLinks.site(config, to, toRegistry, direct));
+    }
+
     public StorageLayout layout() {
         return layout;
     }

@@ -15,8 +15,9 @@ import java.util.Optional;
  * @param to             the site they are shipped to
  * @param applied        the last of {@code from}'s sequences that {@code to} has applied (0: none)
  * @param head           {@code from}'s current sequence when the status was taken
- * @param waiting        how many of {@code from}'s batches wait to be shipped to {@code to} (counted
- *                       up to {@link #COUNT_LIMIT}); empty when {@code from}'s
+ * @param waiting        how many of {@code from}'s batches that write entities wait to be shipped to
+ *                       {@code to} (a type's descriptor, dictionaries and the layout are not counted;
+ *                       counted up to {@link #COUNT_LIMIT}); empty when {@code from}'s
  *                       history no longer reaches back to {@code applied} (see {@code problem})
  * @param oldestWaiting  when the oldest entity write among them was made (its stamp, {@code from}'s
  *                       clock); empty when none of them writes an entity

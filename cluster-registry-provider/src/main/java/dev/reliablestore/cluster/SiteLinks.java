@@ -54,6 +54,8 @@ final class SiteLinks implements AutoCloseable {
     /** Tombstones are looked over every tenth of the window, within these bounds. */
     static final Duration MIN_COLLECT_EVERY = Duration.ofSeconds(10);
     static final Duration MAX_COLLECT_EVERY = Duration.ofHours(1);
+    /** The longest pause before a stopped shipper is started again. */
+    static final Duration MAX_RESTART_PAUSE = Duration.ofMinutes(1);
 
     private final ClusterPersistenceConfiguration config;
     private final SiteReplication.Site local;
@@ -87,6 +89,9 @@ final class SiteLinks implements AutoCloseable {
         SiteReplication.Site site;
         /** Its shipper: null until reached, while another factory holds the lease, and while shipping is held. */
         SiteReplication.Link link;
+        /** When a stopped shipper is started again (System.nanoTime), and the pause before the next time. */
+        long restartAt;
+        long restartPause;
         boolean faultRaised;
 
         Target(String name, String uri) {
@@ -140,6 +145,7 @@ final class SiteLinks implements AutoCloseable {
                 collectTombstones();
                 nextCollect = System.nanoTime() + collectEvery.toNanos();
             }
+            Map<Target, Long> moved = Map.of();
             if (leading) {
                 for (Target t : targets.values()) {
                     if (closed) {
@@ -149,6 +155,7 @@ final class SiteLinks implements AutoCloseable {
                         waiting = true;
                     }
                 }
+                moved = checkpointsOfStopped();
             }
             synchronized (lock) {
                 if (closed) {
@@ -156,6 +163,7 @@ final class SiteLinks implements AutoCloseable {
                 }
                 leader = leading;
                 if (leading) {
+                    restartStopped(moved);
                     startLinks();
                 } else {
                     stopLinks();
@@ -250,6 +258,54 @@ final class SiteLinks implements AutoCloseable {
         }
     }
 
+    /**
+     * Under {@link #lock}: a shipper that stopped (its target needs a resync, a value failed to open)
+     * is started again after a pause, doubling from {@link #RENEW} to {@link #MAX_RESTART_PAUSE}: once
+     * the target was resynced, or the value repaired, it ships on from the target's checkpoint.
+     */
+    private void restartStopped(Map<Target, Long> checkpoints) {
+        long now = System.nanoTime();
+        for (Target t : targets.values()) {
+            if (t.link == null || t.link.failure().isEmpty()) {
+                continue;
+            }
+            Long checkpoint = checkpoints.get(t);
+            if (checkpoint != null && checkpoint != t.link.checkpoint()) {
+                // the target's checkpoint moved since the shipper stopped (a resync): ship on at once
+                t.restartAt = now;
+                t.restartPause = 0;
+            }
+            if (t.restartAt == 0) {
+                t.restartPause = t.restartPause == 0 ? RENEW.toNanos() : Math.min(t.restartPause * 2, MAX_RESTART_PAUSE.toNanos());
+                t.restartAt = now + t.restartPause;
+            } else if (now - t.restartAt >= 0) {
+                LOG.info("site {}: starting the shipper to site {} again after it stopped ({})", local.name(), t.name,
+                        t.link.failure().get().toString());
+                t.link.close();
+                t.link = SiteReplication.ship(local, t.site, pace, conflicts);
+                t.restartAt = 0;
+            }
+        }
+    }
+
+    /** The checkpoint each target whose shipper stopped keeps for this site now (read outside the lock: a target may be slow). */
+    private Map<Target, Long> checkpointsOfStopped() {
+        List<Target> stopped = new ArrayList<>();
+        synchronized (lock) {
+            targets.values().stream().filter(t -> t.link != null && t.link.failure().isPresent()).forEach(stopped::add);
+        }
+        Map<Target, Long> out = new java.util.HashMap<>();
+        for (Target t : stopped) {
+            try {
+                out.put(t, t.site.registry().getValue(SiteReplication.ledgerKey(t.site.layout()), local.name())
+                        .map(v -> v.value().asQword()).orElse(0L));
+            } catch (RegistryException e) {
+                LOG.debug("site {}: cannot read site {}'s checkpoint: {}", local.name(), t.name, e.getMessage());
+            }
+        }
+        return out;
+    }
+
     /** Under {@link #lock}: stops every shipper (what it had not shipped stays in the history; the checkpoints say where to resume). */
     private void stopLinks() {
         for (Target t : targets.values()) {
@@ -265,16 +321,7 @@ final class SiteLinks implements AutoCloseable {
         SharedRegistries.Hold hold = null;
         try {
             hold = SharedRegistries.hold(t.uri, config.siteRegistryOptions(t.name, ClusterRegistries.optionNames(t.uri)));
-            ClusterRegistry registry = hold.registry();
-            RegistryGateway gateway = new RegistryGateway(registry, new Retrier(config.maxRetries(), config.retryDelay(),
-                    config.failoverTimeout(), registry.uri()), config.replicationMode(), 1, RegistryGateway.serving(registry.status()));
-            StorageLayout layout = local.layout();
-            byte[] salt = ClusterStoreFactory.initialiseLayout(gateway, layout, registry.uri());
-            KeyRing keys = config.keySource().map(source -> source.load(salt::clone)).orElse(null);
-            // values are sealed for the other site without a dictionary: that site trains its own
-            EnvelopeCodec codec = new EnvelopeCodec(layout.root().toString(), config.enableCompression(),
-                    new DictionaryManager(gateway, layout, false, background), keys, t.name);
-            SiteReplication.Site target = new SiteReplication.Site(t.name, registry, layout, local.locks(), codec);
+            SiteReplication.Site target = site(config, t.name, hold.registry(), background);
             synchronized (lock) {
                 if (closed) {
                     hold.close();
@@ -299,6 +346,23 @@ final class SiteLinks implements AutoCloseable {
             raiseFault(t, e);
             return false;
         }
+    }
+
+    /**
+     * Another site of the store as a shipper (or a resync) sees it: the store's layout created
+     * there if the root is empty, that site's keys (the configured key source with that registry's
+     * salt) and its envelopes. Values are sealed for it without a dictionary: the site trains its own.
+     */
+    static SiteReplication.Site site(ClusterPersistenceConfiguration config, String name, ClusterRegistry registry, Executor background) {
+        RegistryGateway gateway = new RegistryGateway(registry, new Retrier(config.maxRetries(), config.retryDelay(),
+                config.failoverTimeout(), registry.uri()), config.replicationMode(), 1, RegistryGateway.serving(registry.status()));
+        StorageLayout layout = new StorageLayout(config.root());
+        byte[] salt = ClusterStoreFactory.initialiseLayout(gateway, layout, registry.uri());
+        KeyRing keys = config.keySource().map(source -> source.load(salt::clone)).orElse(null);
+        EnvelopeCodec codec = new EnvelopeCodec(layout.root().toString(), config.enableCompression(),
+                new DictionaryManager(gateway, layout, false, background), keys, name);
+        return new SiteReplication.Site(name, registry, layout, layout.root().child(RegistryTransactions.TRANSACTIONS)
+                .child(RegistryTransactions.LOCKS), codec);
     }
 
     private static String faultId(Target t) {

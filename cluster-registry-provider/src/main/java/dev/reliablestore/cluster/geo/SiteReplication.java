@@ -59,6 +59,31 @@ public final class SiteReplication {
         return layout.root().child("Sites").child("Applied");
     }
 
+    /**
+     * What a resync did.
+     *
+     * @param checkpoint the target's checkpoint for the source now (at least): the source's sequence when the resync began
+     * @param compared   the source's entities (values and tombstones) compared
+     * @param written    the target's entities it changed
+     */
+    public record Resynced(long checkpoint, int compared, int written) {
+    }
+
+    /**
+     * Repairs {@code to} from {@code from}: merges every entity {@code from} holds into {@code to},
+     * as a shipped write would be merged (the later stamp wins, so what {@code to} holds that is
+     * later stays), then moves {@code to}'s checkpoint for {@code from} to where {@code from}'s
+     * history stood when the repair began, so {@code from}'s shipper goes on from there. Safe while
+     * both sites are written to and while shippers run. Entities {@code to} holds that {@code from}
+     * holds nothing of are left as they are.
+     */
+    public static Resynced resync(Site from, Site to) {
+        if (from.name().equals(to.name())) {
+            throw new IllegalArgumentException("site " + from.name() + " cannot be resynced from itself");
+        }
+        return new SiteResync(from, to).run();
+    }
+
     /** Where a site keeps its shipper lease: beside the ledger, so it is bookkeeping and never shipped. */
     public static RegistryPath leaseKey(StorageLayout layout) {
         return ledgerKey(layout).parent().child("Shipper");
@@ -101,7 +126,7 @@ public final class SiteReplication {
                     done.countDown();
                     return;
                 }
-                if (SiteShipper.shipped(batch, layout.root(), ledger)) {
+                if (SiteShipper.shipped(batch, layout.root(), ledger) && writesEntities(layout, batch)) {
                     waiting.incrementAndGet();
                     if (oldest.get() == null) {
                         oldest.set(stampTime(layout, batch, stampOf)); // null for a batch that writes no entity
@@ -146,6 +171,17 @@ public final class SiteReplication {
         boolean counted = problem.isEmpty();
         return new SiteLinkStatus(from, to, applied, head, counted ? Optional.of(waiting.get()) : Optional.empty(),
                 counted ? Optional.ofNullable(oldest.get()) : Optional.empty(), faults, shipper, problem);
+    }
+
+    /** Whether {@code batch} writes an entity (a type's descriptor, dictionaries and the layout are not what a site waits for). */
+    private static boolean writesEntities(StorageLayout layout, ChangeBatch batch) {
+        for (Change c : batch.changes()) {
+            String name = c instanceof Change.ValueSet s ? s.name() : c instanceof Change.ValueDeleted d ? d.name() : null;
+            if (name != null && c.key().isBelow(layout.entities()) && !name.equals(StorageLayout.METADATA)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The time of the stamp of the first entity {@code batch} writes, or null. */

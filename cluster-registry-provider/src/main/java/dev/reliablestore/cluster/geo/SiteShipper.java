@@ -243,7 +243,11 @@ final class SiteShipper implements AutoCloseable {
                         checkpoint = ledger.checkpoint();
                         accepted();
                         watch = local.watch(root, checkpoint, listener);
-                        feedOpenings.incrementAndGet();
+                        if (feedOpenings.incrementAndGet() == 1) {
+                            // a shipper that stopped before (this one's predecessor) left its fault: it ships again
+                            clear(resyncFault);
+                            clear(stoppedFault);
+                        }
                     } catch (RegistryUnavailableException e) {
                         LOG.debug("{}: cannot read on yet ({}); retrying in {}", name, e.getMessage(), retryPause);
                         refused("the checkpoint", e.getMessage());

@@ -1,0 +1,164 @@
+package dev.reliablestore.cluster.geo;
+
+import dev.reliablestore.cluster.StorageLayout;
+import dev.reliablestore.registry.BatchCommand;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.ConditionFailedException;
+import dev.reliablestore.registry.NoSuchKeyException;
+import dev.reliablestore.registry.ReadBatch;
+import dev.reliablestore.registry.ReadBatchResult;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.WriteBatch;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Repairs one site from another (docs/geo-replication.md, Operations): every entity the source
+ * holds is merged into the target as a shipped write would be (the later stamp wins; what the
+ * target holds that is later is kept), then the target's checkpoint for the source moves to where
+ * the source's history stood when the repair began, so the source's shipper ships only what came
+ * after. For a site that fell out of the source's retained history, one restored from an old copy,
+ * or one seeded for the first time.
+ */
+final class SiteResync {
+
+    /** Attempts per group of entities when the target changes under the repair. */
+    private static final int ATTEMPTS = 20;
+
+    private final SiteReplication.Site from;
+    private final SiteReplication.Site to;
+    private final EntityStates source;
+    private final EntityStates target;
+
+    SiteResync(SiteReplication.Site from, SiteReplication.Site to) {
+        this.from = from;
+        this.to = to;
+        this.source = from.states();
+        this.target = to.states();
+    }
+
+    SiteReplication.Resynced run() {
+        // where the source's history stands before anything is read: all it holds up to here is merged below
+        long checkpoint = from.registry().commit(WriteBatch.builder().setValue(SiteReplication.ledgerKey(from.layout()).parent()
+                .child("Probe"), "resync", RegistryValue.qword(System.currentTimeMillis())).build()).sequence();
+        int compared = 0;
+        int written = 0;
+        for (String type : types(from.registry(), from.layout())) {
+            Map<String, SiteState> states = states(type);
+            compared += states.size();
+            List<String> ids = new ArrayList<>(states.keySet());
+            int perBatch = Math.max(1, (to.registry().limits().maxBatchCommands() - LocalWrites.SHIPPED_BATCH_COMMANDS)
+                    / LocalWrites.COMMANDS_PER_ENTITY);
+            for (int i = 0; i < ids.size(); i += perBatch) {
+                written += merge(type, ids.subList(i, Math.min(ids.size(), i + perBatch)), states);
+            }
+        }
+        advanceCheckpoint(checkpoint);
+        return new SiteReplication.Resynced(checkpoint, compared, written);
+    }
+
+    /** Every entity state the source holds of {@code type}: values (stamped or not) and tombstones. */
+    private Map<String, SiteState> states(String type) {
+        StorageLayout layout = from.layout();
+        ReadBatchResult r = from.registry().read(ReadBatch.of(new ReadBatch.ValuesRead(layout.type(type)),
+                new ReadBatch.ValuesRead(layout.versions(type)), new ReadBatch.ValuesRead(layout.tombstones(type))));
+        Map<String, VersionedValue> envelopes = r.values(0).orElse(Map.of());
+        Map<String, VersionedValue> versions = r.values(1).orElse(Map.of());
+        Map<String, SiteState> out = new TreeMap<>();
+        for (Map.Entry<String, VersionedValue> v : versions.entrySet()) {
+            VersionedValue envelope = envelopes.get(v.getKey());
+            if (envelope == null) {
+                throw new IllegalStateException("site " + from.name() + " holds a version record of " + type + "/" + v.getKey()
+                        + " without its value");
+            }
+            out.put(v.getKey(), source.opened(type, v.getKey(), v.getValue().value().asQword(), envelope.value().asBinary()));
+        }
+        for (Map.Entry<String, VersionedValue> t : r.values(2).orElse(Map.of()).entrySet()) {
+            out.putIfAbsent(t.getKey(), source.tombstone(type, t.getKey(), t.getValue().value().asBinary()));
+        }
+        return out;
+    }
+
+    /** Merges the source's states of {@code ids} into the target in one batch; returns how many it changed. */
+    private int merge(String type, List<String> ids, Map<String, SiteState> states) {
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            List<ReadBatch.Read> reads = new ArrayList<>();
+            ids.forEach(id -> reads.addAll(target.reads(type, id)));
+            RegistryPath ledger = SiteReplication.ledgerKey(to.layout());
+            reads.add(new ReadBatch.ValueRead(ledger, from.name()));
+            ReadBatchResult read = to.registry().read(ReadBatch.of(reads));
+            List<BatchCommand> commands = new ArrayList<>();
+            int changed = 0;
+            for (int i = 0; i < ids.size(); i++) {
+                String id = ids.get(i);
+                EntityStates.Current current = target.current(type, id, read, i * EntityStates.READS);
+                CrossSiteMerge.Outcome merged = CrossSiteMerge.merge(current.state(), states.get(id));
+                if (merged.changed(current.state())) {
+                    target.write(commands, type, id, merged.state(), current);
+                    changed++;
+                }
+            }
+            if (commands.isEmpty()) {
+                return 0;
+            }
+            // the target's checkpoint for the source, set to what it is: the batch then reads, like any
+            // batch shipped from the source, as one that came from there, and is not shipped on by the target
+            Optional<VersionedValue> checkpoint = read.value(reads.size() - 1);
+            commands.add(checkpoint.<BatchCommand>map(v -> new BatchCommand.RevisionEquals(ledger, from.name(), v.revision()))
+                    .orElseGet(() -> new BatchCommand.ValueAbsent(ledger, from.name())));
+            commands.add(new BatchCommand.SetValue(ledger, from.name(), RegistryValue.qword(checkpoint.map(v -> v.value().asQword()).orElse(0L))));
+            WriteBatch.Builder b = WriteBatch.builder();
+            commands.forEach(b::add);
+            WriteBatch batch = b.build();
+            if (batch.encodedSize() > to.registry().limits().maxBatchBytes() && ids.size() > 1) {
+                // large values: the group in halves, each its own batch (a resync need not be atomic)
+                return merge(type, ids.subList(0, ids.size() / 2), states) + merge(type, ids.subList(ids.size() / 2, ids.size()), states);
+            }
+            try {
+                to.registry().commit(batch);
+                return changed;
+            } catch (ConditionFailedException raced) {
+                // a write at the target (its own, or shipped) landed between the read and the commit: read again
+            }
+        }
+        throw new IllegalStateException("site " + to.name() + " kept changing " + type + " " + ids.get(0) + ".." + ids.get(ids.size() - 1)
+                + " during the resync (" + ATTEMPTS + " attempts); run it again");
+    }
+
+    /** The target's checkpoint for the source: at least {@code checkpoint} (a shipper may have moved it further meanwhile). */
+    private void advanceCheckpoint(long checkpoint) {
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            Optional<VersionedValue> now = to.registry().getValue(SiteReplication.ledgerKey(to.layout()), from.name());
+            if (now.isPresent() && now.get().value().asQword() >= checkpoint) {
+                return;
+            }
+            WriteBatch.Builder b = WriteBatch.builder();
+            if (now.isPresent()) {
+                b.requireRevision(SiteReplication.ledgerKey(to.layout()), from.name(), now.get().revision());
+            } else {
+                b.requireValueAbsent(SiteReplication.ledgerKey(to.layout()), from.name());
+            }
+            try {
+                to.registry().commit(b.setValue(SiteReplication.ledgerKey(to.layout()), from.name(), RegistryValue.qword(checkpoint)).build());
+                return;
+            } catch (ConditionFailedException raced) {
+                // a shipper moved it: look again
+            }
+        }
+        throw new IllegalStateException("the checkpoint of site " + from.name() + " at site " + to.name() + " kept moving; run the resync again");
+    }
+
+    private static List<String> types(ClusterRegistry registry, StorageLayout layout) {
+        try {
+            return registry.subkeys(layout.entities());
+        } catch (NoSuchKeyException none) {
+            return List.of();
+        }
+    }
+}

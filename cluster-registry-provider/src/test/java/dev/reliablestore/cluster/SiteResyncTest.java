@@ -1,0 +1,100 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.Persistence;
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.cluster.geo.SiteReplication;
+import dev.reliablestore.registry.ClusterRegistries;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.FeedHistoryUnavailableException;
+import dev.reliablestore.registry.HealthFault;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A site that fell out of another's retained history is repaired with a resync: paris keeps no
+ * history beyond what recovery needs, writes while tokyo cannot be reached, so its shipper to tokyo
+ * stops (site-resync-tokyo); the resync merges paris's entities into tokyo and moves tokyo's
+ * checkpoint, the shipper starts again by itself, ships what paris writes next, and the fault goes.
+ */
+class SiteResyncTest {
+
+    public record Parcel(String label, long grams) {
+    }
+
+    @TempDir
+    Path dir;
+
+    private Map<String, String> options(String localSite) {
+        Map<String, String> o = new HashMap<>();
+        o.put("resourceGroupName", "RG");
+        o.put("registryKeyPath", "Data");
+        o.put("enableEncryption", "true");
+        o.put("keyManagementService", "Passphrase");
+        o.put("passphrase", "text:one passphrase for every site");
+        o.put("sites.paris", "embedded:" + dir.resolve("paris"));
+        o.put("sites.tokyo", "embedded:" + dir.resolve("tokyo"));
+        o.put("localSite", localSite);
+        o.put("siteReplicationDelay", "0ms");
+        o.put("retryDelay", "100ms");
+        return o;
+    }
+
+    private static boolean fault(ClusterRegistry r, String id) {
+        return r.healthFaults().stream().map(HealthFault::id).anyMatch(id::equals);
+    }
+
+    @Test
+    void aSiteOutOfTheOthersHistoryIsRepairedAndShippedToAgain() {
+        Map<String, String> paris = options("paris");
+        // paris keeps only what recovery needs: its first snapshot (after 64 KiB of log) leaves a history that starts after
+        // tokyo's checkpoint (0); the next would take 64 KiB more, far more than the rest of the test writes
+        paris.put("registry.feedRetention", "0ms");
+        paris.put("registry.snapshotThreshold", "64KiB");
+        ClusterRegistry tokyoLocked = ClusterRegistries.open("embedded:" + dir.resolve("tokyo")); // tokyo cannot be reached yet
+        ClusterStoreFactory atParis = (ClusterStoreFactory) Persistence.openFactory("cluster-registry", paris);
+        try {
+            EntityStore<Parcel> parcels = atParis.store(Parcel.class);
+            java.util.Random random = new java.util.Random(7);
+            for (int i = 0; i < 80; i++) {
+                byte[] noise = new byte[768]; // 1 KiB of base64 that zstd cannot shrink
+                random.nextBytes(noise);
+                parcels.save("p" + i, new Parcel(java.util.Base64.getEncoder().encodeToString(noise), i));
+            }
+            parcels.delete("p0");
+            ClusterRegistry local = atParis.registry();
+            await().atMost(Duration.ofSeconds(30)).until(() -> local.replayableAfter() > 0);
+            tokyoLocked.close();
+            await().atMost(Duration.ofSeconds(30)).until(() -> fault(local, "site-resync-tokyo"));
+            assertThat(atParis.siteLinks().links().get("tokyo").failure()).get().isInstanceOf(FeedHistoryUnavailableException.class);
+
+            SiteReplication.Resynced resynced;
+            try (SharedRegistries.Hold tokyo = SharedRegistries.hold("embedded:" + dir.resolve("tokyo"), Map.of())) {
+                resynced = ClusterStoreAdmin.resync(ClusterPersistenceConfiguration.fromMap(paris), "paris", local, "tokyo", tokyo.registry());
+            }
+            assertThat(resynced.compared()).isEqualTo(80); // 79 values and a tombstone
+            assertThat(resynced.written()).isEqualTo(80);
+            await().atMost(Duration.ofSeconds(30)).until(() -> !fault(local, "site-resync-tokyo"));
+
+            parcels.save("after", new Parcel("written after the repair", 1));
+            try (StoreFactory atTokyo = Persistence.openFactory("cluster-registry", options("tokyo"))) {
+                EntityStore<Parcel> there = atTokyo.store(Parcel.class);
+                await().atMost(Duration.ofSeconds(30)).until(() -> there.exists("after"));
+                assertThat(there.count()).isEqualTo(80);
+                assertThat(there.exists("p0")).isFalse();
+                assertThat(there.get("p7").orElseThrow().value()).isEqualTo(parcels.get("p7").orElseThrow().value());
+            }
+        } finally {
+            atParis.close();
+            tokyoLocked.close();
+        }
+    }
+}
