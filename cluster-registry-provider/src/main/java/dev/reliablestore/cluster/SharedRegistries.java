@@ -7,6 +7,8 @@ import dev.reliablestore.registry.ClusterRegistry;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 
 /**
  * The registries of a multi-site store's sites, one per URI and options in this process, shared by
@@ -24,13 +26,10 @@ final class SharedRegistries {
     private record Key(String uri, Map<String, String> options) {
     }
 
+    /** A registry being opened or open, and how many hold it. */
     private static final class Entry {
-        final ClusterRegistry registry;
+        final CompletableFuture<ClusterRegistry> registry = new CompletableFuture<>();
         int holders;
-
-        Entry(ClusterRegistry registry) {
-            this.registry = registry;
-        }
     }
 
     private SharedRegistries() {
@@ -39,11 +38,13 @@ final class SharedRegistries {
     /** A hold on a shared registry; {@link #close()} lets go of it once. */
     static final class Hold implements AutoCloseable {
         private final Key key;
+        private final Entry entry;
         private final ClusterRegistry registry;
         private boolean released;
 
-        private Hold(Key key, ClusterRegistry registry) {
+        private Hold(Key key, Entry entry, ClusterRegistry registry) {
             this.key = key;
+            this.entry = entry;
             this.registry = registry;
         }
 
@@ -53,53 +54,84 @@ final class SharedRegistries {
 
         @Override
         public void close() {
-            ClusterRegistry last = null;
             synchronized (OPEN) {
                 if (released) {
                     return;
                 }
                 released = true;
-                Entry e = OPEN.get(key);
-                if (e != null && e.registry == registry && --e.holders == 0) {
-                    OPEN.remove(key);
-                    last = registry;
-                }
             }
-            if (last != null) {
-                last.close();
-            }
+            release(key, entry);
         }
     }
 
     /**
      * Holds the registry of {@code uri} opened with {@code options}, opening it unless this process
-     * has it open with those options already.
+     * has it open with those options already. Only the callers of one URI and options wait for each
+     * other while it opens (a ZooKeeper site that cannot be reached holds them up to its connection
+     * timeout); others are not held up.
      *
      * @throws ConfigurationException it is open here with other options and cannot be opened twice
      */
     static Hold hold(String uri, Map<String, String> options) {
         Key key = new Key(Objects.requireNonNull(uri, "uri"), Map.copyOf(options));
-        // opening under the lock keeps two factories from opening one embedded directory at once;
-        // a ZooKeeper site that cannot be reached holds others up to its connection timeout
+        Entry entry;
+        boolean opener;
         synchronized (OPEN) {
-            Entry e = OPEN.get(key);
-            if (e == null) {
-                try {
-                    e = new Entry(ClusterRegistries.open(uri, key.options()));
-                } catch (RuntimeException failed) {
-                    Key other = OPEN.keySet().stream().filter(k -> k.uri().equals(uri)).findFirst().orElse(null);
-                    if (other == null) {
-                        throw failed;
-                    }
-                    throw new ConfigurationException("registry " + uri + " is open in this process already, as a site of a store,"
-                            + " with the options " + other.options().keySet() + ", and cannot be opened again with "
-                            + key.options().keySet() + " (" + failed.getMessage() + "); give every factory of this process the same"
-                            + " options for it", failed);
-                }
-                OPEN.put(key, e);
+            entry = OPEN.get(key);
+            opener = entry == null;
+            if (opener) {
+                entry = new Entry();
+                OPEN.put(key, entry);
             }
-            e.holders++;
-            return new Hold(key, e.registry);
+            entry.holders++;
         }
+        if (opener) {
+            try {
+                entry.registry.complete(ClusterRegistries.open(uri, key.options()));
+            } catch (RuntimeException failed) {
+                entry.registry.completeExceptionally(failed);
+            }
+        }
+        try {
+            return new Hold(key, entry, entry.registry.get());
+        } catch (ExecutionException e) {
+            release(key, entry);
+            throw explained(key, (RuntimeException) e.getCause());
+        } catch (InterruptedException e) {
+            release(key, entry);
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while registry " + uri + " was opened", e);
+        }
+    }
+
+    /** Lets go of one hold; the last closes the registry (or forgets a failed opening). */
+    private static void release(Key key, Entry entry) {
+        boolean last;
+        synchronized (OPEN) {
+            last = --entry.holders == 0;
+            if (last && OPEN.get(key) == entry) {
+                OPEN.remove(key);
+            }
+        }
+        if (last) {
+            ClusterRegistry registry = entry.registry.isCompletedExceptionally() ? null : entry.registry.getNow(null);
+            if (registry != null) {
+                registry.close();
+            }
+        }
+    }
+
+    /** A failed opening, said plainly when the URI is open here with other options. */
+    private static RuntimeException explained(Key key, RuntimeException failed) {
+        Key other;
+        synchronized (OPEN) {
+            other = OPEN.keySet().stream().filter(k -> k.uri().equals(key.uri()) && !k.equals(key)).findFirst().orElse(null);
+        }
+        if (other == null) {
+            return failed;
+        }
+        return new ConfigurationException("registry " + key.uri() + " is open in this process already, as a site of a store, with the"
+                + " options " + other.options().keySet() + ", and cannot be opened again with " + key.options().keySet() + " ("
+                + failed.getMessage() + "); give every factory of this process the same options for it", failed);
     }
 }

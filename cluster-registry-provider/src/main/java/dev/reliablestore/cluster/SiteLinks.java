@@ -24,6 +24,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -68,6 +72,9 @@ final class SiteLinks implements AutoCloseable {
     private final Duration collectEvery;
     /** When the lease holder next removes the tombstones the window has passed over (System.nanoTime). */
     private long nextCollect = System.nanoTime();
+    /** Where tombstones are collected: a scan of many takes its time, and must not hold up the lease or the shippers. */
+    private final ExecutorService collector;
+    private final AtomicBoolean collecting = new AtomicBoolean();
     private final Map<String, Target> targets = new LinkedHashMap<>();
     private final Object lock = new Object();
     private final Thread runner;
@@ -127,6 +134,11 @@ final class SiteLinks implements AutoCloseable {
                 targets.put(name, new Target(name, uri));
             }
         });
+        this.collector = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "reliablestore-site-tombstones-" + local.name());
+            t.setDaemon(true);
+            return t;
+        });
         this.runner = new Thread(this::run, "reliablestore-site-links-" + local.name());
         runner.setDaemon(true);
         runner.start();
@@ -141,9 +153,15 @@ final class SiteLinks implements AutoCloseable {
         while (!closed) {
             boolean leading = lease();
             boolean waiting = false;
-            if (leading && System.nanoTime() - nextCollect >= 0) {
-                collectTombstones();
+            if (leading && System.nanoTime() - nextCollect >= 0 && collecting.compareAndSet(false, true)) {
                 nextCollect = System.nanoTime() + collectEvery.toNanos();
+                collector.execute(() -> {
+                    try {
+                        collectTombstones();
+                    } finally {
+                        collecting.set(false);
+                    }
+                });
             }
             Map<Target, Long> moved = Map.of();
             if (leading) {
@@ -437,8 +455,10 @@ final class SiteLinks implements AutoCloseable {
             targets.values().stream().filter(t -> t.hold != null).forEach(reached::add);
         }
         runner.interrupt();
+        collector.shutdownNow();
         try {
             runner.join(Duration.ofSeconds(30).toMillis());
+            collector.awaitTermination(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
