@@ -6,9 +6,6 @@ import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.benchmarks.suite.Order;
 import dev.reliablestore.benchmarks.suite.Payloads;
 import dev.reliablestore.benchmarks.suite.Stores;
-import dev.reliablestore.registry.Change;
-import dev.reliablestore.registry.ChangeBatch;
-import dev.reliablestore.registry.ChangeListener;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.Watch;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -29,7 +26,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -65,7 +61,7 @@ public class SitesLagBench {
     private final Map<String, StoreFactory> factories = new HashMap<>();
     private final Map<String, EntityStore<Order>> stores = new HashMap<>();
     private final List<Watch> watches = new ArrayList<>();
-    private final Map<String, CountDownLatch> arrivals = new ConcurrentHashMap<>();
+    private final ProbeArrivals arrivals = new ProbeArrivals();
     private final AtomicLong probes = new AtomicLong();
     private ScheduledExecutorService load;
     private Order order;
@@ -91,24 +87,7 @@ public class SitesLagBench {
         RegistryPath orders = new StorageLayout(RegistryPath.parse("Bench/Sites")).type("Order");
         for (String site : SITES) {
             if (!site.equals("paris")) {
-                watches.add(((ClusterStoreFactory) factories.get(site)).registry().watch(orders, new ChangeListener() {
-                    @Override
-                    public void onBatch(ChangeBatch batch) {
-                        for (Change c : batch.changes()) {
-                            if (c instanceof Change.ValueSet s && s.name().startsWith("probe-")) {
-                                CountDownLatch l = arrivals.get(s.name());
-                                if (l != null) {
-                                    l.countDown();
-                                }
-                            }
-                        }
-                    }
-
-                    @Override
-                    public void onResync(String reason) {
-                        throw new IllegalStateException("the lag watch fell behind: " + reason);
-                    }
-                }));
+                watches.add(((ClusterStoreFactory) factories.get(site)).registry().watch(orders, arrivals));
             }
         }
         load = Executors.newScheduledThreadPool(SITES.size());
@@ -139,12 +118,11 @@ public class SitesLagBench {
     @Benchmark
     public void lag() throws InterruptedException {
         String id = "probe-" + probes.incrementAndGet();
-        CountDownLatch both = new CountDownLatch(2);
-        arrivals.put(id, both);
+        CountDownLatch both = arrivals.expect(id, 2);
         stores.get("paris").save(id, order);
         if (!both.await(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException(id + " did not reach both other sites within 30 s");
         }
-        arrivals.remove(id);
+        arrivals.done(id);
     }
 }

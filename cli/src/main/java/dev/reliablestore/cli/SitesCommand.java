@@ -42,6 +42,27 @@ final class SitesCommand implements Callable<Integer> {
         return ExitCodes.USAGE;
     }
 
+    /** The store's root, the same at every site. */
+    static final class Root {
+
+        @Option(names = "--resource-group", paramLabel = "NAME",
+                description = "Resource group of the store's root (the same at every site). Default: " + StoreSpec.DEFAULT_RESOURCE_GROUP + ".")
+        String resourceGroup = StoreSpec.DEFAULT_RESOURCE_GROUP;
+
+        @Option(names = "--key-path", paramLabel = "PATH",
+                description = "Key path of the store's root below the resource group. Default: Software\\\\ReliableStore\\\\Data.")
+        String keyPath = StoreSpec.DEFAULT_KEY_PATH;
+
+        /** @throws IllegalArgumentException saying what is wrong with the names */
+        RegistryPath path() {
+            try {
+                return RegistryPath.of(resourceGroup).resolve(RegistryPath.parse(keyPath.replace('\\', '/')));
+            } catch (RegistryArgumentException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+        }
+    }
+
     /** {@code sites status}: per ordered pair of sites, how far one's writes have reached the other. */
     @Command(name = "status", mixinStandardHelpOptions = true, sortOptions = false,
             description = {"Show, for every ordered pair of sites, how far one site's writes have reached the other: the checkpoint the "
@@ -60,13 +81,8 @@ final class SitesCommand implements Callable<Integer> {
                 description = "A site and its registry URI (repeatable; at least two: every site of the store).")
         Map<String, String> sites = new LinkedHashMap<>();
 
-        @Option(names = "--resource-group", paramLabel = "NAME",
-                description = "Resource group of the store's root (the same at every site). Default: " + StoreSpec.DEFAULT_RESOURCE_GROUP + ".")
-        String resourceGroup = StoreSpec.DEFAULT_RESOURCE_GROUP;
-
-        @Option(names = "--key-path", paramLabel = "PATH",
-                description = "Key path of the store's root below the resource group. Default: Software\\\\ReliableStore\\\\Data.")
-        String keyPath = StoreSpec.DEFAULT_KEY_PATH;
+        @Mixin
+        Root root = new Root();
 
         @Mixin
         RegistryOptions registry;
@@ -83,11 +99,11 @@ final class SitesCommand implements Callable<Integer> {
             if (sites.size() < 2) {
                 throw CliException.usage("--site must name every site of the store, at least two; got " + sites.keySet());
             }
-            RegistryPath root;
+            RegistryPath rootPath;
             try {
                 sites.keySet().forEach(SiteReplication::checkSiteName);
-                root = RegistryPath.of(resourceGroup).resolve(RegistryPath.parse(keyPath.replace('\\', '/')));
-            } catch (IllegalArgumentException | RegistryArgumentException e) {
+                rootPath = root.path();
+            } catch (IllegalArgumentException e) {
                 throw CliException.usage(e.getMessage());
             }
             Map<String, String> options = registry.resolved();
@@ -96,7 +112,7 @@ final class SitesCommand implements Callable<Integer> {
                 for (Map.Entry<String, String> site : sites.entrySet()) {
                     open.put(site.getKey(), open(site.getKey(), site.getValue(), options));
                 }
-                List<SiteLinkStatus> links = ClusterStoreAdmin.siteLinks(root, open, timeout);
+                List<SiteLinkStatus> links = ClusterStoreAdmin.siteLinks(rootPath, open, timeout);
                 PrintWriter out = spec.commandLine().getOut();
                 for (SiteLinkStatus l : links) {
                     out.println(json ? json(l) : text(l));
@@ -177,13 +193,8 @@ final class SitesCommand implements Callable<Integer> {
                 description = "A site and its registry URI (repeatable): --from and --to at least.")
         Map<String, String> sites = new LinkedHashMap<>();
 
-        @Option(names = "--resource-group", paramLabel = "NAME",
-                description = "Resource group of the store's root (the same at every site). Default: " + StoreSpec.DEFAULT_RESOURCE_GROUP + ".")
-        String resourceGroup = StoreSpec.DEFAULT_RESOURCE_GROUP;
-
-        @Option(names = "--key-path", paramLabel = "PATH",
-                description = "Key path of the store's root below the resource group. Default: Software\\\\ReliableStore\\\\Data.")
-        String keyPath = StoreSpec.DEFAULT_KEY_PATH;
+        @Mixin
+        Root root = new Root();
 
         @Mixin
         KeyOptions keys = new KeyOptions();
@@ -211,7 +222,7 @@ final class SitesCommand implements Callable<Integer> {
             ClusterPersistenceConfiguration config;
             try {
                 ClusterPersistenceConfiguration.Builder b = ClusterPersistenceConfiguration.builder().clusterName(sites.get(from))
-                        .resourceGroupName(resourceGroup).registryKeyPath(keyPath).enableCompression(!noCompression);
+                        .resourceGroupName(root.resourceGroup).registryKeyPath(root.keyPath).enableCompression(!noCompression);
                 keys.spec().keySource("").ifPresent(source -> b.enableEncryption(true).keySource(source));
                 config = b.build();
                 SiteReplication.checkSiteName(from);

@@ -2,11 +2,9 @@ package dev.reliablestore.cluster.geo;
 
 import dev.reliablestore.benchmarks.suite.Payloads;
 import dev.reliablestore.benchmarks.suite.Stores;
+import dev.reliablestore.cluster.ProbeArrivals;
 import dev.reliablestore.cluster.SiteCodecs;
 import dev.reliablestore.cluster.crypto.KeyRing;
-import dev.reliablestore.registry.Change;
-import dev.reliablestore.registry.ChangeBatch;
-import dev.reliablestore.registry.ChangeListener;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.ReadBatch;
@@ -72,7 +70,7 @@ public class ShipperLagBench {
     private final Map<String, Site> sites = new ConcurrentHashMap<>();
     private final List<SiteShipper> shippers = new ArrayList<>();
     private final List<Watch> watches = new ArrayList<>();
-    private final Map<String, CountDownLatch> arrivals = new ConcurrentHashMap<>();
+    private final ProbeArrivals arrivals = new ProbeArrivals();
     private final AtomicLong probes = new AtomicLong();
     private ScheduledExecutorService load;
     private byte[] json;
@@ -99,24 +97,7 @@ public class ShipperLagBench {
                 }
             }
             if (!from.name.equals("paris")) {
-                watches.add(from.registry.watch(ShipperBench.LAYOUT.type(ShipperBench.TYPE), new ChangeListener() {
-                    @Override
-                    public void onBatch(ChangeBatch batch) {
-                        for (Change c : batch.changes()) {
-                            if (c instanceof Change.ValueSet s && s.name().startsWith("probe-")) {
-                                CountDownLatch l = arrivals.get(s.name());
-                                if (l != null) {
-                                    l.countDown();
-                                }
-                            }
-                        }
-                    }
-
-                    @Override
-                    public void onResync(String reason) {
-                        throw new IllegalStateException("the lag watch fell behind: " + reason);
-                    }
-                }));
+                watches.add(from.registry.watch(ShipperBench.LAYOUT.type(ShipperBench.TYPE), arrivals));
             }
         }
         load = Executors.newScheduledThreadPool(SITES.size());
@@ -156,12 +137,11 @@ public class ShipperLagBench {
     @Benchmark
     public void lag() throws InterruptedException {
         String id = "probe-" + probes.incrementAndGet();
-        CountDownLatch both = new CountDownLatch(2);
-        arrivals.put(id, both);
+        CountDownLatch both = arrivals.expect(id, 2);
         save(sites.get("paris"), id);
         if (!both.await(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException(id + " did not reach both other sites within 30 s");
         }
-        arrivals.remove(id);
+        arrivals.done(id);
     }
 }
