@@ -2,6 +2,7 @@ package dev.reliablestore.registry.zookeeper;
 
 import org.apache.kerby.kerberos.kerb.KrbException;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -94,8 +95,27 @@ public final class SecureZooKeeperServers {
             Path home = Files.createDirectories(dir.resolve("server"));
             Path keyStore = TestPki.keyStore(home.resolve("server.p12"), TestPki.server(ca, "zookeeper", "localhost", "127.0.0.1"), password);
             Path trust = TestPki.trustStore(home.resolve("server-trust.p12"), password, ca);
-            this.securePort = ZooKeeperServerProcess.freePort();
-            this.server = new ZooKeeperServerProcess(home, ZooKeeperServerProcess.freePort(), List.of(
+            // two distinct ports; a port taken by another process between the choice and the child's bind
+            // (the child exits with a BindException) is chosen again
+            ZooKeeperServerProcess started = null;
+            int secure = 0;
+            for (int attempt = 1; started == null; attempt++) {
+                int[] ports = ZooKeeperServerProcess.freePorts(2);
+                secure = ports[0];
+                try {
+                    started = start(home, ports[1], secure, keyStore, trust);
+                } catch (IllegalStateException e) {
+                    if (attempt == 3 || !String.valueOf(e.getMessage()).contains("BindException")) {
+                        throw e;
+                    }
+                }
+            }
+            this.securePort = secure;
+            this.server = started;
+        }
+
+        private ZooKeeperServerProcess start(Path home, int port, int securePort, Path keyStore, Path trust) throws IOException {
+            return new ZooKeeperServerProcess(home, port, List.of(
                     "secureClientPort=" + securePort,
                     "secureClientPortAddress=127.0.0.1",
                     "ssl.keyStore.location=" + keyStore,

@@ -95,7 +95,11 @@ class ZooKeeperTlsTest {
             TestPki.keyStore(keyStore, serverCert, STORE_PASSWORD);
             TestPki.trustStore(home.resolve("server-trust.p12"), STORE_PASSWORD, trusted);
         }
-        return new ZooKeeperServerProcess(home, ZooKeeperServerProcess.freePort(), List.of(
+        int port;
+        do {
+            port = ZooKeeperServerProcess.freePort(); // chosen after the secure port was released: it could be the same one
+        } while (port == securePort);
+        return new ZooKeeperServerProcess(home, port, List.of(
                 "secureClientPort=" + securePort,
                 "secureClientPortAddress=127.0.0.1",
                 "ssl.keyStore.location=" + keyStore,
