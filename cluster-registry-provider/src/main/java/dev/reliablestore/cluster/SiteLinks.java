@@ -75,6 +75,14 @@ final class SiteLinks implements AutoCloseable {
     /** Where tombstones are collected: a scan of many takes its time, and must not hold up the lease or the shippers. */
     private final ExecutorService collector;
     private final AtomicBoolean collecting = new AtomicBoolean();
+    /**
+     * Where the other sites are reached and their checkpoints read: a site that is down can hold a
+     * call up to its connection or failover timeout, which must not hold up the lease's renewal.
+     */
+    private final ExecutorService remote;
+    private final AtomicBoolean remoteBusy = new AtomicBoolean();
+    /** What the last look at the stopped shippers' targets found: their checkpoints for this site. */
+    private volatile Map<Target, Long> stoppedCheckpoints = Map.of();
     private final Map<String, Target> targets = new LinkedHashMap<>();
     private final Object lock = new Object();
     private final Thread runner;
@@ -139,6 +147,11 @@ final class SiteLinks implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.remote = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "reliablestore-site-remote-" + local.name());
+            t.setDaemon(true);
+            return t;
+        });
         this.runner = new Thread(this::run, "reliablestore-site-links-" + local.name());
         runner.setDaemon(true);
         runner.start();
@@ -163,19 +176,28 @@ final class SiteLinks implements AutoCloseable {
                     }
                 });
             }
-            Map<Target, Long> moved = Map.of();
-            if (leading) {
-                for (Target t : targets.values()) {
-                    if (closed) {
-                        return;
-                    }
-                    if (t.hold == null && !connect(t)) {
-                        waiting = true;
-                    }
+            if (leading && remoteBusy.compareAndSet(false, true)) {
+                try {
+                    remote.execute(() -> {
+                        try {
+                            for (Target t : targets.values()) {
+                                if (!closed && t.hold == null) {
+                                    connect(t);
+                                }
+                            }
+                            stoppedCheckpoints = checkpointsOfStopped();
+                        } finally {
+                            remoteBusy.set(false);
+                        }
+                    });
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    return;
                 }
-                moved = checkpointsOfStopped();
             }
+            Map<Target, Long> moved = stoppedCheckpoints;
+            stoppedCheckpoints = Map.of();
             synchronized (lock) {
+                waiting = targets.values().stream().anyMatch(t -> t.hold == null);
                 if (closed) {
                     return;
                 }
@@ -456,9 +478,11 @@ final class SiteLinks implements AutoCloseable {
         }
         runner.interrupt();
         collector.shutdownNow();
+        remote.shutdownNow();
         try {
             runner.join(Duration.ofSeconds(30).toMillis());
             collector.awaitTermination(30, TimeUnit.SECONDS);
+            remote.awaitTermination(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
