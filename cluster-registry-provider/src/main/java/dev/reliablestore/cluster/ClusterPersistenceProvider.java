@@ -48,7 +48,8 @@ public final class ClusterPersistenceProvider implements PersistenceProvider {
     /**
      * Opens a factory on a registry the caller opened and keeps owning: closing the factory leaves
      * the registry open, and several factories may share one (a tool that also reads the raw tree,
-     * a test). The configuration's {@code clusterName} is not used to connect.
+     * a test). The configuration's {@code clusterName} is not used to connect. A configuration with
+     * sites is refused ({@code ConfigurationException}): it opens the sites' registries itself.
      */
     public static StoreFactory open(ClusterPersistenceConfiguration configuration, ClusterRegistry registry) {
         return ClusterStoreFactory.onRegistry(configuration, registry);

@@ -142,6 +142,12 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
 
     /** Uses a registry opened by the caller, which keeps owning it (several factories may share one). */
     static ClusterStoreFactory onRegistry(ClusterPersistenceConfiguration config, ClusterRegistry registry) {
+        if (config.localSite().isPresent()) {
+            // the sites' registries are opened by the factory (shared with the other sites' shippers): a
+            // registry from the caller would leave the sites configured and nothing shipped
+            throw new ConfigurationException("a configuration with sites (" + config.sites().keySet() + ") opens the sites' registries"
+                    + " itself: open it with ClusterPersistenceProvider.open(configuration), not on a registry the caller holds");
+        }
         return new ClusterStoreFactory(config, registry, () -> { }, null);
     }
 

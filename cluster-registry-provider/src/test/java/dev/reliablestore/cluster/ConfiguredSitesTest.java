@@ -318,6 +318,10 @@ class ConfiguredSitesTest {
         assertThat(ok.siteReplicationDelay()).isZero();
         assertThat(ok.maxClockSkew()).isEqualTo(Duration.ofSeconds(5));
         assertThat(ok.conflictResolutionWindow()).isEqualTo(Duration.ofHours(24));
+        try (ClusterRegistry mine = ClusterRegistries.open("embedded:" + dir.resolve("held-by-the-caller"))) {
+            assertThatThrownBy(() -> ClusterPersistenceProvider.open(ok, mine)).isInstanceOf(ConfigurationException.class)
+                    .hasMessageContaining("opens the sites' registries itself");
+        }
         o.put("conflictResolutionWindow", "31d");
         assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(o)).isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("conflictResolutionWindow").hasMessageContaining("30d");
