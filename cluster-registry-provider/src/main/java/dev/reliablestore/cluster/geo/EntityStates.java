@@ -2,6 +2,8 @@ package dev.reliablestore.cluster.geo;
 
 import dev.reliablestore.cluster.StorageLayout;
 import dev.reliablestore.registry.BatchCommand;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.NoSuchKeyException;
 import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
 import dev.reliablestore.registry.RegistryPath;
@@ -56,6 +58,15 @@ final class EntityStates {
 
     StorageLayout layout() {
         return layout;
+    }
+
+    /** The entity types {@code registry} (this site's) holds, sorted. */
+    List<String> types(ClusterRegistry registry) {
+        try {
+            return registry.subkeys(layout.entities());
+        } catch (NoSuchKeyException none) {
+            return List.of();
+        }
     }
 
     /** The {@link #READS} reads that {@link #current} needs, to be answered together in one read batch. */

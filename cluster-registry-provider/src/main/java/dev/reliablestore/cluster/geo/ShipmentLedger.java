@@ -118,12 +118,7 @@ final class ShipmentLedger {
                 return Outcome.CHECKPOINT_MOVED;
             }
             WriteBatch.Builder b = WriteBatch.builder();
-            if (at == 0) {
-                b.requireValueAbsent(ledgerKey, origin);
-            } else {
-                // a revision rather than the bytes: the ZooKeeper backend checks it without a read
-                b.requireRevision(ledgerKey, origin, knownRevision);
-            }
+            checkpointUnchanged(b);
             commands.forEach(b::add);
             b.setValue(ledgerKey, origin, RegistryValue.qword(originSequence));
             try {
@@ -140,6 +135,50 @@ final class ShipmentLedger {
                 throw new ConditionFailedException(e.failedCommandIndex() - 1, e.failedCommand());
             } catch (RuntimeException e) {
                 known = -1; // the outcome may be unknown: read the checkpoint before the next attempt
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * The condition that the checkpoint is still the one last read: absent (revision 0, whatever
+     * {@link #known} says: a checkpoint of 0 may have been written) or at its revision — a revision
+     * rather than the bytes, which the ZooKeeper backend checks without a read.
+     */
+    private void checkpointUnchanged(WriteBatch.Builder b) {
+        if (knownRevision == 0) {
+            b.requireValueAbsent(ledgerKey, origin);
+        } else {
+            b.requireRevision(ledgerKey, origin, knownRevision);
+        }
+    }
+
+    /**
+     * Commits {@code commands} together with the checkpoint rewritten as it is: the batch then reads,
+     * like any batch shipped from the origin, as one that came from there ({@link #shippedFrom}), so
+     * the target's shipper never ships it on. For writes of the origin's state made at the target by
+     * another way than its shipper (a resync). Conditions among the commands are the caller's.
+     *
+     * @throws ConditionFailedException a condition among {@code commands} was false (its index in them)
+     */
+    void applyAsFromOrigin(List<BatchCommand> commands) {
+        while (true) {
+            long at = known >= 0 ? known : checkpoint();
+            WriteBatch.Builder b = WriteBatch.builder();
+            checkpointUnchanged(b);
+            commands.forEach(b::add);
+            b.setValue(ledgerKey, origin, RegistryValue.qword(at));
+            try {
+                knownRevision = target.commit(b.build()).sequence();
+                return;
+            } catch (ConditionFailedException e) {
+                known = -1;
+                if (e.failedCommandIndex() != 0) {
+                    throw new ConditionFailedException(e.failedCommandIndex() - 1, e.failedCommand());
+                }
+                // a shipper moved the checkpoint meanwhile: read it and write it as it is now
+            } catch (RuntimeException e) {
+                known = -1;
                 throw e;
             }
         }

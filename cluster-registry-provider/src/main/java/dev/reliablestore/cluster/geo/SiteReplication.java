@@ -110,8 +110,7 @@ public final class SiteReplication {
             return (lease.length == 2 ? lease[1] : "?") + " until " + Instant.ofEpochMilli(Long.parseLong(lease[0]));
         });
         long head = fromRegistry.currentSequence();
-        long probe = fromRegistry.commit(WriteBatch.builder().setValue(ledger.parent().child("Probe"), "status",
-                RegistryValue.qword(System.currentTimeMillis())).build()).sequence();
+        long probe = probe(fromRegistry, layout, "status");
         AtomicLong waiting = new AtomicLong();
         AtomicReference<Instant> oldest = new AtomicReference<>();
         AtomicReference<String> gap = new AtomicReference<>();
@@ -171,6 +170,15 @@ public final class SiteReplication {
         boolean counted = problem.isEmpty();
         return new SiteLinkStatus(from, to, applied, head, counted ? Optional.of(waiting.get()) : Optional.empty(),
                 counted ? Optional.ofNullable(oldest.get()) : Optional.empty(), faults, shipper, problem);
+    }
+
+    /**
+     * Writes the bookkeeping value {@code <root>/Sites/Probe/<purpose>} (never shipped) at a site and
+     * returns its sequence: where that site's history stood, for a tool that reads it up to there.
+     */
+    static long probe(ClusterRegistry registry, StorageLayout layout, String purpose) {
+        return registry.commit(WriteBatch.builder().setValue(ledgerKey(layout).parent().child("Probe"), purpose,
+                RegistryValue.qword(System.currentTimeMillis())).build()).sequence();
     }
 
     /** Whether {@code batch} writes an entity (a type's descriptor, dictionaries and the layout are not what a site waits for). */

@@ -2,20 +2,15 @@ package dev.reliablestore.cluster.geo;
 
 import dev.reliablestore.cluster.StorageLayout;
 import dev.reliablestore.registry.BatchCommand;
-import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.ConditionFailedException;
-import dev.reliablestore.registry.NoSuchKeyException;
 import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
-import dev.reliablestore.registry.RegistryPath;
-import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.VersionedValue;
 import dev.reliablestore.registry.WriteBatch;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -35,21 +30,23 @@ final class SiteResync {
     private final SiteReplication.Site to;
     private final EntityStates source;
     private final EntityStates target;
+    /** The target's checkpoint for the source. */
+    private final ShipmentLedger ledger;
 
     SiteResync(SiteReplication.Site from, SiteReplication.Site to) {
         this.from = from;
         this.to = to;
         this.source = from.states();
         this.target = to.states();
+        this.ledger = new ShipmentLedger(to.registry(), SiteReplication.ledgerKey(to.layout()), from.name());
     }
 
     SiteReplication.Resynced run() {
         // where the source's history stands before anything is read: all it holds up to here is merged below
-        long checkpoint = from.registry().commit(WriteBatch.builder().setValue(SiteReplication.ledgerKey(from.layout()).parent()
-                .child("Probe"), "resync", RegistryValue.qword(System.currentTimeMillis())).build()).sequence();
+        long checkpoint = SiteReplication.probe(from.registry(), from.layout(), "resync");
         int compared = 0;
         int written = 0;
-        for (String type : types(from.registry(), from.layout())) {
+        for (String type : source.types(from.registry())) {
             Map<String, SiteState> states = states(type);
             compared += states.size();
             List<String> ids = new ArrayList<>(states.keySet());
@@ -59,7 +56,8 @@ final class SiteResync {
                 written += merge(type, ids.subList(i, Math.min(ids.size(), i + perBatch)), states);
             }
         }
-        advanceCheckpoint(checkpoint);
+        // at least there: a shipper may have moved it further meanwhile
+        ledger.apply(checkpoint, List.of());
         return new SiteReplication.Resynced(checkpoint, compared, written);
     }
 
@@ -90,8 +88,6 @@ final class SiteResync {
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             List<ReadBatch.Read> reads = new ArrayList<>();
             ids.forEach(id -> reads.addAll(target.reads(type, id)));
-            RegistryPath ledger = SiteReplication.ledgerKey(to.layout());
-            reads.add(new ReadBatch.ValueRead(ledger, from.name()));
             ReadBatchResult read = to.registry().read(ReadBatch.of(reads));
             List<BatchCommand> commands = new ArrayList<>();
             int changed = 0;
@@ -107,21 +103,17 @@ final class SiteResync {
             if (commands.isEmpty()) {
                 return 0;
             }
-            // the target's checkpoint for the source, set to what it is: the batch then reads, like any
-            // batch shipped from the source, as one that came from there, and is not shipped on by the target
-            Optional<VersionedValue> checkpoint = read.value(reads.size() - 1);
-            commands.add(checkpoint.<BatchCommand>map(v -> new BatchCommand.RevisionEquals(ledger, from.name(), v.revision()))
-                    .orElseGet(() -> new BatchCommand.ValueAbsent(ledger, from.name())));
-            commands.add(new BatchCommand.SetValue(ledger, from.name(), RegistryValue.qword(checkpoint.map(v -> v.value().asQword()).orElse(0L))));
             WriteBatch.Builder b = WriteBatch.builder();
             commands.forEach(b::add);
-            WriteBatch batch = b.build();
-            if (batch.encodedSize() > to.registry().limits().maxBatchBytes() && ids.size() > 1) {
+            // room for the checkpoint's two commands the ledger adds
+            if (b.build().encodedSize() + LocalWrites.SHIPPED_BATCH_BYTES > to.registry().limits().maxBatchBytes() && ids.size() > 1) {
                 // large values: the group in halves, each its own batch (a resync need not be atomic)
                 return merge(type, ids.subList(0, ids.size() / 2), states) + merge(type, ids.subList(ids.size() / 2, ids.size()), states);
             }
             try {
-                to.registry().commit(batch);
+                // with the target's checkpoint for the source as it is: the target's shipper takes the batch
+                // for one that came from the source, and does not ship it on
+                ledger.applyAsFromOrigin(commands);
                 return changed;
             } catch (ConditionFailedException raced) {
                 // a write at the target (its own, or shipped) landed between the read and the commit: read again
@@ -129,36 +121,5 @@ final class SiteResync {
         }
         throw new IllegalStateException("site " + to.name() + " kept changing " + type + " " + ids.get(0) + ".." + ids.get(ids.size() - 1)
                 + " during the resync (" + ATTEMPTS + " attempts); run it again");
-    }
-
-    /** The target's checkpoint for the source: at least {@code checkpoint} (a shipper may have moved it further meanwhile). */
-    private void advanceCheckpoint(long checkpoint) {
-        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-            Optional<VersionedValue> now = to.registry().getValue(SiteReplication.ledgerKey(to.layout()), from.name());
-            if (now.isPresent() && now.get().value().asQword() >= checkpoint) {
-                return;
-            }
-            WriteBatch.Builder b = WriteBatch.builder();
-            if (now.isPresent()) {
-                b.requireRevision(SiteReplication.ledgerKey(to.layout()), from.name(), now.get().revision());
-            } else {
-                b.requireValueAbsent(SiteReplication.ledgerKey(to.layout()), from.name());
-            }
-            try {
-                to.registry().commit(b.setValue(SiteReplication.ledgerKey(to.layout()), from.name(), RegistryValue.qword(checkpoint)).build());
-                return;
-            } catch (ConditionFailedException raced) {
-                // a shipper moved it: look again
-            }
-        }
-        throw new IllegalStateException("the checkpoint of site " + from.name() + " at site " + to.name() + " kept moving; run the resync again");
-    }
-
-    private static List<String> types(ClusterRegistry registry, StorageLayout layout) {
-        try {
-            return registry.subkeys(layout.entities());
-        } catch (NoSuchKeyException none) {
-            return List.of();
-        }
     }
 }

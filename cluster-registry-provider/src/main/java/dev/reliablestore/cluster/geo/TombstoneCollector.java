@@ -51,7 +51,7 @@ final class TombstoneCollector {
         // a condition and a delete per tombstone, within the registry's batch limits
         int perBatch = Math.max(1, Math.min(256, registry.limits().maxBatchCommands() / 2));
         int removed = 0;
-        for (String type : children(registry, site.layout().entities())) {
+        for (String type : states.types(registry)) {
             RegistryPath key = site.layout().tombstones(type);
             Map<String, VersionedValue> tombstones;
             try {
@@ -86,14 +86,6 @@ final class TombstoneCollector {
             return count;
         } catch (ConditionFailedException changed) {
             return 0; // one of them was written again meanwhile: the next round looks again
-        }
-    }
-
-    private static Iterable<String> children(ClusterRegistry registry, RegistryPath key) {
-        try {
-            return registry.subkeys(key);
-        } catch (NoSuchKeyException none) {
-            return java.util.List.of();
         }
     }
 }
