@@ -8,11 +8,15 @@ import dev.reliablestore.registry.VersionedValue;
 import dev.reliablestore.registry.WriteBatch;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.Op;
+import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Stat;
+import org.apache.zookeeper.proto.CheckVersionRequest;
+import org.apache.zookeeper.proto.SetDataRequest;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -38,6 +42,8 @@ import java.util.TreeMap;
  *       unchanged version of each ancestor, read before the node, proves no ancestor and not the
  *       value itself was deleted and re-created since the snapshot.</li>
  * </ul>
+ * A version check on a node that the batch then sets, before any other op touches it, travels in
+ * that {@code setData} instead (a setData with a version fails exactly when the check would).
  * Guards come first in the multi. If any guard or mutation fails, the snapshot was stale and the
  * batch is planned again on a fresh one. A condition found false produces a "proof" multi: the
  * guards of the facts that made it false, then a check that always fails; if that check is the one
@@ -437,17 +443,45 @@ final class BatchPlanner {
         // assemble: guards, mutations, then the sequence touch and the log entry (added by the caller)
         List<Op> ops = new ArrayList<>();
         List<Role> roles = new ArrayList<>();
+        Map<String, Integer> firstSet = firstSetData(sim.mutations);
         for (Map.Entry<String, Op> g : sim.guards.entrySet()) {
-            if (g.getValue() != null) {
-                ops.add(g.getValue());
-                roles.add(Role.GUARD);
+            Op guard = g.getValue();
+            if (guard == null) {
+                continue;
             }
+            Integer set = guard.getType() == ZooDefs.OpCode.check ? firstSet.get(guard.getPath()) : null;
+            if (set != null) {
+                // the batch sets this value before anything else touches it: the setData carries the
+                // check's version (a setData fails on a missing node anyway), one op fewer per save
+                int version = ((CheckVersionRequest) guard.toRequestRecord()).getVersion();
+                if (version >= 0) {
+                    SetDataRequest r = (SetDataRequest) sim.mutations.get(set).toRequestRecord();
+                    sim.mutations.set(set, Op.setData(r.getPath(), r.getData(), version));
+                }
+                continue;
+            }
+            ops.add(guard);
+            roles.add(Role.GUARD);
         }
         for (Op m : sim.mutations) {
             ops.add(m);
             roles.add(Role.MUTATION);
         }
         return new Plan(ops, roles, -1, List.copyOf(sim.changes), sim.createdValues, sim.deleted);
+    }
+
+    /** Per path whose first mutation is an unconditional {@code setData}, that mutation's index. */
+    private static Map<String, Integer> firstSetData(List<Op> mutations) {
+        Map<String, Integer> first = new HashMap<>();
+        Set<String> touched = new HashSet<>();
+        for (int i = 0; i < mutations.size(); i++) {
+            Op m = mutations.get(i);
+            if (touched.add(m.getPath()) && m.getType() == ZooDefs.OpCode.setData
+                    && ((SetDataRequest) m.toRequestRecord()).getVersion() == -1) {
+                first.put(m.getPath(), i);
+            }
+        }
+        return first;
     }
 
     /** Whether the node's absence comes from this batch (so no snapshot fact needs guarding). */
