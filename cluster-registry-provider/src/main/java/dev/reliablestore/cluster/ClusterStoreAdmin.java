@@ -69,6 +69,20 @@ public final class ClusterStoreAdmin {
     }
 
     /**
+     * What a multi-site factory's shipping to each other site is doing now, one entry per other site
+     * (empty for a factory without sites): answered from the factory's memory, cheap enough for a
+     * metric or a health page; see {@link SiteShipping}. {@link #siteLinks} reads the histories.
+     *
+     * @throws IllegalArgumentException when {@code factory} is not a cluster-registry factory
+     */
+    public static List<SiteShipping> siteShipping(StoreFactory factory) {
+        if (!(factory instanceof ClusterStoreFactory cluster)) {
+            throw new IllegalArgumentException("not a cluster-registry factory: " + factory);
+        }
+        return cluster.siteShipping();
+    }
+
+    /**
      * How far each site's writes have reached each other site of a multi-site store kept under
      * {@code root} ({@code sites}: site name → its registry, which the caller holds): one status per
      * ordered pair of sites. Writes one bookkeeping value at each site (never shipped) to know where

@@ -250,6 +250,11 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         }
     }
 
+    /** What this factory's shipping to each other site is doing now (empty without sites). */
+    List<SiteShipping> siteShipping() {
+        return siteLinks == null ? List.of() : siteLinks.shippingNow();
+    }
+
     /** The shippers of this site, or null for a store that is not configured with sites. */
     SiteLinks siteLinks() {
         return siteLinks;

@@ -108,6 +108,8 @@ final class SiteLinks implements AutoCloseable {
         long restartAt;
         long restartPause;
         boolean faultRaised;
+        /** Batches applied at this site by the links closed so far (a link counts its own). */
+        long shippedByClosedLinks;
 
         Target(String name, String uri) {
             this.name = name;
@@ -321,7 +323,7 @@ final class SiteLinks implements AutoCloseable {
             } else if (now - t.restartAt >= 0) {
                 LOG.info("site {}: starting the shipper to site {} again after it stopped ({})", local.name(), t.name,
                         t.link.failure().get().toString());
-                t.link.close();
+                closeLink(t);
                 t.link = SiteReplication.ship(local, t.site, pace, conflicts);
                 t.restartAt = 0;
             }
@@ -350,10 +352,16 @@ final class SiteLinks implements AutoCloseable {
     private void stopLinks() {
         for (Target t : targets.values()) {
             if (t.link != null) {
-                t.link.close();
-                t.link = null;
+                closeLink(t);
             }
         }
+    }
+
+    /** Under {@link #lock}: closes the target's shipper, keeping its count of shipped batches. */
+    private static void closeLink(Target t) {
+        t.link.close();
+        t.shippedByClosedLinks += t.link.shipped();
+        t.link = null;
     }
 
     /** Opens another site's registry and the store's layout there; false (with its health fault raised) if it cannot yet. */
@@ -432,6 +440,19 @@ final class SiteLinks implements AutoCloseable {
     /** Whether this factory holds its site's shipper lease (and so ships). */
     boolean shipping() {
         return leader;
+    }
+
+    /** What this factory's shipping to each other site is doing, from memory. */
+    List<SiteShipping> shippingNow() {
+        List<SiteShipping> out = new ArrayList<>();
+        synchronized (lock) {
+            for (Target t : targets.values()) {
+                boolean running = leader && t.link != null && t.link.failure().isEmpty();
+                long shipped = t.shippedByClosedLinks + (t.link == null ? 0 : t.link.shipped());
+                out.add(new SiteShipping(local.name(), t.name, running, running ? Optional.of(t.link.lag()) : Optional.empty(), shipped));
+            }
+        }
+        return out;
     }
 
     /** The running shippers, by target site (those not reached yet, or while this factory does not ship, are absent). */

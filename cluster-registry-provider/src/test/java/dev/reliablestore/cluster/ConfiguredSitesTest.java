@@ -147,6 +147,46 @@ class ConfiguredSitesTest {
     }
 
     @Test
+    void eachSitesShippingIsPublishedAsMetersWithTheLagOfWhatWaits() {
+        Map<String, String> paris = options("paris");
+        paris.put("siteReplicationDelay", "2s"); // paris gathers its writes for 2 s before it ships them
+        factories.put("paris", Persistence.openFactory("cluster-registry", paris));
+        factories.put("rome", Persistence.openFactory("cluster-registry", options("rome")));
+        factories.put("tokyo", Persistence.openFactory("cluster-registry", options("tokyo")));
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        new dev.reliablestore.cluster.micrometer.SiteMeterBinder(factories.get("paris"), List.of()).bindTo(meters);
+        java.util.function.BiFunction<String, String, Double> meter = (name, target) -> {
+            io.micrometer.core.instrument.Meter m = meters.find(name).tags("site", "paris", "target", target).meter();
+            return m == null ? null : m.measure().iterator().next().getValue();
+        };
+        assertThat(meters.find("reliablestore.site.replication.lag").meters()).hasSize(2);
+        await().atMost(Duration.ofSeconds(30)).until(() -> meter.apply("reliablestore.site.shipping", "rome") == 1
+                && meter.apply("reliablestore.site.shipping", "tokyo") == 1);
+
+        at("paris").save("m1", new Parcel("metered", 1));
+        // gathered: the write waits in the shipper, and the lag shows how long
+        await().atMost(Duration.ofSeconds(2)).until(() -> meter.apply("reliablestore.site.replication.lag", "rome") > 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> at("rome").get("m1").isPresent() && at("tokyo").get("m1").isPresent());
+        await().atMost(Duration.ofSeconds(10)).until(() -> meter.apply("reliablestore.site.replication.lag", "rome") == 0
+                && meter.apply("reliablestore.site.replication.lag", "tokyo") == 0);
+        double shipped = meter.apply("reliablestore.site.shipped", "rome");
+        assertThat(shipped).isGreaterThanOrEqualTo(1);
+
+        // while paris does not ship, it says so, and no lag is claimed; its count of shipped batches stays
+        links("paris").hold();
+        assertThat(meter.apply("reliablestore.site.shipping", "rome")).isZero();
+        assertThat(meter.apply("reliablestore.site.replication.lag", "rome")).isNaN();
+        assertThat(ClusterStoreAdmin.siteShipping(factories.get("paris"))).extracting(SiteShipping::target, SiteShipping::running)
+                .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("rome", false), org.assertj.core.groups.Tuple.tuple("tokyo", false));
+        assertThat(meter.apply("reliablestore.site.shipped", "rome")).isEqualTo(shipped);
+        at("paris").save("m2", new Parcel("metered", 2));
+        links("paris").release();
+        await().atMost(Duration.ofSeconds(30)).until(() -> at("rome").get("m2").isPresent());
+        await().atMost(Duration.ofSeconds(10)).until(() -> meter.apply("reliablestore.site.shipped", "rome") > shipped);
+        assertThat(ClusterStoreAdmin.siteShipping(factories.get("rome"))).extracting(SiteShipping::site).containsOnly("rome");
+    }
+
+    @Test
     void writesThatMeetEndAsTheLatestStampEverywhereWithAnEventCarryingBoth() {
         openAll();
         at("paris").save("both", new Parcel("first", 1));

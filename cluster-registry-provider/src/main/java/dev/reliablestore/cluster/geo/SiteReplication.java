@@ -263,6 +263,15 @@ public final class SiteReplication {
         /** Why it stopped (its health fault says so too), or empty while it runs. */
         Optional<Throwable> failure();
 
+        /**
+         * How long the oldest of the origin's batches this link holds (received from the feed, not
+         * yet applied at the target) has waited; zero when it holds none.
+         */
+        Duration lag();
+
+        /** Batches this link applied at the target (not counting ones the target had applied already). */
+        long shipped();
+
         /** Stops it; a shipment in progress is settled by the target's ledger when shipping resumes. */
         @Override
         void close();
@@ -295,6 +304,16 @@ public final class SiteReplication {
             @Override
             public Optional<Throwable> failure() {
                 return Optional.ofNullable(shipper.failure());
+            }
+
+            @Override
+            public Duration lag() {
+                return shipper.lag();
+            }
+
+            @Override
+            public long shipped() {
+                return shipper.shipped();
             }
 
             @Override

@@ -94,11 +94,15 @@ final class SiteShipper implements AutoCloseable {
     /** When the batch in hand was first refused (System.nanoTime), 0 while batches go through. */
     private long refusedSince;
     private boolean behindRaised;
-    /** When the first batch of the group in hand reached the shipper (System.nanoTime), 0 while none is in hand. */
+    /**
+     * When the first batch to ship of the group in hand reached the shipper (System.nanoTime), 0 while
+     * none is in hand. The site's own bookkeeping (lease renewals, every second) is not counted: it is
+     * never shipped, and with a gathering delay of seconds it would always be in hand.
+     */
     private volatile long inHandSince;
 
-    /** A batch as the watch handed it over, with when (System.nanoTime). */
-    private record Arrived(ChangeBatch batch, long at) {
+    /** A batch as the watch handed it over, with when (System.nanoTime), and whether it is to be shipped. */
+    private record Arrived(ChangeBatch batch, long at, boolean ships) {
     }
 
     /**
@@ -209,7 +213,7 @@ final class SiteShipper implements AutoCloseable {
                 return; // after an onResync the feed has a gap: the shipper reads on from its checkpoint
             }
             try {
-                Arrived arrived = new Arrived(batch, System.nanoTime());
+                Arrived arrived = new Arrived(batch, System.nanoTime(), shipped(batch, root, ledgerKey));
                 while (!queue.offer(arrived, 100, TimeUnit.MILLISECONDS)) {
                     if (reopen || closed.getCount() == 0) {
                         return; // the shipper reads on from the checkpoint, or stops
@@ -258,8 +262,8 @@ final class SiteShipper implements AutoCloseable {
                 }
                 Arrived a = queue.poll(100, TimeUnit.MILLISECONDS);
                 if (a != null && !reopen) {
-                    inHandSince = a.at();
-                    ship(gather(a.batch()));
+                    inHandSince = a.ships() ? a.at() : 0;
+                    ship(gather(a));
                     inHandSince = 0;
                 }
             }
@@ -288,9 +292,9 @@ final class SiteShipper implements AutoCloseable {
     }
 
     /** {@code first} and what follows it within {@code gather} (at least what is already waiting), in order. */
-    private List<ChangeBatch> gather(ChangeBatch first) throws InterruptedException {
+    private List<ChangeBatch> gather(Arrived first) throws InterruptedException {
         List<ChangeBatch> group = new ArrayList<>();
-        group.add(first);
+        group.add(first.batch());
         long until = System.nanoTime() + gather.toNanos();
         while (group.size() < QUEUE && !reopen) {
             Arrived next = queue.poll();
@@ -306,6 +310,9 @@ final class SiteShipper implements AutoCloseable {
                 break;
             }
             group.add(next.batch());
+            if (next.ships() && inHandSince == 0) {
+                inHandSince = next.at();
+            }
         }
         return group;
     }
@@ -414,15 +421,19 @@ final class SiteShipper implements AutoCloseable {
     }
 
     /**
-     * How long the oldest batch the shipper holds (in hand or waiting) has been with it; zero when it
-     * holds none. Batches still in the local history (replayed after a restart or an overflow) count
-     * from when the replay handed them over, so after a restart the lag reads low at first.
+     * How long the oldest batch to ship that the shipper holds (in hand or waiting) has been with it;
+     * zero when it holds none. Batches still in the local history (replayed after a restart or an
+     * overflow) count from when the replay handed them over, so after a restart the lag reads low at first.
      */
     Duration lag() {
         long since = inHandSince;
         if (since == 0) {
-            Arrived head = queue.peek();
-            since = head == null ? 0 : head.at();
+            for (Arrived waiting : queue) {
+                if (waiting.ships()) {
+                    since = waiting.at();
+                    break;
+                }
+            }
         }
         return since == 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - since);
     }

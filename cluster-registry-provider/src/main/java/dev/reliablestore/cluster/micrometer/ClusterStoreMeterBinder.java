@@ -14,7 +14,7 @@ import java.util.Objects;
 import java.util.function.ToDoubleFunction;
 
 /**
- * Publishes a store's {@link PerformanceMetrics} to Micrometer. This is the only class of the
+ * Publishes a store's {@link PerformanceMetrics} to Micrometer. This package is the only place of the
  * provider that touches Micrometer, which is an optional dependency: add {@code micrometer-core}
  * to use it. Meters (all tagged {@code type=<typeName>} plus the given tags):
  * {@code reliablestore.store.reads}, {@code .writes}, {@code .retries}, {@code .conflicts},
