@@ -96,6 +96,7 @@ public final class ClusterPersistenceConfiguration {
     /** {@code sites.<name>}: a site's registry URI; {@code sites.<name>.registry.<option>}: an option of that site's registry. */
     static final String SITES_PREFIX = "sites.";
     static final String LOCAL_SITE = "localSite";
+    static final String PREFERRED_SITE = "preferredSite";
     static final String SITE_REPLICATION_DELAY = "siteReplicationDelay";
     static final String MAX_CLOCK_SKEW = "maxClockSkew";
     static final String CONFLICT_RESOLUTION_WINDOW = "conflictResolutionWindow";
@@ -243,6 +244,11 @@ public final class ClusterPersistenceConfiguration {
     static final Option<String> O_LOCAL_SITE = Option.string(LOCAL_SITE, null, "required with `sites.<site>`", "a site name", v -> v,
             "The site this factory writes to (geo-replication.md): one of the `sites.<site>`, whose registry the factory opens"
                     + " (`clusterName`, if given, must be the same URI). Refused without sites.").withLimits("a name given as `sites.<site>`");
+    static final Option<String> O_PREFERRED_SITE = Option.string(PREFERRED_SITE, null, "the local site", "a site name", v -> v,
+            "Where a store's `preferredReads()` are answered (geo-replication.md, Reads): reads that return no version, so nothing read"
+                    + " there is written back; possibly stale relative to this site's own writes. While that site cannot be reached they are"
+                    + " answered by the local site. A store's other reads always go to the local site. Refused without sites.")
+            .withLimits("a name given as `sites.<site>`");
     static final Option<Duration> O_SITE_REPLICATION_DELAY = Option.duration(SITE_REPLICATION_DELAY, Duration.ofSeconds(1), Duration.ZERO,
             MAX_SITE_REPLICATION_DELAY, "How long a shipper gathers this site's batches, after the first, before it sends them to another"
                     + " site (batching); `0ms` sends what is waiting as soon as the shipper is free. Refused without sites.");
@@ -262,7 +268,7 @@ public final class ClusterPersistenceConfiguration {
             O_KEY_STORE_TYPE, O_KEY_STORE_PASSWORD, O_KEY_STORE_ACTIVE_ALIAS, O_PASSPHRASE, O_PREVIOUS_PASSPHRASES, O_CONFLICT_RESOLUTION,
             O_HEALTH_CHECK_INTERVAL, O_MAX_RETRIES, O_RETRY_DELAY, O_ENABLE_LOCAL_CACHE, O_CACHE_SIZE, O_CACHE_TTL, O_PRELOAD_CACHE,
             O_CACHED_READS, O_ENABLE_AUDIT_LOGGING, O_AUDIT_LOG_PATH, O_BACKUP_ENABLED, O_BACKUP_INTERVAL, O_BACKUP_RETENTION, O_BACKUP_PATH,
-            O_LOCAL_SITE, O_SITE_REPLICATION_DELAY, O_MAX_CLOCK_SKEW, O_CONFLICT_RESOLUTION_WINDOW)
+            O_LOCAL_SITE, O_PREFERRED_SITE, O_SITE_REPLICATION_DELAY, O_MAX_CLOCK_SKEW, O_CONFLICT_RESOLUTION_WINDOW)
             .withPatterns(CACHED_READS_PREFIX + "<Type>", REGISTRY_OPTION_PREFIX + "<backend option>", SITES_PREFIX + "<site>",
                     SITES_PREFIX + "<site>." + REGISTRY_OPTION_PREFIX + "<backend option>");
 
@@ -315,6 +321,7 @@ public final class ClusterPersistenceConfiguration {
     private final Map<String, String> sites;
     private final Map<String, Map<String, String>> siteRegistryOptions;
     private final String localSite;
+    private final String preferredSite;
     private final Duration siteReplicationDelay;
     private final Duration maxClockSkew;
     private final Duration conflictResolutionWindow;
@@ -361,6 +368,7 @@ public final class ClusterPersistenceConfiguration {
         b.siteRegistryOptions.forEach((site, options) -> perSite.put(site, Collections.unmodifiableMap(new TreeMap<>(options))));
         this.siteRegistryOptions = Collections.unmodifiableMap(perSite);
         this.localSite = b.localSite;
+        this.preferredSite = b.preferredSite != null ? b.preferredSite : b.localSite;
         this.siteReplicationDelay = b.siteReplicationDelay;
         this.maxClockSkew = b.maxClockSkew;
         this.conflictResolutionWindow = b.conflictResolutionWindow;
@@ -639,6 +647,14 @@ public final class ClusterPersistenceConfiguration {
     }
 
     /**
+     * Where a store's {@code preferredReads()} are answered: the {@code preferredSite}, or the local
+     * site when none is given; present when {@link #sites()} are configured.
+     */
+    public Optional<String> preferredSite() {
+        return Optional.ofNullable(preferredSite);
+    }
+
+    /**
      * The options to open another site's registry with: its {@code sites.<site>.registry.*} options,
      * and {@code failoverTimeout} passed down to a backend that {@code accepts} it unless one of them
      * sets it. (The local site's registry takes {@link #registryOptions(Set)}.)
@@ -682,7 +698,7 @@ public final class ClusterPersistenceConfiguration {
                 + ", cachedReads=" + cachedReads + (cachedReadsByType.isEmpty() ? "" : " " + new TreeMap<>(cachedReadsByType)) : "")
                 + (enableAuditLogging ? ", auditLogPath=" + auditLogPath : "")
                 + (backupEnabled ? ", backupInterval=" + backupInterval + ", backupRetention=" + backupRetention + ", backupPath=" + backupPath : "")
-                + (sites.isEmpty() ? "" : ", sites=" + sites + ", localSite=" + localSite + ", siteReplicationDelay="
+                + (sites.isEmpty() ? "" : ", sites=" + sites + ", localSite=" + localSite + ", preferredSite=" + preferredSite + ", siteReplicationDelay="
                 + siteReplicationDelay + ", maxClockSkew=" + maxClockSkew + ", conflictResolutionWindow=" + conflictResolutionWindow
                 + (siteRegistryOptions.isEmpty() ? "" : ", siteRegistryOptions=" + siteRegistryOptions.entrySet().stream()
                 .map(e -> e.getKey() + "=" + e.getValue().keySet()).toList()))
@@ -739,6 +755,7 @@ public final class ClusterPersistenceConfiguration {
         private final Map<String, String> sites = new LinkedHashMap<>();
         private final Map<String, Map<String, String>> siteRegistryOptions = new LinkedHashMap<>();
         private String localSite;
+        private String preferredSite;
         private Duration siteReplicationDelay = Duration.ofSeconds(1);
         private Duration maxClockSkew = Duration.ofSeconds(5);
         private Duration conflictResolutionWindow = Duration.ofHours(24);
@@ -1002,6 +1019,15 @@ public final class ClusterPersistenceConfiguration {
             return mark(LOCAL_SITE);
         }
 
+        /**
+         * Where a store's {@code preferredReads()} are answered: one of the {@link #site}s; default
+         * the local site (docs/geo-replication.md, Reads).
+         */
+        public Builder preferredSite(String name) {
+            this.preferredSite = name;
+            return mark(PREFERRED_SITE);
+        }
+
         /** How long a shipper gathers batches before it sends them to another site, 0 .. 1 min; default 1 s. */
         public Builder siteReplicationDelay(Duration delay) {
             this.siteReplicationDelay = delay;
@@ -1151,6 +1177,9 @@ public final class ClusterPersistenceConfiguration {
             if (v.isSet(O_LOCAL_SITE)) {
                 localSite(v.get(O_LOCAL_SITE));
             }
+            if (v.isSet(O_PREFERRED_SITE)) {
+                preferredSite(v.get(O_PREFERRED_SITE));
+            }
             if (v.isSet(O_SITE_REPLICATION_DELAY)) {
                 siteReplicationDelay(v.get(O_SITE_REPLICATION_DELAY));
             }
@@ -1283,9 +1312,10 @@ public final class ClusterPersistenceConfiguration {
         /** The rules of a multi-site store; with sites, {@link #clusterName} becomes the local site's URI. */
         private void validateSites() {
             if (sites.isEmpty()) {
-                for (String k : List.of(LOCAL_SITE, SITE_REPLICATION_DELAY, MAX_CLOCK_SKEW, CONFLICT_RESOLUTION_WINDOW)) {
+                for (String k : List.of(LOCAL_SITE, PREFERRED_SITE, SITE_REPLICATION_DELAY, MAX_CLOCK_SKEW, CONFLICT_RESOLUTION_WINDOW)) {
                     if (explicit.contains(k)) {
-                        throw bad(k, k.equals(LOCAL_SITE) ? localSite : k.equals(SITE_REPLICATION_DELAY) ? siteReplicationDelay
+                        throw bad(k, k.equals(LOCAL_SITE) ? localSite : k.equals(PREFERRED_SITE) ? preferredSite
+                                : k.equals(SITE_REPLICATION_DELAY) ? siteReplicationDelay
                                 : k.equals(MAX_CLOCK_SKEW) ? maxClockSkew : conflictResolutionWindow,
                                 "is set but no sites are configured (" + SITES_PREFIX + "<site> = <registry URI>, one per site)");
                     }
@@ -1324,6 +1354,9 @@ public final class ClusterPersistenceConfiguration {
             }
             if (!sites.containsKey(localSite)) {
                 throw bad(LOCAL_SITE, localSite, "must be one of the sites " + sites.keySet());
+            }
+            if (explicit.contains(PREFERRED_SITE) && !sites.containsKey(preferredSite)) {
+                throw bad(PREFERRED_SITE, preferredSite, "must be one of the sites " + sites.keySet());
             }
             String local = sites.get(localSite);
             if (explicit.contains(CLUSTER_NAME) && clusterName != null && !uri(clusterName).equals(local)) {

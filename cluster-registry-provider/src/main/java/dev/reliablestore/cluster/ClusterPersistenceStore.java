@@ -34,4 +34,10 @@ public interface ClusterPersistenceStore<T> extends EntityStore<T>, ObservableSt
 
     /** This store's value pipeline. */
     ValueCodec<T> codec();
+
+    /**
+     * Reads without versions, answered by the {@code preferredSite} of a multi-site store while it
+     * can be reached, else by the local site (see {@link PreferredReads}).
+     */
+    PreferredReads<T> preferredReads();
 }

@@ -102,6 +102,8 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     private final LocalWrites siteWrites;
     /** The shippers to the other sites, when the configuration names sites; else null. */
     private final SiteLinks siteLinks;
+    /** Where the stores' preferred reads go when that is another site; null when the local site answers them. */
+    private final PreferredSite preferred;
     private volatile boolean closed;
     private volatile String lastHealthFailure;
     private boolean healthFaultRaised;
@@ -229,6 +231,9 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             }
         }
         this.siteLinks = links;
+        String preferredSite = config.preferredSite().orElse(null);
+        this.preferred = preferredSite == null || preferredSite.equals(config.localSite().orElse(null)) ? null
+                : new PreferredSite(config, preferredSite, layout, transactions, maintenance);
     }
 
     /**
@@ -248,6 +253,11 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             LOG.info("site {}: cross-site conflict of {}/{} settled at site {} (no store of the type is open here to tell)",
                     siteWrites.site(), event.typeName(), event.id(), event.acrossSites().map(StoreEvent.SiteConflict::site).orElse("?"));
         }
+    }
+
+    /** The site the stores' preferred reads go to, or null when the local site answers them. */
+    PreferredSite preferredSite() {
+        return preferred;
     }
 
     /** What this factory's shipping to each other site is doing now (empty without sites). */
@@ -364,6 +374,9 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         }
         if (siteLinks != null) {
             siteLinks.close();
+        }
+        if (preferred != null) {
+            preferred.close();
         }
         for (RegistryEntityStore<?> s : new ArrayList<>(stores)) {
             s.close();

@@ -817,6 +817,17 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     }
 
     @Override
+    public PreferredReads<T> preferredReads() {
+        ensureOpen();
+        return new PreferredSiteReads<>(this, factory.config().localSite().orElse(null), factory.preferredSite(), materialiser);
+    }
+
+    /** Throws {@link dev.reliablestore.api.StoreClosedException} once this store or its factory is closed. */
+    void requireOpen() {
+        ensureOpen();
+    }
+
+    @Override
     public ValueCodec<T> codec() {
         return new ValueCodec<>() {
             @Override

@@ -405,12 +405,20 @@ final class SiteLinks implements AutoCloseable {
         RegistryGateway gateway = new RegistryGateway(registry, new Retrier(config.maxRetries(), config.retryDelay(),
                 config.failoverTimeout(), registry.uri()), config.replicationMode(), 1, RegistryGateway.serving(registry.status()));
         StorageLayout layout = new StorageLayout(config.root());
-        byte[] salt = ClusterStoreFactory.initialiseLayout(gateway, layout, registry.uri());
-        KeyRing keys = config.keySource().map(source -> source.load(salt::clone)).orElse(null);
-        EnvelopeCodec codec = new EnvelopeCodec(layout.root().toString(), config.enableCompression(),
-                new DictionaryManager(gateway, layout, false, background), keys, name);
         return new SiteReplication.Site(name, registry, layout, layout.root().child(RegistryTransactions.TRANSACTIONS)
-                .child(RegistryTransactions.LOCKS), codec);
+                .child(RegistryTransactions.LOCKS), envelopes(config, name, gateway, layout, registry.uri(), background));
+    }
+
+    /**
+     * The envelopes of another site: the store's layout created there if the root is empty, that
+     * site's keys (the configured key source with that registry's salt), no dictionary of this site.
+     */
+    static EnvelopeCodec envelopes(ClusterPersistenceConfiguration config, String name, RegistryGateway gateway, StorageLayout layout,
+                                   String uri, Executor background) {
+        byte[] salt = ClusterStoreFactory.initialiseLayout(gateway, layout, uri);
+        KeyRing keys = config.keySource().map(source -> source.load(salt::clone)).orElse(null);
+        return new EnvelopeCodec(layout.root().toString(), config.enableCompression(),
+                new DictionaryManager(gateway, layout, false, background), keys, name);
     }
 
     private static String faultId(Target t) {

@@ -300,6 +300,51 @@ class ConfiguredSitesTest {
      * nothing; when the first closes it lets go of the lease and the other takes over.
      */
     @Test
+    void preferredReadsGoToThePreferredSiteWhileItCanBeReachedAndToTheLocalSiteOtherwise() {
+        // tokyo's registry is held by a registry opened outside the store: tokyo cannot be reached
+        ClusterRegistry elsewhere = ClusterRegistries.open("embedded:" + dir.resolve("tokyo"));
+        Map<String, String> o = options("paris");
+        o.remove("sites.rome");
+        o.put("preferredSite", "tokyo");
+        StoreFactory paris = Persistence.openFactory("cluster-registry", o);
+        factories.put("paris", paris);
+        links("paris").hold(); // nothing is shipped: what each site holds shows which one answered
+        at("paris").save("p1", new Parcel("at paris", 1));
+        ClusterPersistenceStore<?> store = at("paris").unwrap(ClusterPersistenceStore.class);
+        @SuppressWarnings("unchecked")
+        PreferredReads<Parcel> reads = (PreferredReads<Parcel>) store.preferredReads();
+
+        // tokyo is down: paris answers
+        assertThat(reads.site()).hasValue("paris");
+        assertThat(reads.get("p1")).hasValue(new Parcel("at paris", 1));
+        assertThat(reads.count()).isEqualTo(1);
+
+        elsewhere.close();
+        Map<String, String> t = new HashMap<>(o);
+        t.put("localSite", "tokyo");
+        t.remove("preferredSite");
+        StoreFactory tokyo = Persistence.openFactory("cluster-registry", t);
+        factories.put("tokyo", tokyo);
+        links("tokyo").hold();
+        tokyo.store(Parcel.class).save("t1", new Parcel("at tokyo", 2));
+        tokyo.store(Parcel.class).save("t2", new Parcel("at tokyo", 3));
+
+        // tokyo is up: it answers, though paris holds none of its entities
+        await().atMost(Duration.ofSeconds(30)).until(() -> reads.site().equals(java.util.Optional.of("tokyo")));
+        assertThat(reads.get("t1")).hasValue(new Parcel("at tokyo", 2));
+        assertThat(reads.get("p1")).isEmpty();
+        assertThat(reads.exists("t2")).isTrue();
+        assertThat(reads.count()).isEqualTo(2);
+        assertThat(reads.getAll()).containsExactly(new Parcel("at tokyo", 2), new Parcel("at tokyo", 3));
+        assertThat(reads.getMany(List.of("t2", "p1", "t1"))).containsExactly(java.util.Map.entry("t2", new Parcel("at tokyo", 3)),
+                java.util.Map.entry("t1", new Parcel("at tokyo", 2)));
+        // the store's own reads, whose versions may be written back, stay at paris
+        assertThat(at("paris").get("t1")).isEmpty();
+        assertThat(at("paris").get("p1").map(Versioned::value)).hasValue(new Parcel("at paris", 1));
+        assertThatThrownBy(() -> reads.get(StorageLayout.METADATA)).isInstanceOf(dev.reliablestore.api.InvalidIdException.class);
+    }
+
+    @Test
     void ofTwoFactoriesOfOneSiteOneShipsAndTheOtherTakesOverWhenItCloses() {
         openAll();
         ClusterStoreFactory first = (ClusterStoreFactory) factories.get("paris");
@@ -358,6 +403,13 @@ class ConfiguredSitesTest {
         assertThat(ok.siteReplicationDelay()).isZero();
         assertThat(ok.maxClockSkew()).isEqualTo(Duration.ofSeconds(5));
         assertThat(ok.conflictResolutionWindow()).isEqualTo(Duration.ofHours(24));
+        assertThat(ok.preferredSite()).as("the local site, unless another is given").hasValue("paris");
+        o.put("preferredSite", "lyon");
+        assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(o)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("preferredSite = lyon").hasMessageContaining("[paris, rome, tokyo]");
+        o.put("preferredSite", "rome");
+        assertThat(ClusterPersistenceConfiguration.fromMap(o).preferredSite()).hasValue("rome");
+        o.remove("preferredSite");
         try (ClusterRegistry mine = ClusterRegistries.open("embedded:" + dir.resolve("held-by-the-caller"))) {
             assertThatThrownBy(() -> ClusterPersistenceProvider.open(ok, mine)).isInstanceOf(ConfigurationException.class)
                     .hasMessageContaining("opens the sites' registries itself");
@@ -371,6 +423,10 @@ class ConfiguredSitesTest {
         assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(single)).isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("siteReplicationDelay").hasMessageContaining("no sites are configured");
         single.remove("siteReplicationDelay");
+        single.put("preferredSite", "paris");
+        assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(single)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("preferredSite").hasMessageContaining("no sites are configured");
+        single.remove("preferredSite");
         single.put("sites.paris", "embedded:x");
         single.put("localSite", "paris");
         assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(single)).isInstanceOf(ConfigurationException.class)

@@ -23,7 +23,8 @@ class ConfiguredSitesZooKeeperTest extends ConfiguredSitesTest {
         return site.equals("paris") ? super.uri(site) : uris.computeIfAbsent(site, ZK::newOpenRegistryUri);
     }
 
-    // not run again here (an override without @Test is no test): they are about the embedded sites and the keys
+    // not run again here (an override without @Test is no test): they are about the embedded sites, the keys and what
+    // the factory reports, which the backend does not change
 
     @Override
     void aSiteThatCannotBeReachedYetDoesNotKeepTheFactoryFromOpeningAndIsShippedToWhenItIs() {
@@ -35,5 +36,13 @@ class ConfiguredSitesZooKeeperTest extends ConfiguredSitesTest {
 
     @Override
     void theSiteKeysAreCheckedTogether() {
+    }
+
+    @Override
+    void eachSitesShippingIsPublishedAsMetersWithTheLagOfWhatWaits() {
+    }
+
+    @Override
+    void preferredReadsGoToThePreferredSiteWhileItCanBeReachedAndToTheLocalSiteOtherwise() {
     }
 }
