@@ -51,6 +51,16 @@ public final class InProcessZooKeeper implements BeforeAllCallback, AfterAllCall
         }
     }
 
+    /** Stops the server (its data stays); {@link #restart()} starts it again on the same port. */
+    public void stop() throws IOException {
+        server.stop();
+    }
+
+    /** Starts the stopped server again, on the same port and data. */
+    public void restart() throws Exception {
+        server.restart();
+    }
+
     /** host:port of the server. */
     public String connectString() {
         return server.getConnectString();
