@@ -64,8 +64,8 @@ public class ReliableStoreAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(name = "reliableStoreMeters")
-        MeterBinder reliableStoreMeters(ObjectProvider<EntityStore<?>> stores) {
-            return new StoreMeters(stores);
+        MeterBinder reliableStoreMeters(ObjectProvider<EntityStore<?>> stores, ObjectProvider<StoreFactory> factories) {
+            return new StoreMeters(stores, factories);
         }
     }
 }

@@ -3,26 +3,36 @@ package dev.reliablestore.spring.boot;
 import org.springframework.beans.factory.ObjectProvider;
 
 import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.cluster.micrometer.ClusterStoreMeterBinder;
+import dev.reliablestore.cluster.micrometer.SiteMeterBinder;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
 
 /**
- * The provider's meters ({@code reliablestore.store.*}, tagged {@code type}) for every
- * {@link EntityStore} bean; {@link ClusterStoreMeterBinder} reads only the store's
- * {@code performanceMetrics()}, which every provider keeps.
+ * The provider's meters: {@code reliablestore.store.*} (tagged {@code type}) for every
+ * {@link EntityStore} bean — {@link ClusterStoreMeterBinder} reads only the store's
+ * {@code performanceMetrics()}, which every provider keeps — and, for a cluster-registry
+ * {@link StoreFactory} bean configured with sites, {@code reliablestore.site.*} (tagged {@code site}
+ * and {@code target}, {@link SiteMeterBinder}).
  */
 final class StoreMeters implements MeterBinder {
 
-    private final ObjectProvider<EntityStore<?>> stores;
+    private static final String CLUSTER_REGISTRY = "cluster-registry";
 
-    StoreMeters(ObjectProvider<EntityStore<?>> stores) {
+    private final ObjectProvider<EntityStore<?>> stores;
+    private final ObjectProvider<StoreFactory> factories;
+
+    StoreMeters(ObjectProvider<EntityStore<?>> stores, ObjectProvider<StoreFactory> factories) {
         this.stores = stores;
+        this.factories = factories;
     }
 
     @Override
     public void bindTo(MeterRegistry registry) {
         stores.orderedStream().forEach(store -> new ClusterStoreMeterBinder(store, Tags.empty()).bindTo(registry));
+        factories.orderedStream().filter(f -> CLUSTER_REGISTRY.equals(f.providerName()))
+                .forEach(f -> new SiteMeterBinder(f, Tags.empty()).bindTo(registry));
     }
 }

@@ -154,6 +154,24 @@ class StoreHealthAndEventsTest {
     }
 
     @Test
+    void aFactoryWithSitesGetsTheSiteMeters() {
+        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(ReliableStoreAutoConfiguration.class,
+                        MetricsAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class))
+                .withPropertyValues("reliablestore.options.resourceGroupName=RG", "reliablestore.options.registryKeyPath=Software/App",
+                        "reliablestore.options.sites.paris=embedded:" + dir.resolve("paris"),
+                        "reliablestore.options.sites.rome=embedded:" + dir.resolve("rome"),
+                        "reliablestore.options.localSite=paris", "reliablestore.options.siteReplicationDelay=0ms")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    MeterRegistry meters = context.getBean(MeterRegistry.class);
+                    // paris holds its site's shipper lease (it is the only factory there) and reaches rome
+                    await().atMost(Duration.ofSeconds(30)).until(() ->
+                            meters.get("reliablestore.site.shipping").tag("site", "paris").tag("target", "rome").gauge().value() == 1);
+                    assertThat(meters.get("reliablestore.site.replication.lag").tag("target", "rome").gauge()).isNotNull();
+                });
+    }
+
+    @Test
     void withoutActuatorAndMicrometerOnlyTheFactoryAndEventsAreConfigured() {
         try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"))) {
             runner(registry).withClassLoader(new FilteredClassLoader("org.springframework.boot.actuate", "io.micrometer")).run(context -> {
