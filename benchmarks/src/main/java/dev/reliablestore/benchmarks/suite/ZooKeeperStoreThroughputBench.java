@@ -45,6 +45,9 @@ public class ZooKeeperStoreThroughputBench {
         /** The local cache (the provider's default is on; off here unless asked, so the registry is measured). */
         @Param({"false"})
         public boolean cache;
+        /** The value pipeline: zstd+aes (production, the suite's) or plain JSON (what the codec's CPU costs beside it). */
+        @Param({Stores.ZSTD_AES})
+        public String pipeline;
         EntityStore<Order> store;
         String[] ids;
         Order[] orders;
@@ -53,7 +56,7 @@ public class ZooKeeperStoreThroughputBench {
         @Setup(Level.Trial)
         @SuppressWarnings("unchecked")
         public void open(ZooKeeperBench.Ensemble e) {
-            store = Stores.cluster(e.ensemble.registryUri("store-bench"), Stores.ZSTD_AES, cache, false);
+            store = Stores.cluster(e.ensemble.registryUri("store-bench"), pipeline, cache, false);
             ids = Stores.ids(ENTITIES);
             Dataset.load(store, ids, SIZE);
             orders = new Order[8];
