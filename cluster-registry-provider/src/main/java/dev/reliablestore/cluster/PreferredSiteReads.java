@@ -33,7 +33,7 @@ final class PreferredSiteReads<T> implements PreferredReads<T> {
 
     @Override
     public Optional<String> site() {
-        if (preferred != null && preferred.reader(local.typeName()).isPresent()) {
+        if (preferred != null && preferred.answering()) {
             return Optional.of(preferred.name());
         }
         return Optional.ofNullable(localSite);
@@ -97,11 +97,19 @@ final class PreferredSiteReads<T> implements PreferredReads<T> {
         local.requireOpen();
         Optional<PreferredSite.Reader> reader = preferred == null ? Optional.empty() : preferred.reader(local.typeName());
         if (reader.isPresent()) {
+            R answer;
             try {
-                return remote.apply(reader.get());
+                answer = remote.apply(reader.get());
             } catch (StoreUnavailableException e) {
                 preferred.away(e);
+                return here.get();
+            } catch (RuntimeException e) {
+                // the site answered, with a failure of its own (refused access, a damaged value): the caller sees it
+                preferred.answered();
+                throw e;
             }
+            preferred.answered();
+            return answer;
         }
         return here.get();
     }

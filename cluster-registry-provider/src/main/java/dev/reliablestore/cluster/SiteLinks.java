@@ -102,14 +102,18 @@ final class SiteLinks implements AutoCloseable {
         SharedRegistries.Hold hold;
         /** The site as its shipper sees it, once reached. */
         SiteReplication.Site site;
-        /** Its shipper: null until reached, while another factory holds the lease, and while shipping is held. */
-        SiteReplication.Link link;
+        /**
+         * Its shipper: null until reached, while another factory holds the lease, and while shipping is
+         * held. Written under {@link #lock}; volatile so that {@link #shippingNow} reads it without the
+         * lock, which is held while a shipper's close waits for its thread.
+         */
+        volatile SiteReplication.Link link;
         /** When a stopped shipper is started again (System.nanoTime), and the pause before the next time. */
         long restartAt;
         long restartPause;
         boolean faultRaised;
-        /** Batches applied at this site by the links closed so far (a link counts its own). */
-        long shippedByClosedLinks;
+        /** Batches applied at this site by the links closed so far (a link counts its own); written under {@link #lock}. */
+        volatile long shippedByClosedLinks;
 
         Target(String name, String uri) {
             this.name = name;
@@ -452,13 +456,14 @@ final class SiteLinks implements AutoCloseable {
 
     /** What this factory's shipping to each other site is doing, from memory. */
     List<SiteShipping> shippingNow() {
+        // without the lock: a metric scrape must not wait while a shipper closes (a link that closes
+        // at that moment may be counted twice, in that one answer)
         List<SiteShipping> out = new ArrayList<>();
-        synchronized (lock) {
-            for (Target t : targets.values()) {
-                boolean running = leader && t.link != null && t.link.failure().isEmpty();
-                long shipped = t.shippedByClosedLinks + (t.link == null ? 0 : t.link.shipped());
-                out.add(new SiteShipping(local.name(), t.name, running, running ? Optional.of(t.link.lag()) : Optional.empty(), shipped));
-            }
+        for (Target t : targets.values()) {
+            SiteReplication.Link link = t.link;
+            boolean running = leader && link != null && link.failure().isEmpty();
+            long shipped = t.shippedByClosedLinks + (link == null ? 0 : link.shipped());
+            out.add(new SiteShipping(local.name(), t.name, running, running ? Optional.of(link.lag()) : Optional.empty(), shipped));
         }
         return out;
     }

@@ -42,9 +42,11 @@ import java.util.TreeMap;
  *       unchanged version of each ancestor, read before the node, proves no ancestor and not the
  *       value itself was deleted and re-created since the snapshot.</li>
  * </ul>
- * A version check on a node that the batch then sets, before any other op touches it, travels in
- * that {@code setData} instead (a setData with a version fails exactly when the check would).
- * Guards come first in the multi. If any guard or mutation fails, the snapshot was stale and the
+ * Guards come first in the multi, except that a check on a node which the batch then sets, before
+ * any other op touches it, travels in that {@code setData} instead: a version check becomes the
+ * setData's version (it fails exactly when the check would), an existence check is dropped (a
+ * setData of a missing node fails anyway). That is a save's version record, and the key above a
+ * deleted value, whose version the delete bumps. If any guard or mutation fails, the snapshot was stale and the
  * batch is planned again on a fresh one. A condition found false produces a "proof" multi: the
  * guards of the facts that made it false, then a check that always fails; if that check is the one
  * that fails, the condition was false when the multi ran and nothing was applied. A revision

@@ -264,8 +264,9 @@ public final class SiteReplication {
         Optional<Throwable> failure();
 
         /**
-         * How long the oldest of the origin's batches this link holds (received from the feed, not
-         * yet applied at the target) has waited; zero when it holds none.
+         * How long the oldest of the origin's batches this link holds to ship (received from the
+         * feed, not yet applied at the target; the sites' own bookkeeping, never shipped, is not
+         * counted) has waited; zero when it holds none.
          */
         Duration lag();
 

@@ -32,7 +32,14 @@ final class StoreMeters implements MeterBinder {
     @Override
     public void bindTo(MeterRegistry registry) {
         stores.orderedStream().forEach(store -> new ClusterStoreMeterBinder(store, Tags.empty()).bindTo(registry));
-        factories.orderedStream().filter(f -> CLUSTER_REGISTRY.equals(f.providerName()))
-                .forEach(f -> new SiteMeterBinder(f, Tags.empty()).bindTo(registry));
+        factories.orderedStream().filter(f -> CLUSTER_REGISTRY.equals(f.providerName())).forEach(f -> {
+            SiteMeterBinder sites;
+            try {
+                sites = new SiteMeterBinder(f, Tags.empty());
+            } catch (IllegalArgumentException notTheProvidersOwn) {
+                return; // a factory of the application's own under the provider's name (a wrapper): no shipping to report
+            }
+            sites.bindTo(registry);
+        });
     }
 }
