@@ -68,11 +68,32 @@ final class SharedRegistries {
      * Holds the registry of {@code uri} opened with {@code options}, opening it unless this process
      * has it open with those options already. Only the callers of one URI and options wait for each
      * other while it opens (a ZooKeeper site that cannot be reached holds them up to its connection
-     * timeout); others are not held up.
+     * timeout); others are not held up. A caller that waited for an opening another caller had
+     * started, and that failed, tries once more itself: the cause (another registry holding an
+     * embedded directory until a moment ago) may be gone by now.
      *
      * @throws ConfigurationException it is open here with other options and cannot be opened twice
      */
     static Hold hold(String uri, Map<String, String> options) {
+        try {
+            return holdOnce(uri, options, false);
+        } catch (Joined failed) {
+            // the opening this caller waited for was started by another caller, before this one came:
+            // what it found (a directory another registry held until a moment ago) may be over now
+            return holdOnce(uri, options, true);
+        }
+    }
+
+    /** The failure of an opening that another caller started. */
+    private static final class Joined extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Joined(RuntimeException cause) {
+            super(cause.getMessage(), cause, false, false);
+        }
+    }
+
+    private static Hold holdOnce(String uri, Map<String, String> options, boolean last) {
         Key key = new Key(Objects.requireNonNull(uri, "uri"), Map.copyOf(options));
         Entry entry;
         boolean opener;
@@ -96,7 +117,8 @@ final class SharedRegistries {
             return new Hold(key, entry, entry.registry.get());
         } catch (ExecutionException e) {
             release(key, entry);
-            throw explained(key, (RuntimeException) e.getCause());
+            RuntimeException failed = explained(key, (RuntimeException) e.getCause());
+            throw opener || last ? failed : new Joined(failed);
         } catch (InterruptedException e) {
             release(key, entry);
             Thread.currentThread().interrupt();
