@@ -292,9 +292,9 @@ final class SiteShipper implements AutoCloseable {
     }
 
     /** {@code first} and what follows it within {@code gather} (at least what is already waiting), in order. */
-    private List<ChangeBatch> gather(Arrived first) throws InterruptedException {
-        List<ChangeBatch> group = new ArrayList<>();
-        group.add(first.batch());
+    private List<Arrived> gather(Arrived first) throws InterruptedException {
+        List<Arrived> group = new ArrayList<>();
+        group.add(first);
         long until = System.nanoTime() + gather.toNanos();
         while (group.size() < QUEUE && !reopen) {
             Arrived next = queue.poll();
@@ -309,7 +309,7 @@ final class SiteShipper implements AutoCloseable {
                 // consecutive batches (the checkpoint moves to its last); it comes again from the checkpoint
                 break;
             }
-            group.add(next.batch());
+            group.add(next);
             if (next.ships() && inHandSince == 0) {
                 inHandSince = next.at();
             }
@@ -322,14 +322,14 @@ final class SiteShipper implements AutoCloseable {
      * translation exceeds the target's batch limits — retrying while the target (or this site) is
      * unavailable.
      */
-    private void ship(List<ChangeBatch> group) throws InterruptedException {
+    private void ship(List<Arrived> group) throws InterruptedException {
         while (closed.getCount() > 0) {
-            // applied already, came from another site, or the sites' own bookkeeping: never shipped
-            List<ChangeBatch> own = group.stream()
-                    .filter(b -> b.sequence() > checkpoint && shipped(b, root, ledgerKey)).toList();
-            if (own.isEmpty()) {
+            // applied already, came from another site, or the sites' own bookkeeping (told on arrival): never shipped
+            List<Arrived> ships = group.stream().filter(a -> a.ships() && a.batch().sequence() > checkpoint).toList();
+            if (ships.isEmpty()) {
                 return;
             }
+            List<ChangeBatch> own = ships.stream().map(Arrived::batch).toList();
             long first = own.get(0).sequence();
             long last = own.get(own.size() - 1).sequence();
             String what = own.size() == 1 ? "batch " + last : "batches " + first + ".." + last;
@@ -339,8 +339,8 @@ final class SiteShipper implements AutoCloseable {
                 }
                 List<BatchCommand> commands = translator.commands(own);
                 if (own.size() > 1 && !fits(commands)) {
-                    ship(own.subList(0, own.size() / 2));
-                    ship(own.subList(own.size() / 2, own.size()));
+                    ship(ships.subList(0, ships.size() / 2));
+                    ship(ships.subList(ships.size() / 2, ships.size()));
                     return;
                 }
                 ShipmentLedger.Outcome outcome = ledger.apply(first, last, commands);
