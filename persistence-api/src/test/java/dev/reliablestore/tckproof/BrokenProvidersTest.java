@@ -40,10 +40,13 @@ class BrokenProvidersTest {
     private static final Map<Breakage, Set<String>> MUST_FAIL = new EnumMap<>(Breakage.class);
 
     static {
+        // Not the concurrent increments: with the check ignored, an update is lost only when two
+        // threads read the same version before either writes, and on two cores they may not
+        // (CI run 35 saw it); the race is forced by LOSES_UPDATES' window instead.
         must(Breakage.IGNORES_EXPECTED_VERSION, "saveWithAStaleVersionConflictsAndWritesNothing",
                 "saveWithAnExpectedVersionOnAMissingIdConflicts", "expectedVersionAbsentCreatesOnlyOnce",
                 "deleteWithAStaleVersionConflictsAndDeletesNothing", "deleteWithAnExpectedVersionOnAMissingIdConflicts",
-                "concurrentIncrementsWithOptimisticRetryLoseNoUpdate", "asyncTwinsDeliverFailuresThroughTheFutureNeverDirectly");
+                "asyncTwinsDeliverFailuresThroughTheFutureNeverDirectly");
         must(Breakage.CONFLICT_WITHOUT_ACTUAL_VERSION, "saveWithAStaleVersionConflictsAndWritesNothing",
                 "deleteWithAStaleVersionConflictsAndDeletesNothing", "expectedVersionAbsentCreatesOnlyOnce");
         must(Breakage.NON_ATOMIC_BATCH, "saveBatchWithOneInvalidIdWritesNothing",
