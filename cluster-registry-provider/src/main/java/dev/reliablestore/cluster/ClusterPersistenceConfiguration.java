@@ -100,6 +100,7 @@ public final class ClusterPersistenceConfiguration {
     static final String SITE_REPLICATION_DELAY = "siteReplicationDelay";
     static final String MAX_CLOCK_SKEW = "maxClockSkew";
     static final String CONFLICT_RESOLUTION_WINDOW = "conflictResolutionWindow";
+    static final String CROSS_SITE_CONFLICTS = "crossSiteConflicts";
     /**
      * The seed's network-security key. IPsec is the operating system's, not something a library can switch on, so the key is
      * refused, whatever its value, with the options that give the property it asked for: an encrypted, mutually authenticated
@@ -255,6 +256,13 @@ public final class ClusterPersistenceConfiguration {
     static final Option<Duration> O_MAX_CLOCK_SKEW = Option.duration(MAX_CLOCK_SKEW, Duration.ofSeconds(5), MIN_CLOCK_SKEW,
             MAX_CLOCK_SKEW_LIMIT, "How far ahead of this site's clock another site's stamp may be: a write or a shipment over a stamp"
                     + " further ahead is refused and reported until the clocks agree (geo-replication.md, Clock skew). Refused without sites.");
+    static final Option<CrossSiteConflicts> O_CROSS_SITE_CONFLICTS = Option.choice(CROSS_SITE_CONFLICTS, ordered("LastWriteWins",
+            CrossSiteConflicts.LAST_WRITE_WINS, "ConflictRecord", CrossSiteConflicts.CONFLICT_RECORD), CrossSiteConflicts.LAST_WRITE_WINS,
+            "What happens to the write that loses a conflict between sites (geo-replication.md, Conflicts): the winner is always the"
+                    + " later stamp; `LastWriteWins` replaces the loser and raises a `ConflictResolved` event; `ConflictRecord` also keeps"
+                    + " the losing value in a durable record at the site that settled it (`conflictRecords()`), for"
+                    + " `conflictResolutionWindow`. Not the same as `conflictResolution`, which is for a local save's version mismatch."
+                    + " Refused without sites.");
     static final Option<Duration> O_CONFLICT_RESOLUTION_WINDOW = Option.duration(CONFLICT_RESOLUTION_WINDOW, Duration.ofHours(24),
             MIN_CONFLICT_RESOLUTION_WINDOW, MAX_CONFLICT_RESOLUTION_WINDOW, "How long each site keeps the tombstones of deleted entities"
                     + " (then they are removed); a site that a write reaches later than this after it was made, and that holds nothing of"
@@ -268,7 +276,8 @@ public final class ClusterPersistenceConfiguration {
             O_KEY_STORE_TYPE, O_KEY_STORE_PASSWORD, O_KEY_STORE_ACTIVE_ALIAS, O_PASSPHRASE, O_PREVIOUS_PASSPHRASES, O_CONFLICT_RESOLUTION,
             O_HEALTH_CHECK_INTERVAL, O_MAX_RETRIES, O_RETRY_DELAY, O_ENABLE_LOCAL_CACHE, O_CACHE_SIZE, O_CACHE_TTL, O_PRELOAD_CACHE,
             O_CACHED_READS, O_ENABLE_AUDIT_LOGGING, O_AUDIT_LOG_PATH, O_BACKUP_ENABLED, O_BACKUP_INTERVAL, O_BACKUP_RETENTION, O_BACKUP_PATH,
-            O_LOCAL_SITE, O_PREFERRED_SITE, O_SITE_REPLICATION_DELAY, O_MAX_CLOCK_SKEW, O_CONFLICT_RESOLUTION_WINDOW)
+            O_LOCAL_SITE, O_PREFERRED_SITE, O_SITE_REPLICATION_DELAY, O_MAX_CLOCK_SKEW, O_CROSS_SITE_CONFLICTS,
+            O_CONFLICT_RESOLUTION_WINDOW)
             .withPatterns(CACHED_READS_PREFIX + "<Type>", REGISTRY_OPTION_PREFIX + "<backend option>", SITES_PREFIX + "<site>",
                     SITES_PREFIX + "<site>." + REGISTRY_OPTION_PREFIX + "<backend option>");
 
@@ -325,6 +334,7 @@ public final class ClusterPersistenceConfiguration {
     private final Duration siteReplicationDelay;
     private final Duration maxClockSkew;
     private final Duration conflictResolutionWindow;
+    private final CrossSiteConflicts crossSiteConflicts;
 
     private ClusterPersistenceConfiguration(Builder b, RegistryPath root, KeySource keySource) {
         this.clusterName = b.clusterName;
@@ -372,6 +382,7 @@ public final class ClusterPersistenceConfiguration {
         this.siteReplicationDelay = b.siteReplicationDelay;
         this.maxClockSkew = b.maxClockSkew;
         this.conflictResolutionWindow = b.conflictResolutionWindow;
+        this.crossSiteConflicts = b.crossSiteConflicts;
     }
 
     public static Builder builder() {
@@ -683,6 +694,11 @@ public final class ClusterPersistenceConfiguration {
         return conflictResolutionWindow;
     }
 
+    /** What happens to the write that loses a conflict between sites. */
+    public CrossSiteConflicts crossSiteConflicts() {
+        return crossSiteConflicts;
+    }
+
     @Override
     public String toString() {
         return "ClusterPersistenceConfiguration[clusterName=" + clusterName + ", resourceGroupName=" + resourceGroupName
@@ -700,6 +716,7 @@ public final class ClusterPersistenceConfiguration {
                 + (backupEnabled ? ", backupInterval=" + backupInterval + ", backupRetention=" + backupRetention + ", backupPath=" + backupPath : "")
                 + (sites.isEmpty() ? "" : ", sites=" + sites + ", localSite=" + localSite + ", preferredSite=" + preferredSite + ", siteReplicationDelay="
                 + siteReplicationDelay + ", maxClockSkew=" + maxClockSkew + ", conflictResolutionWindow=" + conflictResolutionWindow
+                + ", crossSiteConflicts=" + crossSiteConflicts
                 + (siteRegistryOptions.isEmpty() ? "" : ", siteRegistryOptions=" + siteRegistryOptions.entrySet().stream()
                 .map(e -> e.getKey() + "=" + e.getValue().keySet()).toList()))
                 + (codec == JacksonEntityCodec.defaults() ? "" : ", codec=" + codec)
@@ -759,6 +776,7 @@ public final class ClusterPersistenceConfiguration {
         private Duration siteReplicationDelay = Duration.ofSeconds(1);
         private Duration maxClockSkew = Duration.ofSeconds(5);
         private Duration conflictResolutionWindow = Duration.ofHours(24);
+        private CrossSiteConflicts crossSiteConflicts = CrossSiteConflicts.LAST_WRITE_WINS;
 
         private Builder() {
         }
@@ -1046,6 +1064,12 @@ public final class ClusterPersistenceConfiguration {
             return mark(CONFLICT_RESOLUTION_WINDOW);
         }
 
+        /** What happens to the write that loses a conflict between sites; default {@link CrossSiteConflicts#LAST_WRITE_WINS}. */
+        public Builder crossSiteConflicts(CrossSiteConflicts policy) {
+            this.crossSiteConflicts = policy;
+            return mark(CROSS_SITE_CONFLICTS);
+        }
+
         /** An option for the registry backend (refused by the backend if it does not know it). */
         public Builder registryOption(String name, String value) {
             registryOptions.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
@@ -1189,6 +1213,9 @@ public final class ClusterPersistenceConfiguration {
             if (v.isSet(O_CONFLICT_RESOLUTION_WINDOW)) {
                 conflictResolutionWindow(v.get(O_CONFLICT_RESOLUTION_WINDOW));
             }
+            if (v.isSet(O_CROSS_SITE_CONFLICTS)) {
+                crossSiteConflicts(v.get(O_CROSS_SITE_CONFLICTS));
+            }
         }
 
         private static int asInt(Option<Long> option, OptionValues v) {
@@ -1312,11 +1339,13 @@ public final class ClusterPersistenceConfiguration {
         /** The rules of a multi-site store; with sites, {@link #clusterName} becomes the local site's URI. */
         private void validateSites() {
             if (sites.isEmpty()) {
-                for (String k : List.of(LOCAL_SITE, PREFERRED_SITE, SITE_REPLICATION_DELAY, MAX_CLOCK_SKEW, CONFLICT_RESOLUTION_WINDOW)) {
+                for (String k : List.of(LOCAL_SITE, PREFERRED_SITE, SITE_REPLICATION_DELAY, MAX_CLOCK_SKEW, CONFLICT_RESOLUTION_WINDOW,
+                        CROSS_SITE_CONFLICTS)) {
                     if (explicit.contains(k)) {
                         throw bad(k, k.equals(LOCAL_SITE) ? localSite : k.equals(PREFERRED_SITE) ? preferredSite
                                 : k.equals(SITE_REPLICATION_DELAY) ? siteReplicationDelay
-                                : k.equals(MAX_CLOCK_SKEW) ? maxClockSkew : conflictResolutionWindow,
+                                : k.equals(MAX_CLOCK_SKEW) ? maxClockSkew : k.equals(CROSS_SITE_CONFLICTS) ? crossSiteConflicts
+                                : conflictResolutionWindow,
                                 "is set but no sites are configured (" + SITES_PREFIX + "<site> = <registry URI>, one per site)");
                     }
                 }
@@ -1385,6 +1414,9 @@ public final class ClusterPersistenceConfiguration {
                     || conflictResolutionWindow.compareTo(MAX_CONFLICT_RESOLUTION_WINDOW) > 0) {
                 throw bad(CONFLICT_RESOLUTION_WINDOW, conflictResolutionWindow, "must be a duration from " + MIN_CONFLICT_RESOLUTION_WINDOW
                         + " to " + MAX_CONFLICT_RESOLUTION_WINDOW);
+            }
+            if (crossSiteConflicts == null) {
+                throw bad(CROSS_SITE_CONFLICTS, null, "must be LastWriteWins or ConflictRecord");
             }
         }
 

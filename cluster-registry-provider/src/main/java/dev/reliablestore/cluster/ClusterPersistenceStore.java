@@ -3,6 +3,7 @@ package dev.reliablestore.cluster;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.ObservableStore;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -40,4 +41,15 @@ public interface ClusterPersistenceStore<T> extends EntityStore<T>, ObservableSt
      * can be reached, else by the local site (see {@link PreferredReads}).
      */
     PreferredReads<T> preferredReads();
+
+    /**
+     * The conflict records this store's site keeps of its type — conflicts between sites it
+     * settled while {@code crossSiteConflicts} was {@code ConflictRecord}, until
+     * {@code conflictResolutionWindow} has passed since each — oldest settled first. Records are
+     * read from the local site's registry at each call and opened with the store's keys.
+     *
+     * @throws IllegalStateException the store is not configured with sites
+     * @throws dev.reliablestore.api.DataIntegrityException a record is damaged, forged, or sealed with a key no longer configured
+     */
+    List<ConflictRecord> conflictRecords();
 }

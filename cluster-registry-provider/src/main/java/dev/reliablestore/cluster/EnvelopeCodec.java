@@ -201,6 +201,11 @@ final class EnvelopeCodec implements SiteEnvelopes {
 
     /** {@link #encode} bound to {@code boundSite} (a stamped value rewritten as it is, whatever this codec's site). */
     Encoded encodeBound(String type, String id, long version, byte[] json, String boundSite, byte[] stamp) {
+        return encodeBound(type, id, version, json, boundSite, stamp, true);
+    }
+
+    /** @param sampled whether {@code type} is an entity type, whose dictionaries may compress and learn from {@code json} */
+    private Encoded encodeBound(String type, String id, long version, byte[] json, String boundSite, byte[] stamp, boolean sampled) {
         byte[] bound = boundSite == null ? null : boundSite.getBytes(StandardCharsets.UTF_8);
         if (stamp != null && (bound == null || bound.length == 0 || bound.length > 255)) {
             throw new IllegalArgumentException("a stamped value is bound to a site of 1 to 255 UTF-8 bytes: " + boundSite);
@@ -215,10 +220,10 @@ final class EnvelopeCodec implements SiteEnvelopes {
         byte[] payload = json;
         int dictId = 0;
         if (compress && json.length >= COMPRESSION_THRESHOLD) {
-            if (dictionaries != null) {
+            if (dictionaries != null && sampled) {
                 dictionaries.sample(type, json);
             }
-            CompressionDictionary dict = dictionaries == null ? null : dictionaries.current(type);
+            CompressionDictionary dict = dictionaries == null || !sampled ? null : dictionaries.current(type);
             byte[] compressed;
             if (dict != null) {
                 ZstdCompressCtx ctx = DICT_COMPRESSOR.get();
@@ -473,6 +478,34 @@ final class EnvelopeCodec implements SiteEnvelopes {
     @Override
     public byte[] seal(String type, String id, long version, byte[] json, byte[] stamp) {
         return encode(type, id, version, json, stamp).envelope();
+    }
+
+    /** A record's version: records are written once, never overwritten by a newer one. */
+    private static final long RECORD_VERSION = 1;
+
+    @Override
+    public byte[] sealRecord(String type, String kind, String name, byte[] payload, byte[] stamp) {
+        if (site == null || stamp == null) {
+            throw new IllegalStateException("a record is bound to its site and carries a stamp; this store has no site");
+        }
+        return encodeBound(recordType(type, kind), name, RECORD_VERSION, payload, site, stamp, false).envelope();
+    }
+
+    @Override
+    public Opened openRecord(String type, String kind, String name, byte[] sealed) {
+        Opened opened = open(recordType(type, kind), name, RECORD_VERSION, sealed);
+        if (opened.stamp() == null) {
+            throw new DataIntegrityException(type + "/" + kind + "/" + name + ": a record without a stamp");
+        }
+        return opened;
+    }
+
+    /** Entity types contain no '/', so no value shares a record's place. */
+    private static String recordType(String type, String kind) {
+        if (kind.isEmpty() || kind.indexOf('/') >= 0) {
+            throw new IllegalArgumentException("a record kind is a non-empty name without '/': " + kind);
+        }
+        return type + "/" + kind;
     }
 
     /** root, type and id, each length-prefixed, so that no two places share a byte string. */

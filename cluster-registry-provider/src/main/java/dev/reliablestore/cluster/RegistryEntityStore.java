@@ -822,6 +822,17 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         return new PreferredSiteReads<>(this, factory.config().localSite().orElse(null), factory.preferredSite(), materialiser);
     }
 
+    @Override
+    public List<ConflictRecord> conflictRecords() {
+        ensureOpen();
+        SiteLinks links = factory.siteLinks();
+        if (links == null) {
+            throw new IllegalStateException("store " + typeName() + " is not configured with sites: conflict records are kept by the sites"
+                    + " of a multi-site store (sites.<site>, crossSiteConflicts = ConflictRecord)");
+        }
+        return links.conflictRecords(typeName());
+    }
+
     /** Throws {@link dev.reliablestore.api.StoreClosedException} once this store or its factory is closed. */
     void requireOpen() {
         ensureOpen();

@@ -137,7 +137,7 @@ final class SiteLinks implements AutoCloseable {
         Duration behind = config.siteReplicationDelay().multipliedBy(2).compareTo(BEHIND_AFTER) > 0
                 ? config.siteReplicationDelay().multipliedBy(2) : BEHIND_AFTER;
         this.pace = new SiteReplication.Pace(config.siteReplicationDelay(), pause, behind, System::currentTimeMillis, config.maxClockSkew(),
-                config.conflictResolutionWindow());
+                config.conflictResolutionWindow(), config.crossSiteConflicts() == CrossSiteConflicts.CONFLICT_RECORD);
         Duration every = config.conflictResolutionWindow().dividedBy(10);
         this.collectEvery = every.compareTo(MIN_COLLECT_EVERY) < 0 ? MIN_COLLECT_EVERY : every.compareTo(MAX_COLLECT_EVERY) > 0
                 ? MAX_COLLECT_EVERY : every;
@@ -262,7 +262,12 @@ final class SiteLinks implements AutoCloseable {
         }
     }
 
-    /** Removes this site's tombstones that the conflict-resolution window has passed over. */
+    /** The conflict records this site keeps of {@code type}, oldest settled first. */
+    List<ConflictRecord> conflictRecords(String type) {
+        return SiteReplication.conflictRecords(local, type);
+    }
+
+    /** Removes this site's tombstones and conflict records that the conflict-resolution window has passed over. */
     private void collectTombstones() {
         try {
             int removed = SiteReplication.collectTombstones(local, pace);
@@ -272,6 +277,15 @@ final class SiteLinks implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             LOG.warn("site {}: tombstones not collected this time: {}", local.name(), e.toString());
+        }
+        try {
+            int removed = SiteReplication.collectConflictRecords(local, pace);
+            if (removed > 0) {
+                LOG.info("site {}: removed {} conflict record(s) settled longer ago than the conflict-resolution window ({})", local.name(),
+                        removed, pace.conflictWindow());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("site {}: conflict records not collected this time: {}", local.name(), e.toString());
         }
     }
 

@@ -49,8 +49,11 @@ class ConfiguredSitesTest {
     private final Map<String, StoreFactory> factories = new TreeMap<>();
     private final Queue<StoreEvent.ConflictResolved> events = new ConcurrentLinkedQueue<>();
 
+    /** Options every factory of the test gets besides the sites' own. */
+    private final Map<String, String> extra = new HashMap<>();
+
     private Map<String, String> options(String localSite) {
-        Map<String, String> o = new HashMap<>();
+        Map<String, String> o = new HashMap<>(extra);
         o.put("resourceGroupName", "RG");
         o.put("registryKeyPath", "Software/ReliableStore/Data");
         o.put("enableEncryption", "true");
@@ -251,6 +254,65 @@ class ConfiguredSitesTest {
         assertThat(events).allSatisfy(e -> assertThat(e.strategy()).isEqualTo("LastWriteWins"));
     }
 
+    @Test
+    void withConflictRecordsEverySiteKeepsTheLosingWritesItSettledDurably() {
+        extra.put("crossSiteConflicts", "ConflictRecord");
+        openAll();
+        at("paris").save("p", new Parcel("first", 1));
+        awaitConverged();
+        SITES.forEach(s -> links(s).hold());
+        at("paris").save("p", new Parcel("secret of paris", 2), 1);
+        nextMillisecond();
+        at("tokyo").save("p", new Parcel("secret of tokyo", 3), 1);
+        SITES.forEach(s -> links(s).release());
+        awaitConverged();
+        assertThat(at("rome").get("p").map(Versioned::value)).hasValue(new Parcel("secret of tokyo", 3));
+
+        // every conflict settled at a site is an event (raised by the factory whose shipper settled
+        // it) and a record at that site, with the same writes and versions
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(events).isNotEmpty().allSatisfy(e -> assertThat(e.strategy()).isEqualTo("ConflictRecord"));
+            for (String s : SITES) {
+                assertThat(recordsAt(s)).as(s).containsExactlyInAnyOrderElementsOf(
+                        events.stream().filter(e -> e.acrossSites().orElseThrow().site().equals(s)).map(ConfiguredSitesTest::asRecord).toList());
+            }
+        });
+        // paris's update lost at paris itself (tokyo's arrived) and at tokyo (paris's arrived)
+        for (String s : List.of("paris", "tokyo")) {
+            assertThat(records(s)).as(s).singleElement().satisfies(r -> {
+                assertThat(r.lost().site()).isEqualTo("paris");
+                assertThat(new String(r.lost().value().orElseThrow(), StandardCharsets.UTF_8)).contains("secret of paris");
+                assertThat(r.kept().site()).isEqualTo("tokyo");
+                assertThat(r.kept().deleted()).isFalse();
+                assertThat(r.toString()).doesNotContain("secret");
+            });
+        }
+        // durable: a site's records outlive its factories
+        Map<String, List<ConflictRecord>> before = new TreeMap<>();
+        SITES.forEach(s -> before.put(s, records(s)));
+        closeAll();
+        factories.clear();
+        openAll();
+        SITES.forEach(s -> assertThat(records(s)).as(s).isEqualTo(before.get(s)));
+    }
+
+    private List<ConflictRecord> records(String site) {
+        ClusterPersistenceStore<?> store = at(site).unwrap(ClusterPersistenceStore.class);
+        return store.conflictRecords();
+    }
+
+    /** A record as the event of the same conflict tells it (the event's value of the kept write and its time left out). */
+    private List<String> recordsAt(String site) {
+        return records(site).stream().map(r -> r.site() + " " + r.id() + " kept " + r.kept().site() + "@" + r.kept().stamped() + " lost "
+                + r.lost() + " " + r.storedVersion() + "->" + r.resultVersion()).toList();
+    }
+
+    private static String asRecord(StoreEvent.ConflictResolved e) {
+        StoreEvent.SiteConflict c = e.acrossSites().orElseThrow();
+        return c.site() + " " + e.id() + " kept " + c.kept().site() + "@" + c.kept().stamped() + " lost " + c.lost() + " "
+                + e.storedVersion() + "->" + e.resultVersion();
+    }
+
     private Map<String, SiteLinkStatus> linkStatus() {
         Map<String, ClusterRegistry> registries = new TreeMap<>();
         factories.forEach((site, f) -> registries.put(site, ((ClusterStoreFactory) f).registry()));
@@ -418,6 +480,13 @@ class ConfiguredSitesTest {
         assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(o)).isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("conflictResolutionWindow").hasMessageContaining("30d");
         o.remove("conflictResolutionWindow");
+        assertThat(ok.crossSiteConflicts()).isEqualTo(CrossSiteConflicts.LAST_WRITE_WINS);
+        o.put("crossSiteConflicts", "ConflictRecord");
+        assertThat(ClusterPersistenceConfiguration.fromMap(o).crossSiteConflicts()).isEqualTo(CrossSiteConflicts.CONFLICT_RECORD);
+        o.put("crossSiteConflicts", "Merge");
+        assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(o)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("crossSiteConflicts").hasMessageContaining("Merge").hasMessageContaining("ConflictRecord");
+        o.remove("crossSiteConflicts");
 
         Map<String, String> single = new HashMap<>(Map.of("resourceGroupName", "RG", "registryKeyPath", "Data", "siteReplicationDelay", "1s"));
         assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(single)).isInstanceOf(ConfigurationException.class)
@@ -427,6 +496,10 @@ class ConfiguredSitesTest {
         assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(single)).isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("preferredSite").hasMessageContaining("no sites are configured");
         single.remove("preferredSite");
+        single.put("crossSiteConflicts", "ConflictRecord");
+        assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(single)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("crossSiteConflicts").hasMessageContaining("no sites are configured");
+        single.remove("crossSiteConflicts");
         single.put("sites.paris", "embedded:x");
         single.put("localSite", "paris");
         assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(single)).isInstanceOf(ConfigurationException.class)

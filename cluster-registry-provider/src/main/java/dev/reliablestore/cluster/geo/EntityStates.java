@@ -60,6 +60,10 @@ final class EntityStates {
         return layout;
     }
 
+    SiteEnvelopes envelopes() {
+        return envelopes;
+    }
+
     /** The entity types {@code registry} (this site's) holds, sorted. */
     List<String> types(ClusterRegistry registry) {
         try {

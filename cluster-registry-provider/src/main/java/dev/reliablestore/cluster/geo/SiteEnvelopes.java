@@ -34,4 +34,19 @@ public interface SiteEnvelopes {
      * bound to this site.
      */
     byte[] seal(String type, String id, long version, byte[] json, byte[] stamp);
+
+    /**
+     * Seals bytes this site keeps about an entity that are not its value (a conflict record) at a
+     * place no value can have — type {@code <type>/<kind>}, which no entity type can be, and the
+     * record's name — bound to this site and carrying {@code stamp}; never with a compression
+     * dictionary (dictionaries are trained per entity type).
+     */
+    byte[] sealRecord(String type, String kind, String name, byte[] payload, byte[] stamp);
+
+    /**
+     * Opens what {@link #sealRecord} sealed at this place.
+     *
+     * @throws dev.reliablestore.api.DataIntegrityException damaged, forged, or moved from another place or site
+     */
+    Opened openRecord(String type, String kind, String name, byte[] sealed);
 }

@@ -1,6 +1,7 @@
 package dev.reliablestore.cluster.geo;
 
 import dev.reliablestore.api.StoreEvent;
+import dev.reliablestore.cluster.ConflictRecord;
 import dev.reliablestore.cluster.SiteLinkStatus;
 import dev.reliablestore.cluster.StorageLayout;
 import dev.reliablestore.registry.Change;
@@ -37,8 +38,10 @@ import java.util.function.LongSupplier;
  */
 public final class SiteReplication {
 
-    /** The strategy the events name: the only cross-site policy built. */
+    /** The strategy the events name when the loser is replaced and only the event tells of it. */
     public static final String LAST_WRITE_WINS = "LastWriteWins";
+    /** The strategy the events name when the loser is also kept in a conflict record. */
+    public static final String CONFLICT_RECORD = "ConflictRecord";
     /** The value of a site's shipper lease, under {@link #leaseKey}: "{@code <until ms> <holder>}". */
     public static final String LEASE_VALUE = "lease";
 
@@ -82,6 +85,25 @@ public final class SiteReplication {
             throw new IllegalArgumentException("site " + from.name() + " cannot be resynced from itself");
         }
         return new SiteResync(from, to).run();
+    }
+
+    /** Where a site keeps its conflict records, one subkey per type: beside the ledger, so they are never shipped. */
+    public static RegistryPath conflictsKey(StorageLayout layout) {
+        return ledgerKey(layout).parent().child("Conflicts");
+    }
+
+    /**
+     * The conflict records {@code site} holds of {@code type}, oldest settled first.
+     *
+     * @throws dev.reliablestore.api.DataIntegrityException a record is damaged, forged or moved
+     */
+    public static List<ConflictRecord> conflictRecords(Site site, String type) {
+        return ConflictRecords.read(site, type);
+    }
+
+    /** Removes {@code site}'s conflict records settled longer ago than the conflict-resolution window; returns how many. */
+    public static int collectConflictRecords(Site site, Pace pace) {
+        return ConflictRecords.collect(site, pace.conflictWindow(), pace.wallMillis().getAsLong());
     }
 
     /** Where a site keeps its shipper lease: beside the ledger, so it is bookkeeping and never shipped. */
@@ -242,9 +264,11 @@ public final class SiteReplication {
      * @param maxClockSkew   how far ahead of it a target's stamp may be
      * @param conflictWindow how long the sites keep tombstones: a write that reaches a site later than
      *                       this after it was made, and meets nothing there, stops the shipper
+     * @param conflictRecords whether each conflict settled at a target is kept there as a record
+     *                        ({@code crossSiteConflicts = ConflictRecord})
      */
     public record Pace(Duration gather, Duration retryPause, Duration behindAfter, LongSupplier wallMillis, Duration maxClockSkew,
-                       Duration conflictWindow) {
+                       Duration conflictWindow, boolean conflictRecords) {
         public Pace {
             Objects.requireNonNull(gather, "gather");
             Objects.requireNonNull(retryPause, "retryPause");
@@ -293,7 +317,8 @@ public final class SiteReplication {
                     + from.layout().root() + ", " + to.layout().root());
         }
         SiteTranslator translator = new SiteTranslator(from.states(), to.registry(), to.states(),
-                new HybridClock(pace.wallMillis(), pace.maxClockSkew()), pace.wallMillis(), pace.conflictWindow(), c -> conflicts.accept(event(c)));
+                new HybridClock(pace.wallMillis(), pace.maxClockSkew()), pace.wallMillis(), pace.conflictWindow(), pace.conflictRecords(),
+                c -> conflicts.accept(event(c, pace.conflictRecords() ? CONFLICT_RECORD : LAST_WRITE_WINS)));
         SiteShipper shipper = new SiteShipper(from.registry(), from.layout().root(), from.name(), to.registry(), to.name(),
                 ledgerKey(from.layout()), translator, pace.gather(), pace.retryPause(), pace.behindAfter());
         return new Link() {
@@ -337,8 +362,8 @@ public final class SiteReplication {
         return new TombstoneCollector(site, pace.conflictWindow(), pace.maxClockSkew(), pace.wallMillis()).collect();
     }
 
-    static StoreEvent.ConflictResolved event(SiteTranslator.Conflict c) {
-        return new StoreEvent.ConflictResolved(Instant.now(), c.type(), c.id(), LAST_WRITE_WINS, c.storedVersion(), c.resultVersion(),
+    static StoreEvent.ConflictResolved event(SiteTranslator.Conflict c, String strategy) {
+        return new StoreEvent.ConflictResolved(Instant.now(), c.type(), c.id(), strategy, c.storedVersion(), c.resultVersion(),
                 Optional.of(new StoreEvent.SiteConflict(c.targetSite(), write(c.winner()), write(c.loser()))));
     }
 

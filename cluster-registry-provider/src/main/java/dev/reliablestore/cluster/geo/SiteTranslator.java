@@ -60,6 +60,7 @@ final class SiteTranslator implements SiteShipper.Translator {
     /** The conflict-resolution window in ms, or {@link Long#MAX_VALUE} when tombstones are never collected. */
     private final long windowMillis;
     private final Consumer<Conflict> conflicts;
+    private final boolean records;
     /**
      * The conflicts of the group being translated, by entity, reported once it is applied. Kept
      * across translations of the same group: when an attempt's outcome was unknown and it landed, the
@@ -89,6 +90,16 @@ final class SiteTranslator implements SiteShipper.Translator {
      */
     SiteTranslator(EntityStates origin, ClusterRegistry target, EntityStates at, HybridClock clock, LongSupplier wallMillis,
                    Duration window, Consumer<Conflict> conflicts) {
+        this(origin, target, at, clock, wallMillis, window, false, conflicts);
+    }
+
+    /**
+     * @param records whether each conflict is kept as a record at the target, in the batch that
+     *                settles it ({@link ConflictRecords}; settled at {@code wallMillis})
+     */
+    SiteTranslator(EntityStates origin, ClusterRegistry target, EntityStates at, HybridClock clock, LongSupplier wallMillis,
+                   Duration window, boolean records, Consumer<Conflict> conflicts) {
+        this.records = records;
         this.origin = Objects.requireNonNull(origin, "origin");
         this.target = Objects.requireNonNull(target, "target");
         this.at = Objects.requireNonNull(at, "at");
@@ -161,7 +172,11 @@ final class SiteTranslator implements SiteShipper.Translator {
             EntityStates.Written w = at.write(out, e.type, e.id, merged.state(), local);
             if (merged.conflict()) {
                 long stored = local.version().map(v -> v.value().asQword()).orElse(0L);
-                pending.put(e, new Conflict(e.type, e.id, at.site(), merged.state(), merged.loser(), stored, w.version()));
+                Conflict c = new Conflict(e.type, e.id, at.site(), merged.state(), merged.loser(), stored, w.version());
+                pending.put(e, c);
+                if (records) {
+                    out.add(ConflictRecords.write(at, target, c, wallMillis.getAsLong()));
+                }
             }
         }
         return out;

@@ -1,0 +1,15 @@
+package dev.reliablestore.cluster;
+
+/**
+ * What happens to the write that loses a cross-site conflict ({@code crossSiteConflicts},
+ * docs/geo-replication.md, Conflicts). The winner is the same under every policy — the write with
+ * the later stamp — so the sites converge whichever they use; the policies differ in what is kept
+ * of the loser. Kept apart from {@link ConflictResolution}, which decides what a local conditional
+ * save does on a version mismatch: there, there is a caller to tell; across sites there is none.
+ */
+public enum CrossSiteConflicts {
+    /** The loser is replaced; a {@code ConflictResolved} event carrying both writes is raised where it is settled. */
+    LAST_WRITE_WINS,
+    /** As {@link #LAST_WRITE_WINS}, and the site that settles it also keeps a durable {@link ConflictRecord} with the losing value. */
+    CONFLICT_RECORD
+}
