@@ -110,6 +110,13 @@ final class SharedRegistries {
             try {
                 entry.registry.complete(ClusterRegistries.open(uri, key.options()));
             } catch (RuntimeException failed) {
+                // forgotten before the waiting callers learn of it, so that one trying again opens anew
+                // instead of finding this failed opening while its other holders have not let go yet
+                synchronized (OPEN) {
+                    if (OPEN.get(key) == entry) {
+                        OPEN.remove(key);
+                    }
+                }
                 entry.registry.completeExceptionally(failed);
             }
         }
