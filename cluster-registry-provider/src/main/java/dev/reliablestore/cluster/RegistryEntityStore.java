@@ -14,6 +14,8 @@ import dev.reliablestore.cluster.EntityRecords.Current;
 import dev.reliablestore.cluster.EntityRecords.Stored;
 import dev.reliablestore.cluster.geo.ClockSkewException;
 import dev.reliablestore.cluster.geo.LocalWrites;
+import dev.reliablestore.cluster.geo.SiteReplication;
+import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
 import dev.reliablestore.spi.AbstractEntityStore;
@@ -830,7 +832,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             throw new IllegalStateException("store " + typeName() + " is not configured with sites: conflict records are kept by the sites"
                     + " of a multi-site store (sites.<site>, crossSiteConflicts = ConflictRecord)");
         }
-        return links.conflictRecords(typeName());
+        RegistryPath key = SiteReplication.conflictsKey(factory.layout()).child(typeName());
+        return links.conflictRecords(typeName(), gateway.values("the conflict records of " + typeName(), key).orElse(Map.of()));
     }
 
     /** Throws {@link dev.reliablestore.api.StoreClosedException} once this store or its factory is closed. */

@@ -262,9 +262,9 @@ final class SiteLinks implements AutoCloseable {
         }
     }
 
-    /** The conflict records this site keeps of {@code type}, oldest settled first. */
-    List<ConflictRecord> conflictRecords(String type) {
-        return SiteReplication.conflictRecords(local, type);
+    /** The conflict records of {@code type} opened from {@code stored}, the values this site keeps of them; oldest settled first. */
+    List<ConflictRecord> conflictRecords(String type, Map<String, VersionedValue> stored) {
+        return SiteReplication.conflictRecords(local, type, stored);
     }
 
     /** Removes this site's tombstones and conflict records that the conflict-resolution window has passed over. */

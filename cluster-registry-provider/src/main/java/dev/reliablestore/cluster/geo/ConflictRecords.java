@@ -103,8 +103,13 @@ final class ConflictRecords {
 
     /** The records {@code site} holds of {@code type}, oldest settled first. */
     static List<ConflictRecord> read(SiteReplication.Site site, String type) {
+        return opened(site, type, values(site, type));
+    }
+
+    /** The records of {@code type} that {@code stored} holds (the values of its key at {@code site}), oldest settled first. */
+    static List<ConflictRecord> opened(SiteReplication.Site site, String type, Map<String, VersionedValue> stored) {
         List<ConflictRecord> out = new ArrayList<>();
-        for (Map.Entry<String, VersionedValue> v : values(site, type).entrySet()) {
+        for (Map.Entry<String, VersionedValue> v : stored.entrySet()) {
             out.add(open(site, type, v.getKey(), v.getValue()));
         }
         out.sort(Comparator.comparing(ConflictRecord::settled).thenComparing(r -> r.lost().stamped()));

@@ -15,11 +15,13 @@ import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.ValueType;
 import dev.reliablestore.registry.Watch;
+import dev.reliablestore.registry.VersionedValue;
 import dev.reliablestore.registry.WriteBatch;
 
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -99,6 +101,16 @@ public final class SiteReplication {
      */
     public static List<ConflictRecord> conflictRecords(Site site, String type) {
         return ConflictRecords.read(site, type);
+    }
+
+    /**
+     * The conflict records of {@code type} opened from {@code stored}, the values under
+     * {@code conflictsKey(layout).child(type)} read at {@code site}; oldest settled first.
+     *
+     * @throws dev.reliablestore.api.DataIntegrityException a record is damaged, forged or moved
+     */
+    public static List<ConflictRecord> conflictRecords(Site site, String type, Map<String, VersionedValue> stored) {
+        return ConflictRecords.opened(site, type, stored);
     }
 
     /** Removes {@code site}'s conflict records settled longer ago than the conflict-resolution window; returns how many. */
