@@ -257,12 +257,14 @@ public final class ClusterPersistenceConfiguration {
             MAX_CLOCK_SKEW_LIMIT, "How far ahead of this site's clock another site's stamp may be: a write or a shipment over a stamp"
                     + " further ahead is refused and reported until the clocks agree (geo-replication.md, Clock skew). Refused without sites.");
     static final Option<CrossSiteConflicts> O_CROSS_SITE_CONFLICTS = Option.choice(CROSS_SITE_CONFLICTS, ordered("LastWriteWins",
-            CrossSiteConflicts.LAST_WRITE_WINS, "ConflictRecord", CrossSiteConflicts.CONFLICT_RECORD), CrossSiteConflicts.LAST_WRITE_WINS,
-            "What happens to the write that loses a conflict between sites (geo-replication.md, Conflicts): the winner is always the"
-                    + " later stamp; `LastWriteWins` replaces the loser and raises a `ConflictResolved` event; `ConflictRecord` also keeps"
-                    + " the losing value in a durable record at the site that settled it (`conflictRecords()`), for"
-                    + " `conflictResolutionWindow`. Not the same as `conflictResolution`, which is for a local save's version mismatch."
-                    + " Refused without sites.");
+            CrossSiteConflicts.LAST_WRITE_WINS, "ConflictRecord", CrossSiteConflicts.CONFLICT_RECORD, "Merge", CrossSiteConflicts.MERGE),
+            CrossSiteConflicts.LAST_WRITE_WINS,
+            "What happens to the write that loses a conflict between sites (geo-replication.md, Conflicts): `LastWriteWins` replaces"
+                    + " it by the write with the later stamp and raises a `ConflictResolved` event; `ConflictRecord` also keeps the losing"
+                    + " value in a durable record at the site that settled it (`conflictRecords()`), for `conflictResolutionWindow`;"
+                    + " `Merge` has the type's `ConflictResolver` (builder only, one per entity class) merge two updates, once, at the site"
+                    + " of the later one, which ships the result (a conflict with a delete is settled as `LastWriteWins`). Not the same"
+                    + " as `conflictResolution`, which is for a local save's version mismatch. Refused without sites.");
     static final Option<Duration> O_CONFLICT_RESOLUTION_WINDOW = Option.duration(CONFLICT_RESOLUTION_WINDOW, Duration.ofHours(24),
             MIN_CONFLICT_RESOLUTION_WINDOW, MAX_CONFLICT_RESOLUTION_WINDOW, "How long each site keeps the tombstones of deleted entities"
                     + " (then they are removed); a site that a write reaches later than this after it was made, and that holds nothing of"
@@ -533,10 +535,15 @@ public final class ClusterPersistenceConfiguration {
         return conflictResolution;
     }
 
-    /** The resolver registered for an entity class (MERGE only). */
+    /** The resolver registered for an entity class ({@code Merge}, locally or across sites, only). */
     @SuppressWarnings("unchecked")
     public <T> Optional<ConflictResolver<T>> conflictResolver(Class<T> type) {
         return Optional.ofNullable((ConflictResolver<T>) conflictResolvers.get(type));
+    }
+
+    /** The entity classes with a registered resolver. */
+    public java.util.Set<Class<?>> conflictResolverTypes() {
+        return conflictResolvers.keySet();
     }
 
     public Duration healthCheckInterval() {
@@ -1302,8 +1309,14 @@ public final class ClusterPersistenceConfiguration {
                 throw bad(CONFLICT_RESOLUTION, "Merge", "needs a ConflictResolver registered with the builder's "
                         + "conflictResolver(Class, ConflictResolver) for each entity class stored");
             }
-            if (conflictResolution != ConflictResolution.MERGE && !conflictResolvers.isEmpty()) {
-                throw bad(CONFLICT_RESOLUTION, conflictResolution, "is not Merge, yet conflict resolvers are registered for "
+            if (crossSiteConflicts == CrossSiteConflicts.MERGE && conflictResolvers.isEmpty()) {
+                throw bad(CROSS_SITE_CONFLICTS, "Merge", "needs a ConflictResolver registered with the builder's "
+                        + "conflictResolver(Class, ConflictResolver) for each entity class stored");
+            }
+            if (conflictResolution != ConflictResolution.MERGE && crossSiteConflicts != CrossSiteConflicts.MERGE
+                    && !conflictResolvers.isEmpty()) {
+                throw bad(CONFLICT_RESOLUTION, conflictResolution, "is not Merge (nor is " + CROSS_SITE_CONFLICTS
+                        + "), yet conflict resolvers are registered for "
                         + conflictResolvers.keySet().stream().map(Class::getSimpleName).toList() + "; they would never be used");
             }
             requireDuration(HEALTH_CHECK_INTERVAL, healthCheckInterval, MIN_HEALTH_CHECK_INTERVAL);
@@ -1416,7 +1429,7 @@ public final class ClusterPersistenceConfiguration {
                         + " to " + MAX_CONFLICT_RESOLUTION_WINDOW);
             }
             if (crossSiteConflicts == null) {
-                throw bad(CROSS_SITE_CONFLICTS, null, "must be LastWriteWins or ConflictRecord");
+                throw bad(CROSS_SITE_CONFLICTS, null, "must be LastWriteWins, ConflictRecord or Merge");
             }
         }
 

@@ -12,6 +12,7 @@ import dev.reliablestore.spi.tx.TransactionBranch;
 import dev.reliablestore.spi.tx.TransactionId;
 import dev.reliablestore.spi.tx.TransactionalResource;
 import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.api.Versioned;
 import dev.reliablestore.cluster.audit.AuditLog;
 import dev.reliablestore.cluster.backup.ScheduledBackups;
 import dev.reliablestore.cluster.crypto.KeyRing;
@@ -224,7 +225,8 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         if (site != null && !config.sites().isEmpty()) {
             try {
                 links = new SiteLinks(config, new SiteReplication.Site(site.name(), registry, layout, transactions.locks(), envelopeCodec),
-                        nodeName, maintenance, this::siteConflict);
+                        nodeName, maintenance, config.crossSiteConflicts() == CrossSiteConflicts.MERGE ? this::mergeAcrossSites : null,
+                        this::siteConflict);
             } catch (RuntimeException e) {
                 close(); // stops what the constructor started; the caller lets go of the registry
                 throw e;
@@ -241,6 +243,40 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
      * listeners of this factory's stores of the entity's type (a type no store here has open is
      * only logged).
      */
+    /**
+     * {@code crossSiteConflicts = Merge}: the losing JSON merged into the stored JSON by the resolver
+     * of the type's entity class — the class of an open store of that type name, else a class with a
+     * resolver whose simple name it is (the default type name) — or null when neither exists here.
+     */
+    private byte[] mergeAcrossSites(String typeName, String id, byte[] stored, long storedVersion, byte[] lost) {
+        Class<?> type = null;
+        for (RegistryEntityStore<?> s : stores) {
+            if (s.typeName().equals(typeName)) {
+                type = s.entityType();
+                break;
+            }
+        }
+        if (type == null) {
+            type = config.conflictResolverTypes().stream().filter(c -> c.getSimpleName().equals(typeName)).findFirst().orElse(null);
+        }
+        return type == null ? null : mergeAcrossSites(type, typeName, id, stored, storedVersion, lost);
+    }
+
+    private <T> byte[] mergeAcrossSites(Class<T> type, String typeName, String id, byte[] stored, long storedVersion, byte[] lost) {
+        ConflictResolver<T> resolver = config.conflictResolver(type).orElse(null);
+        if (resolver == null) {
+            return null;
+        }
+        StoreCodec<T> json = new StoreCodec<>(codec(), type);
+        String where = typeName + "/" + id;
+        // the losing write was made at another site, whose versions are its own: the one expected is the stored one
+        T merged = resolver.resolve(id, new Versioned<>(id, json.read(stored, where), storedVersion), json.read(lost, where), storedVersion);
+        if (merged == null) {
+            throw new IllegalStateException("the ConflictResolver of " + type.getName() + " returned null merging " + where + " across sites");
+        }
+        return json.write(merged);
+    }
+
     private void siteConflict(StoreEvent.ConflictResolved event) {
         boolean told = false;
         for (RegistryEntityStore<?> s : stores) {
@@ -354,6 +390,10 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         if (config.conflictResolution() == ConflictResolution.MERGE) {
             resolver = config.conflictResolver(type).orElseThrow(() -> new ConfigurationException("conflictResolution = Merge "
                     + "but no ConflictResolver is registered for " + type.getName() + " (store " + typeName + ")"));
+        }
+        if (siteLinks != null && config.crossSiteConflicts() == CrossSiteConflicts.MERGE && config.conflictResolver(type).isEmpty()) {
+            throw new ConfigurationException("crossSiteConflicts = Merge but no ConflictResolver is registered for " + type.getName()
+                    + " (store " + typeName + ")");
         }
         RegistryEntityStore<T> store = new RegistryEntityStore<>(this, typeName, type, resolver);
         stores.add(store);

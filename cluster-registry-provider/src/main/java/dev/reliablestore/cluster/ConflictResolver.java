@@ -10,6 +10,11 @@ import dev.reliablestore.api.Versioned;
  * <p>Called on the writing thread; it must be a pure function of its arguments because it may be
  * called again when the stored value changes once more before the merge is written.
  *
+ * <p>With {@code crossSiteConflicts = Merge} it also merges concurrent updates made at two sites
+ * (docs/geo-replication.md, Merges), at the site of the later one: {@code stored} is what that site
+ * holds, {@code attempted} the losing write and {@code expectedVersion} the stored version. There it
+ * should also be idempotent, since a value may meet part of itself when three or more sites wrote.
+ *
  * @param <T> the entity type
  */
 @FunctionalInterface

@@ -11,5 +11,12 @@ public enum CrossSiteConflicts {
     /** The loser is replaced; a {@code ConflictResolved} event carrying both writes is raised where it is settled. */
     LAST_WRITE_WINS,
     /** As {@link #LAST_WRITE_WINS}, and the site that settles it also keeps a durable {@link ConflictRecord} with the losing value. */
-    CONFLICT_RECORD
+    CONFLICT_RECORD,
+    /**
+     * A conflict of two updates is merged by the type's {@link ConflictResolver}, once, at the site
+     * where the winning write was made, and written there as a new write that includes both; the
+     * other sites receive it as an ordinary overwrite. A conflict with a delete is settled as
+     * {@link #LAST_WRITE_WINS}.
+     */
+    MERGE
 }

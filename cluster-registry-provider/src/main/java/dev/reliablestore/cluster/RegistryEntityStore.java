@@ -824,6 +824,11 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         return new PreferredSiteReads<>(this, factory.config().localSite().orElse(null), factory.preferredSite(), materialiser);
     }
 
+    /** The entity class this store holds. */
+    Class<T> entityType() {
+        return type;
+    }
+
     @Override
     public List<ConflictRecord> conflictRecords() {
         ensureOpen();

@@ -3,6 +3,7 @@ package dev.reliablestore.cluster;
 import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.StoreEvent;
 import dev.reliablestore.cluster.crypto.KeyRing;
+import dev.reliablestore.cluster.geo.SiteMerger;
 import dev.reliablestore.cluster.geo.SiteReplication;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
@@ -75,6 +76,9 @@ final class SiteLinks implements AutoCloseable {
     /** Where tombstones are collected: a scan of many takes its time, and must not hold up the lease or the shippers. */
     private final ExecutorService collector;
     private final AtomicBoolean collecting = new AtomicBoolean();
+    private final SiteMerger merger;
+    /** Whether a look for the merges this site owes is under way. */
+    private final AtomicBoolean merging = new AtomicBoolean();
     /**
      * Where the other sites are reached and their checkpoints read: a site that is down can hold a
      * call up to its connection or failover timeout, which must not hold up the lease's renewal.
@@ -125,11 +129,14 @@ final class SiteLinks implements AutoCloseable {
      * @param local      this site, as its factory opened it
      * @param nodeName   the factory's node, named in the lease
      * @param background where the other sites' dictionaries are loaded
-     * @param conflicts  told of each cross-site conflict settled at another site by this site's shipper
+     * @param merger     merges for {@code crossSiteConflicts = Merge} (the factory's resolvers); null for the other policies
+     * @param conflicts  told of each cross-site conflict settled at another site by this site's shipper, and of each merge
+     *                   this site owed and made
      */
     SiteLinks(ClusterPersistenceConfiguration config, SiteReplication.Site local, String nodeName, Executor background,
-              Consumer<StoreEvent.ConflictResolved> conflicts) {
+              SiteMerger merger, Consumer<StoreEvent.ConflictResolved> conflicts) {
         this.config = config;
+        this.merger = merger;
         this.local = local;
         this.background = background;
         this.conflicts = conflicts;
@@ -137,7 +144,7 @@ final class SiteLinks implements AutoCloseable {
         Duration behind = config.siteReplicationDelay().multipliedBy(2).compareTo(BEHIND_AFTER) > 0
                 ? config.siteReplicationDelay().multipliedBy(2) : BEHIND_AFTER;
         this.pace = new SiteReplication.Pace(config.siteReplicationDelay(), pause, behind, System::currentTimeMillis, config.maxClockSkew(),
-                config.conflictResolutionWindow(), config.crossSiteConflicts() == CrossSiteConflicts.CONFLICT_RECORD);
+                config.conflictResolutionWindow(), config.crossSiteConflicts());
         Duration every = config.conflictResolutionWindow().dividedBy(10);
         this.collectEvery = every.compareTo(MIN_COLLECT_EVERY) < 0 ? MIN_COLLECT_EVERY : every.compareTo(MAX_COLLECT_EVERY) > 0
                 ? MAX_COLLECT_EVERY : every;
@@ -181,6 +188,19 @@ final class SiteLinks implements AutoCloseable {
                         collecting.set(false);
                     }
                 });
+            }
+            if (leading && merger != null && merging.compareAndSet(false, true)) {
+                try {
+                    collector.execute(() -> {
+                        try {
+                            makePendingMerges();
+                        } finally {
+                            merging.set(false);
+                        }
+                    });
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    return;
+                }
             }
             if (leading && remoteBusy.compareAndSet(false, true)) {
                 try {
@@ -267,6 +287,18 @@ final class SiteLinks implements AutoCloseable {
         return SiteReplication.conflictRecords(local, type, stored);
     }
 
+    /** Makes the merges this site owes that no shipment could make right away (a crash, a type that process could not merge). */
+    private void makePendingMerges() {
+        try {
+            int made = SiteReplication.makePendingMerges(local, pace, merger, conflicts);
+            if (made > 0) {
+                LOG.info("site {}: made {} merge(s) it owed", local.name(), made);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("site {}: the merges it owes are not made this time: {}", local.name(), e.toString());
+        }
+    }
+
     /** Removes this site's tombstones and conflict records that the conflict-resolution window has passed over. */
     private void collectTombstones() {
         try {
@@ -312,7 +344,7 @@ final class SiteLinks implements AutoCloseable {
         }
         for (Target t : targets.values()) {
             if (t.site != null && t.link == null) {
-                t.link = SiteReplication.ship(local, t.site, pace, conflicts);
+                t.link = SiteReplication.ship(local, t.site, pace, merger, conflicts);
                 LOG.info("site {}: shipping to site {} ({})", local.name(), t.name, t.uri);
             }
         }
@@ -342,7 +374,7 @@ final class SiteLinks implements AutoCloseable {
                 LOG.info("site {}: starting the shipper to site {} again after it stopped ({})", local.name(), t.name,
                         t.link.failure().get().toString());
                 closeLink(t);
-                t.link = SiteReplication.ship(local, t.site, pace, conflicts);
+                t.link = SiteReplication.ship(local, t.site, pace, merger, conflicts);
                 t.restartAt = 0;
             }
         }

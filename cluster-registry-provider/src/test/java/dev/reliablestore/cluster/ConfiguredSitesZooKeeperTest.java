@@ -46,9 +46,13 @@ class ConfiguredSitesZooKeeperTest extends ConfiguredSitesTest {
     void preferredReadsGoToThePreferredSiteWhileItCanBeReachedAndToTheLocalSiteOtherwise() {
     }
 
-    // conflict records are registry values below <root>/Sites, written in the batch that settles the conflict, as the
-    // shipment ledger is; it passed here (5.3 s) and is left out for the CI budget
+    // conflict records and owed merges are registry values below <root>/Sites, written in the batch that settles the
+    // conflict, as the shipment ledger is; the records' test passed here (5.3 s); both are left out for the CI budget
     @Override
     void withConflictRecordsEverySiteKeepsTheLosingWritesItSettledDurably() {
+    }
+
+    @Override
+    void withMergeConcurrentUpdatesEndAsTheResolversMergeAtEverySite() {
     }
 }

@@ -79,6 +79,12 @@ final class ConflictRecords {
      *                               value at the size limit): the shipper stops rather than lose it
      */
     static BatchCommand write(EntityStates target, ClusterRegistry registry, SiteTranslator.Conflict c, long settledMillis) {
+        return new BatchCommand.SetValue(key(target, c.type()), name(c.loser(), c.id()),
+                RegistryValue.binary(seal(target, registry, c, settledMillis, KIND)));
+    }
+
+    /** The sealed record of {@code c}, of {@code kind} (a conflict record, or a merge waiting to be made: {@link PendingMerges}). */
+    static byte[] seal(EntityStates target, ClusterRegistry registry, SiteTranslator.Conflict c, long settledMillis, String kind) {
         byte[] id = c.id().getBytes(StandardCharsets.UTF_8);
         byte[] kept = c.winner().stamp();
         byte[] lost = c.loser().value();
@@ -91,14 +97,14 @@ final class ConflictRecords {
             b.put(lost);
         }
         String name = name(c.loser(), c.id());
-        byte[] sealed = target.envelopes().sealRecord(c.type(), KIND, name, b.array(), c.loser().stamp());
+        byte[] sealed = target.envelopes().sealRecord(c.type(), kind, name, b.array(), c.loser().stamp());
         int limit = registry.limits().maxValueSize();
         if (sealed.length > limit) {
-            throw new IllegalStateException("the conflict record of " + c.type() + "/" + c.id() + " at site " + c.targetSite() + " is "
+            throw new IllegalStateException("the " + kind + " record of " + c.type() + "/" + c.id() + " at site " + c.targetSite() + " is "
                     + sealed.length + " bytes with the losing value, over the registry's value limit of " + limit
                     + " bytes; lower maxValueSizeKB below the registry's limit to leave room for conflict records");
         }
-        return new BatchCommand.SetValue(key(target, c.type()), name, RegistryValue.binary(sealed));
+        return sealed;
     }
 
     /** The records {@code site} holds of {@code type}, oldest settled first. */
@@ -110,7 +116,7 @@ final class ConflictRecords {
     static List<ConflictRecord> opened(SiteReplication.Site site, String type, Map<String, VersionedValue> stored) {
         List<ConflictRecord> out = new ArrayList<>();
         for (Map.Entry<String, VersionedValue> v : stored.entrySet()) {
-            out.add(open(site, type, v.getKey(), v.getValue()));
+            out.add(open(site, type, v.getKey(), v.getValue(), KIND).record());
         }
         out.sort(Comparator.comparing(ConflictRecord::settled).thenComparing(r -> r.lost().stamped()));
         return out;
@@ -124,9 +130,14 @@ final class ConflictRecords {
         }
     }
 
-    private static ConflictRecord open(SiteReplication.Site site, String type, String name, VersionedValue stored) {
-        String where = "the conflict record " + name + " of " + type + " at site " + site.name();
-        SiteEnvelopes.Opened opened = site.envelopes().openRecord(type, KIND, name, stored.value().asBinary());
+    /** A record opened: as the API shows it, and the losing write's state. */
+    record Opened(ConflictRecord record, SiteState lost) {
+    }
+
+    /** Opens a record of {@code kind}. */
+    static Opened open(SiteReplication.Site site, String type, String name, VersionedValue stored, String kind) {
+        String where = "the " + kind + " record " + name + " of " + type + " at site " + site.name();
+        SiteEnvelopes.Opened opened = site.envelopes().openRecord(type, kind, name, stored.value().asBinary());
         try {
             ByteBuffer b = ByteBuffer.wrap(opened.json());
             int format = Byte.toUnsignedInt(b.get());
@@ -149,10 +160,10 @@ final class ConflictRecords {
             if (!name.equals(name(lost, entityId))) {
                 throw new DataIntegrityException(where + " names another write or entity than it holds");
             }
-            return new ConflictRecord(type, entityId, site.name(), Instant.ofEpochMilli(settled),
+            return new Opened(new ConflictRecord(type, entityId, site.name(), Instant.ofEpochMilli(settled),
                     new ConflictRecord.Kept(kept.origin(), Instant.ofEpochMilli(HybridClock.physical(kept.hlc())), keptDeleted),
                     new StoreEvent.SiteWrite(lost.origin(), Instant.ofEpochMilli(HybridClock.physical(lost.hlc())), Optional.ofNullable(lostValue)),
-                    storedVersion, resultVersion);
+                    storedVersion, resultVersion), lost);
         } catch (BufferUnderflowException | IllegalArgumentException | NegativeArraySizeException bad) {
             throw new DataIntegrityException(where + " is malformed: " + bad.getMessage());
         }
@@ -181,7 +192,7 @@ final class ConflictRecords {
             for (Map.Entry<String, VersionedValue> v : values(site, type).entrySet()) {
                 ConflictRecord r;
                 try {
-                    r = open(site, type, v.getKey(), v.getValue());
+                    r = open(site, type, v.getKey(), v.getValue(), KIND).record();
                 } catch (DataIntegrityException unreadable) {
                     LOG.warn("site {}: kept a conflict record that cannot be read: {}", site.name(), unreadable.getMessage());
                     continue;

@@ -64,6 +64,10 @@ final class EntityStates {
         return envelopes;
     }
 
+    RegistryPath locks() {
+        return locks;
+    }
+
     /** The entity types {@code registry} (this site's) holds, sorted. */
     List<String> types(ClusterRegistry registry) {
         try {

@@ -2,6 +2,7 @@ package dev.reliablestore.cluster.geo;
 
 import dev.reliablestore.api.StoreEvent;
 import dev.reliablestore.cluster.ConflictRecord;
+import dev.reliablestore.cluster.CrossSiteConflicts;
 import dev.reliablestore.cluster.SiteLinkStatus;
 import dev.reliablestore.cluster.StorageLayout;
 import dev.reliablestore.registry.Change;
@@ -40,10 +41,6 @@ import java.util.function.LongSupplier;
  */
 public final class SiteReplication {
 
-    /** The strategy the events name when the loser is replaced and only the event tells of it. */
-    public static final String LAST_WRITE_WINS = "LastWriteWins";
-    /** The strategy the events name when the loser is also kept in a conflict record. */
-    public static final String CONFLICT_RECORD = "ConflictRecord";
     /** The value of a site's shipper lease, under {@link #leaseKey}: "{@code <until ms> <holder>}". */
     public static final String LEASE_VALUE = "lease";
 
@@ -111,6 +108,21 @@ public final class SiteReplication {
      */
     public static List<ConflictRecord> conflictRecords(Site site, String type, Map<String, VersionedValue> stored) {
         return ConflictRecords.opened(site, type, stored);
+    }
+
+    /** Where a site keeps the merges it owes ({@code crossSiteConflicts = Merge}), one subkey per type: never shipped. */
+    public static RegistryPath mergesKey(StorageLayout layout) {
+        return ledgerKey(layout).parent().child("Merges");
+    }
+
+    /**
+     * Makes the merges {@code site} owes that {@code merger} can make, each as a write of
+     * {@code site}, and reports each as a {@code ConflictResolved} with strategy {@code Merge};
+     * returns how many it made. For the site's shipper-lease holder: a shipment that leaves merges
+     * owed makes them itself right after it lands, this catches those it could not.
+     */
+    public static int makePendingMerges(Site site, Pace pace, SiteMerger merger, Consumer<StoreEvent.ConflictResolved> conflicts) {
+        return PendingMerges.run(site, new HybridClock(pace.wallMillis(), pace.maxClockSkew()), merger, c -> conflicts.accept(event(c)));
     }
 
     /** Removes {@code site}'s conflict records settled longer ago than the conflict-resolution window; returns how many. */
@@ -276,11 +288,10 @@ public final class SiteReplication {
      * @param maxClockSkew   how far ahead of it a target's stamp may be
      * @param conflictWindow how long the sites keep tombstones: a write that reaches a site later than
      *                       this after it was made, and meets nothing there, stops the shipper
-     * @param conflictRecords whether each conflict settled at a target is kept there as a record
-     *                        ({@code crossSiteConflicts = ConflictRecord})
+     * @param conflicts      what becomes of the losing write of each conflict settled at a target ({@code crossSiteConflicts})
      */
     public record Pace(Duration gather, Duration retryPause, Duration behindAfter, LongSupplier wallMillis, Duration maxClockSkew,
-                       Duration conflictWindow, boolean conflictRecords) {
+                       Duration conflictWindow, CrossSiteConflicts conflicts) {
         public Pace {
             Objects.requireNonNull(gather, "gather");
             Objects.requireNonNull(retryPause, "retryPause");
@@ -288,6 +299,7 @@ public final class SiteReplication {
             Objects.requireNonNull(wallMillis, "wallMillis");
             Objects.requireNonNull(maxClockSkew, "maxClockSkew");
             Objects.requireNonNull(conflictWindow, "conflictWindow");
+            Objects.requireNonNull(conflicts, "conflicts");
         }
     }
 
@@ -317,9 +329,11 @@ public final class SiteReplication {
     /**
      * Starts shipping {@code from}'s writes to {@code to}, from {@code to}'s checkpoint for
      * {@code from}. Each cross-site conflict settled at {@code to} is handed to {@code conflicts}
-     * once the batch that settled it is applied there.
+     * once the batch that settled it is applied there (with {@code Merge}, once it is merged).
+     *
+     * @param merger merges for {@code crossSiteConflicts = Merge}; null otherwise
      */
-    public static Link ship(Site from, Site to, Pace pace, Consumer<StoreEvent.ConflictResolved> conflicts) {
+    public static Link ship(Site from, Site to, Pace pace, SiteMerger merger, Consumer<StoreEvent.ConflictResolved> conflicts) {
         Objects.requireNonNull(conflicts, "conflicts");
         if (from.name().equals(to.name())) {
             throw new IllegalArgumentException("site " + from.name() + " cannot ship to itself");
@@ -329,8 +343,8 @@ public final class SiteReplication {
                     + from.layout().root() + ", " + to.layout().root());
         }
         SiteTranslator translator = new SiteTranslator(from.states(), to.registry(), to.states(),
-                new HybridClock(pace.wallMillis(), pace.maxClockSkew()), pace.wallMillis(), pace.conflictWindow(), pace.conflictRecords(),
-                c -> conflicts.accept(event(c, pace.conflictRecords() ? CONFLICT_RECORD : LAST_WRITE_WINS)));
+                new HybridClock(pace.wallMillis(), pace.maxClockSkew()), pace.wallMillis(), pace.conflictWindow(), pace.conflicts(), merger,
+                c -> conflicts.accept(event(c)));
         SiteShipper shipper = new SiteShipper(from.registry(), from.layout().root(), from.name(), to.registry(), to.name(),
                 ledgerKey(from.layout()), translator, pace.gather(), pace.retryPause(), pace.behindAfter());
         return new Link() {
@@ -374,8 +388,8 @@ public final class SiteReplication {
         return new TombstoneCollector(site, pace.conflictWindow(), pace.maxClockSkew(), pace.wallMillis()).collect();
     }
 
-    static StoreEvent.ConflictResolved event(SiteTranslator.Conflict c, String strategy) {
-        return new StoreEvent.ConflictResolved(Instant.now(), c.type(), c.id(), strategy, c.storedVersion(), c.resultVersion(),
+    static StoreEvent.ConflictResolved event(SiteTranslator.Conflict c) {
+        return new StoreEvent.ConflictResolved(Instant.now(), c.type(), c.id(), c.strategy(), c.storedVersion(), c.resultVersion(),
                 Optional.of(new StoreEvent.SiteConflict(c.targetSite(), write(c.winner()), write(c.loser()))));
     }
 

@@ -1,5 +1,6 @@
 package dev.reliablestore.cluster.geo;
 
+import dev.reliablestore.cluster.CrossSiteConflicts;
 import dev.reliablestore.cluster.StorageLayout;
 import dev.reliablestore.registry.BatchCommand;
 import dev.reliablestore.registry.Change;
@@ -8,6 +9,8 @@ import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
 import dev.reliablestore.registry.RegistryPath;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,6 +44,11 @@ import java.util.function.LongSupplier;
  */
 final class SiteTranslator implements SiteShipper.Translator {
 
+    private static final Logger LOG = LoggerFactory.getLogger(SiteTranslator.class);
+    static final String LAST_WRITE_WINS = "LastWriteWins";
+    static final String CONFLICT_RECORD = "ConflictRecord";
+    static final String MERGE = "Merge";
+
     /**
      * A conflict resolved at the target: two concurrent writes of one entity.
      *
@@ -48,8 +56,10 @@ final class SiteTranslator implements SiteShipper.Translator {
      * @param loser         the write that lost (its value is null for a delete)
      * @param storedVersion the entity's version at the target before (0: deleted or absent there)
      * @param resultVersion its version at the target after (0: deleted)
+     * @param strategy      how it was settled, as the event names it ({@code LastWriteWins}, {@code ConflictRecord}, {@code Merge})
      */
-    record Conflict(String type, String id, String targetSite, SiteState winner, SiteState loser, long storedVersion, long resultVersion) {
+    record Conflict(String type, String id, String targetSite, SiteState winner, SiteState loser, long storedVersion, long resultVersion,
+                    String strategy) {
     }
 
     private final EntityStates origin;
@@ -60,7 +70,10 @@ final class SiteTranslator implements SiteShipper.Translator {
     /** The conflict-resolution window in ms, or {@link Long#MAX_VALUE} when tombstones are never collected. */
     private final long windowMillis;
     private final Consumer<Conflict> conflicts;
-    private final boolean records;
+    private final CrossSiteConflicts policy;
+    private final SiteMerger merger;
+    /** Whether the group being translated leaves merges owed at the target. */
+    private boolean mergesOwed;
     /**
      * The conflicts of the group being translated, by entity, reported once it is applied. Kept
      * across translations of the same group: when an attempt's outcome was unknown and it landed, the
@@ -90,16 +103,21 @@ final class SiteTranslator implements SiteShipper.Translator {
      */
     SiteTranslator(EntityStates origin, ClusterRegistry target, EntityStates at, HybridClock clock, LongSupplier wallMillis,
                    Duration window, Consumer<Conflict> conflicts) {
-        this(origin, target, at, clock, wallMillis, window, false, conflicts);
+        this(origin, target, at, clock, wallMillis, window, CrossSiteConflicts.LAST_WRITE_WINS, null, conflicts);
     }
 
     /**
-     * @param records whether each conflict is kept as a record at the target, in the batch that
-     *                settles it ({@link ConflictRecords}; settled at {@code wallMillis})
+     * @param policy what becomes of a conflict's losing write: with {@code CONFLICT_RECORD} it is kept
+     *               as a record at the target, in the batch that settles it ({@link ConflictRecords};
+     *               settled at {@code wallMillis}); with {@code MERGE} a conflict of two updates
+     *               settled at the winner's origin leaves a merge owed there ({@link PendingMerges}),
+     *               made by {@code merger} once the batch is applied
+     * @param merger merges for {@code MERGE}; null when this process cannot (the site's lease holder then does)
      */
     SiteTranslator(EntityStates origin, ClusterRegistry target, EntityStates at, HybridClock clock, LongSupplier wallMillis,
-                   Duration window, boolean records, Consumer<Conflict> conflicts) {
-        this.records = records;
+                   Duration window, CrossSiteConflicts policy, SiteMerger merger, Consumer<Conflict> conflicts) {
+        this.policy = Objects.requireNonNull(policy, "policy");
+        this.merger = merger;
         this.origin = Objects.requireNonNull(origin, "origin");
         this.target = Objects.requireNonNull(target, "target");
         this.at = Objects.requireNonNull(at, "at");
@@ -133,6 +151,7 @@ final class SiteTranslator implements SiteShipper.Translator {
             pending.clear();
             pendingFirst = first;
             pendingLast = last;
+            mergesOwed = false;
         }
         Map<Entity, Written> written = new LinkedHashMap<>();
         // of an entity several batches wrote, the last write counts: at the origin it overwrote the
@@ -172,10 +191,22 @@ final class SiteTranslator implements SiteShipper.Translator {
             EntityStates.Written w = at.write(out, e.type, e.id, merged.state(), local);
             if (merged.conflict()) {
                 long stored = local.version().map(v -> v.value().asQword()).orElse(0L);
-                Conflict c = new Conflict(e.type, e.id, at.site(), merged.state(), merged.loser(), stored, w.version());
-                pending.put(e, c);
-                if (records) {
-                    out.add(ConflictRecords.write(at, target, c, wallMillis.getAsLong()));
+                boolean updates = !merged.state().deleted() && !merged.loser().deleted();
+                if (policy == CrossSiteConflicts.MERGE && updates) {
+                    // merged at the winner's origin only, which reports it then; elsewhere the merge arrives later
+                    if (merged.state().origin().equals(at.site())) {
+                        Conflict c = new Conflict(e.type, e.id, at.site(), merged.state(), merged.loser(), stored, w.version(), MERGE);
+                        out.add(PendingMerges.marker(at, target, c, wallMillis.getAsLong()));
+                        mergesOwed = true;
+                    }
+                } else {
+                    boolean record = policy == CrossSiteConflicts.CONFLICT_RECORD;
+                    Conflict c = new Conflict(e.type, e.id, at.site(), merged.state(), merged.loser(), stored, w.version(),
+                            record ? CONFLICT_RECORD : LAST_WRITE_WINS);
+                    pending.put(e, c);
+                    if (record) {
+                        out.add(ConflictRecords.write(at, target, c, wallMillis.getAsLong()));
+                    }
                 }
             }
         }
@@ -184,12 +215,22 @@ final class SiteTranslator implements SiteShipper.Translator {
 
     @Override
     public void applied(List<ChangeBatch> batches) {
-        if (batches.get(0).sequence() == pendingFirst && batches.get(batches.size() - 1).sequence() == pendingLast) {
+        boolean ours = batches.get(0).sequence() == pendingFirst && batches.get(batches.size() - 1).sequence() == pendingLast;
+        if (ours) {
             pending.values().forEach(conflicts);
         }
+        boolean merge = ours && mergesOwed && merger != null;
         pending.clear();
         pendingFirst = -1;
         pendingLast = -1;
+        mergesOwed = false;
+        if (merge) {
+            try {
+                PendingMerges.run(new SiteReplication.Site(at.site(), target, at.layout(), at.locks(), at.envelopes()), clock, merger, conflicts);
+            } catch (RuntimeException e) {
+                LOG.warn("{}: the merges owed at site {} are left to its shipper-lease holder: {}", this, at.site(), e.toString());
+            }
+        }
     }
 
     /** Adds the entity writes of {@code batch} to {@code out}, a later write of an entity replacing an earlier one. */

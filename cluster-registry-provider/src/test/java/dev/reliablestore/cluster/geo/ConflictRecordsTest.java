@@ -2,6 +2,7 @@ package dev.reliablestore.cluster.geo;
 
 import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.cluster.ConflictRecord;
+import dev.reliablestore.cluster.CrossSiteConflicts;
 import dev.reliablestore.cluster.SiteEnvelopesForTests;
 import dev.reliablestore.cluster.crypto.KeyRing;
 import dev.reliablestore.registry.ClusterRegistries;
@@ -80,8 +81,8 @@ class ConflictRecordsTest {
         for (Site from : sites.values()) {
             for (Site to : sites.values()) {
                 if (from != to) {
-                    SiteTranslator t = new SiteTranslator(from.states, to.registry(), to.states, from.clock, from.wall::get, WINDOW, true,
-                            conflicts::add);
+                    SiteTranslator t = new SiteTranslator(from.states, to.registry(), to.states, from.clock, from.wall::get, WINDOW,
+                            CrossSiteConflicts.CONFLICT_RECORD, null, conflicts::add);
                     shippers.add(new SiteShipper(from.registry(), LAYOUT.root(), from.name, to.registry(), to.name, LEDGER, t, Duration.ZERO,
                             Duration.ofMillis(20), Duration.ofSeconds(30)));
                 }

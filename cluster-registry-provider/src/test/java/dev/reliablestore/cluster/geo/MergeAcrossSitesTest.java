@@ -1,0 +1,228 @@
+package dev.reliablestore.cluster.geo;
+
+import dev.reliablestore.cluster.CrossSiteConflicts;
+import dev.reliablestore.cluster.SiteEnvelopesForTests;
+import dev.reliablestore.cluster.crypto.KeyRing;
+import dev.reliablestore.registry.ClusterRegistries;
+import dev.reliablestore.registry.ClusterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static dev.reliablestore.cluster.geo.SiteTranslatorTest.LAYOUT;
+import static dev.reliablestore.cluster.geo.SiteTranslatorTest.LEDGER;
+import static dev.reliablestore.cluster.geo.SiteTranslatorTest.LOCKS;
+import static dev.reliablestore.cluster.geo.SiteTranslatorTest.TYPE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Three sites (embedded registries, encrypted values) with {@code crossSiteConflicts = Merge}: the
+ * values are sets of tags, merged as their union. Concurrent updates at every site converge to the
+ * union of all of them at every site, each conflict merged at the origin of the write that won and
+ * reported there once; a merge that the shipping process cannot make waits, durably, for one that
+ * can; a conflict with a delete is settled as last-writer-wins.
+ */
+class MergeAcrossSitesTest {
+
+    private static final List<String> SITES = List.of("lima", "paris", "tokyo");
+
+    record Site(String name, SiteReplication.Site site, EntityStates states, AtomicLong wall, HybridClock clock) {
+        ClusterRegistry registry() {
+            return site.registry();
+        }
+    }
+
+    @TempDir
+    Path dir;
+    private final KeyRing keys = SiteEnvelopesForTests.ring();
+    private final Map<String, Site> sites = new TreeMap<>();
+    private final List<SiteShipper> shippers = new ArrayList<>();
+    private final Queue<SiteTranslator.Conflict> reported = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger resolverCalls = new AtomicInteger();
+
+    /** Tags: {@code {"tags":"a,b"}}; the merge of two is their union, sorted. */
+    private final SiteMerger unionOfTags = (type, id, stored, version, lost) -> {
+        resolverCalls.incrementAndGet();
+        TreeSet<String> tags = new TreeSet<>(tags(stored));
+        tags.addAll(tags(lost));
+        return json(String.join(",", tags));
+    };
+
+    private static List<String> tags(byte[] json) {
+        String s = new String(json, StandardCharsets.UTF_8);
+        return List.of(s.substring(s.indexOf(":\"") + 2, s.lastIndexOf('"')).split(","));
+    }
+
+    private static byte[] json(String tags) {
+        return ("{\"tags\":\"" + tags + "\"}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    @BeforeEach
+    void openSites() {
+        for (String name : SITES) {
+            ClusterRegistry r = ClusterRegistries.open("embedded:" + dir.resolve(name));
+            SiteReplication.Site s = new SiteReplication.Site(name, r, LAYOUT, LOCKS,
+                    SiteEnvelopesForTests.codec(LAYOUT.root().toString(), keys, name));
+            AtomicLong wall = new AtomicLong(1_000_000);
+            sites.put(name, new Site(name, s, s.states(), wall, new HybridClock(wall::get, Duration.ofSeconds(5))));
+        }
+    }
+
+    @AfterEach
+    void closeAll() {
+        hold();
+        sites.values().forEach(s -> s.registry().close());
+    }
+
+    /** Every site ships to every other; the shipping processes merge with {@code merger} (null: they cannot). */
+    private void release(SiteMerger merger) {
+        for (Site from : sites.values()) {
+            for (Site to : sites.values()) {
+                if (from != to) {
+                    SiteTranslator t = new SiteTranslator(from.states, to.registry(), to.states, from.clock, from.wall::get,
+                            Duration.ofMinutes(10), CrossSiteConflicts.MERGE, merger, reported::add);
+                    shippers.add(new SiteShipper(from.registry(), LAYOUT.root(), from.name, to.registry(), to.name, LEDGER, t, Duration.ZERO,
+                            Duration.ofMillis(20), Duration.ofSeconds(30)));
+                }
+            }
+        }
+    }
+
+    private void hold() {
+        shippers.forEach(SiteShipper::close);
+        shippers.forEach(s -> assertThat(s.failure()).as(s.toString()).isNull());
+        shippers.clear();
+    }
+
+    private Site site(String name) {
+        return sites.get(name);
+    }
+
+    private static void write(Site s, String id, String tags) {
+        SiteTranslatorTest.write(s.registry(), s.states, s.clock, id, tags == null ? null : json(tags));
+    }
+
+    private static Map<String, String> content(Site s) {
+        Map<String, String> out = new TreeMap<>();
+        SiteTranslatorTest.states(s.registry(), s.states).forEach((id, state) -> out.put(id, state.deleted() ? "(deleted)"
+                : String.join(",", tags(state.value()))));
+        return out;
+    }
+
+    private void awaitEverySiteHolds(Map<String, String> expected) {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            for (Site s : sites.values()) {
+                assertThat(content(s)).as(s.name).isEqualTo(expected);
+            }
+        });
+    }
+
+    private int markers() {
+        int n = 0;
+        for (Site s : sites.values()) {
+            if (s.registry().keyExists(PendingMerges.key(s.states, TYPE))) {
+                n += s.registry().values(PendingMerges.key(s.states, TYPE)).size();
+            }
+        }
+        return n;
+    }
+
+    /** Every site writes each id concurrently; for id i the winner of the stamps is site i % 3. */
+    private Map<String, String> concurrentUpdates(int ids) {
+        Map<String, String> merged = new TreeMap<>();
+        for (int i = 0; i < ids; i++) {
+            String id = "e" + i;
+            for (int k = 0; k < 3; k++) {
+                Site s = site(SITES.get(k));
+                s.wall.set(2_000_000 + i * 100 + (k == i % 3 ? 50 : k));
+                write(s, id, s.name + "-" + i);
+            }
+            merged.put(id, "lima-" + i + ",paris-" + i + ",tokyo-" + i);
+        }
+        return merged;
+    }
+
+    @Test
+    void concurrentUpdatesAtEverySiteConvergeToTheirMergeEverywhere() {
+        Map<String, String> union = concurrentUpdates(6);
+        release(unionOfTags);
+        awaitEverySiteHolds(union);
+        await().atMost(Duration.ofSeconds(10)).until(() -> markers() == 0);
+        hold();
+        // each merge is reported once, where it was made, with the merged write kept
+        assertThat(reported).isNotEmpty().allSatisfy(c -> {
+            assertThat(c.strategy()).isEqualTo("Merge");
+            assertThat(c.winner().origin()).isEqualTo(c.targetSite());
+            assertThat(c.loser().vector().compare(c.winner().vector())).isEqualTo(VersionVector.Order.BEFORE);
+        });
+        // one merge is written per conflict (its marker goes in the same batch); the resolver may run again when the
+        // entity or the marker changed under it (two shipments to one site make the merges it owes at once)
+        assertThat(resolverCalls.get()).isGreaterThanOrEqualTo(reported.size());
+        for (int i = 0; i < 6; i++) {
+            String id = "e" + i;
+            assertThat(reported).filteredOn(c -> c.id().equals(id)).as(id).isNotEmpty();
+        }
+        // nothing is applied again: shipping from the checkpoints once more changes nothing anywhere
+        Map<String, Long> sequences = new TreeMap<>();
+        sites.values().forEach(s -> sequences.put(s.name, s.registry().currentSequence()));
+        release(unionOfTags);
+        await().atMost(Duration.ofSeconds(10)).until(() -> shippers.stream().allMatch(x -> x.feedOpenings() > 0));
+        hold();
+        sites.values().forEach(s -> assertThat(s.registry().currentSequence()).as(s.name).isEqualTo(sequences.get(s.name)));
+    }
+
+    @Test
+    void aMergeTheShippingProcessCannotMakeWaitsForOneThatCan() {
+        Map<String, String> union = concurrentUpdates(3);
+        release(null);
+        await().atMost(Duration.ofSeconds(30)).until(() -> markers() >= 3);
+        hold();
+        assertThat(resolverCalls.get()).isZero();
+        // the lease holder of each site makes what its site owes, with its own clock
+        for (Site s : sites.values()) {
+            PendingMerges.run(s.site, new HybridClock(s.wall::get, Duration.ofSeconds(5)), unionOfTags, reported::add);
+        }
+        release(unionOfTags);
+        awaitEverySiteHolds(union);
+        await().atMost(Duration.ofSeconds(10)).until(() -> markers() == 0);
+        assertThat(reported).isNotEmpty().allSatisfy(c -> assertThat(c.strategy()).isEqualTo("Merge"));
+    }
+
+    @Test
+    void aConflictWithADeleteIsSettledByTheLaterStamp() {
+        Site lima = site("lima");
+        Site paris = site("paris");
+        write(lima, "d", "first");
+        release(unionOfTags);
+        awaitEverySiteHolds(Map.of("d", "first"));
+        hold();
+        lima.wall.set(3_000_000);
+        write(lima, "d", "updated");
+        paris.wall.set(3_000_100);
+        write(paris, "d", null);
+        release(unionOfTags);
+        awaitEverySiteHolds(Map.of("d", "(deleted)"));
+        hold();
+        assertThat(markers()).isZero();
+        assertThat(resolverCalls.get()).isZero();
+        assertThat(reported).isNotEmpty().allSatisfy(c -> {
+            assertThat(c.strategy()).isEqualTo("LastWriteWins");
+            assertThat(c.winner().deleted()).isTrue();
+        });
+    }
+}
