@@ -21,6 +21,7 @@ import dev.reliablestore.registry.ReadBatchResult;
 import dev.reliablestore.spi.AbstractEntityStore;
 import dev.reliablestore.api.EntityIds;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -494,8 +495,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         try {
             plan = sites.plan(read, writes);
         } catch (ClockSkewException e) {
-            throw new PersistenceException("cannot write " + typeName() + " " + writes.keySet() + " at site " + sites.site() + ": "
-                    + e.getMessage(), e);
+            throw new SiteClockSkewException("cannot write " + typeName() + " " + writes.keySet() + " at site " + sites.site() + ": "
+                    + e.getMessage(), e.site(), Duration.ofMillis(e.aheadMillis()), Duration.ofMillis(e.maxSkewMillis()), e);
         }
         for (String id : plan.stored().keySet()) {
             byte[] sealed = plan.sealed(id);

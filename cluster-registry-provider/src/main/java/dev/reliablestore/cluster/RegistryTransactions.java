@@ -421,8 +421,8 @@ final class RegistryTransactions implements TransactionalResource {
             sites.planCommit(reads, plains, heldBy).forEach(b::add);
         } catch (ClockSkewException e) {
             // retryable: the transaction commits once the clocks agree
-            throw new StoreUnavailableException("cannot commit the transaction's writes at site " + sites.site() + " now: "
-                    + e.getMessage(), e);
+            throw new SiteClockSkewException("cannot commit the transaction's writes at site " + sites.site() + " now: "
+                    + e.getMessage(), e.site(), java.time.Duration.ofMillis(e.aheadMillis()), java.time.Duration.ofMillis(e.maxSkewMillis()), e);
         }
     }
 

@@ -157,7 +157,12 @@ class StoresAtTwoSitesTest {
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(content("paris")).containsKey("s"));
 
         assertThatThrownBy(() -> paris.parcels().save("s", new Parcel("now", 2)))
-                .isInstanceOf(dev.reliablestore.api.PersistenceException.class)
+                .isInstanceOfSatisfying(dev.reliablestore.cluster.SiteClockSkewException.class, e -> {
+                    assertThat(e.site()).isEqualTo("tokyo");
+                    assertThat(e.ahead()).isEqualTo(Duration.ofSeconds(60));
+                    assertThat(e.maxSkew()).isEqualTo(Duration.ofSeconds(5));
+                    assertThat(e.isRetryable()).isTrue();
+                })
                 .hasMessageContaining("site tokyo").hasMessageContaining("60000 ms ahead").hasMessageContaining("5000 ms");
         assertThat(paris.parcels().get("s").map(Versioned::value)).hasValue(new Parcel("from the future", 1));
         paris.parcels().save("other", new Parcel("unaffected", 3)); // only writes over the skewed stamp are refused
