@@ -3,6 +3,7 @@ package dev.reliablestore.cli;
 import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.cluster.ClusterPersistenceConfiguration;
 import dev.reliablestore.cluster.ClusterStoreAdmin;
+import dev.reliablestore.cluster.ConflictRecord;
 import dev.reliablestore.cluster.SiteLinkStatus;
 import dev.reliablestore.cluster.geo.SiteReplication;
 import dev.reliablestore.registry.ClusterRegistries;
@@ -30,7 +31,7 @@ import java.util.concurrent.Callable;
 /** {@code sites}: the operations of a multi-site store (docs/geo-replication.md, Operations). */
 @Command(name = "sites", mixinStandardHelpOptions = true,
         description = "Operations of a multi-site store (docs/geo-replication.md).",
-        subcommands = {SitesCommand.Status.class, SitesCommand.Resync.class})
+        subcommands = {SitesCommand.Status.class, SitesCommand.Resync.class, SitesCommand.Conflicts.class})
 final class SitesCommand implements Callable<Integer> {
 
     @Spec
@@ -163,6 +164,88 @@ final class SitesCommand implements Callable<Integer> {
             return Json.write(Json.object("from", l.from(), "to", l.to(), "healthy", l.healthy(), "applied", l.applied(), "head", l.head(),
                     "waiting", l.waiting().orElse(null), "oldestWaiting", l.oldestWaiting().map(Instant::toString).orElse(null),
                     "shipper", l.shipper().orElse(null), "faults", faults, "problem", l.problem().orElse(null)));
+        }
+    }
+
+    /** {@code sites conflicts}: the conflict records a site keeps of a type. */
+    @Command(name = "conflicts", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"List the conflict records site --site keeps of entity type --type (crossSiteConflicts = ConflictRecord): "
+                    + "for each conflict between sites it settled, oldest first, when, the write kept (its site and stamp) and the "
+                    + "write that lost, with its value.",
+                    "Example: reliablestore sites conflicts --site paris=zookeeper://zk-paris:2181/app --type Order "
+                            + "--passphrase-env RS_PASSPHRASE"},
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:listed (perhaps none)", "1:the site cannot be reached, or a record cannot be opened", "2:bad usage"})
+    static final class Conflicts implements Callable<Integer> {
+
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--site", paramLabel = "NAME=URI", required = true, description = "The site whose records to list, and its registry URI.")
+        Map<String, String> site = new LinkedHashMap<>();
+
+        @Option(names = "--type", paramLabel = "TYPE", required = true, description = "The entity type.")
+        String type;
+
+        @Mixin
+        Root root = new Root();
+
+        @Mixin
+        KeyOptions keys = new KeyOptions();
+
+        @Mixin
+        RegistryOptions registry;
+
+        @Option(names = "--json", description = "Print one JSON object per record, one per line (the lost value as text).")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            if (site.size() != 1) {
+                throw CliException.usage("--site must name one site; got " + site.keySet());
+            }
+            String name = site.keySet().iterator().next();
+            ClusterPersistenceConfiguration config;
+            try {
+                SiteReplication.checkSiteName(name);
+                dev.reliablestore.api.EntityIds.requireValidTypeName(type);
+                ClusterPersistenceConfiguration.Builder b = ClusterPersistenceConfiguration.builder().clusterName(site.get(name))
+                        .resourceGroupName(root.resourceGroup).registryKeyPath(root.keyPath);
+                keys.spec().keySource("").ifPresent(source -> b.enableEncryption(true).keySource(source));
+                config = b.build();
+            } catch (ConfigurationException | IllegalArgumentException e) {
+                throw CliException.usage(e.getMessage());
+            }
+            try (ClusterRegistry r = Status.open(name, site.get(name), registry.resolved())) {
+                List<ConflictRecord> records = ClusterStoreAdmin.conflictRecords(config, name, r, type);
+                PrintWriter out = spec.commandLine().getOut();
+                for (ConflictRecord c : records) {
+                    out.println(json ? json(c) : text(c));
+                }
+                out.flush();
+                return ExitCodes.OK;
+            } catch (RegistryException | dev.reliablestore.api.PersistenceException e) {
+                throw CliException.failed("sites conflicts: " + e.getMessage(), e);
+            }
+        }
+
+        private static String lostValue(ConflictRecord c) {
+            return c.lost().value().map(v -> new String(v, java.nio.charset.StandardCharsets.UTF_8)).orElse(null);
+        }
+
+        private static String text(ConflictRecord c) {
+            return c.settled() + " " + c.type() + "/" + c.id() + " at " + c.site() + ": kept " + (c.kept().deleted() ? "the delete" : "the write")
+                    + " of " + c.kept().site() + " stamped " + c.kept().stamped() + "; lost " + (c.lost().deleted() ? "the delete" : "the write")
+                    + " of " + c.lost().site() + " stamped " + c.lost().stamped() + (c.lost().deleted() ? "" : ": " + lostValue(c))
+                    + "; version " + c.storedVersion() + " -> " + c.resultVersion();
+        }
+
+        private static String json(ConflictRecord c) {
+            return Json.write(Json.object("type", c.type(), "id", c.id(), "site", c.site(), "settled", c.settled().toString(),
+                    "kept", Json.object("site", c.kept().site(), "stamped", c.kept().stamped().toString(), "deleted", c.kept().deleted()),
+                    "lost", Json.object("site", c.lost().site(), "stamped", c.lost().stamped().toString(), "deleted", c.lost().deleted(),
+                            "value", lostValue(c)),
+                    "storedVersion", c.storedVersion(), "resultVersion", c.resultVersion()));
         }
     }
 

@@ -18,7 +18,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * {@code sites status} on two ZooKeeper sites (chroots of one server) that shipped to each other:
  * every pair up to date; and against a third, empty site standing in for one restored from nothing,
- * the batches waiting for it and since when, until {@code sites resync} repairs it from paris.
+ * the batches waiting for it and since when, until {@code sites resync} repairs it from paris; and
+ * {@code sites conflicts} lists the record paris keeps of a conflict it settled.
  */
 class SitesStatusTest {
 
@@ -33,10 +34,23 @@ class SitesStatusTest {
             String tokyo = server + "/tokyo?acl=open";
             String empty = server + "/empty?acl=open";
             Map<String, String> options = new HashMap<>(Map.of("resourceGroupName", "RG", "registryKeyPath", "Data",
-                    "sites.paris", paris, "sites.tokyo", tokyo, "siteReplicationDelay", "0ms"));
+                    "sites.paris", paris, "sites.tokyo", tokyo, "siteReplicationDelay", "0ms", "crossSiteConflicts", "ConflictRecord"));
             options.put("localSite", "paris");
             Map<String, String> atTokyo = new HashMap<>(options);
             atTokyo.put("localSite", "tokyo");
+            // x written at each site while it ships to a stand-in for the other: a conflict once they meet, tokyo's later
+            Map<String, String> parisAlone = new HashMap<>(options);
+            parisAlone.put("sites.tokyo", server + "/stand-in-tokyo?acl=open");
+            try (StoreFactory p = Persistence.openFactory("cluster-registry", parisAlone)) {
+                p.store(Parcel.class).save("x", new Parcel("from paris", 1));
+            }
+            long parisWrote = System.currentTimeMillis();
+            await().pollInterval(Duration.ofMillis(1)).until(() -> System.currentTimeMillis() > parisWrote);
+            Map<String, String> tokyoAlone = new HashMap<>(atTokyo);
+            tokyoAlone.put("sites.paris", server + "/stand-in-paris?acl=open");
+            try (StoreFactory t = Persistence.openFactory("cluster-registry", tokyoAlone)) {
+                t.store(Parcel.class).save("x", new Parcel("from tokyo", 2));
+            }
             try (StoreFactory p = Persistence.openFactory("cluster-registry", options);
                  StoreFactory t = Persistence.openFactory("cluster-registry", atTokyo)) {
                 EntityStore<Parcel> inParis = p.store(Parcel.class);
@@ -44,7 +58,8 @@ class SitesStatusTest {
                 inParis.save("p1", new Parcel("books", 1200));
                 inParis.save("p2", new Parcel("tea", 250));
                 inTokyo.save("t1", new Parcel("maps", 90));
-                await().atMost(Duration.ofSeconds(30)).until(() -> inTokyo.count() == 3 && inParis.count() == 3);
+                await().atMost(Duration.ofSeconds(30)).until(() -> inTokyo.count() == 4 && inParis.count() == 4
+                        && inParis.get("x").orElseThrow().value().label().equals("from tokyo"));
             }
 
             Run upToDate = run("sites", "status", "--site", "paris=" + paris, "--site", "tokyo=" + tokyo,
@@ -62,7 +77,7 @@ class SitesStatusTest {
             Run resync = run("sites", "resync", "--from", "paris", "--to", "tokyo", "--site", "paris=" + paris, "--site", "tokyo=" + empty,
                     "--resource-group", "RG", "--key-path", "Data");
             assertThat(resync.exitCode()).as(resync.toString()).isZero();
-            assertThat(resync.out()).startsWith("resynced tokyo from paris: compared 3 entities, changed 3 at tokyo; tokyo's checkpoint for paris is ");
+            assertThat(resync.out()).startsWith("resynced tokyo from paris: compared 4 entities, changed 4 at tokyo; tokyo's checkpoint for paris is ");
             Run repaired = run("sites", "status", "--site", "paris=" + paris, "--site", "tokyo=" + empty,
                     "--resource-group", "RG", "--key-path", "Data");
             assertThat(repaired.exitCode()).as(repaired.toString()).isZero();
@@ -72,6 +87,18 @@ class SitesStatusTest {
                     "--resource-group", "RG", "--key-path", "Data");
             assertThat(json.exitCode()).as(json.toString()).isZero();
             assertThat(json.out().lines()).hasSize(2).allSatisfy(line -> assertThat(line).contains("\"healthy\":true").contains("\"waiting\":0"));
+
+            // paris settled the conflict on x when tokyo's write arrived, and kept paris's losing write
+            Run conflicts = run("sites", "conflicts", "--site", "paris=" + paris, "--type", "Parcel", "--resource-group", "RG", "--key-path", "Data");
+            assertThat(conflicts.exitCode()).as(conflicts.toString()).isZero();
+            assertThat(conflicts.out().lines()).singleElement().satisfies(line -> assertThat(line).contains("Parcel/x at paris: kept the write of tokyo")
+                    .contains("lost the write of paris").contains("from paris"));
+            Run conflictsJson = run("sites", "conflicts", "--json", "--site", "paris=" + paris, "--type", "Parcel", "--resource-group", "RG",
+                    "--key-path", "Data");
+            assertThat(conflictsJson.out()).contains("\"id\":\"x\"").contains("\"deleted\":false");
+            Run none = run("sites", "conflicts", "--site", "paris=" + paris, "--type", "Other", "--resource-group", "RG", "--key-path", "Data");
+            assertThat(none.exitCode()).as(none.toString()).isZero();
+            assertThat(none.out()).isEmpty();
 
             Run one = run("sites", "status", "--site", "paris=" + paris);
             assertThat(one.exitCode()).isEqualTo(ExitCodes.USAGE);

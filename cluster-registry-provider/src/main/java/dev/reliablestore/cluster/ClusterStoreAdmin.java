@@ -121,6 +121,18 @@ public final class ClusterStoreAdmin {
         return SiteReplication.resync(SiteLinks.site(config, from, fromRegistry, direct), SiteLinks.site(config, to, toRegistry, direct));
     }
 
+    /**
+     * The conflict records {@code site} keeps of entity type {@code type} (docs/geo-replication.md,
+     * Conflict records), oldest settled first, opened with the keys of {@code config} (the store's
+     * own configuration will do); the caller holds the site's registry. Empty when it keeps none.
+     *
+     * @throws dev.reliablestore.api.DataIntegrityException a record is damaged, forged, or sealed with a key {@code config} lacks
+     */
+    public static List<ConflictRecord> conflictRecords(ClusterPersistenceConfiguration config, String site, ClusterRegistry registry,
+                                                       String type) {
+        return SiteReplication.conflictRecords(SiteLinks.site(config, site, registry, Runnable::run), type);
+    }
+
     public StorageLayout layout() {
         return layout;
     }
