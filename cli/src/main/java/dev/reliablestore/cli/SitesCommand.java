@@ -54,6 +54,14 @@ final class SitesCommand implements Callable<Integer> {
                 description = "Key path of the store's root below the resource group. Default: Software\\\\ReliableStore\\\\Data.")
         String keyPath = StoreSpec.DEFAULT_KEY_PATH;
 
+        /** The configuration of the store at the site whose registry is {@code uri}, with the keys given, for a tool. */
+        ClusterPersistenceConfiguration.Builder config(String uri, KeyOptions keys) {
+            ClusterPersistenceConfiguration.Builder b = ClusterPersistenceConfiguration.builder().clusterName(uri)
+                    .resourceGroupName(resourceGroup).registryKeyPath(keyPath);
+            keys.spec().keySource("").ifPresent(source -> b.enableEncryption(true).keySource(source));
+            return b;
+        }
+
         /** @throws IllegalArgumentException saying what is wrong with the names */
         RegistryPath path() {
             try {
@@ -209,10 +217,7 @@ final class SitesCommand implements Callable<Integer> {
             try {
                 SiteReplication.checkSiteName(name);
                 dev.reliablestore.api.EntityIds.requireValidTypeName(type);
-                ClusterPersistenceConfiguration.Builder b = ClusterPersistenceConfiguration.builder().clusterName(site.get(name))
-                        .resourceGroupName(root.resourceGroup).registryKeyPath(root.keyPath);
-                keys.spec().keySource("").ifPresent(source -> b.enableEncryption(true).keySource(source));
-                config = b.build();
+                config = root.config(site.get(name), keys).build();
             } catch (ConfigurationException | IllegalArgumentException e) {
                 throw CliException.usage(e.getMessage());
             }
@@ -304,10 +309,7 @@ final class SitesCommand implements Callable<Integer> {
             }
             ClusterPersistenceConfiguration config;
             try {
-                ClusterPersistenceConfiguration.Builder b = ClusterPersistenceConfiguration.builder().clusterName(sites.get(from))
-                        .resourceGroupName(root.resourceGroup).registryKeyPath(root.keyPath).enableCompression(!noCompression);
-                keys.spec().keySource("").ifPresent(source -> b.enableEncryption(true).keySource(source));
-                config = b.build();
+                config = root.config(sites.get(from), keys).enableCompression(!noCompression).build();
                 SiteReplication.checkSiteName(from);
                 SiteReplication.checkSiteName(to);
             } catch (ConfigurationException | IllegalArgumentException e) {

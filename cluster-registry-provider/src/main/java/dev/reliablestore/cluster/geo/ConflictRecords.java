@@ -5,12 +5,10 @@ import dev.reliablestore.api.StoreEvent;
 import dev.reliablestore.cluster.ConflictRecord;
 import dev.reliablestore.registry.BatchCommand;
 import dev.reliablestore.registry.ClusterRegistry;
-import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.NoSuchKeyException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.VersionedValue;
-import dev.reliablestore.registry.WriteBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -177,17 +175,14 @@ final class ConflictRecords {
     static int collect(SiteReplication.Site site, Duration window, long nowMillis) {
         ClusterRegistry registry = site.registry();
         long before = nowMillis - window.toMillis();
-        int removed = 0;
         List<String> types;
         try {
             types = registry.subkeys(SiteReplication.conflictsKey(site.layout()));
         } catch (NoSuchKeyException none) {
             return 0;
         }
-        int perBatch = Math.max(1, Math.min(256, registry.limits().maxBatchCommands() / 2));
+        ConditionalRemovals removals = new ConditionalRemovals(registry);
         for (String type : types) {
-            WriteBatch.Builder batch = WriteBatch.builder();
-            int inBatch = 0;
             RegistryPath key = key(site.states(), type);
             for (Map.Entry<String, VersionedValue> v : values(site, type).entrySet()) {
                 ConflictRecord r;
@@ -197,29 +192,11 @@ final class ConflictRecords {
                     LOG.warn("site {}: kept a conflict record that cannot be read: {}", site.name(), unreadable.getMessage());
                     continue;
                 }
-                if (r.settled().toEpochMilli() >= before) {
-                    continue;
-                }
-                batch.requireRevision(key, v.getKey(), v.getValue().revision()).deleteValue(key, v.getKey());
-                if (++inBatch == perBatch) {
-                    removed += commit(registry, batch, inBatch);
-                    batch = WriteBatch.builder();
-                    inBatch = 0;
+                if (r.settled().toEpochMilli() < before) {
+                    removals.remove(key, v.getKey(), v.getValue().revision());
                 }
             }
-            if (inBatch > 0) {
-                removed += commit(registry, batch, inBatch);
-            }
         }
-        return removed;
-    }
-
-    private static int commit(ClusterRegistry registry, WriteBatch.Builder batch, int count) {
-        try {
-            registry.commit(batch.build());
-            return count;
-        } catch (ConditionFailedException changed) {
-            return 0; // rewritten meanwhile (a translation done again): the next round looks again
-        }
+        return removals.finish();
     }
 }

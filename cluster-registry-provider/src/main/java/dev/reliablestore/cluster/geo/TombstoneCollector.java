@@ -1,11 +1,9 @@
 package dev.reliablestore.cluster.geo;
 
 import dev.reliablestore.registry.ClusterRegistry;
-import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.NoSuchKeyException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.VersionedValue;
-import dev.reliablestore.registry.WriteBatch;
 
 import java.time.Duration;
 import java.util.Map;
@@ -48,9 +46,7 @@ final class TombstoneCollector {
     int collect() {
         ClusterRegistry registry = site.registry();
         long before = wallMillis.getAsLong() - keepMillis;
-        // a condition and a delete per tombstone, within the registry's batch limits
-        int perBatch = Math.max(1, Math.min(256, registry.limits().maxBatchCommands() / 2));
-        int removed = 0;
+        ConditionalRemovals removals = new ConditionalRemovals(registry);
         for (String type : states.types(registry)) {
             RegistryPath key = site.layout().tombstones(type);
             Map<String, VersionedValue> tombstones;
@@ -59,33 +55,13 @@ final class TombstoneCollector {
             } catch (NoSuchKeyException none) {
                 continue;
             }
-            WriteBatch.Builder batch = WriteBatch.builder();
-            int inBatch = 0;
             for (Map.Entry<String, VersionedValue> t : tombstones.entrySet()) {
                 SiteState state = states.tombstone(type, t.getKey(), t.getValue().value().asBinary());
-                if (HybridClock.physical(state.hlc()) >= before) {
-                    continue;
-                }
-                batch.requireRevision(key, t.getKey(), t.getValue().revision()).deleteValue(key, t.getKey());
-                if (++inBatch == perBatch) {
-                    removed += commit(registry, batch, inBatch);
-                    batch = WriteBatch.builder();
-                    inBatch = 0;
+                if (HybridClock.physical(state.hlc()) < before) {
+                    removals.remove(key, t.getKey(), t.getValue().revision());
                 }
             }
-            if (inBatch > 0) {
-                removed += commit(registry, batch, inBatch);
-            }
         }
-        return removed;
-    }
-
-    private static int commit(ClusterRegistry registry, WriteBatch.Builder batch, int count) {
-        try {
-            registry.commit(batch.build());
-            return count;
-        } catch (ConditionFailedException changed) {
-            return 0; // one of them was written again meanwhile: the next round looks again
-        }
+        return removals.finish();
     }
 }

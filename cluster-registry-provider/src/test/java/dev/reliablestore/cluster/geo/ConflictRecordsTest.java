@@ -3,10 +3,7 @@ package dev.reliablestore.cluster.geo;
 import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.cluster.ConflictRecord;
 import dev.reliablestore.cluster.CrossSiteConflicts;
-import dev.reliablestore.cluster.SiteEnvelopesForTests;
-import dev.reliablestore.cluster.crypto.KeyRing;
-import dev.reliablestore.registry.ClusterRegistries;
-import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.cluster.geo.TestSites.Site;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.VersionedValue;
 import dev.reliablestore.registry.WriteBatch;
@@ -25,11 +22,8 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicLong;
 
-import static dev.reliablestore.cluster.geo.SiteTranslatorTest.LAYOUT;
 import static dev.reliablestore.cluster.geo.SiteTranslatorTest.LEDGER;
-import static dev.reliablestore.cluster.geo.SiteTranslatorTest.LOCKS;
 import static dev.reliablestore.cluster.geo.SiteTranslatorTest.TYPE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -46,66 +40,39 @@ class ConflictRecordsTest {
 
     private static final Duration WINDOW = Duration.ofMinutes(10);
 
-    /** One site, as the shipper and the store see it, with a wall clock the test sets. */
-    record Site(String name, SiteReplication.Site site, EntityStates states, AtomicLong wall, HybridClock clock) {
-        ClusterRegistry registry() {
-            return site.registry();
-        }
-    }
-
     @TempDir
     Path dir;
-    private final KeyRing keys = SiteEnvelopesForTests.ring();
-    private final Map<String, Site> sites = new TreeMap<>();
-    private final List<SiteShipper> shippers = new ArrayList<>();
+    private TestSites sites;
     private final Queue<SiteTranslator.Conflict> conflicts = new ConcurrentLinkedQueue<>();
 
     @BeforeEach
     void openSites() {
-        for (String name : List.of("lima", "paris")) {
-            ClusterRegistry r = ClusterRegistries.open("embedded:" + dir.resolve(name));
-            SiteReplication.Site s = new SiteReplication.Site(name, r, LAYOUT, LOCKS,
-                    SiteEnvelopesForTests.codec(LAYOUT.root().toString(), keys, name));
-            AtomicLong wall = new AtomicLong(1_000_000);
-            sites.put(name, new Site(name, s, s.states(), wall, new HybridClock(wall::get, Duration.ofSeconds(5))));
-        }
+        sites = new TestSites(dir, List.of("lima", "paris"));
     }
 
     @AfterEach
     void closeAll() {
-        hold();
-        sites.values().forEach(s -> s.registry().close());
+        sites.close();
     }
 
     private void release() {
-        for (Site from : sites.values()) {
-            for (Site to : sites.values()) {
-                if (from != to) {
-                    SiteTranslator t = new SiteTranslator(from.states, to.registry(), to.states, from.clock, from.wall::get, WINDOW,
-                            CrossSiteConflicts.CONFLICT_RECORD, null, conflicts::add);
-                    shippers.add(new SiteShipper(from.registry(), LAYOUT.root(), from.name, to.registry(), to.name, LEDGER, t, Duration.ZERO,
-                            Duration.ofMillis(20), Duration.ofSeconds(30)));
-                }
-            }
-        }
+        sites.release(CrossSiteConflicts.CONFLICT_RECORD, null, WINDOW, conflicts::add);
     }
 
     private void hold() {
-        shippers.forEach(SiteShipper::close);
-        shippers.forEach(s -> assertThat(s.failure()).as(s.toString()).isNull());
-        shippers.clear();
+        sites.hold();
     }
 
     private Site site(String name) {
-        return sites.get(name);
+        return sites.site(name);
     }
 
     private static void save(Site s, String id, String json) {
-        SiteTranslatorTest.write(s.registry(), s.states, s.clock, id, json == null ? null : json.getBytes(StandardCharsets.UTF_8));
+        SiteTranslatorTest.write(s.registry(), s.states(), s.clock(), id, json == null ? null : json.getBytes(StandardCharsets.UTF_8));
     }
 
     private static List<ConflictRecord> records(Site s) {
-        return SiteReplication.conflictRecords(s.site, TYPE);
+        return SiteReplication.conflictRecords(s.site(), TYPE);
     }
 
     private static String lostValue(ConflictRecord r) {
@@ -118,14 +85,14 @@ class ConflictRecordsTest {
         save(lima, "u", "{\"by\":\"lima\",\"secret\":\"lima-u\"}");
         save(lima, "d", "{\"by\":\"lima\",\"secret\":\"lima-d\"}");
         release();
-        await().atMost(Duration.ofSeconds(30)).until(() -> SiteTranslatorTest.states(paris.registry(), paris.states).size() == 2);
+        await().atMost(Duration.ofSeconds(30)).until(() -> SiteTranslatorTest.states(paris.registry(), paris.states()).size() == 2);
         hold();
         conflicts.clear();
         // u: both update, paris later; d: lima updates, paris deletes later
-        lima.wall.set(2_000_000);
+        lima.wall().set(2_000_000);
         save(lima, "u", "{\"by\":\"lima\",\"secret\":\"lima-u2\"}");
         save(lima, "d", "{\"by\":\"lima\",\"secret\":\"lima-d2\"}");
-        paris.wall.set(2_000_100);
+        paris.wall().set(2_000_100);
         save(paris, "u", "{\"by\":\"paris\",\"secret\":\"paris-u2\"}");
         save(paris, "d", null);
         release();
@@ -136,12 +103,12 @@ class ConflictRecordsTest {
     @Test
     void everySiteThatSettlesAConflictKeepsTheLosingWriteWithBothStampsAndTheVersions() {
         settleConflicts();
-        for (Site s : sites.values()) {
+        for (Site s : sites.all()) {
             List<ConflictRecord> records = records(s);
             assertThat(records).extracting(ConflictRecord::id).containsExactlyInAnyOrder("u", "d");
             for (ConflictRecord r : records) {
                 assertThat(r.type()).isEqualTo(TYPE);
-                assertThat(r.site()).isEqualTo(s.name);
+                assertThat(r.site()).isEqualTo(s.name());
                 assertThat(r.lost().site()).isEqualTo("lima");
                 assertThat(r.lost().stamped()).isEqualTo(Instant.ofEpochMilli(2_000_000));
                 assertThat(r.kept().site()).isEqualTo("paris");
@@ -149,15 +116,15 @@ class ConflictRecordsTest {
                 assertThat(r.kept().deleted()).isEqualTo(r.id().equals("d"));
                 assertThat(lostValue(r)).isEqualTo("{\"by\":\"lima\",\"secret\":\"lima-" + r.id() + "2\"}");
                 // settled by the shipper that brought the later write there, on its site's clock
-                assertThat(r.settled()).isEqualTo(Instant.ofEpochMilli(s.name.equals("lima") ? 2_000_100 : 2_000_000));
-                SiteTranslator.Conflict c = conflicts.stream().filter(x -> x.targetSite().equals(s.name) && x.id().equals(r.id()))
+                assertThat(r.settled()).isEqualTo(Instant.ofEpochMilli(s.name().equals("lima") ? 2_000_100 : 2_000_000));
+                SiteTranslator.Conflict c = conflicts.stream().filter(x -> x.targetSite().equals(s.name()) && x.id().equals(r.id()))
                         .findFirst().orElseThrow();
                 assertThat(r.storedVersion()).isEqualTo(c.storedVersion());
                 assertThat(r.resultVersion()).isEqualTo(c.resultVersion());
                 assertThat(r.toString()).doesNotContain("secret").contains("bytes");
             }
             // sealed: the losing value is not readable in the registry
-            for (VersionedValue v : s.registry().values(ConflictRecords.key(s.states, TYPE)).values()) {
+            for (VersionedValue v : s.registry().values(ConflictRecords.key(s.states(), TYPE)).values()) {
                 assertThat(new String(v.value().asBinary(), StandardCharsets.ISO_8859_1)).doesNotContain("lima-");
             }
         }
@@ -172,17 +139,17 @@ class ConflictRecordsTest {
     void aShipmentReplayedFromTheStartLeavesOneRecordPerConflict() {
         settleConflicts();
         Map<String, Map<String, VersionedValue>> before = new TreeMap<>();
-        sites.values().forEach(s -> before.put(s.name, s.registry().values(ConflictRecords.key(s.states, TYPE))));
+        sites.all().forEach(s -> before.put(s.name(), s.registry().values(ConflictRecords.key(s.states(), TYPE))));
         Map<String, Map<String, Long>> checkpoints = new TreeMap<>();
-        for (Site s : sites.values()) {
-            checkpoints.put(s.name, checkpoints(s));
+        for (Site s : sites.all()) {
+            checkpoints.put(s.name(), checkpoints(s));
             s.registry().commit(WriteBatch.builder().deleteKey(LEDGER).build()); // every checkpoint back to the start
         }
         release();
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> sites.values().forEach(s ->
-                assertThat(checkpoints(s)).as(s.name).isEqualTo(checkpoints.get(s.name))));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> sites.all().forEach(s ->
+                assertThat(checkpoints(s)).as(s.name()).isEqualTo(checkpoints.get(s.name()))));
         hold();
-        sites.values().forEach(s -> assertThat(s.registry().values(ConflictRecords.key(s.states, TYPE))).as(s.name).isEqualTo(before.get(s.name)));
+        sites.all().forEach(s -> assertThat(s.registry().values(ConflictRecords.key(s.states(), TYPE))).as(s.name()).isEqualTo(before.get(s.name())));
         assertThat(conflicts).hasSize(4);
     }
 
@@ -199,7 +166,7 @@ class ConflictRecordsTest {
         settleConflicts();
         Site lima = site("lima");
         Site paris = site("paris");
-        RegistryPath key = ConflictRecords.key(lima.states, TYPE);
+        RegistryPath key = ConflictRecords.key(lima.states(), TYPE);
         Map<String, VersionedValue> stored = lima.registry().values(key);
         List<String> names = new ArrayList<>(stored.keySet());
         // one record's bytes under the other's name, at the same site
@@ -215,9 +182,9 @@ class ConflictRecordsTest {
         settleConflicts();
         Site lima = site("lima");
         // lima's records were settled at 2_000_100 (paris's clock brought them)
-        assertThat(ConflictRecords.collect(lima.site, WINDOW, 2_000_100 + WINDOW.toMillis())).isZero();
+        assertThat(ConflictRecords.collect(lima.site(), WINDOW, 2_000_100 + WINDOW.toMillis())).isZero();
         assertThat(records(lima)).hasSize(2);
-        assertThat(ConflictRecords.collect(lima.site, WINDOW, 2_000_101 + WINDOW.toMillis())).isEqualTo(2);
+        assertThat(ConflictRecords.collect(lima.site(), WINDOW, 2_000_101 + WINDOW.toMillis())).isEqualTo(2);
         assertThat(records(lima)).isEmpty();
         assertThat(records(site("paris"))).hasSize(2);
     }

@@ -1,10 +1,7 @@
 package dev.reliablestore.cluster.geo;
 
 import dev.reliablestore.cluster.CrossSiteConflicts;
-import dev.reliablestore.cluster.SiteEnvelopesForTests;
-import dev.reliablestore.cluster.crypto.KeyRing;
-import dev.reliablestore.registry.ClusterRegistries;
-import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.cluster.geo.TestSites.Site;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -13,7 +10,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -21,11 +17,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
-import static dev.reliablestore.cluster.geo.SiteTranslatorTest.LAYOUT;
-import static dev.reliablestore.cluster.geo.SiteTranslatorTest.LEDGER;
-import static dev.reliablestore.cluster.geo.SiteTranslatorTest.LOCKS;
 import static dev.reliablestore.cluster.geo.SiteTranslatorTest.TYPE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -41,17 +33,9 @@ class MergeAcrossSitesTest {
 
     private static final List<String> SITES = List.of("lima", "paris", "tokyo");
 
-    record Site(String name, SiteReplication.Site site, EntityStates states, AtomicLong wall, HybridClock clock) {
-        ClusterRegistry registry() {
-            return site.registry();
-        }
-    }
-
     @TempDir
     Path dir;
-    private final KeyRing keys = SiteEnvelopesForTests.ring();
-    private final Map<String, Site> sites = new TreeMap<>();
-    private final List<SiteShipper> shippers = new ArrayList<>();
+    private TestSites sites;
     private final Queue<SiteTranslator.Conflict> reported = new ConcurrentLinkedQueue<>();
     private final AtomicInteger resolverCalls = new AtomicInteger();
 
@@ -74,69 +58,51 @@ class MergeAcrossSitesTest {
 
     @BeforeEach
     void openSites() {
-        for (String name : SITES) {
-            ClusterRegistry r = ClusterRegistries.open("embedded:" + dir.resolve(name));
-            SiteReplication.Site s = new SiteReplication.Site(name, r, LAYOUT, LOCKS,
-                    SiteEnvelopesForTests.codec(LAYOUT.root().toString(), keys, name));
-            AtomicLong wall = new AtomicLong(1_000_000);
-            sites.put(name, new Site(name, s, s.states(), wall, new HybridClock(wall::get, Duration.ofSeconds(5))));
-        }
+        sites = new TestSites(dir, SITES);
     }
 
     @AfterEach
     void closeAll() {
-        hold();
-        sites.values().forEach(s -> s.registry().close());
+        sites.close();
     }
 
     /** Every site ships to every other; the shipping processes merge with {@code merger} (null: they cannot). */
     private void release(SiteMerger merger) {
-        for (Site from : sites.values()) {
-            for (Site to : sites.values()) {
-                if (from != to) {
-                    SiteTranslator t = new SiteTranslator(from.states, to.registry(), to.states, from.clock, from.wall::get,
-                            Duration.ofMinutes(10), CrossSiteConflicts.MERGE, merger, reported::add);
-                    shippers.add(new SiteShipper(from.registry(), LAYOUT.root(), from.name, to.registry(), to.name, LEDGER, t, Duration.ZERO,
-                            Duration.ofMillis(20), Duration.ofSeconds(30)));
-                }
-            }
-        }
+        sites.release(CrossSiteConflicts.MERGE, merger, Duration.ofMinutes(10), reported::add);
     }
 
     private void hold() {
-        shippers.forEach(SiteShipper::close);
-        shippers.forEach(s -> assertThat(s.failure()).as(s.toString()).isNull());
-        shippers.clear();
+        sites.hold();
     }
 
     private Site site(String name) {
-        return sites.get(name);
+        return sites.site(name);
     }
 
     private static void write(Site s, String id, String tags) {
-        SiteTranslatorTest.write(s.registry(), s.states, s.clock, id, tags == null ? null : json(tags));
+        SiteTranslatorTest.write(s.registry(), s.states(), s.clock(), id, tags == null ? null : json(tags));
     }
 
     private static Map<String, String> content(Site s) {
         Map<String, String> out = new TreeMap<>();
-        SiteTranslatorTest.states(s.registry(), s.states).forEach((id, state) -> out.put(id, state.deleted() ? "(deleted)"
+        SiteTranslatorTest.states(s.registry(), s.states()).forEach((id, state) -> out.put(id, state.deleted() ? "(deleted)"
                 : String.join(",", tags(state.value()))));
         return out;
     }
 
     private void awaitEverySiteHolds(Map<String, String> expected) {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            for (Site s : sites.values()) {
-                assertThat(content(s)).as(s.name).isEqualTo(expected);
+            for (Site s : sites.all()) {
+                assertThat(content(s)).as(s.name()).isEqualTo(expected);
             }
         });
     }
 
     private int markers() {
         int n = 0;
-        for (Site s : sites.values()) {
-            if (s.registry().keyExists(PendingMerges.key(s.states, TYPE))) {
-                n += s.registry().values(PendingMerges.key(s.states, TYPE)).size();
+        for (Site s : sites.all()) {
+            if (s.registry().keyExists(PendingMerges.key(s.states(), TYPE))) {
+                n += s.registry().values(PendingMerges.key(s.states(), TYPE)).size();
             }
         }
         return n;
@@ -149,8 +115,8 @@ class MergeAcrossSitesTest {
             String id = "e" + i;
             for (int k = 0; k < 3; k++) {
                 Site s = site(SITES.get(k));
-                s.wall.set(2_000_000 + i * 100 + (k == i % 3 ? 50 : k));
-                write(s, id, s.name + "-" + i);
+                s.wall().set(2_000_000 + i * 100 + (k == i % 3 ? 50 : k));
+                write(s, id, s.name() + "-" + i);
             }
             merged.put(id, "lima-" + i + ",paris-" + i + ",tokyo-" + i);
         }
@@ -179,11 +145,11 @@ class MergeAcrossSitesTest {
         }
         // nothing is applied again: shipping from the checkpoints once more changes nothing anywhere
         Map<String, Long> sequences = new TreeMap<>();
-        sites.values().forEach(s -> sequences.put(s.name, s.registry().currentSequence()));
+        sites.all().forEach(s -> sequences.put(s.name(), s.registry().currentSequence()));
         release(unionOfTags);
-        await().atMost(Duration.ofSeconds(10)).until(() -> shippers.stream().allMatch(x -> x.feedOpenings() > 0));
+        await().atMost(Duration.ofSeconds(10)).until(sites::shippersStarted);
         hold();
-        sites.values().forEach(s -> assertThat(s.registry().currentSequence()).as(s.name).isEqualTo(sequences.get(s.name)));
+        sites.all().forEach(s -> assertThat(s.registry().currentSequence()).as(s.name()).isEqualTo(sequences.get(s.name())));
     }
 
     @Test
@@ -194,8 +160,8 @@ class MergeAcrossSitesTest {
         hold();
         assertThat(resolverCalls.get()).isZero();
         // the lease holder of each site makes what its site owes, with its own clock
-        for (Site s : sites.values()) {
-            PendingMerges.run(s.site, new HybridClock(s.wall::get, Duration.ofSeconds(5)), unionOfTags, reported::add);
+        for (Site s : sites.all()) {
+            PendingMerges.run(s.site(), new HybridClock(s.wall()::get, Duration.ofSeconds(5)), unionOfTags, reported::add);
         }
         release(unionOfTags);
         awaitEverySiteHolds(union);
@@ -211,9 +177,9 @@ class MergeAcrossSitesTest {
         release(unionOfTags);
         awaitEverySiteHolds(Map.of("d", "first"));
         hold();
-        lima.wall.set(3_000_000);
+        lima.wall().set(3_000_000);
         write(lima, "d", "updated");
-        paris.wall.set(3_000_100);
+        paris.wall().set(3_000_100);
         write(paris, "d", null);
         release(unionOfTags);
         awaitEverySiteHolds(Map.of("d", "(deleted)"));

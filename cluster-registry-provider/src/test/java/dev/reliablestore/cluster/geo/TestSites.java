@@ -1,0 +1,91 @@
+package dev.reliablestore.cluster.geo;
+
+import dev.reliablestore.cluster.CrossSiteConflicts;
+import dev.reliablestore.cluster.SiteEnvelopesForTests;
+import dev.reliablestore.cluster.crypto.KeyRing;
+import dev.reliablestore.registry.ClusterRegistries;
+import dev.reliablestore.registry.ClusterRegistry;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+import static dev.reliablestore.cluster.geo.SiteTranslatorTest.LAYOUT;
+import static dev.reliablestore.cluster.geo.SiteTranslatorTest.LEDGER;
+import static dev.reliablestore.cluster.geo.SiteTranslatorTest.LOCKS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Sites of one store in one JVM — embedded registries under a test's directory, encrypted and
+ * compressed values, one key ring — each with a wall clock the test sets, shipping to each other
+ * through shippers and translators of a chosen cross-site policy while released.
+ */
+final class TestSites implements AutoCloseable {
+
+    /** One site, as the shipper and a store see it. */
+    record Site(String name, SiteReplication.Site site, EntityStates states, AtomicLong wall, HybridClock clock) {
+        ClusterRegistry registry() {
+            return site.registry();
+        }
+    }
+
+    private final Map<String, Site> sites = new TreeMap<>();
+    private final List<SiteShipper> shippers = new ArrayList<>();
+
+    TestSites(Path dir, List<String> names) {
+        KeyRing keys = SiteEnvelopesForTests.ring();
+        for (String name : names) {
+            ClusterRegistry r = ClusterRegistries.open("embedded:" + dir.resolve(name));
+            SiteReplication.Site s = new SiteReplication.Site(name, r, LAYOUT, LOCKS,
+                    SiteEnvelopesForTests.codec(LAYOUT.root().toString(), keys, name));
+            AtomicLong wall = new AtomicLong(1_000_000);
+            sites.put(name, new Site(name, s, s.states(), wall, new HybridClock(wall::get, Duration.ofSeconds(5))));
+        }
+    }
+
+    Site site(String name) {
+        return sites.get(name);
+    }
+
+    Collection<Site> all() {
+        return sites.values();
+    }
+
+    /** Every site ships to every other, its translators keeping to {@code policy} (merging with {@code merger}, null: cannot). */
+    void release(CrossSiteConflicts policy, SiteMerger merger, Duration window, Consumer<SiteTranslator.Conflict> conflicts) {
+        for (Site from : sites.values()) {
+            for (Site to : sites.values()) {
+                if (from != to) {
+                    SiteTranslator t = new SiteTranslator(from.states, to.registry(), to.states, from.clock, from.wall::get, window, policy,
+                            merger, conflicts);
+                    shippers.add(new SiteShipper(from.registry(), LAYOUT.root(), from.name, to.registry(), to.name, LEDGER, t, Duration.ZERO,
+                            Duration.ofMillis(20), Duration.ofSeconds(30)));
+                }
+            }
+        }
+    }
+
+    /** Stops the shippers; none of them may have failed. */
+    void hold() {
+        shippers.forEach(SiteShipper::close);
+        shippers.forEach(s -> assertThat(s.failure()).as(s.toString()).isNull());
+        shippers.clear();
+    }
+
+    /** Whether every shipper opened its feed at least once since the release. */
+    boolean shippersStarted() {
+        return shippers.stream().allMatch(x -> x.feedOpenings() > 0);
+    }
+
+    @Override
+    public void close() {
+        hold();
+        sites.values().forEach(s -> s.registry().close());
+    }
+}
