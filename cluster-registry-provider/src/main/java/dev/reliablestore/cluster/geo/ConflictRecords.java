@@ -145,9 +145,9 @@ final class ConflictRecords {
             long settled = b.getLong();
             long storedVersion = b.getLong();
             long resultVersion = b.getLong();
-            byte[] id = new byte[b.getInt()];
+            byte[] id = new byte[length(b, b.getInt(), where)];
             b.get(id);
-            byte[] keptStamp = new byte[Short.toUnsignedInt(b.getShort())];
+            byte[] keptStamp = new byte[length(b, Short.toUnsignedInt(b.getShort()), where)];
             b.get(keptStamp);
             boolean keptDeleted = b.get() != 0;
             boolean lostDeleted = b.get() != 0;
@@ -162,9 +162,17 @@ final class ConflictRecords {
                     new ConflictRecord.Kept(kept.origin(), Instant.ofEpochMilli(HybridClock.physical(kept.hlc())), keptDeleted),
                     new StoreEvent.SiteWrite(lost.origin(), Instant.ofEpochMilli(HybridClock.physical(lost.hlc())), Optional.ofNullable(lostValue)),
                     storedVersion, resultVersion), lost);
-        } catch (BufferUnderflowException | IllegalArgumentException | NegativeArraySizeException bad) {
+        } catch (BufferUnderflowException | IllegalArgumentException bad) {
             throw new DataIntegrityException(where + " is malformed: " + bad.getMessage());
         }
+    }
+
+    /** A length read from a record, checked against what is left of it before anything is allocated. */
+    private static int length(ByteBuffer b, int length, String where) {
+        if (length < 0 || length > b.remaining()) {
+            throw new DataIntegrityException(where + " is malformed: a field of " + length + " bytes, " + b.remaining() + " left");
+        }
+        return length;
     }
 
     /**
