@@ -262,8 +262,9 @@ public final class ClusterPersistenceConfiguration {
             "What happens to the write that loses a conflict between sites (geo-replication.md, Conflicts): `LastWriteWins` replaces"
                     + " it by the write with the later stamp and raises a `ConflictResolved` event; `ConflictRecord` also keeps the losing"
                     + " value in a durable record at the site that settled it (`conflictRecords()`), for `conflictResolutionWindow`;"
-                    + " `Merge` has the type's `ConflictResolver` (builder only, one per entity class) merge two updates, once, at the site"
-                    + " of the later one, which ships the result (a conflict with a delete is settled as `LastWriteWins`). Not the same"
+                    + " `Merge` has the type's `ConflictResolver` (builder only, one per entity class; it must be a join, e.g. a union)"
+                    + " merge two updates at each site that settles the conflict, which ships the result (a conflict with a delete is"
+                    + " settled as `LastWriteWins`). Not the same"
                     + " as `conflictResolution`, which is for a local save's version mismatch. Refused without sites.");
     static final Option<Duration> O_CONFLICT_RESOLUTION_WINDOW = Option.duration(CONFLICT_RESOLUTION_WINDOW, Duration.ofHours(24),
             MIN_CONFLICT_RESOLUTION_WINDOW, MAX_CONFLICT_RESOLUTION_WINDOW, "How long each site keeps the tombstones of deleted entities"

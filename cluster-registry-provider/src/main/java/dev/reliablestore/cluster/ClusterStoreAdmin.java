@@ -125,11 +125,17 @@ public final class ClusterStoreAdmin {
      * The conflict records {@code site} keeps of entity type {@code type} (docs/geo-replication.md,
      * Conflict records), oldest settled first, opened with the keys of {@code config} (the store's
      * own configuration will do); the caller holds the site's registry. Empty when it keeps none.
+     * Refused ({@code PersistenceException}) when the site holds no store under the root.
      *
      * @throws dev.reliablestore.api.DataIntegrityException a record is damaged, forged, or sealed with a key {@code config} lacks
      */
     public static List<ConflictRecord> conflictRecords(ClusterPersistenceConfiguration config, String site, ClusterRegistry registry,
                                                        String type) {
+        // a tool's read: a root mistyped must not get a store's layout created under it
+        if (!registry.keyExists(config.root())) {
+            throw new dev.reliablestore.api.PersistenceException("site " + site + " (" + registry.uri() + ") holds no store under "
+                    + config.root());
+        }
         return SiteReplication.conflictRecords(SiteLinks.site(config, site, registry, Runnable::run), type);
     }
 

@@ -239,11 +239,6 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     }
 
     /**
-     * A conflict between sites that this site's shipper settled at another site: told to the
-     * listeners of this factory's stores of the entity's type (a type no store here has open is
-     * only logged).
-     */
-    /**
      * {@code crossSiteConflicts = Merge}: the losing JSON merged into the stored JSON by the resolver
      * of the type's entity class — the class of an open store of that type name, else a class with a
      * resolver whose simple name it is (the default type name) — or null when neither exists here.
@@ -277,6 +272,11 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         return json.write(merged);
     }
 
+    /**
+     * A conflict between sites that this site's shipper settled at another site: told to the
+     * listeners of this factory's stores of the entity's type (a type no store here has open is
+     * only logged).
+     */
     private void siteConflict(StoreEvent.ConflictResolved event) {
         boolean told = false;
         for (RegistryEntityStore<?> s : stores) {

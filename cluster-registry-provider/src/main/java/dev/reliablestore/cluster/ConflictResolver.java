@@ -11,9 +11,10 @@ import dev.reliablestore.api.Versioned;
  * called again when the stored value changes once more before the merge is written.
  *
  * <p>With {@code crossSiteConflicts = Merge} it also merges concurrent updates made at two sites
- * (docs/geo-replication.md, Merges), at the site of the later one: {@code stored} is what that site
- * holds, {@code attempted} the losing write and {@code expectedVersion} the stored version. There it
- * should also be idempotent, since a value may meet part of itself when three or more sites wrote.
+ * (docs/geo-replication.md, Merges), at each site that settles the conflict: {@code stored} is what
+ * that site holds, {@code attempted} the losing write and {@code expectedVersion} the stored
+ * version. There it must also be a join — merging a value into one that already includes it changes
+ * nothing (a union, a maximum; not a sum) — since the merged writes of several sites meet again.
  *
  * @param <T> the entity type
  */

@@ -13,10 +13,10 @@ public enum CrossSiteConflicts {
     /** As {@link #LAST_WRITE_WINS}, and the site that settles it also keeps a durable {@link ConflictRecord} with the losing value. */
     CONFLICT_RECORD,
     /**
-     * A conflict of two updates is merged by the type's {@link ConflictResolver}, once, at the site
-     * where the winning write was made, and written there as a new write that includes both; the
-     * other sites receive it as an ordinary overwrite. A conflict with a delete is settled as
-     * {@link #LAST_WRITE_WINS}.
+     * A conflict of two updates is merged by the type's {@link ConflictResolver} at each site that
+     * settles it, and written there as a new write that includes both; the other sites receive it as
+     * an ordinary overwrite, and merged writes that meet are merged again, so the resolver must be a
+     * join (a union, a maximum). A conflict with a delete is settled as {@link #LAST_WRITE_WINS}.
      */
     MERGE
 }

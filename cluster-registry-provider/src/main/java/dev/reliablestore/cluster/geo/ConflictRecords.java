@@ -167,6 +167,15 @@ final class ConflictRecords {
         }
     }
 
+    /** When the losing write of the record named {@code name} was made, from its name; -1 when the name is not a record's. */
+    private static long lostMillis(String name) {
+        try {
+            return name.length() > 16 && name.charAt(16) == '-' ? HybridClock.physical(Long.parseUnsignedLong(name.substring(0, 16), 16)) : -1;
+        } catch (NumberFormatException notOurs) {
+            return -1;
+        }
+    }
+
     /** A length read from a record, checked against what is left of it before anything is allocated. */
     private static int length(ByteBuffer b, int length, String where) {
         if (length < 0 || length > b.remaining()) {
@@ -197,7 +206,14 @@ final class ConflictRecords {
                 try {
                     r = open(site, type, v.getKey(), v.getValue(), KIND).record();
                 } catch (DataIntegrityException unreadable) {
-                    LOG.warn("site {}: kept a conflict record that cannot be read: {}", site.name(), unreadable.getMessage());
+                    // settled no earlier than the losing write was made (the stamp its name starts with): once that is
+                    // older than the window, so is the settling; else it is kept, and conflictRecords() says so
+                    long lostAt = lostMillis(v.getKey());
+                    if (lostAt >= 0 && lostAt < before) {
+                        removals.remove(key, v.getKey(), v.getValue().revision());
+                    } else {
+                        LOG.warn("site {}: kept a conflict record that cannot be read: {}", site.name(), unreadable.getMessage());
+                    }
                     continue;
                 }
                 if (r.settled().toEpochMilli() < before) {

@@ -34,11 +34,12 @@ import java.util.function.LongSupplier;
 public final class LocalWrites {
 
     /**
-     * Commands a plan holds per entity at most — three conditions, then the envelope, the version
-     * record and the tombstone's removal (or the two deletes and the tombstone) — and as many where
-     * it is shipped: the translator writes each entity the same way ({@link EntityStates#write}).
+     * Commands per entity a batch at a site is budgeted for where it is shipped: the translator
+     * writes each entity as a plan does — three conditions, then the envelope, the version record and
+     * the tombstone's removal (or the two deletes and the tombstone) ({@link EntityStates#write}) —
+     * plus, for an entity that meets a conflict there, its conflict record or merge marker.
      */
-    public static final int COMMANDS_PER_ENTITY = 6;
+    public static final int COMMANDS_PER_ENTITY = 7;
     /** Commands a shipped batch adds at another site: the shipment ledger's condition and advance. */
     public static final int SHIPPED_BATCH_COMMANDS = 2;
     /**

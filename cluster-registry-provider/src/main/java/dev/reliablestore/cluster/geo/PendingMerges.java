@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,23 +23,31 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
- * The merges a site owes ({@code crossSiteConflicts = Merge}, docs/geo-replication.md, Conflicts).
- * A conflict between two updates is merged at one site only — the origin of the write that won, so
- * that every site ends with the same merge and a resolver runs once per conflict — and there as a
- * write of that site, stamped after everything it includes, so its shipper carries it to the
- * others, where it overwrites both writes. The shipment that settles such a conflict at the winner's
- * origin cannot carry that write itself (a batch another site shipped is never shipped on), so it
- * leaves a durable marker in the same batch — the conflict, sealed like a conflict record, under
- * {@code <root>/Sites/Merges/<Type>} — and the merge is made in a batch of its own that removes the
- * marker: right after the shipment lands, and otherwise (a crash, a type this process cannot merge)
- * by the site's shipper-lease holder, which looks every second.
+ * The merges a site owes ({@code crossSiteConflicts = Merge}, docs/geo-replication.md, Merges).
+ * Every site that settles a conflict between two updates merges the losing value into what it
+ * holds, as a write of that site, stamped after everything it includes, so its shipper carries it
+ * to the others. Why every site and not only the winner's: the state a site keeps after settling
+ * counts the loser as included, so a later write made on top of it anywhere may reach the winner's
+ * site before the loser itself does, and there would be nothing left to merge. Several sites then
+ * make merged writes of one conflict; they conflict in turn and are merged again, and a merge that
+ * changes nothing writes nothing, so with a resolver that is a join (a union, a maximum) the sites
+ * settle on one value after a round or two.
+ *
+ * <p>The shipment that settles such a conflict cannot carry the merged write itself (a batch
+ * another site shipped is never shipped on), so it leaves a durable marker in the same batch — the
+ * conflict, sealed like a conflict record, under {@code <root>/Sites/Merges/<Type>} — and the merge
+ * is made in a batch of its own that removes the marker: right after the shipment lands, and
+ * otherwise (a crash, a type this process cannot merge, a lock held) by the site's shipper-lease
+ * holder, which looks every second.
  */
 final class PendingMerges {
 
     private static final Logger LOG = LoggerFactory.getLogger(PendingMerges.class);
     static final String KIND = "merge";
-    /** Types already reported as not mergeable here, per site, so the log says it once. */
+    /** Types already reported as not mergeable here, and markers already reported as failing, per site: the log says it once. */
     private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();
+    /** Attempts at one merge while the entity or the marker changes under it (or a lock holds it) before the next round. */
+    private static final int ATTEMPTS = 10;
 
     private PendingMerges() {
     }
@@ -79,15 +88,26 @@ final class PendingMerges {
                 continue;
             }
             for (Map.Entry<String, VersionedValue> m : markers.entrySet()) {
-                if (merge(site, writes, type, m.getKey(), m.getValue(), merger, merged)) {
-                    made++;
+                try {
+                    if (merge(site, writes, type, m.getKey(), m.getValue(), merger, merged)) {
+                        made++;
+                    }
+                } catch (RuntimeException failed) {
+                    // one merge that cannot be made now (a value that fails to open, a resolver that throws, a clock
+                    // too far ahead, a merged value over the limit) holds up none of the others; it is tried again
+                    if (REPORTED.add(site.name() + "/" + type + "/" + m.getKey())) {
+                        LOG.warn("site {}: the merge {} of {} is not made yet: {}", site.name(), m.getKey(), type, failed.toString());
+                    }
                 }
             }
         }
         return made;
     }
 
-    /** One merge: read, merge, write — again while the entity or the marker changes under it. */
+    /**
+     * One merge: read, merge, write — again while the entity or the marker changes under it, at most
+     * {@link #ATTEMPTS} times (then the next round). Returns whether it wrote a merged value.
+     */
     private static boolean merge(SiteReplication.Site site, LocalWrites writes, String type, String name, VersionedValue marker,
                                  SiteMerger merger, Consumer<SiteTranslator.Conflict> merged) {
         ClusterRegistry registry = site.registry();
@@ -96,7 +116,7 @@ final class PendingMerges {
         ConflictRecord owed = opened.record();
         byte[] lost = owed.lost().value().orElseThrow(() -> new IllegalStateException(
                 "the merge " + name + " of " + type + " at site " + site.name() + " has no losing value"));
-        while (true) {
+        for (int attempt = 0; attempt < ATTEMPTS && !Thread.currentThread().isInterrupted(); attempt++) {
             // the marker and the entity are read apart; the commit's conditions hold them together
             Optional<VersionedValue> still = registry.getValue(key, name);
             if (still.isEmpty()) {
@@ -105,20 +125,19 @@ final class PendingMerges {
             LocalWrites.Reading reading = writes.reading(type, List.of(owed.id()));
             LocalWrites.Read read = writes.read(reading, registry.read(ReadBatch.of(reading.reads())));
             LocalWrites.Found found = read.found().get(owed.id());
-            List<BatchCommand> commands = new ArrayList<>();
-            byte[] json;
-            if (!found.exists()) {
-                json = null; // deleted here since: the later delete stands, the marker goes
-            } else {
-                json = merger.merge(type, owed.id(), found.json(), found.version(), lost);
-                if (json == null) {
+            byte[] json = null; // deleted here since: the later delete stands; or the merge changes nothing: only the marker goes
+            if (found.exists()) {
+                byte[] result = merger.merge(type, owed.id(), found.json(), found.version(), lost);
+                if (result == null) {
                     if (REPORTED.add(site.name() + "/" + type)) {
                         LOG.warn("site {}: merges of {} wait: no store of that type is open in this process and no ConflictResolver is"
                                 + " registered for a class of that simple name", site.name(), type);
                     }
                     return false;
                 }
+                json = Arrays.equals(result, found.json()) ? null : result;
             }
+            List<BatchCommand> commands = new ArrayList<>();
             LocalWrites.Plan plan = json == null ? null : writes.plan(read, Map.of(owed.id(), json));
             if (plan != null) {
                 commands.addAll(plan.commands());
@@ -132,12 +151,13 @@ final class PendingMerges {
             } catch (ConditionFailedException changed) {
                 continue;
             }
-            if (plan != null) {
-                SiteState state = plan.written().get(owed.id());
-                merged.accept(new SiteTranslator.Conflict(type, owed.id(), site.name(), state, opened.lost(), found.version(),
-                        plan.version(owed.id()), SiteTranslator.MERGE));
+            if (plan == null) {
+                return false;
             }
-            return plan != null;
+            merged.accept(new SiteTranslator.Conflict(type, owed.id(), site.name(), plan.written().get(owed.id()), opened.lost(),
+                    found.version(), plan.version(owed.id()), SiteTranslator.MERGE));
+            return true;
         }
+        return false;
     }
 }

@@ -62,6 +62,10 @@ final class SiteShipper implements AutoCloseable {
          */
         default void applied(List<ChangeBatch> batches) {
         }
+
+        /** The commands of the last {@link #commands} call were refused as a whole: nothing of them landed. */
+        default void refused(List<ChangeBatch> batches) {
+        }
     }
 
     private final ClusterRegistry local;
@@ -365,6 +369,7 @@ final class SiteShipper implements AutoCloseable {
                 refused(what, e.getMessage());
             } catch (ConditionFailedException e) {
                 // what the translation read at the target changed before it committed: translate again
+                translator.refused(own);
                 LOG.debug("{}: {} met a changed target ({}); translating again in {}", name, what, e.getMessage(), retryPause);
                 refused(what, "the target kept changing under it or holds a lock: " + e.getMessage());
             } catch (ClockSkewException e) {

@@ -193,12 +193,12 @@ final class SiteTranslator implements SiteShipper.Translator {
                 long stored = local.version().map(v -> v.value().asQword()).orElse(0L);
                 boolean updates = !merged.state().deleted() && !merged.loser().deleted();
                 if (policy == CrossSiteConflicts.MERGE && updates) {
-                    // merged at the winner's origin only, which reports it then; elsewhere the merge arrives later
-                    if (merged.state().origin().equals(at.site())) {
-                        Conflict c = new Conflict(e.type, e.id, at.site(), merged.state(), merged.loser(), stored, w.version(), MERGE);
-                        out.add(PendingMerges.marker(at, target, c, wallMillis.getAsLong()));
-                        mergesOwed = true;
-                    }
+                    // merged at every site that settles it: the state kept here now counts the loser as included,
+                    // and a later write made here or elsewhere on top of it may reach the winner's site before
+                    // the loser does, which would then find nothing to merge; the merge reports it when made
+                    Conflict c = new Conflict(e.type, e.id, at.site(), merged.state(), merged.loser(), stored, w.version(), MERGE);
+                    out.add(PendingMerges.marker(at, target, c, wallMillis.getAsLong()));
+                    mergesOwed = true;
                 } else {
                     boolean record = policy == CrossSiteConflicts.CONFLICT_RECORD;
                     Conflict c = new Conflict(e.type, e.id, at.site(), merged.state(), merged.loser(), stored, w.version(),
@@ -231,6 +231,13 @@ final class SiteTranslator implements SiteShipper.Translator {
                 LOG.warn("{}: the merges owed at site {} are left to its shipper-lease holder: {}", this, at.site(), e.toString());
             }
         }
+    }
+
+    @Override
+    public void refused(List<ChangeBatch> batches) {
+        // nothing landed: the conflicts of that attempt are not the ones to report (the next translation finds its own)
+        pending.clear();
+        mergesOwed = false;
     }
 
     /** Adds the entity writes of {@code batch} to {@code out}, a later write of an entity replacing an earlier one. */

@@ -152,6 +152,35 @@ class MergeAcrossSitesTest {
         sites.all().forEach(s -> assertThat(s.registry().currentSequence()).as(s.name()).isEqualTo(sequences.get(s.name())));
     }
 
+    /**
+     * A site that is not the winner's merges too: the state it keeps counts the loser as included,
+     * so a write made there on top of it may reach the winner's site before the loser does (the
+     * link from the loser's site is slow), and the winner's site then finds nothing to merge.
+     */
+    @Test
+    void aWriteOnTopOfAThirdSitesSettlementThatOvertakesTheLoserLosesNothing() {
+        Site lima = site("lima");
+        Site paris = site("paris");
+        Site tokyo = site("tokyo");
+        lima.wall().set(2_000_000);
+        write(lima, "u", "b");
+        paris.wall().set(2_000_100);
+        write(paris, "u", "y"); // the winner
+        sites.ship("lima", "tokyo", CrossSiteConflicts.MERGE, unionOfTags, Duration.ofMinutes(10), reported::add);
+        sites.ship("paris", "tokyo", CrossSiteConflicts.MERGE, unionOfTags, Duration.ofMinutes(10), reported::add);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "b,y".equals(content(tokyo).get("u")));
+        hold();
+        // a user at tokyo adds a tag to what tokyo holds; it reaches paris before lima's write does
+        tokyo.wall().set(2_000_200);
+        write(tokyo, "u", content(tokyo).get("u") + ",z");
+        sites.ship("tokyo", "paris", CrossSiteConflicts.MERGE, unionOfTags, Duration.ofMinutes(10), reported::add);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "b,y,z".equals(content(paris).get("u")));
+        hold();
+        release(unionOfTags);
+        awaitEverySiteHolds(Map.of("u", "b,y,z"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> markers() == 0);
+    }
+
     @Test
     void aMergeTheShippingProcessCannotMakeWaitsForOneThatCan() {
         Map<String, String> union = concurrentUpdates(3);

@@ -62,13 +62,21 @@ final class TestSites implements AutoCloseable {
         for (Site from : sites.values()) {
             for (Site to : sites.values()) {
                 if (from != to) {
-                    SiteTranslator t = new SiteTranslator(from.states, to.registry(), to.states, from.clock, from.wall::get, window, policy,
-                            merger, conflicts);
-                    shippers.add(new SiteShipper(from.registry(), LAYOUT.root(), from.name, to.registry(), to.name, LEDGER, t, Duration.ZERO,
-                            Duration.ofMillis(20), Duration.ofSeconds(30)));
+                    ship(from.name, to.name, policy, merger, window, conflicts);
                 }
             }
         }
+    }
+
+    /** Site {@code from} alone ships to site {@code to} (until {@link #hold}). */
+    void ship(String from, String to, CrossSiteConflicts policy, SiteMerger merger, Duration window,
+              Consumer<SiteTranslator.Conflict> conflicts) {
+        Site f = sites.get(from);
+        Site t = sites.get(to);
+        SiteTranslator translator = new SiteTranslator(f.states, t.registry(), t.states, f.clock, f.wall::get, window, policy, merger,
+                conflicts);
+        shippers.add(new SiteShipper(f.registry(), LAYOUT.root(), f.name, t.registry(), t.name, LEDGER, translator, Duration.ZERO,
+                Duration.ofMillis(20), Duration.ofSeconds(30)));
     }
 
     /** Stops the shippers; none of them may have failed. */
