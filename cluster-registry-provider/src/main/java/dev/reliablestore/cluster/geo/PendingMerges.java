@@ -56,7 +56,7 @@ final class PendingMerges {
         return SiteReplication.mergesKey(states.layout()).child(type);
     }
 
-    /** The marker of {@code c}, owed by the target site (the winner's origin). */
+    /** The marker of {@code c}, owed by the site that settled it. */
     static BatchCommand marker(EntityStates target, ClusterRegistry registry, SiteTranslator.Conflict c, long settledMillis) {
         return new BatchCommand.SetValue(key(target, c.type()), ConflictRecords.name(c.loser(), c.id()),
                 RegistryValue.binary(ConflictRecords.seal(target, registry, c, settledMillis, KIND)));
@@ -117,8 +117,9 @@ final class PendingMerges {
         byte[] lost = owed.lost().value().orElseThrow(() -> new IllegalStateException(
                 "the merge " + name + " of " + type + " at site " + site.name() + " has no losing value"));
         for (int attempt = 0; attempt < ATTEMPTS && !Thread.currentThread().isInterrupted(); attempt++) {
-            // the marker and the entity are read apart; the commit's conditions hold them together
-            Optional<VersionedValue> still = registry.getValue(key, name);
+            // the marker and the entity are read apart; the commit's conditions hold them together (the first
+            // attempt takes the marker as listed: if it went meanwhile, the commit fails and the next looks again)
+            Optional<VersionedValue> still = attempt == 0 ? Optional.of(marker) : registry.getValue(key, name);
             if (still.isEmpty()) {
                 return false; // made meanwhile, by another process of the site
             }

@@ -110,8 +110,8 @@ final class SiteTranslator implements SiteShipper.Translator {
      * @param policy what becomes of a conflict's losing write: with {@code CONFLICT_RECORD} it is kept
      *               as a record at the target, in the batch that settles it ({@link ConflictRecords};
      *               settled at {@code wallMillis}); with {@code MERGE} a conflict of two updates
-     *               settled at the winner's origin leaves a merge owed there ({@link PendingMerges}),
-     *               made by {@code merger} once the batch is applied
+     *               leaves a merge owed at the target ({@link PendingMerges}), made by
+     *               {@code merger} once the batch is applied
      * @param merger merges for {@code MERGE}; null when this process cannot (the site's lease holder then does)
      */
     SiteTranslator(EntityStates origin, ClusterRegistry target, EntityStates at, HybridClock clock, LongSupplier wallMillis,

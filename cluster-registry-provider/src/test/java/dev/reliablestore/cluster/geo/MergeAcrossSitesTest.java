@@ -25,9 +25,10 @@ import static org.awaitility.Awaitility.await;
 /**
  * Three sites (embedded registries, encrypted values) with {@code crossSiteConflicts = Merge}: the
  * values are sets of tags, merged as their union. Concurrent updates at every site converge to the
- * union of all of them at every site, each conflict merged at the origin of the write that won and
- * reported there once; a merge that the shipping process cannot make waits, durably, for one that
- * can; a conflict with a delete is settled as last-writer-wins.
+ * union of all of them at every site, each conflict merged at the sites that settled it and each
+ * merge written reported once where it was made; a write on top of a third site's settlement that
+ * overtakes the loser loses nothing; a merge that the shipping process cannot make waits, durably,
+ * for one that can; a conflict with a delete is settled as last-writer-wins.
  */
 class MergeAcrossSitesTest {
 
