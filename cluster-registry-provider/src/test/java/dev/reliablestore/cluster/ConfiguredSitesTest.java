@@ -156,7 +156,7 @@ class ConfiguredSitesTest {
     @Test
     void eachSitesShippingIsPublishedAsMetersWithTheLagOfWhatWaits() {
         Map<String, String> paris = options("paris");
-        paris.put("siteReplicationDelay", "1s"); // paris gathers its writes for a second before it ships them
+        paris.put("siteReplicationDelay", "500ms"); // paris gathers its writes for half a second before it ships them
         factories.put("paris", Persistence.openFactory("cluster-registry", paris));
         factories.put("rome", Persistence.openFactory("cluster-registry", options("rome")));
         factories.put("tokyo", Persistence.openFactory("cluster-registry", options("tokyo")));
@@ -172,7 +172,7 @@ class ConfiguredSitesTest {
 
         at("paris").save("m1", new Parcel("metered", 1));
         // gathered: the write waits in the shipper, and the lag shows how long
-        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20))
+        await().atMost(Duration.ofMillis(500)).pollInterval(Duration.ofMillis(20))
                 .until(() -> meter.apply("reliablestore.site.replication.lag", "rome") > 0);
         await().atMost(Duration.ofSeconds(30)).until(() -> at("rome").get("m1").isPresent() && at("tokyo").get("m1").isPresent());
         await().atMost(Duration.ofSeconds(10)).until(() -> meter.apply("reliablestore.site.replication.lag", "rome") == 0

@@ -475,9 +475,14 @@ final class SiteShipper implements AutoCloseable {
     /** Stops shipping; returns once the shipper's thread has ended (or, with a warning, after 30 s more). */
     @Override
     public void close() {
+        close(CLOSE_GRACE);
+    }
+
+    /** {@link #close()} with another grace (tests: a stuck call is interrupted without waiting the full grace). */
+    void close(Duration grace) {
         closed.countDown();
         try {
-            thread.join(CLOSE_GRACE.toMillis());
+            thread.join(grace.toMillis());
             if (thread.isAlive()) {
                 thread.interrupt();
                 thread.join(TimeUnit.SECONDS.toMillis(30));

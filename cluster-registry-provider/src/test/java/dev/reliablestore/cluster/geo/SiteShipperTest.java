@@ -184,7 +184,7 @@ class SiteShipperTest {
         SiteShipper shipper = copying(a, "eu", hanging, Duration.ofSeconds(30));
         write(a, 0);
         await().atMost(Duration.ofSeconds(10)).until(() -> stuck.getCount() == 0);
-        shipper.close(); // waits the grace, then interrupts the call
+        shipper.close(Duration.ofMillis(100)); // waits the grace, then interrupts the call
         assertThat(shipper.running()).isFalse();
         assertThat(shipper.failure()).as("a stop asked for, not a failure").isNull();
     }
