@@ -4,6 +4,7 @@ import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.cluster.ClusterPersistenceConfiguration;
 import dev.reliablestore.cluster.ClusterStoreAdmin;
 import dev.reliablestore.cluster.ConflictRecord;
+import dev.reliablestore.cluster.CrossSiteConflicts;
 import dev.reliablestore.cluster.SiteLinkStatus;
 import dev.reliablestore.cluster.geo.SiteReplication;
 import dev.reliablestore.registry.ClusterRegistries;
@@ -263,7 +264,7 @@ final class SitesCommand implements Callable<Integer> {
                     + "or one seeded for the first time. Safe while the sites are in use. Resync from every other site that has "
                     + "writes --to lacks.",
                     "Example: reliablestore sites resync --from paris --to tokyo --site paris=zookeeper://zk-paris:2181/app "
-                            + "--site tokyo=zookeeper://zk-tokyo:2181/app --passphrase-env RS_PASSPHRASE"},
+                            + "--site tokyo=zookeeper://zk-tokyo:2181/app --cross-site-conflicts LastWriteWins --passphrase-env RS_PASSPHRASE"},
             exitCodeListHeading = "%nExit codes:%n",
             exitCodeList = {"0:repaired", "1:a site cannot be reached, or the repair failed (run it again)", "2:bad usage"})
     static final class Resync implements Callable<Integer> {
@@ -283,6 +284,12 @@ final class SitesCommand implements Callable<Integer> {
 
         @Mixin
         Root root = new Root();
+
+        @Option(names = "--cross-site-conflicts", paramLabel = "POLICY", required = true,
+                description = "The store's crossSiteConflicts: LastWriteWins, ConflictRecord or Merge. What a conflict the repair "
+                        + "settles at --to leaves there, as a shipped write would: nothing more, a conflict record, or a merge owed "
+                        + "(made by --to's shipper-lease holder). Required: a repair keeps what the store keeps.")
+        String crossSiteConflicts;
 
         @Mixin
         KeyOptions keys = new KeyOptions();
@@ -308,7 +315,9 @@ final class SitesCommand implements Callable<Integer> {
                 throw CliException.usage("--from and --to name the same site " + from);
             }
             ClusterPersistenceConfiguration config;
+            CrossSiteConflicts conflicts;
             try {
+                conflicts = CrossSiteConflicts.ofOptionName(crossSiteConflicts);
                 config = root.config(sites.get(from), keys).enableCompression(!noCompression).build();
                 SiteReplication.checkSiteName(from);
                 SiteReplication.checkSiteName(to);
@@ -321,7 +330,7 @@ final class SitesCommand implements Callable<Integer> {
             try {
                 source = Status.open(from, sites.get(from), options);
                 target = Status.open(to, sites.get(to), options);
-                SiteReplication.Resynced r = ClusterStoreAdmin.resync(config, from, source, to, target);
+                SiteReplication.Resynced r = ClusterStoreAdmin.resync(config, conflicts, from, source, to, target);
                 PrintWriter out = spec.commandLine().getOut();
                 if (json) {
                     out.println(Json.write(Json.object("from", from, "to", to, "compared", r.compared(), "written", r.written(),

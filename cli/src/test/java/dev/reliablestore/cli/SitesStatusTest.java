@@ -74,8 +74,12 @@ class SitesStatusTest {
                     .contains("applied up to 0 of ").contains("tokyo -> paris: up to date");
 
             // the empty site repaired from paris: everything paris holds (its own and tokyo's shipped write), then up to date
+            Run unknownPolicy = run("sites", "resync", "--from", "paris", "--to", "tokyo", "--site", "paris=" + paris, "--site",
+                    "tokyo=" + empty, "--resource-group", "RG", "--key-path", "Data", "--cross-site-conflicts", "Newest");
+            assertThat(unknownPolicy.exitCode()).as(unknownPolicy.toString()).isEqualTo(ExitCodes.USAGE);
+            assertThat(unknownPolicy.err()).contains("'Newest' is not a cross-site conflict policy");
             Run resync = run("sites", "resync", "--from", "paris", "--to", "tokyo", "--site", "paris=" + paris, "--site", "tokyo=" + empty,
-                    "--resource-group", "RG", "--key-path", "Data");
+                    "--resource-group", "RG", "--key-path", "Data", "--cross-site-conflicts", "ConflictRecord");
             assertThat(resync.exitCode()).as(resync.toString()).isZero();
             assertThat(resync.out()).startsWith("resynced tokyo from paris: compared 4 entities, changed 4 at tokyo; tokyo's checkpoint for paris is ");
             Run repaired = run("sites", "status", "--site", "paris=" + paris, "--site", "tokyo=" + empty,

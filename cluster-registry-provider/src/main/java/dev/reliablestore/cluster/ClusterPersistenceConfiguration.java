@@ -256,8 +256,10 @@ public final class ClusterPersistenceConfiguration {
     static final Option<Duration> O_MAX_CLOCK_SKEW = Option.duration(MAX_CLOCK_SKEW, Duration.ofSeconds(5), MIN_CLOCK_SKEW,
             MAX_CLOCK_SKEW_LIMIT, "How far ahead of this site's clock another site's stamp may be: a write or a shipment over a stamp"
                     + " further ahead is refused and reported until the clocks agree (geo-replication.md, Clock skew). Refused without sites.");
-    static final Option<CrossSiteConflicts> O_CROSS_SITE_CONFLICTS = Option.choice(CROSS_SITE_CONFLICTS, ordered("LastWriteWins",
-            CrossSiteConflicts.LAST_WRITE_WINS, "ConflictRecord", CrossSiteConflicts.CONFLICT_RECORD, "Merge", CrossSiteConflicts.MERGE),
+    static final Option<CrossSiteConflicts> O_CROSS_SITE_CONFLICTS = Option.choice(CROSS_SITE_CONFLICTS, ordered(
+            CrossSiteConflicts.LAST_WRITE_WINS.optionName(), CrossSiteConflicts.LAST_WRITE_WINS,
+            CrossSiteConflicts.CONFLICT_RECORD.optionName(), CrossSiteConflicts.CONFLICT_RECORD,
+            CrossSiteConflicts.MERGE.optionName(), CrossSiteConflicts.MERGE),
             CrossSiteConflicts.LAST_WRITE_WINS,
             "What happens to the write that loses a conflict between sites (geo-replication.md, Conflicts): `LastWriteWins` replaces"
                     + " it by the write with the later stamp and raises a `ConflictResolved` event; `ConflictRecord` also keeps the losing"

@@ -110,15 +110,28 @@ public final class ClusterStoreAdmin {
      * {@code from}'s history stood when the repair began, and {@code from}'s shipper, which retries a
      * stopped shipment on its own, goes on from there. {@code config} gives the storage root and the
      * keys (the store's own configuration will do); the caller holds both registries. Safe while the
-     * sites are written to.
+     * sites are written to. A conflict the repair settles at {@code to} is kept as {@code config}'s
+     * {@code crossSiteConflicts} says (a conflict record; a merge owed, made by {@code to}'s
+     * shipper-lease holder), as a shipped batch would keep it.
      *
      * @param from the site to repair from, as named in the store's sites
      * @param to   the site to repair
      */
     public static SiteReplication.Resynced resync(ClusterPersistenceConfiguration config, String from, ClusterRegistry fromRegistry,
                                                   String to, ClusterRegistry toRegistry) {
+        return resync(config, config.crossSiteConflicts(), from, fromRegistry, to, toRegistry);
+    }
+
+    /**
+     * {@link #resync(ClusterPersistenceConfiguration, String, ClusterRegistry, String, ClusterRegistry)}
+     * for a tool whose {@code config} names no sites: {@code conflicts} is the store's
+     * {@code crossSiteConflicts}.
+     */
+    public static SiteReplication.Resynced resync(ClusterPersistenceConfiguration config, CrossSiteConflicts conflicts, String from,
+                                                  ClusterRegistry fromRegistry, String to, ClusterRegistry toRegistry) {
         java.util.concurrent.Executor direct = Runnable::run; // dictionaries are only read: nothing runs in the background
-        return SiteReplication.resync(SiteLinks.site(config, from, fromRegistry, direct), SiteLinks.site(config, to, toRegistry, direct));
+        return SiteReplication.resync(SiteLinks.site(config, from, fromRegistry, direct), SiteLinks.site(config, to, toRegistry, direct),
+                conflicts);
     }
 
     /**

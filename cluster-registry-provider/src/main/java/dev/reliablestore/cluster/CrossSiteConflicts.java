@@ -9,14 +9,39 @@ package dev.reliablestore.cluster;
  */
 public enum CrossSiteConflicts {
     /** The loser is replaced; a {@code ConflictResolved} event carrying both writes is raised where it is settled. */
-    LAST_WRITE_WINS,
+    LAST_WRITE_WINS("LastWriteWins"),
     /** As {@link #LAST_WRITE_WINS}, and the site that settles it also keeps a durable {@link ConflictRecord} with the losing value. */
-    CONFLICT_RECORD,
+    CONFLICT_RECORD("ConflictRecord"),
     /**
      * A conflict of two updates is merged by the type's {@link ConflictResolver} at each site that
      * settles it, and written there as a new write that includes both; the other sites receive it as
      * an ordinary overwrite, and merged writes that meet are merged again, so the resolver must be a
      * join (a union, a maximum). A conflict with a delete is settled as {@link #LAST_WRITE_WINS}.
      */
-    MERGE
+    MERGE("Merge");
+
+    private final String optionName;
+
+    CrossSiteConflicts(String optionName) {
+        this.optionName = optionName;
+    }
+
+    /** How the option {@code crossSiteConflicts} names it: {@code LastWriteWins}, {@code ConflictRecord}, {@code Merge}. */
+    public String optionName() {
+        return optionName;
+    }
+
+    /**
+     * The policy {@code name} names as the option does.
+     *
+     * @throws IllegalArgumentException naming the value and the three accepted
+     */
+    public static CrossSiteConflicts ofOptionName(String name) {
+        for (CrossSiteConflicts c : values()) {
+            if (c.optionName.equals(name)) {
+                return c;
+            }
+        }
+        throw new IllegalArgumentException("'" + name + "' is not a cross-site conflict policy: must be LastWriteWins, ConflictRecord or Merge");
+    }
 }

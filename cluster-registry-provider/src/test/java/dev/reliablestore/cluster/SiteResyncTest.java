@@ -10,6 +10,8 @@ import dev.reliablestore.registry.FeedHistoryUnavailableException;
 import dev.reliablestore.registry.HealthFault;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,6 +26,7 @@ import static org.awaitility.Awaitility.await;
  * history beyond what recovery needs, writes while tokyo cannot be reached, so its shipper to tokyo
  * stops (site-resync-tokyo); the resync merges paris's entities into tokyo and moves tokyo's
  * checkpoint, the shipper starts again by itself, ships what paris writes next, and the fault goes.
+ * A conflict the resync settles is kept as the cross-site policy says, as a shipped one would be.
  */
 class SiteResyncTest {
 
@@ -95,6 +98,52 @@ class SiteResyncTest {
         } finally {
             atParis.close();
             tokyoLocked.close();
+        }
+    }
+
+    /** Two sites shipping nothing to each other, so that only the resync brings paris's writes to tokyo. */
+    private ClusterPersistenceConfiguration config(String localSite, CrossSiteConflicts policy) {
+        ClusterPersistenceConfiguration.Builder b = ClusterPersistenceConfiguration.builder().resourceGroupName("RG").registryKeyPath("Data")
+                .site("paris", "embedded:" + dir.resolve("paris")).site("tokyo", "embedded:" + dir.resolve("tokyo"))
+                .localSite(localSite).siteReplicationDelay(Duration.ZERO).crossSiteConflicts(policy);
+        if (policy == CrossSiteConflicts.MERGE) {
+            b.conflictResolver(Parcel.class, (id, stored, lost, expected) -> new Parcel(
+                    String.join("+", new java.util.TreeSet<>(java.util.List.of(stored.value().label(), lost.label()))),
+                    Math.max(stored.value().grams(), lost.grams())));
+        }
+        return b.build();
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = CrossSiteConflicts.class, names = {"CONFLICT_RECORD", "MERGE"})
+    void aConflictTheResyncSettlesIsKeptAsTheCrossSitePolicySays(CrossSiteConflicts policy) {
+        try (ClusterStoreFactory paris = (ClusterStoreFactory) ClusterPersistenceProvider.open(config("paris", policy));
+             ClusterStoreFactory tokyo = (ClusterStoreFactory) ClusterPersistenceProvider.open(config("tokyo", policy))) {
+            paris.siteLinks().hold();
+            tokyo.siteLinks().hold();
+            paris.store(Parcel.class).save("p", new Parcel("paris", 1));
+            long now = System.currentTimeMillis();
+            await().pollInterval(Duration.ofMillis(1)).until(() -> System.currentTimeMillis() > now);
+            EntityStore<Parcel> atTokyo = tokyo.store(Parcel.class);
+            atTokyo.save("p", new Parcel("tokyo", 2)); // concurrent with paris's, and later: it wins
+
+            SiteReplication.Resynced resynced = ClusterStoreAdmin.resync(config("paris", policy), "paris", paris.registry(), "tokyo",
+                    tokyo.registry());
+            assertThat(resynced.written()).isEqualTo(1);
+            ClusterPersistenceStore<?> store = atTokyo.unwrap(ClusterPersistenceStore.class);
+            if (policy == CrossSiteConflicts.CONFLICT_RECORD) {
+                assertThat(atTokyo.get("p").orElseThrow().value()).isEqualTo(new Parcel("tokyo", 2));
+                assertThat(store.conflictRecords()).singleElement().satisfies(r -> {
+                    assertThat(r.id()).isEqualTo("p");
+                    assertThat(r.kept().site()).isEqualTo("tokyo");
+                    assertThat(r.lost().site()).isEqualTo("paris");
+                    assertThat(new String(r.lost().value().orElseThrow(), java.nio.charset.StandardCharsets.UTF_8)).contains("\"paris\"");
+                });
+            } else {
+                // the merge owed is made by tokyo's shipper-lease holder, which holds tokyo's lease although shipping is held
+                await().atMost(Duration.ofSeconds(30)).until(() -> atTokyo.get("p").orElseThrow().value().equals(new Parcel("paris+tokyo", 2)));
+                assertThat(store.conflictRecords()).isEmpty();
+            }
         }
     }
 }

@@ -77,13 +77,16 @@ public final class SiteReplication {
      * later stays), then moves {@code to}'s checkpoint for {@code from} to where {@code from}'s
      * history stood when the repair began, so {@code from}'s shipper goes on from there. Safe while
      * both sites are written to and while shippers run. Entities {@code to} holds that {@code from}
-     * holds nothing of are left as they are.
+     * holds nothing of are left as they are. A conflict settled at {@code to} is kept as
+     * {@code conflicts} says, as a shipped batch would keep it: a conflict record, or a merge owed
+     * that {@code to}'s shipper-lease holder makes (nothing is reported as an event: no store of
+     * this process is told).
      */
-    public static Resynced resync(Site from, Site to) {
+    public static Resynced resync(Site from, Site to, CrossSiteConflicts conflicts) {
         if (from.name().equals(to.name())) {
             throw new IllegalArgumentException("site " + from.name() + " cannot be resynced from itself");
         }
-        return new SiteResync(from, to).run();
+        return new SiteResync(from, to, conflicts, System::currentTimeMillis).run();
     }
 
     /** Where a site keeps its conflict records, one subkey per type: beside the ledger, so they are never shipped. */

@@ -1,5 +1,6 @@
 package dev.reliablestore.cluster.geo;
 
+import dev.reliablestore.cluster.CrossSiteConflicts;
 import dev.reliablestore.cluster.StorageLayout;
 import dev.reliablestore.registry.BatchCommand;
 import dev.reliablestore.registry.ConditionFailedException;
@@ -11,7 +12,9 @@ import dev.reliablestore.registry.WriteBatch;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
+import java.util.function.LongSupplier;
 
 /**
  * Repairs one site from another (docs/geo-replication.md, Operations): every entity the source
@@ -19,7 +22,9 @@ import java.util.TreeMap;
  * target holds that is later is kept), then the target's checkpoint for the source moves to where
  * the source's history stood when the repair began, so the source's shipper ships only what came
  * after. For a site that fell out of the source's retained history, one restored from an old copy,
- * or one seeded for the first time.
+ * or one seeded for the first time. A conflict it settles is kept as the store's cross-site policy
+ * says, in the batch that settles it, as a shipped batch keeps it ({@link SiteTranslator#settle}):
+ * a record, or a merge owed that the target's shipper-lease holder makes.
  */
 final class SiteResync {
 
@@ -32,10 +37,14 @@ final class SiteResync {
     private final EntityStates target;
     /** The target's checkpoint for the source. */
     private final ShipmentLedger ledger;
+    private final CrossSiteConflicts policy;
+    private final LongSupplier wallMillis;
 
-    SiteResync(SiteReplication.Site from, SiteReplication.Site to) {
+    SiteResync(SiteReplication.Site from, SiteReplication.Site to, CrossSiteConflicts policy, LongSupplier wallMillis) {
         this.from = from;
         this.to = to;
+        this.policy = Objects.requireNonNull(policy, "policy");
+        this.wallMillis = Objects.requireNonNull(wallMillis, "wallMillis");
         this.source = from.states();
         this.target = to.states();
         this.ledger = new ShipmentLedger(to.registry(), SiteReplication.ledgerKey(to.layout()), from.name());
@@ -96,7 +105,10 @@ final class SiteResync {
                 EntityStates.Current current = target.current(type, id, read, i * EntityStates.READS);
                 CrossSiteMerge.Outcome merged = CrossSiteMerge.merge(current.state(), states.get(id));
                 if (merged.changed(current.state())) {
-                    target.write(commands, type, id, merged.state(), current);
+                    EntityStates.Written w = target.write(commands, type, id, merged.state(), current);
+                    if (merged.conflict()) {
+                        SiteTranslator.settle(commands, policy, target, to.registry(), type, id, merged, current, w, wallMillis.getAsLong());
+                    }
                     changed++;
                 }
             }

@@ -190,27 +190,48 @@ final class SiteTranslator implements SiteShipper.Translator {
             }
             EntityStates.Written w = at.write(out, e.type, e.id, merged.state(), local);
             if (merged.conflict()) {
-                long stored = local.version().map(v -> v.value().asQword()).orElse(0L);
-                boolean updates = !merged.state().deleted() && !merged.loser().deleted();
-                if (policy == CrossSiteConflicts.MERGE && updates) {
-                    // merged at every site that settles it: the state kept here now counts the loser as included,
-                    // and a later write made here or elsewhere on top of it may reach the winner's site before
-                    // the loser does, which would then find nothing to merge; the merge reports it when made
-                    Conflict c = new Conflict(e.type, e.id, at.site(), merged.state(), merged.loser(), stored, w.version(), MERGE);
-                    out.add(PendingMerges.marker(at, target, c, wallMillis.getAsLong()));
-                    mergesOwed = true;
+                Conflict c = settle(out, policy, at, target, e.type, e.id, merged, local, w, wallMillis.getAsLong());
+                if (c.strategy().equals(MERGE)) {
+                    mergesOwed = true; // reported when made
                 } else {
-                    boolean record = policy == CrossSiteConflicts.CONFLICT_RECORD;
-                    Conflict c = new Conflict(e.type, e.id, at.site(), merged.state(), merged.loser(), stored, w.version(),
-                            record ? CONFLICT_RECORD : LAST_WRITE_WINS);
                     pending.put(e, c);
-                    if (record) {
-                        out.add(ConflictRecords.write(at, target, c, wallMillis.getAsLong()));
-                    }
                 }
             }
         }
         return out;
+    }
+
+    /**
+     * Adds to {@code out}, the batch that settles a conflict at site {@code at}, what {@code policy}
+     * keeps of its losing write: a conflict record, or (two updates under {@code MERGE}) the marker of
+     * the merge owed, which reports the conflict once it is made. The one place where a settled
+     * conflict becomes durable: shipped batches and resyncs alike.
+     *
+     * @param merged  the merge of the two writes (a conflict)
+     * @param local   what {@code at} held before
+     * @param written what {@code out} makes {@code at} hold
+     * @return the conflict, its strategy saying how it was settled
+     */
+    static Conflict settle(List<BatchCommand> out, CrossSiteConflicts policy, EntityStates at, ClusterRegistry target, String type,
+                           String id, CrossSiteMerge.Outcome merged, EntityStates.Current local, EntityStates.Written written,
+                           long nowMillis) {
+        long stored = local.version().map(v -> v.value().asQword()).orElse(0L);
+        boolean updates = !merged.state().deleted() && !merged.loser().deleted();
+        if (policy == CrossSiteConflicts.MERGE && updates) {
+            // merged at every site that settles it: the state kept here now counts the loser as included,
+            // and a later write made here or elsewhere on top of it may reach the winner's site before
+            // the loser does, which would then find nothing to merge
+            Conflict c = new Conflict(type, id, at.site(), merged.state(), merged.loser(), stored, written.version(), MERGE);
+            out.add(PendingMerges.marker(at, target, c, nowMillis));
+            return c;
+        }
+        boolean record = policy == CrossSiteConflicts.CONFLICT_RECORD;
+        Conflict c = new Conflict(type, id, at.site(), merged.state(), merged.loser(), stored, written.version(),
+                record ? CONFLICT_RECORD : LAST_WRITE_WINS);
+        if (record) {
+            out.add(ConflictRecords.write(at, target, c, nowMillis));
+        }
+        return c;
     }
 
     @Override
