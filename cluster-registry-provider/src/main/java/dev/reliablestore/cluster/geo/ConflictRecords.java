@@ -129,7 +129,8 @@ final class ConflictRecords {
     }
 
     /** A record opened: as the API shows it, and the losing write's state. */
-    record Opened(ConflictRecord record, SiteState lost) {
+    /** A record opened: what it says, and the stamps of the write it kept (without its value) and of the one it lost. */
+    record Opened(ConflictRecord record, SiteState kept, SiteState lost) {
     }
 
     /** Opens a record of {@code kind}. */
@@ -161,7 +162,7 @@ final class ConflictRecords {
             return new Opened(new ConflictRecord(type, entityId, site.name(), Instant.ofEpochMilli(settled),
                     new ConflictRecord.Kept(kept.origin(), Instant.ofEpochMilli(HybridClock.physical(kept.hlc())), keptDeleted),
                     new StoreEvent.SiteWrite(lost.origin(), Instant.ofEpochMilli(HybridClock.physical(lost.hlc())), Optional.ofNullable(lostValue)),
-                    storedVersion, resultVersion), lost);
+                    storedVersion, resultVersion), kept, lost);
         } catch (BufferUnderflowException | IllegalArgumentException bad) {
             throw new DataIntegrityException(where + " is malformed: " + bad.getMessage());
         }

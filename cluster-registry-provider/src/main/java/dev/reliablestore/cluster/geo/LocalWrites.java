@@ -134,6 +134,12 @@ public final class LocalWrites {
                     .orElseGet(() -> new Found(0, -1, null))));
             return out;
         }
+
+        /** The state read of {@code id} (null: the entity never existed there). */
+        SiteState state(String id) {
+            EntityStates.Current c = states.get(id);
+            return c == null ? null : c.state();
+        }
     }
 
     /** The states that {@code answer}, the answer to {@code reading}'s reads, holds. */

@@ -125,6 +125,12 @@ final class PendingMerges {
             }
             LocalWrites.Reading reading = writes.reading(type, List.of(owed.id()));
             LocalWrites.Read read = writes.read(reading, registry.read(ReadBatch.of(reading.reads())));
+            SiteState here = read.state(owed.id());
+            if (here == null || !includes(here, opened.kept())) {
+                // the marker was written ahead of the shipment that settles its conflict (one too large to carry it),
+                // and that shipment has not landed: merging now would merge with the state it replaces
+                return false;
+            }
             LocalWrites.Found found = read.found().get(owed.id());
             byte[] json = null; // deleted here since: the later delete stands; or the merge changes nothing: only the marker goes
             if (found.exists()) {
@@ -160,5 +166,11 @@ final class PendingMerges {
             return true;
         }
         return false;
+    }
+
+    /** Whether {@code state} has seen the write {@code kept} (its vector is at or after kept's). */
+    private static boolean includes(SiteState state, SiteState kept) {
+        VersionVector.Order o = kept.vector().compare(state.vector());
+        return o == VersionVector.Order.BEFORE || o == VersionVector.Order.EQUAL;
     }
 }

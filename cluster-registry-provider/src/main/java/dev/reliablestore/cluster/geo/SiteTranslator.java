@@ -8,7 +8,9 @@ import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
+import dev.reliablestore.registry.RegistryLimits;
 import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.WriteBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -167,6 +169,8 @@ final class SiteTranslator implements SiteShipper.Translator {
         }
         ReadBatchResult read = target.read(ReadBatch.of(reads));
         List<BatchCommand> out = new ArrayList<>();
+        // the conflict records and merge markers: in the batch, unless they would make a lone shipment too large
+        List<BatchCommand> kept = new ArrayList<>();
         for (int i = 0; i < entities.size(); i++) {
             Entity e = entities.get(i);
             SiteState incoming = incoming(e, written.get(e));
@@ -190,7 +194,7 @@ final class SiteTranslator implements SiteShipper.Translator {
             }
             EntityStates.Written w = at.write(out, e.type, e.id, merged.state(), local);
             if (merged.conflict()) {
-                Conflict c = settle(out, policy, at, target, e.type, e.id, merged, local, w, wallMillis.getAsLong());
+                Conflict c = settle(kept, policy, at, target, e.type, e.id, merged, local, w, wallMillis.getAsLong());
                 if (c.strategy().equals(MERGE)) {
                     mergesOwed = true; // reported when made
                 } else {
@@ -198,7 +202,55 @@ final class SiteTranslator implements SiteShipper.Translator {
                 }
             }
         }
+        if (!kept.isEmpty() && batches.size() == 1 && !fits(out, kept)) {
+            writeAhead(kept);
+        } else {
+            out.addAll(kept); // a group of several batches that does not fit is split by the shipper first
+        }
         return out;
+    }
+
+    /**
+     * Whether {@code commands} with {@code kept} and the shipment ledger's commands fit one batch of
+     * the target.
+     */
+    private boolean fits(List<BatchCommand> commands, List<BatchCommand> kept) {
+        RegistryLimits limits = target.limits();
+        if (commands.size() + kept.size() + LocalWrites.SHIPPED_BATCH_COMMANDS > limits.maxBatchCommands()) {
+            return false;
+        }
+        WriteBatch.Builder b = WriteBatch.builder();
+        commands.forEach(b::add);
+        kept.forEach(b::add);
+        return b.build().encodedSize() + LocalWrites.SHIPPED_BATCH_BYTES <= limits.maxBatchBytes();
+    }
+
+    /**
+     * Writes the records and markers of a shipment that cannot carry them (its entities and their
+     * losing values together exceed the target's batch limit) ahead of it, in batches of their own:
+     * each is a value of its own name, written again alike if the shipment is translated again, so
+     * none is lost if the shipment lands. A record (or marker) written ahead of a shipment that then
+     * meets a changed target and settles otherwise stays, saying that a write lost that did lose,
+     * to a later one; a marker is merged only once the write it kept has landed (PendingMerges).
+     */
+    private void writeAhead(List<BatchCommand> kept) {
+        RegistryLimits limits = target.limits();
+        List<BatchCommand> batch = new ArrayList<>();
+        long bytes = 0;
+        for (BatchCommand c : kept) {
+            long size = WriteBatch.of(List.of(c)).encodedSize(); // a batch's size is the sum of its commands'
+            if (!batch.isEmpty() && (batch.size() + 1 > limits.maxBatchCommands() || bytes + size > limits.maxBatchBytes())) {
+                target.commit(WriteBatch.of(batch));
+                batch.clear();
+                bytes = 0;
+            }
+            batch.add(c);
+            bytes += size;
+        }
+        if (!batch.isEmpty()) {
+            target.commit(WriteBatch.of(batch));
+        }
+        LOG.debug("{}: wrote {} conflict record(s) or merge marker(s) ahead of a shipment too large to carry them", this, kept.size());
     }
 
     /**
@@ -340,7 +392,7 @@ final class SiteTranslator implements SiteShipper.Translator {
     /**
      * Writes made before sites were configured carry no stamp, so nothing orders two of them of one
      * entity across sites: shipping them could leave the sites different. The other sites are seeded
-     * from this one instead (a copy of its registry, or `sites resync`, not built yet).
+     * from this one instead (a copy of its registry).
      */
     private IllegalStateException unstamped(Entity e, ChangeBatch batch) {
         return new IllegalStateException("batch " + batch.sequence() + " of site " + origin.site() + " writes " + e.where()

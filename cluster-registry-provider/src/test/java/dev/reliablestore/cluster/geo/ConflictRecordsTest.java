@@ -188,4 +188,55 @@ class ConflictRecordsTest {
         assertThat(records(lima)).isEmpty();
         assertThat(records(site("paris"))).hasSize(2);
     }
+
+    /** One batch at {@code s} saving every value of {@code values}, as a store's saveBatch writes it there. */
+    static void saveBatch(Site s, Map<String, byte[]> values) {
+        LocalWrites writes = new LocalWrites(s.states(), s.clock());
+        LocalWrites.Reading reading = writes.reading(TYPE, values.keySet());
+        LocalWrites.Plan plan = writes.plan(reading, values, s.registry().read(dev.reliablestore.registry.ReadBatch.of(reading.reads())));
+        WriteBatch.Builder b = WriteBatch.builder();
+        plan.commands().forEach(b::add);
+        s.registry().commit(b.build());
+    }
+
+    /** Eight entities of 3 KiB of JSON that zstd cannot shrink, marked with {@code by}. */
+    static Map<String, byte[]> eightLarge(String by, long seed) {
+        java.util.Random random = new java.util.Random(seed);
+        Map<String, byte[]> out = new TreeMap<>();
+        for (int i = 0; i < 8; i++) {
+            byte[] noise = new byte[2304];
+            random.nextBytes(noise);
+            out.put("big" + i, ("{\"by\":\"" + by + "\",\"noise\":\"" + java.util.Base64.getEncoder().encodeToString(noise) + "\"}")
+                    .getBytes(StandardCharsets.UTF_8));
+        }
+        return out;
+    }
+
+    /**
+     * A shipped batch whose entities all conflict at the target, within its batch limit at the
+     * origin but not once the losing values are added: the records are written ahead of it, and it
+     * lands whole (32 KiB limit; each batch about 27 KiB, about 44 KiB with its eight records).
+     */
+    @Test
+    void aShipmentTooLargeToCarryItsRecordsWritesThemAheadAndLandsWhole() {
+        Site lima = site("lima");
+        Site paris = site("paris");
+        sites.limitShippedBatches(32 * 1024);
+        saveBatch(lima, eightLarge("lima", 1));
+        paris.wall().set(1_000_100);
+        saveBatch(paris, eightLarge("paris", 2));
+        release();
+        await().atMost(Duration.ofSeconds(30)).until(() -> records(lima).size() == 8 && records(paris).size() == 8);
+        hold(); // no shipper failed
+        for (Site s : sites.all()) {
+            assertThat(records(s)).as(s.name()).allSatisfy(r -> {
+                assertThat(r.lost().site()).isEqualTo("lima");
+                assertThat(lostValue(r)).startsWith("{\"by\":\"lima\"");
+                assertThat(r.kept().site()).isEqualTo("paris");
+            });
+            assertThat(SiteTranslatorTest.states(s.registry(), s.states()).values()).as(s.name()).hasSize(8)
+                    .allSatisfy(st -> assertThat(new String(st.value(), StandardCharsets.UTF_8)).startsWith("{\"by\":\"paris\""));
+        }
+        assertThat(conflicts).hasSize(16);
+    }
 }

@@ -28,7 +28,8 @@ import static org.awaitility.Awaitility.await;
  * union of all of them at every site, each conflict merged at the sites that settled it and each
  * merge written reported once where it was made; a write on top of a third site's settlement that
  * overtakes the loser loses nothing; a merge that the shipping process cannot make waits, durably,
- * for one that can; a conflict with a delete is settled as last-writer-wins.
+ * for one that can; a conflict with a delete is settled as last-writer-wins; a merge owed that was
+ * written ahead of a shipment too large to carry it waits until that shipment has landed.
  */
 class MergeAcrossSitesTest {
 
@@ -220,5 +221,74 @@ class MergeAcrossSitesTest {
             assertThat(c.strategy()).isEqualTo("LastWriteWins");
             assertThat(c.winner().deleted()).isTrue();
         });
+    }
+
+    /**
+     * Eight entities of about 3 KiB updated concurrently at lima and at paris (later), each site's in
+     * one batch; lima's translated at paris, whose batches may hold 32 KiB, cannot carry the eight
+     * markers with it: they are written ahead. Until lima's batch lands, a merge of them would merge
+     * paris's value with itself and drop the marker; it is not made. Once it lands, it is.
+     */
+    @Test
+    void aMergeOwedAheadOfItsShipmentWaitsUntilTheShipmentHasLanded() throws Exception {
+        Site lima = site("lima");
+        Site paris = site("paris");
+        Map<String, byte[]> atLima = new TreeMap<>();
+        Map<String, byte[]> atParis = new TreeMap<>();
+        Map<String, String> union = new TreeMap<>();
+        java.util.Random random = new java.util.Random(3);
+        for (int i = 0; i < 8; i++) {
+            String[] noise = new String[2];
+            for (int k = 0; k < 2; k++) {
+                byte[] bytes = new byte[2304];
+                random.nextBytes(bytes);
+                noise[k] = java.util.Base64.getEncoder().encodeToString(bytes);
+            }
+            atLima.put("big" + i, json("lima-" + i + "," + noise[0]));
+            atParis.put("big" + i, json("paris-" + i + "," + noise[1]));
+            union.put("big" + i, String.join(",", new TreeSet<>(List.of("lima-" + i, noise[0], "paris-" + i, noise[1]))));
+        }
+        ConflictRecordsTest.saveBatch(lima, atLima);
+        paris.wall().set(1_000_100);
+        ConflictRecordsTest.saveBatch(paris, atParis);
+        Map<String, String> parisBefore = content(paris);
+
+        java.util.concurrent.BlockingQueue<dev.reliablestore.registry.ChangeBatch> fed = new java.util.concurrent.LinkedBlockingQueue<>();
+        long last = lima.registry().currentSequence();
+        dev.reliablestore.registry.ChangeBatch limasBatch;
+        dev.reliablestore.registry.Watch w = lima.registry().watch(SiteTranslatorTest.LAYOUT.root(), 0, new dev.reliablestore.registry.ChangeListener() {
+            @Override
+            public void onBatch(dev.reliablestore.registry.ChangeBatch batch) {
+                fed.add(batch);
+            }
+
+            @Override
+            public void onResync(String reason) {
+                throw new AssertionError(reason);
+            }
+        });
+        try {
+            do {
+                limasBatch = fed.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(limasBatch).as("lima's batch in its history").isNotNull();
+            } while (limasBatch.sequence() < last);
+        } finally {
+            w.close();
+        }
+        sites.limitShippedBatches(32 * 1024);
+        SiteTranslator translator = new SiteTranslator(lima.states(), sites.shippedInto(paris.registry()), paris.states(), lima.clock(),
+                lima.wall()::get, Duration.ofMinutes(10), CrossSiteConflicts.MERGE, null, reported::add);
+        List<dev.reliablestore.registry.BatchCommand> shipment = translator.commands(List.of(limasBatch));
+        assertThat(markers()).as("written ahead").isEqualTo(8);
+
+        HybridClock parisClock = new HybridClock(paris.wall()::get, Duration.ofSeconds(5));
+        assertThat(PendingMerges.run(paris.site(), parisClock, unionOfTags, reported::add)).isZero();
+        assertThat(markers()).isEqualTo(8);
+        assertThat(content(paris)).isEqualTo(parisBefore);
+
+        paris.registry().commit(dev.reliablestore.registry.WriteBatch.of(shipment)); // lands (the shipper would add its ledger)
+        assertThat(PendingMerges.run(paris.site(), parisClock, unionOfTags, reported::add)).isEqualTo(8);
+        assertThat(markers()).isZero();
+        assertThat(content(paris)).isEqualTo(union);
     }
 }

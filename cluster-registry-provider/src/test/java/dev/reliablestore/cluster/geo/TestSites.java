@@ -5,6 +5,9 @@ import dev.reliablestore.cluster.SiteEnvelopesForTests;
 import dev.reliablestore.cluster.crypto.KeyRing;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.RegistryLimitException;
+import dev.reliablestore.registry.RegistryLimits;
+import dev.reliablestore.registry.WriteBatch;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,6 +40,8 @@ final class TestSites implements AutoCloseable {
 
     private final Map<String, Site> sites = new TreeMap<>();
     private final List<SiteShipper> shippers = new ArrayList<>();
+    /** The batch limit, in bytes, every site ships into ({@link #limitShippedBatches}); 0: the registry's own. */
+    private long shippedBatchBytes;
 
     TestSites(Path dir, List<String> names) {
         KeyRing keys = SiteEnvelopesForTests.ring();
@@ -47,6 +52,32 @@ final class TestSites implements AutoCloseable {
             AtomicLong wall = new AtomicLong(1_000_000);
             sites.put(name, new Site(name, s, s.states(), wall, new HybridClock(wall::get, Duration.ofSeconds(5))));
         }
+    }
+
+    /**
+     * From the next release on, the sites ship into registries whose batches may hold at most
+     * {@code bytes} (a backend of smaller limits: {@code limits()} says so and a larger commit is refused).
+     */
+    void limitShippedBatches(long bytes) {
+        shippedBatchBytes = bytes;
+    }
+
+    ClusterRegistry shippedInto(ClusterRegistry real) {
+        if (shippedBatchBytes == 0) {
+            return real;
+        }
+        RegistryLimits real0 = real.limits();
+        RegistryLimits limits = new RegistryLimits(real0.maxValueSize(), shippedBatchBytes, real0.maxBatchCommands());
+        return SiteShipperTest.around(real, (method, args, proceed) -> {
+            if (method.equals("limits")) {
+                return limits;
+            }
+            if (method.startsWith("commit") && args[0] instanceof WriteBatch b && b.encodedSize() > shippedBatchBytes) {
+                throw new RegistryLimitException("write batch is " + b.encodedSize() + " bytes; the limit is " + shippedBatchBytes + " (test)",
+                        b.encodedSize(), shippedBatchBytes);
+            }
+            return proceed.call();
+        });
     }
 
     Site site(String name) {
@@ -73,9 +104,10 @@ final class TestSites implements AutoCloseable {
               Consumer<SiteTranslator.Conflict> conflicts) {
         Site f = sites.get(from);
         Site t = sites.get(to);
-        SiteTranslator translator = new SiteTranslator(f.states, t.registry(), t.states, f.clock, f.wall::get, window, policy, merger,
+        ClusterRegistry into = shippedInto(t.registry());
+        SiteTranslator translator = new SiteTranslator(f.states, into, t.states, f.clock, f.wall::get, window, policy, merger,
                 conflicts);
-        shippers.add(new SiteShipper(f.registry(), LAYOUT.root(), f.name, t.registry(), t.name, LEDGER, translator, Duration.ZERO,
+        shippers.add(new SiteShipper(f.registry(), LAYOUT.root(), f.name, into, t.name, LEDGER, translator, Duration.ZERO,
                 Duration.ofMillis(20), Duration.ofSeconds(30)));
     }
 

@@ -40,8 +40,9 @@ import static org.awaitility.Awaitility.await;
  * with SIGKILL mid-stream and started again. At the end every site holds the same content, and for
  * every entity it is the acknowledged write with the greatest stamp — nothing acknowledged is lost —
  * and no site's version of an entity counts more state changes than there were writes of it. The
- * writes stand in for the provider's stamped write path (not built yet), as in
- * {@link SiteTranslatorTest}. The steps are counted in acknowledged writes: CI runs 2,400
+ * writes are planned as a store at a site plans them ({@link LocalWrites}, through
+ * {@link SiteTranslatorTest#write}); the shippers are started directly, not by a factory's lease
+ * (that is {@code ConfiguredSitesTest}'s part). The steps are counted in acknowledged writes: CI runs 2,400
  * (cut at 500, kill at 1,000, healed at 1,500); {@code -Dreliablestore.soak=true} runs 15,000.
  */
 class ThreeZooKeeperSitesTest {
