@@ -42,8 +42,8 @@ import static org.awaitility.Awaitility.await;
  * and no site's version of an entity counts more state changes than there were writes of it. The
  * writes are planned as a store at a site plans them ({@link LocalWrites}, through
  * {@link SiteTranslatorTest#write}); the shippers are started directly, not by a factory's lease
- * (that is {@code ConfiguredSitesTest}'s part). The steps are counted in acknowledged writes: CI runs 2,400
- * (cut at 500, kill at 1,000, healed at 1,500); {@code -Dreliablestore.soak=true} runs 15,000.
+ * (that is {@code ConfiguredSitesTest}'s part). The steps are counted in acknowledged writes: CI runs 2,100
+ * (cut at 450, kill at 900, healed at 1,350); {@code -Dreliablestore.soak=true} runs 15,000.
  */
 class ThreeZooKeeperSitesTest {
 
@@ -61,10 +61,10 @@ class ThreeZooKeeperSitesTest {
     static final String TYPE = "Order";
     private static final boolean SOAK = Boolean.getBoolean("reliablestore.soak");
     /** The scenario's steps, by acknowledged writes at all sites together (the writers make some 150–250/s here). */
-    private static final int CUT_AT = SOAK ? 2_500 : 500;
-    private static final int KILL_AT = SOAK ? 5_000 : 1_000;
-    private static final int HEAL_AT = SOAK ? 7_500 : 1_500;
-    private static final int STOP_AT = SOAK ? 15_000 : 2_400;
+    private static final int CUT_AT = SOAK ? 2_500 : 450;
+    private static final int KILL_AT = SOAK ? 5_000 : 900;
+    private static final int HEAL_AT = SOAK ? 7_500 : 1_350;
+    private static final int STOP_AT = SOAK ? 15_000 : 2_100;
     private static final int IDS = 60;
 
     static EntityStates states(StorageLayout layout, KeyRing keys, String site) {
