@@ -291,6 +291,13 @@ final class SitesCommand implements Callable<Integer> {
                         + "(made by --to's shipper-lease holder). Required: a repair keeps what the store keeps.")
         String crossSiteConflicts;
 
+        @Option(names = "--remove-stale-older-than", paramLabel = "DURATION", converter = DurationConverter.class,
+                description = "Also delete at --to the entities --from holds nothing of that were last written longer ago than "
+                        + "DURATION, which must be at least the store's conflictResolutionWindow: --from deleted them and no longer "
+                        + "keeps the tombstones (or never received them: a write later than the window is refused). For a site restored "
+                        + "from a copy older than the window. The deletes are made as --from's and are not shipped on.")
+        Duration removeStaleOlderThan;
+
         @Mixin
         KeyOptions keys = new KeyOptions();
 
@@ -330,14 +337,16 @@ final class SitesCommand implements Callable<Integer> {
             try {
                 source = Status.open(from, sites.get(from), options);
                 target = Status.open(to, sites.get(to), options);
-                SiteReplication.Resynced r = ClusterStoreAdmin.resync(config, conflicts, from, source, to, target);
+                SiteReplication.Resynced r = ClusterStoreAdmin.resync(config, conflicts, removeStaleOlderThan, removeStaleOlderThan != null,
+                        from, source, to, target);
                 PrintWriter out = spec.commandLine().getOut();
                 if (json) {
                     out.println(Json.write(Json.object("from", from, "to", to, "compared", r.compared(), "written", r.written(),
-                            "checkpoint", r.checkpoint())));
+                            "removed", r.removed(), "checkpoint", r.checkpoint())));
                 } else {
                     out.println("resynced " + to + " from " + from + ": compared " + r.compared() + " entities, changed " + r.written()
-                            + " at " + to + "; " + to + "'s checkpoint for " + from + " is " + r.checkpoint());
+                            + " at " + to + (removeStaleOlderThan == null ? "" : ", removed " + r.removed() + " stale")
+                            + "; " + to + "'s checkpoint for " + from + " is " + r.checkpoint());
                 }
                 out.flush();
                 return ExitCodes.OK;

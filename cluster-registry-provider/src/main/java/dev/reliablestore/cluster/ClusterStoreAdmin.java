@@ -108,30 +108,41 @@ public final class ClusterStoreAdmin {
      * Operations): every entity {@code from} holds is merged into {@code to} as a shipped write would
      * be (the later stamp wins), then {@code to}'s checkpoint for {@code from} moves to where
      * {@code from}'s history stood when the repair began, and {@code from}'s shipper, which retries a
-     * stopped shipment on its own, goes on from there. {@code config} gives the storage root and the
-     * keys (the store's own configuration will do); the caller holds both registries. Safe while the
-     * sites are written to. A conflict the repair settles at {@code to} is kept as {@code config}'s
+     * stopped shipment on its own, goes on from there. {@code config} is the store's own (its sites,
+     * keys, {@code crossSiteConflicts} and window); the caller holds both registries. Safe while the
+     * sites are written to. A conflict the repair settles at {@code to} is kept as the store's
      * {@code crossSiteConflicts} says (a conflict record; a merge owed, made by {@code to}'s
-     * shipper-lease holder), as a shipped batch would keep it.
+     * shipper-lease holder), as a shipped batch would keep it. The entities {@code to} holds that
+     * {@code from} holds nothing of and that were last written longer ago than the
+     * conflict-resolution window are counted as stale, and left.
      *
      * @param from the site to repair from, as named in the store's sites
      * @param to   the site to repair
      */
     public static SiteReplication.Resynced resync(ClusterPersistenceConfiguration config, String from, ClusterRegistry fromRegistry,
                                                   String to, ClusterRegistry toRegistry) {
-        return resync(config, config.crossSiteConflicts(), from, fromRegistry, to, toRegistry);
+        return resync(config, config.crossSiteConflicts(), config.conflictResolutionWindow(), false, from, fromRegistry, to, toRegistry);
     }
 
     /**
      * {@link #resync(ClusterPersistenceConfiguration, String, ClusterRegistry, String, ClusterRegistry)}
-     * for a tool whose {@code config} names no sites: {@code conflicts} is the store's
-     * {@code crossSiteConflicts}.
+     * for a tool whose {@code config} gives only the root and the keys.
+     *
+     * @param conflicts   the store's {@code crossSiteConflicts}
+     * @param staleAfter  how long ago an entity {@code to} holds and {@code from} holds nothing of was last
+     *                    written, at least, to be stale: the store's {@code conflictResolutionWindow} or
+     *                    more (less would take for stale a write that {@code from} will still receive);
+     *                    null: none is looked for
+     * @param removeStale delete the stale entities at {@code to}, as deletes made at {@code from}: for a
+     *                    site restored from a copy older than the window, which holds entities the others
+     *                    deleted and no longer keep tombstones of
      */
-    public static SiteReplication.Resynced resync(ClusterPersistenceConfiguration config, CrossSiteConflicts conflicts, String from,
-                                                  ClusterRegistry fromRegistry, String to, ClusterRegistry toRegistry) {
+    public static SiteReplication.Resynced resync(ClusterPersistenceConfiguration config, CrossSiteConflicts conflicts, Duration staleAfter,
+                                                  boolean removeStale, String from, ClusterRegistry fromRegistry, String to,
+                                                  ClusterRegistry toRegistry) {
         java.util.concurrent.Executor direct = Runnable::run; // dictionaries are only read: nothing runs in the background
         return SiteReplication.resync(SiteLinks.site(config, from, fromRegistry, direct), SiteLinks.site(config, to, toRegistry, direct),
-                conflicts);
+                conflicts, staleAfter, config.maxClockSkew(), removeStale);
     }
 
     /**

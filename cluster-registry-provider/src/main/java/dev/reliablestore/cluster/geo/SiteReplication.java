@@ -66,9 +66,12 @@ public final class SiteReplication {
      *
      * @param checkpoint the target's checkpoint for the source now (at least): the source's sequence when the resync began
      * @param compared   the source's entities (values and tombstones) compared
-     * @param written    the target's entities it changed
+     * @param written    the target's entities it changed (the stale ones it removed not counted)
+     * @param stale      the target's entities found stale: the source holds nothing of them and they were last
+     *                   written longer ago than the conflict-resolution window (0 when tombstones are kept for good)
+     * @param removed    of those, the ones it removed (deleted as the source's); 0 unless asked to
      */
-    public record Resynced(long checkpoint, int compared, int written) {
+    public record Resynced(long checkpoint, int compared, int written, int stale, int removed) {
     }
 
     /**
@@ -81,12 +84,24 @@ public final class SiteReplication {
      * {@code conflicts} says, as a shipped batch would keep it: a conflict record, or a merge owed
      * that {@code to}'s shipper-lease holder makes (nothing is reported as an event: no store of
      * this process is told).
+     *
+     * <p>Entities {@code to} holds a value of that {@code from} holds nothing of, last written longer
+     * ago than {@code staleAfter} (at least the store's conflict-resolution window), are stale:
+     * {@code from} deleted them and collected the tombstones, or never received them (a write later
+     * than the window is refused where it arrives). They are counted, and with {@code removeStale}
+     * deleted at {@code to} as deletes made at {@code from} (each only if it is still the state found
+     * stale). Values written before sites were configured are never stale.
+     *
+     * @param staleAfter   the age that makes an entity stale; null: none is looked for
+     * @param maxClockSkew the store's maximum clock skew (the deletes are stamped by {@code from}'s clock, this host's)
+     * @throws IllegalArgumentException {@code removeStale} without {@code staleAfter}
      */
-    public static Resynced resync(Site from, Site to, CrossSiteConflicts conflicts) {
+    public static Resynced resync(Site from, Site to, CrossSiteConflicts conflicts, Duration staleAfter, Duration maxClockSkew,
+                                  boolean removeStale) {
         if (from.name().equals(to.name())) {
             throw new IllegalArgumentException("site " + from.name() + " cannot be resynced from itself");
         }
-        return new SiteResync(from, to, conflicts, System::currentTimeMillis).run();
+        return new SiteResync(from, to, conflicts, System::currentTimeMillis, staleAfter, maxClockSkew, removeStale).run();
     }
 
     /** Where a site keeps its conflict records, one subkey per type: beside the ledger, so they are never shipped. */

@@ -9,6 +9,7 @@ import dev.reliablestore.registry.ReadBatchResult;
 import dev.reliablestore.registry.VersionedValue;
 import dev.reliablestore.registry.WriteBatch;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -39,12 +40,31 @@ final class SiteResync {
     private final ShipmentLedger ledger;
     private final CrossSiteConflicts policy;
     private final LongSupplier wallMillis;
+    /** How long ago a stale entity was last written at least, in ms; {@link Long#MAX_VALUE}: none is looked for. */
+    private final long windowMillis;
+    private final boolean removeStale;
+    /** The source's clock, for the deletes that remove stale entities (stamped as the source's). */
+    private final HybridClock clock;
 
-    SiteResync(SiteReplication.Site from, SiteReplication.Site to, CrossSiteConflicts policy, LongSupplier wallMillis) {
+    /**
+     * @param window      how long ago an entity the source holds nothing of was last written at the
+     *                    target, at least, to be stale: the conflict-resolution window or more; null:
+     *                    none is looked for
+     * @param removeStale whether to remove the stale entities from the target (else they are only counted)
+     */
+    SiteResync(SiteReplication.Site from, SiteReplication.Site to, CrossSiteConflicts policy, LongSupplier wallMillis, Duration window,
+               Duration maxClockSkew, boolean removeStale) {
+        if (removeStale && window == null) {
+            throw new IllegalArgumentException("stale entities cannot be removed without the age that makes them stale"
+                    + " (the conflict-resolution window or more)");
+        }
         this.from = from;
         this.to = to;
         this.policy = Objects.requireNonNull(policy, "policy");
         this.wallMillis = Objects.requireNonNull(wallMillis, "wallMillis");
+        this.windowMillis = window == null ? Long.MAX_VALUE : window.toMillis();
+        this.removeStale = removeStale;
+        this.clock = new HybridClock(wallMillis, maxClockSkew);
         this.source = from.states();
         this.target = to.states();
         this.ledger = new ShipmentLedger(to.registry(), SiteReplication.ledgerKey(to.layout()), from.name());
@@ -55,25 +75,73 @@ final class SiteResync {
         long checkpoint = SiteReplication.probe(from.registry(), from.layout(), "resync");
         int compared = 0;
         int written = 0;
-        for (String type : source.types(from.registry())) {
-            Map<String, SiteState> states = states(type);
+        int stale = 0;
+        int removed = 0;
+        int perBatch = Math.max(1, (to.registry().limits().maxBatchCommands() - LocalWrites.SHIPPED_BATCH_COMMANDS)
+                / LocalWrites.COMMANDS_PER_ENTITY);
+        java.util.Set<String> types = new java.util.TreeSet<>(source.types(from.registry()));
+        if (windowMillis != Long.MAX_VALUE) {
+            types.addAll(target.types(to.registry()));
+        }
+        for (String type : types) {
+            Map<String, SiteState> states = states(from, source, type);
             compared += states.size();
             List<String> ids = new ArrayList<>(states.keySet());
-            int perBatch = Math.max(1, (to.registry().limits().maxBatchCommands() - LocalWrites.SHIPPED_BATCH_COMMANDS)
-                    / LocalWrites.COMMANDS_PER_ENTITY);
             for (int i = 0; i < ids.size(); i += perBatch) {
-                written += merge(type, ids.subList(i, Math.min(ids.size(), i + perBatch)), states);
+                written += merge(type, ids.subList(i, Math.min(ids.size(), i + perBatch)), states, Map.of());
+            }
+            if (windowMillis != Long.MAX_VALUE) {
+                Map<String, SiteState> staleHere = stale(type, states.keySet());
+                stale += staleHere.size();
+                if (removeStale) {
+                    removed += removeStale(type, staleHere);
+                }
             }
         }
         // at least there: a shipper may have moved it further meanwhile
         ledger.apply(checkpoint, List.of());
-        return new SiteReplication.Resynced(checkpoint, compared, written);
+        return new SiteReplication.Resynced(checkpoint, compared, written, stale, removed);
     }
 
-    /** Every entity state the source holds of {@code type}: values (stamped or not) and tombstones. */
-    private Map<String, SiteState> states(String type) {
-        StorageLayout layout = from.layout();
-        ReadBatchResult r = from.registry().read(ReadBatch.of(new ReadBatch.ValuesRead(layout.type(type)),
+    /**
+     * Deletes the {@code stale} entities of {@code type} at the target, as deletes made at the source,
+     * each only if the target still holds the state found stale; returns how many it deleted.
+     */
+    int removeStale(String type, Map<String, SiteState> stale) {
+        int perBatch = Math.max(1, (to.registry().limits().maxBatchCommands() - LocalWrites.SHIPPED_BATCH_COMMANDS)
+                / LocalWrites.COMMANDS_PER_ENTITY);
+        Map<String, SiteState> deletes = new TreeMap<>();
+        stale.forEach((id, state) -> deletes.put(id, SiteState.write(state, null, from.name(), clock)));
+        List<String> ids = new ArrayList<>(deletes.keySet());
+        int removed = 0;
+        for (int i = 0; i < ids.size(); i += perBatch) {
+            removed += merge(type, ids.subList(i, Math.min(ids.size(), i + perBatch)), deletes, stale);
+        }
+        return removed;
+    }
+
+    /**
+     * The entities of {@code type} the target holds a value of and the source nothing of (not in
+     * {@code atSource}), last written longer ago than the window: the source deleted each and has
+     * collected its tombstone, or never received it — a write that reaches a site later than the
+     * window is refused there (SiteTranslator). Values written before sites were configured (no
+     * stamp) are never stale: they were never shipped.
+     */
+    private Map<String, SiteState> stale(String type, java.util.Set<String> atSource) {
+        Map<String, SiteState> out = new TreeMap<>();
+        long now = wallMillis.getAsLong();
+        states(to, target, type).forEach((id, state) -> {
+            if (!atSource.contains(id) && !state.deleted() && !state.unstamped() && now - HybridClock.physical(state.hlc()) > windowMillis) {
+                out.put(id, state);
+            }
+        });
+        return out;
+    }
+
+    /** Every entity state {@code site} holds of {@code type}: values (stamped or not) and tombstones. */
+    private static Map<String, SiteState> states(SiteReplication.Site site, EntityStates states, String type) {
+        StorageLayout layout = site.layout();
+        ReadBatchResult r = site.registry().read(ReadBatch.of(new ReadBatch.ValuesRead(layout.type(type)),
                 new ReadBatch.ValuesRead(layout.versions(type)), new ReadBatch.ValuesRead(layout.tombstones(type))));
         Map<String, VersionedValue> envelopes = r.values(0).orElse(Map.of());
         Map<String, VersionedValue> versions = r.values(1).orElse(Map.of());
@@ -81,19 +149,24 @@ final class SiteResync {
         for (Map.Entry<String, VersionedValue> v : versions.entrySet()) {
             VersionedValue envelope = envelopes.get(v.getKey());
             if (envelope == null) {
-                throw new IllegalStateException("site " + from.name() + " holds a version record of " + type + "/" + v.getKey()
+                throw new IllegalStateException("site " + site.name() + " holds a version record of " + type + "/" + v.getKey()
                         + " without its value");
             }
-            out.put(v.getKey(), source.opened(type, v.getKey(), v.getValue().value().asQword(), envelope.value().asBinary()));
+            out.put(v.getKey(), states.opened(type, v.getKey(), v.getValue().value().asQword(), envelope.value().asBinary()));
         }
         for (Map.Entry<String, VersionedValue> t : r.values(2).orElse(Map.of()).entrySet()) {
-            out.putIfAbsent(t.getKey(), source.tombstone(type, t.getKey(), t.getValue().value().asBinary()));
+            out.putIfAbsent(t.getKey(), states.tombstone(type, t.getKey(), t.getValue().value().asBinary()));
         }
         return out;
     }
 
-    /** Merges the source's states of {@code ids} into the target in one batch; returns how many it changed. */
-    private int merge(String type, List<String> ids, Map<String, SiteState> states) {
+    /**
+     * Merges the states of {@code ids} into the target in one batch; returns how many it changed.
+     *
+     * @param only per id, the one target state the merge is for (a stale entity's delete: if the entity
+     *             changed since it was found stale, it is not stale and is left); empty: any
+     */
+    private int merge(String type, List<String> ids, Map<String, SiteState> states, Map<String, SiteState> only) {
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             List<ReadBatch.Read> reads = new ArrayList<>();
             ids.forEach(id -> reads.addAll(target.reads(type, id)));
@@ -103,6 +176,9 @@ final class SiteResync {
             for (int i = 0; i < ids.size(); i++) {
                 String id = ids.get(i);
                 EntityStates.Current current = target.current(type, id, read, i * EntityStates.READS);
+                if (only.containsKey(id) && !only.get(id).equals(current.state())) {
+                    continue;
+                }
                 CrossSiteMerge.Outcome merged = CrossSiteMerge.merge(current.state(), states.get(id));
                 if (merged.changed(current.state())) {
                     EntityStates.Written w = target.write(commands, type, id, merged.state(), current);
@@ -120,7 +196,8 @@ final class SiteResync {
             // room for the checkpoint's two commands the ledger adds
             if (b.build().encodedSize() + LocalWrites.SHIPPED_BATCH_BYTES > to.registry().limits().maxBatchBytes() && ids.size() > 1) {
                 // large values: the group in halves, each its own batch (a resync need not be atomic)
-                return merge(type, ids.subList(0, ids.size() / 2), states) + merge(type, ids.subList(ids.size() / 2, ids.size()), states);
+                return merge(type, ids.subList(0, ids.size() / 2), states, only)
+                        + merge(type, ids.subList(ids.size() / 2, ids.size()), states, only);
             }
             try {
                 // with the target's checkpoint for the source as it is: the target's shipper takes the batch

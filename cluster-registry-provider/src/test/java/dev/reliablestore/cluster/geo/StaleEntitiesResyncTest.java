@@ -1,0 +1,131 @@
+package dev.reliablestore.cluster.geo;
+
+import dev.reliablestore.cluster.CrossSiteConflicts;
+import dev.reliablestore.cluster.geo.TestSites.Site;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A site that holds an entity the other deleted longer ago than the window (the tombstone
+ * collected), as one restored from an old copy does: shipping it back is refused, and without help
+ * a resync keeps it. A resync asked to remove stale entities deletes it there — only that one: not
+ * an entity written within the window, nor one that changed since it was found stale — and then a
+ * resync the other way and shipping leave both sites alike, with nothing deleted come back.
+ */
+class StaleEntitiesResyncTest {
+
+    private static final Duration WINDOW = Duration.ofMinutes(10);
+    private static final Duration SKEW = Duration.ofSeconds(5);
+
+    @TempDir
+    Path dir;
+    private TestSites sites;
+
+    @BeforeEach
+    void openSites() {
+        sites = new TestSites(dir, List.of("lima", "paris"));
+    }
+
+    @AfterEach
+    void closeAll() {
+        sites.close();
+    }
+
+    private static void save(Site s, String id, String json) {
+        SiteTranslatorTest.write(s.registry(), s.states(), s.clock(), id, json == null ? null : json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static Map<String, String> content(Site s) {
+        Map<String, String> out = new TreeMap<>();
+        SiteTranslatorTest.states(s.registry(), s.states()).forEach((id, state) -> {
+            if (!state.deleted()) {
+                out.put(id, new String(state.value(), StandardCharsets.UTF_8));
+            }
+        });
+        return out;
+    }
+
+    private static SiteReplication.Resynced resync(Site from, Site to, boolean removeStale) {
+        return new SiteResync(from.site(), to.site(), CrossSiteConflicts.LAST_WRITE_WINS, from.wall()::get, WINDOW, SKEW, removeStale).run();
+    }
+
+    @Test
+    void aResyncRemovesWhatTheSourceDeletedLongerAgoThanTheWindowAndNothingElse() {
+        Site lima = site("lima");
+        Site paris = site("paris");
+        // both hold "kept" and "ghost"; lima deletes "ghost" and, a window later, collects the tombstone
+        save(lima, "kept", "{\"n\":1}");
+        save(lima, "ghost", "{\"n\":2}");
+        sites.release(CrossSiteConflicts.LAST_WRITE_WINS, null, WINDOW, c -> { });
+        await().atMost(Duration.ofSeconds(30)).until(() -> content(paris).size() == 2);
+        sites.hold();
+        lima.wall().set(1_000_500);
+        save(lima, "ghost", null);
+        long later = 1_000_500 + WINDOW.toMillis() + SKEW.toMillis() + 1_000;
+        lima.wall().set(later);
+        paris.wall().set(later);
+        assertThat(new TombstoneCollector(lima.site(), WINDOW, SKEW, lima.wall()::get).collect()).isEqualTo(1);
+        // paris, as if restored from a copy taken before the delete, still holds "ghost" (the delete never reached it);
+        // it writes "fresh" now, which lima holds nothing of either, but within the window
+        save(paris, "fresh", "{\"n\":3}");
+
+        SiteReplication.Resynced counted = resync(lima, paris, false);
+        assertThat(counted.stale()).isEqualTo(1);
+        assertThat(counted.removed()).isZero();
+        assertThat(content(paris)).containsKey("ghost");
+
+        SiteReplication.Resynced removed = resync(lima, paris, true);
+        assertThat(removed.stale()).isEqualTo(1);
+        assertThat(removed.removed()).isEqualTo(1);
+        assertThat(content(paris)).containsOnlyKeys("kept", "fresh");
+        SiteState tombstone = SiteTranslatorTest.states(paris.registry(), paris.states()).get("ghost");
+        assertThat(tombstone.deleted()).isTrue();
+        assertThat(tombstone.origin()).as("deleted as lima's").isEqualTo("lima");
+
+        // the other way: lima receives paris's "fresh" and the tombstone; then shipping runs both ways without a stop
+        resync(paris, lima, false);
+        save(lima, "after", "{\"n\":4}");
+        sites.release(CrossSiteConflicts.LAST_WRITE_WINS, null, WINDOW, c -> { });
+        await().atMost(Duration.ofSeconds(30)).until(() -> content(paris).containsKey("after"));
+        sites.hold(); // no shipper stopped
+        assertThat(content(lima)).isEqualTo(content(paris)).containsOnlyKeys("kept", "fresh", "after");
+    }
+
+    @Test
+    void anEntityThatChangedSinceItWasFoundStaleIsLeft() {
+        Site lima = site("lima");
+        Site paris = site("paris");
+        save(paris, "old", "{\"n\":1}");
+        long later = 1_000_000 + WINDOW.toMillis() + 1_000;
+        lima.wall().set(later);
+        paris.wall().set(later);
+        SiteState found = SiteTranslatorTest.states(paris.registry(), paris.states()).get("old");
+        save(paris, "old", "{\"n\":2}"); // written again after it was found stale: no longer stale
+        SiteResync r = new SiteResync(lima.site(), paris.site(), CrossSiteConflicts.LAST_WRITE_WINS, lima.wall()::get, WINDOW, SKEW, true);
+        assertThat(r.removeStale(SiteTranslatorTest.TYPE, Map.of("old", found))).isZero();
+        assertThat(content(paris)).containsEntry("old", "{\"n\":2}");
+    }
+
+    @Test
+    void removingStaleEntitiesNeedsTheAgeThatMakesThemStale() {
+        assertThatThrownBy(() -> new SiteResync(site("lima").site(), site("paris").site(), CrossSiteConflicts.LAST_WRITE_WINS,
+                () -> 0, null, SKEW, true)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("conflict-resolution window");
+    }
+
+    private Site site(String name) {
+        return sites.site(name);
+    }
+}
