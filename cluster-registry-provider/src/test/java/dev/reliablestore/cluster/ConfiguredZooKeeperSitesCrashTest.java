@@ -93,17 +93,7 @@ class ConfiguredZooKeeperSitesCrashTest {
     }
 
     private Map<String, String> options(String localSite) {
-        Map<String, String> o = new HashMap<>();
-        o.put("resourceGroupName", "RG");
-        o.put("registryKeyPath", "Data");
-        o.put("enableEncryption", "true");
-        o.put("keyManagementService", "Passphrase");
-        o.put("passphrase", "text:one passphrase for every site");
-        o.put("localSite", localSite);
-        o.put("siteReplicationDelay", "0ms");
-        o.put("retryDelay", "100ms");
-        uris.forEach((site, uri) -> o.put("sites." + site, uri));
-        return o;
+        return SiteOptionsForTests.options(localSite, uris);
     }
 
     private StoreFactory open(String site) {

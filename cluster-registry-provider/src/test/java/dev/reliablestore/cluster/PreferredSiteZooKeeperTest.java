@@ -12,7 +12,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -40,17 +39,8 @@ class PreferredSiteZooKeeperTest {
     }
 
     private Map<String, String> options(String localSite, String tokyoUri) {
-        Map<String, String> o = new HashMap<>();
-        o.put("resourceGroupName", "RG");
-        o.put("registryKeyPath", "Data");
-        o.put("enableEncryption", "true");
-        o.put("keyManagementService", "Passphrase");
-        o.put("passphrase", "text:one passphrase for every site");
-        o.put("localSite", localSite);
+        Map<String, String> o = SiteOptionsForTests.options(localSite, Map.of("paris", "embedded:" + dir.resolve("paris"), "tokyo", tokyoUri));
         o.put("failoverTimeout", "1s");
-        o.put("retryDelay", "100ms");
-        o.put("sites.paris", "embedded:" + dir.resolve("paris"));
-        o.put("sites.tokyo", tokyoUri);
         return o;
     }
 

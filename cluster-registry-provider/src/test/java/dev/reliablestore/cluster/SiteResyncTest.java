@@ -15,7 +15,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -37,18 +36,7 @@ class SiteResyncTest {
     Path dir;
 
     private Map<String, String> options(String localSite) {
-        Map<String, String> o = new HashMap<>();
-        o.put("resourceGroupName", "RG");
-        o.put("registryKeyPath", "Data");
-        o.put("enableEncryption", "true");
-        o.put("keyManagementService", "Passphrase");
-        o.put("passphrase", "text:one passphrase for every site");
-        o.put("sites.paris", "embedded:" + dir.resolve("paris"));
-        o.put("sites.tokyo", "embedded:" + dir.resolve("tokyo"));
-        o.put("localSite", localSite);
-        o.put("siteReplicationDelay", "0ms");
-        o.put("retryDelay", "100ms");
-        return o;
+        return SiteOptionsForTests.options(localSite, Map.of("paris", "embedded:" + dir.resolve("paris"), "tokyo", "embedded:" + dir.resolve("tokyo")));
     }
 
     private static boolean fault(ClusterRegistry r, String id) {
