@@ -295,7 +295,8 @@ final class SitesCommand implements Callable<Integer> {
                 description = "Also delete at --to the entities --from holds nothing of that were last written longer ago than "
                         + "DURATION, which must be at least the store's conflictResolutionWindow: --from deleted them and no longer "
                         + "keeps the tombstones (or never received them: a write later than the window is refused). For a site restored "
-                        + "from a copy older than the window. The deletes are made as --from's and are not shipped on.")
+                        + "from a copy older than the window. Each delete is stamped just after the entity's last write, so a write "
+                        + "made since anywhere still wins over it; the deletes are not shipped on. At least 1m.")
         Duration removeStaleOlderThan;
 
         @Mixin
@@ -323,6 +324,10 @@ final class SitesCommand implements Callable<Integer> {
             }
             ClusterPersistenceConfiguration config;
             CrossSiteConflicts conflicts;
+            if (removeStaleOlderThan != null && removeStaleOlderThan.compareTo(Duration.ofMinutes(1)) < 0) {
+                throw CliException.usage("--remove-stale-older-than is " + removeStaleOlderThan + "; it must be at least the store's "
+                        + "conflictResolutionWindow, which is at least 1m");
+            }
             try {
                 conflicts = CrossSiteConflicts.ofOptionName(crossSiteConflicts);
                 config = root.config(sites.get(from), keys).enableCompression(!noCompression).build();
@@ -342,10 +347,10 @@ final class SitesCommand implements Callable<Integer> {
                 PrintWriter out = spec.commandLine().getOut();
                 if (json) {
                     out.println(Json.write(Json.object("from", from, "to", to, "compared", r.compared(), "written", r.written(),
-                            "removed", r.removed(), "checkpoint", r.checkpoint())));
+                            "stale", r.stale(), "removed", r.removed(), "checkpoint", r.checkpoint())));
                 } else {
                     out.println("resynced " + to + " from " + from + ": compared " + r.compared() + " entities, changed " + r.written()
-                            + " at " + to + (removeStaleOlderThan == null ? "" : ", removed " + r.removed() + " stale")
+                            + " at " + to + (removeStaleOlderThan == null ? "" : ", removed " + r.removed() + " of " + r.stale() + " stale")
                             + "; " + to + "'s checkpoint for " + from + " is " + r.checkpoint());
                 }
                 out.flush();

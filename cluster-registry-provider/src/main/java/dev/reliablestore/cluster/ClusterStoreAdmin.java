@@ -133,13 +133,20 @@ public final class ClusterStoreAdmin {
      *                    written, at least, to be stale: the store's {@code conflictResolutionWindow} or
      *                    more (less would take for stale a write that {@code from} will still receive);
      *                    null: none is looked for
-     * @param removeStale delete the stale entities at {@code to}, as deletes made at {@code from}: for a
-     *                    site restored from a copy older than the window, which holds entities the others
-     *                    deleted and no longer keep tombstones of
+     * @param removeStale delete the stale entities at {@code to} (each by a delete stamped just after its
+     *                    last write, so that nothing written since is lost): for a site restored from a copy
+     *                    older than the window, which holds entities the others deleted and no longer keep
+     *                    tombstones of
+     * @throws IllegalArgumentException {@code staleAfter} shorter than the store's window ({@code config}'s,
+     *                                  when it names sites; else than the shortest a store may have, a minute)
      */
     public static SiteReplication.Resynced resync(ClusterPersistenceConfiguration config, CrossSiteConflicts conflicts, Duration staleAfter,
                                                   boolean removeStale, String from, ClusterRegistry fromRegistry, String to,
                                                   ClusterRegistry toRegistry) {
+        if (staleAfter != null && !config.sites().isEmpty() && staleAfter.compareTo(config.conflictResolutionWindow()) < 0) {
+            throw new IllegalArgumentException("the age that makes an entity stale is " + staleAfter + "; it must be at least the store's"
+                    + " conflict-resolution window, " + config.conflictResolutionWindow());
+        }
         java.util.concurrent.Executor direct = Runnable::run; // dictionaries are only read: nothing runs in the background
         return SiteReplication.resync(SiteLinks.site(config, from, fromRegistry, direct), SiteLinks.site(config, to, toRegistry, direct),
                 conflicts, staleAfter, config.maxClockSkew(), removeStale);

@@ -31,7 +31,8 @@ import java.util.Optional;
  * A site's durable records of the cross-site conflicts it settled ({@code crossSiteConflicts =
  * ConflictRecord}): one value per conflict under {@code <root>/Sites/Conflicts/<Type>} — bookkeeping
  * below {@code <root>/Sites}, so never shipped — written in the registry batch that settles the
- * conflict.
+ * conflict (or, for a shipped batch too large to carry its records, ahead of it: see
+ * {@link SiteTranslator}).
  *
  * <p>A record's name is the losing write's stamp and origin and a hash of the entity id
  * ({@code <clock hex>-<site>-<id hash>}): a write that lost twice at one site for one entity is one
@@ -128,7 +129,6 @@ final class ConflictRecords {
         }
     }
 
-    /** A record opened: as the API shows it, and the losing write's state. */
     /** A record opened: what it says, and the stamps of the write it kept (without its value) and of the one it lost. */
     record Opened(ConflictRecord record, SiteState kept, SiteState lost) {
     }

@@ -34,8 +34,10 @@ import java.util.function.Consumer;
  * settle on one value after a round or two.
  *
  * <p>The shipment that settles such a conflict cannot carry the merged write itself (a batch
- * another site shipped is never shipped on), so it leaves a durable marker in the same batch — the
- * conflict, sealed like a conflict record, under {@code <root>/Sites/Merges/<Type>} — and the merge
+ * another site shipped is never shipped on), so it leaves a durable marker in the same batch (or
+ * ahead of it, when the batch cannot carry it; such a marker waits until the entity's state includes
+ * the write it kept, i.e. the batch has landed) — the conflict, sealed like a conflict record, under
+ * {@code <root>/Sites/Merges/<Type>} — and the merge
  * is made in a batch of its own that removes the marker: right after the shipment lands, and
  * otherwise (a crash, a type this process cannot merge, a lock held) by the site's shipper-lease
  * holder, which looks every second.
@@ -126,9 +128,10 @@ final class PendingMerges {
             LocalWrites.Reading reading = writes.reading(type, List.of(owed.id()));
             LocalWrites.Read read = writes.read(reading, registry.read(ReadBatch.of(reading.reads())));
             SiteState here = read.state(owed.id());
-            if (here == null || !includes(here, opened.kept())) {
+            if (here != null && !includes(here, opened.kept())) {
                 // the marker was written ahead of the shipment that settles its conflict (one too large to carry it),
-                // and that shipment has not landed: merging now would merge with the state it replaces
+                // and that shipment has not landed: merging now would merge with the state it replaces (with nothing
+                // here at all, the entity's tombstone was collected: the marker goes below, as any of a deleted entity)
                 return false;
             }
             LocalWrites.Found found = read.found().get(owed.id());

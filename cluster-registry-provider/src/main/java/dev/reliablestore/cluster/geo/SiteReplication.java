@@ -69,7 +69,7 @@ public final class SiteReplication {
      * @param written    the target's entities it changed (the stale ones it removed not counted)
      * @param stale      the target's entities found stale: the source holds nothing of them and they were last
      *                   written longer ago than the conflict-resolution window (0 when tombstones are kept for good)
-     * @param removed    of those, the ones it removed (deleted as the source's); 0 unless asked to
+     * @param removed    of those, the ones it removed; 0 unless asked to
      */
     public record Resynced(long checkpoint, int compared, int written, int stale, int removed) {
     }
@@ -86,15 +86,17 @@ public final class SiteReplication {
      * this process is told).
      *
      * <p>Entities {@code to} holds a value of that {@code from} holds nothing of, last written longer
-     * ago than {@code staleAfter} (at least the store's conflict-resolution window), are stale:
-     * {@code from} deleted them and collected the tombstones, or never received them (a write later
-     * than the window is refused where it arrives). They are counted, and with {@code removeStale}
-     * deleted at {@code to} as deletes made at {@code from} (each only if it is still the state found
-     * stale). Values written before sites were configured are never stale.
+     * ago than {@code staleAfter} (at least the store's conflict-resolution window) plus
+     * {@code maxClockSkew}, are stale: {@code from} deleted them and collected the tombstones, or
+     * never received them (a write later than the window is refused where it arrives). They are
+     * counted, and with {@code removeStale} deleted at {@code to}, each only if it is still the state
+     * found stale, by a delete of {@code to}'s stamped just after the stale write (so any write of
+     * the entity made since, anywhere, still wins over it), in batches {@code to}'s shipper does not
+     * ship on. Values written before sites were configured are never stale.
      *
      * @param staleAfter   the age that makes an entity stale; null: none is looked for
-     * @param maxClockSkew the store's maximum clock skew (the deletes are stamped by {@code from}'s clock, this host's)
-     * @throws IllegalArgumentException {@code removeStale} without {@code staleAfter}
+     * @param maxClockSkew the store's maximum clock skew
+     * @throws IllegalArgumentException {@code removeStale} without {@code staleAfter}, or {@code staleAfter} under a minute
      */
     public static Resynced resync(Site from, Site to, CrossSiteConflicts conflicts, Duration staleAfter, Duration maxClockSkew,
                                   boolean removeStale) {

@@ -31,6 +31,8 @@ final class SiteResync {
 
     /** Attempts per group of entities when the target changes under the repair. */
     private static final int ATTEMPTS = 20;
+    /** The shortest conflict-resolution window a store may have (its option's lower limit). */
+    static final Duration MIN_STALE_AGE = Duration.ofMinutes(1);
 
     private final SiteReplication.Site from;
     private final SiteReplication.Site to;
@@ -40,17 +42,20 @@ final class SiteResync {
     private final ShipmentLedger ledger;
     private final CrossSiteConflicts policy;
     private final LongSupplier wallMillis;
-    /** How long ago a stale entity was last written at least, in ms; {@link Long#MAX_VALUE}: none is looked for. */
+    /**
+     * How long ago a stale entity was last written at least, in ms by this host's clock: the age asked
+     * for plus the maximum clock skew (the stamp is the writing site's); {@link Long#MAX_VALUE}: none
+     * is looked for.
+     */
     private final long windowMillis;
     private final boolean removeStale;
-    /** The source's clock, for the deletes that remove stale entities (stamped as the source's). */
-    private final HybridClock clock;
 
     /**
-     * @param window      how long ago an entity the source holds nothing of was last written at the
-     *                    target, at least, to be stale: the conflict-resolution window or more; null:
-     *                    none is looked for
-     * @param removeStale whether to remove the stale entities from the target (else they are only counted)
+     * @param window       how long ago an entity the source holds nothing of was last written at the
+     *                     target, at least, to be stale: the conflict-resolution window or more; null:
+     *                     none is looked for
+     * @param maxClockSkew the store's maximum clock skew, added to {@code window}
+     * @param removeStale  whether to remove the stale entities from the target (else they are only counted)
      */
     SiteResync(SiteReplication.Site from, SiteReplication.Site to, CrossSiteConflicts policy, LongSupplier wallMillis, Duration window,
                Duration maxClockSkew, boolean removeStale) {
@@ -58,13 +63,16 @@ final class SiteResync {
             throw new IllegalArgumentException("stale entities cannot be removed without the age that makes them stale"
                     + " (the conflict-resolution window or more)");
         }
+        if (window != null && window.compareTo(MIN_STALE_AGE) < 0) {
+            throw new IllegalArgumentException("the age that makes an entity stale is " + window + "; it must be at least the"
+                    + " conflict-resolution window, which is at least " + MIN_STALE_AGE);
+        }
         this.from = from;
         this.to = to;
         this.policy = Objects.requireNonNull(policy, "policy");
         this.wallMillis = Objects.requireNonNull(wallMillis, "wallMillis");
-        this.windowMillis = window == null ? Long.MAX_VALUE : window.toMillis();
+        this.windowMillis = window == null ? Long.MAX_VALUE : window.plus(maxClockSkew).toMillis();
         this.removeStale = removeStale;
-        this.clock = new HybridClock(wallMillis, maxClockSkew);
         this.source = from.states();
         this.target = to.states();
         this.ledger = new ShipmentLedger(to.registry(), SiteReplication.ledgerKey(to.layout()), from.name());
@@ -104,14 +112,18 @@ final class SiteResync {
     }
 
     /**
-     * Deletes the {@code stale} entities of {@code type} at the target, as deletes made at the source,
-     * each only if the target still holds the state found stale; returns how many it deleted.
+     * Deletes the {@code stale} entities of {@code type} at the target, each only if the target still
+     * holds the state found stale; returns how many it deleted. Each delete is the target's own, made
+     * just after the stale write (one logical tick later): it replaces that write and nothing newer,
+     * so a write of the entity made anywhere since — its source re-creating it, a site's write still
+     * on its way — wins over it where it arrives. (Stamped now, or counted as the source's, it would
+     * beat or swallow such a write at the target alone, since the delete is not shipped.)
      */
     int removeStale(String type, Map<String, SiteState> stale) {
         int perBatch = Math.max(1, (to.registry().limits().maxBatchCommands() - LocalWrites.SHIPPED_BATCH_COMMANDS)
                 / LocalWrites.COMMANDS_PER_ENTITY);
         Map<String, SiteState> deletes = new TreeMap<>();
-        stale.forEach((id, state) -> deletes.put(id, SiteState.write(state, null, from.name(), clock)));
+        stale.forEach((id, state) -> deletes.put(id, SiteState.after(state, null, to.name(), state.hlc() + 1)));
         List<String> ids = new ArrayList<>(deletes.keySet());
         int removed = 0;
         for (int i = 0; i < ids.size(); i += perBatch) {

@@ -6,6 +6,7 @@ import dev.reliablestore.registry.BatchCommand;
 import dev.reliablestore.registry.Change;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
 import dev.reliablestore.registry.RegistryLimits;
@@ -31,7 +32,9 @@ import java.util.function.LongSupplier;
  * where the target's state changes, the value is sealed anew for the target at the target's next
  * version, with the merged stamp, on the conditions that the target's version record and tombstone
  * are still the ones read and no prepared transaction there holds the entity. The whole batch is one
- * registry batch at the target: all of it lands or none.
+ * registry batch at the target: all of it lands or none. Its conflict records and merge markers
+ * travel in it too, unless a lone batch cannot carry them within the target's limits: then they are
+ * written ahead of it ({@link #writeAhead}).
  *
  * <p>Only entities travel: type descriptors, dictionaries, configuration, transactions and locks
  * are each site's own. An entity whose target state already includes the incoming write (or beats
@@ -82,6 +85,16 @@ final class SiteTranslator implements SiteShipper.Translator {
      * next translation finds nothing to resolve, and the conflicts are those of the attempt.
      */
     private final Map<Entity, Conflict> pending = new LinkedHashMap<>();
+    /**
+     * The records and markers this translator wrote ahead of a shipment that has not landed yet, by
+     * key and name, with the revision it wrote: what a translation done again no longer settles so
+     * goes (if still the one written here), and what it settles alike is not written again.
+     */
+    private final Map<Ahead, Long> ahead = new LinkedHashMap<>();
+
+    private record Ahead(RegistryPath key, String name) {
+    }
+
     /** The first and last sequences of the group {@link #pending} belongs to. */
     private long pendingFirst = -1;
     private long pendingLast = -1;
@@ -110,7 +123,7 @@ final class SiteTranslator implements SiteShipper.Translator {
 
     /**
      * @param policy what becomes of a conflict's losing write: with {@code CONFLICT_RECORD} it is kept
-     *               as a record at the target, in the batch that settles it ({@link ConflictRecords};
+     *               as a record at the target, in the batch that settles it or ahead of it ({@link ConflictRecords};
      *               settled at {@code wallMillis}); with {@code MERGE} a conflict of two updates
      *               leaves a merge owed at the target ({@link PendingMerges}), made by
      *               {@code merger} once the batch is applied
@@ -202,12 +215,44 @@ final class SiteTranslator implements SiteShipper.Translator {
                 }
             }
         }
+        withdrawAhead(kept);
         if (!kept.isEmpty() && batches.size() == 1 && !fits(out, kept)) {
             writeAhead(kept);
         } else {
             out.addAll(kept); // a group of several batches that does not fit is split by the shipper first
         }
         return out;
+    }
+
+    /**
+     * Removes what an earlier translation wrote ahead and this one does not settle alike: after the
+     * target changed under a shipment, a record or marker of a conflict that no longer happens must
+     * not stay (a marker would merge a value that was overwritten). Each removal is conditioned on the
+     * value being still the one written here: another delivery that settled the same conflict since
+     * wrote its own, which stays.
+     */
+    private void withdrawAhead(List<BatchCommand> kept) {
+        if (ahead.isEmpty()) {
+            return;
+        }
+        java.util.Set<Ahead> settled = new java.util.HashSet<>();
+        for (BatchCommand c : kept) {
+            BatchCommand.SetValue s = (BatchCommand.SetValue) c;
+            settled.add(new Ahead(s.key(), s.name()));
+        }
+        for (java.util.Iterator<Map.Entry<Ahead, Long>> it = ahead.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Ahead, Long> a = it.next();
+            if (settled.contains(a.getKey())) {
+                continue;
+            }
+            try {
+                target.commit(WriteBatch.builder().requireRevision(a.getKey().key(), a.getKey().name(), a.getValue())
+                        .deleteValue(a.getKey().key(), a.getKey().name()).build());
+            } catch (ConditionFailedException theirs) {
+                // rewritten by another delivery of the same conflict, or gone: not this translator's to remove
+            }
+            it.remove();
+        }
     }
 
     /**
@@ -228,36 +273,52 @@ final class SiteTranslator implements SiteShipper.Translator {
     /**
      * Writes the records and markers of a shipment that cannot carry them (its entities and their
      * losing values together exceed the target's batch limit) ahead of it, in batches of their own:
-     * each is a value of its own name, written again alike if the shipment is translated again, so
-     * none is lost if the shipment lands. A record (or marker) written ahead of a shipment that then
-     * meets a changed target and settles otherwise stays, saying that a write lost that did lose,
-     * to a later one; a marker is merged only once the write it kept has landed (PendingMerges).
+     * each is a value of its own name (one per conflict), so none is lost if the shipment lands. One
+     * an earlier attempt wrote ahead is not written again; one a translation done again no longer
+     * settles is withdrawn ({@link #withdrawAhead}); a marker is merged only once the write it kept has
+     * landed (PendingMerges). What this process wrote ahead is known only to it: if it dies before the
+     * shipment lands, and the shipment is then settled otherwise, those stay.
      */
     private void writeAhead(List<BatchCommand> kept) {
         RegistryLimits limits = target.limits();
         List<BatchCommand> batch = new ArrayList<>();
         long bytes = 0;
+        int written = 0;
         for (BatchCommand c : kept) {
+            BatchCommand.SetValue s = (BatchCommand.SetValue) c;
+            if (ahead.containsKey(new Ahead(s.key(), s.name()))) {
+                continue; // the same conflict, written ahead by an earlier attempt (only the time it was settled differs)
+            }
             long size = WriteBatch.of(List.of(c)).encodedSize(); // a batch's size is the sum of its commands'
             if (!batch.isEmpty() && (batch.size() + 1 > limits.maxBatchCommands() || bytes + size > limits.maxBatchBytes())) {
-                target.commit(WriteBatch.of(batch));
+                commitAhead(batch);
                 batch.clear();
                 bytes = 0;
             }
             batch.add(c);
             bytes += size;
+            written++;
         }
         if (!batch.isEmpty()) {
-            target.commit(WriteBatch.of(batch));
+            commitAhead(batch);
         }
-        LOG.debug("{}: wrote {} conflict record(s) or merge marker(s) ahead of a shipment too large to carry them", this, kept.size());
+        LOG.debug("{}: wrote {} conflict record(s) or merge marker(s) ahead of a shipment too large to carry them", this, written);
     }
 
+    private void commitAhead(List<BatchCommand> batch) {
+        long revision = target.commit(WriteBatch.of(batch)).sequence();
+        for (BatchCommand c : batch) {
+            BatchCommand.SetValue s = (BatchCommand.SetValue) c;
+            ahead.put(new Ahead(s.key(), s.name()), revision);
+        }
+    }
+
+
     /**
-     * Adds to {@code out}, the batch that settles a conflict at site {@code at}, what {@code policy}
-     * keeps of its losing write: a conflict record, or (two updates under {@code MERGE}) the marker of
-     * the merge owed, which reports the conflict once it is made. The one place where a settled
-     * conflict becomes durable: shipped batches and resyncs alike.
+     * Adds to {@code out} — the commands that go with the batch that settles a conflict at site
+     * {@code at} — what {@code policy} keeps of its losing write: a conflict record, or (two updates
+     * under {@code MERGE}) the marker of the merge owed, which reports the conflict once it is made.
+     * The one place where a settled conflict becomes durable: shipped batches and resyncs alike.
      *
      * @param merged  the merge of the two writes (a conflict)
      * @param local   what {@code at} held before
@@ -288,6 +349,8 @@ final class SiteTranslator implements SiteShipper.Translator {
 
     @Override
     public void applied(List<ChangeBatch> batches) {
+        // the last translation's records and markers written ahead are its batch's now, landed
+        ahead.clear();
         boolean ours = batches.get(0).sequence() == pendingFirst && batches.get(batches.size() - 1).sequence() == pendingLast;
         if (ours) {
             pending.values().forEach(conflicts);

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Random;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -253,28 +254,7 @@ class MergeAcrossSitesTest {
         ConflictRecordsTest.saveBatch(paris, atParis);
         Map<String, String> parisBefore = content(paris);
 
-        java.util.concurrent.BlockingQueue<dev.reliablestore.registry.ChangeBatch> fed = new java.util.concurrent.LinkedBlockingQueue<>();
-        long last = lima.registry().currentSequence();
-        dev.reliablestore.registry.ChangeBatch limasBatch;
-        dev.reliablestore.registry.Watch w = lima.registry().watch(SiteTranslatorTest.LAYOUT.root(), 0, new dev.reliablestore.registry.ChangeListener() {
-            @Override
-            public void onBatch(dev.reliablestore.registry.ChangeBatch batch) {
-                fed.add(batch);
-            }
-
-            @Override
-            public void onResync(String reason) {
-                throw new AssertionError(reason);
-            }
-        });
-        try {
-            do {
-                limasBatch = fed.poll(30, java.util.concurrent.TimeUnit.SECONDS);
-                assertThat(limasBatch).as("lima's batch in its history").isNotNull();
-            } while (limasBatch.sequence() < last);
-        } finally {
-            w.close();
-        }
+        dev.reliablestore.registry.ChangeBatch limasBatch = lastBatch(lima);
         sites.limitShippedBatches(32 * 1024);
         SiteTranslator translator = new SiteTranslator(lima.states(), sites.shippedInto(paris.registry()), paris.states(), lima.clock(),
                 lima.wall()::get, Duration.ofMinutes(10), CrossSiteConflicts.MERGE, null, reported::add);
@@ -290,5 +270,96 @@ class MergeAcrossSitesTest {
         assertThat(PendingMerges.run(paris.site(), parisClock, unionOfTags, reported::add)).isEqualTo(8);
         assertThat(markers()).isZero();
         assertThat(content(paris)).isEqualTo(union);
+    }
+
+    /** The latest batch in {@code s}'s history, as its feed delivers it. */
+    private static dev.reliablestore.registry.ChangeBatch lastBatch(Site s) throws InterruptedException {
+        java.util.concurrent.BlockingQueue<dev.reliablestore.registry.ChangeBatch> fed = new java.util.concurrent.LinkedBlockingQueue<>();
+        long last = s.registry().currentSequence();
+        dev.reliablestore.registry.ChangeBatch batch;
+        dev.reliablestore.registry.Watch w = s.registry().watch(SiteTranslatorTest.LAYOUT.root(), 0, new dev.reliablestore.registry.ChangeListener() {
+            @Override
+            public void onBatch(dev.reliablestore.registry.ChangeBatch b) {
+                fed.add(b);
+            }
+
+            @Override
+            public void onResync(String reason) {
+                throw new AssertionError(reason);
+            }
+        });
+        try {
+            do {
+                batch = fed.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(batch).as("the batch in the history of " + s.name()).isNotNull();
+            } while (batch.sequence() < last);
+        } finally {
+            w.close();
+        }
+        return batch;
+    }
+
+    /** Eight ids of about 3 KiB of tags each, {@code <site>-<i>} and noise that zstd cannot shrink. */
+    private static Map<String, byte[]> eightLarge(String site, Random random, Map<String, java.util.Set<String>> tags) {
+        Map<String, byte[]> out = new TreeMap<>();
+        for (int i = 0; i < 8; i++) {
+            byte[] bytes = new byte[2304];
+            random.nextBytes(bytes);
+            String noise = java.util.Base64.getEncoder().encodeToString(bytes);
+            out.put("big" + i, json(site + "-" + i + "," + noise));
+            tags.computeIfAbsent("big" + i, k -> new TreeSet<>()).addAll(List.of(site + "-" + i, noise));
+        }
+        return out;
+    }
+
+    /**
+     * The same shipment translated twice, the target changed in between: paris's values lose to
+     * lima's later ones, so the first translation writes eight markers ahead (paris's values lost);
+     * then paris writes big0 again, later than lima, so the second translation settles big0 the other
+     * way (lima's value lost). The marker of paris's old big0 is withdrawn before the shipment goes
+     * again — merged, it would bring back a value paris itself overwrote — and the merges leave big0
+     * the union of paris's new value and lima's, the others the union of both sites' first values.
+     */
+    @Test
+    void aMarkerWrittenAheadThatATranslationDoneAgainNoLongerSettlesIsWithdrawn() throws Exception {
+        Site lima = site("lima");
+        Site paris = site("paris");
+        Random random = new Random(5);
+        Map<String, java.util.Set<String>> parisFirst = new TreeMap<>();
+        Map<String, java.util.Set<String>> limas = new TreeMap<>();
+        ConflictRecordsTest.saveBatch(paris, eightLarge("paris", random, parisFirst));
+        lima.wall().set(1_000_100);
+        ConflictRecordsTest.saveBatch(lima, eightLarge("lima", random, limas));
+        dev.reliablestore.registry.ChangeBatch limasBatch = lastBatch(lima);
+        sites.limitShippedBatches(32 * 1024);
+        SiteTranslator translator = new SiteTranslator(lima.states(), sites.shippedInto(paris.registry()), paris.states(), lima.clock(),
+                lima.wall()::get, Duration.ofMinutes(10), CrossSiteConflicts.MERGE, null, reported::add);
+        translator.commands(List.of(limasBatch));
+        assertThat(markerNames(paris)).hasSize(8).allSatisfy(n -> assertThat(n).contains("-paris-"));
+
+        paris.wall().set(1_000_200);
+        byte[] again = json("paris-again,tag");
+        SiteTranslatorTest.write(paris.registry(), paris.states(), paris.clock(), "big0", again);
+        List<dev.reliablestore.registry.BatchCommand> shipment = translator.commands(List.of(limasBatch));
+        List<String> names = markerNames(paris);
+        assertThat(names).hasSize(8);
+        assertThat(names).filteredOn(n -> n.contains("-lima-")).hasSize(1);
+
+        paris.registry().commit(dev.reliablestore.registry.WriteBatch.of(shipment));
+        translator.applied(List.of(limasBatch));
+        HybridClock parisClock = new HybridClock(paris.wall()::get, Duration.ofSeconds(5));
+        PendingMerges.run(paris.site(), parisClock, unionOfTags, reported::add);
+        assertThat(markers()).isZero();
+        Map<String, String> expected = new TreeMap<>();
+        for (int i = 0; i < 8; i++) {
+            TreeSet<String> union = new TreeSet<>(limas.get("big" + i));
+            union.addAll(i == 0 ? List.of("paris-again", "tag") : parisFirst.get("big" + i));
+            expected.put("big" + i, String.join(",", union));
+        }
+        assertThat(content(paris)).isEqualTo(expected);
+    }
+
+    private static List<String> markerNames(Site s) {
+        return List.copyOf(s.registry().values(PendingMerges.key(s.states(), TYPE)).keySet());
     }
 }

@@ -22,7 +22,8 @@ import static org.awaitility.Awaitility.await;
  * A site that holds an entity the other deleted longer ago than the window (the tombstone
  * collected), as one restored from an old copy does: shipping it back is refused, and without help
  * a resync keeps it. A resync asked to remove stale entities deletes it there — only that one: not
- * an entity written within the window, nor one that changed since it was found stale — and then a
+ * an entity written within the window, nor one that changed since it was found stale — with a
+ * delete stamped just after the stale write, so re-creating the entity later wins over it; then a
  * resync the other way and shipping leave both sites alike, with nothing deleted come back.
  */
 class StaleEntitiesResyncTest {
@@ -93,15 +94,19 @@ class StaleEntitiesResyncTest {
         assertThat(content(paris)).containsOnlyKeys("kept", "fresh");
         SiteState tombstone = SiteTranslatorTest.states(paris.registry(), paris.states()).get("ghost");
         assertThat(tombstone.deleted()).isTrue();
-        assertThat(tombstone.origin()).as("deleted as lima's").isEqualTo("lima");
+        assertThat(tombstone.origin()).as("paris's own delete").isEqualTo("paris");
+        assertThat(HybridClock.physical(tombstone.hlc())).as("stamped just after the stale write, not now").isEqualTo(1_000_000);
 
-        // the other way: lima receives paris's "fresh" and the tombstone; then shipping runs both ways without a stop
+        // the other way: lima receives paris's "fresh" and the tombstone; then shipping runs both ways without a stop,
+        // and lima creating "ghost" again wins over the delete at paris
         resync(paris, lima, false);
         save(lima, "after", "{\"n\":4}");
+        save(lima, "ghost", "{\"n\":5}");
         sites.release(CrossSiteConflicts.LAST_WRITE_WINS, null, WINDOW, c -> { });
-        await().atMost(Duration.ofSeconds(30)).until(() -> content(paris).containsKey("after"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> content(paris).containsKey("after") && content(paris).containsKey("ghost"));
         sites.hold(); // no shipper stopped
-        assertThat(content(lima)).isEqualTo(content(paris)).containsOnlyKeys("kept", "fresh", "after");
+        assertThat(content(lima)).isEqualTo(content(paris)).containsOnlyKeys("kept", "fresh", "after", "ghost");
+        assertThat(content(paris)).containsEntry("ghost", "{\"n\":5}");
     }
 
     @Test
@@ -120,9 +125,12 @@ class StaleEntitiesResyncTest {
     }
 
     @Test
-    void removingStaleEntitiesNeedsTheAgeThatMakesThemStale() {
+    void removingStaleEntitiesNeedsTheAgeThatMakesThemStaleAndAtLeastTheShortestWindow() {
         assertThatThrownBy(() -> new SiteResync(site("lima").site(), site("paris").site(), CrossSiteConflicts.LAST_WRITE_WINS,
                 () -> 0, null, SKEW, true)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("conflict-resolution window");
+        assertThatThrownBy(() -> new SiteResync(site("lima").site(), site("paris").site(), CrossSiteConflicts.LAST_WRITE_WINS,
+                () -> 0, Duration.ofSeconds(30), SKEW, true)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("PT30S").hasMessageContaining("at least PT1M");
     }
 
     private Site site(String name) {
