@@ -53,17 +53,12 @@ class ConfiguredSitesTest {
     private final Map<String, String> extra = new HashMap<>();
 
     private Map<String, String> options(String localSite) {
-        Map<String, String> o = new HashMap<>(extra);
-        o.put("resourceGroupName", "RG");
+        Map<String, String> sites = new java.util.LinkedHashMap<>();
+        SITES.forEach(s -> sites.put(s, uri(s)));
+        Map<String, String> o = SiteOptionsForTests.options(localSite, sites);
         o.put("registryKeyPath", "Software/ReliableStore/Data");
-        o.put("enableEncryption", "true");
-        o.put("keyManagementService", "Passphrase");
-        o.put("passphrase", "text:one passphrase for every site");
-        o.put("localSite", localSite);
-        o.put("siteReplicationDelay", "0ms");
-        for (String s : SITES) {
-            o.put("sites." + s, uri(s));
-        }
+        o.remove("retryDelay"); // the default
+        o.putAll(extra);
         return o;
     }
 

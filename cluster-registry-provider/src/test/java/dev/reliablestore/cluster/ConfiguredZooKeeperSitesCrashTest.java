@@ -4,6 +4,7 @@ import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.Persistence;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.api.Versioned;
+import dev.reliablestore.cluster.testing.ChildJvms;
 import dev.reliablestore.cluster.testing.InProcessZooKeeper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -81,14 +82,12 @@ class ConfiguredZooKeeperSitesCrashTest {
     Path dir;
     private final Map<String, String> uris = new TreeMap<>();
     private final List<StoreFactory> factories = new ArrayList<>();
-    private final List<Process> children = new ArrayList<>();
+    private final ChildJvms children = new ChildJvms();
+    private int started;
 
     @AfterEach
     void closeAll() throws InterruptedException {
-        for (Process p : children) {
-            p.destroyForcibly();
-            p.waitFor(30, TimeUnit.SECONDS);
-        }
+        children.killAll();
         factories.forEach(StoreFactory::close);
     }
 
@@ -104,25 +103,14 @@ class ConfiguredZooKeeperSitesCrashTest {
 
     /** Starts tokyo's factory in a child JVM that makes {@code writes} writes numbered from {@code first}, once it ships. */
     private Process tokyo(int writes, int first) throws IOException {
-        Path log = dir.resolve("tokyo-" + children.size() + ".log");
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), SiteFactoryProcess.class.getName(),
-                Integer.toString(writes), Integer.toString(first), Integer.toString(IDS)));
-        options("tokyo").forEach((k, v) -> command.add(k + "=" + v));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        children.add(p);
-        return p;
+        List<String> args = new ArrayList<>(List.of(Integer.toString(writes), Integer.toString(first), Integer.toString(IDS)));
+        options("tokyo").forEach((k, v) -> args.add(k + "=" + v));
+        return children.start(dir.resolve("tokyo-" + started++ + ".log"), SiteFactoryProcess.class, args);
     }
 
     /** Waits until the tokyo process {@code p} (the {@code index}th) has printed {@code line}. */
     private void awaitTokyo(Process p, int index, String line) {
-        Path log = dir.resolve("tokyo-" + index + ".log");
-        await().atMost(Duration.ofSeconds(90)).until(() -> {
-            if (!p.isAlive()) {
-                throw new AssertionError("the tokyo process ended: " + Files.readString(log));
-            }
-            return Files.readString(log).contains(line);
-        });
+        ChildJvms.awaitLine(p, dir.resolve("tokyo-" + index + ".log"), line, Duration.ofSeconds(90));
     }
 
     /** What was written of one entity at one site, in order: "site-n" for a save, "(deleted)" for a delete. */

@@ -3,6 +3,7 @@ package dev.reliablestore.cluster.geo;
 import dev.reliablestore.cluster.SiteEnvelopesForTests;
 import dev.reliablestore.cluster.StorageLayout;
 import dev.reliablestore.cluster.crypto.KeyRing;
+import dev.reliablestore.cluster.testing.ChildJvms;
 import dev.reliablestore.cluster.testing.InProcessZooKeeper;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
@@ -84,14 +85,13 @@ class ThreeZooKeeperSitesTest {
     private final KeyRing keys = SiteEnvelopesForTests.ring();
     private final Map<String, Site> sites = new TreeMap<>();
     private final List<SiteShipper> shippers = new ArrayList<>();
-    private final List<Process> children = new ArrayList<>();
+    private final ChildJvms children = new ChildJvms();
+    private Process lastChild;
+    private int started;
 
     @AfterEach
     void closeAll() throws InterruptedException {
-        for (Process p : children) {
-            p.destroyForcibly();
-            p.waitFor(30, TimeUnit.SECONDS);
-        }
+        children.killAll();
         shippers.forEach(SiteShipper::close);
         sites.values().forEach(s -> s.registry.close());
     }
@@ -121,19 +121,11 @@ class ThreeZooKeeperSitesTest {
 
     /** Starts tokyo's shippers in a child JVM and waits until they run. */
     private Process tokyoShippers(Site tokyo, Site lima, Site paris) throws IOException {
-        Path log = dir.resolve("shipper-" + children.size() + ".log");
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), ShipperProcess.class.getName(),
-                LAYOUT.root().toString(), ShipperProcess.keyHex(keys), tokyo.name, tokyo.uri, lima.name + "=" + lima.uri,
-                paris.name + "=" + paris.uri).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        children.add(p);
-        await().atMost(Duration.ofSeconds(60)).until(() -> {
-            if (!p.isAlive()) {
-                throw new AssertionError("the shipper process ended: " + Files.readString(log));
-            }
-            return Files.readString(log).contains("ready");
-        });
-        return p;
+        Path log = dir.resolve("shipper-" + started++ + ".log");
+        lastChild = children.start(log, ShipperProcess.class, List.of(LAYOUT.root().toString(), ShipperProcess.keyHex(keys), tokyo.name,
+                tokyo.uri, lima.name + "=" + lima.uri, paris.name + "=" + paris.uri));
+        ChildJvms.awaitLine(lastChild, log, "ready", Duration.ofSeconds(60));
+        return lastChild;
     }
 
     private static void awaitWrites(AtomicInteger total, int count) {
@@ -198,7 +190,7 @@ class ThreeZooKeeperSitesTest {
         awaitWrites(total, CUT_AT);
         cut.set(true); // lima and paris cannot reach each other
         awaitWrites(total, KILL_AT);
-        Process first = children.get(0);
+        Process first = lastChild;
         first.destroyForcibly(); // SIGKILL, whatever tokyo's shippers were doing
         assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
         tokyoShippers(tokyo, lima, paris);
