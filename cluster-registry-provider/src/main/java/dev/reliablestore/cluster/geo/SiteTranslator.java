@@ -91,6 +91,8 @@ final class SiteTranslator implements SiteShipper.Translator {
      * goes (if still the one written here), and what it settles alike is not written again.
      */
     private final Map<Ahead, Long> ahead = new LinkedHashMap<>();
+    /** The origin sequence of the lone batch {@link #ahead} was written for. */
+    private long aheadOf;
 
     private record Ahead(RegistryPath key, String name) {
     }
@@ -217,7 +219,7 @@ final class SiteTranslator implements SiteShipper.Translator {
         }
         withdrawAhead(kept);
         if (!kept.isEmpty() && batches.size() == 1 && !fits(out, kept)) {
-            writeAhead(kept);
+            writeAhead(kept, last);
         } else {
             out.addAll(kept); // a group of several batches that does not fit is split by the shipper first
         }
@@ -227,9 +229,13 @@ final class SiteTranslator implements SiteShipper.Translator {
     /**
      * Removes what an earlier translation wrote ahead and this one does not settle alike: after the
      * target changed under a shipment, a record or marker of a conflict that no longer happens must
-     * not stay (a marker would merge a value that was overwritten). Each removal is conditioned on the
-     * value being still the one written here: another delivery that settled the same conflict since
-     * wrote its own, which stays.
+     * not stay (a marker would merge a value that was overwritten). Nothing is removed once the
+     * target's ledger shows the shipment applied — an attempt whose outcome was unknown landed, or
+     * another shipper of the origin delivered it — for then what was written ahead belongs to a batch
+     * that landed, and this translation settles nothing only because it reads the target after it.
+     * So each removal is conditioned on the ledger's checkpoint for the origin being the one read
+     * (below the shipment) and on the value being still the one written here: another delivery that
+     * settled the same conflict since wrote its own, which stays.
      */
     private void withdrawAhead(List<BatchCommand> kept) {
         if (ahead.isEmpty()) {
@@ -240,16 +246,35 @@ final class SiteTranslator implements SiteShipper.Translator {
             BatchCommand.SetValue s = (BatchCommand.SetValue) c;
             settled.add(new Ahead(s.key(), s.name()));
         }
+        RegistryPath ledger = SiteReplication.ledgerKey(at.layout());
         for (java.util.Iterator<Map.Entry<Ahead, Long>> it = ahead.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<Ahead, Long> a = it.next();
             if (settled.contains(a.getKey())) {
                 continue;
             }
-            try {
-                target.commit(WriteBatch.builder().requireRevision(a.getKey().key(), a.getKey().name(), a.getValue())
-                        .deleteValue(a.getKey().key(), a.getKey().name()).build());
-            } catch (ConditionFailedException theirs) {
-                // rewritten by another delivery of the same conflict, or gone: not this translator's to remove
+            while (true) {
+                java.util.Optional<dev.reliablestore.registry.VersionedValue> checkpoint = target.getValue(ledger, origin.site());
+                if (checkpoint.map(v -> v.value().asQword()).orElse(0L) >= aheadOf) {
+                    // the shipment landed: everything written ahead of it is its own now
+                    ahead.clear();
+                    return;
+                }
+                WriteBatch.Builder b = WriteBatch.builder();
+                if (checkpoint.isPresent()) {
+                    b.requireRevision(ledger, origin.site(), checkpoint.get().revision());
+                } else {
+                    b.requireValueAbsent(ledger, origin.site());
+                }
+                b.requireRevision(a.getKey().key(), a.getKey().name(), a.getValue()).deleteValue(a.getKey().key(), a.getKey().name());
+                try {
+                    target.commit(b.build());
+                } catch (ConditionFailedException e) {
+                    if (e.failedCommandIndex() == 0) {
+                        continue; // a delivery moved the checkpoint meanwhile: read it and decide again
+                    }
+                    // rewritten by another delivery of the same conflict, or gone: not this translator's to remove
+                }
+                break;
             }
             it.remove();
         }
@@ -279,7 +304,8 @@ final class SiteTranslator implements SiteShipper.Translator {
      * landed (PendingMerges). What this process wrote ahead is known only to it: if it dies before the
      * shipment lands, and the shipment is then settled otherwise, those stay.
      */
-    private void writeAhead(List<BatchCommand> kept) {
+    private void writeAhead(List<BatchCommand> kept, long sequence) {
+        aheadOf = sequence;
         RegistryLimits limits = target.limits();
         List<BatchCommand> batch = new ArrayList<>();
         long bytes = 0;

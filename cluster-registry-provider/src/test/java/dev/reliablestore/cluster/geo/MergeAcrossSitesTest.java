@@ -359,6 +359,43 @@ class MergeAcrossSitesTest {
         assertThat(content(paris)).isEqualTo(expected);
     }
 
+    /**
+     * A shipment whose markers were written ahead lands, but its shipper does not learn it (the
+     * outcome was unknown) and translates it again: against the target as it is now, nothing is left
+     * to settle. The markers are the landed shipment's and stay — withdrawn, the merges owed would be
+     * lost and paris would keep lima's values alone — and the merges then make the unions.
+     */
+    @Test
+    void markersWrittenAheadOfAShipmentThatLandedUnbeknownStay() throws Exception {
+        Site lima = site("lima");
+        Site paris = site("paris");
+        Random random = new Random(7);
+        Map<String, java.util.Set<String>> tags = new TreeMap<>();
+        ConflictRecordsTest.saveBatch(paris, eightLarge("paris", random, tags));
+        lima.wall().set(1_000_100);
+        ConflictRecordsTest.saveBatch(lima, eightLarge("lima", random, tags));
+        dev.reliablestore.registry.ChangeBatch limasBatch = lastBatch(lima);
+        sites.limitShippedBatches(32 * 1024);
+        SiteTranslator translator = new SiteTranslator(lima.states(), sites.shippedInto(paris.registry()), paris.states(), lima.clock(),
+                lima.wall()::get, Duration.ofMinutes(10), CrossSiteConflicts.MERGE, null, reported::add);
+        List<dev.reliablestore.registry.BatchCommand> shipment = translator.commands(List.of(limasBatch));
+        assertThat(markers()).as("written ahead").isEqualTo(8);
+        ShipmentLedger ledger = new ShipmentLedger(paris.registry(), SiteReplication.ledgerKey(SiteTranslatorTest.LAYOUT), "lima");
+        assertThat(ledger.apply(limasBatch.sequence(), shipment)).isEqualTo(ShipmentLedger.Outcome.APPLIED);
+
+        assertThat(translator.commands(List.of(limasBatch))).as("nothing left to settle").isEmpty();
+        assertThat(markers()).as("the landed shipment's markers").isEqualTo(8);
+        assertThat(new ShipmentLedger(paris.registry(), SiteReplication.ledgerKey(SiteTranslatorTest.LAYOUT), "lima")
+                .apply(limasBatch.sequence(), List.of())).isEqualTo(ShipmentLedger.Outcome.ALREADY_APPLIED);
+        translator.applied(List.of(limasBatch));
+
+        HybridClock parisClock = new HybridClock(paris.wall()::get, Duration.ofSeconds(5));
+        assertThat(PendingMerges.run(paris.site(), parisClock, unionOfTags, reported::add)).isEqualTo(8);
+        Map<String, String> expected = new TreeMap<>();
+        tags.forEach((id, t) -> expected.put(id, String.join(",", t)));
+        assertThat(content(paris)).isEqualTo(expected);
+    }
+
     private static List<String> markerNames(Site s) {
         return List.copyOf(s.registry().values(PendingMerges.key(s.states(), TYPE)).keySet());
     }
