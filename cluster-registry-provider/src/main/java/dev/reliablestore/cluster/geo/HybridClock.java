@@ -40,6 +40,11 @@ final class HybridClock {
         this.maxSkewMillis = maxSkew.toMillis();
     }
 
+    /** The wall clock this clock follows, in ms. */
+    long wallMillis() {
+        return wallMillis.getAsLong();
+    }
+
     static long physical(long timestamp) {
         return timestamp >>> LOGICAL_BITS;
     }

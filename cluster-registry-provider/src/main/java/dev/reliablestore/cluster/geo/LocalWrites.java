@@ -59,6 +59,11 @@ public final class LocalWrites {
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
+    /** The site's clock its writes are stamped by. */
+    HybridClock clock() {
+        return clock;
+    }
+
     /**
      * The writes of the store under {@code layout} at {@code site}.
      *

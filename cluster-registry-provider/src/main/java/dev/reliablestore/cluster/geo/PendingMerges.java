@@ -50,6 +50,8 @@ final class PendingMerges {
     private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();
     /** Attempts at one merge while the entity or the marker changes under it (or a lock holds it) before the next round. */
     private static final int ATTEMPTS = 10;
+    /** How long a merge may wait for its shipment before that is reported: shipments land within seconds. */
+    private static final java.time.Duration WAITS_LONG = java.time.Duration.ofMinutes(1);
 
     private PendingMerges() {
     }
@@ -132,6 +134,14 @@ final class PendingMerges {
                 // the marker was written ahead of the shipment that settles its conflict (one too large to carry it),
                 // and that shipment has not landed: merging now would merge with the state it replaces (with nothing
                 // here at all, the entity's tombstone was collected: the marker goes below, as any of a deleted entity)
+                if (writes.clock().wallMillis() - owed.settled().toEpochMilli() > WAITS_LONG.toMillis()
+                        && REPORTED.add(site.name() + "/" + type + "/" + name + "/waits")) {
+                    // a shipment lands within seconds: this one's shipping process died before it did, and the batch
+                    // was then settled otherwise, so the write the marker kept may never come (geo-replication.md, Batches)
+                    LOG.warn("site {}: the merge {} of {}/{} has waited more than {} for the write it kept (made at {}, stamped {})"
+                            + " to land here; it is made once the entity's state includes that write", site.name(), name, type, owed.id(),
+                            WAITS_LONG, owed.kept().site(), owed.kept().stamped());
+                }
                 return false;
             }
             LocalWrites.Found found = read.found().get(owed.id());
