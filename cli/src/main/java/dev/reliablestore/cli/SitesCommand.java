@@ -346,12 +346,15 @@ final class SitesCommand implements Callable<Integer> {
                         from, source, to, target);
                 PrintWriter out = spec.commandLine().getOut();
                 if (json) {
-                    out.println(Json.write(Json.object("from", from, "to", to, "compared", r.compared(), "written", r.written(),
-                            "stale", r.stale(), "removed", r.removed(), "checkpoint", r.checkpoint())));
+                    out.println(Json.write(Json.object("from", from, "to", to, "compared", r.compared(), "differingRanges", r.differing(),
+                            "fetched", r.fetched(), "written", r.written(), "stale", r.stale(), "removed", r.removed(),
+                            "checkpoint", r.checkpoint(), "hashedAt", new java.util.TreeSet<>(r.hashedAt()))));
                 } else {
-                    out.println("resynced " + to + " from " + from + ": compared " + r.compared() + " entities, changed " + r.written()
-                            + " at " + to + (removeStaleOlderThan == null ? "" : ", removed " + r.removed() + " of " + r.stale() + " stale")
-                            + "; " + to + "'s checkpoint for " + from + " is " + r.checkpoint());
+                    out.println("resynced " + to + " from " + from + ": compared " + r.compared() + " entities, " + r.differing()
+                            + " id range(s) differed, fetched " + r.fetched() + ", changed " + r.written() + " at " + to
+                            + (removeStaleOlderThan == null ? "" : ", removed " + r.removed() + " of " + r.stale() + " stale")
+                            + "; " + to + "'s checkpoint for " + from + " is " + r.checkpoint() + "; range hashes " + hashedBy(r, from)
+                            + ", " + hashedBy(r, to));
                 }
                 out.flush();
                 return ExitCodes.OK;
@@ -365,6 +368,11 @@ final class SitesCommand implements Callable<Integer> {
                     source.close();
                 }
             }
+        }
+
+        /** Where {@code site}'s range hashes were computed. */
+        private static String hashedBy(SiteReplication.Resynced r, String site) {
+            return r.hashedAt().contains(site) ? "of " + site + " by its shipper-lease holder" : "of " + site + " read here";
         }
     }
 }

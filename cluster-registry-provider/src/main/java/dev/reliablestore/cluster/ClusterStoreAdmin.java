@@ -114,7 +114,9 @@ public final class ClusterStoreAdmin {
      * {@code crossSiteConflicts} says (a conflict record; a merge owed, made by {@code to}'s
      * shipper-lease holder), as a shipped batch would keep it. The entities {@code to} holds that
      * {@code from} holds nothing of and that were last written longer ago than the
-     * conflict-resolution window are counted as stale, and left.
+     * conflict-resolution window are counted as stale, and left. The sites are compared by range
+     * hashes: a site whose factory holds its shipper lease hashes its own entities, another is read
+     * whole by this call, and only entities whose stamps differ are read whole from {@code from}.
      *
      * @param from the site to repair from, as named in the store's sites
      * @param to   the site to repair

@@ -79,6 +79,12 @@ final class SiteLinks implements AutoCloseable {
     private final SiteMerger merger;
     /** Whether a look for the merges this site owes is under way. */
     private final AtomicBoolean merging = new AtomicBoolean();
+    /** Whether the range hashes a resync asked for are being computed (on the collector thread). */
+    private final AtomicBoolean hashing = new AtomicBoolean();
+    /** Whether a resync asked for range hashes since the last look. */
+    private final AtomicBoolean hashAgain = new AtomicBoolean();
+    /** Wakes the lease holder when a resync asks for range hashes, so that it waits for none of the loop's second. */
+    private final dev.reliablestore.registry.Watch hashRequests;
     /**
      * Where the other sites are reached and their checkpoints read: a site that is down can hold a
      * call up to its connection or failover timeout, which must not hold up the lease's renewal.
@@ -165,9 +171,53 @@ final class SiteLinks implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.hashRequests = local.registry().watch(SiteReplication.hashRequestsKey(local.layout()), new dev.reliablestore.registry.ChangeListener() {
+            @Override
+            public void onBatch(dev.reliablestore.registry.ChangeBatch batch) {
+                hashesAsked();
+            }
+
+            @Override
+            public void onResync(String reason) {
+                hashesAsked();
+            }
+        });
         this.runner = new Thread(this::run, "reliablestore-site-links-" + local.name());
         runner.setDaemon(true);
         runner.start();
+    }
+
+    /** A resync may have asked for range hashes: while this factory holds the lease, look. */
+    private void hashesAsked() {
+        if (leader) {
+            lookForHashRequests();
+        }
+    }
+
+    /**
+     * Looks for range-hash requests and answers them, on the collector thread (the feed's thread,
+     * which tells of a request, must not wait). For the lease holder: on a request, and every second.
+     */
+    private void lookForHashRequests() {
+        if (closed) {
+            return;
+        }
+        hashAgain.set(true);
+        if (hashing.compareAndSet(false, true)) {
+            try {
+                collector.execute(() -> {
+                    try {
+                        while (hashAgain.getAndSet(false) && !closed) {
+                            answerHashRequests();
+                        }
+                    } finally {
+                        hashing.set(false);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                hashing.set(false);
+            }
+        }
     }
 
     /**
@@ -201,6 +251,9 @@ final class SiteLinks implements AutoCloseable {
                 } catch (java.util.concurrent.RejectedExecutionException closing) {
                     return;
                 }
+            }
+            if (leading) {
+                lookForHashRequests();
             }
             if (leading && remoteBusy.compareAndSet(false, true)) {
                 try {
@@ -296,6 +349,18 @@ final class SiteLinks implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             LOG.warn("site {}: the merges it owes are not made this time: {}", local.name(), e.toString());
+        }
+    }
+
+    /** Computes the range hashes a resync asked this site for (docs/geo-replication.md, Operations). */
+    private void answerHashRequests() {
+        try {
+            int answered = SiteReplication.answerHashRequests(local);
+            if (answered > 0) {
+                LOG.info("site {}: computed range hashes for {} resync request(s)", local.name(), answered);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("site {}: range hashes not computed this time: {}", local.name(), e.toString());
         }
     }
 
@@ -556,6 +621,7 @@ final class SiteLinks implements AutoCloseable {
             lock.notifyAll();
             targets.values().stream().filter(t -> t.hold != null).forEach(reached::add);
         }
+        hashRequests.close();
         runner.interrupt();
         collector.shutdownNow();
         remote.shutdownNow();

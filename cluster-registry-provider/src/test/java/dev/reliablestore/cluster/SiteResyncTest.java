@@ -73,6 +73,9 @@ class SiteResyncTest {
             }
             assertThat(resynced.compared()).isEqualTo(80); // 79 values and a tombstone
             assertThat(resynced.written()).isEqualTo(80);
+            assertThat(resynced.fetched()).isEqualTo(80);
+            // paris's factory holds its shipper lease and computed paris's range hashes; tokyo has none open: read by the resync
+            assertThat(resynced.hashedAt()).containsExactly("paris");
             await().atMost(Duration.ofSeconds(30)).until(() -> !fault(local, "site-resync-tokyo"));
 
             parcels.save("after", new Parcel("written after the repair", 1));
@@ -118,6 +121,9 @@ class SiteResyncTest {
             SiteReplication.Resynced resynced = ClusterStoreAdmin.resync(config("paris", policy), "paris", paris.registry(), "tokyo",
                     tokyo.registry());
             assertThat(resynced.written()).isEqualTo(1);
+            assertThat(resynced.fetched()).isEqualTo(1);
+            assertThat(resynced.differing()).isEqualTo(1);
+            assertThat(resynced.hashedAt()).containsExactlyInAnyOrder("paris", "tokyo");
             ClusterPersistenceStore<?> store = atTokyo.unwrap(ClusterPersistenceStore.class);
             if (policy == CrossSiteConflicts.CONFLICT_RECORD) {
                 assertThat(atTokyo.get("p").orElseThrow().value()).isEqualTo(new Parcel("tokyo", 2));

@@ -44,7 +44,27 @@ public final class SiteReplication {
     /** The value of a site's shipper lease, under {@link #leaseKey}: "{@code <until ms> <holder>}". */
     public static final String LEASE_VALUE = "lease";
 
+    /**
+     * How long a resync waits for a site's shipper-lease holder to compute range hashes before it
+     * reads the site itself: the holder looks for requests every second, and hashes a type at the
+     * speed it reads its own registry.
+     */
+    static final Duration HASHES_WAIT = Duration.ofSeconds(30);
+
     private SiteReplication() {
+    }
+
+    /**
+     * Computes the range hashes that resyncs asked {@code site} for (the site's shipper-lease holder
+     * calls it every second); returns how many requests it answered.
+     */
+    public static int answerHashRequests(Site site) {
+        return SiteDigests.answer(site, System::currentTimeMillis);
+    }
+
+    /** Where resyncs ask a site for its range hashes: beside the ledger, so bookkeeping, never shipped. */
+    public static RegistryPath hashRequestsKey(StorageLayout layout) {
+        return SiteDigests.key(layout);
     }
 
     /**
@@ -70,8 +90,16 @@ public final class SiteReplication {
      * @param stale      the target's entities found stale: the source holds nothing of them and they were last
      *                   written longer ago than the conflict-resolution window (0 when tombstones are kept for good)
      * @param removed    of those, the ones it removed; 0 unless asked to
+     * @param differing  the id ranges (of {@value SiteDigests#RANGES} per type) whose range hashes differed
+     * @param fetched    the source's entities read whole because their hashes differed from the target's
+     * @param hashedAt   the sites whose shipper-lease holders computed their range hashes; the resync read
+     *                   the others itself
      */
-    public record Resynced(long checkpoint, int compared, int written, int stale, int removed) {
+    public record Resynced(long checkpoint, int compared, int written, int stale, int removed, int differing, int fetched,
+                           java.util.Set<String> hashedAt) {
+        public Resynced {
+            hashedAt = java.util.Set.copyOf(hashedAt);
+        }
     }
 
     /**
@@ -84,6 +112,11 @@ public final class SiteReplication {
      * {@code conflicts} says, as a shipped batch would keep it: a conflict record, or a merge owed
      * that {@code to}'s shipper-lease holder makes (nothing is reported as an event: no store of
      * this process is told).
+     *
+     * <p>The sites are compared by range hashes ({@link SiteDigests}): only the entities whose
+     * stamps differ are read whole from {@code from}. A site whose shipper lease is held has its
+     * holder compute its hashes where the data is; a site without one (or whose holder does not
+     * answer within {@link #HASHES_WAIT}) is read by this call.
      *
      * <p>Entities {@code to} holds a value of that {@code from} holds nothing of, last written longer
      * ago than {@code staleAfter} (at least the store's conflict-resolution window) plus
@@ -103,7 +136,8 @@ public final class SiteReplication {
         if (from.name().equals(to.name())) {
             throw new IllegalArgumentException("site " + from.name() + " cannot be resynced from itself");
         }
-        return new SiteResync(from, to, conflicts, System::currentTimeMillis, staleAfter, maxClockSkew, removeStale).run();
+        return new SiteResync(from, to, conflicts, System::currentTimeMillis, staleAfter, maxClockSkew, removeStale)
+                .hashedBy(SiteDigests.of(from, HASHES_WAIT), SiteDigests.of(to, HASHES_WAIT)).run();
     }
 
     /** Where a site keeps its conflict records, one subkey per type: beside the ledger, so they are never shipped. */

@@ -49,6 +49,10 @@ final class SiteResync {
      */
     private final long windowMillis;
     private final boolean removeStale;
+    private SiteDigests.View fromView;
+    private SiteDigests.View toView;
+    /** Entities read by id in one read batch. */
+    private static final int READ_GROUP = 128;
 
     /**
      * @param window       how long ago an entity the source holds nothing of was last written at the
@@ -76,6 +80,18 @@ final class SiteResync {
         this.source = from.states();
         this.target = to.states();
         this.ledger = new ShipmentLedger(to.registry(), SiteReplication.ledgerKey(to.layout()), from.name());
+        this.fromView = SiteDigests.read(from);
+        this.toView = SiteDigests.read(to);
+    }
+
+    /**
+     * Compares by range hashes ({@link SiteDigests}) computed as {@code fromView} and {@code toView}
+     * say (by default the resync reads both sites itself).
+     */
+    SiteResync hashedBy(SiteDigests.View fromView, SiteDigests.View toView) {
+        this.fromView = Objects.requireNonNull(fromView, "fromView");
+        this.toView = Objects.requireNonNull(toView, "toView");
+        return this;
     }
 
     SiteReplication.Resynced run() {
@@ -85,6 +101,8 @@ final class SiteResync {
         int written = 0;
         int stale = 0;
         int removed = 0;
+        int differing = 0;
+        int fetched = 0;
         int perBatch = Math.max(1, (to.registry().limits().maxBatchCommands() - LocalWrites.SHIPPED_BATCH_COMMANDS)
                 / LocalWrites.COMMANDS_PER_ENTITY);
         java.util.Set<String> types = new java.util.TreeSet<>(source.types(from.registry()));
@@ -92,14 +110,30 @@ final class SiteResync {
             types.addAll(target.types(to.registry()));
         }
         for (String type : types) {
-            Map<String, SiteState> states = states(from, source, type);
-            compared += states.size();
+            SiteDigests.Ranges there = fromView.ranges(type);
+            compared += there.entities();
+            java.util.Set<Integer> ranges = there.differing(toView.ranges(type));
+            if (ranges.isEmpty()) {
+                continue; // the same states of every id: nothing to bring, nothing stale
+            }
+            differing += ranges.size();
+            Map<String, byte[]> fromHashes = fromView.entries(type, ranges);
+            Map<String, byte[]> toHashes = toView.entries(type, ranges);
+            List<String> bring = new ArrayList<>();
+            fromHashes.forEach((id, h) -> {
+                if (!java.util.Arrays.equals(h, toHashes.get(id))) {
+                    bring.add(id);
+                }
+            });
+            Map<String, SiteState> states = fromView.states(type, bring);
+            fetched += states.size();
             List<String> ids = new ArrayList<>(states.keySet());
             for (int i = 0; i < ids.size(); i += perBatch) {
                 written += merge(type, ids.subList(i, Math.min(ids.size(), i + perBatch)), states, Map.of());
             }
             if (windowMillis != Long.MAX_VALUE) {
-                Map<String, SiteState> staleHere = stale(type, states.keySet());
+                List<String> onlyHere = toHashes.keySet().stream().filter(id -> !fromHashes.containsKey(id)).toList();
+                Map<String, SiteState> staleHere = stale(toView.states(type, onlyHere));
                 stale += staleHere.size();
                 if (removeStale) {
                     removed += removeStale(type, staleHere);
@@ -108,7 +142,14 @@ final class SiteResync {
         }
         // at least there: a shipper may have moved it further meanwhile
         ledger.apply(checkpoint, List.of());
-        return new SiteReplication.Resynced(checkpoint, compared, written, stale, removed);
+        java.util.Set<String> answered = new java.util.TreeSet<>();
+        if (fromView.answered()) {
+            answered.add(from.name());
+        }
+        if (toView.answered()) {
+            answered.add(to.name());
+        }
+        return new SiteReplication.Resynced(checkpoint, compared, written, stale, removed, differing, fetched, answered);
     }
 
     /**
@@ -133,25 +174,44 @@ final class SiteResync {
     }
 
     /**
-     * The entities of {@code type} the target holds a value of and the source nothing of (not in
-     * {@code atSource}), last written longer ago than the window: the source deleted each and has
+     * Of {@code candidates}, entities the target holds and the source holds nothing of, those that
+     * hold a value last written longer ago than the window: the source deleted each and has
      * collected its tombstone, or never received it — a write that reaches a site later than the
      * window is refused there (SiteTranslator). Values written before sites were configured (no
      * stamp) are never stale: they were never shipped.
      */
-    private Map<String, SiteState> stale(String type, java.util.Set<String> atSource) {
+    private Map<String, SiteState> stale(Map<String, SiteState> candidates) {
         Map<String, SiteState> out = new TreeMap<>();
         long now = wallMillis.getAsLong();
-        states(to, target, type).forEach((id, state) -> {
-            if (!atSource.contains(id) && !state.deleted() && !state.unstamped() && now - HybridClock.physical(state.hlc()) > windowMillis) {
+        candidates.forEach((id, state) -> {
+            if (!state.deleted() && !state.unstamped() && now - HybridClock.physical(state.hlc()) > windowMillis) {
                 out.put(id, state);
             }
         });
         return out;
     }
 
+    /** The states {@code site} holds of {@code ids} of {@code type}, read by id; an id it holds nothing of is left out. */
+    static Map<String, SiteState> states(SiteReplication.Site site, EntityStates states, String type, java.util.Collection<String> ids) {
+        Map<String, SiteState> out = new TreeMap<>();
+        List<String> all = new ArrayList<>(ids);
+        for (int i = 0; i < all.size(); i += READ_GROUP) {
+            List<String> group = all.subList(i, Math.min(all.size(), i + READ_GROUP));
+            List<ReadBatch.Read> reads = new ArrayList<>(group.size() * EntityStates.READS);
+            group.forEach(id -> reads.addAll(states.reads(type, id)));
+            ReadBatchResult r = site.registry().read(ReadBatch.of(reads));
+            for (int k = 0; k < group.size(); k++) {
+                SiteState s = states.current(type, group.get(k), r, k * EntityStates.READS).state();
+                if (s != null) {
+                    out.put(group.get(k), s);
+                }
+            }
+        }
+        return out;
+    }
+
     /** Every entity state {@code site} holds of {@code type}: values (stamped or not) and tombstones. */
-    private static Map<String, SiteState> states(SiteReplication.Site site, EntityStates states, String type) {
+    static Map<String, SiteState> states(SiteReplication.Site site, EntityStates states, String type) {
         StorageLayout layout = site.layout();
         ReadBatchResult r = site.registry().read(ReadBatch.of(new ReadBatch.ValuesRead(layout.type(type)),
                 new ReadBatch.ValuesRead(layout.versions(type)), new ReadBatch.ValuesRead(layout.tombstones(type))));
