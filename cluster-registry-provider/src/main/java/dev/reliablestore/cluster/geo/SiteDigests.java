@@ -64,6 +64,8 @@ final class SiteDigests {
     static final int HASH = 16;
     /** How long an answered or abandoned request may stay before its site's answerer removes it. */
     static final Duration FORGET = Duration.ofMinutes(10);
+    /** Entities whose hashes one answer carries at most (some 50 bytes each): larger asks go in several requests. */
+    static final int ENTRIES_PER_ANSWER = 20_000;
     private static final String REQUEST = "request";
     private static final String ANSWER = "answer";
     private static final String FAILED = "failed";
@@ -100,8 +102,9 @@ final class SiteDigests {
      *
      * @param entities its entities (values and tombstones)
      * @param digests  per id range that holds any, its digest
+     * @param counts   per id range that holds any, how many
      */
-    record Ranges(int entities, Map<Integer, byte[]> digests) {
+    record Ranges(int entities, Map<Integer, byte[]> digests, Map<Integer, Integer> counts) {
         /** The ranges whose digests differ from {@code other}'s (one holding entities the other does not included). */
         Set<Integer> differing(Ranges other) {
             Set<Integer> out = new TreeSet<>(digests.keySet());
@@ -114,9 +117,12 @@ final class SiteDigests {
     /** The ranges of the entities {@code hashes} (id → hash) holds. */
     static Ranges ranges(Map<String, byte[]> hashes) {
         Map<Integer, MessageDigest> open = new TreeMap<>();
+        Map<Integer, Integer> counts = new TreeMap<>();
         // in id order, so that both sites feed each range's digest alike
         new TreeMap<>(hashes).forEach((id, h) -> {
-            MessageDigest d = open.computeIfAbsent(range(id), r -> sha256());
+            int range = range(id);
+            MessageDigest d = open.computeIfAbsent(range, r -> sha256());
+            counts.merge(range, 1, Integer::sum);
             byte[] name = id.getBytes(StandardCharsets.UTF_8);
             d.update(ByteBuffer.allocate(4).putInt(name.length).array());
             d.update(name);
@@ -124,7 +130,7 @@ final class SiteDigests {
         });
         Map<Integer, byte[]> digests = new TreeMap<>();
         open.forEach((r, d) -> digests.put(r, Arrays.copyOf(d.digest(), HASH)));
-        return new Ranges(hashes.size(), digests);
+        return new Ranges(hashes.size(), digests, counts);
     }
 
     /** The hashes of {@code states}, by id. */
@@ -170,7 +176,12 @@ final class SiteDigests {
      * from the first request that goes unanswered for {@code wait} on.
      */
     static View of(SiteReplication.Site site, Duration wait) {
-        return leaseHeld(site) ? new Asked(site, wait) : new Read(site);
+        return of(site, wait, ENTRIES_PER_ANSWER);
+    }
+
+    /** {@link #of(SiteReplication.Site, Duration)}, asking for the hashes of at most {@code entriesPerAnswer} entities at a time. */
+    static View of(SiteReplication.Site site, Duration wait, int entriesPerAnswer) {
+        return leaseHeld(site) ? new Asked(site, wait, entriesPerAnswer) : new Read(site);
     }
 
     /** Whether a factory of the site holds its shipper lease now. */
@@ -232,10 +243,15 @@ final class SiteDigests {
         private final Duration wait;
         /** Set once a request goes unanswered: the site is read from then on. */
         private Read instead;
+        /** Per type asked, the entities per range the site counted. */
+        private final Map<String, Map<Integer, Integer>> counts = new HashMap<>();
 
-        Asked(SiteReplication.Site site, Duration wait) {
+        private final int perAnswer;
+
+        Asked(SiteReplication.Site site, Duration wait, int perAnswer) {
             this.site = site;
             this.wait = wait;
+            this.perAnswer = perAnswer;
         }
 
         @Override
@@ -247,13 +263,17 @@ final class SiteDigests {
                     int entities = in.getInt();
                     int n = in.getInt();
                     Map<Integer, byte[]> digests = new TreeMap<>();
+                    Map<Integer, Integer> counts = new TreeMap<>();
                     for (int i = 0; i < n; i++) {
                         int r = in.getInt();
+                        counts.put(r, in.getInt());
                         byte[] d = new byte[HASH];
                         in.get(d);
                         digests.put(r, d);
                     }
-                    return new Ranges(entities, digests);
+                    Ranges ranges = new Ranges(entities, digests, counts);
+                    this.counts.put(type, counts);
+                    return ranges;
                 }
             }
             return instead.ranges(type);
@@ -261,6 +281,28 @@ final class SiteDigests {
 
         @Override
         public Map<String, byte[]> entries(String type, Set<Integer> ranges) {
+            // in requests of at most perAnswer entities (as the site counted them), so that no answer grows unbounded
+            Map<Integer, Integer> counted = counts.getOrDefault(type, Map.of());
+            Map<String, byte[]> out = new TreeMap<>();
+            java.util.List<Integer> group = new java.util.ArrayList<>();
+            long inGroup = 0;
+            for (int r : ranges) {
+                int n = counted.getOrDefault(r, 0);
+                if (!group.isEmpty() && inGroup + n > perAnswer) {
+                    out.putAll(entriesOf(type, group));
+                    group.clear();
+                    inGroup = 0;
+                }
+                group.add(r);
+                inGroup += n;
+            }
+            if (!group.isEmpty()) {
+                out.putAll(entriesOf(type, group));
+            }
+            return out;
+        }
+
+        private Map<String, byte[]> entriesOf(String type, java.util.List<Integer> ranges) {
             if (instead == null) {
                 String list = ranges.stream().map(String::valueOf).collect(Collectors.joining(","));
                 Optional<ByteBuffer> answer = ask(ENTRIES_ASKED + " " + System.currentTimeMillis() + " " + list + " " + type);
@@ -268,7 +310,7 @@ final class SiteDigests {
                     return decodeEntries(answer.get());
                 }
             }
-            return instead.entries(type, ranges);
+            return instead.entries(type, new TreeSet<>(ranges));
         }
 
         @Override
@@ -440,8 +482,8 @@ final class SiteDigests {
     }
 
     private static byte[] rangesPayload(Ranges r) {
-        ByteBuffer out = ByteBuffer.allocate(8 + r.digests().size() * (4 + HASH)).putInt(r.entities()).putInt(r.digests().size());
-        r.digests().forEach((range, d) -> out.putInt(range).put(d));
+        ByteBuffer out = ByteBuffer.allocate(8 + r.digests().size() * (8 + HASH)).putInt(r.entities()).putInt(r.digests().size());
+        r.digests().forEach((range, d) -> out.putInt(range).putInt(r.counts().get(range)).put(d));
         return out.array();
     }
 
