@@ -324,16 +324,11 @@ class MergeAcrossSitesTest {
     void aMarkerWrittenAheadThatATranslationDoneAgainNoLongerSettlesIsWithdrawn() throws Exception {
         Site lima = site("lima");
         Site paris = site("paris");
-        Random random = new Random(5);
         Map<String, java.util.Set<String>> parisFirst = new TreeMap<>();
         Map<String, java.util.Set<String>> limas = new TreeMap<>();
-        ConflictRecordsTest.saveBatch(paris, eightLarge("paris", random, parisFirst));
-        lima.wall().set(1_000_100);
-        ConflictRecordsTest.saveBatch(lima, eightLarge("lima", random, limas));
-        dev.reliablestore.registry.ChangeBatch limasBatch = lastBatch(lima);
-        sites.limitShippedBatches(32 * 1024);
-        SiteTranslator translator = new SiteTranslator(lima.states(), sites.shippedInto(paris.registry()), paris.states(), lima.clock(),
-                lima.wall()::get, Duration.ofMinutes(10), CrossSiteConflicts.MERGE, null, reported::add);
+        Shipment limas8 = eightConflictsTooLargeToCarry(lima, paris, new Random(5), parisFirst, limas);
+        dev.reliablestore.registry.ChangeBatch limasBatch = limas8.batch();
+        SiteTranslator translator = limas8.translator();
         translator.commands(List.of(limasBatch));
         assertThat(markerNames(paris)).hasSize(8).allSatisfy(n -> assertThat(n).contains("-paris-"));
 
@@ -369,15 +364,10 @@ class MergeAcrossSitesTest {
     void markersWrittenAheadOfAShipmentThatLandedUnbeknownStay() throws Exception {
         Site lima = site("lima");
         Site paris = site("paris");
-        Random random = new Random(7);
         Map<String, java.util.Set<String>> tags = new TreeMap<>();
-        ConflictRecordsTest.saveBatch(paris, eightLarge("paris", random, tags));
-        lima.wall().set(1_000_100);
-        ConflictRecordsTest.saveBatch(lima, eightLarge("lima", random, tags));
-        dev.reliablestore.registry.ChangeBatch limasBatch = lastBatch(lima);
-        sites.limitShippedBatches(32 * 1024);
-        SiteTranslator translator = new SiteTranslator(lima.states(), sites.shippedInto(paris.registry()), paris.states(), lima.clock(),
-                lima.wall()::get, Duration.ofMinutes(10), CrossSiteConflicts.MERGE, null, reported::add);
+        Shipment limas8 = eightConflictsTooLargeToCarry(lima, paris, new Random(7), tags, tags);
+        dev.reliablestore.registry.ChangeBatch limasBatch = limas8.batch();
+        SiteTranslator translator = limas8.translator();
         List<dev.reliablestore.registry.BatchCommand> shipment = translator.commands(List.of(limasBatch));
         assertThat(markers()).as("written ahead").isEqualTo(8);
         ShipmentLedger ledger = new ShipmentLedger(paris.registry(), SiteReplication.ledgerKey(SiteTranslatorTest.LAYOUT), "lima");
@@ -394,6 +384,26 @@ class MergeAcrossSitesTest {
         Map<String, String> expected = new TreeMap<>();
         tags.forEach((id, t) -> expected.put(id, String.join(",", t)));
         assertThat(content(paris)).isEqualTo(expected);
+    }
+
+    /** A batch of lima's as its shipper would translate it into paris. */
+    private record Shipment(dev.reliablestore.registry.ChangeBatch batch, SiteTranslator translator) {
+    }
+
+    /**
+     * Eight large values written at paris, then later at lima in one batch ({@link #eightLarge}):
+     * lima's batch, which beats paris's eight and is too large (shipped batches limited to 32 KiB) to
+     * carry the markers of the merges it leaves owed, and a translator of lima's into paris.
+     */
+    private Shipment eightConflictsTooLargeToCarry(Site lima, Site paris, Random random, Map<String, java.util.Set<String>> parisTags,
+                                                   Map<String, java.util.Set<String>> limaTags) throws InterruptedException {
+        ConflictRecordsTest.saveBatch(paris, eightLarge("paris", random, parisTags));
+        lima.wall().set(1_000_100);
+        ConflictRecordsTest.saveBatch(lima, eightLarge("lima", random, limaTags));
+        dev.reliablestore.registry.ChangeBatch limasBatch = lastBatch(lima);
+        sites.limitShippedBatches(32 * 1024);
+        return new Shipment(limasBatch, new SiteTranslator(lima.states(), sites.shippedInto(paris.registry()), paris.states(), lima.clock(),
+                lima.wall()::get, Duration.ofMinutes(10), CrossSiteConflicts.MERGE, null, reported::add));
     }
 
     private static List<String> markerNames(Site s) {

@@ -60,17 +60,11 @@ class SiteDigestsTest {
     }
 
     private static void save(Site s, String id, String json) {
-        SiteTranslatorTest.write(s.registry(), s.states(), s.clock(), id, json == null ? null : json.getBytes(StandardCharsets.UTF_8));
+        s.save(id, json);
     }
 
     private static Map<String, String> content(Site s) {
-        Map<String, String> out = new TreeMap<>();
-        SiteTranslatorTest.states(s.registry(), s.states()).forEach((id, state) -> {
-            if (!state.deleted()) {
-                out.put(id, new String(state.value(), StandardCharsets.UTF_8));
-            }
-        });
-        return out;
+        return s.content();
     }
 
     /** Gives {@code s} a shipper lease held for an hour, as a factory there would. */

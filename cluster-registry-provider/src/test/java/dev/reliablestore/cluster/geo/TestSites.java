@@ -36,6 +36,22 @@ final class TestSites implements AutoCloseable {
         ClusterRegistry registry() {
             return site.registry();
         }
+
+        /** Writes {@code json} (null: deletes) as {@code id} of the test type, a write of this site at its clock. */
+        void save(String id, String json) {
+            SiteTranslatorTest.write(registry(), states, clock, id, json == null ? null : json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+
+        /** The values this site holds of the test type, by id (deleted ones left out). */
+        Map<String, String> content() {
+            Map<String, String> out = new TreeMap<>();
+            SiteTranslatorTest.states(registry(), states).forEach((id, state) -> {
+                if (!state.deleted()) {
+                    out.put(id, new String(state.value(), java.nio.charset.StandardCharsets.UTF_8));
+                }
+            });
+            return out;
+        }
     }
 
     private final Map<String, Site> sites = new TreeMap<>();
