@@ -121,9 +121,8 @@ public final class SuiteMain {
         for (Map.Entry<Targets.Measure, List<String>> e : byMeasure.entrySet()) {
             Targets.Measure m = e.getKey();
             JmhResults.Result measured = results.find(m.benchmark(), m.params()).orElseThrow();
-            String cls = m.benchmark().substring(0, m.benchmark().indexOf('.'));
-            String pkg = cls.startsWith("Peer") ? "dev.reliablestore.benchmarks.peers." : "dev.reliablestore.benchmarks.suite.";
-            String include = "^" + (pkg + m.benchmark()).replace(".", "\\.") + "$";
+            // by class and method in any package: the benchmarks live beside what they measure (suite, peers, cluster.geo …)
+            String include = "\\." + m.benchmark().replace(".", "\\.") + "$";
             Path jfrDir = Files.createTempDirectory("rs-jfr");
             ChainedOptionsBuilder o = SuitePlan.options(SuitePlan.Mode.QUICK, new SuitePlan.Run(include, Map.of()))
                     .measurementIterations(2).measurementTime(TimeValue.seconds(2))
