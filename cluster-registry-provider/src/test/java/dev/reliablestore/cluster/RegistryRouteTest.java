@@ -39,14 +39,16 @@ class RegistryRouteTest {
                 // through the gateway); owed merges are made after a shipment lands and in the links' loop,
                 // which look again on their next round; both collectors remove what they read through
                 // ConditionalRemovals; the admin API checks that a site holds a store before a tool reads its
-                // conflict records (a one-shot check, so that a mistyped root gets nothing created)
+                // conflict records (a one-shot check, so that a mistyped root gets nothing created); a site's
+                // range hashes are asked for and answered through bookkeeping values under Sites/Digests, whose
+                // asker checks the shipper lease first (a resync's work: the tool reads whole after a timeout)
                 .containsOnly("dev.reliablestore.cluster.RegistryGateway", "dev.reliablestore.cluster.backup.RegistrySnapshot",
                         "dev.reliablestore.cluster.geo.ShipmentLedger", "dev.reliablestore.cluster.geo.SiteTranslator",
                         "dev.reliablestore.cluster.SiteLinks", "dev.reliablestore.cluster.geo.TombstoneCollector",
                         "dev.reliablestore.cluster.geo.SiteReplication", "dev.reliablestore.cluster.geo.SiteResync",
                         "dev.reliablestore.cluster.geo.EntityStates", "dev.reliablestore.cluster.geo.ConflictRecords",
                         "dev.reliablestore.cluster.geo.PendingMerges", "dev.reliablestore.cluster.geo.ConditionalRemovals",
-                        "dev.reliablestore.cluster.ClusterStoreAdmin");
+                        "dev.reliablestore.cluster.geo.SiteDigests", "dev.reliablestore.cluster.ClusterStoreAdmin");
     }
 
     /** Top-level class names whose code (nested classes and lambdas included) calls a data method of ClusterRegistry. */
