@@ -492,6 +492,7 @@ final class SiteLinks implements AutoCloseable {
                 }
                 t.hold = hold;
                 t.site = target;
+                lock.notifyAll(); // ship to it now, not after the loop's pause (up to a second)
             }
             if (t.faultRaised) {
                 clearFault(t);

@@ -109,6 +109,9 @@ final class SiteShipper implements AutoCloseable {
     private record Arrived(ChangeBatch batch, long at, boolean ships) {
     }
 
+    /** Put in the queue by {@link #close(Duration)}: an idle shipper waiting for a batch sees the close at once. */
+    private static final Arrived CLOSING = new Arrived(null, 0, false);
+
     /**
      * Ships {@code root} of {@code local} (site {@code localSite}) to {@code target} (site
      * {@code targetSite}), keeping the checkpoint under {@code ledgerKey} there (it must lie below
@@ -265,7 +268,7 @@ final class SiteShipper implements AutoCloseable {
                     }
                 }
                 Arrived a = queue.poll(100, TimeUnit.MILLISECONDS);
-                if (a != null && !reopen) {
+                if (a != null && a != CLOSING && !reopen) {
                     inHandSince = a.ships() ? a.at() : 0;
                     ship(gather(a));
                     inHandSince = 0;
@@ -307,6 +310,9 @@ final class SiteShipper implements AutoCloseable {
                 if (left <= 0 || (next = queue.poll(left, TimeUnit.NANOSECONDS)) == null) {
                     break;
                 }
+            }
+            if (next == CLOSING) {
+                break;
             }
             if (reopen) {
                 // the feed said onResync: what follows may lie after a gap, and a group must be a run of
@@ -481,6 +487,7 @@ final class SiteShipper implements AutoCloseable {
     /** {@link #close()} with another grace (tests: a stuck call is interrupted without waiting the full grace). */
     void close(Duration grace) {
         closed.countDown();
+        queue.offer(CLOSING); // when the queue is full the thread is not waiting for it
         try {
             thread.join(grace.toMillis());
             if (thread.isAlive()) {
