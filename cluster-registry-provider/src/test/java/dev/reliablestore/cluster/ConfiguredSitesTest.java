@@ -55,7 +55,8 @@ class ConfiguredSitesTest {
     private Map<String, String> options(String localSite) {
         Map<String, String> sites = new java.util.LinkedHashMap<>();
         SITES.forEach(s -> sites.put(s, uri(s)));
-        Map<String, String> o = SiteOptionsForTests.options(localSite, sites);
+        // keys from one key store: the passphrase's per-site derivation is covered by SiteResyncTest
+        Map<String, String> o = SiteOptionsForTests.withKeyStore(SiteOptionsForTests.options(localSite, sites), dir);
         o.put("registryKeyPath", "Software/ReliableStore/Data");
         o.remove("retryDelay"); // the default
         o.putAll(extra);

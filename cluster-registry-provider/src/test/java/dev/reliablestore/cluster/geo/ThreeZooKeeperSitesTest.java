@@ -43,8 +43,10 @@ import static org.awaitility.Awaitility.await;
  * and no site's version of an entity counts more state changes than there were writes of it. The
  * writes are planned as a store at a site plans them ({@link LocalWrites}, through
  * {@link SiteTranslatorTest#write}); the shippers are started directly, not by a factory's lease
- * (that is {@code ConfiguredSitesTest}'s part). The steps are counted in acknowledged writes: CI runs 2,100
- * (cut at 450, kill at 900, healed at 1,350); {@code -Dreliablestore.soak=true} runs 15,000.
+ * (that is {@code ConfiguredSitesTest}'s part). The writers run 30 s: the link is cut at 5 s, tokyo's shippers are
+ * killed at 10 s, the link is healed at 15 s (cut 10 s); {@code -Dreliablestore.soak=true} runs 150 s (cut from
+ * 20 s to 80 s, kill at 45 s). Each step also needs writes acknowledged since the one before, so no step passes
+ * on an idle store.
  */
 class ThreeZooKeeperSitesTest {
 
@@ -61,11 +63,13 @@ class ThreeZooKeeperSitesTest {
     static final Duration MAX_SKEW = Duration.ofSeconds(5);
     static final String TYPE = "Order";
     private static final boolean SOAK = Boolean.getBoolean("reliablestore.soak");
-    /** The scenario's steps, by acknowledged writes at all sites together (the writers make some 150–250/s here). */
-    private static final int CUT_AT = SOAK ? 2_500 : 450;
-    private static final int KILL_AT = SOAK ? 5_000 : 900;
-    private static final int HEAL_AT = SOAK ? 7_500 : 1_350;
-    private static final int STOP_AT = SOAK ? 15_000 : 2_100;
+    /** The scenario's steps, in seconds since the writers started (they make some 150–250 writes/s here in all). */
+    private static final int CUT_AT = SOAK ? 20 : 5;
+    private static final int KILL_AT = SOAK ? 45 : 10;
+    private static final int HEAL_AT = SOAK ? 80 : 15;
+    private static final int STOP_AT = SOAK ? 150 : 30;
+    /** Writes every step needs since the one before: a fraction of what the writers make, so a stalled writer fails the test. */
+    private static final int WRITES_PER_STEP = 100;
     private static final int IDS = 60;
 
     static EntityStates states(StorageLayout layout, KeyRing keys, String site) {
@@ -128,8 +132,13 @@ class ThreeZooKeeperSitesTest {
         return lastChild;
     }
 
-    private static void awaitWrites(AtomicInteger total, int count) {
-        await().atMost(Duration.ofSeconds(SOAK ? 300 : 90)).until(() -> total.get() >= count);
+    /** Waits until {@code second} seconds have passed since {@code started} and the writers acknowledged {@link #WRITES_PER_STEP} more. */
+    private static void awaitStep(long started, int second, AtomicInteger total, AtomicInteger atLastStep) {
+        long due = started + TimeUnit.SECONDS.toNanos(second);
+        int before = atLastStep.get();
+        await().atMost(Duration.ofSeconds(second + 60)).pollInterval(Duration.ofMillis(50))
+                .until(() -> System.nanoTime() - due >= 0 && total.get() - before >= WRITES_PER_STEP);
+        atLastStep.set(total.get());
     }
 
     private static Map<String, String> content(Site s) {
@@ -162,6 +171,8 @@ class ThreeZooKeeperSitesTest {
         AtomicInteger total = new AtomicInteger();
         AtomicBoolean writing = new AtomicBoolean(true);
         List<Thread> writers = new ArrayList<>();
+        long started = System.nanoTime();
+        AtomicInteger atLastStep = new AtomicInteger();
         List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
         for (Site s : sites.values()) {
             Thread t = new Thread(() -> {
@@ -187,16 +198,16 @@ class ThreeZooKeeperSitesTest {
             writers.add(t);
         }
 
-        awaitWrites(total, CUT_AT);
+        awaitStep(started, CUT_AT, total, atLastStep);
         cut.set(true); // lima and paris cannot reach each other
-        awaitWrites(total, KILL_AT);
+        awaitStep(started, KILL_AT, total, atLastStep);
         Process first = lastChild;
         first.destroyForcibly(); // SIGKILL, whatever tokyo's shippers were doing
         assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
         tokyoShippers(tokyo, lima, paris);
-        awaitWrites(total, HEAL_AT);
+        awaitStep(started, HEAL_AT, total, atLastStep);
         cut.set(false); // healed
-        awaitWrites(total, STOP_AT);
+        awaitStep(started, STOP_AT, total, atLastStep);
         writing.set(false);
         for (Thread t : writers) {
             t.join(TimeUnit.SECONDS.toMillis(30));
