@@ -85,6 +85,7 @@ final class SiteLinks implements AutoCloseable {
     private final AtomicBoolean hashAgain = new AtomicBoolean();
     /** Wakes the lease holder when a resync asks for range hashes, so that it waits for none of the loop's second. */
     private final dev.reliablestore.registry.Watch hashRequests;
+    private final dev.reliablestore.registry.Watch leaseReleases;
     /**
      * Where the other sites are reached and their checkpoints read: a site that is down can hold a
      * call up to its connection or failover timeout, which must not hold up the lease's renewal.
@@ -182,9 +183,34 @@ final class SiteLinks implements AutoCloseable {
                 hashesAsked();
             }
         });
+        // a holder that closes lets go of the lease: another factory of the site takes over at once
+        // instead of at its next look (up to RENEW later); a holder that dies is found by the look
+        this.leaseReleases = local.registry().watch(leaseKey, new dev.reliablestore.registry.ChangeListener() {
+            @Override
+            public void onBatch(dev.reliablestore.registry.ChangeBatch batch) {
+                if (batch.changes().stream().anyMatch(c -> c instanceof dev.reliablestore.registry.Change.ValueDeleted d
+                        && d.name().equals(LEASE_VALUE) || c instanceof dev.reliablestore.registry.Change.KeyDeleted)) {
+                    lookAtTheLease();
+                }
+            }
+
+            @Override
+            public void onResync(String reason) {
+                lookAtTheLease();
+            }
+        });
         this.runner = new Thread(this::run, "reliablestore-site-links-" + local.name());
         runner.setDaemon(true);
         runner.start();
+    }
+
+    /** The lease may be free: a factory that does not hold it looks now. */
+    private void lookAtTheLease() {
+        synchronized (lock) {
+            if (!leader) {
+                lock.notifyAll();
+            }
+        }
     }
 
     /** A resync may have asked for range hashes: while this factory holds the lease, look. */
@@ -623,6 +649,7 @@ final class SiteLinks implements AutoCloseable {
             targets.values().stream().filter(t -> t.hold != null).forEach(reached::add);
         }
         hashRequests.close();
+        leaseReleases.close();
         runner.interrupt();
         collector.shutdownNow();
         remote.shutdownNow();
