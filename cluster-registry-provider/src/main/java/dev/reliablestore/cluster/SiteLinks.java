@@ -87,6 +87,12 @@ final class SiteLinks implements AutoCloseable {
     private final dev.reliablestore.registry.Watch hashRequests;
     private final dev.reliablestore.registry.Watch leaseReleases;
     /**
+     * Wakes the lease loop before its pause is over (a site reached, the lease let go, closing).
+     * A permit, not {@code lock.notifyAll()}: a feed listener must never wait for {@link #lock}
+     * (which is held while shippers stop), and a wake given while the loop works is not lost.
+     */
+    private final java.util.concurrent.Semaphore wake = new java.util.concurrent.Semaphore(0);
+    /**
      * Where the other sites are reached and their checkpoints read: a site that is down can hold a
      * call up to its connection or failover timeout, which must not hold up the lease's renewal.
      */
@@ -206,10 +212,8 @@ final class SiteLinks implements AutoCloseable {
 
     /** The lease may be free: a factory that does not hold it looks now. */
     private void lookAtTheLease() {
-        synchronized (lock) {
-            if (!leader) {
-                lock.notifyAll();
-            }
+        if (!leader) {
+            wake.release();
         }
     }
 
@@ -313,12 +317,13 @@ final class SiteLinks implements AutoCloseable {
                 } else {
                     stopLinks();
                 }
-                long pause = waiting ? Math.min(pace.retryPause().toMillis(), RENEW.toMillis()) : RENEW.toMillis();
-                try {
-                    lock.wait(Math.max(1, pause));
-                } catch (InterruptedException e) {
-                    return; // closing
-                }
+            }
+            long pause = waiting ? Math.min(pace.retryPause().toMillis(), RENEW.toMillis()) : RENEW.toMillis();
+            try {
+                wake.tryAcquire(Math.max(1, pause), TimeUnit.MILLISECONDS);
+                wake.drainPermits(); // the wakes given meanwhile are all answered by this turn
+            } catch (InterruptedException e) {
+                return; // closing
             }
         }
     }
@@ -518,8 +523,8 @@ final class SiteLinks implements AutoCloseable {
                 }
                 t.hold = hold;
                 t.site = target;
-                lock.notifyAll(); // ship to it now, not after the loop's pause (up to a second)
             }
+            wake.release(); // ship to it now, not after the loop's pause (up to a second)
             if (t.faultRaised) {
                 clearFault(t);
             }
@@ -645,7 +650,7 @@ final class SiteLinks implements AutoCloseable {
                 return;
             }
             closed = true;
-            lock.notifyAll();
+            wake.release();
             targets.values().stream().filter(t -> t.hold != null).forEach(reached::add);
         }
         hashRequests.close();
