@@ -178,43 +178,56 @@ final class SiteLinks implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.hashRequests = local.registry().watch(SiteReplication.hashRequestsKey(local.layout()), new dev.reliablestore.registry.ChangeListener() {
-            @Override
-            public void onBatch(dev.reliablestore.registry.ChangeBatch batch) {
-                hashesAsked();
-            }
+        dev.reliablestore.registry.Watch requests = null;
+        try {
+            requests = local.registry().watch(SiteReplication.hashRequestsKey(local.layout()), new dev.reliablestore.registry.ChangeListener() {
+                @Override
+                public void onBatch(dev.reliablestore.registry.ChangeBatch batch) {
+                    hashesAsked();
+                }
 
-            @Override
-            public void onResync(String reason) {
-                hashesAsked();
-            }
-        });
-        // a holder that closes lets go of the lease: another factory of the site takes over at once
-        // instead of at its next look (up to RENEW later); a holder that dies is found by the look
-        this.leaseReleases = local.registry().watch(leaseKey, new dev.reliablestore.registry.ChangeListener() {
-            @Override
-            public void onBatch(dev.reliablestore.registry.ChangeBatch batch) {
-                if (batch.changes().stream().anyMatch(c -> c instanceof dev.reliablestore.registry.Change.ValueDeleted d
-                        && d.name().equals(LEASE_VALUE) || c instanceof dev.reliablestore.registry.Change.KeyDeleted)) {
+                @Override
+                public void onResync(String reason) {
+                    hashesAsked();
+                }
+            });
+            // a holder that closes lets go of the lease: another factory of the site takes over at once
+            // instead of at its next look (up to RENEW later); a holder that dies is found by the look
+            this.leaseReleases = local.registry().watch(leaseKey, new dev.reliablestore.registry.ChangeListener() {
+                @Override
+                public void onBatch(dev.reliablestore.registry.ChangeBatch batch) {
+                    if (batch.changes().stream().anyMatch(c -> c instanceof dev.reliablestore.registry.Change.ValueDeleted d
+                            && d.name().equals(LEASE_VALUE) || c instanceof dev.reliablestore.registry.Change.KeyDeleted)) {
+                        lookAtTheLease();
+                    }
+                }
+
+                @Override
+                public void onResync(String reason) {
                     lookAtTheLease();
                 }
+            });
+        } catch (RuntimeException e) {
+            // the factory's close cannot reach what is not built yet
+            if (requests != null) {
+                requests.close();
             }
-
-            @Override
-            public void onResync(String reason) {
-                lookAtTheLease();
-            }
-        });
+            collector.shutdownNow();
+            remote.shutdownNow();
+            throw e;
+        }
+        this.hashRequests = requests;
         this.runner = new Thread(this::run, "reliablestore-site-links-" + local.name());
         runner.setDaemon(true);
         runner.start();
     }
 
-    /** The lease may be free: a factory that does not hold it looks now. */
+    /**
+     * The lease may be free: look now. Not only when this factory is not the holder: {@link #leader}
+     * is refreshed once per turn, and a turn more for the holder is one renewal.
+     */
     private void lookAtTheLease() {
-        if (!leader) {
-            wake.release();
-        }
+        wake.release();
     }
 
     /** A resync may have asked for range hashes: while this factory holds the lease, look. */
@@ -676,8 +689,8 @@ final class SiteLinks implements AutoCloseable {
                 clearFault(t);
             }
         }
-        if (leader) {
-            releaseLease();
-        }
+        // also when the loop took the lease but was closed before it noted that it leads: the
+        // condition on the revision deletes only this factory's own latest lease
+        releaseLease();
     }
 }
