@@ -697,8 +697,13 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     @Override
     protected Map<String, Long> doSaveBatch(Map<String, T> entities) {
         entities.keySet().forEach(StorageLayout::requireStorableId);
+        List<String> ids = new ArrayList<>(entities.keySet());
+        List<T> all = new ArrayList<>(entities.values());
+        byte[][] jsons = BatchEncoder.map(ids.size(), new byte[ids.size()][], i -> json.write(all.get(i)));
         Map<String, byte[]> plains = new LinkedHashMap<>();
-        entities.forEach((id, e) -> plains.put(id, json.write(e)));
+        for (int i = 0; i < ids.size(); i++) {
+            plains.put(ids.get(i), jsons[i]);
+        }
         if (sites != null) {
             return saveBatchAtSite(plains);
         }
@@ -706,7 +711,6 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         if ((long) COMMANDS_PER_SAVE * entities.size() > limits.maxBatchCommands()) {
             throw new BatchTooLargeException(typeName(), entities.size(), COMMANDS_PER_SAVE, limits.maxBatchCommands());
         }
-        List<String> ids = new ArrayList<>(entities.keySet());
         List<Current> known = new ArrayList<>(ids.size());
         for (String id : ids) {
             Current g = guess(id, ANY_VERSION);
@@ -721,17 +725,17 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             known = null;
             WriteBatch.Builder b = WriteBatch.builder();
             Map<String, Long> versions = new LinkedHashMap<>();
-            byte[][] firstEnvelope = new byte[1][];
+            List<Current> reading = read;
+            EnvelopeCodec.Encoded[] encoded = BatchEncoder.map(ids.size(), new EnvelopeCodec.Encoded[ids.size()],
+                    i -> encode(ids.get(i), reading.get(i).version() + 1, jsons[i]));
+            byte[][] firstEnvelope = {encoded[0].envelope()};
             long before = 0;
             long after = 0;
             for (int i = 0; i < ids.size(); i++) {
                 String id = ids.get(i);
                 Current cur = read.get(i);
                 long next = cur.version() + 1;
-                EnvelopeCodec.Encoded enc = encode(id, next, plains.get(id));
-                if (i == 0) {
-                    firstEnvelope[0] = enc.envelope();
-                }
+                EnvelopeCodec.Encoded enc = encoded[i];
                 before += enc.plainBytes();
                 after += enc.compressedBytes();
                 records.requireUnchanged(b, id, cur);

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -97,6 +98,15 @@ class StoreBehaviourTest {
                     .collect(Collectors.toMap(i -> "c" + i, i -> Customer.of("n", i)));
             assertThatThrownBy(() -> s.saveBatch(tooMany)).isInstanceOf(EntityTooLargeException.class)
                     .hasMessageContaining("10004 registry commands").hasMessageContaining("2500 entities");
+            // a batch large enough to be encoded on several threads names the first entity too large, as one thread would
+            Map<String, Customer> twoTooLarge = new LinkedHashMap<>();
+            for (int i = 0; i < 200; i++) {
+                twoTooLarge.put("c" + i, Customer.of(i == 150 || i == 61 ? "x".repeat(2000) : "n", i));
+            }
+            for (int round = 0; round < 20; round++) {
+                assertThatThrownBy(() -> s.saveBatch(twoTooLarge)).isInstanceOf(EntityTooLargeException.class)
+                        .hasMessageContaining("c61").hasMessageNotContaining("c150");
+            }
             assertThat(s.count()).isZero();
         }
         try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).maxValueSizeKB(1024).enableCompression(false).build())) {
