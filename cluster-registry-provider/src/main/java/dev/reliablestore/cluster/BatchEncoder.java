@@ -3,6 +3,7 @@ package dev.reliablestore.cluster;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
 
 /**
@@ -14,7 +15,11 @@ import java.util.function.IntFunction;
  * second core that is idle meanwhile shortens the call. The calling thread never waits for a
  * helper that has not started: it takes entities one at a time from a shared counter, and when
  * none are left it withdraws the helpers still queued and waits only for those already encoding
- * one entity. So a busy or starved pool costs nothing but the submission.
+ * one entity. So a busy or starved pool costs the caller nothing but the submission, and a
+ * withdrawn task left in the pool's queue holds no reference to the batch.
+ *
+ * <p>The codec runs on pool threads too, so it sees their thread context (context class loader,
+ * thread-locals such as a logging MDC), and a failure raised there carries that thread's stack.
  *
  * <p>Failures are reported as the serial loop would have: the one of the lowest index (entities
  * above a failed one are not encoded any more, those below still are, so the lowest is known).
@@ -24,7 +29,10 @@ final class BatchEncoder {
     /** Below this many entities the batch is encoded on the calling thread alone (a hand-off costs more than it saves). */
     static final int PARALLEL_FROM = 16;
 
-    /** Helpers for one batch: every other core, at most three (beyond that the registry, not encoding, bounds a batch). */
+    /**
+     * Helpers for one batch: one per {@link #PARALLEL_FROM} entities, at most one per other core and
+     * three in all (beyond that the registry, not encoding, bounds a batch).
+     */
     private static final int MAX_HELPERS = Math.min(3, Runtime.getRuntime().availableProcessors() - 1);
 
     private BatchEncoder() {
@@ -34,8 +42,8 @@ final class BatchEncoder {
      * {@code step} applied to 0..n-1, the results in index order.
      *
      * @param step thread-safe; it may run on any thread
-     * @throws RuntimeException the failure of the lowest index, as {@code step} threw it (an
-     *                          {@link Error} likewise)
+     * @throws RuntimeException the failure of the lowest index, as {@code step} threw it (whatever
+     *                          its kind)
      */
     static <R> R[] map(int n, R[] out, IntFunction<R> step) {
         int helpers = Math.min(MAX_HELPERS, n / PARALLEL_FROM);
@@ -46,20 +54,23 @@ final class BatchEncoder {
             return out;
         }
         Run<R> run = new Run<>(n, out, step);
-        Helper[] started = new Helper[helpers];
-        int submitted = 0;
-        for (; submitted < helpers; submitted++) {
-            Helper h = new Helper(run);
-            try {
-                ForkJoinPool.commonPool().execute(h);
-            } catch (RejectedExecutionException shuttingDown) {
-                break;
+        Helper[] submitted = new Helper[helpers];
+        int count = 0;
+        try {
+            for (; count < helpers; count++) {
+                Helper h = new Helper(run);
+                try {
+                    ForkJoinPool.commonPool().execute(h);
+                } catch (RejectedExecutionException shuttingDown) {
+                    break;
+                }
+                submitted[count] = h;
             }
-            started[submitted] = h;
-        }
-        run.drain();
-        for (int i = 0; i < submitted; i++) {
-            started[i].withdrawOrAwait();
+            run.drain();
+        } finally {
+            for (int i = 0; i < count; i++) {
+                submitted[i].withdrawOrAwait();
+            }
         }
         run.throwFirstFailure();
         return out;
@@ -73,7 +84,7 @@ final class BatchEncoder {
         private final AtomicInteger next = new AtomicInteger();
         private final Throwable[] failures;
         /** No entity above this index is encoded any more: one at it failed. */
-        private volatile int limit = Integer.MAX_VALUE;
+        private final AtomicInteger limit = new AtomicInteger(Integer.MAX_VALUE);
 
         Run(int n, R[] out, IntFunction<R> step) {
             this.n = n;
@@ -84,16 +95,15 @@ final class BatchEncoder {
 
         void drain() {
             for (int i; (i = next.getAndIncrement()) < n; ) {
-                if (i > limit) {
+                if (i > limit.get()) {
                     return;
                 }
                 try {
                     out[i] = step.apply(i);
-                } catch (RuntimeException | Error e) { // an Error too: on a helper it would be lost
+                } catch (Throwable e) { // any kind: on a helper it would be lost, on the caller it must wait for the helpers
                     failures[i] = e;
-                    synchronized (this) {
-                        limit = Math.min(limit, i);
-                    }
+                    int failed = i;
+                    limit.accumulateAndGet(failed, Math::min);
                 }
             }
         }
@@ -101,40 +111,40 @@ final class BatchEncoder {
         /** Called once every helper is withdrawn or done, which orders their writes before these reads. */
         void throwFirstFailure() {
             for (int i = 0; i < n; i++) {
-                if (failures[i] instanceof RuntimeException e) {
-                    throw e;
-                }
-                if (failures[i] instanceof Error e) {
-                    throw e;
+                if (failures[i] != null) {
+                    throw BatchEncoder.<RuntimeException>unchanged(failures[i]);
                 }
             }
         }
     }
 
+    /** Throws {@code t} as it is, checked or not, as the serial loop would have let it through. */
+    @SuppressWarnings("unchecked")
+    private static <E extends Throwable> E unchanged(Throwable t) throws E {
+        throw (E) t;
+    }
+
     /** One pool task of a batch: it encodes until no entity is left, unless the caller withdrew it first. */
     private static final class Helper implements Runnable {
-        private static final int QUEUED = 0;
-        private static final int RUNNING = 1;
-        private static final int DONE = 2;
-        private static final int WITHDRAWN = 3;
-
-        private final Run<?> run;
-        private final AtomicInteger state = new AtomicInteger(QUEUED);
+        /** The batch, until the helper starts or the caller withdraws it: a task still queued in a busy pool holds nothing. */
+        private final AtomicReference<Run<?>> run;
+        private boolean done;
 
         Helper(Run<?> run) {
-            this.run = run;
+            this.run = new AtomicReference<>(run);
         }
 
         @Override
         public void run() {
-            if (!state.compareAndSet(QUEUED, RUNNING)) {
+            Run<?> r = run.getAndSet(null);
+            if (r == null) {
                 return;
             }
             try {
-                run.drain();
+                r.drain();
             } finally {
                 synchronized (this) {
-                    state.set(DONE);
+                    done = true;
                     notifyAll();
                 }
             }
@@ -142,14 +152,14 @@ final class BatchEncoder {
 
         /** Returns once this helper will never touch the batch again: withdrawn before it started, or done. */
         void withdrawOrAwait() {
-            if (state.compareAndSet(QUEUED, WITHDRAWN)) {
+            if (run.getAndSet(null) != null) {
                 return;
             }
             boolean interrupted = false;
             synchronized (this) {
                 // it is encoding at most one entity (none are left to take), so this wait is short;
                 // it cannot be cut by an interrupt because the helper still writes into the results
-                while (state.get() != DONE) {
+                while (!done) {
                     try {
                         wait();
                     } catch (InterruptedException e) {

@@ -12,6 +12,7 @@ import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.GCMParameterSpec;
+import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -73,12 +74,24 @@ final class EnvelopeCodec implements SiteEnvelopes {
     /** The largest JSON document encoded or decoded (64 MiB): a bound on what a forged length can allocate. */
     static final int MAX_PLAINTEXT = 64 << 20;
 
+    /**
+     * Frees a thread's zstd contexts once the thread is gone: zstd-jni's contexts hold native memory
+     * that only {@code close()} releases (no finalizer, no cleaner), and the threads that encode —
+     * callers' pools that retire idle threads, the common pool's helpers of {@link BatchEncoder} —
+     * come and go.
+     */
+    private static final Cleaner CONTEXTS = Cleaner.create(r -> {
+        Thread t = new Thread(r, "reliablestore-zstd-context-cleaner");
+        t.setDaemon(true);
+        return t;
+    });
+
     private static final ThreadLocal<ZstdCompressCtx> PLAIN_COMPRESSOR = ThreadLocal.withInitial(() ->
-            new ZstdCompressCtx().setLevel(COMPRESSION_LEVEL).setChecksum(true).setContentSize(true));
+            freedWithThread(new ZstdCompressCtx().setLevel(COMPRESSION_LEVEL).setChecksum(true).setContentSize(true)));
     private static final ThreadLocal<ZstdCompressCtx> DICT_COMPRESSOR = ThreadLocal.withInitial(() ->
-            new ZstdCompressCtx().setLevel(COMPRESSION_LEVEL).setChecksum(true).setContentSize(true));
-    private static final ThreadLocal<ZstdDecompressCtx> PLAIN_DECOMPRESSOR = ThreadLocal.withInitial(ZstdDecompressCtx::new);
-    private static final ThreadLocal<ZstdDecompressCtx> DICT_DECOMPRESSOR = ThreadLocal.withInitial(ZstdDecompressCtx::new);
+            freedWithThread(new ZstdCompressCtx().setLevel(COMPRESSION_LEVEL).setChecksum(true).setContentSize(true)));
+    private static final ThreadLocal<ZstdDecompressCtx> PLAIN_DECOMPRESSOR = ThreadLocal.withInitial(() -> freedWithThread(new ZstdDecompressCtx()));
+    private static final ThreadLocal<ZstdDecompressCtx> DICT_DECOMPRESSOR = ThreadLocal.withInitial(() -> freedWithThread(new ZstdDecompressCtx()));
     private static final ThreadLocal<Cipher> CIPHER = ThreadLocal.withInitial(() -> {
         try {
             return Cipher.getInstance("AES/GCM/NoPadding");
@@ -87,6 +100,24 @@ final class EnvelopeCodec implements SiteEnvelopes {
         }
     });
     private static final ThreadLocal<SecureRandom> NONCES = ThreadLocal.withInitial(SecureRandom::new);
+
+    /** {@code context}, closed when the thread creating it (the only one to use it) is collected. */
+    private static <C extends java.io.Closeable> C freedWithThread(C context) {
+        // the action holds the context, never the thread, so the thread can be collected
+        CONTEXTS.register(Thread.currentThread(), () -> {
+            try {
+                context.close();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e); // zstd-jni's close declares but never throws it
+            }
+        });
+        return context;
+    }
+
+    /** The calling thread's compression context for values without a dictionary (tests). */
+    static ZstdCompressCtx plainCompressorOfThisThread() {
+        return PLAIN_COMPRESSOR.get();
+    }
 
     private final byte[] rootBytes;
     private final boolean compress;

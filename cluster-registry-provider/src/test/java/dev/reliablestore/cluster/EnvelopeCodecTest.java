@@ -194,4 +194,35 @@ class EnvelopeCodecTest {
         assertThatThrownBy(() -> noDict.decode("T", "a", 1, e.envelope())).isInstanceOf(DataIntegrityException.class)
                 .hasMessageContaining("dictionary 5");
     }
+
+    @Test
+    void aThreadsZstdContextsAreFreedOnceTheThreadIsGone() throws Exception {
+        EnvelopeCodec codec = new EnvelopeCodec(ROOT, true, null, null);
+        java.util.List<com.github.luben.zstd.ZstdCompressCtx> contexts = new java.util.concurrent.CopyOnWriteArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            int id = t;
+            Thread thread = new Thread(() -> {
+                codec.encode("Order", "o" + id, 1, JSON);
+                contexts.add(EnvelopeCodec.plainCompressorOfThisThread());
+            });
+            thread.start();
+            thread.join();
+        }
+        assertThat(contexts).hasSize(8).doesNotHaveDuplicates();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> {
+            System.gc();
+            return contexts.stream().allMatch(EnvelopeCodecTest::closed);
+        });
+        // this thread's own context stays open
+        assertThat(closed(EnvelopeCodec.plainCompressorOfThisThread())).isFalse();
+    }
+
+    private static boolean closed(com.github.luben.zstd.ZstdCompressCtx context) {
+        try {
+            context.compress(new byte[] {1});
+            return false;
+        } catch (IllegalStateException e) {
+            return true;
+        }
+    }
 }
