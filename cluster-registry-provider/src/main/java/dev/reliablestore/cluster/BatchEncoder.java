@@ -39,13 +39,14 @@ final class BatchEncoder {
     }
 
     /**
-     * {@code step} applied to 0..n-1, the results in index order.
+     * {@code out}, filled with {@code step} applied to each of its indexes.
      *
      * @param step thread-safe; it may run on any thread
      * @throws RuntimeException the failure of the lowest index, as {@code step} threw it (whatever
      *                          its kind)
      */
-    static <R> R[] map(int n, R[] out, IntFunction<R> step) {
+    static <R> R[] map(R[] out, IntFunction<R> step) {
+        int n = out.length;
         int helpers = Math.min(MAX_HELPERS, n / PARALLEL_FROM);
         if (helpers <= 0) {
             for (int i = 0; i < n; i++) {
@@ -53,7 +54,7 @@ final class BatchEncoder {
             }
             return out;
         }
-        Run<R> run = new Run<>(n, out, step);
+        Run<R> run = new Run<>(out, step);
         Helper[] submitted = new Helper[helpers];
         int count = 0;
         try {
@@ -86,8 +87,8 @@ final class BatchEncoder {
         /** No entity above this index is encoded any more: one at it failed. */
         private final AtomicInteger limit = new AtomicInteger(Integer.MAX_VALUE);
 
-        Run(int n, R[] out, IntFunction<R> step) {
-            this.n = n;
+        Run(R[] out, IntFunction<R> step) {
+            this.n = out.length;
             this.out = out;
             this.step = step;
             this.failures = new Throwable[n];

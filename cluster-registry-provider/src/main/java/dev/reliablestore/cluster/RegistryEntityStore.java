@@ -699,7 +699,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         entities.keySet().forEach(StorageLayout::requireStorableId);
         List<String> ids = new ArrayList<>(entities.keySet());
         List<T> all = new ArrayList<>(entities.values());
-        byte[][] jsons = BatchEncoder.map(ids.size(), new byte[ids.size()][], i -> json.write(all.get(i)));
+        byte[][] jsons = BatchEncoder.map(new byte[ids.size()][], i -> json.write(all.get(i)));
         Map<String, byte[]> plains = new LinkedHashMap<>();
         for (int i = 0; i < ids.size(); i++) {
             plains.put(ids.get(i), jsons[i]);
@@ -725,10 +725,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             known = null;
             WriteBatch.Builder b = WriteBatch.builder();
             Map<String, Long> versions = new LinkedHashMap<>();
-            List<Current> reading = read;
-            EnvelopeCodec.Encoded[] encoded = BatchEncoder.map(ids.size(), new EnvelopeCodec.Encoded[ids.size()],
-                    i -> encode(ids.get(i), reading.get(i).version() + 1, jsons[i]));
-            byte[][] firstEnvelope = {encoded[0].envelope()};
+            EnvelopeCodec.Encoded[] encoded = BatchEncoder.map(new EnvelopeCodec.Encoded[ids.size()],
+                    i -> encode(ids.get(i), read.get(i).version() + 1, jsons[i]));
             long before = 0;
             long after = 0;
             for (int i = 0; i < ids.size(); i++) {
@@ -749,7 +747,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             long sequence;
             try {
                 sequence = gateway.commit(RegistryGateway.Commit.replicated("batch save of " + ids.size() + " " + typeName()
-                        + " entities", batch).of(typeName(), ids.size()).visibleWhen(records.key(), ids.get(0), firstEnvelope[0])
+                        + " entities", batch).of(typeName(), ids.size()).visibleWhen(records.key(), ids.get(0), encoded[0].envelope())
                         .countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 String raced = ids.get(lost.failedCommandIndex() / COMMANDS_PER_SAVE);

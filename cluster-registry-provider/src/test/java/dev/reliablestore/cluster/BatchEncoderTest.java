@@ -25,7 +25,7 @@ class BatchEncoderTest {
     @Test
     void resultsComeInIndexOrderWhateverThreadEncodedThem() {
         int n = 1_000;
-        String[] out = BatchEncoder.map(n, new String[n], i -> "v" + i);
+        String[] out = BatchEncoder.map(new String[n], i -> "v" + i);
         String[] expected = new String[n];
         for (int i = 0; i < n; i++) {
             expected[i] = "v" + i;
@@ -37,7 +37,7 @@ class BatchEncoderTest {
     void aSmallBatchStaysOnTheCallingThread() {
         int n = BatchEncoder.PARALLEL_FROM - 1;
         Set<Thread> threads = ConcurrentHashMap.newKeySet();
-        BatchEncoder.map(n, new Integer[n], i -> {
+        BatchEncoder.map(new Integer[n], i -> {
             threads.add(Thread.currentThread());
             return i;
         });
@@ -50,7 +50,7 @@ class BatchEncoderTest {
         int n = 400;
         CountDownLatch higherFailed = new CountDownLatch(1);
         Thread caller = Thread.currentThread();
-        IllegalArgumentException thrown = assertThrows(IllegalArgumentException.class, () -> BatchEncoder.map(n, new Integer[n], i -> {
+        IllegalArgumentException thrown = assertThrows(IllegalArgumentException.class, () -> BatchEncoder.map(new Integer[n], i -> {
             if (i == 123) {
                 // held until another thread has failed at 250, so the higher failure is recorded first
                 await().atMost(Duration.ofSeconds(10)).until(() -> higherFailed.getCount() == 0);
@@ -71,13 +71,13 @@ class BatchEncoderTest {
         AssertionError error = new AssertionError("out of something");
         IOException checked = new IOException("a codec that throws what it did not declare");
         for (int failing : new int[] {0, 99, 199}) {
-            assertSame(error, assertThrows(AssertionError.class, () -> BatchEncoder.map(n, new Integer[n], i -> {
+            assertSame(error, assertThrows(AssertionError.class, () -> BatchEncoder.map(new Integer[n], i -> {
                 if (i == failing) {
                     throw error;
                 }
                 return i;
             })));
-            assertSame(checked, assertThrows(IOException.class, () -> BatchEncoder.map(n, new Integer[n], i -> {
+            assertSame(checked, assertThrows(IOException.class, () -> BatchEncoder.map(new Integer[n], i -> {
                 if (i == failing) {
                     throw BatchEncoderTest.<RuntimeException>sneaky(checked);
                 }
@@ -106,7 +106,7 @@ class BatchEncoderTest {
             int n = 500;
             AtomicInteger onCaller = new AtomicInteger();
             Thread caller = Thread.currentThread();
-            Integer[] out = BatchEncoder.map(n, new Integer[n], i -> {
+            Integer[] out = BatchEncoder.map(new Integer[n], i -> {
                 if (Thread.currentThread() == caller) {
                     onCaller.incrementAndGet();
                 }
@@ -139,7 +139,7 @@ class BatchEncoderTest {
         caller.interrupt();
         Integer[] out;
         try {
-            out = BatchEncoder.map(n, new Integer[n], i -> {
+            out = BatchEncoder.map(new Integer[n], i -> {
                 if (Thread.currentThread() == caller) {
                     // the caller slows down until a helper holds an entity, so the helper cannot be withdrawn unstarted
                     boolean interrupted = Thread.interrupted(); // the test's own interrupt: set aside while waiting here
