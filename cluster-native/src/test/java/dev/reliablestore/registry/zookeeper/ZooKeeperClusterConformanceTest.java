@@ -18,7 +18,7 @@ class ZooKeeperClusterConformanceTest extends ClusterRegistryConformance {
 
     @BeforeAll
     static void startCluster() throws Exception {
-        cluster = new TestingCluster(3);
+        cluster = DistinctPortsCluster.of(3);
         cluster.start();
     }
 

@@ -44,7 +44,7 @@ class ZooKeeperFailoverTest {
 
     @BeforeAll
     static void startEnsemble() throws Exception {
-        cluster = new TestingCluster(3);
+        cluster = DistinctPortsCluster.of(3);
         cluster.start();
         for (InstanceSpec s : cluster.getInstances()) {
             servers.add(s.getHostname() + ":" + s.getPort());
