@@ -9,7 +9,9 @@ import org.apache.zookeeper.Op;
 import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.proto.CheckVersionRequest;
 import org.apache.zookeeper.proto.CreateRequest;
+import org.apache.zookeeper.proto.DeleteRequest;
 import org.apache.zookeeper.proto.SetDataRequest;
 
 import java.util.ArrayDeque;
@@ -50,7 +52,7 @@ import java.util.function.Supplier;
 final class ZooKeeperCommitPipeline {
 
     /** Changing multis in flight at once; more batches wait to be coalesced into the next. */
-    static final int MAX_MULTIS_IN_FLIGHT = 2;
+    static final int MAX_MULTIS_IN_FLIGHT = Integer.getInteger("rs.zk.inflight", 2);
 
     /** What the multi did for one batch: results laid out as its own multi's, and its index in the multi. */
     record Sent(List<OpResult> results, int sub) {
@@ -79,6 +81,7 @@ final class ZooKeeperCommitPipeline {
     private final ArrayDeque<Member> waiting = new ArrayDeque<>();
     private int multisInFlight;
     private long coalescedMultis;
+    private long sharedGuards;
 
     /** Told the create op of each change-log entry a multi carries when it is sent (see ChangeFeed#ownEntrySent). */
     private volatile java.util.function.Consumer<Op> entrySent = entry -> { };
@@ -279,6 +282,13 @@ final class ZooKeeperCommitPipeline {
         return m.result;
     }
 
+    /** Guard ops left out of coalesced multis because an earlier batch's identical guard stood for them (for tests). */
+    long sharedGuards() {
+        synchronized (groupLock) {
+            return sharedGuards;
+        }
+    }
+
     /** Multis that carried more than one batch (for tests). */
     long coalescedMultis() {
         synchronized (groupLock) {
@@ -287,32 +297,23 @@ final class ZooKeeperCommitPipeline {
     }
 
     private void sendGroup(List<Member> group) {
-        List<Op> ops;
-        int[] starts = new int[group.size()];
-        if (group.size() == 1) {
-            ops = group.get(0).ops;
-        } else {
-            ops = new ArrayList<>();
-            for (int j = 0; j < group.size(); j++) {
-                List<Op> mine = group.get(j).ops;
-                starts[j] = ops.size();
-                for (int i = 0; i < mine.size() - 2; i++) {
-                    ops.add(withSub(mine.get(i), j, false));
-                }
-                ops.add(withSub(mine.get(mine.size() - 1), j, true));
-            }
-            ops.add(Op.setData(seqPath, ZnodeLayout.seqData(group.size() - 1), -1));
-        }
+        Combined multi = group.size() == 1 ? null : combine(group.stream().map(m -> m.ops).toList(), seqPath);
+        List<Op> ops = multi == null ? group.get(0).ops : multi.ops();
         String[] entries = new String[group.size()];
         for (int j = 0; j < group.size(); j++) {
             // each batch's change-log entry: the last of its own ops, its place in the coalesced multi
-            Op entry = ops.get(group.size() == 1 ? ops.size() - 1 : starts[j] + group.get(j).ops.size() - 2);
+            Op entry = ops.get(multi == null ? ops.size() - 1 : multi.where()[j][group.get(j).ops.size() - 1]);
             entries[j] = entry.getPath();
             entrySent.accept(entry);
         }
+        if (multi != null) {
+            synchronized (groupLock) {
+                sharedGuards += multi.shared();
+            }
+        }
         deadlines.watch(ZkCalls.multi(group.get(0).zk, ops, results -> {
             for (int j = 0; j < group.size(); j++) {
-                group.get(j).applied.accept(local(group, j, starts, results), j);
+                group.get(j).applied.accept(local(multi, j, results), j);
             }
         })).whenComplete((results, t) -> {
             if (t != null) {
@@ -328,7 +329,7 @@ final class ZooKeeperCommitPipeline {
             }
             List<Member> retry;
             try {
-                retry = settle(group, starts, results, t);
+                retry = settle(group, multi, results, t);
             } catch (RuntimeException | Error e) {
                 // never leave a batch waiting: its outcome is then reported as a failure of the commit
                 for (Member m : group) {
@@ -343,19 +344,19 @@ final class ZooKeeperCommitPipeline {
     }
 
     /** Completes the group's batches; returns those to send again. */
-    private static List<Member> settle(List<Member> group, int[] starts, List<OpResult> results, Throwable t) {
+    private static List<Member> settle(List<Member> group, Combined multi, List<OpResult> results, Throwable t) {
         List<Member> retry = List.of();
         if (t == null) {
             for (int j = 0; j < group.size(); j++) {
-                group.get(j).result.complete(new Sent(local(group, j, starts, results), j));
+                group.get(j).result.complete(new Sent(local(multi, j, results), j));
             }
         } else {
             Throwable cause = ZkCalls.unwrap(t);
             if (group.size() == 1) {
                 group.get(0).result.completeExceptionally(cause);
-            } else if (cause instanceof ZkCalls.MultiFailure mf && owner(group, starts, mf.failedOp()) >= 0) {
-                int owner = owner(group, starts, mf.failedOp());
-                group.get(owner).result.completeExceptionally(new ZkCalls.MultiFailure(mf.code, local(group, owner, starts, mf.results)));
+            } else if (cause instanceof ZkCalls.MultiFailure mf && multi.owner(mf.failedOp()) >= 0) {
+                int owner = multi.owner(mf.failedOp());
+                group.get(owner).result.completeExceptionally(new ZkCalls.MultiFailure(mf.code, local(multi, owner, mf.results)));
                 // nothing of the multi applied: the others go again without the batch that failed it,
                 // each alone so that further failing batches cost one round trip, not one each
                 List<Member> others = new ArrayList<>(group);
@@ -364,7 +365,7 @@ final class ZooKeeperCommitPipeline {
             } else {
                 for (int j = 0; j < group.size(); j++) {
                     group.get(j).result.completeExceptionally(cause instanceof ZkCalls.MultiFailure mf
-                            ? new ZkCalls.MultiFailure(mf.code, local(group, j, starts, mf.results)) : cause);
+                            ? new ZkCalls.MultiFailure(mf.code, local(multi, j, mf.results)) : cause);
                 }
             }
         }
@@ -413,28 +414,110 @@ final class ZooKeeperCommitPipeline {
         return group;
     }
 
-    /** The batch whose op failed the multi, or -1 (the shared seq op, or unknown). */
-    private static int owner(List<Member> group, int[] starts, int failedOp) {
-        for (int j = group.size() - 1; j >= 0 && failedOp >= 0; j--) {
-            if (failedOp >= starts[j]) {
-                return failedOp < starts[j] + group.get(j).ops.size() - 1 ? j : -1;
-            }
+    /**
+     * A coalesced multi: {@code ops} as sent; {@code where[j][i]} the index in {@code ops} of the
+     * {@code i}-th op of the {@code j}-th batch's own multi (plan ops, {@code setData(seq)}, its entry);
+     * {@code addedBy[k]} the batch that put op {@code k} there (-1 for {@code seq}); {@code shared} how
+     * many guard ops were left out because an earlier batch's identical guard stands for them.
+     */
+    record Combined(List<Op> ops, int[][] where, int[] addedBy, int shared) {
+
+        /** The batch whose op failed the multi, or -1 (the shared seq op, or unknown). */
+        int owner(int failedOp) {
+            return failedOp >= 0 && failedOp < addedBy.length ? addedBy[failedOp] : -1;
         }
-        return -1;
     }
 
-    /** A member's results in the layout of its own multi: plan ops, seq, entry. */
-    private static List<OpResult> local(List<Member> group, int j, int[] starts, List<OpResult> results) {
-        if (group.size() == 1 || results == null) {
+    /**
+     * Lays the batches' multis ({@code plan ops, setData(seq), entry} each) out as one: each batch's
+     * ops (values and entry marked with its index), then one {@code setData(seq)}.
+     *
+     * <p>Batches under one key carry the same guards — a {@code check} of every ancestor's version,
+     * the {@code create}+{@code delete} that proves a lock key absent — and ZooKeeper pays for every
+     * op of a multi (a coalesced multi of five saves had 56 ops, 40 of them guards). A guard is left
+     * out when the last op of the multi so far on its znode is the identical guard: nothing between
+     * the two changed that znode (every op that can change a znode names it), so the later one would
+     * succeed exactly when the earlier one did. A multi is atomic, so this changes nothing of what
+     * commits; if the earlier guard fails, its batch owns the failure and the others go again alone,
+     * as before.
+     */
+    static Combined combine(List<List<Op>> batches, String seqPath) {
+        List<Op> ops = new ArrayList<>();
+        List<Integer> addedBy = new ArrayList<>();
+        Map<String, Integer> lastOn = new HashMap<>();
+        int[][] where = new int[batches.size()][];
+        int shared = 0;
+        for (int j = 0; j < batches.size(); j++) {
+            List<Op> mine = batches.get(j);
+            int plan = mine.size() - 2;
+            int[] w = new int[mine.size()];
+            for (int i = 0; i < plan; i++) {
+                Op op = withSub(mine.get(i), j, false);
+                Integer last = lastOn.get(op.getPath());
+                if (last != null && op.getType() == ZooDefs.OpCode.check && sameGuard(ops.get(last), op)) {
+                    w[i] = last;
+                    shared++;
+                    continue;
+                }
+                if (last != null && i + 1 < plan && isAbsentProof(op, mine.get(i + 1)) && last > 0
+                        && isAbsentProof(ops.get(last - 1), ops.get(last)) && sameGuard(ops.get(last - 1), op)) {
+                    w[i] = last - 1;
+                    w[++i] = last;
+                    shared += 2;
+                    continue;
+                }
+                w[i] = add(ops, addedBy, lastOn, op, j);
+            }
+            w[mine.size() - 1] = add(ops, addedBy, lastOn, withSub(mine.get(mine.size() - 1), j, true), j);
+            where[j] = w;
+        }
+        int seq = add(ops, addedBy, lastOn, Op.setData(seqPath, ZnodeLayout.seqData(batches.size() - 1), -1), -1);
+        for (int j = 0; j < batches.size(); j++) {
+            where[j][batches.get(j).size() - 2] = seq;
+        }
+        return new Combined(ops, where, addedBy.stream().mapToInt(Integer::intValue).toArray(), shared);
+    }
+
+    private static int add(List<Op> ops, List<Integer> addedBy, Map<String, Integer> lastOn, Op op, int batch) {
+        lastOn.put(op.getPath(), ops.size());
+        ops.add(op);
+        addedBy.add(batch);
+        return ops.size() - 1;
+    }
+
+    /** The planner's proof that a znode is absent: {@code create} of it with no data, then its {@code delete}. */
+    private static boolean isAbsentProof(Op create, Op delete) {
+        return create.getType() == ZooDefs.OpCode.create && delete.getType() == ZooDefs.OpCode.delete
+                && create.getPath().equals(delete.getPath()) && ((CreateRequest) create.toRequestRecord()).getData().length == 0
+                && ((DeleteRequest) delete.toRequestRecord()).getVersion() == -1;
+    }
+
+    /** Two guard ops of one znode that succeed or fail alike: the same check version, or the same empty create. */
+    private static boolean sameGuard(Op a, Op b) {
+        if (a.getType() != b.getType() || !a.getPath().equals(b.getPath())) {
+            return false;
+        }
+        if (a.getType() == ZooDefs.OpCode.check) {
+            return ((CheckVersionRequest) a.toRequestRecord()).getVersion() == ((CheckVersionRequest) b.toRequestRecord()).getVersion();
+        }
+        if (a.getType() == ZooDefs.OpCode.create) {
+            CreateRequest ra = (CreateRequest) a.toRequestRecord();
+            CreateRequest rb = (CreateRequest) b.toRequestRecord();
+            return ra.getData().length == 0 && rb.getData().length == 0 && ra.getFlags() == rb.getFlags() && ra.getAcl().equals(rb.getAcl());
+        }
+        return false;
+    }
+
+    /** A batch's results in the layout of its own multi: plan ops, seq, entry. */
+    private static List<OpResult> local(Combined multi, int j, List<OpResult> results) {
+        if (multi == null || results == null) {
             return results;
         }
-        int plan = group.get(j).ops.size() - 2;
-        List<OpResult> out = new ArrayList<>(plan + 2);
-        for (int i = 0; i < plan; i++) {
-            out.add(results.get(starts[j] + i));
+        int[] w = multi.where()[j];
+        List<OpResult> out = new ArrayList<>(w.length);
+        for (int k : w) {
+            out.add(results.get(k));
         }
-        out.add(results.get(results.size() - 1));
-        out.add(results.get(starts[j] + plan));
         return out;
     }
 

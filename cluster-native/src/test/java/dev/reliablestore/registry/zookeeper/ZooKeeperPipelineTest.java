@@ -449,6 +449,7 @@ class ZooKeeperPipelineTest {
             }
             List<CompletableFuture<CommitResult>> futures = new ArrayList<>();
             long coalescedBefore = a.pipeline().coalescedMultis();
+            long sharedBefore = a.pipeline().sharedGuards();
             for (int i = 0; i < keys; i++) {
                 RegistryPath k = RegistryPath.of("c", "k" + i);
                 futures.add(a.commitAsync(WriteBatch.builder().requireRevision(k, "v", known[i]).setValue(k, "v", RegistryValue.dword(1)).build()));
@@ -467,6 +468,8 @@ class ZooKeeperPipelineTest {
                 }
             }
             assertThat(a.pipeline().coalescedMultis()).as("conflicting and clean batches shared multis").isGreaterThan(coalescedBefore);
+            // batches sharing a multi also shared the version checks of the keys above their values
+            assertThat(a.pipeline().sharedGuards()).as("guards an earlier batch of the multi stood for").isGreaterThan(sharedBefore);
         }
     }
 }
