@@ -1,9 +1,14 @@
 package dev.reliablestore.benchmarks.suite;
 
+import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingCluster;
 import org.apache.curator.test.TestingServer;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * An in-process ZooKeeper ensemble (curator-test) of 1 or 3 servers on free loopback ports, with
@@ -26,7 +31,7 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
                 return new ZooKeeperEnsemble(new TestingServer(true), null);
             }
             if (nodes == 3) {
-                TestingCluster c = new TestingCluster(3);
+                TestingCluster c = new TestingCluster(distinctPortSpecs(3));
                 c.start();
                 return new ZooKeeperEnsemble(null, c);
             }
@@ -34,6 +39,33 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
             throw new IllegalStateException("cannot start a " + nodes + "-server ZooKeeper ensemble", e);
         }
         throw new IllegalArgumentException("nodes = " + nodes + "; an ensemble here has 1 or 3 servers");
+    }
+
+    /**
+     * Specs for {@code servers} servers whose client, election and quorum ports all differ.
+     * {@code new TestingCluster(n)} picks each port on its own (a socket on port 0, closed at once),
+     * so it can hand one number out twice; a server then cannot bind its election port and ZooKeeper
+     * ends the benchmark's JVM. Here every socket stays open until all ports are chosen.
+     */
+    private static List<InstanceSpec> distinctPortSpecs(int servers) throws IOException {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3 * servers; i++) {
+                held.add(new ServerSocket(0, 1, InetAddress.getLoopbackAddress()));
+            }
+            List<InstanceSpec> specs = new ArrayList<>();
+            for (int s = 0; s < servers; s++) {
+                // as InstanceSpec.newInstanceSpec(): a temporary data directory deleted on close, the
+                // next server id, default tick time and connection limit
+                specs.add(new InstanceSpec(null, held.get(3 * s).getLocalPort(), held.get(3 * s + 1).getLocalPort(),
+                        held.get(3 * s + 2).getLocalPort(), true, -1, -1, -1));
+            }
+            return specs;
+        } finally {
+            for (ServerSocket socket : held) {
+                socket.close();
+            }
+        }
     }
 
     /** {@code host:port[,host:port…]}. */
