@@ -52,7 +52,7 @@ import java.util.function.Supplier;
 final class ZooKeeperCommitPipeline {
 
     /** Changing multis in flight at once; more batches wait to be coalesced into the next. */
-    static final int MAX_MULTIS_IN_FLIGHT = Integer.getInteger("rs.zk.inflight", 2);
+    static final int MAX_MULTIS_IN_FLIGHT = 2;
 
     /** What the multi did for one batch: results laid out as its own multi's, and its index in the multi. */
     record Sent(List<OpResult> results, int sub) {
