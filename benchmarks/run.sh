@@ -9,7 +9,7 @@
 #          (under 10 minutes on 2 cores); then profiles each missed target with JFR
 #   full   every parameter combination, 2 forks, longer iterations (about an hour)
 #   smoke  one short iteration of every benchmark, in process (what the JUnit SmokeTest runs)
-#   ratios the targets of issue 14 (zookeeper: on `nodes`, default 1,3, servers; about 4 minutes per
+#   ratios the targets of issue 14 (zookeeper: on `nodes`, default 1,3, servers; about 8 minutes per
 #          round and ensemble size; writes benchmarks/results/zookeeper-ratios.md) or of issue 15
 #          (embedded: files in `dir`; about 3 minutes per round; writes
 #          benchmarks/results/embedded-ratios.md), each the median over `rounds` (default 5)
