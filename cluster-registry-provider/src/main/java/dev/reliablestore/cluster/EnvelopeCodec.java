@@ -507,8 +507,9 @@ final class EnvelopeCodec implements SiteEnvelopes {
     }
 
     @Override
-    public byte[] seal(String type, String id, long version, byte[] json, byte[] stamp) {
-        return encode(type, id, version, json, stamp).envelope();
+    public Sealed seal(String type, String id, long version, byte[] json, byte[] stamp) {
+        Encoded e = encode(type, id, version, json, stamp);
+        return new Sealed(e.envelope(), e.plainBytes(), e.compressedBytes());
     }
 
     /** A record's version: records are written once, never overwritten by a newer one. */

@@ -365,6 +365,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 raced(attempt, start, id, expectedVersion);
                 continue;
             }
+            countCompression(plan.plainBytes(), plan.compressedBytes());
             saved(id, toWrite, next, sequence, conflictWith);
             return next;
         }
@@ -435,6 +436,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 raced(attempt, start, ids.get(0), ANY_VERSION);
                 continue;
             }
+            countCompression(plan.plainBytes(), plan.compressedBytes());
             Map<String, Long> versions = new LinkedHashMap<>();
             for (String id : ids) {
                 long v = plan.version(id);

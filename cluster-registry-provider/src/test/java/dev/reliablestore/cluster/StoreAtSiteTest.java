@@ -75,6 +75,20 @@ class StoreAtSiteTest {
     }
 
     @Test
+    void savesAndBatchesAtASiteCountTheirCompressionAsASingleSiteStoresDo() {
+        Customer compressible = new Customer("big", "gold", List.of("x".repeat(4_000)), java.time.Instant.EPOCH, 1);
+        store.save("z1", compressible);
+        dev.reliablestore.api.PerformanceMetrics one = store.performanceMetrics();
+        assertThat(one.bytesBeforeCompression()).isGreaterThan(4_000);
+        assertThat(one.bytesAfterCompression()).isPositive().isLessThan(one.bytesBeforeCompression() / 4);
+
+        store.saveBatch(Map.of("z2", compressible, "z3", compressible));
+        dev.reliablestore.api.PerformanceMetrics three = store.performanceMetrics();
+        assertThat(three.bytesBeforeCompression()).isEqualTo(3 * one.bytesBeforeCompression());
+        assertThat(three.compressionRatio()).isLessThan(0.25);
+    }
+
+    @Test
     void savesAreStampedForTheOtherSitesAndReadBackAsUsual() {
         assertThat(store.save("c1", Customer.of("Ada", 1))).isEqualTo(1);
         byte[] first = stamp("c1");

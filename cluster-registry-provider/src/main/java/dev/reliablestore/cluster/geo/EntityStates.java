@@ -156,13 +156,13 @@ final class EntityStates {
                 out.add(new BatchCommand.DeleteValue(typeKey, id));
                 out.add(new BatchCommand.DeleteValue(versions, id));
             }
-            byte[] sealed = envelopes.seal(type, id, StorageLayout.TOMBSTONE_VERSION, NO_JSON, stamp);
-            out.add(new BatchCommand.SetValue(tombstones, id, RegistryValue.binary(sealed)));
+            SiteEnvelopes.Sealed sealed = envelopes.seal(type, id, StorageLayout.TOMBSTONE_VERSION, NO_JSON, stamp);
+            out.add(new BatchCommand.SetValue(tombstones, id, RegistryValue.binary(sealed.envelope())));
             return new Written(StorageLayout.TOMBSTONE_VERSION, sealed);
         } else {
             long next = current.version().map(v -> v.value().asQword()).orElse(0L) + 1;
-            byte[] sealed = envelopes.seal(type, id, next, state.value(), stamp);
-            out.add(new BatchCommand.SetValue(typeKey, id, RegistryValue.binary(sealed)));
+            SiteEnvelopes.Sealed sealed = envelopes.seal(type, id, next, state.value(), stamp);
+            out.add(new BatchCommand.SetValue(typeKey, id, RegistryValue.binary(sealed.envelope())));
             out.add(new BatchCommand.SetValue(versions, id, RegistryValue.qword(next)));
             if (current.tombstone().isPresent()) {
                 out.add(new BatchCommand.DeleteValue(tombstones, id));
@@ -181,7 +181,7 @@ final class EntityStates {
         return locks.child(type);
     }
 
-    /** What {@link #write} stored: the version and the sealed envelope (or tombstone). */
-    record Written(long version, byte[] sealed) {
+    /** What {@link #write} stored: the version and the sealed envelope (or tombstone), with the sizes that went into it. */
+    record Written(long version, SiteEnvelopes.Sealed sealed) {
     }
 }

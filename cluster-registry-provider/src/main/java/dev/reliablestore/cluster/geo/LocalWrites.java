@@ -184,7 +184,17 @@ public final class LocalWrites {
         /** The envelope (or tombstone) an entity is written as, or null when the plan does not write it. */
         public byte[] sealed(String id) {
             EntityStates.Written w = stored.get(id);
-            return w == null ? null : w.sealed();
+            return w == null ? null : w.sealed().envelope();
+        }
+
+        /** The JSON bytes the plan stores, summed (a store's compression metrics). */
+        public long plainBytes() {
+            return stored.values().stream().mapToLong(w -> w.sealed().plainBytes()).sum();
+        }
+
+        /** The same bytes after compression, summed. */
+        public long compressedBytes() {
+            return stored.values().stream().mapToLong(w -> w.sealed().compressedBytes()).sum();
         }
     }
 

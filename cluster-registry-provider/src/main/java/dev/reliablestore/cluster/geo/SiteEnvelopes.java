@@ -30,10 +30,21 @@ public interface SiteEnvelopes {
     Opened open(String type, String id, long version, byte[] envelope);
 
     /**
+     * A stored form and what went into it.
+     *
+     * @param envelope        the stored bytes
+     * @param plainBytes      the JSON's size
+     * @param compressedBytes the JSON's size after compression (equal when it was not compressed):
+     *                        a store counts both in its compression metrics
+     */
+    record Sealed(byte[] envelope, int plainBytes, int compressedBytes) {
+    }
+
+    /**
      * The stored form of {@code json} at this site, at {@code version}, carrying {@code stamp} and
      * bound to this site.
      */
-    byte[] seal(String type, String id, long version, byte[] json, byte[] stamp);
+    Sealed seal(String type, String id, long version, byte[] json, byte[] stamp);
 
     /**
      * Seals bytes this site keeps about an entity that are not its value (a conflict record) at a

@@ -430,7 +430,7 @@ class SiteTranslatorTest {
         Site paris = site("paris");
         // a value paris's store wrote before it had sites: no stamp, bound to no site
         byte[] unstamped = SiteEnvelopesForTests.codec(LAYOUT.root().toString(), keys, null)
-                .seal(TYPE, "old", 1, value("paris", "old").getBytes(StandardCharsets.UTF_8), null);
+                .seal(TYPE, "old", 1, value("paris", "old").getBytes(StandardCharsets.UTF_8), null).envelope();
         paris.registry.commit(WriteBatch.builder().setValue(LAYOUT.type(TYPE), "old", RegistryValue.binary(unstamped))
                 .setValue(LAYOUT.versions(TYPE), "old", RegistryValue.qword(1)).build());
 
