@@ -176,6 +176,23 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         return now != null && Arrays.equals(now.envelope(), envelope) ? OptionalLong.of(now.revision()) : OptionalLong.empty();
     }
 
+    /**
+     * The sequence a batch of ours is visible at, if every entity's stored envelope is exactly the
+     * one it wrote, all at one revision (a batch commits at one sequence).
+     */
+    private OptionalLong batchLandedAt(List<String> ids, java.util.function.IntFunction<byte[]> envelopeOf) {
+        Map<String, Stored> now = records.get(ids).entities();
+        long revision = -1;
+        for (int i = 0; i < ids.size(); i++) {
+            Stored stored = now.get(ids.get(i));
+            if (stored == null || !Arrays.equals(stored.envelope(), envelopeOf.apply(i)) || (revision != -1 && stored.revision() != revision)) {
+                return OptionalLong.empty();
+            }
+            revision = stored.revision();
+        }
+        return OptionalLong.of(revision);
+    }
+
     private Stored readStored(String id) {
         return records.get(List.of(id)).entities().get(id);
     }
@@ -428,7 +445,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             try {
                 sequence = gateway.commit(RegistryGateway.Commit.replicated("batch save of " + ids.size() + " " + typeName()
                         + " entities", batch).of(typeName(), ids.size()).visibleWhen(records.key(), ids.get(0), plan.sealed(ids.get(0)))
-                        .countingRetries(this::countRetry));
+                        .landedIf(() -> batchLandedAt(ids, i -> plan.sealed(ids.get(i)))).countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 for (String id : ids) {
                     throwIfLocked(lost, id, ANY_VERSION, -1);
@@ -750,7 +767,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             try {
                 sequence = gateway.commit(RegistryGateway.Commit.replicated("batch save of " + ids.size() + " " + typeName()
                         + " entities", batch).of(typeName(), ids.size()).visibleWhen(records.key(), ids.get(0), encoded[0].envelope())
-                        .countingRetries(this::countRetry));
+                        .landedIf(() -> batchLandedAt(ids, i -> encoded[i].envelope())).countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 String raced = ids.get(lost.failedCommandIndex() / COMMANDS_PER_SAVE);
                 throwIfLocked(lost, raced, ANY_VERSION, -1);

@@ -34,7 +34,9 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -238,6 +240,33 @@ class RegistryErrorMappingTest {
         failReadOfVersion = "v";
         assertThat(catchThrowable(branch::commitOnePhase)).isInstanceOf(DataIntegrityException.class)
                 .hasMessageContaining("Customer/v: a value stored for it cannot be decoded by the registry");
+    }
+
+    /**
+     * saveBatch asked nobody whether a lost attempt had landed: the retry's conditions failed on the
+     * batch's own write, the store read again and wrote the batch a second time (versions 2 where the
+     * first write had made 1, two writes in the change feed), on one site and on a site of many.
+     */
+    @Test
+    void aBatchWhoseReplyWasLostButLandedIsWrittenOnce() {
+        Map<String, Customer> batch = new LinkedHashMap<>();
+        batch.put("a", Customer.of("a", 1));
+        batch.put("b", Customer.of("b", 2));
+        EntityStore<Customer> customers = factory.store(Customer.class);
+        commitThenLoseReply = true;
+        assertThat(customers.saveBatch(batch)).containsExactly(Map.entry("a", 1L), Map.entry("b", 1L));
+        assertThat(customers.get("a").orElseThrow().version()).isEqualTo(1);
+        assertThat(customers.get("b").orElseThrow().version()).isEqualTo(1);
+
+        try (ClusterStoreFactory atSite = ClusterStoreFactory.onRegistryAtSite(EmbeddedFixture.config(dir).registryKeyPath("Software/ReliableStore/Sited")
+                .maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty,
+                new ClusterStoreFactory.Site("paris", System::currentTimeMillis, Duration.ofSeconds(5)))) {
+            EntityStore<Customer> sited = atSite.store(Customer.class);
+            commitThenLoseReply = true;
+            assertThat(sited.saveBatch(batch)).containsExactly(Map.entry("a", 1L), Map.entry("b", 1L));
+            assertThat(sited.get("a").orElseThrow().version()).isEqualTo(1);
+            assertThat(sited.get("b").orElseThrow().version()).isEqualTo(1);
+        }
     }
 
     @Test
