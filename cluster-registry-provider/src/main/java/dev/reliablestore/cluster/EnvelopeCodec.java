@@ -201,7 +201,7 @@ final class EnvelopeCodec implements SiteEnvelopes {
     /** {@link #encodeAtMost}, keeping a stamped value's stamp and the site it is bound to (key rotation rewrites values as they are). */
     Encoded encodeAtMost(int maxValueBytes, String type, String id, long version, byte[] json, String boundSite, byte[] stamp) {
         if (json.length > MAX_PLAINTEXT) {
-            throw new EntityTooLargeException(type, id, json.length, maxValueBytes);
+            throw EntityTooLargeException.beforeEncoding(type, id, json.length, MAX_PLAINTEXT);
         }
         Encoded enc = stamp == null ? encode(type, id, version, json) : encodeBound(type, id, version, json, boundSite, stamp);
         if (enc.envelope().length > maxValueBytes) {

@@ -507,7 +507,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     private LocalWrites.Plan planAtSite(LocalWrites.Read read, Map<String, byte[]> writes) {
         for (Map.Entry<String, byte[]> w : writes.entrySet()) {
             if (w.getValue() != null && w.getValue().length > EnvelopeCodec.MAX_PLAINTEXT) {
-                throw new EntityTooLargeException(typeName(), w.getKey(), w.getValue().length, maxValueBytes);
+                throw EntityTooLargeException.beforeEncoding(typeName(), w.getKey(), w.getValue().length, EnvelopeCodec.MAX_PLAINTEXT);
             }
         }
         LocalWrites.Plan plan;

@@ -2,6 +2,7 @@ package dev.reliablestore.cluster;
 
 import com.github.luben.zstd.Zstd;
 import dev.reliablestore.api.DataIntegrityException;
+import dev.reliablestore.api.EntityTooLargeException;
 import dev.reliablestore.cluster.crypto.KeyRing;
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +30,23 @@ class EnvelopeCodecTest {
         assertThat(codec.decode("Customer", "C-1", 7, e.envelope())).isEqualTo(JSON);
         assertThatThrownBy(() -> codec.decode("Customer", "C-2", 7, e.envelope())).isInstanceOf(DataIntegrityException.class)
                 .hasMessageContaining("checksum");
+    }
+
+    /**
+     * JSON over the 64 MiB the codec encodes at all was refused with its JSON size called the encoded
+     * size and maxValueSizeKB's limit called the limit: neither was the bound it failed.
+     */
+    @Test
+    void jsonOverTheLargestEncodableDocumentNamesThatBoundNotTheValueLimit() {
+        EnvelopeCodec codec = new EnvelopeCodec(ROOT, true, null, null);
+        assertThatThrownBy(() -> codec.encodeAtMost(1 << 20, "Customer", "C-1", 1, new byte[EnvelopeCodec.MAX_PLAINTEXT + 1]))
+                .isInstanceOfSatisfying(EntityTooLargeException.class, e -> {
+                    assertThat(e.id()).isEqualTo("C-1");
+                    assertThat(e.size()).isEqualTo(EnvelopeCodec.MAX_PLAINTEXT + 1L);
+                    assertThat(e.limit()).isEqualTo(EnvelopeCodec.MAX_PLAINTEXT);
+                })
+                .hasMessage("entity Customer/C-1 is 67108865 bytes serialized, before compression and encryption; the largest"
+                        + " document the store encodes is 67108864 bytes");
     }
 
     @Test

@@ -16,17 +16,27 @@ public class EntityTooLargeException extends PersistenceException {
         this.limit = limit;
     }
 
-    private EntityTooLargeException(String message, long size, long limit) {
+    private EntityTooLargeException(String message, long size, long limit, String id) {
         super(message);
-        this.id = null;
+        this.id = id;
         this.size = size;
         this.limit = limit;
+    }
+
+    /**
+     * An entity whose serialized form (its JSON, before compression and encryption) is larger than
+     * the largest document the store encodes at all; {@link #size()} and {@link #limit()} are then
+     * that form's size and that bound.
+     */
+    public static EntityTooLargeException beforeEncoding(String typeName, String id, long size, long limit) {
+        return new EntityTooLargeException("entity " + typeName + "/" + id + " is " + size + " bytes serialized, before"
+                + " compression and encryption; the largest document the store encodes is " + limit + " bytes", size, limit, id);
     }
 
     /** A whole batch is over the largest atomic write the store accepts. */
     public static EntityTooLargeException batch(String typeName, int entries, long size, long limit) {
         return new EntityTooLargeException("a batch of " + entries + " " + typeName + " entities is " + size
-                + " bytes once encoded; the largest atomic batch is " + limit + " bytes", size, limit);
+                + " bytes once encoded; the largest atomic batch is " + limit + " bytes", size, limit, null);
     }
 
     /** The id of the entity, or null when a whole batch was too large. */
@@ -34,12 +44,12 @@ public class EntityTooLargeException extends PersistenceException {
         return id;
     }
 
-    /** The encoded size in bytes. */
+    /** The size in bytes: encoded, or serialized for {@link #beforeEncoding}. */
     public long size() {
         return size;
     }
 
-    /** The limit in bytes. */
+    /** The limit in bytes that {@link #size()} is over. */
     public long limit() {
         return limit;
     }
