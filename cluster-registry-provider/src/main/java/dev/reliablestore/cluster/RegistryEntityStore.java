@@ -5,6 +5,7 @@ import dev.reliablestore.api.EntityTooLargeException;
 import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreEvent;
 import dev.reliablestore.api.StoreEventListener;
+import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.api.Versioned;
 import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.RegistryLimits;
@@ -170,10 +171,25 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         return seen;
     }
 
-    /** The sequence our write is visible at, if the stored envelope is exactly ours. */
-    private OptionalLong landedAt(String id, byte[] envelope) {
+    /**
+     * The sequence our write is visible at, if the stored envelope is exactly ours. Otherwise an
+     * unconditional save is planned again, but a conditional one cannot tell "never landed" from
+     * "landed, then overwritten or deleted by another writer": it fails with the outcome unknown
+     * rather than report a conflict (nothing written) for a write that may have taken effect, or
+     * resolve that conflict by applying itself a second time.
+     */
+    private OptionalLong landedAt(String id, byte[] envelope, long expectedVersion, long version) {
         Stored now = readStored(id);
-        return now != null && Arrays.equals(now.envelope(), envelope) ? OptionalLong.of(now.revision()) : OptionalLong.empty();
+        if (now != null && Arrays.equals(now.envelope(), envelope)) {
+            return OptionalLong.of(now.revision());
+        }
+        if (expectedVersion != ANY_VERSION) {
+            throw new StoreUnavailableException("save of " + where(id) + " expecting version " + expectedVersion + ": an attempt"
+                    + " was sent and its answer lost, and the entity now holds " + (now == null ? "nothing (deleted)"
+                    : "version " + now.version()) + " written by another writer, so whether this save took effect (as version "
+                    + version + ") before that is unknown; read the entity to decide", null, true);
+        }
+        return OptionalLong.empty();
     }
 
     /**
@@ -249,7 +265,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             long sequence;
             try {
                 sequence = gateway.commit(RegistryGateway.Commit.replicated("save of " + where(id), batch).of(typeName(), 1)
-                        .visibleWhen(records.key(), id, enc.envelope()).landedIf(() -> landedAt(id, enc.envelope()))
+                        .visibleWhen(records.key(), id, enc.envelope()).landedIf(() -> landedAt(id, enc.envelope(), expectedVersion, next))
                         .countingRetries(this::countRetry));
                 if (SaveProbe.ENABLED) {
                     SaveProbe.stamp(SaveProbe.COMMITTED);
@@ -375,7 +391,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             long sequence;
             try {
                 sequence = gateway.commit(RegistryGateway.Commit.replicated("save of " + where(id), batchOf(plan)).of(typeName(), 1)
-                        .visibleWhen(records.key(), id, envelope).landedIf(() -> landedAt(id, envelope))
+                        .visibleWhen(records.key(), id, envelope).landedIf(() -> landedAt(id, envelope, expectedVersion, next))
                         .countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 throwIfLocked(lost, id, expectedVersion, cur.version());
@@ -588,7 +604,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             return null;
         }
         return gateway.commitAsync(RegistryGateway.Commit.replicated("save of " + where(id), p.batch()).of(typeName(), 1)
-                        .visibleWhen(records.key(), id, p.encoded().envelope()).landedIf(() -> landedAt(id, p.encoded().envelope()))
+                        .visibleWhen(records.key(), id, p.encoded().envelope()).landedIf(() -> landedAt(id, p.encoded().envelope(), expectedVersion, p.version()))
                         .countingRetries(this::countRetry), asyncExecutor())
                 .handle((sequence, failed) -> {
                     if (failed == null) {

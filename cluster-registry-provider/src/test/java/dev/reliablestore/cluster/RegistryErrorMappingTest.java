@@ -269,6 +269,36 @@ class RegistryErrorMappingTest {
         }
     }
 
+    /**
+     * A conditional save whose first attempt landed with its answer lost, and which another writer
+     * then overwrote before the retry, was reported as a conflict (nothing written) although it had
+     * taken effect and the other writer had built on it: it cannot tell, so it says so.
+     */
+    @Test
+    void aConditionalSaveThatMayHaveLandedBeforeAnotherWriterIsReportedUnknownNotAConflict() {
+        EntityStore<Customer> customers = factory.store(Customer.class);
+        customers.save("s", Customer.of("s", 1));
+        try (ClusterStoreFactory other = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), real)) {
+            // the first commit lands and loses its answer; before the retry, the other writer saves on top of it
+            beforeNextCommit = () -> beforeNextCommit = () -> other.store(Customer.class).save("s", Customer.of("s", 3), 2);
+            commitThenLoseReply = true;
+            assertThat(catchThrowable(() -> customers.save("s", Customer.of("s", 2), 1)))
+                    .isInstanceOfSatisfying(StoreUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                    .hasMessageContaining("Customer/s").hasMessageContaining("now holds version 3")
+                    .hasMessageContaining("as version 2");
+        }
+        assertThat(customers.get("s").orElseThrow().version()).isEqualTo(3);
+
+        // unconditional, the same race is planned again: the save (version 4) lands once more (6), on top of
+        // the other writer's (5), as any unconditional save after a lost race
+        try (ClusterStoreFactory other = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), real)) {
+            beforeNextCommit = () -> beforeNextCommit = () -> other.store(Customer.class).save("s", Customer.of("s", 5), 4);
+            commitThenLoseReply = true;
+            assertThat(customers.save("s", Customer.of("s", 4))).isEqualTo(6);
+        }
+        assertThat(customers.get("s").orElseThrow().value()).isEqualTo(Customer.of("s", 4));
+    }
+
     @Test
     void aCommitWhoseReplyWasLostButLandedSucceedsOnBothPaths() {
         EntityStore<Customer> customers = factory.store(Customer.class);
