@@ -1193,14 +1193,25 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                     }
                     Throwable cause = ZkCalls.unwrap(t);
                     if (cause instanceof ZkCalls.MultiFailure mf && mf.code == KeeperException.Code.NODEEXISTS) {
-                        return answered(ZkCalls.getData(zk, entry)).thenApply(d -> {
+                        return answered(ZkCalls.getData(zk, entry)).handle((d, readFailed) -> {
+                            if (readFailed != null) {
+                                Throwable why = ZkCalls.unwrap(readFailed);
+                                if (!ZkCalls.isConnectionProblem(why)) {
+                                    return CompletableFuture.<CommitResult>failedFuture(why);
+                                }
+                                // the entry exists, so the batch most likely committed: read it again, never send the batch anew
+                                if (System.nanoTime() >= deadline) {
+                                    return CompletableFuture.<CommitResult>failedFuture(new TimeoutException("entry unread"));
+                                }
+                                return verifyAfterConnectionLoss(batch, plan, entry, requestBytes, deadline, why);
+                            }
                             if (d == null || ZnodeLayout.isFence(d.data())) {
-                                throw new Replan("the batch did not commit before the connection loss");
+                                return CompletableFuture.<CommitResult>failedFuture(new Replan("the batch did not commit before the connection loss"));
                             }
                             long sequence = ZnodeLayout.logEntrySequence(d.stat(), d.data());
                             committed(plan, sequence);
-                            return new CommitResult(sequence);
-                        });
+                            return CompletableFuture.completedFuture(new CommitResult(sequence));
+                        }).thenCompose(Function.identity());
                     }
                     if (cause instanceof ZkCalls.MultiFailure mf && mf.code == KeeperException.Code.NONODE) {
                         // the bucket is gone, so the entry could not have been created either

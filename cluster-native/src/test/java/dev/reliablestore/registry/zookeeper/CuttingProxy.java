@@ -28,6 +28,8 @@ public final class CuttingProxy implements AutoCloseable {
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private final AtomicBoolean cutBeforeRequest = new AtomicBoolean();
     private final AtomicBoolean cutBeforeAnswer = new AtomicBoolean();
+    private final AtomicBoolean cutBeforeLargeAnswer = new AtomicBoolean();
+    private volatile int largeAnswerBytes = Integer.MAX_VALUE;
     private final AtomicInteger cuts = new AtomicInteger();
     private volatile boolean refusing;
     private volatile boolean partitioned;
@@ -80,6 +82,15 @@ public final class CuttingProxy implements AutoCloseable {
         largeRequestBytes = minBytes;
         deliverLargeRequest = deliver;
         cutBeforeRequest.set(true);
+    }
+
+    /**
+     * Arms a cut before the next server-to-client bytes of at least {@code minBytes} (the answer to a
+     * read of a large value; other answers and events are small): that answer never reaches the client.
+     */
+    public void cutAtNextLargeAnswer(int minBytes) {
+        largeAnswerBytes = minBytes;
+        cutBeforeLargeAnswer.set(true);
     }
 
     /** While true, new connections are closed at once (the server looks unreachable). */
@@ -191,6 +202,10 @@ public final class CuttingProxy implements AutoCloseable {
                             return;
                         }
                     } else if (!clientToServer && cutBeforeAnswer.compareAndSet(true, false)) {
+                        cuts.incrementAndGet();
+                        cutAll();
+                        return;
+                    } else if (!clientToServer && n >= largeAnswerBytes && cutBeforeLargeAnswer.compareAndSet(true, false)) {
                         cuts.incrementAndGet();
                         cutAll();
                         return;
