@@ -157,8 +157,9 @@ public final class ClusterPersistenceConfiguration {
                     + StorageLayout.maxRootLength() + " characters, so the layout's keys fit");
     static final Option<Long> O_MAX_VALUE_SIZE_KB = Option.integer(MAX_VALUE_SIZE_KB, 64, "KiB",
             "Largest stored entity *after* encoding (envelope bytes); above → `EntityTooLargeException` naming id, size and limit."
-                    + " An entity whose JSON is over 64 MiB is refused before it is encoded (`EntityTooLargeException.beforeEncoding`:"
-                    + " the JSON's size, limit 67,108,864)."
+                    + " An entity whose JSON is over " + (EnvelopeCodec.MAX_PLAINTEXT >> 20) + " MiB is refused before it is encoded"
+                    + " (`EntityTooLargeException.beforeEncoding`: the JSON's size, limit "
+                    + String.format(Locale.ROOT, "%,d", EnvelopeCodec.MAX_PLAINTEXT) + ")."
                     + " *(open)* also ≤ the registry's `limits().maxValueSize()`.").withLimits("1 .. " + (RegistryValue.MAX_SIZE / 1024));
     static final Option<Boolean> O_ENABLE_COMPRESSION = Option.bool(ENABLE_COMPRESSION, true,
             "zstd level 3 when the JSON is ≥ 64 bytes and the frame is smaller than the input (plus its header).");

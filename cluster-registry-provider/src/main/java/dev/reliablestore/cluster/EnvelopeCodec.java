@@ -198,11 +198,16 @@ final class EnvelopeCodec implements SiteEnvelopes {
         return encodeAtMost(maxValueBytes, type, id, version, json, null, null);
     }
 
-    /** {@link #encodeAtMost}, keeping a stamped value's stamp and the site it is bound to (key rotation rewrites values as they are). */
-    Encoded encodeAtMost(int maxValueBytes, String type, String id, long version, byte[] json, String boundSite, byte[] stamp) {
+    /** Refuses JSON larger than any document this codec encodes, before anything is encoded. */
+    static void requireEncodable(String type, String id, byte[] json) {
         if (json.length > MAX_PLAINTEXT) {
             throw EntityTooLargeException.beforeEncoding(type, id, json.length, MAX_PLAINTEXT);
         }
+    }
+
+    /** {@link #encodeAtMost}, keeping a stamped value's stamp and the site it is bound to (key rotation rewrites values as they are). */
+    Encoded encodeAtMost(int maxValueBytes, String type, String id, long version, byte[] json, String boundSite, byte[] stamp) {
+        requireEncodable(type, id, json);
         Encoded enc = stamp == null ? encode(type, id, version, json) : encodeBound(type, id, version, json, boundSite, stamp);
         if (enc.envelope().length > maxValueBytes) {
             throw new EntityTooLargeException(type, id, enc.envelope().length, maxValueBytes);

@@ -522,8 +522,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     /** A plan of writes at this site; an entity whose sealed value is over {@code maxValueSizeKB} refuses it (as encodeAtMost does). */
     private LocalWrites.Plan planAtSite(LocalWrites.Read read, Map<String, byte[]> writes) {
         for (Map.Entry<String, byte[]> w : writes.entrySet()) {
-            if (w.getValue() != null && w.getValue().length > EnvelopeCodec.MAX_PLAINTEXT) {
-                throw EntityTooLargeException.beforeEncoding(typeName(), w.getKey(), w.getValue().length, EnvelopeCodec.MAX_PLAINTEXT);
+            if (w.getValue() != null) {
+                EnvelopeCodec.requireEncodable(typeName(), w.getKey(), w.getValue());
             }
         }
         LocalWrites.Plan plan;

@@ -1200,10 +1200,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                                     return CompletableFuture.<CommitResult>failedFuture(why);
                                 }
                                 // the entry exists, so the batch most likely committed: read it again, never send the batch anew
-                                if (System.nanoTime() >= deadline) {
-                                    return CompletableFuture.<CommitResult>failedFuture(new TimeoutException("entry unread"));
-                                }
-                                return verifyAfterConnectionLoss(batch, plan, entry, requestBytes, deadline, why);
+                                return verifyAgain(batch, plan, entry, requestBytes, deadline, why, "entry unread");
                             }
                             if (d == null || ZnodeLayout.isFence(d.data())) {
                                 return CompletableFuture.<CommitResult>failedFuture(new Replan("the batch did not commit before the connection loss"));
@@ -1218,10 +1215,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                         return CompletableFuture.<CommitResult>failedFuture(new Replan("the batch did not commit (its log bucket is missing)"));
                     }
                     if (ZkCalls.isConnectionProblem(cause)) {
-                        if (System.nanoTime() >= deadline) {
-                            return CompletableFuture.<CommitResult>failedFuture(new TimeoutException("fence unanswered"));
-                        }
-                        return verifyAfterConnectionLoss(batch, plan, entry, requestBytes, deadline, cause);
+                        return verifyAgain(batch, plan, entry, requestBytes, deadline, cause, "fence unanswered");
                     }
                     return CompletableFuture.<CommitResult>failedFuture(cause);
                 }).thenCompose(Function.identity()))
@@ -1234,6 +1228,15 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                     }
                     return CompletableFuture.failedFuture(cause);
                 });
+    }
+
+    /** {@link #verifyAfterConnectionLoss} once more after another lost answer, unless the deadline has passed. */
+    private CompletableFuture<CommitResult> verifyAgain(WriteBatch batch, BatchPlanner.Plan plan, String entry, long requestBytes,
+                                                        long deadline, Throwable lost, String unanswered) {
+        if (System.nanoTime() >= deadline) {
+            return CompletableFuture.failedFuture(new TimeoutException(unanswered));
+        }
+        return verifyAfterConnectionLoss(batch, plan, entry, requestBytes, deadline, lost);
     }
 
     /** The batch committed at {@code sequence}, as found by a fence: we have no results, so forget what it changed. */

@@ -201,11 +201,8 @@ public final class CuttingProxy implements AutoCloseable {
                             cutAll();
                             return;
                         }
-                    } else if (!clientToServer && cutBeforeAnswer.compareAndSet(true, false)) {
-                        cuts.incrementAndGet();
-                        cutAll();
-                        return;
-                    } else if (!clientToServer && n >= largeAnswerBytes && cutBeforeLargeAnswer.compareAndSet(true, false)) {
+                    } else if (!clientToServer && (cutBeforeAnswer.compareAndSet(true, false)
+                            || n >= largeAnswerBytes && cutBeforeLargeAnswer.compareAndSet(true, false))) {
                         cuts.incrementAndGet();
                         cutAll();
                         return;
