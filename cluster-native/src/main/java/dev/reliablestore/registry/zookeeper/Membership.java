@@ -783,7 +783,11 @@ final class Membership implements AutoCloseable {
             LOG.debug("closing the leader latch", e);
         }
         try {
-            memberNode.close();
+            // the node is ephemeral: the session's end removes it, deleting it first only tells the others sooner.
+            // With no server reachable that delete retried in the foreground for seconds and held up close()
+            if (client.getZookeeperClient().isConnected()) {
+                memberNode.close();
+            }
         } catch (IOException | RuntimeException e) {
             LOG.debug("closing the member node", e);
         }

@@ -1226,6 +1226,12 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                                 + " and no server answered within the failover timeout of " + options.failoverTimeoutMs()
                                 + " ms: the batch may or may not have been committed (verify by reading; its change-log entry is " + entry + ")", lost, true));
                     }
+                    if (cause instanceof RegistryClosedException) {
+                        // the multi was sent: "closed" alone would read as "not written"
+                        return CompletableFuture.failedFuture(new RegistryUnavailableException(describe() + " was closed while the outcome of a batch"
+                                + " whose answer was lost was being verified: the batch may or may not have been committed (verify by reading;"
+                                + " its change-log entry is " + entry + ")", lost, true));
+                    }
                     return CompletableFuture.failedFuture(cause);
                 });
     }

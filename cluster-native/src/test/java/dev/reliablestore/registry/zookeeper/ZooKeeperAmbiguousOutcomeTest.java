@@ -16,6 +16,8 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -163,6 +165,47 @@ class ZooKeeperAmbiguousOutcomeTest {
             // the truth is there to be read once the server is back: the server did apply it
             await().atMost(Duration.ofSeconds(15)).ignoreExceptionsInstanceOf(RegistryUnavailableException.class)
                     .untilAsserted(() -> assertThat(registry.getValue(KEY, "n").orElseThrow().value().asQword()).isEqualTo(1));
+        }
+    }
+
+    /**
+     * The registry is closed while it verifies a batch whose answer was lost (the server applied it):
+     * the commit must say its outcome is unknown. It failed with {@code RegistryClosedException},
+     * which a caller reads as "nothing was written".
+     */
+    @Test
+    void aRegistryClosedWhileVerifyingALostAnswerReportsTheOutcomeUnknown() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("ambiguous-closed");
+        try (CuttingProxy proxy = new CuttingProxy(server.getPort())) {
+            ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options("failoverTimeout", "10000ms"));
+            try {
+                registry.commit(WriteBatch.builder().setValue(KEY, "n", RegistryValue.qword(0)).build());
+                VersionedValue before = registry.getValue(KEY, "n").orElseThrow();
+                proxy.cutAtNextLargeRequest(LARGE, true);
+                Thread refuser = new Thread(() -> {
+                    // no reconnect: the verification waits for a connection until the registry closes
+                    while (proxy.cuts() == 0) {
+                        Thread.onSpinWait();
+                    }
+                    proxy.refuse(true);
+                });
+                refuser.start();
+                CompletableFuture<CommitResult> inFlight = registry.commitAsync(increment(before));
+                refuser.join();
+                Thread closer = new Thread(registry::close, "closer");
+                closer.start();
+                assertThatThrownBy(() -> inFlight.get(15, TimeUnit.SECONDS)).cause()
+                        .isInstanceOfSatisfying(RegistryUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                        .hasMessageContaining("was closed while").hasMessageContaining("may or may not");
+                proxy.refuse(false);
+                closer.join();
+            } finally {
+                proxy.refuse(false);
+                registry.close();
+            }
+            try (ZooKeeperRegistry direct = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+                assertThat(direct.getValue(KEY, "n").orElseThrow().value().asQword()).as("the server applied the batch").isEqualTo(1);
+            }
         }
     }
 
