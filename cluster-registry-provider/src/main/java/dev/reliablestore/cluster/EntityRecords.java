@@ -15,6 +15,7 @@ import dev.reliablestore.registry.VersionedValue;
 import dev.reliablestore.registry.WriteBatch;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,7 @@ import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntFunction;
 
 /**
  * The records of one entity type as the registry holds them: per id an envelope
@@ -181,10 +183,40 @@ final class EntityRecords {
 
     /** The registry sequence of a read that found {@code id} absent; empty when it holds an entity. */
     OptionalLong absentAt(String id) {
-        ReadBatchResult r = read("version read of " + where(id), List.of(id), ReadBatch.of(versionRead(id)));
-        Current c = current(id, r.value(0));
-        seen(id, c, r.sequence());
-        return c.version() == Versioned.ABSENT ? OptionalLong.of(r.sequence()) : OptionalLong.empty();
+        return allAbsentAt(List.of(id));
+    }
+
+    /**
+     * The sequence a write of ours is visible at, if every entity's stored envelope is exactly the
+     * one it wrote (an envelope carries its version, and an encrypted one its own nonce), all at one
+     * revision (a batch commits at one sequence); empty otherwise. Settles a commit whose answer was lost.
+     */
+    OptionalLong landedAt(List<String> ids, IntFunction<byte[]> envelopeOf) {
+        Map<String, Stored> now = get(ids).entities();
+        long revision = -1;
+        for (int i = 0; i < ids.size(); i++) {
+            Stored stored = now.get(ids.get(i));
+            if (stored == null || !Arrays.equals(stored.envelope(), envelopeOf.apply(i)) || (revision != -1 && stored.revision() != revision)) {
+                return OptionalLong.empty();
+            }
+            revision = stored.revision();
+        }
+        return OptionalLong.of(revision);
+    }
+
+    /** The sequence of a read that found none of {@code ids}; empty when one of them is stored. */
+    OptionalLong allAbsentAt(List<String> ids) {
+        List<ReadBatch.Read> reads = new ArrayList<>(ids.size());
+        ids.forEach(id -> reads.add(versionRead(id)));
+        ReadBatchResult r = read(ids.size() == 1 ? "version read of " + where(ids.get(0)) : "version read of a " + typeName + " batch",
+                ids, ReadBatch.of(reads));
+        boolean absent = true;
+        for (int i = 0; i < ids.size(); i++) {
+            Current c = current(ids.get(i), r.value(i));
+            seen(ids.get(i), c, r.sequence());
+            absent &= c.version() == Versioned.ABSENT;
+        }
+        return absent ? OptionalLong.of(r.sequence()) : OptionalLong.empty();
     }
 
     /** The version records of {@code ids}, from one point in time, in their order. */

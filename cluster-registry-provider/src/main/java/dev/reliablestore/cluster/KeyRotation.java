@@ -7,8 +7,10 @@ import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.VersionedValue;
 import dev.reliablestore.registry.WriteBatch;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 
 /**
@@ -61,8 +63,9 @@ final class KeyRotation {
             WriteBatch.Builder b = WriteBatch.builder().requireRevision(records.versionsKey(), id, s.revision());
             records.put(b, id, s.version(), enc.envelope());
             try {
+                // a rewrite whose answer was lost and which landed is found by its envelope (its nonce makes it unique)
                 long sequence = factory.gateway().commit(RegistryGateway.Commit.replicated("re-encryption of " + records.where(id),
-                        b.build()).of(type, 1).countingRetries(onRetry));
+                        b.build()).of(type, 1).landedIf(() -> records.landedAt(List.of(id), i -> enc.envelope())).countingRetries(onRetry));
                 rewritten.rewritten(id, new EntityValues.Decoded(plain, s.version(), sequence), sequence);
                 count++;
                 factory.audit("reencrypt", type, List.of(id), List.of(s.version()), null);
@@ -92,7 +95,7 @@ final class KeyRotation {
                     .setValue(records.tombstonesKey(), id, RegistryValue.binary(enc.envelope())).build();
             try {
                 factory.gateway().commit(RegistryGateway.Commit.replicated("re-encryption of the tombstone of " + records.where(id), b)
-                        .of(type, 1).countingRetries(onRetry));
+                        .of(type, 1).landedIf(() -> tombstoneLandedAt(id, enc.envelope())).countingRetries(onRetry));
                 count++;
                 factory.audit("reencrypt", type, List.of(id), List.of(StorageLayout.TOMBSTONE_VERSION), null);
             } catch (ConditionFailedException changed) {
@@ -100,6 +103,11 @@ final class KeyRotation {
             }
         }
         return count;
+    }
+
+    private OptionalLong tombstoneLandedAt(String id, byte[] sealed) {
+        return factory.gateway().value("read of the tombstone of " + records.where(id), records.tombstonesKey(), id)
+                .filter(now -> Arrays.equals(now.value().asBinary(), sealed)).map(now -> OptionalLong.of(now.revision())).orElse(OptionalLong.empty());
     }
 
     /** Envelopes (and a multi-site store's tombstones) per key id ({@code ""}: not encrypted). */

@@ -192,23 +192,6 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         return OptionalLong.empty();
     }
 
-    /**
-     * The sequence a batch of ours is visible at, if every entity's stored envelope is exactly the
-     * one it wrote, all at one revision (a batch commits at one sequence).
-     */
-    private OptionalLong batchLandedAt(List<String> ids, java.util.function.IntFunction<byte[]> envelopeOf) {
-        Map<String, Stored> now = records.get(ids).entities();
-        long revision = -1;
-        for (int i = 0; i < ids.size(); i++) {
-            Stored stored = now.get(ids.get(i));
-            if (stored == null || !Arrays.equals(stored.envelope(), envelopeOf.apply(i)) || (revision != -1 && stored.revision() != revision)) {
-                return OptionalLong.empty();
-            }
-            revision = stored.revision();
-        }
-        return OptionalLong.of(revision);
-    }
-
     private Stored readStored(String id) {
         return records.get(List.of(id)).entities().get(id);
     }
@@ -461,7 +444,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             try {
                 sequence = gateway.commit(RegistryGateway.Commit.replicated("batch save of " + ids.size() + " " + typeName()
                         + " entities", batch).of(typeName(), ids.size()).visibleWhen(records.key(), ids.get(0), plan.sealed(ids.get(0)))
-                        .landedIf(() -> batchLandedAt(ids, i -> plan.sealed(ids.get(i)))).countingRetries(this::countRetry));
+                        .landedIf(() -> records.landedAt(ids, i -> plan.sealed(ids.get(i)))).countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 for (String id : ids) {
                     throwIfLocked(lost, id, ANY_VERSION, -1);
@@ -493,8 +476,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         if (plan.isEmpty()) {
             return Map.of();
         }
+        List<String> stored = new ArrayList<>(plan.stored().keySet());
         long sequence = gateway.commit(RegistryGateway.Commit.replicated("clear of " + typeName(), batchOf(plan))
-                .of(typeName(), plan.stored().size()).countingRetries(this::countRetry));
+                .of(typeName(), stored.size()).landedIf(() -> records.allAbsentAt(stored)).countingRetries(this::countRetry));
         Map<String, Long> gone = new LinkedHashMap<>();
         plan.stored().keySet().forEach(id -> {
             values.deleted(id, sequence);
@@ -582,6 +566,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
      * executor, which also explains every refusal. A lost race continues there too.
      */
     private CompletableFuture<Long> pipelinedSave(String id, T entity, long expectedVersion) {
+        long start = System.nanoTime();
         Pending p;
         try {
             if (isClosed() || entity == null || sites != null) {
@@ -608,15 +593,17 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                         .countingRetries(this::countRetry), asyncExecutor())
                 .handle((sequence, failed) -> {
                     if (failed == null) {
+                        countWrite(start);
                         saved(p, sequence);
                         return CompletableFuture.completedFuture(p.version());
                     }
                     Throwable cause = failed instanceof CompletionException && failed.getCause() != null ? failed.getCause() : failed;
                     if (cause instanceof ConditionFailedException) {
-                        // another writer won: the synchronous path reads, decides and retries, as save() does
+                        // another writer won: the synchronous path reads, decides and retries, as save() does (and counts the write)
                         records.forget(id);
                         return expectedVersion == ANY_VERSION ? super.saveAsync(id, entity) : super.saveAsync(id, entity, expectedVersion);
                     }
+                    countWrite(start);
                     return CompletableFuture.<Long>failedFuture(cause);
                 }).thenCompose(f -> f);
     }
@@ -719,8 +706,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             records.requireUnlocked(b, id);
             records.remove(b, id);
         }
+        // a lost answer whose batch landed: its retry finds the entities gone; they count (and are audited) as this clear's
         long sequence = gateway.commit(RegistryGateway.Commit.replicated("clear of " + typeName(), b.build())
-                .of(typeName(), chunk.size()).countingRetries(this::countRetry));
+                .of(typeName(), chunk.size()).landedIf(() -> records.allAbsentAt(chunk)).countingRetries(this::countRetry));
         Map<String, Long> gone = new LinkedHashMap<>();
         chunk.forEach(id -> {
             values.deleted(id, sequence);
@@ -783,7 +771,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             try {
                 sequence = gateway.commit(RegistryGateway.Commit.replicated("batch save of " + ids.size() + " " + typeName()
                         + " entities", batch).of(typeName(), ids.size()).visibleWhen(records.key(), ids.get(0), encoded[0].envelope())
-                        .landedIf(() -> batchLandedAt(ids, i -> encoded[i].envelope())).countingRetries(this::countRetry));
+                        .landedIf(() -> records.landedAt(ids, i -> encoded[i].envelope())).countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 String raced = ids.get(lost.failedCommandIndex() / COMMANDS_PER_SAVE);
                 throwIfLocked(lost, raced, ANY_VERSION, -1);

@@ -7,6 +7,7 @@ import dev.reliablestore.api.EntityTooLargeException;
 import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.cluster.crypto.KeyRing;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.ClusterStatus;
 import dev.reliablestore.registry.NodeInfo;
@@ -37,9 +38,14 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+
+import javax.crypto.SecretKey;
+import javax.crypto.spec.SecretKeySpec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -88,6 +94,12 @@ class RegistryErrorMappingTest {
                         commitThenLoseReply = false;
                         method.invoke(real, args);
                         throw new RegistryUnavailableException("connection lost before the reply", null, true);
+                    }
+                    if (name.equals("commitAsync") && commitThenLoseReply) {
+                        commitThenLoseReply = false;
+                        // the batch lands; its answer never arrives
+                        return ((CompletableFuture<?>) method.invoke(real, args)).thenCompose(landed -> CompletableFuture.failedFuture(
+                                new RegistryUnavailableException("connection lost before the reply", null, true)));
                     }
                     if (name.equals("read") && failReadOfVersion != null && ((ReadBatch) args[0]).reads().stream()
                             .anyMatch(r -> r instanceof ReadBatch.ValueRead v && v.name().equals(failReadOfVersion)
@@ -297,6 +309,53 @@ class RegistryErrorMappingTest {
             assertThat(customers.save("s", Customer.of("s", 4))).isEqualTo(6);
         }
         assertThat(customers.get("s").orElseThrow().value()).isEqualTo(Customer.of("s", 4));
+    }
+
+    /**
+     * The pipelined path (the first attempt through the registry's commitAsync) settles a lost answer
+     * as the blocking one does: a save that landed is acknowledged once, at the version it wrote.
+     */
+    @Test
+    void anAsyncSaveWhoseReplyWasLostButLandedIsWrittenOnce() throws Exception {
+        EntityStore<Customer> customers = factory.store(Customer.class);
+        commitThenLoseReply = true;
+        assertThat(customers.saveAsync("a", Customer.of("a", 1)).get(10, TimeUnit.SECONDS)).isEqualTo(1);
+        assertThat(commitThenLoseReply).as("the answer was lost").isFalse();
+        commitThenLoseReply = true;
+        assertThat(customers.saveAsync("a", Customer.of("a", 2), 1).get(10, TimeUnit.SECONDS)).isEqualTo(2);
+        assertThat(commitThenLoseReply).as("the answer was lost").isFalse();
+        assertThat(customers.get("a").orElseThrow()).satisfies(v -> {
+            assertThat(v.version()).isEqualTo(2);
+            assertThat(v.value()).isEqualTo(Customer.of("a", 2));
+        });
+    }
+
+    /** clear() whose batch landed with its answer lost: its retry found the entities gone and counted none of them. */
+    @Test
+    void aClearWhoseReplyWasLostButLandedCountsWhatItRemoved() {
+        EntityStore<Customer> customers = factory.store(Customer.class);
+        customers.save("a", Customer.of("a", 1));
+        customers.save("b", Customer.of("b", 2));
+        commitThenLoseReply = true;
+        assertThat(customers.clear()).isEqualTo(2);
+        assertThat(commitThenLoseReply).as("the answer was lost").isFalse();
+        assertThat(customers.count()).isZero();
+    }
+
+    /** A re-encryption that landed with its answer lost was taken for another writer's: not counted, not audited. */
+    @Test
+    void aReencryptionWhoseReplyWasLostButLandedIsCounted() {
+        factory.store(Customer.class).save("a", Customer.of("a", 1));
+        SecretKey key = new SecretKeySpec(new byte[32], "AES");
+        try (ClusterStoreFactory encrypted = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).enableEncryption(true)
+                .keySource(ctx -> KeyRing.of(Map.of("k1", key), "k1")).maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty)) {
+            ClusterPersistenceStore<Customer> customers = (ClusterPersistenceStore<Customer>) encrypted.store(Customer.class);
+            commitThenLoseReply = true;
+            assertThat(customers.reencrypt()).isEqualTo(1);
+            assertThat(commitThenLoseReply).as("the answer was lost").isFalse();
+            assertThat(customers.keyUsage()).containsExactly(Map.entry("k1", 1L));
+            assertThat(customers.get("a").orElseThrow().value()).isEqualTo(Customer.of("a", 1));
+        }
     }
 
     @Test

@@ -52,6 +52,19 @@ class StoreBehaviourTest {
         }
     }
 
+    /** saveAsync of a known version goes the pipelined way, which the metrics did not see. */
+    @Test
+    void pipelinedSavesCountAsWrites() throws Exception {
+        try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).build())) {
+            EntityStore<Customer> s = f.store(Customer.class);
+            s.save("a", Customer.of("a", 1));
+            assertThat(s.saveAsync("a", Customer.of("a", 2), 1).get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(2);
+            assertThat(s.saveAsync("a", Customer.of("a", 3)).get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(3);
+            assertThat(s.performanceMetrics().writes()).isEqualTo(3);
+            assertThat(s.performanceMetrics().p99WriteLatency()).isPositive();
+        }
+    }
+
     @Test
     void aNewerLayoutIsRefusedClearly() {
         try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).build())) {

@@ -125,6 +125,14 @@ public abstract class AbstractEntityStore<T> implements EntityStore<T> {
         conflicts.increment();
     }
 
+    /**
+     * Counts a write that did not run through this class's synchronous calls (a provider's own
+     * pipelined async path), with its latency since {@code startNanos} ({@link System#nanoTime()}).
+     */
+    protected final void countWrite(long startNanos) {
+        writeLatency.record(System.nanoTime() - startNanos);
+    }
+
     protected final void countCompression(long before, long after) {
         bytesBefore.add(before);
         bytesAfter.add(after);
