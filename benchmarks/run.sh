@@ -3,6 +3,7 @@
 #
 #   benchmarks/run.sh [quick|full|smoke] [dir]
 #   benchmarks/run.sh ratios zookeeper [rounds] [nodes]
+#   benchmarks/run.sh ratios shapes [rounds] [nodes]
 #   benchmarks/run.sh ratios embedded [rounds] [dir]
 #
 #   quick  every operation and peer at the sizes the report needs, 1 fork, 1 s iterations
@@ -13,7 +14,9 @@
 #          round and ensemble size; writes benchmarks/results/zookeeper-ratios.md) or of issue 15
 #          (embedded: files in `dir`; about 3 minutes per round; writes
 #          benchmarks/results/embedded-ratios.md), each the median over `rounds` (default 5)
-#          alternating forks of both sides, with its spread.
+#          alternating forks of both sides, with its spread. shapes: what a save's multi costs
+#          ZooKeeper in today's layout and in others, against setData (default 1 server; about 4
+#          minutes per round; writes benchmarks/results/zookeeper-shapes.md).
 #   dir    where file-backed benchmarks write (registry, SQLite, append log); default java.io.tmpdir.
 #          Put it on the disk you want measured.
 #
@@ -27,7 +30,7 @@ mode="${1:-quick}"
 dir="${2:-}"
 case "$mode" in
   quick|full|smoke|ratios) ;;
-  *) echo "usage: $0 [quick|full|smoke] [dir] | $0 ratios zookeeper [rounds] [nodes] | $0 ratios embedded [rounds] [dir]" >&2; exit 2 ;;
+  *) echo "usage: $0 [quick|full|smoke] [dir] | $0 ratios zookeeper|shapes [rounds] [nodes] | $0 ratios embedded [rounds] [dir]" >&2; exit 2 ;;
 esac
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -47,8 +50,9 @@ if [ "$mode" = ratios ]; then
   suite="${2:-zookeeper}"
   case "$suite" in
     zookeeper) where="${4:-1,3}" ;;
+    shapes) where="${4:-1}" ;;
     embedded) where="${4:-}" ;;
-    *) echo "usage: $0 ratios zookeeper [rounds] [nodes] | $0 ratios embedded [rounds] [dir]" >&2; exit 2 ;;
+    *) echo "usage: $0 ratios zookeeper [rounds] [nodes] | $0 ratios shapes [rounds] [nodes] | $0 ratios embedded [rounds] [dir]" >&2; exit 2 ;;
   esac
   java -cp "$jar" dev.reliablestore.benchmarks.suite.AlternatingRatios "$suite" "${3:-5}" "$where" "$here/results/$suite-ratios.md"
   echo "run.sh ratios $suite took $(( $(date +%s) - start )) s; report: $here/results/$suite-ratios.md"

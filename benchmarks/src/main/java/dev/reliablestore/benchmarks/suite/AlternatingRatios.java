@@ -22,8 +22,9 @@ import java.util.Map;
  * Targets judged the way issues 14 and 15 ask: each ratio is the median over several rounds, a round
  * being one JMH fork of every side run one after the other, so both sides of a ratio meet the same
  * moment of a shared 2-core machine; the spread (lowest and highest round) is reported beside the
- * median. Two suites: {@code zookeeper} (issue 14, per ensemble size) and {@code embedded} (issue 15,
- * on the disk of {@code dir}).
+ * median. Three suites: {@code zookeeper} (issue 14, per ensemble size), {@code shapes} (what the
+ * multi of a save costs a ZooKeeper server in today's layout and in others, against {@code setData})
+ * and {@code embedded} (issue 15, on the disk of {@code dir}).
  *
  * <p>The forks warm up longer than the quick suite's single second: the provider's write path is far
  * more code than one Curator call or one SQLite upsert, and with a one-second warm-up half of a
@@ -31,6 +32,7 @@ import java.util.Map;
  * which measures compilation, not the store.
  *
  * <pre>java -cp benchmarks.jar dev.reliablestore.benchmarks.suite.AlternatingRatios zookeeper [rounds] [nodes,…] [out.md]
+ *java -cp benchmarks.jar dev.reliablestore.benchmarks.suite.AlternatingRatios shapes [rounds] [nodes,…] [out.md]
  *java -cp benchmarks.jar dev.reliablestore.benchmarks.suite.AlternatingRatios embedded [rounds] [dir] [out.md]</pre>
  */
 public final class AlternatingRatios {
@@ -112,6 +114,23 @@ public final class AlternatingRatios {
             Pair.target("1,000 pipelined saveAsync / 1,000 pipelined raw setData (throughput)", Measure.of(ASYNC1000), Measure.of(RAW_ASYNC1000), false, 1.0),
             new Pair("saveBatch(100) / one save (time)", Measure.of(BATCH100), Measure.of(SAVE01), null, true, true, 3.0, true));
 
+    // ---- issue 14: what each layout's save multi costs ZooKeeper (parameter nodes) -----------------
+
+    static final Side SHAPE_SET_DATA = new Side(ZooKeeperMultiShapeBench.class, "rawSetData");
+
+    static Pair shape(String method, String what) {
+        return Pair.goal(what + " / setData (time)", Measure.of(new Side(ZooKeeperMultiShapeBench.class, method)),
+                Measure.of(SHAPE_SET_DATA), true, 1.25);
+    }
+
+    static final List<Pair> SHAPES = List.of(
+            shape("saveShape", "a lone save's multi today (12 ops)"),
+            shape("withoutGuards", "its writes without any guard (4 ops)"),
+            shape("epochGuards", "an epoch check instead of the ancestors' (8 ops)"),
+            shape("oneZnodePerEntity", "one znode per entity, no version record (10 ops)"),
+            shape("logWithoutValue", "a change-log entry without the value (12 ops)"),
+            shape("valueAndMarker", "the value and a 64-byte commit marker only (2 ops)"));
+
     // ---- issue 15: embedded, 1 KB (parameter dir) ----------------------------------------------
 
     static final Side SYNC_SAMPLE_ZA = new Side(EmbeddedWriteBench.class, "saveSyncSample", "size", "1024", "pipeline", "zstd+aes");
@@ -168,7 +187,7 @@ public final class AlternatingRatios {
         List<String> headings = new ArrayList<>();
         Path out;
         String title;
-        int warmup = suite.equals("zookeeper") ? ZOOKEEPER_WARMUP_SECONDS : WARMUP_SECONDS;
+        int warmup = suite.equals("embedded") ? WARMUP_SECONDS : ZOOKEEPER_WARMUP_SECONDS;
         switch (suite) {
             case "zookeeper" -> {
                 pairs = ZOOKEEPER;
@@ -187,7 +206,16 @@ public final class AlternatingRatios {
                 out = Path.of(args.length > 3 ? args[3] : "benchmarks/results/embedded-ratios.md");
                 title = "Embedded ratios (issue 15), alternating forks";
             }
-            default -> throw new IllegalArgumentException("suite = " + suite + ": zookeeper or embedded");
+            case "shapes" -> {
+                pairs = SHAPES;
+                for (String n : (args.length > 2 ? args[2] : "1").split(",")) {
+                    groups.add(Map.of("nodes", n));
+                    headings.add(n + (n.equals("1") ? " server" : " servers"));
+                }
+                out = Path.of(args.length > 3 ? args[3] : "benchmarks/results/zookeeper-shapes.md");
+                title = "What a save's multi costs ZooKeeper, by layout (issue 14), alternating forks";
+            }
+            default -> throw new IllegalArgumentException("suite = " + suite + ": zookeeper, shapes or embedded");
         }
         OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
         StringBuilder md = new StringBuilder("# ").append(title).append("\n\n")

@@ -17,7 +17,8 @@ class AlternatingRatiosTest {
         List<String> all = SuitePlan.allBenchmarks();
         List<AlternatingRatios.Side> sides = new ArrayList<>(AlternatingRatios.sides(AlternatingRatios.ZOOKEEPER));
         sides.addAll(AlternatingRatios.sides(AlternatingRatios.EMBEDDED));
-        assertThat(sides).hasSizeGreaterThan(20);
+        sides.addAll(AlternatingRatios.sides(AlternatingRatios.SHAPES));
+        assertThat(sides).hasSizeGreaterThan(27);
         for (AlternatingRatios.Side side : sides) {
             assertThat(all).as("benchmark of %s", side.label()).contains(side.bench().getName() + "." + side.method());
             for (String param : side.params().keySet()) {
