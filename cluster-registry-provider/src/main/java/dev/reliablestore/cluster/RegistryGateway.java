@@ -44,7 +44,8 @@ import java.util.function.Supplier;
  * <tr><th>registry</th><th>API</th></tr>
  * <tr><td>{@code RegistryUnavailableException}, fewer than minimumNodes up</td><td>retried, then {@code StoreUnavailableException}</td></tr>
  * <tr><td>{@code RegistryStoppedException}</td><td>{@code PersistenceException}, not retried, not retryable</td></tr>
- * <tr><td>{@code RegistryClosedException}</td><td>{@code StoreClosedException}</td></tr>
+ * <tr><td>{@code RegistryClosedException}</td><td>{@code StoreClosedException}; after an attempt whose outcome is unknown,
+ * {@code StoreUnavailableException} with {@code outcomeUnknown()} true</td></tr>
  * <tr><td>{@code RegistryCorruptedException} reading an entity's value</td><td>{@code DataIntegrityException} (blamed by {@link EntityRecords})</td></tr>
  * <tr><td>{@code RegistryCorruptedException} otherwise</td><td>{@code PersistenceException} "the registry's durable state is damaged"</td></tr>
  * <tr><td>{@code RegistryLimitException}</td><td>{@code EntityTooLargeException}</td></tr>

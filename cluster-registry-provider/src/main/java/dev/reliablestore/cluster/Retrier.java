@@ -78,6 +78,12 @@ final class Retrier {
             } catch (RegistryUnavailableException | Unavailable e) {
                 cause = e;
             } catch (RegistryClosedException e) {
+                if (unknownAttempt > 0) {
+                    // "closed" alone would read as "not written"
+                    throw new StoreUnavailableException(what + " failed: the registry connection " + registryName + " was closed before"
+                            + " the outcome of write attempt " + unknownAttempt + " was known (it was sent and its answer lost, so the"
+                            + " write may have been applied); read the entity after opening the store again", e, true);
+                }
                 throw new StoreClosedException("the registry connection " + registryName);
             } catch (RegistryCorruptedException e) {
                 throw new PersistenceException(what + " failed: the registry's durable state is damaged: " + e.getMessage(), e);

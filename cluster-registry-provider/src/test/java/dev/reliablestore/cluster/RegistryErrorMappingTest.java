@@ -330,6 +330,19 @@ class RegistryErrorMappingTest {
         });
     }
 
+    /** The registry closed after an attempt that lost its answer: StoreClosedException said nothing of the write that may have landed. */
+    @Test
+    void aStoreClosedAfterALostAnswerReportsTheOutcomeUnknown() {
+        EntityStore<Customer> customers = factory.store(Customer.class);
+        beforeNextCommit = () -> failCommit = () -> new RegistryClosedException("the test registry");
+        commitThenLoseReply = true;
+        assertThat(catchThrowable(() -> customers.save("s", Customer.of("s", 1))))
+                .isInstanceOfSatisfying(StoreUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                .hasMessageContaining("was closed before the outcome of write attempt 1 was known");
+        failCommit = null;
+        assertThat(customers.get("s")).as("it had landed").isPresent();
+    }
+
     /** clear() whose batch landed with its answer lost: its retry found the entities gone and counted none of them. */
     @Test
     void aClearWhoseReplyWasLostButLandedCountsWhatItRemoved() {
