@@ -16,7 +16,7 @@
 #          benchmarks/results/embedded-ratios.md), each the median over `rounds` (default 5)
 #          alternating forks of both sides, with its spread. shapes: what a save's multi costs
 #          ZooKeeper in today's layout and in others, against setData (default 1 server; about 4
-#          minutes per round; writes benchmarks/results/zookeeper-shapes.md).
+#          minutes per round; writes benchmarks/results/shapes-ratios.md).
 #   dir    where file-backed benchmarks write (registry, SQLite, append log); default java.io.tmpdir.
 #          Put it on the disk you want measured.
 #

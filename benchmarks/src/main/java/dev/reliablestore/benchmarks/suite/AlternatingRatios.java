@@ -212,7 +212,7 @@ public final class AlternatingRatios {
                     groups.add(Map.of("nodes", n));
                     headings.add(n + (n.equals("1") ? " server" : " servers"));
                 }
-                out = Path.of(args.length > 3 ? args[3] : "benchmarks/results/zookeeper-shapes.md");
+                out = Path.of(args.length > 3 ? args[3] : "benchmarks/results/shapes-ratios.md");
                 title = "What a save's multi costs ZooKeeper, by layout (issue 14), alternating forks";
             }
             default -> throw new IllegalArgumentException("suite = " + suite + ": zookeeper, shapes or embedded");

@@ -5,10 +5,18 @@ import org.apache.curator.test.TestingCluster;
 import org.apache.curator.test.TestingServer;
 
 import java.io.IOException;
+import java.io.Reader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Properties;
+import java.util.Set;
 
 /**
  * An in-process ZooKeeper ensemble (curator-test) of 1 or 3 servers on free loopback ports, with
@@ -84,6 +92,31 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
             single.close();
         } else {
             cluster.close();
+            deleteGeneratedConfigs(cluster.getInstances());
+        }
+    }
+
+    /**
+     * curator-test starts each server of a cluster from a properties file that ZooKeeper's embedded
+     * server writes to java.io.tmpdir and never deletes: one per server and trial piled up in /tmp.
+     * Ours are those whose dataDir is one of our servers' data directories.
+     */
+    private static void deleteGeneratedConfigs(Collection<InstanceSpec> servers) throws IOException {
+        Set<String> dataDirs = new HashSet<>();
+        servers.forEach(s -> dataDirs.add(s.getDataDirectory().getAbsolutePath()));
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(Path.of(System.getProperty("java.io.tmpdir")),
+                "zookeeper.configuration*.properties")) {
+            for (Path file : files) {
+                Properties config = new Properties();
+                try (Reader in = Files.newBufferedReader(file)) {
+                    config.load(in);
+                } catch (IOException unreadable) {
+                    continue; // not ours to judge
+                }
+                if (dataDirs.contains(config.getProperty("dataDir"))) {
+                    Files.deleteIfExists(file);
+                }
+            }
         }
     }
 }
