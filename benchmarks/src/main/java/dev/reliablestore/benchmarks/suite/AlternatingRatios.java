@@ -191,10 +191,7 @@ public final class AlternatingRatios {
         switch (suite) {
             case "zookeeper" -> {
                 pairs = ZOOKEEPER;
-                for (String n : (args.length > 2 ? args[2] : "1,3").split(",")) {
-                    groups.add(Map.of("nodes", n));
-                    headings.add(n + (n.equals("1") ? " server" : " servers"));
-                }
+                ensembles(args.length > 2 ? args[2] : "1,3", groups, headings);
                 out = Path.of(args.length > 3 ? args[3] : "benchmarks/results/zookeeper-ratios.md");
                 title = "ZooKeeper ratios (issue 14), alternating forks";
             }
@@ -208,10 +205,7 @@ public final class AlternatingRatios {
             }
             case "shapes" -> {
                 pairs = SHAPES;
-                for (String n : (args.length > 2 ? args[2] : "1").split(",")) {
-                    groups.add(Map.of("nodes", n));
-                    headings.add(n + (n.equals("1") ? " server" : " servers"));
-                }
+                ensembles(args.length > 2 ? args[2] : "1", groups, headings);
                 out = Path.of(args.length > 3 ? args[3] : "benchmarks/results/shapes-ratios.md");
                 title = "What a save's multi costs ZooKeeper, by layout (issue 14), alternating forks";
             }
@@ -268,6 +262,14 @@ public final class AlternatingRatios {
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, md);
         System.out.println(md);
+    }
+
+    /** One group per ensemble size of {@code nodes} ({@code 1,3}). */
+    private static void ensembles(String nodes, List<Map<String, String>> groups, List<String> headings) {
+        for (String n : nodes.split(",")) {
+            groups.add(Map.of("nodes", n));
+            headings.add(n + (n.equals("1") ? " server" : " servers"));
+        }
     }
 
     /** Every side of the pairs, once, in pair order. */

@@ -161,7 +161,10 @@ public class ZooKeeperMultiShapeBench {
             ops.add(Op.setData(VERSIONS + "/=O-" + e, versionRecord, recordVersions[e]++));
         }
 
-        List<OpResult> send(List<Op> ops) throws KeeperException, InterruptedException {
+        /** Appends what every save ends with (the seq touch and the change-log entry) and sends the multi. */
+        List<OpResult> commit(List<Op> ops, byte[] entry) throws KeeperException, InterruptedException {
+            ops.add(Op.setData(SEQ, new byte[0], -1));
+            ops.add(Op.create(nextLogEntry(), entry, OPEN, CreateMode.PERSISTENT));
             return zk.multi(ops);
         }
     }
@@ -174,14 +177,16 @@ public class ZooKeeperMultiShapeBench {
     /** The 12 ops of a lone provider save today. */
     @Benchmark
     public List<OpResult> saveShape(Target t) throws Exception {
+        return todaysSave(t, t.logEntry);
+    }
+
+    private static List<OpResult> todaysSave(Target t, byte[] logEntry) throws Exception {
         int e = t.entity();
         List<Op> ops = new ArrayList<>(12);
         t.ancestorChecks(ops, ANCESTORS.length);
         t.lockProof(ops);
         t.values(ops, e);
-        ops.add(Op.setData(SEQ, new byte[0], -1));
-        ops.add(Op.create(t.nextLogEntry(), t.logEntry, OPEN, CreateMode.PERSISTENT));
-        return t.send(ops);
+        return t.commit(ops, logEntry);
     }
 
     /** The same writes with no guard at all (not a correct save: the bound of what guards can cost). */
@@ -190,9 +195,7 @@ public class ZooKeeperMultiShapeBench {
         int e = t.entity();
         List<Op> ops = new ArrayList<>(4);
         t.values(ops, e);
-        ops.add(Op.setData(SEQ, new byte[0], -1));
-        ops.add(Op.create(t.nextLogEntry(), t.logEntry, OPEN, CreateMode.PERSISTENT));
-        return t.send(ops);
+        return t.commit(ops, t.logEntry);
     }
 
     /** One epoch znode and the parent instead of the six ancestors' checks. */
@@ -204,9 +207,7 @@ public class ZooKeeperMultiShapeBench {
         ops.add(Op.check(VERSIONS, -1));
         t.lockProof(ops);
         t.values(ops, e);
-        ops.add(Op.setData(SEQ, new byte[0], -1));
-        ops.add(Op.create(t.nextLogEntry(), t.logEntry, OPEN, CreateMode.PERSISTENT));
-        return t.send(ops);
+        return t.commit(ops, t.logEntry);
     }
 
     /** One znode per entity that holds its version: no version record. */
@@ -217,22 +218,13 @@ public class ZooKeeperMultiShapeBench {
         t.ancestorChecks(ops, 5);
         t.lockProof(ops);
         ops.add(Op.setData(TYPE + "/=O-" + e, t.value, t.envelopeVersions[e]++));
-        ops.add(Op.setData(SEQ, new byte[0], -1));
-        ops.add(Op.create(t.nextLogEntry(), t.logEntry, OPEN, CreateMode.PERSISTENT));
-        return t.send(ops);
+        return t.commit(ops, t.logEntry);
     }
 
     /** Today's save with a change-log entry that names the change but does not copy the value. */
     @Benchmark
     public List<OpResult> logWithoutValue(Target t) throws Exception {
-        int e = t.entity();
-        List<Op> ops = new ArrayList<>(12);
-        t.ancestorChecks(ops, ANCESTORS.length);
-        t.lockProof(ops);
-        t.values(ops, e);
-        ops.add(Op.setData(SEQ, new byte[0], -1));
-        ops.add(Op.create(t.nextLogEntry(), new byte[64], OPEN, CreateMode.PERSISTENT));
-        return t.send(ops);
+        return todaysSave(t, new byte[64]);
     }
 
     /** The least a save with a fence can write: the value and its commit marker, nothing else. */
@@ -242,6 +234,6 @@ public class ZooKeeperMultiShapeBench {
         List<Op> ops = new ArrayList<>(2);
         ops.add(Op.setData(TYPE + "/=O-" + e, t.value, -1));
         ops.add(Op.create(t.nextLogEntry(), new byte[64], OPEN, CreateMode.PERSISTENT));
-        return t.send(ops);
+        return t.zk.multi(ops);
     }
 }

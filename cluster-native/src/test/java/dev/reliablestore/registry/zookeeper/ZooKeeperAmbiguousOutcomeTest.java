@@ -119,6 +119,23 @@ class ZooKeeperAmbiguousOutcomeTest {
         }
     }
 
+    /**
+     * Arms a cut of the next large request after the server got it, and refuses every connection as
+     * soon as the cut happened: the server becomes unreachable with the batch applied. Join the
+     * thread returned after the commit.
+     */
+    private static Thread cutThenRefuse(CuttingProxy proxy) {
+        proxy.cutAtNextLargeRequest(LARGE, true);
+        Thread refuser = new Thread(() -> {
+            while (proxy.cuts() == 0) {
+                Thread.onSpinWait();
+            }
+            proxy.refuse(true);
+        });
+        refuser.start();
+        return refuser;
+    }
+
     @Test
     void manyCutsUnderConditionalIncrementsLoseAndRepeatNothing() throws Exception {
         String chroot = ZkTestSupport.freshChroot("ambiguous-many");
@@ -148,15 +165,7 @@ class ZooKeeperAmbiguousOutcomeTest {
                      ZkTestSupport.options("failoverTimeout", "1500ms", "sessionTimeout", "4000ms", "connectionTimeout", "1000ms"))) {
             registry.commit(WriteBatch.builder().setValue(KEY, "n", RegistryValue.qword(0)).build());
             VersionedValue before = registry.getValue(KEY, "n").orElseThrow();
-            proxy.cutAtNextLargeRequest(LARGE, true);
-            Thread refuser = new Thread(() -> {
-                // as soon as the cut happened, the server becomes unreachable
-                while (proxy.cuts() == 0) {
-                    Thread.onSpinWait();
-                }
-                proxy.refuse(true);
-            });
-            refuser.start();
+            Thread refuser = cutThenRefuse(proxy);
             assertThatThrownBy(() -> registry.commit(increment(before)))
                     .isInstanceOfSatisfying(RegistryUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
                     .hasMessageContaining("may or may not");
@@ -181,15 +190,7 @@ class ZooKeeperAmbiguousOutcomeTest {
             try {
                 registry.commit(WriteBatch.builder().setValue(KEY, "n", RegistryValue.qword(0)).build());
                 VersionedValue before = registry.getValue(KEY, "n").orElseThrow();
-                proxy.cutAtNextLargeRequest(LARGE, true);
-                Thread refuser = new Thread(() -> {
-                    // no reconnect: the verification waits for a connection until the registry closes
-                    while (proxy.cuts() == 0) {
-                        Thread.onSpinWait();
-                    }
-                    proxy.refuse(true);
-                });
-                refuser.start();
+                Thread refuser = cutThenRefuse(proxy); // no reconnect: the verification waits until the registry closes
                 CompletableFuture<CommitResult> inFlight = registry.commitAsync(increment(before));
                 refuser.join();
                 Thread closer = new Thread(registry::close, "closer");
