@@ -2,6 +2,8 @@ package dev.reliablestore.cluster;
 
 import dev.reliablestore.api.EntityTooLargeException;
 import dev.reliablestore.api.PersistenceException;
+import dev.reliablestore.api.StoreClosedException;
+import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.registry.ChangeListener;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.ClusterStatus;
@@ -197,7 +199,17 @@ final class RegistryGateway {
             }, c.onRetry, c, firstFailure, start);
         } catch (ConditionFailedException lost) {
             if (outcomeUnknown[0] && c.landed != null) {
-                OptionalLong landedAt = c.landed.get();
+                OptionalLong landedAt;
+                try {
+                    landedAt = c.landed.get();
+                } catch (StoreClosedException | StoreUnavailableException unread) {
+                    if (unread instanceof StoreUnavailableException u && u.outcomeUnknown()) {
+                        throw u;
+                    }
+                    // "closed" or a plain "unavailable" would read as "not written", and the lost attempt may have landed
+                    throw new StoreUnavailableException(c.what + " failed: an attempt was sent and its answer lost, and whether it landed"
+                            + " could not be read (" + unread.getMessage() + "); its outcome is unknown: read to decide", unread, true);
+                }
                 if (landedAt.isPresent()) {
                     return landedAt.getAsLong();
                 }

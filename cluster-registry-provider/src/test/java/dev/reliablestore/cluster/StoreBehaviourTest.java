@@ -61,7 +61,6 @@ class StoreBehaviourTest {
             assertThat(s.saveAsync("a", Customer.of("a", 2), 1).get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(2);
             assertThat(s.saveAsync("a", Customer.of("a", 3)).get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(3);
             assertThat(s.performanceMetrics().writes()).isEqualTo(3);
-            assertThat(s.performanceMetrics().p99WriteLatency()).isPositive();
         }
     }
 
