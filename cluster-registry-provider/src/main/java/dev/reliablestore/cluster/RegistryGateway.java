@@ -14,6 +14,7 @@ import dev.reliablestore.registry.NodeState;
 import dev.reliablestore.registry.ReadBatch;
 import dev.reliablestore.registry.ReadBatchResult;
 import dev.reliablestore.registry.RegistryArgumentException;
+import dev.reliablestore.registry.RegistryClosedException;
 import dev.reliablestore.registry.RegistryCorruptedException;
 import dev.reliablestore.registry.RegistryException;
 import dev.reliablestore.registry.RegistryLimitException;
@@ -225,7 +226,14 @@ final class RegistryGateway {
         CompletableFuture<CommitResult> future = registry.commitAsync(c.batch);
         try {
             if (!future.isDone() && c.visibleKey != null) {
-                Optional<VersionedValue> visible = registry.getValue(c.visibleKey, c.visibleName);
+                Optional<VersionedValue> visible;
+                try {
+                    visible = registry.getValue(c.visibleKey, c.visibleName);
+                } catch (RegistryUnavailableException | RegistryClosedException unread) {
+                    // the batch was handed to the registry: it may apply whatever this read says
+                    throw new RegistryUnavailableException(c.what + ": the batch was sent and the read of whether it is visible failed ("
+                            + unread.getMessage() + ")", unread, true);
+                }
                 if (visible.isPresent() && Arrays.equals(visible.get().value().unsafeData(), c.visibleValue)) {
                     future.whenComplete((ok, failed) -> {
                         if (failed != null) {

@@ -69,6 +69,7 @@ class RegistryErrorMappingTest {
     private volatile Runnable beforeNextCommit;
     private volatile String failReadOfVersion;
     private volatile Supplier<RuntimeException> failReads;
+    private volatile boolean readsFailWhileAsyncCommitsWait;
     private final AtomicInteger txCounter = new AtomicInteger();
 
     @BeforeEach
@@ -95,6 +96,12 @@ class RegistryErrorMappingTest {
                         commitThenLoseReply = false;
                         method.invoke(real, args);
                         throw new RegistryUnavailableException("connection lost before the reply", null, true);
+                    }
+                    if (name.equals("commitAsync") && readsFailWhileAsyncCommitsWait) {
+                        // the batch is handed over and answered later; meanwhile the registry answers no read
+                        failReads = () -> new RegistryUnavailableException("no answer", null, false);
+                        return ((CompletableFuture<?>) method.invoke(real, args)).thenApplyAsync(done -> done,
+                                CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS));
                     }
                     if (name.equals("commitAsync") && commitThenLoseReply) {
                         commitThenLoseReply = false;
@@ -351,6 +358,25 @@ class RegistryErrorMappingTest {
                 .hasMessageContaining("whether it landed could not be read");
         failReads = null;
         assertThat(customers.get("s")).as("it had landed").isPresent();
+    }
+
+    /**
+     * ASYNC replication asks whether a batch it handed over is visible yet; when that read failed, the
+     * attempt was not taken for one whose outcome is unknown, and the write was reported as not made.
+     */
+    @Test
+    void anAsyncReplicatedSaveWhoseVisibilityCannotBeReadIsReportedUnknown() {
+        try (ClusterStoreFactory async = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).replicationMode(ReplicationMode.ASYNCHRONOUS)
+                .maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty)) {
+            EntityStore<Customer> customers = async.store(Customer.class);
+            customers.save("a", Customer.of("a", 1));
+            readsFailWhileAsyncCommitsWait = true;
+            assertThat(catchThrowable(() -> customers.save("a", Customer.of("a", 2))))
+                    .isInstanceOfSatisfying(StoreUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue());
+            readsFailWhileAsyncCommitsWait = false;
+            failReads = null;
+        }
+        assertThat(factory.store(Customer.class).get("a").orElseThrow().version()).as("the write was applied").isEqualTo(2);
     }
 
     /** The registry closed after an attempt that lost its answer: StoreClosedException said nothing of the write that may have landed. */
