@@ -129,7 +129,17 @@ public final class AlternatingRatios {
             shape("epochGuards", "an epoch check instead of the ancestors' (8 ops)"),
             shape("oneZnodePerEntity", "one znode per entity, no version record (10 ops)"),
             shape("logWithoutValue", "a change-log entry without the value (12 ops)"),
-            shape("valueAndMarker", "the value and a 64-byte commit marker only (2 ops)"));
+            shape("valueAndMarker", "the value and a 64-byte commit marker only (2 ops)"),
+            Pair.goal("the engine's own batch, a multi of 100 setData / setData (time)",
+                    Measure.of(new Side(ZooKeeperMultiShapeBench.class, "rawBatch100")), Measure.of(SHAPE_SET_DATA), true, 3.0),
+            batchShape("saveBatchShape", "a saveBatch(100)'s multi today (210 ops)"),
+            batchShape("batchLogWithoutValues", "the same with a change-log entry without the values (210 ops)"));
+
+    /** A batch's multi against a lone save's, as the target compares saveBatch(100) with one save. */
+    static Pair batchShape(String method, String what) {
+        return Pair.goal(what + " / a lone save's multi (time)", Measure.of(new Side(ZooKeeperMultiShapeBench.class, method)),
+                Measure.of(new Side(ZooKeeperMultiShapeBench.class, "saveShape")), true, 3.0);
+    }
 
     // ---- issue 15: embedded, 1 KB (parameter dir) ----------------------------------------------
 

@@ -86,7 +86,8 @@ public final class SuitePlan {
                 runs.add(new Run(zkStore, p("nodes", "1")));
                 // not in quick/full: run by `run.sh ratios shapes`
                 runs.add(new Run(methods(ZooKeeperMultiShapeBench.class, "rawSetData", "saveShape", "withoutGuards", "epochGuards",
-                        "oneZnodePerEntity", "logWithoutValue", "valueAndMarker"), p("nodes", "1")));
+                        "oneZnodePerEntity", "logWithoutValue", "valueAndMarker", "rawBatch100", "saveBatchShape", "batchLogWithoutValues"),
+                        p("nodes", "1")));
                 runs.add(new Run(memory, p("pipeline", Stores.ZSTD_AES, "entities", "2000")));
                 runs.add(new Run(peerWrite, p("size", "1024")));
                 runs.add(new Run(peerRead, p("size", "1024", "entities", "1000")));

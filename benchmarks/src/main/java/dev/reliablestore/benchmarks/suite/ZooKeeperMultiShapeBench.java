@@ -39,7 +39,10 @@ import java.util.concurrent.TimeUnit;
  * could move to (no guards at all, one epoch znode instead of the ancestors' checks, one znode per
  * entity holding its version, a change-log entry without the value, and the least a fenced save must
  * write). If none of them is measurably cheaper than {@code saveShape}, no layout change closes the
- * gap between a save and {@code setData}. Not part of the quick suite: {@code benchmarks/run.sh ratios
+ * gap between a save and {@code setData}. The batch methods do the same for {@code saveBatch(100)}:
+ * {@link #rawBatch100} is the engine's own 100-value multi (its time over {@code setData}'s is what a
+ * batch costs ZooKeeper with nothing of ours in it), {@link #saveBatchShape} the multi a
+ * {@code saveBatch} of 100 sends today, compared with {@link #saveShape}. Not part of the quick suite: {@code benchmarks/run.sh ratios
  * shapes} runs it in alternating forks (the smoke test runs it once).
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -47,6 +50,7 @@ import java.util.concurrent.TimeUnit;
 public class ZooKeeperMultiShapeBench {
 
     static final int ENTITIES = 1_000;
+    static final int BATCH = 100;
     static final List<ACL> OPEN = ZooDefs.Ids.OPEN_ACL_UNSAFE;
     static final String ROOT = "/shape/data";
     // the keys above a provider save's version record, top-down, as the registry lays them out
@@ -72,6 +76,7 @@ public class ZooKeeperMultiShapeBench {
         ZooKeeper zk;
         byte[] value;
         byte[] logEntry;
+        byte[] batchLogEntry;
         byte[] versionRecord = new byte[10];
         int[] envelopeVersions = new int[ENTITIES];
         int[] recordVersions = new int[ENTITIES];
@@ -89,6 +94,10 @@ public class ZooKeeperMultiShapeBench {
             // a change-log entry: a header, the paths and the value it carries
             logEntry = new byte[1100];
             System.arraycopy(value, 0, logEntry, 60, value.length);
+            batchLogEntry = new byte[BATCH * logEntry.length];
+            for (int k = 0; k < BATCH; k++) {
+                System.arraycopy(logEntry, 0, batchLogEntry, k * logEntry.length, logEntry.length);
+            }
             create("/shape", new byte[0]);
             for (String key : ANCESTORS) {
                 create(key, new byte[0]);
@@ -186,6 +195,38 @@ public class ZooKeeperMultiShapeBench {
         t.ancestorChecks(ops, ANCESTORS.length);
         t.lockProof(ops);
         t.values(ops, e);
+        return t.commit(ops, logEntry);
+    }
+
+    /** The engine's own batch: one multi of 100 {@code setData} of 1 KB, nothing else. */
+    @Benchmark
+    public List<OpResult> rawBatch100(Target t) throws Exception {
+        List<Op> ops = new ArrayList<>(BATCH);
+        for (int k = 0; k < BATCH; k++) {
+            ops.add(Op.setData("/raw/O-" + t.entity(), t.value, -1));
+        }
+        return t.zk.multi(ops);
+    }
+
+    /** The multi of a {@code saveBatch} of 100 today: the guards once, two writes per entity, one change-log entry carrying the 100 values. */
+    @Benchmark
+    public List<OpResult> saveBatchShape(Target t) throws Exception {
+        return todaysBatch(t, t.batchLogEntry);
+    }
+
+    /** The same with a change-log entry that names the 100 changes but does not copy their values. */
+    @Benchmark
+    public List<OpResult> batchLogWithoutValues(Target t) throws Exception {
+        return todaysBatch(t, new byte[64 * BATCH]);
+    }
+
+    private static List<OpResult> todaysBatch(Target t, byte[] logEntry) throws Exception {
+        List<Op> ops = new ArrayList<>(2 * BATCH + 10);
+        t.ancestorChecks(ops, ANCESTORS.length);
+        t.lockProof(ops);
+        for (int k = 0; k < BATCH; k++) {
+            t.values(ops, t.entity());
+        }
         return t.commit(ops, logEntry);
     }
 
