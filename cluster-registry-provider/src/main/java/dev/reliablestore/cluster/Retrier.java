@@ -86,10 +86,11 @@ final class Retrier {
                 }
                 throw new StoreClosedException("the registry connection " + registryName);
             } catch (RegistryCorruptedException e) {
-                throw new PersistenceException(what + " failed: the registry's durable state is damaged: " + e.getMessage(), e);
+                throw new PersistenceException(what + " failed: the registry's durable state is damaged: " + e.getMessage()
+                        + earlierUnknown(unknownAttempt), e);
             } catch (RegistryStoppedException e) {
                 throw new PersistenceException(what + " failed and was not retried: " + e.getMessage()
-                        + (e.outcomeUnknown() ? " (the outcome of this write is unknown)" : "")
+                        + (e.outcomeUnknown() ? " (the outcome of this write is unknown)" : "") + earlierUnknown(unknownAttempt)
                         + "; for a store factory that opened the registry, reopening means closing the factory and opening it again", e);
             }
             if (cause instanceof RegistryUnavailableException r && r.outcomeUnknown()) {
@@ -114,5 +115,11 @@ final class Retrier {
             }
             delay = Math.min(delay * 2, failoverTimeoutNanos);
         }
+    }
+
+    /** What an error that is not about the outcome must still say when an earlier attempt's answer was lost: it may have landed. */
+    private static String earlierUnknown(int unknownAttempt) {
+        return unknownAttempt == 0 ? "" : "; the outcome of write attempt " + unknownAttempt
+                + " is unknown (it was sent and its answer lost, so the write may have been applied)";
     }
 }

@@ -5,6 +5,7 @@ import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryClosedException;
+import dev.reliablestore.registry.RegistryCorruptedException;
 import dev.reliablestore.registry.RegistryStoppedException;
 import dev.reliablestore.registry.RegistryUnavailableException;
 import org.junit.jupiter.api.Test;
@@ -92,6 +93,33 @@ class RetrierTest {
                 .satisfies(e -> assertThat(((PersistenceException) e).isRetryable()).isFalse());
         assertThat(calls).hasValue(1);
         assertThat(retries).hasValue(0);
+    }
+
+    /** A stopped or damaged registry says nothing about an attempt made before it: the error must, or a caller takes the write for not applied. */
+    @Test
+    void aStoppedOrDamagedRegistryAfterALostAnswerStillNamesThatAttempt() {
+        Retrier r = new Retrier(3, Duration.ofMillis(1), Duration.ofSeconds(5), "zookeeper:x");
+        AtomicInteger stopped = new AtomicInteger();
+        assertThatThrownBy(() -> r.call("save of T/a", () -> {
+            if (stopped.incrementAndGet() == 1) {
+                throw new RegistryUnavailableException("connection lost", null, true);
+            }
+            throw new RegistryStoppedException("the registry x stopped accepting writes", null, false);
+        }, () -> { })).isInstanceOf(PersistenceException.class)
+                .hasMessageContaining("stopped accepting writes")
+                .hasMessageContaining("the outcome of write attempt 1 is unknown");
+        AtomicInteger damaged = new AtomicInteger();
+        assertThatThrownBy(() -> r.call("save of T/b", () -> {
+            if (damaged.incrementAndGet() == 1) {
+                throw new RegistryUnavailableException("connection lost", null, true);
+            }
+            throw new RegistryCorruptedException("change-log entry /log/e-7 does not decode");
+        }, () -> { })).isInstanceOf(PersistenceException.class)
+                .hasMessageContaining("does not decode")
+                .hasMessageContaining("the outcome of write attempt 1 is unknown");
+        assertThatThrownBy(() -> r.call("save of T/c", () -> {
+            throw new RegistryCorruptedException("change-log entry /log/e-8 does not decode");
+        }, () -> { })).isInstanceOf(PersistenceException.class).message().doesNotContain("unknown");
     }
 
     @Test
