@@ -390,7 +390,7 @@ public abstract class AbstractEntityStore<T> implements EntityStore<T> {
             conflicts.increment();
             throw e;
         } finally {
-            writeLatency.record(System.nanoTime() - start);
+            countWrite(start);
         }
     }
 }
