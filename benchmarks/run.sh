@@ -15,8 +15,9 @@
 #          (embedded: files in `dir`; about 3 minutes per round; writes
 #          benchmarks/results/embedded-ratios.md), each the median over `rounds` (default 5)
 #          alternating forks of both sides, with its spread. shapes: what a save's multi costs
-#          ZooKeeper in today's layout and in others, against setData (default 1 server; about 4
-#          minutes per round; writes benchmarks/results/shapes-ratios.md).
+#          ZooKeeper in today's layout and in others, against setData, and a saveBatch(100)'s
+#          beside the engine's own 100-setData multi (default 1 server; about 5 minutes per round;
+#          writes benchmarks/results/shapes-ratios.md).
 #   dir    where file-backed benchmarks write (registry, SQLite, append log); default java.io.tmpdir.
 #          Put it on the disk you want measured.
 #
