@@ -29,7 +29,8 @@ public final class ClusterStoreMeterBinder implements MeterBinder {
     private final Tags tags;
 
     /**
-     * @param extraTags more tags, e.g. {@code node=NODE1}
+     * @param extraTags more tags, e.g. {@code node=NODE1}; needed to tell apart two factories bound
+     *                  into one registry (Micrometer keeps one meter per name and tags)
      */
     public ClusterStoreMeterBinder(EntityStore<?> store, Iterable<Tag> extraTags) {
         this.store = Objects.requireNonNull(store, "store");

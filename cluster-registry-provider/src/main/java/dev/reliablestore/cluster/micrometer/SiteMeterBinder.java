@@ -31,7 +31,8 @@ public final class SiteMeterBinder implements MeterBinder {
 
     /**
      * @param factory   a cluster-registry factory
-     * @param extraTags more tags, e.g. {@code node=NODE1}
+     * @param extraTags more tags, e.g. {@code node=NODE1}; needed to tell apart two factories bound
+     *                  into one registry (Micrometer keeps one meter per name and tags)
      * @throws IllegalArgumentException when {@code factory} is not a cluster-registry factory
      */
     public SiteMeterBinder(StoreFactory factory, Iterable<Tag> extraTags) {
