@@ -219,6 +219,12 @@ final class FeedHistory {
     final class Pin {
         private long next;
         private boolean released;
+        // where the last read stopped (its reader's thread only): a reader that goes on from there
+        // starts at that offset instead of scanning the segment from its first record again, which
+        // made a replay that chases live writes quadratic in the size of the active segment
+        private Path resumeSegment;
+        private long resumeSequence = -1;
+        private long resumeOffset;
 
         private Pin(long next) {
             this.next = next;
@@ -319,7 +325,7 @@ final class FeedHistory {
             long end = at + 1 < segments.size() ? WriteAheadLog.firstSequence(segments.get(at + 1)) - 1 : upTo;
             long last;
             try {
-                last = readSegment(segment, next, Math.min(end, upTo), sink);
+                last = readSegment(segment, next, Math.min(end, upTo), sink, pin);
             } catch (NoSuchFileException e) {
                 throw new Unreadable("log segment " + segment + " is gone", Math.min(end, upTo));
             }
@@ -336,11 +342,16 @@ final class FeedHistory {
         return upTo;
     }
 
-    /** Reads {@code from..to} from one segment; returns the last sequence read, or -1 when the sink stopped. */
-    private static long readSegment(Path segment, long from, long to, BatchSink sink) throws IOException, Unreadable, InterruptedException {
+    /**
+     * Reads {@code from..to} from one segment; returns the last sequence read, or -1 when the sink
+     * stopped. Starts where {@code pin}'s last read of this segment stopped when it goes on from there
+     * (records once read durable do not change while the registry is open), else at the first record.
+     */
+    private static long readSegment(Path segment, long from, long to, BatchSink sink, Pin pin) throws IOException, Unreadable,
+            InterruptedException {
         try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.READ)) {
             long size = ch.size();
-            long pos = 0;
+            long pos = segment.equals(pin.resumeSegment) && from == pin.resumeSequence ? pin.resumeOffset : 0;
             long last = from - 1;
             ByteBuffer header = ByteBuffer.allocate(LogCodec.HEADER_BYTES);
             while (last < to) {
@@ -397,6 +408,9 @@ final class FeedHistory {
                     }
                 }
             }
+            pin.resumeSegment = segment;
+            pin.resumeSequence = last + 1;
+            pin.resumeOffset = pos;
             return last;
         }
     }

@@ -152,6 +152,34 @@ class EmbeddedFeedHistoryTest {
         assertThatThrownBy(() -> reopened.watch(RegistryPath.root(), 0, new FeedRecorder())).isInstanceOf(FeedHistoryUnavailableException.class);
     }
 
+    /**
+     * A replay that chases live writes reads the active segment again and again; it goes on where
+     * its last read stopped instead of rescanning the segment from its first record (which grew
+     * quadratically with the segment). Seen from outside: damage in records it has already handed
+     * on does not stop it, because it does not read them again.
+     */
+    @Test
+    void aReaderGoesOnWhereItsLastReadStoppedWithoutRereadingTheSegment() throws Exception {
+        EmbeddedRegistry r = open(dir);
+        commitSome(r, 10);
+        r.close();
+        opened.remove(r);
+        FeedHistory history = FeedHistory.open(dir, Duration.ofHours(1), clock::get, 10, 0);
+        FeedHistory.Pin pin = history.pin(0);
+        List<Long> read = new ArrayList<>();
+        assertThat(history.read(0, 5, pin, b -> read.add(b.sequence()))).isEqualTo(5);
+        try (FileChannel ch = FileChannel.open(WriteAheadLog.segmentPath(dir, 1), StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) 0xEE}), LogCodec.HEADER_BYTES + 3); // in sequence 1's record
+        }
+        assertThat(history.read(5, 10, pin, b -> read.add(b.sequence()))).isEqualTo(10);
+        assertThat(read).containsExactlyElementsOf(LongStream.rangeClosed(1, 10).boxed().toList());
+        FeedHistory.Pin fresh = history.pin(5);
+        assertThatThrownBy(() -> history.read(5, 10, fresh, b -> true)).as("another reader starting there scans the segment")
+                .isInstanceOf(FeedHistory.Unreadable.class).hasMessageContaining("checksum mismatch at offset 0");
+        pin.release();
+        fresh.release();
+    }
+
     @Test
     void aCrashAfterHistoryWasDroppedReopensWithTheSameHorizon() throws Exception {
         EmbeddedRegistry r = open(dir);
