@@ -369,7 +369,9 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             }
             case SUSPENDED, LOST -> {
                 synchronized (connectionLock) {
-                    if (connected.isDone()) {
+                    // once closed, the failed future stays: a fresh one would hold a caller that
+                    // passed the closed check until its deadline instead of failing it at once
+                    if (connected.isDone() && !closed) {
                         connected = new CompletableFuture<>();
                     }
                 }
@@ -390,11 +392,11 @@ final class ZooKeeperRegistry implements ClusterRegistry {
 
     /** Completes with the handle once connected, or fails when the deadline passes or the registry closes. */
     private CompletableFuture<ZooKeeper> awaitConnected(long deadlineNanos) {
-        if (closed) {
-            return CompletableFuture.failedFuture(new RegistryClosedException(describe()));
-        }
         CompletableFuture<Void> current;
         synchronized (connectionLock) {
+            if (closed) {
+                return CompletableFuture.failedFuture(new RegistryClosedException(describe()));
+            }
             current = connected;
         }
         if (current.isDone() && !current.isCompletedExceptionally()) {
