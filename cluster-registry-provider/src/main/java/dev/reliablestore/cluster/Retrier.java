@@ -3,8 +3,15 @@ package dev.reliablestore.cluster;
 import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.registry.ConditionFailedException;
+import dev.reliablestore.registry.FeedHistoryUnavailableException;
+import dev.reliablestore.registry.NoSuchKeyException;
+import dev.reliablestore.registry.NodeOperationRefusedException;
+import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryClosedException;
 import dev.reliablestore.registry.RegistryCorruptedException;
+import dev.reliablestore.registry.RegistryException;
+import dev.reliablestore.registry.RegistryLimitException;
 import dev.reliablestore.registry.RegistryStoppedException;
 import dev.reliablestore.registry.RegistryUnavailableException;
 
@@ -92,6 +99,12 @@ final class Retrier {
                 throw new PersistenceException(what + " failed and was not retried: " + e.getMessage()
                         + (e.outcomeUnknown() ? " (the outcome of this write is unknown)" : "") + earlierUnknown(unknownAttempt)
                         + "; for a store factory that opened the registry, reopening means closing the factory and opening it again", e);
+            } catch (RegistryException e) {
+                if (unknownAttempt > 0 && !hasItsOwnMapping(e)) {
+                    // e.g. an ACL or authentication refusal on reconnecting: the gateway's "failed" would read as "not written"
+                    throw new PersistenceException(what + " failed: " + e.getMessage() + earlierUnknown(unknownAttempt), e);
+                }
+                throw e;
             }
             if (cause instanceof RegistryUnavailableException r && r.outcomeUnknown()) {
                 unknownAttempt = attempts;
@@ -115,6 +128,12 @@ final class Retrier {
             }
             delay = Math.min(delay * 2, failoverTimeoutNanos);
         }
+    }
+
+    /** Errors the gateway maps to their own answer (a lost condition it checks against what landed, a refusal before sending). */
+    private static boolean hasItsOwnMapping(RegistryException e) {
+        return e instanceof ConditionFailedException || e instanceof RegistryLimitException || e instanceof RegistryArgumentException
+                || e instanceof NoSuchKeyException || e instanceof FeedHistoryUnavailableException || e instanceof NodeOperationRefusedException;
     }
 
     /** What an error that is not about the outcome must still say when an earlier attempt's answer was lost: it may have landed. */

@@ -3,9 +3,11 @@ package dev.reliablestore.cluster;
 import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryClosedException;
 import dev.reliablestore.registry.RegistryCorruptedException;
+import dev.reliablestore.registry.RegistryException;
 import dev.reliablestore.registry.RegistryStoppedException;
 import dev.reliablestore.registry.RegistryUnavailableException;
 import org.junit.jupiter.api.Test;
@@ -120,6 +122,31 @@ class RetrierTest {
         assertThatThrownBy(() -> r.call("save of T/c", () -> {
             throw new RegistryCorruptedException("change-log entry /log/e-8 does not decode");
         }, () -> { })).isInstanceOf(PersistenceException.class).message().doesNotContain("unknown");
+    }
+
+    /** Any other registry error after a lost answer (e.g. an ACL or authentication refusal on reconnecting) names the attempt too. */
+    @Test
+    void anotherRegistryErrorAfterALostAnswerNamesThatAttempt() {
+        Retrier r = new Retrier(3, Duration.ofMillis(1), Duration.ofSeconds(5), "zookeeper:x");
+        AtomicInteger calls = new AtomicInteger();
+        assertThatThrownBy(() -> r.call("save of T/a", () -> {
+            if (calls.incrementAndGet() == 1) {
+                throw new RegistryUnavailableException("connection lost", null, true);
+            }
+            throw new RegistryException("authentication failed on reconnecting");
+        }, () -> { })).isInstanceOf(PersistenceException.class).hasMessageContaining("authentication failed")
+                .hasMessageContaining("the outcome of write attempt 1 is unknown");
+        RegistryException alone = new RegistryException("authentication failed");
+        assertThatThrownBy(() -> r.call("save of T/b", () -> {
+            throw alone;
+        }, () -> { })).as("left to the gateway's table").isSameAs(alone);
+        AtomicInteger conflict = new AtomicInteger();
+        assertThatThrownBy(() -> r.call("save of T/c", () -> {
+            if (conflict.incrementAndGet() == 1) {
+                throw new RegistryUnavailableException("connection lost", null, true);
+            }
+            throw new ConditionFailedException(0, null);
+        }, () -> { })).as("the gateway checks what landed").isInstanceOf(ConditionFailedException.class);
     }
 
     @Test
