@@ -114,9 +114,7 @@ final class Retrier {
             boolean outOfRetries = attempts > maxRetries;
             boolean outOfTime = elapsed + jittered > failoverTimeoutNanos;
             if (outOfRetries || outOfTime) {
-                String unknown = unknownAttempt == 0 ? ""
-                        : unknownAttempt == attempts ? "; the outcome of the last write attempt is unknown"
-                        : "; the outcome of write attempt " + unknownAttempt + " is unknown (it was sent and its answer lost, so the write may have been applied)";
+                String unknown = unknownAttempt == attempts ? "; the outcome of the last write attempt is unknown" : earlierUnknown(unknownAttempt);
                 throw new StoreUnavailableException(what + " failed: " + cause.getMessage() + "; gave up after " + attempts
                         + " attempt(s) over " + Duration.ofNanos(elapsed).toMillis() + " ms ("
                         + (outOfRetries ? "maxRetries=" + maxRetries + " reached" : "the next retry would pass failoverTimeout="

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -97,26 +98,27 @@ class RetrierTest {
         assertThat(retries).hasValue(0);
     }
 
+    /** A call whose first attempt was sent and lost its answer, and whose every later attempt throws {@code next}. */
+    private static Supplier<Object> lostAnswerThen(RuntimeException next) {
+        AtomicInteger calls = new AtomicInteger();
+        return () -> {
+            if (calls.incrementAndGet() == 1) {
+                throw new RegistryUnavailableException("connection lost", null, true);
+            }
+            throw next;
+        };
+    }
+
     /** A stopped or damaged registry says nothing about an attempt made before it: the error must, or a caller takes the write for not applied. */
     @Test
     void aStoppedOrDamagedRegistryAfterALostAnswerStillNamesThatAttempt() {
         Retrier r = new Retrier(3, Duration.ofMillis(1), Duration.ofSeconds(5), "zookeeper:x");
-        AtomicInteger stopped = new AtomicInteger();
-        assertThatThrownBy(() -> r.call("save of T/a", () -> {
-            if (stopped.incrementAndGet() == 1) {
-                throw new RegistryUnavailableException("connection lost", null, true);
-            }
-            throw new RegistryStoppedException("the registry x stopped accepting writes", null, false);
-        }, () -> { })).isInstanceOf(PersistenceException.class)
+        assertThatThrownBy(() -> r.call("save of T/a",
+                lostAnswerThen(new RegistryStoppedException("the registry x stopped accepting writes", null, false)), () -> { })).isInstanceOf(PersistenceException.class)
                 .hasMessageContaining("stopped accepting writes")
                 .hasMessageContaining("the outcome of write attempt 1 is unknown");
-        AtomicInteger damaged = new AtomicInteger();
-        assertThatThrownBy(() -> r.call("save of T/b", () -> {
-            if (damaged.incrementAndGet() == 1) {
-                throw new RegistryUnavailableException("connection lost", null, true);
-            }
-            throw new RegistryCorruptedException("change-log entry /log/e-7 does not decode");
-        }, () -> { })).isInstanceOf(PersistenceException.class)
+        assertThatThrownBy(() -> r.call("save of T/b",
+                lostAnswerThen(new RegistryCorruptedException("change-log entry /log/e-7 does not decode")), () -> { })).isInstanceOf(PersistenceException.class)
                 .hasMessageContaining("does not decode")
                 .hasMessageContaining("the outcome of write attempt 1 is unknown");
         assertThatThrownBy(() -> r.call("save of T/c", () -> {
@@ -128,25 +130,14 @@ class RetrierTest {
     @Test
     void anotherRegistryErrorAfterALostAnswerNamesThatAttempt() {
         Retrier r = new Retrier(3, Duration.ofMillis(1), Duration.ofSeconds(5), "zookeeper:x");
-        AtomicInteger calls = new AtomicInteger();
-        assertThatThrownBy(() -> r.call("save of T/a", () -> {
-            if (calls.incrementAndGet() == 1) {
-                throw new RegistryUnavailableException("connection lost", null, true);
-            }
-            throw new RegistryException("authentication failed on reconnecting");
-        }, () -> { })).isInstanceOf(PersistenceException.class).hasMessageContaining("authentication failed")
+        assertThatThrownBy(() -> r.call("save of T/a",
+                lostAnswerThen(new RegistryException("authentication failed on reconnecting")), () -> { })).isInstanceOf(PersistenceException.class).hasMessageContaining("authentication failed")
                 .hasMessageContaining("the outcome of write attempt 1 is unknown");
         RegistryException alone = new RegistryException("authentication failed");
         assertThatThrownBy(() -> r.call("save of T/b", () -> {
             throw alone;
         }, () -> { })).as("left to the gateway's table").isSameAs(alone);
-        AtomicInteger conflict = new AtomicInteger();
-        assertThatThrownBy(() -> r.call("save of T/c", () -> {
-            if (conflict.incrementAndGet() == 1) {
-                throw new RegistryUnavailableException("connection lost", null, true);
-            }
-            throw new ConditionFailedException(0, null);
-        }, () -> { })).as("the gateway checks what landed").isInstanceOf(ConditionFailedException.class);
+        assertThatThrownBy(() -> r.call("save of T/c", lostAnswerThen(new ConditionFailedException(0, null)), () -> { })).as("the gateway checks what landed").isInstanceOf(ConditionFailedException.class);
     }
 
     @Test
