@@ -94,15 +94,16 @@ final class Retrier {
                 throw new StoreClosedException("the registry connection " + registryName);
             } catch (RegistryCorruptedException e) {
                 throw new PersistenceException(what + " failed: the registry's durable state is damaged: " + e.getMessage()
-                        + earlierUnknown(unknownAttempt), e);
+                        + earlierUnknown(unknownAttempt), e, unknownAttempt > 0);
             } catch (RegistryStoppedException e) {
                 throw new PersistenceException(what + " failed and was not retried: " + e.getMessage()
                         + (e.outcomeUnknown() ? " (the outcome of this write is unknown)" : "") + earlierUnknown(unknownAttempt)
-                        + "; for a store factory that opened the registry, reopening means closing the factory and opening it again", e);
+                        + "; for a store factory that opened the registry, reopening means closing the factory and opening it again", e,
+                        e.outcomeUnknown() || unknownAttempt > 0);
             } catch (RegistryException e) {
                 if (unknownAttempt > 0 && !hasItsOwnMapping(e)) {
                     // e.g. an ACL or authentication refusal on reconnecting: the gateway's "failed" would read as "not written"
-                    throw new PersistenceException(what + " failed: " + e.getMessage() + earlierUnknown(unknownAttempt), e);
+                    throw new PersistenceException(what + " failed: " + e.getMessage() + earlierUnknown(unknownAttempt), e, true);
                 }
                 throw e;
             }

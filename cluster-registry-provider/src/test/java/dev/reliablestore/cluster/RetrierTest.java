@@ -93,7 +93,11 @@ class RetrierTest {
         }, retries::incrementAndGet)).isInstanceOf(PersistenceException.class).isNotInstanceOf(StoreUnavailableException.class)
                 .hasMessageContaining("save of T/a failed and was not retried").hasMessageContaining("No space left on device")
                 .hasMessageContaining("outcome of this write is unknown").hasMessageContaining("reopen")
-                .satisfies(e -> assertThat(((PersistenceException) e).isRetryable()).isFalse());
+                .satisfies(e -> assertThat(((PersistenceException) e).isRetryable()).isFalse())
+                .satisfies(e -> assertThat(((PersistenceException) e).outcomeUnknown()).as("the log write that failed may be on the disk").isTrue());
+        assertThatThrownBy(() -> r.call("save of T/b", () -> {
+            throw new RegistryStoppedException("the embedded registry x stopped accepting writes", null, false);
+        }, () -> { })).isInstanceOfSatisfying(PersistenceException.class, e -> assertThat(e.outcomeUnknown()).as("refused before writing").isFalse());
         assertThat(calls).hasValue(1);
         assertThat(retries).hasValue(0);
     }
@@ -116,14 +120,17 @@ class RetrierTest {
         assertThatThrownBy(() -> r.call("save of T/a",
                 lostAnswerThen(new RegistryStoppedException("the registry x stopped accepting writes", null, false)), () -> { })).isInstanceOf(PersistenceException.class)
                 .hasMessageContaining("stopped accepting writes")
-                .hasMessageContaining("the outcome of write attempt 1 is unknown");
+                .hasMessageContaining("the outcome of write attempt 1 is unknown")
+                .satisfies(e -> assertThat(((PersistenceException) e).outcomeUnknown()).isTrue());
         assertThatThrownBy(() -> r.call("save of T/b",
                 lostAnswerThen(new RegistryCorruptedException("change-log entry /log/e-7 does not decode")), () -> { })).isInstanceOf(PersistenceException.class)
                 .hasMessageContaining("does not decode")
-                .hasMessageContaining("the outcome of write attempt 1 is unknown");
+                .hasMessageContaining("the outcome of write attempt 1 is unknown")
+                .satisfies(e -> assertThat(((PersistenceException) e).outcomeUnknown()).isTrue());
         assertThatThrownBy(() -> r.call("save of T/c", () -> {
             throw new RegistryCorruptedException("change-log entry /log/e-8 does not decode");
-        }, () -> { })).isInstanceOf(PersistenceException.class).message().doesNotContain("unknown");
+        }, () -> { })).isInstanceOfSatisfying(PersistenceException.class, e -> assertThat(e.outcomeUnknown()).isFalse())
+                .message().doesNotContain("unknown");
     }
 
     /** Any other registry error after a lost answer (e.g. an ACL or authentication refusal on reconnecting) names the attempt too. */
@@ -132,7 +139,8 @@ class RetrierTest {
         Retrier r = new Retrier(3, Duration.ofMillis(1), Duration.ofSeconds(5), "zookeeper:x");
         assertThatThrownBy(() -> r.call("save of T/a",
                 lostAnswerThen(new RegistryException("authentication failed on reconnecting")), () -> { })).isInstanceOf(PersistenceException.class).hasMessageContaining("authentication failed")
-                .hasMessageContaining("the outcome of write attempt 1 is unknown");
+                .hasMessageContaining("the outcome of write attempt 1 is unknown")
+                .satisfies(e -> assertThat(((PersistenceException) e).outcomeUnknown()).isTrue());
         RegistryException alone = new RegistryException("authentication failed");
         assertThatThrownBy(() -> r.call("save of T/b", () -> {
             throw alone;

@@ -4,15 +4,15 @@ package dev.reliablestore.api;
  * The store cannot be reached or cannot accept the operation right now (no quorum, connection
  * lost, too few nodes; for the file provider also a full disk, since it resumes once space is
  * freed). The operation did not take effect, or — when {@link #outcomeUnknown()} is true — may
- * have (an attempt was sent and its answer lost): read to find out. Trying again later may succeed. A store that stopped writing after a failed write
- * and must be reopened (the embedded registry's fail-stop, a full disk included) reports a plain
- * {@link PersistenceException} that is not retryable instead.
+ * have (an attempt was sent and its answer lost — not only the last attempt): read to find out.
+ * Trying again later may succeed. A store that stopped writing after a failed write and must be
+ * reopened (the embedded registry's fail-stop, a full disk included) reports a plain
+ * {@link PersistenceException} that is not retryable instead, whose {@code outcomeUnknown()} says
+ * the same.
  */
 public class StoreUnavailableException extends PersistenceException {
 
     private static final long serialVersionUID = 1L;
-
-    private final boolean outcomeUnknown;
 
     public StoreUnavailableException(String message) {
         this(message, null, false);
@@ -24,16 +24,7 @@ public class StoreUnavailableException extends PersistenceException {
 
     /** @param outcomeUnknown whether a write attempt was sent and its answer lost, so that it may have taken effect */
     public StoreUnavailableException(String message, Throwable cause, boolean outcomeUnknown) {
-        super(message, cause);
-        this.outcomeUnknown = outcomeUnknown;
-    }
-
-    /**
-     * Whether the write may have taken effect: some attempt of it was sent and its answer lost (not
-     * only the last one). False means it did not take effect.
-     */
-    public boolean outcomeUnknown() {
-        return outcomeUnknown;
+        super(message, cause, outcomeUnknown);
     }
 
     @Override

@@ -225,7 +225,7 @@ public final class AuditLog implements AutoCloseable {
                 channel.force(false);
             } catch (IOException e) {
                 throw new PersistenceException("the operation was committed, but its audit record could not be written to " + file
-                        + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+                        + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e, true);
             }
             seq = s;
             head = h;
