@@ -45,6 +45,15 @@ final class DurableFiles {
 
     /** Writes a file atomically and durably: temporary file beside it, fsync, rename, directory fsync. */
     static void replaceAtomically(Path dir, Path target, Path temp, byte[] bytes) throws IOException {
+        writeAndRename(target, temp, bytes);
+        syncDirectory(dir);
+    }
+
+    /**
+     * The first half of {@link #replaceAtomically}: on failure nothing changed (the temporary file is
+     * removed); on return readers see the new file, which is durable once its directory is flushed.
+     */
+    static void writeAndRename(Path target, Path temp, byte[] bytes) throws IOException {
         try {
             writeNew(temp, bytes);
             rename(temp, target);
@@ -52,6 +61,5 @@ final class DurableFiles {
             Files.deleteIfExists(temp);
             throw e;
         }
-        syncDirectory(dir);
     }
 }

@@ -219,8 +219,9 @@ final class FileStore<T> extends AbstractEntityStore<T> {
                     throw new ConcurrencyConflictException(typeName(), id, expectedVersion, actual);
                 }
                 Path typeDir = factory.typeDir(typeName());
-                DurableFiles.replaceAtomically(typeDir, file(id),
-                        typeDir.resolve(FileStoreFactory.TEMP_PREFIX + UUID.randomUUID()), document(id, actual + 1, json));
+                DurableFiles.writeAndRename(file(id), typeDir.resolve(FileStoreFactory.TEMP_PREFIX + UUID.randomUUID()),
+                        document(id, actual + 1, json));
+                flushApplied("save of " + typeName() + "/" + id, typeDir);
                 return actual + 1;
             } finally {
                 stripe.unlock();
@@ -243,7 +244,7 @@ final class FileStore<T> extends AbstractEntityStore<T> {
                     return false;
                 }
                 Files.delete(current.file());
-                DurableFiles.syncDirectory(dir);
+                flushApplied("delete of " + typeName() + "/" + id, dir);
                 return true;
             } finally {
                 stripe.unlock();
@@ -257,13 +258,21 @@ final class FileStore<T> extends AbstractEntityStore<T> {
             List<ReentrantLock> locks = factory.lockAllStripes();
             try {
                 long removed = 0;
-                for (Path file : documents()) {
-                    if (Files.deleteIfExists(file)) {
-                        removed++;
+                try {
+                    for (Path file : documents()) {
+                        if (Files.deleteIfExists(file)) {
+                            removed++;
+                        }
                     }
+                } catch (IOException e) {
+                    if (removed == 0) {
+                        throw e;
+                    }
+                    throw new StoreUnavailableException("file store " + typeName() + ": clear removed " + removed + " "
+                            + typeName() + " entities in " + dir + " and then failed: " + e + "; the others are still there", e, true);
                 }
                 if (removed > 0) {
-                    DurableFiles.syncDirectory(dir);
+                    flushApplied("clear of " + removed + " " + typeName() + " entities", dir);
                 }
                 return removed;
             } finally {
@@ -317,7 +326,7 @@ final class FileStore<T> extends AbstractEntityStore<T> {
                 } catch (IOException e) {
                     throw new StoreUnavailableException("the batch of " + encoded.size() + " " + typeName()
                             + " entities is committed (journal " + journal + ") but applying it failed: " + e
-                            + "; it is completed when the directory is next opened", e);
+                            + "; it is completed when the directory is next opened", e, true);
                 }
                 return versions;
             } finally {
@@ -327,6 +336,20 @@ final class FileStore<T> extends AbstractEntityStore<T> {
     }
 
     // ---- plumbing ----------------------------------------------------------------------------
+
+    /**
+     * Flushes a directory after a change that reads already see. If that fails the change is not
+     * undone (readers may have seen it) but may not survive a crash: the error says so, with
+     * {@code outcomeUnknown()} true, rather than reading as "not written".
+     */
+    private void flushApplied(String change, Path directory) {
+        try {
+            DurableFiles.syncDirectory(directory);
+        } catch (IOException e) {
+            throw new StoreUnavailableException("file store " + typeName() + ": the " + change + " is applied (reads see it) but"
+                    + " flushing " + directory + " to the disk failed: " + e + "; it may not survive a crash", e, true);
+        }
+    }
 
     private interface IoCall<R> {
         R call() throws IOException;
