@@ -665,6 +665,20 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     @Override
     protected long doClear() {
+        long[] removed = {0};
+        try {
+            return clearAll(removed);
+        } catch (PersistenceException e) {
+            if (removed[0] == 0 || e.outcomeUnknown()) {
+                throw e;
+            }
+            // earlier batches did delete: an error that reads as "nothing happened" would be false
+            String message = "clear of " + typeName() + " removed " + removed[0] + " entities and then failed: " + e.getMessage();
+            throw e instanceof StoreUnavailableException ? new StoreUnavailableException(message, e, true) : new PersistenceException(message, e, true);
+        }
+    }
+
+    private long clearAll(long[] removedSoFar) {
         long removed = 0;
         int perBatch = sites != null ? Math.max(1, shippableEntities()) : Math.max(1, gateway.limits().maxBatchCommands() / COMMANDS_PER_DELETE);
         for (int round = 1; ; round++) {
@@ -680,6 +694,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 try {
                     Map<String, Long> gone = sites != null ? clearAtSite(chunk) : clear(chunk, versions);
                     removed += gone.size();
+                    removedSoFar[0] = removed;
                     if (factory.audited()) {
                         List<String> deleted = new ArrayList<>(gone.keySet());
                         factory.audit("delete", typeName(), deleted, deleted.stream().map(gone::get).toList(), null);
@@ -693,7 +708,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             }
             if (raced && round >= MAX_RACE_ATTEMPTS) {
                 throw new PersistenceException("clear of " + typeName() + " kept racing with concurrent deletes; removed "
-                        + removed + " entities before giving up");
+                        + removed + " entities before giving up", null, removed > 0);
             }
         }
     }

@@ -233,6 +233,9 @@ final class RegistryGateway {
                     // the batch was handed to the registry: it may apply whatever this read says
                     throw new RegistryUnavailableException(c.what + ": the batch was sent and the read of whether it is visible failed ("
                             + unread.getMessage() + ")", unread, true);
+                } catch (RegistryException unreadable) {
+                    // e.g. what the batch overwrites does not decode: the read only saves a wait, the batch's own answer decides
+                    visible = Optional.empty();
                 }
                 if (visible.isPresent() && Arrays.equals(visible.get().value().unsafeData(), c.visibleValue)) {
                     future.whenComplete((ok, failed) -> {

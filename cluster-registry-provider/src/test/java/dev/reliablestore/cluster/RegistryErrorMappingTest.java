@@ -69,7 +69,10 @@ class RegistryErrorMappingTest {
     private volatile Runnable beforeNextCommit;
     private volatile String failReadOfVersion;
     private volatile Supplier<RuntimeException> failReads;
+    private volatile Supplier<RuntimeException> failGetValue;
     private volatile boolean readsFailWhileAsyncCommitsWait;
+    private volatile boolean asyncCommitsAnswerLate;
+    private final AtomicInteger getValueFailures = new AtomicInteger();
     private final AtomicInteger txCounter = new AtomicInteger();
 
     @BeforeEach
@@ -97,9 +100,11 @@ class RegistryErrorMappingTest {
                         method.invoke(real, args);
                         throw new RegistryUnavailableException("connection lost before the reply", null, true);
                     }
-                    if (name.equals("commitAsync") && readsFailWhileAsyncCommitsWait) {
+                    if (name.equals("commitAsync") && (readsFailWhileAsyncCommitsWait || asyncCommitsAnswerLate)) {
                         // the batch is handed over and answered later; meanwhile the registry answers no read
-                        failReads = () -> new RegistryUnavailableException("no answer", null, false);
+                        if (readsFailWhileAsyncCommitsWait) {
+                            failReads = () -> new RegistryUnavailableException("no answer", null, false);
+                        }
                         return ((CompletableFuture<?>) method.invoke(real, args)).thenApplyAsync(done -> done,
                                 CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS));
                     }
@@ -108,6 +113,11 @@ class RegistryErrorMappingTest {
                         // the batch lands; its answer never arrives
                         return ((CompletableFuture<?>) method.invoke(real, args)).thenCompose(landed -> CompletableFuture.failedFuture(
                                 new RegistryUnavailableException("connection lost before the reply", null, true)));
+                    }
+                    Supplier<RuntimeException> getValueFails = failGetValue;
+                    if (name.equals("getValue") && getValueFails != null) {
+                        getValueFailures.incrementAndGet();
+                        throw getValueFails.get();
                     }
                     Supplier<RuntimeException> readFails = failReads;
                     if ((name.equals("read") || name.equals("getValue")) && readFails != null) {
@@ -379,6 +389,30 @@ class RegistryErrorMappingTest {
         assertThat(factory.store(Customer.class).get("a").orElseThrow().version()).as("the write was applied").isEqualTo(2);
     }
 
+    /**
+     * An ASYNC save returns once its write is visible; when the read that looks fails for another
+     * reason than a lost connection (e.g. what the save overwrites does not decode), the save's own
+     * answer decides — it was handed over and may apply, so a "damaged" error would misreport it.
+     */
+    @Test
+    void anAsyncReplicatedSaveWhoseVisibilityReadIsRefusedWaitsForItsOwnAnswer() {
+        try (ClusterStoreFactory async = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).replicationMode(ReplicationMode.ASYNCHRONOUS)
+                .maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty)) {
+            EntityStore<Customer> customers = async.store(Customer.class);
+            customers.save("a", Customer.of("a", 1));
+            failGetValue = () -> new RegistryCorruptedException("znode holds no registry value");
+            asyncCommitsAnswerLate = true;
+            try {
+                assertThat(customers.save("a", Customer.of("a", 2))).isEqualTo(2);
+            } finally {
+                failGetValue = null;
+                asyncCommitsAnswerLate = false;
+            }
+            assertThat(getValueFailures).as("the visibility read was made and refused").hasValue(1);
+        }
+        assertThat(factory.store(Customer.class).get("a").orElseThrow().version()).isEqualTo(2);
+    }
+
     /** The registry closed after an attempt that lost its answer: StoreClosedException said nothing of the write that may have landed. */
     @Test
     void aStoreClosedAfterALostAnswerReportsTheOutcomeUnknown() {
@@ -402,6 +436,32 @@ class RegistryErrorMappingTest {
         assertThat(customers.clear()).isEqualTo(2);
         assertThat(commitThenLoseReply).as("the answer was lost").isFalse();
         assertThat(customers.count()).isZero();
+    }
+
+    /**
+     * A clear deletes in batches of the registry's command limit; one that fails after its first batch
+     * did remove entities, so its error must not read as "nothing happened".
+     */
+    @Test
+    void aClearThatFailsAfterItsFirstBatchSaysItsOutcomeIsUnknown() {
+        EntityStore<Customer> customers = factory.store(Customer.class);
+        int perBatch = real.limits().maxBatchCommands() / RegistryEntityStore.COMMANDS_PER_DELETE;
+        Map<String, Customer> first = new LinkedHashMap<>();
+        Map<String, Customer> second = new LinkedHashMap<>();
+        for (int i = 0; i <= perBatch; i++) {
+            (i < perBatch / 2 ? first : second).put("c" + i, Customer.of("c" + i, i));
+        }
+        customers.saveBatch(first);
+        customers.saveBatch(second);
+        beforeNextCommit = () -> failCommit = () -> new RegistryUnavailableException("no quorum", null, false);
+        Throwable failed = catchThrowable(customers::clear);
+        failCommit = null;
+        assertThat(failed).isInstanceOf(StoreUnavailableException.class)
+                .hasMessageContaining("clear of Customer removed " + perBatch + " entities and then failed")
+                .hasMessageContaining("no quorum");
+        assertThat(((PersistenceException) failed).outcomeUnknown()).isTrue();
+        assertThat(customers.count()).isEqualTo(1);
+        assertThat(customers.clear()).isEqualTo(1);
     }
 
     /** A re-encryption that landed with its answer lost was taken for another writer's: not counted, not audited. */
