@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * A replicated, hierarchical, quorum-consistent key/value database, modelled on the Windows
@@ -78,6 +79,17 @@ public interface ClusterRegistry extends AutoCloseable {
      * with {@link ConditionFailedException}).
      */
     CompletableFuture<CommitResult> commitAsync(WriteBatch batch);
+
+    /**
+     * As {@link #commitAsync(WriteBatch)}, with the future completed on {@code executor}, so that
+     * stages a caller attaches without an executor of their own run there (unless it is already
+     * complete when they are attached). For a caller that would hand every answer to its own
+     * threads anyway: a backend that completes its futures on a thread of its own hands the answer
+     * over once instead of twice.
+     */
+    default CompletableFuture<CommitResult> commitAsync(WriteBatch batch, Executor executor) {
+        return commitAsync(batch).whenCompleteAsync((r, t) -> { }, executor);
+    }
 
     /**
      * Returns once every batch that this registry showed — to a read or a watch — before the call

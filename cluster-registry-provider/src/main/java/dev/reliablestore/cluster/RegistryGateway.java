@@ -169,11 +169,13 @@ final class RegistryGateway {
         long start = System.nanoTime();
         CompletableFuture<CommitResult> first;
         try {
-            first = registry.commitAsync(c.batch);
+            first = registry.commitAsync(c.batch, executor);
         } catch (RuntimeException refused) {
             first = CompletableFuture.failedFuture(refused);
         }
-        return first.handleAsync((done, failed) -> failed == null ? done.sequence() : commit(c, unwrap(failed), start), executor);
+        // an answer arrives on the executor already; a failure's retries park, so they go there whatever thread saw it
+        return first.handle((done, failed) -> failed == null ? CompletableFuture.completedFuture(done.sequence())
+                : CompletableFuture.supplyAsync(() -> commit(c, unwrap(failed), start), executor)).thenCompose(f -> f);
     }
 
     private static RuntimeException unwrap(Throwable t) {

@@ -58,8 +58,10 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -884,13 +886,31 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             return f;
         }
         // the caller's continuations must not run on ZooKeeper's event thread
+        return f.whenCompleteAsync((r, t) -> { }, this::complete);
+    }
+
+    /** Hands the answer from ZooKeeper's event thread straight to the caller's executor, not through the completion pool first. */
+    @Override
+    public CompletableFuture<CommitResult> commitAsync(WriteBatch batch, Executor executor) {
+        CompletableFuture<CommitResult> f = submit(batch);
+        if (f.isDone()) {
+            return f.whenCompleteAsync((r, t) -> { }, executor);
+        }
         return f.whenCompleteAsync((r, t) -> { }, task -> {
             try {
-                completions.execute(task);
-            } catch (java.util.concurrent.RejectedExecutionException closing) {
-                task.run(); // closed meanwhile: complete on the calling thread
+                executor.execute(task);
+            } catch (RejectedExecutionException shutDown) {
+                complete(task);
             }
         });
+    }
+
+    private void complete(Runnable task) {
+        try {
+            completions.execute(task);
+        } catch (RejectedExecutionException closing) {
+            task.run(); // closed meanwhile: complete on the calling thread
+        }
     }
 
     private CompletableFuture<CommitResult> submit(WriteBatch batch) {

@@ -186,6 +186,45 @@ class ZooKeeperPipelineTest {
         }
     }
 
+    /**
+     * A caller with its own executor gets the answer handed from ZooKeeper's event thread straight to
+     * it: one hand-off per answer, not two (through the registry's completion pool first). Its
+     * failures arrive the same way, and a shut-down executor still gets an answer.
+     */
+    @Test
+    void commitAsyncWithAnExecutorHandsTheAnswerOverOnce() {
+        String chroot = ZkTestSupport.freshChroot("pipeline-executor");
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            List<String> handedOverBy = new CopyOnWriteArrayList<>();
+            ExecutorService callers = Executors.newSingleThreadExecutor(task -> new Thread(task, "caller-pool"));
+            try {
+                java.util.concurrent.Executor executor = task -> {
+                    handedOverBy.add(Thread.currentThread().getName());
+                    callers.execute(task);
+                };
+                RegistryPath k = RegistryPath.of("exec");
+                List<CompletableFuture<String>> done = new ArrayList<>();
+                for (int i = 0; i < 20; i++) {
+                    done.add(r.commitAsync(WriteBatch.builder().setValue(k, "v" + i, RegistryValue.dword(i)).build(), executor)
+                            .thenApply(result -> Thread.currentThread().getName()));
+                }
+                CompletableFuture<CommitResult> refused = r.commitAsync(WriteBatch.builder().requireValueAbsent(k, "v0")
+                        .setValue(k, "w", RegistryValue.dword(1)).build(), executor);
+                done.forEach(f -> assertThat(f.orTimeout(60, TimeUnit.SECONDS).join()).isIn("caller-pool", "main"));
+                assertThat(refused).failsWithin(Duration.ofSeconds(60)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                        .withCauseInstanceOf(ConditionFailedException.class);
+                assertThat(handedOverBy).hasSize(21).noneMatch(name -> name.startsWith("zookeeper-registry-completion"));
+                assertThat(handedOverBy.stream().filter(name -> name.endsWith("EventThread"))).as("the 20 saves' answers").hasSizeGreaterThanOrEqualTo(20);
+            } finally {
+                callers.shutdownNow();
+            }
+            ExecutorService gone = Executors.newSingleThreadExecutor();
+            gone.shutdown();
+            assertThat(r.commitAsync(WriteBatch.builder().setValue(RegistryPath.of("exec"), "late", RegistryValue.dword(1)).build(), gone)
+                    .orTimeout(60, TimeUnit.SECONDS).join().sequence()).isPositive();
+        }
+    }
+
     @Test
     void aConnectionCutWithManyBatchesInFlightSettlesEachOnce() throws Exception {
         String chroot = ZkTestSupport.freshChroot("pipeline-cut");
