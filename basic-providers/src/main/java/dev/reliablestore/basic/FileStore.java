@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.DataIntegrityException;
+import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.api.Versioned;
 import dev.reliablestore.spi.AbstractEntityStore;
@@ -213,6 +214,7 @@ final class FileStore<T> extends AbstractEntityStore<T> {
         return io("save", id, () -> {
             stripe.lock();
             try {
+                factory.requireWritable("save of " + typeName() + "/" + id);
                 Document current = read(id);
                 long actual = current == null ? Versioned.ABSENT : current.version();
                 if (expectedVersion != ANY_VERSION && expectedVersion != actual) {
@@ -235,6 +237,7 @@ final class FileStore<T> extends AbstractEntityStore<T> {
         return io("delete", id, () -> {
             stripe.lock();
             try {
+                factory.requireWritable("delete of " + typeName() + "/" + id);
                 Document current = read(id);
                 long actual = current == null ? Versioned.ABSENT : current.version();
                 if (expectedVersion != ANY_VERSION && expectedVersion != actual) {
@@ -257,6 +260,7 @@ final class FileStore<T> extends AbstractEntityStore<T> {
         return io("clear", null, () -> {
             List<ReentrantLock> locks = factory.lockAllStripes();
             try {
+                factory.requireWritable("clear of " + typeName());
                 long removed = 0;
                 try {
                     for (Path file : documents()) {
@@ -295,6 +299,7 @@ final class FileStore<T> extends AbstractEntityStore<T> {
         return io("save a batch of " + encoded.size() + " entities", null, () -> {
             List<ReentrantLock> locks = factory.lockStripes(typeName(), encoded.keySet());
             try {
+                factory.requireWritable("save of a batch of " + encoded.size() + " " + typeName() + " entities");
                 Path typeDir = factory.typeDir(typeName());
                 String batchId = factory.nextBatchId();
                 Map<String, Long> versions = new LinkedHashMap<>();
@@ -316,6 +321,11 @@ final class FileStore<T> extends AbstractEntityStore<T> {
                     DurableFiles.syncDirectory(typeDir);
                     journal = factory.commitJournal(batchId, typeDir.getFileName().toString(), renames);
                 } catch (IOException | RuntimeException e) {
+                    Path renamed = factory.journal(batchId);
+                    if (Files.exists(renamed)) {
+                        // its rename (the commit point) happened and flushing it failed: the next open applies it, or not
+                        throw committedNotApplied(encoded.size(), renamed, "flushing its journal failed", e);
+                    }
                     for (Path temp : temps) {
                         Files.deleteIfExists(temp);
                     }
@@ -323,10 +333,8 @@ final class FileStore<T> extends AbstractEntityStore<T> {
                 }
                 try {
                     factory.rollForward(journal);
-                } catch (IOException e) {
-                    throw new StoreUnavailableException("the batch of " + encoded.size() + " " + typeName()
-                            + " entities is committed (journal " + journal + ") but applying it failed: " + e
-                            + "; it is completed when the directory is next opened", e, true);
+                } catch (IOException | DataIntegrityException e) {
+                    throw committedNotApplied(encoded.size(), journal, "applying it failed", e);
                 }
                 return versions;
             } finally {
@@ -336,6 +344,15 @@ final class FileStore<T> extends AbstractEntityStore<T> {
     }
 
     // ---- plumbing ----------------------------------------------------------------------------
+
+    /** A batch past its commit point and not applied: writes stop until reopening, which finishes it. */
+    private PersistenceException committedNotApplied(int entities, Path journal, String failure, Exception e) {
+        String what = "a batch of " + entities + " " + typeName() + " entities committed (journal " + journal + ") whose " + failure;
+        factory.stopWrites(what);
+        return new PersistenceException("the batch of " + entities + " " + typeName() + " entities is committed (journal " + journal
+                + ") but " + failure + ": " + e + "; it is completed when the directory is next opened, and until then this factory"
+                + " refuses writes (a later write of one of its entities would be overwritten then)", e, true);
+    }
 
     /**
      * Flushes a directory after a change that reads already see. If that fails the change is not

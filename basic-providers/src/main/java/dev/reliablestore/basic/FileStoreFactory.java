@@ -8,6 +8,7 @@ import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.api.EntityIds;
 import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.api.StoreUnavailableException;
@@ -88,6 +89,15 @@ final class FileStoreFactory implements StoreFactory {
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private volatile boolean closed;
     private volatile boolean checksumsRequired;
+    /** Why writes stopped (a batch left committed but not applied), or null. */
+    private volatile String writesStoppedBecause;
+
+    /** One rename of {@link #rollForward}; a step that can fail after a batch's commit point, replaced by a test to fail it. */
+    interface RollForwardRename {
+        void rename(Path temp, Path target) throws IOException;
+    }
+
+    volatile RollForwardRename rollForwardRename = DurableFiles::rename;
 
     private FileStoreFactory(Path root, EntityCodec codec, long maxEntityBytes, FileChannel lockChannel, FileLock lock) {
         this.root = root;
@@ -281,7 +291,7 @@ final class FileStoreFactory implements StoreFactory {
             Path temp = dir.resolve(plainName(journal, e.path("temp").asText()));
             Path target = dir.resolve(plainName(journal, e.path("target").asText()));
             if (Files.exists(temp)) {
-                DurableFiles.rename(temp, target);
+                rollForwardRename.rename(temp, target);
             }
             dirs.add(dir);
         }
@@ -307,10 +317,34 @@ final class FileStoreFactory implements StoreFactory {
         for (String[] pair : tempAndTarget) {
             entries.addObject().put("dir", typeDir).put("temp", pair[0]).put("target", pair[1]);
         }
-        Path journal = batches.resolve(batchId + JOURNAL_SUFFIX);
+        Path journal = journal(batchId);
         Path temp = batches.resolve(batchId + JOURNAL_SUFFIX + ".tmp");
         DurableFiles.replaceAtomically(batches, journal, temp, FRAME.writeValueAsBytes(node));
         return journal;
+    }
+
+    Path journal(String batchId) {
+        return batches.resolve(batchId + JOURNAL_SUFFIX);
+    }
+
+    /**
+     * Stops writes after a batch was left committed but not (or not known to be) applied: a later
+     * write of one of its entities would be overwritten by the batch when the next open rolls it
+     * forward. Reads go on; closing and opening the factory again finishes the batch.
+     */
+    void stopWrites(String because) {
+        if (writesStoppedBecause == null) {
+            writesStoppedBecause = because;
+        }
+    }
+
+    /** @throws PersistenceException writes stopped (see {@link #stopWrites}) */
+    void requireWritable(String what) {
+        String because = writesStoppedBecause;
+        if (because != null) {
+            throw new PersistenceException(what + " was refused: file store " + root + " stopped accepting writes after " + because
+                    + "; close the factory and open it again (the open finishes that batch)");
+        }
     }
 
     String nextBatchId() {

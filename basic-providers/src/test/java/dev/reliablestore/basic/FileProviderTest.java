@@ -232,6 +232,44 @@ class FileProviderTest {
         }
     }
 
+    /**
+     * A batch past its commit point that could not be applied is finished by the next open; a write
+     * of one of its entities before that would be overwritten then, so writes stop until reopening.
+     */
+    @Test
+    void aBatchCommittedButNotAppliedStopsWritesUntilTheDirectoryIsReopened() throws Exception {
+        Map<String, Thing> batch = new java.util.LinkedHashMap<>();
+        batch.put("a", new Thing("new-a"));
+        batch.put("b", new Thing("new-b"));
+        batch.put("c", new Thing("new-c"));
+        try (StoreFactory f = open()) {
+            EntityStore<Thing> things = f.store(Thing.class);
+            things.save("a", new Thing("old-a"));
+            FileStoreFactory files = (FileStoreFactory) f;
+            java.util.concurrent.atomic.AtomicInteger renames = new java.util.concurrent.atomic.AtomicInteger();
+            files.rollForwardRename = (temp, target) -> {
+                if (renames.incrementAndGet() == 2) {
+                    throw new java.io.IOException("injected: the second rename fails");
+                }
+                DurableFiles.rename(temp, target);
+            };
+            Throwable failed = org.assertj.core.api.Assertions.catchThrowable(() -> things.saveBatch(batch));
+            files.rollForwardRename = DurableFiles::rename;
+            assertThat(failed).isInstanceOf(dev.reliablestore.api.PersistenceException.class).isNotInstanceOf(StoreUnavailableException.class)
+                    .hasMessageContaining("is committed").hasMessageContaining("injected").hasMessageContaining("refuses writes");
+            assertThat(((dev.reliablestore.api.PersistenceException) failed).outcomeUnknown()).isTrue();
+            assertThatThrownBy(() -> things.save("b", new Thing("later"))).hasMessageContaining("stopped accepting writes")
+                    .hasMessageContaining("close the factory and open it again");
+            assertThatThrownBy(things::clear).hasMessageContaining("stopped accepting writes");
+            assertThat(things.get("a")).as("reads go on").isPresent();
+        }
+        try (StoreFactory f = open()) {
+            EntityStore<Thing> things = f.store(Thing.class);
+            assertThat(things.getAll().stream().map(v -> v.value().name())).containsExactlyInAnyOrder("new-a", "new-b", "new-c");
+            assertThat(things.save("b", new Thing("later"))).isEqualTo(2);
+        }
+    }
+
     /** Child process of {@link #anotherProcessIsRefusedWhileTheDirectoryIsOpen}: tries to open the directory. */
     public static final class FileLockProbe {
         public static void main(String[] args) {
