@@ -669,10 +669,10 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         try {
             return clearAll(removed);
         } catch (PersistenceException e) {
-            if (removed[0] == 0 || e.outcomeUnknown()) {
+            if (removed[0] == 0) {
                 throw e;
             }
-            // earlier batches did delete: an error that reads as "nothing happened" would be false
+            // earlier batches did delete: an error that reads as "nothing happened" would be false (the cause keeps its type)
             String message = "clear of " + typeName() + " removed " + removed[0] + " entities and then failed: " + e.getMessage();
             throw e instanceof StoreUnavailableException ? new StoreUnavailableException(message, e, true) : new PersistenceException(message, e, true);
         }

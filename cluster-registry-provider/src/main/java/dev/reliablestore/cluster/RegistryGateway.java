@@ -205,13 +205,15 @@ final class RegistryGateway {
                 OptionalLong landedAt;
                 try {
                     landedAt = c.landed.get();
-                } catch (StoreClosedException | StoreUnavailableException unread) {
-                    if (unread instanceof StoreUnavailableException u && u.outcomeUnknown()) {
-                        throw u;
+                } catch (PersistenceException unread) {
+                    if (unread.outcomeUnknown()) {
+                        throw unread;
                     }
-                    // "closed" or a plain "unavailable" would read as "not written", and the lost attempt may have landed
-                    throw new StoreUnavailableException(c.what + " failed: an attempt was sent and its answer lost, and whether it landed"
-                            + " could not be read (" + unread.getMessage() + "); its outcome is unknown: read to decide", unread, true);
+                    // "closed", "unavailable" or "damaged" alone would read as "not written", and the lost attempt may have landed
+                    String message = c.what + " failed: an attempt was sent and its answer lost, and whether it landed could not be read ("
+                            + unread.getMessage() + "); its outcome is unknown: read to decide";
+                    throw unread instanceof StoreClosedException || unread instanceof StoreUnavailableException
+                            ? new StoreUnavailableException(message, unread, true) : new PersistenceException(message, unread, true);
                 }
                 if (landedAt.isPresent()) {
                     return landedAt.getAsLong();

@@ -368,6 +368,14 @@ class RegistryErrorMappingTest {
                 .hasMessageContaining("whether it landed could not be read");
         failReads = null;
         assertThat(customers.get("s")).as("it had landed").isPresent();
+        // a read refused for another reason (here: what it reads does not decode) says no more about the write
+        beforeNextCommit = () -> beforeNextCommit = () -> failReads = () -> new RegistryCorruptedException("znode holds no registry value");
+        commitThenLoseReply = true;
+        assertThat(catchThrowable(() -> customers.save("d", Customer.of("d", 1))))
+                .isInstanceOfSatisfying(PersistenceException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                .hasMessageContaining("whether it landed could not be read");
+        failReads = null;
+        assertThat(customers.get("d")).as("it had landed").isPresent();
     }
 
     /**
@@ -444,7 +452,14 @@ class RegistryErrorMappingTest {
      */
     @Test
     void aClearThatFailsAfterItsFirstBatchSaysItsOutcomeIsUnknown() {
-        EntityStore<Customer> customers = factory.store(Customer.class);
+        // no dictionary: its training commits in the background and could take the hook meant for the clear
+        try (ClusterStoreFactory plain = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).compressionDictionary(false)
+                .maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty)) {
+            clearFailingAfterItsFirstBatch(plain.store(Customer.class));
+        }
+    }
+
+    private void clearFailingAfterItsFirstBatch(EntityStore<Customer> customers) {
         int perBatch = real.limits().maxBatchCommands() / RegistryEntityStore.COMMANDS_PER_DELETE;
         Map<String, Customer> first = new LinkedHashMap<>();
         Map<String, Customer> second = new LinkedHashMap<>();

@@ -99,7 +99,8 @@ public interface EntityStore<T> extends AutoCloseable {
     long count(Predicate<? super T> filter);
 
     /**
-     * Deletes every entity of this type.
+     * Deletes every entity of this type. Not atomic on every provider: one that fails after deleting
+     * some entities says so with {@link PersistenceException#outcomeUnknown()} true.
      *
      * @return how many were removed
      */
@@ -107,7 +108,9 @@ public interface EntityStore<T> extends AutoCloseable {
 
     /**
      * Stores all entries unconditionally as one atomic write: either every entry is stored or,
-     * on any failure (a bad id, an entity too large, an I/O error), none is.
+     * on any failure (a bad id, an entity too large, an I/O error), none is — unless the error's
+     * {@link PersistenceException#outcomeUnknown()} is true: then all of them may be (e.g. the batch
+     * was committed and its answer lost); read to find out.
      *
      * @return the new version of each id, in the iteration order of {@code entities}
      */
