@@ -361,21 +361,23 @@ class RegistryErrorMappingTest {
     @Test
     void aLostAnswerWhoseLandingCannotBeReadIsReportedUnknown() {
         EntityStore<Customer> customers = factory.store(Customer.class);
-        beforeNextCommit = () -> beforeNextCommit = () -> failReads = () -> new RegistryUnavailableException("no answer", null, false);
-        commitThenLoseReply = true;
-        assertThat(catchThrowable(() -> customers.save("s", Customer.of("s", 1))))
-                .isInstanceOfSatisfying(StoreUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
-                .hasMessageContaining("whether it landed could not be read");
-        failReads = null;
-        assertThat(customers.get("s")).as("it had landed").isPresent();
+        assertThat(saveWhoseLandingCannotBeRead(customers, "s", () -> new RegistryUnavailableException("no answer", null, false)))
+                .isInstanceOf(StoreUnavailableException.class);
         // a read refused for another reason (here: what it reads does not decode) says no more about the write
-        beforeNextCommit = () -> beforeNextCommit = () -> failReads = () -> new RegistryCorruptedException("znode holds no registry value");
+        assertThat(saveWhoseLandingCannotBeRead(customers, "d", () -> new RegistryCorruptedException("znode holds no registry value")))
+                .isInstanceOf(PersistenceException.class);
+    }
+
+    /** A save whose first attempt lands with its answer lost, whose retry loses its condition, and whose read of what landed fails so. */
+    private Throwable saveWhoseLandingCannotBeRead(EntityStore<Customer> customers, String id, Supplier<RuntimeException> readFailure) {
+        beforeNextCommit = () -> beforeNextCommit = () -> failReads = readFailure;
         commitThenLoseReply = true;
-        assertThat(catchThrowable(() -> customers.save("d", Customer.of("d", 1))))
-                .isInstanceOfSatisfying(PersistenceException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
-                .hasMessageContaining("whether it landed could not be read");
+        Throwable failed = catchThrowable(() -> customers.save(id, Customer.of(id, 1)));
         failReads = null;
-        assertThat(customers.get("d")).as("it had landed").isPresent();
+        assertThat(failed).isInstanceOfSatisfying(PersistenceException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                .hasMessageContaining("whether it landed could not be read");
+        assertThat(customers.get(id)).as("it had landed").isPresent();
+        return failed;
     }
 
     /**
