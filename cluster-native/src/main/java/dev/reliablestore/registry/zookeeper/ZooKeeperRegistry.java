@@ -897,9 +897,16 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             return f.whenCompleteAsync((r, t) -> { }, executor);
         }
         return f.whenCompleteAsync((r, t) -> { }, task -> {
+            Thread answering = Thread.currentThread();
             try {
-                executor.execute(task);
-            } catch (RejectedExecutionException shutDown) {
+                executor.execute(() -> {
+                    if (Thread.currentThread() == answering) {
+                        complete(task); // an executor that runs tasks inline (or the caller's, when saturated): not on ZooKeeper's thread
+                    } else {
+                        task.run();
+                    }
+                });
+            } catch (RuntimeException refused) { // shut down, or failing otherwise: the answer still reaches the caller
                 complete(task);
             }
         });

@@ -218,6 +218,10 @@ class ZooKeeperPipelineTest {
             } finally {
                 callers.shutdownNow();
             }
+            // an executor that runs tasks inline must not make the caller's stages run on ZooKeeper's event thread
+            assertThat(r.commitAsync(WriteBatch.builder().setValue(RegistryPath.of("exec"), "inline", RegistryValue.dword(1)).build(),
+                    Runnable::run).thenApply(result -> Thread.currentThread().getName()).orTimeout(60, TimeUnit.SECONDS).join())
+                    .doesNotEndWith("EventThread");
             ExecutorService gone = Executors.newSingleThreadExecutor();
             gone.shutdown();
             assertThat(r.commitAsync(WriteBatch.builder().setValue(RegistryPath.of("exec"), "late", RegistryValue.dword(1)).build(), gone)
