@@ -322,7 +322,7 @@ final class FileStore<T> extends AbstractEntityStore<T> {
                     journal = factory.commitJournal(batchId, typeDir.getFileName().toString(), renames);
                 } catch (IOException | RuntimeException e) {
                     Path renamed = factory.journal(batchId);
-                    if (Files.exists(renamed)) {
+                    if (!Files.notExists(renamed)) { // there, or it cannot be told: the rename may have happened
                         // its rename (the commit point) happened and flushing it failed: the next open applies it, or not
                         throw committedNotApplied(encoded.size(), renamed, "flushing its journal failed", e);
                     }
@@ -333,7 +333,7 @@ final class FileStore<T> extends AbstractEntityStore<T> {
                 }
                 try {
                     factory.rollForward(journal);
-                } catch (IOException | DataIntegrityException e) {
+                } catch (IOException | RuntimeException e) {
                     throw committedNotApplied(encoded.size(), journal, "applying it failed", e);
                 }
                 return versions;
