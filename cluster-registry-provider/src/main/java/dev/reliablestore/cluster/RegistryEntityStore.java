@@ -707,8 +707,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 }
             }
             if (raced && round >= MAX_RACE_ATTEMPTS) {
-                throw new PersistenceException("clear of " + typeName() + " kept racing with concurrent deletes; removed "
-                        + removed + " entities before giving up", null, removed > 0);
+                // doClear adds how many were removed
+                throw new PersistenceException("clear of " + typeName() + " kept racing with concurrent deletes; gave up after "
+                        + round + " rounds");
             }
         }
     }
