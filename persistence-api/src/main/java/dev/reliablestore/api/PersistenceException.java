@@ -8,7 +8,8 @@ public class PersistenceException extends RuntimeException {
     private final boolean outcomeUnknown;
 
     public PersistenceException(String message) {
-        this(message, null, false);
+        super(message); // no cause yet: a subclass or a translator may still initCause
+        this.outcomeUnknown = false;
     }
 
     public PersistenceException(String message, Throwable cause) {
