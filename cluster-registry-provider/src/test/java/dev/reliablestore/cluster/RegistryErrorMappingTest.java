@@ -144,6 +144,12 @@ class RegistryErrorMappingTest {
         real.close();
     }
 
+    /** A factory on the faulty registry with ASYNC replication. */
+    private ClusterStoreFactory asyncFactory() {
+        return ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).replicationMode(ReplicationMode.ASYNCHRONOUS)
+                .maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty);
+    }
+
     private Throwable onStore(String id) {
         return catchThrowable(() -> factory.store(Customer.class).save(id, Customer.of(id, 1)));
     }
@@ -386,8 +392,7 @@ class RegistryErrorMappingTest {
      */
     @Test
     void anAsyncReplicatedSaveWhoseVisibilityCannotBeReadIsReportedUnknown() {
-        try (ClusterStoreFactory async = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).replicationMode(ReplicationMode.ASYNCHRONOUS)
-                .maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty)) {
+        try (ClusterStoreFactory async = asyncFactory()) {
             EntityStore<Customer> customers = async.store(Customer.class);
             customers.save("a", Customer.of("a", 1));
             readsFailWhileAsyncCommitsWait = true;
@@ -406,8 +411,7 @@ class RegistryErrorMappingTest {
      */
     @Test
     void anAsyncReplicatedSaveWhoseVisibilityReadIsRefusedWaitsForItsOwnAnswer() {
-        try (ClusterStoreFactory async = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).replicationMode(ReplicationMode.ASYNCHRONOUS)
-                .maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty)) {
+        try (ClusterStoreFactory async = asyncFactory()) {
             EntityStore<Customer> customers = async.store(Customer.class);
             customers.save("a", Customer.of("a", 1));
             failGetValue = () -> new RegistryCorruptedException("znode holds no registry value");
