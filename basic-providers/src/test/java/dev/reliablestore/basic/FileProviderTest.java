@@ -5,20 +5,25 @@ import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.EntityTooLargeException;
 import dev.reliablestore.api.Persistence;
+import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.api.StoreUnavailableException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /** What the file provider promises beyond the TCK: configuration, layout, names, recovery, the lock. */
 class FileProviderTest {
@@ -224,7 +229,7 @@ class FileProviderTest {
                 for (int i = 1; i < 20; i++) {
                     things.save("a" + i, new Thing("x"));
                 }
-                StoreUnavailableException failed = (StoreUnavailableException) org.assertj.core.api.Assertions.catchThrowable(things::clear);
+                StoreUnavailableException failed = (StoreUnavailableException) catchThrowable(things::clear);
                 assertThat(failed).isNotNull();
                 long left = 0;
                 for (int i = 0; i < 20; i++) {
@@ -249,7 +254,7 @@ class FileProviderTest {
      */
     @Test
     void aBatchCommittedButNotAppliedStopsWritesUntilTheDirectoryIsReopened() throws Exception {
-        Map<String, Thing> batch = new java.util.LinkedHashMap<>();
+        Map<String, Thing> batch = new LinkedHashMap<>();
         batch.put("a", new Thing("new-a"));
         batch.put("b", new Thing("new-b"));
         batch.put("c", new Thing("new-c"));
@@ -257,18 +262,18 @@ class FileProviderTest {
             EntityStore<Thing> things = f.store(Thing.class);
             things.save("a", new Thing("old-a"));
             FileStoreFactory files = (FileStoreFactory) f;
-            java.util.concurrent.atomic.AtomicInteger renames = new java.util.concurrent.atomic.AtomicInteger();
+            AtomicInteger renames = new AtomicInteger();
             files.rollForwardRename = (temp, target) -> {
                 if (renames.incrementAndGet() == 2) {
-                    throw new java.io.IOException("injected: the second rename fails");
+                    throw new IOException("injected: the second rename fails");
                 }
                 DurableFiles.rename(temp, target);
             };
-            Throwable failed = org.assertj.core.api.Assertions.catchThrowable(() -> things.saveBatch(batch));
+            Throwable failed = catchThrowable(() -> things.saveBatch(batch));
             files.rollForwardRename = DurableFiles::rename;
-            assertThat(failed).isInstanceOf(dev.reliablestore.api.PersistenceException.class).isNotInstanceOf(StoreUnavailableException.class)
+            assertThat(failed).isInstanceOf(PersistenceException.class).isNotInstanceOf(StoreUnavailableException.class)
                     .hasMessageContaining("is committed").hasMessageContaining("injected").hasMessageContaining("refuses writes");
-            assertThat(((dev.reliablestore.api.PersistenceException) failed).outcomeUnknown()).isTrue();
+            assertThat(((PersistenceException) failed).outcomeUnknown()).isTrue();
             assertThatThrownBy(() -> things.save("b", new Thing("later"))).hasMessageContaining("stopped accepting writes")
                     .hasMessageContaining("close the factory and open it again");
             assertThatThrownBy(things::clear).hasMessageContaining("stopped accepting writes");

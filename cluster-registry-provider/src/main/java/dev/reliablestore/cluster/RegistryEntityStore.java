@@ -665,52 +665,45 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     @Override
     protected long doClear() {
-        long[] removed = {0};
+        long removed = 0;
+        int perBatch = sites != null ? Math.max(1, shippableEntities()) : Math.max(1, gateway.limits().maxBatchCommands() / COMMANDS_PER_DELETE);
         try {
-            return clearAll(removed);
+            for (int round = 1; ; round++) {
+                Map<String, VersionedValue> versions = records.index("listing of " + typeName() + " entities");
+                if (versions.isEmpty()) {
+                    values.cleared();
+                    return removed;
+                }
+                List<String> ids = new ArrayList<>(versions.keySet());
+                boolean raced = false;
+                for (int from = 0; from < ids.size(); from += perBatch) {
+                    List<String> chunk = ids.subList(from, Math.min(ids.size(), from + perBatch));
+                    try {
+                        Map<String, Long> gone = sites != null ? clearAtSite(chunk) : clear(chunk, versions);
+                        removed += gone.size();
+                        if (factory.audited()) {
+                            List<String> deleted = new ArrayList<>(gone.keySet());
+                            factory.audit("delete", typeName(), deleted, deleted.stream().map(gone::get).toList(), null);
+                        }
+                    } catch (ConditionFailedException lost) {
+                        for (String id : chunk) {
+                            throwIfLocked(lost, id, ANY_VERSION, -1);
+                        }
+                        raced = true; // someone wrote or deleted one of them first: list again
+                    }
+                }
+                if (raced && round >= MAX_RACE_ATTEMPTS) {
+                    throw new PersistenceException("clear of " + typeName() + " kept racing with concurrent deletes; gave up after "
+                            + round + " rounds");
+                }
+            }
         } catch (PersistenceException e) {
-            if (removed[0] == 0) {
+            if (removed == 0) {
                 throw e;
             }
             // earlier batches did delete: an error that reads as "nothing happened" would be false (the cause keeps its type)
-            String message = "clear of " + typeName() + " removed " + removed[0] + " entities and then failed: " + e.getMessage();
+            String message = "clear of " + typeName() + " removed " + removed + " entities and then failed: " + e.getMessage();
             throw e instanceof StoreUnavailableException ? new StoreUnavailableException(message, e, true) : new PersistenceException(message, e, true);
-        }
-    }
-
-    private long clearAll(long[] removedSoFar) {
-        long removed = 0;
-        int perBatch = sites != null ? Math.max(1, shippableEntities()) : Math.max(1, gateway.limits().maxBatchCommands() / COMMANDS_PER_DELETE);
-        for (int round = 1; ; round++) {
-            Map<String, VersionedValue> versions = records.index("listing of " + typeName() + " entities");
-            if (versions.isEmpty()) {
-                values.cleared();
-                return removed;
-            }
-            List<String> ids = new ArrayList<>(versions.keySet());
-            boolean raced = false;
-            for (int from = 0; from < ids.size(); from += perBatch) {
-                List<String> chunk = ids.subList(from, Math.min(ids.size(), from + perBatch));
-                try {
-                    Map<String, Long> gone = sites != null ? clearAtSite(chunk) : clear(chunk, versions);
-                    removed += gone.size();
-                    removedSoFar[0] = removed;
-                    if (factory.audited()) {
-                        List<String> deleted = new ArrayList<>(gone.keySet());
-                        factory.audit("delete", typeName(), deleted, deleted.stream().map(gone::get).toList(), null);
-                    }
-                } catch (ConditionFailedException lost) {
-                    for (String id : chunk) {
-                        throwIfLocked(lost, id, ANY_VERSION, -1);
-                    }
-                    raced = true; // someone wrote or deleted one of them first: list again
-                }
-            }
-            if (raced && round >= MAX_RACE_ATTEMPTS) {
-                // doClear adds how many were removed
-                throw new PersistenceException("clear of " + typeName() + " kept racing with concurrent deletes; gave up after "
-                        + round + " rounds");
-            }
         }
     }
 

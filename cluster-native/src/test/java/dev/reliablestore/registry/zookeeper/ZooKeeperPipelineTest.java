@@ -21,6 +21,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -198,7 +200,7 @@ class ZooKeeperPipelineTest {
             List<String> handedOverBy = new CopyOnWriteArrayList<>();
             ExecutorService callers = Executors.newSingleThreadExecutor(task -> new Thread(task, "caller-pool"));
             try {
-                java.util.concurrent.Executor executor = task -> {
+                Executor executor = task -> {
                     handedOverBy.add(Thread.currentThread().getName());
                     callers.execute(task);
                 };
@@ -211,7 +213,7 @@ class ZooKeeperPipelineTest {
                 CompletableFuture<CommitResult> refused = r.commitAsync(WriteBatch.builder().requireValueAbsent(k, "v0")
                         .setValue(k, "w", RegistryValue.dword(1)).build(), executor);
                 done.forEach(f -> assertThat(f.orTimeout(60, TimeUnit.SECONDS).join()).isIn("caller-pool", "main"));
-                assertThat(refused).failsWithin(Duration.ofSeconds(60)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                assertThat(refused).failsWithin(Duration.ofSeconds(60)).withThrowableOfType(ExecutionException.class)
                         .withCauseInstanceOf(ConditionFailedException.class);
                 assertThat(handedOverBy).hasSize(21).noneMatch(name -> name.startsWith("zookeeper-registry-completion"));
                 assertThat(handedOverBy.stream().filter(name -> name.endsWith("EventThread"))).as("the 20 saves' answers").hasSizeGreaterThanOrEqualTo(20);
