@@ -179,7 +179,7 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
             try {
                 resource.commitPrepared(id);
             } catch (RuntimeException e) {
-                throw map(e, "commit");
+                throw mapPhaseTwo(e, id);
             }
             return;
         }
@@ -191,7 +191,7 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
             try {
                 a.branch.commit();
             } catch (RuntimeException e) {
-                throw map(e, "commit");
+                throw mapPhaseTwo(e, id);
             }
             table.remove(id);
         }
@@ -358,6 +358,21 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
             return xa(XAException.XAER_RMFAIL, message, e);
         }
         return xa(XAException.XAER_RMERR, message, e);
+    }
+
+    /**
+     * A failed phase-two commit. The decision to commit stands and the branch stays prepared, so
+     * every failure but a protocol error or an unknown branch is {@code XAER_RMFAIL}: Narayana keeps
+     * its log and commits again from recovery. {@code XAER_RMERR} would be read as "rolled back"
+     * (a heuristic rollback) although the branch's prepared writes are still to be applied — or,
+     * when only the audit record after the commit failed, already are.
+     */
+    private XAException mapPhaseTwo(RuntimeException e, TransactionId id) {
+        if (e instanceof UnknownTransactionException || e instanceof IllegalStateException) {
+            return map(e, "commit");
+        }
+        return xa(XAException.XAER_RMFAIL, "commit of branch " + id + " at " + name() + " failed; the branch stays"
+                + " prepared and the commit can be repeated: " + e.getMessage(), e);
     }
 
     static XAException xa(int code, String message, Throwable cause) {

@@ -1,6 +1,7 @@
 package dev.reliablestore.tx.jta;
 
 import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.Versioned;
 import dev.reliablestore.spi.tx.TransactionId;
 import dev.reliablestore.tx.testing.FileParticipant;
@@ -225,6 +226,27 @@ class XaAdapterTest {
         participant.unavailable(false);
         xa.commit(y, false); // the branch stayed prepared: the commit can be repeated
         assertThat(committed().exists("p")).isTrue();
+    }
+
+    @Test
+    void aPhaseTwoCommitThatFailsForGoodIsXaerRmfailNotARollback() throws XAException {
+        Xid x = xid();
+        xa.start(x, XAResource.TMNOFLAGS);
+        view(x).save("o", "x");
+        xa.end(x, XAResource.TMSUCCESS);
+        xa.prepare(x);
+        // not retryable, yet the decision to commit stands: XAER_RMERR would tell Narayana "rolled back"
+        participant.onCommit(() -> {
+            throw new PersistenceException("disk full (injected)");
+        });
+        assertThatThrownBy(() -> xa.commit(x, false))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_RMFAIL))
+                .hasMessageContaining("stays prepared").hasMessageContaining("disk full (injected)");
+        assertThat(participant.preparedRecordFiles()).hasSize(1);
+        participant.onCommit(() -> { });
+        xa.commit(x, false);
+        assertThat(committed().get("o")).map(Versioned::value).contains("x");
+        assertThat(participant.preparedRecordFiles()).isEmpty();
     }
 
     @Test
