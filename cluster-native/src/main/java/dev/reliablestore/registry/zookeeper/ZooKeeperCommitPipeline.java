@@ -80,6 +80,8 @@ final class ZooKeeperCommitPipeline {
     private final Object groupLock = new Object();
     private final ArrayDeque<Member> waiting = new ArrayDeque<>();
     private int multisInFlight;
+    /** Set by {@link #close}: the failure of every batch not sent by then. */
+    private Supplier<? extends RuntimeException> closedBy;
     private long coalescedMultis;
     private long sharedGuards;
 
@@ -269,6 +271,9 @@ final class ZooKeeperCommitPipeline {
         Member m = new Member(zk, ops, size, applied);
         boolean now;
         synchronized (groupLock) {
+            if (closedBy != null) {
+                return CompletableFuture.failedFuture(closedBy.get());
+            }
             now = multisInFlight < MAX_MULTIS_IN_FLIGHT;
             if (now) {
                 multisInFlight++;
@@ -280,6 +285,31 @@ final class ZooKeeperCommitPipeline {
             sendGroup(List.of(m));
         }
         return m.result;
+    }
+
+    /**
+     * Fails the batches still waiting for a multi with {@code failure} (the registry is closing),
+     * and every batch sent from now on, including those a failed coalesced multi would send again.
+     * None of them reached a server, so their callers learn they were not written, where a multi
+     * sent over the closing connection would have left its outcome unknown.
+     */
+    void close(Supplier<? extends RuntimeException> failure) {
+        List<Member> unsent;
+        synchronized (groupLock) {
+            closedBy = failure;
+            unsent = new ArrayList<>(waiting);
+            waiting.clear();
+        }
+        for (Member m : unsent) {
+            m.result.completeExceptionally(failure.get());
+        }
+    }
+
+    /** Batches waiting for a multi's slot (for tests). */
+    int waitingBatches() {
+        synchronized (groupLock) {
+            return waiting.size();
+        }
     }
 
     /** Guard ops left out of coalesced multis because an earlier batch's identical guard stood for them (for tests). */
@@ -375,8 +405,17 @@ final class ZooKeeperCommitPipeline {
     /** The multi's slot is free: resend what must go again, else the batches that queued meanwhile. */
     private void next(List<Member> retry) {
         if (!retry.isEmpty()) {
+            Supplier<? extends RuntimeException> closing;
             synchronized (groupLock) {
-                multisInFlight += retry.size() - 1;
+                closing = closedBy;
+                multisInFlight += closing == null ? retry.size() - 1 : -1;
+            }
+            if (closing != null) {
+                // their multi failed as a whole, so nothing of theirs applied
+                for (Member m : retry) {
+                    m.result.completeExceptionally(closing.get());
+                }
+                return;
             }
             for (Member m : retry) {
                 sendGroup(List.of(m));

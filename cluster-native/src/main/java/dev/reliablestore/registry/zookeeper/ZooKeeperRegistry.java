@@ -1622,6 +1622,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             closed = true;
             connected.completeExceptionally(new RegistryClosedException(describe()));
         }
+        pipeline.close(() -> new RegistryClosedException(describe()));
         feed.closeAll();
         replays.shutdownNow();
         maintenance.shutdownNow();

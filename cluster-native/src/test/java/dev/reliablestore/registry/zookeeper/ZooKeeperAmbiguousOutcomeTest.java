@@ -1,6 +1,7 @@
 package dev.reliablestore.registry.zookeeper;
 
 import dev.reliablestore.registry.CommitResult;
+import dev.reliablestore.registry.RegistryClosedException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryUnavailableException;
 import dev.reliablestore.registry.RegistryValue;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -206,6 +208,53 @@ class ZooKeeperAmbiguousOutcomeTest {
             }
             try (ZooKeeperRegistry direct = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
                 assertThat(direct.getValue(KEY, "n").orElseThrow().value().asQword()).as("the server applied the batch").isEqualTo(1);
+            }
+        }
+    }
+
+    /**
+     * Batches still waiting for a multi's slot when the registry closes never reached a server: they
+     * fail as closed ("not written"), while the multis in flight are reported outcome unknown.
+     */
+    @Test
+    void batchesStillWaitingForAMultiWhenTheRegistryClosesAreReportedNotWritten() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("ambiguous-waiting");
+        int batches = ZooKeeperCommitPipeline.MAX_MULTIS_IN_FLIGHT + 4;
+        List<CompletableFuture<CommitResult>> commits = new ArrayList<>();
+        try (CuttingProxy proxy = new CuttingProxy(server.getPort())) {
+            ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options("failoverTimeout", "10000ms"));
+            try {
+                for (int i = 0; i < batches; i++) {
+                    registry.commit(WriteBatch.builder().setValue(KEY, "v" + i, RegistryValue.qword(0)).build());
+                }
+                // silent: the multis sent now are neither answered nor failed, so the rest wait for their slots
+                proxy.partition(true);
+                for (int i = 0; i < batches; i++) {
+                    commits.add(registry.commitAsync(WriteBatch.builder().setValue(KEY, "v" + i, RegistryValue.qword(1)).build()));
+                }
+                await().atMost(Duration.ofSeconds(5)).until(() -> registry.pipeline().waitingBatches() == 4);
+                Thread closer = new Thread(registry::close, "closer");
+                closer.start();
+                await().atMost(Duration.ofSeconds(5)).until(() -> commits.stream().filter(CompletableFuture::isDone).count() >= 4);
+                proxy.partition(false); // the client's close and its lost multis now end at once
+                closer.join();
+                List<Throwable> failures = new ArrayList<>();
+                for (CompletableFuture<CommitResult> c : commits) {
+                    assertThatThrownBy(() -> c.get(15, TimeUnit.SECONDS)).satisfies(e -> failures.add(e.getCause()));
+                }
+                assertThat(failures).filteredOn(RegistryClosedException.class::isInstance).as("never sent: not written").hasSize(4);
+                assertThat(failures).filteredOn(e -> !(e instanceof RegistryClosedException))
+                        .hasSize(ZooKeeperCommitPipeline.MAX_MULTIS_IN_FLIGHT)
+                        .allSatisfy(e -> assertThat(e).isInstanceOfSatisfying(RegistryUnavailableException.class,
+                                u -> assertThat(u.outcomeUnknown()).as("sent, answer lost").isTrue()));
+            } finally {
+                proxy.partition(false);
+                registry.close();
+            }
+        }
+        try (ZooKeeperRegistry direct = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            for (int i = 0; i < batches; i++) {
+                assertThat(direct.getValue(KEY, "v" + i).orElseThrow().value().asQword()).as("v" + i + ": the partition dropped every multi").isZero();
             }
         }
     }
