@@ -50,6 +50,16 @@ class XaAdapterTest {
         return participant.store("Order", String.class);
     }
 
+    /** A new branch that saved {@code value} under {@code id} and is prepared. */
+    private Xid preparedSaving(String id, String value) throws XAException {
+        Xid x = xid();
+        xa.start(x, XAResource.TMNOFLAGS);
+        view(x).save(id, value);
+        xa.end(x, XAResource.TMSUCCESS);
+        assertThat(xa.prepare(x)).isEqualTo(XAResource.XA_OK);
+        return x;
+    }
+
     private static int code(Throwable e) {
         return ((XAException) e).errorCode;
     }
@@ -92,11 +102,7 @@ class XaAdapterTest {
         assertThat(committed().exists("o")).isTrue();
         assertThat(participant.prepareCount()).isZero();
 
-        Xid y = xid();
-        xa.start(y, XAResource.TMNOFLAGS);
-        view(y).save("p", "y");
-        xa.end(y, XAResource.TMSUCCESS);
-        xa.prepare(y);
+        Xid y = preparedSaving("p", "y");
         xa.rollback(y);
         assertThat(committed().exists("p")).isFalse();
         assertThat(participant.preparedRecordFiles()).isEmpty();
@@ -216,11 +222,7 @@ class XaAdapterTest {
         assertThat(committed().get("o")).map(Versioned::value).contains("theirs");
         assertThat(participant.preparedRecordFiles()).isEmpty();
 
-        Xid y = xid();
-        xa.start(y, XAResource.TMNOFLAGS);
-        view(y).save("p", "y");
-        xa.end(y, XAResource.TMSUCCESS);
-        xa.prepare(y);
+        Xid y = preparedSaving("p", "y");
         participant.unavailable(true);
         assertThatThrownBy(() -> xa.commit(y, false)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_RMFAIL));
         participant.unavailable(false);
@@ -230,11 +232,7 @@ class XaAdapterTest {
 
     @Test
     void aPhaseTwoCommitThatFailsForGoodIsXaerRmfailNotARollback() throws XAException {
-        Xid x = xid();
-        xa.start(x, XAResource.TMNOFLAGS);
-        view(x).save("o", "x");
-        xa.end(x, XAResource.TMSUCCESS);
-        xa.prepare(x);
+        Xid x = preparedSaving("o", "x");
         // not retryable, yet the decision to commit stands: XAER_RMERR would tell Narayana "rolled back"
         participant.onCommit(() -> {
             throw new PersistenceException("disk full (injected)");
@@ -251,14 +249,8 @@ class XaAdapterTest {
 
     @Test
     void recoverListsPreparedBranchesInOneScanAndAFreshResourceFinishesThem() throws XAException {
-        Xid a = xid();
-        Xid b = xid();
-        for (Xid x : new Xid[]{a, b}) {
-            xa.start(x, XAResource.TMNOFLAGS);
-            view(x).save("id-" + x.hashCode(), "v");
-            xa.end(x, XAResource.TMSUCCESS);
-            xa.prepare(x);
-        }
+        Xid a = preparedSaving("id-a", "v");
+        Xid b = preparedSaving("id-b", "v");
         // a restart: a new participant instance over the same directory and a new adapter
         FileParticipant restarted = new FileParticipant(dir);
         XAResource recovery = XaResources.of(restarted).adapter();
@@ -269,13 +261,13 @@ class XaAdapterTest {
         assertThat(found).containsExactlyInAnyOrder(a, b);
         assertThat(recovery.recover(XAResource.TMNOFLAGS)).isEmpty();
         assertThat(recovery.recover(XAResource.TMENDRSCAN)).isEmpty();
-        assertThat(restarted.isLocked("Order", "id-" + a.hashCode())).as("locks survive the restart").isTrue();
-        assertThatThrownBy(() -> restarted.store("Order", String.class).save("id-" + a.hashCode(), "other"))
+        assertThat(restarted.isLocked("Order", "id-a")).as("locks survive the restart").isTrue();
+        assertThatThrownBy(() -> restarted.store("Order", String.class).save("id-a", "other"))
                 .hasMessageContaining("locked by prepared transaction");
 
         recovery.commit(found[0].equals(a) ? found[0] : found[1], false);
         recovery.rollback(found[0].equals(a) ? found[1] : found[0]);
-        assertThat(restarted.store("Order", String.class).getAll()).extracting(Versioned::id).containsExactly("id-" + a.hashCode());
+        assertThat(restarted.store("Order", String.class).getAll()).extracting(Versioned::id).containsExactly("id-a");
         assertThat(recovery.recover(XAResource.TMSTARTRSCAN | XAResource.TMENDRSCAN)).isEmpty();
         assertThatThrownBy(() -> recovery.commit(a, false)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_NOTA));
     }
