@@ -38,6 +38,12 @@ import java.util.function.Supplier;
  * session expiry, when the watch is registered again on the new session) every watch is told to
  * resynchronise, once the watch is in place again; an entry removed by the log's garbage collection
  * before it was read also causes a resync.
+ *
+ * <p>The watch is registered when the first listener or capture needs it, not when the registry
+ * opens: with it, the server sends an event for every batch committed by anyone, and a client
+ * with nobody listening (the provider with its cache off, a CLI) only spends both sides' CPU
+ * dropping them. Once registered it stays for the registry's life (and is registered again on
+ * every reconnect).
  */
 final class ChangeFeed implements Watcher {
 
@@ -52,6 +58,8 @@ final class ChangeFeed implements Watcher {
     /** Touched only on the ZooKeeper event thread. */
     private long lastSequence;
     private volatile boolean broken;
+    /** Whether the watch has been asked for (see the class comment); set once, under this. */
+    private volatile boolean wanted;
     private volatile String brokenReason = "";
     /** Told of every batch read from the log (entry path, changes), on the event thread. */
     private volatile java.util.function.BiConsumer<String, List<Change>> observer = (entry, changes) -> { };
@@ -62,6 +70,8 @@ final class ChangeFeed implements Watcher {
     static final int MAX_OWN_ENTRIES = 10_000;
     /** Entries read from the log (for tests: its own batches' entries a registry does not read). */
     final java.util.concurrent.atomic.AtomicLong entriesRead = new java.util.concurrent.atomic.AtomicLong();
+    /** Events the watch received (for tests: none before anyone wants the watch). */
+    final java.util.concurrent.atomic.AtomicLong eventsReceived = new java.util.concurrent.atomic.AtomicLong();
 
     ChangeFeed(ZnodeLayout layout, Supplier<ZooKeeper> handle, int capacity) {
         this.layout = layout;
@@ -70,13 +80,50 @@ final class ChangeFeed implements Watcher {
         this.entryDepth = depth(layout.log) + 2;
     }
 
-    /** Registers the watch on the current session; resynchronises every listener once it is in place if the feed broke. */
+    /**
+     * Registers the watch again on the current session once it is wanted; resynchronises every listener once it is in
+     * place if the feed broke.
+     */
     void install() {
+        if (wanted) {
+            register();
+        }
+    }
+
+    /**
+     * Registers the watch the first time a listener or a capture needs it. Called before their first read of
+     * {@code seq}: a session's requests are served in order, so every entry created after that read raises an event.
+     */
+    private void want() {
+        if (wanted) {
+            return;
+        }
+        synchronized (this) {
+            if (wanted) {
+                return;
+            }
+            // nobody listened before: a disconnect until now made nobody miss anything
+            broken = false;
+            wanted = true;
+        }
+        try {
+            register();
+        } catch (RuntimeException e) {
+            // no handle now (closing, or not connected): the caller's first read fails the same way, and a reconnect registers it
+            brokenReason = "the change-log watch on " + layout.log + " could not be registered: " + e;
+            broken = true;
+        }
+    }
+
+    private void register() {
         ZooKeeper zk = handle.get();
         zk.addWatch(layout.log, this, AddWatchMode.PERSISTENT_RECURSIVE, (rc, path, ctx) -> {
             KeeperException.Code code = KeeperException.Code.get(rc);
             if (code != KeeperException.Code.OK) {
                 LOG.warn("could not register the change-log watch on {}: {}; listeners will be resynchronised at the next reconnect", layout.log, code);
+                if (!broken) {
+                    brokenReason = "the change-log watch on " + layout.log + " could not be registered: " + code;
+                }
                 broken = true;
                 return;
             }
@@ -102,6 +149,7 @@ final class ChangeFeed implements Watcher {
 
     @Override
     public void process(WatchedEvent event) {
+        eventsReceived.incrementAndGet();
         if (event.getType() != Event.EventType.NodeCreated || event.getPath() == null || depth(event.getPath()) != entryDepth) {
             return;
         }
@@ -272,6 +320,7 @@ final class ChangeFeed implements Watcher {
     FeedWatch add(RegistryPath subtree, ChangeListener listener) {
         FeedWatch w = new FeedWatch(subtree, listener, -1);
         watches.add(w);
+        want();
         return w;
     }
 
@@ -283,6 +332,7 @@ final class ChangeFeed implements Watcher {
     FeedWatch addReplaying(RegistryPath subtree, long afterSequence, ChangeListener listener) {
         FeedWatch w = new FeedWatch(subtree, listener, afterSequence);
         watches.add(w);
+        want();
         return w;
     }
 
@@ -320,6 +370,7 @@ final class ChangeFeed implements Watcher {
     Capture capture() {
         Capture c = new Capture();
         captures.add(c);
+        want();
         return c;
     }
 

@@ -1646,12 +1646,17 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         return client;
     }
 
-    /** For tests: how many snapshots commits have read. */
-    /** Change-log entries this registry's feed read (its own batches' entries it takes from what it sent). */
+    /** For tests: change-log entries this registry's feed read (its own batches' entries it takes from what it sent). */
     long changeLogEntriesRead() {
         return feed.entriesRead.get();
     }
 
+    /** For tests: events the change-log watch delivered (none until a watch or a capture wants it). */
+    long changeLogEventsReceived() {
+        return feed.eventsReceived.get();
+    }
+
+    /** For tests: how many snapshots commits have read. */
     long snapshotReads() {
         return snapshotReads.get();
     }

@@ -13,6 +13,7 @@ import dev.reliablestore.registry.Watch;
 import dev.reliablestore.registry.WriteBatch;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.RetryOneTime;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.CreateMode;
@@ -218,6 +219,35 @@ class ZooKeeperFeedHistoryTest {
                     release.countDown();
                     w.close();
                 }
+            }
+        }
+    }
+
+    @Test
+    void theLogIsWatchedFromTheFirstWatchOnAndADisconnectBeforeItResynchronisesNobody() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("lazy-watch");
+        try (CuttingProxy proxy = new CuttingProxy(server.getPort());
+             ZooKeeperRegistry r = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options());
+             ZooKeeperRegistry other = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            set(r, "a", 1);
+            set(other, "a", 2);
+            // a read through r is answered after any event the server queued for r's commits and other's
+            r.getValue(RegistryPath.parse("a"), "v");
+            assertThat(r.changeLogEventsReceived()).as("no event per batch while nobody watches").isZero();
+            // the connection drops and comes back while nobody watches: nothing was missed by anyone
+            AtomicBoolean reconnected = new AtomicBoolean();
+            // called after the registry's own listener, on the same thread
+            r.curator().getConnectionStateListenable().addListener((c, state) -> reconnected.compareAndSet(false, state == ConnectionState.RECONNECTED));
+            proxy.refuse(true);
+            proxy.refuse(false);
+            await().atMost(Duration.ofSeconds(30)).untilTrue(reconnected);
+            FeedRecorder rec = new FeedRecorder();
+            try (Watch w = r.watch(RegistryPath.root(), rec)) {
+                long theirs = set(other, "b", 4);
+                long ours = set(r, "c", 5);
+                await().atMost(WAIT).until(() -> rec.sequences().containsAll(List.of(theirs, ours)));
+                assertThat(rec.resyncs).isEmpty();
+                assertThat(r.changeLogEventsReceived()).isPositive();
             }
         }
     }
