@@ -63,6 +63,32 @@ class ZooKeeperFeedHistoryTest {
         return r.commit(WriteBatch.builder().setValue(RegistryPath.parse(key), "v", RegistryValue.dword(v)).build()).sequence();
     }
 
+    /** A registry whose connection goes through a proxy that can cut it, and another on the same chroot that connects directly. */
+    private record Cuttable(CuttingProxy proxy, ZooKeeperRegistry registry, ZooKeeperRegistry other) implements AutoCloseable {
+        static Cuttable open(String name) throws Exception {
+            String chroot = ZkTestSupport.freshChroot(name);
+            CuttingProxy proxy = new CuttingProxy(server.getPort());
+            ZooKeeperRegistry registry = null;
+            try {
+                registry = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options());
+                return new Cuttable(proxy, registry, ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options()));
+            } catch (RuntimeException e) {
+                if (registry != null) {
+                    registry.close();
+                }
+                proxy.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            try (proxy; registry; other) {
+                // closed in reverse order: the direct registry, the one through the proxy, then the proxy
+            }
+        }
+    }
+
     private static long farFuture() {
         return System.currentTimeMillis() + Duration.ofDays(2).toMillis();
     }
@@ -225,40 +251,36 @@ class ZooKeeperFeedHistoryTest {
 
     @Test
     void theLogIsWatchedFromTheFirstWatchOnAndADisconnectBeforeItResynchronisesNobody() throws Exception {
-        String chroot = ZkTestSupport.freshChroot("lazy-watch");
-        try (CuttingProxy proxy = new CuttingProxy(server.getPort());
-             ZooKeeperRegistry r = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options());
-             ZooKeeperRegistry other = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
-            set(r, "a", 1);
-            set(other, "a", 2);
-            // a read through r is answered after any event the server queued for r's commits and other's
-            r.getValue(RegistryPath.parse("a"), "v");
-            assertThat(r.changeLogEventsReceived()).as("no event per batch while nobody watches").isZero();
+        try (Cuttable c = Cuttable.open("lazy-watch")) {
+            set(c.registry(), "a", 1);
+            set(c.other(), "a", 2);
+            // a read through the proxied registry is answered after any event the server queued for its commits and other's
+            c.registry().getValue(RegistryPath.parse("a"), "v");
+            assertThat(c.registry().changeLogEventsReceived()).as("no event per batch while nobody watches").isZero();
             // the connection drops and comes back while nobody watches: nothing was missed by anyone
             AtomicBoolean reconnected = new AtomicBoolean();
             // called after the registry's own listener, on the same thread
-            r.curator().getConnectionStateListenable().addListener((c, state) -> reconnected.compareAndSet(false, state == ConnectionState.RECONNECTED));
-            proxy.refuse(true);
-            proxy.refuse(false);
+            c.registry().curator().getConnectionStateListenable().addListener((client, state) -> reconnected.compareAndSet(false, state == ConnectionState.RECONNECTED));
+            c.proxy().refuse(true);
+            c.proxy().refuse(false);
             await().atMost(Duration.ofSeconds(30)).untilTrue(reconnected);
             FeedRecorder rec = new FeedRecorder();
-            try (Watch w = r.watch(RegistryPath.root(), rec)) {
-                long theirs = set(other, "b", 4);
-                long ours = set(r, "c", 5);
+            try (Watch w = c.registry().watch(RegistryPath.root(), rec)) {
+                long theirs = set(c.other(), "b", 4);
+                long ours = set(c.registry(), "c", 5);
                 await().atMost(WAIT).until(() -> rec.sequences().containsAll(List.of(theirs, ours)));
                 assertThat(rec.resyncs).isEmpty();
-                assertThat(r.changeLogEventsReceived()).isPositive();
+                assertThat(c.registry().changeLogEventsReceived()).isPositive();
             }
         }
     }
 
-    @SuppressWarnings("try") // the resources are held open for the body, never used by name
     @Test
     void aReplayingWatchThroughAConnectionCutDeliversEveryBatchOrResyncsNeverASilentGap() throws Exception {
-        String chroot = ZkTestSupport.freshChroot("replay-cut");
-        try (CuttingProxy proxy = new CuttingProxy(server.getPort());
-             ZooKeeperRegistry r = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options());
-             ZooKeeperRegistry other = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+        try (Cuttable pair = Cuttable.open("replay-cut")) {
+            ZooKeeperRegistry r = pair.registry();
+            ZooKeeperRegistry other = pair.other();
+            CuttingProxy proxy = pair.proxy();
             List<Long> committed = new java.util.concurrent.CopyOnWriteArrayList<>();
             for (int i = 0; i < 20; i++) {
                 committed.add(set(other, "k" + (i % 4), i));
