@@ -179,7 +179,7 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
             try {
                 resource.commitPrepared(id);
             } catch (RuntimeException e) {
-                throw mapPhaseTwo(e, id);
+                throw mapPrepared(e, id, "commit");
             }
             return;
         }
@@ -191,7 +191,7 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
             try {
                 a.branch.commit();
             } catch (RuntimeException e) {
-                throw mapPhaseTwo(e, id);
+                throw mapPrepared(e, id, "commit");
             }
             table.remove(id);
         }
@@ -205,7 +205,7 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
             try {
                 resource.rollbackPrepared(id);
             } catch (RuntimeException e) {
-                throw map(e, "rollback");
+                throw mapPrepared(e, id, "rollback");
             }
             return;
         }
@@ -213,7 +213,7 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
             try {
                 a.branch.rollback();
             } catch (RuntimeException e) {
-                throw map(e, "rollback");
+                throw a.phase == Phase.PREPARED ? mapPrepared(e, id, "rollback") : map(e, "rollback");
             }
             table.remove(id);
         }
@@ -361,18 +361,20 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
     }
 
     /**
-     * A failed phase-two commit. The decision to commit stands and the branch stays prepared, so
-     * every failure but a protocol error or an unknown branch is {@code XAER_RMFAIL}: Narayana keeps
-     * its log and commits again from recovery. {@code XAER_RMERR} would be read as "rolled back"
-     * (a heuristic rollback) although the branch's prepared writes are still to be applied — or,
-     * when only the audit record after the commit failed, already are.
+     * A failed phase-two commit or rollback of a prepared branch. The branch stays prepared and the
+     * call can be repeated, so every failure but a protocol error or an unknown branch is
+     * {@code XAER_RMFAIL}: Narayana keeps its log and finishes the branch from recovery.
+     * {@code XAER_RMERR} would be read as a heuristic outcome: on a commit as "rolled back" although
+     * the prepared writes are still to be applied (or, when only the audit record after the commit
+     * failed, already are); on a rollback as a heuristic hazard, which nobody retries, although the
+     * branch still holds its locks and this resource manager never decides on its own.
      */
-    private XAException mapPhaseTwo(RuntimeException e, TransactionId id) {
+    private XAException mapPrepared(RuntimeException e, TransactionId id, String action) {
         if (e instanceof UnknownTransactionException || e instanceof IllegalStateException) {
-            return map(e, "commit");
+            return map(e, action);
         }
-        return xa(XAException.XAER_RMFAIL, "commit of branch " + id + " at " + name() + " failed; the branch stays"
-                + " prepared and the commit can be repeated: " + e.getMessage(), e);
+        return xa(XAException.XAER_RMFAIL, action + " of branch " + id + " at " + name() + " failed; the branch stays"
+                + " prepared and the " + action + " can be repeated: " + e.getMessage(), e);
     }
 
     static XAException xa(int code, String message, Throwable cause) {

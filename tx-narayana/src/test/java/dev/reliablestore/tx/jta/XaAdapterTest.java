@@ -14,6 +14,7 @@ import javax.transaction.xa.XAResource;
 import javax.transaction.xa.Xid;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -245,6 +246,30 @@ class XaAdapterTest {
         xa.commit(x, false);
         assertThat(committed().get("o")).map(Versioned::value).contains("x");
         assertThat(participant.preparedRecordFiles()).isEmpty();
+    }
+
+    @Test
+    void aRollbackOfAPreparedBranchThatFailsForGoodIsXaerRmfailNotAHeuristic() throws XAException {
+        Xid live = preparedSaving("o", "x");
+        Xid recovered = preparedSaving("p", "y");
+        // not retryable, yet the branch stays prepared: XAER_RMERR would tell Narayana "heuristic hazard", and nobody retries that
+        participant.onRollback(() -> {
+            throw new PersistenceException("disk full (injected)");
+        });
+        XAResource fresh = XaResources.of(participant).adapter(); // knows no association: rolls back by id, as recovery does
+        for (Xid x : List.of(live, recovered)) {
+            XAResource rm = x == live ? xa : fresh;
+            assertThatThrownBy(() -> rm.rollback(x))
+                    .satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_RMFAIL))
+                    .hasMessageContaining("stays prepared").hasMessageContaining("disk full (injected)");
+        }
+        assertThat(participant.preparedRecordFiles()).hasSize(2);
+        participant.onRollback(() -> { });
+        xa.rollback(live);
+        fresh.rollback(recovered);
+        assertThat(participant.preparedRecordFiles()).isEmpty();
+        assertThat(committed().exists("o")).isFalse();
+        assertThat(committed().exists("p")).isFalse();
     }
 
     @Test

@@ -66,6 +66,7 @@ public final class FileParticipant implements StoreFactory, TransactionalResourc
     private volatile boolean haltOnPrepare;
     private volatile Runnable onPrepare = () -> { };
     private volatile Runnable onCommit = () -> { };
+    private volatile Runnable onRollback = () -> { };
     private final java.util.concurrent.atomic.AtomicInteger prepares = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.concurrent.atomic.AtomicInteger onePhaseCommits = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -124,6 +125,11 @@ public final class FileParticipant implements StoreFactory, TransactionalResourc
     /** Runs at the start of every two-phase commit of a live branch. */
     public void onCommit(Runnable hook) {
         this.onCommit = hook;
+    }
+
+    /** Runs at the start of every rollback of a prepared branch (live or recovered). */
+    public void onRollback(Runnable hook) {
+        this.onRollback = hook;
     }
 
     /** How many branches with writes were prepared (phase one) by this instance. */
@@ -239,6 +245,7 @@ public final class FileParticipant implements StoreFactory, TransactionalResourc
             b.rollback();
             return;
         }
+        onRollback.run();
         synchronized (lock) {
             preparedWrites(id);
             deleteRecord(id.toToken());
@@ -303,6 +310,7 @@ public final class FileParticipant implements StoreFactory, TransactionalResourc
         @Override
         protected void doRollback(List<PendingWrite> writes, boolean prepareAttempted) {
             if (prepareAttempted) {
+                onRollback.run();
                 checkAvailable();
                 synchronized (lock) {
                     deleteRecord(id().toToken());
