@@ -110,9 +110,16 @@ final class ChangeFeed implements Watcher {
             register();
         } catch (RuntimeException e) {
             // no handle now (closing, or not connected): the caller's first read fails the same way, and a reconnect registers it
-            brokenReason = "the change-log watch on " + layout.log + " could not be registered: " + e;
-            broken = true;
+            notRegistered(e);
         }
+    }
+
+    /** Until the watch is registered again, events may be missed: the next registration resynchronises every listener. */
+    private void notRegistered(Object why) {
+        if (!broken) {
+            brokenReason = "the change-log watch on " + layout.log + " could not be registered: " + why;
+        }
+        broken = true;
     }
 
     private void register() {
@@ -121,10 +128,7 @@ final class ChangeFeed implements Watcher {
             KeeperException.Code code = KeeperException.Code.get(rc);
             if (code != KeeperException.Code.OK) {
                 LOG.warn("could not register the change-log watch on {}: {}; listeners will be resynchronised at the next reconnect", layout.log, code);
-                if (!broken) {
-                    brokenReason = "the change-log watch on " + layout.log + " could not be registered: " + code;
-                }
-                broken = true;
+                notRegistered(code);
                 return;
             }
             if (broken) {
