@@ -9,10 +9,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -71,7 +68,7 @@ class EmbeddedDamagedTailTest {
         byte[] bytes = Files.readAllBytes(segment);
         bytes[(int) last + 100] ^= 0x01;
         Files.write(segment, bytes);
-        String log = capturingStderr(() -> {
+        String log = StderrCapture.capturing(() -> {
             EmbeddedRegistry r = open(TRUNCATE);
             assertThat(r.currentSequence()).isEqualTo(9);
             assertThat(r.keyExists(key(9))).isTrue();
@@ -107,7 +104,7 @@ class EmbeddedDamagedTailTest {
                 .hasMessageContaining("zero from offset " + zeroFrom)
                 .hasMessageContaining("truncateDamagedTail=true");
         assertThat(Files.readAllBytes(segment)).isEqualTo(bytes);
-        String log = capturingStderr(() -> assertThat(open(TRUNCATE).currentSequence()).isEqualTo(goodUpTo));
+        String log = StderrCapture.capturing(() -> assertThat(open(TRUNCATE).currentSequence()).isEqualTo(goodUpTo));
         assertThat(log).contains("truncateDamagedTail=true").contains("after sequence " + goodUpTo)
                 .contains((bytes.length - damaged) + " bytes");
     }
@@ -132,7 +129,7 @@ class EmbeddedDamagedTailTest {
         long last = lastRecordOffset(segment);
         long size = Files.size(segment);
         truncate(segment, size - 100); // a crash during the append
-        String log = capturingStderr(() -> {
+        String log = StderrCapture.capturing(() -> {
             EmbeddedRegistry r = open();
             assertThat(r.currentSequence()).isEqualTo(4);
             assertThat(r.keyExists(key(5))).isFalse();
@@ -157,7 +154,7 @@ class EmbeddedDamagedTailTest {
         assertThat(bytes[(int) boundary - 1]).as("written up to the boundary").isNotZero();
         Arrays.fill(bytes, (int) boundary, bytes.length, (byte) 0);
         Files.write(segment, bytes);
-        String log = capturingStderr(() -> assertThat(open().currentSequence()).isEqualTo(1));
+        String log = StderrCapture.capturing(() -> assertThat(open().currentSequence()).isEqualTo(1));
         assertThat(log).contains("torn record at offset " + last).contains("512-byte boundary");
     }
 
@@ -170,7 +167,7 @@ class EmbeddedDamagedTailTest {
         Path segment = writeRecords(3, 300);
         long size = Files.size(segment);
         Files.write(segment, new byte[700], java.nio.file.StandardOpenOption.APPEND);
-        String log = capturingStderr(() -> {
+        String log = StderrCapture.capturing(() -> {
             EmbeddedRegistry r = open();
             assertThat(r.currentSequence()).isEqualTo(3);
             assertThat(r.segmentBytes()).isEqualTo(size);
@@ -293,18 +290,4 @@ class EmbeddedDamagedTailTest {
         }
     }
 
-    /** Runs {@code body} and returns what was logged to System.err meanwhile (slf4j-simple writes there). */
-    private static String capturingStderr(Runnable body) {
-        PrintStream original = System.err;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            body.run();
-        } finally {
-            System.setErr(original);
-        }
-        String text = captured.toString(StandardCharsets.UTF_8);
-        original.print(text);
-        return text;
-    }
 }

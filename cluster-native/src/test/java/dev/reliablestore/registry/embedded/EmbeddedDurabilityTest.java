@@ -16,9 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -93,20 +91,6 @@ class EmbeddedDurabilityTest {
         return segments.get(0);
     }
 
-    /** Runs {@code body} and returns what was logged to System.err meanwhile (slf4j-simple writes there). */
-    private static String capturingStderr(Runnable body) {
-        PrintStream original = System.err;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            body.run();
-        } finally {
-            System.setErr(original);
-        }
-        String text = captured.toString(StandardCharsets.UTF_8);
-        original.print(text);
-        return text;
-    }
 
     private void closeOpened() {
         opened.forEach(ClusterRegistry::close);
@@ -127,7 +111,7 @@ class EmbeddedDurabilityTest {
         try (var ch = java.nio.channels.FileChannel.open(segment, StandardOpenOption.WRITE)) {
             ch.truncate(size - 7); // the crash cut the last record short
         }
-        String log = capturingStderr(() -> {
+        String log = StderrCapture.capturing(() -> {
             EmbeddedRegistry again = open();
             assertThat(again.getValue(p("k/3"), "a")).isPresent();
             assertThat(again.keyExists(p("k/4"))).isFalse();
@@ -412,7 +396,7 @@ class EmbeddedDurabilityTest {
         assertThatThrownBy(() -> r.commit(WriteBatch.builder().setValue(p("k/2"), "a", RegistryValue.binary(large)).build()))
                 .isInstanceOf(RegistryStoppedException.class);
         closeOpened();
-        String log = capturingStderr(() -> {
+        String log = StderrCapture.capturing(() -> {
             EmbeddedRegistry again = open();
             assertThat(again.getValue(p("k/1"), "a")).isPresent();
             assertThat(again.keyExists(p("k/2"))).isFalse();
