@@ -57,8 +57,14 @@ final class ChangeFeed implements Watcher {
     private final int entryDepth;
     /** Touched only on the ZooKeeper event thread. */
     private long lastSequence;
+    /** Events may have been missed since the last registration that resynchronised everyone. Written under this. */
     private volatile boolean broken;
-    /** Whether the watch has been asked for (see the class comment); set once, under this. */
+    /** How many times the feed broke; a registration clears {@link #broken} only if none came after it was sent. Under this. */
+    private long breaks;
+    /**
+     * Set, under this, once the watch's registration has been handed to a session; set once. A reader that sees it
+     * reads {@code seq} after that registration on the session's ordered queue.
+     */
     private volatile boolean wanted;
     private volatile String brokenReason = "";
     /** Told of every batch read from the log (entry path, changes), on the event thread. */
@@ -84,7 +90,7 @@ final class ChangeFeed implements Watcher {
      * Registers the watch again on the current session once it is wanted; resynchronises every listener once it is in
      * place if the feed broke.
      */
-    void install() {
+    synchronized void install() {
         if (wanted) {
             register();
         }
@@ -93,6 +99,9 @@ final class ChangeFeed implements Watcher {
     /**
      * Registers the watch the first time a listener or a capture needs it. Called before their first read of
      * {@code seq}: a session's requests are served in order, so every entry created after that read raises an event.
+     * The registration is queued before {@link #wanted} is set, under the lock, so no caller can read {@code seq}
+     * ahead of it. Throws what getting the handle threw (closing, not connected): nothing was registered, and the
+     * caller takes its listener or capture back and fails.
      */
     private void want() {
         if (wanted) {
@@ -104,26 +113,24 @@ final class ChangeFeed implements Watcher {
             }
             // nobody listened before: a disconnect until now made nobody miss anything
             broken = false;
-            wanted = true;
-        }
-        try {
             register();
-        } catch (RuntimeException e) {
-            // no handle now (closing, or not connected): the caller's first read fails the same way, and a reconnect registers it
-            notRegistered(e);
+            wanted = true;
         }
     }
 
     /** Until the watch is registered again, events may be missed: the next registration resynchronises every listener. */
-    private void notRegistered(Object why) {
+    private synchronized void notRegistered(Object why) {
         if (!broken) {
             brokenReason = "the change-log watch on " + layout.log + " could not be registered: " + why;
         }
         broken = true;
+        breaks++;
     }
 
+    /** Under this (from {@link #want} or {@link #install}). */
     private void register() {
         ZooKeeper zk = handle.get();
+        long breaksWhenSent = breaks;
         zk.addWatch(layout.log, this, AddWatchMode.PERSISTENT_RECURSIVE, (rc, path, ctx) -> {
             KeeperException.Code code = KeeperException.Code.get(rc);
             if (code != KeeperException.Code.OK) {
@@ -131,10 +138,17 @@ final class ChangeFeed implements Watcher {
                 notRegistered(code);
                 return;
             }
-            if (broken) {
+            String reason;
+            synchronized (this) {
+                // a break after this registration was sent may have lost events it cannot cover: the
+                // registration that follows that break (at the reconnect) resynchronises instead
+                if (!broken || breaks != breaksWhenSent) {
+                    return;
+                }
                 broken = false;
-                resyncAll(brokenReason);
+                reason = brokenReason;
             }
+            resyncAll(reason);
         }, null);
     }
 
@@ -144,11 +158,12 @@ final class ChangeFeed implements Watcher {
     }
 
     /** The connection was lost: events may be missed from now on. */
-    void disconnected(String reason, boolean sessionLost) {
+    synchronized void disconnected(String reason, boolean sessionLost) {
         if (!broken || sessionLost) {
             brokenReason = reason;
         }
         broken = true;
+        breaks++;
     }
 
     @Override
@@ -324,7 +339,6 @@ final class ChangeFeed implements Watcher {
     FeedWatch add(RegistryPath subtree, ChangeListener listener) {
         FeedWatch w = new FeedWatch(subtree, listener, -1);
         watches.add(w);
-        want();
         return w;
     }
 
@@ -336,7 +350,6 @@ final class ChangeFeed implements Watcher {
     FeedWatch addReplaying(RegistryPath subtree, long afterSequence, ChangeListener listener) {
         FeedWatch w = new FeedWatch(subtree, listener, afterSequence);
         watches.add(w);
-        want();
         return w;
     }
 
@@ -348,6 +361,7 @@ final class ChangeFeed implements Watcher {
      */
     CompletableFuture<Long> start(FeedWatch w, boolean catchUp) {
         CompletableFuture<Long> f = new CompletableFuture<>();
+        want();
         ZooKeeper zk = handle.get();
         if (catchUp) {
             // a session's requests are served in order: the read below waits for the sync
@@ -374,7 +388,12 @@ final class ChangeFeed implements Watcher {
     Capture capture() {
         Capture c = new Capture();
         captures.add(c);
-        want();
+        try {
+            want();
+        } catch (RuntimeException e) {
+            captures.remove(c);
+            throw e;
+        }
         return c;
     }
 

@@ -542,15 +542,17 @@ final class ZooKeeperRegistry implements ClusterRegistry {
 
     private CompletableFuture<ReadBatchResult> readOnce(ZooKeeper zk, ReadBatch batch, int attempt) {
         // the first attempt costs nothing extra; later ones record the log from before the first seq read
-        ChangeFeed.Capture capture = attempt == 0 ? null : feed.capture();
+        ChangeFeed.Capture capture = null;
         CompletableFuture<ReadBatchResult> result;
         try {
+            capture = attempt == 0 ? null : feed.capture();
             result = readOnce(zk, batch, attempt, capture);
         } catch (RuntimeException e) {
             result = CompletableFuture.failedFuture(e);
         }
         if (capture != null) {
-            result.whenComplete((r, t) -> capture.close());
+            ChangeFeed.Capture taken = capture;
+            result.whenComplete((r, t) -> taken.close());
         }
         return result;
     }

@@ -276,6 +276,55 @@ class ZooKeeperFeedHistoryTest {
     }
 
     @Test
+    void aSecondWatchReadsItsStartOnlyAfterTheFirstOnesRegistrationOfTheLogWatchIsSent() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("want-race");
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            org.apache.zookeeper.ZooKeeper zk = r.curator().getZookeeperClient().getZooKeeper();
+            // the first caller to ask for the handle (the first watch, registering the log watch) is held there
+            CountDownLatch release = new CountDownLatch(1);
+            java.util.concurrent.atomic.AtomicInteger handles = new java.util.concurrent.atomic.AtomicInteger();
+            ChangeFeed feed = new ChangeFeed(r.layout(), () -> {
+                if (handles.getAndIncrement() == 0) {
+                    try {
+                        release.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return zk;
+            }, 1_000);
+            FeedRecorder first = new FeedRecorder();
+            FeedRecorder second = new FeedRecorder();
+            java.util.concurrent.CompletableFuture<Long> aStart = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> feed.start(feed.add(RegistryPath.root(), first), false).join());
+            await().atMost(WAIT).until(() -> handles.get() == 1);
+            java.util.concurrent.CompletableFuture<Long> bStart = new java.util.concurrent.CompletableFuture<>();
+            Thread tb = new Thread(() -> {
+                try {
+                    bStart.complete(feed.start(feed.add(RegistryPath.root(), second), false).join());
+                } catch (RuntimeException e) {
+                    bStart.completeExceptionally(e);
+                }
+            }, "second-watch");
+            tb.start();
+            // the second watch either waits for the first one's registration or (the bug) reads its start at once
+            await().atMost(WAIT).until(() -> bStart.isDone() || tb.getState() == Thread.State.BLOCKED);
+            // committed while the log watch is not registered yet: no event is coming for it
+            long unseen = set(r, "a", 1);
+            release.countDown();
+            long bFrom = bStart.get(10, TimeUnit.SECONDS);
+            aStart.get(10, TimeUnit.SECONDS);
+            tb.join(10_000);
+            long next = set(r, "a", 2);
+            await().atMost(WAIT).until(() -> second.sequences().contains(next) && first.sequences().contains(next));
+            assertThat(bFrom).as("the second watch started after the batch no event reports").isGreaterThanOrEqualTo(unseen);
+            assertThat(second.sequences()).containsExactly(next);
+            assertThat(second.resyncs).isEmpty();
+            feed.closeAll();
+        }
+    }
+
+    @Test
     void aReplayingWatchThroughAConnectionCutDeliversEveryBatchOrResyncsNeverASilentGap() throws Exception {
         try (Cuttable pair = Cuttable.open("replay-cut")) {
             ZooKeeperRegistry r = pair.registry();
