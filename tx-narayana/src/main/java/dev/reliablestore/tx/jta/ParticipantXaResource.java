@@ -363,7 +363,10 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
     /**
      * A failed phase-two commit or rollback of a prepared branch. The branch stays prepared and the
      * call can be repeated, so every failure but a protocol error or an unknown branch is
-     * {@code XAER_RMFAIL}: Narayana keeps its log and finishes the branch from recovery.
+     * {@code XAER_RMFAIL}. After a failed commit Narayana keeps its log and commits again from
+     * recovery; after a failed rollback it forgets the transaction, and recovery finds the branch as
+     * an orphan (prepared, of one of its recovery nodes, no log) and rolls it back once it has been
+     * seen for the orphan safety interval.
      * {@code XAER_RMERR} would be read as a heuristic outcome: on a commit as "rolled back" although
      * the prepared writes are still to be applied (or, when only the audit record after the commit
      * failed, already are); on a rollback as a heuristic hazard, which nobody retries, although the

@@ -2,6 +2,7 @@ package dev.reliablestore.tx.jta;
 
 import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.api.Versioned;
 import dev.reliablestore.tx.testing.DelegatingXAResource;
@@ -373,6 +374,32 @@ class NarayanaJtaTest {
         jta.recoverNow();
         assertThat(shop.preparedRecordFiles()).isEmpty();
         assertThat(committedOrders().get("o1")).map(Versioned::value).contains("x");
+    }
+
+    @Test
+    void aPreparedBranchWhoseRollbackFailedIsRolledBackByRecoveryAsAnOrphan() throws Exception {
+        // first: the store (prepared durably), second: H2, whose prepare votes no; the store's rollback then fails
+        tm.begin();
+        orders.save("o1", "2 apples");
+        tm.getTransaction().enlistResource(new DelegatingXAResource.VoteNoAtPrepare(h2.getXAResource()));
+        try (Statement s = sql.createStatement()) {
+            s.executeUpdate("insert into ledger values ('o1', 1)");
+        }
+        shop.onRollback(() -> {
+            throw new PersistenceException("disk full (injected)");
+        });
+        assertThatThrownBy(tm::commit).isInstanceOf(RollbackException.class);
+        shop.onRollback(() -> { });
+        // XAER_RMFAIL, not a heuristic: the branch stays prepared and locked, and Narayana forgets the transaction
+        assertThat(shop.preparedRecordFiles()).hasSize(1);
+        assertThat(shop.isLocked("Order", "o1")).isTrue();
+
+        // a prepared branch of this node with no log is an orphan: recovery rolls it back
+        jta.recoverNow();
+        assertThat(shop.preparedRecordFiles()).isEmpty();
+        assertThat(shop.isLocked("Order", "o1")).isFalse();
+        assertThat(committedOrders().exists("o1")).isFalse();
+        assertThat(ledgerRows()).isZero();
     }
 
     @Test
