@@ -112,6 +112,16 @@ class NarayanaJtaTest {
         }
     }
 
+    /** A transaction that saves order o1 in the store, then inserts a ledger row through H2 whose prepare votes no. */
+    private void beginOrderThenALedgerRowWhosePrepareVotesNo() throws Exception {
+        tm.begin();
+        orders.save("o1", "2 apples");
+        tm.getTransaction().enlistResource(new DelegatingXAResource.VoteNoAtPrepare(h2.getXAResource()));
+        try (Statement s = sql.createStatement()) {
+            s.executeUpdate("insert into ledger values ('o1', 1)");
+        }
+    }
+
     private int ledgerRows() throws SQLException {
         try (Statement s = sql.createStatement(); ResultSet rs = s.executeQuery("select count(*) from ledger")) {
             rs.next();
@@ -304,12 +314,7 @@ class NarayanaJtaTest {
     @Test
     void aFailureInH2sPrepareRollsBackTheAlreadyPreparedStore() throws Exception {
         // first: the store (prepared durably), second: H2, whose prepare votes no
-        tm.begin();
-        orders.save("o1", "2 apples");
-        tm.getTransaction().enlistResource(new DelegatingXAResource.VoteNoAtPrepare(h2.getXAResource()));
-        try (Statement s = sql.createStatement()) {
-            s.executeUpdate("insert into ledger values ('o1', 1)");
-        }
+        beginOrderThenALedgerRowWhosePrepareVotesNo();
         assertThatThrownBy(tm::commit).isInstanceOf(RollbackException.class);
         assertThat(shop.prepareCount()).as("the store had prepared").isEqualTo(1);
         assertThat(shop.preparedRecordFiles()).as("and was rolled back").isEmpty();
@@ -379,12 +384,7 @@ class NarayanaJtaTest {
     @Test
     void aPreparedBranchWhoseRollbackFailedIsRolledBackByRecoveryAsAnOrphan() throws Exception {
         // first: the store (prepared durably), second: H2, whose prepare votes no; the store's rollback then fails
-        tm.begin();
-        orders.save("o1", "2 apples");
-        tm.getTransaction().enlistResource(new DelegatingXAResource.VoteNoAtPrepare(h2.getXAResource()));
-        try (Statement s = sql.createStatement()) {
-            s.executeUpdate("insert into ledger values ('o1', 1)");
-        }
+        beginOrderThenALedgerRowWhosePrepareVotesNo();
         shop.onRollback(() -> {
             throw new PersistenceException("disk full (injected)");
         });
