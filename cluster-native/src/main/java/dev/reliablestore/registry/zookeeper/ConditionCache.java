@@ -21,7 +21,10 @@ import java.util.concurrent.ConcurrentSkipListMap;
  * The planner's incarnation argument (an unchanged version of every ancestor, read before the node,
  * proves the node was not deleted and re-created) holds because an entry is dropped with all its
  * descendants whenever its facts change: a descendant's entry is therefore never older than its
- * ancestors' entries.
+ * ancestors' entries. That holds only for answers of one session, which come in zxid order: a new
+ * session (after an expiry; with local sessions, even on a server behind the old one) may answer
+ * with an older state, and the old handle's event thread may still deliver late answers. So the
+ * facts are those of one session only: an answer from another session replaces all of them.
  */
 final class ConditionCache {
 
@@ -37,6 +40,8 @@ final class ConditionCache {
     /** Only znodes at or below this one (the registry's data) are remembered. */
     private final String root;
     private final String rootSlash;
+    /** The session (its ZooKeeper handle) whose answers every fact here came from. Under this. */
+    private Object session;
 
     ConditionCache(String root, int capacity) {
         this.root = root;
@@ -57,8 +62,25 @@ final class ConditionCache {
         return facts.size();
     }
 
-    /** Records a node's stat (null: absent) and a value's revision (-1: not known), as read or as written by our own multi. */
-    synchronized void learn(String path, Stat stat, long revision) {
+    /**
+     * Records a node's stat (null: absent) and a value's revision (-1: not known), as answered on
+     * {@code session} (the handle the read was sent on).
+     */
+    synchronized void learn(Object session, String path, Stat stat, long revision) {
+        answeredOn(session);
+        learn(path, stat, revision);
+    }
+
+    /** Forgets every fact of another session than {@code on}: its answers are ordered only among themselves. */
+    private void answeredOn(Object on) {
+        if (on != session) {
+            facts.clear();
+            session = on;
+        }
+    }
+
+    /** As {@link #learn(Object, String, Stat, long)}, for the session already checked. Under this. */
+    private void learn(String path, Stat stat, long revision) {
         if (!path.startsWith(rootSlash) && !path.equals(root)) {
             return;
         }
@@ -135,11 +157,12 @@ final class ConditionCache {
 
     /**
      * Learns from the results of our own committed multi ({@code ops} in order, its {@code zxid}, the
-     * batch's index {@code sub} in it). All at once: a batch planned meanwhile must not see half of a
-     * multi — e.g. an absent-key guard's create learned but not its delete, which hides every fact
-     * below that key and sends the batch to a snapshot read.
+     * batch's index {@code sub} in it), answered on {@code session}. All at once: a batch planned
+     * meanwhile must not see half of a multi — e.g. an absent-key guard's create learned but not its
+     * delete, which hides every fact below that key and sends the batch to a snapshot read.
      */
-    synchronized void committed(List<Op> ops, List<OpResult> results, long zxid, int sub) {
+    synchronized void committed(Object session, List<Op> ops, List<OpResult> results, long zxid, int sub) {
+        answeredOn(session);
         long revision = ZnodeLayout.sequence(zxid, sub);
         for (int i = 0; i < ops.size() && i < results.size(); i++) {
             Op op = ops.get(i);

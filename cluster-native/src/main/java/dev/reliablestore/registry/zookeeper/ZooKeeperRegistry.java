@@ -497,7 +497,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         String path = layout.valuePath(key, name);
         // learned on the event thread, in answer order: a late, older fact must not overwrite a newer one
         ZkCalls.NodeData d = read("reading " + key + ":" + name, zk -> ZkCalls.getData(zk, path,
-                n -> facts.learn(path, n == null ? null : n.stat(), n == null ? -1 : ZnodeLayout.revision(path, n.stat(), n.data()))));
+                n -> facts.learn(zk, path, n == null ? null : n.stat(), n == null ? -1 : ZnodeLayout.revision(path, n.stat(), n.data()))));
         if (d == null) {
             return Optional.empty();
         }
@@ -568,7 +568,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             if (r instanceof ReadBatch.ValueRead v) {
                 String vp = layout.valuePath(v.key(), v.name());
                 // a write conditioned on what was just read is then planned without a snapshot read
-                first.add(ZkCalls.getData(zk, vp, n -> facts.learn(vp, n == null ? null : n.stat(),
+                first.add(ZkCalls.getData(zk, vp, n -> facts.learn(zk, vp, n == null ? null : n.stat(),
                         n == null ? -1 : ZnodeLayout.revision(vp, n.stat(), n.data()))));
             } else {
                 first.add(ZkCalls.getChildren(zk, layout.keyPath(r.key())));
@@ -688,7 +688,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 for (int i = 0; i < values.size(); i++) {
                     String vp = values.get(i);
                     ZkCalls.NodeData d = answers.get(offset + i);
-                    facts.learn(vp, d == null ? null : d.stat(), d == null ? -1 : ZnodeLayout.revision(vp, d.stat(), d.data()));
+                    facts.learn(zk, vp, d == null ? null : d.stat(), d == null ? -1 : ZnodeLayout.revision(vp, d.stat(), d.data()));
                 }
             }));
         }
@@ -1071,12 +1071,12 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         }));
         for (String p : needs.statPaths()) {
             if (needs.dataPaths().contains(p) || needs.revisionPaths().contains(p)) {
-                reads.add(ZkCalls.getData(zk, p, d -> facts.learn(p, d == null ? null : d.stat(), d == null ? -1 : ZnodeLayout.revision(p, d.stat(), d.data())))
+                reads.add(ZkCalls.getData(zk, p, d -> facts.learn(zk, p, d == null ? null : d.stat(), d == null ? -1 : ZnodeLayout.revision(p, d.stat(), d.data())))
                         .thenAccept(d -> snapshot.put(p, d == null ? new BatchPlanner.SnapNode(null, null, null)
                                 : new BatchPlanner.SnapNode(ConditionCache.withMzxid(d.stat(), ZnodeLayout.revision(p, d.stat(), d.data())),
                                 ZnodeLayout.withoutSub(d.data()), null))));
             } else {
-                reads.add(ZkCalls.exists(zk, p, s -> facts.learn(p, s, -1)).thenAccept(s -> snapshot.put(p, new BatchPlanner.SnapNode(s, null, null))));
+                reads.add(ZkCalls.exists(zk, p, s -> facts.learn(zk, p, s, -1)).thenAccept(s -> snapshot.put(p, new BatchPlanner.SnapNode(s, null, null))));
             }
         }
         CompletableFuture<Void> first = CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new));
@@ -1175,7 +1175,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                     + " jute.maxbuffer of the servers); nothing was sent", size, options.maxRequestBytes()));
         }
         // the new facts are learned on the event thread, in commit order, before anything reads them
-        java.util.function.BiConsumer<List<OpResult>, Integer> learn = (results, sub) -> facts.committed(plan.ops(), results,
+        java.util.function.BiConsumer<List<OpResult>, Integer> learn = (results, sub) -> facts.committed(zk, plan.ops(), results,
                 ((OpResult.SetDataResult) results.get(sequenceOp)).getStat().getMzxid(), sub);
         return ensureBucket(zk, bucket).thenCompose(v -> pipeline.send(zk, ops, size, learn)).handle((sent, t) -> {
             if (t == null) {
