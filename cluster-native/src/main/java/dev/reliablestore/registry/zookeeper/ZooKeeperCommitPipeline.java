@@ -156,14 +156,14 @@ final class ZooKeeperCommitPipeline {
         Set<InFlight> before = Collections.newSetFromMap(new IdentityHashMap<>());
         synchronized (lock) {
             for (ValueRef v : fp.values()) {
-                addAll(before, valueAt.get(v)); // the same value
+                addLast(before, valueAt.get(v)); // the same value
             }
             for (RegistryPath k : fp.valueKeys()) {
                 // a key-level command on a value's key or above it, or below it (a delete or create there)
                 addAll(before, keyUnder.get(k));
                 for (RegistryPath a = k; !a.isRoot(); ) {
                     a = a.parent();
-                    addAll(before, keyAt.get(a));
+                    addLast(before, keyAt.get(a));
                 }
             }
             for (RegistryPath k : fp.keys()) {
@@ -172,7 +172,7 @@ final class ZooKeeperCommitPipeline {
                 addAll(before, valueUnder.get(k));
                 for (RegistryPath a = k; !a.isRoot(); ) {
                     a = a.parent();
-                    addAll(before, keyAt.get(a));
+                    addLast(before, keyAt.get(a));
                 }
             }
             for (ValueRef v : fp.values()) {
@@ -210,6 +210,17 @@ final class ZooKeeperCommitPipeline {
         }
     }
 
+    /**
+     * The newest batch of a list of {@link #valueAt} or {@link #keyAt}: each batch of such a list waited for
+     * every earlier one still in it, and its {@code done} follows theirs, so waiting for the newest waits for
+     * all. A burst of n batches on one value then costs n waits, not n²/2.
+     */
+    private static void addLast(Set<InFlight> into, List<InFlight> from) {
+        if (from != null && !from.isEmpty()) {
+            into.add(from.get(from.size() - 1));
+        }
+    }
+
     /** Batches in flight (for tests). */
     int inFlight() {
         synchronized (lock) {
@@ -241,8 +252,29 @@ final class ZooKeeperCommitPipeline {
             }
             all.remove(me);
         }
-        me.done.complete(null);
+        // Completing `done` starts the batches waiting for this one on this thread; one whose run fails at
+        // once (the registry closed, a condition proved false from cached facts) finishes here too and
+        // releases the next: done inline, a chain of a thousand such batches overflowed the stack, and the
+        // batches after the overflow were never started. So a finish inside another finish on this thread
+        // is queued, and the outermost one releases the queue in order.
+        ArrayDeque<InFlight> releasing = RELEASING.get();
+        if (releasing != null) {
+            releasing.add(me);
+            return;
+        }
+        releasing = new ArrayDeque<>();
+        RELEASING.set(releasing);
+        try {
+            for (InFlight next = me; next != null; next = releasing.poll()) {
+                next.done.complete(null);
+            }
+        } finally {
+            RELEASING.remove();
+        }
     }
+
+    /** The batches whose finish was reached inside an outer finish on this thread (see {@link #finish}). */
+    private static final ThreadLocal<ArrayDeque<InFlight>> RELEASING = new ThreadLocal<>();
 
     private static <K> void remove(Map<K, List<InFlight>> map, K k, InFlight me) {
         List<InFlight> l = map.get(k);
@@ -326,26 +358,56 @@ final class ZooKeeperCommitPipeline {
         }
     }
 
+    /**
+     * Sends the group's multi, which holds one of the {@link #MAX_MULTIS_IN_FLIGHT} slots until it is
+     * answered. If building or handing over the multi throws (ZooKeeper's asynchronous multi reports
+     * its own failures through the callback, so nothing was queued), the group's batches fail with
+     * that and the slot passes on: a leaked slot would leave every later batch waiting for good.
+     */
     private void sendGroup(List<Member> group) {
-        Combined multi = group.size() == 1 ? null : combine(group.stream().map(m -> m.ops).toList(), seqPath);
-        List<Op> ops = multi == null ? group.get(0).ops : multi.ops();
         String[] entries = new String[group.size()];
-        for (int j = 0; j < group.size(); j++) {
-            // each batch's change-log entry: the last of its own ops, its place in the coalesced multi
-            Op entry = ops.get(multi == null ? ops.size() - 1 : multi.where()[j][group.get(j).ops.size() - 1]);
-            entries[j] = entry.getPath();
-            entrySent.accept(entry);
-        }
-        if (multi != null) {
-            synchronized (groupLock) {
-                sharedGuards += multi.shared();
+        CompletableFuture<List<OpResult>> answer;
+        Combined multi;
+        try {
+            multi = group.size() == 1 ? null : combine(group.stream().map(m -> m.ops).toList(), seqPath);
+            List<Op> ops = multi == null ? group.get(0).ops : multi.ops();
+            for (int j = 0; j < group.size(); j++) {
+                // each batch's change-log entry: the last of its own ops, its place in the coalesced multi
+                Op entry = ops.get(multi == null ? ops.size() - 1 : multi.where()[j][group.get(j).ops.size() - 1]);
+                entries[j] = entry.getPath();
+                entrySent.accept(entry);
             }
+            if (multi != null) {
+                synchronized (groupLock) {
+                    sharedGuards += multi.shared();
+                }
+            }
+            answer = multiOf(group, multi, ops);
+        } catch (RuntimeException | Error e) {
+            for (String entry : entries) {
+                if (entry != null) {
+                    entryNotCreated.accept(entry);
+                }
+            }
+            for (Member m : group) {
+                m.result.completeExceptionally(e);
+            }
+            next(List.of());
+            return;
         }
-        deadlines.watch(ZkCalls.multi(group.get(0).zk, ops, results -> {
+        answered(group, multi, entries, answer);
+    }
+
+    private CompletableFuture<List<OpResult>> multiOf(List<Member> group, Combined multi, List<Op> ops) {
+        return ZkCalls.multi(group.get(0).zk, ops, results -> {
             for (int j = 0; j < group.size(); j++) {
                 group.get(j).applied.accept(local(multi, j, results), j);
             }
-        })).whenComplete((results, t) -> {
+        });
+    }
+
+    private void answered(List<Member> group, Combined multi, String[] entries, CompletableFuture<List<OpResult>> answer) {
+        deadlines.watch(answer).whenComplete((results, t) -> {
             if (t != null) {
                 // not created, or not known to be: its creation event (if any) reads it
                 for (String e : entries) {

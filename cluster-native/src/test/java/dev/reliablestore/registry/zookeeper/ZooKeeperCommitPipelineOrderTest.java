@@ -4,8 +4,13 @@ import dev.reliablestore.registry.CommitResult;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.WriteBatch;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.ZooDefs;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -108,5 +113,59 @@ class ZooKeeperCommitPipelineOrderTest {
         assertThat(next.started).isTrue();
         next.finish();
         assertThat(next.result).isCompleted();
+    }
+
+    @Test
+    void aBatchWaitsOnlyForTheNewestOfABurstOnOneValueAndStillStartsAfterAllOfThem() {
+        Submitted first = new Submitted(save("a"));
+        Submitted second = new Submitted(save("a"));
+        Submitted third = new Submitted(save("a"));
+        Submitted deleteType = new Submitted(WriteBatch.builder().deleteKey(TYPE).build());
+        Submitted deleteTypeAgain = new Submitted(WriteBatch.builder().deleteKey(TYPE).build());
+        first.finish();
+        assertThat(second.started).isTrue();
+        assertThat(third.started).as("waits for the second, which waited for the first").isFalse();
+        second.finish();
+        assertThat(third.started).isTrue();
+        assertThat(deleteType.started).isFalse();
+        third.finish();
+        assertThat(deleteType.started).isTrue();
+        assertThat(deleteTypeAgain.started).as("a key-level command on the same key waits for the newest before it").isFalse();
+        deleteType.finish();
+        assertThat(deleteTypeAgain.started).isTrue();
+        deleteTypeAgain.finish();
+        assertThat(pipeline.inFlight()).isZero();
+    }
+
+    @Test
+    void aMultiThatCannotBeHandedToZooKeeperFailsItsBatchAndFreesItsSlot() {
+        List<String> notCreated = new ArrayList<>();
+        pipeline.onEntries(entry -> { }, notCreated::add);
+        for (int i = 0; i <= ZooKeeperCommitPipeline.MAX_MULTIS_IN_FLIGHT; i++) {
+            String entry = "/log/b-0/e-" + i;
+            List<Op> ops = List.of(Op.setData("/seq", new byte[0], -1),
+                    Op.create(entry, new byte[] {1}, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT));
+            // no handle: handing the multi over throws before anything is queued
+            CompletableFuture<ZooKeeperCommitPipeline.Sent> sent = pipeline.send(null, ops, 100, (results, sub) -> { });
+            assertThat(sent).isCompletedExceptionally();
+            assertThat(notCreated).as("its change-log entry is known not to exist").endsWith(entry);
+            assertThat(pipeline.waitingBatches()).as("the slots are free: batch %d was sent, not queued", i).isZero();
+        }
+    }
+
+    @Test
+    void aLongChainOfBatchesOnOneValueThatFailWithoutARoundTripCompletesOnAShallowStack() throws InterruptedException {
+        Submitted head = new Submitted(save("a"));
+        // e.g. the registry closed, or conditions proved false from cached facts: each run fails at once,
+        // so the whole chain is released on the thread that finishes the head
+        List<CompletableFuture<CommitResult>> chain = new ArrayList<>();
+        for (int i = 0; i < 1_000; i++) {
+            chain.add(pipeline.submit(save("a"), () -> CompletableFuture.failedFuture(new IllegalStateException("closed"))));
+        }
+        Thread finisher = new Thread(null, head::finish, "finisher", 256 * 1024);
+        finisher.start();
+        finisher.join();
+        assertThat(chain).allSatisfy(f -> assertThat(f).isCompletedExceptionally());
+        assertThat(pipeline.inFlight()).isZero();
     }
 }
