@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * A replicated, hierarchical, quorum-consistent key/value database, modelled on the Windows
@@ -85,10 +86,17 @@ public interface ClusterRegistry extends AutoCloseable {
      * stages a caller attaches without an executor of their own run there (unless it is already
      * complete when they are attached). For a caller that would hand every answer to its own
      * threads anyway: a backend that completes its futures on a thread of its own hands the answer
-     * over once instead of twice.
+     * over once instead of twice. An executor that refuses the answer (one shut down meanwhile) does
+     * not turn it into a failure: the future is then completed on the thread that answered.
      */
     default CompletableFuture<CommitResult> commitAsync(WriteBatch batch, Executor executor) {
-        return commitAsync(batch).whenCompleteAsync((r, t) -> { }, executor);
+        return commitAsync(batch).whenCompleteAsync((r, t) -> { }, task -> {
+            try {
+                executor.execute(task);
+            } catch (RejectedExecutionException refused) {
+                task.run(); // the batch was answered: a refusal must not read as "not written"
+            }
+        });
     }
 
     /**

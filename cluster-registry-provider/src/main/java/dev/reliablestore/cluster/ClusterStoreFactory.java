@@ -422,9 +422,6 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             s.close();
         }
         maintenance.shutdownNow();
-        if (ownAsyncPool != null) {
-            ownAsyncPool.shutdown(); // calls already running finish; new ones fail as closed (AbstractEntityStore.async)
-        }
         if (backups != null) {
             backups.close();
         }
@@ -440,7 +437,15 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             }
         }
         events.close();
-        releaseRegistry.run();
+        try {
+            releaseRegistry.run();
+        } finally {
+            if (ownAsyncPool != null) {
+                // after the registry: a registry this factory opened answers the async writes still in flight as it closes,
+                // and their answers run here; calls already running finish; new ones fail as closed (AbstractEntityStore.async)
+                ownAsyncPool.shutdown();
+            }
+        }
     }
 
     private void ensureOpen() {

@@ -34,6 +34,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -174,8 +175,37 @@ final class RegistryGateway {
             first = CompletableFuture.failedFuture(refused);
         }
         // an answer arrives on the executor already; a failure's retries park, so they go there whatever thread saw it
-        return first.handle((done, failed) -> failed == null ? CompletableFuture.completedFuture(done.sequence())
-                : CompletableFuture.supplyAsync(() -> commit(c, unwrap(failed), start), executor)).thenCompose(f -> f);
+        return first.handle((done, failed) -> {
+            if (failed == null) {
+                return CompletableFuture.completedFuture(done.sequence());
+            }
+            RuntimeException cause = unwrap(failed);
+            try {
+                return CompletableFuture.supplyAsync(() -> commit(c, cause, start), executor);
+            } catch (RejectedExecutionException refused) {
+                return CompletableFuture.<Long>failedFuture(notRetried(c, cause, start));
+            }
+        }).thenCompose(f -> f);
+    }
+
+    /**
+     * The answer to a first attempt whose retry the executor refused (shut down: the factory closed
+     * meanwhile). A failure that is not retried is settled here, on the thread that answered, as
+     * {@link #commit} would; a retryable one is not retried, and says whether it may have landed.
+     */
+    private RuntimeException notRetried(Commit c, RuntimeException cause, long start) {
+        if (!(cause instanceof RegistryUnavailableException unavailable)) {
+            try {
+                commit(c, cause, start); // no retry and no wait: the retrier passes a non-retryable failure on mapped
+                return new IllegalStateException(c.what + ": a failed attempt was answered as a success");
+            } catch (RuntimeException settled) {
+                return settled;
+            }
+        }
+        return unavailable.outcomeUnknown()
+                ? new StoreUnavailableException(c.what + " failed: " + cause.getMessage() + "; it was not retried because the store factory"
+                        + " closed meanwhile, and the attempt was sent and its answer lost, so its outcome is unknown: read to decide", cause, true)
+                : new StoreClosedException("the store factory (" + c.what + " failed: " + cause.getMessage() + "; it was not retried)");
     }
 
     private static RuntimeException unwrap(Throwable t) {

@@ -6,8 +6,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
@@ -47,6 +52,52 @@ class FactoryExecutorTest {
             assertThat(customers.getAsync("c").join()).isPresent();
         }
         assertThat(ran).hasValue(2);
+    }
+
+    /**
+     * Saves still in flight when the factory closes are answered as they landed: closing the
+     * registry it opened makes them durable, and the answers are not refused by a pool shut down first.
+     */
+    @Test
+    void asyncSavesInFlightWhenTheFactoryClosesAreAnsweredAsTheyLanded() {
+        List<CompletableFuture<Long>> saves = new ArrayList<>();
+        try (ClusterStoreFactory factory = ClusterStoreFactory.open(EmbeddedFixture.config(dir).build())) {
+            EntityStore<Customer> customers = factory.store(Customer.class);
+            for (int i = 0; i < 200; i++) {
+                customers.save("c" + i, Customer.of("c" + i, 0)); // a known version: saveAsync goes the pipelined way
+            }
+            for (int i = 0; i < 200; i++) {
+                saves.add(customers.saveAsync("c" + i, Customer.of("c" + i, 1), 1));
+            }
+        }
+        for (CompletableFuture<Long> save : saves) {
+            assertThat(save).succeedsWithin(Duration.ofSeconds(10)).isEqualTo(2L);
+        }
+        try (ClusterStoreFactory factory = ClusterStoreFactory.open(EmbeddedFixture.config(dir).build())) {
+            EntityStore<Customer> customers = factory.store(Customer.class);
+            for (int i = 0; i < 200; i++) {
+                assertThat(customers.get("c" + i).orElseThrow().version()).isEqualTo(2);
+            }
+        }
+    }
+
+    /** A supplied executor shut down while writes are in flight: the answers still say what landed. */
+    @Test
+    void anExecutorThatRefusesAnswersDoesNotFailWritesThatLanded() {
+        AtomicBoolean refuse = new AtomicBoolean();
+        Executor callers = task -> {
+            if (refuse.get()) {
+                throw new RejectedExecutionException("shut down");
+            }
+            task.run();
+        };
+        try (ClusterStoreFactory factory = ClusterStoreFactory.open(EmbeddedFixture.config(dir).executor(callers).build())) {
+            EntityStore<Customer> customers = factory.store(Customer.class);
+            customers.save("c", Customer.of("c", 0));
+            refuse.set(true);
+            assertThat(customers.saveAsync("c", Customer.of("c", 1), 1)).succeedsWithin(Duration.ofSeconds(10)).isEqualTo(2L);
+            assertThat(customers.get("c").orElseThrow().value()).isEqualTo(Customer.of("c", 1));
+        }
     }
 
     private static Set<String> asyncThreads() {

@@ -39,7 +39,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -337,6 +341,33 @@ class RegistryErrorMappingTest {
             assertThat(customers.save("s", Customer.of("s", 4))).isEqualTo(6);
         }
         assertThat(customers.get("s").orElseThrow().value()).isEqualTo(Customer.of("s", 4));
+    }
+
+    /**
+     * A lost answer whose retry the executor refuses (shut down: the factory is closing) is not
+     * retried, and says that the write may have landed rather than fail as a refused task.
+     */
+    @Test
+    void anAsyncSaveWhoseReplyWasLostAndWhoseRetryWasRefusedHasAnUnknownOutcome() {
+        AtomicBoolean refuse = new AtomicBoolean();
+        Executor closing = task -> {
+            if (refuse.get()) {
+                throw new RejectedExecutionException("shut down");
+            }
+            task.run();
+        };
+        try (ClusterStoreFactory refusing = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).executor(closing).build(), faulty)) {
+            EntityStore<Customer> customers = refusing.store(Customer.class);
+            customers.save("a", Customer.of("a", 1));
+            refuse.set(true);
+            commitThenLoseReply = true;
+            assertThat(customers.saveAsync("a", Customer.of("a", 2), 1)).failsWithin(Duration.ofSeconds(10))
+                    .withThrowableOfType(ExecutionException.class).havingCause()
+                    .isInstanceOfSatisfying(StoreUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                    .withMessageContaining("save of Customer/a").withMessageContaining("outcome is unknown");
+            assertThat(commitThenLoseReply).as("the answer was lost").isFalse();
+            assertThat(customers.get("a").orElseThrow().version()).isEqualTo(2);
+        }
     }
 
     /**

@@ -895,8 +895,14 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     @Override
     public CompletableFuture<CommitResult> commitAsync(WriteBatch batch, Executor executor) {
         CompletableFuture<CommitResult> f = submit(batch);
-        if (f.isDone()) {
-            return f.whenCompleteAsync((r, t) -> { }, executor);
+        if (f.isDone()) { // answered on the caller's thread (e.g. refused at once): it may take the answer if the executor will not
+            return f.whenCompleteAsync((r, t) -> { }, task -> {
+                try {
+                    executor.execute(task);
+                } catch (RuntimeException refused) {
+                    task.run();
+                }
+            });
         }
         return f.whenCompleteAsync((r, t) -> { }, task -> {
             Thread answering = Thread.currentThread();
