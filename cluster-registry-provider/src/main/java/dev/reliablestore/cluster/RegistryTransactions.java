@@ -293,7 +293,7 @@ final class RegistryTransactions implements TransactionalResource {
         }
         try {
             commit(RegistryGateway.Commit.durable("one-phase commit of transaction " + id, batch).of("transactional", writes.size())
-                    .landedIf(() -> landedIf(landed(writes))));
+                    .landedIf(() -> onePhaseLanded(id, writes)));
         } catch (ConditionFailedException failed) {
             throw conflict(failed, writes, "commit of transaction " + id);
         }
@@ -465,6 +465,20 @@ final class RegistryTransactions implements TransactionalResource {
 
     private EntityRecords records(String typeName) {
         return records.computeIfAbsent(typeName, t -> factory.records(t, () -> { }));
+    }
+
+    /**
+     * Whether a one-phase commit whose answer was lost landed: every write exactly ours. Otherwise
+     * another writer changed an entity it read, before the commit landed (a conflict) or after (an
+     * overwrite): unknown, rather than report a rollback for a commit that may have taken effect.
+     */
+    private OptionalLong onePhaseLanded(TransactionId id, List<EncodedWrite> writes) {
+        if (landed(writes)) {
+            return OptionalLong.of(0);
+        }
+        throw new StoreUnavailableException("one-phase commit of transaction " + id + ": an attempt was sent and its answer lost, and"
+                + " another writer has since changed what it wrote or read, so whether it took effect before that is unknown; read the"
+                + " entities to decide", null, true);
     }
 
     private static OptionalLong landedIf(boolean landed) {

@@ -7,6 +7,7 @@ import dev.reliablestore.api.EntityTooLargeException;
 import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.api.Versioned;
 import dev.reliablestore.cluster.crypto.KeyRing;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.ClusterStatus;
@@ -540,5 +541,49 @@ class RegistryErrorMappingTest {
         commitThenLoseReply = true;
         assertThat(onTransaction("t")).isNull();
         assertThat(customers.get("t")).isPresent();
+    }
+
+    /**
+     * A delete that landed and lost its answer, after which another writer created the entity
+     * again: the retry's condition fails, and the delete is reported unknown rather than delete the
+     * new entity a second time or report a conflict.
+     */
+    @Test
+    void aDeleteThatMayHaveLandedBeforeAnotherWriterCreatedTheEntityAgainIsReportedUnknown() {
+        EntityStore<Customer> customers = factory.store(Customer.class);
+        for (boolean conditional : new boolean[] {true, false}) {
+            customers.save("d", Customer.of("d", 1));
+            try (ClusterStoreFactory other = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), real)) {
+                beforeNextCommit = () -> beforeNextCommit = () -> other.store(Customer.class).save("d", Customer.of("d", 2), Versioned.ABSENT);
+                commitThenLoseReply = true;
+                Throwable failed = catchThrowable(() -> {
+                    if (conditional) {
+                        customers.delete("d", 1);
+                    } else {
+                        customers.delete("d");
+                    }
+                });
+                assertThat(failed).isInstanceOfSatisfying(StoreUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                        .hasMessageContaining("delete of Customer/d").hasMessageContaining("now holds version 1");
+            }
+            assertThat(customers.get("d").orElseThrow().value()).as("the entity created again").isEqualTo(Customer.of("d", 2));
+            customers.delete("d");
+        }
+    }
+
+    /**
+     * A one-phase commit that landed and lost its answer, after which another writer overwrote one of
+     * its entities: unknown, not rolled back (it did take effect).
+     */
+    @Test
+    void aOnePhaseCommitThatMayHaveLandedBeforeAnotherWriterIsReportedUnknownNotRolledBack() {
+        EntityStore<Customer> customers = factory.store(Customer.class);
+        try (ClusterStoreFactory other = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), real)) {
+            beforeNextCommit = () -> beforeNextCommit = () -> other.store(Customer.class).save("t", Customer.of("t", 5), 1);
+            commitThenLoseReply = true;
+            assertThat(onTransaction("t")).isInstanceOfSatisfying(StoreUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                    .hasMessageContaining("one-phase commit of transaction");
+        }
+        assertThat(customers.get("t").orElseThrow().version()).as("the commit landed; the other writer saved on top").isEqualTo(2);
     }
 }
