@@ -68,6 +68,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The {@link ClusterRegistry} on a ZooKeeper ensemble (see docs/zookeeper-backend.md).
@@ -1023,7 +1024,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             }
             if (ZkCalls.isConnectionProblem(cause)) {
                 // nothing was in flight whose outcome matters (reads or a multi that changes nothing): just retry
-                return attempt(batch, deadline, attempt + 1, fastPathAllowed);
+                return retryLater(attempt, () -> attempt(batch, deadline, attempt + 1, fastPathAllowed));
             }
             return CompletableFuture.failedFuture(failure("commit", cause));
         });
@@ -1204,7 +1205,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 return CompletableFuture.<CommitResult>failedFuture(new Replan("the snapshot changed before the multi (" + mf.code + " at op " + failedOp + ")"));
             }
             if (ZkCalls.isConnectionProblem(cause)) {
-                return verifyAfterConnectionLoss(batch, plan, entry, size, deadline, cause);
+                return verifyAfterConnectionLoss(batch, plan, entry, size, deadline, cause, 0);
             }
             return CompletableFuture.<CommitResult>failedFuture(cause);
         }).thenCompose(Function.identity());
@@ -1216,7 +1217,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
      * means it applied, at the entry's czxid.
      */
     private CompletableFuture<CommitResult> verifyAfterConnectionLoss(WriteBatch batch, BatchPlanner.Plan plan, String entry, long requestBytes,
-                                                                      long deadline, Throwable lost) {
+                                                                      long deadline, Throwable lost, int verification) {
         LOG.info("{}: connection lost while committing ({}); verifying the outcome with the change-log entry {}", options.nodeName(), lost, entry);
         return awaitConnected(deadline).thenCompose(zk -> answered(ZkCalls.multi(zk, List.of(Op.create(entry, ZnodeLayout.fenceEntry(), acl, CreateMode.PERSISTENT))))
                 .handle((r, t) -> {
@@ -1237,7 +1238,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                                     return CompletableFuture.<CommitResult>failedFuture(why);
                                 }
                                 // the entry exists, so the batch most likely committed: read it again, never send the batch anew
-                                return verifyAgain(batch, plan, entry, requestBytes, deadline, why, "entry unread");
+                                return verifyAgain(batch, plan, entry, requestBytes, deadline, why, "entry unread", verification);
                             }
                             if (d == null || ZnodeLayout.isFence(d.data())) {
                                 return CompletableFuture.<CommitResult>failedFuture(new Replan("the batch did not commit before the connection loss"));
@@ -1252,7 +1253,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                         return CompletableFuture.<CommitResult>failedFuture(new Replan("the batch did not commit (its log bucket is missing)"));
                     }
                     if (ZkCalls.isConnectionProblem(cause)) {
-                        return verifyAgain(batch, plan, entry, requestBytes, deadline, cause, "fence unanswered");
+                        return verifyAgain(batch, plan, entry, requestBytes, deadline, cause, "fence unanswered", verification);
                     }
                     return CompletableFuture.<CommitResult>failedFuture(cause);
                 }).thenCompose(Function.identity()))
@@ -1275,11 +1276,22 @@ final class ZooKeeperRegistry implements ClusterRegistry {
 
     /** {@link #verifyAfterConnectionLoss} once more after another lost answer, unless the deadline has passed. */
     private CompletableFuture<CommitResult> verifyAgain(WriteBatch batch, BatchPlanner.Plan plan, String entry, long requestBytes,
-                                                        long deadline, Throwable lost, String unanswered) {
+                                                        long deadline, Throwable lost, String unanswered, int verification) {
         if (System.nanoTime() >= deadline) {
             return CompletableFuture.failedFuture(new TimeoutException(unanswered));
         }
-        return verifyAfterConnectionLoss(batch, plan, entry, requestBytes, deadline, lost);
+        return retryLater(verification, () -> verifyAfterConnectionLoss(batch, plan, entry, requestBytes, deadline, lost, verification + 1));
+    }
+
+    /**
+     * {@code next} after a pause that doubles with each retry (1 ms, 2 ms … 64 ms), on the completion
+     * pool: a connection problem ZooKeeper reports at once (a session it refuses, a server that
+     * closes at once) is not retried in a tight loop until the failover timeout, and a retry never
+     * runs on the stack of the failure it follows.
+     */
+    private <T> CompletableFuture<T> retryLater(int retry, Supplier<CompletableFuture<T>> next) {
+        Executor later = CompletableFuture.delayedExecutor(1L << Math.min(retry, 6), TimeUnit.MILLISECONDS, this::complete);
+        return CompletableFuture.supplyAsync(next, later).thenCompose(Function.identity());
     }
 
     /** The batch committed at {@code sequence}, as found by a fence: we have no results, so forget what it changed. */
