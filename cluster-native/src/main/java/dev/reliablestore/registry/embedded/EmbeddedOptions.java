@@ -69,7 +69,7 @@ record EmbeddedOptions(Duration asyncFlushInterval, long snapshotThreshold, Stri
             "how long the history for replaying watches (`watch(subtree, afterSequence, listener)`) is kept: a log segment that a"
                     + " snapshot made unnecessary for recovery is deleted only once its last record is older than this (the segment's"
                     + " modification time), when a snapshot is taken or on open. History reaches back at least this far; the disk it"
-                    + " takes is at most the log written in this time plus about two segments (`snapshotThreshold` each). `0ms`: only"
+                    + " takes is at most the log written in this time plus about three segments (`snapshotThreshold` each: two, and the spare being prepared). `0ms`: only"
                     + " what recovery needs (the segments since the newest snapshot). See [Replaying watches](#replaying-watches)");
 
     static final OptionTable TABLE = OptionTable.of("the embedded registry", ASYNC_FLUSH_INTERVAL, SNAPSHOT_THRESHOLD, NODE_NAME,

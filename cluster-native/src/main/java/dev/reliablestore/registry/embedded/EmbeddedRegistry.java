@@ -713,6 +713,11 @@ final class EmbeddedRegistry implements ClusterRegistry {
         return log.segmentBytes();
     }
 
+    /** Whether a spare segment is prepared and waiting for the next rotation (tests). */
+    boolean spareReady() {
+        return log.spareReady();
+    }
+
     /**
      * Tests: rotates the log and takes a snapshot now, then removes the log segments that are
      * obsolete as if the time were {@code now} (epoch milliseconds; {@code Long.MAX_VALUE}: every

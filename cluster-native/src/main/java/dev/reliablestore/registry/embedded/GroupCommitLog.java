@@ -128,6 +128,7 @@ final class GroupCommitLog {
         this.flushTimer = Executors.newSingleThreadScheduledExecutor(daemon("registry-flusher " + name));
         this.snapshotter = Executors.newSingleThreadExecutor(daemon("registry-snapshot " + name));
         this.completions = Executors.newSingleThreadExecutor(daemon("registry-async-completion " + name));
+        wal.prepareSparesOn(snapshotter);
         flushTimer.scheduleWithFixedDelay(this::flushAsyncBatches, options.asyncFlushInterval().toNanos(),
                 options.asyncFlushInterval().toNanos(), TimeUnit.NANOSECONDS);
         if (options.groupCommit() == EmbeddedOptions.GroupCommit.WRITER) {
@@ -464,13 +465,32 @@ final class GroupCommitLog {
         return wal.segmentBytes();
     }
 
+    boolean spareReady() {
+        return wal.spareReady();
+    }
+
     // =========================================================================================
     // snapshots
     // =========================================================================================
 
-    /** After the log passed the threshold: continue in a new segment and snapshot the durable state in the background. */
+    /**
+     * After the log passed the threshold: continue in a new segment and snapshot the durable state in
+     * the background. Before it, a segment whose zeros are used up continues in the spare (no snapshot).
+     */
     private void maybeSnapshot(TreeState durable) {
-        if (wal.segmentBytes() < options.snapshotThreshold() || !snapshotRunning.compareAndSet(false, true)) {
+        if (wal.segmentBytes() < options.snapshotThreshold()) {
+            if (wal.shouldRotateEarly() && snapshotRunning.compareAndSet(false, true)) {
+                try {
+                    wal.rotate(durable.sequence() + 1);
+                } catch (IOException e) {
+                    fail(e);
+                } finally {
+                    snapshotRunning.set(false);
+                }
+            }
+            return;
+        }
+        if (!snapshotRunning.compareAndSet(false, true)) {
             return;
         }
         try {
@@ -577,6 +597,7 @@ final class GroupCommitLog {
 
     /** After {@link #stopWriting}: waits for a snapshot being written and for ASYNC completions, then closes the segment. */
     void close() {
+        wal.stopSpares(); // a spare being written stops at its next step rather than be awaited whole
         snapshotter.shutdown();
         awaitTermination(snapshotter, "snapshot writer");
         completions.shutdown();

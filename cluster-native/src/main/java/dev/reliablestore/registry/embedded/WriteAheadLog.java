@@ -6,13 +6,20 @@ import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The append side of the log: one open segment file ({@code wal-<first sequence>.log}) that
@@ -26,6 +33,17 @@ import java.util.stream.Stream;
  * the newest segment has one: rotation and a clean close cut the segment to its records. A flush of
  * {@link #APPEND_FLUSH_BYTES} or more past the zeros appends instead, without zeros after it.
  *
+ * <h2>The spare segment</h2>
+ * A step of zeros is written and forced by the commit that reaches it: megabytes on one commit's
+ * path (about 4 ms here for the default 4 MiB step, every 4 MiB of log). So once a segment holds
+ * half a step of records, the next segment is prepared in the background ({@link #SPARE}: zeros
+ * over the whole size at which a segment rotates, forced in 1 MiB steps so that the disk is never
+ * handed one large burst), and the next rotation renames it into place instead of creating an
+ * empty file. A segment whose zeros are nearly used up rotates early into a ready spare
+ * ({@link #shouldRotateEarly}), so after the first segment of an open no commit writes zeros. The
+ * spare is not a segment until renamed: recovery deletes a leftover one with the other
+ * {@code .tmp} files, and a clean close deletes it.
+ *
  * <h2>Interrupts</h2>
  * A {@code FileChannel} closes itself when a thread blocked in it is interrupted, and committers
  * write and force on their own thread. Every write is positional and the flushing thread holds
@@ -37,6 +55,13 @@ import java.util.stream.Stream;
 final class WriteAheadLog implements AutoCloseable {
 
     private static final Pattern SEGMENT = Pattern.compile("wal-(\\d{20})\\.log");
+    private static final Logger LOG = LoggerFactory.getLogger(WriteAheadLog.class);
+    /** The next segment while it is prepared or ready (not a segment: its name does not match one). */
+    static final String SPARE = "next-segment.tmp";
+    private static final long SPARE_FORCE_BYTES = 1L << 20;
+    private static final int NO_SPARE = 0;
+    private static final int PREPARING = 1;
+    private static final int READY = 2;
     private static final int ZERO_CHUNK = 64 * 1024;
     static final long MIN_PREALLOCATION = ZERO_CHUNK;
     static final long MAX_PREALLOCATION = 4L * 1024 * 1024;
@@ -71,6 +96,15 @@ final class WriteAheadLog implements AutoCloseable {
     private long allocated;
     /** When the last flush's bytes were written (probes only). */
     long writtenAt;
+    /**
+     * {@link #NO_SPARE} → {@link #PREPARING} (the flushing thread asks) → {@link #READY} or back to
+     * {@link #NO_SPARE} (the background task: done, or failed) → {@link #NO_SPARE} (a rotation takes
+     * it). One preparation at a time, and a ready spare is never rewritten, so a rotation never
+     * renames a spare still being written.
+     */
+    private final AtomicInteger spare = new AtomicInteger(NO_SPARE);
+    private volatile Executor background;
+    private volatile boolean closing;
 
     /**
      * Continues {@code segment} after its records, which end at {@code end} (recovery found them;
@@ -85,6 +119,11 @@ final class WriteAheadLog implements AutoCloseable {
         this.channel = channels.open(segment, StandardOpenOption.WRITE);
         this.allocated = channel.size();
         this.position = Math.min(end, allocated);
+    }
+
+    /** Prepares spare segments on {@code executor} from now on (the registry's background thread). */
+    void prepareSparesOn(Executor executor) {
+        this.background = executor;
     }
 
     /** The zeros written ahead at a time: an eighth of a segment, within 64 KiB .. 4 MiB. */
@@ -172,6 +211,62 @@ final class WriteAheadLog implements AutoCloseable {
             channel.force(false);
         });
         position = end;
+        if (position >= preallocation / 2 && background != null && spare.compareAndSet(NO_SPARE, PREPARING)) {
+            try {
+                background.execute(this::prepareSpare);
+            } catch (RejectedExecutionException closed) {
+                spare.set(NO_SPARE);
+            }
+        }
+    }
+
+    /**
+     * Whether the flushing thread should rotate now, at any size: a spare is ready and the zeros left
+     * in this segment would not hold one more small flush (an eighth of a step), so the next commit
+     * would write a step of zeros itself.
+     */
+    boolean shouldRotateEarly() {
+        return position > 0 && spare.get() == READY && allocated - position < preallocation / 8;
+    }
+
+    /** Writes the spare: zeros over the size at which a segment rotates, forced; on failure there is none, and steps of zeros go on. */
+    private void prepareSpare() {
+        Path file = dir.resolve(SPARE);
+        long size = roundUp(rotateAt);
+        boolean ready = false;
+        try {
+            Files.deleteIfExists(file);
+            try (FileChannel c = channels.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                for (long p = 0; p < size; ) {
+                    if (closing) {
+                        return;
+                    }
+                    ByteBuffer z = zeros.duplicate(); // never written to: one buffer serves both threads
+                    z.clear().limit((int) Math.min(ZERO_CHUNK, size - p));
+                    while (z.hasRemaining()) {
+                        p += c.write(z, p);
+                    }
+                    if (p % SPARE_FORCE_BYTES == 0) {
+                        c.force(false);
+                    }
+                }
+                c.force(true);
+            }
+            ready = true;
+        } catch (IOException | RuntimeException e) {
+            // e.g. a full disk: the log goes on with steps of zeros, and asks again after the next rotation
+            LOG.debug("log directory {}: preparing the next segment failed; commits write zeros ahead themselves", dir, e);
+        } finally {
+            if (!ready) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException e) {
+                    LOG.debug("log directory {}: could not delete {}", dir, file, e);
+                }
+            }
+            // PREPARING only while this runs, and the flushing thread moves it on only from READY
+            spare.set(ready && !closing ? READY : NO_SPARE);
+        }
     }
 
     private static long roundUp(long n) {
@@ -236,6 +331,10 @@ final class WriteAheadLog implements AutoCloseable {
         }
     }
 
+    boolean spareReady() {
+        return spare.get() == READY;
+    }
+
     /** The bytes of records in the current segment (not counting preallocated zeros). */
     long segmentBytes() {
         return position;
@@ -253,20 +352,31 @@ final class WriteAheadLog implements AutoCloseable {
     void rotate(long nextSequence) throws IOException {
         redoOnInterrupt(attempt -> trimToRecords());
         Path next = segmentPath(dir, nextSequence);
+        boolean fromSpare = spare.get() == READY;
         redoOnInterrupt(attempt -> {
-            // a retry finds the file the interrupted attempt created
-            try (FileChannel c = channels.open(next, attempt == 1 ? StandardOpenOption.CREATE_NEW : StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE)) {
-                c.force(true);
+            if (fromSpare) {
+                // a retry finds the spare renamed by the interrupted attempt
+                if (attempt == 1 || !Files.exists(next)) {
+                    Files.move(dir.resolve(SPARE), next, StandardCopyOption.ATOMIC_MOVE);
+                }
+            } else {
+                // a retry finds the file the interrupted attempt created
+                try (FileChannel c = channels.open(next, attempt == 1 ? StandardOpenOption.CREATE_NEW : StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE)) {
+                    c.force(true);
+                }
             }
             syncDirectory(dir);
         });
+        if (fromSpare) {
+            spare.set(NO_SPARE);
+        }
         FileChannel nextChannel = channels.open(next, StandardOpenOption.WRITE);
         FileChannel old = channel;
         channel = nextChannel;
         segment = next;
         position = 0;
-        allocated = 0;
+        allocated = fromSpare ? nextChannel.size() : 0;
         old.close();
     }
 
@@ -279,14 +389,23 @@ final class WriteAheadLog implements AutoCloseable {
         }
     }
 
-    /** Closes the segment; {@code trim} (a clean close) cuts its preallocated zeros off first. */
+    /** Stops preparing a spare (a preparation running ends at its next step); before the background thread is awaited. */
+    void stopSpares() {
+        closing = true;
+    }
+
+    /** Closes the segment; {@code trim} (a clean close) cuts its preallocated zeros off first. A spare is deleted. */
     void close(boolean trim) throws IOException {
+        closing = true;
         try {
             if (trim && channel.isOpen()) {
                 redoOnInterrupt(attempt -> trimToRecords());
             }
         } finally {
             channel.close();
+            if (spare.get() != PREPARING) { // one still being written deletes itself
+                Files.deleteIfExists(dir.resolve(SPARE));
+            }
         }
     }
 

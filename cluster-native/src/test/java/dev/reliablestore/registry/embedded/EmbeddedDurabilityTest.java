@@ -170,6 +170,68 @@ class EmbeddedDurabilityTest {
         assertThat(dump(open())).containsKeys("k/0:a", "k/large:a", "k/1:a");
     }
 
+    /**
+     * Once a segment holds half a step of records, the next one is prepared in the background, and
+     * the log rotates into it before the zeros run out (no snapshot: the threshold is far): the
+     * commit that would have written a step of zeros finds a whole segment of them. A clean close
+     * deletes the spare prepared meanwhile.
+     */
+    @Test
+    void theLogRotatesIntoASparePreparedInTheBackgroundBeforeItsZerosRunOut() throws Exception {
+        EmbeddedRegistry r = open(Map.of("snapshotThreshold", "1MiB"), ChannelFactory.DEFAULT); // steps of 128 KiB, spares of 1 MiB
+        Path first = onlySegment();
+        int i = 0;
+        while (r.segmentBytes() < 64 * 1024) {
+            putBig(r, i++);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(r::spareReady);
+        assertThat(Files.size(dir.resolve(WriteAheadLog.SPARE))).isEqualTo(1 << 20);
+        long zerosEnd = Files.size(first);
+        while (WriteAheadLog.segments(dir).size() == 1) {
+            assertThat(r.segmentBytes()).as("rotated before the zeros ran out").isLessThan(zerosEnd);
+            putBig(r, i++);
+        }
+        List<Path> segments = WriteAheadLog.segments(dir);
+        assertThat(segments).hasSize(2);
+        assertThat(Files.size(first)).as("cut to its records").isLessThan(zerosEnd);
+        assertThat(Files.size(segments.get(1))).as("the spare, renamed").isEqualTo(1 << 20);
+        assertThat(dir.resolve(WriteAheadLog.SPARE)).doesNotExist();
+        assertThat(SnapshotFiles.list(dir)).as("no snapshot below the threshold").isEmpty();
+        while (r.segmentBytes() < 64 * 1024) {
+            putBig(r, i++);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(r::spareReady);
+        closeOpened();
+        assertThat(dir.resolve(WriteAheadLog.SPARE)).as("deleted on close").doesNotExist();
+        EmbeddedRegistry again = open(Map.of("snapshotThreshold", "1MiB"), ChannelFactory.DEFAULT);
+        for (int k = 0; k < i; k++) {
+            assertThat(again.keyExists(p("big/" + k))).isTrue();
+        }
+    }
+
+    /**
+     * A crash while the spare was written leaves a {@code .tmp} that opening deletes; a crash after it
+     * was renamed into place, before its first record, leaves a newest segment of zeros only.
+     */
+    @Test
+    void aSpareLeftByACrashIsDeletedAndASegmentOfZerosOnlyOpens() throws Exception {
+        EmbeddedRegistry r = open();
+        put(r, 0);
+        put(r, 1);
+        closeOpened();
+        Files.write(dir.resolve(WriteAheadLog.SPARE), new byte[4096]);
+        Path renamed = WriteAheadLog.segmentPath(dir, 3);
+        Files.write(renamed, new byte[1 << 20]);
+        EmbeddedRegistry again = open();
+        assertThat(dir.resolve(WriteAheadLog.SPARE)).doesNotExist();
+        assertThat(again.currentSequence()).isEqualTo(2);
+        put(again, 2);
+        assertThat(WriteAheadLog.segments(dir)).last().isEqualTo(renamed);
+        closeOpened();
+        assertThat(Files.size(renamed)).as("cut to its record on close").isLessThan(1 << 20).isPositive();
+        assertThat(dump(open())).containsKeys("k/0:a", "k/1:a", "k/2:a");
+    }
+
     @Test
     void corruptionBeforeTheTailRefusesToOpenNamingFileAndOffset() throws Exception {
         EmbeddedRegistry r = open();
