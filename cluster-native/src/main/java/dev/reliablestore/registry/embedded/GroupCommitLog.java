@@ -478,10 +478,10 @@ final class GroupCommitLog {
      * the background. Before it, a segment whose zeros are used up continues in the spare (no snapshot).
      */
     private void maybeSnapshot(TreeState durable) {
-        if (wal.segmentBytes() < options.snapshotThreshold()) {
+        if (wal.bytesSinceThresholdRotation() < options.snapshotThreshold()) {
             if (wal.shouldRotateEarly() && snapshotRunning.compareAndSet(false, true)) {
                 try {
-                    wal.rotate(durable.sequence() + 1);
+                    wal.rotateEarly(durable.sequence() + 1);
                 } catch (IOException e) {
                     fail(e);
                 } finally {

@@ -103,6 +103,8 @@ final class WriteAheadLog implements AutoCloseable {
      * renames a spare still being written.
      */
     private final AtomicInteger spare = new AtomicInteger(NO_SPARE);
+    /** The records of segments rotated early ({@link #rotateEarly}) since the last rotation at the threshold. */
+    private long earlier;
     private volatile Executor background;
     private volatile boolean closing;
 
@@ -335,6 +337,21 @@ final class WriteAheadLog implements AutoCloseable {
         return spare.get() == READY;
     }
 
+    /**
+     * The records written since the last rotation at the threshold, across segments rotated early:
+     * what the threshold (snapshots, and so the log replayed on open) counts.
+     */
+    long bytesSinceThresholdRotation() {
+        return earlier + position;
+    }
+
+    /** {@link #rotate} into the spare before this segment's zeros run out; the threshold keeps counting this segment's records. */
+    void rotateEarly(long nextSequence) throws IOException {
+        long carried = earlier + position;
+        rotate(nextSequence);
+        earlier = carried;
+    }
+
     /** The bytes of records in the current segment (not counting preallocated zeros). */
     long segmentBytes() {
         return position;
@@ -376,6 +393,7 @@ final class WriteAheadLog implements AutoCloseable {
         channel = nextChannel;
         segment = next;
         position = 0;
+        earlier = 0;
         allocated = fromSpare ? nextChannel.size() : 0;
         old.close();
     }

@@ -197,6 +197,13 @@ class EmbeddedDurabilityTest {
         assertThat(Files.size(segments.get(1))).as("the spare, renamed").isEqualTo(1 << 20);
         assertThat(dir.resolve(WriteAheadLog.SPARE)).doesNotExist();
         assertThat(SnapshotFiles.list(dir)).as("no snapshot below the threshold").isEmpty();
+        while (SnapshotFiles.list(dir).isEmpty() && WriteAheadLog.segments(dir).size() == 2) {
+            putBig(r, i++);
+        }
+        segments = WriteAheadLog.segments(dir);
+        assertThat(segments).as("the threshold counts both segments' records").hasSize(3);
+        assertThat(Files.size(first) + Files.size(segments.get(1))).isBetween(1L << 20, (1L << 20) + 8192);
+        await().atMost(Duration.ofSeconds(30)).until(() -> !SnapshotFiles.list(dir).isEmpty());
         while (r.segmentBytes() < 64 * 1024) {
             putBig(r, i++);
         }
