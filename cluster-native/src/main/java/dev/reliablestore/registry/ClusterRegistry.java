@@ -5,7 +5,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * A replicated, hierarchical, quorum-consistent key/value database, modelled on the Windows
@@ -93,7 +92,7 @@ public interface ClusterRegistry extends AutoCloseable {
         return commitAsync(batch).whenCompleteAsync((r, t) -> { }, task -> {
             try {
                 executor.execute(task);
-            } catch (RejectedExecutionException refused) {
+            } catch (RuntimeException refused) { // RejectedExecutionException, or whatever an executor throws instead
                 task.run(); // the batch was answered: a refusal must not read as "not written"
             }
         });

@@ -60,6 +60,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -1290,7 +1291,14 @@ final class ZooKeeperRegistry implements ClusterRegistry {
      * runs on the stack of the failure it follows.
      */
     private <T> CompletableFuture<T> retryLater(int retry, Supplier<CompletableFuture<T>> next) {
-        Executor later = CompletableFuture.delayedExecutor(1L << Math.min(retry, 6), TimeUnit.MILLISECONDS, this::complete);
+        Executor later = CompletableFuture.delayedExecutor(1L << Math.min(retry, 6), TimeUnit.MILLISECONDS, task -> {
+            try {
+                completions.execute(task);
+            } catch (RejectedExecutionException closed) {
+                // closed meanwhile: the retry fails at once, but not on the JDK's one timer thread, which every delay shares
+                ForkJoinPool.commonPool().execute(task);
+            }
+        });
         return CompletableFuture.supplyAsync(next, later).thenCompose(Function.identity());
     }
 
