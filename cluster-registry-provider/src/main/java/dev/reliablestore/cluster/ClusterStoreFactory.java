@@ -85,6 +85,10 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     private final Executor asyncExecutor;
     /** The pool this factory created for the async twins and shuts down; null when the caller supplied one. */
     private final ExecutorService ownAsyncPool;
+    /** The threads of {@link #ownAsyncPool}: close() called on one of them does not wait for itself. */
+    private final Set<Thread> poolThreads = ConcurrentHashMap.newKeySet();
+    /** How long close() waits for the async calls and answers still running on {@link #ownAsyncPool}. */
+    private static final Duration ANSWERS_ON_CLOSE = Duration.ofSeconds(10);
     private final DictionaryManager dictionaries;
     private final EnvelopeCodec envelopeCodec;
     private final String nodeName;
@@ -202,8 +206,15 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             return t;
         });
         this.ownAsyncPool = config.executor().isPresent() ? null : Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "reliablestore-cluster-async-" + THREADS.incrementAndGet());
+            Thread t = new Thread(() -> {
+                try {
+                    r.run();
+                } finally {
+                    poolThreads.remove(Thread.currentThread()); // an idle worker ends after 60 s
+                }
+            }, "reliablestore-cluster-async-" + THREADS.incrementAndGet());
             t.setDaemon(true);
+            poolThreads.add(t);
             return t;
         });
         this.asyncExecutor = config.executor().orElse(ownAsyncPool);
@@ -425,9 +436,6 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         if (backups != null) {
             backups.close();
         }
-        if (audit != null) {
-            audit.close();
-        }
         membership.close();
         if (healthFaultRaised) {
             try {
@@ -444,7 +452,26 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
                 // after the registry: a registry this factory opened answers the async writes still in flight as it closes,
                 // and their answers run here; calls already running finish; new ones fail as closed (AbstractEntityStore.async)
                 ownAsyncPool.shutdown();
+                awaitAnswers(ownAsyncPool);
             }
+            if (audit != null) {
+                audit.close(); // last: the answers above audit the writes they acknowledge
+            }
+        }
+    }
+
+    /** Waits, boundedly, for the answers and calls still running on the factory's own pool. */
+    private void awaitAnswers(ExecutorService pool) {
+        if (poolThreads.contains(Thread.currentThread())) {
+            return; // closed from an async call's callback: waiting would wait for this very call
+        }
+        try {
+            if (!pool.awaitTermination(ANSWERS_ON_CLOSE.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warn("closing the cluster-registry factory on {}: async calls were still running after {}; the audit log closes"
+                        + " anyway, and a write they acknowledge later fails as unaudited", registry.uri(), ANSWERS_ON_CLOSE);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

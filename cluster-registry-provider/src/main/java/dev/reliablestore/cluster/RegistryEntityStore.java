@@ -193,18 +193,24 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     }
 
     /**
-     * As {@link #landedAt} for a delete of version {@code deleted}: an entity that is gone counts as
-     * this delete's (deleted either way). One that is there again was written by another writer,
-     * before this delete landed (a conflict) or after (a re-creation): unknown, rather than report a
-     * conflict for a delete that may have taken effect, or delete the new entity a second time.
+     * As {@link #landedAt} for a delete of version {@code deleted}, read at {@code revision}: an
+     * entity that is gone counts as this delete's (deleted either way); one still at that revision
+     * was not deleted (the retry failed on something else, e.g. a transaction's lock): empty. One
+     * written since, by another writer, before this delete landed (a conflict) or after (a
+     * re-creation): unknown, rather than report a conflict for a delete that may have taken effect,
+     * or delete the new entity a second time.
      */
-    private OptionalLong deleteLandedAt(String id, long deleted) {
+    private OptionalLong deleteLandedAt(String id, long deleted, long revision) {
         OptionalLong gone = records.absentAt(id);
         if (gone.isPresent()) {
             return gone;
         }
+        Current now = records.current(id);
+        if (now.revision() == revision) {
+            return OptionalLong.empty();
+        }
         throw new StoreUnavailableException("delete of " + where(id) + " (version " + deleted + "): an attempt was sent and its answer"
-                + " lost, and the entity now holds version " + records.current(id).version() + " written by another writer, so whether"
+                + " lost, and the entity now holds version " + now.version() + " written by another writer, so whether"
                 + " this delete took effect before that is unknown; read the entity to decide", null, true);
     }
 
@@ -424,7 +430,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             long sequence;
             try {
                 sequence = gateway.commit(RegistryGateway.Commit.replicated("delete of " + where(id), batchOf(planAtSite(read, delete)))
-                        .of(typeName(), 1).landedIf(() -> deleteLandedAt(id, cur.version())).countingRetries(this::countRetry));
+                        .of(typeName(), 1).landedIf(() -> deleteLandedAt(id, cur.version(), cur.revision())).countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 throwIfLocked(lost, id, expectedVersion, cur.version());
                 raced(attempt, start, id, expectedVersion);
@@ -661,7 +667,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             long sequence;
             try {
                 sequence = gateway.commit(RegistryGateway.Commit.replicated("delete of " + where(id), b.build()).of(typeName(), 1)
-                        .landedIf(() -> deleteLandedAt(id, cur.version()))
+                        .landedIf(() -> deleteLandedAt(id, cur.version(), cur.revision()))
                         .countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 throwIfLocked(lost, id, expectedVersion, cur.version());

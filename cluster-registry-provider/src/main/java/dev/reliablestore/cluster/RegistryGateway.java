@@ -165,7 +165,11 @@ final class RegistryGateway {
     CompletableFuture<Long> commitAsync(Commit c, Executor executor) {
         if (!c.durable && replicationMode != ReplicationMode.SYNCHRONOUS
                 || c.gated && minimumNodes > 1 && liveNodes < minimumNodes) {
-            return CompletableFuture.supplyAsync(() -> commit(c), executor);
+            try {
+                return CompletableFuture.supplyAsync(() -> commit(c), executor);
+            } catch (RejectedExecutionException refused) {
+                return CompletableFuture.failedFuture(refused); // nothing was sent; an async call fails through its future
+            }
         }
         long start = System.nanoTime();
         CompletableFuture<CommitResult> first;
@@ -182,18 +186,19 @@ final class RegistryGateway {
             RuntimeException cause = unwrap(failed);
             try {
                 return CompletableFuture.supplyAsync(() -> commit(c, cause, start), executor);
-            } catch (RejectedExecutionException refused) {
-                return CompletableFuture.<Long>failedFuture(notRetried(c, cause, start));
+            } catch (RuntimeException refused) { // RejectedExecutionException, or whatever an executor throws instead
+                return CompletableFuture.<Long>failedFuture(notRetried(c, cause, start, refused));
             }
         }).thenCompose(f -> f);
     }
 
     /**
-     * The answer to a first attempt whose retry the executor refused (shut down: the factory closed
-     * meanwhile). A failure that is not retried is settled here, on the thread that answered, as
-     * {@link #commit} would; a retryable one is not retried, and says whether it may have landed.
+     * The answer to a first attempt whose retry the executor refused (shut down as the factory
+     * closes, or saturated). A failure that is not retried is settled here, on the thread that
+     * answered, as {@link #commit} would; a retryable one is not retried, and says whether it may
+     * have landed.
      */
-    private RuntimeException notRetried(Commit c, RuntimeException cause, long start) {
+    private RuntimeException notRetried(Commit c, RuntimeException cause, long start, RuntimeException refused) {
         if (!(cause instanceof RegistryUnavailableException unavailable)) {
             try {
                 commit(c, cause, start); // no retry and no wait: the retrier passes a non-retryable failure on mapped
@@ -202,10 +207,14 @@ final class RegistryGateway {
                 return settled;
             }
         }
-        return unavailable.outcomeUnknown()
-                ? new StoreUnavailableException(c.what + " failed: " + cause.getMessage() + "; it was not retried because the store factory"
-                        + " closed meanwhile, and the attempt was sent and its answer lost, so its outcome is unknown: read to decide", cause, true)
-                : new StoreClosedException("the store factory (" + c.what + " failed: " + cause.getMessage() + "; it was not retried)");
+        String notRetried = "; it was not retried because the executor refused the retry (" + refused + ": the store factory is"
+                + " closing, or a supplied executor is saturated)";
+        StoreUnavailableException failed = unavailable.outcomeUnknown()
+                ? new StoreUnavailableException(c.what + " failed: " + cause.getMessage() + notRetried + ", and the attempt was sent and"
+                        + " its answer lost, so its outcome is unknown: read to decide", cause, true)
+                : new StoreUnavailableException(c.what + " failed: " + cause.getMessage() + notRetried + "; nothing was written", cause, false);
+        failed.addSuppressed(refused);
+        return failed;
     }
 
     private static RuntimeException unwrap(Throwable t) {

@@ -5,6 +5,7 @@ import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.EntityTooLargeException;
 import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.api.Versioned;
 import dev.reliablestore.cluster.geo.ClockSkewException;
 import dev.reliablestore.cluster.geo.LocalWrites;
 import dev.reliablestore.registry.BatchCommand;
@@ -276,11 +277,12 @@ final class RegistryTransactions implements TransactionalResource {
     /** Validates and applies writes in one batch, with no record (one-phase commit). */
     void commitOnePhase(TransactionId id, List<EncodedWrite> writes) {
         WriteBatch.Builder b = WriteBatch.builder();
+        List<EntityRecords.Current> read = null; // null at a site: the batch's conditions are the site's stamps
         if (factory.siteWrites() != null) {
             checkShippable(writes.size());
             stampedAtSite(b, writes, null, false);
         } else {
-            List<EntityRecords.Current> read = validate(writes);
+            read = validate(writes);
             for (int i = 0; i < writes.size(); i++) {
                 EncodedWrite w = writes.get(i);
                 records(w.typeName()).requireUnchanged(b, w.id(), read.get(i));
@@ -291,9 +293,10 @@ final class RegistryTransactions implements TransactionalResource {
         if (factory.siteWrites() != null) {
             checkShippableBytes(batch, writes.size(), 0);
         }
+        List<EntityRecords.Current> readAt = read;
         try {
             commit(RegistryGateway.Commit.durable("one-phase commit of transaction " + id, batch).of("transactional", writes.size())
-                    .landedIf(() -> onePhaseLanded(id, writes)));
+                    .landedIf(() -> onePhaseLanded(id, writes, readAt)));
         } catch (ConditionFailedException failed) {
             throw conflict(failed, writes, "commit of transaction " + id);
         }
@@ -468,13 +471,23 @@ final class RegistryTransactions implements TransactionalResource {
     }
 
     /**
-     * Whether a one-phase commit whose answer was lost landed: every write exactly ours. Otherwise
-     * another writer changed an entity it read, before the commit landed (a conflict) or after (an
-     * overwrite): unknown, rather than report a rollback for a commit that may have taken effect.
+     * Whether a one-phase commit whose answer was lost landed: every write exactly ours. Not landed
+     * when an entity it read is still at the revision read (the retry failed on something else,
+     * e.g. a lock). Otherwise another writer changed an entity it read, before the commit landed (a
+     * conflict) or after (an overwrite): unknown, rather than report a rollback for a commit that
+     * may have taken effect.
      */
-    private OptionalLong onePhaseLanded(TransactionId id, List<EncodedWrite> writes) {
+    private OptionalLong onePhaseLanded(TransactionId id, List<EncodedWrite> writes, List<EntityRecords.Current> read) {
         if (landed(writes)) {
             return OptionalLong.of(0);
+        }
+        for (int i = 0; read != null && i < writes.size(); i++) {
+            EncodedWrite w = writes.get(i);
+            EntityRecords.Current before = read.get(i);
+            // an entity still at the revision the commit read was not written since: the batch, atomic, did not land
+            if (before.version() != Versioned.ABSENT && records(w.typeName()).current(w.id()).revision() == before.revision()) {
+                return OptionalLong.empty();
+            }
         }
         throw new StoreUnavailableException("one-phase commit of transaction " + id + ": an attempt was sent and its answer lost, and"
                 + " another writer has since changed what it wrote or read, so whether it took effect before that is unknown; read the"

@@ -3,6 +3,8 @@ package dev.reliablestore.cluster;
 import dev.reliablestore.api.EntityStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,10 +60,15 @@ class FactoryExecutorTest {
      * Saves still in flight when the factory closes are answered as they landed: closing the
      * registry it opened makes them durable, and the answers are not refused by a pool shut down first.
      */
-    @Test
-    void asyncSavesInFlightWhenTheFactoryClosesAreAnsweredAsTheyLanded() {
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void asyncSavesInFlightWhenTheFactoryClosesAreAnsweredAsTheyLanded(boolean audited) {
         List<CompletableFuture<Long>> saves = new ArrayList<>();
-        try (ClusterStoreFactory factory = ClusterStoreFactory.open(EmbeddedFixture.config(dir).build())) {
+        ClusterPersistenceConfiguration.Builder config = EmbeddedFixture.config(dir);
+        if (audited) { // the answers audit what they acknowledge: the audit log closes after them
+            config.enableAuditLogging(true).auditLogPath(dir.resolve("audit"));
+        }
+        try (ClusterStoreFactory factory = ClusterStoreFactory.open(config.build())) {
             EntityStore<Customer> customers = factory.store(Customer.class);
             for (int i = 0; i < 200; i++) {
                 customers.save("c" + i, Customer.of("c" + i, 0)); // a known version: saveAsync goes the pipelined way
@@ -72,6 +79,14 @@ class FactoryExecutorTest {
         }
         for (CompletableFuture<Long> save : saves) {
             assertThat(save).succeedsWithin(Duration.ofSeconds(10)).isEqualTo(2L);
+        }
+        if (audited) {
+            try (var files = java.nio.file.Files.list(dir.resolve("audit"))) {
+                Path log = files.filter(f -> f.getFileName().toString().endsWith(".log")).findFirst().orElseThrow();
+                assertThat(dev.reliablestore.cluster.audit.AuditLog.read(log)).filteredOn(r -> r.version() == 2).hasSize(200);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
         try (ClusterStoreFactory factory = ClusterStoreFactory.open(EmbeddedFixture.config(dir).build())) {
             EntityStore<Customer> customers = factory.store(Customer.class);
@@ -97,6 +112,29 @@ class FactoryExecutorTest {
             refuse.set(true);
             assertThat(customers.saveAsync("c", Customer.of("c", 1), 1)).succeedsWithin(Duration.ofSeconds(10)).isEqualTo(2L);
             assertThat(customers.get("c").orElseThrow().value()).isEqualTo(Customer.of("c", 1));
+        }
+    }
+
+    /** An executor that refuses a write it must run (ASYNC replication runs it whole there) fails it through its future, unsent. */
+    @Test
+    void anAsyncWriteTheExecutorRefusesFailsThroughItsFuture() {
+        AtomicBoolean refuse = new AtomicBoolean();
+        Executor callers = task -> {
+            if (refuse.get()) {
+                throw new RejectedExecutionException("saturated");
+            }
+            task.run();
+        };
+        try (ClusterStoreFactory factory = ClusterStoreFactory.open(EmbeddedFixture.config(dir).executor(callers)
+                .replicationMode(ReplicationMode.ASYNCHRONOUS).build())) {
+            EntityStore<Customer> customers = factory.store(Customer.class);
+            customers.save("c", Customer.of("c", 0));
+            refuse.set(true);
+            CompletableFuture<Long> save = customers.saveAsync("c", Customer.of("c", 1), 1);
+            assertThat(save).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                    .havingCause().isInstanceOf(RejectedExecutionException.class);
+            refuse.set(false);
+            assertThat(customers.get("c").orElseThrow().version()).as("nothing was sent").isEqualTo(1);
         }
     }
 

@@ -586,4 +586,46 @@ class RegistryErrorMappingTest {
         }
         assertThat(customers.get("t").orElseThrow().version()).as("the commit landed; the other writer saved on top").isEqualTo(2);
     }
+
+    /**
+     * A delete whose answer was lost without landing, and whose retry fails on a transaction's lock
+     * (the entity itself unchanged): the lock conflict, not an unknown outcome.
+     */
+    @Test
+    void aDeleteThatDidNotLandAndMeetsALockIsALockConflictNotUnknown() {
+        EntityStore<Customer> customers = factory.store(Customer.class);
+        customers.save("d", Customer.of("d", 1));
+        try (ClusterStoreFactory other = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), real)) {
+            TransactionBranch holder = other.begin(TransactionId.of(1, "gtx-lock", "b"));
+            failCommit = () -> {
+                failCommit = null;
+                holder.store("Customer", Customer.class).save("d", Customer.of("d", 2));
+                holder.prepare(); // locks d; its version record keeps its revision
+                return new RegistryUnavailableException("connection lost before the request was sent", null, true);
+            };
+            assertThat(catchThrowable(() -> customers.delete("d", 1))).isInstanceOf(ConcurrencyConflictException.class)
+                    .hasMessageContaining("locked by prepared transaction");
+            holder.rollback();
+        }
+        assertThat(customers.get("d").orElseThrow().version()).isEqualTo(1);
+    }
+
+    /** The same for a one-phase commit: an entity it read still at its revision shows that the batch did not land: rolled back. */
+    @Test
+    void aOnePhaseCommitThatDidNotLandAndMeetsALockIsRolledBackNotUnknown() {
+        EntityStore<Customer> customers = factory.store(Customer.class);
+        customers.save("t", Customer.of("t", 0));
+        try (ClusterStoreFactory other = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), real)) {
+            TransactionBranch holder = other.begin(TransactionId.of(1, "gtx-lock", "b"));
+            failCommit = () -> {
+                failCommit = null;
+                holder.store("Customer", Customer.class).save("t", Customer.of("t", 2));
+                holder.prepare();
+                return new RegistryUnavailableException("connection lost before the request was sent", null, true);
+            };
+            assertThat(onTransaction("t")).isInstanceOf(dev.reliablestore.api.TransactionRolledBackException.class);
+            holder.rollback();
+        }
+        assertThat(customers.get("t").orElseThrow().version()).isEqualTo(1);
+    }
 }
