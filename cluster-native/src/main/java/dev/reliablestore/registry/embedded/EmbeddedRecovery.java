@@ -36,7 +36,7 @@ final class EmbeddedRecovery {
     static Recovered recover(Path dir, boolean truncateDamagedTail) throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path tmp : (Iterable<Path>) files.filter(f -> f.getFileName().toString().endsWith(".tmp"))::iterator) {
-                LOG.info("removing {}, left by a snapshot that was interrupted before it was complete", tmp);
+                LOG.info("removing {}, left by a snapshot or a spare log segment that was interrupted before it was complete", tmp);
                 Files.delete(tmp);
             }
         }

@@ -59,9 +59,13 @@ final class WriteAheadLog implements AutoCloseable {
     /** The next segment while it is prepared or ready (not a segment: its name does not match one). */
     static final String SPARE = "next-segment.tmp";
     private static final long SPARE_FORCE_BYTES = 1L << 20;
+    /** A spare is prepared only while the disk has room for this many of them: it must not take the log's own room. */
+    private static final long SPARE_HEADROOM = 4;
     private static final int NO_SPARE = 0;
     private static final int PREPARING = 1;
     private static final int READY = 2;
+    /** The last preparation failed (or the disk had no room for it): none again before the next rotation. */
+    private static final int FAILED = 3;
     private static final int ZERO_CHUNK = 64 * 1024;
     static final long MIN_PREALLOCATION = ZERO_CHUNK;
     static final long MAX_PREALLOCATION = 4L * 1024 * 1024;
@@ -228,7 +232,9 @@ final class WriteAheadLog implements AutoCloseable {
      * would write a step of zeros itself.
      */
     boolean shouldRotateEarly() {
-        return position > 0 && spare.get() == READY && allocated - position < preallocation / 8;
+        long zerosLeft = allocated - position;
+        // not when the threshold comes first: its rotation takes the spare (an early one would waste it on a short segment)
+        return position > 0 && spare.get() == READY && zerosLeft < preallocation / 8 && rotateAt - bytesSinceThresholdRotation() > zerosLeft;
     }
 
     /** Writes the spare: zeros over the size at which a segment rotates, forced; on failure there is none, and steps of zeros go on. */
@@ -238,6 +244,12 @@ final class WriteAheadLog implements AutoCloseable {
         boolean ready = false;
         try {
             Files.deleteIfExists(file);
+            long usable = Files.getFileStore(dir).getUsableSpace();
+            if (usable < SPARE_HEADROOM * size) {
+                // the spare would take room the log itself may need: without it, commits write their zeros as before
+                LOG.debug("log directory {}: {} bytes usable, not preparing a {}-byte spare segment", dir, usable, size);
+                return;
+            }
             try (FileChannel c = channels.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 for (long p = 0; p < size; ) {
                     if (closing) {
@@ -257,7 +269,7 @@ final class WriteAheadLog implements AutoCloseable {
             ready = true;
         } catch (IOException | RuntimeException e) {
             // e.g. a full disk: the log goes on with steps of zeros, and asks again after the next rotation
-            LOG.debug("log directory {}: preparing the next segment failed; commits write zeros ahead themselves", dir, e);
+            LOG.info("log directory {}: preparing the next segment failed; commits write zeros ahead themselves", dir, e);
         } finally {
             if (!ready) {
                 try {
@@ -266,8 +278,8 @@ final class WriteAheadLog implements AutoCloseable {
                     LOG.debug("log directory {}: could not delete {}", dir, file, e);
                 }
             }
-            // PREPARING only while this runs, and the flushing thread moves it on only from READY
-            spare.set(ready && !closing ? READY : NO_SPARE);
+            // PREPARING only while this runs, and the flushing thread moves it on only from READY or FAILED
+            spare.set(ready && !closing ? READY : closing ? NO_SPARE : FAILED);
         }
     }
 
@@ -387,6 +399,8 @@ final class WriteAheadLog implements AutoCloseable {
         });
         if (fromSpare) {
             spare.set(NO_SPARE);
+        } else {
+            spare.compareAndSet(FAILED, NO_SPARE); // a new segment may try again
         }
         FileChannel nextChannel = channels.open(next, StandardOpenOption.WRITE);
         FileChannel old = channel;
@@ -394,7 +408,8 @@ final class WriteAheadLog implements AutoCloseable {
         segment = next;
         position = 0;
         earlier = 0;
-        allocated = fromSpare ? nextChannel.size() : 0;
+        // the spare's size is known: size() here, with an interrupt restored above, would close the new channel
+        allocated = fromSpare ? roundUp(rotateAt) : 0;
         old.close();
     }
 

@@ -15,6 +15,8 @@ import dev.reliablestore.registry.WriteBatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -210,6 +212,66 @@ class EmbeddedDurabilityTest {
         await().atMost(Duration.ofSeconds(30)).until(r::spareReady);
         closeOpened();
         assertThat(dir.resolve(WriteAheadLog.SPARE)).as("deleted on close").doesNotExist();
+        EmbeddedRegistry again = open(Map.of("snapshotThreshold", "1MiB"), ChannelFactory.DEFAULT);
+        for (int k = 0; k < i; k++) {
+            assertThat(again.keyExists(p("big/" + k))).isTrue();
+        }
+    }
+
+    /**
+     * A spare that cannot be written is not tried again before the next rotation (each try would
+     * write zeros up to the failure, on a disk that may be full), and the log goes on with its
+     * steps of zeros.
+     */
+    @Test
+    void aSpareThatFailsIsNotTriedAgainBeforeTheNextRotation() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger tries = new java.util.concurrent.atomic.AtomicInteger();
+        ChannelFactory noRoomForSpares = (file, options) -> {
+            if (file.getFileName().toString().equals(WriteAheadLog.SPARE)) {
+                tries.incrementAndGet();
+                throw new IOException("No space left on device");
+            }
+            return ChannelFactory.DEFAULT.open(file, options);
+        };
+        EmbeddedRegistry r = open(Map.of("snapshotThreshold", "1MiB"), noRoomForSpares);
+        int i = 0;
+        while (r.segmentBytes() < 64 * 1024) {
+            putBig(r, i++);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> tries.get() == 1 && !Files.exists(dir.resolve(WriteAheadLog.SPARE)));
+        while (WriteAheadLog.segments(dir).size() == 1) {
+            putBig(r, i++);
+        }
+        assertThat(tries).as("one try in the first segment").hasValue(1);
+        assertThat(Files.size(WriteAheadLog.segments(dir).get(0))).as("rotated at the threshold").isGreaterThanOrEqualTo(1L << 20);
+        while (r.segmentBytes() < 64 * 1024) {
+            putBig(r, i++);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> tries.get() == 2);
+        assertThat(r.checkHealth().healthy()).isTrue();
+    }
+
+    /** A committer interrupted while its flush rotates into the spare neither fails nor stops the registry. */
+    @ParameterizedTest
+    @ValueSource(strings = {"leader", "writer"})
+    void anInterruptedCommitterWhoseFlushRotatesIntoTheSpareDoesNotStopTheRegistry(String groupCommit) throws Exception {
+        EmbeddedRegistry r = open(Map.of("snapshotThreshold", "1MiB", "groupCommit", groupCommit), ChannelFactory.DEFAULT);
+        int i = 0;
+        while (r.segmentBytes() < 64 * 1024) {
+            putBig(r, i++);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(r::spareReady);
+        while (WriteAheadLog.segments(dir).size() == 1) {
+            Thread.currentThread().interrupt();
+            try {
+                putBig(r, i++);
+            } finally {
+                assertThat(Thread.interrupted()).as("the interrupt is kept").isTrue();
+            }
+        }
+        putBig(r, i++);
+        assertThat(r.checkHealth().healthy()).isTrue();
+        closeOpened();
         EmbeddedRegistry again = open(Map.of("snapshotThreshold", "1MiB"), ChannelFactory.DEFAULT);
         for (int k = 0; k < i; k++) {
             assertThat(again.keyExists(p("big/" + k))).isTrue();
