@@ -14,7 +14,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
@@ -99,17 +98,11 @@ class FactoryExecutorTest {
     /** A supplied executor shut down while writes are in flight: the answers still say what landed. */
     @Test
     void anExecutorThatRefusesAnswersDoesNotFailWritesThatLanded() {
-        AtomicBoolean refuse = new AtomicBoolean();
-        Executor callers = task -> {
-            if (refuse.get()) {
-                throw new RejectedExecutionException("shut down");
-            }
-            task.run();
-        };
+        RefusingExecutor callers = new RefusingExecutor("shut down");
         try (ClusterStoreFactory factory = ClusterStoreFactory.open(EmbeddedFixture.config(dir).executor(callers).build())) {
             EntityStore<Customer> customers = factory.store(Customer.class);
             customers.save("c", Customer.of("c", 0));
-            refuse.set(true);
+            callers.refuse(true);
             assertThat(customers.saveAsync("c", Customer.of("c", 1), 1)).succeedsWithin(Duration.ofSeconds(10)).isEqualTo(2L);
             assertThat(customers.get("c").orElseThrow().value()).isEqualTo(Customer.of("c", 1));
         }
@@ -118,22 +111,16 @@ class FactoryExecutorTest {
     /** An executor that refuses a write it must run (ASYNC replication runs it whole there) fails it through its future, unsent. */
     @Test
     void anAsyncWriteTheExecutorRefusesFailsThroughItsFuture() {
-        AtomicBoolean refuse = new AtomicBoolean();
-        Executor callers = task -> {
-            if (refuse.get()) {
-                throw new RejectedExecutionException("saturated");
-            }
-            task.run();
-        };
+        RefusingExecutor callers = new RefusingExecutor("saturated");
         try (ClusterStoreFactory factory = ClusterStoreFactory.open(EmbeddedFixture.config(dir).executor(callers)
                 .replicationMode(ReplicationMode.ASYNCHRONOUS).build())) {
             EntityStore<Customer> customers = factory.store(Customer.class);
             customers.save("c", Customer.of("c", 0));
-            refuse.set(true);
+            callers.refuse(true);
             CompletableFuture<Long> save = customers.saveAsync("c", Customer.of("c", 1), 1);
             assertThat(save).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
                     .havingCause().isInstanceOf(RejectedExecutionException.class);
-            refuse.set(false);
+            callers.refuse(false);
             assertThat(customers.get("c").orElseThrow().version()).as("nothing was sent").isEqualTo(1);
         }
     }

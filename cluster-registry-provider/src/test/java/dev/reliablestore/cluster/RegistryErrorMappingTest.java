@@ -41,10 +41,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -350,17 +347,11 @@ class RegistryErrorMappingTest {
      */
     @Test
     void anAsyncSaveWhoseReplyWasLostAndWhoseRetryWasRefusedHasAnUnknownOutcome() {
-        AtomicBoolean refuse = new AtomicBoolean();
-        Executor closing = task -> {
-            if (refuse.get()) {
-                throw new RejectedExecutionException("shut down");
-            }
-            task.run();
-        };
+        RefusingExecutor closing = new RefusingExecutor("shut down");
         try (ClusterStoreFactory refusing = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).executor(closing).build(), faulty)) {
             EntityStore<Customer> customers = refusing.store(Customer.class);
             customers.save("a", Customer.of("a", 1));
-            refuse.set(true);
+            closing.refuse(true);
             commitThenLoseReply = true;
             assertThat(customers.saveAsync("a", Customer.of("a", 2), 1)).failsWithin(Duration.ofSeconds(10))
                     .withThrowableOfType(ExecutionException.class).havingCause()
@@ -596,13 +587,7 @@ class RegistryErrorMappingTest {
         EntityStore<Customer> customers = factory.store(Customer.class);
         customers.save("d", Customer.of("d", 1));
         try (ClusterStoreFactory other = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), real)) {
-            TransactionBranch holder = other.begin(TransactionId.of(1, "gtx-lock", "b"));
-            failCommit = () -> {
-                failCommit = null;
-                holder.store("Customer", Customer.class).save("d", Customer.of("d", 2));
-                holder.prepare(); // locks d; its version record keeps its revision
-                return new RegistryUnavailableException("connection lost before the request was sent", null, true);
-            };
+            TransactionBranch holder = lockBeforeTheFirstCommitFails(other, "d");
             assertThat(catchThrowable(() -> customers.delete("d", 1))).isInstanceOf(ConcurrencyConflictException.class)
                     .hasMessageContaining("locked by prepared transaction");
             holder.rollback();
@@ -616,16 +601,25 @@ class RegistryErrorMappingTest {
         EntityStore<Customer> customers = factory.store(Customer.class);
         customers.save("t", Customer.of("t", 0));
         try (ClusterStoreFactory other = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), real)) {
-            TransactionBranch holder = other.begin(TransactionId.of(1, "gtx-lock", "b"));
-            failCommit = () -> {
-                failCommit = null;
-                holder.store("Customer", Customer.class).save("t", Customer.of("t", 2));
-                holder.prepare();
-                return new RegistryUnavailableException("connection lost before the request was sent", null, true);
-            };
+            TransactionBranch holder = lockBeforeTheFirstCommitFails(other, "t");
             assertThat(onTransaction("t")).isInstanceOf(dev.reliablestore.api.TransactionRolledBackException.class);
             holder.rollback();
         }
         assertThat(customers.get("t").orElseThrow().version()).isEqualTo(1);
+    }
+
+    /**
+     * The next commit fails before it is sent (its outcome reported unknown), after a transaction of
+     * {@code other} prepared a save of {@code id}: a lock, with the entity's version record unchanged.
+     */
+    private TransactionBranch lockBeforeTheFirstCommitFails(ClusterStoreFactory other, String id) {
+        TransactionBranch holder = other.begin(TransactionId.of(1, "gtx-lock", "b"));
+        failCommit = () -> {
+            failCommit = null;
+            holder.store("Customer", Customer.class).save(id, Customer.of(id, 2));
+            holder.prepare();
+            return new RegistryUnavailableException("connection lost before the request was sent", null, true);
+        };
+        return holder;
     }
 }
