@@ -34,7 +34,6 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -167,7 +166,7 @@ final class RegistryGateway {
                 || c.gated && minimumNodes > 1 && liveNodes < minimumNodes) {
             try {
                 return CompletableFuture.supplyAsync(() -> commit(c), executor);
-            } catch (RejectedExecutionException refused) {
+            } catch (RuntimeException refused) { // RejectedExecutionException, or whatever an executor throws instead
                 return CompletableFuture.failedFuture(refused); // nothing was sent; an async call fails through its future
             }
         }

@@ -40,9 +40,10 @@ import org.slf4j.LoggerFactory;
  * over the whole size at which a segment rotates, forced in 1 MiB steps so that the disk is never
  * handed one large burst), and the next rotation renames it into place instead of creating an
  * empty file. A segment whose zeros are nearly used up rotates early into a ready spare
- * ({@link #shouldRotateEarly}), so after the first segment of an open no commit writes zeros. The
- * spare is not a segment until renamed: recovery deletes a leftover one with the other
- * {@code .tmp} files, and a clean close deletes it.
+ * ({@link #shouldRotateEarly}), so once a spare is ready no commit writes zeros (one that is late,
+ * behind a large snapshot, leaves the steps of zeros to the commits meanwhile). The spare is not a
+ * segment until renamed: recovery deletes a leftover one with the other {@code .tmp} files, and a
+ * clean close deletes it.
  *
  * <h2>Interrupts</h2>
  * A {@code FileChannel} closes itself when a thread blocked in it is interrupted, and committers
@@ -101,10 +102,11 @@ final class WriteAheadLog implements AutoCloseable {
     /** When the last flush's bytes were written (probes only). */
     long writtenAt;
     /**
-     * {@link #NO_SPARE} → {@link #PREPARING} (the flushing thread asks) → {@link #READY} or back to
-     * {@link #NO_SPARE} (the background task: done, or failed) → {@link #NO_SPARE} (a rotation takes
-     * it). One preparation at a time, and a ready spare is never rewritten, so a rotation never
-     * renames a spare still being written.
+     * {@link #NO_SPARE} → {@link #PREPARING} (the flushing thread asks) → {@link #READY} or
+     * {@link #FAILED} (the background task: done, or failed; {@link #NO_SPARE} when closing) →
+     * {@link #NO_SPARE} (a rotation takes a ready one, or clears a failure). One preparation at a
+     * time, and a ready spare is never rewritten, so a rotation never renames a spare still being
+     * written.
      */
     private final AtomicInteger spare = new AtomicInteger(NO_SPARE);
     /** The records of segments rotated early ({@link #rotateEarly}) since the last rotation at the threshold. */
