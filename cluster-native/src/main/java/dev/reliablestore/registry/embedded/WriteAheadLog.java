@@ -246,7 +246,7 @@ final class WriteAheadLog implements AutoCloseable {
         boolean ready = false;
         try {
             Files.deleteIfExists(file);
-            long usable = Files.getFileStore(dir).getUsableSpace();
+            long usable = channels.usableSpace(dir);
             if (usable < SPARE_HEADROOM * size) {
                 // the spare would take room the log itself may need: without it, commits write their zeros as before
                 LOG.debug("log directory {}: {} bytes usable, not preparing a {}-byte spare segment", dir, usable, size);

@@ -42,6 +42,17 @@ final class FaultyChannel extends FileChannel {
         volatile Path diskDir;
         volatile long diskBytes = Long.MAX_VALUE;
 
+        /** What the small disk has left. */
+        synchronized long free() throws IOException {
+            long used = 0;
+            try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(diskDir)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    used += java.nio.file.Files.size(f);
+                }
+            }
+            return diskBytes - used;
+        }
+
         /** A write at {@code position}, or at the channel's position when it is negative; overwriting takes no space. */
         synchronized int writeWithinDisk(FileChannel real, ByteBuffer src, long position) throws IOException {
             long at = position < 0 ? real.position() : position;
@@ -49,13 +60,8 @@ final class FaultyChannel extends FileChannel {
             if (growth == 0) {
                 return position < 0 ? real.write(src) : real.write(src, position);
             }
-            long used = 0;
-            try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(diskDir)) {
-                for (Path f : (Iterable<Path>) files::iterator) {
-                    used += java.nio.file.Files.size(f);
-                }
-            }
-            long free = diskBytes - used;
+            long free = free();
+            long used = diskBytes - free;
             if (free <= 0) {
                 writeFailures++;
                 throw new IOException("No space left on device (injected: " + used + " of " + diskBytes + " bytes used)");
@@ -73,9 +79,17 @@ final class FaultyChannel extends FileChannel {
 
     /** Opens real channels; those whose file matches {@code which} obey {@code faults}. */
     static ChannelFactory factory(Faults faults, Predicate<Path> which) {
-        return (Path file, OpenOption... options) -> {
-            FileChannel real = FileChannel.open(file, options);
-            return which.test(file) ? new FaultyChannel(real, faults) : real;
+        return new ChannelFactory() {
+            @Override
+            public FileChannel open(Path file, OpenOption... options) throws IOException {
+                FileChannel real = FileChannel.open(file, options);
+                return which.test(file) ? new FaultyChannel(real, faults) : real;
+            }
+
+            @Override
+            public long usableSpace(Path dir) throws IOException {
+                return faults.diskDir != null ? faults.free() : ChannelFactory.super.usableSpace(dir);
+            }
         };
     }
 
