@@ -147,9 +147,9 @@ class EmbeddedReviewRegressionTest {
      * Sixteen committers woken at the end of every flush, most of them to park again because the
      * flush did not cover them, cost more CPU than the writes; committers leading in turn left the
      * disk idle while the next one woke. Now a committer that finds a flush running hands its batch
-     * to the writer and is woken only by the flush that covers it: here B and C, arriving while A's
-     * fsync is held, are woken once each (by the writer's flush of both), the writer once (to lead
-     * it) — three wake-ups where there were five.
+     * to the writer and is woken only by the flush that covers it: here B to F, arriving while A's
+     * fsync is held, are woken once each after the writer's flush of all five (the writer wakes one,
+     * each woken committer passes it on), the writer once (to lead it) — six wake-ups.
      */
     @Test
     void committersWaitingForALaterFlushAreNotWokenByAnEarlierOne() throws Exception {
@@ -163,7 +163,7 @@ class EmbeddedReviewRegressionTest {
         faults.holdForce = release;
         List<CompletableFuture<CommitResult>> results = new ArrayList<>();
         List<Thread> committers = new ArrayList<>();
-        for (String name : List.of("a", "b", "c")) {
+        for (String name : List.of("a", "b", "c", "d", "e", "f")) {
             CompletableFuture<CommitResult> done = new CompletableFuture<>();
             results.add(done);
             committers.add(start("committer-" + name, () -> done.complete(r.commit(WriteBatch.builder()
@@ -173,7 +173,7 @@ class EmbeddedReviewRegressionTest {
                 await().atMost(Duration.ofSeconds(10)).until(() -> faults.forcesHeld.get() > 0);
             }
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> log.waitsForFlush(committers.get(1)) && log.waitsForFlush(committers.get(2))
+        await().atMost(Duration.ofSeconds(10)).until(() -> committers.stream().skip(1).allMatch(log::waitsForFlush)
                 && log.waitsForFlush(writer) && writer.getState() == Thread.State.WAITING);
         long before = log.wakeUps.sum();
         faults.holdForce = null;
@@ -182,8 +182,12 @@ class EmbeddedReviewRegressionTest {
             f.get(10, TimeUnit.SECONDS);
         }
         assertThat(results.get(0).get().sequence()).isEqualTo(1);
-        assertThat(List.of(results.get(1).get().sequence(), results.get(2).get().sequence())).containsExactlyInAnyOrder(2L, 3L);
-        assertThat(log.wakeUps.sum() - before).as("threads woken by the ends of the two flushes").isEqualTo(3);
+        List<Long> later = new ArrayList<>();
+        for (CompletableFuture<CommitResult> f : results.subList(1, results.size())) {
+            later.add(f.get().sequence());
+        }
+        assertThat(later).containsExactlyInAnyOrder(2L, 3L, 4L, 5L, 6L);
+        assertThat(log.wakeUps.sum() - before).as("threads woken by the ends of the two flushes").isEqualTo(6);
     }
 
     /**
