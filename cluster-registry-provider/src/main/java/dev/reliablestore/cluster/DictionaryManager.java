@@ -46,7 +46,13 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
     static final int SAMPLES_TO_TRAIN = 256;
     static final int MAX_SAMPLES = 4096;
     static final int MAX_SAMPLE_BYTES = 16 * 1024;
-    static final int DICTIONARY_BYTES = 16 * 1024;
+    /**
+     * zstd sizes a dictionary's match tables by its size plus 500 bytes: up to 16 KiB it takes the
+     * small-input row (192 KiB of tables at level 3), a 16 KiB dictionary the next (768 KiB). A
+     * 1 KB value compressed between two fsyncs finds those tables out of the CPU cache, and the
+     * smaller ones cost it fewer misses (DictionaryTablesBench); values come out 0.6 % larger.
+     */
+    static final int DICTIONARY_BYTES = 15 * 1024;
 
     private final RegistryGateway gateway;
     private final StorageLayout layout;
