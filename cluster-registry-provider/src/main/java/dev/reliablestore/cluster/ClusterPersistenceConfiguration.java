@@ -164,7 +164,7 @@ public final class ClusterPersistenceConfiguration {
     static final Option<Boolean> O_ENABLE_COMPRESSION = Option.bool(ENABLE_COMPRESSION, true,
             "zstd level 3 when the JSON is ≥ 64 bytes and the frame is smaller than the input (plus its header).");
     static final Option<Boolean> O_COMPRESSION_DICTIONARY = Option.bool(COMPRESSION_DICTIONARY, true,
-            "Train and use a per-type zstd dictionary (256 samples, 16 KiB). `true` with compression off → refused. Values written with a"
+            "Train and use a per-type zstd dictionary (256 samples, 15 KiB). `true` with compression off → refused. Values written with a"
                     + " dictionary stay readable whatever this setting.").withDefaultText("= `enableCompression`");
     static final Option<ReplicationMode> O_REPLICATION_MODE = Option.choice(REPLICATION_MODE, ordered("Synchronous", ReplicationMode.SYNCHRONOUS,
             "Asynchronous", ReplicationMode.ASYNCHRONOUS), ReplicationMode.SYNCHRONOUS,
