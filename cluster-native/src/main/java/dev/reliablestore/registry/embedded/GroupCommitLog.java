@@ -262,8 +262,8 @@ final class GroupCommitLog {
     }
 
     /**
-     * A thread in {@link #awaitFlush}; {@code durableAt} 0 when every flush's end must wake it.
-     * {@code claimed} is set by the one thread that wakes a waiter for a durable sequence.
+     * A thread in {@link #awaitFlush}; {@code durableAt} 0 when every flush's end must wake it. The
+     * boolean it extends is set by the one thread that wakes it for a durable sequence ({@link #claim}).
      */
     private static final class Waiter extends AtomicBoolean {
         private final Thread thread;
