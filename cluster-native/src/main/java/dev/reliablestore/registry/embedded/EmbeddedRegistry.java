@@ -163,7 +163,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
         try {
             EmbeddedRecovery.Recovered recovered = EmbeddedRecovery.recover(dir, options.truncateDamagedTail());
             TreeState state = recovered.state();
-            FeedHistory history = FeedHistory.open(dir, options.feedRetention(), clock, state.sequence(), recovered.legacyUpTo());
+            FeedHistory history = FeedHistory.open(dir, channels, options.feedRetention(), clock, state.sequence(), recovered.legacyUpTo());
             history.removeObsolete(recovered.snapshotSequence());
             List<Path> segments = WriteAheadLog.segments(dir);
             Path current = segments.isEmpty()

@@ -42,6 +42,7 @@ final class FeedHistory {
     static final String FLOOR_FILE = "feed-floor";
 
     private final Path dir;
+    private final ChannelFactory channels;
     private final Duration retention;
     private final LongSupplier clock;
     private final ReentrantLock lock = new ReentrantLock();
@@ -52,8 +53,9 @@ final class FeedHistory {
     // ---- read without the lock
     private volatile long replayableAfter;
 
-    private FeedHistory(Path dir, Duration retention, LongSupplier clock, long floor) {
+    private FeedHistory(Path dir, ChannelFactory channels, Duration retention, LongSupplier clock, long floor) {
         this.dir = dir;
+        this.channels = channels;
         this.retention = retention;
         this.clock = clock;
         this.floor = floor;
@@ -64,7 +66,8 @@ final class FeedHistory {
      * sequence: its history before {@code recoveredSequence} is not replayable) and raises it above
      * {@code legacyUpTo}, the last BATCH record recovery read.
      */
-    static FeedHistory open(Path dir, Duration retention, LongSupplier clock, long recoveredSequence, long legacyUpTo) throws IOException {
+    static FeedHistory open(Path dir, ChannelFactory channels, Duration retention, LongSupplier clock, long recoveredSequence, long legacyUpTo)
+            throws IOException {
         Path file = dir.resolve(FLOOR_FILE);
         long floor;
         boolean write;
@@ -85,7 +88,7 @@ final class FeedHistory {
             write = true;
         }
         floor = Math.max(floor, legacyUpTo);
-        FeedHistory h = new FeedHistory(dir, retention, clock, floor);
+        FeedHistory h = new FeedHistory(dir, channels, retention, clock, floor);
         if (write) {
             h.writeFloor(floor);
         }
@@ -108,15 +111,15 @@ final class FeedHistory {
 
     private void writeFloor(long value) throws IOException {
         Path tmp = dir.resolve(FLOOR_FILE + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+        try (FileChannel ch = channels.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
             ByteBuffer b = ByteBuffer.wrap((value + "\n").getBytes(StandardCharsets.US_ASCII));
             while (b.hasRemaining()) {
                 ch.write(b);
             }
             ch.force(true);
         }
-        Files.move(tmp, dir.resolve(FLOOR_FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        WriteAheadLog.syncDirectory(dir);
+        channels.move(tmp, dir.resolve(FLOOR_FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        channels.syncDirectory(dir);
     }
 
     /** The oldest checkpoint accepted now. */
@@ -164,12 +167,12 @@ final class FeedHistory {
                 }
                 Files.delete(segments.get(i));
                 // one at a time, oldest first: a power loss keeps a prefix of the deletions, never a gap in the history
-                WriteAheadLog.syncDirectory(dir);
+                channels.syncDirectory(dir);
                 changed = false;
                 deleted = i + 1;
             }
             if (changed) {
-                WriteAheadLog.syncDirectory(dir);
+                channels.syncDirectory(dir);
             }
             refreshLocked(segments.subList(deleted, segments.size()));
         } finally {

@@ -80,7 +80,7 @@ final class SnapshotFiles {
         Files.deleteIfExists(tmp);
         try {
             writeTmp(tmp, channels, state);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            channels.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException | Error e) {
             try {
                 Files.deleteIfExists(tmp);
@@ -89,7 +89,7 @@ final class SnapshotFiles {
             }
             throw e;
         }
-        WriteAheadLog.syncDirectory(dir);
+        channels.syncDirectory(dir);
         return target;
     }
 

@@ -166,15 +166,8 @@ final class WriteAheadLog implements AutoCloseable {
         try (FileChannel c = channels.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             c.force(true);
         }
-        syncDirectory(dir);
+        channels.syncDirectory(dir);
         return file;
-    }
-
-    /** Makes file creations, renames and deletions in {@code dir} durable. */
-    static void syncDirectory(Path dir) throws IOException {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        }
     }
 
     /**
@@ -388,7 +381,7 @@ final class WriteAheadLog implements AutoCloseable {
             if (fromSpare) {
                 // a retry finds the spare renamed by the interrupted attempt
                 if (attempt == 1 || !Files.exists(next)) {
-                    Files.move(dir.resolve(SPARE), next, StandardCopyOption.ATOMIC_MOVE);
+                    channels.move(dir.resolve(SPARE), next, StandardCopyOption.ATOMIC_MOVE);
                 }
             } else {
                 // a retry finds the file the interrupted attempt created
@@ -397,7 +390,7 @@ final class WriteAheadLog implements AutoCloseable {
                     c.force(true);
                 }
             }
-            syncDirectory(dir);
+            channels.syncDirectory(dir);
         });
         if (fromSpare) {
             spare.set(NO_SPARE);

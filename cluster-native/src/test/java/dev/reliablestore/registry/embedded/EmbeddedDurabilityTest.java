@@ -385,8 +385,8 @@ class EmbeddedDurabilityTest {
     void aFailingSnapshotWriteLosesNothing() throws Exception {
         FaultyChannel.Faults faults = new FaultyChannel.Faults();
         faults.failForce = true;
-        EmbeddedRegistry r = open(Map.of("snapshotThreshold", "4KiB"),
-                FaultyChannel.factory(faults, f -> f.getFileName().toString().endsWith(".tmp")));
+        EmbeddedRegistry r = open(Map.of("snapshotThreshold", "4KiB"), FaultyChannel.factory(faults,
+                f -> f.getFileName().toString().startsWith("snapshot-") && f.getFileName().toString().endsWith(".tmp")));
         for (int i = 0; i < 100; i++) {
             put(r, i);
         }

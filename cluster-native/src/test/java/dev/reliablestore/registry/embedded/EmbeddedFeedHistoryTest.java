@@ -164,7 +164,7 @@ class EmbeddedFeedHistoryTest {
         commitSome(r, 10);
         r.close();
         opened.remove(r);
-        FeedHistory history = FeedHistory.open(dir, Duration.ofHours(1), clock::get, 10, 0);
+        FeedHistory history = FeedHistory.open(dir, ChannelFactory.DEFAULT, Duration.ofHours(1), clock::get, 10, 0);
         FeedHistory.Pin pin = history.pin(0);
         List<Long> read = new ArrayList<>();
         assertThat(history.read(0, 5, pin, b -> read.add(b.sequence()))).isEqualTo(5);

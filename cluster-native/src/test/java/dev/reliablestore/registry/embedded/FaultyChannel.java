@@ -14,7 +14,9 @@ import java.util.function.Predicate;
 /**
  * A real file channel that can be told to fail like a full or failing disk: writes throw
  * {@code IOException("No space left on device")} (optionally after writing part of the buffer),
- * or {@code force} throws {@code IOException("Input/output error")}.
+ * or {@code force} throws {@code IOException("Input/output error")}. The {@link #factory} opens the
+ * directory's channel for its fsync the same way, so a predicate that matches the directory makes
+ * that fsync fail too, and it can fail renames.
  */
 final class FaultyChannel extends FileChannel {
 
@@ -31,6 +33,9 @@ final class FaultyChannel extends FileChannel {
         volatile boolean writeError;
         volatile int writeFailures;
         volatile int forceFailures;
+        /** When set, a rename onto a file it matches throws {@code IOException("Input/output error")}. */
+        volatile Predicate<Path> failRenamesTo;
+        volatile int renameFailures;
         /** When set, {@code force} waits for this latch (an fsync that takes as long as the test wants). */
         volatile java.util.concurrent.CountDownLatch holdForce;
         final java.util.concurrent.atomic.AtomicInteger forcesHeld = new java.util.concurrent.atomic.AtomicInteger();
@@ -84,6 +89,16 @@ final class FaultyChannel extends FileChannel {
             public FileChannel open(Path file, OpenOption... options) throws IOException {
                 FileChannel real = FileChannel.open(file, options);
                 return which.test(file) ? new FaultyChannel(real, faults) : real;
+            }
+
+            @Override
+            public void move(Path from, Path to, java.nio.file.CopyOption... options) throws IOException {
+                Predicate<Path> fail = faults.failRenamesTo;
+                if (fail != null && fail.test(to)) {
+                    faults.renameFailures++;
+                    throw new IOException("Input/output error (injected rename failure of " + from + " to " + to + ")");
+                }
+                ChannelFactory.super.move(from, to, options);
             }
 
             @Override
