@@ -971,11 +971,14 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                         + membership.live() + ", fewer than minNodes=" + options.minNodes(), null));
             }
         }
-        return attempt(batch, deadline(), 0, true);
+        return attempt(batch, deadline(), 0, 0, true);
     }
 
     /** Run after a commit's snapshot read and before its plan is sent, for tests that must change what was read every time. */
     volatile Runnable afterSnapshotRead;
+
+    /** Told each pause (ms) before a retry, for tests of the pause schedule (no timing needed). */
+    volatile java.util.function.LongConsumer onRetryPause;
 
     /** Thrown inside the commit pipeline when the snapshot was stale: plan again. */
     private static final class Replan extends RuntimeException {
@@ -986,7 +989,13 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         }
     }
 
-    private CompletableFuture<CommitResult> attempt(WriteBatch batch, long deadline, int attempt, boolean fastPathAllowed) {
+    /**
+     * One try of a commit. {@code attempt} counts every try (the error says how many); {@code pauses}
+     * only the retries after a connection problem, which set the pause: a batch re-planned because
+     * another writer got there first is answered at once, and its first connection problem after
+     * that is retried after 1 ms, not after a pause grown by the re-plans.
+     */
+    private CompletableFuture<CommitResult> attempt(WriteBatch batch, long deadline, int attempt, int pauses, boolean fastPathAllowed) {
         if (attempt > 0 && System.nanoTime() >= deadline) {
             return CompletableFuture.failedFuture(new RegistryUnavailableException("the batch could not be committed within the failover timeout of "
                     + options.failoverTimeoutMs() + " ms after " + attempt + " attempts (ZooKeeper unreachable or constant contention)", null));
@@ -1014,7 +1023,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         return outcome.exceptionallyCompose(t -> {
             Throwable cause = ZkCalls.unwrap(t);
             if (cause instanceof Replan) {
-                return attempt(batch, deadline, attempt + 1, false);
+                return attempt(batch, deadline, attempt + 1, pauses, false);
             }
             if (cause instanceof RegistryException) {
                 return CompletableFuture.failedFuture(cause);
@@ -1025,7 +1034,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             }
             if (ZkCalls.isConnectionProblem(cause)) {
                 // nothing was in flight whose outcome matters (reads or a multi that changes nothing): just retry
-                return retryLater(attempt, () -> attempt(batch, deadline, attempt + 1, fastPathAllowed));
+                return retryLater(pauses, () -> attempt(batch, deadline, attempt + 1, pauses + 1, fastPathAllowed));
             }
             return CompletableFuture.failedFuture(failure("commit", cause));
         });
@@ -1291,7 +1300,12 @@ final class ZooKeeperRegistry implements ClusterRegistry {
      * runs on the stack of the failure it follows.
      */
     private <T> CompletableFuture<T> retryLater(int retry, Supplier<CompletableFuture<T>> next) {
-        Executor later = CompletableFuture.delayedExecutor(1L << Math.min(retry, 6), TimeUnit.MILLISECONDS, task -> {
+        long pauseMs = 1L << Math.min(retry, 6);
+        java.util.function.LongConsumer observer = onRetryPause;
+        if (observer != null) {
+            observer.accept(pauseMs);
+        }
+        Executor later = CompletableFuture.delayedExecutor(pauseMs, TimeUnit.MILLISECONDS, task -> {
             try {
                 completions.execute(task);
             } catch (RejectedExecutionException closed) {

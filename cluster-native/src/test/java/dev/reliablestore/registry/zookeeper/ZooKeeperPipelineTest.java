@@ -374,6 +374,40 @@ class ZooKeeperPipelineTest {
         }
     }
 
+    /**
+     * Re-plans (another writer got there first) are not connection problems: they do not grow the
+     * pause before the retry of a connection problem that follows them. Each pause is observed as
+     * it is chosen; nothing is timed.
+     */
+    @Test
+    void rePlansDoNotGrowThePauseAfterALaterConnectionProblem() {
+        String chroot = ZkTestSupport.freshChroot("replan-pause");
+        try (ZooKeeperRegistry a = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options());
+             ZooKeeperRegistry b = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            RegistryPath k = RegistryPath.of("toggled", "k");
+            AtomicInteger reads = new AtomicInteger();
+            List<Long> pauses = new CopyOnWriteArrayList<>();
+            a.onRetryPause = pauses::add;
+            // b creates and deletes the key between a's snapshot read and its multi (five re-plans), then
+            // three snapshot reads end in a lost connection, then a's commit goes through
+            a.afterSnapshotRead = () -> {
+                int n = reads.getAndIncrement();
+                if (n < 5) {
+                    b.commit(n % 2 == 0 ? WriteBatch.builder().setValue(k, "v", RegistryValue.dword(100 + n)).build()
+                            : WriteBatch.builder().deleteKey(k).build());
+                } else if (n < 8) {
+                    throw new CompletionException(new org.apache.zookeeper.KeeperException.ConnectionLossException());
+                }
+            };
+            a.commit(WriteBatch.builder().setValue(k, "v", RegistryValue.dword(1)).build());
+            a.afterSnapshotRead = null;
+            a.onRetryPause = null;
+            assertThat(reads.get()).as("snapshot reads: 5 re-planned, 3 lost, 1 committed").isEqualTo(9);
+            assertThat(pauses).as("the pauses of the three connection retries, in ms").containsExactly(1L, 2L, 4L);
+            assertThat(b.getValue(k, "v").orElseThrow().value()).isEqualTo(RegistryValue.dword(1));
+        }
+    }
+
     @SuppressWarnings("try") // the resource is held open for the body, never used by name
     @Test
     void aWatchingInstanceForgetsTheFactsAnotherInstanceChanged() {
