@@ -49,6 +49,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
@@ -78,6 +79,10 @@ final class EmbeddedRegistry implements ClusterRegistry {
     /** Batches a watch may fall behind by before it is resynchronised. */
     static final int WATCH_QUEUE_CAPACITY = 10_000;
     static final String LOCK_FILE = "registry.lock";
+    /** How long {@link #close()} waits in all for its background threads. */
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(60);
+    /** Directories whose closed registry keeps the lock until a background thread ends (the reason given on open). */
+    private static final Set<Path> STILL_LOCKED = ConcurrentHashMap.newKeySet();
     /**
      * Characters a health fault's description and provider may hold together (1 MiB as UTF-16, like
      * a value): keeps its log record far below {@link LogCodec#MAX_RECORD_BYTES}, the most that
@@ -148,6 +153,11 @@ final class EmbeddedRegistry implements ClusterRegistry {
             lock = lockChannel.tryLock();
         } catch (OverlappingFileLockException e) {
             closeQuietly(lockChannel);
+            if (STILL_LOCKED.contains(dir)) {
+                throw new RegistryUnavailableException("the embedded registry directory " + dir + " was closed in this process,"
+                        + " but a background thread of that registry is still writing there (a disk that stopped answering?);"
+                        + " the directory is unlocked when it ends", e);
+            }
             throw new RegistryUnavailableException("the embedded registry directory " + dir
                     + " is already open in this process; open it once and share the registry", e);
         } catch (IOException e) {
@@ -650,6 +660,16 @@ final class EmbeddedRegistry implements ClusterRegistry {
 
     @Override
     public void close() {
+        close(CLOSE_WAIT);
+    }
+
+    /**
+     * As {@link #close()}, waiting at most {@code wait} in all for the background threads. One that
+     * is still running then (a disk that stopped answering) keeps the directory locked until it
+     * ends: released at once, another registry could open the directory while it still writes there.
+     */
+    void close(Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
         applyLock.lock();
         try {
             if (closing) {
@@ -659,7 +679,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
         } finally {
             applyLock.unlock();
         }
-        log.stopWriting();
+        log.stopWriting(deadline);
         closed = true;
         List<EmbeddedWatch> open;
         applyLock.lock();
@@ -671,16 +691,48 @@ final class EmbeddedRegistry implements ClusterRegistry {
         }
         open.forEach(EmbeddedWatch::stopDelivering);
         for (Thread reader : List.copyOf(readers)) {
+            long millis = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (millis <= 0) {
+                break; // join(0) would wait for ever
+            }
             try {
-                reader.join(10_000); // it sees its watch stopped at the next record, or within 100 ms waiting for its listener
+                reader.join(millis); // it sees its watch stopped at the next record, or within 100 ms waiting for its listener
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
             }
         }
-        log.close();
-        releaseQuietly(lock, lockChannel);
-        LOG.debug("closed embedded registry {} at sequence {}", dir, log.durableSequence());
+        log.close(deadline);
+        List<String> running = new ArrayList<>(log.threadsTouchingFiles());
+        List<Thread> stillReading = readers.stream().filter(Thread::isAlive).toList();
+        if (!stillReading.isEmpty()) {
+            running.add(stillReading.size() + " change-feed reader(s)");
+        }
+        if (running.isEmpty()) {
+            releaseQuietly(lock, lockChannel);
+            LOG.debug("closed embedded registry {} at sequence {}", dir, log.durableSequence());
+            return;
+        }
+        LOG.warn("closed embedded registry {} at sequence {}, but {} did not stop within {} ms; the directory stays locked until"
+                + " they end", dir, log.durableSequence(), String.join(", ", running), wait.toMillis());
+        STILL_LOCKED.add(dir);
+        Thread releaser = new Thread(() -> {
+            try {
+                log.awaitThreadsTouchingFiles();
+                for (Thread reader : stillReading) {
+                    reader.join();
+                }
+                releaseQuietly(lock, lockChannel);
+                LOG.info("embedded registry {}: its last background thread ended; the directory is unlocked", dir);
+            } catch (InterruptedException e) {
+                // only JVM shutdown interrupts this daemon thread; the lock goes with the process
+                Thread.currentThread().interrupt();
+            } finally {
+                STILL_LOCKED.remove(dir);
+            }
+        }, "registry-unlock-after-close " + dir.getFileName());
+        releaser.setDaemon(true);
+        releaser.start();
     }
 
     private RegistryClosedException closedException() {

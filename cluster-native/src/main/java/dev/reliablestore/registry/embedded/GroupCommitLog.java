@@ -619,12 +619,15 @@ final class GroupCommitLog {
     // closing, in two steps around the registry's own
     // =========================================================================================
 
-    /** Stops the background flusher, makes everything appended durable (unless failed) and stops the writer. */
-    void stopWriting() {
+    /**
+     * Stops the background flusher, makes everything appended durable (unless failed) and stops the
+     * writer, waiting for the threads until {@code deadline} ({@link System#nanoTime}).
+     */
+    void stopWriting(long deadline) {
         // shutdown, not shutdownNow: the flusher may be writing the log itself (groupCommit=leader), and
         // interrupting a thread blocked in a FileChannel closes the channel and fails the registry
         flushTimer.shutdown();
-        awaitTermination(flushTimer, "flusher");
+        awaitTermination(flushTimer, "flusher", deadline);
         try {
             if (failure == null) {
                 leadOrFollow(lastSequence);
@@ -636,22 +639,31 @@ final class GroupCommitLog {
             stopWriter = true;
             LockSupport.unpark(writer);
             flushEnded();
+            long millis = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
             try {
-                writer.join(60_000);
+                if (millis > 0) { // join(0) would wait for ever
+                    writer.join(millis);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+            if (writer.isAlive()) {
+                LOG.warn("embedded registry {}: the log writer thread did not stop in time", dir);
             }
         }
         stopped = true;
     }
 
-    /** After {@link #stopWriting}: waits for a snapshot being written and for ASYNC completions, then closes the segment. */
-    void close() {
+    /**
+     * After {@link #stopWriting}: waits until {@code deadline} for a snapshot being written and for
+     * ASYNC completions, then closes the segment.
+     */
+    void close(long deadline) {
         wal.stopSpares(); // a spare being written stops at its next step rather than be awaited whole
         snapshotter.shutdown();
-        awaitTermination(snapshotter, "snapshot writer");
+        awaitTermination(snapshotter, "snapshot writer", deadline);
         completions.shutdown();
-        awaitTermination(completions, "async completion");
+        awaitTermination(completions, "async completion", deadline);
         try {
             wal.close(failure == null);
         } catch (IOException e) {
@@ -659,13 +671,41 @@ final class GroupCommitLog {
         }
     }
 
-    private void awaitTermination(ExecutorService executor, String what) {
+    private void awaitTermination(ExecutorService executor, String what, long deadline) {
         try {
-            if (!executor.awaitTermination(60, TimeUnit.SECONDS)) {
-                LOG.warn("embedded registry {}: the {} thread did not stop within 60 s", dir, what);
+            if (!executor.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                LOG.warn("embedded registry {}: the {} thread did not stop in time", dir, what);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * The threads of this log that may still read or write the directory's files after
+     * {@link #close}: the flusher, the writer and the snapshot writer, if they did not stop in time.
+     * (The completion thread runs callers' callbacks, never file I/O.)
+     */
+    List<String> threadsTouchingFiles() {
+        List<String> running = new ArrayList<>(3);
+        if (!flushTimer.isTerminated()) {
+            running.add("the background flusher");
+        }
+        if (writer != null && writer.isAlive()) {
+            running.add("the log writer");
+        }
+        if (!snapshotter.isTerminated()) {
+            running.add("the snapshot writer");
+        }
+        return running;
+    }
+
+    /** Waits, without a time limit, until {@link #threadsTouchingFiles} is empty. */
+    void awaitThreadsTouchingFiles() throws InterruptedException {
+        flushTimer.awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+        if (writer != null) {
+            writer.join();
+        }
+        snapshotter.awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
     }
 }

@@ -404,6 +404,44 @@ class EmbeddedDurabilityTest {
     }
 
     /**
+     * A snapshot writer held in its fsync past {@code close()}'s wait (a disk that stopped
+     * answering): close returns, but the directory stays locked until that thread ends, so no
+     * second registry opens the directory while the first one's thread still writes there.
+     */
+    @Test
+    void aBackgroundThreadStillWritingAfterCloseKeepsTheDirectoryLocked() throws Exception {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        CountDownLatch release = new CountDownLatch(1);
+        faults.holdForce = release;
+        Map<String, VersionedValue> before;
+        try {
+            EmbeddedRegistry r = open(Map.of("snapshotThreshold", "4KiB"), FaultyChannel.factory(faults,
+                    f -> f.getFileName().toString().startsWith("snapshot-") && f.getFileName().toString().endsWith(".tmp")));
+            for (int i = 0; i < 100; i++) {
+                put(r, i);
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> faults.forcesHeld.get() == 1);
+            before = dump(r);
+            r.close(Duration.ofMillis(50));
+            assertThatThrownBy(r::currentSequence).isInstanceOf(dev.reliablestore.registry.RegistryClosedException.class);
+            assertThatThrownBy(this::open)
+                    .isInstanceOf(RegistryUnavailableException.class)
+                    .hasMessageContaining(dir.toAbsolutePath().normalize().toString())
+                    .hasMessageContaining("was closed in this process")
+                    .hasMessageContaining("still writing there");
+            assertThat(SnapshotFiles.list(dir)).as("the held snapshot is not finished").isEmpty();
+        } finally {
+            faults.holdForce = null;
+            release.countDown();
+        }
+        EmbeddedRegistry again = await().atMost(Duration.ofSeconds(10))
+                .ignoreExceptionsInstanceOf(RegistryUnavailableException.class)
+                .until(this::open, java.util.Objects::nonNull);
+        assertThat(SnapshotFiles.list(dir)).as("the snapshot the closed registry finished").hasSize(1);
+        assertThat(dump(again)).isEqualTo(before);
+    }
+
+    /**
      * The fault-injection report: on a small disk a snapshot ran out of space, and its partial .tmp
      * kept the room the log needed, so the next log write failed and the registry stopped.
      */
