@@ -11,9 +11,9 @@ import java.nio.file.StandardOpenOption;
 /**
  * Opens the files the registry writes (log segments, snapshots, the feed's floor), renames them,
  * makes its directory durable and says how much room the files have. Every write, fsync and rename
- * the open registry makes goes through here (recovery's cut of a torn tail, before it is open, does
- * not), so tests can put a disk that fails like a full or broken one in front of real files, the
- * directory's fsync and the renames included.
+ * the registry makes goes through here, recovery's cut of a torn tail included, so tests can put a
+ * disk that fails like a full or broken one in front of real files, the directory's fsync and the
+ * renames included.
  */
 @FunctionalInterface
 interface ChannelFactory {

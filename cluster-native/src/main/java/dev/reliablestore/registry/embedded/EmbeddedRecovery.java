@@ -33,7 +33,7 @@ final class EmbeddedRecovery {
      * before the snapshot (kept for replaying watches, or left by an interrupted cleanup) are not
      * read: they neither slow opening down nor, damaged, stop it.
      */
-    static Recovered recover(Path dir, boolean truncateDamagedTail) throws IOException {
+    static Recovered recover(Path dir, ChannelFactory channels, boolean truncateDamagedTail) throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path tmp : (Iterable<Path>) files.filter(f -> f.getFileName().toString().endsWith(".tmp"))::iterator) {
                 LOG.info("removing {}, left by a snapshot or a spare log segment that was interrupted before it was complete", tmp);
@@ -47,7 +47,7 @@ final class EmbeddedRecovery {
         TreeState[] state = {base};
         long[] newestEnd = {0};
         long[] legacyUpTo = {0};
-        LogReader.replay(segments, snapshot, base.sequence(), truncateDamagedTail, r -> {
+        LogReader.replay(segments, snapshot, base.sequence(), channels, truncateDamagedTail, r -> {
             if (r.mutations() != null && r.changes() == null) {
                 legacyUpTo[0] = r.sequence();
             }

@@ -171,7 +171,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
                     + "); only one process may open a directory at a time", null);
         }
         try {
-            EmbeddedRecovery.Recovered recovered = EmbeddedRecovery.recover(dir, options.truncateDamagedTail());
+            EmbeddedRecovery.Recovered recovered = EmbeddedRecovery.recover(dir, channels, options.truncateDamagedTail());
             TreeState state = recovered.state();
             FeedHistory history = FeedHistory.open(dir, channels, options.feedRetention(), clock, state.sequence(), recovered.legacyUpTo());
             history.removeObsolete(recovered.snapshotSequence());

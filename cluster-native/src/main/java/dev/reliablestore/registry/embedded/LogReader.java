@@ -47,13 +47,14 @@ final class LogReader {
      * snapshot (kept for replaying watches, or left by a cleanup a crash interrupted) are not read.
      *
      * @param snapshot            the snapshot the state was loaded from (holding {@code afterSequence}), or null
+     * @param channels            opens the segments (the newest one for writing: a torn tail is cut there)
      * @param truncateDamagedTail drop a damaged end of the newest segment (with a warning) instead of refusing to open
      * @param newestEnd           set to where the records of the newest segment end (its preallocated zeros, if any, follow)
      * @return the last sequence found (or {@code afterSequence} when none)
      * @throws RegistryCorruptedException naming the files when a segment is missing or out of sequence
      */
-    static long replay(List<Path> segments, Path snapshot, long afterSequence, boolean truncateDamagedTail, Sink sink,
-                       long[] newestEnd) throws IOException {
+    static long replay(List<Path> segments, Path snapshot, long afterSequence, ChannelFactory channels, boolean truncateDamagedTail,
+                       Sink sink, long[] newestEnd) throws IOException {
         int start = 0;
         if (snapshot != null) {
             start = -1;
@@ -85,7 +86,7 @@ final class LogReader {
                         ? ": sequences " + (last + 1) + ".." + (first - 1) + " are missing"
                         : ": sequences " + first + ".." + last + " would be there twice") + " (refusing to open, nothing was discarded)");
             }
-            last = replaySegment(segment, i == segments.size() - 1, last, truncateDamagedTail, sink, newestEnd);
+            last = replaySegment(segment, channels, i == segments.size() - 1, last, truncateDamagedTail, sink, newestEnd);
         }
         return last;
     }
@@ -94,9 +95,10 @@ final class LogReader {
         return files.stream().map(f -> f.getFileName().toString()).toList().toString();
     }
 
-    private static long replaySegment(Path segment, boolean newest, long last, boolean truncateDamagedTail, Sink sink,
-                                      long[] newestEnd) throws IOException {
-        try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.READ, newest ? StandardOpenOption.WRITE : StandardOpenOption.READ)) {
+    private static long replaySegment(Path segment, ChannelFactory channels, boolean newest, long last, boolean truncateDamagedTail,
+                                      Sink sink, long[] newestEnd) throws IOException {
+        try (FileChannel ch = newest ? channels.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)
+                : FileChannel.open(segment, StandardOpenOption.READ)) {
             long size = ch.size();
             long pos = 0;
             ByteBuffer header = ByteBuffer.allocate(LogCodec.HEADER_BYTES);

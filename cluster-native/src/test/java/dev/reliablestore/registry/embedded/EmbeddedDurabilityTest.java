@@ -101,6 +101,36 @@ class EmbeddedDurabilityTest {
 
     // ---- torn and corrupted logs ------------------------------------------------------------
 
+    /**
+     * Recovery cuts a torn tail and forces the cut before the registry opens; a disk that fails
+     * that fsync fails the open (the cut may not be durable, and appending after an unforced cut
+     * could leave the torn bytes behind new records), names the cause and releases the directory.
+     */
+    @Test
+    void aTornTailWhoseCutCannotBeForcedFailsTheOpenAndReleasesTheDirectory() throws Exception {
+        EmbeddedRegistry r = open();
+        for (int i = 0; i < 5; i++) {
+            put(r, i);
+        }
+        closeOpened();
+        Path segment = onlySegment();
+        long size = Files.size(segment);
+        try (var ch = java.nio.channels.FileChannel.open(segment, StandardOpenOption.WRITE)) {
+            ch.truncate(size - 7); // the crash cut the last record short
+        }
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        faults.failForce = true;
+        assertThatThrownBy(() -> open(Map.of(), FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-"))))
+                .isInstanceOf(RegistryUnavailableException.class)
+                .hasMessageContaining("cannot open the embedded registry")
+                .hasMessageContaining("Input/output error");
+        assertThat(faults.forceFailures).as("the cut's fsync went through the seam").isEqualTo(1);
+        EmbeddedRegistry again = open();
+        assertThat(again.getValue(p("k/3"), "a")).isPresent();
+        assertThat(again.keyExists(p("k/4"))).isFalse();
+        assertThat(again.currentSequence()).isEqualTo(4);
+    }
+
     @Test
     void aTornLastRecordIsTruncatedWithAWarning() throws Exception {
         EmbeddedRegistry r = open();
