@@ -31,12 +31,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -78,11 +74,9 @@ final class EmbeddedRegistry implements ClusterRegistry {
     static final RegistryLimits LIMITS = new RegistryLimits(RegistryValue.MAX_SIZE, 16L * 1024 * 1024, 10_000);
     /** Batches a watch may fall behind by before it is resynchronised. */
     static final int WATCH_QUEUE_CAPACITY = 10_000;
-    static final String LOCK_FILE = "registry.lock";
+    static final String LOCK_FILE = DirectoryLock.LOCK_FILE;
     /** How long {@link #close()} waits in all for its background threads. */
     static final Duration CLOSE_WAIT = Duration.ofSeconds(60);
-    /** Directories whose closed registry keeps the lock until a background thread ends (the reason given on open). */
-    private static final Set<Path> STILL_LOCKED = ConcurrentHashMap.newKeySet();
     /**
      * Characters a health fault's description and provider may hold together (1 MiB as UTF-16, like
      * a value): keeps its log record far below {@link LogCodec#MAX_RECORD_BYTES}, the most that
@@ -95,8 +89,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
     private final Path dir;
     private final String uri;
     private final EmbeddedOptions options;
-    private final FileChannel lockChannel;
-    private final FileLock lock;
+    private final DirectoryLock lock;
 
     /** Orders evaluation, appends to the log and publication; shared with the log. */
     private final ReentrantLock applyLock = new ReentrantLock();
@@ -113,12 +106,11 @@ final class EmbeddedRegistry implements ClusterRegistry {
     private final GroupCommitLog log;
     private final FeedHistory history;
 
-    private EmbeddedRegistry(Path dir, EmbeddedOptions options, ChannelFactory channels, FileChannel lockChannel, FileLock lock,
+    private EmbeddedRegistry(Path dir, EmbeddedOptions options, ChannelFactory channels, DirectoryLock lock,
                              TreeState recovered, WriteAheadLog wal, FeedHistory history) {
         this.dir = dir;
         this.uri = SCHEME + ":" + dir;
         this.options = options;
-        this.lockChannel = lockChannel;
         this.lock = lock;
         this.published = recovered;
         this.history = history;
@@ -142,34 +134,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
         } catch (IOException e) {
             throw new RegistryUnavailableException("cannot create the embedded registry directory " + dir + ": " + e, e);
         }
-        FileChannel lockChannel;
-        try {
-            lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        } catch (IOException e) {
-            throw new RegistryUnavailableException("cannot open the lock file " + dir.resolve(LOCK_FILE) + ": " + e, e);
-        }
-        FileLock lock;
-        try {
-            lock = lockChannel.tryLock();
-        } catch (OverlappingFileLockException e) {
-            closeQuietly(lockChannel);
-            if (STILL_LOCKED.contains(dir)) {
-                throw new RegistryUnavailableException("the embedded registry directory " + dir + " was closed in this process,"
-                        + " but a background thread of that registry is still writing there (a disk that stopped answering?);"
-                        + " the directory is unlocked when it ends", e);
-            }
-            throw new RegistryUnavailableException("the embedded registry directory " + dir
-                    + " is already open in this process; open it once and share the registry", e);
-        } catch (IOException e) {
-            closeQuietly(lockChannel);
-            throw new RegistryUnavailableException("cannot lock " + dir.resolve(LOCK_FILE) + ": " + e, e);
-        }
-        if (lock == null) {
-            closeQuietly(lockChannel);
-            throw new RegistryUnavailableException("the embedded registry directory " + dir
-                    + " is in use by another process (it holds the lock on " + dir.resolve(LOCK_FILE)
-                    + "); only one process may open a directory at a time", null);
-        }
+        DirectoryLock lock = DirectoryLock.acquire(dir);
         try {
             EmbeddedRecovery.Recovered recovered = EmbeddedRecovery.recover(dir, channels, options.truncateDamagedTail());
             TreeState state = recovered.state();
@@ -183,12 +148,12 @@ final class EmbeddedRegistry implements ClusterRegistry {
             history.refresh();
             WriteAheadLog wal = new WriteAheadLog(dir, channels, current, end, options.snapshotThreshold());
             LOG.debug("opened embedded registry {} at sequence {}, replayable after {}", dir, state.sequence(), history.replayableAfter());
-            return new EmbeddedRegistry(dir, options, channels, lockChannel, lock, state, wal, history);
+            return new EmbeddedRegistry(dir, options, channels, lock, state, wal, history);
         } catch (IOException e) {
-            releaseQuietly(lock, lockChannel);
+            lock.release();
             throw new RegistryUnavailableException("cannot open the embedded registry " + dir + ": " + e, e);
         } catch (RuntimeException | Error e) {
-            releaseQuietly(lock, lockChannel);
+            lock.release();
             throw e;
         }
     }
@@ -709,26 +674,30 @@ final class EmbeddedRegistry implements ClusterRegistry {
             running.add(stillReading.size() + " change-feed reader(s)");
         }
         if (running.isEmpty()) {
-            releaseQuietly(lock, lockChannel);
+            lock.release();
             LOG.debug("closed embedded registry {} at sequence {}", dir, log.durableSequence());
             return;
         }
         LOG.warn("closed embedded registry {} at sequence {}, but {} did not stop within {} ms; the directory stays locked until"
                 + " they end", dir, log.durableSequence(), String.join(", ", running), wait.toMillis());
-        STILL_LOCKED.add(dir);
+        lock.closedWhileStillWriting();
         Thread releaser = new Thread(() -> {
-            try {
-                log.awaitThreadsTouchingFiles();
-                for (Thread reader : stillReading) {
-                    reader.join();
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    log.awaitThreadsTouchingFiles();
+                    for (Thread reader : stillReading) {
+                        reader.join();
+                    }
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // unlocking early is what this thread exists to prevent
                 }
-                releaseQuietly(lock, lockChannel);
-                LOG.info("embedded registry {}: its last background thread ended; the directory is unlocked", dir);
-            } catch (InterruptedException e) {
-                // only JVM shutdown interrupts this daemon thread; the lock goes with the process
+            }
+            lock.release();
+            LOG.info("embedded registry {}: its last background thread ended; the directory is unlocked", dir);
+            if (interrupted) {
                 Thread.currentThread().interrupt();
-            } finally {
-                STILL_LOCKED.remove(dir);
             }
         }, "registry-unlock-after-close " + dir.getFileName());
         releaser.setDaemon(true);
@@ -739,22 +708,6 @@ final class EmbeddedRegistry implements ClusterRegistry {
         return new RegistryClosedException("the embedded registry " + dir);
     }
 
-    private static void releaseQuietly(FileLock lock, FileChannel channel) {
-        try {
-            lock.release();
-        } catch (IOException e) {
-            LOG.debug("releasing the registry lock failed", e);
-        }
-        closeQuietly(channel);
-    }
-
-    private static void closeQuietly(FileChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException e) {
-            LOG.debug("closing {} failed", channel, e);
-        }
-    }
 
     Path directory() {
         return dir;

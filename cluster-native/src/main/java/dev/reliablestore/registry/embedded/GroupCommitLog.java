@@ -107,6 +107,8 @@ final class GroupCommitLog {
     private final ScheduledExecutorService flushTimer;
     private final ExecutorService snapshotter;
     private final ExecutorService completions;
+    /** The thread of {@code completions}, once started: a callback on it may close the registry. */
+    private volatile Thread completionThread;
 
     /**
      * Continues {@code wal} after {@code recovered} and starts the background flusher (and the writer
@@ -127,7 +129,8 @@ final class GroupCommitLog {
         this.lastSequence = recovered.sequence();
         this.flushTimer = Executors.newSingleThreadScheduledExecutor(daemon("registry-flusher " + name));
         this.snapshotter = Executors.newSingleThreadExecutor(daemon("registry-snapshot " + name));
-        this.completions = Executors.newSingleThreadExecutor(daemon("registry-async-completion " + name));
+        java.util.concurrent.ThreadFactory completionThreads = daemon("registry-async-completion " + name);
+        this.completions = Executors.newSingleThreadExecutor(r -> completionThread = completionThreads.newThread(r));
         wal.prepareSparesOn(snapshotter);
         flushTimer.scheduleWithFixedDelay(this::flushAsyncBatches, options.asyncFlushInterval().toNanos(),
                 options.asyncFlushInterval().toNanos(), TimeUnit.NANOSECONDS);
@@ -486,9 +489,21 @@ final class GroupCommitLog {
         }
         LOG.error("embedded registry {}: writing the log failed; it refuses writes until it is reopened (fail-stop: after a failed "
                 + "fsync the kernel may have dropped the data, so retrying could falsely succeed)", dir, cause);
-        for (PendingAsync p : abandoned) {
-            p.future().completeExceptionally(new RegistryStoppedException(stoppedBecause(cause)
-                    + "; this ASYNC batch was not yet durable and may be lost: read it after reopening", cause, true));
+        if (abandoned.isEmpty()) {
+            return;
+        }
+        // on the completion thread, as successes are: a caller's callback that blocks must not hold up
+        // the flusher or the writer (nor keep a closed registry's directory locked)
+        Runnable failAll = () -> {
+            for (PendingAsync p : abandoned) {
+                p.future().completeExceptionally(new RegistryStoppedException(stoppedBecause(cause)
+                        + "; this ASYNC batch was not yet durable and may be lost: read it after reopening", cause, true));
+            }
+        };
+        try {
+            completions.execute(failAll);
+        } catch (RejectedExecutionException e) {
+            failAll.run(); // closing
         }
     }
 
@@ -663,7 +678,9 @@ final class GroupCommitLog {
         snapshotter.shutdown();
         awaitTermination(snapshotter, "snapshot writer", deadline);
         completions.shutdown();
-        awaitTermination(completions, "async completion", deadline);
+        if (Thread.currentThread() != completionThread) { // a caller's callback closing the registry would wait for itself
+            awaitTermination(completions, "async completion", deadline);
+        }
         try {
             wal.close(failure == null);
         } catch (IOException e) {

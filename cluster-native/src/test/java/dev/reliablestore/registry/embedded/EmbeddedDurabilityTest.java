@@ -459,6 +459,7 @@ class EmbeddedDurabilityTest {
                     .hasMessageContaining(dir.toAbsolutePath().normalize().toString())
                     .hasMessageContaining("was closed in this process")
                     .hasMessageContaining("still writing there");
+            assertThat(LockProbe.anotherProcessCouldLock(dir)).as("another process, after a refused open in this one").isFalse();
             assertThat(SnapshotFiles.list(dir)).as("the held snapshot is not finished").isEmpty();
         } finally {
             faults.holdForce = null;
@@ -669,6 +670,8 @@ class EmbeddedDurabilityTest {
         CountDownLatch release = new CountDownLatch(1);
         faults.holdForce = release;
         CompletableFuture<CommitResult> async = r.commitAsync(WriteBatch.builder().setValue(p("async"), "v", RegistryValue.dword(1)).build());
+        java.util.concurrent.atomic.AtomicReference<String> failedOn = new java.util.concurrent.atomic.AtomicReference<>();
+        async.whenComplete((ok, failure) -> failedOn.set(Thread.currentThread().getName()));
         // no SYNC commit asks for it: the flusher or the writer writes the ASYNC batch, alone, and is held in its fsync
         await().atMost(Duration.ofSeconds(10)).until(() -> faults.forcesHeld.get() == 1);
         faults.failForce = true;
@@ -677,6 +680,9 @@ class EmbeddedDurabilityTest {
         assertThat(async).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(ExecutionException.class).havingCause()
                 .isInstanceOfSatisfying(RegistryStoppedException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
                 .withMessageContaining("Input/output error").withMessageContaining("ASYNC").withMessageContaining("reopen");
+        // not on the flusher or the writer: a caller's callback that blocks must not hold them up
+        await().atMost(Duration.ofSeconds(10)).until(() -> failedOn.get() != null);
+        assertThat(failedOn.get()).startsWith("registry-async-completion");
         assertThatThrownBy(() -> put(r, 2))
                 .isInstanceOfSatisfying(RegistryStoppedException.class, e -> assertThat(e.outcomeUnknown()).isFalse())
                 .hasMessageContaining("Input/output error").hasMessageContaining("reopen");

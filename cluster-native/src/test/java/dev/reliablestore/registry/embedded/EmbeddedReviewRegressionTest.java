@@ -336,4 +336,27 @@ class EmbeddedReviewRegressionTest {
             }
         }
     }
+    /**
+     * A caller's callback on an ASYNC future that closes the registry: the callback runs on the
+     * completion thread, and close() waited for that thread to end, that is for itself, for its
+     * whole 60 s.
+     */
+    @Test
+    void anAsyncCallbackThatClosesTheRegistryDoesNotWaitForItself() throws Exception {
+        EmbeddedRegistry r = open(Map.of("asyncFlushInterval", "200ms"), ChannelFactory.DEFAULT);
+        AtomicReference<String> closedOn = new AtomicReference<>();
+        CompletableFuture<CommitResult> async = r.commitAsync(WriteBatch.builder().setValue(RegistryPath.parse("k"), "v",
+                RegistryValue.dword(1)).build());
+        CompletableFuture<Void> closed = async.thenRun(() -> {
+            r.close();
+            closedOn.set(Thread.currentThread().getName());
+        });
+        await().atMost(Duration.ofSeconds(20)).until(closed::isDone);
+        assertThat(closed).isCompleted();
+        assertThat(closedOn.get()).as("the callback ran on the completion thread").startsWith("registry-async-completion");
+        opened.clear();
+        try (EmbeddedRegistry again = EmbeddedRegistry.open(dir, EmbeddedOptions.parse(Map.of()), ChannelFactory.DEFAULT)) {
+            assertThat(again.getValue(RegistryPath.parse("k"), "v")).isPresent();
+        }
+    }
 }

@@ -1,0 +1,44 @@
+package dev.reliablestore.registry.embedded;
+
+import dev.reliablestore.registry.RegistryUnavailableException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * One registry per directory, across processes: a refused second open in the same process must not
+ * unlock the directory for other processes (closing any descriptor of a file drops the process's
+ * record locks on it).
+ */
+class EmbeddedDirectoryLockTest {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aRefusedSecondOpenInThisProcessLeavesTheDirectoryLockedForOtherProcesses() throws Exception {
+        Path dir = tmp.resolve("registry");
+        Path link = Files.createSymbolicLink(tmp.resolve("link"), Files.createDirectories(dir));
+        try (EmbeddedRegistry first = EmbeddedRegistry.open(dir, EmbeddedOptions.parse(Map.of()), ChannelFactory.DEFAULT)) {
+            assertThatThrownBy(() -> EmbeddedRegistry.open(dir, EmbeddedOptions.parse(Map.of()), ChannelFactory.DEFAULT))
+                    .isInstanceOf(RegistryUnavailableException.class)
+                    .hasMessageContaining("is already open in this process").hasMessageContaining(dir.toString());
+            assertThatThrownBy(() -> EmbeddedRegistry.open(link, EmbeddedOptions.parse(Map.of()), ChannelFactory.DEFAULT))
+                    .as("the same directory through a symbolic link")
+                    .isInstanceOf(RegistryUnavailableException.class)
+                    .hasMessageContaining("is already open in this process");
+            assertThat(LockProbe.anotherProcessCouldLock(dir)).as("another process after two refused opens here").isFalse();
+            assertThat(first.checkHealth().healthy()).isTrue();
+        }
+        assertThat(LockProbe.anotherProcessCouldLock(dir)).as("another process once the registry is closed").isTrue();
+        try (EmbeddedRegistry again = EmbeddedRegistry.open(link, EmbeddedOptions.parse(Map.of()), ChannelFactory.DEFAULT)) {
+            assertThat(again.checkHealth().healthy()).isTrue();
+        }
+    }
+}
