@@ -71,6 +71,13 @@ final class FileStoreFactory implements StoreFactory {
     static final String FORMAT_MARKER = ".reliablestore.format";
     static final byte[] FORMAT_MARKER_TEXT = "{\"documentChecksums\":\"crc32c\"}\n".getBytes(StandardCharsets.US_ASCII);
     private static final int STRIPES = 1024;
+    /**
+     * The directories this process has open, by real path, each with the claim of its factory. The
+     * OS lock is a POSIX record lock, which belongs to the process and goes with the close of any
+     * descriptor of the file: a refused second open that opened the lock file and closed it would
+     * unlock the directory for other processes. So a second open is refused here, before the file.
+     */
+    private static final ConcurrentHashMap<Path, Object> OPEN = new ConcurrentHashMap<>();
 
     private final Path root;
     private final Path batches;
@@ -81,6 +88,8 @@ final class FileStoreFactory implements StoreFactory {
     private final long maxEntityBytes;
     private final FileChannel lockChannel;
     private final FileLock lock;
+    private final Path openKey;
+    private final Object openClaim;
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
     private final Set<Path> createdTypeDirs = ConcurrentHashMap.newKeySet();
     private final AsyncExecutor async;
@@ -99,8 +108,11 @@ final class FileStoreFactory implements StoreFactory {
 
     volatile RollForwardRename rollForwardRename = DurableFiles::rename;
 
-    private FileStoreFactory(Path root, EntityCodec codec, long maxEntityBytes, FileChannel lockChannel, FileLock lock) {
+    private FileStoreFactory(Path root, EntityCodec codec, long maxEntityBytes, FileChannel lockChannel, FileLock lock, Path openKey,
+                             Object openClaim) {
         this.root = root;
+        this.openKey = openKey;
+        this.openClaim = openClaim;
         this.batches = root.resolve(BATCH_DIR);
         this.codec = codec;
         this.maxEntityBytes = maxEntityBytes;
@@ -116,17 +128,41 @@ final class FileStoreFactory implements StoreFactory {
         if (Files.exists(root) && !Files.isDirectory(root)) {
             throw new ConfigurationException(FileProvider.DIRECTORY + " " + root + " exists and is not a directory");
         }
-        FileChannel channel = null;
+        Path key;
         try {
             Files.createDirectories(root);
+            key = root.toRealPath();
+        } catch (IOException e) {
+            throw new StoreUnavailableException("cannot open file store directory " + root + ": " + e, e);
+        }
+        Object claim = new Object();
+        if (OPEN.putIfAbsent(key, claim) != null) {
+            throw new StoreUnavailableException("file store directory " + root + " is already open in this process;"
+                    + " open it once and take every store from that one factory");
+        }
+        boolean opened = false;
+        try {
+            FileStoreFactory factory = open(root, codec, maxEntityBytes, upgrade, key, claim);
+            opened = true;
+            return factory;
+        } finally {
+            if (!opened) {
+                OPEN.remove(key, claim);
+            }
+        }
+    }
+
+    private static FileStoreFactory open(Path root, EntityCodec codec, long maxEntityBytes, boolean upgrade, Path key, Object claim) {
+        FileChannel channel = null;
+        try {
             channel = FileChannel.open(root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
             FileLock lock;
             try {
                 lock = channel.tryLock();
             } catch (OverlappingFileLockException e) {
-                throw new StoreUnavailableException("file store directory " + root + " is already open in this process;"
-                        + " open it once and take every store from that one factory");
+                // not a factory (those are in OPEN): other code of this process locked the file
+                throw new StoreUnavailableException("cannot lock " + root.resolve(LOCK_FILE) + ": other code in this process holds a lock on it");
             }
             if (lock == null) {
                 throw new StoreUnavailableException("file store directory " + root + " is in use by another process ("
@@ -136,7 +172,7 @@ final class FileStoreFactory implements StoreFactory {
             byte[] me = ("pid " + ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII);
             channel.truncate(0);
             channel.write(ByteBuffer.wrap(me), 0);
-            FileStoreFactory factory = new FileStoreFactory(root, codec, maxEntityBytes, channel, lock);
+            FileStoreFactory factory = new FileStoreFactory(root, codec, maxEntityBytes, channel, lock, key, claim);
             try {
                 factory.recover();
                 factory.checkFormat(upgrade);
@@ -488,6 +524,7 @@ final class FileStoreFactory implements StoreFactory {
             // closing the channel releases it too
         } finally {
             closeQuietly(lockChannel);
+            OPEN.remove(openKey, openClaim); // after the lock: a new factory of this process may open the file now
         }
     }
 

@@ -192,6 +192,9 @@ class FileProviderTest {
     void anotherProcessIsRefusedWhileTheDirectoryIsOpen() throws Exception {
         try (StoreFactory f = open()) {
             f.store(Thing.class).save("a", new Thing("x"));
+            // a refused second open here must not unlock the directory for other processes (closing any
+            // descriptor of a file drops the process's record locks on it)
+            assertThatThrownBy(this::open).isInstanceOf(StoreUnavailableException.class).hasMessageContaining("already open in this process");
             Process other = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("java.class.path"), FileLockProbe.class.getName(), dir.toString())
                     .redirectErrorStream(true).start();
