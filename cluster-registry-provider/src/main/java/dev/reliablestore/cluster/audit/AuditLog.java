@@ -58,10 +58,14 @@ public final class AuditLog implements AutoCloseable {
     /**
      * One writer per file per process, reference-counted, because the OS lock is the process's: a
      * second channel of this JVM cannot lock the file, and two writers would fork the hash chain.
+     * Keyed by real path (a symbolic link is the same file). The lock is a POSIX record lock, which
+     * closing <em>any</em> descriptor of the file drops: so while a log is open here, reading it
+     * ({@link #read}, {@link #verify}) goes through its channel rather than open the file again.
      */
     private static final Map<Path, AuditLog> OPEN = new HashMap<>();
 
     private final Path file;
+    private final Path key;
     private final String node;
     private final FileChannel channel;
     private final FileLock lock;
@@ -76,8 +80,9 @@ public final class AuditLog implements AutoCloseable {
         }
     }
 
-    private AuditLog(Path file, String node, FileChannel channel, FileLock lock, long seq, String head) {
+    private AuditLog(Path file, Path key, String node, FileChannel channel, FileLock lock, long seq, String head) {
         this.file = file;
+        this.key = key;
         this.node = node;
         this.channel = channel;
         this.lock = lock;
@@ -99,16 +104,18 @@ public final class AuditLog implements AutoCloseable {
     public static AuditLog open(Path directory, String node) {
         Path file = fileFor(directory, node).toAbsolutePath().normalize();
         synchronized (OPEN) {
-            AuditLog shared = OPEN.get(file);
-            if (shared != null) {
-                shared.users++;
-                return shared;
-            }
+            Path key;
             try {
                 Files.createDirectories(file.getParent());
+                key = realPath(file);
             } catch (IOException e) {
                 throw new ConfigurationException("option auditLogPath = " + directory + " is invalid: cannot create the directory ("
                         + e.getClass().getSimpleName() + ")", e);
+            }
+            AuditLog shared = OPEN.get(key);
+            if (shared != null) {
+                shared.users++;
+                return shared;
             }
             FileChannel channel = null;
             try {
@@ -117,7 +124,8 @@ public final class AuditLog implements AutoCloseable {
                 try {
                     lock = channel.tryLock();
                 } catch (OverlappingFileLockException e) {
-                    lock = null;
+                    // not an AuditLog (those are in OPEN): other code of this process locked the file
+                    throw new ConfigurationException("audit log " + file + " is locked by other code in this process");
                 }
                 if (lock == null) {
                     throw new ConfigurationException("audit log " + file + " is in use by another process; each process needs its "
@@ -125,9 +133,9 @@ public final class AuditLog implements AutoCloseable {
                 }
                 long[] seqOut = {0};
                 String head = recover(file, channel, seqOut);
-                AuditLog log = new AuditLog(file, node, channel, lock, seqOut[0], head);
+                AuditLog log = new AuditLog(file, key, node, channel, lock, seqOut[0], head);
                 log.users = 1;
-                OPEN.put(file, log);
+                OPEN.put(key, log);
                 return log;
             } catch (IOException e) {
                 closeQuietly(channel);
@@ -244,7 +252,7 @@ public final class AuditLog implements AutoCloseable {
                 return;
             }
             if (--users == 0) {
-                OPEN.remove(file);
+                OPEN.remove(key);
                 try {
                     lock.release();
                 } catch (IOException e) {
@@ -326,10 +334,36 @@ public final class AuditLog implements AutoCloseable {
 
     private static List<String> lines(Path file) {
         try {
-            return Files.readAllLines(file, StandardCharsets.UTF_8).stream().filter(l -> !l.isEmpty()).toList();
+            String text;
+            synchronized (OPEN) {
+                AuditLog open = Files.exists(file) ? OPEN.get(realPath(file)) : null;
+                text = open != null ? open.contents() : Files.readString(file, StandardCharsets.UTF_8);
+            }
+            return text.lines().filter(l -> !l.isEmpty()).toList();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read audit log " + file, e);
         }
+    }
+
+    /** The file's real path: its directory's (which exists), resolved, with its name. */
+    private static Path realPath(Path file) throws IOException {
+        Path absolute = file.toAbsolutePath().normalize();
+        return absolute.getParent().toRealPath().resolve(absolute.getFileName());
+    }
+
+    /** The whole log, read through this writer's channel (records are appended whole under this monitor). */
+    private synchronized String contents() throws IOException {
+        long size = channel.size();
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IOException("audit log " + file + " holds " + size + " bytes, more than one read may return");
+        }
+        ByteBuffer all = ByteBuffer.allocate((int) size);
+        while (all.hasRemaining()) {
+            if (channel.read(all, all.position()) < 0) {
+                break;
+            }
+        }
+        return new String(all.array(), 0, all.position(), StandardCharsets.UTF_8);
     }
 
     static AuditRecord parse(String line) {

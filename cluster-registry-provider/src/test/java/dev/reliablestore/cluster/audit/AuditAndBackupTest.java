@@ -171,6 +171,33 @@ class AuditAndBackupTest {
         assertThat(AuditLog.read(log())).extracting(AuditRecord::id).containsExactly("A-1", "A-2", "A-3");
     }
 
+    /**
+     * The log's lock is a POSIX record lock, which closing any descriptor of the file drops: reading
+     * or verifying an open log in the same process, or opening it through a symbolic link, must not
+     * let another process open it and fork the chain.
+     */
+    @Test
+    void readingVerifyingAndReopeningAnOpenLogHereKeepsItLockedForOtherProcesses() throws Exception {
+        Path audit = dir.resolve("audit");
+        Path link = Files.createSymbolicLink(dir.resolve("audit-link"), Files.createDirectories(audit));
+        try (AuditLog log = AuditLog.open(audit, "node-1")) {
+            log.append(List.of(new AuditLog.Entry("save", "alice", "R", "T", "A-1", 1, null)));
+            assertThat(AuditLog.verify(log()).intact()).isTrue();
+            assertThat(AuditLog.read(log())).extracting(AuditRecord::id).containsExactly("A-1");
+            assertThat(AuditLog.read(AuditLog.fileFor(link, "node-1"))).extracting(AuditRecord::id).containsExactly("A-1");
+            try (AuditLog same = AuditLog.open(link, "node-1")) {
+                assertThat(same).as("the same file through a symbolic link is the same writer").isSameAs(log);
+            }
+            assertThat(AuditLockProbe.tryFromAnotherProcess(audit, "node-1"))
+                    .startsWith("REFUSED").contains("in use by another process");
+            log.append(List.of(new AuditLog.Entry("save", "alice", "R", "T", "A-2", 1, null)));
+        }
+        assertThat(AuditLockProbe.tryFromAnotherProcess(audit, "node-1")).startsWith("OPENED");
+        AuditLog.Verification v = AuditLog.verify(log());
+        assertThat(v.intact()).as(v.problems().toString()).isTrue();
+        assertThat(AuditLog.read(log())).extracting(AuditRecord::id).containsExactly("A-1", "A-2");
+    }
+
     @Test
     void optionsAreValidated() {
         assertThatThrownBy(() -> base().enableAuditLogging(true).build()).isInstanceOf(ConfigurationException.class)
