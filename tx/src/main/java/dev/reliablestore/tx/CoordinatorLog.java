@@ -8,12 +8,14 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * The local coordinator's durable commit decisions: one small file per transaction,
@@ -34,13 +36,27 @@ final class CoordinatorLog {
     record Decision(String transactionToken, List<Participant> participants, String problem) {
     }
 
-    private final Path directory;
+    /** Makes renames and deletions in a directory durable (tests make it fail). */
+    interface DirectorySync {
+        void sync(Path directory) throws IOException;
+    }
 
-    CoordinatorLog(Path directory) throws IOException {
+    private final Path directory;
+    volatile DirectorySync directorySync = CoordinatorLog::fsyncDirectory;
+
+    /**
+     * {@code ours} tells the tokens of this coordinator's node: several coordinators (each with its
+     * own node name) may share a directory, and a decision another one is writing is not ours to
+     * remove.
+     */
+    CoordinatorLog(Path directory, Predicate<String> ours) throws IOException {
         this.directory = Files.createDirectories(directory);
         try (DirectoryStream<Path> stale = Files.newDirectoryStream(directory, "*.tmp")) {
             for (Path p : stale) {
-                Files.deleteIfExists(p); // a decision being written when we crashed: never took effect
+                String name = p.getFileName().toString();
+                if (ours.test(name.substring(0, name.length() - ".tmp".length()))) {
+                    Files.deleteIfExists(p); // a decision being written when we crashed: never took effect
+                }
             }
         }
     }
@@ -81,6 +97,15 @@ final class CoordinatorLog {
         return Files.exists(file(transactionToken));
     }
 
+    /** The decision of one transaction, read now, or null when there is none. */
+    Decision read(String transactionToken) throws IOException {
+        try {
+            return parse(transactionToken, file(transactionToken));
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
     List<Decision> readAll() throws IOException {
         List<Decision> out = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, "*" + SUFFIX)) {
@@ -119,6 +144,10 @@ final class CoordinatorLog {
     }
 
     private void syncDirectory() throws IOException {
+        directorySync.sync(directory);
+    }
+
+    private static void fsyncDirectory(Path directory) throws IOException {
         try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
             dir.force(true);
         }

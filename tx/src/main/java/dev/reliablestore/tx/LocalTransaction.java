@@ -324,10 +324,15 @@ final class LocalTransaction implements Transaction {
         try {
             factory.log().recordCommit(token, participants);
         } catch (IOException | RuntimeException logFailure) {
-            try {
-                factory.log().remove(token);
-            } catch (IOException | RuntimeException removeFailure) {
-                logFailure.addSuppressed(removeFailure);
+            if (factory.log().contains(token)) {
+                // renamed into place, then an fsync failed: the decision may be durable, and a crash could bring
+                // it back after a rollback and commit whatever was still prepared. So roll nothing back: every
+                // branch stays prepared, all to be committed by recover() or all rolled back if a crash loses it
+                end(TransactionStatus.FAILED);
+                throw Failures.outcomeUnknown("transaction " + idText + ": its commit decision reached the coordinator log "
+                        + factory.log().directory() + " but could not be made durable (" + logFailure + "); every participant"
+                        + " is left prepared: TransactionFactory.recover() commits them all, or rolls them all back if a crash"
+                        + " lost the decision first", logFailure);
             }
             RuntimeException failure = rollbackAll(null);
             end(TransactionStatus.ROLLED_BACK);

@@ -58,7 +58,7 @@ final class LocalTransactionFactory implements TransactionFactory {
         this.nodePrefix = (b.nodeName + "/").getBytes(StandardCharsets.US_ASCII);
         this.defaultTimeout = b.defaultTimeout;
         try {
-            this.log = b.logDirectory == null ? null : new CoordinatorLog(b.logDirectory);
+            this.log = b.logDirectory == null ? null : new CoordinatorLog(b.logDirectory, this::isOurs);
         } catch (IOException e) {
             throw new ConfigurationException("cannot use coordinator log directory " + b.logDirectory + ": " + e, e);
         }
@@ -145,7 +145,9 @@ final class LocalTransactionFactory implements TransactionFactory {
         if (log != null) {
             try {
                 for (CoordinatorLog.Decision d : log.readAll()) {
-                    decisions.put(d.transactionToken(), d);
+                    if (isOurs(d.transactionToken())) { // another node's coordinator may share the directory
+                        decisions.put(d.transactionToken(), d);
+                    }
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read coordinator log " + log.directory(), e);
@@ -164,9 +166,25 @@ final class LocalTransactionFactory implements TransactionFactory {
                 }
                 String token = globalToken(branch);
                 if (live.contains(token)) {
+                    stillReported.add(token); // running here: its decision stays until a scan finds its branches done
                     continue;
                 }
                 CoordinatorLog.Decision decision = decisions.get(token);
+                if (decision == null && log != null) {
+                    // decided after the log was read above: a transaction writes its decision before it
+                    // leaves `live`, so a decision of one that is no longer live is on disk by now
+                    try {
+                        decision = log.read(token);
+                    } catch (IOException e) {
+                        stillReported.add(token);
+                        failed.put(branch, "cannot read its decision from the coordinator log " + log.directory() + ": " + e
+                                + "; left prepared");
+                        continue;
+                    }
+                    if (decision != null) {
+                        decisions.put(token, decision);
+                    }
+                }
                 try {
                     if (decision != null && decision.participants() == null) {
                         stillReported.add(token);
@@ -248,6 +266,15 @@ final class LocalTransactionFactory implements TransactionFactory {
         }
         byte[] g = branch.globalId();
         return g.length == nodePrefix.length + RANDOM_BYTES && Arrays.equals(g, 0, nodePrefix.length, nodePrefix, 0, nodePrefix.length);
+    }
+
+    /** Whether {@code transactionToken} (a global id's token) is a transaction of this node. */
+    private boolean isOurs(String transactionToken) {
+        try {
+            return isOurs(TransactionId.fromToken(transactionToken));
+        } catch (IllegalArgumentException notAToken) {
+            return false;
+        }
     }
 
     static String globalToken(TransactionId branch) {

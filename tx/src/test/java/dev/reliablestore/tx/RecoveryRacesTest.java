@@ -1,0 +1,166 @@
+package dev.reliablestore.tx;
+
+import dev.reliablestore.api.TransactionOutcomeUnknownException;
+import dev.reliablestore.api.Versioned;
+import dev.reliablestore.tx.testing.FileParticipant;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * {@code recover()} while transactions commit, coordinators sharing a log directory, and a decision
+ * whose fsync fails after its rename: each a way to commit one branch of a transaction and roll
+ * back another. Every test fails against the coordinator before these cases were handled.
+ */
+class RecoveryRacesTest {
+
+    @TempDir
+    Path tmp;
+
+    FileParticipant shopData;
+    FileParticipant bankData;
+    ScriptedParticipant shop;
+    ScriptedParticipant bank;
+    TransactionFactory transactions;
+
+    @BeforeEach
+    void setUp() {
+        shopData = new FileParticipant(tmp.resolve("shop"));
+        bankData = new FileParticipant(tmp.resolve("bank"));
+        shop = new ScriptedParticipant(shopData);
+        bank = new ScriptedParticipant(bankData);
+        transactions = TransactionFactory.builder().nodeName("node-1").logDirectory(tmp.resolve("txlog")).build();
+    }
+
+    @AfterEach
+    void tearDown() {
+        transactions.close();
+    }
+
+    /** Commits o1 at the shop and a1 at the bank in one transaction of {@code factory}. */
+    private void transfer(TransactionFactory factory) {
+        try (Transaction tx = factory.begin()) {
+            tx.enlist(shop).store("Order", String.class).save("o1", "paid");
+            tx.enlist(bank).store("Account", String.class).save("a1", "debited");
+            tx.commit();
+        }
+    }
+
+    private void assertBothCommitted() {
+        assertThat(shopData.store("Order", String.class).get("o1")).map(Versioned::value).contains("paid");
+        assertThat(bankData.store("Account", String.class).get("a1")).map(Versioned::value).contains("debited");
+        assertThat(shopData.preparedRecordFiles()).isEmpty();
+        assertThat(bankData.preparedRecordFiles()).isEmpty();
+    }
+
+    /**
+     * A transaction decides and ends after recovery read the log but before a resource reports its
+     * branch (its phase-two commit at the bank failed, so the branch is still prepared): the branch
+     * is not live and was not in the decisions read, yet it must be committed, not presumed aborted.
+     */
+    @Test
+    void aDecisionWrittenAfterRecoveryReadTheLogIsFoundBeforeABranchIsPresumedAborted() {
+        bank.failNextCommit = true;
+        bank.beforeRecover = () -> transfer(transactions); // shop's scan already ran; the log was read before it
+        RecoveryResult result = transactions.recover(List.of(shop, bank));
+        assertThat(result.rolledBack()).as("presumed aborted").isEmpty();
+        assertThat(result.committed()).hasSize(1);
+        assertBothCommitted();
+    }
+
+    /**
+     * Recovery finds a logged transaction's branches while it still runs (skipped), and the
+     * transaction ends before recovery's clean-up with its bank commit failed: its decision must
+     * stay, or the next recovery rolls back the bank's branch of a committed transaction.
+     */
+    @Test
+    void theDecisionOfATransactionRunningDuringRecoveryIsKept() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        shop.holdCommit = release;
+        bank.failNextCommit = true;
+        CompletableFuture<Void> running = CompletableFuture.runAsync(() -> transfer(transactions));
+        await().atMost(java.time.Duration.ofSeconds(10)).until(() -> bankData.preparedRecordFiles().size() == 1
+                && shopData.preparedRecordFiles().size() == 1 && tmp.resolve("txlog").toFile().list().length == 1);
+        // a third resource, scanned after the shop and the bank skipped the running transaction's branches
+        ScriptedParticipant audit = new ScriptedParticipant(new FileParticipant(tmp.resolve("audit")));
+        audit.beforeRecover = () -> {
+            release.countDown();
+            running.join(); // committed at the shop, failed at the bank, ended: no longer live
+        };
+        RecoveryResult first = transactions.recover(List.of(shop, bank, audit));
+        assertThat(first.rolledBack()).isEmpty();
+        assertThat(first.committed()).as("its branches were skipped while it ran").isEmpty();
+        assertThat(first.pendingDecisions()).as("kept for the bank's branch").hasSize(1);
+        RecoveryResult second = transactions.recover(List.of(shop, bank));
+        assertThat(second.rolledBack()).as("presumed aborted").isEmpty();
+        assertThat(second.committed()).hasSize(1);
+        assertBothCommitted();
+    }
+
+    /** Another node's coordinator on the same log directory neither deletes nor uses our decisions. */
+    @Test
+    void aCoordinatorOfAnotherNodeSharingTheLogDirectoryLeavesOurDecisionsAlone() {
+        bank.failNextCommit = true;
+        transfer(transactions);
+        try (TransactionFactory other = TransactionFactory.builder().nodeName("node-2").logDirectory(tmp.resolve("txlog")).build()) {
+            RecoveryResult theirs = other.recover(List.of(shop, bank));
+            assertThat(theirs.committed()).isEmpty();
+            assertThat(theirs.rolledBack()).isEmpty();
+            assertThat(theirs.pendingDecisions()).isEmpty();
+        }
+        RecoveryResult ours = transactions.recover(List.of(shop, bank));
+        assertThat(ours.rolledBack()).as("presumed aborted").isEmpty();
+        assertThat(ours.committed()).hasSize(1);
+        assertBothCommitted();
+    }
+
+    /**
+     * The decision is renamed into place, then the directory's fsync fails: the decision may be on
+     * disk, so rolling the participants back could leave one committed after a crash. Every branch
+     * stays prepared and the caller learns the outcome is unknown; recovery commits them all.
+     */
+    @Test
+    void aDecisionWhoseDirectoryFsyncFailsAfterTheRenameLeavesEveryBranchPrepared() {
+        CoordinatorLog log = ((LocalTransactionFactory) transactions).log();
+        log.directorySync = dir -> {
+            throw new IOException("Input/output error (injected directory fsync failure)");
+        };
+        assertThatThrownBy(() -> transfer(transactions))
+                .isInstanceOf(TransactionOutcomeUnknownException.class)
+                .hasMessageContaining("could not be made durable").hasMessageContaining("Input/output error")
+                .hasMessageContaining("left prepared");
+        assertThat(shopData.preparedRecordFiles()).hasSize(1);
+        assertThat(bankData.preparedRecordFiles()).hasSize(1);
+        log.directorySync = dir -> { };
+        RecoveryResult result = transactions.recover(List.of(shop, bank));
+        assertThat(result.committed()).hasSize(2);
+        assertThat(result.rolledBack()).isEmpty();
+        assertBothCommitted();
+    }
+
+    /** A failure before the rename (the decision cannot have taken effect) still rolls back at once. */
+    @Test
+    void aDecisionThatCannotBeWrittenRollsBackEverywhere() throws Exception {
+        Path logDir = ((LocalTransactionFactory) transactions).log().directory();
+        java.nio.file.Files.delete(logDir);
+        java.nio.file.Files.writeString(logDir, "not a directory"); // the decision's temporary file cannot be created
+        assertThatThrownBy(() -> transfer(transactions))
+                .isInstanceOf(dev.reliablestore.api.TransactionRolledBackException.class)
+                .hasMessageContaining("could not be written");
+        assertThat(shopData.preparedRecordFiles()).isEmpty();
+        assertThat(bankData.preparedRecordFiles()).isEmpty();
+        assertThat(shopData.store("Order", String.class).exists("o1")).isFalse();
+        assertThat(bankData.store("Account", String.class).exists("a1")).isFalse();
+    }
+}
