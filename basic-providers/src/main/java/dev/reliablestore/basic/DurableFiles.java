@@ -3,10 +3,13 @@ package dev.reliablestore.basic;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.Locale;
 
 /** The few file operations durability rests on. */
@@ -41,6 +44,37 @@ final class DurableFiles {
                 ch.force(true);
             }
         }
+    }
+
+    /**
+     * Creates {@code dir} and its missing parents, each flushed into its parent, and flushes
+     * {@code dir}'s own entry into its parent even when it existed: a process that crashed between
+     * creating it and that flush left an entry a power loss can still take, files fsynced in it
+     * included.
+     */
+    static Path createDirectories(Path dir) throws IOException {
+        Path absolute = dir.toAbsolutePath().normalize();
+        Deque<Path> missing = new ArrayDeque<>();
+        for (Path p = absolute; p != null && !Files.isDirectory(p); p = p.getParent()) {
+            missing.push(p);
+        }
+        while (!missing.isEmpty()) {
+            Path p = missing.pop();
+            try {
+                Files.createDirectory(p);
+            } catch (FileAlreadyExistsException raced) {
+                if (!Files.isDirectory(p)) {
+                    throw raced;
+                }
+            }
+            if (p.getParent() != null && !p.equals(absolute)) {
+                syncDirectory(p.getParent());
+            }
+        }
+        if (absolute.getParent() != null) {
+            syncDirectory(absolute.getParent());
+        }
+        return dir;
     }
 
     /** Writes a file atomically and durably: temporary file beside it, fsync, rename, directory fsync. */

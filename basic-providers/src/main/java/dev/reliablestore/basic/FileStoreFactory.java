@@ -130,7 +130,7 @@ final class FileStoreFactory implements StoreFactory {
         }
         Path key;
         try {
-            Files.createDirectories(root);
+            DurableFiles.createDirectories(root);
             key = root.toRealPath();
         } catch (IOException e) {
             throw new StoreUnavailableException("cannot open file store directory " + root + ": " + e, e);
@@ -215,10 +215,7 @@ final class FileStoreFactory implements StoreFactory {
 
     /** Rolls committed batches forward, then removes what interrupted writes left behind. */
     private void recover() throws IOException {
-        if (!Files.isDirectory(batches)) {
-            Files.createDirectories(batches);
-            DurableFiles.syncDirectory(root);
-        }
+        DurableFiles.createDirectories(batches); // flushed into the root also when it existed: once per open
         for (Path journal : sortedChildren(batches)) {
             String name = journal.getFileName().toString();
             if (name.endsWith(JOURNAL_SUFFIX)) {
@@ -394,23 +391,30 @@ final class FileStoreFactory implements StoreFactory {
         return root;
     }
 
-    /** The folder of a type, created (durably) on first use. */
+    /**
+     * The folder of a type, made durable in the root once per factory before any write in it
+     * returns: also when it existed (an earlier process may have crashed before flushing its entry),
+     * and under a lock, so that a thread finding the folder another one just made waits for that
+     * flush rather than acknowledge a save whose folder a power loss could still take.
+     */
     Path typeDir(String typeName) throws IOException {
         Path dir = root.resolve(FileNames.encode(typeName));
         if (!createdTypeDirs.contains(dir)) {
-            if (!Files.isDirectory(dir)) {
-                try {
-                    Files.createDirectory(dir);
-                } catch (FileAlreadyExistsException raced) {
-                    // another thread made it
+            synchronized (createdTypeDirs) {
+                if (!createdTypeDirs.contains(dir)) {
+                    try {
+                        Files.createDirectory(dir);
+                    } catch (FileAlreadyExistsException existing) {
+                        // made before: flushed below all the same
+                    }
+                    DurableFiles.syncDirectory(root);
+                    if (!Files.exists(dir.resolve(CODEC_FILE))) {
+                        DurableFiles.replaceAtomically(dir, dir.resolve(CODEC_FILE), dir.resolve(TEMP_PREFIX + UUID.randomUUID()),
+                                (codec.id() + "\n").getBytes(StandardCharsets.UTF_8));
+                    }
+                    createdTypeDirs.add(dir); // only once flushed: a failed flush is tried again by the next write
                 }
-                DurableFiles.syncDirectory(root);
             }
-            if (!Files.exists(dir.resolve(CODEC_FILE))) {
-                DurableFiles.replaceAtomically(dir, dir.resolve(CODEC_FILE), dir.resolve(TEMP_PREFIX + UUID.randomUUID()),
-                        (codec.id() + "\n").getBytes(StandardCharsets.UTF_8));
-            }
-            createdTypeDirs.add(dir);
         }
         return dir;
     }

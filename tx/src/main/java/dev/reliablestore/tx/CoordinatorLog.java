@@ -51,6 +51,11 @@ final class CoordinatorLog {
      */
     CoordinatorLog(Path directory, Predicate<String> ours) throws IOException {
         this.directory = Files.createDirectories(directory);
+        // its entry too, also when it existed: decisions fsynced into a directory a power loss can take are not durable
+        Path parent = directory.toAbsolutePath().getParent();
+        if (parent != null) {
+            fsyncDirectory(parent);
+        }
         try (DirectoryStream<Path> stale = Files.newDirectoryStream(directory, "*.tmp")) {
             for (Path p : stale) {
                 String name = p.getFileName().toString();
