@@ -76,7 +76,7 @@ public final class ScheduledBackups implements AutoCloseable {
             Files.createDirectories(directory);
             Path file = directory.resolve("backup-" + STAMP.format(java.time.Instant.now()) + "-" + snapshot.sequence() + ".rsbackup");
             BackupFile.write(file, snapshot, registry.uri(), "scheduled backup on node " + node);
-            prune();
+            prune(file);
             return file;
         } catch (IOException | RuntimeException e) {
             LOG.warn("scheduled backup of {} in {} failed; retrying at the next interval: {}", root, registry.uri(), e.toString());
@@ -84,14 +84,18 @@ public final class ScheduledBackups implements AutoCloseable {
         }
     }
 
-    /** Deletes the oldest backups beyond the retention count (only files this scheduler names). */
-    private void prune() throws IOException {
-        List<Path> all;
+    /**
+     * Deletes the oldest backups beyond the retention count (only files this scheduler names), never
+     * {@code written}: names sort by the wall clock, and after the clock was set back the backup just
+     * written would sort first.
+     */
+    private void prune(Path written) throws IOException {
+        List<Path> older;
         try (Stream<Path> files = Files.list(directory)) {
-            all = files.filter(p -> NAME.matcher(p.getFileName().toString()).matches()).sorted().toList();
+            older = files.filter(p -> NAME.matcher(p.getFileName().toString()).matches() && !p.equals(written)).sorted().toList();
         }
-        for (int i = 0; i < all.size() - retention; i++) {
-            Files.deleteIfExists(all.get(i));
+        for (int i = 0; i < older.size() - (retention - 1); i++) {
+            Files.deleteIfExists(older.get(i));
         }
     }
 

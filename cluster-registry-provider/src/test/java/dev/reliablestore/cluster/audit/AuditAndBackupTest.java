@@ -249,6 +249,25 @@ class AuditAndBackupTest {
         assertThat(newest.root().toString()).isEqualTo("RG/Audited");
     }
 
+    /**
+     * Backups are named by the wall clock; one written before the clock was set back sorts after every
+     * new one. Pruning must still keep the backup just written (it deleted it, keeping the stale one).
+     */
+    @Test
+    void aScheduledBackupIsNeverPrunedRightAfterItWasWritten() throws Exception {
+        Path backups = Files.createDirectories(dir.resolve("backups"));
+        Path fromTheFuture = backups.resolve("backup-29991231T235959999Z-1.rsbackup");
+        Files.writeString(fromTheFuture, "written before the clock was set back");
+        try (StoreFactory f = ClusterPersistenceProvider.open(base().backupEnabled(true).backupPath(backups)
+                .backupInterval(Duration.ofSeconds(1)).backupRetention(1).build())) {
+            f.store(Account.class).save("A-1", new Account("Ann", "s", 1));
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> !Files.exists(fromTheFuture));
+        }
+        List<String> kept = names(backups);
+        assertThat(kept).hasSize(1);
+        assertThat(BackupFile.read(backups.resolve(kept.get(0))).snapshot().entityCounts()).containsEntry("Account", 1L);
+    }
+
     private static List<String> names(Path backups) throws Exception {
         if (!Files.isDirectory(backups)) {
             return List.of();
