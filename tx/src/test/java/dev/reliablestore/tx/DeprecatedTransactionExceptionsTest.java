@@ -148,42 +148,7 @@ class DeprecatedTransactionExceptionsTest {
         @Override
         public TransactionBranch begin(TransactionId id) {
             TransactionBranch b = data.begin(id);
-            return new TransactionBranch() {
-                @Override
-                public TransactionId id() {
-                    return b.id();
-                }
-
-                @Override
-                public TransactionalResource resource() {
-                    return VotesNo.this;
-                }
-
-                @Override
-                public State state() {
-                    return b.state();
-                }
-
-                @Override
-                public <T> EntityStore<T> store(String typeName, Class<T> type) {
-                    return b.store(typeName, type);
-                }
-
-                @Override
-                public boolean isReadOnly() {
-                    return b.isReadOnly();
-                }
-
-                @Override
-                public long mark() {
-                    return b.mark();
-                }
-
-                @Override
-                public void rollbackTo(long mark) {
-                    b.rollbackTo(mark);
-                }
-
+            return new DelegatingBranch(b, this) {
                 @Override
                 public Vote prepare() {
                     b.rollback();
@@ -191,19 +156,9 @@ class DeprecatedTransactionExceptionsTest {
                 }
 
                 @Override
-                public void commit() {
-                    b.commit();
-                }
-
-                @Override
                 public void commitOnePhase() {
                     b.rollback();
                     throw new TransactionRolledBackException("over the credit limit");
-                }
-
-                @Override
-                public void rollback() {
-                    b.rollback();
                 }
             };
         }

@@ -1,11 +1,9 @@
 package dev.reliablestore.tx;
 
-import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.spi.tx.TransactionBranch;
 import dev.reliablestore.spi.tx.TransactionId;
 import dev.reliablestore.spi.tx.TransactionalResource;
-import dev.reliablestore.spi.tx.Vote;
 import dev.reliablestore.tx.testing.FileParticipant;
 
 import java.util.List;
@@ -74,51 +72,10 @@ final class ScriptedParticipant implements TransactionalResource {
         data.rollbackPrepared(id);
     }
 
-    private final class Branch implements TransactionBranch {
-        private final TransactionBranch delegate;
+    private final class Branch extends DelegatingBranch {
 
         Branch(TransactionBranch delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public TransactionId id() {
-            return delegate.id();
-        }
-
-        @Override
-        public TransactionalResource resource() {
-            return ScriptedParticipant.this;
-        }
-
-        @Override
-        public State state() {
-            return delegate.state();
-        }
-
-        @Override
-        public <T> EntityStore<T> store(String typeName, Class<T> type) {
-            return delegate.store(typeName, type);
-        }
-
-        @Override
-        public boolean isReadOnly() {
-            return delegate.isReadOnly();
-        }
-
-        @Override
-        public long mark() {
-            return delegate.mark();
-        }
-
-        @Override
-        public void rollbackTo(long mark) {
-            delegate.rollbackTo(mark);
-        }
-
-        @Override
-        public Vote prepare() {
-            return delegate.prepare();
+            super(delegate, ScriptedParticipant.this);
         }
 
         @Override
@@ -137,16 +94,6 @@ final class ScriptedParticipant implements TransactionalResource {
                 throw new StoreUnavailableException("phase-two commit failed once (test)");
             }
             delegate.commit();
-        }
-
-        @Override
-        public void commitOnePhase() {
-            delegate.commitOnePhase();
-        }
-
-        @Override
-        public void rollback() {
-            delegate.rollback();
         }
     }
 }

@@ -108,16 +108,7 @@ class EmbeddedDurabilityTest {
      */
     @Test
     void aTornTailWhoseCutCannotBeForcedFailsTheOpenAndReleasesTheDirectory() throws Exception {
-        EmbeddedRegistry r = open();
-        for (int i = 0; i < 5; i++) {
-            put(r, i);
-        }
-        closeOpened();
-        Path segment = onlySegment();
-        long size = Files.size(segment);
-        try (var ch = java.nio.channels.FileChannel.open(segment, StandardOpenOption.WRITE)) {
-            ch.truncate(size - 7); // the crash cut the last record short
-        }
+        fiveBatchesTheLastOneTorn();
         FaultyChannel.Faults faults = new FaultyChannel.Faults();
         faults.failForce = true;
         assertThatThrownBy(() -> open(Map.of(), FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-"))))
@@ -131,8 +122,8 @@ class EmbeddedDurabilityTest {
         assertThat(again.currentSequence()).isEqualTo(4);
     }
 
-    @Test
-    void aTornLastRecordIsTruncatedWithAWarning() throws Exception {
+    /** Commits five batches, closes, and cuts the last record short as a crash would; returns the segment. */
+    private Path fiveBatchesTheLastOneTorn() throws IOException {
         EmbeddedRegistry r = open();
         for (int i = 0; i < 5; i++) {
             put(r, i);
@@ -143,6 +134,12 @@ class EmbeddedDurabilityTest {
         try (var ch = java.nio.channels.FileChannel.open(segment, StandardOpenOption.WRITE)) {
             ch.truncate(size - 7); // the crash cut the last record short
         }
+        return segment;
+    }
+
+    @Test
+    void aTornLastRecordIsTruncatedWithAWarning() throws Exception {
+        Path segment = fiveBatchesTheLastOneTorn();
         String log = StderrCapture.capturing(() -> {
             EmbeddedRegistry again = open();
             assertThat(again.getValue(p("k/3"), "a")).isPresent();
