@@ -42,28 +42,43 @@ final class CoordinatorLog {
     }
 
     private final Path directory;
+    private final CoordinatorLock lock;
     volatile DirectorySync directorySync = CoordinatorLog::fsyncDirectory;
 
     /**
      * {@code ours} tells the tokens of this coordinator's node: several coordinators (each with its
      * own node name) may share a directory, and a decision another one is writing is not ours to
-     * remove.
+     * remove. Holds the node's {@link CoordinatorLock} until {@link #close}.
      */
-    CoordinatorLog(Path directory, Predicate<String> ours) throws IOException {
+    CoordinatorLog(Path directory, String nodeName, Predicate<String> ours) throws IOException {
         this.directory = Files.createDirectories(directory);
         // its entry too, also when it existed: decisions fsynced into a directory a power loss can take are not durable
         Path parent = directory.toAbsolutePath().getParent();
         if (parent != null) {
             fsyncDirectory(parent);
         }
-        try (DirectoryStream<Path> stale = Files.newDirectoryStream(directory, "*.tmp")) {
-            for (Path p : stale) {
-                String name = p.getFileName().toString();
-                if (ours.test(name.substring(0, name.length() - ".tmp".length()))) {
-                    Files.deleteIfExists(p); // a decision being written when we crashed: never took effect
+        this.lock = CoordinatorLock.acquire(directory, nodeName); // before the clean-up: a live coordinator's .tmp is not stale
+        boolean opened = false;
+        try {
+            try (DirectoryStream<Path> stale = Files.newDirectoryStream(directory, "*.tmp")) {
+                for (Path p : stale) {
+                    String name = p.getFileName().toString();
+                    if (ours.test(name.substring(0, name.length() - ".tmp".length()))) {
+                        Files.deleteIfExists(p); // a decision being written when we crashed: never took effect
+                    }
                 }
             }
+            opened = true;
+        } finally {
+            if (!opened) {
+                lock.release();
+            }
         }
+    }
+
+    /** Lets another coordinator of this node open the log. */
+    void close() throws IOException {
+        lock.release();
     }
 
     Path directory() {

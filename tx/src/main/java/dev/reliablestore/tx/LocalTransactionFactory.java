@@ -52,13 +52,15 @@ final class LocalTransactionFactory implements TransactionFactory {
     private final SecureRandom random = new SecureRandom();
     private final ScheduledExecutorService timer;
     private volatile boolean closed;
+    /** Guarded by {@code live}. */
+    private boolean logReleased;
 
     private LocalTransactionFactory(BuilderImpl b) {
         this.nodeName = b.nodeName;
         this.nodePrefix = (b.nodeName + "/").getBytes(StandardCharsets.US_ASCII);
         this.defaultTimeout = b.defaultTimeout;
         try {
-            this.log = b.logDirectory == null ? null : new CoordinatorLog(b.logDirectory, this::isOurs);
+            this.log = b.logDirectory == null ? null : new CoordinatorLog(b.logDirectory, b.nodeName, this::isOurs);
         } catch (IOException e) {
             throw new ConfigurationException("cannot use coordinator log directory " + b.logDirectory + ": " + e, e);
         }
@@ -79,13 +81,13 @@ final class LocalTransactionFactory implements TransactionFactory {
     @Override
     public Transaction begin(Duration timeout) {
         checkTimeout(timeout);
-        if (closed) {
-            throw new IllegalStateException("transaction factory of node " + nodeName + " is closed");
-        }
         byte[] gtrid = ByteBuffer.allocate(nodePrefix.length + RANDOM_BYTES).put(nodePrefix).put(randomBytes()).array();
         TransactionId global = TransactionId.of(FORMAT_ID, gtrid, new byte[0]);
         LocalTransaction tx = new LocalTransaction(this, global, nodeName, timeout);
-        live.add(global.toToken());
+        synchronized (live) { // against close(): the log's lock is released only once nothing is live
+            checkOpen();
+            live.add(global.toToken());
+        }
         tx.scheduleTimeout();
         return tx;
     }
@@ -141,6 +143,7 @@ final class LocalTransactionFactory implements TransactionFactory {
     @Override
     public RecoveryResult recover(Collection<? extends TransactionalResource> resources) {
         Objects.requireNonNull(resources, "resources");
+        checkOpen(); // once closed, another factory of this node may own the log
         Map<String, CoordinatorLog.Decision> decisions = new LinkedHashMap<>();
         if (log != null) {
             try {
@@ -223,12 +226,42 @@ final class LocalTransactionFactory implements TransactionFactory {
 
     @Override
     public void close() {
-        closed = true;
+        synchronized (live) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
         timer.shutdownNow();
         try {
             timer.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        releaseLogWhenIdle();
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("transaction factory of node " + nodeName + " is closed");
+        }
+    }
+
+    /**
+     * After close, once no transaction of this factory is running, lets another coordinator of this
+     * node open the log: one still running may yet write its decision there.
+     */
+    private void releaseLogWhenIdle() {
+        synchronized (live) {
+            if (log == null || logReleased || !closed || !live.isEmpty()) {
+                return;
+            }
+            logReleased = true;
+        }
+        try {
+            log.close();
+        } catch (IOException e) {
+            LOG.warn("could not release the lock of node {} in the coordinator log {}: {}", nodeName, log.directory(), e.toString());
         }
     }
 
@@ -247,6 +280,9 @@ final class LocalTransactionFactory implements TransactionFactory {
 
     void ended(TransactionId global) {
         live.remove(global.toToken());
+        if (closed) {
+            releaseLogWhenIdle();
+        }
     }
 
     /** Removes a decision once every branch is finished; a failure only leaves work for recovery. */

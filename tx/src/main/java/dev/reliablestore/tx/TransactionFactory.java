@@ -14,7 +14,9 @@ import java.util.Optional;
  * <ul>
  * <li>{@code nodeName} — default {@code "local"}; 1..32 characters of {@code [A-Za-z0-9._-]}. Written into
  *     every transaction id; {@link #recover} only touches branches of its own node name, so each
- *     coordinator process sharing a resource needs its own.</li>
+ *     coordinator process sharing a resource needs its own. With a {@code logDirectory}, {@code build()} locks
+ *     {@code <nodeName>.lock} there and throws {@link dev.reliablestore.api.ConfigurationException} while
+ *     another factory of the same node has that log open, in this process or another.</li>
  * <li>{@code defaultTimeout} — default 60 s; 1 ms .. 24 h. A transaction not committed by then is
  *     rolled back ({@link TransactionStatus#TIMED_OUT}).</li>
  * <li>{@code logDirectory} — default none. The coordinator log: before the second phase of a
@@ -76,7 +78,11 @@ public interface TransactionFactory extends AutoCloseable {
      */
     RecoveryResult recover(Collection<? extends TransactionalResource> resources);
 
-    /** Rolls back nothing, but stops the timeout timer; transactions still running keep working without timeouts. */
+    /**
+     * Rolls back nothing, but stops the timeout timer; transactions still running keep working without
+     * timeouts. The node's lock on the log directory is released when the last of them ends.
+     * {@link #begin} and {@link #recover} then throw {@link IllegalStateException}.
+     */
     @Override
     void close();
 

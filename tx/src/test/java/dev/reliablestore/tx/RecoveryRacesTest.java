@@ -1,7 +1,9 @@
 package dev.reliablestore.tx;
 
+import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.TransactionOutcomeUnknownException;
 import dev.reliablestore.api.Versioned;
+import dev.reliablestore.tx.testing.ChildJvms;
 import dev.reliablestore.tx.testing.FileParticipant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -57,6 +59,12 @@ class RecoveryRacesTest {
         }
     }
 
+    private long decisionFiles() throws IOException {
+        try (var files = java.nio.file.Files.list(tmp.resolve("txlog"))) {
+            return files.filter(f -> f.getFileName().toString().endsWith(CoordinatorLog.SUFFIX)).count();
+        }
+    }
+
     private void assertBothCommitted() {
         assertThat(shopData.store("Order", String.class).get("o1")).map(Versioned::value).contains("paid");
         assertThat(bankData.store("Account", String.class).get("a1")).map(Versioned::value).contains("debited");
@@ -91,7 +99,7 @@ class RecoveryRacesTest {
         bank.failNextCommit = true;
         CompletableFuture<Void> running = CompletableFuture.runAsync(() -> transfer(transactions));
         await().atMost(java.time.Duration.ofSeconds(10)).until(() -> bankData.preparedRecordFiles().size() == 1
-                && shopData.preparedRecordFiles().size() == 1 && tmp.resolve("txlog").toFile().list().length == 1);
+                && shopData.preparedRecordFiles().size() == 1 && decisionFiles() == 1);
         // a third resource, scanned after the shop and the bank skipped the running transaction's branches
         ScriptedParticipant audit = new ScriptedParticipant(new FileParticipant(tmp.resolve("audit")));
         audit.beforeRecover = () -> {
@@ -153,6 +161,7 @@ class RecoveryRacesTest {
     @Test
     void aDecisionThatCannotBeWrittenRollsBackEverywhere() throws Exception {
         Path logDir = ((LocalTransactionFactory) transactions).log().directory();
+        java.nio.file.Files.delete(logDir.resolve("node-1" + CoordinatorLock.SUFFIX)); // still locked: Linux deletes it anyway
         java.nio.file.Files.delete(logDir);
         java.nio.file.Files.writeString(logDir, "not a directory"); // the decision's temporary file cannot be created
         assertThatThrownBy(() -> transfer(transactions))
@@ -162,5 +171,48 @@ class RecoveryRacesTest {
         assertThat(bankData.preparedRecordFiles()).isEmpty();
         assertThat(shopData.store("Order", String.class).exists("o1")).isFalse();
         assertThat(bankData.store("Account", String.class).exists("a1")).isFalse();
+    }
+
+    /**
+     * A second coordinator of the same node on the same log would presume abort for the first one's
+     * prepared branches in recover() and delete its half-written decisions at start-up: it is
+     * refused, in this process and in another, and the refusal leaves the first one's lock in place
+     * (on Linux closing any descriptor of a locked file drops the process's lock on it).
+     */
+    @Test
+    void aSecondCoordinatorOfTheSameNodeOnTheSameLogIsRefusedHereAndInAnotherProcess() throws Exception {
+        Path log = tmp.resolve("txlog");
+        assertThatThrownBy(() -> TransactionFactory.builder().nodeName("node-1").logDirectory(log).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("node name \"node-1\" already has an open transaction factory")
+                .hasMessageContaining(log.toString()).hasMessageContaining("in this process");
+        try (ChildJvms children = new ChildJvms(tmp)) {
+            assertThat(children.run(CrashChild.class, "open-node", log.toString(), "node-1"))
+                    .as("refused in another process too").isEqualTo(CrashChild.REFUSED);
+        }
+        transfer(transactions);
+        assertBothCommitted();
+    }
+
+    /**
+     * close() lets the node's log go only when its last transaction has ended: one still running
+     * may write its decision after close, and a new coordinator's recover() must not presume it
+     * aborted.
+     */
+    @Test
+    void aClosedCoordinatorKeepsItsLogUntilItsLastTransactionEnds() {
+        Transaction running = transactions.begin();
+        running.enlist(shop).store("Order", String.class).save("o1", "paid");
+        running.enlist(bank).store("Account", String.class).save("a1", "debited");
+        transactions.close();
+        TransactionFactory.Builder next = TransactionFactory.builder().nodeName("node-1").logDirectory(tmp.resolve("txlog"));
+        assertThatThrownBy(next::build).isInstanceOf(ConfigurationException.class).hasMessageContaining("in this process");
+        assertThatThrownBy(() -> transactions.recover(List.of(shop, bank)))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("is closed");
+        running.commit();
+        assertBothCommitted();
+        try (TransactionFactory reopened = next.build()) {
+            assertThat(reopened.recover(List.of(shop, bank)).rolledBack()).isEmpty();
+        }
     }
 }
