@@ -16,13 +16,24 @@ public final class ReliableStoreKeyValue {
 
     /**
      * A template over the factory's stores: one entity type per keyspace (the class's simple name
-     * unless {@code @KeySpace} names it), {@code @Version} as the store's conditional save, and
+     * unless {@code @KeySpace} names it), {@code @Version} as the store's conditional save and delete, and
      * ReliableStore's exceptions translated to Spring's {@code DataAccessException}s. Closing the
      * template leaves the factory open.
      */
     public static KeyValueTemplate template(StoreFactory factory) {
         KeyValueMappingContext<?, ?> mapping = new KeyValueMappingContext<>();
-        KeyValueTemplate template = new KeyValueTemplate(new StoreKeyValueAdapter(factory, mapping), mapping) {
+        StoreKeyValueAdapter adapter = new StoreKeyValueAdapter(factory, mapping);
+        KeyValueTemplate template = new KeyValueTemplate(adapter, mapping) {
+            /**
+             * A repository's {@code delete(entity)} and {@code deleteAll(entities)} end here: an entity
+             * with a {@code @Version} deletes only that version, as Spring Data's contract says (a
+             * stale one is an {@code OptimisticLockingFailureException}).
+             */
+            @Override
+            public <T> T delete(T objectToDelete) {
+                return adapter.deleteEntity(objectToDelete, () -> super.delete(objectToDelete));
+            }
+
             /**
              * KeyValueTemplate's own destroy clears every keyspace (right for an in-memory map, where
              * the data dies with the context anyway); here it would delete the application's

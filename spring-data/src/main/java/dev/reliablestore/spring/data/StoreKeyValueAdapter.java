@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 import org.springframework.dao.InvalidDataAccessApiUsageException;
@@ -27,7 +28,8 @@ import dev.reliablestore.api.Versioned;
  * type (the class's simple name, as {@code StoreFactory.store(Class)} names it, unless
  * {@code @KeySpace} names another). An entity's {@code @Version} property is the store's version: a
  * save passes it as the expected version of the store's conditional save, so the comparison happens
- * in the store's own commit, never here; the new version is written back into the entity. Queries
+ * in the store's own commit, never here; the new version is written back into the entity. A delete of
+ * a versioned entity is the store's conditional delete of that version. Queries
  * (derived, paged, sorted) run in memory over {@code getAll()} of the type: every query reads the
  * whole type.
  */
@@ -36,6 +38,11 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
     private final StoreFactory factory;
     private final MappingContext<? extends KeyValuePersistentEntity<?, ?>, ? extends KeyValuePersistentProperty<?>> mapping;
     private final Map<String, EntityStore<Object>> stores = new ConcurrentHashMap<>();
+    /**
+     * KeyValueTemplate's {@code delete(entity)} hands the adapter only the id; it runs synchronously on
+     * the caller's thread, so the entity's version travels beside it here.
+     */
+    private final ThreadLocal<VersionedDelete> versionedDelete = new ThreadLocal<>();
 
     StoreKeyValueAdapter(StoreFactory factory,
                          MappingContext<? extends KeyValuePersistentEntity<?, ?>, ? extends KeyValuePersistentProperty<?>> mapping) {
@@ -76,14 +83,48 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
         return store(keyspace).get(id(id)).map(this::withVersion).orElse(null);
     }
 
-    /** Deletes the version it read, so what it returns is what it deleted (or the delete fails as a conflict). */
+    /**
+     * Deletes the version it read, so what it returns is what it deleted (or the delete fails as a
+     * conflict) — unless the template's {@code delete(entity)} is running on this thread with a
+     * versioned entity: then that version is the expected one, and the entity is what it returns.
+     */
     @Override
     public Object delete(Object id, String keyspace) {
         EntityStore<Object> store = store(keyspace);
+        VersionedDelete expected = versionedDelete.get();
+        if (expected != null) {
+            // a stale or vanished entity is the store's conflict, not a silent delete of someone else's update
+            store.delete(id(id), expected.version());
+            return expected.entity();
+        }
         return store.get(id(id)).map(found -> {
             store.delete(found.id(), found.version());
             return withVersion(found);
         }).orElse(null);
+    }
+
+    /** The entity {@code delete(entity)} deletes and its {@code @Version}, for the adapter call it makes on this thread. */
+    record VersionedDelete(Object entity, long version) {
+    }
+
+    /**
+     * Runs {@code delete} (the template's id-based delete of {@code entity}) so that it deletes only
+     * the version {@code entity} holds, when its class has a {@code @Version} property and the entity
+     * was saved (a version other than null or 0); otherwise as an id-based delete.
+     */
+    <T> T deleteEntity(T entity, Supplier<T> delete) {
+        KeyValuePersistentEntity<?, ?> type = mapping.getRequiredPersistentEntity(entity.getClass());
+        KeyValuePersistentProperty<?> versionProperty = type.getVersionProperty();
+        Object version = versionProperty == null ? null : type.getPropertyAccessor(entity).getProperty(versionProperty);
+        if (version == null || ((Number) version).longValue() == 0) {
+            return delete.get();
+        }
+        versionedDelete.set(new VersionedDelete(entity, ((Number) version).longValue()));
+        try {
+            return delete.get();
+        } finally {
+            versionedDelete.remove();
+        }
     }
 
     @Override

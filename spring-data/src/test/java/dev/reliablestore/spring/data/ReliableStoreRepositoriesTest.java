@@ -113,6 +113,36 @@ class ReliableStoreRepositoriesTest {
         assertThat(accounts.count()).isZero();
     }
 
+    /**
+     * Spring Data's contract: deleting a versioned entity whose version is no longer the stored one
+     * (updated or deleted by another writer) fails and deletes nothing; it must not remove the
+     * other writer's update.
+     */
+    @Test
+    void deletingAStaleEntityFailsAndLeavesTheNewerVersion() {
+        accounts.save(new Account("alice", "Alice", 100));
+        Account stale = accounts.findById("alice").orElseThrow();
+        Account current = accounts.findById("alice").orElseThrow();
+        current.setBalance(90);
+        accounts.save(current);
+        assertThatThrownBy(() -> accounts.delete(stale)).isInstanceOf(OptimisticLockingFailureException.class)
+                .hasCauseInstanceOf(ConcurrencyConflictException.class);
+        assertThatThrownBy(() -> accounts.deleteAll(List.of(stale))).isInstanceOf(OptimisticLockingFailureException.class);
+        assertThat(accounts.findById("alice")).hasValueSatisfying(a -> {
+            assertThat(a.getBalance()).isEqualTo(90);
+            assertThat(a.getVersion()).isEqualTo(2L);
+        });
+
+        accounts.delete(current);
+        assertThat(accounts.existsById("alice")).isFalse();
+        assertThatThrownBy(() -> accounts.delete(current)).as("already deleted by someone")
+                .isInstanceOf(OptimisticLockingFailureException.class);
+
+        accounts.save(new Account("bob", "Bob", 5));
+        accounts.delete(new Account("bob", "Bob", 5)); // no version: deleted by id
+        assertThat(accounts.existsById("bob")).isFalse();
+    }
+
     @Test
     void aStaleVersionIsAnOptimisticLockingFailureCausedByTheStoresConflict() {
         accounts.save(new Account("alice", "Alice", 100));
