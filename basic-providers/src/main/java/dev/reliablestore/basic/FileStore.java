@@ -105,6 +105,7 @@ final class FileStore<T> extends AbstractEntityStore<T> {
                     case "entity" -> {
                         int from = (int) p.currentTokenLocation().getByteOffset();
                         p.skipChildren();
+                        p.finishToken(); // a string's end is not read until asked: without this its copy is one quote
                         entity = Arrays.copyOfRange(bytes, from, (int) p.currentLocation().getByteOffset());
                     }
                     case "entityBase64" -> entity = value == JsonToken.VALUE_STRING ? p.getBinaryValue() : null;

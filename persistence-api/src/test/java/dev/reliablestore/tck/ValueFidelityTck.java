@@ -155,6 +155,25 @@ public abstract class ValueFidelityTck {
         roundTrip("Text", Text.class, values);
     }
 
+    /** An entity that is one JSON string, not an object: its bytes end at a closing quote a parser reads last. */
+    @Test
+    void anEntityThatIsAStringReadsBackEqual() {
+        Map<String, String> values = new java.util.LinkedHashMap<>();
+        List<String> strings = TckValues.edgeStrings();
+        for (int i = 0; i < strings.size(); i++) {
+            values.put("s" + i, strings.get(i));
+        }
+        roundTrip("Note", String.class, values);
+    }
+
+    /** java.time values and enums are written as strings too. */
+    @Test
+    void anEntityThatIsAZonedDateTimeReadsBackEqual() {
+        roundTrip("Moment", java.time.ZonedDateTime.class, Map.of(
+                "region", java.time.ZonedDateTime.of(2026, 3, 29, 2, 30, 0, 123_456_789, java.time.ZoneId.of("Europe/Paris")),
+                "offset", java.time.ZonedDateTime.of(2026, 12, 6, 4, 20, 0, 0, java.time.ZoneOffset.ofHours(-3))));
+    }
+
     @Test
     void emptyCollectionsAndNullsReadBackAsTheyWere() {
         roundTrip("Empties", Empties.class, Map.of(
