@@ -209,6 +209,10 @@ final class EntityCommands {
                     try {
                         s.delete(id, expectVersion);
                     } catch (ConcurrencyConflictException e) {
+                        if (e.actualVersion() == Versioned.ABSENT && !e.outcomeUnknown()) {
+                            throw CliException.notFound(type + "/" + id + " not found in " + session.describe()
+                                    + " (--expect-version " + expectVersion + ")");
+                        }
                         throw conflict(e);
                     }
                 }

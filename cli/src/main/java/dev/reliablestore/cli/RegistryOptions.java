@@ -1,7 +1,10 @@
 package dev.reliablestore.cli;
 
+import dev.reliablestore.registry.ClusterRegistries;
 import picocli.CommandLine.Option;
 
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -52,8 +55,28 @@ final class RegistryOptions {
         }
     }
 
+    /** {@link #refuseSecretLiteral} for every option in the query of a registry URI given as {@code where}. */
+    static void refuseSecretLiterals(String uri, String where) {
+        int query = uri.indexOf('?');
+        if (query < 0) {
+            return;
+        }
+        for (String pair : uri.substring(query + 1).split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                try {
+                    refuseSecretLiteral(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8), where);
+                } catch (IllegalArgumentException malformed) {
+                    throw CliException.usage("the query of " + ClusterRegistries.redact(uri) + " (" + where + ") is malformed: "
+                            + malformed.getMessage());
+                }
+            }
+        }
+    }
+
     static boolean isSecret(String key) {
-        return key.equals("digest") || key.toLowerCase(java.util.Locale.ROOT).contains("password");
+        return ClusterRegistries.isSecretOption(key);
     }
 
     private static void put(Map<String, String> all, String key, String value, String option) {

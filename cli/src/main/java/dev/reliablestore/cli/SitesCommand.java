@@ -23,10 +23,13 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
 /** {@code sites}: the operations of a multi-site store (docs/geo-replication.md, Operations). */
@@ -117,6 +120,7 @@ final class SitesCommand implements Callable<Integer> {
                 throw CliException.usage(e.getMessage());
             }
             Map<String, String> options = registry.resolved();
+            checkSites(sites, options);
             Map<String, ClusterRegistry> open = new TreeMap<>();
             try {
                 for (Map.Entry<String, String> site : sites.entrySet()) {
@@ -136,6 +140,25 @@ final class SitesCommand implements Callable<Integer> {
             }
         }
 
+        /**
+         * Refuses a secret written into a site's URI (as {@code --store} does) and a registry option
+         * that no site's backend takes: an option meant for one backend is passed only to the sites of
+         * that backend, but one that none takes (a misspelt key) would otherwise change nothing.
+         */
+        static void checkSites(Map<String, String> sites, Map<String, String> options) {
+            Set<String> known = new HashSet<>();
+            sites.forEach((site, uri) -> {
+                RegistryOptions.refuseSecretLiterals(uri, "--site " + site);
+                known.addAll(ClusterRegistries.optionNames(uri));
+            });
+            for (String key : options.keySet()) {
+                if (!known.contains(key)) {
+                    throw CliException.usage("registry option " + key + " is not an option of any site's registry backend; they take "
+                            + new TreeSet<>(known));
+                }
+            }
+        }
+
         private static ClusterRegistry open(String site, String uri, Map<String, String> options) {
             Map<String, String> accepted = new LinkedHashMap<>();
             options.forEach((k, v) -> {
@@ -148,7 +171,7 @@ final class SitesCommand implements Callable<Integer> {
             } catch (RegistryArgumentException e) {
                 throw CliException.usage("site " + site + ": " + e.getMessage());
             } catch (RegistryException e) {
-                throw CliException.failed("cannot reach site " + site + " (" + uri + "): " + e.getMessage(), e);
+                throw CliException.failed("cannot reach site " + site + " (" + ClusterRegistries.redact(uri) + "): " + e.getMessage(), e);
             }
         }
 
@@ -214,6 +237,8 @@ final class SitesCommand implements Callable<Integer> {
                 throw CliException.usage("--site must name one site; got " + site.keySet());
             }
             String name = site.keySet().iterator().next();
+            Map<String, String> options = registry.resolved();
+            Status.checkSites(site, options);
             ClusterPersistenceConfiguration config;
             try {
                 SiteReplication.checkSiteName(name);
@@ -222,7 +247,7 @@ final class SitesCommand implements Callable<Integer> {
             } catch (ConfigurationException | IllegalArgumentException e) {
                 throw CliException.usage(e.getMessage());
             }
-            try (ClusterRegistry r = Status.open(name, site.get(name), registry.resolved())) {
+            try (ClusterRegistry r = Status.open(name, site.get(name), options)) {
                 List<ConflictRecord> records = ClusterStoreAdmin.conflictRecords(config, name, r, type);
                 PrintWriter out = spec.commandLine().getOut();
                 for (ConflictRecord c : records) {
@@ -319,6 +344,8 @@ final class SitesCommand implements Callable<Integer> {
                     throw CliException.usage("--site must give the registry of site " + site + "; got " + sites.keySet());
                 }
             }
+            Map<String, String> options = registry.resolved();
+            Status.checkSites(sites, options);
             if (from.equals(to)) {
                 throw CliException.usage("--from and --to name the same site " + from);
             }
@@ -336,7 +363,6 @@ final class SitesCommand implements Callable<Integer> {
             } catch (ConfigurationException | IllegalArgumentException e) {
                 throw CliException.usage(e.getMessage());
             }
-            Map<String, String> options = registry.resolved();
             ClusterRegistry source = null;
             ClusterRegistry target = null;
             try {

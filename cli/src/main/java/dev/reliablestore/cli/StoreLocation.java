@@ -1,7 +1,5 @@
 package dev.reliablestore.cli;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -43,16 +41,7 @@ record StoreLocation(String text, boolean cluster, String registry, Path dir) {
                     throw CliException.usage("store \"" + text + "\" is malformed; expected " + scheme + "://"
                             + (scheme.equals("zookeeper") ? "host:port[,host:port…]/<chroot>" : "<cluster>"));
                 }
-                int query = rest.indexOf('?');
-                if (query >= 0) {
-                    for (String pair : rest.substring(query + 1).split("&")) {
-                        int eq = pair.indexOf('=');
-                        if (eq > 0) {
-                            RegistryOptions.refuseSecretLiteral(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                                    URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8), "--store");
-                        }
-                    }
-                }
+                RegistryOptions.refuseSecretLiterals(text, "--store");
                 return new StoreLocation(text, true, text, null);
             }
             default -> throw CliException.usage("unknown store scheme \"" + scheme + "\" in \"" + text + "\"; use " + SCHEMES);

@@ -82,6 +82,10 @@ class EntityCommandsProcessTest {
         assertThat(missing.exitCode()).isEqualTo(ExitCodes.NOT_FOUND);
         assertThat(missing.err()).startsWith("error: Customer/CUST-001 not found").hasLineCount(1);
         assertThat(missing.out()).isEmpty();
+        CliProcess.Result deleteMissing = CliProcess.inProcess("delete", "--store", "embedded:" + dir.resolve("data"), "--passphrase-file",
+                passphraseFile().toString(), "--type", "Customer", "--id", "CUST-001", "--expect-version", "2");
+        assertThat(deleteMissing.exitCode()).as(deleteMissing.toString()).isEqualTo(ExitCodes.NOT_FOUND);
+        assertThat(deleteMissing.err()).startsWith("error: Customer/CUST-001 not found").hasLineCount(1);
 
         // the values are encrypted at rest: without the key they cannot be read, and the error is one line
         CliProcess.Result noKey = CliProcess.inProcess("get", "--store", "embedded:" + dir.resolve("data"), "--type", "Customer", "--id", "CUST-002");

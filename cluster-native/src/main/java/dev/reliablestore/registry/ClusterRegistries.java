@@ -6,7 +6,10 @@ import org.slf4j.LoggerFactory;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
+import java.util.Locale;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
@@ -33,16 +36,16 @@ public final class ClusterRegistries {
         try {
             parsed = new URI(uri);
         } catch (URISyntaxException e) {
-            throw new RegistryArgumentException("registry URI \"" + uri + "\" is malformed: " + e.getMessage());
+            throw new RegistryArgumentException("registry URI \"" + redact(uri) + "\" is malformed: " + redact(e.getMessage()));
         }
         String scheme = parsed.getScheme();
         if (scheme == null) {
-            throw new RegistryArgumentException("registry URI \"" + uri + "\" has no scheme; expected one of " + backends().keySet()
+            throw new RegistryArgumentException("registry URI \"" + redact(uri) + "\" has no scheme; expected one of " + backends().keySet()
                     + " (e.g. embedded:./data)");
         }
         ClusterRegistryBackend backend = backends().get(scheme);
         if (backend == null) {
-            throw new RegistryArgumentException("no registry backend for scheme \"" + scheme + "\" in \"" + uri
+            throw new RegistryArgumentException("no registry backend for scheme \"" + scheme + "\" in \"" + redact(uri)
                     + "\"; available: " + backends().keySet());
         }
         return backend.open(parsed, Map.copyOf(options));
@@ -56,6 +59,49 @@ public final class ClusterRegistries {
         int colon = uri.indexOf(':');
         ClusterRegistryBackend backend = colon <= 0 ? null : backends().get(uri.substring(0, colon));
         return backend == null ? java.util.Set.of() : backend.optionNames();
+    }
+
+    /**
+     * {@code uri} as messages and logs may show it: the values of secret options in its query
+     * ({@code digest}, and any key containing {@code password}) replaced by {@code ***}, and user
+     * information before a host dropped. Works on any text, a malformed URI included.
+     */
+    public static String redact(String uri) {
+        if (uri == null) {
+            return null;
+        }
+        int query = uri.indexOf('?');
+        String head = query < 0 ? uri : uri.substring(0, query);
+        int authority = head.indexOf("//");
+        if (authority >= 0) {
+            int end = head.indexOf('/', authority + 2);
+            int at = head.lastIndexOf('@', end < 0 ? head.length() - 1 : end);
+            if (at > authority) {
+                head = head.substring(0, authority + 2) + "***@" + head.substring(at + 1);
+            }
+        }
+        if (query < 0) {
+            return head;
+        }
+        StringBuilder b = new StringBuilder(head).append('?');
+        String[] pairs = uri.substring(query + 1).split("&", -1);
+        for (int i = 0; i < pairs.length; i++) {
+            String pair = pairs[i];
+            int eq = pair.indexOf('=');
+            String key;
+            try {
+                key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException malformed) {
+                key = "password"; // cannot tell what it is: not shown
+            }
+            b.append(i == 0 ? "" : "&").append(eq >= 0 && isSecretOption(key) ? pair.substring(0, eq) + "=***" : pair);
+        }
+        return b.toString();
+    }
+
+    /** Whether a registry option's value is a secret (never shown): {@code digest}, and any key containing {@code password}. */
+    public static boolean isSecretOption(String key) {
+        return key.equals("digest") || key.toLowerCase(Locale.ROOT).contains("password");
     }
 
     /** The backends on the class path, by scheme. */

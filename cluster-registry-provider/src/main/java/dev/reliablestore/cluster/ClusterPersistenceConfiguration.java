@@ -13,6 +13,7 @@ import dev.reliablestore.options.Option;
 import dev.reliablestore.options.OptionTable;
 import dev.reliablestore.options.OptionValues;
 import dev.reliablestore.options.Secrets;
+import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
@@ -715,7 +716,7 @@ public final class ClusterPersistenceConfiguration {
 
     @Override
     public String toString() {
-        return "ClusterPersistenceConfiguration[clusterName=" + clusterName + ", resourceGroupName=" + resourceGroupName
+        return "ClusterPersistenceConfiguration[clusterName=" + ClusterRegistries.redact(clusterName) + ", resourceGroupName=" + resourceGroupName
                 + ", registryKeyPath=" + registryKeyPath + ", maxValueSizeKB=" + maxValueSizeKB
                 + ", enableCompression=" + enableCompression + ", compressionDictionary=" + compressionDictionary
                 + ", replicationMode=" + replicationMode + ", failoverTimeout=" + failoverTimeout
@@ -728,13 +729,19 @@ public final class ClusterPersistenceConfiguration {
                 + ", cachedReads=" + cachedReads + (cachedReadsByType.isEmpty() ? "" : " " + new TreeMap<>(cachedReadsByType)) : "")
                 + (enableAuditLogging ? ", auditLogPath=" + auditLogPath : "")
                 + (backupEnabled ? ", backupInterval=" + backupInterval + ", backupRetention=" + backupRetention + ", backupPath=" + backupPath : "")
-                + (sites.isEmpty() ? "" : ", sites=" + sites + ", localSite=" + localSite + ", preferredSite=" + preferredSite + ", siteReplicationDelay="
+                + (sites.isEmpty() ? "" : ", sites=" + redactedSites() + ", localSite=" + localSite + ", preferredSite=" + preferredSite + ", siteReplicationDelay="
                 + siteReplicationDelay + ", maxClockSkew=" + maxClockSkew + ", conflictResolutionWindow=" + conflictResolutionWindow
                 + ", crossSiteConflicts=" + crossSiteConflicts
                 + (siteRegistryOptions.isEmpty() ? "" : ", siteRegistryOptions=" + siteRegistryOptions.entrySet().stream()
                 .map(e -> e.getKey() + "=" + e.getValue().keySet()).toList()))
                 + (codec == JacksonEntityCodec.defaults() ? "" : ", codec=" + codec)
                 + (registryOptions.isEmpty() ? "" : ", registryOptions=" + registryOptions.keySet()) + "]";
+    }
+
+    private Map<String, String> redactedSites() {
+        Map<String, String> shown = new TreeMap<>();
+        sites.forEach((name, uri) -> shown.put(name, ClusterRegistries.redact(uri)));
+        return shown;
     }
 
     // ---- builder -----------------------------------------------------------------------------

@@ -131,12 +131,12 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
                 release = registry::close;
             }
         } catch (RegistryUnavailableException e) {
-            throw new StoreUnavailableException("cannot reach registry " + config.clusterName() + ": " + e.getMessage(), e);
+            throw new StoreUnavailableException("cannot reach registry " + ClusterRegistries.redact(config.clusterName()) + ": " + e.getMessage(), e);
         } catch (RegistryArgumentException e) {
-            throw new ConfigurationException("option clusterName = " + config.clusterName() + " (or a registry.* option) is invalid: "
+            throw new ConfigurationException("option clusterName = " + ClusterRegistries.redact(config.clusterName()) + " (or a registry.* option) is invalid: "
                     + e.getMessage(), e);
         } catch (RegistryException e) {
-            throw new PersistenceException("cannot open registry " + config.clusterName() + ": " + e.getMessage(), e);
+            throw new PersistenceException("cannot open registry " + ClusterRegistries.redact(config.clusterName()) + ": " + e.getMessage(), e);
         }
         Site site = config.localSite().map(name -> new Site(name, System::currentTimeMillis, config.maxClockSkew())).orElse(null);
         try {

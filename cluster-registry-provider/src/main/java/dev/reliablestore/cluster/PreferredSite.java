@@ -90,6 +90,7 @@ final class PreferredSite implements AutoCloseable {
 
     private void open() {
         String uri = config.sites().get(name);
+        String shown = ClusterRegistries.redact(uri); // a literal digest or TLS password in the query is never logged
         long pause = AWAY.toMillis();
         boolean told = false;
         while (!closed) {
@@ -97,9 +98,9 @@ final class PreferredSite implements AutoCloseable {
             try {
                 h = SharedRegistries.hold(uri, options(uri));
                 // one attempt per read: a site that does not answer is away, and the local site answers
-                RegistryGateway g = new RegistryGateway(h.registry(), new Retrier(0, Duration.ZERO, Duration.ZERO, uri),
+                RegistryGateway g = new RegistryGateway(h.registry(), new Retrier(0, Duration.ZERO, Duration.ZERO, shown),
                         config.replicationMode(), 1, RegistryGateway.serving(h.registry().status()));
-                EnvelopeCodec e = SiteLinks.envelopes(config, name, g, layout, uri, background);
+                EnvelopeCodec e = SiteLinks.envelopes(config, name, g, layout, shown, background);
                 synchronized (this) {
                     if (closed) {
                         break;
@@ -107,14 +108,14 @@ final class PreferredSite implements AutoCloseable {
                     opened = new Opened(h, g, e);
                     h = null;
                 }
-                LOG.info("preferred reads go to site {} ({})", name, uri);
+                LOG.info("preferred reads go to site {} ({})", name, shown);
                 return;
             } catch (RuntimeException e) {
                 if (!told) {
-                    LOG.warn("preferred site {} ({}) cannot be reached yet, the local site answers its reads meanwhile: {}", name, uri, e.getMessage());
+                    LOG.warn("preferred site {} ({}) cannot be reached yet, the local site answers its reads meanwhile: {}", name, shown, e.getMessage());
                     told = true;
                 } else {
-                    LOG.debug("preferred site {} ({}) cannot be reached yet: {}", name, uri, e.getMessage());
+                    LOG.debug("preferred site {} ({}) cannot be reached yet: {}", name, shown, e.getMessage());
                 }
             } finally {
                 if (h != null) {

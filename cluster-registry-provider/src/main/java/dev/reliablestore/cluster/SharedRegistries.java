@@ -129,7 +129,7 @@ final class SharedRegistries {
         } catch (InterruptedException e) {
             release(key, entry);
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while registry " + uri + " was opened", e);
+            throw new IllegalStateException("interrupted while registry " + ClusterRegistries.redact(uri) + " was opened", e);
         }
     }
 
@@ -159,7 +159,7 @@ final class SharedRegistries {
         if (other == null) {
             return failed;
         }
-        return new ConfigurationException("registry " + key.uri() + " is open in this process already, as a site of a store, with the"
+        return new ConfigurationException("registry " + ClusterRegistries.redact(key.uri()) + " is open in this process already, as a site of a store, with the"
                 + " options " + other.options().keySet() + ", and cannot be opened again with " + key.options().keySet() + " ("
                 + failed.getMessage() + "); give every factory of this process the same options for it", failed);
     }

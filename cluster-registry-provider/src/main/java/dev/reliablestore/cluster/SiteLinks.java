@@ -116,6 +116,8 @@ final class SiteLinks implements AutoCloseable {
     private static final class Target {
         final String name;
         final String uri;
+        /** {@link #uri} for logs and health faults: a literal digest or TLS password in its query is never shown. */
+        final String shown;
         SharedRegistries.Hold hold;
         /** The site as its shipper sees it, once reached. */
         SiteReplication.Site site;
@@ -135,6 +137,7 @@ final class SiteLinks implements AutoCloseable {
         Target(String name, String uri) {
             this.name = name;
             this.uri = uri;
+            this.shown = ClusterRegistries.redact(uri);
         }
     }
 
@@ -454,7 +457,7 @@ final class SiteLinks implements AutoCloseable {
         for (Target t : targets.values()) {
             if (t.site != null && t.link == null) {
                 t.link = SiteReplication.ship(local, t.site, pace, merger, conflicts);
-                LOG.info("site {}: shipping to site {} ({})", local.name(), t.name, t.uri);
+                LOG.info("site {}: shipping to site {} ({})", local.name(), t.name, t.shown);
             }
         }
     }
@@ -547,9 +550,9 @@ final class SiteLinks implements AutoCloseable {
                 hold.close();
             }
             if (e instanceof ConfigurationException || e instanceof IllegalArgumentException) {
-                LOG.error("site {}: cannot ship to site {} ({}): {}", local.name(), t.name, t.uri, e.getMessage());
+                LOG.error("site {}: cannot ship to site {} ({}): {}", local.name(), t.name, t.shown, e.getMessage());
             } else {
-                LOG.warn("site {}: site {} ({}) cannot be reached yet: {}", local.name(), t.name, t.uri, e.getMessage());
+                LOG.warn("site {}: site {} ({}) cannot be reached yet: {}", local.name(), t.name, t.shown, e.getMessage());
             }
             raiseFault(t, e);
             return false;
@@ -588,7 +591,7 @@ final class SiteLinks implements AutoCloseable {
     private void raiseFault(Target t, RuntimeException why) {
         try {
             local.registry().removeHealthFault(faultId(t));
-            local.registry().addHealthFault(new HealthFault(faultId(t), 1, 0, "site " + t.name + " (" + t.uri + ") cannot be reached"
+            local.registry().addHealthFault(new HealthFault(faultId(t), 1, 0, "site " + t.name + " (" + t.shown + ") cannot be reached"
                     + " from site " + local.name() + ": " + why.getMessage() + "; its writes wait in the local history", "ReliableStore geo", 0));
             t.faultRaised = true;
         } catch (RegistryException e) {

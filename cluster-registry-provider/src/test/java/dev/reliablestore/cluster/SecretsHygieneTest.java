@@ -43,4 +43,14 @@ class SecretsHygieneTest {
         }
         assertThat(ring.toString()).contains(ring.activeKeyId());
     }
+
+    /** A literal digest in a registry URI (still accepted for one release) is not shown by the configuration. */
+    @Test
+    void registryUrisAreShownWithoutTheirSecrets() {
+        ClusterPersistenceConfiguration sites = ClusterPersistenceConfiguration.fromMap(Map.of(
+                "clusterName", "zookeeper://127.0.0.1:1/paris?digest=app:s3cr3t", "resourceGroupName", "RG", "registryKeyPath", "A/B",
+                "sites.paris", "zookeeper://127.0.0.1:1/paris?digest=app:s3cr3t",
+                "sites.tokyo", "zookeeper://127.0.0.1:1/tokyo?tlsTrustStorePassword=s3cr3t", "localSite", "paris"));
+        assertThat(sites.toString()).doesNotContain("s3cr3t").contains("paris?digest=***").contains("tokyo?tlsTrustStorePassword=***");
+    }
 }

@@ -3,6 +3,7 @@ package dev.reliablestore.registry.zookeeper;
 import dev.reliablestore.options.Option;
 import dev.reliablestore.options.OptionTable;
 import dev.reliablestore.options.OptionValues;
+import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.RegistryArgumentException;
 
 import java.net.InetAddress;
@@ -18,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -133,9 +133,6 @@ record ZooKeeperOptions(
             NODE_NAME, NODE_AFFINITY, PRIMARY_CANDIDATE, MIN_NODES, READ_CONSISTENCY, DIGEST, ACL, MAX_REQUEST_BYTES, FEED_RETENTION,
             FEED_CAPACITY, TLS, REQUIRE_TLS, TLS_KEY_STORE, TLS_KEY_STORE_PASSWORD, TLS_TRUST_STORE, TLS_TRUST_STORE_PASSWORD,
             KERBEROS_PRINCIPAL, KERBEROS_KEYTAB, KERBEROS_READ_ONLY_PRINCIPALS, REQUIRE_KERBEROS);
-
-    /** Keys whose values are secrets: never echoed in messages or in {@link #redactedUri()}. */
-    private static final Set<String> SECRET_KEYS = Set.of(DIGEST.name(), TLS_KEY_STORE_PASSWORD.name(), TLS_TRUST_STORE_PASSWORD.name());
 
     private static Map<String, ReadConsistency> readConsistencies() {
         Map<String, ReadConsistency> m = new LinkedHashMap<>();
@@ -412,18 +409,7 @@ record ZooKeeperOptions(
 
     /** The URI without secret option values. */
     static String redact(URI uri) {
-        String s = uri.getScheme() + "://" + uri.getRawAuthority() + (uri.getRawPath() == null ? "" : uri.getRawPath());
-        String query = uri.getRawQuery();
-        if (query == null || query.isEmpty()) {
-            return s;
-        }
-        List<String> kept = new ArrayList<>();
-        for (String pair : query.split("&")) {
-            int eq = pair.indexOf('=');
-            String key = eq < 0 ? pair : URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8);
-            kept.add(SECRET_KEYS.contains(key) || key.toLowerCase().contains("password") ? key + "=***" : pair);
-        }
-        return s + "?" + String.join("&", kept);
+        return ClusterRegistries.redact(uri.toString());
     }
 
     private static String defaultNodeName() {
