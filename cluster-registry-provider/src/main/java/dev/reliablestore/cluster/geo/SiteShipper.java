@@ -68,6 +68,9 @@ final class SiteShipper implements AutoCloseable {
         }
     }
 
+    /** The default of {@link #idleAdvance}: well inside the shortest feed retention a backend allows (10 s on ZooKeeper). */
+    static final Duration IDLE_ADVANCE = Duration.ofSeconds(3);
+
     private final ClusterRegistry local;
     private final RegistryPath root;
     private final RegistryPath ledgerKey;
@@ -95,6 +98,15 @@ final class SiteShipper implements AutoCloseable {
     private volatile long checkpoint;
     /** Every local batch up to this sequence is durable (the last answer of awaitDurable). */
     private long durable;
+    /**
+     * How long a checkpoint may stay behind batches that are not shipped (lease renewals, batches
+     * from other sites) before it is moved past them: a site that writes no entities for longer than
+     * its feed's retention would otherwise leave the checkpoint behind its history, and the next
+     * reopening of the feed (a reconnect, a restart) would stop the shipper for a resync.
+     */
+    volatile Duration idleAdvance = IDLE_ADVANCE;
+    /** When the checkpoint was last written at the target or found moved (System.nanoTime). */
+    private long checkpointMovedAt = System.nanoTime();
     /** When the batch in hand was first refused (System.nanoTime), 0 while batches go through. */
     private long refusedSince;
     private boolean behindRaised;
@@ -328,6 +340,28 @@ final class SiteShipper implements AutoCloseable {
     }
 
     /**
+     * Moves the checkpoint to {@code last} with nothing to apply, once every {@link #idleAdvance}:
+     * every batch up to it was shipped already or is not shipped. Durable here first, as a shipped
+     * batch is: a crash that lost them could hand their sequences to new batches that do ship.
+     * A refusal only waits for the next group.
+     */
+    private void advanceIdle(long last) {
+        if (last <= checkpoint || System.nanoTime() - checkpointMovedAt < idleAdvance.toNanos()) {
+            return;
+        }
+        try {
+            if (last > durable) {
+                durable = local.awaitDurable();
+            }
+            ShipmentLedger.Outcome outcome = ledger.apply(checkpoint + 1, last, List.of());
+            checkpoint = outcome == ShipmentLedger.Outcome.APPLIED ? last : ledger.checkpoint();
+            checkpointMovedAt = System.nanoTime();
+        } catch (RegistryUnavailableException e) {
+            LOG.debug("{}: the checkpoint stays at {} for now ({})", name, checkpoint, e.getMessage());
+        }
+    }
+
+    /**
      * Applies local batches at the target as one registry batch — split in halves while its
      * translation exceeds the target's batch limits — retrying while the target (or this site) is
      * unavailable.
@@ -337,6 +371,7 @@ final class SiteShipper implements AutoCloseable {
             // applied already, came from another site, or the sites' own bookkeeping (told on arrival): never shipped
             List<Arrived> ships = group.stream().filter(a -> a.ships() && a.batch().sequence() > checkpoint).toList();
             if (ships.isEmpty()) {
+                advanceIdle(group.get(group.size() - 1).batch().sequence());
                 return;
             }
             List<ChangeBatch> own = ships.stream().map(Arrived::batch).toList();
@@ -364,6 +399,7 @@ final class SiteShipper implements AutoCloseable {
                     shipped.addAndGet(own.size());
                 }
                 checkpoint = last;
+                checkpointMovedAt = System.nanoTime();
                 inHandSince = 0;
                 accepted();
                 if (skewRaised && clear(skewFault)) {

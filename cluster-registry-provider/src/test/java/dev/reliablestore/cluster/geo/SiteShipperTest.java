@@ -401,4 +401,27 @@ class SiteShipperTest {
         assertThat(b.getValue(LEDGER, "eu")).map(VersionedValue::value).contains(RegistryValue.qword(aLast));
         assertThat(a.getValue(LEDGER, "us")).map(VersionedValue::value).contains(RegistryValue.qword(bLast));
     }
+
+    /**
+     * A site that writes only its own bookkeeping (lease renewals, every second) for longer than its
+     * feed keeps history must not leave the target's checkpoint behind that history: the next
+     * reopening of the feed would stop the shipper for a resync although nothing was missed.
+     */
+    @Test
+    void aQuietSiteMovesTheCheckpointPastBatchesItDoesNotShip() {
+        SiteShipper shipper = ship(a, "eu", b);
+        shipper.idleAdvance = Duration.ZERO;
+        a.commit(WriteBatch.builder().setValue(DATA, "o1", RegistryValue.qword(1)).build());
+        long data = a.currentSequence();
+        await().atMost(Duration.ofSeconds(20)).until(() -> shipper.checkpoint() == data);
+        RegistryPath lease = RegistryPath.of("Store", "Sites", "Lease");
+        for (int i = 0; i < 3; i++) {
+            a.commit(WriteBatch.builder().setValue(lease, "eu", RegistryValue.qword(i)).build());
+        }
+        long quiet = a.currentSequence();
+        await().atMost(Duration.ofSeconds(20)).until(() -> shipper.checkpoint() == quiet);
+        assertThat(b.getValue(LEDGER, "eu")).map(VersionedValue::value).contains(RegistryValue.qword(quiet));
+        assertThat(shipper.shipped()).as("nothing but the entity write was shipped").isEqualTo(1);
+        assertThat(b.keyExists(lease)).isFalse();
+    }
 }
