@@ -43,7 +43,13 @@ final class ShipmentLedger {
          * For a group of batches: the checkpoint had moved into the group (another delivery applied
          * some of it); nothing was committed — translate what is past {@link #checkpoint()} again.
          */
-        CHECKPOINT_MOVED
+        CHECKPOINT_MOVED,
+        /**
+         * The checkpoint went back below one this ledger had read or written (the target was restored
+         * from an older copy): nothing was committed — the origin's batches after {@link #checkpoint()}
+         * must be shipped again, from there.
+         */
+        CHECKPOINT_BEHIND
     }
 
     /** The site names of docs/geo-replication.md; they are value names of the ledger key as they are. */
@@ -56,6 +62,11 @@ final class ShipmentLedger {
     private long known = -1;
     /** The checkpoint value's revision at the target, when {@link #known} > 0. */
     private long knownRevision;
+    /**
+     * The highest checkpoint read or written since the caller last read it ({@link #checkpoint()}):
+     * origin sequences only grow, so a checkpoint found below it was rolled back at the target.
+     */
+    private long floor;
 
     ShipmentLedger(ClusterRegistry target, RegistryPath ledgerKey, String origin) {
         this.target = Objects.requireNonNull(target, "target");
@@ -73,6 +84,11 @@ final class ShipmentLedger {
 
     /** The origin sequence of the last batch applied here, read from the target ({@code 0}: none). */
     long checkpoint() {
+        floor = read();
+        return known;
+    }
+
+    private long read() {
         Optional<VersionedValue> v = target.getValue(ledgerKey, origin);
         known = v.map(x -> x.value().asQword()).orElse(0L);
         knownRevision = v.map(VersionedValue::revision).orElse(0L);
@@ -110,7 +126,12 @@ final class ShipmentLedger {
         long originSequence = last;
         Objects.requireNonNull(commands, "commands");
         while (true) {
-            long at = known >= 0 ? known : checkpoint();
+            long at = known >= 0 ? known : read();
+            if (at < floor) {
+                // committing on top would skip the batches between the two for good
+                return Outcome.CHECKPOINT_BEHIND;
+            }
+            floor = at;
             if (originSequence <= at) {
                 return Outcome.ALREADY_APPLIED;
             }
@@ -124,6 +145,7 @@ final class ShipmentLedger {
             try {
                 knownRevision = target.commit(b.build()).sequence();
                 known = originSequence;
+                floor = originSequence;
                 return Outcome.APPLIED;
             } catch (ConditionFailedException e) {
                 if (e.failedCommandIndex() == 0) {

@@ -339,6 +339,12 @@ final class SiteShipper implements AutoCloseable {
         return group;
     }
 
+    /** The target's checkpoint went back (it was restored from an older copy): ship again from there. */
+    private void readAgainFromTheTarget() {
+        LOG.warn("{}: the target's checkpoint went back below {} (was it restored from an older copy?); shipping again from it", name, checkpoint);
+        reopen = true;
+    }
+
     /**
      * Moves the checkpoint to {@code last} with nothing to apply, once every {@link #idleAdvance}:
      * every batch up to it was shipped already or is not shipped. Durable here first, as a shipped
@@ -354,6 +360,10 @@ final class SiteShipper implements AutoCloseable {
                 durable = local.awaitDurable();
             }
             ShipmentLedger.Outcome outcome = ledger.apply(checkpoint + 1, last, List.of());
+            if (outcome == ShipmentLedger.Outcome.CHECKPOINT_BEHIND) {
+                readAgainFromTheTarget();
+                return;
+            }
             checkpoint = outcome == ShipmentLedger.Outcome.APPLIED ? last : ledger.checkpoint();
             checkpointMovedAt = System.nanoTime();
         } catch (RegistryUnavailableException e) {
@@ -389,6 +399,11 @@ final class SiteShipper implements AutoCloseable {
                     return;
                 }
                 ShipmentLedger.Outcome outcome = ledger.apply(first, last, commands);
+                if (outcome == ShipmentLedger.Outcome.CHECKPOINT_BEHIND) {
+                    translator.refused(own);
+                    readAgainFromTheTarget();
+                    return;
+                }
                 if (outcome == ShipmentLedger.Outcome.CHECKPOINT_MOVED) {
                     checkpoint = ledger.checkpoint(); // another delivery applied part of the group: ship the rest
                     continue;

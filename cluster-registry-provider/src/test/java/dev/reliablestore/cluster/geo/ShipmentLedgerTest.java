@@ -103,6 +103,22 @@ class ShipmentLedgerTest {
                 .hasMessageContaining("must be positive and in order");
     }
 
+    /**
+     * The target was restored from an older copy while the shipper ran: committing the next group on
+     * top of the older checkpoint would skip every batch between the two for good.
+     */
+    @Test
+    void aCheckpointThatWentBackIsReportedAndNothingIsCommittedOnTopOfIt() {
+        ShipmentLedger ledger = new ShipmentLedger(target, LEDGER, "eu-west");
+        assertThat(ledger.apply(1, 10, shipped(10))).isEqualTo(Outcome.APPLIED);
+        target.commit(WriteBatch.builder().setValue(LEDGER, "eu-west", RegistryValue.qword(3)).build()); // the restore
+        long before = target.currentSequence();
+        assertThat(ledger.apply(11, shipped(11))).isEqualTo(Outcome.CHECKPOINT_BEHIND);
+        assertThat(target.currentSequence()).as("nothing committed").isEqualTo(before);
+        assertThat(ledger.checkpoint()).as("read on purpose: the shipper starts again from it").isEqualTo(3);
+        assertThat(ledger.apply(4, 11, shipped(11))).isEqualTo(Outcome.APPLIED);
+    }
+
     @Test
     @SuppressWarnings("try") // the watch records while open
     void twoShippersOfOneOriginApplyEveryBatchOnce() throws Exception {
