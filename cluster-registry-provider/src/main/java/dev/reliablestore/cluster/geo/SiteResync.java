@@ -126,6 +126,8 @@ final class SiteResync {
                 }
             });
             Map<String, SiteState> states = fromView.states(type, bring);
+            // what a crash of the source could still lose (an ASYNC write) is not copied, as a shipper would not ship it
+            from.registry().awaitDurable();
             fetched += states.size();
             List<String> ids = new ArrayList<>(states.keySet());
             for (int i = 0; i < ids.size(); i += perBatch) {
