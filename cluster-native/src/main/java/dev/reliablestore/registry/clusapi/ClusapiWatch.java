@@ -117,8 +117,11 @@ final class ClusapiWatch implements Watch {
                 failures++;
                 LOG.warn("batch notification port of {} failed; reopening it and resynchronising the watch on {}",
                         registry.uri(), subtree, e);
-                dispatcher.resync("the batch notification port failed (" + e.getMessage() + "); batches may have been missed");
-                reopen(failures);
+                if (reopen(failures)) {
+                    // only now: a listener's re-read must come after the sequence the new port goes on from,
+                    // or a batch between the two would reach neither
+                    dispatcher.resync("the batch notification port failed (" + e.getMessage() + "); batches may have been missed");
+                }
             }
         }
     }
@@ -157,7 +160,8 @@ final class ClusapiWatch implements Watch {
         }
     }
 
-    private void reopen(int failures) {
+    /** Opens a new port and notes the sequence it goes on from; false when that failed (tried again on the next failure). */
+    private boolean reopen(int failures) {
         java.util.concurrent.locks.LockSupport.parkNanos(Math.min(failures, 50) * 20_000_000L);
         try {
             BatchNotificationPort old = port;
@@ -165,8 +169,10 @@ final class ClusapiWatch implements Watch {
             old.close();
             lastSequence = registry.sequenceForWatch();
             pending = null;
+            return true;
         } catch (RuntimeException e) {
             LOG.warn("reopening the batch notification port of {} failed", registry.uri(), e);
+            return false;
         }
     }
 

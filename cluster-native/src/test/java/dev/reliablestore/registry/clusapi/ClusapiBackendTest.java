@@ -337,4 +337,37 @@ class ClusapiBackendTest {
             fake.CloseClusterResource(res);
         }
     }
+
+    /**
+     * A batch notification port that fails (an RPC reconnect during a failover) is reopened, and only
+     * then is the listener told to resynchronise: a batch committed by the time its re-read runs is
+     * either in that re-read or delivered by the new port, never neither.
+     */
+    @Test
+    @SuppressWarnings("try") // the watch delivers while open
+    void aFailedNotificationPortIsReopenedBeforeTheListenerResynchronises() {
+        ClusterRegistry r = open();
+        RegistryPath key = RegistryPath.parse("Software/RS/Data");
+        List<Long> delivered = new CopyOnWriteArrayList<>();
+        List<Long> resyncedAt = new CopyOnWriteArrayList<>(); // the sequence of the batch committed right after the re-read
+        try (Watch w = r.watch(RegistryPath.parse("Software/RS"), new dev.reliablestore.registry.ChangeListener() {
+            @Override
+            public void onBatch(dev.reliablestore.registry.ChangeBatch batch) {
+                delivered.add(batch.sequence());
+            }
+
+            @Override
+            public void onResync(String reason) {
+                // the re-read a listener makes, then a writer commits right after it
+                resyncedAt.add(r.commit(WriteBatch.builder().setValue(key, "after-resync", RegistryValue.qword(1)).build()).sequence());
+            }
+        })) {
+            long before = r.commit(WriteBatch.builder().setValue(key, "before", RegistryValue.qword(1)).build()).sequence();
+            await().atMost(Duration.ofSeconds(10)).until(() -> delivered.contains(before));
+            fake.failBatchNotificationPorts(RPC_S_CALL_FAILED);
+            await().atMost(Duration.ofSeconds(10)).until(() -> resyncedAt.size() == 1);
+            long afterResync = resyncedAt.get(0);
+            await().atMost(Duration.ofSeconds(10)).until(() -> delivered.contains(afterResync));
+        }
+    }
 }

@@ -187,6 +187,24 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
         }
     }
 
+    /**
+     * Every open batch notification port's waiting or next ClusterRegGetBatchNotification returns
+     * {@code rc} once (as an RPC reconnect during a failover fails a call in progress); the port
+     * stays open and what it had queued is lost with it.
+     */
+    public void failBatchNotificationPorts(int rc) {
+        lock.lock();
+        try {
+            for (BatchPort p : batchPorts) {
+                p.failWith = rc;
+                p.pending.clear();
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The next committing ClusterRegCloseBatch returns {@code rc}; with {@code afterApply} the batch is applied first. */
     public void injectCloseBatchError(int rc, boolean afterApply) {
         lock.lock();
@@ -372,6 +390,8 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
         final FKey key;
         final List<BatchCmd> pending = new ArrayList<>();
         boolean closed;
+        /** Non-zero: what the next ClusterRegGetBatchNotification returns ({@link #failBatchNotificationPorts}). */
+        int failWith;
 
         BatchPort(FKey key) {
             this.key = key;
@@ -2227,11 +2247,16 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
             if (p == null) {
                 return ERROR_INVALID_HANDLE;
             }
-            while (p.pending.isEmpty() && !p.closed) {
+            while (p.pending.isEmpty() && !p.closed && p.failWith == 0) {
                 changed.awaitUninterruptibly();
             }
             if (p.closed) {
                 return ERROR_NO_MORE_ITEMS;
+            }
+            if (p.failWith != 0) {
+                int rc = p.failWith;
+                p.failWith = 0;
+                return rc;
             }
             NotificationH n = new NotificationH(new ArrayList<>(p.pending));
             p.pending.clear();
