@@ -703,9 +703,31 @@ final class ClusapiRegistry implements ClusterRegistry {
         }
     }
 
-    private void recordAdminMove(String from, String target) {
+    private AdminMove recordAdminMove(String from, String target) {
         AdminMove move = new AdminMove(Long.toHexString(ThreadLocalRandom.current().nextLong()), from, target);
         base.setValue(Reserved.ADMIN_MOVE, new RegValue(ClusApiTypes.REG_BINARY, move.encode()));
+        return move;
+    }
+
+    /**
+     * Starts an administrator's move recorded as {@code move}; a refused start takes the record back
+     * (unless another move replaced it), or a later move the cluster makes by itself — the node
+     * crashing, say — would be reported as this one.
+     */
+    private void startAdminMove(AdminMove move, String function, int rc, String node) {
+        try {
+            started(function, rc, node);
+        } catch (RuntimeException refused) {
+            try {
+                AdminMove now = lastAdminMove();
+                if (now != null && now.id().equals(move.id())) {
+                    base.deleteValue(Reserved.ADMIN_MOVE);
+                }
+            } catch (RuntimeException e) {
+                refused.addSuppressed(e);
+            }
+            throw refused;
+        }
     }
 
     /** The latest administrator's move recorded by any registry on this base key, or null. */
@@ -737,8 +759,8 @@ final class ClusapiRegistry implements ClusterRegistry {
             if (s.primary().map(to::equalsIgnoreCase).orElse(false)) {
                 throw refused(NodeOperationRefusedException.Reason.ALREADY_PRIMARY, to, "node " + to + " owns group " + options.group() + " already");
             }
-            recordAdminMove(s.primary().orElse(""), to);
-            started("MoveClusterGroup", cluster.moveGroup(options.group(), to), to);
+            AdminMove move = recordAdminMove(s.primary().orElse(""), to);
+            startAdminMove(move, "MoveClusterGroup", cluster.moveGroup(options.group(), to), to);
             awaitOwner(g -> g.owner().map(to::equalsIgnoreCase).orElse(false) && g.state() == ClusApiTypes.ClusterGroupOnline, to,
                     "group " + options.group() + " is not online on " + to);
             return to;
@@ -748,8 +770,8 @@ final class ClusapiRegistry implements ClusterRegistry {
     @Override
     public void drain(String node) {
         onNode(node, () -> {
-            recordAdminMove(node, null);
-            started("PauseClusterNodeEx", cluster.drainNode(node), node);
+            AdminMove move = recordAdminMove(node, null);
+            startAdminMove(move, "PauseClusterNodeEx", cluster.drainNode(node), node);
             awaitOwner(g -> g.owner().map(o -> !o.equalsIgnoreCase(node)).orElse(false) && g.state() != ClusApiTypes.ClusterGroupPending, node,
                     "group " + options.group() + " has not left " + node);
         });

@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static dev.reliablestore.registry.clusapi.jna.ClusApiTypes.ClusterNodeDown;
+import static dev.reliablestore.registry.clusapi.jna.ClusApiTypes.ClusterNodeUp;
 import static dev.reliablestore.registry.clusapi.jna.ClusApiTypes.ERROR_CLUSTER_GROUP_MOVING;
 import static dev.reliablestore.registry.clusapi.jna.ClusApiTypes.ERROR_CLUSTER_NODE_DOWN;
 import static dev.reliablestore.registry.clusapi.jna.ClusApiTypes.ERROR_CLUSTER_NODE_DRAIN_IN_PROGRESS;
@@ -108,9 +109,16 @@ class ClusapiFailoverTest {
             assertThat(win32Code(t)).contains(ERROR_CLUSTER_NODE_DOWN);
         });
 
+        assertThat(((ClusapiRegistry) registry).lastAdminMove()).as("the refused drain leaves no record of a move")
+                .satisfiesAnyOf(m -> assertThat(m).isNull(), m -> assertThat(m.startsFrom("NODE2")).isFalse());
+
         registry.resume("NODE1");
         assertThat(registry.status().nodes()).contains(new NodeInfo("NODE1", NodeState.UP));
         assertThat(registry.status().primary()).contains("NODE2"); // resume without failback
+        fake.setNodeState("NODE2", ClusterNodeDown); // the cluster moves the group by itself: not the refused drain
+        await().atMost(Duration.ofSeconds(10)).until(() -> events.contains(new MembershipEvent.PrimaryChanged("NODE2", "NODE1", false)));
+        assertThat(events).doesNotContain(new MembershipEvent.PrimaryChanged("NODE2", "NODE1", true));
+        fake.setNodeState("NODE2", ClusterNodeUp);
         assertThatThrownBy(() -> registry.resume("NODE1")).satisfies(t -> {
             assertRefused(t, Reason.NOT_DRAINED, "NODE1");
             assertThat(win32Code(t)).contains(ERROR_CLUSTER_NODE_NOT_PAUSED);
