@@ -38,13 +38,19 @@ final class NativeReadBatch {
         HREGREADBATCH batch = new HREGREADBATCH(out.getValue());
         PointerByReference replyOut = new PointerByReference();
         int rc;
+        boolean added = false;
         try {
             for (String[] r : reads) {
                 check("ClusterRegReadBatchAddCommand", api.ClusterRegReadBatchAddCommand(batch, r[0], r[1]));
             }
+            added = true;
         } finally {
+            // closing the batch is the only way to free it, and a successful close hands over a reply to free too
             rc = isolated ? api.ClusterRegCloseReadBatchEx(batch, ClusApiTypes.CLUSREG_DATABASE_ISOLATE_READ, replyOut)
                     : api.ClusterRegCloseReadBatch(batch, replyOut);
+            if (!added && rc == ClusApiTypes.ERROR_SUCCESS) {
+                api.ClusterRegCloseReadBatchReply(new HREGREADBATCHREPLY(replyOut.getValue()));
+            }
         }
         check(isolated ? "ClusterRegCloseReadBatchEx" : "ClusterRegCloseReadBatch", rc);
         HREGREADBATCHREPLY reply = new HREGREADBATCHREPLY(replyOut.getValue());

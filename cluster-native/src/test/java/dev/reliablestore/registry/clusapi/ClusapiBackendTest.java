@@ -370,4 +370,17 @@ class ClusapiBackendTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> delivered.contains(afterResync));
         }
     }
+
+    /** A read batch that fails while it is built is closed, and the reply its close hands over is freed too. */
+    @Test
+    void aReadBatchThatFailsToGrowLeavesNoHandleOpen() {
+        ClusterRegistry r = open();
+        RegistryPath key = RegistryPath.parse("Software/RS/Data");
+        r.commit(WriteBatch.builder().setValue(key, "v", RegistryValue.qword(1)).build());
+        int before = fake.openHandles();
+        fake.failNextReadBatchAddCommand(ERROR_OUTOFMEMORY);
+        assertThatThrownBy(() -> r.getValue(key, "v")).isInstanceOf(RegistryException.class);
+        assertThat(fake.openHandles()).as("native handles left open by the failed read").isEqualTo(before);
+        assertThat(r.getValue(key, "v")).map(VersionedValue::value).contains(RegistryValue.qword(1));
+    }
 }

@@ -55,6 +55,7 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
 
     /** Error returned by the next {@code ClusterRegCloseBatch(TRUE)} after applying (rc) or before (negative); 0 = none. */
     private int injectedCloseBatchError;
+    private int failReadBatchAdd;
     private boolean injectedAfterApply;
 
     // ---- state -----------------------------------------------------------------------------------
@@ -200,6 +201,16 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
                 p.pending.clear();
             }
             changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The next ClusterRegReadBatchAddCommand returns {@code rc} (the documented way a read batch fails to grow: out of memory). */
+    public void failNextReadBatchAddCommand(int rc) {
+        lock.lock();
+        try {
+            failReadBatchAdd = rc;
         } finally {
             lock.unlock();
         }
@@ -2147,6 +2158,11 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
             ReadBatchH b = get(hRegReadBatch, ReadBatchH.class);
             if (b == null) {
                 return ERROR_INVALID_HANDLE;
+            }
+            if (failReadBatchAdd != 0) {
+                int rc = failReadBatchAdd;
+                failReadBatchAdd = 0;
+                return rc;
             }
             b.reads.add(new String[]{wzSubkeyName, wzValueName});
             return ERROR_SUCCESS;
