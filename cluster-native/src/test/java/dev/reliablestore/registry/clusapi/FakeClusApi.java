@@ -1256,25 +1256,27 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
     }
 
     @Override
-    public int AddClusterNode(HCLUSTER hCluster, String lpszNodeName, ClusterSetupProgressCallback callback, Pointer arg) {
+    public HNODE AddClusterNode(HCLUSTER hCluster, String lpszNodeName, ClusterSetupProgressCallback callback, Pointer arg) {
+        HNODE added;
         lock.lock();
         try {
             if (get(hCluster, Conn.class) == null) {
-                return ERROR_INVALID_HANDLE;
+                return fail(ERROR_INVALID_HANDLE);
             }
             if (nodes.containsKey(lpszNodeName)) {
-                return ERROR_ALREADY_EXISTS;
+                return fail(ERROR_ALREADY_EXISTS);
             }
             FNode n = new FNode(lpszNodeName, String.valueOf(nextId++));
             nodes.put(n.name, n);
             post(CLUSTER_OBJECT_TYPE_CLUSTER, CLUSTER_CHANGE_CLUSTER_NODE_ADDED_V2, CLUSTER_CHANGE_NODE_ADDED, null, n.name, n.id, "", "Node");
+            added = new HNODE(newHandle(n));
         } finally {
             lock.unlock();
         }
         if (callback != null) {
             callback.callback(arg, 0, 0, 0, 100, lpszNodeName, ERROR_SUCCESS);
         }
-        return ERROR_SUCCESS;
+        return added;
     }
 
     // =============================================================================================

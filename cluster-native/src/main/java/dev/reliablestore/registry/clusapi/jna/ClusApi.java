@@ -155,8 +155,9 @@ public interface ClusApi extends StdCallLibrary, ClusApiTypes {
     int ClusterNodeControl(HNODE hNode, HNODE hHostNode, int dwControlCode, byte[] lpInBuffer, int nInBufferSize,
                            byte[] lpOutBuffer, int nOutBufferSize, IntByReference lpBytesReturned);
 
-    int AddClusterNode(HCLUSTER hCluster, String lpszNodeName, ClusterSetupProgressCallback pfnProgressCallback,
-                       Pointer pvCallbackArg);
+    /** The new node's handle (close it with {@code CloseClusterNode}), or null with the reason in {@code GetLastError}. */
+    HNODE AddClusterNode(HCLUSTER hCluster, String lpszNodeName, ClusterSetupProgressCallback pfnProgressCallback,
+                         Pointer pvCallbackArg);
 
     // ---- groups --------------------------------------------------------------------------------
 
