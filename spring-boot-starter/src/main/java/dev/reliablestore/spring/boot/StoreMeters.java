@@ -35,7 +35,8 @@ final class StoreMeters implements MeterBinder {
         factories.orderedStream().filter(f -> CLUSTER_REGISTRY.equals(f.providerName())).forEach(f -> {
             SiteMeterBinder sites;
             try {
-                sites = new SiteMeterBinder(f, Tags.empty());
+                // under JTA the context's factory is the wrapper that enlists its stores: the shipping is the provider's
+                sites = new SiteMeterBinder(f instanceof JtaStoreFactory jta ? jta.delegate() : f, Tags.empty());
             } catch (IllegalArgumentException notTheProvidersOwn) {
                 return; // a factory of the application's own under the provider's name (a wrapper): no shipping to report
             }

@@ -155,20 +155,37 @@ class StoreHealthAndEventsTest {
 
     @Test
     void aFactoryWithSitesGetsTheSiteMeters() {
-        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(ReliableStoreAutoConfiguration.class,
-                        MetricsAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class))
-                .withPropertyValues("reliablestore.options.resourceGroupName=RG", "reliablestore.options.registryKeyPath=Software/App",
+        sitesRunner(false).run(StoreHealthAndEventsTest::assertSiteMeters);
+    }
+
+    /** Under JTA the context's factory is the wrapper that enlists stores: the meters are the provider's beneath it. */
+    @Test
+    void aFactoryWithSitesGetsTheSiteMetersUnderJtaToo() {
+        sitesRunner(true).run(StoreHealthAndEventsTest::assertSiteMeters);
+    }
+
+    private ApplicationContextRunner sitesRunner(boolean jta) {
+        ApplicationContextRunner runner = new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(
+                        ReliableStoreAutoConfiguration.class, MetricsAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class));
+        if (jta) {
+            runner = runner.withConfiguration(AutoConfigurations.of(ReliableStoreJtaAutoConfiguration.class,
+                    org.springframework.boot.autoconfigure.transaction.TransactionAutoConfiguration.class))
+                    .withPropertyValues(SharedNarayana.properties());
+        }
+        return runner.withPropertyValues("reliablestore.options.resourceGroupName=RG", "reliablestore.options.registryKeyPath=Software/App",
                         "reliablestore.options.sites.paris=embedded:" + dir.resolve("paris"),
                         "reliablestore.options.sites.rome=embedded:" + dir.resolve("rome"),
-                        "reliablestore.options.localSite=paris", "reliablestore.options.siteReplicationDelay=0ms")
-                .run(context -> {
-                    assertThat(context).hasNotFailed();
-                    MeterRegistry meters = context.getBean(MeterRegistry.class);
-                    // paris holds its site's shipper lease (it is the only factory there) and reaches rome
-                    await().atMost(Duration.ofSeconds(30)).until(() ->
-                            meters.get("reliablestore.site.shipping").tag("site", "paris").tag("target", "rome").gauge().value() == 1);
-                    assertThat(meters.get("reliablestore.site.replication.lag").tag("target", "rome").gauge()).isNotNull();
-                });
+                        "reliablestore.options.localSite=paris", "reliablestore.options.siteReplicationDelay=0ms");
+    }
+
+    private static void assertSiteMeters(org.springframework.boot.test.context.assertj.AssertableApplicationContext context) {
+        assertThat(context).hasNotFailed();
+        MeterRegistry meters = context.getBean(MeterRegistry.class);
+        // paris holds its site's shipper lease (it is the only factory there) and reaches rome
+        await().atMost(Duration.ofSeconds(30)).until(() -> meters.find("reliablestore.site.shipping").tag("site", "paris")
+                .tag("target", "rome").gauge() != null
+                && meters.get("reliablestore.site.shipping").tag("site", "paris").tag("target", "rome").gauge().value() == 1);
+        assertThat(meters.get("reliablestore.site.replication.lag").tag("target", "rome").gauge()).isNotNull();
     }
 
     @Test
