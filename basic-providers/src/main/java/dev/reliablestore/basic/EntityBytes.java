@@ -2,6 +2,7 @@ package dev.reliablestore.basic;
 
 import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.api.EntityTooLargeException;
+import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.codec.CodecException;
 import dev.reliablestore.codec.EntityCodec.TypeCodec;
 
@@ -24,7 +25,8 @@ final class EntityBytes<T> {
         try {
             bytes = codec.encode(entity);
         } catch (CodecException e) {
-            throw new IllegalArgumentException("entity " + typeName + "/" + id + " of class "
+            // a PersistenceException as every store failure, as the cluster provider's
+            throw new PersistenceException("entity " + typeName + "/" + id + " of class "
                     + entity.getClass().getName() + " cannot be stored: " + e.getMessage(), e);
         }
         if (bytes.length > maxEntityBytes) {

@@ -181,6 +181,17 @@ public abstract class ValueFidelityTck {
                 "nulls", new Empties(null, null, null, null, null, Optional.empty(), null, null)));
     }
 
+    /** A value the codec could not read back (a number longer than its read limit) is refused at save, not at read. */
+    @Test
+    void aValueThatCouldNotBeReadBackIsRefusedWhenSavedAndNothingIsWritten() {
+        EntityStore<Numbers> store = factory.store("Numbers", Numbers.class);
+        Numbers huge = new Numbers(new BigInteger("9".repeat(dev.reliablestore.codec.JacksonEntityCodec.MAX_NUMBER_LENGTH + 1)),
+                0, 1, 0.1, 1e308, 0.0, 1.1f);
+        assertThatThrownBy(() -> store.save("huge", huge)).isInstanceOf(dev.reliablestore.api.PersistenceException.class)
+                .hasMessageContaining(String.valueOf(dev.reliablestore.codec.JacksonEntityCodec.MAX_NUMBER_LENGTH));
+        assertThat(store.get("huge")).isEmpty();
+    }
+
     @Test
     void aTypeWithNothingToWriteIsRefusedWhenItsStoreIsOpened() {
         assertThatThrownBy(() -> factory.store("PrivateFields", PrivateFields.class))
