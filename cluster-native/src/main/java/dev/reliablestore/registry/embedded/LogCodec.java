@@ -7,6 +7,7 @@ import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.ValueType;
 import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.Wtf8;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;

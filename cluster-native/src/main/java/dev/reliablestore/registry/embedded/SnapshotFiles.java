@@ -5,6 +5,7 @@ import dev.reliablestore.registry.RegistryCorruptedException;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.ValueType;
 import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.Wtf8;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;

@@ -7,6 +7,7 @@ import dev.reliablestore.registry.RegistryLimitException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.WriteBatch;
+import dev.reliablestore.registry.Wtf8;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -7,6 +7,7 @@ import dev.reliablestore.registry.RegistryException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.ValueType;
+import dev.reliablestore.registry.Wtf8;
 
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
@@ -130,11 +131,11 @@ public final class BackupFile {
                     long values = 0;
                     for (Map.Entry<RegistryPath, SortedMap<String, RegistryValue>> k : snapshot.keys().entrySet()) {
                         out.writeByte(1);
-                        writeBytes(out, k.getKey().toString().getBytes(StandardCharsets.UTF_8));
+                        writeBytes(out, Wtf8.encode(k.getKey().toString()));
                         keys++;
                         for (Map.Entry<String, RegistryValue> v : k.getValue().entrySet()) {
                             out.writeByte(2);
-                            writeBytes(out, v.getKey().getBytes(StandardCharsets.UTF_8));
+                            writeBytes(out, Wtf8.encode(v.getKey())); // a name with an unpaired surrogate stays itself
                             out.writeInt(v.getValue().type().windowsCode());
                             writeBytes(out, v.getValue().unsafeData());
                             values++;
@@ -222,7 +223,7 @@ public final class BackupFile {
                     break;
                 }
                 if (tag == 1) {
-                    RegistryPath key = RegistryPath.parse(new String(readBytes(in, MAX_NAME_BYTES), StandardCharsets.UTF_8));
+                    RegistryPath key = RegistryPath.parse(Wtf8.decode(readBytes(in, MAX_NAME_BYTES)));
                     current = new TreeMap<>();
                     if (keys.put(key, current) != null) {
                         throw new IOException("key " + key + " appears twice");
@@ -231,7 +232,7 @@ public final class BackupFile {
                     if (current == null) {
                         throw new IOException("a value comes before any key");
                     }
-                    String name = new String(readBytes(in, MAX_NAME_BYTES), StandardCharsets.UTF_8);
+                    String name = Wtf8.decode(readBytes(in, MAX_NAME_BYTES));
                     ValueType type = ValueType.fromWindowsCode(in.readInt());
                     current.put(name, RegistryValue.of(type, readBytes(in, RegistryValue.MAX_SIZE)));
                     values++;

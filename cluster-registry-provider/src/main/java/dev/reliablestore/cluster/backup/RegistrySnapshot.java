@@ -9,8 +9,8 @@ import dev.reliablestore.registry.ReadBatchResult;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.Wtf8;
 
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -155,7 +155,7 @@ public record RegistrySnapshot(RegistryPath root, long sequence, SortedMap<Regis
     }
 
     private static void update(MessageDigest d, String s) {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        byte[] b = Wtf8.encode(s);
         d.update((byte) (b.length >>> 8));
         d.update((byte) b.length);
         d.update(b);

@@ -1,20 +1,21 @@
-package dev.reliablestore.registry.embedded;
+package dev.reliablestore.registry;
 
 import java.nio.charset.StandardCharsets;
 
 /**
- * The text encoding of log records and snapshots: UTF-8, except that an unpaired surrogate (a legal
- * registry name character) is written as its own 3-byte sequence ({@code ED A0..BF 80..BF}, as in
- * WTF-8) instead of being replaced by {@code '?'} as {@link String#getBytes} would, which would
- * rename the key on the next open. For every well-formed string the bytes are exactly UTF-8, so files
- * written before this encoding read back unchanged.
+ * The byte form of registry names wherever they are written (the embedded registry's log records
+ * and snapshots, backups): UTF-8, except that an unpaired surrogate (a legal registry name
+ * character) is written as its own 3-byte sequence ({@code ED A0..BF 80..BF}, as in WTF-8) instead
+ * of being replaced by {@code '?'} as {@link String#getBytes} would, which would rename the key when
+ * it is read back. For every well-formed string the bytes are exactly UTF-8, so files written before
+ * this encoding read back unchanged.
  */
-final class Wtf8 {
+public final class Wtf8 {
 
     private Wtf8() {
     }
 
-    static byte[] encode(String s) {
+    public static byte[] encode(String s) {
         if (!hasUnpairedSurrogate(s)) {
             return s.getBytes(StandardCharsets.UTF_8);
         }
@@ -42,11 +43,11 @@ final class Wtf8 {
         return java.util.Arrays.copyOf(out, n);
     }
 
-    static String decode(byte[] b) {
+    public static String decode(byte[] b) {
         return decode(b, 0, b.length);
     }
 
-    static String decode(byte[] b, int offset, int length) {
+    public static String decode(byte[] b, int offset, int length) {
         int end = offset + length;
         int next = nextSurrogate(b, offset, end);
         if (next < 0) {
