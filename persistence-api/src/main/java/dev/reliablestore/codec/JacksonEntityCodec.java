@@ -18,8 +18,10 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.deser.AbstractDeserializer;
 import com.fasterxml.jackson.databind.deser.BeanDeserializerBase;
 import com.fasterxml.jackson.databind.deser.DefaultDeserializationContext;
+import com.fasterxml.jackson.databind.deser.SettableBeanProperty;
 import com.fasterxml.jackson.databind.deser.ValueInstantiator;
 import com.fasterxml.jackson.databind.exc.InvalidDefinitionException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -30,8 +32,10 @@ import com.fasterxml.jackson.module.paramnames.ParameterNamesModule;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * The default {@link EntityCodec}: JSON through Jackson, exact by default.
@@ -152,20 +156,67 @@ public final class JacksonEntityCodec implements EntityCodec {
             throw unusable(type, "has no property Jackson can see, so it would be stored as {} and read back empty;"
                     + " give each field a public getter, or annotate the fields with @JsonProperty", null);
         }
+        DefaultDeserializationContext context = ((DefaultDeserializationContext) mapper.getDeserializationContext())
+                .createDummyInstance(mapper.getDeserializationConfig());
+        checkReadable(type, javaType, context, new HashSet<>(), "");
+    }
+
+    /**
+     * Refuses {@code type} when a value at {@code path} (empty: the entity itself) could be written
+     * but not read back, walking properties, creator parameters and the contents of containers and
+     * {@code Optional}s: every read of such an entity would fail later, so its store is not opened.
+     */
+    private void checkReadable(Class<?> root, JavaType type, DefaultDeserializationContext context, Set<JavaType> seen, String path) {
+        if (!seen.add(type)) {
+            return; // recursive types: each is checked once
+        }
+        if (type.isContainerType() || type.isReferenceType()) {
+            JavaType content = type.getContentType(); // a collection's or array's element, a map's value, an Optional's referent
+            if (content != null && !content.isJavaLangObject()) {
+                checkReadable(root, content, context, seen, path + "[]");
+            }
+            return;
+        }
+        String where = path.isEmpty() ? "" : " (its property " + path.substring(1) + ", of type " + type.getRawClass().getName() + ")";
         JsonDeserializer<Object> deserializer;
         try {
-            DefaultDeserializationContext context = ((DefaultDeserializationContext) mapper.getDeserializationContext())
-                    .createDummyInstance(mapper.getDeserializationConfig());
-            deserializer = context.findRootValueDeserializer(javaType);
+            if (context.getFactory().findTypeDeserializer(context.getConfig(), type) != null) {
+                return; // polymorphic (@JsonTypeInfo): the stored JSON names the subtype to create
+            }
+            deserializer = context.findRootValueDeserializer(type);
         } catch (JsonMappingException e) {
-            throw unusable(type, "could be written but not read back: " + e.getOriginalMessage() + "; if it has a"
+            throw unusable(root, "could be written but not read back" + where + ": " + e.getOriginalMessage() + "; if it has a"
                     + " @JsonCreator constructor, compile with -parameters or name each parameter with @JsonProperty(\"...\")", e);
         }
-        if (deserializer instanceof BeanDeserializerBase bean && !canCreate(bean.getValueInstantiator())) {
-            throw unusable(type, "could be written but not read back: Jackson finds no way to create one; add a"
-                    + " no-argument constructor, or a @JsonCreator constructor (compiled with -parameters, or with"
-                    + " @JsonProperty(\"...\") on each parameter)", null);
+        if (deserializer instanceof AbstractDeserializer && !holdsNaturalValues(type.getRawClass())) {
+            throw unusable(root, "could be written but not read back" + where + ": " + type.getRawClass().getName() + " is abstract and"
+                    + " the stored JSON does not say which class to create; declare a concrete type, or name the subtypes with"
+                    + " @JsonTypeInfo and @JsonSubTypes", null);
         }
+        if (deserializer instanceof BeanDeserializerBase bean) {
+            if (!canCreate(bean.getValueInstantiator())) {
+                throw unusable(root, "could be written but not read back" + where + ": Jackson finds no way to create one; add a"
+                        + " no-argument constructor, or a @JsonCreator constructor (compiled with -parameters, or with"
+                        + " @JsonProperty(\"...\") on each parameter)", null);
+            }
+            List<SettableBeanProperty> properties = new ArrayList<>();
+            bean.properties().forEachRemaining(properties::add);
+            SettableBeanProperty[] creator = bean.getValueInstantiator().getFromObjectArguments(context.getConfig());
+            if (creator != null) {
+                properties.addAll(List.of(creator));
+            }
+            for (SettableBeanProperty p : properties) {
+                if (p.getValueTypeDeserializer() == null) {
+                    checkReadable(root, p.getType(), context, seen, path + "." + p.getName());
+                }
+            }
+        }
+    }
+
+    /** Whether Jackson reads a scalar into {@code type} although it is abstract ({@code CharSequence}, {@code Comparable}, {@code Number}). */
+    private static boolean holdsNaturalValues(Class<?> type) {
+        return type.isAssignableFrom(String.class) || type.isAssignableFrom(Integer.class) || type.isAssignableFrom(Double.class)
+                || type.isAssignableFrom(Boolean.class);
     }
 
     private static boolean canCreate(ValueInstantiator v) {

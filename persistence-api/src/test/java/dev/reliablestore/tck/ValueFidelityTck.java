@@ -200,6 +200,81 @@ public abstract class ValueFidelityTck {
                 .hasMessageContaining("getter");
     }
 
+    /** A shape without a declared subtype: written with its class's fields, read back as... nothing Jackson can create. */
+    public interface Shape {
+        double area();
+    }
+
+    /** A {@link Shape}. */
+    public record Square(double side) implements Shape {
+        @Override
+        public double area() {
+            return side * side;
+        }
+    }
+
+    /** An entity whose property is an interface. */
+    public record Drawing(String title, List<Shape> shapes) {
+    }
+
+    /** An abstract entity type with a visible field: written with the subclass's fields dropped, never read back. */
+    public abstract static class Vehicle {
+        public String name;
+    }
+
+    /** An interface that names its subtypes: its values are read back. */
+    @com.fasterxml.jackson.annotation.JsonTypeInfo(use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.NAME)
+    @com.fasterxml.jackson.annotation.JsonSubTypes(@com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Circle.class, name = "circle"))
+    public interface NamedShape {
+    }
+
+    /** A {@link NamedShape}. */
+    public record Circle(double radius) implements NamedShape {
+    }
+
+    /** Properties of abstract types Jackson does read: a named subtype, and a scalar into CharSequence. */
+    public record Poster(List<NamedShape> shapes, CharSequence caption) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Poster p && shapes.equals(p.shapes) && caption.toString().equals(p.caption.toString());
+        }
+
+        @Override
+        public int hashCode() {
+            return shapes.hashCode();
+        }
+    }
+
+    @Test
+    void aTypeWithAPropertyThatCouldNotBeReadBackIsRefusedWhenItsStoreIsOpened() throws Exception {
+        assertThatThrownBy(() -> factory.store("Drawing", Drawing.class))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining(Drawing.class.getName())
+                .hasMessageContaining("property shapes[]")
+                .hasMessageContaining("@JsonTypeInfo");
+        assertThatThrownBy(() -> factory.store("Vehicle", Vehicle.class))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("is abstract");
+        // a nested value whose only constructor's parameters have no names (compiled without -parameters)
+        Class<?> framed = compileWithoutParameterNames("Framed", """
+                public class Framed {
+                    public String title;
+                    public Frame frame;
+                    public static class Frame {
+                        private final int width;
+                        private final int height;
+                        public Frame(int width, int height) { this.width = width; this.height = height; }
+                        public int getWidth() { return width; }
+                        public int getHeight() { return height; }
+                    }
+                }
+                """);
+        assertThatThrownBy(() -> factory.store("Framed", framed))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("property frame")
+                .hasMessageContaining("Framed$Frame");
+        roundTrip("Poster", Poster.class, Map.of("p", new Poster(List.of(new Circle(1.5)), "Sale")));
+    }
+
     @Test
     void aCreatorWithoutParameterNamesIsRefusedWhenItsStoreIsOpened() throws Exception {
         Class<?> type = compileWithoutParameterNames("NoNames", """
