@@ -75,6 +75,33 @@ final class MigrateCommand implements Callable<Integer> {
     @Option(names = "--from-key-store-password-env", paramLabel = "VAR", description = "Source key store password, from VAR.")
     String fromKeyStorePasswordEnv;
 
+    @Option(names = "--from-previous-passphrase-env", paramLabel = "VAR",
+            description = "Source encrypted store: an older passphrase still needed to read some values, from VAR (repeatable).")
+    List<String> fromPreviousPassphraseEnv = new ArrayList<>();
+
+    @Option(names = "--from-previous-passphrase-file", paramLabel = "FILE",
+            description = "Source encrypted store: an older passphrase, from FILE (repeatable).")
+    List<Path> fromPreviousPassphraseFile = new ArrayList<>();
+
+    @Option(names = "--from-key-store-type", paramLabel = "TYPE", defaultValue = "BCFKS",
+            description = "Source key store type: BCFKS or PKCS12. Default: ${DEFAULT-VALUE}.")
+    String fromKeyStoreType;
+
+    @Option(names = "--from-key-alias", paramLabel = "ALIAS", description = "Source key store: the alias of the active key (default: the newest).")
+    String fromKeyAlias;
+
+    @Option(names = "--from-registry-option", paramLabel = "KEY=VALUE",
+            description = "Source registry backend option, e.g. sessionTimeout=10s (repeatable); secrets are refused here.")
+    Map<String, String> fromRegistryOptions = new LinkedHashMap<>();
+
+    @Option(names = "--from-registry-secret-env", paramLabel = "KEY=VAR",
+            description = "Source registry secret option from environment variable VAR, e.g. digest=ZK_DIGEST (repeatable).")
+    Map<String, String> fromRegistrySecretEnv = new LinkedHashMap<>();
+
+    @Option(names = "--from-registry-secret-file", paramLabel = "KEY=FILE",
+            description = "Source registry secret option from FILE's content (repeatable).")
+    Map<String, Path> fromRegistrySecretFile = new LinkedHashMap<>();
+
     @Option(names = "--to-resource-group", paramLabel = "NAME", description = "Target cluster store: resource group.")
     String toResourceGroup;
 
@@ -92,6 +119,33 @@ final class MigrateCommand implements Callable<Integer> {
 
     @Option(names = "--to-key-store-password-env", paramLabel = "VAR", description = "Target key store password, from VAR.")
     String toKeyStorePasswordEnv;
+
+    @Option(names = "--to-previous-passphrase-env", paramLabel = "VAR",
+            description = "Target encrypted store: an older passphrase its values may still be under, from VAR (repeatable).")
+    List<String> toPreviousPassphraseEnv = new ArrayList<>();
+
+    @Option(names = "--to-previous-passphrase-file", paramLabel = "FILE",
+            description = "Target encrypted store: an older passphrase, from FILE (repeatable).")
+    List<Path> toPreviousPassphraseFile = new ArrayList<>();
+
+    @Option(names = "--to-key-store-type", paramLabel = "TYPE", defaultValue = "BCFKS",
+            description = "Target key store type: BCFKS or PKCS12. Default: ${DEFAULT-VALUE}.")
+    String toKeyStoreType;
+
+    @Option(names = "--to-key-alias", paramLabel = "ALIAS", description = "Target key store: the alias of the active key (default: the newest).")
+    String toKeyAlias;
+
+    @Option(names = "--to-registry-option", paramLabel = "KEY=VALUE",
+            description = "Target registry backend option (repeatable); secrets are refused here.")
+    Map<String, String> toRegistryOptions = new LinkedHashMap<>();
+
+    @Option(names = "--to-registry-secret-env", paramLabel = "KEY=VAR",
+            description = "Target registry secret option from environment variable VAR (repeatable).")
+    Map<String, String> toRegistrySecretEnv = new LinkedHashMap<>();
+
+    @Option(names = "--to-registry-secret-file", paramLabel = "KEY=FILE",
+            description = "Target registry secret option from FILE's content (repeatable).")
+    Map<String, Path> toRegistrySecretFile = new LinkedHashMap<>();
 
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
@@ -116,11 +170,13 @@ final class MigrateCommand implements Callable<Integer> {
         }
         types.forEach(EntityCommands::checkType);
         StoreSpec source = new StoreSpec(StoreLocation.parse(from), fromResourceGroup, fromKeyPath,
-                new KeySpec(fromPassphraseEnv, fromPassphraseFile, List.of(), List.of(), fromKeyStore, fromKeyStorePasswordEnv,
-                        null, null), true, Map.of());
+                new KeySpec(fromPassphraseEnv, fromPassphraseFile, fromPreviousPassphraseEnv, fromPreviousPassphraseFile, fromKeyStore,
+                        fromKeyStorePasswordEnv, fromKeyStoreType, fromKeyAlias), true,
+                RegistryOptions.resolve("from-", fromRegistryOptions, fromRegistrySecretEnv, fromRegistrySecretFile));
         StoreSpec target = new StoreSpec(StoreLocation.parse(to), toResourceGroup, toKeyPath,
-                new KeySpec(toPassphraseEnv, toPassphraseFile, List.of(), List.of(), toKeyStore, toKeyStorePasswordEnv,
-                        null, null), true, Map.of());
+                new KeySpec(toPassphraseEnv, toPassphraseFile, toPreviousPassphraseEnv, toPreviousPassphraseFile, toKeyStore,
+                        toKeyStorePasswordEnv, toKeyStoreType, toKeyAlias), true,
+                RegistryOptions.resolve("to-", toRegistryOptions, toRegistrySecretEnv, toRegistrySecretFile));
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         CountDownLatch finished = new CountDownLatch(1);

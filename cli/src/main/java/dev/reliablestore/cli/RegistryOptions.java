@@ -31,13 +31,24 @@ final class RegistryOptions {
      * backend resolves: a secret never travels on the command line, and is never echoed.
      */
     Map<String, String> resolved() {
-        registryOptions.forEach((key, value) -> refuseSecretLiteral(key, value, "--registry-option"));
-        Map<String, String> all = new LinkedHashMap<>(registryOptions);
-        for (Map.Entry<String, String> e : registrySecretEnv.entrySet()) {
-            put(all, e.getKey(), "env:" + e.getValue(), "--registry-secret-env");
+        return resolve("", registryOptions, registrySecretEnv, registrySecretFile);
+    }
+
+    /**
+     * {@link #resolved()} for options given as {@code --<prefix>registry-option},
+     * {@code --<prefix>registry-secret-env} and {@code --<prefix>registry-secret-file} (e.g. one side of
+     * {@code migrate}).
+     */
+    static Map<String, String> resolve(String prefix, Map<String, String> options, Map<String, String> secretEnv,
+                                       Map<String, Path> secretFile) {
+        String option = "--" + prefix + "registry-option";
+        options.forEach((key, value) -> refuseSecretLiteral(key, value, option, prefix));
+        Map<String, String> all = new LinkedHashMap<>(options);
+        for (Map.Entry<String, String> e : secretEnv.entrySet()) {
+            put(all, e.getKey(), "env:" + e.getValue(), "--" + prefix + "registry-secret-env", option);
         }
-        for (Map.Entry<String, Path> e : registrySecretFile.entrySet()) {
-            put(all, e.getKey(), "file:" + e.getValue(), "--registry-secret-file");
+        for (Map.Entry<String, Path> e : secretFile.entrySet()) {
+            put(all, e.getKey(), "file:" + e.getValue(), "--" + prefix + "registry-secret-file", option);
         }
         return all;
     }
@@ -48,10 +59,14 @@ final class RegistryOptions {
      * backends name them: {@code digest}, and any key containing {@code password} (TLS store passwords).
      */
     static void refuseSecretLiteral(String key, String value, String where) {
+        refuseSecretLiteral(key, value, where, "");
+    }
+
+    private static void refuseSecretLiteral(String key, String value, String where, String prefix) {
         if (isSecret(key) && !value.startsWith("env:") && !value.startsWith("file:")) {
             throw CliException.usage("registry option " + key + " is a secret and its value must not be on the command line (" + where
-                    + "; the process list and shell history show it): use --registry-secret-env " + key + "=VAR or --registry-secret-file "
-                    + key + "=FILE");
+                    + "; the process list and shell history show it): use --" + prefix + "registry-secret-env " + key + "=VAR or --"
+                    + prefix + "registry-secret-file " + key + "=FILE");
         }
     }
 
@@ -79,9 +94,9 @@ final class RegistryOptions {
         return ClusterRegistries.isSecretOption(key);
     }
 
-    private static void put(Map<String, String> all, String key, String value, String option) {
+    private static void put(Map<String, String> all, String key, String value, String option, String plainOption) {
         if (all.putIfAbsent(key, value) != null) {
-            throw CliException.usage("registry option " + key + " is given twice (" + option + " and another --registry-option or secret)");
+            throw CliException.usage("registry option " + key + " is given twice (" + option + " and another " + plainOption + " or secret)");
         }
     }
 }
