@@ -57,10 +57,10 @@ final class SiteShipper implements AutoCloseable {
 
         /**
          * {@code batches} are applied at the target: by the commands of the last {@link #commands}
-         * call, or found applied already (by an earlier attempt whose outcome was unknown, or by
-         * another shipper of this origin).
+         * call ({@code byLastCommands}), or found applied already (by an earlier attempt whose outcome
+         * was unknown, or by another shipper of this origin).
          */
-        default void applied(List<ChangeBatch> batches) {
+        default void applied(List<ChangeBatch> batches, boolean byLastCommands) {
         }
 
         /** The commands of the last {@link #commands} call were refused as a whole: nothing of them landed. */
@@ -409,7 +409,7 @@ final class SiteShipper implements AutoCloseable {
                     continue;
                 }
                 // ALREADY_APPLIED too: an earlier attempt whose outcome was unknown may have landed
-                translator.applied(own);
+                translator.applied(own, outcome == ShipmentLedger.Outcome.APPLIED);
                 if (outcome == ShipmentLedger.Outcome.APPLIED) {
                     shipped.addAndGet(own.size());
                 }

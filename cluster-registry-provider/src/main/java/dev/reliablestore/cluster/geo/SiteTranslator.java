@@ -79,12 +79,14 @@ final class SiteTranslator implements SiteShipper.Translator {
     private final SiteMerger merger;
     /** Whether the group being translated leaves merges owed at the target. */
     private boolean mergesOwed;
-    /**
-     * The conflicts of the group being translated, by entity, reported once it is applied. Kept
-     * across translations of the same group: when an attempt's outcome was unknown and it landed, the
-     * next translation finds nothing to resolve, and the conflicts are those of the attempt.
-     */
+    /** The conflicts the last translation of the group settles, by entity: reported when its commands land. */
     private final Map<Entity, Conflict> pending = new LinkedHashMap<>();
+    /**
+     * The conflicts earlier translations of the same group settled, whose commit outcome was unknown:
+     * if one of them landed, the next translation finds nothing to settle and the group is found
+     * applied already; these are then the conflicts to report.
+     */
+    private final Map<Entity, Conflict> earlier = new LinkedHashMap<>();
     /**
      * The records and markers this translator wrote ahead of a shipment that has not landed yet, by
      * key and name, with the revision it wrote: what a translation done again no longer settles so
@@ -166,9 +168,13 @@ final class SiteTranslator implements SiteShipper.Translator {
         long last = batches.get(batches.size() - 1).sequence();
         if (first != pendingFirst || last != pendingLast) {
             pending.clear();
+            earlier.clear();
             pendingFirst = first;
             pendingLast = last;
             mergesOwed = false;
+        } else {
+            earlier.putAll(pending); // the last attempt's outcome is unknown (a refusal clears it)
+            pending.clear();
         }
         Map<Entity, Written> written = new LinkedHashMap<>();
         // of an entity several batches wrote, the last write counts: at the origin it overwrote the
@@ -374,15 +380,17 @@ final class SiteTranslator implements SiteShipper.Translator {
     }
 
     @Override
-    public void applied(List<ChangeBatch> batches) {
+    public void applied(List<ChangeBatch> batches, boolean byLastCommands) {
         // the last translation's records and markers written ahead are its batch's now, landed
         ahead.clear();
         boolean ours = batches.get(0).sequence() == pendingFirst && batches.get(batches.size() - 1).sequence() == pendingLast;
         if (ours) {
-            pending.values().forEach(conflicts);
+            // found applied already: an earlier attempt landed, and the last translation settled nothing of its own
+            (byLastCommands ? pending : earlier).values().forEach(conflicts);
         }
         boolean merge = ours && mergesOwed && merger != null;
         pending.clear();
+        earlier.clear();
         pendingFirst = -1;
         pendingLast = -1;
         mergesOwed = false;

@@ -360,7 +360,7 @@ class MergeAcrossSitesTest {
         assertThat(names).filteredOn(n -> n.contains("-lima-")).hasSize(1);
 
         paris.registry().commit(dev.reliablestore.registry.WriteBatch.of(shipment));
-        translator.applied(List.of(limasBatch));
+        translator.applied(List.of(limasBatch), true);
         HybridClock parisClock = new HybridClock(paris.wall()::get, Duration.ofSeconds(5));
         PendingMerges.run(paris.site(), parisClock, unionOfTags, reported::add);
         assertThat(markers()).isZero();
@@ -396,7 +396,7 @@ class MergeAcrossSitesTest {
         assertThat(markers()).as("the landed shipment's markers").isEqualTo(8);
         assertThat(new ShipmentLedger(paris.registry(), SiteReplication.ledgerKey(SiteTranslatorTest.LAYOUT), "lima")
                 .apply(limasBatch.sequence(), List.of())).isEqualTo(ShipmentLedger.Outcome.ALREADY_APPLIED);
-        translator.applied(List.of(limasBatch));
+        translator.applied(List.of(limasBatch), false);
 
         HybridClock parisClock = new HybridClock(paris.wall()::get, Duration.ofSeconds(5));
         assertThat(PendingMerges.run(paris.site(), parisClock, unionOfTags, reported::add)).isEqualTo(8);
