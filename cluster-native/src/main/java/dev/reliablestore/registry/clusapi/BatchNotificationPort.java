@@ -31,7 +31,7 @@ final class BatchNotificationPort implements AutoCloseable {
 
     private final ClusApi api;
     private final HREGBATCHPORT port;
-    private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     BatchNotificationPort(ClusApi api, ClusterKey key) {
         this.api = api;
@@ -44,15 +44,18 @@ final class BatchNotificationPort implements AutoCloseable {
     }
 
     boolean isClosed() {
-        return closed;
+        return closed.get();
     }
 
     /** Blocks for the next notification and returns all its commands. */
     List<Command> next() {
+        if (closed.get()) {
+            throw new ClusterApiException("ClusterRegGetBatchNotification", ClusApiTypes.ERROR_INVALID_HANDLE, "port closed");
+        }
         PointerByReference out = new PointerByReference();
         int rc = api.ClusterRegGetBatchNotification(port, out);
         if (rc != ClusApiTypes.ERROR_SUCCESS) {
-            throw new ClusterApiException("ClusterRegGetBatchNotification", rc, closed ? "port closed" : null);
+            throw new ClusterApiException("ClusterRegGetBatchNotification", rc, closed.get() ? "port closed" : null);
         }
         HREGBATCHNOTIFICATION n = new HREGBATCHNOTIFICATION(out.getValue());
         try {
@@ -75,8 +78,7 @@ final class BatchNotificationPort implements AutoCloseable {
 
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
+        if (closed.compareAndSet(false, true)) { // two closers (the watch, the registry) free it once
             api.ClusterRegCloseBatchNotifyPort(port);
         }
     }

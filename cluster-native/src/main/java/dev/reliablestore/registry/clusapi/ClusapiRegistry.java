@@ -56,6 +56,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 
 /**
@@ -74,7 +75,16 @@ final class ClusapiRegistry implements ClusterRegistry {
     private final Cluster cluster;
     private final ClusterKey base;
     private final HealthFaults faults;
+    /** How long {@link #close()} waits for calls still using the cluster handles before it leaves them open. */
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
+
     private final ReentrantLock commitLock = new ReentrantLock(true);
+    /**
+     * Held shared by every call that uses {@link #base} or {@link #cluster}, exclusively by
+     * {@link #close()} while it frees them: clusapi's handles are client-side pointers, so a read
+     * still running when they are closed would use freed memory.
+     */
+    private final ReentrantReadWriteLock handles = new ReentrantReadWriteLock();
     private final ExecutorService async;
     private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
@@ -583,7 +593,7 @@ final class ClusapiRegistry implements ClusterRegistry {
     }
 
     FeedHistory.State feedStateForWatch() {
-        return feedState();
+        return call(this::feedState);
     }
 
     /**
@@ -591,6 +601,10 @@ final class ClusapiRegistry implements ClusterRegistry {
      * (dropped, also while being read, or committed by a version without history).
      */
     Optional<ChangeBatch> historyRecord(long sequence) {
+        return call(() -> historyRecordNow(sequence));
+    }
+
+    private Optional<ChangeBatch> historyRecordNow(long sequence) {
         Optional<ClusterKey> k = base.open(Reserved.HISTORY, ClusApiTypes.KEY_READ);
         if (k.isEmpty()) {
             return Optional.empty();
@@ -663,11 +677,11 @@ final class ClusapiRegistry implements ClusterRegistry {
 
     /** For watches: a new batch notification port on the base key. */
     BatchNotificationPort openBatchPort() {
-        return new BatchNotificationPort(api, base);
+        return call(() -> new BatchNotificationPort(api, base));
     }
 
     long sequenceForWatch() {
-        return sequenceNow();
+        return call(this::sequenceNow);
     }
 
     void forget(AutoCloseable c) {
@@ -732,7 +746,7 @@ final class ClusapiRegistry implements ClusterRegistry {
 
     /** The latest administrator's move recorded by any registry on this base key, or null. */
     AdminMove lastAdminMove() {
-        return base.query(Reserved.ADMIN_MOVE).map(v -> AdminMove.decode(v.data())).orElse(null);
+        return call(() -> base.query(Reserved.ADMIN_MOVE).map(v -> AdminMove.decode(v.data())).orElse(null));
     }
 
     @Override
@@ -889,8 +903,8 @@ final class ClusapiRegistry implements ClusterRegistry {
         checkOpen();
         long t0 = System.nanoTime();
         try {
-            long seq = sequenceNow();
-            ClusterStatus s = statusNow();
+            long seq = call(this::sequenceNow);
+            ClusterStatus s = call(this::statusNow);
             Duration rtt = Duration.ofNanos(System.nanoTime() - t0);
             boolean up = s.liveNodes() > 0;
             return new HealthReport(up, "read commit sequence " + seq + " of " + uri() + "; " + s.liveNodes() + " of "
@@ -967,14 +981,29 @@ final class ClusapiRegistry implements ClusterRegistry {
             }
         }
         async.shutdown();
-        commitLock.lock();
+        boolean exclusive;
+        try {
+            exclusive = handles.writeLock().tryLock(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            exclusive = false;
+        }
+        if (!exclusive) {
+            // a call that does not return (an RPC to a cluster that stopped answering) still holds them
+            LOG.warn("closing {}: a call still used its cluster handles after {}; they are left open rather than freed under it",
+                    uri(), CLOSE_WAIT);
+            return;
+        }
         try {
             base.close();
         } catch (RuntimeException e) {
             LOG.warn("closing the base key of {} failed", uri(), e);
         } finally {
-            commitLock.unlock();
-            cluster.close();
+            try {
+                cluster.close();
+            } finally {
+                handles.writeLock().unlock();
+            }
         }
     }
 
@@ -990,7 +1019,11 @@ final class ClusapiRegistry implements ClusterRegistry {
 
     /** Runs a native call sequence, mapping connection errors to {@link RegistryUnavailableException}. */
     private <T> T call(Supplier<T> s) {
+        handles.readLock().lock();
         try {
+            if (closed) {
+                throw new RegistryClosedException("clusapi registry " + uri());
+            }
             return s.get();
         } catch (ClusterApiException e) {
             if (closed) {
@@ -1005,6 +1038,8 @@ final class ClusapiRegistry implements ClusterRegistry {
                 throw new RegistryClosedException("clusapi registry " + uri());
             }
             throw e;
+        } finally {
+            handles.readLock().unlock();
         }
     }
 

@@ -167,6 +167,10 @@ final class ClusapiWatch implements Watch {
             BatchNotificationPort old = port;
             port = registry.openBatchPort();
             old.close();
+            if (closed) {
+                port.close(); // close() ran meanwhile and closed the old one: this one would stay open, collecting batches
+                return false;
+            }
             lastSequence = registry.sequenceForWatch();
             pending = null;
             return true;

@@ -20,7 +20,7 @@ public final class ClusterKey implements AutoCloseable {
     private final ClusApi api;
     private final WinReg.HKEY handle;
     private final String path;
-    private boolean closed;
+    private volatile boolean closed;
 
     ClusterKey(ClusApi api, WinReg.HKEY handle, String path) {
         this.api = api;

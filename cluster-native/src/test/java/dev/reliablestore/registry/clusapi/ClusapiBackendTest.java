@@ -383,4 +383,45 @@ class ClusapiBackendTest {
         assertThat(fake.openHandles()).as("native handles left open by the failed read").isEqualTo(before);
         assertThat(r.getValue(key, "v")).map(VersionedValue::value).contains(RegistryValue.qword(1));
     }
+
+    /**
+     * Reads racing close(): clusapi's handles are client-side pointers, so none may be handed to the
+     * DLL once closed (the fake counts such uses). Every read either answers or fails as closed.
+     */
+    @Test
+    void readsRacingCloseNeverUseAClosedHandle() throws Exception {
+        ClusterRegistry r = ClusapiRegistry.open(ClusapiOptions.parse(URI.create("clusapi://FAKECLUSTER/Software/RS"),
+                Map.of("localNode", "NODE1")), new ClusapiNatives(fake, fake, fake, fake.waiter()));
+        RegistryPath key = RegistryPath.parse("Software/RS/Data");
+        r.commit(WriteBatch.builder().setValue(key, "v", RegistryValue.qword(1)).build());
+        ExecutorService readers = Executors.newFixedThreadPool(4);
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(4);
+        try {
+            for (int t = 0; t < 4; t++) {
+                readers.submit(() -> {
+                    reading.countDown();
+                    while (true) {
+                        try {
+                            r.getValue(key, "v");
+                            r.values(key);
+                            r.status();
+                        } catch (dev.reliablestore.registry.RegistryClosedException closed) {
+                            return;
+                        } catch (RuntimeException | Error e) {
+                            failures.add(e);
+                            return;
+                        }
+                    }
+                });
+            }
+            reading.await();
+            r.close();
+        } finally {
+            readers.shutdown();
+            assertThat(readers.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(failures).isEmpty();
+        assertThat(fake.usesAfterFree()).as("calls handed a closed handle").isZero();
+    }
 }

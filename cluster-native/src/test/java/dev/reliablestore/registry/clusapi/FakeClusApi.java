@@ -63,6 +63,9 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final Map<Long, Object> handles = new HashMap<>();
+    /** Handles closed by drop(): never handed out again, so a later use is a use after free. */
+    private final java.util.Set<Long> freed = new java.util.HashSet<>();
+    private int usesAfterFree;
     private long nextHandle = 0x10000;
     private final String clusterName;
     private final FKey root = new FKey(null, "");
@@ -453,17 +456,36 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
         if (h == null || h.getPointer() == null) {
             return null;
         }
-        Object o = handles.get(Pointer.nativeValue(h.getPointer()));
-        return kind.isInstance(o) ? kind.cast(o) : null;
+        return get(h.getPointer(), kind);
     }
 
     private <T> T get(Pointer p, Class<T> kind) {
         Object o = p == null ? null : handles.get(Pointer.nativeValue(p));
+        if (o == null && p != null && freed.contains(Pointer.nativeValue(p))) {
+            usesAfterFree++; // undefined behaviour in the real DLL (the handle is a freed client-side pointer)
+        }
         return kind.isInstance(o) ? kind.cast(o) : null;
     }
 
     private void drop(WinNT.HANDLE h) {
-        handles.remove(Pointer.nativeValue(h.getPointer()));
+        long key = Pointer.nativeValue(h.getPointer());
+        if (handles.remove(key) != null) {
+            freed.add(key);
+        }
+    }
+
+    /**
+     * How often a call was handed a handle after it was closed. The fake answers such a call with
+     * ERROR_INVALID_HANDLE; the real DLL's handles are client-side pointers, so there it is a use
+     * after free that may crash the process or touch another object.
+     */
+    public int usesAfterFree() {
+        lock.lock();
+        try {
+            return usesAfterFree;
+        } finally {
+            lock.unlock();
+        }
     }
 
     private static <T> T fail(int error) {
