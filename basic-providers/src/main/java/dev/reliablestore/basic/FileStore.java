@@ -1,5 +1,6 @@
 package dev.reliablestore.basic;
 
+import dev.reliablestore.spi.DurableFiles;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;

@@ -1,5 +1,6 @@
 package dev.reliablestore.basic;
 
+import dev.reliablestore.spi.DurableFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

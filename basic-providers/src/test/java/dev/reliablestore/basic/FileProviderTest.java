@@ -1,5 +1,6 @@
 package dev.reliablestore.basic;
 
+import dev.reliablestore.spi.DurableFiles;
 import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.api.EntityStore;

@@ -1,5 +1,6 @@
 package dev.reliablestore.tx;
 
+import dev.reliablestore.spi.DurableFiles;
 import dev.reliablestore.spi.tx.TransactionId;
 
 import java.io.IOException;
@@ -51,12 +52,9 @@ final class CoordinatorLog {
      * remove. Holds the node's {@link CoordinatorLock} until {@link #close}.
      */
     CoordinatorLog(Path directory, String nodeName, Predicate<String> ours) throws IOException {
-        this.directory = Files.createDirectories(directory);
-        // its entry too, also when it existed: decisions fsynced into a directory a power loss can take are not durable
-        Path parent = directory.toAbsolutePath().getParent();
-        if (parent != null) {
-            fsyncDirectory(parent);
-        }
+        // every missing level flushed into its parent, and its own entry too, also when it existed:
+        // decisions fsynced into a directory a power loss can take are not durable
+        this.directory = DurableFiles.createDirectories(directory);
         this.lock = CoordinatorLock.acquire(directory, nodeName); // before the clean-up: a live coordinator's .tmp is not stale
         boolean opened = false;
         try {
@@ -168,8 +166,6 @@ final class CoordinatorLog {
     }
 
     private static void fsyncDirectory(Path directory) throws IOException {
-        try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
-            dir.force(true);
-        }
+        DurableFiles.syncDirectory(directory);
     }
 }

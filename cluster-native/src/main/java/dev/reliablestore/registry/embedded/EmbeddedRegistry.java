@@ -126,11 +126,49 @@ final class EmbeddedRegistry implements ClusterRegistry {
         return open(directory, options, channels, System::currentTimeMillis);
     }
 
+    /**
+     * Creates {@code dir} and its missing parents, each flushed into its parent, and flushes
+     * {@code dir}'s own entry even when it existed (a process that crashed right after creating it
+     * left an entry a power loss can take): the log segments fsynced into it are durable only then.
+     * Through {@code channels}, so fault injection reaches these flushes too.
+     */
+    private static void createDirectories(Path dir, ChannelFactory channels) throws IOException {
+        java.util.Deque<Path> missing = new java.util.ArrayDeque<>();
+        for (Path p = dir; p != null && !Files.isDirectory(p); p = p.getParent()) {
+            missing.push(p);
+        }
+        boolean existed = missing.isEmpty();
+        while (!missing.isEmpty()) {
+            Path p = missing.pop();
+            try {
+                Files.createDirectory(p);
+            } catch (java.nio.file.FileAlreadyExistsException raced) {
+                if (!Files.isDirectory(p)) {
+                    throw raced;
+                }
+            }
+            if (p.getParent() != null && !p.equals(dir)) {
+                channels.syncDirectory(p.getParent());
+            }
+        }
+        if (dir.getParent() != null) {
+            try {
+                channels.syncDirectory(dir.getParent());
+            } catch (IOException e) {
+                if (!existed) {
+                    throw e;
+                }
+                // an existing directory under a parent this process may not read (mode 0711): its entry is old
+                LOG.debug("could not flush {} (the parent of the existing registry directory): {}", dir.getParent(), e.toString());
+            }
+        }
+    }
+
     /** {@code clock} (epoch milliseconds) judges the age of log segments against {@code feedRetention}. */
     static EmbeddedRegistry open(Path directory, EmbeddedOptions options, ChannelFactory channels, LongSupplier clock) {
         Path dir = directory.toAbsolutePath().normalize();
         try {
-            Files.createDirectories(dir);
+            createDirectories(dir, channels);
         } catch (IOException e) {
             throw new RegistryUnavailableException("cannot create the embedded registry directory " + dir + ": " + e, e);
         }

@@ -985,4 +985,31 @@ class EmbeddedDurabilityTest {
         assertThat(dir.resolve("a")).doesNotExist();
         assertThat(dir.resolve("b")).hasContent("x");
     }
+
+    /**
+     * A registry opened in directories that do not exist yet: each one created is flushed into its
+     * parent before the first write is acknowledged, or a power loss could take the whole registry
+     * with its fsynced log. (A kill -9 keeps the page cache, so the crash tests cannot see this.)
+     */
+    @Test
+    void theDirectoriesItCreatesAreFlushedIntoTheirParents() {
+        Path registryDir = dir.resolve("a").resolve("b").resolve("registry");
+        List<Path> synced = java.util.Collections.synchronizedList(new ArrayList<>());
+        ChannelFactory recording = new ChannelFactory() {
+            @Override
+            public java.nio.channels.FileChannel open(Path file, java.nio.file.OpenOption... options) throws IOException {
+                return java.nio.channels.FileChannel.open(file, options);
+            }
+
+            @Override
+            public void syncDirectory(Path d) throws IOException {
+                synced.add(d);
+                ChannelFactory.super.syncDirectory(d);
+            }
+        };
+        try (EmbeddedRegistry r = EmbeddedRegistry.open(registryDir, EmbeddedOptions.parse(Map.of()), recording)) {
+            r.commit(WriteBatch.builder().setValue(RegistryPath.of("K"), "v", RegistryValue.qword(1)).build());
+        }
+        assertThat(synced).contains(dir, dir.resolve("a"), dir.resolve("a").resolve("b"), registryDir);
+    }
 }

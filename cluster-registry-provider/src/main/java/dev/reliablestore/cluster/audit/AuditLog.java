@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.PersistenceException;
+import dev.reliablestore.spi.DurableFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -106,7 +107,7 @@ public final class AuditLog implements AutoCloseable {
         synchronized (OPEN) {
             Path key;
             try {
-                Files.createDirectories(file.getParent());
+                DurableFiles.createDirectories(file.getParent()); // flushed into its parent: a power loss must not take the log
                 key = realPath(file);
             } catch (IOException e) {
                 throw new ConfigurationException("option auditLogPath = " + directory + " is invalid: cannot create the directory ("

@@ -8,6 +8,7 @@ import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.ValueType;
 import dev.reliablestore.registry.Wtf8;
+import dev.reliablestore.spi.DurableFiles;
 
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
@@ -110,7 +111,7 @@ public final class BackupFile {
     private static String write(Path file, RegistrySnapshot snapshot, Map<String, Object> metadata) throws IOException {
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
-        Files.createDirectories(dir);
+        DurableFiles.createDirectories(dir); // a new backup folder is flushed into its parent, or a power loss takes it
         Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
         byte[] sum;
         try {
@@ -163,13 +164,8 @@ public final class BackupFile {
         } finally {
             Files.deleteIfExists(tmp);
         }
-        // an I/O error here fails the backup (a scheduled run then prunes nothing): the rename may not be durable.
-        // Windows cannot open a directory to flush it; NTFS journals the rename itself
-        if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("windows")) {
-            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-                d.force(true);
-            }
-        }
+        // an I/O error here fails the backup (a scheduled run then prunes nothing): the rename may not be durable
+        DurableFiles.syncDirectory(dir);
         return HexFormat.of().formatHex(sum);
     }
 

@@ -73,7 +73,6 @@ public final class ScheduledBackups implements AutoCloseable {
             if (snapshot.isEmpty()) {
                 return null;
             }
-            Files.createDirectories(directory);
             Path file = directory.resolve("backup-" + STAMP.format(java.time.Instant.now()) + "-" + snapshot.sequence() + ".rsbackup");
             BackupFile.write(file, snapshot, registry.uri(), "scheduled backup on node " + node);
             prune(file);

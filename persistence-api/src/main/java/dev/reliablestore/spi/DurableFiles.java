@@ -1,4 +1,4 @@
-package dev.reliablestore.basic;
+package dev.reliablestore.spi;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -12,8 +12,12 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Locale;
 
-/** The few file operations durability rests on. */
-final class DurableFiles {
+/**
+ * The few file operations durability rests on, for providers and coordinators that keep files: a
+ * file or directory survives a power loss only once its entry in its parent directory was flushed
+ * too, and a rename only once its directory was.
+ */
+public final class DurableFiles {
 
     /** Windows cannot open a directory to flush it; NTFS journals the rename itself. */
     private static final boolean DIRECTORY_FSYNC = !System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows");
@@ -22,7 +26,7 @@ final class DurableFiles {
     }
 
     /** Creates {@code file} (which must not exist) with the bytes and flushes it to the disk. */
-    static void writeNew(Path file, byte[] bytes) throws IOException {
+    public static void writeNew(Path file, byte[] bytes) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ByteBuffer buf = ByteBuffer.wrap(bytes);
             while (buf.hasRemaining()) {
@@ -33,12 +37,12 @@ final class DurableFiles {
     }
 
     /** Renames atomically, replacing the target: readers see the old file or the new one, never a mix. */
-    static void rename(Path from, Path to) throws IOException {
+    public static void rename(Path from, Path to) throws IOException {
         Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** Flushes a directory's entries (created, renamed, deleted names) to the disk. */
-    static void syncDirectory(Path dir) throws IOException {
+    public static void syncDirectory(Path dir) throws IOException {
         if (DIRECTORY_FSYNC) {
             try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
                 ch.force(true);
@@ -52,7 +56,7 @@ final class DurableFiles {
      * creating it and that flush left an entry a power loss can still take, files fsynced in it
      * included.
      */
-    static Path createDirectories(Path dir) throws IOException {
+    public static Path createDirectories(Path dir) throws IOException {
         Path absolute = dir.toAbsolutePath().normalize();
         Deque<Path> missing = new ArrayDeque<>();
         for (Path p = absolute; p != null && !Files.isDirectory(p); p = p.getParent()) {
@@ -78,7 +82,7 @@ final class DurableFiles {
     }
 
     /** Writes a file atomically and durably: temporary file beside it, fsync, rename, directory fsync. */
-    static void replaceAtomically(Path dir, Path target, Path temp, byte[] bytes) throws IOException {
+    public static void replaceAtomically(Path dir, Path target, Path temp, byte[] bytes) throws IOException {
         writeAndRename(target, temp, bytes);
         syncDirectory(dir);
     }
@@ -87,7 +91,7 @@ final class DurableFiles {
      * The first half of {@link #replaceAtomically}: on failure nothing changed (the temporary file is
      * removed); on return readers see the new file, which is durable once its directory is flushed.
      */
-    static void writeAndRename(Path target, Path temp, byte[] bytes) throws IOException {
+    public static void writeAndRename(Path target, Path temp, byte[] bytes) throws IOException {
         try {
             writeNew(temp, bytes);
             rename(temp, target);
