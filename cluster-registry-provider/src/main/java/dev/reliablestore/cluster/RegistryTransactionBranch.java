@@ -44,7 +44,13 @@ final class RegistryTransactionBranch extends AbstractTransactionBranch {
 
     @Override
     protected void doCommitOnePhase(List<PendingWrite> writes) {
-        transactions.commitOnePhase(id(), encode(writes));
+        List<RegistryTransactions.EncodedWrite> encoded;
+        try {
+            encoded = encode(writes);
+        } catch (dev.reliablestore.api.PersistenceException e) {
+            throw RegistryTransactions.rolledBackIfNothingApplied(id(), e); // nothing was sent
+        }
+        transactions.commitOnePhase(id(), encoded);
     }
 
     @Override

@@ -274,8 +274,31 @@ final class RegistryTransactions implements TransactionalResource {
         return true;
     }
 
-    /** Validates and applies writes in one batch, with no record (one-phase commit). */
+    /**
+     * Validates and applies writes in one batch, with no record (one-phase commit). A failure that
+     * certainly applied nothing — before the batch was sent, or a refusal the registry reports as
+     * such — is a {@link dev.reliablestore.api.TransactionRolledBackException}: a coordinator must not
+     * take it for an outcome it cannot know (JTA would report a heuristic).
+     */
     void commitOnePhase(TransactionId id, List<EncodedWrite> writes) {
+        try {
+            commitOnePhaseUnaudited(id, writes);
+        } catch (dev.reliablestore.api.PersistenceException e) {
+            throw rolledBackIfNothingApplied(id, e);
+        }
+        audit("tx-commit", id, writes);
+    }
+
+    /** {@code e} as a rollback when it says nothing was applied (not a conflict: the branch reports those itself). */
+    static dev.reliablestore.api.PersistenceException rolledBackIfNothingApplied(TransactionId id, dev.reliablestore.api.PersistenceException e) {
+        if (e.outcomeUnknown() || e instanceof ConcurrencyConflictException || e instanceof dev.reliablestore.api.TransactionRolledBackException) {
+            return e;
+        }
+        return new dev.reliablestore.api.TransactionRolledBackException("transaction " + id + " rolled back, nothing of it was applied: "
+                + e.getMessage(), e);
+    }
+
+    private void commitOnePhaseUnaudited(TransactionId id, List<EncodedWrite> writes) {
         WriteBatch.Builder b = WriteBatch.builder();
         List<EntityRecords.Current> read = null; // null at a site: the batch's conditions are the site's stamps
         if (factory.siteWrites() != null) {
@@ -300,7 +323,6 @@ final class RegistryTransactions implements TransactionalResource {
         } catch (ConditionFailedException failed) {
             throw conflict(failed, writes, "commit of transaction " + id);
         }
-        audit("tx-commit", id, writes);
     }
 
     /** Deletes the prepared record of a branch whose prepare may or may not have landed. */
