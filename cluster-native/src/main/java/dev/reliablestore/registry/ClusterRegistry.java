@@ -81,6 +81,16 @@ public interface ClusterRegistry extends AutoCloseable {
     CompletableFuture<CommitResult> commitAsync(WriteBatch batch);
 
     /**
+     * Whether {@link #commitAsync} evaluates a batch's conditions and applies it before it returns,
+     * so that a future not yet complete stands for a batch that passed its conditions and is visible
+     * to reads, only not yet durable (the embedded registry: true). Where false (ZooKeeper, clusapi),
+     * such a future may still fail its conditions, and bytes a read finds may be another writer's.
+     */
+    default boolean appliesBeforeCommitAsyncReturns() {
+        return false;
+    }
+
+    /**
      * As {@link #commitAsync(WriteBatch)}, with the future completed on {@code executor}, so that
      * stages a caller attaches without an executor of their own run there (unless it is already
      * complete when they are attached). For a caller that would hand every answer to its own

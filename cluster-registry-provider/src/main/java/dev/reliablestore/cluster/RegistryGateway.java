@@ -267,7 +267,9 @@ final class RegistryGateway {
         }
         CompletableFuture<CommitResult> future = registry.commitAsync(c.batch);
         try {
-            if (!future.isDone() && c.visibleKey != null) {
+            // only where a pending future means the batch passed its conditions: elsewhere the same bytes may be
+            // another writer's (a rejected read-modify-write that computed the same value would read as applied)
+            if (!future.isDone() && c.visibleKey != null && registry.appliesBeforeCommitAsyncReturns()) {
                 Optional<VersionedValue> visible;
                 try {
                     visible = registry.getValue(c.visibleKey, c.visibleName);

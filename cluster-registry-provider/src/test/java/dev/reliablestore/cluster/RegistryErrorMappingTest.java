@@ -74,6 +74,10 @@ class RegistryErrorMappingTest {
     private volatile Supplier<RuntimeException> failGetValue;
     private volatile boolean readsFailWhileAsyncCommitsWait;
     private volatile boolean asyncCommitsAnswerLate;
+    /** commitAsync as ZooKeeper's: conditions decided on the server, the answer later (not applied before it returns). */
+    private volatile boolean asyncDecidedLater;
+    /** Runs once, inside the next commitAsync while asyncDecidedLater. */
+    private volatile Runnable asyncDecidedLaterAfter;
     private final AtomicInteger getValueFailures = new AtomicInteger();
     private final AtomicInteger txCounter = new AtomicInteger();
 
@@ -101,6 +105,25 @@ class RegistryErrorMappingTest {
                         commitThenLoseReply = false;
                         method.invoke(real, args);
                         throw new RegistryUnavailableException("connection lost before the reply", null, true);
+                    }
+                    if (name.equals("appliesBeforeCommitAsyncReturns") && asyncDecidedLater) {
+                        return false;
+                    }
+                    Runnable decidedLater = asyncDecidedLaterAfter;
+                    if (name.equals("commitAsync") && asyncDecidedLater) {
+                        asyncDecidedLaterAfter = null;
+                        if (decidedLater != null) {
+                            decidedLater.run();
+                        }
+                        CompletableFuture<Object> answer = new CompletableFuture<>();
+                        ((CompletableFuture<?>) method.invoke(real, args)).whenCompleteAsync((r, t) -> {
+                            if (t != null) {
+                                answer.completeExceptionally(t);
+                            } else {
+                                answer.complete(r);
+                            }
+                        }, CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS));
+                        return answer;
                     }
                     if (name.equals("commitAsync") && (readsFailWhileAsyncCommitsWait || asyncCommitsAnswerLate)) {
                         // the batch is handed over and answered later; meanwhile the registry answers no read
@@ -465,6 +488,28 @@ class RegistryErrorMappingTest {
             assertThat(getValueFailures).as("the visibility read was made and refused").hasValue(1);
         }
         assertThat(factory.store(Customer.class).get("a").orElseThrow().version()).isEqualTo(2);
+    }
+
+    /**
+     * Two writers increment the same version to the same value (plaintext envelopes carry no random
+     * part, so the bytes are equal). On a backend whose commitAsync decides later, the loser's read
+     * of what it wrote finds the winner's equal bytes: that must not count as its own write applied.
+     */
+    @Test
+    void anAsyncSaveRejectedAfterAnotherWriterStoredEqualBytesIsAConflict() {
+        try (ClusterStoreFactory async = asyncFactory();
+             ClusterStoreFactory other = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), real)) {
+            EntityStore<Customer> customers = async.store(Customer.class);
+            long v = customers.save("c", Customer.of("c", 10));
+            asyncDecidedLaterAfter = () -> other.store(Customer.class).save("c", Customer.of("c", 11), v); // the winner, the loser's very bytes
+            asyncDecidedLater = true;
+            try {
+                assertThat(catchThrowable(() -> customers.save("c", Customer.of("c", 11), v)))
+                        .isInstanceOf(ConcurrencyConflictException.class);
+            } finally {
+                asyncDecidedLater = false;
+            }
+        }
     }
 
     /** The registry closed after an attempt that lost its answer: StoreClosedException said nothing of the write that may have landed. */

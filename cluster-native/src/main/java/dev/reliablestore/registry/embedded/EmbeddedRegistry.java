@@ -318,6 +318,12 @@ final class EmbeddedRegistry implements ClusterRegistry {
         return future;
     }
 
+    /** Conditions are evaluated and the batch applied in {@code applyAndLog}, before commitAsync returns. */
+    @Override
+    public boolean appliesBeforeCommitAsyncReturns() {
+        return true;
+    }
+
     @Override
     public long awaitDurable() {
         // what a read or a watch was shown: ASYNC batches are published before their force

@@ -169,6 +169,7 @@ final class GatedRegistry implements ClusterRegistry {
         return d.commit(batch);
     }
     @Override public CompletableFuture<CommitResult> commitAsync(WriteBatch batch) { return d.commitAsync(batch); }
+    @Override public boolean appliesBeforeCommitAsyncReturns() { return d.appliesBeforeCommitAsyncReturns(); }
     @Override public long awaitDurable() { return d.awaitDurable(); }
     @Override public ClusterStatus status() { return d.status(); }
     @Override public Subscription addMembershipListener(MembershipListener listener) { return d.addMembershipListener(listener); }
