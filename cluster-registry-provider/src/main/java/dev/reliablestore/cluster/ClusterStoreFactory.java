@@ -111,7 +111,12 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     private final PreferredSite preferred;
     private volatile boolean closed;
     private volatile String lastHealthFailure;
-    private boolean healthFaultRaised;
+    /**
+     * Whether this node's host health fault may be in the registry. True at open: a fault an earlier
+     * process of this node raised and never removed (it crashed, or was redeployed) is durable, and
+     * the first passing check must take it away.
+     */
+    private volatile boolean healthFaultRaised = true;
 
     /**
      * Opens the configured registry and owns it. At a site of a multi-site store the registry is
@@ -433,6 +438,14 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             s.close();
         }
         maintenance.shutdownNow();
+        try {
+            // a health check still running could raise the fault after the removal below
+            if (!maintenance.awaitTermination(10, TimeUnit.SECONDS)) {
+                LOG.warn("a maintenance task of the factory on {} was still running after 10 s; closing anyway", registry.uri());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (backups != null) {
             backups.close();
         }

@@ -180,6 +180,7 @@ class StoreBehaviourTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the second factory only has to be open
     void healthChecksReportTheHostsReasonAsEventAndRegistryFault() {
         AtomicReference<String> problem = new AtomicReference<>();
         ClusterHooks hooks = new ClusterHooks() {
@@ -214,6 +215,15 @@ class StoreBehaviourTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> registry.healthFaults().stream()
                     .noneMatch(h -> h.id().equals("reliablestore-sf-node-7")));
             assertThat(events.stream().filter(e -> e instanceof StoreEvent.HealthCheckFailed).count()).isEqualTo(1);
+
+            // a fault an earlier process of this node left behind (it crashed): the next factory's first passing check removes it
+            registry.addHealthFault(new dev.reliablestore.registry.HealthFault("reliablestore-sf-node-7", 1, 0, "left by a crashed process",
+                    "ReliableStore", 0));
+            try (StoreFactory next = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).hooks(hooks)
+                    .healthCheckInterval(Duration.ofMillis(50)).build(), registry)) {
+                await().atMost(Duration.ofSeconds(10)).until(() -> registry.healthFaults().stream()
+                        .noneMatch(h -> h.id().equals("reliablestore-sf-node-7")));
+            }
         }
     }
 
