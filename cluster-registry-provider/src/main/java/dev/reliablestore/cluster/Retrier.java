@@ -111,15 +111,17 @@ final class Retrier {
                 unknownAttempt = attempts;
             }
             long elapsed = System.nanoTime() - start;
-            long jittered = delay == 0 ? 0 : (long) (delay * (0.9 + 0.2 * ThreadLocalRandom.current().nextDouble()));
+            long remaining = failoverTimeoutNanos - elapsed;
+            // the last pause is what is left of failoverTimeout, so a failover that ends within it is still met by an attempt
+            long jittered = delay == 0 ? 0 : Math.min((long) (delay * (0.9 + 0.2 * ThreadLocalRandom.current().nextDouble())), remaining);
             boolean outOfRetries = attempts > maxRetries;
-            boolean outOfTime = elapsed + jittered > failoverTimeoutNanos;
+            boolean outOfTime = remaining <= 0;
             if (outOfRetries || outOfTime) {
                 String unknown = unknownAttempt == attempts ? "; the outcome of the last write attempt is unknown" : earlierUnknown(unknownAttempt);
                 throw new StoreUnavailableException(what + " failed: " + cause.getMessage() + "; gave up after " + attempts
                         + " attempt(s) over " + Duration.ofNanos(elapsed).toMillis() + " ms ("
-                        + (outOfRetries ? "maxRetries=" + maxRetries + " reached" : "the next retry would pass failoverTimeout="
-                        + failoverTimeout) + ")" + unknown, cause, unknownAttempt > 0);
+                        + (outOfRetries ? "maxRetries=" + maxRetries + " reached" : "failoverTimeout=" + failoverTimeout + " has passed")
+                        + ")" + unknown, cause, unknownAttempt > 0);
             }
             onRetry.run();
             if (jittered > 0) {

@@ -80,6 +80,22 @@ class RetrierTest {
         assertThat(calls.get()).isBetween(2, 5);
     }
 
+    /**
+     * The pause before the next attempt is capped by what is left of failoverTimeout, not skipped:
+     * with 50 ms doubling and 80 ms in all, the third attempt comes at 80 ms (giving up after the
+     * second, at 50 ms, would miss a failover that ends between the two).
+     */
+    @Test
+    void theLastPauseIsWhatIsLeftOfFailoverTimeout() {
+        Retrier r = new Retrier(3, Duration.ofMillis(50), Duration.ofMillis(80), "embedded:x");
+        AtomicInteger calls = new AtomicInteger();
+        assertThatThrownBy(() -> r.call("read", () -> {
+            calls.incrementAndGet();
+            throw new RegistryUnavailableException("no quorum", null, false);
+        }, () -> { })).isInstanceOf(StoreUnavailableException.class).hasMessageContaining("failoverTimeout=PT0.08S has passed");
+        assertThat(calls.get()).as("attempts at 0, about 50 and 80 ms").isBetween(3, 4);
+    }
+
     /** Retrying cannot help a registry that stopped after a failed write; it only delayed the error by the whole backoff. */
     @Test
     void aStoppedRegistryIsNotRetried() {
