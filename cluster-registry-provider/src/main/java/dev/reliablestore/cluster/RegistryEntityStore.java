@@ -714,7 +714,13 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                         raced = true; // someone wrote or deleted one of them first: list again
                     }
                 }
-                if (raced && round >= MAX_RACE_ATTEMPTS) {
+                if (!raced) {
+                    // what was listed is gone; listing again until empty would never end while another writer keeps
+                    // creating entities (one created concurrently may survive a clear, as documented)
+                    values.cleared();
+                    return removed;
+                }
+                if (round >= MAX_RACE_ATTEMPTS) {
                     throw new PersistenceException("clear of " + typeName() + " kept racing with concurrent deletes; gave up after "
                             + round + " rounds");
                 }

@@ -347,8 +347,9 @@ final class RegistryGateway {
         return registry.watch(subtree, listener);
     }
 
+    /** The registry's commit sequence, read with the retries and error mapping of every other read. */
     long currentSequence() {
-        return registry.currentSequence();
+        return call("reading the commit sequence of " + registry.uri(), registry::currentSequence, NO_COUNT, null);
     }
 
     RegistryLimits limits() {

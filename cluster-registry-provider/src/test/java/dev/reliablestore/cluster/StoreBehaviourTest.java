@@ -252,4 +252,38 @@ class StoreBehaviourTest {
             }
         }
     }
+
+    /**
+     * clear() deletes what it listed; another writer creating entities all the while must not keep it
+     * listing again forever (an entity created concurrently may survive it, as documented).
+     */
+    @Test
+    void clearEndsWhileAnotherWriterKeepsCreatingEntities() throws Exception {
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir);
+             StoreFactory f = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
+            EntityStore<Customer> customers = f.store(Customer.class);
+            for (int i = 0; i < 200; i++) {
+                customers.save("old-" + i, Customer.of("old-" + i, i));
+            }
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicInteger created = new java.util.concurrent.atomic.AtomicInteger();
+            Thread writer = new Thread(() -> {
+                while (!stop.get()) {
+                    int n = created.incrementAndGet();
+                    customers.save("new-" + n, Customer.of("new-" + n, n));
+                }
+            });
+            writer.start();
+            try {
+                await().atMost(Duration.ofSeconds(10)).until(() -> created.get() > 10);
+                long removed = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60), customers::clear,
+                        "clear() kept listing again while the writer ran");
+                assertThat(removed).isGreaterThanOrEqualTo(200);
+            } finally {
+                stop.set(true);
+                writer.join();
+            }
+            assertThat(customers.getAll()).extracting(v -> v.id()).noneMatch(id -> id.startsWith("old-"));
+        }
+    }
 }
