@@ -61,7 +61,12 @@ final class RegistryTransactionBranch extends AbstractTransactionBranch {
         if (prepared != null) {
             transactions.removePrepared(id(), prepared);
         } else {
-            transactions.removeIfPrepared(id(), encode(writes));
+            // the locks are named by type and id: encoding again could fail as the prepare did (a value too large)
+            List<RegistryTransactions.EncodedWrite> locked = new ArrayList<>(writes.size());
+            for (PendingWrite w : writes) {
+                locked.add(new RegistryTransactions.EncodedWrite(w.typeName(), w.id(), w.expectedVersion(), null));
+            }
+            transactions.removeIfPrepared(id(), locked);
         }
     }
 

@@ -512,6 +512,22 @@ class RegistryErrorMappingTest {
         }
     }
 
+    /**
+     * A value too large fails the prepare before anything is sent: the branch votes no (rolled back,
+     * nothing locked) instead of staying prepared because its rollback encoded the value again.
+     */
+    @Test
+    void aPrepareWhoseValueIsTooLargeVotesNoAndLocksNothing() {
+        byte[] noise = new byte[3 << 20];
+        new java.util.Random(1).nextBytes(noise);
+        String huge = java.util.Base64.getEncoder().encodeToString(noise);
+        TransactionBranch branch = factory.begin(TransactionId.of(1, "gtx-too-large", "b"));
+        branch.store("Blob", String.class).save("x", huge);
+        assertThat(catchThrowable(branch::prepare)).isInstanceOf(dev.reliablestore.api.TransactionRolledBackException.class)
+                .hasCauseInstanceOf(EntityTooLargeException.class);
+        assertThat(factory.store("Blob", String.class).save("x", "small")).as("not locked by the failed prepare").isEqualTo(1);
+    }
+
     /** The registry closed after an attempt that lost its answer: StoreClosedException said nothing of the write that may have landed. */
     @Test
     void aStoreClosedAfterALostAnswerReportsTheOutcomeUnknown() {
