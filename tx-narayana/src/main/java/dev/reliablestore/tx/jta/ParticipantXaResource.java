@@ -88,6 +88,8 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
                     }
                     a.phase = Phase.ACTIVE;
                 }
+                // a store enlisting after an adapter enlisted by hand is joined to its branch: it writes there
+                startedBranch = a.branch;
             }
             default -> throw xa(XAException.XAER_INVAL, "start flags must be TMNOFLAGS, TMJOIN or TMRESUME, got 0x"
                     + Integer.toHexString(flags), null);

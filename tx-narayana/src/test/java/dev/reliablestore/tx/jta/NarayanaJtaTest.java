@@ -416,6 +416,19 @@ class NarayanaJtaTest {
         assertThat(shop.prepareCount()).isZero();
     }
 
+    /** The other order: the adapter enlisted by hand first, then a store of the same resource used in the transaction. */
+    @Test
+    void aStoreUsedAfterAnAdapterWasEnlistedByHandWritesInItsBranch() throws Exception {
+        tm.begin();
+        assertThat(tm.getTransaction().enlistResource(jta.xaResources(shop).adapter())).isTrue();
+        orders.save("o2", "y");
+        orders.save("o3", "z");
+        tm.commit();
+        assertThat(committedOrders().exists("o2")).isTrue();
+        assertThat(committedOrders().exists("o3")).isTrue();
+        assertThat(shop.onePhaseCommitCount()).as("one branch").isEqualTo(1);
+    }
+
     @Test
     void narayanaIsConfiguredOncePerJvm() {
         assertThatThrownBy(() -> NarayanaJta.builder().objectStoreDirectory(objectStore).nodeIdentifier("other").start())
