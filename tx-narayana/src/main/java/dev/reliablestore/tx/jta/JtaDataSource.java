@@ -42,6 +42,10 @@ final class JtaDataSource implements DataSource {
     private final Recovery recovery;
     private final Map<Transaction, Connection> enlisted = new ConcurrentHashMap<>();
 
+    Recovery recovery() {
+        return recovery;
+    }
+
     JtaDataSource(XADataSource xa, TransactionManager tm, Recovery recovery) {
         this.xa = xa;
         this.tm = tm;
@@ -155,10 +159,22 @@ final class JtaDataSource implements DataSource {
     /** The driver's XAResource of one transaction, noting whether its branch was finished (committed, rolled back or read-only). */
     private static final class Branch implements XAResource {
         private final XAResource driver;
+        /** For recovery's resource: a failed scan means the connection may be dead; null for a transaction's branch. */
+        private final Runnable onRecoverFailure;
         volatile boolean finished;
 
         Branch(XAResource driver) {
+            this(driver, null);
+        }
+
+        Branch(XAResource driver, Runnable onRecoverFailure) {
             this.driver = driver;
+            this.onRecoverFailure = onRecoverFailure;
+        }
+
+        /** The transaction manager forgets a branch that answered so: it will never call rollback for it. */
+        private static boolean endsTheBranch(XAException e) {
+            return (e.errorCode >= XAException.XA_RBBASE && e.errorCode <= XAException.XA_RBEND) || e.errorCode == XAException.XAER_NOTA;
         }
 
         @Override
@@ -173,14 +189,26 @@ final class JtaDataSource implements DataSource {
 
         @Override
         public int prepare(Xid xid) throws XAException {
-            int vote = driver.prepare(xid);
+            int vote;
+            try {
+                vote = driver.prepare(xid);
+            } catch (XAException e) {
+                finished = endsTheBranch(e); // a "no" vote: rolled back, and no rollback call follows
+                throw e;
+            }
             finished = vote == XA_RDONLY;
             return vote;
         }
 
         @Override
         public void commit(Xid xid, boolean onePhase) throws XAException {
-            driver.commit(xid, onePhase);
+            try {
+                driver.commit(xid, onePhase);
+            } catch (XAException e) {
+                // a one-phase commit that rolled back (or failed for good) is over; a phase-two failure is retried by recovery
+                finished = onePhase && (endsTheBranch(e) || e.errorCode == XAException.XAER_RMERR);
+                throw e;
+            }
             finished = true;
         }
 
@@ -198,7 +226,14 @@ final class JtaDataSource implements DataSource {
 
         @Override
         public Xid[] recover(int flag) throws XAException {
-            return driver.recover(flag);
+            try {
+                return driver.recover(flag);
+            } catch (XAException e) {
+                if (onRecoverFailure != null) {
+                    onRecoverFailure.run();
+                }
+                throw e;
+            }
         }
 
         @Override
@@ -224,7 +259,8 @@ final class JtaDataSource implements DataSource {
 
     /**
      * Recovery's view of the database: one XA connection kept for the scans, opened when first
-     * needed, and the connections of branches whose phase two failed, kept open until close().
+     * needed and again after a scan failed on it, and the connections of branches whose phase two
+     * failed, kept open until close().
      */
     static final class Recovery implements XAResourceRecoveryHelper, AutoCloseable {
         private final XADataSource xa;
@@ -233,6 +269,11 @@ final class JtaDataSource implements DataSource {
 
         void park(XAConnection x) {
             parked.add(x);
+        }
+
+        /** Connections kept open for recovery (tests). */
+        int parkedConnections() {
+            return parked.size();
         }
 
         Recovery(XADataSource xa) {
@@ -250,7 +291,10 @@ final class JtaDataSource implements DataSource {
                 if (connection == null) {
                     connection = xa.getXAConnection();
                 }
-                return new XAResource[] {connection.getXAResource()};
+                XAConnection scanning = connection;
+                // a scan that fails drops the connection, so the next scan opens a new one: one that died with a
+                // database restart would otherwise fail every scan and leave the database's branches prepared
+                return new XAResource[] {new Branch(connection.getXAResource(), () -> discard(scanning))};
             } catch (SQLException e) {
                 // the database may be down now: the next scan tries again
                 LOG.log(System.Logger.Level.WARNING, "recovery cannot reach {0}: {1}", xa, e.toString());
@@ -259,6 +303,13 @@ final class JtaDataSource implements DataSource {
                     connection = null;
                 }
                 return new XAResource[0];
+            }
+        }
+
+        private synchronized void discard(XAConnection failed) {
+            if (connection == failed) {
+                closeQuietly(failed);
+                connection = null;
             }
         }
 

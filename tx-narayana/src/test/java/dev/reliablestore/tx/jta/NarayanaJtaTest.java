@@ -416,6 +416,36 @@ class NarayanaJtaTest {
         assertThat(shop.prepareCount()).isZero();
     }
 
+    /**
+     * A database whose prepare votes no is rolled back by that vote, and the transaction manager never
+     * calls rollback on it: its connection is closed with the transaction, not kept for recovery.
+     */
+    @Test
+    void aDatabaseThatVotesNoDoesNotKeepItsConnection() throws Exception {
+        JdbcDataSource h2xa = new JdbcDataSource();
+        h2xa.setURL("jdbc:h2:file:" + dir.resolve("h2").toAbsolutePath() + "/db");
+        h2xa.setUser("sa");
+        javax.sql.XADataSource votingNo = (javax.sql.XADataSource) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {javax.sql.XADataSource.class}, (p, m, args) -> {
+                    Object r = m.invoke(h2xa, args);
+                    if (!(r instanceof javax.sql.XAConnection x)) {
+                        return r;
+                    }
+                    return java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {javax.sql.XAConnection.class},
+                            (p2, m2, args2) -> m2.getName().equals("getXAResource")
+                                    ? new DelegatingXAResource.VoteNoAtPrepare(x.getXAResource()) : m2.invoke(x, args2));
+                });
+        JtaDataSource ds = (JtaDataSource) jta.dataSource(votingNo);
+        tm.begin();
+        orders.save("o1", "2 apples");
+        try (java.sql.Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.executeUpdate("insert into ledger values ('o1', 1)");
+        }
+        assertThatThrownBy(tm::commit).isInstanceOf(jakarta.transaction.RollbackException.class);
+        assertThat(committedOrders().exists("o1")).isFalse();
+        assertThat(ds.recovery().parkedConnections()).as("connections kept for recovery").isZero();
+    }
+
     /** The other order: the adapter enlisted by hand first, then a store of the same resource used in the transaction. */
     @Test
     void aStoreUsedAfterAnAdapterWasEnlistedByHandWritesInItsBranch() throws Exception {
