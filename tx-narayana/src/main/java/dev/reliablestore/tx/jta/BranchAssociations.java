@@ -55,6 +55,17 @@ final class BranchAssociations implements XaResources {
         return table;
     }
 
+    /** Set when a recovery scan found the resource closed: a closed factory never opens again, so recovery leaves it. */
+    private volatile boolean closed;
+
+    void closedFound() {
+        closed = true;
+    }
+
+    boolean closed() {
+        return closed && table.isEmpty();
+    }
+
     @Override
     public String toString() {
         return "XaResources[" + resource.resourceManagerId() + "]";

@@ -244,6 +244,9 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
             List<TransactionId> prepared;
             try {
                 prepared = resource.recover();
+            } catch (dev.reliablestore.api.StoreClosedException e) {
+                owner.closedFound(); // the next scans leave it out (a closed factory's branches are in a new factory's scan)
+                throw map(e, "recover");
             } catch (RuntimeException e) {
                 throw map(e, "recover");
             }
