@@ -179,9 +179,21 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
      * resolve that conflict by applying itself a second time.
      */
     private OptionalLong landedAt(String id, byte[] envelope, long expectedVersion, long version) {
+        return landedAt(id, envelope, expectedVersion, version, null);
+    }
+
+    /**
+     * As above, with {@code read} (may be null) the version record the save was planned on: one still
+     * at that revision shows the save did not land (the retry failed on something else, e.g. a
+     * transaction's lock), so its own conflict or lock is reported rather than an unknown outcome.
+     */
+    private OptionalLong landedAt(String id, byte[] envelope, long expectedVersion, long version, Current read) {
         Stored now = readStored(id);
         if (now != null && Arrays.equals(now.envelope(), envelope)) {
             return OptionalLong.of(now.revision());
+        }
+        if (read != null && records.current(id).equals(read)) {
+            return OptionalLong.empty();
         }
         if (expectedVersion != ANY_VERSION) {
             throw new StoreUnavailableException("save of " + where(id) + " expecting version " + expectedVersion + ": an attempt"
@@ -270,7 +282,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             long sequence;
             try {
                 sequence = gateway.commit(RegistryGateway.Commit.replicated("save of " + where(id), batch).of(typeName(), 1)
-                        .visibleWhen(records.key(), id, enc.envelope()).landedIf(() -> landedAt(id, enc.envelope(), expectedVersion, next))
+                        .visibleWhen(records.key(), id, enc.envelope()).landedIf(() -> landedAt(id, enc.envelope(), expectedVersion, next, cur))
                         .countingRetries(this::countRetry));
                 if (SaveProbe.ENABLED) {
                     SaveProbe.stamp(SaveProbe.COMMITTED);

@@ -673,6 +673,20 @@ class RegistryErrorMappingTest {
         assertThat(customers.get("d").orElseThrow().version()).isEqualTo(1);
     }
 
+    /** The same for a conditional save: the entity still at the revision the save was planned on shows it did not land. */
+    @Test
+    void aSaveThatDidNotLandAndMeetsALockIsALockConflictNotUnknown() {
+        EntityStore<Customer> customers = factory.store(Customer.class);
+        customers.save("s", Customer.of("s", 1));
+        try (ClusterStoreFactory other = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), real)) {
+            TransactionBranch holder = lockBeforeTheFirstCommitFails(other, "s");
+            assertThat(catchThrowable(() -> customers.save("s", Customer.of("s", 3), 1))).isInstanceOf(ConcurrencyConflictException.class)
+                    .hasMessageContaining("locked by prepared transaction");
+            holder.rollback();
+        }
+        assertThat(customers.get("s").orElseThrow().version()).isEqualTo(1);
+    }
+
     /** The same for a one-phase commit: an entity it read still at its revision shows that the batch did not land: rolled back. */
     @Test
     void aOnePhaseCommitThatDidNotLandAndMeetsALockIsRolledBackNotUnknown() {
