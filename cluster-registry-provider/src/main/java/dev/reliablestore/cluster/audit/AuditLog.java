@@ -55,7 +55,8 @@ public final class AuditLog implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
     static final String GENESIS = "0".repeat(64);
-    private static final ObjectMapper MAPPER = JsonMapper.builder().build();
+    // a repeated field would show a value other than the one the hash covers
+    private static final ObjectMapper MAPPER = JsonMapper.builder().enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
     /**
      * One writer per file per process, reference-counted, because the OS lock is the process's: a
      * second channel of this JVM cannot lock the file, and two writers would fork the hash chain.
@@ -318,6 +319,9 @@ public final class AuditLog implements AutoCloseable {
             int cut = line.lastIndexOf(",\"hash\":\"");
             if (cut < 0 || !sha256(line.substring(0, cut)).equals(r.hash())) {
                 problems.add(new Problem(n, "record seq " + r.seq() + " was altered: its hash does not match its contents"));
+            } else if (!line.equals(line.substring(0, cut) + ",\"hash\":\"" + r.hash() + "\"}")) {
+                // the hash covers what precedes it: anything after it (a field that overrides one before) was added
+                problems.add(new Problem(n, "record seq " + r.seq() + " was altered: text follows its hash"));
             }
             if (!r.prev().equals(prev)) {
                 problems.add(new Problem(n, "record seq " + r.seq() + " does not follow the record before it (its prev hash "
@@ -372,7 +376,9 @@ public final class AuditLog implements AutoCloseable {
         try {
             n = MAPPER.readTree(line);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("malformed JSON at column " + e.getLocation().getColumnNr());
+            boolean repeated = e.getOriginalMessage() != null && e.getOriginalMessage().startsWith("Duplicate field");
+            throw new IllegalArgumentException((repeated ? "a field given twice (" + e.getOriginalMessage() + ")" : "malformed JSON")
+                    + " at column " + e.getLocation().getColumnNr());
         }
         if (n == null || !n.isObject() || !n.path("seq").canConvertToLong() || !n.path("hash").isTextual() || !n.path("prev").isTextual()) {
             throw new IllegalArgumentException("seq, prev or hash is missing");

@@ -134,6 +134,16 @@ class AuditAndBackupTest {
         altered.set(2, altered.get(2).replace("\"principal\":\"alice\"", "\"principal\":\"mallory\""));
         assertThat(problems(altered)).containsExactly("line 3: record seq 3 was altered: its hash does not match its contents");
 
+        // fields added after the hash, which the hash does not cover: a reader keeps the last of a repeated name
+        List<String> appended = new ArrayList<>(lines);
+        String line = appended.get(2);
+        appended.set(2, line.substring(0, line.length() - 1) + ",\"op\":\"delete\",\"principal\":\"mallory\"}");
+        assertThat(problems(appended)).first().asString().startsWith("line 3: not an audit record (a field given twice");
+        List<String> trailing = new ArrayList<>(lines);
+        line = trailing.get(2);
+        trailing.set(2, line.substring(0, line.length() - 1) + ",\"note\":\"harmless?\"}");
+        assertThat(problems(trailing)).containsExactly("line 3: record seq 3 was altered: text follows its hash");
+
         List<String> removed = new ArrayList<>(lines);
         removed.remove(3);
         assertThat(problems(removed)).hasSize(2).allMatch(p -> p.startsWith("line 4: record seq 5"))
