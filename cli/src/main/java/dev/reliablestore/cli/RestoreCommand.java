@@ -136,6 +136,9 @@ final class RestoreCommand implements Callable<Integer> {
             if (versionsKey && snapshot.keys().containsKey(rel.parent())) {
                 // added with the envelopes of its type key, except records that have no envelope
                 SortedMap<String, RegistryValue> envelopes = snapshot.keys().get(rel.parent());
+                if (values.isEmpty()) {
+                    groups.add(List.of(new BatchCommand.CreateKey(key))); // left empty by deletes: part of the contents
+                }
                 values.forEach((id, v) -> {
                     if (!envelopes.containsKey(id)) {
                         groups.add(List.of(new BatchCommand.SetValue(key, id, v)));
