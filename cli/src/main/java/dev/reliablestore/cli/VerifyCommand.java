@@ -46,6 +46,10 @@ final class VerifyCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try (StoreSession session = StoreSession.open(store.spec(), StoreSession.Access.EXISTING)) {
             ClusterStoreAdmin stored = session.stored("verify");
+            if (stored.layoutVersion().isEmpty()) {
+                // "verified 0 entities" would hide a mistyped root, as backup refuses one
+                throw CliException.failed("nothing to verify: " + session.describe() + " holds no store (check --resource-group and --key-path)");
+            }
             List<String> all = stored.types();
             List<String> chosen = types.isEmpty() ? all : types;
             for (String t : chosen) {
