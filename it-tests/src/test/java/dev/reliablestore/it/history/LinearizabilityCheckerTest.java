@@ -118,6 +118,51 @@ class LinearizabilityCheckerTest {
 
     // ---- violations -----------------------------------------------------------------------------------
 
+    /** An unknown write may take effect after its call, never before it. */
+    @Test
+    void anUnknownWritesValueReadBeforeItWasInvokedIsAViolation() {
+        written(0, "a", 1);
+        read(1, "u", 2);           // nobody has written u yet
+        Op late = save(2, "u");
+        h.unknown(late, "unknown");
+        assertThat(verdict(LINEARIZABLE)).isEqualTo(Verdict.VIOLATION);
+        assertThat(verdict(SESSION)).isEqualTo(Verdict.VIOLATION);
+    }
+
+    /** An unknown write takes effect at most once: once its value was read, the state before it cannot come back. */
+    @Test
+    void anUnknownWriteUndoneAfterItsValueWasReadIsAViolation() {
+        written(0, "a", 1);
+        Op lost = save(1, "u");
+        h.unknown(lost, "unknown");
+        read(2, "u", 2);
+        read(2, "a", 1);           // no write in between could bring a back
+        assertThat(verdict(LINEARIZABLE)).isEqualTo(Verdict.VIOLATION);
+    }
+
+    /** An unknown CAS takes effect only where its condition holds: expecting version 5, it never could here. */
+    @Test
+    void anUnknownCasWhoseConditionNeverHeldCannotHaveBeenApplied() {
+        written(0, "a", 1);
+        Op impossible = cas(1, "x", 5);
+        h.unknown(impossible, "unknown");
+        read(2, "x", 2);
+        assertThat(verdict(LINEARIZABLE)).isEqualTo(Verdict.VIOLATION);
+        assertThat(verdict(SESSION)).isEqualTo(Verdict.VIOLATION);
+    }
+
+    /** An unknown write applied twice would read as two versions of one value. */
+    @Test
+    void anUnknownWriteAppliedTwiceIsAViolation() {
+        written(0, "a", 1);
+        Op lost = save(1, "u");
+        h.unknown(lost, "unknown");
+        read(2, "u", 2);
+        read(2, "u", 3);           // the same save cannot land again
+        assertThat(verdict(LINEARIZABLE)).isEqualTo(Verdict.VIOLATION);
+        assertThat(verdict(SESSION)).isEqualTo(Verdict.VIOLATION);
+    }
+
     @Test
     void aStaleReadIsAViolation() {
         written(0, "a", 1);

@@ -3,7 +3,6 @@ package dev.reliablestore.it.history;
 import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.PersistenceException;
-import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.api.Versioned;
 
 import java.time.Duration;
@@ -13,7 +12,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Pattern;
 
 /**
  * One sequential client of a {@link Register} store: random reads, compare-and-set saves (expecting
@@ -22,15 +20,12 @@ import java.util.regex.Pattern;
  *
  * <p>How an answer is recorded, from the {@code EntityStore} contract: a {@link ConcurrencyConflictException}
  * of a conditional write is a conflict (nothing written) with the actual version it reports; any other
- * {@link PersistenceException} is a failure without effect unless its message says the outcome is
- * unknown (the provider's {@code StoreUnavailableException} after a write attempt whose outcome is
- * unknown, or a fail-stop during a write), which leaves a write open. Anything else thrown is counted as
- * unexpected and leaves a write open (it may have landed).
+ * {@link PersistenceException} is a failure without effect unless its {@code outcomeUnknown()} says the
+ * write may have taken effect (an attempt whose answer was lost, a fail-stop during a write), which
+ * leaves a write open. Anything else thrown is counted as unexpected and leaves a write open (it may
+ * have landed).
  */
 public final class RegisterClient {
-
-    /** A fail-stop during a write says so in its message (a StoreUnavailableException says it with outcomeUnknown()). */
-    static final Pattern UNKNOWN = Pattern.compile("outcome of this write is unknown");
 
     /** Percentages of each operation; the rest are reads. */
     public record Mix(int cas, int save, int delete, int casDelete) {
@@ -189,7 +184,8 @@ public final class RegisterClient {
 
     private void writeFailed(Op op, RuntimeException e) {
         boolean expected = e instanceof PersistenceException;
-        if (!expected || e instanceof StoreUnavailableException u && u.outcomeUnknown() || UNKNOWN.matcher(String.valueOf(e.getMessage())).find()) {
+        // every PersistenceException says whether the write may have taken effect; anything else may have too
+        if (!expected || ((PersistenceException) e).outcomeUnknown()) {
             history.unknown(op, describe(e));
         } else {
             // an unconditional write that conflicts (lost races) also lands here: nothing was written

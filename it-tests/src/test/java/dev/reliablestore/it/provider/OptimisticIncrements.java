@@ -61,6 +61,7 @@ final class OptimisticIncrements {
     static void increment(Writer writer, String[] ids, int e, AtomicLong killedAt, AtomicLong firstAckAfterKill,
                                   AtomicBoolean giveUp, List<String> violations) {
         String id = ids[e];
+        long invoked = System.nanoTime();
         while (true) {
             Versioned<Tally> cur = readThrough(writer.store, id, giveUp);
             long mine = cur.value().of(writer.name);
@@ -90,7 +91,9 @@ final class OptimisticIncrements {
                 }
             }
             writer.acked.incrementAndGet(e);
-            if (killedAt.get() != 0) {
+            long killed = killedAt.get();
+            // resumed: an increment asked for after the kill began (one the old leader answered before it died is not)
+            if (killed != 0 && invoked - killed > 0) {
                 firstAckAfterKill.compareAndSet(0, System.nanoTime());
                 writer.ackedAfterKill.incrementAndGet();
             }

@@ -31,6 +31,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -115,8 +116,12 @@ class ZooKeeperFailoverTest {
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicLong killedAtNanos = new AtomicLong();
         AtomicLong firstAckAfterKill = new AtomicLong();
-        long[][] acks = new long[writers][counters.length];
-        long[] acksAfterKill = new long[writers];
+        // written by the writers, polled by the test thread: atomic, so a wait never reads a stale count
+        AtomicLongArray[] acks = new AtomicLongArray[writers];
+        for (int t = 0; t < writers; t++) {
+            acks[t] = new AtomicLongArray(counters.length);
+        }
+        AtomicLongArray acksAfterKill = new AtomicLongArray(writers);
         List<Throwable> failures = new CopyOnWriteArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(writers);
         try {
@@ -128,6 +133,7 @@ class ZooKeeperFailoverTest {
                     int i = 0;
                     while (running.get()) {
                         int c = (id + i++) % counters.length;
+                        long invoked = System.nanoTime();
                         try {
                             increment(r, counters[c]);
                         } catch (RegistryUnavailableException e) {
@@ -137,11 +143,12 @@ class ZooKeeperFailoverTest {
                             }
                             continue;
                         }
-                        acks[id][c]++;
+                        acks[id].incrementAndGet(c);
                         long killed = killedAtNanos.get();
-                        if (killed != 0) {
+                        // resumed: an increment asked for after the kill began (one the old leader answered before it died is not)
+                        if (killed != 0 && invoked - killed > 0) {
                             firstAckAfterKill.compareAndSet(0, System.nanoTime());
-                            acksAfterKill[id]++;
+                            acksAfterKill.incrementAndGet(id);
                         }
                     }
                     return null;
@@ -150,16 +157,16 @@ class ZooKeeperFailoverTest {
             await().atMost(Duration.ofSeconds(20)).until(() -> sum(acks) >= 100);
             int leader = ensemble.leader();
             assertThat(leader).as("a leader to kill").isGreaterThanOrEqualTo(0);
-            ensemble.kill(leader);
             killedAtNanos.set(System.nanoTime());
+            ensemble.kill(leader);
             await().atMost(Duration.ofMillis(FAILOVER_TIMEOUT_MS * 2)).until(() -> firstAckAfterKill.get() != 0);
             long resumeMillis = TimeUnit.NANOSECONDS.toMillis(firstAckAfterKill.get() - killedAtNanos.get());
             System.out.printf("ZooKeeper leader (server %d) SIGKILLed under write load: writes resumed after %d ms (failover timeout %d ms)%n",
                     leader + 1, resumeMillis, FAILOVER_TIMEOUT_MS);
             // every writer makes progress again
             await().atMost(Duration.ofSeconds(30)).until(() -> {
-                for (long n : acksAfterKill) {
-                    if (n < 10) {
+                for (int t = 0; t < writers; t++) {
+                    if (acksAfterKill.get(t) < 10) {
                         return false;
                     }
                 }
@@ -173,8 +180,8 @@ class ZooKeeperFailoverTest {
             assertThat(failures).as("commits whose outcome stayed unknown").isEmpty();
             for (int c = 0; c < counters.length; c++) {
                 long acknowledged = 0;
-                for (long[] w : acks) {
-                    acknowledged += w[c];
+                for (AtomicLongArray w : acks) {
+                    acknowledged += w.get(c);
                 }
                 assertThat(a.getValue(COUNTERS, counters[c]).orElseThrow().value().asQword())
                         .as("counter %s equals its acknowledged increments", counters[c]).isEqualTo(acknowledged);
@@ -190,11 +197,11 @@ class ZooKeeperFailoverTest {
         }
     }
 
-    private static long sum(long[][] acks) {
+    private static long sum(AtomicLongArray[] acks) {
         long s = 0;
-        for (long[] w : acks) {
-            for (long n : w) {
-                s += n;
+        for (AtomicLongArray w : acks) {
+            for (int i = 0; i < w.length(); i++) {
+                s += w.get(i);
             }
         }
         return s;
