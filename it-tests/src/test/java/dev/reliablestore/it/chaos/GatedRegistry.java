@@ -152,6 +152,11 @@ final class GatedRegistry implements ClusterRegistry {
     @Override public List<String> subkeys(RegistryPath key) { return d.subkeys(key); }
     @Override public Map<String, VersionedValue> values(RegistryPath key) { return d.values(key); }
     @Override public long currentSequence() { return d.currentSequence(); }
+    /** Scripted commit faults not used yet (a test asserts its fault was met). */
+    int commitFaultsLeft() {
+        return commitFaults.size();
+    }
+
     void failNextCommits(CommitFault... faults) {
         commitFaults.addAll(List.of(faults));
     }
