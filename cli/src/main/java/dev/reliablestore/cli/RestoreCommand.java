@@ -7,7 +7,10 @@ import dev.reliablestore.cluster.backup.RegistrySnapshot;
 import dev.reliablestore.registry.BatchCommand;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.RegistryLimits;
+import dev.reliablestore.registry.RegistryException;
 import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryStoppedException;
+import dev.reliablestore.registry.RegistryUnavailableException;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.WriteBatch;
 import picocli.CommandLine.Command;
@@ -88,10 +91,36 @@ final class RestoreCommand implements Callable<Integer> {
                 throw CliException.failed("the target " + session.describe() + " already holds " + holding + " entities " + existing
                         + "; refusing to overwrite them (use --force to replace everything under the root)");
             }
-            List<WriteBatch> batches = plan(backup.snapshot(), root, registry.limits());
-            Progress progress = new Progress(err, Progress.onTerminal(), "restore", backup.snapshot().valueCount(), Duration.ofSeconds(1));
+            RegistryLimits limits = registry.limits();
+            List<WriteBatch> batches = plan(backup.snapshot(), root, limits);
             for (WriteBatch b : batches) {
-                registry.commit(b);
+                // checked before the first batch, which deletes the root: a refusal half-way would leave it half restored
+                for (BatchCommand c : b.commands()) {
+                    if (c instanceof BatchCommand.SetValue v && v.value().size() > limits.maxValueSize()) {
+                        throw CliException.failed("the backup holds a value of " + v.value().size() + " bytes (" + v.key() + " " + v.name()
+                                + "); " + session.describe() + " takes at most " + limits.maxValueSize() + " bytes a value; nothing was changed");
+                    }
+                }
+                if (b.encodedSize() > limits.maxBatchBytes() || b.size() > limits.maxBatchCommands()) {
+                    throw CliException.failed("the backup holds an entity whose writes take " + b.encodedSize() + " bytes in "
+                            + b.size() + " commands; " + session.describe() + " takes at most " + limits.maxBatchBytes() + " bytes and "
+                            + limits.maxBatchCommands() + " commands a batch; nothing was changed");
+                }
+            }
+            Progress progress = new Progress(err, Progress.onTerminal(), "restore", backup.snapshot().valueCount(), Duration.ofSeconds(1));
+            int applied = 0;
+            for (WriteBatch b : batches) {
+                try {
+                    registry.commit(b);
+                } catch (RuntimeException e) {
+                    if (applied == 0 && !mayHaveApplied(e)) {
+                        throw e; // the first batch, which deletes the root, did not apply: nothing was changed
+                    }
+                    throw CliException.failed("restore stopped after " + applied + " of " + batches.size() + " batches: the target "
+                            + session.describe() + " is partly restored (what it held before is gone): " + e.getMessage()
+                            + "; run restore --force again");
+                }
+                applied++;
                 progress.advance(b.commands().stream().filter(c -> c instanceof BatchCommand.SetValue).count());
             }
             progress.finish();
@@ -180,6 +209,12 @@ final class RestoreCommand implements Callable<Integer> {
             batches.add(WriteBatch.of(current));
         }
         return batches;
+    }
+
+    /** Whether a failed commit may still have applied its batch. */
+    private static boolean mayHaveApplied(RuntimeException e) {
+        return !(e instanceof RegistryException) || e instanceof RegistryUnavailableException u && u.outcomeUnknown()
+                || e instanceof RegistryStoppedException s && s.outcomeUnknown();
     }
 
     private static long size(List<BatchCommand> commands) {
