@@ -39,6 +39,26 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
+    /**
+     * Key options for a store none of whose values is encrypted are a mistake, and not a harmless one:
+     * a store opened with keys seals what it keeps in clear (its compression dictionaries), after which
+     * applications without keys can no longer read the values compressed with them.
+     */
+    private static void refuseKeysForAStoreInClear(ClusterStoreAdmin stored, List<String> types, String store) {
+        boolean anyValue = false;
+        for (String t : types) {
+            Map<String, Long> usage = stored.keyUsage(t);
+            if (usage.keySet().stream().anyMatch(k -> !k.isEmpty())) {
+                return;
+            }
+            anyValue |= !usage.isEmpty();
+        }
+        if (anyValue) {
+            throw CliException.usage("key options were given, but no value of " + store + " is encrypted; verify it without them"
+                    + " (opened with keys, a store seals what it keeps in clear, which applications without keys could then not read)");
+        }
+    }
+
     @Override
     public Integer call() {
         types.forEach(EntityCommands::checkType);
@@ -56,6 +76,9 @@ final class VerifyCommand implements Callable<Integer> {
                 if (!all.contains(t)) {
                     throw CliException.usage("type " + t + " does not exist in " + session.describe() + "; types: " + all);
                 }
+            }
+            if (store.spec().keys().present()) {
+                refuseKeysForAStoreInClear(stored, all, session.describe());
             }
             Map<String, Long> checked = new TreeMap<>();
             List<Map<String, Object>> problems = new ArrayList<>();

@@ -28,8 +28,9 @@ public interface ClusterPersistenceStore<T> extends EntityStore<T>, ObservableSt
     long reencrypt();
 
     /**
-     * How many stored values of this type (and tombstones, at a site of a multi-site store) each key
-     * id protects; unencrypted ones are counted under {@code ""}. Reads headers only, never decrypts.
+     * How many stored values of this type (and tombstones, at a site of a multi-site store, and the
+     * type's zstd dictionaries) each key id protects; unencrypted ones are counted under {@code ""}.
+     * Reads headers only, never decrypts.
      */
     Map<String, Long> keyUsage();
 

@@ -232,6 +232,21 @@ public final class ClusterStoreAdmin {
     }
 
     /**
+     * How many stored values of {@code type} each key id protects ({@code ""}: not encrypted), read from
+     * the envelopes' headers only: no key is needed.
+     */
+    public Map<String, Long> keyUsage(String type) {
+        Map<String, Long> usage = new TreeMap<>();
+        for (StoredEntity e : entities(type)) {
+            if (e.envelope() != null) {
+                EnvelopeCodec.Header h = EnvelopeCodec.header(e.envelope(), type + "/" + e.id());
+                usage.merge(h.encrypted() ? h.keyId() : "", 1L, Long::sum);
+            }
+        }
+        return usage;
+    }
+
+    /**
      * Moves the primary role to {@code target}, or to the backend's choice when empty, after the
      * target passed validation (up, not drained, healthy, caught up); every store of the cluster then
      * publishes {@link dev.reliablestore.api.StoreEvent.NodeFailover} with {@code requested} true.

@@ -110,9 +110,22 @@ final class KeyRotation {
                 .filter(now -> Arrays.equals(now.value().asBinary(), sealed)).map(now -> OptionalLong.of(now.revision())).orElse(OptionalLong.empty());
     }
 
-    /** Envelopes (and a multi-site store's tombstones) per key id ({@code ""}: not encrypted). */
+    /**
+     * Envelopes, a multi-site store's tombstones and the type's zstd dictionaries per key id
+     * ({@code ""}: not encrypted). The dictionaries count: a value compressed with one sealed under a
+     * retired key could not be read, although its own envelope is under the active key.
+     */
     Map<String, Long> keyUsage() {
         Map<String, Long> usage = new TreeMap<>();
+        String type = records.typeName();
+        Map<String, VersionedValue> dictionaries = factory.gateway().values("listing of the zstd dictionaries of " + type,
+                factory.layout().dictionaries(type)).orElse(Map.of());
+        for (Map.Entry<String, VersionedValue> d : dictionaries.entrySet()) {
+            byte[] raw = d.getValue().value().unsafeData();
+            // a trained dictionary in clear starts with zstd's magic, never with the envelope's
+            boolean sealed = raw.length > 0 && raw[0] == EnvelopeCodec.MAGIC;
+            usage.merge(sealed ? EnvelopeCodec.header(raw, type + " dictionary " + d.getKey()).keyId() : "", 1L, Long::sum);
+        }
         for (Map.Entry<String, VersionedValue> e : records.envelopes().entrySet()) {
             if (e.getKey().equals(StorageLayout.METADATA)) {
                 continue;
