@@ -1,9 +1,9 @@
 package dev.reliablestore.registry.zookeeper;
 
 import dev.reliablestore.registry.RegistryException;
-import org.apache.zookeeper.AsyncCallback;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Op;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.ACL;
 
@@ -27,13 +27,24 @@ import java.util.concurrent.CompletionException;
  * of a chroot without entities after the same check (bounded: such a subtree holds only bookkeeping
  * znodes), which covers a fresh chroot and openers racing to create it. A chroot with entities and
  * no marker may hold open znodes (created before the store was protected), so it is refused.
+ *
+ * <p>Anyone may create a znode carrying any ACL, so a marker's ACL alone does not say who wrote it:
+ * a client that created the chroot first could plant an open entity, then the marker with the
+ * policy's ACL, then narrow the parents' ACLs. The marker is therefore created in one {@code multi}
+ * with a child {@value #OWNER}: creating a child needs CREATE on the marker, which its ACL grants only
+ * the configured identity. A marker counts only while its ACL was never changed (ACL version 0) and it
+ * has a child; any other marker is treated as none and replaced when the subtree is verified.
  */
 final class AclGuard implements AclWalk.Refusal {
 
     static final String MARKER = "acl-verified";
+    /** The marker's child that proves the configured identity created the marker (see the class comment). */
+    static final String OWNER = "owner";
     /** Znodes an open checks one by one before writing the marker of a chroot without entities. */
     static final int UNVERIFIED_WALK_LIMIT = 10_000;
-    private static final int MARKER_FORMAT = 1;
+    private static final int MARKER_FORMAT = 2;
+    /** Attempts to replace a marker that proves nothing while other openers may be replacing it too. */
+    private static final int REPLACE_ATTEMPTS = 5;
 
     private final ZnodeLayout layout;
     private final AclPolicy policy;
@@ -85,10 +96,19 @@ final class AclGuard implements AclWalk.Refusal {
             AclWalk.AclAnswer m = markerAcl.join();
             if (m.code() != KeeperException.Code.NONODE) {
                 verify(marker(), m);
-                verifyRecord(markerData.join());
-                return CompletableFuture.completedFuture(null);
+                if (proven(m)) {
+                    verifyRecord(markerData.join());
+                    return CompletableFuture.completedFuture(null);
+                }
             }
             int entities = acls.get(fixed.indexOf(layout.data)).join().stat().getNumChildren();
+            if (entities > 0 && m.code() != KeeperException.Code.NONODE) {
+                throw new ZooKeeperAclException("the ACL-verified marker " + marker() + " of " + options.redactedUri() + " does not prove who wrote it"
+                        + " (its ACL was changed after it was created, or it has no child " + OWNER + ": written by an earlier version, or by a"
+                        + " client that is not " + policy.scheme() + ":" + policy.identity() + "), and the chroot holds data (" + entities
+                        + " znode(s) under " + layout.data + ") that may have been created open before it was protected. " + fixHint(), marker(),
+                        policy.describe(m.acl()), policy.expected());
+            }
             if (entities > 0) {
                 throw new ZooKeeperAclException("ZooKeeper chroot " + layout.chroot + " of " + options.redactedUri() + " has no ACL-verified marker "
                         + marker() + " but holds data (" + entities + " znode(s) under " + layout.data + "): it was never verified to carry "
@@ -159,7 +179,19 @@ final class AclGuard implements AclWalk.Refusal {
                 + " (with the same credentials; see docs/zookeeper-backend.md)";
     }
 
-    /** Writes (or, when {@code replace}, rewrites) the marker with the policy's ACL. */
+    /**
+     * A marker the configured identity wrote: its ACL (already compared with the policy's) never
+     * changed since it was created, and it has a child, which only that identity could create.
+     */
+    private static boolean proven(AclWalk.AclAnswer marker) {
+        return marker.code() == KeeperException.Code.OK && marker.stat().getAversion() == 0 && marker.stat().getNumChildren() > 0;
+    }
+
+    /**
+     * Writes the marker (with its {@value #OWNER} child, in one {@code multi}) once the subtree was
+     * verified. A marker that proves nothing is replaced in the same {@code multi}; a proven one is
+     * left as another opener wrote it, or, when {@code replace}, given the new record.
+     */
     CompletableFuture<Void> writeMarker(ZooKeeper zk, String verifiedBy, int znodes, boolean replace) {
         Map<String, String> record = new LinkedHashMap<>();
         record.put("format", String.valueOf(MARKER_FORMAT));
@@ -170,26 +202,43 @@ final class AclGuard implements AclWalk.Refusal {
         record.put("znodes", String.valueOf(znodes));
         StringBuilder text = new StringBuilder();
         record.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
-        byte[] data = text.toString().getBytes(StandardCharsets.UTF_8);
-        CompletableFuture<Void> f = new CompletableFuture<>();
-        zk.create(marker(), data, policy.znodeAcl(), CreateMode.PERSISTENT, (AsyncCallback.StringCallback) (rc, p, ctx, name) -> {
-            KeeperException.Code code = KeeperException.Code.get(rc);
-            if (code == KeeperException.Code.OK || code == KeeperException.Code.NODEEXISTS && !replace) {
-                f.complete(null); // another opener wrote it: only the configured identity can create below this chroot
-            } else if (code == KeeperException.Code.NODEEXISTS) {
-                zk.setData(marker(), data, -1, (rc2, p2, ctx2, stat) -> {
-                    KeeperException.Code c2 = KeeperException.Code.get(rc2);
-                    if (c2 == KeeperException.Code.OK) {
-                        f.complete(null);
-                    } else {
-                        f.completeExceptionally(KeeperException.create(c2, p2));
-                    }
-                }, null);
-            } else {
-                f.completeExceptionally(KeeperException.create(code, p));
+        return writeMarker(zk, text.toString().getBytes(StandardCharsets.UTF_8), replace, REPLACE_ATTEMPTS);
+    }
+
+    private CompletableFuture<Void> writeMarker(ZooKeeper zk, byte[] data, boolean replace, int attempts) {
+        String owner = marker() + "/" + OWNER;
+        return AclWalk.getAcl(zk, marker()).thenCompose(m -> {
+            if (m.code() == KeeperException.Code.NOAUTH) {
+                throw notReadable(marker());
             }
-        }, null);
-        return f;
+            if (proven(m) && policy.matches(m.acl())) {
+                return replace ? ZkCalls.multi(zk, List.of(Op.setData(marker(), data, -1))).thenApply(r -> null) : CompletableFuture.completedFuture(null);
+            }
+            CompletableFuture<List<String>> children = m.code() == KeeperException.Code.NONODE ? CompletableFuture.completedFuture(List.of())
+                    : ZkCalls.getChildren(zk, marker()).thenApply(c -> c == null ? List.<String>of() : c.names());
+            return children.thenCompose(names -> {
+                List<Op> ops = new ArrayList<>();
+                if (m.code() == KeeperException.Code.OK) {
+                    for (String child : names) {
+                        ops.add(Op.delete(marker() + "/" + child, -1));
+                    }
+                    ops.add(Op.delete(marker(), m.stat().getVersion()));
+                }
+                ops.add(Op.create(marker(), data, policy.znodeAcl(), CreateMode.PERSISTENT));
+                ops.add(Op.create(owner, new byte[0], policy.znodeAcl(), CreateMode.PERSISTENT));
+                return ZkCalls.multi(zk, ops).<Void>thenApply(r -> null).exceptionallyCompose(t -> {
+                    Throwable cause = ZkCalls.unwrap(t);
+                    // another opener created, replaced or removed the marker since it was read: read it again
+                    boolean raced = cause instanceof ZkCalls.MultiFailure mf && (mf.code == KeeperException.Code.NODEEXISTS
+                            || mf.code == KeeperException.Code.NONODE || mf.code == KeeperException.Code.NOTEMPTY
+                            || mf.code == KeeperException.Code.BADVERSION);
+                    if (raced && attempts > 1) {
+                        return writeMarker(zk, data, replace, attempts - 1);
+                    }
+                    return CompletableFuture.failedFuture(cause instanceof ZkCalls.MultiFailure mf ? KeeperException.create(mf.code, marker()) : cause);
+                });
+            });
+        });
     }
 
     private static Map<String, String> parse(byte[] data) {

@@ -10,6 +10,8 @@ import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.data.ACL;
+import org.apache.zookeeper.data.Id;
 import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
 import org.junit.jupiter.api.AfterAll;
@@ -19,6 +21,9 @@ import org.junit.jupiter.api.Test;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -207,6 +212,8 @@ class ZooKeeperAclTest {
         }
         try (ZooKeeper alice = plain(DIGEST)) {
             assertThat(new String(alice.getData(marker, false, null), StandardCharsets.UTF_8)).contains("scheme=digest\nidentity=alice\n");
+            assertThat(alice.getChildren(marker, false)).containsExactly(AclGuard.OWNER);
+            alice.delete(marker + "/" + AclGuard.OWNER, -1);
             alice.delete(marker, -1); // as a store protected by an earlier version has none
         }
         assertThatThrownBy(() -> ZkTestSupport.open(server.getConnectString(), chroot, "digest", DIGEST))
@@ -223,6 +230,52 @@ class ZooKeeperAclTest {
         }
         assertThatThrownBy(() -> ZkTestSupport.open(server.getConnectString(), chroot, "digest", DIGEST))
                 .isInstanceOf(ZooKeeperAclException.class).hasMessageContaining("records digest:bob, not the configured digest:alice");
+    }
+
+    /**
+     * The squatter writes a store open, plants the marker with alice's ACL and record, then narrows
+     * the ACLs of the znodes an open checks. Its ACL and record are right; only the proof of who
+     * created it (a child, which only alice may add) is missing. With {@code sasl} or {@code x509} the
+     * id in the ACL is a public name; here the squatter is simply given alice's digest id.
+     */
+    @Test
+    void aMarkerPlantedByAClientWithoutTheCredentialsDoesNotStandForTheSubtree() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("forged");
+        String marker = chroot + "/" + AclGuard.MARKER;
+        String entity = chroot + "/data/k/=v";
+        try (ClusterRegistry open = ZkTestSupport.open(server.getConnectString(), chroot, "acl", "open")) {
+            open.commit(WriteBatch.builder().setValue(RegistryPath.of("k"), "v", RegistryValue.sz("planted")).build());
+        }
+        // not List.of: ZooKeeper asks the list contains(null)
+        List<ACL> alices = Collections.singletonList(new ACL(ZooDefs.Perms.ALL, new Id("digest", DigestAuthenticationProvider.generateDigest(DIGEST))));
+        try (ZooKeeper squatter = plain(null)) {
+            squatter.create(marker, "format=2\nscheme=digest\nidentity=alice\n".getBytes(StandardCharsets.UTF_8), alices, CreateMode.PERSISTENT);
+            List<String> fixed = new ArrayList<>(AclGuard.fixedZnodes(new ZnodeLayout(chroot)));
+            Collections.reverse(fixed); // children first: once a parent is narrowed the squatter cannot reach below it
+            for (String z : fixed) {
+                squatter.setACL(z, alices, -1);
+            }
+            assertThatThrownBy(() -> squatter.create(marker + "/" + AclGuard.OWNER, new byte[0], alices, CreateMode.PERSISTENT))
+                    .isInstanceOf(KeeperException.NoAuthException.class);
+        }
+        assertThatThrownBy(() -> ZkTestSupport.open(server.getConnectString(), chroot, "digest", DIGEST))
+                .isInstanceOfSatisfying(ZooKeeperAclException.class, e -> assertThat(e.znode()).isEqualTo(marker))
+                .hasMessageContaining("does not prove who wrote it").hasMessageContaining("zk secure");
+        try (ZooKeeper anonymous = plain(null)) {
+            // what the refusal protects: the entity the squatter left open
+            anonymous.setData(entity, anonymous.getData(entity, false, null), -1);
+        }
+
+        ZooKeeperSecure.Result secured = secure(chroot, false);
+        assertThat(secured.changes()).extracting(ZooKeeperSecure.Change::znode).contains(entity).doesNotContain(marker);
+        try (ClusterRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, "digest", DIGEST)) {
+            assertThat(r.getValue(RegistryPath.of("k"), "v").orElseThrow().value().asSz()).isEqualTo("planted");
+        }
+        try (ZooKeeper anonymous = plain(null); ZooKeeper alice = plain(DIGEST)) {
+            assertClosed(anonymous, chroot, entity, marker);
+            assertThat(alice.getChildren(marker, false)).containsExactly(AclGuard.OWNER);
+            assertThat(new String(alice.getData(marker, false, null), StandardCharsets.UTF_8)).contains("verifiedBy=zk secure");
+        }
     }
 
     @Test
