@@ -25,8 +25,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -238,6 +240,36 @@ class ZooKeeperTlsTest {
             assertThatThrownBy(() -> ZkTestSupport.open(elsewhere.connectString(), ZkTestSupport.freshChroot("tls-host"), options).close())
                     .isInstanceOf(RegistryUnavailableException.class)
                     .hasMessageContaining("not issued for \"127.0.0.2\" (hostname verification)");
+        }
+    }
+
+    /**
+     * Without {@code tlsTrustStore} the JDK's default trust store decides, and the JVM-wide
+     * {@code zookeeper.fips-mode=false} takes ZooKeeper's own trust manager (which checks host names)
+     * out of the way: the host name must still be checked (ZooKeeper 3.9 adds the check to the Netty
+     * context then; an upgrade that drops it fails here).
+     */
+    @Test
+    void theHostNameIsCheckedWithTheJdksTrustStoreAndTheJvmOutOfFipsMode() throws Exception {
+        Map<String, String> options = tls(alice);
+        options.remove(ZooKeeperOptions.TLS_TRUST_STORE.name());
+        options.remove(ZooKeeperOptions.TLS_TRUST_STORE_PASSWORD.name());
+        Properties saved = (Properties) System.getProperties().clone();
+        System.setProperty("zookeeper.fips-mode", "false");
+        System.setProperty("javax.net.ssl.trustStore", trust.toString());
+        System.setProperty("javax.net.ssl.trustStorePassword", STORE_PASSWORD);
+        System.setProperty("javax.net.ssl.trustStoreType", "PKCS12");
+        try (CuttingProxy elsewhere = new CuttingProxy(securePort, InetAddress.getByName("127.0.0.2"))) {
+            Map<String, String> refused = new HashMap<>(options);
+            refused.put(ZooKeeperOptions.CONNECTION_TIMEOUT.name(), REFUSED_WITHIN);
+            assertThatThrownBy(() -> ZkTestSupport.open(elsewhere.connectString(), ZkTestSupport.freshChroot("tls-default-trust"), refused).close())
+                    .isInstanceOf(RegistryUnavailableException.class);
+            // positive control: the JDK's trust store as set trusts the CA, and the name in the certificate is accepted
+            try (ClusterRegistry r = ZkTestSupport.open(secure(), ZkTestSupport.freshChroot("tls-default-trust"), options)) {
+                writeAndReadBack(r, "default-trust", new byte[] {7});
+            }
+        } finally {
+            System.setProperties(saved);
         }
     }
 
