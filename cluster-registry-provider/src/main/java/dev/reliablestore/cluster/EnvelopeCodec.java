@@ -7,6 +7,7 @@ import com.github.luben.zstd.ZstdDecompressCtx;
 import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.cluster.crypto.KeyRing;
 import dev.reliablestore.cluster.geo.SiteEnvelopes;
+import dev.reliablestore.registry.Wtf8;
 
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
@@ -26,7 +27,7 @@ import java.util.zip.CRC32C;
  * offset size
  * 0      1    magic 0xC5
  * 1      1    format (1)
- * 2      1    flags: 1 = compressed, 2 = with dictionary, 4 = encrypted, 8 = stamped
+ * 2      1    flags: 1 = compressed, 2 = with dictionary, 4 = encrypted, 8 = stamped, 16 = exact place
  * 3      8    entity version (big-endian)
  *        4    [compressed] plaintext length
  *        4    [dictionary] dictionary id
@@ -42,6 +43,13 @@ import java.util.zip.CRC32C;
  * another id, a header edited, or any flipped bit fails authentication. The decoder is told the
  * entity's version from its separate version record and refuses an envelope of another version,
  * so an old value replayed in place of the current one is refused too.
+ *
+ * <p>The place's names are UTF-8. A name may hold an unpaired surrogate, which UTF-8 cannot encode
+ * (Java writes {@code ?}), so such a place is written as WTF-8 and flagged "exact place" in the
+ * header — otherwise {@code a\uD800} and {@code a\uDC00} (and {@code a?}) would share one place and
+ * a value could be moved between them. Only ill-formed places carry the flag: every other envelope
+ * is byte for byte what it was before the flag existed. An unflagged value at an ill-formed place
+ * (written before the flag) is read with the old binding until it is saved again.
  *
  * <p>A store of a multi-site deployment stamps its values: the header names the site that holds
  * the value and carries its cross-site stamp (origin site, clock, version vector), both
@@ -62,6 +70,7 @@ final class EnvelopeCodec implements SiteEnvelopes {
     static final int DICTIONARY = 2;
     static final int ENCRYPTED = 4;
     static final int STAMPED = 8;
+    static final int EXACT_PLACE = 16;
     /** The largest stamp carried (a vector of 16 sites with 64-character names fits with room to spare). */
     static final int MAX_STAMP_BYTES = 4096;
     static final int NONCE_BYTES = 12;
@@ -120,6 +129,8 @@ final class EnvelopeCodec implements SiteEnvelopes {
     }
 
     private final byte[] rootBytes;
+    private final byte[] rootExact;
+    private final boolean rootIll;
     private final boolean compress;
     private final CompressionDictionary.Lookup dictionaries;
     private final KeyRing keys;
@@ -150,6 +161,8 @@ final class EnvelopeCodec implements SiteEnvelopes {
             throw new IllegalArgumentException("site name '" + site + "' must be 1 to 255 UTF-8 bytes");
         }
         this.rootBytes = root.getBytes(StandardCharsets.UTF_8);
+        this.rootExact = Wtf8.encode(root);
+        this.rootIll = ill(root);
         this.compress = compress;
         this.dictionaries = dictionaries;
         this.keys = keys;
@@ -283,6 +296,9 @@ final class EnvelopeCodec implements SiteEnvelopes {
         if (stamp != null) {
             flags |= STAMPED;
         }
+        if (ill(type) || ill(id) || rootIll) {
+            flags |= EXACT_PLACE;
+        }
         int headerSize = FIXED_HEADER + ((flags & COMPRESSED) != 0 ? 4 : 0) + ((flags & DICTIONARY) != 0 ? 4 : 0)
                 + (stamp != null ? 1 + bound.length + 2 + stamp.length : 0)
                 + (keys != null ? 1 + activeKeyId.length + NONCE_BYTES : 0);
@@ -307,7 +323,7 @@ final class EnvelopeCodec implements SiteEnvelopes {
             try {
                 Cipher cipher = CIPHER.get();
                 cipher.init(Cipher.ENCRYPT_MODE, keys.key(keys.activeKeyId()), new GCMParameterSpec(TAG_BITS, nonce));
-                cipher.updateAAD(place(type, id));
+                cipher.updateAAD(place(type, id, flags));
                 cipher.updateAAD(out, 0, headerSize);
                 int written = cipher.doFinal(payload, 0, payload.length, out, headerSize);
                 if (written != bodySize) {
@@ -319,7 +335,7 @@ final class EnvelopeCodec implements SiteEnvelopes {
         } else {
             b.put(payload);
             CRC32C crc = new CRC32C();
-            crc.update(place(type, id));
+            crc.update(place(type, id, flags));
             crc.update(out, 0, headerSize + payload.length);
             b.putInt((int) crc.getValue());
         }
@@ -356,7 +372,7 @@ final class EnvelopeCodec implements SiteEnvelopes {
                     + FORMAT + " (was it written by a newer ReliableStore?)");
         }
         int flags = e[2] & 0xFF;
-        if ((flags & ~(COMPRESSED | DICTIONARY | ENCRYPTED | STAMPED)) != 0 || ((flags & DICTIONARY) != 0 && (flags & COMPRESSED) == 0)) {
+        if ((flags & ~(COMPRESSED | DICTIONARY | ENCRYPTED | STAMPED | EXACT_PLACE)) != 0 || ((flags & DICTIONARY) != 0 && (flags & COMPRESSED) == 0)) {
             throw new DataIntegrityException(where + ": envelope flags 0x" + Integer.toHexString(flags) + " are invalid");
         }
         ByteBuffer b = ByteBuffer.wrap(e);
@@ -459,7 +475,7 @@ final class EnvelopeCodec implements SiteEnvelopes {
                 int nonceOffset = h.bodyOffset() - NONCE_BYTES;
                 Cipher cipher = CIPHER.get();
                 cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, e, nonceOffset, NONCE_BYTES));
-                cipher.updateAAD(place(type, id));
+                cipher.updateAAD(place(type, id, h.flags()));
                 cipher.updateAAD(e, 0, h.bodyOffset());
                 payload = cipher.doFinal(e, h.bodyOffset(), e.length - h.bodyOffset());
             } else {
@@ -469,7 +485,7 @@ final class EnvelopeCodec implements SiteEnvelopes {
                 }
                 int end = e.length - 4;
                 CRC32C crc = new CRC32C();
-                crc.update(place(type, id));
+                crc.update(place(type, id, h.flags()));
                 crc.update(e, 0, end);
                 if ((int) crc.getValue() != ByteBuffer.wrap(e, end, 4).getInt()) {
                     throw new DataIntegrityException(where + ": checksum mismatch (value corrupted, truncated or moved from another id)");
@@ -546,12 +562,27 @@ final class EnvelopeCodec implements SiteEnvelopes {
     }
 
     /** root, type and id, each length-prefixed, so that no two places share a byte string. */
-    private byte[] place(String type, String id) {
-        byte[] t = type.getBytes(StandardCharsets.UTF_8);
-        byte[] i = id.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer b = ByteBuffer.allocate(4 + 12 + rootBytes.length + t.length + i.length);
+    private byte[] place(String type, String id, int flags) {
+        boolean exact = (flags & EXACT_PLACE) != 0;
+        byte[] r = exact ? rootExact : rootBytes;
+        byte[] t = exact ? Wtf8.encode(type) : type.getBytes(StandardCharsets.UTF_8);
+        byte[] i = exact ? Wtf8.encode(id) : id.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(4 + 12 + r.length + t.length + i.length);
         b.put((byte) 'R').put((byte) 'S').put((byte) 'v').put((byte) '1');
-        b.putInt(rootBytes.length).put(rootBytes).putInt(t.length).put(t).putInt(i.length).put(i);
+        b.putInt(r.length).put(r).putInt(t.length).put(t).putInt(i.length).put(i);
         return b.array();
+    }
+
+    /** Whether UTF-8 cannot encode the name: it holds an unpaired surrogate. */
+    static boolean ill(String name) {
+        for (int k = 0; k < name.length(); k++) {
+            char c = name.charAt(k);
+            if (Character.isHighSurrogate(c) && k + 1 < name.length() && Character.isLowSurrogate(name.charAt(k + 1))) {
+                k++;
+            } else if (Character.isSurrogate(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 }
