@@ -113,7 +113,7 @@ record SiteState(byte[] value, long hlc, String origin, VersionVector vector) {
      */
     static SiteState after(SiteState current, byte[] value, String site, long hlc) {
         VersionVector base = current == null ? VersionVector.EMPTY : current.vector;
-        return new SiteState(value == null ? null : value.clone(), hlc, site, base.increment(site));
+        return new SiteState(value == null ? null : value.clone(), hlc, site, base.advance(site, hlc));
     }
 
     @Override

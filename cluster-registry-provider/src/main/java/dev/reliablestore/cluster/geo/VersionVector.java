@@ -8,9 +8,17 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * How many writes of each site an entity's state includes. Two states are causally ordered when one
- * vector is at least the other at every site; otherwise they are concurrent — the only case that is
- * a conflict. A per-site counter alone cannot tell site A's fifth write from site B's.
+ * Which writes of each site an entity's state includes: per site, a counter that the site's writes of
+ * the entity raise. Two states are causally ordered when one vector is at least the other at every
+ * site; otherwise they are concurrent — the only case that is a conflict. A per-site counter alone
+ * cannot tell site A's fifth write from site B's.
+ *
+ * <p>A site raises its counter to at least the write's stamp ({@link #advance}), not by one: once a
+ * site has collected an entity's tombstone it no longer knows how far its counter had gone, and a
+ * re-created entity counting from 1 again would look to a site still holding the tombstone (or any
+ * state with a higher count) like an old write it already includes — and a concurrent update there
+ * would then be overwritten without being seen as a conflict. A site's stamps only grow, so its
+ * counter does too, across deletes and collections.
  *
  * <p>Immutable. Sites are few (a vector has one entry per site that ever wrote the entity), so a
  * sorted map is both small and deterministic to encode.
@@ -45,6 +53,19 @@ final class VersionVector {
         requireSite(site);
         TreeMap<String, Long> next = new TreeMap<>(counters);
         next.merge(site, 1L, Long::sum);
+        return new VersionVector(next);
+    }
+
+    /**
+     * This vector with a write of {@code site} stamped {@code stamp}: the site's counter becomes the
+     * stamp, or one more than before if it was already as high (a state written before counters were
+     * stamps, or a stamp of 0 for a value written before sites were configured).
+     */
+    VersionVector advance(String site, long stamp) {
+        requireSite(site);
+        TreeMap<String, Long> next = new TreeMap<>(counters);
+        long before = next.getOrDefault(site, 0L);
+        next.put(site, Math.max(before + 1, stamp));
         return new VersionVector(next);
     }
 

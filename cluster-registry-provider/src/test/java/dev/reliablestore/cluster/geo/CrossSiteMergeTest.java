@@ -51,9 +51,7 @@ class CrossSiteMergeTest {
             long hlc = clock.tick();
             Map<String, SiteState> written = new TreeMap<>();
             values.forEach((id, value) -> {
-                SiteState current = states.get(id);
-                VersionVector base = current == null ? VersionVector.EMPTY : current.vector();
-                SiteState s = new SiteState(value, hlc, name, base.increment(name));
+                SiteState s = SiteState.after(states.get(id), value, name, hlc);
                 states.put(id, s);
                 written.put(id, s);
             });
@@ -211,6 +209,55 @@ class CrossSiteMergeTest {
         assertThat(eu.states).isEqualTo(us.states);
         assertThat(eu.states.get("a").value()).as("the later update beats the earlier concurrent delete").isEqualTo(bytes("v2"));
         assertThat(eu.conflicts).singleElement().satisfies(o -> assertThat(o.loser().deleted()).isTrue());
+    }
+
+    /**
+     * Sites collect tombstones at their own times: the site that deleted may re-create the entity while
+     * another still holds the tombstone. The re-created entity must be newer there, and a concurrent
+     * update of it a conflict at both sites — not an old write the other "already includes", which
+     * would overwrite the update with no event, record or merge.
+     */
+    @Test
+    void anEntityReCreatedAfterItsTombstoneWasCollectedStillConflictsWithConcurrentUpdates() {
+        AtomicLong now = new AtomicLong(1_800_000_000_000L);
+        Site eu = new Site("eu-west", now, 0);
+        Site us = new Site("us-east", now, 0);
+        for (int i = 0; i < 3; i++) {
+            us.receive("a", eu.write(Map.of("a", bytes("v" + i))).get("a"));
+        }
+        Map<String, byte[]> delete = new HashMap<>();
+        delete.put("a", null);
+        us.receive("a", eu.write(delete).get("a"));
+        eu.states.remove("a"); // eu collected the tombstone; us has not yet
+        now.addAndGet(60_000);
+        SiteState recreated = eu.write(Map.of("a", bytes("again"))).get("a");
+        assertThat(CrossSiteMerge.merge(us.states.get("a"), recreated).kind()).isEqualTo(CrossSiteMerge.Kind.APPLIED);
+        us.receive("a", recreated);
+
+        now.addAndGet(1);
+        SiteState atUs = us.write(Map.of("a", bytes("us"))).get("a");
+        now.addAndGet(1);
+        SiteState atEu = eu.write(Map.of("a", bytes("eu"))).get("a");
+        us.receive("a", atEu);
+        eu.receive("a", atUs);
+        assertThat(eu.states).isEqualTo(us.states);
+        assertThat(eu.states.get("a").value()).isEqualTo(bytes("eu"));
+        assertThat(us.conflicts).singleElement().satisfies(o -> {
+            assertThat(o.kind()).isEqualTo(CrossSiteMerge.Kind.CONFLICT_INCOMING_WON);
+            assertThat(o.loser().value()).isEqualTo(bytes("us"));
+        });
+        assertThat(eu.conflicts).singleElement().satisfies(o -> assertThat(o.kind()).isEqualTo(CrossSiteMerge.Kind.CONFLICT_LOCAL_WON));
+    }
+
+    @Test
+    void aCounterGrowsByOneWhereItIsAlreadyPastTheStamp() {
+        VersionVector old = VersionVector.EMPTY.increment("eu").increment("eu"); // a value written before sites were configured: stamp 0
+        assertThat(old.advance("eu", 0).get("eu")).isEqualTo(3);
+        long stamp = HybridClock.pack(1_800_000_000_000L, 5);
+        VersionVector stamped = old.advance("eu", stamp);
+        assertThat(stamped.get("eu")).isEqualTo(stamp);
+        assertThat(stamped.advance("eu", stamp).get("eu")).isEqualTo(stamp + 1);
+        assertThat(VersionVector.decode(ByteBuffer.wrap(stamped.encode()))).isEqualTo(stamped);
     }
 
     @Test

@@ -111,9 +111,11 @@ class LocalWritesTest {
         assertThat(written.values()).extracting(SiteState::hlc).containsOnly(written.get("a").hlc());
         assertThat(written.get("a").hlc()).isGreaterThan(tokyo.hlc());
         assertThat(written.values()).extracting(SiteState::origin).containsOnly("paris");
-        assertThat(written.get("a").vector()).isEqualTo(VersionVector.EMPTY.increment("paris").increment("paris"));
-        assertThat(written.get("b").vector()).isEqualTo(VersionVector.EMPTY.increment("tokyo").increment("paris"));
-        assertThat(written.get("c").vector()).isEqualTo(VersionVector.EMPTY.increment("paris"));
+        // the replaced vector with paris's counter raised to this write's stamp
+        long stamp = written.get("a").hlc();
+        assertThat(written.get("a").vector()).isEqualTo(VersionVector.EMPTY.advance("paris", stamp));
+        assertThat(written.get("b").vector()).isEqualTo(tokyo.vector().advance("paris", stamp));
+        assertThat(written.get("c").vector()).isEqualTo(VersionVector.EMPTY.advance("paris", stamp));
         assertThat(stored()).isEqualTo(written);
         assertThat(registry.getValue(LAYOUT.versions(TYPE), "a").orElseThrow().value().asQword()).isEqualTo(2);
         assertThat(registry.getValue(LAYOUT.versions(TYPE), "b").orElseThrow().value().asQword()).isEqualTo(2);
@@ -172,7 +174,8 @@ class LocalWritesTest {
         commit(again);
         assertThat(registry.getValue(LAYOUT.tombstones(TYPE), "x")).isEmpty();
         assertThat(registry.getValue(LAYOUT.versions(TYPE), "x").orElseThrow().value().asQword()).isEqualTo(1);
-        assertThat(again.written().get("x").vector()).isEqualTo(VersionVector.EMPTY.increment("paris").increment("paris").increment("paris"));
+        assertThat(again.written().get("x").vector()).isEqualTo(VersionVector.EMPTY.advance("paris", again.written().get("x").hlc()));
+        assertThat(again.written().get("x").vector().compare(delete.written().get("x").vector())).isEqualTo(VersionVector.Order.AFTER);
         assertThat(again.written().get("x").hlc()).isGreaterThan(delete.written().get("x").hlc());
     }
 

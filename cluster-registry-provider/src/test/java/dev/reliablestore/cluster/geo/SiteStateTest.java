@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -20,7 +21,9 @@ class SiteStateTest {
         for (SiteState s : new SiteState[]{first, merged, second}) {
             assertThat(SiteState.stamped(s.value(), s.stamp())).isEqualTo(s);
         }
-        assertThat(second.vector().asMap()).containsEntry("tokyo", 2L).containsEntry("sao_paulo-2", 1L);
+        // each site's counter is the stamp of its latest write the state includes
+        assertThat(second.vector().asMap()).containsOnly(Map.entry("tokyo", second.hlc()), Map.entry("sao_paulo-2", merged.vector().get("sao_paulo-2")));
+        assertThat(merged.vector().get("sao_paulo-2")).isGreaterThan(first.hlc());
     }
 
     @Test
