@@ -122,6 +122,31 @@ class EncryptionTest {
         }
     }
 
+    /**
+     * UTF-8 writes {@code x\uD800} as {@code x?}: sealed under that place, the envelope of one opened at
+     * the other. The envelope of {@code x?} written at {@code x\uD800} is also byte for byte what a
+     * build before the exact binding sealed there, so it is refused until re-encryption rebinds it.
+     */
+    @Test
+    void anIdWithAnUnpairedSurrogateIsBoundExactlyAndReencryptRebindsAValueSealedBefore() {
+        Path keys = keyStore("keys.bcfks", "k1");
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir);
+             StoreFactory f = ClusterStoreFactory.onRegistry(encrypted(EmbeddedFixture.config(dir), keys).build(), registry)) {
+            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
+            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+            s.save("x?", Customer.of("Question", 1));
+            s.save("x\uD800", Customer.of("Surrogate", 2));
+            assertThat(s.get("x\uD800").orElseThrow().value().name()).isEqualTo("Surrogate");
+
+            replace(registry, "x\uD800", registry.getValue(CUSTOMERS, "x?").orElseThrow().value().data(), 1);
+            assertThatThrownBy(() -> s.get("x\uD800")).isInstanceOf(DataIntegrityException.class).hasMessageContaining("run reencrypt()");
+            assertThat(s.reencrypt()).isEqualTo(1);
+            assertThat(s.get("x\uD800").orElseThrow().value().name()).isEqualTo("Question");
+            assertThat(s.get("x?").orElseThrow().value().name()).isEqualTo("Question");
+            assertThat(s.reencrypt()).isZero();
+        }
+    }
+
     private static void replace(ClusterRegistry registry, String id, byte[] envelope, long version) {
         registry.commit(WriteBatch.builder().setValue(CUSTOMERS, id, RegistryValue.binary(envelope))
                 .setValue(VERSIONS, id, RegistryValue.qword(version)).build());

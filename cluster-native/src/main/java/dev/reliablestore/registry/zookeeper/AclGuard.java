@@ -4,6 +4,7 @@ import dev.reliablestore.registry.RegistryException;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Op;
+import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.ACL;
 
@@ -212,32 +213,75 @@ final class AclGuard implements AclWalk.Refusal {
                 throw notReadable(marker());
             }
             if (proven(m) && policy.matches(m.acl())) {
-                return replace ? ZkCalls.multi(zk, List.of(Op.setData(marker(), data, -1))).thenApply(r -> null) : CompletableFuture.completedFuture(null);
+                return replace ? settle(zk, List.of(Op.setData(marker(), data, -1)), data, replace, attempts) : CompletableFuture.completedFuture(null);
             }
-            CompletableFuture<List<String>> children = m.code() == KeeperException.Code.NONODE ? CompletableFuture.completedFuture(List.of())
-                    : ZkCalls.getChildren(zk, marker()).thenApply(c -> c == null ? List.<String>of() : c.names());
-            return children.thenCompose(names -> {
+            CompletableFuture<List<String>> below = m.code() == KeeperException.Code.NONODE ? CompletableFuture.completedFuture(List.of())
+                    : descendants(zk, List.of(marker()), new ArrayList<>());
+            return below.thenCompose(paths -> {
                 List<Op> ops = new ArrayList<>();
                 if (m.code() == KeeperException.Code.OK) {
-                    for (String child : names) {
-                        ops.add(Op.delete(marker() + "/" + child, -1));
+                    for (int i = paths.size() - 1; i >= 0; i--) { // deepest first
+                        ops.add(Op.delete(paths.get(i), -1));
                     }
                     ops.add(Op.delete(marker(), m.stat().getVersion()));
                 }
                 ops.add(Op.create(marker(), data, policy.znodeAcl(), CreateMode.PERSISTENT));
                 ops.add(Op.create(owner, new byte[0], policy.znodeAcl(), CreateMode.PERSISTENT));
-                return ZkCalls.multi(zk, ops).<Void>thenApply(r -> null).exceptionallyCompose(t -> {
-                    Throwable cause = ZkCalls.unwrap(t);
-                    // another opener created, replaced or removed the marker since it was read: read it again
-                    boolean raced = cause instanceof ZkCalls.MultiFailure mf && (mf.code == KeeperException.Code.NODEEXISTS
-                            || mf.code == KeeperException.Code.NONODE || mf.code == KeeperException.Code.NOTEMPTY
-                            || mf.code == KeeperException.Code.BADVERSION);
-                    if (raced && attempts > 1) {
-                        return writeMarker(zk, data, replace, attempts - 1);
-                    }
-                    return CompletableFuture.failedFuture(cause instanceof ZkCalls.MultiFailure mf ? KeeperException.create(mf.code, marker()) : cause);
-                });
+                return settle(zk, ops, data, replace, attempts);
             });
+        });
+    }
+
+    /** Runs the marker's {@code multi}; a race with another opener reads the marker again, anything else names the znode that failed. */
+    private CompletableFuture<Void> settle(ZooKeeper zk, List<Op> ops, byte[] data, boolean replace, int attempts) {
+        return ZkCalls.multi(zk, ops).<Void>thenApply(r -> null).exceptionallyCompose(t -> {
+            Throwable cause = ZkCalls.unwrap(t);
+            if (!(cause instanceof ZkCalls.MultiFailure mf)) {
+                return CompletableFuture.failedFuture(cause);
+            }
+            // another opener created, replaced or removed the marker since it was read: read it again
+            boolean raced = mf.code == KeeperException.Code.NODEEXISTS || mf.code == KeeperException.Code.NONODE
+                    || mf.code == KeeperException.Code.NOTEMPTY || mf.code == KeeperException.Code.BADVERSION;
+            if (raced && attempts > 1) {
+                return writeMarker(zk, data, replace, attempts - 1);
+            }
+            String failed = marker();
+            for (int i = 0; i < mf.results.size() && i < ops.size(); i++) {
+                if (mf.results.get(i) instanceof OpResult.ErrorResult err && err.getErr() == mf.code.intValue()) {
+                    failed = ops.get(i).getPath();
+                    break;
+                }
+            }
+            return CompletableFuture.failedFuture(KeeperException.create(mf.code, failed));
+        });
+    }
+
+    /** Every znode below {@code level}'s, level by level (bounded: below the marker there is one znode unless someone planted more). */
+    private CompletableFuture<List<String>> descendants(ZooKeeper zk, List<String> level, List<String> found) {
+        if (level.isEmpty()) {
+            return CompletableFuture.completedFuture(found);
+        }
+        List<CompletableFuture<ZkCalls.Children>> answers = new ArrayList<>();
+        for (String p : level) {
+            answers.add(ZkCalls.getChildren(zk, p));
+        }
+        return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenCompose(v -> {
+            List<String> next = new ArrayList<>();
+            for (int i = 0; i < level.size(); i++) {
+                ZkCalls.Children c = answers.get(i).join();
+                if (c != null) {
+                    for (String name : c.names()) {
+                        next.add(level.get(i) + "/" + name);
+                    }
+                }
+            }
+            found.addAll(next);
+            if (found.size() > UNVERIFIED_WALK_LIMIT) {
+                throw new ZooKeeperAclException("the ACL-verified marker " + marker() + " of " + options.redactedUri() + " has more than "
+                        + UNVERIFIED_WALK_LIMIT + " znodes below it, which this library never creates; delete it (as its owner or a"
+                        + " ZooKeeper super user) and run zk secure", marker(), null, policy.expected());
+            }
+            return descendants(zk, next, found);
         });
     }
 

@@ -17,6 +17,8 @@ import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -234,12 +236,14 @@ class ZooKeeperAclTest {
 
     /**
      * The squatter writes a store open, plants the marker with alice's ACL and record, then narrows
-     * the ACLs of the znodes an open checks. Its ACL and record are right; only the proof of who
-     * created it (a child, which only alice may add) is missing. With {@code sasl} or {@code x509} the
-     * id in the ACL is a public name; here the squatter is simply given alice's digest id.
+     * the ACLs of the znodes an open checks. With {@code sasl} or {@code x509} the id in the ACL is a
+     * public name; here the squatter is simply given alice's digest id. Planted with alice's ACL, the
+     * marker can get no child; planted open with a child (and a grandchild) and then narrowed, its ACL
+     * version tells. Either way only the proof of who created it is missing.
      */
-    @Test
-    void aMarkerPlantedByAClientWithoutTheCredentialsDoesNotStandForTheSubtree() throws Exception {
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aMarkerPlantedByAClientWithoutTheCredentialsDoesNotStandForTheSubtree(boolean withChildren) throws Exception {
         String chroot = ZkTestSupport.freshChroot("forged");
         String marker = chroot + "/" + AclGuard.MARKER;
         String entity = chroot + "/data/k/=v";
@@ -248,15 +252,23 @@ class ZooKeeperAclTest {
         }
         // not List.of: ZooKeeper asks the list contains(null)
         List<ACL> alices = Collections.singletonList(new ACL(ZooDefs.Perms.ALL, new Id("digest", DigestAuthenticationProvider.generateDigest(DIGEST))));
+        byte[] record = "format=2\nscheme=digest\nidentity=alice\n".getBytes(StandardCharsets.UTF_8);
         try (ZooKeeper squatter = plain(null)) {
-            squatter.create(marker, "format=2\nscheme=digest\nidentity=alice\n".getBytes(StandardCharsets.UTF_8), alices, CreateMode.PERSISTENT);
-            List<String> fixed = new ArrayList<>(AclGuard.fixedZnodes(new ZnodeLayout(chroot)));
-            Collections.reverse(fixed); // children first: once a parent is narrowed the squatter cannot reach below it
-            for (String z : fixed) {
+            List<String> narrowed = new ArrayList<>(AclGuard.fixedZnodes(new ZnodeLayout(chroot)));
+            if (withChildren) {
+                squatter.create(marker, record, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                squatter.create(marker + "/" + AclGuard.OWNER, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                squatter.create(marker + "/" + AclGuard.OWNER + "/deeper", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                narrowed.add(marker);
+            } else {
+                squatter.create(marker, record, alices, CreateMode.PERSISTENT);
+                assertThatThrownBy(() -> squatter.create(marker + "/" + AclGuard.OWNER, new byte[0], alices, CreateMode.PERSISTENT))
+                        .isInstanceOf(KeeperException.NoAuthException.class);
+            }
+            Collections.reverse(narrowed); // children first: once a parent is narrowed the squatter cannot reach below it
+            for (String z : narrowed) {
                 squatter.setACL(z, alices, -1);
             }
-            assertThatThrownBy(() -> squatter.create(marker + "/" + AclGuard.OWNER, new byte[0], alices, CreateMode.PERSISTENT))
-                    .isInstanceOf(KeeperException.NoAuthException.class);
         }
         assertThatThrownBy(() -> ZkTestSupport.open(server.getConnectString(), chroot, "digest", DIGEST))
                 .isInstanceOfSatisfying(ZooKeeperAclException.class, e -> assertThat(e.znode()).isEqualTo(marker))
@@ -274,6 +286,7 @@ class ZooKeeperAclTest {
         try (ZooKeeper anonymous = plain(null); ZooKeeper alice = plain(DIGEST)) {
             assertClosed(anonymous, chroot, entity, marker);
             assertThat(alice.getChildren(marker, false)).containsExactly(AclGuard.OWNER);
+            assertThat(alice.getChildren(marker + "/" + AclGuard.OWNER, false)).isEmpty();
             assertThat(new String(alice.getData(marker, false, null), StandardCharsets.UTF_8)).contains("verifiedBy=zk secure");
         }
     }
