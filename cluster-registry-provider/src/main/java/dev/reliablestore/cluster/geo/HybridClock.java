@@ -40,6 +40,11 @@ final class HybridClock {
         this.maxSkewMillis = maxSkew.toMillis();
     }
 
+    /** How far ahead of this site's wall clock a remote timestamp may be, in ms. */
+    long maxSkewMillis() {
+        return maxSkewMillis;
+    }
+
     /** The wall clock this clock follows, in ms. */
     long wallMillis() {
         return wallMillis.getAsLong();

@@ -199,7 +199,13 @@ final class SiteTranslator implements SiteShipper.Translator {
             if (local.state() != null && local.state().hlc() != 0) {
                 clock.observe(local.state().hlc(), local.state().origin());
             }
-            if (local.state() == null && windowMillis != Long.MAX_VALUE) {
+            SiteState held = local.state();
+            if (held != null && held.deleted() && collectible(held)) {
+                // merged as at a site that already collected it: no conflict with a delete every site has forgotten
+                // or will, whose vector a site that re-created the entity since no longer knows
+                held = null;
+            }
+            if (held == null && windowMillis != Long.MAX_VALUE) {
                 long age = wallMillis.getAsLong() - HybridClock.physical(incoming.hlc());
                 if (age > windowMillis) {
                     // the target holds nothing of it: perhaps because it collected the tombstone of a
@@ -209,7 +215,7 @@ final class SiteTranslator implements SiteShipper.Translator {
                             + " ms) during which tombstones are kept; resync site " + at.site() + " from another site");
                 }
             }
-            CrossSiteMerge.Outcome merged = CrossSiteMerge.merge(local.state(), incoming);
+            CrossSiteMerge.Outcome merged = CrossSiteMerge.merge(held, incoming);
             if (!merged.changed(local.state())) {
                 continue;
             }
@@ -230,6 +236,12 @@ final class SiteTranslator implements SiteShipper.Translator {
             out.addAll(kept); // a group of several batches that does not fit is split by the shipper first
         }
         return out;
+    }
+
+    /** A tombstone {@link TombstoneCollector} removes: older than the window plus the maximum clock skew. */
+    private boolean collectible(SiteState tombstone) {
+        return windowMillis != Long.MAX_VALUE
+                && HybridClock.physical(tombstone.hlc()) < wallMillis.getAsLong() - windowMillis - clock.maxSkewMillis();
     }
 
     /**

@@ -231,6 +231,48 @@ class SiteTranslatorTest {
         }
     }
 
+    /**
+     * Sites collect tombstones at their own times. Paris deleted an entity both sites wrote, collected
+     * the tombstone, and re-created the entity (its vector no longer knows tokyo's write); tokyo still
+     * holds the tombstone, past the window. The re-creation lands there as at a site that collected
+     * it: applied, and no conflict with a delete both sides forgot or will forget.
+     */
+    @Test
+    void anEntityReCreatedWhereItsTombstoneWasCollectedLandsWithoutAConflictWhereItWasNotYet() {
+        Site paris = site("paris");
+        Site tokyo = site("tokyo");
+        save(tokyo, "x", "{\"v\":1}");
+        SiteShipper toParis = windowed(tokyo, paris);
+        try {
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(content(paris).get("x")).isEqualTo("{\"v\":1}"));
+        } finally {
+            toParis.close();
+        }
+        paris.wall.addAndGet(10);
+        delete(paris, "x");
+        SiteShipper toTokyo = windowed(paris, tokyo);
+        try {
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(content(tokyo).get("x")).isEqualTo("(deleted)"));
+        } finally {
+            toTokyo.close();
+        }
+        long later = Duration.ofMinutes(11).toMillis();
+        paris.wall.addAndGet(later);
+        tokyo.wall.addAndGet(later);
+        paris.registry.commit(WriteBatch.builder().deleteValue(LAYOUT.tombstones(TYPE), "x").build()); // paris's collector ran, tokyo's not yet
+        save(paris, "x", "{\"v\":2}");
+        conflicts.clear();
+        SiteShipper again = windowed(paris, tokyo);
+        try {
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(content(tokyo).get("x")).isEqualTo("{\"v\":2}"));
+            assertThat(again.failure()).isNull();
+        } finally {
+            again.close();
+        }
+        assertThat(conflicts).isEmpty();
+        assertThat(states(tokyo.registry, tokyo.states).get("x")).isEqualTo(states(paris.registry, paris.states).get("x"));
+    }
+
     /** A shipper whose translator keeps tombstones for a window of 10 minutes. */
     private SiteShipper windowed(Site from, Site to) {
         SiteTranslator t = new SiteTranslator(from.states, to.registry, to.states, from.clock, from.wall::get, Duration.ofMinutes(10),
