@@ -36,7 +36,7 @@ final class ZkCommand implements Callable<Integer> {
                     "Example: reliablestore zk secure --store zookeeper://zk1:2181/reliablestore --registry-secret-env digest=ZK_DIGEST --dry-run"},
             exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:secured (or, with --dry-run, nothing to change)",
                     "1:a znode's ACL cannot be read or set with these credentials, no such chroot, or ZooKeeper unreachable",
-                    "2:bad usage (not a zookeeper:// store, no digest credentials)", "3:--dry-run found znodes to change"})
+                    "2:bad usage (not a zookeeper:// store, no digest credentials)", "3:--dry-run found znodes to change, or no marker that stands for the subtree"})
     static final class Secure implements Callable<Integer> {
 
         @Spec
@@ -80,7 +80,7 @@ final class ZkCommand implements Callable<Integer> {
                 }
                 out.println(Json.write(Json.object("store", r.store(), "chroot", r.chroot(), "acl", r.acl(), "dryRun", r.dryRun(),
                         "passes", passes, "changed", r.changed(), "changes", changes, "unlisted", r.unlisted(), "marker", r.marker(),
-                        "markerWritten", r.markerWritten())));
+                        "markerStood", r.markerStood(), "markerWritten", r.markerWritten())));
             } else {
                 int shown = Math.min(SHOWN, r.changes().size());
                 for (ZooKeeperSecure.Change c : r.changes().subList(0, shown)) {
@@ -96,6 +96,10 @@ final class ZkCommand implements Callable<Integer> {
                 if (r.unlisted() > 0) {
                     out.println(r.unlisted() + " znode(s) grant no READ, so their children were not listed; zk secure lists them once it has set their ACL");
                 }
+                if (r.dryRun() && !r.markerStood()) {
+                    out.println("the marker " + r.marker() + " is missing or does not prove who wrote it: zk secure writes it (until then an open"
+                            + " of " + r.chroot() + " with data is refused)");
+                }
                 if (r.dryRun()) {
                     out.println("dry run: " + (r.changed() == 0 ? "every znode of " + r.chroot() + " carries " + r.acl()
                             : r.changed() + " znode(s) of " + r.chroot() + " would get " + r.acl()) + "; nothing was written");
@@ -104,7 +108,7 @@ final class ZkCommand implements Callable<Integer> {
                 }
             }
             out.flush();
-            return r.dryRun() && (r.changed() > 0 || r.unlisted() > 0) ? ExitCodes.CHECK_FAILED : ExitCodes.OK;
+            return r.dryRun() && (r.changed() > 0 || r.unlisted() > 0 || !r.markerStood()) ? ExitCodes.CHECK_FAILED : ExitCodes.OK;
         }
     }
 }

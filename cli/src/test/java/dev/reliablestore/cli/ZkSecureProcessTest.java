@@ -81,6 +81,7 @@ class ZkSecureProcessTest {
         assertThat(d.get("changed").asInt()).isEqualTo(znodes);
         assertThat(d.get("dryRun").asBoolean()).isTrue();
         assertThat(d.get("markerWritten").asBoolean()).isFalse();
+        assertThat(d.get("markerStood").asBoolean()).isFalse();
         assertThat(d.get("acl").asText()).isEqualTo("[digest:ops cdrwa]");
         assertThat(d.get("changes").get(0).get("znode").asText()).isEqualTo("/secured");
         assertThat(d.get("changes").get(0).get("acl").asText()).isEqualTo("[world:anyone cdrwa]");
@@ -97,6 +98,9 @@ class ZkSecureProcessTest {
                 .contains("pass 2: checked " + znodes + " znodes, changed 0")
                 .contains("secured /secured of " + store + ": every znode carries [digest:ops cdrwa]; marker /secured/acl-verified written");
         assertThat(secured.out() + secured.err() + dry.out() + dry.err()).doesNotContain("ops-secret");
+        CliProcess.Result check = cli.run("zk", "secure", "--store", store, "--registry-secret-env", "digest=ZK_DIGEST", "--dry-run");
+        assertThat(check.exitCode()).as(check.toString()).isZero();
+        assertThat(check.out()).contains("dry run: every znode of /secured carries [digest:ops cdrwa]").doesNotContain("marker");
 
         try (StoreFactory f = TestStores.cluster(store + "?digest=" + DIGEST)) {
             assertThat(f.store("Customer", JsonNode.class).get("C-1").orElseThrow().value().get("name").asText()).isEqualTo("Acme");

@@ -181,6 +181,27 @@ final class AclGuard implements AclWalk.Refusal {
     }
 
     /**
+     * Whether the marker stands for the subtree as an open checks it: there, with the policy's ACL,
+     * proven ({@link #proven}) and recording the configured scheme and identity.
+     */
+    CompletableFuture<Boolean> markerStands(ZooKeeper zk) {
+        CompletableFuture<AclWalk.AclAnswer> acl = AclWalk.getAcl(zk, marker());
+        CompletableFuture<ZkCalls.NodeData> data = ZkCalls.getData(zk, marker()).handle((d, t) -> {
+            if (t == null || ZkCalls.unwrap(t) instanceof KeeperException.NoAuthException) {
+                return d;
+            }
+            throw new CompletionException(ZkCalls.unwrap(t));
+        });
+        return acl.thenCombine(data, (a, d) -> {
+            if (!proven(a) || !policy.matches(a.acl()) || d == null) {
+                return false;
+            }
+            Map<String, String> record = parse(d.data());
+            return policy.scheme().equals(record.get("scheme")) && policy.identity().equals(record.get("identity"));
+        });
+    }
+
+    /**
      * A marker the configured identity wrote: its ACL (already compared with the policy's) never
      * changed since it was created, and it has a child, which only that identity could create.
      */

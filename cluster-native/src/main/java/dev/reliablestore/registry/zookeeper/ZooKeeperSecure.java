@@ -55,10 +55,13 @@ public final class ZooKeeperSecure {
      * @param changes       the first {@link #MAX_LISTED} changed znodes, over all passes
      * @param unlisted      znodes whose children the last pass could not list (their ACL grants no READ; a dry run only)
      * @param marker        the marker's path
+     * @param markerStood   whether, before this run, the marker stood for the subtree (present, with the
+     *                      configured ACL and identity, and proving that identity wrote it); opening a
+     *                      chroot with data needs it
      * @param markerWritten whether the marker was written
      */
     public record Result(String store, String chroot, String acl, boolean dryRun, List<Pass> passes, List<Change> changes, int unlisted,
-                         String marker, boolean markerWritten) {
+                         String marker, boolean markerStood, boolean markerWritten) {
         public Result {
             passes = List.copyOf(passes);
             changes = List.copyOf(changes);
@@ -125,6 +128,7 @@ public final class ZooKeeperSecure {
                 throw new RegistryException("ZooKeeper has no chroot " + layout.chroot + " for " + o.redactedUri()
                         + ": nothing to secure (opening the store creates it with the configured ACL)");
             }
+            boolean markerStood = retrying(o, zk, connection, deadline, () -> guard.markerStands(zk).get());
             List<Pass> passes = new ArrayList<>();
             List<Change> changes = new ArrayList<>();
             int unlisted = 0;
@@ -151,7 +155,8 @@ public final class ZooKeeperSecure {
                 int checked = passes.get(passes.size() - 1).checked();
                 retrying(o, zk, connection, deadline, () -> guard.writeMarker(zk, "zk secure", checked, true).get());
             }
-            return new Result(o.redactedUri(), layout.chroot, policy.expected(), dryRun, passes, changes, unlisted, guard.marker(), !dryRun);
+            return new Result(o.redactedUri(), layout.chroot, policy.expected(), dryRun, passes, changes, unlisted, guard.marker(), markerStood,
+                    !dryRun);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new RegistryUnavailableException("interrupted while securing " + o.redactedUri(), e);

@@ -232,6 +232,7 @@ class ZooKeeperAclTest {
         }
         assertThatThrownBy(() -> ZkTestSupport.open(server.getConnectString(), chroot, "digest", DIGEST))
                 .isInstanceOf(ZooKeeperAclException.class).hasMessageContaining("records digest:bob, not the configured digest:alice");
+        assertThat(secure(chroot, true).markerStood()).isFalse();
     }
 
     /**
@@ -277,9 +278,14 @@ class ZooKeeperAclTest {
             // what the refusal protects: the entity the squatter left open
             anonymous.setData(entity, anonymous.getData(entity, false, null), -1);
         }
+        assertThat(secure(chroot, true).markerStood()).isFalse();
 
         ZooKeeperSecure.Result secured = secure(chroot, false);
+        assertThat(secured.markerStood()).isFalse();
         assertThat(secured.changes()).extracting(ZooKeeperSecure.Change::znode).contains(entity).doesNotContain(marker);
+        ZooKeeperSecure.Result after = secure(chroot, true);
+        assertThat(after.markerStood()).isTrue();
+        assertThat(after.changed()).isZero();
         try (ClusterRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, "digest", DIGEST)) {
             assertThat(r.getValue(RegistryPath.of("k"), "v").orElseThrow().value().asSz()).isEqualTo("planted");
         }
