@@ -74,7 +74,8 @@ public final class Wtf8 {
         return -1;
     }
 
-    private static boolean hasUnpairedSurrogate(String s) {
+    /** Whether UTF-8 cannot encode {@code s}: it holds an unpaired surrogate (then {@link #encode} differs from UTF-8). */
+    public static boolean hasUnpairedSurrogate(String s) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {

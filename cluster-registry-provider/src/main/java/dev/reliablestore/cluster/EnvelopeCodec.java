@@ -599,14 +599,6 @@ final class EnvelopeCodec implements SiteEnvelopes {
 
     /** Whether UTF-8 cannot encode the name: it holds an unpaired surrogate. */
     static boolean ill(String name) {
-        for (int k = 0; k < name.length(); k++) {
-            char c = name.charAt(k);
-            if (Character.isHighSurrogate(c) && k + 1 < name.length() && Character.isLowSurrogate(name.charAt(k + 1))) {
-                k++;
-            } else if (Character.isSurrogate(c)) {
-                return true;
-            }
-        }
-        return false;
+        return Wtf8.hasUnpairedSurrogate(name);
     }
 }

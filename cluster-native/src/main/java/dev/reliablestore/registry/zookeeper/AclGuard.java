@@ -282,14 +282,10 @@ final class AclGuard implements AclWalk.Refusal {
         if (level.isEmpty()) {
             return CompletableFuture.completedFuture(found);
         }
-        List<CompletableFuture<ZkCalls.Children>> answers = new ArrayList<>();
-        for (String p : level) {
-            answers.add(ZkCalls.getChildren(zk, p));
-        }
-        return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenCompose(v -> {
+        return ZkCalls.getChildrenAll(zk, level).thenCompose(answers -> {
             List<String> next = new ArrayList<>();
             for (int i = 0; i < level.size(); i++) {
-                ZkCalls.Children c = answers.get(i).join();
+                ZkCalls.Children c = answers.get(i);
                 if (c != null) {
                     for (String name : c.names()) {
                         next.add(level.get(i) + "/" + name);

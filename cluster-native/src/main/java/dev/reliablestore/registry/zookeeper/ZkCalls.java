@@ -116,6 +116,21 @@ final class ZkCalls {
         return f;
     }
 
+    /** The children of each path, asked for at once (one pipelined round trip); null for a path that does not exist. */
+    static CompletableFuture<List<Children>> getChildrenAll(ZooKeeper zk, List<String> paths) {
+        List<CompletableFuture<Children>> reads = new java.util.ArrayList<>(paths.size());
+        for (String p : paths) {
+            reads.add(getChildren(zk, p));
+        }
+        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            List<Children> answers = new java.util.ArrayList<>(reads.size());
+            for (CompletableFuture<Children> r : reads) {
+                answers.add(r.join());
+            }
+            return answers;
+        });
+    }
+
     /** Completes with the results, or exceptionally with {@link MultiFailure} or a {@link KeeperException}. */
     static CompletableFuture<List<OpResult>> multi(ZooKeeper zk, List<Op> ops) {
         return multi(zk, ops, r -> { });

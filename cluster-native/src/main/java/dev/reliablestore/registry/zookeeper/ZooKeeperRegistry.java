@@ -1118,15 +1118,11 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         if (level.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
-        List<CompletableFuture<ZkCalls.Children>> reads = new ArrayList<>();
-        for (String p : level) {
-            reads.add(ZkCalls.getChildren(zk, p));
-        }
-        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenCompose(v -> {
+        return ZkCalls.getChildrenAll(zk, level).thenCompose(reads -> {
             List<String> next = new ArrayList<>();
             for (int i = 0; i < level.size(); i++) {
                 String p = level.get(i);
-                ZkCalls.Children ch = reads.get(i).join();
+                ZkCalls.Children ch = reads.get(i);
                 if (ch == null) {
                     // gone since the first round: planning deletes it anyway and the multi fails, then we re-plan
                     snapshot.computeIfPresent(p, (k, old) -> new BatchPlanner.SnapNode(old.stat(), old.data(), List.of()));
