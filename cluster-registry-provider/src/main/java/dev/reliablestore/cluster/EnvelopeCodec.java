@@ -48,10 +48,10 @@ import java.util.zip.CRC32C;
  * (Java writes {@code ?}), so such a place is written as WTF-8 and flagged "exact place" in the
  * header — otherwise {@code a\uD800} and {@code a\uDC00} (and {@code a?}) would share one place and
  * a value could be moved between them. Only ill-formed places carry the flag: every other envelope
- * is byte for byte what it was before the flag existed. An encrypted envelope at an ill-formed place
- * without the flag (sealed before it existed, or moved there from a look-alike id) is refused; only
- * re-encryption opens it, and rewrites it flagged. A checksummed (unencrypted) one is read as before:
- * a CRC detects damage, not forgery.
+ * is byte for byte what it was before the flag existed. An unflagged envelope at an ill-formed place
+ * is read with the UTF-8 place, so that values sealed before the flag existed stay readable; the
+ * price is that a value of the look-alike id with {@code ?} for each unpaired surrogate (whose
+ * envelope is never flagged) still opens there.
  *
  * <p>A store of a multi-site deployment stamps its values: the header names the site that holds
  * the value and carries its cross-site stamp (origin site, clock, version vector), both
@@ -452,22 +452,6 @@ final class EnvelopeCodec implements SiteEnvelopes {
     /** {@link #decode}, keeping the stamp. */
     @Override
     public Opened open(String type, String id, long expectedVersion, byte[] e) {
-        return open(type, id, expectedVersion, e, false);
-    }
-
-    /**
-     * Whether an encrypted envelope at this place was sealed with the UTF-8 place although the place
-     * holds an unpaired surrogate (before {@link #EXACT_PLACE}): it opens only for re-encryption.
-     */
-    boolean needsRebinding(String type, String id, Header h) {
-        return h.encrypted() && (h.flags() & EXACT_PLACE) == 0 && (ill(type) || ill(id) || rootIll);
-    }
-
-    /**
-     * {@link #open}; with {@code legacyPlace}, also an envelope that {@link #needsRebinding} — for
-     * re-encryption only, which rewrites it bound exactly.
-     */
-    Opened open(String type, String id, long expectedVersion, byte[] e, boolean legacyPlace) {
         String where = type + "/" + id;
         try {
             Header h = header(e, where);
@@ -489,12 +473,6 @@ final class EnvelopeCodec implements SiteEnvelopes {
                 if (key == null) {
                     throw new DataIntegrityException(where + ": value is encrypted with key id \"" + h.keyId()
                             + "\", which is not among the configured keys " + keys.keyIds());
-                }
-                if (!legacyPlace && needsRebinding(type, id, h)) {
-                    // an unflagged envelope opens at every id UTF-8 writes alike ('?' for each unpaired surrogate)
-                    throw new DataIntegrityException(where + ": the value was sealed before ids with unpaired surrogates were bound to"
-                            + " their place exactly, so it may have been moved here from an id UTF-8 writes alike; run reencrypt() once to"
-                            + " rebind such values");
                 }
                 int nonceOffset = h.bodyOffset() - NONCE_BYTES;
                 Cipher cipher = CIPHER.get();

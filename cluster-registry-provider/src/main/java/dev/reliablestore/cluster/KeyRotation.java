@@ -39,10 +39,7 @@ final class KeyRotation {
         this.onRetry = onRetry;
     }
 
-    /**
-     * Rewrites every envelope not encrypted with the active key, and every one sealed before its place
-     * (an id with an unpaired surrogate) was bound exactly; returns how many were rewritten.
-     */
+    /** Rewrites every envelope not encrypted with the active key; returns how many were rewritten. */
     long reencrypt(String store) {
         if (!envelopes.encrypts()) {
             throw new IllegalStateException("encryption is not enabled for " + store + "; there is nothing to re-encrypt with");
@@ -54,10 +51,10 @@ final class KeyRotation {
             String id = stored.getKey();
             Stored s = stored.getValue();
             EnvelopeCodec.Header h = EnvelopeCodec.header(s.envelope(), records.where(id));
-            if (h.encrypted() && active.equals(h.keyId()) && !envelopes.needsRebinding(type, id, h)) {
+            if (h.encrypted() && active.equals(h.keyId())) {
                 continue;
             }
-            SiteEnvelopes.Opened opened = h.encrypted() ? envelopes.open(type, id, s.version(), s.envelope(), true)
+            SiteEnvelopes.Opened opened = h.encrypted() ? envelopes.open(type, id, s.version(), s.envelope())
                     : new EnvelopeCodec(factory.layout().root().toString(), false, factory.dictionaries(), null)
                     .open(type, id, s.version(), s.envelope());
             byte[] plain = opened.json();
@@ -86,12 +83,12 @@ final class KeyRotation {
             String id = t.getKey();
             byte[] sealed = t.getValue().value().asBinary();
             EnvelopeCodec.Header h = EnvelopeCodec.header(sealed, records.where(id) + " (tombstone)");
-            if (h.encrypted() && active.equals(h.keyId()) && !envelopes.needsRebinding(type, id, h)) {
+            if (h.encrypted() && active.equals(h.keyId())) {
                 continue;
             }
             SiteEnvelopes.Opened opened = (h.encrypted() ? envelopes
                     : new EnvelopeCodec(factory.layout().root().toString(), false, null, null))
-                    .open(type, id, StorageLayout.TOMBSTONE_VERSION, sealed, true);
+                    .open(type, id, StorageLayout.TOMBSTONE_VERSION, sealed);
             EnvelopeCodec.Encoded enc = envelopes.encodeBound(type, id, StorageLayout.TOMBSTONE_VERSION, opened.json(), h.site(),
                     opened.stamp());
             WriteBatch b = WriteBatch.builder().requireRevision(records.tombstonesKey(), id, t.getValue().revision())
