@@ -253,7 +253,10 @@ final class SiteResync {
                 if (only.containsKey(id) && !only.get(id).equals(current.state())) {
                     continue;
                 }
-                CrossSiteMerge.Outcome merged = CrossSiteMerge.merge(current.state(), states.get(id));
+                // as shipping does (windowMillis here holds the skew too): a later write meets a tombstone past collection as at a
+                // site that collected it
+                SiteState held = SiteTranslator.pastCollection(current.state(), states.get(id), wallMillis.getAsLong(), windowMillis, 0);
+                CrossSiteMerge.Outcome merged = CrossSiteMerge.merge(held, states.get(id));
                 if (merged.changed(current.state())) {
                     EntityStates.Written w = target.write(commands, type, id, merged.state(), current);
                     if (merged.conflict()) {

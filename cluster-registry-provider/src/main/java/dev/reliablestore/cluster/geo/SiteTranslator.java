@@ -199,12 +199,7 @@ final class SiteTranslator implements SiteShipper.Translator {
             if (local.state() != null && local.state().hlc() != 0) {
                 clock.observe(local.state().hlc(), local.state().origin());
             }
-            SiteState held = local.state();
-            if (held != null && held.deleted() && collectible(held)) {
-                // merged as at a site that already collected it: no conflict with a delete every site has forgotten
-                // or will, whose vector a site that re-created the entity since no longer knows
-                held = null;
-            }
+            SiteState held = pastCollection(local.state(), incoming, wallMillis.getAsLong(), windowMillis, clock.maxSkewMillis());
             if (held == null && windowMillis != Long.MAX_VALUE) {
                 long age = wallMillis.getAsLong() - HybridClock.physical(incoming.hlc());
                 if (age > windowMillis) {
@@ -238,10 +233,20 @@ final class SiteTranslator implements SiteShipper.Translator {
         return out;
     }
 
-    /** A tombstone {@link TombstoneCollector} removes: older than the window plus the maximum clock skew. */
-    private boolean collectible(SiteState tombstone) {
-        return windowMillis != Long.MAX_VALUE
-                && HybridClock.physical(tombstone.hlc()) < wallMillis.getAsLong() - windowMillis - clock.maxSkewMillis();
+    /**
+     * The state to merge {@code incoming} with: {@code held}, or null when it is a tombstone
+     * {@link TombstoneCollector} removes (older than the window plus the maximum skew) and the
+     * incoming write is later — merged as at a site that already collected it, with no conflict with a
+     * delete every site has forgotten or will (a site that re-created the entity since no longer knows
+     * the tombstone's vector). A write it beats meets it as ever.
+     *
+     * @param windowMillis the window alone, or {@link Long#MAX_VALUE} when tombstones are kept for good
+     */
+    static SiteState pastCollection(SiteState held, SiteState incoming, long wallMillis, long windowMillis, long maxSkewMillis) {
+        if (held == null || !held.deleted() || windowMillis == Long.MAX_VALUE || incoming.compareStamp(held) <= 0) {
+            return held;
+        }
+        return HybridClock.physical(held.hlc()) < wallMillis - windowMillis - maxSkewMillis ? null : held;
     }
 
     /**

@@ -249,6 +249,25 @@ class CrossSiteMergeTest {
         assertThat(eu.conflicts).singleElement().satisfies(o -> assertThat(o.kind()).isEqualTo(CrossSiteMerge.Kind.CONFLICT_LOCAL_WON));
     }
 
+    /** Only a later write sets a tombstone past collection aside; an older one meets it as ever (it loses, or was included). */
+    @Test
+    void aTombstonePastCollectionIsSetAsideOnlyForALaterWrite() {
+        long wall = 1_800_000_000_000L;
+        long window = Duration.ofMinutes(10).toMillis();
+        long skew = MAX_SKEW.toMillis();
+        long collectible = wall - window - skew - 1;
+        SiteState tombstone = new SiteState(null, HybridClock.pack(collectible, 0), "eu-west", VersionVector.EMPTY.advance("eu-west", 1));
+        SiteState later = new SiteState(bytes("v"), HybridClock.pack(wall, 0), "us-east", VersionVector.EMPTY.advance("us-east", 2));
+        SiteState older = new SiteState(bytes("v"), HybridClock.pack(collectible - 1, 0), "us-east", VersionVector.EMPTY.advance("us-east", 3));
+        assertThat(SiteTranslator.pastCollection(tombstone, later, wall, window, skew)).isNull();
+        assertThat(SiteTranslator.pastCollection(tombstone, older, wall, window, skew)).isSameAs(tombstone);
+        assertThat(SiteTranslator.pastCollection(tombstone, later, wall, Long.MAX_VALUE, skew)).as("kept for good").isSameAs(tombstone);
+        assertThat(SiteTranslator.pastCollection(tombstone, later, collectible + window + skew, window, skew)).as("not yet past")
+                .isSameAs(tombstone);
+        SiteState value = new SiteState(bytes("old"), HybridClock.pack(collectible, 0), "eu-west", VersionVector.EMPTY.advance("eu-west", 1));
+        assertThat(SiteTranslator.pastCollection(value, later, wall, window, skew)).as("a value, not a tombstone").isSameAs(value);
+    }
+
     @Test
     void aCounterGrowsByOneWhereItIsAlreadyPastTheStamp() {
         VersionVector old = VersionVector.EMPTY.increment("eu").increment("eu"); // a value written before sites were configured: stamp 0

@@ -103,6 +103,36 @@ class StaleEntitiesResyncTest {
         assertThat(content(paris)).containsEntry("ghost", "{\"n\":5}");
     }
 
+    /**
+     * Paris wrote an entity, lima deleted it and, a window later, collected the tombstone and created
+     * the entity again; paris still holds the tombstone. A resync lands the re-creation there as
+     * shipping does, as at a site that collected it: both sites hold the same state, vector included.
+     */
+    @Test
+    void aResyncMergesAnEntityReCreatedAfterItsTombstoneWasCollectedAsShippingDoes() {
+        Site lima = site("lima");
+        Site paris = site("paris");
+        save(paris, "x", "{\"n\":1}");
+        sites.release(CrossSiteConflicts.LAST_WRITE_WINS, null, WINDOW, c -> { });
+        await().atMost(Duration.ofSeconds(30)).until(() -> content(lima).containsKey("x"));
+        sites.hold();
+        lima.wall().set(1_000_500);
+        save(lima, "x", null);
+        sites.release(CrossSiteConflicts.LAST_WRITE_WINS, null, WINDOW, c -> { });
+        await().atMost(Duration.ofSeconds(30)).until(() -> !content(paris).containsKey("x"));
+        sites.hold();
+        long later = 1_000_500 + WINDOW.toMillis() + SKEW.toMillis() + 1_000;
+        lima.wall().set(later);
+        paris.wall().set(later);
+        assertThat(new TombstoneCollector(lima.site(), WINDOW, SKEW, lima.wall()::get).collect()).isEqualTo(1);
+        save(lima, "x", "{\"n\":2}");
+
+        resync(lima, paris, false);
+        assertThat(content(paris)).containsEntry("x", "{\"n\":2}");
+        assertThat(SiteTranslatorTest.states(paris.registry(), paris.states()).get("x"))
+                .isEqualTo(SiteTranslatorTest.states(lima.registry(), lima.states()).get("x"));
+    }
+
     @Test
     void anEntityThatChangedSinceItWasFoundStaleIsLeft() {
         Site lima = site("lima");
