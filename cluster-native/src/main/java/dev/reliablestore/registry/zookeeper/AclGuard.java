@@ -4,7 +4,6 @@ import dev.reliablestore.registry.RegistryException;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Op;
-import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.ACL;
 
@@ -266,14 +265,8 @@ final class AclGuard implements AclWalk.Refusal {
             if (raced && attempts > 1) {
                 return writeMarker(zk, data, replace, attempts - 1);
             }
-            String failed = marker();
-            for (int i = 0; i < mf.results.size() && i < ops.size(); i++) {
-                if (mf.results.get(i) instanceof OpResult.ErrorResult err && err.getErr() == mf.code.intValue()) {
-                    failed = ops.get(i).getPath();
-                    break;
-                }
-            }
-            return CompletableFuture.failedFuture(KeeperException.create(mf.code, failed));
+            int failed = mf.failedOp();
+            return CompletableFuture.failedFuture(KeeperException.create(mf.code, failed >= 0 && failed < ops.size() ? ops.get(failed).getPath() : marker()));
         });
     }
 
