@@ -164,7 +164,7 @@ final class EnvelopeCodec implements SiteEnvelopes {
         }
         this.rootBytes = root.getBytes(StandardCharsets.UTF_8);
         this.rootExact = Wtf8.encode(root);
-        this.rootIll = ill(root);
+        this.rootIll = Wtf8.hasUnpairedSurrogate(root);
         this.compress = compress;
         this.dictionaries = dictionaries;
         this.keys = keys;
@@ -298,7 +298,7 @@ final class EnvelopeCodec implements SiteEnvelopes {
         if (stamp != null) {
             flags |= STAMPED;
         }
-        if (ill(type) || ill(id) || rootIll) {
+        if (rootIll || Wtf8.hasUnpairedSurrogate(type) || Wtf8.hasUnpairedSurrogate(id)) {
             flags |= EXACT_PLACE;
         }
         int headerSize = FIXED_HEADER + ((flags & COMPRESSED) != 0 ? 4 : 0) + ((flags & DICTIONARY) != 0 ? 4 : 0)
@@ -573,10 +573,4 @@ final class EnvelopeCodec implements SiteEnvelopes {
         b.put((byte) 'R').put((byte) 'S').put((byte) 'v').put((byte) '1');
         b.putInt(r.length).put(r).putInt(t.length).put(t).putInt(i.length).put(i);
         return b.array();
-    }
-
-    /** Whether UTF-8 cannot encode the name: it holds an unpaired surrogate. */
-    static boolean ill(String name) {
-        return Wtf8.hasUnpairedSurrogate(name);
-    }
-}
+    }}

@@ -74,13 +74,7 @@ final class AclGuard implements AclWalk.Refusal {
             acls.add(AclWalk.getAcl(zk, p));
         }
         CompletableFuture<AclWalk.AclAnswer> markerAcl = AclWalk.getAcl(zk, marker());
-        // unreadable: the marker's ACL check below says why
-        CompletableFuture<ZkCalls.NodeData> markerData = ZkCalls.getData(zk, marker()).handle((d, t) -> {
-            if (t == null || ZkCalls.unwrap(t) instanceof KeeperException.NoAuthException) {
-                return d;
-            }
-            throw new CompletionException(ZkCalls.unwrap(t));
-        });
+        CompletableFuture<ZkCalls.NodeData> markerData = markerData(zk);
         List<CompletableFuture<?>> all = new ArrayList<>(acls);
         all.add(markerAcl);
         all.add(markerData);
@@ -139,9 +133,28 @@ final class AclGuard implements AclWalk.Refusal {
         }
     }
 
+    /** The marker's data; null when it is missing or unreadable (its ACL check says why). */
+    private CompletableFuture<ZkCalls.NodeData> markerData(ZooKeeper zk) {
+        return ZkCalls.getData(zk, marker()).handle((d, t) -> {
+            if (t == null || ZkCalls.unwrap(t) instanceof KeeperException.NoAuthException) {
+                return d;
+            }
+            throw new CompletionException(ZkCalls.unwrap(t));
+        });
+    }
+
+    private Map<String, String> record(ZkCalls.NodeData data) {
+        return data == null ? Map.of() : parse(data.data());
+    }
+
+    /** Whether the marker's record names the configured scheme and identity. */
+    private boolean recordsPolicy(Map<String, String> record) {
+        return policy.scheme().equals(record.get("scheme")) && policy.identity().equals(record.get("identity"));
+    }
+
     private void verifyRecord(ZkCalls.NodeData data) {
-        Map<String, String> record = data == null ? Map.of() : parse(data.data());
-        if (!policy.scheme().equals(record.get("scheme")) || !policy.identity().equals(record.get("identity"))) {
+        Map<String, String> record = record(data);
+        if (!recordsPolicy(record)) {
             String recorded = record.containsKey("scheme") ? record.get("scheme") + ":" + record.get("identity") : "nothing readable";
             throw new ZooKeeperAclException("the ACL-verified marker " + marker() + " of " + options.redactedUri() + " records " + recorded
                     + ", not the configured " + policy.scheme() + ":" + policy.identity() + ". " + fixHint(), marker(), policy.describe(null),
@@ -184,28 +197,16 @@ final class AclGuard implements AclWalk.Refusal {
      * proven ({@link #proven}) and recording the configured scheme and identity.
      */
     CompletableFuture<Boolean> markerStands(ZooKeeper zk) {
-        CompletableFuture<AclWalk.AclAnswer> acl = AclWalk.getAcl(zk, marker());
-        CompletableFuture<ZkCalls.NodeData> data = ZkCalls.getData(zk, marker()).handle((d, t) -> {
-            if (t == null || ZkCalls.unwrap(t) instanceof KeeperException.NoAuthException) {
-                return d;
-            }
-            throw new CompletionException(ZkCalls.unwrap(t));
-        });
-        return acl.thenCombine(data, (a, d) -> {
-            if (!proven(a) || !policy.matches(a.acl()) || d == null) {
-                return false;
-            }
-            Map<String, String> record = parse(d.data());
-            return policy.scheme().equals(record.get("scheme")) && policy.identity().equals(record.get("identity"));
-        });
+        return AclWalk.getAcl(zk, marker()).thenCombine(markerData(zk), (a, d) -> proven(a) && recordsPolicy(record(d)));
     }
 
     /**
-     * A marker the configured identity wrote: its ACL (already compared with the policy's) never
-     * changed since it was created, and it has a child, which only that identity could create.
+     * A marker the configured identity wrote: it carries the policy's ACL, which never changed since
+     * it was created, and it has a child, which only that identity could create under that ACL.
      */
-    private static boolean proven(AclWalk.AclAnswer marker) {
-        return marker.code() == KeeperException.Code.OK && marker.stat().getAversion() == 0 && marker.stat().getNumChildren() > 0;
+    private boolean proven(AclWalk.AclAnswer marker) {
+        return marker.code() == KeeperException.Code.OK && policy.matches(marker.acl()) && marker.stat().getAversion() == 0
+                && marker.stat().getNumChildren() > 0;
     }
 
     /**
@@ -232,7 +233,7 @@ final class AclGuard implements AclWalk.Refusal {
             if (m.code() == KeeperException.Code.NOAUTH) {
                 throw notReadable(marker());
             }
-            if (proven(m) && policy.matches(m.acl())) {
+            if (proven(m)) {
                 return replace ? settle(zk, List.of(Op.setData(marker(), data, -1)), data, replace, attempts) : CompletableFuture.completedFuture(null);
             }
             CompletableFuture<List<String>> below = m.code() == KeeperException.Code.NONODE ? CompletableFuture.completedFuture(List.of())

@@ -7,6 +7,7 @@ import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -118,12 +119,12 @@ final class ZkCalls {
 
     /** The children of each path, asked for at once (one pipelined round trip); null for a path that does not exist. */
     static CompletableFuture<List<Children>> getChildrenAll(ZooKeeper zk, List<String> paths) {
-        List<CompletableFuture<Children>> reads = new java.util.ArrayList<>(paths.size());
+        List<CompletableFuture<Children>> reads = new ArrayList<>(paths.size());
         for (String p : paths) {
             reads.add(getChildren(zk, p));
         }
         return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> {
-            List<Children> answers = new java.util.ArrayList<>(reads.size());
+            List<Children> answers = new ArrayList<>(reads.size());
             for (CompletableFuture<Children> r : reads) {
                 answers.add(r.join());
             }
@@ -161,7 +162,7 @@ final class ZkCalls {
      */
     static CompletableFuture<List<NodeData>> getDataAll(ZooKeeper zk, List<String> paths,
                                                         java.util.function.Consumer<List<NodeData>> seen) {
-        List<Op> ops = new java.util.ArrayList<>(paths.size());
+        List<Op> ops = new ArrayList<>(paths.size());
         paths.forEach(p -> ops.add(Op.getData(p)));
         CompletableFuture<List<NodeData>> f = new CompletableFuture<>();
         zk.multi(ops, (rc, p, ctx, results) -> {
@@ -170,7 +171,7 @@ final class ZkCalls {
                 f.completeExceptionally(KeeperException.create(KeeperException.Code.get(rc)));
                 return;
             }
-            List<NodeData> answers = new java.util.ArrayList<>(paths.size());
+            List<NodeData> answers = new ArrayList<>(paths.size());
             for (int i = 0; i < paths.size(); i++) {
                 OpResult r = results.get(i);
                 if (r instanceof OpResult.GetDataResult d) {

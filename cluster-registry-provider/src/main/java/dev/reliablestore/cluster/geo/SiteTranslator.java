@@ -246,7 +246,7 @@ final class SiteTranslator implements SiteShipper.Translator {
         if (held == null || !held.deleted() || windowMillis == Long.MAX_VALUE || incoming.compareStamp(held) <= 0) {
             return held;
         }
-        return HybridClock.physical(held.hlc()) < wallMillis - windowMillis - maxSkewMillis ? null : held;
+        return TombstoneCollector.collectible(held.hlc(), wallMillis, windowMillis + maxSkewMillis) ? null : held;
     }
 
     /**

@@ -38,6 +38,11 @@ final class TombstoneCollector {
         this.wallMillis = Objects.requireNonNull(wallMillis, "wallMillis");
     }
 
+    /** Whether a tombstone stamped {@code hlc} is collected at {@code wallMillis}: older than {@code keepMillis}, the window plus the skew. */
+    static boolean collectible(long hlc, long wallMillis, long keepMillis) {
+        return HybridClock.physical(hlc) < wallMillis - keepMillis;
+    }
+
     /**
      * Removes every tombstone older than the window, each on the condition that it is still the one
      * read (a newer delete of the entity, or a save, meanwhile keeps what it wrote). Returns how many
@@ -45,7 +50,7 @@ final class TombstoneCollector {
      */
     int collect() {
         ClusterRegistry registry = site.registry();
-        long before = wallMillis.getAsLong() - keepMillis;
+        long now = wallMillis.getAsLong();
         ConditionalRemovals removals = new ConditionalRemovals(registry);
         for (String type : states.types(registry)) {
             RegistryPath key = site.layout().tombstones(type);
@@ -57,7 +62,7 @@ final class TombstoneCollector {
             }
             for (Map.Entry<String, VersionedValue> t : tombstones.entrySet()) {
                 SiteState state = states.tombstone(type, t.getKey(), t.getValue().value().asBinary());
-                if (HybridClock.physical(state.hlc()) < before) {
+                if (collectible(state.hlc(), now, keepMillis)) {
                     removals.remove(key, t.getKey(), t.getValue().revision());
                 }
             }
