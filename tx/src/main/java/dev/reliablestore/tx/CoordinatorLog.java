@@ -13,8 +13,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Predicate;
 
@@ -27,7 +29,11 @@ import java.util.function.Predicate;
 final class CoordinatorLog {
 
     static final String SUFFIX = ".commit";
+    static final String ID_SUFFIX = ".id";
+    /** The length of a coordinator's identity, which every transaction id it creates carries. */
+    static final int ID_BYTES = 8;
     private static final String HEADER = "reliablestore-coordinator-log 1";
+    private static final String ID_HEADER = "reliablestore-coordinator-id 1";
 
     /** A participant of a decided transaction: the resource manager and its branch id. */
     record Participant(String resourceManagerId, TransactionId branch) {
@@ -44,6 +50,7 @@ final class CoordinatorLog {
 
     private final Path directory;
     private final CoordinatorLock lock;
+    private final byte[] coordinatorId;
     volatile DirectorySync directorySync = CoordinatorLog::fsyncDirectory;
 
     /**
@@ -58,6 +65,7 @@ final class CoordinatorLog {
         this.lock = CoordinatorLock.acquire(directory, nodeName); // before the clean-up: a live coordinator's .tmp is not stale
         boolean opened = false;
         try {
+            this.coordinatorId = loadOrCreateId(nodeName);
             try (DirectoryStream<Path> stale = Files.newDirectoryStream(directory, "*.tmp")) {
                 for (Path p : stale) {
                     String name = p.getFileName().toString();
@@ -71,6 +79,37 @@ final class CoordinatorLog {
             if (!opened) {
                 lock.release();
             }
+        }
+    }
+
+    /**
+     * This node's identity in this log, created with the log and kept with it: recovery finishes only
+     * branches that carry it, so a coordinator of the same node name with another log (another
+     * process, another machine) never presumes abort for this one's prepared branches.
+     */
+    byte[] coordinatorId() {
+        return coordinatorId.clone();
+    }
+
+    private byte[] loadOrCreateId(String nodeName) throws IOException {
+        Path file = directory.resolve(nodeName + ID_SUFFIX);
+        try {
+            List<String> lines = Files.readAllLines(file, StandardCharsets.US_ASCII);
+            if (lines.size() == 2 && lines.get(0).equals(ID_HEADER) && lines.get(1).matches("[0-9a-f]{" + 2 * ID_BYTES + "}")) {
+                return HexFormat.of().parseHex(lines.get(1));
+            }
+            throw new IOException("the coordinator identity file " + file + " is damaged (expected \"" + ID_HEADER
+                    + "\" and " + 2 * ID_BYTES + " hex digits, found " + lines.size() + " lines); the prepared branches this"
+                    + " coordinator left can only be recovered with it: restore it from a copy of the log directory");
+        } catch (NoSuchFileException absent) {
+            // a new log, or one written before identities: its decisions name transactions without one
+            byte[] id = new byte[ID_BYTES];
+            new SecureRandom().nextBytes(id);
+            Path temp = directory.resolve(nodeName + ID_SUFFIX + ".tmp");
+            Files.deleteIfExists(temp); // left by a crash while creating it: it never took effect
+            DurableFiles.replaceAtomically(directory, file, temp,
+                    (ID_HEADER + "\n" + HexFormat.of().formatHex(id) + "\n").getBytes(StandardCharsets.US_ASCII));
+            return id;
         }
     }
 

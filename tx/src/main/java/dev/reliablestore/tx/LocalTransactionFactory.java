@@ -44,6 +44,8 @@ final class LocalTransactionFactory implements TransactionFactory {
 
     private final String nodeName;
     private final byte[] nodePrefix;
+    /** {@link CoordinatorLog#coordinatorId()}, or a random one for a factory without a log (it prepares nothing). */
+    private final byte[] coordinatorId;
     private final Duration defaultTimeout;
     private final CoordinatorLog log;
     private final ThreadLocal<LocalTransaction> current = new ThreadLocal<>();
@@ -60,10 +62,11 @@ final class LocalTransactionFactory implements TransactionFactory {
         this.nodePrefix = (b.nodeName + "/").getBytes(StandardCharsets.US_ASCII);
         this.defaultTimeout = b.defaultTimeout;
         try {
-            this.log = b.logDirectory == null ? null : new CoordinatorLog(b.logDirectory, b.nodeName, this::isOurs);
+            this.log = b.logDirectory == null ? null : new CoordinatorLog(b.logDirectory, b.nodeName, this::isOurNode);
         } catch (IOException e) {
             throw new ConfigurationException("cannot use coordinator log directory " + b.logDirectory + ": " + e, e);
         }
+        this.coordinatorId = log != null ? log.coordinatorId() : randomBytes(CoordinatorLog.ID_BYTES);
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "reliablestore-tx-timeout-" + nodeName);
             t.setDaemon(true);
@@ -81,7 +84,8 @@ final class LocalTransactionFactory implements TransactionFactory {
     @Override
     public Transaction begin(Duration timeout) {
         checkTimeout(timeout);
-        byte[] gtrid = ByteBuffer.allocate(nodePrefix.length + RANDOM_BYTES).put(nodePrefix).put(randomBytes()).array();
+        byte[] gtrid = ByteBuffer.allocate(nodePrefix.length + CoordinatorLog.ID_BYTES + RANDOM_BYTES)
+                .put(nodePrefix).put(coordinatorId).put(randomBytes(RANDOM_BYTES)).array();
         TransactionId global = TransactionId.of(FORMAT_ID, gtrid, new byte[0]);
         LocalTransaction tx = new LocalTransaction(this, global, nodeName, timeout);
         synchronized (live) { // against close(): the log's lock is released only once nothing is live
@@ -148,7 +152,7 @@ final class LocalTransactionFactory implements TransactionFactory {
         if (log != null) {
             try {
                 for (CoordinatorLog.Decision d : log.readAll()) {
-                    if (isOurs(d.transactionToken())) { // another node's coordinator may share the directory
+                    if (isOurNode(d.transactionToken())) { // another node's coordinator may share the directory
                         decisions.put(d.transactionToken(), d);
                     }
                 }
@@ -296,18 +300,39 @@ final class LocalTransactionFactory implements TransactionFactory {
 
     // ---- helpers ----------------------------------------------------------------------------
 
+    /**
+     * Whether a resource's branch is this coordinator's to finish: its node name and its coordinator
+     * id. The node name alone is not enough: two processes given the same name (the default
+     * {@code local}, a copied configuration) with logs of their own would each presume abort for
+     * the other's prepared branches. Ids created before coordinators had an identity (no id part)
+     * are matched by node name, as they were then.
+     */
     private boolean isOurs(TransactionId branch) {
+        if (!isOurNode(branch)) {
+            return false;
+        }
+        byte[] g = branch.globalId();
+        return g.length == nodePrefix.length + RANDOM_BYTES
+                || Arrays.equals(g, nodePrefix.length, nodePrefix.length + coordinatorId.length, coordinatorId, 0, coordinatorId.length);
+    }
+
+    /** Whether a transaction id was created by a coordinator of this node name (with or without an identity). */
+    private boolean isOurNode(TransactionId branch) {
         if (branch.formatId() != FORMAT_ID) {
             return false;
         }
         byte[] g = branch.globalId();
-        return g.length == nodePrefix.length + RANDOM_BYTES && Arrays.equals(g, 0, nodePrefix.length, nodePrefix, 0, nodePrefix.length);
+        return (g.length == nodePrefix.length + RANDOM_BYTES || g.length == nodePrefix.length + CoordinatorLog.ID_BYTES + RANDOM_BYTES)
+                && Arrays.equals(g, 0, nodePrefix.length, nodePrefix, 0, nodePrefix.length);
     }
 
-    /** Whether {@code transactionToken} (a global id's token) is a transaction of this node. */
-    private boolean isOurs(String transactionToken) {
+    /**
+     * Whether {@code transactionToken} (a global id's token) is a transaction of this node name: in
+     * its own log directory that is this coordinator, which holds the node's lock there.
+     */
+    private boolean isOurNode(String transactionToken) {
         try {
-            return isOurs(TransactionId.fromToken(transactionToken));
+            return isOurNode(TransactionId.fromToken(transactionToken));
         } catch (IllegalArgumentException notAToken) {
             return false;
         }
@@ -317,8 +342,8 @@ final class LocalTransactionFactory implements TransactionFactory {
         return TransactionId.of(branch.formatId(), branch.globalId(), new byte[0]).toToken();
     }
 
-    private byte[] randomBytes() {
-        byte[] b = new byte[RANDOM_BYTES];
+    private byte[] randomBytes(int length) {
+        byte[] b = new byte[length];
         random.nextBytes(b);
         return b;
     }

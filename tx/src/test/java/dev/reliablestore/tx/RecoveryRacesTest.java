@@ -3,6 +3,8 @@ package dev.reliablestore.tx;
 import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.TransactionOutcomeUnknownException;
 import dev.reliablestore.api.Versioned;
+import dev.reliablestore.spi.tx.TransactionBranch;
+import dev.reliablestore.spi.tx.TransactionId;
 import dev.reliablestore.tx.testing.ChildJvms;
 import dev.reliablestore.tx.testing.FileParticipant;
 import org.junit.jupiter.api.AfterEach;
@@ -162,6 +164,7 @@ class RecoveryRacesTest {
     void aDecisionThatCannotBeWrittenRollsBackEverywhere() throws Exception {
         Path logDir = ((LocalTransactionFactory) transactions).log().directory();
         java.nio.file.Files.delete(logDir.resolve("node-1" + CoordinatorLock.SUFFIX)); // still locked: Linux deletes it anyway
+        java.nio.file.Files.delete(logDir.resolve("node-1" + CoordinatorLog.ID_SUFFIX));
         java.nio.file.Files.delete(logDir);
         java.nio.file.Files.writeString(logDir, "not a directory"); // the decision's temporary file cannot be created
         assertThatThrownBy(() -> transfer(transactions))
@@ -214,5 +217,66 @@ class RecoveryRacesTest {
         try (TransactionFactory reopened = next.build()) {
             assertThat(reopened.recover(List.of(shop, bank)).rolledBack()).isEmpty();
         }
+    }
+
+    /**
+     * Two processes given the same node name (the default {@code local}, a copied configuration),
+     * each with a log of its own: the other's recover() finds our prepared branches under our node
+     * name, and must leave them alone rather than presume them aborted. So must a factory of that
+     * name without a log. Fails when branches are matched by node name alone.
+     */
+    @Test
+    void aCoordinatorOfTheSameNodeNameWithAnotherLogOrNoneLeavesOurPreparedBranchesAlone() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        shop.holdCommit = release;
+        CompletableFuture<Void> running = CompletableFuture.runAsync(() -> transfer(transactions));
+        try {
+            await().atMost(java.time.Duration.ofSeconds(10)).until(() -> bankData.preparedRecordFiles().size() == 1
+                    && shopData.preparedRecordFiles().size() == 1 && decisionFiles() == 1);
+            for (TransactionFactory.Builder twin : List.of(
+                    TransactionFactory.builder().nodeName("node-1").logDirectory(tmp.resolve("txlog-elsewhere")),
+                    TransactionFactory.builder().nodeName("node-1"))) {
+                try (TransactionFactory other = twin.build()) {
+                    RecoveryResult theirs = other.recover(List.of(shop, bank));
+                    assertThat(theirs.rolledBack()).as("presumed aborted by a namesake").isEmpty();
+                    assertThat(theirs.committed()).isEmpty();
+                    assertThat(theirs.failed()).isEmpty();
+                }
+            }
+        } finally {
+            release.countDown();
+        }
+        running.join();
+        assertBothCommitted();
+        assertThat(tmp.resolve("txlog").resolve("node-1" + CoordinatorLog.ID_SUFFIX)).isRegularFile();
+    }
+
+    /** A branch whose id an earlier build wrote (node name, no coordinator identity) is still recovered by its node. */
+    @Test
+    void aBranchOfAnIdWithoutACoordinatorIdentityIsRecoveredByItsNodeName() {
+        byte[] prefix = "node-1/".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] legacy = java.nio.ByteBuffer.allocate(prefix.length + 16).put(prefix).put(new byte[16]).array();
+        TransactionId id = TransactionId.of(LocalTransactionFactory.FORMAT_ID, legacy, new byte[] {1});
+        TransactionBranch branch = shop.begin(id);
+        branch.store("Order", String.class).save("o1", "paid");
+        branch.prepare();
+        try (TransactionFactory namesake = TransactionFactory.builder().nodeName("node-2").logDirectory(tmp.resolve("txlog")).build()) {
+            assertThat(namesake.recover(List.of(shop)).rolledBack()).as("another node's").isEmpty();
+        }
+        assertThat(transactions.recover(List.of(shop)).rolledBack()).containsExactly(id);
+        assertThat(shopData.preparedRecordFiles()).isEmpty();
+        assertThat(shopData.store("Order", String.class).get("o1")).isEmpty();
+    }
+
+    /** A damaged identity file is refused by name: a new identity would strand the branches the old one prepared. */
+    @Test
+    void aDamagedCoordinatorIdentityIsRefused() throws IOException {
+        transactions.close();
+        Path idFile = tmp.resolve("txlog").resolve("node-1" + CoordinatorLog.ID_SUFFIX);
+        java.nio.file.Files.writeString(idFile, "reliablestore-coordinator-id 1\nnot hex\n");
+        assertThatThrownBy(() -> TransactionFactory.builder().nodeName("node-1").logDirectory(tmp.resolve("txlog")).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining(idFile.toString()).hasMessageContaining("is damaged");
+        transactions = TransactionFactory.builder().nodeName("node-2").logDirectory(tmp.resolve("txlog")).build();
     }
 }
