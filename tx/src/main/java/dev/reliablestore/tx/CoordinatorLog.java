@@ -56,16 +56,17 @@ final class CoordinatorLog {
     /**
      * {@code ours} tells the tokens of this coordinator's node: several coordinators (each with its
      * own node name) may share a directory, and a decision another one is writing is not ours to
-     * remove. Holds the node's {@link CoordinatorLock} until {@link #close}.
+     * remove. {@code identified} tells the tokens of this node that carry a coordinator identity.
+     * Holds the node's {@link CoordinatorLock} until {@link #close}.
      */
-    CoordinatorLog(Path directory, String nodeName, Predicate<String> ours) throws IOException {
+    CoordinatorLog(Path directory, String nodeName, Predicate<String> ours, Predicate<String> identified) throws IOException {
         // every missing level flushed into its parent, and its own entry too, also when it existed:
         // decisions fsynced into a directory a power loss can take are not durable
         this.directory = DurableFiles.createDirectories(directory);
         this.lock = CoordinatorLock.acquire(directory, nodeName); // before the clean-up: a live coordinator's .tmp is not stale
         boolean opened = false;
         try {
-            this.coordinatorId = loadOrCreateId(nodeName);
+            this.coordinatorId = loadOrCreateId(nodeName, identified);
             try (DirectoryStream<Path> stale = Files.newDirectoryStream(directory, "*.tmp")) {
                 for (Path p : stale) {
                     String name = p.getFileName().toString();
@@ -91,18 +92,31 @@ final class CoordinatorLog {
         return coordinatorId.clone();
     }
 
-    private byte[] loadOrCreateId(String nodeName) throws IOException {
+    private byte[] loadOrCreateId(String nodeName, Predicate<String> identified) throws IOException {
         Path file = directory.resolve(nodeName + ID_SUFFIX);
         try {
             List<String> lines = Files.readAllLines(file, StandardCharsets.US_ASCII);
             if (lines.size() == 2 && lines.get(0).equals(ID_HEADER) && lines.get(1).matches("[0-9a-f]{" + 2 * ID_BYTES + "}")) {
+                // a start that crashed after the rename may not have flushed it into the directory yet
+                DurableFiles.syncDirectory(directory);
                 return HexFormat.of().parseHex(lines.get(1));
             }
-            throw new IOException("the coordinator identity file " + file + " is damaged (expected \"" + ID_HEADER
-                    + "\" and " + 2 * ID_BYTES + " hex digits, found " + lines.size() + " lines); the prepared branches this"
-                    + " coordinator left can only be recovered with it: restore it from a copy of the log directory");
+            throw new IOException("the coordinator identity file " + file + " is damaged (expected the line \"" + ID_HEADER
+                    + "\" and a line of " + 2 * ID_BYTES + " hex digits); the prepared branches this coordinator left can only be"
+                    + " recovered with it: restore it from a copy of the log directory");
         } catch (NoSuchFileException absent) {
-            // a new log, or one written before identities: its decisions name transactions without one
+            // a new log, or one written before identities (its decisions name transactions without one);
+            // but decisions that carry an identity mean the file was lost, and a new identity would strand their branches
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, "*" + SUFFIX)) {
+                for (Path f : files) {
+                    String name = f.getFileName().toString();
+                    if (identified.test(name.substring(0, name.length() - SUFFIX.length()))) {
+                        throw new IOException("the coordinator identity file " + file + " is missing, but " + f + " is a decision of"
+                                + " node " + nodeName + " made under an identity; the prepared branches of that identity can only be"
+                                + " recovered with it: restore the file from a copy of the log directory");
+                    }
+                }
+            }
             byte[] id = new byte[ID_BYTES];
             new SecureRandom().nextBytes(id);
             Path temp = directory.resolve(nodeName + ID_SUFFIX + ".tmp");

@@ -62,7 +62,8 @@ final class LocalTransactionFactory implements TransactionFactory {
         this.nodePrefix = (b.nodeName + "/").getBytes(StandardCharsets.US_ASCII);
         this.defaultTimeout = b.defaultTimeout;
         try {
-            this.log = b.logDirectory == null ? null : new CoordinatorLog(b.logDirectory, b.nodeName, this::isOurNode);
+            this.log = b.logDirectory == null ? null : new CoordinatorLog(b.logDirectory, b.nodeName, this::isOurNode,
+                    this::carriesIdentity);
         } catch (IOException e) {
             throw new ConfigurationException("cannot use coordinator log directory " + b.logDirectory + ": " + e, e);
         }
@@ -152,7 +153,9 @@ final class LocalTransactionFactory implements TransactionFactory {
         if (log != null) {
             try {
                 for (CoordinatorLog.Decision d : log.readAll()) {
-                    if (isOurNode(d.transactionToken())) { // another node's coordinator may share the directory
+                    // another node's coordinator may share the directory; a decision of another identity of this
+                    // node is not ours either (its branches are skipped below, so it must not be forgotten)
+                    if (isOurs(d.transactionToken())) {
                         decisions.put(d.transactionToken(), d);
                     }
                 }
@@ -301,19 +304,27 @@ final class LocalTransactionFactory implements TransactionFactory {
     // ---- helpers ----------------------------------------------------------------------------
 
     /**
-     * Whether a resource's branch is this coordinator's to finish: its node name and its coordinator
-     * id. The node name alone is not enough: two processes given the same name (the default
-     * {@code local}, a copied configuration) with logs of their own would each presume abort for
-     * the other's prepared branches. Ids created before coordinators had an identity (no id part)
-     * are matched by node name, as they were then.
+     * Whether a resource's branch (or a logged transaction) is this coordinator's to finish: its node
+     * name and its coordinator id. The node name alone is not enough: two processes given the same
+     * name (the default {@code local}, a copied configuration) with logs of their own would each
+     * presume abort for the other's prepared branches. Ids created before coordinators had an
+     * identity (no id part) are matched by node name, as they were then, but only by a coordinator
+     * with a log: one without never prepares, and has no decisions to tell committed from aborted.
      */
     private boolean isOurs(TransactionId branch) {
         if (!isOurNode(branch)) {
             return false;
         }
         byte[] g = branch.globalId();
-        return g.length == nodePrefix.length + RANDOM_BYTES
-                || Arrays.equals(g, nodePrefix.length, nodePrefix.length + coordinatorId.length, coordinatorId, 0, coordinatorId.length);
+        if (g.length == nodePrefix.length + RANDOM_BYTES) {
+            return log != null;
+        }
+        return Arrays.equals(g, nodePrefix.length, nodePrefix.length + coordinatorId.length, coordinatorId, 0, coordinatorId.length);
+    }
+
+    private boolean isOurs(String transactionToken) {
+        TransactionId id = parsedAndOurNode(transactionToken);
+        return id != null && isOurs(id);
     }
 
     /** Whether a transaction id was created by a coordinator of this node name (with or without an identity). */
@@ -331,10 +342,21 @@ final class LocalTransactionFactory implements TransactionFactory {
      * its own log directory that is this coordinator, which holds the node's lock there.
      */
     private boolean isOurNode(String transactionToken) {
+        return parsedAndOurNode(transactionToken) != null;
+    }
+
+    /** Whether {@code transactionToken} is a transaction of this node name made under some coordinator identity. */
+    private boolean carriesIdentity(String transactionToken) {
+        TransactionId id = parsedAndOurNode(transactionToken);
+        return id != null && id.globalId().length == nodePrefix.length + CoordinatorLog.ID_BYTES + RANDOM_BYTES;
+    }
+
+    private TransactionId parsedAndOurNode(String transactionToken) {
         try {
-            return isOurNode(TransactionId.fromToken(transactionToken));
+            TransactionId id = TransactionId.fromToken(transactionToken);
+            return isOurNode(id) ? id : null;
         } catch (IllegalArgumentException notAToken) {
-            return false;
+            return null;
         }
     }
 
