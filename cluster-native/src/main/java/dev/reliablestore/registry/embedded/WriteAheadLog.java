@@ -93,6 +93,8 @@ final class WriteAheadLog implements AutoCloseable {
      */
     private ByteBuffer direct = ByteBuffer.allocateDirect(ZERO_CHUNK);
     static final int WRITE_CHUNK = 1 << 20;
+    /** Where a piece of a long flush ends in the file: a page, so a multiple of any sector size. */
+    static final int PIECE_ALIGNMENT = 4096;
     private FileChannel channel;
     private Path segment;
     /** Where the next record goes: the end of the records. */
@@ -192,7 +194,12 @@ final class WriteAheadLog implements AutoCloseable {
             ByteBuffer b = direct;
             long p = at;
             for (int off = 0; off < length; ) {
-                int n = Math.min(b.capacity(), length - off);
+                int n = length - off;
+                if (n > b.capacity()) {
+                    // a crash between two writes leaves zeros after this piece, which recovery takes for a torn
+                    // write only from a sector boundary on: end it on a page boundary of the file
+                    n = b.capacity() - (int) ((at + off) & (PIECE_ALIGNMENT - 1));
+                }
                 b.clear();
                 b.put(bytes, off, n).flip();
                 while (b.hasRemaining()) {

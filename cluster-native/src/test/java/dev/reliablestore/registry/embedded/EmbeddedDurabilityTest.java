@@ -603,6 +603,37 @@ class EmbeddedDurabilityTest {
     }
 
     /**
+     * A flush longer than one write of the log reaches the file in pieces; a process killed between
+     * two of them leaves the first piece and the preallocated zeros after it. Recovery takes zeros
+     * from a sector boundary on for a torn write, so each piece must end on one, wherever the flush
+     * started: the open truncates the torn record instead of refusing the log as damaged.
+     */
+    @Test
+    void aFlushStoppedBetweenTwoOfItsWritesLeavesATailThatRecoveryTruncates() throws Exception {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        EmbeddedRegistry r = open(Map.of(), FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
+        put(r, 1); // the long flush starts at an offset that is not on a sector boundary
+        faults.positionalWritesBeforeFailing = 1; // the first piece lands, then the "process" stops writing
+        java.util.Random random = new java.util.Random(7); // not zeros: the record's bytes must not look like the tail
+        byte[] a = new byte[700 * 1024];
+        byte[] b = new byte[700 * 1024];
+        random.nextBytes(a);
+        random.nextBytes(b);
+        assertThatThrownBy(() -> r.commit(WriteBatch.builder().setValue(p("k/2"), "a", RegistryValue.binary(a))
+                .setValue(p("k/3"), "a", RegistryValue.binary(b)).build()))
+                .isInstanceOf(RegistryStoppedException.class);
+        assertThat(faults.writeFailures).as("stopped between the pieces").isEqualTo(1);
+        closeOpened();
+        String log = StderrCapture.capturing(() -> {
+            EmbeddedRegistry again = open();
+            assertThat(again.getValue(p("k/1"), "a")).isPresent();
+            assertThat(again.keyExists(p("k/2"))).isFalse();
+            assertThat(put(again, 4).sequence()).isEqualTo(2);
+        });
+        assertThat(log).contains("torn record at offset");
+    }
+
+    /**
      * A SYNC batch whose fsync fails, and an ASYNC batch committed while that fsync runs (applied and
      * readable, not written). The fsync is held until both are in place, so which batch is in the
      * failed write does not depend on scheduling: the writer thread also writes ASYNC batches it

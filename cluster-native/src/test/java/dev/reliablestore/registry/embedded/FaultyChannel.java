@@ -23,6 +23,8 @@ final class FaultyChannel extends FileChannel {
     /** Shared switches for every channel a {@link #factory} opened. */
     static final class Faults {
         volatile boolean failWrites;
+        /** When 0 or more: positional writes that still succeed before {@link #failWrites} turns on by itself. */
+        volatile int positionalWritesBeforeFailing = -1;
         /** With failWrites: bytes of the failing write that still reach the file first. */
         volatile int partialBytes;
         volatile boolean failForce;
@@ -220,6 +222,13 @@ final class FaultyChannel extends FileChannel {
     public int write(ByteBuffer src, long position) throws IOException {
         if (faults.writeError) {
             throw new OutOfMemoryError("Cannot reserve " + src.remaining() + " bytes of direct buffer memory (injected)");
+        }
+        int left = faults.positionalWritesBeforeFailing;
+        if (left == 0) {
+            faults.positionalWritesBeforeFailing = -1;
+            faults.failWrites = true;
+        } else if (left > 0) {
+            faults.positionalWritesBeforeFailing = left - 1;
         }
         if (faults.failWrites) {
             faults.writeFailures++;
