@@ -93,6 +93,8 @@ final class GroupCommitLog {
     // ---- owned by the thread that holds `flushing`
     private LogCodec.RecordBuffer spare = new LogCodec.RecordBuffer();
     private final AtomicBoolean flushing = new AtomicBoolean();
+    /** Set by {@link #stopWriting} once it took {@code flushing} for good: no flush runs or starts. */
+    private volatile boolean closeHoldsFlushing;
     /**
      * Threads waiting for a flush to end, woken one by one without a lock: with a Condition every
      * woken waiter re-acquired one lock in turn, a convoy in which 16 writers spent about a tenth of
@@ -666,6 +668,14 @@ final class GroupCommitLog {
                 LOG.warn("embedded registry {}: the log writer thread did not stop in time", dir);
             }
         }
+        // a committer that flushed on its own thread (groupCommit=leader, or a lone committer) may still
+        // be rotating the log after its batch became durable: the segment is not ours to close until it
+        // lets go, and no flush starts after this
+        boolean held;
+        while (!(held = flushing.compareAndSet(false, true)) && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(this, 1_000_000L);
+        }
+        closeHoldsFlushing = held;
         stopped = true;
     }
 
@@ -681,6 +691,12 @@ final class GroupCommitLog {
         if (Thread.currentThread() != completionThread) { // a caller's callback closing the registry would wait for itself
             awaitTermination(completions, "async completion", deadline);
         }
+        if (closeHoldsFlushing) {
+            closeSegment();
+        } // else the committer still flushing keeps the segment; awaitThreadsTouchingFiles closes it after it
+    }
+
+    private void closeSegment() {
         try {
             wal.close(failure == null);
         } catch (IOException e) {
@@ -700,8 +716,9 @@ final class GroupCommitLog {
 
     /**
      * The threads of this log that may still read or write the directory's files after
-     * {@link #close}: the flusher, the writer and the snapshot writer, if they did not stop in time.
-     * (The completion thread runs callers' callbacks, never file I/O.)
+     * {@link #close}: the flusher, the writer, the snapshot writer and a committer flushing on its
+     * own thread, if they did not stop in time. (The completion thread runs callers' callbacks,
+     * never file I/O.)
      */
     List<String> threadsTouchingFiles() {
         List<String> running = new ArrayList<>(3);
@@ -714,15 +731,25 @@ final class GroupCommitLog {
         if (!snapshotter.isTerminated()) {
             running.add("the snapshot writer");
         }
+        if (!closeHoldsFlushing) {
+            running.add("a committer's flush");
+        }
         return running;
     }
 
-    /** Waits, without a time limit, until {@link #threadsTouchingFiles} is empty. */
+    /** Waits, without a time limit, until {@link #threadsTouchingFiles} is empty; closes the segment a committer kept. */
     void awaitThreadsTouchingFiles() throws InterruptedException {
         flushTimer.awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
         if (writer != null) {
             writer.join();
         }
         snapshotter.awaitTermination(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+        if (!closeHoldsFlushing) {
+            while (!flushing.compareAndSet(false, true)) {
+                LockSupport.parkNanos(this, 1_000_000L);
+            }
+            closeHoldsFlushing = true;
+            closeSegment();
+        }
     }
 }

@@ -470,6 +470,45 @@ class EmbeddedDurabilityTest {
     }
 
     /**
+     * A committer whose own flush made its batch durable and then rotates the log (the segment past
+     * {@code snapshotThreshold}) is held in the rotation's fsync while another thread closes the
+     * registry: close must neither close the segment under it nor unlock the directory before it
+     * is done, as for the background threads above.
+     */
+    @Test
+    void aCommitterStillRotatingTheLogAfterCloseKeepsTheSegmentAndTheDirectory() throws Exception {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        CountDownLatch release = new CountDownLatch(1);
+        EmbeddedRegistry r = open(Map.of("snapshotThreshold", "4KiB"), FaultyChannel.factory(faults,
+                f -> f.getFileName().toString().startsWith("wal-")));
+        put(r, 1);
+        byte[] large = new byte[8 * 1024];
+        java.util.concurrent.CompletableFuture<CommitResult> committing;
+        try {
+            faults.forcesBeforeHolding = 1; // the batch's own fsync passes; the rotation's cut is held
+            faults.holdForce = release;
+            committing = java.util.concurrent.CompletableFuture.supplyAsync(() -> r.commit(WriteBatch.builder()
+                    .setValue(p("k/large"), "a", RegistryValue.binary(large)).build()));
+            await().atMost(Duration.ofSeconds(20)).until(() -> faults.forcesHeld.get() == 1);
+            java.util.concurrent.CompletableFuture.runAsync(() -> r.close(Duration.ofMillis(50))).get(20, java.util.concurrent.TimeUnit.SECONDS);
+            assertThatThrownBy(this::open)
+                    .isInstanceOf(RegistryUnavailableException.class)
+                    .hasMessageContaining("was closed in this process")
+                    .hasMessageContaining("still writing there");
+            assertThat(committing).isNotDone();
+        } finally {
+            faults.holdForce = null;
+            release.countDown();
+        }
+        assertThat(committing.get(20, java.util.concurrent.TimeUnit.SECONDS).sequence()).isEqualTo(2);
+        EmbeddedRegistry again = await().atMost(Duration.ofSeconds(10))
+                .ignoreExceptionsInstanceOf(RegistryUnavailableException.class)
+                .until(this::open, java.util.Objects::nonNull);
+        assertThat(again.getValue(p("k/large"), "a")).isPresent();
+        assertThat(put(again, 3).sequence()).isEqualTo(3);
+    }
+
+    /**
      * The fault-injection report: on a small disk a snapshot ran out of space, and its partial .tmp
      * kept the room the log needed, so the next log write failed and the registry stopped.
      */

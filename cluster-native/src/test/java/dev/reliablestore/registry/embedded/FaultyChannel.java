@@ -40,6 +40,8 @@ final class FaultyChannel extends FileChannel {
         volatile int renameFailures;
         /** When set, {@code force} waits for this latch (an fsync that takes as long as the test wants). */
         volatile java.util.concurrent.CountDownLatch holdForce;
+        /** With holdForce: forces that still pass before it holds them. */
+        volatile int forcesBeforeHolding;
         final java.util.concurrent.atomic.AtomicInteger forcesHeld = new java.util.concurrent.atomic.AtomicInteger();
         /**
          * A small disk: when set, the files in {@code diskDir} may hold {@code diskBytes} together;
@@ -143,6 +145,10 @@ final class FaultyChannel extends FileChannel {
     @Override
     public void force(boolean metaData) throws IOException {
         java.util.concurrent.CountDownLatch hold = faults.holdForce;
+        if (hold != null && faults.forcesBeforeHolding > 0) {
+            faults.forcesBeforeHolding--;
+            hold = null;
+        }
         if (hold != null) {
             faults.forcesHeld.incrementAndGet();
             try {
