@@ -172,7 +172,8 @@ public final class ClusterPersistenceConfiguration {
             "`Synchronous`: a write returns once the registry reports it durable (`commit`). `Asynchronous`: `commitAsync`; a save returns"
                     + " once the written value is readable (committed, not yet durable; embedded: durable within `registry.asyncFlushInterval`,"
                     + " default 10ms); if the read that checks is refused for another reason than a lost connection, the save waits for"
-                    + " its commit's own answer. Deletes and clears wait for durability in both modes.");
+                    + " its commit's own answer. On ZooKeeper and clusapi a batch is readable only once the quorum has committed it, so"
+                    + " there both modes return at that point. Deletes and clears wait for durability in both modes.");
     static final Option<Duration> O_FAILOVER_TIMEOUT = Option.duration(FAILOVER_TIMEOUT, Duration.ofSeconds(30),
             "Upper bound on the whole time an operation keeps retrying a retryable failure (registry unavailable, too few nodes). Passed"
                     + " down to a backend that has the same option (ZooKeeper: bounds one registry call) unless `registry.failoverTimeout` is"

@@ -159,10 +159,12 @@ final class RegistryGateway {
      * registry's {@code commitAsync}, so many commits are in flight on one connection. The future
      * completes on {@code executor}; a first attempt that fails retryably, or is held back by
      * minimumNodes, continues there as {@link #commit(Commit)} would. ASYNC replication (answered
-     * once a read shows the value) goes to {@code executor} whole.
+     * once a read shows the value) goes to {@code executor} whole where the registry applies a
+     * batch before its commit's answer; elsewhere the answer is the first moment the value shows, so
+     * it is answered as SYNC is.
      */
     CompletableFuture<Long> commitAsync(Commit c, Executor executor) {
-        if (!c.durable && replicationMode != ReplicationMode.SYNCHRONOUS
+        if (!c.durable && replicationMode != ReplicationMode.SYNCHRONOUS && registry.appliesBeforeCommitAsyncReturns()
                 || c.gated && minimumNodes > 1 && liveNodes < minimumNodes) {
             try {
                 return CompletableFuture.supplyAsync(() -> commit(c), executor);

@@ -13,6 +13,8 @@ public enum ReplicationMode {
      * A write is handed to the registry with {@code ClusterRegistry.commitAsync}: the batch's
      * conditions are decided and the new value is visible to readers, but the write is not yet
      * durable when the call returns; what a crash can lose is stated by each registry backend.
+     * Where a batch becomes readable only once it is durable (ZooKeeper, clusapi: a quorum commit),
+     * a write returns at that point, as with {@link #SYNCHRONOUS}.
      */
     ASYNCHRONOUS
 }

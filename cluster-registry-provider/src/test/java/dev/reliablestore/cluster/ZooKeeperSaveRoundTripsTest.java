@@ -188,13 +188,16 @@ class ZooKeeperSaveRoundTripsTest {
         assertThat(r.roundTrips()).isEqualTo(Map.of("commitAsync", 200));
     }
 
-    @Test
-    void aThousandSaveAsyncCallsAreInFlightTogetherOnAPoolOfTwoThreads() {
+    /** Also with Asynchronous replication, which on ZooKeeper answers at the quorum commit as Synchronous does. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(ReplicationMode.class)
+    void aThousandSaveAsyncCallsAreInFlightTogetherOnAPoolOfTwoThreads(ReplicationMode mode) {
         String chroot = ZK.newChroot("round-trips");
         Counted r = registry(chroot);
         ExecutorService two = Executors.newFixedThreadPool(2);
         open.add(two::shutdownNow);
-        EntityStore<Customer> customers = store(r, chroot, ClusterPersistenceConfiguration.builder().enableLocalCache(false).executor(two));
+        EntityStore<Customer> customers = store(r, chroot, ClusterPersistenceConfiguration.builder().enableLocalCache(false).executor(two)
+                .replicationMode(mode));
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 1000; i++) {
             ids.add("t" + i);
