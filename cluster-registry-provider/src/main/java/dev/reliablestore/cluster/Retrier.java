@@ -7,11 +7,9 @@ import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.FeedHistoryUnavailableException;
 import dev.reliablestore.registry.NoSuchKeyException;
 import dev.reliablestore.registry.NodeOperationRefusedException;
-import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryClosedException;
 import dev.reliablestore.registry.RegistryCorruptedException;
 import dev.reliablestore.registry.RegistryException;
-import dev.reliablestore.registry.RegistryLimitException;
 import dev.reliablestore.registry.RegistryStoppedException;
 import dev.reliablestore.registry.RegistryUnavailableException;
 
@@ -131,10 +129,14 @@ final class Retrier {
         }
     }
 
-    /** Errors the gateway maps to their own answer (a lost condition it checks against what landed, a refusal before sending). */
+    /**
+     * Errors the gateway maps to their own answer after a lost one too (a lost condition it checks
+     * against what landed). A refusal before sending (too large, invalid) is not among them: the
+     * retry is planned anew (another log entry name, another size) and may be refused where the
+     * lost attempt was sent, so "not written" would be wrong.
+     */
     private static boolean hasItsOwnMapping(RegistryException e) {
-        return e instanceof ConditionFailedException || e instanceof RegistryLimitException || e instanceof RegistryArgumentException
-                || e instanceof NoSuchKeyException || e instanceof FeedHistoryUnavailableException || e instanceof NodeOperationRefusedException;
+        return e instanceof ConditionFailedException || e instanceof NoSuchKeyException || e instanceof FeedHistoryUnavailableException || e instanceof NodeOperationRefusedException;
     }
 
     /** What an error that is not about the outcome must still say when an earlier attempt's answer was lost: it may have landed. */

@@ -164,6 +164,22 @@ class RetrierTest {
         assertThatThrownBy(() -> r.call("save of T/c", lostAnswerThen(new ConditionFailedException(0, null)), () -> { })).as("the gateway checks what landed").isInstanceOf(ConditionFailedException.class);
     }
 
+    /** A retry refused before sending (planned anew, it grew past a limit) says nothing of the attempt whose answer was lost. */
+    @Test
+    void aRetryRefusedBeforeSendingAfterALostAnswerLeavesTheOutcomeUnknown() {
+        Retrier r = new Retrier(3, Duration.ofMillis(1), Duration.ofSeconds(5), "zookeeper:x");
+        for (RegistryException refusal : java.util.List.of(new dev.reliablestore.registry.RegistryLimitException("the request is 1049000 bytes,"
+                + " more than maxRequestBytes 1048576", 1_049_000, 1_048_576), new RegistryArgumentException("bad name"))) {
+            assertThatThrownBy(() -> r.call("save of T/a", lostAnswerThen(refusal), () -> { }))
+                    .isInstanceOf(PersistenceException.class).hasMessageContaining(refusal.getMessage())
+                    .hasMessageContaining("the outcome of write attempt 1 is unknown")
+                    .satisfies(e -> assertThat(((PersistenceException) e).outcomeUnknown()).isTrue());
+            assertThatThrownBy(() -> r.call("save of T/b", () -> {
+                throw refusal;
+            }, () -> { })).as("alone, left to the gateway's table: nothing was sent").isSameAs(refusal);
+        }
+    }
+
     @Test
     void otherFailuresAreNotRetried() {
         Retrier r = new Retrier(3, Duration.ofMillis(1), Duration.ofSeconds(5), "embedded:x");
