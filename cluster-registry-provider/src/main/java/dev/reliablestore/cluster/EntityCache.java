@@ -189,7 +189,7 @@ final class EntityCache {
 
     void onBatch(ChangeBatch batch) {
         long seq = batch.sequence();
-        feedSequence.accumulateAndGet(seq, Math::max);
+        raiseFeedSequence(seq);
         for (Change c : batch.changes()) {
             if (c instanceof Change.ValueSet s && (s.key().equals(typeKey) || s.key().equals(versionsKey))) {
                 dropOlderThan(s.name(), seq);
@@ -217,8 +217,25 @@ final class EntityCache {
 
     /** The feed missed batches: forget everything known from before {@code currentSequence}. */
     void resync(long currentSequence) {
-        feedSequence.accumulateAndGet(currentSequence, Math::max);
+        raiseFeedSequence(currentSequence);
         dropAllOlderThan(currentSequence);
+    }
+
+    /**
+     * The feed missed batches and the registry's current sequence could not be read: forget
+     * everything, and accept no fill until the feed delivers a batch, whose sequence then tells
+     * which reads are new enough (any answered before the missed ones could be stale).
+     */
+    void resyncAtAnUnknownPoint() {
+        feedSequence.set(UNKNOWN_POINT);
+        dropAllOlderThan(UNKNOWN_POINT);
+    }
+
+    /** {@link #feedSequence} after a resync whose point is unknown: refuses every fill. */
+    private static final long UNKNOWN_POINT = Long.MAX_VALUE;
+
+    private void raiseFeedSequence(long seq) {
+        feedSequence.updateAndGet(f -> f == UNKNOWN_POINT ? seq : Math.max(f, seq));
     }
 
     long size() {

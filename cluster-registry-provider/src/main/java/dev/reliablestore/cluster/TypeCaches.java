@@ -3,6 +3,8 @@ package dev.reliablestore.cluster;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ChangeListener;
 import dev.reliablestore.registry.Watch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -13,6 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * stores when it closes); a store opened after that starts a new, empty cache.
  */
 final class TypeCaches {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TypeCaches.class);
 
     /** One type's cache and watch, and how many open stores use them. */
     private static final class Shared {
@@ -93,7 +97,18 @@ final class TypeCaches {
 
             @Override
             public void onResync(String reason) {
-                cache.resync(gateway.currentSequence());
+                long now;
+                try {
+                    now = gateway.currentSequence();
+                } catch (RuntimeException unread) {
+                    // thrown at the dispatcher, the stale entries would stay until they expire
+                    cache.resyncAtAnUnknownPoint();
+                    LOG.warn("the cache of {} was emptied: its change feed missed batches ({}) and the registry's sequence could not be"
+                            + " read ({}); reads go to the registry until the next change arrives", records.typeName(), reason,
+                            unread.toString());
+                    return;
+                }
+                cache.resync(now);
             }
         });
         cache.start(s.watch.startSequence());

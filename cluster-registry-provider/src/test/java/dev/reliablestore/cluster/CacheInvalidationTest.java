@@ -65,6 +65,71 @@ class CacheInvalidationTest {
         }
     }
 
+    /**
+     * The feed misses a batch (its resync says so), and the registry's sequence cannot be read at
+     * that moment: the cache must still forget what it held, not keep a stale entry until it expires.
+     */
+    @Test
+    void aResyncWhoseSequenceCannotBeReadStillEmptiesTheCache() {
+        ClusterPersistenceConfiguration config = EmbeddedFixture.config(dir).enableLocalCache(true).cacheTTL(Duration.ofHours(1)).build();
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            java.util.concurrent.atomic.AtomicBoolean dropBatches = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicBoolean sequenceUnreadable = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.List<dev.reliablestore.registry.ChangeListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+            ClusterRegistry missing = (ClusterRegistry) java.lang.reflect.Proxy.newProxyInstance(ClusterRegistry.class.getClassLoader(),
+                    new Class<?>[] {ClusterRegistry.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("currentSequence") && sequenceUnreadable.get()) {
+                            throw new dev.reliablestore.registry.RegistryException("the sequence cannot be read (test)");
+                        }
+                        if (method.getName().equals("watch") && args.length == 2) {
+                            dev.reliablestore.registry.ChangeListener real = (dev.reliablestore.registry.ChangeListener) args[1];
+                            dev.reliablestore.registry.ChangeListener lossy = new dev.reliablestore.registry.ChangeListener() {
+                                @Override
+                                public void onBatch(dev.reliablestore.registry.ChangeBatch batch) {
+                                    if (!dropBatches.get()) {
+                                        real.onBatch(batch);
+                                    }
+                                }
+
+                                @Override
+                                public void onResync(String reason) {
+                                    real.onResync(reason);
+                                }
+                            };
+                            listeners.add(lossy);
+                            args = new Object[] {args[0], lossy};
+                        }
+                        try {
+                            return method.invoke(registry, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            try (StoreFactory cached = ClusterStoreFactory.onRegistry(config, missing);
+                 StoreFactory other = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
+                EntityStore<Customer> reader = cached.store(Customer.class);
+                EntityStore<Customer> writer = other.store(Customer.class);
+                writer.save("c", Customer.of("v", 0));
+                assertThat(reader.get("c").orElseThrow().value().balance()).isZero();
+                assertThat(reader.get("c").orElseThrow().value().balance()).isZero();
+                assertThat(reader.performanceMetrics().cacheHits()).isPositive();
+                dropBatches.set(true);
+                writer.save("c", Customer.of("v", 1)); // a batch the cache's feed misses
+                assertThat(reader.get("c").orElseThrow().value().balance()).as("stale until the resync").isZero();
+                dropBatches.set(false);
+                sequenceUnreadable.set(true);
+                assertThat(listeners).hasSize(1);
+                try {
+                    listeners.get(0).onResync("batches were missed (test)");
+                } catch (RuntimeException thrown) {
+                    // the feed's dispatcher logs what a listener throws and goes on: the cache is what counts
+                }
+                sequenceUnreadable.set(false);
+                assertThat(reader.get("c").orElseThrow().value().balance()).isEqualTo(1);
+            }
+        }
+    }
+
     @Test
     void preloadFillsTheCacheAndReadsThenHitIt() {
         try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).build())) {

@@ -75,6 +75,26 @@ class EntityCacheTest {
         assertThat(c.get("a")).isNull();
     }
 
+    /** A resync whose point could not be read: everything goes, and only reads as new as the next delivered batch fill. */
+    @Test
+    void aResyncAtAnUnknownPointClearsEverythingAndFillsWaitForTheNextBatch() {
+        EntityCache c = cache();
+        c.fill("a", entry(11), 11);
+        c.resyncAtAnUnknownPoint();
+        assertThat(c.get("a")).isNull();
+        c.fill("a", entry(30), 30);         // how far the feed missed is unknown: any read may be stale
+        assertThat(c.get("a")).isNull();
+        c.onBatch(set(25, "other"));        // the feed is live again from here
+        c.fill("a", entry(24), 24);
+        assertThat(c.get("a")).isNull();
+        c.fill("a", entry(25), 25);
+        assertThat(c.get("a")).isNotNull();
+        c.resyncAtAnUnknownPoint();
+        c.resync(40);                       // a later resync whose point is known
+        c.fill("a", entry(40), 40);
+        assertThat(c.get("a")).isNotNull();
+    }
+
     @Test
     void aDeleteLeavesATombstoneThatAReadAnsweredBeforeItCannotReplace() {
         EntityCache c = cache();
