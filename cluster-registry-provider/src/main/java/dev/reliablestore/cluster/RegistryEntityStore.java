@@ -712,14 +712,13 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 boolean raced = false;
                 for (int from = 0; from < ids.size(); from += perBatch) {
                     List<String> chunk = ids.subList(from, Math.min(ids.size(), from + perBatch));
+                    Map<String, Long> goneAfterALostAnswer = new LinkedHashMap<>();
                     try {
-                        Map<String, Long> gone = sites != null ? clearAtSite(chunk) : clear(chunk, versions);
-                        removed += gone.size();
-                        if (factory.audited()) {
-                            List<String> deleted = new ArrayList<>(gone.keySet());
-                            factory.audit("delete", typeName(), deleted, deleted.stream().map(gone::get).toList(), null);
-                        }
+                        Map<String, Long> gone = sites != null ? clearAtSite(chunk) : clear(chunk, versions, goneAfterALostAnswer);
+                        removed += countRemoved(gone);
                     } catch (ConditionFailedException lost) {
+                        // an attempt whose answer was lost may have removed these before the race: they count as this clear's
+                        removed += countRemoved(goneAfterALostAnswer);
                         for (String id : chunk) {
                             throwIfLocked(lost, id, ANY_VERSION, -1);
                         }
@@ -747,8 +746,22 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         }
     }
 
-    /** Deletes {@code chunk} (listed just before with {@code versions}) in one batch; the ids deleted, with their versions. */
-    private Map<String, Long> clear(List<String> chunk, Map<String, VersionedValue> versions) {
+    /** Counts and audits entities a clear removed (ids with the versions they had); returns how many. */
+    private int countRemoved(Map<String, Long> gone) {
+        if (factory.audited() && !gone.isEmpty()) {
+            List<String> deleted = new ArrayList<>(gone.keySet());
+            factory.audit("delete", typeName(), deleted, deleted.stream().map(gone::get).toList(), null);
+        }
+        return gone.size();
+    }
+
+    /**
+     * Deletes {@code chunk} (listed just before with {@code versions}) in one batch; the ids deleted,
+     * with their versions. When an attempt's answer was lost and the retry lost its condition because
+     * some of them are stored again, {@code goneAfterALostAnswer} gets the others, which that attempt
+     * may have removed, and the {@link ConditionFailedException} is thrown.
+     */
+    private Map<String, Long> clear(List<String> chunk, Map<String, VersionedValue> versions, Map<String, Long> goneAfterALostAnswer) {
         WriteBatch.Builder b = WriteBatch.builder();
         for (String id : chunk) {
             b.requireValueExists(records.versionsKey(), id);
@@ -757,7 +770,14 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         }
         // a lost answer whose batch landed: its retry finds the entities gone; they count (and are audited) as this clear's
         long sequence = gateway.commit(RegistryGateway.Commit.replicated("clear of " + typeName(), b.build())
-                .of(typeName(), chunk.size()).landedIf(() -> records.allAbsentAt(chunk)).countingRetries(this::countRetry));
+                .of(typeName(), chunk.size()).landedIf(() -> {
+                    OptionalLong allGone = records.allAbsentAt(chunk);
+                    if (allGone.isEmpty()) { // landed and some re-created since, or not landed and some deleted by others
+                        goneAfterALostAnswer.clear();
+                        records.absentNow(chunk).forEach(id -> goneAfterALostAnswer.put(id, versions.get(id).value().asQword()));
+                    }
+                    return allGone;
+                }).countingRetries(this::countRetry));
         Map<String, Long> gone = new LinkedHashMap<>();
         chunk.forEach(id -> {
             values.deleted(id, sequence);
