@@ -48,8 +48,9 @@ import java.util.TreeMap;
  * setData of a missing node fails anyway). That is a save's version record, and the key above a
  * deleted value, whose version the delete bumps. If any guard or mutation fails, the snapshot was stale and the
  * batch is planned again on a fresh one. A condition found false produces a "proof" multi: the
- * guards of the facts that made it false, then a check that always fails; if that check is the one
- * that fails, the condition was false when the multi ran and nothing was applied. A revision
+ * guards of the facts that made it false and of those the commands before it rested on, then a
+ * check that always fails; if that check is the one that fails, the condition was the first false
+ * one when the multi ran and nothing was applied. A revision
  * condition the value had already passed when read needs no proof (see {@link #revisionPassed}).
  */
 final class BatchPlanner {
@@ -438,7 +439,17 @@ final class BatchPlanner {
                     // condition held on snapshot facts: their truth at one moment with this one is unproven.
                     return proof(Map.of(), i);
                 } else {
-                    return proof(facts, i);
+                    // the facts earlier conditions held on travel too: stale, one of them fails before the
+                    // proof's end and the batch is planned again, so the index reported is that of the first
+                    // condition false at one moment, not of a later one after an earlier held on old facts
+                    Map<String, Op> all = new LinkedHashMap<>();
+                    sim.guards.forEach((path, guard) -> {
+                        if (guard != null) {
+                            all.put(path, guard);
+                        }
+                    });
+                    facts.forEach(all::putIfAbsent);
+                    return proof(all, i);
                 }
             }
         }

@@ -1129,9 +1129,9 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                     snapshot.putIfAbsent(p, new BatchPlanner.SnapNode(ch == null ? new Stat() : ch.stat(), null, List.of()));
                     continue;
                 }
-                // keep a first-round stat: the incarnation argument needs ancestors read first
-                snapshot.merge(p, new BatchPlanner.SnapNode(ch.stat(), null, ch.names()),
-                        (old, fresh) -> new BatchPlanner.SnapNode(old.stat() == null ? fresh.stat() : old.stat(), old.data(), ch.names()));
+                if (!addListing(snapshot, p, ch.stat(), ch.names())) {
+                    continue;
+                }
                 for (String c : ch.names()) {
                     if (!ZnodeLayout.isValueChild(c)) {
                         next.add(p + "/" + c);
@@ -1140,6 +1140,23 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             }
             return listLevel(zk, next, snapshot);
         });
+    }
+
+    /**
+     * Adds the listing of {@code path} (its stat and children, read now) to the snapshot; false when
+     * it is not to be listed further. A first-round stat is kept: the incarnation argument needs
+     * ancestors read before descendants. A node the first round found absent was created since: a
+     * stat read now comes after its descendants', so it stays absent and unlisted; the planner skips
+     * it, the multi built on that fails (the node exists), and the batch is planned again.
+     */
+    static boolean addListing(Map<String, BatchPlanner.SnapNode> snapshot, String path, Stat stat, List<String> children) {
+        BatchPlanner.SnapNode first = snapshot.get(path);
+        if (first != null && first.stat() == null) {
+            return false;
+        }
+        snapshot.put(path, first == null ? new BatchPlanner.SnapNode(stat, null, children)
+                : new BatchPlanner.SnapNode(first.stat(), first.data(), children));
+        return true;
     }
 
     private CompletableFuture<CommitResult> execute(ZooKeeper zk, WriteBatch batch, BatchPlanner.Plan plan, long snapshotSequence, long deadline) {
