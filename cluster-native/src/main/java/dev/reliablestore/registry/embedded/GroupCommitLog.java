@@ -599,6 +599,9 @@ final class GroupCommitLog {
      * the time were {@code now} (epoch milliseconds); as the threshold would, without writing that much.
      */
     void snapshotNow(long now) {
+        if (stopped) {
+            throw new IllegalStateException("the log of " + dir + " is closed"); // close holds `flushing` for good
+        }
         while (!flushing.compareAndSet(false, true)) {
             awaitFlush(flushing::get);
         }
