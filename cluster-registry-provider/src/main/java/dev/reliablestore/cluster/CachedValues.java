@@ -102,7 +102,7 @@ final class CachedValues implements EntityValues {
 
     @Override
     public void cleared() {
-        cache.resync(gateway.currentSequence());
+        cache.cleared(gateway.currentSequence());
     }
 
     @Override

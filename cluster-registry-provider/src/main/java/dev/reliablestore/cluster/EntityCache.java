@@ -215,9 +215,22 @@ final class EntityCache {
         }
     }
 
-    /** The feed missed batches: forget everything known from before {@code currentSequence}. */
+    /**
+     * The feed missed batches: forget everything known from before {@code currentSequence}. Called
+     * by the feed's dispatcher only, which alone may end a {@link #resyncAtAnUnknownPoint}.
+     */
     void resync(long currentSequence) {
         raiseFeedSequence(currentSequence);
+        dropAllOlderThan(currentSequence);
+    }
+
+    /**
+     * A store cleared its type: forget everything known from before {@code currentSequence} (read
+     * by the store's thread, possibly before batches the feed then missed: it never ends a resync
+     * at an unknown point).
+     */
+    void cleared(long currentSequence) {
+        feedSequence.accumulateAndGet(currentSequence, Math::max);
         dropAllOlderThan(currentSequence);
     }
 

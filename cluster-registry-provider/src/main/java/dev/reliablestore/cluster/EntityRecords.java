@@ -219,18 +219,6 @@ final class EntityRecords {
         return absent ? OptionalLong.of(r.sequence()) : OptionalLong.empty();
     }
 
-    /** Those of {@code ids} that are not stored, read at one point in time, in their order. */
-    List<String> absentNow(List<String> ids) {
-        List<Current> now = currents(ids);
-        List<String> absent = new ArrayList<>();
-        for (int i = 0; i < ids.size(); i++) {
-            if (now.get(i).version() == Versioned.ABSENT) {
-                absent.add(ids.get(i));
-            }
-        }
-        return absent;
-    }
-
     /** The version records of {@code ids}, from one point in time, in their order. */
     List<Current> currents(List<String> ids) {
         List<ReadBatch.Read> reads = new ArrayList<>(ids.size());

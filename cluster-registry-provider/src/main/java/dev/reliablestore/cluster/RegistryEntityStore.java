@@ -772,9 +772,20 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         long sequence = gateway.commit(RegistryGateway.Commit.replicated("clear of " + typeName(), b.build())
                 .of(typeName(), chunk.size()).landedIf(() -> {
                     OptionalLong allGone = records.allAbsentAt(chunk);
-                    if (allGone.isEmpty()) { // landed and some re-created since, or not landed and some deleted by others
-                        goneAfterALostAnswer.clear();
-                        records.absentNow(chunk).forEach(id -> goneAfterALostAnswer.put(id, versions.get(id).value().asQword()));
+                    goneAfterALostAnswer.clear();
+                    if (allGone.isEmpty()) {
+                        // landed and some written again since, or not landed and some deleted by others; one still
+                        // at its listed revision proves it did not land (it would have deleted that one)
+                        List<EntityRecords.Current> now = records.currents(chunk);
+                        for (int i = 0; i < chunk.size(); i++) {
+                            VersionedValue listed = versions.get(chunk.get(i));
+                            if (now.get(i).version() == Versioned.ABSENT) {
+                                goneAfterALostAnswer.put(chunk.get(i), listed.value().asQword());
+                            } else if (now.get(i).revision() == listed.revision()) {
+                                goneAfterALostAnswer.clear();
+                                break;
+                            }
+                        }
                     }
                     return allGone;
                 }).countingRetries(this::countRetry));

@@ -97,12 +97,13 @@ final class TypeCaches {
 
             @Override
             public void onResync(String reason) {
+                // first: reading the sequence may take up to failoverTimeout, and nothing stale is served meanwhile
+                cache.resyncAtAnUnknownPoint();
                 long now;
                 try {
                     now = gateway.currentSequence();
                 } catch (RuntimeException unread) {
                     // thrown at the dispatcher, the stale entries would stay until they expire
-                    cache.resyncAtAnUnknownPoint();
                     LOG.warn("the cache of {} was emptied: its change feed missed batches ({}) and the registry's sequence could not be"
                             + " read ({}); reads go to the registry until the next change arrives", records.typeName(), reason,
                             unread.toString());

@@ -90,7 +90,10 @@ class EntityCacheTest {
         c.fill("a", entry(25), 25);
         assertThat(c.get("a")).isNotNull();
         c.resyncAtAnUnknownPoint();
-        c.resync(40);                       // a later resync whose point is known
+        c.cleared(26);                      // a store's clear, its sequence read before the batches the feed missed
+        c.fill("a", entry(30), 30);
+        assertThat(c.get("a")).as("a clear does not end the resync").isNull();
+        c.resync(40);                       // the dispatcher, with the point it read
         c.fill("a", entry(40), 40);
         assertThat(c.get("a")).isNotNull();
     }

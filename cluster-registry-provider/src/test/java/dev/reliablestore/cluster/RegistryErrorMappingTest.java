@@ -592,6 +592,39 @@ class RegistryErrorMappingTest {
     }
 
     /**
+     * clear() whose batch did not land, its answer lost, while another writer deleted one of its
+     * entities: the others still at the revisions the clear listed prove its batch did not land, so
+     * the one found gone is not counted or audited as the clear's.
+     */
+    @Test
+    void aClearWhoseLostBatchDidNotLandDoesNotCountAnEntityAnotherWriterDeleted() {
+        Path auditDir = dir.resolve("audit");
+        try (ClusterStoreFactory audited = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).compressionDictionary(false)
+                .enableAuditLogging(true).auditLogPath(auditDir).build(), faulty)) {
+            EntityStore<Customer> customers = audited.store(Customer.class);
+            EntityStore<Customer> other = factory.store(Customer.class);
+            for (String id : List.of("a", "b", "c")) {
+                customers.save(id, Customer.of(id, 1));
+            }
+            failCommit = () -> {
+                failCommit = null;
+                other.delete("a");
+                return new RegistryUnavailableException("connection lost before the reply (not applied)", null, true);
+            };
+            assertThat(customers.clear()).as("b and c, in the next round").isEqualTo(2);
+            assertThat(customers.count()).isZero();
+        }
+        List<String> deleted;
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(auditDir)) {
+            deleted = files.flatMap(f -> dev.reliablestore.cluster.audit.AuditLog.read(f).stream())
+                    .filter(r -> r.op().equals("delete")).map(dev.reliablestore.cluster.audit.AuditRecord::id).sorted().toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        assertThat(deleted).containsExactly("b", "c");
+    }
+
+    /**
      * A clear deletes in batches of the registry's command limit; one that fails after its first batch
      * did remove entities, so its error must not read as "nothing happened".
      */
