@@ -567,28 +567,13 @@ class RegistryErrorMappingTest {
      */
     @Test
     void aClearWhoseLostBatchLandedAndOneEntityWasCreatedAgainCountsAndAuditsTheOthers() {
-        Path auditDir = dir.resolve("audit");
-        try (ClusterStoreFactory audited = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).compressionDictionary(false)
-                .enableAuditLogging(true).auditLogPath(auditDir).build(), faulty)) {
-            EntityStore<Customer> customers = audited.store(Customer.class);
-            EntityStore<Customer> other = factory.store(Customer.class);
-            for (String id : List.of("a", "b", "c")) {
-                customers.save(id, Customer.of(id, 1));
-            }
+        EntityStore<Customer> other = factory.store(Customer.class);
+        List<String> audited = auditedClearOfABC(() -> {
             commitThenLoseReply = true;
             afterTheLostReply = () -> other.save("b", Customer.of("b again", 2));
-            assertThat(customers.clear()).as("a and c by the landed batch, b in the next round").isEqualTo(3);
-            assertThat(commitThenLoseReply).as("the answer was lost").isFalse();
-            assertThat(customers.count()).isZero();
-        }
-        List<String> deleted;
-        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(auditDir)) {
-            deleted = files.flatMap(f -> dev.reliablestore.cluster.audit.AuditLog.read(f).stream())
-                    .filter(r -> r.op().equals("delete")).map(dev.reliablestore.cluster.audit.AuditRecord::id).sorted().toList();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        assertThat(deleted).containsExactly("a", "b", "c");
+        }, 3);
+        assertThat(commitThenLoseReply).as("the answer was lost").isFalse();
+        assertThat(audited).as("a and c by the landed batch, b in the next round").containsExactly("a", "b", "c");
     }
 
     /**
@@ -598,30 +583,37 @@ class RegistryErrorMappingTest {
      */
     @Test
     void aClearWhoseLostBatchDidNotLandDoesNotCountAnEntityAnotherWriterDeleted() {
+        EntityStore<Customer> other = factory.store(Customer.class);
+        List<String> audited = auditedClearOfABC(() -> failCommit = () -> {
+            failCommit = null;
+            other.delete("a");
+            return new RegistryUnavailableException("connection lost before the reply (not applied)", null, true);
+        }, 2);
+        assertThat(audited).as("b and c, in the next round").containsExactly("b", "c");
+    }
+
+    /**
+     * Saves a, b and c through an audited store, runs {@code arm}, clears (expecting {@code removed})
+     * and returns the ids of the delete records in the audit log, sorted.
+     */
+    private List<String> auditedClearOfABC(Runnable arm, long removed) {
         Path auditDir = dir.resolve("audit");
         try (ClusterStoreFactory audited = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).compressionDictionary(false)
                 .enableAuditLogging(true).auditLogPath(auditDir).build(), faulty)) {
             EntityStore<Customer> customers = audited.store(Customer.class);
-            EntityStore<Customer> other = factory.store(Customer.class);
             for (String id : List.of("a", "b", "c")) {
                 customers.save(id, Customer.of(id, 1));
             }
-            failCommit = () -> {
-                failCommit = null;
-                other.delete("a");
-                return new RegistryUnavailableException("connection lost before the reply (not applied)", null, true);
-            };
-            assertThat(customers.clear()).as("b and c, in the next round").isEqualTo(2);
+            arm.run();
+            assertThat(customers.clear()).isEqualTo(removed);
             assertThat(customers.count()).isZero();
         }
-        List<String> deleted;
         try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(auditDir)) {
-            deleted = files.flatMap(f -> dev.reliablestore.cluster.audit.AuditLog.read(f).stream())
+            return files.flatMap(f -> dev.reliablestore.cluster.audit.AuditLog.read(f).stream())
                     .filter(r -> r.op().equals("delete")).map(dev.reliablestore.cluster.audit.AuditRecord::id).sorted().toList();
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        assertThat(deleted).containsExactly("b", "c");
     }
 
     /**
