@@ -118,7 +118,8 @@ final class ReencryptCommand implements Callable<Integer> {
                         "notUnderActiveKey", stale)));
             } else {
                 out.println(stale == 0 ? "every value is under the active key " + active
-                        : stale + " values are still not under the active key " + active);
+                        : stale + " values are still not under the active key " + active + " (the writes of prepared transactions"
+                                + " count until they end: finish them with the coordinator's recover, then run reencrypt again)");
             }
             out.flush();
             return stale == 0 ? ExitCodes.OK : ExitCodes.CHECK_FAILED;

@@ -494,6 +494,11 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         }
     }
 
+    /** The participant side (the key rotation counts what prepared branches hold). */
+    RegistryTransactions transactions() {
+        return transactions;
+    }
+
     // ---- TransactionalResource: the participant lives in RegistryTransactions ----------------
 
     @Override

@@ -111,9 +111,11 @@ final class KeyRotation {
     }
 
     /**
-     * Envelopes, a multi-site store's tombstones and the type's zstd dictionaries per key id
-     * ({@code ""}: not encrypted). The dictionaries count: a value compressed with one sealed under a
-     * retired key could not be read, although its own envelope is under the active key.
+     * Envelopes, a multi-site store's tombstones, the type's zstd dictionaries and the envelopes of
+     * prepared transactions per key id ({@code ""}: not encrypted). The dictionaries count: a value
+     * compressed with one sealed under a retired key could not be read, although its own envelope is
+     * under the active key. Prepared envelopes count: their commit writes them as they were sealed,
+     * and they cannot be rewritten before it.
      */
     Map<String, Long> keyUsage() {
         Map<String, Long> usage = new TreeMap<>();
@@ -137,6 +139,7 @@ final class KeyRotation {
             EnvelopeCodec.Header h = EnvelopeCodec.header(t.getValue().value().unsafeData(), records.where(t.getKey()) + " (tombstone)");
             usage.merge(h.encrypted() ? h.keyId() : "", 1L, Long::sum);
         }
+        factory.transactions().addPreparedKeyUsage(type, usage);
         return usage;
     }
 }

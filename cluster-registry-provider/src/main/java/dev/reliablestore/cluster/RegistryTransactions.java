@@ -135,6 +135,32 @@ final class RegistryTransactions implements TransactionalResource {
         return out;
     }
 
+    /**
+     * Adds the key ids of the envelopes that prepared branches hold for {@code typeName} (a commit
+     * writes them as they are, so a key they were sealed with is still in use until they end).
+     */
+    void addPreparedKeyUsage(String typeName, Map<String, Long> usage) {
+        Map<String, VersionedValue> values = factory.gateway().values("listing of prepared transactions", transactions).orElse(Map.of());
+        for (Map.Entry<String, VersionedValue> record : values.entrySet()) {
+            String name = record.getKey();
+            if (!name.startsWith(RECORD_PREFIX)) {
+                continue;
+            }
+            TransactionId id;
+            try {
+                id = TransactionId.fromToken(name.substring(RECORD_PREFIX.length()));
+            } catch (IllegalArgumentException e) {
+                throw new DataIntegrityException(transactions + "/" + name + " is not a transaction record name: " + e.getMessage());
+            }
+            for (EncodedWrite w : decode(id, record.getValue().value())) {
+                if (!w.isDelete() && w.typeName().equals(typeName)) {
+                    EnvelopeCodec.Header h = EnvelopeCodec.header(w.envelope(), typeName + "/" + w.id() + " as prepared by " + id);
+                    usage.merge(h.encrypted() ? h.keyId() : "", 1L, Long::sum);
+                }
+            }
+        }
+    }
+
     @Override
     public void commitPrepared(TransactionId id) {
         factory.checkOpen();

@@ -204,6 +204,34 @@ class EncryptionTest {
         }
     }
 
+    /**
+     * A branch prepared under the old key holds its sealed envelope until it commits, which writes it
+     * as it is: the key is still in use, so key usage counts it and re-encryption cannot retire it.
+     */
+    @Test
+    void aPreparedTransactionKeepsItsKeyInUseUntilItEnds() {
+        Path keys = keyStore("keys.bcfks", "k1");
+        dev.reliablestore.spi.tx.TransactionId id = dev.reliablestore.spi.tx.TransactionId.of(1, new byte[] {1, 2, 3}, new byte[] {4});
+        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
+            f.store(Customer.class).save("a", Customer.of("Alice", 1));
+            dev.reliablestore.spi.tx.TransactionBranch branch = dev.reliablestore.spi.tx.TransactionalResource.from(f).begin(id);
+            branch.store(Customer.class).save("b", Customer.of("Bob", 2));
+            branch.prepare();
+        }
+        KeyStoreFiles.addNewKey(keys, "BCFKS", "pw".toCharArray(), "k2");
+        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
+            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
+            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+            assertThat(s.keyUsage()).containsExactlyInAnyOrderEntriesOf(Map.of("k1", 2L));
+            assertThat(s.reencrypt()).as("only the stored value").isEqualTo(1);
+            assertThat(s.keyUsage()).as("the prepared write").containsExactlyInAnyOrderEntriesOf(Map.of("k1", 1L, "k2", 1L));
+            dev.reliablestore.spi.tx.TransactionalResource.from(f).commitPrepared(id);
+            assertThat(s.keyUsage()).as("committed as it was sealed").containsExactlyInAnyOrderEntriesOf(Map.of("k1", 1L, "k2", 1L));
+            assertThat(s.reencrypt()).isEqualTo(1);
+            assertThat(s.keyUsage()).containsExactly(Map.entry("k2", 2L));
+        }
+    }
+
     @Test
     void reencryptKeepsStampsAndSitesAndRewritesTombstonesToo() {
         Path keys = keyStore("keys.bcfks", "k1");
