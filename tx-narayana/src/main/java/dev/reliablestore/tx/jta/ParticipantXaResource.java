@@ -367,8 +367,8 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
 
     /**
      * A failed phase-two commit or rollback of a prepared branch. The branch stays prepared and the
-     * call can be repeated, so every failure but a protocol error or an unknown branch is
-     * {@code XAER_RMFAIL}. After a failed commit Narayana keeps its log and commits again from
+     * call can be repeated, so every failure but an unknown branch is {@code XAER_RMFAIL} (the
+     * adapter's own protocol checks come before the call and answer {@code XAER_PROTO} themselves). After a failed commit Narayana keeps its log and commits again from
      * recovery; after a failed rollback it forgets the transaction, and recovery finds the branch as
      * an orphan (prepared, of one of its recovery nodes, no log) and rolls it back once it has been
      * seen for the orphan safety interval.
@@ -378,7 +378,9 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
      * branch still holds its locks and this resource manager never decides on its own.
      */
     private XAException mapPrepared(RuntimeException e, TransactionId id, String action) {
-        if (e instanceof UnknownTransactionException || e instanceof IllegalStateException) {
+        // not an IllegalStateException either: the adapter checked the protocol before calling, so one
+        // from the participant is about its data (e.g. a damaged stamp), and XAER_PROTO reads as a heuristic rollback
+        if (e instanceof UnknownTransactionException) {
             return map(e, action);
         }
         return xa(XAException.XAER_RMFAIL, action + " of branch " + id + " at " + name() + " failed; the branch stays"

@@ -242,6 +242,12 @@ class XaAdapterTest {
                 .satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_RMFAIL))
                 .hasMessageContaining("stays prepared").hasMessageContaining("disk full (injected)");
         assertThat(participant.preparedRecordFiles()).hasSize(1);
+        // an IllegalStateException from the participant is about its data, not the protocol: XAER_PROTO would read as a heuristic rollback
+        participant.onCommit(() -> {
+            throw new IllegalStateException("the stamp of Order/o is unreadable (injected)");
+        });
+        assertThatThrownBy(() -> xa.commit(x, false))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_RMFAIL)).hasMessageContaining("stays prepared");
         participant.onCommit(() -> { });
         xa.commit(x, false);
         assertThat(committed().get("o")).map(Versioned::value).contains("x");
