@@ -247,24 +247,42 @@ final class RegistryTransactions implements TransactionalResource {
      */
     void applyPrepared(TransactionId id, List<EncodedWrite> writes, long recordRevision) {
         String recordName = recordName(id);
-        WriteBatch.Builder b = WriteBatch.builder().requireRevision(transactions, recordName, recordRevision);
-        if (factory.siteWrites() != null) {
-            stampedAtSite(b, writes, RegistryValue.sz(recordName), true);
-        } else {
-            for (EncodedWrite w : writes) {
-                apply(b, w);
-                records(w.typeName()).unlock(b, w.id());
+        long revision = recordRevision;
+        for (int attempt = 1; ; attempt++) {
+            WriteBatch.Builder b = WriteBatch.builder().requireRevision(transactions, recordName, revision);
+            if (factory.siteWrites() != null) {
+                stampedAtSite(b, writes, RegistryValue.sz(recordName), true);
+            } else {
+                for (EncodedWrite w : writes) {
+                    apply(b, w);
+                    records(w.typeName()).unlock(b, w.id());
+                }
             }
-        }
-        b.deleteValue(transactions, recordName);
-        try {
-            commit(RegistryGateway.Commit.durable("commit of transaction " + id, b.build()).of("transactional", writes.size())
-                    .landedIf(() -> landedIf(readRecord(id).isEmpty())));
-        } catch (ConditionFailedException gone) {
-            throw new UnknownTransactionException(id, resourceManagerId());
+            b.deleteValue(transactions, recordName);
+            try {
+                commit(RegistryGateway.Commit.durable("commit of transaction " + id, b.build()).of("transactional", writes.size())
+                        .landedIf(() -> landedIf(readRecord(id).isEmpty())));
+                break;
+            } catch (ConditionFailedException lost) {
+                // at a site the batch also conditions on its entities' state, which a rewrite keeping the version (a
+                // re-encryption) can move: only a record that is gone makes the branch unknown (XAER_NOTA: committed)
+                Optional<VersionedValue> record = readRecord(id);
+                if (record.isEmpty()) {
+                    throw new UnknownTransactionException(id, resourceManagerId());
+                }
+                if (attempt >= MAX_COMMIT_ATTEMPTS) {
+                    throw new StoreUnavailableException("commit of transaction " + id + " at " + resourceManagerId() + " lost "
+                            + attempt + " races with concurrent rewrites of its entities; the branch stays prepared and the commit"
+                            + " can be repeated", lost, false);
+                }
+                revision = record.get().revision();
+            }
         }
         audit("tx-commit", id, writes);
     }
+
+    /** Attempts of a prepared commit that lose a race with a rewrite of its entities' state (at a site). */
+    private static final int MAX_COMMIT_ATTEMPTS = 5;
 
     /** The outcome of a transaction and, for a commit, each write it applied, in the audit log. */
     private void audit(String outcome, TransactionId id, List<EncodedWrite> writes) {

@@ -276,6 +276,47 @@ class StoreAtSiteTest {
     }
 
     /**
+     * The commit of a prepared branch at a site conditions on the revisions of its entities' state;
+     * a rewrite that keeps the version (a re-encryption) between its read and its commit fails that
+     * condition while the record still stands. The branch is not "unknown" then (XAER_NOTA: taken as
+     * committed, and the record later rolled back as an orphan): the commit reads again and lands.
+     */
+    @Test
+    void aPreparedCommitThatLosesARaceWithARewriteReadsAgainAndLands() {
+        store.save("c1", Customer.of("Ada", 1));
+        java.util.concurrent.atomic.AtomicBoolean rewriteFirst = new java.util.concurrent.atomic.AtomicBoolean();
+        ClusterRegistry racing = (ClusterRegistry) java.lang.reflect.Proxy.newProxyInstance(ClusterRegistry.class.getClassLoader(),
+                new Class<?>[] {ClusterRegistry.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("commit") && rewriteFirst.get()
+                            && ((dev.reliablestore.registry.WriteBatch) args[0]).commands().stream().anyMatch(c ->
+                            c instanceof dev.reliablestore.registry.BatchCommand.DeleteValue d && d.name().startsWith("TX-"))) {
+                        rewriteFirst.set(false);
+                        long version = registry.getValue(VERSIONS, "c1").orElseThrow().value().asQword();
+                        registry.commit(dev.reliablestore.registry.WriteBatch.builder()
+                                .setValue(VERSIONS, "c1", dev.reliablestore.registry.RegistryValue.qword(version)).build());
+                    }
+                    try {
+                        return method.invoke(registry, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        try (ClusterStoreFactory f = ClusterStoreFactory.onRegistryAtSite(EmbeddedFixture.config(dir).enableEncryption(true)
+                .passphrases(List.of("a long passphrase".toCharArray())).build(), racing,
+                new ClusterStoreFactory.Site("paris", wall::get, Duration.ofSeconds(5)))) {
+            TransactionId tx = TransactionId.of(1, "g", "race");
+            TransactionBranch branch = f.begin(tx);
+            branch.store(Customer.class).save("c1", Customer.of("Ada", 2), 1);
+            branch.prepare();
+            rewriteFirst.set(true);
+            f.commitPrepared(tx);
+            assertThat(rewriteFirst).as("the rewrite ran between the commit's read and its batch").isFalse();
+            assertThat(f.recover()).isEmpty();
+            assertThat(store.get("c1").map(v -> v.value().balance())).hasValue(2L);
+        }
+    }
+
+    /**
      * A transaction prepared on the same root by a factory not at a site (before sites were
      * configured, or by a tool): its lock holds the entity against the site's writes as against
      * any write, and when the site commits it, its writes are stamped there.
