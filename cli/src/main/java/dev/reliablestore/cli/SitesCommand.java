@@ -316,6 +316,12 @@ final class SitesCommand implements Callable<Integer> {
                         + "(made by --to's shipper-lease holder). Required: a repair keeps what the store keeps.")
         String crossSiteConflicts;
 
+        @Option(names = "--conflict-resolution-window", paramLabel = "DURATION", converter = DurationConverter.class,
+                defaultValue = "24h", description = "The store's conflictResolutionWindow (default: ${DEFAULT-VALUE}, the option's"
+                        + " default). A tombstone older than it (and maxClockSkew) is met by a later write as collected, as shipping"
+                        + " meets it, so the repair leaves --to as shipping would. 1m..30d.")
+        Duration conflictResolutionWindow;
+
         @Option(names = "--remove-stale-older-than", paramLabel = "DURATION", converter = DurationConverter.class,
                 description = "Also delete at --to the entities --from holds nothing of that were last written longer ago than "
                         + "DURATION, which must be at least the store's conflictResolutionWindow: --from deleted them and no longer "
@@ -351,9 +357,12 @@ final class SitesCommand implements Callable<Integer> {
             }
             ClusterPersistenceConfiguration config;
             CrossSiteConflicts conflicts;
-            if (removeStaleOlderThan != null && removeStaleOlderThan.compareTo(Duration.ofMinutes(1)) < 0) {
+            if (conflictResolutionWindow.compareTo(Duration.ofMinutes(1)) < 0 || conflictResolutionWindow.compareTo(Duration.ofDays(30)) > 0) {
+                throw CliException.usage("--conflict-resolution-window is " + conflictResolutionWindow + "; a store's window is 1m..30d");
+            }
+            if (removeStaleOlderThan != null && removeStaleOlderThan.compareTo(conflictResolutionWindow) < 0) {
                 throw CliException.usage("--remove-stale-older-than is " + removeStaleOlderThan + "; it must be at least the store's "
-                        + "conflictResolutionWindow, which is at least 1m");
+                        + "conflictResolutionWindow, " + conflictResolutionWindow + " (--conflict-resolution-window)");
             }
             try {
                 conflicts = CrossSiteConflicts.ofOptionName(crossSiteConflicts);
@@ -368,7 +377,8 @@ final class SitesCommand implements Callable<Integer> {
             try {
                 source = Status.open(from, sites.get(from), options);
                 target = Status.open(to, sites.get(to), options);
-                SiteReplication.Resynced r = ClusterStoreAdmin.resync(config, conflicts, removeStaleOlderThan, removeStaleOlderThan != null,
+                SiteReplication.Resynced r = ClusterStoreAdmin.resync(config, conflicts, conflictResolutionWindow, removeStaleOlderThan,
+                        removeStaleOlderThan != null,
                         from, source, to, target);
                 PrintWriter out = spec.commandLine().getOut();
                 if (json) {

@@ -128,15 +128,17 @@ public final class SiteReplication {
      * ship on. Values written before sites were configured are never stale.
      *
      * @param staleAfter   the age that makes an entity stale; null: none is looked for
+     * @param conflictWindow the store's conflict-resolution window (a tombstone older than it and the
+     *                     skew is met by a later write as collected, as shipping meets it)
      * @param maxClockSkew the store's maximum clock skew
      * @throws IllegalArgumentException {@code removeStale} without {@code staleAfter}, or {@code staleAfter} under a minute
      */
-    public static Resynced resync(Site from, Site to, CrossSiteConflicts conflicts, Duration staleAfter, Duration maxClockSkew,
-                                  boolean removeStale) {
+    public static Resynced resync(Site from, Site to, CrossSiteConflicts conflicts, Duration staleAfter, Duration conflictWindow,
+                                  Duration maxClockSkew, boolean removeStale) {
         if (from.name().equals(to.name())) {
             throw new IllegalArgumentException("site " + from.name() + " cannot be resynced from itself");
         }
-        return new SiteResync(from, to, conflicts, System::currentTimeMillis, staleAfter, maxClockSkew, removeStale)
+        return new SiteResync(from, to, conflicts, System::currentTimeMillis, staleAfter, conflictWindow, maxClockSkew, removeStale)
                 .hashedBy(SiteDigests.of(from, HASHES_WAIT), SiteDigests.of(to, HASHES_WAIT)).run();
     }
 

@@ -48,6 +48,11 @@ final class SiteResync {
      * is looked for.
      */
     private final long windowMillis;
+    /**
+     * The store's conflict-resolution window plus the maximum clock skew, in ms: a tombstone older
+     * than that is past collection, and a later write meets it as shipping does.
+     */
+    private final long collectionMillis;
     private final boolean removeStale;
     private SiteDigests.View fromView;
     private SiteDigests.View toView;
@@ -58,11 +63,13 @@ final class SiteResync {
      * @param window       how long ago an entity the source holds nothing of was last written at the
      *                     target, at least, to be stale: the conflict-resolution window or more; null:
      *                     none is looked for
+     * @param conflictWindow the store's conflict-resolution window: with the skew, the age past which
+     *                     a tombstone is met as collected, as shipping meets it (whatever {@code window})
      * @param maxClockSkew the store's maximum clock skew, added to {@code window}
      * @param removeStale  whether to remove the stale entities from the target (else they are only counted)
      */
     SiteResync(SiteReplication.Site from, SiteReplication.Site to, CrossSiteConflicts policy, LongSupplier wallMillis, Duration window,
-               Duration maxClockSkew, boolean removeStale) {
+               Duration conflictWindow, Duration maxClockSkew, boolean removeStale) {
         if (removeStale && window == null) {
             throw new IllegalArgumentException("stale entities cannot be removed without the age that makes them stale"
                     + " (the conflict-resolution window or more)");
@@ -76,6 +83,7 @@ final class SiteResync {
         this.policy = Objects.requireNonNull(policy, "policy");
         this.wallMillis = Objects.requireNonNull(wallMillis, "wallMillis");
         this.windowMillis = window == null ? Long.MAX_VALUE : window.plus(maxClockSkew).toMillis();
+        this.collectionMillis = Objects.requireNonNull(conflictWindow, "conflictWindow").plus(maxClockSkew).toMillis();
         this.removeStale = removeStale;
         this.source = from.states();
         this.target = to.states();
@@ -253,9 +261,9 @@ final class SiteResync {
                 if (only.containsKey(id) && !only.get(id).equals(current.state())) {
                     continue;
                 }
-                // as shipping does (windowMillis here holds the skew too): a later write meets a tombstone past collection as at a
-                // site that collected it
-                SiteState held = SiteTranslator.pastCollection(current.state(), states.get(id), wallMillis.getAsLong(), windowMillis, 0);
+                // as shipping does, with the store's window (the skew included here), not the stale age: a later write meets a
+                // tombstone past collection as at a site that collected it
+                SiteState held = SiteTranslator.pastCollection(current.state(), states.get(id), wallMillis.getAsLong(), collectionMillis, 0);
                 CrossSiteMerge.Outcome merged = CrossSiteMerge.merge(held, states.get(id));
                 if (merged.changed(current.state())) {
                     EntityStates.Written w = target.write(commands, type, id, merged.state(), current);

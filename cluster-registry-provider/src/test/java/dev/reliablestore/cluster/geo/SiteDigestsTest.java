@@ -37,6 +37,8 @@ import static org.awaitility.Awaitility.await;
 class SiteDigestsTest {
 
     private static final Duration SKEW = Duration.ofSeconds(5);
+    /** The stores' conflict-resolution window. */
+    private static final Duration WINDOW = Duration.ofHours(1);
     private static final RegistryPath ENVELOPES = SiteTranslatorTest.LAYOUT.type(SiteTranslatorTest.TYPE);
 
     @TempDir
@@ -133,7 +135,7 @@ class SiteDigestsTest {
                 lima.site().envelopes());
 
         // lima's answers carry the hashes of one or two entities at a time: the differing ranges are asked for in several requests
-        SiteReplication.Resynced r = new SiteResync(limaSeen, paris.site(), CrossSiteConflicts.LAST_WRITE_WINS, lima.wall()::get, null, SKEW,
+        SiteReplication.Resynced r = new SiteResync(limaSeen, paris.site(), CrossSiteConflicts.LAST_WRITE_WINS, lima.wall()::get, null, WINDOW, SKEW,
                 false).hashedBy(SiteDigests.of(limaSeen, Duration.ofSeconds(30), 2), SiteDigests.of(paris.site(), Duration.ofSeconds(30))).run();
 
         assertThat(r.hashedAt()).containsExactlyInAnyOrder("lima", "paris");
@@ -149,7 +151,7 @@ class SiteDigestsTest {
         assertThat(requestsLeft(lima)).as("the requests are removed once answered").isZero();
         assertThat(requestsLeft(paris)).isZero();
 
-        SiteReplication.Resynced again = new SiteResync(limaSeen, paris.site(), CrossSiteConflicts.LAST_WRITE_WINS, lima.wall()::get, null,
+        SiteReplication.Resynced again = new SiteResync(limaSeen, paris.site(), CrossSiteConflicts.LAST_WRITE_WINS, lima.wall()::get, null, WINDOW,
                 SKEW, false).hashedBy(SiteDigests.of(limaSeen, Duration.ofSeconds(30)), SiteDigests.of(paris.site(), Duration.ofSeconds(30))).run();
         assertThat(again.differing()).as("only paris-only's range differs now").isEqualTo(1);
         assertThat(again.fetched()).isZero();
@@ -164,7 +166,7 @@ class SiteDigestsTest {
         leaseHeld(lima); // held, but nobody answers: asked, then read after the wait
         // paris: no lease, so not asked
 
-        SiteReplication.Resynced r = new SiteResync(lima.site(), paris.site(), CrossSiteConflicts.LAST_WRITE_WINS, lima.wall()::get, null,
+        SiteReplication.Resynced r = new SiteResync(lima.site(), paris.site(), CrossSiteConflicts.LAST_WRITE_WINS, lima.wall()::get, null, WINDOW,
                 SKEW, false).hashedBy(SiteDigests.of(lima.site(), Duration.ofMillis(200)), SiteDigests.of(paris.site(), Duration.ofSeconds(30)))
                 .run();
 

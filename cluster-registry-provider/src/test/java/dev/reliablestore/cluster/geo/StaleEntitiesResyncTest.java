@@ -54,7 +54,7 @@ class StaleEntitiesResyncTest {
     }
 
     private static SiteReplication.Resynced resync(Site from, Site to, boolean removeStale) {
-        return new SiteResync(from.site(), to.site(), CrossSiteConflicts.LAST_WRITE_WINS, from.wall()::get, WINDOW, SKEW, removeStale).run();
+        return new SiteResync(from.site(), to.site(), CrossSiteConflicts.LAST_WRITE_WINS, from.wall()::get, WINDOW, WINDOW, SKEW, removeStale).run();
     }
 
     @Test
@@ -127,7 +127,8 @@ class StaleEntitiesResyncTest {
         assertThat(new TombstoneCollector(lima.site(), WINDOW, SKEW, lima.wall()::get).collect()).isEqualTo(1);
         save(lima, "x", "{\"n\":2}");
 
-        resync(lima, paris, false);
+        // as the CLI runs it by default: no stale age asked for, the store's window still decides what is past collection
+        new SiteResync(lima.site(), paris.site(), CrossSiteConflicts.LAST_WRITE_WINS, lima.wall()::get, null, WINDOW, SKEW, false).run();
         assertThat(content(paris)).containsEntry("x", "{\"n\":2}");
         assertThat(SiteTranslatorTest.states(paris.registry(), paris.states()).get("x"))
                 .isEqualTo(SiteTranslatorTest.states(lima.registry(), lima.states()).get("x"));
@@ -143,7 +144,7 @@ class StaleEntitiesResyncTest {
         paris.wall().set(later);
         SiteState found = SiteTranslatorTest.states(paris.registry(), paris.states()).get("old");
         save(paris, "old", "{\"n\":2}"); // written again after it was found stale: no longer stale
-        SiteResync r = new SiteResync(lima.site(), paris.site(), CrossSiteConflicts.LAST_WRITE_WINS, lima.wall()::get, WINDOW, SKEW, true);
+        SiteResync r = new SiteResync(lima.site(), paris.site(), CrossSiteConflicts.LAST_WRITE_WINS, lima.wall()::get, WINDOW, WINDOW, SKEW, true);
         assertThat(r.removeStale(SiteTranslatorTest.TYPE, Map.of("old", found))).isZero();
         assertThat(content(paris)).containsEntry("old", "{\"n\":2}");
     }
@@ -151,9 +152,9 @@ class StaleEntitiesResyncTest {
     @Test
     void removingStaleEntitiesNeedsTheAgeThatMakesThemStaleAndAtLeastTheShortestWindow() {
         assertThatThrownBy(() -> new SiteResync(site("lima").site(), site("paris").site(), CrossSiteConflicts.LAST_WRITE_WINS,
-                () -> 0, null, SKEW, true)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("conflict-resolution window");
+                () -> 0, null, WINDOW, SKEW, true)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("conflict-resolution window");
         assertThatThrownBy(() -> new SiteResync(site("lima").site(), site("paris").site(), CrossSiteConflicts.LAST_WRITE_WINS,
-                () -> 0, Duration.ofSeconds(30), SKEW, true)).isInstanceOf(IllegalArgumentException.class)
+                () -> 0, Duration.ofSeconds(30), WINDOW, SKEW, true)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("PT30S").hasMessageContaining("at least PT1M");
     }
 
