@@ -99,9 +99,9 @@ final class HybridClock {
     /**
      * Takes a timestamp this site has already accepted into account without the skew check — the
      * stamp of a state a local write is about to replace (another site's once it has passed
-     * {@link #observe}, see LocalWrites), or the highest stamp found in the store
-     * when the site starts — so a local write always sorts after what it overwrites, even when the
-     * wall clock went backwards across a restart.
+     * {@link #observe}, see LocalWrites) — so a local write always sorts after what it overwrites,
+     * even when the wall clock went backwards across a restart. (Nothing calls it with the highest
+     * stamp in the store at start-up: geo-replication.md, Clock skew.)
      */
     synchronized void advanceTo(long accepted) {
         last = Math.max(last, accepted);

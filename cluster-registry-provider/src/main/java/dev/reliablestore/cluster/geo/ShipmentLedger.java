@@ -163,6 +163,32 @@ final class ShipmentLedger {
     }
 
     /**
+     * Sets the checkpoint to {@code sequence} when it is beyond it. Only for an origin that went back
+     * (restored from an older copy, or a new registry), whose next batches reuse sequences the
+     * checkpoint already passed, and only once everything of the origin up to {@code sequence} was
+     * brought here another way (a resync): else those batches would never be shipped.
+     */
+    void lowerTo(long sequence) {
+        while (true) {
+            long at = read();
+            if (at <= sequence) {
+                return;
+            }
+            WriteBatch.Builder b = WriteBatch.builder();
+            checkpointUnchanged(b);
+            b.setValue(ledgerKey, origin, RegistryValue.qword(sequence));
+            try {
+                knownRevision = target.commit(b.build()).sequence();
+                known = sequence;
+                floor = sequence;
+                return;
+            } catch (ConditionFailedException moved) {
+                // another writer of the checkpoint: read it and decide again
+            }
+        }
+    }
+
+    /**
      * The condition that the checkpoint is still the one last read: absent (revision 0, whatever
      * {@link #known} says: a checkpoint of 0 may have been written) or at its revision — a revision
      * rather than the bytes, which the ZooKeeper backend checks without a read.

@@ -150,8 +150,14 @@ final class SiteResync {
                 }
             }
         }
-        // at least there: a shipper may have moved it further meanwhile
-        ledger.apply(checkpoint, List.of());
+        if (ledger.checkpoint() > from.registry().currentSequence()) {
+            // beyond the source's head: the source went back (restored from an older copy, or a new registry), and
+            // its next batches reuse sequences the checkpoint passed; all it held up to the probe was merged above
+            ledger.lowerTo(checkpoint);
+        } else {
+            // at least there: a shipper may have moved it further meanwhile
+            ledger.apply(checkpoint, List.of());
+        }
         java.util.Set<String> answered = new java.util.TreeSet<>();
         if (fromView.answered()) {
             answered.add(from.name());

@@ -17,8 +17,9 @@ import java.util.TreeMap;
  * site has collected an entity's tombstone it no longer knows how far its counter had gone, and a
  * re-created entity counting from 1 again would look to a site still holding the tombstone (or any
  * state with a higher count) like an old write it already includes — and a concurrent update there
- * would then be overwritten without being seen as a conflict. A site's stamps only grow, so its
- * counter does too, across deletes and collections.
+ * would then be overwritten without being seen as a conflict. A site's stamps grow while its wall
+ * clock does (and past every state a write replaces), so its counter does too, across deletes and
+ * collections; a wall clock stepped back across a restart is the exception geo-replication.md states.
  *
  * <p>Immutable. Sites are few (a vector has one entry per site that ever wrote the entity), so a
  * sorted map is both small and deterministic to encode.

@@ -134,6 +134,25 @@ class StaleEntitiesResyncTest {
                 .isEqualTo(SiteTranslatorTest.states(lima.registry(), lima.states()).get("x"));
     }
 
+    /**
+     * A source that went back (restored from an older copy, or a new registry) is behind the
+     * checkpoint the target keeps for it: its next batches reuse sequences the checkpoint passed and
+     * would never be shipped. The resync, which brings everything the source holds, lowers it.
+     */
+    @Test
+    void aResyncFromASourceThatWentBackLowersTheTargetsCheckpointForIt() {
+        Site lima = site("lima");
+        Site paris = site("paris");
+        save(lima, "x", "{\"n\":1}");
+        ShipmentLedger ledger = new ShipmentLedger(paris.registry(), SiteReplication.ledgerKey(paris.site().layout()), "lima");
+        assertThat(ledger.apply(1_000_000, List.of())).isEqualTo(ShipmentLedger.Outcome.APPLIED); // lima was further once
+        resync(lima, paris, false);
+        assertThat(content(paris)).containsEntry("x", "{\"n\":1}");
+        long head = lima.registry().currentSequence();
+        assertThat(new ShipmentLedger(paris.registry(), SiteReplication.ledgerKey(paris.site().layout()), "lima").checkpoint())
+                .isPositive().isLessThanOrEqualTo(head);
+    }
+
     @Test
     void anEntityThatChangedSinceItWasFoundStaleIsLeft() {
         Site lima = site("lima");
