@@ -24,7 +24,7 @@ record StoreLocation(String text, boolean cluster, String registry, Path dir) {
         }
         int colon = text.indexOf(':');
         if (colon <= 0) {
-            throw CliException.usage("store \"" + text + "\" has no scheme; use " + SCHEMES);
+            throw CliException.usage("store \"" + shown(text) + "\" has no scheme; use " + SCHEMES);
         }
         String scheme = text.substring(0, colon).toLowerCase(Locale.ROOT);
         String rest = text.substring(colon + 1);
@@ -38,14 +38,19 @@ record StoreLocation(String text, boolean cluster, String registry, Path dir) {
             }
             case "zookeeper", "clusapi" -> {
                 if (!rest.startsWith("//") || rest.length() <= 2) {
-                    throw CliException.usage("store \"" + text + "\" is malformed; expected " + scheme + "://"
+                    throw CliException.usage("store \"" + shown(text) + "\" is malformed; expected " + scheme + "://"
                             + (scheme.equals("zookeeper") ? "host:port[,host:port…]/<chroot>" : "<cluster>"));
                 }
                 RegistryOptions.refuseSecretLiterals(text, "--store");
                 return new StoreLocation(text, true, text, null);
             }
-            default -> throw CliException.usage("unknown store scheme \"" + scheme + "\" in \"" + text + "\"; use " + SCHEMES);
+            default -> throw CliException.usage("unknown store scheme \"" + scheme + "\" in \"" + shown(text) + "\"; use " + SCHEMES);
         }
+    }
+
+    /** The argument as errors show it: a mistyped scheme must not put a {@code digest} credential on stderr. */
+    private static String shown(String text) {
+        return dev.reliablestore.registry.ClusterRegistries.redact(text);
     }
 
     private static Path directory(String text, String path) {
@@ -53,12 +58,12 @@ record StoreLocation(String text, boolean cluster, String registry, Path dir) {
             path = path.substring(2);
         }
         if (path.isBlank()) {
-            throw CliException.usage("store \"" + text + "\" names no directory");
+            throw CliException.usage("store \"" + shown(text) + "\" names no directory");
         }
         try {
             return Path.of(path).toAbsolutePath().normalize();
         } catch (InvalidPathException e) {
-            throw CliException.usage("store \"" + text + "\" names an invalid directory: " + e.getMessage());
+            throw CliException.usage("store \"" + shown(text) + "\" names an invalid directory: " + e.getMessage());
         }
     }
 

@@ -133,6 +133,13 @@ class EntityCommandsProcessTest {
         assertThat(scheme.err()).isEqualTo("error: unknown store scheme \"mongodb\" in \"mongodb://x/y\"; use embedded:<dir>, "
                 + "zookeeper://host:port[,host:port…]/<chroot>, clusapi://<cluster> or file:<dir>" + System.lineSeparator());
 
+        // a mistyped scheme or shape must not put a credential from the query on stderr
+        for (String mistyped : new String[] {"zookeper://zk1:2181/app?digest=user:hunter2", "zookeeper:/zk1/app?digest=user:hunter2"}) {
+            CliProcess.Result secret = CliProcess.inProcess("put", "--store", mistyped, "--type", "Customer", "--id", "C1", "{}");
+            assertThat(secret.exitCode()).isEqualTo(ExitCodes.USAGE);
+            assertThat(secret.err()).contains("digest=***").doesNotContain("hunter2");
+        }
+
         // argument checks happen before any I/O: checked in-process
         String[] abs = {"--store", "embedded:" + dir.resolve("data")};
         CliProcess.Result badId = CliProcess.inProcess(cat(new String[] {"put", "--type", "Customer", "--id", "a/b", "{}"}, abs));
