@@ -208,11 +208,29 @@ final class MigrateCommand implements Callable<Integer> {
                         + dst.describe() + " (" + dst.pipeline() + ")");
                 out.flush();
             }
+            // every store opened before the first copy: a type refused (another codec) fails the command while nothing is copied
+            for (String type : chosen) {
+                src.store(type);
+            }
+            for (String type : chosen) {
+                dst.store(type);
+            }
             Progress progress = new Progress(err, Progress.onTerminal(), "migrate", total, progressInterval);
             long started = System.nanoTime();
             List<TypeResult> results = new ArrayList<>();
             for (String type : chosen) {
-                TypeResult r = migrate(src.store(type), dst.store(type), type, progress, started);
+                TypeResult r;
+                try {
+                    r = migrate(src.store(type), dst.store(type), type, progress, started);
+                } catch (RuntimeException stopped) {
+                    if (progress.done() == 0) {
+                        throw stopped;
+                    }
+                    // e.g. an entity the target refuses: "bad usage, nothing changed" would be false now
+                    throw CliException.failed("migrate stopped at " + type + " after " + progress.done() + " of " + total
+                            + " entities, which stay copied: " + ReliableStoreCli.oneLine(String.valueOf(stopped.getMessage()))
+                            + "; fix the cause and run the same command again to resume");
+                }
                 if (r == null) {
                     progress.finish();
                     err.println("interrupted after " + progress.done() + "/" + total + " entities; run the same command again to resume");

@@ -71,11 +71,16 @@ final class ReencryptCommand implements Callable<Integer> {
                 }
             }
             String active = session.activeKeyId();
+            // every store opened before the first rewrite: a type refused (another codec) fails the command while nothing changed
+            Map<String, ClusterPersistenceStore<JsonNode>> stores = new LinkedHashMap<>();
+            for (String type : chosen) {
+                stores.put(type, session.clusterStore(type));
+            }
             Map<String, Object> results = new LinkedHashMap<>();
             long stale = 0;
             long rewrittenTotal = 0;
             for (String type : chosen) {
-                ClusterPersistenceStore<JsonNode> s = session.clusterStore(type);
+                ClusterPersistenceStore<JsonNode> s = stores.get(type);
                 Map<String, Long> before = s.keyUsage();
                 long total = before.values().stream().mapToLong(Long::longValue).sum();
                 long todo = total - before.getOrDefault(active, 0L);
