@@ -190,8 +190,19 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
                 throw xa(XAException.XAER_PROTO, "cannot commit branch " + id + " in two phases: it is " + a.phase
                         + ", not PREPARED", null);
             }
+            if (a.branch.state() == TransactionBranch.State.COMMITTED) {
+                table.remove(id); // committed meanwhile by id (recovery through another adapter): done
+                return;
+            }
+            if (a.branch.state() == TransactionBranch.State.ROLLED_BACK) {
+                table.remove(id); // rolled back meanwhile by id: the truth, which no retry changes
+                throw xa(XAException.XA_HEURRB, "branch " + id + " at " + name() + " was rolled back before this commit", null);
+            }
             try {
                 a.branch.commit();
+            } catch (UnknownTransactionException gone) {
+                table.remove(id); // finished meanwhile (e.g. a retry after a commit whose audit record failed): nothing to keep
+                throw mapPrepared(gone, id, "commit");
             } catch (RuntimeException e) {
                 throw mapPrepared(e, id, "commit");
             }
@@ -212,8 +223,19 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
             return;
         }
         synchronized (a) {
+            if (a.branch.state() == TransactionBranch.State.ROLLED_BACK) {
+                table.remove(id); // rolled back meanwhile by id: a rollback is idempotent
+                return;
+            }
+            if (a.branch.state() == TransactionBranch.State.COMMITTED) {
+                table.remove(id); // committed meanwhile by id: the truth, which no retry changes
+                throw xa(XAException.XA_HEURCOM, "branch " + id + " at " + name() + " was committed before this rollback", null);
+            }
             try {
                 a.branch.rollback();
+            } catch (UnknownTransactionException gone) {
+                table.remove(id); // finished meanwhile: nothing to keep
+                throw a.phase == Phase.PREPARED ? mapPrepared(gone, id, "rollback") : map(gone, "rollback");
             } catch (RuntimeException e) {
                 throw a.phase == Phase.PREPARED ? mapPrepared(e, id, "rollback") : map(e, "rollback");
             }

@@ -15,6 +15,7 @@ import javax.transaction.xa.Xid;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -252,6 +253,29 @@ class XaAdapterTest {
         xa.commit(x, false);
         assertThat(committed().get("o")).map(Versioned::value).contains("x");
         assertThat(participant.preparedRecordFiles()).isEmpty();
+    }
+
+    /**
+     * A prepared branch that recovery finished meanwhile through another adapter: committing (or
+     * rolling back) it again through its own is done, not XAER_PROTO (a heuristic rollback to
+     * Narayana) nor XAER_RMFAIL (retried for ever), and its association goes too: kept, the resource
+     * would never count as idle and never leave the recovery scans. (A participant that answers
+     * UnknownTransactionException instead gets XAER_NOTA, and the association goes as well.)
+     */
+    @Test
+    void aBranchFinishedMeanwhileThroughAnotherAdapterIsDoneAndLeavesNoAssociation() throws XAException {
+        Map<?, ?> table = ((BranchAssociations) adapters).table();
+        Xid committed = preparedSaving("o", "x");
+        Xid rolledBack = preparedSaving("p", "y");
+        XAResource other = XaResources.of(participant).adapter(); // knows no association: finishes by id, as recovery does
+        other.commit(committed, false);
+        other.rollback(rolledBack);
+        assertThat(table).hasSize(2);
+        xa.commit(committed, false); // done meanwhile: not a protocol error, and not a failure Narayana would retry for ever
+        xa.rollback(rolledBack); // a rollback is idempotent
+        assertThat(table).isEmpty();
+        assertThat(committed().get("o")).map(Versioned::value).contains("x");
+        assertThat(committed().exists("p")).isFalse();
     }
 
     @Test

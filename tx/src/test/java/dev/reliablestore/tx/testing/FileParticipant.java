@@ -291,6 +291,7 @@ public final class FileParticipant implements StoreFactory, TransactionalResourc
             onCommit.run();
             checkAvailable();
             synchronized (lock) {
+                preparedWrites(id()); // finished meanwhile by id (recovery): unknown now, as a real participant answers
                 haltIfAsked();
                 apply(writes);
                 deleteRecord(id().toToken());
