@@ -223,13 +223,13 @@ final class MigrateCommand implements Callable<Integer> {
                 try {
                     r = migrate(src.store(type), dst.store(type), type, progress, started);
                 } catch (RuntimeException stopped) {
-                    if (progress.done() == 0) {
+                    if (saved == 0) {
                         throw stopped;
                     }
                     // e.g. an entity the target refuses: "bad usage, nothing changed" would be false now
-                    throw CliException.failed("migrate stopped at " + type + " after " + progress.done() + " of " + total
-                            + " entities, which stay copied: " + ReliableStoreCli.oneLine(String.valueOf(stopped.getMessage()))
-                            + "; fix the cause and run the same command again to resume");
+                    throw CliException.failed("migrate stopped at " + type + " after saving " + saved + " entities in the target,"
+                            + " which stay: " + ReliableStoreCli.oneLine(String.valueOf(stopped.getMessage()))
+                            + "; fix the cause and run the same command again to resume", stopped);
                 }
                 if (r == null) {
                     progress.finish();
@@ -315,10 +315,14 @@ final class MigrateCommand implements Callable<Integer> {
                 differences);
     }
 
+    /** Entities this run saved in the target (a halved batch saves the halves that fit before one fails). */
+    private long saved;
+
     /** Saves atomically, halving a batch the target finds too large. */
-    private static void save(EntityStore<JsonNode> target, Map<String, JsonNode> batch) {
+    private void save(EntityStore<JsonNode> target, Map<String, JsonNode> batch) {
         try {
             target.saveBatch(batch);
+            saved += batch.size();
         } catch (EntityTooLargeException tooLarge) {
             if (batch.size() == 1) {
                 throw tooLarge;

@@ -44,7 +44,7 @@ record StoreLocation(String text, boolean cluster, String registry, Path dir) {
                 RegistryOptions.refuseSecretLiterals(text, "--store");
                 return new StoreLocation(text, true, text, null);
             }
-            default -> throw CliException.usage("unknown store scheme \"" + scheme + "\" in \"" + shown(text) + "\"; use " + SCHEMES);
+            default -> throw CliException.usage("unknown store scheme \"" + shown(scheme) + "\" in \"" + shown(text) + "\"; use " + SCHEMES);
         }
     }
 

@@ -135,9 +135,13 @@ final class RegistryTransactions implements TransactionalResource {
         return out;
     }
 
+    /** The key id under which key usage counts a prepared record it cannot read. */
+    static final String UNREADABLE_PREPARED = "?";
+
     /**
      * Adds the key ids of the envelopes that prepared branches hold for {@code typeName} (a commit
-     * writes them as they are, so a key they were sealed with is still in use until they end).
+     * writes them as they are, so a key they were sealed with is still in use until they end); a
+     * record it cannot read counts under {@link #UNREADABLE_PREPARED}.
      */
     void addPreparedKeyUsage(String typeName, Map<String, Long> usage) {
         Map<String, VersionedValue> values = factory.gateway().values("listing of prepared transactions", transactions).orElse(Map.of());
@@ -146,17 +150,17 @@ final class RegistryTransactions implements TransactionalResource {
             if (!name.startsWith(RECORD_PREFIX)) {
                 continue;
             }
-            TransactionId id;
             try {
-                id = TransactionId.fromToken(name.substring(RECORD_PREFIX.length()));
-            } catch (IllegalArgumentException e) {
-                throw new DataIntegrityException(transactions + "/" + name + " is not a transaction record name: " + e.getMessage());
-            }
-            for (EncodedWrite w : decode(id, record.getValue().value())) {
-                if (!w.isDelete() && w.typeName().equals(typeName)) {
-                    EnvelopeCodec.Header h = EnvelopeCodec.header(w.envelope(), typeName + "/" + w.id() + " as prepared by " + id);
-                    usage.merge(h.encrypted() ? h.keyId() : "", 1L, Long::sum);
+                TransactionId id = TransactionId.fromToken(name.substring(RECORD_PREFIX.length()));
+                for (EncodedWrite w : decode(id, record.getValue().value())) {
+                    if (!w.isDelete() && w.typeName().equals(typeName)) {
+                        EnvelopeCodec.Header h = EnvelopeCodec.header(w.envelope(), typeName + "/" + w.id() + " as prepared by " + id);
+                        usage.merge(h.encrypted() ? h.keyId() : "", 1L, Long::sum);
+                    }
                 }
+            } catch (RuntimeException unreadable) {
+                // damaged, or of a newer format: which keys it needs is unknown, which must not read as "none"
+                usage.merge(UNREADABLE_PREPARED, 1L, Long::sum);
             }
         }
     }

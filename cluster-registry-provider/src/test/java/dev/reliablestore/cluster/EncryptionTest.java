@@ -230,6 +230,16 @@ class EncryptionTest {
             assertThat(s.reencrypt()).isEqualTo(1);
             assertThat(s.keyUsage()).containsExactly(Map.entry("k2", 2L));
         }
+        // a prepared record that cannot be read (damaged, or of a newer format) needs keys nobody can tell: not "none"
+        try (ClusterRegistry r = EmbeddedFixture.openRegistry(dir)) {
+            r.commit(WriteBatch.builder().setValue(CUSTOMERS.parent().parent().child(RegistryTransactions.TRANSACTIONS),
+                    "TX-not-a-token", RegistryValue.binary(new byte[] {1, 2, 3})).build());
+        }
+        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
+            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
+            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+            assertThat(s.keyUsage()).containsExactlyInAnyOrderEntriesOf(Map.of("k2", 2L, RegistryTransactions.UNREADABLE_PREPARED, 1L));
+        }
     }
 
     @Test

@@ -163,15 +163,16 @@ final class ShipmentLedger {
     }
 
     /**
-     * Sets the checkpoint to {@code sequence} when it is beyond it. Only for an origin that went back
+     * Sets the checkpoint to {@code sequence} while it is beyond {@code onlyAbove} (the origin's head,
+     * taken by a commit) and {@code sequence}. Only for an origin that went back
      * (restored from an older copy, or a new registry), whose next batches reuse sequences the
      * checkpoint already passed, and only once everything of the origin up to {@code sequence} was
      * brought here another way (a resync): else those batches would never be shipped.
      */
-    void lowerTo(long sequence) {
+    void lowerTo(long sequence, long onlyAbove) {
         while (true) {
             long at = read();
-            if (at <= sequence) {
+            if (at <= sequence || at <= onlyAbove) {
                 return;
             }
             WriteBatch.Builder b = WriteBatch.builder();

@@ -150,10 +150,14 @@ final class SiteResync {
                 }
             }
         }
-        if (ledger.checkpoint() > from.registry().currentSequence()) {
+        long at = ledger.checkpoint();
+        // the head by a commit, which no server that lags behind answers (a read may: ZooKeeper's snapshot reads),
+        // taken after the checkpoint was read: a checkpoint a shipper moved legitimately is never beyond it
+        long head = at <= checkpoint ? 0 : SiteReplication.probe(from.registry(), from.layout(), "resync");
+        if (at > head && head > 0) {
             // beyond the source's head: the source went back (restored from an older copy, or a new registry), and
             // its next batches reuse sequences the checkpoint passed; all it held up to the probe was merged above
-            ledger.lowerTo(checkpoint);
+            ledger.lowerTo(checkpoint, head);
         } else {
             // at least there: a shipper may have moved it further meanwhile
             ledger.apply(checkpoint, List.of());

@@ -190,19 +190,19 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
                 throw xa(XAException.XAER_PROTO, "cannot commit branch " + id + " in two phases: it is " + a.phase
                         + ", not PREPARED", null);
             }
-            if (a.branch.state() == TransactionBranch.State.COMMITTED) {
-                table.remove(id); // committed meanwhile by id (recovery through another adapter): done
+            if (finishedBeforeCommit(a, id)) {
                 return;
-            }
-            if (a.branch.state() == TransactionBranch.State.ROLLED_BACK) {
-                table.remove(id); // rolled back meanwhile by id: the truth, which no retry changes
-                throw xa(XAException.XA_HEURRB, "branch " + id + " at " + name() + " was rolled back before this commit", null);
             }
             try {
                 a.branch.commit();
             } catch (UnknownTransactionException gone) {
                 table.remove(id); // finished meanwhile (e.g. a retry after a commit whose audit record failed): nothing to keep
                 throw mapPrepared(gone, id, "commit");
+            } catch (IllegalStateException e) {
+                if (finishedBeforeCommit(a, id)) { // finished by recovery between the check and the call
+                    return;
+                }
+                throw mapPrepared(e, id, "commit");
             } catch (RuntimeException e) {
                 throw mapPrepared(e, id, "commit");
             }
@@ -223,24 +223,55 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
             return;
         }
         synchronized (a) {
-            if (a.branch.state() == TransactionBranch.State.ROLLED_BACK) {
-                table.remove(id); // rolled back meanwhile by id: a rollback is idempotent
+            if (finishedBeforeRollback(a, id)) {
                 return;
-            }
-            if (a.branch.state() == TransactionBranch.State.COMMITTED) {
-                table.remove(id); // committed meanwhile by id: the truth, which no retry changes
-                throw xa(XAException.XA_HEURCOM, "branch " + id + " at " + name() + " was committed before this rollback", null);
             }
             try {
                 a.branch.rollback();
             } catch (UnknownTransactionException gone) {
                 table.remove(id); // finished meanwhile: nothing to keep
                 throw a.phase == Phase.PREPARED ? mapPrepared(gone, id, "rollback") : map(gone, "rollback");
+            } catch (IllegalStateException e) {
+                if (finishedBeforeRollback(a, id)) { // finished by recovery between the check and the call
+                    return;
+                }
+                throw a.phase == Phase.PREPARED ? mapPrepared(e, id, "rollback") : map(e, "rollback");
             } catch (RuntimeException e) {
                 throw a.phase == Phase.PREPARED ? mapPrepared(e, id, "rollback") : map(e, "rollback");
             }
             table.remove(id);
         }
+    }
+
+    /**
+     * Whether recovery finished the associated branch meanwhile through another adapter: committed
+     * (done: true) or rolled back ({@code XA_HEURRB}, the truth no retry changes); its association goes.
+     */
+    private boolean finishedBeforeCommit(Association a, TransactionId id) throws XAException {
+        TransactionBranch.State state = a.branch.state();
+        if (state == TransactionBranch.State.COMMITTED) {
+            table.remove(id);
+            return true;
+        }
+        if (state == TransactionBranch.State.ROLLED_BACK) {
+            table.remove(id);
+            throw xa(XAException.XA_HEURRB, "branch " + id + " at " + name() + " was rolled back before this commit", null);
+        }
+        return false;
+    }
+
+    /** As {@link #finishedBeforeCommit}, for a rollback: rolled back is done, committed is {@code XA_HEURCOM}. */
+    private boolean finishedBeforeRollback(Association a, TransactionId id) throws XAException {
+        TransactionBranch.State state = a.branch.state();
+        if (state == TransactionBranch.State.ROLLED_BACK) {
+            table.remove(id);
+            return true;
+        }
+        if (state == TransactionBranch.State.COMMITTED) {
+            table.remove(id);
+            throw xa(XAException.XA_HEURCOM, "branch " + id + " at " + name() + " was committed before this rollback", null);
+        }
+        return false;
     }
 
     @Override
