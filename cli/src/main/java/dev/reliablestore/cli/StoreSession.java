@@ -170,9 +170,27 @@ final class StoreSession implements AutoCloseable {
 
     StoreFactory factory() {
         if (factory == null) {
-            factory = ClusterPersistenceProvider.open(config, registry);
+            factory = checkingOnly ? ClusterStoreAdmin.openForChecking(config, registry) : ClusterPersistenceProvider.open(config, registry);
         }
         return factory;
+    }
+
+    /** Whether the provider is opened for a check, which must not write (see {@link #checkingOnly()}). */
+    private boolean checkingOnly;
+
+    /**
+     * The provider is to be opened for a check: its stores never write on opening (no dictionary
+     * resealed). Before anything opens it.
+     */
+    StoreSession checkingOnly() {
+        if (!isCluster()) {
+            return this; // the file provider writes nothing on opening
+        }
+        if (factory != null) {
+            throw new IllegalStateException("the provider is open already");
+        }
+        checkingOnly = true;
+        return this;
     }
 
     /**

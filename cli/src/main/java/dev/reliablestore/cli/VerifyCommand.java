@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
 @Command(name = "verify", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Decode every entity of the store (checksums, decryption with the given keys, JSON) and report each one "
                 + "that is corrupt, undecryptable or whose envelope and version record do not belong together, by type and id. "
-                + "Each type is read at one commit sequence. Nothing is written.",
+                + "Each type is read at one commit sequence. Nothing is written (not even a dictionary resealed under the active key).",
                 "Example: reliablestore verify --store embedded:./data --passphrase-env RS_PASSPHRASE"},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:every entity decodes", "1:failed (store unreachable)",
                 "2:bad usage", "3:some entities are corrupt or undecryptable (listed)"})
@@ -40,9 +40,10 @@ final class VerifyCommand implements Callable<Integer> {
     boolean json;
 
     /**
-     * Key options for a store none of whose values is encrypted are a mistake, and not a harmless one:
-     * a store opened with keys seals what it keeps in clear (its compression dictionaries), after which
-     * applications without keys can no longer read the values compressed with them.
+     * Key options for a store none of whose values is encrypted are a mistake (verify itself writes
+     * nothing, but an application opened with those keys would seal what the store keeps in clear, its
+     * compression dictionaries, after which applications without keys could no longer read the values
+     * compressed with them): said before it spreads.
      */
     private static void refuseKeysForAStoreInClear(ClusterStoreAdmin stored, List<String> types, String store) {
         boolean anyValue = false;
@@ -55,7 +56,8 @@ final class VerifyCommand implements Callable<Integer> {
         }
         if (anyValue) {
             throw CliException.usage("key options were given, but no value of " + store + " is encrypted; verify it without them"
-                    + " (opened with keys, a store seals what it keeps in clear, which applications without keys could then not read)");
+                    + " (an application opened with keys would seal what the store keeps in clear, which applications without keys"
+                    + " could then not read)");
         }
     }
 
@@ -64,7 +66,7 @@ final class VerifyCommand implements Callable<Integer> {
         types.forEach(EntityCommands::checkType);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (StoreSession session = StoreSession.open(store.spec(), StoreSession.Access.EXISTING)) {
+        try (StoreSession session = StoreSession.open(store.spec(), StoreSession.Access.EXISTING).checkingOnly()) {
             ClusterStoreAdmin stored = session.stored("verify");
             if (stored.layoutVersion().isEmpty()) {
                 // "verified 0 entities" would hide a mistyped root, as backup refuses one

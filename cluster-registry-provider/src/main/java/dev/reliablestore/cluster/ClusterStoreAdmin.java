@@ -69,6 +69,19 @@ public final class ClusterStoreAdmin {
     }
 
     /**
+     * A factory for a tool that only checks what is stored (decoding every entity with the keys of
+     * {@code configuration}): as {@link ClusterPersistenceProvider#open(ClusterPersistenceConfiguration, ClusterRegistry)},
+     * except that opening a store never reseals its zstd dictionaries under the active key (an
+     * application's factory does; done by a check with a new key ring, it would leave nodes that
+     * only have the old keys unable to read values compressed with them).
+     */
+    public static StoreFactory openForChecking(ClusterPersistenceConfiguration configuration, ClusterRegistry registry) {
+        ClusterStoreFactory factory = ClusterStoreFactory.onRegistry(configuration, registry);
+        factory.dictionaries().neverReseal();
+        return factory;
+    }
+
+    /**
      * What a multi-site factory's shipping to each other site is doing now, one entry per other site
      * (empty for a factory without sites): answered from the factory's memory, cheap enough for a
      * metric or a health page; see {@link SiteShipping}. {@link #siteLinks} reads the histories.

@@ -77,6 +77,14 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
         }
     }
 
+    /** False for a factory that only checks (a tool's verify): loading a dictionary never writes it back. */
+    private volatile boolean resealOnLoad = true;
+
+    /** Loading a dictionary will not reseal it: for a factory whose reads must not change the store. */
+    void neverReseal() {
+        resealOnLoad = false;
+    }
+
     DictionaryManager(RegistryGateway gateway, StorageLayout layout, boolean trainAndUse, Executor background) {
         this.gateway = gateway;
         this.layout = layout;
@@ -156,7 +164,7 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
         } catch (RuntimeException e) {
             throw new DataIntegrityException("dictionary " + id + " of " + type + " cannot be loaded (" + e.getClass().getSimpleName() + ")");
         }
-        if (reseal) {
+        if (reseal && resealOnLoad) {
             reseal(type, id, stored.revision(), bytes);
         }
         return d;

@@ -49,6 +49,33 @@ class DictionaryConfidentialityTest {
         assertThat(registryFilesContain(dir, SECRET)).as("plaintext of entities in the registry files").isFalse();
     }
 
+    /**
+     * A check with a new key ring (the CLI's verify, before a rotation) reads everything and writes
+     * nothing: an application's factory would reseal the dictionaries under the new key, and nodes
+     * that only have the old one could no longer read the values compressed with them.
+     */
+    @Test
+    void aFactoryOpenedForCheckingReadsWithANewKeyRingWithoutResealingTheDictionaries() {
+        char[] oldPass = "the old passphrase".toCharArray();
+        char[] newPass = "the new passphrase".toCharArray();
+        ClusterPersistenceConfiguration.Builder base = EmbeddedFixture.config(dir).replicationMode(ReplicationMode.ASYNCHRONOUS)
+                .enableEncryption(true);
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            String oldKey;
+            byte[] underOldKey;
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(base.passphrases(List.of(oldPass)).build(), registry)) {
+                train(registry, f.store(Customer.class));
+                oldKey = sealedUnder(registry);
+                underOldKey = dictionary(registry);
+            }
+            try (StoreFactory check = ClusterStoreAdmin.openForChecking(base.passphrases(List.of(newPass, oldPass)).build(), registry)) {
+                assertThat(check.store(Customer.class).get("after").orElseThrow().value().notes()).contains(SECRET + " 5");
+            }
+            assertThat(sealedUnder(registry)).isEqualTo(oldKey);
+            assertThat(dictionary(registry)).isEqualTo(underOldKey);
+        }
+    }
+
     @Test
     void afterARotationDictionariesMoveToTheNewKeySoTheOldOneCanBeRetired() {
         char[] oldPass = "the old passphrase".toCharArray();
