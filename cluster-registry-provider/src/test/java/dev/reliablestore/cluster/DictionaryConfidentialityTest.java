@@ -56,41 +56,46 @@ class DictionaryConfidentialityTest {
      */
     @Test
     void aFactoryOpenedForCheckingReadsWithANewKeyRingWithoutResealingTheDictionaries() {
-        char[] oldPass = "the old passphrase".toCharArray();
-        char[] newPass = "the new passphrase".toCharArray();
-        ClusterPersistenceConfiguration.Builder base = EmbeddedFixture.config(dir).replicationMode(ReplicationMode.ASYNCHRONOUS)
-                .enableEncryption(true);
         try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
-            String oldKey;
-            byte[] underOldKey;
-            try (StoreFactory f = ClusterStoreFactory.onRegistry(base.passphrases(List.of(oldPass)).build(), registry)) {
-                train(registry, f.store(Customer.class));
-                oldKey = sealedUnder(registry);
-                underOldKey = dictionary(registry);
-            }
-            try (StoreFactory check = ClusterStoreAdmin.openForChecking(base.passphrases(List.of(newPass, oldPass)).build(), registry)) {
+            TrainedUnderOldKey trained = trainUnderOldKey(registry);
+            try (StoreFactory check = ClusterStoreAdmin.openForChecking(rotated(), registry)) {
                 assertThat(check.store(Customer.class).get("after").orElseThrow().value().notes()).contains(SECRET + " 5");
             }
-            assertThat(sealedUnder(registry)).isEqualTo(oldKey);
-            assertThat(dictionary(registry)).isEqualTo(underOldKey);
+            assertThat(sealedUnder(registry)).isEqualTo(trained.oldKey());
+            assertThat(dictionary(registry)).isEqualTo(trained.dictionary());
+        }
+    }
+
+    private static final char[] OLD_PASS = "the old passphrase".toCharArray();
+    private static final char[] NEW_PASS = "the new passphrase".toCharArray();
+
+    /** The key id a dictionary trained under the old passphrase is sealed under, and its stored bytes. */
+    private record TrainedUnderOldKey(String oldKey, byte[] dictionary) {
+    }
+
+    private ClusterPersistenceConfiguration.Builder encryptedBase() {
+        return EmbeddedFixture.config(dir).replicationMode(ReplicationMode.ASYNCHRONOUS).enableEncryption(true);
+    }
+
+    /** The new passphrase active, the old one still in the ring. */
+    private ClusterPersistenceConfiguration rotated() {
+        return encryptedBase().passphrases(List.of(NEW_PASS, OLD_PASS)).build();
+    }
+
+    private TrainedUnderOldKey trainUnderOldKey(ClusterRegistry registry) {
+        try (StoreFactory f = ClusterStoreFactory.onRegistry(encryptedBase().passphrases(List.of(OLD_PASS)).build(), registry)) {
+            train(registry, f.store(Customer.class));
+            return new TrainedUnderOldKey(sealedUnder(registry), dictionary(registry));
         }
     }
 
     @Test
     void afterARotationDictionariesMoveToTheNewKeySoTheOldOneCanBeRetired() {
-        char[] oldPass = "the old passphrase".toCharArray();
-        char[] newPass = "the new passphrase".toCharArray();
-        ClusterPersistenceConfiguration.Builder base = EmbeddedFixture.config(dir).replicationMode(ReplicationMode.ASYNCHRONOUS)
-                .enableEncryption(true);
         try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
-            String oldKey;
-            byte[] underOldKey;
-            try (StoreFactory f = ClusterStoreFactory.onRegistry(base.passphrases(List.of(oldPass)).build(), registry)) {
-                train(registry, f.store(Customer.class));
-                oldKey = sealedUnder(registry);
-                underOldKey = dictionary(registry);
-            }
-            try (StoreFactory f = ClusterStoreFactory.onRegistry(base.passphrases(List.of(newPass, oldPass)).build(), registry)) {
+            TrainedUnderOldKey trained = trainUnderOldKey(registry);
+            String oldKey = trained.oldKey();
+            byte[] underOldKey = trained.dictionary();
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(rotated(), registry)) {
                 @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
                 ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
                 String newKey = sealedUnder(registry);
@@ -105,7 +110,7 @@ class DictionaryConfidentialityTest {
                 registry.commit(dev.reliablestore.registry.WriteBatch.builder()
                         .setValue(DICTIONARIES, "1", dev.reliablestore.registry.RegistryValue.binary(underNewKey)).build());
             }
-            try (StoreFactory f = ClusterStoreFactory.onRegistry(base.passphrases(List.of(newPass)).build(), registry)) {
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(encryptedBase().passphrases(List.of(NEW_PASS)).build(), registry)) {
                 assertThat(f.store(Customer.class).get("after").orElseThrow().value().notes()).contains(SECRET + " 5");
             }
             // a factory without the keys still opens the store; only the values are unreadable
