@@ -125,14 +125,19 @@ final class RegistryTransactions implements TransactionalResource {
         List<TransactionId> out = new ArrayList<>();
         for (String name : values.keySet()) {
             if (name.startsWith(RECORD_PREFIX)) {
-                try {
-                    out.add(TransactionId.fromToken(name.substring(RECORD_PREFIX.length())));
-                } catch (IllegalArgumentException e) {
-                    throw new DataIntegrityException(transactions + "/" + name + " is not a transaction record name: " + e.getMessage());
-                }
+                out.add(recordId(name));
             }
         }
         return out;
+    }
+
+    /** The branch id a prepared record's name ({@code TX-<token>}) holds. */
+    private TransactionId recordId(String name) {
+        try {
+            return TransactionId.fromToken(name.substring(RECORD_PREFIX.length()));
+        } catch (IllegalArgumentException e) {
+            throw new DataIntegrityException(transactions + "/" + name + " is not a transaction record name: " + e.getMessage());
+        }
     }
 
     /** The key id under which key usage counts a prepared record it cannot read. */
@@ -151,7 +156,7 @@ final class RegistryTransactions implements TransactionalResource {
                 continue;
             }
             try {
-                TransactionId id = TransactionId.fromToken(name.substring(RECORD_PREFIX.length()));
+                TransactionId id = recordId(name);
                 for (EncodedWrite w : decode(id, record.getValue().value())) {
                     if (!w.isDelete() && w.typeName().equals(typeName)) {
                         EnvelopeCodec.Header h = EnvelopeCodec.header(w.envelope(), typeName + "/" + w.id() + " as prepared by " + id);
