@@ -72,13 +72,16 @@ public final class ClusterRegistries {
         }
         int query = uri.indexOf('?');
         String head = query < 0 ? uri : uri.substring(0, query);
-        int authority = head.indexOf("//");
-        if (authority >= 0) {
-            int end = head.indexOf('/', authority + 2);
-            int at = head.lastIndexOf('@', end < 0 ? head.length() - 1 : end);
-            if (at > authority) {
-                head = head.substring(0, authority + 2) + "***@" + head.substring(at + 1);
-            }
+        // The authority is whatever follows the scheme and any number of slashes: a mistyped
+        // "zookeeper:/user:pw@host" or "zookeeper:user:pw@host" must not show its password either.
+        int authority = head.indexOf(':') + 1;
+        while (authority < head.length() && head.charAt(authority) == '/') {
+            authority++;
+        }
+        int end = head.indexOf('/', authority);
+        int at = head.lastIndexOf('@', end < 0 ? head.length() - 1 : end);
+        if (at >= authority) {
+            head = head.substring(0, authority) + "***@" + head.substring(at + 1);
         }
         if (query < 0) {
             return head;

@@ -24,6 +24,15 @@ class ClusterRegistriesRedactTest {
     }
 
     @Test
+    void userInformationIsHiddenHoweverManySlashesFollowTheScheme() {
+        assertThat(ClusterRegistries.redact("zookeeper:/app:s3cr3t@h:1/app")).isEqualTo("zookeeper:/***@h:1/app");
+        assertThat(ClusterRegistries.redact("zookeeper:app:s3cr3t@h:1/app")).isEqualTo("zookeeper:***@h:1/app");
+        assertThat(ClusterRegistries.redact("zookeeper:///app:s3cr3t@h:1")).isEqualTo("zookeeper:///***@h:1");
+        assertThat(ClusterRegistries.redact("app:s3cr3t@h:1/app")).as("no scheme: the first colon is taken for one")
+                .doesNotContain("s3cr3t");
+    }
+
+    @Test
     void aUriThatCannotBeOpenedIsNamedWithoutItsSecrets() {
         assertThatThrownBy(() -> ClusterRegistries.open("zookeeper://h:1/a b?digest=app:s3cr3t", Map.of()))
                 .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("digest=***").hasMessageNotContaining("s3cr3t");

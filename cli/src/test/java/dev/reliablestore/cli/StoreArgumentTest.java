@@ -1,0 +1,22 @@
+package dev.reliablestore.cli;
+
+import dev.reliablestore.cli.InProcessCli.Run;
+import org.junit.jupiter.api.Test;
+
+import static dev.reliablestore.cli.InProcessCli.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** A malformed {@code --store} is refused before anything connects, and its error never echoes a password. */
+class StoreArgumentTest {
+
+    @Test
+    void aMistypedZooKeeperStoreIsRefusedWithoutItsPassword() {
+        for (String store : new String[] {"zookeeper:/app:s3cr3t@127.0.0.1:1/x", "zookeeper:app:s3cr3t@127.0.0.1:1/x",
+                "zookeper://app:s3cr3t@127.0.0.1:1/x"}) {
+            Run refused = run("status", "--store", store);
+            assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(ExitCodes.USAGE);
+            assertThat(refused.err()).as(store).contains("***@127.0.0.1:1/x");
+            assertThat(refused.out() + refused.err()).as(store).doesNotContain("s3cr3t");
+        }
+    }
+}
