@@ -1,9 +1,15 @@
 package dev.reliablestore.basic;
 
 import dev.reliablestore.spi.DurableFiles;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.DataIntegrityException;
@@ -82,8 +88,22 @@ final class FileStoreFactory implements StoreFactory {
 
     private final Path root;
     private final Path batches;
-    /** Documents and journals are JSON whatever the entity codec; this mapper reads and writes their frame. */
-    static final ObjectMapper FRAME = JacksonEntityCodec.defaults().mapper();
+    /**
+     * Documents and journals are JSON whatever the entity codec; this mapper reads and writes their
+     * frame. Its reads have no depth or length limit of their own: the entity inside a frame is
+     * skipped, never parsed, and was bounded by its codec when written. The default codec's limits
+     * here would make the deepest value it writes (one level more once framed), or a number a
+     * codec of the user's own allows, an acknowledged write that no longer reads.
+     */
+    static final ObjectMapper FRAME = JsonMapper.builder(JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxDocumentLength(-1)
+                    .maxNestingDepth(Integer.MAX_VALUE)
+                    .maxNumberLength(Integer.MAX_VALUE)
+                    .maxStringLength(Integer.MAX_VALUE)
+                    .maxNameLength(Integer.MAX_VALUE)
+                    .build())
+            .build()).build();
 
     private final EntityCodec codec;
     private final long maxEntityBytes;
@@ -277,7 +297,7 @@ final class FileStoreFactory implements StoreFactory {
                 if (DocumentChecksum.has(doc)) {
                     DocumentChecksum.verify(doc, file);
                 } else {
-                    FRAME.readTree(doc); // only a well-formed document is vouched for with a checksum
+                    checkWellFormed(doc); // only a well-formed document is vouched for with a checksum
                     DurableFiles.replaceAtomically(dir, file, dir.resolve(TEMP_PREFIX + java.util.UUID.randomUUID()),
                             DocumentChecksum.append(DocumentChecksum.withoutEnd(doc, file)));
                     changed = true;
@@ -305,6 +325,22 @@ final class FileStoreFactory implements StoreFactory {
         }
         children.sort(null);
         return children;
+    }
+
+    /**
+     * Whether {@code doc} is one well-formed JSON object, read token by token: a tree of an entity
+     * nested deeper than any limit would take a stack frame per level.
+     */
+    private static void checkWellFormed(byte[] doc) throws IOException {
+        try (JsonParser p = FRAME.createParser(doc)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new JsonParseException(p, "not a JSON object");
+            }
+            p.skipChildren();
+            if (p.nextToken() != null) {
+                throw new JsonParseException(p, "more than one JSON value");
+            }
+        }
     }
 
     /** Finishes the renames of a committed batch (those not done yet) and removes its journal. */

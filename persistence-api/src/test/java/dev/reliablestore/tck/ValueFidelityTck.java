@@ -181,6 +181,36 @@ public abstract class ValueFidelityTck {
                 "nulls", new Empties(null, null, null, null, null, Optional.empty(), null, null)));
     }
 
+    /** A record holding any JSON value: lists of lists, for nesting. */
+    public record Nested(Object value) {
+    }
+
+    /**
+     * The deepest value and the longest number the default codec writes read back, and the entity
+     * can still be overwritten and deleted: a provider's own framing of the stored bytes must not
+     * add a level or a limit that makes an acknowledged write unreadable.
+     */
+    @Test
+    void theDeepestValueAndLongestNumberTheCodecWritesReadBackAndStayWritable() {
+        Object deepest = "leaf";
+        for (int level = 1; level < dev.reliablestore.codec.JacksonEntityCodec.MAX_NESTING_DEPTH; level++) {
+            deepest = List.of(deepest); // the record's own object is the last level
+        }
+        Nested deep = new Nested(deepest);
+        Numbers longest = new Numbers(new BigInteger("9".repeat(dev.reliablestore.codec.JacksonEntityCodec.MAX_NUMBER_LENGTH)),
+                0, 1, 0.1, 1e308, 0.0, 1.1f);
+        EntityStore<Nested> nested = factory.store("Nested", Nested.class);
+        EntityStore<Numbers> numbers = factory.store("Numbers", Numbers.class);
+        nested.save("deep", deep);
+        numbers.save("longest", longest);
+        assertThat(nested.get("deep").orElseThrow().value()).isEqualTo(deep);
+        assertThat(numbers.get("longest").orElseThrow().value()).isEqualTo(longest);
+        assertThat(nested.save("deep", new Nested("shallow"))).isEqualTo(2);
+        assertThat(numbers.delete("longest")).isTrue();
+        assertThat(numbers.get("longest")).isEmpty();
+        roundTrip("Nested", Nested.class, Map.of("deep", deep));
+    }
+
     /** A value the codec could not read back (a number longer than its read limit) is refused at save, not at read. */
     @Test
     void aValueThatCouldNotBeReadBackIsRefusedWhenSavedAndNothingIsWritten() {
