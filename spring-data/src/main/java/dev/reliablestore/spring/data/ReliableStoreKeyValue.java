@@ -35,6 +35,17 @@ public final class ReliableStoreKeyValue {
             }
 
             /**
+             * KeyValueTemplate counts through the adapter directly, outside the {@code execute} that
+             * translates exceptions: a repository's {@code count()} and a page's total would throw
+             * ReliableStore's own exceptions instead of {@code DataAccessException}s.
+             */
+            @Override
+            public long count(Class<?> type) {
+                Long count = execute(ignored -> super.count(type));
+                return count == null ? 0 : count;
+            }
+
+            /**
              * KeyValueTemplate's own destroy clears every keyspace (right for an in-memory map, where
              * the data dies with the context anyway); here it would delete the application's
              * stored entities each time the context closes.

@@ -216,6 +216,11 @@ class ReliableStoreRepositoriesTest {
         factory.close();
         assertThatThrownBy(() -> accounts.findById("alice")).isInstanceOf(NonTransientDataAccessResourceException.class)
                 .hasCauseInstanceOf(StoreClosedException.class);
+        // KeyValueTemplate.count(Class) calls the adapter directly, outside its translating execute()
+        assertThatThrownBy(() -> accounts.count()).isInstanceOf(NonTransientDataAccessResourceException.class)
+                .hasCauseInstanceOf(StoreClosedException.class);
+        assertThatThrownBy(() -> accounts.findAll(PageRequest.of(0, 10))).isInstanceOf(NonTransientDataAccessResourceException.class)
+                .hasCauseInstanceOf(StoreClosedException.class);
         // a retryable failure cannot be caused on demand in the embedded registry: the translation alone
         StoreExceptionTranslator translator = new StoreExceptionTranslator();
         assertThat(translator.translateExceptionIfPossible(new StoreUnavailableException("registry unreachable")))
