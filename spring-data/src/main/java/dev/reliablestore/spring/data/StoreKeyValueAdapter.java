@@ -40,7 +40,10 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
     private final Map<String, EntityStore<Object>> stores = new ConcurrentHashMap<>();
     /**
      * KeyValueTemplate's {@code delete(entity)} hands the adapter only the id; it runs synchronously on
-     * the caller's thread, so the entity's version travels beside it here.
+     * the caller's thread, so the entity's version travels beside it here. The template's event
+     * listeners run on that thread too and may delete other entities before and after it (a
+     * cascade): a version is therefore used only for its own keyspace and id, at most once, and a
+     * nested {@code delete(entity)} puts back the one it found.
      */
     private final ThreadLocal<VersionedDelete> versionedDelete = new ThreadLocal<>();
 
@@ -92,7 +95,8 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
     public Object delete(Object id, String keyspace) {
         EntityStore<Object> store = store(keyspace);
         VersionedDelete expected = versionedDelete.get();
-        if (expected != null) {
+        if (expected != null && expected.keyspace().equals(keyspace) && expected.id().equals(id)) {
+            versionedDelete.set(expected.outer());
             // a stale or vanished entity is the store's conflict, not a silent delete of someone else's update
             store.delete(id(id), expected.version());
             return expected.entity();
@@ -103,8 +107,11 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
         }).orElse(null);
     }
 
-    /** The entity {@code delete(entity)} deletes and its {@code @Version}, for the adapter call it makes on this thread. */
-    record VersionedDelete(Object entity, long version) {
+    /**
+     * The entity {@code delete(entity)} deletes, where, and its {@code @Version}, for the adapter call
+     * it makes on this thread; {@code outer} is the one of a {@code delete(entity)} this one runs inside.
+     */
+    record VersionedDelete(Object entity, String keyspace, Object id, long version, VersionedDelete outer) {
     }
 
     /**
@@ -119,11 +126,17 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
         if (version == null || ((Number) version).longValue() == 0) {
             return delete.get();
         }
-        versionedDelete.set(new VersionedDelete(entity, ((Number) version).longValue()));
+        VersionedDelete outer = versionedDelete.get();
+        Object id = type.getIdentifierAccessor(entity).getRequiredIdentifier();
+        versionedDelete.set(new VersionedDelete(entity, type.getKeySpace(), id, ((Number) version).longValue(), outer));
         try {
             return delete.get();
         } finally {
-            versionedDelete.remove();
+            if (outer == null) {
+                versionedDelete.remove();
+            } else {
+                versionedDelete.set(outer);
+            }
         }
     }
 

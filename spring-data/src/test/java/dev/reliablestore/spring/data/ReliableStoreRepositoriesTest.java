@@ -24,6 +24,7 @@ import org.springframework.dao.NonTransientDataAccessResourceException;
 import org.springframework.dao.OptimisticLockingFailureException;
 import org.springframework.dao.TransientDataAccessException;
 import org.springframework.data.domain.Page;
+import org.springframework.data.keyvalue.core.event.KeyValueEvent;
 import org.springframework.data.domain.PageRequest;
 import org.springframework.data.domain.Pageable;
 import org.springframework.data.annotation.Id;
@@ -59,6 +60,8 @@ class ReliableStoreRepositoriesTest {
     Path dir;
 
     AnnotationConfigApplicationContext context;
+    /** What a listener of the template's events does (e.g. a cascading delete), set by a test. */
+    java.util.function.Consumer<KeyValueEvent<?>> onKeyValueEvent = event -> { };
     StoreFactory factory;
     Accounts accounts;
 
@@ -68,6 +71,11 @@ class ReliableStoreRepositoriesTest {
         context.registerBean(StoreFactory.class, () -> Persistence.openFactory("cluster-registry", Map.of(
                 "clusterName", "embedded:" + dir.resolve("registry"), "resourceGroupName", "RG", "registryKeyPath", "Software/App")));
         context.register(Application.class);
+        context.addApplicationListener(event -> {
+            if (event instanceof KeyValueEvent<?> keyValue) {
+                onKeyValueEvent.accept(keyValue);
+            }
+        });
         context.refresh();
         factory = context.getBean(StoreFactory.class);
         accounts = context.getBean(Accounts.class);
@@ -208,6 +216,44 @@ class ReliableStoreRepositoriesTest {
         assertThat(page.getTotalElements()).isEqualTo(3);
         assertThat(accounts.findAll(Sort.by("balance"))).extracting(Account::getId).containsExactly("a", "b", "c", "d");
         assertThat(accounts.findAll(PageRequest.of(1, 3, Sort.by("id")))).extracting(Account::getId).containsExactly("d");
+    }
+
+    /**
+     * The version a {@code delete(entity)} expects belongs to that entity alone: listeners of the
+     * template's events that delete other entities before and after it neither lose it nor use it.
+     */
+    @Test
+    void deletesMadeByEventListenersDuringADeleteKeepEachEntitysOwnVersion() {
+        accounts.save(new Account("alice", "Alice", 100));
+        accounts.save(new Account("bob", "Bob", 5));
+        accounts.save(new Account("carol", "Carol", 7));
+        accounts.save(new Account("dave", "Dave", 3));
+        Account stale = accounts.findById("alice").orElseThrow();
+        Account current = accounts.findById("alice").orElseThrow();
+        current.setBalance(90);
+        accounts.save(current);
+        Account carol = accounts.findById("carol").orElseThrow();
+        carol.setBalance(8);
+        carol = accounts.save(carol);
+        accounts.save(carol); // carol at version 3, alice at 2: alice's version must not be carol's expected one
+        onKeyValueEvent = event -> {
+            if (event instanceof KeyValueEvent.BeforeDeleteEvent<?> before && "alice".equals(before.getKey())) {
+                accounts.findById("bob").ifPresent(accounts::delete); // a cascade of versioned deletes
+            } else if (event instanceof KeyValueEvent.AfterDeleteEvent<?> after && "alice".equals(after.getKey())) {
+                accounts.deleteById("carol");
+            }
+            if (event instanceof KeyValueEvent.BeforeDeleteEvent<?> before && "alice".equals(before.getKey())) {
+                accounts.deleteById("dave"); // by id, while alice's version waits for her own delete
+            }
+        };
+        assertThatThrownBy(() -> accounts.delete(stale)).isInstanceOf(OptimisticLockingFailureException.class);
+        assertThat(accounts.findById("alice")).hasValueSatisfying(a -> assertThat(a.getBalance()).isEqualTo(90));
+        assertThat(accounts.existsById("bob")).as("the cascade before the refused delete ran").isFalse();
+        assertThat(accounts.existsById("dave")).as("deleted by id, whatever alice's version").isFalse();
+
+        accounts.delete(current);
+        assertThat(accounts.existsById("alice")).isFalse();
+        assertThat(accounts.existsById("carol")).as("deleted by id after alice, whatever alice's version").isFalse();
     }
 
     @Test
