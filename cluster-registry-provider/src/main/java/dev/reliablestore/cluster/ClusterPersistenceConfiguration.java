@@ -1402,7 +1402,7 @@ public final class ClusterPersistenceConfiguration {
                 e.setValue(uri);
                 String twin = byUri.put(uri, e.getKey());
                 if (twin != null) {
-                    throw bad(key, uri, "is also the registry of site " + twin + "; every site has a registry of its own");
+                    throw bad(key, ClusterRegistries.redact(uri), "is also the registry of site " + twin + "; every site has a registry of its own");
                 }
             }
             if (localSite == null) {
@@ -1417,7 +1417,8 @@ public final class ClusterPersistenceConfiguration {
             }
             String local = sites.get(localSite);
             if (explicit.contains(CLUSTER_NAME) && clusterName != null && !uri(clusterName).equals(local)) {
-                throw bad(CLUSTER_NAME, clusterName, "differs from " + SITES_PREFIX + localSite + " = " + local + ", the registry of the"
+                throw bad(CLUSTER_NAME, ClusterRegistries.redact(clusterName), "differs from " + SITES_PREFIX + localSite + " = "
+                        + ClusterRegistries.redact(local) + ", the registry of the"
                         + " local site (leave " + CLUSTER_NAME + " out with sites)");
             }
             clusterName = local;

@@ -1,5 +1,6 @@
 package dev.reliablestore.cluster;
 
+import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.cluster.crypto.KeyRing;
 import dev.reliablestore.cluster.crypto.KeySource;
 import dev.reliablestore.cluster.crypto.KeySources;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** No configuration or key object prints a password, a passphrase or key bytes. */
 class SecretsHygieneTest {
@@ -52,5 +54,20 @@ class SecretsHygieneTest {
                 "sites.paris", "zookeeper://127.0.0.1:1/paris?digest=app:s3cr3t",
                 "sites.tokyo", "zookeeper://127.0.0.1:1/tokyo?tlsTrustStorePassword=s3cr3t", "localSite", "paris"));
         assertThat(sites.toString()).doesNotContain("s3cr3t").contains("paris?digest=***").contains("tokyo?tlsTrustStorePassword=***");
+    }
+
+    /** A site configuration refused at start-up names the URIs it compared without their secrets. */
+    @Test
+    void aRefusedSiteConfigurationShowsItsUrisWithoutTheirSecrets() {
+        String paris = "zookeeper://127.0.0.1:1/paris?digest=app:s3cr3t";
+        for (Map<String, String> refused : List.of(
+                Map.of("sites.paris", paris, "sites.tokyo", paris, "localSite", "paris"),
+                Map.of("sites.paris", paris, "sites.tokyo", "zookeeper://127.0.0.1:1/tokyo", "localSite", "paris",
+                        "clusterName", paris + "&x=1"))) {
+            Map<String, String> options = new java.util.HashMap<>(Map.of("resourceGroupName", "RG", "registryKeyPath", "A/B"));
+            options.putAll(refused);
+            assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(options)).as(refused.toString())
+                    .isInstanceOf(ConfigurationException.class).hasMessageNotContaining("s3cr3t");
+        }
     }
 }
