@@ -5,6 +5,7 @@ import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdDecompressCtx;
 import dev.reliablestore.api.DataIntegrityException;
+import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.cluster.crypto.KeyRing;
 import dev.reliablestore.cluster.geo.SiteEnvelopes;
 import dev.reliablestore.registry.Wtf8;
@@ -519,7 +520,8 @@ final class EnvelopeCodec implements SiteEnvelopes {
                 throw new DataIntegrityException(where + ": decompressed " + n + " bytes, expected " + json.length);
             }
             return new Opened(json, h.stamp());
-        } catch (DataIntegrityException d) {
+        } catch (PersistenceException d) {
+            // damage found above, or a dictionary that cannot be fetched now: unreachable or closed is not damage
             throw d;
         } catch (AEADBadTagException bad) {
             throw new DataIntegrityException(where + ": authentication failed: the value was tampered with, moved from another "

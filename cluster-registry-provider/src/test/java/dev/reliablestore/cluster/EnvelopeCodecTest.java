@@ -209,12 +209,7 @@ class EnvelopeCodecTest {
 
     @Test
     void dictionaryIdIsRecordedAndUsedToDecode() {
-        byte[][] samples = new byte[300][];
-        for (int i = 0; i < samples.length; i++) {
-            samples[i] = ("{\"customerName\":\"Customer number " + i + "\",\"tier\":\"" + (i % 3 == 0 ? "GOLD" : "SILVER")
-                    + "\",\"address\":{\"street\":\"" + i + " Main Street\",\"city\":\"Springfield\",\"country\":\"US\"}}")
-                    .getBytes(StandardCharsets.UTF_8);
-        }
+        byte[][] samples = customerSamples();
         byte[] dictBuffer = new byte[4096];
         long size = Zstd.trainFromBuffer(samples, dictBuffer);
         assertThat(Zstd.isError(size)).isFalse();
@@ -232,6 +227,47 @@ class EnvelopeCodecTest {
         EnvelopeCodec noDict = new EnvelopeCodec(ROOT, true, new CodecTestSupport.FixedDictionaries(), null);
         assertThatThrownBy(() -> noDict.decode("T", "a", 1, e.envelope())).isInstanceOf(DataIntegrityException.class)
                 .hasMessageContaining("dictionary 5");
+    }
+
+    private static byte[][] customerSamples() {
+        byte[][] samples = new byte[300][];
+        for (int i = 0; i < samples.length; i++) {
+            samples[i] = ("{\"customerName\":\"Customer number " + i + "\",\"tier\":\"" + (i % 3 == 0 ? "GOLD" : "SILVER")
+                    + "\",\"address\":{\"street\":\"" + i + " Main Street\",\"city\":\"Springfield\",\"country\":\"US\"}}")
+                    .getBytes(StandardCharsets.UTF_8);
+        }
+        return samples;
+    }
+
+    /** A dictionary that cannot be fetched now (registry unreachable, factory closing) is that failure, not damage. */
+    @Test
+    void aDictionaryThatCannotBeFetchedIsThatFailureNotDamage() {
+        byte[][] samples = customerSamples();
+        byte[] dictBuffer = new byte[4096];
+        long size = Zstd.trainFromBuffer(samples, dictBuffer);
+        CodecTestSupport.FixedDictionaries dicts = new CodecTestSupport.FixedDictionaries();
+        dicts.add(CompressionDictionary.of(5, Arrays.copyOf(dictBuffer, (int) size), EnvelopeCodec.COMPRESSION_LEVEL));
+        byte[] envelope = new EnvelopeCodec(ROOT, true, dicts, null).encode("T", "a", 1, samples[17]).envelope();
+        for (dev.reliablestore.api.PersistenceException failure : java.util.List.of(
+                new dev.reliablestore.api.StoreUnavailableException("registry unreachable"),
+                new dev.reliablestore.api.StoreClosedException("the factory"))) {
+            EnvelopeCodec reader = new EnvelopeCodec(ROOT, true, new CompressionDictionary.Lookup() {
+                @Override
+                public CompressionDictionary current(String type) {
+                    return null;
+                }
+
+                @Override
+                public CompressionDictionary byId(String type, int id) {
+                    throw failure;
+                }
+
+                @Override
+                public void sample(String type, byte[] plaintext) {
+                }
+            }, null);
+            assertThatThrownBy(() -> reader.decode("T", "a", 1, envelope)).isSameAs(failure);
+        }
     }
 
     @Test
