@@ -73,6 +73,7 @@ final class CachedValues implements EntityValues {
             hit.run();
             return !e.isTombstone();
         }
+        miss.run();
         return registry.exists(id);
     }
 

@@ -85,6 +85,10 @@ class SharedTypeCacheTest {
             stores.get(3).delete("c");
             assertThat(another.get("c")).as("the delete's tombstone is the type's too").isEmpty();
             assertThat(another.performanceMetrics().cacheHits()).isEqualTo(2);
+            assertThat(another.exists("c")).as("the tombstone answers exists too").isFalse();
+            assertThat(another.performanceMetrics().cacheHits()).isEqualTo(3);
+            assertThat(another.exists("never-written")).isFalse();
+            assertThat(another.performanceMetrics().cacheMisses()).as("an exists the cache could not answer").isEqualTo(1);
 
             for (EntityStore<Customer> s : stores.subList(1, 20)) {
                 s.close();
