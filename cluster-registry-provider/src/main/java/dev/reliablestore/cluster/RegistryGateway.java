@@ -345,8 +345,9 @@ final class RegistryGateway {
         }
     }
 
+    /** A change watch, registered with the retries and error mapping of a read (on ZooKeeper it is a call to the server). */
     Watch watch(RegistryPath subtree, ChangeListener listener) {
-        return registry.watch(subtree, listener);
+        return call("registering a change watch on " + subtree, () -> registry.watch(subtree, listener), NO_COUNT, null);
     }
 
     /** The registry's commit sequence, read with the retries and error mapping of every other read. */

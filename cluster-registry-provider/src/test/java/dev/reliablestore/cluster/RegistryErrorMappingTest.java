@@ -74,6 +74,8 @@ class RegistryErrorMappingTest {
     private volatile String failReadOfVersion;
     private volatile Supplier<RuntimeException> failReads;
     private volatile Supplier<RuntimeException> failGetValue;
+    /** Fails watch registrations while positive, counting down. */
+    private final AtomicInteger failWatches = new AtomicInteger();
     private volatile boolean readsFailWhileAsyncCommitsWait;
     private volatile boolean asyncCommitsAnswerLate;
     /** commitAsync as ZooKeeper's: conditions decided on the server, the answer later (not applied before it returns). */
@@ -145,6 +147,9 @@ class RegistryErrorMappingTest {
                         // the batch lands; its answer never arrives
                         return ((CompletableFuture<?>) method.invoke(real, args)).thenCompose(landed -> CompletableFuture.failedFuture(
                                 new RegistryUnavailableException("connection lost before the reply", null, true)));
+                    }
+                    if (name.equals("watch") && failWatches.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                        throw new RegistryUnavailableException("no server answered the watch registration", null);
                     }
                     Supplier<RuntimeException> getValueFails = failGetValue;
                     if (name.equals("getValue") && getValueFails != null) {
@@ -219,6 +224,24 @@ class RegistryErrorMappingTest {
             assertThat(failed).isInstanceOf(StoreUnavailableException.class).hasMessageContaining("gave up after 2 attempt(s)");
             assertThat(((PersistenceException) failed).isRetryable()).isTrue();
         });
+    }
+
+    /** Opening a cached store registers a watch: a registry that does not answer it is retried, then a StoreUnavailableException. */
+    @Test
+    void aWatchTheRegistryDoesNotRegisterIsRetriedThenStoreUnavailable() {
+        ClusterPersistenceConfiguration cached = EmbeddedFixture.config(dir).enableLocalCache(true).maxRetries(1)
+                .retryDelay(Duration.ofMillis(1)).build();
+        failWatches.set(1);
+        try (ClusterStoreFactory once = ClusterStoreFactory.onRegistry(cached, faulty)) {
+            assertThat(once.store(Customer.class).save("w", Customer.of("w", 1))).isEqualTo(1);
+        }
+        failWatches.set(2);
+        try (ClusterStoreFactory twice = ClusterStoreFactory.onRegistry(cached, faulty)) {
+            assertThat(catchThrowable(() -> twice.store(Customer.class))).isInstanceOf(StoreUnavailableException.class)
+                    .hasMessageContaining("watch").hasMessageContaining("gave up after 2 attempt(s)");
+            failWatches.set(0);
+            assertThat(twice.store(Customer.class).get("w")).as("the store opens once the registry answers").isPresent();
+        }
     }
 
     @Test
