@@ -244,7 +244,13 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
         }
         if (batch != null) {
             List<byte[]> samples = batch;
-            background.execute(() -> train(t, samples));
+            try {
+                background.execute(() -> train(t, samples));
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // the factory closed under a save that was encoding: the save meets the closed factory when it
+                // commits; training is given up, not left marked as running
+                t.training.set(false);
+            }
         }
     }
 
