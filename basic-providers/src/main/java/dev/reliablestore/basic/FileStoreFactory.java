@@ -522,6 +522,17 @@ final class FileStoreFactory implements StoreFactory {
                 new EntityBytes<>(typeName, codec.forType(type), maxEntityBytes), codec.isJson(), async);
     }
 
+    private static boolean holdsDocuments(Path dir) throws IOException {
+        try (DirectoryStream<Path> docs = Files.newDirectoryStream(dir, f -> {
+            String name = f.getFileName().toString();
+            return name.endsWith(DOC_SUFFIX) && !name.startsWith(".");
+        })) {
+            return docs.iterator().hasNext();
+        } catch (NoSuchFileException | java.nio.file.NotDirectoryException absent) {
+            return false;
+        }
+    }
+
     /** Refuses to open a type whose documents another codec wrote: they would be misread, not read. */
     private void checkCodec(String typeName, Path dir) {
         String written;
@@ -529,10 +540,10 @@ final class FileStoreFactory implements StoreFactory {
             Path file = dir.resolve(CODEC_FILE);
             if (Files.exists(file)) {
                 written = Files.readString(file, StandardCharsets.UTF_8).strip();
-            } else if (Files.isDirectory(dir)) {
+            } else if (holdsDocuments(dir)) {
                 written = JacksonEntityCodec.ID; // the only codec before codec ids were recorded
             } else {
-                return;
+                return; // new, or left by a first save that failed before its codec was recorded: nothing to misread
             }
         } catch (IOException e) {
             throw new StoreUnavailableException("cannot read the codec id of type " + typeName + " in " + dir + ": " + e, e);

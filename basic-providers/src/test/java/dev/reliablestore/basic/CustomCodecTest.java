@@ -66,4 +66,27 @@ class CustomCodecTest {
                     .hasMessageContaining("plain-text").hasMessageContaining(JacksonEntityCodec.ID);
         }
     }
+
+    /**
+     * A type folder without its codec file and without documents is what a first save leaves when it
+     * fails (or the machine stops) between making the folder and recording the codec: nothing was
+     * written with any codec, so the type opens with whichever the factory has.
+     */
+    @Test
+    void anEmptyTypeFolderWithoutACodecFileOpensWithAnyCodec() throws IOException {
+        try (StoreFactory file = Persistence.openFactory("file", Map.of(FileProvider.DIRECTORY, dir.toString()), new PlainText())) {
+            file.store("notes", String.class).save("n", "hello");
+        }
+        Files.delete(dir.resolve("notes/n.json"));
+        Files.delete(dir.resolve("notes/.codec"));
+        try (StoreFactory file = Persistence.openFactory("file", Map.of(FileProvider.DIRECTORY, dir.toString()), new PlainText())) {
+            EntityStore<String> notes = file.store("notes", String.class);
+            assertThat(notes.save("m", "again")).isEqualTo(1);
+        }
+        try (StoreFactory file = Persistence.openFactory("file", Map.of(FileProvider.DIRECTORY, dir.toString()))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> file.store("notes", String.class))
+                    .as("the codec is recorded by the save that wrote a document")
+                    .isInstanceOf(dev.reliablestore.codec.CodecMismatchException.class);
+        }
+    }
 }
