@@ -37,7 +37,7 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
 
     private final StoreFactory factory;
     private final MappingContext<? extends KeyValuePersistentEntity<?, ?>, ? extends KeyValuePersistentProperty<?>> mapping;
-    private final Map<String, EntityStore<Object>> stores = new ConcurrentHashMap<>();
+    private final Map<String, Typed> stores = new ConcurrentHashMap<>();
     /**
      * KeyValueTemplate's {@code delete(entity)} hands the adapter only the id; it runs synchronously on
      * the caller's thread, so the entity's version travels beside it here. The template's event
@@ -193,9 +193,9 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
     }
 
     private EntityStore<Object> store(String keyspace) {
-        EntityStore<Object> known = stores.get(keyspace);
+        Typed known = stores.get(keyspace);
         if (known != null) {
-            return known;
+            return known.store();
         }
         KeyValuePersistentEntity<?, ?> entity = mapping.getPersistentEntities().stream()
                 .filter(e -> keyspace.equals(e.getKeySpace())).findFirst()
@@ -203,12 +203,37 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
         return store(keyspace, entity);
     }
 
+    /**
+     * A store is typed, so a keyspace holds one class. Classes sharing one (an inherited
+     * {@code @KeySpace}) are refused: bound to whichever came first, the other's saves would fail and
+     * its documents be read as the first class, dropping their own fields.
+     */
     @SuppressWarnings("unchecked") // the store holds exactly the entity's class
     private EntityStore<Object> store(String keyspace, KeyValuePersistentEntity<?, ?> entity) {
-        return stores.computeIfAbsent(keyspace, k -> {
-            Class<Object> type = (Class<Object>) entity.getType();
-            return factory.store(k.equals(type.getName()) ? type.getSimpleName() : k, type);
+        Class<?> wanted = entity.getType();
+        mapping.getPersistentEntities().stream()
+                .filter(e -> keyspace.equals(e.getKeySpace()) && e.getType() != wanted).findFirst()
+                .ifPresent(other -> {
+                    throw sharedKeyspace(keyspace, wanted, other.getType());
+                });
+        Typed typed = stores.computeIfAbsent(keyspace, k -> {
+            Class<Object> type = (Class<Object>) wanted;
+            return new Typed(type, factory.store(k.equals(type.getName()) ? type.getSimpleName() : k, type));
         });
+        if (typed.type() != wanted) {
+            throw sharedKeyspace(keyspace, wanted, typed.type());
+        }
+        return typed.store();
+    }
+
+    private static InvalidDataAccessApiUsageException sharedKeyspace(String keyspace, Class<?> one, Class<?> other) {
+        return new InvalidDataAccessApiUsageException("keyspace " + keyspace + " is used by " + one.getName() + " and by "
+                + other.getName() + ": a ReliableStore entity type holds one class, so give each class a keyspace of its own"
+                + " (@KeySpace on the class itself, not inherited)");
+    }
+
+    /** A keyspace's store and the class it holds. */
+    private record Typed(Class<?> type, EntityStore<Object> store) {
     }
 
     private static String id(Object id) {

@@ -51,6 +51,27 @@ class ReliableStoreRepositoriesTest {
         Page<Account> findByBalanceGreaterThan(long minimum, Pageable page);
     }
 
+    /** Subclasses inheriting one keyspace: refused, a typed store holds one class. */
+    @org.springframework.data.keyvalue.annotation.KeySpace("pets")
+    abstract static class Pet {
+        @Id
+        public String id;
+    }
+
+    static class Dog extends Pet {
+        public String breed;
+    }
+
+    static class Cat extends Pet {
+        public int lives;
+    }
+
+    interface Dogs extends CrudRepository<Dog, String> {
+    }
+
+    interface Cats extends CrudRepository<Cat, String> {
+    }
+
     @Configuration(proxyBeanMethods = false)
     @EnableReliableStoreRepositories(considerNestedRepositories = true)
     static class Application {
@@ -254,6 +275,19 @@ class ReliableStoreRepositoriesTest {
         accounts.delete(current);
         assertThat(accounts.existsById("alice")).isFalse();
         assertThat(accounts.existsById("carol")).as("deleted by id after alice, whatever alice's version").isFalse();
+    }
+
+    @Test
+    void classesSharingAKeyspaceAreRefusedAndNothingIsWritten() {
+        Dog rex = new Dog();
+        rex.id = "rex";
+        rex.breed = "beagle";
+        assertThatThrownBy(() -> context.getBean(Dogs.class).save(rex)).isInstanceOf(InvalidDataAccessApiUsageException.class)
+                .hasMessageContaining("keyspace pets is used by").hasMessageContaining(Dog.class.getName())
+                .hasMessageContaining(Cat.class.getName());
+        assertThatThrownBy(() -> context.getBean(Cats.class).findAll()).isInstanceOf(InvalidDataAccessApiUsageException.class)
+                .hasMessageContaining("keyspace pets");
+        assertThat(factory.store("pets", Dog.class).count()).isZero();
     }
 
     @Test
