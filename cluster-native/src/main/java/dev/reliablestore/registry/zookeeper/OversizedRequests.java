@@ -30,6 +30,14 @@ final class OversizedRequests {
     }
 
     /**
+     * A request of {@code batch} was answered, if only with a failed condition: the servers take a
+     * request its size, so the losses before it were the connection's, and the count starts again.
+     */
+    synchronized void answered(Object batch) {
+        losses.remove(batch);
+    }
+
+    /**
      * A request of {@code batch} was lost and then fenced (it did not apply). Returns the error to fail
      * the batch with, or null to re-send it.
      */

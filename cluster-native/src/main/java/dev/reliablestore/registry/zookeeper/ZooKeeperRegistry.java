@@ -1216,6 +1216,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             }
             Throwable cause = ZkCalls.unwrap(t);
             if (cause instanceof ZkCalls.MultiFailure mf) {
+                oversized.answered(batch);
                 int failedOp = mf.failedOp();
                 if (failedOp >= 0 && failedOp < plan.ops().size()) {
                     forget(plan.ops().get(failedOp).getPath());
