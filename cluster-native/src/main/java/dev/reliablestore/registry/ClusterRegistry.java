@@ -168,6 +168,16 @@ public interface ClusterRegistry extends AutoCloseable {
 
     ClusterStatus status();
 
+    /**
+     * Whether {@link #status()} lists every node the cluster can have (the embedded registry: its one
+     * node; clusapi: the cluster's configured nodes), so that a requirement of more nodes can never be
+     * met. False where nodes join by opening a registry (ZooKeeper): the status lists the members
+     * seen so far, and more may come.
+     */
+    default boolean listsEveryNode() {
+        return true;
+    }
+
     /** Delivers membership changes until the returned handle is closed. */
     Subscription addMembershipListener(MembershipListener listener);
 

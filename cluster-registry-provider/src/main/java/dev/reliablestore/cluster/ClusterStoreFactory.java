@@ -138,8 +138,8 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         } catch (RegistryUnavailableException e) {
             throw new StoreUnavailableException("cannot reach registry " + ClusterRegistries.redact(config.clusterName()) + ": " + e.getMessage(), e);
         } catch (RegistryArgumentException e) {
-            throw new ConfigurationException("option clusterName = " + ClusterRegistries.redact(config.clusterName()) + " (or a registry.* option) is invalid: "
-                    + e.getMessage(), e);
+            throw new ConfigurationException("option clusterName = " + ClusterRegistries.redact(config.clusterName()) + " (or a registry.* option,"
+                    + " or failoverTimeout, minimumNodes or nodeAffinity, which are passed down to the backend) is invalid: " + e.getMessage(), e);
         } catch (RegistryException e) {
             throw new PersistenceException("cannot open registry " + ClusterRegistries.redact(config.clusterName()) + ": " + e.getMessage(), e);
         }
@@ -194,7 +194,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             throw new ConfigurationException("option nodeAffinity names " + strangers + ", which are not members of cluster "
                     + registry.uri() + " (members: " + members + ")");
         }
-        if (config.minimumNodes() > members.size()) {
+        if (config.minimumNodes() > members.size() && registry.listsEveryNode()) {
             throw new ConfigurationException("option minimumNodes = " + config.minimumNodes() + " can never be met: cluster "
                     + registry.uri() + " has " + members.size() + " node(s) " + members);
         }

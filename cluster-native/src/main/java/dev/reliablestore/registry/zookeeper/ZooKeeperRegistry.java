@@ -1489,6 +1489,12 @@ final class ZooKeeperRegistry implements ClusterRegistry {
 
     // ---- membership and health ------------------------------------------------------------------
 
+    /** Registries join by opening on the chroot: the members seen so far are not all there can be. */
+    @Override
+    public boolean listsEveryNode() {
+        return false;
+    }
+
     @Override
     public ClusterStatus status() {
         ensureOpen();

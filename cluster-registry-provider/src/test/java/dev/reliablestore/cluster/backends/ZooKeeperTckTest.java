@@ -86,6 +86,35 @@ class ZooKeeperTckTest extends EntityStoreTck {
         return OptionalLong.of(config(DIGEST).build().maxValueSizeKB() * 1024L);
     }
 
+    /**
+     * Nodes join a ZooKeeper cluster by opening a registry on its chroot, so minimumNodes above the
+     * nodes seen so far is no configuration error: a node that starts alone opens once the store's
+     * layout exists and refuses writes, retryably, until enough nodes are live; on a new chroot,
+     * writing the layout is such a write.
+     */
+    @Test
+    void minimumNodesAboveTheLiveNodesRefusesWritesRetryablyUntilEnoughAreLive() {
+        chroot = "/provider-minimum-nodes-" + CHROOTS.incrementAndGet();
+        ClusterPersistenceConfiguration gated = config(DIGEST).minimumNodes(2).failoverTimeout(Duration.ofMillis(300))
+                .retryDelay(Duration.ofMillis(20)).registryOption("failoverTimeout", "300ms").build();
+        assertThatThrownBy(() -> ClusterPersistenceProvider.open(gated).close())
+                .isInstanceOf(dev.reliablestore.api.StoreUnavailableException.class).hasMessageContaining("fewer than minNodes=2");
+        try (StoreFactory earlier = ClusterPersistenceProvider.open(config(DIGEST).build())) {
+            earlier.store(TckDocument.class); // the layout and the type, from a node without the requirement
+        }
+        try (StoreFactory first = ClusterPersistenceProvider.open(gated)) {
+            dev.reliablestore.api.EntityStore<TckDocument> docs = first.store(TckDocument.class);
+            assertThatThrownBy(() -> docs.save("a", TckDocument.simple("alone", 1)))
+                    .isInstanceOf(dev.reliablestore.api.StoreUnavailableException.class).hasMessageContaining("minimumNodes = 2");
+            try (StoreFactory second = ClusterPersistenceProvider.open(config(DIGEST).build())) {
+                second.store(TckDocument.class);
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).ignoreExceptionsInstanceOf(
+                        dev.reliablestore.api.StoreUnavailableException.class)
+                        .until(() -> docs.save("a", TckDocument.simple("two", 1)) == 1);
+            }
+        }
+    }
+
     /** The chroot's digest ACL holds at the provider level: without (acl=open) or with wrong credentials the store cannot be opened. */
     @Test
     void aFactoryWithoutTheDigestCredentialsCannotOpenTheStore() {
