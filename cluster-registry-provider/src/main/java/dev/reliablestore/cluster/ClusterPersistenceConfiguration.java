@@ -176,8 +176,8 @@ public final class ClusterPersistenceConfiguration {
                     + " there both modes return at that point. Deletes and clears wait for durability in both modes.");
     static final Option<Duration> O_FAILOVER_TIMEOUT = Option.duration(FAILOVER_TIMEOUT, Duration.ofSeconds(30),
             "Upper bound on the whole time an operation keeps retrying a retryable failure (registry unavailable, too few nodes). Passed"
-                    + " down to a backend that has the same option (ZooKeeper: bounds one registry call) unless `registry.failoverTimeout` is"
-                    + " given.").withLimits("1ms .. 24h");
+                    + " down to a backend that has the same option (ZooKeeper: bounds one registry call, and takes 100ms .. 1h) unless"
+                    + " `registry.failoverTimeout` is given.").withLimits("1ms .. 24h");
     static final Option<String> O_NODE_AFFINITY = Option.string(NODE_AFFINITY, "", "empty (= all nodes)", "comma-separated node names", v -> v,
             "*(open)* every name must be a member of the cluster. Health checks then fail while the primary is outside the list or none"
                     + " of its nodes is up. The contract has no way to route reads to a node, so affinity is a health rule, not a routing rule."
@@ -186,7 +186,9 @@ public final class ClusterPersistenceConfiguration {
     static final Option<Long> O_MINIMUM_NODES = Option.integer(MINIMUM_NODES, 1, "nodes",
             "Writes are refused (retryably, within `failoverTimeout`) while fewer nodes are `UP` or `PAUSED` (drained by an administrator: it"
                     + " keeps its copy of the data, only the primary role is kept from it); health checks fail too. *(open)* must not"
-                    + " exceed the cluster's size (the embedded registry has 1 node, so only 1 is accepted there). Passed down as the ZooKeeper"
+                    + " exceed the cluster's size on the embedded registry (1 node, so only 1 is accepted there) and on clusapi; on ZooKeeper,"
+                    + " where nodes join by opening a registry, a node alone opens once the store's layout exists (writing it on a new"
+                    + " chroot is a write like the others) and its writes wait for enough live nodes. Passed down as the ZooKeeper"
                     + " backend's `minNodes` unless `registry.minNodes` is given.").withLimits("1 .. " + MAX_NODES);
     static final Option<Boolean> O_ENABLE_ENCRYPTION = Option.bool(ENABLE_ENCRYPTION, false,
             "AES-256-GCM of every value written; needs a key source. Any key option set while this is `false` is refused.");
