@@ -213,6 +213,14 @@ final class LogReader {
         ByteBuffer hb = ByteBuffer.allocate(present);
         readFully(ch, hb, pos);
         byte[] h = hb.array();
+        // a crash that stopped at a sector (or page) boundary inside the header: its marker, or the
+        // marker and the length's high bytes, then zeros, which preallocated space runs on to the end
+        long cut = (zeroFrom + SECTOR_BYTES - 1) / SECTOR_BYTES * SECTOR_BYTES;
+        int kept = (int) Math.min(Integer.MAX_VALUE, cut - pos);
+        if (kept > 0 && kept < 8 && kept < present && headerPrefix(h, kept)) {
+            return new Tail(true, "its header is cut at offset " + cut + " (a " + SECTOR_BYTES + "-byte boundary) after " + kept
+                    + " of its bytes, and every byte from there to the end of the file is zero: the sectors from there were not written");
+        }
         for (int i = 0; i < Math.min(4, present); i++) {
             if (h[i] != (byte) (LogCodec.MAGIC >>> (24 - 8 * i))) {
                 return new Tail(false, "bad record marker " + hex(h, Math.min(4, present)));
@@ -249,6 +257,23 @@ final class LogReader {
                 + ", more than the " + MAX_OWN_ZERO_BYTES + " zero bytes of a record's own that a sector lost there explains"
                 : ": no " + SECTOR_BYTES + "-byte boundary lies between there and the record's end (offset " + frameEnd
                 + "), so no sector that was not written explains it"));
+    }
+
+    /**
+     * Whether the first {@code kept} bytes of {@code h} (fewer than the marker and length) are those
+     * of a record header: the marker's, then the high bytes of a length no record exceeds.
+     */
+    private static boolean headerPrefix(byte[] h, int kept) {
+        for (int i = 0; i < Math.min(4, kept); i++) {
+            if (h[i] != (byte) (LogCodec.MAGIC >>> (24 - 8 * i))) {
+                return false;
+            }
+        }
+        long least = 0; // the length with its unwritten low bytes zero
+        for (int i = 4; i < 8; i++) {
+            least = least << 8 | (i < kept ? h[i] & 0xff : 0);
+        }
+        return least <= LogCodec.MAX_RECORD_BYTES;
     }
 
     /** The offset after the last non-zero byte in [pos, size), or pos when all are zero. */

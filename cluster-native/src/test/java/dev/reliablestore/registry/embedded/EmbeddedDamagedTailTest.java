@@ -159,6 +159,36 @@ class EmbeddedDamagedTailTest {
     }
 
     /**
+     * A crash whose write stopped at a sector (or page) boundary inside a record's header: the
+     * header's first bytes, then zeros to the end of the preallocated file. For every cut inside
+     * the marker and the length, the record is torn, not damage, and the batches before it stay.
+     */
+    @Test
+    void aRecordWhoseHeaderIsCutAtASectorBoundaryIsTorn() throws Exception {
+        Path base = dir;
+        for (int kept = 1; kept < 8; kept++) {
+            dir = base.resolve("kept-" + kept); // a registry of its own per cut
+            EmbeddedRegistry r = open();
+            put(r, 1, 300);
+            long afterFirst = r.segmentBytes();
+            put(r, 2, 300);
+            long overhead = r.segmentBytes() - afterFirst - 300; // a record's bytes beside its value: the same for k/1..k/4
+            long start = r.segmentBytes();
+            long boundary = (start + overhead + 1 + kept + 511) / 512 * 512;
+            put(r, 3, (int) (boundary - kept - start - overhead)); // ends where the next record's header meets the boundary
+            assertThat(r.segmentBytes()).as("kept " + kept).isEqualTo(boundary - kept);
+            put(r, 4, 300);
+            closeOpened();
+            Path segment = onlySegment();
+            byte[] bytes = Arrays.copyOf(Files.readAllBytes(segment), (int) boundary + 700); // and preallocated zeros after it
+            Arrays.fill(bytes, (int) boundary, bytes.length, (byte) 0);
+            Files.write(segment, bytes);
+            String log = StderrCapture.capturing(() -> assertThat(open().currentSequence()).isEqualTo(3));
+            assertThat(log).as("kept " + kept).contains("torn record at offset " + (boundary - kept)).contains("header is cut");
+        }
+    }
+
+    /**
      * Zeros after the last record are the space the writer preallocated (or a size update whose data
      * never reached the disk): kept without a warning, and the next record overwrites them.
      */
