@@ -22,8 +22,18 @@ interface ChannelFactory {
 
     FileChannel open(Path file, OpenOption... options) throws IOException;
 
+    /** Whether directories are flushed: not on Windows, which cannot open one (NTFS journals creations and renames itself). */
+    boolean DIRECTORY_FSYNC = flushesDirectories(System.getProperty("os.name", ""));
+
+    static boolean flushesDirectories(String osName) {
+        return !osName.toLowerCase(java.util.Locale.ROOT).startsWith("windows");
+    }
+
     /** Makes file creations, renames and deletions in {@code dir} durable. */
     default void syncDirectory(Path dir) throws IOException {
+        if (!DIRECTORY_FSYNC) {
+            return;
+        }
         try (FileChannel d = open(dir, StandardOpenOption.READ)) {
             d.force(true);
         }

@@ -1054,6 +1054,10 @@ class EmbeddedDurabilityTest {
         ChannelFactory.DEFAULT.syncDirectory(dir);
         assertThat(dir.resolve("a")).doesNotExist();
         assertThat(dir.resolve("b")).hasContent("x");
+        // Windows cannot open a directory as a channel: there the flush is NTFS's own journal
+        assertThat(ChannelFactory.flushesDirectories("Linux")).isTrue();
+        assertThat(ChannelFactory.flushesDirectories("Windows Server 2022")).isFalse();
+        assertThat(ChannelFactory.DIRECTORY_FSYNC).isEqualTo(!System.getProperty("os.name").startsWith("Windows"));
     }
 
     /**
