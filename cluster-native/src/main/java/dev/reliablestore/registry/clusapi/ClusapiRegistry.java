@@ -651,9 +651,7 @@ final class ClusapiRegistry implements ClusterRegistry {
         checkOpen();
         java.util.Objects.requireNonNull(subtree, "subtree");
         java.util.Objects.requireNonNull(listener, "listener");
-        ClusapiWatch w = call(() -> new ClusapiWatch(this, subtree, listener));
-        open.add(w);
-        return w;
+        return opened(call(() -> new ClusapiWatch(this, subtree, listener)));
     }
 
     @Override
@@ -664,9 +662,7 @@ final class ClusapiRegistry implements ClusterRegistry {
         if (afterSequence < 0) { // ClusapiWatch takes a negative checkpoint for a live watch
             ReplayCheckpoints.requireReached(afterSequence, currentSequence(), uri());
         }
-        ClusapiWatch w = call(() -> new ClusapiWatch(this, subtree, afterSequence, listener));
-        open.add(w);
-        return w;
+        return opened(call(() -> new ClusapiWatch(this, subtree, afterSequence, listener)));
     }
 
     @Override
@@ -893,9 +889,25 @@ final class ClusapiRegistry implements ClusterRegistry {
     public Subscription addMembershipListener(MembershipListener listener) {
         checkOpen();
         java.util.Objects.requireNonNull(listener, "listener");
-        MembershipMonitor m = call(() -> new MembershipMonitor(this, cluster, natives.waiter(), listener));
-        open.add(m);
-        return m;
+        return opened(call(() -> new MembershipMonitor(this, cluster, natives.waiter(), listener)));
+    }
+
+    /**
+     * Registers a watch or monitor for {@link #close()} to close. One made while close() ran may be
+     * missing from the set close() copied: close() marks the registry closed before copying it, so
+     * such a one sees the mark here and is closed instead of handed out over a closed registry.
+     */
+    private <T extends AutoCloseable> T opened(T made) {
+        open.add(made);
+        if (closed && open.remove(made)) {
+            try {
+                made.close();
+            } catch (Exception e) {
+                LOG.warn("closing {} of {} failed", made, uri(), e);
+            }
+            throw new RegistryClosedException("clusapi registry " + uri());
+        }
+        return made;
     }
 
     @Override

@@ -52,7 +52,10 @@ final class MembershipMonitor implements Subscription {
     private void refresh() {
         ClusterStatus now;
         try {
-            now = registry.statusNow();
+            // through the registry's call, which holds its handles: close() must not free them under these RPCs
+            now = registry.status();
+        } catch (dev.reliablestore.registry.RegistryClosedException closing) {
+            return;
         } catch (RuntimeException e) {
             LOG.warn("re-reading cluster membership of {} failed", registry.uri(), e);
             return;

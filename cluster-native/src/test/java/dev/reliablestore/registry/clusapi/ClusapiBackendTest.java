@@ -424,4 +424,61 @@ class ClusapiBackendTest {
         assertThat(failures).isEmpty();
         assertThat(fake.usesAfterFree()).as("calls handed a closed handle").isZero();
     }
+
+    /**
+     * A membership refresh runs its RPCs on the monitor's thread: close() must wait for them (or
+     * leave the handles open) rather than free the cluster handle under one.
+     */
+    @Test
+    void aMembershipRefreshRacingCloseNeverUsesAClosedHandle() throws Exception {
+        java.util.concurrent.CountDownLatch enumerating = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<Thread> monitor = new java.util.concurrent.atomic.AtomicReference<>();
+        dev.reliablestore.registry.clusapi.jna.ClusApi slowOnTheMonitor = (dev.reliablestore.registry.clusapi.jna.ClusApi)
+                java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                        new Class<?>[] {dev.reliablestore.registry.clusapi.jna.ClusApi.class}, (proxy, method, args) -> {
+                            if (method.getName().equals("ClusterOpenEnum") && Thread.currentThread().getName().startsWith("clusapi-membership")
+                                    && once.compareAndSet(false, true)) {
+                                monitor.set(Thread.currentThread());
+                                enumerating.countDown();
+                                // an RPC to a node that is slow to answer while it changes state; a native call does not see interrupts
+                                boolean interrupted = false;
+                                while (true) {
+                                    try {
+                                        release.await();
+                                        break;
+                                    } catch (InterruptedException e) {
+                                        interrupted = true;
+                                    }
+                                }
+                                if (interrupted) {
+                                    Thread.currentThread().interrupt();
+                                }
+                            }
+                            try {
+                                return method.invoke(fake, args);
+                            } catch (java.lang.reflect.InvocationTargetException e) {
+                                throw e.getCause();
+                            }
+                        });
+        ClusapiRegistry r = ClusapiRegistry.open(ClusapiOptions.parse(URI.create("clusapi://FAKECLUSTER/Software/RS"),
+                Map.of("localNode", "NODE1")), new ClusapiNatives(slowOnTheMonitor, fake, fake, fake.waiter()));
+        r.addMembershipListener(event -> { });
+        fake.setNodeState("NODE2", ClusterNodePaused);
+        assertThat(enumerating.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("the monitor's refresh is in its RPC").isTrue();
+        Thread closer = new Thread(r::close, "closer");
+        closer.start();
+        Field handles = ClusapiRegistry.class.getDeclaredField("handles");
+        handles.setAccessible(true);
+        java.util.concurrent.locks.ReentrantReadWriteLock lock = (java.util.concurrent.locks.ReentrantReadWriteLock) handles.get(r);
+        // close() has either freed the handles already or waits for the refresh to leave them
+        await().atMost(Duration.ofSeconds(20)).until(() -> !closer.isAlive() || lock.hasQueuedThreads());
+        release.countDown();
+        closer.join(60_000);
+        monitor.get().join(60_000); // the refresh's remaining RPCs have run
+        assertThat(closer.isAlive()).isFalse();
+        assertThat(monitor.get().isAlive()).isFalse();
+        assertThat(fake.usesAfterFree()).as("calls handed a closed handle").isZero();
+    }
 }
