@@ -114,7 +114,12 @@ final class EntityCommands {
         private static String read(String file) throws IOException {
             if (file.equals("-")) {
                 InputStream in = System.in;
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                try {
+                    // strict, as Files.readString is for --file PATH: a lenient decode would store U+FFFD for the bad bytes
+                    return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(in.readAllBytes())).toString();
+                } catch (java.nio.charset.CharacterCodingException e) {
+                    throw CliException.usage("cannot read --file - (standard input is not UTF-8: " + e.getClass().getSimpleName() + ")");
+                }
             }
             try {
                 return Files.readString(Path.of(file), StandardCharsets.UTF_8);

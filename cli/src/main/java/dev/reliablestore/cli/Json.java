@@ -46,7 +46,11 @@ final class Json {
             String position = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
             // Jackson's own message, without the parts that point at (or quote) the input
             String reason = e.getOriginalMessage().replaceAll("\\s*\\(start marker at \\[Source.*", "")
-                    .replaceAll("\\s*\\[Source:.*", "").replaceAll("\\s+", " ").strip();
+                    .replaceAll("\\s*\\[Source:.*", "")
+                    // and the input Jackson quotes: a token ('hunter2'), a character ('x' (code 120))
+                    .replaceAll("\\('(?:[^'\\\\]|\\\\.)*' \\(code -?\\d+[^)]*\\)\\)", "(a character)")
+                    .replaceAll("Unrecognized token '(?:[^'\\\\]|\\\\.)*'", "Unrecognized token")
+                    .replaceAll("\\s+", " ").strip();
             throw CliException.usage("malformed JSON for " + where + position + ": " + reason);
         }
         if (node == null || node.isMissingNode() || node.isNull()) {

@@ -110,7 +110,8 @@ record KeySpec(String passphraseEnv, Path passphraseFile, List<String> previousE
     private static char[] fromFile(Path file, String option) {
         String value;
         try {
-            value = Files.readString(file, StandardCharsets.UTF_8).strip();
+            // as the file: secret form reads it (trailing line breaks dropped, nothing else), or the key would differ
+            value = Files.readString(file, StandardCharsets.UTF_8).replaceAll("[\\r\\n]+$", "");
         } catch (IOException e) {
             throw CliException.usage(option + " " + file + ": cannot read that file (" + e.getClass().getSimpleName() + ")");
         }
