@@ -20,6 +20,11 @@ import java.util.function.DoubleSupplier;
  * re-run from its reads, e.g. a transaction). Anything else is rethrown at once. When the attempts
  * are used up the last failure is rethrown with the earlier ones attached as suppressed.
  *
+ * <p>Never retried: a failure whose outcome is unknown ({@link PersistenceException#outcomeUnknown()}
+ * anywhere in the cause chain, e.g. a {@link dev.reliablestore.api.TransactionOutcomeUnknownException}
+ * or a save whose answer was lost): the write may have landed, so running the work again could
+ * apply it twice. Read the data to decide.
+ *
  * <p>The wait before attempt {@code n+1} is {@code min(maxBackoff, initialBackoff * multiplier^(n-1))},
  * reduced by a random fraction up to {@code jitter} of itself.
  *
@@ -123,6 +128,11 @@ public final class RetryPolicy {
 
     /** Whether the policy retries this failure. */
     public boolean isRetryable(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof PersistenceException p && p.outcomeUnknown()) {
+                return false; // it may have landed: a second run could apply it twice
+            }
+        }
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof ConcurrencyConflictException) {
                 return retryConflicts;

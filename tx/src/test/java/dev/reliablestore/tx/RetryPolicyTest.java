@@ -80,6 +80,25 @@ class RetryPolicyTest {
         assertThat(waits).isEmpty();
     }
 
+    /** A write that may have landed is never run again: with the default policy it would apply twice. */
+    @Test
+    void aFailureWhoseOutcomeIsUnknownIsNeverRetried() {
+        RetryPolicy p = policy(RetryPolicy.builder().maxAttempts(5).retryConflicts(true), 0.5);
+        StoreUnavailableException lost = new StoreUnavailableException("answer lost", null, true);
+        assertThat(lost.isRetryable()).as("retryable by itself").isTrue();
+        assertThat(p.isRetryable(lost)).isFalse();
+        assertThat(p.isRetryable(new dev.reliablestore.api.TransactionOutcomeUnknownException("commit", lost))).isFalse();
+        assertThat(p.isRetryable(new dev.reliablestore.api.TransactionOutcomeUnknownException("commit",
+                new StoreUnavailableException("down")))).as("the transaction's outcome is unknown whatever its cause").isFalse();
+        int[] calls = {0};
+        assertThatThrownBy(() -> p.execute(() -> {
+            calls[0]++;
+            throw lost;
+        })).isSameAs(lost);
+        assertThat(calls[0]).isEqualTo(1);
+        assertThat(waits).isEmpty();
+    }
+
     @Test
     void anInterruptedWaitStopsRetryingAndKeepsTheInterrupt() {
         RetryPolicy p = RetryPolicy.builder().maxAttempts(3).build().with(d -> {
