@@ -957,7 +957,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         return new ValueCodec<>() {
             @Override
             public byte[] encode(String id, long version, T entity) {
-                return envelopes.encode(typeName(), id, version, json.write(entity)).envelope();
+                byte[] plain = json.write(entity);
+                EnvelopeCodec.requireEncodable(typeName(), id, plain); // a typed refusal, as a plain save gives, not the codec's own
+                return envelopes.encode(typeName(), id, version, plain).envelope();
             }
 
             @Override

@@ -226,6 +226,22 @@ class RegistryErrorMappingTest {
         });
     }
 
+    /** An entity whose JSON is over what the codec encodes at all: refused as too large in a transaction too, never "outcome unknown". */
+    @Test
+    void aTransactionalEntityTooLargeToEncodeRollsBackAsTooLarge() {
+        factory.store(Customer.class);
+        TransactionBranch branch = factory.begin(TransactionId.of(1, "gtx-too-large", "b"));
+        Throwable failed = catchThrowable(() -> {
+            branch.store("Customer", Customer.class).save("big", Customer.of("x".repeat(65 << 20), 1));
+            branch.commitOnePhase();
+        });
+        assertThat(failed).hasRootCauseInstanceOf(EntityTooLargeException.class);
+        if (failed instanceof PersistenceException p) {
+            assertThat(p.outcomeUnknown()).as(failed.toString()).isFalse();
+        }
+        assertThat(factory.store(Customer.class).get("big")).isEmpty();
+    }
+
     /** Opening a cached store registers a watch: a registry that does not answer it is retried, then a StoreUnavailableException. */
     @Test
     void aWatchTheRegistryDoesNotRegisterIsRetriedThenStoreUnavailable() {
