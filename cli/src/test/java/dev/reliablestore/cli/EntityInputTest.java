@@ -50,6 +50,14 @@ class EntityInputTest {
         }
     }
 
+    /** A duration longer than the commands can count (they wait in nanoseconds) is bad usage, refused before anything runs. */
+    @Test
+    void aDurationTooLongForTheCommandsIsBadUsage() {
+        Run watch = run("watch", "--store", store(), "--type", "Customer", "--timeout", "200000d");
+        assertThat(watch.exitCode()).as(watch.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(watch.err()).contains("200000d").contains("too long a duration").contains("36500d");
+    }
+
     /** --passphrase-file reads its file as an application's passphrase=file:PATH does: trailing line breaks dropped, spaces kept. */
     @Test
     void aPassphraseFileIsReadAsTheFileSecretFormReadsIt() throws Exception {

@@ -56,8 +56,8 @@ public final class Durations {
 
     /** The shortest exact form: {@code 10ms}, {@code 30s}, {@code 5m}, …; ISO-8601 below a millisecond. */
     public static String format(Duration d) {
-        if (d.getNano() % 1_000_000 != 0) {
-            return d.toString();
+        if (d.getNano() % 1_000_000 != 0 || d.getSeconds() > Long.MAX_VALUE / 1000 || d.getSeconds() < Long.MIN_VALUE / 1000) {
+            return d.toString(); // also a duration too long for a count of milliseconds, which a refusal must still name
         }
         long ms = d.toMillis();
         if (ms == 0) {

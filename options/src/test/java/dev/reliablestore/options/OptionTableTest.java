@@ -68,6 +68,11 @@ class OptionTableTest {
     @Test
     void badValuesNameTheValueAndTheLimits() {
         assertThatThrownBy(() -> read("flushInterval", "11s")).hasMessage("option flushInterval of the test surface: 11s is out of range 1ms .. 10s");
+        // longer than a count of milliseconds holds: still a typed refusal naming the value, not an ArithmeticException
+        assertThatThrownBy(() -> read("flushInterval", "9999999999999d"))
+                .hasMessageContaining("out of range 1ms .. 10s").hasMessageContaining("PT239999999999976H");
+        assertThatThrownBy(() -> read("flushInterval", "PT9999999999999999S"))
+                .hasMessageContaining("out of range 1ms .. 10s");
         assertThatThrownBy(() -> read("flushInterval", "10")).hasMessageContaining("\"10\" is not a duration").hasMessageEndingWith("(limits 1ms .. 10s)");
         assertThatThrownBy(() -> read("threshold", "5MB")).hasMessageContaining("ambiguous");
         assertThatThrownBy(() -> read("threshold", "100")).hasMessageContaining("100 is out of range 4KiB .. 1TiB");
