@@ -436,6 +436,27 @@ class LocalTransactionTest {
         assertThat(committed(shop, "Order").count()).isZero();
     }
 
+    /**
+     * A batch inside a transaction is all or nothing, as outside one: an entry whose committed
+     * version cannot be read fails the batch, and the entries before it are not buffered, so a
+     * caller that goes on and commits does not commit half of it.
+     */
+    @Test
+    void aBatchThatFailsPartWayBuffersNoneOfItsEntries() throws Exception {
+        committed(shop, "Order").save("seed", "s");
+        String unreadable = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString("b".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        java.nio.file.Files.createDirectories(tmp.resolve("shop").resolve("data").resolve("Order").resolve(unreadable));
+        Transaction tx = transactions.begin();
+        EntityStore<String> orders = tx.enlist(shop).store("Order", String.class);
+        Map<String, String> batch = new java.util.LinkedHashMap<>();
+        batch.put("a", "first");
+        batch.put("b", "second");
+        assertThatThrownBy(() -> orders.saveBatch(batch)).as("b's committed version cannot be read").isInstanceOf(RuntimeException.class);
+        assertThat(orders.get("a")).as("a was not buffered").isEmpty();
+        tx.commit();
+        assertThat(committed(shop, "Order").get("a")).isEmpty();
+    }
+
     /** The coordinator log's decision files (the log directory also holds the node's lock file). */
     private String[] decisionFiles() {
         return tmp.resolve("txlog").toFile().list((d, name) -> name.endsWith(CoordinatorLog.SUFFIX));

@@ -135,9 +135,21 @@ final class TransactionalView<T> extends AbstractEntityStore<T> {
     @Override
     protected Map<String, Long> doSaveBatch(Map<String, T> entities) {
         synchronized (branch) {
+            // all or nothing, as a batch is outside a transaction: a failure part-way (reading an entry's
+            // committed version) takes back the entries already buffered
+            long mark = branch.mark();
             Map<String, Long> versions = new LinkedHashMap<>();
-            for (Map.Entry<String, T> e : entities.entrySet()) {
-                versions.put(e.getKey(), doSave(e.getKey(), e.getValue(), ANY_VERSION));
+            try {
+                for (Map.Entry<String, T> e : entities.entrySet()) {
+                    versions.put(e.getKey(), doSave(e.getKey(), e.getValue(), ANY_VERSION));
+                }
+            } catch (RuntimeException failed) {
+                try {
+                    branch.rollbackTo(mark);
+                } catch (RuntimeException notActive) {
+                    failed.addSuppressed(notActive);
+                }
+                throw failed;
             }
             return versions;
         }
