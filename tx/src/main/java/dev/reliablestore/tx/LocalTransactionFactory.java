@@ -168,9 +168,18 @@ final class LocalTransactionFactory implements TransactionFactory {
         Map<TransactionId, String> failed = new LinkedHashMap<>();
         Set<String> stillReported = new HashSet<>();
         Set<String> supplied = new HashSet<>();
+        Map<String, String> unreachable = new LinkedHashMap<>();
         for (TransactionalResource resource : resources) {
+            List<TransactionId> inDoubt;
+            try {
+                inDoubt = resource.recover();
+            } catch (RuntimeException e) {
+                // the others are still finished; this one's decisions stay (it is not counted as supplied)
+                unreachable.put(resource.resourceManagerId(), e.toString());
+                continue;
+            }
             supplied.add(resource.resourceManagerId());
-            for (TransactionId branch : resource.recover()) {
+            for (TransactionId branch : inDoubt) {
                 if (!isOurs(branch)) {
                     continue;
                 }
@@ -224,8 +233,8 @@ final class LocalTransactionFactory implements TransactionFactory {
                 pending.add(d.transactionToken());
             }
         }
-        RecoveryResult result = new RecoveryResult(committed, rolledBack, failed, pending);
-        if (!committed.isEmpty() || !rolledBack.isEmpty() || !failed.isEmpty()) {
+        RecoveryResult result = new RecoveryResult(committed, rolledBack, failed, pending, unreachable);
+        if (!committed.isEmpty() || !rolledBack.isEmpty() || !failed.isEmpty() || !unreachable.isEmpty()) {
             LOG.info("recovery of node {}: {}", nodeName, result);
         }
         return result;

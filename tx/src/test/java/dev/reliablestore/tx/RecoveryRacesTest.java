@@ -76,6 +76,30 @@ class RecoveryRacesTest {
     }
 
     /**
+     * A resource that cannot list its branches now is reported, not thrown: the others are still
+     * finished, and the decisions it may need are kept for the next call.
+     */
+    @Test
+    void aResourceThatCannotListItsBranchesIsReportedAndTheOthersAreFinished() throws IOException {
+        bank.failNextCommit = true;
+        transfer(transactions); // decided; the bank's branch stays prepared
+        assertThat(bankData.preparedRecordFiles()).hasSize(1);
+        shop.beforeRecover = () -> {
+            throw new dev.reliablestore.api.StoreUnavailableException("shop registry unreachable");
+        };
+        RecoveryResult first = transactions.recover(List.of(shop, bank));
+        assertThat(first.unreachable()).containsOnlyKeys(shop.resourceManagerId())
+                .hasValueSatisfying(new org.assertj.core.api.Condition<>(r -> r.contains("shop registry unreachable"), "the reason"));
+        assertThat(first.committed()).as("the bank's branch, finished all the same").hasSize(1);
+        assertThat(first.isClean()).isFalse();
+        assertThat(decisionFiles()).as("kept for the shop").isEqualTo(1);
+        RecoveryResult second = transactions.recover(List.of(shop, bank));
+        assertThat(second.isClean()).isTrue();
+        assertThat(decisionFiles()).isZero();
+        assertBothCommitted();
+    }
+
+    /**
      * A transaction decides and ends after recovery read the log but before a resource reports its
      * branch (its phase-two commit at the bank failed, so the branch is still prepared): the branch
      * is not live and was not in the decisions read, yet it must be committed, not presumed aborted.

@@ -54,7 +54,7 @@ public final class TransactionSamples {
                 .build();
         RecoveryResult recovered = transactions.recover(List.of(   // at start-up, with every resource it coordinates
                 TransactionalResource.from(shop), TransactionalResource.from(bank)));
-        if (!recovered.failed().isEmpty() || !recovered.pendingDecisions().isEmpty()) {
+        if (!recovered.isClean()) {
             System.err.println("call recover() again later: " + recovered); // a resource was unreachable
         }
         // sample-end setup
