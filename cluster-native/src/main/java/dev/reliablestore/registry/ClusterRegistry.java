@@ -164,6 +164,17 @@ public interface ClusterRegistry extends AutoCloseable {
      */
     long replayableAfter();
 
+    /**
+     * Returns once every batch committed before the call — acknowledged to this or any other
+     * client — is visible to this registry's later reads. For a reader that must not miss another
+     * process's acknowledged write, e.g. a recovery listing what a crashed process prepared, on a
+     * backend whose reads are not linearizable. Nothing to do where every read already sees every
+     * committed batch (the embedded registry, clusapi: the default); ZooKeeper sends a quorum barrier
+     * on the registry's session, as its linearizable reads do.
+     */
+    default void readBarrier() {
+    }
+
     // ---- membership and health -----------------------------------------------------------------
 
     ClusterStatus status();

@@ -350,6 +350,14 @@ final class RegistryGateway {
         return call("registering a change watch on " + subtree, () -> registry.watch(subtree, listener), NO_COUNT, null);
     }
 
+    /** {@link ClusterRegistry#readBarrier()}, with the retries and error mapping of a read. */
+    void readBarrier(String what) {
+        call(what, () -> {
+            registry.readBarrier();
+            return null;
+        }, NO_COUNT, null);
+    }
+
     /** The registry's commit sequence, read with the retries and error mapping of every other read. */
     long currentSequence() {
         return call("reading the commit sequence of " + registry.uri(), registry::currentSequence, NO_COUNT, null);

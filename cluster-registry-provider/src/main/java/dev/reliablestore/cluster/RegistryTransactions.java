@@ -121,6 +121,9 @@ final class RegistryTransactions implements TransactionalResource {
     @Override
     public List<TransactionId> recover() {
         factory.checkOpen();
+        // a crashed process's prepares were acknowledged on its own session: a read that missed one would let the
+        // coordinator take the branch for done and forget its decision, and a later call presume it aborted
+        factory.gateway().readBarrier("the barrier before listing prepared transactions");
         Map<String, VersionedValue> values = factory.gateway().values("listing of prepared transactions", transactions).orElse(Map.of());
         List<TransactionId> out = new ArrayList<>();
         for (String name : values.keySet()) {

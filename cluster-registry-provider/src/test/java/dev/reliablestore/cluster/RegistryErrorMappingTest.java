@@ -74,6 +74,7 @@ class RegistryErrorMappingTest {
     private volatile String failReadOfVersion;
     private volatile Supplier<RuntimeException> failReads;
     private volatile Supplier<RuntimeException> failGetValue;
+    private final AtomicInteger barriers = new AtomicInteger();
     /** Fails watch registrations while positive, counting down. */
     private final AtomicInteger failWatches = new AtomicInteger();
     private volatile boolean readsFailWhileAsyncCommitsWait;
@@ -147,6 +148,9 @@ class RegistryErrorMappingTest {
                         // the batch lands; its answer never arrives
                         return ((CompletableFuture<?>) method.invoke(real, args)).thenCompose(landed -> CompletableFuture.failedFuture(
                                 new RegistryUnavailableException("connection lost before the reply", null, true)));
+                    }
+                    if (name.equals("readBarrier")) {
+                        barriers.incrementAndGet();
                     }
                     if (name.equals("watch") && failWatches.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                         throw new RegistryUnavailableException("no server answered the watch registration", null);
@@ -224,6 +228,15 @@ class RegistryErrorMappingTest {
             assertThat(failed).isInstanceOf(StoreUnavailableException.class).hasMessageContaining("gave up after 2 attempt(s)");
             assertThat(((PersistenceException) failed).isRetryable()).isTrue();
         });
+    }
+
+    /** Recovery lists prepared transactions behind a read barrier: on ZooKeeper a fresh session's reads may lag the crashed process's prepares. */
+    @Test
+    void recoveryListsPreparedTransactionsBehindAReadBarrier() {
+        factory.store(Customer.class);
+        int before = barriers.get();
+        assertThat(factory.recover()).isEmpty();
+        assertThat(barriers.get() - before).isEqualTo(1);
     }
 
     /** An entity whose JSON is over what the codec encodes at all: refused as too large in a transaction too, never "outcome unknown". */

@@ -848,6 +848,12 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         return true;
     }
 
+    /** The barrier a linearizable read sends ahead of itself (see {@link #read}), alone. */
+    @Override
+    public void readBarrier() {
+        call("a quorum barrier before reads", zk -> ZkCalls.multi(zk, List.of(Op.check(layout.seq, -1))));
+    }
+
     @Override
     public long currentSequence() {
         ZkCalls.NodeData s = read("reading the current sequence", zk -> ZkCalls.getData(zk, layout.seq));

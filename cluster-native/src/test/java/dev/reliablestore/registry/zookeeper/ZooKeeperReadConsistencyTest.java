@@ -90,6 +90,22 @@ class ZooKeeperReadConsistencyTest {
         }
     }
 
+    /** readBarrier() goes through the quorum (what makes another session's acknowledged batches visible), on a snapshot-read registry too. */
+    @Test
+    void aReadBarrierIsAQuorumTransaction() throws Exception {
+        ZooKeeperRegistry closed;
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), ZkTestSupport.freshChroot("barrier"), ZkTestSupport.options())) {
+            long txns = transactionsDuring(() -> {
+                for (int i = 0; i < 10; i++) {
+                    r.readBarrier();
+                }
+            });
+            assertThat(txns).as("one quorum transaction per barrier").isGreaterThanOrEqualTo(10);
+            closed = r;
+        }
+        assertThatThrownBy(closed::readBarrier).isInstanceOf(dev.reliablestore.registry.RegistryClosedException.class);
+    }
+
     @Test
     void aBatchOfValuesIsOneRequestWhetherTheyExistOrNot() throws Exception {
         RegistryPath key = RegistryPath.of("entity");

@@ -178,6 +178,7 @@ final class GatedRegistry implements ClusterRegistry {
     @Override public long awaitDurable() { return d.awaitDurable(); }
     @Override public ClusterStatus status() { return d.status(); }
     @Override public boolean listsEveryNode() { return d.listsEveryNode(); }
+    @Override public void readBarrier() { d.readBarrier(); }
     @Override public Subscription addMembershipListener(MembershipListener listener) { return d.addMembershipListener(listener); }
     @Override public HealthReport checkHealth() { return d.checkHealth(); }
     @Override public List<HealthFault> healthFaults() { return d.healthFaults(); }
