@@ -284,6 +284,9 @@ final class LocalTransaction implements Transaction {
             }
             throw e;
         }
+        // before the branches are told apart: a store call from then on is refused, so none can turn a
+        // branch counted as a reader into a writer whose write nobody commits
+        status = TransactionStatus.PREPARING;
         List<TransactionBranch> writers = new ArrayList<>();
         List<TransactionBranch> readers = new ArrayList<>();
         for (Enlistment e : enlistments) {
@@ -300,7 +303,6 @@ final class LocalTransaction implements Transaction {
             }
             throw e;
         }
-        status = TransactionStatus.PREPARING;
         for (TransactionBranch reader : readers) {
             prepareOrAbort(reader); // finishes the read-only branch
         }
@@ -485,6 +487,19 @@ final class LocalTransaction implements Transaction {
             } catch (RuntimeException e) {
                 LOG.warn("completion callback of transaction {} failed", idText, e);
             }
+        }
+    }
+
+    /**
+     * Runs a store call serialized with commit and rollback (the transaction's methods are): a call
+     * from another thread waits for a commit in progress, then finds the transaction ended.
+     */
+    <R> R serialized(java.util.function.Supplier<R> call) {
+        lock.lock();
+        try {
+            return call.get();
+        } finally {
+            lock.unlock();
         }
     }
 

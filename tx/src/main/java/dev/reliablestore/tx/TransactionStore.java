@@ -38,12 +38,14 @@ final class TransactionStore<T> implements EntityStore<T> {
     }
 
     private <R> R call(String operation, Supplier<R> call) {
-        transaction.requireUsable(view.typeName(), operation);
-        try {
-            return call.get();
-        } catch (RuntimeException e) {
-            throw (RuntimeException) translated(operation, e);
-        }
+        return transaction.serialized(() -> {
+            transaction.requireUsable(view.typeName(), operation);
+            try {
+                return call.get();
+            } catch (RuntimeException e) {
+                throw (RuntimeException) translated(operation, e);
+            }
+        });
     }
 
     private void run(String operation, Runnable call) {
@@ -55,8 +57,11 @@ final class TransactionStore<T> implements EntityStore<T> {
 
     private <R> CompletableFuture<R> async(String operation, Supplier<CompletableFuture<R>> call) {
         try {
-            transaction.requireUsable(view.typeName(), operation);
-            return call.get().exceptionallyCompose(e -> CompletableFuture.failedFuture(translated(operation,
+            CompletableFuture<R> started = transaction.serialized(() -> {
+                transaction.requireUsable(view.typeName(), operation);
+                return call.get();
+            });
+            return started.exceptionallyCompose(e -> CompletableFuture.failedFuture(translated(operation,
                     e instanceof CompletionException && e.getCause() != null ? e.getCause() : e)));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(translated(operation, e));

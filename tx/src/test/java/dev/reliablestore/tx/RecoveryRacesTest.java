@@ -2,6 +2,7 @@ package dev.reliablestore.tx;
 
 import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.TransactionOutcomeUnknownException;
+import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.Versioned;
 import dev.reliablestore.spi.tx.TransactionBranch;
 import dev.reliablestore.spi.tx.TransactionId;
@@ -73,6 +74,33 @@ class RecoveryRacesTest {
         assertThat(bankData.store("Account", String.class).get("a1")).map(Versioned::value).contains("debited");
         assertThat(shopData.preparedRecordFiles()).isEmpty();
         assertThat(bankData.preparedRecordFiles()).isEmpty();
+    }
+
+    /**
+     * A store call that arrives while commit tells writers from readers (here: from the coordinator's
+     * own question, the one point a call could slip in) is refused, so no branch counted as a reader
+     * ends up holding a write that nobody commits, and locks that nobody releases.
+     */
+    @Test
+    void aWriteArrivingWhileCommitSortsTheBranchesIsRefused() {
+        List<Throwable> refused = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (Transaction tx = transactions.begin()) {
+            EntityStore<String> accounts = tx.enlist(bank).store("Account", String.class);
+            assertThat(accounts.get("a1")).isEmpty(); // enlisted, nothing written: a reader so far
+            tx.enlist(shop).store("Order", String.class).save("o1", "paid");
+            bank.onIsReadOnly = () -> {
+                try {
+                    accounts.save("a1", "slipped in");
+                } catch (RuntimeException e) {
+                    refused.add(e);
+                }
+            };
+            tx.commit();
+        }
+        assertThat(refused).singleElement().isInstanceOf(dev.reliablestore.api.TransactionStateException.class);
+        assertThat(bankData.store("Account", String.class).get("a1")).isEmpty();
+        assertThat(bankData.preparedRecordFiles()).as("no branch left prepared").isEmpty();
+        assertThat(shopData.store("Order", String.class).get("o1")).map(Versioned::value).contains("paid");
     }
 
     /**

@@ -22,6 +22,8 @@ final class ScriptedParticipant implements TransactionalResource {
     volatile boolean failNextCommit;
     /** When set, a phase-two commit waits for it first. */
     volatile CountDownLatch holdCommit;
+    /** Runs once, when the coordinator next asks a branch whether it wrote anything. */
+    volatile Runnable onIsReadOnly;
     /** Runs at the start of the next {@code recover()}. */
     volatile Runnable beforeRecover;
     /** Runs at the end of the next {@code recover()}, after the scan. */
@@ -76,6 +78,16 @@ final class ScriptedParticipant implements TransactionalResource {
 
         Branch(TransactionBranch delegate) {
             super(delegate, ScriptedParticipant.this);
+        }
+
+        @Override
+        public boolean isReadOnly() {
+            Runnable hook = onIsReadOnly;
+            onIsReadOnly = null;
+            if (hook != null) {
+                hook.run();
+            }
+            return super.isReadOnly();
         }
 
         @Override
