@@ -202,6 +202,11 @@ final class SiteTranslator implements SiteShipper.Translator {
             SiteState held = pastCollection(local.state(), incoming, wallMillis.getAsLong(), windowMillis, clock.maxSkewMillis());
             if (held == null && windowMillis != Long.MAX_VALUE) {
                 long age = wallMillis.getAsLong() - HybridClock.physical(incoming.hlc());
+                if (age > windowMillis && incoming.deleted()) {
+                    // a delete of nothing: it brings nothing back, whatever the target collected (a
+                    // tombstone re-sealed by a key rotation ships as one); the target stays without it
+                    continue;
+                }
                 if (age > windowMillis) {
                     // the target holds nothing of it: perhaps because it collected the tombstone of a
                     // delete that beats this write everywhere else

@@ -273,6 +273,45 @@ class SiteTranslatorTest {
         assertThat(states(tokyo.registry, tokyo.states).get("x")).isEqualTo(states(paris.registry, paris.states).get("x"));
     }
 
+    /**
+     * A delete older than the window that meets nothing at the target (it collected the tombstone
+     * already) is no late write: it cannot bring anything back, so it is passed over, not a reason to
+     * stop shipping. Re-encrypting keys rewrites tombstones with their stamps, which ships exactly that.
+     */
+    @Test
+    void aLateDeleteThatMeetsNothingIsPassedOverAndShippingGoesOn() {
+        Site paris = site("paris");
+        Site tokyo = site("tokyo");
+        save(paris, "x", "{\"v\":1}");
+        paris.wall.addAndGet(10);
+        delete(paris, "x");
+        SiteShipper toTokyo = windowed(paris, tokyo);
+        try {
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(content(tokyo).get("x")).isEqualTo("(deleted)"));
+        } finally {
+            toTokyo.close();
+        }
+        long later = Duration.ofMinutes(11).toMillis();
+        paris.wall.addAndGet(later);
+        tokyo.wall.addAndGet(later);
+        tokyo.registry.commit(WriteBatch.builder().deleteValue(LAYOUT.tombstones(TYPE), "x").build()); // tokyo's collector ran, paris's not yet
+        RegistryValue tombstone = paris.registry.getValue(LAYOUT.tombstones(TYPE), "x").orElseThrow().value();
+        paris.registry.commit(WriteBatch.builder().setValue(LAYOUT.tombstones(TYPE), "x", tombstone).build()); // rewritten, same stamp
+        save(paris, "y", "{\"v\":1}");
+        SiteShipper again = windowed(paris, tokyo);
+        try {
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                assertThat(again.failure()).isNull();
+                assertThat(content(tokyo).get("y")).isEqualTo("{\"v\":1}");
+            });
+        } finally {
+            again.close();
+        }
+        assertThat(content(tokyo)).doesNotContainKey("x");
+        assertThat(paris.registry.healthFaults()).noneMatch(f -> f.id().startsWith("site-resync"));
+        assertThat(tokyo.registry.healthFaults()).noneMatch(f -> f.id().startsWith("site-resync"));
+    }
+
     /** A shipper whose translator keeps tombstones for a window of 10 minutes. */
     private SiteShipper windowed(Site from, Site to) {
         SiteTranslator t = new SiteTranslator(from.states, to.registry, to.states, from.clock, from.wall::get, Duration.ofMinutes(10),
