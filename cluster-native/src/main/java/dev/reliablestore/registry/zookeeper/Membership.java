@@ -457,8 +457,19 @@ final class Membership implements AutoCloseable {
                 latch.addListener(new LeaderLatchListener() {
                     @Override
                     public void isLeader() {
-                        synchronized (lock) {
-                            serveRequest();
+                        // not here: Curator calls this on ZooKeeper's event thread holding the latch's monitor, and
+                        // recompute() holds our lock while it closes a latch (which takes that monitor): the two
+                        // orders would deadlock the event thread, and with it every answer of the session
+                        try {
+                            requests.execute(() -> {
+                                synchronized (lock) {
+                                    if (!closed) {
+                                        serveRequest();
+                                    }
+                                }
+                            });
+                        } catch (java.util.concurrent.RejectedExecutionException closing) {
+                            // the membership is closing: no request to serve
                         }
                     }
 
