@@ -539,7 +539,10 @@ final class Membership implements AutoCloseable {
                 client.setData().withVersion(version).forPath(requestPath, asked.encode());
             }
         } catch (KeeperException.NodeExistsException | KeeperException.BadVersionException raced) {
-            throw refused(NodeOperationRefusedException.Reason.IN_PROGRESS, asked.target(), "another failover request was written at the same time");
+            // Curator retries a write whose answer a connection loss took: the retry then meets our own request
+            if (!holdsRequest(asked.id())) {
+                throw refused(NodeOperationRefusedException.Reason.IN_PROGRESS, asked.target(), "another failover request was written at the same time");
+            }
         } catch (Exception e) {
             throw new RegistryUnavailableException("could not write the failover request " + requestPath + ": " + e, e);
         }
@@ -550,10 +553,27 @@ final class Membership implements AutoCloseable {
         if (seen != null && seen.state() == FailoverRequest.State.REFUSED) {
             throw refused(NodeOperationRefusedException.Reason.valueOf(seen.reason()), asked.target(), seen.detail());
         }
-        String reached = cancel(asked.id());
+        FailoverRequest reached = cancel(asked.id());
+        if (reached != null && reached.state() == FailoverRequest.State.DONE) {
+            return asked.target(); // finished while the wait ended: not cancelled
+        }
+        if (reached != null && reached.state() == FailoverRequest.State.REFUSED) {
+            throw refused(NodeOperationRefusedException.Reason.valueOf(reached.reason()), asked.target(), reached.detail());
+        }
+        String was = reached == null ? "replaced by another request" : reached.state().name();
         throw refused(NodeOperationRefusedException.Reason.TIMED_OUT, asked.target(), "failover to " + asked.target() + " did not complete within "
-                + timeoutMs + " ms (option failoverTimeout); the request was " + reached + " and is cancelled"
-                + (reached.equals("PENDING") ? ": the target did not answer its validation" : ""));
+                + timeoutMs + " ms (option failoverTimeout); the request was " + was + " and is cancelled"
+                + (was.equals("PENDING") ? ": the target did not answer its validation" : ""));
+    }
+
+    /** Whether the request znode holds the request {@code id} (in any state): read from the server, not the cache. */
+    private boolean holdsRequest(String id) {
+        try {
+            byte[] data = client.getData().forPath(requestPath);
+            return data != null && FailoverRequest.parse(data).id().equals(id);
+        } catch (Exception e) {
+            throw new RegistryUnavailableException("could not read back the failover request " + requestPath + ": " + e, e);
+        }
     }
 
     /** The most preferred node other than the primary that may hold the role. Lock held. */
@@ -592,19 +612,38 @@ final class Membership implements AutoCloseable {
         }
     }
 
-    /** Cancels request {@code id} if it is still unfinished; returns the state it had reached. */
-    private String cancel(String id) {
-        FailoverRequest r;
-        int version;
-        synchronized (lock) {
-            r = request;
-            version = requestVersion;
+    /**
+     * Cancels request {@code id} if it is still unfinished, against the version the server holds (the
+     * cache may not have seen the target's answer yet); returns the request as it was when cancelled or
+     * found finished, or null when another request replaced it.
+     */
+    private FailoverRequest cancel(String id) {
+        for (int attempt = 0; attempt < 10; attempt++) {
+            org.apache.zookeeper.data.Stat stat = new org.apache.zookeeper.data.Stat();
+            FailoverRequest r;
+            try {
+                r = FailoverRequest.parse(client.getData().storingStatIn(stat).forPath(requestPath));
+            } catch (KeeperException.NoNodeException gone) {
+                return null;
+            } catch (Exception e) {
+                throw new RegistryUnavailableException("could not read the failover request " + requestPath + " to cancel it: " + e, e);
+            }
+            if (!r.id().equals(id)) {
+                return null;
+            }
+            if (r.state() != FailoverRequest.State.PENDING && r.state() != FailoverRequest.State.APPROVED) {
+                return r; // finished: done, refused, or cancelled (by a retry of our own write whose answer was lost)
+            }
+            try {
+                client.setData().withVersion(stat.getVersion()).forPath(requestPath, r.with(FailoverRequest.State.CANCELLED, null, null).encode());
+                return r;
+            } catch (KeeperException.BadVersionException moved) {
+                // the target answered meanwhile: read it again
+            } catch (Exception e) {
+                throw new RegistryUnavailableException("could not cancel the failover request " + requestPath + ": " + e, e);
+            }
         }
-        if (r == null || !r.id().equals(id)) {
-            return "replaced by another request";
-        }
-        writeRequest(r.with(FailoverRequest.State.CANCELLED, null, null), version);
-        return r.state().name();
+        throw new RegistryUnavailableException("the failover request " + requestPath + " kept changing while it was being cancelled", null);
     }
 
     /** Keeps {@code node} out of the election until resumed; waits (bounded) until it no longer holds the role. */
