@@ -27,8 +27,10 @@ final class AclWalk {
     /** What a pass found. Read once its future completed. */
     static final class Pass {
         int checked;
-        /** Znodes whose ACL differed (set when fixing, else would be set). */
+        /** Znodes whose ACL differed (when fixing: and was set by this pass; else it would be set). */
         int changed;
+        /** Fixing: znodes whose ACL differed but changed or went away before this pass set it; another pass looks again. */
+        int raced;
         /** Znodes whose children could not be listed (their ACL grants no READ); checked after their ACL is fixed. */
         int unlisted;
         /** The pass stopped at its limit of znodes. */
@@ -116,15 +118,26 @@ final class AclWalk {
                 }
                 pass.checked++;
                 boolean wrong = !policy.matches(a.acl());
-                if (wrong) {
+                if (wrong && !fix) {
                     pass.changed++;
                     if (pass.mismatches.size() < keep) {
                         pass.mismatches.add(new Mismatch(p, a.acl()));
                     }
-                    if (fix) {
-                        // the ACL version guards against a concurrent setACL: then the next pass looks again
-                        sets.add(setAcl(p, a.acl(), a.stat().getAversion()));
-                    }
+                } else if (wrong) {
+                    // the ACL version guards against a concurrent setACL: then the next pass looks again; only
+                    // an ACL this pass set is reported as changed
+                    sets.add(setAcl(p, a.acl(), a.stat().getAversion()).thenAccept(set -> {
+                        synchronized (pass) {
+                            if (set) {
+                                pass.changed++;
+                                if (pass.mismatches.size() < keep) {
+                                    pass.mismatches.add(new Mismatch(p, a.acl()));
+                                }
+                            } else {
+                                pass.raced++;
+                            }
+                        }
+                    }));
                 }
                 ChildrenAnswer c = children.get(i).join();
                 if (c.code() == KeeperException.Code.OK) {
@@ -163,13 +176,14 @@ final class AclWalk {
         return f;
     }
 
-    private CompletableFuture<Void> setAcl(String path, List<ACL> had, int aclVersion) {
-        CompletableFuture<Void> f = new CompletableFuture<>();
+    /** Sets the policy's ACL if the znode's ACL is still at {@code aclVersion}: true when set, false when it changed or went away. */
+    private CompletableFuture<Boolean> setAcl(String path, List<ACL> had, int aclVersion) {
+        CompletableFuture<Boolean> f = new CompletableFuture<>();
         zk.setACL(path, policy.znodeAcl(), aclVersion, (rc, p, ctx, stat) -> {
             KeeperException.Code code = KeeperException.Code.get(rc);
             switch (code) {
-                // changed or deleted since read: counted as a change, so another pass looks again
-                case OK, BADVERSION, NONODE -> f.complete(null);
+                case OK -> f.complete(true);
+                case BADVERSION, NONODE -> f.complete(false);
                 case NOAUTH -> f.completeExceptionally(refusal.notChangeable(p, had));
                 default -> f.completeExceptionally(KeeperException.create(code, p));
             }

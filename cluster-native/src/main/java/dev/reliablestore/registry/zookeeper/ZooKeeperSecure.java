@@ -140,7 +140,7 @@ public final class ZooKeeperSecure {
                     changes.add(new Change(m.znode(), policy.describe(m.acl())));
                 }
                 unlisted = pass.unlisted;
-                if (dryRun || pass.changed == 0) {
+                if (dryRun || pass.changed == 0 && pass.raced == 0) {
                     break;
                 }
                 if (passes.size() == MAX_PASSES) {
