@@ -80,6 +80,10 @@ public final class ScheduledBackups implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             LOG.warn("scheduled backup of {} in {} failed; retrying at the next interval: {}", root, registry.uri(), e.toString());
             return null;
+        } catch (Error e) {
+            // e.g. OutOfMemoryError while the run held the whole store: escaping, it would end the schedule for good, silently
+            LOG.error("scheduled backup of {} in {} failed; retrying at the next interval: {}", root, registry.uri(), e.toString());
+            return null;
         }
     }
 
