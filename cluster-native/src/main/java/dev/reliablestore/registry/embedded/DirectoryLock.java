@@ -10,7 +10,9 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * An embedded registry's exclusive hold on its directory: a lock on {@value #LOCK_FILE}, taken once
@@ -22,6 +24,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * closed its channel would leave the directory unlocked for other processes while the first
  * registry still wrote there. So the directories this process holds are kept here and checked
  * before a channel on the lock file is opened: a second claim fails without touching the file.
+ *
+ * <p>Code this table cannot see (a registry loaded by another class loader, the application itself)
+ * may hold the lock too: {@code tryLock} then fails with {@link OverlappingFileLockException}, and
+ * the channel is parked instead of closed, to be tried again by the next claim on the directory.
  */
 final class DirectoryLock {
 
@@ -31,6 +37,12 @@ final class DirectoryLock {
 
     /** The directories this process holds, by real path (a symbolic link to one is the same directory). */
     private static final ConcurrentHashMap<Path, DirectoryLock> HELD = new ConcurrentHashMap<>();
+
+    /**
+     * Channels on a lock file whose {@code tryLock} met a lock held elsewhere in this process: closing
+     * one would drop that lock, so they stay open and are reused (one per concurrent failed claim).
+     */
+    private static final ConcurrentHashMap<Path, Queue<FileChannel>> PARKED = new ConcurrentHashMap<>();
 
     private final Path dir;
     private final Path key;
@@ -79,16 +91,19 @@ final class DirectoryLock {
 
     private void lockFile() {
         Path file = dir.resolve(LOCK_FILE);
-        try {
-            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        } catch (IOException e) {
-            throw new RegistryUnavailableException("cannot open the lock file " + file + ": " + e, e);
+        channel = PARKED.computeIfAbsent(key, k -> new ConcurrentLinkedQueue<>()).poll();
+        if (channel == null || !channel.isOpen()) {
+            try {
+                channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            } catch (IOException e) {
+                throw new RegistryUnavailableException("cannot open the lock file " + file + ": " + e, e);
+            }
         }
         try {
             lock = channel.tryLock();
         } catch (OverlappingFileLockException e) {
-            // not a registry (those are in HELD): other code of this process locked the file
-            closeChannel();
+            // not a registry of this class (those are in HELD): other code of this process locked the file
+            PARKED.get(key).add(channel);
             throw new RegistryUnavailableException("cannot lock " + file + ": other code in this process holds a lock on it", e);
         } catch (IOException e) {
             closeChannel();

@@ -4,8 +4,11 @@ import dev.reliablestore.registry.RegistryUnavailableException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -40,5 +43,30 @@ class EmbeddedDirectoryLockTest {
         try (EmbeddedRegistry again = EmbeddedRegistry.open(link, EmbeddedOptions.parse(Map.of()), ChannelFactory.DEFAULT)) {
             assertThat(again.checkHealth().healthy()).isTrue();
         }
+    }
+
+    /**
+     * A registry of another class loader (or code of the application) holding the lock is not in
+     * this class's table of held directories: the refused open must still leave its lock in place.
+     */
+    @Test
+    void aRefusedOpenWhileOtherCodeOfThisProcessHoldsTheLockLeavesItHeld() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("registry"));
+        try (FileChannel channel = FileChannel.open(dir.resolve(DirectoryLock.LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock held = channel.lock()) {
+            for (int attempt = 0; attempt < 2; attempt++) {
+                assertThatThrownBy(() -> EmbeddedRegistry.open(dir, EmbeddedOptions.parse(Map.of()), ChannelFactory.DEFAULT))
+                        .isInstanceOf(RegistryUnavailableException.class)
+                        .hasMessageContaining("other code in this process holds a lock on it");
+            }
+            assertThat(held.isValid()).isTrue();
+            assertThat(LockProbe.anotherProcessCouldLock(dir)).as("another process after two refused opens here").isFalse();
+        }
+        assertThat(LockProbe.anotherProcessCouldLock(dir)).as("another process once that code let go").isTrue();
+        try (EmbeddedRegistry registry = EmbeddedRegistry.open(dir, EmbeddedOptions.parse(Map.of()), ChannelFactory.DEFAULT)) {
+            assertThat(registry.checkHealth().healthy()).isTrue();
+            assertThat(LockProbe.anotherProcessCouldLock(dir)).as("another process while a registry holds it").isFalse();
+        }
+        assertThat(LockProbe.anotherProcessCouldLock(dir)).as("another process once the registry is closed").isTrue();
     }
 }
