@@ -665,6 +665,12 @@ final class ClusapiRegistry implements ClusterRegistry {
         return opened(call(() -> new ClusapiWatch(this, subtree, afterSequence, listener)));
     }
 
+    /** Every read is answered by the cluster database after the commits it acknowledged: nothing to wait for, once open. */
+    @Override
+    public void readBarrier() {
+        checkOpen();
+    }
+
     @Override
     public long replayableAfter() {
         checkOpen();

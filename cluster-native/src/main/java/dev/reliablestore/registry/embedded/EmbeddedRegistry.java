@@ -556,18 +556,27 @@ final class EmbeddedRegistry implements ClusterRegistry {
         return () -> { };
     }
 
+    /** Every read sees every committed batch already: there is nothing to wait for, once open. */
+    @Override
+    public void readBarrier() {
+        readable();
+    }
+
     @Override
     public String failover(Optional<String> target) {
+        readable();
         throw singleNode("failover" + target.map(t -> " to " + t).orElse(""), target.orElse(null));
     }
 
     @Override
     public void drain(String node) {
+        readable();
         throw singleNode("drain of " + node, node);
     }
 
     @Override
     public void resume(String node) {
+        readable();
         throw singleNode("resume of " + node, node);
     }
 

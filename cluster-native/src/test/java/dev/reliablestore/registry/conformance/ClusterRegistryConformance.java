@@ -1282,7 +1282,14 @@ public abstract class ClusterRegistryConformance {
                 () -> registry.checkHealth(),
                 () -> registry.healthFaults(),
                 () -> registry.addHealthFault(new HealthFault("f", 0, 0, "d", "p", 0)),
-                () -> registry.removeHealthFault("f"));
+                () -> registry.removeHealthFault("f"),
+                () -> registry.awaitDurable(),
+                () -> registry.watch(RegistryPath.root(), 0, rec),
+                () -> registry.replayableAfter(),
+                () -> registry.readBarrier(),
+                () -> registry.failover(java.util.Optional.empty()),
+                () -> registry.drain("node"),
+                () -> registry.resume("node"));
         for (int i = 0; i < calls.size(); i++) {
             Executable call = calls.get(i);
             assertThatThrownBy(call::execute).as("call %d after close", i).isInstanceOf(RegistryClosedException.class);
