@@ -251,6 +251,27 @@ public final class BackupFile {
         }
     }
 
+    /**
+     * Reads only a backup's metadata (the start of its body), without checking the checksum over the
+     * whole file: enough to tell whose backup a file is, not that it is intact.
+     *
+     * @throws BackupFormatException when the file is not a backup of this format or cannot be read
+     */
+    static JsonNode readMetadata(Path file) {
+        try (java.io.InputStream raw = Files.newInputStream(file)) {
+            byte[] header = raw.readNBytes(HEADER);
+            if (header.length < HEADER || !Arrays.equals(Arrays.copyOf(header, MAGIC.length), MAGIC)
+                    || (((header[MAGIC.length] & 0xff) << 8) | (header[MAGIC.length + 1] & 0xff)) != FORMAT
+                    || header[MAGIC.length + 2] != DEFLATE) {
+                throw new BackupFormatException("backup " + file + " is not a ReliableStore backup of format " + FORMAT);
+            }
+            DataInputStream in = new DataInputStream(new InflaterInputStream(raw, new java.util.zip.Inflater(), 1 << 12));
+            return MAPPER.readTree(readBytes(in, MAX_METADATA_BYTES));
+        } catch (IOException e) {
+            throw new BackupFormatException("cannot read the metadata of backup " + file + " (" + e + ")");
+        }
+    }
+
     static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
