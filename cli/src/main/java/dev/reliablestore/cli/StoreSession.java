@@ -84,7 +84,7 @@ final class StoreSession implements AutoCloseable {
                 throw CliException.usage(e.getMessage());
             }
         }
-        ClusterPersistenceConfiguration config = configuration(spec, where.registry()); // the root and keys are valid before connecting
+        configuration(spec, where.registry(), MAX_VALUE_SIZE_KB); // the root and keys are valid before connecting
         ClusterRegistry registry;
         try {
             registry = ClusterRegistries.open(where.registry(), spec.registryOptions());
@@ -95,13 +95,24 @@ final class StoreSession implements AutoCloseable {
         } catch (RegistryException e) {
             throw CliException.failed("cannot open " + where.describe() + ": " + e.getMessage(), e);
         }
-        return new StoreSession(spec, registry, config, null);
+        // the tool carries what the store holds: an application may have saved values up to the registry's own limit
+        int maxValueSizeKB = Math.min(MAX_VALUE_SIZE_KB, registry.limits().maxValueSize() / 1024);
+        try {
+            return new StoreSession(spec, registry, configuration(spec, where.registry(), maxValueSizeKB), null);
+        } catch (RuntimeException e) {
+            registry.close();
+            throw e;
+        }
     }
 
-    private static ClusterPersistenceConfiguration configuration(StoreSpec spec, String clusterName) {
+    /** The largest {@code maxValueSizeKB} the provider takes. */
+    private static final int MAX_VALUE_SIZE_KB = dev.reliablestore.registry.RegistryValue.MAX_SIZE / 1024;
+
+    private static ClusterPersistenceConfiguration configuration(StoreSpec spec, String clusterName, int maxValueSizeKB) {
         try {
             ClusterPersistenceConfiguration.Builder b = ClusterPersistenceConfiguration.builder()
                     .clusterName(clusterName)
+                    .maxValueSizeKB(maxValueSizeKB)
                     .resourceGroupName(spec.resourceGroupOrDefault())
                     .registryKeyPath(spec.keyPathOrDefault())
                     .enableCompression(spec.compression());

@@ -58,8 +58,10 @@ final class KeyRotation {
                     : new EnvelopeCodec(factory.layout().root().toString(), false, factory.dictionaries(), null)
                     .open(type, id, s.version(), s.envelope());
             byte[] plain = opened.json();
-            // a stamped value keeps its cross-site stamp and the site it is bound to
-            EnvelopeCodec.Encoded enc = envelopes.encodeAtMost(factory.maxValueBytes(), type, id, s.version(), plain, h.site(), opened.stamp());
+            // a stamped value keeps its cross-site stamp and the site it is bound to; maxValueSizeKB limits saves, not
+            // values already stored (saved under a larger setting, or a few bytes over once sealed): the registry's limit holds
+            EnvelopeCodec.Encoded enc = envelopes.encodeAtMost(factory.registry().limits().maxValueSize(), type, id, s.version(), plain,
+                    h.site(), opened.stamp());
             WriteBatch.Builder b = WriteBatch.builder().requireRevision(records.versionsKey(), id, s.revision());
             records.put(b, id, s.version(), enc.envelope());
             try {

@@ -300,4 +300,26 @@ class EncryptionTest {
             assertThat(s.get("a").orElseThrow().value().name()).isEqualTo("Alice");
         }
     }
+
+    /** maxValueSizeKB limits saves: a value already stored above it (saved under a larger setting) is still re-sealed. */
+    @Test
+    void reencryptRewritesAValueStoredAboveTheCurrentSaveLimit() {
+        StringBuilder name = new StringBuilder();
+        java.util.Random random = new java.util.Random(3);
+        while (name.length() < 150_000) {
+            name.append(Long.toString(random.nextLong(), 36)); // hardly compressible: about 100 KB once encoded
+        }
+        Path keys = keyStore("keys.bcfks", "k1");
+        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).maxValueSizeKB(512).build())) {
+            f.store(Customer.class).save("big", Customer.of(name.toString(), 1));
+        }
+        KeyStoreFiles.addNewKey(keys, "BCFKS", "pw".toCharArray(), "k2");
+        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
+            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
+            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+            assertThat(s.reencrypt()).isEqualTo(1);
+            assertThat(s.keyUsage()).containsExactly(Map.entry("k2", 1L));
+            assertThat(s.get("big").orElseThrow().value().name()).isEqualTo(name.toString());
+        }
+    }
 }

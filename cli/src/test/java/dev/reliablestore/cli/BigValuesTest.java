@@ -1,0 +1,69 @@
+package dev.reliablestore.cli;
+
+import dev.reliablestore.api.Persistence;
+import dev.reliablestore.api.StoreFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The tool carries what a store holds: an application that raised {@code maxValueSizeKB} may have
+ * saved values far above the default 64 KiB, and {@code reencrypt} and {@code migrate} must rewrite
+ * and copy them (the limit is the registry's, not the default a session would otherwise take).
+ */
+class BigValuesTest {
+
+    @TempDir
+    Path dir;
+
+    record Blob(String text) {
+    }
+
+    private StoreFactory store(String name, String passphrase, String previous) {
+        Map<String, String> options = new HashMap<>(Map.of("clusterName", "embedded:" + dir.resolve(name), "resourceGroupName", "RG",
+                "registryKeyPath", "Blobs", "enableEncryption", "true", "keyManagementService", "Passphrase", "passphrase", passphrase,
+                "maxValueSizeKB", "512"));
+        if (previous != null) {
+            options.put("previousPassphrases", previous);
+        }
+        return Persistence.openFactory("cluster-registry", options);
+    }
+
+    @Test
+    void reencryptAndMigrateCarryValuesAboveTheDefaultLimit() throws Exception {
+        StringBuilder text = new StringBuilder();
+        Random random = new Random(7);
+        while (text.length() < 300_000) {
+            text.append(Long.toString(random.nextLong(), 36)); // hardly compressible: the envelope stays near 200 KB
+        }
+        Blob big = new Blob(text.toString());
+        try (StoreFactory f = store("source", "text:old passphrase", null)) {
+            f.store(Blob.class).save("big", big);
+        }
+
+        String oldFile = Files.writeString(dir.resolve("old.txt"), "old passphrase").toString();
+        String newFile = Files.writeString(dir.resolve("new.txt"), "new passphrase").toString();
+        String targetFile = Files.writeString(dir.resolve("target.txt"), "target passphrase").toString();
+        CliProcess.Result re = CliProcess.inProcess("reencrypt", "--store", "embedded:" + dir.resolve("source"), "--resource-group", "RG",
+                "--key-path", "Blobs", "--passphrase-file", newFile, "--previous-passphrase-file", oldFile);
+        assertThat(re.exitCode()).as(re.toString()).isZero();
+        try (StoreFactory f = store("source", "text:new passphrase", null)) {
+            assertThat(f.store(Blob.class).get("big")).map(v -> v.value()).contains(big);
+        }
+
+        CliProcess.Result migrated = CliProcess.inProcess("migrate", "--from", "embedded:" + dir.resolve("source"), "--from-resource-group", "RG",
+                "--from-key-path", "Blobs", "--from-passphrase-file", newFile, "--to", "embedded:" + dir.resolve("target"),
+                "--to-resource-group", "RG", "--to-key-path", "Blobs", "--to-passphrase-file", targetFile);
+        assertThat(migrated.exitCode()).as(migrated.toString()).isZero();
+        try (StoreFactory f = store("target", "text:target passphrase", null)) {
+            assertThat(f.store(Blob.class).get("big")).map(v -> v.value()).contains(big);
+        }
+    }
+}
