@@ -104,6 +104,11 @@ final class ReencryptCommand implements Callable<Integer> {
                     }
                 })) {
                     rewritten = todo == 0 ? 0 : s.reencrypt();
+                } catch (RuntimeException stopped) {
+                    // values rewritten before stay under the new key: "bad usage, nothing changed" (exit 2) would be false
+                    throw CliException.failed("reencrypt stopped at " + type + " (the values it rewrote stay under the active key): "
+                            + ReliableStoreCli.oneLine(String.valueOf(stopped.getMessage())) + "; fix the cause and run the same command again",
+                            stopped);
                 }
                 progress.update(Math.min(todo, Math.max(seen.size(), rewritten)));
                 progress.finish();

@@ -1,5 +1,6 @@
 package dev.reliablestore.cli;
 
+import dev.reliablestore.api.EntityTooLargeException;
 import dev.reliablestore.api.Persistence;
 import dev.reliablestore.api.StoreFactory;
 import org.junit.jupiter.api.Test;
@@ -12,6 +13,7 @@ import java.util.Map;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
  * The tool carries what a store holds: an application that raised {@code maxValueSizeKB} may have
@@ -64,6 +66,42 @@ class BigValuesTest {
         assertThat(migrated.exitCode()).as(migrated.toString()).isZero();
         try (StoreFactory f = store("target", "text:target passphrase", null)) {
             assertThat(f.store(Blob.class).get("big")).map(v -> v.value()).contains(big);
+        }
+    }
+
+    /**
+     * A value stored in clear just under the registry's limit cannot be sealed (the envelope grows):
+     * the rewrites before it stay and the command says so with exit 1, not "bad usage, nothing changed".
+     */
+    @Test
+    void aReencryptThatStopsPartwayExitsOneAndKeepsWhatItRewrote() throws Exception {
+        Map<String, String> clear = Map.of("clusterName", "embedded:" + dir.resolve("clear"), "resourceGroupName", "RG",
+                "registryKeyPath", "Blobs", "enableCompression", "false", "maxValueSizeKB", "1024");
+        try (StoreFactory f = Persistence.openFactory("cluster-registry", clear)) {
+            f.store(Blob.class).save("a", new Blob("small"));
+            int limit = 1024 * 1024;
+            StringBuilder random = new StringBuilder();
+            Random r = new Random(11);
+            while (random.length() < limit) {
+                random.append(Long.toString(r.nextLong(), 36));
+            }
+            long overhead = catchThrowableOfType(EntityTooLargeException.class,
+                    () -> f.store(Blob.class).save("b", new Blob(random.substring(0, limit)))).size() - limit;
+            f.store(Blob.class).save("b", new Blob(random.substring(0, (int) (limit - overhead - 4)))); // 4 bytes under the limit in clear
+        }
+        String key = Files.writeString(dir.resolve("key.txt"), "a passphrase").toString();
+        CliProcess.Result re = CliProcess.inProcess("reencrypt", "--store", "embedded:" + dir.resolve("clear"), "--resource-group", "RG",
+                "--key-path", "Blobs", "--no-compression", "--passphrase-file", key);
+        assertThat(re.exitCode()).as(re.toString()).isEqualTo(ExitCodes.FAILED);
+        assertThat(re.err()).contains("reencrypt stopped at Blob (the values it rewrote stay under the active key)").contains("Blob/b");
+        CliProcess.Result again = CliProcess.inProcess("reencrypt", "--store", "embedded:" + dir.resolve("clear"), "--resource-group", "RG",
+                "--key-path", "Blobs", "--no-compression", "--passphrase-file", key, "--json");
+        assertThat(again.exitCode()).as(again.toString()).isEqualTo(ExitCodes.FAILED);
+        try (StoreFactory f = Persistence.openFactory("cluster-registry", Map.of("clusterName", "embedded:" + dir.resolve("clear"),
+                "resourceGroupName", "RG", "registryKeyPath", "Blobs", "enableCompression", "false", "enableEncryption", "true",
+                "keyManagementService", "Passphrase", "passphrase", "text:a passphrase"))) {
+            dev.reliablestore.cluster.ClusterPersistenceStore<?> s = f.store(Blob.class).unwrap(dev.reliablestore.cluster.ClusterPersistenceStore.class);
+            assertThat(s.keyUsage()).as("a rewritten under the key, b still in clear").hasSize(2).containsEntry("", 1L);
         }
     }
 }
