@@ -456,7 +456,7 @@ final class SiteLinks implements AutoCloseable {
         }
         for (Target t : targets.values()) {
             if (t.site != null && t.link == null) {
-                t.link = SiteReplication.ship(local, t.site, pace, merger, conflicts);
+                t.link = SiteReplication.ship(local, t.site, pace, conflicts);
                 LOG.info("site {}: shipping to site {} ({})", local.name(), t.name, t.shown);
             }
         }
@@ -486,7 +486,7 @@ final class SiteLinks implements AutoCloseable {
                 LOG.info("site {}: starting the shipper to site {} again after it stopped ({})", local.name(), t.name,
                         t.link.failure().get().toString());
                 closeLink(t);
-                t.link = SiteReplication.ship(local, t.site, pace, merger, conflicts);
+                t.link = SiteReplication.ship(local, t.site, pace, conflicts);
                 t.restartAt = 0;
             }
         }

@@ -38,9 +38,11 @@ import java.util.function.Consumer;
  * ahead of it, when the batch cannot carry it; such a marker waits until the entity's state includes
  * the write it kept, i.e. the batch has landed) — the conflict, sealed like a conflict record, under
  * {@code <root>/Sites/Merges/<Type>} — and the merge
- * is made in a batch of its own that removes the marker: right after the shipment lands, and
- * otherwise (a crash, a type this process cannot merge, a lock held) by the site's shipper-lease
- * holder, which looks every second.
+ * is made in a batch of its own that removes the marker by the site's shipper-lease holder, which
+ * looks every second. Never by the shipping process: the merged write is the site's own, and
+ * stamped by another site's clock running ahead it would carry that clock into the site past its
+ * skew guard ({@link LocalWrites} takes a site's own stamps as they are); made at the site, a
+ * winner stamped too far ahead refuses the merge with {@link ClockSkewException} until the clocks agree.
  */
 final class PendingMerges {
 

@@ -174,8 +174,9 @@ public final class SiteReplication {
     /**
      * Makes the merges {@code site} owes that {@code merger} can make, each as a write of
      * {@code site}, and reports each as a {@code ConflictResolved} with strategy {@code Merge};
-     * returns how many it made. For the site's shipper-lease holder: a shipment that leaves merges
-     * owed makes them itself right after it lands, this catches those it could not.
+     * returns how many it made. For the site's shipper-lease holder, with the site's own clock: a
+     * shipping process of another site never makes them (its clock, running ahead, would stamp the
+     * site's own writes past the site's skew guard).
      */
     public static int makePendingMerges(Site site, Pace pace, SiteMerger merger, Consumer<StoreEvent.ConflictResolved> conflicts) {
         return PendingMerges.run(site, new HybridClock(pace.wallMillis(), pace.maxClockSkew()), merger, c -> conflicts.accept(event(c)));
@@ -385,11 +386,10 @@ public final class SiteReplication {
     /**
      * Starts shipping {@code from}'s writes to {@code to}, from {@code to}'s checkpoint for
      * {@code from}. Each cross-site conflict settled at {@code to} is handed to {@code conflicts}
-     * once the batch that settled it is applied there (with {@code Merge}, once it is merged).
-     *
-     * @param merger merges for {@code crossSiteConflicts = Merge}; null otherwise
+     * once the batch that settled it is applied there; with {@code Merge} a merge is owed there
+     * instead, which {@code to}'s shipper-lease holder makes and reports ({@link #makePendingMerges}).
      */
-    public static Link ship(Site from, Site to, Pace pace, SiteMerger merger, Consumer<StoreEvent.ConflictResolved> conflicts) {
+    public static Link ship(Site from, Site to, Pace pace, Consumer<StoreEvent.ConflictResolved> conflicts) {
         Objects.requireNonNull(conflicts, "conflicts");
         if (from.name().equals(to.name())) {
             throw new IllegalArgumentException("site " + from.name() + " cannot ship to itself");
@@ -399,7 +399,7 @@ public final class SiteReplication {
                     + from.layout().root() + ", " + to.layout().root());
         }
         SiteTranslator translator = new SiteTranslator(from.states(), to.registry(), to.states(),
-                new HybridClock(pace.wallMillis(), pace.maxClockSkew()), pace.wallMillis(), pace.conflictWindow(), pace.conflicts(), merger,
+                new HybridClock(pace.wallMillis(), pace.maxClockSkew()), pace.wallMillis(), pace.conflictWindow(), pace.conflicts(),
                 c -> conflicts.accept(event(c)));
         SiteShipper shipper = new SiteShipper(from.registry(), from.layout().root(), from.name(), to.registry(), to.name(),
                 ledgerKey(from.layout()), translator, pace.gather(), pace.retryPause(), pace.behindAfter());

@@ -76,9 +76,6 @@ final class SiteTranslator implements SiteShipper.Translator {
     private final long windowMillis;
     private final Consumer<Conflict> conflicts;
     private final CrossSiteConflicts policy;
-    private final SiteMerger merger;
-    /** Whether the group being translated leaves merges owed at the target. */
-    private boolean mergesOwed;
     /** The conflicts the last translation of the group settles, by entity: reported when its commands land. */
     private final Map<Entity, Conflict> pending = new LinkedHashMap<>();
     /**
@@ -122,21 +119,21 @@ final class SiteTranslator implements SiteShipper.Translator {
      */
     SiteTranslator(EntityStates origin, ClusterRegistry target, EntityStates at, HybridClock clock, LongSupplier wallMillis,
                    Duration window, Consumer<Conflict> conflicts) {
-        this(origin, target, at, clock, wallMillis, window, CrossSiteConflicts.LAST_WRITE_WINS, null, conflicts);
+        this(origin, target, at, clock, wallMillis, window, CrossSiteConflicts.LAST_WRITE_WINS, conflicts);
     }
 
     /**
      * @param policy what becomes of a conflict's losing write: with {@code CONFLICT_RECORD} it is kept
      *               as a record at the target, in the batch that settles it or ahead of it ({@link ConflictRecords};
      *               settled at {@code wallMillis}); with {@code MERGE} a conflict of two updates
-     *               leaves a merge owed at the target ({@link PendingMerges}), made by
-     *               {@code merger} once the batch is applied
-     * @param merger merges for {@code MERGE}; null when this process cannot (the site's lease holder then does)
+     *               leaves a merge owed at the target ({@link PendingMerges}), which the target's
+     *               shipper-lease holder makes with the target's clock: a merged write is the
+     *               target's, and stamped by this origin's clock (one running ahead) it would pass
+     *               the target's skew guard as one of its own stamps
      */
     SiteTranslator(EntityStates origin, ClusterRegistry target, EntityStates at, HybridClock clock, LongSupplier wallMillis,
-                   Duration window, CrossSiteConflicts policy, SiteMerger merger, Consumer<Conflict> conflicts) {
+                   Duration window, CrossSiteConflicts policy, Consumer<Conflict> conflicts) {
         this.policy = Objects.requireNonNull(policy, "policy");
-        this.merger = merger;
         this.origin = Objects.requireNonNull(origin, "origin");
         this.target = Objects.requireNonNull(target, "target");
         this.at = Objects.requireNonNull(at, "at");
@@ -171,7 +168,6 @@ final class SiteTranslator implements SiteShipper.Translator {
             earlier.clear();
             pendingFirst = first;
             pendingLast = last;
-            mergesOwed = false;
         } else {
             earlier.putAll(pending); // the last attempt's outcome is unknown (a refusal clears it)
             pending.clear();
@@ -222,10 +218,8 @@ final class SiteTranslator implements SiteShipper.Translator {
             EntityStates.Written w = at.write(out, e.type, e.id, merged.state(), local);
             if (merged.conflict()) {
                 Conflict c = settle(kept, policy, at, target, e.type, e.id, merged, local, w, wallMillis.getAsLong());
-                if (c.strategy().equals(MERGE)) {
-                    mergesOwed = true; // reported when made
-                } else {
-                    pending.put(e, c);
+                if (!c.strategy().equals(MERGE)) {
+                    pending.put(e, c); // a merge is reported where it is made
                 }
             }
         }
@@ -410,26 +404,16 @@ final class SiteTranslator implements SiteShipper.Translator {
             // found applied already: an earlier attempt landed, and the last translation settled nothing of its own
             (byLastCommands ? pending : earlier).values().forEach(conflicts);
         }
-        boolean merge = ours && mergesOwed && merger != null;
         pending.clear();
         earlier.clear();
         pendingFirst = -1;
         pendingLast = -1;
-        mergesOwed = false;
-        if (merge) {
-            try {
-                PendingMerges.run(new SiteReplication.Site(at.site(), target, at.layout(), at.locks(), at.envelopes()), clock, merger, conflicts);
-            } catch (RuntimeException e) {
-                LOG.warn("{}: the merges owed at site {} are left to its shipper-lease holder: {}", this, at.site(), e.toString());
-            }
-        }
     }
 
     @Override
     public void refused(List<ChangeBatch> batches) {
         // nothing landed: the conflicts of that attempt are not the ones to report (the next translation finds its own)
         pending.clear();
-        mergesOwed = false;
     }
 
     /** Adds the entity writes of {@code batch} to {@code out}, a later write of an entity replacing an earlier one. */

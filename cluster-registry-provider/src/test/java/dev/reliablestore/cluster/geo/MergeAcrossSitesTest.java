@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.reliablestore.cluster.geo.SiteTranslatorTest.TYPE;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -28,8 +29,8 @@ import static org.awaitility.Awaitility.await;
  * values are sets of tags, merged as their union. Concurrent updates at every site converge to the
  * union of all of them at every site, each conflict merged at the sites that settled it and each
  * merge written reported once where it was made; a write on top of a third site's settlement that
- * overtakes the loser loses nothing; a merge that the shipping process cannot make waits, durably,
- * for one that can; a conflict with a delete is settled as last-writer-wins; a merge owed that was
+ * overtakes the loser loses nothing; a merge that no process of the site can make waits, durably,
+ * for one that can; a merge owed to a write from a clock too far ahead waits until the clocks agree; a conflict with a delete is settled as last-writer-wins; a merge owed that was
  * written ahead of a shipment too large to carry it waits until that shipment has landed.
  */
 class MergeAcrossSitesTest {
@@ -69,7 +70,7 @@ class MergeAcrossSitesTest {
         sites.close();
     }
 
-    /** Every site ships to every other; the shipping processes merge with {@code merger} (null: they cannot). */
+    /** Every site ships to every other; each site makes the merges it owes with {@code merger} (null: it cannot). */
     private void release(SiteMerger merger) {
         sites.release(CrossSiteConflicts.MERGE, merger, Duration.ofMinutes(10), reported::add);
     }
@@ -102,11 +103,9 @@ class MergeAcrossSitesTest {
     }
 
     /**
-     * Waits until no site owes a merge. A shipment makes the merges it leaves right after it lands,
-     * unless the entity or the marker changed under it meanwhile; in a running store the site's
-     * shipper-lease holder then makes them (it looks every second), which this harness has no
-     * process for, so the wait does the lease holder's round itself when one is left (a CI run
-     * once waited 10 s on such a marker).
+     * Waits until no site owes a merge: each site that receives shipments makes the merges it owes
+     * every 20 ms while released (as its shipper-lease holder does every second); once held, the
+     * wait does a round itself when one is left.
      */
     private void awaitNoMarkerLeft() {
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).until(() -> {
@@ -188,6 +187,7 @@ class MergeAcrossSitesTest {
         write(lima, "u", "b");
         paris.wall().set(2_000_100);
         write(paris, "u", "y"); // the winner
+        tokyo.wall().set(2_000_150); // tokyo merges with its own clock, which agrees with the others'
         sites.ship("lima", "tokyo", CrossSiteConflicts.MERGE, unionOfTags, Duration.ofMinutes(10), reported::add);
         sites.ship("paris", "tokyo", CrossSiteConflicts.MERGE, unionOfTags, Duration.ofMinutes(10), reported::add);
         await().atMost(Duration.ofSeconds(30)).until(() -> "b,y".equals(content(tokyo).get("u")));
@@ -204,7 +204,7 @@ class MergeAcrossSitesTest {
     }
 
     @Test
-    void aMergeTheShippingProcessCannotMakeWaitsForOneThatCan() {
+    void aMergeNoProcessOfTheSiteCanMakeWaitsForOneThatCan() {
         Map<String, String> union = concurrentUpdates(3);
         release(null);
         await().atMost(Duration.ofSeconds(30)).until(() -> markers() >= 3);
@@ -218,6 +218,37 @@ class MergeAcrossSitesTest {
         awaitEverySiteHolds(union);
         await().atMost(Duration.ofSeconds(10)).until(() -> markers() == 0);
         assertThat(reported).isNotEmpty().allSatisfy(c -> assertThat(c.strategy()).isEqualTo("Merge"));
+    }
+
+    /**
+     * A write from a site whose clock runs a minute ahead (maxClockSkew is 5 s) wins a conflict at
+     * paris. The merge paris owes is its own write, made with its own clock: the winner is stamped
+     * too far ahead, so the merge waits, and neither it nor paris's next save carries that clock into
+     * paris (made with the shipping site's clock, the merged write would have been a paris stamp a
+     * minute ahead, which paris's own saves take as they are).
+     */
+    @Test
+    void aMergeOwedToAWriteFromAClockTooFarAheadWaitsUntilTheClocksAgree() {
+        Site lima = site("lima");
+        Site paris = site("paris");
+        paris.wall().set(2_000_000);
+        write(paris, "u", "p");
+        lima.wall().set(2_060_000);
+        write(lima, "u", "l");
+        sites.ship("lima", "paris", CrossSiteConflicts.MERGE, unionOfTags, Duration.ofMinutes(10), reported::add);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "l".equals(content(paris).get("u")) && markers() == 1);
+        hold();
+        HybridClock parisClock = new HybridClock(paris.wall()::get, Duration.ofSeconds(5));
+        assertThat(PendingMerges.run(paris.site(), parisClock, unionOfTags, reported::add)).as("merges made").isZero();
+        assertThat(markers()).isEqualTo(1);
+        assertThat(reported).isEmpty();
+        assertThatThrownBy(() -> write(paris, "u", "p,q")).isInstanceOf(ClockSkewException.class);
+        assertThat(HybridClock.physical(paris.clock().last())).as("paris's clock").isLessThan(2_000_100);
+
+        paris.wall().set(2_060_000); // the clocks agree
+        assertThat(PendingMerges.run(paris.site(), parisClock, unionOfTags, reported::add)).as("merges made").isOne();
+        assertThat(content(paris)).containsEntry("u", "l,p");
+        assertThat(reported).singleElement().satisfies(c -> assertThat(c.winner().origin()).isEqualTo("paris"));
     }
 
     @Test
@@ -276,7 +307,7 @@ class MergeAcrossSitesTest {
         dev.reliablestore.registry.ChangeBatch limasBatch = lastBatch(lima);
         sites.limitShippedBatches(32 * 1024);
         SiteTranslator translator = new SiteTranslator(lima.states(), sites.shippedInto(paris.registry()), paris.states(), lima.clock(),
-                lima.wall()::get, Duration.ofMinutes(10), CrossSiteConflicts.MERGE, null, reported::add);
+                lima.wall()::get, Duration.ofMinutes(10), CrossSiteConflicts.MERGE, reported::add);
         List<dev.reliablestore.registry.BatchCommand> shipment = translator.commands(List.of(limasBatch));
         assertThat(markers()).as("written ahead").isEqualTo(8);
 
@@ -422,7 +453,7 @@ class MergeAcrossSitesTest {
         dev.reliablestore.registry.ChangeBatch limasBatch = lastBatch(lima);
         sites.limitShippedBatches(32 * 1024);
         return new Shipment(limasBatch, new SiteTranslator(lima.states(), sites.shippedInto(paris.registry()), paris.states(), lima.clock(),
-                lima.wall()::get, Duration.ofMinutes(10), CrossSiteConflicts.MERGE, null, reported::add));
+                lima.wall()::get, Duration.ofMinutes(10), CrossSiteConflicts.MERGE, reported::add));
     }
 
     private static List<String> markerNames(Site s) {

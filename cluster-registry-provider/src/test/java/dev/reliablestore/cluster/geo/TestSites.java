@@ -56,6 +56,9 @@ final class TestSites implements AutoCloseable {
 
     private final Map<String, Site> sites = new TreeMap<>();
     private final List<SiteShipper> shippers = new ArrayList<>();
+    /** Per site receiving shipments under {@code Merge}: its shipper-lease holder's round of owed merges, as SiteLinks runs it. */
+    private final Map<String, java.util.concurrent.ScheduledExecutorService> mergers = new TreeMap<>();
+    private final java.util.Queue<Throwable> mergeFailures = new java.util.concurrent.ConcurrentLinkedQueue<>();
     /** The batch limit, in bytes, every site ships into ({@link #limitShippedBatches}); 0: the registry's own. */
     private long shippedBatchBytes;
 
@@ -104,7 +107,10 @@ final class TestSites implements AutoCloseable {
         return sites.values();
     }
 
-    /** Every site ships to every other, its translators keeping to {@code policy} (merging with {@code merger}, null: cannot). */
+    /**
+     * Every site ships to every other, its translators keeping to {@code policy}; each site makes the
+     * merges it owes with {@code merger} (null: it cannot), at its own clock.
+     */
     void release(CrossSiteConflicts policy, SiteMerger merger, Duration window, Consumer<SiteTranslator.Conflict> conflicts) {
         for (Site from : sites.values()) {
             for (Site to : sites.values()) {
@@ -115,23 +121,47 @@ final class TestSites implements AutoCloseable {
         }
     }
 
-    /** Site {@code from} alone ships to site {@code to} (until {@link #hold}). */
+    /**
+     * Site {@code from} alone ships to site {@code to} (until {@link #hold}); with a {@code merger},
+     * {@code to} makes the merges it owes every 20 ms, with a clock on its own wall.
+     */
     void ship(String from, String to, CrossSiteConflicts policy, SiteMerger merger, Duration window,
               Consumer<SiteTranslator.Conflict> conflicts) {
         Site f = sites.get(from);
         Site t = sites.get(to);
         ClusterRegistry into = shippedInto(t.registry());
-        SiteTranslator translator = new SiteTranslator(f.states, into, t.states, f.clock, f.wall::get, window, policy, merger,
-                conflicts);
+        SiteTranslator translator = new SiteTranslator(f.states, into, t.states, f.clock, f.wall::get, window, policy, conflicts);
         shippers.add(new SiteShipper(f.registry(), LAYOUT.root(), f.name, into, t.name, LEDGER, translator, Duration.ZERO,
                 Duration.ofMillis(20), Duration.ofSeconds(30)));
+        if (merger != null && !mergers.containsKey(to)) {
+            java.util.concurrent.ScheduledExecutorService e = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+            e.scheduleWithFixedDelay(() -> {
+                try {
+                    PendingMerges.run(t.site, new HybridClock(t.wall::get, Duration.ofSeconds(5)), merger, conflicts);
+                } catch (RuntimeException | Error failed) {
+                    mergeFailures.add(failed);
+                }
+            }, 0, 20, java.util.concurrent.TimeUnit.MILLISECONDS);
+            mergers.put(to, e);
+        }
     }
 
-    /** Stops the shippers; none of them may have failed. */
+    /** Stops the shippers and the sites' rounds of merges; none of them may have failed. */
     void hold() {
         shippers.forEach(SiteShipper::close);
+        mergers.values().forEach(java.util.concurrent.ExecutorService::shutdown);
+        mergers.values().forEach(e -> {
+            try {
+                assertThat(e.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)).as("a round of merges ended").isTrue();
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(interrupted);
+            }
+        });
+        mergers.clear();
         shippers.forEach(s -> assertThat(s.failure()).as(s.toString()).isNull());
         shippers.clear();
+        assertThat(mergeFailures).as("rounds of merges that failed").isEmpty();
     }
 
     /** Whether every shipper opened its feed at least once since the release. */
