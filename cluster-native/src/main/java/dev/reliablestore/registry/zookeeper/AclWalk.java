@@ -58,15 +58,18 @@ final class AclWalk {
     private final int limit;
     private final int keep;
     private final Refusal refusal;
-    private final Pass pass = new Pass();
+    private final Pass pass;
+    private final Runnable afterSet;
 
-    private AclWalk(ZooKeeper zk, AclPolicy policy, boolean fix, int limit, int keep, Refusal refusal) {
+    private AclWalk(ZooKeeper zk, AclPolicy policy, boolean fix, int limit, int keep, Refusal refusal, Pass pass, Runnable afterSet) {
         this.zk = zk;
         this.policy = policy;
         this.fix = fix;
         this.limit = limit;
         this.keep = keep;
         this.refusal = refusal;
+        this.pass = pass;
+        this.afterSet = afterSet;
     }
 
     /**
@@ -77,7 +80,16 @@ final class AclWalk {
      * @param keep  how many mismatches to keep for the report
      */
     static CompletableFuture<Pass> run(ZooKeeper zk, String root, AclPolicy policy, boolean fix, int limit, int keep, Refusal refusal) {
-        AclWalk w = new AclWalk(zk, policy, fix, limit, keep, refusal);
+        return run(zk, root, policy, fix, limit, keep, refusal, new Pass(), () -> { });
+    }
+
+    /**
+     * {@link #run}, counting into {@code into}, which keeps what the walk did when it fails midway
+     * (read it under its lock); {@code afterSet} runs after each ACL it set (tests).
+     */
+    static CompletableFuture<Pass> run(ZooKeeper zk, String root, AclPolicy policy, boolean fix, int limit, int keep, Refusal refusal,
+                                       Pass into, Runnable afterSet) {
+        AclWalk w = new AclWalk(zk, policy, fix, limit, keep, refusal, into, afterSet);
         return w.level(List.of(root)).thenApply(v -> w.pass);
     }
 
@@ -136,6 +148,9 @@ final class AclWalk {
                             } else {
                                 pass.raced++;
                             }
+                        }
+                        if (set) {
+                            afterSet.run();
                         }
                     }));
                 }

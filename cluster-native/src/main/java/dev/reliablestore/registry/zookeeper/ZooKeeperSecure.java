@@ -84,6 +84,11 @@ public final class ZooKeeperSecure {
      * @throws RegistryException         no such chroot, or the ACLs kept changing for {@link #MAX_PASSES} passes
      */
     public static Result secure(URI uri, Map<String, String> options, boolean dryRun) {
+        return secure(uri, options, dryRun, zk -> { });
+    }
+
+    /** {@link #secure}; {@code afterSet} is called with the handle after each ACL set (tests lose the connection there). */
+    static Result secure(URI uri, Map<String, String> options, boolean dryRun, java.util.function.Consumer<ZooKeeper> afterSet) {
         // moving to sasl/x509: the digest option (only in the options map, never the URI) is the chroot's old identity,
         // which has the ADMIN permission that setting the new ACL needs; the new identity has none yet
         String previousDigest = null;
@@ -133,19 +138,37 @@ public final class ZooKeeperSecure {
             List<Change> changes = new ArrayList<>();
             int unlisted = 0;
             while (true) {
-                AclWalk.Pass pass = retrying(o, zk, connection, deadline,
-                        () -> AclWalk.run(zk, layout.chroot, policy, !dryRun, Integer.MAX_VALUE, MAX_LISTED - changes.size(), guard).get());
-                passes.add(new Pass(pass.checked, pass.changed));
-                for (AclWalk.Mismatch m : pass.mismatches) {
-                    changes.add(new Change(m.znode(), policy.describe(m.acl())));
+                // a pass retried after a lost connection: the ACLs its failed attempts set are this pass's changes too
+                // (the attempt that finishes finds them right); a dry run sets nothing, so only its last attempt counts
+                List<AclWalk.Pass> attempts = new ArrayList<>();
+                AclWalk.Pass pass = retrying(o, zk, connection, deadline, () -> {
+                    AclWalk.Pass attempt = new AclWalk.Pass();
+                    if (dryRun) {
+                        attempts.clear();
+                    }
+                    attempts.add(attempt);
+                    return AclWalk.run(zk, layout.chroot, policy, !dryRun, Integer.MAX_VALUE, MAX_LISTED, guard, attempt,
+                            () -> afterSet.accept(zk)).get();
+                });
+                int changed = 0;
+                for (AclWalk.Pass attempt : attempts) {
+                    synchronized (attempt) {
+                        changed += attempt.changed;
+                        for (AclWalk.Mismatch m : attempt.mismatches) {
+                            if (changes.size() < MAX_LISTED) {
+                                changes.add(new Change(m.znode(), policy.describe(m.acl())));
+                            }
+                        }
+                    }
                 }
+                passes.add(new Pass(pass.checked, changed));
                 unlisted = pass.unlisted;
-                if (dryRun || pass.changed == 0 && pass.raced == 0) {
+                if (dryRun || changed == 0 && pass.raced == 0) {
                     break;
                 }
                 if (passes.size() == MAX_PASSES) {
                     throw new RegistryException("the ACLs under " + layout.chroot + " of " + o.redactedUri() + " kept changing: pass " + MAX_PASSES
-                            + " still set " + pass.changed + " of " + pass.checked + " znodes (does a client with other credentials keep changing"
+                            + " still set " + changed + " of " + pass.checked + " znodes (does a client with other credentials keep changing"
                             + " them?); the marker was not written, run zk secure again");
                 }
                 // passes are bounded by MAX_PASSES and each makes progress: the deadline is per call

@@ -155,6 +155,42 @@ class ZooKeeperAclTest {
         assertThatThrownBy(() -> ZkTestSupport.open(server.getConnectString(), chroot, "acl", "open")).hasMessageContaining("not authorized");
     }
 
+    /**
+     * The connection is lost right after the first ACL was set: the pass is retried, and its report
+     * still counts and lists that znode (the attempt that finishes finds its ACL right already).
+     */
+    @Test
+    void aPassRetriedAfterALostConnectionReportsTheAclsItsFailedAttemptSet() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("lost");
+        try (ClusterRegistry insecure = ZkTestSupport.open(server.getConnectString(), chroot, "acl", "open")) {
+            WriteBatch.Builder b = WriteBatch.builder();
+            for (int i = 0; i < 20; i++) {
+                b.setValue(RegistryPath.of("Entities", "Customer"), "C-" + i, RegistryValue.sz("v" + i));
+            }
+            insecure.commit(b.build());
+        }
+        int znodes = secure(chroot, true).passes().get(0).checked();
+        java.util.concurrent.atomic.AtomicInteger lost = new java.util.concurrent.atomic.AtomicInteger();
+        ZooKeeperSecure.Result secured = ZooKeeperSecure.secure(uri(chroot), Map.of("digest", DIGEST), false, zk -> {
+            if (lost.getAndIncrement() == 0) {
+                try {
+                    zk.getTestable().closeSocket();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                // what the walk's next answer says once the socket is gone, here at once
+                throw new java.util.concurrent.CompletionException(new KeeperException.ConnectionLossException());
+            }
+        });
+        assertThat(lost.get()).as("ACLs set").isEqualTo(znodes);
+        assertThat(secured.passes()).containsExactly(new ZooKeeperSecure.Pass(znodes, znodes), new ZooKeeperSecure.Pass(znodes, 0));
+        assertThat(secured.changes()).hasSize(znodes).extracting(ZooKeeperSecure.Change::znode).doesNotHaveDuplicates()
+                .contains(chroot + "/data/Entities/Customer/=C-0");
+        try (ZooKeeper anonymous = plain(null)) {
+            assertClosed(anonymous, chroot, chroot + "/data/Entities/Customer/=C-19");
+        }
+    }
+
     @Test
     void aChrootAForeignClientCreatedOpenFirstIsRefusedUntilSecured() throws Exception {
         String chroot = ZkTestSupport.freshChroot("squat");
