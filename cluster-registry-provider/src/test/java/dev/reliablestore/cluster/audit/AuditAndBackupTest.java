@@ -267,7 +267,12 @@ class AuditAndBackupTest {
     void aScheduledBackupIsNeverPrunedRightAfterItWasWritten() throws Exception {
         Path backups = Files.createDirectories(dir.resolve("backups"));
         Path fromTheFuture = backups.resolve("backup-29991231T235959999Z-1.rsbackup");
-        Files.writeString(fromTheFuture, "written before the clock was set back");
+        try (dev.reliablestore.registry.ClusterRegistry registry = dev.reliablestore.registry.ClusterRegistries.open(
+                "embedded:" + dir.resolve("registry"), Map.of())) {
+            // a backup of this very store (retention counts only those), written before the clock was set back
+            BackupFile.write(fromTheFuture, dev.reliablestore.cluster.backup.RegistrySnapshot.take(registry,
+                    dev.reliablestore.registry.RegistryPath.parse("RG/Audited")), registry.uri(), "scheduled backup on node n");
+        }
         try (StoreFactory f = ClusterPersistenceProvider.open(base().backupEnabled(true).backupPath(backups)
                 .backupInterval(Duration.ofSeconds(1)).backupRetention(1).build())) {
             f.store(Account.class).save("A-1", new Account("Ann", "s", 1));
