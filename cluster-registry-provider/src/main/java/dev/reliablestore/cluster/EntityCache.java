@@ -239,10 +239,29 @@ final class EntityCache {
      * everything, and accept no fill until the feed delivers a batch, whose sequence then tells
      * which reads are new enough (any answered before the missed ones could be stale).
      */
-    void resyncAtAnUnknownPoint() {
+    synchronized long resyncAtAnUnknownPoint() {
+        unknownPoints++;
         feedSequence.set(UNKNOWN_POINT);
         dropAllOlderThan(UNKNOWN_POINT);
+        return unknownPoints;
     }
+
+    /**
+     * Ends the resync at an unknown point numbered {@code point} (what {@link #resyncAtAnUnknownPoint}
+     * returned) at {@code currentSequence}, read after it began; unless the feed delivered a batch
+     * since (which ended it) or missed batches again (a sequence read before that is no point to
+     * trust). Called off the dispatcher, when the sequence could be read later; returns whether it ended it.
+     */
+    synchronized boolean resyncIfStillUnknown(long point, long currentSequence) {
+        if (point != unknownPoints || feedSequence.get() != UNKNOWN_POINT) {
+            return false;
+        }
+        resync(currentSequence);
+        return true;
+    }
+
+    /** Resyncs at an unknown point so far; guarded by this. */
+    private long unknownPoints;
 
     /** {@link #feedSequence} after a resync whose point is unknown: refuses every fill. */
     private static final long UNKNOWN_POINT = Long.MAX_VALUE;

@@ -6,7 +6,11 @@ import dev.reliablestore.registry.Watch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The local caches of one factory: one {@link EntityCache} per entity type (type name), with the one
@@ -26,6 +30,8 @@ final class TypeCaches {
         private Watch watch;
         /** Guarded by the map's lock of the type's bin (compute). */
         private int users;
+        /** Its last store released it: a pending retry of its resync has nothing left to do. */
+        private volatile boolean closed;
 
         private Shared(String typeName, EntityCache cache) {
             this.typeName = typeName;
@@ -62,13 +68,19 @@ final class TypeCaches {
         }
     }
 
+    /** How long after a resync whose sequence could not be read the sequence is read again. */
+    static final Duration RESYNC_RETRY = Duration.ofSeconds(1);
+
     private final RegistryGateway gateway;
     private final ClusterPersistenceConfiguration config;
+    private final ScheduledExecutorService maintenance;
     private final ConcurrentHashMap<String, Shared> caches = new ConcurrentHashMap<>();
 
-    TypeCaches(RegistryGateway gateway, ClusterPersistenceConfiguration config) {
+    /** {@code maintenance} reads the sequence again after a resync that could not (one thread, shared with the factory's other tasks). */
+    TypeCaches(RegistryGateway gateway, ClusterPersistenceConfiguration config, ScheduledExecutorService maintenance) {
         this.gateway = gateway;
         this.config = config;
+        this.maintenance = maintenance;
     }
 
     /** The cache of {@code records}' type, opened with its watch if no open store of the type has it. */
@@ -98,15 +110,16 @@ final class TypeCaches {
             @Override
             public void onResync(String reason) {
                 // first: reading the sequence may take up to failoverTimeout, and nothing stale is served meanwhile
-                cache.resyncAtAnUnknownPoint();
+                long point = cache.resyncAtAnUnknownPoint();
                 long now;
                 try {
                     now = gateway.currentSequence();
                 } catch (RuntimeException unread) {
                     // thrown at the dispatcher, the stale entries would stay until they expire
                     LOG.warn("the cache of {} was emptied: its change feed missed batches ({}) and the registry's sequence could not be"
-                            + " read ({}); reads go to the registry until the next change arrives", records.typeName(), reason,
-                            unread.toString());
+                            + " read ({}); reads go to the registry until the next change arrives or the sequence is read (tried again"
+                            + " every {} ms)", records.typeName(), reason, unread.toString(), RESYNC_RETRY.toMillis());
+                    retryResync(s, point);
                     return;
                 }
                 cache.resync(now);
@@ -114,6 +127,32 @@ final class TypeCaches {
         });
         cache.start(s.watch.startSequence());
         return s;
+    }
+
+    /**
+     * Reads the sequence again until it ends the cache's resync at unknown point {@code point}: a type
+     * that is not written would otherwise keep its cache off for good.
+     */
+    private void retryResync(Shared s, long point) {
+        try {
+            maintenance.schedule(() -> {
+                if (s.closed) {
+                    return;
+                }
+                long now;
+                try {
+                    now = gateway.currentSequence();
+                } catch (RuntimeException unread) {
+                    retryResync(s, point);
+                    return;
+                }
+                if (s.cache.resyncIfStillUnknown(point, now)) {
+                    LOG.info("the cache of {} is on again, from sequence {}", s.typeName, now);
+                }
+            }, RESYNC_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            // the factory is closing: its caches with it
+        }
     }
 
     private void release(Shared s) {
@@ -126,6 +165,7 @@ final class TypeCaches {
                 return s;
             }
             closing[0] = s.watch;
+            s.closed = true;
             return null;
         });
         if (closing[0] != null) {

@@ -67,7 +67,8 @@ class CacheInvalidationTest {
 
     /**
      * The feed misses a batch (its resync says so), and the registry's sequence cannot be read at
-     * that moment: the cache must still forget what it held, not keep a stale entry until it expires.
+     * that moment: the cache must still forget what it held, not keep a stale entry until it expires,
+     * and must come back on once the sequence can be read, though the type is not written again.
      */
     @Test
     void aResyncWhoseSequenceCannotBeReadStillEmptiesTheCache() {
@@ -126,6 +127,12 @@ class CacheInvalidationTest {
                 }
                 sequenceUnreadable.set(false);
                 assertThat(reader.get("c").orElseThrow().value().balance()).isEqualTo(1);
+                // no batch of the type arrives to end the resync: the sequence, read again, turns the cache back on
+                long hits = reader.performanceMetrics().cacheHits();
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                    assertThat(reader.get("c").orElseThrow().value().balance()).isEqualTo(1);
+                    assertThat(reader.performanceMetrics().cacheHits()).isGreaterThan(hits);
+                });
             }
         }
     }

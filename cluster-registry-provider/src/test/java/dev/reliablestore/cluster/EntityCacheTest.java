@@ -98,6 +98,30 @@ class EntityCacheTest {
         assertThat(c.get("a")).isNotNull();
     }
 
+    /**
+     * The sequence read later (off the dispatcher) ends the resync at an unknown point it was read
+     * for, and only that one: not one the feed already ended, nor one after the feed missed batches again.
+     */
+    @Test
+    void aSequenceReadLaterEndsOnlyTheResyncItWasReadFor() {
+        EntityCache c = cache();
+        long first = c.resyncAtAnUnknownPoint();
+        assertThat(c.resyncIfStillUnknown(first, 30)).isTrue();
+        c.fill("a", entry(30), 30);
+        assertThat(c.get("a")).isNotNull();
+
+        long second = c.resyncAtAnUnknownPoint();
+        long third = c.resyncAtAnUnknownPoint();    // missed again before the retry's sequence was applied
+        assertThat(c.resyncIfStillUnknown(second, 40)).isFalse();
+        c.fill("a", entry(40), 40);
+        assertThat(c.get("a")).as("fills stay refused").isNull();
+
+        c.onBatch(set(45, "other"));                // the feed ended it by itself
+        assertThat(c.resyncIfStillUnknown(third, 50)).isFalse();
+        c.fill("a", entry(46), 46);
+        assertThat(c.get("a")).as("the point the feed set holds, not the later read").isNotNull();
+    }
+
     @Test
     void aDeleteLeavesATombstoneThatAReadAnsweredBeforeItCannotReplace() {
         EntityCache c = cache();
