@@ -8,8 +8,10 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -27,7 +29,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *
  * <p>Code this table cannot see (a registry loaded by another class loader, the application itself)
  * may hold the lock too: {@code tryLock} then fails with {@link OverlappingFileLockException}, and
- * the channel is parked instead of closed, to be tried again by the next claim on the directory.
+ * the channel is parked instead of closed, to be tried again by the next claim on the same lock file.
  */
 final class DirectoryLock {
 
@@ -40,9 +42,14 @@ final class DirectoryLock {
 
     /**
      * Channels on a lock file whose {@code tryLock} met a lock held elsewhere in this process: closing
-     * one would drop that lock, so they stay open and are reused (one per concurrent failed claim).
+     * one would drop that lock, so they stay open and are reused (one per concurrent failed claim), by
+     * the file's identity (device and inode: a directory replaced under the same path has a new lock
+     * file, which a channel on the old one must not stand for). An open channel keeps its inode
+     * from being reused.
      */
-    private static final ConcurrentHashMap<Path, Queue<FileChannel>> PARKED = new ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<Object, Queue<FileChannel>> PARKED = new ConcurrentHashMap<>();
+    /** Parked channels on a file system that gives files no identity: never reused, never closed. */
+    private static final Queue<FileChannel> UNIDENTIFIED = new ConcurrentLinkedQueue<>();
 
     private final Path dir;
     private final Path key;
@@ -91,19 +98,26 @@ final class DirectoryLock {
 
     private void lockFile() {
         Path file = dir.resolve(LOCK_FILE);
-        channel = PARKED.computeIfAbsent(key, k -> new ConcurrentLinkedQueue<>()).poll();
-        if (channel == null || !channel.isOpen()) {
+        Object identity = identity(file);
+        Queue<FileChannel> parked = identity == null ? null : PARKED.get(identity);
+        channel = parked == null ? null : parked.poll();
+        if (channel == null) {
             try {
                 channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             } catch (IOException e) {
                 throw new RegistryUnavailableException("cannot open the lock file " + file + ": " + e, e);
             }
+            identity = identity(file); // the file just opened (or created), unless it was replaced in between
         }
         try {
             lock = channel.tryLock();
         } catch (OverlappingFileLockException e) {
             // not a registry of this class (those are in HELD): other code of this process locked the file
-            PARKED.get(key).add(channel);
+            if (identity == null) {
+                UNIDENTIFIED.add(channel);
+            } else {
+                PARKED.computeIfAbsent(identity, k -> new ConcurrentLinkedQueue<>()).add(channel);
+            }
             throw new RegistryUnavailableException("cannot lock " + file + ": other code in this process holds a lock on it", e);
         } catch (IOException e) {
             closeChannel();
@@ -113,6 +127,15 @@ final class DirectoryLock {
             closeChannel();
             throw new RegistryUnavailableException("the embedded registry directory " + dir + " is in use by another process (it holds"
                     + " the lock on " + file + "); only one process may open a directory at a time", null);
+        }
+    }
+
+    /** The lock file's identity ({@code fileKey}), or null when it does not exist or the file system has none. */
+    private static Object identity(Path file) {
+        try {
+            return Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            return null;
         }
     }
 

@@ -69,4 +69,26 @@ class EmbeddedDirectoryLockTest {
         }
         assertThat(LockProbe.anotherProcessCouldLock(dir)).as("another process once the registry is closed").isTrue();
     }
+
+    /**
+     * The channel a refused open parked stands for its lock file only: once the directory was moved
+     * aside and made anew, the next open locks the new directory's own lock file.
+     */
+    @Test
+    void aDirectoryReplacedAfterARefusedOpenIsLockedThroughItsOwnLockFile() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("registry"));
+        try (FileChannel channel = FileChannel.open(dir.resolve(DirectoryLock.LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock held = channel.lock()) {
+            assertThatThrownBy(() -> EmbeddedRegistry.open(dir, EmbeddedOptions.parse(Map.of()), ChannelFactory.DEFAULT))
+                    .isInstanceOf(RegistryUnavailableException.class).hasMessageContaining("other code in this process holds a lock on it");
+            assertThat(held.isValid()).isTrue();
+        }
+        Files.move(dir, tmp.resolve("registry.old"));
+        Files.createDirectories(dir);
+        try (EmbeddedRegistry registry = EmbeddedRegistry.open(dir, EmbeddedOptions.parse(Map.of()), ChannelFactory.DEFAULT)) {
+            assertThat(dir.resolve(DirectoryLock.LOCK_FILE)).exists();
+            assertThat(LockProbe.anotherProcessCouldLock(dir)).as("another process while the registry holds the new directory").isFalse();
+            assertThat(registry.checkHealth().healthy()).isTrue();
+        }
+    }
 }
