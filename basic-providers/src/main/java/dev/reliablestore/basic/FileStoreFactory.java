@@ -85,6 +85,8 @@ final class FileStoreFactory implements StoreFactory {
      * unlock the directory for other processes. So a second open is refused here, before the file.
      */
     private static final ConcurrentHashMap<Path, Object> OPEN = new ConcurrentHashMap<>();
+    /** Lock-file channels whose {@code tryLock} met a lock other code of this process holds: one per such refusal, never closed. */
+    private static final java.util.Queue<FileChannel> NEVER_CLOSED = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     private final Path root;
     private final Path batches;
@@ -182,7 +184,10 @@ final class FileStoreFactory implements StoreFactory {
             try {
                 lock = channel.tryLock();
             } catch (OverlappingFileLockException e) {
-                // not a factory (those are in OPEN): other code of this process locked the file
+                // not a factory (those are in OPEN): other code of this process (another class loader, the application)
+                // locked the file, and closing this channel would drop its lock: the channel is kept open for good
+                NEVER_CLOSED.add(channel);
+                channel = null;
                 throw new StoreUnavailableException("cannot lock " + root.resolve(LOCK_FILE) + ": other code in this process holds a lock on it");
             }
             if (lock == null) {

@@ -196,19 +196,42 @@ class FileProviderTest {
             // a refused second open here must not unlock the directory for other processes (closing any
             // descriptor of a file drops the process's record locks on it)
             assertThatThrownBy(this::open).isInstanceOf(StoreUnavailableException.class).hasMessageContaining("already open in this process");
-            Process other = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), FileLockProbe.class.getName(), dir.toString())
-                    .redirectErrorStream(true).start();
-            try {
-                String output = new String(other.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                assertThat(other.waitFor(60, TimeUnit.SECONDS)).isTrue();
-                assertThat(output).contains("StoreUnavailableException", "in use by another process",
-                        "pid " + ProcessHandle.current().pid());
-                assertThat(other.exitValue()).isEqualTo(3);
-            } finally {
-                other.destroyForcibly();
-                other.waitFor();
+            assertThat(openInAnotherProcess()).contains("StoreUnavailableException", "in use by another process",
+                    "pid " + ProcessHandle.current().pid()).endsWith("exit 3");
+        }
+    }
+
+    /**
+     * Other code of this process (a factory of another class loader, the application) holding the
+     * lock file is refused too, and the refusal must leave that lock in place for other processes.
+     */
+    @Test
+    void aRefusedOpenWhileOtherCodeOfThisProcessHoldsTheLockLeavesItHeld() throws Exception {
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(dir.resolve(FileStoreFactory.LOCK_FILE),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+             java.nio.channels.FileLock held = channel.lock()) {
+            for (int attempt = 0; attempt < 2; attempt++) {
+                assertThatThrownBy(this::open).isInstanceOf(StoreUnavailableException.class)
+                        .hasMessageContaining("other code in this process holds a lock on it");
             }
+            assertThat(held.isValid()).isTrue();
+            assertThat(openInAnotherProcess()).contains("in use by another process").endsWith("exit 3");
+        }
+        open().close(); // once that code let go
+    }
+
+    /** What a child JVM opening the directory prints, and its exit code ({@code exit 3}: refused). */
+    private String openInAnotherProcess() throws Exception {
+        Process other = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), FileLockProbe.class.getName(), dir.toString())
+                .redirectErrorStream(true).start();
+        try {
+            String output = new String(other.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(other.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            return output.strip() + "\nexit " + other.exitValue();
+        } finally {
+            other.destroyForcibly();
+            other.waitFor();
         }
     }
 
@@ -290,7 +313,7 @@ class FileProviderTest {
         }
     }
 
-    /** Child process of {@link #anotherProcessIsRefusedWhileTheDirectoryIsOpen}: tries to open the directory. */
+    /** Child process of {@link #openInAnotherProcess}: tries to open the directory. */
     public static final class FileLockProbe {
         public static void main(String[] args) {
             try (StoreFactory f = Persistence.openFactory("file", Map.of("directory", args[0]))) {
