@@ -77,6 +77,7 @@ final class ReencryptCommand implements Callable<Integer> {
                 stores.put(type, session.clusterStore(type));
             }
             Map<String, Object> results = new LinkedHashMap<>();
+            Map<String, RuntimeException> failed = new LinkedHashMap<>();
             long stale = 0;
             long rewrittenTotal = 0;
             for (String type : chosen) {
@@ -105,10 +106,11 @@ final class ReencryptCommand implements Callable<Integer> {
                 })) {
                     rewritten = todo == 0 ? 0 : s.reencrypt();
                 } catch (RuntimeException stopped) {
-                    // values rewritten before stay under the new key: "bad usage, nothing changed" (exit 2) would be false
-                    throw CliException.failed("reencrypt stopped at " + type + " (the values it rewrote stay under the active key): "
-                            + ReliableStoreCli.oneLine(String.valueOf(stopped.getMessage())) + "; fix the cause and run the same command again",
-                            stopped);
+                    // the values rewritten stay under the new key ("bad usage, nothing changed", exit 2, would be false),
+                    // and the other types are still rewritten
+                    progress.finish();
+                    failed.put(type, stopped);
+                    continue;
                 }
                 progress.update(Math.min(todo, Math.max(seen.size(), rewritten)));
                 progress.finish();
@@ -132,6 +134,13 @@ final class ReencryptCommand implements Callable<Integer> {
                                 + " count until they end: finish them with the coordinator's recover, then run reencrypt again)");
             }
             out.flush();
+            if (!failed.isEmpty()) {
+                StringBuilder why = new StringBuilder();
+                failed.forEach((type, e) -> why.append(why.length() == 0 ? "" : "; ").append(type).append(": ")
+                        .append(ReliableStoreCli.oneLine(String.valueOf(e.getMessage()))));
+                throw CliException.failed("reencrypt did not finish " + failed.keySet() + " (the values it rewrote stay under the active key): "
+                        + why + "; fix the cause and run the same command again", failed.values().iterator().next());
+            }
             return stale == 0 ? ExitCodes.OK : ExitCodes.CHECK_FAILED;
         }
     }

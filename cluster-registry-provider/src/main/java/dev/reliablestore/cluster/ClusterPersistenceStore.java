@@ -24,6 +24,8 @@ public interface ClusterPersistenceStore<T> extends EntityStore<T>, ObservableSt
      *
      * @return how many values (and tombstones) were rewritten
      * @throws IllegalStateException when encryption is not enabled
+     * @throws dev.reliablestore.api.EntityTooLargeException for the first value larger than the registry
+     *         takes once sealed (it stays as it was), after every other value was rewritten
      */
     long reencrypt();
 

@@ -1,5 +1,6 @@
 package dev.reliablestore.cluster;
 
+import dev.reliablestore.api.EntityTooLargeException;
 import dev.reliablestore.cluster.EntityRecords.Stored;
 import dev.reliablestore.cluster.geo.SiteEnvelopes;
 import dev.reliablestore.registry.ConditionFailedException;
@@ -39,7 +40,12 @@ final class KeyRotation {
         this.onRetry = onRetry;
     }
 
-    /** Rewrites every envelope not encrypted with the active key; returns how many were rewritten. */
+    /**
+     * Rewrites every envelope not encrypted with the active key; returns how many were rewritten.
+     *
+     * @throws EntityTooLargeException for the first value that is larger than the registry takes once
+     *                                 sealed, after every other value was rewritten
+     */
     long reencrypt(String store) {
         if (!envelopes.encrypts()) {
             throw new IllegalStateException("encryption is not enabled for " + store + "; there is nothing to re-encrypt with");
@@ -47,6 +53,7 @@ final class KeyRotation {
         String type = records.typeName();
         String active = envelopes.keys().activeKeyId();
         long count = 0;
+        EntityTooLargeException unsealable = null;
         for (Map.Entry<String, Stored> stored : records.all().entities().entrySet()) {
             String id = stored.getKey();
             Stored s = stored.getValue();
@@ -60,8 +67,17 @@ final class KeyRotation {
             byte[] plain = opened.json();
             // a stamped value keeps its cross-site stamp and the site it is bound to; maxValueSizeKB limits saves, not
             // values already stored (saved under a larger setting, or a few bytes over once sealed): the registry's limit holds
-            EnvelopeCodec.Encoded enc = envelopes.encodeAtMost(factory.registry().limits().maxValueSize(), type, id, s.version(), plain,
-                    h.site(), opened.stamp());
+            EnvelopeCodec.Encoded enc;
+            try {
+                enc = envelopes.encodeAtMost(factory.registry().limits().maxValueSize(), type, id, s.version(), plain, h.site(),
+                        opened.stamp());
+            } catch (EntityTooLargeException tooLarge) {
+                // one value that cannot be sealed must not keep every value after it under the old key on every run
+                if (unsealable == null) {
+                    unsealable = tooLarge;
+                }
+                continue;
+            }
             WriteBatch.Builder b = WriteBatch.builder().requireRevision(records.versionsKey(), id, s.revision());
             records.put(b, id, s.version(), enc.envelope());
             try {
@@ -75,7 +91,11 @@ final class KeyRotation {
                 // rewritten by a writer meanwhile, which used the active key
             }
         }
-        return count + reencryptTombstones(type, active);
+        count += reencryptTombstones(type, active);
+        if (unsealable != null) {
+            throw unsealable;
+        }
+        return count;
     }
 
     /** A multi-site store's tombstones are sealed like values: rewritten the same way, with their stamps. */
