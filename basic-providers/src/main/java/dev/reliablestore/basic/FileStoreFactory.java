@@ -85,8 +85,12 @@ final class FileStoreFactory implements StoreFactory {
      * unlock the directory for other processes. So a second open is refused here, before the file.
      */
     private static final ConcurrentHashMap<Path, Object> OPEN = new ConcurrentHashMap<>();
-    /** Lock-file channels whose {@code tryLock} met a lock other code of this process holds: one per such refusal, never closed. */
-    private static final java.util.Queue<FileChannel> NEVER_CLOSED = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /**
+     * Lock-file channels whose {@code tryLock} met a lock other code of this process holds (closing one
+     * would drop that lock), by the file's identity (device and inode), reused by the next open of
+     * that same file; an open channel keeps its inode from being reused.
+     */
+    private static final ConcurrentHashMap<Object, java.util.Queue<FileChannel>> PARKED = new ConcurrentHashMap<>();
 
     private final Path root;
     private final Path batches;
@@ -178,16 +182,24 @@ final class FileStoreFactory implements StoreFactory {
     private static FileStoreFactory open(Path root, EntityCodec codec, long maxEntityBytes, boolean upgrade, Path key, Object claim) {
         FileChannel channel = null;
         try {
-            channel = FileChannel.open(root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE);
+            Object identity = identity(root.resolve(LOCK_FILE));
+            java.util.Queue<FileChannel> parked = identity == null ? null : PARKED.get(identity);
+            channel = parked == null ? null : parked.poll();
+            if (channel == null) {
+                channel = FileChannel.open(root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE);
+                identity = identity(root.resolve(LOCK_FILE)); // the file just opened, unless it was replaced in between
+            }
             FileLock lock;
             try {
                 lock = channel.tryLock();
             } catch (OverlappingFileLockException e) {
                 // not a factory (those are in OPEN): other code of this process (another class loader, the application)
-                // locked the file, and closing this channel would drop its lock: the channel is kept open for good
-                NEVER_CLOSED.add(channel);
-                channel = null;
+                // locked the file, and closing this channel would drop its lock: it is parked for the next open of that file
+                if (identity != null) { // none: Windows, where a lock belongs to its handle and closing this one drops no other
+                    PARKED.computeIfAbsent(identity, k -> new java.util.concurrent.ConcurrentLinkedQueue<>()).add(channel);
+                    channel = null;
+                }
                 throw new StoreUnavailableException("cannot lock " + root.resolve(LOCK_FILE) + ": other code in this process holds a lock on it");
             }
             if (lock == null) {
@@ -224,6 +236,15 @@ final class FileStoreFactory implements StoreFactory {
             return text.isEmpty() ? "a process" : text;
         } catch (IOException e) {
             return "a process";
+        }
+    }
+
+    /** A file's identity ({@code fileKey}), or null when it does not exist or the file system has none. */
+    private static Object identity(Path file) {
+        try {
+            return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            return null;
         }
     }
 

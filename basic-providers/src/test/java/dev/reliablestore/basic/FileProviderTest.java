@@ -210,14 +210,24 @@ class FileProviderTest {
         try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(dir.resolve(FileStoreFactory.LOCK_FILE),
                 java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
              java.nio.channels.FileLock held = channel.lock()) {
-            for (int attempt = 0; attempt < 2; attempt++) {
+            long descriptors = openDescriptors();
+            for (int attempt = 0; attempt < 20; attempt++) {
                 assertThatThrownBy(this::open).isInstanceOf(StoreUnavailableException.class)
                         .hasMessageContaining("other code in this process holds a lock on it");
             }
+            assertThat(openDescriptors()).as("descriptors after 20 refusals (one parked, reused)").isLessThanOrEqualTo(descriptors + 3);
             assertThat(held.isValid()).isTrue();
             assertThat(openInAnotherProcess()).contains("in use by another process").endsWith("exit 3");
         }
         open().close(); // once that code let go
+    }
+
+    /** This process's open file descriptors (Linux). */
+    private static long openDescriptors() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "counts descriptors in /proc");
+        try (java.util.stream.Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
     }
 
     /** What a child JVM opening the directory prints, and its exit code ({@code exit 3}: refused). */

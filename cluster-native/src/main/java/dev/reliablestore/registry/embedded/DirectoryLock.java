@@ -48,9 +48,6 @@ final class DirectoryLock {
      * from being reused.
      */
     private static final ConcurrentHashMap<Object, Queue<FileChannel>> PARKED = new ConcurrentHashMap<>();
-    /** Parked channels on a file system that gives files no identity: never reused, never closed. */
-    private static final Queue<FileChannel> UNIDENTIFIED = new ConcurrentLinkedQueue<>();
-
     private final Path dir;
     private final Path key;
     private FileChannel channel;
@@ -114,7 +111,8 @@ final class DirectoryLock {
         } catch (OverlappingFileLockException e) {
             // not a registry of this class (those are in HELD): other code of this process locked the file
             if (identity == null) {
-                UNIDENTIFIED.add(channel);
+                // no file identity: Windows, where a lock belongs to its handle and closing this one drops no other
+                closeChannel();
             } else {
                 PARKED.computeIfAbsent(identity, k -> new ConcurrentLinkedQueue<>()).add(channel);
             }
