@@ -200,6 +200,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         }
         this.gateway = new RegistryGateway(registry, new Retrier(config.maxRetries(), config.retryDelay(), config.failoverTimeout(),
                 registry.uri()), config.replicationMode(), config.minimumNodes(), RegistryGateway.serving(status));
+        this.caches = new TypeCaches(gateway, config);
         this.nodeName = config.hooks().nodeName().filter(n -> !n.isBlank()).orElse(status.localNode());
         this.healthFaultId = faultId(nodeName);
         byte[] salt = initialiseLayout(gateway, layout, registry.uri());
@@ -209,7 +210,6 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             t.setDaemon(true);
             return t;
         });
-        this.caches = new TypeCaches(gateway, config, maintenance);
         this.ownAsyncPool = config.executor().isPresent() ? null : Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(() -> {
                 try {
@@ -437,6 +437,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         for (RegistryEntityStore<?> s : new ArrayList<>(stores)) {
             s.close();
         }
+        caches.close();
         maintenance.shutdownNow();
         try {
             // a health check still running could raise the fault after the removal below

@@ -253,11 +253,16 @@ final class EntityCache {
      * trust). Called off the dispatcher, when the sequence could be read later; returns whether it ended it.
      */
     synchronized boolean resyncIfStillUnknown(long point, long currentSequence) {
-        if (point != unknownPoints || feedSequence.get() != UNKNOWN_POINT) {
+        if (!stillUnknownAt(point)) {
             return false;
         }
         resync(currentSequence);
         return true;
+    }
+
+    /** Whether the cache is still at unknown point {@code point}: no batch since, and no later resync. */
+    synchronized boolean stillUnknownAt(long point) {
+        return point == unknownPoints && feedSequence.get() == UNKNOWN_POINT;
     }
 
     /** Resyncs at an unknown point so far; guarded by this. */

@@ -8,6 +8,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -73,14 +74,16 @@ final class TypeCaches {
 
     private final RegistryGateway gateway;
     private final ClusterPersistenceConfiguration config;
-    private final ScheduledExecutorService maintenance;
+    /** Reads the sequence again after a resync that could not; made at the first such resync. Guarded by this. */
+    private ScheduledExecutorService resyncs;
+    /** Guarded by this. */
+    private boolean closed;
+    private static final java.util.concurrent.atomic.AtomicInteger THREADS = new java.util.concurrent.atomic.AtomicInteger();
     private final ConcurrentHashMap<String, Shared> caches = new ConcurrentHashMap<>();
 
-    /** {@code maintenance} reads the sequence again after a resync that could not (one thread, shared with the factory's other tasks). */
-    TypeCaches(RegistryGateway gateway, ClusterPersistenceConfiguration config, ScheduledExecutorService maintenance) {
+    TypeCaches(RegistryGateway gateway, ClusterPersistenceConfiguration config) {
         this.gateway = gateway;
         this.config = config;
-        this.maintenance = maintenance;
     }
 
     /** The cache of {@code records}' type, opened with its watch if no open store of the type has it. */
@@ -118,7 +121,7 @@ final class TypeCaches {
                     // thrown at the dispatcher, the stale entries would stay until they expire
                     LOG.warn("the cache of {} was emptied: its change feed missed batches ({}) and the registry's sequence could not be"
                             + " read ({}); reads go to the registry until the next change arrives or the sequence is read (tried again"
-                            + " every {} ms)", records.typeName(), reason, unread.toString(), RESYNC_RETRY.toMillis());
+                            + " {} ms after each failed read)", records.typeName(), reason, unread.toString(), RESYNC_RETRY.toMillis());
                     retryResync(s, point);
                     return;
                 }
@@ -130,13 +133,30 @@ final class TypeCaches {
     }
 
     /**
-     * Reads the sequence again until it ends the cache's resync at unknown point {@code point}: a type
-     * that is not written would otherwise keep its cache off for good.
+     * Reads the sequence again until it ends the cache's resync at unknown point {@code point} (a
+     * type that is not written would otherwise keep its cache off for good), on a thread of its own:
+     * each read may wait up to failoverTimeout, which must not hold up the factory's health checks.
+     * A chain ends once its point is no longer the cache's unknown one (the feed ended it, or a later
+     * resync began its own chain) or the type's last store closed.
      */
     private void retryResync(Shared s, long point) {
+        ScheduledExecutorService timer;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            if (resyncs == null) {
+                resyncs = Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "reliablestore-cache-resync-" + THREADS.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+            }
+            timer = resyncs;
+        }
         try {
-            maintenance.schedule(() -> {
-                if (s.closed) {
+            timer.schedule(() -> {
+                if (s.closed || !s.cache.stillUnknownAt(point)) {
                     return;
                 }
                 long now;
@@ -152,6 +172,18 @@ final class TypeCaches {
             }, RESYNC_RETRY.toMillis(), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException closing) {
             // the factory is closing: its caches with it
+        }
+    }
+
+    /** Stops the retries of resyncs (the factory closes; its stores closed already). */
+    void close() {
+        ScheduledExecutorService timer;
+        synchronized (this) {
+            closed = true;
+            timer = resyncs;
+        }
+        if (timer != null) {
+            timer.shutdownNow();
         }
     }
 
