@@ -248,17 +248,7 @@ class SiteTranslatorTest {
         } finally {
             toParis.close();
         }
-        paris.wall.addAndGet(10);
-        delete(paris, "x");
-        SiteShipper toTokyo = windowed(paris, tokyo);
-        try {
-            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(content(tokyo).get("x")).isEqualTo("(deleted)"));
-        } finally {
-            toTokyo.close();
-        }
-        long later = Duration.ofMinutes(11).toMillis();
-        paris.wall.addAndGet(later);
-        tokyo.wall.addAndGet(later);
+        deleteXAtParisShippedToTokyoThenPastTheWindow(paris, tokyo);
         paris.registry.commit(WriteBatch.builder().deleteValue(LAYOUT.tombstones(TYPE), "x").build()); // paris's collector ran, tokyo's not yet
         save(paris, "x", "{\"v\":2}");
         conflicts.clear();
@@ -283,17 +273,7 @@ class SiteTranslatorTest {
         Site paris = site("paris");
         Site tokyo = site("tokyo");
         save(paris, "x", "{\"v\":1}");
-        paris.wall.addAndGet(10);
-        delete(paris, "x");
-        SiteShipper toTokyo = windowed(paris, tokyo);
-        try {
-            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(content(tokyo).get("x")).isEqualTo("(deleted)"));
-        } finally {
-            toTokyo.close();
-        }
-        long later = Duration.ofMinutes(11).toMillis();
-        paris.wall.addAndGet(later);
-        tokyo.wall.addAndGet(later);
+        deleteXAtParisShippedToTokyoThenPastTheWindow(paris, tokyo);
         tokyo.registry.commit(WriteBatch.builder().deleteValue(LAYOUT.tombstones(TYPE), "x").build()); // tokyo's collector ran, paris's not yet
         RegistryValue tombstone = paris.registry.getValue(LAYOUT.tombstones(TYPE), "x").orElseThrow().value();
         paris.registry.commit(WriteBatch.builder().setValue(LAYOUT.tombstones(TYPE), "x", tombstone).build()); // rewritten, same stamp
@@ -310,6 +290,21 @@ class SiteTranslatorTest {
         assertThat(content(tokyo)).doesNotContainKey("x");
         assertThat(paris.registry.healthFaults()).noneMatch(f -> f.id().startsWith("site-resync"));
         assertThat(tokyo.registry.healthFaults()).noneMatch(f -> f.id().startsWith("site-resync"));
+    }
+
+    /** Paris deletes x, the delete lands at tokyo, then both clocks move past the window: either may collect the tombstone. */
+    private void deleteXAtParisShippedToTokyoThenPastTheWindow(Site paris, Site tokyo) {
+        paris.wall.addAndGet(10);
+        delete(paris, "x");
+        SiteShipper toTokyo = windowed(paris, tokyo);
+        try {
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(content(tokyo).get("x")).isEqualTo("(deleted)"));
+        } finally {
+            toTokyo.close();
+        }
+        long later = Duration.ofMinutes(11).toMillis();
+        paris.wall.addAndGet(later);
+        tokyo.wall.addAndGet(later);
     }
 
     /** A shipper whose translator keeps tombstones for a window of 10 minutes. */
