@@ -189,8 +189,8 @@ final class MigrateCommand implements Callable<Integer> {
             }
         }, "reliablestore-migrate-stop");
         Runtime.getRuntime().addShutdownHook(onSignal);
-        try (StoreSession src = StoreSession.open(source, StoreSession.Access.EXISTING);
-             StoreSession dst = StoreSession.open(target, StoreSession.Access.CREATE)) {
+        try (StoreSession src = StoreSession.open(source, StoreSession.Access.EXISTING, true);
+             StoreSession dst = StoreSession.open(target, StoreSession.Access.CREATE, true)) {
             List<String> available = src.typeNames();
             List<String> chosen = types.isEmpty() ? available : types;
             for (String t : chosen) {

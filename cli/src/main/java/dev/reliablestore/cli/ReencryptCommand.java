@@ -61,7 +61,7 @@ final class ReencryptCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (StoreSession session = StoreSession.open(target, StoreSession.Access.EXISTING)) {
+        try (StoreSession session = StoreSession.open(target, StoreSession.Access.EXISTING, true)) {
             ClusterRegistry registry = session.registry("reencrypt");
             List<String> all = session.typeNames();
             List<String> chosen = types.isEmpty() ? all : types;
@@ -81,53 +81,67 @@ final class ReencryptCommand implements Callable<Integer> {
             long stale = 0;
             long rewrittenTotal = 0;
             for (String type : chosen) {
-                ClusterPersistenceStore<JsonNode> s = stores.get(type);
-                Map<String, Long> before = s.keyUsage();
-                long total = before.values().stream().mapToLong(Long::longValue).sum();
-                long todo = total - before.getOrDefault(active, 0L);
-                Progress progress = new Progress(err, Progress.onTerminal(), "reencrypt " + type, todo, Duration.ofSeconds(1));
-                Set<String> seen = ConcurrentHashMap.newKeySet();
-                StorageLayout layout = session.layout();
-                long rewritten;
-                try (Watch feed = registry.watch(layout.versions(type), new ChangeListener() {
-                    @Override
-                    public void onBatch(ChangeBatch batch) {
-                        for (Change c : batch.changes()) {
-                            if (c instanceof Change.ValueSet v && seen.add(v.name())) {
-                                progress.update(Math.min(todo, seen.size()));
+                Progress[] shown = {null};
+                try {
+                    ClusterPersistenceStore<JsonNode> s = stores.get(type);
+                    Map<String, Long> before = s.keyUsage();
+                    long total = before.values().stream().mapToLong(Long::longValue).sum();
+                    long todo = total - before.getOrDefault(active, 0L);
+                    Progress progress = new Progress(err, Progress.onTerminal(), "reencrypt " + type, todo, Duration.ofSeconds(1));
+                    shown[0] = progress;
+                    Set<String> seen = ConcurrentHashMap.newKeySet();
+                    StorageLayout layout = session.layout();
+                    long rewritten;
+                    try (Watch feed = registry.watch(layout.versions(type), new ChangeListener() {
+                        @Override
+                        public void onBatch(ChangeBatch batch) {
+                            for (Change c : batch.changes()) {
+                                if (c instanceof Change.ValueSet v && seen.add(v.name())) {
+                                    progress.update(Math.min(todo, seen.size()));
+                                }
                             }
                         }
-                    }
 
-                    @Override
-                    public void onResync(String reason) {
-                        // progress only: the rewrite itself does not depend on the feed
+                        @Override
+                        public void onResync(String reason) {
+                            // progress only: the rewrite itself does not depend on the feed
+                        }
+                    })) {
+                        rewritten = todo == 0 ? 0 : s.reencrypt();
                     }
-                })) {
-                    rewritten = todo == 0 ? 0 : s.reencrypt();
+                    progress.update(Math.min(todo, Math.max(seen.size(), rewritten)));
+                    progress.finish();
+                    Map<String, Long> after = s.keyUsage();
+                    long left = after.entrySet().stream().filter(e -> !e.getKey().equals(active)).mapToLong(Map.Entry::getValue).sum();
+                    stale += left;
+                    rewrittenTotal += rewritten;
+                    results.put(type, Json.object("rewritten", rewritten, "keyUsageBefore", before, "keyUsageAfter", after,
+                            "notUnderActiveKey", left));
+                    if (!json) {
+                        out.println(type + ": rewrote " + rewritten + " of " + total + " values; key usage " + before + " -> " + after);
+                        out.flush();
+                    }
                 } catch (RuntimeException stopped) {
                     // the values rewritten stay under the new key ("bad usage, nothing changed", exit 2, would be false),
                     // and the other types are still rewritten
-                    progress.finish();
+                    if (shown[0] != null) {
+                        shown[0].finish();
+                    }
                     failed.put(type, stopped);
-                    continue;
-                }
-                progress.update(Math.min(todo, Math.max(seen.size(), rewritten)));
-                progress.finish();
-                Map<String, Long> after = s.keyUsage();
-                long left = after.entrySet().stream().filter(e -> !e.getKey().equals(active)).mapToLong(Map.Entry::getValue).sum();
-                stale += left;
-                rewrittenTotal += rewritten;
-                results.put(type, Json.object("rewritten", rewritten, "keyUsageBefore", before, "keyUsageAfter", after,
-                        "notUnderActiveKey", left));
-                if (!json) {
-                    out.println(type + ": rewrote " + rewritten + " of " + total + " values; key usage " + before + " -> " + after);
-                    out.flush();
+                    String why = ReliableStoreCli.oneLine(String.valueOf(stopped.getMessage()));
+                    results.put(type, Json.object("unfinished", why));
+                    if (!json) {
+                        out.println(type + ": did not finish: " + why);
+                        out.flush();
+                    }
                 }
             }
             if (json) {
                 out.println(Json.write(Json.object("activeKey", active, "rewritten", rewrittenTotal, "types", results,
-                        "notUnderActiveKey", stale)));
+                        "notUnderActiveKey", stale, "unfinished", new ArrayList<>(failed.keySet()))));
+            } else if (!failed.isEmpty()) {
+                out.println("types " + failed.keySet() + " did not finish; of the others, " + stale + " values are not under the active key "
+                        + active);
             } else {
                 out.println(stale == 0 ? "every value is under the active key " + active
                         : stale + " values are still not under the active key " + active + " (the writes of prepared transactions"

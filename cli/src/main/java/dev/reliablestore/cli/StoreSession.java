@@ -65,6 +65,16 @@ final class StoreSession implements AutoCloseable {
     }
 
     static StoreSession open(StoreSpec spec, Access access) {
+        return open(spec, access, false);
+    }
+
+    /**
+     * @param asStored the command rewrites or copies what the store holds ({@code reencrypt},
+     *                 {@code migrate}): an application may have saved values up to the registry's own
+     *                 limit under a larger {@code maxValueSizeKB}, so the session takes that limit;
+     *                 otherwise the provider's default holds for what the tool saves
+     */
+    static StoreSession open(StoreSpec spec, Access access, boolean asStored) {
         StoreLocation where = spec.location();
         if (where.dir() != null && access == Access.EXISTING && !Files.isDirectory(where.dir())) {
             throw CliException.failed("no store at " + where.describe() + ": the directory " + where.dir() + " does not exist");
@@ -84,7 +94,7 @@ final class StoreSession implements AutoCloseable {
                 throw CliException.usage(e.getMessage());
             }
         }
-        configuration(spec, where.registry(), MAX_VALUE_SIZE_KB); // the root and keys are valid before connecting
+        configuration(spec, where.registry(), null); // the root and keys are valid before connecting
         ClusterRegistry registry;
         try {
             registry = ClusterRegistries.open(where.registry(), spec.registryOptions());
@@ -95,8 +105,7 @@ final class StoreSession implements AutoCloseable {
         } catch (RegistryException e) {
             throw CliException.failed("cannot open " + where.describe() + ": " + e.getMessage(), e);
         }
-        // the tool carries what the store holds: an application may have saved values up to the registry's own limit
-        int maxValueSizeKB = Math.min(MAX_VALUE_SIZE_KB, registry.limits().maxValueSize() / 1024);
+        Integer maxValueSizeKB = asStored ? Math.min(MAX_VALUE_SIZE_KB, registry.limits().maxValueSize() / 1024) : null;
         try {
             return new StoreSession(spec, registry, configuration(spec, where.registry(), maxValueSizeKB), null);
         } catch (RuntimeException e) {
@@ -108,14 +117,17 @@ final class StoreSession implements AutoCloseable {
     /** The largest {@code maxValueSizeKB} the provider takes. */
     private static final int MAX_VALUE_SIZE_KB = dev.reliablestore.registry.RegistryValue.MAX_SIZE / 1024;
 
-    private static ClusterPersistenceConfiguration configuration(StoreSpec spec, String clusterName, int maxValueSizeKB) {
+    /** {@code maxValueSizeKB} null: the provider's default. */
+    private static ClusterPersistenceConfiguration configuration(StoreSpec spec, String clusterName, Integer maxValueSizeKB) {
         try {
             ClusterPersistenceConfiguration.Builder b = ClusterPersistenceConfiguration.builder()
                     .clusterName(clusterName)
-                    .maxValueSizeKB(maxValueSizeKB)
                     .resourceGroupName(spec.resourceGroupOrDefault())
                     .registryKeyPath(spec.keyPathOrDefault())
                     .enableCompression(spec.compression());
+            if (maxValueSizeKB != null) {
+                b.maxValueSizeKB(maxValueSizeKB);
+            }
             Optional<KeySource> keys = spec.keys().keySource("");
             keys.ifPresent(source -> b.enableEncryption(true).keySource(source));
             return b.build();

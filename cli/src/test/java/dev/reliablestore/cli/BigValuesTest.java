@@ -99,6 +99,8 @@ class BigValuesTest {
         CliProcess.Result again = CliProcess.inProcess("reencrypt", "--store", "embedded:" + dir.resolve("clear"), "--resource-group", "RG",
                 "--key-path", "Blobs", "--no-compression", "--passphrase-file", key, "--json");
         assertThat(again.exitCode()).as(again.toString()).isEqualTo(ExitCodes.FAILED);
+        assertThat(re.out()).contains("Blob: did not finish").doesNotContain("every value is under the active key");
+        assertThat(again.out()).contains("\"unfinished\":[\"Blob\"]");
         try (StoreFactory f = Persistence.openFactory("cluster-registry", Map.of("clusterName", "embedded:" + dir.resolve("clear"),
                 "resourceGroupName", "RG", "registryKeyPath", "Blobs", "enableCompression", "false", "enableEncryption", "true",
                 "keyManagementService", "Passphrase", "passphrase", "text:a passphrase"))) {
