@@ -24,8 +24,9 @@ public interface ClusterPersistenceStore<T> extends EntityStore<T>, ObservableSt
      *
      * @return how many values (and tombstones) were rewritten
      * @throws IllegalStateException when encryption is not enabled
-     * @throws dev.reliablestore.api.EntityTooLargeException for the first value larger than the registry
-     *         takes once sealed (it stays as it was), after every other value was rewritten
+     * @throws dev.reliablestore.api.PersistenceException with {@code outcomeUnknown()} true and an
+     *         {@code EntityTooLargeException} as its cause, for a value larger than the registry takes
+     *         once sealed (it stays as it was), after every other value was rewritten
      */
     long reencrypt();
 

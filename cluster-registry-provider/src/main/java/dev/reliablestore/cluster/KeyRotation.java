@@ -1,6 +1,7 @@
 package dev.reliablestore.cluster;
 
 import dev.reliablestore.api.EntityTooLargeException;
+import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.cluster.EntityRecords.Stored;
 import dev.reliablestore.cluster.geo.SiteEnvelopes;
 import dev.reliablestore.registry.ConditionFailedException;
@@ -43,8 +44,9 @@ final class KeyRotation {
     /**
      * Rewrites every envelope not encrypted with the active key; returns how many were rewritten.
      *
-     * @throws EntityTooLargeException for the first value that is larger than the registry takes once
-     *                                 sealed, after every other value was rewritten
+     * @throws PersistenceException with {@code outcomeUnknown()} (values were rewritten) and the
+     *                              {@link EntityTooLargeException} of the first value larger than the
+     *                              registry takes once sealed as its cause, after every other value was rewritten
      */
     long reencrypt(String store) {
         if (!envelopes.encrypts()) {
@@ -93,7 +95,10 @@ final class KeyRotation {
         }
         count += reencryptTombstones(type, active);
         if (unsealable != null) {
-            throw unsealable;
+            // values were rewritten: an EntityTooLargeException alone would say nothing was
+            throw new PersistenceException("re-encryption of " + type + " rewrote " + count + " values (and tombstones) under key "
+                    + active + " but left at least one as it was, which is larger than the registry takes once sealed: "
+                    + unsealable.getMessage(), unsealable, true);
         }
         return count;
     }

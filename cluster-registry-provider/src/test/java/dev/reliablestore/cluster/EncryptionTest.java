@@ -322,4 +322,36 @@ class EncryptionTest {
             assertThat(s.get("big").orElseThrow().value().name()).isEqualTo(name.toString());
         }
     }
+
+    /**
+     * A value stored in clear a few bytes under the registry's limit cannot be sealed: the others
+     * are rewritten, and the failure says values were (outcome unknown), not "nothing was written".
+     */
+    @Test
+    void aValueThatCannotBeSealedIsPassedOverAndTheFailureSaysOthersWereRewritten() {
+        int limit = 1024 * 1024;
+        StringBuilder random = new StringBuilder();
+        java.util.Random r = new java.util.Random(5);
+        while (random.length() < limit) {
+            random.append(Long.toString(r.nextLong(), 36));
+        }
+        try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).enableCompression(false).maxValueSizeKB(1024).build())) {
+            EntityStore<Customer> s = f.store(Customer.class);
+            s.save("a", Customer.of("Alice", 1));
+            long overhead = org.assertj.core.api.Assertions.catchThrowableOfType(dev.reliablestore.api.EntityTooLargeException.class,
+                    () -> s.save("b", Customer.of(random.substring(0, limit), 2))).size() - limit;
+            s.save("b", Customer.of(random.substring(0, (int) (limit - overhead - 4)), 2));
+            s.save("c", Customer.of("Carol", 3));
+        }
+        Path keys = keyStore("keys.bcfks", "k1");
+        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir).enableCompression(false), keys).build())) {
+            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
+            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+            assertThatThrownBy(s::reencrypt).isInstanceOfSatisfying(dev.reliablestore.api.PersistenceException.class,
+                    e -> assertThat(e.outcomeUnknown()).isTrue())
+                    .hasMessageContaining("rewrote 2 values").hasCauseInstanceOf(dev.reliablestore.api.EntityTooLargeException.class);
+            assertThat(s.keyUsage()).containsExactlyInAnyOrderEntriesOf(Map.of("k1", 2L, "", 1L));
+            assertThat(s.get("c").orElseThrow().value().name()).isEqualTo("Carol");
+        }
+    }
 }
