@@ -216,14 +216,25 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
                 .ifPresent(other -> {
                     throw sharedKeyspace(keyspace, wanted, other.getType());
                 });
-        Typed typed = stores.computeIfAbsent(keyspace, k -> {
-            Class<Object> type = (Class<Object>) wanted;
-            return new Typed(type, factory.store(k.equals(type.getName()) ? type.getSimpleName() : k, type));
-        });
+        String typeName = typeName(keyspace, wanted);
+        // two keyspaces can name one entity type: classes of one simple name in two packages, or a keyspace spelling a simple name
+        mapping.getPersistentEntities().stream()
+                .filter(e -> e.getType() != wanted && typeName.equals(typeName(e.getKeySpace(), e.getType()))).findFirst()
+                .ifPresent(other -> {
+                    throw new InvalidDataAccessApiUsageException(wanted.getName() + " and " + other.getType().getName() + " would both be"
+                            + " stored as entity type " + typeName + ", and read each other's entities: a ReliableStore entity type holds"
+                            + " one class, so give one of them a @KeySpace of its own");
+                });
+        Typed typed = stores.computeIfAbsent(keyspace, k -> new Typed(wanted, factory.store(typeName, (Class<Object>) wanted)));
         if (typed.type() != wanted) {
             throw sharedKeyspace(keyspace, wanted, typed.type());
         }
         return typed.store();
+    }
+
+    /** The entity type a keyspace is stored as: the class's simple name for the default keyspace (its full name), else the keyspace. */
+    private static String typeName(String keyspace, Class<?> type) {
+        return keyspace.equals(type.getName()) ? type.getSimpleName() : keyspace;
     }
 
     private static InvalidDataAccessApiUsageException sharedKeyspace(String keyspace, Class<?> one, Class<?> other) {

@@ -72,6 +72,29 @@ class ReliableStoreRepositoriesTest {
     interface Cats extends CrudRepository<Cat, String> {
     }
 
+    /** Two classes of one simple name in two places: each would be stored as entity type Client. */
+    static class Crm {
+        static class Client {
+            @Id
+            public String id;
+            public String email;
+        }
+    }
+
+    static class Billing {
+        static class Client {
+            @Id
+            public String id;
+            public String iban;
+        }
+    }
+
+    interface CrmClients extends CrudRepository<Crm.Client, String> {
+    }
+
+    interface BillingClients extends CrudRepository<Billing.Client, String> {
+    }
+
     @Configuration(proxyBeanMethods = false)
     @EnableReliableStoreRepositories(considerNestedRepositories = true)
     static class Application {
@@ -288,6 +311,18 @@ class ReliableStoreRepositoriesTest {
         assertThatThrownBy(() -> context.getBean(Cats.class).findAll()).isInstanceOf(InvalidDataAccessApiUsageException.class)
                 .hasMessageContaining("keyspace pets");
         assertThat(factory.store("pets", Dog.class).count()).isZero();
+    }
+
+    @Test
+    void classesOfOneSimpleNameAreRefusedAndNothingIsWritten() {
+        Billing.Client c1 = new Billing.Client();
+        c1.id = "c1";
+        c1.iban = "DE00";
+        assertThatThrownBy(() -> context.getBean(BillingClients.class).save(c1)).isInstanceOf(InvalidDataAccessApiUsageException.class)
+                .hasMessageContaining("would both be stored as entity type Client").hasMessageContaining(Billing.Client.class.getName())
+                .hasMessageContaining(Crm.Client.class.getName());
+        assertThatThrownBy(() -> context.getBean(CrmClients.class).findById("c1")).isInstanceOf(InvalidDataAccessApiUsageException.class);
+        assertThat(factory.store("Client", Billing.Client.class).count()).isZero();
     }
 
     @Test
