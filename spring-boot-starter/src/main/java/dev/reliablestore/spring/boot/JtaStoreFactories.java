@@ -36,7 +36,18 @@ final class JtaStoreFactories implements BeanPostProcessor, BeanFactoryAware {
         if (!(bean instanceof StoreFactory factory) || !(bean instanceof TransactionalResource)) {
             return bean;
         }
-        NarayanaJta narayana = jta.getObject();
+        NarayanaJta narayana;
+        try {
+            narayana = jta.getObject();
+        } catch (RuntimeException | Error failed) {
+            // Spring registers the factory's destroy callback only once this returns: closed here, or it keeps its registry open
+            try {
+                factory.close();
+            } catch (RuntimeException closing) {
+                failed.addSuppressed(closing);
+            }
+            throw failed;
+        }
         if (beans instanceof ConfigurableBeanFactory configurable && beans instanceof ListableBeanFactory listable) {
             // the factory is destroyed (closed) before the transaction manager it enlists with
             for (String jtaName : listable.getBeanNamesForType(NarayanaJta.class, false, false)) {

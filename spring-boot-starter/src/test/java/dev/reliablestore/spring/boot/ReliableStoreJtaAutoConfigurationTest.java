@@ -154,5 +154,10 @@ class ReliableStoreJtaAutoConfigurationTest {
                 .withPropertyValues(ReliableStoreAutoConfigurationTest.properties(dir)).withPropertyValues("reliablestore.jta.node-identifier=n1")
                 .run(context -> assertThat(context.getStartupFailure()).rootCause()
                         .hasMessageContaining("reliablestore.jta.object-store-directory").hasMessageContaining("reliablestore.jta.enabled=false"));
+        // the factory opened before the failure is closed: its registry directory opens again in this process
+        try (dev.reliablestore.api.StoreFactory again = dev.reliablestore.api.Persistence.openFactory("cluster-registry", java.util.Map.of(
+                "clusterName", "embedded:" + dir.resolve("registry"), "resourceGroupName", "RG", "registryKeyPath", "Software/App"))) {
+            assertThat(again.providerName()).isEqualTo("cluster-registry");
+        }
     }
 }
