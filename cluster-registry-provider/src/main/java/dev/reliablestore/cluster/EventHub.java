@@ -33,11 +33,37 @@ final class EventHub {
         });
     }
 
+    /**
+     * Adds a listener at this point of the event order (on the event thread): it gets every event
+     * published after this call and, first, the health check's failure if that is the state now; a
+     * failure reported once (a health check publishes only changes) must not be missed by a
+     * listener added later, e.g. one added after a slow application start.
+     */
     ObservableStore.Registration add(Object owner, StoreEventListener listener) {
         Entry e = new Entry(owner, java.util.Objects.requireNonNull(listener, "listener"));
-        listeners.add(e);
-        return () -> listeners.remove(e);
+        java.util.concurrent.atomic.AtomicBoolean removed = new java.util.concurrent.atomic.AtomicBoolean();
+        try {
+            thread.execute(() -> {
+                if (removed.get()) {
+                    return;
+                }
+                listeners.add(e);
+                StoreEvent.HealthCheckFailed now = failing;
+                if (now != null) {
+                    deliver(e, now);
+                }
+            });
+        } catch (RejectedExecutionException closed) {
+            // the factory is closing: nothing more is delivered
+        }
+        return () -> {
+            removed.set(true);
+            listeners.remove(e);
+        };
     }
+
+    /** The health check's failure since its last HealthCheckFailed and until HealthRestored; read and written on the event thread. */
+    private StoreEvent.HealthCheckFailed failing;
 
     void removeOwner(Object owner) {
         listeners.removeIf(e -> e.owner == owner);
@@ -52,18 +78,27 @@ final class EventHub {
     void publish(Object owner, StoreEvent event) {
         try {
             thread.execute(() -> {
+                if (event instanceof StoreEvent.HealthCheckFailed f) {
+                    failing = f;
+                } else if (event instanceof StoreEvent.HealthRestored) {
+                    failing = null;
+                }
                 for (Entry e : listeners) {
                     if (owner == null || e.owner == owner) {
-                        try {
-                            e.listener.onEvent(event);
-                        } catch (RuntimeException failure) {
-                            LOG.warn("store event listener {} threw on {}; it stays registered", e.listener, event.getClass().getSimpleName(), failure);
-                        }
+                        deliver(e, event);
                     }
                 }
             });
         } catch (RejectedExecutionException closed) {
             // the factory is closing: events after close are dropped on purpose
+        }
+    }
+
+    private static void deliver(Entry e, StoreEvent event) {
+        try {
+            e.listener.onEvent(event);
+        } catch (RuntimeException failure) {
+            LOG.warn("store event listener {} threw on {}; it stays registered", e.listener, event.getClass().getSimpleName(), failure);
         }
     }
 

@@ -206,6 +206,12 @@ class StoreBehaviourTest {
             StoreEvent.HealthCheckFailed failed = (StoreEvent.HealthCheckFailed) events.stream()
                     .filter(e -> e instanceof StoreEvent.HealthCheckFailed).findFirst().orElseThrow();
             assertThat(failed.reason()).contains("sf-node-7").contains("code package unhealthy");
+            // a listener added later (a slow application start) learns the failure at once: it is published only when it changes
+            List<StoreEvent> late = new CopyOnWriteArrayList<>();
+            ClusterPersistenceStore<?> other = f.store("Other", Customer.class).unwrap(ClusterPersistenceStore.class);
+            other.addListener(late::add);
+            await().atMost(Duration.ofSeconds(10)).until(() -> late.stream().anyMatch(e -> e instanceof StoreEvent.HealthCheckFailed));
+            assertThat(late).filteredOn(e -> e instanceof StoreEvent.HealthCheckFailed).first().isSameAs(failed);
             assertThat(registry.healthFaults()).anySatisfy(h -> {
                 assertThat(h.id()).isEqualTo("reliablestore-sf-node-7");
                 assertThat(h.description()).isEqualTo("code package unhealthy");
