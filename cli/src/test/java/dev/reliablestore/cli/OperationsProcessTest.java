@@ -176,12 +176,18 @@ class OperationsProcessTest {
             rotten[rotten.length - 3] ^= 0x01;
             r.commit(WriteBatch.builder().setValue(customers, "C-0013", RegistryValue.binary(rotten))
                     .setValue(customers.child("_versions"), "C-0013", version.value()).build());
+            // and in another one's header: no longer an envelope at all
+            byte[] headless = r.getValue(customers, "C-0007").orElseThrow().value().data();
+            headless[0] ^= 0x01;
+            r.commit(WriteBatch.builder().setValue(customers, "C-0007", RegistryValue.binary(headless))
+                    .setValue(customers.child("_versions"), "C-0007", r.getValue(customers.child("_versions"), "C-0007").orElseThrow().value())
+                    .build());
         }
         CliProcess.Result verify = cli.run("verify", "--store", uri("data"), "--passphrase-env", "RS_PASS");
         assertThat(verify.exitCode()).as(verify.toString()).isEqualTo(ExitCodes.CHECK_FAILED);
-        assertThat(verify.out()).contains("CORRUPT Customer/C-0013: ").contains("verified 21 entities in 2 type(s)")
-                .contains("1 corrupt or undecryptable");
-        assertThat(verify.out().lines().filter(l -> l.startsWith("CORRUPT"))).hasSize(1);
+        assertThat(verify.out()).contains("CORRUPT Customer/C-0013: ").contains("CORRUPT Customer/C-0007: ")
+                .contains("verified 21 entities in 2 type(s)").contains("2 corrupt or undecryptable");
+        assertThat(verify.out().lines().filter(l -> l.startsWith("CORRUPT"))).hasSize(2);
 
         CliProcess.Result wrongKey = cli.runWith(Map.of("WRONG", "not it"), "verify", "--store", uri("data"), "--passphrase-env", "WRONG", "--json");
         assertThat(wrongKey.exitCode()).isEqualTo(ExitCodes.CHECK_FAILED);
