@@ -23,6 +23,13 @@ final class BranchAssociations implements XaResources {
         final long deadlineNanos; // 0 = none
         Phase phase = Phase.ACTIVE;
         boolean rollbackOnly;
+        /** A prepare was attempted and failed: the branch may hold a prepared record, so its rollback is one of a prepared branch. */
+        boolean prepareFailed;
+
+        /** Whether a failing rollback leaves a branch that may be prepared (then never a heuristic answer). */
+        boolean mayBePrepared() {
+            return phase == Phase.PREPARED || prepareFailed;
+        }
 
         Association(TransactionBranch branch, long deadlineNanos) {
             this.branch = branch;

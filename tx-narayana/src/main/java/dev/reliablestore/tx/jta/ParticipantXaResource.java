@@ -138,6 +138,7 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
                 throw xa(no.isRetryable() ? XAException.XA_RBCOMMFAIL : XAException.XA_RBROLLBACK, no.getMessage(), no);
             } catch (RuntimeException e) {
                 // the branch may hold a prepared record (in doubt); the coordinator now calls rollback
+                a.prepareFailed = true;
                 throw map(e, "prepare");
             }
             if (vote == Vote.READ_ONLY) {
@@ -230,14 +231,14 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
                 a.branch.rollback();
             } catch (UnknownTransactionException gone) {
                 table.remove(id); // finished meanwhile: nothing to keep
-                throw a.phase == Phase.PREPARED ? mapPrepared(gone, id, "rollback") : map(gone, "rollback");
+                throw a.mayBePrepared() ? mapPrepared(gone, id, "rollback") : map(gone, "rollback");
             } catch (IllegalStateException e) {
                 if (finishedBeforeRollback(a, id)) { // finished by recovery between the check and the call
                     return;
                 }
-                throw a.phase == Phase.PREPARED ? mapPrepared(e, id, "rollback") : map(e, "rollback");
+                throw a.mayBePrepared() ? mapPrepared(e, id, "rollback") : map(e, "rollback");
             } catch (RuntimeException e) {
-                throw a.phase == Phase.PREPARED ? mapPrepared(e, id, "rollback") : map(e, "rollback");
+                throw a.mayBePrepared() ? mapPrepared(e, id, "rollback") : map(e, "rollback");
             }
             table.remove(id);
         }

@@ -302,6 +302,28 @@ class XaAdapterTest {
         assertThat(committed().exists("p")).isFalse();
     }
 
+    /**
+     * A prepare that fails, then a rollback inside it that fails too, leaves the branch prepared: the
+     * coordinator's rollback that follows must be retried (XAER_RMFAIL), not read as a heuristic hazard.
+     */
+    @Test
+    void aRollbackAfterAFailedPrepareThatLeftTheBranchPreparedIsXaerRmfail() throws XAException {
+        Xid x = xid();
+        xa.start(x, XAResource.TMNOFLAGS);
+        view(x).save("q", "z");
+        xa.end(x, XAResource.TMSUCCESS);
+        participant.failNextPrepare(new dev.reliablestore.api.StoreUnavailableException("down (injected)"));
+        participant.onRollback(() -> {
+            throw new PersistenceException("disk full (injected)");
+        });
+        assertThatThrownBy(() -> xa.prepare(x)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_RMFAIL));
+        assertThatThrownBy(() -> xa.rollback(x)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_RMFAIL))
+                .hasMessageContaining("stays prepared").hasMessageContaining("disk full (injected)");
+        participant.onRollback(() -> { });
+        xa.rollback(x);
+        assertThat(committed().exists("q")).isFalse();
+    }
+
     @Test
     void recoverListsPreparedBranchesInOneScanAndAFreshResourceFinishesThem() throws XAException {
         Xid a = preparedSaving("id-a", "v");
