@@ -55,8 +55,11 @@ import java.util.regex.Pattern;
  *     Narayana's {@code TxControl.NODE_NAME_SIZE}: it writes the name into every global transaction id).
  *     Unique per transaction-manager process sharing a resource.</li>
  * <li>{@code recoveryNodes} — default {@code [nodeIdentifier]}: the nodes whose orphaned branches
- *     (prepared, but no log: the crash came before the commit decision) this process may roll back;
- *     {@code "*"} means all.</li>
+ *     (prepared, and no log <em>in this process's object store</em>) this process may roll back;
+ *     {@code "*"} means all. List another node only when this process reads that node's object store
+ *     (it took the store over): a branch whose commit that node logged in its own store looks like an
+ *     orphan here, and rolling it back while the other node commits its other resources breaks
+ *     atomicity with no heuristic reported.</li>
  * <li>{@code defaultTimeout} — default 60 s; 1 s .. 24 h, whole seconds. The JTA transaction timeout.</li>
  * <li>{@code orphanSafetyInterval} — default 20 s; 0 .. 1 h. How long an orphaned branch must have
  *     been seen before recovery rolls it back (so an in-flight transaction is not mistaken for one).</li>
