@@ -150,9 +150,10 @@ class OperationsProcessTest {
         Files.write(dir.resolve("flipped.rsbackup"), flipped);
         Files.write(dir.resolve("short.rsbackup"), java.util.Arrays.copyOf(file, file.length - 100));
         Files.writeString(dir.resolve("foreign.rsbackup"), "PK this is some zip file, not a backup at all");
+        Files.write(dir.resolve("bomb.rsbackup"), inflatingBomb(400)); // 400 KB that inflate to 400 MiB, past the tool's 256 MiB heap
         for (String[] bad : new String[][] {{"flipped.rsbackup", "is corrupt: its SHA-256 checksum does not match"},
                 {"short.rsbackup", "is corrupt"}, {"foreign.rsbackup", "is not a ReliableStore backup"},
-                {"missing.rsbackup", "cannot read backup"}}) {
+                {"missing.rsbackup", "cannot read backup"}, {"bomb.rsbackup", "holds more than this JVM can load"}}) {
             CliProcess.Result r = cli.run("restore", "--store", uri("fresh"), "--in", bad[0]);
             assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.FAILED);
             assertThat(r.err()).contains(bad[1]).hasLineCount(1);
@@ -162,6 +163,44 @@ class OperationsProcessTest {
         CliProcess.Result forcedCorrupt = cli.run("restore", "--store", uri("copy"), "--in", "flipped.rsbackup", "--force");
         assertThat(forcedCorrupt.exitCode()).isEqualTo(ExitCodes.FAILED);
         assertThat(cli.run("count", "--store", uri("copy"), "--json").out()).contains("{\"Customer\":50,\"Order\":1}");
+    }
+
+    /**
+     * A well-formed backup (its checksum is no secret) of {@code values} values of 1 MiB of zeros each:
+     * a few hundred bytes each on disk.
+     */
+    private static byte[] inflatingBomb(int values) throws Exception {
+        java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+        java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+        java.security.DigestOutputStream summed = new java.security.DigestOutputStream(file, sha);
+        summed.write("RSBACKUP".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        summed.write(new byte[] {0, 1, 1}); // format 1, deflate
+        java.util.zip.DeflaterOutputStream zip = new java.util.zip.DeflaterOutputStream(summed);
+        java.io.DataOutputStream out = new java.io.DataOutputStream(zip);
+        byte[] metadata = ("{\"format\":1,\"source\":\"embedded:x\",\"root\":\"" + TestStores.root() + "\",\"sequence\":1}")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        out.writeInt(metadata.length);
+        out.write(metadata);
+        out.writeByte(1);
+        out.writeInt(0); // the root itself
+        byte[] zeros = new byte[1 << 20];
+        for (int i = 0; i < values; i++) {
+            byte[] name = ("v" + i).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            out.writeByte(2);
+            out.writeInt(name.length);
+            out.write(name);
+            out.writeInt(3); // REG_BINARY
+            out.writeInt(zeros.length);
+            out.write(zeros);
+        }
+        out.writeByte(0);
+        out.writeInt(1);
+        out.writeLong(values);
+        out.flush();
+        zip.finish();
+        summed.flush();
+        file.write(sha.digest());
+        return file.toByteArray();
     }
 
     @Test

@@ -176,6 +176,24 @@ public final class BackupFile {
      * @throws BackupFormatException naming the file and what is wrong with it
      */
     public static Contents read(Path file) {
+        try {
+            return readWhole(file);
+        } catch (OutOfMemoryError tooMuch) {
+            // a backup over 2 GiB (the file is read whole), or values that inflate past the heap (a damaged or hostile
+            // file; its checksum is no secret): a one-line refusal, nothing restored, instead of an Error escaping
+            long size;
+            try {
+                size = Files.size(file);
+            } catch (IOException | RuntimeException e) {
+                size = -1;
+            }
+            throw new BackupFormatException("backup " + file + (size < 0 ? "" : " (" + size + " bytes)") + " holds more than this JVM can"
+                    + " load (" + tooMuch.getMessage() + "; heap limit " + Runtime.getRuntime().maxMemory() + " bytes, a file at most "
+                    + (Integer.MAX_VALUE - 8) + " bytes): nothing was restored; a larger -Xmx helps unless the file is over that size");
+        }
+    }
+
+    private static Contents readWhole(Path file) {
         byte[] all;
         try {
             all = Files.readAllBytes(file);
