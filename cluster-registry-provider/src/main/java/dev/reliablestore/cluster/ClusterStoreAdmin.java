@@ -73,11 +73,14 @@ public final class ClusterStoreAdmin {
      * {@code configuration}): as {@link ClusterPersistenceProvider#open(ClusterPersistenceConfiguration, ClusterRegistry)},
      * except that opening a store never reseals its zstd dictionaries under the active key (an
      * application's factory does; done by a check with a new key ring, it would leave nodes that
-     * only have the old keys unable to read values compressed with them).
+     * only have the old keys unable to read values compressed with them) and never writes the type's
+     * descriptor (a site that received a type's entities but not its descriptor would get this
+     * tool's codec recorded, and the application's own codec refused from then on).
      */
     public static StoreFactory openForChecking(ClusterPersistenceConfiguration configuration, ClusterRegistry registry) {
         ClusterStoreFactory factory = ClusterStoreFactory.onRegistry(configuration, registry);
         factory.dictionaries().neverReseal();
+        factory.checkOnly();
         return factory;
     }
 

@@ -110,6 +110,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     /** Where the stores' preferred reads go when that is another site; null when the local site answers them. */
     private final PreferredSite preferred;
     private volatile boolean closed;
+    private volatile boolean checkingOnly;
     private volatile String lastHealthFailure;
     /**
      * Whether this node's host health fault may be in the registry. True at open: a fault an earlier
@@ -582,6 +583,15 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
 
     DictionaryManager dictionaries() {
         return dictionaries;
+    }
+
+    /** A factory of a tool that only checks what is stored: opening a store writes no type descriptor. */
+    void checkOnly() {
+        checkingOnly = true;
+    }
+
+    boolean checkingOnly() {
+        return checkingOnly;
     }
 
     /** The stamped writes of a store at a site; null for a single-site store. */

@@ -60,6 +60,9 @@ final class TypeDescriptor {
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             Optional<VersionedValue> stored = gateway.value("read of " + typeName + " metadata", key, StorageLayout.METADATA);
             try {
+                if (stored.isEmpty() && factory.checkingOnly()) {
+                    return; // a check writes nothing: the codec the data was written with is then unknown here
+                }
                 if (stored.isEmpty()) {
                     commit(gateway, "creation of " + typeName + " metadata", WriteBatch.builder()
                             .requireValueAbsent(key, StorageLayout.METADATA)
@@ -78,7 +81,7 @@ final class TypeDescriptor {
                             + (recorded == null ? " (recorded before codec ids were: the default Jackson codec)" : "")
                             + ", but this factory encodes with \"" + codec.id() + "\"; open it with the codec it was written with");
                 }
-                if (recorded != null) {
+                if (recorded != null || factory.checkingOnly()) {
                     return;
                 }
                 descriptor.put(CODEC, storedId);

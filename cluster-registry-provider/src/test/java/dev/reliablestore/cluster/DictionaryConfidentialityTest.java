@@ -5,6 +5,7 @@ import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.WriteBatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,6 +64,25 @@ class DictionaryConfidentialityTest {
             }
             assertThat(sealedUnder(registry)).isEqualTo(trained.oldKey());
             assertThat(dictionary(registry)).isEqualTo(trained.dictionary());
+        }
+    }
+
+    /**
+     * Nor does it write a type's descriptor: a site holding a type's shipped entities but not its
+     * descriptor would get the checking tool's codec recorded, and the application's refused.
+     */
+    @Test
+    void aFactoryOpenedForCheckingWritesNoTypeDescriptor() {
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(encryptedBase().passphrases(List.of(OLD_PASS)).build(), registry)) {
+                f.store(Customer.class).save("c", Customer.of("Carol", 1));
+            }
+            RegistryPath type = new StorageLayout(EmbeddedFixture.config(dir).build().root()).type("Customer");
+            registry.commit(WriteBatch.builder().deleteValue(type, StorageLayout.METADATA).build());
+            try (StoreFactory check = ClusterStoreAdmin.openForChecking(encryptedBase().passphrases(List.of(OLD_PASS)).build(), registry)) {
+                assertThat(check.store(Customer.class).get("c")).isPresent();
+            }
+            assertThat(registry.getValue(type, StorageLayout.METADATA)).isEmpty();
         }
     }
 
