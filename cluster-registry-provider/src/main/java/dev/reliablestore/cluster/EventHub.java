@@ -19,7 +19,17 @@ final class EventHub {
 
     private static final Logger LOG = LoggerFactory.getLogger(EventHub.class);
 
-    private record Entry(Object owner, StoreEventListener listener) {
+    /** A listener; compared by identity (one per registration). */
+    private static final class Entry {
+        final Object owner;
+        final StoreEventListener listener;
+        /** The last HealthCheckFailed delivered to it; written and read on the event thread. */
+        StoreEvent.HealthCheckFailed lastFailure;
+
+        Entry(Object owner, StoreEventListener listener) {
+            this.owner = owner;
+            this.listener = listener;
+        }
     }
 
     private final CopyOnWriteArrayList<Entry> listeners = new CopyOnWriteArrayList<>();
@@ -34,32 +44,25 @@ final class EventHub {
     }
 
     /**
-     * Adds a listener at this point of the event order (on the event thread): it gets every event
-     * published after this call and, first, the health check's failure if that is the state now; a
-     * failure reported once (a health check publishes only changes) must not be missed by a
-     * listener added later, e.g. one added after a slow application start.
+     * Adds a listener: it gets every event delivered from now on and, if the health check is failing
+     * when the events already queued have been delivered, that {@code HealthCheckFailed} (unless it
+     * got it among them): a failure is published only when its reason changes, so a listener added
+     * later (after a slow application start, say) would otherwise never learn of it.
      */
     ObservableStore.Registration add(Object owner, StoreEventListener listener) {
         Entry e = new Entry(owner, java.util.Objects.requireNonNull(listener, "listener"));
-        java.util.concurrent.atomic.AtomicBoolean removed = new java.util.concurrent.atomic.AtomicBoolean();
+        listeners.add(e);
         try {
             thread.execute(() -> {
-                if (removed.get()) {
-                    return;
-                }
-                listeners.add(e);
                 StoreEvent.HealthCheckFailed now = failing;
-                if (now != null) {
+                if (now != null && e.lastFailure != now && listeners.contains(e)) {
                     deliver(e, now);
                 }
             });
         } catch (RejectedExecutionException closed) {
             // the factory is closing: nothing more is delivered
         }
-        return () -> {
-            removed.set(true);
-            listeners.remove(e);
-        };
+        return () -> listeners.remove(e);
     }
 
     /** The health check's failure since its last HealthCheckFailed and until HealthRestored; read and written on the event thread. */
@@ -95,6 +98,9 @@ final class EventHub {
     }
 
     private static void deliver(Entry e, StoreEvent event) {
+        if (event instanceof StoreEvent.HealthCheckFailed f) {
+            e.lastFailure = f;
+        }
         try {
             e.listener.onEvent(event);
         } catch (RuntimeException failure) {
