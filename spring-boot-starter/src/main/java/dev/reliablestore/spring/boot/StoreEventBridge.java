@@ -63,6 +63,9 @@ final class StoreEventBridge implements SmartInitializingSingleton, DisposableBe
         if (!(event instanceof StoreEvent.ConflictResolved) && lastShared.getAndSet(event) == event) {
             return;
         }
+        if (event instanceof StoreEvent.HealthCheckFailed f && f == failure) {
+            return; // the failure in force, told again to another store's listener (one added later gets it first)
+        }
         if (event instanceof StoreEvent.HealthCheckFailed f) {
             failure = f;
         } else if (event instanceof StoreEvent.HealthRestored) {

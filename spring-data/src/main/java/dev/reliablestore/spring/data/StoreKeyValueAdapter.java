@@ -218,8 +218,10 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
                 });
         String typeName = typeName(keyspace, wanted);
         // two keyspaces can name one entity type: classes of one simple name in two packages, or a keyspace spelling a simple name
+        // only entities with an id are stored as types: a value class held in a field (no @Id) is in the mapping too
         mapping.getPersistentEntities().stream()
-                .filter(e -> e.getType() != wanted && typeName.equals(typeName(e.getKeySpace(), e.getType()))).findFirst()
+                .filter(e -> e.getType() != wanted && e.hasIdProperty() && typeName.equals(typeName(e.getKeySpace(), e.getType())))
+                .findFirst()
                 .ifPresent(other -> {
                     throw new InvalidDataAccessApiUsageException(wanted.getName() + " and " + other.getType().getName() + " would both be"
                             + " stored as entity type " + typeName + ", and read each other's entities: a ReliableStore entity type holds"

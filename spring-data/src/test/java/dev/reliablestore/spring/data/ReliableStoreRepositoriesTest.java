@@ -92,6 +92,33 @@ class ReliableStoreRepositoriesTest {
     interface CrmClients extends CrudRepository<Crm.Client, String> {
     }
 
+    /** An entity, and a value class of the same simple name held in another entity's field: not a type, no clash. */
+    static class Inventory {
+        static class Line {
+            @Id
+            public String id;
+            public int stock;
+        }
+    }
+
+    static class Sales {
+        static class Line {
+            public String sku;
+        }
+
+        static class Order {
+            @Id
+            public String id;
+            public List<Line> lines;
+        }
+    }
+
+    interface InventoryLines extends CrudRepository<Inventory.Line, String> {
+    }
+
+    interface SalesOrders extends CrudRepository<Sales.Order, String> {
+    }
+
     interface BillingClients extends CrudRepository<Billing.Client, String> {
     }
 
@@ -323,6 +350,22 @@ class ReliableStoreRepositoriesTest {
                 .hasMessageContaining(Crm.Client.class.getName());
         assertThatThrownBy(() -> context.getBean(CrmClients.class).findById("c1")).isInstanceOf(InvalidDataAccessApiUsageException.class);
         assertThat(factory.store("Client", Billing.Client.class).count()).isZero();
+    }
+
+    @Test
+    void aValueClassOfAnEntitysSimpleNameHeldInAFieldIsNoClash() {
+        Sales.Order order = new Sales.Order();
+        order.id = "o1";
+        Sales.Line sold = new Sales.Line();
+        sold.sku = "bolt";
+        order.lines = List.of(sold);
+        context.getBean(SalesOrders.class).save(order);
+        Inventory.Line line = new Inventory.Line();
+        line.id = "bolt";
+        line.stock = 7;
+        context.getBean(InventoryLines.class).save(line);
+        assertThat(context.getBean(InventoryLines.class).findById("bolt")).map(l -> l.stock).contains(7);
+        assertThat(context.getBean(SalesOrders.class).findById("o1")).map(o -> o.lines.get(0).sku).contains("bolt");
     }
 
     @Test
