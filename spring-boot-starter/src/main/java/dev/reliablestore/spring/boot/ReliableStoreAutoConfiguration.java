@@ -52,6 +52,7 @@ public class ReliableStoreAutoConfiguration {
 
             @Bean
             @ConditionalOnMissingBean(name = "reliableStoreHealthIndicator")
+            @org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate(StoreFactory.class)
             HealthIndicator reliableStoreHealthIndicator(StoreFactory factory, StoreEventBridge events) {
                 return new StoreHealthIndicator(factory, events);
             }

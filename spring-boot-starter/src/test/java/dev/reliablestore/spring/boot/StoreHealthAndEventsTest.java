@@ -138,6 +138,23 @@ class StoreHealthAndEventsTest {
         }
     }
 
+    /** Several factories, none primary: no indicator (it reports one factory) instead of a context that fails to start. */
+    @Test
+    void twoStoreFactoriesWithoutAPrimaryGetNoIndicatorAndTheContextStarts() {
+        try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"))) {
+            new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(ReliableStoreAutoConfiguration.class))
+                    .withBean(ClusterRegistry.class, () -> registry)
+                    .withBean("one", StoreFactory.class, () -> ClusterPersistenceProvider.open(ClusterPersistenceConfiguration.builder()
+                            .clusterName(registry.uri()).resourceGroupName("RG").registryKeyPath("Software/One").build(), registry))
+                    .withBean("two", StoreFactory.class, () -> ClusterPersistenceProvider.open(ClusterPersistenceConfiguration.builder()
+                            .clusterName(registry.uri()).resourceGroupName("RG").registryKeyPath("Software/Two").build(), registry))
+                    .run(context -> {
+                        assertThat(context).hasNotFailed().doesNotHaveBean("reliableStoreHealthIndicator");
+                        assertThat(context).getBeans(StoreFactory.class).hasSize(2);
+                    });
+        }
+    }
+
     @Test
     void storeBeansGetTheProvidersMeters() {
         try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"))) {
