@@ -31,8 +31,6 @@ final class TypeCaches {
         private Watch watch;
         /** Guarded by the map's lock of the type's bin (compute). */
         private int users;
-        /** Its last store released it: a pending retry of its resync has nothing left to do. */
-        private volatile boolean closed;
 
         private Shared(String typeName, EntityCache cache) {
             this.typeName = typeName;
@@ -156,7 +154,8 @@ final class TypeCaches {
         }
         try {
             timer.schedule(() -> {
-                if (s.closed || !s.cache.stillUnknownAt(point)) {
+                // its last store released it (no longer the type's cache), or the point was ended or superseded
+                if (caches.get(s.typeName) != s || !s.cache.stillUnknownAt(point)) {
                     return;
                 }
                 long now;
@@ -197,7 +196,6 @@ final class TypeCaches {
                 return s;
             }
             closing[0] = s.watch;
-            s.closed = true;
             return null;
         });
         if (closing[0] != null) {

@@ -201,13 +201,10 @@ public final class BackupFile {
             throw new BackupFormatException("cannot read backup " + file + " (" + e.getClass().getSimpleName()
                     + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
         }
-        if (all.length < HEADER + CHECKSUM || !Arrays.equals(Arrays.copyOf(all, MAGIC.length), MAGIC)) {
+        if (all.length < HEADER + CHECKSUM) {
             throw new BackupFormatException("backup " + file + " is not a ReliableStore backup (no RSBACKUP header)");
         }
-        int format = ((all[MAGIC.length] & 0xff) << 8) | (all[MAGIC.length + 1] & 0xff);
-        if (format != FORMAT) {
-            throw new BackupFormatException("backup " + file + " has format " + format + "; this tool reads format " + FORMAT);
-        }
+        requireMagicAndFormat(file, all);
         MessageDigest digest = sha256();
         digest.update(all, 0, all.length - CHECKSUM);
         if (!MessageDigest.isEqual(digest.digest(), Arrays.copyOfRange(all, all.length - CHECKSUM, all.length))) {
@@ -278,15 +275,28 @@ public final class BackupFile {
     static JsonNode readMetadata(Path file) {
         try (java.io.InputStream raw = Files.newInputStream(file)) {
             byte[] header = raw.readNBytes(HEADER);
-            if (header.length < HEADER || !Arrays.equals(Arrays.copyOf(header, MAGIC.length), MAGIC)
-                    || (((header[MAGIC.length] & 0xff) << 8) | (header[MAGIC.length + 1] & 0xff)) != FORMAT
-                    || header[MAGIC.length + 2] != DEFLATE) {
-                throw new BackupFormatException("backup " + file + " is not a ReliableStore backup of format " + FORMAT);
+            if (header.length < HEADER) {
+                throw new BackupFormatException("backup " + file + " is not a ReliableStore backup (no RSBACKUP header)");
+            }
+            requireMagicAndFormat(file, header);
+            if (header[MAGIC.length + 2] != DEFLATE) {
+                throw new BackupFormatException("backup " + file + " uses compression " + header[MAGIC.length + 2] + "; this tool reads deflate (1)");
             }
             DataInputStream in = new DataInputStream(new InflaterInputStream(raw, new java.util.zip.Inflater(), 1 << 12));
             return MAPPER.readTree(readBytes(in, MAX_METADATA_BYTES));
         } catch (IOException e) {
             throw new BackupFormatException("cannot read the metadata of backup " + file + " (" + e + ")");
+        }
+    }
+
+    /** The magic and the format version at the start of {@code bytes} (at least {@link #HEADER} of them). */
+    private static void requireMagicAndFormat(Path file, byte[] bytes) {
+        if (!Arrays.equals(Arrays.copyOf(bytes, MAGIC.length), MAGIC)) {
+            throw new BackupFormatException("backup " + file + " is not a ReliableStore backup (no RSBACKUP header)");
+        }
+        int format = ((bytes[MAGIC.length] & 0xff) << 8) | (bytes[MAGIC.length + 1] & 0xff);
+        if (format != FORMAT) {
+            throw new BackupFormatException("backup " + file + " has format " + format + "; this tool reads format " + FORMAT);
         }
     }
 

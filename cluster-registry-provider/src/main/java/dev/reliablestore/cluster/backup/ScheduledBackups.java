@@ -105,9 +105,9 @@ public final class ScheduledBackups implements AutoCloseable {
     private void prune(Path written) throws IOException {
         List<Path> older;
         try (Stream<Path> files = Files.list(directory)) {
-            older = files.filter(p -> NAME.matcher(p.getFileName().toString()).matches() && !p.equals(written)).sorted().toList();
+            older = files.filter(p -> NAME.matcher(p.getFileName().toString()).matches() && !p.equals(written)).filter(this::ours)
+                    .sorted().toList();
         }
-        older = older.stream().filter(this::ours).toList();
         for (int i = 0; i < older.size() - (retention - 1); i++) {
             Files.deleteIfExists(older.get(i));
         }

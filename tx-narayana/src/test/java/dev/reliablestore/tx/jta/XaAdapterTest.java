@@ -54,11 +54,17 @@ class XaAdapterTest {
 
     /** A new branch that saved {@code value} under {@code id} and is prepared. */
     private Xid preparedSaving(String id, String value) throws XAException {
+        Xid x = endedSaving(id, value);
+        assertThat(xa.prepare(x)).isEqualTo(XAResource.XA_OK);
+        return x;
+    }
+
+    /** A new branch that saved {@code value} under {@code id} and is ended (ready to prepare). */
+    private Xid endedSaving(String id, String value) throws XAException {
         Xid x = xid();
         xa.start(x, XAResource.TMNOFLAGS);
         view(x).save(id, value);
         xa.end(x, XAResource.TMSUCCESS);
-        assertThat(xa.prepare(x)).isEqualTo(XAResource.XA_OK);
         return x;
     }
 
@@ -80,11 +86,7 @@ class XaAdapterTest {
 
     @Test
     void twoPhaseCommitPreparesDurablyThenApplies() throws XAException {
-        Xid x = xid();
-        xa.start(x, XAResource.TMNOFLAGS);
-        view(x).save("o", "x");
-        xa.end(x, XAResource.TMSUCCESS);
-        assertThat(xa.prepare(x)).isEqualTo(XAResource.XA_OK);
+        Xid x = preparedSaving("o", "x");
         assertThat(participant.preparedRecordFiles()).hasSize(1);
         assertThat(participant.isLocked("Order", "o")).isTrue();
         assertThat(committed().exists("o")).as("readers see the last committed value").isFalse();
@@ -308,10 +310,7 @@ class XaAdapterTest {
      */
     @Test
     void aRollbackAfterAFailedPrepareThatLeftTheBranchPreparedIsXaerRmfail() throws XAException {
-        Xid x = xid();
-        xa.start(x, XAResource.TMNOFLAGS);
-        view(x).save("q", "z");
-        xa.end(x, XAResource.TMSUCCESS);
+        Xid x = endedSaving("q", "z");
         participant.failNextPrepare(new dev.reliablestore.api.StoreUnavailableException("down (injected)"));
         participant.onRollback(() -> {
             throw new PersistenceException("disk full (injected)");
