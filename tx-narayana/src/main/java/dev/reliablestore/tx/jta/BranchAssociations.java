@@ -62,7 +62,12 @@ final class BranchAssociations implements XaResources {
         return table;
     }
 
-    /** Set when a recovery scan found the resource closed: a closed factory never opens again, so recovery leaves it. */
+    /**
+     * Set when a recovery scan found the resource closed: a closed factory never opens again, so recovery leaves it,
+     * even with branches still in the table. A branch it owed a commit or rollback keeps its adapter in Narayana's
+     * record, which answers {@code XAER_RMFAIL} (the factory is closed) until recovery finds the branch in the scan of
+     * a factory opened over the same data and finishes it there.
+     */
     private volatile boolean closed;
 
     void closedFound() {
@@ -70,7 +75,7 @@ final class BranchAssociations implements XaResources {
     }
 
     boolean closed() {
-        return closed && table.isEmpty();
+        return closed;
     }
 
     @Override

@@ -98,8 +98,8 @@ public final class NarayanaJta implements AutoCloseable {
 
         @Override
         public XAResource[] getXAResources() {
-            // a resource found closed by an earlier scan, with no branch of its own left, is dropped: a factory opened
-            // for each unit of work would otherwise be kept, and fail every scan, for the life of the process
+            // a resource found closed by an earlier scan is dropped: a factory opened for each unit of work would
+            // otherwise be kept, and fail every scan, for the life of the process
             resources.removeIf(e -> e.xa().closed());
             // adapters of the owners the stores enlist with, so recovery sees the live branches too
             return resources.stream().map(e -> e.xa().adapter()).toArray(XAResource[]::new);

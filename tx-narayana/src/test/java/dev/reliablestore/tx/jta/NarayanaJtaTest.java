@@ -490,6 +490,35 @@ class NarayanaJtaTest {
         assertThat(jta.registeredResources()).isEqualTo(registered - 1);
     }
 
+    /**
+     * A factory opened for one unit of work and closed while it still owed a commit: recovery drops it
+     * all the same (kept, it failed every scan for the life of the process), and the commit is finished
+     * through the factory opened next over the same data.
+     */
+    @Test
+    void aClosedResourceThatOwesACommitIsDroppedAndTheNextOneOverItsDataFinishesIt() throws Exception {
+        FileParticipant unit = new FileParticipant(dir.resolve("unit"));
+        EntityStore<String> unitOrders = jta.store(unit, "Order", String.class);
+        tm.begin();
+        unitOrders.save("o1", "x");
+        insertLedger("o1", 1);
+        unit.onCommit(unit::close);                    // phase two finds the factory closed
+        tm.commit();                                   // XAER_RMFAIL: Narayana keeps the log
+        assertThat(unit.preparedRecordFiles()).hasSize(1);
+        int registered = jta.registeredResources();
+
+        jta.recoverNow();                              // finds it closed
+        jta.recoverNow();
+        assertThat(jta.registeredResources()).as("resources scanned").isEqualTo(registered - 1);
+
+        FileParticipant reopened = new FileParticipant(dir.resolve("unit"));
+        jta.addRecoveryResource(reopened);
+        jta.recoverNow();
+        assertThat(reopened.preparedRecordFiles()).isEmpty();
+        assertThat(reopened.store("Order", String.class).get("o1")).map(Versioned::value).contains("x");
+        assertThat(ledgerRows()).isEqualTo(1);
+    }
+
     /** The other order: the adapter enlisted by hand first, then a store of the same resource used in the transaction. */
     @Test
     void aStoreUsedAfterAnAdapterWasEnlistedByHandWritesInItsBranch() throws Exception {

@@ -2,6 +2,7 @@ package dev.reliablestore.tx.testing;
 
 import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.api.Versioned;
@@ -62,6 +63,8 @@ public final class FileParticipant implements StoreFactory, TransactionalResourc
     private final Map<String, Store> stores = new ConcurrentHashMap<>();
     private final AtomicReference<RuntimeException> nextPrepareFailure = new AtomicReference<>();
     private volatile boolean unavailable;
+    /** As a real factory: once closed, its resource refuses every call. */
+    private volatile boolean closed;
     private volatile boolean haltOnCommit;
     private volatile boolean haltOnPrepare;
     private volatile Runnable onPrepare = () -> { };
@@ -175,6 +178,7 @@ public final class FileParticipant implements StoreFactory, TransactionalResourc
 
     @Override
     public void close() {
+        closed = true;
         stores.values().forEach(Store::close);
     }
 
@@ -430,6 +434,9 @@ public final class FileParticipant implements StoreFactory, TransactionalResourc
     // ---- storage ------------------------------------------------------------------------------
 
     private void checkAvailable() {
+        if (closed) {
+            throw new StoreClosedException("test participant " + dir + " is closed");
+        }
         if (unavailable) {
             throw new StoreUnavailableException("test participant " + dir + " is unavailable (injected)");
         }
