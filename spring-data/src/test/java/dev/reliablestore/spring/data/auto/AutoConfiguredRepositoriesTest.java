@@ -13,11 +13,15 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.beans.factory.NoUniqueBeanDefinitionException;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.dao.OptimisticLockingFailureException;
+import org.springframework.data.keyvalue.core.KeyValueTemplate;
 
 import dev.reliablestore.api.Persistence;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.spring.data.EnableReliableStoreRepositories;
+import dev.reliablestore.spring.data.ReliableStoreKeyValue;
 import dev.reliablestore.spring.data.ReliableStoreRepositoriesAutoConfiguration;
 import dev.reliablestore.spring.data.sample.Customers;
 
@@ -40,13 +44,54 @@ class AutoConfiguredRepositoriesTest {
     static class OwnRepositories {
     }
 
+    /** The application picks the factory of its repositories by defining their template. */
+    @Configuration(proxyBeanMethods = false)
+    static class ArchiveTemplate {
+        @Bean(ReliableStoreKeyValue.TEMPLATE_BEAN)
+        KeyValueTemplate reliableStoreKeyValueTemplate(@Qualifier("archive") StoreFactory archive) {
+            return ReliableStoreKeyValue.template(archive);
+        }
+    }
+
     private ApplicationContextRunner runner() {
         return new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(ReliableStoreRepositoriesAutoConfiguration.class));
     }
 
     private StoreFactory factory() {
-        return Persistence.openFactory("cluster-registry", Map.of("clusterName", "embedded:" + dir.resolve("data"),
+        return factory("data");
+    }
+
+    private StoreFactory factory(String folder) {
+        return Persistence.openFactory("cluster-registry", Map.of("clusterName", "embedded:" + dir.resolve(folder),
                 "resourceGroupName", "App-RG", "registryKeyPath", "Software/App"));
+    }
+
+    /** Two factories: the repositories use the primary one, or the template the application defines (as docs/spring.md says). */
+    @Test
+    void withSeveralFactoriesTheRepositoriesUseThePrimaryOneOrTheApplicationsTemplate() {
+        runner().withUserConfiguration(Application.class)
+                .withBean("main", StoreFactory.class, () -> factory("main"), bd -> bd.setPrimary(true))
+                .withBean("archive", StoreFactory.class, () -> factory("archive"))
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    context.getBean(Notes.class).save(new Note("n1", "hello"));
+                    assertThat(context.getBean("main", StoreFactory.class).store(Note.class).exists("n1")).isTrue();
+                    assertThat(context.getBean("archive", StoreFactory.class).store(Note.class).exists("n1")).isFalse();
+                });
+        runner().withUserConfiguration(Application.class, ArchiveTemplate.class)
+                .withBean("main", StoreFactory.class, () -> factory("main2"))
+                .withBean("archive", StoreFactory.class, () -> factory("archive2"))
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    context.getBean(Notes.class).save(new Note("n1", "hello"));
+                    assertThat(context.getBean("archive", StoreFactory.class).store(Note.class).exists("n1")).isTrue();
+                    assertThat(context.getBean("main", StoreFactory.class).store(Note.class).exists("n1")).isFalse();
+                });
+        runner().withUserConfiguration(Application.class)
+                .withBean("main", StoreFactory.class, () -> factory("main3"))
+                .withBean("archive", StoreFactory.class, () -> factory("archive3"))
+                .run(context -> assertThat(context).hasFailed().getFailure()
+                        .hasRootCauseInstanceOf(NoUniqueBeanDefinitionException.class));
     }
 
     @Test
