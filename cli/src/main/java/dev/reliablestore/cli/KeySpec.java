@@ -36,10 +36,13 @@ record KeySpec(String passphraseEnv, Path passphraseFile, List<String> previousE
         previousFiles = previousFiles == null ? List.of() : List.copyOf(previousFiles);
     }
 
-    /** Whether any key option was given (which switches encryption on). */
+    /**
+     * Whether any key option was given (which switches encryption on). A key store's password or alias
+     * counts: given without the key store they are a usage error, never a plaintext write.
+     */
     boolean present() {
-        return passphraseEnv != null || passphraseFile != null || keyStore != null
-                || !previousEnv.isEmpty() || !previousFiles.isEmpty();
+        return passphraseEnv != null || passphraseFile != null || keyStore != null || keyStorePasswordEnv != null
+                || keyAlias != null || !previousEnv.isEmpty() || !previousFiles.isEmpty();
     }
 
     /** The key source, or empty when no key option was given. */
@@ -63,6 +66,10 @@ record KeySpec(String passphraseEnv, Path passphraseFile, List<String> previousE
             } finally {
                 Arrays.fill(password, '\0');
             }
+        }
+        if (keyStorePasswordEnv != null || keyAlias != null) {
+            throw CliException.usage("--" + prefix + (keyStorePasswordEnv != null ? "key-store-password-env" : "key-alias")
+                    + " belongs to a key store: give the key store with --" + prefix + "key-store FILE");
         }
         if (passphraseEnv != null && passphraseFile != null) {
             throw CliException.usage("give the current passphrase once: --" + prefix + "passphrase-env or --" + prefix

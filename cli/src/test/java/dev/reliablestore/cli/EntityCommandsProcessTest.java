@@ -173,6 +173,14 @@ class EntityCommandsProcessTest {
         assertThat(missingEnv.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(missingEnv.err()).contains("NOPE_NOT_SET").hasLineCount(1);
 
+        // a key store's password or alias without the key store is a forgotten --key-store, not "no encryption"
+        for (String[] half : new String[][] {{"--key-store-password-env", "PATH"}, {"--key-alias", "current"}}) {
+            CliProcess.Result noKeyStore = CliProcess.inProcess(cat(new String[] {"put", "--type", "Customer", "--id", "C9", "{}"},
+                    cat(half, abs)));
+            assertThat(noKeyStore.exitCode()).as(noKeyStore.toString()).isEqualTo(ExitCodes.USAGE);
+            assertThat(noKeyStore.err()).contains(half[0]).contains("--key-store FILE").hasLineCount(1);
+        }
+
         CliProcess.Result noStore = CliProcess.inProcess("get", "--store", "embedded:" + dir.resolve("nowhere"), "--type", "Customer", "--id", "C1");
         assertThat(noStore.exitCode()).isEqualTo(ExitCodes.FAILED);
         assertThat(noStore.err()).contains("does not exist").hasLineCount(1);
