@@ -52,6 +52,36 @@ public final class ClusterRegistries {
     }
 
     /**
+     * The option keys {@code uri}'s query sets (decoded; empty without a query or when {@code uri} does
+     * not parse, which opening it reports): a layer above that passes its own settings down leaves these
+     * alone, since the URI names them for the registry.
+     */
+    public static java.util.Set<String> queryOptionNames(String uri) {
+        String query;
+        try {
+            query = new URI(uri).getRawQuery();
+        } catch (URISyntaxException e) {
+            return java.util.Set.of();
+        }
+        java.util.Set<String> keys = new java.util.LinkedHashSet<>();
+        if (query != null) {
+            for (String pair : query.split("&")) {
+                int eq = pair.indexOf('=');
+                String key = eq < 0 ? pair : pair.substring(0, eq);
+                if (key.isEmpty()) {
+                    continue;
+                }
+                try {
+                    keys.add(URLDecoder.decode(key, StandardCharsets.UTF_8));
+                } catch (IllegalArgumentException malformed) {
+                    // a bad escape: opening the URI refuses it
+                }
+            }
+        }
+        return java.util.Set.copyOf(keys);
+    }
+
+    /**
      * The option keys the backend of {@code uri}'s scheme accepts; empty when no backend serves the
      * scheme (opening it then fails, naming the available ones).
      */

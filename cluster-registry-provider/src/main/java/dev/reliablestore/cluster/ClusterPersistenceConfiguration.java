@@ -177,11 +177,11 @@ public final class ClusterPersistenceConfiguration {
     static final Option<Duration> O_FAILOVER_TIMEOUT = Option.duration(FAILOVER_TIMEOUT, Duration.ofSeconds(30),
             "Upper bound on the whole time an operation keeps retrying a retryable failure (registry unavailable, too few nodes). Passed"
                     + " down to a backend that has the same option (ZooKeeper: bounds one registry call, and takes 100ms .. 1h) unless"
-                    + " `registry.failoverTimeout` is given.").withLimits("1ms .. 24h");
+                    + " `registry.failoverTimeout` or the `clusterName` URI's query sets it.").withLimits("1ms .. 24h");
     static final Option<String> O_NODE_AFFINITY = Option.string(NODE_AFFINITY, "", "empty (= all nodes)", "comma-separated node names", v -> v,
             "*(open)* every name must be a member of the cluster. Health checks then fail while the primary is outside the list or none"
                     + " of its nodes is up. The contract has no way to route reads to a node, so affinity is a health rule, not a routing rule."
-                    + " Passed down to a backend that has the same option (ZooKeeper) unless `registry.nodeAffinity` is given.")
+                    + " Passed down to a backend that has the same option (ZooKeeper) unless `registry.nodeAffinity` or the `clusterName` URI's query sets it.")
             .withLimits("0 .. " + MAX_NODES + " distinct names");
     static final Option<Long> O_MINIMUM_NODES = Option.integer(MINIMUM_NODES, 1, "nodes",
             "Writes are refused (retryably, within `failoverTimeout`) while fewer nodes are `UP` or `PAUSED` (drained by an administrator: it"
@@ -189,7 +189,7 @@ public final class ClusterPersistenceConfiguration {
                     + " exceed the cluster's size on the embedded registry (1 node, so only 1 is accepted there) and on clusapi; on ZooKeeper,"
                     + " where nodes join by opening a registry, a node alone opens once the store's layout exists (writing it on a new"
                     + " chroot is a write like the others) and its writes wait for enough live nodes. Passed down as the ZooKeeper"
-                    + " backend's `minNodes` unless `registry.minNodes` is given.").withLimits("1 .. " + MAX_NODES);
+                    + " backend's `minNodes` unless `registry.minNodes` or the `clusterName` URI's query sets it.").withLimits("1 .. " + MAX_NODES);
     static final Option<Boolean> O_ENABLE_ENCRYPTION = Option.bool(ENABLE_ENCRYPTION, false,
             "AES-256-GCM of every value written; needs a key source. Any key option set while this is `false` is refused.");
     static final Option<String> O_ENCRYPTION_ALGORITHM = Option.string(ENCRYPTION_ALGORITHM, "AES256", "`AES256`", "`AES256`", v -> v,
@@ -617,18 +617,21 @@ public final class ClusterPersistenceConfiguration {
      * The options to open the registry with: the {@code registry.*} ones given, and the settings that
      * exist at both layers — {@code failoverTimeout}, {@code minimumNodes} (the backend's
      * {@code minNodes}), {@code nodeAffinity} — set once here and passed down to a backend that
-     * {@code accepts} them, unless a {@code registry.*} option sets them for the backend alone.
+     * {@code accepts} them, unless a {@code registry.*} option or the query of {@link #clusterName()}
+     * sets them for the backend alone.
      */
     public Map<String, String> registryOptions(Set<String> accepts) {
         Map<String, String> all = new LinkedHashMap<>(registryOptions);
-        passDown(all, accepts, FAILOVER_TIMEOUT, Durations.format(failoverTimeout));
-        passDown(all, accepts, "minNodes", Integer.toString(minimumNodes));
-        passDown(all, accepts, NODE_AFFINITY, String.join(",", nodeAffinity));
+        Set<String> query = ClusterRegistries.queryOptionNames(clusterName);
+        passDown(all, accepts, query, FAILOVER_TIMEOUT, Durations.format(failoverTimeout));
+        passDown(all, accepts, query, "minNodes", Integer.toString(minimumNodes));
+        passDown(all, accepts, query, NODE_AFFINITY, String.join(",", nodeAffinity));
         return all;
     }
 
-    private static void passDown(Map<String, String> into, Set<String> accepts, String backendKey, String value) {
-        if (accepts.contains(backendKey)) {
+    /** A backend's options map wins over its URI's query: a setting the query gives is not passed down over it. */
+    private static void passDown(Map<String, String> into, Set<String> accepts, Set<String> query, String backendKey, String value) {
+        if (accepts.contains(backendKey) && !query.contains(backendKey)) {
             into.putIfAbsent(backendKey, value);
         }
     }
@@ -686,14 +689,14 @@ public final class ClusterPersistenceConfiguration {
     /**
      * The options to open another site's registry with: its {@code sites.<site>.registry.*} options,
      * and {@code failoverTimeout} passed down to a backend that {@code accepts} it unless one of them
-     * sets it. (The local site's registry takes {@link #registryOptions(Set)}.)
+     * or the site URI's query sets it. (The local site's registry takes {@link #registryOptions(Set)}.)
      */
     public Map<String, String> siteRegistryOptions(String site, Set<String> accepts) {
         if (!sites.containsKey(site) || site.equals(localSite)) {
             throw new IllegalArgumentException("'" + site + "' is not another site of " + sites.keySet());
         }
         Map<String, String> all = new LinkedHashMap<>(siteRegistryOptions.getOrDefault(site, Map.of()));
-        passDown(all, accepts, FAILOVER_TIMEOUT, Durations.format(failoverTimeout));
+        passDown(all, accepts, ClusterRegistries.queryOptionNames(sites.get(site)), FAILOVER_TIMEOUT, Durations.format(failoverTimeout));
         return all;
     }
 

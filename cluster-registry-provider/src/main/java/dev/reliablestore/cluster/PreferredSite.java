@@ -76,12 +76,13 @@ final class PreferredSite implements AutoCloseable {
         return name;
     }
 
-    /** The site's registry options: its own, with {@link #READ_TIMEOUT} as failover timeout unless they set one. */
+    /** The site's registry options: its own, with {@link #READ_TIMEOUT} as failover timeout unless they or its URI's query set one. */
     private Map<String, String> options(String uri) {
         Set<String> accepts = ClusterRegistries.optionNames(uri);
         Map<String, String> options = new LinkedHashMap<>(config.siteRegistryOptions(name, accepts));
         if (accepts.contains(ClusterPersistenceConfiguration.FAILOVER_TIMEOUT)
-                && !config.siteRegistryOptions(name, Set.of()).containsKey(ClusterPersistenceConfiguration.FAILOVER_TIMEOUT)) {
+                && !config.siteRegistryOptions(name, Set.of()).containsKey(ClusterPersistenceConfiguration.FAILOVER_TIMEOUT)
+                && !ClusterRegistries.queryOptionNames(uri).contains(ClusterPersistenceConfiguration.FAILOVER_TIMEOUT)) {
             Duration store = config.failoverTimeout();
             options.put(ClusterPersistenceConfiguration.FAILOVER_TIMEOUT, Durations.format(store.compareTo(READ_TIMEOUT) < 0 ? store : READ_TIMEOUT));
         }

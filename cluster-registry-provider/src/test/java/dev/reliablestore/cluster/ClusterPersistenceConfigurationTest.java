@@ -220,6 +220,12 @@ class ClusterPersistenceConfigurationTest {
         ClusterPersistenceConfiguration own = ClusterPersistenceConfiguration.fromMap(with("failoverTimeout", "7s", "registry.failoverTimeout", "2s"));
         assertThat(own.registryOptions(java.util.Set.of("failoverTimeout"))).as("registry.* sets the backend's alone")
                 .containsEntry("failoverTimeout", "2s");
+        // so does the registry URI's query: the backend's options map would win over it
+        ClusterPersistenceConfiguration query = ClusterPersistenceConfiguration.fromMap(Map.of("clusterName",
+                "zookeeper://h:1/c?minNodes=2&node%41ffinity=a,b&failoverTimeout=5m", "resourceGroupName", "App-RG",
+                "registryKeyPath", "Software/App", "failoverTimeout", "7s"));
+        assertThat(query.registryOptions(java.util.Set.of("failoverTimeout", "minNodes", "nodeAffinity")))
+                .as("the query's settings are not passed down over").isEmpty();
         assertThat(dev.reliablestore.registry.ClusterRegistries.optionNames("zookeeper://h:1/c")).contains("failoverTimeout", "minNodes", "nodeAffinity");
         assertThat(dev.reliablestore.registry.ClusterRegistries.optionNames("embedded:x")).doesNotContain("failoverTimeout");
     }
