@@ -303,6 +303,16 @@ public final class AuditLog implements AutoCloseable {
 
     /** Checks every record's hash, the {@code prev} links and the {@code seq} sequence. */
     public static Verification verify(Path file) {
+        return verify(file, null);
+    }
+
+    /**
+     * As {@link #verify(Path)}, and also that a record has the hash {@code keptHead} (a {@link Verification#head()}
+     * kept elsewhere earlier; hex, any case): records cut off the end since then are a problem, records appended
+     * since are not.
+     */
+    public static Verification verify(Path file, String keptHead) {
+        boolean keptHeadFound = keptHead == null;
         List<Problem> problems = new ArrayList<>();
         String prev = GENESIS;
         long expectedSeq = 1;
@@ -333,6 +343,11 @@ public final class AuditLog implements AutoCloseable {
             }
             prev = r.hash();
             expectedSeq = r.seq() + 1;
+            keptHeadFound |= r.hash().equalsIgnoreCase(keptHead);
+        }
+        if (!keptHeadFound) {
+            problems.add(new Problem(n, "no record has the kept head hash " + keptHead + " (the last record's is " + prev
+                    + "): records were cut off the end, or the log was rewritten"));
         }
         return new Verification(n, prev, List.copyOf(problems));
     }
