@@ -176,7 +176,7 @@ public final class ClusterPersistenceConfiguration {
                     + " there both modes return at that point. Deletes and clears wait for durability in both modes.");
     static final Option<Duration> O_FAILOVER_TIMEOUT = Option.duration(FAILOVER_TIMEOUT, Duration.ofSeconds(30),
             "Upper bound on the whole time an operation keeps retrying a retryable failure (registry unavailable, too few nodes). Passed"
-                    + " down to a backend that has the same option (ZooKeeper: bounds one registry call, and takes 100ms .. 1h) unless"
+                    + " down to a backend that has the same option (ZooKeeper: bounds one registry call; clusapi: bounds an administrator's group move or drain; both take 100ms .. 1h) unless"
                     + " `registry.failoverTimeout` or the `clusterName` URI's query sets it.").withLimits("1ms .. 24h");
     static final Option<String> O_NODE_AFFINITY = Option.string(NODE_AFFINITY, "", "empty (= all nodes)", "comma-separated node names", v -> v,
             "*(open)* every name must be a member of the cluster. Health checks then fail while the primary is outside the list or none"

@@ -91,6 +91,10 @@ record ClusapiOptions(Optional<String> clusterName, List<String> baseKey, String
         if (!"clusapi".equals(uri.getScheme())) {
             throw new RegistryArgumentException("not a clusapi URI: " + uri);
         }
+        if (uri.getRawQuery() != null) {
+            throw new RegistryArgumentException("clusapi URI \"" + uri + "\" has a query (\"" + uri.getRawQuery()
+                    + "\"); pass options in the options map");
+        }
         OptionValues v = TABLE.read(options, RegistryArgumentException::new);
         String authority = uri.getRawAuthority();
         Optional<String> cluster = authority == null || authority.isEmpty() ? Optional.empty() : Optional.of(uri.getAuthority());

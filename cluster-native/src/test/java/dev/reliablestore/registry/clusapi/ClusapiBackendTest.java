@@ -83,6 +83,9 @@ class ClusapiBackendTest {
         ClusapiBackend b = new ClusapiBackend();
         assertThatThrownBy(() -> b.open(URI.create("clusapi://c"), Map.of("grop", "x")))
                 .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("\"grop\"").hasMessageContaining("did you mean \"group\"");
+        // a query is refused, not dropped: it would be read nowhere (options go in the options map)
+        assertThatThrownBy(() -> b.open(URI.create("clusapi://c/Base?group=Data-RG"), Map.of()))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("group=Data-RG").hasMessageContaining("options map");
         assertThatThrownBy(() -> b.open(URI.create("clusapi://c"), Map.of("failedCommandBase", "2")))
                 .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("option failedCommandBase of the clusapi registry: 2 is out of range 0 .. 1");
         assertThatThrownBy(() -> b.open(URI.create("clusapi://c"), Map.of("maxBatchBytes", "1000")))
