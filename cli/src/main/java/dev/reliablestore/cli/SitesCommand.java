@@ -322,6 +322,11 @@ final class SitesCommand implements Callable<Integer> {
                         + " meets it, so the repair leaves --to as shipping would. 1m..30d.")
         Duration conflictResolutionWindow;
 
+        @Option(names = "--max-clock-skew", paramLabel = "DURATION", converter = DurationConverter.class, defaultValue = "5s",
+                description = "The store's maxClockSkew (default: ${DEFAULT-VALUE}, the option's default), added to the window and to "
+                        + "--remove-stale-older-than as shipping adds it. 100ms..1h.")
+        Duration maxClockSkew;
+
         @Option(names = "--remove-stale-older-than", paramLabel = "DURATION", converter = DurationConverter.class,
                 description = "Also delete at --to the entities --from holds nothing of that were last written longer ago than "
                         + "DURATION, which must be at least the store's conflictResolutionWindow: --from deleted them and no longer "
@@ -360,6 +365,9 @@ final class SitesCommand implements Callable<Integer> {
             if (conflictResolutionWindow.compareTo(Duration.ofMinutes(1)) < 0 || conflictResolutionWindow.compareTo(Duration.ofDays(30)) > 0) {
                 throw CliException.usage("--conflict-resolution-window is " + conflictResolutionWindow + "; a store's window is 1m..30d");
             }
+            if (maxClockSkew.compareTo(Duration.ofMillis(100)) < 0 || maxClockSkew.compareTo(Duration.ofHours(1)) > 0) {
+                throw CliException.usage("--max-clock-skew is " + maxClockSkew + "; a store's maxClockSkew is 100ms..1h");
+            }
             if (removeStaleOlderThan != null && removeStaleOlderThan.compareTo(conflictResolutionWindow) < 0) {
                 throw CliException.usage("--remove-stale-older-than is " + removeStaleOlderThan + "; it must be at least the store's "
                         + "conflictResolutionWindow, " + conflictResolutionWindow + " (--conflict-resolution-window)");
@@ -377,9 +385,8 @@ final class SitesCommand implements Callable<Integer> {
             try {
                 source = Status.open(from, sites.get(from), options);
                 target = Status.open(to, sites.get(to), options);
-                SiteReplication.Resynced r = ClusterStoreAdmin.resync(config, conflicts, conflictResolutionWindow, removeStaleOlderThan,
-                        removeStaleOlderThan != null,
-                        from, source, to, target);
+                SiteReplication.Resynced r = ClusterStoreAdmin.resync(config, conflicts, conflictResolutionWindow, maxClockSkew,
+                        removeStaleOlderThan, removeStaleOlderThan != null, from, source, to, target);
                 PrintWriter out = spec.commandLine().getOut();
                 if (json) {
                     out.println(Json.write(Json.object("from", from, "to", to, "compared", r.compared(), "differingRanges", r.differing(),

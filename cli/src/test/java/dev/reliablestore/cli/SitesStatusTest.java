@@ -83,11 +83,17 @@ class SitesStatusTest {
                     "--remove-stale-older-than", "30s");
             assertThat(tooYoung.exitCode()).as(tooYoung.toString()).isEqualTo(ExitCodes.USAGE);
             assertThat(tooYoung.err()).contains("--remove-stale-older-than is PT30S; it must be at least");
+            Run skewTooLarge = run("sites", "resync", "--from", "paris", "--to", "tokyo", "--site", "paris=" + paris, "--site",
+                    "tokyo=" + empty, "--resource-group", "RG", "--key-path", "Data", "--cross-site-conflicts", "ConflictRecord",
+                    "--max-clock-skew", "2h");
+            assertThat(skewTooLarge.exitCode()).as(skewTooLarge.toString()).isEqualTo(ExitCodes.USAGE);
+            assertThat(skewTooLarge.err()).contains("--max-clock-skew is PT2H; a store's maxClockSkew is 100ms..1h");
             Run resync;
             StoreFactory leaseHolder = Persistence.openFactory("cluster-registry", options);
             try {
                 resync = run("sites", "resync", "--from", "paris", "--to", "tokyo", "--site", "paris=" + paris, "--site", "tokyo=" + empty,
-                        "--resource-group", "RG", "--key-path", "Data", "--cross-site-conflicts", "ConflictRecord", "--remove-stale-older-than", "1d");
+                        "--resource-group", "RG", "--key-path", "Data", "--cross-site-conflicts", "ConflictRecord", "--remove-stale-older-than", "1d",
+                        "--max-clock-skew", "1m");
             } finally {
                 leaseHolder.close();
             }

@@ -8,6 +8,7 @@ import dev.reliablestore.registry.ReadBatchResult;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.ValueType;
 import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.options.Durations;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -139,18 +140,19 @@ public final class ClusterStoreAdmin {
      */
     public static SiteReplication.Resynced resync(ClusterPersistenceConfiguration config, String from, ClusterRegistry fromRegistry,
                                                   String to, ClusterRegistry toRegistry) {
-        return resync(config, config.crossSiteConflicts(), config.conflictResolutionWindow(), config.conflictResolutionWindow(), false,
-                from, fromRegistry, to, toRegistry);
+        return resync(config, config.crossSiteConflicts(), config.conflictResolutionWindow(), config.maxClockSkew(),
+                config.conflictResolutionWindow(), false, from, fromRegistry, to, toRegistry);
     }
 
     /**
      * {@link #resync(ClusterPersistenceConfiguration, String, ClusterRegistry, String, ClusterRegistry)}
      * for a tool whose {@code config} gives only the root and the keys.
      *
-     * @param config      the root, the keys and the store's {@code maxClockSkew}
+     * @param config      the root and the keys
      * @param conflicts   the store's {@code crossSiteConflicts}
      * @param conflictWindow the store's {@code conflictResolutionWindow}: a tombstone older than it and
      *                    the skew is met by a later write as collected, as shipping meets it
+     * @param maxClockSkew the store's {@code maxClockSkew}, added to both ages as shipping adds it
      * @param staleAfter  how long ago an entity {@code to} holds and {@code from} holds nothing of was last
      *                    written, at least, to be stale: the store's {@code conflictResolutionWindow} or
      *                    more (less would take for stale a write that {@code from} will still receive);
@@ -159,18 +161,26 @@ public final class ClusterStoreAdmin {
      *                    last write, so that nothing written since is lost): for a site restored from a copy
      *                    older than the window, which holds entities the others deleted and no longer keep
      *                    tombstones of
-     * @throws IllegalArgumentException {@code staleAfter} shorter than {@code conflictWindow}, or than a minute
+     * @throws IllegalArgumentException {@code staleAfter} shorter than {@code conflictWindow}, or than a minute;
+     *                                  {@code maxClockSkew} outside the option's limits
      */
     public static SiteReplication.Resynced resync(ClusterPersistenceConfiguration config, CrossSiteConflicts conflicts,
-                                                  Duration conflictWindow, Duration staleAfter, boolean removeStale, String from,
-                                                  ClusterRegistry fromRegistry, String to, ClusterRegistry toRegistry) {
+                                                  Duration conflictWindow, Duration maxClockSkew, Duration staleAfter,
+                                                  boolean removeStale, String from, ClusterRegistry fromRegistry, String to,
+                                                  ClusterRegistry toRegistry) {
+        if (maxClockSkew.compareTo(ClusterPersistenceConfiguration.MIN_CLOCK_SKEW) < 0
+                || maxClockSkew.compareTo(ClusterPersistenceConfiguration.MAX_CLOCK_SKEW_LIMIT) > 0) {
+            throw new IllegalArgumentException("the maximum clock skew is " + Durations.format(maxClockSkew) + "; a store's is "
+                    + Durations.format(ClusterPersistenceConfiguration.MIN_CLOCK_SKEW) + " .. "
+                    + Durations.format(ClusterPersistenceConfiguration.MAX_CLOCK_SKEW_LIMIT));
+        }
         if (staleAfter != null && staleAfter.compareTo(conflictWindow) < 0) {
             throw new IllegalArgumentException("the age that makes an entity stale is " + staleAfter + "; it must be at least the store's"
                     + " conflict-resolution window, " + conflictWindow);
         }
         java.util.concurrent.Executor direct = Runnable::run; // dictionaries are only read: nothing runs in the background
         return SiteReplication.resync(SiteLinks.site(config, from, fromRegistry, direct), SiteLinks.site(config, to, toRegistry, direct),
-                conflicts, staleAfter, conflictWindow, config.maxClockSkew(), removeStale);
+                conflicts, staleAfter, conflictWindow, maxClockSkew, removeStale);
     }
 
     /**
