@@ -26,11 +26,11 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /** {@code reencrypt}: rewrites every value not under the newest key, after a key rotation. */
 @Command(name = "reencrypt", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"After a key rotation: rewrite every value that is not encrypted with the current key (or not encrypted "
-                + "at all), keeping its version, so older keys can be retired. Give the current key and every older key still "
+        description = {"After a key rotation: rewrite every value that is encrypted with an older key under the current key, "
+                + "keeping its version, so older keys can be retired. Give the current key and every older key still "
                 + "in use. Each rewrite is conditional on the value not having changed meanwhile (a concurrent writer already "
                 + "uses the current key), so applications may keep running; safe to run again. Progress is counted from the "
-                + "store's change feed.",
+                + "store's change feed. Values stored in clear are encrypted only with --encrypt-values-in-clear.",
                 "Example: RS_NEW=… RS_OLD=… reliablestore reencrypt --store embedded:./data --passphrase-env RS_NEW "
                         + "--previous-passphrase-env RS_OLD"},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:every value is under the current key",
@@ -46,6 +46,11 @@ final class ReencryptCommand implements Callable<Integer> {
 
     @Option(names = "--type", paramLabel = "TYPE", description = "Re-encrypt this type only (repeatable). Default: every type.")
     List<String> types = new ArrayList<>();
+
+    @Option(names = "--encrypt-values-in-clear", description = "Also encrypt the values stored in clear: those written before "
+            + "encryption was switched on. A value planted in clear by someone who can write the registry looks the same, and "
+            + "this makes it authentic: use it right after switching encryption on, or after checking those values.")
+    boolean encryptValuesInClear;
 
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
@@ -79,6 +84,7 @@ final class ReencryptCommand implements Callable<Integer> {
             Map<String, Object> results = new LinkedHashMap<>();
             Map<String, RuntimeException> failed = new LinkedHashMap<>();
             long stale = 0;
+            long leftInClear = 0;
             long rewrittenTotal = 0;
             for (String type : chosen) {
                 Progress[] shown = {null};
@@ -86,7 +92,8 @@ final class ReencryptCommand implements Callable<Integer> {
                     ClusterPersistenceStore<JsonNode> s = stores.get(type);
                     Map<String, Long> before = s.keyUsage();
                     long total = before.values().stream().mapToLong(Long::longValue).sum();
-                    long todo = total - before.getOrDefault(active, 0L);
+                    long inClear = before.getOrDefault("", 0L);
+                    long todo = total - before.getOrDefault(active, 0L) - (encryptValuesInClear ? 0 : inClear);
                     Progress progress = new Progress(err, Progress.onTerminal(), "reencrypt " + type, todo, Duration.ofSeconds(1));
                     shown[0] = progress;
                     Set<String> seen = ConcurrentHashMap.newKeySet();
@@ -107,13 +114,14 @@ final class ReencryptCommand implements Callable<Integer> {
                             // progress only: the rewrite itself does not depend on the feed
                         }
                     })) {
-                        rewritten = todo == 0 ? 0 : s.reencrypt();
+                        rewritten = todo == 0 ? 0 : s.reencrypt() + (encryptValuesInClear && inClear > 0 ? s.encryptValuesInClear() : 0);
                     }
                     progress.update(Math.min(todo, Math.max(seen.size(), rewritten)));
                     progress.finish();
                     Map<String, Long> after = s.keyUsage();
                     long left = after.entrySet().stream().filter(e -> !e.getKey().equals(active)).mapToLong(Map.Entry::getValue).sum();
                     stale += left;
+                    leftInClear += after.getOrDefault("", 0L);
                     rewrittenTotal += rewritten;
                     results.put(type, Json.object("rewritten", rewritten, "keyUsageBefore", before, "keyUsageAfter", after,
                             "notUnderActiveKey", left));
@@ -138,14 +146,16 @@ final class ReencryptCommand implements Callable<Integer> {
             }
             if (json) {
                 out.println(Json.write(Json.object("activeKey", active, "rewritten", rewrittenTotal, "types", results,
-                        "notUnderActiveKey", stale, "unfinished", new ArrayList<>(failed.keySet()))));
+                        "notUnderActiveKey", stale, "inClear", leftInClear, "unfinished", new ArrayList<>(failed.keySet()))));
             } else if (!failed.isEmpty()) {
                 out.println("types " + failed.keySet() + " did not finish; of the others, " + stale + " values are not under the active key "
                         + active);
             } else {
                 out.println(stale == 0 ? "every value is under the active key " + active
-                        : stale + " values are still not under the active key " + active + " (the writes of prepared transactions"
-                                + " count until they end: finish them with the coordinator's recover, then run reencrypt again)");
+                        : stale + " values are still not under the active key " + active + (leftInClear == 0 ? "" : ", " + leftInClear
+                                + " of them in clear (--encrypt-values-in-clear encrypts those written before encryption was switched on)")
+                                + " (the writes of prepared transactions count until they end: finish them with the coordinator's"
+                                + " recover, then run reencrypt again)");
             }
             out.flush();
             if (!failed.isEmpty()) {

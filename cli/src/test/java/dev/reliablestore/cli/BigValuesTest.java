@@ -92,12 +92,16 @@ class BigValuesTest {
             f.store(Blob.class).save("c", new Blob("after it"));
         }
         String key = Files.writeString(dir.resolve("key.txt"), "a passphrase").toString();
-        CliProcess.Result re = CliProcess.inProcess("reencrypt", "--store", "embedded:" + dir.resolve("clear"), "--resource-group", "RG",
+        CliProcess.Result plain = CliProcess.inProcess("reencrypt", "--store", "embedded:" + dir.resolve("clear"), "--resource-group", "RG",
                 "--key-path", "Blobs", "--no-compression", "--passphrase-file", key);
+        assertThat(plain.exitCode()).as("values in clear are left without --encrypt-values-in-clear").isEqualTo(ExitCodes.CHECK_FAILED);
+        assertThat(plain.out()).contains("Blob: rewrote 0 of 3 values").contains("3 of them in clear (--encrypt-values-in-clear");
+        CliProcess.Result re = CliProcess.inProcess("reencrypt", "--store", "embedded:" + dir.resolve("clear"), "--resource-group", "RG",
+                "--key-path", "Blobs", "--no-compression", "--passphrase-file", key, "--encrypt-values-in-clear");
         assertThat(re.exitCode()).as(re.toString()).isEqualTo(ExitCodes.FAILED);
         assertThat(re.err()).contains("reencrypt did not finish [Blob] (the values it rewrote stay under the active key)").contains("Blob/b");
         CliProcess.Result again = CliProcess.inProcess("reencrypt", "--store", "embedded:" + dir.resolve("clear"), "--resource-group", "RG",
-                "--key-path", "Blobs", "--no-compression", "--passphrase-file", key, "--json");
+                "--key-path", "Blobs", "--no-compression", "--passphrase-file", key, "--encrypt-values-in-clear", "--json");
         assertThat(again.exitCode()).as(again.toString()).isEqualTo(ExitCodes.FAILED);
         assertThat(re.out()).contains("Blob: did not finish").doesNotContain("every value is under the active key");
         assertThat(again.out()).contains("\"unfinished\":[\"Blob\"]");

@@ -16,11 +16,12 @@ import java.util.Map;
 public interface ClusterPersistenceStore<T> extends EntityStore<T>, ObservableStore {
 
     /**
-     * Rewrites every entity of this type that is not encrypted with the active key (or not encrypted
-     * at all while encryption is on), keeping its version; each rewrite is conditional on the value
-     * not having changed meanwhile (a value changed concurrently is already under the active key).
-     * Not atomic across entities; safe to run again. A site of a multi-site store also rewrites its
-     * tombstones, and values and tombstones keep their cross-site stamps.
+     * Rewrites every entity of this type that is encrypted with another key than the active one under
+     * the active key, keeping its version; each rewrite is conditional on the value not having changed
+     * meanwhile (a value changed concurrently is already under the active key). Not atomic across
+     * entities; safe to run again. A site of a multi-site store also rewrites its tombstones, and values
+     * and tombstones keep their cross-site stamps. Values stored in clear are left as they are (see
+     * {@link #encryptValuesInClear()}).
      *
      * @return how many values (and tombstones) were rewritten
      * @throws IllegalStateException when encryption is not enabled
@@ -29,6 +30,20 @@ public interface ClusterPersistenceStore<T> extends EntityStore<T>, ObservableSt
      *         once sealed (it stays as it was), after every other value was rewritten
      */
     long reencrypt();
+
+    /**
+     * Encrypts under the active key every entity (and tombstone) of this type stored in clear, keeping
+     * its version, as {@link #reencrypt()} rewrites: for a store whose encryption was switched on after
+     * values were written. While encryption is on, a value in clear fails to read; it cannot be told
+     * from a value planted in clear by someone who can write the registry but holds no key, and this
+     * call makes every such value authentic. So make it once, right after switching encryption on, or
+     * after checking the values {@link #keyUsage()} counts under {@code ""}.
+     *
+     * @return how many values (and tombstones) were encrypted
+     * @throws IllegalStateException when encryption is not enabled
+     * @throws dev.reliablestore.api.PersistenceException as {@link #reencrypt()}
+     */
+    long encryptValuesInClear();
 
     /**
      * How many stored values of this type (and tombstones, at a site of a multi-site store, and the

@@ -484,7 +484,8 @@ final class EnvelopeCodec implements SiteEnvelopes {
             } else {
                 if (keys != null) {
                     throw new DataIntegrityException(where + ": value is not encrypted but this store requires encryption "
-                            + "(written before encryption was enabled? run reencrypt())");
+                            + "(written before encryption was switched on? then encryptValuesInClear() seals it; a value planted in clear "
+                            + "by someone who can write the registry reads the same)");
                 }
                 int end = e.length - 4;
                 CRC32C crc = new CRC32C();

@@ -42,13 +42,16 @@ final class KeyRotation {
     }
 
     /**
-     * Rewrites every envelope not encrypted with the active key; returns how many were rewritten.
+     * Rewrites under the active key every envelope encrypted with another key, or, with {@code inClear},
+     * every envelope stored in clear; returns how many were rewritten. Never both in one call: a value in
+     * clear is authenticated only when the caller asks, since it may have been planted by someone who
+     * can write the registry but has no key.
      *
      * @throws PersistenceException with {@code outcomeUnknown()} (values were rewritten) and the
      *                              {@link EntityTooLargeException} of the first value larger than the
      *                              registry takes once sealed as its cause, after every other value was rewritten
      */
-    long reencrypt(String store) {
+    long rewrite(String store, boolean inClear) {
         if (!envelopes.encrypts()) {
             throw new IllegalStateException("encryption is not enabled for " + store + "; there is nothing to re-encrypt with");
         }
@@ -60,7 +63,7 @@ final class KeyRotation {
             String id = stored.getKey();
             Stored s = stored.getValue();
             EnvelopeCodec.Header h = EnvelopeCodec.header(s.envelope(), records.where(id));
-            if (h.encrypted() && active.equals(h.keyId())) {
+            if (!rewrites(h, active, inClear)) {
                 continue;
             }
             SiteEnvelopes.Opened opened = h.encrypted() ? envelopes.open(type, id, s.version(), s.envelope())
@@ -93,24 +96,29 @@ final class KeyRotation {
                 // rewritten by a writer meanwhile, which used the active key
             }
         }
-        count += reencryptTombstones(type, active);
+        count += rewriteTombstones(type, active, inClear);
         if (unsealable != null) {
             // values were rewritten: an EntityTooLargeException alone would say nothing was
-            throw new PersistenceException("re-encryption of " + type + " rewrote " + count + " values (and tombstones) under key "
+            throw new PersistenceException((inClear ? "encryption of the values in clear of " : "re-encryption of ") + type + " rewrote "
+                    + count + " values (and tombstones) under key "
                     + active + " but left at least one as it was, which is larger than the registry takes once sealed: "
                     + unsealable.getMessage(), unsealable, true);
         }
         return count;
     }
 
+    private static boolean rewrites(EnvelopeCodec.Header h, String active, boolean inClear) {
+        return inClear ? !h.encrypted() : h.encrypted() && !active.equals(h.keyId());
+    }
+
     /** A multi-site store's tombstones are sealed like values: rewritten the same way, with their stamps. */
-    private long reencryptTombstones(String type, String active) {
+    private long rewriteTombstones(String type, String active, boolean inClear) {
         long count = 0;
         for (Map.Entry<String, VersionedValue> t : records.tombstones().entrySet()) {
             String id = t.getKey();
             byte[] sealed = t.getValue().value().asBinary();
             EnvelopeCodec.Header h = EnvelopeCodec.header(sealed, records.where(id) + " (tombstone)");
-            if (h.encrypted() && active.equals(h.keyId())) {
+            if (!rewrites(h, active, inClear)) {
                 continue;
             }
             SiteEnvelopes.Opened opened = (h.encrypted() ? envelopes

@@ -915,7 +915,13 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     @Override
     public long reencrypt() {
         ensureOpen();
-        return keyRotation.reencrypt(describe());
+        return keyRotation.rewrite(describe(), false);
+    }
+
+    @Override
+    public long encryptValuesInClear() {
+        ensureOpen();
+        return keyRotation.rewrite(describe(), true);
     }
 
     @Override

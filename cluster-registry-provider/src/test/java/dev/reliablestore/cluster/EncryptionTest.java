@@ -286,7 +286,7 @@ class EncryptionTest {
     }
 
     @Test
-    void encryptionSwitchedOnLaterIsCompletedByReencrypt() {
+    void encryptionSwitchedOnLaterIsCompletedByEncryptValuesInClear() {
         try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).build())) {
             f.store(Customer.class).save("a", Customer.of("Alice", 1));
         }
@@ -295,9 +295,34 @@ class EncryptionTest {
             @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
             ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
             assertThat(s.keyUsage()).containsExactly(Map.entry("", 1L));
-            assertThatThrownBy(() -> s.get("a")).isInstanceOf(DataIntegrityException.class).hasMessageContaining("reencrypt");
-            assertThat(s.reencrypt()).isEqualTo(1);
+            assertThatThrownBy(() -> s.get("a")).isInstanceOf(DataIntegrityException.class).hasMessageContaining("encryptValuesInClear()");
+            assertThat(s.reencrypt()).as("a value in clear is not another key's").isZero();
+            assertThat(s.encryptValuesInClear()).isEqualTo(1);
             assertThat(s.get("a").orElseThrow().value().name()).isEqualTo("Alice");
+            assertThat(s.keyUsage()).containsExactly(Map.entry("k1", 1L));
+        }
+    }
+
+    /** Someone who can write the registry but has no key plants a value in clear: a routine re-encryption leaves it unreadable. */
+    @Test
+    void aValuePlantedInClearIsNotMadeAuthenticByReencrypt() {
+        Path keys = keyStore("keys.bcfks", "k1");
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(encrypted(EmbeddedFixture.config(dir), keys).build(), registry)) {
+                f.store(Customer.class).save("a", Customer.of("Alice", 1));
+            }
+            try (StoreFactory keyless = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
+                keyless.store(Customer.class).save("a", Customer.of("Mallory", 2));
+            }
+            KeyStoreFiles.addNewKey(keys, "BCFKS", "pw".toCharArray(), "k2");
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(encrypted(EmbeddedFixture.config(dir), keys).build(), registry)) {
+                @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
+                ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+                assertThatThrownBy(() -> s.get("a")).isInstanceOf(DataIntegrityException.class).hasMessageContaining("planted in clear");
+                assertThat(s.reencrypt()).isZero();
+                assertThatThrownBy(() -> s.get("a")).isInstanceOf(DataIntegrityException.class).hasMessageContaining("not encrypted");
+                assertThat(s.keyUsage()).containsExactly(Map.entry("", 1L));
+            }
         }
     }
 
@@ -347,7 +372,7 @@ class EncryptionTest {
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir).enableCompression(false), keys).build())) {
             @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
             ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
-            assertThatThrownBy(s::reencrypt).isInstanceOfSatisfying(dev.reliablestore.api.PersistenceException.class,
+            assertThatThrownBy(s::encryptValuesInClear).isInstanceOfSatisfying(dev.reliablestore.api.PersistenceException.class,
                     e -> assertThat(e.outcomeUnknown()).isTrue())
                     .hasMessageContaining("rewrote 2 values").hasCauseInstanceOf(dev.reliablestore.api.EntityTooLargeException.class);
             assertThat(s.keyUsage()).containsExactlyInAnyOrderEntriesOf(Map.of("k1", 2L, "", 1L));

@@ -710,7 +710,7 @@ class RegistryErrorMappingTest {
                 .keySource(ctx -> KeyRing.of(Map.of("k1", key), "k1")).maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty)) {
             ClusterPersistenceStore<Customer> customers = (ClusterPersistenceStore<Customer>) encrypted.store(Customer.class);
             commitThenLoseReply = true;
-            assertThat(customers.reencrypt()).isEqualTo(1);
+            assertThat(customers.encryptValuesInClear()).isEqualTo(1);
             assertThat(commitThenLoseReply).as("the answer was lost").isFalse();
             assertThat(customers.keyUsage()).containsExactly(Map.entry("k1", 1L));
             assertThat(customers.get("a").orElseThrow().value()).isEqualTo(Customer.of("a", 1));
