@@ -45,6 +45,7 @@ final class KeyStoreKeySource implements KeySource {
             throw new KeyManagementException("cannot read " + type + " key store " + file + ": " + e.getClass().getSimpleName(), e);
         }
         Map<String, SecretKey> keys = new LinkedHashMap<>();
+        Map<String, String> others = new LinkedHashMap<>();
         String newest = null;
         Date newestDate = null;
         try {
@@ -53,7 +54,14 @@ final class KeyStoreKeySource implements KeySource {
                     continue;
                 }
                 KeyStore.SecretKeyEntry entry = (KeyStore.SecretKeyEntry) ks.getEntry(alias, new KeyStore.PasswordProtection(password));
-                keys.put(alias, entry.getSecretKey());
+                SecretKey key = entry.getSecretKey();
+                String kind = aes256(key);
+                if (kind != null) {
+                    // a shared key store may hold other secrets (an HMAC key, a shorter AES key): never a data key
+                    others.put(alias, kind);
+                    continue;
+                }
+                keys.put(alias, key);
                 Date created = ks.getCreationDate(alias);
                 if (newest == null || (created != null && newestDate != null && created.after(newestDate))
                         || (created != null && created.equals(newestDate) && alias.compareTo(newest) > 0)) {
@@ -64,14 +72,32 @@ final class KeyStoreKeySource implements KeySource {
         } catch (GeneralSecurityException e) {
             throw new KeyManagementException("cannot read a key of key store " + file + ": " + e.getClass().getSimpleName(), e);
         }
+        if (activeAlias != null && others.containsKey(activeAlias)) {
+            throw new KeyManagementException("key store " + file + " entry \"" + activeAlias + "\" is not an AES-256 key ("
+                    + others.get(activeAlias) + ")");
+        }
         if (keys.isEmpty()) {
-            throw new KeyManagementException("key store " + file + " holds no secret key; add one with KeyStoreFiles.addNewKey");
+            throw new KeyManagementException("key store " + file + " holds no AES-256 secret key" + (others.isEmpty() ? "" : " (only "
+                    + others + ")") + "; add one with KeyStoreFiles.addNewKey");
         }
         String active = activeAlias != null ? activeAlias : newest;
         if (!keys.containsKey(active)) {
             throw new KeyManagementException("key store " + file + " has no secret key \"" + active + "\"; it has " + keys.keySet());
         }
         return KeyRing.of(keys, active);
+    }
+
+    /** Null for an AES-256 key, else what it is (algorithm and size; never its bytes). */
+    private static String aes256(SecretKey key) {
+        byte[] encoded = key.getEncoded();
+        int bits = encoded == null ? -1 : encoded.length * 8;
+        if (encoded != null) {
+            java.util.Arrays.fill(encoded, (byte) 0);
+        }
+        String algorithm = key.getAlgorithm();
+        // PKCS#12 may name an AES key by its OID (2.16.840.1.101.3.4.1, and its modes below it)
+        boolean aes = "AES".equalsIgnoreCase(algorithm) || algorithm != null && algorithm.startsWith("2.16.840.1.101.3.4.1");
+        return aes && bits == 256 ? null : algorithm + ", " + (bits < 0 ? "not extractable" : bits + " bits");
     }
 
     @Override

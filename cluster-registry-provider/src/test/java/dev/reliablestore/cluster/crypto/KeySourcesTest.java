@@ -42,6 +42,35 @@ class KeySourcesTest {
                 .isInstanceOf(KeyManagementException.class).hasMessageContaining("does not exist");
     }
 
+    /** A shared key store may hold other secret keys: only AES-256 ones are data keys, however new the others are. */
+    @Test
+    void onlyAes256EntriesOfAKeyStoreAreKeys(@TempDir Path dir) throws Exception {
+        for (String type : List.of("BCFKS", "PKCS12")) {
+            Path file = dir.resolve("shared-" + type);
+            char[] pw = "store-pw".toCharArray();
+            KeyStoreFiles.addNewKey(file, type, pw, "k1");
+            java.security.KeyStore ks = KeyStoreFiles.load(file, type, pw);
+            // another algorithm's key: an HMAC key of 256 bits (BCFKS stores one but Bouncy Castle cannot read it back, so DESede there)
+            javax.crypto.KeyGenerator mac = javax.crypto.KeyGenerator.getInstance(type.equals("PKCS12") ? "HmacSHA256" : "DESede");
+            if (type.equals("PKCS12")) {
+                mac.init(256);
+            }
+            javax.crypto.KeyGenerator aes128 = javax.crypto.KeyGenerator.getInstance("AES");
+            aes128.init(128);
+            ks.setEntry("mac", new java.security.KeyStore.SecretKeyEntry(mac.generateKey()), new java.security.KeyStore.PasswordProtection(pw));
+            ks.setEntry("short", new java.security.KeyStore.SecretKeyEntry(aes128.generateKey()),
+                    new java.security.KeyStore.PasswordProtection(pw));
+            try (java.io.OutputStream out = Files.newOutputStream(file)) {
+                ks.store(out, pw);
+            }
+            KeyRing ring = KeySources.keyStore(file, type, pw, null).load(SALT);
+            assertThat(ring.keyIds()).as(type).containsExactly("k1");
+            assertThat(ring.activeKeyId()).isEqualTo("k1");
+            assertThatThrownBy(() -> KeySources.keyStore(file, type, pw, "mac").load(SALT)).isInstanceOf(KeyManagementException.class)
+                    .hasMessageContaining("\"mac\"").hasMessageContaining("not an AES-256 key");
+        }
+    }
+
     @Test
     void keyStoreFilesAreReadableByTheirOwnerOnly(@TempDir Path dir) throws java.io.IOException {
         Assumptions.assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX permissions");
