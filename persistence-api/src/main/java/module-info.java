@@ -7,6 +7,7 @@ module dev.reliablestore.api {
     requires com.fasterxml.jackson.datatype.jsr310;
     requires com.fasterxml.jackson.datatype.jdk8;
     requires com.fasterxml.jackson.module.paramnames;
+    requires java.sql; // java.sql.Timestamp and java.sql.Date, written exactly by the default codec
 
     exports dev.reliablestore.api;
     exports dev.reliablestore.codec;

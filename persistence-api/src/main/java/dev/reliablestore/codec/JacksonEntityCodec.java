@@ -112,6 +112,7 @@ public final class JacksonEntityCodec implements EntityCodec {
                 .addModule(new ParameterNamesModule())
                 .addModule(new Jdk8Module())
                 .addModule(new JavaTimeModule())
+                .addModule(LegacyDateTypes.module())
                 .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                 .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
                 .enable(SerializationFeature.WRITE_DATES_WITH_ZONE_ID)
@@ -178,6 +179,11 @@ public final class JacksonEntityCodec implements EntityCodec {
             return;
         }
         String where = path.isEmpty() ? "" : " (its property " + path.substring(1) + ", of type " + type.getRawClass().getName() + ")";
+        if (java.util.Calendar.class.isAssignableFrom(type.getRawClass()) && writtenByJacksonsCalendarSerializer(type)) {
+            // read back in UTC, with other week rules: never equal to what was saved
+            throw unusable(root, "would not read back equal" + where + ": Jackson stores a Calendar as its instant without its time"
+                    + " zone, and reads it back in UTC; hold a ZonedDateTime (or OffsetDateTime, Instant) instead", null);
+        }
         JsonDeserializer<Object> deserializer;
         try {
             if (context.getFactory().findTypeDeserializer(context.getConfig(), type) != null) {
@@ -222,6 +228,16 @@ public final class JacksonEntityCodec implements EntityCodec {
     private static boolean canCreate(ValueInstantiator v) {
         return v.canCreateUsingDefault() || v.canCreateFromObjectWith() || v.canCreateUsingDelegate()
                 || v.canCreateUsingArrayDelegate();
+    }
+
+    /** Whether the mapper writes {@code type} with Jackson's own Calendar serializer (a mapper of the caller's may have its own). */
+    private boolean writtenByJacksonsCalendarSerializer(JavaType type) {
+        try {
+            Object serializer = mapper.getSerializerProviderInstance().findValueSerializer(type);
+            return serializer instanceof com.fasterxml.jackson.databind.ser.std.CalendarSerializer;
+        } catch (JsonMappingException e) {
+            return false; // reported by the write check
+        }
     }
 
     private static UnusableEntityTypeException unusable(Class<?> type, String why, Throwable cause) {

@@ -174,6 +174,37 @@ public abstract class ValueFidelityTck {
                 "offset", java.time.ZonedDateTime.of(2026, 12, 6, 4, 20, 0, 0, java.time.ZoneOffset.ofHours(-3))));
     }
 
+    /** The java.sql date types and java.util.Date. */
+    public record OldDates(java.sql.Timestamp timestamp, java.sql.Date day, java.util.Date instant) {
+    }
+
+    /** Jackson alone keeps a Timestamp's milliseconds only and reads a java.sql.Date as midnight UTC: a day early west of UTC. */
+    @Test
+    void javaSqlDatesAndTimestampsReadBackEqualInAnyTimeZone() {
+        java.util.TimeZone zone = java.util.TimeZone.getDefault();
+        java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("America/Los_Angeles"));
+        try {
+            java.sql.Timestamp timestamp = new java.sql.Timestamp(1_717_259_400_123L);
+            timestamp.setNanos(123_456_789);
+            roundTrip("OldDates", OldDates.class, Map.of("d", new OldDates(timestamp, java.sql.Date.valueOf("2024-06-01"),
+                    new java.util.Date(1_717_259_400_123L))));
+        } finally {
+            java.util.TimeZone.setDefault(zone);
+        }
+    }
+
+    /** A record holding a Calendar. */
+    public record Appointment(java.util.Calendar at) {
+    }
+
+    /** Stored without its zone, a Calendar reads back in UTC: never equal, so its type is refused. */
+    @Test
+    void aTypeHoldingACalendarIsRefusedWhenItsStoreIsOpened() {
+        assertThatThrownBy(() -> factory.store("Appointment", Appointment.class))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("property at").hasMessageContaining("ZonedDateTime");
+    }
+
     @Test
     void emptyCollectionsAndNullsReadBackAsTheyWere() {
         roundTrip("Empties", Empties.class, Map.of(
