@@ -304,8 +304,14 @@ final class FeedHistory {
             Stat s = await(stats.get(i));
             if (s == null) {
                 vanished = true;
-            } else if (s.getCzxid() <= toZxid && s.getPzxid() >= fromZxid && s.getNumChildren() > 0) {
-                buckets.add(new Bucket(layout.log + "/" + names.get(i), s.getCzxid()));
+            } else if (s.getCzxid() <= toZxid && s.getPzxid() >= fromZxid) {
+                if (s.getNumChildren() > 0) {
+                    buckets.add(new Bucket(layout.log + "/" + names.get(i), s.getCzxid()));
+                } else {
+                    // emptied by a collection that has not deleted it (yet, or ever: its primary stopped): it may
+                    // have held entries of the range, and no listing below would read the horizon raised over them
+                    vanished = true;
+                }
             }
         }
         if (vanished) {

@@ -156,6 +156,43 @@ class ZooKeeperFeedHistoryTest {
         }
     }
 
+    /**
+     * A primary that raised the horizon and deleted a bucket's entries, but not the bucket yet (one
+     * round trip later, or never: it lost its role), while a replay lists the log: the empty bucket
+     * is no reason to skip the horizon check.
+     */
+    @Test
+    void aBucketEmptiedButNotYetDeletedWhileAReplayListsItEndsTheReplayWithAResync() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("emptied");
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            for (int i = 0; i < 5; i++) {
+                set(r, "k", i);
+            }
+            AtomicBoolean once = new AtomicBoolean();
+            r.history().afterBucketListing = () -> {
+                if (once.compareAndSet(false, true)) {
+                    try {
+                        CuratorFramework c = r.curator();
+                        r.history().raiseHorizon(c.getZookeeperClient().getZooKeeper(), r.currentSequence());
+                        for (String bucket : c.getChildren().forPath(chroot + "/log")) {
+                            for (String entry : c.getChildren().forPath(chroot + "/log/" + bucket)) {
+                                c.delete().forPath(chroot + "/log/" + bucket + "/" + entry);
+                            }
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            };
+            FeedRecorder rec = new FeedRecorder();
+            try (Watch w = r.watch(RegistryPath.root(), 0, rec)) {
+                await().atMost(WAIT).until(() -> !rec.resyncs.isEmpty());
+                assertThat(rec.resyncs.get(0)).contains("dropped");
+                assertThat(rec.batches).isEmpty();
+            }
+        }
+    }
+
     @Test
     void entriesOfAWriterWhoseClockIsBehindAreReplayedInCommitOrder() throws Exception {
         String chroot = ZkTestSupport.freshChroot("skew");
