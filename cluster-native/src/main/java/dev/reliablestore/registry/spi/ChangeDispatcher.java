@@ -181,10 +181,21 @@ public final class ChangeDispatcher implements AutoCloseable {
                     listener.onBatch((ChangeBatch) next);
                 }
             } catch (RuntimeException | Error e) {
-                if (e instanceof VirtualMachineError vme) {
-                    throw vme;
+                if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) {
+                    // the JVM failed in the middle of the call (out of memory), not the listener's logic: the listener may
+                    // not have taken the batch in, so it is told, instead of this thread ending and the watch going silent
+                    LOG.error("change feed of {}: a call of listener {} ended with {}; it is told to resync", name, listener, e.toString());
+                    lock.lock();
+                    try {
+                        queue.addFirst(next instanceof Resync r ? r : new Resync("the call delivering batch "
+                                + ((ChangeBatch) next).sequence() + " ended with " + e.getClass().getSimpleName()
+                                + " (a failure of the JVM, not of the listener); that batch may not have been taken in"));
+                    } finally {
+                        lock.unlock();
+                    }
+                } else {
+                    LOG.warn("change feed of {}: listener {} threw; it keeps its watch", name, listener, e);
                 }
-                LOG.warn("change feed of {}: listener {} threw; it keeps its watch", name, listener, e);
             } finally {
                 lock.lock();
                 try {

@@ -23,6 +23,7 @@ class ChangeDispatcherTest {
         final CountDownLatch entered = new CountDownLatch(1);
         volatile boolean block;
         volatile boolean throwOnFirst;
+        volatile Error errorOnFirst;
 
         @Override
         public void onBatch(ChangeBatch batch) {
@@ -37,6 +38,9 @@ class ChangeDispatcherTest {
             }
             if (throwOnFirst && calls.size() == 1) {
                 throw new IllegalStateException("injected listener failure (expected in the log)");
+            }
+            if (errorOnFirst != null && calls.size() == 1) {
+                throw errorOnFirst;
             }
         }
 
@@ -108,6 +112,29 @@ class ChangeDispatcherTest {
             d.offer(batch(1));
             d.offer(batch(2));
             await().atMost(Duration.ofSeconds(10)).until(() -> r.calls.size() == 2);
+        }
+    }
+
+    /** A listener recursing too deep keeps its watch; the JVM failing mid-call is said with a resync, never a silent stop. */
+    @Test
+    void aListenerCallEndedByAVirtualMachineErrorKeepsTheWatchAndIsNeverASilentGap() {
+        Recorder deep = new Recorder();
+        deep.errorOnFirst = new StackOverflowError("injected (expected in the log)");
+        try (ChangeDispatcher d = new ChangeDispatcher("deep", deep, 10)) {
+            d.offer(batch(1));
+            d.offer(batch(2));
+            await().atMost(Duration.ofSeconds(10)).until(() -> deep.calls.size() == 2);
+            assertThat(deep.calls).containsExactly(1L, 2L);
+        }
+        Recorder starved = new Recorder();
+        starved.errorOnFirst = new OutOfMemoryError("injected (expected in the log)");
+        try (ChangeDispatcher d = new ChangeDispatcher("starved", starved, 10)) {
+            d.offer(batch(1));
+            d.offer(batch(2));
+            await().atMost(Duration.ofSeconds(10)).until(() -> starved.calls.size() == 3);
+            assertThat(starved.calls.get(0)).isEqualTo(1L);
+            assertThat(starved.calls.get(1)).asString().startsWith("resync: ").contains("OutOfMemoryError").contains("batch 1");
+            assertThat(starved.calls.get(2)).isEqualTo(2L);
         }
     }
 
