@@ -404,11 +404,12 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             }
             LocalWrites.Plan plan = planAtSite(read, Map.of(id, toWrite));
             long next = plan.version(id);
+            Current planned = cur.revision() < 0 ? Current.ABSENT : new Current(cur.version(), cur.revision());
             byte[] envelope = plan.sealed(id);
             long sequence;
             try {
                 sequence = gateway.commit(RegistryGateway.Commit.replicated("save of " + where(id), batchOf(plan)).of(typeName(), 1)
-                        .visibleWhen(records.key(), id, envelope).landedIf(() -> landedAt(id, envelope, expectedVersion, next))
+                        .visibleWhen(records.key(), id, envelope).landedIf(() -> landedAt(id, envelope, expectedVersion, next, planned))
                         .countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 throwIfLocked(lost, id, expectedVersion, cur.version());
@@ -618,12 +619,12 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             WriteBatch.Builder b = WriteBatch.builder();
             records.requireUnchanged(b, id, cur);
             records.put(b, id, next, enc.envelope());
-            p = new Pending(id, plain, next, enc, b.build());
+            p = new Pending(id, plain, next, enc, b.build(), cur);
         } catch (RuntimeException refused) {
             return null;
         }
         return gateway.commitAsync(RegistryGateway.Commit.replicated("save of " + where(id), p.batch()).of(typeName(), 1)
-                        .visibleWhen(records.key(), id, p.encoded().envelope()).landedIf(() -> landedAt(id, p.encoded().envelope(), expectedVersion, p.version()))
+                        .visibleWhen(records.key(), id, p.encoded().envelope()).landedIf(() -> landedAt(id, p.encoded().envelope(), expectedVersion, p.version(), p.planned()))
                         .countingRetries(this::countRetry), asyncExecutor())
                 .handle((sequence, failed) -> {
                     if (failed == null) {
@@ -642,8 +643,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 }).thenCompose(f -> f);
     }
 
-    /** A save encoded and ready to commit. */
-    private record Pending(String id, byte[] plain, long version, EnvelopeCodec.Encoded encoded, WriteBatch batch) {
+    /** A save encoded and ready to commit, and the version record it was planned on. */
+    private record Pending(String id, byte[] plain, long version, EnvelopeCodec.Encoded encoded, WriteBatch batch, Current planned) {
     }
 
     private void saved(Pending p, long sequence) {

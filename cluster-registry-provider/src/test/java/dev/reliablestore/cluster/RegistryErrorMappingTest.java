@@ -802,6 +802,21 @@ class RegistryErrorMappingTest {
         assertThat(customers.get("s").orElseThrow().version()).isEqualTo(1);
     }
 
+    /** The same for a pipelined saveAsync (its version known): the lock conflict the synchronous save reports. */
+    @Test
+    void anAsyncSaveThatDidNotLandAndMeetsALockIsALockConflictNotUnknown() {
+        EntityStore<Customer> customers = factory.store(Customer.class);
+        customers.save("p", Customer.of("p", 1));
+        try (ClusterStoreFactory other = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), real)) {
+            TransactionBranch holder = lockBeforeTheFirstCommitFails(other, "p");
+            assertThat(customers.saveAsync("p", Customer.of("p", 3), 1)).failsWithin(Duration.ofSeconds(10))
+                    .withThrowableOfType(ExecutionException.class).havingCause().isInstanceOf(ConcurrencyConflictException.class)
+                    .withMessageContaining("locked by prepared transaction");
+            holder.rollback();
+        }
+        assertThat(customers.get("p").orElseThrow().version()).isEqualTo(1);
+    }
+
     /** The same for a one-phase commit: an entity it read still at its revision shows that the batch did not land: rolled back. */
     @Test
     void aOnePhaseCommitThatDidNotLandAndMeetsALockIsRolledBackNotUnknown() {
