@@ -803,7 +803,12 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         entities.keySet().forEach(StorageLayout::requireStorableId);
         List<String> ids = new ArrayList<>(entities.keySet());
         List<T> all = new ArrayList<>(entities.values());
-        byte[][] jsons = BatchEncoder.map(new byte[ids.size()][], i -> json.write(all.get(i)));
+        byte[][] jsons;
+        try {
+            jsons = BatchEncoder.map(new byte[ids.size()][], i -> json.write(all.get(i)));
+        } catch (RuntimeException refused) {
+            throw firstRefusalInOrder(ids, all, refused);
+        }
         Map<String, byte[]> plains = new LinkedHashMap<>();
         for (int i = 0; i < ids.size(); i++) {
             plains.put(ids.get(i), jsons[i]);
@@ -894,6 +899,28 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         if (locked.isPresent()) {
             throw locked.get();
         }
+    }
+
+    /**
+     * The exception saving the batch's entities one after the other would meet first, given that one
+     * of them cannot be written as JSON: an entity before it may be too large once encoded, which the
+     * batch learns only after every JSON is written. The version does not change an envelope's size.
+     */
+    private RuntimeException firstRefusalInOrder(List<String> ids, List<T> all, RuntimeException refused) {
+        for (int i = 0; i < ids.size(); i++) {
+            byte[] plain;
+            try {
+                plain = json.write(all.get(i));
+            } catch (RuntimeException e) {
+                return e;
+            }
+            try {
+                encode(ids.get(i), 1, plain);
+            } catch (EntityTooLargeException tooLarge) {
+                return tooLarge;
+            }
+        }
+        return refused;
     }
 
     private EnvelopeCodec.Encoded encode(String id, long version, byte[] plain) {

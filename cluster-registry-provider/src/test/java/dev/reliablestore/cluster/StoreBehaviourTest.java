@@ -97,6 +97,10 @@ class StoreBehaviourTest {
         }
     }
 
+    /** An entity with a name and a price. */
+    public record Priced(String name, java.math.BigDecimal price) {
+    }
+
     @Test
     void theMetadataIdIsReservedAndLimitsAreEnforced() {
         try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).maxValueSizeKB(1).enableCompression(false).build())) {
@@ -120,6 +124,14 @@ class StoreBehaviourTest {
                         .hasMessageContaining("c61").hasMessageNotContaining("c150");
             }
             assertThat(s.count()).isZero();
+            // one too large, then one the codec refuses (a number longer than reads take): the first in order, as one by one
+            Map<String, Priced> tooLargeThenRefused = new LinkedHashMap<>();
+            tooLargeThenRefused.put("p1", new Priced("x".repeat(2000), java.math.BigDecimal.ONE));
+            tooLargeThenRefused.put("p2", new Priced("n", new java.math.BigDecimal("1".repeat(1001))));
+            EntityStore<Priced> priced = f.store(Priced.class);
+            assertThatThrownBy(() -> priced.saveBatch(tooLargeThenRefused)).isInstanceOf(EntityTooLargeException.class)
+                    .hasMessageContaining("p1");
+            assertThat(priced.count()).isZero();
         }
         try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).maxValueSizeKB(1024).enableCompression(false).build())) {
             EntityStore<Customer> s = f.store(Customer.class);
