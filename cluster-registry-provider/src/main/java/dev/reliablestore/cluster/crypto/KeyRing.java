@@ -64,8 +64,15 @@ public final class KeyRing {
             throw new KeyManagementException("key id \"" + id + "\" is longer than " + MAX_KEY_ID_BYTES + " UTF-8 bytes");
         }
         for (int i = 0; i < id.length(); i++) {
-            if (Character.isISOControl(id.charAt(i))) {
+            char c = id.charAt(i);
+            if (Character.isISOControl(c)) {
                 throw new KeyManagementException("key id contains a control character at index " + i);
+            }
+            // UTF-8 writes an unpaired surrogate as '?': values sealed under the id would name another key in their header
+            if (Character.isHighSurrogate(c) && i + 1 < id.length() && Character.isLowSurrogate(id.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new KeyManagementException("key id contains an unpaired surrogate at index " + i + "; UTF-8 cannot hold it");
             }
         }
     }

@@ -42,6 +42,18 @@ class KeySourcesTest {
                 .isInstanceOf(KeyManagementException.class).hasMessageContaining("does not exist");
     }
 
+    /** A key id is written as UTF-8 in every envelope's header: one UTF-8 cannot hold would name another key there. */
+    @Test
+    void aKeyIdUtf8CannotHoldIsRefused() {
+        javax.crypto.SecretKey key = new javax.crypto.spec.SecretKeySpec(new byte[32], "AES");
+        for (String id : List.of("k\uD800", "\uDC00k", "a\uD800b")) {
+            assertThatThrownBy(() -> KeyRing.of(java.util.Map.of(id, key), id)).isInstanceOf(KeyManagementException.class)
+                    .hasMessageContaining("unpaired surrogate");
+        }
+        String paired = "k\uD83D\uDD11"; // a key emoji: a pair, which UTF-8 holds
+        assertThat(KeyRing.of(java.util.Map.of(paired, key), paired).activeKeyId()).isEqualTo(paired);
+    }
+
     /** A shared key store may hold other secret keys: only AES-256 ones are data keys, however new the others are. */
     @Test
     void onlyAes256EntriesOfAKeyStoreAreKeys(@TempDir Path dir) throws Exception {
