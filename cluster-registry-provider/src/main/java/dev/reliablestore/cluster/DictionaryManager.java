@@ -121,12 +121,16 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
                 continue;
             }
             t.maxStoredId = Math.max(t.maxStoredId, id);
-            if (!t.byId.containsKey(id)) {
+            CompressionDictionary known = t.byId.get(id);
+            if (known == null) {
                 try {
                     t.byId.putIfAbsent(id, load(t.type, id, e.getValue()));
                 } catch (DataIntegrityException unreadable) {
                     LOG.warn("zstd dictionary {} of {} is skipped: {}", id, t.type, unreadable.getMessage());
                 }
+            } else if (resealOnLoad && notUnderActiveKey(t.type, e.getValue().value())) {
+                // loaded before, and its reseal then failed (or another node wrote it under an older key): try again now
+                reseal(t.type, id, e.getValue().revision(), known.bytes());
             }
         }
         t.byId.keySet().stream().max(Integer::compare).ifPresent(max -> {
@@ -168,6 +172,20 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
             reseal(type, id, stored.revision(), bytes);
         }
         return d;
+    }
+
+    /** Whether a stored dictionary is in clear or sealed under another key than the active one, in a store that seals. */
+    private boolean notUnderActiveKey(String type, RegistryValue value) {
+        EnvelopeCodec s = sealer;
+        if (s == null || value.type() != ValueType.BINARY) {
+            return false;
+        }
+        byte[] raw = value.unsafeData();
+        try {
+            return raw.length == 0 || raw[0] != EnvelopeCodec.MAGIC || !s.keys().activeKeyId().equals(EnvelopeCodec.header(raw, type).keyId());
+        } catch (DataIntegrityException damaged) {
+            return false; // not resealed: reads of the values that use it report it
+        }
     }
 
     /** The "type" a sealed dictionary is bound to: contains '/', so it is never an entity type's name. */

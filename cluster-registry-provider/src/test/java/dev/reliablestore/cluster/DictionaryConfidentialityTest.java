@@ -127,8 +127,10 @@ class DictionaryConfidentialityTest {
                 registry.commit(dev.reliablestore.registry.WriteBatch.builder()
                         .setValue(DICTIONARIES, "1", dev.reliablestore.registry.RegistryValue.binary(underOldKey)).build());
                 assertThat(s.keyUsage()).as("the old key still protects a dictionary").containsEntry(oldKey, 1L);
-                registry.commit(dev.reliablestore.registry.WriteBatch.builder()
-                        .setValue(DICTIONARIES, "1", dev.reliablestore.registry.RegistryValue.binary(underNewKey)).build());
+                // the next store of the type this factory opens tries again
+                f.store(Customer.class);
+                assertThat(s.keyUsage()).containsOnlyKeys(newKey);
+                assertThat(dictionary(registry)).isNotEqualTo(underOldKey).isNotEqualTo(underNewKey);
             }
             try (StoreFactory f = ClusterStoreFactory.onRegistry(encryptedBase().passphrases(List.of(NEW_PASS)).build(), registry)) {
                 assertThat(f.store(Customer.class).get("after").orElseThrow().value().notes()).contains(SECRET + " 5");
