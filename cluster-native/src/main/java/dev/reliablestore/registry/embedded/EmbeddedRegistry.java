@@ -1,5 +1,6 @@
 package dev.reliablestore.registry.embedded;
 
+import dev.reliablestore.registry.spi.ChangeDispatcher;
 import dev.reliablestore.registry.spi.ReplayCheckpoints;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ChangeListener;
@@ -707,7 +708,12 @@ final class EmbeddedRegistry implements ClusterRegistry {
         } finally {
             applyLock.unlock();
         }
+        // listener calls in progress are awaited together, within the close's own deadline (one stuck listener per
+        // watch, waited for one after another, took the time the snapshot writer was to have)
         open.forEach(EmbeddedWatch::stopDelivering);
+        long ownLimit = ChangeDispatcher.closeDeadline();
+        long listenersBy = deadline - ownLimit < 0 ? deadline : ownLimit;
+        open.forEach(w -> w.awaitDeliveryStopped(listenersBy));
         for (Thread reader : List.copyOf(readers)) {
             long millis = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
             if (millis <= 0) {

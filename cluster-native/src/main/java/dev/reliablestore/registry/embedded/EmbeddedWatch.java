@@ -243,8 +243,14 @@ final class EmbeddedWatch implements Watch {
     }
 
     /** The registry closed: delivers nothing more. */
+    /** Stops delivery without waiting for a listener call in progress ({@link #awaitDeliveryStopped}). */
     void stopDelivering() {
         closed = true;
-        dispatcher.close();
+        dispatcher.stop();
+    }
+
+    /** After {@link #stopDelivering}: waits for a listener call in progress, at most until {@code deadline} ({@link System#nanoTime}). */
+    void awaitDeliveryStopped(long deadline) {
+        dispatcher.awaitCallEnded(deadline);
     }
 }

@@ -134,22 +134,47 @@ public final class ChangeDispatcher implements AutoCloseable {
     /** Stops delivery; idempotent. See the class comment for what is guaranteed on return. */
     @Override
     public void close() {
+        stop();
+        awaitCallEnded(closeDeadline());
+    }
+
+    /**
+     * The deadline {@link #close()} waits until for a call in progress: a caller closing several dispatchers
+     * {@link #stop}s them all, then waits for each until one such deadline, so that they wait together.
+     */
+    public static long closeDeadline() {
+        return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MILLIS);
+    }
+
+    /** Stops delivery without waiting for a call in progress ({@link #awaitCallEnded}); idempotent. */
+    public void stop() {
         lock.lock();
         try {
             closed = true;
             queue.clear();
             work.signalAll();
-            if (Thread.currentThread() != thread) {
-                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MILLIS);
-                while (delivering) {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        LOG.warn("change feed of {}: the listener did not return within {} ms of close; not waiting longer",
-                                name, CLOSE_WAIT_MILLIS);
-                        break;
-                    }
-                    idle.awaitNanos(left);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * After {@link #stop}: waits until a call in progress on the delivery thread has returned, at most
+     * until {@code deadline} ({@link System#nanoTime}); returns at once on the delivery thread itself.
+     */
+    public void awaitCallEnded(long deadline) {
+        if (Thread.currentThread() == thread) {
+            return;
+        }
+        lock.lock();
+        try {
+            while (delivering) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    LOG.warn("change feed of {}: the listener did not return in time after close; not waiting longer", name);
+                    break;
                 }
+                idle.awaitNanos(left);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -431,6 +431,45 @@ class EmbeddedDurabilityTest {
     }
 
     /**
+     * Listeners stuck in a call (waiting for something the closing thread holds) are awaited together
+     * and within close's own limit: one after another, 10 s each, they took longer than close may.
+     */
+    @Test
+    void listenersStuckInACallAreAwaitedTogetherWithinTheCloseLimit() throws Exception {
+        EmbeddedRegistry r = open();
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch entered = new CountDownLatch(3);
+        dev.reliablestore.registry.ChangeListener stuck = new dev.reliablestore.registry.ChangeListener() {
+            @Override
+            public void onBatch(dev.reliablestore.registry.ChangeBatch batch) {
+                entered.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+
+            @Override
+            public void onResync(String reason) {
+            }
+        };
+        try {
+            for (int i = 0; i < 3; i++) {
+                r.watch(RegistryPath.root(), stuck);
+            }
+            put(r, 1);
+            assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Void> closing = CompletableFuture.runAsync(() -> r.close(Duration.ofMillis(500)));
+            // not 3 x 10 s: the listeners are still stuck when it returns
+            await().atMost(Duration.ofSeconds(8)).until(closing::isDone);
+            assertThat(release.getCount()).isOne();
+        } finally {
+            release.countDown();
+        }
+    }
+
+    /**
      * A snapshot writer held in its fsync past {@code close()}'s wait (a disk that stopped
      * answering): close returns, but the directory stays locked until that thread ends, so no
      * second registry opens the directory while the first one's thread still writes there.
