@@ -159,22 +159,26 @@ final class FeedHistory {
             List<Path> segments = WriteAheadLog.segments(dir);
             long needed = pins.isEmpty() ? Long.MAX_VALUE : pins.firstKey();
             int deleted = 0;
-            for (int i = 0; i + 1 < segments.size(); i++) {
-                long nextFirst = WriteAheadLog.firstSequence(segments.get(i + 1));
-                if (nextFirst > snapshotSequence + 1 || nextFirst > needed
-                        || now - Files.getLastModifiedTime(segments.get(i)).toMillis() < retention.toMillis()) {
-                    break;
+            try {
+                for (int i = 0; i + 1 < segments.size(); i++) {
+                    long nextFirst = WriteAheadLog.firstSequence(segments.get(i + 1));
+                    if (nextFirst > snapshotSequence + 1 || nextFirst > needed
+                            || now - Files.getLastModifiedTime(segments.get(i)).toMillis() < retention.toMillis()) {
+                        break;
+                    }
+                    Files.delete(segments.get(i));
+                    deleted = i + 1;
+                    // one at a time, oldest first: a power loss keeps a prefix of the deletions, never a gap in the history
+                    channels.syncDirectory(dir);
+                    changed = false;
                 }
-                Files.delete(segments.get(i));
-                // one at a time, oldest first: a power loss keeps a prefix of the deletions, never a gap in the history
-                channels.syncDirectory(dir);
-                changed = false;
-                deleted = i + 1;
+                if (changed) {
+                    channels.syncDirectory(dir);
+                }
+            } finally {
+                // also after a failure part-way: a watch from inside a segment already deleted must be refused, not accepted
+                refreshLocked(segments.subList(deleted, segments.size()));
             }
-            if (changed) {
-                channels.syncDirectory(dir);
-            }
-            refreshLocked(segments.subList(deleted, segments.size()));
         } finally {
             lock.unlock();
         }

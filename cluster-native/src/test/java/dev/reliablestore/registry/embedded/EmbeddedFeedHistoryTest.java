@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -178,6 +179,37 @@ class EmbeddedFeedHistoryTest {
                 .isInstanceOf(FeedHistory.Unreadable.class).hasMessageContaining("checksum mismatch at offset 0");
         pin.release();
         fresh.release();
+    }
+
+    /** Removing old segments fails part-way (a directory fsync): the bound still says what is gone. */
+    @Test
+    void segmentsRemovedBeforeAFailureArePastTheReplayableBound() throws Exception {
+        EmbeddedRegistry r = open(dir);
+        for (int i = 0; i < 3; i++) {
+            commitSome(r, 5);
+            r.snapshotNow(clock.get()); // segments of sequences 1..5, 6..10, 11..15, then 16..
+        }
+        r.close();
+        opened.remove(r);
+        java.util.concurrent.atomic.AtomicInteger syncs = new java.util.concurrent.atomic.AtomicInteger();
+        ChannelFactory secondSyncFails = new ChannelFactory() {
+            @Override
+            public FileChannel open(Path file, java.nio.file.OpenOption... options) throws IOException {
+                return FileChannel.open(file, options);
+            }
+
+            @Override
+            public void syncDirectory(Path d) throws IOException {
+                if (syncs.incrementAndGet() == 2) {
+                    throw new IOException("Input/output error (injected directory fsync failure)");
+                }
+                ChannelFactory.super.syncDirectory(d);
+            }
+        };
+        FeedHistory history = FeedHistory.open(dir, secondSyncFails, Duration.ofHours(1), clock::get, 15, 0);
+        assertThatThrownBy(() -> history.removeObsolete(15, clock.get() + 2 * HOUR)).isInstanceOf(IOException.class);
+        assertThat(WriteAheadLog.segments(dir)).extracting(WriteAheadLog::firstSequence).as("1..5 and 6..10 deleted").containsExactly(11L, 16L);
+        assertThat(history.replayableAfter()).isEqualTo(10);
     }
 
     @Test
