@@ -127,23 +127,32 @@ class ZooKeeperFeedHistoryTest {
         }
     }
 
+    /** What a test does to the log while a replay is between its listing of the buckets and their stats. */
+    private interface LogChange {
+        void run() throws Exception;
+    }
+
+    private static void fiveBatchesThenOnceAfterTheBucketListing(ZooKeeperRegistry r, LogChange change) {
+        for (int i = 0; i < 5; i++) {
+            set(r, "k", i);
+        }
+        AtomicBoolean once = new AtomicBoolean();
+        r.history().afterBucketListing = () -> {
+            if (once.compareAndSet(false, true)) {
+                try {
+                    change.run();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        };
+    }
+
     @Test
     void aBucketCollectedWhileAReplayListsItEndsTheReplayWithAResyncNeverASilentGap() throws Exception {
         String chroot = ZkTestSupport.freshChroot("vanishing");
         try (ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
-            for (int i = 0; i < 5; i++) {
-                set(r, "k", i);
-            }
-            AtomicBoolean once = new AtomicBoolean();
-            r.history().afterBucketListing = () -> {
-                if (once.compareAndSet(false, true)) {
-                    try {
-                        r.collectLogGarbage(farFuture());
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                }
-            };
+            fiveBatchesThenOnceAfterTheBucketListing(r, () -> r.collectLogGarbage(farFuture()));
             FeedRecorder rec = new FeedRecorder();
             try (Watch w = r.watch(RegistryPath.root(), 0, rec)) {
                 await().atMost(WAIT).until(() -> !rec.resyncs.isEmpty());
@@ -165,25 +174,15 @@ class ZooKeeperFeedHistoryTest {
     void aBucketEmptiedButNotYetDeletedWhileAReplayListsItEndsTheReplayWithAResync() throws Exception {
         String chroot = ZkTestSupport.freshChroot("emptied");
         try (ZooKeeperRegistry r = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
-            for (int i = 0; i < 5; i++) {
-                set(r, "k", i);
-            }
-            AtomicBoolean once = new AtomicBoolean();
-            r.history().afterBucketListing = () -> {
-                if (once.compareAndSet(false, true)) {
-                    try {
-                        CuratorFramework c = r.curator();
-                        r.history().raiseHorizon(c.getZookeeperClient().getZooKeeper(), r.currentSequence());
-                        for (String bucket : c.getChildren().forPath(chroot + "/log")) {
-                            for (String entry : c.getChildren().forPath(chroot + "/log/" + bucket)) {
-                                c.delete().forPath(chroot + "/log/" + bucket + "/" + entry);
-                            }
-                        }
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
+            fiveBatchesThenOnceAfterTheBucketListing(r, () -> {
+                CuratorFramework c = r.curator();
+                r.history().raiseHorizon(c.getZookeeperClient().getZooKeeper(), r.currentSequence());
+                for (String bucket : c.getChildren().forPath(chroot + "/log")) {
+                    for (String entry : c.getChildren().forPath(chroot + "/log/" + bucket)) {
+                        c.delete().forPath(chroot + "/log/" + bucket + "/" + entry);
                     }
                 }
-            };
+            });
             FeedRecorder rec = new FeedRecorder();
             try (Watch w = r.watch(RegistryPath.root(), 0, rec)) {
                 await().atMost(WAIT).until(() -> !rec.resyncs.isEmpty());
