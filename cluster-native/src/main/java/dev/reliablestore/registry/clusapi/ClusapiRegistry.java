@@ -925,8 +925,9 @@ final class ClusapiRegistry implements ClusterRegistry {
             ClusterStatus s = call(this::statusNow);
             Duration rtt = Duration.ofNanos(System.nanoTime() - t0);
             boolean up = s.liveNodes() > 0;
-            return new HealthReport(up, "read commit sequence " + seq + " of " + uri() + "; " + s.liveNodes() + " of "
-                    + s.nodes().size() + " nodes up; primary " + s.primary().orElse("(none)"), rtt);
+            String nodes = s.liveNodes() + " of " + s.nodes().size() + " nodes up; primary " + s.primary().orElse("(none)");
+            // a failure's detail holds no sequence: the same failure must read the same on every check (reported once)
+            return new HealthReport(up, up ? "read commit sequence " + seq + " of " + uri() + "; " + nodes : uri() + ": " + nodes, rtt);
         } catch (RuntimeException e) {
             return new HealthReport(false, "probe of " + uri() + " failed: " + e.getMessage(), Duration.ofNanos(System.nanoTime() - t0));
         }

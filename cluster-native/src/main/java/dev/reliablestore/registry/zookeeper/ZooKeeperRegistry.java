@@ -1532,10 +1532,12 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         }
         Duration rtt = Duration.ofNanos(System.nanoTime() - t0);
         int live = membership.live().size();
-        String detail = "connection " + state + ", probe (sync + read) round trip " + rtt.toNanos() / 1000 + " us, " + live
-                + " live node(s) (minNodes " + options.minNodes() + "), primary " + membership.primary().orElse("none");
+        String nodes = live + " live node(s) (minNodes " + options.minNodes() + "), primary " + membership.primary().orElse("none");
         boolean healthy = live >= options.minNodes() && (state == ConnectionState.CONNECTED || state == ConnectionState.RECONNECTED);
-        return new HealthReport(healthy, healthy ? detail : detail + (live < options.minNodes() ? "; too few live nodes: writes are refused" : ""), rtt);
+        // a failure's detail holds no measurement: the same failure must read the same on every check (reported once)
+        return new HealthReport(healthy, healthy ? "connection " + state + ", probe (sync + read) round trip " + rtt.toNanos() / 1000
+                + " us, " + nodes : "connection " + state + ", " + nodes
+                + (live < options.minNodes() ? "; too few live nodes: writes are refused" : ""), rtt);
     }
 
     @Override
