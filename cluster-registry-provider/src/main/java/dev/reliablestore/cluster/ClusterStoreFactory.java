@@ -236,7 +236,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         this.backups = config.backupEnabled() ? ScheduledBackups.start(registry, layout.root(), nodeName,
                 config.backupPath().orElseThrow(), config.backupInterval(), config.backupRetention()) : null;
         long interval = config.healthCheckInterval().toNanos();
-        maintenance.scheduleWithFixedDelay(this::runHealthCheck, interval, interval, TimeUnit.NANOSECONDS);
+        maintenance.scheduleWithFixedDelay(this::healthCheckThatGoesOn, interval, interval, TimeUnit.NANOSECONDS);
         // last: it starts the shippers, which use all of the above
         SiteLinks links = null;
         if (site != null && !config.sites().isEmpty()) {
@@ -662,6 +662,15 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         }
     }
 
+    /** The periodic task: a scheduled task that throws is never run again, and the last health state would stay for good. */
+    private void healthCheckThatGoesOn() {
+        try {
+            runHealthCheck();
+        } catch (RuntimeException | Error e) {
+            LOG.error("a health check failed unexpectedly; the next one runs as planned", e);
+        }
+    }
+
     /** One health check; runs on the maintenance thread every healthCheckInterval. */
     void runHealthCheck() {
         if (closed) {
@@ -698,7 +707,8 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         Optional<String> hostReason;
         try {
             hostReason = config.hooks().unhealthyReason();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // an Error too (a class missing during a redeploy): the host's check is broken, which is a reason
             hostReason = Optional.of("the host's health check threw " + e);
         }
         try {

@@ -103,7 +103,8 @@ final class EventHub {
         }
         try {
             e.listener.onEvent(event);
-        } catch (RuntimeException failure) {
+        } catch (RuntimeException | Error failure) {
+            // an Error too: thrown on, it would keep the event from the listeners after this one, and a health failure for good
             LOG.warn("store event listener {} threw on {}; it stays registered", e.listener, event.getClass().getSimpleName(), failure);
         }
     }

@@ -62,4 +62,22 @@ class EventHubTest {
             hub.close();
         }
     }
+
+    /** A listener that throws an Error (an assertion, a class missing) does not keep the event from the ones after it. */
+    @Test
+    void aListenerThrowingAnErrorDoesNotKeepTheEventFromTheOthers() {
+        EventHub hub = new EventHub("test");
+        try {
+            hub.add(new Object(), event -> {
+                throw new AssertionError("listener bug (injected; expected in the log)");
+            });
+            List<StoreEvent> after = new CopyOnWriteArrayList<>();
+            hub.add(new Object(), after::add);
+            StoreEvent.HealthCheckFailed failed = new StoreEvent.HealthCheckFailed(Instant.now(), "disk failing (test)");
+            hub.publish(failed);
+            await().atMost(Duration.ofSeconds(10)).until(() -> after.contains(failed));
+        } finally {
+            hub.close();
+        }
+    }
 }

@@ -195,6 +195,7 @@ class StoreBehaviourTest {
     @SuppressWarnings("try") // the second factory only has to be open
     void healthChecksReportTheHostsReasonAsEventAndRegistryFault() {
         AtomicReference<String> problem = new AtomicReference<>();
+        AtomicReference<Error> hookFails = new AtomicReference<>();
         ClusterHooks hooks = new ClusterHooks() {
             @Override
             public Optional<String> nodeName() {
@@ -203,6 +204,10 @@ class StoreBehaviourTest {
 
             @Override
             public Optional<String> unhealthyReason() {
+                Error e = hookFails.getAndSet(null);
+                if (e != null) {
+                    throw e;
+                }
                 return Optional.ofNullable(problem.get());
             }
         };
@@ -233,6 +238,12 @@ class StoreBehaviourTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> registry.healthFaults().stream()
                     .noneMatch(h -> h.id().equals("reliablestore-sf-node-7")));
             assertThat(events.stream().filter(e -> e instanceof StoreEvent.HealthCheckFailed).count()).isEqualTo(1);
+            // a hook that throws an Error (a class missing during a redeploy) is a reason too, and the checks go on
+            hookFails.set(new AssertionError("host check bug (injected)"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> events.stream().filter(e -> e instanceof StoreEvent.HealthCheckFailed).count() == 2);
+            assertThat(events).filteredOn(e -> e instanceof StoreEvent.HealthCheckFailed).last()
+                    .extracting(e -> ((StoreEvent.HealthCheckFailed) e).reason()).asString().contains("AssertionError");
+            await().atMost(Duration.ofSeconds(10)).until(() -> events.stream().filter(e -> e instanceof StoreEvent.HealthRestored).count() == 2);
 
             // a fault an earlier process of this node left behind (it crashed): the next factory's first passing check removes it
             registry.addHealthFault(new dev.reliablestore.registry.HealthFault("reliablestore-sf-node-7", 1, 0, "left by a crashed process",
