@@ -377,7 +377,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
      * never answers older than it.
      */
     private LocalWrites.Read readAtSite(String what, LocalWrites.Reading reading) {
-        ReadBatchResult answer = gateway.read(what, ReadBatch.of(reading.reads()));
+        ReadBatchResult answer = gateway.read(what, ReadBatch.of(reading.reads()), this::countRetry, null);
         LocalWrites.Read read = sites.read(reading, answer);
         read.found().forEach((id, f) ->
                 records.learned(id, f.exists() ? new Current(f.version(), f.revision()) : Current.ABSENT, answer.sequence()));

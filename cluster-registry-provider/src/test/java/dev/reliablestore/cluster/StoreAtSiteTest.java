@@ -281,6 +281,32 @@ class StoreAtSiteTest {
      * condition while the record still stands. The branch is not "unknown" then (XAER_NOTA: taken as
      * committed, and the record later rolled back as an orphan): the commit reads again and lands.
      */
+    /** The state read a save at a site begins with counts its retries in the store's metrics, as a save elsewhere does. */
+    @Test
+    void retriedReadsAtASiteAreCounted() {
+        java.util.concurrent.atomic.AtomicInteger failReads = new java.util.concurrent.atomic.AtomicInteger();
+        ClusterRegistry flaky = (ClusterRegistry) java.lang.reflect.Proxy.newProxyInstance(ClusterRegistry.class.getClassLoader(),
+                new Class<?>[] {ClusterRegistry.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("read") && failReads.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                        throw new dev.reliablestore.registry.RegistryUnavailableException("no server answered (injected)", null);
+                    }
+                    try {
+                        return method.invoke(registry, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        try (ClusterStoreFactory f = ClusterStoreFactory.onRegistryAtSite(EmbeddedFixture.config(dir).enableEncryption(true)
+                .passphrases(List.of("a long passphrase".toCharArray())).retryDelay(Duration.ofMillis(1)).build(), flaky,
+                new ClusterStoreFactory.Site("paris", wall::get, Duration.ofSeconds(5)))) {
+            EntityStore<Customer> customers = f.store(Customer.class);
+            failReads.set(2);
+            customers.save("r1", Customer.of("Ada", 1));
+            assertThat(failReads).hasValue(0);
+            assertThat(customers.performanceMetrics().retries()).isEqualTo(2);
+        }
+    }
+
     @Test
     void aPreparedCommitThatLosesARaceWithARewriteReadsAgainAndLands() {
         store.save("c1", Customer.of("Ada", 1));
