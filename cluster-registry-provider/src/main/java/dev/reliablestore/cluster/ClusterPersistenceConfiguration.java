@@ -175,7 +175,7 @@ public final class ClusterPersistenceConfiguration {
                     + " its commit's own answer. On ZooKeeper and clusapi a batch is readable only once the quorum has committed it, so"
                     + " there both modes return at that point. Deletes and clears wait for durability in both modes.");
     static final Option<Duration> O_FAILOVER_TIMEOUT = Option.duration(FAILOVER_TIMEOUT, Duration.ofSeconds(30),
-            "Upper bound on the whole time an operation keeps retrying a retryable failure (registry unavailable, too few nodes). Passed"
+            "Upper bound on the time one registry call of an operation keeps retrying a retryable failure (registry unavailable, too few nodes); an operation that makes several (a save of an entity whose version is not known reads it, then commits) may take that long for each. Passed"
                     + " down to a backend that has the same option (ZooKeeper: bounds one registry call; clusapi: bounds an administrator's group move or drain; both take 100ms .. 1h) unless"
                     + " `registry.failoverTimeout` or the `clusterName` URI's query sets it.").withLimits("1ms .. 24h");
     static final Option<String> O_NODE_AFFINITY = Option.string(NODE_AFFINITY, "", "empty (= all nodes)", "comma-separated node names", v -> v,
@@ -216,7 +216,7 @@ public final class ClusterPersistenceConfiguration {
     static final Option<Duration> O_HEALTH_CHECK_INTERVAL = Option.duration(HEALTH_CHECK_INTERVAL, Duration.ofSeconds(10),
             "Between the end of one health check and the start of the next.").withLimits("50ms .. 24h");
     static final Option<Long> O_MAX_RETRIES = Option.integer(MAX_RETRIES, 3, "retries",
-            "Retries of a retryable failure (so at most `maxRetries + 1` attempts). Also bounds the merges of one `Merge` save.")
+            "Retries of a retryable failure, per registry call of an operation (so at most `maxRetries + 1` attempts of each). Also bounds the merges of one `Merge` save.")
             .withLimits("0 .. " + MAX_RETRIES_LIMIT);
     static final Option<Duration> O_RETRY_DELAY = Option.duration(RETRY_DELAY, Duration.ofSeconds(1),
             "First backoff; doubles each retry, ±10 % jitter, capped by what is left of `failoverTimeout`.")
