@@ -44,10 +44,14 @@ final class KeyStoreKeySource implements KeySource {
         } catch (GeneralSecurityException e) {
             throw new KeyManagementException("cannot read " + type + " key store " + file + ": " + e.getClass().getSimpleName(), e);
         }
+        // every 256-bit secret key reads (an earlier version took them all, and values may be sealed under any of them); the
+        // active one is the newest labelled AES unless named: an HMAC key of a shared key store is never chosen by age
         Map<String, SecretKey> keys = new LinkedHashMap<>();
-        Map<String, String> others = new LinkedHashMap<>();
+        Map<String, String> skipped = new LinkedHashMap<>();
         String newest = null;
         Date newestDate = null;
+        String newestAes = null;
+        Date newestAesDate = null;
         try {
             for (String alias : Collections.list(ks.aliases())) {
                 if (!ks.entryInstanceOf(alias, KeyStore.SecretKeyEntry.class)) {
@@ -55,49 +59,59 @@ final class KeyStoreKeySource implements KeySource {
                 }
                 KeyStore.SecretKeyEntry entry = (KeyStore.SecretKeyEntry) ks.getEntry(alias, new KeyStore.PasswordProtection(password));
                 SecretKey key = entry.getSecretKey();
-                String kind = aes256(key);
-                if (kind != null) {
-                    // a shared key store may hold other secrets (an HMAC key, a shorter AES key): never a data key
-                    others.put(alias, kind);
+                int bits = bits(key);
+                if (bits != 256) {
+                    skipped.put(alias, key.getAlgorithm() + ", " + (bits < 0 ? "not extractable" : bits + " bits"));
                     continue;
                 }
                 keys.put(alias, key);
                 Date created = ks.getCreationDate(alias);
-                if (newest == null || (created != null && newestDate != null && created.after(newestDate))
-                        || (created != null && created.equals(newestDate) && alias.compareTo(newest) > 0)) {
+                if (newer(alias, created, newest, newestDate)) {
                     newest = alias;
                     newestDate = created;
+                }
+                if (labelledAes(key) && newer(alias, created, newestAes, newestAesDate)) {
+                    newestAes = alias;
+                    newestAesDate = created;
                 }
             }
         } catch (GeneralSecurityException e) {
             throw new KeyManagementException("cannot read a key of key store " + file + ": " + e.getClass().getSimpleName(), e);
         }
-        if (activeAlias != null && others.containsKey(activeAlias)) {
-            throw new KeyManagementException("key store " + file + " entry \"" + activeAlias + "\" is not an AES-256 key ("
-                    + others.get(activeAlias) + ")");
+        if (activeAlias != null && skipped.containsKey(activeAlias)) {
+            throw new KeyManagementException("key store " + file + " entry \"" + activeAlias + "\" is not a 256-bit key ("
+                    + skipped.get(activeAlias) + ")");
         }
         if (keys.isEmpty()) {
-            throw new KeyManagementException("key store " + file + " holds no AES-256 secret key" + (others.isEmpty() ? "" : " (only "
-                    + others + ")") + "; add one with KeyStoreFiles.addNewKey");
+            throw new KeyManagementException("key store " + file + " holds no 256-bit secret key" + (skipped.isEmpty() ? "" : " (only "
+                    + skipped + ")") + "; add one with KeyStoreFiles.addNewKey");
         }
-        String active = activeAlias != null ? activeAlias : newest;
+        String active = activeAlias != null ? activeAlias : newestAes != null ? newestAes : newest;
         if (!keys.containsKey(active)) {
             throw new KeyManagementException("key store " + file + " has no secret key \"" + active + "\"; it has " + keys.keySet());
         }
         return KeyRing.of(keys, active);
     }
 
-    /** Null for an AES-256 key, else what it is (algorithm and size; never its bytes). */
-    private static String aes256(SecretKey key) {
+    private static boolean newer(String alias, Date created, String than, Date thanDate) {
+        return than == null || (created != null && thanDate != null && created.after(thanDate))
+                || (created != null && created.equals(thanDate) && alias.compareTo(than) > 0);
+    }
+
+    /** The key's size in bits, -1 when it is not extractable; its bytes are wiped here. */
+    private static int bits(SecretKey key) {
         byte[] encoded = key.getEncoded();
-        int bits = encoded == null ? -1 : encoded.length * 8;
-        if (encoded != null) {
-            java.util.Arrays.fill(encoded, (byte) 0);
+        if (encoded == null) {
+            return -1;
         }
-        String algorithm = key.getAlgorithm();
-        // PKCS#12 may name an AES key by its OID (2.16.840.1.101.3.4.1, and its modes below it)
-        boolean aes = "AES".equalsIgnoreCase(algorithm) || algorithm != null && algorithm.startsWith("2.16.840.1.101.3.4.1");
-        return aes && bits == 256 ? null : algorithm + ", " + (bits < 0 ? "not extractable" : bits + " bits");
+        java.util.Arrays.fill(encoded, (byte) 0);
+        return encoded.length * 8;
+    }
+
+    /** "AES", a transformation such as "AES_256/GCM/NoPadding" (PKCS#12 keeps a mode's), or an AES OID (2.16.840.1.101.3.4.1.*). */
+    private static boolean labelledAes(SecretKey key) {
+        String a = String.valueOf(key.getAlgorithm()).toUpperCase(java.util.Locale.ROOT);
+        return a.startsWith("AES") || a.startsWith("2.16.840.1.101.3.4.1");
     }
 
     @Override
