@@ -70,12 +70,15 @@ public final class JacksonEntityCodec implements EntityCodec {
     /** Deepest nesting, read and write. */
     public static final int MAX_NESTING_DEPTH = StreamReadConstraints.DEFAULT_MAX_DEPTH;
 
-    private static final JacksonEntityCodec DEFAULTS = new JacksonEntityCodec(defaultMapperBuilder().build());
+    private static final JacksonEntityCodec DEFAULTS = new JacksonEntityCodec(defaultMapperBuilder().build(), true);
 
     private final ObjectMapper mapper;
+    /** Whether the mapper is this class's configuration (exactness promised), not a caller's mapper used as it is. */
+    private final boolean exactByDefault;
 
-    private JacksonEntityCodec(ObjectMapper mapper) {
+    private JacksonEntityCodec(ObjectMapper mapper, boolean exactByDefault) {
         this.mapper = mapper;
+        this.exactByDefault = exactByDefault;
     }
 
     /** The default codec of every provider and the CLI. */
@@ -85,7 +88,7 @@ public final class JacksonEntityCodec implements EntityCodec {
 
     /** The default codec with more Jackson modules (Kotlin, Guava, custom serializers, ...). */
     public static JacksonEntityCodec withModules(Module... modules) {
-        return new JacksonEntityCodec(defaultMapperBuilder().addModules(modules).build());
+        return new JacksonEntityCodec(defaultMapperBuilder().addModules(modules).build(), true);
     }
 
     /**
@@ -93,7 +96,7 @@ public final class JacksonEntityCodec implements EntityCodec {
      * from {@link #defaultMapperBuilder()} to keep the defaults). The mapper must not be reconfigured afterwards.
      */
     public static JacksonEntityCodec of(ObjectMapper mapper) {
-        return new JacksonEntityCodec(Objects.requireNonNull(mapper, "mapper"));
+        return new JacksonEntityCodec(Objects.requireNonNull(mapper, "mapper"), false);
     }
 
     /** A builder holding the default configuration, to add to. */
@@ -179,7 +182,7 @@ public final class JacksonEntityCodec implements EntityCodec {
             return;
         }
         String where = path.isEmpty() ? "" : " (its property " + path.substring(1) + ", of type " + type.getRawClass().getName() + ")";
-        if (java.util.Calendar.class.isAssignableFrom(type.getRawClass()) && writtenByJacksonsCalendarSerializer(type)) {
+        if (exactByDefault && java.util.Calendar.class.isAssignableFrom(type.getRawClass()) && writtenByJacksonsCalendarSerializer(type)) {
             // read back in UTC, with other week rules: never equal to what was saved
             throw unusable(root, "would not read back equal" + where + ": Jackson stores a Calendar as its instant without its time"
                     + " zone, and reads it back in UTC; hold a ZonedDateTime (or OffsetDateTime, Instant) instead", null);

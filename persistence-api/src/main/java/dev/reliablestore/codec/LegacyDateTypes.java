@@ -1,13 +1,26 @@
 package dev.reliablestore.codec;
 
+import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.BeanProperty;
 import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.cfg.MapperConfig;
+import com.fasterxml.jackson.databind.deser.ContextualDeserializer;
+import com.fasterxml.jackson.databind.deser.std.DateDeserializers;
 import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
 import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.ContextualSerializer;
+import com.fasterxml.jackson.databind.ser.std.DateSerializer;
+import com.fasterxml.jackson.databind.ser.std.SqlDateSerializer;
 import com.fasterxml.jackson.databind.ser.std.StdScalarSerializer;
+import com.fasterxml.jackson.databind.util.StdDateFormat;
 
 import java.io.IOException;
 import java.sql.Timestamp;
@@ -20,7 +33,9 @@ import java.time.format.DateTimeFormatter;
  * {@code java.sql.Timestamp} and {@code java.sql.Date} read back equal: Jackson's own serializers write a
  * timestamp to the millisecond (its nanoseconds are lost) and read a date as midnight UTC (a JVM west of
  * UTC gets the day before). A timestamp is written as an ISO-8601 instant to the nanosecond, a date as
- * its {@code yyyy-MM-dd} (what Jackson wrote too); both read what Jackson wrote before.
+ * its {@code yyyy-MM-dd} (what Jackson wrote too); both read what Jackson wrote before. A property with a
+ * {@code @JsonFormat}, or a mapper with its own date format or dates as numbers, keeps Jackson's own
+ * handling: its format is what the stored data follows.
  */
 final class LegacyDateTypes {
 
@@ -29,47 +44,104 @@ final class LegacyDateTypes {
 
     static SimpleModule module() {
         SimpleModule m = new SimpleModule("reliablestore-sql-dates");
-        m.addSerializer(Timestamp.class, new StdScalarSerializer<>(Timestamp.class) {
-            @Override
-            public void serialize(Timestamp value, JsonGenerator g, SerializerProvider p) throws IOException {
-                g.writeString(DateTimeFormatter.ISO_INSTANT.format(value.toInstant()));
-            }
-        });
-        m.addDeserializer(Timestamp.class, new StdScalarDeserializer<>(Timestamp.class) {
-            @Override
-            public Timestamp deserialize(JsonParser p, DeserializationContext c) throws IOException {
-                if (p.hasToken(JsonToken.VALUE_NUMBER_INT)) {
-                    return new Timestamp(p.getLongValue()); // epoch milliseconds, as a mapper writing timestamps as numbers stores them
-                }
-                String text = p.getValueAsString();
-                try {
-                    // ISO-8601 with "Z" (this codec) or "+00:00" (Jackson's own format, milliseconds)
-                    return Timestamp.from(OffsetDateTime.parse(text, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant());
-                } catch (DateTimeException | NullPointerException e) {
-                    return (Timestamp) c.handleWeirdStringValue(Timestamp.class, text, "not an ISO-8601 instant");
-                }
-            }
-        });
-        m.addSerializer(java.sql.Date.class, new StdScalarSerializer<>(java.sql.Date.class) {
-            @Override
-            public void serialize(java.sql.Date value, JsonGenerator g, SerializerProvider p) throws IOException {
-                g.writeString(value.toLocalDate().toString());
-            }
-        });
-        m.addDeserializer(java.sql.Date.class, new StdScalarDeserializer<>(java.sql.Date.class) {
-            @Override
-            public java.sql.Date deserialize(JsonParser p, DeserializationContext c) throws IOException {
-                if (p.hasToken(JsonToken.VALUE_NUMBER_INT)) {
-                    return new java.sql.Date(p.getLongValue());
-                }
-                String text = p.getValueAsString();
-                try {
-                    return java.sql.Date.valueOf(LocalDate.parse(text));
-                } catch (DateTimeException | NullPointerException e) {
-                    return (java.sql.Date) c.handleWeirdStringValue(java.sql.Date.class, text, "not an ISO-8601 date (yyyy-MM-dd)");
-                }
-            }
-        });
+        m.addSerializer(Timestamp.class, new TimestampWriter());
+        m.addDeserializer(Timestamp.class, new TimestampReader());
+        m.addSerializer(java.sql.Date.class, new DateWriter());
+        m.addDeserializer(java.sql.Date.class, new DateReader());
         return m;
+    }
+
+    /** Whether the stored form is one the application chose: Jackson's own handling then reads and writes it. */
+    private static boolean chosenFormat(MapperConfig<?> config, JsonFormat.Value format) {
+        boolean formatted = format != null && (format.hasPattern() || format.hasShape() && format.getShape() != JsonFormat.Shape.ANY
+                || format.hasTimeZone() || format.hasLocale());
+        boolean numbers = config instanceof com.fasterxml.jackson.databind.SerializationConfig s
+                && s.isEnabled(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+        return formatted || numbers || !(config.getDateFormat() instanceof StdDateFormat);
+    }
+
+    private static final class TimestampWriter extends StdScalarSerializer<Timestamp> implements ContextualSerializer {
+        TimestampWriter() {
+            super(Timestamp.class);
+        }
+
+        @Override
+        public JsonSerializer<?> createContextual(SerializerProvider p, BeanProperty property) throws JsonMappingException {
+            return chosenFormat(p.getConfig(), findFormatOverrides(p, property, Timestamp.class))
+                    ? new DateSerializer().createContextual(p, property) : this;
+        }
+
+        @Override
+        public void serialize(Timestamp value, JsonGenerator g, SerializerProvider p) throws IOException {
+            g.writeString(DateTimeFormatter.ISO_INSTANT.format(value.toInstant()));
+        }
+    }
+
+    private static final class TimestampReader extends StdScalarDeserializer<Timestamp> implements ContextualDeserializer {
+        TimestampReader() {
+            super(Timestamp.class);
+        }
+
+        @Override
+        public JsonDeserializer<?> createContextual(DeserializationContext c, BeanProperty property) throws JsonMappingException {
+            return chosenFormat(c.getConfig(), findFormatOverrides(c, property, Timestamp.class))
+                    ? new DateDeserializers.TimestampDeserializer().createContextual(c, property) : this;
+        }
+
+        @Override
+        public Timestamp deserialize(JsonParser p, DeserializationContext c) throws IOException {
+            if (p.hasToken(JsonToken.VALUE_NUMBER_INT)) {
+                return new Timestamp(p.getLongValue()); // epoch milliseconds, as Jackson writes dates as numbers
+            }
+            String text = p.getValueAsString();
+            try {
+                // ISO-8601 with "Z" (this codec) or "+00:00" (Jackson's own format, milliseconds)
+                return Timestamp.from(OffsetDateTime.parse(text, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant());
+            } catch (DateTimeException | NullPointerException e) {
+                return (Timestamp) c.handleWeirdStringValue(Timestamp.class, text, "not an ISO-8601 instant");
+            }
+        }
+    }
+
+    private static final class DateWriter extends StdScalarSerializer<java.sql.Date> implements ContextualSerializer {
+        DateWriter() {
+            super(java.sql.Date.class);
+        }
+
+        @Override
+        public JsonSerializer<?> createContextual(SerializerProvider p, BeanProperty property) throws JsonMappingException {
+            return chosenFormat(p.getConfig(), findFormatOverrides(p, property, java.sql.Date.class))
+                    ? new SqlDateSerializer().createContextual(p, property) : this;
+        }
+
+        @Override
+        public void serialize(java.sql.Date value, JsonGenerator g, SerializerProvider p) throws IOException {
+            g.writeString(value.toLocalDate().toString());
+        }
+    }
+
+    private static final class DateReader extends StdScalarDeserializer<java.sql.Date> implements ContextualDeserializer {
+        DateReader() {
+            super(java.sql.Date.class);
+        }
+
+        @Override
+        public JsonDeserializer<?> createContextual(DeserializationContext c, BeanProperty property) throws JsonMappingException {
+            return chosenFormat(c.getConfig(), findFormatOverrides(c, property, java.sql.Date.class))
+                    ? new DateDeserializers.SqlDateDeserializer().createContextual(c, property) : this;
+        }
+
+        @Override
+        public java.sql.Date deserialize(JsonParser p, DeserializationContext c) throws IOException {
+            if (p.hasToken(JsonToken.VALUE_NUMBER_INT)) {
+                return new java.sql.Date(p.getLongValue());
+            }
+            String text = p.getValueAsString();
+            try {
+                return java.sql.Date.valueOf(LocalDate.parse(text));
+            } catch (DateTimeException | NullPointerException e) {
+                return (java.sql.Date) c.handleWeirdStringValue(java.sql.Date.class, text, "not an ISO-8601 date (yyyy-MM-dd)");
+            }
+        }
     }
 }
