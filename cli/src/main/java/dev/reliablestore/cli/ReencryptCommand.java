@@ -55,6 +55,35 @@ final class ReencryptCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
+    /**
+     * Values under older keys, then, when asked, values in clear: a value of the first kind that cannot be
+     * re-sealed must not keep the second from being done on every run.
+     */
+    private long rewrite(ClusterPersistenceStore<JsonNode> s, long inClear) {
+        long rewritten = 0;
+        RuntimeException failed = null;
+        try {
+            rewritten += s.reencrypt();
+        } catch (RuntimeException e) {
+            failed = e;
+        }
+        if (encryptValuesInClear && inClear > 0) {
+            try {
+                rewritten += s.encryptValuesInClear();
+            } catch (RuntimeException e) {
+                if (failed == null) {
+                    failed = e;
+                } else {
+                    failed.addSuppressed(e);
+                }
+            }
+        }
+        if (failed != null) {
+            throw failed;
+        }
+        return rewritten;
+    }
+
     @SuppressWarnings("try") // the progress watch is held open while the rewrite runs, never used by name
     @Override
     public Integer call() {
@@ -114,7 +143,7 @@ final class ReencryptCommand implements Callable<Integer> {
                             // progress only: the rewrite itself does not depend on the feed
                         }
                     })) {
-                        rewritten = todo == 0 ? 0 : s.reencrypt() + (encryptValuesInClear && inClear > 0 ? s.encryptValuesInClear() : 0);
+                        rewritten = todo == 0 ? 0 : rewrite(s, inClear);
                     }
                     progress.update(Math.min(todo, Math.max(seen.size(), rewritten)));
                     progress.finish();

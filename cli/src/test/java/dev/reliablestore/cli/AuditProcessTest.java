@@ -114,6 +114,9 @@ class AuditProcessTest {
         String earlierHead = cutIntact.out().strip().substring(cutIntact.out().strip().lastIndexOf(' ') + 1);
         CliProcess.Result grown = cli.run("audit", "verify", "--file", log.toString(), "--expect-head", earlierHead);
         assertThat(grown.exitCode()).as(grown.toString()).isZero();
+        // the head printed while the log was empty is the chain's start: still in it
+        CliProcess.Result fromEmpty = cli.run("audit", "verify", "--file", log.toString(), "--expect-head", "0".repeat(64));
+        assertThat(fromEmpty.exitCode()).as(fromEmpty.toString()).isZero();
         CliProcess.Result cutWithHead = cli.run("audit", "verify", "--file", cut.toString(), "--expect-head", head, "--json");
         assertThat(cutWithHead.exitCode()).isEqualTo(ExitCodes.CHECK_FAILED);
         assertThat(Json.MAPPER.readTree(cutWithHead.out()).get("intact").asBoolean()).isFalse();

@@ -113,4 +113,33 @@ class BigValuesTest {
                     .containsValue(2L);
         }
     }
+
+    /**
+     * A value under an older key that cannot be rewritten (its key was not given) fails the type, but the values in
+     * clear are encrypted all the same: otherwise every run would stop before them.
+     */
+    @Test
+    void valuesInClearAreEncryptedEvenWhenAnOlderKeysValueCannotBeRewritten() throws Exception {
+        String[] root = {"--store", "embedded:" + dir.resolve("mixed"), "--resource-group", "RG", "--key-path", "Blobs"};
+        String oldKey = Files.writeString(dir.resolve("old.txt"), "old passphrase").toString();
+        String newKey = Files.writeString(dir.resolve("new.txt"), "new passphrase").toString();
+        assertThat(CliProcess.inProcess(cat(new String[] {"put", "--type", "Blob", "--id", "clear", "{\"text\":\"c\"}"}, root))
+                .exitCode()).isZero();
+        assertThat(CliProcess.inProcess(cat(new String[] {"put", "--type", "Blob", "--id", "sealed", "{\"text\":\"s\"}",
+                "--passphrase-file", oldKey}, root)).exitCode()).isZero();
+        CliProcess.Result re = CliProcess.inProcess(cat(new String[] {"reencrypt", "--passphrase-file", newKey, "--encrypt-values-in-clear"},
+                root));
+        assertThat(re.exitCode()).as(re.toString()).isEqualTo(ExitCodes.FAILED);
+        try (StoreFactory f = store("mixed", "text:new passphrase", null)) {
+            dev.reliablestore.cluster.ClusterPersistenceStore<?> s = f.store(Blob.class).unwrap(dev.reliablestore.cluster.ClusterPersistenceStore.class);
+            assertThat(s.keyUsage()).as("the value in clear encrypted, the other still under the old key").doesNotContainKey("")
+                    .hasSize(2).containsValues(1L, 1L);
+        }
+    }
+
+    private static String[] cat(String[] command, String[] more) {
+        String[] all = java.util.Arrays.copyOf(command, command.length + more.length);
+        System.arraycopy(more, 0, all, command.length, more.length);
+        return all;
+    }
 }
