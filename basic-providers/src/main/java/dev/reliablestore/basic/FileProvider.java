@@ -42,6 +42,10 @@ public final class FileProvider implements PersistenceProvider {
     public static final long MAX_MAX_ENTITY_BYTES = 1L << 30;
 
     static final Option<String> DIRECTORY_OPTION = Option.string(DIRECTORY, null, "— (required)", "path", dir -> {
+        if (dir.isBlank()) {
+            // Path.of("") is the working directory: a blank setting (an unset variable) would store the data wherever the process started
+            throw new IllegalArgumentException("is blank; give the directory that holds the data");
+        }
         try {
             Path.of(dir);
         } catch (InvalidPathException e) {

@@ -172,6 +172,11 @@ final class FileStore<T> extends AbstractEntityStore<T> {
                 if (doc == null) {
                     continue; // deleted since the listing
                 }
+                if (!file(doc.id()).getFileName().equals(file.getFileName())) {
+                    // a copy under another name (a file restored or copied by hand) would be listed twice
+                    throw new DataIntegrityException("file " + file + " should hold the entity its name says but holds id \""
+                            + doc.id() + "\", whose file is " + file(doc.id()).getFileName());
+                }
                 Versioned<T> v = decode(doc);
                 if (filter == null || filter.test(v.value())) {
                     all.add(v);

@@ -32,6 +32,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -271,7 +272,14 @@ final class FileStoreFactory implements StoreFactory {
                 Files.deleteIfExists(journal); // a journal never committed: its batch did not happen
             }
         }
+        boolean rootChanged = false;
         for (Path dir : sortedChildren(root)) {
+            if (dir.getFileName().toString().startsWith(TEMP_PREFIX) && Files.isRegularFile(dir, LinkOption.NOFOLLOW_LINKS)) {
+                // the format marker's temporary file, left by a crash while it was written: its next write would meet it
+                Files.deleteIfExists(dir);
+                rootChanged = true;
+                continue;
+            }
             if (dir.getFileName().toString().startsWith(".") || !Files.isDirectory(dir)) {
                 continue;
             }
@@ -286,6 +294,9 @@ final class FileStoreFactory implements StoreFactory {
             if (removed) {
                 DurableFiles.syncDirectory(dir);
             }
+        }
+        if (rootChanged) {
+            DurableFiles.syncDirectory(root);
         }
     }
 

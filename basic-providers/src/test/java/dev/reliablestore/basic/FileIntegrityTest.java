@@ -48,6 +48,17 @@ class FileIntegrityTest {
         }
     }
 
+    /** A kill -9 while the format marker of a new directory was written leaves its temporary file: the next open goes on. */
+    @Test
+    void aCrashWhileTheFormatMarkerWasWrittenDoesNotFailTheNextOpen() throws IOException {
+        Files.write(dir.resolve(FileStoreFactory.TEMP_PREFIX + "format"), new byte[] {'{'});
+        try (StoreFactory f = open(false)) {
+            f.store("notes", Note.class).save("n", new Note("hello"));
+        }
+        assertThat(dir.resolve(FileStoreFactory.FORMAT_MARKER)).exists();
+        assertThat(dir.resolve(FileStoreFactory.TEMP_PREFIX + "format")).doesNotExist();
+    }
+
     @Test
     void aNewDirectoryRequiresChecksumsFromTheStart() throws IOException {
         try (StoreFactory f = open(false)) {

@@ -49,6 +49,10 @@ class FileProviderTest {
                 .isInstanceOf(ConfigurationException.class).hasMessageContaining("option maxEntitySize of the file provider: 0 is out of range 1 .. 1GiB");
         assertThatThrownBy(() -> Persistence.openFactory("file", Map.of("directory", dir.toString(), "maxEntitySize", "lots")))
                 .isInstanceOf(ConfigurationException.class).hasMessageContaining("\"lots\"");
+        for (String blank : new String[] {"", "  "}) { // not the working directory, wherever the process started
+            assertThatThrownBy(() -> Persistence.openFactory("file", Map.of("directory", blank))).isInstanceOf(ConfigurationException.class)
+                    .hasMessageContaining("directory").hasMessageContaining("blank");
+        }
         assertThatThrownBy(() -> Persistence.openFactory("memory", Map.of("memory.size", "1")))
                 .isInstanceOf(ConfigurationException.class).hasMessageContaining("memory.size");
     }
@@ -175,6 +179,11 @@ class FileProviderTest {
             Files.writeString(file, doc("b", 1, "moved"));
             assertThatThrownBy(() -> f.store(Thing.class).get("a")).isInstanceOf(DataIntegrityException.class)
                     .hasMessageContaining("\"b\"");
+            // listed, the misplaced copy is reported too, not returned as a second "b"
+            f.store(Thing.class).save("b", new Thing("y"));
+            assertThatThrownBy(() -> f.store(Thing.class).getAll()).isInstanceOf(DataIntegrityException.class)
+                    .hasMessageContaining(file.toString()).hasMessageContaining("\"b\"");
+            f.store(Thing.class).delete("b");
         }
         assertThat(Files.readString(file)).isEqualTo(doc("b", 1, "moved"));
     }
