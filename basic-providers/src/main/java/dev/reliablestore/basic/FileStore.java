@@ -204,7 +204,7 @@ final class FileStore<T> extends AbstractEntityStore<T> {
         out.write(",\"id\":".getBytes(StandardCharsets.US_ASCII));
         out.write(FileStoreFactory.FRAME.writeValueAsBytes(id));
         out.write((",\"version\":" + version).getBytes(StandardCharsets.US_ASCII));
-        if (jsonCodec) {
+        if (jsonCodec && FileStoreFactory.isStandardJson(entityJson)) {
             out.write(",\"entity\":".getBytes(StandardCharsets.US_ASCII));
             out.write(entityJson);
         } else {

@@ -112,6 +112,23 @@ final class FileStoreFactory implements StoreFactory {
                     .build())
             .build()).build();
 
+    /**
+     * Whether {@code bytes} are one value of standard JSON, which the document frame can hold as it is. A JSON
+     * codec over a mapper of the user's own may write more (NaN as a bare token, YAML, Smile): embedded, the
+     * document would no longer parse, so such an entity is stored as {@code entityBase64} instead.
+     */
+    static boolean isStandardJson(byte[] bytes) {
+        try (com.fasterxml.jackson.core.JsonParser p = FRAME.createParser(bytes)) {
+            if (p.nextToken() == null) {
+                return false;
+            }
+            p.skipChildren();
+            return p.nextToken() == null;
+        } catch (IOException notJson) {
+            return false;
+        }
+    }
+
     private final EntityCodec codec;
     private final long maxEntityBytes;
     private final FileChannel lockChannel;

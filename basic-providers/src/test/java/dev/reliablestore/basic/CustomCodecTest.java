@@ -42,6 +42,30 @@ class CustomCodecTest {
         assertThat(Files.readString(dir.resolve("orders/o-1.json"))).contains("\"total\":\"EUR:1234\"");
     }
 
+    /** A value holding NaN. */
+    public record Reading(double value) {
+    }
+
+    /**
+     * A Jackson codec over a mapper of the user's own may write what standard JSON cannot hold (NaN as a bare
+     * token): embedded in the document, the entity could never be read, updated or deleted again.
+     */
+    @Test
+    void anEntityAJacksonMapperWritesAsNonStandardJsonIsStoredAsBase64() throws IOException {
+        EntityCodec nanAsNumber = JacksonEntityCodec.of(com.fasterxml.jackson.databind.json.JsonMapper.builder()
+                .disable(com.fasterxml.jackson.core.json.JsonWriteFeature.WRITE_NAN_AS_STRINGS)
+                .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build());
+        try (StoreFactory file = Persistence.openFactory("file", Map.of(FileProvider.DIRECTORY, dir.toString()), nanAsNumber)) {
+            EntityStore<Reading> readings = file.store("readings", Reading.class);
+            readings.save("r", new Reading(Double.NaN));
+            readings.save("s", new Reading(1.5));
+            assertThat(readings.get("r").orElseThrow().value().value()).isNaN();
+            assertThat(readings.save("r", new Reading(2.5))).isEqualTo(2);
+            assertThat(readings.delete("r")).isTrue();
+        }
+        assertThat(Files.readString(dir.resolve("readings/s.json"))).as("standard JSON stays embedded").contains("\"entity\":{\"value\":1.5}");
+    }
+
     @Test
     void aCodecThatIsNotJsonIsStoredAsBase64InTheFileDocument() throws IOException {
         try (StoreFactory file = Persistence.openFactory("file", Map.of(FileProvider.DIRECTORY, dir.toString()), new PlainText())) {
