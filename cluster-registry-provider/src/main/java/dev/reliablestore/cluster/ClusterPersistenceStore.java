@@ -37,7 +37,8 @@ public interface ClusterPersistenceStore<T> extends EntityStore<T>, ObservableSt
      * values were written. While encryption is on, a value in clear fails to read; it cannot be told
      * from a value planted in clear by someone who can write the registry but holds no key, and this
      * call makes every such value authentic. So make it once, right after switching encryption on, or
-     * after checking the values {@link #keyUsage()} counts under {@code ""}.
+     * after checking the values {@link #keyUsage()} counts under {@code ""}. The type's zstd dictionaries stored in
+     * clear (read for the values that use them, never used for new ones while in clear) are sealed too.
      *
      * @return how many values (and tombstones) were encrypted
      * @throws IllegalStateException when encryption is not enabled

@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -65,6 +66,12 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
     private final class TypeDictionaries {
         final String type;
         final Map<Integer, CompressionDictionary> byId = new ConcurrentHashMap<>();
+        /**
+         * Ids stored in clear in a store that seals: read for the values that use them, never made current. Someone
+         * who can write the registry but holds no key could have planted one, and new values compressed with a
+         * dictionary of their choosing would tell them by their sizes what the values hold.
+         */
+        final Set<Integer> inClear = ConcurrentHashMap.newKeySet();
         volatile CompressionDictionary current;
         /** Highest id stored, readable or not: a new dictionary never reuses an id. */
         volatile int maxStoredId;
@@ -124,16 +131,20 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
             CompressionDictionary known = t.byId.get(id);
             if (known == null) {
                 try {
-                    t.byId.putIfAbsent(id, load(t.type, id, e.getValue()));
+                    CompressionDictionary d = load(t.type, id, e.getValue());
+                    if (storedInClear(e.getValue().value())) {
+                        t.inClear.add(id);
+                    }
+                    t.byId.putIfAbsent(id, d);
                 } catch (DataIntegrityException unreadable) {
                     LOG.warn("zstd dictionary {} of {} is skipped: {}", id, t.type, unreadable.getMessage());
                 }
-            } else if (resealOnLoad && notUnderActiveKey(t.type, e.getValue().value())) {
+            } else if (resealOnLoad && !storedInClear(e.getValue().value()) && notUnderActiveKey(t.type, e.getValue().value())) {
                 // loaded before, and its reseal then failed (or another node wrote it under an older key): try again now
                 reseal(t.type, id, e.getValue().revision(), known.bytes());
             }
         }
-        t.byId.keySet().stream().max(Integer::compare).ifPresent(max -> {
+        t.byId.keySet().stream().filter(id -> !t.inClear.contains(id)).max(Integer::compare).ifPresent(max -> {
             CompressionDictionary c = t.current;
             if (c == null || c.id() < max) {
                 t.current = t.byId.get(max);
@@ -160,7 +171,7 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
             reseal = !s.keys().activeKeyId().equals(EnvelopeCodec.header(raw, type).keyId());
         } else {
             bytes = raw;
-            reseal = s != null; // stored in clear by a version that did not seal dictionaries
+            reseal = false; // in clear in a store that seals: only encryptValuesInClear() makes it authentic (see inClear)
         }
         CompressionDictionary d;
         try {
@@ -172,6 +183,39 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
             reseal(type, id, stored.revision(), bytes);
         }
         return d;
+    }
+
+    /** Whether a stored dictionary is in clear in a store that seals. */
+    private boolean storedInClear(RegistryValue value) {
+        byte[] raw = value.unsafeData();
+        return sealer != null && value.type() == ValueType.BINARY && (raw.length == 0 || raw[0] != EnvelopeCodec.MAGIC);
+    }
+
+    /**
+     * Seals under the active key the type's dictionaries stored in clear, as {@code encryptValuesInClear()} does the
+     * values: they are then used for new values again. Returns how many were sealed.
+     */
+    int sealInClear(String type) {
+        TypeDictionaries t = types.computeIfAbsent(type, TypeDictionaries::new);
+        reload(t);
+        Map<String, VersionedValue> stored = gateway.values("listing of the zstd dictionaries of " + type, layout.dictionaries(type))
+                .orElse(Map.of());
+        int sealed = 0;
+        for (Map.Entry<String, VersionedValue> e : stored.entrySet()) {
+            int id;
+            try {
+                id = Integer.parseInt(e.getKey());
+            } catch (NumberFormatException foreign) {
+                continue;
+            }
+            CompressionDictionary d = t.byId.get(id);
+            if (d != null && storedInClear(e.getValue().value()) && reseal(type, id, e.getValue().revision(), d.bytes())) {
+                t.inClear.remove(id);
+                sealed++;
+            }
+        }
+        reload(t);
+        return sealed;
     }
 
     /** Whether a stored dictionary is in clear or sealed under another key than the active one, in a store that seals. */
@@ -202,18 +246,21 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
         return s == null ? bytes : s.encode(sealedType(type), Integer.toString(id), SEALED_VERSION, bytes).envelope();
     }
 
-    private void reseal(String type, int id, long revision, byte[] bytes) {
+    /** Whether it is sealed now (by this call, or by another node that won the race). */
+    private boolean reseal(String type, int id, long revision, byte[] bytes) {
         RegistryPath key = layout.dictionaries(type);
         try {
             gateway.commit(RegistryGateway.Commit.durable("resealing of zstd dictionary " + id + " of " + type, WriteBatch.builder()
                     .requireRevision(key, Integer.toString(id), revision)
                     .setValue(key, Integer.toString(id), RegistryValue.binary(storedForm(type, id, bytes))).build()).ungated());
             LOG.info("zstd dictionary {} of {} resealed under the active key", id, type);
+            return true;
         } catch (ConditionFailedException raced) {
-            // another node resealed it first
+            return false; // changed meanwhile (another node resealed it): the next listing tells
         } catch (PersistenceException e) {
             LOG.warn("zstd dictionary {} of {} could not be resealed under the active key ({}); retried when a store of {} opens",
                     id, type, e.getClass().getSimpleName(), type);
+            return false;
         }
     }
 

@@ -57,6 +57,9 @@ final class KeyRotation {
         }
         String type = records.typeName();
         String active = envelopes.keys().activeKeyId();
+        if (inClear) {
+            factory.dictionaries().sealInClear(type); // the same decision for the type's dictionaries stored in clear
+        }
         long count = 0;
         EntityTooLargeException unsealable = null;
         for (Map.Entry<String, Stored> stored : records.all().entities().entrySet()) {

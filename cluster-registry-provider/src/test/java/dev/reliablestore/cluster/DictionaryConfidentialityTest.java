@@ -144,7 +144,7 @@ class DictionaryConfidentialityTest {
     }
 
     @Test
-    void aDictionaryStoredInClearIsSealedWhenEncryptionIsSwitchedOn() {
+    void aDictionaryStoredInClearIsSealedOnlyWithTheValuesInClear() {
         try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
             try (StoreFactory f = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).replicationMode(ReplicationMode.ASYNCHRONOUS)
                     .build(), registry)) {
@@ -155,10 +155,20 @@ class DictionaryConfidentialityTest {
                     .passphrases(List.of("a long passphrase".toCharArray())).build(), registry)) {
                 @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
                 ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+                // in clear, it may have been planted by someone without the key: read for old values, not used for new ones
+                assertThat(dictionary(registry)).asString(StandardCharsets.ISO_8859_1).contains(SECRET);
+                s.save("new", customer(6));
+                assertThat(EnvelopeCodec.header(registry.getValue(EncryptionTest.CUSTOMERS, "new").orElseThrow().value().data(), "new")
+                        .dictionaryId()).as("compressed without the dictionary in clear").isNotEqualTo(1);
+                assertThat(s.keyUsage()).containsKey("");
+                // the explicit decision seals it with the values in clear, and it is used again
+                assertThat(s.encryptValuesInClear()).isPositive();
                 assertThat(dictionary(registry)[0]).isEqualTo(EnvelopeCodec.MAGIC);
                 assertThat(dictionary(registry)).asString(StandardCharsets.ISO_8859_1).doesNotContain(SECRET);
-                assertThat(s.encryptValuesInClear()).isPositive();
                 assertThat(s.get("after").orElseThrow().value().notes()).contains(SECRET + " 5");
+                s.save("newer", customer(7));
+                assertThat(EnvelopeCodec.header(registry.getValue(EncryptionTest.CUSTOMERS, "newer").orElseThrow().value().data(), "newer")
+                        .dictionaryId()).isEqualTo(1);
             }
         }
     }
