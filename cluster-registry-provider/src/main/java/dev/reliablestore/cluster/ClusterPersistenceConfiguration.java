@@ -203,8 +203,8 @@ public final class ClusterPersistenceConfiguration {
             "the key store's format.");
     static final Option<String> O_KEY_STORE_PASSWORD = Option.secret(KEY_STORE_PASSWORD, "secret", v -> v,
             "Required with `KeyStore`. Never printed.");
-    static final Option<String> O_KEY_STORE_ACTIVE_ALIAS = Option.string(KEY_STORE_ACTIVE_ALIAS, null, "newest entry", "key alias", v -> v,
-            "The key id for new writes; default: the entry with the latest creation date.");
+    static final Option<String> O_KEY_STORE_ACTIVE_ALIAS = Option.string(KEY_STORE_ACTIVE_ALIAS, null, "newest AES entry", "key alias", v -> v,
+            "The key id for new writes; default: the AES entry with the latest creation date (a file holding other keys only needs it).");
     static final Option<String> O_PASSPHRASE = Option.secret(PASSPHRASE, "secret", v -> v, "`Passphrase` only: the current passphrase (non-empty).");
     static final Option<String> O_PREVIOUS_PASSPHRASES = Option.string(PREVIOUS_PASSPHRASES, "", "empty", "comma-separated secrets", v -> v,
             "Older passphrases still needed to read values written before a rotation; each a secret reference.");

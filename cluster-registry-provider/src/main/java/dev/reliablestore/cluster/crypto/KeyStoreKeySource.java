@@ -48,8 +48,6 @@ final class KeyStoreKeySource implements KeySource {
         // active one is the newest labelled AES unless named: an HMAC key of a shared key store is never chosen by age
         Map<String, SecretKey> keys = new LinkedHashMap<>();
         Map<String, String> skipped = new LinkedHashMap<>();
-        String newest = null;
-        Date newestDate = null;
         String newestAes = null;
         Date newestAesDate = null;
         try {
@@ -57,7 +55,13 @@ final class KeyStoreKeySource implements KeySource {
                 if (!ks.entryInstanceOf(alias, KeyStore.SecretKeyEntry.class)) {
                     continue;
                 }
-                KeyStore.SecretKeyEntry entry = (KeyStore.SecretKeyEntry) ks.getEntry(alias, new KeyStore.PasswordProtection(password));
+                KeyStore.SecretKeyEntry entry;
+                try {
+                    entry = (KeyStore.SecretKeyEntry) ks.getEntry(alias, new KeyStore.PasswordProtection(password));
+                } catch (GeneralSecurityException e) {
+                    throw new KeyManagementException("cannot read key \"" + alias + "\" of key store " + file + ": "
+                            + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")"), e);
+                }
                 SecretKey key = entry.getSecretKey();
                 int bits = bits(key);
                 if (bits != 256) {
@@ -66,10 +70,6 @@ final class KeyStoreKeySource implements KeySource {
                 }
                 keys.put(alias, key);
                 Date created = ks.getCreationDate(alias);
-                if (newer(alias, created, newest, newestDate)) {
-                    newest = alias;
-                    newestDate = created;
-                }
                 if (labelledAes(key) && newer(alias, created, newestAes, newestAesDate)) {
                     newestAes = alias;
                     newestAesDate = created;
@@ -86,7 +86,12 @@ final class KeyStoreKeySource implements KeySource {
             throw new KeyManagementException("key store " + file + " holds no 256-bit secret key" + (skipped.isEmpty() ? "" : " (only "
                     + skipped + ")") + "; add one with KeyStoreFiles.addNewKey");
         }
-        String active = activeAlias != null ? activeAlias : newestAes != null ? newestAes : newest;
+        if (activeAlias == null && newestAes == null) {
+            // only other algorithms' keys (another application's HMAC key): none is taken as the data key by its age
+            throw new KeyManagementException("key store " + file + " holds no AES key, only " + keys.keySet() + "; add one with"
+                    + " KeyStoreFiles.addNewKey, or name the key to encrypt with in keyStoreActiveAlias");
+        }
+        String active = activeAlias != null ? activeAlias : newestAes;
         if (!keys.containsKey(active)) {
             throw new KeyManagementException("key store " + file + " has no secret key \"" + active + "\"; it has " + keys.keySet());
         }

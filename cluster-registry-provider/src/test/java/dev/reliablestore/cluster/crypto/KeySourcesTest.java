@@ -86,6 +86,30 @@ class KeySourcesTest {
             assertThatThrownBy(() -> KeySources.keyStore(file, type, pw, "short").load(SALT)).isInstanceOf(KeyManagementException.class)
                     .hasMessageContaining("\"short\"").hasMessageContaining("not a 256-bit key");
         }
+        // only another application's key: none is made the data key by its age; named, it is used
+        Path foreign = dir.resolve("foreign-PKCS12");
+        char[] pw = "store-pw".toCharArray();
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        ks.load(null, pw);
+        javax.crypto.KeyGenerator mac = javax.crypto.KeyGenerator.getInstance("HmacSHA256");
+        mac.init(256);
+        ks.setEntry("app-mac", new java.security.KeyStore.SecretKeyEntry(mac.generateKey()), new java.security.KeyStore.PasswordProtection(pw));
+        try (java.io.OutputStream out = Files.newOutputStream(foreign)) {
+            ks.store(out, pw);
+        }
+        assertThatThrownBy(() -> KeySources.keyStore(foreign, "PKCS12", pw, null).load(SALT)).isInstanceOf(KeyManagementException.class)
+                .hasMessageContaining("holds no AES key").hasMessageContaining("keyStoreActiveAlias");
+        assertThat(KeySources.keyStore(foreign, "PKCS12", pw, "app-mac").load(SALT).activeKeyId()).isEqualTo("app-mac");
+        // an entry that cannot be read back is named
+        Path bcfks = dir.resolve("hmac-BCFKS");
+        KeyStoreFiles.addNewKey(bcfks, "BCFKS", pw, "k1");
+        java.security.KeyStore b = KeyStoreFiles.load(bcfks, "BCFKS", pw);
+        b.setEntry("app-mac", new java.security.KeyStore.SecretKeyEntry(mac.generateKey()), new java.security.KeyStore.PasswordProtection(pw));
+        try (java.io.OutputStream out = Files.newOutputStream(bcfks)) {
+            b.store(out, pw);
+        }
+        assertThatThrownBy(() -> KeySources.keyStore(bcfks, "BCFKS", pw, null).load(SALT)).isInstanceOf(KeyManagementException.class)
+                .hasMessageContaining("\"app-mac\"");
     }
 
     @Test
