@@ -70,15 +70,12 @@ public final class JacksonEntityCodec implements EntityCodec {
     /** Deepest nesting, read and write. */
     public static final int MAX_NESTING_DEPTH = StreamReadConstraints.DEFAULT_MAX_DEPTH;
 
-    private static final JacksonEntityCodec DEFAULTS = new JacksonEntityCodec(defaultMapperBuilder().build(), true);
+    private static final JacksonEntityCodec DEFAULTS = new JacksonEntityCodec(defaultMapperBuilder().build());
 
     private final ObjectMapper mapper;
-    /** Whether the mapper is this class's configuration (exactness promised), not a caller's mapper used as it is. */
-    private final boolean exactByDefault;
 
-    private JacksonEntityCodec(ObjectMapper mapper, boolean exactByDefault) {
+    private JacksonEntityCodec(ObjectMapper mapper) {
         this.mapper = mapper;
-        this.exactByDefault = exactByDefault;
     }
 
     /** The default codec of every provider and the CLI. */
@@ -88,7 +85,7 @@ public final class JacksonEntityCodec implements EntityCodec {
 
     /** The default codec with more Jackson modules (Kotlin, Guava, custom serializers, ...). */
     public static JacksonEntityCodec withModules(Module... modules) {
-        return new JacksonEntityCodec(defaultMapperBuilder().addModules(modules).build(), true);
+        return new JacksonEntityCodec(defaultMapperBuilder().addModules(modules).build());
     }
 
     /**
@@ -96,7 +93,7 @@ public final class JacksonEntityCodec implements EntityCodec {
      * from {@link #defaultMapperBuilder()} to keep the defaults). The mapper must not be reconfigured afterwards.
      */
     public static JacksonEntityCodec of(ObjectMapper mapper) {
-        return new JacksonEntityCodec(Objects.requireNonNull(mapper, "mapper"), false);
+        return new JacksonEntityCodec(Objects.requireNonNull(mapper, "mapper"));
     }
 
     /** A builder holding the default configuration, to add to. */
@@ -182,7 +179,7 @@ public final class JacksonEntityCodec implements EntityCodec {
             return;
         }
         String where = path.isEmpty() ? "" : " (its property " + path.substring(1) + ", of type " + type.getRawClass().getName() + ")";
-        if (exactByDefault && java.util.Calendar.class.isAssignableFrom(type.getRawClass()) && writtenByJacksonsCalendarSerializer(type)) {
+        if (java.util.Calendar.class.isAssignableFrom(type.getRawClass()) && calendarReadBackInUtc(type)) {
             // read back in UTC, with other week rules: never equal to what was saved
             throw unusable(root, "would not read back equal" + where + ": Jackson stores a Calendar as its instant without its time"
                     + " zone, and reads it back in UTC; hold a ZonedDateTime (or OffsetDateTime, Instant) instead", null);
@@ -233,8 +230,15 @@ public final class JacksonEntityCodec implements EntityCodec {
                 || v.canCreateUsingArrayDelegate();
     }
 
-    /** Whether the mapper writes {@code type} with Jackson's own Calendar serializer (a mapper of the caller's may have its own). */
-    private boolean writtenByJacksonsCalendarSerializer(JavaType type) {
+    /**
+     * Whether the mapper writes {@code type} with Jackson's own Calendar serializer and reads it back in Jackson's
+     * default zone, UTC: a mapper given a time zone of its own ({@code defaultTimeZone}), or its own serializer, is
+     * the caller's choice.
+     */
+    private boolean calendarReadBackInUtc(JavaType type) {
+        if (mapper.getSerializationConfig().hasExplicitTimeZone()) {
+            return false;
+        }
         try {
             Object serializer = mapper.getSerializerProviderInstance().findValueSerializer(type);
             return serializer instanceof com.fasterxml.jackson.databind.ser.std.CalendarSerializer;

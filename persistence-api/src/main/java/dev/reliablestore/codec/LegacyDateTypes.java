@@ -51,13 +51,17 @@ final class LegacyDateTypes {
         return m;
     }
 
-    /** Whether the stored form is one the application chose: Jackson's own handling then reads and writes it. */
-    private static boolean chosenFormat(MapperConfig<?> config, JsonFormat.Value format) {
+    /**
+     * Whether the stored form is one the application chose: Jackson's own handling then reads and writes it. The
+     * mapper's date format counts for a timestamp only: Jackson writes a {@code java.sql.Date} as its day whatever
+     * the format, and reading it with the format would fail.
+     */
+    private static boolean chosenFormat(MapperConfig<?> config, JsonFormat.Value format, boolean usesDateFormat) {
         boolean formatted = format != null && (format.hasPattern() || format.hasShape() && format.getShape() != JsonFormat.Shape.ANY
                 || format.hasTimeZone() || format.hasLocale());
         boolean numbers = config instanceof com.fasterxml.jackson.databind.SerializationConfig s
                 && s.isEnabled(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
-        return formatted || numbers || !(config.getDateFormat() instanceof StdDateFormat);
+        return formatted || numbers || usesDateFormat && !(config.getDateFormat() instanceof StdDateFormat);
     }
 
     private static final class TimestampWriter extends StdScalarSerializer<Timestamp> implements ContextualSerializer {
@@ -67,7 +71,7 @@ final class LegacyDateTypes {
 
         @Override
         public JsonSerializer<?> createContextual(SerializerProvider p, BeanProperty property) throws JsonMappingException {
-            return chosenFormat(p.getConfig(), findFormatOverrides(p, property, Timestamp.class))
+            return chosenFormat(p.getConfig(), findFormatOverrides(p, property, Timestamp.class), true)
                     ? new DateSerializer().createContextual(p, property) : this;
         }
 
@@ -84,7 +88,7 @@ final class LegacyDateTypes {
 
         @Override
         public JsonDeserializer<?> createContextual(DeserializationContext c, BeanProperty property) throws JsonMappingException {
-            return chosenFormat(c.getConfig(), findFormatOverrides(c, property, Timestamp.class))
+            return chosenFormat(c.getConfig(), findFormatOverrides(c, property, Timestamp.class), true)
                     ? new DateDeserializers.TimestampDeserializer().createContextual(c, property) : this;
         }
 
@@ -110,7 +114,7 @@ final class LegacyDateTypes {
 
         @Override
         public JsonSerializer<?> createContextual(SerializerProvider p, BeanProperty property) throws JsonMappingException {
-            return chosenFormat(p.getConfig(), findFormatOverrides(p, property, java.sql.Date.class))
+            return chosenFormat(p.getConfig(), findFormatOverrides(p, property, java.sql.Date.class), false)
                     ? new SqlDateSerializer().createContextual(p, property) : this;
         }
 
@@ -127,7 +131,7 @@ final class LegacyDateTypes {
 
         @Override
         public JsonDeserializer<?> createContextual(DeserializationContext c, BeanProperty property) throws JsonMappingException {
-            return chosenFormat(c.getConfig(), findFormatOverrides(c, property, java.sql.Date.class))
+            return chosenFormat(c.getConfig(), findFormatOverrides(c, property, java.sql.Date.class), false)
                     ? new DateDeserializers.SqlDateDeserializer().createContextual(c, property) : this;
         }
 

@@ -50,14 +50,25 @@ class LegacyDateTypesTest {
     public record Meeting(java.util.Calendar at) {
     }
 
-    /** The default codec refuses a Calendar (read back in UTC); a caller's own mapper, set to keep it, is used as it is. */
+    /** A Calendar read back in UTC is refused; a caller's mapper given the JVM's time zone keeps it, and is used as it is. */
     @Test
-    void aCalendarIsRefusedByTheDefaultCodecOnly() throws Exception {
+    void aCalendarIsRefusedUnlessTheMapperHasATimeZoneOfItsOwn() throws Exception {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> JacksonEntityCodec.defaults().forType(Meeting.class))
                 .isInstanceOf(UnusableEntityTypeException.class).hasMessageContaining("ZonedDateTime");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> JacksonEntityCodec.of(JacksonEntityCodec.defaultMapperBuilder().build())
+                .forType(Meeting.class)).as("the defaults, through of()").isInstanceOf(UnusableEntityTypeException.class);
         JacksonEntityCodec own = JacksonEntityCodec.of(JsonMapper.builder().defaultTimeZone(java.util.TimeZone.getDefault()).build());
         Meeting m = new Meeting(java.util.Calendar.getInstance());
         EntityCodec.TypeCodec<Meeting> codec = own.forType(Meeting.class);
         assertThat(codec.decode(codec.encode(m))).isEqualTo(m);
+    }
+
+    /** A mapper with a date format of its own: a java.sql.Date is still written as its day, and must read back. */
+    @Test
+    void aSqlDateReadsBackUnderAMapperWithItsOwnDateFormat() throws Exception {
+        EntityCodec.TypeCodec<Plain> codec = JacksonEntityCodec.of(JacksonEntityCodec.defaultMapperBuilder()
+                .defaultDateFormat(new java.text.SimpleDateFormat("dd/MM/yyyy HH:mm")).build()).forType(Plain.class);
+        Plain p = new Plain(null, java.sql.Date.valueOf("2024-06-01"));
+        assertThat(codec.decode(codec.encode(p))).isEqualTo(p);
     }
 }
