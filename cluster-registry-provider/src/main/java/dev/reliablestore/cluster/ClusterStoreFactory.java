@@ -666,7 +666,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     private void healthCheckThatGoesOn() {
         try {
             runHealthCheck();
-        } catch (RuntimeException | Error e) {
+        } catch (Exception | Error e) { // Exception: a hook in another JVM language may throw a checked one undeclared
             LOG.error("a health check failed unexpectedly; the next one runs as planned", e);
         }
     }
@@ -707,8 +707,8 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         Optional<String> hostReason;
         try {
             hostReason = config.hooks().unhealthyReason();
-        } catch (RuntimeException | Error e) {
-            // an Error too (a class missing during a redeploy): the host's check is broken, which is a reason
+        } catch (Exception | Error e) {
+            // an Error too (a class missing during a redeploy), or a checked exception thrown undeclared (Kotlin): a reason
             hostReason = Optional.of("the host's health check threw " + e);
         }
         try {

@@ -103,8 +103,9 @@ final class EventHub {
         }
         try {
             e.listener.onEvent(event);
-        } catch (RuntimeException | Error failure) {
-            // an Error too: thrown on, it would keep the event from the listeners after this one, and a health failure for good
+        } catch (Exception | Error failure) {
+            // an Error too, or a checked exception thrown undeclared: thrown on, it would keep the event from the listeners
+            // after this one, and a health failure for good
             LOG.warn("store event listener {} threw on {}; it stays registered", e.listener, event.getClass().getSimpleName(), failure);
         }
     }

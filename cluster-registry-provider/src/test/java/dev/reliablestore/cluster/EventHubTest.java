@@ -63,7 +63,7 @@ class EventHubTest {
         }
     }
 
-    /** A listener that throws an Error (an assertion, a class missing) does not keep the event from the ones after it. */
+    /** A listener that throws an Error (an assertion, a class missing) or an undeclared checked exception keeps the event from none after it. */
     @Test
     void aListenerThrowingAnErrorDoesNotKeepTheEventFromTheOthers() {
         EventHub hub = new EventHub("test");
@@ -71,6 +71,7 @@ class EventHubTest {
             hub.add(new Object(), event -> {
                 throw new AssertionError("listener bug (injected; expected in the log)");
             });
+            hub.add(new Object(), event -> sneakyThrow(new java.io.IOException("checked, thrown undeclared as Kotlin may (injected)")));
             List<StoreEvent> after = new CopyOnWriteArrayList<>();
             hub.add(new Object(), after::add);
             StoreEvent.HealthCheckFailed failed = new StoreEvent.HealthCheckFailed(Instant.now(), "disk failing (test)");
@@ -79,5 +80,11 @@ class EventHubTest {
         } finally {
             hub.close();
         }
+    }
+
+    /** Throws a checked exception without declaring it, as code in other JVM languages may. */
+    @SuppressWarnings("unchecked")
+    static <E extends Throwable> void sneakyThrow(Throwable t) throws E {
+        throw (E) t;
     }
 }
