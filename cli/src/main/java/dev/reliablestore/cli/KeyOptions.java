@@ -38,7 +38,7 @@ final class KeyOptions {
     String keyStoreType;
 
     @Option(names = "--key-alias", paramLabel = "ALIAS",
-            description = "The key store alias of the active key. Default: the newest key.")
+            description = "The key store alias of the active key. Default: the newest AES key (a key store without one needs it).")
     String keyAlias;
 
     KeySpec spec() {

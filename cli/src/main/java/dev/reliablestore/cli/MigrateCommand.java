@@ -87,7 +87,7 @@ final class MigrateCommand implements Callable<Integer> {
             description = "Source key store type: BCFKS or PKCS12. Default: ${DEFAULT-VALUE}.")
     String fromKeyStoreType;
 
-    @Option(names = "--from-key-alias", paramLabel = "ALIAS", description = "Source key store: the alias of the active key (default: the newest).")
+    @Option(names = "--from-key-alias", paramLabel = "ALIAS", description = "Source key store: the alias of the active key (default: the newest AES key).")
     String fromKeyAlias;
 
     @Option(names = "--from-registry-option", paramLabel = "KEY=VALUE",
@@ -132,7 +132,7 @@ final class MigrateCommand implements Callable<Integer> {
             description = "Target key store type: BCFKS or PKCS12. Default: ${DEFAULT-VALUE}.")
     String toKeyStoreType;
 
-    @Option(names = "--to-key-alias", paramLabel = "ALIAS", description = "Target key store: the alias of the active key (default: the newest).")
+    @Option(names = "--to-key-alias", paramLabel = "ALIAS", description = "Target key store: the alias of the active key (default: the newest AES key).")
     String toKeyAlias;
 
     @Option(names = "--to-registry-option", paramLabel = "KEY=VALUE",

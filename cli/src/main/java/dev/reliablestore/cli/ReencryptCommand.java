@@ -24,7 +24,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** {@code reencrypt}: rewrites every value not under the newest key, after a key rotation. */
+/** {@code reencrypt}: rewrites every value under an older key under the active one, after a key rotation. */
 @Command(name = "reencrypt", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"After a key rotation: rewrite every value that is encrypted with an older key under the current key, "
                 + "keeping its version, so older keys can be retired. Give the current key and every older key still "

@@ -40,10 +40,8 @@ final class VerifyCommand implements Callable<Integer> {
     boolean json;
 
     /**
-     * Key options for a store none of whose values is encrypted are a mistake (verify itself writes
-     * nothing, but an application opened with those keys would seal what the store keeps in clear, its
-     * compression dictionaries, after which applications without keys could no longer read the values
-     * compressed with them): said before it spreads.
+     * Key options for a store none of whose values is encrypted are a mistake (with keys, a value in clear
+     * is refused as not encrypted, so every one would be reported): said at once instead.
      */
     private static void refuseKeysForAStoreInClear(ClusterStoreAdmin stored, List<String> types, String store) {
         boolean anyValue = false;
@@ -61,8 +59,8 @@ final class VerifyCommand implements Callable<Integer> {
         }
         if (anyValue) {
             throw CliException.usage("key options were given, but no value of " + store + " is encrypted; verify it without them"
-                    + " (an application opened with keys would seal what the store keeps in clear, which applications without keys"
-                    + " could then not read)");
+                    + " (with keys, a value in clear is refused as not encrypted: an application opened with them reads none of"
+                    + " these until reencrypt --encrypt-values-in-clear)");
         }
     }
 

@@ -35,9 +35,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Confidentiality: a trained dictionary is made of fragments of the entities' plaintext JSON. In
  * an encrypting store it is therefore stored <em>sealed</em> — an AES-256-GCM envelope bound to the
  * storage root, the type and the dictionary id ({@link #sealWith}) — never in clear. A dictionary
- * sealed under another key than the active one, or stored in clear by an older version, is
- * rewritten sealed under the active key (same content, conditional on its revision) when it is
- * loaded, so that after a rotation no dictionary depends on a retired key. A dictionary this
+ * sealed under another key than the active one is rewritten sealed under the active key (same
+ * content, conditional on its revision) when it is loaded, so that after a rotation no dictionary
+ * depends on a retired key. One stored in clear (by an older version, or before encryption was
+ * switched on; or planted) is read for the values that use it, never used for new ones, and sealed
+ * only by {@link #sealInClear} (the store's encryptValuesInClear()). A dictionary this
  * factory cannot open (sealed, without the right key) is skipped, and only values that use it fail.
  */
 final class DictionaryManager implements CompressionDictionary.Lookup {
@@ -139,6 +141,15 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
                 } catch (DataIntegrityException unreadable) {
                     LOG.warn("zstd dictionary {} of {} is skipped: {}", id, t.type, unreadable.getMessage());
                 }
+            } else if (t.inClear.contains(id) && !storedInClear(e.getValue().value())) {
+                // sealed since (encryptValuesInClear, here or on another node): its authenticated bytes replace what was
+                // read in clear, and only then may it be current
+                try {
+                    t.byId.put(id, load(t.type, id, e.getValue()));
+                    t.inClear.remove(id);
+                } catch (DataIntegrityException unreadable) {
+                    LOG.warn("zstd dictionary {} of {} is skipped: {}", id, t.type, unreadable.getMessage());
+                }
             } else if (resealOnLoad && !storedInClear(e.getValue().value()) && notUnderActiveKey(t.type, e.getValue().value())) {
                 // loaded before, and its reseal then failed (or another node wrote it under an older key): try again now
                 reseal(t.type, id, e.getValue().revision(), known.bytes());
@@ -210,11 +221,10 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
             }
             CompressionDictionary d = t.byId.get(id);
             if (d != null && storedInClear(e.getValue().value()) && reseal(type, id, e.getValue().revision(), d.bytes())) {
-                t.inClear.remove(id);
                 sealed++;
             }
         }
-        reload(t);
+        reload(t); // takes the sealed ones (also those another node sealed first) out of inClear
         return sealed;
     }
 
@@ -258,8 +268,8 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
         } catch (ConditionFailedException raced) {
             return false; // changed meanwhile (another node resealed it): the next listing tells
         } catch (PersistenceException e) {
-            LOG.warn("zstd dictionary {} of {} could not be resealed under the active key ({}); retried when a store of {} opens",
-                    id, type, e.getClass().getSimpleName(), type);
+            LOG.warn("zstd dictionary {} of {} could not be resealed under the active key ({}); retried when a store of {} opens"
+                    + " (one in clear: when its values in clear are encrypted again)", id, type, e.getClass().getSimpleName(), type);
             return false;
         }
     }
@@ -287,6 +297,9 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
                     + ", which does not exist under " + layout.dictionaries(type));
         }
         CompressionDictionary loaded = load(type, id, stored.get());
+        if (storedInClear(stored.get().value())) {
+            t.inClear.add(id); // before it is known: a reload must never take it for current
+        }
         CompressionDictionary raced = t.byId.putIfAbsent(id, loaded);
         return raced != null ? raced : loaded;
     }

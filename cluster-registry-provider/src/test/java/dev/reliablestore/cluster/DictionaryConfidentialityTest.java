@@ -173,6 +173,36 @@ class DictionaryConfidentialityTest {
         }
     }
 
+    /**
+     * Another node's factory meets a dictionary replaced by clear bytes (planted by someone without the key) when it
+     * first reads a value that uses it: read, not made current; once a node seals it, the others use it again.
+     */
+    @Test
+    void aDictionaryFirstMetInClearWhenReadingIsNotUsedForNewValuesUntilSealed() {
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir);
+             ClusterStoreFactory a = ClusterStoreFactory.onRegistry(encryptedBase().passphrases(List.of(OLD_PASS)).build(), registry);
+             ClusterStoreFactory b = ClusterStoreFactory.onRegistry(encryptedBase().passphrases(List.of(OLD_PASS)).build(), registry)) {
+            EntityStore<Customer> atA = a.store(Customer.class);
+            train(registry, b.store(Customer.class));
+            byte[] clear = b.dictionaries().byId("Customer", 1).bytes();
+            registry.commit(dev.reliablestore.registry.WriteBatch.builder()
+                    .setValue(DICTIONARIES, "1", dev.reliablestore.registry.RegistryValue.binary(clear)).build());
+            assertThat(atA.get("after")).isPresent(); // A loads dictionary 1 now, in clear
+            a.store(Customer.class); // and lists the type's dictionaries again
+            atA.save("new", customer(6));
+            assertThat(EnvelopeCodec.header(registry.getValue(EncryptionTest.CUSTOMERS, "new").orElseThrow().value().data(), "new")
+                    .dictionaryId()).isNotEqualTo(1);
+            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
+            ClusterPersistenceStore<Customer> atB = b.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+            atB.encryptValuesInClear();
+            assertThat(dictionary(registry)[0]).isEqualTo(EnvelopeCodec.MAGIC);
+            a.store(Customer.class);
+            atA.save("newer", customer(7));
+            assertThat(EnvelopeCodec.header(registry.getValue(EncryptionTest.CUSTOMERS, "newer").orElseThrow().value().data(), "newer")
+                    .dictionaryId()).as("sealed by B: used at A again").isEqualTo(1);
+        }
+    }
+
     /** Saves until a dictionary is trained, then leaves one value that uses it ("after"). */
     private static void train(ClusterRegistry registry, EntityStore<Customer> s) {
         for (int i = 0; i < DictionaryManager.SAMPLES_TO_TRAIN * 4 && !registry.keyExists(DICTIONARIES); i++) {
