@@ -205,7 +205,7 @@ public final class ChangeDispatcher implements AutoCloseable {
                 } else {
                     listener.onBatch((ChangeBatch) next);
                 }
-            } catch (RuntimeException | Error e) {
+            } catch (Exception | Error e) { // Exception: a listener in another JVM language may throw a checked one undeclared
                 if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) {
                     // the JVM failed in the middle of the call (out of memory), not the listener's logic: the listener may
                     // not have taken the batch in, so it is told, instead of this thread ending and the watch going silent

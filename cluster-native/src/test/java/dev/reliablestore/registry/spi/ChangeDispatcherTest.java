@@ -23,7 +23,7 @@ class ChangeDispatcherTest {
         final CountDownLatch entered = new CountDownLatch(1);
         volatile boolean block;
         volatile boolean throwOnFirst;
-        volatile Error errorOnFirst;
+        volatile Throwable errorOnFirst;
 
         @Override
         public void onBatch(ChangeBatch batch) {
@@ -40,7 +40,7 @@ class ChangeDispatcherTest {
                 throw new IllegalStateException("injected listener failure (expected in the log)");
             }
             if (errorOnFirst != null && calls.size() == 1) {
-                throw errorOnFirst;
+                ChangeDispatcherTest.<RuntimeException>sneakyThrow(errorOnFirst);
             }
         }
 
@@ -135,6 +135,24 @@ class ChangeDispatcherTest {
             assertThat(starved.calls.get(0)).isEqualTo(1L);
             assertThat(starved.calls.get(1)).asString().startsWith("resync: ").contains("OutOfMemoryError").contains("batch 1");
             assertThat(starved.calls.get(2)).isEqualTo(2L);
+        }
+    }
+
+    /** Throws a checked exception without declaring it, as code in other JVM languages may. */
+    @SuppressWarnings("unchecked")
+    static <E extends Throwable> void sneakyThrow(Throwable t) throws E {
+        throw (E) t;
+    }
+
+    /** A checked exception thrown undeclared (Kotlin, @SneakyThrows) keeps the watch, as any throw does. */
+    @Test
+    void aListenerThrowingACheckedExceptionUndeclaredKeepsReceiving() {
+        Recorder r = new Recorder();
+        r.errorOnFirst = new java.io.IOException("injected (expected in the log)");
+        try (ChangeDispatcher d = new ChangeDispatcher("kotlin", r, 10)) {
+            d.offer(batch(1));
+            d.offer(batch(2));
+            await().atMost(Duration.ofSeconds(10)).until(() -> r.calls.size() == 2);
         }
     }
 
