@@ -119,16 +119,22 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
         reload(t);
     }
 
-    private void reload(TypeDictionaries t) {
-        Map<String, VersionedValue> stored = gateway.values("listing of the zstd dictionaries of " + t.type,
-                layout.dictionaries(t.type)).orElse(Map.of());
-        for (Map.Entry<String, VersionedValue> e : stored.entrySet()) {
-            int id;
+    /** The type's stored dictionaries by id (values of other names are not dictionaries). */
+    private Map<Integer, VersionedValue> stored(String type) {
+        Map<Integer, VersionedValue> byId = new java.util.TreeMap<>();
+        gateway.values("listing of the zstd dictionaries of " + type, layout.dictionaries(type)).orElse(Map.of()).forEach((name, v) -> {
             try {
-                id = Integer.parseInt(e.getKey());
+                byId.put(Integer.parseInt(name), v);
             } catch (NumberFormatException foreign) {
-                continue;
+                // not a dictionary
             }
+        });
+        return byId;
+    }
+
+    private void reload(TypeDictionaries t) {
+        for (Map.Entry<Integer, VersionedValue> e : stored(t.type).entrySet()) {
+            int id = e.getKey();
             t.maxStoredId = Math.max(t.maxStoredId, id);
             CompressionDictionary known = t.byId.get(id);
             if (known == null) {
@@ -209,16 +215,9 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
     int sealInClear(String type) {
         TypeDictionaries t = types.computeIfAbsent(type, TypeDictionaries::new);
         reload(t);
-        Map<String, VersionedValue> stored = gateway.values("listing of the zstd dictionaries of " + type, layout.dictionaries(type))
-                .orElse(Map.of());
         int sealed = 0;
-        for (Map.Entry<String, VersionedValue> e : stored.entrySet()) {
-            int id;
-            try {
-                id = Integer.parseInt(e.getKey());
-            } catch (NumberFormatException foreign) {
-                continue;
-            }
+        for (Map.Entry<Integer, VersionedValue> e : stored(type).entrySet()) {
+            int id = e.getKey();
             CompressionDictionary d = t.byId.get(id);
             if (d != null && storedInClear(e.getValue().value()) && reseal(type, id, e.getValue().revision(), d.bytes())) {
                 sealed++;
