@@ -30,7 +30,23 @@ import java.io.PrintWriter;
 public final class ReliableStoreCli {
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        int code = run(args);
+        // stopped by a signal, the JVM is already exiting with the signal's status (130 for Ctrl-C, 143 for SIGTERM):
+        // exiting with a code of our own would race it, since a non-zero exit during shutdown halts at once
+        if (!shuttingDown()) {
+            System.exit(code);
+        }
+    }
+
+    private static boolean shuttingDown() {
+        Thread probe = new Thread(() -> { });
+        try {
+            Runtime.getRuntime().addShutdownHook(probe);
+            Runtime.getRuntime().removeShutdownHook(probe);
+            return false;
+        } catch (IllegalStateException shutdownInProgress) {
+            return true;
+        }
     }
 
     /** Runs the tool on the process's standard streams and returns its exit code. */
