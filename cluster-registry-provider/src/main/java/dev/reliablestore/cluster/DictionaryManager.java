@@ -132,8 +132,10 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
         return byId;
     }
 
-    private void reload(TypeDictionaries t) {
-        for (Map.Entry<Integer, VersionedValue> e : stored(t.type).entrySet()) {
+    /** Loads what this factory does not know yet and picks the current dictionary; returns the listing it read. */
+    private Map<Integer, VersionedValue> reload(TypeDictionaries t) {
+        Map<Integer, VersionedValue> stored = stored(t.type);
+        for (Map.Entry<Integer, VersionedValue> e : stored.entrySet()) {
             int id = e.getKey();
             t.maxStoredId = Math.max(t.maxStoredId, id);
             CompressionDictionary known = t.byId.get(id);
@@ -156,7 +158,7 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
                 } catch (DataIntegrityException unreadable) {
                     LOG.warn("zstd dictionary {} of {} is skipped: {}", id, t.type, unreadable.getMessage());
                 }
-            } else if (resealOnLoad && !storedInClear(e.getValue().value()) && notUnderActiveKey(t.type, e.getValue().value())) {
+            } else if (resealOnLoad && sealedUnderAnotherKey(t.type, e.getValue().value())) {
                 // loaded before, and its reseal then failed (or another node wrote it under an older key): try again now
                 reseal(t.type, id, e.getValue().revision(), known.bytes());
             }
@@ -167,9 +169,10 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
                 t.current = t.byId.get(max);
             }
         });
+        return stored;
     }
 
-    /** Opens a stored dictionary; reseals it under the active key when it is in clear or under another key. */
+    /** Opens a stored dictionary; reseals it under the active key when it is sealed under another key. */
     private CompressionDictionary load(String type, int id, VersionedValue stored) {
         RegistryValue value = stored.value();
         if (value.type() != ValueType.BINARY) {
@@ -214,9 +217,8 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
      */
     int sealInClear(String type) {
         TypeDictionaries t = types.computeIfAbsent(type, TypeDictionaries::new);
-        reload(t);
         int sealed = 0;
-        for (Map.Entry<Integer, VersionedValue> e : stored(type).entrySet()) {
+        for (Map.Entry<Integer, VersionedValue> e : reload(t).entrySet()) {
             int id = e.getKey();
             CompressionDictionary d = t.byId.get(id);
             if (d != null && storedInClear(e.getValue().value()) && reseal(type, id, e.getValue().revision(), d.bytes())) {
@@ -227,15 +229,15 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
         return sealed;
     }
 
-    /** Whether a stored dictionary is in clear or sealed under another key than the active one, in a store that seals. */
-    private boolean notUnderActiveKey(String type, RegistryValue value) {
+    /** Whether a stored dictionary is sealed under another key than the active one, in a store that seals. */
+    private boolean sealedUnderAnotherKey(String type, RegistryValue value) {
         EnvelopeCodec s = sealer;
-        if (s == null || value.type() != ValueType.BINARY) {
+        if (s == null || value.type() != ValueType.BINARY || storedInClear(value)) {
             return false;
         }
         byte[] raw = value.unsafeData();
         try {
-            return raw.length == 0 || raw[0] != EnvelopeCodec.MAGIC || !s.keys().activeKeyId().equals(EnvelopeCodec.header(raw, type).keyId());
+            return !s.keys().activeKeyId().equals(EnvelopeCodec.header(raw, type).keyId());
         } catch (DataIntegrityException damaged) {
             return false; // not resealed: reads of the values that use it report it
         }
@@ -255,7 +257,7 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
         return s == null ? bytes : s.encode(sealedType(type), Integer.toString(id), SEALED_VERSION, bytes).envelope();
     }
 
-    /** Whether it is sealed now (by this call, or by another node that won the race). */
+    /** Whether this call sealed it (one that lost a race to another node's seal is seen sealed by the next listing). */
     private boolean reseal(String type, int id, long revision, byte[] bytes) {
         RegistryPath key = layout.dictionaries(type);
         try {
