@@ -102,7 +102,9 @@ final class MembershipMonitor implements Subscription {
     private void deliver(MembershipEvent e) {
         try {
             listener.onEvent(e);
-        } catch (RuntimeException ex) {
+        } catch (Exception | Error ex) {
+            // an Error too, or a checked exception thrown undeclared: thrown on, it would end the port's thread, and with it
+            // every later event for this subscriber
             LOG.warn("membership listener of {} threw on {}; it stays subscribed", registry.uri(), e, ex);
         }
     }

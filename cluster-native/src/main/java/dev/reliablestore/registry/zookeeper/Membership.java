@@ -863,7 +863,8 @@ final class Membership implements AutoCloseable {
                 thread.execute(() -> {
                     try {
                         listener.onEvent(e);
-                    } catch (RuntimeException ex) {
+                    } catch (Exception | Error ex) {
+                        // logged like any other failure, not by the executor's thread dying on it
                         LOG.warn("membership listener {} threw", listener, ex);
                     }
                 });

@@ -215,6 +215,26 @@ class ClusapiBackendTest {
         }
     }
 
+    @SuppressWarnings("try") // the resource is held open for the body, never used by name
+    @Test
+    void aMembershipListenerThatThrowsAnErrorKeepsGettingEvents() {
+        ClusterRegistry r = open();
+        List<MembershipEvent> events = new CopyOnWriteArrayList<>();
+        try (var s = r.addMembershipListener(e -> {
+            events.add(e);
+            if (events.size() == 1) {
+                throw new AssertionError("a listener's own bug");
+            }
+        })) {
+            fake.setNodeState("NODE2", ClusterNodePaused);
+            await().atMost(Duration.ofSeconds(10)).until(() -> events.contains(
+                    new MembershipEvent.NodeStateChanged("NODE2", NodeState.UP, NodeState.PAUSED)));
+            fake.setNodeState("NODE2", ClusterNodeUp);
+            await().atMost(Duration.ofSeconds(10)).until(() -> events.contains(
+                    new MembershipEvent.NodeStateChanged("NODE2", NodeState.PAUSED, NodeState.UP)));
+        }
+    }
+
     @Test
     void healthFaultsAreNamespacedPerRegistry() {
         ClusterRegistry r = open();
