@@ -42,7 +42,9 @@ public interface ClusterPersistenceStore<T> extends EntityStore<T>, ObservableSt
      *
      * @return how many values (and tombstones) were encrypted
      * @throws IllegalStateException when encryption is not enabled
-     * @throws dev.reliablestore.api.PersistenceException as {@link #reencrypt()}
+     * @throws dev.reliablestore.api.PersistenceException as {@link #reencrypt()}; also with {@code outcomeUnknown()} true
+     *         when one of the type's dictionaries in clear could not be sealed, after every value was encrypted (it stays
+     *         in clear, counted by {@link #keyUsage()} under {@code ""}, until a call that seals it)
      */
     long encryptValuesInClear();
 

@@ -160,7 +160,7 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
                 }
             } else if (resealOnLoad && sealedUnderAnotherKey(t.type, e.getValue().value())) {
                 // loaded before, and its reseal then failed (or another node wrote it under an older key): try again now
-                reseal(t.type, id, e.getValue().revision(), known.bytes());
+                resealOrLeave(t.type, id, e.getValue().revision(), known.bytes());
             }
         }
         t.byId.keySet().stream().filter(id -> !t.inClear.contains(id)).max(Integer::compare).ifPresent(max -> {
@@ -200,7 +200,7 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
             throw new DataIntegrityException("dictionary " + id + " of " + type + " cannot be loaded (" + e.getClass().getSimpleName() + ")");
         }
         if (reseal && resealOnLoad) {
-            reseal(type, id, stored.revision(), bytes);
+            resealOrLeave(type, id, stored.revision(), bytes);
         }
         return d;
     }
@@ -213,20 +213,31 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
 
     /**
      * Seals under the active key the type's dictionaries stored in clear, as {@code encryptValuesInClear()} does the
-     * values: they are then used for new values again. Returns how many were sealed.
+     * values: they are then used for new values again.
+     *
+     * @return null, or why one of them is still in clear (the first failure to seal one)
      */
-    int sealInClear(String type) {
+    PersistenceException sealInClear(String type) {
         TypeDictionaries t = types.computeIfAbsent(type, TypeDictionaries::new);
-        int sealed = 0;
+        PersistenceException failed = null;
         for (Map.Entry<Integer, VersionedValue> e : reload(t).entrySet()) {
             int id = e.getKey();
             CompressionDictionary d = t.byId.get(id);
-            if (d != null && storedInClear(e.getValue().value()) && reseal(type, id, e.getValue().revision(), d.bytes())) {
-                sealed++;
+            if (d != null && storedInClear(e.getValue().value())) {
+                try {
+                    reseal(type, id, e.getValue().revision(), d.bytes());
+                } catch (PersistenceException e2) {
+                    if (failed == null) {
+                        failed = new PersistenceException("zstd dictionary " + id + " of " + type + " could not be sealed under the"
+                                + " active key and stays in clear: " + e2.getMessage(), e2, e2.outcomeUnknown());
+                    } else {
+                        failed.addSuppressed(e2);
+                    }
+                }
             }
         }
         reload(t); // takes the sealed ones (also those another node sealed first) out of inClear
-        return sealed;
+        return failed != null && !t.inClear.isEmpty() ? failed : null;
     }
 
     /** Whether a stored dictionary is sealed under another key than the active one, in a store that seals. */
@@ -257,21 +268,34 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
         return s == null ? bytes : s.encode(sealedType(type), Integer.toString(id), SEALED_VERSION, bytes).envelope();
     }
 
-    /** Whether this call sealed it (one that lost a race to another node's seal is seen sealed by the next listing). */
-    private boolean reseal(String type, int id, long revision, byte[] bytes) {
+    /**
+     * Replaces the stored form of a dictionary with one sealed under the active key, unless it changed since {@code revision}
+     * (another node resealed it: the next listing tells).
+     *
+     * @throws PersistenceException when the registry did not take it (logged too: a store that opens tries again)
+     */
+    private void reseal(String type, int id, long revision, byte[] bytes) {
         RegistryPath key = layout.dictionaries(type);
         try {
             gateway.commit(RegistryGateway.Commit.durable("resealing of zstd dictionary " + id + " of " + type, WriteBatch.builder()
                     .requireRevision(key, Integer.toString(id), revision)
                     .setValue(key, Integer.toString(id), RegistryValue.binary(storedForm(type, id, bytes))).build()).ungated());
             LOG.info("zstd dictionary {} of {} resealed under the active key", id, type);
-            return true;
         } catch (ConditionFailedException raced) {
-            return false; // changed meanwhile (another node resealed it): the next listing tells
+            // changed meanwhile (another node resealed it): the next listing tells
         } catch (PersistenceException e) {
             LOG.warn("zstd dictionary {} of {} could not be resealed under the active key ({}); retried when a store of {} opens"
                     + " (one in clear: when its values in clear are encrypted again)", id, type, e.getClass().getSimpleName(), type);
-            return false;
+            throw e;
+        }
+    }
+
+    /** A reseal on load: a failure leaves the dictionary readable under its old key (and is logged) for the next open to retry. */
+    private void resealOrLeave(String type, int id, long revision, byte[] bytes) {
+        try {
+            reseal(type, id, revision, bytes);
+        } catch (PersistenceException logged) {
+            // retried when a store of the type opens
         }
     }
 

@@ -57,9 +57,9 @@ final class KeyRotation {
         }
         String type = records.typeName();
         String active = envelopes.keys().activeKeyId();
-        if (inClear) {
-            factory.dictionaries().sealInClear(type); // the same decision for the type's dictionaries stored in clear
-        }
+        // the same decision for the type's dictionaries stored in clear; one that stays in clear does not keep the values from
+        // being encrypted (they are read with it either way), but the call then fails after them
+        PersistenceException dictionaryInClear = inClear ? factory.dictionaries().sealInClear(type) : null;
         long count = 0;
         EntityTooLargeException unsealable = null;
         for (Map.Entry<String, Stored> stored : records.all().entities().entrySet()) {
@@ -102,10 +102,19 @@ final class KeyRotation {
         count += rewriteTombstones(type, active, inClear);
         if (unsealable != null) {
             // values were rewritten: an EntityTooLargeException alone would say nothing was
-            throw new PersistenceException((inClear ? "encryption of the values in clear of " : "re-encryption of ") + type + " rewrote "
-                    + count + " values (and tombstones) under key "
+            PersistenceException partly = new PersistenceException((inClear ? "encryption of the values in clear of " : "re-encryption of ")
+                    + type + " rewrote " + count + " values (and tombstones) under key "
                     + active + " but left at least one as it was, which is larger than the registry takes once sealed: "
                     + unsealable.getMessage(), unsealable, true);
+            if (dictionaryInClear != null) {
+                partly.addSuppressed(dictionaryInClear);
+            }
+            throw partly;
+        }
+        if (dictionaryInClear != null) {
+            throw new PersistenceException("encryption of the values in clear of " + type + " encrypted " + count + " values (and"
+                    + " tombstones) under key " + active + ", but " + dictionaryInClear.getMessage() + "; run it again",
+                    dictionaryInClear, true);
         }
         return count;
     }

@@ -173,6 +173,47 @@ class DictionaryConfidentialityTest {
         }
     }
 
+    /** A dictionary that stays in clear is not a silent success: the call fails after encrypting the values, and a rerun ends it. */
+    @Test
+    void encryptingTheValuesInClearFailsWhenADictionaryCouldNotBeSealed() {
+        try (ClusterRegistry real = EmbeddedFixture.openRegistry(dir)) {
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).replicationMode(ReplicationMode.ASYNCHRONOUS)
+                    .build(), real)) {
+                train(real, f.store(Customer.class));
+            }
+            java.util.concurrent.atomic.AtomicBoolean refuseDictionaries = new java.util.concurrent.atomic.AtomicBoolean(true);
+            ClusterRegistry registry = (ClusterRegistry) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {ClusterRegistry.class}, (proxy, method, args) -> {
+                        if (method.getName().startsWith("commit") && refuseDictionaries.get() && ((WriteBatch) args[0]).commands().stream()
+                                .anyMatch(c -> c.key().equals(DICTIONARIES))) {
+                            throw new dev.reliablestore.registry.RegistryException("the disk is full") { };
+                        }
+                        try {
+                            return method.invoke(real, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).enableEncryption(true)
+                    .passphrases(List.of("a long passphrase".toCharArray())).build(), registry)) {
+                @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
+                ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+                assertThatThrownBy(s::encryptValuesInClear).isInstanceOf(dev.reliablestore.api.PersistenceException.class)
+                        .hasMessageContaining("encrypted 1 values").hasMessageContaining("zstd dictionary 1 of Customer could not be sealed")
+                        .hasMessageContaining("the disk is full");
+                assertThat(s.keyUsage().values()).as("the value was encrypted all the same; the dictionary is counted in clear")
+                        .containsExactly(1L, 1L);
+                assertThat(s.keyUsage()).containsEntry("", 1L);
+                assertThat(dictionary(real)[0]).isNotEqualTo(EnvelopeCodec.MAGIC);
+                refuseDictionaries.set(false);
+                assertThat(s.encryptValuesInClear()).as("nothing left but the dictionary").isZero();
+                assertThat(dictionary(real)[0]).isEqualTo(EnvelopeCodec.MAGIC);
+                assertThat(s.keyUsage()).doesNotContainKey("");
+                assertThat(s.get("after").orElseThrow().value().notes()).contains(SECRET + " 5");
+            }
+        }
+    }
+
     /**
      * Another node's factory meets a dictionary replaced by clear bytes (planted by someone without the key) when it
      * first reads a value that uses it: read, not made current; once a node seals it, the others use it again.
