@@ -234,12 +234,14 @@ final class LogReader {
             return new Tail(false, "impossible record length " + length);
         }
         long frameEnd = pos + LogCodec.HEADER_BYTES + length;
+        int actual = lengthThatMatches(ch, pos, zeroFrom, size, length, LogCodec.readInt(h, 8));
+        if (actual > 0) {
+            // preallocated zeros usually follow the last record, so its real end is where they start, not the file's
+            return new Tail(false, "the length field says " + length + " bytes" + (frameEnd > size ? ", which reaches past the end of"
+                    + " the file," : "") + " but the " + actual + " bytes after the header form a record whose checksum matches:"
+                    + " the length field is damaged");
+        }
         if (frameEnd > size) {
-            long actual = size - pos - LogCodec.HEADER_BYTES;
-            if (actual >= 9 && crcMatchesWithLength(ch, pos, (int) actual, LogCodec.readInt(h, 8))) {
-                return new Tail(false, "the length field says " + length + " bytes, which reaches past the end of the file, but the "
-                        + actual + " bytes there form a record whose checksum matches: the length field is damaged");
-            }
             return new Tail(true, "the file ends inside the record, after " + (size - pos) + " of its "
                     + (LogCodec.HEADER_BYTES + length) + " bytes");
         }
@@ -295,6 +297,27 @@ final class LogReader {
             end = start;
         }
         return pos;
+    }
+
+    /**
+     * Another length than the stored one with which the record at {@code pos} passes its checksum, or 0: one that ends
+     * at the end of the file, or where the zeros after it start (give or take the zero bytes a record may end with).
+     */
+    private static int lengthThatMatches(FileChannel ch, long pos, long zeroFrom, long size, int stored, int storedCrc)
+            throws IOException {
+        java.util.Set<Long> ends = new java.util.LinkedHashSet<>();
+        ends.add(size);
+        for (long end = zeroFrom; end <= Math.min(size, zeroFrom + MAX_OWN_ZERO_BYTES); end++) {
+            ends.add(end);
+        }
+        for (long end : ends) {
+            long candidate = end - pos - LogCodec.HEADER_BYTES;
+            if (candidate >= 9 && candidate != stored && candidate <= LogCodec.MAX_RECORD_BYTES
+                    && crcMatchesWithLength(ch, pos, (int) candidate, storedCrc)) {
+                return (int) candidate;
+            }
+        }
+        return 0;
     }
 
     /** Whether the stored checksum at {@code pos} matches the frame it would be with {@code length} in its length field. */

@@ -121,6 +121,38 @@ class EmbeddedDamagedTailTest {
                 .hasMessageContaining("offset " + last).hasMessageContaining("length field");
     }
 
+    /** Preallocated zeros follow the last record after a crash: its real end is where they start, not the end of the file. */
+    @Test
+    void aDamagedLengthInTheLastRecordBeforePreallocatedZerosRefusesToOpen() throws Exception {
+        Path segment = writeRecords(5, 300);
+        long last = lastRecordOffset(segment);
+        Files.write(segment, new byte[1 << 20], java.nio.file.StandardOpenOption.APPEND);
+        byte[] bytes = Files.readAllBytes(segment);
+        LogCodec.writeInt(bytes, (int) last + 4, LogCodec.readInt(bytes, (int) last + 4) + (2 << 20)); // past the end of the file
+        Files.write(segment, bytes);
+        assertThatThrownBy(this::open).isInstanceOf(RegistryCorruptedException.class)
+                .hasMessageContaining("offset " + last).hasMessageContaining("length field");
+    }
+
+    /** The damaged length stays inside the zeros, and the record ends on a 512-byte boundary (rule 3 alone would call it torn). */
+    @Test
+    void aDamagedLengthReachingIntoTheZerosAfterARecordEndingOnASectorBoundaryRefusesToOpen() throws Exception {
+        long overhead = Files.size(writeRecords(1, 300)) - 300;
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                Files.delete(f);
+            }
+        }
+        Path segment = writeRecords(1, (int) (1024 - overhead));
+        assertThat(Files.size(segment)).isEqualTo(1024);
+        Files.write(segment, new byte[1 << 20], java.nio.file.StandardOpenOption.APPEND);
+        byte[] bytes = Files.readAllBytes(segment);
+        LogCodec.writeInt(bytes, 4, LogCodec.readInt(bytes, 4) + 100);
+        Files.write(segment, bytes);
+        assertThatThrownBy(this::open).isInstanceOf(RegistryCorruptedException.class)
+                .hasMessageContaining("offset 0").hasMessageContaining("length field");
+    }
+
     // ---- torn writes: truncated with or without the option -----------------------------------------
 
     @Test
