@@ -165,6 +165,22 @@ final class EmbeddedRegistry implements ClusterRegistry {
         }
     }
 
+    /**
+     * A process killed between its write and its fsync (or between a rename and the directory's fsync) leaves
+     * what it wrote in the page cache, where recovery reads it as committed; a power loss can still take it.
+     * Recovered batches count as durable (awaitDurable, replays, shipping to other sites, conditions), and new
+     * ones are appended after them, so the newest segment and the directory's entries are made durable first.
+     */
+    private static void makeRecoveredDurable(Path dir, ChannelFactory channels) throws IOException {
+        channels.syncDirectory(dir);
+        List<Path> segments = WriteAheadLog.segments(dir);
+        if (!segments.isEmpty()) {
+            try (java.nio.channels.FileChannel newest = channels.open(segments.get(segments.size() - 1), java.nio.file.StandardOpenOption.WRITE)) {
+                newest.force(true);
+            }
+        }
+    }
+
     /** {@code clock} (epoch milliseconds) judges the age of log segments against {@code feedRetention}. */
     static EmbeddedRegistry open(Path directory, EmbeddedOptions options, ChannelFactory channels, LongSupplier clock) {
         Path dir = directory.toAbsolutePath().normalize();
@@ -176,6 +192,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
         DirectoryLock lock = DirectoryLock.acquire(dir);
         try {
             EmbeddedRecovery.Recovered recovered = EmbeddedRecovery.recover(dir, channels, options.truncateDamagedTail());
+            makeRecoveredDurable(dir, channels);
             TreeState state = recovered.state();
             FeedHistory history = FeedHistory.open(dir, channels, options.feedRetention(), clock, state.sequence(), recovered.legacyUpTo());
             history.removeObsolete(recovered.snapshotSequence());

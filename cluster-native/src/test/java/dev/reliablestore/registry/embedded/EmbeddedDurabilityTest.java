@@ -1100,6 +1100,29 @@ class EmbeddedDurabilityTest {
     }
 
     /**
+     * What a killed process wrote but did not fsync is in the page cache, and opening reads it as committed: it is made
+     * durable (the newest segment forced, the directory's entries flushed) before it counts as durable. An fsync that
+     * fails there fails the open, as a failed fsync stops the registry.
+     */
+    @Test
+    void openingMakesWhatItRecoveredDurableFirst() throws IOException {
+        try (EmbeddedRegistry r = open()) {
+            r.commit(WriteBatch.builder().setValue(RegistryPath.of("K"), "v", RegistryValue.qword(1)).build());
+        }
+        for (java.util.function.Predicate<Path> failing : List.<java.util.function.Predicate<Path>>of(
+                f -> f.getFileName().toString().startsWith("wal-"), f -> f.equals(dir))) {
+            FaultyChannel.Faults faults = new FaultyChannel.Faults();
+            faults.failForce = true;
+            assertThatThrownBy(() -> open(Map.of(), FaultyChannel.factory(faults, failing)))
+                    .isInstanceOf(RegistryUnavailableException.class).hasMessageContaining("Input/output error");
+            assertThat(faults.forceFailures).isEqualTo(1);
+        }
+        try (EmbeddedRegistry r = open()) {
+            assertThat(r.getValue(RegistryPath.of("K"), "v")).isPresent();
+        }
+    }
+
+    /**
      * A registry opened in directories that do not exist yet: each one created is flushed into its
      * parent before the first write is acknowledged, or a power loss could take the whole registry
      * with its fsynced log. (A kill -9 keeps the page cache, so the crash tests cannot see this.)
