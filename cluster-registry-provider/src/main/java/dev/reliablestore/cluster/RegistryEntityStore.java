@@ -717,6 +717,14 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                     try {
                         Map<String, Long> gone = sites != null ? clearAtSite(chunk) : clear(chunk, versions, goneAfterALostAnswer);
                         removed += countRemoved(gone);
+                    } catch (EntityTooLargeException tooLarge) {
+                        if (chunk.size() == 1) {
+                            throw tooLarge;
+                        }
+                        // refused before it was sent: the registry's byte limit binds before its command count (long keys
+                        // and ids; ZooKeeper's request size), so the rest goes in smaller batches
+                        perBatch = Math.max(1, chunk.size() / 2);
+                        from -= perBatch;
                     } catch (ConditionFailedException lost) {
                         // an attempt whose answer was lost may have removed these before the race: they count as this clear's
                         removed += countRemoved(goneAfterALostAnswer);
