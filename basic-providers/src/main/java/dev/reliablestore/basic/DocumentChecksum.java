@@ -1,7 +1,10 @@
 package dev.reliablestore.basic;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import dev.reliablestore.api.DataIntegrityException;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -31,7 +34,51 @@ final class DocumentChecksum {
 
     /** Whether the document ends with a checksum member (a damaged one included). */
     static boolean has(byte[] doc) {
-        return keyAt(doc) >= 0;
+        int at = keyAt(doc);
+        if (at < 0) {
+            return false;
+        }
+        if (asWritten(doc, at)) {
+            return true;
+        }
+        // the key near the end, but not as the writer puts it: a damaged checksum, or the entity's own last
+        // member in a document written before checksums ({"name":"x","crc32c":"1a2b3c4d"}}), which must read as before
+        return !wellFormedWithoutChecksum(doc);
+    }
+
+    /**
+     * The writer's end, {@code ,"crc32c":"} 8 hex digits {@code "}} and a newline: in well-formed JSON only the
+     * document's own last member can be followed by nothing but its closing brace.
+     */
+    private static boolean asWritten(byte[] doc, int at) {
+        if (doc.length - at != TAIL || doc[doc.length - 3] != '"' || doc[doc.length - 2] != '}' || doc[doc.length - 1] != '\n') {
+            return false;
+        }
+        for (int i = at + KEY.length; i < at + KEY.length + 8; i++) {
+            if (Character.digit(doc[i], 16) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether the document is one well-formed JSON object without a top-level {@code crc32c} member. */
+    private static boolean wellFormedWithoutChecksum(byte[] doc) {
+        try (JsonParser p = FileStoreFactory.FRAME.createParser(doc)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return false;
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                if (p.currentName().equals("crc32c")) {
+                    return false;
+                }
+                p.nextToken();
+                p.skipChildren();
+            }
+            return p.currentToken() == JsonToken.END_OBJECT && p.nextToken() == null;
+        } catch (IOException e) {
+            return false; // not well-formed: its checksum, damaged, is what says so
+        }
     }
 
     private static int keyAt(byte[] doc) {

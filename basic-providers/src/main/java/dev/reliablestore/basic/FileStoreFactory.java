@@ -2,8 +2,8 @@ package dev.reliablestore.basic;
 
 import dev.reliablestore.spi.DurableFiles;
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -340,20 +340,18 @@ final class FileStoreFactory implements StoreFactory {
         if (!typeDirs.isEmpty() && !upgrade) {
             return; // written before checksums: read as it is until upgraded
         }
+        // every document is checked before any is rewritten: a damaged one stops the upgrade with the directory as it was
+        for (Path dir : typeDirs) {
+            for (Path file : documents(dir)) {
+                withChecksum(file);
+            }
+        }
         for (Path dir : typeDirs) {
             boolean changed = false;
-            for (Path file : sortedChildren(dir)) {
-                String name = file.getFileName().toString();
-                if (name.startsWith(".") || !name.endsWith(DOC_SUFFIX)) {
-                    continue;
-                }
-                byte[] doc = Files.readAllBytes(file);
-                if (DocumentChecksum.has(doc)) {
-                    DocumentChecksum.verify(doc, file);
-                } else {
-                    checkWellFormed(doc); // only a well-formed document is vouched for with a checksum
-                    DurableFiles.replaceAtomically(dir, file, dir.resolve(TEMP_PREFIX + java.util.UUID.randomUUID()),
-                            DocumentChecksum.append(DocumentChecksum.withoutEnd(doc, file)));
+            for (Path file : documents(dir)) {
+                byte[] upgraded = withChecksum(file);
+                if (upgraded != null) {
+                    DurableFiles.replaceAtomically(dir, file, dir.resolve(TEMP_PREFIX + java.util.UUID.randomUUID()), upgraded);
                     changed = true;
                 }
             }
@@ -363,6 +361,28 @@ final class FileStoreFactory implements StoreFactory {
         }
         DurableFiles.replaceAtomically(root, marker, root.resolve(TEMP_PREFIX + "format"), FORMAT_MARKER_TEXT);
         checksumsRequired = true;
+    }
+
+    private static List<Path> documents(Path dir) throws IOException {
+        List<Path> files = new ArrayList<>();
+        for (Path file : sortedChildren(dir)) {
+            String name = file.getFileName().toString();
+            if (!name.startsWith(".") && name.endsWith(DOC_SUFFIX)) {
+                files.add(file);
+            }
+        }
+        return files;
+    }
+
+    /** The document of {@code file} with a checksum added, or null when it has a sound one already. */
+    private static byte[] withChecksum(Path file) throws IOException {
+        byte[] doc = Files.readAllBytes(file);
+        if (DocumentChecksum.has(doc)) {
+            DocumentChecksum.verify(doc, file);
+            return null;
+        }
+        checkWellFormed(doc, file); // only a well-formed document is vouched for with a checksum
+        return DocumentChecksum.append(DocumentChecksum.withoutEnd(doc, file));
     }
 
     /** Whether every document must carry a checksum (the directory has its format marker). */
@@ -382,19 +402,32 @@ final class FileStoreFactory implements StoreFactory {
     }
 
     /**
-     * Whether {@code doc} is one well-formed JSON object, read token by token: a tree of an entity
+     * Checks that {@code doc} is one well-formed JSON object, read token by token: a tree of an entity
      * nested deeper than any limit would take a stack frame per level.
      */
-    private static void checkWellFormed(byte[] doc) throws IOException {
+    private static void checkWellFormed(byte[] doc, Path file) {
+        String problem;
         try (JsonParser p = FRAME.createParser(doc)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw new JsonParseException(p, "not a JSON object");
+                problem = "not a JSON object";
+            } else {
+                p.skipChildren();
+                problem = p.nextToken() != null ? "more than one JSON value" : null;
             }
-            p.skipChildren();
-            if (p.nextToken() != null) {
-                throw new JsonParseException(p, "more than one JSON value");
-            }
+        } catch (IOException e) {
+            // the parser's own message may quote the document's text: its kind and place name the damage
+            long at = e instanceof JsonProcessingException j && j.getLocation() != null
+                    ? j.getLocation().getByteOffset() : -1;
+            throw new DataIntegrityException(notUpgradable(file, e.getClass().getSimpleName() + " at byte " + at), e);
         }
+        if (problem != null) {
+            throw new DataIntegrityException(notUpgradable(file, problem));
+        }
+    }
+
+    private static String notUpgradable(Path file, String problem) {
+        return "file " + file + " is not a valid document (" + problem + "), so it cannot be given a checksum;"
+                + " repair or remove it, then open with " + FileProvider.UPGRADE_FORMAT + "=true again";
     }
 
     /** Finishes the renames of a committed batch (those not done yet) and removes its journal. */

@@ -25,6 +25,10 @@ class FileIntegrityTest {
     record Note(String text) {
     }
 
+    /** An entity whose JSON ends with a short string member named like the document's checksum. */
+    record Attachment(String name, String crc32c) {
+    }
+
     @TempDir
     Path dir;
 
@@ -100,6 +104,87 @@ class FileIntegrityTest {
         try (StoreFactory f = open(false)) {
             assertThatThrownBy(() -> f.store("values", TckValues.class).get("sample"))
                     .isInstanceOf(DataIntegrityException.class).hasMessageContaining("no CRC32C");
+        }
+    }
+
+    /** Its entity's last member looks like the document's checksum, but is the entity's own. */
+    @Test
+    void aDocumentWrittenBeforeChecksumsWhoseEntityEndsWithACrc32cMemberIsReadAndUpgraded() throws IOException {
+        Path file = dir.resolve("attachments/a.json");
+        Files.createDirectories(file.getParent());
+        byte[] legacy = "{\"format\":1,\"type\":\"attachments\",\"id\":\"a\",\"version\":1,\"entity\":{\"name\":\"x.pdf\",\"crc32c\":\"1a2b3c4d\"}}\n"
+                .getBytes(StandardCharsets.UTF_8);
+        Files.write(file, legacy);
+        Attachment expected = new Attachment("x.pdf", "1a2b3c4d");
+        try (StoreFactory f = open(false)) {
+            EntityStore<Attachment> attachments = f.store("attachments", Attachment.class);
+            assertThat(attachments.get("a").orElseThrow().value()).isEqualTo(expected);
+            assertThat(attachments.getAll()).extracting(v -> v.value()).containsExactly(expected);
+        }
+        assertThat(Files.readAllBytes(file)).isEqualTo(legacy);
+
+        try (StoreFactory f = open(true)) {
+            assertThat(f.store("attachments", Attachment.class).get("a").orElseThrow().value()).isEqualTo(expected);
+        }
+        assertThat(dir.resolve(FileStoreFactory.FORMAT_MARKER)).exists();
+        String upgraded = Files.readString(file);
+        assertThat(upgraded).startsWith(new String(legacy, 0, legacy.length - 2, StandardCharsets.UTF_8) + ",\"crc32c\":\"")
+                .endsWith("\"}\n");
+        try (StoreFactory f = open(false)) { // the marker is there now: the document must pass its own checksum
+            assertThat(f.store("attachments", Attachment.class).get("a").orElseThrow().value()).isEqualTo(expected);
+        }
+    }
+
+    /** In a directory not yet upgraded, a checksum damaged out of the writer's shape is still damage, not a legacy document. */
+    @Test
+    void aDamagedChecksumEndIsStillFoundInADirectoryWrittenBeforeChecksums() throws IOException {
+        Path legacy = dir.resolve("values/sample.json");
+        Files.createDirectories(legacy.getParent());
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream(FileGoldenFilesTest.MAIN_BEFORE_ISSUE_16)) {
+            Files.write(legacy, in.readAllBytes());
+        }
+        Path file = dir.resolve("notes/n.json");
+        try (StoreFactory f = open(false)) {
+            f.store("notes", Note.class).save("n", new Note("hello"));
+        }
+        assertThat(dir.resolve(FileStoreFactory.FORMAT_MARKER)).doesNotExist();
+        String written = Files.readString(file);
+        for (String damaged : new String[] {written.substring(0, written.length() - 1),
+                written.substring(0, written.length() - 4) + "g\"}\n", written.substring(0, written.length() - 3) + "\"}}\n"}) {
+            Files.writeString(file, damaged);
+            try (StoreFactory f = open(false)) {
+                assertThatThrownBy(() -> f.store("notes", Note.class).get("n")).as(damaged)
+                        .isInstanceOf(DataIntegrityException.class)
+                        .hasMessageContaining(file.toString()).hasMessageContaining("CRC32C");
+            }
+        }
+    }
+
+    /** A damaged document met by the upgrade is damage, not a passing outage, and the upgrade leaves every file as it was. */
+    @Test
+    void anUpgradeThatMeetsAMalformedDocumentIsADataIntegrityExceptionAndChangesNothing() throws IOException {
+        Path values = dir.resolve("values");
+        Files.createDirectories(values);
+        byte[] legacy;
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream(FileGoldenFilesTest.MAIN_BEFORE_ISSUE_16)) {
+            legacy = in.readAllBytes();
+        }
+        Path good = values.resolve("a.json"); // sorted before the bad one: the upgrade meets it first
+        Files.write(good, new String(legacy, StandardCharsets.UTF_8).replace("\"id\":\"sample\"", "\"id\":\"a\"")
+                .getBytes(StandardCharsets.UTF_8));
+        byte[] goodBefore = Files.readAllBytes(good);
+        Path bad = values.resolve("bad.json");
+        Files.writeString(bad, "{\"format\":1,\"ty");
+
+        assertThatThrownBy(() -> open(true).close()).isInstanceOf(DataIntegrityException.class)
+                .hasMessageContaining(bad.toString())
+                .satisfies(e -> assertThat(((DataIntegrityException) e).isRetryable()).isFalse());
+
+        assertThat(Files.readAllBytes(good)).isEqualTo(goodBefore);
+        assertThat(Files.readString(bad)).isEqualTo("{\"format\":1,\"ty");
+        assertThat(dir.resolve(FileStoreFactory.FORMAT_MARKER)).doesNotExist();
+        try (StoreFactory f = open(false)) { // the directory is still one written before checksums
+            assertThat(f.store("values", TckValues.class).get("a")).isPresent();
         }
     }
 
