@@ -184,7 +184,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     /**
      * As above, with {@code read} (may be null) the version record the save was planned on: one still
-     * at that revision shows the save did not land (the retry failed on something else, e.g. a
+     * at that revision (of an entity that existed) shows the save did not land (the retry failed on something else, e.g. a
      * transaction's lock), so its own conflict or lock is reported rather than an unknown outcome.
      */
     private OptionalLong landedAt(String id, byte[] envelope, long expectedVersion, long version, Current read) {
@@ -192,7 +192,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         if (now != null && Arrays.equals(now.envelope(), envelope)) {
             return OptionalLong.of(now.revision());
         }
-        if (read != null && records.current(id).equals(read)) {
+        // a record still at the revision it was read at proves the save did not land; absence has no revision, so an
+        // entity absent then and now may have been created by the save and deleted since
+        if (read != null && read.version() != Versioned.ABSENT && records.current(id).equals(read)) {
             return OptionalLong.empty();
         }
         if (expectedVersion != ANY_VERSION) {

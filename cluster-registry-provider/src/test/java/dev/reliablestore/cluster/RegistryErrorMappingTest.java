@@ -72,6 +72,8 @@ class RegistryErrorMappingTest {
     /** With commitThenLoseReply: runs once, after the batch landed and before its answer is lost. */
     private volatile Runnable afterTheLostReply;
     private volatile String failReadOfVersion;
+    /** Runs once, before the next read or getValue goes to the registry. */
+    private volatile Runnable beforeNextRead;
     private volatile Supplier<RuntimeException> failReads;
     private volatile Supplier<RuntimeException> failGetValue;
     private final AtomicInteger barriers = new AtomicInteger();
@@ -159,6 +161,11 @@ class RegistryErrorMappingTest {
                     if (name.equals("getValue") && getValueFails != null) {
                         getValueFailures.incrementAndGet();
                         throw getValueFails.get();
+                    }
+                    Runnable beforeRead = beforeNextRead;
+                    if ((name.equals("read") || name.equals("getValue")) && beforeRead != null) {
+                        beforeNextRead = null;
+                        beforeRead.run();
                     }
                     Supplier<RuntimeException> readFails = failReads;
                     if ((name.equals("read") || name.equals("getValue")) && readFails != null) {
@@ -610,6 +617,24 @@ class RegistryErrorMappingTest {
         assertThat(customers.clear()).isEqualTo(2);
         assertThat(commitThenLoseReply).as("the answer was lost").isFalse();
         assertThat(customers.count()).isZero();
+    }
+
+    /**
+     * A create-only save whose answer was lost landed; its retry fails its "absent" condition, and another writer deletes
+     * the entity before the store looks: absent again proves nothing (absence has no revision), so the outcome is
+     * unknown, never a conflict ("nothing written") for a write that took effect.
+     */
+    @Test
+    void aCreateOnlySaveThatLandedAndWasDeletedBeforeTheCheckIsUnknownNotAConflict() {
+        try (ClusterStoreFactory other = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), real)) {
+            EntityStore<Customer> elsewhere = other.store(Customer.class);
+            EntityStore<Customer> s = factory.store(Customer.class);
+            commitThenLoseReply = true;
+            afterTheLostReply = () -> beforeNextRead = () -> elsewhere.delete("x");
+            Throwable failed = catchThrowable(() -> s.save("x", Customer.of("x", 1), Versioned.ABSENT));
+            assertThat(failed).isInstanceOf(StoreUnavailableException.class).hasMessageContaining("nothing (deleted)");
+            assertThat(((PersistenceException) failed).outcomeUnknown()).isTrue();
+        }
     }
 
     /**
