@@ -1,5 +1,6 @@
 package dev.reliablestore.cluster;
 
+import dev.reliablestore.api.EntityIds;
 import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.api.Versioned;
 
@@ -8,6 +9,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -41,15 +43,19 @@ final class PreferredSiteReads<T> implements PreferredReads<T> {
 
     @Override
     public Optional<T> get(String id) {
-        StorageLayout.requireStorableId(id);
+        // the checks the local store makes before any I/O: the same refusal whichever site answers
+        StorageLayout.requireStorableId(EntityIds.requireValidId(id));
         return there(r -> Optional.ofNullable(r.values().get(List.of(id)).values().get(id)).map(d -> materialiser.value(d, where(id))),
                 () -> local.get(id).map(Versioned::value));
     }
 
     @Override
     public Map<String, T> getMany(Collection<String> ids) {
-        List<String> list = List.copyOf(ids);
-        list.forEach(StorageLayout::requireStorableId);
+        Objects.requireNonNull(ids, "ids");
+        List<String> list = new ArrayList<>(ids.size());
+        for (String id : ids) {
+            list.add(StorageLayout.requireStorableId(EntityIds.requireValidId(id)));
+        }
         return there(r -> {
             Map<String, EntityValues.Decoded> found = r.values().get(list).values();
             Map<String, T> out = new LinkedHashMap<>();
@@ -78,7 +84,7 @@ final class PreferredSiteReads<T> implements PreferredReads<T> {
 
     @Override
     public boolean exists(String id) {
-        StorageLayout.requireStorableId(id);
+        StorageLayout.requireStorableId(EntityIds.requireValidId(id));
         return there(r -> r.values().exists(id), () -> local.exists(id));
     }
 

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -79,5 +80,27 @@ class PreferredSiteZooKeeperTest {
             assertThat(reads.get("t1")).hasValue(new Parcel("at tokyo", 1));
             assertThat(reads.site()).hasValue("tokyo");
         });
+    }
+
+    /** A bad id is refused before any I/O with the store's own InvalidIdException, whichever site would answer. */
+    @Test
+    void badIdsAreRefusedAsTheStoreRefusesThemWhileThePreferredSiteAnswers() {
+        String tokyoUri = TOKYO_ZK.newOpenRegistryUri("tokyo-ids");
+        open(options("tokyo", tokyoUri));
+        Map<String, String> o = options("paris", tokyoUri);
+        o.put("preferredSite", "tokyo");
+        StoreFactory paris = open(o);
+        ClusterPersistenceStore<?> store = paris.store(Parcel.class).unwrap(ClusterPersistenceStore.class);
+        @SuppressWarnings("unchecked")
+        PreferredReads<Parcel> reads = (PreferredReads<Parcel>) store.preferredReads();
+        await().atMost(Duration.ofSeconds(30)).until(() -> reads.site().equals(Optional.of("tokyo")));
+        String tooLong = "x".repeat(300);
+        for (String bad : java.util.Arrays.asList("", tooLong, null)) {
+            assertThatThrownBy(() -> reads.get(bad)).isInstanceOf(dev.reliablestore.api.InvalidIdException.class);
+            assertThatThrownBy(() -> reads.exists(bad)).isInstanceOf(dev.reliablestore.api.InvalidIdException.class);
+            assertThatThrownBy(() -> reads.getMany(java.util.Arrays.asList("ok", bad)))
+                    .isInstanceOf(dev.reliablestore.api.InvalidIdException.class);
+            assertThatThrownBy(() -> paris.store(Parcel.class).get(bad)).isInstanceOf(dev.reliablestore.api.InvalidIdException.class);
+        }
     }
 }
