@@ -483,8 +483,16 @@ final class RegistryTransactions implements TransactionalResource {
         for (Map.Entry<String, Map<String, EncodedWrite>> t : byType.entrySet()) {
             String type = t.getKey();
             LocalWrites.Reading reading = sites.reading(type, t.getValue().keySet());
-            LocalWrites.Read read = sites.read(reading, factory.gateway().read("read of " + type + " " + t.getValue().keySet()
-                    + " for a transaction at site " + sites.site(), ReadBatch.of(reading.reads())));
+            ReadBatchResult answer = factory.gateway().read("read of " + type + " " + t.getValue().keySet()
+                    + " for a transaction at site " + sites.site(), ReadBatch.of(reading.reads()));
+            LocalWrites.Read read;
+            try {
+                read = sites.read(reading, answer);
+            } catch (IllegalStateException damaged) {
+                // typed as damage: nothing is sent yet, so a one-phase commit is a rollback, not an unknown outcome
+                throw new DataIntegrityException("cannot read the state of " + type + " " + t.getValue().keySet() + " at site "
+                        + sites.site() + " to check the transaction's versions: " + damaged.getMessage(), damaged);
+            }
             Map<String, byte[]> plain = new LinkedHashMap<>();
             read.found().forEach((id, found) -> {
                 EncodedWrite w = t.getValue().get(id);

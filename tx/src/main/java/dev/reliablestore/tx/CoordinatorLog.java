@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -52,6 +53,8 @@ final class CoordinatorLog {
     private final CoordinatorLock lock;
     private final byte[] coordinatorId;
     volatile DirectorySync directorySync = CoordinatorLog::fsyncDirectory;
+    /** Runs between listing a decision file and reading it (tests finish the decision there). */
+    volatile Consumer<Path> beforeReading = f -> { };
 
     /**
      * {@code ours} tells the tokens of this coordinator's node: several coordinators (each with its
@@ -182,7 +185,13 @@ final class CoordinatorLog {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, "*" + SUFFIX)) {
             for (Path f : files) {
                 String name = f.getFileName().toString();
-                out.add(parse(name.substring(0, name.length() - SUFFIX.length()), f));
+                beforeReading.accept(f);
+                try {
+                    out.add(parse(name.substring(0, name.length() - SUFFIX.length()), f));
+                } catch (NoSuchFileException finished) {
+                    // deleted since the listing: its transaction was finished (by a commit here, a concurrent
+                    // recovery, or the coordinator of another node sharing the directory)
+                }
             }
         }
         return out;
@@ -212,6 +221,11 @@ final class CoordinatorLog {
 
     private Path file(String token) {
         return directory.resolve(token + SUFFIX);
+    }
+
+    /** Makes every decision now in the directory durable (a rename's directory entry is not until the directory is synced). */
+    void sync() throws IOException {
+        syncDirectory();
     }
 
     private void syncDirectory() throws IOException {

@@ -169,6 +169,7 @@ final class LocalTransactionFactory implements TransactionFactory {
         Set<String> stillReported = new HashSet<>();
         Set<String> supplied = new HashSet<>();
         Map<String, String> unreachable = new LinkedHashMap<>();
+        Set<String> durable = new HashSet<>();
         for (TransactionalResource resource : resources) {
             List<TransactionId> inDoubt;
             try {
@@ -209,8 +210,14 @@ final class LocalTransactionFactory implements TransactionFactory {
                         stillReported.add(token);
                         failed.put(branch, decision.problem() + "; left prepared");
                     } else if (decision != null) {
-                        resource.commitPrepared(branch);
-                        committed.add(branch);
+                        String notDurable = makeDurable(token, decisions.keySet(), durable);
+                        if (notDurable != null) {
+                            stillReported.add(token);
+                            failed.put(branch, notDurable);
+                        } else {
+                            resource.commitPrepared(branch);
+                            committed.add(branch);
+                        }
                     } else {
                         resource.rollbackPrepared(branch);
                         rolledBack.add(branch);
@@ -238,6 +245,26 @@ final class LocalTransactionFactory implements TransactionFactory {
             LOG.info("recovery of node {}: {}", nodeName, result);
         }
         return result;
+    }
+
+    /**
+     * Syncs the log directory unless that was done after {@code token}'s decision was read, so that
+     * no branch is committed on a decision a crash could still take (a rename whose directory sync
+     * failed): recovery after the crash would presume abort for the others. Returns why the decision
+     * is not durable, or null; on success every decision read so far ({@code read}) is durable.
+     */
+    private String makeDurable(String token, Set<String> read, Set<String> durable) {
+        if (durable.contains(token)) {
+            return null;
+        }
+        try {
+            log.sync();
+        } catch (IOException | RuntimeException e) {
+            return "its commit decision in the coordinator log " + log.directory() + " could not be made durable (" + e
+                    + "); left prepared: a later recover() commits it once the directory can be synced";
+        }
+        durable.addAll(read);
+        return null;
     }
 
     @Override

@@ -212,6 +212,62 @@ class RecoveryRacesTest {
         assertBothCommitted();
     }
 
+    /**
+     * The same failure, then recover() in the same process while the directory still cannot be
+     * synced: the decision it reads is not durable yet, and a power cut could still take it, after
+     * which recovery would presume abort. Committing one branch on it first would leave that branch
+     * committed and the other rolled back, so nothing is committed until the decision is durable.
+     */
+    @Test
+    void recoveryCommitsNothingOnADecisionWhoseDirectoryCannotBeSynced() throws IOException {
+        CoordinatorLog log = ((LocalTransactionFactory) transactions).log();
+        log.directorySync = dir -> {
+            throw new IOException("Input/output error (injected directory fsync failure)");
+        };
+        assertThatThrownBy(() -> transfer(transactions)).isInstanceOf(TransactionOutcomeUnknownException.class);
+        RecoveryResult stuck = transactions.recover(List.of(shop, bank));
+        assertThat(stuck.committed()).as("committed on a decision a power cut could still take").isEmpty();
+        assertThat(stuck.rolledBack()).isEmpty();
+        assertThat(stuck.failed()).hasSize(2).allSatisfy((branch, why) -> assertThat(why)
+                .contains("could not be made durable").contains("Input/output error").contains("left prepared"));
+        assertThat(stuck.pendingDecisions()).hasSize(1);
+        assertThat(shopData.preparedRecordFiles()).hasSize(1);
+        assertThat(bankData.preparedRecordFiles()).hasSize(1);
+        assertThat(decisionFiles()).isEqualTo(1);
+
+        log.directorySync = dir -> { };
+        RecoveryResult finished = transactions.recover(List.of(shop, bank));
+        assertThat(finished.committed()).hasSize(2);
+        assertThat(finished.isClean()).isTrue();
+        assertBothCommitted();
+    }
+
+    /**
+     * A decision of another node sharing the directory is finished and deleted by its coordinator
+     * between this recovery's listing of the log and its reading of that file: it is skipped (it
+     * was finished), not a failure of the whole recovery.
+     */
+    @Test
+    void aDecisionDeletedBetweenTheListingAndTheReadIsSkipped() {
+        Path logDir = tmp.resolve("txlog");
+        try (TransactionFactory other = TransactionFactory.builder().nodeName("node-2").logDirectory(logDir).build()) {
+            bank.failNextCommit = true;
+            transfer(other); // node-2's decision stays for the bank's branch
+            java.util.concurrent.atomic.AtomicInteger finishedMeanwhile = new java.util.concurrent.atomic.AtomicInteger();
+            ((LocalTransactionFactory) transactions).log().beforeReading = decision -> {
+                if (finishedMeanwhile.getAndIncrement() == 0) {
+                    assertThat(other.recover(List.of(shop, bank)).committed()).hasSize(1); // deletes its decision
+                }
+            };
+            RecoveryResult ours = transactions.recover(List.of(shop, bank));
+            assertThat(finishedMeanwhile).as("the hook ran").hasPositiveValue();
+            assertThat(ours.isClean()).isTrue();
+            assertThat(ours.committed()).isEmpty();
+            assertThat(ours.rolledBack()).isEmpty();
+        }
+        assertBothCommitted();
+    }
+
     /** A failure before the rename (the decision cannot have taken effect) still rolls back at once. */
     @Test
     void aDecisionThatCannotBeWrittenRollsBackEverywhere() throws Exception {

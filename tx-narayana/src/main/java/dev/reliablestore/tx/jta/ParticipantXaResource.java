@@ -167,10 +167,9 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
                 } catch (TransactionRolledBackException no) {
                     table.remove(id);
                     throw xa(no.isRetryable() ? XAException.XA_RBCOMMFAIL : XAException.XA_RBROLLBACK, no.getMessage(), no);
-                } catch (IllegalStateException e) {
-                    throw xa(XAException.XAER_PROTO, e.getMessage(), e);
                 } catch (RuntimeException unknown) {
-                    // the participant cannot tell whether it applied: that is what XAER_RMFAIL means here
+                    // the participant cannot tell whether it applied: that is what XAER_RMFAIL means here. An
+                    // IllegalStateException too: the protocol was checked above, so it is about the participant's data
                     table.remove(id);
                     throw xa(XAException.XAER_RMFAIL, "outcome of the one-phase commit of " + id + " at " + name()
                             + " is unknown: " + unknown, unknown);

@@ -3,7 +3,12 @@ package dev.reliablestore.tx.jta;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.Versioned;
+import dev.reliablestore.spi.tx.AbstractTransactionBranch;
+import dev.reliablestore.spi.tx.PendingWrite;
+import dev.reliablestore.spi.tx.TransactionBranch;
 import dev.reliablestore.spi.tx.TransactionId;
+import dev.reliablestore.spi.tx.TransactionalResource;
+import dev.reliablestore.spi.tx.UnknownTransactionException;
 import dev.reliablestore.tx.testing.FileParticipant;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -16,6 +21,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -363,6 +370,100 @@ class XaAdapterTest {
         assertThat(committed().exists("o")).isFalse();
         assertThat(participant.branch(SimpleXid.toId(x))).isEmpty();
         xa.setTransactionTimeout(0);
+    }
+
+    /**
+     * A one-phase commit whose participant throws an IllegalStateException (its stored data is
+     * damaged, e.g. an unreadable stamp): the adapter checked the protocol itself before the call,
+     * so this is an unknown outcome (XAER_RMFAIL, as documented), not XAER_PROTO, and the branch,
+     * now finished as OUTCOME_UNKNOWN, leaves no association behind.
+     */
+    @Test
+    void aOnePhaseCommitThatFailsOnDamagedDataIsXaerRmfailAndLeavesNoAssociation() throws XAException {
+        DamagedOnePhase damaged = new DamagedOnePhase(participant);
+        XaResources owner = XaResources.of(damaged);
+        Map<?, ?> table = ((BranchAssociations) owner).table();
+        XAResource rm = owner.adapter();
+        Xid x = xid();
+        rm.start(x, XAResource.TMNOFLAGS);
+        damaged.branch(SimpleXid.toId(x)).orElseThrow().store("Order", String.class).save("o", "x");
+        rm.end(x, XAResource.TMSUCCESS);
+        assertThatThrownBy(() -> rm.commit(x, true))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_RMFAIL))
+                .hasMessageContaining("is unknown").hasMessageContaining("unreadable (injected)");
+        assertThat(table).as("no association left behind").isEmpty();
+        assertThatThrownBy(() -> rm.commit(x, true)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_NOTA));
+    }
+
+    /** A participant over a FileParticipant's data whose one-phase commit fails as damaged site data does. */
+    private static final class DamagedOnePhase implements TransactionalResource {
+        private final FileParticipant data;
+        private final Map<TransactionId, TransactionBranch> live = new ConcurrentHashMap<>();
+
+        DamagedOnePhase(FileParticipant data) {
+            this.data = data;
+        }
+
+        @Override
+        public String resourceManagerId() {
+            return "damaged:" + data.resourceManagerId();
+        }
+
+        @Override
+        public TransactionBranch begin(TransactionId id) {
+            TransactionBranch branch = new AbstractTransactionBranch(id, this) {
+                @Override
+                protected <T> EntityStore<T> committedStore(String typeName, Class<T> type) {
+                    return data.store(typeName, type);
+                }
+
+                @Override
+                protected void doPrepare(List<PendingWrite> writes) {
+                    throw new UnsupportedOperationException("one-phase only");
+                }
+
+                @Override
+                protected void doCommit(List<PendingWrite> writes) {
+                    throw new UnsupportedOperationException("one-phase only");
+                }
+
+                @Override
+                protected void doCommitOnePhase(List<PendingWrite> writes) {
+                    throw new IllegalStateException("the stamp of Order/o is unreadable (injected)");
+                }
+
+                @Override
+                protected void doRollback(List<PendingWrite> writes, boolean prepareAttempted) {
+                }
+
+                @Override
+                protected void completed() {
+                    live.remove(id());
+                }
+            };
+            live.put(id, branch);
+            return branch;
+        }
+
+        @Override
+        public Optional<TransactionBranch> branch(TransactionId id) {
+            return Optional.ofNullable(live.get(id));
+        }
+
+        @Override
+        public List<TransactionId> recover() {
+            return List.of();
+        }
+
+        @Override
+        public void commitPrepared(TransactionId id) {
+            throw new UnknownTransactionException(id, resourceManagerId());
+        }
+
+        @Override
+        public void rollbackPrepared(TransactionId id) {
+            throw new UnknownTransactionException(id, resourceManagerId());
+        }
     }
 
     /** An Xid with a format id the participant refuses. */
