@@ -8,6 +8,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.core.env.EnumerablePropertySource;
+import org.springframework.core.env.PropertySource;
+import org.springframework.core.env.PropertySources;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
+
 import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.cluster.ClusterPersistenceConfiguration;
 import dev.reliablestore.options.Option;
@@ -27,6 +33,7 @@ final class OptionKeys {
     private static final String CLUSTER_NAME = "clusterName";
     private static final String REGISTRY_PREFIX = "registry.";
     private static final String CACHED_READS_PREFIX = "cachedReads.";
+    private static final ConfigurationPropertyName OPTIONS = ConfigurationPropertyName.of("reliablestore.options");
 
     private OptionKeys() {
     }
@@ -66,6 +73,53 @@ final class OptionKeys {
             put(result, key, e);
         }
         return result;
+    }
+
+    /**
+     * A warning for each property under {@code reliablestore.options} whose map key Spring Boot binds
+     * with characters dropped (it keeps only the ASCII letters, digits, '-' and '_' of an unbracketed key):
+     * {@code cachedReads.Käse} becomes {@code cachedReads.Kse}, an option for a type no store has,
+     * which the provider cannot tell from a valid one. Environment variables are left out: Spring
+     * reads their names otherwise, and {@link #resolve} handles what they lose.
+     */
+    static List<String> lossyKeys(PropertySources sources) {
+        List<String> warnings = new ArrayList<>();
+        for (PropertySource<?> source : sources) {
+            if (!(source instanceof EnumerablePropertySource<?> enumerable) || source instanceof SystemEnvironmentPropertySource) {
+                continue;
+            }
+            for (String property : enumerable.getPropertyNames()) {
+                ConfigurationPropertyName name;
+                try {
+                    name = ConfigurationPropertyName.adapt(property, '.');
+                } catch (RuntimeException notAName) {
+                    continue; // Spring does not bind it either
+                }
+                if (!OPTIONS.isAncestorOf(name)) {
+                    continue;
+                }
+                StringBuilder bound = new StringBuilder();
+                StringBuilder key = new StringBuilder();
+                for (int i = 0; i < name.getNumberOfElements(); i++) {
+                    String element = name.getElement(i, ConfigurationPropertyName.Form.ORIGINAL);
+                    bound.append(name.chop(i + 1).isLastElementIndexed() ? "[" + element + "]" : (i == 0 ? "" : ".") + element);
+                    if (i >= OPTIONS.getNumberOfElements()) {
+                        key.append(key.isEmpty() ? "" : ".").append(element);
+                    }
+                }
+                // "a.[b]" is written "a[b]" by Spring: the same name
+                if (!bound.toString().equals(property.replace(".[", "["))) {
+                    // what follows "reliablestore.options." as written (the two names have no dot in any spelling)
+                    int dot = property.indexOf('.', property.indexOf('.') + 1);
+                    String written = dot < 0 ? key.toString() : property.substring(dot + 1);
+                    warnings.add("property " + property + " (in " + source.getName() + ") is bound as option \"" + key
+                            + "\": Spring Boot keeps only the ASCII letters, digits, '-' and '_' of a map key"
+                            + " not in brackets; if the option is \"" + written + "\", write it as "
+                            + "reliablestore.options[" + written + "]");
+                }
+            }
+        }
+        return warnings;
     }
 
     /** The key itself when it is a name; otherwise the one name equal to it ignoring case; otherwise the key. */

@@ -1,10 +1,13 @@
 package dev.reliablestore.spring.boot;
 
-import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.Persistence;
 import dev.reliablestore.api.StoreFactory;
 import io.micrometer.core.instrument.binder.MeterBinder;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.autoconfigure.health.ConditionalOnEnabledHealthIndicator;
 import org.springframework.boot.actuate.health.HealthIndicator;
@@ -15,6 +18,8 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.Environment;
 
 /**
  * Opens one {@link StoreFactory} from the {@code reliablestore.*} properties and closes it with the
@@ -30,15 +35,20 @@ import org.springframework.context.annotation.Configuration;
 @EnableConfigurationProperties(ReliableStoreProperties.class)
 public class ReliableStoreAutoConfiguration {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ReliableStoreAutoConfiguration.class);
+
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
-    StoreFactory reliableStoreFactory(ReliableStoreProperties properties) {
+    StoreFactory reliableStoreFactory(ReliableStoreProperties properties, Environment environment) {
+        if (environment instanceof ConfigurableEnvironment configurable) {
+            OptionKeys.lossyKeys(configurable.getPropertySources()).forEach(LOG::warn);
+        }
         return Persistence.openFactory(properties.getProvider(), OptionKeys.resolve(properties.getProvider(), properties.getOptions()));
     }
 
     @Bean
-    StoreEventBridge reliableStoreEventBridge(ObjectProvider<EntityStore<?>> stores, ApplicationEventPublisher publisher) {
-        return new StoreEventBridge(stores, publisher);
+    StoreEventBridge reliableStoreEventBridge(ApplicationEventPublisher publisher) {
+        return new StoreEventBridge(publisher);
     }
 
     @Configuration(proxyBeanMethods = false)
@@ -65,8 +75,8 @@ public class ReliableStoreAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(name = "reliableStoreMeters")
-        MeterBinder reliableStoreMeters(ObjectProvider<EntityStore<?>> stores, ObjectProvider<StoreFactory> factories) {
-            return new StoreMeters(stores, factories);
+        MeterBinder reliableStoreMeters(ListableBeanFactory beans, ObjectProvider<StoreFactory> factories) {
+            return new StoreMeters(beans, factories);
         }
     }
 }

@@ -1,50 +1,126 @@
 package dev.reliablestore.spring.boot;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicReference;
 
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.beans.factory.DisposableBean;
-import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.beans.factory.config.ConfigurableBeanFactory;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.context.ApplicationEventPublisher;
 
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.ObservableStore;
 import dev.reliablestore.api.StoreEvent;
+import dev.reliablestore.api.StoreFactory;
 
 /**
  * Listens to the context's {@link EntityStore} beans and republishes their {@link StoreEvent}s as
- * Spring application events (on the store's event thread), keeping the last health verdict for the
- * health indicator. Stores are the only public source of events, and opening one just to listen
- * would create an entity type in the application's data, hence the beans.
+ * Spring application events (on the store's event thread), keeping the last health verdict of each
+ * {@link StoreFactory} bean for the health indicator. Stores are the only public source of events, and
+ * opening one just to listen would create an entity type in the application's data, hence the beans.
+ *
+ * <p>A store does not say which factory it came from, so a store bean is taken for the factory bean
+ * Spring gave it: the one its bean method takes (or that method's configuration class is injected
+ * with). With one factory bean every store bean is taken for that one; with several, a store bean
+ * given none of them, or more than one, counts for no factory (it could be any one's).
  */
-final class StoreEventBridge implements SmartInitializingSingleton, DisposableBean {
+final class StoreEventBridge implements SmartInitializingSingleton, DisposableBean, BeanFactoryAware {
 
-    private final ObjectProvider<EntityStore<?>> stores;
     private final ApplicationEventPublisher publisher;
     private final List<ObservableStore.Registration> registrations = new CopyOnWriteArrayList<>();
     /**
-     * A factory hands each cluster-wide event (health, failover), as one instance, to the listeners
-     * of all its stores one after the other on its event thread: seen twice in a row, it is a copy.
+     * What was last republished on each event thread. A factory hands each cluster-wide event (health,
+     * failover), as one instance, to the listeners of all its stores one after the other on its event
+     * thread: seen twice in a row there, it is a copy. Per thread, as two factories' threads interleave.
      */
-    private final AtomicReference<StoreEvent> lastShared = new AtomicReference<>();
-    private volatile StoreEvent.HealthCheckFailed failure;
-    private volatile StoreEvent.NodeFailover failover;
+    private final ThreadLocal<Delivered> delivered = ThreadLocal.withInitial(Delivered::new);
+    private volatile Map<StoreFactory, Observed> byFactory = Map.of();
+    private ListableBeanFactory beans;
 
-    StoreEventBridge(ObjectProvider<EntityStore<?>> stores, ApplicationEventPublisher publisher) {
-        this.stores = stores;
+    StoreEventBridge(ApplicationEventPublisher publisher) {
         this.publisher = publisher;
     }
 
     @Override
+    public void setBeanFactory(BeanFactory beanFactory) {
+        if (!(beanFactory instanceof ListableBeanFactory listable)) {
+            throw new IllegalStateException("the store event bridge needs a ListableBeanFactory, not " + beanFactory.getClass().getName());
+        }
+        this.beans = listable;
+    }
+
+    @Override
     public void afterSingletonsInstantiated() {
-        stores.orderedStream().forEach(store -> {
-            ObservableStore observable = observable(store);
-            if (observable != null) {
-                registrations.add(observable.addListener(this::onEvent));
+        Set<String> factoryNames = Set.of(beans.getBeanNamesForType(StoreFactory.class));
+        Map<StoreFactory, Observed> groups = new IdentityHashMap<>();
+        for (Map.Entry<String, EntityStore<?>> store : storeBeans(beans).entrySet()) {
+            String name = store.getKey();
+            ObservableStore observable = observable(store.getValue());
+            if (observable == null) {
+                continue;
             }
-        });
+            String factoryName = factoryNames.size() == 1 ? factoryNames.iterator().next() : factoryOf(name, factoryNames);
+            Observed group = null;
+            if (factoryName != null && beans.isSingleton(factoryName)) {
+                group = groups.computeIfAbsent(beans.getBean(factoryName, StoreFactory.class), f -> new Observed());
+                group.stores++;
+            }
+            Observed of = group;
+            registrations.add(observable.addListener(event -> onEvent(of, event)));
+        }
+        byFactory = Collections.unmodifiableMap(groups);
+    }
+
+    /** The context's EntityStore beans by name: those an {@code ObjectProvider<EntityStore<?>>} gives, with their names. */
+    static Map<String, EntityStore<?>> storeBeans(ListableBeanFactory beans) {
+        Map<String, EntityStore<?>> stores = new LinkedHashMap<>();
+        for (String name : beans.getBeanNamesForType(EntityStore.class)) {
+            if (beans instanceof ConfigurableListableBeanFactory configurable && configurable.containsBeanDefinition(name)
+                    && !configurable.getBeanDefinition(name).isAutowireCandidate()) {
+                continue; // such as the target behind a scoped proxy: only its scope can give it
+            }
+            stores.put(name, beans.getBean(name, EntityStore.class));
+        }
+        return stores;
+    }
+
+    /**
+     * The factory bean nearest among the beans {@code store} was given: directly (its bean method's
+     * parameters, its configuration class), else through those; null when none, or several at once.
+     */
+    private String factoryOf(String store, Set<String> factoryNames) {
+        if (!(beans instanceof ConfigurableBeanFactory configurable)) {
+            return null;
+        }
+        Set<String> seen = new HashSet<>(Set.of(store));
+        List<String> level = List.of(store);
+        for (int depth = 0; depth < 2 && !level.isEmpty(); depth++) {
+            List<String> next = new ArrayList<>();
+            for (String bean : level) {
+                for (String dependency : configurable.getDependenciesForBean(bean)) {
+                    if (seen.add(dependency)) {
+                        next.add(dependency);
+                    }
+                }
+            }
+            List<String> found = next.stream().filter(factoryNames::contains).toList();
+            if (!found.isEmpty()) {
+                return found.size() == 1 ? found.get(0) : null;
+            }
+            level = next;
+        }
+        return null;
     }
 
     /** The store's events, also through a wrapper such as a JTA-aware store; null when it has none. */
@@ -59,41 +135,78 @@ final class StoreEventBridge implements SmartInitializingSingleton, DisposableBe
         }
     }
 
-    private void onEvent(StoreEvent event) {
-        if (!(event instanceof StoreEvent.ConflictResolved) && lastShared.getAndSet(event) == event) {
-            return;
+    private void onEvent(Observed factory, StoreEvent event) {
+        if (factory != null) {
+            factory.record(event);
         }
-        if (event instanceof StoreEvent.HealthCheckFailed f && f == failure) {
-            return; // the failure in force, told again to another store's listener (one added later gets it first)
+        Delivered here = delivered.get();
+        if (!(event instanceof StoreEvent.ConflictResolved)) {
+            if (here.last == event) {
+                return;
+            }
+            here.last = event;
         }
         if (event instanceof StoreEvent.HealthCheckFailed f) {
-            failure = f;
+            if (f == here.failure) {
+                return; // the failure in force, told again to another store's listener (one added later gets it first)
+            }
+            here.failure = f;
         } else if (event instanceof StoreEvent.HealthRestored) {
-            failure = null;
-        } else if (event instanceof StoreEvent.NodeFailover n) {
-            failover = n;
+            here.failure = null;
         }
         publisher.publishEvent(event);
     }
 
-    /** How many stores are observed; none means there is no health to report. */
-    int observedStores() {
-        return registrations.size();
-    }
-
-    /** The failed check not followed by a restored one, or null. */
-    StoreEvent.HealthCheckFailed failure() {
-        return failure;
-    }
-
-    /** The last change of primary node, or null when none was seen. */
-    StoreEvent.NodeFailover failover() {
-        return failover;
+    /** What the store beans of {@code factory} (a StoreFactory bean) reported; null when none of them reports events. */
+    Observed of(StoreFactory factory) {
+        return byFactory.get(factory);
     }
 
     @Override
     public void destroy() {
         registrations.forEach(ObservableStore.Registration::close);
         registrations.clear();
+    }
+
+    /** The last republished event, and failure in force, on one event thread. */
+    private static final class Delivered {
+        StoreEvent last;
+        StoreEvent.HealthCheckFailed failure;
+    }
+
+    /**
+     * The health of one factory as its store beans report it. Each listener of them records each
+     * event: they get the factory's events one after the other on its event thread, so the last
+     * recorded is the factory's verdict.
+     */
+    static final class Observed {
+        private int stores;
+        private volatile StoreEvent.HealthCheckFailed failure;
+        private volatile StoreEvent.NodeFailover failover;
+
+        private void record(StoreEvent event) {
+            if (event instanceof StoreEvent.HealthCheckFailed f) {
+                failure = f;
+            } else if (event instanceof StoreEvent.HealthRestored) {
+                failure = null;
+            } else if (event instanceof StoreEvent.NodeFailover n) {
+                failover = n;
+            }
+        }
+
+        /** How many store beans of the factory are observed. */
+        int stores() {
+            return stores;
+        }
+
+        /** The failed check not followed by a restored one, or null. */
+        StoreEvent.HealthCheckFailed failure() {
+            return failure;
+        }
+
+        /** The last change of primary node, or null when none was seen. */
+        StoreEvent.NodeFailover failover() {
+            return failover;
+        }
     }
 }

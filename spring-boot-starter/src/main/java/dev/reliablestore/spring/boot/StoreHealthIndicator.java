@@ -13,9 +13,10 @@ import java.util.Map;
 
 /**
  * The provider's own periodic health check (every {@code healthCheckInterval}), as reported by its
- * {@link StoreEvent}s: DOWN from a {@code HealthCheckFailed} until {@code HealthRestored}. A provider
- * whose stores report no events (memory, file), or a context without {@code EntityStore} beans,
- * gives UNKNOWN rather than an UP nobody checked. For the cluster-registry provider the details
+ * {@link StoreEvent}s: DOWN from a {@code HealthCheckFailed} until {@code HealthRestored}, as the store
+ * beans of the reported factory tell it (another factory's are another health). A provider whose
+ * stores report no events (memory, file), or a context without {@code EntityStore} beans of that
+ * factory, gives UNKNOWN rather than an UP nobody checked. For the cluster-registry provider the details
  * also name the backend, this node, the primary and every node's state, read from the registry at
  * each check; a registry that cannot answer is DOWN.
  */
@@ -45,16 +46,19 @@ final class StoreHealthIndicator extends AbstractHealthIndicator {
     @Override
     protected void doHealthCheck(Health.Builder builder) {
         builder.withDetail("provider", factory.providerName());
-        if (events.observedStores() == 0) {
-            builder.unknown().withDetail("reason", "no EntityStore bean reports store events (none declared, or the provider has no health checks)");
+        StoreEventBridge.Observed observed = events.of(factory);
+        if (observed == null) {
+            builder.unknown().withDetail("reason", "no EntityStore bean of this StoreFactory reports store events (none declared,"
+                    + " the provider has no health checks, or, with several StoreFactory beans, none was made from this one"
+                    + " as far as its bean method shows)");
             return;
         }
-        builder.withDetail("observedStores", events.observedStores());
-        StoreEvent.NodeFailover failover = events.failover();
+        builder.withDetail("observedStores", observed.stores());
+        StoreEvent.NodeFailover failover = observed.failover();
         if (failover != null) {
             builder.withDetail("lastFailover", failover.time() + " to " + failover.newNode());
         }
-        StoreEvent.HealthCheckFailed failure = events.failure();
+        StoreEvent.HealthCheckFailed failure = observed.failure();
         String statusProblem = clusterStatus(builder);
         if (failure != null) {
             builder.down().withDetail("reason", failure.reason()).withDetail("since", failure.time().toString());

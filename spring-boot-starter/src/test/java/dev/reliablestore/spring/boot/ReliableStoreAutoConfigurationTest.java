@@ -134,6 +134,46 @@ class ReliableStoreAutoConfigurationTest {
                         .hasMessageContaining("cachedreads.customer").hasMessageContaining("case-sensitive"));
     }
 
+    /** Whether two cache hits of the type's store give one instance (cachedReads Share) rather than copies. */
+    private static boolean hitsShareOneInstance(StoreFactory factory, String type) {
+        EntityStore<Customer> store = factory.store(type, Customer.class);
+        store.save("c1", new Customer("Acme", 1));
+        store.get("c1");
+        return store.get("c1").orElseThrow().value() == store.get("c1").orElseThrow().value();
+    }
+
+    /** Type names with characters Spring Boot drops from a map key unless it is bracketed reach the provider whole in brackets. */
+    @Test
+    void aBracketedTypeSpecificOptionReachesTheProviderWhole() {
+        runner().withPropertyValues("reliablestore.options.enableLocalCache=true", "reliablestore.options.cachedReads=Share",
+                "reliablestore.options[cachedReads.Käse]=Copy", "reliablestore.options.cachedReads[Line$Item]=Copy").run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(ReliableStoreProperties.class).getOptions())
+                            .containsEntry("cachedReads.Käse", "Copy").containsEntry("cachedReads.Line$Item", "Copy");
+                    StoreFactory factory = context.getBean(StoreFactory.class);
+                    assertThat(hitsShareOneInstance(factory, "Brot")).as("cachedReads=Share for the other types").isTrue();
+                    assertThat(hitsShareOneInstance(factory, "Käse")).isFalse();
+                    assertThat(hitsShareOneInstance(factory, "Line$Item")).isFalse();
+                });
+    }
+
+    /** Unbracketed, Spring Boot binds such a key with characters dropped: an option for a type nobody has, hence the warning. */
+    @Test
+    @org.junit.jupiter.api.extension.ExtendWith(org.springframework.boot.test.system.OutputCaptureExtension.class)
+    void anUnbracketedKeySpringBootDropsCharactersFromIsWarnedOf(org.springframework.boot.test.system.CapturedOutput output) {
+        runner().withPropertyValues("reliablestore.options.enableLocalCache=true", "reliablestore.options.cachedReads.Käse=Copy",
+                "reliablestore.options[cachedReads.Brot]=Copy", "reliablestore.options.cachedReads[Line$Item]=Copy").run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(ReliableStoreProperties.class).getOptions()).containsEntry("cachedReads.Kse", "Copy")
+                            .doesNotContainKey("cachedReads.Käse");
+                    assertThat(output).contains("reliablestore.options.cachedReads.Käse").contains("\"cachedReads.Kse\"")
+                            .contains("reliablestore.options[cachedReads.Käse]");
+                    // the bracketed ones and the plain ones bind as written
+                    assertThat(output).doesNotContain("\"cachedReads.Brot\"").doesNotContain("Line$Item")
+                            .doesNotContain("\"clusterName\"").doesNotContain("\"registry.nodeName\"");
+                });
+    }
+
     @Test
     void anUnknownProviderIsRefusedByName() {
         runner().withPropertyValues("reliablestore.provider=cluster-registy").run(context ->

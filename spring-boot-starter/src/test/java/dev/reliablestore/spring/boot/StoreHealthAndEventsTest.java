@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.actuate.autoconfigure.metrics.MetricsAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.metrics.export.simple.SimpleMetricsExportAutoConfiguration;
 import org.springframework.boot.actuate.health.Health;
@@ -155,6 +157,157 @@ class StoreHealthAndEventsTest {
         }
     }
 
+    /**
+     * Two factories, each on its own registry with its own host check (a failing one raises a health fault in its
+     * registry, which the other must not see); A is @Primary, the one the indicator reports. A's store bean is made
+     * in a configuration class injected with A, B's by a bean method that takes B.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @org.springframework.context.annotation.Import(TwoFactories.StoresOfA.class)
+    static class TwoFactories {
+        static final AtomicReference<String> PROBLEM_A = new AtomicReference<>();
+        static final AtomicReference<String> PROBLEM_B = new AtomicReference<>();
+        final List<StoreEvent> events = new CopyOnWriteArrayList<>();
+
+        private static StoreFactory open(ClusterRegistry registry, AtomicReference<String> problem) {
+            ClusterHooks hooks = new ClusterHooks() {
+                @Override
+                public Optional<String> unhealthyReason() {
+                    return Optional.ofNullable(problem.get());
+                }
+            };
+            return ClusterPersistenceProvider.open(ClusterPersistenceConfiguration.builder().clusterName(registry.uri())
+                    .resourceGroupName("RG").registryKeyPath("Software/App").healthCheckInterval(Duration.ofMillis(50)).hooks(hooks)
+                    .build(), registry);
+        }
+
+        @Bean(destroyMethod = "close")
+        @org.springframework.context.annotation.Primary
+        StoreFactory factoryA(@Qualifier("registryA") ClusterRegistry registry) {
+            return open(registry, PROBLEM_A);
+        }
+
+        @Bean(destroyMethod = "close")
+        StoreFactory factoryB(@Qualifier("registryB") ClusterRegistry registry) {
+            return open(registry, PROBLEM_B);
+        }
+
+        @Bean
+        EntityStore<Customer> customersB(@Qualifier("factoryB") StoreFactory factory) {
+            return factory.store(Customer.class);
+        }
+
+        @EventListener
+        void on(StoreEvent event) {
+            events.add(event);
+        }
+
+        @Configuration(proxyBeanMethods = false)
+        static class StoresOfA {
+            @Autowired
+            StoreFactory factory;
+
+            @Bean
+            EntityStore<Customer> customersA() {
+                return factory.store(Customer.class);
+            }
+        }
+    }
+
+    /** A store bean whose method is given both factories: it could be either's, so it counts for neither. */
+    @Configuration(proxyBeanMethods = false)
+    static class EitherFactory {
+        @Bean
+        EntityStore<Customer> customersOfEither(StoreFactory a, @Qualifier("factoryB") StoreFactory b) {
+            return b.store(Customer.class);
+        }
+    }
+
+    private ApplicationContextRunner twoFactories(ClusterRegistry a, ClusterRegistry b) {
+        TwoFactories.PROBLEM_A.set(null);
+        TwoFactories.PROBLEM_B.set(null);
+        return new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(ReliableStoreAutoConfiguration.class))
+                .withBean("registryA", ClusterRegistry.class, () -> a).withBean("registryB", ClusterRegistry.class, () -> b)
+                .withUserConfiguration(TwoFactories.class);
+    }
+
+    private static boolean failedWith(List<StoreEvent> events, String reason) {
+        return events.stream().anyMatch(e -> e instanceof StoreEvent.HealthCheckFailed f && f.reason().contains(reason));
+    }
+
+    /** The indicator reports the @Primary factory: another factory's failed check is not its health. */
+    @Test
+    void anotherFactoryFailingLeavesTheIndicatorUp() {
+        try (ClusterRegistry a = ClusterRegistries.open("embedded:" + dir.resolve("a"));
+             ClusterRegistry b = ClusterRegistries.open("embedded:" + dir.resolve("b"))) {
+            twoFactories(a, b).withUserConfiguration(EitherFactory.class).run(context -> {
+                assertThat(context).hasNotFailed();
+                assertThat(health(context).getStatus()).isEqualTo(Status.UP);
+                List<StoreEvent> events = context.getBean(TwoFactories.class).events;
+
+                TwoFactories.PROBLEM_B.set("disk of B is failing");
+                // the bridge records a check's verdict before republishing it: once the listener has it, the indicator has seen it
+                await().atMost(Duration.ofSeconds(10)).until(() -> failedWith(events, "disk of B is failing"));
+                assertThat(health(context).getStatus()).isEqualTo(Status.UP);
+
+                TwoFactories.PROBLEM_A.set("disk of A is failing");
+                await().atMost(Duration.ofSeconds(10)).until(() -> health(context).getStatus().equals(Status.DOWN));
+                assertThat(health(context).getDetails().get("reason")).asString().contains("disk of A is failing")
+                        .doesNotContain("disk of B");
+                // A's store bean alone: not B's, nor the one of either
+                assertThat(health(context).getDetails()).containsEntry("observedStores", 1);
+            });
+        }
+    }
+
+    /** The @Primary factory's failure stays in force while another factory fails and recovers. */
+    @Test
+    void anotherFactoryRecoveringLeavesTheIndicatorDown() {
+        try (ClusterRegistry a = ClusterRegistries.open("embedded:" + dir.resolve("a"));
+             ClusterRegistry b = ClusterRegistries.open("embedded:" + dir.resolve("b"))) {
+            twoFactories(a, b).run(context -> {
+                assertThat(context).hasNotFailed();
+                List<StoreEvent> events = context.getBean(TwoFactories.class).events;
+                TwoFactories.PROBLEM_A.set("disk of A is failing");
+                await().atMost(Duration.ofSeconds(10)).until(() -> health(context).getStatus().equals(Status.DOWN));
+
+                TwoFactories.PROBLEM_B.set("disk of B is failing");
+                await().atMost(Duration.ofSeconds(10)).until(() -> failedWith(events, "disk of B is failing"));
+                TwoFactories.PROBLEM_B.set(null);
+                // A still fails: the only recovery there can be is B's
+                await().atMost(Duration.ofSeconds(10)).until(() -> events.stream().anyMatch(e -> e instanceof StoreEvent.HealthRestored));
+                assertThat(health(context).getStatus()).isEqualTo(Status.DOWN);
+                assertThat(health(context).getDetails().get("reason")).asString().contains("disk of A is failing");
+
+                TwoFactories.PROBLEM_A.set(null);
+                await().atMost(Duration.ofSeconds(10)).until(() -> health(context).getStatus().equals(Status.UP));
+            });
+        }
+    }
+
+    /** Two store beans of one type name (from two factories): each gets its own meters, told apart by the bean's name. */
+    @Test
+    void storeBeansOfOneTypeNameInTwoFactoriesGetMetersOfTheirOwn() {
+        try (ClusterRegistry a = ClusterRegistries.open("embedded:" + dir.resolve("a"));
+             ClusterRegistry b = ClusterRegistries.open("embedded:" + dir.resolve("b"))) {
+            twoFactories(a, b).withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class))
+                    .run(context -> {
+                        assertThat(context).hasNotFailed();
+                        @SuppressWarnings("unchecked") // the bean's type argument is erased at run time
+                        EntityStore<Customer> customersB = context.getBean("customersB", EntityStore.class);
+                        customersB.save("c1", new Customer("Acme", 1));
+                        customersB.save("c2", new Customer("Bolt", 2));
+                        MeterRegistry meters = context.getBean(MeterRegistry.class);
+                        assertThat(meters.find("reliablestore.store.writes").tag("type", "Customer").functionCounters())
+                                .hasSize(2).extracting(c -> c.count()).containsExactlyInAnyOrder(0.0, 2.0);
+                        assertThat(meters.get("reliablestore.store.writes").tags("type", "Customer", "bean", "customersB")
+                                .functionCounter().count()).isEqualTo(2);
+                        assertThat(meters.get("reliablestore.store.writes").tags("type", "Customer", "bean", "customersA")
+                                .functionCounter().count()).isZero();
+                    });
+        }
+    }
+
     @Test
     void storeBeansGetTheProvidersMeters() {
         try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"))) {
@@ -165,7 +318,8 @@ class StoreHealthAndEventsTest {
                         customers.save("c1", new Customer("Acme", 1));
                         customers.save("c2", new Customer("Bolt", 2));
                         MeterRegistry meters = context.getBean(MeterRegistry.class);
-                        assertThat(meters.get("reliablestore.store.writes").tag("type", "Customer").functionCounter().count()).isEqualTo(2);
+                        assertThat(meters.get("reliablestore.store.writes").tags("type", "Customer", "bean", "customers").functionCounter()
+                                .count()).isEqualTo(2);
                     });
         }
     }
