@@ -730,9 +730,10 @@ final class ClusapiRegistry implements ClusterRegistry {
      * (unless another move replaced it), or a later move the cluster makes by itself — the node
      * crashing, say — would be reported as this one.
      */
-    private void startAdminMove(AdminMove move, String function, int rc, String node) {
+    private void startAdminMove(AdminMove move, String function, java.util.function.IntSupplier start, String node) {
         try {
-            started(function, rc, node);
+            // the call inside: opening the node or group fails (an unknown node) after the record was written, too
+            started(function, start.getAsInt(), node);
         } catch (RuntimeException refused) {
             try {
                 AdminMove now = lastAdminMove();
@@ -776,7 +777,7 @@ final class ClusapiRegistry implements ClusterRegistry {
                 throw refused(NodeOperationRefusedException.Reason.ALREADY_PRIMARY, to, "node " + to + " owns group " + options.group() + " already");
             }
             AdminMove move = recordAdminMove(s.primary().orElse(""), to);
-            startAdminMove(move, "MoveClusterGroup", cluster.moveGroup(options.group(), to), to);
+            startAdminMove(move, "MoveClusterGroup", () -> cluster.moveGroup(options.group(), to), to);
             awaitOwner(g -> g.owner().map(to::equalsIgnoreCase).orElse(false) && g.state() == ClusApiTypes.ClusterGroupOnline, to,
                     "group " + options.group() + " is not online on " + to);
             return to;
@@ -787,7 +788,7 @@ final class ClusapiRegistry implements ClusterRegistry {
     public void drain(String node) {
         onNode(node, () -> {
             AdminMove move = recordAdminMove(node, null);
-            startAdminMove(move, "PauseClusterNodeEx", cluster.drainNode(node), node);
+            startAdminMove(move, "PauseClusterNodeEx", () -> cluster.drainNode(node), node);
             awaitOwner(g -> g.owner().map(o -> !o.equalsIgnoreCase(node)).orElse(false) && g.state() != ClusApiTypes.ClusterGroupPending, node,
                     "group " + options.group() + " has not left " + node);
         });

@@ -112,6 +112,12 @@ class ClusapiFailoverTest {
         assertThat(((ClusapiRegistry) registry).lastAdminMove()).as("the refused drain leaves no record of a move")
                 .satisfiesAnyOf(m -> assertThat(m).isNull(), m -> assertThat(m.startsFrom("NODE2")).isFalse());
 
+        // a node the DLL cannot open (OpenClusterNode fails before the drain is asked): no record of a move either
+        ClusapiRegistry.AdminMove before = ((ClusapiRegistry) registry).lastAdminMove();
+        assertThatThrownBy(() -> registry.drain("NODE9")).satisfies(t -> assertRefused(t, Reason.UNKNOWN_NODE, "NODE9"));
+        assertThat(((ClusapiRegistry) registry).lastAdminMove()).as("the refused drain of an unknown node leaves no record of a move")
+                .isEqualTo(before);
+
         registry.resume("NODE1");
         assertThat(registry.status().nodes()).contains(new NodeInfo("NODE1", NodeState.UP));
         assertThat(registry.status().primary()).contains("NODE2"); // resume without failback
