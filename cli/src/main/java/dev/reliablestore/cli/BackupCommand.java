@@ -21,10 +21,11 @@ import java.util.concurrent.Callable;
         description = {"Write a consistent snapshot of the store to a file: every key and value under the storage root "
                 + "(entities, version records, metadata, layout, key salt, compression dictionaries) as of one commit "
                 + "sequence, read in one registry read batch. Values are copied raw, so encrypted values stay encrypted "
-                + "and no key is needed. The file is deflate-compressed and ends with a SHA-256 checksum.",
+                + "and no key is needed (key options and --no-compression do not apply). The file is deflate-compressed "
+                + "and ends with a SHA-256 checksum.",
                 "Example: reliablestore backup --store embedded:./data --out store.rsbackup"},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:written", "1:failed (nothing to back up, I/O error)",
-                "2:bad usage (e.g. a file: store, or --out exists without --force)"})
+                "2:bad usage (e.g. a file: store, a key option, or --out exists without --force)"})
 final class BackupCommand implements Callable<Integer> {
 
     @Spec
@@ -44,6 +45,8 @@ final class BackupCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        StoreOptions.refuseSealingOptions(spec, "backup copies the stored values as they are (encrypted ones stay encrypted,"
+                + " compressed ones compressed; no key is needed)");
         if (Files.exists(out) && !force) {
             throw CliException.usage("backup file " + out + " exists; use --force to replace it");
         }

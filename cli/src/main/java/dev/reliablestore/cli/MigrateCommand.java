@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
                 + "equal content is skipped, so after an interruption (Ctrl-C, a crash, kill -9) the same command carries on "
                 + "where it stopped, and nothing is ever duplicated. A target entity with different content is overwritten "
                 + "with the source's. Versions start again at 1 in the target. At the end every migrated type is verified: "
-                + "the target's entity count and SHA-256 content hash (over ids and canonical JSON) must equal the source's.",
+                + "the target's entity count and SHA-256 content hash (over ids and canonical JSON) must equal the source's, "
+                + "both read again after the copy.",
                 "Example: reliablestore migrate --from file:./old-data --to embedded:./data --type Customer"},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:copied and verified", "1:failed (rerun to resume)",
                 "2:bad usage", "3:copied, but the target does not verify (e.g. it holds other entities of the type, or "
@@ -152,6 +153,9 @@ final class MigrateCommand implements Callable<Integer> {
 
     private volatile boolean stopRequested;
 
+    /** Runs between a type's copy and its verification, given the source: where a test writes, as a concurrent writer could. */
+    java.util.function.BiConsumer<String, EntityStore<JsonNode>> beforeVerifying = (type, source) -> { };
+
     /** What happened to one type. */
     private record TypeResult(String type, long source, long copied, long updated, long skipped, long target,
                               String sourceHash, String targetHash, List<String> differences) {
@@ -253,9 +257,53 @@ final class MigrateCommand implements Callable<Integer> {
         }
     }
 
-    /** Copies one type; null when interrupted. */
+    /** Copies one type and verifies it; null when interrupted. */
     private TypeResult migrate(EntityStore<JsonNode> source, EntityStore<JsonNode> target, String type, Progress progress,
                                long started) throws InterruptedException {
+        Copied c = copy(source, target, progress, started);
+        if (c == null) {
+            return null;
+        }
+        beforeVerifying.accept(type, source);
+        // verification: counts and content hashes of the whole type on both sides, both read again after the copy,
+        // so a write to the source during the run shows as a difference instead of being checked against what it was
+        List<Versioned<JsonNode>> inSource = source.getAll();
+        Json.ContentHash sourceHash = new Json.ContentHash();
+        Map<String, JsonNode> sourceById = new LinkedHashMap<>();
+        for (Versioned<JsonNode> v : inSource) {
+            sourceHash.add(v.id(), v.value());
+            sourceById.put(v.id(), v.value());
+        }
+        Json.ContentHash targetHash = new Json.ContentHash();
+        List<String> differences = new ArrayList<>();
+        List<Versioned<JsonNode>> inTarget = target.getAll();
+        for (Versioned<JsonNode> v : inTarget) {
+            targetHash.add(v.id(), v.value());
+            JsonNode expected = sourceById.remove(v.id());
+            if (differences.size() < 5) {
+                if (expected == null) {
+                    differences.add(v.id() + " is only in the target");
+                } else if (!Json.canonical(expected).equals(Json.canonical(v.value()))) {
+                    differences.add(v.id() + " differs");
+                }
+            }
+        }
+        for (String missing : sourceById.keySet()) {
+            if (differences.size() < 5) {
+                differences.add(missing + " is missing from the target");
+            }
+        }
+        return new TypeResult(type, inSource.size(), c.copied(), c.updated(), c.skipped(), inTarget.size(), sourceHash.hex(),
+                targetHash.hex(), differences);
+    }
+
+    /** What one type's copy did. */
+    private record Copied(long copied, long updated, long skipped) {
+    }
+
+    /** Copies one type; null when interrupted. */
+    private Copied copy(EntityStore<JsonNode> source, EntityStore<JsonNode> target, Progress progress, long started)
+            throws InterruptedException {
         List<Versioned<JsonNode>> all = source.getAll();
         long copied = 0;
         long updated = 0;
@@ -285,34 +333,7 @@ final class MigrateCommand implements Callable<Integer> {
             progress.advance(chunk.size());
             throttle(progress.done(), started);
         }
-        // verification: counts and content hashes of the whole type on both sides
-        Json.ContentHash sourceHash = new Json.ContentHash();
-        Map<String, JsonNode> sourceById = new LinkedHashMap<>();
-        for (Versioned<JsonNode> v : all) {
-            sourceHash.add(v.id(), v.value());
-            sourceById.put(v.id(), v.value());
-        }
-        Json.ContentHash targetHash = new Json.ContentHash();
-        List<String> differences = new ArrayList<>();
-        List<Versioned<JsonNode>> inTarget = target.getAll();
-        for (Versioned<JsonNode> v : inTarget) {
-            targetHash.add(v.id(), v.value());
-            JsonNode expected = sourceById.remove(v.id());
-            if (differences.size() < 5) {
-                if (expected == null) {
-                    differences.add(v.id() + " is only in the target");
-                } else if (!Json.canonical(expected).equals(Json.canonical(v.value()))) {
-                    differences.add(v.id() + " differs");
-                }
-            }
-        }
-        for (String missing : sourceById.keySet()) {
-            if (differences.size() < 5) {
-                differences.add(missing + " is missing from the target");
-            }
-        }
-        return new TypeResult(type, all.size(), copied, updated, skipped, inTarget.size(), sourceHash.hex(), targetHash.hex(),
-                differences);
+        return new Copied(copied, updated, skipped);
     }
 
     /** Entities this run saved in the target (a halved batch saves the halves that fit before one fails). */

@@ -28,12 +28,8 @@ final class NodeCommands {
     private static int run(StoreOptions store, CommandSpec spec, String command, Consumer<ClusterStoreAdmin> operation,
                            java.util.function.Function<ClusterStatus, String> report) {
         PrintWriter out = spec.commandLine().getOut();
-        StoreSpec where = store.spec();
-        if (where.location().cluster() && where.location().registry().startsWith("zookeeper:")) {
-            // the tool's own connection is a member too: it must not be handed the role it is moving
-            where = where.withDefaultRegistryOption("primaryCandidate", "false");
-        }
-        try (StoreSession session = StoreSession.open(where, StoreSession.Access.EXISTING)) {
+        // the session's connection never runs for primary (StoreSession.toolRegistryOptions): it is not handed the role it moves
+        try (StoreSession session = StoreSession.open(store.spec(), StoreSession.Access.EXISTING)) {
             ClusterStoreAdmin admin = session.stored(command);
             try {
                 operation.accept(admin);

@@ -6,6 +6,7 @@ import dev.reliablestore.cluster.backup.BackupFormatException;
 import dev.reliablestore.cluster.backup.RegistrySnapshot;
 import dev.reliablestore.registry.BatchCommand;
 import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.RegistryLimitException;
 import dev.reliablestore.registry.RegistryLimits;
 import dev.reliablestore.registry.RegistryException;
 import dev.reliablestore.registry.RegistryPath;
@@ -22,7 +23,9 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
@@ -32,13 +35,15 @@ import java.util.concurrent.Callable;
 @Command(name = "restore", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Restore a backup into a store. The file's checksum and structure are checked before the store is "
                 + "even opened. A store that holds entities under the root is refused unless --force, which replaces "
-                + "everything under the root. Values go back under the same root they were taken from (encrypted and "
-                + "checksummed values are bound to it). Large backups are written in several batches; the restored "
-                + "contents are read back and compared with the backup at the end. Stop applications using the store "
-                + "first; if a restore is interrupted, run it again with --force.",
+                + "everything under the root: what it holds is deleted first, in batches. Values go back under the "
+                + "same root they were taken from (encrypted and checksummed values are bound to it). Large backups are "
+                + "written in several batches; the restored contents are read back and compared with the backup at the "
+                + "end. Stop applications using the store first; if a restore is interrupted, run it again with --force. "
+                + "Values are written as they were stored: key options and --no-compression do not apply.",
                 "Example: reliablestore restore --store embedded:./restored --in store.rsbackup"},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:restored and verified",
-                "1:failed (corrupt or unreadable backup, target not empty, store unreachable)", "2:bad usage",
+                "1:failed (corrupt or unreadable backup, target not empty, store unreachable, stopped part-way: the message says "
+                + "what the target is left as)", "2:bad usage (e.g. a file: store, a key option)",
                 "3:restored, but the store's contents differ from the backup (someone wrote meanwhile)"})
 final class RestoreCommand implements Callable<Integer> {
 
@@ -62,7 +67,13 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        StoreOptions.refuseSealingOptions(spec, "restore writes the backup's values as they were stored (encrypted ones stay encrypted,"
+                + " compressed ones compressed; no key is needed)");
         StoreSpec target = store.spec();
+        if (!target.location().cluster()) {
+            // before the root is taken from the backup: that would make the message about --resource-group instead
+            throw StoreSession.needsCluster("restore", target.location());
+        }
         BackupFile.Contents backup;
         try {
             backup = BackupFile.read(in);
@@ -94,7 +105,7 @@ final class RestoreCommand implements Callable<Integer> {
             RegistryLimits limits = registry.limits();
             List<WriteBatch> batches = plan(backup.snapshot(), root, limits);
             for (WriteBatch b : batches) {
-                // checked before the first batch, which deletes the root: a refusal half-way would leave it half restored
+                // checked before the first batch is written: a refusal half-way would leave the target half restored
                 for (BatchCommand c : b.commands()) {
                     if (c instanceof BatchCommand.SetValue v && v.value().size() > limits.maxValueSize()) {
                         throw CliException.failed("the backup holds a value of " + v.value().size() + " bytes (" + v.key() + " " + v.name()
@@ -107,20 +118,21 @@ final class RestoreCommand implements Callable<Integer> {
                             + limits.maxBatchCommands() + " commands a batch; nothing was changed");
                 }
             }
+            List<List<List<BatchCommand>>> deletes = deletions(RegistrySnapshot.take(registry, root), root, limits);
+            Applied applied = new Applied(deletes.size() + batches.size());
+            try {
+                delete(registry, deletes, applied);
+            } catch (RuntimeException e) {
+                throw stopped(applied, e, session, true);
+            }
             Progress progress = new Progress(err, Progress.onTerminal(), "restore", backup.snapshot().valueCount(), Duration.ofSeconds(1));
-            int applied = 0;
             for (WriteBatch b : batches) {
                 try {
                     registry.commit(b);
                 } catch (RuntimeException e) {
-                    if (applied == 0 && !mayHaveApplied(e)) {
-                        throw e; // the first batch, which deletes the root, did not apply: nothing was changed
-                    }
-                    throw CliException.failed("restore stopped after " + applied + " of " + batches.size() + " batches: the target "
-                            + session.describe() + " is partly restored (what it held before is gone): " + e.getMessage()
-                            + "; run restore --force again");
+                    throw stopped(applied, e, session, false);
                 }
-                applied++;
+                applied.done++;
                 progress.advance(b.commands().stream().filter(c -> c instanceof BatchCommand.SetValue).count());
             }
             progress.finish();
@@ -132,10 +144,10 @@ final class RestoreCommand implements Callable<Integer> {
             if (json) {
                 out.println(Json.write(Json.object("restored", true, "verified", verified, "target", registry.uri(),
                         "root", root.toString(), "backupSequence", backup.snapshot().sequence(), "source", backup.source(),
-                        "batches", batches.size(), "keys", now.keys().size(), "values", now.valueCount(), "entities", entities)));
+                        "batches", applied.done, "keys", now.keys().size(), "values", now.valueCount(), "entities", entities)));
             } else {
                 out.println("restored " + in + " (" + backup.source() + " as of sequence " + backup.snapshot().sequence() + ") into "
-                        + session.describe() + " in " + batches.size() + " batch(es): " + total + " entities in " + entities.size()
+                        + session.describe() + " in " + applied.done + " batch(es): " + total + " entities in " + entities.size()
                         + " type(s) " + entities);
                 out.println(verified ? "verified: the store's contents equal the backup (sha256 " + expected + ")"
                         : "NOT VERIFIED: the store's contents differ from the backup; something wrote to it during the restore");
@@ -146,9 +158,124 @@ final class RestoreCommand implements Callable<Integer> {
     }
 
     /**
-     * The batches that replace everything under {@code root} with the snapshot: the first deletes the
-     * root; an entity's envelope and its version record always share a batch (so they share a revision,
-     * as the provider requires); batches stay within the backend's limits.
+     * Commits {@link #deletions} in order, counting each in {@code applied}; a batch the backend
+     * refuses as too large (nothing of it was sent) goes as two halves instead.
+     */
+    static void delete(ClusterRegistry registry, List<List<List<BatchCommand>>> batches, Applied applied) {
+        Deque<List<List<BatchCommand>>> pending = new ArrayDeque<>(batches);
+        while (!pending.isEmpty()) {
+            List<List<BatchCommand>> groups = pending.poll();
+            try {
+                registry.commit(WriteBatch.of(groups.stream().flatMap(List::stream).toList()));
+            } catch (RegistryLimitException tooLarge) {
+                if (groups.size() == 1) {
+                    throw tooLarge;
+                }
+                // a backend may ship more for a delete than its encoded size says (ZooKeeper: the full znode path, the
+                // parent's version bump, the change-log entry)
+                pending.addFirst(groups.subList(groups.size() / 2, groups.size()));
+                pending.addFirst(groups.subList(0, groups.size() / 2));
+                applied.total++;
+                continue;
+            }
+            applied.done++;
+        }
+    }
+
+    /** Batches committed so far, of how many. */
+    static final class Applied {
+        int done;
+        int total;
+
+        Applied(int total) {
+            this.total = total;
+        }
+    }
+
+    /** The error for a commit that failed: unchanged when nothing was changed yet, else what the target is left as. */
+    private RuntimeException stopped(Applied applied, RuntimeException e, StoreSession session, boolean deleting) {
+        if (applied.done == 0 && !mayHaveApplied(e)) {
+            return e; // the first batch did not apply: nothing was changed
+        }
+        String left = deleting
+                ? " is partly deleted (part of what it held is gone, nothing of the backup is written yet): "
+                : " is partly restored (what it held before is gone): ";
+        return CliException.failed("restore stopped after " + applied.done + " of " + applied.total + " batches: the target "
+                + session.describe() + left + e.getMessage() + "; run restore --force again", e);
+    }
+
+    /**
+     * The batches that delete everything {@code held} under {@code root}, each a list of groups that
+     * a batch never splits: an entity's envelope and version record go together, so a restore
+     * interrupted while deleting leaves whole entities; the configuration (layout, key salt,
+     * dictionaries) goes after every entity, so those left still read; keys go last, each after
+     * everything below it, the root last of all. Small enough for every backend's request, unlike
+     * one delete of the root, which a backend may expand into one delete per stored node.
+     */
+    static List<List<List<BatchCommand>>> deletions(RegistrySnapshot held, RegistryPath root, RegistryLimits limits) {
+        List<List<BatchCommand>> groups = new ArrayList<>();
+        List<RegistryPath> configuration = new ArrayList<>();
+        for (RegistryPath rel : held.keys().keySet()) {
+            if (!rel.isRoot() && rel.segments().get(0).equals(StorageLayout.CONFIGURATION)) {
+                configuration.add(rel);
+                continue;
+            }
+            List<String> s = rel.segments();
+            boolean typeKey = s.size() == 2 && s.get(0).equals(StorageLayout.ENTITIES);
+            boolean versionsKey = s.size() == 3 && s.get(0).equals(StorageLayout.ENTITIES) && s.get(2).equals(StorageLayout.VERSIONS);
+            SortedMap<String, RegistryValue> envelopes = versionsKey ? held.keys().get(rel.parent()) : null;
+            SortedMap<String, RegistryValue> versions = typeKey ? held.keys().get(rel.child(StorageLayout.VERSIONS)) : null;
+            RegistryPath key = root.resolve(rel);
+            for (String name : held.keys().get(rel).keySet()) {
+                if (envelopes != null && envelopes.containsKey(name)) {
+                    continue; // deleted with its envelope
+                }
+                List<BatchCommand> group = new ArrayList<>(2);
+                group.add(new BatchCommand.DeleteValue(key, name));
+                if (versions != null && versions.containsKey(name)) {
+                    group.add(new BatchCommand.DeleteValue(key.child(StorageLayout.VERSIONS), name));
+                }
+                groups.add(group);
+            }
+        }
+        for (RegistryPath rel : configuration) {
+            RegistryPath key = root.resolve(rel);
+            held.keys().get(rel).keySet().forEach(name -> groups.add(List.of(new BatchCommand.DeleteValue(key, name))));
+        }
+        // sorted, a key comes before every key below it
+        List<RegistryPath> keys = new ArrayList<>(held.keys().keySet());
+        java.util.Collections.reverse(keys);
+        keys.forEach(rel -> groups.add(List.of(new BatchCommand.DeleteKey(root.resolve(rel)))));
+
+        int maxCommands = Math.min(MAX_COMMANDS_PER_BATCH, limits.maxBatchCommands());
+        // half the batch limit: a delete ships more than its encoded size on some backends; a batch still too large is halved
+        long maxBytes = limits.maxBatchBytes() / 2;
+        List<List<List<BatchCommand>>> batches = new ArrayList<>();
+        List<List<BatchCommand>> current = new ArrayList<>();
+        int commands = 0;
+        long bytes = 0;
+        for (List<BatchCommand> g : groups) {
+            long gBytes = size(g);
+            if (!current.isEmpty() && (commands + g.size() > maxCommands || bytes + gBytes > maxBytes)) {
+                batches.add(current);
+                current = new ArrayList<>();
+                commands = 0;
+                bytes = 0;
+            }
+            current.add(g);
+            commands += g.size();
+            bytes += gBytes;
+        }
+        if (!current.isEmpty()) {
+            batches.add(current);
+        }
+        return batches;
+    }
+
+    /**
+     * The batches that write the snapshot under {@code root} (emptied by {@link #deletions} first):
+     * an entity's envelope and its version record always share a batch (so they share a revision, as
+     * the provider requires); batches stay within the backend's limits.
      */
     static List<WriteBatch> plan(RegistrySnapshot snapshot, RegistryPath root, RegistryLimits limits) {
         List<List<BatchCommand>> groups = new ArrayList<>();
@@ -193,8 +320,7 @@ final class RestoreCommand implements Callable<Integer> {
         long maxBytes = limits.maxBatchBytes() * 3 / 4;
         List<WriteBatch> batches = new ArrayList<>();
         List<BatchCommand> current = new ArrayList<>();
-        current.add(new BatchCommand.DeleteKey(root));
-        long bytes = size(current);
+        long bytes = 0;
         for (List<BatchCommand> g : groups) {
             long gBytes = size(g);
             if (!current.isEmpty() && (current.size() + g.size() > maxCommands || bytes + gBytes > maxBytes)) {

@@ -167,7 +167,7 @@ final class SitesCommand implements Callable<Integer> {
                 }
             });
             try {
-                return ClusterRegistries.open(uri, accepted);
+                return ClusterRegistries.open(uri, StoreSession.toolRegistryOptions(uri, accepted));
             } catch (RegistryArgumentException e) {
                 throw CliException.usage("site " + site + ": " + e.getMessage());
             } catch (RegistryException e) {

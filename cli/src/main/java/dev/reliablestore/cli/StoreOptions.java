@@ -1,7 +1,13 @@
 package dev.reliablestore.cli;
 
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.List;
 
 
 /** The options naming one store and its keys; mixed into every command that works on a store. */
@@ -30,6 +36,29 @@ final class StoreOptions {
 
     @Mixin
     RegistryOptions registry = new RegistryOptions();
+
+    /**
+     * Refuses the options that choose how new values are sealed (key material, {@code --no-compression})
+     * for a command that copies stored values as they are, which would otherwise read and ignore them.
+     *
+     * @param what what the command does with values, for the message
+     */
+    static void refuseSealingOptions(CommandSpec command, String what) {
+        List<String> names = new ArrayList<>();
+        for (Field f : KeyOptions.class.getDeclaredFields()) {
+            Option o = f.getAnnotation(Option.class);
+            if (o != null) {
+                names.addAll(List.of(o.names()));
+            }
+        }
+        names.add("--no-compression");
+        ParseResult given = command.commandLine().getParseResult();
+        for (String name : names) {
+            if (given.hasMatchedOption(name)) {
+                throw CliException.usage(what + ", so " + name + " does not apply; leave it out");
+            }
+        }
+    }
 
     StoreSpec spec() {
         return new StoreSpec(StoreLocation.parse(store), resourceGroup, keyPath,

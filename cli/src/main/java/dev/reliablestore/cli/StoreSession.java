@@ -97,7 +97,7 @@ final class StoreSession implements AutoCloseable {
         configuration(spec, where.registry(), null); // the root and keys are valid before connecting
         ClusterRegistry registry;
         try {
-            registry = ClusterRegistries.open(where.registry(), spec.registryOptions());
+            registry = ClusterRegistries.open(where.registry(), toolRegistryOptions(where.registry(), spec.registryOptions()));
         } catch (RegistryArgumentException e) {
             throw CliException.usage(e.getMessage());
         } catch (RegistryUnavailableException e) {
@@ -112,6 +112,25 @@ final class StoreSession implements AutoCloseable {
             registry.close();
             throw e;
         }
+    }
+
+    static final String PRIMARY_CANDIDATE = "primaryCandidate";
+
+    /**
+     * The options the tool's own connection opens {@code uri} with: {@code primaryCandidate=false}
+     * where the backend has it, unless the user set it (an option or the URI's query). The connection
+     * is a member of the cluster while a command runs; as primary, a long {@code watch} or
+     * {@code migrate} would take the role from an application, whose scheduled work (backups) runs
+     * only on the primary.
+     */
+    static Map<String, String> toolRegistryOptions(String uri, Map<String, String> given) {
+        if (!ClusterRegistries.optionNames(uri).contains(PRIMARY_CANDIDATE) || given.containsKey(PRIMARY_CANDIDATE)
+                || ClusterRegistries.queryOptionNames(uri).contains(PRIMARY_CANDIDATE)) {
+            return given;
+        }
+        Map<String, String> options = new LinkedHashMap<>(given);
+        options.put(PRIMARY_CANDIDATE, "false");
+        return options;
     }
 
     /** The largest {@code maxValueSizeKB} the provider takes. */
@@ -153,10 +172,15 @@ final class StoreSession implements AutoCloseable {
     /** The raw registry of a cluster-registry store. */
     ClusterRegistry registry(String command) {
         if (!isCluster()) {
-            throw CliException.usage(command + " needs a cluster-registry store (embedded:, zookeeper://, clusapi://); "
-                    + spec.location().describe() + " is a file store");
+            throw needsCluster(command, spec.location());
         }
         return registry;
+    }
+
+    /** The refusal of a command that works on cluster-registry stores only. */
+    static CliException needsCluster(String command, StoreLocation where) {
+        return CliException.usage(command + " needs a cluster-registry store (embedded:, zookeeper://, clusapi://); "
+                + where.describe() + " is a file store");
     }
 
     /** What a cluster-registry store holds, read without opening the provider. */

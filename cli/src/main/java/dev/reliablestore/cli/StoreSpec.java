@@ -36,13 +36,6 @@ record StoreSpec(StoreLocation location, String resourceGroup, String keyPath, K
         return resourceGroup != null || keyPath != null;
     }
 
-    /** This spec with one more registry option, unless the user set it. */
-    StoreSpec withDefaultRegistryOption(String key, String value) {
-        Map<String, String> options = new java.util.LinkedHashMap<>(registryOptions);
-        options.putIfAbsent(key, value);
-        return new StoreSpec(location, resourceGroup, keyPath, keys, compression, options);
-    }
-
     StoreSpec withRoot(String group, String path) {
         return new StoreSpec(location, group, path, keys, compression, registryOptions);
     }

@@ -2,6 +2,9 @@ package dev.reliablestore.cli;
 
 import dev.reliablestore.cluster.backup.RegistrySnapshot;
 import dev.reliablestore.registry.BatchCommand;
+import dev.reliablestore.registry.ClusterRegistries;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.RegistryLimitException;
 import dev.reliablestore.registry.RegistryLimits;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
@@ -13,7 +16,10 @@ import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** What restore writes for a snapshot: every key of it, the empty ones included, so the contents verify equal. */
+/**
+ * What restore writes for a snapshot: every key of it, the empty ones included, so the contents verify equal; and how it
+ * deletes what the target held first.
+ */
 class RestorePlanTest {
 
     @Test
@@ -26,5 +32,79 @@ class RestorePlanTest {
         assertThat(batches.stream().map(WriteBatch::commands).flatMap(java.util.List::stream)
                 .filter(c -> c instanceof BatchCommand.CreateKey).map(c -> ((BatchCommand.CreateKey) c).key()))
                 .contains(root.resolve(RegistryPath.of("Entities", "Order")), root.resolve(RegistryPath.of("Entities", "Order", "_versions")));
+    }
+
+    /** A store's keys and values, relative to its root: two entities, one version record without its envelope, configuration. */
+    private static RegistrySnapshot held() {
+        SortedMap<RegistryPath, SortedMap<String, RegistryValue>> keys = new TreeMap<>();
+        keys.put(RegistryPath.root(), new TreeMap<>());
+        keys.put(RegistryPath.of("Configuration"), new TreeMap<>(java.util.Map.of("layoutVersion", RegistryValue.dword(1))));
+        keys.put(RegistryPath.of("Entities"), new TreeMap<>());
+        keys.put(RegistryPath.of("Entities", "Order"), new TreeMap<>(java.util.Map.of("O-1", RegistryValue.sz("e1"), "O-2", RegistryValue.sz("e2"))));
+        keys.put(RegistryPath.of("Entities", "Order", "_versions"), new TreeMap<>(java.util.Map.of("O-1", RegistryValue.qword(1),
+                "O-2", RegistryValue.qword(1), "O-3", RegistryValue.qword(4))));
+        return new RegistrySnapshot(RegistryPath.root(), 9, keys);
+    }
+
+    @Test
+    void deletionsKeepEntitiesWholeTheConfigurationLastAndEveryKeyAfterWhatIsBelowIt() {
+        RegistryPath root = RegistryPath.of("RG", "Data");
+        RegistryPath order = root.resolve(RegistryPath.of("Entities", "Order"));
+        RegistryPath versions = order.child("_versions");
+        // one group a batch: the limits are what a group takes
+        var batches = RestoreCommand.deletions(held(), root, new RegistryLimits(1 << 20, 1, 10_000));
+        assertThat(batches).allSatisfy(b -> assertThat(b).hasSize(1));
+        assertThat(batches.stream().map(b -> b.get(0))).containsExactly(
+                java.util.List.of(new BatchCommand.DeleteValue(order, "O-1"), new BatchCommand.DeleteValue(versions, "O-1")),
+                java.util.List.of(new BatchCommand.DeleteValue(order, "O-2"), new BatchCommand.DeleteValue(versions, "O-2")),
+                java.util.List.of(new BatchCommand.DeleteValue(versions, "O-3")),
+                java.util.List.of(new BatchCommand.DeleteValue(root.child("Configuration"), "layoutVersion")),
+                java.util.List.of(new BatchCommand.DeleteKey(versions)),
+                java.util.List.of(new BatchCommand.DeleteKey(order)),
+                java.util.List.of(new BatchCommand.DeleteKey(root.child("Entities"))),
+                java.util.List.of(new BatchCommand.DeleteKey(root.child("Configuration"))),
+                java.util.List.of(new BatchCommand.DeleteKey(root)));
+        // within the limits, batches hold as many groups as fit, in the same order
+        var few = RestoreCommand.deletions(held(), root, new RegistryLimits(1 << 20, 1 << 20, 3));
+        assertThat(few).allSatisfy(b -> assertThat(b.stream().mapToInt(java.util.List::size).sum()).isLessThanOrEqualTo(3));
+        assertThat(few.stream().flatMap(java.util.List::stream)).containsExactlyElementsOf(batches.stream().map(b -> b.get(0)).toList());
+    }
+
+    @Test
+    void aDeleteBatchTheBackendFindsTooLargeGoesInHalves(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        RegistryPath root = RegistryPath.of("RG", "Data");
+        try (ClusterRegistry real = ClusterRegistries.open("embedded:" + dir)) {
+            WriteBatch.Builder write = WriteBatch.builder();
+            held().keys().forEach((rel, values) -> {
+                write.add(new BatchCommand.CreateKey(root.resolve(rel)));
+                values.forEach((name, v) -> write.add(new BatchCommand.SetValue(root.resolve(rel), name, v)));
+            });
+            real.commit(write.build());
+            // a backend whose requests take at most 3 commands, though its limits say more
+            java.util.List<Integer> sent = new java.util.ArrayList<>();
+            ClusterRegistry registry = (ClusterRegistry) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {ClusterRegistry.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("commit") && ((WriteBatch) args[0]).size() > 3) {
+                            throw new RegistryLimitException("too large", ((WriteBatch) args[0]).size(), 3);
+                        }
+                        if (method.getName().equals("commit")) {
+                            sent.add(((WriteBatch) args[0]).size());
+                        }
+                        try {
+                            return method.invoke(real, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            var batches = RestoreCommand.deletions(RegistrySnapshot.take(registry, root), root, new RegistryLimits(1 << 20, 1 << 20, 10_000));
+            assertThat(batches).hasSize(1);
+            RestoreCommand.Applied applied = new RestoreCommand.Applied(1);
+            RestoreCommand.delete(registry, batches, applied);
+            assertThat(real.keyExists(root)).isFalse();
+            assertThat(real.keyExists(root.parent())).isTrue();
+            assertThat(sent).allMatch(n -> n <= 3).hasSize(applied.done);
+            assertThat(applied.total).isEqualTo(applied.done);
+            assertThat(applied.done).isGreaterThan(1);
+        }
     }
 }

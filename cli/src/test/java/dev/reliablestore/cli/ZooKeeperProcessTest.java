@@ -4,6 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.api.Versioned;
+import dev.reliablestore.registry.ClusterRegistries;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.NodeInfo;
+import dev.reliablestore.registry.NodeOperationRefusedException;
+import dev.reliablestore.registry.NodeState;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -18,10 +23,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /** The commands as separate processes against a real ZooKeeper server (curator-test TestingServer). */
@@ -104,9 +111,16 @@ class ZooKeeperProcessTest {
         assertThat(s.get("backend").asText()).isEqualTo("zookeeper");
         assertThat(s.get("layoutVersion").asInt()).isEqualTo(1);
         assertThat(s.get("liveNodes").asInt()).isGreaterThanOrEqualTo(1);
-        CliProcess.Result health = cli.run(cat(store, "health"));
-        assertThat(health.exitCode()).as(health.toString()).isZero();
-        assertThat(health.out()).startsWith("healthy: zookeeper://");
+        // the tool's connection never runs for primary: with no application connected there is none
+        CliProcess.Result alone = cli.run(cat(store, "health"));
+        assertThat(alone.exitCode()).as(alone.toString()).isEqualTo(ExitCodes.CHECK_FAILED);
+        assertThat(alone.out()).contains("no node is primary");
+        try (ClusterRegistry app = ClusterRegistries.open(zk, Map.of("nodeName", "app-1"))) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> app.status().primary().equals(Optional.of("app-1")));
+            CliProcess.Result health = cli.run(cat(store, "health"));
+            assertThat(health.exitCode()).as(health.toString()).isZero();
+            assertThat(health.out()).startsWith("healthy: zookeeper://");
+        }
 
         assertThat(cli.run(cat(store, "verify")).out()).contains("verified 1 entities in 1 type(s)");
         CliProcess.Result re = cli.run("reencrypt", "--store", zk, "--passphrase-env", "RS_NEW", "--previous-passphrase-env", "RS_PASS");
@@ -194,6 +208,64 @@ class ZooKeeperProcessTest {
                     assertThat(byId.get("A-" + i)).as("pair %d in backup %d", i, b).isEqualTo(byId.get("B-" + i));
                 }
             }
+        }
+    }
+
+    @Test
+    void restoreForceReplacesAStoreTooLargeToDeleteInOneRequest() throws Exception {
+        String zk = uri("large");
+        try (StoreFactory f = TestStores.cluster(zk)) {
+            save(f.store("Customer", JsonNode.class), "C-", 600, "before the backup");
+        }
+        CliProcess.Result backup = cli.run("backup", "--store", zk, "--out", "large.rsbackup");
+        assertThat(backup.exitCode()).as(backup.toString()).isZero();
+        // after the backup: more of everything, one entity changed
+        try (StoreFactory f = TestStores.cluster(zk)) {
+            save(f.store("Order", JsonNode.class), "O-", 400, "after the backup");
+            f.store("Customer", JsonNode.class).save("C-00007", Json.MAPPER.createObjectNode().put("name", "changed"));
+        }
+        // the smallest maxRequestBytes (256 KiB): deleting these 2,000 values takes far more than one request
+        CliProcess.Result restore = cli.run("restore", "--store", zk, "--registry-option", "maxRequestBytes=262144", "--in", "large.rsbackup",
+                "--force", "--json");
+        assertThat(restore.exitCode()).as(restore.toString()).isZero();
+        JsonNode r = Json.MAPPER.readTree(restore.out());
+        assertThat(r.get("verified").asBoolean()).isTrue();
+        assertThat(r.get("entities")).isEqualTo(Json.MAPPER.readTree("{\"Customer\":600}"));
+        assertThat(r.get("batches").asInt()).isGreaterThan(2);
+        try (StoreFactory f = TestStores.cluster(zk)) {
+            assertThat(f.store("Customer", JsonNode.class).get("C-00007").orElseThrow().value().get("name").asText())
+                    .isEqualTo("before the backup 7");
+        }
+        CliProcess.Result again = cli.run("backup", "--store", zk, "--out", "after.rsbackup", "--json");
+        assertThat(Json.MAPPER.readTree(again.out()).get("contentSha256").asText())
+                .isEqualTo(dev.reliablestore.cluster.backup.BackupFile.read(dir.resolve("large.rsbackup")).metadata().path("contentSha256").asText());
+    }
+
+    private static void save(EntityStore<JsonNode> store, String prefix, int count, String name) {
+        for (int from = 0; from < count; from += 200) {
+            Map<String, JsonNode> batch = new LinkedHashMap<>();
+            for (int i = from; i < Math.min(count, from + 200); i++) {
+                batch.put(String.format("%s%05d", prefix, i), Json.MAPPER.createObjectNode().put("name", name + " " + i));
+            }
+            store.saveBatch(batch);
+        }
+    }
+
+    @Test
+    void aCommandsConnectionNeverRunsForPrimary() throws Exception {
+        String zk = uri("candidates");
+        try (StoreFactory f = TestStores.cluster(zk)) {
+            f.store("Customer", JsonNode.class).save("C-1", Json.MAPPER.createObjectNode().put("name", "Acme"));
+        }
+        try (ClusterRegistry app = ClusterRegistries.open(zk, Map.of("nodeName", "app-1"))) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> app.status().primary().equals(Optional.of("app-1")));
+            CliProcess.Running watch = cli.start("watch", "--store", zk, "--registry-option", "nodeName=cli-watch", "--timeout", "120s");
+            await().atMost(Duration.ofSeconds(30)).until(() -> watch.err().contains("watching ")
+                    && app.status().nodes().contains(new NodeInfo("cli-watch", NodeState.UP)));
+            assertThatThrownBy(() -> app.failover(Optional.of("cli-watch")))
+                    .isInstanceOfSatisfying(NodeOperationRefusedException.class,
+                            e -> assertThat(e.reason()).isEqualTo(NodeOperationRefusedException.Reason.NOT_CANDIDATE));
+            assertThat(app.status().primary()).contains("app-1");
         }
     }
 
