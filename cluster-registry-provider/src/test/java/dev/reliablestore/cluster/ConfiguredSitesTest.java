@@ -400,6 +400,56 @@ class ConfiguredSitesTest {
     }
 
     /**
+     * A value saved before the store had sites carries no stamp, and a re-encryption keeps it so:
+     * the rewrite reaches the shipper like a write, and must not stop shipping to a site seeded with
+     * the same value (docs/geo-replication.md, "seed the other sites from a copy").
+     */
+    @Test
+    void aReencryptionOfValuesSavedBeforeSitesWereConfiguredDoesNotStopShipping() throws java.io.IOException {
+        Map<String, String> o = options("paris");
+        o.remove("sites.rome");
+        o.put("sites.paris", "embedded:" + dir.resolve("paris"));
+        o.put("sites.tokyo", "embedded:" + dir.resolve("tokyo"));
+        Map<String, String> withoutSites = new HashMap<>(o);
+        withoutSites.keySet().removeIf(k -> k.startsWith("sites.") || k.equals("localSite") || k.equals("siteReplicationDelay"));
+        withoutSites.put("clusterName", "embedded:" + dir.resolve("paris"));
+        try (StoreFactory before = Persistence.openFactory("cluster-registry", withoutSites)) {
+            before.store(Parcel.class).save("old", new Parcel("from before the sites", 7));
+        }
+        copyTree(dir.resolve("paris"), dir.resolve("tokyo"));
+        dev.reliablestore.cluster.crypto.KeyStoreFiles.addNewKey(Path.of(o.get("keyStorePath")), "PKCS12",
+                "key store password of the sites' tests".toCharArray(), "sites-key-2");
+        o.put("keyStoreActiveAlias", "sites-key-2");
+        Map<String, String> t = new HashMap<>(o);
+        t.put("localSite", "tokyo");
+        factories.put("paris", Persistence.openFactory("cluster-registry", o));
+        factories.put("tokyo", Persistence.openFactory("cluster-registry", t));
+
+        @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
+        ClusterPersistenceStore<Parcel> paris = at("paris").unwrap(ClusterPersistenceStore.class);
+        assertThat(paris.reencrypt()).isEqualTo(1);
+        assertThat(paris.keyUsage()).containsOnlyKeys("sites-key-2");
+        at("paris").save("new", new Parcel("after the rotation", 8));
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(at("tokyo").get("new").map(Versioned::value)).hasValue(new Parcel("after the rotation", 8)));
+        assertThat(at("tokyo").get("old").map(Versioned::value)).hasValue(new Parcel("from before the sites", 7));
+        assertThat(at("paris").get("old").map(Versioned::value)).hasValue(new Parcel("from before the sites", 7));
+        links("paris").links().forEach((target, link) -> assertThat(link.failure()).as("paris -> " + target).isEmpty());
+        assertThat(((ClusterStoreFactory) factories.get("paris")).registry().healthFaults()).extracting(HealthFault::id)
+                .noneMatch(id -> id.startsWith("site-stopped"));
+        assertThat(events).isEmpty();
+    }
+
+    private static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> all = java.nio.file.Files.walk(from)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                java.nio.file.Files.copy(p, to.resolve(from.relativize(p).toString()));
+            }
+        }
+    }
+
+    /**
      * Two factories of one site (here in one process; several processes of a ZooKeeper site are
      * the same to the lease): the first holds the site's shipper lease and ships, the other ships
      * nothing; when the first closes it lets go of the lease and the other takes over.

@@ -64,8 +64,19 @@ final class CrossSiteMerge {
             case BEFORE, EQUAL -> new Outcome(merged, Kind.ALREADY_INCLUDED, null);
             case AFTER -> new Outcome(merged, Kind.APPLIED, null);
             case CONCURRENT -> winner == incoming
-                    ? new Outcome(merged, Kind.CONFLICT_INCOMING_WON, local)
+                    ? (overwrites(incoming, local) ? new Outcome(merged, Kind.APPLIED, null) : new Outcome(merged, Kind.CONFLICT_INCOMING_WON, local))
                     : new Outcome(merged, Kind.CONFLICT_LOCAL_WON, incoming);
         };
+    }
+
+    /**
+     * Whether {@code incoming} was written on top of the write whose value {@code local} holds (its
+     * vector counts that write's stamp), although {@code local}'s vector also counts writes it has
+     * not seen: those lost to that value already, where they met it, and lose to {@code incoming}
+     * too. The value {@code local} holds is then overwritten by its writer's own successor, not lost.
+     * Only the kind and the loser depend on it, never the state, so the sites converge as before.
+     */
+    private static boolean overwrites(SiteState incoming, SiteState local) {
+        return !local.unstamped() && incoming.vector().get(local.origin()) >= local.hlc();
     }
 }

@@ -99,10 +99,10 @@ final class EntityStates {
         return new Current(state, version, tombstone);
     }
 
-    /** The state a stored envelope of this site holds; a value from before sites were configured counts as this site's. */
+    /** The state a stored envelope of this site holds; a value from before sites were configured is at time zero ({@link SiteState#unstamped}). */
     SiteState opened(String type, String id, long version, byte[] envelope) {
         SiteEnvelopes.Opened opened = envelopes.open(type, id, version, envelope);
-        return opened.stamp() == null ? SiteState.unstamped(opened.json(), site) : stamped(opened.json(), opened.stamp(), type, id);
+        return opened.stamp() == null ? SiteState.unstamped(opened.json()) : stamped(opened.json(), opened.stamp(), type, id);
     }
 
     /** The state a stored tombstone of this site holds. */

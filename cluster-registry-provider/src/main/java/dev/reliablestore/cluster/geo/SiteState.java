@@ -26,7 +26,7 @@ record SiteState(byte[] value, long hlc, String origin, VersionVector vector) {
     SiteState {
         Objects.requireNonNull(origin, "origin");
         Objects.requireNonNull(vector, "vector");
-        if (vector.get(origin) == 0) {
+        if (hlc != 0 && vector.get(origin) == 0) {
             throw new IllegalArgumentException("the vector of a write by " + origin + " must count it: " + vector);
         }
     }
@@ -64,6 +64,10 @@ record SiteState(byte[] value, long hlc, String origin, VersionVector vector) {
             if (in.hasRemaining()) {
                 throw new IllegalArgumentException("stamp has " + in.remaining() + " bytes after its vector");
             }
+            if (hlc == 0) {
+                // re-sealed from before sites were configured (earlier builds stamped it as the holding site's): time zero
+                return unstamped(value);
+            }
             return new SiteState(value, hlc, new String(site, StandardCharsets.UTF_8), vector);
         } catch (BufferUnderflowException e) {
             throw new IllegalArgumentException("stamp is truncated (" + stamp.length + " bytes)");
@@ -71,11 +75,19 @@ record SiteState(byte[] value, long hlc, String origin, VersionVector vector) {
     }
 
     /**
-     * The state of a value written before sites were configured, held by {@code site}: stamped at
-     * time zero by that site, so any write made since sites were configured wins over it.
+     * The origin of {@link #unstamped} states: no site's name (site names are never empty), so
+     * nothing a site writes shares it.
      */
-    static SiteState unstamped(byte[] value, String site) {
-        return new SiteState(value, 0, site, VersionVector.EMPTY.increment(site));
+    static final String BEFORE_SITES = "";
+
+    /**
+     * The state of a value written before sites were configured: time zero, by no site, with an
+     * empty vector — the same write at every site that holds it. Sites seeded from one copy hold
+     * it alike, so a write made on top of it at one site overwrites a state every other site holds
+     * too and is no conflict there; any write made since sites were configured includes it and wins.
+     */
+    static SiteState unstamped(byte[] value) {
+        return new SiteState(value, 0, BEFORE_SITES, VersionVector.EMPTY);
     }
 
     /**

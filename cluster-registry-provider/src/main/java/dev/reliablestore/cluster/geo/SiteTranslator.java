@@ -195,6 +195,12 @@ final class SiteTranslator implements SiteShipper.Translator {
             if (local.state() != null && local.state().hlc() != 0) {
                 clock.observe(local.state().hlc(), local.state().origin());
             }
+            if (incoming.unstamped()) {
+                if (heldAlready(local.state(), incoming)) {
+                    continue;
+                }
+                throw unstamped(e, written.get(e).batch);
+            }
             SiteState held = pastCollection(local.state(), incoming, wallMillis.getAsLong(), windowMillis, clock.maxSkewMillis());
             if (held == null && windowMillis != Long.MAX_VALUE) {
                 long age = wallMillis.getAsLong() - HybridClock.physical(incoming.hlc());
@@ -479,9 +485,6 @@ final class SiteTranslator implements SiteShipper.Translator {
                 throw new IllegalStateException("site " + origin.site() + " wrote " + e.where() + " without its version record");
             }
             s = origin.opened(e.type, e.id, w.version, w.envelope);
-            if (s.unstamped()) {
-                throw unstamped(e, w.batch);
-            }
         } else if (w.tombstone != null) {
             s = origin.tombstone(e.type, e.id, w.tombstone);
         } else if (w.deleted) {
@@ -493,14 +496,27 @@ final class SiteTranslator implements SiteShipper.Translator {
     }
 
     /**
+     * Whether the target needs nothing of {@code incoming}, a value written before sites were
+     * configured (time zero): it holds a stamped state, which wins over time zero, or the same value
+     * from before sites were configured. A re-encryption re-seals such a value unstamped and so
+     * ships it again; the target seeded from a copy holds it already, and stopping the shipper there
+     * would hold back every later write of the origin.
+     */
+    static boolean heldAlready(SiteState held, SiteState incoming) {
+        return held != null && (!held.unstamped() || java.util.Arrays.equals(held.value(), incoming.value()));
+    }
+
+    /**
      * Writes made before sites were configured carry no stamp, so nothing orders two of them of one
-     * entity across sites: shipping them could leave the sites different. The other sites are seeded
+     * entity across sites: shipping one to a site that holds nothing of the entity, or another value
+     * from before sites were configured, could leave the sites different. The other sites are seeded
      * from this one instead (a copy of its registry).
      */
     private IllegalStateException unstamped(Entity e, ChangeBatch batch) {
         return new IllegalStateException("batch " + batch.sequence() + " of site " + origin.site() + " writes " + e.where()
-                + " without a stamp: it was made before sites were configured and is not shipped; seed site " + at.site()
-                + " from site " + origin.site() + " (a copy of its registry) and ship from the checkpoint after it");
+                + " without a stamp: it was made before sites were configured, and site " + at.site()
+                + " holds nothing of it or another value from before sites were configured, so it is not shipped; seed site "
+                + at.site() + " from site " + origin.site() + " (a copy of its registry) and ship from the checkpoint after it");
     }
 
     @Override

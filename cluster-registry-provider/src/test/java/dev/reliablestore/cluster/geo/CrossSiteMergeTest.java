@@ -344,4 +344,45 @@ class CrossSiteMergeTest {
         assertThatThrownBy(() -> VersionVector.decode(ByteBuffer.wrap(zero))).hasMessageContaining("must be positive");
         assertThatThrownBy(() -> VersionVector.EMPTY.increment("")).isInstanceOf(IllegalArgumentException.class);
     }
+
+    /**
+     * S writes L and A writes W concurrently (W later): W wins at S, whose vector then counts L. A
+     * writes W2 over W before L reaches A: at S, W2 overwrites W, which its writer had seen — no
+     * conflict, W is not a loser. L reaching A later conflicts with W2 and loses, as it lost to W at S.
+     */
+    @Test
+    void aLaterWriteOnTopOfTheWinnerIsNoConflictWithItWhereTheLoserIsAlreadyCounted() {
+        long t = 1_800_000_000_000L;
+        SiteState v0 = SiteState.after(null, bytes("v0"), "a", HybridClock.pack(t, 0));
+        SiteState l = SiteState.after(v0, bytes("L"), "s", HybridClock.pack(t + 10, 0));
+        SiteState w = SiteState.after(v0, bytes("W"), "a", HybridClock.pack(t + 20, 0));
+        SiteState w2 = SiteState.after(w, bytes("W2"), "a", HybridClock.pack(t + 30, 0));
+
+        CrossSiteMerge.Outcome atS = CrossSiteMerge.merge(l, w);
+        assertThat(atS.kind()).isEqualTo(CrossSiteMerge.Kind.CONFLICT_INCOMING_WON);
+        assertThat(atS.loser()).isEqualTo(l);
+        CrossSiteMerge.Outcome w2AtS = CrossSiteMerge.merge(atS.state(), w2);
+        assertThat(w2AtS.kind()).isEqualTo(CrossSiteMerge.Kind.APPLIED);
+        assertThat(w2AtS.loser()).isNull();
+
+        CrossSiteMerge.Outcome lAtA = CrossSiteMerge.merge(w2, l);
+        assertThat(lAtA.kind()).isEqualTo(CrossSiteMerge.Kind.CONFLICT_LOCAL_WON);
+        assertThat(lAtA.loser()).isEqualTo(l);
+        // both sites end with the same state, whatever the order
+        assertThat(lAtA.state()).isEqualTo(w2AtS.state());
+        assertThat(CrossSiteMerge.merge(CrossSiteMerge.merge(v0, w2).state(), l).state()).isEqualTo(w2AtS.state());
+    }
+
+    @Test
+    void aWriteThatDidNotSeeTheWinnerStillConflictsWithIt() {
+        long t = 1_800_000_000_000L;
+        SiteState v0 = SiteState.after(null, bytes("v0"), "a", HybridClock.pack(t, 0));
+        SiteState l = SiteState.after(v0, bytes("L"), "s", HybridClock.pack(t + 10, 0));
+        SiteState w = SiteState.after(v0, bytes("W"), "a", HybridClock.pack(t + 20, 0));
+        SiteState x = SiteState.after(v0, bytes("X"), "b", HybridClock.pack(t + 30, 0));
+        SiteState atS = CrossSiteMerge.merge(l, w).state();
+        CrossSiteMerge.Outcome xAtS = CrossSiteMerge.merge(atS, x);
+        assertThat(xAtS.kind()).isEqualTo(CrossSiteMerge.Kind.CONFLICT_INCOMING_WON);
+        assertThat(xAtS.loser().value()).isEqualTo(bytes("W"));
+    }
 }

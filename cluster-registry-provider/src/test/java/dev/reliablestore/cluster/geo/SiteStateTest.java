@@ -40,4 +40,24 @@ class SiteStateTest {
         future[0] = 2;
         assertThatThrownBy(() -> SiteState.stamped(null, future)).hasMessageContaining("stamp format 2 is unknown");
     }
+
+    @Test
+    void aValueFromBeforeSitesWereConfiguredIsTheSameTimeZeroWriteAtEverySite() {
+        byte[] json = "{\"a\":1}".getBytes(StandardCharsets.UTF_8);
+        SiteState atParis = SiteState.unstamped(json);
+        SiteState atTokyo = SiteState.unstamped(json.clone());
+        assertThat(atParis).isEqualTo(atTokyo);
+        assertThat(atParis.unstamped()).isTrue();
+        assertThat(SiteState.stamped(json, atParis.stamp())).isEqualTo(atParis);
+        // a time-zero stamp written by an earlier build (the holding site's own write) reads as the shared one
+        byte[] earlier = new SiteState(json, 0, "tokyo", VersionVector.EMPTY.increment("tokyo")).stamp();
+        assertThat(SiteState.stamped(json, earlier)).isEqualTo(atParis);
+        assertThat(CrossSiteMerge.merge(atTokyo, atParis).kind()).isEqualTo(CrossSiteMerge.Kind.ALREADY_INCLUDED);
+        HybridClock clock = new HybridClock(() -> 1_764_000_000_000L, Duration.ofSeconds(5));
+        SiteState update = SiteState.write(atParis, "{\"a\":2}".getBytes(StandardCharsets.UTF_8), "paris", clock);
+        assertThat(CrossSiteMerge.merge(atTokyo, update).kind()).isEqualTo(CrossSiteMerge.Kind.APPLIED);
+        assertThat(CrossSiteMerge.merge(update, atTokyo).kind()).isEqualTo(CrossSiteMerge.Kind.ALREADY_INCLUDED);
+        SiteState concurrent = SiteState.write(atTokyo, "{\"a\":3}".getBytes(StandardCharsets.UTF_8), "tokyo", clock);
+        assertThat(CrossSiteMerge.merge(update, concurrent).conflict()).isTrue();
+    }
 }

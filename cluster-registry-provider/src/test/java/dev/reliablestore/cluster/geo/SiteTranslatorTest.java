@@ -519,6 +519,116 @@ class SiteTranslatorTest {
         s.close();
     }
 
+    /** A value from before sites were configured, as a store without sites seals it, committed at {@code s} with version 1. */
+    private void saveUnstamped(Site s, String id, String json) {
+        byte[] unstamped = SiteEnvelopesForTests.codec(LAYOUT.root().toString(), keys, null)
+                .seal(TYPE, id, 1, json.getBytes(StandardCharsets.UTF_8), null).envelope();
+        s.registry.commit(WriteBatch.builder().setValue(LAYOUT.type(TYPE), id, RegistryValue.binary(unstamped))
+                .setValue(LAYOUT.versions(TYPE), id, RegistryValue.qword(1)).build());
+    }
+
+    @Test
+    void aValueFromBeforeSitesWereConfiguredThatTheTargetHoldsAlreadyIsPassedOverAndShippingGoesOn() {
+        Site paris = site("paris");
+        Site tokyo = site("tokyo");
+        // tokyo seeded from a copy of paris: both hold the same value from before sites were configured
+        saveUnstamped(paris, "old", value("paris", "old"));
+        saveUnstamped(tokyo, "old", value("paris", "old"));
+        saveUnstamped(tokyo, "gone", value("tokyo", "gone"));
+        delete(tokyo, "gone"); // a stamped delete wins over time zero
+        // a re-encryption at paris re-seals both unstamped, at their versions
+        saveUnstamped(paris, "old", value("paris", "old"));
+        saveUnstamped(paris, "gone", value("tokyo", "gone"));
+        save(paris, "new", value("paris", "new"));
+
+        SiteShipper s = shipper(paris, tokyo, tokyo.registry);
+        shippers.add(s);
+        await().atMost(Duration.ofSeconds(20)).until(() -> content(tokyo).containsKey("new"));
+        assertThat(s.failure()).isNull();
+        assertThat(content(tokyo)).isEqualTo(Map.of("old", value("paris", "old"), "gone", "(deleted)", "new", value("paris", "new")));
+        assertThat(conflicts).isEmpty();
+    }
+
+    @Test
+    void aValueFromBeforeSitesWereConfiguredThatDiffersFromTheTargetsStillStopsTheShipper() {
+        Site paris = site("paris");
+        Site tokyo = site("tokyo");
+        saveUnstamped(paris, "old", value("paris", "old"));
+        saveUnstamped(tokyo, "old", value("tokyo", "old"));
+
+        SiteShipper s = shipper(paris, tokyo, tokyo.registry);
+        shippers.add(s);
+        await().atMost(Duration.ofSeconds(20)).until(() -> s.failure() != null);
+        assertThat(s.failure()).hasMessageContaining("writes Order/old without a stamp", "seed site tokyo from site paris");
+        assertThat(content(tokyo).get("old")).isEqualTo(value("tokyo", "old"));
+        shippers.remove(s);
+        s.close();
+    }
+
+    /**
+     * Sites seeded from one copy hold the same value from before sites were configured: one write,
+     * at time zero. An update made on top of it overwrites a state the writer had seen, so it is no
+     * conflict where it arrives; two updates of it made without seeing each other are.
+     */
+    @Test
+    void theFirstUpdateOfAValueFromBeforeSitesWereConfiguredIsNoConflictAtASiteSeededWithIt() {
+        Site paris = site("paris");
+        Site tokyo = site("tokyo");
+        for (String id : List.of("x", "y", "z")) {
+            saveUnstamped(paris, id, value("seed", id));
+            saveUnstamped(tokyo, id, value("seed", id));
+        }
+        save(paris, "x", value("paris", "x"));
+        save(tokyo, "y", value("tokyo", "y"));
+        save(paris, "z", value("paris", "z"));
+        tokyo.wall.addAndGet(1);
+        save(tokyo, "z", value("tokyo", "z"));
+
+        shippers.add(shipper(paris, tokyo, tokyo.registry));
+        shippers.add(shipper(tokyo, paris, paris.registry));
+        Map<String, String> expected = Map.of("x", value("paris", "x"), "y", value("tokyo", "y"), "z", value("tokyo", "z"));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            assertThat(content(paris)).isEqualTo(expected);
+            assertThat(content(tokyo)).isEqualTo(expected);
+            assertThat(conflicts).hasSize(2);
+        });
+        assertThat(conflicts).allSatisfy(c -> {
+            assertThat(c.id()).isEqualTo("z");
+            assertThat(new String(c.loser().value(), StandardCharsets.UTF_8)).isEqualTo(value("paris", "z"));
+        }).extracting(SiteTranslator.Conflict::targetSite).containsExactlyInAnyOrder("paris", "tokyo");
+        assertThat(states(paris.registry, paris.states)).isEqualTo(states(tokyo.registry, tokyo.states));
+    }
+
+    /**
+     * paris writes L and tokyo W concurrently, W later: W wins at paris. tokyo then writes W2 over W
+     * before L reaches it. W2 reaching paris overwrites W, which tokyo had seen: no conflict there;
+     * L reaching tokyo loses to W2. One conflict per site, L the loser at both, the same state at both.
+     */
+    @Test
+    void aLaterWriteOfTheWinnersSiteIsNoConflictWithTheWinnerItOverwrote() {
+        Site paris = site("paris");
+        Site tokyo = site("tokyo");
+        save(paris, "x", value("paris", "L"));
+        tokyo.wall.addAndGet(10);
+        save(tokyo, "x", value("tokyo", "W"));
+        SiteShipper first = shipper(tokyo, paris, paris.registry);
+        await().atMost(Duration.ofSeconds(20)).until(() -> value("tokyo", "W").equals(content(paris).get("x")));
+        first.close();
+        assertThat(first.failure()).isNull();
+        tokyo.wall.addAndGet(10);
+        save(tokyo, "x", value("tokyo", "W2"));
+
+        shippers.add(shipper(tokyo, paris, paris.registry));
+        await().atMost(Duration.ofSeconds(20)).until(() -> value("tokyo", "W2").equals(content(paris).get("x")));
+        shippers.add(shipper(paris, tokyo, tokyo.registry));
+        await().atMost(Duration.ofSeconds(20)).until(() -> conflicts.size() >= 2);
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(states(tokyo.registry, tokyo.states)).isEqualTo(states(paris.registry, paris.states)));
+        assertThat(conflicts).extracting(c -> c.targetSite() + ": " + new String(c.loser().value(), StandardCharsets.UTF_8))
+                .containsExactlyInAnyOrder("paris: " + value("paris", "L"), "tokyo: " + value("paris", "L"));
+        assertThat(content(tokyo)).containsEntry("x", value("tokyo", "W2"));
+    }
+
     @Test
     void aTargetThatChangesUnderATranslationIsReadAgain() {
         Site paris = site("paris");
