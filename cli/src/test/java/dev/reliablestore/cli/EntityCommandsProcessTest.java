@@ -87,10 +87,14 @@ class EntityCommandsProcessTest {
         assertThat(deleteMissing.exitCode()).as(deleteMissing.toString()).isEqualTo(ExitCodes.NOT_FOUND);
         assertThat(deleteMissing.err()).startsWith("error: Customer/CUST-001 not found").hasLineCount(1);
 
-        // the values are encrypted at rest: without the key they cannot be read, and the error is one line
+        // the values are encrypted at rest: without a key option the type does not even open (a put would store a value in
+        // clear), and the error is one line
         CliProcess.Result noKey = CliProcess.inProcess("get", "--store", "embedded:" + dir.resolve("data"), "--type", "Customer", "--id", "CUST-002");
-        assertThat(noKey.exitCode()).isEqualTo(ExitCodes.FAILED);
-        assertThat(noKey.err()).contains("encrypted").hasLineCount(1);
+        assertThat(noKey.exitCode()).as(noKey.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(noKey.err()).contains("is encrypted").hasLineCount(1);
+        CliProcess.Result putInClear = CliProcess.inProcess("put", "--store", "embedded:" + dir.resolve("data"), "--type", "Customer",
+                "--id", "CUST-009", "{\"name\":\"in clear\"}");
+        assertThat(putInClear.exitCode()).as(putInClear.toString()).isEqualTo(ExitCodes.USAGE);
         CliProcess.Result wrongKey = cli.runWith(Map.of("OTHER", "not the passphrase"), "get", "--store", "embedded:./data",
                 "--passphrase-env", "OTHER", "--type", "Customer", "--id", "CUST-002");
         assertThat(wrongKey.exitCode()).as(wrongKey.toString()).isEqualTo(ExitCodes.FAILED);

@@ -3,6 +3,7 @@ package dev.reliablestore.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreUnavailableException;
@@ -29,7 +30,9 @@ import java.util.Optional;
  * {@link EntityCodec#id()}). Opening a type with a codec of another id is refused, since its values
  * would be misread. A descriptor written before codec ids were recorded (no {@code "codec"}) belongs
  * to data the default Jackson codec wrote, the only codec there was: it opens with a Jackson codec,
- * which then records its id there (best effort: a store that may not write still opens).
+ * which then records its id there (best effort: a store that may not write still opens). A factory
+ * that encrypts records {@code "encrypted": true} the same way; a type so marked does not open in a
+ * factory with encryption off (unless it only checks), whose saves would be values in clear.
  */
 final class TypeDescriptor {
 
@@ -37,6 +40,8 @@ final class TypeDescriptor {
 
     /** The descriptor's member holding the codec id. */
     static final String CODEC = "codec";
+    /** The descriptor's member set (true) once a factory that encrypts opened the type. */
+    static final String ENCRYPTED = "encrypted";
 
     private static final ObjectMapper JSON = JacksonEntityCodec.defaults().mapper();
     /** Each attempt lost its condition to another opener: they would have to keep changing the descriptor. */
@@ -50,6 +55,7 @@ final class TypeDescriptor {
      * one against it (recording the id in a descriptor written before ids).
      *
      * @throws CodecMismatchException when the type's data was written with a codec of another id
+     * @throws ConfigurationException when the type is encrypted and the factory, not one for checking, does not encrypt
      * @throws DataIntegrityException when the stored descriptor is not one
      */
     static void open(ClusterStoreFactory factory, String typeName, Class<?> type) {
@@ -81,18 +87,37 @@ final class TypeDescriptor {
                             + (recorded == null ? " (recorded before codec ids were: the default Jackson codec)" : "")
                             + ", but this factory encodes with \"" + codec.id() + "\"; open it with the codec it was written with");
                 }
-                if (recorded != null || factory.checkingOnly()) {
+                JsonNode encrypted = descriptor.get(ENCRYPTED);
+                if (encrypted != null && !encrypted.isBoolean()) {
+                    throw new DataIntegrityException(where + ": \"" + ENCRYPTED + "\" is a JSON " + encrypted.getNodeType() + ", not a boolean");
+                }
+                boolean markedEncrypted = encrypted != null && encrypted.booleanValue();
+                boolean encrypts = factory.envelopeCodec().encrypts();
+                if (markedEncrypted && !encrypts && !factory.checkingOnly()) {
+                    // its saves would store values in clear, which every node with the keys then refuses to read (and a
+                    // trained dictionary in clear besides): a node started without its encryption options must not write
+                    throw new ConfigurationException("entity type " + typeName + " under " + factory.layout().root() + " in " + gateway.uri()
+                            + " is encrypted (its metadata says so), but this factory has encryption off, so its writes would store"
+                            + " values in clear that the nodes with the keys refuse; open it with enableEncryption=true and the"
+                            + " store's keys (ClusterStoreAdmin.openForChecking opens it without, to check it)");
+                }
+                boolean recordCodec = recorded == null;
+                boolean recordEncrypted = encrypts && !markedEncrypted;
+                if (!(recordCodec || recordEncrypted) || factory.checkingOnly()) {
                     return;
                 }
                 descriptor.put(CODEC, storedId);
+                if (recordEncrypted) {
+                    descriptor.put(ENCRYPTED, true);
+                }
                 try {
-                    commit(gateway, "recording of the codec id in " + typeName + " metadata", WriteBatch.builder()
-                            .requireRevision(key, StorageLayout.METADATA, stored.get().revision())
+                    commit(gateway, "recording of " + (recordCodec ? "the codec id" : "encryption") + " in " + typeName + " metadata",
+                            WriteBatch.builder().requireRevision(key, StorageLayout.METADATA, stored.get().revision())
                             .setValue(key, StorageLayout.METADATA, RegistryValue.binary(bytes(descriptor))).build());
                 } catch (PersistenceException e) { // a lost condition is a ConditionFailedException, handled below
-                    // the check passed, and a missing id means the same: a reader without write access still opens the type
-                    LOG.warn("could not record codec id {} in {} ({}); the type opens, and the next store that can write records it",
-                            storedId, where, e.getMessage());
+                    // the checks passed, and a missing member means the same: a reader without write access still opens the type
+                    LOG.warn("could not record {} in {} ({}); the type opens, and the next store that can write records it",
+                            recordCodec ? "codec id " + storedId : "that the type is encrypted", where, e.getMessage());
                 }
                 return;
             } catch (ConditionFailedException raced) {
@@ -116,6 +141,9 @@ final class TypeDescriptor {
         d.put("createdBy", factory.nodeName());
         d.put("versions", StorageLayout.VERSIONS);
         d.put(CODEC, codec.id());
+        if (factory.envelopeCodec().encrypts()) {
+            d.put(ENCRYPTED, true);
+        }
         return bytes(d);
     }
 

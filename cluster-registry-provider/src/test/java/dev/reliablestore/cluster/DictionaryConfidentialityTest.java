@@ -135,8 +135,11 @@ class DictionaryConfidentialityTest {
             try (StoreFactory f = ClusterStoreFactory.onRegistry(encryptedBase().passphrases(List.of(NEW_PASS)).build(), registry)) {
                 assertThat(f.store(Customer.class).get("after").orElseThrow().value().notes()).contains(SECRET + " 5");
             }
-            // a factory without the keys still opens the store; only the values are unreadable
+            // a factory without the keys may not write the encrypted type; one that only checks opens it, its values unreadable
             try (StoreFactory f = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
+                assertThatThrownBy(() -> f.store(Customer.class)).isInstanceOf(dev.reliablestore.api.ConfigurationException.class);
+            }
+            try (StoreFactory f = ClusterStoreAdmin.openForChecking(EmbeddedFixture.config(dir).build(), registry)) {
                 EntityStore<Customer> s = f.store(Customer.class);
                 assertThatThrownBy(() -> s.get("after")).isInstanceOf(DataIntegrityException.class);
             }

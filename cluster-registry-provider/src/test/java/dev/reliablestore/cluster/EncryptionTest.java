@@ -1,5 +1,6 @@
 package dev.reliablestore.cluster;
 
+import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.StoreFactory;
@@ -167,8 +168,8 @@ class EncryptionTest {
                     .hasMessageContaining("\"k1\"").hasMessageContaining("k9");
         }
         try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).build())) {
-            assertThatThrownBy(() -> f.store(Customer.class).get("a")).isInstanceOf(DataIntegrityException.class)
-                    .hasMessageContaining("encryption is not enabled");
+            // no key at all: the type is marked encrypted, so it does not even open for writing
+            assertThatThrownBy(() -> f.store(Customer.class)).isInstanceOf(ConfigurationException.class).hasMessageContaining("is encrypted");
         }
     }
 
@@ -303,14 +304,65 @@ class EncryptionTest {
         }
     }
 
-    /** Someone who can write the registry but has no key plants a value in clear: a routine re-encryption leaves it unreadable. */
+    /**
+     * A node started without its encryption options must not write an encrypted type: its values would be in clear, and
+     * every node with the keys would refuse them. A type is marked when a factory that encrypts opens it, also one created
+     * before the mark existed.
+     */
     @Test
-    void aValuePlantedInClearIsNotMadeAuthenticByReencrypt() {
+    void aFactoryWithEncryptionOffCannotOpenAnEncryptedTypeForWriting() throws Exception {
         Path keys = keyStore("keys.bcfks", "k1");
         try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
             try (StoreFactory f = ClusterStoreFactory.onRegistry(encrypted(EmbeddedFixture.config(dir), keys).build(), registry)) {
                 f.store(Customer.class).save("a", Customer.of("Alice", 1));
             }
+            byte[] stored = registry.getValue(CUSTOMERS, "a").orElseThrow().value().data();
+            try (StoreFactory keyless = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
+                assertThatThrownBy(() -> keyless.store(Customer.class)).isInstanceOf(ConfigurationException.class)
+                        .hasMessageContaining("entity type Customer").hasMessageContaining("is encrypted")
+                        .hasMessageContaining("enableEncryption=true");
+                keyless.store(Note.class).save("o", new Note("in clear")); // a type never encrypted opens as before
+            }
+            assertThat(registry.getValue(CUSTOMERS, "a").orElseThrow().value().data()).isEqualTo(stored);
+            // a type encrypted before the mark: the next factory that encrypts marks it
+            unmarkEncrypted(registry);
+            try (StoreFactory keyless = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
+                keyless.store(Customer.class);
+            }
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(encrypted(EmbeddedFixture.config(dir), keys).build(), registry)) {
+                assertThat(f.store(Customer.class).get("a").orElseThrow().value().name()).isEqualTo("Alice");
+            }
+            try (StoreFactory keyless = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
+                assertThatThrownBy(() -> keyless.store(Customer.class)).isInstanceOf(ConfigurationException.class);
+            }
+        }
+    }
+
+    record Note(String text) {
+    }
+
+    /** Takes the "encrypted" member out of the Customer type's descriptor, as a descriptor written before it looks. */
+    private static void unmarkEncrypted(ClusterRegistry registry) throws java.io.IOException {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode descriptor = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(
+                registry.getValue(CUSTOMERS, StorageLayout.METADATA).orElseThrow().value().data());
+        assertThat(descriptor.get(TypeDescriptor.ENCRYPTED).booleanValue()).isTrue();
+        descriptor.remove(TypeDescriptor.ENCRYPTED);
+        registry.commit(WriteBatch.builder().setValue(CUSTOMERS, StorageLayout.METADATA,
+                dev.reliablestore.registry.RegistryValue.binary(json.writeValueAsBytes(descriptor))).build());
+    }
+
+    /** Someone who can write the registry but has no key plants a value in clear: a routine re-encryption leaves it unreadable. */
+    @Test
+    void aValuePlantedInClearIsNotMadeAuthenticByReencrypt() throws IOException {
+        Path keys = keyStore("keys.bcfks", "k1");
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(encrypted(EmbeddedFixture.config(dir), keys).build(), registry)) {
+                f.store(Customer.class).save("a", Customer.of("Alice", 1));
+            }
+            // someone who can write the registry can also take the type's "encrypted" mark away, then write through a factory
+            // without keys
+            unmarkEncrypted(registry);
             try (StoreFactory keyless = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
                 keyless.store(Customer.class).save("a", Customer.of("Mallory", 2));
             }
