@@ -35,7 +35,10 @@ import java.util.TreeMap;
  *       {@code delete} fail if it vanished, deleting a key fails if a child appeared);</li>
  *   <li>"exists" facts become {@code check(path, -1)};</li>
  *   <li>"absent" facts become {@code create}+{@code delete} of the first missing node of the path
- *       (it fails if the node exists);</li>
+ *       (it fails if the node exists). A node the batch creates where the snapshot has none rests on
+ *       that fact too, and so does every answer about what lies below it: a condition there carries
+ *       the fact (in the multi that applies the batch, the node's own {@code create} checks it and
+ *       the guard is left out);</li>
  *   <li>facts about a value's bytes or revision become {@code check(path, version)} on the value and
  *       on every key above it. A version alone does not identify a node across delete and
  *       re-create, so every batch that deletes a node also bumps its parent's data version: an
@@ -160,8 +163,8 @@ final class BatchPlanner {
         boolean exists;
         /** Whether the node's current incarnation is the snapshot's. */
         boolean snapshotIncarnation;
-        /** The snapshot's incarnation was deleted by this batch (directly or with an ancestor). */
-        boolean startIncarnationDeleted;
+        /** This batch deleted the node (directly or with an ancestor): what lies there now is the batch's alone. */
+        boolean deletedByBatch;
         /** Every child is in {@link #children} (listed in the snapshot, or created/emptied by this batch). */
         boolean childrenKnown;
         /** The value set by this batch (only for value nodes, while set). */
@@ -190,6 +193,11 @@ final class BatchPlanner {
         final List<Change> changes = new ArrayList<>();
         final List<String> createdValues = new ArrayList<>();
         final List<String> deleted = new ArrayList<>();
+        /**
+         * Nodes the batch creates where the snapshot's tree ends (the parent is the snapshot's): the
+         * create fails exactly when an "absent" guard on the node would.
+         */
+        final Set<String> createdOnAbsence = new HashSet<>();
 
         Sim(Map<String, SnapNode> snapshot) {
             this.snapshot = snapshot;
@@ -304,6 +312,7 @@ final class BatchPlanner {
                 n = child(n, ZnodeLayout.escape(segments.get(i)));
                 if (!n.exists) {
                     RegistryPath sofar = i == segments.size() - 1 ? key : RegistryPath.of(segments.subList(0, i + 1));
+                    created(n);
                     mutations.add(Op.create(n.path, EMPTY, acl, CreateMode.PERSISTENT));
                     n.exists = true;
                     n.snapshotIncarnation = false;
@@ -313,6 +322,13 @@ final class BatchPlanner {
                 }
             }
             return n;
+        }
+
+        /** Notes that the batch creates {@code n}, which does not exist now. */
+        void created(Node n) {
+            if (!n.existedAtStart && n.parent.snapshotIncarnation) {
+                createdOnAbsence.add(n.path);
+            }
         }
 
         void delete(Node n, boolean bumpParent) {
@@ -327,20 +343,15 @@ final class BatchPlanner {
             }
             mutations.add(Op.delete(n.path, -1));
             deleted.add(n.path);
-            if (n.snapshotIncarnation) {
-                n.startIncarnationDeleted = true;
-                if (bumpParent) {
-                    // a later batch's version check on the parent then notices this deletion
-                    mutations.add(Op.setData(n.parent.path, EMPTY, -1));
-                }
+            if (n.snapshotIncarnation && bumpParent) {
+                // a later batch's version check on the parent then notices this deletion
+                mutations.add(Op.setData(n.parent.path, EMPTY, -1));
             }
             markDeleted(n);
         }
 
         private void markDeleted(Node n) {
-            if (n.snapshotIncarnation) {
-                n.startIncarnationDeleted = true;
-            }
+            n.deletedByBatch = true;
             n.exists = false;
             n.snapshotIncarnation = false;
             n.batchValue = null;
@@ -402,6 +413,7 @@ final class BatchPlanner {
                 if (v.exists) {
                     sim.mutations.add(Op.setData(v.path, stored, -1));
                 } else {
+                    sim.created(v);
                     sim.mutations.add(Op.create(v.path, stored, acl, CreateMode.PERSISTENT));
                     sim.createdValues.add(v.path);
                     v.exists = true;
@@ -416,7 +428,7 @@ final class BatchPlanner {
                     v.childrenKnown = true;
                     sim.delete(v, true);
                     sim.valueDeleted(dv.key(), dv.name());
-                } else if (!createdOrDeletedByBatch(v)) {
+                } else if (!deletedByBatch(v)) {
                     sim.guardAbsent(sim.guards, v);
                 }
             } else if (c instanceof BatchCommand.DeleteKey dk) {
@@ -424,7 +436,7 @@ final class BatchPlanner {
                 if (k.exists) {
                     sim.delete(k, true);
                     sim.keyDeleted(dk.key());
-                } else if (!createdOrDeletedByBatch(k)) {
+                } else if (!deletedByBatch(k)) {
                     sim.guardAbsent(sim.guards, k);
                 }
             } else {
@@ -459,7 +471,8 @@ final class BatchPlanner {
         Map<String, Integer> firstSet = firstSetData(sim.mutations);
         for (Map.Entry<String, Op> g : sim.guards.entrySet()) {
             Op guard = g.getValue();
-            if (guard == null) {
+            if (guard == null || sim.createdOnAbsence.contains(absentGuardPath(g.getKey()))) {
+                // the batch's own create of that node verifies its absence: two ops fewer
                 continue;
             }
             Integer set = guard.getType() == ZooDefs.OpCode.check ? firstSet.get(guard.getPath()) : null;
@@ -483,6 +496,14 @@ final class BatchPlanner {
         return new Plan(ops, roles, -1, List.copyOf(sim.changes), sim.createdValues, sim.deleted);
     }
 
+    /** The node an "absent" guard (its create or its delete) is about, from its key in the guard map; null for other guards. */
+    private static String absentGuardPath(String guardKey) {
+        if (guardKey.startsWith("absent ")) {
+            return guardKey.substring("absent ".length());
+        }
+        return guardKey.startsWith("absent-undo ") ? guardKey.substring("absent-undo ".length()) : null;
+    }
+
     /** Per path whose first mutation is an unconditional {@code setData}, that mutation's index. */
     private static Map<String, Integer> firstSetData(List<Op> mutations) {
         Map<String, Integer> first = new HashMap<>();
@@ -497,10 +518,14 @@ final class BatchPlanner {
         return first;
     }
 
-    /** Whether the node's absence comes from this batch (so no snapshot fact needs guarding). */
-    private static boolean createdOrDeletedByBatch(Node n) {
+    /**
+     * Whether the node's absence comes from this batch alone (it or an ancestor was deleted by it), so
+     * no snapshot fact needs guarding. Not so for a node below a key the batch created: that key's
+     * creation rested on the snapshot's word that it was absent.
+     */
+    private static boolean deletedByBatch(Node n) {
         for (Node a = n; a != null; a = a.parent) {
-            if (a.startIncarnationDeleted || a.exists && !a.snapshotIncarnation) {
+            if (a.deletedByBatch) {
                 return true;
             }
         }
@@ -596,7 +621,9 @@ final class BatchPlanner {
             if (n.snapshotIncarnation) {
                 sim.guardExists(facts, n);
             }
-        } else if (!createdOrDeletedByBatch(n)) {
+        } else if (!deletedByBatch(n)) {
+            // below a key the batch creates too: that key was created on the snapshot's "absent", so
+            // the answer rests on it (stale, the key existed with whatever lies below it)
             sim.guardAbsent(facts, n);
         }
     }

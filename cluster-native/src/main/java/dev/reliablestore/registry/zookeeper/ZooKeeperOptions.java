@@ -77,8 +77,8 @@ record ZooKeeperOptions(
     static final Option<String> NODE_AFFINITY = Option.string("nodeAffinity", "", "empty", "comma-separated node names",
             ZooKeeperOptions::checkAffinity, "preferred primaries, most preferred first.");
     static final Option<Boolean> PRIMARY_CANDIDATE = Option.bool("primaryCandidate", true,
-            "whether this registry runs for primary; `false` for a short-lived tool (the CLI's `failover`, `drain` and `resume` open"
-                    + " with it), which must not be handed the role it is moving.");
+            "whether this registry runs for primary; `false` for a tool, which must not be handed the role (every command of the"
+                    + " `reliablestore` CLI opens with it unless given).");
     static final Option<Long> MIN_NODES = Option.integer("minNodes", 1, 1, 1000, "registries", "writes refused while fewer registries are live.");
     static final Option<ReadConsistency> READ_CONSISTENCY = Option.choice("readConsistency", readConsistencies(), ReadConsistency.SNAPSHOT,
             "`linearizable`: every read behind a quorum barrier (Guarantees, Reads).");

@@ -67,6 +67,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -1179,6 +1180,9 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 if (cause != null && !(cause instanceof ZkCalls.MultiFailure)) {
                     throw new CompletionException(cause);
                 }
+                if (cause instanceof ZkCalls.MultiFailure mf && mf.failedOp() >= 0 && mf.failedOp() < plan.ops().size()) {
+                    forget(plan.ops().get(mf.failedOp()).getPath()); // a cached fact was stale: never plan on it again
+                }
                 throw new Replan("a fact behind a false condition changed");
             });
         }
@@ -1596,16 +1600,44 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     public boolean removeHealthFault(String id) {
         RegistryPath.checkName(id, "health fault id");
         String path = layout.faults + "/" + ZnodeLayout.escape(id);
-        return call("removing health fault " + id, zk -> ZkCalls.multi(zk, List.of(Op.delete(path, -1))).handle((r, t) -> {
-            if (t == null) {
-                return true;
-            }
-            Throwable cause = ZkCalls.unwrap(t);
-            if (cause instanceof ZkCalls.MultiFailure mf && mf.code == KeeperException.Code.NONODE) {
-                return false;
-            }
-            throw new CompletionException(cause);
-        }));
+        // a delete whose answer was lost is retried, and then finds nothing: whether it existed is known
+        // only if it was seen to exist before the first delete (a check in a multi: answered after
+        // every write before it, not by a lagging server's read)
+        AtomicBoolean existed = new AtomicBoolean();
+        AtomicBoolean deleteSent = new AtomicBoolean();
+        return call("removing health fault " + id, zk -> {
+            CompletableFuture<Boolean> present = existed.get() ? CompletableFuture.completedFuture(true)
+                    : ZkCalls.multi(zk, List.of(Op.check(path, -1))).handle((r, t) -> {
+                        if (t == null) {
+                            return true;
+                        }
+                        if (isNoNode(t)) {
+                            return false;
+                        }
+                        throw new CompletionException(ZkCalls.unwrap(t));
+                    });
+            return present.thenCompose(exists -> {
+                if (!exists) {
+                    return CompletableFuture.completedFuture(false);
+                }
+                existed.set(true);
+                boolean resent = !deleteSent.compareAndSet(false, true);
+                return ZkCalls.multi(zk, List.of(Op.delete(path, -1))).handle((r, t) -> {
+                    if (t == null) {
+                        return true;
+                    }
+                    if (isNoNode(t)) {
+                        // resent: our first delete (whose answer was lost) or a concurrent remover's took it
+                        return resent;
+                    }
+                    throw new CompletionException(ZkCalls.unwrap(t));
+                });
+            });
+        });
+    }
+
+    private static boolean isNoNode(Throwable t) {
+        return ZkCalls.unwrap(t) instanceof ZkCalls.MultiFailure mf && mf.code == KeeperException.Code.NONODE;
     }
 
     // ---- administrator-initiated failover and drain (Membership does the work; kept apart from reads and commits) ----

@@ -8,10 +8,12 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 
 /**
  * A loopback TCP proxy in front of a ZooKeeper server that can cut the connection at a chosen
@@ -38,6 +40,7 @@ public final class CuttingProxy implements AutoCloseable {
     private final List<Connection> connections = new CopyOnWriteArrayList<>();
     private volatile int largeRequestBytes;
     private volatile boolean deliverLargeRequest;
+    private volatile Predicate<byte[]> cutAfterRequest;
     private volatile boolean closed;
     private volatile ByteArrayOutputStream captured;
     private final Thread acceptor;
@@ -82,6 +85,15 @@ public final class CuttingProxy implements AutoCloseable {
         largeRequestBytes = minBytes;
         deliverLargeRequest = deliver;
         cutBeforeRequest.set(true);
+    }
+
+    /**
+     * Arms a cut after the next request whose bytes (as read in one piece from the client) match:
+     * it reaches the server, and the connection is cut before the server's next bytes reach the
+     * client. For small requests, which {@link #cutAtNextLargeRequest} cannot tell apart.
+     */
+    public void cutAfterNextRequest(Predicate<byte[]> request) {
+        cutAfterRequest = request;
     }
 
     /**
@@ -192,6 +204,11 @@ public final class CuttingProxy implements AutoCloseable {
                 while ((n = in.read(buf)) > 0) {
                     if (partitioned) {
                         continue;
+                    }
+                    Predicate<byte[]> after = clientToServer ? cutAfterRequest : null;
+                    if (after != null && after.test(Arrays.copyOf(buf, n))) {
+                        cutAfterRequest = null;
+                        cutBeforeAnswer.set(true);
                     }
                     if (clientToServer && n >= largeRequestBytes && cutBeforeRequest.compareAndSet(true, false)) {
                         if (deliverLargeRequest) {

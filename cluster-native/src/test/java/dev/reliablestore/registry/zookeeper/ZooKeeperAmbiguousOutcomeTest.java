@@ -1,6 +1,7 @@
 package dev.reliablestore.registry.zookeeper;
 
 import dev.reliablestore.registry.CommitResult;
+import dev.reliablestore.registry.HealthFault;
 import dev.reliablestore.registry.RegistryClosedException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryUnavailableException;
@@ -256,6 +257,43 @@ class ZooKeeperAmbiguousOutcomeTest {
             for (int i = 0; i < batches; i++) {
                 assertThat(direct.getValue(KEY, "v" + i).orElseThrow().value().asQword()).as("v" + i + ": the partition dropped every multi").isZero();
             }
+        }
+    }
+
+    /** A multi request ({@code ZooDefs.OpCode.multi}) whose first op is a delete, as jute writes the two type codes. */
+    private static final byte[] MULTI_DELETE = {0, 0, 0, 14, 0, 0, 0, 2};
+
+    private static boolean contains(byte[] bytes, byte[] part) {
+        outer:
+        for (int i = 0; i + part.length <= bytes.length; i++) {
+            for (int j = 0; j < part.length; j++) {
+                if (bytes[i + j] != part[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * The server removes the fault and the answer is lost: the retried delete finds nothing. The
+     * call removed a fault that existed, and says so.
+     */
+    @Test
+    void aHealthFaultRemovedWhoseAnswerWasLostIsReportedRemoved() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("ambiguous-fault");
+        try (CuttingProxy proxy = new CuttingProxy(server.getPort());
+             ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options("failoverTimeout", "10000ms"))) {
+            String id = "disk-lost-answer";
+            registry.addHealthFault(new HealthFault(id, 1, 2, "disk failing", "test", 0));
+            byte[] name = id.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            proxy.cutAfterNextRequest(request -> contains(request, MULTI_DELETE) && contains(request, name));
+            assertThat(registry.removeHealthFault(id)).as("this call removed it; only the answer was lost").isTrue();
+            assertThat(proxy.cuts()).as("the delete's answer was cut").isEqualTo(1);
+            assertThat(registry.healthFaults()).extracting(HealthFault::id).doesNotContain(id);
+            assertThat(registry.removeHealthFault(id)).as("gone").isFalse();
+            assertThat(registry.removeHealthFault("never-added")).isFalse();
         }
     }
 

@@ -350,6 +350,50 @@ class ZooKeeperPipelineTest {
         }
     }
 
+    /**
+     * A batch creates a key the cache calls absent, and a later condition looks below it: its answer
+     * rests on that absent fact, which another instance made stale. The fact must travel (the multi
+     * fails, the cache is refreshed) instead of the condition failing unproven, on every retry.
+     */
+    @Test
+    void aConditionBelowAKeyTheBatchCreatesOnAStaleAbsentFactIsNotAFalseConflict() {
+        String chroot = ZkTestSupport.freshChroot("cache-stale-created");
+        try (ZooKeeperRegistry a = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options());
+             ZooKeeperRegistry b = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+            RegistryPath k = RegistryPath.of("s", "k");
+            RegistryPath other = RegistryPath.of("other");
+            // a learns "s and s/k absent" (its guard's create+delete of s)
+            a.commit(WriteBatch.builder().requireValueAbsent(k, "lock").setValue(other, "x", RegistryValue.dword(1)).build());
+            b.commit(WriteBatch.builder().setValue(k, "b", RegistryValue.dword(2)).build());
+            long reads = a.snapshotReads();
+            long seq = a.commit(WriteBatch.builder().setValue(k, "a", RegistryValue.dword(3)).requireValueExists(k, "b").build()).sequence();
+            assertThat(b.getValue(k, "a").orElseThrow()).isEqualTo(new VersionedValue(RegistryValue.dword(3), seq));
+            assertThat(a.snapshotReads()).as("the stale fact failed the multi once, one snapshot read refreshed it").isEqualTo(reads + 1);
+
+            // the first false condition is reported, not a later one that held on the stale fact
+            RegistryPath k2 = RegistryPath.of("t", "k");
+            a.commit(WriteBatch.builder().requireValueAbsent(k2, "lock").setValue(other, "x", RegistryValue.dword(4)).build());
+            b.commit(WriteBatch.builder().setValue(k2, "b", RegistryValue.dword(5)).setValue(k2, "c", RegistryValue.dword(6)).build());
+            ConditionFailedException failed = org.assertj.core.api.Assertions.catchThrowableOfType(ConditionFailedException.class,
+                    () -> a.commit(WriteBatch.builder().setValue(k2, "a", RegistryValue.dword(7)).requireValueAbsent(k2, "b")
+                            .requireValueExists(k2, "c").build()));
+            assertThat(failed).isNotNull();
+            assertThat(failed.failedCommandIndex()).isEqualTo(1);
+            assertThat(b.getValue(k2, "a")).as("nothing of the batch applied").isEmpty();
+            // the same batch minus the false condition commits
+            a.commit(WriteBatch.builder().setValue(k2, "a", RegistryValue.dword(7)).requireValueExists(k2, "c").build());
+            assertThat(b.getValue(k2, "a").orElseThrow().value()).isEqualTo(RegistryValue.dword(7));
+
+            // a learns the absent facts from a condition proved false instead
+            RegistryPath k3 = RegistryPath.of("u", "k");
+            assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(ConditionFailedException.class,
+                    () -> a.commit(WriteBatch.builder().requireValueExists(k3, "b").setValue(k3, "a", RegistryValue.dword(8)).build()))).isNotNull();
+            b.commit(WriteBatch.builder().setValue(k3, "b", RegistryValue.dword(9)).build());
+            a.commit(WriteBatch.builder().setValue(k3, "a", RegistryValue.dword(10)).requireValueExists(k3, "b").build());
+            assertThat(b.getValue(k3, "a").orElseThrow().value()).isEqualTo(RegistryValue.dword(10));
+        }
+    }
+
     @Test
     void aRevisionConditionTheValueHasPassedFailsAtOnceThoughTheValueChangesAfterEveryRead() {
         String chroot = ZkTestSupport.freshChroot("passed-revision");

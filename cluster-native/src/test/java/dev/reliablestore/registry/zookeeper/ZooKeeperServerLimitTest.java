@@ -11,6 +11,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -87,6 +89,64 @@ class ZooKeeperServerLimitTest {
                     .isInstanceOf(RegistryLimitException.class).hasMessageContaining("513522").hasMessageContaining("513521")
                     .hasMessageContaining("jute.maxbuffer").hasMessageContaining("every ZooKeeper server and client")
                     .hasMessageContaining("maxRequestBytes");
+        }
+    }
+
+    /**
+     * The longest key path (1,024 characters) in 32 segments ({@code 255, 255, 255, 200, 1, ...}), of
+     * a character escaped to 5 bytes in znode names and 3 in the change log: every key of it the batch
+     * creates adds a create and a KeyCreated record carrying its full path.
+     */
+    private static RegistryPath deepestWidest() {
+        List<String> segments = new ArrayList<>();
+        int spare = RegistryPath.MAX_PATH_LENGTH - 2 * RegistryPath.MAX_DEPTH + 1;
+        for (int i = 0; i < RegistryPath.MAX_DEPTH; i++) {
+            int extra = Math.min(RegistryPath.MAX_SEGMENT_LENGTH - 1, spare);
+            spare -= extra;
+            segments.add("\ue000".repeat(1 + extra));
+        }
+        RegistryPath p = RegistryPath.of(segments);
+        assertThat(p.length()).isEqualTo(RegistryPath.MAX_PATH_LENGTH);
+        return p;
+    }
+
+    @Test
+    void aValueOfTheLimitBesideManyNewKeysOfTheLongestPathIsRefusedBeforeSendingAndCommitsOnceItsKeysExist() throws Exception {
+        // docs/zookeeper-backend.md, "Limits": the value limit leaves room for one new key, not for 32
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.connectString(), "/app",
+                ZkTestSupport.options("maxRequestBytes", String.valueOf(DEFAULT_MAX_BUFFER)))) {
+            int limit = r.limits().maxValueSize();
+            assertThat(limit).isEqualTo(513_521);
+            RegistryPath deepest = deepestWidest();
+            RegistryPath parent = RegistryPath.of(deepest.segments().subList(0, RegistryPath.MAX_DEPTH - 1));
+            RegistryPath grandparent = RegistryPath.of(deepest.segments().subList(0, RegistryPath.MAX_DEPTH - 2));
+            String name = "\ue000".repeat(RegistryPath.MAX_SEGMENT_LENGTH);
+            WriteBatch big = WriteBatch.builder().setValue(deepest, name, RegistryValue.binary(new byte[limit])).build();
+            long before = r.currentSequence();
+            String serverLogBefore = server.log();
+            // all 32 keys new: the exact request is over maxRequestBytes
+            assertThatThrownBy(() -> r.commit(big)).isInstanceOfSatisfying(RegistryLimitException.class, e -> {
+                assertThat(e.size()).isGreaterThan(DEFAULT_MAX_BUFFER);
+                assertThat(e.limit()).isEqualTo(DEFAULT_MAX_BUFFER);
+                assertThat(e.getMessage()).contains(String.valueOf(e.size())).contains(String.valueOf(DEFAULT_MAX_BUFFER))
+                        .contains("maxRequestBytes").contains("nothing was sent");
+            });
+            assertThat(server.log().split("Len error", -1).length).as("refused by the client, never sent")
+                    .isEqualTo(serverLogBefore.split("Len error", -1).length);
+            assertThat(r.keyExists(RegistryPath.of(deepest.segments().get(0)))).as("nothing written").isFalse();
+            assertThat(r.currentSequence()).isEqualTo(before);
+            // two new keys of that path are still too many
+            r.commit(WriteBatch.builder().createKey(grandparent).build());
+            assertThatThrownBy(() -> r.commit(big)).isInstanceOf(RegistryLimitException.class);
+            assertThat(r.keyExists(parent)).isFalse();
+            // one new key (the value's own) fits
+            r.commit(WriteBatch.builder().createKey(parent).build());
+            r.commit(big);
+            assertThat(r.getValue(deepest, name).orElseThrow().value().size()).isEqualTo(limit);
+            // and so does a value on the existing key
+            String other = "\ue001".repeat(RegistryPath.MAX_SEGMENT_LENGTH);
+            r.commit(WriteBatch.builder().setValue(deepest, other, RegistryValue.binary(new byte[limit])).build());
+            assertThat(r.getValue(deepest, other).orElseThrow().value().size()).isEqualTo(limit);
         }
     }
 }
