@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.BeanFactoryUtils;
 import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.ListableBeanFactory;
@@ -62,7 +63,8 @@ final class StoreEventBridge implements SmartInitializingSingleton, DisposableBe
 
     @Override
     public void afterSingletonsInstantiated() {
-        Set<String> factoryNames = Set.of(beans.getBeanNamesForType(StoreFactory.class));
+        // a parent context's beans too, as an ObjectProvider gives them (the factory may live there)
+        Set<String> factoryNames = Set.of(BeanFactoryUtils.beanNamesForTypeIncludingAncestors(beans, StoreFactory.class));
         Map<StoreFactory, Observed> groups = new IdentityHashMap<>();
         for (Map.Entry<String, EntityStore<?>> store : storeBeans(beans).entrySet()) {
             String name = store.getKey();
@@ -82,11 +84,14 @@ final class StoreEventBridge implements SmartInitializingSingleton, DisposableBe
         byFactory = Collections.unmodifiableMap(groups);
     }
 
-    /** The context's EntityStore beans by name: those an {@code ObjectProvider<EntityStore<?>>} gives, with their names. */
+    /**
+     * The EntityStore beans by name, a parent context's too: those an {@code ObjectProvider<EntityStore<?>>} gives,
+     * with their names.
+     */
     static Map<String, EntityStore<?>> storeBeans(ListableBeanFactory beans) {
         Map<String, EntityStore<?>> stores = new LinkedHashMap<>();
-        for (String name : beans.getBeanNamesForType(EntityStore.class)) {
-            if (beans instanceof ConfigurableListableBeanFactory configurable && configurable.containsBeanDefinition(name)
+        for (String name : BeanFactoryUtils.beanNamesForTypeIncludingAncestors(beans, EntityStore.class)) {
+            if (definedIn(beans, name) instanceof ConfigurableListableBeanFactory configurable && configurable.containsBeanDefinition(name)
                     && !configurable.getBeanDefinition(name).isAutowireCandidate()) {
                 continue; // such as the target behind a scoped proxy: only its scope can give it
             }
@@ -95,32 +100,29 @@ final class StoreEventBridge implements SmartInitializingSingleton, DisposableBe
         return stores;
     }
 
+    /** The context (this one or an ancestor) that defines {@code name}, or {@code beans} when none says so. */
+    private static org.springframework.beans.factory.BeanFactory definedIn(ListableBeanFactory beans, String name) {
+        org.springframework.beans.factory.BeanFactory at = beans;
+        while (at instanceof ListableBeanFactory listable && !listable.containsBeanDefinition(name)
+                && at instanceof org.springframework.beans.factory.HierarchicalBeanFactory hierarchical
+                && hierarchical.getParentBeanFactory() != null) {
+            at = hierarchical.getParentBeanFactory();
+        }
+        return at;
+    }
+
     /**
-     * The factory bean nearest among the beans {@code store} was given: directly (its bean method's
-     * parameters, its configuration class), else through those; null when none, or several at once.
+     * The one factory bean {@code store}'s bean method was given as a parameter; null when none or several. Only
+     * a parameter counts: Spring records no dependency for an {@code ObjectProvider} or {@code @Lazy} one, and a
+     * factory injected elsewhere (its configuration class) may not be the one the method used.
      */
     private String factoryOf(String store, Set<String> factoryNames) {
-        if (!(beans instanceof ConfigurableBeanFactory configurable)) {
+        if (!(definedIn(beans, store) instanceof ConfigurableBeanFactory configurable)) {
             return null;
         }
-        Set<String> seen = new HashSet<>(Set.of(store));
-        List<String> level = List.of(store);
-        for (int depth = 0; depth < 2 && !level.isEmpty(); depth++) {
-            List<String> next = new ArrayList<>();
-            for (String bean : level) {
-                for (String dependency : configurable.getDependenciesForBean(bean)) {
-                    if (seen.add(dependency)) {
-                        next.add(dependency);
-                    }
-                }
-            }
-            List<String> found = next.stream().filter(factoryNames::contains).toList();
-            if (!found.isEmpty()) {
-                return found.size() == 1 ? found.get(0) : null;
-            }
-            level = next;
-        }
-        return null;
+        List<String> found = java.util.Arrays.stream(configurable.getDependenciesForBean(store)).filter(factoryNames::contains)
+                .distinct().toList();
+        return found.size() == 1 ? found.get(0) : null;
     }
 
     /** The store's events, also through a wrapper such as a JTA-aware store; null when it has none. */

@@ -159,8 +159,8 @@ class StoreHealthAndEventsTest {
 
     /**
      * Two factories, each on its own registry with its own host check (a failing one raises a health fault in its
-     * registry, which the other must not see); A is @Primary, the one the indicator reports. A's store bean is made
-     * in a configuration class injected with A, B's by a bean method that takes B.
+     * registry, which the other must not see); A is @Primary, the one the indicator reports. Each store bean's method
+     * takes its factory, but one takes B through an ObjectProvider inside a class injected with A.
      */
     @Configuration(proxyBeanMethods = false)
     @org.springframework.context.annotation.Import(TwoFactories.StoresOfA.class)
@@ -208,9 +208,38 @@ class StoreHealthAndEventsTest {
             StoreFactory factory;
 
             @Bean
-            EntityStore<Customer> customersA() {
-                return factory.store(Customer.class);
+            EntityStore<Customer> customersA(StoreFactory a) {
+                return a.store(Customer.class);
             }
+
+            /** B's store, in a class injected with A: Spring records no dependency on B, so it counts for no factory. */
+            @Bean
+            EntityStore<Customer> customersOfBLazily(@Qualifier("factoryB") org.springframework.beans.factory.ObjectProvider<StoreFactory> b) {
+                return b.getObject().store(Customer.class);
+            }
+        }
+    }
+
+    /** The factory and its store bean in a parent context, the Boot application's context a child of it. */
+    @Test
+    void storeBeansOfAParentContextAreFollowed() {
+        try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"));
+             org.springframework.context.annotation.AnnotationConfigApplicationContext parent =
+                     new org.springframework.context.annotation.AnnotationConfigApplicationContext()) {
+            PROBLEM.set(null);
+            parent.registerBean(ClusterRegistry.class, () -> registry);
+            parent.register(Application.class);
+            parent.refresh();
+            new ApplicationContextRunner().withParent(parent).withConfiguration(AutoConfigurations.of(ReliableStoreAutoConfiguration.class))
+                    .run(context -> {
+                        assertThat(context).hasNotFailed();
+                        assertThat(health(context).getStatus()).isEqualTo(Status.UP);
+                        assertThat(health(context).getDetails()).containsEntry("observedStores", 1);
+                        PROBLEM.set("disk of node 1 is failing");
+                        await().atMost(Duration.ofSeconds(10)).until(() -> health(context).getStatus().equals(Status.DOWN));
+                    });
+        } finally {
+            PROBLEM.set(null);
         }
     }
 
@@ -298,8 +327,8 @@ class StoreHealthAndEventsTest {
                         customersB.save("c1", new Customer("Acme", 1));
                         customersB.save("c2", new Customer("Bolt", 2));
                         MeterRegistry meters = context.getBean(MeterRegistry.class);
-                        assertThat(meters.find("reliablestore.store.writes").tag("type", "Customer").functionCounters())
-                                .hasSize(2).extracting(c -> c.count()).containsExactlyInAnyOrder(0.0, 2.0);
+                        // one per store bean (three: customersOfBLazily is B's store too)
+                        assertThat(meters.find("reliablestore.store.writes").tag("type", "Customer").functionCounters()).hasSize(3);
                         assertThat(meters.get("reliablestore.store.writes").tags("type", "Customer", "bean", "customersB")
                                 .functionCounter().count()).isEqualTo(2);
                         assertThat(meters.get("reliablestore.store.writes").tags("type", "Customer", "bean", "customersA")
