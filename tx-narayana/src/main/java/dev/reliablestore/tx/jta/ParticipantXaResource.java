@@ -160,6 +160,12 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
             }
             synchronized (a) {
                 requireEnded(a, id, "commit in one phase");
+                if (a.mayBePrepared()) {
+                    // prepare was asked (and failed): the branch may hold a prepared record, which only phase two or
+                    // rollback may end; a one-phase commit now is the caller's protocol error, and the association stays
+                    throw xa(XAException.XAER_PROTO, "branch " + id + " at " + name() + " was asked to prepare; it cannot be"
+                            + " committed in one phase", null);
+                }
                 rollBackIfDoomed(a, id);
                 try {
                     a.branch.commitOnePhase();

@@ -395,10 +395,32 @@ class XaAdapterTest {
         assertThatThrownBy(() -> rm.commit(x, true)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_NOTA));
     }
 
+    /** Prepare was asked and failed: the branch may hold a prepared record, so a one-phase commit is a protocol error. */
+    @Test
+    void aOnePhaseCommitAfterAFailedPrepareIsXaerProtoAndKeepsTheAssociation() throws XAException {
+        DamagedOnePhase damaged = new DamagedOnePhase(participant);
+        damaged.failRollback = true;
+        XaResources owner = XaResources.of(damaged);
+        Map<?, ?> table = ((BranchAssociations) owner).table();
+        XAResource rm = owner.adapter();
+        Xid x = xid();
+        rm.start(x, XAResource.TMNOFLAGS);
+        damaged.branch(SimpleXid.toId(x)).orElseThrow().store("Order", String.class).save("o", "x");
+        rm.end(x, XAResource.TMSUCCESS);
+        assertThatThrownBy(() -> rm.prepare(x)).isInstanceOf(XAException.class);
+        assertThatThrownBy(() -> rm.commit(x, true)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_PROTO))
+                .hasMessageContaining("was asked to prepare");
+        assertThat(table).as("the association stays for rollback").isNotEmpty();
+        damaged.failRollback = false;
+        rm.rollback(x);
+    }
+
     /** A participant over a FileParticipant's data whose one-phase commit fails as damaged site data does. */
     private static final class DamagedOnePhase implements TransactionalResource {
         private final FileParticipant data;
         private final Map<TransactionId, TransactionBranch> live = new ConcurrentHashMap<>();
+        /** Rollbacks fail too, so a failed prepare leaves the branch (possibly) prepared. */
+        volatile boolean failRollback;
 
         DamagedOnePhase(FileParticipant data) {
             this.data = data;
@@ -434,6 +456,9 @@ class XaAdapterTest {
 
                 @Override
                 protected void doRollback(List<PendingWrite> writes, boolean prepareAttempted) {
+                    if (failRollback) {
+                        throw new IllegalStateException("the registry did not answer (injected)");
+                    }
                 }
 
                 @Override
