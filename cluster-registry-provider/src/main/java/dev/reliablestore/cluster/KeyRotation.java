@@ -62,10 +62,12 @@ final class KeyRotation {
         PersistenceException dictionaryInClear = inClear ? factory.dictionaries().sealInClear(type) : null;
         long count = 0;
         EntityTooLargeException unsealable = null;
+        boolean sawEncrypted = false;
         for (Map.Entry<String, Stored> stored : records.all().entities().entrySet()) {
             String id = stored.getKey();
             Stored s = stored.getValue();
             EnvelopeCodec.Header h = EnvelopeCodec.header(s.envelope(), records.where(id));
+            sawEncrypted |= h.encrypted();
             if (!rewrites(h, active, inClear)) {
                 continue;
             }
@@ -100,6 +102,10 @@ final class KeyRotation {
             }
         }
         count += rewriteTombstones(type, active, inClear);
+        if (inClear || sawEncrypted) {
+            // the type holds encrypted values (or now holds only those): a factory without keys may no longer write it
+            TypeDescriptor.markEncrypted(factory, type);
+        }
         if (unsealable != null) {
             // values were rewritten: an EntityTooLargeException alone would say nothing was
             PersistenceException partly = new PersistenceException((inClear ? "encryption of the values in clear of " : "re-encryption of ")

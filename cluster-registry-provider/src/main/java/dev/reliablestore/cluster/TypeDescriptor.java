@@ -30,9 +30,10 @@ import java.util.Optional;
  * {@link EntityCodec#id()}). Opening a type with a codec of another id is refused, since its values
  * would be misread. A descriptor written before codec ids were recorded (no {@code "codec"}) belongs
  * to data the default Jackson codec wrote, the only codec there was: it opens with a Jackson codec,
- * which then records its id there (best effort: a store that may not write still opens). A factory
- * that encrypts records {@code "encrypted": true} the same way; a type so marked does not open in a
- * factory with encryption off (unless it only checks), whose saves would be values in clear.
+ * which then records its id there (best effort: a store that may not write still opens). A type
+ * created by a factory that encrypts, or re-encrypted since, is marked {@code "encrypted": true}; a
+ * type so marked does not open in a factory with encryption off (unless it only checks), whose
+ * saves would be values in clear.
  */
 final class TypeDescriptor {
 
@@ -101,23 +102,18 @@ final class TypeDescriptor {
                             + " values in clear that the nodes with the keys refuse; open it with enableEncryption=true and the"
                             + " store's keys (ClusterStoreAdmin.openForChecking opens it without, to check it)");
                 }
-                boolean recordCodec = recorded == null;
-                boolean recordEncrypted = encrypts && !markedEncrypted;
-                if (!(recordCodec || recordEncrypted) || factory.checkingOnly()) {
+                if (recorded != null || factory.checkingOnly()) {
                     return;
                 }
                 descriptor.put(CODEC, storedId);
-                if (recordEncrypted) {
-                    descriptor.put(ENCRYPTED, true);
-                }
                 try {
-                    commit(gateway, "recording of " + (recordCodec ? "the codec id" : "encryption") + " in " + typeName + " metadata",
-                            WriteBatch.builder().requireRevision(key, StorageLayout.METADATA, stored.get().revision())
+                    commit(gateway, "recording of the codec id in " + typeName + " metadata", WriteBatch.builder()
+                            .requireRevision(key, StorageLayout.METADATA, stored.get().revision())
                             .setValue(key, StorageLayout.METADATA, RegistryValue.binary(bytes(descriptor))).build());
                 } catch (PersistenceException e) { // a lost condition is a ConditionFailedException, handled below
-                    // the checks passed, and a missing member means the same: a reader without write access still opens the type
-                    LOG.warn("could not record {} in {} ({}); the type opens, and the next store that can write records it",
-                            recordCodec ? "codec id " + storedId : "that the type is encrypted", where, e.getMessage());
+                    // the check passed, and a missing id means the same: a reader without write access still opens the type
+                    LOG.warn("could not record codec id {} in {} ({}); the type opens, and the next store that can write records it",
+                            storedId, where, e.getMessage());
                 }
                 return;
             } catch (ConditionFailedException raced) {
@@ -126,6 +122,40 @@ final class TypeDescriptor {
         }
         throw new StoreUnavailableException("the metadata of entity type " + typeName + " kept changing while it was opened ("
                 + ATTEMPTS + " attempts)");
+    }
+
+    /**
+     * Marks an existing type encrypted, once it is known to hold encrypted values: an encrypting factory opening a type
+     * does not mark it (a tool given keys by mistake would lock the application of a store in clear out of its own type),
+     * re-encryption and encryption of the values in clear do. Best effort: a failure is logged, the values stay as written.
+     */
+    static void markEncrypted(ClusterStoreFactory factory, String typeName) {
+        RegistryGateway gateway = factory.gateway();
+        RegistryPath key = factory.layout().type(typeName);
+        String where = typeName + "/" + StorageLayout.METADATA;
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            Optional<VersionedValue> stored = gateway.value("read of " + typeName + " metadata", key, StorageLayout.METADATA);
+            if (stored.isEmpty()) {
+                return; // no descriptor to mark: the next store that opens the type creates one, marked when it encrypts
+            }
+            ObjectNode descriptor = parse(stored.get(), where);
+            JsonNode encrypted = descriptor.get(ENCRYPTED);
+            if (encrypted != null && encrypted.isBoolean() && encrypted.booleanValue()) {
+                return;
+            }
+            descriptor.put(ENCRYPTED, true);
+            try {
+                commit(gateway, "recording that " + typeName + " is encrypted in its metadata", WriteBatch.builder()
+                        .requireRevision(key, StorageLayout.METADATA, stored.get().revision())
+                        .setValue(key, StorageLayout.METADATA, RegistryValue.binary(bytes(descriptor))).build());
+                return;
+            } catch (ConditionFailedException raced) {
+                // changed meanwhile: read it again
+            } catch (PersistenceException e) {
+                LOG.warn("could not record in {} that the type is encrypted ({}); the next re-encryption records it", where, e.getMessage());
+                return;
+            }
+        }
     }
 
     private static void commit(RegistryGateway gateway, String what, WriteBatch batch) {

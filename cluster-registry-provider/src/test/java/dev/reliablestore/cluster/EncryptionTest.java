@@ -306,8 +306,8 @@ class EncryptionTest {
 
     /**
      * A node started without its encryption options must not write an encrypted type: its values would be in clear, and
-     * every node with the keys would refuse them. A type is marked when a factory that encrypts opens it, also one created
-     * before the mark existed.
+     * every node with the keys would refuse them. A type is marked when a factory that encrypts creates it, or when a
+     * re-encryption finds encrypted values in it (one encrypted before the mark existed).
      */
     @Test
     void aFactoryWithEncryptionOffCannotOpenAnEncryptedTypeForWriting() throws Exception {
@@ -324,7 +324,8 @@ class EncryptionTest {
                 keyless.store(Note.class).save("o", new Note("in clear")); // a type never encrypted opens as before
             }
             assertThat(registry.getValue(CUSTOMERS, "a").orElseThrow().value().data()).isEqualTo(stored);
-            // a type encrypted before the mark: the next factory that encrypts marks it
+            // a type encrypted before the mark: opening it with keys does not mark it (a tool given keys by mistake must not
+            // lock a store in clear away from its application), a re-encryption does
             unmarkEncrypted(registry);
             try (StoreFactory keyless = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
                 keyless.store(Customer.class);
@@ -333,7 +334,26 @@ class EncryptionTest {
                 assertThat(f.store(Customer.class).get("a").orElseThrow().value().name()).isEqualTo("Alice");
             }
             try (StoreFactory keyless = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
+                keyless.store(Customer.class);
+            }
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(encrypted(EmbeddedFixture.config(dir), keys).build(), registry)) {
+                @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
+                ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+                assertThat(s.reencrypt()).isZero(); // nothing under an older key, but encrypted values were found
+            }
+            try (StoreFactory keyless = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
                 assertThatThrownBy(() -> keyless.store(Customer.class)).isInstanceOf(ConfigurationException.class);
+            }
+            // a type in clear opened with keys by mistake stays open to its application
+            try (StoreFactory keyless = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
+                keyless.store(Note.class).save("n", new Note("in clear"));
+            }
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(encrypted(EmbeddedFixture.config(dir), keys).build(), registry)) {
+                EntityStore<Note> notes = f.store(Note.class);
+                assertThatThrownBy(() -> notes.get("n")).isInstanceOf(DataIntegrityException.class);
+            }
+            try (StoreFactory keyless = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
+                assertThat(keyless.store(Note.class).get("n").orElseThrow().value().text()).isEqualTo("in clear");
             }
         }
     }
