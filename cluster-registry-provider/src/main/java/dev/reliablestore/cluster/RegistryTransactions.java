@@ -488,8 +488,8 @@ final class RegistryTransactions implements TransactionalResource {
             LocalWrites.Read read;
             try {
                 read = sites.read(reading, answer);
-            } catch (IllegalStateException damaged) {
-                // typed as damage: nothing is sent yet, so a one-phase commit is a rollback, not an unknown outcome
+            } catch (IllegalStateException | dev.reliablestore.registry.RegistryArgumentException damaged) {
+                // a stamp that does not parse, or a value of the wrong registry type: typed as damage: nothing is sent yet, so a one-phase commit is a rollback, not an unknown outcome
                 throw new DataIntegrityException("cannot read the state of " + type + " " + t.getValue().keySet() + " at site "
                         + sites.site() + " to check the transaction's versions: " + damaged.getMessage(), damaged);
             }

@@ -70,4 +70,17 @@ class SiteTransactionDamageTest {
         assertThat(factory.recover()).isEmpty();
         assertThat(store.save("c2", Customer.of("Bob", 4))).as("no lock is left").isEqualTo(1);
     }
+
+    /** A version record of the wrong registry type is damage too: a rollback, not an unknown outcome. */
+    @Test
+    void aVersionRecordOfTheWrongTypeRollsBackAsDamage() {
+        store.save("c1", Customer.of("Ada", 1));
+        TransactionBranch branch = factory.begin(TransactionId.of(1, "g", "wrong-type"));
+        branch.store(Customer.class).save("c1", Customer.of("Ada", 2), 1);
+        registry.commit(WriteBatch.builder().setValue(CUSTOMERS.child(StorageLayout.VERSIONS), "c1",
+                dev.reliablestore.registry.RegistryValue.sz("one")).build());
+        assertThatThrownBy(branch::commitOnePhase).isInstanceOf(TransactionRolledBackException.class)
+                .cause().isInstanceOf(DataIntegrityException.class);
+        assertThat(branch.state()).isEqualTo(TransactionBranch.State.ROLLED_BACK);
+    }
 }

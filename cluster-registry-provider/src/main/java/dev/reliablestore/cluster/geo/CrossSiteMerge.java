@@ -77,6 +77,7 @@ final class CrossSiteMerge {
      * Only the kind and the loser depend on it, never the state, so the sites converge as before.
      */
     private static boolean overwrites(SiteState incoming, SiteState local) {
-        return !local.unstamped() && incoming.vector().get(local.origin()) >= local.hlc();
+        // the origin's own entry, not the stamp: vectors stored by earlier builds count writes by one
+        return !local.unstamped() && incoming.vector().get(local.origin()) >= local.vector().get(local.origin());
     }
 }

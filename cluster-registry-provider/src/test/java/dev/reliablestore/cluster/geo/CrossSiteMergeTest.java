@@ -385,4 +385,15 @@ class CrossSiteMergeTest {
         assertThat(xAtS.kind()).isEqualTo(CrossSiteMerge.Kind.CONFLICT_INCOMING_WON);
         assertThat(xAtS.loser().value()).isEqualTo(bytes("W"));
     }
+
+    /** L's vector was stored by an earlier build, which counted writes by one: a write that had seen L still overwrites it. */
+    @Test
+    void aWriteOnTopOfAStateWhoseVectorAnEarlierBuildCountedIsNoConflictWithIt() {
+        long t = 1_800_000_000_000L;
+        SiteState l = new SiteState(bytes("L"), HybridClock.pack(t, 0), "a", VersionVector.EMPTY.increment("a").increment("a").increment("a"));
+        SiteState x = SiteState.after(null, bytes("X"), "c", HybridClock.pack(t - 5, 0));
+        SiteState i = SiteState.after(l, bytes("I"), "d", HybridClock.pack(t + 10, 0));
+        CrossSiteMerge.Outcome atB = CrossSiteMerge.merge(CrossSiteMerge.merge(l, x).state(), i);
+        assertThat(atB.kind()).isEqualTo(CrossSiteMerge.Kind.APPLIED);
+    }
 }
