@@ -153,8 +153,11 @@ final class MigrateCommand implements Callable<Integer> {
 
     private volatile boolean stopRequested;
 
-    /** Runs between a type's copy and its verification, given the source: where a test writes, as a concurrent writer could. */
-    java.util.function.BiConsumer<String, EntityStore<JsonNode>> beforeVerifying = (type, source) -> { };
+    /**
+     * Runs after each type's copy, given the type and the source's stores by type: where a test writes, as a concurrent
+     * writer could, before the verifications (which come after every copy).
+     */
+    java.util.function.BiConsumer<String, java.util.function.Function<String, EntityStore<JsonNode>>> afterCopying = (type, sources) -> { };
 
     /** What happened to one type. */
     private record TypeResult(String type, long source, long copied, long updated, long skipped, long target,
@@ -221,11 +224,11 @@ final class MigrateCommand implements Callable<Integer> {
             }
             Progress progress = new Progress(err, Progress.onTerminal(), "migrate", total, progressInterval);
             long started = System.nanoTime();
-            List<TypeResult> results = new ArrayList<>();
+            Map<String, Copied> copies = new LinkedHashMap<>();
             for (String type : chosen) {
-                TypeResult r;
+                Copied r;
                 try {
-                    r = migrate(src.store(type), dst.store(type), type, progress, started);
+                    r = copy(src.store(type), dst.store(type), progress, started);
                 } catch (RuntimeException stopped) {
                     if (saved == 0) {
                         throw stopped;
@@ -241,9 +244,15 @@ final class MigrateCommand implements Callable<Integer> {
                     err.flush();
                     return ExitCodes.INTERRUPTED;
                 }
-                results.add(r);
+                copies.put(type, r);
+                afterCopying.accept(type, src::store);
             }
             progress.finish();
+            // every type verified once all are copied: a write to a type copied early, made while later ones were copied, shows
+            List<TypeResult> results = new ArrayList<>();
+            for (Map.Entry<String, Copied> c : copies.entrySet()) {
+                results.add(verify(src.store(c.getKey()), dst.store(c.getKey()), c.getKey(), c.getValue()));
+            }
             boolean verified = results.stream().allMatch(TypeResult::verified);
             report(out, results, verified, src.describe(), dst.describe());
             return verified ? ExitCodes.OK : ExitCodes.CHECK_FAILED;
@@ -257,14 +266,8 @@ final class MigrateCommand implements Callable<Integer> {
         }
     }
 
-    /** Copies one type and verifies it; null when interrupted. */
-    private TypeResult migrate(EntityStore<JsonNode> source, EntityStore<JsonNode> target, String type, Progress progress,
-                               long started) throws InterruptedException {
-        Copied c = copy(source, target, progress, started);
-        if (c == null) {
-            return null;
-        }
-        beforeVerifying.accept(type, source);
+    /** Verifies one copied type against both sides read again. */
+    private TypeResult verify(EntityStore<JsonNode> source, EntityStore<JsonNode> target, String type, Copied c) {
         // verification: counts and content hashes of the whole type on both sides, both read again after the copy,
         // so a write to the source during the run shows as a difference instead of being checked against what it was
         List<Versioned<JsonNode>> inSource = source.getAll();

@@ -207,13 +207,16 @@ final class RestoreCommand implements Callable<Integer> {
     /**
      * The batches that delete everything {@code held} under {@code root}, each a list of groups that
      * a batch never splits: an entity's envelope and version record go together, so a restore
-     * interrupted while deleting leaves whole entities; the configuration (layout, key salt,
-     * dictionaries) goes after every entity, so those left still read; keys go last, each after
+     * interrupted while deleting leaves whole entities; the types' descriptors, then the configuration
+     * (layout, key salt, dictionaries) go after every entity, so those left still read; keys go last, each after
      * everything below it, the root last of all. Small enough for every backend's request, unlike
      * one delete of the root, which a backend may expand into one delete per stored node.
      */
     static List<List<List<BatchCommand>>> deletions(RegistrySnapshot held, RegistryPath root, RegistryLimits limits) {
         List<List<BatchCommand>> groups = new ArrayList<>();
+        // a type's descriptor goes after every entity (it says which codec wrote them and that they are encrypted: a
+        // type left without it, by an interrupted restore, would get a new one from whoever opens it next)
+        List<List<BatchCommand>> descriptors = new ArrayList<>();
         List<RegistryPath> configuration = new ArrayList<>();
         for (RegistryPath rel : held.keys().keySet()) {
             if (!rel.isRoot() && rel.segments().get(0).equals(StorageLayout.CONFIGURATION)) {
@@ -235,9 +238,10 @@ final class RestoreCommand implements Callable<Integer> {
                 if (versions != null && versions.containsKey(name)) {
                     group.add(new BatchCommand.DeleteValue(key.child(StorageLayout.VERSIONS), name));
                 }
-                groups.add(group);
+                (typeKey && name.equals(StorageLayout.METADATA) ? descriptors : groups).add(group);
             }
         }
+        groups.addAll(descriptors);
         for (RegistryPath rel : configuration) {
             RegistryPath key = root.resolve(rel);
             held.keys().get(rel).keySet().forEach(name -> groups.add(List.of(new BatchCommand.DeleteValue(key, name))));

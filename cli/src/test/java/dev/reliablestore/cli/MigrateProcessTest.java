@@ -134,12 +134,31 @@ class MigrateProcessTest {
         picocli.CommandLine cli = ReliableStoreCli.commandLine(new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true));
         MigrateCommand migrate = cli.getSubcommands().get("migrate").getCommand();
         // in this process (the file store's directory lock admits one opening): the write lands after every id was copied
-        migrate.beforeVerifying = (type, source) -> source.save("CUST-00003", Json.MAPPER.createObjectNode().put("name", "changed meanwhile"));
+        migrate.afterCopying = (type, sources) -> sources.apply("Customer").save("CUST-00003",
+                Json.MAPPER.createObjectNode().put("name", "changed meanwhile"));
         int code = cli.execute("migrate", "--from", "file:" + dir.resolve("files"), "--to", "embedded:" + dir.resolve("data"),
                 "--type", "Customer");
         assertThat(code).as(out + "\n" + err).isEqualTo(ExitCodes.CHECK_FAILED);
         assertThat(out.toString()).contains("Customer: 10 entities: 10 copied").contains("NOT VERIFIED Customer: source 10 entities")
                 .contains("CUST-00003 differs").doesNotContain("verified Customer");
+    }
+
+    /** Every type is verified after every copy: a write to a type copied first, made while another is copied, shows. */
+    @Test
+    void aTypeWrittenWhileALaterTypeIsCopiedDoesNotVerify() {
+        seed(10);
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine cli = ReliableStoreCli.commandLine(new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true));
+        MigrateCommand migrate = cli.getSubcommands().get("migrate").getCommand();
+        migrate.afterCopying = (type, sources) -> {
+            if (type.equals("Order")) {
+                sources.apply("Customer").save("CUST-00003", Json.MAPPER.createObjectNode().put("name", "changed meanwhile"));
+            }
+        };
+        int code = cli.execute("migrate", "--from", "file:" + dir.resolve("files"), "--to", "embedded:" + dir.resolve("data"));
+        assertThat(code).as(out + "\n" + err).isEqualTo(ExitCodes.CHECK_FAILED);
+        assertThat(out.toString()).contains("NOT VERIFIED Customer").contains("CUST-00003 differs");
     }
 
     private long count() {

@@ -70,6 +70,23 @@ class RestorePlanTest {
         assertThat(few.stream().flatMap(java.util.List::stream)).containsExactlyElementsOf(batches.stream().map(b -> b.get(0)).toList());
     }
 
+    /** A type's descriptor sorts among its ids ('_' before lower case): it is deleted after all of them all the same. */
+    @Test
+    void aTypesDescriptorIsDeletedAfterEveryEntityOfTheType() {
+        SortedMap<RegistryPath, SortedMap<String, RegistryValue>> keys = new TreeMap<>();
+        keys.put(RegistryPath.root(), new TreeMap<>());
+        keys.put(RegistryPath.of("Entities"), new TreeMap<>());
+        keys.put(RegistryPath.of("Entities", "Order"), new TreeMap<>(java.util.Map.of("O-1", RegistryValue.sz("e1"),
+                "_metadata", RegistryValue.sz("{}"), "o-2", RegistryValue.sz("e2"))));
+        keys.put(RegistryPath.of("Entities", "Order", "_versions"), new TreeMap<>(java.util.Map.of("O-1", RegistryValue.qword(1),
+                "o-2", RegistryValue.qword(1))));
+        RegistryPath root = RegistryPath.of("RG", "Data");
+        RegistryPath order = root.resolve(RegistryPath.of("Entities", "Order"));
+        var batches = RestoreCommand.deletions(new RegistrySnapshot(RegistryPath.root(), 3, keys), root, new RegistryLimits(1 << 20, 1, 10_000));
+        assertThat(batches.stream().map(b -> b.get(0).get(0)).limit(3)).containsExactly(new BatchCommand.DeleteValue(order, "O-1"),
+                new BatchCommand.DeleteValue(order, "o-2"), new BatchCommand.DeleteValue(order, "_metadata"));
+    }
+
     @Test
     void aDeleteBatchTheBackendFindsTooLargeGoesInHalves(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
         RegistryPath root = RegistryPath.of("RG", "Data");
