@@ -150,7 +150,8 @@ final class EntityStates {
         if (heldBy != null) {
             out.add(new BatchCommand.DeleteValue(locks.child(type), id));
         }
-        byte[] stamp = state.stamp();
+        // a value from before sites keeps a stamp that sites still on an earlier build can read (a resync writes it)
+        byte[] stamp = state.unstamped() ? SiteState.timeZeroStamp(site) : state.stamp();
         if (state.deleted()) {
             if (current.version().isPresent()) {
                 out.add(new BatchCommand.DeleteValue(typeKey, id));

@@ -46,6 +46,15 @@ record SiteState(byte[] value, long hlc, String origin, VersionVector vector) {
     }
 
     /**
+     * The stamp a value from before sites were configured is sealed with at {@code site}: time zero, by that site,
+     * counted once — the form earlier builds wrote and can read (they refuse a vector that does not count its origin),
+     * which this build reads as the shared time-zero write ({@link #unstamped}) all the same.
+     */
+    static byte[] timeZeroStamp(String site) {
+        return new SiteState(null, 0, site, VersionVector.EMPTY.increment(site)).stamp();
+    }
+
+    /**
      * The state of {@code value} (null: a tombstone) carrying {@code stamp}.
      *
      * @throws IllegalArgumentException the stamp is not one {@link #stamp()} wrote

@@ -60,4 +60,20 @@ class SiteStateTest {
         SiteState concurrent = SiteState.write(atTokyo, "{\"a\":3}".getBytes(StandardCharsets.UTF_8), "tokyo", clock);
         assertThat(CrossSiteMerge.merge(update, concurrent).conflict()).isTrue();
     }
+
+    /** What a site writes for a value from before sites: the earlier builds' form (a site that counts itself), read as shared. */
+    @Test
+    void theTimeZeroStampASiteWritesIsOneEarlierBuildsRead() {
+        byte[] json = "{\"a\":1}".getBytes(StandardCharsets.UTF_8);
+        byte[] stamp = SiteState.timeZeroStamp("paris");
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(stamp);
+        assertThat(in.get()).isEqualTo((byte) SiteState.STAMP_FORMAT);
+        assertThat(in.getLong()).isZero();
+        byte[] origin = new byte[in.get()];
+        in.get(origin);
+        assertThat(new String(origin, StandardCharsets.UTF_8)).isEqualTo("paris");
+        // the earlier builds' rule: a vector counts the write of its origin
+        assertThat(VersionVector.decode(in).get("paris")).isPositive();
+        assertThat(SiteState.stamped(json, stamp)).isEqualTo(SiteState.unstamped(json));
+    }
 }
