@@ -577,6 +577,11 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         return asyncExecutor;
     }
 
+    /** The factory's maintenance thread (health checks, dictionary training, bookkeeping writes off a writer's thread). */
+    Executor maintenance() {
+        return maintenance;
+    }
+
     EventHub events() {
         return events;
     }

@@ -68,6 +68,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     /** A store at a site: every write stamped for the other sites (docs/geo-replication.md); null for a single-site store. */
     private final LocalWrites sites;
 
+    /** Whether the type's descriptor is known to say it is encrypted (read at open, or marked by this store since). */
+    private final java.util.concurrent.atomic.AtomicBoolean encryptedMarked;
+
     RegistryEntityStore(ClusterStoreFactory factory, String typeName, Class<T> type, ConflictResolver<T> resolver) {
         super(typeName, factory.asyncExecutor());
         this.factory = factory;
@@ -82,7 +85,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         this.maxValueBytes = factory.maxValueBytes();
         this.sites = factory.siteWrites();
         factory.dictionaries().open(typeName);
-        TypeDescriptor.open(factory, typeName, type);
+        this.encryptedMarked = new java.util.concurrent.atomic.AtomicBoolean(TypeDescriptor.open(factory, typeName, type));
         EntityValues decoded = new DecodedRecords(records, envelopes);
         // the local cache is the type's, shared by every store of the type this factory opens
         TypeCaches.Handle cache = factory.config().enableLocalCache() ? factory.caches().acquire(records) : null;
@@ -362,6 +365,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             factory.events().publish(this, new StoreEvent.ConflictResolved(Instant.now(), typeName(), id,
                     resolution == ConflictResolution.MERGE ? "Merge" : "LastWriteWins", conflictWith, version));
         }
+        markEncrypted(false);
         factory.audit("save", typeName(), List.of(id), List.of(version), null);
     }
 
@@ -497,6 +501,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 records.remember(id, new Current(v, sequence), sequence);
                 values.written(id, new EntityValues.Decoded(plains.get(id), v, sequence), sequence);
             }
+            markEncrypted(false);
             factory.audit("save", typeName(), ids, ids.stream().map(versions::get).toList(), null);
             return versions;
         }
@@ -653,6 +658,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         countCompression(p.encoded().plainBytes(), p.encoded().compressedBytes());
         records.remember(p.id(), new Current(p.version(), sequence), sequence);
         values.written(p.id(), new EntityValues.Decoded(p.plain(), p.version(), sequence), sequence);
+        markEncrypted(true);
         factory.audit("save", typeName(), List.of(p.id()), List.of(p.version()), null);
     }
 
@@ -884,6 +890,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 records.remember(id, new Current(versions.get(id), sequence), sequence);
                 values.written(id, new EntityValues.Decoded(plains.get(id), versions.get(id), sequence), sequence);
             }
+            markEncrypted(false);
             factory.audit("save", typeName(), ids, ids.stream().map(versions::get).toList(), null);
             return versions;
         }
@@ -940,6 +947,26 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     private String where(String id) {
         return records.where(id);
+    }
+
+    /**
+     * After this store committed an encrypted value: marks the type encrypted, once per store (a factory without keys
+     * may then no longer open it for writing). {@code offThread}: the caller is a completion, which must not wait on
+     * the registry, so the mark goes to the factory's maintenance thread.
+     */
+    private void markEncrypted(boolean offThread) {
+        if (!envelopes.encrypts() || !encryptedMarked.compareAndSet(false, true)) {
+            return;
+        }
+        if (!offThread) {
+            TypeDescriptor.markEncrypted(factory, typeName());
+            return;
+        }
+        try {
+            factory.maintenance().execute(() -> TypeDescriptor.markEncrypted(factory, typeName()));
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            encryptedMarked.set(false); // the next save of a store of the type marks it
+        }
     }
 
     // ---- ClusterPersistenceStore ------------------------------------------------------------

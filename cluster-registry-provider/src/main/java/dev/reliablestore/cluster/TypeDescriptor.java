@@ -31,9 +31,9 @@ import java.util.Optional;
  * would be misread. A descriptor written before codec ids were recorded (no {@code "codec"}) belongs
  * to data the default Jackson codec wrote, the only codec there was: it opens with a Jackson codec,
  * which then records its id there (best effort: a store that may not write still opens). A type
- * created by a factory that encrypts, or re-encrypted since, is marked {@code "encrypted": true}; a
- * type so marked does not open in a factory with encryption off (unless it only checks), whose
- * saves would be values in clear.
+ * known to hold encrypted values is marked {@code "encrypted": true} ({@link #markEncrypted}); a type
+ * so marked does not open in a factory with encryption off (unless it only checks), whose saves
+ * would be values in clear.
  */
 final class TypeDescriptor {
 
@@ -55,11 +55,12 @@ final class TypeDescriptor {
      * Creates the descriptor of {@code typeName} with the factory's codec id, or checks the stored
      * one against it (recording the id in a descriptor written before ids).
      *
+     * @return whether the descriptor says the type is encrypted
      * @throws CodecMismatchException when the type's data was written with a codec of another id
      * @throws ConfigurationException when the type is encrypted and the factory, not one for checking, does not encrypt
      * @throws DataIntegrityException when the stored descriptor is not one
      */
-    static void open(ClusterStoreFactory factory, String typeName, Class<?> type) {
+    static boolean open(ClusterStoreFactory factory, String typeName, Class<?> type) {
         EntityCodec codec = factory.codec();
         RegistryGateway gateway = factory.gateway();
         RegistryPath key = factory.layout().type(typeName);
@@ -68,13 +69,13 @@ final class TypeDescriptor {
             Optional<VersionedValue> stored = gateway.value("read of " + typeName + " metadata", key, StorageLayout.METADATA);
             try {
                 if (stored.isEmpty() && factory.checkingOnly()) {
-                    return; // a check writes nothing: the codec the data was written with is then unknown here
+                    return false; // a check writes nothing: the codec the data was written with is then unknown here
                 }
                 if (stored.isEmpty()) {
                     commit(gateway, "creation of " + typeName + " metadata", WriteBatch.builder()
                             .requireValueAbsent(key, StorageLayout.METADATA)
                             .setValue(key, StorageLayout.METADATA, RegistryValue.binary(create(factory, typeName, type, codec))).build());
-                    return;
+                    return false;
                 }
                 ObjectNode descriptor = parse(stored.get(), where);
                 JsonNode recorded = descriptor.get(CODEC);
@@ -103,7 +104,7 @@ final class TypeDescriptor {
                             + " store's keys (ClusterStoreAdmin.openForChecking opens it without, to check it)");
                 }
                 if (recorded != null || factory.checkingOnly()) {
-                    return;
+                    return markedEncrypted;
                 }
                 descriptor.put(CODEC, storedId);
                 try {
@@ -115,7 +116,7 @@ final class TypeDescriptor {
                     LOG.warn("could not record codec id {} in {} ({}); the type opens, and the next store that can write records it",
                             storedId, where, e.getMessage());
                 }
-                return;
+                return markedEncrypted;
             } catch (ConditionFailedException raced) {
                 // another store created or upgraded the descriptor first: check what it wrote
             }
@@ -125,9 +126,10 @@ final class TypeDescriptor {
     }
 
     /**
-     * Marks an existing type encrypted, once it is known to hold encrypted values: an encrypting factory opening a type
-     * does not mark it (a tool given keys by mistake would lock the application of a store in clear out of its own type),
-     * re-encryption and encryption of the values in clear do. Best effort: a failure is logged, the values stay as written.
+     * Marks a type encrypted once it is known to hold encrypted values: after a store commits one, and when re-encryption
+     * finds one. Opening a type with keys marks nothing (a tool given keys by mistake, or the first opener of a type whose
+     * descriptor a site never received, would lock the application of a store in clear out of its own type). Best
+     * effort: a failure is logged, the values stay as written.
      */
     static void markEncrypted(ClusterStoreFactory factory, String typeName) {
         RegistryGateway gateway = factory.gateway();
@@ -171,9 +173,6 @@ final class TypeDescriptor {
         d.put("createdBy", factory.nodeName());
         d.put("versions", StorageLayout.VERSIONS);
         d.put(CODEC, codec.id());
-        if (factory.envelopeCodec().encrypts()) {
-            d.put(ENCRYPTED, true);
-        }
         return bytes(d);
     }
 

@@ -358,6 +358,35 @@ class EncryptionTest {
         }
     }
 
+    /**
+     * A site receives a type's entities without its descriptor: whoever opens it first must not decide. A tool with keys
+     * (by mistake) creates it unmarked; the first encrypted save marks it, whoever created it.
+     */
+    @Test
+    void theFirstOpenerOfATypeWithoutDescriptorDoesNotDecideItsMark() {
+        Path keys = keyStore("keys.bcfks", "k1");
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            try (StoreFactory keyless = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
+                keyless.store(Note.class).save("n", new Note("in clear"));
+            }
+            RegistryPath notes = RegistryPath.parse(EmbeddedFixture.GROUP + "/" + EmbeddedFixture.KEY_PATH + "/Entities/Note");
+            registry.commit(WriteBatch.builder().deleteValue(notes, StorageLayout.METADATA).build());
+            try (StoreFactory keyed = ClusterStoreFactory.onRegistry(encrypted(EmbeddedFixture.config(dir), keys).build(), registry)) {
+                EntityStore<Note> s = keyed.store(Note.class);
+                assertThatThrownBy(() -> s.get("n")).isInstanceOf(DataIntegrityException.class);
+            }
+            try (StoreFactory keyless = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
+                assertThat(keyless.store(Note.class).get("n").orElseThrow().value().text()).isEqualTo("in clear");
+            }
+            try (StoreFactory keyed = ClusterStoreFactory.onRegistry(encrypted(EmbeddedFixture.config(dir), keys).build(), registry)) {
+                keyed.store(Note.class).save("sealed", new Note("encrypted"));
+            }
+            try (StoreFactory keyless = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
+                assertThatThrownBy(() -> keyless.store(Note.class)).isInstanceOf(ConfigurationException.class);
+            }
+        }
+    }
+
     record Note(String text) {
     }
 
