@@ -91,7 +91,11 @@ final class StoreEventBridge implements SmartInitializingSingleton, DisposableBe
     static Map<String, EntityStore<?>> storeBeans(ListableBeanFactory beans) {
         Map<String, EntityStore<?>> stores = new LinkedHashMap<>();
         for (String name : BeanFactoryUtils.beanNamesForTypeIncludingAncestors(beans, EntityStore.class)) {
-            if (definedIn(beans, name) instanceof ConfigurableListableBeanFactory configurable && configurable.containsBeanDefinition(name)
+            BeanFactory owner = definedIn(beans, name);
+            if (owner != beans && owner instanceof ListableBeanFactory ancestor && ancestor.getBeanNamesForType(StoreEventBridge.class).length > 0) {
+                continue; // an ancestor's own bridge follows it, and its events reach this context through the parent
+            }
+            if (owner instanceof ConfigurableListableBeanFactory configurable && configurable.containsBeanDefinition(name)
                     && !configurable.getBeanDefinition(name).isAutowireCandidate()) {
                 continue; // such as the target behind a scoped proxy: only its scope can give it
             }

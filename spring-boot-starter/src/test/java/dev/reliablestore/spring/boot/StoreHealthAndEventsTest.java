@@ -243,6 +243,33 @@ class StoreHealthAndEventsTest {
         }
     }
 
+    /** The starter in a parent and in its child: the parent's bridge alone follows the parent's stores, so each event arrives once. */
+    @Test
+    void withTheStarterInAParentAndAChildEachEventReachesTheParentOnce() {
+        try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"));
+             org.springframework.context.annotation.AnnotationConfigApplicationContext parent =
+                     new org.springframework.context.annotation.AnnotationConfigApplicationContext()) {
+            PROBLEM.set(null);
+            parent.registerBean(ClusterRegistry.class, () -> registry);
+            parent.register(Application.class, ReliableStoreAutoConfiguration.class);
+            parent.refresh();
+            new ApplicationContextRunner().withParent(parent).withConfiguration(AutoConfigurations.of(ReliableStoreAutoConfiguration.class))
+                    .run(context -> {
+                        assertThat(context).hasNotFailed();
+                        List<StoreEvent> events = parent.getBean(Application.class).events;
+                        PROBLEM.set("disk of node 1 is failing");
+                        await().atMost(Duration.ofSeconds(10)).until(() -> failures(events) > 0);
+                        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> failures(events) == 1);
+                    });
+        } finally {
+            PROBLEM.set(null);
+        }
+    }
+
+    private static long failures(List<StoreEvent> events) {
+        return events.stream().filter(e -> e instanceof StoreEvent.HealthCheckFailed).count();
+    }
+
     /** A store bean whose method is given both factories: it could be either's, so it counts for neither. */
     @Configuration(proxyBeanMethods = false)
     static class EitherFactory {
