@@ -48,6 +48,12 @@ final class StoreHealthIndicator extends AbstractHealthIndicator {
         builder.withDetail("provider", factory.providerName());
         StoreEventBridge.Observed observed = events.of(factory);
         if (observed == null) {
+            // no health-check events to follow; a registry that cannot say who its nodes are is down all the same
+            String statusProblem = clusterStatus(builder);
+            if (statusProblem != null) {
+                builder.down().withDetail("reason", "the cluster status cannot be read: " + statusProblem);
+                return;
+            }
             builder.unknown().withDetail("reason", "no EntityStore bean of this StoreFactory reports store events (none declared,"
                     + " the provider has no health checks, or, with several StoreFactory beans, none was made from this one"
                     + " as far as its bean method shows)");

@@ -270,6 +270,44 @@ class StoreHealthAndEventsTest {
         return events.stream().filter(e -> e instanceof StoreEvent.HealthCheckFailed).count();
     }
 
+    /** Several factories, and none of A's store beans shows it was made from A: UNKNOWN, but DOWN once A's registry fails. */
+    @Test
+    void anIndicatorWithoutStoresOfItsOwnIsDownWhenItsRegistryFails() {
+        ClusterRegistry a = ClusterRegistries.open("embedded:" + dir.resolve("a"));
+        try (ClusterRegistry b = ClusterRegistries.open("embedded:" + dir.resolve("b"))) {
+            new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(ReliableStoreAutoConfiguration.class))
+                    .withBean("registryA", ClusterRegistry.class, () -> a).withBean("registryB", ClusterRegistry.class, () -> b)
+                    .withUserConfiguration(FactoriesWithoutStoresOfA.class).run(context -> {
+                        assertThat(context).hasNotFailed();
+                        assertThat(health(context).getStatus()).isEqualTo(Status.UNKNOWN);
+                        a.close();
+                        assertThat(health(context).getStatus()).isEqualTo(Status.DOWN);
+                        assertThat(health(context).getDetails().get("reason")).asString().contains("cluster status cannot be read");
+                    });
+        } finally {
+            a.close();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class FactoriesWithoutStoresOfA {
+        @Bean(destroyMethod = "close")
+        @org.springframework.context.annotation.Primary
+        StoreFactory factoryA(@Qualifier("registryA") ClusterRegistry registry) {
+            return TwoFactories.open(registry, TwoFactories.PROBLEM_A);
+        }
+
+        @Bean(destroyMethod = "close")
+        StoreFactory factoryB(@Qualifier("registryB") ClusterRegistry registry) {
+            return TwoFactories.open(registry, TwoFactories.PROBLEM_B);
+        }
+
+        @Bean
+        EntityStore<Customer> customersB(@Qualifier("factoryB") StoreFactory factory) {
+            return factory.store(Customer.class);
+        }
+    }
+
     /** A store bean whose method is given both factories: it could be either's, so it counts for neither. */
     @Configuration(proxyBeanMethods = false)
     static class EitherFactory {
