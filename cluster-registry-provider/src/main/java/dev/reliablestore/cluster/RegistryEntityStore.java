@@ -365,8 +365,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             factory.events().publish(this, new StoreEvent.ConflictResolved(Instant.now(), typeName(), id,
                     resolution == ConflictResolution.MERGE ? "Merge" : "LastWriteWins", conflictWith, version));
         }
-        markEncrypted(false);
         factory.audit("save", typeName(), List.of(id), List.of(version), null);
+        markEncrypted(false);
     }
 
     // ---- writes at a site: stamped for the other sites (docs/geo-replication.md) --------------
@@ -501,8 +501,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 records.remember(id, new Current(v, sequence), sequence);
                 values.written(id, new EntityValues.Decoded(plains.get(id), v, sequence), sequence);
             }
-            markEncrypted(false);
             factory.audit("save", typeName(), ids, ids.stream().map(versions::get).toList(), null);
+            markEncrypted(false);
             return versions;
         }
     }
@@ -658,8 +658,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         countCompression(p.encoded().plainBytes(), p.encoded().compressedBytes());
         records.remember(p.id(), new Current(p.version(), sequence), sequence);
         values.written(p.id(), new EntityValues.Decoded(p.plain(), p.version(), sequence), sequence);
-        markEncrypted(true);
         factory.audit("save", typeName(), List.of(p.id()), List.of(p.version()), null);
+        markEncrypted(true);
     }
 
     @Override
@@ -890,8 +890,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 records.remember(id, new Current(versions.get(id), sequence), sequence);
                 values.written(id, new EntityValues.Decoded(plains.get(id), versions.get(id), sequence), sequence);
             }
-            markEncrypted(false);
             factory.audit("save", typeName(), ids, ids.stream().map(versions::get).toList(), null);
+            markEncrypted(false);
             return versions;
         }
     }
@@ -959,11 +959,17 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             return;
         }
         if (!offThread) {
-            TypeDescriptor.markEncrypted(factory, typeName());
+            if (!TypeDescriptor.markEncrypted(factory, typeName())) {
+                encryptedMarked.set(false); // logged: the next encrypted save tries again
+            }
             return;
         }
         try {
-            factory.maintenance().execute(() -> TypeDescriptor.markEncrypted(factory, typeName()));
+            factory.maintenance().execute(() -> {
+                if (!TypeDescriptor.markEncrypted(factory, typeName())) {
+                    encryptedMarked.set(false);
+                }
+            });
         } catch (java.util.concurrent.RejectedExecutionException closing) {
             encryptedMarked.set(false); // the next save of a store of the type marks it
         }

@@ -129,35 +129,44 @@ final class TypeDescriptor {
      * Marks a type encrypted once it is known to hold encrypted values: after a store commits one, and when re-encryption
      * finds one. Opening a type with keys marks nothing (a tool given keys by mistake, or the first opener of a type whose
      * descriptor a site never received, would lock the application of a store in clear out of its own type). Best
-     * effort: a failure is logged, the values stay as written.
+     * effort, and never thrown: it follows writes that committed, whose callers must not be told they failed. A
+     * failure is logged and the values stay as written.
+     *
+     * @return whether the descriptor is marked (or there is none to mark); false when the registry failed, so a
+     *         later write tries again
      */
-    static void markEncrypted(ClusterStoreFactory factory, String typeName) {
+    static boolean markEncrypted(ClusterStoreFactory factory, String typeName) {
         RegistryGateway gateway = factory.gateway();
         RegistryPath key = factory.layout().type(typeName);
         String where = typeName + "/" + StorageLayout.METADATA;
-        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-            Optional<VersionedValue> stored = gateway.value("read of " + typeName + " metadata", key, StorageLayout.METADATA);
-            if (stored.isEmpty()) {
-                return; // no descriptor to mark: the next store that opens the type creates one, marked when it encrypts
+        try {
+            for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+                Optional<VersionedValue> stored = gateway.value("read of " + typeName + " metadata", key, StorageLayout.METADATA);
+                if (stored.isEmpty()) {
+                    return true; // no descriptor to mark: the next store that opens the type creates one, marked when it encrypts
+                }
+                ObjectNode descriptor = parse(stored.get(), where);
+                JsonNode encrypted = descriptor.get(ENCRYPTED);
+                if (encrypted != null && encrypted.isBoolean() && encrypted.booleanValue()) {
+                    return true;
+                }
+                descriptor.put(ENCRYPTED, true);
+                try {
+                    commit(gateway, "recording that " + typeName + " is encrypted in its metadata", WriteBatch.builder()
+                            .requireRevision(key, StorageLayout.METADATA, stored.get().revision())
+                            .setValue(key, StorageLayout.METADATA, RegistryValue.binary(bytes(descriptor))).build());
+                    return true;
+                } catch (ConditionFailedException raced) {
+                    // changed meanwhile: read it again
+                }
             }
-            ObjectNode descriptor = parse(stored.get(), where);
-            JsonNode encrypted = descriptor.get(ENCRYPTED);
-            if (encrypted != null && encrypted.isBoolean() && encrypted.booleanValue()) {
-                return;
-            }
-            descriptor.put(ENCRYPTED, true);
-            try {
-                commit(gateway, "recording that " + typeName + " is encrypted in its metadata", WriteBatch.builder()
-                        .requireRevision(key, StorageLayout.METADATA, stored.get().revision())
-                        .setValue(key, StorageLayout.METADATA, RegistryValue.binary(bytes(descriptor))).build());
-                return;
-            } catch (ConditionFailedException raced) {
-                // changed meanwhile: read it again
-            } catch (PersistenceException e) {
-                LOG.warn("could not record in {} that the type is encrypted ({}); the next re-encryption records it", where, e.getMessage());
-                return;
-            }
+            LOG.warn("could not record in {} that the type is encrypted: it kept changing ({} attempts); the next encrypted write"
+                    + " or re-encryption records it", where, ATTEMPTS);
+        } catch (PersistenceException e) {
+            LOG.warn("could not record in {} that the type is encrypted ({}); the next encrypted write or re-encryption records it",
+                    where, e.getMessage());
         }
+        return false;
     }
 
     private static void commit(RegistryGateway gateway, String what, WriteBatch batch) {

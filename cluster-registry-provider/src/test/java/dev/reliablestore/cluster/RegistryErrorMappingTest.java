@@ -8,6 +8,7 @@ import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.api.Versioned;
+import dev.reliablestore.codec.JacksonEntityCodec;
 import dev.reliablestore.cluster.crypto.KeyRing;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.ClusterStatus;
@@ -76,6 +77,8 @@ class RegistryErrorMappingTest {
     private volatile Runnable beforeNextRead;
     private volatile Supplier<RuntimeException> failReads;
     private volatile Supplier<RuntimeException> failGetValue;
+    /** Fails reads of a type's descriptor (the value {@code _metadata}) only. */
+    private volatile Supplier<RuntimeException> failDescriptorReads;
     private final AtomicInteger barriers = new AtomicInteger();
     /** Fails watch registrations while positive, counting down. */
     private final AtomicInteger failWatches = new AtomicInteger();
@@ -156,6 +159,10 @@ class RegistryErrorMappingTest {
                     }
                     if (name.equals("watch") && failWatches.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                         throw new RegistryUnavailableException("no server answered the watch registration", null);
+                    }
+                    Supplier<RuntimeException> descriptorFails = failDescriptorReads;
+                    if (name.equals("getValue") && descriptorFails != null && StorageLayout.METADATA.equals(args[1])) {
+                        throw descriptorFails.get();
                     }
                     Supplier<RuntimeException> getValueFails = failGetValue;
                     if (name.equals("getValue") && getValueFails != null) {
@@ -724,6 +731,57 @@ class RegistryErrorMappingTest {
         assertThat(((PersistenceException) failed).outcomeUnknown()).isTrue();
         assertThat(customers.count()).isEqualTo(1);
         assertThat(customers.clear()).isEqualTo(1);
+    }
+
+    /**
+     * The type's encrypted mark follows a committed encrypted save; when the registry fails to read
+     * the descriptor then, the save still returned its version and was audited (it took effect), and
+     * a later save records the mark.
+     */
+    @Test
+    void aSaveThatCommittedIsNotFailedByTheEncryptedMarkItsTypeCouldNotGet() throws Exception {
+        SecretKey key = new SecretKeySpec(new byte[32], "AES");
+        Path auditDir = dir.resolve("audit");
+        try (ClusterStoreFactory encrypted = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).enableEncryption(true)
+                .keySource(ctx -> KeyRing.of(Map.of("k1", key), "k1")).enableAuditLogging(true).auditLogPath(auditDir)
+                .maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty)) {
+            EntityStore<Customer> customers = encrypted.store(Customer.class);
+            failDescriptorReads = () -> new RegistryUnavailableException("no server answered", null, false);
+            assertThat(customers.save("a", Customer.of("a", 1))).isEqualTo(1);
+            assertThat(customers.saveBatch(Map.of("b", Customer.of("b", 1)))).containsEntry("b", 1L);
+            assertThat(customers.saveAsync("c", Customer.of("c", 1)).get(30, TimeUnit.SECONDS)).isEqualTo(1);
+            assertThat(encryptedMark()).as("not recorded while the descriptor cannot be read").isFalse();
+            failDescriptorReads = null;
+            assertThat(customers.save("a", Customer.of("a", 2))).isEqualTo(2);
+            assertThat(encryptedMark()).as("recorded by the next save").isTrue();
+        }
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(auditDir)) {
+            assertThat(files.flatMap(f -> dev.reliablestore.cluster.audit.AuditLog.read(f).stream())
+                    .filter(r -> r.op().equals("save")).map(dev.reliablestore.cluster.audit.AuditRecord::id).sorted().toList())
+                    .containsExactly("a", "a", "b", "c");
+        }
+    }
+
+    /** Likewise after a re-encryption: it reports what it rewrote, and the next one records the mark. */
+    @Test
+    void aReencryptionIsNotFailedByTheEncryptedMarkItsTypeCouldNotGet() throws Exception {
+        factory.store(Customer.class).save("a", Customer.of("a", 1));
+        SecretKey key = new SecretKeySpec(new byte[32], "AES");
+        try (ClusterStoreFactory encrypted = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).enableEncryption(true)
+                .keySource(ctx -> KeyRing.of(Map.of("k1", key), "k1")).maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty)) {
+            ClusterPersistenceStore<Customer> customers = (ClusterPersistenceStore<Customer>) encrypted.store(Customer.class);
+            failDescriptorReads = () -> new RegistryUnavailableException("no server answered", null, false);
+            assertThat(customers.encryptValuesInClear()).isEqualTo(1);
+            assertThat(encryptedMark()).isFalse();
+            failDescriptorReads = null;
+            assertThat(customers.reencrypt()).isZero();
+            assertThat(encryptedMark()).isTrue();
+        }
+    }
+
+    private boolean encryptedMark() throws java.io.IOException {
+        byte[] descriptor = real.getValue(factory.layout().type("Customer"), StorageLayout.METADATA).orElseThrow().value().data();
+        return JacksonEntityCodec.defaults().mapper().readTree(descriptor).path(TypeDescriptor.ENCRYPTED).asBoolean();
     }
 
     /** A re-encryption that landed with its answer lost was taken for another writer's: not counted, not audited. */
