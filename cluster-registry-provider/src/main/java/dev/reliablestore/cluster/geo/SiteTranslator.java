@@ -488,7 +488,7 @@ final class SiteTranslator implements SiteShipper.Translator {
         } else if (w.tombstone != null) {
             s = origin.tombstone(e.type, e.id, w.tombstone);
         } else if (w.deleted) {
-            throw unstamped(e, w.batch); // a delete that left no tombstone
+            throw deletedWithoutTombstone(e, w.batch);
         } else {
             throw new IllegalStateException("site " + origin.site() + " wrote the version record of " + e.where() + " without its value");
         }
@@ -517,6 +517,21 @@ final class SiteTranslator implements SiteShipper.Translator {
                 + " without a stamp: it was made before sites were configured, and site " + at.site()
                 + " holds nothing of it or another value from before sites were configured, so it is not shipped; seed site "
                 + at.site() + " from site " + origin.site() + " (a copy of its registry) and ship from the checkpoint after it");
+    }
+
+    /**
+     * A delete that left no tombstone has no stamp either, so nothing orders it against the other
+     * sites' writes. Stores at a site always leave one; such deletes come from before sites were
+     * configured or from a tool writing the registry directly — a restore from a backup deletes the
+     * site's contents that way, and seeding the other sites from it would spread what it lost.
+     */
+    private IllegalStateException deletedWithoutTombstone(Entity e, ChangeBatch batch) {
+        return new IllegalStateException("batch " + batch.sequence() + " of site " + origin.site() + " deletes " + e.where()
+                + " without leaving a tombstone, so nothing orders the delete against the other sites' writes and it is not shipped"
+                + " to site " + at.site() + ". Such deletes are made before sites were configured or by a tool writing the registry"
+                + " directly, as a restore from a backup does: if site " + origin.site() + " was restored, repair the sites with"
+                + " `sites resync` (docs/geo-replication.md, \"A site restored from a backup\"); otherwise seed site " + at.site()
+                + " from site " + origin.site() + " (a copy of its registry) and ship from the checkpoint after it");
     }
 
     @Override

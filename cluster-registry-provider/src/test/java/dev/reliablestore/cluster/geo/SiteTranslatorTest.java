@@ -519,6 +519,27 @@ class SiteTranslatorTest {
         s.close();
     }
 
+    /**
+     * A restore from a backup deletes a site's contents without tombstones: the shipper stops, and
+     * says to repair the restored site with {@code sites resync} rather than seed the others from it.
+     */
+    @Test
+    void aDeleteThatLeftNoTombstoneStopsTheShipperAndPointsARestoredSiteToResync() {
+        Site paris = site("paris");
+        Site tokyo = site("tokyo");
+        save(paris, "u1", value("paris", "u1"));
+        // as restore --force deletes: the value and its version record, no tombstone
+        paris.registry.commit(WriteBatch.builder().deleteValue(LAYOUT.type(TYPE), "u1").deleteValue(LAYOUT.versions(TYPE), "u1").build());
+
+        SiteShipper s = shipper(paris, tokyo, tokyo.registry);
+        shippers.add(s);
+        await().atMost(Duration.ofSeconds(20)).until(() -> s.failure() != null);
+        assertThat(s.failure()).hasMessageContaining("deletes Order/u1 without leaving a tombstone", "was restored",
+                "sites resync", "A site restored from a backup");
+        shippers.remove(s);
+        s.close();
+    }
+
     /** A value from before sites were configured, as a store without sites seals it, committed at {@code s} with version 1. */
     private void saveUnstamped(Site s, String id, String json) {
         byte[] unstamped = SiteEnvelopesForTests.codec(LAYOUT.root().toString(), keys, null)
