@@ -15,7 +15,6 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.ConfigurableEnvironment;
@@ -47,8 +46,8 @@ public class ReliableStoreAutoConfiguration {
     }
 
     @Bean
-    StoreEventBridge reliableStoreEventBridge(ApplicationEventPublisher publisher) {
-        return new StoreEventBridge(publisher);
+    StoreEventBridge reliableStoreEventBridge() {
+        return new StoreEventBridge();
     }
 
     @Configuration(proxyBeanMethods = false)

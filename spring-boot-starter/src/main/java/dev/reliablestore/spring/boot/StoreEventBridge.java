@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.springframework.beans.factory.BeanFactory;
@@ -18,7 +19,12 @@ import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.ConfigurableBeanFactory;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
-import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.ApplicationContext;
+import org.springframework.context.ApplicationContextAware;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.PayloadApplicationEvent;
+import org.springframework.context.event.ApplicationEventMulticaster;
+import org.springframework.context.support.AbstractApplicationContext;
 
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.ObservableStore;
@@ -35,23 +41,29 @@ import dev.reliablestore.api.StoreFactory;
  * Spring gave it: the one its bean method takes (or that method's configuration class is injected
  * with). With one factory bean every store bean is taken for that one; with several, a store bean
  * given none of them, or more than one, counts for no factory (it could be any one's).
+ *
+ * <p>In a hierarchy of contexts each event reaches each context once. A bridge follows the store beans
+ * of its context's ancestors too (the child's listeners would not hear of them otherwise: Spring forwards
+ * events from a child to its parent, never down) and hands each event to its own context and to each
+ * ancestor's listeners directly, not through {@code publishEvent}, which would forward it up again. An
+ * ancestor thus hears of it from its own bridge, if it has one, and from each descendant's: the copies
+ * are told apart by the context they are for, across all bridges.
  */
-final class StoreEventBridge implements SmartInitializingSingleton, DisposableBean, BeanFactoryAware {
+final class StoreEventBridge implements SmartInitializingSingleton, DisposableBean, BeanFactoryAware, ApplicationContextAware {
 
-    private final ApplicationEventPublisher publisher;
-    private final List<ObservableStore.Registration> registrations = new CopyOnWriteArrayList<>();
     /**
-     * What was last republished on each event thread. A factory hands each cluster-wide event (health,
-     * failover), as one instance, to the listeners of all its stores one after the other on its event
-     * thread: seen twice in a row there, it is a copy. Per thread, as two factories' threads interleave.
+     * What each context was last given on each event thread, for all bridges: a context's own bridge and those of
+     * its descendants all deliver to it. A factory hands each event, as one instance, to the listeners of its
+     * stores one after the other on its event thread (a cluster-wide one to those of all its stores): seen twice
+     * in a row for one context, it is a copy. Per thread, as two factories' threads interleave; weak, so that a
+     * closed context is not kept by the thread of a factory that outlives it.
      */
-    private final ThreadLocal<Delivered> delivered = ThreadLocal.withInitial(Delivered::new);
+    private static final ThreadLocal<Map<ApplicationContext, Delivered>> DELIVERED = ThreadLocal.withInitial(WeakHashMap::new);
+
+    private final List<ObservableStore.Registration> registrations = new CopyOnWriteArrayList<>();
     private volatile Map<StoreFactory, Observed> byFactory = Map.of();
     private ListableBeanFactory beans;
-
-    StoreEventBridge(ApplicationEventPublisher publisher) {
-        this.publisher = publisher;
-    }
+    private ApplicationContext context;
 
     @Override
     public void setBeanFactory(BeanFactory beanFactory) {
@@ -59,6 +71,11 @@ final class StoreEventBridge implements SmartInitializingSingleton, DisposableBe
             throw new IllegalStateException("the store event bridge needs a ListableBeanFactory, not " + beanFactory.getClass().getName());
         }
         this.beans = listable;
+    }
+
+    @Override
+    public void setApplicationContext(ApplicationContext applicationContext) {
+        this.context = applicationContext;
     }
 
     @Override
@@ -79,7 +96,7 @@ final class StoreEventBridge implements SmartInitializingSingleton, DisposableBe
                 group.stores++;
             }
             Observed of = group;
-            registrations.add(observable.addListener(event -> onEvent(of, event)));
+            registrations.add(observable.addListener(event -> onEvent(of, observable, event)));
         }
         byFactory = Collections.unmodifiableMap(groups);
     }
@@ -91,11 +108,7 @@ final class StoreEventBridge implements SmartInitializingSingleton, DisposableBe
     static Map<String, EntityStore<?>> storeBeans(ListableBeanFactory beans) {
         Map<String, EntityStore<?>> stores = new LinkedHashMap<>();
         for (String name : BeanFactoryUtils.beanNamesForTypeIncludingAncestors(beans, EntityStore.class)) {
-            BeanFactory owner = definedIn(beans, name);
-            if (owner != beans && owner instanceof ListableBeanFactory ancestor && ancestor.getBeanNamesForType(StoreEventBridge.class).length > 0) {
-                continue; // an ancestor's own bridge follows it, and its events reach this context through the parent
-            }
-            if (owner instanceof ConfigurableListableBeanFactory configurable && configurable.containsBeanDefinition(name)
+            if (definedIn(beans, name) instanceof ConfigurableListableBeanFactory configurable && configurable.containsBeanDefinition(name)
                     && !configurable.getBeanDefinition(name).isAutowireCandidate()) {
                 continue; // such as the target behind a scoped proxy: only its scope can give it
             }
@@ -141,26 +154,30 @@ final class StoreEventBridge implements SmartInitializingSingleton, DisposableBe
         }
     }
 
-    private void onEvent(Observed factory, StoreEvent event) {
+    private void onEvent(Observed factory, ObservableStore store, StoreEvent event) {
         if (factory != null) {
             factory.record(event);
         }
-        Delivered here = delivered.get();
-        if (!(event instanceof StoreEvent.ConflictResolved)) {
-            if (here.last == event) {
+        Map<ApplicationContext, Delivered> delivered = DELIVERED.get();
+        for (ApplicationContext target = context; target != null; target = target.getParent()) {
+            boolean first = delivered.computeIfAbsent(target, t -> new Delivered()).first(store, event);
+            if (!(target instanceof ConfigurableApplicationContext configurable)) {
+                if (first) {
+                    target.publishEvent(event); // its listeners cannot be reached alone; it forwards the event to its ancestors itself
+                }
                 return;
             }
-            here.last = event;
-        }
-        if (event instanceof StoreEvent.HealthCheckFailed f) {
-            if (f == here.failure) {
-                return; // the failure in force, told again to another store's listener (one added later gets it first)
+            if (first && configurable.isActive()) {
+                multicast(configurable, event);
             }
-            here.failure = f;
-        } else if (event instanceof StoreEvent.HealthRestored) {
-            here.failure = null;
         }
-        publisher.publishEvent(event);
+    }
+
+    /** To {@code target}'s own listeners, as its {@code publishEvent} would, without forwarding to its parent. */
+    private static void multicast(ConfigurableApplicationContext target, StoreEvent event) {
+        PayloadApplicationEvent<StoreEvent> wrapped = new PayloadApplicationEvent<>(target, event);
+        target.getBeanFactory().getBean(AbstractApplicationContext.APPLICATION_EVENT_MULTICASTER_BEAN_NAME, ApplicationEventMulticaster.class)
+                .multicastEvent(wrapped, wrapped.getResolvableType());
     }
 
     /** What the store beans of {@code factory} (a StoreFactory bean) reported; null when none of them reports events. */
@@ -174,10 +191,38 @@ final class StoreEventBridge implements SmartInitializingSingleton, DisposableBe
         registrations.clear();
     }
 
-    /** The last republished event, and failure in force, on one event thread. */
+    /** What one context was last given on one event thread, and the failure in force there. */
     private static final class Delivered {
-        StoreEvent last;
-        StoreEvent.HealthCheckFailed failure;
+        private StoreEvent last;
+        private StoreEvent.HealthCheckFailed failure;
+        private StoreEvent.ConflictResolved lastOwn;
+        private ObservableStore lastOwner;
+
+        /** Whether {@code event}, told to a listener of {@code store}, is new to the context. */
+        boolean first(ObservableStore store, StoreEvent event) {
+            if (event instanceof StoreEvent.ConflictResolved own) {
+                // once per store: a conflict settled at another site is told, as one instance, to every store of its type
+                if (own == lastOwn && store == lastOwner) {
+                    return false;
+                }
+                lastOwn = own;
+                lastOwner = store;
+                return true;
+            }
+            if (event == last) {
+                return false;
+            }
+            last = event;
+            if (event instanceof StoreEvent.HealthCheckFailed f) {
+                if (f == failure) {
+                    return false; // the failure in force, told again to another store's listener (one added later gets it first)
+                }
+                failure = f;
+            } else if (event instanceof StoreEvent.HealthRestored) {
+                failure = null;
+            }
+            return true;
+        }
     }
 
     /**

@@ -32,6 +32,7 @@ import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.cluster.ClusterHooks;
 import dev.reliablestore.cluster.ClusterPersistenceConfiguration;
 import dev.reliablestore.cluster.ClusterPersistenceProvider;
+import dev.reliablestore.cluster.ConflictResolution;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -62,6 +63,11 @@ class StoreHealthAndEventsTest {
 
         @Bean(destroyMethod = "close")
         StoreFactory storeFactory(ClusterRegistry registry) {
+            return open(registry);
+        }
+
+        /** Last write wins, so that a stale version makes a resolved conflict (a store's own event). */
+        static StoreFactory open(ClusterRegistry registry) {
             ClusterHooks hooks = new ClusterHooks() {
                 @Override
                 public Optional<String> unhealthyReason() {
@@ -70,7 +76,7 @@ class StoreHealthAndEventsTest {
             };
             return ClusterPersistenceProvider.open(ClusterPersistenceConfiguration.builder().clusterName(registry.uri())
                     .resourceGroupName("RG").registryKeyPath("Software/App").healthCheckInterval(Duration.ofMillis(50)).hooks(hooks)
-                    .build(), registry);
+                    .conflictResolution(ConflictResolution.LAST_WRITE_WINS).build(), registry);
         }
 
         @Bean
@@ -243,31 +249,174 @@ class StoreHealthAndEventsTest {
         }
     }
 
-    /** The starter in a parent and in its child: the parent's bridge alone follows the parent's stores, so each event arrives once. */
-    @Test
-    void withTheStarterInAParentAndAChildEachEventReachesTheParentOnce() {
-        try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"));
-             org.springframework.context.annotation.AnnotationConfigApplicationContext parent =
-                     new org.springframework.context.annotation.AnnotationConfigApplicationContext()) {
+    /** A listener of store events, for a context that has no {@link Application}. */
+    @Configuration(proxyBeanMethods = false)
+    static class Listening {
+        final List<StoreEvent> events = new CopyOnWriteArrayList<>();
+
+        @EventListener
+        void on(StoreEvent event) {
+            events.add(event);
+        }
+    }
+
+    /** A store bean made from whichever factory the context has, a parent's say. */
+    @Configuration(proxyBeanMethods = false)
+    static class ChildStore {
+        @Bean
+        EntityStore<Customer> childCustomers(StoreFactory factory) {
+            return factory.store(Customer.class);
+        }
+    }
+
+    /** {@link Application}'s factory and a listener, without a store bean. */
+    @Configuration(proxyBeanMethods = false)
+    @org.springframework.context.annotation.Import(Listening.class)
+    static class FactoryAlone {
+        @Bean(destroyMethod = "close")
+        StoreFactory storeFactory(ClusterRegistry registry) {
+            return Application.open(registry);
+        }
+    }
+
+    /** A refreshed parent context on the registry, with the starter or without it. */
+    private static org.springframework.context.annotation.AnnotationConfigApplicationContext parent(ClusterRegistry registry, boolean starter,
+            Class<?> configuration) {
+        PROBLEM.set(null);
+        org.springframework.context.annotation.AnnotationConfigApplicationContext parent =
+                new org.springframework.context.annotation.AnnotationConfigApplicationContext();
+        parent.registerBean(ClusterRegistry.class, () -> registry);
+        parent.register(configuration);
+        if (starter) {
+            parent.register(ReliableStoreAutoConfiguration.class);
+        }
+        parent.refresh();
+        return parent;
+    }
+
+    private static ApplicationContextRunner child(org.springframework.context.ApplicationContext parent, Class<?>... configurations) {
+        return new ApplicationContextRunner().withParent(parent).withConfiguration(AutoConfigurations.of(ReliableStoreAutoConfiguration.class))
+                .withUserConfiguration(configurations);
+    }
+
+    /**
+     * Makes the factory's check fail, then pass again, and returns once every list has the HealthRestored: the
+     * factory delivers its events one after the other on one thread, so every copy of the failure, and of any
+     * event before it, has arrived by then.
+     */
+    private static void failThenRecover(List<List<StoreEvent>> lists) {
+        try {
+            PROBLEM.set("disk of node 1 is failing");
+            await().atMost(Duration.ofSeconds(10)).until(() -> lists.stream().allMatch(l -> count(l, StoreEvent.HealthCheckFailed.class) > 0));
             PROBLEM.set(null);
-            parent.registerBean(ClusterRegistry.class, () -> registry);
-            parent.register(Application.class, ReliableStoreAutoConfiguration.class);
-            parent.refresh();
-            new ApplicationContextRunner().withParent(parent).withConfiguration(AutoConfigurations.of(ReliableStoreAutoConfiguration.class))
-                    .run(context -> {
-                        assertThat(context).hasNotFailed();
-                        List<StoreEvent> events = parent.getBean(Application.class).events;
-                        PROBLEM.set("disk of node 1 is failing");
-                        await().atMost(Duration.ofSeconds(10)).until(() -> failures(events) > 0);
-                        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> failures(events) == 1);
-                    });
+            await().atMost(Duration.ofSeconds(10)).until(() -> lists.stream().allMatch(l -> count(l, StoreEvent.HealthRestored.class) > 0));
         } finally {
             PROBLEM.set(null);
         }
     }
 
-    private static long failures(List<StoreEvent> events) {
-        return events.stream().filter(e -> e instanceof StoreEvent.HealthCheckFailed).count();
+    private static long count(List<StoreEvent> events, Class<? extends StoreEvent> type) {
+        return events.stream().filter(type::isInstance).count();
+    }
+
+    private static void assertOnce(List<StoreEvent> events) {
+        assertThat(count(events, StoreEvent.HealthCheckFailed.class)).isEqualTo(1);
+        assertThat(count(events, StoreEvent.HealthRestored.class)).isEqualTo(1);
+    }
+
+    /** The starter in a parent and in its child: the child's listeners hear of the parent's stores too, and each context once. */
+    @Test
+    void withTheStarterInAParentAndAChildEachContextGetsEachEventOnce() {
+        try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"));
+             org.springframework.context.annotation.AnnotationConfigApplicationContext parent = parent(registry, true, Application.class)) {
+            child(parent, Listening.class).run(context -> {
+                assertThat(context).hasNotFailed();
+                List<StoreEvent> inParent = parent.getBean(Application.class).events;
+                List<StoreEvent> inChild = context.getBean(Listening.class).events;
+                failThenRecover(List.of(inParent, inChild));
+                assertOnce(inParent);
+                assertOnce(inChild);
+            });
+        }
+    }
+
+    /** A child's own store bean of the parent's factory: its bridge hears the parent's events too, yet the parent gets each once. */
+    @Test
+    void aChildStoreOfTheParentsFactoryDoesNotDoubleTheParentsEvents() {
+        try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"));
+             org.springframework.context.annotation.AnnotationConfigApplicationContext parent = parent(registry, true, Application.class)) {
+            child(parent, ChildStore.class, Listening.class).run(context -> {
+                assertThat(context).hasNotFailed();
+                // the parent's indicator (the child's, as the child has none of its own) follows the parent's store bean alone
+                assertThat(health(parent).getDetails()).containsEntry("observedStores", 1);
+                List<StoreEvent> inParent = parent.getBean(Application.class).events;
+                List<StoreEvent> inChild = context.getBean(Listening.class).events;
+                failThenRecover(List.of(inParent, inChild));
+                assertOnce(inParent);
+                assertOnce(inChild);
+            });
+        }
+    }
+
+    /**
+     * The parent has the starter and the factory but no store bean: the child's store bean is the only one
+     * told of the factory's events, and the parent hears of them through the child, as Spring forwards them.
+     */
+    @Test
+    void aChildStoreOfAFactoryWithoutStoreBeansInTheParentReachesTheParentOnce() {
+        try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"));
+             org.springframework.context.annotation.AnnotationConfigApplicationContext parent = parent(registry, true, FactoryAlone.class)) {
+            child(parent, ChildStore.class, Listening.class).run(context -> {
+                assertThat(context).hasNotFailed();
+                // the parent's indicator follows the parent's store beans, and it has none
+                assertThat(health(parent).getStatus()).isEqualTo(Status.UNKNOWN);
+                List<StoreEvent> inParent = parent.getBean(Listening.class).events;
+                List<StoreEvent> inChild = context.getBean(Listening.class).events;
+                failThenRecover(List.of(inParent, inChild));
+                assertOnce(inParent);
+                assertOnce(inChild);
+            });
+        }
+    }
+
+    /** Two children with the starter under a parent without it: both follow the parent's store bean, and the parent gets each event once. */
+    @Test
+    void siblingsWithTheStarterGiveTheirParentEachEventOnce() {
+        try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"));
+             org.springframework.context.annotation.AnnotationConfigApplicationContext parent = parent(registry, false, Application.class)) {
+            child(parent, Listening.class).run(one -> child(parent, Listening.class).run(two -> {
+                assertThat(one).hasNotFailed();
+                assertThat(two).hasNotFailed();
+                List<StoreEvent> inParent = parent.getBean(Application.class).events;
+                List<StoreEvent> inOne = one.getBean(Listening.class).events;
+                List<StoreEvent> inTwo = two.getBean(Listening.class).events;
+                failThenRecover(List.of(inParent, inOne, inTwo));
+                assertOnce(inParent);
+                assertOnce(inOne);
+                assertOnce(inTwo);
+            }));
+        }
+    }
+
+    /** A store's own event (a resolved conflict) of a parent's store bean, with the starter in both: once in each context. */
+    @Test
+    void aStoresOwnEventReachesEachContextOnce() {
+        try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"));
+             org.springframework.context.annotation.AnnotationConfigApplicationContext parent = parent(registry, true, Application.class)) {
+            child(parent, Listening.class).run(context -> {
+                assertThat(context).hasNotFailed();
+                @SuppressWarnings("unchecked") // the bean's type argument is erased at run time
+                EntityStore<Customer> customers = parent.getBean("customers", EntityStore.class);
+                customers.save("c1", new Customer("Acme", 1));
+                customers.save("c1", new Customer("Acme", 2), 1);
+                customers.save("c1", new Customer("Bolt", 3), 1); // stale: the last write wins, with a resolved conflict
+                List<StoreEvent> inParent = parent.getBean(Application.class).events;
+                List<StoreEvent> inChild = context.getBean(Listening.class).events;
+                failThenRecover(List.of(inParent, inChild)); // the conflict was told before the failure
+                assertThat(count(inParent, StoreEvent.ConflictResolved.class)).isEqualTo(1);
+                assertThat(count(inChild, StoreEvent.ConflictResolved.class)).isEqualTo(1);
+            });
+        }
     }
 
     /** Several factories, and none of A's store beans shows it was made from A: UNKNOWN, but DOWN once A's registry fails. */
