@@ -196,7 +196,7 @@ final class SiteTranslator implements SiteShipper.Translator {
                 clock.observe(local.state().hlc(), local.state().origin());
             }
             if (incoming.unstamped()) {
-                if (heldAlready(local.state(), incoming)) {
+                if (heldAlready(local.state(), incoming, origin.site())) {
                     continue;
                 }
                 throw unstamped(e, written.get(e).batch);
@@ -496,14 +496,20 @@ final class SiteTranslator implements SiteShipper.Translator {
     }
 
     /**
-     * Whether the target needs nothing of {@code incoming}, a value written before sites were
-     * configured (time zero): it holds a stamped state, which wins over time zero, or the same value
-     * from before sites were configured. A re-encryption re-seals such a value unstamped and so
-     * ships it again; the target seeded from a copy holds it already, and stopping the shipper there
-     * would hold back every later write of the origin.
+     * Whether the target needs nothing of {@code incoming}, a value without a stamp from site
+     * {@code originSite}: the target holds the same value from before sites were configured, or a
+     * stamped state that wins over time zero and that the origin gets (or got) too — one written at
+     * the target or at a third site. A re-encryption re-seals a value from before sites unstamped and
+     * so ships it again; a seeded site replays them from its copied history; stopping the shipper
+     * there would hold back every later write of the origin. A stamped state written at the origin
+     * itself, though, was overwritten there without a stamp (by a node without sites options): the
+     * origin will not get it back, and passing the write over would leave the sites different.
      */
-    static boolean heldAlready(SiteState held, SiteState incoming) {
-        return held != null && (!held.unstamped() || java.util.Arrays.equals(held.value(), incoming.value()));
+    static boolean heldAlready(SiteState held, SiteState incoming, String originSite) {
+        if (held == null) {
+            return false;
+        }
+        return held.unstamped() ? java.util.Arrays.equals(held.value(), incoming.value()) : !held.origin().equals(originSite);
     }
 
     /**

@@ -542,10 +542,42 @@ class SiteTranslatorTest {
 
     /** A value from before sites were configured, as a store without sites seals it, committed at {@code s} with version 1. */
     private void saveUnstamped(Site s, String id, String json) {
+        saveUnstamped(s, id, json, 1);
+    }
+
+    /** A value as a writer without sites options stores it at {@code s}: no stamp, at {@code version}. */
+    private void saveUnstamped(Site s, String id, String json, long version) {
         byte[] unstamped = SiteEnvelopesForTests.codec(LAYOUT.root().toString(), keys, null)
-                .seal(TYPE, id, 1, json.getBytes(StandardCharsets.UTF_8), null).envelope();
+                .seal(TYPE, id, version, json.getBytes(StandardCharsets.UTF_8), null).envelope();
         s.registry.commit(WriteBatch.builder().setValue(LAYOUT.type(TYPE), id, RegistryValue.binary(unstamped))
-                .setValue(LAYOUT.versions(TYPE), id, RegistryValue.qword(1)).build());
+                .setValue(LAYOUT.versions(TYPE), id, RegistryValue.qword(version)).build());
+    }
+
+    /**
+     * A node without sites options that writes a site's root writes without a stamp. Over a value
+     * the origin itself wrote stamped and shipped, nothing would ever bring the target the new one
+     * (the target does not ship the origin's own write back): the shipper stops rather than pass it
+     * over and leave the sites different.
+     */
+    @Test
+    void aWriteWithoutAStampOverTheOriginsOwnStampedValueStopsTheShipper() {
+        Site paris = site("paris");
+        Site tokyo = site("tokyo");
+        save(paris, "x", value("paris", "x"));
+        SiteShipper first = shipper(paris, tokyo, tokyo.registry);
+        shippers.add(first);
+        await().atMost(Duration.ofSeconds(20)).until(() -> content(tokyo).containsKey("x"));
+        shippers.remove(first);
+        first.close();
+
+        saveUnstamped(paris, "x", value("paris", "x without sites"), 2);
+        SiteShipper s = shipper(paris, tokyo, tokyo.registry);
+        shippers.add(s);
+        await().atMost(Duration.ofSeconds(20)).until(() -> s.failure() != null);
+        assertThat(s.failure()).hasMessageContaining("writes Order/x without a stamp");
+        assertThat(content(tokyo).get("x")).isEqualTo(value("paris", "x"));
+        shippers.remove(s);
+        s.close();
     }
 
     @Test
