@@ -230,13 +230,8 @@ final class MigrateCommand implements Callable<Integer> {
                 try {
                     r = copy(src.store(type), dst.store(type), progress, started);
                 } catch (RuntimeException stopped) {
-                    if (saved == 0) {
-                        throw stopped;
-                    }
                     // e.g. an entity the target refuses: "bad usage, nothing changed" would be false now
-                    throw CliException.failed("migrate stopped at " + type + " after saving " + saved + " entities in the target,"
-                            + " which stay: " + ReliableStoreCli.oneLine(String.valueOf(stopped.getMessage()))
-                            + "; fix the cause and run the same command again to resume", stopped);
+                    throw afterSaving("at " + type, stopped);
                 }
                 if (r == null) {
                     progress.finish();
@@ -251,7 +246,12 @@ final class MigrateCommand implements Callable<Integer> {
             // every type verified once all are copied: a write to a type copied early, made while later ones were copied, shows
             List<TypeResult> results = new ArrayList<>();
             for (Map.Entry<String, Copied> c : copies.entrySet()) {
-                results.add(verify(src.store(c.getKey()), dst.store(c.getKey()), c.getKey(), c.getValue()));
+                try {
+                    results.add(verify(src.store(c.getKey()), dst.store(c.getKey()), c.getKey(), c.getValue()));
+                } catch (RuntimeException stopped) {
+                    // what was copied stays in the target: a rerun skips it and verifies again
+                    throw afterSaving("verifying " + c.getKey(), stopped);
+                }
             }
             boolean verified = results.stream().allMatch(TypeResult::verified);
             report(out, results, verified, src.describe(), dst.describe());
@@ -264,6 +264,16 @@ final class MigrateCommand implements Callable<Integer> {
                 // interrupted: the JVM exits once the hook returns
             }
         }
+    }
+
+    /** The error for a failure once copying began: unchanged when this run saved nothing, else how much it saved. */
+    private RuntimeException afterSaving(String where, RuntimeException stopped) {
+        if (saved == 0) {
+            return stopped;
+        }
+        return CliException.failed("migrate stopped " + where + " after saving " + saved + " entities in the target,"
+                + " which stay: " + ReliableStoreCli.oneLine(String.valueOf(stopped.getMessage()))
+                + "; fix the cause and run the same command again to resume", stopped);
     }
 
     /** Verifies one copied type against both sides read again. */

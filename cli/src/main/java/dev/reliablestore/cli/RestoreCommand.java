@@ -278,8 +278,9 @@ final class RestoreCommand implements Callable<Integer> {
 
     /**
      * The batches that write the snapshot under {@code root} (emptied by {@link #deletions} first):
-     * an entity's envelope and its version record always share a batch (so they share a revision, as
-     * the provider requires); batches stay within the backend's limits.
+     * the configuration first, each type's descriptor before its entities; an entity's envelope and its
+     * version record always share a batch (so they share a revision, as the provider requires); batches
+     * stay within the backend's limits.
      */
     static List<WriteBatch> plan(RegistrySnapshot snapshot, RegistryPath root, RegistryLimits limits) {
         List<List<BatchCommand>> groups = new ArrayList<>();
@@ -311,11 +312,17 @@ final class RestoreCommand implements Callable<Integer> {
                 continue;
             }
             SortedMap<String, RegistryValue> versions = typeKey ? snapshot.keys().get(rel.child(StorageLayout.VERSIONS)) : null;
-            for (Map.Entry<String, RegistryValue> v : values.entrySet()) {
+            List<String> names = new ArrayList<>(values.keySet());
+            if (typeKey && names.remove(StorageLayout.METADATA)) {
+                // the descriptor before every entity, though '_' sorts after digits and capitals: a restore stopped part-way
+                // must not leave encrypted entities without it (whoever opened the type next would write a new one, unmarked)
+                names.add(0, StorageLayout.METADATA);
+            }
+            for (String name : names) {
                 List<BatchCommand> group = new ArrayList<>(2);
-                group.add(new BatchCommand.SetValue(key, v.getKey(), v.getValue()));
-                if (versions != null && versions.containsKey(v.getKey())) {
-                    group.add(new BatchCommand.SetValue(key.child(StorageLayout.VERSIONS), v.getKey(), versions.get(v.getKey())));
+                group.add(new BatchCommand.SetValue(key, name, values.get(name)));
+                if (versions != null && versions.containsKey(name)) {
+                    group.add(new BatchCommand.SetValue(key.child(StorageLayout.VERSIONS), name, versions.get(name)));
                 }
                 groups.add(group);
             }

@@ -161,6 +161,41 @@ class MigrateProcessTest {
         assertThat(out.toString()).contains("NOT VERIFIED Customer").contains("CUST-00003 differs");
     }
 
+    /** Verification reads both sides once every copy is done: a failure there still says what was saved, and that it stays. */
+    @Test
+    void aTargetThatCannotBeReadWhileVerifyingSaysWhatWasSaved() {
+        seed(10);
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine cli = ReliableStoreCli.commandLine(new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true));
+        MigrateCommand migrate = cli.getSubcommands().get("migrate").getCommand();
+        Path target = dir.resolve("copied");
+        // a file store reads its documents from disk: one damaged after the copy fails the target's read in the verification
+        migrate.afterCopying = (type, sources) -> damage(target, "\"CUST-00003\"");
+        int code = cli.execute("migrate", "--from", "file:" + dir.resolve("files"), "--to", "file:" + target, "--type", "Customer");
+        assertThat(code).as(out + "\n" + err).isEqualTo(ExitCodes.FAILED);
+        assertThat(err.toString()).contains("after saving 10 entities in the target, which stay")
+                .contains("Customer").contains("damaged").contains("run the same command again");
+        assertThat(out.toString()).doesNotContain("verified Customer").doesNotContain("NOT VERIFIED");
+    }
+
+    /** Overwrites the one document under {@code root} that holds {@code marker} with bytes that are no document. */
+    private static void damage(Path root, String marker) {
+        try (var files = java.nio.file.Files.walk(root)) {
+            var holding = files.filter(java.nio.file.Files::isRegularFile).filter(f -> {
+                try {
+                    return new String(java.nio.file.Files.readAllBytes(f), java.nio.charset.StandardCharsets.UTF_8).contains(marker);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }).toList();
+            assertThat(holding).hasSize(1);
+            java.nio.file.Files.writeString(holding.get(0), "{");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private long count() {
         CliProcess.Result c = cli.run("count", "--store", "embedded:./data", "--type", "Customer", "--json");
         assertThat(c.exitCode()).as(c.toString()).isZero();
