@@ -83,6 +83,8 @@ final class RegistryTransactions implements TransactionalResource {
     private final Map<String, TypedStore> stores = new ConcurrentHashMap<>();
 
     private final Map<String, EntityRecords> records = new ConcurrentHashMap<>();
+    /** The types a commit here marked encrypted (or found marked). */
+    private final java.util.Set<String> encryptedTypes = ConcurrentHashMap.newKeySet();
 
     private record TypedStore(Class<?> type, EntityStore<?> store) {
     }
@@ -291,10 +293,26 @@ final class RegistryTransactions implements TransactionalResource {
             }
         }
         audit("tx-commit", id, writes);
+        markEncrypted(writes);
     }
 
     /** Attempts of a prepared commit that lose a race with a rewrite of its entities' state (at a site). */
     private static final int MAX_COMMIT_ATTEMPTS = 5;
+
+    /**
+     * After a commit that saved encrypted values: marks their types encrypted, once per type and factory, as a
+     * store's own saves do (TypeDescriptor.markEncrypted never throws: the commit took effect).
+     */
+    private void markEncrypted(List<EncodedWrite> writes) {
+        if (!factory.envelopeCodec().encrypts()) {
+            return;
+        }
+        for (EncodedWrite w : writes) {
+            if (!w.isDelete() && !encryptedTypes.contains(w.typeName()) && TypeDescriptor.markEncrypted(factory, w.typeName())) {
+                encryptedTypes.add(w.typeName());
+            }
+        }
+    }
 
     /** The outcome of a transaction and, for a commit, each write it applied, in the audit log. */
     private void audit(String outcome, TransactionId id, List<EncodedWrite> writes) {
@@ -343,6 +361,7 @@ final class RegistryTransactions implements TransactionalResource {
             throw rolledBackIfNothingApplied(id, e);
         }
         audit("tx-commit", id, writes);
+        markEncrypted(writes);
     }
 
     /** {@code e} as a rollback when it says nothing was applied (not a conflict: the branch reports those itself). */

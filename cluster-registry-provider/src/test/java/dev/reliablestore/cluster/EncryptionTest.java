@@ -387,6 +387,29 @@ class EncryptionTest {
         }
     }
 
+    /** Encrypted values saved inside a transaction mark their type too, one-phase and two-phase alike. */
+    @Test
+    void aTransactionThatSavesEncryptedValuesMarksTheirTypes() {
+        Path keys = keyStore("keys.bcfks", "k1");
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            try (ClusterStoreFactory keyed = ClusterStoreFactory.onRegistry(encrypted(EmbeddedFixture.config(dir), keys).build(), registry)) {
+                keyed.store(Customer.class); // both descriptors in place and unmarked, as a store opened before any save leaves them
+                keyed.store(Note.class);
+                dev.reliablestore.spi.tx.TransactionBranch onePhase = keyed.begin(dev.reliablestore.spi.tx.TransactionId.of(1, "g1", "b"));
+                onePhase.store("Customer", Customer.class).save("a", Customer.of("Alice", 1));
+                onePhase.commitOnePhase();
+                dev.reliablestore.spi.tx.TransactionBranch twoPhase = keyed.begin(dev.reliablestore.spi.tx.TransactionId.of(1, "g2", "b"));
+                twoPhase.store("Note", Note.class).save("n", new Note("sealed"));
+                twoPhase.prepare();
+                twoPhase.commit();
+            }
+            try (StoreFactory keyless = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
+                assertThatThrownBy(() -> keyless.store(Customer.class)).isInstanceOf(ConfigurationException.class);
+                assertThatThrownBy(() -> keyless.store(Note.class)).isInstanceOf(ConfigurationException.class);
+            }
+        }
+    }
+
     record Note(String text) {
     }
 
