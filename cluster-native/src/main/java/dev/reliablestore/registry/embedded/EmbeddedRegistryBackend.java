@@ -29,6 +29,12 @@ public final class EmbeddedRegistryBackend implements ClusterRegistryBackend {
         }
         String path;
         if (uri.isOpaque()) {
+            // java.net.URI parses no query out of an opaque URI ("embedded:data?x=1"): it would name a directory "data?x=1"
+            int query = uri.getRawSchemeSpecificPart().indexOf('?');
+            if (query >= 0) {
+                throw EmbeddedRegistry.badUri(text, "has a query (\"" + uri.getRawSchemeSpecificPart().substring(query + 1)
+                        + "\"); pass options in the options map");
+            }
             path = uri.getSchemeSpecificPart();
         } else {
             if (uri.getRawAuthority() != null) {

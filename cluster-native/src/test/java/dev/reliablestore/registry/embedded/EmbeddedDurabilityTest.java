@@ -981,6 +981,11 @@ class EmbeddedDurabilityTest {
         assertThatThrownBy(() -> ClusterRegistries.open("embedded:")).isInstanceOf(RegistryArgumentException.class);
         assertThatThrownBy(() -> ClusterRegistries.open("embedded://host/data")).isInstanceOf(RegistryArgumentException.class).hasMessageContaining("host");
         assertThatThrownBy(() -> ClusterRegistries.open("embedded:/tmp/x?sync=1")).isInstanceOf(RegistryArgumentException.class).hasMessageContaining("options map");
+        // a relative directory makes an opaque URI, whose query java.net.URI leaves in the path
+        String relative = Path.of("").toAbsolutePath().relativize(dir.resolve("r")).toString();
+        assertThatThrownBy(() -> ClusterRegistries.open("embedded:" + relative + "?truncateDamagedTail=true"))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("options map").hasMessageContaining("truncateDamagedTail");
+        assertThat(dir.resolve("r?truncateDamagedTail=true")).doesNotExist();
         assertThatThrownBy(() -> ClusterRegistries.open("embedded:" + dir, Map.of("bogus", "1"))).isInstanceOf(RegistryArgumentException.class).hasMessageContaining("bogus");
         try (ClusterRegistry r = ClusterRegistries.open("embedded://" + dir.resolve("a"))) {
             assertThat(r.uri()).isEqualTo("embedded:" + dir.resolve("a"));
