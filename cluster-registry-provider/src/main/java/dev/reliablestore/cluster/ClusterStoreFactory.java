@@ -634,12 +634,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         if (audit == null) {
             return;
         }
-        String principal;
-        try {
-            principal = config.hooks().principal().filter(p -> !p.isBlank()).orElseGet(() -> System.getProperty("user.name"));
-        } catch (RuntimeException e) {
-            principal = "unknown (ClusterHooks.principal() threw " + e.getClass().getSimpleName() + ")";
-        }
+        String principal = principal();
         List<AuditLog.Entry> entries = new ArrayList<>(Math.max(1, ids.size()));
         if (ids.isEmpty()) {
             entries.add(new AuditLog.Entry(op, principal, layout.root().toString(), type, null, 0, tx));
@@ -648,6 +643,31 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             entries.add(new AuditLog.Entry(op, principal, layout.root().toString(), type, ids.get(i), versions.get(i), tx));
         }
         audit.append(entries);
+    }
+
+    /** One operation of {@link #audit(List, String)}; {@code type}/{@code id} null for a transaction outcome. */
+    record Audited(String op, String type, String id, long version) {
+    }
+
+    /** Records the operations of one transaction in the audit log together: one write, one fsync. */
+    void audit(List<Audited> operations, String tx) {
+        if (audit == null || operations.isEmpty()) {
+            return;
+        }
+        String principal = principal();
+        List<AuditLog.Entry> entries = new ArrayList<>(operations.size());
+        for (Audited o : operations) {
+            entries.add(new AuditLog.Entry(o.op(), principal, layout.root().toString(), o.type(), o.id(), o.version(), tx));
+        }
+        audit.append(entries);
+    }
+
+    private String principal() {
+        try {
+            return config.hooks().principal().filter(p -> !p.isBlank()).orElseGet(() -> System.getProperty("user.name"));
+        } catch (RuntimeException e) {
+            return "unknown (ClusterHooks.principal() threw " + e.getClass().getSimpleName() + ")";
+        }
     }
 
     // ---- membership and health ---------------------------------------------------------------

@@ -724,7 +724,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                     Map<String, Long> goneAfterALostAnswer = new LinkedHashMap<>();
                     try {
                         Map<String, Long> gone = sites != null ? clearAtSite(chunk) : clear(chunk, versions, goneAfterALostAnswer);
-                        removed += countRemoved(gone);
+                        removed += gone.size(); // counted before the audit, which may fail: they are gone either way
+                        auditRemoved(gone);
                     } catch (EntityTooLargeException tooLarge) {
                         if (chunk.size() == 1) {
                             throw tooLarge;
@@ -735,7 +736,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                         from -= perBatch;
                     } catch (ConditionFailedException lost) {
                         // an attempt whose answer was lost may have removed these before the race: they count as this clear's
-                        removed += countRemoved(goneAfterALostAnswer);
+                        removed += goneAfterALostAnswer.size();
+                        auditRemoved(goneAfterALostAnswer);
                         for (String id : chunk) {
                             throwIfLocked(lost, id, ANY_VERSION, -1);
                         }
@@ -763,13 +765,12 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         }
     }
 
-    /** Counts and audits entities a clear removed (ids with the versions they had); returns how many. */
-    private int countRemoved(Map<String, Long> gone) {
+    /** Audits entities a clear removed (ids with the versions they had). */
+    private void auditRemoved(Map<String, Long> gone) {
         if (factory.audited() && !gone.isEmpty()) {
             List<String> deleted = new ArrayList<>(gone.keySet());
             factory.audit("delete", typeName(), deleted, deleted.stream().map(gone::get).toList(), null);
         }
-        return gone.size();
     }
 
     /**

@@ -319,14 +319,15 @@ final class RegistryTransactions implements TransactionalResource {
         if (!factory.audited()) {
             return;
         }
-        String tx = id.toToken();
-        factory.audit(outcome, null, List.of(), List.of(), tx);
+        List<ClusterStoreFactory.Audited> operations = new java.util.ArrayList<>();
+        operations.add(new ClusterStoreFactory.Audited(outcome, null, null, 0));
         if (outcome.equals("tx-commit")) {
             for (EncodedWrite w : writes) {
-                factory.audit(w.isDelete() ? "delete" : "save", w.typeName(), List.of(w.id()),
-                        List.of(w.isDelete() ? w.expectedVersion() : w.newVersion()), tx);
+                operations.add(new ClusterStoreFactory.Audited(w.isDelete() ? "delete" : "save", w.typeName(), w.id(),
+                        w.isDelete() ? w.expectedVersion() : w.newVersion()));
             }
         }
+        factory.audit(operations, id.toToken());
     }
 
     /** Removes a prepared branch's locks and record; returns false when there was no record. */

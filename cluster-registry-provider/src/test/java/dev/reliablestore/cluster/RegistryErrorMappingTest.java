@@ -77,6 +77,8 @@ class RegistryErrorMappingTest {
     private volatile Runnable beforeNextRead;
     private volatile Supplier<RuntimeException> failReads;
     private volatile Supplier<RuntimeException> failGetValue;
+    /** limits() allows batches of 16 commands: a clear deletes 4 entities per batch. */
+    private volatile boolean smallBatches;
     /** Fails reads of a type's descriptor (the value {@code _metadata}) only. */
     private volatile Supplier<RuntimeException> failDescriptorReads;
     private final AtomicInteger barriers = new AtomicInteger();
@@ -159,6 +161,10 @@ class RegistryErrorMappingTest {
                     }
                     if (name.equals("watch") && failWatches.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                         throw new RegistryUnavailableException("no server answered the watch registration", null);
+                    }
+                    if (name.equals("limits") && smallBatches) {
+                        dev.reliablestore.registry.RegistryLimits l = real.limits();
+                        return new dev.reliablestore.registry.RegistryLimits(l.maxValueSize(), l.maxBatchBytes(), 4 * RegistryEntityStore.COMMANDS_PER_DELETE);
                     }
                     Supplier<RuntimeException> descriptorFails = failDescriptorReads;
                     if (name.equals("getValue") && descriptorFails != null && StorageLayout.METADATA.equals(args[1])) {
@@ -674,6 +680,33 @@ class RegistryErrorMappingTest {
             return new RegistryUnavailableException("connection lost before the reply (not applied)", null, true);
         }, 2);
         assertThat(audited).as("b and c, in the next round").containsExactly("b", "c");
+    }
+
+    /** A clear whose audit fails after a batch removed entities counts them in its error: they are gone either way. */
+    @Test
+    void aClearWhoseAuditFailsCountsWhatItsBatchRemoved() throws Exception {
+        Path auditDir = dir.resolve("audit");
+        try (ClusterStoreFactory audited = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).compressionDictionary(false)
+                .enableAuditLogging(true).auditLogPath(auditDir).build(), faulty)) {
+            EntityStore<Customer> customers = audited.store(Customer.class);
+            Map<String, Customer> eight = new LinkedHashMap<>();
+            for (int i = 0; i < 8; i++) {
+                eight.put("c" + i, Customer.of("c" + i, i));
+            }
+            customers.saveBatch(eight);
+            smallBatches = true;
+            // the audit log takes no more records, as after a failed append it could not cut off
+            java.lang.reflect.Field log = ClusterStoreFactory.class.getDeclaredField("audit");
+            log.setAccessible(true);
+            java.lang.reflect.Field stopped = dev.reliablestore.cluster.audit.AuditLog.class.getDeclaredField("stopped");
+            stopped.setAccessible(true);
+            stopped.set(log.get(audited), "stopped by the test");
+            Throwable failed = catchThrowable(customers::clear);
+            assertThat(failed).isInstanceOf(PersistenceException.class).hasMessageContaining("removed 4 entities and then failed")
+                    .hasMessageContaining("the operation was committed");
+            assertThat(((PersistenceException) failed).outcomeUnknown()).isTrue();
+            assertThat(customers.count()).isEqualTo(4);
+        }
     }
 
     /**

@@ -74,6 +74,8 @@ public final class AuditLog implements AutoCloseable {
     private int users;
     private long seq;
     private String head;
+    /** Why appends are refused (a failed one that could not be cut off); null while the log takes records. */
+    private String stopped;
 
     /** What one write did; see {@link AuditRecord} for the fields. */
     public record Entry(String op, String principal, String root, String type, String id, long version, String tx) {
@@ -104,6 +106,11 @@ public final class AuditLog implements AutoCloseable {
      * @throws PersistenceException   when the existing log's last record cannot be read
      */
     public static AuditLog open(Path directory, String node) {
+        return open(directory, node, c -> c);
+    }
+
+    /** {@link #open(Path, String)} writing through {@code channels}' wrapper of the file's channel (tests inject faults there). */
+    static AuditLog open(Path directory, String node, java.util.function.UnaryOperator<FileChannel> channels) {
         Path file = fileFor(directory, node).toAbsolutePath().normalize();
         synchronized (OPEN) {
             Path key;
@@ -121,7 +128,7 @@ public final class AuditLog implements AutoCloseable {
             }
             FileChannel channel = null;
             try {
-                channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                channel = channels.apply(FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE));
                 FileLock lock;
                 try {
                     lock = channel.tryLock();
@@ -226,19 +233,42 @@ public final class AuditLog implements AutoCloseable {
                 h = sha256(body.substring(0, body.length() - 1));
                 text.append(body, 0, body.length() - 1).append(",\"hash\":\"").append(h).append("\"}\n");
             }
+            if (stopped != null) {
+                throw new PersistenceException("the operation was committed, but the audit log " + file + " takes no more records: "
+                        + stopped + "; reopen the factory (the log is recovered from what is on disk)", null, true);
+            }
+            long end = -1;
             try {
                 ByteBuffer buf = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
-                long at = channel.size();
+                end = channel.size();
+                long at = end;
                 while (buf.hasRemaining()) {
                     at += channel.write(buf, at);
                 }
                 channel.force(false);
             } catch (IOException e) {
+                // a part written (a full disk) or not known durable (a failed fsync) must not stay before the next record, which
+                // would glue onto it or repeat its seq: the file goes back to where it ended, and if it cannot, takes no more
+                undo(end, e);
                 throw new PersistenceException("the operation was committed, but its audit record could not be written to " + file
                         + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e, true);
             }
             seq = s;
             head = h;
+        }
+    }
+
+    /** After a failed append: the file cut back to {@code end} (its size before; -1: unknown), else no more appends. */
+    private void undo(long end, IOException failed) {
+        if (end < 0) {
+            stopped = "its size could not be read (" + failed.getMessage() + ")";
+            return;
+        }
+        try {
+            channel.truncate(end);
+        } catch (IOException e) {
+            failed.addSuppressed(e);
+            stopped = "a failed append could not be cut off (" + e.getMessage() + ")";
         }
     }
 
