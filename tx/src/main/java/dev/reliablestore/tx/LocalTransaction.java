@@ -225,11 +225,11 @@ final class LocalTransaction implements Transaction {
                     return;
                 }
                 case ACTIVE -> {
-                    RuntimeException failure = rollbackAll(null);
+                    RollbackFailure failure = rollbackAll(null);
                     if (failure != null) {
                         end(TransactionStatus.FAILED);
                         throw Failures.outcomeUnknown("rollback of transaction " + idText
-                                + " failed in a participant; a prepared branch it left is finished by recover()", failure);
+                                + " failed in a participant; a prepared branch it left is finished by recover()", failure.first());
                     }
                     end(TransactionStatus.ROLLED_BACK);
                 }
@@ -270,19 +270,13 @@ final class LocalTransaction implements Transaction {
             throw Failures.state("cannot commit transaction " + idText + ": " + describe(status), status);
         }
         if (Instant.now().isAfter(deadline)) {
-            rollbackAll(null);
-            end(TransactionStatus.TIMED_OUT);
-            throw timedOut();
+            throw rollBackAndEnd(null, TransactionStatus.TIMED_OUT, timedOut(),
+                    "its timeout of " + timeout + " passed (deadline " + deadline + ")");
         }
         if (rollbackOnly) {
-            RuntimeException failure = rollbackAll(null);
-            end(TransactionStatus.ROLLED_BACK);
-            TransactionRolledBackException e = Failures.rolledBack(global,
-                    "transaction " + idText + " was marked rollback-only and has been rolled back", null);
-            if (failure != null) {
-                e.addSuppressed(failure);
-            }
-            throw e;
+            throw rollBackAndEnd(null, TransactionStatus.ROLLED_BACK, Failures.rolledBack(global,
+                    "transaction " + idText + " was marked rollback-only and has been rolled back", null),
+                    "it was marked rollback-only");
         }
         // before the branches are told apart: a store call from then on is refused, so none can turn a
         // branch counted as a reader into a writer whose write nobody commits
@@ -293,15 +287,11 @@ final class LocalTransaction implements Transaction {
             (e.branch().isReadOnly() ? readers : writers).add(e.branch());
         }
         if (writers.size() > 1 && factory.log() == null) {
-            RuntimeException failure = rollbackAll(null);
-            end(TransactionStatus.ROLLED_BACK);
-            ConfigurationException e = new ConfigurationException("transaction " + idText + " has " + writers.size()
-                    + " participants with writes; two-phase commit needs a coordinator log to recover after a crash,"
-                    + " and this TransactionFactory has none (set logDirectory); the transaction was rolled back");
-            if (failure != null) {
-                e.addSuppressed(failure);
-            }
-            throw e;
+            throw rollBackAndEnd(null, TransactionStatus.ROLLED_BACK, new ConfigurationException("transaction " + idText
+                    + " has " + writers.size() + " participants with writes; two-phase commit needs a coordinator log to"
+                    + " recover after a crash, and this TransactionFactory has none (set logDirectory); the transaction was"
+                    + " rolled back"), "it has " + writers.size() + " participants with writes and this TransactionFactory"
+                    + " has no coordinator log (set logDirectory)");
         }
         for (TransactionBranch reader : readers) {
             prepareOrAbort(reader); // finishes the read-only branch
@@ -336,15 +326,10 @@ final class LocalTransaction implements Transaction {
                         + " is left prepared: TransactionFactory.recover() commits them all, or rolls them all back if a crash"
                         + " lost the decision first", logFailure);
             }
-            RuntimeException failure = rollbackAll(null);
-            end(TransactionStatus.ROLLED_BACK);
-            TransactionRolledBackException e = Failures.rolledBack(global, "transaction " + idText
-                    + " rolled back: its commit decision could not be written to the coordinator log "
-                    + factory.log().directory() + ": " + logFailure, logFailure);
-            if (failure != null) {
-                e.addSuppressed(failure);
-            }
-            throw e;
+            String why = "its commit decision could not be written to the coordinator log " + factory.log().directory()
+                    + ": " + logFailure;
+            throw rollBackAndEnd(null, TransactionStatus.ROLLED_BACK,
+                    Failures.rolledBack(global, "transaction " + idText + " rolled back: " + why, logFailure), why);
         }
         status = TransactionStatus.COMMITTING;
         List<RuntimeException> phase2Failures = new ArrayList<>();
@@ -371,23 +356,13 @@ final class LocalTransaction implements Transaction {
         try {
             vote = branch.prepare();
         } catch (TransactionRolledBackException no) {
-            RuntimeException failure = rollbackAll(branch);
-            end(TransactionStatus.ROLLED_BACK);
-            TransactionRolledBackException e = Failures.rolledBack(global, "transaction " + idText
-                    + " rolled back: " + branch.resource().resourceManagerId() + " voted no: " + reason(no), no);
-            if (failure != null) {
-                e.addSuppressed(failure);
-            }
-            throw e;
+            String why = branch.resource().resourceManagerId() + " voted no: " + reason(no);
+            throw rollBackAndEnd(branch, TransactionStatus.ROLLED_BACK,
+                    Failures.rolledBack(global, "transaction " + idText + " rolled back: " + why, no), why);
         } catch (RuntimeException error) {
-            RuntimeException failure = rollbackAll(null);
-            end(TransactionStatus.ROLLED_BACK);
-            TransactionRolledBackException e = Failures.rolledBack(global, "transaction " + idText
-                    + " rolled back: prepare failed at " + branch.resource().resourceManagerId() + ": " + error, error);
-            if (failure != null) {
-                e.addSuppressed(failure);
-            }
-            throw e;
+            String why = "prepare failed at " + branch.resource().resourceManagerId() + ": " + error;
+            throw rollBackAndEnd(null, TransactionStatus.ROLLED_BACK,
+                    Failures.rolledBack(global, "transaction " + idText + " rolled back: " + why, error), why);
         }
         if (vote == Vote.READ_ONLY) {
             LOG.debug("branch {} of {} was read-only", branch.id(), idText);
@@ -412,8 +387,13 @@ final class LocalTransaction implements Transaction {
 
     // ---- rollback and timeout ------------------------------------------------------------------
 
-    /** Rolls back every unfinished branch except {@code skip}; returns the first failure, others suppressed. */
-    private RuntimeException rollbackAll(TransactionBranch skip) {
+    /** The participants whose rollback failed, and the first failure with the others suppressed. */
+    private record RollbackFailure(List<String> resourceManagerIds, RuntimeException first) {
+    }
+
+    /** Rolls back every unfinished branch except {@code skip}; null when every one did. */
+    private RollbackFailure rollbackAll(TransactionBranch skip) {
+        List<String> failed = new ArrayList<>();
         RuntimeException first = null;
         for (Enlistment e : enlistments) {
             TransactionBranch b = e.branch();
@@ -423,6 +403,7 @@ final class LocalTransaction implements Transaction {
             try {
                 b.rollback();
             } catch (RuntimeException failure) {
+                failed.add(e.resource().resourceManagerId());
                 if (first == null) {
                     first = failure;
                 } else {
@@ -430,7 +411,33 @@ final class LocalTransaction implements Transaction {
                 }
             }
         }
-        return first;
+        return first == null ? null : new RollbackFailure(failed, first);
+    }
+
+    /**
+     * Rolls back every unfinished branch except {@code skip} and ends the commit: as {@code status}
+     * with {@code rolledBack} to throw when every branch rolled back; else FAILED with a
+     * {@code TransactionOutcomeUnknownException}, because a branch that could not roll back may stay
+     * prepared, holding its locks, until recover() finishes it, and a caller told "rolled back" would
+     * take the data for clean. {@code why}: why it did not commit, without the transaction's id; the
+     * cause of {@code rolledBack} (a vote, a failure) is kept as suppressed.
+     */
+    private RuntimeException rollBackAndEnd(TransactionBranch skip, TransactionStatus status, RuntimeException rolledBack,
+            String why) {
+        RollbackFailure failure = rollbackAll(skip);
+        if (failure == null) {
+            end(status);
+            return rolledBack;
+        }
+        end(TransactionStatus.FAILED);
+        RuntimeException e = Failures.outcomeUnknown("transaction " + idText + " did not commit (" + why + "), and the"
+                + " rollback failed at " + String.join(", ", failure.resourceManagerIds()) + ": nothing was committed,"
+                + " but a branch that could not roll back may stay prepared, holding its locks, until"
+                + " TransactionFactory.recover() rolls it back", failure.first());
+        if (rolledBack.getCause() != null) {
+            e.addSuppressed(rolledBack.getCause());
+        }
+        return e;
     }
 
     private void timeOut() {
@@ -439,9 +446,9 @@ final class LocalTransaction implements Transaction {
             if (status != TransactionStatus.ACTIVE) {
                 return;
             }
-            RuntimeException failure = rollbackAll(null);
+            RollbackFailure failure = rollbackAll(null);
             if (failure != null) {
-                LOG.warn("rollback of timed-out transaction {} failed in a participant", idText, failure);
+                LOG.warn("rollback of timed-out transaction {} failed at {}", idText, failure.resourceManagerIds(), failure.first());
             }
             end(TransactionStatus.TIMED_OUT);
             LOG.info("transaction {} timed out after {} and was rolled back", idText, timeout);

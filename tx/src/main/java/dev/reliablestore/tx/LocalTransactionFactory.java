@@ -56,6 +56,8 @@ final class LocalTransactionFactory implements TransactionFactory {
     private volatile boolean closed;
     /** Guarded by {@code live}. */
     private boolean logReleased;
+    /** Calls of {@link #recover} running now; guarded by {@code live}. */
+    private int recovering;
 
     private LocalTransactionFactory(BuilderImpl b) {
         this.nodeName = b.nodeName;
@@ -148,7 +150,25 @@ final class LocalTransactionFactory implements TransactionFactory {
     @Override
     public RecoveryResult recover(Collection<? extends TransactionalResource> resources) {
         Objects.requireNonNull(resources, "resources");
-        checkOpen(); // once closed, another factory of this node may own the log
+        synchronized (live) { // against close(): a recovery still running keeps the log's lock, as a transaction does
+            checkOpen(); // once closed, another factory of this node may own the log
+            recovering++;
+        }
+        try {
+            return recoverWhileHoldingTheLog(resources);
+        } finally {
+            synchronized (live) {
+                recovering--;
+            }
+            releaseLogWhenIdle();
+        }
+    }
+
+    /**
+     * {@link #recover}, counted as running so that the node's lock is not released under it: a new
+     * factory of this node would prepare branches this one presumes aborted.
+     */
+    private RecoveryResult recoverWhileHoldingTheLog(Collection<? extends TransactionalResource> resources) {
         Map<String, CoordinatorLog.Decision> decisions = new LinkedHashMap<>();
         if (log != null) {
             try {
@@ -291,12 +311,13 @@ final class LocalTransactionFactory implements TransactionFactory {
     }
 
     /**
-     * After close, once no transaction of this factory is running, lets another coordinator of this
-     * node open the log: one still running may yet write its decision there.
+     * After close, once no transaction and no recovery of this factory is running, lets another
+     * coordinator of this node open the log: a transaction still running may yet write its decision
+     * there, and a recovery still running would presume abort for the new one's prepared branches.
      */
     private void releaseLogWhenIdle() {
         synchronized (live) {
-            if (log == null || logReleased || !closed || !live.isEmpty()) {
+            if (log == null || logReleased || !closed || !live.isEmpty() || recovering > 0) {
                 return;
             }
             logReleased = true;

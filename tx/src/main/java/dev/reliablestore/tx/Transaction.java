@@ -84,7 +84,11 @@ public interface Transaction extends AutoCloseable {
      * @throws dev.reliablestore.api.TransactionRolledBackException when it rolled back instead
      *         (a "no" vote, rollback-only, or {@link dev.reliablestore.api.TransactionTimedOutException})
      * @throws dev.reliablestore.api.TransactionOutcomeUnknownException when a one-phase commit failed
-     *         without knowing whether it applied
+     *         without knowing whether it applied, the commit decision reached the coordinator log but
+     *         could not be made durable, or a participant could not roll back instead (nothing was
+     *         committed, but its branch may stay prepared, holding its locks, until
+     *         {@link TransactionFactory#recover} rolls it back); the status is then
+     *         {@link TransactionStatus#FAILED}
      */
     void commit();
 

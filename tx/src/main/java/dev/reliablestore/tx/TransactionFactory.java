@@ -79,9 +79,12 @@ public interface TransactionFactory extends AutoCloseable {
     RecoveryResult recover(Collection<? extends TransactionalResource> resources);
 
     /**
-     * Rolls back nothing, but stops the timeout timer; transactions still running keep working without
-     * timeouts. The node's lock on the log directory is released when the last of them ends.
-     * {@link #begin} and {@link #recover} then throw {@link IllegalStateException}.
+     * Rolls back nothing, but stops the timeout timer: transactions still running keep working, and
+     * none is rolled back at its deadline any more, but a {@link Transaction#commit()} after its
+     * deadline still rolls it back ({@link dev.reliablestore.api.TransactionTimedOutException}). The
+     * node's lock on the log directory is released when the last of them, and a {@link #recover}
+     * still running, has ended. {@link #begin} and {@link #recover} then throw
+     * {@link IllegalStateException}.
      */
     @Override
     void close();

@@ -9,6 +9,7 @@ import dev.reliablestore.api.TransactionRolledBackException;
 import dev.reliablestore.api.TransactionStateException;
 import dev.reliablestore.api.TransactionTimedOutException;
 import dev.reliablestore.api.Versioned;
+import dev.reliablestore.spi.tx.TransactionId;
 import dev.reliablestore.tx.testing.FileParticipant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -16,11 +17,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.nio.file.Files;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -455,6 +460,190 @@ class LocalTransactionTest {
         assertThat(orders.get("a")).as("a was not buffered").isEmpty();
         tx.commit();
         assertThat(committed(shop, "Order").get("a")).isEmpty();
+    }
+
+    /**
+     * A "no" vote after another participant prepared, whose rollback then fails (its registry is
+     * unreachable): that branch stays prepared, holding its locks, so the caller must not be told the
+     * transaction rolled back; recover() rolls it back. Fails when commit() reports ROLLED_BACK.
+     */
+    @Test
+    void aPreparedBranchThatCannotRollBackAfterANoVoteLeavesTheOutcomeUnknownUntilRecoveryRollsItBack() {
+        committed(bank, "Account").save("a", "1");
+        Transaction tx = transactions.begin();
+        tx.enlist(shop).store("Order", String.class).save("o", "x"); // enlisted first: prepares first
+        tx.enlist(bank).store("Account", String.class).save("a", "2", 1);
+        committed(bank, "Account").save("a", "concurrent"); // the bank votes no
+        shop.onRollback(() -> {
+            throw new StoreUnavailableException("shop registry unreachable");
+        });
+        assertThatThrownBy(tx::commit).isInstanceOf(TransactionOutcomeUnknownException.class)
+                .hasMessageContaining(bank.resourceManagerId() + " voted no: version conflict on Account/a")
+                .hasMessageContaining("rollback failed at " + shop.resourceManagerId())
+                .hasMessageContaining("nothing was committed").hasMessageContaining("TransactionFactory.recover() rolls it back")
+                .satisfies(e -> assertThat(e.getMessage().split(Pattern.quote("transaction " + tx.id()), -1))
+                        .as("names the transaction once: " + e.getMessage()).hasSize(2))
+                .satisfies(e -> assertThat(e.getCause()).hasMessageContaining("shop registry unreachable"))
+                .satisfies(e -> assertThat(e.getSuppressed()).singleElement().as("the vote")
+                        .satisfies(vote -> assertThat(vote).hasRootCauseInstanceOf(ConcurrencyConflictException.class)));
+        assertThat(tx.status()).isEqualTo(TransactionStatus.FAILED);
+        assertThat(shop.preparedRecordFiles()).hasSize(1);
+        assertThat(shop.isLocked("Order", "o")).isTrue();
+
+        shop.onRollback(() -> { });
+        RecoveryResult recovered = transactions.recover(List.of(shop, bank));
+        assertThat(recovered.rolledBack()).hasSize(1);
+        assertThat(recovered.committed()).isEmpty();
+        assertThat(recovered.isClean()).isTrue();
+        assertThat(shop.preparedRecordFiles()).isEmpty();
+        assertThat(shop.isLocked("Order", "o")).isFalse();
+        assertThat(committed(shop, "Order").count()).isZero();
+        assertThat(committed(bank, "Account").get("a")).map(Versioned::value).contains("concurrent");
+    }
+
+    /**
+     * A prepare that fails (not a vote) and leaves its branch prepared, then rollbacks that fail:
+     * the shop's branch stays prepared. Fails when commit() reports ROLLED_BACK.
+     */
+    @Test
+    void aFailedPrepareFollowedByAFailedRollbackLeavesTheOutcomeUnknown() {
+        Transaction tx = transactions.begin();
+        tx.enlist(shop).store("Order", String.class).save("o", "x");
+        tx.enlist(bank).store("Account", String.class).save("a", "y");
+        bank.failNextPrepare(new StoreUnavailableException("disk full"));
+        bank.onRollback(() -> {
+            throw new StoreUnavailableException("bank registry unreachable"); // the bank's branch stays prepared, in doubt
+        });
+        shop.onRollback(() -> {
+            throw new StoreUnavailableException("shop registry unreachable");
+        });
+        assertThatThrownBy(tx::commit).isInstanceOf(TransactionOutcomeUnknownException.class)
+                .hasMessageContaining("prepare failed at " + bank.resourceManagerId()).hasMessageContaining("disk full")
+                .hasMessageContaining("rollback failed at " + shop.resourceManagerId() + ", " + bank.resourceManagerId())
+                .hasMessageContaining("TransactionFactory.recover() rolls it back");
+        assertThat(tx.status()).isEqualTo(TransactionStatus.FAILED);
+        assertThat(shop.isLocked("Order", "o")).isTrue();
+
+        shop.onRollback(() -> { });
+        bank.onRollback(() -> { });
+        assertThat(transactions.recover(List.of(shop, bank)).rolledBack()).hasSize(1);
+        assertThat(shop.preparedRecordFiles()).isEmpty();
+        assertThat(committed(shop, "Order").count()).isZero();
+        assertThat(committed(bank, "Account").count()).isZero();
+    }
+
+    /**
+     * The decision cannot be written (before its rename, so it never took effect) and the shop's
+     * prepared branch cannot roll back. Fails when commit() reports ROLLED_BACK.
+     */
+    @Test
+    void aDecisionThatCannotBeWrittenFollowedByAFailedRollbackLeavesTheOutcomeUnknown() throws Exception {
+        Path[] blocker = new Path[1];
+        bank.onPrepare(() -> { // the shop has prepared: its branch gives the transaction's token
+            TransactionId branch = shop.recover().get(0);
+            blocker[0] = tmp.resolve("txlog").resolve(LocalTransactionFactory.globalToken(branch) + ".tmp");
+            try {
+                Files.createDirectory(blocker[0]); // the decision's temporary file cannot be created
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        shop.onRollback(() -> {
+            throw new StoreUnavailableException("shop registry unreachable");
+        });
+        Transaction tx = transactions.begin();
+        tx.enlist(shop).store("Order", String.class).save("o", "x");
+        tx.enlist(bank).store("Account", String.class).save("a", "y");
+        assertThatThrownBy(tx::commit).isInstanceOf(TransactionOutcomeUnknownException.class)
+                .hasMessageContaining("could not be written to the coordinator log")
+                .hasMessageContaining("rollback failed at " + shop.resourceManagerId())
+                .hasMessageContaining("TransactionFactory.recover() rolls it back");
+        assertThat(tx.status()).isEqualTo(TransactionStatus.FAILED);
+        assertThat(decisionFiles()).isEmpty();
+        assertThat(bank.preparedRecordFiles()).as("rolled back").isEmpty();
+        assertThat(shop.preparedRecordFiles()).hasSize(1);
+
+        Files.delete(blocker[0]);
+        shop.onRollback(() -> { });
+        assertThat(transactions.recover(List.of(shop, bank)).rolledBack()).hasSize(1);
+        assertThat(shop.preparedRecordFiles()).isEmpty();
+        assertThat(committed(shop, "Order").count()).isZero();
+        assertThat(committed(bank, "Account").count()).isZero();
+    }
+
+    /**
+     * A branch that never prepared and cannot roll back, as commit() of a rollback-only transaction
+     * rolls back: reported as rollback() reports it (docs: a failed rollback is FAILED). Fails when
+     * commit() reports ROLLED_BACK.
+     */
+    @Test
+    void aBranchThatCannotRollBackWhenARollbackOnlyTransactionCommitsLeavesTheOutcomeUnknown() {
+        Transaction tx = transactions.begin();
+        tx.enlist(new FailingRollbackResource(shop)).store("Order", String.class).save("o", "x");
+        tx.setRollbackOnly();
+        assertThatThrownBy(tx::commit).isInstanceOf(TransactionOutcomeUnknownException.class)
+                .hasMessageContaining("marked rollback-only").hasMessageContaining("rollback failed at failing-rollback")
+                .satisfies(e -> assertThat(e.getCause()).hasMessageContaining("rollback refused"));
+        assertThat(tx.status()).isEqualTo(TransactionStatus.FAILED);
+    }
+
+    /**
+     * The same when the commit, not the timer, finds the deadline passed. Fails when commit()
+     * reports TIMED_OUT (it dropped the rollback failure).
+     */
+    @Test
+    void aBranchThatCannotRollBackWhenACommitFindsItsDeadlinePassedLeavesTheOutcomeUnknown() {
+        CountDownLatch timer = holdTimer();
+        try {
+            Transaction tx = transactions.begin(Duration.ofMillis(1));
+            tx.enlist(new FailingRollbackResource(shop)).store("Order", String.class).save("o", "x");
+            await().atMost(Duration.ofSeconds(10)).until(() -> Instant.now().isAfter(tx.deadline()));
+            assertThatThrownBy(tx::commit).isInstanceOf(TransactionOutcomeUnknownException.class)
+                    .hasMessageContaining("its timeout of PT0.001S passed")
+                    .hasMessageContaining("rollback failed at failing-rollback");
+            assertThat(tx.status()).isEqualTo(TransactionStatus.FAILED);
+        } finally {
+            timer.countDown();
+        }
+    }
+
+    /**
+     * close() stops the timer: a transaction still running is not rolled back at its deadline and
+     * keeps working, but the deadline still holds at commit, as it would have had the factory stayed
+     * open (docs: close()).
+     */
+    @Test
+    void afterCloseNoTimerRollsATransactionBackButItsCommitAfterTheDeadlineStillDoes() {
+        holdTimer(); // until close() stops it
+        Transaction tx = transactions.begin(Duration.ofMillis(1)); // its timeout waits behind the held timer
+        EntityStore<String> orders = tx.enlist(shop).store("Order", String.class);
+        orders.save("o1", "x");
+        transactions.close();
+        await().atMost(Duration.ofSeconds(10)).until(() -> Instant.now().isAfter(tx.deadline()));
+        assertThat(tx.status()).as("rolled back by no timer").isEqualTo(TransactionStatus.ACTIVE);
+        orders.save("o2", "y");
+        assertThatThrownBy(tx::commit).isInstanceOf(TransactionTimedOutException.class).hasMessageContaining("timed out");
+        assertThat(tx.status()).isEqualTo(TransactionStatus.TIMED_OUT);
+        assertThat(committed(shop, "Order").count()).isZero();
+    }
+
+    /**
+     * Keeps the factory's timeout timer (one thread) busy until the returned latch is counted down
+     * or close() stops the timer, so that no timeout runs meanwhile.
+     */
+    private CountDownLatch holdTimer() {
+        CountDownLatch busy = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ((LocalTransactionFactory) transactions).schedule(() -> {
+            busy.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException stopped) {
+                Thread.currentThread().interrupt();
+            }
+        }, Duration.ZERO);
+        await().atMost(Duration.ofSeconds(10)).until(() -> busy.getCount() == 0);
+        return release;
     }
 
     /** The coordinator log's decision files (the log directory also holds the node's lock file). */

@@ -329,6 +329,45 @@ class RecoveryRacesTest {
     }
 
     /**
+     * close() while a recover() of the same factory runs (here: held inside the shop's listing): the
+     * node's log stays locked until that recover() returns. A new coordinator of the node opened
+     * meanwhile would prepare branches the running recover() finds under the same identity, not live
+     * and without a decision, and rolls back, while the new one commits the others. Fails when close()
+     * lets the log go once no transaction is running.
+     */
+    @Test
+    void aClosedCoordinatorKeepsItsLogUntilItsRunningRecoveryReturns() {
+        CountDownLatch listing = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        shop.beforeRecover = () -> {
+            listing.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while held", e);
+            }
+        };
+        CompletableFuture<RecoveryResult> running = CompletableFuture.supplyAsync(() -> transactions.recover(List.of(shop, bank)));
+        TransactionFactory.Builder next = TransactionFactory.builder().nodeName("node-1").logDirectory(tmp.resolve("txlog"));
+        try {
+            await().atMost(java.time.Duration.ofSeconds(10)).until(() -> listing.getCount() == 0);
+            transactions.close();
+            assertThatThrownBy(next::build).as("opened while the closed factory's recover() runs")
+                    .isInstanceOf(ConfigurationException.class).hasMessageContaining("in this process");
+            assertThatThrownBy(() -> transactions.recover(List.of(shop, bank)))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("is closed");
+        } finally {
+            release.countDown();
+        }
+        assertThat(running.join().isClean()).isTrue();
+        try (TransactionFactory reopened = next.build()) {
+            transfer(reopened);
+        }
+        assertBothCommitted();
+    }
+
+    /**
      * Two processes given the same node name (the default {@code local}, a copied configuration),
      * each with a log of its own: the other's recover() finds our prepared branches under our node
      * name, and must leave them alone rather than presume them aborted. So must a factory of that
