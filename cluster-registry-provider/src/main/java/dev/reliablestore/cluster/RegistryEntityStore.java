@@ -365,8 +365,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             factory.events().publish(this, new StoreEvent.ConflictResolved(Instant.now(), typeName(), id,
                     resolution == ConflictResolution.MERGE ? "Merge" : "LastWriteWins", conflictWith, version));
         }
-        factory.audit("save", typeName(), List.of(id), List.of(version), null);
         markEncrypted(false);
+        factory.audit("save", typeName(), List.of(id), List.of(version), null);
     }
 
     // ---- writes at a site: stamped for the other sites (docs/geo-replication.md) --------------
@@ -501,8 +501,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 records.remember(id, new Current(v, sequence), sequence);
                 values.written(id, new EntityValues.Decoded(plains.get(id), v, sequence), sequence);
             }
+            markEncrypted(false); // never throws: before the audit, which may (the write took effect either way)
             factory.audit("save", typeName(), ids, ids.stream().map(versions::get).toList(), null);
-            markEncrypted(false);
             return versions;
         }
     }
@@ -658,8 +658,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         countCompression(p.encoded().plainBytes(), p.encoded().compressedBytes());
         records.remember(p.id(), new Current(p.version(), sequence), sequence);
         values.written(p.id(), new EntityValues.Decoded(p.plain(), p.version(), sequence), sequence);
-        factory.audit("save", typeName(), List.of(p.id()), List.of(p.version()), null);
         markEncrypted(true);
+        factory.audit("save", typeName(), List.of(p.id()), List.of(p.version()), null);
     }
 
     @Override
@@ -891,8 +891,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 records.remember(id, new Current(versions.get(id), sequence), sequence);
                 values.written(id, new EntityValues.Decoded(plains.get(id), versions.get(id), sequence), sequence);
             }
+            markEncrypted(false); // never throws: before the audit, which may (the write took effect either way)
             factory.audit("save", typeName(), ids, ids.stream().map(versions::get).toList(), null);
-            markEncrypted(false);
             return versions;
         }
     }

@@ -292,8 +292,8 @@ final class RegistryTransactions implements TransactionalResource {
                 revision = record.get().revision();
             }
         }
+        markEncrypted(writes); // never throws: before the audit, which may
         audit("tx-commit", id, writes);
-        markEncrypted(writes);
     }
 
     /** Attempts of a prepared commit that lose a race with a rewrite of its entities' state (at a site). */
@@ -307,8 +307,11 @@ final class RegistryTransactions implements TransactionalResource {
         if (!factory.envelopeCodec().encrypts()) {
             return;
         }
+        // each type tried once per commit: a registry failing after the commit must not hold it up once per write
+        java.util.Set<String> tried = new java.util.HashSet<>();
         for (EncodedWrite w : writes) {
-            if (!w.isDelete() && !encryptedTypes.contains(w.typeName()) && TypeDescriptor.markEncrypted(factory, w.typeName())) {
+            if (!w.isDelete() && !encryptedTypes.contains(w.typeName()) && tried.add(w.typeName())
+                    && TypeDescriptor.markEncrypted(factory, w.typeName())) {
                 encryptedTypes.add(w.typeName());
             }
         }
@@ -361,8 +364,8 @@ final class RegistryTransactions implements TransactionalResource {
         } catch (dev.reliablestore.api.PersistenceException e) {
             throw rolledBackIfNothingApplied(id, e);
         }
+        markEncrypted(writes); // never throws: before the audit, which may
         audit("tx-commit", id, writes);
-        markEncrypted(writes);
     }
 
     /** {@code e} as a rollback when it says nothing was applied (not a conflict: the branch reports those itself). */

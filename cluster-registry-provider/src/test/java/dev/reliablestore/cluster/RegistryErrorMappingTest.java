@@ -695,12 +695,7 @@ class RegistryErrorMappingTest {
             }
             customers.saveBatch(eight);
             smallBatches = true;
-            // the audit log takes no more records, as after a failed append it could not cut off
-            java.lang.reflect.Field log = ClusterStoreFactory.class.getDeclaredField("audit");
-            log.setAccessible(true);
-            java.lang.reflect.Field stopped = dev.reliablestore.cluster.audit.AuditLog.class.getDeclaredField("stopped");
-            stopped.setAccessible(true);
-            stopped.set(log.get(audited), "stopped by the test");
+            stopAuditLog(audited);
             Throwable failed = catchThrowable(customers::clear);
             assertThat(failed).isInstanceOf(PersistenceException.class).hasMessageContaining("removed 4 entities and then failed")
                     .hasMessageContaining("the operation was committed");
@@ -810,6 +805,30 @@ class RegistryErrorMappingTest {
             assertThat(customers.reencrypt()).isZero();
             assertThat(encryptedMark()).isTrue();
         }
+    }
+
+    /** A save whose audit record fails took effect all the same: its type is marked encrypted before the audit is tried. */
+    @Test
+    void aSaveWhoseAuditFailsStillMarksItsTypeEncrypted() throws Exception {
+        SecretKey key = new SecretKeySpec(new byte[32], "AES");
+        try (ClusterStoreFactory encrypted = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).enableEncryption(true)
+                .keySource(ctx -> KeyRing.of(Map.of("k1", key), "k1")).enableAuditLogging(true).auditLogPath(dir.resolve("audit"))
+                .maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty)) {
+            EntityStore<Customer> customers = encrypted.store(Customer.class);
+            stopAuditLog(encrypted);
+            assertThat(catchThrowable(() -> customers.save("a", Customer.of("a", 1)))).isInstanceOf(PersistenceException.class)
+                    .hasMessageContaining("the operation was committed");
+            assertThat(encryptedMark()).isTrue();
+        }
+    }
+
+    /** The factory's audit log takes no more records, as after a failed append it could not cut off. */
+    private static void stopAuditLog(ClusterStoreFactory f) throws ReflectiveOperationException {
+        java.lang.reflect.Field log = ClusterStoreFactory.class.getDeclaredField("audit");
+        log.setAccessible(true);
+        java.lang.reflect.Field stopped = dev.reliablestore.cluster.audit.AuditLog.class.getDeclaredField("stopped");
+        stopped.setAccessible(true);
+        stopped.set(log.get(f), "stopped by the test");
     }
 
     private boolean encryptedMark() throws java.io.IOException {

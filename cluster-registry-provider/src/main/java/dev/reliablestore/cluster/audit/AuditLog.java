@@ -235,7 +235,8 @@ public final class AuditLog implements AutoCloseable {
             }
             if (stopped != null) {
                 throw new PersistenceException("the operation was committed, but the audit log " + file + " takes no more records: "
-                        + stopped + "; reopen the factory (the log is recovered from what is on disk)", null, true);
+                        + stopped + "; close every factory of this process that uses it, then open again (the log is recovered from"
+                        + " what is on disk)", null, true);
             }
             long end = -1;
             try {

@@ -199,7 +199,8 @@ final class SiteTranslator implements SiteShipper.Translator {
                 if (heldAlready(local.state(), incoming, origin.site())) {
                     continue;
                 }
-                throw unstamped(e, written.get(e).batch);
+                SiteState held = local.state();
+                throw held != null && !held.unstamped() ? overwroteWithoutStamp(e, written.get(e).batch) : unstamped(e, written.get(e).batch);
             }
             SiteState held = pastCollection(local.state(), incoming, wallMillis.getAsLong(), windowMillis, clock.maxSkewMillis());
             if (held == null && windowMillis != Long.MAX_VALUE) {
@@ -461,7 +462,8 @@ final class SiteTranslator implements SiteShipper.Translator {
                     w.deleted = true;
                 }
             } else if (c instanceof Change.KeyDeleted) {
-                throw unshippable(batch, "it deletes the key " + key);
+                throw unshippable(batch, "it deletes the key " + key + ", as a restore from a backup does; if site " + origin.site()
+                        + " was restored, repair the sites with `sites resync` (docs/geo-replication.md, \"A site restored from a backup\")");
             }
         }
     }
@@ -523,6 +525,19 @@ final class SiteTranslator implements SiteShipper.Translator {
                 + " without a stamp: it was made before sites were configured, and site " + at.site()
                 + " holds nothing of it or another value from before sites were configured, so it is not shipped; seed site "
                 + at.site() + " from site " + origin.site() + " (a copy of its registry) and ship from the checkpoint after it");
+    }
+
+    /**
+     * A write without a stamp over a value the origin itself wrote stamped: made since sites were
+     * configured by a node without sites options. Nothing orders it, and the target will never get
+     * it otherwise; a stamped write of the entity settles both sites.
+     */
+    private IllegalStateException overwroteWithoutStamp(Entity e, ChangeBatch batch) {
+        return new IllegalStateException("batch " + batch.sequence() + " of site " + origin.site() + " writes " + e.where()
+                + " without a stamp over the value site " + origin.site() + " itself wrote (which site " + at.site() + " holds):"
+                + " a node without the sites options wrote site " + origin.site() + "'s root, and nothing orders that write, so it is"
+                + " not shipped. Save the entity again through a store with the sites options (its stamped write replaces it at both"
+                + " sites), then run `sites resync --from " + origin.site() + " --to " + at.site() + "` to move the shipper past this batch");
     }
 
     /**

@@ -528,7 +528,7 @@ class SiteTranslatorTest {
         Site paris = site("paris");
         Site tokyo = site("tokyo");
         save(paris, "u1", value("paris", "u1"));
-        // as restore --force deletes: the value and its version record, no tombstone
+        // as restore --force deletes a large store's entities: the value and its version record, no tombstone
         paris.registry.commit(WriteBatch.builder().deleteValue(LAYOUT.type(TYPE), "u1").deleteValue(LAYOUT.versions(TYPE), "u1").build());
 
         SiteShipper s = shipper(paris, tokyo, tokyo.registry);
@@ -536,6 +536,23 @@ class SiteTranslatorTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> s.failure() != null);
         assertThat(s.failure()).hasMessageContaining("deletes Order/u1 without leaving a tombstone", "was restored",
                 "sites resync", "A site restored from a backup");
+        shippers.remove(s);
+        s.close();
+    }
+
+    /** A small store's restore deletes its entities and its keys in one batch: that fault points to sites resync too. */
+    @Test
+    void aKeyDeletedAsARestoreDeletesItStopsTheShipperAndPointsARestoredSiteToResync() {
+        Site paris = site("paris");
+        Site tokyo = site("tokyo");
+        save(paris, "u1", value("paris", "u1"));
+        paris.registry.commit(WriteBatch.builder().deleteValue(LAYOUT.type(TYPE), "u1").deleteValue(LAYOUT.versions(TYPE), "u1")
+                .deleteKey(LAYOUT.versions(TYPE)).deleteKey(LAYOUT.type(TYPE)).build());
+
+        SiteShipper s = shipper(paris, tokyo, tokyo.registry);
+        shippers.add(s);
+        await().atMost(Duration.ofSeconds(20)).until(() -> s.failure() != null);
+        assertThat(s.failure()).hasMessageContaining("deletes the key", "was restored", "sites resync", "A site restored from a backup");
         shippers.remove(s);
         s.close();
     }
@@ -574,7 +591,8 @@ class SiteTranslatorTest {
         SiteShipper s = shipper(paris, tokyo, tokyo.registry);
         shippers.add(s);
         await().atMost(Duration.ofSeconds(20)).until(() -> s.failure() != null);
-        assertThat(s.failure()).hasMessageContaining("writes Order/x without a stamp");
+        assertThat(s.failure()).hasMessageContaining("writes Order/x without a stamp over the value site paris itself wrote",
+                "node without the sites options", "sites resync --from paris --to tokyo").hasMessageNotContaining("seed site");
         assertThat(content(tokyo).get("x")).isEqualTo(value("paris", "x"));
         shippers.remove(s);
         s.close();
