@@ -63,6 +63,7 @@ final class KeyRotation {
         long count = 0;
         EntityTooLargeException unsealable = null;
         boolean sawEncrypted = false;
+        boolean marked = false;
         for (Map.Entry<String, Stored> stored : records.all().entities().entrySet()) {
             String id = stored.getKey();
             Stored s = stored.getValue();
@@ -96,13 +97,17 @@ final class KeyRotation {
                         b.build()).of(type, 1).landedIf(() -> records.landedAt(List.of(id), i -> enc.envelope())).countingRetries(onRetry));
                 rewritten.rewritten(id, new EntityValues.Decoded(plain, s.version(), sequence), sequence);
                 count++;
+                if (!marked) {
+                    // before the audit, which may throw: the type holds an encrypted value from this rewrite on
+                    marked = TypeDescriptor.markEncrypted(factory, type);
+                }
                 factory.audit("reencrypt", type, List.of(id), List.of(s.version()), null);
             } catch (ConditionFailedException changed) {
                 // rewritten by a writer meanwhile, which used the active key
             }
         }
         count += rewriteTombstones(type, active, inClear);
-        if (inClear || sawEncrypted) {
+        if ((inClear || sawEncrypted) && !marked) {
             // the type holds encrypted values (or now holds only those): a factory without keys may no longer write it
             TypeDescriptor.markEncrypted(factory, type);
         }

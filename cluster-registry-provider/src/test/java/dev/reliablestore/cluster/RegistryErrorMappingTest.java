@@ -822,6 +822,22 @@ class RegistryErrorMappingTest {
         }
     }
 
+    /** Likewise the first value a re-encryption rewrote encrypted, before its audit record fails. */
+    @Test
+    void aReencryptionWhoseAuditFailsStillMarksItsTypeEncrypted() throws Exception {
+        factory.store(Customer.class).save("a", Customer.of("a", 1));
+        SecretKey key = new SecretKeySpec(new byte[32], "AES");
+        try (ClusterStoreFactory encrypted = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).enableEncryption(true)
+                .keySource(ctx -> KeyRing.of(Map.of("k1", key), "k1")).enableAuditLogging(true).auditLogPath(dir.resolve("audit"))
+                .maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty)) {
+            ClusterPersistenceStore<Customer> customers = (ClusterPersistenceStore<Customer>) encrypted.store(Customer.class);
+            stopAuditLog(encrypted);
+            assertThat(catchThrowable(customers::encryptValuesInClear)).isInstanceOf(PersistenceException.class)
+                    .hasMessageContaining("the operation was committed");
+            assertThat(encryptedMark()).isTrue();
+        }
+    }
+
     /** The factory's audit log takes no more records, as after a failed append it could not cut off. */
     private static void stopAuditLog(ClusterStoreFactory f) throws ReflectiveOperationException {
         java.lang.reflect.Field log = ClusterStoreFactory.class.getDeclaredField("audit");

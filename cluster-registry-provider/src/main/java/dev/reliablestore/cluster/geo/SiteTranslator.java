@@ -522,9 +522,12 @@ final class SiteTranslator implements SiteShipper.Translator {
      */
     private IllegalStateException unstamped(Entity e, ChangeBatch batch) {
         return new IllegalStateException("batch " + batch.sequence() + " of site " + origin.site() + " writes " + e.where()
-                + " without a stamp: it was made before sites were configured, and site " + at.site()
-                + " holds nothing of it or another value from before sites were configured, so it is not shipped; seed site "
-                + at.site() + " from site " + origin.site() + " (a copy of its registry) and ship from the checkpoint after it");
+                + " without a stamp (made before sites were configured, or since by a node without the sites options), and site "
+                + at.site() + " holds nothing of it or another value from before sites were configured, so it is not shipped."
+                + " If it was written since sites were configured, save the entity again through a store with the sites options and"
+                + " run `sites resync --from " + origin.site() + " --to " + at.site() + "` to move the shipper past this batch; if site "
+                + at.site() + " was never seeded, seed it from site " + origin.site() + " (a copy of its registry) and ship from the"
+                + " checkpoint after it");
     }
 
     /**

@@ -501,6 +501,22 @@ class SiteTranslatorTest {
         assertThat(losers("u1", "tokyo")).containsExactly(value("paris", "u1"));
     }
 
+    /** A new id written without a stamp since sites were configured: the fault offers the repair that keeps the target's writes. */
+    @Test
+    void aNewIdWrittenWithoutAStampStopsTheShipperWithARepairThatKeepsTheTargetsWrites() {
+        Site paris = site("paris");
+        Site tokyo = site("tokyo");
+        save(tokyo, "t", value("tokyo", "t"));
+        saveUnstamped(paris, "new", value("paris", "new"), 1);
+        SiteShipper s = shipper(paris, tokyo, tokyo.registry);
+        shippers.add(s);
+        await().atMost(Duration.ofSeconds(20)).until(() -> s.failure() != null);
+        assertThat(s.failure()).hasMessageContainingAll("writes Order/new without a stamp", "or since by a node without the sites options",
+                "sites resync --from paris --to tokyo", "if site tokyo was never seeded");
+        shippers.remove(s);
+        s.close();
+    }
+
     @Test
     void aValueWrittenBeforeSitesWereConfiguredStopsTheShipperInsteadOfDivergingTheSites() {
         Site paris = site("paris");
@@ -513,7 +529,7 @@ class SiteTranslatorTest {
         SiteShipper s = shipper(paris, site("tokyo"), site("tokyo").registry);
         shippers.add(s);
         await().atMost(Duration.ofSeconds(20)).until(() -> s.failure() != null);
-        assertThat(s.failure()).hasMessageContaining("writes Order/old without a stamp", "seed site tokyo from site paris");
+        assertThat(s.failure()).hasMessageContainingAll("writes Order/old without a stamp", "if site tokyo was never seeded, seed it from site paris");
         assertThat(content(site("tokyo"))).isEmpty();
         shippers.remove(s);
         s.close();
@@ -534,7 +550,7 @@ class SiteTranslatorTest {
         SiteShipper s = shipper(paris, tokyo, tokyo.registry);
         shippers.add(s);
         await().atMost(Duration.ofSeconds(20)).until(() -> s.failure() != null);
-        assertThat(s.failure()).hasMessageContaining("deletes Order/u1 without leaving a tombstone", "was restored",
+        assertThat(s.failure()).hasMessageContainingAll("deletes Order/u1 without leaving a tombstone", "was restored",
                 "sites resync", "A site restored from a backup");
         shippers.remove(s);
         s.close();
@@ -552,7 +568,7 @@ class SiteTranslatorTest {
         SiteShipper s = shipper(paris, tokyo, tokyo.registry);
         shippers.add(s);
         await().atMost(Duration.ofSeconds(20)).until(() -> s.failure() != null);
-        assertThat(s.failure()).hasMessageContaining("deletes the key", "was restored", "sites resync", "A site restored from a backup");
+        assertThat(s.failure()).hasMessageContainingAll("deletes the key", "was restored", "sites resync", "A site restored from a backup");
         shippers.remove(s);
         s.close();
     }
@@ -591,7 +607,7 @@ class SiteTranslatorTest {
         SiteShipper s = shipper(paris, tokyo, tokyo.registry);
         shippers.add(s);
         await().atMost(Duration.ofSeconds(20)).until(() -> s.failure() != null);
-        assertThat(s.failure()).hasMessageContaining("writes Order/x without a stamp over the value site paris itself wrote",
+        assertThat(s.failure()).hasMessageContainingAll("writes Order/x without a stamp over the value site paris itself wrote",
                 "node without the sites options", "sites resync --from paris --to tokyo").hasMessageNotContaining("seed site");
         assertThat(content(tokyo).get("x")).isEqualTo(value("paris", "x"));
         shippers.remove(s);
@@ -630,7 +646,7 @@ class SiteTranslatorTest {
         SiteShipper s = shipper(paris, tokyo, tokyo.registry);
         shippers.add(s);
         await().atMost(Duration.ofSeconds(20)).until(() -> s.failure() != null);
-        assertThat(s.failure()).hasMessageContaining("writes Order/old without a stamp", "seed site tokyo from site paris");
+        assertThat(s.failure()).hasMessageContainingAll("writes Order/old without a stamp", "if site tokyo was never seeded, seed it from site paris");
         assertThat(content(tokyo).get("old")).isEqualTo(value("tokyo", "old"));
         shippers.remove(s);
         s.close();
