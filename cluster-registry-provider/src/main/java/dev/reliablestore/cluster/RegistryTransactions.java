@@ -248,10 +248,10 @@ final class RegistryTransactions implements TransactionalResource {
             checkShippableBytes(batch, writes.size(), STAMP_ALLOWANCE);
         }
         try {
-            commit(RegistryGateway.Commit.durable("prepare of transaction " + id, batch).of("transactional", writes.size())
+            commit(RegistryGateway.Commit.durable("prepare of the transaction's writes", batch).of("transactional", writes.size())
                     .landedIf(() -> landedIf(readRecord(id).filter(mine -> Arrays.equals(mine.value().unsafeData(), record)).isPresent())));
         } catch (ConditionFailedException failed) {
-            throw conflict(failed, writes, "prepare of transaction " + id);
+            throw conflict(failed, writes, "prepare of the transaction's writes");
         }
     }
 
@@ -274,7 +274,7 @@ final class RegistryTransactions implements TransactionalResource {
             }
             b.deleteValue(transactions, recordName);
             try {
-                commit(RegistryGateway.Commit.durable("commit of transaction " + id, b.build()).of("transactional", writes.size())
+                commit(RegistryGateway.Commit.durable("commit of the transaction's writes", b.build()).of("transactional", writes.size())
                         .landedIf(() -> landedIf(readRecord(id).isEmpty())));
                 break;
             } catch (ConditionFailedException lost) {
@@ -285,7 +285,7 @@ final class RegistryTransactions implements TransactionalResource {
                     throw new UnknownTransactionException(id, resourceManagerId());
                 }
                 if (attempt >= MAX_COMMIT_ATTEMPTS) {
-                    throw new StoreUnavailableException("commit of transaction " + id + " at " + resourceManagerId() + " lost "
+                    throw new StoreUnavailableException("commit of the transaction's writes at " + resourceManagerId() + " lost "
                             + attempt + " races with concurrent rewrites of its entities; the branch stays prepared and the commit"
                             + " can be repeated", lost, false);
                 }
@@ -343,7 +343,7 @@ final class RegistryTransactions implements TransactionalResource {
         b.deleteValue(transactions, recordName);
         try {
             // after an unknown outcome the record is gone either way: ours removed it, or another rollback did
-            commit(RegistryGateway.Commit.durable("rollback of transaction " + id, b.build()).of("transactional", writes.size())
+            commit(RegistryGateway.Commit.durable("rollback of the transaction's writes", b.build()).of("transactional", writes.size())
                     .landedIf(() -> landedIf(true)));
         } catch (ConditionFailedException gone) {
             return false;
@@ -373,7 +373,7 @@ final class RegistryTransactions implements TransactionalResource {
         if (e.outcomeUnknown() || e instanceof ConcurrencyConflictException || e instanceof dev.reliablestore.api.TransactionRolledBackException) {
             return e;
         }
-        return new dev.reliablestore.api.TransactionRolledBackException("transaction " + id + " rolled back, nothing of it was applied: "
+        return new dev.reliablestore.api.TransactionRolledBackException("the transaction's branch rolled back, nothing of it was applied: "
                 + e.getMessage(), e);
     }
 
@@ -397,10 +397,10 @@ final class RegistryTransactions implements TransactionalResource {
         }
         List<EntityRecords.Current> readAt = read;
         try {
-            commit(RegistryGateway.Commit.durable("one-phase commit of transaction " + id, batch).of("transactional", writes.size())
+            commit(RegistryGateway.Commit.durable("one-phase commit of the transaction's writes", batch).of("transactional", writes.size())
                     .landedIf(() -> onePhaseLanded(id, writes, readAt)));
         } catch (ConditionFailedException failed) {
-            throw conflict(failed, writes, "commit of transaction " + id);
+            throw conflict(failed, writes, "commit of the transaction's writes");
         }
     }
 
@@ -598,7 +598,7 @@ final class RegistryTransactions implements TransactionalResource {
                 return OptionalLong.empty();
             }
         }
-        throw new StoreUnavailableException("one-phase commit of transaction " + id + ": an attempt was sent and its answer lost, and"
+        throw new StoreUnavailableException("one-phase commit of the transaction's writes: an attempt was sent and its answer lost, and"
                 + " another writer has since changed what it wrote or read, so whether it took effect before that is unknown; read the"
                 + " entities to decide", null, true);
     }
@@ -664,7 +664,7 @@ final class RegistryTransactions implements TransactionalResource {
     }
 
     Optional<VersionedValue> readRecord(TransactionId id) {
-        return factory.gateway().value("read of transaction record " + id, transactions, recordName(id));
+        return factory.gateway().value("read of the transaction's record", transactions, recordName(id));
     }
 
     static String recordName(TransactionId id) {

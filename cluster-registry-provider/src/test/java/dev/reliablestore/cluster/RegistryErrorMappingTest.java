@@ -852,6 +852,27 @@ class RegistryErrorMappingTest {
         return JacksonEntityCodec.defaults().mapper().readTree(descriptor).path(TypeDescriptor.ENCRYPTED).asBoolean();
     }
 
+    /**
+     * A coordinator names the transaction once, by its own id, and puts the participant's message after it
+     * (transactions.md): a one-phase commit's messages name no branch id of their own.
+     */
+    @Test
+    void aOnePhaseCommitsErrorsNameNoBranchId() {
+        factory.store(Customer.class);
+        failCommit = () -> new RegistryUnavailableException("no server answered", null, false);
+        assertThat(messages(onTransaction("t"))).contains("nothing of it was applied", "one-phase commit of the transaction's writes")
+                .doesNotContain("TransactionId[");
+    }
+
+    /** The messages of {@code t} and its causes, one after the other. */
+    private static String messages(Throwable t) {
+        StringBuilder all = new StringBuilder();
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            all.append(c.getMessage()).append(" | ");
+        }
+        return all.toString();
+    }
+
     /** A re-encryption that landed with its answer lost was taken for another writer's: not counted, not audited. */
     @Test
     void aReencryptionWhoseReplyWasLostButLandedIsCounted() {
@@ -917,7 +938,7 @@ class RegistryErrorMappingTest {
             beforeNextCommit = () -> beforeNextCommit = () -> other.store(Customer.class).save("t", Customer.of("t", 5), 1);
             commitThenLoseReply = true;
             assertThat(onTransaction("t")).isInstanceOfSatisfying(StoreUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
-                    .hasMessageContaining("one-phase commit of transaction");
+                    .hasMessageContaining("one-phase commit of the transaction's writes").hasMessageNotContaining("TransactionId[");
         }
         assertThat(customers.get("t").orElseThrow().version()).as("the commit landed; the other writer saved on top").isEqualTo(2);
     }
