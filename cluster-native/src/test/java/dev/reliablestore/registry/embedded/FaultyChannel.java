@@ -18,16 +18,16 @@ import java.util.function.Predicate;
  * directory's channel for its fsync the same way, so a predicate that matches the directory makes
  * that fsync fail too, and it can fail renames.
  */
-final class FaultyChannel extends FileChannel {
+public final class FaultyChannel extends FileChannel {
 
-    /** Shared switches for every channel a {@link #factory} opened. */
-    static final class Faults {
-        volatile boolean failWrites;
+    /** Shared switches for every channel a {@link #factory} opened (the public ones serve other modules' tests too). */
+    public static final class Faults {
+        public volatile boolean failWrites;
         /** When 0 or more: positional writes that still succeed before {@link #failWrites} turns on by itself. */
         volatile int positionalWritesBeforeFailing = -1;
         /** With failWrites: bytes of the failing write that still reach the file first. */
-        volatile int partialBytes;
-        volatile boolean failForce;
+        public volatile int partialBytes;
+        public volatile boolean failForce;
         /**
          * Writes throw an {@link OutOfMemoryError} as the JDK does when it cannot get the temporary
          * direct buffer a heap-buffer write goes through ({@code -XX:MaxDirectMemorySize}).
@@ -84,6 +84,11 @@ final class FaultyChannel extends FileChannel {
             }
             return position < 0 ? real.write(src) : real.write(src, position);
         }
+    }
+
+    /** {@code real}, obeying {@code faults} (for a channel opened outside a {@link ChannelFactory}). */
+    public static FileChannel wrap(FileChannel real, Faults faults) {
+        return new FaultyChannel(real, faults);
     }
 
     /** Opens real channels; those whose file matches {@code which} obey {@code faults}. */

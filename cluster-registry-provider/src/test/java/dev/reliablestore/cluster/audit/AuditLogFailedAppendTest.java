@@ -1,6 +1,7 @@
 package dev.reliablestore.cluster.audit;
 
 import dev.reliablestore.api.PersistenceException;
+import dev.reliablestore.registry.embedded.FaultyChannel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,23 +26,28 @@ class AuditLogFailedAppendTest {
 
     @Test
     void aTornAppendIsCutOffAndTheNextRecordContinuesTheChain() {
-        assertFailedAppendLeavesNothing(c -> c.tornWrite = true);
+        assertFailedAppendLeavesNothing(f -> {
+            f.failWrites = true; // a full disk: part of the record reaches the file, then the write fails
+            f.partialBytes = 40;
+        });
     }
 
     @Test
     void anAppendWhoseForceFailedIsCutOffAndTheNextRecordContinuesTheChain() {
-        assertFailedAppendLeavesNothing(c -> c.failForce = true);
+        assertFailedAppendLeavesNothing(f -> f.failForce = true);
     }
 
-    private void assertFailedAppendLeavesNothing(java.util.function.Consumer<FailingAppendsChannel> fault) {
-        FailingAppendsChannel[] channel = new FailingAppendsChannel[1];
+    private void assertFailedAppendLeavesNothing(java.util.function.Consumer<FaultyChannel.Faults> fault) {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
         Path file;
-        try (AuditLog log = AuditLog.open(dir, "node-1", real -> channel[0] = new FailingAppendsChannel(real))) {
+        try (AuditLog log = AuditLog.open(dir, "node-1", real -> FaultyChannel.wrap(real, faults))) {
             file = log.file();
             log.append(save("a"));
-            fault.accept(channel[0]);
+            fault.accept(faults);
             assertThatThrownBy(() -> log.append(save("b"))).isInstanceOf(PersistenceException.class)
                     .hasMessageContaining("the operation was committed");
+            faults.failWrites = false;
+            faults.failForce = false;
             log.append(save("c"));
         }
         assertThat(AuditLog.read(file)).extracting(AuditRecord::id).containsExactly("a", "c");
