@@ -42,7 +42,9 @@ import java.util.function.Consumer;
  * <h2>Failure</h2>
  * A failed log write or fsync stops the log (fail-stop): after a failed fsync the kernel may have
  * dropped the dirty pages and cleared the error, so a retry could "succeed" without the data being
- * on disk. Only reopening, which replays what really is on disk, is safe. The batches waiting for
+ * on disk. Only reopening, which replays what really is on disk, is safe; the segment is cut back to
+ * the forced records first ({@link WriteAheadLog#cutUnforced}), so that a reopen in the same boot
+ * does not read the failed flush back from the page cache. The batches waiting for
  * durability when it fails (those in the failed write, and those appended while it ran) fail with
  * {@code outcomeUnknown} true; a write after it is refused before it is appended, with false.
  *
@@ -491,6 +493,8 @@ final class GroupCommitLog {
         }
         LOG.error("embedded registry {}: writing the log failed; it refuses writes until it is reopened (fail-stop: after a failed "
                 + "fsync the kernel may have dropped the data, so retrying could falsely succeed)", dir, cause);
+        // every caller holds the flushing role, so nobody else is using the segment
+        wal.cutUnforced();
         if (abandoned.isEmpty()) {
             return;
         }

@@ -415,6 +415,32 @@ final class WriteAheadLog implements AutoCloseable {
         old.close();
     }
 
+    /**
+     * After a failed write or fsync: cuts the segment back to the records that were forced. A failed
+     * fsync may leave the failed flush's pages clean in the page cache though the disk lacks them, so
+     * a reopen in the same boot (this process or another) would read them back whole and count them
+     * durable, and records acknowledged after them could be lost behind a hole after a power loss.
+     * Cutting the file drops those pages; the open that comes next forces the new size before it
+     * writes. Returns whether the cut was made.
+     */
+    boolean cutUnforced() {
+        try {
+            redoOnInterrupt(attempt -> {
+                if (!channel.isOpen()) {
+                    channel = channels.open(segment, StandardOpenOption.WRITE);
+                }
+                channel.truncate(position);
+            });
+            allocated = Math.min(allocated, position);
+            return true;
+        } catch (IOException | RuntimeException e) {
+            LOG.error("embedded registry {}: cutting the records of the failed flush off {} at offset {} failed; before reopening the"
+                    + " registry in this boot, restart the machine or drop the page cache, or they may be read back as durable",
+                    dir, segment, position, e);
+            return false;
+        }
+    }
+
     /** Cuts the preallocated zeros off the segment and forces the new size. */
     private void trimToRecords() throws IOException {
         if (allocated > position) {

@@ -666,6 +666,7 @@ class EmbeddedDurabilityTest {
         put(r, 1);
         faults.partialBytes = 20;
         faults.failWrites = true;
+        faults.failTruncate = true; // the stop cuts a failed write off; here the process dies first, and recovery must
         // larger than the preallocated step of a 1 MiB segment (128 KiB): the segment must grow first
         byte[] large = new byte[200 * 1024];
         assertThatThrownBy(() -> r.commit(WriteBatch.builder().setValue(p("k/2"), "a", RegistryValue.binary(large)).build()))
@@ -692,6 +693,7 @@ class EmbeddedDurabilityTest {
         EmbeddedRegistry r = open(Map.of(), FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
         put(r, 1); // the long flush starts at an offset that is not on a sector boundary
         faults.positionalWritesBeforeFailing = 1; // the first piece lands, then the "process" stops writing
+        faults.failTruncate = true; // and dies before the stop could cut the piece off
         java.util.Random random = new java.util.Random(7); // not zeros: the record's bytes must not look like the tail
         byte[] a = new byte[700 * 1024];
         byte[] b = new byte[700 * 1024];
@@ -758,6 +760,48 @@ class EmbeddedDurabilityTest {
         assertThat(again.getValue(p("k/2"), "a").isPresent()).isEqualTo(again.getValue(p("k/2"), "b").isPresent());
         assertThat(again.keyExists(p("async"))).isFalse();
         assertThat(again.keyExists(p("k/3"))).isFalse();
+    }
+
+    /**
+     * The records of a flush whose fsync failed may sit in pages the kernel marked clean though the disk
+     * lacks them: a reopen in the same boot (no power loss in between, so the page cache survives) must
+     * not read them back as durable, or batches acknowledged after them could be lost behind a hole at
+     * the next power loss. The stop cuts the segment back to its forced records.
+     */
+    @Test
+    void aBatchWhoseFsyncFailedIsNotReadBackByAReopenInTheSameBoot() throws Exception {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        EmbeddedRegistry r = open(Map.of(), FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
+        put(r, 1);
+        Path segment = onlySegment();
+        long forced = r.segmentBytes();
+        faults.failForce = true;
+        assertThatThrownBy(() -> put(r, 2))
+                .isInstanceOfSatisfying(RegistryStoppedException.class, e -> assertThat(e.outcomeUnknown()).isTrue());
+        assertThat(faults.forceFailures).isEqualTo(1);
+        assertThat(Files.size(segment)).as("cut back to the forced records, preallocated zeros and all").isEqualTo(forced);
+        closeOpened();
+        EmbeddedRegistry again = open();
+        assertThat(again.getValue(p("k/1"), "a")).isPresent();
+        assertThat(again.keyExists(p("k/2"))).as("written, never forced: not vouched for").isFalse();
+        assertThat(put(again, 3).sequence()).isEqualTo(2);
+        closeOpened();
+        EmbeddedRegistry third = open();
+        assertThat(third.keyExists(p("k/2"))).isFalse();
+        assertThat(third.getValue(p("k/3"), "a")).isPresent();
+    }
+
+    /** When the cut itself fails, the log says what to do before reopening in the same boot. */
+    @Test
+    void aCutThatFailsAfterAFailedFsyncSaysToDropThePageCacheBeforeReopening() throws Exception {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        EmbeddedRegistry r = open(Map.of(), FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
+        put(r, 1);
+        faults.failForce = true;
+        faults.failTruncate = true;
+        String log = StderrCapture.capturing(() -> assertThatThrownBy(() -> put(r, 2)).isInstanceOf(RegistryStoppedException.class));
+        assertThat(log).contains("ERROR").contains("cutting the records of the failed flush off").contains("injected truncate failure")
+                .contains("restart the machine or drop the page cache");
     }
 
     /**

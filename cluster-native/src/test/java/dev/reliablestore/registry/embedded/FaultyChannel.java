@@ -28,6 +28,8 @@ public final class FaultyChannel extends FileChannel {
         /** With failWrites: bytes of the failing write that still reach the file first. */
         public volatile int partialBytes;
         public volatile boolean failForce;
+        /** Truncation throws {@code IOException("Input/output error")}, as a process killed before it could cut the file never cut it. */
+        volatile boolean failTruncate;
         /**
          * Writes throw an {@link OutOfMemoryError} as the JDK does when it cannot get the temporary
          * direct buffer a heap-buffer write goes through ({@code -XX:MaxDirectMemorySize}).
@@ -207,6 +209,9 @@ public final class FaultyChannel extends FileChannel {
 
     @Override
     public FileChannel truncate(long size) throws IOException {
+        if (faults.failTruncate) {
+            throw new IOException("Input/output error (injected truncate failure)");
+        }
         real.truncate(size);
         return this;
     }
