@@ -192,7 +192,13 @@ final class EmbeddedRegistry implements ClusterRegistry {
         DirectoryLock lock = DirectoryLock.acquire(dir);
         try {
             EmbeddedRecovery.Recovered recovered = EmbeddedRecovery.recover(dir, channels, options.truncateDamagedTail());
-            makeRecoveredDurable(dir, channels);
+            try {
+                makeRecoveredDurable(dir, channels);
+            } catch (IOException e) {
+                // what recovery read may be in clean pages of the page cache only, and the next open's fsync would have nothing to write
+                throw new IOException(e + "; what recovery read may not be on disk: before opening it again in this boot, restart the"
+                        + " machine or drop the page cache", e);
+            }
             TreeState state = recovered.state();
             FeedHistory history = FeedHistory.open(dir, channels, options.feedRetention(), clock, state.sequence(), recovered.legacyUpTo());
             history.removeObsolete(recovered.snapshotSequence());

@@ -358,7 +358,7 @@ final class GroupCommitLog {
                     flushEnded();
                 }
             } else {
-                awaitFlush(() -> flushing.get() && durableSequence < sequence);
+                awaitFlush(() -> flushing.get() && durableSequence < sequence && failure == null);
             }
         }
     }
@@ -491,13 +491,24 @@ final class GroupCommitLog {
         } finally {
             applyLock.unlock();
         }
-        LOG.error("embedded registry {}: writing the log failed; it refuses writes until it is reopened (fail-stop: after a failed "
-                + "fsync the kernel may have dropped the data, so retrying could falsely succeed)", dir, cause);
-        // every caller holds the flushing role, so nobody else is using the segment
-        wal.cutUnforced();
-        if (abandoned.isEmpty()) {
-            return;
+        if (!abandoned.isEmpty()) {
+            failAbandoned(abandoned, cause);
         }
+        // committers waiting for a flush learn of the failure now, not after the cut: a truncate on a
+        // failing disk can take long
+        flushEnded();
+        // every caller holds the flushing role, and no flush starts once failure is set: nobody else uses the segment
+        boolean cut = wal.cutUnforced();
+        // one line that says both, after the cut: the tool logs errors only, and an operator must know whether to drop the page cache
+        LOG.error("embedded registry {}: writing the log failed; it refuses writes until it is reopened (fail-stop: after a failed "
+                + "fsync the kernel may have dropped the data, so retrying could falsely succeed); {}", dir, cut
+                ? "its newest segment " + wal.segment().getFileName() + " was cut back to offset " + wal.segmentBytes()
+                        + ", the end of its last forced record, so a reopen continues after the last durable batch"
+                : "the records of the failed flush could not be cut off its newest segment: before reopening it in this boot, restart"
+                        + " the machine or drop the page cache, or they may be read back as durable", cause);
+    }
+
+    private void failAbandoned(List<PendingAsync> abandoned, Throwable cause) {
         // on the completion thread, as successes are: a caller's callback that blocks must not hold up
         // the flusher or the writer (nor keep a closed registry's directory locked)
         Runnable failAll = () -> {

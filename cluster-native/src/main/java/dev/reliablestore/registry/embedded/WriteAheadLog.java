@@ -421,7 +421,7 @@ final class WriteAheadLog implements AutoCloseable {
      * a reopen in the same boot (this process or another) would read them back whole and count them
      * durable, and records acknowledged after them could be lost behind a hole after a power loss.
      * Cutting the file drops those pages; the open that comes next forces the new size before it
-     * writes. Returns whether the cut was made.
+     * writes. Returns whether the cut was made (a failure is logged here with its cause).
      */
     boolean cutUnforced() {
         try {
@@ -433,10 +433,8 @@ final class WriteAheadLog implements AutoCloseable {
             });
             allocated = Math.min(allocated, position);
             return true;
-        } catch (IOException | RuntimeException e) {
-            LOG.error("embedded registry {}: cutting the records of the failed flush off {} at offset {} failed; before reopening the"
-                    + " registry in this boot, restart the machine or drop the page cache, or they may be read back as durable",
-                    dir, segment, position, e);
+        } catch (IOException | RuntimeException | Error e) {
+            LOG.error("embedded registry {}: cutting the records of the failed flush off {} at offset {} failed", dir, segment, position, e);
             return false;
         }
     }

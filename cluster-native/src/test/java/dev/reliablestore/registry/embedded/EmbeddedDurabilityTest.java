@@ -753,11 +753,11 @@ class EmbeddedDurabilityTest {
         assertThat(r.keyExists(p("k/3"))).isFalse();
         assertThat(r.keyExists(p("x"))).isFalse();
         closeOpened();
-        // k/2 reached the page cache; whether it is on disk is unknown. Either way: whole batches only.
+        // k/2 reached the page cache, never the disk for sure: the stop cut it off (see the next test).
         // The ASYNC batch was never written: readers saw it, a reopen does not show it.
         EmbeddedRegistry again = open();
         assertThat(again.getValue(p("k/1"), "a")).isPresent();
-        assertThat(again.getValue(p("k/2"), "a").isPresent()).isEqualTo(again.getValue(p("k/2"), "b").isPresent());
+        assertThat(again.keyExists(p("k/2"))).isFalse();
         assertThat(again.keyExists(p("async"))).isFalse();
         assertThat(again.keyExists(p("k/3"))).isFalse();
     }
@@ -791,6 +791,62 @@ class EmbeddedDurabilityTest {
         assertThat(third.getValue(p("k/3"), "a")).isPresent();
     }
 
+    /**
+     * A full disk in a live process: the stop cuts the part of the record that was written, so the reopen finds
+     * no torn record (and logs none) and the segment ends at the last forced record; the stop's ERROR says so.
+     */
+    @Test
+    void aWriteCutShortByAFullDiskIsCutOffByTheStop() throws Exception {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        EmbeddedRegistry r = open(Map.of("snapshotThreshold", "1MiB"), FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
+        put(r, 1);
+        Path segment = onlySegment();
+        long forced = r.segmentBytes();
+        faults.partialBytes = 20;
+        faults.failWrites = true;
+        byte[] large = new byte[200 * 1024]; // past the preallocated zeros: the segment must grow
+        String stopLog = StderrCapture.capturing(() -> assertThatThrownBy(() -> r.commit(WriteBatch.builder()
+                .setValue(p("k/2"), "a", RegistryValue.binary(large)).build())).isInstanceOf(RegistryStoppedException.class));
+        assertThat(stopLog).contains("ERROR").contains("newest segment " + segment.getFileName() + " was cut back to offset " + forced);
+        assertThat(Files.size(segment)).isEqualTo(forced);
+        closeOpened();
+        String log = StderrCapture.capturing(() -> {
+            EmbeddedRegistry again = open();
+            assertThat(again.getValue(p("k/1"), "a")).isPresent();
+            assertThat(again.keyExists(p("k/2"))).isFalse();
+            assertThat(put(again, 3).sequence()).isEqualTo(2);
+        });
+        assertThat(log).doesNotContain("torn record");
+    }
+
+    /**
+     * The cut runs after everyone waiting has learned of the failure: a truncate on a failing disk can take long,
+     * and ASYNC callers and the registry's health must not wait for it.
+     */
+    @Test
+    void waitingBatchesFailBeforeTheCutEnds() throws Exception {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        EmbeddedRegistry r = open(Map.of("asyncFlushInterval", "10s"), FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
+        put(r, 1);
+        CountDownLatch release = new CountDownLatch(1);
+        faults.holdTruncate = release;
+        faults.failForce = true;
+        try {
+            CompletableFuture<CommitResult> async = r.commitAsync(WriteBatch.builder().setValue(p("async"), "v", RegistryValue.dword(1)).build());
+            CompletableFuture<CommitResult> sync = CompletableFuture.supplyAsync(() -> put(r, 2));
+            await().atMost(Duration.ofSeconds(10)).until(() -> faults.truncatesHeld.get() == 1);
+            assertThat(async).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(ExecutionException.class).havingCause()
+                    .isInstanceOf(RegistryStoppedException.class);
+            assertThat(r.checkHealth().healthy()).isFalse();
+            assertThatThrownBy(() -> put(r, 3)).isInstanceOf(RegistryStoppedException.class);
+            release.countDown(); // the thread whose fsync failed (this committer, or the writer that wrote the ASYNC batch first) cuts
+            assertThat(sync).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(ExecutionException.class).havingCause()
+                    .isInstanceOf(RegistryStoppedException.class);
+        } finally {
+            release.countDown();
+        }
+    }
+
     /** When the cut itself fails, the log says what to do before reopening in the same boot. */
     @Test
     void aCutThatFailsAfterAFailedFsyncSaysToDropThePageCacheBeforeReopening() throws Exception {
@@ -801,7 +857,7 @@ class EmbeddedDurabilityTest {
         faults.failTruncate = true;
         String log = StderrCapture.capturing(() -> assertThatThrownBy(() -> put(r, 2)).isInstanceOf(RegistryStoppedException.class));
         assertThat(log).contains("ERROR").contains("cutting the records of the failed flush off").contains("injected truncate failure")
-                .contains("restart the machine or drop the page cache");
+                .contains("could not be cut off its newest segment: before reopening it in this boot, restart the machine or drop the page cache");
     }
 
     /**
@@ -1163,7 +1219,8 @@ class EmbeddedDurabilityTest {
             FaultyChannel.Faults faults = new FaultyChannel.Faults();
             faults.failForce = true;
             assertThatThrownBy(() -> open(Map.of(), FaultyChannel.factory(faults, failing)))
-                    .isInstanceOf(RegistryUnavailableException.class).hasMessageContaining("Input/output error");
+                    .isInstanceOf(RegistryUnavailableException.class)
+                    .hasMessageContainingAll("Input/output error", "restart the machine or drop the page cache");
             assertThat(faults.forceFailures).isEqualTo(1);
         }
         try (EmbeddedRegistry r = open()) {

@@ -30,6 +30,9 @@ public final class FaultyChannel extends FileChannel {
         public volatile boolean failForce;
         /** Truncation throws {@code IOException("Input/output error")}, as a process killed before it could cut the file never cut it. */
         volatile boolean failTruncate;
+        /** When set, {@code truncate} waits for this latch (a cut that takes as long as the test wants). */
+        volatile java.util.concurrent.CountDownLatch holdTruncate;
+        final java.util.concurrent.atomic.AtomicInteger truncatesHeld = new java.util.concurrent.atomic.AtomicInteger();
         /**
          * Writes throw an {@link OutOfMemoryError} as the JDK does when it cannot get the temporary
          * direct buffer a heap-buffer write goes through ({@code -XX:MaxDirectMemorySize}).
@@ -209,6 +212,16 @@ public final class FaultyChannel extends FileChannel {
 
     @Override
     public FileChannel truncate(long size) throws IOException {
+        java.util.concurrent.CountDownLatch hold = faults.holdTruncate;
+        if (hold != null) {
+            faults.truncatesHeld.incrementAndGet();
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while held in truncate");
+            }
+        }
         if (faults.failTruncate) {
             throw new IOException("Input/output error (injected truncate failure)");
         }
