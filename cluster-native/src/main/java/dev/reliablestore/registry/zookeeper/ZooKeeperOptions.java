@@ -97,7 +97,7 @@ record ZooKeeperOptions(
                     + " `digest`, `kerberosPrincipal`, `acl=x509` or `acl=open` opening is refused.");
     static final Option<Long> MAX_REQUEST_BYTES = Option.size("maxRequestBytes", 0xfffff, 256 * 1024, 512L * 1024 * 1024,
             "must equal the servers' (and other clients') `jute.maxbuffer`; limits are derived from it (see Limits). The registry's own"
-                    + " client is configured from it (it accepts answers of twice that plus 16 KiB: a multi read of two values).");
+                    + " client is configured from it (it accepts answers of twice that plus 16 KiB, a multi read of two values, and at least 64 MiB: a listing is bounded by no request).");
     static final Option<Duration> FEED_RETENTION = Option.duration("feedRetention", Duration.ofMinutes(2), Duration.ofSeconds(10),
             Duration.ofDays(1), "how long change-log entries are kept: the history replaying watches read (`watch(subtree, afterSequence, …)`),"
                     + " for lagging watchers and for outcome verification; at least twice `failoverTimeout`. Entries carry their"

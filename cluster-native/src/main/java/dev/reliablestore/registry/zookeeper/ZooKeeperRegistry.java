@@ -233,11 +233,17 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         maintenance.scheduleWithFixedDelay(this::collectLogGarbage, BUCKET_MILLIS, BUCKET_MILLIS, TimeUnit.MILLISECONDS);
     }
 
+    /** The largest answer the registry's client accepts, at least (a listing of some 250,000 children of 256 characters). */
+    static final long MIN_ANSWER_BYTES = 64L * 1024 * 1024;
+
     static ZKClientConfig clientConfig(ZooKeeperOptions options) {
         ZKClientConfig config = new ZKClientConfig();
-        // answers may be as large as the requests we allow (a value, a listing), or two such values (a multi
-        // read); the limit only refuses larger answers, it allocates nothing
-        config.setProperty("jute.maxbuffer", String.valueOf(2L * (Math.max(ZooKeeperOptions.ZOOKEEPER_DEFAULT_MAX_BUFFER, options.maxRequestBytes()) + REQUEST_RESERVE)));
+        // answers may be two values (a multi read), and a listing is not bounded by any request: a key with many
+        // subkeys, or a change-log bucket of a busy 10 s (80,000 entries make 2 MiB), would drop the connection
+        // ("Packet len ... is out of range") on every try, and a bucket that cannot be listed is never collected.
+        // The limit only refuses larger answers; it allocates nothing
+        config.setProperty("jute.maxbuffer", String.valueOf(Math.max(MIN_ANSWER_BYTES,
+                2L * (Math.max(ZooKeeperOptions.ZOOKEEPER_DEFAULT_MAX_BUFFER, options.maxRequestBytes()) + REQUEST_RESERVE))));
         config.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, String.valueOf(options.kerberosPrincipal() != null));
         if (options.kerberosPrincipal() != null) {
             // the section is named per client: the JVM-wide JAAS "Client" section (of another ZooKeeper user) stays theirs
@@ -1172,6 +1178,9 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             if (plan.ops().isEmpty()) {
                 return CompletableFuture.failedFuture(failed);
             }
+            // the proof checks every fact the batch rested on: as large as the guards a change would send, and a
+            // request over the servers' limit would only drop the connection ("Len error"), again on each retry
+            checkRequestSize(plan.ops());
             return answered(ZkCalls.multi(zk, plan.ops())).handle((results, t) -> {
                 Throwable cause = t == null ? null : ZkCalls.unwrap(t);
                 if (cause instanceof ZkCalls.MultiFailure mf && mf.failedOp() == plan.ops().size() - 1) {

@@ -98,16 +98,72 @@ class ZooKeeperServerLimitTest {
      * creates adds a create and a KeyCreated record carrying its full path.
      */
     private static RegistryPath deepestWidest() {
+        return deepestWidest('\ue000');
+    }
+
+    /** As {@link #deepestWidest()}, every segment starting with {@code first}: paths of different firsts share no key. */
+    private static RegistryPath deepestWidest(char first) {
         List<String> segments = new ArrayList<>();
         int spare = RegistryPath.MAX_PATH_LENGTH - 2 * RegistryPath.MAX_DEPTH + 1;
         for (int i = 0; i < RegistryPath.MAX_DEPTH; i++) {
             int extra = Math.min(RegistryPath.MAX_SEGMENT_LENGTH - 1, spare);
             spare -= extra;
-            segments.add("\ue000".repeat(1 + extra));
+            segments.add(first + "\ue000".repeat(extra));
         }
         RegistryPath p = RegistryPath.of(segments);
         assertThat(p.length()).isEqualTo(RegistryPath.MAX_PATH_LENGTH);
         return p;
+    }
+
+    /**
+     * A listing is bounded by no request: a key with 9,500 subkeys of 240 characters lists as 2.3 MB, more than twice
+     * the largest request, and must still be read (a busy change-log bucket is listed the same way to be collected).
+     */
+    @Test
+    void aKeyWithMoreSubkeysThanTwoRequestsHoldIsListed() throws Exception {
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.connectString(), "/wide",
+                ZkTestSupport.options("maxRequestBytes", String.valueOf(DEFAULT_MAX_BUFFER)))) {
+            RegistryPath parent = RegistryPath.of("Wide");
+            int n = 9_500;
+            for (int i = 0; i < n; ) {
+                WriteBatch.Builder b = WriteBatch.builder();
+                for (int j = 0; j < 500 && i < n; j++, i++) {
+                    b.createKey(parent.child(String.format("%08d", i) + "k".repeat(232)));
+                }
+                r.commit(b.build());
+            }
+            assertThat(r.subkeys(parent)).hasSize(n);
+        }
+    }
+
+    /**
+     * A false condition is proved false by a multi that checks every fact the batch rested on, the keys above each
+     * value included: for eight values at the longest paths that request is over the servers' limit, and sent it
+     * would only drop the connection ("Len error") on every retry until the failover timeout.
+     */
+    @Test
+    void aFalseConditionWhoseProofIsOverTheLimitIsRefusedBeforeSending() throws Exception {
+        try (ZooKeeperRegistry r = ZkTestSupport.open(server.connectString(), "/proof",
+                ZkTestSupport.options("maxRequestBytes", String.valueOf(DEFAULT_MAX_BUFFER)))) {
+            List<RegistryPath> keys = new ArrayList<>();
+            WriteBatch.Builder conditions = WriteBatch.builder();
+            for (int i = 0; i < 8; i++) {
+                RegistryPath key = deepestWidest((char) ('\ue000' + i));
+                keys.add(key);
+                long revision = r.commit(WriteBatch.builder().setValue(key, "v", RegistryValue.dword(i)).build()).sequence();
+                conditions.requireRevision(key, "v", i == 7 ? revision + 1 : revision); // the last one is false
+            }
+            WriteBatch proved = conditions.setValue(keys.get(0), "w", RegistryValue.dword(1)).build();
+            String serverLogBefore = server.log();
+            assertThatThrownBy(() -> r.commit(proved)).isInstanceOfSatisfying(RegistryLimitException.class, e -> {
+                assertThat(e.size()).isGreaterThan(DEFAULT_MAX_BUFFER);
+                assertThat(e.getMessage()).contains("maxRequestBytes").contains("nothing was sent");
+            });
+            assertThat(server.log().split("Len error", -1).length).as("refused by the client, never sent")
+                    .isEqualTo(serverLogBefore.split("Len error", -1).length);
+            assertThat(r.keyExists(keys.get(0))).isTrue();
+            assertThat(r.getValue(keys.get(0), "w")).isEmpty();
+        }
     }
 
     @Test
