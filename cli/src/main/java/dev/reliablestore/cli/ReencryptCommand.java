@@ -184,7 +184,8 @@ final class ReencryptCommand implements Callable<Integer> {
                         : stale + " values are still not under the active key " + active + (leftInClear == 0 ? "" : ", " + leftInClear
                                 + " of them in clear (--encrypt-values-in-clear encrypts those written before encryption was switched on)")
                                 + " (the writes of prepared transactions count until they end: finish them with the coordinator's"
-                                + " recover, then run reencrypt again)");
+                                + " recover, then run reencrypt again; at a site of a multi-site store, so do the merges it owes,"
+                                + " until a process with the type's merger makes them)");
             }
             out.flush();
             if (!failed.isEmpty()) {

@@ -49,8 +49,9 @@ public interface ClusterPersistenceStore<T> extends EntityStore<T>, ObservableSt
     long encryptValuesInClear();
 
     /**
-     * How many stored values of this type (and tombstones, at a site of a multi-site store, and the
-     * type's zstd dictionaries) each key id protects; unencrypted ones are counted under {@code ""}.
+     * How many stored values of this type (and tombstones and owed merges, at a site of a multi-site
+     * store, the type's zstd dictionaries and prepared transactions' writes) each key id protects;
+     * unencrypted ones are counted under {@code ""}.
      * Reads headers only, never decrypts.
      */
     Map<String, Long> keyUsage();

@@ -169,8 +169,8 @@ final class KeyRotation {
     }
 
     /**
-     * Envelopes, a multi-site store's tombstones, the type's zstd dictionaries and the envelopes of
-     * prepared transactions per key id ({@code ""}: not encrypted). The dictionaries count: a value
+     * Envelopes, a multi-site store's tombstones and owed merges, the type's zstd dictionaries and the
+     * envelopes of prepared transactions per key id ({@code ""}: not encrypted). The dictionaries count: a value
      * compressed with one sealed under a retired key could not be read, although its own envelope is
      * under the active key. Prepared envelopes count: their commit writes them as they were sealed,
      * and they cannot be rewritten before it.
@@ -195,6 +195,14 @@ final class KeyRotation {
         }
         for (Map.Entry<String, VersionedValue> t : records.tombstones().entrySet()) {
             EnvelopeCodec.Header h = EnvelopeCodec.header(t.getValue().value().unsafeData(), records.where(t.getKey()) + " (tombstone)");
+            usage.merge(h.encrypted() ? h.keyId() : "", 1L, Long::sum);
+        }
+        // a merge a site owes (crossSiteConflicts = Merge) holds the losing write sealed in its marker, and
+        // may wait without limit for a process that can merge the type: the only copy of that value
+        Map<String, VersionedValue> owed = factory.gateway().values("listing of the merges owed for " + type,
+                dev.reliablestore.cluster.geo.SiteReplication.mergesKey(factory.layout()).child(type)).orElse(Map.of());
+        for (Map.Entry<String, VersionedValue> m : owed.entrySet()) {
+            EnvelopeCodec.Header h = EnvelopeCodec.header(m.getValue().value().unsafeData(), type + " merge owed for " + m.getKey());
             usage.merge(h.encrypted() ? h.keyId() : "", 1L, Long::sum);
         }
         factory.transactions().addPreparedKeyUsage(type, usage);

@@ -243,6 +243,35 @@ class EncryptionTest {
         }
     }
 
+    /**
+     * A merge a site owes (crossSiteConflicts = Merge) keeps the losing write sealed in its marker, and it can wait
+     * without limit for a process that can merge: the marker's key stays in use, or removing the key at a zero count
+     * would lose that write for good.
+     */
+    @Test
+    void aMergeASiteOwesKeepsItsKeyInUse() {
+        Path keys = keyStore("keys.bcfks", "k1");
+        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
+            f.store(Customer.class).save("a", Customer.of("Alice", 1));
+        }
+        KeyRing k1 = KeySources.keyStore(keys, "BCFKS", "pw".toCharArray(), null).load(() -> new byte[16]);
+        RegistryPath root = RegistryPath.parse(EmbeddedFixture.GROUP + "/" + EmbeddedFixture.KEY_PATH);
+        EnvelopeCodec paris = new EnvelopeCodec(root.toString(), true, null, k1, "paris");
+        RegistryPath owed = dev.reliablestore.cluster.geo.SiteReplication.mergesKey(new StorageLayout(root)).child("Customer");
+        try (ClusterRegistry r = EmbeddedFixture.openRegistry(dir)) {
+            r.commit(WriteBatch.builder().setValue(owed, "a@tokyo", RegistryValue.binary(
+                    paris.sealRecord("Customer", "merge", "a@tokyo", "{\"name\":\"Bob\"}".getBytes(StandardCharsets.UTF_8), new byte[] {1, 2, 3, 4})))
+                    .build());
+        }
+        KeyStoreFiles.addNewKey(keys, "BCFKS", "pw".toCharArray(), "k2");
+        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
+            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
+            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+            assertThat(s.reencrypt()).isEqualTo(1);
+            assertThat(s.keyUsage()).as("the owed merge's marker").containsExactlyInAnyOrderEntriesOf(Map.of("k1", 1L, "k2", 1L));
+        }
+    }
+
     @Test
     void reencryptKeepsStampsAndSitesAndRewritesTombstonesToo() {
         Path keys = keyStore("keys.bcfks", "k1");

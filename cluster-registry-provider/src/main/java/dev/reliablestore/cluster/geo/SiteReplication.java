@@ -193,6 +193,14 @@ public final class SiteReplication {
     }
 
     /**
+     * The health faults about one pair, raised at its origin: each kind followed by the target's name
+     * (SiteShipper and SiteLinks). Matched whole: site names may contain '-', so a suffix match would
+     * count the faults about "eu-west" against "west".
+     */
+    private static final List<String> PAIR_FAULTS = List.of("site-behind-", "site-resync-", "site-stopped-", "site-clock-skew-",
+            "site-unreachable-");
+
+    /**
      * How far {@code from}'s writes have reached {@code to}: the checkpoint {@code to} keeps for
      * {@code from}, how many of {@code from}'s batches wait and since when, the faults and the
      * lease. To know where {@code from}'s history ends it writes one bookkeeping value there
@@ -207,7 +215,7 @@ public final class SiteReplication {
         RegistryPath ledger = ledgerKey(layout);
         long applied = toRegistry.getValue(ledger, from).map(v -> v.value().asQword()).orElse(0L);
         List<HealthFault> faults = fromRegistry.healthFaults().stream()
-                .filter(f -> f.id().startsWith("site-") && f.id().endsWith("-" + to)).toList();
+                .filter(f -> PAIR_FAULTS.stream().anyMatch(kind -> f.id().equals(kind + to))).toList();
         Optional<String> shipper = fromRegistry.getValue(leaseKey(layout), LEASE_VALUE).map(v -> {
             String[] lease = v.value().asSz().split(" ", 2);
             return (lease.length == 2 ? lease[1] : "?") + " until " + Instant.ofEpochMilli(Long.parseLong(lease[0]));
