@@ -33,8 +33,8 @@ final class KeyOptions {
             description = "The key store's password, from environment variable VAR.")
     String keyStorePasswordEnv;
 
-    @Option(names = "--key-store-type", paramLabel = "TYPE", defaultValue = "BCFKS",
-            description = "BCFKS or PKCS12. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--key-store-type", paramLabel = "TYPE",
+            description = "BCFKS or PKCS12. Default: BCFKS.")
     String keyStoreType;
 
     @Option(names = "--key-alias", paramLabel = "ALIAS",

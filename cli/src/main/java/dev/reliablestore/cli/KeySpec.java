@@ -37,12 +37,12 @@ record KeySpec(String passphraseEnv, Path passphraseFile, List<String> previousE
     }
 
     /**
-     * Whether any key option was given (which switches encryption on). A key store's password or alias
-     * counts: given without the key store they are a usage error, never a plaintext write.
+     * Whether any key option was given (which switches encryption on). A key store's password, type or
+     * alias counts: given without the key store they are a usage error, never a plaintext write.
      */
     boolean present() {
         return passphraseEnv != null || passphraseFile != null || keyStore != null || keyStorePasswordEnv != null
-                || keyAlias != null || !previousEnv.isEmpty() || !previousFiles.isEmpty();
+                || keyStoreType != null || keyAlias != null || !previousEnv.isEmpty() || !previousFiles.isEmpty();
     }
 
     /** The key source, or empty when no key option was given. */
@@ -67,8 +67,9 @@ record KeySpec(String passphraseEnv, Path passphraseFile, List<String> previousE
                 Arrays.fill(password, '\0');
             }
         }
-        if (keyStorePasswordEnv != null || keyAlias != null) {
-            throw CliException.usage("--" + prefix + (keyStorePasswordEnv != null ? "key-store-password-env" : "key-alias")
+        if (keyStorePasswordEnv != null || keyStoreType != null || keyAlias != null) {
+            throw CliException.usage("--" + prefix + (keyStorePasswordEnv != null ? "key-store-password-env"
+                            : keyStoreType != null ? "key-store-type" : "key-alias")
                     + " belongs to a key store: give the key store with --" + prefix + "key-store FILE");
         }
         if (passphraseEnv != null && passphraseFile != null) {

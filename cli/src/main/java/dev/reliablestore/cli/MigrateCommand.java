@@ -84,8 +84,8 @@ final class MigrateCommand implements Callable<Integer> {
             description = "Source encrypted store: an older passphrase, from FILE (repeatable).")
     List<Path> fromPreviousPassphraseFile = new ArrayList<>();
 
-    @Option(names = "--from-key-store-type", paramLabel = "TYPE", defaultValue = "BCFKS",
-            description = "Source key store type: BCFKS or PKCS12. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--from-key-store-type", paramLabel = "TYPE",
+            description = "Source key store type: BCFKS or PKCS12. Default: BCFKS.")
     String fromKeyStoreType;
 
     @Option(names = "--from-key-alias", paramLabel = "ALIAS", description = "Source key store: the alias of the active key (default: the newest AES key).")
@@ -129,8 +129,8 @@ final class MigrateCommand implements Callable<Integer> {
             description = "Target encrypted store: an older passphrase, from FILE (repeatable).")
     List<Path> toPreviousPassphraseFile = new ArrayList<>();
 
-    @Option(names = "--to-key-store-type", paramLabel = "TYPE", defaultValue = "BCFKS",
-            description = "Target key store type: BCFKS or PKCS12. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--to-key-store-type", paramLabel = "TYPE",
+            description = "Target key store type: BCFKS or PKCS12. Default: BCFKS.")
     String toKeyStoreType;
 
     @Option(names = "--to-key-alias", paramLabel = "ALIAS", description = "Target key store: the alias of the active key (default: the newest AES key).")

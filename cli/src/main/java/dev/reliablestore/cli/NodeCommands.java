@@ -11,9 +11,12 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * {@code failover}, {@code drain} and {@code resume}: an administrator moves the primary role. What a
@@ -25,8 +28,11 @@ final class NodeCommands {
     }
 
     /** Runs one node operation on a cluster-registry store; a refusal exits with the code its reason calls for. */
-    private static int run(StoreOptions store, CommandSpec spec, String command, Consumer<ClusterStoreAdmin> operation,
-                           java.util.function.Function<ClusterStatus, String> report) {
+    private static int run(NodeCommand c, String command, Consumer<ClusterStoreAdmin> operation,
+                           Function<ClusterStatus, String> report,
+                           Function<ClusterStatus, Map<String, Object>> json) {
+        StoreOptions store = c.store;
+        CommandSpec spec = c.spec;
         PrintWriter out = spec.commandLine().getOut();
         // the session's connection never runs for primary (StoreSession.toolRegistryOptions): it is not handed the role it moves
         try (StoreSession session = StoreSession.open(store.spec(), StoreSession.Access.EXISTING)) {
@@ -41,7 +47,8 @@ final class NodeCommands {
                     default -> CliException.check(message);
                 };
             }
-            out.println(report.apply(session.registry(command).status()));
+            ClusterStatus status = session.registry(command).status();
+            out.println(c.json ? Json.write(json.apply(status)) : report.apply(status));
             out.flush();
             return ExitCodes.OK;
         }
@@ -61,6 +68,17 @@ final class NodeCommands {
 
         @Mixin
         StoreOptions store;
+
+        @Option(names = "--json", description = "Print the result as one JSON object.")
+        boolean json;
+    }
+
+    /** The JSON result: what the command did, then the primary this command's connection sees afterwards. */
+    private static Map<String, Object> result(String key, String node, ClusterStatus status) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put(key, node);
+        out.put("primary", status.primary().orElse(null));
+        return out;
     }
 
     /** A command on one named node. */
@@ -84,9 +102,10 @@ final class NodeCommands {
         @Override
         public Integer call() {
             String[] moved = new String[1];
-            return run(store, spec, "failover", admin -> moved[0] = admin.failover(Optional.ofNullable(to)),
+            return run(this, "failover", admin -> moved[0] = admin.failover(Optional.ofNullable(to)),
                     status -> "primary is now " + moved[0] + " (validated: up, not drained, healthy, caught up); primary seen by this command: "
-                            + status.primary().orElse("none"));
+                            + status.primary().orElse("none"),
+                    status -> result("movedTo", moved[0], status));
         }
     }
 
@@ -99,8 +118,9 @@ final class NodeCommands {
 
         @Override
         public Integer call() {
-            return run(store, spec, "drain", admin -> admin.drain(node),
-                    status -> "drained " + node + "; primary is " + status.primary().orElse("none") + "; 'resume " + node + "' lets it take the role again");
+            return run(this, "drain", admin -> admin.drain(node),
+                    status -> "drained " + node + "; primary is " + status.primary().orElse("none") + "; 'resume " + node + "' lets it take the role again",
+                    status -> result("drained", node, status));
         }
     }
 
@@ -113,7 +133,8 @@ final class NodeCommands {
 
         @Override
         public Integer call() {
-            return run(store, spec, "resume", admin -> admin.resume(node), status -> "resumed " + node + "; primary is " + status.primary().orElse("none"));
+            return run(this, "resume", admin -> admin.resume(node), status -> "resumed " + node + "; primary is " + status.primary().orElse("none"),
+                    status -> result("resumed", node, status));
         }
     }
 }

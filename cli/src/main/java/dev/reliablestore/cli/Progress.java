@@ -30,9 +30,24 @@ final class Progress {
         this.lastPrint = start;
     }
 
-    /** Whether standard error is a terminal (the JVM has a console only when both ends are). */
+    /**
+     * Whether standard error is a terminal. The JVM's console says so for standard input and output only
+     * ({@code migrate … 2> log} from a shell has one), so on Linux standard error's own descriptor decides.
+     */
     static boolean onTerminal() {
-        return System.console() != null;
+        if (System.console() == null) {
+            return false;
+        }
+        try {
+            return isTerminal(java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/2")).toString());
+        } catch (java.io.IOException | UnsupportedOperationException | SecurityException noProc) {
+            return true; // no /proc (macOS, Windows): the console is all there is to go by
+        }
+    }
+
+    /** Whether a descriptor linked to {@code target} (as /proc shows it) is a terminal rather than a file or a pipe. */
+    static boolean isTerminal(String target) {
+        return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console");
     }
 
     synchronized void total(long newTotal) {

@@ -177,8 +177,8 @@ class EntityCommandsProcessTest {
         assertThat(missingEnv.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(missingEnv.err()).contains("NOPE_NOT_SET").hasLineCount(1);
 
-        // a key store's password or alias without the key store is a forgotten --key-store, not "no encryption"
-        for (String[] half : new String[][] {{"--key-store-password-env", "PATH"}, {"--key-alias", "current"}}) {
+        // a key store's password, type or alias without the key store is a forgotten --key-store, not "no encryption"
+        for (String[] half : new String[][] {{"--key-store-password-env", "PATH"}, {"--key-store-type", "PKCS12"}, {"--key-alias", "current"}}) {
             CliProcess.Result noKeyStore = CliProcess.inProcess(cat(new String[] {"put", "--type", "Customer", "--id", "C9", "{}"},
                     cat(half, abs)));
             assertThat(noKeyStore.exitCode()).as(noKeyStore.toString()).isEqualTo(ExitCodes.USAGE);

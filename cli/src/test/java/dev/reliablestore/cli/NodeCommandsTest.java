@@ -38,7 +38,7 @@ class NodeCommandsTest {
         }
     }
 
-    private static void nodeCommandsOn(String store) {
+    private static void nodeCommandsOn(String store) throws Exception {
         try (ClusterRegistry app1 = ClusterRegistries.open(store, Map.of("nodeName", "app-1"));
              ClusterRegistry app2 = ClusterRegistries.open(store, Map.of("nodeName", "app-2"))) {
             awaitPrimary(app2, "app-1");
@@ -71,9 +71,16 @@ class NodeCommandsTest {
             assertThat(again.exitCode()).as(again.toString()).isEqualTo(ExitCodes.CHECK_FAILED);
             assertThat(again.err()).contains("resume refused (NOT_DRAINED)");
 
-            Run toAny = run("failover", "--store", store);
+            Run toAny = run("failover", "--store", store, "--json");
             assertThat(toAny.exitCode()).as(toAny.toString()).isZero();
-            assertThat(toAny.out()).startsWith("primary is now app-2");
+            assertThat(Json.MAPPER.readTree(toAny.out()).get("movedTo").asText()).isEqualTo("app-2");
+            awaitPrimary(app1, "app-2");
+            Run drainJson = run("drain", "--store", store, "app-1", "--json");
+            assertThat(drainJson.exitCode()).as(drainJson.toString()).isZero();
+            assertThat(Json.MAPPER.readTree(drainJson.out())).isEqualTo(Json.MAPPER.readTree("{\"drained\":\"app-1\",\"primary\":\"app-2\"}"));
+            Run resumeJson = run("resume", "--store", store, "app-1", "--json");
+            assertThat(resumeJson.exitCode()).as(resumeJson.toString()).isZero();
+            assertThat(Json.MAPPER.readTree(resumeJson.out())).isEqualTo(Json.MAPPER.readTree("{\"resumed\":\"app-1\",\"primary\":\"app-2\"}"));
         }
     }
 
