@@ -25,9 +25,12 @@ import dev.reliablestore.codec.JacksonEntityCodec;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -113,11 +116,19 @@ final class FileStoreFactory implements StoreFactory {
             .build()).build();
 
     /**
-     * Whether {@code bytes} are one value of standard JSON, which the document frame can hold as it is. A JSON
-     * codec over a mapper of the user's own may write more (NaN as a bare token, YAML, Smile): embedded, the
-     * document would no longer parse, so such an entity is stored as {@code entityBase64} instead.
+     * Whether {@code bytes} are one value of standard JSON in UTF-8 without a byte-order mark, which the document
+     * frame can hold as it is. A JSON codec over a mapper or encoder of the user's own may write more (NaN as a
+     * bare token, YAML, Smile, a BOM, UTF-16): embedded, the document would no longer parse, so such an entity is
+     * stored as {@code entityBase64} instead.
      */
     static boolean isStandardJson(byte[] bytes) {
+        // A parser of these bytes alone guesses their encoding (skips a BOM, reads UTF-16 and UTF-32), but
+        // embedded they are read as part of the document, which is UTF-8. Without a BOM or NUL the guess is
+        // UTF-8 too, so the parse below decides as the document's reader will; valid UTF-8 keeps the file
+        // JSON (RFC 8259) for other readers as well.
+        if (startsWithUtf8Bom(bytes) || containsNul(bytes) || !isValidUtf8(bytes)) {
+            return false;
+        }
         try (com.fasterxml.jackson.core.JsonParser p = FRAME.createParser(bytes)) {
             if (p.nextToken() == null) {
                 return false;
@@ -126,6 +137,35 @@ final class FileStoreFactory implements StoreFactory {
             return p.nextToken() == null;
         } catch (IOException notJson) {
             return false;
+        }
+    }
+
+    private static boolean startsWithUtf8Bom(byte[] bytes) {
+        return bytes.length >= 3 && bytes[0] == (byte) 0xEF && bytes[1] == (byte) 0xBB && bytes[2] == (byte) 0xBF;
+    }
+
+    private static boolean containsNul(byte[] bytes) {
+        for (byte b : bytes) {
+            if (b == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isValidUtf8(byte[] bytes) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder(); // reports malformed input, never replaces it
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(4096); // a chunk, reused: an entity may be large
+        while (true) {
+            CoderResult result = decoder.decode(in, out, true);
+            if (result.isError()) {
+                return false;
+            }
+            if (result.isUnderflow()) {
+                return true;
+            }
+            out.clear();
         }
     }
 
