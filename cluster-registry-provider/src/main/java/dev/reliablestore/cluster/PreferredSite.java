@@ -101,7 +101,7 @@ final class PreferredSite implements AutoCloseable {
                 // one attempt per read: a site that does not answer is away, and the local site answers
                 RegistryGateway g = new RegistryGateway(h.registry(), new Retrier(0, Duration.ZERO, Duration.ZERO, shown),
                         config.replicationMode(), 1, RegistryGateway.serving(h.registry().status()));
-                EnvelopeCodec e = SiteLinks.envelopes(config, name, g, layout, shown, background);
+                EnvelopeCodec e = SiteLinks.envelopes(config, name, g, layout, shown, background, false);
                 synchronized (this) {
                     if (closed) {
                         break;

@@ -541,7 +541,8 @@ final class SiteLinks implements AutoCloseable {
                 t.site = target;
             }
             wake.release(); // ship to it now, not after the loop's pause (up to a second)
-            if (t.faultRaised) {
+            // also one raised by another factory of this site that held the lease before (it does not connect again)
+            if (t.faultRaised || local.registry().healthFaults().stream().anyMatch(f -> f.id().equals(faultId(t)))) {
                 clearFault(t);
             }
             return true;
@@ -578,10 +579,19 @@ final class SiteLinks implements AutoCloseable {
      */
     static EnvelopeCodec envelopes(ClusterPersistenceConfiguration config, String name, RegistryGateway gateway, StorageLayout layout,
                                    String uri, Executor background) {
+        return envelopes(config, name, gateway, layout, uri, background, true);
+    }
+
+    /** As above; {@code reseal} false for a reader that must write nothing there (preferred reads): dictionaries are not resealed. */
+    static EnvelopeCodec envelopes(ClusterPersistenceConfiguration config, String name, RegistryGateway gateway, StorageLayout layout,
+                                   String uri, Executor background, boolean reseal) {
         byte[] salt = ClusterStoreFactory.initialiseLayout(gateway, layout, uri);
         KeyRing keys = config.keySource().map(source -> source.load(salt::clone)).orElse(null);
-        return new EnvelopeCodec(layout.root().toString(), config.enableCompression(),
-                new DictionaryManager(gateway, layout, false, background), keys, name);
+        DictionaryManager dictionaries = new DictionaryManager(gateway, layout, false, background);
+        if (!reseal) {
+            dictionaries.neverReseal();
+        }
+        return new EnvelopeCodec(layout.root().toString(), config.enableCompression(), dictionaries, keys, name);
     }
 
     private static String faultId(Target t) {

@@ -270,6 +270,12 @@ final class SiteShipper implements AutoCloseable {
                             // a shipper that stopped before (this one's predecessor) left its fault: it ships again
                             clear(resyncFault);
                             clear(stoppedFault);
+                            // a predecessor's behind or skew fault is this shipper's to clear once the condition is over
+                            // (only the shipper that raised one cleared it: replaced, it stayed up for good)
+                            for (HealthFault f : local.healthFaults()) {
+                                behindRaised |= f.id().equals(behindFault);
+                                skewRaised |= f.id().equals(skewFault);
+                            }
                         }
                     } catch (RegistryUnavailableException e) {
                         LOG.debug("{}: cannot read on yet ({}); retrying in {}", name, e.getMessage(), retryPause);

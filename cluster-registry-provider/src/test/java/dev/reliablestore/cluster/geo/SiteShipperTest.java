@@ -227,6 +227,25 @@ class SiteShipperTest {
                 .until(() -> a.healthFaults().stream().noneMatch(f -> f.id().equals("site-behind-us")));
     }
 
+    /** A shipper replaced while behind (the application restarted, the lease moved) leaves its fault to the next one to clear. */
+    @Test
+    void theBehindFaultOfAReplacedShipperIsClearedByTheNextOneOnceItCatchesUp() {
+        AtomicBoolean away = new AtomicBoolean(true);
+        SiteShipper first = ship(a, "eu", gated(b, away));
+        await().alias("the behind fault after 200 ms of refusals").atMost(Duration.ofSeconds(10)).until(() -> {
+            write(a, 0);
+            return a.healthFaults().stream().anyMatch(f -> f.id().equals("site-behind-us"));
+        });
+        first.close(Duration.ofSeconds(1));
+        away.set(false);
+        SiteShipper next = ship(a, "eu", b);
+        long last = a.getValue(DATA, "last").orElseThrow().revision();
+        await().atMost(Duration.ofSeconds(20)).until(() -> next.checkpoint() >= last);
+        await().alias("the predecessor's behind fault cleared once the shipper caught up").atMost(Duration.ofSeconds(10))
+                .until(() -> a.healthFaults().stream().noneMatch(f -> f.id().equals("site-behind-us")));
+        assertThat(data(b)).isEqualTo(data(a));
+    }
+
     @Test
     void aTargetThatAcceptsBatchesTooSlowlyRaisesTheBehindFaultUntilTheShipperCatchesUp() {
         AtomicBoolean slow = new AtomicBoolean(true);
