@@ -54,6 +54,9 @@ final class JtaStoreFactories implements BeanPostProcessor, BeanFactoryAware {
                 configurable.registerDependentBean(jtaName, name);
             }
         }
+        // recovery must see the factory from startup: a crashed process's prepared branches would otherwise wait
+        // until the first store is taken (repositories open theirs on first use) while they hold their entities' locks
+        narayana.addRecoveryResource(TransactionalResource.from(factory));
         return new JtaStoreFactory(factory, narayana);
     }
 }

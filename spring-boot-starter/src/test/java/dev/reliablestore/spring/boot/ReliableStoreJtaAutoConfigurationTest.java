@@ -118,6 +118,23 @@ class ReliableStoreJtaAutoConfigurationTest {
         return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.isAlive() && t.getName().equals("Periodic Recovery"));
     }
 
+    /** Repositories open their stores on first use: recovery must not wait for that to finish a crashed process's branches. */
+    @Test
+    void recoveryScansTheFactoryBeforeAnyStoreIsTaken() {
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(ReliableStoreAutoConfiguration.class, ReliableStoreJtaAutoConfiguration.class,
+                        TransactionAutoConfiguration.class))
+                .withPropertyValues(ReliableStoreAutoConfigurationTest.properties(dir))
+                .withPropertyValues(SharedNarayana.properties())
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    StoreFactory factory = context.getBean(StoreFactory.class);
+                    assertThat(factory).isInstanceOf(JtaStoreFactory.class);
+                    assertThat(context.getBean(NarayanaJta.class).recovers(
+                            dev.reliablestore.spi.tx.TransactionalResource.from(((JtaStoreFactory) factory).delegate()))).isTrue();
+                });
+    }
+
     @Test
     void recoveryRunsWhileTheContextIsOpen() {
         runner().run(context -> {

@@ -156,6 +156,13 @@ public final class NarayanaJta implements AutoCloseable {
         return registered(resource).xa();
     }
 
+    /** Whether recovery scans {@code resource}: added, or a store of its factory was taken from this instance. */
+    public boolean recovers(TransactionalResource resource) {
+        synchronized (resources) {
+            return resources.stream().anyMatch(e -> e.xa().resource() == resource);
+        }
+    }
+
     /** How many resources recovery scans (tests). */
     int registeredResources() {
         return resources.size();
