@@ -43,6 +43,6 @@ final class KeyOptions {
 
     KeySpec spec() {
         return new KeySpec(passphraseEnv, passphraseFile, previousPassphraseEnv, previousPassphraseFile, keyStore, keyStorePasswordEnv,
-                keyStoreType, keyAlias);
+                keyStoreType, keyAlias, "");
     }
 }

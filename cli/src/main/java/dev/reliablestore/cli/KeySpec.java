@@ -25,15 +25,17 @@ import java.util.Optional;
  * @param keyStorePasswordEnv  environment variable holding the key store's password
  * @param keyStoreType         BCFKS or PKCS12
  * @param keyAlias             the key store alias of the active key (default: the newest)
+ * @param optionPrefix         what the command's options of this store start with after "--" ("", "from-", "to-"): usage errors name them
  */
 record KeySpec(String passphraseEnv, Path passphraseFile, List<String> previousEnv, List<Path> previousFiles,
-               Path keyStore, String keyStorePasswordEnv, String keyStoreType, String keyAlias) {
+               Path keyStore, String keyStorePasswordEnv, String keyStoreType, String keyAlias, String optionPrefix) {
 
-    static final KeySpec NONE = new KeySpec(null, null, List.of(), List.of(), null, null, null, null);
+    static final KeySpec NONE = new KeySpec(null, null, List.of(), List.of(), null, null, null, null, "");
 
     KeySpec {
         previousEnv = previousEnv == null ? List.of() : List.copyOf(previousEnv);
         previousFiles = previousFiles == null ? List.of() : List.copyOf(previousFiles);
+        optionPrefix = optionPrefix == null ? "" : optionPrefix;
     }
 
     /**
@@ -46,7 +48,8 @@ record KeySpec(String passphraseEnv, Path passphraseFile, List<String> previousE
     }
 
     /** The key source, or empty when no key option was given. */
-    Optional<KeySource> keySource(String prefix) {
+    Optional<KeySource> keySource() {
+        String prefix = optionPrefix;
         if (!present()) {
             return Optional.empty();
         }
@@ -84,10 +87,10 @@ record KeySpec(String passphraseEnv, Path passphraseFile, List<String> previousE
         all.add(passphraseEnv != null ? fromEnv(passphraseEnv, "--" + prefix + "passphrase-env")
                 : fromFile(passphraseFile, "--" + prefix + "passphrase-file"));
         for (String env : previousEnv) {
-            all.add(fromEnv(env, "--previous-passphrase-env"));
+            all.add(fromEnv(env, "--" + prefix + "previous-passphrase-env"));
         }
         for (Path file : previousFiles) {
-            all.add(fromFile(file, "--previous-passphrase-file"));
+            all.add(fromFile(file, "--" + prefix + "previous-passphrase-file"));
         }
         try {
             return Optional.of(KeySources.passphrase(all));

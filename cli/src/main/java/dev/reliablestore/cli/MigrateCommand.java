@@ -178,11 +178,11 @@ final class MigrateCommand implements Callable<Integer> {
         types.forEach(EntityCommands::checkType);
         StoreSpec source = new StoreSpec(StoreLocation.parse(from), fromResourceGroup, fromKeyPath,
                 new KeySpec(fromPassphraseEnv, fromPassphraseFile, fromPreviousPassphraseEnv, fromPreviousPassphraseFile, fromKeyStore,
-                        fromKeyStorePasswordEnv, fromKeyStoreType, fromKeyAlias), true,
+                        fromKeyStorePasswordEnv, fromKeyStoreType, fromKeyAlias, "from-"), true,
                 RegistryOptions.resolve("from-", fromRegistryOptions, fromRegistrySecretEnv, fromRegistrySecretFile));
         StoreSpec target = new StoreSpec(StoreLocation.parse(to), toResourceGroup, toKeyPath,
                 new KeySpec(toPassphraseEnv, toPassphraseFile, toPreviousPassphraseEnv, toPreviousPassphraseFile, toKeyStore,
-                        toKeyStorePasswordEnv, toKeyStoreType, toKeyAlias), true,
+                        toKeyStorePasswordEnv, toKeyStoreType, toKeyAlias, "to-"), true,
                 RegistryOptions.resolve("to-", toRegistryOptions, toRegistrySecretEnv, toRegistrySecretFile));
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();

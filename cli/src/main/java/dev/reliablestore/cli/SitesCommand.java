@@ -62,7 +62,7 @@ final class SitesCommand implements Callable<Integer> {
         ClusterPersistenceConfiguration.Builder config(String uri, KeyOptions keys) {
             ClusterPersistenceConfiguration.Builder b = ClusterPersistenceConfiguration.builder().clusterName(uri)
                     .resourceGroupName(resourceGroup).registryKeyPath(keyPath);
-            keys.spec().keySource("").ifPresent(source -> b.enableEncryption(true).keySource(source));
+            keys.spec().keySource().ifPresent(source -> b.enableEncryption(true).keySource(source));
             return b;
         }
 

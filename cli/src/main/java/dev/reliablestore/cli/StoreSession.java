@@ -147,7 +147,7 @@ final class StoreSession implements AutoCloseable {
             if (maxValueSizeKB != null) {
                 b.maxValueSizeKB(maxValueSizeKB);
             }
-            Optional<KeySource> keys = spec.keys().keySource("");
+            Optional<KeySource> keys = spec.keys().keySource();
             keys.ifPresent(source -> b.enableEncryption(true).keySource(source));
             return b.build();
         } catch (ConfigurationException e) {

@@ -59,4 +59,25 @@ class MigrateKeysTest {
             assertThat(target.store(Note.class).count()).isEqualTo(2);
         }
     }
+
+    /** A key option of one side given without its key store is a usage error that names that side's options. */
+    @Test
+    void aKeyStoreOptionWithoutItsKeyStoreNamesItsSide() throws Exception {
+        try (StoreFactory f = source("text:a passphrase", null)) {
+            f.store(Note.class).save("a", new Note("x"));
+        }
+        Path current = Files.writeString(dir.resolve("current.txt"), "a passphrase");
+        String[] common = {"migrate", "--from", "embedded:" + dir.resolve("source"), "--from-resource-group", "RG", "--from-key-path", "Notes",
+                "--from-passphrase-file", current.toString(), "--to", "embedded:" + dir.resolve("target"), "--type", "Note"};
+        for (String[] side : new String[][] {{"--to-key-store-type", "PKCS12", "--to-key-store FILE"},
+                {"--to-key-alias", "current", "--to-key-store FILE"}, {"--from-key-store-type", "PKCS12", "--from-key-store FILE"}}) {
+            String[] args = java.util.Arrays.copyOf(common, common.length + 2);
+            args[common.length] = side[0];
+            args[common.length + 1] = side[1];
+            CliProcess.Result r = CliProcess.inProcess(args);
+            assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.USAGE);
+            assertThat(r.err()).as(r.toString()).contains(side[0] + " belongs to a key store").contains(side[2]);
+        }
+        assertThat(dir.resolve("target")).as("nothing written").doesNotExist();
+    }
 }
