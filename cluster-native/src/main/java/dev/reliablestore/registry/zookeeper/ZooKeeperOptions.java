@@ -69,7 +69,8 @@ record ZooKeeperOptions(
             Duration.ofMinutes(10), "ZooKeeper session timeout; the server clamps it to [2, 20] × its tickTime. Failure detection of nodes"
                     + " (ephemeral members, primary) takes this long.").withBareNumbersAs("ms");
     static final Option<Duration> CONNECTION_TIMEOUT = Option.duration("connectionTimeout", Duration.ofSeconds(5), Duration.ofMillis(100),
-            Duration.ofMinutes(10), "Curator connection timeout; also the bound of opening and of the health probe.").withBareNumbersAs("ms");
+            Duration.ofMinutes(10), "Curator connection timeout: the bound of the first connection when opening and of the health probe (the rest of"
+                    + " opening, creating the layout and checking the ACLs, is bounded by `failoverTimeout`).").withBareNumbersAs("ms");
     static final Option<Duration> FAILOVER_TIMEOUT = Option.duration("failoverTimeout", Duration.ofSeconds(30), Duration.ofMillis(100),
             Duration.ofHours(1), "see above.").withBareNumbersAs("ms");
     static final Option<String> NODE_NAME = Option.string("nodeName", null, "`{host}-{pid}-{n}`", "1..255 chars, no `/`, `,`, control",
@@ -100,7 +101,8 @@ record ZooKeeperOptions(
                     + " client is configured from it (it accepts answers of twice that plus 16 KiB, a multi read of two values, and at least 64 MiB: a listing is bounded by no request).");
     static final Option<Duration> FEED_RETENTION = Option.duration("feedRetention", Duration.ofMinutes(2), Duration.ofSeconds(10),
             Duration.ofDays(1), "how long change-log entries are kept: the history replaying watches read (`watch(subtree, afterSequence, …)`),"
-                    + " for lagging watchers and for outcome verification; at least twice `failoverTimeout`. Entries carry their"
+                    + " for lagging watchers and for outcome verification; at least twice `failoverTimeout`. The primary collects the log with its"
+                    + " own setting: give every registry of a store the same `feedRetention` and `failoverTimeout`. Entries carry their"
                     + " values, and every ZooKeeper server holds them in memory (see Change feed).").withBareNumbersAs("ms").withDefaultText("`2m`, or twice `failoverTimeout` if that is longer");
     static final Option<Long> FEED_CAPACITY = Option.integer("feedCapacity", 10_000, 1, 1_000_000, "batches",
             "batches queued per watch before a slow listener is resynchronised.");

@@ -153,7 +153,8 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
         if (p == null || !p.isAlive()) {
             throw new IllegalStateException("server " + (i + 1) + " is not running");
         }
-        Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(p.pid())).redirectErrorStream(true).start();
+        // the shell's own kill: a minimal image has a shell but maybe no kill program (procps)
+        Process kill = new ProcessBuilder("sh", "-c", "kill -" + signal + " " + p.pid()).redirectErrorStream(true).start();
         if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
             kill.destroyForcibly();
             throw new IllegalStateException("kill -" + signal + " " + p.pid() + " failed");
