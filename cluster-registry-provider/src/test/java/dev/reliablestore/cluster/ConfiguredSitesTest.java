@@ -400,6 +400,28 @@ class ConfiguredSitesTest {
     }
 
     /**
+     * The factory that raised the unreachable fault is gone without clearing it (killed, or the lease moved while it
+     * stayed open): the next factory of the site that reaches the target clears it.
+     */
+    @Test
+    void anUnreachableFaultLeftByAnotherFactoryIsClearedByTheNextOneThatReachesTheSite() {
+        Map<String, String> o = options("paris");
+        o.remove("sites.rome");
+        o.put("sites.paris", "embedded:" + dir.resolve("paris"));
+        o.put("sites.tokyo", "embedded:" + dir.resolve("tokyo"));
+        try (ClusterRegistry paris = ClusterRegistries.open("embedded:" + dir.resolve("paris"))) {
+            paris.addHealthFault(new HealthFault("site-unreachable-tokyo", 1, 0, "site tokyo cannot be reached from site paris (a"
+                    + " factory killed since)", "ReliableStore geo", 0));
+        }
+        StoreFactory paris = Persistence.openFactory("cluster-registry", o);
+        factories.put("paris", paris);
+        paris.store(Parcel.class).save("p1", new Parcel("after a restart", 1));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(((ClusterStoreFactory) paris).registry().healthFaults()).extracting(HealthFault::id)
+                        .doesNotContain("site-unreachable-tokyo"));
+    }
+
+    /**
      * A value saved before the store had sites carries no stamp, and a re-encryption keeps it so:
      * the rewrite reaches the shipper like a write, and must not stop shipping to a site seeded with
      * the same value (docs/geo-replication.md, "seed the other sites from a copy").
