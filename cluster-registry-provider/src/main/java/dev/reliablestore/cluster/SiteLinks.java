@@ -108,6 +108,11 @@ final class SiteLinks implements AutoCloseable {
     private boolean held;
     /** Whether this factory holds the lease; {@link #leaseUntil} is when it lapses as far as this factory knows (wall-clock ms). */
     private volatile boolean leader;
+    /**
+     * Set when this factory takes the lease: the unreachable faults another factory of the site raised about
+     * targets this one has reached are its to clear (that factory may be gone: killed, or no longer leading).
+     */
+    private volatile boolean takeOverFaults = true;
     private long leaseUntil;
     /** The revision of the lease this factory wrote last (0: none), so that closing lets go of it only if it is still this one. */
     private long leaseRevision;
@@ -274,6 +279,9 @@ final class SiteLinks implements AutoCloseable {
     private void run() {
         while (!closed) {
             boolean leading = lease();
+            if (leading && !leader) {
+                takeOverFaults = true;
+            }
             boolean waiting = false;
             if (leading && System.nanoTime() - nextCollect >= 0 && collecting.compareAndSet(false, true)) {
                 nextCollect = System.nanoTime() + collectEvery.toNanos();
@@ -305,9 +313,13 @@ final class SiteLinks implements AutoCloseable {
                 try {
                     remote.execute(() -> {
                         try {
+                            boolean takeOver = takeOverFaults;
+                            takeOverFaults = false;
                             for (Target t : targets.values()) {
                                 if (!closed && t.hold == null) {
                                     connect(t);
+                                } else if (!closed && takeOver && !t.faultRaised) {
+                                    clearFaultLeftByAnother(t);
                                 }
                             }
                             stoppedCheckpoints = checkpointsOfStopped();
@@ -541,9 +553,10 @@ final class SiteLinks implements AutoCloseable {
                 t.site = target;
             }
             wake.release(); // ship to it now, not after the loop's pause (up to a second)
-            // also one raised by another factory of this site that held the lease before (it does not connect again)
-            if (t.faultRaised || local.registry().healthFaults().stream().anyMatch(f -> f.id().equals(faultId(t)))) {
+            if (t.faultRaised) {
                 clearFault(t);
+            } else {
+                clearFaultLeftByAnother(t);
             }
             return true;
         } catch (RuntimeException e) {
@@ -606,6 +619,17 @@ final class SiteLinks implements AutoCloseable {
             t.faultRaised = true;
         } catch (RegistryException e) {
             LOG.warn("site {}: could not raise the health fault {}: {}", local.name(), faultId(t), e.getMessage());
+        }
+    }
+
+    /** Clears the target's unreachable fault if another factory of this site raised it: this one reaches the target. */
+    private void clearFaultLeftByAnother(Target t) {
+        try {
+            if (local.registry().healthFaults().stream().anyMatch(f -> f.id().equals(faultId(t)))) {
+                clearFault(t);
+            }
+        } catch (RegistryException e) {
+            LOG.debug("site {}: could not read the health faults to clear {}: {}", local.name(), faultId(t), e.getMessage());
         }
     }
 

@@ -129,11 +129,13 @@ public final class Targets {
         for (String nodes : List.of("1", "3")) {
             Map<String, String> n = Map.of("nodes", nodes);
             String tag = " (ZooKeeper, " + nodes + (nodes.equals("1") ? " node)" : " nodes)");
+            // the production pipeline: `full` runs ZooKeeperBench with plain too, and the first match would be plain's
+            Map<String, String> np = with(n, "pipeline", "zstd+aes");
             t.add(new Target("zk-read-" + nodes, "ZooKeeper read ≤ 1.25 × raw Curator getData" + tag,
-                    m("ZooKeeperBench.readUncached", n, "provider read" + tag), m("ZooKeeperBench.rawGetData", n, "Curator getData" + tag),
+                    m("ZooKeeperBench.readUncached", np, "provider read, zstd+aes" + tag), m("ZooKeeperBench.rawGetData", n, "Curator getData" + tag),
                     1.25, true, "×"));
             t.add(new Target("zk-write-" + nodes, "ZooKeeper write ≤ 1.25 × raw Curator setData" + tag,
-                    m("ZooKeeperBench.saveSync", n, "provider SYNC save" + tag), m("ZooKeeperBench.rawSetData", n, "Curator setData" + tag),
+                    m("ZooKeeperBench.saveSync", np, "provider SYNC save, zstd+aes" + tag), m("ZooKeeperBench.rawSetData", n, "Curator setData" + tag),
                     1.25, true, "×"));
             // registry level: pipelining and group commit must beat unbatched raw calls
             t.add(new Target("zk-registry-16-" + nodes, "16 threads of registry commits ≥ 1.0 × raw Curator setData with 16 threads" + tag,

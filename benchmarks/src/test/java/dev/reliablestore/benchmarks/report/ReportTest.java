@@ -81,6 +81,23 @@ class ReportTest {
                 .contains("| SQLite WAL synchronous=FULL | 200 µs | 300 µs | 900 µs |");
     }
 
+    /** `full` runs ZooKeeperBench with both pipelines, plain first: the targets judge the production one. */
+    @Test
+    void theZooKeeperReadAndWriteTargetsJudgeTheZstdAesPipeline() {
+        ArrayNode a = JSON.createArrayNode();
+        for (String pipeline : List.of("plain", "zstd+aes")) {
+            Map<String, String> p = Map.of("nodes", "1", "pipeline", pipeline);
+            double provider = pipeline.equals("plain") ? 100 : 400;
+            a.add(result("ZooKeeperBench.readUncached", p, provider, "us/op"));
+            a.add(result("ZooKeeperBench.saveSync", p, provider, "us/op"));
+            a.add(result("ZooKeeperBench.rawGetData", p, 100, "us/op"));
+            a.add(result("ZooKeeperBench.rawSetData", p, 100, "us/op"));
+        }
+        List<Targets.Outcome> o = Targets.evaluate(JmhResults.parse(a));
+        assertThat(outcome(o, "zk-read-1").actual()).isCloseTo(4.0, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(outcome(o, "zk-write-1").status()).isEqualTo(Targets.Status.MISSED);
+    }
+
     @Test
     void computesRatiosFromTheSameRunAndJudgesEachTarget() {
         List<Targets.Outcome> o = Targets.evaluate(run());

@@ -264,18 +264,15 @@ final class SiteShipper implements AutoCloseable {
                     reopen = false;
                     try {
                         checkpoint = ledger.checkpoint();
+                        if (feedOpenings.get() == 0) {
+                            takeOverFaults();
+                        }
                         accepted();
                         watch = local.watch(root, checkpoint, listener);
                         if (feedOpenings.incrementAndGet() == 1) {
                             // a shipper that stopped before (this one's predecessor) left its fault: it ships again
                             clear(resyncFault);
                             clear(stoppedFault);
-                            // a predecessor's behind or skew fault is this shipper's to clear once the condition is over
-                            // (only the shipper that raised one cleared it: replaced, it stayed up for good)
-                            for (HealthFault f : local.healthFaults()) {
-                                behindRaised |= f.id().equals(behindFault);
-                                skewRaised |= f.id().equals(skewFault);
-                            }
                         }
                     } catch (RegistryUnavailableException e) {
                         LOG.debug("{}: cannot read on yet ({}); retrying in {}", name, e.getMessage(), retryPause);
@@ -515,6 +512,22 @@ final class SiteShipper implements AutoCloseable {
         } catch (RegistryException e) {
             LOG.warn("{}: could not raise the health fault {}: {}", name, id, e.getMessage());
             return false;
+        }
+    }
+
+    /**
+     * A predecessor's behind or skew fault is this shipper's to clear once the condition is over: only the
+     * shipper that raised one cleared it, so replaced (a restart, the lease moved) it stayed up for good.
+     * Before the first {@link #accepted}, which clears a behind fault at once when nothing is waiting.
+     */
+    private void takeOverFaults() {
+        try {
+            for (HealthFault f : local.healthFaults()) {
+                behindRaised |= f.id().equals(behindFault);
+                skewRaised |= f.id().equals(skewFault);
+            }
+        } catch (RegistryException e) {
+            LOG.debug("{}: could not read the health faults to take over: {}", name, e.getMessage());
         }
     }
 

@@ -246,6 +246,20 @@ class SiteShipperTest {
         assertThat(data(b)).isEqualTo(data(a));
     }
 
+    /** The same on an idle site: nothing is left to ship, so the fault is cleared when the next shipper first reads on. */
+    @Test
+    void theBehindFaultOfAShipperReplacedOnAnIdleSiteIsClearedByTheNextOne() {
+        AtomicBoolean away = new AtomicBoolean(true);
+        SiteShipper first = ship(a, "eu", gated(b, away));
+        await().alias("the behind fault after 200 ms of refused checkpoint reads").atMost(Duration.ofSeconds(10))
+                .until(() -> a.healthFaults().stream().anyMatch(f -> f.id().equals("site-behind-us")));
+        first.close(Duration.ofSeconds(1));
+        away.set(false);
+        ship(a, "eu", b);
+        await().alias("the predecessor's behind fault cleared with nothing to ship").atMost(Duration.ofSeconds(10))
+                .until(() -> a.healthFaults().stream().noneMatch(f -> f.id().equals("site-behind-us")));
+    }
+
     @Test
     void aTargetThatAcceptsBatchesTooSlowlyRaisesTheBehindFaultUntilTheShipperCatchesUp() {
         AtomicBoolean slow = new AtomicBoolean(true);
