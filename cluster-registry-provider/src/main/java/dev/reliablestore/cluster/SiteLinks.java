@@ -108,11 +108,6 @@ final class SiteLinks implements AutoCloseable {
     private boolean held;
     /** Whether this factory holds the lease; {@link #leaseUntil} is when it lapses as far as this factory knows (wall-clock ms). */
     private volatile boolean leader;
-    /**
-     * Set when this factory takes the lease: the unreachable faults another factory of the site raised about
-     * targets this one has reached are its to clear (that factory may be gone: killed, or no longer leading).
-     */
-    private volatile boolean takeOverFaults = true;
     private long leaseUntil;
     /** The revision of the lease this factory wrote last (0: none), so that closing lets go of it only if it is still this one. */
     private long leaseRevision;
@@ -279,9 +274,6 @@ final class SiteLinks implements AutoCloseable {
     private void run() {
         while (!closed) {
             boolean leading = lease();
-            if (leading && !leader) {
-                takeOverFaults = true;
-            }
             boolean waiting = false;
             if (leading && System.nanoTime() - nextCollect >= 0 && collecting.compareAndSet(false, true)) {
                 nextCollect = System.nanoTime() + collectEvery.toNanos();
@@ -313,13 +305,9 @@ final class SiteLinks implements AutoCloseable {
                 try {
                     remote.execute(() -> {
                         try {
-                            boolean takeOver = takeOverFaults;
-                            takeOverFaults = false;
                             for (Target t : targets.values()) {
                                 if (!closed && t.hold == null) {
                                     connect(t);
-                                } else if (!closed && takeOver && !t.faultRaised) {
-                                    clearFaultLeftByAnother(t);
                                 }
                             }
                             stoppedCheckpoints = checkpointsOfStopped();
@@ -622,7 +610,10 @@ final class SiteLinks implements AutoCloseable {
         }
     }
 
-    /** Clears the target's unreachable fault if another factory of this site raised it: this one reaches the target. */
+    /**
+     * Clears the target's unreachable fault if another factory of this site raised it (and did not clear it: killed,
+     * or the lease moved): this one has just reached the target.
+     */
     private void clearFaultLeftByAnother(Target t) {
         try {
             if (local.registry().healthFaults().stream().anyMatch(f -> f.id().equals(faultId(t)))) {

@@ -74,8 +74,8 @@ public final class Report {
         t.put(CLUSTER_READ, List.of(
                 new Cell("embedded, zstd+aes", "EmbeddedReadBench.readUncached", kb("zstd+aes"), true),
                 new Cell("embedded, plain", "EmbeddedReadBench.readUncached", kb("plain"), true),
-                new Cell("ZooKeeper 1 node, zstd+aes", "ZooKeeperBench.readUncached", Map.of("nodes", "1"), true),
-                new Cell("ZooKeeper 3 nodes, zstd+aes", "ZooKeeperBench.readUncached", Map.of("nodes", "3"), true),
+                new Cell("ZooKeeper 1 node, zstd+aes", "ZooKeeperBench.readUncached", Map.of("nodes", "1", "pipeline", "zstd+aes"), true),
+                new Cell("ZooKeeper 3 nodes, zstd+aes", "ZooKeeperBench.readUncached", Map.of("nodes", "3", "pipeline", "zstd+aes"), true),
                 new Cell("SQLite WAL read by id + JSON", "PeerReadBench.sqliteReadById", KB, false),
                 new Cell("SQLite WAL read by id, bytes", "PeerReadBench.sqliteReadBytes", KB, false),
                 new Cell("file provider read", "PeerReadBench.fileProviderRead", KB, false),
@@ -84,8 +84,8 @@ public final class Report {
         t.put(SYNC_WRITE, List.of(
                 new Cell("embedded, zstd+aes", "EmbeddedWriteBench.saveSync", kb("zstd+aes"), true),
                 new Cell("embedded, plain", "EmbeddedWriteBench.saveSync", kb("plain"), true),
-                new Cell("ZooKeeper 1 node, zstd+aes", "ZooKeeperBench.saveSync", Map.of("nodes", "1"), true),
-                new Cell("ZooKeeper 3 nodes, zstd+aes", "ZooKeeperBench.saveSync", Map.of("nodes", "3"), true),
+                new Cell("ZooKeeper 1 node, zstd+aes", "ZooKeeperBench.saveSync", Map.of("nodes", "1", "pipeline", "zstd+aes"), true),
+                new Cell("ZooKeeper 3 nodes, zstd+aes", "ZooKeeperBench.saveSync", Map.of("nodes", "3", "pipeline", "zstd+aes"), true),
                 new Cell("fsync'ed append (physical limit)", "PeerWriteBench.fsyncAppend", KB, false),
                 new Cell("fdatasync of an in-place overwrite of a preallocated file (physical limit)", "PeerWriteBench.fsyncOverwrite", KB,
                         false),

@@ -96,6 +96,9 @@ class ReportTest {
         List<Targets.Outcome> o = Targets.evaluate(JmhResults.parse(a));
         assertThat(outcome(o, "zk-read-1").actual()).isCloseTo(4.0, org.assertj.core.data.Offset.offset(1e-9));
         assertThat(outcome(o, "zk-write-1").status()).isEqualTo(Targets.Status.MISSED);
+        // and the report's cells labelled zstd+aes show that pipeline's figures
+        String md = new Report(JmhResults.parse(a), Map.of(), id -> Optional.empty(), id -> Optional.empty()).markdown("chart.svg");
+        assertThat(md).containsPattern("ZooKeeper 1 node, zstd\\+aes[^\\n]*400");
     }
 
     @Test

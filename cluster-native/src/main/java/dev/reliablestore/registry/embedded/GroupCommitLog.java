@@ -564,7 +564,8 @@ final class GroupCommitLog {
             if (wal.shouldRotateEarly() && snapshotRunning.compareAndSet(false, true)) {
                 try {
                     wal.rotateEarly(durable.sequence() + 1);
-                } catch (IOException e) {
+                } catch (IOException | RuntimeException | Error e) {
+                    // an Error too: a rotation stopped after its rename would leave later batches in the older segment
                     fail(e);
                 } finally {
                     snapshotRunning.set(false);
@@ -577,7 +578,8 @@ final class GroupCommitLog {
         }
         try {
             wal.rotate(durable.sequence() + 1);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException | Error e) {
+            // an Error too (see above): the next segment may already exist, and batches after it must not go to this one
             snapshotRunning.set(false);
             fail(e);
             return;

@@ -37,7 +37,9 @@ public final class CrashWorkload {
     static WriteBatch batch(int thread, long i) {
         RegistryValue v = RegistryValue.qword(i);
         byte[] payload = new byte[200];
-        java.util.Arrays.fill(payload, (byte) i);
+        // never zero: a kill that cuts a record at a page boundary right after more than 8 zero bytes of its own is
+        // refused as damage (a documented false alarm, embedded-backend.md), which this test is not about
+        java.util.Arrays.fill(payload, (byte) (i | 1));
         return WriteBatch.builder()
                 .setValue(RegistryPath.of("x", "t" + thread), "n", v)
                 .setValue(RegistryPath.of("y", "t" + thread), "n", v)

@@ -1124,6 +1124,36 @@ class EmbeddedDurabilityTest {
         assertThat(again.checkHealth().healthy()).isTrue();
     }
 
+    /**
+     * An Error at a rotation (the JDK's OutOfMemoryError) after the next segment exists: without a stop, later
+     * batches went on into the older segment, and the directory no longer opened ("would be there twice").
+     */
+    @Test
+    void aRotationStoppedByAnErrorStopsWritesAndLosesNothingAcknowledged() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+        ChannelFactory erring = new ChannelFactory() {
+            @Override
+            public java.nio.channels.FileChannel open(Path file, java.nio.file.OpenOption... options) throws IOException {
+                return java.nio.channels.FileChannel.open(file, options);
+            }
+
+            @Override
+            public void syncDirectory(Path d) throws IOException {
+                ChannelFactory.DEFAULT.syncDirectory(d);
+                if (armed.get()) {
+                    throw new OutOfMemoryError("injected at a rotation");
+                }
+            }
+        };
+        EmbeddedRegistry r = open(Map.of("snapshotThreshold", "64KiB"), erring);
+        armed.set(true); // after the first segment was created
+        int acknowledged = putUntilStopped(r, 0, "injected at a rotation");
+        assertThat(acknowledged).as("writes went on until the log rotated").isGreaterThan(10);
+        assertThat(r.checkHealth().healthy()).isFalse();
+        closeOpened();
+        assertAllPresentAfterReopen(acknowledged);
+    }
+
     @Test
     void aRotationWhoseDirectoryFsyncFailsStopsWritesAndLosesNothingAcknowledged() throws Exception {
         FaultyChannel.Faults faults = new FaultyChannel.Faults();

@@ -264,10 +264,11 @@ final class SiteShipper implements AutoCloseable {
                     reopen = false;
                     try {
                         checkpoint = ledger.checkpoint();
+                        accepted();
                         if (feedOpenings.get() == 0) {
+                            // after the accepted() above, whose lag of nothing in hand yet says nothing about the backlog
                             takeOverFaults();
                         }
-                        accepted();
                         watch = local.watch(root, checkpoint, listener);
                         if (feedOpenings.incrementAndGet() == 1) {
                             // a shipper that stopped before (this one's predecessor) left its fault: it ships again
@@ -462,9 +463,19 @@ final class SiteShipper implements AutoCloseable {
         long now = System.nanoTime();
         if (refusedSince == 0) {
             refusedSince = now;
-        } else if (!behindRaised && now - refusedSince > behindAfter.toNanos()) {
+        } else if ((!behindRaised || !present(behindFault)) && now - refusedSince > behindAfter.toNanos()) {
+            // raised and gone: the fault id is per target site, and a shipper of another store at this site cleared it
             behindRaised = raise(behindFault, name + ": " + what + " not accepted for more than " + behindAfter
                     + " (" + why + "); nothing is lost, the batches wait in this site's history");
+        }
+    }
+
+    /** Whether the local registry holds the fault (read at the pace of refusals, never per shipped batch). */
+    private boolean present(String id) {
+        try {
+            return local.healthFaults().stream().anyMatch(f -> f.id().equals(id));
+        } catch (RegistryException e) {
+            return true; // cannot tell: do not raise again on every refusal
         }
     }
 
@@ -518,7 +529,8 @@ final class SiteShipper implements AutoCloseable {
     /**
      * A predecessor's behind or skew fault is this shipper's to clear once the condition is over: only the
      * shipper that raised one cleared it, so replaced (a restart, the lease moved) it stayed up for good.
-     * Before the first {@link #accepted}, which clears a behind fault at once when nothing is waiting.
+     * Cleared by the first batch this shipper applies within the threshold, not by the open's own
+     * {@link #accepted}: with nothing in hand yet, its lag says nothing about the backlog.
      */
     private void takeOverFaults() {
         try {
