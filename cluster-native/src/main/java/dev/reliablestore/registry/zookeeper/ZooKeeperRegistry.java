@@ -411,7 +411,13 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             current = connected;
         }
         if (current.isDone() && !current.isCompletedExceptionally()) {
-            return CompletableFuture.completedFuture(zk());
+            try {
+                return CompletableFuture.completedFuture(zk());
+            } catch (RegistryException closing) {
+                // closed since the check above: a failed future, which callers settling a lost answer map to "unknown";
+                // thrown, it escaped their handlers as "not applied"
+                return CompletableFuture.failedFuture(closed ? new RegistryClosedException(describe()) : closing);
+            }
         }
         long left = deadlineNanos - System.nanoTime();
         if (left <= 0) {
