@@ -158,16 +158,14 @@ final class RegistryGateway {
      * {@link #commit(Commit)} without parking a thread while the registry works: composed on the
      * registry's {@code commitAsync}, so many commits are in flight on one connection. The future
      * completes on {@code executor}; a first attempt that fails retryably, or is held back by
-     * minimumNodes, continues there as {@link #commit(Commit)} would. Where the registry applies a
-     * batch before its commit's answer (embedded), every commit goes to {@code executor} whole as
-     * {@link #commit(Commit)}; elsewhere the answer is the first moment the value shows, so ASYNC
-     * replication is answered as SYNC is.
+     * minimumNodes, continues there as {@link #commit(Commit)} would. ASYNC replication (answered
+     * once a read shows the value) goes to {@code executor} whole where the registry applies a
+     * batch before its commit's answer; elsewhere the answer is the first moment the value shows, so
+     * it is answered as SYNC is.
      */
     CompletableFuture<Long> commitAsync(Commit c, Executor executor) {
-        // a registry that applies a batch before its commitAsync returns (embedded) makes it readable before it is
-        // durable: right for ASYNC replication (which then checks visibility), wrong for a SYNC write, which must be
-        // readable only once durable. Both run the synchronous call on the executor there.
-        if (registry.appliesBeforeCommitAsyncReturns() || c.gated && minimumNodes > 1 && liveNodes < minimumNodes) {
+        if (!c.durable && replicationMode != ReplicationMode.SYNCHRONOUS && registry.appliesBeforeCommitAsyncReturns()
+                || c.gated && minimumNodes > 1 && liveNodes < minimumNodes) {
             try {
                 return CompletableFuture.supplyAsync(() -> commit(c), executor);
             } catch (RuntimeException refused) { // RejectedExecutionException, or whatever an executor throws instead

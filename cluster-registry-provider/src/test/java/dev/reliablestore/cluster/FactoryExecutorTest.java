@@ -1,7 +1,6 @@
 package dev.reliablestore.cluster;
 
 import dev.reliablestore.api.EntityStore;
-import dev.reliablestore.registry.ClusterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -96,27 +95,11 @@ class FactoryExecutorTest {
         }
     }
 
-    /**
-     * A supplied executor shut down while writes are in flight: the answers still say what landed. On a registry whose
-     * commitAsync answers once applied (ZooKeeper; here the embedded one saying so), where saveAsync is pipelined.
-     */
+    /** A supplied executor shut down while writes are in flight: the answers still say what landed. */
     @Test
     void anExecutorThatRefusesAnswersDoesNotFailWritesThatLanded() {
         RefusingExecutor callers = new RefusingExecutor("shut down");
-        ClusterRegistry real = EmbeddedFixture.openRegistry(dir);
-        ClusterRegistry answersWhenApplied = (ClusterRegistry) java.lang.reflect.Proxy.newProxyInstance(ClusterRegistry.class.getClassLoader(),
-                new Class<?>[] {ClusterRegistry.class}, (proxy, method, args) -> {
-                    if (method.getName().equals("appliesBeforeCommitAsyncReturns")) {
-                        return false;
-                    }
-                    try {
-                        return method.invoke(real, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
-        try (real; ClusterStoreFactory factory = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).executor(callers).build(),
-                answersWhenApplied)) {
+        try (ClusterStoreFactory factory = ClusterStoreFactory.open(EmbeddedFixture.config(dir).executor(callers).build())) {
             EntityStore<Customer> customers = factory.store(Customer.class);
             customers.save("c", Customer.of("c", 0));
             callers.refuse(true);
