@@ -657,20 +657,29 @@ class EmbeddedDurabilityTest {
 
     /**
      * Space runs out only when a segment grows (a record inside the preallocated zeros takes no new
-     * space): a record larger than the zeros left is cut short at the end of the file.
+     * space): a record larger than the zeros left is cut short at the end of the file. In a live
+     * process the stop cuts the part that was written (the reopen finds no torn record and logs none;
+     * the stop's ERROR says so); a process that dies before that leaves it for recovery to truncate.
      */
-    @Test
-    void aWriteCutShortByAFullDiskLeavesATailThatRecoveryTruncates() throws Exception {
+    @ParameterizedTest(name = "the process dies before the stop cuts: {0}")
+    @ValueSource(booleans = {false, true})
+    void aWriteCutShortByAFullDiskIsCutOffByTheStopOrTruncatedByRecovery(boolean diesBeforeTheCut) throws Exception {
         FaultyChannel.Faults faults = new FaultyChannel.Faults();
         EmbeddedRegistry r = open(Map.of("snapshotThreshold", "1MiB"), FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
         put(r, 1);
+        Path segment = onlySegment();
+        long forced = r.segmentBytes();
         faults.partialBytes = 20;
         faults.failWrites = true;
-        faults.failTruncate = true; // the stop cuts a failed write off; here the process dies first, and recovery must
+        faults.failTruncate = diesBeforeTheCut; // a dead process never cuts
         // larger than the preallocated step of a 1 MiB segment (128 KiB): the segment must grow first
         byte[] large = new byte[200 * 1024];
-        assertThatThrownBy(() -> r.commit(WriteBatch.builder().setValue(p("k/2"), "a", RegistryValue.binary(large)).build()))
-                .isInstanceOf(RegistryStoppedException.class);
+        String stopLog = StderrCapture.capturing(() -> assertThatThrownBy(() -> r.commit(WriteBatch.builder()
+                .setValue(p("k/2"), "a", RegistryValue.binary(large)).build())).isInstanceOf(RegistryStoppedException.class));
+        if (!diesBeforeTheCut) {
+            assertThat(stopLog).contains("ERROR").contains("newest segment " + segment.getFileName() + " was cut back to offset " + forced);
+            assertThat(Files.size(segment)).isEqualTo(forced);
+        }
         closeOpened();
         String log = StderrCapture.capturing(() -> {
             EmbeddedRegistry again = open();
@@ -678,7 +687,11 @@ class EmbeddedDurabilityTest {
             assertThat(again.keyExists(p("k/2"))).isFalse();
             assertThat(put(again, 3).sequence()).isEqualTo(2);
         });
-        assertThat(log).contains("torn record at offset");
+        if (diesBeforeTheCut) {
+            assertThat(log).contains("torn record at offset");
+        } else {
+            assertThat(log).doesNotContain("torn record");
+        }
     }
 
     /**
@@ -789,34 +802,6 @@ class EmbeddedDurabilityTest {
         EmbeddedRegistry third = open();
         assertThat(third.keyExists(p("k/2"))).isFalse();
         assertThat(third.getValue(p("k/3"), "a")).isPresent();
-    }
-
-    /**
-     * A full disk in a live process: the stop cuts the part of the record that was written, so the reopen finds
-     * no torn record (and logs none) and the segment ends at the last forced record; the stop's ERROR says so.
-     */
-    @Test
-    void aWriteCutShortByAFullDiskIsCutOffByTheStop() throws Exception {
-        FaultyChannel.Faults faults = new FaultyChannel.Faults();
-        EmbeddedRegistry r = open(Map.of("snapshotThreshold", "1MiB"), FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")));
-        put(r, 1);
-        Path segment = onlySegment();
-        long forced = r.segmentBytes();
-        faults.partialBytes = 20;
-        faults.failWrites = true;
-        byte[] large = new byte[200 * 1024]; // past the preallocated zeros: the segment must grow
-        String stopLog = StderrCapture.capturing(() -> assertThatThrownBy(() -> r.commit(WriteBatch.builder()
-                .setValue(p("k/2"), "a", RegistryValue.binary(large)).build())).isInstanceOf(RegistryStoppedException.class));
-        assertThat(stopLog).contains("ERROR").contains("newest segment " + segment.getFileName() + " was cut back to offset " + forced);
-        assertThat(Files.size(segment)).isEqualTo(forced);
-        closeOpened();
-        String log = StderrCapture.capturing(() -> {
-            EmbeddedRegistry again = open();
-            assertThat(again.getValue(p("k/1"), "a")).isPresent();
-            assertThat(again.keyExists(p("k/2"))).isFalse();
-            assertThat(put(again, 3).sequence()).isEqualTo(2);
-        });
-        assertThat(log).doesNotContain("torn record");
     }
 
     /**
