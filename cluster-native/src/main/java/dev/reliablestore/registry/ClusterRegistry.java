@@ -99,7 +99,33 @@ public interface ClusterRegistry extends AutoCloseable {
      * not turn it into a failure: the future is then completed on the thread that answered.
      */
     default CompletableFuture<CommitResult> commitAsync(WriteBatch batch, Executor executor) {
-        return commitAsync(batch).whenCompleteAsync((r, t) -> { }, task -> {
+        return completeOn(commitAsync(batch), executor);
+    }
+
+    /**
+     * {@link #commit} (SYNC) answered through a future instead of a parked thread: the batch is
+     * shown to reads and watches no sooner than {@code commit} would show it (never before it is
+     * durable, unless a later ASYNC batch shows it with itself, as it would a SYNC batch), and the
+     * future completes once it is durable and visible. Failures are those of {@code commit},
+     * through the future (argument and limit errors are thrown at once). Where every batch is
+     * durable before anyone sees it (ZooKeeper, clusapi) this is {@link #commitAsync}; the
+     * embedded backend, whose {@code commitAsync} shows a batch at once, publishes it at its
+     * fsync instead.
+     */
+    default CompletableFuture<CommitResult> syncCommitAsync(WriteBatch batch) {
+        return commitAsync(batch);
+    }
+
+    /**
+     * As {@link #syncCommitAsync(WriteBatch)}, with the future completed on {@code executor} as
+     * {@link #commitAsync(WriteBatch, Executor)} completes it.
+     */
+    default CompletableFuture<CommitResult> syncCommitAsync(WriteBatch batch, Executor executor) {
+        return completeOn(syncCommitAsync(batch), executor);
+    }
+
+    private static CompletableFuture<CommitResult> completeOn(CompletableFuture<CommitResult> future, Executor executor) {
+        return future.whenCompleteAsync((r, t) -> { }, task -> {
             try {
                 executor.execute(task);
             } catch (RuntimeException refused) { // RejectedExecutionException, or whatever an executor throws instead

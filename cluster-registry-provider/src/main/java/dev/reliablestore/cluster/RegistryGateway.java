@@ -156,7 +156,8 @@ final class RegistryGateway {
 
     /**
      * {@link #commit(Commit)} without parking a thread while the registry works: composed on the
-     * registry's {@code commitAsync}, so many commits are in flight on one connection. The future
+     * registry's {@code syncCommitAsync} (visible once durable, as {@code commit} makes it), so many
+     * commits are in flight on one connection. The future
      * completes on {@code executor}; a first attempt that fails retryably, or is held back by
      * minimumNodes, continues there as {@link #commit(Commit)} would. ASYNC replication (answered
      * once a read shows the value) goes to {@code executor} whole where the registry applies a
@@ -175,7 +176,7 @@ final class RegistryGateway {
         long start = System.nanoTime();
         CompletableFuture<CommitResult> first;
         try {
-            first = registry.commitAsync(c.batch, executor);
+            first = registry.syncCommitAsync(c.batch, executor);
         } catch (RuntimeException refused) {
             first = CompletableFuture.failedFuture(refused);
         }

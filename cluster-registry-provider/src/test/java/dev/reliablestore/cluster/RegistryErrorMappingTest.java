@@ -91,6 +91,8 @@ class RegistryErrorMappingTest {
     /** Runs once, inside the next commitAsync while asyncDecidedLater. */
     private volatile Runnable asyncDecidedLaterAfter;
     private final AtomicInteger getValueFailures = new AtomicInteger();
+    /** The registry's commit methods the store called, by their own names. */
+    private final List<String> commitCalls = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicInteger txCounter = new AtomicInteger();
 
     @BeforeEach
@@ -98,7 +100,11 @@ class RegistryErrorMappingTest {
         real = EmbeddedFixture.openRegistry(dir);
         faulty = (ClusterRegistry) Proxy.newProxyInstance(getClass().getClassLoader(),
                 new Class<?>[] {ClusterRegistry.class}, (proxy, method, args) -> {
-                    String name = method.getName();
+                    // the provider's pipelined saves commit SYNC through a future: scripted as commitAsync
+                    String name = method.getName().equals("syncCommitAsync") ? "commitAsync" : method.getName();
+                    if (name.startsWith("commit")) {
+                        commitCalls.add(method.getName());
+                    }
                     if (name.equals("status")) { // two members, so that minimumNodes = 2 can be met and then not
                         ClusterStatus status = real.status();
                         return new ClusterStatus(status.backend(), status.localNode(), status.primary(), List.of(
@@ -485,6 +491,29 @@ class RegistryErrorMappingTest {
      * The pipelined path (the first attempt through the registry's commitAsync) settles a lost answer
      * as the blocking one does: a save that landed is acknowledged once, at the version it wrote.
      */
+    /**
+     * The embedded registry's ASYNC commit shows a batch before its fsync: a pipelined saveAsync with
+     * Synchronous replication commits SYNC through a future instead, so that no reader sees it
+     * before it is durable (EmbeddedSyncCommitAsyncTest holds an fsync and reads).
+     */
+    @Test
+    void aSynchronousSaveAsyncNeverUsesTheRegistrysAsyncCommit() throws Exception {
+        EntityStore<Customer> customers = factory.store(Customer.class);
+        for (int i = 0; i < 20; i++) {
+            customers.save("p" + i, Customer.of("p" + i, 1));
+        }
+        commitCalls.clear();
+        List<CompletableFuture<Long>> saves = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            saves.add(customers.saveAsync("p" + i, Customer.of("p" + i, 2), 1)); // a known version: the pipelined way
+        }
+        for (CompletableFuture<Long> f : saves) {
+            assertThat(f.get(10, TimeUnit.SECONDS)).isEqualTo(2);
+        }
+        assertThat(commitCalls).hasSize(20).containsOnly("syncCommitAsync");
+        assertThat(customers.get("p7").orElseThrow().value()).isEqualTo(Customer.of("p7", 2));
+    }
+
     @Test
     void anAsyncSaveWhoseReplyWasLostButLandedIsWrittenOnce() throws Exception {
         EntityStore<Customer> customers = factory.store(Customer.class);

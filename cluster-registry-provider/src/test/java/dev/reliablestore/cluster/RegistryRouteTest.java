@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RegistryRouteTest {
 
     private static final String REGISTRY = "dev/reliablestore/registry/ClusterRegistry";
-    private static final Set<String> DATA_CALLS = Set.of("read", "getValue", "values", "subkeys", "keyExists", "commit", "commitAsync");
+    private static final Set<String> DATA_CALLS = Set.of("read", "getValue", "values", "subkeys", "keyExists", "commit", "commitAsync", "syncCommitAsync");
 
     @Test
     void theStoreAndTheTransactionParticipantReachTheRegistryOnlyThroughTheGateway() throws Exception {

@@ -58,10 +58,12 @@ class ZooKeeperSaveRoundTripsTest {
             this.real = real;
             this.counting = (ClusterRegistry) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {ClusterRegistry.class},
                     (proxy, method, args) -> {
-                        calls.computeIfAbsent(method.getName(), n -> new AtomicInteger()).incrementAndGet();
+                        // syncCommitAsync is ZooKeeper's commitAsync: one round trip, counted under that name
+                        String name = method.getName().equals("syncCommitAsync") ? "commitAsync" : method.getName();
+                        calls.computeIfAbsent(name, n -> new AtomicInteger()).incrementAndGet();
                         try {
                             Object result = method.invoke(real, args);
-                            if (method.getName().equals("commitAsync")) {
+                            if (name.equals("commitAsync")) {
                                 commitsAsked.incrementAndGet();
                                 CompletableFuture<Void> held = answers;
                                 return ((CompletableFuture<?>) result).thenCompose(r -> held.thenApply(v -> r));

@@ -314,7 +314,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
             CommitProbe.committer(CommitProbe.ENTER);
         }
         checkWritable(batch);
-        long sequence = applyAndLog(batch, null);
+        long sequence = applyAndLog(batch, null, false);
         if (CommitProbe.ENABLED) {
             CommitProbe.committer(CommitProbe.APPENDED);
         }
@@ -330,7 +330,28 @@ final class EmbeddedRegistry implements ClusterRegistry {
         checkWritable(batch);
         CompletableFuture<CommitResult> future = new CompletableFuture<>();
         try {
-            long sequence = applyAndLog(batch, future);
+            long sequence = applyAndLog(batch, future, true);
+            if (log.backlogExceeded()) {
+                log.awaitDurable(sequence);
+            }
+        } catch (RegistryException e) {
+            if (!future.isDone()) {
+                future.completeExceptionally(e);
+            }
+        }
+        return future;
+    }
+
+    /**
+     * A SYNC batch answered through a future: published to reads and watches once durable, as by
+     * {@link #commit}, and written by the writer (or the flusher) rather than on the caller's thread.
+     */
+    @Override
+    public CompletableFuture<CommitResult> syncCommitAsync(WriteBatch batch) {
+        checkWritable(batch);
+        CompletableFuture<CommitResult> future = new CompletableFuture<>();
+        try {
+            long sequence = applyAndLog(batch, future, false);
             if (log.backlogExceeded()) {
                 log.awaitDurable(sequence);
             }
@@ -373,10 +394,11 @@ final class EmbeddedRegistry implements ClusterRegistry {
 
     /**
      * Evaluates the batch against the newest tree and appends it to the log buffer. Returns its
-     * sequence (the current one when it changed nothing). With {@code async} set, publishes at once
-     * and queues the future for completion when durable.
+     * sequence (the current one when it changed nothing). With {@code future} set, queues it for
+     * completion when durable: {@code publishNow} (ASYNC) publishes at once, else (a SYNC batch
+     * answered by a future) the batch is flushed now and published by that flush.
      */
-    private long applyAndLog(WriteBatch batch, CompletableFuture<CommitResult> async) {
+    private long applyAndLog(WriteBatch batch, CompletableFuture<CommitResult> future, boolean publishNow) {
         applyLock.lock();
         try {
             requireWritableLocked();
@@ -390,9 +412,11 @@ final class EmbeddedRegistry implements ClusterRegistry {
                 unpublished.addLast(new ChangeBatch(next, applied.changes()));
                 sequence = next;
             }
-            if (async != null) {
+            if (future != null && publishNow) {
                 publishLocked(log.latestLocked());
-                log.completeWhenDurableLocked(sequence, async);
+                log.completeWhenDurableLocked(sequence, future);
+            } else if (future != null) {
+                log.flushAndCompleteLocked(sequence, future);
             }
             return sequence;
         } finally {

@@ -69,7 +69,8 @@ final class GroupCommitLog {
         void publishLocked(TreeState durable);
     }
 
-    private record PendingAsync(long sequence, CompletableFuture<CommitResult> future) {
+    /** A future completed when its batch is durable; {@code sync} when it stands for a SYNC commit (answered by a future). */
+    private record PendingAsync(long sequence, CompletableFuture<CommitResult> future, boolean sync) {
     }
 
     private final Path dir;
@@ -194,7 +195,41 @@ final class GroupCommitLog {
         if (durableSequence >= sequence) {
             future.complete(new CommitResult(sequence));
         } else {
-            asyncWaiting.addLast(new PendingAsync(sequence, future));
+            asyncWaiting.addLast(new PendingAsync(sequence, future, false));
+        }
+    }
+
+    /**
+     * A SYNC commit answered by a future: completes {@code future} once {@code sequence} is durable
+     * and published, and has it written now rather than at the flush interval, by the writer or
+     * (groupCommit=leader) the flusher, so that the caller's thread neither waits nor forces.
+     */
+    void flushAndCompleteLocked(long sequence, CompletableFuture<CommitResult> future) {
+        if (durableSequence >= sequence) {
+            future.complete(new CommitResult(sequence));
+            return;
+        }
+        asyncWaiting.addLast(new PendingAsync(sequence, future, true));
+        if (writer != null) {
+            LockSupport.unpark(writer); // it flushes while lastSequence is ahead of durableSequence
+            return;
+        }
+        try {
+            flushTimer.execute(() -> flushUpTo(sequence));
+        } catch (RejectedExecutionException closing) {
+            // stopWriting shut the flusher down and makes everything appended durable itself
+        }
+    }
+
+    private void flushUpTo(long sequence) {
+        try {
+            if (sequence > durableSequence && failure == null && !stopped) {
+                awaitDurable(sequence);
+            }
+        } catch (RegistryException e) {
+            // the failure is logged once by fail(), which failed the waiting futures; writes are refused from now on
+        } catch (RuntimeException e) {
+            LOG.error("embedded registry {}: background flush failed", dir, e);
         }
     }
 
@@ -466,16 +501,7 @@ final class GroupCommitLog {
 
     /** The background flusher: makes ASYNC batches durable at most {@code asyncFlushInterval} after they were committed. */
     private void flushAsyncBatches() {
-        try {
-            long target = lastSequence;
-            if (target > durableSequence && failure == null && !stopped) {
-                awaitDurable(target);
-            }
-        } catch (RegistryException e) {
-            // the failure is logged once by fail(); the registry refuses writes from now on
-        } catch (RuntimeException e) {
-            LOG.error("embedded registry {}: background flush failed", dir, e);
-        }
+        flushUpTo(lastSequence);
     }
 
     private void fail(Throwable cause) {
@@ -513,8 +539,9 @@ final class GroupCommitLog {
         // the flusher or the writer (nor keep a closed registry's directory locked)
         Runnable failAll = () -> {
             for (PendingAsync p : abandoned) {
-                p.future().completeExceptionally(new RegistryStoppedException(stoppedBecause(cause)
-                        + "; this ASYNC batch was not yet durable and may be lost: read it after reopening", cause, true));
+                p.future().completeExceptionally(new RegistryStoppedException(stoppedBecause(cause) + (p.sync()
+                        ? "; this batch was being written and may or may not be durable: read it after reopening"
+                        : "; this ASYNC batch was not yet durable and may be lost: read it after reopening"), cause, true));
             }
         };
         try {

@@ -912,6 +912,12 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         return f.whenCompleteAsync((r, t) -> { }, this::complete);
     }
 
+    /** A transaction is logged by a quorum before any server applies it: commitAsync is already SYNC. */
+    @Override
+    public CompletableFuture<CommitResult> syncCommitAsync(WriteBatch batch, Executor executor) {
+        return commitAsync(batch, executor);
+    }
+
     /** Hands the answer from ZooKeeper's event thread straight to the caller's executor, not through the completion pool first. */
     @Override
     public CompletableFuture<CommitResult> commitAsync(WriteBatch batch, Executor executor) {

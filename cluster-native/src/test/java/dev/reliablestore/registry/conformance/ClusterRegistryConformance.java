@@ -809,6 +809,48 @@ public abstract class ClusterRegistryConformance {
         assertThat(registry.keyExists(p("x"))).isFalse();
     }
 
+    /**
+     * {@code syncCommitAsync} is {@code commit} answered through a future: its answer means visible
+     * to the next read (read-your-writes), batches of one thread apply in call order, and a false
+     * condition or a limit fails as {@code commit} fails.
+     */
+    @Test
+    void aSyncCommitAnsweredByAFutureIsVisibleWhenAnsweredAndFailsAsCommitFails() throws Exception {
+        java.util.concurrent.ExecutorService answers = java.util.concurrent.Executors.newSingleThreadExecutor(r -> new Thread(r, "conformance-answers"));
+        try {
+            List<CompletableFuture<CommitResult>> futures = new ArrayList<>();
+            futures.add(registry.syncCommitAsync(WriteBatch.builder().setValue(p("syncAsync"), "v", RegistryValue.dword(0)).build(), answers));
+            for (int i = 1; i < 10; i++) {
+                futures.add(registry.syncCommitAsync(WriteBatch.builder()
+                        .requireValueEquals(p("syncAsync"), "v", RegistryValue.dword(i - 1))
+                        .setValue(p("syncAsync"), "v", RegistryValue.dword(i)).build(), answers));
+            }
+            long previous = 0;
+            for (int i = 0; i < futures.size(); i++) {
+                int expected = i;
+                CommitResult r = futures.get(i).orTimeout(feedTimeout().toMillis(), TimeUnit.MILLISECONDS).join();
+                assertThat(r.sequence()).isGreaterThan(previous);
+                previous = r.sequence();
+                assertThat(registry.getValue(p("syncAsync"), "v").orElseThrow().value().asDword())
+                        .as("read after batch %d was answered", i).isGreaterThanOrEqualTo(expected);
+            }
+            CompletableFuture<CommitResult> failing = registry.syncCommitAsync(WriteBatch.builder()
+                    .setValue(p("x"), "v", RegistryValue.dword(1)).add(new BatchCommand.KeyExists(p("absent"))).build(), answers);
+            Throwable t = catchThrowable(() -> failing.orTimeout(feedTimeout().toMillis(), TimeUnit.MILLISECONDS).join());
+            assertThat(t).isInstanceOf(CompletionException.class);
+            assertThat(t.getCause()).isInstanceOfSatisfying(ConditionFailedException.class, e -> assertThat(e.failedCommandIndex()).isEqualTo(1));
+            assertThat(registry.keyExists(p("x"))).isFalse();
+            WriteBatch.Builder tooMany = WriteBatch.builder();
+            for (int i = 0; i <= registry.limits().maxBatchCommands(); i++) {
+                tooMany.deleteValue(p("many"), "v" + i);
+            }
+            WriteBatch over = tooMany.build();
+            assertThatThrownBy(() -> registry.syncCommitAsync(over, answers)).isInstanceOf(RegistryLimitException.class);
+        } finally {
+            answers.shutdownNow();
+        }
+    }
+
     @Test
     void syncAndAsyncCommitsInterleaveInOneOrder() throws Exception {
         runConcurrently(4, t -> {

@@ -174,6 +174,7 @@ final class GatedRegistry implements ClusterRegistry {
         return d.commit(batch);
     }
     @Override public CompletableFuture<CommitResult> commitAsync(WriteBatch batch) { return d.commitAsync(batch); }
+    @Override public CompletableFuture<CommitResult> syncCommitAsync(WriteBatch batch) { return d.syncCommitAsync(batch); }
     @Override public boolean appliesBeforeCommitAsyncReturns() { return d.appliesBeforeCommitAsyncReturns(); }
     @Override public long awaitDurable() { return d.awaitDurable(); }
     @Override public ClusterStatus status() { return d.status(); }
