@@ -107,7 +107,8 @@ public interface ClusterRegistry extends AutoCloseable {
      * shown to reads and watches no sooner than {@code commit} would show it (never before it is
      * durable, unless a later ASYNC batch shows it with itself, as it would a SYNC batch), and the
      * future completes once it is durable and visible. Failures are those of {@code commit},
-     * through the future (argument and limit errors are thrown at once). Where every batch is
+     * through the future (argument and limit errors, and a registry already closed, may be
+     * thrown at once). Where every batch is
      * durable before anyone sees it (ZooKeeper, clusapi) this is {@link #commitAsync}; the
      * embedded backend, whose {@code commitAsync} shows a batch at once, publishes it at its
      * fsync instead.

@@ -674,13 +674,17 @@ class EmbeddedDurabilityTest {
         faults.failTruncate = diesBeforeTheCut; // a dead process never cuts
         // larger than the preallocated step of a 1 MiB segment (128 KiB): the segment must grow first
         byte[] large = new byte[200 * 1024];
-        String stopLog = StderrCapture.capturing(() -> assertThatThrownBy(() -> r.commit(WriteBatch.builder()
-                .setValue(p("k/2"), "a", RegistryValue.binary(large)).build())).isInstanceOf(RegistryStoppedException.class));
+        String stopLog = StderrCapture.capturing(() -> {
+            assertThatThrownBy(() -> r.commit(WriteBatch.builder().setValue(p("k/2"), "a", RegistryValue.binary(large)).build()))
+                    .isInstanceOf(RegistryStoppedException.class);
+            // the committer is failed before the cut, and the ERROR is logged after it by the thread that
+            // flushed (the writer): close waits for that thread
+            closeOpened();
+        });
         if (!diesBeforeTheCut) {
             assertThat(stopLog).contains("ERROR").contains("newest segment " + segment.getFileName() + " was cut back to offset " + forced);
             assertThat(Files.size(segment)).isEqualTo(forced);
         }
-        closeOpened();
         String log = StderrCapture.capturing(() -> {
             EmbeddedRegistry again = open();
             assertThat(again.getValue(p("k/1"), "a")).isPresent();
@@ -792,8 +796,8 @@ class EmbeddedDurabilityTest {
         assertThatThrownBy(() -> put(r, 2))
                 .isInstanceOfSatisfying(RegistryStoppedException.class, e -> assertThat(e.outcomeUnknown()).isTrue());
         assertThat(faults.forceFailures).isEqualTo(1);
+        closeOpened(); // the committer is failed before the cut, which the flushing thread makes: close waits for that thread
         assertThat(Files.size(segment)).as("cut back to the forced records, preallocated zeros and all").isEqualTo(forced);
-        closeOpened();
         EmbeddedRegistry again = open();
         assertThat(again.getValue(p("k/1"), "a")).isPresent();
         assertThat(again.keyExists(p("k/2"))).as("written, never forced: not vouched for").isFalse();
@@ -840,7 +844,10 @@ class EmbeddedDurabilityTest {
         put(r, 1);
         faults.failForce = true;
         faults.failTruncate = true;
-        String log = StderrCapture.capturing(() -> assertThatThrownBy(() -> put(r, 2)).isInstanceOf(RegistryStoppedException.class));
+        String log = StderrCapture.capturing(() -> {
+            assertThatThrownBy(() -> put(r, 2)).isInstanceOf(RegistryStoppedException.class);
+            closeOpened(); // the flushing thread logs the stop after the cut, once the committer was failed: close waits for it
+        });
         assertThat(log).contains("ERROR").contains("cutting the records of the failed flush off").contains("injected truncate failure")
                 .contains("could not be cut off its newest segment: before reopening it in this boot, restart the machine or drop the page cache");
     }

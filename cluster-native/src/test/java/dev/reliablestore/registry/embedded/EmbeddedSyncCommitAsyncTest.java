@@ -139,7 +139,10 @@ class EmbeddedSyncCommitAsyncTest {
         assertThat(read(r)).isEqualTo(3);
     }
 
-    /** Batches asked for before close are written by close's final flush and answered. */
+    /**
+     * Batches asked for while a force is held land and are answered when the registry is closed
+     * under them: the force is released only once close has begun (a new batch is refused).
+     */
     @ParameterizedTest
     @ValueSource(strings = {"writer", "leader"})
     void batchesAnsweredByFuturesLandWhenTheRegistryClosesUnderThem(String groupCommit) throws Exception {
@@ -156,6 +159,8 @@ class EmbeddedSyncCommitAsyncTest {
                 futures.add(r.syncCommitAsync(set(i), answers));
             }
             closing = CompletableFuture.runAsync(r::close);
+            await().atMost(Duration.ofSeconds(8)).until(() -> refused(r));
+            assertThat(futures).allMatch(f -> !f.isDone());
         } finally {
             faults.holdForce = null;
             release.countDown();
@@ -165,5 +170,17 @@ class EmbeddedSyncCommitAsyncTest {
             assertThat(catchThrowable(() -> f.get(20, TimeUnit.SECONDS))).isNull();
         }
         assertThat(read(open(groupCommit, new FaultyChannel.Faults()))).isEqualTo(50);
+    }
+
+    /** Whether a new batch is refused because the registry is closing (thrown at once or through its future). */
+    private boolean refused(EmbeddedRegistry r) {
+        try {
+            r.syncCommitAsync(WriteBatch.builder().requireValueExists(KEY, "never").build()).join();
+            return false;
+        } catch (dev.reliablestore.registry.RegistryClosedException closed) {
+            return true;
+        } catch (java.util.concurrent.CompletionException failed) {
+            return failed.getCause() instanceof dev.reliablestore.registry.RegistryClosedException;
+        }
     }
 }
