@@ -23,11 +23,21 @@ final class Json {
 
     /**
      * The stores' default codec configuration, so that what the tool reads and shows is what a store
-     * holds (12.30 stays 12.30); only output of the tool's own reports may hold empty objects.
+     * holds (12.30 stays 12.30, -0.0 stays -0.0: {@link ExactNumbers}); only output of the tool's own
+     * reports may hold empty objects.
      */
     static final ObjectMapper MAPPER = JacksonEntityCodec.defaultMapperBuilder()
+            .addModule(ExactNumbers.module())
             .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
             .build();
+
+    /**
+     * The codec the tool opens stores with: the default one (same id, same stored JSON) with
+     * exact numbers in trees, so that {@code migrate} copies each number as it is stored.
+     */
+    static final JacksonEntityCodec CODEC = JacksonEntityCodec.of(JacksonEntityCodec.defaultMapperBuilder()
+            .addModule(ExactNumbers.module())
+            .build());
 
     private Json() {
     }
@@ -97,7 +107,11 @@ final class Json {
         }
     }
 
-    /** The same tree with object fields sorted by name at every level, so equal content gives equal text. */
+    /**
+     * The same tree with object fields sorted by name at every level, so equal content gives equal
+     * text. Numbers stay as they are: 12.3 and 12.30, 1 and 1.0, 0.0 and -0.0 are different stored
+     * values (a reader of a BigDecimal, of a double's sign, tells them apart).
+     */
     static JsonNode canonical(JsonNode node) {
         if (node.isObject()) {
             ObjectNode sorted = MAPPER.createObjectNode();
@@ -116,10 +130,6 @@ final class Json {
             }
             return copy;
         }
-        if (node.isNumber()) {
-            // 1, 1.0 and 1.00 are the same number whichever provider read them
-            return MAPPER.getNodeFactory().numberNode(node.decimalValue().stripTrailingZeros());
-        }
         return node;
     }
 
@@ -133,8 +143,12 @@ final class Json {
         private long count;
 
         void add(String id, JsonNode value) {
+            add(id, canonicalBytes(value));
+        }
+
+        /** {@code json}: the {@link #canonicalBytes} of the value. */
+        void add(String id, byte[] json) {
             byte[] idBytes = id.getBytes(StandardCharsets.UTF_8);
-            byte[] json = canonicalBytes(value);
             digest.update(intBytes(idBytes.length));
             digest.update(idBytes);
             digest.update(intBytes(json.length));

@@ -13,6 +13,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -282,21 +283,23 @@ final class MigrateCommand implements Callable<Integer> {
         // so a write to the source during the run shows as a difference instead of being checked against what it was
         List<Versioned<JsonNode>> inSource = source.getAll();
         Json.ContentHash sourceHash = new Json.ContentHash();
-        Map<String, JsonNode> sourceById = new LinkedHashMap<>();
+        Map<String, byte[]> sourceById = new LinkedHashMap<>();
         for (Versioned<JsonNode> v : inSource) {
-            sourceHash.add(v.id(), v.value());
-            sourceById.put(v.id(), v.value());
+            byte[] json = Json.canonicalBytes(v.value());
+            sourceHash.add(v.id(), json);
+            sourceById.put(v.id(), json);
         }
         Json.ContentHash targetHash = new Json.ContentHash();
         List<String> differences = new ArrayList<>();
         List<Versioned<JsonNode>> inTarget = target.getAll();
         for (Versioned<JsonNode> v : inTarget) {
-            targetHash.add(v.id(), v.value());
-            JsonNode expected = sourceById.remove(v.id());
+            byte[] json = Json.canonicalBytes(v.value());
+            targetHash.add(v.id(), json);
+            byte[] expected = sourceById.remove(v.id());
             if (differences.size() < 5) {
                 if (expected == null) {
                     differences.add(v.id() + " is only in the target");
-                } else if (!Json.canonical(expected).equals(Json.canonical(v.value()))) {
+                } else if (!Arrays.equals(expected, json)) {
                     differences.add(v.id() + " differs");
                 }
             }
@@ -333,7 +336,8 @@ final class MigrateCommand implements Callable<Integer> {
                 if (there == null) {
                     write.put(v.id(), v.value());
                     copied++;
-                } else if (!Json.canonical(there.value()).equals(Json.canonical(v.value()))) {
+                } else if (!Arrays.equals(Json.canonicalBytes(there.value()), Json.canonicalBytes(v.value()))) {
+                    // by text, not JsonNode.equals: a DecimalNode equals one of another scale (12.3, 12.30)
                     write.put(v.id(), v.value());
                     updated++;
                 } else {

@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 
 /** {@code restore}: writes a backup into a cluster-registry store, after checking the file. */
 @Command(name = "restore", mixinStandardHelpOptions = true, sortOptions = false,
@@ -103,37 +104,37 @@ final class RestoreCommand implements Callable<Integer> {
                         + "; refusing to overwrite them (use --force to replace everything under the root)");
             }
             RegistryLimits limits = registry.limits();
-            List<WriteBatch> batches = plan(backup.snapshot(), root, limits);
-            for (WriteBatch b : batches) {
+            List<List<List<BatchCommand>>> batches = plan(backup.snapshot(), root, limits);
+            for (List<List<BatchCommand>> b : batches) {
                 // checked before the first batch is written: a refusal half-way would leave the target half restored
-                for (BatchCommand c : b.commands()) {
-                    if (c instanceof BatchCommand.SetValue v && v.value().size() > limits.maxValueSize()) {
-                        throw CliException.failed("the backup holds a value of " + v.value().size() + " bytes (" + v.key() + " " + v.name()
-                                + "); " + session.describe() + " takes at most " + limits.maxValueSize() + " bytes a value; nothing was changed");
+                for (List<BatchCommand> group : b) {
+                    for (BatchCommand c : group) {
+                        if (c instanceof BatchCommand.SetValue v && v.value().size() > limits.maxValueSize()) {
+                            throw CliException.failed("the backup holds a value of " + v.value().size() + " bytes (" + v.key() + " " + v.name()
+                                    + "); " + session.describe() + " takes at most " + limits.maxValueSize() + " bytes a value; nothing was changed");
+                        }
                     }
-                }
-                if (b.encodedSize() > limits.maxBatchBytes() || b.size() > limits.maxBatchCommands()) {
-                    throw CliException.failed("the backup holds an entity whose writes take " + b.encodedSize() + " bytes in "
-                            + b.size() + " commands; " + session.describe() + " takes at most " + limits.maxBatchBytes() + " bytes and "
-                            + limits.maxBatchCommands() + " commands a batch; nothing was changed");
+                    long bytes = size(group);
+                    if (bytes > limits.maxBatchBytes() || group.size() > limits.maxBatchCommands()) {
+                        throw CliException.failed("the backup holds an entity whose writes take " + bytes + " bytes in "
+                                + group.size() + " commands; " + session.describe() + " takes at most " + limits.maxBatchBytes() + " bytes and "
+                                + limits.maxBatchCommands() + " commands a batch; nothing was changed");
+                    }
                 }
             }
             List<List<List<BatchCommand>>> deletes = deletions(RegistrySnapshot.take(registry, root), root, limits);
             Applied applied = new Applied(deletes.size() + batches.size());
             try {
-                delete(registry, deletes, applied);
+                commit(registry, deletes, applied, b -> { });
             } catch (RuntimeException e) {
                 throw stopped(applied, e, session, true);
             }
             Progress progress = new Progress(err, Progress.onTerminal(), "restore", backup.snapshot().valueCount(), Duration.ofSeconds(1));
-            for (WriteBatch b : batches) {
-                try {
-                    registry.commit(b);
-                } catch (RuntimeException e) {
-                    throw stopped(applied, e, session, false);
-                }
-                applied.done++;
-                progress.advance(b.commands().stream().filter(c -> c instanceof BatchCommand.SetValue).count());
+            try {
+                commit(registry, batches, applied,
+                        b -> progress.advance(b.commands().stream().filter(c -> c instanceof BatchCommand.SetValue).count()));
+            } catch (RuntimeException e) {
+                throw stopped(applied, e, session, false);
             }
             progress.finish();
             RegistrySnapshot now = RegistrySnapshot.take(registry, root);
@@ -158,27 +159,30 @@ final class RestoreCommand implements Callable<Integer> {
     }
 
     /**
-     * Commits {@link #deletions} in order, counting each in {@code applied}; a batch the backend
-     * refuses as too large (nothing of it was sent) goes as two halves instead.
+     * Commits {@code batches} (of {@link #deletions} or {@link #plan}) in order, counting each in
+     * {@code applied} and passing it to {@code committed}; a batch the backend refuses as too large
+     * (nothing of it was sent) goes as two halves instead, never splitting a group.
      */
-    static void delete(ClusterRegistry registry, List<List<List<BatchCommand>>> batches, Applied applied) {
+    static void commit(ClusterRegistry registry, List<List<List<BatchCommand>>> batches, Applied applied, Consumer<WriteBatch> committed) {
         Deque<List<List<BatchCommand>>> pending = new ArrayDeque<>(batches);
         while (!pending.isEmpty()) {
             List<List<BatchCommand>> groups = pending.poll();
+            WriteBatch batch = WriteBatch.of(groups.stream().flatMap(List::stream).toList());
             try {
-                registry.commit(WriteBatch.of(groups.stream().flatMap(List::stream).toList()));
+                registry.commit(batch);
             } catch (RegistryLimitException tooLarge) {
                 if (groups.size() == 1) {
                     throw tooLarge;
                 }
-                // a backend may ship more for a delete than its encoded size says (ZooKeeper: the full znode path, the
-                // parent's version bump, the change-log entry)
+                // a backend may ship more than a batch's encoded size says (ZooKeeper: each value's name in its full,
+                // escaped znode path and in the change-log entry, the parent's version bump, an ACL per created znode)
                 pending.addFirst(groups.subList(groups.size() / 2, groups.size()));
                 pending.addFirst(groups.subList(0, groups.size() / 2));
                 applied.total++;
                 continue;
             }
             applied.done++;
+            committed.accept(batch);
         }
     }
 
@@ -253,27 +257,7 @@ final class RestoreCommand implements Callable<Integer> {
 
         int maxCommands = Math.min(MAX_COMMANDS_PER_BATCH, limits.maxBatchCommands());
         // half the batch limit: a delete ships more than its encoded size on some backends; a batch still too large is halved
-        long maxBytes = limits.maxBatchBytes() / 2;
-        List<List<List<BatchCommand>>> batches = new ArrayList<>();
-        List<List<BatchCommand>> current = new ArrayList<>();
-        int commands = 0;
-        long bytes = 0;
-        for (List<BatchCommand> g : groups) {
-            long gBytes = size(g);
-            if (!current.isEmpty() && (commands + g.size() > maxCommands || bytes + gBytes > maxBytes)) {
-                batches.add(current);
-                current = new ArrayList<>();
-                commands = 0;
-                bytes = 0;
-            }
-            current.add(g);
-            commands += g.size();
-            bytes += gBytes;
-        }
-        if (!current.isEmpty()) {
-            batches.add(current);
-        }
-        return batches;
+        return pack(groups, maxCommands, limits.maxBatchBytes() / 2);
     }
 
     /**
@@ -282,7 +266,7 @@ final class RestoreCommand implements Callable<Integer> {
      * version record always share a batch (so they share a revision, as the provider requires); batches
      * stay within the backend's limits.
      */
-    static List<WriteBatch> plan(RegistrySnapshot snapshot, RegistryPath root, RegistryLimits limits) {
+    static List<List<List<BatchCommand>>> plan(RegistrySnapshot snapshot, RegistryPath root, RegistryLimits limits) {
         List<List<BatchCommand>> groups = new ArrayList<>();
         // the configuration (layout version, key salt, dictionaries) first, then the rest, keys in order
         List<RegistryPath> order = new ArrayList<>();
@@ -328,22 +312,30 @@ final class RestoreCommand implements Callable<Integer> {
             }
         }
         int maxCommands = Math.min(MAX_COMMANDS_PER_BATCH, limits.maxBatchCommands());
-        long maxBytes = limits.maxBatchBytes() * 3 / 4;
-        List<WriteBatch> batches = new ArrayList<>();
-        List<BatchCommand> current = new ArrayList<>();
+        // a batch the backend still finds too large is halved by commit()
+        return pack(groups, maxCommands, limits.maxBatchBytes() * 3 / 4);
+    }
+
+    /** Consecutive groups, as many a batch as fit {@code maxCommands} and {@code maxBytes} (a larger group alone). */
+    private static List<List<List<BatchCommand>>> pack(List<List<BatchCommand>> groups, int maxCommands, long maxBytes) {
+        List<List<List<BatchCommand>>> batches = new ArrayList<>();
+        List<List<BatchCommand>> current = new ArrayList<>();
+        int commands = 0;
         long bytes = 0;
         for (List<BatchCommand> g : groups) {
             long gBytes = size(g);
-            if (!current.isEmpty() && (current.size() + g.size() > maxCommands || bytes + gBytes > maxBytes)) {
-                batches.add(WriteBatch.of(current));
+            if (!current.isEmpty() && (commands + g.size() > maxCommands || bytes + gBytes > maxBytes)) {
+                batches.add(current);
                 current = new ArrayList<>();
+                commands = 0;
                 bytes = 0;
             }
-            current.addAll(g);
+            current.add(g);
+            commands += g.size();
             bytes += gBytes;
         }
         if (!current.isEmpty()) {
-            batches.add(WriteBatch.of(current));
+            batches.add(current);
         }
         return batches;
     }

@@ -89,7 +89,7 @@ final class StoreSession implements AutoCloseable {
             }
             try {
                 return new StoreSession(spec, null, null,
-                        Persistence.openFactory("file", Map.of("directory", where.dir().toString())));
+                        Persistence.openFactory("file", Map.of("directory", where.dir().toString()), Json.CODEC));
             } catch (ConfigurationException e) {
                 throw CliException.usage(e.getMessage());
             }
@@ -143,7 +143,8 @@ final class StoreSession implements AutoCloseable {
                     .clusterName(clusterName)
                     .resourceGroupName(spec.resourceGroupOrDefault())
                     .registryKeyPath(spec.keyPathOrDefault())
-                    .enableCompression(spec.compression());
+                    .enableCompression(spec.compression())
+                    .codec(Json.CODEC);
             if (maxValueSizeKB != null) {
                 b.maxValueSizeKB(maxValueSizeKB);
             }
@@ -241,7 +242,7 @@ final class StoreSession implements AutoCloseable {
     }
 
     /**
-     * The type as JSON trees, through the default codec.
+     * The type as JSON trees, through the default codec (numbers read exactly: {@link Json#CODEC}).
      *
      * @throws CliException (usage) when the type was written with another codec: the tool does not read or write it
      */

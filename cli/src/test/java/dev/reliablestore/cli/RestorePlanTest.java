@@ -29,7 +29,7 @@ class RestorePlanTest {
         keys.put(RegistryPath.of("Entities", "Order", "_versions"), new TreeMap<>());
         RegistryPath root = RegistryPath.of("RG", "Data");
         var batches = RestoreCommand.plan(new RegistrySnapshot(RegistryPath.root(), 3, keys), root, new RegistryLimits(1 << 20, 16 << 20, 10_000));
-        assertThat(batches.stream().map(WriteBatch::commands).flatMap(java.util.List::stream)
+        assertThat(batches.stream().flatMap(java.util.List::stream).flatMap(java.util.List::stream)
                 .filter(c -> c instanceof BatchCommand.CreateKey).map(c -> ((BatchCommand.CreateKey) c).key()))
                 .contains(root.resolve(RegistryPath.of("Entities", "Order")), root.resolve(RegistryPath.of("Entities", "Order", "_versions")));
     }
@@ -110,12 +110,13 @@ class RestorePlanTest {
         assertThat(descriptor).as("batches %s", batches).isNotNegative().isLessThan(first);
         assertThat(first).isLessThan(second);
         // each envelope still shares its batch with its version record
-        assertThat(batches.get(first).commands()).contains(new BatchCommand.SetValue(order.child("_versions"), "O-1", RegistryValue.qword(1)));
+        assertThat(batches.get(first).stream().flatMap(java.util.List::stream)).contains(new BatchCommand.SetValue(order.child("_versions"), "O-1", RegistryValue.qword(1)));
     }
 
-    private static int indexOf(java.util.List<WriteBatch> batches, java.util.function.Predicate<BatchCommand> holding) {
+    private static int indexOf(java.util.List<java.util.List<java.util.List<BatchCommand>>> batches,
+                               java.util.function.Predicate<BatchCommand> holding) {
         for (int i = 0; i < batches.size(); i++) {
-            if (batches.get(i).commands().stream().anyMatch(holding)) {
+            if (batches.get(i).stream().flatMap(java.util.List::stream).anyMatch(holding)) {
                 return i;
             }
         }
@@ -151,12 +152,68 @@ class RestorePlanTest {
             var batches = RestoreCommand.deletions(RegistrySnapshot.take(registry, root), root, new RegistryLimits(1 << 20, 1 << 20, 10_000));
             assertThat(batches).hasSize(1);
             RestoreCommand.Applied applied = new RestoreCommand.Applied(1);
-            RestoreCommand.delete(registry, batches, applied);
+            RestoreCommand.commit(registry, batches, applied, b -> { });
             assertThat(real.keyExists(root)).isFalse();
             assertThat(real.keyExists(root.parent())).isTrue();
             assertThat(sent).allMatch(n -> n <= 3).hasSize(applied.done);
             assertThat(applied.total).isEqualTo(applied.done);
             assertThat(applied.done).isGreaterThan(1);
+        }
+    }
+
+    /** A registry that refuses, as too large with nothing sent, every batch of more than {@code maxCommands} commands. */
+    private static ClusterRegistry refusingAbove(ClusterRegistry real, int maxCommands, java.util.List<WriteBatch> sent) {
+        return (ClusterRegistry) java.lang.reflect.Proxy.newProxyInstance(RestorePlanTest.class.getClassLoader(),
+                new Class<?>[] {ClusterRegistry.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("commit")) {
+                        WriteBatch b = (WriteBatch) args[0];
+                        if (b.size() > maxCommands) {
+                            throw new RegistryLimitException("too large; nothing was sent", b.size(), maxCommands);
+                        }
+                        sent.add(b);
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    @Test
+    void aWriteBatchTheBackendFindsTooLargeGoesInHalvesKeepingEachEntityWhole(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        RegistryPath root = RegistryPath.of("RG", "Data");
+        RegistryPath order = root.resolve(RegistryPath.of("Entities", "Order"));
+        try (ClusterRegistry real = ClusterRegistries.open("embedded:" + dir)) {
+            java.util.List<WriteBatch> sent = new java.util.ArrayList<>();
+            var batches = RestoreCommand.plan(held(), root, new RegistryLimits(1 << 20, 1 << 20, 10_000));
+            assertThat(batches).hasSize(1);
+            java.util.List<WriteBatch> committed = new java.util.ArrayList<>();
+            RestoreCommand.Applied applied = new RestoreCommand.Applied(1);
+            RestoreCommand.commit(refusingAbove(real, 3, sent), batches, applied, committed::add);
+            assertThat(committed).isEqualTo(sent).allMatch(b -> b.size() <= 3).hasSize(applied.done);
+            assertThat(applied.done).isGreaterThan(1).isEqualTo(applied.total);
+            // every command, in the planned order; an envelope with its version record
+            assertThat(sent.stream().flatMap(b -> b.commands().stream())).containsExactlyElementsOf(
+                    batches.get(0).stream().flatMap(java.util.List::stream).toList());
+            assertThat(sent).filteredOn(b -> b.commands().contains(new BatchCommand.SetValue(order, "O-1", RegistryValue.sz("e1"))))
+                    .singleElement().satisfies(b -> assertThat(b.commands())
+                            .contains(new BatchCommand.SetValue(order.child("_versions"), "O-1", RegistryValue.qword(1))));
+            assertThat(RegistrySnapshot.take(real, root).keys()).isEqualTo(held().keys());
+        }
+    }
+
+    /** An entity's envelope and version record go together or not at all: a backend that takes neither pair is reported. */
+    @Test
+    void anEntityTheBackendRefusesAloneIsReported(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        RegistryPath root = RegistryPath.of("RG", "Data");
+        try (ClusterRegistry real = ClusterRegistries.open("embedded:" + dir)) {
+            java.util.List<WriteBatch> sent = new java.util.ArrayList<>();
+            var batches = RestoreCommand.plan(held(), root, new RegistryLimits(1 << 20, 1 << 20, 10_000));
+            RestoreCommand.Applied applied = new RestoreCommand.Applied(batches.size());
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> RestoreCommand.commit(refusingAbove(real, 1, sent), batches, applied, b -> { }))
+                    .isInstanceOf(RegistryLimitException.class);
+            assertThat(sent).allMatch(b -> b.size() == 1).hasSize(applied.done);
         }
     }
 }
