@@ -1030,6 +1030,11 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         ensureOpen();
     }
 
+    /** What the factory's codec reads back from what it writes of {@code entity}: the copy a transaction buffers. */
+    T copyOf(T entity) {
+        return json.read(json.write(entity), typeName() + " entity saved in a transaction");
+    }
+
     @Override
     public ValueCodec<T> codec() {
         return new ValueCodec<>() {

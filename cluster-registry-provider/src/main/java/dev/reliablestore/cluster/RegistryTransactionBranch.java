@@ -29,6 +29,11 @@ final class RegistryTransactionBranch extends AbstractTransactionBranch {
     }
 
     @Override
+    protected <T> T copy(String typeName, Class<T> type, T entity) {
+        return transactions.copy(typeName, type, entity);
+    }
+
+    @Override
     protected void doPrepare(List<PendingWrite> writes) {
         List<RegistryTransactions.EncodedWrite> encoded = encode(writes);
         transactions.prepare(id(), encoded);

@@ -422,6 +422,11 @@ final class RegistryTransactions implements TransactionalResource {
         return (EntityStore<T>) s.store();
     }
 
+    /** {@link RegistryEntityStore#copyOf}, for a branch's view of the type. */
+    <T> T copy(String typeName, Class<T> type, T entity) {
+        return ((RegistryEntityStore<T>) store(typeName, type)).copyOf(entity);
+    }
+
     /** The value pipeline of a type a branch has a view of. */
     @SuppressWarnings("unchecked")
     ValueCodec<Object> codec(String typeName) {

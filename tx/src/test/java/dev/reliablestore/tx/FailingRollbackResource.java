@@ -36,6 +36,11 @@ final class FailingRollbackResource implements TransactionalResource {
             }
 
             @Override
+            protected <T> T copy(String typeName, Class<T> type, T entity) {
+                return entity; // Strings here: nothing a caller can change
+            }
+
+            @Override
             protected void doPrepare(List<PendingWrite> writes) {
                 throw new StoreUnavailableException("prepare refused");
             }

@@ -62,6 +62,17 @@ public abstract class AbstractTransactionBranch implements TransactionBranch {
     protected abstract <T> EntityStore<T> committedStore(String typeName, Class<T> type);
 
     /**
+     * A copy of {@code entity} that shares no mutable state with it, made through the provider's
+     * codec (decoding what encoding it gives): a save in a transaction keeps the entity as it was
+     * at the call, as a save outside one stores it then, although the commit encodes it later; and
+     * each read in the transaction gets a copy of its own, so changing the object a read returned
+     * (or the one passed to save) changes nothing that is committed.
+     *
+     * @throws dev.reliablestore.api.PersistenceException when the entity cannot be encoded
+     */
+    protected abstract <T> T copy(String typeName, Class<T> type, T entity);
+
+    /**
      * Validates every expected version, then durably records the writes and locks their entities,
      * all or nothing. A {@link ConcurrencyConflictException} means nothing was recorded.
      */

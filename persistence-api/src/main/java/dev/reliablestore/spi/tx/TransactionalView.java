@@ -51,7 +51,7 @@ final class TransactionalView<T> extends AbstractEntityStore<T> {
             branch.ensureActive(typeName());
             PendingWrite w = branch.pending(typeName(), id);
             if (w != null) {
-                return w.isDelete() ? Optional.empty() : Optional.of(new Versioned<>(id, valueType.cast(w.value()), w.newVersion()));
+                return w.isDelete() ? Optional.empty() : Optional.of(new Versioned<>(id, copyOf(w), w.newVersion()));
             }
         }
         Optional<Versioned<T>> found = committed.get(id);
@@ -68,7 +68,7 @@ final class TransactionalView<T> extends AbstractEntityStore<T> {
                 throw new ConcurrencyConflictException(typeName(), id, expectedVersion, current,
                         "as seen by transaction " + branch.id());
             }
-            branch.buffer(typeName(), id, entity);
+            branch.buffer(typeName(), id, branch.copy(typeName(), valueType, entity));
             return branch.pending(typeName(), id).newVersion();
         }
     }
@@ -105,7 +105,7 @@ final class TransactionalView<T> extends AbstractEntityStore<T> {
                 if (w.isDelete()) {
                     byId.remove(e.getKey());
                 } else {
-                    byId.put(e.getKey(), new Versioned<>(e.getKey(), valueType.cast(w.value()), w.newVersion()));
+                    byId.put(e.getKey(), new Versioned<>(e.getKey(), copyOf(w), w.newVersion()));
                 }
             }
             List<Versioned<T>> out = new ArrayList<>();
@@ -153,6 +153,11 @@ final class TransactionalView<T> extends AbstractEntityStore<T> {
             }
             return versions;
         }
+    }
+
+    /** A buffered value as a read in the transaction returns it: a copy, so that changing it changes nothing buffered. */
+    private T copyOf(PendingWrite w) {
+        return branch.copy(typeName(), valueType, valueType.cast(w.value()));
     }
 
     @Override

@@ -2,8 +2,12 @@ package dev.reliablestore.tx.samples;
 
 import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.api.Versioned;
+import dev.reliablestore.codec.CodecException;
+import dev.reliablestore.codec.EntityCodec;
+import dev.reliablestore.codec.JacksonEntityCodec;
 import dev.reliablestore.spi.tx.AbstractTransactionBranch;
 import dev.reliablestore.spi.tx.DuplicateTransactionException;
 import dev.reliablestore.spi.tx.PendingWrite;
@@ -127,6 +131,17 @@ public final class InMemoryParticipant implements StoreFactory, TransactionalRes
         @Override
         protected <T> EntityStore<T> committedStore(String typeName, Class<T> type) {
             return InMemoryParticipant.this.store(typeName, type); // the committed data, not this branch's view
+        }
+
+        @Override
+        protected <T> T copy(String typeName, Class<T> type, T entity) {
+            // what a read of the saved entity returns: through the codec the data factory stores with (the default)
+            EntityCodec.TypeCodec<T> codec = JacksonEntityCodec.defaults().forType(type);
+            try {
+                return codec.decode(codec.encode(entity));
+            } catch (CodecException e) {
+                throw new PersistenceException(typeName + " entity cannot be encoded: " + e.getMessage(), e);
+            }
         }
 
         @Override

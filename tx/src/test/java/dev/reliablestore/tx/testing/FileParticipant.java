@@ -270,6 +270,11 @@ public final class FileParticipant implements StoreFactory, TransactionalResourc
         }
 
         @Override
+        protected <T> T copy(String typeName, Class<T> type, T entity) {
+            return entity; // its entities are Strings: nothing a caller can change
+        }
+
+        @Override
         protected void doPrepare(List<PendingWrite> writes) {
             onPrepare.run();
             prepares.incrementAndGet();
