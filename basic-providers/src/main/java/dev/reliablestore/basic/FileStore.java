@@ -15,7 +15,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -139,18 +138,10 @@ final class FileStore<T> extends AbstractEntityStore<T> {
     }
 
     private List<Path> documents() throws IOException {
-        List<Path> files = new ArrayList<>();
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
-            for (Path p : stream) {
-                String name = p.getFileName().toString();
-                if (!name.startsWith(".") && name.endsWith(FileStoreFactory.DOC_SUFFIX)) {
-                    files.add(p);
-                }
-            }
-        } catch (NoSuchFileException e) {
-            return List.of();
-        }
-        return files;
+        return FileStoreFactory.list(dir, p -> {
+            String name = p.getFileName().toString();
+            return !name.startsWith(".") && name.endsWith(FileStoreFactory.DOC_SUFFIX);
+        }, Integer.MAX_VALUE);
     }
 
     @Override
@@ -295,9 +286,10 @@ final class FileStore<T> extends AbstractEntityStore<T> {
     /**
      * The batch protocol: (1) every document is written to a {@code .batch-} temporary file and
      * flushed, and the folder is flushed; (2) the journal naming each temporary file and its
-     * target is written and renamed into {@code .batches} atomically — the commit point; (3) the
-     * temporary files are renamed onto their targets; (4) the journal is removed. A crash before
-     * (2) leaves only temporary files, removed on open; a crash after it is rolled forward on open.
+     * target is written, renamed into {@code .batches} atomically and that folder flushed — the
+     * commit point (for a crash of the process, the rename alone is); (3) the temporary files are
+     * renamed onto their targets; (4) the journal is removed. A crash before (2) leaves only
+     * temporary files, removed on open; a crash after it is rolled forward on open.
      */
     @Override
     protected Map<String, Long> doSaveBatch(Map<String, T> entities) {
@@ -330,8 +322,7 @@ final class FileStore<T> extends AbstractEntityStore<T> {
                 } catch (IOException | RuntimeException e) {
                     Path renamed = factory.journal(batchId);
                     if (!Files.notExists(renamed)) { // there, or it cannot be told: the rename may have happened
-                        // its rename (the commit point) happened and flushing it failed: the next open applies it, or not
-                        throw committedNotApplied(encoded.size(), renamed, "flushing its journal failed", e);
+                        throw renamedNotFlushed(encoded.size(), renamed, Files.exists(renamed), e);
                     }
                     for (Path temp : temps) {
                         Files.deleteIfExists(temp);
@@ -341,7 +332,7 @@ final class FileStore<T> extends AbstractEntityStore<T> {
                 try {
                     factory.rollForward(journal);
                 } catch (IOException | RuntimeException e) {
-                    throw committedNotApplied(encoded.size(), journal, "applying it failed", e);
+                    throw committedNotApplied(encoded.size(), journal, e);
                 }
                 return versions;
             } finally {
@@ -353,12 +344,28 @@ final class FileStore<T> extends AbstractEntityStore<T> {
     // ---- plumbing ----------------------------------------------------------------------------
 
     /** A batch past its commit point and not applied: writes stop until reopening, which finishes it. */
-    private PersistenceException committedNotApplied(int entities, Path journal, String failure, Exception e) {
-        String what = "a batch of " + entities + " " + typeName() + " entities committed (journal " + journal + ") whose " + failure;
-        factory.stopWrites(what);
+    private PersistenceException committedNotApplied(int entities, Path journal, Exception e) {
+        factory.stopWrites("a batch of " + entities + " " + typeName() + " entities committed (journal " + journal + ") but not applied");
         return new PersistenceException("the batch of " + entities + " " + typeName() + " entities is committed (journal " + journal
-                + ") but " + failure + ": " + e + "; it is completed when the directory is next opened, and until then this factory"
+                + ") but applying it failed: " + e + "; it is completed when the directory is next opened, and until then this factory"
                 + " refuses writes (a later write of one of its entities would be overwritten then)", e, true);
+    }
+
+    /**
+     * A batch whose journal was renamed into place (or may have been) without its folder being flushed.
+     * The next open finishes it only if the rename is on the disk by then, which a machine crash or a
+     * power loss before that can undo: it is not committed, and its outcome is known only by reading.
+     */
+    private PersistenceException renamedNotFlushed(int entities, Path journal, boolean renamed, Exception e) {
+        String batch = "batch of " + entities + " " + typeName() + " entities";
+        factory.stopWrites("a " + batch + " whose journal " + journal + " was renamed into place but not flushed");
+        return new PersistenceException("the " + batch + " may or may not happen: its journal " + journal
+                + (renamed ? " was renamed into place but its directory could not be flushed: "
+                        : " may have been renamed into place (whether it is there cannot be told), and then this failed: ") + e
+                + ". The next open of the directory completes the batch if the rename is on the disk by then: after this factory is"
+                + " closed or this process crashes, it is; after a crash of the machine or a power loss, the batch may be lost."
+                + " Until the directory is opened again this factory refuses writes (a later write of one of its entities would be"
+                + " overwritten then); open it again and read the batch's entities to learn whether it happened", e, true);
     }
 
     /**

@@ -431,14 +431,36 @@ final class FileStoreFactory implements StoreFactory {
     }
 
     private static List<Path> sortedChildren(Path dir) throws IOException {
-        List<Path> children = new ArrayList<>();
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
-            stream.forEach(children::add);
-        } catch (NoSuchFileException e) {
-            return List.of();
-        }
+        List<Path> children = list(dir, entry -> true, Integer.MAX_VALUE);
         children.sort(null);
         return children;
+    }
+
+    /** Opens a directory's listing; replaced by a test to make reading a listing fail, as a failing disk does. */
+    interface DirectoryOpener {
+        DirectoryStream<Path> open(Path dir, DirectoryStream.Filter<? super Path> filter) throws IOException;
+    }
+
+    static volatile DirectoryOpener directoryOpener = Files::newDirectoryStream;
+
+    /**
+     * Up to {@code limit} entries of {@code dir} that pass {@code filter}, in the file system's order;
+     * none when {@code dir} does not exist. Every listing of the provider goes through here.
+     */
+    static List<Path> list(Path dir, DirectoryStream.Filter<? super Path> filter, int limit) throws IOException {
+        List<Path> entries = new ArrayList<>();
+        try (DirectoryStream<Path> stream = directoryOpener.open(dir, filter)) {
+            for (java.util.Iterator<Path> it = stream.iterator(); entries.size() < limit && it.hasNext(); ) {
+                entries.add(it.next());
+            }
+        } catch (NoSuchFileException e) {
+            return entries;
+        } catch (java.nio.file.DirectoryIteratorException e) {
+            // the iterator's unchecked wrapper of a read error: as the IOException it is, it reaches the callers'
+            // mapping to StoreUnavailableException instead of escaping as an error that is not a PersistenceException
+            throw e.getCause();
+        }
+        return entries;
     }
 
     /**
@@ -516,9 +538,17 @@ final class FileStoreFactory implements StoreFactory {
         }
         Path journal = journal(batchId);
         Path temp = batches.resolve(batchId + JOURNAL_SUFFIX + ".tmp");
-        DurableFiles.replaceAtomically(batches, journal, temp, FRAME.writeValueAsBytes(node));
+        DurableFiles.writeAndRename(journal, temp, FRAME.writeValueAsBytes(node));
+        journalFlush.flush(batches); // until this returns, a machine crash or power loss can undo the rename
         return journal;
     }
+
+    /** The flush of {@code .batches} after a journal's rename; replaced by a test to fail it. */
+    interface DirectoryFlush {
+        void flush(Path dir) throws IOException;
+    }
+
+    volatile DirectoryFlush journalFlush = DurableFiles::syncDirectory;
 
     Path journal(String batchId) {
         return batches.resolve(batchId + JOURNAL_SUFFIX);
@@ -650,12 +680,12 @@ final class FileStoreFactory implements StoreFactory {
     }
 
     private static boolean holdsDocuments(Path dir) throws IOException {
-        try (DirectoryStream<Path> docs = Files.newDirectoryStream(dir, f -> {
-            String name = f.getFileName().toString();
-            return name.endsWith(DOC_SUFFIX) && !name.startsWith(".");
-        })) {
-            return docs.iterator().hasNext();
-        } catch (NoSuchFileException | java.nio.file.NotDirectoryException absent) {
+        try {
+            return !list(dir, f -> {
+                String name = f.getFileName().toString();
+                return name.endsWith(DOC_SUFFIX) && !name.startsWith(".");
+            }, 1).isEmpty();
+        } catch (java.nio.file.NotDirectoryException absent) {
             return false;
         }
     }

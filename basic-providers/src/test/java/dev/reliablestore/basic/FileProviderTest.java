@@ -332,6 +332,63 @@ class FileProviderTest {
         }
     }
 
+    /**
+     * A batch whose journal was renamed into place but whose folder could not be flushed is not
+     * committed yet: the next open finishes it only if the rename reached the disk, which a crash of
+     * the machine or a power loss before then can prevent. The error says so, rather than promising
+     * the batch; both outcomes are played here, from copies of what the failure left.
+     */
+    @Test
+    void aBatchWhoseJournalCannotBeFlushedSaysAMachineCrashMayLoseIt(@TempDir Path powerLoss) throws Exception {
+        Map<String, Thing> batch = new LinkedHashMap<>();
+        batch.put("a", new Thing("new-a"));
+        batch.put("b", new Thing("new-b"));
+        Path journal;
+        try (StoreFactory f = open()) {
+            EntityStore<Thing> things = f.store(Thing.class);
+            things.save("a", new Thing("old-a"));
+            FileStoreFactory files = (FileStoreFactory) f;
+            files.journalFlush = d -> {
+                throw new IOException("injected: flushing " + d + " fails");
+            };
+            Throwable failed = catchThrowable(() -> things.saveBatch(batch));
+            files.journalFlush = DurableFiles::syncDirectory;
+            assertThat(failed).isInstanceOf(PersistenceException.class).isNotInstanceOf(StoreUnavailableException.class)
+                    .hasMessageContaining("may or may not happen")
+                    .hasMessageContaining("was renamed into place but its directory could not be flushed")
+                    .hasMessageContaining("injected")
+                    .hasMessageContaining("after this factory is closed or this process crashes, it is")
+                    .hasMessageContaining("after a crash of the machine or a power loss, the batch may be lost")
+                    .hasMessageContaining("read the batch's entities to learn whether it happened")
+                    .hasMessageNotContaining("is committed");
+            assertThat(((PersistenceException) failed).outcomeUnknown()).isTrue();
+            assertThat(((PersistenceException) failed).isRetryable()).isFalse();
+            assertThatThrownBy(() -> things.save("b", new Thing("later"))).hasMessageContaining("stopped accepting writes")
+                    .hasMessageContaining("renamed into place but not flushed");
+            try (var journals = Files.list(dir.resolve(FileStoreFactory.BATCH_DIR))) {
+                journal = journals.collect(java.util.stream.Collectors.toList()).get(0);
+            }
+        }
+        // a power loss before the flush may take the rename: the disk then holds the temporary files and no journal
+        try (var files = Files.walk(dir)) {
+            for (Path p : files.collect(java.util.stream.Collectors.toList())) {
+                Path copy = powerLoss.resolve(dir.relativize(p).toString());
+                if (!copy.equals(powerLoss)) {
+                    Files.copy(p, copy);
+                }
+            }
+        }
+        Files.delete(powerLoss.resolve(dir.relativize(journal).toString()));
+        try (StoreFactory f = Persistence.openFactory("file", Map.of("directory", powerLoss.toString()))) {
+            EntityStore<Thing> things = f.store(Thing.class);
+            assertThat(things.getAll().stream().map(v -> v.value().name())).as("lost").containsExactly("old-a");
+        }
+        try (StoreFactory f = open()) { // the rename reached the disk (the process crashed, or was closed)
+            EntityStore<Thing> things = f.store(Thing.class);
+            assertThat(things.getAll().stream().map(v -> v.value().name())).containsExactlyInAnyOrder("new-a", "new-b");
+        }
+    }
+
     /** Child process of {@link #openInAnotherProcess}: tries to open the directory. */
     public static final class FileLockProbe {
         public static void main(String[] args) {
