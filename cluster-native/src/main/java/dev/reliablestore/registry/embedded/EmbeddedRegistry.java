@@ -327,19 +327,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
 
     @Override
     public CompletableFuture<CommitResult> commitAsync(WriteBatch batch) {
-        checkWritable(batch);
-        CompletableFuture<CommitResult> future = new CompletableFuture<>();
-        try {
-            long sequence = applyAndLog(batch, future, true);
-            if (log.backlogExceeded()) {
-                log.awaitDurable(sequence);
-            }
-        } catch (RegistryException e) {
-            if (!future.isDone()) {
-                future.completeExceptionally(e);
-            }
-        }
-        return future;
+        return commitWithFuture(batch, true);
     }
 
     /**
@@ -348,12 +336,17 @@ final class EmbeddedRegistry implements ClusterRegistry {
      */
     @Override
     public CompletableFuture<CommitResult> syncCommitAsync(WriteBatch batch) {
+        return commitWithFuture(batch, false);
+    }
+
+    /** {@code publishNow}: ASYNC, else SYNC answered by the future (see {@link #applyAndLog}). */
+    private CompletableFuture<CommitResult> commitWithFuture(WriteBatch batch, boolean publishNow) {
         checkWritable(batch);
         CompletableFuture<CommitResult> future = new CompletableFuture<>();
         try {
-            long sequence = applyAndLog(batch, future, false);
+            long sequence = applyAndLog(batch, future, publishNow);
             if (log.backlogExceeded()) {
-                log.awaitDurable(sequence);
+                log.awaitDurable(sequence); // back-pressure: writers faster than the disk must not grow memory without bound
             }
         } catch (RegistryException e) {
             if (!future.isDone()) {
