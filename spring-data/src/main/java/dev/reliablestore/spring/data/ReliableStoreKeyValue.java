@@ -35,6 +35,17 @@ public final class ReliableStoreKeyValue {
             }
 
             /**
+             * {@code insert(entity)} and a repository's save of a new entity end here. KeyValueTemplate
+             * checks that the id is free and then puts: between the two another writer may create the
+             * id, which the put would replace; here the put is the store's create, and that case a
+             * {@code DuplicateKeyException}.
+             */
+            @Override
+            public <T> T insert(Object id, T objectToInsert) {
+                return adapter.inserting(id, objectToInsert, () -> super.insert(id, objectToInsert));
+            }
+
+            /**
              * KeyValueTemplate counts through the adapter directly, outside the {@code execute} that
              * translates exceptions: a repository's {@code count()} and a page's total would throw
              * ReliableStore's own exceptions instead of {@code DataAccessException}s.

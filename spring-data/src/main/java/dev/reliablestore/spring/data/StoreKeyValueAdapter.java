@@ -6,10 +6,12 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
+import org.springframework.dao.DuplicateKeyException;
 import org.springframework.dao.InvalidDataAccessApiUsageException;
 import org.springframework.data.keyvalue.core.AbstractKeyValueAdapter;
 import org.springframework.data.keyvalue.core.ForwardingCloseableIterator;
@@ -19,6 +21,7 @@ import org.springframework.data.mapping.PersistentPropertyAccessor;
 import org.springframework.data.mapping.context.MappingContext;
 import org.springframework.data.util.CloseableIterator;
 
+import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.api.Versioned;
@@ -28,8 +31,9 @@ import dev.reliablestore.api.Versioned;
  * type (the class's simple name, as {@code StoreFactory.store(Class)} names it, unless
  * {@code @KeySpace} names another). An entity's {@code @Version} property is the store's version: a
  * save passes it as the expected version of the store's conditional save, so the comparison happens
- * in the store's own commit, never here; the new version is written back into the entity. A delete of
- * a versioned entity is the store's conditional delete of that version. Queries
+ * in the store's own commit, never here; the new version is written back into the entity when it is
+ * the expected one plus one (not after a conflict the store resolved, whose stored value the entity
+ * may not hold). An insert is the store's conditional create. A delete of a versioned entity is the store's conditional delete of that version. Queries
  * (derived, paged, sorted) run in memory over {@code getAll()} of the type: every query reads the
  * whole type.
  */
@@ -46,6 +50,15 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
      * nested {@code delete(entity)} puts back the one it found.
      */
     private final ThreadLocal<VersionedDelete> versionedDelete = new ThreadLocal<>();
+    /**
+     * KeyValueTemplate's {@code insert} checks {@code contains} and then calls {@code put}, as its
+     * update does: the entity it inserts travels beside it here, so that its {@code put} (and no
+     * other, e.g. one of an event listener) is a create that fails when the id exists by then.
+     */
+    private final ThreadLocal<Insert> insert = new ThreadLocal<>();
+
+    /** The version types that can hold every version a save writes back (the store's are longs, 1 or more). */
+    private static final Set<Class<?>> VERSION_TYPES = Set.of(Long.class, long.class, Integer.class, int.class);
 
     StoreKeyValueAdapter(StoreFactory factory,
                          MappingContext<? extends KeyValuePersistentEntity<?, ?>, ? extends KeyValuePersistentProperty<?>> mapping) {
@@ -57,9 +70,14 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
     public Object put(Object id, Object item, String keyspace) {
         KeyValuePersistentEntity<?, ?> entity = mapping.getRequiredPersistentEntity(item.getClass());
         EntityStore<Object> store = store(keyspace, entity);
-        KeyValuePersistentProperty<?> versionProperty = entity.getVersionProperty();
+        boolean create = takeInsert(id, item);
+        KeyValuePersistentProperty<?> versionProperty = versionProperty(entity);
         if (versionProperty == null) {
-            store.save(id(id), item);
+            if (create) {
+                create(store, id(id), item);
+            } else {
+                store.save(id(id), item);
+            }
         } else {
             if (versionProperty.isImmutable()) {
                 // the template hands the caller its own instance: a copy with the new version would never reach it
@@ -69,11 +87,61 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
             }
             PersistentPropertyAccessor<Object> accessor = entity.getPropertyAccessor(item);
             Object version = accessor.getProperty(versionProperty);
-            long written = store.save(id(id), item, version == null ? Versioned.ABSENT : ((Number) version).longValue());
-            setVersion(accessor, versionProperty, written);
+            long expected = version == null ? Versioned.ABSENT : ((Number) version).longValue();
+            long written = create && expected == Versioned.ABSENT ? create(store, id(id), item) : store.save(id(id), item, expected);
+            // any other version is a conflict the store resolved (Merge, LastWriteWins): the stored value may be one this
+            // object does not hold, so it keeps the version it had and its next save meets the conflict handling again
+            if (written == expected + 1) {
+                setVersion(accessor, versionProperty, written);
+            }
         }
         // the replaced value is not read: that would be a second, unconditional round trip
         return null;
+    }
+
+    /**
+     * A save that fails when the id holds an entity by the time the store commits it: the template's
+     * {@code contains} check before it is no guard against a concurrent insert of the same id.
+     */
+    private static long create(EntityStore<Object> store, String id, Object item) {
+        try {
+            return store.save(id, item, Versioned.ABSENT);
+        } catch (ConcurrencyConflictException exists) {
+            throw new DuplicateKeyException("cannot insert " + store.typeName() + " " + id + ": another writer created it meanwhile", exists);
+        }
+    }
+
+    /** The entity an {@code insert} on this thread writes, and its id; {@code outer}: the insert this one runs inside. */
+    private record Insert(Object item, Object id, Insert outer) {
+    }
+
+    /** Runs {@code insert} (the template's insert of {@code item}) so that its put of {@code item} is a create. */
+    <T> T inserting(Object id, T item, Supplier<T> insert) {
+        Insert outer = this.insert.get();
+        this.insert.set(new Insert(item, id, outer));
+        try {
+            return insert.get();
+        } finally {
+            if (outer == null) {
+                this.insert.remove();
+            } else {
+                this.insert.set(outer);
+            }
+        }
+    }
+
+    /** Whether this put is the one a running insert makes (used at most once). */
+    private boolean takeInsert(Object id, Object item) {
+        Insert pending = insert.get();
+        if (pending == null || pending.item() != item || !pending.id().equals(id)) {
+            return false;
+        }
+        if (pending.outer() == null) {
+            insert.remove();
+        } else {
+            insert.set(pending.outer());
+        }
+        return true;
     }
 
     @Override
@@ -121,7 +189,7 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
      */
     <T> T deleteEntity(T entity, Supplier<T> delete) {
         KeyValuePersistentEntity<?, ?> type = mapping.getRequiredPersistentEntity(entity.getClass());
-        KeyValuePersistentProperty<?> versionProperty = type.getVersionProperty();
+        KeyValuePersistentProperty<?> versionProperty = versionProperty(type);
         Object version = versionProperty == null ? null : type.getPropertyAccessor(entity).getProperty(versionProperty);
         if (version == null || ((Number) version).longValue() == 0) {
             return delete.get();
@@ -179,11 +247,26 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
     private Object withVersion(Versioned<Object> found) {
         Object value = found.value();
         KeyValuePersistentEntity<?, ?> entity = mapping.getRequiredPersistentEntity(value.getClass());
-        KeyValuePersistentProperty<?> versionProperty = entity.getVersionProperty();
+        KeyValuePersistentProperty<?> versionProperty = versionProperty(entity);
         if (versionProperty != null) {
             setVersion(entity.getPropertyAccessor(value), versionProperty, found.version());
         }
         return value;
+    }
+
+    /**
+     * The entity's {@code @Version} property, or null. One of a type that cannot hold the store's
+     * version is refused here, before a write: found only when the new version is set, the write
+     * would already have taken effect.
+     */
+    private static KeyValuePersistentProperty<?> versionProperty(KeyValuePersistentEntity<?, ?> entity) {
+        KeyValuePersistentProperty<?> property = entity.getVersionProperty();
+        if (property != null && !VERSION_TYPES.contains(property.getType())) {
+            throw new InvalidDataAccessApiUsageException("the @Version property " + property.getName() + " of " + entity.getType().getName()
+                    + " is a " + property.getType().getName() + ": it holds the store's version, a whole number from 1 up, so it must be"
+                    + " a Long, long, Integer or int");
+        }
+        return property;
     }
 
     private static void setVersion(PersistentPropertyAccessor<Object> accessor, KeyValuePersistentProperty<?> property, long version) {
@@ -211,6 +294,7 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
     @SuppressWarnings("unchecked") // the store holds exactly the entity's class
     private EntityStore<Object> store(String keyspace, KeyValuePersistentEntity<?, ?> entity) {
         Class<?> wanted = entity.getType();
+        versionProperty(entity);
         mapping.getPersistentEntities().stream()
                 .filter(e -> keyspace.equals(e.getKeySpace()) && e.getType() != wanted).findFirst()
                 .ifPresent(other -> {
