@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.BigIntegerNode;
-import com.fasterxml.jackson.databind.node.DecimalNode;
 import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.LongNode;
@@ -27,10 +26,12 @@ import java.util.Deque;
 /**
  * JSON trees whose numbers are the stored ones: the tool copies entities it has no classes for
  * ({@code migrate}), so a number read into a tree and written back must come out as it was stored.
- * The stores' default mapper reads a float of a tree as a {@code BigDecimal}, which keeps the
- * scale ({@code 12.30}) but has no negative zero: a {@code double} field holding {@code -0.0}
- * would be copied as {@code 0.0}. Here every float is an exact {@code BigDecimal}, as there, and
- * a negative zero (any scale, integer or float) is a {@link NegativeZero} that writes its text as read.
+ * The stores' default mapper reads a float of a tree as a {@code BigDecimal}, which has no negative
+ * zero and writes its own text ({@code 1.2345678E7}, as a {@code double} field is stored, would be
+ * written {@code 12345678}: an integer, which an untyped reader gets as an {@code Integer}, not a
+ * {@code BigDecimal}). Here every float, and a negative integer zero, is an {@link AsRead} that
+ * reads as that exact {@code BigDecimal} and writes the text it was read from; other integers are
+ * Jackson's own nodes, whose text is the only one JSON allows for their value.
  */
 final class ExactNumbers {
 
@@ -137,12 +138,11 @@ final class ExactNumbers {
                 JsonParser.NumberType type = p.getNumberType();
                 if (type == JsonParser.NumberType.INT) {
                     int v = p.getIntValue();
-                    return v == 0 && text.startsWith("-") ? new NegativeZero(text, true) : IntNode.valueOf(v);
+                    return v == 0 && text.startsWith("-") ? new AsRead(text, BigDecimal.ZERO, true) : IntNode.valueOf(v);
                 }
                 return type == JsonParser.NumberType.LONG ? LongNode.valueOf(p.getLongValue()) : BigIntegerNode.valueOf(p.getBigIntegerValue());
             }
-            BigDecimal v = p.getDecimalValue();
-            return v.signum() == 0 && text.startsWith("-") ? new NegativeZero(text, false) : DecimalNode.valueOf(v);
+            return new AsRead(text, p.getDecimalValue(), false);
         }
 
         /** A container being filled, and the name of its next field when it is an object. */
@@ -157,20 +157,34 @@ final class ExactNumbers {
     }
 
     /**
-     * A negative zero as it was read ({@code -0.0}, {@code -0}, {@code -0.00}, {@code -0E+5}): a
-     * {@code BigDecimal} cannot hold its sign, and a double would lose its scale. Equal to another
-     * only when written the same (so {@code -0.0} differs from {@code 0.0} and from {@code -0.00}).
+     * A number as it was read ({@code 1.2345678E7}, {@code 1.0E+7}, {@code 12.30}, {@code -0.0},
+     * {@code -0}): to a reader, the {@code BigDecimal} Jackson's own node would hold (a negative zero
+     * still reads as {@code -0.0} into a double); written, its text. Equal to another only when
+     * written the same, as the content comparisons of {@code migrate} count them: {@code 1.0E7}
+     * differs from {@code 1.0E+7} and from {@code 10000000.0}, {@code -0.0} from {@code 0.0}.
      */
-    static final class NegativeZero extends NumericNode {
+    static final class AsRead extends NumericNode {
         private static final long serialVersionUID = 1L;
+        private static final BigDecimal MIN_INT = BigDecimal.valueOf(Integer.MIN_VALUE);
+        private static final BigDecimal MAX_INT = BigDecimal.valueOf(Integer.MAX_VALUE);
+        private static final BigDecimal MIN_LONG = BigDecimal.valueOf(Long.MIN_VALUE);
+        private static final BigDecimal MAX_LONG = BigDecimal.valueOf(Long.MAX_VALUE);
 
         /** A JSON number token, as the parser read it. */
         private final String text;
+        private final BigDecimal value;
+        /** Only for {@code -0}: every other integer token is one of Jackson's nodes. */
         private final boolean integral;
 
-        NegativeZero(String text, boolean integral) {
+        AsRead(String text, BigDecimal value, boolean integral) {
             this.text = text;
+            this.value = value;
             this.integral = integral;
+        }
+
+        /** A BigDecimal has no sign of zero: the text has. */
+        private boolean negativeZero() {
+            return value.signum() == 0 && text.startsWith("-");
         }
 
         @Override
@@ -205,47 +219,57 @@ final class ExactNumbers {
 
         @Override
         public Number numberValue() {
-            return integral ? (Number) 0 : decimalValue();
+            return integral ? (Number) value.intValue() : value;
+        }
+
+        @Override
+        public short shortValue() {
+            return value.shortValue();
         }
 
         @Override
         public int intValue() {
-            return 0;
+            return value.intValue();
         }
 
         @Override
         public long longValue() {
-            return 0;
+            return value.longValue();
         }
 
         @Override
         public float floatValue() {
-            return -0.0f;
+            return negativeZero() ? -0.0f : value.floatValue();
         }
 
         @Override
         public double doubleValue() {
-            return -0.0;
+            return negativeZero() ? -0.0 : value.doubleValue();
         }
 
         @Override
         public BigDecimal decimalValue() {
-            return new BigDecimal(text);
+            return value;
         }
 
         @Override
         public BigInteger bigIntegerValue() {
-            return BigInteger.ZERO;
+            return _bigIntFromBigDec(value); // as Jackson's DecimalNode: refuses a scale too large to expand
         }
 
         @Override
         public boolean canConvertToInt() {
-            return true;
+            return value.compareTo(MIN_INT) >= 0 && value.compareTo(MAX_INT) <= 0;
         }
 
         @Override
         public boolean canConvertToLong() {
-            return true;
+            return value.compareTo(MIN_LONG) >= 0 && value.compareTo(MAX_LONG) <= 0;
+        }
+
+        @Override
+        public boolean canConvertToExactIntegral() {
+            return value.signum() == 0 || value.scale() <= 0 || value.stripTrailingZeros().scale() <= 0;
         }
 
         @Override
@@ -260,7 +284,7 @@ final class ExactNumbers {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof NegativeZero z && z.text.equals(text);
+            return o instanceof AsRead n && n.text.equals(text);
         }
 
         @Override

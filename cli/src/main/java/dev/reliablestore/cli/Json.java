@@ -23,7 +23,7 @@ final class Json {
 
     /**
      * The stores' default codec configuration, so that what the tool reads and shows is what a store
-     * holds (12.30 stays 12.30, -0.0 stays -0.0: {@link ExactNumbers}); only output of the tool's own
+     * holds (12.30 stays 12.30, -0.0 stays -0.0, 1.2345678E7 stays 1.2345678E7: {@link ExactNumbers}); only output of the tool's own
      * reports may hold empty objects.
      */
     static final ObjectMapper MAPPER = JacksonEntityCodec.defaultMapperBuilder()

@@ -337,7 +337,7 @@ final class MigrateCommand implements Callable<Integer> {
                     write.put(v.id(), v.value());
                     copied++;
                 } else if (!Arrays.equals(Json.canonicalBytes(there.value()), Json.canonicalBytes(v.value()))) {
-                    // by text, not JsonNode.equals: a DecimalNode equals one of another scale (12.3, 12.30)
+                    // by the text stored, not JsonNode.equals: Jackson's number nodes compare values (12.3 equals 12.30)
                     write.put(v.id(), v.value());
                     updated++;
                 } else {

@@ -26,6 +26,13 @@ class MigrateExactNumbersTest {
     record Point(double x, BigDecimal amount) {
     }
 
+    /** A double whose shortest form has an exponent: stored as {@code 1.2345678E7}. */
+    record Reading(double v) {
+    }
+
+    @SuppressWarnings("unchecked")
+    private static final Class<Map<String, Object>> UNTYPED = (Class<Map<String, Object>>) (Class<?>) Map.class;
+
     private StoreFactory files() {
         return Persistence.openFactory("file", Map.of("directory", dir.resolve("files").toString()));
     }
@@ -94,5 +101,65 @@ class MigrateExactNumbersTest {
         int code = cli.execute(migrate());
         assertThat(code).as(out + "\n" + err).isEqualTo(ExitCodes.CHECK_FAILED);
         assertThat(out.toString()).contains("NOT VERIFIED Point").contains("P1 differs");
+    }
+
+    private Map<String, Object> untypedInSource() {
+        try (StoreFactory f = files()) {
+            return f.store("Reading", UNTYPED).get("R1").orElseThrow().value();
+        }
+    }
+
+    private Map<String, Object> untypedInTarget() {
+        try (StoreFactory f = TestStores.cluster("embedded:" + dir.resolve("data"))) {
+            return f.store("Reading", UNTYPED).get("R1").orElseThrow().value();
+        }
+    }
+
+    @Test
+    void aDoubleWithAnExponentIsCopiedAsItsStoredTextSoUntypedReadersGetTheSameValue() {
+        try (StoreFactory f = files()) {
+            f.store(Reading.class).save("R1", new Reading(12345678.0));
+        }
+        Object inSource = untypedInSource().get("v");
+        assertThat(inSource).isEqualTo(new BigDecimal("1.2345678E7")); // providers.md: an untyped float is a BigDecimal
+
+        CliProcess.Result r = CliProcess.inProcess(migrate());
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("Reading: 1 entities: 1 copied, 0 updated, 0 already present").contains("verified Reading");
+
+        Object inTarget = untypedInTarget().get("v");
+        assertThat(inTarget).isInstanceOf(inSource.getClass()).isEqualTo(inSource);
+        try (StoreFactory f = TestStores.cluster("embedded:" + dir.resolve("data"))) {
+            assertThat(f.store(Reading.class).get("R1").orElseThrow().value().v()).isEqualTo(12345678.0);
+        }
+
+        String data = "embedded:" + dir.resolve("data");
+        CliProcess.Result get = CliProcess.inProcess("get", "--store", data, "--type", "Reading", "--id", "R1", "--json");
+        assertThat(get.exitCode()).as(get.toString()).isZero();
+        assertThat(get.out()).contains("\"value\":{\"v\":1.2345678E7}");
+        CliProcess.Result list = CliProcess.inProcess("list", "--store", data, "--type", "Reading");
+        assertThat(list.exitCode()).as(list.toString()).isZero();
+        assertThat(list.out()).contains("{\"v\":1.2345678E7}");
+
+        CliProcess.Result again = CliProcess.inProcess(migrate());
+        assertThat(again.exitCode()).as(again.toString()).isZero();
+        assertThat(again.out()).contains("Reading: 1 entities: 0 copied, 0 updated, 1 already present").contains("verified Reading");
+    }
+
+    @Test
+    void aRerunUpdatesATargetHoldingTheSameValueAsAnInteger() {
+        try (StoreFactory f = files()) {
+            f.store(Reading.class).save("R1", new Reading(12345678.0));
+        }
+        // what the tool's earlier copy wrote: the value's digits as an integer
+        try (StoreFactory f = TestStores.cluster("embedded:" + dir.resolve("data"))) {
+            f.store("Reading", UNTYPED).save("R1", Map.of("v", 12345678));
+        }
+        assertThat(untypedInTarget().get("v")).isEqualTo(12345678);
+
+        CliProcess.Result r = CliProcess.inProcess(migrate());
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("Reading: 1 entities: 0 copied, 1 updated, 0 already present").contains("verified Reading");
+        assertThat(untypedInTarget().get("v")).isInstanceOf(BigDecimal.class).isEqualTo(untypedInSource().get("v"));
     }
 }
