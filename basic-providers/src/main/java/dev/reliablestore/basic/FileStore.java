@@ -305,6 +305,7 @@ final class FileStore<T> extends AbstractEntityStore<T> {
                 List<String[]> renames = new ArrayList<>();
                 List<Path> temps = new ArrayList<>();
                 Path journal;
+                boolean committing = false;
                 try {
                     int n = 0;
                     for (Map.Entry<String, byte[]> e : encoded.entrySet()) {
@@ -313,16 +314,20 @@ final class FileStore<T> extends AbstractEntityStore<T> {
                         String tempName = FileStoreFactory.BATCH_TEMP_PREFIX + batchId + "-" + n++;
                         Path temp = typeDir.resolve(tempName);
                         temps.add(temp);
-                        DurableFiles.writeNew(temp, document(e.getKey(), version, e.getValue()));
+                        factory.batchDocumentWrite.write(temp, document(e.getKey(), version, e.getValue()));
                         renames.add(new String[] {tempName, file(e.getKey()).getFileName().toString()});
                         versions.put(e.getKey(), version);
                     }
                     DurableFiles.syncDirectory(typeDir);
+                    committing = true; // from here on the journal may be renamed into place, and the batch then may happen
                     journal = factory.commitJournal(batchId, typeDir.getFileName().toString(), renames);
                 } catch (IOException | RuntimeException e) {
-                    Path renamed = factory.journal(batchId);
-                    if (!Files.notExists(renamed)) { // there, or it cannot be told: the rename may have happened
-                        throw renamedNotFlushed(encoded.size(), renamed, Files.exists(renamed), e);
+                    if (committing) {
+                        Path renamed = factory.journal(batchId);
+                        Boolean there = factory.journalThere(renamed);
+                        if (there == null || there) { // there, or it cannot be told: the rename may have happened
+                            throw renamedNotFlushed(encoded.size(), renamed, there != null, e);
+                        }
                     }
                     for (Path temp : temps) {
                         Files.deleteIfExists(temp);
@@ -353,8 +358,9 @@ final class FileStore<T> extends AbstractEntityStore<T> {
 
     /**
      * A batch whose journal was renamed into place (or may have been) without its folder being flushed.
-     * The next open finishes it only if the rename is on the disk by then, which a machine crash or a
-     * power loss before that can undo: it is not committed, and its outcome is known only by reading.
+     * The next open finishes it only if the rename is still there by then, which a machine crash or a
+     * power loss before that open can undo (closing the factory flushes nothing): it is not committed,
+     * and its outcome is known only by reading.
      */
     private PersistenceException renamedNotFlushed(int entities, Path journal, boolean renamed, Exception e) {
         String batch = "batch of " + entities + " " + typeName() + " entities";
@@ -362,8 +368,9 @@ final class FileStore<T> extends AbstractEntityStore<T> {
         return new PersistenceException("the " + batch + " may or may not happen: its journal " + journal
                 + (renamed ? " was renamed into place but its directory could not be flushed: "
                         : " may have been renamed into place (whether it is there cannot be told), and then this failed: ") + e
-                + ". The next open of the directory completes the batch if the rename is on the disk by then: after this factory is"
-                + " closed or this process crashes, it is; after a crash of the machine or a power loss, the batch may be lost."
+                + ". The next open of the directory completes the batch if the rename is still there by then: closing this factory"
+                + " or a crash of this process does not undo it, but nothing flushes it before that open (closing does not), so a"
+                + " crash of the machine or a power loss before the next open may take it, and the batch is then lost."
                 + " Until the directory is opened again this factory refuses writes (a later write of one of its entities would be"
                 + " overwritten then); open it again and read the batch's entities to learn whether it happened", e, true);
     }

@@ -456,9 +456,10 @@ final class FileStoreFactory implements StoreFactory {
         } catch (NoSuchFileException e) {
             return entries;
         } catch (java.nio.file.DirectoryIteratorException e) {
-            // the iterator's unchecked wrapper of a read error: as the IOException it is, it reaches the callers'
-            // mapping to StoreUnavailableException instead of escaping as an error that is not a PersistenceException
-            throw e.getCause();
+            // the iterator's unchecked wrapper of a read error: as an IOException it reaches the callers' mapping to
+            // StoreUnavailableException instead of escaping as an error that is not a PersistenceException; it names
+            // the folder since the callers' messages name only the store or the directory being opened
+            throw new IOException("cannot read the listing of " + dir + ": " + e.getCause(), e.getCause());
         }
         return entries;
     }
@@ -550,8 +551,34 @@ final class FileStoreFactory implements StoreFactory {
 
     volatile DirectoryFlush journalFlush = DurableFiles::syncDirectory;
 
+    /** The write of one of a batch's temporary documents; replaced by a test to fail it. */
+    interface DocumentWrite {
+        void write(Path file, byte[] bytes) throws IOException;
+    }
+
+    volatile DocumentWrite batchDocumentWrite = DurableFiles::writeNew;
+
+    /** Reads a journal's attributes ({@code NoSuchFileException}: it is absent); replaced by a test to fail it, as a failing disk does. */
+    interface FileStat {
+        void stat(Path file) throws IOException;
+    }
+
+    volatile FileStat journalStat = file -> Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+
     Path journal(String batchId) {
         return batches.resolve(batchId + JOURNAL_SUFFIX);
+    }
+
+    /** Whether {@code journal} is there; {@code null} when that cannot be told, because looking failed. */
+    Boolean journalThere(Path journal) {
+        try {
+            journalStat.stat(journal);
+            return Boolean.TRUE;
+        } catch (NoSuchFileException e) {
+            return Boolean.FALSE;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /**

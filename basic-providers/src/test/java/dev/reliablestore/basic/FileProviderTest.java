@@ -334,9 +334,10 @@ class FileProviderTest {
 
     /**
      * A batch whose journal was renamed into place but whose folder could not be flushed is not
-     * committed yet: the next open finishes it only if the rename reached the disk, which a crash of
-     * the machine or a power loss before then can prevent. The error says so, rather than promising
-     * the batch; both outcomes are played here, from copies of what the failure left.
+     * committed yet: the next open finishes it only if the rename is still there, which a crash of
+     * the machine or a power loss before then can prevent, also after the factory is closed (closing
+     * flushes nothing). The error says so, rather than promising the batch; both outcomes are played
+     * here, from copies of what the failure left.
      */
     @Test
     void aBatchWhoseJournalCannotBeFlushedSaysAMachineCrashMayLoseIt(@TempDir Path powerLoss) throws Exception {
@@ -357,8 +358,11 @@ class FileProviderTest {
                     .hasMessageContaining("may or may not happen")
                     .hasMessageContaining("was renamed into place but its directory could not be flushed")
                     .hasMessageContaining("injected")
-                    .hasMessageContaining("after this factory is closed or this process crashes, it is")
-                    .hasMessageContaining("after a crash of the machine or a power loss, the batch may be lost")
+                    .hasMessageContaining("closing this factory or a crash of this process does not undo it, but nothing flushes it"
+                            + " before that open (closing does not)")
+                    .hasMessageContaining("a crash of the machine or a power loss before the next open may take it, and the batch is"
+                            + " then lost")
+                    .hasMessageNotContaining("after this factory is closed or this process crashes, it is")
                     .hasMessageContaining("read the batch's entities to learn whether it happened")
                     .hasMessageNotContaining("is committed");
             assertThat(((PersistenceException) failed).outcomeUnknown()).isTrue();
@@ -383,7 +387,66 @@ class FileProviderTest {
             EntityStore<Thing> things = f.store(Thing.class);
             assertThat(things.getAll().stream().map(v -> v.value().name())).as("lost").containsExactly("old-a");
         }
-        try (StoreFactory f = open()) { // the rename reached the disk (the process crashed, or was closed)
+        try (StoreFactory f = open()) { // no machine crash before this open: the rename is still there
+            EntityStore<Thing> things = f.store(Thing.class);
+            assertThat(things.getAll().stream().map(v -> v.value().name())).containsExactlyInAnyOrder("new-a", "new-b");
+        }
+    }
+
+    /**
+     * A batch whose document write fails has not reached its journal: it did not happen, whatever a
+     * check for the journal says, so the error is a plain retryable one and writes go on. The check
+     * is made to fail too, as on a failing disk, where whether the journal is there cannot be told;
+     * only once the journal's step was reached does that make the batch's outcome unknown.
+     */
+    @Test
+    void aBatchThatFailsBeforeItsJournalDidNotHappenEvenWhenTheJournalCannotBeChecked() throws Exception {
+        Map<String, Thing> batch = new LinkedHashMap<>();
+        batch.put("a", new Thing("new-a"));
+        batch.put("b", new Thing("new-b"));
+        try (StoreFactory f = open()) {
+            EntityStore<Thing> things = f.store(Thing.class);
+            things.save("a", new Thing("old-a"));
+            FileStoreFactory files = (FileStoreFactory) f;
+            FileStoreFactory.FileStat realStat = files.journalStat;
+            AtomicInteger writes = new AtomicInteger();
+            files.batchDocumentWrite = (file, bytes) -> {
+                if (writes.incrementAndGet() == 2) {
+                    throw new IOException("injected: writing the second document fails");
+                }
+                DurableFiles.writeNew(file, bytes);
+            };
+            files.journalStat = journal -> {
+                throw new IOException("injected: checking " + journal + " fails");
+            };
+            Throwable failed = catchThrowable(() -> things.saveBatch(batch));
+            files.batchDocumentWrite = DurableFiles::writeNew;
+            assertThat(failed).isInstanceOf(StoreUnavailableException.class)
+                    .hasMessageContaining("injected: writing the second document fails")
+                    .hasMessageNotContaining("may or may not").hasMessageNotContaining("renamed");
+            assertThat(((PersistenceException) failed).outcomeUnknown()).isFalse();
+            assertThat(((PersistenceException) failed).isRetryable()).isTrue();
+            assertThat(things.save("b", new Thing("later"))).as("writes go on").isEqualTo(1);
+            assertThat(things.get("a").orElseThrow().value().name()).isEqualTo("old-a");
+            try (var left = Files.list(dir.resolve("!thing"))) {
+                assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(FileStoreFactory.BATCH_TEMP_PREFIX));
+            }
+            assertThat(dir.resolve(FileStoreFactory.BATCH_DIR)).isEmptyDirectory();
+
+            // past the documents, a failure whose journal cannot be checked may have renamed it: that is the unknown outcome
+            files.journalFlush = d -> {
+                throw new IOException("injected: flushing " + d + " fails");
+            };
+            Throwable unknown = catchThrowable(() -> things.saveBatch(batch));
+            files.journalFlush = DurableFiles::syncDirectory;
+            files.journalStat = realStat;
+            assertThat(unknown).isInstanceOf(PersistenceException.class).isNotInstanceOf(StoreUnavailableException.class)
+                    .hasMessageContaining("may or may not happen")
+                    .hasMessageContaining("may have been renamed into place (whether it is there cannot be told)");
+            assertThat(((PersistenceException) unknown).outcomeUnknown()).isTrue();
+            assertThatThrownBy(() -> things.save("b", new Thing("again"))).hasMessageContaining("stopped accepting writes");
+        }
+        try (StoreFactory f = open()) { // the journal was there after all: the second batch happens
             EntityStore<Thing> things = f.store(Thing.class);
             assertThat(things.getAll().stream().map(v -> v.value().name())).containsExactlyInAnyOrder("new-a", "new-b");
         }
