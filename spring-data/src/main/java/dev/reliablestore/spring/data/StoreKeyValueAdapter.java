@@ -6,6 +6,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
@@ -21,19 +22,24 @@ import org.springframework.data.mapping.PersistentPropertyAccessor;
 import org.springframework.data.mapping.context.MappingContext;
 import org.springframework.data.util.CloseableIterator;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.api.Versioned;
+import dev.reliablestore.codec.JacksonEntityCodec;
 
 /**
  * Spring Data KeyValue's adapter over the stores of one {@link StoreFactory}: a keyspace is an entity
  * type (the class's simple name, as {@code StoreFactory.store(Class)} names it, unless
  * {@code @KeySpace} names another). An entity's {@code @Version} property is the store's version: a
  * save passes it as the expected version of the store's conditional save, so the comparison happens
- * in the store's own commit, never here; the new version is written back into the entity when it is
- * the expected one plus one (not after a conflict the store resolved, whose stored value the entity
- * may not hold). An insert is the store's conditional create. A delete of a versioned entity is the store's conditional delete of that version. Queries
+ * in the store's own commit, never here; the new version is written back into the entity when the
+ * entity holds the value stored under it (not after a merge the store made of a conflict). An insert
+ * is the store's conditional create. A delete of a versioned entity is the store's conditional delete
+ * of that version. Queries
  * (derived, paged, sorted) run in memory over {@code getAll()} of the type: every query reads the
  * whole type.
  */
@@ -89,14 +95,38 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
             Object version = accessor.getProperty(versionProperty);
             long expected = version == null ? Versioned.ABSENT : ((Number) version).longValue();
             long written = create && expected == Versioned.ABSENT ? create(store, id(id), item) : store.save(id(id), item, expected);
-            // any other version is a conflict the store resolved (Merge, LastWriteWins): the stored value may be one this
-            // object does not hold, so it keeps the version it had and its next save meets the conflict handling again
-            if (written == expected + 1) {
+            // given a version whose value it does not hold (a Merge's result), the object's next save would pass the version
+            // check and overwrite what it never saw. expected + 1 proves it holds it; any other version (a conflict the store
+            // resolved, or a transaction's delete-then-create, which continues the deleted entity's versions) is checked
+            if (written != expected && (written == expected + 1 || holdsStored(store, id(id), item, entity, versionProperty, version, written))) {
                 setVersion(accessor, versionProperty, written);
             }
         }
         // the replaced value is not read: that would be a second, unconditional round trip
         return null;
+    }
+
+    /**
+     * Whether the value stored under {@code written} is {@code item}'s, the version aside; compared as
+     * the default codec's JSON, so that entity classes need no {@code equals}. What cannot tell (changed
+     * or gone since, a failed read, a value JSON cannot show) answers no: the old version at worst fails
+     * the object's next save, a wrong new one lets it overwrite a value it never held.
+     */
+    private static boolean holdsStored(EntityStore<Object> store, String id, Object item, KeyValuePersistentEntity<?, ?> entity,
+                                       KeyValuePersistentProperty<?> versionProperty, Object version, long written) {
+        try {
+            Optional<Versioned<Object>> stored = store.get(id);
+            if (stored.isEmpty() || stored.get().version() != written || stored.get().value().getClass() != item.getClass()) {
+                return false;
+            }
+            Object value = stored.get().value();
+            // the stored JSON holds whatever version field the writer's object had: not part of the value
+            entity.getPropertyAccessor(value).setProperty(versionProperty, version);
+            ObjectMapper json = JacksonEntityCodec.defaults().mapper();
+            return json.valueToTree(value).equals(json.valueToTree(item));
+        } catch (PersistenceException | IllegalArgumentException cannotTell) {
+            return false;
+        }
     }
 
     /**
@@ -106,8 +136,14 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
     private static long create(EntityStore<Object> store, String id, Object item) {
         try {
             return store.save(id, item, Versioned.ABSENT);
-        } catch (ConcurrencyConflictException exists) {
-            throw new DuplicateKeyException("cannot insert " + store.typeName() + " " + id + ": another writer created it meanwhile", exists);
+        } catch (ConcurrencyConflictException conflict) {
+            // only an entity found at a version makes the id taken; a create blocked by a prepared transaction's lock (the
+            // store holds no entity) or one whose winner the store could not read is a concurrency failure, worth retrying
+            if (conflict.actualVersion() > Versioned.ABSENT) {
+                throw new DuplicateKeyException("cannot insert " + store.typeName() + " " + id + ": another writer created it"
+                        + " meanwhile (it is at version " + conflict.actualVersion() + ")", conflict);
+            }
+            throw conflict;
         }
     }
 
