@@ -1032,7 +1032,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     /** What the factory's codec reads back from what it writes of {@code entity}: the copy a transaction buffers. */
     T copyOf(T entity) {
-        return json.read(json.write(entity), typeName() + " entity saved in a transaction");
+        return json.copy(entity, typeName() + " entity");
     }
 
     @Override

@@ -36,6 +36,20 @@ final class StoreCodec<T> {
         }
     }
 
+    /**
+     * What the codec reads back from what it writes of {@code entity}. An entity it writes but
+     * cannot read back is refused as such (nothing was stored: not a {@link DataIntegrityException}).
+     */
+    T copy(T entity, String what) {
+        byte[] bytes = write(entity);
+        try {
+            return codec.decode(bytes);
+        } catch (CodecException e) {
+            throw new PersistenceException(what + " is written by the codec but not read back (" + e.getMessage() + "), so it cannot be"
+                    + " saved in a transaction, whose reads return what the codec reads back; nothing was written", e.getCause());
+        }
+    }
+
     T read(byte[] bytes, String where) {
         try {
             return codec.decode(bytes);

@@ -1,10 +1,12 @@
 package dev.reliablestore.cluster;
 
 import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.spi.tx.TransactionBranch;
 import dev.reliablestore.spi.tx.TransactionId;
 import dev.reliablestore.spi.tx.TransactionalResource;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -16,6 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A save in a transaction keeps the entity as it was at the call, as a save outside one stores it
@@ -70,6 +73,45 @@ class TransactionalCopiesTest {
         @Override
         public String toString() {
             return "Account[" + owner + ", " + tags + "]";
+        }
+    }
+
+    /** A bean whose setter refuses what its constructor accepts: written by the codec, not read back. */
+    public static final class Reading {
+        private int celsius;
+
+        public Reading() {
+        }
+
+        Reading(int celsius) {
+            this.celsius = celsius;
+        }
+
+        public int getCelsius() {
+            return celsius;
+        }
+
+        public void setCelsius(int celsius) {
+            if (celsius < -273) {
+                throw new IllegalArgumentException("below absolute zero: " + celsius);
+            }
+            this.celsius = celsius;
+        }
+    }
+
+    /** Nothing was stored, so the refusal is not a DataIntegrityException (corrupt stored data), and the transaction goes on. */
+    @Test
+    void anEntityTheCodecCannotReadBackIsRefusedAtSaveAsSuchAndTheTransactionGoesOn() {
+        try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).build())) {
+            TransactionBranch branch = TransactionalResource.from(f).begin(TransactionId.of(1, "g", "b"));
+            EntityStore<Reading> view = branch.store(Reading.class);
+            assertThatThrownBy(() -> view.save("r", new Reading(-300)))
+                    .isExactlyInstanceOf(PersistenceException.class)
+                    .hasMessageContainingAll("Reading entity", "not read back", "nothing was written");
+            view.save("ok", new Reading(20));
+            branch.commitOnePhase();
+            assertThat(f.store(Reading.class).get("ok").orElseThrow().value().getCelsius()).isEqualTo(20);
+            assertThat(f.store(Reading.class).exists("r")).isFalse();
         }
     }
 

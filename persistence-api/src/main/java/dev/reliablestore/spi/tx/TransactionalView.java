@@ -119,16 +119,56 @@ final class TransactionalView<T> extends AbstractEntityStore<T> {
         }
     }
 
+    // count, exists and clear need no copies of buffered values: only the entities that a read returns are copied
+
+    @Override
+    protected boolean doExists(String id) {
+        synchronized (branch) {
+            branch.ensureActive(typeName());
+            PendingWrite w = branch.pending(typeName(), id);
+            if (w != null) {
+                return !w.isDelete();
+            }
+        }
+        return doGet(id).isPresent();
+    }
+
+    @Override
+    protected long doCount(Predicate<? super T> filter) {
+        return filter == null ? visibleIds().size() : doGetAll(filter).size();
+    }
+
     @Override
     protected long doClear() {
         synchronized (branch) {
             long removed = 0;
-            for (Versioned<T> v : doGetAll(null)) {
-                if (doDelete(v.id(), ANY_VERSION)) {
+            for (String id : visibleIds()) {
+                if (doDelete(id, ANY_VERSION)) {
                     removed++;
                 }
             }
             return removed;
+        }
+    }
+
+    /** The ids the transaction sees: the committed ones (their versions observed) with its own writes over them. */
+    private java.util.SortedSet<String> visibleIds() {
+        List<Versioned<T>> base = committed.getAll();
+        synchronized (branch) {
+            branch.ensureActive(typeName());
+            java.util.SortedSet<String> ids = new java.util.TreeSet<>();
+            for (Versioned<T> v : base) {
+                ids.add(v.id());
+                branch.observe(typeName(), v.id(), v.version());
+            }
+            for (Map.Entry<String, PendingWrite> e : branch.pendingOfType(typeName()).entrySet()) {
+                if (e.getValue().isDelete()) {
+                    ids.remove(e.getKey());
+                } else {
+                    ids.add(e.getKey());
+                }
+            }
+            return ids;
         }
     }
 

@@ -7,7 +7,6 @@ import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.api.Versioned;
 import dev.reliablestore.codec.CodecException;
 import dev.reliablestore.codec.EntityCodec;
-import dev.reliablestore.codec.JacksonEntityCodec;
 import dev.reliablestore.spi.tx.AbstractTransactionBranch;
 import dev.reliablestore.spi.tx.DuplicateTransactionException;
 import dev.reliablestore.spi.tx.PendingWrite;
@@ -28,8 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
 // so that it uses public API only; TransactionSamplesTest runs it and checks the page holds it verbatim.
 // sample-start participant
 /**
- * A participant over any StoreFactory (here: the "memory" provider): its stores are the factory's,
- * and a transaction's writes are validated and applied under one lock. NOT DURABLE: prepared
+ * A participant over any StoreFactory (here: the "memory" provider) and the codec it stores with: its
+ * stores are the factory's, and a transaction's writes are validated and applied under one lock. NOT DURABLE: prepared
  * branches live in memory, so a crash between prepare and commit loses them. A real participant
  * writes the prepared record durably in doPrepare and lists it in recover() after a restart.
  */
@@ -37,15 +36,18 @@ public final class InMemoryParticipant implements StoreFactory, TransactionalRes
 
     private final String name;
     private final StoreFactory data;
+    private final EntityCodec codec;
+    private final Map<Class<?>, EntityCodec.TypeCodec<?>> typeCodecs = new ConcurrentHashMap<>();
     private final Object lock = new Object();
     private final Map<String, Class<?>> types = new ConcurrentHashMap<>();
     private final Map<TransactionId, Branch> live = new ConcurrentHashMap<>();
     private final Map<TransactionId, List<PendingWrite>> prepared = new LinkedHashMap<>(); // guarded by lock
     private final Set<String> locked = new HashSet<>();                                    // guarded by lock
 
-    public InMemoryParticipant(String name, StoreFactory data) {
+    public InMemoryParticipant(String name, StoreFactory data, EntityCodec codec) {
         this.name = name;
         this.data = data;
+        this.codec = codec;
     }
 
     // ---- the StoreFactory users open stores from (writes outside transactions bypass the locks here)
@@ -134,13 +136,14 @@ public final class InMemoryParticipant implements StoreFactory, TransactionalRes
         }
 
         @Override
+        @SuppressWarnings("unchecked") // typeCodecs maps each class to its own codec
         protected <T> T copy(String typeName, Class<T> type, T entity) {
-            // what a read of the saved entity returns: through the codec the data factory stores with (the default)
-            EntityCodec.TypeCodec<T> codec = JacksonEntityCodec.defaults().forType(type);
+            // what a read of the saved entity returns: through the codec the data factory stores with
+            EntityCodec.TypeCodec<T> typeCodec = (EntityCodec.TypeCodec<T>) typeCodecs.computeIfAbsent(type, codec::forType);
             try {
-                return codec.decode(codec.encode(entity));
+                return typeCodec.decode(typeCodec.encode(entity));
             } catch (CodecException e) {
-                throw new PersistenceException(typeName + " entity cannot be encoded: " + e.getMessage(), e);
+                throw new PersistenceException(typeName + " entity does not pass through the codec: " + e.getMessage(), e);
             }
         }
 

@@ -1,5 +1,6 @@
 package dev.reliablestore.tx.samples;
 
+import dev.reliablestore.codec.JacksonEntityCodec;
 import dev.reliablestore.api.Persistence;
 import dev.reliablestore.api.Versioned;
 import dev.reliablestore.spi.tx.TransactionBranch;
@@ -39,8 +40,8 @@ class TransactionSamplesTest {
 
     @BeforeEach
     void setUp() {
-        shop = new InMemoryParticipant("shop", Persistence.openFactory("memory", Map.of()));
-        bank = new InMemoryParticipant("bank", Persistence.openFactory("memory", Map.of()));
+        shop = new InMemoryParticipant("shop", Persistence.openFactory("memory", Map.of()), JacksonEntityCodec.defaults());
+        bank = new InMemoryParticipant("bank", Persistence.openFactory("memory", Map.of()), JacksonEntityCodec.defaults());
         bank.store(Account.class).save("alice", new Account("alice", 100));
         bank.store(Account.class).save("bob", new Account("bob", 0));
         transactions = TransactionSamples.start(dir.resolve("tx-log"), shop, bank);
