@@ -112,6 +112,10 @@ class ZooKeeperFeedHistoryTest {
             // a primary with an older view raises it to less: nothing changes
             r.history().raiseHorizon(r.curator().getZookeeperClient().getZooKeeper(), horizon - 1);
             assertThat(r.replayableAfter()).isEqualTo(horizon);
+            try (ZooKeeperRegistry fresh = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
+                // this instance's answer is the highest it ever read: only one that never saw the horizon shows the znode
+                assertThat(fresh.replayableAfter()).as("the horizon in the znode, read by a fresh instance").isEqualTo(horizon);
+            }
             FeedRecorder refused = new FeedRecorder();
             assertThatThrownBy(() -> r.watch(RegistryPath.root(), horizon - 1, refused))
                     .isInstanceOfSatisfying(FeedHistoryUnavailableException.class, e -> assertThat(e.replayableAfter()).isEqualTo(horizon))
