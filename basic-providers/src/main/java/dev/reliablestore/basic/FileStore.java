@@ -306,6 +306,9 @@ final class FileStore<T> extends AbstractEntityStore<T> {
                 List<Path> temps = new ArrayList<>();
                 Path journal;
                 boolean committing = false;
+                // made before the journal's step: after an Error there, making them may fail as it did
+                String mayHaveCommitted = mayHaveRenamedReason(encoded.size(), factory.journal(batchId));
+                String notApplied = notAppliedReason(encoded.size(), factory.journal(batchId));
                 try {
                     int n = 0;
                     for (Map.Entry<String, byte[]> e : encoded.entrySet()) {
@@ -333,11 +336,20 @@ final class FileStore<T> extends AbstractEntityStore<T> {
                         Files.deleteIfExists(temp);
                     }
                     throw e;
+                } catch (Error e) {
+                    if (committing) {
+                        // not looked into further (that may fail as well): the batch may happen, and a later write of one
+                        // of its entities would be overwritten by it at the next open
+                        throw stopWritesAfter(e, mayHaveCommitted);
+                    }
+                    throw e; // no journal, so the batch did not happen: the next open removes its temporary files
                 }
                 try {
                     factory.rollForward(journal);
                 } catch (IOException | RuntimeException e) {
                     throw committedNotApplied(encoded.size(), journal, e);
+                } catch (Error e) {
+                    throw stopWritesAfter(e, notApplied);
                 }
                 return versions;
             } finally {
@@ -348,9 +360,30 @@ final class FileStore<T> extends AbstractEntityStore<T> {
 
     // ---- plumbing ----------------------------------------------------------------------------
 
+    private String notAppliedReason(int entities, Path journal) {
+        return "a batch of " + entities + " " + typeName() + " entities committed (journal " + journal + ") but not applied";
+    }
+
+    private String mayHaveRenamedReason(int entities, Path journal) {
+        return "a batch of " + entities + " " + typeName() + " entities whose journal " + journal + " may have been renamed into place";
+    }
+
+    /**
+     * Stops writes after an Error past a batch's journal step, and returns it to be thrown as it is. The
+     * reason was made beforehand: if adding the Error to it fails (out of memory again), it is used alone.
+     */
+    private Error stopWritesAfter(Error e, String reason) {
+        try {
+            factory.stopWrites(reason + " when " + e + " was thrown");
+        } catch (Error again) {
+            factory.stopWrites(reason);
+        }
+        return e;
+    }
+
     /** A batch past its commit point and not applied: writes stop until reopening, which finishes it. */
     private PersistenceException committedNotApplied(int entities, Path journal, Exception e) {
-        factory.stopWrites("a batch of " + entities + " " + typeName() + " entities committed (journal " + journal + ") but not applied");
+        factory.stopWrites(notAppliedReason(entities, journal));
         return new PersistenceException("the batch of " + entities + " " + typeName() + " entities is committed (journal " + journal
                 + ") but applying it failed: " + e + "; it is completed when the directory is next opened, and until then this factory"
                 + " refuses writes (a later write of one of its entities would be overwritten then)", e, true);
@@ -364,7 +397,8 @@ final class FileStore<T> extends AbstractEntityStore<T> {
      */
     private PersistenceException renamedNotFlushed(int entities, Path journal, boolean renamed, Exception e) {
         String batch = "batch of " + entities + " " + typeName() + " entities";
-        factory.stopWrites("a " + batch + " whose journal " + journal + " was renamed into place but not flushed");
+        factory.stopWrites(renamed ? "a " + batch + " whose journal " + journal + " was renamed into place but not flushed"
+                : mayHaveRenamedReason(entities, journal) + " (whether it is there cannot be told)");
         return new PersistenceException("the " + batch + " may or may not happen: its journal " + journal
                 + (renamed ? " was renamed into place but its directory could not be flushed: "
                         : " may have been renamed into place (whether it is there cannot be told), and then this failed: ") + e

@@ -510,7 +510,18 @@ final class FileStoreFactory implements StoreFactory {
             Path dir = root.resolve(plainName(journal, e.path("dir").asText()));
             Path temp = dir.resolve(plainName(journal, e.path("temp").asText()));
             Path target = dir.resolve(plainName(journal, e.path("target").asText()));
-            if (Files.exists(temp)) {
+            boolean pending;
+            try {
+                // absent: an earlier roll-forward, stopped before it removed the journal, renamed it already. A failed
+                // check is not that: taken for it, the rename would be skipped, the journal removed, and the file then
+                // deleted as litter by an open, leaving the batch torn
+                pending = isThere(temp);
+            } catch (IOException cannotTell) {
+                throw new IOException("cannot tell whether " + temp + " of committed batch journal " + journal
+                        + " is still to be renamed onto " + target + " (" + cannotTell + "); the journal is kept, and an"
+                        + " open of the directory completes the batch", cannotTell);
+            }
+            if (pending) {
                 rollForwardRename.rename(temp, target);
             }
             dirs.add(dir);
@@ -558,24 +569,34 @@ final class FileStoreFactory implements StoreFactory {
 
     volatile DocumentWrite batchDocumentWrite = DurableFiles::writeNew;
 
-    /** Reads a journal's attributes ({@code NoSuchFileException}: it is absent); replaced by a test to fail it, as a failing disk does. */
+    /**
+     * Reads a file's attributes ({@code NoSuchFileException}: it is absent); replaced by a test to fail it, as a
+     * failing disk does. Static, since roll-forward also runs inside an open, before a test could reach the factory.
+     */
     interface FileStat {
         void stat(Path file) throws IOException;
     }
 
-    volatile FileStat journalStat = file -> Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+    static volatile FileStat fileStat = file -> Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
 
     Path journal(String batchId) {
         return batches.resolve(batchId + JOURNAL_SUFFIX);
     }
 
+    /** Whether {@code file} is there: false only when it is absent; an IOException when looking failed, so that cannot be told. */
+    static boolean isThere(Path file) throws IOException {
+        try {
+            fileStat.stat(file);
+            return true;
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+    }
+
     /** Whether {@code journal} is there; {@code null} when that cannot be told, because looking failed. */
     Boolean journalThere(Path journal) {
         try {
-            journalStat.stat(journal);
-            return Boolean.TRUE;
-        } catch (NoSuchFileException e) {
-            return Boolean.FALSE;
+            return isThere(journal);
         } catch (IOException e) {
             return null;
         }
