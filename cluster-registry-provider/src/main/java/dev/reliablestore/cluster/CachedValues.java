@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * A store's view of its type's local cache, in front of another {@link EntityValues}: hits are
@@ -18,16 +19,14 @@ import java.util.Map;
 final class CachedValues implements EntityValues {
 
     private final EntityValues registry;
-    private final RegistryGateway gateway;
     private final TypeCaches.Handle handle;
     private final EntityCache cache;
     private final Runnable hit;
     private final Runnable miss;
 
     /** {@code hit} and {@code miss} count in the store's metrics; {@code handle} is released by {@link #close()}. */
-    CachedValues(EntityValues registry, TypeCaches.Handle handle, RegistryGateway gateway, Runnable hit, Runnable miss) {
+    CachedValues(EntityValues registry, TypeCaches.Handle handle, Runnable hit, Runnable miss) {
         this.registry = registry;
-        this.gateway = gateway;
         this.handle = handle;
         this.cache = handle.cache();
         this.hit = hit;
@@ -102,8 +101,19 @@ final class CachedValues implements EntityValues {
     }
 
     @Override
-    public void cleared() {
-        cache.cleared(gateway.currentSequence());
+    public void seenAll(Function<String, Current> found, long sequence) {
+        cache.seenAll(id -> {
+            Current c = found.apply(id);
+            if (c == null) {
+                return null;
+            }
+            return c.version() == Versioned.ABSENT ? EntityCache.Entry.tombstone(sequence) : EntityCache.Entry.fence(c.revision());
+        }, sequence);
+    }
+
+    @Override
+    public void cleared(long sequence) {
+        cache.cleared(sequence);
     }
 
     @Override

@@ -13,6 +13,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * The local cache of one entity type of a factory, shared by every store of the type: decrypted,
@@ -32,7 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       it, never puts the older state back;</li>
  *   <li>a fill is refused if the feed has delivered anything newer than the registry sequence the
  *       read (or commit) was answered at: a change committed after that sequence is then delivered
- *       after the fill and removes it; a change delivered before the fill vetoes it;</li>
+ *       after the fill and removes it; a change delivered before the fill vetoes it (a read of the whole
+ *       type, which leaves a tombstone or fence over every entry, counts as delivered at its sequence);</li>
  *   <li>a fill is refused if it is older than any entry evicted (size or expiry), so that an evicted
  *       tombstone or save cannot be replaced by a read older than it.</li>
  * </ul>
@@ -122,7 +124,7 @@ final class EntityCache {
     private final Cache<String, Entry> cache;
     private final RegistryPath typeKey;
     private final RegistryPath versionsKey;
-    /** The sequence of the newest batch the feed delivered (or the resync point). */
+    /** The sequence of the newest batch the feed delivered (or the resync point, or a whole-type read's or clear's sequence). */
     private final AtomicLong feedSequence = new AtomicLong();
     /** The newest revision of an entry evicted (size or expiry); raised within the removal, before a fill of its id can run. */
     private final AtomicLong evictedUpTo = new AtomicLong();
@@ -162,15 +164,18 @@ final class EntityCache {
      * entry newer than {@code asOf} was evicted.
      */
     void fill(String id, Entry entry, long asOf) {
-        cache.asMap().compute(id, (k, existing) -> {
-            if (existing != null && (existing.revision() > entry.revision()
-                    || existing.revision() == entry.revision() && existing.json() != null)) {
-                return existing;
-            }
-            // refused: the existing entry is older than this fill's state, so it goes too (a fill accepted
-            // later is answered after the feed sequence or eviction floor that refused this one, so newer)
-            return feedSequence.get() <= asOf && evictedUpTo.get() <= asOf ? entry : null;
-        });
+        cache.asMap().compute(id, (k, existing) -> filled(existing, entry, asOf));
+    }
+
+    /** What the entry of an id becomes when {@code entry}, known as of {@code asOf}, is filled over {@code existing} (may be null). */
+    private Entry filled(Entry existing, Entry entry, long asOf) {
+        if (existing != null && (existing.revision() > entry.revision()
+                || existing.revision() == entry.revision() && existing.json() != null)) {
+            return existing;
+        }
+        // refused: the existing entry is older than this fill's state, so it goes too (a fill accepted
+        // later is answered after the feed sequence or eviction floor that refused this one, so newer)
+        return feedSequence.get() <= asOf && evictedUpTo.get() <= asOf ? entry : null;
     }
 
     /** The entity was deleted by the commit at {@code sequence} (or read as absent there). */
@@ -185,6 +190,24 @@ final class EntityCache {
      */
     void seen(String id, boolean absent, long revision, long asOf) {
         fill(id, absent ? Entry.tombstone(asOf) : Entry.fence(revision), asOf);
+    }
+
+    /**
+     * A read of the whole type answered at {@code asOf} (getAll, count, a clear's listing) found, for
+     * each cached id, what {@code seen} returns: a tombstone (not found), a fence (its version record),
+     * or null (nothing to go by). Each is filled over the id's entry, never creating one, so that what
+     * the read showed is never followed by an older hit. Fills answered before {@code asOf} are refused
+     * from now on, as if the feed had delivered {@code asOf}: a read of an id this one found absent,
+     * answered before it and filled after the walk passed the id, would otherwise bring the entity back.
+     */
+    void seenAll(Function<String, Entry> seen, long asOf) {
+        feedSequence.accumulateAndGet(asOf, Math::max);
+        for (String id : cache.asMap().keySet()) {
+            Entry entry = seen.apply(id);
+            if (entry != null) {
+                cache.asMap().computeIfPresent(id, (k, existing) -> filled(existing, entry, asOf));
+            }
+        }
     }
 
     void onBatch(ChangeBatch batch) {
@@ -225,13 +248,13 @@ final class EntityCache {
     }
 
     /**
-     * A store cleared its type: forget everything known from before {@code currentSequence} (read
-     * by the store's thread, possibly before batches the feed then missed: it never ends a resync
-     * at an unknown point).
+     * A store cleared its type: forget everything known from before {@code sequence}, the newest the
+     * clear read or committed at (possibly before batches the feed then missed: it never ends a
+     * resync at an unknown point).
      */
-    void cleared(long currentSequence) {
-        feedSequence.accumulateAndGet(currentSequence, Math::max);
-        dropAllOlderThan(currentSequence);
+    void cleared(long sequence) {
+        feedSequence.accumulateAndGet(sequence, Math::max);
+        dropAllOlderThan(sequence);
     }
 
     /**

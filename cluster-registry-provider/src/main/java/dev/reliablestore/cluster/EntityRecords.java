@@ -24,6 +24,7 @@ import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 
 /**
@@ -62,6 +63,18 @@ final class EntityRecords {
     /** What a read found for an id: its version record as of registry sequence {@code at}. */
     interface Observer {
         void seen(String id, Current current, long at);
+
+        /**
+         * A read of every version record of the type, answered at {@code at}, found what {@code found}
+         * returns for an id: its version record, {@link Current#ABSENT} for an id it did not find, or
+         * null when that id's record is not one to go by (not a version).
+         */
+        default void seenAll(Function<String, Current> found, long at) {
+        }
+    }
+
+    /** An index of the type: id → version record, and the sequence it was read at. */
+    record Index(Map<String, VersionedValue> versions, long sequence) {
     }
 
     /** A version record as seen by a read or written by a commit, and the sequence it was seen at. */
@@ -140,12 +153,26 @@ final class EntityRecords {
         for (Map.Entry<String, VersionedValue> v : r.values(1).orElse(Map.of()).entrySet()) {
             found.put(v.getKey(), stored(v.getKey(), Optional.ofNullable(envelopes.get(v.getKey())), Optional.of(v.getValue())));
         }
+        // an entity this read shows deleted must not come back from the cache (as get's tombstones ensure)
+        observer.seenAll(id -> {
+            Stored s = found.get(id);
+            return s == null ? Current.ABSENT : new Current(s.version(), s.revision());
+        }, r.sequence());
         return new Read(found, r.sequence());
     }
 
     /** The type's index: id → version record. */
-    Map<String, VersionedValue> index(String what) {
-        return read(what, null, ReadBatch.of(new ReadBatch.ValuesRead(versionsKey))).values(0).orElse(Map.of());
+    Index index(String what) {
+        ReadBatchResult r = read(what, null, ReadBatch.of(new ReadBatch.ValuesRead(versionsKey)));
+        Map<String, VersionedValue> versions = r.values(0).orElse(Map.of());
+        observer.seenAll(id -> {
+            VersionedValue v = versions.get(id);
+            if (v == null) {
+                return Current.ABSENT;
+            }
+            return v.value().type() == ValueType.QWORD ? new Current(v.value().asQword(), v.revision()) : null;
+        }, r.sequence());
+        return new Index(versions, r.sequence());
     }
 
     /** The raw values under the type's key, {@code _metadata} included. */

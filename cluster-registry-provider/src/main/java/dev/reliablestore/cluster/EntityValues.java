@@ -8,9 +8,10 @@ import java.util.Map;
 /**
  * The decoded values of one entity type (plain JSON with version and revision) as a store reads
  * them: {@link DecodedRecords} from the registry, or {@link CachedValues} with the local cache in
- * front of it. A store tells its values what it wrote and deleted, so that a cache can follow.
+ * front of it. A store tells its values what it wrote and deleted, and (as its records' observer)
+ * what its reads found, so that a cache can follow.
  */
-interface EntityValues {
+interface EntityValues extends EntityRecords.Observer {
 
     /**
      * An entity's plain bytes (the codec's: JSON by default), its version and the registry revision of
@@ -58,11 +59,12 @@ interface EntityValues {
     }
 
     /** A read found {@code id}'s version record {@code current} as of registry sequence {@code sequence}. */
+    @Override
     default void seen(String id, Current current, long sequence) {
     }
 
-    /** The store removed every entity of the type. */
-    default void cleared() {
+    /** The store removed every entity of the type, by commits (and reads) answered at or before {@code sequence}. */
+    default void cleared(long sequence) {
     }
 
     /** Entries held locally (tests, metrics). */

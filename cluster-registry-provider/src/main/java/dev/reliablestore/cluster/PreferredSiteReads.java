@@ -90,7 +90,7 @@ final class PreferredSiteReads<T> implements PreferredReads<T> {
 
     @Override
     public long count() {
-        return there(r -> (long) r.records().index("count of " + local.typeName() + " entities at site " + preferred.name()).size(),
+        return there(r -> (long) r.records().index("count of " + local.typeName() + " entities at site " + preferred.name()).versions().size(),
                 local::count);
     }
 

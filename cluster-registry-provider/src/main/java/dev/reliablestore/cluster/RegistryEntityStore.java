@@ -89,8 +89,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         EntityValues decoded = new DecodedRecords(records, envelopes);
         // the local cache is the type's, shared by every store of the type this factory opens
         TypeCaches.Handle cache = factory.config().enableLocalCache() ? factory.caches().acquire(records) : null;
-        this.values = cache != null ? new CachedValues(decoded, cache, gateway, this::countCacheHit, this::countCacheMiss) : decoded;
-        records.observer(values::seen); // what a version read finds (a conflict, a delete) is never followed by an older hit
+        this.values = cache != null ? new CachedValues(decoded, cache, this::countCacheHit, this::countCacheMiss) : decoded;
+        records.observer(values); // what a read finds (a conflict, a delete, a getAll or count) is never followed by an older hit
         this.keyRotation = new KeyRotation(factory, records, values::written, this::countRetry);
         if (cache != null && cache.first() && factory.config().preloadCache()) {
             try {
@@ -149,7 +149,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         if (filter != null) {
             return doGetAll(filter).size();
         }
-        return records.index("count of " + typeName() + " entities").size();
+        return records.index("count of " + typeName() + " entities").versions().size();
     }
 
     /** A fresh entity, or for a cache hit of a type whose instances may be shared, the shared one. */
@@ -508,7 +508,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     }
 
     /** {@link #clear} at a site: every entity of {@code chunk} still there leaves a tombstone; the ids deleted, with their versions. */
-    private Map<String, Long> clearAtSite(List<String> chunk) {
+    private Cleared clearAtSite(List<String> chunk) {
         LocalWrites.Reading reading = sites.reading(typeName(), chunk);
         Map<String, byte[]> deletes = new LinkedHashMap<>();
         chunk.forEach(id -> deletes.put(id, null));
@@ -516,7 +516,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         Map<String, LocalWrites.Found> found = read.found();
         LocalWrites.Plan plan = planAtSite(read, deletes);
         if (plan.isEmpty()) {
-            return Map.of();
+            return new Cleared(Map.of(), -1);
         }
         List<String> stored = new ArrayList<>(plan.stored().keySet());
         long sequence = gateway.commit(RegistryGateway.Commit.replicated("clear of " + typeName(), batchOf(plan))
@@ -526,7 +526,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             values.deleted(id, sequence);
             gone.put(id, found.get(id).version());
         });
-        return gone;
+        return new Cleared(gone, sequence);
     }
 
     /**
@@ -710,11 +710,16 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     protected long doClear() {
         long removed = 0;
         int perBatch = sites != null ? Math.max(1, shippableEntities()) : Math.max(1, gateway.limits().maxBatchCommands() / COMMANDS_PER_DELETE);
+        // the newest sequence this clear read or committed at: what the cache forgets up to (a sequence read
+        // of its own could fail, and turn a clear that took effect into a failure)
+        long seenUpTo = -1;
         try {
             for (int round = 1; ; round++) {
-                Map<String, VersionedValue> versions = records.index("listing of " + typeName() + " entities");
+                EntityRecords.Index listed = records.index("listing of " + typeName() + " entities");
+                seenUpTo = Math.max(seenUpTo, listed.sequence());
+                Map<String, VersionedValue> versions = listed.versions();
                 if (versions.isEmpty()) {
-                    values.cleared();
+                    values.cleared(seenUpTo);
                     return removed;
                 }
                 List<String> ids = new ArrayList<>(versions.keySet());
@@ -723,9 +728,10 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                     List<String> chunk = ids.subList(from, Math.min(ids.size(), from + perBatch));
                     Map<String, Long> goneAfterALostAnswer = new LinkedHashMap<>();
                     try {
-                        Map<String, Long> gone = sites != null ? clearAtSite(chunk) : clear(chunk, versions, goneAfterALostAnswer);
-                        removed += gone.size(); // counted before the audit, which may fail: they are gone either way
-                        auditRemoved(gone);
+                        Cleared gone = sites != null ? clearAtSite(chunk) : clear(chunk, versions, goneAfterALostAnswer);
+                        removed += gone.ids().size(); // counted before the audit, which may fail: they are gone either way
+                        seenUpTo = Math.max(seenUpTo, gone.sequence());
+                        auditRemoved(gone.ids());
                     } catch (EntityTooLargeException tooLarge) {
                         if (chunk.size() == 1) {
                             throw tooLarge;
@@ -747,7 +753,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 if (!raced) {
                     // what was listed is gone; listing again until empty would never end while another writer keeps
                     // creating entities (one created concurrently may survive a clear, as documented)
-                    values.cleared();
+                    values.cleared(seenUpTo);
                     return removed;
                 }
                 if (round >= MAX_RACE_ATTEMPTS) {
@@ -779,7 +785,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
      * some of them are stored again, {@code goneAfterALostAnswer} gets the others, which that attempt
      * may have removed, and the {@link ConditionFailedException} is thrown.
      */
-    private Map<String, Long> clear(List<String> chunk, Map<String, VersionedValue> versions, Map<String, Long> goneAfterALostAnswer) {
+    private Cleared clear(List<String> chunk, Map<String, VersionedValue> versions, Map<String, Long> goneAfterALostAnswer) {
         WriteBatch.Builder b = WriteBatch.builder();
         for (String id : chunk) {
             b.requireValueExists(records.versionsKey(), id);
@@ -812,7 +818,11 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             values.deleted(id, sequence);
             gone.put(id, versions.get(id).value().asQword());
         });
-        return gone;
+        return new Cleared(gone, sequence);
+    }
+
+    /** The ids one batch of a clear deleted, with their versions, and the sequence it committed at (-1: it committed nothing). */
+    private record Cleared(Map<String, Long> ids, long sequence) {
     }
 
     @Override

@@ -467,6 +467,8 @@ final class RegistryTransactions implements TransactionalResource {
         for (int i = 0; i < writes.size(); i++) {
             EncodedWrite w = writes.get(i);
             EntityRecords.Current current = records(w.typeName()).current(w.id(), r.value(i));
+            // the conflict this may report is never followed by an older hit of the type's cache
+            records(w.typeName()).learned(w.id(), current, r.sequence());
             if (current.version() != w.expectedVersion()) {
                 throw new ConcurrencyConflictException(w.typeName(), w.id(), w.expectedVersion(), current.version());
             }
@@ -521,6 +523,10 @@ final class RegistryTransactions implements TransactionalResource {
                 throw new DataIntegrityException("cannot read the state of " + type + " " + t.getValue().keySet() + " at site "
                         + sites.site() + " to check the transaction's versions: " + damaged.getMessage(), damaged);
             }
+            // as validate's: the conflict this may report is never followed by an older hit of the type's cache
+            EntityRecords typeRecords = records(type);
+            read.found().forEach((id, found) -> typeRecords.learned(id, found.exists()
+                    ? new EntityRecords.Current(found.version(), found.revision()) : EntityRecords.Current.ABSENT, answer.sequence()));
             Map<String, byte[]> plain = new LinkedHashMap<>();
             read.found().forEach((id, found) -> {
                 EncodedWrite w = t.getValue().get(id);
@@ -580,8 +586,13 @@ final class RegistryTransactions implements TransactionalResource {
         }
     }
 
+    /** The records of a type; what their reads find, the type's cache (if open) learns as from a store's reads. */
     private EntityRecords records(String typeName) {
-        return records.computeIfAbsent(typeName, t -> factory.records(t, () -> { }));
+        return records.computeIfAbsent(typeName, t -> {
+            EntityRecords r = factory.records(t, () -> { });
+            r.observer((id, current, at) -> factory.caches().seen(t, id, current, at));
+            return r;
+        });
     }
 
     /**

@@ -203,6 +203,17 @@ final class TypeCaches {
         }
     }
 
+    /**
+     * A read outside the type's stores (a transaction's version check) found {@code id}'s version
+     * record {@code current} as of {@code at}: the type's cache, if open, keeps it as from a store's read.
+     */
+    void seen(String typeName, String id, EntityRecords.Current current, long at) {
+        Shared s = caches.get(typeName);
+        if (s != null) {
+            s.cache.seen(id, current.version() == dev.reliablestore.api.Versioned.ABSENT, current.revision(), at);
+        }
+    }
+
     /** Types with an open cache (tests). */
     int open() {
         return caches.size();

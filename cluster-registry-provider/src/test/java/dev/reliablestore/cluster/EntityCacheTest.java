@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -168,6 +169,27 @@ class EntityCacheTest {
         assertThat(c.get("a").isTombstone()).isTrue();
         c.fill("a", entry(15), 17);
         assertThat(c.get("a").isTombstone()).isTrue();
+    }
+
+    @Test
+    void aReadOfTheWholeTypeLeavesATombstoneOrAFenceOverEveryEntryAndRefusesReadsOlderThanIt() {
+        EntityCache c = cache();
+        c.fill("gone", entry(11), 11);
+        c.fill("moved", entry(11), 11);
+        c.fill("same", entry(12), 12);
+        // a getAll (or count) answered at 20 found "moved" at revision 15 and "same" at 12, and no "gone"
+        Map<String, EntityCache.Entry> found = Map.of("moved", EntityCache.Entry.fence(15), "same", EntityCache.Entry.fence(12));
+        c.seenAll(id -> found.getOrDefault(id, EntityCache.Entry.tombstone(20)), 20);
+        assertThat(c.get("gone").isTombstone()).isTrue();
+        assertThat(c.get("gone").revision()).isEqualTo(20);
+        assertThat(c.get("moved").isHit()).as("a fence").isFalse();
+        assertThat(c.get("same").json()).as("the value it found is kept").isNotNull();
+        assertThat(c.size()).as("no entry made for an id not cached").isEqualTo(3);
+        // a read of an id not cached during the walk, answered before it and filled after: refused
+        c.fill("late", entry(11), 19);
+        assertThat(c.get("late")).isNull();
+        c.fill("late", entry(11), 20);
+        assertThat(c.get("late")).isNotNull();
     }
 
     @Test
