@@ -1040,6 +1040,11 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         ensureOpen();
     }
 
+    @Override
+    public boolean mergesStaleSaves() {
+        return resolution == ConflictResolution.MERGE;
+    }
+
     /** What the factory's codec reads back from what it writes of {@code entity}: the copy a transaction buffers. */
     T copyOf(T entity) {
         return json.copy(entity, typeName() + " entity");

@@ -120,6 +120,18 @@ public interface EntityStore<T> extends AutoCloseable {
     PerformanceMetrics performanceMetrics();
 
     /**
+     * Whether a save whose expected version is stale may be merged with the stored entity, and so
+     * store a value other than the one given, instead of failing with
+     * {@link ConcurrencyConflictException}: true only where the provider is configured to merge
+     * conflicts (the cluster-registry provider's {@code conflictResolution=Merge}). A caller that
+     * keeps the version it saved beside its own object (an object mapper's version field) cannot
+     * tell from the version alone whether its object holds what was stored when this is true.
+     */
+    default boolean mergesStaleSaves() {
+        return false;
+    }
+
+    /**
      * This store seen as a provider-specific interface, such as {@link ObservableStore} or a
      * provider's own store class.
      *

@@ -102,6 +102,11 @@ final class OwningEntityStore<T> implements EntityStore<T> {
     }
 
     @Override
+    public boolean mergesStaleSaves() {
+        return store.mergesStaleSaves();
+    }
+
+    @Override
     public CompletableFuture<Optional<Versioned<T>>> getAsync(String id) {
         return store.getAsync(id);
     }

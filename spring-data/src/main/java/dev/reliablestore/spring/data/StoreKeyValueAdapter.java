@@ -6,7 +6,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
@@ -22,24 +21,20 @@ import org.springframework.data.mapping.PersistentPropertyAccessor;
 import org.springframework.data.mapping.context.MappingContext;
 import org.springframework.data.util.CloseableIterator;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.EntityStore;
-import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.api.Versioned;
-import dev.reliablestore.codec.JacksonEntityCodec;
 
 /**
  * Spring Data KeyValue's adapter over the stores of one {@link StoreFactory}: a keyspace is an entity
  * type (the class's simple name, as {@code StoreFactory.store(Class)} names it, unless
  * {@code @KeySpace} names another). An entity's {@code @Version} property is the store's version: a
  * save passes it as the expected version of the store's conditional save, so the comparison happens
- * in the store's own commit, never here; the new version is written back into the entity when the
- * entity holds the value stored under it (not after a merge the store made of a conflict). An insert
- * is the store's conditional create. A delete of a versioned entity is the store's conditional delete
- * of that version. Queries
+ * in the store's own commit, never here; the new version is written back into the entity. A type
+ * with {@code @Version} whose store {@linkplain EntityStore#mergesStaleSaves() merges stale saves} is
+ * refused. An insert is the store's conditional create. A delete of a versioned entity is the store's
+ * conditional delete of that version. Queries
  * (derived, paged, sorted) run in memory over {@code getAll()} of the type: every query reads the
  * whole type.
  */
@@ -95,38 +90,11 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
             Object version = accessor.getProperty(versionProperty);
             long expected = version == null ? Versioned.ABSENT : ((Number) version).longValue();
             long written = create && expected == Versioned.ABSENT ? create(store, id(id), item) : store.save(id(id), item, expected);
-            // given a version whose value it does not hold (a Merge's result), the object's next save would pass the version
-            // check and overwrite what it never saw. expected + 1 proves it holds it; any other version (a conflict the store
-            // resolved, or a transaction's delete-then-create, which continues the deleted entity's versions) is checked
-            if (written != expected && (written == expected + 1 || holdsStored(store, id(id), item, entity, versionProperty, version, written))) {
-                setVersion(accessor, versionProperty, written);
-            }
+            // the store stored this object's value (a store that could store another is refused for versioned types)
+            setVersion(accessor, versionProperty, written);
         }
         // the replaced value is not read: that would be a second, unconditional round trip
         return null;
-    }
-
-    /**
-     * Whether the value stored under {@code written} is {@code item}'s, the version aside; compared as
-     * the default codec's JSON, so that entity classes need no {@code equals}. What cannot tell (changed
-     * or gone since, a failed read, a value JSON cannot show) answers no: the old version at worst fails
-     * the object's next save, a wrong new one lets it overwrite a value it never held.
-     */
-    private static boolean holdsStored(EntityStore<Object> store, String id, Object item, KeyValuePersistentEntity<?, ?> entity,
-                                       KeyValuePersistentProperty<?> versionProperty, Object version, long written) {
-        try {
-            Optional<Versioned<Object>> stored = store.get(id);
-            if (stored.isEmpty() || stored.get().version() != written || stored.get().value().getClass() != item.getClass()) {
-                return false;
-            }
-            Object value = stored.get().value();
-            // the stored JSON holds whatever version field the writer's object had: not part of the value
-            entity.getPropertyAccessor(value).setProperty(versionProperty, version);
-            ObjectMapper json = JacksonEntityCodec.defaults().mapper();
-            return json.valueToTree(value).equals(json.valueToTree(item));
-        } catch (PersistenceException | IllegalArgumentException cannotTell) {
-            return false;
-        }
     }
 
     /**
@@ -305,6 +273,23 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
         return property;
     }
 
+    /**
+     * {@code store}, unless its entity has a {@code @Version} property and the store merges stale
+     * saves: a merged save stores a value the object does not hold, so no version written back into it
+     * would be true (given the merge's, its next save passes the version check and overwrites the other
+     * writer's change). Refused at the type's first use, before anything is written.
+     */
+    private static EntityStore<Object> refuseMergedVersions(KeyValuePersistentEntity<?, ?> entity, EntityStore<Object> store) {
+        KeyValuePersistentProperty<?> property = entity.getVersionProperty();
+        if (property != null && store.mergesStaleSaves()) {
+            throw new InvalidDataAccessApiUsageException("the @Version property " + property.getName() + " of " + entity.getType().getName()
+                    + " cannot keep the object's version true: its store (entity type " + store.typeName() + ") merges stale saves"
+                    + " (conflictResolution=Merge), and a merged save stores a value the object does not hold; remove @Version"
+                    + " (saves are then unconditional), or use conflictResolution Optimistic or LastWriteWins");
+        }
+        return store;
+    }
+
     private static void setVersion(PersistentPropertyAccessor<Object> accessor, KeyValuePersistentProperty<?> property, long version) {
         Class<?> type = property.getActualType();
         Object value = type == Integer.class || type == int.class ? (Object) Math.toIntExact(version) : (Object) version;
@@ -347,7 +332,9 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
                             + " stored as entity type " + typeName + ", and read each other's entities: a ReliableStore entity type holds"
                             + " one class, so give one of them a @KeySpace of its own");
                 });
-        Typed typed = stores.computeIfAbsent(keyspace, k -> new Typed(wanted, factory.store(typeName, (Class<Object>) wanted)));
+        // checked before the store is kept: a kept one is handed out by store(keyspace) unchecked
+        Typed typed = stores.computeIfAbsent(keyspace, k -> new Typed(wanted, refuseMergedVersions(entity,
+                factory.store(typeName, (Class<Object>) wanted))));
         if (typed.type() != wanted) {
             throw sharedKeyspace(keyspace, wanted, typed.type());
         }

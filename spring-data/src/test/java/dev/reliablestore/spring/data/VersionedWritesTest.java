@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 import org.junit.jupiter.api.Test;
@@ -42,7 +43,7 @@ import dev.reliablestore.spi.tx.TransactionId;
 import dev.reliablestore.spi.tx.TransactionalResource;
 import dev.reliablestore.spi.tx.Vote;
 
-/** What the adapter's writes promise beyond the default case: merges, concurrent inserts, version types; over the embedded registry in a temp directory. */
+/** What the adapter's writes promise beyond the default case: conflict resolutions, concurrent inserts, version types; over the embedded registry in a temp directory. */
 class VersionedWritesTest {
 
     public static class Member {
@@ -53,6 +54,8 @@ class VersionedWritesTest {
         public String tier;
         public long credit;
         public String note;
+        /** Untyped, as a map's values or a generic field are: a Long written is read back as an Integer. */
+        public Object points;
     }
 
     interface Members extends CrudRepository<Member, String> {
@@ -84,6 +87,16 @@ class VersionedWritesTest {
     }
 
     interface Labels extends CrudRepository<Label, String> {
+    }
+
+    /** No @Version and not Persistable: a repository's save of it with its id set is an unconditional save. */
+    public static class Remark {
+        @Id
+        public String id;
+        public String text;
+    }
+
+    interface Remarks extends CrudRepository<Remark, String> {
     }
 
     public static class ShortVersioned {
@@ -155,19 +168,14 @@ class VersionedWritesTest {
 
     /**
      * A transaction's delete and save of one id are one net write, an update: the save gets the deleted
-     * entity's version + 1 (not the 1 of a create), which the commit stores. That save resolved no
-     * conflict, whatever conflictResolution says: the object holds the stored value, so it takes the
+     * entity's version + 1 (not the 1 of a create), which the commit stores. The object takes that
      * version, and its next save is an update of it (with a null version it would be an insert of an id
-     * that exists: a DuplicateKeyException).
+     * that exists: a DuplicateKeyException). Its untyped number is one a read-back reads as another type.
      */
     @Test
     void anEntityDeletedAndSavedAsNewInOneTransactionTakesTheVersionTheCommitStores() {
-        for (ConflictResolution resolution : ConflictResolution.values()) {
-            ClusterPersistenceConfiguration.Builder config = config(resolution.name()).conflictResolution(resolution);
-            if (resolution == ConflictResolution.MERGE) {
-                config.conflictResolver(Member.class, BILLING_KEEPS_CREDIT);
-            }
-            try (StoreFactory factory = ClusterPersistenceProvider.open(config.build())) {
+        for (ConflictResolution resolution : List.of(ConflictResolution.OPTIMISTIC, ConflictResolution.LAST_WRITE_WINS)) {
+            try (StoreFactory factory = ClusterPersistenceProvider.open(config(resolution.name()).conflictResolution(resolution).build())) {
                 Members plain = members(factory);
                 Member before = new Member();
                 before.id = "x";
@@ -185,6 +193,7 @@ class VersionedWritesTest {
                 fresh.id = "x";
                 fresh.tier = "SILVER";
                 fresh.credit = 7;
+                fresh.points = 5L;
                 inTransaction.save(fresh);
                 branch.commitOnePhase();
 
@@ -203,70 +212,170 @@ class VersionedWritesTest {
     }
 
     /**
-     * LastWriteWins stores the object's own value over the newer one: the object holds what is stored,
-     * so it takes the new version (its next save is an ordinary update). A merge whose result is the
-     * object's value likewise.
+     * LastWriteWins stores the object's own value over the newer one, so the version a save returns
+     * describes the object: a stale save and a create of an id that exists by then both give the object
+     * the new version, and its next save is an ordinary update of it. The objects carry an untyped
+     * number, which a read-back reads as another type.
      */
     @Test
-    void aResolvedSaveWhoseStoredValueIsTheObjectsTakesTheNewVersion() {
-        try (StoreFactory lww = ClusterPersistenceProvider.open(config("lww").conflictResolution(ConflictResolution.LAST_WRITE_WINS).build());
-             StoreFactory attemptedWins = ClusterPersistenceProvider.open(config("merge").conflictResolution(ConflictResolution.MERGE)
-                     .conflictResolver(Member.class, (id, stored, attempted, expected) -> attempted).build())) {
-            for (StoreFactory factory : List.of(lww, attemptedWins)) {
-                Members members = members(factory);
-                Member created = new Member();
-                created.id = "x";
-                created.credit = 100;
-                members.save(created);
-                Member a = members.findById("x").orElseThrow();
-                Member b = members.findById("x").orElseThrow();
-                b.credit = 200;
-                members.save(b);
-
-                a.tier = "PLATINUM";
-                members.save(a);
-                assertThat(a.version).isEqualTo(3L);
-                a.note = "called";
-                members.save(a);
-                assertThat(members.findById("x")).hasValueSatisfying(stored -> {
-                    assertThat(stored.version).isEqualTo(4L);
-                    assertThat(stored.tier).isEqualTo("PLATINUM");
-                    assertThat(stored.note).isEqualTo("called");
-                    assertThat(stored.credit).isEqualTo(100);
-                });
-            }
-        }
-    }
-
-    /**
-     * A create the store merged into an entity another writer created keeps its null version: the
-     * object does not hold the merge, and is still new to Spring Data, so its next save is an insert
-     * of an id that exists.
-     */
-    @Test
-    void aMergedCreateLeavesTheObjectNewSoItsNextSaveIsADuplicateKey() {
-        try (StoreFactory factory = ClusterPersistenceProvider.open(config().conflictResolution(ConflictResolution.MERGE)
-                .conflictResolver(Member.class, BILLING_KEEPS_CREDIT).build())) {
+    void underLastWriteWinsAStaleSaveOverwritesAndTheObjectTakesTheReturnedVersion() {
+        try (StoreFactory factory = ClusterPersistenceProvider.open(config().conflictResolution(ConflictResolution.LAST_WRITE_WINS).build())) {
             KeyValueTemplate template = ReliableStoreKeyValue.template(factory);
             Members members = new KeyValueRepositoryFactory(template).getRepository(Members.class);
-            Member theirs = new Member();
-            theirs.id = "x";
-            theirs.credit = 100;
-            members.save(theirs);
+            Member created = new Member();
+            created.id = "x";
+            created.credit = 100;
+            members.save(created);
+            Member a = members.findById("x").orElseThrow();
+            Member b = members.findById("x").orElseThrow();
+            b.credit = 200;
+            members.save(b);
+
+            a.tier = "PLATINUM";
+            a.points = 7L;
+            members.save(a);
+            assertThat(a.version).isEqualTo(3L);
+            a.note = "called";
+            members.save(a);
+            assertThat(a.version).isEqualTo(4L);
+            assertThat(members.findById("x")).hasValueSatisfying(stored -> {
+                assertThat(stored.version).isEqualTo(4L);
+                assertThat(stored.tier).isEqualTo("PLATINUM");
+                assertThat(stored.note).isEqualTo("called");
+                assertThat(stored.credit).as("b's 200 was overwritten").isEqualTo(100);
+            });
 
             Member mine = new Member();
             mine.id = "x";
             mine.tier = "GOLD";
+            mine.points = 9L;
             template.update(mine); // a create (null version) without the template's contains check, as after losing that race
-            assertThat(mine.version).isNull();
+            assertThat(mine.version).isEqualTo(5L);
+            mine.note = "mine";
+            members.save(mine);
+            assertThat(mine.version).isEqualTo(6L);
             assertThat(members.findById("x")).hasValueSatisfying(stored -> {
-                assertThat(stored.version).isEqualTo(2L);
+                assertThat(stored.version).isEqualTo(6L);
                 assertThat(stored.tier).isEqualTo("GOLD");
-                assertThat(stored.credit).isEqualTo(100);
+                assertThat(stored.note).isEqualTo("mine");
+                assertThat(stored.credit).isZero();
             });
-            mine.note = "called";
-            assertThatThrownBy(() -> members.save(mine)).isInstanceOf(DuplicateKeyException.class);
         }
+    }
+
+    /**
+     * Under Merge a stale save stores the resolver's merge, a value the object does not hold, so no
+     * version the object could take is true: a type with @Version is refused at its first use, before
+     * anything is written or deleted, naming the class, the property and the way out.
+     */
+    @Test
+    void aVersionedTypeWhoseStoreMergesStaleSavesIsRefusedBeforeAnythingIsWritten() {
+        try (StoreFactory factory = ClusterPersistenceProvider.open(config().conflictResolution(ConflictResolution.MERGE)
+                .conflictResolver(Member.class, BILLING_KEEPS_CREDIT).build())) {
+            KeyValueTemplate template = ReliableStoreKeyValue.template(factory);
+            Members members = new KeyValueRepositoryFactory(template).getRepository(Members.class);
+            Member mine = new Member();
+            mine.id = "x";
+            mine.tier = "GOLD";
+            Member read = new Member();
+            read.id = "y";
+            read.version = 1L;
+            List<Runnable> uses = List.of(() -> members.save(mine), () -> template.insert(mine), () -> template.update(mine),
+                    () -> members.findById("x"), () -> members.findAll(), () -> members.count(),
+                    () -> members.delete(read), () -> members.deleteById("y"));
+            for (Runnable use : uses) {
+                assertThatThrownBy(use::run).isInstanceOf(InvalidDataAccessApiUsageException.class)
+                        .hasMessageContainingAll(Member.class.getName(), "@Version property version", "merge",
+                                "does not hold", "remove @Version", "Optimistic", "LastWriteWins");
+            }
+            assertThat(mine.version).isNull();
+            assertThat(factory.store(Member.class).count()).isZero();
+
+            // written through the plain API: nothing the template does to it gets through
+            factory.store(Member.class).save("y", read);
+            assertThatThrownBy(() -> members.delete(read)).isInstanceOf(InvalidDataAccessApiUsageException.class);
+            assertThatThrownBy(() -> members.save(read)).isInstanceOf(InvalidDataAccessApiUsageException.class);
+            assertThat(factory.store(Member.class).get("y")).hasValueSatisfying(v -> assertThat(v.version()).isEqualTo(1));
+        }
+    }
+
+    /**
+     * Without @Version a save has no expected version to conflict with, so a store that merges stale
+     * saves stores exactly what it is given: such types are not refused, and their saves never call the
+     * resolver.
+     */
+    @Test
+    void underMergeATypeWithoutVersionIsSavedUnconditionally() {
+        ConflictResolver<Remark> notCalled = (id, stored, attempted, expected) -> {
+            throw new AssertionError("an unconditional save was merged");
+        };
+        try (StoreFactory factory = ClusterPersistenceProvider.open(config().conflictResolution(ConflictResolution.MERGE)
+                .conflictResolver(Remark.class, notCalled).build())) {
+            Remarks remarks = new KeyValueRepositoryFactory(ReliableStoreKeyValue.template(factory)).getRepository(Remarks.class);
+            Remark first = new Remark();
+            first.id = "r";
+            first.text = "first";
+            remarks.save(first);
+            Remark a = remarks.findById("r").orElseThrow();
+            Remark b = remarks.findById("r").orElseThrow();
+            b.text = "b's";
+            remarks.save(b);
+            a.text = "a's";
+            remarks.save(a);
+            assertThat(remarks.findById("r")).hasValueSatisfying(stored -> assertThat(stored.text).isEqualTo("a's"));
+            assertThat(factory.store(Remark.class).get("r")).hasValueSatisfying(v -> assertThat(v.version()).isEqualTo(3));
+            assertThat(remarks.count()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * Under LastWriteWins and Merge a create of an id that exists is resolved, not refused; but one that
+     * a prepared transaction's lock blocks after the id was created meanwhile (past the template's
+     * check) fails, and the store's conflict names the version it found, so it is a DuplicateKeyException
+     * (a retry would meet the template's check of the existing id anyway).
+     */
+    @Test
+    void aResolvingStoresCreateBlockedByALockOnAnIdCreatedMeanwhileIsADuplicateKey() {
+        for (ConflictResolution resolution : List.of(ConflictResolution.LAST_WRITE_WINS, ConflictResolution.MERGE)) {
+            ClusterPersistenceConfiguration.Builder config = config(resolution.name()).conflictResolution(resolution);
+            if (resolution == ConflictResolution.MERGE) {
+                config.conflictResolver(Label.class, (id, stored, attempted, expected) -> attempted);
+            }
+            try (StoreFactory factory = ClusterPersistenceProvider.open(config.build())) {
+                TransactionBranch branch = TransactionalResource.from(factory).begin(TransactionId.of(1, "lock-" + resolution, "b"));
+                KeyValueTemplate template = ReliableStoreKeyValue.template(afterFirstExists(factory, () -> {
+                    factory.store(Label.class).save("l", new Label("l", "theirs"));
+                    branch.store(Label.class).save("l", new Label("l", "prepared"));
+                    assertThat(branch.prepare()).isEqualTo(Vote.COMMIT);
+                }));
+                assertThatThrownBy(() -> template.insert(new Label("l", "mine"))).as(resolution.name())
+                        .isInstanceOf(DuplicateKeyException.class).cause().isInstanceOf(ConcurrencyConflictException.class)
+                        .hasMessageContaining("locked by prepared transaction");
+                branch.rollback();
+                assertThat(factory.store(Label.class).get("l")).as(resolution.name())
+                        .hasValueSatisfying(v -> assertThat(v.value().text).isEqualTo("theirs"));
+            }
+        }
+    }
+
+    /** The factory's stores, except that the first exists() of any runs {@code then} after answering. */
+    private static StoreFactory afterFirstExists(StoreFactory real, Runnable then) {
+        AtomicBoolean ran = new AtomicBoolean();
+        return (StoreFactory) Proxy.newProxyInstance(VersionedWritesTest.class.getClassLoader(), new Class<?>[] {StoreFactory.class},
+                (proxy, method, args) -> {
+                    Object result = invoke(method, real, args);
+                    if (!(result instanceof EntityStore<?> store)) {
+                        return result;
+                    }
+                    return Proxy.newProxyInstance(VersionedWritesTest.class.getClassLoader(), new Class<?>[] {EntityStore.class},
+                            (p, m, a) -> {
+                                Object answer = invoke(m, store, a);
+                                if (m.getName().equals("exists") && ran.compareAndSet(false, true)) {
+                                    then.run();
+                                }
+                                return answer;
+                            });
+                });
     }
 
     /**
@@ -303,47 +412,6 @@ class VersionedWritesTest {
             assertThat(factory.store(Label.class).get("l")).hasValueSatisfying(v -> assertThat(v.value().text).isEqualTo("mine"));
             assertThat(mine.version).isEqualTo(1L);
             assertThat(members.findById("m")).hasValueSatisfying(stored -> assertThat(stored.tier).isEqualTo("GOLD"));
-        }
-    }
-
-    /**
-     * Under Merge the stored value after a conflict is the resolver's, not the caller's object: the
-     * object keeps the version it had, so its next save meets the newer writer's value again
-     * instead of overwriting it as if the object held the merge.
-     */
-    @Test
-    void aMergedSaveLeavesTheObjectsVersionSoItsNextSaveIsMergedAgain() {
-        try (StoreFactory factory = ClusterPersistenceProvider.open(config().conflictResolution(ConflictResolution.MERGE)
-                .conflictResolver(Member.class, BILLING_KEEPS_CREDIT).build())) {
-            Members members = new KeyValueRepositoryFactory(ReliableStoreKeyValue.template(factory)).getRepository(Members.class);
-            Member created = new Member();
-            created.id = "x";
-            created.tier = "GOLD";
-            created.credit = 100;
-            members.save(created);
-
-            Member a = members.findById("x").orElseThrow();
-            Member b = members.findById("x").orElseThrow();
-            b.credit = 200;
-            members.save(b);
-            assertThat(b.version).isEqualTo(2L);
-
-            a.tier = "PLATINUM";
-            members.save(a);
-            assertThat(members.findById("x")).hasValueSatisfying(stored -> {
-                assertThat(stored.version).isEqualTo(3L);
-                assertThat(stored.tier).isEqualTo("PLATINUM");
-                assertThat(stored.credit).isEqualTo(200);
-            });
-            assertThat(a.version).as("a holds credit 100, not version 3's 200").isEqualTo(1L);
-
-            a.note = "called";
-            members.save(a);
-            assertThat(members.findById("x")).hasValueSatisfying(stored -> {
-                assertThat(stored.credit).isEqualTo(200);
-                assertThat(stored.tier).isEqualTo("PLATINUM");
-                assertThat(stored.note).isEqualTo("called");
-            });
         }
     }
 

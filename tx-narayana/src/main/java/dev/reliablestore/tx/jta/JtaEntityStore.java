@@ -209,6 +209,12 @@ final class JtaEntityStore<T> implements EntityStore<T> {
         return direct.performanceMetrics();
     }
 
+    /** As the direct store: outside a transaction its saves go there (in one, a stale save fails). */
+    @Override
+    public boolean mergesStaleSaves() {
+        return direct.mergesStaleSaves();
+    }
+
     @Override
     public <S> S unwrap(Class<S> t) {
         return t.isInstance(this) ? t.cast(this) : direct.unwrap(t);
