@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -151,7 +152,11 @@ final class FileStore<T> extends AbstractEntityStore<T> {
 
     @Override
     protected boolean doExists(String id) {
-        return io("check", id, () -> Files.isRegularFile(file(id)));
+        return io("check", id, () -> {
+            // Files.isRegularFile answers false when looking fails: an entity that is there would read as absent
+            BasicFileAttributes attributes = FileStoreFactory.attributesIfThere(file(id));
+            return attributes != null && attributes.isRegularFile();
+        });
     }
 
     @Override

@@ -39,6 +39,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
@@ -210,7 +211,14 @@ final class FileStoreFactory implements StoreFactory {
     }
 
     static FileStoreFactory open(Path root, EntityCodec codec, long maxEntityBytes, boolean upgrade) {
-        if (Files.exists(root) && !Files.isDirectory(root)) {
+        BasicFileAttributes existing;
+        try {
+            existing = attributesIfThere(root);
+        } catch (IOException e) {
+            // not a misconfiguration: it may be a directory, and the disk may answer the next open
+            throw new StoreUnavailableException("cannot open file store directory " + root + ": " + e, e);
+        }
+        if (existing != null && !existing.isDirectory()) {
             throw new ConfigurationException(FileProvider.DIRECTORY + " " + root + " exists and is not a directory");
         }
         Path key;
@@ -300,7 +308,7 @@ final class FileStoreFactory implements StoreFactory {
     /** A file's identity ({@code fileKey}), or null when it does not exist or the file system has none. */
     private static Object identity(Path file) {
         try {
-            return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+            return Files.readAttributes(file, BasicFileAttributes.class).fileKey();
         } catch (IOException e) {
             return null;
         }
@@ -363,7 +371,14 @@ final class FileStoreFactory implements StoreFactory {
      */
     private void checkFormat(boolean upgrade) throws IOException {
         Path marker = root.resolve(FORMAT_MARKER);
-        if (Files.exists(marker)) {
+        boolean marked;
+        try {
+            marked = isThere(marker);
+        } catch (IOException e) {
+            // taken for absent, it would open the directory as one written before checksums, reading documents without one
+            throw new IOException("cannot tell whether the format marker " + marker + " is there: " + e, e);
+        }
+        if (marked) {
             if (!java.util.Arrays.equals(Files.readAllBytes(marker), FORMAT_MARKER_TEXT)) {
                 throw new DataIntegrityException("format marker " + marker + " is not one this version writes ("
                         + new String(FORMAT_MARKER_TEXT, StandardCharsets.US_ASCII).strip() + ")");
@@ -373,7 +388,12 @@ final class FileStoreFactory implements StoreFactory {
         }
         List<Path> typeDirs = new ArrayList<>();
         for (Path dir : sortedChildren(root)) {
-            if (!dir.getFileName().toString().startsWith(".") && Files.isDirectory(dir)) {
+            if (dir.getFileName().toString().startsWith(".")) {
+                continue;
+            }
+            // a folder missed here could have the directory taken for a new one and marked, its documents then damage
+            BasicFileAttributes attributes = attributesIfThere(dir);
+            if (attributes != null && attributes.isDirectory()) {
                 typeDirs.add(dir);
             }
         }
@@ -574,10 +594,10 @@ final class FileStoreFactory implements StoreFactory {
      * failing disk does. Static, since roll-forward also runs inside an open, before a test could reach the factory.
      */
     interface FileStat {
-        void stat(Path file) throws IOException;
+        BasicFileAttributes stat(Path file) throws IOException;
     }
 
-    static volatile FileStat fileStat = file -> Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+    static volatile FileStat fileStat = file -> Files.readAttributes(file, BasicFileAttributes.class);
 
     Path journal(String batchId) {
         return batches.resolve(batchId + JOURNAL_SUFFIX);
@@ -585,11 +605,18 @@ final class FileStoreFactory implements StoreFactory {
 
     /** Whether {@code file} is there: false only when it is absent; an IOException when looking failed, so that cannot be told. */
     static boolean isThere(Path file) throws IOException {
+        return attributesIfThere(file) != null;
+    }
+
+    /**
+     * The attributes of {@code file} (links followed): null only when it is absent; an IOException when looking failed.
+     * {@code Files.exists}, {@code isDirectory} and {@code isRegularFile} answer false then, as if it were absent.
+     */
+    static BasicFileAttributes attributesIfThere(Path file) throws IOException {
         try {
-            fileStat.stat(file);
-            return true;
+            return fileStat.stat(file);
         } catch (NoSuchFileException e) {
-            return false;
+            return null;
         }
     }
 
@@ -650,7 +677,7 @@ final class FileStoreFactory implements StoreFactory {
                         // made before: flushed below all the same
                     }
                     DurableFiles.syncDirectory(root);
-                    if (!Files.exists(dir.resolve(CODEC_FILE))) {
+                    if (!isThere(dir.resolve(CODEC_FILE))) { // a failed look is not "none": the save fails, the next one looks again
                         DurableFiles.replaceAtomically(dir, dir.resolve(CODEC_FILE), dir.resolve(TEMP_PREFIX + UUID.randomUUID()),
                                 (codec.id() + "\n").getBytes(StandardCharsets.UTF_8));
                     }
@@ -743,7 +770,7 @@ final class FileStoreFactory implements StoreFactory {
         String written;
         try {
             Path file = dir.resolve(CODEC_FILE);
-            if (Files.exists(file)) {
+            if (isThere(file)) { // a failed look taken for absent would have another codec's documents read as jackson-json's
                 written = Files.readString(file, StandardCharsets.UTF_8).strip();
             } else if (holdsDocuments(dir)) {
                 written = JacksonEntityCodec.ID; // the only codec before codec ids were recorded

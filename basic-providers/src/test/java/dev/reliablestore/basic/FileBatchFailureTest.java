@@ -54,7 +54,7 @@ class FileBatchFailureTest {
             if (file.startsWith(dir) && name.startsWith(FileStoreFactory.BATCH_TEMP_PREFIX) && name.endsWith(suffix)) {
                 throw new IOException("injected: checking " + file + " fails");
             }
-            Files.readAttributes(file, BasicFileAttributes.class);
+            return Files.readAttributes(file, BasicFileAttributes.class);
         };
     }
 

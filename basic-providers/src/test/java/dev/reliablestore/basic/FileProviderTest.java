@@ -426,7 +426,7 @@ class FileProviderTest {
                 if (file.startsWith(dir)) {
                     throw new IOException("injected: checking " + file + " fails");
                 }
-                realStat.stat(file);
+                return realStat.stat(file);
             };
             Throwable failed = catchThrowable(() -> things.saveBatch(batch));
             files.batchDocumentWrite = DurableFiles::writeNew;
