@@ -13,6 +13,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.StampedLock;
 import java.util.function.Function;
 
 /**
@@ -41,6 +42,14 @@ import java.util.function.Function;
  * A delivered change removes an entry only when the entry is older than the change, so a writer's own
  * value (or tombstone) survives its own echo. A refused fill newer than the entry removes the entry.
  * Refusing a fill is always safe: the next read misses.
+ *
+ * <p>A fill decides inside Caffeine's compute, but the entry of an id not cached is visible to a walk
+ * of the keys or a {@code computeIfPresent} only once that compute returns; so whatever raises the
+ * feed sequence (a delivered batch, a whole-type read, a clear, a resync) then waits for the fills
+ * under way to end before it looks at the entries: a fill that decided before the raise has its
+ * entry where it looks, one that decides after it sees the raised sequence. (The eviction floor needs
+ * no such wait: only an entry of the id can be evicted, and Caffeine's map orders that eviction and
+ * the fill's compute.)
  */
 final class EntityCache {
 
@@ -128,6 +137,8 @@ final class EntityCache {
     private final AtomicLong feedSequence = new AtomicLong();
     /** The newest revision of an entry evicted (size or expiry); raised within the removal, before a fill of its id can run. */
     private final AtomicLong evictedUpTo = new AtomicLong();
+    /** Held shared by each fill (its check and its entry's publication), taken alone by {@link #fillsDecidedBefore}. */
+    private final StampedLock fills = new StampedLock();
 
     EntityCache(int size, Duration ttl, RegistryPath typeKey, RegistryPath versionsKey) {
         this(size, ttl, typeKey, versionsKey, Ticker.systemTicker());
@@ -164,7 +175,20 @@ final class EntityCache {
      * entry newer than {@code asOf} was evicted.
      */
     void fill(String id, Entry entry, long asOf) {
-        cache.asMap().compute(id, (k, existing) -> filled(existing, entry, asOf));
+        long stamp = fills.readLock();
+        try {
+            cache.asMap().compute(id, (k, existing) -> filled(existing, entry, asOf));
+        } finally {
+            fills.unlockRead(stamp);
+        }
+    }
+
+    /**
+     * Called after raising the feed sequence, before looking at the entries: returns once every fill
+     * that may have checked against the sequence before the raise has published its entry.
+     */
+    private void fillsDecidedBefore() {
+        fills.unlockWrite(fills.writeLock());
     }
 
     /** What the entry of an id becomes when {@code entry}, known as of {@code asOf}, is filled over {@code existing} (may be null). */
@@ -202,6 +226,7 @@ final class EntityCache {
      */
     void seenAll(Function<String, Entry> seen, long asOf) {
         feedSequence.accumulateAndGet(asOf, Math::max);
+        fillsDecidedBefore();
         for (String id : cache.asMap().keySet()) {
             Entry entry = seen.apply(id);
             if (entry != null) {
@@ -213,6 +238,7 @@ final class EntityCache {
     void onBatch(ChangeBatch batch) {
         long seq = batch.sequence();
         raiseFeedSequence(seq);
+        fillsDecidedBefore();
         for (Change c : batch.changes()) {
             if (c instanceof Change.ValueSet s && (s.key().equals(typeKey) || s.key().equals(versionsKey))) {
                 dropOlderThan(s.name(), seq);
@@ -244,6 +270,7 @@ final class EntityCache {
      */
     void resync(long currentSequence) {
         raiseFeedSequence(currentSequence);
+        fillsDecidedBefore();
         dropAllOlderThan(currentSequence);
     }
 
@@ -254,6 +281,7 @@ final class EntityCache {
      */
     void cleared(long sequence) {
         feedSequence.accumulateAndGet(sequence, Math::max);
+        fillsDecidedBefore();
         dropAllOlderThan(sequence);
     }
 
@@ -265,6 +293,7 @@ final class EntityCache {
     synchronized long resyncAtAnUnknownPoint() {
         unknownPoints++;
         feedSequence.set(UNKNOWN_POINT);
+        fillsDecidedBefore();
         dropAllOlderThan(UNKNOWN_POINT);
         return unknownPoints;
     }

@@ -1,18 +1,26 @@
 package dev.reliablestore.cluster;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import dev.reliablestore.registry.Change;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.VersionedValue;
+import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** The cache's ordering rules, driven with change batches as the feed delivers them. */
 class EntityCacheTest {
@@ -251,5 +259,146 @@ class EntityCacheTest {
         assertThat(c.get("b").isTombstone()).isTrue();
         c.fill("b", entry(15), 21);         // older than the tombstone: refused
         assertThat(c.get("b").isTombstone()).isTrue();
+    }
+
+    /**
+     * A read of the whole type (getAll, count) answered at 20 found x deleted while a read of x
+     * answered at 11 was being filled: the fill, paused at each of the cache clock's reads it makes
+     * (Caffeine reads it inside its map's compute, after the fill's check and before a new entry is
+     * visible to a walk of the keys), never leaves the older value to be read after the whole read.
+     */
+    @Test
+    void aFillInFlightDuringAReadOfTheWholeTypeNeverOutlivesIt() throws Exception {
+        SoftAssertions softly = new SoftAssertions();
+        for (int pauseAt = 0; pauseAt <= MAX_CLOCK_READS; pauseAt++) {
+            EntityCache.Entry x = race(pauseAt, c -> c.fill("x", entry(11), 11),
+                    c -> c.seenAll(id -> EntityCache.Entry.tombstone(20), 20));
+            softly.assertThat(x == null || x.isTombstone()).as("x after the whole read, the fill paused at clock read %d: %s", pauseAt,
+                    describe(x)).isTrue();
+        }
+        softly.assertAll();
+    }
+
+    /** The mirror case: a read that found x absent at 11, filled while a whole read at 20 found x created at 15. */
+    @Test
+    void aTombstoneFillInFlightDuringAReadOfTheWholeTypeNeverOutlivesIt() throws Exception {
+        SoftAssertions softly = new SoftAssertions();
+        for (int pauseAt = 0; pauseAt <= MAX_CLOCK_READS; pauseAt++) {
+            EntityCache.Entry x = race(pauseAt, c -> c.seen("x", true, 0, 11),
+                    c -> c.seenAll(id -> EntityCache.Entry.fence(15), 20));
+            softly.assertThat(x == null || !x.isHit()).as("x after the whole read, the fill paused at clock read %d: %s", pauseAt,
+                    describe(x)).isTrue();
+        }
+        softly.assertAll();
+    }
+
+    /** A change delivered at 15 (of x, of the whole type; a clear, a resync) while a read of x answered at 11 was being filled. */
+    @Test
+    void aFillInFlightWhenAChangeIsDeliveredNeverOutlivesIt() throws Exception {
+        Map<String, Consumer<EntityCache>> changes = Map.of(
+                "x set", c -> c.onBatch(set(15, "x")),
+                "x deleted", c -> c.onBatch(deleted(15, "x")),
+                "the type deleted", c -> c.onBatch(new ChangeBatch(15, List.of(new Change.KeyDeleted(TYPE)))),
+                "a clear", c -> c.cleared(15),
+                "a resync", c -> c.resync(15));
+        SoftAssertions softly = new SoftAssertions();
+        for (Map.Entry<String, Consumer<EntityCache>> change : changes.entrySet()) {
+            for (int pauseAt = 0; pauseAt <= MAX_CLOCK_READS; pauseAt++) {
+                EntityCache.Entry x = race(pauseAt, c -> c.fill("x", entry(11), 11), change.getValue());
+                softly.assertThat(x).as("x after %s, the fill paused at clock read %d: %s", change.getKey(), pauseAt, describe(x)).isNull();
+            }
+        }
+        softly.assertAll();
+    }
+
+    /**
+     * More than a fill makes: Caffeine 3.1 reads the clock before its compute and, for an entry it
+     * creates, inside its map's compute after the remapping function (a pause at a read that never
+     * comes lets the fill run through).
+     */
+    private static final int MAX_CLOCK_READS = 3;
+
+    /**
+     * Runs {@code fill} on a thread of its own, paused at its {@code pauseAt}th read of the cache's
+     * clock (0: never); meanwhile {@code other} on another thread, until it ends or waits; then lets
+     * the fill go on, and returns the entry of x once both ended.
+     */
+    private static EntityCache.Entry race(int pauseAt, Consumer<EntityCache> fill, Consumer<EntityCache> other) throws Exception {
+        PausingTicker ticker = new PausingTicker(pauseAt);
+        EntityCache c = new EntityCache(100, Duration.ofHours(1), TYPE, VERSIONS, ticker);
+        c.start(10);
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread filler = thread("filler", () -> fill.accept(c), failed);
+        ticker.pause(filler);
+        filler.start();
+        soon().until(() -> ticker.paused() || filler.getState() == Thread.State.TERMINATED);
+        Thread otherThread = thread("other", () -> other.accept(c), failed);
+        otherThread.start();
+        soon().until(() -> EnumSet.of(Thread.State.BLOCKED, Thread.State.WAITING,
+                Thread.State.TIMED_WAITING, Thread.State.TERMINATED).contains(otherThread.getState()));
+        ticker.release();
+        soon().until(() -> !filler.isAlive() && !otherThread.isAlive());
+        assertThat(failed.get()).isNull();
+        return c.get("x");
+    }
+
+    private static org.awaitility.core.ConditionFactory soon() {
+        return await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).atMost(Duration.ofSeconds(30));
+    }
+
+    private static Thread thread(String name, Runnable body, AtomicReference<Throwable> failed) {
+        Thread t = new Thread(() -> {
+            try {
+                body.run();
+            } catch (Throwable e) {
+                failed.compareAndSet(null, e);
+            }
+        }, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    private static String describe(EntityCache.Entry e) {
+        return e == null ? "none" : (e.isTombstone() ? "tombstone" : e.isHit() ? "value" : "fence") + " at " + e.revision();
+    }
+
+    /** A clock that stops one thread at its Nth read until released; other threads read on. */
+    private static final class PausingTicker implements Ticker {
+
+        private final int pauseAt;
+        private final AtomicInteger reads = new AtomicInteger();
+        private final CountDownLatch paused = new CountDownLatch(1);
+        private final CountDownLatch released = new CountDownLatch(1);
+        private volatile Thread pausing;
+
+        PausingTicker(int pauseAt) {
+            this.pauseAt = pauseAt;
+        }
+
+        void pause(Thread t) {
+            pausing = t;
+        }
+
+        boolean paused() {
+            return paused.getCount() == 0;
+        }
+
+        void release() {
+            released.countDown();
+        }
+
+        @Override
+        public long read() {
+            if (Thread.currentThread() == pausing && reads.incrementAndGet() == pauseAt) {
+                paused.countDown();
+                try {
+                    released.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            }
+            return 1_000;
+        }
     }
 }
