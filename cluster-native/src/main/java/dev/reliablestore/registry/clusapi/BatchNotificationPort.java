@@ -7,15 +7,30 @@ import dev.reliablestore.registry.clusapi.jna.ClusApiTypes.CLUSTER_BATCH_COMMAND
 import dev.reliablestore.registry.clusapi.jna.ClusApiTypes.HREGBATCHNOTIFICATION;
 import dev.reliablestore.registry.clusapi.jna.ClusApiTypes.HREGBATCHPORT;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A batch notification port on a key: {@link #next()} blocks until batches at or below the key
  * have committed and returns their mirrored commands; {@link #close()} from another thread ends a
- * blocked {@link #next()} (it then throws).
+ * blocked {@link #next()} (it then returns what woke it, and the next call throws).
+ *
+ * <p>The port handle is a client-side pointer, so it is freed only once no call uses it: by
+ * {@link #close()} when none does, else by the last call as it returns. A call cannot be told
+ * blocked inside ClusterRegGetBatchNotification from one about to enter it, so close() never frees
+ * under one (the documented way to wake it, closing the port, would hand a call about to start a
+ * freed pointer); it commits a batch at the key instead, which ends the wait — or, the port keeping
+ * everything since the last call, the wait about to start.
  */
 final class BatchNotificationPort implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BatchNotificationPort.class);
+    /** The bit of {@link #state} set by close(); the bits below count the calls using the port. */
+    private static final int CLOSED = 1 << 30;
 
     /**
      * One mirrored command.
@@ -31,10 +46,13 @@ final class BatchNotificationPort implements AutoCloseable {
 
     private final ClusApi api;
     private final HREGBATCHPORT port;
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicInteger state = new AtomicInteger();
+    /** Commits a batch at the port's key (or below it). */
+    private final Runnable wake;
 
-    BatchNotificationPort(ClusApi api, ClusterKey key) {
+    BatchNotificationPort(ClusApi api, ClusterKey key, Runnable wake) {
         this.api = api;
+        this.wake = wake;
         PointerByReference out = new PointerByReference();
         int rc = api.ClusterRegCreateBatchNotifyPort(key.handle(), out);
         if (rc != ClusApiTypes.ERROR_SUCCESS) {
@@ -44,18 +62,32 @@ final class BatchNotificationPort implements AutoCloseable {
     }
 
     boolean isClosed() {
-        return closed.get();
+        return (state.get() & CLOSED) != 0;
     }
 
     /** Blocks for the next notification and returns all its commands. */
     List<Command> next() {
-        if (closed.get()) {
-            throw new ClusterApiException("ClusterRegGetBatchNotification", ClusApiTypes.ERROR_INVALID_HANDLE, "port closed");
+        int s;
+        do {
+            s = state.get();
+            if ((s & CLOSED) != 0) {
+                throw new ClusterApiException("ClusterRegGetBatchNotification", ClusApiTypes.ERROR_INVALID_HANDLE, "port closed");
+            }
+        } while (!state.compareAndSet(s, s + 1));
+        try {
+            return nextInUse();
+        } finally {
+            if (state.decrementAndGet() == CLOSED) {
+                free(); // close() ran during the call and left the port to it
+            }
         }
+    }
+
+    private List<Command> nextInUse() {
         PointerByReference out = new PointerByReference();
         int rc = api.ClusterRegGetBatchNotification(port, out);
         if (rc != ClusApiTypes.ERROR_SUCCESS) {
-            throw new ClusterApiException("ClusterRegGetBatchNotification", rc, closed.get() ? "port closed" : null);
+            throw new ClusterApiException("ClusterRegGetBatchNotification", rc, isClosed() ? "port closed" : null);
         }
         HREGBATCHNOTIFICATION n = new HREGBATCHNOTIFICATION(out.getValue());
         try {
@@ -76,10 +108,26 @@ final class BatchNotificationPort implements AutoCloseable {
         }
     }
 
+    /** Frees the port now if no call uses it, else wakes that call, which frees it as it returns; idempotent. */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) { // two closers (the watch, the registry) free it once
-            api.ClusterRegCloseBatchNotifyPort(port);
+        int s = state.getAndUpdate(x -> x | CLOSED);
+        if ((s & CLOSED) != 0) {
+            return; // two closers (the watch, the registry) free it once
         }
+        if (s == 0) {
+            free();
+            return;
+        }
+        try {
+            wake.run();
+        } catch (RuntimeException e) {
+            // still never freed under the call: it frees the port when it returns (the RPC failing, or a batch committing)
+            LOG.warn("could not wake the call waiting on a batch notification port; the port is freed when that call returns", e);
+        }
+    }
+
+    private void free() {
+        api.ClusterRegCloseBatchNotifyPort(port);
     }
 }

@@ -219,14 +219,24 @@ final class ClusapiRegistry implements ClusterRegistry {
 
     /**
      * Runs a multi-call read until no batch committed while it ran (the sequence before equals the
-     * sequence after; every batch moves it, and one node applies batches in order).
+     * sequence after; every batch moves it, and one node applies batches in order). A key deleted
+     * under the read (ERROR_KEY_DELETED on its handle) is read again too: the retry sees it missing.
      */
     private <T> Consistent<T> consistent(Supplier<T> read) {
         for (int attempt = 1; ; attempt++) {
             long before = sequenceNow();
-            T value = read.get();
+            T value = null;
+            boolean keyDeleted = false;
+            try {
+                value = read.get();
+            } catch (ClusterApiException e) {
+                if (e.code() != ClusApiTypes.ERROR_KEY_DELETED) {
+                    throw e;
+                }
+                keyDeleted = true;
+            }
             long after = sequenceNow();
-            if (before == after) {
+            if (!keyDeleted && before == after) {
                 return new Consistent<>(value, before);
             }
             if (attempt >= READ_ATTEMPTS) {
@@ -447,7 +457,20 @@ final class ClusapiRegistry implements ClusterRegistry {
         for (int attempt = 1; ; attempt++) {
             FeedHistory.State state = feedState();
             long current = state.sequence();
-            Plan plan = BatchPlanner.plan(batch, current, probe);
+            Plan plan;
+            try {
+                plan = BatchPlanner.plan(batch, current, probe);
+            } catch (ClusterApiException e) {
+                if (e.code() != ClusApiTypes.ERROR_KEY_DELETED) {
+                    throw e;
+                }
+                // a key a probe had opened was deleted under it: the state moved since the plan began
+                if (attempt >= options.commitAttempts()) {
+                    throw gaveUp(attempt);
+                }
+                backoff(attempt);
+                continue;
+            }
             List<NativeCommand> commands = plan.commands();
             if (plan.changes_()) {
                 // the batch's history record and the pruning of old ones commit atomically with it
@@ -470,8 +493,7 @@ final class ClusapiRegistry implements ClusterRegistry {
             if (failed != null && failed.role() == Role.SEQUENCE_CHECK
                     && outcome.code() == ClusApiTypes.ERROR_CLUSTER_DATABASE_UPDATE_CONDITION_FAILED) {
                 if (attempt >= options.commitAttempts()) {
-                    throw new RegistryUnavailableException("commit to " + uri() + " gave up after " + attempt
-                            + " attempts: other writers kept committing first (option commitAttempts)", null, false);
+                    throw gaveUp(attempt);
                 }
                 backoff(attempt);
                 continue;
@@ -484,12 +506,17 @@ final class ClusapiRegistry implements ClusterRegistry {
             ClusterApiException e = new ClusterApiException("ClusterRegCloseBatch", outcome.code(),
                     "failedCommandNumber " + outcome.failedCommandNumber()
                             + (failed == null ? "" : " (" + failed.role() + " of command " + failed.userIndex() + ")"));
-            if (e.isReconnectError()) {
-                // the RPC may have executed the batch before the connection broke
+            if (e.isUnavailableError()) {
+                // the server may have applied the batch before the connection, the node or the quorum went away
                 throw new RegistryUnavailableException("commit to " + uri() + " failed: " + e.getMessage(), e, true);
             }
             throw e;
         }
+    }
+
+    private RegistryUnavailableException gaveUp(int attempt) {
+        return new RegistryUnavailableException("commit to " + uri() + " gave up after " + attempt
+                + " attempts: other writers kept committing first (option commitAttempts)", null, false);
     }
 
     // =============================================================================================
@@ -679,7 +706,26 @@ final class ClusapiRegistry implements ClusterRegistry {
 
     /** For watches: a new batch notification port on the base key. */
     BatchNotificationPort openBatchPort() {
-        return call(() -> new BatchNotificationPort(api, base));
+        return call(() -> new BatchNotificationPort(api, base, this::wakeBatchPorts));
+    }
+
+    /**
+     * Ends the ClusterRegGetBatchNotification calls waiting on the base key's ports (every port on
+     * it is notified of a batch; one whose call has not started yet keeps the notification for it).
+     * The batch deletes a value that never exists: it changes nothing, and watches skip it. Not
+     * through {@link #call}: close() closes watches after it marked the registry closed.
+     */
+    void wakeBatchPorts() {
+        handles.readLock().lock();
+        try (NativeWriteBatch nb = new NativeWriteBatch(api, base)) {
+            nb.add(ClusApiTypes.CLUSREG_DELETE_VALUE, Reserved.WAKE, ClusApiTypes.REG_NONE, null);
+            NativeWriteBatch.Outcome outcome = nb.commit();
+            if (!outcome.succeeded()) {
+                throw new ClusterApiException("ClusterRegCloseBatch", outcome.code(), "waking the batch notification ports of " + uri());
+            }
+        } finally {
+            handles.readLock().unlock();
+        }
     }
 
     long sequenceForWatch() {
@@ -1049,7 +1095,7 @@ final class ClusapiRegistry implements ClusterRegistry {
             if (closed) {
                 throw new RegistryClosedException("clusapi registry " + uri());
             }
-            if (e.isReconnectError()) {
+            if (e.isUnavailableError()) {
                 throw unavailable("reach " + uri(), e);
             }
             throw e;

@@ -22,6 +22,16 @@ public class ClusterApiException extends RegistryException {
     private static final Set<Integer> RECONNECT = Set.of(6, 1115, 1255, 1702, 1717, 1722, 1723, 1726, 1727, 1747,
             1753, 1775, 5072, 5073);
 
+    /**
+     * Errors outside that list that still say the cluster cannot serve the call now rather than that
+     * the call is wrong (clusapi-reference §8.3): no quorum, the answering node down or not available,
+     * a server paused or starting, an RPC cancelled or broken in transit. The v2 list is not all of
+     * them (the v3 one was not retrieved), and a batch failing so may have been applied.
+     */
+    private static final Set<Integer> UNAVAILABLE = Set.of(ClusApiTypes.ERROR_CLUSTER_NO_QUORUM, ClusApiTypes.ERROR_CLUSTER_NODE_DOWN,
+            ClusApiTypes.ERROR_NODE_NOT_AVAILABLE, ClusApiTypes.ERROR_SHARING_PAUSED, ClusApiTypes.RPC_S_CALL_CANCELLED,
+            ClusApiTypes.RPC_S_COMM_FAILURE);
+
     private static final Map<Integer, String> NAMES = names();
 
     private final String function;
@@ -53,6 +63,15 @@ public class ClusterApiException extends RegistryException {
     /** Whether the error means the connection is broken and handles must be reopened (MS-CMRP 3.2.4.6). */
     public boolean isReconnectError() {
         return RECONNECT.contains(code);
+    }
+
+    /**
+     * Whether the cluster could not serve the call now (a reconnect error, no quorum, a node down or
+     * unavailable, a broken RPC): retryable, and for a sent batch its outcome is unknown. Every other
+     * error is the server's definite answer.
+     */
+    public boolean isUnavailableError() {
+        return isReconnectError() || UNAVAILABLE.contains(code);
     }
 
     /** The {@code winerror.h} name of a code, or {@code WIN32_ERROR_<code>} when unknown. */

@@ -36,9 +36,7 @@ final class MembershipMonitor implements Subscription {
     MembershipMonitor(ClusapiRegistry registry, Cluster cluster, EventWaiter waiter, MembershipListener listener) {
         this.registry = registry;
         this.listener = listener;
-        this.last = registry.statusNow();
-        ClusapiRegistry.AdminMove before = registry.lastAdminMove();
-        this.reportedMove = before == null ? null : before.id();
+        // the port first, then the snapshot: a change after the snapshot is queued in the port, not lost
         this.port = new NotificationPort(cluster, List.of(
                 new long[]{ClusApiTypes.CLUSTER_OBJECT_TYPE_NODE, ClusApiTypes.CLUSTER_CHANGE_NODE_STATE_V2 | ClusApiTypes.CLUSTER_CHANGE_NODE_DELETED_V2},
                 new long[]{ClusApiTypes.CLUSTER_OBJECT_TYPE_GROUP, ClusApiTypes.CLUSTER_CHANGE_GROUP_STATE_V2
@@ -47,6 +45,15 @@ final class MembershipMonitor implements Subscription {
                         | ClusApiTypes.CLUSTER_CHANGE_CLUSTER_NODE_ADDED_V2 | ClusApiTypes.CLUSTER_CHANGE_CLUSTER_MEMBERSHIP_V2
                         | ClusApiTypes.CLUSTER_CHANGE_CLUSTER_LOST_NOTIFICATIONS_V2}),
                 waiter, e -> { }, this::refresh, "clusapi-membership " + registry.uri());
+        try {
+            this.last = registry.statusNow();
+            ClusapiRegistry.AdminMove before = registry.lastAdminMove();
+            this.reportedMove = before == null ? null : before.id();
+        } catch (RuntimeException e) {
+            port.close();
+            throw e;
+        }
+        port.start();
     }
 
     private void refresh() {

@@ -19,8 +19,8 @@ import java.util.function.Consumer;
  * A V2 cluster notification port with a background thread: the thread waits on the port's event
  * handle ({@code GetNotifyEventHandle} + {@code WaitForSingleObject}), drains the port with
  * {@code GetClusterNotifyV2(…, 0)} and hands every event to the consumer, in order, on that one
- * thread. {@link #close()} stops the thread (it wakes up at least every {@link #POLL_MILLIS}) and
- * closes the port.
+ * thread, from {@link #start()} on (events queued before wait in the port). {@link #close()} stops
+ * the thread (it wakes up at least every {@link #POLL_MILLIS}) and closes the port.
  */
 final class NotificationPort implements AutoCloseable {
 
@@ -34,10 +34,10 @@ final class NotificationPort implements AutoCloseable {
     private final WinNT.HANDLE event;
     private final EventWaiter waiter;
     private final Thread thread;
-    private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
-     * Opens a port on {@code cluster} for the given (object type, V2 flags) filters and starts the thread.
+     * Opens a port on {@code cluster} for the given (object type, V2 flags) filters; {@link #start()} starts the thread.
      *
      * @param onEvent   called for each event
      * @param onBatchEnd called after each drained batch of events (e.g. to re-query state once)
@@ -67,13 +67,21 @@ final class NotificationPort implements AutoCloseable {
         this.event = ev.getValue();
         this.thread = new Thread(() -> run(onEvent, onBatchEnd), threadName);
         thread.setDaemon(true);
+    }
+
+    /** Starts handing events to the consumer, those queued since the port was opened first. */
+    void start() {
         thread.start();
     }
 
+    private boolean closed() {
+        return closed.get();
+    }
+
     private void run(Consumer<ClusterEvent> onEvent, Runnable onBatchEnd) {
-        while (!closed) {
+        while (!closed()) {
             int w = waiter.waitForSingleObject(event, POLL_MILLIS);
-            if (closed) {
+            if (closed()) {
                 return;
             }
             if (w == EventWaiter.WAIT_TIMEOUT) {
@@ -85,15 +93,15 @@ final class NotificationPort implements AutoCloseable {
             }
             try {
                 boolean any = false;
-                for (Optional<ClusterEvent> e = poll(); e.isPresent() && !closed; e = poll()) {
+                for (Optional<ClusterEvent> e = poll(); e.isPresent() && !closed(); e = poll()) {
                     any = true;
                     onEvent.accept(e.get());
                 }
-                if (any && !closed) {
+                if (any && !closed()) {
                     onBatchEnd.run();
                 }
             } catch (RuntimeException e) {
-                if (!closed) {
+                if (!closed()) {
                     LOG.warn("cluster notification handling failed", e);
                 }
             }
@@ -140,10 +148,9 @@ final class NotificationPort implements AutoCloseable {
     /** Stops the thread and closes the port; idempotent. Waits for the thread unless called from it. */
     @Override
     public void close() {
-        if (closed) {
-            return;
+        if (!closed.compareAndSet(false, true)) {
+            return; // two closers (the monitor, the registry) close the port once
         }
-        closed = true;
         if (Thread.currentThread() != thread) {
             try {
                 thread.join(10L * POLL_MILLIS);

@@ -34,6 +34,8 @@ final class Reserved {
     static final String FEED_BYTES = "/feed-bytes";
     /** REG_QWORD at the base key: the commit time (ms) of the oldest history record kept; absent when none is. */
     static final String FEED_OLDEST = "/feed-oldest";
+    /** A value that never exists at the base key: deleting it is a batch that wakes batch notification ports and changes nothing. */
+    static final String WAKE = "/wake";
     /** Separator between the registry's namespace and a health fault's id. */
     static final String FAULT_SEPARATOR = "/";
 

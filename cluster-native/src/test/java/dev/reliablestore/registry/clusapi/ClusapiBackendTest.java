@@ -154,6 +154,7 @@ class ClusapiBackendTest {
                 .isInstanceOfSatisfying(RegistryUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
                 .hasMessageContaining("RPC_S_CALL_FAILED");
         assertThat(r.getValue(RegistryPath.parse("a"), "v")).isPresent(); // it had been applied: "read to find out"
+        // the server's own answer, not a lost one or an unavailable cluster: it backs a failed batch out (MS-CMRP ApiExecuteBatch)
         fake.injectCloseBatchError(ERROR_GEN_FAILURE, false);
         assertThatThrownBy(() -> r.commit(WriteBatch.builder().setValue(RegistryPath.parse("b"), "v", RegistryValue.dword(1)).build()))
                 .isInstanceOf(ClusterApiException.class).hasMessageContaining("ERROR_GEN_FAILURE (31)");

@@ -754,11 +754,15 @@ public interface ClusApiTypes {
     int WAIT_TIMEOUT = 258;
     int ERROR_NO_MORE_ITEMS = 259;
     int ERROR_IO_PENDING = 997;
+    /** A call on a key handle whose key was deleted since it was opened. */
+    int ERROR_KEY_DELETED = 1018;
     int ERROR_KEY_HAS_CHILDREN = 1020;
     int ERROR_NOT_FOUND = 1168;
     int RPC_S_SERVER_UNAVAILABLE = 1722;
     int RPC_S_CALL_FAILED = 1726;
     int EPT_S_NOT_REGISTERED = 1753;
+    int RPC_S_CALL_CANCELLED = 1818;
+    int RPC_S_COMM_FAILURE = 1820;
     int ERROR_NODE_NOT_AVAILABLE = 5036;
     int ERROR_GROUP_NOT_FOUND = 5013;
     int ERROR_CLUSTER_NODE_NOT_FOUND = 5042;
