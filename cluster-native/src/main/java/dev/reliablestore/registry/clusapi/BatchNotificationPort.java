@@ -122,12 +122,19 @@ final class BatchNotificationPort implements AutoCloseable {
         try {
             wake.run();
         } catch (RuntimeException e) {
-            // still never freed under the call: it frees the port when it returns (the RPC failing, or a batch committing)
-            LOG.warn("could not wake the call waiting on a batch notification port; the port is freed when that call returns", e);
+            // the cluster is unreachable (most likely while a registry closes for that reason): left to the call, the
+            // port could wait for ever and the registry's handles be closed under it, so it is freed as before this
+            // port counted its calls, which ends a call blocked in it (only one about to enter could see it freed)
+            LOG.warn("could not wake the call waiting on a batch notification port; freeing the port under it", e);
+            free();
         }
     }
 
+    private final java.util.concurrent.atomic.AtomicBoolean freed = new java.util.concurrent.atomic.AtomicBoolean();
+
     private void free() {
-        api.ClusterRegCloseBatchNotifyPort(port);
+        if (freed.compareAndSet(false, true)) { // close after a failed wake, then the call's return: once
+            api.ClusterRegCloseBatchNotifyPort(port);
+        }
     }
 }

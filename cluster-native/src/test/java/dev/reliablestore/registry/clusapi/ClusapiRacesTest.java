@@ -273,6 +273,30 @@ class ClusapiRacesTest {
         assertThat(fake.rawValueNames("Software\\RS")).doesNotContain(Reserved.WAKE);
     }
 
+    /**
+     * The cluster does not take the wake batch (no quorum: often why a registry is being closed): the
+     * port is freed under the waiting call, which ends it, rather than left to a call that may wait for
+     * ever while the registry closes its handles.
+     */
+    @Test
+    void aWatchWhoseWakeBatchFailsIsStillEndedAndItsPortFreed() {
+        ClusapiRegistry r = open(fake);
+        int before = fake.openHandles();
+        java.util.Set<Thread> earlier = Thread.getAllStackTraces().keySet();
+        List<Thread> waiting = new CopyOnWriteArrayList<>();
+        Watch w = r.watch(RegistryPath.root(), IGNORE);
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            waiting.clear();
+            Thread.getAllStackTraces().keySet().stream().filter(th -> !earlier.contains(th) && th.getName().startsWith("clusapi-watch-reader")
+                    && th.getState() == Thread.State.WAITING).forEach(waiting::add);
+            return !waiting.isEmpty();
+        });
+        fake.injectCloseBatchError(ERROR_CLUSTER_NO_QUORUM, false); // the wake batch
+        w.close();
+        await().atMost(Duration.ofSeconds(30)).until(() -> waiting.stream().noneMatch(Thread::isAlive));
+        assertThat(fake.openHandles()).isEqualTo(before);
+    }
+
     // ---- 4. membership: the port before the snapshot, one close ----------------------------------------
 
     @Test
