@@ -256,14 +256,8 @@ class ClusapiRacesTest {
         ClusapiRegistry r = open(fake);
         int before = fake.openHandles();
         java.util.Set<Thread> earlier = Thread.getAllStackTraces().keySet();
-        List<Thread> waiting = new CopyOnWriteArrayList<>();
         Watch w = r.watch(RegistryPath.root(), IGNORE);
-        await().atMost(Duration.ofSeconds(30)).until(() -> {
-            waiting.clear();
-            Thread.getAllStackTraces().keySet().stream().filter(th -> !earlier.contains(th) && th.getName().startsWith("clusapi-watch-reader")
-                    && th.getState() == Thread.State.WAITING).forEach(waiting::add);
-            return !waiting.isEmpty();
-        });
+        List<Thread> waiting = readersWaiting(earlier);
         w.close();
         await().atMost(Duration.ofSeconds(30)).until(() -> waiting.stream().noneMatch(Thread::isAlive));
         assertThat(fake.openHandles()).isEqualTo(before);
@@ -283,18 +277,24 @@ class ClusapiRacesTest {
         ClusapiRegistry r = open(fake);
         int before = fake.openHandles();
         java.util.Set<Thread> earlier = Thread.getAllStackTraces().keySet();
-        List<Thread> waiting = new CopyOnWriteArrayList<>();
         Watch w = r.watch(RegistryPath.root(), IGNORE);
+        List<Thread> waiting = readersWaiting(earlier);
+        fake.injectCloseBatchError(ERROR_CLUSTER_NO_QUORUM, false); // the wake batch
+        w.close();
+        await().atMost(Duration.ofSeconds(30)).until(() -> waiting.stream().noneMatch(Thread::isAlive));
+        assertThat(fake.openHandles()).isEqualTo(before);
+    }
+
+    /** The watch reader threads started after {@code earlier}, once one of them waits for a notification. */
+    private static List<Thread> readersWaiting(java.util.Set<Thread> earlier) {
+        List<Thread> waiting = new CopyOnWriteArrayList<>();
         await().atMost(Duration.ofSeconds(30)).until(() -> {
             waiting.clear();
             Thread.getAllStackTraces().keySet().stream().filter(th -> !earlier.contains(th) && th.getName().startsWith("clusapi-watch-reader")
                     && th.getState() == Thread.State.WAITING).forEach(waiting::add);
             return !waiting.isEmpty();
         });
-        fake.injectCloseBatchError(ERROR_CLUSTER_NO_QUORUM, false); // the wake batch
-        w.close();
-        await().atMost(Duration.ofSeconds(30)).until(() -> waiting.stream().noneMatch(Thread::isAlive));
-        assertThat(fake.openHandles()).isEqualTo(before);
+        return waiting;
     }
 
     // ---- 4. membership: the port before the snapshot, one close ----------------------------------------
