@@ -6,7 +6,6 @@ import dev.reliablestore.api.Versioned;
 import dev.reliablestore.spi.AbstractEntityStore;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -92,31 +91,13 @@ final class TransactionalView<T> extends AbstractEntityStore<T> {
 
     @Override
     protected List<Versioned<T>> doGetAll(Predicate<? super T> filter) {
-        List<Versioned<T>> base = committed.getAll();
-        synchronized (branch) {
-            branch.ensureActive(typeName());
-            Map<String, Versioned<T>> byId = new TreeMap<>();
-            for (Versioned<T> v : base) {
-                byId.put(v.id(), v);
-                branch.observe(typeName(), v.id(), v.version());
+        List<Versioned<T>> out = new ArrayList<>();
+        for (Versioned<T> v : visible(true).values()) {
+            if (filter == null || filter.test(v.value())) {
+                out.add(v);
             }
-            for (Map.Entry<String, PendingWrite> e : branch.pendingOfType(typeName()).entrySet()) {
-                PendingWrite w = e.getValue();
-                if (w.isDelete()) {
-                    byId.remove(e.getKey());
-                } else {
-                    byId.put(e.getKey(), new Versioned<>(e.getKey(), copyOf(w), w.newVersion()));
-                }
-            }
-            List<Versioned<T>> out = new ArrayList<>();
-            for (Versioned<T> v : byId.values()) {
-                if (filter == null || filter.test(v.value())) {
-                    out.add(v);
-                }
-            }
-            out.sort(Comparator.comparing(Versioned::id));
-            return out;
         }
+        return out;
     }
 
     // count, exists and clear need no copies of buffered values: only the entities that a read returns are copied
@@ -135,14 +116,14 @@ final class TransactionalView<T> extends AbstractEntityStore<T> {
 
     @Override
     protected long doCount(Predicate<? super T> filter) {
-        return filter == null ? visibleIds().size() : doGetAll(filter).size();
+        return filter == null ? visible(false).size() : doGetAll(filter).size();
     }
 
     @Override
     protected long doClear() {
         synchronized (branch) {
             long removed = 0;
-            for (String id : visibleIds()) {
+            for (String id : visible(false).keySet()) {
                 if (doDelete(id, ANY_VERSION)) {
                     removed++;
                 }
@@ -151,24 +132,29 @@ final class TransactionalView<T> extends AbstractEntityStore<T> {
         }
     }
 
-    /** The ids the transaction sees: the committed ones (their versions observed) with its own writes over them. */
-    private java.util.SortedSet<String> visibleIds() {
+    /**
+     * What the transaction sees, by id: the committed entities (their versions observed) with its own
+     * writes over them. {@code copies}: a buffered value is copied, as what a read hands out must be;
+     * without, the buffered value itself is in the map, which must then not leave this class.
+     */
+    private Map<String, Versioned<T>> visible(boolean copies) {
         List<Versioned<T>> base = committed.getAll();
         synchronized (branch) {
             branch.ensureActive(typeName());
-            java.util.SortedSet<String> ids = new java.util.TreeSet<>();
+            Map<String, Versioned<T>> byId = new TreeMap<>();
             for (Versioned<T> v : base) {
-                ids.add(v.id());
+                byId.put(v.id(), v);
                 branch.observe(typeName(), v.id(), v.version());
             }
             for (Map.Entry<String, PendingWrite> e : branch.pendingOfType(typeName()).entrySet()) {
-                if (e.getValue().isDelete()) {
-                    ids.remove(e.getKey());
+                PendingWrite w = e.getValue();
+                if (w.isDelete()) {
+                    byId.remove(e.getKey());
                 } else {
-                    ids.add(e.getKey());
+                    byId.put(e.getKey(), new Versioned<>(e.getKey(), copies ? copyOf(w) : valueType.cast(w.value()), w.newVersion()));
                 }
             }
-            return ids;
+            return byId;
         }
     }
 
