@@ -133,8 +133,14 @@ final class EntityCache {
     private final Cache<String, Entry> cache;
     private final RegistryPath typeKey;
     private final RegistryPath versionsKey;
-    /** The sequence of the newest batch the feed delivered (or the resync point, or a whole-type read's or clear's sequence). */
+    /** The sequence of the newest batch the feed delivered (or the resync point). */
     private final AtomicLong feedSequence = new AtomicLong();
+    /**
+     * The newest sequence a whole-type read or a clear was answered at: fills answered before it are
+     * refused. Kept apart from {@link #feedSequence} because a resync at an unknown point replaces
+     * that with the next delivered batch's sequence, which can be older than such a read.
+     */
+    private final AtomicLong observedUpTo = new AtomicLong();
     /** The newest revision of an entry evicted (size or expiry); raised within the removal, before a fill of its id can run. */
     private final AtomicLong evictedUpTo = new AtomicLong();
     /** Held shared by each fill (its check and its entry's publication), taken alone by {@link #fillsDecidedBefore}. */
@@ -184,7 +190,7 @@ final class EntityCache {
     }
 
     /**
-     * Called after raising the feed sequence, before looking at the entries: returns once every fill
+     * Called after raising the feed sequence (or the floor of whole-type reads), before looking at the entries: returns once every fill
      * that may have checked against the sequence before the raise has published its entry.
      */
     private void fillsDecidedBefore() {
@@ -199,7 +205,7 @@ final class EntityCache {
         }
         // refused: the existing entry is older than this fill's state, so it goes too (a fill accepted
         // later is answered after the feed sequence or eviction floor that refused this one, so newer)
-        return feedSequence.get() <= asOf && evictedUpTo.get() <= asOf ? entry : null;
+        return feedSequence.get() <= asOf && observedUpTo.get() <= asOf && evictedUpTo.get() <= asOf ? entry : null;
     }
 
     /** The entity was deleted by the commit at {@code sequence} (or read as absent there). */
@@ -225,7 +231,7 @@ final class EntityCache {
      * answered before it and filled after the walk passed the id, would otherwise bring the entity back.
      */
     void seenAll(Function<String, Entry> seen, long asOf) {
-        feedSequence.accumulateAndGet(asOf, Math::max);
+        observedUpTo.accumulateAndGet(asOf, Math::max);
         fillsDecidedBefore();
         for (String id : cache.asMap().keySet()) {
             Entry entry = seen.apply(id);
@@ -280,7 +286,7 @@ final class EntityCache {
      * resync at an unknown point).
      */
     void cleared(long sequence) {
-        feedSequence.accumulateAndGet(sequence, Math::max);
+        observedUpTo.accumulateAndGet(sequence, Math::max);
         fillsDecidedBefore();
         dropAllOlderThan(sequence);
     }

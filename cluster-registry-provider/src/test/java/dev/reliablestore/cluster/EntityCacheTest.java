@@ -108,6 +108,31 @@ class EntityCacheTest {
     }
 
     /**
+     * A whole-type read or a clear answered during a resync at an unknown point still refuses the
+     * fills answered before it after the feed ends the resync at an older batch: the batch's
+     * sequence only says which reads are new enough for the feed, not for what a store observed.
+     */
+    @Test
+    void aReadOfTheWholeTypeDuringAnUnknownPointOutlivesTheBatchThatEndsIt() {
+        EntityCache c = cache();
+        c.resyncAtAnUnknownPoint();
+        c.seenAll(id -> EntityCache.Entry.tombstone(30), 30);   // a getAll at 30 found no "a"
+        c.onBatch(set(25, "other"));                            // the feed, behind the read, is live again
+        c.fill("a", entry(20), 27);                             // a read of "a" answered before the getAll
+        assertThat(c.get("a")).as("older than what the getAll showed").isNull();
+        c.fill("a", entry(31), 31);
+        assertThat(c.get("a")).isNotNull();
+
+        c.resyncAtAnUnknownPoint();
+        c.cleared(50);                                          // a clear committed at 50
+        c.onBatch(set(45, "other"));
+        c.fill("b", entry(40), 47);
+        assertThat(c.get("b")).as("older than the clear").isNull();
+        c.fill("b", entry(50), 50);
+        assertThat(c.get("b")).isNotNull();
+    }
+
+    /**
      * The sequence read later (off the dispatcher) ends the resync at an unknown point it was read
      * for, and only that one: not one the feed already ended, nor one after the feed missed batches again.
      */
