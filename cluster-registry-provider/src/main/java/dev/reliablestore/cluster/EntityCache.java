@@ -190,8 +190,9 @@ final class EntityCache {
     }
 
     /**
-     * Called after raising the feed sequence (or the floor of whole-type reads), before looking at the entries: returns once every fill
-     * that may have checked against the sequence before the raise has published its entry.
+     * Called after raising the feed sequence (or the floor of whole-type reads), before looking at the
+     * entries: returns once every fill that may have checked against it before the raise has published
+     * its entry.
      */
     private void fillsDecidedBefore() {
         fills.unlockWrite(fills.writeLock());
