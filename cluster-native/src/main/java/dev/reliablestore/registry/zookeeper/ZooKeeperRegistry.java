@@ -1005,6 +1005,9 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     /** Told each pause (ms) before a retry, for tests of the pause schedule (no timing needed). */
     volatile java.util.function.LongConsumer onRetryPause;
 
+    /** Tests: runs before a lost batch's entry is fenced, with the entry's path; what it throws fails the verification. */
+    volatile java.util.function.Consumer<String> beforeFence;
+
     /** Thrown inside the commit pipeline when the snapshot was stale: plan again. */
     private static final class Replan extends RuntimeException {
         private static final long serialVersionUID = 1L;
@@ -1274,7 +1277,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
     private CompletableFuture<CommitResult> verifyAfterConnectionLoss(WriteBatch batch, BatchPlanner.Plan plan, String entry, long requestBytes,
                                                                       long deadline, Throwable lost, int verification) {
         LOG.info("{}: connection lost while committing ({}); verifying the outcome with the change-log entry {}", options.nodeName(), lost, entry);
-        return awaitConnected(deadline).thenCompose(zk -> answered(ZkCalls.multi(zk, List.of(Op.create(entry, ZnodeLayout.fenceEntry(), acl, CreateMode.PERSISTENT))))
+        return awaitConnected(deadline).thenCompose(zk -> fence(zk, entry)
                 .handle((r, t) -> {
                     if (t == null) {
                         // fenced: the original can no longer apply
@@ -1325,8 +1328,26 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                                 + " whose answer was lost was being verified: the batch may or may not have been committed (verify by reading;"
                                 + " its change-log entry is " + entry + ")", lost, true));
                     }
-                    return CompletableFuture.failedFuture(cause);
+                    if (cause instanceof Replan || cause instanceof RegistryLimitException) {
+                        return CompletableFuture.failedFuture(cause); // proved not committed (fenced, or its bucket gone)
+                    }
+                    // no proof either way (Curator gave no handle, the fence or the entry's read was refused): the multi
+                    // was sent, so an error of its own would read as "not written"
+                    RegistryUnavailableException unknown = new RegistryUnavailableException("the connection to ZooKeeper was lost while the batch"
+                            + " was in flight, and its outcome could not be verified (" + cause + "): the batch may or may not have been committed"
+                            + " (verify by reading; its change-log entry is " + entry + ")", cause, true);
+                    unknown.addSuppressed(lost);
+                    return CompletableFuture.failedFuture(unknown);
                 });
+    }
+
+    /** Creates the fence of a lost batch's change-log entry (a test may first make it fail). */
+    private CompletableFuture<List<OpResult>> fence(ZooKeeper zk, String entry) {
+        java.util.function.Consumer<String> hook = beforeFence;
+        if (hook != null) {
+            hook.accept(entry);
+        }
+        return answered(ZkCalls.multi(zk, List.of(Op.create(entry, ZnodeLayout.fenceEntry(), acl, CreateMode.PERSISTENT))));
     }
 
     /** {@link #verifyAfterConnectionLoss} once more after another lost answer, unless the deadline has passed. */

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -210,6 +211,33 @@ class ZooKeeperAmbiguousOutcomeTest {
             try (ZooKeeperRegistry direct = ZkTestSupport.open(server.getConnectString(), chroot, ZkTestSupport.options())) {
                 assertThat(direct.getValue(KEY, "n").orElseThrow().value().asQword()).as("the server applied the batch").isEqualTo(1);
             }
+        }
+    }
+
+    /**
+     * The server applied the batch and its answer was lost; the verification then fails without a
+     * proof either way (here: Curator gives no handle, as when it re-throws a failed reset): the
+     * commit must say its outcome is unknown. It failed with the handle's error, outcome known.
+     */
+    @Test
+    void aVerificationThatFailsWithoutAProofReportsTheOutcomeUnknown() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("ambiguous-no-handle");
+        try (CuttingProxy proxy = new CuttingProxy(server.getPort());
+             ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options("failoverTimeout", "10000ms"))) {
+            registry.commit(WriteBatch.builder().setValue(KEY, "n", RegistryValue.qword(0)).build());
+            VersionedValue before = registry.getValue(KEY, "n").orElseThrow();
+            AtomicInteger fencesTried = new AtomicInteger();
+            registry.beforeFence = entry -> {
+                if (fencesTried.getAndIncrement() == 0) {
+                    throw new RegistryUnavailableException("no ZooKeeper handle: injected", null);
+                }
+            };
+            proxy.cutAtNextLargeRequest(LARGE, true);
+            assertThatThrownBy(() -> registry.commit(increment(before)))
+                    .isInstanceOfSatisfying(RegistryUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                    .hasMessageContainingAll("could not be verified", "no ZooKeeper handle: injected", "may or may not");
+            assertThat(fencesTried).hasValue(1);
+            assertThat(registry.getValue(KEY, "n").orElseThrow().value().asQword()).as("the server applied it").isEqualTo(1);
         }
     }
 
