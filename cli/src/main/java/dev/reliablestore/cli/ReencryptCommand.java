@@ -34,7 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
                 "Example: RS_NEW=… RS_OLD=… reliablestore reencrypt --store embedded:./data --passphrase-env RS_NEW "
                         + "--previous-passphrase-env RS_OLD"},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:every value is under the current key",
-                "1:failed (e.g. a value needs a key that was not given)", "2:bad usage (no key given, file: store)",
+                "1:failed (e.g. a value needs a key that was not given, or the root holds no store)", "2:bad usage (no key given, file: store)",
                 "3:some values are still under an older key afterwards"})
 final class ReencryptCommand implements Callable<Integer> {
 
@@ -97,6 +97,12 @@ final class ReencryptCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try (StoreSession session = StoreSession.open(target, StoreSession.Access.EXISTING, true)) {
             ClusterRegistry registry = session.registry("reencrypt");
+            if (session.stored("reencrypt").layoutVersion().isEmpty()) {
+                // a mistyped or forgotten root: opening the provider would create a store there with a fresh salt, and
+                // "every value is under the active key" would have the old key retired while the real root still needs it
+                throw CliException.failed("nothing to re-encrypt: " + session.describe()
+                        + " holds no store (check --resource-group and --key-path)");
+            }
             List<String> all = session.typeNames();
             List<String> chosen = types.isEmpty() ? all : types;
             for (String t : chosen) {

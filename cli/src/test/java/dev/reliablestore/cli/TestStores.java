@@ -16,10 +16,15 @@ final class TestStores {
 
     /** The cluster-registry provider on {@code registryUri} at the tool's default root; passphrases current first (none: unencrypted). */
     static StoreFactory cluster(String registryUri, String... passphrases) {
+        return clusterAt(registryUri, StoreSpec.DEFAULT_KEY_PATH, passphrases);
+    }
+
+    /** As {@link #cluster}, under key path {@code keyPath} of the tool's default resource group. */
+    static StoreFactory clusterAt(String registryUri, String keyPath, String... passphrases) {
         ClusterPersistenceConfiguration.Builder b = ClusterPersistenceConfiguration.builder()
                 .clusterName(registryUri)
                 .resourceGroupName(StoreSpec.DEFAULT_RESOURCE_GROUP)
-                .registryKeyPath(StoreSpec.DEFAULT_KEY_PATH);
+                .registryKeyPath(keyPath);
         if (passphrases.length > 0) {
             List<char[]> keys = new ArrayList<>();
             for (String p : passphrases) {
