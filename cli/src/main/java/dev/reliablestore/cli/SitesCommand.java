@@ -384,6 +384,12 @@ final class SitesCommand implements Callable<Integer> {
             ClusterRegistry target = null;
             try {
                 source = Status.open(from, sites.get(from), options);
+                if (ClusterStoreAdmin.of(source, config.root()).layoutVersion().isEmpty()) {
+                    // a wrong registry or root: the resync would create a store there and compare --to against nothing, and
+                    // --remove-stale-older-than would then delete every entity of --to older than its window
+                    throw CliException.failed("sites resync: nothing to resync from: site " + from + " (" + sites.get(from) + ") holds no store at "
+                            + config.root() + " (check --site, --resource-group and --key-path)");
+                }
                 target = Status.open(to, sites.get(to), options);
                 SiteReplication.Resynced r = ClusterStoreAdmin.resync(config, conflicts, conflictResolutionWindow, maxClockSkew,
                         removeStaleOlderThan, removeStaleOlderThan != null, from, source, to, target);

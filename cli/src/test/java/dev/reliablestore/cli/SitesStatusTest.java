@@ -88,6 +88,15 @@ class SitesStatusTest {
                     "--max-clock-skew", "2h");
             assertThat(skewTooLarge.exitCode()).as(skewTooLarge.toString()).isEqualTo(ExitCodes.USAGE);
             assertThat(skewTooLarge.err()).contains("--max-clock-skew is PT2H; a store's maxClockSkew is 100ms..1h");
+            // a --from that holds no store (a wrong chroot here) is refused, and nothing is created there
+            String nowhere = server + "/nowhere?acl=open";
+            Run fromNothing = run("sites", "resync", "--from", "paris", "--to", "tokyo", "--site", "paris=" + nowhere, "--site",
+                    "tokyo=" + tokyo, "--resource-group", "RG", "--key-path", "Data", "--cross-site-conflicts", "ConflictRecord",
+                    "--remove-stale-older-than", "1d");
+            assertThat(fromNothing.exitCode()).as(fromNothing.toString()).isEqualTo(ExitCodes.FAILED);
+            assertThat(fromNothing.err()).contains("nothing to resync from: site paris (" + nowhere + ") holds no store at RG");
+            Run stillNothing = run("status", "--store", nowhere, "--resource-group", "RG", "--key-path", "Data");
+            assertThat(stillNothing.out()).as(stillNothing.toString()).contains("layout:    none (nothing stored under this root yet)");
             Run resync;
             StoreFactory leaseHolder = Persistence.openFactory("cluster-registry", options);
             try {
