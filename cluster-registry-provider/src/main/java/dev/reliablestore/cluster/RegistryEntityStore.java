@@ -176,21 +176,15 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     /**
      * The sequence our write is visible at, if the stored envelope is exactly ours. Otherwise an
-     * unconditional save is planned again, but a conditional one cannot tell "never landed" from
-     * "landed, then overwritten or deleted by another writer": it fails with the outcome unknown
-     * rather than report a conflict (nothing written) for a write that may have taken effect, or
-     * resolve that conflict by applying itself a second time.
-     */
-    private OptionalLong landedAt(String id, byte[] envelope, long expectedVersion, long version) {
-        return landedAt(id, envelope, expectedVersion, version, null);
-    }
-
-    /**
-     * As above, with {@code read} (may be null) the version record the save was planned on: one still
-     * at that revision (of an entity that existed) shows the save did not land (the retry failed on something else, e.g. a
+     * unconditional save is planned again ({@code lostAnswer} remembers that it may have landed), but a
+     * conditional one cannot tell "never landed" from "landed, then overwritten or deleted by another
+     * writer": it fails with the outcome unknown rather than report a conflict (nothing written) for a
+     * write that may have taken effect, or resolve that conflict by applying itself a second time.
+     * {@code read} is the version record the save was planned on: one still at that revision (of an
+     * entity that existed) shows the save did not land (the retry failed on something else, e.g. a
      * transaction's lock), so its own conflict or lock is reported rather than an unknown outcome.
      */
-    private OptionalLong landedAt(String id, byte[] envelope, long expectedVersion, long version, Current read) {
+    private OptionalLong landedAt(String id, byte[] envelope, long expectedVersion, long version, Current read, LostAnswer lostAnswer) {
         Stored now = readStored(id);
         if (now != null && Arrays.equals(now.envelope(), envelope)) {
             return OptionalLong.of(now.revision());
@@ -206,7 +200,27 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                     : "version " + now.version()) + " written by another writer, so whether this save took effect (as version "
                     + version + ") before that is unknown; read the entity to decide", null, true);
         }
-        return OptionalLong.empty();
+        return lostAnswer.unsettled();
+    }
+
+    /**
+     * {@link #landedAt} for a batch, planned on {@code read}: empty when an entity of it still at the
+     * revision it was read at (one that existed) shows it did not land; otherwise {@code lostAnswer}
+     * remembers that it may have, and it is planned again.
+     */
+    private OptionalLong batchLandedAt(List<String> ids, java.util.function.IntFunction<byte[]> envelopeOf, List<Current> read,
+                                       LostAnswer lostAnswer) {
+        OptionalLong landed = records.landedAt(ids, envelopeOf);
+        if (landed.isPresent()) {
+            return landed;
+        }
+        List<Current> now = records.currents(ids);
+        for (int i = 0; i < ids.size(); i++) {
+            if (read.get(i).version() != Versioned.ABSENT && now.get(i).equals(read.get(i))) {
+                return OptionalLong.empty();
+            }
+        }
+        return lostAnswer.unsettled();
     }
 
     /**
@@ -247,9 +261,16 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         if (SaveProbe.ENABLED) {
             SaveProbe.stamp(SaveProbe.JSON);
         }
-        if (sites != null) {
-            return saveAtSite(id, entity, plain, expectedVersion);
+        LostAnswer lostAnswer = new LostAnswer();
+        try {
+            return sites != null ? saveAtSite(id, entity, plain, expectedVersion, lostAnswer) : saveRacing(id, entity, plain, expectedVersion, lostAnswer);
+        } catch (RuntimeException failed) {
+            throw lostAnswer.failure("save of " + where(id), failed);
         }
+    }
+
+    /** {@link #doSave}, re-planned after each lost race; {@code lostAnswer} remembers an earlier attempt that may have landed. */
+    private long saveRacing(String id, T entity, byte[] plain, long expectedVersion, LostAnswer lostAnswer) {
         long conflictWith = -1;
         int merges = 0;
         Current known = guess(id, expectedVersion);
@@ -287,7 +308,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             long sequence;
             try {
                 sequence = gateway.commit(RegistryGateway.Commit.replicated("save of " + where(id), batch).of(typeName(), 1)
-                        .visibleWhen(records.key(), id, enc.envelope()).landedIf(() -> landedAt(id, enc.envelope(), expectedVersion, next, cur))
+                        .visibleWhen(records.key(), id, enc.envelope()).landedIf(() -> landedAt(id, enc.envelope(), expectedVersion, next, cur, lostAnswer))
                         .countingRetries(this::countRetry));
                 if (SaveProbe.ENABLED) {
                     SaveProbe.stamp(SaveProbe.COMMITTED);
@@ -391,7 +412,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     }
 
     /** {@link #doSave} at a site: the entity's state read (envelope, version, tombstone, lock), the write stamped after it. */
-    private long saveAtSite(String id, T entity, byte[] plain, long expectedVersion) {
+    private long saveAtSite(String id, T entity, byte[] plain, long expectedVersion, LostAnswer lostAnswer) {
         LocalWrites.Reading reading = sites.reading(typeName(), List.of(id));
         long conflictWith = -1;
         int merges = 0;
@@ -415,7 +436,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             long sequence;
             try {
                 sequence = gateway.commit(RegistryGateway.Commit.replicated("save of " + where(id), batchOf(plan)).of(typeName(), 1)
-                        .visibleWhen(records.key(), id, envelope).landedIf(() -> landedAt(id, envelope, expectedVersion, next, planned))
+                        .visibleWhen(records.key(), id, envelope).landedIf(() -> landedAt(id, envelope, expectedVersion, next, planned, lostAnswer))
                         .countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 throwIfLocked(lost, id, expectedVersion, cur.version());
@@ -426,6 +447,12 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             saved(id, toWrite, next, sequence, conflictWith);
             return next;
         }
+    }
+
+    /** The version records of {@code ids} as a read at this site found them. */
+    private static List<Current> versionRecords(LocalWrites.Read read, List<String> ids) {
+        return ids.stream().map(id -> read.found().get(id))
+                .map(f -> f.revision() < 0 ? Current.ABSENT : new Current(f.version(), f.revision())).toList();
     }
 
     /** {@link #doDelete} at a site: the entity leaves a tombstone stamped after its state. */
@@ -466,7 +493,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
      * {@link #doSaveBatch} at a site: one stamp for every entity (the batch wins or loses as a whole
      * at every site), bounded so that it also fits in one batch where it is shipped.
      */
-    private Map<String, Long> saveBatchAtSite(Map<String, byte[]> plains) {
+    private Map<String, Long> saveBatchAtSite(Map<String, byte[]> plains, LostAnswer lostAnswer) {
         List<String> ids = new ArrayList<>(plains.keySet());
         requireShippable(ids.size());
         LocalWrites.Reading reading = sites.reading(typeName(), ids);
@@ -485,7 +512,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             try {
                 sequence = gateway.commit(RegistryGateway.Commit.replicated("batch save of " + ids.size() + " " + typeName()
                         + " entities", batch).of(typeName(), ids.size()).visibleWhen(records.key(), ids.get(0), plan.sealed(ids.get(0)))
-                        .landedIf(() -> records.landedAt(ids, i -> plan.sealed(ids.get(i)))).countingRetries(this::countRetry));
+                        .landedIf(() -> batchLandedAt(ids, i -> plan.sealed(ids.get(i)), versionRecords(read, ids), lostAnswer)).countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 for (String id : ids) {
                     throwIfLocked(lost, id, ANY_VERSION, -1);
@@ -630,8 +657,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         } catch (RuntimeException refused) {
             return null;
         }
+        LostAnswer lostAnswer = new LostAnswer();
         return gateway.commitAsync(RegistryGateway.Commit.replicated("save of " + where(id), p.batch()).of(typeName(), 1)
-                        .visibleWhen(records.key(), id, p.encoded().envelope()).landedIf(() -> landedAt(id, p.encoded().envelope(), expectedVersion, p.version(), p.planned()))
+                        .visibleWhen(records.key(), id, p.encoded().envelope()).landedIf(() -> landedAt(id, p.encoded().envelope(), expectedVersion, p.version(), p.planned(), lostAnswer))
                         .countingRetries(this::countRetry), asyncExecutor())
                 .handle((sequence, failed) -> {
                     if (failed == null) {
@@ -643,7 +671,11 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                     if (cause instanceof ConditionFailedException) {
                         // another writer won: the synchronous path reads, decides and retries, as save() does (and counts the write)
                         records.forget(id);
-                        return expectedVersion == ANY_VERSION ? super.saveAsync(id, entity) : super.saveAsync(id, entity, expectedVersion);
+                        CompletableFuture<Long> again = expectedVersion == ANY_VERSION ? super.saveAsync(id, entity)
+                                : super.saveAsync(id, entity, expectedVersion);
+                        // that path starts afresh: how it fails must still say that the lost attempt may have landed
+                        return lostAnswer.mayHaveLanded() ? again.exceptionallyCompose(e -> CompletableFuture.failedFuture(
+                                lostAnswer.failureOf("save of " + where(id), e))) : again;
                     }
                     countWrite(start);
                     return CompletableFuture.<Long>failedFuture(cause);
@@ -840,12 +872,19 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         for (int i = 0; i < ids.size(); i++) {
             plains.put(ids.get(i), jsons[i]);
         }
-        if (sites != null) {
-            return saveBatchAtSite(plains);
+        LostAnswer lostAnswer = new LostAnswer();
+        try {
+            return sites != null ? saveBatchAtSite(plains, lostAnswer) : saveBatchRacing(ids, jsons, plains, lostAnswer);
+        } catch (RuntimeException failed) {
+            throw lostAnswer.failure("batch save of " + ids.size() + " " + typeName() + " entities", failed);
         }
+    }
+
+    /** {@link #doSaveBatch}, re-planned after each lost race; {@code lostAnswer} remembers an earlier attempt that may have landed. */
+    private Map<String, Long> saveBatchRacing(List<String> ids, byte[][] jsons, Map<String, byte[]> plains, LostAnswer lostAnswer) {
         RegistryLimits limits = gateway.limits();
-        if ((long) COMMANDS_PER_SAVE * entities.size() > limits.maxBatchCommands()) {
-            throw new BatchTooLargeException(typeName(), entities.size(), COMMANDS_PER_SAVE, limits.maxBatchCommands());
+        if ((long) COMMANDS_PER_SAVE * ids.size() > limits.maxBatchCommands()) {
+            throw new BatchTooLargeException(typeName(), ids.size(), COMMANDS_PER_SAVE, limits.maxBatchCommands());
         }
         List<Current> known = new ArrayList<>(ids.size());
         for (String id : ids) {
@@ -884,7 +923,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             try {
                 sequence = gateway.commit(RegistryGateway.Commit.replicated("batch save of " + ids.size() + " " + typeName()
                         + " entities", batch).of(typeName(), ids.size()).visibleWhen(records.key(), ids.get(0), encoded[0].envelope())
-                        .landedIf(() -> records.landedAt(ids, i -> encoded[i].envelope())).countingRetries(this::countRetry));
+                        .landedIf(() -> batchLandedAt(ids, i -> encoded[i].envelope(), read, lostAnswer)).countingRetries(this::countRetry));
             } catch (ConditionFailedException lost) {
                 String raced = ids.get(lost.failedCommandIndex() / COMMANDS_PER_SAVE);
                 throwIfLocked(lost, raced, ANY_VERSION, -1);

@@ -467,6 +467,104 @@ class RegistryErrorMappingTest {
     }
 
     /**
+     * A batch whose first commit landed with its answer lost, after which another writer saved one of
+     * its entities: the retry loses its condition, the check finds the other writer's value and the
+     * batch is planned again. A failure after that (here: every read) was reported as "nothing
+     * written", although the batch's other entity held its value — on one site and on a site of many.
+     */
+    @Test
+    void aBatchThatMayHaveLandedAndThenFailsIsReportedUnknownNotUnwritten() {
+        batchThatMayHaveLandedThenFails(factory, () -> ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), real));
+        String sited = "Software/ReliableStore/Sited";
+        ClusterStoreFactory.Site paris = new ClusterStoreFactory.Site("paris", System::currentTimeMillis, Duration.ofSeconds(5));
+        try (ClusterStoreFactory atSite = ClusterStoreFactory.onRegistryAtSite(EmbeddedFixture.config(dir).registryKeyPath(sited)
+                .maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty, paris)) {
+            batchThatMayHaveLandedThenFails(atSite, () -> ClusterStoreFactory.onRegistryAtSite(EmbeddedFixture.config(dir)
+                    .registryKeyPath(sited).build(), real, paris));
+        }
+    }
+
+    private void batchThatMayHaveLandedThenFails(ClusterStoreFactory f, Supplier<ClusterStoreFactory> otherWriter) {
+        EntityStore<Customer> customers = f.store(Customer.class);
+        customers.saveBatch(Map.of("a", Customer.of("a", 1), "b", Customer.of("b", 1)));
+        Map<String, Customer> batch = new LinkedHashMap<>();
+        batch.put("a", Customer.of("a", 2));
+        batch.put("b", Customer.of("b", 2));
+        try (ClusterStoreFactory other = otherWriter.get()) {
+            EntityStore<Customer> elsewhere = other.store(Customer.class);
+            commitThenLoseReply = true;
+            afterTheLostReply = () -> {
+                elsewhere.save("b", Customer.of("b", 3));
+                failReadsFrom(3); // the check of what landed reads the envelopes and the version records
+            };
+            Throwable failed = catchThrowable(() -> customers.saveBatch(batch));
+            failReads = null;
+            assertThat(commitThenLoseReply).as("the answer was lost").isFalse();
+            assertThat(failed).isInstanceOfSatisfying(PersistenceException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                    .hasMessageContaining("batch save of 2 Customer entities").hasMessageContaining("may have landed");
+        }
+        assertThat(customers.get("a").orElseThrow()).as("the batch landed").satisfies(v -> {
+            assertThat(v.version()).isEqualTo(2);
+            assertThat(v.value()).isEqualTo(Customer.of("a", 2));
+        });
+    }
+
+    /** The same for an unconditional save: it landed (version 2), was overwritten (3), and its retry then failed. */
+    @Test
+    void anUnconditionalSaveThatMayHaveLandedAndThenFailsIsReportedUnknownNotUnwritten() {
+        EntityStore<Customer> customers = factory.store(Customer.class);
+        customers.save("s", Customer.of("s", 1));
+        try (ClusterStoreFactory other = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), real)) {
+            EntityStore<Customer> elsewhere = other.store(Customer.class);
+            commitThenLoseReply = true;
+            afterTheLostReply = () -> {
+                elsewhere.save("s", Customer.of("s", 3));
+                failReadsFrom(3); // the check of what landed reads the envelope and the version record
+            };
+            Throwable failed = catchThrowable(() -> customers.save("s", Customer.of("s", 2)));
+            failReads = null;
+            assertThat(commitThenLoseReply).as("the answer was lost").isFalse();
+            assertThat(failed).isInstanceOfSatisfying(PersistenceException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                    .hasMessageContaining("save of Customer/s").hasMessageContaining("may have landed");
+        }
+        assertThat(customers.get("s").orElseThrow().version()).as("landed as 2, the other writer's on top").isEqualTo(3);
+    }
+
+    /**
+     * The same for a pipelined saveAsync, which continues on the synchronous path after a lost race:
+     * there the entity is locked by a prepared transaction, a conflict ("nothing written") on its own.
+     */
+    @Test
+    void aPipelinedSaveThatMayHaveLandedAndThenMeetsALockIsReportedUnknownNotAConflict() {
+        EntityStore<Customer> customers = factory.store(Customer.class);
+        customers.save("p", Customer.of("p", 1)); // a known version: the pipelined way
+        try (ClusterStoreFactory other = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), real)) {
+            EntityStore<Customer> elsewhere = other.store(Customer.class);
+            TransactionBranch holder = other.begin(TransactionId.of(1, "gtx-lock-after-landing", "b"));
+            commitThenLoseReply = true; // the async first attempt lands and loses its answer; the retry is a commit
+            beforeNextCommit = () -> {
+                elsewhere.save("p", Customer.of("p", 3));
+                holder.store("Customer", Customer.class).save("p", Customer.of("p", 4));
+                holder.prepare();
+            };
+            assertThat(customers.saveAsync("p", Customer.of("p", 2))).failsWithin(Duration.ofSeconds(10))
+                    .withThrowableOfType(ExecutionException.class).havingCause()
+                    .isInstanceOfSatisfying(PersistenceException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                    .withMessageContaining("save of Customer/p").withMessageContaining("may have landed")
+                    .withMessageContaining("locked by prepared transaction");
+            assertThat(commitThenLoseReply).as("the answer was lost").isFalse();
+            holder.rollback();
+        }
+        assertThat(customers.get("p").orElseThrow().version()).as("landed as 2, the other writer's on top").isEqualTo(3);
+    }
+
+    /** Reads to the registry fail (unavailable, nothing sent) from the {@code nth} next one on. */
+    private void failReadsFrom(int nth) {
+        beforeNextRead = nth <= 1 ? () -> failReads = () -> new RegistryUnavailableException("no answer", null, false)
+                : () -> failReadsFrom(nth - 1);
+    }
+
+    /**
      * A lost answer whose retry the executor refuses (shut down: the factory is closing) is not
      * retried, and says that the write may have landed rather than fail as a refused task.
      */
@@ -1001,6 +1099,20 @@ class RegistryErrorMappingTest {
             holder.rollback();
         }
         assertThat(customers.get("s").orElseThrow().version()).isEqualTo(1);
+    }
+
+    /** The same for a batch: an entity still at the revision the batch was planned on shows it did not land. */
+    @Test
+    void aBatchThatDidNotLandAndMeetsALockIsALockConflictNotUnknown() {
+        EntityStore<Customer> customers = factory.store(Customer.class);
+        customers.saveBatch(Map.of("a", Customer.of("a", 1), "b", Customer.of("b", 1)));
+        try (ClusterStoreFactory other = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), real)) {
+            TransactionBranch holder = lockBeforeTheFirstCommitFails(other, "a");
+            assertThat(catchThrowable(() -> customers.saveBatch(Map.of("a", Customer.of("a", 3), "b", Customer.of("b", 3)))))
+                    .isInstanceOf(ConcurrencyConflictException.class).hasMessageContaining("locked by prepared transaction");
+            holder.rollback();
+        }
+        assertThat(customers.get("a").orElseThrow().version()).isEqualTo(1);
     }
 
     /** The same for a pipelined saveAsync (its version known): the lock conflict the synchronous save reports. */
