@@ -84,8 +84,10 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         this.resolver = resolver;
         this.maxValueBytes = factory.maxValueBytes();
         this.sites = factory.siteWrites();
-        factory.dictionaries().open(typeName);
+        // the descriptor's checks first: loading the dictionaries reseals them under the active key, which a store
+        // refused (another codec) must not have done
         this.encryptedMarked = new java.util.concurrent.atomic.AtomicBoolean(TypeDescriptor.open(factory, typeName, type));
+        factory.dictionaries().open(typeName);
         EntityValues decoded = new DecodedRecords(records, envelopes);
         // the local cache is the type's, shared by every store of the type this factory opens
         TypeCaches.Handle cache = factory.config().enableLocalCache() ? factory.caches().acquire(records) : null;

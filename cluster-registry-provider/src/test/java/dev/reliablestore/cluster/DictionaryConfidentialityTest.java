@@ -68,6 +68,24 @@ class DictionaryConfidentialityTest {
     }
 
     /**
+     * A store refused because its type was written with another codec changes nothing: its
+     * dictionaries stay sealed under the key they were (a reseal under a key some nodes lack yet
+     * would make them skip the dictionaries, and every value compressed with them unreadable there).
+     */
+    @Test
+    void aStoreRefusedForItsCodecLeavesTheTypesDictionariesSealedAsTheyWere() {
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            TrainedUnderOldKey trained = trainUnderOldKey(registry);
+            try (StoreFactory other = ClusterStoreFactory.onRegistry(encryptedBase().passphrases(List.of(NEW_PASS, OLD_PASS))
+                    .codec(new dev.reliablestore.tck.TestCodecs.PlainText()).build(), registry)) {
+                assertThatThrownBy(() -> other.store("Customer", String.class)).isInstanceOf(dev.reliablestore.codec.CodecMismatchException.class);
+            }
+            assertThat(sealedUnder(registry)).isEqualTo(trained.oldKey());
+            assertThat(dictionary(registry)).isEqualTo(trained.dictionary());
+        }
+    }
+
+    /**
      * Nor does it write a type's descriptor: a site holding a type's shipped entities but not its
      * descriptor would get the checking tool's codec recorded, and the application's refused.
      */
