@@ -217,6 +217,7 @@ final class MigrateCommand implements Callable<Integer> {
                 out.flush();
             }
             // every store opened before the first copy: a type refused (another codec) fails the command while nothing is copied
+            src.requireToolCodec(chosen);
             for (String type : chosen) {
                 src.store(type);
             }

@@ -110,6 +110,7 @@ final class ReencryptCommand implements Callable<Integer> {
                     throw CliException.usage("type " + t + " does not exist in " + session.describe() + "; types: " + all);
                 }
             }
+            session.requireToolCodec(chosen);
             String active = session.activeKeyId();
             // every store opened before the first rewrite: a type refused (another codec) fails the command while nothing changed
             Map<String, ClusterPersistenceStore<JsonNode>> stores = new LinkedHashMap<>();

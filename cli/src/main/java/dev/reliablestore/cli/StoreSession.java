@@ -250,11 +250,32 @@ final class StoreSession implements AutoCloseable {
         try {
             return stores.computeIfAbsent(typeName, t -> factory().store(t, JsonNode.class));
         } catch (CodecMismatchException e) {
-            throw CliException.usage("type " + typeName + " in " + describe() + " was written with codec \"" + e.storedCodecId()
-                    + "\"; this tool reads and writes entities as JSON with the default codec (\"" + JacksonEntityCodec.ID
-                    + "\") only, so it neither shows nor changes them"
-                    + (isCluster() ? "; status, count, watch, backup and restore work on them (they never decode an entity)" : ""));
+            throw otherCodec(typeName, e.storedCodecId());
         }
+    }
+
+    /**
+     * Refuses (bad usage) the first of {@code types} written with another codec than the tool's,
+     * before any store is opened: opening one loads its type's dictionaries, resealing them under the
+     * active key, so a command refused at its second type would have changed the first.
+     */
+    void requireToolCodec(List<String> types) {
+        if (!isCluster()) {
+            return; // a file store's types are opened without writing anything
+        }
+        for (String type : types) {
+            Optional<String> id = stored.codecId(type);
+            if (id.isPresent() && !id.get().equals(JacksonEntityCodec.ID)) {
+                throw otherCodec(type, id.get());
+            }
+        }
+    }
+
+    private CliException otherCodec(String typeName, String storedCodecId) {
+        return CliException.usage("type " + typeName + " in " + describe() + " was written with codec \"" + storedCodecId
+                + "\"; this tool reads and writes entities as JSON with the default codec (\"" + JacksonEntityCodec.ID
+                + "\") only, so it neither shows nor changes them"
+                + (isCluster() ? "; status, count, watch, backup and restore work on them (they never decode an entity)" : ""));
     }
 
     @SuppressWarnings("unchecked")

@@ -1,15 +1,24 @@
 package dev.reliablestore.cli;
 
+import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.cluster.crypto.KeySources;
+import dev.reliablestore.registry.ClusterRegistries;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.cluster.ClusterPersistenceConfiguration;
 import dev.reliablestore.cluster.ClusterPersistenceProvider;
 import dev.reliablestore.tck.TestCodecs.PlainText;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** A type written with a codec that is not the default JSON one: the entity commands refuse it in one line, the others work. */
 class OtherCodecTest {
@@ -59,6 +68,50 @@ class OtherCodecTest {
         assertThat(r.err()).contains("type Note");
         CliProcess.Result copied = CliProcess.inProcess("count", "--store", target, "--json");
         assertThat(copied.out()).as(copied.toString()).doesNotContain("\"Customer\":1");
+    }
+
+    record Order(String customer, String notes, int lines) {
+    }
+
+    /**
+     * A reencrypt of every type, one of which the tool refuses (another codec), is refused before any
+     * store opens: exit 2 says nothing changed, and opening the JSON type first had resealed its zstd
+     * dictionary under the new key, which nodes still on the old one then skip.
+     */
+    @Test
+    void aReencryptRefusesATypeOfAnotherCodecBeforeResealingAnything() throws Exception {
+        String uri = "embedded:" + dir.resolve("data");
+        RegistryPath dictionaries = RegistryPath.parse((StoreSpec.DEFAULT_RESOURCE_GROUP + "/" + StoreSpec.DEFAULT_KEY_PATH)
+                .replace('\\', '/') + "/Configuration/Dictionaries/Order");
+        ClusterPersistenceConfiguration.Builder underOldKey = ClusterPersistenceConfiguration.builder().clusterName(uri)
+                .resourceGroupName(StoreSpec.DEFAULT_RESOURCE_GROUP).registryKeyPath(StoreSpec.DEFAULT_KEY_PATH)
+                .enableEncryption(true).keySource(KeySources.passphrase(List.of("the old passphrase".toCharArray())));
+        try (ClusterRegistry registry = ClusterRegistries.open(uri)) {
+            try (StoreFactory f = ClusterPersistenceProvider.open(underOldKey.build(), registry)) {
+                EntityStore<Order> orders = f.store(Order.class);
+                for (int i = 0; i < 2_000 && !registry.keyExists(dictionaries); i++) {
+                    orders.save("o-" + i, new Order("customer " + (i % 17), "deliver to the back door, ring twice; order " + i, i % 9));
+                }
+                await().atMost(Duration.ofSeconds(20)).until(() -> registry.keyExists(dictionaries));
+            }
+            try (StoreFactory plain = ClusterPersistenceProvider.open(underOldKey.codec(new PlainText()).build(), registry)) {
+                plain.store("Tag", String.class).save("t-1", "not JSON");
+            }
+        }
+        byte[] before = dictionary(uri, dictionaries);
+        Path newKey = Files.writeString(dir.resolve("new.txt"), "the new passphrase");
+        Path oldKey = Files.writeString(dir.resolve("old.txt"), "the old passphrase");
+        CliProcess.Result r = CliProcess.inProcess("reencrypt", "--store", uri, "--passphrase-file", newKey.toString(),
+                "--previous-passphrase-file", oldKey.toString());
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(r.err()).contains("type Tag").contains("\"plain-text\"");
+        assertThat(dictionary(uri, dictionaries)).as("Order's dictionary, still sealed as it was").isEqualTo(before);
+    }
+
+    private static byte[] dictionary(String uri, RegistryPath dictionaries) {
+        try (ClusterRegistry registry = ClusterRegistries.open(uri)) {
+            return registry.getValue(dictionaries, "1").orElseThrow().value().data();
+        }
     }
 
     private static String[] cat(String[] command, String... more) {

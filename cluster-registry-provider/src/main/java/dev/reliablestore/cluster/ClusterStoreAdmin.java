@@ -226,6 +226,15 @@ public final class ClusterStoreAdmin {
         return counts;
     }
 
+    /**
+     * The id of the codec a type's entities were written with, from its descriptor; empty when the
+     * type has none. Read only: a tool checks every type it will open before opening any (opening a
+     * store loads its type's dictionaries, resealing them under the active key).
+     */
+    public Optional<String> codecId(String type) {
+        return TypeDescriptor.storedCodecId(gateway, layout, type);
+    }
+
     /** The layout version stored under the root; empty before a factory first opened it. */
     public Optional<Integer> layoutVersion() {
         return gateway.value("read of the layout version", layout.configuration(), StorageLayout.VERSION_VALUE)

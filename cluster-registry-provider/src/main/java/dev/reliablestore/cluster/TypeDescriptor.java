@@ -79,10 +79,7 @@ final class TypeDescriptor {
                 }
                 ObjectNode descriptor = parse(stored.get(), where);
                 JsonNode recorded = descriptor.get(CODEC);
-                if (recorded != null && !recorded.isTextual()) {
-                    throw new DataIntegrityException(where + ": the codec id is a JSON " + recorded.getNodeType() + ", not a string");
-                }
-                String storedId = recorded == null ? JacksonEntityCodec.ID : recorded.asText();
+                String storedId = codecId(descriptor, where);
                 if (!storedId.equals(codec.id())) {
                     throw new CodecMismatchException(storedId, codec.id(), "entity type " + typeName + " under " + factory.layout().root()
                             + " in " + gateway.uri() + " was written with codec \"" + storedId + "\""
@@ -183,6 +180,27 @@ final class TypeDescriptor {
         d.put("versions", StorageLayout.VERSIONS);
         d.put(CODEC, codec.id());
         return bytes(d);
+    }
+
+    /**
+     * The id of the codec {@code typeName}'s entities were written with, from its stored descriptor
+     * (read only); empty when the type has none.
+     *
+     * @throws DataIntegrityException when the stored descriptor is not one
+     */
+    static Optional<String> storedCodecId(RegistryGateway gateway, StorageLayout layout, String typeName) {
+        String where = typeName + "/" + StorageLayout.METADATA;
+        return gateway.value("read of " + typeName + " metadata", layout.type(typeName), StorageLayout.METADATA)
+                .map(stored -> codecId(parse(stored, where), where));
+    }
+
+    /** The descriptor's codec id; a descriptor written before ids were recorded is the default Jackson codec's. */
+    private static String codecId(ObjectNode descriptor, String where) {
+        JsonNode recorded = descriptor.get(CODEC);
+        if (recorded != null && !recorded.isTextual()) {
+            throw new DataIntegrityException(where + ": the codec id is a JSON " + recorded.getNodeType() + ", not a string");
+        }
+        return recorded == null ? JacksonEntityCodec.ID : recorded.asText();
     }
 
     private static ObjectNode parse(VersionedValue stored, String where) {
