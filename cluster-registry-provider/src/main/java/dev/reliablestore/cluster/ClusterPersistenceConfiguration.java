@@ -66,6 +66,8 @@ public final class ClusterPersistenceConfiguration {
     static final String REPLICATION_MODE = "replicationMode";
     static final String FAILOVER_TIMEOUT = "failoverTimeout";
     static final String NODE_AFFINITY = "nodeAffinity";
+    /** The backend option (ZooKeeper's) that keeps a connection out of the primary election; the other backends have no election to join. */
+    static final String PRIMARY_CANDIDATE = "primaryCandidate";
     static final String MINIMUM_NODES = "minimumNodes";
     static final String ENABLE_ENCRYPTION = "enableEncryption";
     static final String ENCRYPTION_ALGORITHM = "encryptionAlgorithm";
@@ -688,15 +690,20 @@ public final class ClusterPersistenceConfiguration {
 
     /**
      * The options to open another site's registry with: its {@code sites.<site>.registry.*} options,
-     * and {@code failoverTimeout} passed down to a backend that {@code accepts} it unless one of them
-     * or the site URI's query sets it. (The local site's registry takes {@link #registryOptions(Set)}.)
+     * and, for a backend that {@code accepts} them unless one of those or the site URI's query sets
+     * them, {@code failoverTimeout} and {@code primaryCandidate=false}. (The local site's registry
+     * takes {@link #registryOptions(Set)}.) Not a candidate: the connection is a member of the other
+     * site's cluster, and as its primary it would keep the role from that site's own nodes, whose
+     * scheduled work (backups, change-log collection with their settings) runs only on the primary.
      */
     public Map<String, String> siteRegistryOptions(String site, Set<String> accepts) {
         if (!sites.containsKey(site) || site.equals(localSite)) {
             throw new IllegalArgumentException("'" + site + "' is not another site of " + sites.keySet());
         }
         Map<String, String> all = new LinkedHashMap<>(siteRegistryOptions.getOrDefault(site, Map.of()));
-        passDown(all, accepts, ClusterRegistries.queryOptionNames(sites.get(site)), FAILOVER_TIMEOUT, Durations.format(failoverTimeout));
+        Set<String> query = ClusterRegistries.queryOptionNames(sites.get(site));
+        passDown(all, accepts, query, FAILOVER_TIMEOUT, Durations.format(failoverTimeout));
+        passDown(all, accepts, query, PRIMARY_CANDIDATE, "false");
         return all;
     }
 

@@ -30,6 +30,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 
 /**
  * The shippers of a factory at a site (docs/geo-replication.md): one per other site, each started
@@ -71,6 +72,8 @@ final class SiteLinks implements AutoCloseable {
     private final String owner;
     private final RegistryPath leaseKey;
     private final Duration collectEvery;
+    /** One pass of tombstone collection per call; kept, so an unreadable tombstone is logged once, not at every pass. */
+    private final IntSupplier tombstones;
     /** When the lease holder next removes the tombstones the window has passed over (System.nanoTime). */
     private long nextCollect = System.nanoTime();
     /** Where tombstones are collected: a scan of many takes its time, and must not hold up the lease or the shippers. */
@@ -164,6 +167,7 @@ final class SiteLinks implements AutoCloseable {
         Duration every = config.conflictResolutionWindow().dividedBy(10);
         this.collectEvery = every.compareTo(MIN_COLLECT_EVERY) < 0 ? MIN_COLLECT_EVERY : every.compareTo(MAX_COLLECT_EVERY) > 0
                 ? MAX_COLLECT_EVERY : every;
+        this.tombstones = SiteReplication.tombstoneCollector(local, pace);
         this.owner = nodeName + "/" + UUID.randomUUID();
         this.leaseKey = SiteReplication.leaseKey(local.layout());
         config.sites().forEach((name, uri) -> {
@@ -414,7 +418,7 @@ final class SiteLinks implements AutoCloseable {
     /** Removes this site's tombstones and conflict records that the conflict-resolution window has passed over. */
     private void collectTombstones() {
         try {
-            int removed = SiteReplication.collectTombstones(local, pace);
+            int removed = tombstones.getAsInt();
             if (removed > 0) {
                 LOG.info("site {}: removed {} tombstone(s) older than the conflict-resolution window ({})", local.name(), removed,
                         pace.conflictWindow());

@@ -1,10 +1,20 @@
 package dev.reliablestore.cluster;
 
+import dev.reliablestore.api.Persistence;
+import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.cluster.testing.InProcessZooKeeper;
+import dev.reliablestore.registry.ClusterStatus;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * {@link ConfiguredSitesTest}'s shipping and conflicts with rome and tokyo ZooKeeper sites (each a
@@ -17,6 +27,9 @@ class ConfiguredSitesZooKeeperTest extends ConfiguredSitesTest {
     static final InProcessZooKeeper ZK = new InProcessZooKeeper();
 
     private final Map<String, String> uris = new HashMap<>();
+
+    @TempDir
+    Path keys;
 
     @Override
     String uri(String site) {
@@ -54,5 +67,30 @@ class ConfiguredSitesZooKeeperTest extends ConfiguredSitesTest {
 
     @Override
     void withMergeConcurrentUpdatesEndAsTheResolversMergeAtEverySite() {
+    }
+
+    /**
+     * Paris's connection to the rome ensemble is a member there but never stands for rome's primary:
+     * rome's backups and change-log collection run on its primary, with rome's settings. As a
+     * candidate it took the role when rome's only application node closed and kept it after it came back.
+     */
+    @Test
+    void anotherSitesConnectionNeverTakesTheSitesPrimaryRole() {
+        Map<String, String> sites = Map.of("paris", super.uri("paris"), "rome", uri("rome"));
+        try (StoreFactory paris = Persistence.openFactory("cluster-registry", siteOptions("paris", sites))) {
+            try (StoreFactory rome = Persistence.openFactory("cluster-registry", siteOptions("rome", sites))) {
+                paris.store(Parcel.class).save("p1", new Parcel("shipped", 1));
+                await().atMost(Duration.ofSeconds(30)).until(() -> rome.store(Parcel.class).get("p1").isPresent()); // paris reached rome
+            }
+            try (StoreFactory rome = Persistence.openFactory("cluster-registry", siteOptions("rome", sites))) {
+                ClusterStatus status = await().atMost(Duration.ofSeconds(30)).until(((ClusterStoreFactory) rome).registry()::status,
+                        s -> s.primary().isPresent());
+                assertThat(status.primary()).as("rome's primary among %s", status.nodes()).hasValue(status.localNode());
+            }
+        }
+    }
+
+    private Map<String, String> siteOptions(String localSite, Map<String, String> sites) {
+        return SiteOptionsForTests.withKeyStore(SiteOptionsForTests.options(localSite, sites), keys);
     }
 }

@@ -215,9 +215,30 @@ public final class LocalWrites {
         List<BatchCommand> commands = new ArrayList<>();
         Map<String, SiteState> written = new LinkedHashMap<>();
         Map<String, EntityStates.Written> stored = new LinkedHashMap<>();
-        plan(List.of(read), List.of(writes), null, commands, (type, id, state, w) -> {
+        plan(List.of(read), List.of(writes), null, null, commands, (type, id, state, w) -> {
             written.put(id, state);
             stored.put(id, w);
+        });
+        return new Plan(List.copyOf(commands), written, stored);
+    }
+
+    /**
+     * {@link #plan(Read, Map)} of a merged value of entity {@code id} ({@code crossSiteConflicts =
+     * Merge}), stamped one tick after the later of the state {@code read} found and {@code lost}, the
+     * write merged into it — not with the clock's reading now, as SiteResync stamps its deletes just
+     * after what they replace. A merge is made when the site gets to it, maybe long after its writes;
+     * stamped then, it would beat a delete made after both writes but before the merge, at every
+     * site, since a conflict with a delete goes to the later stamp.
+     *
+     * @throws ClockSkewException as {@link #plan(Read, Map)}
+     */
+    public Plan planMerge(Read read, String id, byte[] json, SiteState lost) {
+        List<BatchCommand> commands = new ArrayList<>();
+        Map<String, SiteState> written = new LinkedHashMap<>();
+        Map<String, EntityStates.Written> stored = new LinkedHashMap<>();
+        plan(List.of(read), List.of(Map.of(id, json)), null, Objects.requireNonNull(lost, "lost"), commands, (type, i, state, w) -> {
+            written.put(i, state);
+            stored.put(i, w);
         });
         return new Plan(List.copyOf(commands), written, stored);
     }
@@ -235,7 +256,7 @@ public final class LocalWrites {
      */
     public List<BatchCommand> planCommit(List<Read> reads, List<Map<String, byte[]>> writes, RegistryValue heldBy) {
         List<BatchCommand> commands = new ArrayList<>();
-        plan(reads, writes, heldBy, commands, (type, id, state, w) -> { });
+        plan(reads, writes, heldBy, null, commands, (type, id, state, w) -> { });
         return List.copyOf(commands);
     }
 
@@ -244,7 +265,9 @@ public final class LocalWrites {
         void written(String type, String id, SiteState state, EntityStates.Written stored);
     }
 
-    private void plan(List<Read> reads, List<Map<String, byte[]>> writes, RegistryValue heldBy, List<BatchCommand> commands, Sink sink) {
+    /** @param merged for a merged write, the write merged in (the stamp follows it and what is read); else null, stamped now */
+    private void plan(List<Read> reads, List<Map<String, byte[]>> writes, RegistryValue heldBy, SiteState merged, List<BatchCommand> commands,
+                      Sink sink) {
         if (reads.size() != writes.size()) {
             throw new IllegalArgumentException(reads.size() + " readings, " + writes.size() + " sets of writes");
         }
@@ -274,7 +297,7 @@ public final class LocalWrites {
         if (all.isEmpty()) {
             return;
         }
-        long stamp = stampAfter(all);
+        long stamp = merged == null ? stampAfter(all) : stampJustAfter(all, merged);
         for (int i = 0; i < reads.size(); i++) {
             String type = reads.get(i).reading.type();
             for (Map.Entry<String, EntityStates.Current> e : replaced.get(i).entrySet()) {
@@ -286,6 +309,25 @@ public final class LocalWrites {
 
     /** One timestamp after every state in {@code replaced}, checked for skew before the clock moves. */
     private long stampAfter(Collection<EntityStates.Current> replaced) {
+        observe(replaced);
+        return clock.tick();
+    }
+
+    /** One logical tick after the latest of {@code replaced} and {@code merged}, checked for skew as {@link #stampAfter}. */
+    private long stampJustAfter(Collection<EntityStates.Current> replaced, SiteState merged) {
+        observe(replaced);
+        long latest = merged.hlc();
+        for (EntityStates.Current c : replaced) {
+            if (c.state() != null) {
+                latest = Math.max(latest, c.state().hlc());
+            }
+        }
+        clock.advanceTo(latest + 1); // the site's later writes still sort after it
+        return latest + 1;
+    }
+
+    /** Takes the stamps of {@code replaced} into the clock; throws before anything moved if another site's is too far ahead. */
+    private void observe(Collection<EntityStates.Current> replaced) {
         SiteState ahead = null;
         for (EntityStates.Current c : replaced) {
             SiteState s = c.state();
@@ -301,6 +343,5 @@ public final class LocalWrites {
                 clock.advanceTo(c.state().hlc());
             }
         }
-        return clock.tick();
     }
 }

@@ -160,7 +160,7 @@ final class PendingMerges {
                 json = Arrays.equals(result, found.json()) ? null : result;
             }
             List<BatchCommand> commands = new ArrayList<>();
-            LocalWrites.Plan plan = json == null ? null : writes.plan(read, Map.of(owed.id(), json));
+            LocalWrites.Plan plan = json == null ? null : writes.planMerge(read, owed.id(), json, opened.lost());
             if (plan != null) {
                 commands.addAll(plan.commands());
             }

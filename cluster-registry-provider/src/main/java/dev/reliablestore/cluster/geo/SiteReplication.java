@@ -31,6 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -445,11 +446,13 @@ public final class SiteReplication {
     }
 
     /**
-     * Removes {@code site}'s tombstones that the conflict-resolution window has passed over (their
-     * stamps older than the window and the clock skew the sites allow); returns how many.
+     * What removes {@code site}'s tombstones that the conflict-resolution window has passed over
+     * (their stamps older than the window and the clock skew the sites allow): each call one pass,
+     * returning how many it removed. One that cannot be read is kept, and logged by the first pass
+     * that meets it: keep the collector for the site's passes.
      */
-    public static int collectTombstones(Site site, Pace pace) {
-        return new TombstoneCollector(site, pace.conflictWindow(), pace.maxClockSkew(), pace.wallMillis()).collect();
+    public static IntSupplier tombstoneCollector(Site site, Pace pace) {
+        return new TombstoneCollector(site, pace.conflictWindow(), pace.maxClockSkew(), pace.wallMillis())::collect;
     }
 
     static StoreEvent.ConflictResolved event(SiteTranslator.Conflict c) {

@@ -1,13 +1,20 @@
 package dev.reliablestore.cluster.geo;
 
+import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.NoSuchKeyException;
+import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.VersionedValue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
@@ -19,13 +26,21 @@ import java.util.function.LongSupplier;
  * clock that ran ahead — can decide nothing any more: every write still to come is either later
  * than it (and wins anyway) or refused. Each site collects its own, by the same rule, so the sites
  * stay alike.
+ *
+ * <p>A tombstone that cannot be read (damaged, sealed under a retired key) is kept — its age is
+ * its stamp, which cannot be read either — and the pass goes on with the others, as
+ * {@link ConflictRecords} does with its records; it is logged the first time a pass meets it.
  */
 final class TombstoneCollector {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TombstoneCollector.class);
 
     private final SiteReplication.Site site;
     private final EntityStates states;
     private final long keepMillis;
     private final LongSupplier wallMillis;
+    /** The unreadable tombstones the last pass met ({@code type/id@revision}): logged once, not at every pass (one an hour at most). */
+    private final Set<String> reported = ConcurrentHashMap.newKeySet();
 
     /**
      * @param window  how long tombstones are kept
@@ -45,13 +60,14 @@ final class TombstoneCollector {
 
     /**
      * Removes every tombstone older than the window, each on the condition that it is still the one
-     * read (a newer delete of the entity, or a save, meanwhile keeps what it wrote). Returns how many
-     * it removed.
+     * read (a newer delete of the entity, or a save, meanwhile keeps what it wrote), and keeps every
+     * one that cannot be read. Returns how many it removed.
      */
     int collect() {
         ClusterRegistry registry = site.registry();
         long now = wallMillis.getAsLong();
         ConditionalRemovals removals = new ConditionalRemovals(registry);
+        Set<String> unreadableNow = new HashSet<>();
         for (String type : states.types(registry)) {
             RegistryPath key = site.layout().tombstones(type);
             Map<String, VersionedValue> tombstones;
@@ -61,12 +77,30 @@ final class TombstoneCollector {
                 continue;
             }
             for (Map.Entry<String, VersionedValue> t : tombstones.entrySet()) {
-                SiteState state = states.tombstone(type, t.getKey(), t.getValue().value().asBinary());
+                SiteState state;
+                try {
+                    state = states.tombstone(type, t.getKey(), t.getValue().value().asBinary());
+                } catch (DataIntegrityException | IllegalStateException | RegistryArgumentException unreadable) {
+                    kept(type + "/" + t.getKey(), t.getValue().revision(), unreadable, unreadableNow);
+                    continue;
+                }
                 if (collectible(state.hlc(), now, keepMillis)) {
                     removals.remove(key, t.getKey(), t.getValue().revision());
                 }
             }
         }
+        reported.retainAll(unreadableNow); // one gone (or written anew) is forgotten, and reported again if it turns unreadable
         return removals.finish();
+    }
+
+    private void kept(String tombstone, long revision, RuntimeException unreadable, Set<String> unreadableNow) {
+        String seen = tombstone + "@" + revision;
+        unreadableNow.add(seen);
+        if (reported.add(seen)) {
+            LOG.warn("site {}: kept the tombstone of {}, which cannot be read (it is never collected): {}", site.name(), tombstone,
+                    unreadable.getMessage());
+        } else {
+            LOG.debug("site {}: kept the tombstone of {}, which cannot be read: {}", site.name(), tombstone, unreadable.getMessage());
+        }
     }
 }

@@ -30,7 +30,8 @@ import static org.awaitility.Awaitility.await;
  * union of all of them at every site, each conflict merged at the sites that settled it and each
  * merge written reported once where it was made; a write on top of a third site's settlement that
  * overtakes the loser loses nothing; a merge that no process of the site can make waits, durably,
- * for one that can; a merge owed to a write from a clock too far ahead waits until the clocks agree; a conflict with a delete is settled as last-writer-wins; a merge owed that was
+ * for one that can; a merge owed to a write from a clock too far ahead waits until the clocks agree; a conflict with a delete is settled as last-writer-wins,
+ * also against a merge made after the delete; a merge owed that was
  * written ahead of a shipment too large to carry it waits until that shipment has landed.
  */
 class MergeAcrossSitesTest {
@@ -272,6 +273,34 @@ class MergeAcrossSitesTest {
             assertThat(c.strategy()).isEqualTo("LastWriteWins");
             assertThat(c.winner().deleted()).isTrue();
         });
+    }
+
+    /**
+     * A delete made after both updates of a conflict, but before the site that settled it made its
+     * merge, wins over that merge: the merged write is stamped just after the writes it merges, not
+     * when it is made (stamped then, it beat the earlier delete at every site, as a later write).
+     */
+    @Test
+    void aDeleteMadeAfterBothUpdatesBeatsAMergeMadeLater() {
+        Site lima = site("lima");
+        Site paris = site("paris");
+        lima.wall().set(2_000_000);
+        write(lima, "x", "a");
+        paris.wall().set(2_000_100);
+        write(paris, "x", "b");
+        sites.ship("lima", "paris", CrossSiteConflicts.MERGE, null, Duration.ofMinutes(10), reported::add);
+        await().atMost(Duration.ofSeconds(30)).until(() -> markers() == 1); // "a" met "b" at paris: a merge is owed there
+        hold();
+        lima.wall().set(2_000_160);
+        write(lima, "x", null); // after both updates
+        paris.wall().set(2_000_900);
+        assertThat(PendingMerges.run(paris.site(), new HybridClock(paris.wall()::get, Duration.ofSeconds(5)), unionOfTags, reported::add))
+                .as("merges made").isOne();
+        assertThat(content(paris)).containsEntry("x", "a,b");
+
+        release(unionOfTags);
+        awaitEverySiteHolds(Map.of("x", "(deleted)"));
+        awaitNoMarkerLeft();
     }
 
     /**
