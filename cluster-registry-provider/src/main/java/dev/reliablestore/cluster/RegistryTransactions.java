@@ -232,27 +232,53 @@ final class RegistryTransactions implements TransactionalResource {
         if (record.length > maxValueSize) {
             throw EntityTooLargeException.batch("transactional", writes.size(), record.length, maxValueSize);
         }
-        List<EntityRecords.Current> read = validate(writes);
-        WriteBatch.Builder b = WriteBatch.builder();
-        RegistryValue lock = RegistryValue.sz(recordName);
-        for (int i = 0; i < writes.size(); i++) {
-            EncodedWrite w = writes.get(i);
-            EntityRecords entity = records(w.typeName());
-            entity.requireUnchanged(b, w.id(), read.get(i));
-            entity.lock(b, w.id(), lock);
+        for (int attempt = 1; ; attempt++) {
+            List<EntityRecords.Current> read = validate(writes);
+            WriteBatch.Builder b = WriteBatch.builder();
+            RegistryValue lock = RegistryValue.sz(recordName);
+            for (int i = 0; i < writes.size(); i++) {
+                EncodedWrite w = writes.get(i);
+                EntityRecords entity = records(w.typeName());
+                entity.requireUnchanged(b, w.id(), read.get(i));
+                entity.lock(b, w.id(), lock);
+            }
+            b.requireValueAbsent(transactions, recordName).setValue(transactions, recordName, RegistryValue.binary(record));
+            WriteBatch batch = checked(b.build(), writes.size());
+            if (factory.siteWrites() != null) {
+                // the prepare batch carries every envelope, as the commit will; the commit adds the stamps
+                checkShippableBytes(batch, writes.size(), STAMP_ALLOWANCE);
+            }
+            try {
+                commit(RegistryGateway.Commit.durable("prepare of the transaction's writes", batch).of("transactional", writes.size())
+                        .landedIf(() -> landedIf(readRecord(id).filter(mine -> Arrays.equals(mine.value().unsafeData(), record)).isPresent())));
+                return;
+            } catch (ConditionFailedException failed) {
+                if (attempt < MAX_VALIDATIONS && onVersionRecord(failed, writes)) {
+                    continue; // validated again: a rewrite that kept the version (a re-encryption) is no conflict
+                }
+                throw conflict(failed, writes, "prepare of the transaction's writes");
+            }
         }
-        b.requireValueAbsent(transactions, recordName).setValue(transactions, recordName, RegistryValue.binary(record));
-        WriteBatch batch = checked(b.build(), writes.size());
-        if (factory.siteWrites() != null) {
-            // the prepare batch carries every envelope, as the commit will; the commit adds the stamps
-            checkShippableBytes(batch, writes.size(), STAMP_ALLOWANCE);
+    }
+
+    /**
+     * Validations of a prepare or one-phase commit whose batch lost a version record's revision
+     * condition: a rewrite that keeps the version (re-encryption, {@code reencrypt()}) moves the
+     * revision only, and validating again tells it from a conflict (a moved version).
+     */
+    private static final int MAX_VALIDATIONS = 5;
+
+    /** Whether the condition {@code failed} lost is the revision of one of the writes' version records. */
+    private boolean onVersionRecord(ConditionFailedException failed, List<EncodedWrite> writes) {
+        if (!(failed.failedCommand() instanceof BatchCommand.RevisionEquals r)) {
+            return false;
         }
-        try {
-            commit(RegistryGateway.Commit.durable("prepare of the transaction's writes", batch).of("transactional", writes.size())
-                    .landedIf(() -> landedIf(readRecord(id).filter(mine -> Arrays.equals(mine.value().unsafeData(), record)).isPresent())));
-        } catch (ConditionFailedException failed) {
-            throw conflict(failed, writes, "prepare of the transaction's writes");
+        for (EncodedWrite w : writes) {
+            if (r.key().equals(records(w.typeName()).versionsKey()) && r.name().equals(w.id())) {
+                return true;
+            }
         }
+        return false;
     }
 
     /**
@@ -378,29 +404,36 @@ final class RegistryTransactions implements TransactionalResource {
     }
 
     private void commitOnePhaseUnaudited(TransactionId id, List<EncodedWrite> writes) {
-        WriteBatch.Builder b = WriteBatch.builder();
-        List<EntityRecords.Current> read = null; // null at a site: the batch's conditions are the site's stamps
-        if (factory.siteWrites() != null) {
-            checkShippable(writes.size());
-            stampedAtSite(b, writes, null, false);
-        } else {
-            read = validate(writes);
-            for (int i = 0; i < writes.size(); i++) {
-                EncodedWrite w = writes.get(i);
-                records(w.typeName()).requireUnchanged(b, w.id(), read.get(i));
-                apply(b, w);
+        for (int attempt = 1; ; attempt++) {
+            WriteBatch.Builder b = WriteBatch.builder();
+            List<EntityRecords.Current> read = null; // null at a site: the batch's conditions are the site's stamps
+            if (factory.siteWrites() != null) {
+                checkShippable(writes.size());
+                stampedAtSite(b, writes, null, false);
+            } else {
+                read = validate(writes);
+                for (int i = 0; i < writes.size(); i++) {
+                    EncodedWrite w = writes.get(i);
+                    records(w.typeName()).requireUnchanged(b, w.id(), read.get(i));
+                    apply(b, w);
+                }
             }
-        }
-        WriteBatch batch = checked(b.build(), writes.size());
-        if (factory.siteWrites() != null) {
-            checkShippableBytes(batch, writes.size(), 0);
-        }
-        List<EntityRecords.Current> readAt = read;
-        try {
-            commit(RegistryGateway.Commit.durable("one-phase commit of the transaction's writes", batch).of("transactional", writes.size())
-                    .landedIf(() -> onePhaseLanded(id, writes, readAt)));
-        } catch (ConditionFailedException failed) {
-            throw conflict(failed, writes, "commit of the transaction's writes");
+            WriteBatch batch = checked(b.build(), writes.size());
+            if (factory.siteWrites() != null) {
+                checkShippableBytes(batch, writes.size(), 0);
+            }
+            List<EntityRecords.Current> readAt = read;
+            try {
+                commit(RegistryGateway.Commit.durable("one-phase commit of the transaction's writes", batch).of("transactional", writes.size())
+                        .landedIf(() -> onePhaseLanded(id, writes, readAt)));
+                return;
+            } catch (ConditionFailedException failed) {
+                // a lost condition reaches here only when the batch did not land (onePhaseLanded proves it or throws)
+                if (read != null && attempt < MAX_VALIDATIONS && onVersionRecord(failed, writes)) {
+                    continue; // validated again: a rewrite that kept the version (a re-encryption) is no conflict
+                }
+                throw conflict(failed, writes, "commit of the transaction's writes");
+            }
         }
     }
 

@@ -257,6 +257,36 @@ class RegistryErrorMappingTest {
     }
 
     /** Recovery lists prepared transactions behind a read barrier: on ZooKeeper a fresh session's reads may lag the crashed process's prepares. */
+    /**
+     * A re-encryption rewrites an entity at its version (a new revision only) between a transaction's
+     * validation and its prepare or one-phase commit: the branch validates again and commits. It
+     * failed as a conflict ("changed by another writer") although nothing had changed.
+     */
+    @Test
+    void aRewriteKeepingTheVersionBetweenValidationAndCommitIsNoConflict() {
+        EntityStore<Customer> store = factory.store(Customer.class);
+        store.save("r", Customer.of("r", 1));
+        RegistryPath versions = EncryptionTest.CUSTOMERS.child(StorageLayout.VERSIONS);
+        for (boolean twoPhase : List.of(false, true)) {
+            long before = store.get("r").orElseThrow().version();
+            TransactionBranch branch = factory.begin(TransactionId.of(1, "gtx-" + txCounter.incrementAndGet(), "b"));
+            branch.store("Customer", Customer.class).save("r", Customer.of("r", (int) before + 10));
+            // the next commit is the prepare (or the one-phase commit): the entity is rewritten as it is, first
+            beforeNextCommit = () -> real.commit(WriteBatch.builder()
+                    .setValue(EncryptionTest.CUSTOMERS, "r", real.getValue(EncryptionTest.CUSTOMERS, "r").orElseThrow().value())
+                    .setValue(versions, "r", real.getValue(versions, "r").orElseThrow().value()).build());
+            if (twoPhase) {
+                branch.prepare();
+                branch.commit();
+            } else {
+                branch.commitOnePhase();
+            }
+            Versioned<Customer> after = store.get("r").orElseThrow();
+            assertThat(after.version()).as(twoPhase ? "two phases" : "one phase").isEqualTo(before + 1);
+            assertThat(after.value()).isEqualTo(Customer.of("r", (int) before + 10));
+        }
+    }
+
     @Test
     void recoveryListsPreparedTransactionsBehindAReadBarrier() {
         factory.store(Customer.class);
