@@ -206,7 +206,15 @@ final class EntityCache {
         }
         // refused: the existing entry is older than this fill's state, so it goes too (a fill accepted
         // later is answered after the feed sequence or eviction floor that refused this one, so newer)
-        return feedSequence.get() <= asOf && observedUpTo.get() <= asOf && evictedUpTo.get() <= asOf ? entry : null;
+        boolean floorsPassed = observedUpTo.get() <= asOf && evictedUpTo.get() <= asOf;
+        long feed = feedSequence.get();
+        if (feed <= asOf && floorsPassed) {
+            return entry;
+        }
+        // a resync at an unknown point refuses every fill, but the state it brings (a store's own save or delete, what
+        // a read saw) still fences out older ones: a read answered before it, filled once the feed resumes at an older
+        // batch, must not bring one back. A fence is no hit.
+        return feed == UNKNOWN_POINT && floorsPassed ? Entry.fence(entry.revision()) : null;
     }
 
     /** The entity was deleted by the commit at {@code sequence} (or read as absent there). */

@@ -43,6 +43,12 @@ class EntityCacheTest {
                 new Change.ValueSet(VERSIONS, id, new VersionedValue(RegistryValue.qword(1), seq))));
     }
 
+    /** Nothing a read may be answered with: no entry, or a fence. */
+    static void assertNoHit(EntityCache c, String id) {
+        EntityCache.Entry e = c.get(id);
+        assertThat(e == null || !e.isHit()).as("a hit for " + id + ": " + e).isTrue();
+    }
+
     static EntityCache.Entry entry(long revision) {
         return new EntityCache.Entry(new byte[0], 1, revision);
     }
@@ -92,19 +98,19 @@ class EntityCacheTest {
         c.resyncAtAnUnknownPoint();
         assertThat(c.get("a")).isNull();
         c.fill("a", entry(30), 30);         // how far the feed missed is unknown: any read may be stale
-        assertThat(c.get("a")).isNull();
+        assertNoHit(c, "a");                // (what it saw still fences out older states)
         c.onBatch(set(25, "other"));        // the feed is live again from here
-        c.fill("a", entry(24), 24);
-        assertThat(c.get("a")).isNull();
-        c.fill("a", entry(25), 25);
-        assertThat(c.get("a")).isNotNull();
+        c.fill("b", entry(24), 24);
+        assertThat(c.get("b")).isNull();
+        c.fill("b", entry(25), 25);
+        assertThat(c.get("b")).isNotNull();
         c.resyncAtAnUnknownPoint();
         c.cleared(26);                      // a store's clear, its sequence read before the batches the feed missed
         c.fill("a", entry(30), 30);
-        assertThat(c.get("a")).as("a clear does not end the resync").isNull();
+        assertNoHit(c, "a");                // a clear does not end the resync
         c.resync(40);                       // the dispatcher, with the point it read
         c.fill("a", entry(40), 40);
-        assertThat(c.get("a")).isNotNull();
+        assertThat(c.get("a").isHit()).isTrue();
     }
 
     /**
@@ -133,6 +139,31 @@ class EntityCacheTest {
     }
 
     /**
+     * A store's own delete, save or conflict read during a resync at an unknown point is not cached
+     * (no fill is), but still refuses an older state: a read answered before it, filled after the
+     * feed resumed at an older batch, would otherwise serve the deleted or replaced entity.
+     */
+    @Test
+    void whatAStoreWroteDuringAnUnknownPointStillRefusesOlderReads() {
+        EntityCache c = cache();
+        c.resyncAtAnUnknownPoint();
+        c.deleted("a", 30);                          // the store's own delete, confirmed to its caller
+        c.fill("b", entry(31), 31);                  // its own save
+        c.seen("d", false, 32, 32);                  // a conflict read
+        assertNoHit(c, "a");
+        assertNoHit(c, "b");
+        c.onBatch(set(25, "other"));                 // the feed resumes, behind them
+        c.fill("a", entry(20), 27);                  // reads answered before them
+        c.fill("b", entry(20), 27);
+        c.fill("d", entry(20), 27);
+        assertNoHit(c, "a");                         // the deleted entity
+        assertNoHit(c, "b");                         // the replaced value
+        assertNoHit(c, "d");                         // older than the conflict read
+        c.fill("b", entry(31), 31);
+        assertThat(c.get("b").isHit()).as("the save itself, read again").isTrue();
+    }
+
+    /**
      * The sequence read later (off the dispatcher) ends the resync at an unknown point it was read
      * for, and only that one: not one the feed already ended, nor one after the feed missed batches again.
      */
@@ -148,7 +179,7 @@ class EntityCacheTest {
         long third = c.resyncAtAnUnknownPoint();    // missed again before the retry's sequence was applied
         assertThat(c.resyncIfStillUnknown(second, 40)).isFalse();
         c.fill("a", entry(40), 40);
-        assertThat(c.get("a")).as("fills stay refused").isNull();
+        assertNoHit(c, "a");                        // fills stay refused
 
         c.onBatch(set(45, "other"));                // the feed ended it by itself
         assertThat(c.resyncIfStillUnknown(third, 50)).isFalse();
