@@ -216,8 +216,15 @@ final class MigrateCommand implements Callable<Integer> {
                         + dst.describe() + " (" + dst.pipeline() + ")");
                 out.flush();
             }
-            // every store opened before the first copy: a type refused (another codec) fails the command while nothing is copied
+            // every store opened before the first copy: a type refused (another codec) fails the command while nothing is copied;
+            // and refused before any opens where the descriptors tell, since opening a store may reseal its dictionaries
             src.requireToolCodec(chosen);
+            dst.requireToolCodec(chosen);
+            if (!dst.isCluster()) {
+                for (String type : chosen) {
+                    dst.store(type); // a file store's refusal comes at its opening, which writes nothing
+                }
+            }
             for (String type : chosen) {
                 src.store(type);
             }

@@ -70,6 +70,28 @@ class OtherCodecTest {
         assertThat(copied.out()).as(copied.toString()).doesNotContain("\"Customer\":1");
     }
 
+    /**
+     * A migration into a target whose type of the same name was written with another codec is
+     * refused before any store opens: the target gets nothing, not even the other types' descriptors.
+     */
+    @Test
+    void aMigrationRefusesATargetTypeOfAnotherCodecBeforeOpeningAnything() {
+        String uri = "embedded:" + dir.resolve("data");
+        assertThat(CliProcess.inProcess("put", "--store", uri, "--type", "Customer", "--id", "c-1", "{\"v\":1}").exitCode()).isZero();
+        assertThat(CliProcess.inProcess("put", "--store", uri, "--type", "Note", "--id", "n-1", "{\"v\":1}").exitCode()).isZero();
+        String target = "embedded:" + dir.resolve("target");
+        try (StoreFactory f = ClusterPersistenceProvider.open(ClusterPersistenceConfiguration.builder().clusterName(target)
+                .resourceGroupName(StoreSpec.DEFAULT_RESOURCE_GROUP).registryKeyPath(StoreSpec.DEFAULT_KEY_PATH)
+                .codec(new PlainText()).build())) {
+            f.store("Note", String.class).save("n-0", "not JSON");
+        }
+        CliProcess.Result r = CliProcess.inProcess("migrate", "--from", uri, "--to", target);
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(r.err()).contains("type Note").contains("\"plain-text\"");
+        CliProcess.Result types = CliProcess.inProcess("status", "--store", target, "--json");
+        assertThat(types.out()).as(types.toString()).contains("\"Note\"").doesNotContain("\"Customer\"");
+    }
+
     record Order(String customer, String notes, int lines) {
     }
 
