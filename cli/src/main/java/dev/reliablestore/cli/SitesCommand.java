@@ -385,8 +385,7 @@ final class SitesCommand implements Callable<Integer> {
             try {
                 source = Status.open(from, sites.get(from), options);
                 if (ClusterStoreAdmin.of(source, config.root()).layoutVersion().isEmpty()) {
-                    // a wrong registry or root: the resync would create a store there and compare --to against nothing, and
-                    // --remove-stale-older-than would then delete every entity of --to older than its window
+                    // ClusterStoreAdmin.resync refuses it too; here before --to is opened, and with the options to check
                     throw CliException.failed("sites resync: nothing to resync from: site " + from + " (" + sites.get(from) + ") holds no store at "
                             + config.root() + " (check --site, --resource-group and --key-path)");
                 }

@@ -163,6 +163,7 @@ public final class ClusterStoreAdmin {
      *                    tombstones of
      * @throws IllegalArgumentException {@code staleAfter} shorter than {@code conflictWindow}, or than a minute;
      *                                  {@code maxClockSkew} outside the option's limits
+     * @throws dev.reliablestore.api.PersistenceException {@code from} holds no store under the root (nothing is written)
      */
     public static SiteReplication.Resynced resync(ClusterPersistenceConfiguration config, CrossSiteConflicts conflicts,
                                                   Duration conflictWindow, Duration maxClockSkew, Duration staleAfter,
@@ -177,6 +178,12 @@ public final class ClusterStoreAdmin {
         if (staleAfter != null && staleAfter.compareTo(conflictWindow) < 0) {
             throw new IllegalArgumentException("the age that makes an entity stale is " + staleAfter + "; it must be at least the store's"
                     + " conflict-resolution window, " + conflictWindow);
+        }
+        if (of(fromRegistry, config.root()).layoutVersion().isEmpty()) {
+            // a wrong registry or root: opened, it would get a store of its own, and {@code to} would be compared against
+            // nothing (with removeStale, every entity of it older than staleAfter deleted)
+            throw new dev.reliablestore.api.PersistenceException("nothing to resync from: site " + from + " (" + fromRegistry.uri()
+                    + ") holds no store under " + config.root());
         }
         java.util.concurrent.Executor direct = Runnable::run; // dictionaries are only read: nothing runs in the background
         return SiteReplication.resync(SiteLinks.site(config, from, fromRegistry, direct), SiteLinks.site(config, to, toRegistry, direct),

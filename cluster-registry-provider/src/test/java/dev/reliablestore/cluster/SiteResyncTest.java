@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -89,6 +90,26 @@ class SiteResyncTest {
         } finally {
             atParis.close();
             tokyoLocked.close();
+        }
+    }
+
+    /**
+     * A resync from a site that holds no store under the root (a wrong registry or root) is refused
+     * before anything is written: it created a store there and compared the target against nothing,
+     * which with removeStale deletes every entity of the target older than the window.
+     */
+    @Test
+    void aResyncFromASiteWithoutAStoreIsRefusedAndWritesNothing() {
+        try (ClusterStoreFactory tokyo = (ClusterStoreFactory) ClusterPersistenceProvider.open(config("tokyo", CrossSiteConflicts.CONFLICT_RECORD));
+             ClusterRegistry nowhere = ClusterRegistries.open("embedded:" + dir.resolve("nowhere"))) {
+            tokyo.store(Parcel.class).save("t", new Parcel("kept", 1));
+            ClusterPersistenceConfiguration config = config("paris", CrossSiteConflicts.CONFLICT_RECORD);
+            assertThatThrownBy(() -> ClusterStoreAdmin.resync(config, CrossSiteConflicts.CONFLICT_RECORD, Duration.ofMinutes(1),
+                    Duration.ofSeconds(5), Duration.ofMinutes(1), true, "paris", nowhere, "tokyo", tokyo.registry()))
+                    .isInstanceOf(dev.reliablestore.api.PersistenceException.class)
+                    .hasMessageContainingAll("nothing to resync from", "site paris", "holds no store under");
+            assertThat(nowhere.keyExists(config.root())).as("nothing created at the wrong site").isFalse();
+            assertThat(tokyo.store(Parcel.class).exists("t")).isTrue();
         }
     }
 

@@ -1331,6 +1331,9 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                     if (cause instanceof Replan || cause instanceof RegistryLimitException) {
                         return CompletableFuture.failedFuture(cause); // proved not committed (fenced, or its bucket gone)
                     }
+                    if (cause instanceof RegistryUnavailableException u && u.outcomeUnknown()) {
+                        return CompletableFuture.failedFuture(cause); // a later verification's own verdict, already "unknown"
+                    }
                     // no proof either way (Curator gave no handle, the fence or the entry's read was refused): the multi
                     // was sent, so an error of its own would read as "not written"
                     RegistryUnavailableException unknown = new RegistryUnavailableException("the connection to ZooKeeper was lost while the batch"

@@ -238,6 +238,15 @@ class ZooKeeperAmbiguousOutcomeTest {
                     .hasMessageContainingAll("could not be verified", "no ZooKeeper handle: injected", "may or may not");
             assertThat(fencesTried).hasValue(1);
             assertThat(registry.getValue(KEY, "n").orElseThrow().value().asQword()).as("the server applied it").isEqualTo(1);
+
+            // a verdict already "unknown" (as a nested verification gives after the failover timeout) is passed on as it is
+            VersionedValue now = registry.getValue(KEY, "n").orElseThrow();
+            RegistryUnavailableException verdict = new RegistryUnavailableException("no server answered: injected", null, true);
+            registry.beforeFence = entry -> {
+                throw verdict;
+            };
+            proxy.cutAtNextLargeRequest(LARGE, true);
+            assertThatThrownBy(() -> registry.commit(increment(now))).isSameAs(verdict);
         }
     }
 
