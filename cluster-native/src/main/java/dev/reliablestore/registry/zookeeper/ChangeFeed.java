@@ -67,6 +67,13 @@ final class ChangeFeed implements Watcher {
      */
     private volatile boolean wanted;
     private volatile String brokenReason = "";
+    /**
+     * Set on the event thread when the connection drops, in order with the entries' events: an entry
+     * created while disconnected raised none, so nothing read after that point is delivered until the
+     * registration after the reconnect resynchronises the listeners (they then read again from their
+     * checkpoint, which covers what was held back). Cleared with {@link #broken}. Under this.
+     */
+    private volatile boolean holding;
     /** Told of every batch read from the log (entry path, changes), on the event thread. */
     private volatile java.util.function.BiConsumer<String, List<Change>> observer = (entry, changes) -> { };
     /** Entries whose creation events arrived and that are not handled yet, in that order (see {@link #drain}). */
@@ -113,6 +120,7 @@ final class ChangeFeed implements Watcher {
             }
             // nobody listened before: a disconnect until now made nobody miss anything
             broken = false;
+            holding = false;
             register();
             wanted = true;
         }
@@ -146,6 +154,7 @@ final class ChangeFeed implements Watcher {
                     return;
                 }
                 broken = false;
+                holding = false;
                 reason = brokenReason;
             }
             resyncAll(reason);
@@ -169,6 +178,10 @@ final class ChangeFeed implements Watcher {
     @Override
     public void process(WatchedEvent event) {
         eventsReceived.incrementAndGet();
+        if (event.getType() == Event.EventType.None) {
+            gapAt(event.getState());
+            return;
+        }
         if (event.getType() != Event.EventType.NodeCreated || event.getPath() == null || depth(event.getPath()) != entryDepth) {
             return;
         }
@@ -205,6 +218,30 @@ final class ChangeFeed implements Watcher {
             slot.answer(node, failure);
             drain();
         });
+    }
+
+    /**
+     * A connection state event, which ZooKeeper gives a persistent watch on its event thread in order
+     * with the entries' events. The registry's own connection listener runs on Curator's thread, so
+     * after a short disconnect (the session kept, the watch re-armed by the client) entries created
+     * after the reconnect could be delivered before it had marked the feed broken: listeners saw a
+     * gap without a resync before it, and a shipper moved its checkpoint past the batch it missed.
+     */
+    private void gapAt(Event.KeeperState state) {
+        if (state != Event.KeeperState.Disconnected && state != Event.KeeperState.Expired) {
+            return;
+        }
+        synchronized (this) {
+            if (!wanted) {
+                return; // nobody listens: a registration to come starts after whatever is missed
+            }
+            disconnected(state == Event.KeeperState.Expired
+                    ? "the ZooKeeper session was lost (expired); changes made meanwhile were not delivered"
+                    : "the connection to ZooKeeper was interrupted; changes made meanwhile were not delivered",
+                    state == Event.KeeperState.Expired);
+            holding = true;
+        }
+        captures.forEach(Capture::incomplete);
     }
 
     /**
@@ -303,6 +340,9 @@ final class ChangeFeed implements Watcher {
             return;
         }
         lastSequence = sequence;
+        if (holding) {
+            return; // after a gap, before its resync: the listeners read it again from their checkpoints
+        }
         try {
             deliver(sequence, changes);
         } catch (RuntimeException e) {
