@@ -302,7 +302,9 @@ final class FeedHistory {
         boolean vanished = false;
         for (int i = 0; i < names.size(); i++) {
             Stat s = await(stats.get(i));
-            if (s == null) {
+            if (s == null || s.getCzxid() > log.stat().getPzxid()) {
+                // gone, or created again since the listing named it (collected, then re-created by a writer whose clock is
+                // behind): either way it may have held entries of the range that the horizon read before it does not cover
                 vanished = true;
             } else if (s.getCzxid() <= toZxid && s.getPzxid() >= fromZxid) {
                 if (s.getNumChildren() > 0) {
