@@ -16,6 +16,8 @@ final class RegistryTransactionBranch extends AbstractTransactionBranch {
     private final ClusterStoreFactory factory;
     private List<RegistryTransactions.EncodedWrite> prepared;
     private long recordRevision;
+    /** The class this branch sees each type through (one per type in a branch: AbstractTransactionBranch). */
+    private final java.util.Map<String, Class<?>> classes = new java.util.concurrent.ConcurrentHashMap<>();
 
     RegistryTransactionBranch(TransactionId id, RegistryTransactions transactions, ClusterStoreFactory factory) {
         super(id, transactions);
@@ -25,6 +27,7 @@ final class RegistryTransactionBranch extends AbstractTransactionBranch {
 
     @Override
     protected <T> EntityStore<T> committedStore(String typeName, Class<T> type) {
+        classes.put(typeName, type);
         return transactions.store(typeName, type);
     }
 
@@ -85,7 +88,7 @@ final class RegistryTransactionBranch extends AbstractTransactionBranch {
         for (PendingWrite w : writes) {
             byte[] envelope = null;
             if (!w.isDelete()) {
-                envelope = transactions.codec(w.typeName()).encode(w.id(), w.newVersion(), w.value());
+                envelope = transactions.codec(w.typeName(), classes.get(w.typeName())).encode(w.id(), w.newVersion(), w.value());
                 if (envelope.length > factory.maxValueBytes()) {
                     throw new EntityTooLargeException(w.typeName(), w.id(), envelope.length, factory.maxValueBytes());
                 }

@@ -79,14 +79,17 @@ final class RegistryTransactions implements TransactionalResource {
      */
     static final int STAMP_ALLOWANCE = 1536;
     private final Map<TransactionId, RegistryTransactionBranch> live = new ConcurrentHashMap<>();
-    /** One ordinary store per entity type, shared by every branch (reads through views, envelope encoding). */
-    private final Map<String, TypedStore> stores = new ConcurrentHashMap<>();
+    /**
+     * One ordinary store per entity type and class, shared by every branch (reads through views,
+     * envelope encoding): a branch sees a type through one class, another branch may use another.
+     */
+    private final Map<View, EntityStore<?>> stores = new ConcurrentHashMap<>();
 
     private final Map<String, EntityRecords> records = new ConcurrentHashMap<>();
     /** The types a commit here marked encrypted (or found marked). */
     private final java.util.Set<String> encryptedTypes = ConcurrentHashMap.newKeySet();
 
-    private record TypedStore(Class<?> type, EntityStore<?> store) {
+    private record View(String typeName, Class<?> type) {
     }
 
     RegistryTransactions(ClusterStoreFactory factory) {
@@ -444,15 +447,10 @@ final class RegistryTransactions implements TransactionalResource {
         }
     }
 
-    /** The shared ordinary store of a type; one class per type name. */
+    /** The shared ordinary store of a type seen through {@code type}. */
     @SuppressWarnings("unchecked")
     <T> EntityStore<T> store(String typeName, Class<T> type) {
-        TypedStore s = stores.computeIfAbsent(typeName, t -> new TypedStore(type, factory.store(t, type)));
-        if (s.type() != type) {
-            throw new IllegalArgumentException("entity type " + typeName + " is used in transactions with class "
-                    + s.type().getName() + ", not " + type.getName());
-        }
-        return (EntityStore<T>) s.store();
+        return (EntityStore<T>) stores.computeIfAbsent(new View(typeName, type), v -> factory.store(typeName, type));
     }
 
     /** {@link RegistryEntityStore#copyOf}, for a branch's view of the type. */
@@ -460,14 +458,15 @@ final class RegistryTransactions implements TransactionalResource {
         return ((RegistryEntityStore<T>) store(typeName, type)).copyOf(entity);
     }
 
-    /** The value pipeline of a type a branch has a view of. */
+    /** The value pipeline of a type a branch has a view of, through {@code type}. */
     @SuppressWarnings("unchecked")
-    ValueCodec<Object> codec(String typeName) {
-        TypedStore s = stores.get(typeName);
+    ValueCodec<Object> codec(String typeName, Class<?> type) {
+        EntityStore<?> s = type == null ? null : stores.get(new View(typeName, type));
         if (s == null) {
-            throw new IllegalStateException("no transactional view of " + typeName + " was opened");
+            throw new IllegalStateException("no transactional view of " + typeName + (type == null ? "" : " as " + type.getName())
+                    + " was opened");
         }
-        return ((ClusterPersistenceStore<Object>) s.store()).codec();
+        return ((ClusterPersistenceStore<Object>) s).codec();
     }
 
     void completed(TransactionId id) {

@@ -258,6 +258,25 @@ class RegistryErrorMappingTest {
 
     /** Recovery lists prepared transactions behind a read barrier: on ZooKeeper a fresh session's reads may lag the crashed process's prepares. */
     /**
+     * Transactions of one factory may see a type through different classes, one per branch, as stores
+     * outside transactions may: the first class used was kept for the factory's life, and every later
+     * branch using another (a maintenance job reading JSON trees) was refused.
+     */
+    @Test
+    void laterTransactionsMaySeeATypeThroughAnotherClass() {
+        TransactionBranch typed = factory.begin(TransactionId.of(1, "gtx-" + txCounter.incrementAndGet(), "b"));
+        typed.store("Customer", Customer.class).save("x", Customer.of("x", 1));
+        typed.commitOnePhase();
+        TransactionBranch trees = factory.begin(TransactionId.of(1, "gtx-" + txCounter.incrementAndGet(), "b"));
+        EntityStore<com.fasterxml.jackson.databind.JsonNode> asJson = trees.store("Customer", com.fasterxml.jackson.databind.JsonNode.class);
+        com.fasterxml.jackson.databind.node.ObjectNode tree = asJson.get("x").orElseThrow().value().deepCopy();
+        tree.put("name", "renamed");
+        asJson.save("x", tree, 1);
+        trees.commitOnePhase();
+        assertThat(factory.store(Customer.class).get("x").orElseThrow().value().name()).isEqualTo("renamed");
+    }
+
+    /**
      * A re-encryption rewrites an entity at its version (a new revision only) between a transaction's
      * validation and its prepare or one-phase commit: the branch validates again and commits. It
      * failed as a conflict ("changed by another writer") although nothing had changed.
