@@ -271,6 +271,24 @@ final class StoreSession implements AutoCloseable {
         }
     }
 
+    /**
+     * {@link #requireToolCodec}, and refuses (bad usage) a type whose descriptor says it is encrypted
+     * when this session has no keys: a store opened to write it is refused only at its opening, after
+     * the types before it were opened (and created on a target).
+     */
+    void requireWritable(List<String> types) {
+        requireToolCodec(types);
+        if (!isCluster() || config.enableEncryption()) {
+            return;
+        }
+        for (String type : types) {
+            if (stored.encrypted(type)) {
+                throw CliException.usage("type " + type + " in " + describe() + " is encrypted (its metadata says so), and no key was"
+                        + " given for it: give the store's keys (e.g. --passphrase-env or --key-store, or --to-… for a migration's target)");
+            }
+        }
+    }
+
     private CliException otherCodec(String typeName, String storedCodecId) {
         return CliException.usage("type " + typeName + " in " + describe() + " was written with codec \"" + storedCodecId
                 + "\"; this tool reads and writes entities as JSON with the default codec (\"" + JacksonEntityCodec.ID

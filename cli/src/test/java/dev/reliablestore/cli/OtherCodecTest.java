@@ -92,6 +92,23 @@ class OtherCodecTest {
         assertThat(types.out()).as(types.toString()).contains("\"Note\"").doesNotContain("\"Customer\"");
     }
 
+    /** Likewise a target type that is encrypted while no target key is given: refused before any store opens. */
+    @Test
+    void aMigrationRefusesAnEncryptedTargetTypeWithoutKeysBeforeOpeningAnything() {
+        String uri = "embedded:" + dir.resolve("data");
+        assertThat(CliProcess.inProcess("put", "--store", uri, "--type", "Customer", "--id", "c-1", "{\"v\":1}").exitCode()).isZero();
+        assertThat(CliProcess.inProcess("put", "--store", uri, "--type", "Note", "--id", "n-1", "{\"v\":1}").exitCode()).isZero();
+        String target = "embedded:" + dir.resolve("target");
+        try (StoreFactory f = TestStores.cluster(target, "the target's passphrase")) {
+            f.store("Note", com.fasterxml.jackson.databind.JsonNode.class).save("n-0", new com.fasterxml.jackson.databind.node.TextNode("sealed"));
+        }
+        CliProcess.Result r = CliProcess.inProcess("migrate", "--from", uri, "--to", target);
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(r.err()).contains("type Note").contains("is encrypted");
+        CliProcess.Result types = CliProcess.inProcess("status", "--store", target, "--json");
+        assertThat(types.out()).as(types.toString()).contains("\"Note\"").doesNotContain("\"Customer\"");
+    }
+
     record Order(String customer, String notes, int lines) {
     }
 

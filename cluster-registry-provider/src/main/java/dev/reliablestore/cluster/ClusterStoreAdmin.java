@@ -242,6 +242,14 @@ public final class ClusterStoreAdmin {
         return TypeDescriptor.storedCodecId(gateway, layout, type);
     }
 
+    /**
+     * Whether a type's descriptor says its values are encrypted (a factory without encryption may
+     * not write it); false when the type has none. Read only, as {@link #codecId}.
+     */
+    public boolean encrypted(String type) {
+        return TypeDescriptor.storedEncrypted(gateway, layout, type);
+    }
+
     /** The layout version stored under the root; empty before a factory first opened it. */
     public Optional<Integer> layoutVersion() {
         return gateway.value("read of the layout version", layout.configuration(), StorageLayout.VERSION_VALUE)

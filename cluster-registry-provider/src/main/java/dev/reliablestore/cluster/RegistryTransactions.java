@@ -271,13 +271,17 @@ final class RegistryTransactions implements TransactionalResource {
      */
     private static final int MAX_VALIDATIONS = 5;
 
-    /** Whether the condition {@code failed} lost is the revision of one of the writes' version records. */
+    /**
+     * Whether the condition {@code failed} lost is the revision of one of the writes' version records
+     * (or, at a site, of its tombstone, which a re-encryption rewrites too).
+     */
     private boolean onVersionRecord(ConditionFailedException failed, List<EncodedWrite> writes) {
         if (!(failed.failedCommand() instanceof BatchCommand.RevisionEquals r)) {
             return false;
         }
         for (EncodedWrite w : writes) {
-            if (r.key().equals(records(w.typeName()).versionsKey()) && r.name().equals(w.id())) {
+            EntityRecords entity = records(w.typeName());
+            if ((r.key().equals(entity.versionsKey()) || r.key().equals(entity.tombstonesKey())) && r.name().equals(w.id())) {
                 return true;
             }
         }
@@ -432,7 +436,7 @@ final class RegistryTransactions implements TransactionalResource {
                 return;
             } catch (ConditionFailedException failed) {
                 // a lost condition reaches here only when the batch did not land (onePhaseLanded proves it or throws)
-                if (read != null && attempt < MAX_VALIDATIONS && onVersionRecord(failed, writes)) {
+                if (attempt < MAX_VALIDATIONS && onVersionRecord(failed, writes)) {
                     continue; // validated again: a rewrite that kept the version (a re-encryption) is no conflict
                 }
                 throw conflict(failed, writes, "commit of the transaction's writes");

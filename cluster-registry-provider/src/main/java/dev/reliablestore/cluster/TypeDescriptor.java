@@ -86,11 +86,7 @@ final class TypeDescriptor {
                             + (recorded == null ? " (recorded before codec ids were: the default Jackson codec)" : "")
                             + ", but this factory encodes with \"" + codec.id() + "\"; open it with the codec it was written with");
                 }
-                JsonNode encrypted = descriptor.get(ENCRYPTED);
-                if (encrypted != null && !encrypted.isBoolean()) {
-                    throw new DataIntegrityException(where + ": \"" + ENCRYPTED + "\" is a JSON " + encrypted.getNodeType() + ", not a boolean");
-                }
-                boolean markedEncrypted = encrypted != null && encrypted.booleanValue();
+                boolean markedEncrypted = encrypted(descriptor, where);
                 boolean encrypts = factory.envelopeCodec().encrypts();
                 if (markedEncrypted && !encrypts && !factory.checkingOnly()) {
                     // its saves would store values in clear, which every node with the keys then refuses to read (and a
@@ -192,6 +188,26 @@ final class TypeDescriptor {
         String where = typeName + "/" + StorageLayout.METADATA;
         return gateway.value("read of " + typeName + " metadata", layout.type(typeName), StorageLayout.METADATA)
                 .map(stored -> codecId(parse(stored, where), where));
+    }
+
+    /**
+     * Whether {@code typeName}'s stored descriptor says its values are encrypted (read only; false
+     * when the type has none).
+     *
+     * @throws DataIntegrityException when the stored descriptor is not one
+     */
+    static boolean storedEncrypted(RegistryGateway gateway, StorageLayout layout, String typeName) {
+        String where = typeName + "/" + StorageLayout.METADATA;
+        return gateway.value("read of " + typeName + " metadata", layout.type(typeName), StorageLayout.METADATA)
+                .map(stored -> encrypted(parse(stored, where), where)).orElse(false);
+    }
+
+    private static boolean encrypted(ObjectNode descriptor, String where) {
+        JsonNode encrypted = descriptor.get(ENCRYPTED);
+        if (encrypted != null && !encrypted.isBoolean()) {
+            throw new DataIntegrityException(where + ": \"" + ENCRYPTED + "\" is a JSON " + encrypted.getNodeType() + ", not a boolean");
+        }
+        return encrypted != null && encrypted.booleanValue();
     }
 
     /** The descriptor's codec id; a descriptor written before ids were recorded is the default Jackson codec's. */

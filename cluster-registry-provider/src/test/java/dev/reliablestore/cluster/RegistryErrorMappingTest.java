@@ -256,7 +256,6 @@ class RegistryErrorMappingTest {
         });
     }
 
-    /** Recovery lists prepared transactions behind a read barrier: on ZooKeeper a fresh session's reads may lag the crashed process's prepares. */
     /**
      * Transactions of one factory may see a type through different classes, one per branch, as stores
      * outside transactions may: the first class used was kept for the factory's life, and every later
@@ -306,6 +305,7 @@ class RegistryErrorMappingTest {
         }
     }
 
+    /** Recovery lists prepared transactions behind a read barrier: on ZooKeeper a fresh session's reads may lag the crashed process's prepares. */
     @Test
     void recoveryListsPreparedTransactionsBehindAReadBarrier() {
         factory.store(Customer.class);

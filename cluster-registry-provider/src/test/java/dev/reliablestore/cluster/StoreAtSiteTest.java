@@ -342,6 +342,36 @@ class StoreAtSiteTest {
         }
     }
 
+    /** The same race for a one-phase commit at a site: the rewrite keeps the version, so it is no conflict. */
+    @Test
+    void aOnePhaseCommitThatLosesARaceWithARewriteReadsAgainAndLands() {
+        store.save("c1", Customer.of("Ada", 1));
+        java.util.concurrent.atomic.AtomicBoolean rewriteFirst = new java.util.concurrent.atomic.AtomicBoolean();
+        ClusterRegistry racing = (ClusterRegistry) java.lang.reflect.Proxy.newProxyInstance(ClusterRegistry.class.getClassLoader(),
+                new Class<?>[] {ClusterRegistry.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("commit") && rewriteFirst.compareAndSet(true, false)) {
+                        long version = registry.getValue(VERSIONS, "c1").orElseThrow().value().asQword();
+                        registry.commit(dev.reliablestore.registry.WriteBatch.builder()
+                                .setValue(VERSIONS, "c1", dev.reliablestore.registry.RegistryValue.qword(version)).build());
+                    }
+                    try {
+                        return method.invoke(registry, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        try (ClusterStoreFactory f = ClusterStoreFactory.onRegistryAtSite(EmbeddedFixture.config(dir).enableEncryption(true)
+                .passphrases(List.of("a long passphrase".toCharArray())).build(), racing,
+                new ClusterStoreFactory.Site("paris", wall::get, Duration.ofSeconds(5)))) {
+            TransactionBranch branch = f.begin(TransactionId.of(1, "g", "race-1pc"));
+            branch.store(Customer.class).save("c1", Customer.of("Ada", 2), 1);
+            rewriteFirst.set(true);
+            branch.commitOnePhase();
+            assertThat(rewriteFirst).as("the rewrite ran between the commit's read and its batch").isFalse();
+            assertThat(store.get("c1").map(v -> v.value().balance())).hasValue(2L);
+        }
+    }
+
     /**
      * A transaction prepared on the same root by a factory not at a site (before sites were
      * configured, or by a tool): its lock holds the entity against the site's writes as against
