@@ -71,7 +71,8 @@ final class ChangeFeed implements Watcher {
      * Set on the event thread when the connection drops, in order with the entries' events: an entry
      * created while disconnected raised none, so nothing read after that point is delivered until the
      * registration after the reconnect resynchronises the listeners (they then read again from their
-     * checkpoint, which covers what was held back). Cleared with {@link #broken}. Under this.
+     * checkpoint, which covers what was held back). Set under this; cleared with {@link #broken}, or
+     * where the stream reaches a release ({@link #releaseHold}) when no registration will come.
      */
     private volatile boolean holding;
     /** Told of every batch read from the log (entry path, changes), on the event thread. */
@@ -97,9 +98,24 @@ final class ChangeFeed implements Watcher {
      * Registers the watch again on the current session once it is wanted; resynchronises every listener once it is in
      * place if the feed broke.
      */
-    synchronized void install() {
-        if (wanted) {
-            register();
+    void install() {
+        RuntimeException failed = null;
+        synchronized (this) {
+            if (!wanted) {
+                return;
+            }
+            try {
+                register();
+            } catch (RuntimeException e) {
+                notRegistered(e);
+                failed = e;
+            }
+        }
+        if (failed != null) {
+            // outside this lock: the release drains the entries, under their own lock
+            releaseHold("the change-log watch on " + layout.log + " could not be registered again after a disconnect (" + failed
+                    + "); batches after the disconnect were not delivered");
+            throw failed;
         }
     }
 
@@ -144,6 +160,11 @@ final class ChangeFeed implements Watcher {
             if (code != KeeperException.Code.OK) {
                 LOG.warn("could not register the change-log watch on {}: {}; listeners will be resynchronised at the next reconnect", layout.log, code);
                 notRegistered(code);
+                if (!ZkCalls.isConnectionProblem(KeeperException.create(code))) {
+                    // no reconnect will come to register again
+                    releaseHold("the change-log watch on " + layout.log + " could not be registered again after a disconnect ("
+                            + code + "); batches after the disconnect were not delivered");
+                }
                 return;
             }
             String reason;
@@ -228,20 +249,47 @@ final class ChangeFeed implements Watcher {
      * gap without a resync before it, and a shipper moved its checkpoint past the batch it missed.
      */
     private void gapAt(Event.KeeperState state) {
-        if (state != Event.KeeperState.Disconnected && state != Event.KeeperState.Expired) {
+        // Disconnected only: an expiry follows a disconnect (or Curator's SUSPENDED, when it injects one), and a new
+        // session's handle has no watch until its registration, whose answer comes before any event it carries; an
+        // Expired handled on the old handle's thread after that registration would hold for ever
+        if (state != Event.KeeperState.Disconnected) {
             return;
         }
         synchronized (this) {
             if (!wanted) {
                 return; // nobody listens: a registration to come starts after whatever is missed
             }
-            disconnected(state == Event.KeeperState.Expired
-                    ? "the ZooKeeper session was lost (expired); changes made meanwhile were not delivered"
-                    : "the connection to ZooKeeper was interrupted; changes made meanwhile were not delivered",
-                    state == Event.KeeperState.Expired);
+            disconnected("the connection to ZooKeeper was interrupted; changes made meanwhile were not delivered", false);
             holding = true;
         }
         captures.forEach(Capture::incomplete);
+    }
+
+    /**
+     * Ends a hold that no registration will end (it failed other than by a lost connection, so no
+     * reconnect comes): the session kept its watch, re-armed by the client, so what follows arrives
+     * in order; the listeners are resynchronised at this point of the stream, after the entries
+     * already held back and before any later one.
+     */
+    private void releaseHold(String reason) {
+        if (!holding) {
+            return;
+        }
+        Slot marker = new Slot(null);
+        marker.answer(null, new HoldReleased(reason));
+        synchronized (slots) {
+            slots.add(marker);
+        }
+        drain();
+    }
+
+    /** The failure a hold's release marker carries (never thrown). */
+    private static final class HoldReleased extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        HoldReleased(String reason) {
+            super(reason, null, false, false);
+        }
     }
 
     /**
@@ -277,6 +325,11 @@ final class ChangeFeed implements Watcher {
         synchronized (slots) {
             while (!slots.isEmpty() && slots.peekFirst().answered) {
                 Slot s = slots.pollFirst();
+                if (s.path == null) {
+                    holding = false; // not under this: the registration's callback takes this, then may drain
+                    resyncAll(s.failure.getMessage());
+                    continue;
+                }
                 handle(s.path, s.node, s.failure);
             }
         }

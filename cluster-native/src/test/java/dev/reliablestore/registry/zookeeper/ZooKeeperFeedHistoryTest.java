@@ -380,6 +380,42 @@ class ZooKeeperFeedHistoryTest {
         }
     }
 
+    /**
+     * The same short disconnect, but the registration after the reconnect fails (Curator gives no
+     * handle): no reconnect will come to register again, so the feed must not hold back for ever.
+     * The client re-armed the watch itself: the listeners are resynchronised and the feed goes on.
+     */
+    @Test
+    void aRegistrationThatFailsAfterAShortDisconnectResynchronisesInsteadOfHoldingForEver() throws Exception {
+        try (Cuttable c = Cuttable.open("gap-no-registration")) {
+            org.apache.zookeeper.ZooKeeper zk = c.registry().curator().getZookeeperClient().getZooKeeper();
+            AtomicBoolean noHandle = new AtomicBoolean();
+            ChangeFeed feed = new ChangeFeed(c.registry().layout(), () -> {
+                if (noHandle.get()) {
+                    throw new IllegalStateException("no handle: injected");
+                }
+                return zk;
+            }, 1_000);
+            FeedRecorder rec = new FeedRecorder();
+            feed.start(feed.add(RegistryPath.root(), rec), false).get(10, TimeUnit.SECONDS);
+            AtomicBoolean reconnected = new AtomicBoolean();
+            c.registry().curator().getConnectionStateListenable().addListener((client, state) ->
+                    reconnected.compareAndSet(false, state == ConnectionState.RECONNECTED));
+            c.proxy().refuse(true);
+            set(c.other(), "a", 1); // missed
+            c.proxy().refuse(false);
+            await().atMost(Duration.ofSeconds(30)).untilTrue(reconnected);
+            noHandle.set(true);
+            assertThatThrownBy(feed::install).hasMessageContaining("no handle: injected");
+            noHandle.set(false);
+            await().atMost(WAIT).until(() -> !rec.resyncs.isEmpty());
+            assertThat(rec.resyncs.get(0)).contains("could not be registered again");
+            long next = set(c.other(), "a", 2);
+            await().atMost(WAIT).until(() -> rec.sequences().contains(next));
+            feed.closeAll();
+        }
+    }
+
     @Test
     void aSecondWatchReadsItsStartOnlyAfterTheFirstOnesRegistrationOfTheLogWatchIsSent() throws Exception {
         String chroot = ZkTestSupport.freshChroot("want-race");
