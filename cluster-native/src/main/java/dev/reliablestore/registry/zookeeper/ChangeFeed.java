@@ -68,13 +68,14 @@ final class ChangeFeed implements Watcher {
     private volatile boolean wanted;
     private volatile String brokenReason = "";
     /**
-     * Set on the event thread when the connection drops, in order with the entries' events: an entry
-     * created while disconnected raised none, so nothing read after that point is delivered until the
-     * registration after the reconnect resynchronises the listeners (they then read again from their
-     * checkpoint, which covers what was held back). Set under this; cleared with {@link #broken}, or
-     * where the stream reaches a release ({@link #releaseHold}) when no registration will come.
+     * Odd while the feed holds back what it reads: set on the event thread when the connection drops,
+     * in order with the entries' events (an entry created while disconnected raised none), so nothing
+     * read after that point is delivered until the registration after the reconnect resynchronises the
+     * listeners (they then read again from their checkpoint, which covers what was held back). Each
+     * hold has its own odd value, so that a release queued for one ({@link #releaseHold}) never ends a
+     * later one. Set under this; ended with {@link #broken}, or by such a release.
      */
-    private volatile boolean holding;
+    private final java.util.concurrent.atomic.AtomicLong hold = new java.util.concurrent.atomic.AtomicLong();
     /** Told of every batch read from the log (entry path, changes), on the event thread. */
     private volatile java.util.function.BiConsumer<String, List<Change>> observer = (entry, changes) -> { };
     /** Entries whose creation events arrived and that are not handled yet, in that order (see {@link #drain}). */
@@ -112,6 +113,13 @@ final class ChangeFeed implements Watcher {
             }
         }
         if (failed != null) {
+            Throwable root = failed;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            if (ZkCalls.isConnectionProblem(root)) {
+                throw failed; // the reconnect that follows registers again
+            }
             // outside this lock: the release drains the entries, under their own lock
             releaseHold("the change-log watch on " + layout.log + " could not be registered again after a disconnect (" + failed
                     + "); batches after the disconnect were not delivered");
@@ -136,7 +144,7 @@ final class ChangeFeed implements Watcher {
             }
             // nobody listened before: a disconnect until now made nobody miss anything
             broken = false;
-            holding = false;
+            endHold();
             register();
             wanted = true;
         }
@@ -158,9 +166,11 @@ final class ChangeFeed implements Watcher {
         zk.addWatch(layout.log, this, AddWatchMode.PERSISTENT_RECURSIVE, (rc, path, ctx) -> {
             KeeperException.Code code = KeeperException.Code.get(rc);
             if (code != KeeperException.Code.OK) {
-                LOG.warn("could not register the change-log watch on {}: {}; listeners will be resynchronised at the next reconnect", layout.log, code);
+                boolean reconnects = ZkCalls.isConnectionProblem(KeeperException.create(code));
+                LOG.warn("could not register the change-log watch on {}: {}; listeners will be resynchronised {}", layout.log, code,
+                        reconnects ? "at the next reconnect" : "at once (if the feed held back batches after a disconnect) and at the next reconnect");
                 notRegistered(code);
-                if (!ZkCalls.isConnectionProblem(KeeperException.create(code))) {
+                if (!reconnects) {
                     // no reconnect will come to register again
                     releaseHold("the change-log watch on " + layout.log + " could not be registered again after a disconnect ("
                             + code + "); batches after the disconnect were not delivered");
@@ -175,7 +185,7 @@ final class ChangeFeed implements Watcher {
                     return;
                 }
                 broken = false;
-                holding = false;
+                endHold();
                 reason = brokenReason;
             }
             resyncAll(reason);
@@ -260,7 +270,7 @@ final class ChangeFeed implements Watcher {
                 return; // nobody listens: a registration to come starts after whatever is missed
             }
             disconnected("the connection to ZooKeeper was interrupted; changes made meanwhile were not delivered", false);
-            holding = true;
+            hold.updateAndGet(h -> h % 2 == 0 ? h + 1 : h + 2);
         }
         captures.forEach(Capture::incomplete);
     }
@@ -272,11 +282,12 @@ final class ChangeFeed implements Watcher {
      * already held back and before any later one.
      */
     private void releaseHold(String reason) {
-        if (!holding) {
+        long held = hold.get();
+        if (held % 2 == 0) {
             return;
         }
         Slot marker = new Slot(null);
-        marker.answer(null, new HoldReleased(reason));
+        marker.answer(null, new HoldReleased(reason, held));
         synchronized (slots) {
             slots.add(marker);
         }
@@ -286,10 +297,18 @@ final class ChangeFeed implements Watcher {
     /** The failure a hold's release marker carries (never thrown). */
     private static final class HoldReleased extends RuntimeException {
         private static final long serialVersionUID = 1L;
+        /** The hold it ends. */
+        final long held;
 
-        HoldReleased(String reason) {
+        HoldReleased(String reason, long held) {
             super(reason, null, false, false);
+            this.held = held;
         }
+    }
+
+    /** Ends the current hold, if any (under this). */
+    private void endHold() {
+        hold.updateAndGet(h -> h % 2 == 1 ? h + 1 : h);
     }
 
     /**
@@ -326,8 +345,11 @@ final class ChangeFeed implements Watcher {
             while (!slots.isEmpty() && slots.peekFirst().answered) {
                 Slot s = slots.pollFirst();
                 if (s.path == null) {
-                    holding = false; // not under this: the registration's callback takes this, then may drain
-                    resyncAll(s.failure.getMessage());
+                    HoldReleased release = (HoldReleased) s.failure;
+                    // only the hold it was queued for: a later disconnect's is ended by its own registration
+                    if (hold.compareAndSet(release.held, release.held + 1)) {
+                        resyncAll(release.getMessage());
+                    }
                     continue;
                 }
                 handle(s.path, s.node, s.failure);
@@ -393,7 +415,7 @@ final class ChangeFeed implements Watcher {
             return;
         }
         lastSequence = sequence;
-        if (holding) {
+        if (hold.get() % 2 == 1) {
             return; // after a gap, before its resync: the listeners read it again from their checkpoints
         }
         try {
