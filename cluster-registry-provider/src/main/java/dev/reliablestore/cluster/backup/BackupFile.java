@@ -45,7 +45,7 @@ import java.util.zip.ZipException;
  * format       2 bytes  big-endian, 1
  * compression  1 byte   1 = deflate
  * body                  deflate stream of:
- *     metadata   int length + UTF-8 JSON: format, source, root, sequence, created, tool, keys, values,
+ *     metadata   int length + UTF-8 JSON: format, source, root, sequence, created, producer, keys, values,
  *                entities per type, contentSha256 (see {@link RegistrySnapshot#contentDigest()})
  *     records    1 = key:   int length + UTF-8 path relative to the root ("" = the root itself)
  *                2 = value: name (int length + UTF-8), int type (Windows REG_* code), int length, bytes

@@ -22,7 +22,7 @@ import java.util.stream.Stream;
  * The provider's scheduled backups ({@code backupEnabled}, {@code backupInterval},
  * {@code backupRetention}, {@code backupPath}): every interval, on the node that is currently
  * primary (so a cluster writes one backup per interval, not one per node), a snapshot of the storage
- * root is written to {@code <backupPath>/backup-<yyyyMMdd'T'HHmmss.SSS'Z'>-<sequence>-<store>.rsbackup}
+ * root is written to {@code <backupPath>/backup-<yyyyMMdd'T'HHmmssSSS'Z'>-<sequence>-<store>.rsbackup}
  * in the format of {@code reliablestore backup}, and the oldest of this store's backups beyond the
  * retention count are deleted. A failed run is logged and retried at the next interval; it never
  * affects the store.
@@ -46,12 +46,14 @@ public final class ScheduledBackups implements AutoCloseable {
     private final int retention;
     private final ScheduledExecutorService timer;
     private final String tag;
+    private final Duration interval;
 
-    private ScheduledBackups(ClusterRegistry registry, RegistryPath root, String node, Path directory, int retention) {
+    private ScheduledBackups(ClusterRegistry registry, RegistryPath root, String node, Path directory, Duration interval, int retention) {
         this.registry = registry;
         this.root = root;
         this.node = node;
         this.directory = directory;
+        this.interval = interval;
         this.retention = retention;
         byte[] id = BackupFile.sha256().digest((registry.uri() + "\n" + root).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         this.tag = java.util.HexFormat.of().formatHex(id, 0, 4);
@@ -62,13 +64,61 @@ public final class ScheduledBackups implements AutoCloseable {
         });
     }
 
-    /** Starts backing up every {@code interval}, the first one interval from now. */
+    /**
+     * Starts backing up every {@code interval}: the first one when an interval has passed since this
+     * store's newest backup in {@code directory} (at once when it has none), so that a process
+     * restarted more often than the interval still writes them.
+     */
     public static ScheduledBackups start(ClusterRegistry registry, RegistryPath root, String node, Path directory,
                                          Duration interval, int retention) {
-        ScheduledBackups b = new ScheduledBackups(registry, root, node, directory, retention);
-        long nanos = interval.toNanos();
-        b.timer.scheduleWithFixedDelay(b::runOnce, nanos, nanos, TimeUnit.NANOSECONDS);
+        ScheduledBackups b = new ScheduledBackups(registry, root, node, directory, interval, retention);
+        b.schedule(b.firstDelay(java.time.Instant.now()));
         return b;
+    }
+
+    /** As {@link #start}, the first run {@code firstDelay} from now (tests that run it themselves). */
+    static ScheduledBackups startAfter(ClusterRegistry registry, RegistryPath root, String node, Path directory,
+                                       Duration interval, int retention, Duration firstDelay) {
+        ScheduledBackups b = new ScheduledBackups(registry, root, node, directory, interval, retention);
+        b.schedule(firstDelay);
+        return b;
+    }
+
+    private void schedule(Duration firstDelay) {
+        timer.scheduleWithFixedDelay(this::runOnce, firstDelay.toNanos(), interval.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** How long after {@code now} the first run is due: an interval after this store's newest backup, at most one interval. */
+    Duration firstDelay(java.time.Instant now) {
+        java.time.Instant newest = null;
+        try (Stream<Path> files = Files.list(directory)) {
+            for (Path p : (Iterable<Path>) files.filter(p -> NAME.matcher(p.getFileName().toString()).matches())
+                    .sorted(java.util.Comparator.reverseOrder())::iterator) {
+                java.time.Instant stamp = stamp(p);
+                if (stamp != null && !stamp.isAfter(now) && ours(p)) {
+                    newest = stamp;
+                    break;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("scheduled backup of {}: could not list {} ({}); the first backup is one interval from now", root, directory, e.toString());
+            return interval;
+        }
+        if (newest == null) {
+            return Duration.ZERO;
+        }
+        Duration due = Duration.between(now, newest.plus(interval));
+        return due.isNegative() ? Duration.ZERO : due.compareTo(interval) > 0 ? interval : due;
+    }
+
+    /** The time in a backup's name; null when it cannot be read. */
+    private static java.time.Instant stamp(Path file) {
+        String name = file.getFileName().toString();
+        try {
+            return java.time.Instant.from(STAMP.parse(name.substring("backup-".length(), "backup-".length() + 19)));
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     /** One scheduled run; returns the file written, or null when this node is not primary or the run failed. */
@@ -76,7 +126,9 @@ public final class ScheduledBackups implements AutoCloseable {
         try {
             // the registry's own name for this process (the node name the provider reports may come from hooks)
             dev.reliablestore.registry.ClusterStatus status = registry.status();
-            if (!status.primary().map(status.localNode()::equals).orElse(false)) {
+            // Windows cluster node names are not case-sensitive, and the owner's comes back as the cluster spells it
+            boolean clusapi = "clusapi".equals(status.backend());
+            if (!status.primary().map(p -> clusapi ? p.equalsIgnoreCase(status.localNode()) : p.equals(status.localNode())).orElse(false)) {
                 return null;
             }
             RegistrySnapshot snapshot = RegistrySnapshot.take(registry, root);
@@ -104,12 +156,42 @@ public final class ScheduledBackups implements AutoCloseable {
      */
     private void prune(Path written) throws IOException {
         List<Path> older;
+        String writtenName = written.getFileName().toString();
         try (Stream<Path> files = Files.list(directory)) {
+            // a name stamped later than the one just written comes from a clock that ran ahead (here or on another node):
+            // it counts as the oldest, or it would outlive every fresh backup until real time caught up with it
             older = files.filter(p -> NAME.matcher(p.getFileName().toString()).matches() && !p.equals(written)).filter(this::ours)
-                    .sorted().toList();
+                    .sorted(java.util.Comparator.<Path, Boolean>comparing(p -> p.getFileName().toString().compareTo(writtenName) < 0)
+                            .thenComparing(java.util.Comparator.naturalOrder())).toList();
         }
         for (int i = 0; i < older.size() - (retention - 1); i++) {
             Files.deleteIfExists(older.get(i));
+        }
+        deleteLeftovers();
+    }
+
+    /**
+     * Deletes this store's temporary files that a run killed while writing left behind (a crash
+     * skips the cleanup), once they are older than an interval: a younger one may be another node's
+     * write in progress.
+     */
+    private void deleteLeftovers() throws IOException {
+        long before = System.currentTimeMillis() - interval.toMillis();
+        List<Path> leftovers;
+        try (Stream<Path> files = Files.list(directory)) {
+            leftovers = files.filter(p -> {
+                String name = p.getFileName().toString();
+                return name.startsWith(".backup-") && name.endsWith(".tmp") && name.contains("-" + tag + ".rsbackup.");
+            }).toList();
+        }
+        for (Path p : leftovers) {
+            try {
+                if (Files.getLastModifiedTime(p).toMillis() < before) {
+                    Files.deleteIfExists(p);
+                }
+            } catch (java.nio.file.NoSuchFileException gone) {
+                // renamed or deleted meanwhile
+            }
         }
     }
 

@@ -47,7 +47,7 @@ class ScheduledBackupsTest {
                             throw e.getCause();
                         }
                     });
-            try (ScheduledBackups backups = ScheduledBackups.start(failing, root, "node-1", dir, Duration.ofHours(1), 3)) {
+            try (ScheduledBackups backups = ScheduledBackups.startAfter(failing, root, "node-1", dir, Duration.ofHours(1), 3, Duration.ofHours(1))) {
                 assertThat(backups.runOnce()).as("the failed run").isNull();
                 assertThat(backups.runOnce()).as("the next run").isNotNull().exists();
             }
@@ -60,8 +60,8 @@ class ScheduledBackupsTest {
         Path shared = dir.resolve("backups");
         try (ClusterRegistry a = ClusterRegistries.open("embedded:" + dir.resolve("a"), Map.of());
              ClusterRegistry b = ClusterRegistries.open("embedded:" + dir.resolve("b"), Map.of());
-             ScheduledBackups backupsOfA = ScheduledBackups.start(a, root, "node-1", shared, Duration.ofHours(1), 2);
-             ScheduledBackups backupsOfB = ScheduledBackups.start(b, root, "node-1", shared, Duration.ofHours(1), 2)) {
+             ScheduledBackups backupsOfA = ScheduledBackups.startAfter(a, root, "node-1", shared, Duration.ofHours(1), 2, Duration.ofHours(1));
+             ScheduledBackups backupsOfB = ScheduledBackups.startAfter(b, root, "node-1", shared, Duration.ofHours(1), 2, Duration.ofHours(1))) {
             // a backup of A written before names carried the store, and a file of that pattern that is no backup
             bump(a, root);
             Path legacy = shared.resolve("backup-20200101T000000000Z-1.rsbackup");
@@ -79,6 +79,125 @@ class ScheduledBackupsTest {
                 assertThat(files.toList()).containsExactlyInAnyOrder(foreign, ofA.get(1), ofA.get(2), ofB.get(1), ofB.get(2));
             }
             assertThat(BackupFile.read(ofB.get(2)).source()).isEqualTo(b.uri());
+        }
+    }
+
+    /**
+     * The first run is due an interval after this store's newest backup (at once without one): a
+     * process restarted more often than the interval (a nightly deploy, backups every day) wrote none.
+     */
+    @Test
+    void theFirstRunIsDueAnIntervalAfterTheNewestBackupNotAfterTheOpen() throws Exception {
+        RegistryPath root = RegistryPath.of("Store");
+        Path folder = dir.resolve("backups");
+        java.time.Instant now = java.time.Instant.parse("2026-12-07T12:00:00Z");
+        try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"), Map.of());
+             ScheduledBackups backups = ScheduledBackups.startAfter(registry, root, "node-1", folder, Duration.ofHours(1), 3, Duration.ofHours(1))) {
+            Files.createDirectories(folder);
+            assertThat(backups.firstDelay(now)).as("no backup yet").isZero();
+            bump(registry, root);
+            Path twoHoursAgo = folder.resolve("backup-20261207T100000000Z-1.rsbackup");
+            BackupFile.write(twoHoursAgo, RegistrySnapshot.take(registry, root), registry.uri(), "scheduled backup on node node-1");
+            assertThat(backups.firstDelay(now)).isZero();
+            Path tenMinutesAgo = folder.resolve("backup-20261207T115000000Z-2.rsbackup");
+            BackupFile.write(tenMinutesAgo, RegistrySnapshot.take(registry, root), registry.uri(), "scheduled backup on node node-1");
+            assertThat(backups.firstDelay(now)).isEqualTo(Duration.ofMinutes(50));
+            Files.writeString(folder.resolve("backup-20261207T115900000Z-3.rsbackup"), "another store's, or no backup");
+            assertThat(backups.firstDelay(now)).as("only this store's count").isEqualTo(Duration.ofMinutes(50));
+            BackupFile.write(folder.resolve("backup-29991231T000000000Z-4.rsbackup"), RegistrySnapshot.take(registry, root), registry.uri(), "x");
+            assertThat(backups.firstDelay(now)).as("a stamp from a clock that ran ahead is no reason to wait").isEqualTo(Duration.ofMinutes(50));
+        }
+    }
+
+    /** Opened when its newest backup is older than an interval, a store backs up at once. */
+    @Test
+    void aStoreWhoseNewestBackupIsOlderThanAnIntervalBacksUpAtOpen() throws Exception {
+        RegistryPath root = RegistryPath.of("Store");
+        Path folder = Files.createDirectories(dir.resolve("backups"));
+        try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"), Map.of())) {
+            bump(registry, root);
+            java.time.Instant twoHoursAgo = java.time.Instant.now().minus(Duration.ofHours(2));
+            Path old = folder.resolve("backup-" + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'")
+                    .withZone(java.time.ZoneOffset.UTC).format(twoHoursAgo) + "-1.rsbackup");
+            BackupFile.write(old, RegistrySnapshot.take(registry, root), registry.uri(), "scheduled backup on node node-1");
+            ScheduledBackups backups = ScheduledBackups.start(registry, root, "node-1", folder, Duration.ofHours(1), 5);
+            try {
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> {
+                    try (Stream<Path> files = Files.list(folder)) {
+                        return files.filter(p -> p.getFileName().toString().endsWith(".rsbackup")).count() == 2;
+                    }
+                });
+            } finally {
+                backups.close();
+            }
+        }
+    }
+
+    /**
+     * A backup stamped in the future (a clock that ran ahead) counts as the oldest: retention kept it
+     * and deleted the fresh backups before it, so only the newest one survived each run.
+     */
+    @Test
+    void aBackupStampedInTheFutureIsPrunedBeforeTheFreshOnes() throws Exception {
+        RegistryPath root = RegistryPath.of("Store");
+        try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"), Map.of());
+             ScheduledBackups backups = ScheduledBackups.startAfter(registry, root, "node-1", dir, Duration.ofHours(1), 2, Duration.ofHours(1))) {
+            bump(registry, root);
+            Path future = dir.resolve("backup-29991231T235959999Z-1.rsbackup");
+            BackupFile.write(future, RegistrySnapshot.take(registry, root), registry.uri(), "scheduled backup on node node-1");
+            List<Path> written = new ArrayList<>();
+            for (int run = 0; run < 3; run++) {
+                bump(registry, root);
+                written.add(backups.runOnce());
+            }
+            assertThat(written.get(1)).as("the run before the newest").exists();
+            assertThat(written.get(2)).exists();
+            assertThat(future).doesNotExist();
+        }
+    }
+
+    /** A temporary file a run killed while writing left behind is deleted once older than an interval, a young one kept. */
+    @Test
+    void leftoversOfARunKilledWhileWritingAreDeleted() throws Exception {
+        RegistryPath root = RegistryPath.of("Store");
+        try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"), Map.of());
+             ScheduledBackups backups = ScheduledBackups.startAfter(registry, root, "node-1", dir, Duration.ofHours(1), 2, Duration.ofHours(1))) {
+            bump(registry, root);
+            Path written = backups.runOnce();
+            String tag = written.getFileName().toString().replaceAll(".*-([0-9a-f]{8})\\.rsbackup$", "$1");
+            Path old = Files.writeString(dir.resolve(".backup-20261207T100000000Z-5-" + tag + ".rsbackup.123.tmp"), "half a backup");
+            Files.setLastModifiedTime(old, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Duration.ofHours(2))));
+            Path young = Files.writeString(dir.resolve(".backup-20261207T115900000Z-6-" + tag + ".rsbackup.456.tmp"), "being written");
+            Path othersOld = Files.writeString(dir.resolve(".backup-20261207T100000000Z-7-0badc0de.rsbackup.789.tmp"), "another store's");
+            Files.setLastModifiedTime(othersOld, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Duration.ofHours(2))));
+            bump(registry, root);
+            backups.runOnce();
+            assertThat(old).doesNotExist();
+            assertThat(young).exists();
+            assertThat(othersOld).exists();
+        }
+    }
+
+    /** On a Windows cluster the owner's node name may differ in case from the local one: it is still this node. */
+    @Test
+    void onAWindowsClusterThePrimaryIsMatchedWithoutCase() {
+        RegistryPath root = RegistryPath.of("Store");
+        try (ClusterRegistry real = ClusterRegistries.open("embedded:" + dir.resolve("registry"), Map.of())) {
+            bump(real, root);
+            ClusterRegistry cluster = (ClusterRegistry) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {ClusterRegistry.class},
+                    (proxy, method, args) -> {
+                        if (method.getName().equals("status")) {
+                            return new dev.reliablestore.registry.ClusterStatus("clusapi", "NODE1", java.util.Optional.of("node1"), List.of());
+                        }
+                        try {
+                            return method.invoke(real, args);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            try (ScheduledBackups backups = ScheduledBackups.startAfter(cluster, root, "NODE1", dir, Duration.ofHours(1), 2, Duration.ofHours(1))) {
+                assertThat(backups.runOnce()).isNotNull().exists();
+            }
         }
     }
 
