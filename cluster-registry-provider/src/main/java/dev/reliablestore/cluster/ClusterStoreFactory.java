@@ -232,9 +232,9 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         this.transactions = new RegistryTransactions(this);
         this.siteWrites = site == null ? null
                 : new LocalWrites(layout, transactions.locks(), envelopeCodec, site.name(), site.wallMillis(), site.maxClockSkew());
-        this.audit = config.enableAuditLogging() ? AuditLog.open(config.auditLogPath().orElseThrow(), nodeName) : null;
-        this.backups = config.backupEnabled() ? ScheduledBackups.start(registry, layout.root(), nodeName,
-                config.backupPath().orElseThrow(), config.backupInterval(), config.backupRetention()) : null;
+        this.audit = config.enableAuditLogging() ? startedOrClosed(() -> AuditLog.open(config.auditLogPath().orElseThrow(), nodeName)) : null;
+        this.backups = config.backupEnabled() ? startedOrClosed(() -> ScheduledBackups.start(registry, layout.root(), nodeName,
+                config.backupPath().orElseThrow(), config.backupInterval(), config.backupRetention())) : null;
         long interval = config.healthCheckInterval().toNanos();
         maintenance.scheduleWithFixedDelay(this::healthCheckThatGoesOn, interval, interval, TimeUnit.NANOSECONDS);
         // last: it starts the shippers, which use all of the above
@@ -253,6 +253,20 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         String preferredSite = config.preferredSite().orElse(null);
         this.preferred = preferredSite == null || preferredSite.equals(config.localSite().orElse(null)) ? null
                 : new PreferredSite(config, preferredSite, layout, transactions, maintenance);
+    }
+
+    /**
+     * What {@code start} returns; if it throws, the factory under construction is closed first (its
+     * membership listener, event and maintenance threads are already running, and a registry the
+     * caller holds would keep them).
+     */
+    private <T> T startedOrClosed(java.util.function.Supplier<T> start) {
+        try {
+            return start.get();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     /**

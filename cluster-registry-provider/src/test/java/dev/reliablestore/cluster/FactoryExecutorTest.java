@@ -26,6 +26,44 @@ class FactoryExecutorTest {
     @TempDir
     Path dir;
 
+    /**
+     * A factory whose opening fails after it subscribed to the registry's membership (here: an audit
+     * log path that is a file) lets the subscription go: on a registry the caller keeps, its listener
+     * (and the threads it starts) outlived the failed open.
+     */
+    @Test
+    void aFactoryWhoseOpeningFailsLetsGoOfItsMembershipListener() throws Exception {
+        java.nio.file.Path notADirectory = java.nio.file.Files.writeString(dir.resolve("audit-is-a-file"), "x");
+        List<dev.reliablestore.registry.Subscription> subscriptions = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AtomicInteger closedSubscriptions = new AtomicInteger();
+        try (dev.reliablestore.registry.ClusterRegistry real = EmbeddedFixture.openRegistry(dir.resolve("registry"))) {
+            dev.reliablestore.registry.ClusterRegistry recording = (dev.reliablestore.registry.ClusterRegistry) java.lang.reflect.Proxy.newProxyInstance(
+                    getClass().getClassLoader(), new Class<?>[] {dev.reliablestore.registry.ClusterRegistry.class}, (proxy, method, args) -> {
+                        Object result;
+                        try {
+                            result = method.invoke(real, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                        if (method.getName().equals("addMembershipListener")) {
+                            dev.reliablestore.registry.Subscription inner = (dev.reliablestore.registry.Subscription) result;
+                            dev.reliablestore.registry.Subscription counted = () -> {
+                                closedSubscriptions.incrementAndGet();
+                                inner.close();
+                            };
+                            subscriptions.add(counted);
+                            return counted;
+                        }
+                        return result;
+                    });
+            ClusterPersistenceConfiguration config = EmbeddedFixture.config(dir).enableAuditLogging(true).auditLogPath(notADirectory).build();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> ClusterStoreFactory.onRegistry(config, recording))
+                    .isInstanceOf(dev.reliablestore.api.PersistenceException.class);
+            assertThat(subscriptions).hasSize(1);
+            assertThat(closedSubscriptions).as("the failed factory's membership listener").hasValue(1);
+        }
+    }
+
     @Test
     void theFactorysOwnPoolEndsWithTheFactory() {
         Set<String> before = asyncThreads();

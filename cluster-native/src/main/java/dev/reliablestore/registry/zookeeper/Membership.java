@@ -170,8 +170,9 @@ final class Membership implements AutoCloseable {
         cache.start();
         memberNode.start();
         if (!memberNode.waitForInitialCreate(timeoutMs, TimeUnit.MILLISECONDS)) {
-            throw new IllegalStateException("node " + nodeName + " could not register under " + layout.members + " within " + timeoutMs
-                    + " ms (is another live registry using the same nodeName?)");
+            // the server did not take the create in time (a stalled connection, an election): retryable, as opening is
+            throw new dev.reliablestore.registry.RegistryUnavailableException("node " + nodeName + " could not register under "
+                    + layout.members + " within " + timeoutMs + " ms; ZooKeeper did not answer in time", null);
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         synchronized (lock) {
