@@ -91,6 +91,9 @@ public final class ScheduledBackups implements AutoCloseable {
     /** How long after {@code now} the first run is due: an interval after this store's newest backup, at most one interval. */
     Duration firstDelay(java.time.Instant now) {
         java.time.Instant newest = null;
+        if (!Files.isDirectory(directory)) {
+            return Duration.ZERO; // created by the first run
+        }
         try (Stream<Path> files = Files.list(directory)) {
             for (Path p : (Iterable<Path>) files.filter(p -> NAME.matcher(p.getFileName().toString()).matches())
                     .sorted(java.util.Comparator.reverseOrder())::iterator) {

@@ -93,6 +93,7 @@ class ScheduledBackupsTest {
         java.time.Instant now = java.time.Instant.parse("2026-12-07T12:00:00Z");
         try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"), Map.of());
              ScheduledBackups backups = ScheduledBackups.startAfter(registry, root, "node-1", folder, Duration.ofHours(1), 3, Duration.ofHours(1))) {
+            assertThat(backups.firstDelay(now)).as("no folder yet").isZero();
             Files.createDirectories(folder);
             assertThat(backups.firstDelay(now)).as("no backup yet").isZero();
             bump(registry, root);
