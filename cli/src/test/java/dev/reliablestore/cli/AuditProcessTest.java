@@ -65,7 +65,8 @@ class AuditProcessTest {
                 customers.save("C-" + i, Json.MAPPER.createObjectNode().put("name", "Customer " + i).put("card", "4111-secret"));
             }
             customers.delete("C-5");
-            await().atMost(Duration.ofSeconds(30)).until(() -> backupFiles(backups).size() >= 1);
+            // the first run may come before the saves (at open, as no backup was due yet): wait for one that holds them
+            await().atMost(Duration.ofSeconds(30)).until(() -> withTheCustomers(backups) != null);
         }
         Path log = AuditLog.fileFor(dir.resolve("audit"), "node-1");
 
@@ -126,10 +127,24 @@ class AuditProcessTest {
         assertThat(missing.err()).contains("does not exist").hasLineCount(1);
 
         // a scheduled backup is a backup like any other: the tool restores it
-        Path scheduled = backupFiles(backups).get(0);
+        Path scheduled = withTheCustomers(backups);
         CliProcess.Result restore = cli.run("restore", "--store", "embedded:./restored", "--in", scheduled.toString());
         assertThat(restore.exitCode()).as(restore.toString()).isZero();
         assertThat(restore.out()).contains("verified: the store's contents equal the backup");
+    }
+
+    /** A scheduled backup holding the four customers left, or null. */
+    private static Path withTheCustomers(Path backups) throws Exception {
+        for (Path p : backupFiles(backups)) {
+            try {
+                if (dev.reliablestore.cluster.backup.BackupFile.read(p).snapshot().entityCounts().getOrDefault("Customer", 0L) == 4L) {
+                    return p;
+                }
+            } catch (Exception pruned) {
+                // deleted by a later run meanwhile
+            }
+        }
+        return null;
     }
 
     private static List<Path> backupFiles(Path backups) throws Exception {
