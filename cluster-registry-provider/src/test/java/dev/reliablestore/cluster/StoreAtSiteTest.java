@@ -311,25 +311,9 @@ class StoreAtSiteTest {
     void aPreparedCommitThatLosesARaceWithARewriteReadsAgainAndLands() {
         store.save("c1", Customer.of("Ada", 1));
         java.util.concurrent.atomic.AtomicBoolean rewriteFirst = new java.util.concurrent.atomic.AtomicBoolean();
-        ClusterRegistry racing = (ClusterRegistry) java.lang.reflect.Proxy.newProxyInstance(ClusterRegistry.class.getClassLoader(),
-                new Class<?>[] {ClusterRegistry.class}, (proxy, method, args) -> {
-                    if (method.getName().equals("commit") && rewriteFirst.get()
-                            && ((dev.reliablestore.registry.WriteBatch) args[0]).commands().stream().anyMatch(c ->
-                            c instanceof dev.reliablestore.registry.BatchCommand.DeleteValue d && d.name().startsWith("TX-"))) {
-                        rewriteFirst.set(false);
-                        long version = registry.getValue(VERSIONS, "c1").orElseThrow().value().asQword();
-                        registry.commit(dev.reliablestore.registry.WriteBatch.builder()
-                                .setValue(VERSIONS, "c1", dev.reliablestore.registry.RegistryValue.qword(version)).build());
-                    }
-                    try {
-                        return method.invoke(registry, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
-        try (ClusterStoreFactory f = ClusterStoreFactory.onRegistryAtSite(EmbeddedFixture.config(dir).enableEncryption(true)
-                .passphrases(List.of("a long passphrase".toCharArray())).build(), racing,
-                new ClusterStoreFactory.Site("paris", wall::get, Duration.ofSeconds(5)))) {
+        // the commit of the prepared branch is the batch that deletes its record
+        try (ClusterStoreFactory f = atParisRewritingFirst(rewriteFirst, batch -> batch.commands().stream().anyMatch(c ->
+                c instanceof dev.reliablestore.registry.BatchCommand.DeleteValue d && d.name().startsWith("TX-")))) {
             TransactionId tx = TransactionId.of(1, "g", "race");
             TransactionBranch branch = f.begin(tx);
             branch.store(Customer.class).save("c1", Customer.of("Ada", 2), 1);
@@ -347,9 +331,26 @@ class StoreAtSiteTest {
     void aOnePhaseCommitThatLosesARaceWithARewriteReadsAgainAndLands() {
         store.save("c1", Customer.of("Ada", 1));
         java.util.concurrent.atomic.AtomicBoolean rewriteFirst = new java.util.concurrent.atomic.AtomicBoolean();
+        try (ClusterStoreFactory f = atParisRewritingFirst(rewriteFirst, batch -> true)) {
+            TransactionBranch branch = f.begin(TransactionId.of(1, "g", "race-1pc"));
+            branch.store(Customer.class).save("c1", Customer.of("Ada", 2), 1);
+            rewriteFirst.set(true);
+            branch.commitOnePhase();
+            assertThat(rewriteFirst).as("the rewrite ran between the commit's read and its batch").isFalse();
+            assertThat(store.get("c1").map(v -> v.value().balance())).hasValue(2L);
+        }
+    }
+
+    /**
+     * A factory at site paris whose next commit matching {@code when}, once {@code armed}, is preceded
+     * by a rewrite of c1's version record at its version (what a re-encryption does): a new revision only.
+     */
+    private ClusterStoreFactory atParisRewritingFirst(java.util.concurrent.atomic.AtomicBoolean armed,
+                                                     java.util.function.Predicate<dev.reliablestore.registry.WriteBatch> when) {
         ClusterRegistry racing = (ClusterRegistry) java.lang.reflect.Proxy.newProxyInstance(ClusterRegistry.class.getClassLoader(),
                 new Class<?>[] {ClusterRegistry.class}, (proxy, method, args) -> {
-                    if (method.getName().equals("commit") && rewriteFirst.compareAndSet(true, false)) {
+                    if (method.getName().equals("commit") && armed.get() && when.test((dev.reliablestore.registry.WriteBatch) args[0])) {
+                        armed.set(false);
                         long version = registry.getValue(VERSIONS, "c1").orElseThrow().value().asQword();
                         registry.commit(dev.reliablestore.registry.WriteBatch.builder()
                                 .setValue(VERSIONS, "c1", dev.reliablestore.registry.RegistryValue.qword(version)).build());
@@ -360,16 +361,9 @@ class StoreAtSiteTest {
                         throw e.getCause();
                     }
                 });
-        try (ClusterStoreFactory f = ClusterStoreFactory.onRegistryAtSite(EmbeddedFixture.config(dir).enableEncryption(true)
+        return ClusterStoreFactory.onRegistryAtSite(EmbeddedFixture.config(dir).enableEncryption(true)
                 .passphrases(List.of("a long passphrase".toCharArray())).build(), racing,
-                new ClusterStoreFactory.Site("paris", wall::get, Duration.ofSeconds(5)))) {
-            TransactionBranch branch = f.begin(TransactionId.of(1, "g", "race-1pc"));
-            branch.store(Customer.class).save("c1", Customer.of("Ada", 2), 1);
-            rewriteFirst.set(true);
-            branch.commitOnePhase();
-            assertThat(rewriteFirst).as("the rewrite ran between the commit's read and its batch").isFalse();
-            assertThat(store.get("c1").map(v -> v.value().balance())).hasValue(2L);
-        }
+                new ClusterStoreFactory.Site("paris", wall::get, Duration.ofSeconds(5)));
     }
 
     /**
