@@ -101,6 +101,7 @@ final class ChangeFeed implements Watcher {
      */
     void install() {
         RuntimeException failed = null;
+        long held = 0;
         synchronized (this) {
             if (!wanted) {
                 return;
@@ -110,6 +111,7 @@ final class ChangeFeed implements Watcher {
             } catch (RuntimeException e) {
                 notRegistered(e);
                 failed = e;
+                held = hold.get(); // the hold this failure leaves: not one a later disconnect starts
             }
         }
         if (failed != null) {
@@ -122,7 +124,7 @@ final class ChangeFeed implements Watcher {
             }
             // outside this lock: the release drains the entries, under their own lock
             releaseHold("the change-log watch on " + layout.log + " could not be registered again after a disconnect (" + failed
-                    + "); batches after the disconnect were not delivered");
+                    + "); batches after the disconnect were not delivered", held);
             throw failed;
         }
     }
@@ -163,6 +165,7 @@ final class ChangeFeed implements Watcher {
     private void register() {
         ZooKeeper zk = handle.get();
         long breaksWhenSent = breaks;
+        long heldWhenSent = hold.get();
         zk.addWatch(layout.log, this, AddWatchMode.PERSISTENT_RECURSIVE, (rc, path, ctx) -> {
             KeeperException.Code code = KeeperException.Code.get(rc);
             if (code != KeeperException.Code.OK) {
@@ -173,7 +176,7 @@ final class ChangeFeed implements Watcher {
                 if (!reconnects) {
                     // no reconnect will come to register again
                     releaseHold("the change-log watch on " + layout.log + " could not be registered again after a disconnect ("
-                            + code + "); batches after the disconnect were not delivered");
+                            + code + "); batches after the disconnect were not delivered", heldWhenSent);
                 }
                 return;
             }
@@ -281,8 +284,7 @@ final class ChangeFeed implements Watcher {
      * in order; the listeners are resynchronised at this point of the stream, after the entries
      * already held back and before any later one.
      */
-    private void releaseHold(String reason) {
-        long held = hold.get();
+    private void releaseHold(String reason, long held) {
         if (held % 2 == 0) {
             return;
         }

@@ -179,6 +179,12 @@ final class Membership implements AutoCloseable {
             while (!(loaded && live.contains(nodeName)) && System.nanoTime() < deadline) {
                 lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             }
+            if (!(loaded && live.contains(nodeName))) {
+                // opened without its membership, the registry would show no members (and a factory would refuse its
+                // nodeAffinity or minimumNodes as never met) for what is a slow server
+                throw new dev.reliablestore.registry.RegistryUnavailableException("node " + nodeName + " did not see the membership under "
+                        + layout.members + (loaded ? " list itself" : " loaded") + " within " + timeoutMs + " ms; ZooKeeper did not answer in time", null);
+            }
         }
     }
 

@@ -393,9 +393,10 @@ class ZooKeeperFeedHistoryTest {
         try (Cuttable c = Cuttable.open("gap-no-registration")) {
             org.apache.zookeeper.ZooKeeper zk = c.registry().curator().getZookeeperClient().getZooKeeper();
             AtomicBoolean noHandle = new AtomicBoolean();
+            java.util.concurrent.atomic.AtomicReference<RuntimeException> handleFailure = new java.util.concurrent.atomic.AtomicReference<>();
             ChangeFeed feed = new ChangeFeed(c.registry().layout(), () -> {
                 if (noHandle.get()) {
-                    throw new IllegalStateException("no handle: injected");
+                    throw handleFailure.get();
                 }
                 return zk;
             }, 1_000);
@@ -408,12 +409,26 @@ class ZooKeeperFeedHistoryTest {
             set(c.other(), "a", 1); // missed
             c.proxy().refuse(false);
             await().atMost(Duration.ofSeconds(30)).untilTrue(reconnected);
+            // a failure that is a lost connection: the reconnect that follows registers again, so the hold stays
+            noHandle.set(true);
+            handleFailure.set(new IllegalStateException("no handle: connection lost",
+                    org.apache.zookeeper.KeeperException.create(org.apache.zookeeper.KeeperException.Code.CONNECTIONLOSS)));
+            assertThatThrownBy(feed::install).hasMessageContaining("connection lost");
+            noHandle.set(false);
+            java.util.Set<String> handled = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            feed.observe((entry, changes) -> handled.add(entry));
+            long held = set(c.other(), "a", 2);
+            await().atMost(WAIT).until(() -> !handled.isEmpty());
+            assertThat(rec.resyncs).as("still held: a registration will come").isEmpty();
+            // any other failure: no reconnect will come, so the hold ends here with a resync
+            handleFailure.set(new IllegalStateException("no handle: injected"));
             noHandle.set(true);
             assertThatThrownBy(feed::install).hasMessageContaining("no handle: injected");
             noHandle.set(false);
             await().atMost(WAIT).until(() -> !rec.resyncs.isEmpty());
             assertThat(rec.resyncs.get(0)).contains("could not be registered again");
-            long next = set(c.other(), "a", 2);
+            assertThat(rec.sequences()).as("held back, never delivered live").doesNotContain(held);
+            long next = set(c.other(), "a", 3);
             await().atMost(WAIT).until(() -> rec.sequences().contains(next));
             feed.closeAll();
         }
