@@ -47,6 +47,8 @@ public final class ScheduledBackups implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final String tag;
     private final Duration interval;
+    /** How old a temporary file must be, at least, to count as left behind by a run killed while writing. */
+    static final Duration LEFTOVER_AGE = Duration.ofHours(1);
 
     private ScheduledBackups(ClusterRegistry registry, RegistryPath root, String node, Path directory, Duration interval, int retention) {
         this.registry = registry;
@@ -72,7 +74,8 @@ public final class ScheduledBackups implements AutoCloseable {
     public static ScheduledBackups start(ClusterRegistry registry, RegistryPath root, String node, Path directory,
                                          Duration interval, int retention) {
         ScheduledBackups b = new ScheduledBackups(registry, root, node, directory, interval, retention);
-        b.schedule(b.firstDelay(java.time.Instant.now()));
+        // on the timer's thread: opening the store never waits for the backup folder (a slow share, many files)
+        b.timer.execute(() -> b.schedule(b.firstDelay(java.time.Instant.now())));
         return b;
     }
 
@@ -95,10 +98,11 @@ public final class ScheduledBackups implements AutoCloseable {
             return Duration.ZERO; // created by the first run
         }
         try (Stream<Path> files = Files.list(directory)) {
-            for (Path p : (Iterable<Path>) files.filter(p -> NAME.matcher(p.getFileName().toString()).matches())
+            for (Path p : (Iterable<Path>) files.filter(p -> NAME.matcher(p.getFileName().toString()).matches() && mayBeOurs(p))
                     .sorted(java.util.Comparator.reverseOrder())::iterator) {
                 java.time.Instant stamp = stamp(p);
-                if (stamp != null && !stamp.isAfter(now) && ours(p)) {
+                // a stamp more than an interval ahead is a clock that ran ahead, no reason to wait
+                if (stamp != null && !stamp.isAfter(now.plus(interval)) && ours(p)) {
                     newest = stamp;
                     break;
                 }
@@ -112,6 +116,12 @@ public final class ScheduledBackups implements AutoCloseable {
         }
         Duration due = Duration.between(now, newest.plus(interval));
         return due.isNegative() ? Duration.ZERO : due.compareTo(interval) > 0 ? interval : due;
+    }
+
+    /** Whether a name may be this store's: its tag is this store's, or it has none (names before tags). */
+    private boolean mayBeOurs(Path file) {
+        String name = file.getFileName().toString();
+        return name.endsWith("-" + tag + ".rsbackup") || !name.matches(".*-[0-9a-f]{8}\\.rsbackup");
     }
 
     /** The time in a backup's name; null when it cannot be read. */
@@ -159,13 +169,18 @@ public final class ScheduledBackups implements AutoCloseable {
      */
     private void prune(Path written) throws IOException {
         List<Path> older;
-        String writtenName = written.getFileName().toString();
+        java.time.Instant writtenAt = stamp(written);
+        java.time.Instant aheadAfter = writtenAt == null ? java.time.Instant.MAX : writtenAt.plus(interval);
         try (Stream<Path> files = Files.list(directory)) {
-            // a name stamped later than the one just written comes from a clock that ran ahead (here or on another node):
-            // it counts as the oldest, or it would outlive every fresh backup until real time caught up with it
-            older = files.filter(p -> NAME.matcher(p.getFileName().toString()).matches() && !p.equals(written)).filter(this::ours)
-                    .sorted(java.util.Comparator.<Path, Boolean>comparing(p -> p.getFileName().toString().compareTo(writtenName) < 0)
-                            .thenComparing(java.util.Comparator.naturalOrder())).toList();
+            // a name stamped more than an interval later than the one just written comes from a clock that ran ahead: it
+            // counts as the oldest, or it would outlive every fresh backup until real time caught up with it (a little
+            // later is another node's backup of about the same time, whose clock is a little ahead: ordered as it is)
+            older = files.filter(p -> NAME.matcher(p.getFileName().toString()).matches() && !p.equals(written) && mayBeOurs(p))
+                    .filter(this::ours)
+                    .sorted(java.util.Comparator.<Path, Boolean>comparing(p -> {
+                        java.time.Instant at = stamp(p);
+                        return at == null || !at.isAfter(aheadAfter);
+                    }).thenComparing(java.util.Comparator.naturalOrder())).toList();
         }
         for (int i = 0; i < older.size() - (retention - 1); i++) {
             Files.deleteIfExists(older.get(i));
@@ -179,7 +194,10 @@ public final class ScheduledBackups implements AutoCloseable {
      * write in progress.
      */
     private void deleteLeftovers() throws IOException {
-        long before = System.currentTimeMillis() - interval.toMillis();
+        // an hour at least: on a shared folder the file's time is the file server's clock, and a large backup's last
+        // writes and its fsync can leave it behind the writer's for a while
+        Duration age = interval.compareTo(LEFTOVER_AGE) > 0 ? interval : LEFTOVER_AGE;
+        long before = System.currentTimeMillis() - age.toMillis();
         List<Path> leftovers;
         try (Stream<Path> files = Files.list(directory)) {
             leftovers = files.filter(p -> {
@@ -188,6 +206,10 @@ public final class ScheduledBackups implements AutoCloseable {
             }).toList();
         }
         for (Path p : leftovers) {
+            java.time.Instant named = stamp(p.resolveSibling(p.getFileName().toString().substring(1))); // ".backup-<stamp>-…"
+            if (named == null || named.toEpochMilli() >= before) {
+                continue; // its name says it was begun recently
+            }
             try {
                 if (Files.getLastModifiedTime(p).toMillis() < before) {
                     Files.deleteIfExists(p);

@@ -157,7 +157,33 @@ class ScheduledBackupsTest {
         }
     }
 
-    /** A temporary file a run killed while writing left behind is deleted once older than an interval, a young one kept. */
+    /**
+     * Another node's backup stamped a little after the one just written (its clock a little ahead) is
+     * ordered as it is: only a stamp more than an interval ahead counts as the oldest.
+     */
+    @Test
+    void aBackupOfAnotherNodeWhoseClockIsALittleAheadIsKeptInOrder() throws Exception {
+        RegistryPath root = RegistryPath.of("Store");
+        try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"), Map.of());
+             ScheduledBackups backups = ScheduledBackups.startAfter(registry, root, "node-1", dir, Duration.ofHours(1), 2, Duration.ofHours(1))) {
+            bump(registry, root);
+            Path first = backups.runOnce();
+            String soon = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(java.time.ZoneOffset.UTC)
+                    .format(java.time.Instant.now().plus(Duration.ofMinutes(1)));
+            Path ahead = dir.resolve("backup-" + soon + "-99.rsbackup");
+            BackupFile.write(ahead, RegistrySnapshot.take(registry, root), registry.uri(), "scheduled backup on node node-2");
+            bump(registry, root);
+            Path second = backups.runOnce();
+            assertThat(first).as("the oldest").doesNotExist();
+            assertThat(ahead).exists();
+            assertThat(second).exists();
+        }
+    }
+
+    /**
+     * A temporary file a run killed while writing left behind is deleted once older than an interval (an
+     * hour at least) by its name and its file time; one younger by either is kept.
+     */
     @Test
     void leftoversOfARunKilledWhileWritingAreDeleted() throws Exception {
         RegistryPath root = RegistryPath.of("Store");
@@ -166,15 +192,22 @@ class ScheduledBackupsTest {
             bump(registry, root);
             Path written = backups.runOnce();
             String tag = written.getFileName().toString().replaceAll(".*-([0-9a-f]{8})\\.rsbackup$", "$1");
-            Path old = Files.writeString(dir.resolve(".backup-20261207T100000000Z-5-" + tag + ".rsbackup.123.tmp"), "half a backup");
+            Path old = Files.writeString(dir.resolve(".backup-20200101T000000000Z-5-" + tag + ".rsbackup.123.tmp"), "half a backup");
             Files.setLastModifiedTime(old, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Duration.ofHours(2))));
-            Path young = Files.writeString(dir.resolve(".backup-20261207T115900000Z-6-" + tag + ".rsbackup.456.tmp"), "being written");
-            Path othersOld = Files.writeString(dir.resolve(".backup-20261207T100000000Z-7-0badc0de.rsbackup.789.tmp"), "another store's");
+            String now = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(java.time.ZoneOffset.UTC)
+                    .format(java.time.Instant.now());
+            Path young = Files.writeString(dir.resolve(".backup-" + now + "-6-" + tag + ".rsbackup.456.tmp"), "being written");
+            // its file time old (a server clock behind): its name says it was begun now
+            Files.setLastModifiedTime(young, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Duration.ofHours(2))));
+            // begun long ago by its name, but its file time is recent (a shared folder's server clock, late write-back)
+            Path recentlyWritten = Files.writeString(dir.resolve(".backup-20200101T000000000Z-8-" + tag + ".rsbackup.321.tmp"), "still written");
+            Path othersOld = Files.writeString(dir.resolve(".backup-20200101T000000000Z-7-0badc0de.rsbackup.789.tmp"), "another store's");
             Files.setLastModifiedTime(othersOld, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Duration.ofHours(2))));
             bump(registry, root);
             backups.runOnce();
             assertThat(old).doesNotExist();
             assertThat(young).exists();
+            assertThat(recentlyWritten).exists();
             assertThat(othersOld).exists();
         }
     }
