@@ -75,7 +75,15 @@ public final class ScheduledBackups implements AutoCloseable {
                                          Duration interval, int retention) {
         ScheduledBackups b = new ScheduledBackups(registry, root, node, directory, interval, retention);
         // on the timer's thread: opening the store never waits for the backup folder (a slow share, many files)
-        b.timer.execute(() -> b.schedule(b.firstDelay(java.time.Instant.now())));
+        b.timer.execute(() -> {
+            Duration first;
+            try {
+                first = b.firstDelay(java.time.Instant.now());
+            } catch (Error e) {
+                first = interval; // as a run does: the schedule never ends by itself
+            }
+            b.schedule(first);
+        });
         return b;
     }
 
@@ -120,8 +128,9 @@ public final class ScheduledBackups implements AutoCloseable {
 
     /** Whether a name may be this store's: its tag is this store's, or it has none (names before tags). */
     private boolean mayBeOurs(Path file) {
-        String name = file.getFileName().toString();
-        return name.endsWith("-" + tag + ".rsbackup") || !name.matches(".*-[0-9a-f]{8}\\.rsbackup");
+        java.util.regex.Matcher m = NAME.matcher(file.getFileName().toString());
+        // a name before tags has one field fewer: its sequence, digits that may look like a tag, is no tag
+        return m.matches() && (m.group(1) == null || m.group(1).equals("-" + tag));
     }
 
     /** The time in a backup's name; null when it cannot be read. */

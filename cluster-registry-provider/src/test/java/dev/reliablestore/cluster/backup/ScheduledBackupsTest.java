@@ -62,9 +62,10 @@ class ScheduledBackupsTest {
              ClusterRegistry b = ClusterRegistries.open("embedded:" + dir.resolve("b"), Map.of());
              ScheduledBackups backupsOfA = ScheduledBackups.startAfter(a, root, "node-1", shared, Duration.ofHours(1), 2, Duration.ofHours(1));
              ScheduledBackups backupsOfB = ScheduledBackups.startAfter(b, root, "node-1", shared, Duration.ofHours(1), 2, Duration.ofHours(1))) {
-            // a backup of A written before names carried the store, and a file of that pattern that is no backup
+            // a backup of A written before names carried the store (its sequence, 8 digits, looks like a tag), and a file of that
+            // pattern that is no backup
             bump(a, root);
-            Path legacy = shared.resolve("backup-20200101T000000000Z-1.rsbackup");
+            Path legacy = shared.resolve("backup-20200101T000000000Z-12345678.rsbackup");
             BackupFile.write(legacy, RegistrySnapshot.take(a, root), a.uri(), "scheduled backup on node node-1");
             Path foreign = Files.writeString(shared.resolve("backup-20200101T000000000Z-2.rsbackup"), "not a backup");
             List<Path> ofA = new ArrayList<>();
