@@ -244,7 +244,7 @@ public final class ClusterPersistenceConfiguration {
     static final Option<String> O_AUDIT_LOG_PATH = Option.string(AUDIT_LOG_PATH, null, "–", "directory", v -> v,
             "Where the audit log is written. Only with audit logging on.");
     static final Option<Boolean> O_BACKUP_ENABLED = Option.bool(BACKUP_ENABLED, false,
-            "The primary node writes a backup every `backupInterval` into `backupPath` (see Audit logging and scheduled backups, below).");
+            "The primary node writes a backup every `backupInterval` into `backupPath` (see configuration.md, Audit logging and scheduled backups).");
     static final Option<Duration> O_BACKUP_INTERVAL = Option.duration(BACKUP_INTERVAL, Duration.ofHours(1),
             "Time between scheduled backups. Only with backups on.").withLimits("1s .. 7d");
     static final Option<Long> O_BACKUP_RETENTION = Option.integer(BACKUP_RETENTION, 24, "backups",
