@@ -288,24 +288,11 @@ final class ChangeFeed implements Watcher {
         if (held % 2 == 0) {
             return;
         }
-        Slot marker = new Slot(null);
-        marker.answer(null, new HoldReleased(reason, held));
+        Slot marker = Slot.release(reason, held);
         synchronized (slots) {
             slots.add(marker);
         }
         drain();
-    }
-
-    /** The failure a hold's release marker carries (never thrown). */
-    private static final class HoldReleased extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-        /** The hold it ends. */
-        final long held;
-
-        HoldReleased(String reason, long held) {
-            super(reason, null, false, false);
-            this.held = held;
-        }
     }
 
     /** Ends the current hold, if any (under this). */
@@ -346,11 +333,10 @@ final class ChangeFeed implements Watcher {
         synchronized (slots) {
             while (!slots.isEmpty() && slots.peekFirst().answered) {
                 Slot s = slots.pollFirst();
-                if (s.path == null) {
-                    HoldReleased release = (HoldReleased) s.failure;
+                if (s.releaseReason != null) {
                     // only the hold it was queued for: a later disconnect's is ended by its own registration
-                    if (hold.compareAndSet(release.held, release.held + 1)) {
-                        resyncAll(release.getMessage());
+                    if (hold.compareAndSet(s.releasedHold, s.releasedHold + 1)) {
+                        resyncAll(s.releaseReason);
                     }
                     continue;
                 }
@@ -365,8 +351,25 @@ final class ChangeFeed implements Watcher {
         ZkCalls.NodeData node;
         Throwable failure;
 
+        /** For a release marker ({@link #releaseHold}): why, and the hold it ends; else null and 0. */
+        final String releaseReason;
+        final long releasedHold;
+
         Slot(String path) {
+            this(path, null, 0);
+        }
+
+        private Slot(String path, String releaseReason, long releasedHold) {
             this.path = path;
+            this.releaseReason = releaseReason;
+            this.releasedHold = releasedHold;
+        }
+
+        /** A marker that ends hold {@code held} where the stream reaches it: answered at once. */
+        static Slot release(String reason, long held) {
+            Slot s = new Slot(null, reason, held);
+            s.answered = true;
+            return s;
         }
 
         void answer(ZkCalls.NodeData node, Throwable failure) {
