@@ -56,8 +56,10 @@ import java.util.concurrent.TimeUnit;
  * only the target can judge its own health and how far its server has caught up, so the target
  * validates itself and answers APPROVED or REFUSED; while APPROVED only the target is eligible, so
  * the old primary steps down and leadership passes straight to it; once leader it writes DONE. A
- * DONE target then ranks before every nodeAffinity node until the next failover, so the cluster
- * does not move the role back by itself.
+ * DONE target then ranks before every nodeAffinity node until another failover completes or the
+ * node is drained, so the cluster does not move the role back by itself. The znode holds one request,
+ * so each request carries the placement in effect when it was written ({@link FailoverRequest#placed}):
+ * a later request that is refused, cancelled or still pending does not undo an earlier move.
  */
 final class Membership implements AutoCloseable {
 
@@ -369,10 +371,16 @@ final class Membership implements AutoCloseable {
 
     /** The node a failover placed, while it can hold the role (live, not drained); else null. Lock held. */
     private String placed() {
-        if (request == null || !live.contains(request.target()) || drained.contains(request.target())) {
-            return null;
-        }
-        return request.state() == FailoverRequest.State.APPROVED || request.state() == FailoverRequest.State.DONE ? request.target() : null;
+        String p = request == null ? null : request.placement();
+        return p == null || !live.contains(p) || drained.contains(p) ? null : p;
+    }
+
+    /**
+     * {@code r} as it may be written again: a drained node gives up its placement (a resumed node must
+     * not pull the role back), also when a later request carries it. Lock held.
+     */
+    private FailoverRequest carried(FailoverRequest r) {
+        return r.placed() != null && drained.contains(r.placed()) ? r.placedAt(null) : r;
     }
 
     /** As the target of a request: validate it when PENDING, mark it DONE once leader. Lock held. */
@@ -406,8 +414,12 @@ final class Membership implements AutoCloseable {
                         "node " + nodeName + " could not check itself: " + e));
             }
         }
-        writeRequest(refusal.map(e -> r.with(FailoverRequest.State.REFUSED, e.reason().name(), e.getMessage()))
-                .orElseGet(() -> r.with(FailoverRequest.State.APPROVED, null, null)), version);
+        FailoverRequest verdict = refusal.map(e -> r.with(FailoverRequest.State.REFUSED, e.reason().name(), e.getMessage()))
+                .orElseGet(() -> r.with(FailoverRequest.State.APPROVED, null, null));
+        synchronized (lock) {
+            verdict = carried(verdict);
+        }
+        writeRequest(verdict, version);
     }
 
     /** Replaces the request only if nobody changed it since {@code version} (a cancelled or newer request wins). */
@@ -535,8 +547,9 @@ final class Membership implements AutoCloseable {
                 throw refused(NodeOperationRefusedException.Reason.IN_PROGRESS, request.target(), "a failover to " + request.target()
                         + " is still " + request.state() + " (request " + request.id() + ")");
             }
-            asked = new FailoverRequest(Long.toHexString(ThreadLocalRandom.current().nextLong()), to, primary,
-                    requiredSequence, FailoverRequest.State.PENDING, null, null);
+            // the request replaces the one in the znode, so it carries the placement that one holds
+            asked = carried(new FailoverRequest(Long.toHexString(ThreadLocalRandom.current().nextLong()), to, primary,
+                    requiredSequence, FailoverRequest.State.PENDING, null, null, request == null ? null : request.placement()));
             version = requestVersion;
         }
         try {
@@ -642,7 +655,11 @@ final class Membership implements AutoCloseable {
                 return r; // finished: done, refused, or cancelled (by a retry of our own write whose answer was lost)
             }
             try {
-                client.setData().withVersion(stat.getVersion()).forPath(requestPath, r.with(FailoverRequest.State.CANCELLED, null, null).encode());
+                FailoverRequest cancelled;
+                synchronized (lock) {
+                    cancelled = carried(r.with(FailoverRequest.State.CANCELLED, null, null));
+                }
+                client.setData().withVersion(stat.getVersion()).forPath(requestPath, cancelled.encode());
                 return r;
             } catch (KeeperException.BadVersionException moved) {
                 // the target answered meanwhile: read it again
@@ -687,9 +704,13 @@ final class Membership implements AutoCloseable {
             placement = request;
             version = requestVersion;
         }
-        if (placement != null && placement.target().equals(node) && placement.state() == FailoverRequest.State.DONE) {
-            // a drained node gives up its failover placement: resuming it must not pull the role back
-            writeRequest(placement.with(FailoverRequest.State.CANCELLED, null, null), version);
+        if (placement != null && node.equals(placement.placement()) && placement.state() != FailoverRequest.State.PENDING
+                && placement.state() != FailoverRequest.State.APPROVED) {
+            // a drained node gives up its failover placement: resuming it must not pull the role back. A request
+            // still in flight is left to its target (rewriting it would lose the target's answer): whoever writes
+            // it next drops the placement of a drained node (carried)
+            writeRequest((placement.state() == FailoverRequest.State.DONE ? placement.with(FailoverRequest.State.CANCELLED, null, null) : placement)
+                    .placedAt(null), version);
         }
         // another node holds the role (one could: drain refuses otherwise), not merely nobody during the handover
         awaitView(() -> drained.contains(node) && primary != null && !node.equals(primary), timeoutMs, node, () -> "node " + node
@@ -894,13 +915,25 @@ final class Membership implements AutoCloseable {
      * @param requiredSequence the commit sequence the asking registry had seen; the target must have seen it too
      * @param from             the primary when it was asked, or null
      * @param reason           a {@link NodeOperationRefusedException.Reason} name when REFUSED
+     * @param placed           the node an earlier failover placed, in effect until this request is DONE (it then
+     *                         places its target), or null; absent in requests written before it was kept
      */
-    record FailoverRequest(String id, String target, String from, long requiredSequence, State state, String reason, String detail) {
+    record FailoverRequest(String id, String target, String from, long requiredSequence, State state, String reason, String detail,
+                           String placed) {
 
         enum State { PENDING, APPROVED, REFUSED, DONE, CANCELLED }
 
         FailoverRequest with(State newState, String newReason, String newDetail) {
-            return new FailoverRequest(id, target, from, requiredSequence, newState, newReason, newDetail);
+            return new FailoverRequest(id, target, from, requiredSequence, newState, newReason, newDetail, placed);
+        }
+
+        FailoverRequest placedAt(String node) {
+            return new FailoverRequest(id, target, from, requiredSequence, state, reason, detail, node);
+        }
+
+        /** The node that ranks first while this request is in the znode: its target once APPROVED, else the one carried. */
+        String placement() {
+            return state == State.APPROVED || state == State.DONE ? target : placed;
         }
 
         byte[] encode() {
@@ -909,6 +942,9 @@ final class Membership implements AutoCloseable {
                     .append("requiredSequence=").append(requiredSequence).append('\n').append("state=").append(state).append('\n');
             if (from != null) {
                 b.append("from=").append(from).append('\n');
+            }
+            if (placed != null) {
+                b.append("placed=").append(placed).append('\n');
             }
             if (reason != null) {
                 b.append("reason=").append(reason).append('\n').append("detail=").append(detail.replace('\n', ' ')).append('\n');
@@ -927,7 +963,8 @@ final class Membership implements AutoCloseable {
             }
             try {
                 return new FailoverRequest(Objects.requireNonNull(f.get("id")), Objects.requireNonNull(f.get("target")), f.get("from"),
-                        Long.parseLong(f.get("requiredSequence")), State.valueOf(f.get("state")), f.get("reason"), f.get("detail"));
+                        Long.parseLong(f.get("requiredSequence")), State.valueOf(f.get("state")), f.get("reason"), f.get("detail"),
+                        f.get("placed"));
             } catch (RuntimeException e) {
                 LOG.warn("ignoring an unreadable failover request: {}", e.toString());
                 return null;

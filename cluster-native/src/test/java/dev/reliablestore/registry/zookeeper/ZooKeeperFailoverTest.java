@@ -127,6 +127,40 @@ class ZooKeeperFailoverTest {
         }
     }
 
+    /** Waits until every view shows {@code expected} as primary, then checks that it stays there for a while. */
+    private static void awaitPrimaryStays(String expected, ClusterRegistry... views) {
+        awaitPrimary(expected, views);
+        await().during(Duration.ofSeconds(2)).atMost(WAIT)
+                .until(() -> java.util.Arrays.stream(views).allMatch(v -> v.status().primary().equals(Optional.of(expected))));
+    }
+
+    @Test
+    void aPlacementOutlivesLaterRequestsThatDoNotCompleteAndEndsWhenThePlacedNodeIsDrained() {
+        String chroot = ZkTestSupport.freshChroot("failover-placement");
+        try (ClusterRegistry a = node(chroot, "a", 0); ClusterRegistry b = node(chroot, "b", 1); ClusterRegistry c = node(chroot, "c", 2);
+             ClusterRegistry sick = node(chroot, "sick", 0, "minNodes", "9")) {
+            awaitPrimary("a", a, b, c, sick);
+            assertThat(b.failover(Optional.of("c"))).isEqualTo("c");
+            awaitPrimary("c", a, b, c, sick);
+
+            // a later request the target refuses replaces the request znode, not the placement: nodeAffinity
+            // ranks a first, yet c keeps the role
+            assertThatThrownBy(() -> b.failover(Optional.of("sick")))
+                    .isInstanceOfSatisfying(NodeOperationRefusedException.class, e -> assertThat(e.reason()).isEqualTo(Reason.UNHEALTHY));
+            awaitPrimaryStays("c", a, b, c, sick);
+            // and so does the next one, refused too
+            assertThatThrownBy(() -> a.failover(Optional.of("sick")))
+                    .isInstanceOfSatisfying(NodeOperationRefusedException.class, e -> assertThat(e.reason()).isEqualTo(Reason.UNHEALTHY));
+            awaitPrimaryStays("c", a, b, c, sick);
+
+            // a drained node gives up its placement, also one carried by a later request: resumed, it does not take the role back
+            b.drain("c");
+            awaitPrimary("a", a, b, c, sick);
+            b.resume("c");
+            awaitPrimaryStays("a", a, b, c, sick);
+        }
+    }
+
     @Test
     void aDrainedNodeGivesUpThePrimaryAndDoesNotTakeItAgainUntilResumed() {
         String chroot = ZkTestSupport.freshChroot("drain");
