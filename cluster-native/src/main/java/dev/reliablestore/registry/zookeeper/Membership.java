@@ -59,7 +59,9 @@ import java.util.concurrent.TimeUnit;
  * DONE target then ranks before every nodeAffinity node until another failover completes or the
  * node is drained, so the cluster does not move the role back by itself. The znode holds one request,
  * so each request carries the placement in effect when it was written ({@link FailoverRequest#placed}):
- * a later request that is refused, cancelled or still pending does not undo an earlier move.
+ * a later request that is refused, cancelled or still pending does not undo an earlier move. A
+ * placement is of one incarnation of the target (its member znode's session): a target that went down
+ * and came back ranks by nodeAffinity again, so its return does not move the role by itself either.
  */
 final class Membership implements AutoCloseable {
 
@@ -76,6 +78,8 @@ final class Membership implements AutoCloseable {
     private final Object lock = new Object();
     private LeaderLatch latch;
     private Set<String> live = Set.of();
+    /** The session owning each live member's znode: which incarnation of a node is live. */
+    private Map<String, Long> owners = Map.of();
     private final Set<String> everSeen = new LinkedHashSet<>();
     private String primary;
     private boolean closed;
@@ -197,6 +201,7 @@ final class Membership implements AutoCloseable {
                 return;
             }
             Set<String> now = new TreeSet<>();
+            Map<String, Long> nowOwners = new java.util.HashMap<>();
             Set<String> nowDrained = new TreeSet<>();
             Set<String> nowNonCandidates = new TreeSet<>();
             TreeMap<Long, String> candidates = new TreeMap<>();
@@ -213,6 +218,9 @@ final class Membership implements AutoCloseable {
                 if (path.startsWith(membersPrefix) && path.indexOf('/', membersPrefix.length()) < 0) {
                     String member = ZnodeLayout.unescape(path.substring(membersPrefix.length()));
                     now.add(member);
+                    if (d.getStat() != null) {
+                        nowOwners.put(member, d.getStat().getEphemeralOwner());
+                    }
                     if (d.getData() != null && new String(d.getData(), StandardCharsets.UTF_8).endsWith(NOT_CANDIDATE_MARK)) {
                         nowNonCandidates.add(member);
                     }
@@ -252,6 +260,7 @@ final class Membership implements AutoCloseable {
             }
             everSeen.addAll(now);
             live = Collections.unmodifiableSet(now);
+            owners = nowOwners;
             drained = Collections.unmodifiableSet(nowDrained);
             nonCandidates = nowNonCandidates;
             if (!nowDrainedServers.equals(drainedServers)) {
@@ -371,8 +380,12 @@ final class Membership implements AutoCloseable {
 
     /** The node a failover placed, while it can hold the role (live, not drained); else null. Lock held. */
     private String placed() {
-        String p = request == null ? null : request.placement();
-        return p == null || !live.contains(p) || drained.contains(p) ? null : p;
+        Placement p = request == null ? null : request.placement();
+        if (p == null || !live.contains(p.node()) || drained.contains(p.node())) {
+            return null;
+        }
+        // a placement made before sessions were recorded (0) holds for any incarnation
+        return p.session() == 0 || owners.getOrDefault(p.node(), 0L) == p.session() ? p.node() : null;
     }
 
     /**
@@ -380,7 +393,7 @@ final class Membership implements AutoCloseable {
      * not pull the role back), also when a later request carries it. Lock held.
      */
     private FailoverRequest carried(FailoverRequest r) {
-        return r.placed() != null && drained.contains(r.placed()) ? r.placedAt(null) : r;
+        return r.placed() != null && drained.contains(r.placed()) ? r.placedAt(null, 0) : r;
     }
 
     /** As the target of a request: validate it when PENDING, mark it DONE once leader. Lock held. */
@@ -393,7 +406,9 @@ final class Membership implements AutoCloseable {
         if (r.state() == FailoverRequest.State.PENDING && handled.add(r.id() + "/validate")) {
             requests.execute(() -> answer(r, version));
         } else if (r.state() == FailoverRequest.State.APPROVED && latch != null && latch.hasLeadership() && handled.add(r.id() + "/done")) {
-            requests.execute(() -> writeRequest(r.with(FailoverRequest.State.DONE, null, null), version));
+            // the placement is of this incarnation: the session whose member znode the others see
+            long session = owners.getOrDefault(nodeName, 0L);
+            requests.execute(() -> writeRequest(r.with(FailoverRequest.State.DONE, null, null).placedAt(nodeName, session), version));
         }
     }
 
@@ -548,8 +563,9 @@ final class Membership implements AutoCloseable {
                         + " is still " + request.state() + " (request " + request.id() + ")");
             }
             // the request replaces the one in the znode, so it carries the placement that one holds
+            Placement now = request == null ? null : request.placement();
             asked = carried(new FailoverRequest(Long.toHexString(ThreadLocalRandom.current().nextLong()), to, primary,
-                    requiredSequence, FailoverRequest.State.PENDING, null, null, request == null ? null : request.placement()));
+                    requiredSequence, FailoverRequest.State.PENDING, null, null, now == null ? null : now.node(), now == null ? 0 : now.session()));
             version = requestVersion;
         }
         try {
@@ -704,13 +720,14 @@ final class Membership implements AutoCloseable {
             placement = request;
             version = requestVersion;
         }
-        if (placement != null && node.equals(placement.placement()) && placement.state() != FailoverRequest.State.PENDING
+        if (placement != null && placement.placement() != null && node.equals(placement.placement().node())
+                && placement.state() != FailoverRequest.State.PENDING
                 && placement.state() != FailoverRequest.State.APPROVED) {
             // a drained node gives up its failover placement: resuming it must not pull the role back. A request
             // still in flight is left to its target (rewriting it would lose the target's answer): whoever writes
             // it next drops the placement of a drained node (carried)
             writeRequest((placement.state() == FailoverRequest.State.DONE ? placement.with(FailoverRequest.State.CANCELLED, null, null) : placement)
-                    .placedAt(null), version);
+                    .placedAt(null, 0), version);
         }
         // another node holds the role (one could: drain refuses otherwise), not merely nobody during the handover
         awaitView(() -> drained.contains(node) && primary != null && !node.equals(primary), timeoutMs, node, () -> "node " + node
@@ -908,6 +925,10 @@ final class Membership implements AutoCloseable {
         }
     }
 
+    /** A node placed by a failover, in its incarnation {@code session} (0: any). */
+    record Placement(String node, long session) {
+    }
+
     /**
      * The latest administrator's failover request, as stored in {@code cluster/failover}: one
      * {@code key=value} per line.
@@ -915,25 +936,32 @@ final class Membership implements AutoCloseable {
      * @param requiredSequence the commit sequence the asking registry had seen; the target must have seen it too
      * @param from             the primary when it was asked, or null
      * @param reason           a {@link NodeOperationRefusedException.Reason} name when REFUSED
-     * @param placed           the node an earlier failover placed, in effect until this request is DONE (it then
-     *                         places its target), or null; absent in requests written before it was kept
+     * @param placed           the node a failover placed: an earlier one's, in effect until this request is DONE,
+     *                         then this one's target; null for none (and in requests written before it was kept)
+     * @param placedSession    the session of the placed node's member znode when it was placed (0: any)
      */
     record FailoverRequest(String id, String target, String from, long requiredSequence, State state, String reason, String detail,
-                           String placed) {
+                           String placed, long placedSession) {
 
         enum State { PENDING, APPROVED, REFUSED, DONE, CANCELLED }
 
         FailoverRequest with(State newState, String newReason, String newDetail) {
-            return new FailoverRequest(id, target, from, requiredSequence, newState, newReason, newDetail, placed);
+            return new FailoverRequest(id, target, from, requiredSequence, newState, newReason, newDetail, placed, placedSession);
         }
 
-        FailoverRequest placedAt(String node) {
-            return new FailoverRequest(id, target, from, requiredSequence, state, reason, detail, node);
+        FailoverRequest placedAt(String node, long session) {
+            return new FailoverRequest(id, target, from, requiredSequence, state, reason, detail, node, session);
         }
 
-        /** The node that ranks first while this request is in the znode: its target once APPROVED, else the one carried. */
-        String placement() {
-            return state == State.APPROVED || state == State.DONE ? target : placed;
+        /**
+         * The node that ranks first while this request is in the znode, or null: its target while APPROVED
+         * (whichever incarnation), the one placed when DONE (its target) or carried otherwise.
+         */
+        Placement placement() {
+            if (state == State.APPROVED || state == State.DONE && placed == null) {
+                return new Placement(target, 0);
+            }
+            return placed == null ? null : new Placement(placed, placedSession);
         }
 
         byte[] encode() {
@@ -944,7 +972,7 @@ final class Membership implements AutoCloseable {
                 b.append("from=").append(from).append('\n');
             }
             if (placed != null) {
-                b.append("placed=").append(placed).append('\n');
+                b.append("placed=").append(placed).append('\n').append("placedSession=").append(Long.toHexString(placedSession)).append('\n');
             }
             if (reason != null) {
                 b.append("reason=").append(reason).append('\n').append("detail=").append(detail.replace('\n', ' ')).append('\n');
@@ -964,7 +992,7 @@ final class Membership implements AutoCloseable {
             try {
                 return new FailoverRequest(Objects.requireNonNull(f.get("id")), Objects.requireNonNull(f.get("target")), f.get("from"),
                         Long.parseLong(f.get("requiredSequence")), State.valueOf(f.get("state")), f.get("reason"), f.get("detail"),
-                        f.get("placed"));
+                        f.get("placed"), f.get("placedSession") == null ? 0 : Long.parseUnsignedLong(f.get("placedSession"), 16));
             } catch (RuntimeException e) {
                 LOG.warn("ignoring an unreadable failover request: {}", e.toString());
                 return null;

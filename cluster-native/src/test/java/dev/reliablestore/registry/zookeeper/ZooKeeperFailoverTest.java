@@ -93,6 +93,10 @@ class ZooKeeperFailoverTest {
             await().atMost(WAIT).until(() -> seenByB.stream().anyMatch(e -> e instanceof MembershipEvent.PrimaryChanged p
                     && "a".equals(p.newPrimary()) && !p.requested()));
             assertThat(seenByB).doesNotContain(new MembershipEvent.PrimaryChanged("c", "a", true));
+            // the placement was of c's incarnation that closed: c back (a restart) ranks by nodeAffinity, and the role stays
+            try (ClusterRegistry cAgain = node(chroot, "c", 2)) {
+                awaitPrimaryStays("a", a, b, cAgain);
+            }
 
             // without a target: the most preferred other live node (the asking node a is the primary, so b)
             assertThat(a.failover(Optional.empty())).isEqualTo("b");
