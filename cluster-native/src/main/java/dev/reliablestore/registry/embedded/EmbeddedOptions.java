@@ -51,11 +51,12 @@ record EmbeddedOptions(Duration asyncFlushInterval, long snapshotThreshold, Stri
                 }
             }, "the name of the one node in `status()`");
     static final Option<Boolean> TRUNCATE_DAMAGED_TAIL = Option.bool("truncateDamagedTail", false,
-            "what opening does when the end of the newest log segment is **damaged** (not torn, see [Failure model](#failure-model)):"
-                    + " `false` refuses to open (`RegistryCorruptedException`, files untouched); `true` truncates the segment there, with a WARN"
-                    + " naming the file, offset, bytes and sequences dropped. Every batch in those bytes is lost, acknowledged or not: set it"
-                    + " for one open, after copying the directory and deciding they may go. Torn ends are truncated without it; damage anywhere"
-                    + " else is refused even with it");
+            "what opening does when the newest log segment is **damaged** (not torn, see [Failure model](#failure-model)) at its end,"
+                    + " or at a record that valid records follow: `false` refuses to open (`RegistryCorruptedException`, files untouched);"
+                    + " `true` truncates the segment at the first bad record, with a WARN naming the file, offset, bytes and sequences dropped."
+                    + " Every batch in those bytes is lost, acknowledged or not, readable records after the bad one included: set it for one"
+                    + " open, after copying the directory and deciding they may go. Torn ends are truncated without it; damage in an older"
+                    + " segment is refused even with it");
     static final Option<GroupCommit> GROUP_COMMIT = Option.choice("groupCommit", choices(), GroupCommit.WRITER,
             "who writes and forces the log for SYNC commits that find a flush running. In both modes a lone committer (no flush"
                     + " running and, with `writer`, no other committer waiting) writes and forces on its own thread, with no hand-off;"

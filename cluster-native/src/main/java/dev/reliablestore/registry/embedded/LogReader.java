@@ -16,8 +16,11 @@ import java.util.List;
  * read, with no valid record after it, is classified by what a crash can leave at the end of a log
  * (docs/embedded-backend.md, "Failure model"): a torn write is truncated with a warning; anything
  * else is damage, which stops the open with {@link RegistryCorruptedException} naming file, offset
- * and what was found, unless {@code truncateDamagedTail} is set. A bad record anywhere else always
- * stops the open. Nothing is ever dropped without a warning that says what.
+ * and what was found, unless {@code truncateDamagedTail} is set. A bad record of the newest segment
+ * that valid records follow (a frame that decodes to a later sequence: a copy of older log bytes
+ * inside a value is not one) stops the open too, unless {@code truncateDamagedTail} is set, which
+ * drops it and everything after it. A bad record in an older segment always stops the open.
+ * Nothing is ever dropped without a warning that says what.
  */
 final class LogReader {
 
@@ -48,7 +51,8 @@ final class LogReader {
      *
      * @param snapshot            the snapshot the state was loaded from (holding {@code afterSequence}), or null
      * @param channels            opens the segments (the newest one for writing: a torn tail is cut there)
-     * @param truncateDamagedTail drop a damaged end of the newest segment (with a warning) instead of refusing to open
+     * @param truncateDamagedTail drop a damaged end of the newest segment, from its first bad record on (with a warning), instead of
+     *                            refusing to open
      * @param newestEnd           set to where the records of the newest segment end (its preallocated zeros, if any, follow)
      * @return the last sequence found (or {@code afterSequence} when none)
      * @throws RegistryCorruptedException naming the files when a segment is missing or out of sequence
@@ -147,10 +151,32 @@ final class LogReader {
                     return last;
                 }
                 if (problem != null) {
-                    if (!newest || validRecordAfter(ch, pos + 1, size)) {
+                    if (!newest) {
                         throw new RegistryCorruptedException("log segment " + segment + " is damaged at offset " + pos + ": " + problem
-                                + (newest ? ", and valid records follow it" : " (not the newest segment)")
-                                + "; refusing to open rather than lose committed batches (nothing was discarded)");
+                                + " (not the newest segment); refusing to open rather than lose committed batches (nothing was discarded)");
+                    }
+                    long following = recordAfter(ch, pos + 1, size, last);
+                    if (following >= 0) {
+                        // not a torn write alone: records after it were written too, and may have been acknowledged
+                        long[] followers = readableHeaders(ch, following, size);
+                        String sequences = "sequences " + followers[1] + ".." + followers[2];
+                        if (!truncateDamagedTail) {
+                            throw new RegistryCorruptedException("log segment " + segment + " is damaged at offset " + pos + ": " + problem
+                                    + ", and valid records follow it (from offset " + following + ", " + sequences + ")"
+                                    + "; refusing to open rather than lose committed batches (nothing was discarded). To drop them,"
+                                    + " copy the directory, then open with " + EmbeddedOptions.TRUNCATE_DAMAGED_TAIL.name() + "=true:"
+                                    + " that drops every batch from offset " + pos + " on (after sequence " + last + "),"
+                                    + " including the readable ones that follow (" + sequences + ")");
+                        }
+                        LOG.warn("log segment {} is damaged at offset {} ({}), and valid records follow it (from offset {}: {} readable"
+                                + " record(s), {}); {}=true: dropping the {} bytes from there to the end of the file, i.e. every batch"
+                                + " after sequence {} that they held. Those following records were readable: they are dropped by the"
+                                + " operator's choice, acknowledged or not", segment, pos, problem, following, followers[0], sequences,
+                                EmbeddedOptions.TRUNCATE_DAMAGED_TAIL.name(), size - pos, last);
+                        ch.truncate(pos);
+                        ch.force(true);
+                        newestEnd[0] = pos;
+                        return last;
                     }
                     Tail tail = classifyTail(ch, pos, size);
                     long dropped = size - pos;
@@ -336,6 +362,13 @@ final class LogReader {
      * length intact, payload present), for the warning about what {@code truncateDamagedTail} drops.
      */
     private static String claimedSequences(FileChannel ch, long pos, long size) throws IOException {
+        long[] h = readableHeaders(ch, pos, size);
+        return h[0] == 0 ? "no readable record header in them"
+                : h[0] + " readable record header(s) in them, naming sequences " + h[1] + ".." + h[2];
+    }
+
+    /** How many record headers can be followed from {@code pos}, and the first and last sequence they name. */
+    private static long[] readableHeaders(FileChannel ch, long pos, long size) throws IOException {
         long first = -1;
         long lastSeen = -1;
         int frames = 0;
@@ -358,8 +391,7 @@ final class LogReader {
             frames++;
             at += LogCodec.HEADER_BYTES + length;
         }
-        return frames == 0 ? "no readable record header in them"
-                : frames + " readable record header(s) in them, naming sequences " + first + ".." + lastSeen;
+        return new long[] {frames, first, lastSeen};
     }
 
     private static String hex(byte[] b, int n) {
@@ -370,8 +402,14 @@ final class LogReader {
         return sb.toString();
     }
 
-    /** Whether a frame with a valid marker, length and checksum starts anywhere in [from, size). */
-    private static boolean validRecordAfter(FileChannel ch, long from, long size) throws IOException {
+    /**
+     * Where the first record after a bad one starts in [from, size), or -1: a frame with our marker, a
+     * plausible length and a matching checksum that decodes to a sequence after {@code last}. Real
+     * records that follow a damaged one always carry later sequences; a frame with an earlier one is a
+     * copy of log bytes held inside a value (a backup of a segment stored as a BINARY value), which a
+     * torn write may end after, and is not a following record.
+     */
+    private static long recordAfter(FileChannel ch, long from, long size, long last) throws IOException {
         int chunk = 1 << 20;
         ByteBuffer buf = ByteBuffer.allocate(chunk + 3);
         byte m0 = (byte) (LogCodec.MAGIC >>> 24);
@@ -382,28 +420,43 @@ final class LogReader {
             byte[] b = buf.array();
             int n = Math.min(chunk, buf.limit());
             for (int i = 0; i < n; i++) {
-                if (b[i] == m0 && i + 4 <= buf.limit() && LogCodec.readInt(b, i) == LogCodec.MAGIC && frameIsValid(ch, start + i, size)) {
-                    return true;
+                if (b[i] == m0 && i + 4 <= buf.limit() && LogCodec.readInt(b, i) == LogCodec.MAGIC) {
+                    long sequence = validFrameSequence(ch, start + i, size);
+                    if (sequence > last) {
+                        return start + i;
+                    }
                 }
             }
         }
-        return false;
+        return -1;
     }
 
-    private static boolean frameIsValid(FileChannel ch, long at, long size) throws IOException {
+    /**
+     * The sequence of the frame at {@code at}; -1 when its length or checksum is not that of a record;
+     * {@code Long.MAX_VALUE} when its checksum matches but it does not decode (written whole, so it
+     * counts as a following record: better a refusal than a silent cut).
+     */
+    private static long validFrameSequence(FileChannel ch, long at, long size) throws IOException {
         if (size - at < LogCodec.HEADER_BYTES) {
-            return false;
+            return -1;
         }
         ByteBuffer header = ByteBuffer.allocate(LogCodec.HEADER_BYTES);
         readFully(ch, header, at);
         int length = LogCodec.readInt(header.array(), 4);
         if (length < 9 || length > LogCodec.MAX_RECORD_BYTES || size - at - LogCodec.HEADER_BYTES < length) {
-            return false;
+            return -1;
         }
         byte[] frame = new byte[LogCodec.HEADER_BYTES + length];
         System.arraycopy(header.array(), 0, frame, 0, LogCodec.HEADER_BYTES);
         readFully(ch, ByteBuffer.wrap(frame, LogCodec.HEADER_BYTES, length), at + LogCodec.HEADER_BYTES);
-        return LogCodec.frameCrc(frame, 0, length) == LogCodec.readInt(frame, 8);
+        if (LogCodec.frameCrc(frame, 0, length) != LogCodec.readInt(frame, 8)) {
+            return -1;
+        }
+        try {
+            return LogCodec.decode(frame, LogCodec.HEADER_BYTES, length).sequence();
+        } catch (IllegalArgumentException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     /** Positional reads until {@code b} is full (FeedHistory reads retained segments the same way). */

@@ -242,6 +242,116 @@ class EmbeddedDamagedTailTest {
         assertThat(open().currentSequence()).isEqualTo(4);
     }
 
+    // ---- damage with valid records after it ---------------------------------------------------------
+
+    /**
+     * A group-commit flush held records 4 and 5; a power loss kept record 5's sectors and not record
+     * 4's (zeros), or record 4 is garbage: valid records follow the bad one. Refused by default, with
+     * a message saying how to drop them; {@code truncateDamagedTail=true} drops record 4 and every
+     * record after it, the readable ones too, and says so.
+     */
+    @Test
+    void aDamagedRecordWithValidRecordsAfterItInTheNewestSegmentIsDroppedOnlyWithTheOption() throws Exception {
+        Path base = dir;
+        for (String damage : List.of("zeroed", "flipped")) {
+            dir = base.resolve(damage); // a registry of its own per kind of damage
+            Path segment = writeRecords(5, 300);
+            List<Long> starts = recordStarts(segment);
+            long fourth = starts.get(3);
+            long size = Files.size(segment);
+            byte[] bytes = Files.readAllBytes(segment);
+            if (damage.equals("zeroed")) {
+                Arrays.fill(bytes, (int) fourth, starts.get(4).intValue(), (byte) 0);
+            } else {
+                bytes[(int) fourth + 100] ^= 0x01;
+            }
+            Files.write(segment, bytes);
+            assertThatThrownBy(this::open).as(damage).isInstanceOf(RegistryCorruptedException.class)
+                    .hasMessageContaining(segment.toString())
+                    .hasMessageContaining("offset " + fourth)
+                    .hasMessageContaining("valid records follow it")
+                    .hasMessageContaining("nothing was discarded")
+                    .hasMessageContaining("truncateDamagedTail=true")
+                    .hasMessageContaining("sequences 5..5");
+            assertThat(Files.readAllBytes(segment)).as("files untouched").isEqualTo(bytes);
+            String log = StderrCapture.capturing(() -> {
+                EmbeddedRegistry r = open(TRUNCATE);
+                assertThat(r.currentSequence()).isEqualTo(3);
+                assertThat(r.keyExists(key(3))).isTrue();
+                assertThat(r.keyExists(key(4))).isFalse();
+                assertThat(r.keyExists(key(5))).isFalse();
+            });
+            assertThat(log).as(damage).contains("WARN").contains(segment.toString()).contains("truncateDamagedTail=true")
+                    .contains("offset " + fourth).contains((size - fourth) + " bytes").contains("after sequence 3")
+                    .contains("readable").contains("sequences 5..5");
+            assertThat(Files.size(segment)).isEqualTo(fourth);
+            closeOpened();
+            assertThat(open().currentSequence()).as("the next open finds nothing to drop").isEqualTo(3);
+            closeOpened();
+        }
+    }
+
+    /**
+     * A BINARY value holding a copy of log bytes (a frame of sequence 1, already read) whose batch a
+     * {@code kill -9} tore after that copy: a torn write, not a damaged record with valid records after it.
+     */
+    @Test
+    void aFrameHeldInATornRecordsValueIsNotTakenForAFollowingRecord() throws Exception {
+        Path segment = writeRecords(3, 300);
+        byte[] firstRecord;
+        {
+            byte[] b = Files.readAllBytes(segment);
+            firstRecord = Arrays.copyOf(b, LogCodec.HEADER_BYTES + LogCodec.readInt(b, 4));
+        }
+        byte[] value = new byte[firstRecord.length + 300];
+        Arrays.fill(value, (byte) 0x5a);
+        System.arraycopy(firstRecord, 0, value, 0, firstRecord.length);
+        EmbeddedRegistry r = open();
+        r.commit(WriteBatch.builder().setValue(key(4), "v", RegistryValue.binary(value)).build());
+        closeOpened();
+        long fourth = lastRecordOffset(segment);
+        byte[] bytes = Files.readAllBytes(segment);
+        int copyAt = indexOf(bytes, firstRecord, (int) fourth + 1);
+        assertThat(copyAt).as("the frame is in the fourth record").isGreaterThan((int) fourth);
+        long cut = copyAt + firstRecord.length + 100; // inside the value's 0x5a bytes after the copy
+        assertThat(cut).isLessThan(bytes.length);
+        truncate(segment, cut); // a crash during the append
+        String log = StderrCapture.capturing(() -> {
+            EmbeddedRegistry again = open();
+            assertThat(again.currentSequence()).isEqualTo(3);
+            assertThat(again.keyExists(key(3))).isTrue();
+            assertThat(again.keyExists(key(4))).isFalse();
+        });
+        assertThat(log).contains("WARN").contains("torn record at offset " + fourth).contains("the file ends inside the record")
+                .contains("after sequence 3");
+        assertThat(Files.size(segment)).isEqualTo(fourth);
+    }
+
+    /** Damage in a segment before the newest is refused even with the option: nothing there can be a torn write. */
+    @Test
+    void aDamagedRecordInAnOlderSegmentRefusesToOpenEvenWithTheOption() throws Exception {
+        Path segment = writeRecords(5, 300);
+        List<Long> starts = recordStarts(segment);
+        byte[] all = Files.readAllBytes(segment);
+        int split = starts.get(3).intValue();
+        Path newer = WriteAheadLog.segmentPath(dir, 4);
+        Files.write(newer, Arrays.copyOfRange(all, split, all.length)); // sequences 4..5
+        truncate(segment, split); // sequences 1..3
+        assertThat(open().currentSequence()).as("split intact").isEqualTo(5);
+        closeOpened();
+        byte[] older = Files.readAllBytes(segment);
+        older[starts.get(1).intValue() + 100] ^= 0x01; // inside sequence 2
+        Files.write(segment, older);
+        byte[] newest = Files.readAllBytes(newer);
+        assertThatThrownBy(() -> open(TRUNCATE)).isInstanceOf(RegistryCorruptedException.class)
+                .hasMessageContaining(segment.toString())
+                .hasMessageContaining("offset " + starts.get(1))
+                .hasMessageContaining("not the newest segment")
+                .hasMessageContaining("nothing was discarded");
+        assertThat(Files.readAllBytes(segment)).as("files untouched").isEqualTo(older);
+        assertThat(Files.readAllBytes(newer)).isEqualTo(newest);
+    }
+
     // ---- the option ---------------------------------------------------------------------------------
 
     @Test
@@ -344,6 +454,15 @@ class EmbeddedDamagedTailTest {
     private static boolean fromTheMiddleOfASector(long offset) {
         long toBoundary = (512 - offset % 512) % 512;
         return toBoundary > 8;
+    }
+
+    private static int indexOf(byte[] in, byte[] what, int from) {
+        for (int i = from; i + what.length <= in.length; i++) {
+            if (Arrays.equals(in, i, i + what.length, what, 0, what.length)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static void truncate(Path file, long size) throws IOException {
