@@ -13,7 +13,6 @@ import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
-import org.apache.curator.framework.recipes.nodes.PersistentNode;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
@@ -42,8 +41,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Who is live and who is primary.
  *
- * <p>Every open registry keeps an ephemeral node {@code cluster/members/{node}} (a Curator
- * PersistentNode, so it is re-created after a session expiry). The primary is elected with a
+ * <p>Every open registry keeps an ephemeral node {@code cluster/members/{node}} ({@link MemberNode}: created
+ * only where no other session holds it, so a second registry with the same nodeName is refused, and
+ * re-created after a session expiry). The primary is elected with a
  * Curator LeaderLatch on {@code cluster/election}. Node affinity is honoured by eligibility (see
  * {@link #updateEligibility}; nodes not in the list rank after every listed one), so the most
  * preferred live node becomes primary and a less preferred primary steps down when a preferred
@@ -72,7 +72,7 @@ final class Membership implements AutoCloseable {
     private final ZnodeLayout layout;
     private final String nodeName;
     private final List<String> affinity;
-    private final PersistentNode memberNode;
+    private final MemberNode memberNode;
     private final CuratorCache cache;
     private final List<ListenerSub> listeners = new CopyOnWriteArrayList<>();
     private final Object lock = new Object();
@@ -130,8 +130,12 @@ final class Membership implements AutoCloseable {
         Optional<NodeOperationRefusedException> check(long requiredSequence);
     }
 
+    /**
+     * @param memberAcl        the ACL of this registry's member znode (the chroot's policy)
+     * @param sessionTimeoutMs the sessionTimeout option: how long a crashed process's member znode may outlive it
+     */
     Membership(CuratorFramework client, ZnodeLayout layout, String nodeName, List<String> affinity, boolean candidate,
-               TakeoverCheck takeoverCheck, Servers servers) {
+               TakeoverCheck takeoverCheck, Servers servers, List<org.apache.zookeeper.data.ACL> memberAcl, int sessionTimeoutMs) {
         this.client = client;
         this.servers = servers;
         this.drainedServersDir = layout.chroot + "/cluster/drained-servers";
@@ -152,8 +156,8 @@ final class Membership implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.memberNode = new PersistentNode(client, CreateMode.EPHEMERAL, false, layout.members + "/" + ZnodeLayout.escape(nodeName),
-                (candidate ? nodeName : nodeName + NOT_CANDIDATE_MARK).getBytes(StandardCharsets.UTF_8));
+        this.memberNode = new MemberNode(layout.members + "/" + ZnodeLayout.escape(nodeName),
+                (candidate ? nodeName : nodeName + NOT_CANDIDATE_MARK).getBytes(StandardCharsets.UTF_8), memberAcl, sessionTimeoutMs);
         this.cache = CuratorCache.build(client, layout.chroot + "/cluster");
         this.cache.listenable().addListener(new CuratorCacheListener() {
             @Override
@@ -174,12 +178,7 @@ final class Membership implements AutoCloseable {
     /** Starts and waits (bounded) until this node has read the membership and sees itself live. */
     void start(long timeoutMs) throws InterruptedException {
         cache.start();
-        memberNode.start();
-        if (!memberNode.waitForInitialCreate(timeoutMs, TimeUnit.MILLISECONDS)) {
-            // the server did not take the create in time (a stalled connection, an election): retryable, as opening is
-            throw new dev.reliablestore.registry.RegistryUnavailableException("node " + nodeName + " could not register under "
-                    + layout.members + " within " + timeoutMs + " ms; ZooKeeper did not answer in time", null);
-        }
+        memberNode.start(timeoutMs);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         synchronized (lock) {
             while (!(loaded && live.contains(nodeName)) && System.nanoTime() < deadline) {
@@ -877,16 +876,261 @@ final class Membership implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             LOG.debug("closing the leader latch", e);
         }
-        try {
-            // the node is ephemeral: the session's end removes it, deleting it first only tells the others sooner.
-            // With no server reachable that delete retried in the foreground for seconds and held up close()
-            if (client.getZookeeperClient().isConnected()) {
-                memberNode.close();
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("closing the member node", e);
-        }
+        memberNode.close();
         cache.close();
+    }
+
+    /**
+     * This registry's ephemeral member znode. Curator's PersistentNode, used before, took a node it
+     * found existing as its own (it set its data on another session's node), so a second registry
+     * with the same nodeName went unnoticed, and closing it deleted the first one's node. This one
+     * creates the node only where no other session holds it, judging by the node's ephemeral owner
+     * against the session of the same raw ZooKeeper handle it calls with:
+     * <ul>
+     * <li>opening waits (bounded, see {@link #start}) for a node another session holds: a process
+     * restarted after a crash finds its old session's node until the server expires that session;
+     * then it refuses with {@link ZooKeeperNodeNameInUseException};</li>
+     * <li>on a new session (after an expiry) and whenever the node is deleted it creates the node
+     * again; if another session holds it by then, it never takes it over: it logs an ERROR once and
+     * watches the node until it is free;</li>
+     * <li>{@link #close} deletes the node only if the current session owns it, at the version it read.</li>
+     * </ul>
+     * All ZooKeeper calls but close's run on one thread of its own, never on ZooKeeper's event thread.
+     */
+    private final class MemberNode implements org.apache.zookeeper.Watcher, org.apache.curator.framework.state.ConnectionStateListener {
+        /** Added to a session timeout T: T/2 covers the server's expiry granularity (tickTime, at most T/2), 1 s the close of the session. */
+        private static final long MARGIN_MS = 1_000;
+
+        private final String path;
+        private final byte[] data;
+        private final List<org.apache.zookeeper.data.ACL> acl;
+        private final int sessionTimeoutMs;
+        private final java.util.concurrent.ScheduledExecutorService worker;
+        // guarded by this
+        /** The session whose node this is (0 while there is none of ours). */
+        private long ownedSession;
+        /** Sessions this registry has had its node on: after an expiry the server keeps the old one's node a while. */
+        private final Set<Long> ownSessions = new HashSet<>();
+        /** The other session that held the node when last looked at (0: none), since when, and how long it may hold it after a crash. */
+        private long heldBy;
+        private long heldSince;
+        private long holdBoundMs;
+        /** Whether start() succeeded: a conflict after that is logged, not thrown. */
+        private boolean started;
+        private boolean conflictLogged;
+        private boolean stopped;
+        /**
+         * Sessions whose registry in this process holds its member znode: a node held by one of them
+         * is held by a live registry, so opening is refused at once instead of after the crash bound.
+         */
+        private static final Set<Long> HELD_IN_THIS_PROCESS = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+        MemberNode(String path, byte[] data, List<org.apache.zookeeper.data.ACL> acl, int sessionTimeoutMs) {
+            this.path = path;
+            this.data = data;
+            // not List.copyOf: ZooKeeper's ACL validation asks contains(null), which an immutable list answers with an exception
+            this.acl = Collections.unmodifiableList(new ArrayList<>(acl));
+            this.sessionTimeoutMs = sessionTimeoutMs;
+            this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "zookeeper-membership-member");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+
+        /**
+         * Creates the node, waiting while another session holds it. ZooKeeper answering is bounded by
+         * {@code timeoutMs}, as the rest of opening. A node another session holds is waited for by its own
+         * bound instead: the session timeout T and a margin, T + T/2 + 1 s, where T is the larger of the
+         * sessionTimeout option and the timeout the server granted (the crashed process had the same
+         * options), counted from when the node was first found held. Why not bounded by {@code timeoutMs}
+         * too: that is max(connectionTimeout, 5 s), a bound on ZooKeeper's answers, while a crashed
+         * process's session lives T (10 s by default) after its last heartbeat; capped by it, a process
+         * restarted at once after a kill -9 would fail to open with the default options. Only once that
+         * bound passed is the holder known to be alive: a second registry with this nodeName, a
+         * configuration mistake rather than an outage to retry.
+         */
+        void start(long timeoutMs) throws InterruptedException {
+            client.getConnectionStateListenable().addListener(this);
+            run();
+            long startDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+            synchronized (this) {
+                while (ownedSession == 0) {
+                    // held: ZooKeeper answered, the wait is for the holder alone (heldBy stays set until the node is ours or another's)
+                    long deadline = heldBy == 0 ? startDeadline : heldSince + TimeUnit.MILLISECONDS.toNanos(holdBoundMs);
+                    long left = deadline - System.nanoTime();
+                    if (heldBy != 0 && HELD_IN_THIS_PROCESS.contains(heldBy)) {
+                        throw new ZooKeeperNodeNameInUseException("nodeName \"" + nodeName + "\" is in use on " + layout.chroot
+                                + ": another open registry of this process (ZooKeeper session 0x" + Long.toHexString(heldBy) + ") holds its member"
+                                + " znode " + path + ". Give every registry a unique nodeName on the chroot (option nodeName), or open one"
+                                + " factory for several entity types (Persistence.openFactory) instead of one per type", nodeName, layout.chroot, heldBy);
+                    }
+                    if (left <= 0) {
+                        if (heldBy != 0 && client.getZookeeperClient().isConnected()) {
+                            throw new ZooKeeperNodeNameInUseException("nodeName \"" + nodeName + "\" is in use on " + layout.chroot
+                                    + ": another open registry (ZooKeeper session 0x" + Long.toHexString(heldBy) + ") holds its member znode " + path
+                                    + ", and still did after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - heldSince)
+                                    + " ms (the sessionTimeout and a margin: longer than a crashed process's node outlives it). Give every process"
+                                    + " a unique nodeName on the chroot (option nodeName), or close the other registry first",
+                                    nodeName, layout.chroot, heldBy);
+                        }
+                        // the server did not take the create in time (a stalled connection, an election): retryable, as opening is
+                        throw new RegistryUnavailableException("node " + nodeName + " could not register under " + layout.members + " within "
+                                + timeoutMs + " ms; ZooKeeper did not answer in time", null);
+                    }
+                    wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                }
+                started = true;
+            }
+        }
+
+        /** Another attempt, on the worker. */
+        private void run() {
+            try {
+                worker.execute(this::ensure);
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                // closed
+            }
+        }
+
+        /** Creates the node unless it is ours already or another session holds it (then watches it). On the worker. */
+        private void ensure() {
+            synchronized (this) {
+                if (stopped) {
+                    return;
+                }
+            }
+            try {
+                // the raw handle: one handle is one session, so the id it reports after a call is the session the call ran
+                // in (Curator replaces the handle on expiry); and Curator does not retry its calls: a RECONNECTED brings us back
+                org.apache.zookeeper.ZooKeeper zk = client.getZookeeperClient().getZooKeeper();
+                for (int attempt = 0; attempt < 10; attempt++) {
+                    try {
+                        zk.create(path, data, acl, CreateMode.EPHEMERAL);
+                    } catch (KeeperException.NodeExistsException exists) {
+                        // ours already (created before a lost answer), or another session's: its owner tells
+                    }
+                    // watch it: a deletion (the holder gone, or someone deleting ours) brings us back
+                    org.apache.zookeeper.data.Stat stat = zk.exists(path, this);
+                    if (stat == null) {
+                        continue; // deleted meanwhile
+                    }
+                    long session = zk.getSessionId(); // read after the calls: before the handle's first connection it is 0
+                    if (stat.getEphemeralOwner() == session) {
+                        owned(session);
+                    } else {
+                        heldBy(stat.getEphemeralOwner(), Math.max(sessionTimeoutMs, zk.getSessionTimeout()));
+                    }
+                    return;
+                }
+                retryLater("it kept being deleted and created", null);
+            } catch (KeeperException.ConnectionLossException | KeeperException.SessionExpiredException | KeeperException.SessionMovedException lost) {
+                LOG.debug("node {} could not register {} for now: {}; again on reconnect", nodeName, path, lost.toString());
+            } catch (InterruptedException closing) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                retryLater(e.toString(), e);
+            }
+        }
+
+        private void retryLater(String why, Exception e) {
+            LOG.warn("node {} could not register its member znode {}: {}; trying again in a second", nodeName, path, why, e);
+            try {
+                worker.schedule(this::ensure, 1, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                // closed
+            }
+        }
+
+        private synchronized void owned(long session) {
+            if (conflictLogged) {
+                LOG.info("node {} registered its member znode {} again (session 0x{})", nodeName, path, Long.toHexString(session));
+            }
+            conflictLogged = false;
+            if (ownedSession != 0 && ownedSession != session) {
+                HELD_IN_THIS_PROCESS.remove(ownedSession);
+            }
+            ownedSession = session;
+            if (!stopped) {
+                HELD_IN_THIS_PROCESS.add(session);
+            }
+            ownSessions.add(session);
+            heldBy = 0;
+            notifyAll();
+        }
+
+        private synchronized void heldBy(long owner, long sessionTimeout) {
+            HELD_IN_THIS_PROCESS.remove(ownedSession);
+            ownedSession = 0;
+            if (owner != heldBy) {
+                heldBy = owner;
+                heldSince = System.nanoTime();
+                holdBoundMs = sessionTimeout + sessionTimeout / 2 + MARGIN_MS;
+            }
+            if (ownSessions.contains(owner)) {
+                // this registry's own expired session: the server removes its node soon (its session timeout)
+                LOG.info("node {} waits for its member znode {} of its expired session 0x{} to go", nodeName, path, Long.toHexString(owner));
+            } else if (started && !conflictLogged) {
+                conflictLogged = true;
+                LOG.error("node {}: its member znode {} is held by another ZooKeeper session 0x{}, another open registry with nodeName \"{}\" on {}:"
+                        + " this registry does not take it over and counts as down to the cluster until the node is free again; give every process"
+                        + " a unique nodeName", nodeName, path, Long.toHexString(owner), nodeName, layout.chroot);
+            }
+            notifyAll();
+        }
+
+        @Override
+        public void process(org.apache.zookeeper.WatchedEvent event) {
+            if (event.getType() != org.apache.zookeeper.Watcher.Event.EventType.None) {
+                run();
+            }
+        }
+
+        @Override
+        public void stateChanged(CuratorFramework c, org.apache.curator.framework.state.ConnectionState state) {
+            // a new session after an expiry (RECONNECTED after LOST) has no node of ours yet; any reconnect is checked
+            if (state == org.apache.curator.framework.state.ConnectionState.CONNECTED
+                    || state == org.apache.curator.framework.state.ConnectionState.RECONNECTED) {
+                run();
+            }
+        }
+
+        /** Deletes the node if the current session owns it: never one another session created. */
+        void close() {
+            synchronized (this) {
+                stopped = true;
+                HELD_IN_THIS_PROCESS.remove(ownedSession);
+                notifyAll();
+            }
+            client.getConnectionStateListenable().removeListener(this);
+            worker.shutdownNow();
+            try {
+                // a create in flight must not land after the delete below (the session's end would remove it, later)
+                if (!worker.awaitTermination(1, TimeUnit.SECONDS)) {
+                    LOG.debug("node {}: registering its member znode did not stop within 1 s", nodeName);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            // the node is ephemeral: the session's end removes it, deleting it first only tells the others sooner.
+            // With no server reachable a delete would wait in the foreground and hold up close()
+            if (!client.getZookeeperClient().isConnected()) {
+                return;
+            }
+            try {
+                org.apache.zookeeper.ZooKeeper zk = client.getZookeeperClient().getZooKeeper();
+                org.apache.zookeeper.data.Stat stat = zk.exists(path, false);
+                if (stat != null && stat.getEphemeralOwner() == zk.getSessionId()) {
+                    zk.delete(path, stat.getVersion());
+                }
+            } catch (KeeperException.NoNodeException | KeeperException.BadVersionException changed) {
+                LOG.debug("node {}: its member znode {} changed while closing; left as it is", nodeName, path);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                LOG.debug("deleting the member znode {}", path, e);
+            }
+        }
     }
 
     /** Delivers one listener's events from its own thread, in order. */

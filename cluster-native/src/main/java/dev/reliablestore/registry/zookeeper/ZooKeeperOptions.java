@@ -69,8 +69,10 @@ record ZooKeeperOptions(
             Duration.ofMinutes(10), "ZooKeeper session timeout; the server clamps it to [2, 20] × its tickTime. Failure detection of nodes"
                     + " (ephemeral members, primary) takes this long.").withBareNumbersAs("ms");
     static final Option<Duration> CONNECTION_TIMEOUT = Option.duration("connectionTimeout", Duration.ofSeconds(5), Duration.ofMillis(100),
-            Duration.ofMinutes(10), "Curator connection timeout: the bound of the first connection when opening and of the health probe (the rest of"
-                    + " opening, creating the layout and checking the ACLs, is bounded by `failoverTimeout`).").withBareNumbersAs("ms");
+            Duration.ofMinutes(10), "Curator connection timeout: the bound of the first connection when opening and of the health probe. Other steps of"
+                    + " opening have bounds of their own: checking the ACLs `failoverTimeout`; creating the layout Curator's retries (up to 5,"
+                    + " each waiting at most this long for a connection); registering the member and reading the membership the longer of"
+                    + " this and 5 s each, and a member znode another session holds 1.5 × `sessionTimeout` + 1 s (see Membership).").withBareNumbersAs("ms");
     static final Option<Duration> FAILOVER_TIMEOUT = Option.duration("failoverTimeout", Duration.ofSeconds(30), Duration.ofMillis(100),
             Duration.ofHours(1), "see above.").withBareNumbersAs("ms");
     static final Option<String> NODE_NAME = Option.string("nodeName", null, "`{host}-{pid}-{n}`", "1..255 chars, no `/`, `,`, control",

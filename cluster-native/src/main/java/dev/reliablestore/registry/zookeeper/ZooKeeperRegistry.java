@@ -191,7 +191,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 + (retentionMs % 1000 == 0 ? retentionMs / 1000 + " s" : retentionMs + " ms"));
         this.replays = Executors.newCachedThreadPool(daemon("zookeeper-feed-replay"));
         this.membership = new Membership(client, layout, options.nodeName(), options.nodeAffinity(), options.primaryCandidate(), this::takeoverCheck,
-                new Membership.Servers(configuredServers(), this::avoidServers));
+                new Membership.Servers(configuredServers(), this::avoidServers), acl, options.sessionTimeoutMs());
     }
 
     static ZooKeeperRegistry open(ZooKeeperOptions options) {

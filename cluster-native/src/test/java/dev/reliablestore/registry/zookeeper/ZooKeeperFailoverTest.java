@@ -134,7 +134,7 @@ class ZooKeeperFailoverTest {
     /** Waits until every view shows {@code expected} as primary, then checks that it stays there for a while. */
     private static void awaitPrimaryStays(String expected, ClusterRegistry... views) {
         awaitPrimary(expected, views);
-        await().during(Duration.ofSeconds(2)).atMost(WAIT)
+        await().during(Duration.ofSeconds(1)).atMost(WAIT)
                 .until(() -> java.util.Arrays.stream(views).allMatch(v -> v.status().primary().equals(Optional.of(expected))));
     }
 
