@@ -3,6 +3,7 @@ package dev.reliablestore.cluster;
 import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.EntityTooLargeException;
 import dev.reliablestore.api.PersistenceException;
+import dev.reliablestore.api.StoreClosedException;
 import dev.reliablestore.api.StoreEvent;
 import dev.reliablestore.api.StoreEventListener;
 import dev.reliablestore.api.StoreUnavailableException;
@@ -680,6 +681,10 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                                 lostAnswer.failureOf("save of " + where(id), e))) : again;
                     }
                     countWrite(start);
+                    if (isClosed() && RegistryGateway.refusedUnsent(cause)) {
+                        // the factory's own pool shuts down as it closes: a refusal racing close() is a closed store, as for the other twins
+                        return CompletableFuture.<Long>failedFuture(new StoreClosedException(describe()));
+                    }
                     return CompletableFuture.<Long>failedFuture(cause);
                 }).thenCompose(f -> f);
     }

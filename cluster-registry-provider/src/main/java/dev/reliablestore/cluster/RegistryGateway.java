@@ -34,6 +34,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -170,7 +171,7 @@ final class RegistryGateway {
             try {
                 return CompletableFuture.supplyAsync(() -> commit(c), executor);
             } catch (RuntimeException refused) { // RejectedExecutionException, or whatever an executor throws instead
-                return CompletableFuture.failedFuture(refused); // nothing was sent; an async call fails through its future
+                return CompletableFuture.failedFuture(unsent(c, refused)); // an async call fails through its future
             }
         }
         long start = System.nanoTime();
@@ -217,6 +218,26 @@ final class RegistryGateway {
                 : new StoreUnavailableException(c.what + " failed: " + cause.getMessage() + notRetried + "; nothing was written", cause, false);
         failed.addSuppressed(refused);
         return failed;
+    }
+
+    /**
+     * The answer to a commit the executor refused to run (it runs there whole): nothing was sent, so
+     * it is a retryable {@link StoreUnavailableException} whose cause is the refusal, as the
+     * synchronous call's failures are {@code PersistenceException}s; an executor's own
+     * {@code PersistenceException} (e.g. "closed") is passed on.
+     */
+    private static PersistenceException unsent(Commit c, RuntimeException refused) {
+        if (refused instanceof PersistenceException own) {
+            return own;
+        }
+        return new StoreUnavailableException(c.what + " failed: it was not sent, because the executor refused the task (" + refused
+                + ": the store factory is closing, or a supplied executor is saturated); nothing was written: try again later",
+                refused, false);
+    }
+
+    /** Whether {@code failed} is {@link #unsent}'s answer to an executor's refusal. */
+    static boolean refusedUnsent(Throwable failed) {
+        return failed instanceof StoreUnavailableException u && !u.outcomeUnknown() && u.getCause() instanceof RejectedExecutionException;
     }
 
     private static RuntimeException unwrap(Throwable t) {

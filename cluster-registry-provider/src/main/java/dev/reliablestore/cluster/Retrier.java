@@ -25,6 +25,9 @@ import java.util.function.Supplier;
  * {@code failoverTimeout} counted from the first attempt. The error after giving up says what was
  * tried, how many times, for how long, and the last cause. A registry that stopped after a failed
  * write ({@link RegistryStoppedException}) fails at once: no retry can succeed before it is reopened.
+ * Nor is a call whose thread was interrupted (by the attempt, or during the pause before the next
+ * one) retried: its error says so, and the interrupt is kept. A pause would not wait while the
+ * flag is set, so every retry would be sent at once, and the caller asked to stop.
  */
 final class Retrier {
 
@@ -108,6 +111,9 @@ final class Retrier {
             if (cause instanceof RegistryUnavailableException r && r.outcomeUnknown()) {
                 unknownAttempt = attempts;
             }
+            if (Thread.currentThread().isInterrupted()) {
+                throw interrupted(what, cause, attempts, unknownAttempt, start);
+            }
             long elapsed = System.nanoTime() - start;
             long remaining = failoverTimeoutNanos - elapsed;
             // the last pause is what is left of failoverTimeout, so a failover that ends within it is still met by an attempt
@@ -121,12 +127,27 @@ final class Retrier {
                         + (outOfRetries ? "maxRetries=" + maxRetries + " reached" : "failoverTimeout=" + failoverTimeout + " has passed")
                         + ")" + unknown, cause, unknownAttempt > 0);
             }
-            onRetry.run();
             if (jittered > 0) {
                 LockSupport.parkNanos(jittered);
+                if (Thread.currentThread().isInterrupted()) { // during the pause: the next attempt is not sent
+                    throw interrupted(what, cause, attempts, unknownAttempt, start);
+                }
             }
+            onRetry.run();
             delay = Math.min(delay * 2, failoverTimeoutNanos);
         }
+    }
+
+    /**
+     * The error of a retryable failure not retried because the calling thread was interrupted (the
+     * flag stays set): a {@link StoreUnavailableException} as after giving up, with the attempt's
+     * error as its cause, and whether a write may have landed.
+     */
+    private StoreUnavailableException interrupted(String what, RuntimeException cause, int attempts, int unknownAttempt, long start) {
+        String unknown = unknownAttempt == attempts ? "; the outcome of the last write attempt is unknown" : earlierUnknown(unknownAttempt);
+        return new StoreUnavailableException(what + " failed: " + cause.getMessage() + "; not retried because the calling thread was"
+                + " interrupted (after " + attempts + " attempt(s) over " + Duration.ofNanos(System.nanoTime() - start).toMillis() + " ms)"
+                + unknown, cause, unknownAttempt > 0);
     }
 
     /**

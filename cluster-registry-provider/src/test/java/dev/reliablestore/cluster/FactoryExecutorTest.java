@@ -1,6 +1,7 @@
 package dev.reliablestore.cluster;
 
 import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.StoreUnavailableException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -13,7 +14,12 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
@@ -157,9 +163,66 @@ class FactoryExecutorTest {
             callers.refuse(true);
             CompletableFuture<Long> save = customers.saveAsync("c", Customer.of("c", 1), 1);
             assertThat(save).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
-                    .havingCause().isInstanceOf(RejectedExecutionException.class);
+                    .havingCause().isInstanceOfSatisfying(StoreUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isFalse())
+                    .withMessageContaining("the executor refused the task").withCauseInstanceOf(RejectedExecutionException.class);
             callers.refuse(false);
             assertThat(customers.get("c").orElseThrow().version()).as("nothing was sent").isEqualTo(1);
+        }
+    }
+
+    /**
+     * A supplied executor that is saturated (one thread, no queue, kept busy) refuses the async twins'
+     * tasks: each fails through its future with a retryable StoreUnavailableException, as the
+     * synchronous call's failures are PersistenceExceptions, never with the raw RejectedExecutionException;
+     * once the executor has room again the next call succeeds.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"SYNCHRONOUS", "ASYNCHRONOUS"})
+    void aSaturatedSuppliedExecutorFailsTheAsyncTwinsAsUnavailable(String replication) throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean blockerDone = new AtomicBoolean();
+        Thread[] worker = new Thread[1];
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(1, 1, 1, TimeUnit.MINUTES, new SynchronousQueue<>(), r -> {
+            worker[0] = new Thread(r, "the only caller thread");
+            worker[0].setDaemon(true);
+            return worker[0];
+        });
+        try (ClusterStoreFactory factory = ClusterStoreFactory.open(EmbeddedFixture.config(dir).executor(pool)
+                .replicationMode(ReplicationMode.valueOf(replication)).build())) {
+            EntityStore<Customer> customers = factory.store(Customer.class);
+            customers.save("c", Customer.of("c", 0));
+            pool.execute(() -> {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                blockerDone.set(true);
+            });
+            List<CompletableFuture<?>> refused = new ArrayList<>(List.of(customers.getAsync("c"), customers.saveAsync("d", Customer.of("d", 1)),
+                    customers.saveBatchAsync(java.util.Map.of("e", Customer.of("e", 1))), customers.countAsync()));
+            if (replication.equals("ASYNCHRONOUS")) {
+                // a save of a known version runs whole on the executor (RegistryGateway); SYNCHRONOUS sends it without it
+                refused.add(customers.saveAsync("c", Customer.of("c", 1), 1));
+            }
+            for (CompletableFuture<?> f : refused) {
+                assertThat(f).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                        .havingCause().isInstanceOfSatisfying(StoreUnavailableException.class, e -> {
+                            assertThat(e.isRetryable()).isTrue();
+                            assertThat(e.outcomeUnknown()).isFalse();
+                        })
+                        .withMessageContaining("executor refused the task").withCauseInstanceOf(RejectedExecutionException.class);
+            }
+            assertThat(customers.get("c").orElseThrow().version()).as("nothing was sent").isEqualTo(1);
+            assertThat(customers.exists("d")).isFalse();
+
+            release.countDown();
+            await().atMost(Duration.ofSeconds(10)).until(() -> blockerDone.get() && worker[0].getState() == Thread.State.WAITING);
+            assertThat(customers.saveAsync("c", Customer.of("c", 1), 1)).succeedsWithin(Duration.ofSeconds(10)).isEqualTo(2L);
+            await().atMost(Duration.ofSeconds(10)).until(() -> pool.getActiveCount() == 0 && worker[0].getState() == Thread.State.WAITING);
+            assertThat(customers.getAsync("c")).succeedsWithin(Duration.ofSeconds(10)).satisfies(v -> assertThat(v.orElseThrow().version()).isEqualTo(2));
+        } finally {
+            pool.shutdownNow();
         }
     }
 

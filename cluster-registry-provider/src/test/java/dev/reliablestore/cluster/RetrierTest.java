@@ -180,6 +180,77 @@ class RetrierTest {
         }
     }
 
+    /**
+     * An interrupted thread is not retried: the pause before a retry returns at once while the flag is
+     * set, so every retry would be sent within microseconds and the error would not say why. On ZooKeeper
+     * the wait for an answer throws on an interrupt, with the outcome unknown, and sets the flag again.
+     */
+    @Test
+    void anInterruptedCallIsNotRetriedAndSaysSo() {
+        Retrier r = new Retrier(3, Duration.ofSeconds(1), Duration.ofSeconds(30), "zookeeper:x");
+        AtomicInteger calls = new AtomicInteger();
+        AtomicInteger retries = new AtomicInteger();
+        try {
+            assertThatThrownBy(() -> r.call("save of T/a", () -> {
+                calls.incrementAndGet();
+                Thread.currentThread().interrupt();
+                throw new RegistryUnavailableException("interrupted while waiting for the answer", null, true);
+            }, retries::incrementAndGet)).isInstanceOf(StoreUnavailableException.class)
+                    .hasMessageContaining("save of T/a").hasMessageContaining("interrupted while waiting for the answer")
+                    .hasMessageContaining("not retried because the calling thread was interrupted")
+                    .hasMessageContaining("the outcome of the last write attempt is unknown")
+                    .isInstanceOfSatisfying(StoreUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                    .hasCauseInstanceOf(RegistryUnavailableException.class);
+            assertThat(Thread.currentThread().isInterrupted()).as("the interrupt is kept").isTrue();
+            assertThat(calls).hasValue(1);
+            assertThat(retries).hasValue(0);
+
+            // refused before sending on a thread interrupted already: nothing was written, and the error says so
+            AtomicInteger refused = new AtomicInteger();
+            assertThatThrownBy(() -> r.call("read", () -> {
+                refused.incrementAndGet();
+                throw new RegistryUnavailableException("not connected", null, false);
+            }, retries::incrementAndGet)).isInstanceOfSatisfying(StoreUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isFalse())
+                    .hasMessageContaining("not retried because the calling thread was interrupted").message().doesNotContain("unknown");
+            assertThat(Thread.currentThread().isInterrupted()).isTrue();
+            assertThat(refused).hasValue(1);
+            assertThat(retries).hasValue(0);
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
+    /** An interrupt during the pause before a retry: the retry is not sent, and not counted. */
+    @Test
+    void anInterruptDuringThePauseEndsTheCallWithoutTheRetry() throws Exception {
+        Retrier r = new Retrier(3, Duration.ofSeconds(30), Duration.ofSeconds(60), "zookeeper:x");
+        AtomicInteger calls = new AtomicInteger();
+        AtomicInteger retries = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean keptInterrupt = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread caller = new Thread(() -> {
+            try {
+                r.call("save of T/a", () -> {
+                    calls.incrementAndGet();
+                    throw new RegistryUnavailableException("not connected", null, false);
+                }, retries::incrementAndGet);
+            } catch (RuntimeException e) {
+                failed.set(e);
+            }
+            keptInterrupt.set(Thread.currentThread().isInterrupted());
+        });
+        caller.start();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> caller.getState() == Thread.State.TIMED_WAITING);
+        caller.interrupt();
+        caller.join(10_000);
+        assertThat(caller.isAlive()).isFalse();
+        assertThat(failed.get()).isInstanceOfSatisfying(StoreUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isFalse())
+                .hasMessageContaining("not connected").hasMessageContaining("not retried because the calling thread was interrupted");
+        assertThat(keptInterrupt).isTrue();
+        assertThat(calls).hasValue(1);
+        assertThat(retries).hasValue(0);
+    }
+
     @Test
     void otherFailuresAreNotRetried() {
         Retrier r = new Retrier(3, Duration.ofMillis(1), Duration.ofSeconds(5), "embedded:x");

@@ -4,7 +4,9 @@ import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.EntityIds;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.PerformanceMetrics;
+import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreClosedException;
+import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.api.Versioned;
 
 import java.util.ArrayList;
@@ -16,7 +18,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -28,6 +29,9 @@ import java.util.function.Supplier;
  *
  * <p>The async twins run the synchronous call on the executor given to the constructor; a provider
  * with a truly asynchronous path (e.g. a write acknowledged before it is durable) overrides them.
+ * When the executor refuses the task (saturated, or shut down), the twin fails with a retryable
+ * {@link StoreUnavailableException} (nothing was done), or with {@link StoreClosedException} once the
+ * store or its owner is closed.
  */
 public abstract class AbstractEntityStore<T> implements EntityStore<T> {
 
@@ -286,12 +290,21 @@ public abstract class AbstractEntityStore<T> implements EntityStore<T> {
         }
         try {
             return CompletableFuture.supplyAsync(call, asyncExecutor);
-        } catch (RejectedExecutionException rejected) {
-            // the executor shuts down with the store: a rejection racing close() is a closed store
-            return CompletableFuture.failedFuture(isClosed() ? new StoreClosedException(describe()) : rejected);
-        } catch (RuntimeException e) {
+        } catch (PersistenceException e) { // an executor that says why itself (e.g. StoreClosedException)
             return CompletableFuture.failedFuture(e);
+        } catch (RuntimeException refused) { // RejectedExecutionException, or whatever an executor throws instead
+            // the executor shuts down with the store: a rejection racing close() is a closed store
+            return CompletableFuture.failedFuture(isClosed() ? new StoreClosedException(describe()) : refusedByExecutor(refused));
         }
+    }
+
+    /**
+     * The error of an async call whose executor refused to run it (saturated, or shut down while the
+     * store is open): nothing was done, and a later call may be taken, so it is retryable.
+     */
+    private StoreUnavailableException refusedByExecutor(RuntimeException refused) {
+        return new StoreUnavailableException(describe() + ": the call was not run, because the store's executor refused the task ("
+                + refused + ": the executor is saturated or shut down); nothing was done: try again later", refused, false);
     }
 
     @Override

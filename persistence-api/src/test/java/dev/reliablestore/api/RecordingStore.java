@@ -18,7 +18,11 @@ class RecordingStore extends AbstractEntityStore<String> {
     int closes;
 
     RecordingStore(String typeName, AtomicBoolean ownerClosed) {
-        super(typeName, Runnable::run);
+        this(typeName, ownerClosed, Runnable::run);
+    }
+
+    RecordingStore(String typeName, AtomicBoolean ownerClosed, java.util.concurrent.Executor async) {
+        super(typeName, async);
         this.ownerClosed = ownerClosed;
     }
 

@@ -30,6 +30,13 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * An append-only audit log: one JSON object per line, each chained to the one before it.
@@ -50,6 +57,14 @@ import java.util.Objects;
  * cut off when the log is opened again, with a WARN: a crash while appending leaves one (that record
  * was never acknowledged), but so can damage to the end of the file, and then an acknowledged record
  * is lost; the reader cannot tell which, so the WARN says both.
+ *
+ * <h2>Interrupts</h2>
+ * A {@code FileChannel} closes itself when a thread using it is interrupted (or has its interrupt
+ * flag set), and closing it would drop the OS lock and stop the log for the whole process. So the
+ * channel is only ever used by a thread of the log's own ({@code reliablestore-audit-<node>}, which
+ * nothing interrupts): an append, a recovery and a read hand their I/O to it and wait for it without
+ * giving way to an interrupt, which the caller gets back set. An append returns once its records are
+ * forced, as before, and appends stay in order (the caller holds the log's monitor while it waits).
  */
 public final class AuditLog implements AutoCloseable {
 
@@ -71,6 +86,8 @@ public final class AuditLog implements AutoCloseable {
     private final String node;
     private final FileChannel channel;
     private final FileLock lock;
+    /** The only thread that uses {@link #channel}. */
+    private final IoThread io;
     private int users;
     private long seq;
     private String head;
@@ -84,12 +101,13 @@ public final class AuditLog implements AutoCloseable {
         }
     }
 
-    private AuditLog(Path file, Path key, String node, FileChannel channel, FileLock lock, long seq, String head) {
+    private AuditLog(Path file, Path key, String node, FileChannel channel, FileLock lock, IoThread io, long seq, String head) {
         this.file = file;
         this.key = key;
         this.node = node;
         this.channel = channel;
         this.lock = lock;
+        this.io = io;
         this.seq = seq;
         this.head = head;
     }
@@ -127,6 +145,7 @@ public final class AuditLog implements AutoCloseable {
                 return shared;
             }
             FileChannel channel = null;
+            IoThread io = new IoThread("reliablestore-audit-" + node);
             try {
                 channel = channels.apply(FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE));
                 FileLock lock;
@@ -141,17 +160,20 @@ public final class AuditLog implements AutoCloseable {
                             + "own node name or auditLogPath");
                 }
                 long[] seqOut = {0};
-                String head = recover(file, channel, seqOut);
-                AuditLog log = new AuditLog(file, key, node, channel, lock, seqOut[0], head);
+                FileChannel opened = channel;
+                String head = io.run(() -> recover(file, opened, seqOut));
+                AuditLog log = new AuditLog(file, key, node, channel, lock, io, seqOut[0], head);
                 log.users = 1;
                 OPEN.put(key, log);
                 return log;
             } catch (IOException e) {
                 closeQuietly(channel);
+                io.stop();
                 throw new ConfigurationException("option auditLogPath = " + directory + " is invalid: cannot open " + file + " ("
                         + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 closeQuietly(channel);
+                io.stop();
                 throw e;
             }
         }
@@ -238,24 +260,35 @@ public final class AuditLog implements AutoCloseable {
                         + stopped + "; close every factory of this process that uses it, then open again (the log is recovered from"
                         + " what is on disk)", null, true);
             }
-            long end = -1;
+            byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
             try {
-                ByteBuffer buf = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
-                end = channel.size();
-                long at = end;
-                while (buf.hasRemaining()) {
-                    at += channel.write(buf, at);
-                }
-                channel.force(false);
+                io.run(() -> write(bytes)); // on the log's thread: an interrupt of the caller must not close the channel
             } catch (IOException e) {
-                // a part written (a full disk) or not known durable (a failed fsync) must not stay before the next record, which
-                // would glue onto it or repeat its seq: the file goes back to where it ended, and if it cannot, takes no more
-                undo(end, e);
                 throw new PersistenceException("the operation was committed, but its audit record could not be written to " + file
                         + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e, true);
             }
             seq = s;
             head = h;
+        }
+    }
+
+    /** Appends {@code bytes} at the end of the file and forces them; on the log's thread. */
+    private Void write(byte[] bytes) throws IOException {
+        long end = -1;
+        try {
+            ByteBuffer buf = ByteBuffer.wrap(bytes);
+            end = channel.size();
+            long at = end;
+            while (buf.hasRemaining()) {
+                at += channel.write(buf, at);
+            }
+            channel.force(false);
+            return null;
+        } catch (IOException e) {
+            // a part written (a full disk) or not known durable (a failed fsync) must not stay before the next record, which
+            // would glue onto it or repeat its seq: the file goes back to where it ended, and if it cannot, takes no more
+            undo(end, e);
+            throw e;
         }
     }
 
@@ -287,11 +320,21 @@ public final class AuditLog implements AutoCloseable {
             if (--users == 0) {
                 OPEN.remove(key);
                 try {
-                    lock.release();
+                    // after the appends handed to the log's thread before: they end as they would have, not on a closed channel
+                    io.run(() -> {
+                        try {
+                            lock.release();
+                        } catch (IOException e) {
+                            LOG.debug("audit log {}: releasing the lock failed", file, e);
+                        }
+                        closeQuietly(channel);
+                        return null;
+                    });
                 } catch (IOException e) {
-                    LOG.debug("audit log {}: releasing the lock failed", file, e);
+                    closeQuietly(channel); // the thread could not take it (not expected): closed here, which drops the lock too
+                } finally {
+                    io.stop(); // later appends fail: "the audit log is closed"
                 }
-                closeQuietly(channel);
             }
         }
     }
@@ -405,6 +448,10 @@ public final class AuditLog implements AutoCloseable {
 
     /** The whole log, read through this writer's channel (records are appended whole under this monitor). */
     private synchronized String contents() throws IOException {
+        return io.run(this::readAll); // an interrupted reader must not close the channel either
+    }
+
+    private String readAll() throws IOException {
         long size = channel.size();
         if (size > Integer.MAX_VALUE - 8) {
             throw new IOException("audit log " + file + " holds " + size + " bytes, more than one read may return");
@@ -473,5 +520,89 @@ public final class AuditLog implements AutoCloseable {
     @Override
     public String toString() {
         return "audit log " + file;
+    }
+
+    /** A step of the log's file I/O. */
+    private interface IoTask<T> {
+        T run() throws IOException;
+    }
+
+    /**
+     * The thread of one log that alone uses its channel. Nothing interrupts it (it is stopped with
+     * {@code shutdown}, which does not interrupt); a caller hands it a step and waits for the step's
+     * end through its own interrupts, then restores them.
+     */
+    private static final class IoThread {
+
+        private final ExecutorService thread;
+
+        IoThread(String name) {
+            thread = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, name);
+                t.setDaemon(true);
+                return t;
+            });
+        }
+
+        /** Runs {@code task} on the log's thread and returns what it did, waiting uninterruptibly; the caller's interrupt is kept. */
+        <T> T run(IoTask<T> task) throws IOException {
+            Future<T> done;
+            try {
+                done = thread.submit(() -> {
+                    Thread.interrupted(); // not expected (nothing interrupts this thread): it would close the channel
+                    return task.run();
+                });
+            } catch (RejectedExecutionException closed) {
+                throw new IOException("the audit log is closed: every factory of this process that used it has closed", closed);
+            }
+            boolean interrupted = false;
+            try {
+                while (true) {
+                    try {
+                        return done.get();
+                    } catch (InterruptedException e) {
+                        interrupted = true; // the step goes on and must be waited for: the caller returns after it, as it always did
+                    }
+                }
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof IOException failed) {
+                    throw failed;
+                }
+                if (cause instanceof RuntimeException failed) {
+                    throw failed;
+                }
+                if (cause instanceof Error failed) {
+                    throw failed;
+                }
+                throw new IllegalStateException(cause);
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+
+        /** Ends the thread once the steps handed to it are done; later ones are refused. */
+        void stop() {
+            thread.shutdown();
+            boolean interrupted = false;
+            try {
+                while (true) {
+                    try {
+                        if (!thread.awaitTermination(10, TimeUnit.SECONDS)) {
+                            LOG.warn("an audit log's thread has not ended 10 s after it was stopped: a file operation is still running");
+                        }
+                        return;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
     }
 }
