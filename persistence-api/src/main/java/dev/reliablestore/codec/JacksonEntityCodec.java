@@ -1,5 +1,6 @@
 package dev.reliablestore.codec;
 
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -24,15 +25,21 @@ import com.fasterxml.jackson.databind.deser.DefaultDeserializationContext;
 import com.fasterxml.jackson.databind.deser.SettableBeanProperty;
 import com.fasterxml.jackson.databind.deser.ValueInstantiator;
 import com.fasterxml.jackson.databind.exc.InvalidDefinitionException;
+import com.fasterxml.jackson.databind.introspect.AnnotatedClass;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.jsontype.NamedType;
+import com.fasterxml.jackson.databind.jsontype.TypeDeserializer;
 import com.fasterxml.jackson.databind.ser.impl.UnknownSerializer;
+import com.fasterxml.jackson.databind.ser.std.StdKeySerializers;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import com.fasterxml.jackson.module.paramnames.ParameterNamesModule;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -50,7 +57,12 @@ import java.util.Set;
  *   <li>{@code Optional}, enums, records, nested generics; constructor parameter names (compile with
  *       {@code -parameters}) for {@code @JsonCreator} constructors.</li>
  *   <li>A class with nothing to write (private fields, no getters) is refused, as is one that could not
- *       be read back; {@link #forType} checks both when a store is opened.</li>
+ *       be read back; {@link #forType} checks both when a store is opened, through properties, containers,
+ *       map keys (a key type must be one Jackson reads back equal, or have a key form of the application's)
+ *       and the subtypes of {@code @JsonTypeInfo} types (a sealed type's permitted subclasses must all be
+ *       named subtypes).</li>
+ *   <li>A {@code java.util.Date} (or {@code Calendar}) of a year outside 1 to 9999, which Jackson writes but
+ *       (before 2.21) does not read back, is refused when it is saved.</li>
  *   <li>Unknown properties are ignored on read (a reader built from an older class reads values of a
  *       newer one); a missing property is the field's default. No default typing: stored data never
  *       names a Java class to instantiate.</li>
@@ -113,6 +125,7 @@ public final class JacksonEntityCodec implements EntityCodec {
                 .addModule(new Jdk8Module())
                 .addModule(new JavaTimeModule())
                 .addModule(LegacyDateTypes.module())
+                .addModule(ReadBackForms.module())
                 .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                 .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
                 .enable(SerializationFeature.WRITE_DATES_WITH_ZONE_ID)
@@ -159,17 +172,21 @@ public final class JacksonEntityCodec implements EntityCodec {
         }
         DefaultDeserializationContext context = ((DefaultDeserializationContext) mapper.getDeserializationContext())
                 .createDummyInstance(mapper.getDeserializationConfig());
-        checkReadable(type, javaType, context, new HashSet<>(), "");
+        checkReadable(type, javaType, context, new HashSet<>(), ""); // JavaTypes, and (member, type) pairs of typed properties
     }
 
     /**
      * Refuses {@code type} when a value at {@code path} (empty: the entity itself) could be written
-     * but not read back, walking properties, creator parameters and the contents of containers and
-     * {@code Optional}s: every read of such an entity would fail later, so its store is not opened.
+     * but not read back, walking properties, creator parameters, the contents of containers and
+     * {@code Optional}s, map keys and the subtypes of polymorphic types: every read of such an entity
+     * would fail later, so its store is not opened.
      */
-    private void checkReadable(Class<?> root, JavaType type, DefaultDeserializationContext context, Set<JavaType> seen, String path) {
+    private void checkReadable(Class<?> root, JavaType type, DefaultDeserializationContext context, Set<Object> seen, String path) {
         if (!seen.add(type)) {
             return; // recursive types: each is checked once
+        }
+        if (type.isMapLikeType()) {
+            checkKey(root, type, context, path);
         }
         if (type.isContainerType() || type.isReferenceType()) {
             JavaType content = type.getContentType(); // a collection's or array's element, a map's value, an Optional's referent
@@ -178,7 +195,21 @@ public final class JacksonEntityCodec implements EntityCodec {
             }
             return;
         }
-        String where = path.isEmpty() ? "" : " (its property " + path.substring(1) + ", of type " + type.getRawClass().getName() + ")";
+        TypeDeserializer polymorphic = findClassTypeDeserializer(root, type, context, path);
+        if (polymorphic != null) {
+            // @JsonTypeInfo on the class: the stored JSON names the subtype to create, so each subtype is what is read
+            AnnotatedClass annotated = context.getConfig().introspectClassAnnotations(type).getClassInfo();
+            checkSubtypes(root, type, polymorphic,
+                    context.getConfig().getSubtypeResolver().collectAndResolveSubtypesByTypeId(context.getConfig(), annotated),
+                    context, seen, path);
+            return;
+        }
+        checkValue(root, type, context, seen, path);
+    }
+
+    /** Checks a type Jackson creates itself (not through a type id): the type, then its properties. */
+    private void checkValue(Class<?> root, JavaType type, DefaultDeserializationContext context, Set<Object> seen, String path) {
+        String where = where(path, type);
         if (java.util.Calendar.class.isAssignableFrom(type.getRawClass()) && calendarReadBackInUtc(type)) {
             // read back in UTC, with other week rules: never equal to what was saved
             throw unusable(root, "would not read back equal" + where + ": Jackson stores a Calendar as its instant without its time"
@@ -186,10 +217,7 @@ public final class JacksonEntityCodec implements EntityCodec {
         }
         JsonDeserializer<Object> deserializer;
         try {
-            if (context.getFactory().findTypeDeserializer(context.getConfig(), type) != null) {
-                return; // polymorphic (@JsonTypeInfo): the stored JSON names the subtype to create
-            }
-            deserializer = context.findRootValueDeserializer(type);
+            deserializer = context.findContextualValueDeserializer(type, null);
         } catch (JsonMappingException e) {
             throw unusable(root, "could be written but not read back" + where + ": " + e.getOriginalMessage() + "; if it has a"
                     + " @JsonCreator constructor, compile with -parameters or name each parameter with @JsonProperty(\"...\")", e);
@@ -212,11 +240,184 @@ public final class JacksonEntityCodec implements EntityCodec {
                 properties.addAll(List.of(creator));
             }
             for (SettableBeanProperty p : properties) {
-                if (p.getValueTypeDeserializer() == null) {
-                    checkReadable(root, p.getType(), context, seen, path + "." + p.getName());
+                TypeDeserializer own = p.getValueTypeDeserializer();
+                JavaType declared = p.getType();
+                if (own != null && p.getMember() != null && !declared.isContainerType() && !declared.isReferenceType()
+                        && findClassTypeDeserializer(root, declared, context, path) == null) {
+                    // @JsonTypeInfo on the property itself: its subtypes are the property's (checked once per property)
+                    if (!seen.add(List.of(p.getMember(), declared))) {
+                        continue;
+                    }
+                    checkSubtypes(root, declared, own, context.getConfig().getSubtypeResolver()
+                            .collectAndResolveSubtypesByTypeId(context.getConfig(), p.getMember(), declared), context, seen, path + "." + p.getName());
+                } else {
+                    checkReadable(root, declared, context, seen, path + "." + p.getName());
                 }
             }
         }
+    }
+
+    /** The type deserializer of {@code type}'s own {@code @JsonTypeInfo} (or its supertypes'), or null. */
+    private TypeDeserializer findClassTypeDeserializer(Class<?> root, JavaType type, DefaultDeserializationContext context, String path) {
+        try {
+            return context.getFactory().findTypeDeserializer(context.getConfig(), type);
+        } catch (JsonMappingException e) {
+            throw unusable(root, "could be written but not read back" + where(path, type) + ": " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /**
+     * Checks a polymorphic type through the subtypes a read can create. With type ids that are names (not class
+     * names), a subclass Jackson does not know is written with its simple name as the id and never read back; Jackson 2
+     * does not read a sealed type's {@code permits}, so every concrete permitted subclass (through sealed subclasses)
+     * must be among the known subtypes. Each known (or, with class-name ids, permitted) concrete subtype is then
+     * checked as any type. Subclasses of a type that is not sealed cannot be listed, and are not checked.
+     */
+    private void checkSubtypes(Class<?> root, JavaType base, TypeDeserializer typeDeserializer, Collection<NamedType> named,
+                               DefaultDeserializationContext context, Set<Object> seen, String path) {
+        Set<Class<?>> known = new LinkedHashSet<>();
+        for (NamedType n : named) {
+            if (base.getRawClass().isAssignableFrom(n.getType())) {
+                known.add(n.getType());
+            }
+        }
+        Set<Class<?>> permitted = new LinkedHashSet<>();
+        permittedConcrete(base.getRawClass(), permitted);
+        for (Class<?> k : known) {
+            permittedConcrete(k, permitted);
+        }
+        JsonTypeInfo.Id ids = typeDeserializer.getTypeIdResolver().getMechanism();
+        Set<Class<?>> candidates = new LinkedHashSet<>(known);
+        if (ids == JsonTypeInfo.Id.CLASS || ids == JsonTypeInfo.Id.MINIMAL_CLASS) {
+            candidates.addAll(permitted); // the id is the class name: any subclass is read back
+        } else if (ids != JsonTypeInfo.Id.CUSTOM && ids != JsonTypeInfo.Id.NONE) {
+            for (Class<?> p : permitted) {
+                if (!known.contains(p)) {
+                    throw unusable(root, "could be written but not read back" + where(path, base) + ": " + p.getName() + " is a permitted"
+                            + " subclass of the sealed " + base.getRawClass().getName() + " that Jackson does not know as a subtype (Jackson 2"
+                            + " does not read permits), so one would be stored with a type id no read resolves; add it to the"
+                            + " @JsonSubTypes of " + base.getRawClass().getName() + " (or register it with registerSubtypes)", null);
+                }
+            }
+        }
+        for (Class<?> c : candidates) {
+            if (c.isInterface() || java.lang.reflect.Modifier.isAbstract(c.getModifiers())) {
+                continue; // never created itself
+            }
+            if (c == base.getRawClass()) {
+                checkValue(root, base, context, seen, path);
+                continue;
+            }
+            JavaType subtype;
+            try {
+                subtype = context.getTypeFactory().constructSpecializedType(base, c);
+            } catch (IllegalArgumentException e) {
+                subtype = context.getTypeFactory().constructType(c);
+            }
+            if (seen.add(subtype)) {
+                checkValue(root, subtype, context, seen, path + "(" + c.getSimpleName() + ")");
+            }
+        }
+    }
+
+    /** Adds the concrete classes a sealed {@code type} permits, through permitted sealed subclasses. */
+    private static void permittedConcrete(Class<?> type, Set<Class<?>> into) {
+        if (!type.isSealed()) {
+            return;
+        }
+        for (Class<?> p : type.getPermittedSubclasses()) {
+            if (!p.isInterface() && !java.lang.reflect.Modifier.isAbstract(p.getModifiers())) {
+                into.add(p);
+            }
+            permittedConcrete(p, into);
+        }
+    }
+
+    /**
+     * Refuses a map whose key type is not read back equal from its JSON name. Jackson writes a key of a class it has no
+     * key serializer for with {@code toString()} and reads it back through the class's String constructor or factory,
+     * which gives the same value only by coincidence (a record's {@code "Sku[code=A-1]"} reads back as
+     * {@code Sku("Sku[code=A-1]")}, nesting deeper on every save). Accepted: the key types Jackson writes and reads back
+     * exactly (each checked: see {@link #exactKey}), and a key form the application gave the class (a key serializer of
+     * a module, {@code @JsonValue} or {@code @JsonKey}, a property's {@code keyUsing}), whose reading back is its own.
+     */
+    private void checkKey(Class<?> root, JavaType mapType, DefaultDeserializationContext context, String path) {
+        JavaType key = mapType.getKeyType();
+        if (key == null || key.getValueHandler() != null) {
+            return; // no key, or @JsonDeserialize(keyUsing = ...) on the property: the application's pair
+        }
+        Class<?> raw = key.getRawClass();
+        String where = where(path, mapType);
+        JsonSerializer<Object> serializer;
+        try {
+            serializer = mapper.getSerializerProviderInstance().findKeySerializer(key, null);
+            context.findKeyDeserializer(key, null);
+        } catch (JsonMappingException e) {
+            throw unusable(root, "could be written but not read back" + where + ": a Map key of type " + raw.getName()
+                    + " cannot be read back (" + e.getOriginalMessage() + "); " + KEY_FIX, e);
+        }
+        boolean jacksonsForm = serializer instanceof StdKeySerializers.Default || serializer instanceof StdKeySerializers.Dynamic
+                || serializer instanceof ReadBackForms.CheckedDateKeySerializer;
+        if (java.util.Calendar.class.isAssignableFrom(raw)) {
+            if (jacksonsForm && !mapper.getSerializationConfig().hasExplicitTimeZone()) {
+                throw unusable(root, "would not read back equal" + where + ": a Map key of type " + raw.getName() + " is stored as its"
+                        + " instant without its time zone, and read back in UTC; use a ZonedDateTime (or OffsetDateTime, Instant) key", null);
+            }
+            return;
+        }
+        if (exactKey(raw) || !jacksonsForm) {
+            return;
+        }
+        String written = java.util.Date.class.isAssignableFrom(raw) ? "as a java.util.Date" : "with toString() (Jackson has no key serializer for it)";
+        throw unusable(root, "could be written but not read back" + where + ": a Map key of type " + raw.getName() + " is written "
+                + written + " and read back through " + keyReader(raw) + ", which does not give"
+                + " the same value" + (raw.isRecord() ? " (a record's toString() is \"" + raw.getSimpleName() + "[...]\")" : "") + "; "
+                + KEY_FIX, null);
+    }
+
+    private static final String KEY_FIX = "use a String, enum, number, UUID or java.time key, or give the class a key form of its own:"
+            + " @JsonValue (or @JsonKey) on the accessor that names it, read back through a String constructor or a"
+            + " @JsonCreator factory, or a KeySerializer and KeyDeserializer pair in a Jackson module on the codec"
+            + " (JacksonEntityCodec.withModules)";
+
+    private static String keyReader(Class<?> raw) {
+        try {
+            raw.getConstructor(String.class);
+            return "its String constructor";
+        } catch (NoSuchMethodException e) {
+            return "its static String factory method";
+        }
+    }
+
+    /**
+     * Key types Jackson's own key serializers and deserializers (and JavaTimeModule's) write and read back equal, each
+     * checked: the String and its untyped supertypes ({@code Object}, {@code CharSequence}: read back as a String, as
+     * every untyped place), primitives and their boxes ({@code -0.0}, {@code NaN} included), {@code BigInteger},
+     * {@code BigDecimal} (its scale kept), enums, {@code UUID}, {@code URI}, {@code URL}, {@code Locale} (as exact as a
+     * {@code Locale} value: one with neither language nor country reads back as {@code Locale.ROOT}),
+     * {@code Currency}, {@code java.util.Date} (to the millisecond, its year checked when written) and the
+     * {@code java.time} value types ({@code YearMonth} past year 9999 through {@link ReadBackForms}). Not: {@code Calendar} (its zone is lost), the java.sql types (not read back at
+     * all), {@code byte[]}, {@code Class}, anything else written with {@code toString()}.
+     */
+    private static boolean exactKey(Class<?> raw) {
+        return raw.isPrimitive() || raw.isAssignableFrom(String.class) || EXACT_KEYS.contains(raw) || raw.isEnum()
+                || raw.getSuperclass() != null && raw.getSuperclass().isEnum();
+    }
+
+    private static final Set<Class<?>> EXACT_KEYS = Set.of(Boolean.class, Character.class, Byte.class, Short.class, Integer.class,
+            Long.class, Float.class, Double.class, java.math.BigInteger.class, java.math.BigDecimal.class, java.util.UUID.class,
+            java.net.URI.class, java.net.URL.class, java.util.Locale.class, java.util.Currency.class, java.util.Date.class,
+            java.time.Instant.class, java.time.LocalDate.class, java.time.LocalDateTime.class, java.time.LocalTime.class,
+            java.time.OffsetDateTime.class, java.time.OffsetTime.class, java.time.ZonedDateTime.class, java.time.Duration.class,
+            java.time.Period.class, java.time.Year.class, java.time.YearMonth.class, java.time.MonthDay.class, java.time.ZoneId.class,
+            java.time.ZoneOffset.class);
+
+    /** Where a value is, for a message: empty for the entity itself. */
+    private static String where(String path, JavaType type) {
+        if (path.isEmpty()) {
+            return "";
+        }
+        return " (its property " + (path.startsWith(".") ? path.substring(1) : path) + ", of type " + type.getRawClass().getName() + ")";
     }
 
     /** Whether Jackson reads a scalar into {@code type} although it is abstract ({@code CharSequence}, {@code Comparable}, {@code Number}). */
@@ -302,6 +503,10 @@ public final class JacksonEntityCodec implements EntityCodec {
             byte[] json;
             try {
                 json = writer.writeValueAsBytes(entity);
+            } catch (ReadBackForms.UnreadableValueException e) {
+                String where = e.where();
+                throw new CodecException("cannot store a " + type.getName() + " that could not be read back: "
+                        + (where.isEmpty() ? "" : "its property " + where + " holds ") + e.getOriginalMessage());
             } catch (JsonProcessingException e) {
                 throw new CodecException("cannot write a " + type.getName() + " as JSON: " + e.getOriginalMessage(), e);
             }

@@ -205,6 +205,188 @@ public abstract class ValueFidelityTck {
                 .hasMessageContaining("property at").hasMessageContaining("ZonedDateTime");
     }
 
+    /** A key class Jackson has no key form for: written with its {@code toString()}, read back through its String constructor. */
+    public record Sku(String code) {
+    }
+
+    /** A record whose map is keyed by {@link Sku}. */
+    public record Stock(String warehouse, Map<Sku, Integer> counts) {
+    }
+
+    /** A record whose map, nested in a list, is keyed by a Calendar. */
+    public record Agenda(List<Map<java.util.Calendar, String>> days) {
+    }
+
+    /**
+     * A map key is read back from its JSON name: a key class with no key form of its own ({@code record Sku(String code)})
+     * was written as {@code "Sku[code=A-1]"} and read back as {@code Sku("Sku[code=A-1]")}, and a Calendar key in UTC.
+     */
+    @Test
+    void aMapKeyThatWouldNotReadBackEqualIsRefusedWhenItsStoreIsOpened() {
+        assertThatThrownBy(() -> factory.store("Stock", Stock.class))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining(Stock.class.getName())
+                .hasMessageContaining("property counts")
+                .hasMessageContaining("key of type " + Sku.class.getName())
+                .hasMessageContaining("toString()");
+        assertThatThrownBy(() -> factory.store("Agenda", Agenda.class))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("property days[]")
+                .hasMessageContaining("ZonedDateTime");
+    }
+
+    /** An enum used as a map key. */
+    public enum Color { RED, GREEN }
+
+    /** Maps keyed by every kind of key Jackson reads back equal. */
+    public record Keyed(Map<String, Integer> strings, Map<java.util.UUID, String> uuids, Map<Color, Integer> colors,
+                        Map<java.time.LocalDate, Integer> days, Map<Long, String> longs, Map<BigDecimal, Integer> decimals,
+                        Map<java.time.YearMonth, Integer> months, java.util.SortedMap<java.time.Instant, Integer> instants,
+                        Map<java.util.Date, Integer> dates) {
+    }
+
+    /** Map keys of the types that read back exactly, at their edges (a month of year 10000 was written as "10000-01" and never read). */
+    @Test
+    void mapKeysOfExactTypesReadBackEqual() {
+        Map<java.time.YearMonth, Integer> months = new java.util.LinkedHashMap<>();
+        months.put(java.time.YearMonth.of(2024, 6), 1);
+        months.put(java.time.YearMonth.of(10000, 1), 2);
+        months.put(java.time.YearMonth.of(-10000, 12), 3);
+        months.put(java.time.YearMonth.of(java.time.Year.MAX_VALUE, 12), 4);
+        Keyed keyed = new Keyed(Map.of("", 0, "a", 1), Map.of(java.util.UUID.randomUUID(), "u"), Map.of(Color.RED, 1, Color.GREEN, 2),
+                Map.of(java.time.LocalDate.of(2024, 6, 1), 1, java.time.LocalDate.of(10000, 1, 1), 2, java.time.LocalDate.MIN, 3),
+                Map.of(Long.MIN_VALUE, "min", Long.MAX_VALUE, "max"),
+                Map.of(new BigDecimal("12.30"), 1, new BigDecimal("1E+400"), 2), months,
+                new java.util.TreeMap<>(Map.of(java.time.Instant.ofEpochSecond(1, 5), 1, java.time.Instant.MAX, 2)),
+                Map.of(new java.util.Date(0), 1, new java.util.Date(253_402_300_799_999L), 2));
+        roundTrip("Keyed", Keyed.class, Map.of("k", keyed));
+    }
+
+    /** A sealed shape whose subtypes are not named: Jackson 2 does not read {@code permits}. */
+    @com.fasterxml.jackson.annotation.JsonTypeInfo(use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.NAME)
+    public sealed interface Figure permits Dot, Segment {
+    }
+
+    /** A {@link Figure}. */
+    public record Dot(double x, double y) implements Figure {
+    }
+
+    /** A {@link Figure}. */
+    public record Segment(Dot from, Dot to) implements Figure {
+    }
+
+    /** A record of figures. */
+    public record Sketch(List<Figure> figures) {
+    }
+
+    /** A sealed shape that names one of its two subtypes. */
+    @com.fasterxml.jackson.annotation.JsonTypeInfo(use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.NAME)
+    @com.fasterxml.jackson.annotation.JsonSubTypes(@com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Ring.class, name = "ring"))
+    public sealed interface Badge permits Ring, Star {
+    }
+
+    /** A {@link Badge}. */
+    public record Ring(double radius) implements Badge {
+    }
+
+    /** A {@link Badge} missing from its {@code @JsonSubTypes}. */
+    public record Star(int points) implements Badge {
+    }
+
+    /** A record holding a badge. */
+    public record Medal(String name, Badge badge) {
+    }
+
+    /** A sealed shape that names every subtype: the one a sealed type needs. */
+    @com.fasterxml.jackson.annotation.JsonTypeInfo(use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.NAME)
+    @com.fasterxml.jackson.annotation.JsonSubTypes({
+            @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Disc.class, name = "disc"),
+            @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Box.class, name = "box")})
+    public sealed interface Form permits Disc, Box {
+    }
+
+    /** A {@link Form}. */
+    public record Disc(double radius) implements Form {
+    }
+
+    /** A {@link Form}. */
+    public record Box(double width, double height, List<Form> inside) implements Form {
+    }
+
+    /** A record of forms. */
+    public record Layout(List<Form> forms) {
+    }
+
+    /** A named subtype, registered, that holds a Calendar. */
+    @com.fasterxml.jackson.annotation.JsonTypeInfo(use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.NAME)
+    @com.fasterxml.jackson.annotation.JsonSubTypes(@com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Timed.class, name = "timed"))
+    public interface Event {
+    }
+
+    /** An {@link Event} holding a Calendar. */
+    public record Timed(java.util.Calendar at) implements Event {
+    }
+
+    /** A record of events. */
+    public record Timeline(List<Event> events) {
+    }
+
+    /**
+     * A polymorphic type is checked through its subtypes: a sealed type's permitted subclass missing from its
+     * {@code @JsonSubTypes} was written (its class's simple name as the type id) and never read back, and a registered
+     * subtype was not checked at all.
+     */
+    @Test
+    void aPolymorphicTypeIsCheckedThroughItsSubtypesWhenItsStoreIsOpened() {
+        assertThatThrownBy(() -> factory.store("Sketch", Sketch.class))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("property figures[]")
+                .hasMessageContaining(Dot.class.getName())
+                .hasMessageContaining("@JsonSubTypes");
+        assertThatThrownBy(() -> factory.store("Medal", Medal.class))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("property badge")
+                .hasMessageContaining(Star.class.getName())
+                .hasMessageContaining("@JsonSubTypes");
+        assertThatThrownBy(() -> factory.store("Timeline", Timeline.class))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("property events[]")
+                .hasMessageContaining("ZonedDateTime");
+    }
+
+    @Test
+    void aSealedTypeNamingEverySubtypeReadsBackEqual() {
+        roundTrip("Layout", Layout.class, Map.of("l", new Layout(List.of(new Disc(1.5),
+                new Box(2, 3, List.of(new Disc(0.5), new Box(1, 1, List.of())))))));
+    }
+
+    /** A record holding an expiry. */
+    public record Expiry(String name, java.util.Date expires) {
+    }
+
+    /**
+     * A {@code java.util.Date} Jackson writes but cannot read back (a year past 9999, {@code new Date(Long.MAX_VALUE)} as
+     * "never", or before year 1) is refused at save; the years every Jackson 2 reads stay exact.
+     */
+    @Test
+    void aDateThatCouldNotBeReadBackIsRefusedWhenSavedAndNothingIsWritten() {
+        EntityStore<Expiry> store = factory.store("Expiry", Expiry.class);
+        for (long millis : new long[] {Long.MAX_VALUE, 253_402_300_800_000L, Long.MIN_VALUE, -62_135_769_600_001L}) {
+            assertThatThrownBy(() -> store.save("never", new Expiry("never", new java.util.Date(millis))))
+                    .as("%d", millis)
+                    .isInstanceOf(dev.reliablestore.api.PersistenceException.class)
+                    .hasMessageContaining("could not be read back")
+                    .hasMessageContaining("expires")
+                    .hasMessageContaining("9999");
+            assertThat(store.get("never")).isEmpty();
+        }
+        Map<String, Expiry> values = new java.util.LinkedHashMap<>();
+        for (long millis : new long[] {0, -62_135_596_800_000L, -62_135_769_600_000L, 253_402_300_799_999L, 1_717_259_400_123L}) {
+            values.put("d" + values.size(), new Expiry("d", new java.util.Date(millis)));
+        }
+        roundTrip("Expiry", Expiry.class, values);
+    }
+
     @Test
     void emptyCollectionsAndNullsReadBackAsTheyWere() {
         roundTrip("Empties", Empties.class, Map.of(

@@ -86,11 +86,11 @@ final class ReferenceStore<T> extends AbstractEntityStore<T> {
 
     private Object encode(String id, T entity) {
         try {
-            byte[] bytes = mapper.writeValueAsBytes(entity);
             if (mapper == MAPPER) {
                 // what the codec could not read back is refused now, as every provider refuses it
                 JacksonEntityCodec.defaults().forType(type).encode(entity);
             }
+            byte[] bytes = mapper.writeValueAsBytes(entity);
             if (bytes.length > ReferenceStoreFactory.MAX_ENTITY_BYTES && !broken(Breakage.NO_SIZE_LIMIT)) {
                 throw new EntityTooLargeException(typeName(), id, bytes.length, ReferenceStoreFactory.MAX_ENTITY_BYTES);
             }

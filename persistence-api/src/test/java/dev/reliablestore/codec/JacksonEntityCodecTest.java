@@ -1,0 +1,507 @@
+package dev.reliablestore.codec;
+
+import com.fasterxml.jackson.annotation.JsonFormat;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.annotation.JsonValue;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.KeyDeserializer;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.time.MonthDay;
+import java.time.OffsetDateTime;
+import java.time.OffsetTime;
+import java.time.Period;
+import java.time.Year;
+import java.time.YearMonth;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.Calendar;
+import java.util.Currency;
+import java.util.Date;
+import java.util.GregorianCalendar;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TimeZone;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The default codec's checks: map keys and polymorphic types at open, dates at save. */
+class JacksonEntityCodecTest {
+
+    private static final JacksonEntityCodec CODEC = JacksonEntityCodec.defaults();
+
+    private static <T> T roundTrip(JacksonEntityCodec codec, Class<T> type, T value) throws CodecException {
+        EntityCodec.TypeCodec<T> typed = codec.forType(type);
+        T back = typed.decode(typed.encode(value));
+        assertThat(back).isEqualTo(value);
+        return back;
+    }
+
+    private static String json(JacksonEntityCodec codec, Object value) throws CodecException {
+        @SuppressWarnings("unchecked")
+        EntityCodec.TypeCodec<Object> typed = (EntityCodec.TypeCodec<Object>) codec.forType(value.getClass());
+        return new String(typed.encode(value), StandardCharsets.UTF_8);
+    }
+
+    // ---- map keys -------------------------------------------------------------------------------
+
+    /** A key class with no key form: its record toString() is written, its String constructor reads that back. */
+    public record Sku(String code) {
+    }
+
+    /** A map keyed by {@link Sku}. */
+    public record Stock(Map<Sku, Integer> counts) {
+    }
+
+    @Test
+    void aKeyWrittenWithToStringIsRefusedNamingThePropertyTheKeyTypeAndWhy() {
+        assertThatThrownBy(() -> CODEC.forType(Stock.class))
+                .isInstanceOf(UnusableEntityTypeException.class)
+                .hasMessageContaining("property counts")
+                .hasMessageContaining("Map key of type " + Sku.class.getName())
+                .hasMessageContaining("toString()")
+                .hasMessageContaining("String constructor")
+                .hasMessageContaining("KeyDeserializer");
+    }
+
+    /** A map keyed by a class Jackson has no key deserializer for. */
+    public record Paths(Map<Path, String> files) {
+    }
+
+    /** Refused already when Jackson builds the entity's reader (before the properties are walked: no property named). */
+    @Test
+    void aKeyWithNoKeyDeserializerIsRefused() {
+        assertThatThrownBy(() -> CODEC.forType(Paths.class))
+                .isInstanceOf(UnusableEntityTypeException.class)
+                .hasMessageContaining("Key deserializer")
+                .hasMessageContaining("java.nio.file.Path");
+    }
+
+    /** Keys of a java.sql type: written as a java.util.Date, read through valueOf(String), which fails. */
+    public record Stamps(Map<java.sql.Timestamp, String> at) {
+    }
+
+    @Test
+    void aTimestampKeyIsRefused() {
+        assertThatThrownBy(() -> CODEC.forType(Stamps.class))
+                .isInstanceOf(UnusableEntityTypeException.class)
+                .hasMessageContaining("Map key of type java.sql.Timestamp");
+    }
+
+    /** Keys nested in lists, optionals and map values are checked too. */
+    public record Deep(List<java.util.Optional<Map<String, Map<Sku, String>>>> deep) {
+    }
+
+    @Test
+    void aKeyNestedInContainersIsChecked() {
+        assertThatThrownBy(() -> CODEC.forType(Deep.class))
+                .isInstanceOf(UnusableEntityTypeException.class)
+                .hasMessageContaining("property deep[][][]")
+                .hasMessageContaining(Sku.class.getName());
+    }
+
+    /** An enum key. */
+    public enum Level { LOW, HIGH; @Override public String toString() { return "level " + name(); } }
+
+    /** Maps keyed by every type the check lets through. */
+    public record AllKeys(Map<String, Integer> string, Map<Integer, Integer> integer, Map<Long, Integer> longs,
+                          Map<Short, Integer> shorts, Map<Byte, Integer> bytes, Map<Boolean, Integer> booleans,
+                          Map<Character, Integer> chars, Map<Float, Integer> floats, Map<Double, Integer> doubles,
+                          Map<BigInteger, Integer> bigIntegers, Map<BigDecimal, Integer> bigDecimals, Map<Level, Integer> levels,
+                          Map<UUID, Integer> uuids, Map<URI, Integer> uris, Map<Currency, Integer> currencies,
+                          Map<Locale, Integer> locales, Map<LocalDate, Integer> localDates,
+                          Map<LocalDateTime, Integer> localDateTimes, Map<LocalTime, Integer> localTimes,
+                          Map<Instant, Integer> instants, Map<OffsetDateTime, Integer> offsetDateTimes,
+                          Map<ZonedDateTime, Integer> zonedDateTimes, Map<OffsetTime, Integer> offsetTimes,
+                          Map<Duration, Integer> durations, Map<Period, Integer> periods, Map<Year, Integer> years,
+                          Map<YearMonth, Integer> yearMonths, Map<MonthDay, Integer> monthDays, Map<ZoneId, Integer> zoneIds,
+                          Map<ZoneOffset, Integer> zoneOffsets, Map<java.time.DayOfWeek, Integer> days, Map<Date, Integer> dates) {
+    }
+
+    @Test
+    void keysOfTheAllowedTypesReadBackEqual() throws Exception {
+        AllKeys all = new AllKeys(Map.of("", 1, "a", 2), Map.of(Integer.MIN_VALUE, 1), Map.of(Long.MAX_VALUE, 1),
+                Map.of((short) -3, 1), Map.of((byte) -3, 1), Map.of(true, 1, false, 0), Map.of('x', 1, '\ud800', 2),
+                Map.of(1.1f, 1, -0.0f, 2, Float.NaN, 3), Map.of(0.1, 1, -0.0, 2, Double.NEGATIVE_INFINITY, 3, Double.MAX_VALUE, 4),
+                Map.of(new BigInteger("-" + "9".repeat(50)), 1), Map.of(new BigDecimal("12.30"), 1, new BigDecimal("1E+400"), 2),
+                Map.of(Level.LOW, 1, Level.HIGH, 2), Map.of(UUID.randomUUID(), 1), Map.of(URI.create("http://a/b?c#d"), 1),
+                Map.of(Currency.getInstance("EUR"), 1), Map.of(Locale.US, 1, Locale.forLanguageTag("zh-Hans-CN"), 2, Locale.ROOT, 3),
+                Map.of(LocalDate.MIN, 1, LocalDate.MAX, 2), Map.of(LocalDateTime.of(2024, 6, 1, 0, 0), 1, LocalDateTime.MAX, 2),
+                Map.of(LocalTime.MIDNIGHT, 1, LocalTime.MAX, 2), Map.of(Instant.MIN, 1, Instant.MAX, 2, Instant.ofEpochSecond(1, 5), 3),
+                Map.of(OffsetDateTime.MAX, 1, OffsetDateTime.MIN, 2),
+                Map.of(ZonedDateTime.of(2024, 10, 27, 2, 30, 0, 1, ZoneId.of("Europe/Paris")), 1,
+                        ZonedDateTime.of(2024, 6, 1, 0, 0, 0, 0, ZoneOffset.UTC), 2),
+                Map.of(OffsetTime.MAX, 1), Map.of(Duration.ofMillis(1500), 1, Duration.ofSeconds(Long.MIN_VALUE), 2),
+                Map.of(Period.of(1, -2, 3), 1), Map.of(Year.of(Year.MIN_VALUE), 1, Year.of(10000), 2),
+                Map.of(YearMonth.of(9999, 12), 1, YearMonth.of(10000, 1), 2, YearMonth.of(Year.MAX_VALUE, 12), 3,
+                        YearMonth.of(Year.MIN_VALUE, 1), 4),
+                Map.of(MonthDay.of(2, 29), 1), Map.of(ZoneId.of("Europe/Paris"), 1, ZoneOffset.ofHours(2), 2, ZoneId.of("UTC"), 3),
+                Map.of(ZoneOffset.UTC, 1), Map.of(java.time.DayOfWeek.MONDAY, 1),
+                Map.of(new Date(-62_135_769_600_000L), 1, new Date(253_402_300_799_999L), 2));
+        roundTrip(CODEC, AllKeys.class, all);
+    }
+
+    /** A map keyed by month. */
+    public record Months(Map<YearMonth, Integer> m) {
+    }
+
+    /** A month key of a year past 9999 is written with its sign, the form Jackson's key reader takes; other months as before. */
+    @Test
+    void aMonthKeyIsWrittenAsBeforeUpToYear9999() throws Exception {
+        Map<YearMonth, Integer> months = new LinkedHashMap<>();
+        months.put(YearMonth.of(2024, 6), 1);
+        months.put(YearMonth.of(-5, 1), 2);
+        months.put(YearMonth.of(10000, 1), 3);
+        assertThat(json(CODEC, new Months(months))).isEqualTo("{\"m\":{\"2024-06\":1,\"-0005-01\":2,\"+10000-01\":3}}");
+    }
+
+    /** A key class with a key form of its own: {@code @JsonValue} out, its String constructor in. */
+    public record Code(@JsonValue String code) {
+    }
+
+    /** A map keyed by {@link Code}. */
+    public record Coded(Map<Code, Integer> counts) {
+    }
+
+    /** A map keyed by {@link Sku}, given a key serializer and deserializer pair by a module. */
+    @Test
+    void aKeyClassWithAKeyFormOfItsOwnIsAccepted() throws Exception {
+        roundTrip(CODEC, Coded.class, new Coded(Map.of(new Code("A-1"), 5)));
+        SimpleModule skuKeys = new SimpleModule("sku-keys")
+                .addKeySerializer(Sku.class, new JsonSerializer<Sku>() {
+                    @Override
+                    public void serialize(Sku value, JsonGenerator g, SerializerProvider p) throws IOException {
+                        g.writeFieldName(value.code());
+                    }
+                })
+                .addKeyDeserializer(Sku.class, new KeyDeserializer() {
+                    @Override
+                    public Object deserializeKey(String key, DeserializationContext c) {
+                        return new Sku(key);
+                    }
+                });
+        JacksonEntityCodec codec = JacksonEntityCodec.withModules(skuKeys);
+        roundTrip(codec, Stock.class, new Stock(Map.of(new Sku("A-1"), 5)));
+        assertThat(json(codec, new Stock(Map.of(new Sku("A-1"), 5)))).isEqualTo("{\"counts\":{\"A-1\":5}}");
+    }
+
+    /** The key form a property chose: its own key serializer and deserializer. */
+    public record Annotated(@com.fasterxml.jackson.databind.annotation.JsonSerialize(keyUsing = SkuKeyWriter.class)
+                            @com.fasterxml.jackson.databind.annotation.JsonDeserialize(keyUsing = SkuKeyReader.class)
+                            Map<Sku, Integer> counts) {
+    }
+
+    /** Writes a {@link Sku} key as its code. */
+    public static final class SkuKeyWriter extends JsonSerializer<Sku> {
+        @Override
+        public void serialize(Sku value, JsonGenerator g, SerializerProvider p) throws IOException {
+            g.writeFieldName(value.code());
+        }
+    }
+
+    /** Reads a {@link Sku} key from its code. */
+    public static final class SkuKeyReader extends KeyDeserializer {
+        @Override
+        public Object deserializeKey(String key, DeserializationContext c) {
+            return new Sku(key);
+        }
+    }
+
+    @Test
+    void aPropertyWithItsOwnKeyFormIsAccepted() throws Exception {
+        roundTrip(CODEC, Annotated.class, new Annotated(Map.of(new Sku("A-1"), 5)));
+    }
+
+    /** A map keyed by Calendar. */
+    public record CalendarKeys(Map<Calendar, String> at) {
+    }
+
+    /** A Calendar key reads back in the mapper's zone: refused as a Calendar value is, kept by a mapper with a zone of its own. */
+    @Test
+    void aCalendarKeyFollowsTheCalendarRule() throws Exception {
+        assertThatThrownBy(() -> CODEC.forType(CalendarKeys.class))
+                .isInstanceOf(UnusableEntityTypeException.class)
+                .hasMessageContaining("Map key of type java.util.Calendar")
+                .hasMessageContaining("ZonedDateTime");
+        TimeZone zone = TimeZone.getTimeZone("Europe/Paris");
+        JacksonEntityCodec own = JacksonEntityCodec.of(JacksonEntityCodec.defaultMapperBuilder().defaultTimeZone(zone).build());
+        Calendar at = new GregorianCalendar(zone, Locale.getDefault());
+        at.setTimeInMillis(1_717_259_400_123L);
+        CalendarKeys keys = new CalendarKeys(Map.of(at, "x"));
+        EntityCodec.TypeCodec<CalendarKeys> typed = own.forType(CalendarKeys.class);
+        assertThat(typed.decode(typed.encode(keys)).at().keySet().iterator().next().getTimeInMillis()).isEqualTo(1_717_259_400_123L);
+    }
+
+    /** Map<Object, V> holds what the JSON says, as every untyped place: the key comes back a String. */
+    public record Untyped(Map<Object, Integer> any) {
+    }
+
+    @Test
+    void anUntypedKeyIsAccepted() throws Exception {
+        assertThat(CODEC.forType(Untyped.class).decode("{\"any\":{\"5\":1}}".getBytes(StandardCharsets.UTF_8)).any())
+                .isEqualTo(Map.of("5", 1));
+    }
+
+    // ---- polymorphic types ----------------------------------------------------------------------
+
+    /** A sealed shape with a sealed abstract branch; the concrete class under the branch is not named. */
+    @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
+    @JsonSubTypes({@JsonSubTypes.Type(value = Leaf.class, name = "leaf"), @JsonSubTypes.Type(value = Branch.class, name = "branch")})
+    public sealed interface Tree permits Leaf, Branch {
+    }
+
+    /** A {@link Tree}. */
+    public record Leaf(int value) implements Tree {
+    }
+
+    /** An abstract sealed {@link Tree}: only its concrete subclasses are ever stored. */
+    public abstract static sealed class Branch implements Tree permits Fork {
+    }
+
+    /** A {@link Branch} missing from {@code @JsonSubTypes}. */
+    public static final class Fork extends Branch {
+        public List<Tree> children = List.of();
+    }
+
+    /** A record holding a tree. */
+    public record Forest(Tree tree) {
+    }
+
+    @Test
+    void aConcreteClassUnderASealedAbstractSubtypeMustBeNamedToo() {
+        assertThatThrownBy(() -> CODEC.forType(Forest.class))
+                .isInstanceOf(UnusableEntityTypeException.class)
+                .hasMessageContaining("property tree")
+                .hasMessageContaining(Fork.class.getName())
+                .hasMessageContaining("@JsonSubTypes");
+    }
+
+    /** A sealed shape whose type id is the class name: every subclass reads back, named or not. */
+    @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS)
+    public sealed interface Token permits Word, Mark {
+    }
+
+    /** A {@link Token}. */
+    public record Word(String text) implements Token {
+    }
+
+    /** A {@link Token}. */
+    public record Mark(char symbol, Calendar at) implements Token {
+    }
+
+    /** A record holding tokens. */
+    public record Sentence(List<Token> tokens) {
+    }
+
+    /** With class names as ids no subtype needs naming; the permitted subclasses are still checked (a Calendar). */
+    @Test
+    void aSealedTypeWithClassIdsIsCheckedThroughItsPermittedSubclasses() {
+        assertThatThrownBy(() -> CODEC.forType(Sentence.class))
+                .isInstanceOf(UnusableEntityTypeException.class)
+                .hasMessageContaining("property tokens[]")
+                .hasMessageContaining("ZonedDateTime");
+    }
+
+    /** A sealed type that is itself the entity type, with one subclass unnamed. */
+    @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
+    @JsonSubTypes(@JsonSubTypes.Type(value = Paid.class, name = "paid"))
+    public sealed interface Payment permits Paid, Refunded {
+    }
+
+    /** A {@link Payment}. */
+    public record Paid(BigDecimal amount) implements Payment {
+    }
+
+    /** A {@link Payment} missing from {@code @JsonSubTypes}. */
+    public record Refunded(BigDecimal amount, Map<Sku, Integer> items) implements Payment {
+    }
+
+    @Test
+    void aSealedEntityTypeIsCheckedItself() {
+        assertThatThrownBy(() -> CODEC.forType(Payment.class))
+                .isInstanceOf(UnusableEntityTypeException.class)
+                .hasMessageContaining(Refunded.class.getName())
+                .hasMessageContaining("@JsonSubTypes");
+    }
+
+    /** A non-sealed polymorphic type whose named subtype has a key that would not read back. */
+    @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
+    @JsonSubTypes(@JsonSubTypes.Type(value = Restock.class, name = "restock"))
+    public interface Command {
+    }
+
+    /** A {@link Command}. */
+    public record Restock(Map<Sku, Integer> counts) implements Command {
+    }
+
+    /** A record holding a command. */
+    public record Queue(Command next) {
+    }
+
+    @Test
+    void aNamedSubtypeIsCheckedAsAnyType() {
+        assertThatThrownBy(() -> CODEC.forType(Queue.class))
+                .isInstanceOf(UnusableEntityTypeException.class)
+                .hasMessageContaining("property next(Restock).counts")
+                .hasMessageContaining(Sku.class.getName());
+    }
+
+    /** A plain value named as a subtype by a property. */
+    public record Plain(int n) {
+    }
+
+    /** A plain value holding a Calendar, named as a subtype by a property. */
+    public record Dated(Calendar at) {
+    }
+
+    /** A property that names its own subtypes (annotations on the property, not the class). */
+    public record Holder(@JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
+                         @JsonSubTypes(@JsonSubTypes.Type(value = Plain.class, name = "plain")) Object value) {
+    }
+
+    /** A property that names a subtype holding a Calendar. */
+    public record DatedHolder(@JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
+                              @JsonSubTypes(@JsonSubTypes.Type(value = Dated.class, name = "dated")) Object value) {
+    }
+
+    @Test
+    void aPropertyNamingItsOwnSubtypesIsCheckedThroughThem() throws Exception {
+        roundTrip(CODEC, Holder.class, new Holder(new Plain(3)));
+        assertThatThrownBy(() -> CODEC.forType(DatedHolder.class))
+                .isInstanceOf(UnusableEntityTypeException.class)
+                .hasMessageContaining("property value(Dated).at")
+                .hasMessageContaining("ZonedDateTime");
+    }
+
+    /** A recursive record whose property names its own type as its subtype. */
+    public record Chain(String name, @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
+                       @JsonSubTypes(@JsonSubTypes.Type(value = Chain.class, name = "chain")) Chain next) {
+    }
+
+    @Test
+    void aRecursiveTypeNamingItselfAsASubtypeIsCheckedOnce() throws Exception {
+        roundTrip(CODEC, Chain.class, new Chain("a", new Chain("b", null)));
+    }
+
+    // ---- dates at save ---------------------------------------------------------------------------
+
+    /** A record holding a date. */
+    public record Expiry(Date expires) {
+    }
+
+    private static final long FIRST_READABLE = -62_135_769_600_000L; // 0001-01-01T00:00:00.000 UTC (Julian calendar)
+    private static final long LAST_READABLE = 253_402_300_799_999L; // 9999-12-31T23:59:59.999 UTC
+
+    @Test
+    void datesAreCheckedAgainstTheYearsJacksonReads() throws Exception {
+        EntityCodec.TypeCodec<Expiry> typed = CODEC.forType(Expiry.class);
+        for (long millis : new long[] {FIRST_READABLE, LAST_READABLE, 0, -62_135_596_800_000L, -12_219_292_800_001L}) {
+            roundTrip(CODEC, Expiry.class, new Expiry(new Date(millis)));
+        }
+        assertThat(new String(typed.encode(new Expiry(new Date(0))), StandardCharsets.UTF_8))
+                .as("the stored form is unchanged").isEqualTo("{\"expires\":\"1970-01-01T00:00:00.000+00:00\"}");
+        for (long millis : new long[] {FIRST_READABLE - 1, LAST_READABLE + 1, Long.MAX_VALUE, Long.MIN_VALUE}) {
+            assertThatThrownBy(() -> typed.encode(new Expiry(new Date(millis))))
+                    .as("%d", millis)
+                    .isInstanceOf(CodecException.class)
+                    .hasMessageContaining("could not be read back")
+                    .hasMessageContaining("expires")
+                    .hasMessageContaining("java.util.Date")
+                    .hasMessageNotContaining(String.valueOf(millis));
+        }
+    }
+
+    /** Dates in lists, maps and untyped places, and as map keys. */
+    public record Dates(List<Date> list, Map<String, Date> byName, Object any, Map<Date, String> keyed) {
+    }
+
+    @Test
+    void aDateAnywhereInTheValueIsChecked() throws Exception {
+        EntityCodec.TypeCodec<Dates> typed = CODEC.forType(Dates.class);
+        Date never = new Date(Long.MAX_VALUE);
+        Date now = new Date(1_717_259_400_123L);
+        typed.encode(new Dates(List.of(now), Map.of("a", now), now, Map.of(now, "a")));
+        assertThatThrownBy(() -> typed.encode(new Dates(List.of(now, never), null, null, null)))
+                .isInstanceOf(CodecException.class).hasMessageContaining("list[]");
+        assertThatThrownBy(() -> typed.encode(new Dates(null, Map.of("secret", never), null, null)))
+                .isInstanceOf(CodecException.class).hasMessageContaining("byName[]").hasMessageNotContaining("secret");
+        assertThatThrownBy(() -> typed.encode(new Dates(null, null, never, null)))
+                .isInstanceOf(CodecException.class).hasMessageContaining("any");
+        assertThatThrownBy(() -> typed.encode(new Dates(null, null, null, Map.of(never, "a"))))
+                .isInstanceOf(CodecException.class).hasMessageContaining("keyed").hasMessageContaining("could not be read back");
+    }
+
+    /** The range is in the zone the dates are written in: a mapper east of UTC writes 9999-12-31T12:00Z in year 10000. */
+    @Test
+    void theRangeIsInTheZoneTheDatesAreWrittenIn() throws Exception {
+        JacksonEntityCodec east = JacksonEntityCodec.of(JacksonEntityCodec.defaultMapperBuilder()
+                .defaultTimeZone(TimeZone.getTimeZone("GMT+14:00")).build());
+        EntityCodec.TypeCodec<Expiry> typed = east.forType(Expiry.class);
+        assertThatThrownBy(() -> typed.encode(new Expiry(new Date(LAST_READABLE - 12 * 3_600_000L))))
+                .isInstanceOf(CodecException.class).hasMessageContaining("GMT+14:00");
+        roundTrip(east, Expiry.class, new Expiry(new Date(LAST_READABLE - 14 * 3_600_000L)));
+        roundTrip(east, Expiry.class, new Expiry(new Date(FIRST_READABLE - 14 * 3_600_000L)));
+    }
+
+    /** Dates written as numbers, or with the application's own pattern, are the application's form and not checked. */
+    public record Patterned(@JsonFormat(shape = JsonFormat.Shape.STRING, pattern = "yyyy-MM-dd") Date day) {
+    }
+
+    @Test
+    void datesInAFormTheApplicationChoseAreNotChecked() throws Exception {
+        JacksonEntityCodec numbers = JacksonEntityCodec.of(JacksonEntityCodec.defaultMapperBuilder()
+                .enable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS).build());
+        roundTrip(numbers, Expiry.class, new Expiry(new Date(Long.MAX_VALUE)));
+        assertThat(json(numbers, new Expiry(new Date(5)))).isEqualTo("{\"expires\":5}");
+        assertThat(json(CODEC, new Patterned(new Date(LAST_READABLE + 1)))).isEqualTo("{\"day\":\"10000-01-01\"}");
+    }
+
+    /** A Calendar, where a mapper with a zone of its own allows it, is checked as a Date. */
+    public record Meeting(Calendar at) {
+    }
+
+    @Test
+    void aCalendarIsCheckedAsADate() throws Exception {
+        TimeZone zone = TimeZone.getTimeZone("UTC");
+        JacksonEntityCodec own = JacksonEntityCodec.of(JacksonEntityCodec.defaultMapperBuilder().defaultTimeZone(zone).build());
+        Calendar far = new GregorianCalendar(zone);
+        far.setTimeInMillis(Long.MAX_VALUE);
+        assertThatThrownBy(() -> own.forType(Meeting.class).encode(new Meeting(far)))
+                .isInstanceOf(CodecException.class).hasMessageContaining("could not be read back").hasMessageContaining("at");
+        Calendar near = new GregorianCalendar(zone);
+        near.setTimeInMillis(LAST_READABLE);
+        assertThat(own.forType(Meeting.class).decode(own.forType(Meeting.class).encode(new Meeting(near))).at().getTimeInMillis())
+                .isEqualTo(LAST_READABLE);
+    }
+
+    /** Other java.sql types keep Jackson's own forms: a java.sql.Time is not a java.util.Date here. */
+    public record Clock(Object at) {
+    }
+
+    @Test
+    void aSqlTimeKeepsJacksonsForm() throws Exception {
+        assertThat(json(CODEC, new Clock(java.sql.Time.valueOf("16:30:00")))).isEqualTo("{\"at\":\"16:30:00\"}");
+    }
+}
