@@ -1211,13 +1211,15 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             });
         }
         if (!plan.changesSomething()) {
+            // the snapshot's server may be behind one this instance heard from (a new local session on a lagging
+            // follower): a result is never below a batch committed before it
             if (plan.ops().isEmpty()) {
-                return CompletableFuture.completedFuture(new CommitResult(snapshotSequence));
+                return CompletableFuture.completedFuture(new CommitResult(lastSequence.accumulateAndGet(snapshotSequence, Math::max)));
             }
             checkRequestSize(plan.ops());
             return answered(ZkCalls.multi(zk, plan.ops())).handle((results, t) -> {
                 if (t == null) {
-                    return new CommitResult(snapshotSequence);
+                    return new CommitResult(lastSequence.accumulateAndGet(snapshotSequence, Math::max));
                 }
                 Throwable cause = ZkCalls.unwrap(t);
                 if (cause instanceof ZkCalls.MultiFailure) {

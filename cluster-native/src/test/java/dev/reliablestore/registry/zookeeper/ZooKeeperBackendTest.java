@@ -103,6 +103,27 @@ class ZooKeeperBackendTest {
 
     // ---- options -------------------------------------------------------------------------------------
 
+    /**
+     * A batch of conditions alone answers with its snapshot's sequence; a server behind one this instance
+     * heard from (a new local session on a lagging follower) would give a smaller one than a batch it
+     * committed before, which the contract forbids. Simulated by raising what the instance has seen.
+     */
+    @Test
+    void aBatchOfConditionsAloneNeverAnswersASequenceBelowOneThisInstanceSaw() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("conditions-sequence");
+        try (ClusterRegistry r = ZkTestSupport.open(server.getConnectString(), chroot)) {
+            long committed = r.commit(WriteBatch.builder().setValue(RegistryPath.of("k"), "v", RegistryValue.dword(1)).build()).sequence();
+            java.lang.reflect.Field seen = ZooKeeperRegistry.class.getDeclaredField("lastSequence");
+            seen.setAccessible(true);
+            long ahead = committed + (1L << 20);
+            ((java.util.concurrent.atomic.AtomicLong) seen.get(r)).set(ahead);
+            assertThat(r.commit(WriteBatch.builder().requireValueExists(RegistryPath.of("k"), "v").build()).sequence())
+                    .as("a batch that only checks").isGreaterThanOrEqualTo(ahead);
+            assertThat(r.commit(WriteBatch.builder().requireKeyExists(RegistryPath.of("k")).requireValueExists(RegistryPath.of("k"), "v").build())
+                    .sequence()).as("a batch that only checks, sent as a multi").isGreaterThanOrEqualTo(ahead);
+        }
+    }
+
     @Test
     void unknownOrBadOptionsAreRefusedClearly() throws Exception {
         ZooKeeperRegistryBackend backend = new ZooKeeperRegistryBackend();
