@@ -1,5 +1,6 @@
 package dev.reliablestore.cli;
 
+import dev.reliablestore.cluster.RestoreMarker;
 import dev.reliablestore.cluster.backup.BackupFile;
 import dev.reliablestore.cluster.backup.RegistrySnapshot;
 import dev.reliablestore.registry.ClusterRegistry;
@@ -14,6 +15,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** {@code backup}: a consistent, compressed, checksummed snapshot of a cluster-registry store. */
@@ -24,7 +26,7 @@ import java.util.concurrent.Callable;
                 + "and no key is needed (key options and --no-compression do not apply). The file is deflate-compressed "
                 + "and ends with a SHA-256 checksum.",
                 "Example: reliablestore backup --store embedded:./data --out store.rsbackup"},
-        exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:written", "1:failed (nothing to back up, I/O error)",
+        exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:written", "1:failed (nothing to back up, a restore into the store did not finish, I/O error)",
                 "2:bad usage (e.g. a file: store, a key option, or --out exists without --force)"})
 final class BackupCommand implements Callable<Integer> {
 
@@ -55,6 +57,11 @@ final class BackupCommand implements Callable<Integer> {
             RegistrySnapshot snapshot = RegistrySnapshot.take(registry, session.layout().root());
             if (snapshot.isEmpty()) {
                 throw CliException.failed("nothing to back up: " + session.describe() + " holds no data");
+            }
+            Optional<RestoreMarker> unfinished = RestoreMarker.inSnapshot(snapshot.keys());
+            if (unfinished.isPresent()) {
+                throw CliException.failed("not backing up " + session.describe() + ": " + StoreSession.unfinishedRestore(unfinished.get())
+                        + "; a backup of it would hold part of a backup");
             }
             Map<String, Long> entities = snapshot.entityCounts();
             long total = entities.values().stream().mapToLong(Long::longValue).sum();

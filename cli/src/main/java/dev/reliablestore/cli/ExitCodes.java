@@ -15,7 +15,7 @@ final class ExitCodes {
     static final int NOT_FOUND = 4;
     /** An expected version did not match the stored one; nothing was written. */
     static final int CONFLICT = 5;
-    /** Stopped by Ctrl-C (SIGINT), as the shell reports it. */
+    /** Stopped by Ctrl-C (SIGINT), as the shell reports it (the JVM exits with 143 for SIGTERM whatever a command returns). */
     static final int INTERRUPTED = 130;
 
     static final String[] HELP_LIST = {
@@ -25,7 +25,7 @@ final class ExitCodes {
             "3:a check found problems (health, verify, migrate verification, audit verify, zk secure --dry-run), or failover/drain/resume refused",
             "4:not found (get, delete)",
             "5:version conflict (put/delete with --expect-version)",
-            "130:interrupted by Ctrl-C (watch, migrate: rerun migrate to resume)"};
+            "130:interrupted by Ctrl-C, 143 by SIGTERM (watch, migrate, restore: rerun migrate to resume, restore --force to finish)"};
 
     private ExitCodes() {
     }

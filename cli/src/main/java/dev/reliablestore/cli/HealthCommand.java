@@ -20,11 +20,13 @@ import java.util.concurrent.Callable;
 /** {@code health}: probes the registry, lists nodes that are not up and health faults; the exit code says healthy or not. */
 @Command(name = "health", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Check the store's health: one probe of the registry (a quorum round trip where there is one), "
-                + "node states and registered health faults. Healthy means: the probe passed, every node is UP and there is no fault.",
+                + "node states, registered health faults and a restore into the store that did not finish. Healthy means: the probe "
+                + "passed, every node is UP, there is a primary, no fault and no unfinished restore.",
                 "Example: reliablestore health --store embedded:./data && echo healthy"},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:healthy", "1:the store cannot be reached at all", "2:bad usage",
-                "3:unhealthy: the probe failed, a node is not UP, or health faults are registered"})
+                "3:unhealthy: the probe failed, a node is not UP, no node is primary, health faults are registered, or a restore "
+                        + "into the store did not finish"})
 final class HealthCommand implements Callable<Integer> {
 
     @Spec
@@ -71,6 +73,7 @@ final class HealthCommand implements Callable<Integer> {
             if (status.primary().isEmpty()) {
                 problems.add("no node is primary");
             }
+            session.unfinishedRestore().ifPresent(m -> problems.add("UNFINISHED RESTORE: " + StoreSession.unfinishedRestore(m)));
             List<HealthFault> faults = registry.healthFaults();
             for (HealthFault f : faults) {
                 problems.add("fault " + f.id() + " from " + f.provider() + ": " + f.description());

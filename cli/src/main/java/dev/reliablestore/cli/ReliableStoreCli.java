@@ -26,7 +26,7 @@ import java.io.PrintWriter;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the operation failed (the message says why)", "2:bad usage or bad input (nothing was changed)",
                 "3:a check found problems (health, verify, migrate verification, audit verify, zk secure --dry-run, sites status), or failover/drain/resume refused", "4:not found (get, delete)",
-                "5:version conflict (--expect-version)", "130:interrupted by Ctrl-C"})
+                "5:version conflict (--expect-version)", "130:interrupted by Ctrl-C (143: by SIGTERM)"})
 public final class ReliableStoreCli {
 
     public static void main(String[] args) {

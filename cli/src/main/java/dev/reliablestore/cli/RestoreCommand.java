@@ -1,11 +1,14 @@
 package dev.reliablestore.cli;
 
+import dev.reliablestore.cluster.RestoreMarker;
 import dev.reliablestore.cluster.StorageLayout;
 import dev.reliablestore.cluster.backup.BackupFile;
 import dev.reliablestore.cluster.backup.BackupFormatException;
 import dev.reliablestore.cluster.backup.RegistrySnapshot;
 import dev.reliablestore.registry.BatchCommand;
 import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.ClusterStatus;
+import dev.reliablestore.registry.NodeState;
 import dev.reliablestore.registry.RegistryLimitException;
 import dev.reliablestore.registry.RegistryLimits;
 import dev.reliablestore.registry.RegistryException;
@@ -28,28 +31,43 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /** {@code restore}: writes a backup into a cluster-registry store, after checking the file. */
 @Command(name = "restore", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Restore a backup into a store. The file's checksum and structure are checked before the store is "
-                + "even opened. A store that holds entities under the root is refused unless --force, which replaces "
-                + "everything under the root: what it holds is deleted first, in batches. Values go back under the "
-                + "same root they were taken from (encrypted and checksummed values are bound to it). Large backups are "
-                + "written in several batches; the restored contents are read back and compared with the backup at the "
-                + "end. Stop applications using the store first; if a restore is interrupted, run it again with --force. "
-                + "Values are written as they were stored: key options and --no-compression do not apply.",
+                + "even opened. The target must hold no more than an empty store's layout (layout version, key salt, type "
+                + "descriptors) unless --force, which replaces everything under the root (entities, and anything else below "
+                + "it, a store nested in it included): what it holds is deleted first, in batches, and the output says how "
+                + "much. Values go back under the same root they were taken from (encrypted and checksummed values are bound "
+                + "to it). Large backups are written in several batches; the restored contents are read back and compared "
+                + "with the backup at the end. Until then the root is marked as an unfinished restore "
+                + "(Configuration/RestoreInProgress): applications refuse to open it, and status, verify and health report "
+                + "it, so a restore interrupted by anything (Ctrl-C, kill -9, a power loss) never passes for a complete one; "
+                + "rerun it with --force. Stop applications using the store first: on ZooKeeper a restore is refused while "
+                + "other registries are connected (--ignore-live-members overrides). Values are written as they were stored: "
+                + "key options and --no-compression do not apply.",
                 "Example: reliablestore restore --store embedded:./restored --in store.rsbackup"},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:restored and verified",
-                "1:failed (corrupt or unreadable backup, target not empty, store unreachable, stopped part-way: the message says "
-                + "what the target is left as)", "2:bad usage (e.g. a file: store, a key option)",
-                "3:restored, but the store's contents differ from the backup (someone wrote meanwhile)"})
+                "1:failed (corrupt or unreadable backup, target not empty, applications connected, store unreachable, stopped "
+                + "part-way: the message says what the target is left as)", "2:bad usage (e.g. a file: store, a key option)",
+                "3:restored, but the store's contents differ from the backup (someone wrote meanwhile); it stays marked as an "
+                + "unfinished restore", "130/143:interrupted by Ctrl-C / SIGTERM: stopped before its next batch, the target "
+                + "marked as an unfinished restore (rerun with --force)"})
 final class RestoreCommand implements Callable<Integer> {
 
     /** Commands per batch at most, whatever the backend allows (keeps each commit a few MiB). */
     static final int MAX_COMMANDS_PER_BATCH = 4000;
+
+    /** Things found below a target's root that a refusal lists, at most. */
+    private static final int LISTED = 6;
 
     @Spec
     CommandSpec spec;
@@ -60,11 +78,23 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--in", required = true, paramLabel = "FILE", description = "The backup file to restore.")
     Path in;
 
-    @Option(names = "--force", description = "Replace whatever the store holds under the root.")
+    @Option(names = "--force", description = "Replace whatever the store holds under the root: its entities, and anything "
+            + "else below the root (a store nested in it, tombstones, prepared transactions), or what an interrupted restore left.")
     boolean force;
+
+    @Option(names = "--ignore-live-members", description = "Restore into a ZooKeeper store even though other registries are "
+            + "connected to it (applications, other tools). They keep the key salt they read when they opened: what they "
+            + "write after the restore cannot be decrypted by a process that opens the store later.")
+    boolean ignoreLiveMembers;
 
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
+
+    /** Set when the process is asked to stop (SIGTERM, Ctrl-C): the restore stops before its next batch. */
+    volatile boolean stopRequested;
+
+    /** Runs after each committed batch, given how many are done: where a test pauses a restore part-way. */
+    java.util.function.IntConsumer afterBatch = done -> { };
 
     @Override
     public Integer call() {
@@ -88,6 +118,35 @@ final class RestoreCommand implements Callable<Integer> {
             }
             target = target.withRoot(root.segments().get(0), String.join("/", root.segments().subList(1, root.depth())));
         }
+        Optional<RestoreMarker> backupOfAPartialStore = RestoreMarker.inSnapshot(backup.snapshot().keys());
+        if (backupOfAPartialStore.isPresent()) {
+            throw CliException.failed("backup " + in + " was taken of a store whose restore had not finished (Configuration/"
+                    + StorageLayout.RESTORE_IN_PROGRESS_VALUE + ": " + backupOfAPartialStore.get().describe() + "): it holds part of"
+                    + " another backup; restore a complete one");
+        }
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread onSignal = new Thread(() -> {
+            stopRequested = true;
+            try {
+                finished.await(30, TimeUnit.SECONDS); // let the batch in flight finish and the message print
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "reliablestore-restore-stop");
+        Runtime.getRuntime().addShutdownHook(onSignal);
+        try {
+            return restore(target, backup, root);
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(onSignal);
+            } catch (IllegalStateException shuttingDown) {
+                // interrupted: the JVM exits once the hook returns
+            }
+        }
+    }
+
+    private Integer restore(StoreSpec target, BackupFile.Contents backup, RegistryPath root) {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (StoreSession session = StoreSession.open(target, StoreSession.Access.CREATE)) {
@@ -97,11 +156,22 @@ final class RestoreCommand implements Callable<Integer> {
                         + session.layout().root() + "; values are bound to the root they were written under, so restore to "
                         + "the same --resource-group and --key-path (the default is the backup's)");
             }
-            Map<String, Long> existing = session.counts();
-            long holding = existing.values().stream().mapToLong(Long::longValue).sum();
-            if (holding > 0 && !force) {
-                throw CliException.failed("the target " + session.describe() + " already holds " + holding + " entities " + existing
-                        + "; refusing to overwrite them (use --force to replace everything under the root)");
+            // what is deleted is what was checked: everything below the root, as of one sequence
+            RegistrySnapshot held = RegistrySnapshot.take(registry, root);
+            List<String> notEmpty = notAnEmptyStore(held, root);
+            if (!notEmpty.isEmpty() && !force) {
+                throw CliException.failed("the target " + session.describe() + " already holds " + listed(notEmpty)
+                        + "; restore replaces everything under the root, so it deletes none of that without --force (which deletes"
+                        + " it all, a store nested in the root included); nothing was changed");
+            }
+            List<String> live = otherLiveMembers(registry);
+            if (!live.isEmpty() && !ignoreLiveMembers) {
+                throw CliException.failed("other registries are connected to " + registry.uri() + ": " + live + " (applications, or"
+                        + " other tools); a restore rewrites the store's key salt (Configuration/" + StorageLayout.KEY_SALT_VALUE
+                        + "), and a running application goes on deriving its passphrase keys from the salt it read when it opened,"
+                        + " so what it writes after the restore is encrypted under keys no process opened later can derive; stop"
+                        + " them first (a process that crashed stays listed until its ZooKeeper session expires), or pass"
+                        + " --ignore-live-members if you know they write nothing; nothing was changed");
             }
             RegistryLimits limits = registry.limits();
             List<List<List<BatchCommand>>> batches = plan(backup.snapshot(), root, limits);
@@ -122,40 +192,245 @@ final class RestoreCommand implements Callable<Integer> {
                     }
                 }
             }
-            List<List<List<BatchCommand>>> deletes = deletions(RegistrySnapshot.take(registry, root), root, limits);
+            List<List<List<BatchCommand>>> deletes = deletions(held, root, limits);
             Applied applied = new Applied(deletes.size() + batches.size());
+            if (stopRequested) {
+                err.println("restore interrupted before it changed anything: " + session.describe() + " is as it was");
+                err.flush();
+                return ExitCodes.INTERRUPTED;
+            }
+            RegistryPath configuration = root.child(StorageLayout.CONFIGURATION);
+            // the mark an earlier restore left: put back if this one fails before changing anything else
+            RegistryValue earlierMark = held.keys().getOrDefault(RegistryPath.of(StorageLayout.CONFIGURATION), new TreeMap<>())
+                    .get(StorageLayout.RESTORE_IN_PROGRESS_VALUE);
+            Runnable unmark = () -> registry.commit(WriteBatch.of(List.of(earlierMark == null
+                    ? new BatchCommand.DeleteValue(configuration, StorageLayout.RESTORE_IN_PROGRESS_VALUE)
+                    : new BatchCommand.SetValue(configuration, StorageLayout.RESTORE_IN_PROGRESS_VALUE, earlierMark))));
+            // before anything else is changed: from here on, whatever stops the restore leaves the root marked
+            RestoreMarker marker = RestoreMarker.beginning(in.toAbsolutePath().toString(), backup.source(), backup.snapshot().sequence());
             try {
-                commit(registry, deletes, applied, b -> { });
+                registry.commit(WriteBatch.of(List.of(new BatchCommand.SetValue(configuration, StorageLayout.RESTORE_IN_PROGRESS_VALUE,
+                        marker.toValue()))));
             } catch (RuntimeException e) {
-                throw stopped(applied, e, session, true);
+                if (!mayHaveApplied(e)) {
+                    throw e; // nothing was changed
+                }
+                throw CliException.failed("restore stopped before deleting or writing anything, but its mark may have been written ("
+                        + e.getMessage() + "): until a restore completes, applications refuse to open " + session.describe()
+                        + "; run restore --force again", e);
+            }
+            try {
+                if (!commit(registry, deletes, applied, b -> afterBatch.accept(applied.done), () -> stopRequested)) {
+                    return interrupted(err, applied, session, true);
+                }
+            } catch (RuntimeException e) {
+                throw stopped(applied, e, session, true, unmark);
             }
             Progress progress = new Progress(err, Progress.onTerminal(), "restore", backup.snapshot().valueCount(), Duration.ofSeconds(1));
             try {
-                commit(registry, batches, applied,
-                        b -> progress.advance(b.commands().stream().filter(c -> c instanceof BatchCommand.SetValue).count()));
+                boolean completed = commit(registry, batches, applied, b -> {
+                    progress.advance(b.commands().stream().filter(c -> c instanceof BatchCommand.SetValue).count());
+                    afterBatch.accept(applied.done);
+                }, () -> stopRequested);
+                if (!completed) {
+                    progress.finish();
+                    return interrupted(err, applied, session, false);
+                }
             } catch (RuntimeException e) {
-                throw stopped(applied, e, session, false);
+                throw stopped(applied, e, session, false, unmark);
             }
             progress.finish();
-            RegistrySnapshot now = RegistrySnapshot.take(registry, root);
+            boolean backupHasConfiguration = backup.snapshot().keys().containsKey(RegistryPath.of(StorageLayout.CONFIGURATION));
+            RegistrySnapshot now = withoutMark(RegistrySnapshot.take(registry, root), backupHasConfiguration);
             String expected = backup.metadata().path("contentSha256").asText();
             boolean verified = now.contentDigest().equals(expected) && now.contentDigest().equals(backup.snapshot().contentDigest());
+            if (verified) {
+                // last: only a restore whose contents verified removes the mark (a key the backup does not have goes with it)
+                List<BatchCommand> finish = backupHasConfiguration
+                        ? List.of(new BatchCommand.DeleteValue(configuration, StorageLayout.RESTORE_IN_PROGRESS_VALUE))
+                        : List.of(new BatchCommand.DeleteKey(configuration));
+                try {
+                    registry.commit(WriteBatch.of(finish));
+                } catch (RuntimeException e) {
+                    throw CliException.failed("restored and verified " + session.describe() + ", but its mark as an unfinished restore"
+                            + " could not be removed (" + e.getMessage() + "): applications refuse to open it until a restore"
+                            + " completes; run restore --force again", e);
+                }
+            }
             Map<String, Long> entities = now.entityCounts();
             long total = entities.values().stream().mapToLong(Long::longValue).sum();
+            long deletedValues = held.valueCount() - (RestoreMarker.inSnapshot(held.keys()).isPresent() ? 1 : 0);
+            long deletedKeys = held.keys().keySet().stream().filter(k -> !k.isRoot() && !isConfiguration(k)).count();
             if (json) {
                 out.println(Json.write(Json.object("restored", true, "verified", verified, "target", registry.uri(),
                         "root", root.toString(), "backupSequence", backup.snapshot().sequence(), "source", backup.source(),
-                        "batches", applied.done, "keys", now.keys().size(), "values", now.valueCount(), "entities", entities)));
+                        "deleted", Json.object("values", deletedValues, "keys", deletedKeys, "held", notEmpty),
+                        "batches", applied.done, "keys", now.keys().size(), "values", now.valueCount(), "entities", entities,
+                        "unfinishedRestoreMark", !verified)));
             } else {
+                List<String> data = notEmpty.stream().filter(f -> !f.startsWith(UNFINISHED)).toList();
+                out.println((deletedValues == 0 && deletedKeys == 0 ? "the target held nothing under " + root
+                        : "deleted " + deletedValues + " values in " + deletedKeys + " keys that the target held under " + root
+                        + (data.isEmpty() ? " (an empty store's layout)" : ": " + listed(data)))
+                        + RestoreMarker.inSnapshot(held.keys()).map(m -> "; replaced " + UNFINISHED + " (" + m.describe() + ")").orElse(""));
                 out.println("restored " + in + " (" + backup.source() + " as of sequence " + backup.snapshot().sequence() + ") into "
                         + session.describe() + " in " + applied.done + " batch(es): " + total + " entities in " + entities.size()
                         + " type(s) " + entities);
                 out.println(verified ? "verified: the store's contents equal the backup (sha256 " + expected + ")"
-                        : "NOT VERIFIED: the store's contents differ from the backup; something wrote to it during the restore");
+                        : "NOT VERIFIED: the store's contents differ from the backup; something wrote to it during the restore. It stays"
+                        + " marked as an unfinished restore (applications refuse to open it): stop what writes to it and run restore"
+                        + " --force again");
             }
             out.flush();
             return verified ? ExitCodes.OK : ExitCodes.CHECK_FAILED;
         }
+    }
+
+    private static boolean isConfiguration(RegistryPath rel) {
+        return rel.depth() == 1 && rel.segments().get(0).equals(StorageLayout.CONFIGURATION);
+    }
+
+    /** The restore stopped by a signal before its next batch: says what it left, on standard error. */
+    private int interrupted(PrintWriter err, Applied applied, StoreSession session, boolean deleting) {
+        err.println("restore stopped after " + applied.done + " of " + applied.total + " batches (interrupted): the target "
+                + session.describe() + (deleting ? PARTLY_DELETED : PARTLY_RESTORED) + MARKED + "; run restore --force again");
+        err.flush();
+        return ExitCodes.INTERRUPTED;
+    }
+
+    private static final String PARTLY_DELETED = " is partly deleted (part of what it held is gone, nothing of the backup is written yet)";
+    private static final String PARTLY_RESTORED = " is partly restored (what it held before is gone)";
+    private static final String MARKED = " and marked as an unfinished restore (Configuration/" + StorageLayout.RESTORE_IN_PROGRESS_VALUE
+            + "): applications refuse to open it, and status, verify and health report it, until a restore completes";
+
+    /**
+     * {@code snapshot} of a restored root without the restore's mark, as the backup would show it: and without the
+     * Configuration key the mark needed, when the backup has none and it holds nothing else.
+     */
+    static RegistrySnapshot withoutMark(RegistrySnapshot snapshot, boolean backupHasConfiguration) {
+        RegistryPath cfg = RegistryPath.of(StorageLayout.CONFIGURATION);
+        SortedMap<String, RegistryValue> values = snapshot.keys().get(cfg);
+        if (values == null || !values.containsKey(StorageLayout.RESTORE_IN_PROGRESS_VALUE)) {
+            return snapshot;
+        }
+        SortedMap<RegistryPath, SortedMap<String, RegistryValue>> keys = new TreeMap<>(snapshot.keys());
+        SortedMap<String, RegistryValue> rest = new TreeMap<>(values);
+        rest.remove(StorageLayout.RESTORE_IN_PROGRESS_VALUE);
+        boolean subkeys = keys.keySet().stream().anyMatch(k -> k.isBelow(cfg) && !k.equals(cfg));
+        if (rest.isEmpty() && !subkeys && !backupHasConfiguration) {
+            keys.remove(cfg);
+        } else {
+            keys.put(cfg, rest);
+        }
+        return new RegistrySnapshot(snapshot.root(), snapshot.sequence(), keys);
+    }
+
+    /**
+     * The other registries connected to the target, where the backend lists them (ZooKeeper: every open registry is a
+     * member, this tool's own connection too); empty where the nodes are not the processes that have the store open:
+     * the embedded registry lists one node, this tool (its directory lock keeps every other process out), and a Windows
+     * cluster lists its machines whether or not an application runs on them, so there the check cannot tell.
+     */
+    static List<String> otherLiveMembers(ClusterRegistry registry) {
+        if (registry.listsEveryNode()) {
+            return List.of();
+        }
+        ClusterStatus status = registry.status();
+        return status.nodes().stream()
+                .filter(n -> (n.state() == NodeState.UP || n.state() == NodeState.PAUSED) && !n.name().equals(status.localNode()))
+                .map(n -> n.state() == NodeState.UP ? n.name() : n.name() + " (" + n.state() + ")").toList();
+    }
+
+    /**
+     * What {@code held}, a snapshot of the target's root, holds beyond what opening an empty store writes, for people,
+     * by where it is; empty when a restore may replace it without --force. Not counted: keys without values, the layout
+     * version and its description, the key salt, type descriptors (a store opened for a type writes one) and a type's
+     * compression dictionaries (they serve only values stored with them, and none is then left). Counted: entities,
+     * tombstones, anything else below the root (a store nested in it, prepared transactions, a multi-site store's
+     * bookkeeping), the mark of a restore that did not finish.
+     */
+    static List<String> notAnEmptyStore(RegistrySnapshot held, RegistryPath root) {
+        Map<String, java.util.Set<String>> entities = new TreeMap<>();
+        Map<String, Long> tombstones = new TreeMap<>();
+        Map<RegistryPath, Long> elsewhere = new java.util.LinkedHashMap<>();
+        java.util.Set<RegistryPath> nestedStores = new java.util.HashSet<>();
+        Optional<RestoreMarker> unfinished = RestoreMarker.inSnapshot(held.keys());
+        for (Map.Entry<RegistryPath, SortedMap<String, RegistryValue>> e : held.keys().entrySet()) {
+            RegistryPath rel = e.getKey();
+            SortedMap<String, RegistryValue> values = e.getValue();
+            List<String> s = rel.segments();
+            if (values.isEmpty()) {
+                continue;
+            }
+            if (s.isEmpty()) {
+                elsewhere.merge(rel, (long) values.size(), Long::sum);
+            } else if (s.get(0).equals(StorageLayout.CONFIGURATION)) {
+                if (s.size() == 1) {
+                    long other = values.keySet().stream().filter(n -> !EMPTY_STORE_CONFIGURATION.contains(n)).count();
+                    if (other > 0) {
+                        elsewhere.merge(rel, other, Long::sum);
+                    }
+                } else if (!s.get(1).equals(StorageLayout.DICTIONARIES)) {
+                    elsewhere.merge(RegistryPath.of(s.subList(0, 2)), (long) values.size(), Long::sum);
+                }
+            } else if (s.get(0).equals(StorageLayout.ENTITIES) && s.size() == 2) {
+                values.keySet().stream().filter(n -> !n.equals(StorageLayout.METADATA))
+                        .forEach(id -> entities.computeIfAbsent(s.get(1), t -> new java.util.HashSet<>()).add(id));
+            } else if (s.get(0).equals(StorageLayout.ENTITIES) && s.size() == 3 && s.get(2).equals(StorageLayout.VERSIONS)) {
+                entities.computeIfAbsent(s.get(1), t -> new java.util.HashSet<>()).addAll(values.keySet());
+            } else if (s.get(0).equals(StorageLayout.ENTITIES) && s.size() >= 3 && s.get(2).equals(StorageLayout.TOMBSTONES)) {
+                tombstones.merge(s.get(1), (long) values.size(), Long::sum);
+            } else if (s.get(0).equals(StorageLayout.ENTITIES)) {
+                elsewhere.merge(RegistryPath.of(s.subList(0, Math.min(3, s.size()))), (long) values.size(), Long::sum);
+            } else {
+                RegistryPath area = RegistryPath.of(s.get(0));
+                elsewhere.merge(area, (long) values.size(), Long::sum);
+                if (s.get(s.size() - 1).equals(StorageLayout.CONFIGURATION) && values.containsKey(StorageLayout.VERSION_VALUE)) {
+                    nestedStores.add(area);
+                }
+            }
+        }
+        List<String> found = new ArrayList<>();
+        unfinished.ifPresent(m -> found.add(UNFINISHED + " (" + m.describe() + ")"));
+        if (!entities.isEmpty()) {
+            Map<String, Long> counts = new TreeMap<>();
+            entities.forEach((t, ids) -> counts.put(t, (long) ids.size()));
+            found.add(counts.values().stream().mapToLong(Long::longValue).sum() + " entities " + counts);
+        }
+        if (!tombstones.isEmpty()) {
+            found.add(tombstones.values().stream().mapToLong(Long::longValue).sum() + " tombstones of deleted entities " + tombstones);
+        }
+        elsewhere.forEach((area, n) -> found.add(n + " values " + (area.isRoot() ? "in the root key " + root : "below " + root.resolve(area))
+                + (nestedStores.contains(area) ? " (another store: its root lies below this one)" : hint(area))));
+        return found;
+    }
+
+    private static final String UNFINISHED = "what a restore that did not finish left";
+
+    /** Configuration values an empty store has (the restore's mark is reported on its own). */
+    private static final java.util.Set<String> EMPTY_STORE_CONFIGURATION = java.util.Set.of(StorageLayout.VERSION_VALUE,
+            StorageLayout.SCHEMA_VALUE, StorageLayout.KEY_SALT_VALUE, StorageLayout.RESTORE_IN_PROGRESS_VALUE);
+
+    /** What the values of an area outside the entities usually are. */
+    private static String hint(RegistryPath area) {
+        // the provider's names (RegistryTransactions, SiteReplication)
+        if (area.depth() == 1 && area.segments().get(0).equals("Transactions")) {
+            return " (prepared transaction records and their locks)";
+        }
+        if (area.depth() == 1 && area.segments().get(0).equals("Sites")) {
+            return " (a multi-site store's bookkeeping: checkpoints, conflict records, merges owed)";
+        }
+        if (area.depth() == 1 && !area.segments().get(0).equals(StorageLayout.ENTITIES)
+                && !area.segments().get(0).equals(StorageLayout.CONFIGURATION)) {
+            return " (not of this store's layout: another store nested in the root?)";
+        }
+        return "";
+    }
+
+    /** The first things found, and how many more. */
+    private static String listed(List<String> found) {
+        String first = String.join("; ", found.subList(0, Math.min(LISTED, found.size())));
+        return found.size() > LISTED ? first + "; and " + (found.size() - LISTED) + " more" : first;
     }
 
     /**
@@ -164,8 +439,21 @@ final class RestoreCommand implements Callable<Integer> {
      * (nothing of it was sent) goes as two halves instead, never splitting a group.
      */
     static void commit(ClusterRegistry registry, List<List<List<BatchCommand>>> batches, Applied applied, Consumer<WriteBatch> committed) {
+        commit(registry, batches, applied, committed, () -> false);
+    }
+
+    /**
+     * As {@link #commit(ClusterRegistry, List, Applied, Consumer)}, asking {@code stop} before each batch.
+     *
+     * @return false when {@code stop} said to stop before every batch was committed
+     */
+    static boolean commit(ClusterRegistry registry, List<List<List<BatchCommand>>> batches, Applied applied,
+                          Consumer<WriteBatch> committed, BooleanSupplier stop) {
         Deque<List<List<BatchCommand>>> pending = new ArrayDeque<>(batches);
         while (!pending.isEmpty()) {
+            if (stop.getAsBoolean()) {
+                return false;
+            }
             List<List<BatchCommand>> groups = pending.poll();
             WriteBatch batch = WriteBatch.of(groups.stream().flatMap(List::stream).toList());
             try {
@@ -184,6 +472,7 @@ final class RestoreCommand implements Callable<Integer> {
             applied.done++;
             committed.accept(batch);
         }
+        return true;
     }
 
     /** Batches committed so far, of how many. */
@@ -196,16 +485,25 @@ final class RestoreCommand implements Callable<Integer> {
         }
     }
 
-    /** The error for a commit that failed: unchanged when nothing was changed yet, else what the target is left as. */
-    private RuntimeException stopped(Applied applied, RuntimeException e, StoreSession session, boolean deleting) {
+    /**
+     * The error for a commit that failed: unchanged when nothing but the restore's mark was changed yet ({@code unmark}
+     * takes it away again, or puts back the one an earlier restore left), else what the target is left as.
+     */
+    private RuntimeException stopped(Applied applied, RuntimeException e, StoreSession session, boolean deleting, Runnable unmark) {
         if (applied.done == 0 && !mayHaveApplied(e)) {
-            return e; // the first batch did not apply: nothing was changed
+            try {
+                unmark.run();
+                return e; // the first batch did not apply: nothing was changed
+            } catch (RuntimeException unmarking) {
+                e.addSuppressed(unmarking);
+                return CliException.failed("restore stopped before deleting or writing anything (" + e.getMessage() + "), but its"
+                        + " mark as an unfinished restore could not be removed (" + unmarking.getMessage() + "): applications refuse"
+                        + " to open " + session.describe() + " until a restore completes; run restore --force again", e);
+            }
         }
-        String left = deleting
-                ? " is partly deleted (part of what it held is gone, nothing of the backup is written yet): "
-                : " is partly restored (what it held before is gone): ";
         return CliException.failed("restore stopped after " + applied.done + " of " + applied.total + " batches: the target "
-                + session.describe() + left + e.getMessage() + "; run restore --force again", e);
+                + session.describe() + (deleting ? PARTLY_DELETED : PARTLY_RESTORED) + " (" + e.getMessage() + ")" + MARKED
+                + "; run restore --force again", e);
     }
 
     /**
@@ -214,7 +512,9 @@ final class RestoreCommand implements Callable<Integer> {
      * interrupted while deleting leaves whole entities; the types' descriptors, then the configuration
      * (layout, key salt, dictionaries) go after every entity, so those left still read; keys go last, each after
      * everything below it, the root last of all. Small enough for every backend's request, unlike
-     * one delete of the root, which a backend may expand into one delete per stored node.
+     * one delete of the root, which a backend may expand into one delete per stored node. The restore's
+     * mark (Configuration/RestoreInProgress) stays, and so do the keys it is under: the root and its
+     * Configuration key (what else they hold is deleted).
      */
     static List<List<List<BatchCommand>>> deletions(RegistrySnapshot held, RegistryPath root, RegistryLimits limits) {
         List<List<BatchCommand>> groups = new ArrayList<>();
@@ -248,12 +548,14 @@ final class RestoreCommand implements Callable<Integer> {
         groups.addAll(descriptors);
         for (RegistryPath rel : configuration) {
             RegistryPath key = root.resolve(rel);
-            held.keys().get(rel).keySet().forEach(name -> groups.add(List.of(new BatchCommand.DeleteValue(key, name))));
+            held.keys().get(rel).keySet().stream().filter(name -> !(isConfiguration(rel) && name.equals(StorageLayout.RESTORE_IN_PROGRESS_VALUE)))
+                    .forEach(name -> groups.add(List.of(new BatchCommand.DeleteValue(key, name))));
         }
-        // sorted, a key comes before every key below it
+        // sorted, a key comes before every key below it; the mark's keys stay
         List<RegistryPath> keys = new ArrayList<>(held.keys().keySet());
         java.util.Collections.reverse(keys);
-        keys.forEach(rel -> groups.add(List.of(new BatchCommand.DeleteKey(root.resolve(rel)))));
+        keys.stream().filter(rel -> !rel.isRoot() && !isConfiguration(rel))
+                .forEach(rel -> groups.add(List.of(new BatchCommand.DeleteKey(root.resolve(rel)))));
 
         int maxCommands = Math.min(MAX_COMMANDS_PER_BATCH, limits.maxBatchCommands());
         // half the batch limit: a delete ships more than its encoded size on some backends; a batch still too large is halved

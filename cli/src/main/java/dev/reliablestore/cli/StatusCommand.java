@@ -1,5 +1,6 @@
 package dev.reliablestore.cli;
 
+import dev.reliablestore.cluster.RestoreMarker;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.ClusterStatus;
 import dev.reliablestore.registry.NodeInfo;
@@ -18,7 +19,8 @@ import java.util.concurrent.Callable;
 
 /** {@code status}: backend, nodes and their states, primary, layout version, entities per type. */
 @Command(name = "status", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Show the store: backend, nodes and their states, primary, layout version and entities per type.",
+        description = {"Show the store: backend, nodes and their states, primary, layout version, a restore into it that did "
+                + "not finish, and entities per type.",
                 "Example: reliablestore status --store zookeeper://zk1:2181,zk2:2181/reliablestore"},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:shown", "1:the store cannot be reached", "2:bad usage"})
 final class StatusCommand implements Callable<Integer> {
@@ -52,6 +54,7 @@ final class StatusCommand implements Callable<Integer> {
             ClusterRegistry registry = session.registry("status");
             ClusterStatus status = registry.status();
             Optional<Integer> layout = session.layoutVersion();
+            Optional<RestoreMarker> unfinished = session.unfinishedRestore();
             long sequence = registry.currentSequence();
             if (json) {
                 List<Object> nodes = new ArrayList<>();
@@ -61,12 +64,15 @@ final class StatusCommand implements Callable<Integer> {
                 out.println(Json.write(Json.object("provider", "cluster-registry", "backend", status.backend(), "registry", registry.uri(),
                         "root", session.layout().root().toString(), "localNode", status.localNode(),
                         "primary", status.primary().orElse(null), "nodes", nodes, "liveNodes", status.liveNodes(),
-                        "layoutVersion", layout.orElse(null), "sequence", sequence, "types", counts, "entities", total)));
+                        "layoutVersion", layout.orElse(null), "unfinishedRestore", unfinished.map(m -> Json.object("started", m.started(),
+                                "host", m.host(), "user", m.user(), "backup", m.backup(), "source", m.source(), "sequence", m.sequence()))
+                                .orElse(null), "sequence", sequence, "types", counts, "entities", total)));
             } else {
                 out.println("provider:  cluster-registry");
                 out.println("backend:   " + status.backend() + " (" + registry.uri() + ")");
                 out.println("root:      " + session.layout().root());
                 out.println("layout:    " + layout.map(v -> "version " + v).orElse("none (nothing stored under this root yet)"));
+                unfinished.ifPresent(m -> out.println("restore:   UNFINISHED RESTORE: " + StoreSession.unfinishedRestore(m)));
                 out.println("sequence:  " + sequence);
                 out.println("primary:   " + status.primary().orElse("none"));
                 out.println("local:     " + status.localNode());

@@ -9,6 +9,7 @@ import dev.reliablestore.cluster.ClusterPersistenceConfiguration;
 import dev.reliablestore.cluster.ClusterPersistenceProvider;
 import dev.reliablestore.cluster.ClusterPersistenceStore;
 import dev.reliablestore.cluster.ClusterStoreAdmin;
+import dev.reliablestore.cluster.RestoreMarker;
 import dev.reliablestore.cluster.StorageLayout;
 import dev.reliablestore.cluster.crypto.KeySource;
 import dev.reliablestore.codec.CodecMismatchException;
@@ -339,6 +340,20 @@ final class StoreSession implements AutoCloseable {
             counts.put(t, store(t).count());
         }
         return counts;
+    }
+
+    /**
+     * The mark of a restore into a cluster store's root that has not finished (the store holds part of a
+     * backup; the provider refuses to open it), or empty; always empty for a file store.
+     */
+    Optional<RestoreMarker> unfinishedRestore() {
+        return isCluster() ? stored.unfinishedRestore() : Optional.empty();
+    }
+
+    /** Why a store marked as an unfinished restore is not what it seems, for people. */
+    static String unfinishedRestore(RestoreMarker marker) {
+        return "a restore into this store (" + marker.describe() + ") did not finish, or is still running: the store holds part"
+                + " of the backup, and applications refuse to open it until a restore completes (rerun restore --force)";
     }
 
     /** The layout version recorded by the provider, or empty before the first open. */

@@ -2,6 +2,7 @@ package dev.reliablestore.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.reliablestore.cluster.ClusterStoreAdmin;
+import dev.reliablestore.cluster.RestoreMarker;
 import dev.reliablestore.cluster.ValueCodec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -14,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
@@ -24,7 +26,7 @@ import java.util.concurrent.Callable;
                 + "Each type is read at one commit sequence. Nothing is written (not even a dictionary resealed under the active key).",
                 "Example: reliablestore verify --store embedded:./data --passphrase-env RS_PASSPHRASE"},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:every entity decodes", "1:failed (store unreachable)",
-                "2:bad usage", "3:some entities are corrupt or undecryptable (listed)"})
+                "2:bad usage", "3:some entities are corrupt or undecryptable (listed), or a restore into the store did not finish"})
 final class VerifyCommand implements Callable<Integer> {
 
     @Spec
@@ -74,6 +76,11 @@ final class VerifyCommand implements Callable<Integer> {
             if (stored.layoutVersion().isEmpty()) {
                 // "verified 0 entities" would hide a mistyped root, as backup refuses one
                 throw CliException.failed("nothing to verify: " + session.describe() + " holds no store (check --resource-group and --key-path)");
+            }
+            Optional<RestoreMarker> unfinished = stored.unfinishedRestore();
+            if (unfinished.isPresent()) {
+                // every entity may decode, and the store still be part of a backup: not "verified"
+                throw CliException.check("not verified: " + session.describe() + ": " + StoreSession.unfinishedRestore(unfinished.get()));
             }
             List<String> all = stored.types();
             List<String> chosen = types.isEmpty() ? all : types;

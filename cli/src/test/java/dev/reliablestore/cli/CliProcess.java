@@ -127,8 +127,13 @@ final class CliProcess implements AutoCloseable {
     }
 
     Running start(Map<String, String> extraEnv, String... args) {
+        return startMain(ReliableStoreCli.class, extraEnv, args);
+    }
+
+    /** Runs {@code main}, a class of the test class path, instead of the tool's own main class. */
+    Running startMain(Class<?> main, Map<String, String> extraEnv, String... args) {
         List<String> command = new ArrayList<>(List.of(javaBin(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m",
-                "-cp", classPath(), ReliableStoreCli.class.getName()));
+                "-cp", classPath(), main.getName()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile());
         pb.environment().remove("RELIABLESTORE_STORE");

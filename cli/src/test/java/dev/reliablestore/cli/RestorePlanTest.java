@@ -46,13 +46,23 @@ class RestorePlanTest {
         return new RegistrySnapshot(RegistryPath.root(), 9, keys);
     }
 
+    /** {@link #held()} with the mark of a restore that did not finish, as a restore with --force finds it (its own written over it). */
+    private static RegistrySnapshot heldWithMark() {
+        SortedMap<RegistryPath, SortedMap<String, RegistryValue>> keys = new TreeMap<>(held().keys());
+        SortedMap<String, RegistryValue> configuration = new TreeMap<>(keys.get(RegistryPath.of("Configuration")));
+        configuration.put("RestoreInProgress", RegistryValue.sz("{}"));
+        keys.put(RegistryPath.of("Configuration"), configuration);
+        return new RegistrySnapshot(RegistryPath.root(), 9, keys);
+    }
+
+    /** The restore's mark, and the root and Configuration keys it is under, are never deleted: what else they hold is. */
     @Test
     void deletionsKeepEntitiesWholeTheConfigurationLastAndEveryKeyAfterWhatIsBelowIt() {
         RegistryPath root = RegistryPath.of("RG", "Data");
         RegistryPath order = root.resolve(RegistryPath.of("Entities", "Order"));
         RegistryPath versions = order.child("_versions");
         // one group a batch: the limits are what a group takes
-        var batches = RestoreCommand.deletions(held(), root, new RegistryLimits(1 << 20, 1, 10_000));
+        var batches = RestoreCommand.deletions(heldWithMark(), root, new RegistryLimits(1 << 20, 1, 10_000));
         assertThat(batches).allSatisfy(b -> assertThat(b).hasSize(1));
         assertThat(batches.stream().map(b -> b.get(0))).containsExactly(
                 java.util.List.of(new BatchCommand.DeleteValue(order, "O-1"), new BatchCommand.DeleteValue(versions, "O-1")),
@@ -61,11 +71,9 @@ class RestorePlanTest {
                 java.util.List.of(new BatchCommand.DeleteValue(root.child("Configuration"), "layoutVersion")),
                 java.util.List.of(new BatchCommand.DeleteKey(versions)),
                 java.util.List.of(new BatchCommand.DeleteKey(order)),
-                java.util.List.of(new BatchCommand.DeleteKey(root.child("Entities"))),
-                java.util.List.of(new BatchCommand.DeleteKey(root.child("Configuration"))),
-                java.util.List.of(new BatchCommand.DeleteKey(root)));
+                java.util.List.of(new BatchCommand.DeleteKey(root.child("Entities"))));
         // within the limits, batches hold as many groups as fit, in the same order
-        var few = RestoreCommand.deletions(held(), root, new RegistryLimits(1 << 20, 1 << 20, 3));
+        var few = RestoreCommand.deletions(heldWithMark(), root, new RegistryLimits(1 << 20, 1 << 20, 3));
         assertThat(few).allSatisfy(b -> assertThat(b.stream().mapToInt(java.util.List::size).sum()).isLessThanOrEqualTo(3));
         assertThat(few.stream().flatMap(java.util.List::stream)).containsExactlyElementsOf(batches.stream().map(b -> b.get(0)).toList());
     }
@@ -153,8 +161,10 @@ class RestorePlanTest {
             assertThat(batches).hasSize(1);
             RestoreCommand.Applied applied = new RestoreCommand.Applied(1);
             RestoreCommand.commit(registry, batches, applied, b -> { });
-            assertThat(real.keyExists(root)).isFalse();
-            assertThat(real.keyExists(root.parent())).isTrue();
+            // the root and its Configuration key stay (the restore's mark is there), emptied
+            RegistrySnapshot left = RegistrySnapshot.take(real, root);
+            assertThat(left.keys().keySet()).containsExactly(RegistryPath.root(), RegistryPath.of("Configuration"));
+            assertThat(left.valueCount()).isZero();
             assertThat(sent).allMatch(n -> n <= 3).hasSize(applied.done);
             assertThat(applied.total).isEqualTo(applied.done);
             assertThat(applied.done).isGreaterThan(1);
@@ -215,5 +225,36 @@ class RestorePlanTest {
                     .isInstanceOf(RegistryLimitException.class);
             assertThat(sent).allMatch(b -> b.size() == 1).hasSize(applied.done);
         }
+    }
+
+    /**
+     * What restore replaces without --force: what opening an empty store writes (layout, key salt, type descriptors,
+     * keys without values) and a type's dictionaries. Anything else is named by where it is.
+     */
+    @Test
+    void onlyWhatOpeningAnEmptyStoreWritesCountsAsEmpty() {
+        RegistryPath root = RegistryPath.of("RG", "Data");
+        SortedMap<RegistryPath, SortedMap<String, RegistryValue>> keys = new TreeMap<>();
+        keys.put(RegistryPath.root(), new TreeMap<>());
+        keys.put(RegistryPath.of("Configuration"), new TreeMap<>(java.util.Map.of("Version", RegistryValue.dword(1),
+                "Schema", RegistryValue.sz("…"), "KeySalt", RegistryValue.binary(new byte[16]))));
+        keys.put(RegistryPath.of("Configuration", "Dictionaries", "Order"), new TreeMap<>(java.util.Map.of("1", RegistryValue.binary(new byte[8]))));
+        keys.put(RegistryPath.of("Entities"), new TreeMap<>());
+        keys.put(RegistryPath.of("Entities", "Order"), new TreeMap<>(java.util.Map.of("_metadata", RegistryValue.sz("{}"))));
+        keys.put(RegistryPath.of("Entities", "Order", "_versions"), new TreeMap<>());
+        keys.put(RegistryPath.of("Transactions"), new TreeMap<>());
+        assertThat(RestoreCommand.notAnEmptyStore(new RegistrySnapshot(RegistryPath.root(), 1, keys), root)).isEmpty();
+
+        keys.put(RegistryPath.of("Entities", "Order", "_tombstones"), new TreeMap<>(java.util.Map.of("O-9", RegistryValue.sz("t"))));
+        keys.put(RegistryPath.of("Transactions", "tx-1"), new TreeMap<>(java.util.Map.of("record", RegistryValue.sz("prepared"))));
+        keys.put(RegistryPath.of("Nested", "Configuration"), new TreeMap<>(java.util.Map.of("Version", RegistryValue.dword(1))));
+        keys.put(RegistryPath.of("Nested", "Entities", "Note"), new TreeMap<>(java.util.Map.of("N-1", RegistryValue.sz("n"))));
+        keys.put(RegistryPath.of("Configuration"), new TreeMap<>(java.util.Map.of("Version", RegistryValue.dword(1),
+                "RestoreInProgress", RegistryValue.sz("{\"host\":\"ops-1\"}"))));
+        assertThat(RestoreCommand.notAnEmptyStore(new RegistrySnapshot(RegistryPath.root(), 1, keys), root)).containsExactly(
+                "what a restore that did not finish left (started ? by ? on ops-1, from ?)",
+                "1 tombstones of deleted entities {Order=1}",
+                "2 values below RG/Data/Nested (another store: its root lies below this one)",
+                "1 values below RG/Data/Transactions (prepared transaction records and their locks)");
     }
 }

@@ -256,6 +256,16 @@ public final class ClusterStoreAdmin {
                 .map(VersionedValue::value).filter(v -> v.type() == ValueType.DWORD).map(v -> v.asDword());
     }
 
+    /**
+     * The mark of a restore into the root that has not finished ({@code Configuration/RestoreInProgress}):
+     * present while a restore runs and after one stopped part-way, when the root holds part of a backup
+     * and a factory refuses to open it ({@link UnfinishedRestoreException}); empty otherwise.
+     */
+    public Optional<RestoreMarker> unfinishedRestore() {
+        return gateway.value("read of the restore mark", layout.configuration(), StorageLayout.RESTORE_IN_PROGRESS_VALUE)
+                .map(v -> RestoreMarker.of(v.value()));
+    }
+
     /** The id of the key new values are encrypted with; empty when encryption is off or the view is not on a factory. */
     public Optional<String> activeKeyId() {
         return Optional.ofNullable(activeKeyId);

@@ -204,7 +204,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         this.caches = new TypeCaches(gateway, config);
         this.nodeName = config.hooks().nodeName().filter(n -> !n.isBlank()).orElse(status.localNode());
         this.healthFaultId = faultId(nodeName);
-        byte[] salt = initialiseLayout(gateway, layout, registry.uri());
+        byte[] salt = initialiseLayout(gateway, layout, registry.uri(), true);
         KeyRing keys = config.keySource().map(source -> source.load(salt::clone)).orElse(null);
         this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "reliablestore-cluster-maintenance-" + THREADS.incrementAndGet());
@@ -347,6 +347,17 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
      * Returns the salt. Also run on the registries of the other sites a factory ships to.
      */
     static byte[] initialiseLayout(RegistryGateway gateway, StorageLayout layout, String registryUri) {
+        return initialiseLayout(gateway, layout, registryUri, false);
+    }
+
+    /**
+     * As {@link #initialiseLayout(RegistryGateway, StorageLayout, String)}; with {@code ownRoot}, a root
+     * a restore marked as unfinished is refused before anything is written (its deletes may have taken
+     * the layout and key salt, which would be created anew, under another salt, as on an empty root).
+     *
+     * @throws UnfinishedRestoreException {@code ownRoot} and the root holds {@link RestoreMarker}
+     */
+    static byte[] initialiseLayout(RegistryGateway gateway, StorageLayout layout, String registryUri, boolean ownRoot) {
         RegistryPath cfg = layout.configuration();
         for (int attempt = 0; attempt < LAYOUT_ATTEMPTS; attempt++) {
             if (attempt >= 2) {
@@ -355,9 +366,14 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(Math.min(100, 1L << (attempt - 2))));
             }
             ReadBatchResult r = gateway.read("layout check of " + layout.root(), ReadBatch.of(
-                    new ReadBatch.ValueRead(cfg, StorageLayout.VERSION_VALUE), new ReadBatch.ValueRead(cfg, StorageLayout.KEY_SALT_VALUE)));
+                    new ReadBatch.ValueRead(cfg, StorageLayout.VERSION_VALUE), new ReadBatch.ValueRead(cfg, StorageLayout.KEY_SALT_VALUE),
+                    new ReadBatch.ValueRead(cfg, StorageLayout.RESTORE_IN_PROGRESS_VALUE)));
             Optional<VersionedValue> version = r.value(0);
             Optional<VersionedValue> salt = r.value(1);
+            Optional<VersionedValue> unfinishedRestore = r.value(2);
+            if (ownRoot && unfinishedRestore.isPresent()) {
+                throw new UnfinishedRestoreException(layout.root() + " in " + registryUri, RestoreMarker.of(unfinishedRestore.get().value()));
+            }
             try {
                 if (version.isEmpty()) {
                     byte[] fresh = new byte[16];

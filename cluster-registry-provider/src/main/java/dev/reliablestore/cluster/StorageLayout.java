@@ -17,6 +17,8 @@ import dev.reliablestore.registry.RegistryPath;
  * &lt;root&gt;/Configuration/Schema                 SZ      description of this layout
  * &lt;root&gt;/Configuration/KeySalt                BINARY  16 random bytes (passphrase key derivation)
  * &lt;root&gt;/Configuration/Dictionaries/&lt;Type&gt;/&lt;n&gt; BINARY  zstd dictionary n of a type (never rewritten)
+ * &lt;root&gt;/Configuration/RestoreInProgress      SZ      only while a restore replaces the root, or after one stopped part-way
+ *                                               ({@link RestoreMarker}): a factory refuses to open the root
  * </pre>
  */
 public final class StorageLayout {
@@ -30,7 +32,7 @@ public final class StorageLayout {
     /** The value name of a type's descriptor, beside its envelopes. */
     public static final String METADATA = "_metadata";
     /** The key of the zstd dictionaries, under {@link #configuration()}. */
-    static final String DICTIONARIES = "Dictionaries";
+    public static final String DICTIONARIES = "Dictionaries";
     /** The subkey of a type holding its version records (id → version). */
     public static final String VERSIONS = "_versions";
     /**
@@ -42,8 +44,17 @@ public final class StorageLayout {
     public static final long TOMBSTONE_VERSION = 0;
     /** The value name of the layout version, under {@link #configuration()}. */
     public static final String VERSION_VALUE = "Version";
-    static final String SCHEMA_VALUE = "Schema";
-    static final String KEY_SALT_VALUE = "KeySalt";
+    /** The value name of the description of the layout, under {@link #configuration()}. */
+    public static final String SCHEMA_VALUE = "Schema";
+    /** The value name of the passphrase key derivation's salt, under {@link #configuration()}. */
+    public static final String KEY_SALT_VALUE = "KeySalt";
+    /**
+     * The value name, under {@link #configuration()}, of the mark of a restore that has not finished
+     * ({@link RestoreMarker}): written by {@code reliablestore restore} before it changes anything
+     * under the root, deleted once the restored contents verified. While it is there the root holds
+     * part of a backup, and a factory refuses to open it ({@link UnfinishedRestoreException}).
+     */
+    public static final String RESTORE_IN_PROGRESS_VALUE = "RestoreInProgress";
     static final String SCHEMA = "ReliableStore cluster-registry layout " + VERSION + ": "
             + "Entities/<Type>/<Id> = entity envelope (BINARY, envelope format " + EnvelopeCodec.FORMAT + "); "
             + "Entities/<Type>/_versions/<Id> = entity version (QWORD); "

@@ -1,5 +1,6 @@
 package dev.reliablestore.cluster.backup;
 
+import dev.reliablestore.cluster.RestoreMarker;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.RegistryPath;
 import org.slf4j.Logger;
@@ -25,7 +26,9 @@ import java.util.stream.Stream;
  * root is written to {@code <backupPath>/backup-<yyyyMMdd'T'HHmmssSSS'Z'>-<sequence>-<store>.rsbackup}
  * in the format of {@code reliablestore backup}, and the oldest of this store's backups beyond the
  * retention count are deleted. A failed run is logged and retried at the next interval; it never
- * affects the store.
+ * affects the store. A run is skipped (logged) while the root holds the mark of an unfinished restore
+ * ({@link RestoreMarker}): the store then holds part of a backup, which a factory opened before the
+ * restore would otherwise back up as good and prune older backups for.
  *
  * <p>Several stores may share a {@code backupPath}: {@code <store>} (8 hex digits of a hash of the
  * registry URI and the root) keeps two of them from writing the same name in the same millisecond,
@@ -155,6 +158,14 @@ public final class ScheduledBackups implements AutoCloseable {
             }
             RegistrySnapshot snapshot = RegistrySnapshot.take(registry, root);
             if (snapshot.isEmpty()) {
+                return null;
+            }
+            java.util.Optional<RestoreMarker> unfinished = RestoreMarker.inSnapshot(snapshot.keys());
+            if (unfinished.isPresent()) {
+                // it holds part of a backup: a backup of it would be taken for a good one, and its retention would prune those
+                LOG.warn("scheduled backup of {} in {} skipped: a restore into the store ({}) has not finished, so it holds part of"
+                        + " a backup; backups resume once a restore completes (reliablestore restore --force)", root, registry.uri(),
+                        unfinished.get().describe());
                 return null;
             }
             Path file = directory.resolve("backup-" + STAMP.format(java.time.Instant.now()) + "-" + snapshot.sequence() + "-" + tag + ".rsbackup");

@@ -236,6 +236,31 @@ class ScheduledBackupsTest {
         }
     }
 
+    /**
+     * A store a restore has marked as unfinished (Configuration/RestoreInProgress) holds part of a backup: a factory
+     * opened before the restore skips its scheduled runs while the mark is there (its retention prunes nothing), and
+     * backs up again once it is gone.
+     */
+    @Test
+    void aStoreMarkedAsAnUnfinishedRestoreIsNotBackedUp() throws Exception {
+        RegistryPath root = RegistryPath.of("Store");
+        try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"), Map.of());
+             ScheduledBackups backups = ScheduledBackups.startAfter(registry, root, "node-1", dir, Duration.ofHours(1), 1, Duration.ofHours(1))) {
+            bump(registry, root);
+            Path complete = backups.runOnce();
+            assertThat(complete).isNotNull().exists();
+            registry.commit(WriteBatch.builder().setValue(root.child("Configuration"), "RestoreInProgress",
+                    RegistryValue.sz("{\"started\":\"2026-01-02T03:04:05Z\",\"host\":\"ops-1\"}")).build());
+            bump(registry, root);
+            assertThat(backups.runOnce()).as("a run while the restore is unfinished").isNull();
+            try (Stream<Path> files = Files.list(dir)) {
+                assertThat(files.filter(p -> p.getFileName().toString().endsWith(".rsbackup")).toList()).containsExactly(complete);
+            }
+            registry.commit(WriteBatch.builder().deleteValue(root.child("Configuration"), "RestoreInProgress").build());
+            assertThat(backups.runOnce()).as("once the restore finished").isNotNull().exists();
+        }
+    }
+
     private static void bump(ClusterRegistry registry, RegistryPath root) {
         registry.commit(WriteBatch.builder().setValue(root.child("Entities"), "a", RegistryValue.qword(registry.currentSequence())).build());
     }
