@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.IntUnaryOperator;
 
 /**
  * Checks a {@link History} of a versioned compare-and-set register per key, with the Wing &amp; Gong
@@ -48,6 +49,19 @@ import java.util.Set;
  * that new, but does not raise it (the provider's local cache: a conflict is decided on the cached
  * version but reports what a fresh registry read found, which the cache does not learn).
  *
+ * <h2>Sessions shared by a group of clients</h2>
+ * Under SESSION and CACHED a checker can be given the group of each client ({@link #LinearizabilityChecker(ReadModel,
+ * long, IntUnaryOperator)}; in the scenarios a group is the stores of one factory, which share its cache). On top
+ * of the client's own floor, an observation then may not return a state older than any state that another client
+ * of its group wrote (acknowledged) or observed (as far as it raises a floor under the model) in an operation that
+ * <em>answered before this one was invoked</em>: "a hit is never older than anything a store of the factory wrote
+ * or observed before the read began". An operation of the group still running when the observation began does not
+ * count, whatever the order the search gives the two. Each such operation precedes the observation in every
+ * order the search tries (it answered before the observation was invoked), so the search knows where it took effect
+ * when it places the observation: placing it records, for each other client of the group, from which of that
+ * client's observations on (the first one invoked after its answer) the state must be at least as new, and that
+ * client's observations take the newest of these as part of their floor. Without groups every client is its own.
+ *
  * <h2>Bounds</h2>
  * At most {@value #MAX_CLIENTS_PER_KEY} clients per key (more is refused: the search would not stay
  * bounded), and at most {@code maxSteps} search steps per key: a search that reaches it is
@@ -67,8 +81,13 @@ public final class LinearizabilityChecker {
     public record KeyResult(String key, Verdict verdict, int operations, long steps, String excerpt) {
     }
 
-    /** The verdict on a whole history: the worst of its keys. */
-    public record Result(ReadModel model, List<KeyResult> keys) {
+    /** The verdict on a whole history: the worst of its keys; {@code grouped}: sessions shared by groups of clients. */
+    public record Result(ReadModel model, boolean grouped, List<KeyResult> keys) {
+
+        /** The model, and whether sessions were shared by groups of clients. */
+        public String rules() {
+            return grouped ? model + " (sessions per group)" : model.toString();
+        }
 
         public boolean ok() {
             return keys.stream().allMatch(k -> k.verdict() == Verdict.LINEARIZABLE);
@@ -86,7 +105,7 @@ public final class LinearizabilityChecker {
         }
 
         public String describe() {
-            StringBuilder b = new StringBuilder().append(model).append(": ").append(verdict());
+            StringBuilder b = new StringBuilder().append(rules()).append(": ").append(verdict());
             for (KeyResult k : keys) {
                 b.append("\n  key ").append(k.key()).append(": ").append(k.verdict()).append(" (").append(k.operations())
                         .append(" operations, ").append(k.steps()).append(" search steps)");
@@ -100,14 +119,29 @@ public final class LinearizabilityChecker {
 
     private final ReadModel model;
     private final long maxSteps;
+    /** The group of each client (sessions shared by a group; see the class comment), or null: every client alone. */
+    private final IntUnaryOperator groups;
 
     public LinearizabilityChecker(ReadModel model) {
         this(model, DEFAULT_MAX_STEPS);
     }
 
     public LinearizabilityChecker(ReadModel model, long maxSteps) {
+        this(model, maxSteps, null);
+    }
+
+    /** SESSION or CACHED with sessions shared by groups of clients: {@code groups} gives a client's group (e.g. its factory). */
+    public LinearizabilityChecker(ReadModel model, IntUnaryOperator groups) {
+        this(model, DEFAULT_MAX_STEPS, Objects.requireNonNull(groups));
+    }
+
+    public LinearizabilityChecker(ReadModel model, long maxSteps, IntUnaryOperator groups) {
         this.model = Objects.requireNonNull(model);
         this.maxSteps = maxSteps;
+        if (groups != null && model == ReadModel.LINEARIZABLE) {
+            throw new IllegalArgumentException("groups of clients apply to SESSION and CACHED; LINEARIZABLE orders every operation");
+        }
+        this.groups = groups;
     }
 
     public Result check(History history) {
@@ -115,7 +149,7 @@ public final class LinearizabilityChecker {
         for (Map.Entry<String, List<Op>> e : history.byKey().entrySet()) {
             results.add(checkKey(e.getKey(), e.getValue()));
         }
-        return new Result(model, results);
+        return new Result(model, groups != null, results);
     }
 
     // ---- the register ----------------------------------------------------------------------------
@@ -139,6 +173,13 @@ public final class LinearizabilityChecker {
         /** Whether observing this operation raises the client's floor (its reads always; conflicts only under SESSION). */
         final boolean raises;
         boolean lastWeakOfClient;
+        /** Among the observations of its client, this one's rank (from 0); -1 if it does not observe. */
+        int rank = -1;
+        /**
+         * Groups only, for an answered operation whose result raises a floor: per client of the key, the rank of that
+         * client's first observation invoked after this answered (-1: none, or not of the group, or itself).
+         */
+        int[] after;
 
         Node(Op op, int index, int client, boolean weak, boolean raises) {
             this.op = op;
@@ -199,16 +240,20 @@ public final class LinearizabilityChecker {
     /**
      * SESSION state: the register's states since the oldest one a client may still read ({@code window},
      * the last is the current state) and, per client, the oldest position it may read ({@code floors};
-     * {@link #RETIRED} once it has no observing operation left).
+     * {@link #RETIRED} once it has no observing operation left). With groups, {@code pending}: per client,
+     * the floors its group set for its later observations, as pairs (rank of the first observation bound,
+     * position), ranks and positions both increasing, every position above the client's floor; null without groups.
      */
     private static final class Session {
         static final int RETIRED = -1;
+        static final int[] NONE = new int[0];
         final Reg[] window;
         final int[] floors;
+        final int[][] pending;
         private final int hash;
 
-        Session(Reg[] window, int[] floors) {
-            // drop the states no client can read any more
+        Session(Reg[] window, int[] floors, int[][] pending) {
+            // drop the states no client can read any more (pending positions are above their client's floor)
             int base = window.length - 1;
             for (int f : floors) {
                 if (f != RETIRED) {
@@ -223,10 +268,22 @@ public final class LinearizabilityChecker {
                         floors[i] -= base;
                     }
                 }
+                if (pending != null) {
+                    pending = pending.clone();
+                    for (int c = 0; c < pending.length; c++) {
+                        if (pending[c].length > 0) {
+                            pending[c] = pending[c].clone();
+                            for (int i = 1; i < pending[c].length; i += 2) {
+                                pending[c][i] -= base;
+                            }
+                        }
+                    }
+                }
             }
             this.window = window;
             this.floors = floors;
-            this.hash = 31 * Arrays.hashCode(window) + Arrays.hashCode(floors);
+            this.pending = pending;
+            this.hash = 31 * (31 * Arrays.hashCode(window) + Arrays.hashCode(floors)) + Arrays.deepHashCode(pending);
         }
 
         Reg current() {
@@ -235,7 +292,8 @@ public final class LinearizabilityChecker {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Session s && s.hash == hash && Arrays.equals(s.window, window) && Arrays.equals(s.floors, floors);
+            return o instanceof Session s && s.hash == hash && Arrays.equals(s.window, window) && Arrays.equals(s.floors, floors)
+                    && Arrays.deepEquals(s.pending, pending);
         }
 
         @Override
@@ -245,7 +303,46 @@ public final class LinearizabilityChecker {
 
         @Override
         public String toString() {
-            return "current " + current() + ", readable states " + Arrays.toString(window) + ", client floors " + Arrays.toString(floors);
+            return "current " + current() + ", readable states " + Arrays.toString(window) + ", client floors " + Arrays.toString(floors)
+                    + (pending == null ? "" : ", floors set by the group (rank, position) " + Arrays.deepToString(pending));
+        }
+
+        /** {@code pending} of client {@code c} with the floor {@code position} from its observation of rank {@code rank} on. */
+        static int[] bind(int[] list, int rank, int position) {
+            for (int i = 0; i < list.length && list[i] <= rank; i += 2) {
+                if (list[i + 1] >= position) {
+                    return list; // an earlier (or the same) observation is already bound to as new a state
+                }
+            }
+            int[] out = new int[list.length + 2];
+            int n = 0;
+            boolean added = false;
+            for (int i = 0; i < list.length; i += 2) {
+                if (list[i] >= rank && list[i + 1] <= position) {
+                    continue; // bound from later on to an older state: implied by the new pair
+                }
+                if (!added && list[i] > rank) {
+                    out[n++] = rank;
+                    out[n++] = position;
+                    added = true;
+                }
+                out[n++] = list[i];
+                out[n++] = list[i + 1];
+            }
+            if (!added) {
+                out[n++] = rank;
+                out[n++] = position;
+            }
+            return n == out.length ? out : Arrays.copyOf(out, n);
+        }
+
+        /** {@code pending} of a client without the pairs at or below its floor {@code floor} and those binding ranks up to {@code rank}. */
+        static int[] drop(int[] list, int rank, int floor) {
+            int from = 0;
+            while (from < list.length && (list[from] <= rank || list[from + 1] <= floor)) {
+                from += 2;
+            }
+            return from == 0 ? list : from == list.length ? NONE : Arrays.copyOfRange(list, from, list.length);
         }
     }
 
@@ -261,11 +358,26 @@ public final class LinearizabilityChecker {
         Session s = (Session) state;
         if (n.weak) {
             int from = s.floors[n.client];
+            int[][] pending = s.pending;
+            if (pending != null) {
+                // the newest state the group wrote or observed in operations that answered before this one was invoked
+                int[] own = pending[n.client];
+                for (int i = 0; i < own.length && own[i] <= n.rank; i += 2) {
+                    from = Math.max(from, own[i + 1]);
+                }
+            }
             for (int i = from; i < s.window.length; i++) {
                 if (seen(n, s.window[i])) {
                     int[] floors = s.floors.clone();
                     floors[n.client] = n.lastWeakOfClient ? Session.RETIRED : n.raises ? i : from;
-                    return new Session(s.window, floors);
+                    if (pending != null) {
+                        pending = pending.clone();
+                        pending[n.client] = n.lastWeakOfClient ? Session.NONE : Session.drop(pending[n.client], n.rank, floors[n.client]);
+                        if (n.raises) {
+                            bindGroup(n, i, floors, pending);
+                        }
+                    }
+                    return new Session(s.window, floors, pending);
                 }
             }
             return null;
@@ -277,11 +389,34 @@ public final class LinearizabilityChecker {
         Reg[] window = Arrays.copyOf(s.window, s.window.length + 1);
         window[window.length - 1] = next;
         int[] floors = s.floors;
-        if (n.op.completed() && floors[n.client] != Session.RETIRED) {
-            floors = floors.clone();
-            floors[n.client] = window.length - 1; // read-your-writes
+        int[][] pending = s.pending;
+        if (n.op.completed()) {
+            if (floors[n.client] != Session.RETIRED) {
+                floors = floors.clone();
+                floors[n.client] = window.length - 1; // read-your-writes
+            }
+            if (pending != null) {
+                pending = pending.clone();
+                pending[n.client] = Session.NONE; // no state is newer than this write
+                bindGroup(n, window.length - 1, floors, pending);
+            }
         }
-        return new Session(window, floors);
+        return new Session(window, floors, pending);
+    }
+
+    /**
+     * Groups: {@code n}, which wrote or observed the state at {@code position}, binds the observations of the other
+     * clients of its group invoked after it answered to states at least that new ({@code pending} is updated).
+     */
+    private static void bindGroup(Node n, int position, int[] floors, int[][] pending) {
+        if (n.after == null) {
+            return;
+        }
+        for (int c = 0; c < n.after.length; c++) {
+            if (n.after[c] >= 0 && floors[c] != Session.RETIRED && position > floors[c]) {
+                pending[c] = Session.bind(pending[c], n.after[c], position);
+            }
+        }
     }
 
     // ---- the search ------------------------------------------------------------------------------
@@ -345,6 +480,9 @@ public final class LinearizabilityChecker {
                 seenWeak[n.client] = true;
             }
         }
+        if (groups != null) {
+            rankAndBind(nodes, clients);
+        }
         Object initial;
         if (model == ReadModel.LINEARIZABLE) {
             initial = Reg.ABSENT;
@@ -353,9 +491,54 @@ public final class LinearizabilityChecker {
             for (int c = 0; c < floors.length; c++) {
                 floors[c] = seenWeak[c] ? 0 : Session.RETIRED;
             }
-            initial = new Session(new Reg[] {Reg.ABSENT}, floors);
+            int[][] pending = null;
+            if (groups != null) {
+                pending = new int[clients.size()][];
+                Arrays.fill(pending, Session.NONE);
+            }
+            initial = new Session(new Reg[] {Reg.ABSENT}, floors, pending);
         }
         return search(key, nodes, initial);
+    }
+
+    /**
+     * Groups: ranks each client's observations (the nodes are in invocation order) and gives every answered
+     * operation that raises a floor — an acknowledged write, an observation that raises — the rank of the first
+     * observation of each other client of its group invoked after its answer.
+     */
+    private void rankAndBind(List<Node> nodes, Map<Integer, Integer> clients) {
+        int[] group = new int[clients.size()];
+        for (Map.Entry<Integer, Integer> e : clients.entrySet()) {
+            group[e.getValue()] = groups.applyAsInt(e.getKey());
+        }
+        List<List<Node>> weakOf = new ArrayList<>();
+        for (int c = 0; c < clients.size(); c++) {
+            weakOf.add(new ArrayList<>());
+        }
+        for (Node n : nodes) {
+            if (n.weak) {
+                n.rank = weakOf.get(n.client).size();
+                weakOf.get(n.client).add(n);
+            }
+        }
+        for (Node n : nodes) {
+            if (!n.op.completed() || (n.weak && !n.raises)) {
+                continue;
+            }
+            n.after = new int[clients.size()];
+            for (int c = 0; c < n.after.length; c++) {
+                n.after[c] = -1;
+                if (c == n.client || group[c] != group[n.client]) {
+                    continue;
+                }
+                for (Node o : weakOf.get(c)) {
+                    if (o.op.invokedAt > n.op.completedAt) {
+                        n.after[c] = o.rank;
+                        break;
+                    }
+                }
+            }
+        }
     }
 
     private KeyResult search(String key, List<Node> nodes, Object initial) {

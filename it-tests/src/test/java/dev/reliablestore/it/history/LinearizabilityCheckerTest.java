@@ -23,6 +23,13 @@ class LinearizabilityCheckerTest {
         return r.verdict();
     }
 
+    /** With sessions shared per factory as in InProcessHistoryTest: clients 0 and 2 are stores of factory A, 1 and 3 of B. */
+    private Verdict verdictPerFactory(ReadModel model) {
+        LinearizabilityChecker.Result r = new LinearizabilityChecker(model, client -> client % 2).check(h);
+        System.out.println(r.describe());
+        return r.verdict();
+    }
+
     private Op cas(int client, String value, long expected) {
         return h.invoke(client, Op.Kind.CAS, "k", value, expected);
     }
@@ -138,6 +145,7 @@ class LinearizabilityCheckerTest {
         read(2, "u", 2);
         read(2, "a", 1);           // no write in between could bring a back
         assertThat(verdict(LINEARIZABLE)).isEqualTo(Verdict.VIOLATION);
+        assertThat(verdict(SESSION)).isEqualTo(Verdict.VIOLATION);
     }
 
     /** An unknown CAS takes effect only where its condition holds: expecting version 5, it never could here. */
@@ -235,6 +243,7 @@ class LinearizabilityCheckerTest {
         h.failed(f, "StoreUnavailableException: not applied");
         read(2, "f", 2);
         assertThat(verdict(LINEARIZABLE)).isEqualTo(Verdict.VIOLATION);
+        assertThat(verdict(SESSION)).isEqualTo(Verdict.VIOLATION);
     }
 
     @Test
@@ -313,6 +322,85 @@ class LinearizabilityCheckerTest {
         read(0, "u", 2);
         assertThat(verdict(SESSION)).isEqualTo(Verdict.LINEARIZABLE);
         assertThat(verdict(LINEARIZABLE)).isEqualTo(Verdict.LINEARIZABLE);
+    }
+
+    // ---- sessions shared per factory: a store does not observe behind what its factory wrote or observed before -
+
+    /** Not behind a write that another store of the factory had acknowledged before the read began. */
+    @Test
+    void perFactoryAStoreDoesNotReadBehindAWriteItsFactoryAcknowledgedBefore() {
+        written(0, "c0-1", 1);
+        written(0, "c0-2", 2);
+        read(2, "c0-1", 1);        // c2, a store of c0's factory, reads behind v2, acknowledged before
+        Op c = cas(2, "c2-1", 1);
+        h.conflict(c, 2);
+        read(2, "c0-2", 2);
+        assertThat(verdictPerFactory(SESSION)).isEqualTo(Verdict.VIOLATION);
+        assertThat(verdictPerFactory(ReadModel.CACHED)).isEqualTo(Verdict.VIOLATION);
+        // per client, c2 had written and observed nothing yet: SESSION accepts it
+        assertThat(verdict(SESSION)).isEqualTo(Verdict.LINEARIZABLE);
+        assertThat(verdict(LINEARIZABLE)).isEqualTo(Verdict.VIOLATION);
+    }
+
+    /**
+     * A write of the factory that has not answered when the read begins does not bind it, even where the write must
+     * take effect before the read (c1's compare-and-set on its version answered before the read began).
+     */
+    @Test
+    void perFactoryAWriteOfTheFactoryStillRunningWhenTheReadBeganDoesNotBindIt() {
+        written(0, "a", 1);
+        Op w = save(0, "b");       // factory A's write, in flight ...
+        Op c = cas(1, "c", 2);     // ... factory B's CAS on its version 2 ...
+        h.writeOk(c, 3);
+        read(2, "a", 1);           // ... and A's other store reads a: A's cache has not got b yet
+        h.writeOk(w, 2);
+        assertThat(verdictPerFactory(SESSION)).isEqualTo(Verdict.LINEARIZABLE);
+        assertThat(verdictPerFactory(ReadModel.CACHED)).isEqualTo(Verdict.LINEARIZABLE);
+        assertThat(verdict(LINEARIZABLE)).isEqualTo(Verdict.VIOLATION);
+    }
+
+    /** Not behind what another store of the factory read before, nor, under SESSION, what its conflict reported. */
+    @Test
+    void perFactoryAStoreDoesNotReadBehindWhatItsFactoryObservedBefore() {
+        written(1, "a", 1);
+        written(1, "b", 2);
+        read(2, "a", 1);           // factory A behind factory B's writes: allowed
+        Op r = h.read(0, "k");
+        read(2, "a", 1);           // still allowed: c0's read, concurrent, has not answered
+        h.readOk(r, "b", 2);
+        assertThat(verdictPerFactory(SESSION)).isEqualTo(Verdict.LINEARIZABLE);
+        read(2, "a", 1);           // behind what c0 of its factory read before
+        assertThat(verdictPerFactory(SESSION)).isEqualTo(Verdict.VIOLATION);
+        assertThat(verdictPerFactory(ReadModel.CACHED)).isEqualTo(Verdict.VIOLATION);
+        assertThat(verdict(SESSION)).isEqualTo(Verdict.LINEARIZABLE);
+    }
+
+    @Test
+    void perFactoryAConflictOfTheFactoryBindsItsStoresUnderSessionOnly() {
+        written(1, "a", 1);
+        written(1, "b", 2);
+        Op c = cas(0, "x", 1);
+        h.conflict(c, 2);          // c0 of factory A observes v2 in its conflict
+        read(2, "a", 1);
+        assertThat(verdictPerFactory(SESSION)).isEqualTo(Verdict.VIOLATION);
+        assertThat(verdictPerFactory(ReadModel.CACHED)).isEqualTo(Verdict.LINEARIZABLE);
+        assertThat(verdict(SESSION)).isEqualTo(Verdict.LINEARIZABLE);
+    }
+
+    @Test
+    void perFactoryTheStoresOfAnotherFactoryDoNotBind() {
+        written(1, "a", 1);
+        written(1, "b", 2);
+        read(3, "b", 2);           // factory B wrote and read b ...
+        read(2, "a", 1);           // ... factory A may still read a
+        read(0, "a", 1);
+        assertThat(verdictPerFactory(SESSION)).isEqualTo(Verdict.LINEARIZABLE);
+    }
+
+    @Test
+    void groupsOfClientsAreRefusedUnderLinearizable() {
+        assertThatThrownBy(() -> new LinearizabilityChecker(LINEARIZABLE, client -> client % 2))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("SESSION and CACHED");
     }
 
     // ---- CACHED: conflicts are decided on the cache but report a fresh read -----------------------------

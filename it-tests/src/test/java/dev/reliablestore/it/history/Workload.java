@@ -63,7 +63,7 @@ public final class Workload implements AutoCloseable {
             return String.format("[history] %s: %d operations in %.1f s (%d ok, %d conflicts, %d failed, %d unknown outcome;"
                             + " %d unexpected errors), %d acknowledged writes, longest write gap %d ms; check %s: %s, %d anomalies",
                     scenario, operations, seconds, ok, conflicts, failed, unknown, unexpectedErrors, acknowledgedWrites,
-                    longestWriteGapMillis, check.model(), check.verdict(), anomalies());
+                    longestWriteGapMillis, check.rules(), check.verdict(), anomalies());
         }
     }
 
