@@ -120,7 +120,14 @@ final class LegacyDateTypes {
 
         @Override
         public void serialize(java.sql.Date value, JsonGenerator g, SerializerProvider p) throws IOException {
-            g.writeString(value.toLocalDate().toString());
+            LocalDate day = value.toLocalDate();
+            // toLocalDate() gives a day before year 1 as an AD one (its era is lost), and a year past 9999 is read back
+            // as another day: such a day is refused, as a java.util.Date of those years is
+            if (day.getYear() < 1 || day.getYear() > 9999 || value.getTime() < ReadBackForms.FIRST_READABLE_MILLIS - 2 * 86_400_000L) {
+                throw new ReadBackForms.UnreadableValueException(g, "a java.sql.Date day of a year outside 1 to 9999: such a day is not read"
+                        + " back as the same day; hold a LocalDate (any year), or a day within those years");
+            }
+            g.writeString(day.toString());
         }
     }
 

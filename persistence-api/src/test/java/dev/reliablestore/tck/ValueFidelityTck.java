@@ -387,6 +387,33 @@ public abstract class ValueFidelityTck {
         roundTrip("Expiry", Expiry.class, values);
     }
 
+    /** A java.sql.Date day. */
+    public record SqlDay(String id, java.sql.Date day) {
+    }
+
+    /**
+     * A {@code java.sql.Date} is its day: one outside years 1 to 9999 is refused when saved (a BC day was
+     * written as an AD one, and read back as a different day without an error).
+     */
+    @Test
+    void aSqlDateOutsideTheReadableYearsIsRefusedWhenSavedAndNothingIsWritten() {
+        EntityStore<SqlDay> store = factory.store("SqlDay", SqlDay.class);
+        for (long millis : new long[] {Long.MAX_VALUE, 253_402_300_800_000L + 2 * 86_400_000L, Long.MIN_VALUE, -62_135_769_600_000L - 400 * 86_400_000L}) {
+            assertThatThrownBy(() -> store.save("odd", new SqlDay("odd", new java.sql.Date(millis))))
+                    .as("%d", millis)
+                    .isInstanceOf(dev.reliablestore.api.PersistenceException.class)
+                    .hasMessageContaining("could not be read back")
+                    .hasMessageContaining("day")
+                    .hasMessageContaining("9999");
+            assertThat(store.get("odd")).isEmpty();
+        }
+        Map<String, SqlDay> values = new java.util.LinkedHashMap<>();
+        for (String day : new String[] {"0001-01-01", "1970-01-01", "9999-12-31", "2024-02-29"}) {
+            values.put("d" + values.size(), new SqlDay("d", java.sql.Date.valueOf(day)));
+        }
+        roundTrip("SqlDay", SqlDay.class, values);
+    }
+
     @Test
     void emptyCollectionsAndNullsReadBackAsTheyWere() {
         roundTrip("Empties", Empties.class, Map.of(
