@@ -236,7 +236,8 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         this.backups = config.backupEnabled() ? startedOrClosed(() -> ScheduledBackups.start(registry, layout.root(), nodeName,
                 config.backupPath().orElseThrow(), config.backupInterval(), config.backupRetention())) : null;
         long interval = config.healthCheckInterval().toNanos();
-        maintenance.scheduleWithFixedDelay(this::healthCheckThatGoesOn, interval, interval, TimeUnit.NANOSECONDS);
+        // the first check at once (off this thread): until it runs, nobody has checked, and a health probe would read UP
+        maintenance.scheduleWithFixedDelay(this::healthCheckThatGoesOn, 0, interval, TimeUnit.NANOSECONDS);
         // last: it starts the shippers, which use all of the above
         SiteLinks links = null;
         if (site != null && !config.sites().isEmpty()) {
@@ -777,6 +778,9 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             }
         } catch (RuntimeException e) {
             reasons.add("cannot update health fault " + healthFaultId + ": " + e.getMessage());
+        }
+        if (closed) {
+            return; // closing interrupted the probe: that is no failure to report
         }
         if (!reasons.isEmpty()) {
             String reason = String.join("; ", reasons);

@@ -258,6 +258,27 @@ class StoreBehaviourTest {
         }
     }
 
+    /** A factory checks its health when it opens, not one interval later: until then nobody would have checked. */
+    @Test
+    void theFirstHealthCheckRunsWhenTheFactoryOpens() {
+        ClusterHooks hooks = new ClusterHooks() {
+            @Override
+            public Optional<String> unhealthyReason() {
+                return Optional.of("not ready yet");
+            }
+        };
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir);
+             StoreFactory f = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).hooks(hooks)
+                     .healthCheckInterval(Duration.ofHours(1)).build(), registry)) {
+            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
+            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+            List<StoreEvent> events = new CopyOnWriteArrayList<>();
+            s.addListener(events::add);
+            await().atMost(Duration.ofSeconds(10)).until(() -> events.stream()
+                    .anyMatch(e -> e instanceof StoreEvent.HealthCheckFailed h && h.reason().contains("not ready yet")));
+        }
+    }
+
     @Test
     void aDictionaryIsTrainedStoredAndFoundByOtherFactories() {
         ClusterPersistenceConfiguration config = EmbeddedFixture.config(dir).replicationMode(ReplicationMode.ASYNCHRONOUS).build();
