@@ -50,6 +50,8 @@ import dev.reliablestore.api.StoreFactory;
  * are told apart by the context they are for, across all bridges.
  */
 final class StoreEventBridge implements SmartInitializingSingleton, DisposableBean, BeanFactoryAware, ApplicationContextAware {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StoreEventBridge.class);
+
 
     /**
      * What each context was last given on each event thread, for all bridges: a context's own bridge and those of
@@ -168,7 +170,13 @@ final class StoreEventBridge implements SmartInitializingSingleton, DisposableBe
                 return;
             }
             if (first && configurable.isActive()) {
-                multicast(configurable, event);
+                try {
+                    multicast(configurable, event);
+                } catch (RuntimeException | Error e) {
+                    // Spring's multicaster has no error handler by default: a listener's exception would end this loop,
+                    // and the ancestors' listeners, marked as not yet delivered, would never get the event
+                    LOG.warn("a listener in {} failed on {}; the event still goes to the other contexts", target.getDisplayName(), event, e);
+                }
             }
         }
     }

@@ -260,6 +260,15 @@ class StoreHealthAndEventsTest {
         }
     }
 
+    /** A listener that fails on every event. */
+    @Configuration(proxyBeanMethods = false)
+    static class Throwing {
+        @EventListener
+        void on(StoreEvent event) {
+            throw new IllegalStateException("a listener of the child failed on " + event);
+        }
+    }
+
     /** A store bean made from whichever factory the context has, a parent's say. */
     @Configuration(proxyBeanMethods = false)
     static class ChildStore {
@@ -375,6 +384,20 @@ class StoreHealthAndEventsTest {
                 failThenRecover(List.of(inParent, inChild));
                 assertOnce(inParent);
                 assertOnce(inChild);
+            });
+        }
+    }
+
+    /** A listener of the child that throws does not keep the event from the parent's listeners. */
+    @Test
+    void aChildsFailingListenerDoesNotKeepTheEventFromTheParent() {
+        try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"));
+             org.springframework.context.annotation.AnnotationConfigApplicationContext parent = parent(registry, true, FactoryAlone.class)) {
+            child(parent, ChildStore.class, Throwing.class).run(context -> {
+                assertThat(context).hasNotFailed();
+                List<StoreEvent> inParent = parent.getBean(Listening.class).events;
+                failThenRecover(List.of(inParent));
+                assertOnce(inParent);
             });
         }
     }
