@@ -50,8 +50,8 @@ import dev.reliablestore.api.StoreFactory;
  * are told apart by the context they are for, across all bridges.
  */
 final class StoreEventBridge implements SmartInitializingSingleton, DisposableBean, BeanFactoryAware, ApplicationContextAware {
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StoreEventBridge.class);
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StoreEventBridge.class);
 
     /**
      * What each context was last given on each event thread, for all bridges: a context's own bridge and those of
