@@ -767,11 +767,15 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             // an Error too (a class missing during a redeploy), or a checked exception thrown undeclared (Kotlin): a reason
             hostReason = Optional.of("the host's health check threw " + e);
         }
+        hostReason.ifPresent(r -> reasons.add("node " + nodeName + ": " + r));
+        if (!reasons.isEmpty()) {
+            // told before the fault is written: with the registry unreachable that write waits up to failoverTimeout
+            publishHealth(reasons);
+        }
         try {
             if (hostReason.isPresent()) {
-                reasons.add("node " + nodeName + ": " + hostReason.get());
+                healthFaultRaised = true; // before: an add whose answer was lost may have landed, and must be removed later
                 registry.addHealthFault(new HealthFault(healthFaultId, 1, 0, hostReason.get(), "ReliableStore", 0));
-                healthFaultRaised = true;
             } else if (healthFaultRaised) {
                 registry.removeHealthFault(healthFaultId);
                 healthFaultRaised = false;
@@ -779,6 +783,11 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         } catch (RuntimeException e) {
             reasons.add("cannot update health fault " + healthFaultId + ": " + e.getMessage());
         }
+        publishHealth(reasons);
+    }
+
+    /** Publishes a failure when its reasons changed, or the recovery; nothing once closing (it interrupts the probes). */
+    private void publishHealth(List<String> reasons) {
         if (closed) {
             return; // closing interrupted the probe: that is no failure to report
         }

@@ -279,6 +279,48 @@ class StoreBehaviourTest {
         }
     }
 
+    /**
+     * A failure is told before the health fault is written: with the registry unreachable that write
+     * waits up to failoverTimeout, and the event waited with it. Here the write is held until the event came.
+     */
+    @Test
+    void aHealthFailureIsPublishedBeforeItsFaultIsWritten() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        ClusterHooks hooks = new ClusterHooks() {
+            @Override
+            public Optional<String> unhealthyReason() {
+                return Optional.of("disk full");
+            }
+        };
+        try (ClusterRegistry real = EmbeddedFixture.openRegistry(dir)) {
+            ClusterRegistry held = (ClusterRegistry) java.lang.reflect.Proxy.newProxyInstance(ClusterRegistry.class.getClassLoader(),
+                    new Class<?>[] {ClusterRegistry.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("addHealthFault")) {
+                            release.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                        }
+                        try {
+                            return method.invoke(real, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            List<StoreEvent> events = new CopyOnWriteArrayList<>();
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).hooks(hooks)
+                    .healthCheckInterval(Duration.ofHours(1)).build(), held)) {
+                @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
+                ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+                s.addListener(events::add);
+                await().atMost(Duration.ofSeconds(10)).until(() -> events.stream()
+                        .anyMatch(e -> e instanceof StoreEvent.HealthCheckFailed h && h.reason().contains("disk full")));
+                release.countDown();
+                await().atMost(Duration.ofSeconds(10)).until(() -> real.healthFaults().stream().anyMatch(h -> h.description().equals("disk full")));
+            } finally {
+                release.countDown();
+            }
+            assertThat(events).filteredOn(e -> e instanceof StoreEvent.HealthCheckFailed).hasSize(1);
+        }
+    }
+
     @Test
     void aDictionaryIsTrainedStoredAndFoundByOtherFactories() {
         ClusterPersistenceConfiguration config = EmbeddedFixture.config(dir).replicationMode(ReplicationMode.ASYNCHRONOUS).build();
