@@ -1,7 +1,9 @@
 package dev.reliablestore.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.api.Versioned;
 import dev.reliablestore.cluster.backup.RegistrySnapshot;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
@@ -14,15 +16,17 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * restore into a ZooKeeper store that an application has open is refused, naming it: the restore rewrites the key
- * salt, and the application would go on deriving its keys from the old one. {@code --ignore-live-members} lets an
- * operator who knows go ahead.
+ * {@code restore} into ZooKeeper: of entities whose ids ZooKeeper escapes in its znode paths, and into a store an
+ * application has open.
  */
-class RestoreLiveMembersZooKeeperTest {
+class RestoreZooKeeperTest {
+
+    static final int ENTITIES = 600;
 
     static TestingServer zookeeper;
 
@@ -45,12 +49,67 @@ class RestoreLiveMembersZooKeeperTest {
         return "zookeeper://127.0.0.1:" + zookeeper.getPort() + "/" + chroot + "?acl=open";
     }
 
+    private static String id(int i) {
+        return String.format("%05d", i) + "\uE000".repeat(245);
+    }
+
+    /**
+     * Ids ZooKeeper escapes in its znode paths (private-use characters: five bytes each there, two in a batch's
+     * encoded size), so that a batch within the registry's declared limits needs a request larger than the servers
+     * take: the batch goes in halves, and the store is replaced whole.
+     */
+    @Test
+    void aBackupWhoseIdsZooKeeperEscapesReplacesAPopulatedStore() throws Exception {
+        String source = uri("escaped-source");
+        String target = uri("escaped-target");
+        Map<String, JsonNode> saved = new TreeMap<>();
+        try (StoreFactory f = TestStores.cluster(source)) {
+            EntityStore<JsonNode> notes = f.store("Note", JsonNode.class);
+            for (int from = 0; from < ENTITIES; from += 50) {
+                Map<String, JsonNode> batch = new LinkedHashMap<>();
+                for (int i = from; i < from + 50; i++) {
+                    batch.put(id(i), Json.MAPPER.createObjectNode().put("text", "note " + i));
+                }
+                notes.saveBatch(batch);
+                saved.putAll(batch);
+            }
+        }
+        Path backup = dir.resolve("escaped.rsbackup");
+        CliProcess.Result b = CliProcess.inProcess("backup", "--store", source, "--out", backup.toString());
+        assertThat(b.exitCode()).as(b.toString()).isZero();
+
+        try (StoreFactory f = TestStores.cluster(target)) {
+            f.store("Note", JsonNode.class).save("held-1", Json.MAPPER.createObjectNode().put("text", "held before the restore"));
+            f.store("Note", JsonNode.class).save(id(7), Json.MAPPER.createObjectNode().put("text", "changed"));
+            f.store("Other", JsonNode.class).save("held-2", Json.MAPPER.createObjectNode().put("text", "held before the restore"));
+        }
+
+        CliProcess.Result r = CliProcess.inProcess("restore", "--store", target, "--in", backup.toString(), "--force", "--json");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        JsonNode result = Json.MAPPER.readTree(r.out());
+        assertThat(result.get("verified").asBoolean()).isTrue();
+        assertThat(result.get("entities")).isEqualTo(Json.MAPPER.readTree("{\"Note\":" + ENTITIES + "}"));
+
+        try (StoreFactory f = TestStores.cluster(target)) {
+            Map<String, JsonNode> back = new TreeMap<>();
+            for (Versioned<JsonNode> v : f.store("Note", JsonNode.class).getAll()) {
+                back.put(v.id(), v.value());
+                assertThat(v.version()).as(v.id()).isEqualTo(1);
+            }
+            assertThat(back).isEqualTo(saved);
+        }
+    }
+
     private static String digest(String store) {
         try (ClusterRegistry r = ClusterRegistries.open(store)) {
             return RegistrySnapshot.take(r, TestStores.root()).contentDigest();
         }
     }
 
+    /**
+     * The restore rewrites the key salt, and an application with the store open would go on deriving its keys from
+     * the old one: refused, naming it; {@code --ignore-live-members} lets an operator who knows go ahead.
+     */
     @Test
     void aRestoreIntoAStoreAnApplicationHasOpenIsRefusedNamingItUnlessOverridden() throws Exception {
         String source = uri("live-source");
