@@ -113,11 +113,16 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     private volatile boolean checkingOnly;
     private volatile String lastHealthFailure;
     /**
-     * Whether this node's host health fault may be in the registry. True at open: a fault an earlier
-     * process of this node raised and never removed (it crashed, or was redeployed) is durable, and
-     * the first passing check must take it away.
+     * Whether this node's host health fault may be in the registry. True at open when the host gave
+     * hooks: a fault an earlier process of this node raised and never removed (it crashed, or was
+     * redeployed) is durable, and the first passing check must take it away.
      */
-    private volatile boolean healthFaultRaised = true;
+    private volatile boolean healthFaultRaised;
+    /**
+     * Whether the host gave hooks, whose health check the node's fault reports. A factory without
+     * (a tool run on the node) shares the fault's id but not its host's check: it leaves the fault alone.
+     */
+    private final boolean hostHooks;
 
     /**
      * Opens the configured registry and owns it. At a site of a multi-site store the registry is
@@ -204,6 +209,8 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         this.caches = new TypeCaches(gateway, config);
         this.nodeName = config.hooks().nodeName().filter(n -> !n.isBlank()).orElse(status.localNode());
         this.healthFaultId = faultId(nodeName);
+        this.hostHooks = config.hooks() != ClusterHooks.NONE;
+        this.healthFaultRaised = hostHooks;
         byte[] salt = initialiseLayout(gateway, layout, registry.uri(), true);
         KeyRing keys = config.keySource().map(source -> source.load(salt::clone)).orElse(null);
         this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -773,10 +780,11 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             publishHealth(reasons);
         }
         try {
-            if (hostReason.isPresent()) {
+            // without host hooks the fault is another factory's (the application's) to raise and clear
+            if (hostHooks && hostReason.isPresent()) {
                 healthFaultRaised = true; // before: an add whose answer was lost may have landed, and must be removed later
                 registry.addHealthFault(new HealthFault(healthFaultId, 1, 0, hostReason.get(), "ReliableStore", 0));
-            } else if (healthFaultRaised) {
+            } else if (hostHooks && healthFaultRaised) {
                 registry.removeHealthFault(healthFaultId);
                 healthFaultRaised = false;
             }

@@ -321,6 +321,35 @@ class StoreBehaviourTest {
         }
     }
 
+    /**
+     * The node's health fault is the host hook's: a factory without one (a tool run on the node) neither
+     * clears it when it opens or closes nor raises it, while the application's factory still reports the problem.
+     */
+    @Test
+    void aFactoryWithoutHostHooksLeavesTheNodesHealthFaultAlone() {
+        ClusterHooks hooks = new ClusterHooks() {
+            @Override
+            public Optional<String> unhealthyReason() {
+                return Optional.of("code package unhealthy");
+            }
+        };
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir);
+             StoreFactory application = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).hooks(hooks)
+                     .healthCheckInterval(Duration.ofHours(1)).build(), registry)) {
+            application.store(Customer.class);
+            await().atMost(Duration.ofSeconds(10)).until(() -> registry.healthFaults().stream()
+                    .anyMatch(h -> h.description().equals("code package unhealthy")));
+            try (StoreFactory tool = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).healthCheckInterval(Duration.ofMillis(50)).build(),
+                    registry)) {
+                tool.store(Customer.class).count();
+                await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(10)).until(() -> registry.healthFaults().stream()
+                        .anyMatch(h -> h.description().equals("code package unhealthy")));
+            }
+            assertThat(registry.healthFaults()).as("after the tool's factory closed")
+                    .anySatisfy(h -> assertThat(h.description()).isEqualTo("code package unhealthy"));
+        }
+    }
+
     @Test
     void aDictionaryIsTrainedStoredAndFoundByOtherFactories() {
         ClusterPersistenceConfiguration config = EmbeddedFixture.config(dir).replicationMode(ReplicationMode.ASYNCHRONOUS).build();
