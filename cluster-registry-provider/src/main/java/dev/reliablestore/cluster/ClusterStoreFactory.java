@@ -775,8 +775,11 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             hostReason = Optional.of("the host's health check threw " + e);
         }
         hostReason.ifPresent(r -> reasons.add("node " + nodeName + ": " + r));
-        if (!reasons.isEmpty()) {
-            // told before the fault is written: with the registry unreachable that write waits up to failoverTimeout
+        String early = String.join("; ", reasons);
+        String last = lastHealthFailure;
+        if (!reasons.isEmpty() && (last == null || !last.startsWith(early))) {
+            // told before the fault is written: with the registry unreachable that write waits up to failoverTimeout. Not
+            // when the last failure was this one with the fault's own failure after it (it would flap between the two)
             publishHealth(reasons);
         }
         try {

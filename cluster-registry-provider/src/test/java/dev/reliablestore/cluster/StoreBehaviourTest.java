@@ -350,6 +350,49 @@ class StoreBehaviourTest {
         }
     }
 
+    /** While the fault cannot be written, each check finds the same failure: it is published once, not once per check. */
+    @Test
+    void aFaultThatCannotBeWrittenDoesNotRepublishTheFailureOnEveryCheck() {
+        ClusterHooks hooks = new ClusterHooks() {
+            @Override
+            public Optional<String> unhealthyReason() {
+                return Optional.of("disk full");
+            }
+        };
+        try (ClusterRegistry real = EmbeddedFixture.openRegistry(dir)) {
+            ClusterRegistry failing = (ClusterRegistry) java.lang.reflect.Proxy.newProxyInstance(ClusterRegistry.class.getClassLoader(),
+                    new Class<?>[] {ClusterRegistry.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("addHealthFault")) {
+                            throw new dev.reliablestore.registry.RegistryUnavailableException("the registry cannot be reached", null);
+                        }
+                        try {
+                            return method.invoke(real, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            List<StoreEvent> events = new CopyOnWriteArrayList<>();
+            java.util.concurrent.atomic.AtomicInteger checks = new java.util.concurrent.atomic.AtomicInteger();
+            ClusterHooks counted = new ClusterHooks() {
+                @Override
+                public Optional<String> unhealthyReason() {
+                    checks.incrementAndGet();
+                    return hooks.unhealthyReason();
+                }
+            };
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).hooks(counted)
+                    .healthCheckInterval(Duration.ofMillis(50)).build(), failing)) {
+                @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
+                ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+                s.addListener(events::add);
+                await().atMost(Duration.ofSeconds(10)).until(() -> checks.get() >= 8);
+            }
+            assertThat(events).filteredOn(e -> e instanceof StoreEvent.HealthCheckFailed).hasSizeBetween(1, 2)
+                    .last().satisfies(e -> assertThat(((StoreEvent.HealthCheckFailed) e).reason()).contains("disk full")
+                            .contains("cannot update health fault"));
+        }
+    }
+
     @Test
     void aDictionaryIsTrainedStoredAndFoundByOtherFactories() {
         ClusterPersistenceConfiguration config = EmbeddedFixture.config(dir).replicationMode(ReplicationMode.ASYNCHRONOUS).build();
