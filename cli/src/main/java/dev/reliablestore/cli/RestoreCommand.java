@@ -93,7 +93,7 @@ final class RestoreCommand implements Callable<Integer> {
     /** Set when the process is asked to stop (SIGTERM, Ctrl-C): the restore stops before its next batch. */
     volatile boolean stopRequested;
 
-    /** Runs after each committed batch, given how many are done: where a test pauses a restore part-way. */
+    /** Called with the number of batches applied, after each batch and with 0 once the mark is written (a test's seam). */
     java.util.function.IntConsumer afterBatch = done -> { };
 
     @Override
@@ -219,9 +219,10 @@ final class RestoreCommand implements Callable<Integer> {
                         + e.getMessage() + "): until a restore completes, applications refuse to open " + session.describe()
                         + "; run restore --force again", e);
             }
+            afterBatch.accept(0); // a test's seam: marked, no batch applied yet
             try {
                 if (!commit(registry, deletes, applied, b -> afterBatch.accept(applied.done), () -> stopRequested)) {
-                    return interrupted(err, applied, session, true);
+                    return interrupted(err, applied, session, true, unmark);
                 }
             } catch (RuntimeException e) {
                 throw stopped(applied, e, session, true, unmark);
@@ -234,7 +235,7 @@ final class RestoreCommand implements Callable<Integer> {
                 }, () -> stopRequested);
                 if (!completed) {
                     progress.finish();
-                    return interrupted(err, applied, session, false);
+                    return interrupted(err, applied, session, false, unmark);
                 }
             } catch (RuntimeException e) {
                 throw stopped(applied, e, session, false, unmark);
@@ -291,7 +292,22 @@ final class RestoreCommand implements Callable<Integer> {
     }
 
     /** The restore stopped by a signal before its next batch: says what it left, on standard error. */
-    private int interrupted(PrintWriter err, Applied applied, StoreSession session, boolean deleting) {
+    private int interrupted(PrintWriter err, Applied applied, StoreSession session, boolean deleting, Runnable unmark) {
+        if (applied.done == 0) {
+            // the stop came before the first batch (during the mark's own write, say): only the mark changed
+            try {
+                unmark.run();
+                err.println("restore interrupted before it changed anything: " + session.describe() + " is as it was");
+                err.flush();
+                return ExitCodes.INTERRUPTED;
+            } catch (RuntimeException unmarking) {
+                err.println("restore interrupted before deleting or writing anything, but its mark as an unfinished restore could not"
+                        + " be removed (" + unmarking.getMessage() + "): applications refuse to open " + session.describe()
+                        + " until a restore completes; run restore --force again");
+                err.flush();
+                return ExitCodes.INTERRUPTED;
+            }
+        }
         err.println("restore stopped after " + applied.done + " of " + applied.total + " batches (interrupted): the target "
                 + session.describe() + (deleting ? PARTLY_DELETED : PARTLY_RESTORED) + MARKED + "; run restore --force again");
         err.flush();

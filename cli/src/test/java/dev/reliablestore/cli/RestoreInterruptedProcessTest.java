@@ -78,6 +78,20 @@ class RestoreInterruptedProcessTest {
         Path backup = backupOf(uri("source"));
         String target = uri("target");
 
+        // 0: SIGTERM once the mark is written, before the first batch: nothing else changed, and the mark goes again
+        String held = uri("held");
+        try (StoreFactory f = TestStores.cluster(held)) {
+            f.store("Note", JsonNode.class).save("mine", Json.MAPPER.createObjectNode().put("text", "held"));
+        }
+        CliProcess.Running early = pausedRestore(0, "restore", "--store", held, "--in", backup.toString(), "--force");
+        early.process.toHandle().destroy(); // SIGTERM
+        CliProcess.Result untouched = early.await(60);
+        assertThat(untouched.exitCode()).as(untouched.toString()).isEqualTo(143);
+        assertThat(untouched.err()).as(untouched.toString()).contains("interrupted before it changed anything").doesNotContain("partly");
+        try (StoreFactory f = TestStores.cluster(held)) {
+            assertThat(f.store("Note", JsonNode.class).get("mine")).isPresent();
+        }
+
         // 1: SIGTERM after the first batch: it stops before the next one and says what it left
         CliProcess.Running first = pausedRestore(1, "restore", "--store", target, "--in", backup.toString());
         first.process.toHandle().destroy(); // SIGTERM
