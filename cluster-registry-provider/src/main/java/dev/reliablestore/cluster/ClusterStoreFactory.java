@@ -211,7 +211,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         this.healthFaultId = faultId(nodeName);
         this.hostHooks = config.hooks() != ClusterHooks.NONE;
         this.healthFaultRaised = hostHooks;
-        byte[] salt = initialiseLayout(gateway, layout, registry.uri(), true);
+        byte[] salt = initialiseLayout(gateway, layout, registry.uri());
         KeyRing keys = config.keySource().map(source -> source.load(salt::clone)).orElse(null);
         this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "reliablestore-cluster-maintenance-" + THREADS.incrementAndGet());
@@ -353,19 +353,10 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     /**
      * Creates Configuration/Version, Schema and KeySalt on an empty root; refuses a newer layout.
      * Returns the salt. Also run on the registries of the other sites a factory ships to.
+     *
+     * @throws UnfinishedRestoreException the root holds {@link RestoreMarker}
      */
     static byte[] initialiseLayout(RegistryGateway gateway, StorageLayout layout, String registryUri) {
-        return initialiseLayout(gateway, layout, registryUri, false);
-    }
-
-    /**
-     * As {@link #initialiseLayout(RegistryGateway, StorageLayout, String)}; with {@code ownRoot}, a root
-     * a restore marked as unfinished is refused before anything is written (its deletes may have taken
-     * the layout and key salt, which would be created anew, under another salt, as on an empty root).
-     *
-     * @throws UnfinishedRestoreException {@code ownRoot} and the root holds {@link RestoreMarker}
-     */
-    static byte[] initialiseLayout(RegistryGateway gateway, StorageLayout layout, String registryUri, boolean ownRoot) {
         RegistryPath cfg = layout.configuration();
         for (int attempt = 0; attempt < LAYOUT_ATTEMPTS; attempt++) {
             if (attempt >= 2) {
@@ -379,7 +370,9 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             Optional<VersionedValue> version = r.value(0);
             Optional<VersionedValue> salt = r.value(1);
             Optional<VersionedValue> unfinishedRestore = r.value(2);
-            if (ownRoot && unfinishedRestore.isPresent()) {
+            // a root a restore marked as unfinished is refused before anything is written, also another site's (a shipper,
+            // a preferred reader): its deletes may have taken the layout and key salt, which would be created anew
+            if (unfinishedRestore.isPresent()) {
                 throw new UnfinishedRestoreException(layout.root() + " in " + registryUri, RestoreMarker.of(unfinishedRestore.get().value()));
             }
             try {

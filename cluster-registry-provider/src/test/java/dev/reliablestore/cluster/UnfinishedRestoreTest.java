@@ -56,6 +56,19 @@ class UnfinishedRestoreTest {
         }
     }
 
+    /** Another site's factory (a shipper, a preferred-site reader) does not lay out a marked root anew either. */
+    @Test
+    void anotherSitesLinkDoesNotLayOutAMarkedRoot() {
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            registry.commit(WriteBatch.builder().setValue(ROOT.child("Configuration"), "RestoreInProgress", RegistryValue.sz(
+                    "{\"started\":\"2026-01-02T03:04:05Z\",\"host\":\"ops-1\",\"user\":\"alice\",\"backup\":\"nightly.rsbackup\"}")).build());
+            String before = RegistrySnapshot.take(registry, ROOT).contentDigest();
+            assertThatThrownBy(() -> SiteLinks.site(EmbeddedFixture.config(dir).build(), "other", registry, Runnable::run))
+                    .isInstanceOf(UnfinishedRestoreException.class).hasMessageContaining("did not finish");
+            assertThat(RegistrySnapshot.take(registry, ROOT).contentDigest()).as("no layout, no key salt written").isEqualTo(before);
+        }
+    }
+
     private String snapshotDigest() {
         try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
             return RegistrySnapshot.take(registry, ROOT).contentDigest();
