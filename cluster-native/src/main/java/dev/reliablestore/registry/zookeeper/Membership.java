@@ -377,6 +377,16 @@ final class Membership implements AutoCloseable {
         return drained.contains(node) ? NodeState.PAUSED : NodeState.UP;
     }
 
+    /**
+     * Whether the member znode the others see is this registry's own (its session's): one held by another
+     * session (a duplicate nodeName, a crashed process's not yet expired) does not make this node a member,
+     * so it must not lead or take over. Lock held.
+     */
+    private boolean holdsOwnMemberNode() {
+        long mine = memberNode.ownedSession;
+        return mine != 0 && owners.getOrDefault(nodeName, 0L) == mine;
+    }
+
     /** The node a failover placed, while it can hold the role (live, not drained); else null. Lock held. */
     private String placed() {
         Placement p = request == null ? null : request.placement();
@@ -406,7 +416,7 @@ final class Membership implements AutoCloseable {
             requests.execute(() -> answer(r, version));
         } else if (r.state() == FailoverRequest.State.APPROVED && latch != null && latch.hasLeadership() && handled.add(r.id() + "/done")) {
             // the placement is of this incarnation: the session whose member znode the others see
-            long session = owners.getOrDefault(nodeName, 0L);
+            long session = memberNode.ownedSession;
             requests.execute(() -> writeRequest(r.with(FailoverRequest.State.DONE, null, null).placedAt(nodeName, session), version));
         }
     }
@@ -414,10 +424,15 @@ final class Membership implements AutoCloseable {
     private void answer(FailoverRequest r, int version) {
         Optional<NodeOperationRefusedException> refusal;
         boolean isDrained;
+        boolean member;
         synchronized (lock) {
             isDrained = drained.contains(nodeName);
+            member = holdsOwnMemberNode();
         }
-        if (isDrained) {
+        if (!member) {
+            refusal = Optional.of(new NodeOperationRefusedException(NodeOperationRefusedException.Reason.UNHEALTHY, nodeName,
+                    "node " + nodeName + " does not hold its member znode (another ZooKeeper session holds it, or it is being registered again)"));
+        } else if (isDrained) {
             refusal = Optional.of(new NodeOperationRefusedException(NodeOperationRefusedException.Reason.DRAINED, nodeName,
                     "node " + nodeName + " is drained; resume it first"));
         } else {
@@ -482,7 +497,7 @@ final class Membership implements AutoCloseable {
         if (placed != null && request.state() == FailoverRequest.State.APPROVED) {
             eligible = nodeName.equals(placed);
         }
-        eligible &= candidate;
+        eligible &= candidate && holdsOwnMemberNode();
         try {
             if (eligible && latch == null) {
                 latch = new LeaderLatch(client, layout.election, nodeName);
@@ -908,7 +923,7 @@ final class Membership implements AutoCloseable {
         private final java.util.concurrent.ScheduledExecutorService worker;
         // guarded by this
         /** The session whose node this is (0 while there is none of ours). */
-        private long ownedSession;
+        private volatile long ownedSession;
         /** Sessions this registry has had its node on: after an expiry the server keeps the old one's node a while. */
         private final Set<Long> ownSessions = new HashSet<>();
         /** The other session that held the node when last looked at (0: none), since when, and how long it may hold it after a crash. */
@@ -1021,6 +1036,7 @@ final class Membership implements AutoCloseable {
                     } else {
                         heldBy(stat.getEphemeralOwner(), Math.max(sessionTimeoutMs, zk.getSessionTimeout()));
                     }
+                    recompute(); // whether this node may take part in the election changed with it (outside this node's monitor)
                     return;
                 }
                 retryLater("it kept being deleted and created", null);
@@ -1073,7 +1089,7 @@ final class Membership implements AutoCloseable {
             } else if (started && !conflictLogged) {
                 conflictLogged = true;
                 LOG.error("node {}: its member znode {} is held by another ZooKeeper session 0x{}, another open registry with nodeName \"{}\" on {}:"
-                        + " this registry does not take it over and counts as down to the cluster until the node is free again; give every process"
+                        + " this registry does not take it over, and takes no part in the primary election, until the node is free again; give every process"
                         + " a unique nodeName", nodeName, path, Long.toHexString(owner), nodeName, layout.chroot);
             }
             notifyAll();

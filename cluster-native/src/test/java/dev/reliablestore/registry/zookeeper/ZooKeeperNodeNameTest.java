@@ -244,11 +244,14 @@ class ZooKeeperNodeNameTest {
                 long otherSession = sessionOf(other);
                 await("the other session's member znode left alone").during(Duration.ofMillis(1500)).atMost(WAIT)
                         .until(() -> holder(reader, path).equals(new Holder(otherSession, "x-other")));
+                // without its member znode, a is not a member: it leaves the primary election
+                await("a leaves the election").atMost(WAIT).until(() -> a.status().primary().isEmpty());
             } finally {
                 other.close();
             }
-            // once it is free again, a registers again
+            // once it is free again, a registers again, and leads again
             await().atMost(WAIT).until(() -> holder(reader, path).equals(new Holder(sessionOf(a), "x")));
+            await("a leads again").atMost(WAIT).until(() -> a.status().primary().equals(java.util.Optional.of("x")));
 
             // a closing while another session holds the name leaves that node alone
             CuratorFramework third = otherProcess();
