@@ -2,6 +2,7 @@ package dev.reliablestore.codec;
 
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
@@ -13,11 +14,13 @@ import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.KeyDeserializer;
 import com.fasterxml.jackson.databind.Module;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.deser.AbstractDeserializer;
 import com.fasterxml.jackson.databind.deser.BeanDeserializerBase;
@@ -26,6 +29,7 @@ import com.fasterxml.jackson.databind.deser.SettableBeanProperty;
 import com.fasterxml.jackson.databind.deser.ValueInstantiator;
 import com.fasterxml.jackson.databind.exc.InvalidDefinitionException;
 import com.fasterxml.jackson.databind.introspect.AnnotatedClass;
+import com.fasterxml.jackson.databind.introspect.AnnotatedMember;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.jsontype.NamedType;
 import com.fasterxml.jackson.databind.jsontype.TypeDeserializer;
@@ -58,11 +62,11 @@ import java.util.Set;
  *       {@code -parameters}) for {@code @JsonCreator} constructors.</li>
  *   <li>A class with nothing to write (private fields, no getters) is refused, as is one that could not
  *       be read back; {@link #forType} checks both when a store is opened, through properties, containers,
- *       map keys (a key type must be one Jackson reads back equal, or have a key form of the application's)
- *       and the subtypes of {@code @JsonTypeInfo} types (a sealed type's permitted subclasses must all be
- *       named subtypes).</li>
- *   <li>A {@code java.util.Date} (or {@code Calendar}) of a year outside 1 to 9999, which Jackson writes but
- *       (before 2.21) does not read back, is refused when it is saved.</li>
+ *       map keys (a key type whose probe key does not read back equal is refused) and the subtypes of
+ *       {@code @JsonTypeInfo} types (a sealed type's permitted subclasses must all be named subtypes).</li>
+ *   <li>A {@code java.util.Date} (or {@code Calendar}) declared as one, of a year outside 1 to 9999, which Jackson
+ *       writes but (before 2.21) does not read back, is refused when it is saved; one in an untyped place is read
+ *       back as its String, and written as before.</li>
  *   <li>Unknown properties are ignored on read (a reader built from an older class reads values of a
  *       newer one); a missing property is the field's default. No default typing: stored data never
  *       names a Java class to instantiate.</li>
@@ -172,26 +176,28 @@ public final class JacksonEntityCodec implements EntityCodec {
         }
         DefaultDeserializationContext context = ((DefaultDeserializationContext) mapper.getDeserializationContext())
                 .createDummyInstance(mapper.getDeserializationConfig());
-        checkReadable(type, javaType, context, new HashSet<>(), ""); // JavaTypes, and (member, type) pairs of typed properties
+        checkReadable(type, javaType, null, context, new HashSet<>(), ""); // JavaTypes, and (member, type) pairs of typed properties
     }
 
     /**
      * Refuses {@code type} when a value at {@code path} (empty: the entity itself) could be written
      * but not read back, walking properties, creator parameters, the contents of containers and
      * {@code Optional}s, map keys and the subtypes of polymorphic types: every read of such an entity
-     * would fail later, so its store is not opened.
+     * would fail later, so its store is not opened. {@code member}: the property's, when {@code type} is its declared
+     * type (its annotations may give a map's keys a form of their own).
      */
-    private void checkReadable(Class<?> root, JavaType type, DefaultDeserializationContext context, Set<Object> seen, String path) {
+    private void checkReadable(Class<?> root, JavaType type, AnnotatedMember member, DefaultDeserializationContext context,
+                               Set<Object> seen, String path) {
+        if (type.isMapLikeType()) {
+            checkKey(root, type, member, context, path); // per property: a property may give its keys a form of its own
+        }
         if (!seen.add(type)) {
             return; // recursive types: each is checked once
-        }
-        if (type.isMapLikeType()) {
-            checkKey(root, type, context, path);
         }
         if (type.isContainerType() || type.isReferenceType()) {
             JavaType content = type.getContentType(); // a collection's or array's element, a map's value, an Optional's referent
             if (content != null && !content.isJavaLangObject()) {
-                checkReadable(root, content, context, seen, path + "[]");
+                checkReadable(root, content, null, context, seen, path + "[]");
             }
             return;
         }
@@ -251,7 +257,7 @@ public final class JacksonEntityCodec implements EntityCodec {
                     checkSubtypes(root, declared, own, context.getConfig().getSubtypeResolver()
                             .collectAndResolveSubtypesByTypeId(context.getConfig(), p.getMember(), declared), context, seen, path + "." + p.getName());
                 } else {
-                    checkReadable(root, declared, context, seen, path + "." + p.getName());
+                    checkReadable(root, declared, p.getMember(), context, seen, path + "." + p.getName());
                 }
             }
         }
@@ -305,8 +311,7 @@ public final class JacksonEntityCodec implements EntityCodec {
                 continue; // never created itself
             }
             if (c == base.getRawClass()) {
-                checkValue(root, base, context, seen, path);
-                continue;
+                continue; // the base itself, as before: with a concrete base, its subclasses are what is usually stored
             }
             JavaType subtype;
             try {
@@ -334,30 +339,38 @@ public final class JacksonEntityCodec implements EntityCodec {
     }
 
     /**
-     * Refuses a map whose key type is not read back equal from its JSON name. Jackson writes a key of a class it has no
-     * key serializer for with {@code toString()} and reads it back through the class's String constructor or factory,
-     * which gives the same value only by coincidence (a record's {@code "Sku[code=A-1]"} reads back as
-     * {@code Sku("Sku[code=A-1]")}, nesting deeper on every save). Accepted: the key types Jackson writes and reads back
-     * exactly (each checked: see {@link #exactKey}), and a key form the application gave the class (a key serializer of
-     * a module, {@code @JsonValue} or {@code @JsonKey}, a property's {@code keyUsing}), whose reading back is its own.
+     * Refuses a map whose key type demonstrably does not read back equal from its JSON name. Jackson writes a key of a
+     * class it has no key serializer for with {@code toString()} and reads it back through the class's String
+     * constructor or factory (or a module's {@code KeyDeserializer}), which gives the same value only if they match (a
+     * record's {@code "Sku[code=A-1]"} reads back as {@code Sku("Sku[code=A-1]")}, nesting deeper on every save; an id
+     * wrapper whose toString() is its id reads back equal). Accepted without a probe: the key types Jackson writes and
+     * reads back exactly (see {@link #exactKey}), and a key form the application gave the class (a key serializer of a
+     * module, {@code @JsonValue} or {@code @JsonKey}, a property's {@code keyUsing}), whose reading back is its own. Any
+     * other key type is probed: a key is made from {@link #KEY_PROBE} by the key deserializer Jackson uses (for a
+     * {@code java.util.Date} subclass that takes no such name, from its instant 0), written by the key serializer Jackson
+     * uses, and the map refused only if the name written is not the probe and does not read back as an equal key. A
+     * key type whose deserializer makes no key from the probe (it validates its input) is accepted, as before the
+     * check; one with no key deserializer at all is refused, as before. Calendar keys follow the Calendar rule.
      */
-    private void checkKey(Class<?> root, JavaType mapType, DefaultDeserializationContext context, String path) {
+    private void checkKey(Class<?> root, JavaType mapType, AnnotatedMember member, DefaultDeserializationContext context, String path) {
         JavaType key = mapType.getKeyType();
         if (key == null || key.getValueHandler() != null) {
             return; // no key, or @JsonDeserialize(keyUsing = ...) on the property: the application's pair
         }
         Class<?> raw = key.getRawClass();
         String where = where(path, mapType);
+        SerializerProvider provider = mapper.getSerializerProviderInstance();
         JsonSerializer<Object> serializer;
+        KeyDeserializer deserializer;
         try {
-            serializer = mapper.getSerializerProviderInstance().findKeySerializer(key, null);
-            context.findKeyDeserializer(key, null);
+            serializer = provider.findKeySerializer(key, null);
+            deserializer = context.findKeyDeserializer(key, null);
         } catch (JsonMappingException e) {
             throw unusable(root, "could be written but not read back" + where + ": a Map key of type " + raw.getName()
                     + " cannot be read back (" + e.getOriginalMessage() + "); " + KEY_FIX, e);
         }
-        boolean jacksonsForm = serializer instanceof StdKeySerializers.Default || serializer instanceof StdKeySerializers.Dynamic
-                || serializer instanceof ReadBackForms.CheckedDateKeySerializer;
+        boolean jacksonsForm = (serializer instanceof StdKeySerializers.Default || serializer instanceof StdKeySerializers.Dynamic
+                || serializer instanceof ReadBackForms.CheckedDateKeySerializer) && !hasOwnKeySerializer(member);
         if (java.util.Calendar.class.isAssignableFrom(raw)) {
             if (jacksonsForm && !mapper.getSerializationConfig().hasExplicitTimeZone()) {
                 throw unusable(root, "would not read back equal" + where + ": a Map key of type " + raw.getName() + " is stored as its"
@@ -368,11 +381,85 @@ public final class JacksonEntityCodec implements EntityCodec {
         if (exactKey(raw) || !jacksonsForm) {
             return;
         }
-        String written = java.util.Date.class.isAssignableFrom(raw) ? "as a java.util.Date" : "with toString() (Jackson has no key serializer for it)";
+        Object made = readKey(deserializer, KEY_PROBE, context);
+        if (made == null && java.util.Date.class.isAssignableFrom(raw)) {
+            made = dateAtZero(raw);
+        }
+        if (made == null) {
+            return; // no key made from the probe: nothing shows that a key does not come back (accepted, as before)
+        }
+        String written;
+        try {
+            written = writeKey(serializer, made, provider);
+        } catch (IOException | RuntimeException e) {
+            return; // a key the probe made that cannot be written shows nothing about the keys an application writes
+        }
+        if (written.equals(KEY_PROBE)) {
+            return;
+        }
+        Object back = readKey(deserializer, written, context);
+        if (back != null && Objects.deepEquals(back, made)) {
+            return;
+        }
+        String how = java.util.Date.class.isAssignableFrom(raw) ? "as a java.util.Date" : "with toString()";
         throw unusable(root, "could be written but not read back" + where + ": a Map key of type " + raw.getName() + " is written "
-                + written + " and read back through " + keyReader(raw) + ", which does not give"
-                + " the same value" + (raw.isRecord() ? " (a record's toString() is \"" + raw.getSimpleName() + "[...]\")" : "") + "; "
-                + KEY_FIX, null);
+                + how + " and read back through " + keyReader(raw, deserializer) + (back == null
+                ? ", which does not read that name: the key " + shown(made) + " is written \"" + shown(written) + "\", which it refuses"
+                : ", which does not give the same value: the key " + shown(made) + " is written \"" + shown(written)
+                + "\" and read back as " + shown(back)) + "; " + KEY_FIX, null);
+    }
+
+    /** The name a probe key is made from: an id-like name a key class that names its keys by toString() writes back as it is. */
+    static final String KEY_PROBE = "reliablestore-key-probe";
+
+    /** Whether the property (its annotations merged from field, accessors and creator parameter) names a key serializer. */
+    private boolean hasOwnKeySerializer(AnnotatedMember member) {
+        com.fasterxml.jackson.databind.AnnotationIntrospector introspector = mapper.getSerializationConfig().getAnnotationIntrospector();
+        if (member == null || introspector == null) {
+            return false;
+        }
+        Object own = introspector.findKeySerializer(member);
+        return own != null && own != JsonSerializer.None.class;
+    }
+
+    /** The key {@code deserializer} reads from {@code name}, or null when it reads none (it refuses the name, or fails). */
+    private static Object readKey(KeyDeserializer deserializer, String name, DefaultDeserializationContext context) {
+        try {
+            return deserializer.deserializeKey(name, context);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** A {@code java.util.Date} subclass's instant 0 (a java.sql type's valueOf(String) takes no probe name), or null. */
+    private static Object dateAtZero(Class<?> raw) {
+        try {
+            return raw.getConstructor(long.class).newInstance(0L);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The JSON name {@code serializer} writes for {@code key}. */
+    private String writeKey(JsonSerializer<Object> serializer, Object key, SerializerProvider provider) throws IOException {
+        java.io.StringWriter out = new java.io.StringWriter();
+        try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
+            g.writeStartObject();
+            serializer.serialize(key, g, provider);
+            g.writeNumber(0);
+            g.writeEndObject();
+        }
+        try (JsonParser p = mapper.getFactory().createParser(out.toString())) {
+            p.nextToken();
+            p.nextToken();
+            return p.currentName();
+        }
+    }
+
+    /** A probe value for a message: its toString(), cut short. */
+    private static String shown(Object value) {
+        String s = String.valueOf(value);
+        return s.length() > 200 ? s.substring(0, 200) + "..." : s;
     }
 
     private static final String KEY_FIX = "use a String, enum, number, UUID or java.time key, or give the class a key form of its own:"
@@ -380,7 +467,10 @@ public final class JacksonEntityCodec implements EntityCodec {
             + " @JsonCreator factory, or a KeySerializer and KeyDeserializer pair in a Jackson module on the codec"
             + " (JacksonEntityCodec.withModules)";
 
-    private static String keyReader(Class<?> raw) {
+    private static String keyReader(Class<?> raw, KeyDeserializer deserializer) {
+        if (!deserializer.getClass().getName().startsWith("com.fasterxml.jackson.databind.deser.std.")) {
+            return "the KeyDeserializer " + deserializer.getClass().getName();
+        }
         try {
             raw.getConstructor(String.class);
             return "its String constructor";
@@ -396,8 +486,8 @@ public final class JacksonEntityCodec implements EntityCodec {
      * {@code BigDecimal} (its scale kept), enums, {@code UUID}, {@code URI}, {@code URL}, {@code Locale} (as exact as a
      * {@code Locale} value: one with neither language nor country reads back as {@code Locale.ROOT}),
      * {@code Currency}, {@code java.util.Date} (to the millisecond, its year checked when written) and the
-     * {@code java.time} value types ({@code YearMonth} past year 9999 through {@link ReadBackForms}). Not: {@code Calendar} (its zone is lost), the java.sql types (not read back at
-     * all), {@code byte[]}, {@code Class}, anything else written with {@code toString()}.
+     * {@code java.time} value types ({@code YearMonth} past year 9999 through {@link ReadBackForms}). Not:
+     * {@code Calendar} (its zone is lost: a rule of its own); the others are probed ({@link #checkKey}).
      */
     private static boolean exactKey(Class<?> raw) {
         return raw.isPrimitive() || raw.isAssignableFrom(String.class) || EXACT_KEYS.contains(raw) || raw.isEnum()

@@ -28,6 +28,8 @@ import java.time.DateTimeException;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Calendar;
+import java.util.GregorianCalendar;
 
 /**
  * {@code java.sql.Timestamp} and {@code java.sql.Date} read back equal: Jackson's own serializers write a
@@ -121,9 +123,12 @@ final class LegacyDateTypes {
         @Override
         public void serialize(java.sql.Date value, JsonGenerator g, SerializerProvider p) throws IOException {
             LocalDate day = value.toLocalDate();
-            // toLocalDate() gives a day before year 1 as an AD one (its era is lost), and a year past 9999 is read back
-            // as another day: such a day is refused, as a java.util.Date of those years is
-            if (day.getYear() < 1 || day.getYear() > 9999 || value.getTime() < ReadBackForms.FIRST_READABLE_MILLIS - 2 * 86_400_000L) {
+            // toLocalDate() gives a day before year 1 as an AD one (its era is lost: 1 BC-12-31 is "0001-12-31"), and a
+            // year past 9999 is read back as another day: such a day is refused, as a java.util.Date of those years is.
+            // The era is the one of the calendar toLocalDate() counts in (the default zone's, Julian before 1582).
+            GregorianCalendar calendar = new GregorianCalendar();
+            calendar.setTime(value);
+            if (calendar.get(Calendar.ERA) == GregorianCalendar.BC || day.getYear() < 1 || day.getYear() > 9999) {
                 throw new ReadBackForms.UnreadableValueException(g, "a java.sql.Date day of a year outside 1 to 9999: such a day is not read"
                         + " back as the same day; hold a LocalDate (any year), or a day within those years");
             }

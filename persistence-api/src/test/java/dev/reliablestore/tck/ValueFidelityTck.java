@@ -398,7 +398,9 @@ public abstract class ValueFidelityTck {
     @Test
     void aSqlDateOutsideTheReadableYearsIsRefusedWhenSavedAndNothingIsWritten() {
         EntityStore<SqlDay> store = factory.store("SqlDay", SqlDay.class);
-        for (long millis : new long[] {Long.MAX_VALUE, 253_402_300_800_000L + 2 * 86_400_000L, Long.MIN_VALUE, -62_135_769_600_000L - 400 * 86_400_000L}) {
+        // the last two days of 1 BC too: written "0001-12-31" and "0001-12-30", they read back as days of AD 1
+        for (long millis : new long[] {Long.MAX_VALUE, 253_402_300_800_000L + 2 * 86_400_000L, Long.MIN_VALUE, -62_135_769_600_000L - 400 * 86_400_000L,
+                -62_135_769_600_000L - 86_400_000L, -62_135_769_600_000L - 2 * 86_400_000L}) {
             assertThatThrownBy(() -> store.save("odd", new SqlDay("odd", new java.sql.Date(millis))))
                     .as("%d", millis)
                     .isInstanceOf(dev.reliablestore.api.PersistenceException.class)

@@ -205,7 +205,8 @@ class BrokenProvidersTest {
                 "javaSqlDatesAndTimestampsReadBackEqualInAnyTimeZone", "aTypeHoldingACalendarIsRefusedWhenItsStoreIsOpened",
                 "aMapKeyThatWouldNotReadBackEqualIsRefusedWhenItsStoreIsOpened", "mapKeysOfExactTypesReadBackEqual",
                 "aPolymorphicTypeIsCheckedThroughItsSubtypesWhenItsStoreIsOpened",
-                "aDateThatCouldNotBeReadBackIsRefusedWhenSavedAndNothingIsWritten");
+                "aDateThatCouldNotBeReadBackIsRefusedWhenSavedAndNothingIsWritten",
+                "aSqlDateOutsideTheReadableYearsIsRefusedWhenSavedAndNothingIsWritten");
     }
 
     /** After all defects ran: every TCK test failed for at least one of them, so none is a no-op. */

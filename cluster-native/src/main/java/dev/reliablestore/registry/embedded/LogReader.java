@@ -158,7 +158,7 @@ final class LogReader {
                     long following = recordAfter(ch, pos + 1, size, last);
                     if (following >= 0) {
                         // not a torn write alone: records after it were written too, and may have been acknowledged
-                        long[] followers = readableHeaders(ch, following, size);
+                        long[] followers = followingRecords(ch, following, size);
                         String sequences = "sequences " + followers[1] + ".." + followers[2];
                         if (!truncateDamagedTail) {
                             throw new RegistryCorruptedException("log segment " + segment + " is damaged at offset " + pos + ": " + problem
@@ -392,6 +392,35 @@ final class LogReader {
             at += LogCodec.HEADER_BYTES + length;
         }
         return new long[] {frames, first, lastSeen};
+    }
+
+    /**
+     * The valid records from {@code from} (where {@link #recordAfter} found the first) on, each found by
+     * {@link #recordAfter} after the end of the one before with a later sequence, past any bad record
+     * between them: how many, and the first and last sequence (as their headers name them), for the
+     * refusal and the warning about what {@code truncateDamagedTail} drops.
+     */
+    private static long[] followingRecords(FileChannel ch, long from, long size) throws IOException {
+        long first = -1;
+        long lastSeen = -1;
+        int records = 0;
+        ByteBuffer hb = ByteBuffer.allocate(LogCodec.HEADER_BYTES + 9);
+        for (long at = from; at >= 0; ) {
+            long sequence = validFrameSequence(ch, at, size); // after the one before: recordAfter checked it
+            hb.clear();
+            readFully(ch, hb, at);
+            long named = ByteBuffer.wrap(hb.array(), LogCodec.HEADER_BYTES + 1, 8).getLong();
+            if (first < 0) {
+                first = named;
+            }
+            lastSeen = named;
+            records++;
+            if (sequence == Long.MAX_VALUE) {
+                break; // does not decode: no later sequence to look for
+            }
+            at = recordAfter(ch, at + LogCodec.HEADER_BYTES + LogCodec.readInt(hb.array(), 4), size, sequence);
+        }
+        return new long[] {records, first, lastSeen};
     }
 
     private static String hex(byte[] b, int n) {

@@ -292,6 +292,32 @@ class EmbeddedDamagedTailTest {
     }
 
     /**
+     * Records 4 and 6 zeroed, 5 and 7 intact (sectors of a flush that reached the disk out of order): both
+     * readable records after the bad one are named, 7 too, although a bad record lies between them.
+     */
+    @Test
+    void everyReadableRecordAfterTheBadOneIsNamedAlsoPastAnotherBadOne() throws Exception {
+        Path segment = writeRecords(7, 300);
+        List<Long> starts = recordStarts(segment);
+        long fourth = starts.get(3);
+        byte[] bytes = Files.readAllBytes(segment);
+        Arrays.fill(bytes, (int) fourth, starts.get(4).intValue(), (byte) 0);
+        Arrays.fill(bytes, starts.get(5).intValue(), starts.get(6).intValue(), (byte) 0);
+        Files.write(segment, bytes);
+        assertThatThrownBy(this::open).isInstanceOf(RegistryCorruptedException.class)
+                .hasMessageContaining("offset " + fourth)
+                .hasMessageContaining("valid records follow it")
+                .hasMessageContaining("sequences 5..7");
+        String log = StderrCapture.capturing(() -> {
+            EmbeddedRegistry r = open(TRUNCATE);
+            assertThat(r.currentSequence()).isEqualTo(3);
+            assertThat(r.keyExists(key(7))).isFalse();
+        });
+        assertThat(log).contains("WARN").contains("offset " + fourth).contains("2 readable record(s)").contains("sequences 5..7");
+        assertThat(Files.size(segment)).isEqualTo(fourth);
+    }
+
+    /**
      * A BINARY value holding a copy of log bytes (a frame of sequence 1, already read) whose batch a
      * {@code kill -9} tore after that copy: a torn write, not a damaged record with valid records after it.
      */
