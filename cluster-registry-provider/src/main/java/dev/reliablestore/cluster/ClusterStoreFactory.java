@@ -770,7 +770,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         hostReason.ifPresent(r -> reasons.add("node " + nodeName + ": " + r));
         String early = String.join("; ", reasons);
         String last = lastHealthFailure;
-        if (!reasons.isEmpty() && (last == null || !last.startsWith(early))) {
+        if (!reasons.isEmpty() && (last == null || !last.startsWith(early + "; cannot update health fault "))) {
             // told before the fault is written: with the registry unreachable that write waits up to failoverTimeout. Not
             // when the last failure was this one with the fault's own failure after it (it would flap between the two)
             publishHealth(reasons);

@@ -215,6 +215,12 @@ public final class JacksonEntityCodec implements EntityCodec {
 
     /** Checks a type Jackson creates itself (not through a type id): the type, then its properties. */
     private void checkValue(Class<?> root, JavaType type, DefaultDeserializationContext context, Set<Object> seen, String path) {
+        checkValue(root, type, context, seen, path, true);
+    }
+
+    /** As above; {@code mustCreate} false checks what the type holds, but not that Jackson can create one. */
+    private void checkValue(Class<?> root, JavaType type, DefaultDeserializationContext context, Set<Object> seen, String path,
+                            boolean mustCreate) {
         String where = where(path, type);
         if (java.util.Calendar.class.isAssignableFrom(type.getRawClass()) && calendarReadBackInUtc(type)) {
             // read back in UTC, with other week rules: never equal to what was saved
@@ -234,7 +240,7 @@ public final class JacksonEntityCodec implements EntityCodec {
                     + " @JsonTypeInfo and @JsonSubTypes", null);
         }
         if (deserializer instanceof BeanDeserializerBase bean) {
-            if (!canCreate(bean.getValueInstantiator())) {
+            if (mustCreate && !canCreate(bean.getValueInstantiator())) {
                 throw unusable(root, "could be written but not read back" + where + ": Jackson finds no way to create one; add a"
                         + " no-argument constructor, or a @JsonCreator constructor (compiled with -parameters, or with"
                         + " @JsonProperty(\"...\") on each parameter)", null);
@@ -311,7 +317,10 @@ public final class JacksonEntityCodec implements EntityCodec {
                 continue; // never created itself
             }
             if (c == base.getRawClass()) {
-                continue; // the base itself, as before: with a concrete base, its subclasses are what is usually stored
+                // a concrete base: often only its subclasses are stored, so it need not be creatable, but what it holds
+                // is what every subclass holds too
+                checkValue(root, base, context, seen, path, false);
+                continue;
             }
             JavaType subtype;
             try {

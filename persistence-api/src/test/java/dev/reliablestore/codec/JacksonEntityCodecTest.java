@@ -645,6 +645,23 @@ class JacksonEntityCodecTest {
         roundTrip(CODEC, Board.class, new Board(new Opened("x")));
     }
 
+    /** A concrete base of a hierarchy (class-name ids, so any subclass is read back), holding a Sku-keyed map. */
+    @com.fasterxml.jackson.annotation.JsonTypeInfo(use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.CLASS)
+    public static class Settlement {
+        public Map<Sku, Integer> lines = Map.of();
+    }
+
+    /** An entity holding a {@link Settlement}. */
+    public record Order(Settlement payment) {
+    }
+
+    @Test
+    void whatAConcretePolymorphicBaseHoldsIsStillChecked() {
+        assertThatThrownBy(() -> CODEC.forType(Order.class))
+                .isInstanceOf(UnusableEntityTypeException.class)
+                .hasMessageContaining("Map key of type " + Sku.class.getName());
+    }
+
     // ---- dates at save ---------------------------------------------------------------------------
 
     /** A record holding a date. */

@@ -418,9 +418,21 @@ final class LogReader {
             if (sequence == Long.MAX_VALUE) {
                 break; // does not decode: no later sequence to look for
             }
-            at = recordAfter(ch, at + LogCodec.HEADER_BYTES + LogCodec.readInt(hb.array(), 4), size, sequence);
+            long next = at + LogCodec.HEADER_BYTES + LogCodec.readInt(hb.array(), 4);
+            // the next record usually starts right there: a scan (a megabyte read per record) only past a bad one
+            at = startsRecordAfter(ch, next, size, sequence) ? next : recordAfter(ch, next, size, sequence);
         }
         return new long[] {records, first, lastSeen};
+    }
+
+    /** Whether a valid frame with our marker and a sequence after {@code last} starts at {@code at}. */
+    private static boolean startsRecordAfter(FileChannel ch, long at, long size, long last) throws IOException {
+        if (size - at < LogCodec.HEADER_BYTES) {
+            return false;
+        }
+        ByteBuffer marker = ByteBuffer.allocate(4);
+        readFully(ch, marker, at);
+        return LogCodec.readInt(marker.array(), 0) == LogCodec.MAGIC && validFrameSequence(ch, at, size) > last;
     }
 
     private static String hex(byte[] b, int n) {

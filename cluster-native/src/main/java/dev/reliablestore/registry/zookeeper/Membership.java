@@ -281,12 +281,14 @@ final class Membership implements AutoCloseable {
             updateEligibility(new HashSet<>(candidates.values()));
             serveRequest();
             lock.notifyAll();
-        }
-        if (!events.isEmpty()) {
-            try {
-                delivery.execute(() -> deliver(events));
-            } catch (java.util.concurrent.RejectedExecutionException closing) {
-                // closed meanwhile: nobody listens any more
+            if (!events.isEmpty()) {
+                // queued under the lock: recompute runs on the cache's thread and on the member node's, and events
+                // computed in one order must be delivered in it
+                try {
+                    delivery.execute(() -> deliver(events));
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    // closed meanwhile: nobody listens any more
+                }
             }
         }
     }
@@ -414,7 +416,8 @@ final class Membership implements AutoCloseable {
         int version = requestVersion;
         if (r.state() == FailoverRequest.State.PENDING && handled.add(r.id() + "/validate")) {
             requests.execute(() -> answer(r, version));
-        } else if (r.state() == FailoverRequest.State.APPROVED && latch != null && latch.hasLeadership() && handled.add(r.id() + "/done")) {
+        } else if (r.state() == FailoverRequest.State.APPROVED && latch != null && latch.hasLeadership() && holdsOwnMemberNode()
+                && handled.add(r.id() + "/done")) {
             // the placement is of this incarnation: the session whose member znode the others see
             long session = memberNode.ownedSession;
             requests.execute(() -> writeRequest(r.with(FailoverRequest.State.DONE, null, null).placedAt(nodeName, session), version));
