@@ -159,7 +159,10 @@ final class EntityCommands {
         public Integer call() {
             checkType(type);
             checkId(id);
-            try (StoreSession session = StoreSession.open(store.spec(), StoreSession.Access.EXISTING)) {
+            try (StoreSession session = StoreSession.open(store.spec(), StoreSession.Access.EXISTING).checkingOnly()) {
+                if (session.typeExists(type)) {
+                    session.requireReadable(List.of(type));
+                }
                 Optional<Versioned<JsonNode>> found = session.typeExists(type) ? session.store(type).get(id) : Optional.empty();
                 Versioned<JsonNode> v = found.orElseThrow(() -> CliException.notFound(type + "/" + id + " not found in "
                         + session.describe()));
@@ -259,7 +262,7 @@ final class EntityCommands {
                 throw CliException.usage("--limit must be 0 or more, got " + limit);
             }
             PrintWriter out = spec.commandLine().getOut();
-            try (StoreSession session = StoreSession.open(store.spec(), StoreSession.Access.EXISTING)) {
+            try (StoreSession session = StoreSession.open(store.spec(), StoreSession.Access.EXISTING).checkingOnly()) {
                 if (type == null) {
                     List<String> types = session.typeNames();
                     out.println(json ? Json.write(types) : String.join(System.lineSeparator(), types));
@@ -267,6 +270,9 @@ final class EntityCommands {
                     return ExitCodes.OK;
                 }
                 checkType(type);
+                if (session.typeExists(type)) {
+                    session.requireReadable(List.of(type));
+                }
                 List<Versioned<JsonNode>> all = session.typeExists(type) ? session.store(type).getAll() : List.of();
                 List<Versioned<JsonNode>> shown = limit == null ? all : all.subList(0, Math.min(limit, all.size()));
                 if (json) {
@@ -307,7 +313,7 @@ final class EntityCommands {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            try (StoreSession session = StoreSession.open(store.spec(), StoreSession.Access.EXISTING)) {
+            try (StoreSession session = StoreSession.open(store.spec(), StoreSession.Access.EXISTING).checkingOnly()) {
                 Map<String, Long> counts = session.counts();
                 if (type != null) {
                     checkType(type);

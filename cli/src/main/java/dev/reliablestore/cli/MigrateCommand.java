@@ -197,7 +197,8 @@ final class MigrateCommand implements Callable<Integer> {
             }
         }, "reliablestore-migrate-stop");
         Runtime.getRuntime().addShutdownHook(onSignal);
-        try (StoreSession src = StoreSession.open(source, StoreSession.Access.EXISTING, true);
+        // the source is only read: opened for checking, it reseals no dictionary (under a key other nodes may lack)
+        try (StoreSession src = StoreSession.open(source, StoreSession.Access.EXISTING, true).checkingOnly();
              StoreSession dst = StoreSession.open(target, StoreSession.Access.CREATE, true)) {
             List<String> available = src.typeNames();
             List<String> chosen = types.isEmpty() ? available : types;

@@ -290,6 +290,14 @@ final class StoreSession implements AutoCloseable {
         }
     }
 
+    /**
+     * The same refusals before a type is read through a session opened for checking (which opens even an
+     * encrypted type without keys, and would then fail on each value).
+     */
+    void requireReadable(List<String> types) {
+        requireWritable(types);
+    }
+
     private CliException otherCodec(String typeName, String storedCodecId) {
         return CliException.usage("type " + typeName + " in " + describe() + " was written with codec \"" + storedCodecId
                 + "\"; this tool reads and writes entities as JSON with the default codec (\"" + JacksonEntityCodec.ID

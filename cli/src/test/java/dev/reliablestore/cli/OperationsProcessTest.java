@@ -64,6 +64,49 @@ class OperationsProcessTest {
         }
     }
 
+    /**
+     * Reading commands with a new key ring (a spot check before a rotation) write nothing: opening a store for
+     * writing reseals its dictionaries under the active key, and nodes with only the old key could then no longer
+     * read the values compressed with them.
+     */
+    @Test
+    void readingCommandsWithANewKeyRingWriteNothing() throws Exception {
+        RegistryPath dictionaries = TestStores.root().child("Configuration").child("Dictionaries").child("Customer");
+        int saved = 0;
+        for (int round = 0; round < 20 && !hasValues(uri("dict"), dictionaries); round++) {
+            try (StoreFactory f = TestStores.cluster(uri("dict"), PASS)) {
+                EntityStore<JsonNode> c = f.store("Customer", JsonNode.class);
+                for (int i = 0; i < 300; i++, saved++) {
+                    c.save(String.format("C-%05d", saved), Json.MAPPER.createObjectNode().put("name", "Customer number " + saved)
+                            .put("branch", "account opened at branch " + (saved % 7)).put("tier", saved % 2 == 0 ? "GOLD" : "SILVER"));
+                }
+            }
+        }
+        assertThat(hasValues(uri("dict"), dictionaries)).as("a dictionary was trained").isTrue();
+        String before = digest(uri("dict"));
+        String[] newRing = {"--passphrase-env", "RS_NEW", "--previous-passphrase-env", "RS_PASS"};
+        assertThat(cli.run(cat(new String[] {"get", "--store", uri("dict"), "--type", "Customer", "--id", "C-00001"}, newRing)).exitCode())
+                .isZero();
+        assertThat(cli.run(cat(new String[] {"list", "--store", uri("dict"), "--type", "Customer", "--limit", "3"}, newRing)).exitCode())
+                .isZero();
+        assertThat(cli.run(cat(new String[] {"count", "--store", uri("dict"), "--type", "Customer"}, newRing)).exitCode()).isZero();
+        assertThat(digest(uri("dict"))).as("nothing written").isEqualTo(before);
+        CliProcess.Result oldKeyOnly = cli.run("verify", "--store", uri("dict"), "--passphrase-env", "RS_PASS");
+        assertThat(oldKeyOnly.exitCode()).as(oldKeyOnly.toString()).isZero();
+    }
+
+    private static boolean hasValues(String uri, RegistryPath key) {
+        try (ClusterRegistry r = ClusterRegistries.open(uri)) {
+            return r.keyExists(key) && !r.values(key).isEmpty();
+        }
+    }
+
+    private static String digest(String uri) {
+        try (ClusterRegistry r = ClusterRegistries.open(uri)) {
+            return dev.reliablestore.cluster.backup.RegistrySnapshot.take(r, TestStores.root()).contentDigest();
+        }
+    }
+
     @Test
     void statusAndHealth() throws Exception {
         seed("data", 5);
