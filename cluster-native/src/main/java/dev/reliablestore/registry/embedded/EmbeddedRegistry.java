@@ -471,17 +471,16 @@ final class EmbeddedRegistry implements ClusterRegistry {
         ReplayCheckpoints.requireReached(afterSequence, currentSequence(), "the embedded registry " + dir);
         // pinned before the applyLock: a cleanup holding the history's lock over its deletions never delays commits
         FeedHistory.Pin pin = history.pin(afterSequence);
-        EmbeddedWatch w;
-        Thread reader;
+        EmbeddedWatch w = null;
+        Thread reader = null;
+        boolean pinned = false; // whether the reader took the pin over
         applyLock.lock();
         try {
             if (closing) {
-                pin.release();
                 throw closedException();
             }
             long published = this.published.sequence();
             if (afterSequence == published) {
-                pin.release();
                 w = new EmbeddedWatch(subtree, listener, afterSequence, WATCH_QUEUE_CAPACITY, this::unwatch);
                 watches.add(w);
                 return w;
@@ -498,10 +497,30 @@ final class EmbeddedRegistry implements ClusterRegistry {
             }, "registry-replay " + (subtree.isRoot() ? "/" : subtree) + " after " + afterSequence);
             reader.setDaemon(true);
             readers.add(reader);
+            pinned = true;
+        } catch (RuntimeException | Error e) {
+            // no reader will release the pin, nor close a watch it registered: a pin kept would stop retention for good
+            if (w != null) {
+                watches.remove(w);
+            }
+            if (reader != null) {
+                readers.remove(reader);
+            }
+            throw e;
         } finally {
             applyLock.unlock();
+            if (!pinned) {
+                pin.release(); // after the applyLock: the history's lock may be held over deletions, which commits never wait for
+            }
         }
-        reader.start();
+        try {
+            reader.start();
+        } catch (RuntimeException | Error e) {
+            readers.remove(reader);
+            w.close();
+            pin.release();
+            throw e;
+        }
         return w;
     }
 
@@ -547,7 +566,9 @@ final class EmbeddedRegistry implements ClusterRegistry {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             failed = "the history reader was interrupted";
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
+            // an Error too (out of heap or direct memory reading a large record): the watch must not go silent, it goes
+            // live after a resync as for any other failure
             LOG.warn("embedded registry {}: reading the history for a replaying watch failed", dir, e);
             failed = "reading the history of the embedded registry " + dir + " failed (" + e + ")";
         } finally {

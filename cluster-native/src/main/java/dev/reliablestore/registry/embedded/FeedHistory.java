@@ -354,9 +354,9 @@ final class FeedHistory {
      * stopped. Starts where {@code pin}'s last read of this segment stopped when it goes on from there
      * (records once read durable do not change while the registry is open), else at the first record.
      */
-    private static long readSegment(Path segment, long from, long to, BatchSink sink, Pin pin) throws IOException, Unreadable,
+    private long readSegment(Path segment, long from, long to, BatchSink sink, Pin pin) throws IOException, Unreadable,
             InterruptedException {
-        try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.READ)) {
+        try (FileChannel ch = channels.open(segment, StandardOpenOption.READ)) {
             long size = ch.size();
             long pos = segment.equals(pin.resumeSegment) && from == pin.resumeSequence ? pin.resumeOffset : 0;
             long last = from - 1;

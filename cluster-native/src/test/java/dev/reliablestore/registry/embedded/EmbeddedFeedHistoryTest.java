@@ -153,6 +153,27 @@ class EmbeddedFeedHistoryTest {
         assertThatThrownBy(() -> reopened.watch(RegistryPath.root(), 0, new FeedRecorder())).isInstanceOf(FeedHistoryUnavailableException.class);
     }
 
+    /** A history reader that runs out of memory does not leave its watch silent: it resynchronises and goes live. */
+    @Test
+    void aReplayWhoseReaderFailsWithAnErrorResynchronisesAndGoesLive() throws Exception {
+        FaultyChannel.Faults faults = new FaultyChannel.Faults();
+        EmbeddedRegistry r = EmbeddedRegistry.open(dir, EmbeddedOptions.parse(Map.of("feedRetention", "1h", "nodeName", "n")),
+                FaultyChannel.factory(faults, f -> f.getFileName().toString().startsWith("wal-")), clock::get);
+        opened.add(r);
+        commitSome(r, 5);
+        r.snapshotNow(clock.get()); // sequences 1..5 only in a retained segment now
+        commitSome(r, 2);
+        faults.readError = true;
+        FeedRecorder replay = new FeedRecorder();
+        try (Watch w = r.watch(RegistryPath.root(), 0, replay)) {
+            await().until(() -> !replay.events.isEmpty());
+            assertThat(replay.events.get(0)).as("a resync, not silence").isInstanceOf(String.class);
+            faults.readError = false;
+            long after = r.commit(WriteBatch.builder().setValue(p("k/live"), "v", RegistryValue.dword(1)).build()).sequence();
+            await().until(() -> replay.batches.stream().anyMatch(b -> b.sequence() == after));
+        }
+    }
+
     /**
      * A replay that chases live writes reads the active segment again and again; it goes on where
      * its last read stopped instead of rescanning the segment from its first record (which grew

@@ -38,6 +38,8 @@ public final class FaultyChannel extends FileChannel {
          * direct buffer a heap-buffer write goes through ({@code -XX:MaxDirectMemorySize}).
          */
         volatile boolean writeError;
+        /** Positional reads throw an {@link OutOfMemoryError}, as a read of a large record through a heap buffer can. */
+        volatile boolean readError;
         volatile int writeFailures;
         volatile int forceFailures;
         /** When set, a rename onto a file it matches throws {@code IOException("Input/output error")}. */
@@ -244,6 +246,9 @@ public final class FaultyChannel extends FileChannel {
 
     @Override
     public int read(ByteBuffer dst, long position) throws IOException {
+        if (faults.readError) {
+            throw new OutOfMemoryError("Cannot reserve " + dst.remaining() + " bytes of direct buffer memory (injected)");
+        }
         return real.read(dst, position);
     }
 
