@@ -48,6 +48,13 @@ final class EntityCommands {
         }
     }
 
+    /** A version to expect is 0 ("create only", for put) or more: a negative one is bad usage, checked before anything opens. */
+    static void checkExpectedVersion(Long expected) {
+        if (expected != null && expected < 0) {
+            throw CliException.usage("--expect-version must be 0 or more, got " + expected);
+        }
+    }
+
     static Map<String, Object> entityJson(String type, Versioned<JsonNode> v) {
         return Json.object("type", type, "id", v.id(), "version", v.version(), "value", v.value());
     }
@@ -93,6 +100,7 @@ final class EntityCommands {
         public Integer call() throws IOException {
             checkType(type);
             checkId(id);
+            checkExpectedVersion(expectVersion);
             String text = source.text != null ? source.text : read(source.file);
             JsonNode entity = Json.parseEntity(text, type + "/" + id);
             try (StoreSession session = StoreSession.open(store.spec(), StoreSession.Access.CREATE)) {
@@ -204,6 +212,7 @@ final class EntityCommands {
         public Integer call() {
             checkType(type);
             checkId(id);
+            checkExpectedVersion(expectVersion);
             try (StoreSession session = StoreSession.open(store.spec(), StoreSession.Access.EXISTING)) {
                 if (!session.typeExists(type)) {
                     throw CliException.notFound(type + "/" + id + " not found in " + session.describe());

@@ -126,6 +126,12 @@ final class SitesCommand implements Callable<Integer> {
                 for (Map.Entry<String, String> site : sites.entrySet()) {
                     open.put(site.getKey(), open(site.getKey(), site.getValue(), options));
                 }
+                // a root no site holds a store at (a mistyped --key-path) has no links to judge, and the probe would write there;
+                // one empty site among others is a site not yet filled: its links are shown as waiting
+                if (open.values().stream().allMatch(r -> ClusterStoreAdmin.of(r, rootPath).layoutVersion().isEmpty())) {
+                    throw CliException.failed("sites status: no site holds a store at " + rootPath
+                            + " (check --resource-group and --key-path, and each --site); nothing was written");
+                }
                 List<SiteLinkStatus> links = ClusterStoreAdmin.siteLinks(rootPath, open, timeout);
                 PrintWriter out = spec.commandLine().getOut();
                 for (SiteLinkStatus l : links) {

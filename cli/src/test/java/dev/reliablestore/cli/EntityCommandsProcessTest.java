@@ -73,6 +73,14 @@ class EntityCommandsProcessTest {
         assertThat(Json.MAPPER.readTree(count.out())).isEqualTo(Json.MAPPER.readTree("{\"Customer\":2,\"Order\":1}"));
         assertThat(CliProcess.inProcess("count", "--store", "embedded:" + dir.resolve("data")).out()).contains("Customer\t2").contains("total\t3");
 
+        for (String command : new String[] {"put", "delete"}) {
+            CliProcess.Result negative = CliProcess.inProcess(cat(command.equals("put")
+                    ? new String[] {"put", "--type", "Customer", "--id", "CUST-001", "--expect-version", "-5", "{\"name\":\"x\"}"}
+                    : new String[] {"delete", "--type", "Customer", "--id", "CUST-001", "--expect-version", "-5"},
+                    "--store", "embedded:" + dir.resolve("data")));
+            assertThat(negative.exitCode()).as(negative.toString()).isEqualTo(ExitCodes.USAGE);
+            assertThat(negative.err()).contains("--expect-version must be 0 or more, got -5").hasLineCount(1);
+        }
         CliProcess.Result wrongVersion = cli.run(cat(new String[] {"delete", "--type", "Customer", "--id", "CUST-001", "--expect-version", "1"}, store));
         assertThat(wrongVersion.exitCode()).isEqualTo(ExitCodes.CONFLICT);
         CliProcess.Result delete = cli.run(cat(new String[] {"delete", "--type", "Customer", "--id", "CUST-001"}, store));

@@ -73,6 +73,15 @@ class SitesStatusTest {
             assertThat(behind.out()).containsPattern("paris -> tokyo: [0-9]+ batch\\(es\\) waiting, oldest written 20")
                     .contains("applied up to 0 of ").contains("tokyo -> paris: up to date");
 
+            // a root no site holds a store at (a mistyped --key-path): refused, and nothing is written there
+            Run typo = run("sites", "status", "--site", "paris=" + paris, "--site", "tokyo=" + tokyo,
+                    "--resource-group", "RG", "--key-path", "Typo");
+            assertThat(typo.exitCode()).as(typo.toString()).isEqualTo(ExitCodes.FAILED);
+            assertThat(typo.err()).contains("no site holds a store at RG").contains("nothing was written");
+            try (dev.reliablestore.registry.ClusterRegistry r = dev.reliablestore.registry.ClusterRegistries.open(paris)) {
+                assertThat(r.keyExists(dev.reliablestore.registry.RegistryPath.of("RG", "Typo"))).as("nothing written at the typo").isFalse();
+            }
+
             // the empty site repaired from paris: everything paris holds (its own and tokyo's shipped write), then up to date
             Run unknownPolicy = run("sites", "resync", "--from", "paris", "--to", "tokyo", "--site", "paris=" + paris, "--site",
                     "tokyo=" + empty, "--resource-group", "RG", "--key-path", "Data", "--cross-site-conflicts", "Newest");
