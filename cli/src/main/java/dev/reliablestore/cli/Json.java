@@ -50,7 +50,8 @@ final class Json {
     static JsonNode parseEntity(String text, String where) {
         JsonNode node;
         try {
-            node = MAPPER.readTree(text);
+            // a repeated member would keep only its last value, silently: refused, as audit verify refuses one
+            node = MAPPER.reader().with(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).readTree(text);
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
             String position = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();

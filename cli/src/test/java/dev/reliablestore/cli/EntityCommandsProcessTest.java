@@ -73,6 +73,10 @@ class EntityCommandsProcessTest {
         assertThat(Json.MAPPER.readTree(count.out())).isEqualTo(Json.MAPPER.readTree("{\"Customer\":2,\"Order\":1}"));
         assertThat(CliProcess.inProcess("count", "--store", "embedded:" + dir.resolve("data")).out()).contains("Customer\t2").contains("total\t3");
 
+        CliProcess.Result duplicate = CliProcess.inProcess("put", "--type", "Customer", "--id", "CUST-007", "{\"a\":1,\"a\":2}",
+                "--store", "embedded:" + dir.resolve("data"));
+        assertThat(duplicate.exitCode()).as(duplicate.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(duplicate.err()).contains("malformed JSON for Customer/CUST-007").contains("Duplicate field").hasLineCount(1);
         for (String command : new String[] {"put", "delete"}) {
             CliProcess.Result negative = CliProcess.inProcess(cat(command.equals("put")
                     ? new String[] {"put", "--type", "Customer", "--id", "CUST-001", "--expect-version", "-5", "{\"name\":\"x\"}"}
