@@ -219,7 +219,7 @@ final class MigrateCommand implements Callable<Integer> {
             }
             // every store opened before the first copy: a type refused (another codec) fails the command while nothing is copied;
             // and refused before any opens where the descriptors tell, since opening a store may reseal its dictionaries
-            src.requireToolCodec(chosen);
+            src.requireReadable(chosen); // opened for checking, the source would open an encrypted type without keys
             dst.requireWritable(chosen);
             if (!dst.isCluster()) {
                 for (String type : chosen) {

@@ -90,7 +90,15 @@ class OperationsProcessTest {
         assertThat(cli.run(cat(new String[] {"list", "--store", uri("dict"), "--type", "Customer", "--limit", "3"}, newRing)).exitCode())
                 .isZero();
         assertThat(cli.run(cat(new String[] {"count", "--store", uri("dict"), "--type", "Customer"}, newRing)).exitCode()).isZero();
+        CliProcess.Result migrated = cli.run("migrate", "--from", uri("dict"), "--from-passphrase-env", "RS_NEW",
+                "--from-previous-passphrase-env", "RS_PASS", "--to", "file:" + dir.resolve("copy"));
+        assertThat(migrated.exitCode()).as(migrated.toString()).isZero();
         assertThat(digest(uri("dict"))).as("nothing written").isEqualTo(before);
+        // and a source type encrypted while no --from key is given is refused before anything is copied or created
+        CliProcess.Result noKey = cli.run("migrate", "--from", uri("dict"), "--to", "file:" + dir.resolve("nokey"));
+        assertThat(noKey.exitCode()).as(noKey.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(noKey.err()).contains("is encrypted");
+        assertThat(dir.resolve("nokey").resolve("Customer")).doesNotExist();
         CliProcess.Result oldKeyOnly = cli.run("verify", "--store", uri("dict"), "--passphrase-env", "RS_PASS");
         assertThat(oldKeyOnly.exitCode()).as(oldKeyOnly.toString()).isZero();
     }

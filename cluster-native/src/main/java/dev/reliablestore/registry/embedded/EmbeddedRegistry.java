@@ -502,6 +502,7 @@ final class EmbeddedRegistry implements ClusterRegistry {
             // no reader will release the pin, nor close a watch it registered: a pin kept would stop retention for good
             if (w != null) {
                 watches.remove(w);
+                w.stopDelivering(); // its dispatcher's thread started with it
             }
             if (reader != null) {
                 readers.remove(reader);
@@ -517,8 +518,8 @@ final class EmbeddedRegistry implements ClusterRegistry {
             reader.start();
         } catch (RuntimeException | Error e) {
             readers.remove(reader);
-            w.close();
             pin.release();
+            w.close();
             throw e;
         }
         return w;
