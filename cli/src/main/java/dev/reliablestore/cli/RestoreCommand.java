@@ -425,7 +425,7 @@ final class RestoreCommand implements Callable<Integer> {
 
     /** Configuration values an empty store has (the restore's mark is reported on its own). */
     private static final java.util.Set<String> EMPTY_STORE_CONFIGURATION = java.util.Set.of(StorageLayout.VERSION_VALUE,
-            StorageLayout.SCHEMA_VALUE, StorageLayout.KEY_SALT_VALUE, StorageLayout.RESTORE_IN_PROGRESS_VALUE);
+            StorageLayout.SCHEMA_VALUE, StorageLayout.KEY_SALT_VALUE, StorageLayout.KEY_CHECK_VALUE, StorageLayout.RESTORE_IN_PROGRESS_VALUE);
 
     /** What the values of an area outside the entities usually are. */
     private static String hint(RegistryPath area) {

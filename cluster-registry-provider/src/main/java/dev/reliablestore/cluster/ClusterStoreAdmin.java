@@ -79,9 +79,8 @@ public final class ClusterStoreAdmin {
      * tool's codec recorded, and the application's own codec refused from then on).
      */
     public static StoreFactory openForChecking(ClusterPersistenceConfiguration configuration, ClusterRegistry registry) {
-        ClusterStoreFactory factory = ClusterStoreFactory.onRegistry(configuration, registry);
+        ClusterStoreFactory factory = ClusterStoreFactory.onRegistry(configuration, registry, true);
         factory.dictionaries().neverReseal();
-        factory.checkOnly();
         return factory;
     }
 

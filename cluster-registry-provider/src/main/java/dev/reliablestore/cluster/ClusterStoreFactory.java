@@ -110,7 +110,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     /** Where the stores' preferred reads go when that is another site; null when the local site answers them. */
     private final PreferredSite preferred;
     private volatile boolean closed;
-    private volatile boolean checkingOnly;
+    private final boolean checkingOnly;
     private volatile String lastHealthFailure;
     /**
      * Whether this node's host health fault may be in the registry. True at open when the host gave
@@ -151,7 +151,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         }
         Site site = config.localSite().map(name -> new Site(name, System::currentTimeMillis, config.maxClockSkew())).orElse(null);
         try {
-            return new ClusterStoreFactory(config, registry, release, site);
+            return new ClusterStoreFactory(config, registry, release, site, false);
         } catch (RuntimeException e) {
             release.run();
             throw e;
@@ -160,13 +160,18 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
 
     /** Uses a registry opened by the caller, which keeps owning it (several factories may share one). */
     static ClusterStoreFactory onRegistry(ClusterPersistenceConfiguration config, ClusterRegistry registry) {
+        return onRegistry(config, registry, false);
+    }
+
+    /** As {@link #onRegistry(ClusterPersistenceConfiguration, ClusterRegistry)}; {@code checkingOnly}: see {@link #checkingOnly()}. */
+    static ClusterStoreFactory onRegistry(ClusterPersistenceConfiguration config, ClusterRegistry registry, boolean checkingOnly) {
         if (config.localSite().isPresent()) {
             // the sites' registries are opened by the factory (shared with the other sites' shippers): a
             // registry from the caller would leave the sites configured and nothing shipped
             throw new ConfigurationException("a configuration with sites (" + config.sites().keySet() + ") opens the sites' registries"
                     + " itself: open it with ClusterPersistenceProvider.open(configuration), not on a registry the caller holds");
         }
-        return new ClusterStoreFactory(config, registry, () -> { }, null);
+        return new ClusterStoreFactory(config, registry, () -> { }, null, checkingOnly);
     }
 
     /**
@@ -175,15 +180,17 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
      * configuration names the sites; tests without sites run their own.
      */
     static ClusterStoreFactory onRegistryAtSite(ClusterPersistenceConfiguration config, ClusterRegistry registry, Site site) {
-        return new ClusterStoreFactory(config, registry, () -> { }, Objects.requireNonNull(site, "site"));
+        return new ClusterStoreFactory(config, registry, () -> { }, Objects.requireNonNull(site, "site"), false);
     }
 
     /** This factory's site: its name, its wall clock and the skew it tolerates in other sites' stamps. */
     record Site(String name, LongSupplier wallMillis, Duration maxClockSkew) {
     }
 
-    private ClusterStoreFactory(ClusterPersistenceConfiguration config, ClusterRegistry registry, Runnable releaseRegistry, Site site) {
+    private ClusterStoreFactory(ClusterPersistenceConfiguration config, ClusterRegistry registry, Runnable releaseRegistry, Site site,
+            boolean checkingOnly) {
         this.config = config;
+        this.checkingOnly = checkingOnly;
         this.registry = registry;
         this.releaseRegistry = releaseRegistry;
         this.layout = new StorageLayout(config.root());
@@ -213,6 +220,10 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         this.healthFaultRaised = hostHooks;
         byte[] salt = initialiseLayout(gateway, layout, registry.uri());
         KeyRing keys = config.keySource().map(source -> source.load(salt::clone)).orElse(null);
+        if (keys != null && !checkingOnly) {
+            // before anything is written with them; a checking tool reports each value it cannot read instead
+            KeyChecks.enforce(gateway, layout, keys, registry.uri());
+        }
         this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "reliablestore-cluster-maintenance-" + THREADS.incrementAndGet());
             t.setDaemon(true);
@@ -621,11 +632,11 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         return dictionaries;
     }
 
-    /** A factory of a tool that only checks what is stored: opening a store writes no type descriptor. */
-    void checkOnly() {
-        checkingOnly = true;
-    }
-
+    /**
+     * A factory of a tool that only checks what is stored: opening a store writes no type descriptor,
+     * and opening the factory neither checks its keys against the key check record nor records them
+     * (each value it cannot decrypt is reported as such).
+     */
     boolean checkingOnly() {
         return checkingOnly;
     }

@@ -16,6 +16,8 @@ import dev.reliablestore.registry.RegistryPath;
  * &lt;root&gt;/Configuration/Version                DWORD   layout version
  * &lt;root&gt;/Configuration/Schema                 SZ      description of this layout
  * &lt;root&gt;/Configuration/KeySalt                BINARY  16 random bytes (passphrase key derivation)
+ * &lt;root&gt;/Configuration/KeyCheck               BINARY  encrypted stores: the ids of the keys written with, each with a proof
+ *                                               of its material (an AES-GCM tag), so a wrong key is refused at open
  * &lt;root&gt;/Configuration/Dictionaries/&lt;Type&gt;/&lt;n&gt; BINARY  zstd dictionary n of a type (never rewritten)
  * &lt;root&gt;/Configuration/RestoreInProgress      SZ      only while a restore replaces the root, or after one stopped part-way
  *                                               ({@link RestoreMarker}): a factory refuses to open the root
@@ -49,6 +51,12 @@ public final class StorageLayout {
     /** The value name of the passphrase key derivation's salt, under {@link #configuration()}. */
     public static final String KEY_SALT_VALUE = "KeySalt";
     /**
+     * The value name, under {@link #configuration()}, of the ids of the keys an encrypting factory has
+     * written with, each with a proof of its material: a factory whose keys do not match is refused
+     * ({@link dev.reliablestore.cluster.crypto.KeyMismatchException}).
+     */
+    public static final String KEY_CHECK_VALUE = "KeyCheck";
+    /**
      * The value name, under {@link #configuration()}, of the mark of a restore that has not finished
      * ({@link RestoreMarker}): written by {@code reliablestore restore} before it changes anything
      * under the root, deleted once the restored contents verified. While it is there the root holds
@@ -60,6 +68,7 @@ public final class StorageLayout {
             + "Entities/<Type>/_versions/<Id> = entity version (QWORD); "
             + "Entities/<Type>/_metadata = type descriptor (BINARY, JSON); "
             + "Configuration/KeySalt = passphrase salt (BINARY); "
+            + "Configuration/KeyCheck = ids of the keys written with, each with a proof of its material (BINARY); "
             + "Configuration/Dictionaries/<Type>/<n> = zstd dictionary (BINARY)";
 
     /** Keys the layout creates below the root at most: Entities/&lt;Type&gt;/_versions, Configuration/Dictionaries/&lt;Type&gt;. */

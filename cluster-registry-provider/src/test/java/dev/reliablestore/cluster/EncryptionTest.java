@@ -159,11 +159,18 @@ class EncryptionTest {
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), right).build())) {
             f.store(Customer.class).save("a", Customer.of("Alice", 1));
         }
-        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), wrong).build())) {
+        // an application's factory with them is refused at open (KeyCheckTest); a checking tool reads and reports
+        for (Path keys : List.of(wrong, other)) {
+            assertThatThrownBy(() -> ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build()))
+                    .isInstanceOf(dev.reliablestore.cluster.crypto.KeyMismatchException.class);
+        }
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir);
+             StoreFactory f = ClusterStoreAdmin.openForChecking(encrypted(EmbeddedFixture.config(dir), wrong).build(), registry)) {
             assertThatThrownBy(() -> f.store(Customer.class).get("a")).isInstanceOf(DataIntegrityException.class)
                     .hasMessageContaining("authentication failed");
         }
-        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), other).build())) {
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir);
+             StoreFactory f = ClusterStoreAdmin.openForChecking(encrypted(EmbeddedFixture.config(dir), other).build(), registry)) {
             assertThatThrownBy(() -> f.store(Customer.class).get("a")).isInstanceOf(DataIntegrityException.class)
                     .hasMessageContaining("\"k1\"").hasMessageContaining("k9");
         }

@@ -18,7 +18,6 @@ import org.springframework.core.env.StandardEnvironment;
 import org.springframework.core.env.SystemEnvironmentPropertySource;
 
 import dev.reliablestore.api.ConfigurationException;
-import dev.reliablestore.api.DataIntegrityException;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.EntityTooLargeException;
 import dev.reliablestore.api.Persistence;
@@ -71,11 +70,13 @@ class ReliableStoreAutoConfigurationTest {
                 "reliablestore.options.passphrase=file:" + secret};
         runner().withPropertyValues(encryption).run(context ->
                 context.getBean(StoreFactory.class).store(Customer.class).save("c1", new Customer("Acme", 1)));
-        // the stored value is encrypted with that passphrase: another one cannot read it, the same one can
+        // the stored value is encrypted with that passphrase: another one does not even start the application, the same one reads it
         Files.writeString(secret, "another passphrase");
-        runner().withPropertyValues(encryption).run(context ->
-                assertThatThrownBy(() -> context.getBean(StoreFactory.class).store(Customer.class).get("c1"))
-                        .isInstanceOf(DataIntegrityException.class).hasMessageContaining("not among the configured keys"));
+        runner().withPropertyValues(encryption).run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).rootCause().isInstanceOf(dev.reliablestore.cluster.crypto.KeyMismatchException.class)
+                    .hasMessageContaining("none of the keys given");
+        });
         Files.writeString(secret, "correct horse battery staple");
         runner().withPropertyValues(encryption).run(context ->
                 assertThat(context.getBean(StoreFactory.class).store(Customer.class).get("c1")).isPresent());

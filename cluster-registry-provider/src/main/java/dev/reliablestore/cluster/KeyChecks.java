@@ -1,0 +1,197 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.api.DataIntegrityException;
+import dev.reliablestore.api.StoreUnavailableException;
+import dev.reliablestore.cluster.crypto.KeyMismatchException;
+import dev.reliablestore.cluster.crypto.KeyRing;
+import dev.reliablestore.registry.ConditionFailedException;
+import dev.reliablestore.registry.ReadBatch;
+import dev.reliablestore.registry.RegistryPath;
+import dev.reliablestore.registry.RegistryValue;
+import dev.reliablestore.registry.ValueType;
+import dev.reliablestore.registry.VersionedValue;
+import dev.reliablestore.registry.WriteBatch;
+
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.GCMParameterSpec;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@code Configuration/KeyCheck}: for every key a store has been opened to write with, its id and a
+ * proof of its material, so a factory given a wrong passphrase or key store is refused when it opens
+ * instead of writing values that the store's other nodes cannot read.
+ *
+ * <p>The proof is an AES-GCM tag over no plaintext (a random nonce, the key id as associated data): it
+ * confirms a key without revealing anything about it. Not {@code AES(key, 0)}, the usual key check
+ * value: under GCM that block is the hash key, and publishing it would let anyone forge tags.
+ *
+ * <p>A key ring is accepted when every key whose id is recorded matches its proof and, once any key is
+ * recorded, at least one of the ring's ids is: a new key comes in together with one the store knows (a
+ * rotation), never alone. A store without the record (new, or written before it existed) accepts the
+ * first ring it is opened with.
+ */
+final class KeyChecks {
+
+    private static final byte FORMAT = 1;
+    private static final int NONCE_BYTES = 12;
+    private static final int TAG_BITS = 128;
+    private static final byte[] LABEL = "ReliableStore key check\0".getBytes(StandardCharsets.UTF_8);
+    private static final int ATTEMPTS = 8;
+    /** Keys the record holds at most: about 90 bytes each, well within every backend's value limit. */
+    static final int MAX_KEYS = 4096;
+
+    private KeyChecks() {
+    }
+
+    /**
+     * Checks {@code keys} against the record of the store at {@code layout} and records the ring's
+     * keys it does not hold yet.
+     *
+     * @throws KeyMismatchException when a key does not match its recorded proof, or no key of the ring is recorded
+     */
+    static void enforce(RegistryGateway gateway, StorageLayout layout, KeyRing keys, String registryUri) {
+        RegistryPath cfg = layout.configuration();
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            Optional<VersionedValue> stored = gateway.read("key check of " + layout.root(),
+                    ReadBatch.of(new ReadBatch.ValueRead(cfg, StorageLayout.KEY_CHECK_VALUE))).value(0);
+            Map<String, byte[]> proofs = stored.isEmpty() ? new LinkedHashMap<>() : decode(stored.get().value(), cfg);
+            List<String> recorded = new ArrayList<>();
+            for (String id : keys.keyIds()) {
+                byte[] proof = proofs.get(id);
+                if (proof == null) {
+                    continue;
+                }
+                if (!matches(id, keys.key(id), proof)) {
+                    throw new KeyMismatchException("key \"" + id + "\" is not the key the store under " + layout.root() + " in " + registryUri
+                            + " was written with under that id (" + cfg + "/" + StorageLayout.KEY_CHECK_VALUE + " holds another key's proof):"
+                            + " a wrong passphrase, key store or key; nothing was written");
+                }
+                recorded.add(id);
+            }
+            if (recorded.isEmpty() && !proofs.isEmpty()) {
+                throw new KeyMismatchException("none of the keys given (active \"" + keys.activeKeyId() + "\", all " + keys.keyIds()
+                        + ") is one the store under " + layout.root() + " in " + registryUri + " was written with (" + proofs.keySet()
+                        + "): a wrong passphrase, key store or key? A new key is accepted only together with one the store knows"
+                        + " (previousPassphrases, or the old key's entry in the key store); nothing was written");
+            }
+            if (recorded.size() == keys.keyIds().size()) {
+                return;
+            }
+            for (String id : keys.keyIds()) {
+                proofs.computeIfAbsent(id, k -> proof(k, keys.key(k)));
+            }
+            WriteBatch.Builder b = WriteBatch.builder();
+            if (stored.isEmpty()) {
+                b.requireValueAbsent(cfg, StorageLayout.KEY_CHECK_VALUE);
+            } else {
+                b.requireRevision(cfg, StorageLayout.KEY_CHECK_VALUE, stored.get().revision());
+            }
+            b.setValue(cfg, StorageLayout.KEY_CHECK_VALUE, RegistryValue.binary(encode(proofs)));
+            try {
+                gateway.commit(RegistryGateway.Commit.durable("key check record of " + layout.root(), b.build()).ungated());
+                return;
+            } catch (ConditionFailedException raced) {
+                // another node recorded its keys at the same moment: check against what it wrote
+            }
+        }
+        throw new StoreUnavailableException(cfg + "/" + StorageLayout.KEY_CHECK_VALUE + " in " + registryUri + " kept changing while"
+                + " this factory recorded its keys (" + ATTEMPTS + " attempts)");
+    }
+
+    /** A proof of {@code key} under {@code id}: a fresh nonce and the GCM tag of no plaintext. */
+    static byte[] proof(String id, SecretKey key) {
+        byte[] nonce = new byte[NONCE_BYTES];
+        new SecureRandom().nextBytes(nonce);
+        try {
+            Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+            c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
+            c.updateAAD(aad(id));
+            byte[] tag = c.doFinal();
+            return ByteBuffer.allocate(NONCE_BYTES + tag.length).put(nonce).put(tag).array();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM is not available: " + e.getClass().getSimpleName(), null);
+        }
+    }
+
+    static boolean matches(String id, SecretKey key, byte[] proof) {
+        if (proof.length != NONCE_BYTES + TAG_BITS / 8) {
+            return false;
+        }
+        try {
+            Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+            c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, proof, 0, NONCE_BYTES));
+            c.updateAAD(aad(id));
+            c.doFinal(proof, NONCE_BYTES, proof.length - NONCE_BYTES);
+            return true;
+        } catch (AEADBadTagException wrongKey) {
+            return false;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM is not available: " + e.getClass().getSimpleName(), null);
+        }
+    }
+
+    private static byte[] aad(String id) {
+        byte[] name = id.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(LABEL.length + name.length).put(LABEL).put(name).array();
+    }
+
+    /** format 1 | count (2) | per key: id length (1), id (UTF-8), proof (28) */
+    static byte[] encode(Map<String, byte[]> proofs) {
+        if (proofs.size() > MAX_KEYS) {
+            throw new KeyMismatchException("the store has recorded " + proofs.size() + " keys; its key check record holds at most "
+                    + MAX_KEYS + " (retire old keys with reencrypt() instead of adding more)");
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(FORMAT);
+        out.write(proofs.size() >>> 8);
+        out.write(proofs.size());
+        proofs.forEach((id, proof) -> {
+            byte[] name = id.getBytes(StandardCharsets.UTF_8);
+            out.write(name.length);
+            out.write(name, 0, name.length);
+            out.write(proof, 0, proof.length);
+        });
+        return out.toByteArray();
+    }
+
+    static Map<String, byte[]> decode(RegistryValue value, RegistryPath where) {
+        String what = where + "/" + StorageLayout.KEY_CHECK_VALUE;
+        if (value.type() != ValueType.BINARY) {
+            throw new DataIntegrityException(what + " is a " + value.type() + " value, not the BINARY key check record");
+        }
+        ByteBuffer in = ByteBuffer.wrap(value.data());
+        Map<String, byte[]> proofs = new LinkedHashMap<>();
+        try {
+            byte format = in.get();
+            if (format != FORMAT) {
+                throw new DataIntegrityException(what + " has format " + format + "; this ReliableStore reads format " + FORMAT
+                        + " only (open it with a newer ReliableStore)");
+            }
+            int count = Short.toUnsignedInt(in.getShort());
+            for (int i = 0; i < count; i++) {
+                byte[] name = new byte[Byte.toUnsignedInt(in.get())];
+                in.get(name);
+                byte[] proof = new byte[NONCE_BYTES + TAG_BITS / 8];
+                in.get(proof);
+                proofs.put(new String(name, StandardCharsets.UTF_8), proof);
+            }
+        } catch (java.nio.BufferUnderflowException e) {
+            throw new DataIntegrityException(what + " is truncated (" + value.size() + " bytes)");
+        }
+        if (in.hasRemaining()) {
+            throw new DataIntegrityException(what + " has " + in.remaining() + " bytes after its last entry");
+        }
+        return proofs;
+    }
+}
