@@ -198,8 +198,17 @@ final class MigrateCommand implements Callable<Integer> {
         }, "reliablestore-migrate-stop");
         Runtime.getRuntime().addShutdownHook(onSignal);
         // the source is only read: opened for checking, it reseals no dictionary (under a key other nodes may lack)
+        if (!source.location().cluster() && !target.location().cluster() && source.location().dir().equals(target.location().dir())) {
+            throw CliException.usage("--from and --to are the same store (" + source.location().describe() + "); a migration copies"
+                    + " between two stores");
+        }
         try (StoreSession src = StoreSession.open(source, StoreSession.Access.EXISTING, true).checkingOnly();
-             StoreSession dst = StoreSession.open(target, StoreSession.Access.CREATE, true)) {
+             StoreSession dst = StoreSession.open(target, StoreSession.Access.CREATE, true, src)) {
+            if (src.isCluster() && dst.isCluster() && src.registry("migrate") == dst.registry("migrate")
+                    && src.layout().root().equals(dst.layout().root())) {
+                throw CliException.usage("--from and --to are the same store (" + src.describe() + "); a migration copies between"
+                        + " two stores: give the target another --to-resource-group or --to-key-path");
+            }
             List<String> available = src.typeNames();
             List<String> chosen = types.isEmpty() ? available : types;
             for (String t : chosen) {

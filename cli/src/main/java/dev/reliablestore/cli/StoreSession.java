@@ -57,9 +57,18 @@ final class StoreSession implements AutoCloseable {
     private final Map<String, EntityStore<JsonNode>> stores = new LinkedHashMap<>();
     private StoreFactory factory;
 
+    /** False when the registry is another session's (one registry, two roots): that session closes it. */
+    private final boolean ownsRegistry;
+
     private StoreSession(StoreSpec spec, ClusterRegistry registry, ClusterPersistenceConfiguration config, StoreFactory factory) {
+        this(spec, registry, true, config, factory);
+    }
+
+    private StoreSession(StoreSpec spec, ClusterRegistry registry, boolean ownsRegistry, ClusterPersistenceConfiguration config,
+            StoreFactory factory) {
         this.spec = spec;
         this.registry = registry;
+        this.ownsRegistry = ownsRegistry;
         this.config = config;
         this.stored = registry == null ? null : ClusterStoreAdmin.of(registry, config.root());
         this.factory = factory;
@@ -76,6 +85,15 @@ final class StoreSession implements AutoCloseable {
      *                 otherwise the provider's default holds for what the tool saves
      */
     static StoreSession open(StoreSpec spec, Access access, boolean asStored) {
+        return open(spec, access, asStored, null);
+    }
+
+    /**
+     * As {@link #open(StoreSpec, Access, boolean)}; a store in the registry {@code beside} holds open
+     * (the same URI and options, another root) shares that connection, which {@code beside} closes: an
+     * embedded registry's directory takes one connection at a time.
+     */
+    static StoreSession open(StoreSpec spec, Access access, boolean asStored, StoreSession beside) {
         StoreLocation where = spec.location();
         if (where.dir() != null && access == Access.EXISTING && !Files.isDirectory(where.dir())) {
             throw CliException.failed("no store at " + where.describe() + ": the directory " + where.dir() + " does not exist");
@@ -96,6 +114,12 @@ final class StoreSession implements AutoCloseable {
             }
         }
         configuration(spec, where.registry(), null); // the root and keys are valid before connecting
+        if (beside != null && beside.isCluster() && beside.spec.location().registry().equals(where.registry())
+                && toolRegistryOptions(where.registry(), spec.registryOptions())
+                .equals(toolRegistryOptions(where.registry(), beside.spec.registryOptions()))) {
+            Integer maxValueSizeKB = asStored ? Math.min(MAX_VALUE_SIZE_KB, beside.registry.limits().maxValueSize() / 1024) : null;
+            return new StoreSession(spec, beside.registry, false, configuration(spec, where.registry(), maxValueSizeKB), null);
+        }
         ClusterRegistry registry;
         try {
             registry = ClusterRegistries.open(where.registry(), toolRegistryOptions(where.registry(), spec.registryOptions()));
@@ -386,7 +410,7 @@ final class StoreSession implements AutoCloseable {
                 failure = e;
             }
         }
-        if (registry != null) {
+        if (registry != null && ownsRegistry) {
             try {
                 registry.close();
             } catch (RuntimeException e) {
