@@ -104,13 +104,24 @@ class ZooKeeperAmbiguousOutcomeTest {
     }
 
     /**
+     * The proxy named twice. After a cut, ZooKeeper's client waits a second before it connects again to a
+     * connect string whose every address it has tried since it last connected (StaticHostProvider's spin
+     * delay), on top of its random wait of up to a second: with a second address the first wait goes. These
+     * tests are about what a cut leaves ambiguous, not about how soon the client reconnects; the refusing
+     * ones, where the client's attempts run into the failover timeout, keep a single address.
+     */
+    private static String reconnectingAtOnce(CuttingProxy proxy) {
+        return proxy.connectString() + "," + proxy.connectString();
+    }
+
+    /**
      * Commits one conditional increment through a proxy that {@code arm} sets up to cut; asserts the
      * cuts, that it applied exactly once at the sequence returned, and the fences left in the log.
      */
     private void incrementOnceThrough(String name, Consumer<CuttingProxy> arm, int cuts, int fencesLeft) throws Exception {
         String chroot = ZkTestSupport.freshChroot(name);
         try (CuttingProxy proxy = new CuttingProxy(server.getPort());
-             ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options("failoverTimeout", "10000ms"))) {
+             ZooKeeperRegistry registry = ZkTestSupport.open(reconnectingAtOnce(proxy), chroot, ZkTestSupport.options("failoverTimeout", "10000ms"))) {
             registry.commit(WriteBatch.builder().setValue(KEY, "n", RegistryValue.qword(0)).build());
             VersionedValue before = registry.getValue(KEY, "n").orElseThrow();
             arm.accept(proxy);
@@ -144,7 +155,7 @@ class ZooKeeperAmbiguousOutcomeTest {
     void manyCutsUnderConditionalIncrementsLoseAndRepeatNothing() throws Exception {
         String chroot = ZkTestSupport.freshChroot("ambiguous-many");
         try (CuttingProxy proxy = new CuttingProxy(server.getPort());
-             ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options("failoverTimeout", "10000ms"))) {
+             ZooKeeperRegistry registry = ZkTestSupport.open(reconnectingAtOnce(proxy), chroot, ZkTestSupport.options("failoverTimeout", "10000ms"))) {
             registry.commit(WriteBatch.builder().setValue(KEY, "n", RegistryValue.qword(0)).build());
             int acknowledged = 0;
             for (int i = 0; i < 6; i++) {
@@ -223,7 +234,7 @@ class ZooKeeperAmbiguousOutcomeTest {
     void aVerificationThatFailsWithoutAProofReportsTheOutcomeUnknown() throws Exception {
         String chroot = ZkTestSupport.freshChroot("ambiguous-no-handle");
         try (CuttingProxy proxy = new CuttingProxy(server.getPort());
-             ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options("failoverTimeout", "10000ms"))) {
+             ZooKeeperRegistry registry = ZkTestSupport.open(reconnectingAtOnce(proxy), chroot, ZkTestSupport.options("failoverTimeout", "10000ms"))) {
             registry.commit(WriteBatch.builder().setValue(KEY, "n", RegistryValue.qword(0)).build());
             VersionedValue before = registry.getValue(KEY, "n").orElseThrow();
             AtomicInteger fencesTried = new AtomicInteger();
@@ -321,7 +332,7 @@ class ZooKeeperAmbiguousOutcomeTest {
     void aHealthFaultRemovedWhoseAnswerWasLostIsReportedRemoved() throws Exception {
         String chroot = ZkTestSupport.freshChroot("ambiguous-fault");
         try (CuttingProxy proxy = new CuttingProxy(server.getPort());
-             ZooKeeperRegistry registry = ZkTestSupport.open(proxy.connectString(), chroot, ZkTestSupport.options("failoverTimeout", "10000ms"))) {
+             ZooKeeperRegistry registry = ZkTestSupport.open(reconnectingAtOnce(proxy), chroot, ZkTestSupport.options("failoverTimeout", "10000ms"))) {
             String id = "disk-lost-answer";
             registry.addHealthFault(new HealthFault(id, 1, 2, "disk failing", "test", 0));
             byte[] name = id.getBytes(java.nio.charset.StandardCharsets.UTF_8);

@@ -13,6 +13,8 @@ import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.NodeState;
 import dev.reliablestore.it.zookeeper.ZooKeeperEnsemble;
 import dev.reliablestore.registry.zookeeper.CuttingProxy;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,7 +35,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * Several provider instances on one real three-server ensemble: each instance connected to a
@@ -74,6 +75,14 @@ class ProviderEnsembleTest {
         if (ensemble != null) {
             ensemble.close();
         }
+    }
+
+    /**
+     * Checks at once, then every 10 ms: Awaitility's default first delay of 100 ms made the 20 waits for one
+     * write each to reach a cached store most of their time.
+     */
+    private static ConditionFactory await() {
+        return Awaitility.await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10));
     }
 
     @AfterEach

@@ -115,6 +115,19 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(serverDir.resolve("server.log").toFile())).start();
     }
 
+    /**
+     * Starts every server that is not running and waits for the quorum: for a class that shares one ensemble
+     * across its tests, so that a test that failed with servers down does not fail the next ones too.
+     */
+    public void restoreAll(Duration timeout) throws IOException {
+        for (int i = 0; i < size; i++) {
+            if (!running(i)) {
+                start(i);
+            }
+        }
+        awaitQuorum(timeout);
+    }
+
     /** SIGKILLs server {@code i} and waits for the process to be gone. */
     public void kill(int i) throws InterruptedException {
         Process p = processes[i];

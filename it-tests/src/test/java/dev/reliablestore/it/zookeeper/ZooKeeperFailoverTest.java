@@ -12,7 +12,9 @@ import dev.reliablestore.registry.Watch;
 import dev.reliablestore.registry.WriteBatch;
 import dev.reliablestore.registry.zookeeper.CuttingProxy;
 import dev.reliablestore.registry.zookeeper.ZooKeeperRegistryBackend;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,19 +49,25 @@ class ZooKeeperFailoverTest {
     private static final long FAILOVER_TIMEOUT_MS = 8_000;
 
     @TempDir
-    Path dir;
-    private ZooKeeperEnsemble ensemble;
+    static Path dir;
+    /** One ensemble for the class: every test restarts the servers it kills, and each works in a chroot of its own. */
+    private static ZooKeeperEnsemble ensemble;
     private final List<ClusterRegistry> registries = new ArrayList<>();
 
-    @BeforeEach
-    void startEnsemble() throws Exception {
+    @BeforeAll
+    static void startEnsemble() throws Exception {
         ensemble = new ZooKeeperEnsemble(dir, 3, 500);
         ensemble.startAll();
         ensemble.awaitQuorum(Duration.ofSeconds(30));
     }
 
+    @BeforeEach
+    void wholeEnsemble() throws Exception {
+        ensemble.restoreAll(Duration.ofSeconds(30));
+    }
+
     @AfterEach
-    void stopEverything() {
+    void closeRegistries() {
         for (ClusterRegistry r : registries) {
             try {
                 r.close();
@@ -67,7 +75,13 @@ class ZooKeeperFailoverTest {
                 // best effort
             }
         }
-        ensemble.close();
+    }
+
+    @AfterAll
+    static void stopEnsemble() {
+        if (ensemble != null) {
+            ensemble.close();
+        }
     }
 
     private ClusterRegistry open(String connectString, String chroot, String... keyValues) {
