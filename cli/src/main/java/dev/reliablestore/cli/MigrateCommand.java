@@ -185,6 +185,11 @@ final class MigrateCommand implements Callable<Integer> {
                 new KeySpec(toPassphraseEnv, toPassphraseFile, toPreviousPassphraseEnv, toPreviousPassphraseFile, toKeyStore,
                         toKeyStorePasswordEnv, toKeyStoreType, toKeyAlias, "to-"), true,
                 RegistryOptions.resolve("to-", toRegistryOptions, toRegistrySecretEnv, toRegistrySecretFile));
+        // before the shutdown hook: a refusal past it would leave the hook waiting for a copy that never ran
+        if (!source.location().cluster() && !target.location().cluster() && source.location().dir().equals(target.location().dir())) {
+            throw CliException.usage("--from and --to are the same store (" + source.location().describe() + "); a migration copies"
+                    + " between two stores");
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         CountDownLatch finished = new CountDownLatch(1);
@@ -198,10 +203,6 @@ final class MigrateCommand implements Callable<Integer> {
         }, "reliablestore-migrate-stop");
         Runtime.getRuntime().addShutdownHook(onSignal);
         // the source is only read: opened for checking, it reseals no dictionary (under a key other nodes may lack)
-        if (!source.location().cluster() && !target.location().cluster() && source.location().dir().equals(target.location().dir())) {
-            throw CliException.usage("--from and --to are the same store (" + source.location().describe() + "); a migration copies"
-                    + " between two stores");
-        }
         try (StoreSession src = StoreSession.open(source, StoreSession.Access.EXISTING, true).checkingOnly();
              StoreSession dst = StoreSession.open(target, StoreSession.Access.CREATE, true, src)) {
             if (src.isCluster() && dst.isCluster() && src.registry("migrate") == dst.registry("migrate")

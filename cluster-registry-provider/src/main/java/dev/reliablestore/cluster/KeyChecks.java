@@ -6,6 +6,7 @@ import dev.reliablestore.cluster.crypto.KeyMismatchException;
 import dev.reliablestore.cluster.crypto.KeyRing;
 import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.ReadBatch;
+import dev.reliablestore.registry.ReadBatchResult;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.ValueType;
@@ -21,15 +22,16 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * {@code Configuration/KeyCheck}: for every key a store has been opened to write with, its id and a
- * proof of its material, so a factory given a wrong passphrase or key store is refused when it opens
+ * {@code Configuration/KeyCheck}: the id of every key a store has been opened to write with, each with
+ * a proof of its material, so a factory given a wrong passphrase or key store is refused when it opens
  * instead of writing values that the store's other nodes cannot read.
  *
  * <p>The proof is an AES-GCM tag over no plaintext (a random nonce, the key id as associated data): it
@@ -38,8 +40,9 @@ import java.util.Optional;
  *
  * <p>A key ring is accepted when every key whose id is recorded matches its proof and, once any key is
  * recorded, at least one of the ring's ids is: a new key comes in together with one the store knows (a
- * rotation), never alone. A store without the record (new, or written before it existed) accepts the
- * first ring it is opened with.
+ * rotation), never alone. Only active keys are recorded: a key store may hold other entries. A store
+ * without the record (new, or written before it existed) accepts the first ring it is opened with,
+ * unless it holds an encrypted value under a key id the ring lacks.
  */
 final class KeyChecks {
 
@@ -55,43 +58,61 @@ final class KeyChecks {
     }
 
     /**
-     * Checks {@code keys} against the record of the store at {@code layout} and records the ring's
-     * keys it does not hold yet.
+     * Checks {@code keys} against the record of the store at {@code layout} and records the active key
+     * when it is not recorded yet.
      *
-     * @throws KeyMismatchException when a key does not match its recorded proof, or no key of the ring is recorded
+     * @throws KeyMismatchException when a key does not match its recorded proof, no key of the ring is
+     *                              recorded, or (no record yet) the store holds a value under a key id the ring lacks
+     * @throws UnfinishedRestoreException a restore began meanwhile
      */
     static void enforce(RegistryGateway gateway, StorageLayout layout, KeyRing keys, String registryUri) {
         RegistryPath cfg = layout.configuration();
+        String where = layout.root() + " in " + registryUri;
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-            Optional<VersionedValue> stored = gateway.read("key check of " + layout.root(),
-                    ReadBatch.of(new ReadBatch.ValueRead(cfg, StorageLayout.KEY_CHECK_VALUE))).value(0);
+            if (attempt >= 2) {
+                // as in the layout's initialisation: a condition sees a write before reads do
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(Math.min(100, 1L << (attempt - 2))));
+            }
+            ReadBatchResult r = gateway.read("key check of " + layout.root(), ReadBatch.of(
+                    new ReadBatch.ValueRead(cfg, StorageLayout.KEY_CHECK_VALUE), new ReadBatch.ValueRead(cfg, StorageLayout.RESTORE_IN_PROGRESS_VALUE)));
+            Optional<VersionedValue> stored = r.value(0);
+            if (r.value(1).isPresent()) {
+                throw new UnfinishedRestoreException(where, RestoreMarker.of(r.value(1).get().value()));
+            }
             Map<String, byte[]> proofs = stored.isEmpty() ? new LinkedHashMap<>() : decode(stored.get().value(), cfg);
-            List<String> recorded = new ArrayList<>();
+            boolean known = false;
             for (String id : keys.keyIds()) {
                 byte[] proof = proofs.get(id);
                 if (proof == null) {
                     continue;
                 }
                 if (!matches(id, keys.key(id), proof)) {
-                    throw new KeyMismatchException("key \"" + id + "\" is not the key the store under " + layout.root() + " in " + registryUri
+                    throw new KeyMismatchException("key \"" + id + "\" is not the key the store under " + where
                             + " was written with under that id (" + cfg + "/" + StorageLayout.KEY_CHECK_VALUE + " holds another key's proof):"
                             + " a wrong passphrase, key store or key; nothing was written");
                 }
-                recorded.add(id);
+                known = true;
             }
-            if (recorded.isEmpty() && !proofs.isEmpty()) {
+            if (!known && !proofs.isEmpty()) {
                 throw new KeyMismatchException("none of the keys given (active \"" + keys.activeKeyId() + "\", all " + keys.keyIds()
-                        + ") is one the store under " + layout.root() + " in " + registryUri + " was written with (" + proofs.keySet()
+                        + ") is one the store under " + where + " was written with (" + proofs.keySet()
                         + "): a wrong passphrase, key store or key? A new key is accepted only together with one the store knows"
                         + " (previousPassphrases, or the old key's entry in the key store); nothing was written");
             }
-            if (recorded.size() == keys.keyIds().size()) {
+            if (proofs.containsKey(keys.activeKeyId())) {
                 return;
             }
-            for (String id : keys.keyIds()) {
-                proofs.computeIfAbsent(id, k -> proof(k, keys.key(k)));
+            if (proofs.isEmpty()) {
+                String found = anEncryptedValuesKeyId(gateway, layout);
+                if (found != null && !keys.keyIds().contains(found)) {
+                    throw new KeyMismatchException("the store under " + where + " holds values encrypted under key \"" + found
+                            + "\", which is not among the keys given (active \"" + keys.activeKeyId() + "\", all " + keys.keyIds()
+                            + "): a wrong passphrase, key store or key? Give that key too (previousPassphrases, or its entry in the"
+                            + " key store); nothing was written");
+                }
             }
-            WriteBatch.Builder b = WriteBatch.builder();
+            proofs.put(keys.activeKeyId(), proof(keys.activeKeyId(), keys.key(keys.activeKeyId())));
+            WriteBatch.Builder b = WriteBatch.builder().requireValueAbsent(cfg, StorageLayout.RESTORE_IN_PROGRESS_VALUE);
             if (stored.isEmpty()) {
                 b.requireValueAbsent(cfg, StorageLayout.KEY_CHECK_VALUE);
             } else {
@@ -102,11 +123,39 @@ final class KeyChecks {
                 gateway.commit(RegistryGateway.Commit.durable("key check record of " + layout.root(), b.build()).ungated());
                 return;
             } catch (ConditionFailedException raced) {
-                // another node recorded its keys at the same moment: check against what it wrote
+                // another node recorded its key, or a restore began: read again
             }
         }
         throw new StoreUnavailableException(cfg + "/" + StorageLayout.KEY_CHECK_VALUE + " in " + registryUri + " kept changing while"
-                + " this factory recorded its keys (" + ATTEMPTS + " attempts)");
+                + " this factory recorded its key (" + ATTEMPTS + " attempts)");
+    }
+
+    /**
+     * The key id of an encrypted value of the store, from the first type (by name) that has one; null
+     * when none is. For a store written before the record existed: read once, when the first key is
+     * recorded. A value whose header cannot be read is passed over (reporting it is verify's job).
+     */
+    private static String anEncryptedValuesKeyId(RegistryGateway gateway, StorageLayout layout) {
+        List<String> types = gateway.read("listing of entity types under " + layout.root(), ReadBatch.of(new ReadBatch.SubkeysRead(layout.entities())))
+                .subkeys(0).map(names -> names.stream().sorted().toList()).orElse(List.of());
+        for (String type : types) {
+            Map<String, VersionedValue> values = gateway.read("read of " + type + " values", ReadBatch.of(new ReadBatch.ValuesRead(layout.type(type))))
+                    .values(0).orElse(Map.of());
+            for (Map.Entry<String, VersionedValue> v : values.entrySet()) {
+                if (v.getKey().equals(StorageLayout.METADATA) || v.getValue().value().type() != ValueType.BINARY) {
+                    continue;
+                }
+                try {
+                    EnvelopeCodec.Header h = EnvelopeCodec.header(v.getValue().value().data(), type + "/" + v.getKey());
+                    if (h.encrypted()) {
+                        return h.keyId();
+                    }
+                } catch (DataIntegrityException damaged) {
+                    // not evidence either way
+                }
+            }
+        }
+        return null;
     }
 
     /** A proof of {@code key} under {@code id}: a fresh nonce and the GCM tag of no plaintext. */

@@ -111,19 +111,77 @@ class KeyCheckTest {
     }
 
     @Test
-    void aStoreWithoutTheRecordAcceptsTheFirstKeysItIsOpenedWith() {
+    void aStoreWithoutTheRecordTakesTheFirstKeysUnlessItHoldsValuesUnderAnotherKey() {
         saveAndRead(withPassphrases("first passphrase"), "a", "Alice");
+        String firstId = KeyChecks.decode(record().orElseThrow().value(), CONFIGURATION).keySet().iterator().next();
         try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
             // as a store written before the record existed
             registry.commit(WriteBatch.builder().deleteValue(CONFIGURATION, StorageLayout.KEY_CHECK_VALUE).build());
         }
-        // the hazard the record closes: this factory writes what the first passphrase's holders cannot read
-        try (StoreFactory f = ClusterPersistenceProvider.open(withPassphrases("other passphrase"))) {
-            f.store(Customer.class).save("b", Customer.of("Bob", 2));
-            assertThatThrownBy(() -> f.store(Customer.class).get("a")).isInstanceOf(DataIntegrityException.class);
+        assertThatThrownBy(() -> ClusterPersistenceProvider.open(withPassphrases("other passphrase")))
+                .isInstanceOf(KeyMismatchException.class).hasMessageContaining("holds values encrypted under key \"" + firstId + "\"")
+                .hasMessageContaining("nothing was written");
+        assertThat(record()).isEmpty();
+        assertThat(saveAndRead(withPassphrases("first passphrase"), null, null)).isEqualTo("[Alice]");
+        assertThat(KeyChecks.decode(record().orElseThrow().value(), CONFIGURATION)).containsOnlyKeys(firstId);
+
+        // with no encrypted value to tell, the first keys are taken: nothing they could not read is stored
+        Path other = dir.resolve("other");
+        try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(other).build())) {
+            f.store(Customer.class).save("c", Customer.of("Carol", 3));
         }
-        assertThatThrownBy(() -> ClusterPersistenceProvider.open(withPassphrases("first passphrase")))
-                .isInstanceOf(KeyMismatchException.class);
+        try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(other).enableEncryption(true)
+                .passphrases(List.of("any passphrase".toCharArray())).build())) {
+            f.store(Customer.class).save("d", Customer.of("Dave", 4));
+        }
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(other)) {
+            assertThat(registry.getValue(CONFIGURATION, StorageLayout.KEY_CHECK_VALUE)).isPresent();
+        }
+    }
+
+    @Test
+    void onlyActiveKeysAreRecordedSoOtherEntriesOfAKeyStoreAreNotEnforced() {
+        Path keys = dir.resolve("keys.bcfks");
+        KeyStoreFiles.addNewKey(keys, "BCFKS", "pw".toCharArray(), "k1");
+        KeyStoreFiles.addNewKey(keys, "BCFKS", "pw".toCharArray(), "unrelated");
+        try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).enableEncryption(true)
+                .keyStore(keys, "BCFKS", "pw".toCharArray(), "k1").build())) {
+            f.store(Customer.class).save("a", Customer.of("Alice", 1));
+        }
+        assertThat(KeyChecks.decode(record().orElseThrow().value(), CONFIGURATION)).containsOnlyKeys("k1");
+    }
+
+    @Test
+    void concurrentFirstOpensAgreeOnOneKey() throws Exception {
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                List<java.util.concurrent.Future<String>> opens = new java.util.ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    String passphrase = i % 2 == 0 ? "even passphrase" : "odd passphrase";
+                    opens.add(pool.submit(() -> {
+                        try {
+                            ClusterPersistenceProvider.open(withPassphrases(passphrase), registry).close();
+                            return passphrase;
+                        } catch (KeyMismatchException refused) {
+                            return "refused";
+                        }
+                    }));
+                }
+                List<String> outcomes = new java.util.ArrayList<>();
+                for (java.util.concurrent.Future<String> o : opens) {
+                    outcomes.add(o.get());
+                }
+                // one passphrase was recorded first; both factories with it opened, both with the other were refused
+                assertThat(outcomes).filteredOn(o -> o.equals("refused")).hasSize(2);
+                assertThat(outcomes).filteredOn(o -> !o.equals("refused")).hasSize(2).containsOnly(outcomes.stream()
+                        .filter(o -> !o.equals("refused")).findFirst().orElseThrow());
+            } finally {
+                pool.shutdownNow();
+            }
+            assertThat(KeyChecks.decode(registry.getValue(CONFIGURATION, StorageLayout.KEY_CHECK_VALUE).orElseThrow().value(),
+                    CONFIGURATION)).hasSize(1);
+        }
     }
 
     @Test
