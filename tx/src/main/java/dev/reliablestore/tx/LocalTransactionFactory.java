@@ -28,6 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
@@ -70,11 +71,15 @@ final class LocalTransactionFactory implements TransactionFactory {
             throw new ConfigurationException("cannot use coordinator log directory " + b.logDirectory + ": " + e, e);
         }
         this.coordinatorId = log != null ? log.coordinatorId() : randomBytes(CoordinatorLog.ID_BYTES);
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        ScheduledThreadPoolExecutor timeouts = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "reliablestore-tx-timeout-" + nodeName);
             t.setDaemon(true);
             return t;
         });
+        // a transaction's timeout task holds the transaction and its buffered writes: cancelled when it ends,
+        // it must leave the queue then, not when its delay (up to 24 h) has passed
+        timeouts.setRemoveOnCancelPolicy(true);
+        this.timer = timeouts;
     }
 
     // ---- TransactionFactory -------------------------------------------------------------------
@@ -340,6 +345,11 @@ final class LocalTransactionFactory implements TransactionFactory {
 
     CoordinatorLog log() {
         return log;
+    }
+
+    /** Tests: the timeout tasks queued (those of transactions that have not ended). */
+    int pendingTimeouts() {
+        return ((ScheduledThreadPoolExecutor) timer).getQueue().size();
     }
 
     void ended(TransactionId global) {

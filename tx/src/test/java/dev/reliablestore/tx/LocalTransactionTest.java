@@ -79,6 +79,24 @@ class LocalTransactionTest {
         assertThat(shop.prepareCount()).isZero();
     }
 
+    /** A finished transaction is not kept for the rest of its timeout (with its buffered writes) by its cancelled timer. */
+    @Test
+    void anEndedTransactionLeavesNoTimeoutTaskBehind() {
+        for (int i = 0; i < 50; i++) {
+            Transaction tx = transactions.begin(Duration.ofHours(1));
+            tx.enlist(shop).store("Customer", String.class).save("c" + i, "x".repeat(1000));
+            if (i % 2 == 0) {
+                tx.commit();
+            } else {
+                tx.rollback();
+            }
+        }
+        Transaction open = transactions.begin(Duration.ofHours(1));
+        assertThat(((LocalTransactionFactory) transactions).pendingTimeouts()).isEqualTo(1);
+        open.rollback();
+        assertThat(((LocalTransactionFactory) transactions).pendingTimeouts()).isZero();
+    }
+
     @Test
     void rollbackLeavesNothing() {
         Transaction tx = transactions.begin();
