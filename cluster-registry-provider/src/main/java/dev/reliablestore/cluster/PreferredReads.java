@@ -25,7 +25,12 @@ public interface PreferredReads<T> {
     /** The entity stored under {@code id}, or empty. */
     Optional<T> get(String id);
 
-    /** The entities stored under {@code ids} (absent ones left out), from one consistent read, in the order of {@code ids}. */
+    /**
+     * The entities stored under {@code ids} (absent ones left out), in the order of {@code ids}: from one
+     * read of the answering site's registry, except that with the local cache on, the local site answers
+     * the ids its cache holds from it, so the result may combine states of different moments
+     * (docs/cluster-registry-provider.md, "Local cache").
+     */
     Map<String, T> getMany(Collection<String> ids);
 
     /** Every entity of the type, in id order. */
