@@ -75,6 +75,18 @@ final class FileNames {
         return out.toString();
     }
 
+    /**
+     * Whether {@code name} is one {@link #encode} can return: a type folder or document of the provider's,
+     * not something else kept in the directory (a mounted disk's {@code lost+found}).
+     */
+    static boolean isEncoded(String name) {
+        if (name.startsWith("~")) {
+            return name.length() == 65 && name.chars().skip(1).allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+        }
+        String decoded = decode(name);
+        return decoded != null && encode(decoded).equals(name);
+    }
+
     /** The name {@link #encode} was given, or null for a hashed (or foreign) file name. */
     static String decode(String encoded) {
         if (encoded.startsWith("~") || encoded.isEmpty()) {

@@ -62,6 +62,18 @@ public final class FileProvider implements PersistenceProvider {
     /** Every option of the file provider. */
     public static final OptionTable OPTIONS = OptionTable.of("the file provider", DIRECTORY_OPTION, MAX_ENTITY_SIZE_OPTION, UPGRADE_FORMAT_OPTION);
 
+    /**
+     * The entity types stored in a file provider's directory, sorted, read from its type folders without
+     * opening it (no lock taken, nothing recovered). Folders that are not the provider's (a mounted disk's
+     * {@code lost+found}) are left out, and so is a type whose folder name is hashed (a long type name)
+     * while it holds no document to tell its name.
+     *
+     * @throws java.io.IOException when the directory cannot be listed
+     */
+    public static java.util.List<String> typeNames(Path directory) throws java.io.IOException {
+        return FileStoreFactory.typeNames(directory.toAbsolutePath().normalize());
+    }
+
     @Override
     public String name() {
         return NAME;

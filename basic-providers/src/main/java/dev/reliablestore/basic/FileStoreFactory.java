@@ -345,8 +345,8 @@ final class FileStoreFactory implements StoreFactory {
                 rootChanged = true;
                 continue;
             }
-            if (dir.getFileName().toString().startsWith(".") || !Files.isDirectory(dir)) {
-                continue;
+            if (!isTypeFolderName(dir) || !Files.isDirectory(dir)) {
+                continue; // another's folder (lost+found) is none of the provider's business, nor are its files
             }
             boolean removed = false;
             for (Path file : sortedChildren(dir)) {
@@ -388,8 +388,8 @@ final class FileStoreFactory implements StoreFactory {
         }
         List<Path> typeDirs = new ArrayList<>();
         for (Path dir : sortedChildren(root)) {
-            if (dir.getFileName().toString().startsWith(".")) {
-                continue;
+            if (!isTypeFolderName(dir)) {
+                continue; // a mounted disk's lost+found does not make a new directory an old one
             }
             // a folder missed here could have the directory taken for a new one and marked, its documents then damage
             BasicFileAttributes attributes = attributesIfThere(dir);
@@ -421,6 +421,54 @@ final class FileStoreFactory implements StoreFactory {
         }
         DurableFiles.replaceAtomically(root, marker, root.resolve(TEMP_PREFIX + "format"), FORMAT_MARKER_TEXT);
         checksumsRequired = true;
+    }
+
+    private static boolean isTypeFolderName(Path dir) {
+        return FileNames.isEncoded(dir.getFileName().toString());
+    }
+
+    /** See {@link FileProvider#typeNames(Path)}. */
+    static List<String> typeNames(Path root) throws IOException {
+        List<String> names = new ArrayList<>();
+        for (Path dir : sortedChildren(root)) {
+            if (!isTypeFolderName(dir) || !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
+            String name = FileNames.decode(dir.getFileName().toString());
+            if (name == null) {
+                name = typeOfADocument(dir); // a hashed name: the documents carry the type
+            }
+            if (name != null) {
+                names.add(name);
+            }
+        }
+        names.sort(null);
+        return names;
+    }
+
+    /** The type the first readable document of a folder names, or null when none does. */
+    private static String typeOfADocument(Path dir) throws IOException {
+        for (Path file : documents(dir)) {
+            try (JsonParser p = FRAME.createParser(file.toFile())) {
+                if (p.nextToken() != JsonToken.START_OBJECT) {
+                    continue;
+                }
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String field = p.currentName();
+                    JsonToken value = p.nextToken();
+                    if (field.equals("type")) {
+                        if (value == JsonToken.VALUE_STRING) {
+                            return p.getText();
+                        }
+                        break;
+                    }
+                    p.skipChildren();
+                }
+            } catch (JsonProcessingException damaged) {
+                // another document may tell; verify reports this one
+            }
+        }
+        return null;
     }
 
     private static List<Path> documents(Path dir) throws IOException {

@@ -22,16 +22,13 @@ import dev.reliablestore.registry.RegistryUnavailableException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 
 /**
  * One open store for the duration of a command: the provider's factory for entity operations and,
@@ -348,18 +345,11 @@ final class StoreSession implements AutoCloseable {
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
-        List<String> names = new ArrayList<>();
-        try (Stream<Path> entries = Files.list(dir)) {
-            for (Path p : (Iterable<Path>) entries::iterator) {
-                String name = p.getFileName().toString();
-                if (!name.startsWith(".") && Files.isDirectory(p)) {
-                    names.add(FileTypeNames.typeName(p));
-                }
-            }
+        try {
+            return dev.reliablestore.basic.FileProvider.typeNames(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + dir, e);
         }
-        return names.stream().sorted().toList();
     }
 
     /** Entities per type. Cluster stores: from the version records of every type at one point in time; file stores: counts. */
@@ -419,45 +409,6 @@ final class StoreSession implements AutoCloseable {
         }
         if (failure != null) {
             throw failure;
-        }
-    }
-
-    /** The type names of the file provider's folders (see docs/providers.md, "File names"). */
-    static final class FileTypeNames {
-
-        private FileTypeNames() {
-        }
-
-        static String typeName(Path folder) {
-            String name = folder.getFileName().toString();
-            if (name.startsWith("~")) {
-                return typeFromDocument(folder);
-            }
-            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-            for (int i = 0; i < name.length(); i++) {
-                char c = name.charAt(i);
-                if (c == '!' && i + 1 < name.length()) {
-                    bytes.write(Character.toUpperCase(name.charAt(++i)));
-                } else if (c == '%' && i + 2 < name.length()) {
-                    bytes.write(Integer.parseInt(name.substring(i + 1, i + 3), 16));
-                    i += 2;
-                } else {
-                    bytes.write(c);
-                }
-            }
-            return bytes.toString(StandardCharsets.UTF_8);
-        }
-
-        /** A hashed (irreversible) folder name: the type is in any of its documents. */
-        private static String typeFromDocument(Path folder) {
-            try (Stream<Path> docs = Files.list(folder)) {
-                Path doc = docs.filter(p -> p.getFileName().toString().endsWith(".json")).findFirst()
-                        .orElseThrow(() -> CliException.failed("cannot tell the entity type of folder " + folder
-                                + ": its name is hashed and it holds no document"));
-                return Json.MAPPER.readTree(doc.toFile()).path("type").asText();
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read the entity type of folder " + folder, e);
-            }
         }
     }
 }
