@@ -21,13 +21,14 @@ import org.springframework.data.repository.query.QueryLookupStrategy.Key;
  * whose entities live in the context's {@link dev.reliablestore.api.StoreFactory}: by default through
  * a {@code reliableStoreKeyValueTemplate} bean made by {@link ReliableStoreKeyValue#template} unless
  * the context defines one. The attributes are those of Spring Data's other {@code @Enable…Repositories}.
+ * Derived {@code deleteBy…}/{@code removeBy…} methods delete what they find, {@code countBy…} ones count.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 @Inherited
 @Import(ReliableStoreRepositoriesRegistrar.class)
-@QueryCreatorType(PredicateQueryCreator.class)
+@QueryCreatorType(value = PredicateQueryCreator.class, repositoryQueryType = StorePartTreeQuery.class)
 public @interface EnableReliableStoreRepositories {
 
     /** Alias of {@link #basePackages()}. */

@@ -2,6 +2,7 @@ package dev.reliablestore.spring.data;
 
 import java.util.AbstractMap;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -13,10 +14,14 @@ import java.util.stream.Collectors;
 
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.dao.InvalidDataAccessApiUsageException;
+import org.springframework.dao.OptimisticLockingFailureException;
 import org.springframework.data.keyvalue.core.AbstractKeyValueAdapter;
 import org.springframework.data.keyvalue.core.ForwardingCloseableIterator;
+import org.springframework.data.keyvalue.core.IterableConverter;
+import org.springframework.data.keyvalue.core.KeyValueTemplate;
 import org.springframework.data.keyvalue.core.mapping.KeyValuePersistentEntity;
 import org.springframework.data.keyvalue.core.mapping.KeyValuePersistentProperty;
+import org.springframework.data.keyvalue.core.query.KeyValueQuery;
 import org.springframework.data.mapping.PersistentPropertyAccessor;
 import org.springframework.data.mapping.context.MappingContext;
 import org.springframework.data.util.CloseableIterator;
@@ -31,12 +36,13 @@ import dev.reliablestore.api.Versioned;
  * type (the class's simple name, as {@code StoreFactory.store(Class)} names it, unless
  * {@code @KeySpace} names another). An entity's {@code @Version} property is the store's version: a
  * save passes it as the expected version of the store's conditional save, so the comparison happens
- * in the store's own commit, never here; the new version is written back into the entity. A type
+ * in the store's own commit, never here; the value stored holds the version the save gives it (the
+ * plain API reads it there), and so does the entity afterwards. A type
  * with {@code @Version} whose store {@linkplain EntityStore#mergesStaleSaves() merges stale saves} is
  * refused. An insert is the store's conditional create. A delete of a versioned entity is the store's
  * conditional delete of that version. Queries
  * (derived, paged, sorted) run in memory over {@code getAll()} of the type: every query reads the
- * whole type.
+ * whole type. A derived delete deletes each match at the version its query read.
  */
 final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
 
@@ -57,6 +63,11 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
      * other, e.g. one of an event listener) is a create that fails when the id exists by then.
      */
     private final ThreadLocal<Insert> insert = new ThreadLocal<>();
+    /**
+     * The version of each entity a derived delete's query reads, by identity: the query engine hands
+     * back the objects {@code getAllOf} made, and an entity without {@code @Version} carries none.
+     */
+    private final ThreadLocal<Map<Object, Long>> readVersions = new ThreadLocal<>();
 
     /** The version types that can hold every version a save writes back (the store's are longs, 1 or more). */
     private static final Set<Class<?>> VERSION_TYPES = Set.of(Long.class, long.class, Integer.class, int.class);
@@ -89,7 +100,16 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
             PersistentPropertyAccessor<Object> accessor = entity.getPropertyAccessor(item);
             Object version = accessor.getProperty(versionProperty);
             long expected = version == null ? Versioned.ABSENT : ((Number) version).longValue();
-            long written = create && expected == Versioned.ABSENT ? create(store, id(id), item) : store.save(id(id), item, expected);
+            // the store encodes the object as it is: the plain API reads the version from that value, so it must be the new one
+            setVersion(accessor, versionProperty, expected + 1);
+            long written;
+            try {
+                written = create && expected == Versioned.ABSENT ? create(store, id(id), item) : store.save(id(id), item, expected);
+            } catch (RuntimeException failed) {
+                // a refused save leaves the object as the caller had it, ready to be read again and retried
+                accessor.setProperty(versionProperty, version);
+                throw failed;
+            }
             // the store stored this object's value (a store that could store another is refused for versioned types)
             setVersion(accessor, versionProperty, written);
         }
@@ -198,9 +218,58 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
         if (version == null || ((Number) version).longValue() == 0) {
             return delete.get();
         }
-        VersionedDelete outer = versionedDelete.get();
         Object id = type.getIdentifierAccessor(entity).getRequiredIdentifier();
-        versionedDelete.set(new VersionedDelete(entity, type.getKeySpace(), id, ((Number) version).longValue(), outer));
+        return deleteAt(entity, type.getKeySpace(), id, ((Number) version).longValue(), delete);
+    }
+
+    /**
+     * A derived delete: the entities {@code query} finds, each deleted through {@code template}'s
+     * id-based delete (its events, its exception translation) at the version the query read it.
+     * One conditional delete per entity, not one atomic write: the store has no conditional batch
+     * delete. An entity changed or deleted since the query read it fails the call with an
+     * {@code OptimisticLockingFailureException} naming it; the matches before it stay deleted and
+     * the rest are left. Inside a transaction the deletes are the transaction's and commit together.
+     */
+    <T> List<T> deleteMatches(KeyValueTemplate template, KeyValueQuery<?> query, Class<T> type) {
+        Map<Object, Long> versions = new IdentityHashMap<>();
+        Map<Object, Long> outer = readVersions.get();
+        readVersions.set(versions);
+        List<T> matches;
+        try {
+            matches = IterableConverter.toList(template.find(query, type));
+        } finally {
+            if (outer == null) {
+                readVersions.remove();
+            } else {
+                readVersions.set(outer);
+            }
+        }
+        KeyValuePersistentEntity<?, ?> entity = mapping.getRequiredPersistentEntity(type);
+        List<T> deleted = new ArrayList<>(matches.size());
+        for (T match : matches) {
+            Object id = entity.getIdentifierAccessor(match).getRequiredIdentifier();
+            Long version = versions.get(match);
+            if (version == null) {
+                throw new IllegalStateException("the derived delete of " + type.getName() + " found " + id + " without reading its"
+                        + " version, so it was not deleted; the " + deleted.size() + " matches before it were deleted, the rest were not");
+            }
+            try {
+                deleteAt(match, entity.getKeySpace(), id, version, () -> template.delete(id, type));
+            } catch (OptimisticLockingFailureException changed) {
+                throw new OptimisticLockingFailureException("derived delete of " + type.getName() + ": " + id + " was updated or"
+                        + " deleted since the query read it at version " + version + ", so it was not deleted; the " + deleted.size()
+                        + " matches before it were deleted, the " + (matches.size() - deleted.size() - 1) + " after it were not ("
+                        + changed.getMessage() + ")", changed.getCause());
+            }
+            deleted.add(match);
+        }
+        return deleted;
+    }
+
+    /** Runs {@code delete} (the template's id-based delete of {@code entity}) so that it deletes only {@code version}. */
+    private <T> T deleteAt(T entity, String keyspace, Object id, long version, Supplier<T> delete) {
+        VersionedDelete outer = versionedDelete.get();
+        versionedDelete.set(new VersionedDelete(entity, keyspace, id, version, outer));
         try {
             return delete.get();
         } finally {
@@ -250,6 +319,10 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
 
     private Object withVersion(Versioned<Object> found) {
         Object value = found.value();
+        Map<Object, Long> reading = readVersions.get();
+        if (reading != null) {
+            reading.put(value, found.version());
+        }
         KeyValuePersistentEntity<?, ?> entity = mapping.getRequiredPersistentEntity(value.getClass());
         KeyValuePersistentProperty<?> versionProperty = versionProperty(entity);
         if (versionProperty != null) {

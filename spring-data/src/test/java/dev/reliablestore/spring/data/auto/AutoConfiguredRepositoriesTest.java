@@ -108,6 +108,9 @@ class AutoConfiguredRepositoriesTest {
             assertThatThrownBy(() -> notes.save(stale)).isInstanceOf(OptimisticLockingFailureException.class);
             assertThat(context.getBean(StoreFactory.class).store(Note.class).get("n1")).hasValueSatisfying(v ->
                     assertThat(v.value().getText()).isEqualTo("hello again"));
+            // the annotation's derived queries too, though only Boot read it
+            assertThat(notes.deleteByText("hello again")).isEqualTo(1);
+            assertThat(notes.existsById("n1")).isFalse();
         });
     }
 

@@ -4,4 +4,6 @@ import org.springframework.data.repository.CrudRepository;
 
 /** Found under the auto-configuration package, with no @EnableReliableStoreRepositories anywhere. */
 public interface Notes extends CrudRepository<Note, String> {
+
+    long deleteByText(String text);
 }

@@ -8,4 +8,6 @@ import org.springframework.data.repository.CrudRepository;
 public interface Customers extends CrudRepository<Customer, String> {
 
     List<Customer> findByTier(String tier); // reads every Customer: see "Queries scan"
+
+    long deleteByTier(String tier); // one conditional delete per match, not atomic: see "Derived deletes"
 }

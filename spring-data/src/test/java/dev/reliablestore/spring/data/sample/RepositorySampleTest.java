@@ -29,7 +29,7 @@ class RepositorySampleTest {
     Path dir;
 
     @Test
-    void theSampleRepositorySavesFindsAndRefusesAStaleVersion() {
+    void theSampleRepositorySavesFindsRefusesAStaleVersionAndDeletes() {
         try (AnnotationConfigApplicationContext context = new AnnotationConfigApplicationContext()) {
             context.registerBean(StoreFactory.class, () -> Persistence.openFactory("cluster-registry", Map.of(
                     "clusterName", "embedded:" + dir.resolve("data"), "resourceGroupName", "App-RG", "registryKeyPath", "Software/App/Data")));
@@ -44,6 +44,8 @@ class RepositorySampleTest {
             customers.save(acme);
             stale.setTier("BASIC");
             assertThatThrownBy(() -> customers.save(stale)).isInstanceOf(OptimisticLockingFailureException.class);
+            assertThat(customers.deleteByTier("BASIC")).isEqualTo(1);
+            assertThat(customers.findAll()).extracting(Customer::getId).containsExactly("CUST-001");
         }
     }
 
