@@ -41,9 +41,10 @@ import java.util.function.LongSupplier;
  * it) gets no command and no condition: a state that includes or beats a write only ever becomes
  * one that still does (local writes sort after what they overwrite, merges are joins).
  *
- * <p>The target's stamps are observed by the local clock ({@link HybridClock#observe}): one more
- * than {@code maxClockSkew} ahead of this site's clock refuses the batch with
- * {@link ClockSkewException} (the shipper retries it and reports the site pair).
+ * <p>The target's stamps are observed by the local clock ({@link HybridClock#observe}): one of
+ * another site more than {@code maxClockSkew} ahead of this site's clock refuses the batch with
+ * {@link ClockSkewException} (the shipper retries it and reports the site pair); this site's own
+ * stamps only advance the clock, as in {@link LocalWrites}.
  *
  * <p>Not thread-safe: one per shipper.
  */
@@ -193,7 +194,13 @@ final class SiteTranslator implements SiteShipper.Translator {
             SiteState incoming = incoming(e, written.get(e));
             EntityStates.Current local = at.current(e.type, e.id, read, i * EntityStates.READS);
             if (local.state() != null && local.state().hlc() != 0) {
-                clock.observe(local.state().hlc(), local.state().origin());
+                if (local.state().origin().equals(origin.site())) {
+                    // this site's own stamp, shipped earlier: after its clock stepped back it is still ahead of the
+                    // wall, and LocalWrites stamps later writes after it; not another site's clock running ahead
+                    clock.advanceTo(local.state().hlc());
+                } else {
+                    clock.observe(local.state().hlc(), local.state().origin());
+                }
             }
             if (incoming.unstamped()) {
                 if (heldAlready(local.state(), incoming, origin.site())) {

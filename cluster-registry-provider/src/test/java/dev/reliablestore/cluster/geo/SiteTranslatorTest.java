@@ -758,6 +758,29 @@ class SiteTranslatorTest {
         assertThat(content(tokyo)).as("tokyo's write is the later one").containsEntry("s1", value("tokyo", "s1"));
     }
 
+    /**
+     * The origin's own stamps at the target are its own writes, not another site's clock running ahead:
+     * after its wall clock stepped back, its next writes are still stamped after them (LocalWrites) and
+     * ship without a clock-skew fault.
+     */
+    @Test
+    void theOriginsOwnStampsAtTheTargetAreNoSkewAfterItsClockWentBack() {
+        Site paris = site("paris");
+        Site tokyo = site("tokyo");
+        SiteShipper s = shipper(paris, tokyo, tokyo.registry);
+        shippers.add(s);
+        save(paris, "b1", value("paris", "b1"));
+        long first = paris.registry.currentSequence();
+        await().atMost(Duration.ofSeconds(20)).until(() -> s.checkpoint() == first);
+
+        paris.wall.set(paris.wall.get() - Duration.ofMinutes(10).toMillis());
+        save(paris, "b1", value("paris", "b1 again"));
+        long second = paris.registry.currentSequence();
+        await().atMost(Duration.ofSeconds(20)).until(() -> s.checkpoint() == second || faults(paris).contains("site-clock-skew-tokyo"));
+        assertThat(faults(paris)).doesNotContain("site-clock-skew-tokyo");
+        assertThat(content(tokyo)).containsEntry("b1", value("paris", "b1 again"));
+    }
+
     private static Set<String> faults(Site s) {
         return s.registry.healthFaults().stream().map(HealthFault::id).collect(Collectors.toSet());
     }
