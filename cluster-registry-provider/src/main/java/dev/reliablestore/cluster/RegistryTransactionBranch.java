@@ -16,6 +16,11 @@ final class RegistryTransactionBranch extends AbstractTransactionBranch {
     private final ClusterStoreFactory factory;
     private List<RegistryTransactions.EncodedWrite> prepared;
     private long recordRevision;
+    /**
+     * Whether a prepare batch of this branch may have reached the registry: false until one is
+     * tried, and again when it failed in a way that certainly wrote nothing.
+     */
+    private boolean recordMayExist;
     /** The class this branch sees each type through (one per type in a branch: AbstractTransactionBranch). */
     private final java.util.Map<String, Class<?>> classes = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -39,7 +44,15 @@ final class RegistryTransactionBranch extends AbstractTransactionBranch {
     @Override
     protected void doPrepare(List<PendingWrite> writes) {
         List<RegistryTransactions.EncodedWrite> encoded = encode(writes);
-        transactions.prepare(id(), encoded);
+        recordMayExist = true;
+        try {
+            transactions.prepare(id(), encoded);
+        } catch (dev.reliablestore.api.PersistenceException e) {
+            // e.g. the validating read failed before the batch was sent: the rollback that follows must not need the
+            // registry (which may still be unreachable) to learn that no record exists, or the branch would stay in doubt
+            recordMayExist = e.outcomeUnknown();
+            throw e;
+        }
         prepared = encoded;
         recordRevision = transactions.readRecord(id()).orElseThrow(() -> new IllegalStateException(
                 "the record of transaction " + id() + " vanished right after prepare")).revision();
@@ -47,7 +60,12 @@ final class RegistryTransactionBranch extends AbstractTransactionBranch {
 
     @Override
     protected void doCommit(List<PendingWrite> writes) {
-        transactions.applyPrepared(id(), prepared, recordRevision);
+        transactions.applyUnaudited(id(), prepared, recordRevision);
+        try {
+            transactions.auditCommit(id(), prepared);
+        } catch (RuntimeException unaudited) {
+            throw new AfterOutcomeFailure(unaudited); // applied: committed, no longer prepared
+        }
     }
 
     @Override
@@ -63,18 +81,28 @@ final class RegistryTransactionBranch extends AbstractTransactionBranch {
 
     @Override
     protected void doRollback(List<PendingWrite> writes, boolean prepareAttempted) {
-        if (!prepareAttempted) {
+        if (!prepareAttempted || !recordMayExist) {
             return; // nothing reached the registry
         }
+        List<RegistryTransactions.EncodedWrite> locked;
+        boolean removed;
         if (prepared != null) {
-            transactions.removePrepared(id(), prepared);
+            locked = prepared;
+            removed = transactions.removeUnaudited(id(), locked);
         } else {
             // the locks are named by type and id: encoding again could fail as the prepare did (a value too large)
-            List<RegistryTransactions.EncodedWrite> locked = new ArrayList<>(writes.size());
+            locked = new ArrayList<>(writes.size());
             for (PendingWrite w : writes) {
                 locked.add(new RegistryTransactions.EncodedWrite(w.typeName(), w.id(), w.expectedVersion(), null));
             }
-            transactions.removeIfPrepared(id(), locked);
+            removed = transactions.removeUnauditedIfPrepared(id(), locked);
+        }
+        if (removed) {
+            try {
+                transactions.auditRollback(id(), locked);
+            } catch (RuntimeException unaudited) {
+                throw new AfterOutcomeFailure(unaudited); // removed: rolled back, no longer prepared
+            }
         }
     }
 

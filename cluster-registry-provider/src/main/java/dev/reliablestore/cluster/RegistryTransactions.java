@@ -288,11 +288,17 @@ final class RegistryTransactions implements TransactionalResource {
         return false;
     }
 
+    /** {@link #applyUnaudited}, then the audit record, whose failure says that the writes were applied. */
+    void applyPrepared(TransactionId id, List<EncodedWrite> writes, long recordRevision) {
+        applyUnaudited(id, writes, recordRevision);
+        auditCommit(id, writes);
+    }
+
     /**
      * Applies a prepared branch, removing its locks and record, in one batch. At a site of a
      * multi-site store its writes are stamped now, all with one clock reading.
      */
-    void applyPrepared(TransactionId id, List<EncodedWrite> writes, long recordRevision) {
+    void applyUnaudited(TransactionId id, List<EncodedWrite> writes, long recordRevision) {
         String recordName = recordName(id);
         long revision = recordRevision;
         for (int attempt = 1; ; attempt++) {
@@ -326,7 +332,23 @@ final class RegistryTransactions implements TransactionalResource {
             }
         }
         markEncrypted(writes); // never throws: before the audit, which may
+    }
+
+    /** The audit records of a commit that took effect; a failure says it did, as a save's does. */
+    void auditCommit(TransactionId id, List<EncodedWrite> writes) {
         audit("tx-commit", id, writes);
+    }
+
+    /** The audit record of a rollback that took effect; a failure says it did. */
+    void auditRollback(TransactionId id, List<EncodedWrite> writes) {
+        try {
+            audit("tx-rollback", id, writes);
+        } catch (RuntimeException unaudited) {
+            // not the log's own "the operation was committed": that would read as if the branch's writes had been applied
+            throw new dev.reliablestore.api.PersistenceException("the transaction's branch was rolled back (its prepared record and"
+                    + " locks are removed, nothing of it was applied), but its audit record could not be written: "
+                    + unaudited.getMessage(), unaudited, true);
+        }
     }
 
     /** Attempts of a prepared commit that lose a race with a rewrite of its entities' state (at a site). */
@@ -366,8 +388,17 @@ final class RegistryTransactions implements TransactionalResource {
         factory.audit(operations, id.toToken());
     }
 
-    /** Removes a prepared branch's locks and record; returns false when there was no record. */
+    /** {@link #removeUnaudited}, then the audit record when it removed one. */
     boolean removePrepared(TransactionId id, List<EncodedWrite> writes) {
+        if (!removeUnaudited(id, writes)) {
+            return false;
+        }
+        auditRollback(id, writes);
+        return true;
+    }
+
+    /** Removes a prepared branch's locks and record; returns false when there was no record. */
+    boolean removeUnaudited(TransactionId id, List<EncodedWrite> writes) {
         String recordName = recordName(id);
         WriteBatch.Builder b = WriteBatch.builder().requireValueExists(transactions, recordName);
         for (EncodedWrite w : writes) {
@@ -381,7 +412,6 @@ final class RegistryTransactions implements TransactionalResource {
         } catch (ConditionFailedException gone) {
             return false;
         }
-        audit("tx-rollback", id, writes);
         return true;
     }
 
@@ -444,11 +474,12 @@ final class RegistryTransactions implements TransactionalResource {
         }
     }
 
-    /** Deletes the prepared record of a branch whose prepare may or may not have landed. */
-    void removeIfPrepared(TransactionId id, List<EncodedWrite> writes) {
-        if (readRecord(id).isPresent()) {
-            removePrepared(id, writes);
-        }
+    /**
+     * Deletes the prepared record of a branch whose prepare may or may not have landed, unaudited;
+     * returns whether there was one.
+     */
+    boolean removeUnauditedIfPrepared(TransactionId id, List<EncodedWrite> writes) {
+        return readRecord(id).isPresent() && removeUnaudited(id, writes);
     }
 
     /** The shared ordinary store of a type seen through {@code type}. */

@@ -1014,6 +1014,106 @@ class RegistryErrorMappingTest {
         }
     }
 
+    /**
+     * A two-phase commit whose batch landed and whose audit record then failed: the branch is
+     * committed and forgotten, and the failure says what a save's says. It stayed prepared, with its
+     * buffered writes, in the factory for its whole life, although its record was gone.
+     */
+    @Test
+    void aTwoPhaseCommitWhoseAuditFailsIsCommittedAndLeavesNoBranch() throws Exception {
+        try (ClusterStoreFactory audited = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).enableAuditLogging(true)
+                .auditLogPath(dir.resolve("audit")).maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty)) {
+            TransactionId id = TransactionId.of(1, "gtx-" + txCounter.incrementAndGet(), "b");
+            TransactionBranch branch = audited.begin(id);
+            branch.store("Customer", Customer.class).save("c", Customer.of("c", 1));
+            branch.prepare();
+            stopAuditLog(audited);
+            assertThat(catchThrowable(branch::commit)).isInstanceOfSatisfying(PersistenceException.class,
+                    e -> assertThat(e.outcomeUnknown()).isTrue()).hasMessageContaining("the operation was committed");
+            assertThat(branch.state()).isEqualTo(TransactionBranch.State.COMMITTED);
+            assertThat(audited.branch(id)).as("forgotten by the factory").isEmpty();
+            assertThat(audited.recover()).isEmpty();
+            assertThat(catchThrowable(() -> audited.commitPrepared(id)))
+                    .isInstanceOf(dev.reliablestore.spi.tx.UnknownTransactionException.class);
+        }
+        assertThat(factory.store(Customer.class).get("c")).map(Versioned::version).contains(1L);
+        assertThat(factory.store(Customer.class).save("c", Customer.of("c", 2), 1)).as("not locked").isEqualTo(2);
+    }
+
+    /**
+     * The same for a rollback of a prepared branch: rolled back and forgotten, and its failure says it
+     * was rolled back. It stayed prepared, so a coordinator reported an outcome it did not know.
+     */
+    @Test
+    void aRollbackOfAPreparedBranchWhoseAuditFailsIsRolledBackAndLeavesNoBranch() throws Exception {
+        try (ClusterStoreFactory audited = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).enableAuditLogging(true)
+                .auditLogPath(dir.resolve("audit")).maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty)) {
+            TransactionId id = TransactionId.of(1, "gtx-" + txCounter.incrementAndGet(), "b");
+            TransactionBranch branch = audited.begin(id);
+            branch.store("Customer", Customer.class).save("c", Customer.of("c", 1));
+            branch.prepare();
+            stopAuditLog(audited);
+            assertThat(catchThrowable(branch::rollback)).isInstanceOf(PersistenceException.class)
+                    .hasMessageContaining("rolled back").hasMessageContaining("nothing of it was applied")
+                    .hasMessageContaining("its audit record could not be written");
+            assertThat(branch.state()).isEqualTo(TransactionBranch.State.ROLLED_BACK);
+            assertThat(audited.branch(id)).as("forgotten by the factory").isEmpty();
+            assertThat(audited.recover()).isEmpty();
+        }
+        assertThat(factory.store(Customer.class).get("c")).isEmpty();
+        assertThat(factory.store(Customer.class).save("c", Customer.of("c", 2), Versioned.ABSENT)).as("not locked").isEqualTo(1);
+    }
+
+    /**
+     * A prepare whose validating read cannot reach the registry sent nothing: it votes no, retryably,
+     * and the branch is finished. Its rollback read the registry for a record, failed as well, and
+     * left the branch prepared for good: in doubt with no record, which recover() never lists.
+     */
+    @Test
+    void aPrepareThatCannotReachTheRegistryVotesNoAndLeavesNoBranch() {
+        TransactionId id = TransactionId.of(1, "gtx-" + txCounter.incrementAndGet(), "b");
+        TransactionBranch branch = factory.begin(id);
+        branch.store("Customer", Customer.class).save("p", Customer.of("p", 1));
+        failReads = () -> new RegistryUnavailableException("no server answered", null, false);
+        failCommit = failReads;
+        Throwable voted = catchThrowable(branch::prepare);
+        failReads = null;
+        failCommit = null;
+        assertThat(voted).isInstanceOfSatisfying(dev.reliablestore.api.TransactionRolledBackException.class,
+                no -> assertThat(no.isRetryable()).isTrue()).hasRootCauseInstanceOf(RegistryUnavailableException.class);
+        assertThat(branch.state()).isEqualTo(TransactionBranch.State.ROLLED_BACK);
+        assertThat(factory.branch(id)).isEmpty();
+        assertThat(factory.recover()).isEmpty();
+        assertThat(factory.store(Customer.class).save("p", Customer.of("p", 2), Versioned.ABSENT)).as("not locked").isEqualTo(1);
+    }
+
+    /**
+     * A prepare whose batch landed with its answer lost, the registry unreachable from then on: its
+     * outcome is unknown, so the branch stays prepared (in doubt), and recovery finds its record.
+     */
+    @Test
+    void aPrepareWhoseBatchMayHaveLandedStaysInDoubtUntilRolledBack() {
+        factory.store(Customer.class);
+        TransactionId id = TransactionId.of(1, "gtx-" + txCounter.incrementAndGet(), "b");
+        TransactionBranch branch = factory.begin(id);
+        branch.store("Customer", Customer.class).save("q", Customer.of("q", 1));
+        commitThenLoseReply = true;
+        afterTheLostReply = () -> {
+            failReads = () -> new RegistryUnavailableException("no server answered", null, false);
+            failCommit = failReads;
+        };
+        Throwable failed = catchThrowable(branch::prepare);
+        failReads = null;
+        failCommit = null;
+        assertThat(failed).isInstanceOfSatisfying(PersistenceException.class, e -> assertThat(e.outcomeUnknown()).isTrue());
+        assertThat(branch.state()).isEqualTo(TransactionBranch.State.PREPARED);
+        assertThat(factory.recover()).containsExactly(id);
+        factory.rollbackPrepared(id);
+        assertThat(factory.branch(id)).isEmpty();
+        assertThat(factory.recover()).isEmpty();
+        assertThat(factory.store(Customer.class).get("q")).isEmpty();
+    }
+
     /** The factory's audit log takes no more records, as after a failed append it could not cut off. */
     private static void stopAuditLog(ClusterStoreFactory f) throws ReflectiveOperationException {
         java.lang.reflect.Field log = ClusterStoreFactory.class.getDeclaredField("audit");

@@ -2,6 +2,7 @@ package dev.reliablestore.tx;
 
 import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.TransactionRolledBackException;
 import dev.reliablestore.api.TransactionTimedOutException;
 import dev.reliablestore.spi.tx.TransactionBranch;
@@ -225,13 +226,19 @@ final class LocalTransaction implements Transaction {
                     return;
                 }
                 case ACTIVE -> {
-                    RollbackFailure failure = rollbackAll(null);
+                    List<AfterOutcome> after = new ArrayList<>();
+                    RollbackFailure failure = rollbackAll(null, after);
                     if (failure != null) {
                         end(TransactionStatus.FAILED);
-                        throw Failures.outcomeUnknown("rollback of transaction " + idText
+                        RuntimeException e = Failures.outcomeUnknown("rollback of transaction " + idText
                                 + " failed in a participant; a prepared branch it left is finished by recover()", failure.first());
+                        after.forEach(a -> e.addSuppressed(a.failure()));
+                        throw e;
                     }
                     end(TransactionStatus.ROLLED_BACK);
+                    if (!after.isEmpty()) {
+                        throw failedAfter("rolled back", "its rollback", after);
+                    }
                 }
                 default -> throw Failures.state("cannot roll back transaction " + idText + ": "
                         + describe(status), status);
@@ -333,11 +340,17 @@ final class LocalTransaction implements Transaction {
         }
         status = TransactionStatus.COMMITTING;
         List<RuntimeException> phase2Failures = new ArrayList<>();
+        List<AfterOutcome> afterCommit = new ArrayList<>();
         for (TransactionBranch w : writers) {
             try {
                 w.commit();
             } catch (RuntimeException e) {
-                phase2Failures.add(e);
+                if (w.state() == TransactionBranch.State.COMMITTED) {
+                    // applied, then e.g. its audit record failed: nothing is left for recover() to finish
+                    afterCommit.add(new AfterOutcome(w.resource().resourceManagerId(), e));
+                } else {
+                    phase2Failures.add(e);
+                }
             }
         }
         if (phase2Failures.isEmpty()) {
@@ -349,6 +362,9 @@ final class LocalTransaction implements Transaction {
                     factory.log().directory(), phase2Failures);
         }
         end(TransactionStatus.COMMITTED);
+        if (!afterCommit.isEmpty()) {
+            throw failedAfter("committed", "applying its part", afterCommit);
+        }
     }
 
     private void prepareOrAbort(TransactionBranch branch) {
@@ -391,8 +407,28 @@ final class LocalTransaction implements Transaction {
     private record RollbackFailure(List<String> resourceManagerIds, RuntimeException first) {
     }
 
-    /** Rolls back every unfinished branch except {@code skip}; null when every one did. */
-    private RollbackFailure rollbackAll(TransactionBranch skip) {
+    /** A branch that reached its outcome and then failed (e.g. its audit record could not be written). */
+    private record AfterOutcome(String resourceManagerId, RuntimeException failure) {
+    }
+
+    /**
+     * The failure to throw once the transaction ended {@code outcome} although some branches failed
+     * after reaching it: the outcome itself took effect everywhere, so it says so, and may not be
+     * taken for a failure to retry.
+     */
+    private PersistenceException failedAfter(String outcome, String step, List<AfterOutcome> after) {
+        AfterOutcome first = after.get(0);
+        PersistenceException e = new PersistenceException("transaction " + idText + " is " + outcome + ", but "
+                + first.resourceManagerId() + " failed after " + step + ": " + first.failure().getMessage(), first.failure(), true);
+        after.subList(1, after.size()).forEach(a -> e.addSuppressed(a.failure()));
+        return e;
+    }
+
+    /**
+     * Rolls back every unfinished branch except {@code skip}; null when every one did. A branch
+     * whose rollback took effect and then failed is rolled back: it goes to {@code after}.
+     */
+    private RollbackFailure rollbackAll(TransactionBranch skip, List<AfterOutcome> after) {
         List<String> failed = new ArrayList<>();
         RuntimeException first = null;
         for (Enlistment e : enlistments) {
@@ -403,6 +439,10 @@ final class LocalTransaction implements Transaction {
             try {
                 b.rollback();
             } catch (RuntimeException failure) {
+                if (b.state() == TransactionBranch.State.ROLLED_BACK) {
+                    after.add(new AfterOutcome(e.resource().resourceManagerId(), failure));
+                    continue;
+                }
                 failed.add(e.resource().resourceManagerId());
                 if (first == null) {
                     first = failure;
@@ -424,9 +464,11 @@ final class LocalTransaction implements Transaction {
      */
     private RuntimeException rollBackAndEnd(TransactionBranch skip, TransactionStatus status, RuntimeException rolledBack,
             String why) {
-        RollbackFailure failure = rollbackAll(skip);
+        List<AfterOutcome> after = new ArrayList<>();
+        RollbackFailure failure = rollbackAll(skip, after);
         if (failure == null) {
             end(status);
+            after.forEach(a -> rolledBack.addSuppressed(a.failure())); // still rolled back: only noted
             return rolledBack;
         }
         end(TransactionStatus.FAILED);
@@ -437,6 +479,7 @@ final class LocalTransaction implements Transaction {
         if (rolledBack.getCause() != null) {
             e.addSuppressed(rolledBack.getCause());
         }
+        after.forEach(a -> e.addSuppressed(a.failure()));
         return e;
     }
 
@@ -446,9 +489,14 @@ final class LocalTransaction implements Transaction {
             if (status != TransactionStatus.ACTIVE) {
                 return;
             }
-            RollbackFailure failure = rollbackAll(null);
+            List<AfterOutcome> after = new ArrayList<>();
+            RollbackFailure failure = rollbackAll(null, after);
             if (failure != null) {
                 LOG.warn("rollback of timed-out transaction {} failed at {}", idText, failure.resourceManagerIds(), failure.first());
+            }
+            for (AfterOutcome a : after) {
+                LOG.warn("timed-out transaction {} is rolled back at {}, but it failed after its rollback", idText,
+                        a.resourceManagerId(), a.failure());
             }
             end(TransactionStatus.TIMED_OUT);
             LOG.info("transaction {} timed out after {} and was rolled back", idText, timeout);

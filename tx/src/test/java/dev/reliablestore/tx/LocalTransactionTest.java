@@ -3,6 +3,7 @@ package dev.reliablestore.tx;
 import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.ConfigurationException;
 import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.PersistenceException;
 import dev.reliablestore.api.StoreUnavailableException;
 import dev.reliablestore.api.TransactionOutcomeUnknownException;
 import dev.reliablestore.api.TransactionRolledBackException;
@@ -342,6 +343,60 @@ class LocalTransactionTest {
         assertThat(committed(bank, "Account").get("a")).map(Versioned::value).contains("y");
         assertThat(bank.preparedRecordFiles()).isEmpty();
         assertThat(decisionFiles()).isEmpty();
+    }
+
+    /**
+     * A participant that applied its part and then failed (its audit record could not be written):
+     * the transaction is committed, nothing is left for recover(), and commit() says what failed
+     * after the commit, never retryable. It ended with a warning that the participant "could not
+     * apply it yet" and a decision kept in the log for a branch that was already applied.
+     */
+    @Test
+    void aParticipantThatFailsAfterApplyingItsPartLeavesACommittedTransactionAndSaysSo() {
+        Transaction tx = transactions.begin();
+        tx.enlist(shop).store("Order", String.class).save("o", "x");
+        tx.enlist(bank).store("Account", String.class).save("a", "y");
+        bank.failNextAfterCommit(new PersistenceException("the operation was committed, but its audit record could not be"
+                + " written (injected)", null, true));
+        assertThatThrownBy(tx::commit).isInstanceOfSatisfying(PersistenceException.class, e -> {
+            assertThat(e.outcomeUnknown()).isTrue();
+            assertThat(RetryPolicy.defaults().isRetryable(e)).isFalse();
+        }).hasMessageContaining("is committed, but " + bank.resourceManagerId() + " failed after applying its part")
+                .hasMessageContaining("audit record could not be written (injected)");
+        assertThat(tx.status()).isEqualTo(TransactionStatus.COMMITTED);
+        assertThat(committed(shop, "Order").exists("o")).isTrue();
+        assertThat(committed(bank, "Account").get("a")).map(Versioned::value).contains("y");
+        assertThat(bank.preparedRecordFiles()).isEmpty();
+        assertThat(decisionFiles()).as("every branch is applied").isEmpty();
+        assertThat(transactions.recover(List.of(shop, bank)).isClean()).isTrue();
+    }
+
+    /**
+     * A prepared participant whose rollback removed its record and then failed (its audit record)
+     * is rolled back: the transaction that voted no ends ROLLED_BACK with that failure noted, not
+     * FAILED with an unknown outcome; so is a participant whose failed prepare rolled back so.
+     */
+    @Test
+    void aParticipantThatFailsAfterRollingBackLeavesARolledBackTransaction() {
+        Transaction tx = transactions.begin();
+        tx.enlist(bank).store("Account", String.class).save("a", "y");
+        tx.enlist(shop).store("Order", String.class).save("o", "x");
+        shop.failNextPrepare(new StoreUnavailableException("disk full"));
+        PersistenceException shopUnaudited = new PersistenceException("the rollback took effect, but its audit record could not"
+                + " be written (injected)", null, true);
+        shop.failNextAfterRollback(shopUnaudited);
+        PersistenceException bankUnaudited = new PersistenceException("the rollback took effect, but its audit record could not"
+                + " be written (injected)", null, true);
+        bank.failNextAfterRollback(bankUnaudited);
+        assertThatThrownBy(tx::commit).isInstanceOf(TransactionRolledBackException.class).hasMessageContaining("disk full")
+                .satisfies(e -> assertThat(e.getSuppressed()).contains(bankUnaudited))
+                .cause().as("the shop's vote").isInstanceOf(TransactionRolledBackException.class)
+                .satisfies(vote -> assertThat(vote.getSuppressed()).contains(shopUnaudited));
+        assertThat(tx.status()).isEqualTo(TransactionStatus.ROLLED_BACK);
+        assertThat(bank.preparedRecordFiles()).isEmpty();
+        assertThat(shop.preparedRecordFiles()).isEmpty();
+        assertThat(bank.isLocked("Account", "a")).isFalse();
+        assertThat(committed(bank, "Account").exists("a")).isFalse();
     }
 
     @Test

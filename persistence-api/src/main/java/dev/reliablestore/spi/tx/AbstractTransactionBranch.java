@@ -28,7 +28,9 @@ import java.util.Optional;
  * {@link #doCommit} leaves the branch prepared so the call can be repeated. A non-conflict
  * exception from {@link #doCommitOnePhase} leaves {@link State#OUTCOME_UNKNOWN}, unless it is a
  * {@link dev.reliablestore.api.TransactionRolledBackException} the provider threw because it knows
- * nothing was applied.
+ * nothing was applied. An {@link AfterOutcomeFailure} from {@link #doCommit} or {@link #doRollback}
+ * says the work took effect and a step after it failed (e.g. its audit record could not be
+ * written): the branch is finished all the same and the call throws the failure it carries.
  *
  * <p>All methods are synchronized on the branch.
  */
@@ -92,6 +94,26 @@ public abstract class AbstractTransactionBranch implements TransactionBranch {
 
     /** Called once when the branch reaches a final state, e.g. to forget it in the resource. */
     protected void completed() {
+    }
+
+    /**
+     * What {@link #doCommit} or {@link #doRollback} throws when its work took effect and a step after
+     * it failed, e.g. the audit record of a commit: the branch ends {@link State#COMMITTED} (or
+     * {@link State#ROLLED_BACK}) as if the call had succeeded, and the call then throws
+     * {@link #failure()}, whose message should say that the work itself took effect.
+     */
+    protected static final class AfterOutcomeFailure extends RuntimeException {
+
+        private static final long serialVersionUID = 1L;
+
+        public AfterOutcomeFailure(RuntimeException failure) {
+            super(Objects.requireNonNull(failure, "failure").getMessage(), failure, false, false);
+        }
+
+        /** What failed after the work took effect. */
+        public RuntimeException failure() {
+            return (RuntimeException) getCause();
+        }
     }
 
     // ---- TransactionBranch ------------------------------------------------------------------
@@ -176,16 +198,23 @@ public abstract class AbstractTransactionBranch implements TransactionBranch {
             throw new TransactionRolledBackException(id, "transaction " + id + " rolled back at prepare: "
                     + conflict.getMessage(), conflict);
         } catch (RuntimeException failure) {
+            RuntimeException afterRollback = null;
             try {
                 doRollback(all, true);
+            } catch (AfterOutcomeFailure after) {
+                afterRollback = after.failure();
             } catch (RuntimeException rollbackFailure) {
                 failure.addSuppressed(rollbackFailure);
                 state = State.PREPARED;
                 throw failure;
             }
             finish(State.ROLLED_BACK);
-            throw new TransactionRolledBackException(id, "transaction " + id + " rolled back: prepare failed: "
-                    + failure.getMessage(), failure);
+            TransactionRolledBackException no = new TransactionRolledBackException(id, "transaction " + id
+                    + " rolled back: prepare failed: " + failure.getMessage(), failure);
+            if (afterRollback != null) {
+                no.addSuppressed(afterRollback); // the vote stands: nothing of the branch was applied
+            }
+            throw no;
         }
         state = State.PREPARED;
         return Vote.COMMIT;
@@ -194,7 +223,12 @@ public abstract class AbstractTransactionBranch implements TransactionBranch {
     @Override
     public final synchronized void commit() {
         requireState(State.PREPARED, "commit (two-phase)");
-        doCommit(pendingWrites());
+        try {
+            doCommit(pendingWrites());
+        } catch (AfterOutcomeFailure after) {
+            finish(State.COMMITTED);
+            throw after.failure();
+        }
         finish(State.COMMITTED);
     }
 
@@ -230,7 +264,12 @@ public abstract class AbstractTransactionBranch implements TransactionBranch {
             case OUTCOME_UNKNOWN:
                 throw new IllegalStateException("cannot roll back transaction branch " + id + ": it is " + state);
             default:
-                doRollback(pendingWrites(), state == State.PREPARED);
+                try {
+                    doRollback(pendingWrites(), state == State.PREPARED);
+                } catch (AfterOutcomeFailure after) {
+                    finish(State.ROLLED_BACK);
+                    throw after.failure();
+                }
                 finish(State.ROLLED_BACK);
         }
     }

@@ -80,7 +80,12 @@ public interface TransactionBranch {
      */
     Vote prepare();
 
-    /** Phase two of a prepared branch: applies the writes and releases the locks. */
+    /**
+     * Phase two of a prepared branch: applies the writes and releases the locks. After an exception
+     * the branch is either still {@link State#PREPARED} (nothing changed; the call may be repeated)
+     * or {@link State#COMMITTED}: the writes were applied and a step after them failed (e.g. their
+     * audit record could not be written), which the exception says; the branch is finished.
+     */
     void commit();
 
     /**
@@ -92,6 +97,11 @@ public interface TransactionBranch {
      */
     void commitOnePhase();
 
-    /** Discards the work; for a prepared branch removes the prepared record and releases the locks. */
+    /**
+     * Discards the work; for a prepared branch removes the prepared record and releases the locks.
+     * After an exception the branch is either unchanged or {@link State#ROLLED_BACK}: the rollback
+     * took effect and a step after it failed (e.g. its audit record could not be written), which
+     * the exception says; the branch is finished.
+     */
     void rollback();
 }

@@ -32,6 +32,8 @@ import java.util.Map;
  */
 final class ParticipantXaResource implements XAResource, XAResourceWrapper {
 
+    private static final System.Logger LOG = System.getLogger(ParticipantXaResource.class.getName());
+
     static final String PRODUCT_NAME = "ReliableStore";
     static final String PRODUCT_VERSION = "1";
 
@@ -202,7 +204,7 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
             try {
                 a.branch.commit();
             } catch (UnknownTransactionException gone) {
-                table.remove(id); // finished meanwhile (e.g. a retry after a commit whose audit record failed): nothing to keep
+                table.remove(id); // finished meanwhile by id (recovery through another instance): nothing to keep
                 throw mapPrepared(gone, id, "commit");
             } catch (IllegalStateException e) {
                 if (finishedBeforeCommit(a, id)) { // finished by recovery between the check and the call
@@ -210,6 +212,13 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
                 }
                 throw mapPrepared(e, id, "commit");
             } catch (RuntimeException e) {
+                if (a.branch.state() == TransactionBranch.State.COMMITTED) {
+                    // applied, then e.g. its audit record failed: finished, so a retry by Narayana's recovery answers XAER_NOTA
+                    table.remove(id);
+                    throw xa(XAException.XAER_RMFAIL, "commit of branch " + id + " at " + name() + " took effect, but a step"
+                            + " after it failed: " + e.getMessage() + "; the branch is finished (a repeated commit answers"
+                            + " XAER_NOTA)", e);
+                }
                 throw mapPrepared(e, id, "commit");
             }
             table.remove(id);
@@ -243,6 +252,14 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
                 }
                 throw a.mayBePrepared() ? mapPrepared(e, id, "rollback") : map(e, "rollback");
             } catch (RuntimeException e) {
+                if (a.branch.state() == TransactionBranch.State.ROLLED_BACK) {
+                    // rolled back, then e.g. its audit record failed: any error code would tell Narayana the branch may
+                    // still hold its prepared record, so the rollback is answered as done and the failure logged
+                    table.remove(id);
+                    LOG.log(System.Logger.Level.WARNING, "rollback of branch " + id + " at " + name() + " took effect, but a"
+                            + " step after it failed", e);
+                    return;
+                }
                 throw a.mayBePrepared() ? mapPrepared(e, id, "rollback") : map(e, "rollback");
             }
             table.remove(id);

@@ -287,6 +287,42 @@ class XaAdapterTest {
         assertThat(committed().exists("p")).isFalse();
     }
 
+    /**
+     * A phase-two commit that applied the writes and then failed (its audit record could not be
+     * written): XAER_RMFAIL as documented, but the branch is finished and its association goes, so
+     * Narayana's retry answers XAER_NOTA (committed). The association stayed, holding the branch.
+     */
+    @Test
+    void aPhaseTwoCommitThatFailsAfterApplyingLeavesNoAssociation() throws XAException {
+        Map<?, ?> table = ((BranchAssociations) adapters).table();
+        Xid x = preparedSaving("o", "x");
+        participant.failNextAfterCommit(new PersistenceException("the operation was committed, but its audit record could not be"
+                + " written (injected)", null, true));
+        assertThatThrownBy(() -> xa.commit(x, false))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_RMFAIL))
+                .hasMessageContaining("took effect").hasMessageContaining("audit record could not be written (injected)");
+        assertThat(table).isEmpty();
+        assertThat(committed().get("o")).map(Versioned::value).contains("x");
+        assertThat(participant.preparedRecordFiles()).isEmpty();
+        assertThatThrownBy(() -> xa.commit(x, false)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_NOTA));
+    }
+
+    /**
+     * A rollback of a prepared branch that removed its record and then failed (its audit record) is
+     * done: answered as such, with no association left. It was XAER_RMFAIL ("stays prepared").
+     */
+    @Test
+    void aRollbackThatFailsAfterRemovingThePreparedRecordIsDone() throws XAException {
+        Map<?, ?> table = ((BranchAssociations) adapters).table();
+        Xid x = preparedSaving("o", "x");
+        participant.failNextAfterRollback(new PersistenceException("the rollback took effect, but its audit record could not be"
+                + " written (injected)", null, true));
+        xa.rollback(x);
+        assertThat(table).isEmpty();
+        assertThat(participant.preparedRecordFiles()).isEmpty();
+        assertThat(committed().exists("o")).isFalse();
+    }
+
     @Test
     void aRollbackOfAPreparedBranchThatFailsForGoodIsXaerRmfailNotAHeuristic() throws XAException {
         Xid live = preparedSaving("o", "x");

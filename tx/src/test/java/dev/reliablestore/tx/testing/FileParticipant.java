@@ -62,6 +62,8 @@ public final class FileParticipant implements StoreFactory, TransactionalResourc
     private final Map<Key, String> locks = new HashMap<>();
     private final Map<String, Store> stores = new ConcurrentHashMap<>();
     private final AtomicReference<RuntimeException> nextPrepareFailure = new AtomicReference<>();
+    private final AtomicReference<RuntimeException> nextFailureAfterCommit = new AtomicReference<>();
+    private final AtomicReference<RuntimeException> nextFailureAfterRollback = new AtomicReference<>();
     private volatile boolean unavailable;
     /** As a real factory: once closed, its resource refuses every call. */
     private volatile boolean closed;
@@ -103,6 +105,19 @@ public final class FileParticipant implements StoreFactory, TransactionalResourc
     /** The next prepare fails with this exception (after validation, before anything is written). */
     public void failNextPrepare(RuntimeException failure) {
         nextPrepareFailure.set(failure);
+    }
+
+    /**
+     * The next two-phase commit of a live branch applies its writes and then fails with this
+     * exception, as a provider whose audit record could not be written after the commit does.
+     */
+    public void failNextAfterCommit(RuntimeException failure) {
+        nextFailureAfterCommit.set(failure);
+    }
+
+    /** The next rollback of a prepared live branch removes its record, then fails with this exception. */
+    public void failNextAfterRollback(RuntimeException failure) {
+        nextFailureAfterRollback.set(failure);
     }
 
     /** While set, every operation fails with {@link StoreUnavailableException}. */
@@ -305,6 +320,10 @@ public final class FileParticipant implements StoreFactory, TransactionalResourc
                 apply(writes);
                 deleteRecord(id().toToken());
             }
+            RuntimeException after = nextFailureAfterCommit.getAndSet(null);
+            if (after != null) {
+                throw new AfterOutcomeFailure(after);
+            }
         }
 
         @Override
@@ -324,6 +343,10 @@ public final class FileParticipant implements StoreFactory, TransactionalResourc
                 checkAvailable();
                 synchronized (lock) {
                     deleteRecord(id().toToken());
+                }
+                RuntimeException after = nextFailureAfterRollback.getAndSet(null);
+                if (after != null) {
+                    throw new AfterOutcomeFailure(after);
                 }
             }
         }
