@@ -2,6 +2,7 @@ package dev.reliablestore.spi;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -41,11 +42,37 @@ public final class DurableFiles {
         Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    /** Flushes a directory's entries (created, renamed, deleted names) to the disk. */
+    /** Flushes cut short by the caller's interrupt that are tried again before the interrupt is let through. */
+    private static final int INTERRUPTED_FLUSHES = 3;
+
+    /**
+     * Flushes a directory's entries (created, renamed, deleted names) to the disk. The flush completes
+     * even if the calling thread is interrupted (the interrupt stays set for the caller): it usually
+     * follows a rename that already took effect, and a caller could not tell a flush its own
+     * interrupt cut short from a failing disk.
+     */
     public static void syncDirectory(Path dir) throws IOException {
-        if (DIRECTORY_FSYNC) {
-            try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-                ch.force(true);
+        if (!DIRECTORY_FSYNC) {
+            return;
+        }
+        boolean interrupted = false;
+        try {
+            for (int attempt = 1; ; attempt++) {
+                try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+                    ch.force(true);
+                    return;
+                } catch (ClosedByInterruptException cut) {
+                    // the interrupt closed the channel: a flush is idempotent, so flush again with it held back
+                    interrupted = true;
+                    if (attempt == INTERRUPTED_FLUSHES) {
+                        throw cut;
+                    }
+                    Thread.interrupted();
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
     }
