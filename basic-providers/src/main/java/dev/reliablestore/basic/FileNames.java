@@ -117,6 +117,9 @@ final class FileNames {
                     }
                     cp = (cp << 6) | (cont & 0x3F);
                 }
+                if (cp > Character.MAX_CODE_POINT) {
+                    return null; // no encoding of a name writes it (a stranger's folder, e.g. Latin-1 percent-encoded)
+                }
                 out.appendCodePoint(cp);
             } else {
                 out.append(c);

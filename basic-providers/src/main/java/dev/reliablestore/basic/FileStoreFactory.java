@@ -431,8 +431,8 @@ final class FileStoreFactory implements StoreFactory {
     static List<String> typeNames(Path root) throws IOException {
         List<String> names = new ArrayList<>();
         for (Path dir : sortedChildren(root)) {
-            if (!isTypeFolderName(dir) || !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                continue;
+            if (!isTypeFolderName(dir) || !Files.isDirectory(dir)) {
+                continue; // a type folder linked to another disk is one, as for the stores
             }
             String name = FileNames.decode(dir.getFileName().toString());
             if (name == null) {
@@ -446,29 +446,38 @@ final class FileStoreFactory implements StoreFactory {
         return names;
     }
 
-    /** The type the first readable document of a folder names, or null when none does. */
+    /**
+     * The type the first readable document of a hashed folder names, if that name hashes to the folder's
+     * (a misplaced or damaged document names another); null when none does.
+     */
     private static String typeOfADocument(Path dir) throws IOException {
         for (Path file : documents(dir)) {
-            try (JsonParser p = FRAME.createParser(file.toFile())) {
-                if (p.nextToken() != JsonToken.START_OBJECT) {
-                    continue;
-                }
-                while (p.nextToken() == JsonToken.FIELD_NAME) {
-                    String field = p.currentName();
-                    JsonToken value = p.nextToken();
-                    if (field.equals("type")) {
-                        if (value == JsonToken.VALUE_STRING) {
-                            return p.getText();
-                        }
-                        break;
-                    }
-                    p.skipChildren();
-                }
-            } catch (JsonProcessingException damaged) {
-                // another document may tell; verify reports this one
+            String type = typeNamedIn(file);
+            if (type != null && FileNames.encode(type).equals(dir.getFileName().toString())) {
+                return type;
             }
         }
         return null;
+    }
+
+    /** The {@code "type"} member of a document, or null when it has none or cannot be read. */
+    private static String typeNamedIn(Path file) throws IOException {
+        try (JsonParser p = FRAME.createParser(file.toFile())) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken value = p.nextToken();
+                if (field.equals("type")) {
+                    return value == JsonToken.VALUE_STRING ? p.getText() : null;
+                }
+                p.skipChildren();
+            }
+            return null;
+        } catch (JsonProcessingException | java.nio.file.NoSuchFileException | java.io.FileNotFoundException unreadable) {
+            return null; // damaged, or deleted since the listing (no lock is taken): another document may tell
+        }
     }
 
     private static List<Path> documents(Path dir) throws IOException {

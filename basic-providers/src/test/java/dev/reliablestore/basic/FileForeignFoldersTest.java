@@ -45,6 +45,27 @@ class FileForeignFoldersTest {
     }
 
     @Test
+    void aFolderNamedWithBytesNoEncodingWritesIsAStrangersToo() throws IOException {
+        // Latin-1 percent-encoding, and a code point past U+10FFFF: decoding them must not fail the open
+        Files.createDirectory(dir.resolve("%FC%E4%E9%E8"));
+        Files.createDirectory(dir.resolve("%F4%90%80%80"));
+        try (StoreFactory f = open()) {
+            f.store("Order", Note.class).save("a", new Note("x"));
+        }
+        assertThat(FileProvider.typeNames(dir)).containsExactly("Order");
+    }
+
+    @Test
+    void aTypeFolderLinkedToAnotherDiskIsListed() throws IOException {
+        Path elsewhere = Files.createDirectories(dir.resolveSibling(dir.getFileName() + "-elsewhere").resolve("!order"));
+        Files.createSymbolicLink(dir.resolve("!order"), elsewhere);
+        try (StoreFactory f = open()) {
+            f.store("Order", Note.class).save("a", new Note("x"));
+        }
+        assertThat(FileProvider.typeNames(dir)).containsExactly("Order");
+    }
+
+    @Test
     void typeNamesLeaveOutForeignFoldersAndReadHashedNamesFromTheirDocuments() throws IOException {
         String longName = "Заказ".repeat(12); // its folder name would pass 200 characters: hashed
         try (StoreFactory f = open()) {
@@ -59,5 +80,12 @@ class FileForeignFoldersTest {
             f.store(longName, Note.class).clear();
         }
         assertThat(FileProvider.typeNames(dir)).as("a hashed folder with no document cannot tell its name").containsExactly("Empty", "Order");
+        // a document copied into it from another type's folder names a type whose folder is another
+        Path hashed;
+        try (java.util.stream.Stream<Path> folders = Files.list(dir)) {
+            hashed = folders.filter(p -> p.getFileName().toString().startsWith("~")).findFirst().orElseThrow();
+        }
+        Files.copy(dir.resolve("!order").resolve("a.json"), hashed.resolve("a.json"));
+        assertThat(FileProvider.typeNames(dir)).containsExactly("Empty", "Order");
     }
 }

@@ -40,9 +40,11 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>A key ring is accepted when every key whose id is recorded matches its proof and, once any key is
  * recorded, at least one of the ring's ids is: a new key comes in together with one the store knows (a
- * rotation), never alone. Only active keys are recorded: a key store may hold other entries. A store
- * without the record (new, or written before it existed) accepts the first ring it is opened with,
- * unless it holds an encrypted value under a key id the ring lacks.
+ * rotation), never alone. Only active keys are recorded (a key store may hold other entries), and
+ * the key a store without the record was found to be written with. A store without the record (new,
+ * or written before it existed) accepts the first ring it is opened with, unless it holds an
+ * encrypted value under a key id the ring lacks: a check of the id only, which a key store entry with
+ * the right alias and another key passes.
  */
 final class KeyChecks {
 
@@ -53,6 +55,8 @@ final class KeyChecks {
     private static final int ATTEMPTS = 8;
     /** Keys the record holds at most: about 90 bytes each, well within every backend's value limit. */
     static final int MAX_KEYS = 4096;
+    /** Values of a type looked at for a key id when there is no record yet (a type may hold values in clear). */
+    private static final int IDS_LOOKED_AT = 16;
 
     private KeyChecks() {
     }
@@ -102,8 +106,10 @@ final class KeyChecks {
             if (proofs.containsKey(keys.activeKeyId())) {
                 return;
             }
+            String evidence = null;
             if (proofs.isEmpty()) {
                 String found = anEncryptedValuesKeyId(gateway, layout);
+                evidence = found;
                 if (found != null && !keys.keyIds().contains(found)) {
                     throw new KeyMismatchException("the store under " + where + " holds values encrypted under key \"" + found
                             + "\", which is not among the keys given (active \"" + keys.activeKeyId() + "\", all " + keys.keyIds()
@@ -112,6 +118,10 @@ final class KeyChecks {
                 }
             }
             proofs.put(keys.activeKeyId(), proof(keys.activeKeyId(), keys.key(keys.activeKeyId())));
+            if (evidence != null && !proofs.containsKey(evidence)) {
+                // the key the store's values are under: a node that still has only it (a rotation rolling out) opens too
+                proofs.put(evidence, proof(evidence, keys.key(evidence)));
+            }
             WriteBatch.Builder b = WriteBatch.builder().requireValueAbsent(cfg, StorageLayout.RESTORE_IN_PROGRESS_VALUE);
             if (stored.isEmpty()) {
                 b.requireValueAbsent(cfg, StorageLayout.KEY_CHECK_VALUE);
@@ -131,22 +141,37 @@ final class KeyChecks {
     }
 
     /**
-     * The key id of an encrypted value of the store, from the first type (by name) that has one; null
-     * when none is. For a store written before the record existed: read once, when the first key is
-     * recorded. A value whose header cannot be read is passed over (reporting it is verify's job).
+     * The key id of an encrypted value of the store, or null when none is found: in the types whose
+     * descriptor marks them encrypted (by name), the first of the first {@value #IDS_LOOKED_AT} ids of
+     * each whose value is encrypted. For a store written before the record existed: read until the
+     * record is written. A descriptor or value that cannot be read is passed over (verify reports it).
      */
     private static String anEncryptedValuesKeyId(RegistryGateway gateway, StorageLayout layout) {
         List<String> types = gateway.read("listing of entity types under " + layout.root(), ReadBatch.of(new ReadBatch.SubkeysRead(layout.entities())))
                 .subkeys(0).map(names -> names.stream().sorted().toList()).orElse(List.of());
         for (String type : types) {
-            Map<String, VersionedValue> values = gateway.read("read of " + type + " values", ReadBatch.of(new ReadBatch.ValuesRead(layout.type(type))))
-                    .values(0).orElse(Map.of());
-            for (Map.Entry<String, VersionedValue> v : values.entrySet()) {
-                if (v.getKey().equals(StorageLayout.METADATA) || v.getValue().value().type() != ValueType.BINARY) {
+            try {
+                if (!TypeDescriptor.storedEncrypted(gateway, layout, type)) {
+                    continue; // e.g. encryption switched on for a store written in clear: nothing to tell, nothing to read
+                }
+            } catch (DataIntegrityException damaged) {
+                continue;
+            }
+            // the version records name the ids (eight bytes each), so no value is read in bulk
+            Map<String, VersionedValue> versions = gateway.read("read of " + type + " version records",
+                    ReadBatch.of(new ReadBatch.ValuesRead(layout.versions(type)))).values(0).orElse(Map.of());
+            int looked = 0;
+            for (String id : new java.util.TreeSet<>(versions.keySet())) {
+                if (looked++ == IDS_LOOKED_AT) {
+                    break;
+                }
+                Optional<VersionedValue> v = gateway.read("read of " + type + "/" + id, ReadBatch.of(new ReadBatch.ValueRead(layout.type(type), id)))
+                        .value(0);
+                if (v.isEmpty() || v.get().value().type() != ValueType.BINARY) {
                     continue;
                 }
                 try {
-                    EnvelopeCodec.Header h = EnvelopeCodec.header(v.getValue().value().data(), type + "/" + v.getKey());
+                    EnvelopeCodec.Header h = EnvelopeCodec.header(v.get().value().data(), type + "/" + id);
                     if (h.encrypted()) {
                         return h.keyId();
                     }

@@ -139,6 +139,21 @@ class KeyCheckTest {
         }
     }
 
+    /** A store without the record opened mid-rotation: the key its values are under is recorded with the new one. */
+    @Test
+    void theKeyAStoreWithoutTheRecordIsWrittenWithIsRecordedBesideTheNewOne() {
+        saveAndRead(withPassphrases("old passphrase"), "a", "Alice");
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            registry.commit(WriteBatch.builder().deleteValue(CONFIGURATION, StorageLayout.KEY_CHECK_VALUE).build());
+        }
+        assertThat(saveAndRead(withPassphrases("new passphrase", "old passphrase"), "b", "Bob")).isEqualTo("[Alice, Bob]");
+        assertThat(KeyChecks.decode(record().orElseThrow().value(), CONFIGURATION)).hasSize(2);
+        // a node not yet rotated still opens
+        try (StoreFactory f = ClusterPersistenceProvider.open(withPassphrases("old passphrase"))) {
+            assertThat(f.store(Customer.class).get("a").orElseThrow().value().name()).isEqualTo("Alice");
+        }
+    }
+
     @Test
     void onlyActiveKeysAreRecordedSoOtherEntriesOfAKeyStoreAreNotEnforced() {
         Path keys = dir.resolve("keys.bcfks");
