@@ -112,6 +112,11 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
             }
             // the store stored this object's value (a store that could store another is refused for versioned types)
             setVersion(accessor, versionProperty, written);
+            if (written == expected) {
+                // a second save of the id in one transaction: its writes fold into one, whose version did not move, so
+                // the value buffered holds one too many; saving it again, buffered too, costs the commit nothing
+                store.save(id(id), item, written);
+            }
         }
         // the replaced value is not read: that would be a second, unconditional round trip
         return null;

@@ -119,6 +119,7 @@ class VersionInTheStoredValueTest {
         assertThatThrownBy(() -> accounts.save(stale)).isInstanceOf(OptimisticLockingFailureException.class);
         assertThat(stale.getVersion()).as("still the version it was read at").isEqualTo(1L);
 
+        // refused by the template's own check before the adapter's save: nothing to put back, and nothing stored
         Account duplicate = new Account("alice", "Mallory", 0);
         assertThatThrownBy(() -> accounts.save(duplicate)).isInstanceOf(DuplicateKeyException.class);
         assertThat(duplicate.getVersion()).as("still new").isNull();

@@ -172,6 +172,36 @@ class VersionedWritesTest {
      * version, and its next save is an update of it (with a null version it would be an insert of an id
      * that exists: a DuplicateKeyException). Its untyped number is one a read-back reads as another type.
      */
+    /** Saves of one entity in a transaction are one write: the value the commit stores holds that write's version. */
+    @Test
+    void anEntitySavedTwiceInOneTransactionIsStoredWithTheVersionTheCommitGivesIt() {
+        try (StoreFactory factory = ClusterPersistenceProvider.open(config("twice").build())) {
+            Members plain = members(factory);
+            Member m = new Member();
+            m.id = "x";
+            m.tier = "GOLD";
+            plain.save(m);
+            TransactionBranch branch = TransactionalResource.from(factory).begin(TransactionId.of(1, "twice", "b"));
+            Members inTransaction = members(inTransaction(branch));
+            Member found = inTransaction.findById("x").orElseThrow();
+            found.tier = "SILVER";
+            inTransaction.save(found);
+            found.tier = "PLATINUM";
+            inTransaction.save(found);
+            branch.commitOnePhase();
+            assertThat(found.version).isEqualTo(2L);
+            assertThat(factory.store(Member.class).get("x")).hasValueSatisfying(stored -> {
+                assertThat(stored.version()).isEqualTo(2);
+                assertThat(stored.value().version).as("the version in the stored value").isEqualTo(2L);
+                assertThat(stored.value().tier).isEqualTo("PLATINUM");
+            });
+            Member readPlainly = factory.store(Member.class).get("x").orElseThrow().value();
+            readPlainly.note = "saved back";
+            plain.save(readPlainly);
+            assertThat(readPlainly.version).isEqualTo(3L);
+        }
+    }
+
     @Test
     void anEntityDeletedAndSavedAsNewInOneTransactionTakesTheVersionTheCommitStores() {
         for (ConflictResolution resolution : List.of(ConflictResolution.OPTIMISTIC, ConflictResolution.LAST_WRITE_WINS)) {
