@@ -216,7 +216,7 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
         this.caches = new TypeCaches(gateway, config);
         this.nodeName = config.hooks().nodeName().filter(n -> !n.isBlank()).orElse(status.localNode());
         this.healthFaultId = faultId(nodeName);
-        this.hostHooks = config.hooks() != ClusterHooks.NONE;
+        this.hostHooks = runsHealthCheck(config.hooks());
         this.healthFaultRaised = hostHooks;
         byte[] salt = initialiseLayout(gateway, layout, registry.uri());
         KeyRing keys = config.keySource().map(source -> source.load(salt::clone)).orElse(null);
@@ -354,6 +354,19 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
     /** The shippers of this site, or null for a store that is not configured with sites. */
     SiteLinks siteLinks() {
         return siteLinks;
+    }
+
+    /**
+     * Whether the hooks bring a health check of their own: only then is the node's health fault this
+     * factory's to raise and clear. Hooks that only name the node or the audit's principal (a tool's,
+     * another component's) would otherwise clear the fault the application's check raised.
+     */
+    private static boolean runsHealthCheck(ClusterHooks hooks) {
+        try {
+            return hooks.getClass().getMethod("unhealthyReason").getDeclaringClass() != ClusterHooks.class;
+        } catch (NoSuchMethodException e) {
+            throw new IllegalStateException("ClusterHooks has no unhealthyReason()", e);
+        }
     }
 
     private static String faultId(String node) {

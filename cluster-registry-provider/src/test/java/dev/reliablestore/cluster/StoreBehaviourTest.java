@@ -347,6 +347,22 @@ class StoreBehaviourTest {
             }
             assertThat(registry.healthFaults()).as("after the tool's factory closed")
                     .anySatisfy(h -> assertThat(h.description()).isEqualTo("code package unhealthy"));
+            // hooks that name the node (or the audit's principal) but run no health check are no host check either
+            String node = registry.status().localNode();
+            ClusterHooks namingOnly = new ClusterHooks() {
+                @Override
+                public Optional<String> nodeName() {
+                    return Optional.of(node);
+                }
+            };
+            try (StoreFactory named = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).hooks(namingOnly)
+                    .healthCheckInterval(Duration.ofMillis(50)).build(), registry)) {
+                named.store(Customer.class).count();
+                await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(10)).until(() -> registry.healthFaults().stream()
+                        .anyMatch(h -> h.description().equals("code package unhealthy")));
+            }
+            assertThat(registry.healthFaults()).as("after the naming factory closed")
+                    .anySatisfy(h -> assertThat(h.description()).isEqualTo("code package unhealthy"));
         }
     }
 
