@@ -226,7 +226,7 @@ class DerivedDeleteAndCountTest {
         EntityStore<Account> plain = factory.store(Account.class);
 
         TransactionBranch lost = TransactionalResource.from(factory).begin(TransactionId.of(1, "derived-delete-lost", "b"));
-        Accounts inLost = repositories(inTransaction(lost)).getRepository(Accounts.class);
+        Accounts inLost = repositories(VersionedWritesTest.inTransaction(lost)).getRepository(Accounts.class);
         assertThat(inLost.removeByOwner("Alice")).isEqualTo(2);
         Account c = plain.get("c").orElseThrow().value();
         c.setBalance(31);
@@ -235,31 +235,11 @@ class DerivedDeleteAndCountTest {
         assertThat(accounts.findByOwner("Alice")).extracting(Account::getId).containsExactlyInAnyOrder("a", "c");
 
         TransactionBranch won = TransactionalResource.from(factory).begin(TransactionId.of(1, "derived-delete-won", "b"));
-        Accounts inWon = repositories(inTransaction(won)).getRepository(Accounts.class);
+        Accounts inWon = repositories(VersionedWritesTest.inTransaction(won)).getRepository(Accounts.class);
         assertThat(inWon.removeByOwner("Alice")).isEqualTo(2);
         assertThat(plain.exists("a")).as("not before the commit").isTrue();
         won.commitOnePhase();
         assertThat(accounts.findAll()).extracting(Account::getId).containsExactlyInAnyOrder("b", "d");
-    }
-
-    /** The factory a JTA-aware one is while the branch's transaction runs: every store is the branch's view. */
-    private static StoreFactory inTransaction(TransactionBranch branch) {
-        return new StoreFactory() {
-            @Override
-            public String providerName() {
-                return "transaction " + branch.id();
-            }
-
-            @Override
-            public <T> EntityStore<T> store(String typeName, Class<T> type) {
-                return branch.store(typeName, type);
-            }
-
-            @Override
-            public void close() {
-                // the branch ends with its commit or rollback
-            }
-        };
     }
 
     @Test

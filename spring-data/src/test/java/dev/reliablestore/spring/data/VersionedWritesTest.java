@@ -147,7 +147,7 @@ class VersionedWritesTest {
     }
 
     /** The factory a JTA-aware one is while the branch's transaction runs: every store is the branch's view. */
-    private static StoreFactory inTransaction(TransactionBranch branch) {
+    static StoreFactory inTransaction(TransactionBranch branch) {
         return new StoreFactory() {
             @Override
             public String providerName() {
@@ -166,12 +166,6 @@ class VersionedWritesTest {
         };
     }
 
-    /**
-     * A transaction's delete and save of one id are one net write, an update: the save gets the deleted
-     * entity's version + 1 (not the 1 of a create), which the commit stores. The object takes that
-     * version, and its next save is an update of it (with a null version it would be an insert of an id
-     * that exists: a DuplicateKeyException). Its untyped number is one a read-back reads as another type.
-     */
     /** Saves of one entity in a transaction are one write: the value the commit stores holds that write's version. */
     @Test
     void anEntitySavedTwiceInOneTransactionIsStoredWithTheVersionTheCommitGivesIt() {
@@ -202,6 +196,12 @@ class VersionedWritesTest {
         }
     }
 
+    /**
+     * A transaction's delete and save of one id are one net write, an update: the save gets the deleted
+     * entity's version + 1 (not the 1 of a create), which the commit stores. The object takes that
+     * version, and its next save is an update of it (with a null version it would be an insert of an id
+     * that exists: a DuplicateKeyException). Its untyped number is one a read-back reads as another type.
+     */
     @Test
     void anEntityDeletedAndSavedAsNewInOneTransactionTakesTheVersionTheCommitStores() {
         for (ConflictResolution resolution : List.of(ConflictResolution.OPTIMISTIC, ConflictResolution.LAST_WRITE_WINS)) {
