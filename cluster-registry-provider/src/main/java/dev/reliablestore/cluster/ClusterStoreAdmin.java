@@ -213,6 +213,10 @@ public final class ClusterStoreAdmin {
 
     /** The entity types stored under the root, sorted; empty when there are none. */
     public List<String> types() {
+        return types(gateway, layout);
+    }
+
+    static List<String> types(RegistryGateway gateway, StorageLayout layout) {
         return gateway.read("listing of entity types under " + layout.root(), ReadBatch.of(new ReadBatch.SubkeysRead(layout.entities())))
                 .subkeys(0).map(names -> names.stream().sorted().toList()).orElse(List.of());
     }

@@ -147,9 +147,7 @@ final class KeyChecks {
      * record is written. A descriptor or value that cannot be read is passed over (verify reports it).
      */
     private static String anEncryptedValuesKeyId(RegistryGateway gateway, StorageLayout layout) {
-        List<String> types = gateway.read("listing of entity types under " + layout.root(), ReadBatch.of(new ReadBatch.SubkeysRead(layout.entities())))
-                .subkeys(0).map(names -> names.stream().sorted().toList()).orElse(List.of());
-        for (String type : types) {
+        for (String type : ClusterStoreAdmin.types(gateway, layout)) {
             try {
                 if (!TypeDescriptor.storedEncrypted(gateway, layout, type)) {
                     continue; // e.g. encryption switched on for a store written in clear: nothing to tell, nothing to read
@@ -160,18 +158,19 @@ final class KeyChecks {
             // the version records name the ids (eight bytes each), so no value is read in bulk
             Map<String, VersionedValue> versions = gateway.read("read of " + type + " version records",
                     ReadBatch.of(new ReadBatch.ValuesRead(layout.versions(type)))).values(0).orElse(Map.of());
-            int looked = 0;
-            for (String id : new java.util.TreeSet<>(versions.keySet())) {
-                if (looked++ == IDS_LOOKED_AT) {
-                    break;
-                }
-                Optional<VersionedValue> v = gateway.read("read of " + type + "/" + id, ReadBatch.of(new ReadBatch.ValueRead(layout.type(type), id)))
-                        .value(0);
+            List<String> ids = versions.keySet().stream().sorted().limit(IDS_LOOKED_AT).toList();
+            List<ReadBatch.Read> reads = ids.stream().<ReadBatch.Read>map(id -> new ReadBatch.ValueRead(layout.type(type), id)).toList();
+            if (reads.isEmpty()) {
+                continue;
+            }
+            ReadBatchResult values = gateway.read("read of " + ids.size() + " " + type + " values", ReadBatch.of(reads));
+            for (int i = 0; i < ids.size(); i++) {
+                Optional<VersionedValue> v = values.value(i);
                 if (v.isEmpty() || v.get().value().type() != ValueType.BINARY) {
                     continue;
                 }
                 try {
-                    EnvelopeCodec.Header h = EnvelopeCodec.header(v.get().value().data(), type + "/" + id);
+                    EnvelopeCodec.Header h = EnvelopeCodec.header(v.get().value().data(), type + "/" + ids.get(i));
                     if (h.encrypted()) {
                         return h.keyId();
                     }
