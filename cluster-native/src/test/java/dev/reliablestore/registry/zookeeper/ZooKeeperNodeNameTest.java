@@ -85,8 +85,14 @@ class ZooKeeperNodeNameTest {
     }
 
     private static Holder holder(CuratorFramework reader, String path) throws Exception {
-        Stat stat = znode(reader, path);
-        return stat == null ? new Holder(0, null) : new Holder(stat.getEphemeralOwner(), new String(reader.getData().forPath(path), StandardCharsets.UTF_8));
+        // stat and data in one read: between two reads the node may be deleted (a session expiring) or re-created
+        Stat stat = new Stat();
+        try {
+            byte[] data = reader.getData().storingStatIn(stat).forPath(path);
+            return new Holder(stat.getEphemeralOwner(), new String(data, StandardCharsets.UTF_8));
+        } catch (org.apache.zookeeper.KeeperException.NoNodeException gone) {
+            return new Holder(0, null);
+        }
     }
 
     /** The znode's stat (null when there is none): an unchanged czxid and version mean nobody deleted, re-created or rewrote it. */
