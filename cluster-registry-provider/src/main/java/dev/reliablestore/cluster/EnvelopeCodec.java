@@ -532,6 +532,32 @@ final class EnvelopeCodec implements SiteEnvelopes {
         }
     }
 
+    /**
+     * Whether the ring's key under the key id of encrypted envelope {@code e}, stored at
+     * {@code type/id}, opens it: its tag over the body, the header and the place verifies. Nothing
+     * is decompressed or compared with a version record. False alike for a key that is not the one
+     * the value was sealed with and for a damaged value; the caller tells them apart by asking more
+     * than one value.
+     *
+     * @throws IllegalArgumentException when {@code e} is not encrypted or the ring lacks its key id
+     */
+    boolean opensWithRingKey(String type, String id, byte[] e, Header h) {
+        SecretKey key = keys == null || !h.encrypted() ? null : keys.key(h.keyId());
+        if (key == null) {
+            throw new IllegalArgumentException(type + "/" + id + ": not a value this ring's keys can open (key id " + h.keyId() + ")");
+        }
+        try {
+            Cipher cipher = CIPHER.get();
+            cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, e, h.bodyOffset() - NONCE_BYTES, NONCE_BYTES));
+            cipher.updateAAD(place(type, id, h.flags()));
+            cipher.updateAAD(e, 0, h.bodyOffset());
+            cipher.doFinal(e, h.bodyOffset(), e.length - h.bodyOffset());
+            return true;
+        } catch (GeneralSecurityException | RuntimeException wrongKeyOrDamaged) {
+            return false;
+        }
+    }
+
     @Override
     public Sealed seal(String type, String id, long version, byte[] json, byte[] stamp) {
         Encoded e = encode(type, id, version, json, stamp);

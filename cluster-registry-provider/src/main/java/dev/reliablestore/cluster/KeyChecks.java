@@ -22,6 +22,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,8 +44,8 @@ import java.util.concurrent.locks.LockSupport;
  * rotation), never alone. Only active keys are recorded (a key store may hold other entries), and
  * the key a store without the record was found to be written with. A store without the record (new,
  * or written before it existed) accepts the first ring it is opened with, unless it holds an
- * encrypted value under a key id the ring lacks: a check of the id only, which a key store entry with
- * the right alias and another key passes.
+ * encrypted value under a key id the ring lacks, or values under that id none of which the ring's key
+ * opens (a key store entry with the right alias and another key).
  */
 final class KeyChecks {
 
@@ -108,14 +109,20 @@ final class KeyChecks {
             }
             String evidence = null;
             if (proofs.isEmpty()) {
-                String found = anEncryptedValuesKeyId(gateway, layout);
-                evidence = found;
-                if (found != null && !keys.keyIds().contains(found)) {
-                    throw new KeyMismatchException("the store under " + where + " holds values encrypted under key \"" + found
+                Evidence found = anEncryptedValuesKey(gateway, layout, keys);
+                if (found != null && !keys.keyIds().contains(found.keyId())) {
+                    throw new KeyMismatchException("the store under " + where + " holds values encrypted under key \"" + found.keyId()
                             + "\", which is not among the keys given (active \"" + keys.activeKeyId() + "\", all " + keys.keyIds()
                             + "): a wrong passphrase, key store or key? Give that key too (previousPassphrases, or its entry in the"
                             + " key store); nothing was written");
                 }
+                if (found != null && found.opened() == null) {
+                    throw new KeyMismatchException("key \"" + found.keyId() + "\" does not open the values the store under " + where
+                            + " holds under that id (" + found.tried() + " tried, in " + found.types() + "): a key store entry with the right alias"
+                            + " and another key, or a wrong passphrase? If the right key fails too, those values are damaged (run verify);"
+                            + " nothing was written");
+                }
+                evidence = found == null ? null : found.keyId();
             }
             proofs.put(keys.activeKeyId(), proof(keys.activeKeyId(), keys.key(keys.activeKeyId())));
             if (evidence != null && !proofs.containsKey(evidence)) {
@@ -141,12 +148,31 @@ final class KeyChecks {
     }
 
     /**
-     * The key id of an encrypted value of the store, or null when none is found: in the types whose
-     * descriptor marks them encrypted (by name), the first of the first {@value #IDS_LOOKED_AT} ids of
-     * each whose value is encrypted. For a store written before the record existed: read until the
-     * record is written. A descriptor or value that cannot be read is passed over (verify reports it).
+     * What the first encrypted values of a store without the record say about the ring: the key id
+     * of the first one found, and whether the ring's key under that id opened one of them.
+     *
+     * @param keyId  the key id of the first encrypted value found
+     * @param opened where a value under {@code keyId} opened with the ring's key, or null when none did
+     *               (or the ring lacks that id: nothing was tried)
+     * @param tried  how many values under {@code keyId} the ring's key was tried on
+     * @param types  the types looked at
      */
-    private static String anEncryptedValuesKeyId(RegistryGateway gateway, StorageLayout layout) {
+    private record Evidence(String keyId, String opened, int tried, List<String> types) {
+    }
+
+    /**
+     * Looks at the types whose descriptor marks them encrypted (by name), the first {@value #IDS_LOOKED_AT}
+     * ids of each: the key id of the first encrypted value found, then whether the ring's key under
+     * that id opens one of the values under it — so an entry of the right alias holding another key is
+     * refused, while one damaged value does not hide a right key. Null when no encrypted value is found.
+     * For a store written before the record existed: read until the record is written. A descriptor or
+     * value that cannot be read is passed over (verify reports it).
+     */
+    private static Evidence anEncryptedValuesKey(RegistryGateway gateway, StorageLayout layout, KeyRing keys) {
+        EnvelopeCodec codec = new EnvelopeCodec(layout.root().toString(), false, null, keys);
+        String keyId = null;
+        int tried = 0;
+        List<String> looked = new ArrayList<>();
         for (String type : ClusterStoreAdmin.types(gateway, layout)) {
             try {
                 if (!TypeDescriptor.storedEncrypted(gateway, layout, type)) {
@@ -163,23 +189,39 @@ final class KeyChecks {
             if (reads.isEmpty()) {
                 continue;
             }
+            looked.add(type);
             ReadBatchResult values = gateway.read("read of " + ids.size() + " " + type + " values", ReadBatch.of(reads));
             for (int i = 0; i < ids.size(); i++) {
                 Optional<VersionedValue> v = values.value(i);
                 if (v.isEmpty() || v.get().value().type() != ValueType.BINARY) {
                     continue;
                 }
+                byte[] e = v.get().value().data();
+                EnvelopeCodec.Header h;
                 try {
-                    EnvelopeCodec.Header h = EnvelopeCodec.header(v.get().value().data(), type + "/" + ids.get(i));
-                    if (h.encrypted()) {
-                        return h.keyId();
-                    }
+                    h = EnvelopeCodec.header(e, type + "/" + ids.get(i));
                 } catch (DataIntegrityException damaged) {
-                    // not evidence either way
+                    continue; // not evidence either way
+                }
+                if (!h.encrypted()) {
+                    continue;
+                }
+                if (keyId == null) {
+                    keyId = h.keyId();
+                    if (keys.key(keyId) == null) {
+                        return new Evidence(keyId, null, 0, looked);
+                    }
+                }
+                if (!h.keyId().equals(keyId)) {
+                    continue;
+                }
+                tried++;
+                if (codec.opensWithRingKey(type, ids.get(i), e, h)) {
+                    return new Evidence(keyId, type + "/" + ids.get(i), tried, looked);
                 }
             }
         }
-        return null;
+        return keyId == null ? null : new Evidence(keyId, null, tried, looked);
     }
 
     /** A proof of {@code key} under {@code id}: a fresh nonce and the GCM tag of no plaintext. */

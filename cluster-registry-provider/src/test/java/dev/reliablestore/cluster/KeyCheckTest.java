@@ -139,6 +139,53 @@ class KeyCheckTest {
         }
     }
 
+    /** Without the record, the key id of the store's values is not enough: the key under it must open one of them. */
+    @Test
+    void aStoreWithoutTheRecordRefusesAnEntryWithTheRightAliasAndAnotherKey() {
+        saveAndRead(withKeyStore("right.bcfks", "k1"), "a", "Alice");
+        saveAndRead(withKeyStore("right.bcfks"), "b", "Bob");
+        forgetTheRecord();
+
+        assertThatThrownBy(() -> ClusterPersistenceProvider.open(withKeyStore("wrong.bcfks", "k1")))
+                .isInstanceOf(KeyMismatchException.class)
+                .hasMessageContaining("key \"k1\" does not open the values the store").hasMessageContaining("2 tried, in [Customer]")
+                .hasMessageContaining("nothing was written");
+        assertThat(record()).isEmpty();
+
+        // one damaged value does not refuse the right key: the next one opens with it
+        damage("a");
+        try (StoreFactory f = ClusterPersistenceProvider.open(withKeyStore("right.bcfks"))) {
+            assertThat(f.store(Customer.class).get("b").orElseThrow().value().name()).isEqualTo("Bob");
+        }
+        assertThat(KeyChecks.decode(record().orElseThrow().value(), CONFIGURATION)).containsOnlyKeys("k1");
+    }
+
+    @Test
+    void aStoreWithoutTheRecordWhoseValuesLookedAtAreAllDamagedRefusesEvenTheRightKey() {
+        saveAndRead(withKeyStore("right.bcfks", "k1"), "a", "Alice");
+        forgetTheRecord();
+        damage("a");
+        assertThatThrownBy(() -> ClusterPersistenceProvider.open(withKeyStore("right.bcfks")))
+                .isInstanceOf(KeyMismatchException.class).hasMessageContaining("1 tried").hasMessageContaining("run verify");
+        assertThat(record()).isEmpty();
+    }
+
+    /** As a store written before the record existed. */
+    private void forgetTheRecord() {
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            registry.commit(WriteBatch.builder().deleteValue(CONFIGURATION, StorageLayout.KEY_CHECK_VALUE).build());
+        }
+    }
+
+    /** Flips a bit of the ciphertext of Customer {@code id}, below the provider. */
+    private void damage(String id) {
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            byte[] e = registry.getValue(EncryptionTest.CUSTOMERS, id).orElseThrow().value().data().clone();
+            e[e.length - 20] ^= 1;
+            registry.commit(WriteBatch.builder().setValue(EncryptionTest.CUSTOMERS, id, RegistryValue.binary(e)).build());
+        }
+    }
+
     /** A store without the record opened mid-rotation: the key its values are under is recorded with the new one. */
     @Test
     void theKeyAStoreWithoutTheRecordIsWrittenWithIsRecordedBesideTheNewOne() {
