@@ -1,10 +1,9 @@
 package dev.reliablestore.cli;
 
 import dev.reliablestore.registry.ClusterRegistries;
+import dev.reliablestore.registry.RegistryArgumentException;
 import picocli.CommandLine.Option;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -72,22 +71,17 @@ final class RegistryOptions {
 
     /** {@link #refuseSecretLiteral} for every option in the query of a registry URI given as {@code where}. */
     static void refuseSecretLiterals(String uri, String where) {
-        int query = uri.indexOf('?');
-        if (query < 0) {
-            return;
+        if (uri.indexOf('?') < 0) {
+            return; // nothing to look at (an embedded site's path need not be a valid URI here)
         }
-        for (String pair : uri.substring(query + 1).split("&")) {
-            int eq = pair.indexOf('=');
-            if (eq > 0) {
-                try {
-                    refuseSecretLiteral(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8), where);
-                } catch (IllegalArgumentException malformed) {
-                    throw CliException.usage("the query of " + ClusterRegistries.redact(uri) + " (" + where + ") is malformed: "
-                            + malformed.getMessage());
-                }
-            }
+        Map<String, String> query;
+        try {
+            query = ClusterRegistries.queryOptions(new java.net.URI(uri));
+        } catch (java.net.URISyntaxException | RegistryArgumentException malformed) {
+            throw CliException.usage("the registry URI " + ClusterRegistries.redact(uri) + " (" + where + ") is malformed: "
+                    + ClusterRegistries.redact(malformed.getMessage()));
         }
+        query.forEach((key, value) -> refuseSecretLiteral(key, value, where));
     }
 
     static boolean isSecret(String key) {

@@ -19,4 +19,17 @@ class StoreArgumentTest {
             assertThat(refused.out() + refused.err()).as(store).doesNotContain("s3cr3t");
         }
     }
+
+    @Test
+    void aStoreQueryThatIsNotKeyValueOrGivesAnOptionTwiceIsAUsageErrorThatShowsNoSecret() {
+        // "digest:" for "digest=": the pair is not key=value, and might be a credential
+        Run typo = run("status", "--store", "zookeeper://127.0.0.1:1/x?digest:app:s3cr3t");
+        assertThat(typo.exitCode()).as(typo.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(typo.err()).contains("is not key=value").contains("x?***");
+        assertThat(typo.out() + typo.err()).doesNotContain("s3cr3t");
+
+        Run twice = run("status", "--store", "zookeeper://127.0.0.1:1/x?sessionTimeout=1s&sessionTimeout=60s");
+        assertThat(twice.exitCode()).as(twice.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(twice.err()).contains("option \"sessionTimeout\" is given twice");
+    }
 }

@@ -52,33 +52,55 @@ public final class ClusterRegistries {
     }
 
     /**
-     * The option keys {@code uri}'s query sets (decoded; empty without a query or when {@code uri} does
-     * not parse, which opening it reports): a layer above that passes its own settings down leaves these
-     * alone, since the URI names them for the registry.
+     * The option keys {@code uri}'s query sets (decoded; empty without a query, or when {@code uri} or
+     * its query does not parse, which opening it reports): a layer above that passes its own settings
+     * down leaves these alone, since the URI names them for the registry.
      */
     public static java.util.Set<String> queryOptionNames(String uri) {
-        String query;
         try {
-            query = new URI(uri).getRawQuery();
-        } catch (URISyntaxException e) {
+            return java.util.Set.copyOf(queryOptions(new URI(uri)).keySet());
+        } catch (URISyntaxException | RegistryArgumentException malformed) {
             return java.util.Set.of();
         }
-        java.util.Set<String> keys = new java.util.LinkedHashSet<>();
-        if (query != null) {
-            for (String pair : query.split("&")) {
-                int eq = pair.indexOf('=');
-                String key = eq < 0 ? pair : pair.substring(0, eq);
-                if (key.isEmpty()) {
-                    continue;
-                }
-                try {
-                    keys.add(URLDecoder.decode(key, StandardCharsets.UTF_8));
-                } catch (IllegalArgumentException malformed) {
-                    // a bad escape: opening the URI refuses it
-                }
+    }
+
+    /**
+     * The options in the query of {@code uri}, decoded, in their order. The query is form-encoded
+     * ({@code key=value&key=value}, as {@link URLDecoder} reads it): {@code %XX} escapes are UTF-8 bytes and
+     * {@code +} is a space, so a {@code +} or {@code &} in a value is written {@code %2B} or {@code %26}.
+     * Empty pairs ({@code &&}) are skipped. The one parser of registry URI queries.
+     *
+     * @throws RegistryArgumentException a pair that is not {@code key=value} (or has an empty key), or a
+     *                                   key given twice; the message never shows the value of a secret
+     *                                   option ({@link #isSecretOption}) or a pair without {@code =}
+     */
+    public static Map<String, String> queryOptions(URI uri) {
+        String query = uri.getRawQuery();
+        Map<String, String> options = new java.util.LinkedHashMap<>();
+        if (query == null) {
+            return options;
+        }
+        int index = 0;
+        for (String pair : query.split("&", -1)) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            index++;
+            int eq = pair.indexOf('=');
+            // java.net.URI has refused a malformed %-escape already
+            String key = eq <= 0 ? null : URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8);
+            if (key == null || key.isEmpty()) {
+                // not shown: without its '=' a pair might be a secret typed with another separator
+                throw new RegistryArgumentException("option " + index + " of the query of registry URI " + redact(uri.toString())
+                        + " is not key=value");
+            }
+            String value = URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            if (options.put(key, value) != null) {
+                throw new RegistryArgumentException("option \"" + key + "\" is given twice in the query of registry URI "
+                        + redact(uri.toString()));
             }
         }
-        return java.util.Set.copyOf(keys);
+        return options;
     }
 
     /**
@@ -93,7 +115,8 @@ public final class ClusterRegistries {
 
     /**
      * {@code uri} as messages and logs may show it: the values of secret options in its query
-     * ({@code digest}, and any key containing {@code password}) replaced by {@code ***}, and user
+     * ({@code digest}, and any key containing {@code password}) and any query pair without {@code =}
+     * replaced by {@code ***}, and user
      * information before a host dropped. Works on any text, a malformed URI included.
      */
     public static String redact(String uri) {
@@ -127,7 +150,8 @@ public final class ClusterRegistries {
             } catch (IllegalArgumentException malformed) {
                 key = "password"; // cannot tell what it is: not shown
             }
-            b.append(i == 0 ? "" : "&").append(eq >= 0 && isSecretOption(key) ? pair.substring(0, eq) + "=***" : pair);
+            // a pair without '=' is shown as *** too: it may be a secret typed with another separator ("digest:app:pw")
+            b.append(i == 0 ? "" : "&").append(eq < 0 ? (pair.isEmpty() ? "" : "***") : isSecretOption(key) ? pair.substring(0, eq) + "=***" : pair);
         }
         return b.toString();
     }

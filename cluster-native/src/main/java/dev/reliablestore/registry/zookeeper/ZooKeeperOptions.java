@@ -8,9 +8,7 @@ import dev.reliablestore.registry.RegistryArgumentException;
 
 import java.net.InetAddress;
 import java.net.URI;
-import java.net.URLDecoder;
 import java.net.UnknownHostException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -193,21 +191,7 @@ record ZooKeeperOptions(
             }
         }
 
-        Map<String, String> all = new LinkedHashMap<>();
-        String query = uri.getRawQuery();
-        if (query != null && !query.isEmpty()) {
-            for (String pair : query.split("&")) {
-                if (pair.isEmpty()) {
-                    continue;
-                }
-                int eq = pair.indexOf('=');
-                if (eq <= 0) {
-                    throw new RegistryArgumentException("zookeeper URI option \"" + (eq == 0 ? pair : pair.replaceAll("(?i)^(digest|.*password).*", "$1"))
-                            + "\" is not key=value");
-                }
-                all.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8), URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-            }
-        }
+        Map<String, String> all = ClusterRegistries.queryOptions(uri);
         all.putAll(options);
         OptionValues v = TABLE.read(all, RegistryArgumentException::new);
         long failover = v.get(FAILOVER_TIMEOUT).toMillis();

@@ -1,6 +1,7 @@
 package dev.reliablestore.registry.zookeeper;
 
 import dev.reliablestore.options.OptionTable;
+import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryException;
 import dev.reliablestore.registry.RegistryUnavailableException;
@@ -10,7 +11,6 @@ import org.apache.zookeeper.ZooKeeper;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -93,7 +93,7 @@ public final class ZooKeeperSecure {
         // which has the ADMIN permission that setting the new ACL needs; the new identity has none yet
         String previousDigest = null;
         Map<String, String> target = options;
-        String targetAcl = options.containsKey(ZooKeeperOptions.ACL.name()) ? options.get(ZooKeeperOptions.ACL.name()) : queryValue(uri, ZooKeeperOptions.ACL.name());
+        String targetAcl = options.containsKey(ZooKeeperOptions.ACL.name()) ? options.get(ZooKeeperOptions.ACL.name()) : ClusterRegistries.queryOptions(uri).get(ZooKeeperOptions.ACL.name());
         if (options.containsKey(ZooKeeperOptions.DIGEST.name())
                 && (ZooKeeperOptions.ACL_SASL.equals(targetAcl) || ZooKeeperOptions.ACL_X509.equals(targetAcl))) {
             Map<String, String> rest = new HashMap<>(options);
@@ -190,21 +190,6 @@ public final class ZooKeeperSecure {
                 Thread.currentThread().interrupt();
             }
         }
-    }
-
-    private static String queryValue(URI uri, String key) {
-        String query = uri.getRawQuery();
-        if (query == null) {
-            return null;
-        }
-        String value = null;
-        for (String pair : query.split("&")) {
-            int eq = pair.indexOf('=');
-            if (eq > 0 && URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8).equals(key)) {
-                value = URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-            }
-        }
-        return value;
     }
 
     private interface Call<T> {
