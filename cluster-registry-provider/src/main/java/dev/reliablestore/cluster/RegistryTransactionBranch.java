@@ -76,7 +76,12 @@ final class RegistryTransactionBranch extends AbstractTransactionBranch {
         } catch (dev.reliablestore.api.PersistenceException e) {
             throw RegistryTransactions.rolledBackIfNothingApplied(id(), e); // nothing was sent
         }
-        transactions.commitOnePhase(id(), encoded);
+        transactions.commitOnePhaseUnaudited(id(), encoded);
+        try {
+            transactions.auditCommit(id(), encoded);
+        } catch (RuntimeException unaudited) {
+            throw new AfterOutcomeFailure(unaudited); // applied: committed, not in doubt
+        }
     }
 
     @Override

@@ -421,14 +421,14 @@ final class RegistryTransactions implements TransactionalResource {
      * such — is a {@link dev.reliablestore.api.TransactionRolledBackException}: a coordinator must not
      * take it for an outcome it cannot know (JTA would report a heuristic).
      */
-    void commitOnePhase(TransactionId id, List<EncodedWrite> writes) {
+    /** Applies a branch's writes in one phase, without its audit record ({@link #auditCommit} writes that). */
+    void commitOnePhaseUnaudited(TransactionId id, List<EncodedWrite> writes) {
         try {
-            commitOnePhaseUnaudited(id, writes);
+            commitOnePhaseOnce(id, writes);
         } catch (dev.reliablestore.api.PersistenceException e) {
             throw rolledBackIfNothingApplied(id, e);
         }
-        markEncrypted(writes); // never throws: before the audit, which may
-        audit("tx-commit", id, writes);
+        markEncrypted(writes); // never throws: the commit took effect
     }
 
     /** {@code e} as a rollback when it says nothing was applied (not a conflict: the branch reports those itself). */
@@ -440,7 +440,7 @@ final class RegistryTransactions implements TransactionalResource {
                 + e.getMessage(), e);
     }
 
-    private void commitOnePhaseUnaudited(TransactionId id, List<EncodedWrite> writes) {
+    private void commitOnePhaseOnce(TransactionId id, List<EncodedWrite> writes) {
         for (int attempt = 1; ; attempt++) {
             WriteBatch.Builder b = WriteBatch.builder();
             List<EntityRecords.Current> read = null; // null at a site: the batch's conditions are the site's stamps

@@ -1041,6 +1041,28 @@ class RegistryErrorMappingTest {
     }
 
     /**
+     * The same for a one-phase commit: its batch landed, so the branch is committed and forgotten, not
+     * OUTCOME_UNKNOWN (which told a coordinator the writes might not have been applied).
+     */
+    @Test
+    void aOnePhaseCommitWhoseAuditFailsIsCommittedAndLeavesNoBranch() throws Exception {
+        try (ClusterStoreFactory audited = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).enableAuditLogging(true)
+                .auditLogPath(dir.resolve("audit")).maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty)) {
+            TransactionId id = TransactionId.of(1, "gtx-" + txCounter.incrementAndGet(), "b");
+            TransactionBranch branch = audited.begin(id);
+            branch.store("Customer", Customer.class).save("c", Customer.of("c", 1));
+            stopAuditLog(audited);
+            assertThat(catchThrowable(branch::commitOnePhase)).isInstanceOfSatisfying(PersistenceException.class,
+                    e -> assertThat(e.outcomeUnknown()).isTrue()).hasMessageContaining("the operation was committed");
+            assertThat(branch.state()).isEqualTo(TransactionBranch.State.COMMITTED);
+            assertThat(audited.branch(id)).as("forgotten by the factory").isEmpty();
+            assertThat(audited.recover()).isEmpty();
+        }
+        assertThat(factory.store(Customer.class).get("c")).map(Versioned::version).contains(1L);
+        assertThat(factory.store(Customer.class).save("c", Customer.of("c", 2), 1)).as("not locked").isEqualTo(2);
+    }
+
+    /**
      * The same for a rollback of a prepared branch: rolled back and forgotten, and its failure says it
      * was rolled back. It stayed prepared, so a coordinator reported an outcome it did not know.
      */

@@ -394,6 +394,11 @@ final class LocalTransaction implements Transaction {
             throw Failures.rolledBack(global, "transaction " + idText + " rolled back: "
                     + only.resource().resourceManagerId() + " could not commit it: " + reason(no), no);
         } catch (RuntimeException unknown) {
+            if (only.state() == TransactionBranch.State.COMMITTED) {
+                // applied, then e.g. its audit record failed: the transaction is committed
+                end(TransactionStatus.COMMITTED);
+                throw failedAfter("committed", "applying its part", List.of(new AfterOutcome(only.resource().resourceManagerId(), unknown)));
+            }
             end(TransactionStatus.FAILED);
             throw Failures.outcomeUnknown("one-phase commit of transaction " + idText + " at "
                     + only.resource().resourceManagerId() + " failed and may or may not have applied: " + unknown, unknown);

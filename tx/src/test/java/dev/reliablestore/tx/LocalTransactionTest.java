@@ -371,6 +371,24 @@ class LocalTransactionTest {
         assertThat(transactions.recover(List.of(shop, bank)).isClean()).isTrue();
     }
 
+    /** The same for a lone participant committed in one phase: committed, not "may or may not have applied". */
+    @Test
+    void aLoneParticipantThatFailsAfterItsOnePhaseCommitLeavesACommittedTransactionAndSaysSo() {
+        Transaction tx = transactions.begin();
+        tx.enlist(bank).store("Account", String.class).save("a", "y");
+        bank.failNextAfterCommit(new PersistenceException("the operation was committed, but its audit record could not be"
+                + " written (injected)", null, true));
+        assertThatThrownBy(tx::commit).isInstanceOfSatisfying(PersistenceException.class, e -> {
+            assertThat(e.outcomeUnknown()).isTrue();
+            assertThat(RetryPolicy.defaults().isRetryable(e)).isFalse();
+        }).hasMessageContaining("is committed, but " + bank.resourceManagerId() + " failed after applying its part")
+                .hasMessageContaining("audit record could not be written (injected)");
+        assertThat(tx.status()).isEqualTo(TransactionStatus.COMMITTED);
+        assertThat(committed(bank, "Account").get("a")).map(Versioned::value).contains("y");
+        assertThat(decisionFiles()).isEmpty();
+        assertThat(transactions.recover(List.of(bank)).isClean()).isTrue();
+    }
+
     /**
      * A prepared participant whose rollback removed its record and then failed (its audit record)
      * is rolled back: the transaction that voted no ends ROLLED_BACK with that failure noted, not

@@ -28,8 +28,8 @@ import java.util.Optional;
  * {@link #doCommit} leaves the branch prepared so the call can be repeated. A non-conflict
  * exception from {@link #doCommitOnePhase} leaves {@link State#OUTCOME_UNKNOWN}, unless it is a
  * {@link dev.reliablestore.api.TransactionRolledBackException} the provider threw because it knows
- * nothing was applied. An {@link AfterOutcomeFailure} from {@link #doCommit} or {@link #doRollback}
- * says the work took effect and a step after it failed (e.g. its audit record could not be
+ * nothing was applied. An {@link AfterOutcomeFailure} from {@link #doCommit}, {@link #doCommitOnePhase}
+ * or {@link #doRollback} says the work took effect and a step after it failed (e.g. its audit record could not be
  * written): the branch is finished all the same and the call throws the failure it carries.
  *
  * <p>All methods are synchronized on the branch.
@@ -97,8 +97,8 @@ public abstract class AbstractTransactionBranch implements TransactionBranch {
     }
 
     /**
-     * What {@link #doCommit} or {@link #doRollback} throws when its work took effect and a step after
-     * it failed, e.g. the audit record of a commit: the branch ends {@link State#COMMITTED} (or
+     * What {@link #doCommit}, {@link #doCommitOnePhase} or {@link #doRollback} throws when its work took
+     * effect and a step after it failed, e.g. the audit record of a commit: the branch ends {@link State#COMMITTED} (or
      * {@link State#ROLLED_BACK}) as if the call had succeeded, and the call then throws
      * {@link #failure()}, whose message should say that the work itself took effect.
      */
@@ -248,6 +248,9 @@ public abstract class AbstractTransactionBranch implements TransactionBranch {
         } catch (dev.reliablestore.api.TransactionRolledBackException rolledBack) {
             finish(State.ROLLED_BACK);
             throw rolledBack;
+        } catch (AfterOutcomeFailure after) {
+            finish(State.COMMITTED);
+            throw after.failure();
         } catch (RuntimeException unknown) {
             finish(State.OUTCOME_UNKNOWN);
             throw unknown;

@@ -176,9 +176,13 @@ final class ParticipantXaResource implements XAResource, XAResourceWrapper {
                     table.remove(id);
                     throw xa(no.isRetryable() ? XAException.XA_RBCOMMFAIL : XAException.XA_RBROLLBACK, no.getMessage(), no);
                 } catch (RuntimeException unknown) {
+                    table.remove(id);
+                    if (a.branch.state() == TransactionBranch.State.COMMITTED) {
+                        throw xa(XAException.XAER_RMFAIL, "one-phase commit of branch " + id + " at " + name() + " took effect, but a"
+                                + " step after it failed: " + unknown.getMessage() + "; the branch is finished", unknown);
+                    }
                     // the participant cannot tell whether it applied: that is what XAER_RMFAIL means here. An
                     // IllegalStateException too: the protocol was checked above, so it is about the participant's data
-                    table.remove(id);
                     throw xa(XAException.XAER_RMFAIL, "outcome of the one-phase commit of " + id + " at " + name()
                             + " is unknown: " + unknown, unknown);
                 }

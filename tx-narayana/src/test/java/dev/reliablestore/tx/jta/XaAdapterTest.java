@@ -307,6 +307,22 @@ class XaAdapterTest {
         assertThatThrownBy(() -> xa.commit(x, false)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_NOTA));
     }
 
+    /** The same for a one-phase commit: XAER_RMFAIL saying it took effect (not "outcome unknown"), and no association left. */
+    @Test
+    void aOnePhaseCommitThatFailsAfterApplyingSaysItTookEffectAndLeavesNoAssociation() throws XAException {
+        Map<?, ?> table = ((BranchAssociations) adapters).table();
+        Xid x = endedSaving("o", "x");
+        participant.failNextAfterCommit(new PersistenceException("the operation was committed, but its audit record could not be"
+                + " written (injected)", null, true));
+        assertThatThrownBy(() -> xa.commit(x, true))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_RMFAIL))
+                .hasMessageContaining("took effect").hasMessageNotContaining("unknown")
+                .hasMessageContaining("audit record could not be written (injected)");
+        assertThat(table).isEmpty();
+        assertThat(committed().get("o")).map(Versioned::value).contains("x");
+        assertThatThrownBy(() -> xa.commit(x, true)).satisfies(e -> assertThat(code(e)).isEqualTo(XAException.XAER_NOTA));
+    }
+
     /**
      * A rollback of a prepared branch that removed its record and then failed (its audit record) is
      * done: answered as such, with no association left. It was XAER_RMFAIL ("stays prepared").

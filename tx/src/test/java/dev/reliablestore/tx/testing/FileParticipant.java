@@ -108,7 +108,7 @@ public final class FileParticipant implements StoreFactory, TransactionalResourc
     }
 
     /**
-     * The next two-phase commit of a live branch applies its writes and then fails with this
+     * The next commit of a live branch (two-phase or one-phase) applies its writes and then fails with this
      * exception, as a provider whose audit record could not be written after the commit does.
      */
     public void failNextAfterCommit(RuntimeException failure) {
@@ -333,6 +333,10 @@ public final class FileParticipant implements StoreFactory, TransactionalResourc
                 validate(writes, null);
                 commitAtomically(id().toToken(), writes);
                 onePhaseCommits.incrementAndGet();
+            }
+            RuntimeException after = nextFailureAfterCommit.getAndSet(null);
+            if (after != null) {
+                throw new AfterOutcomeFailure(after);
             }
         }
 
