@@ -25,11 +25,13 @@ class SitesArgumentsTest {
         for (String[] args : new String[][] {
                 {"sites", "status", "--site", "paris=" + paris, "--site", "tokyo=embedded:" + dir.resolve("tokyo")},
                 {"sites", "conflicts", "--site", "paris=" + paris, "--type", "Parcel"},
+                // an opaque URI, for which java.net.URI parses no query
+                {"sites", "status", "--site", "paris=embedded:./paris?digest=app:s3cr3t", "--site", "tokyo=embedded:" + dir.resolve("tokyo")},
                 {"sites", "resync", "--from", "paris", "--to", "tokyo", "--cross-site-conflicts", "LastWriteWins", "--site", "paris=" + paris,
                         "--site", "tokyo=embedded:" + dir}}) {
             Run refused = run(args);
             assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(ExitCodes.USAGE);
-            assertThat(refused.err()).contains("registry option digest is a secret").contains("--site paris")
+            assertThat(refused.err()).as(refused.toString()).contains("registry option digest is a secret").contains("--site paris")
                     .contains("--registry-secret-env digest=VAR");
             assertThat(refused.out() + refused.err()).doesNotContain("s3cr3t");
         }

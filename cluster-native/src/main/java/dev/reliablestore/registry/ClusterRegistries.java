@@ -76,6 +76,11 @@ public final class ClusterRegistries {
      */
     public static Map<String, String> queryOptions(URI uri) {
         String query = uri.getRawQuery();
+        if (query == null && uri.isOpaque()) {
+            // java.net.URI parses no query out of an opaque URI ("embedded:data?digest=…"), yet one is there to refuse
+            int q = uri.getRawSchemeSpecificPart().indexOf('?');
+            query = q < 0 ? null : uri.getRawSchemeSpecificPart().substring(q + 1);
+        }
         Map<String, String> options = new java.util.LinkedHashMap<>();
         if (query == null) {
             return options;
@@ -95,6 +100,11 @@ public final class ClusterRegistries {
                         + " is not key=value");
             }
             String value = URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            if (!isSecretOption(key) && holdsASecretOption(value)) {
+                // "tls=true;digest=app:pw": another separator than '&' would put a secret into a value that messages show
+                throw new RegistryArgumentException("the value of option \"" + key + "\" in registry URI " + redact(uri.toString())
+                        + " holds a secret option's name and '=' (separate options with '&'); not shown");
+            }
             if (options.put(key, value) != null) {
                 throw new RegistryArgumentException("option \"" + key + "\" is given twice in the query of registry URI "
                         + redact(uri.toString()));
@@ -115,8 +125,9 @@ public final class ClusterRegistries {
 
     /**
      * {@code uri} as messages and logs may show it: the values of secret options in its query
-     * ({@code digest}, and any key containing {@code password}) and any query pair without {@code =}
-     * replaced by {@code ***}, and user
+     * ({@code digest}, and any key containing {@code password}, in any case), of values holding
+     * {@code ;}, {@code =} or a secret option's name, and any query pair without {@code =} replaced by
+     * {@code ***}, and user
      * information before a host dropped. Works on any text, a malformed URI included.
      */
     public static String redact(String uri) {
@@ -151,14 +162,23 @@ public final class ClusterRegistries {
                 key = "password"; // cannot tell what it is: not shown
             }
             // a pair without '=' is shown as *** too: it may be a secret typed with another separator ("digest:app:pw")
-            b.append(i == 0 ? "" : "&").append(eq < 0 ? (pair.isEmpty() ? "" : "***") : isSecretOption(key) ? pair.substring(0, eq) + "=***" : pair);
+            String value = eq < 0 ? "" : pair.substring(eq + 1);
+            boolean hidden = isSecretOption(key) || value.indexOf(';') >= 0 || value.indexOf('=') >= 0 || holdsASecretOption(value);
+            b.append(i == 0 ? "" : "&").append(eq < 0 ? (pair.isEmpty() ? "" : "***") : hidden ? pair.substring(0, eq) + "=***" : pair);
         }
         return b.toString();
     }
 
-    /** Whether a registry option's value is a secret (never shown): {@code digest}, and any key containing {@code password}. */
+    /** Whether a registry option's value is a secret (never shown): {@code digest}, and any key containing {@code password}, in any case. */
     public static boolean isSecretOption(String key) {
-        return key.equals("digest") || key.toLowerCase(Locale.ROOT).contains("password");
+        String k = key.toLowerCase(Locale.ROOT);
+        return k.equals("digest") || k.contains("password");
+    }
+
+    /** Whether a value holds a secret option's name followed by {@code =} (two options run together). */
+    private static boolean holdsASecretOption(String value) {
+        String v = value.toLowerCase(Locale.ROOT);
+        return v.contains("digest=") || v.matches("(?s).*password[^=&]*=.*");
     }
 
     /** The backends on the class path, by scheme. */

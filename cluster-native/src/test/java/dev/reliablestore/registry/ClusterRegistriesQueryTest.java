@@ -62,4 +62,24 @@ class ClusterRegistriesQueryTest {
         assertThat(ClusterRegistries.queryOptionNames("zookeeper://h:1/app?a=1&a=2")).as("does not parse: opening reports it").isEmpty();
         assertThat(ClusterRegistries.queryOptionNames("zookeeper://h:1/app?a=1&b=2")).containsExactlyInAnyOrder("a", "b");
     }
+
+    @Test
+    void anOpaqueUrisQueryIsParsedTooSoThatASecretInItIsSeen() {
+        // java.net.URI gives an opaque URI no query: "embedded:./data?digest=…" was let through
+        assertThat(query("embedded:./data?digest=app:s3cr3t")).containsExactly(Map.entry("digest", "app:s3cr3t"));
+        assertThatThrownBy(() -> ClusterRegistries.open("embedded:./data?digest=app:s3cr3t"))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("has a query").hasMessageNotContaining("s3cr3t");
+    }
+
+    @Test
+    void aSecretRunIntoAnotherOptionsValueIsRefusedAndNeverShown() {
+        // ';' for '&': the digest would be the value of tls, which an option's error message shows
+        assertThatThrownBy(() -> query("zookeeper://h:1/app?tls=true;digest=app:s3cr3t"))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageContaining("the value of option \"tls\"")
+                .hasMessageContaining("separate options with '&'").hasMessageNotContaining("s3cr3t");
+        assertThatThrownBy(() -> query("zookeeper://h:1/app?x=1;tlsKeyStorePassword=s3cr3t"))
+                .isInstanceOf(RegistryArgumentException.class).hasMessageNotContaining("s3cr3t");
+        assertThat(ClusterRegistries.redact("zookeeper://h:1/app?tls=true;digest=app:s3cr3t&Digest=s3cr3t&PASSWORD=s3cr3t&a=b=c&x=1"))
+                .isEqualTo("zookeeper://h:1/app?tls=***&Digest=***&PASSWORD=***&a=***&x=1");
+    }
 }

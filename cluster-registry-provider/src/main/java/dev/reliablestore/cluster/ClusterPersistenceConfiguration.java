@@ -1412,6 +1412,13 @@ public final class ClusterPersistenceConfiguration {
                 }
                 String uri = uri(e.getValue());
                 e.setValue(uri);
+                try {
+                    // a remote site's registry is opened in the background, whose retries would take a bad query for an outage
+                    ClusterRegistries.queryOptions(new java.net.URI(uri));
+                } catch (java.net.URISyntaxException | RegistryArgumentException malformed) {
+                    throw new ConfigurationException("option " + key + " is not a registry URI that opens: "
+                            + ClusterRegistries.redact(malformed.getMessage())); // no cause: its message shows the URI as typed
+                }
                 String twin = byUri.put(uri, e.getKey());
                 if (twin != null) {
                     throw bad(key, ClusterRegistries.redact(uri), "is also the registry of site " + twin + "; every site has a registry of its own");

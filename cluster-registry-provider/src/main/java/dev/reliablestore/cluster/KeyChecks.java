@@ -67,7 +67,8 @@ final class KeyChecks {
      * when it is not recorded yet.
      *
      * @throws KeyMismatchException when a key does not match its recorded proof, no key of the ring is
-     *                              recorded, or (no record yet) the store holds a value under a key id the ring lacks
+     *                              recorded, or (no record yet) the store holds a value under a key id the ring lacks,
+     *                              or the ring's key under that id opens none of the values looked at
      * @throws UnfinishedRestoreException a restore began meanwhile
      */
     static void enforce(RegistryGateway gateway, StorageLayout layout, KeyRing keys, String registryUri) {

@@ -416,12 +416,12 @@ final class RegistryTransactions implements TransactionalResource {
     }
 
     /**
-     * Validates and applies writes in one batch, with no record (one-phase commit). A failure that
-     * certainly applied nothing — before the batch was sent, or a refusal the registry reports as
-     * such — is a {@link dev.reliablestore.api.TransactionRolledBackException}: a coordinator must not
-     * take it for an outcome it cannot know (JTA would report a heuristic).
+     * Validates and applies writes in one batch, with no record (one-phase commit), without their
+     * audit record ({@link #auditCommit} writes that). A failure that certainly applied nothing —
+     * before the batch was sent, or a refusal the registry reports as such — is a
+     * {@link dev.reliablestore.api.TransactionRolledBackException}: a coordinator must not take it for
+     * an outcome it cannot know (JTA would report a heuristic).
      */
-    /** Applies a branch's writes in one phase, without its audit record ({@link #auditCommit} writes that). */
     void commitOnePhaseUnaudited(TransactionId id, List<EncodedWrite> writes) {
         try {
             commitOnePhaseOnce(id, writes);

@@ -70,4 +70,20 @@ class SecretsHygieneTest {
                     .isInstanceOf(ConfigurationException.class).hasMessageNotContaining("s3cr3t");
         }
     }
+
+    /**
+     * A remote site's registry is opened in the background, where a query that cannot be parsed would
+     * read as an outage retried for ever: it is refused when the configuration is built.
+     */
+    @Test
+    void aSiteUriWhoseQueryDoesNotParseIsRefusedWhenTheConfigurationIsBuilt() {
+        for (String tokyo : List.of("zookeeper://127.0.0.1:1/tokyo?sessionTimeout=1s&sessionTimeout=60s",
+                "zookeeper://127.0.0.1:1/tokyo?tls=true;digest=app:s3cr3t", "zookeeper://127.0.0.1:1/tokyo?digest:app:s3cr3t")) {
+            Map<String, String> options = new java.util.HashMap<>(Map.of("resourceGroupName", "RG", "registryKeyPath", "A/B",
+                    "sites.paris", "zookeeper://127.0.0.1:1/paris", "sites.tokyo", tokyo, "localSite", "paris"));
+            assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(options)).as(tokyo)
+                    .isInstanceOf(ConfigurationException.class).hasMessageContaining("option sites.tokyo is not a registry URI that opens")
+                    .hasMessageNotContaining("s3cr3t").satisfies(e -> assertThat(e.getCause()).isNull());
+        }
+    }
 }

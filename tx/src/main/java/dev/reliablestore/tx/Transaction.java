@@ -89,6 +89,10 @@ public interface Transaction extends AutoCloseable {
      *         committed, but its branch may stay prepared, holding its locks, until
      *         {@link TransactionFactory#recover} rolls it back); the status is then
      *         {@link TransactionStatus#FAILED}
+     * @throws dev.reliablestore.api.PersistenceException with {@code outcomeUnknown()} true and status
+     *         {@link TransactionStatus#COMMITTED} (or {@code ROLLED_BACK} for a rollback instead): every
+     *         participant reached the outcome, but one failed after it (e.g. its audit record could not be
+     *         written), which the message says; not to be retried
      */
     void commit();
 

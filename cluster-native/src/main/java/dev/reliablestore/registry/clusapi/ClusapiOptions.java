@@ -3,6 +3,7 @@ package dev.reliablestore.registry.clusapi;
 import dev.reliablestore.options.Option;
 import dev.reliablestore.options.OptionTable;
 import dev.reliablestore.options.OptionValues;
+import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.RegistryArgumentException;
 import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
@@ -89,11 +90,11 @@ record ClusapiOptions(Optional<String> clusterName, List<String> baseKey, String
 
     static ClusapiOptions parse(URI uri, Map<String, String> options) {
         if (!"clusapi".equals(uri.getScheme())) {
-            throw new RegistryArgumentException("not a clusapi URI: " + uri);
+            throw new RegistryArgumentException("not a clusapi URI: " + ClusterRegistries.redact(uri.toString()));
         }
         if (uri.getRawQuery() != null) {
-            throw new RegistryArgumentException("clusapi URI \"" + uri + "\" has a query (\"" + uri.getRawQuery()
-                    + "\"); pass options in the options map");
+            throw new RegistryArgumentException("clusapi URI \"" + ClusterRegistries.redact(uri.toString())
+                    + "\" has a query; pass options in the options map");
         }
         OptionValues v = TABLE.read(options, RegistryArgumentException::new);
         String authority = uri.getRawAuthority();

@@ -864,6 +864,6 @@ final class EmbeddedRegistry implements ClusterRegistry {
     }
 
     static RegistryArgumentException badUri(String uri, String why) {
-        return new RegistryArgumentException("embedded registry URI \"" + uri + "\" " + why + "; use embedded:<directory>, e.g. embedded:./data or embedded:/var/lib/app/registry");
+        return new RegistryArgumentException("embedded registry URI \"" + dev.reliablestore.registry.ClusterRegistries.redact(uri) + "\" " + why + "; use embedded:<directory>, e.g. embedded:./data or embedded:/var/lib/app/registry");
     }
 }

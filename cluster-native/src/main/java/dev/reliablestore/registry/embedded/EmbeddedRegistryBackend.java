@@ -32,8 +32,7 @@ public final class EmbeddedRegistryBackend implements ClusterRegistryBackend {
             // java.net.URI parses no query out of an opaque URI ("embedded:data?x=1"): it would name a directory "data?x=1"
             int query = uri.getRawSchemeSpecificPart().indexOf('?');
             if (query >= 0) {
-                throw EmbeddedRegistry.badUri(text, "has a query (\"" + uri.getRawSchemeSpecificPart().substring(query + 1)
-                        + "\"); pass options in the options map");
+                throw EmbeddedRegistry.badUri(text, "has a query; pass options in the options map");
             }
             path = uri.getSchemeSpecificPart();
         } else {
@@ -41,7 +40,7 @@ public final class EmbeddedRegistryBackend implements ClusterRegistryBackend {
                 throw EmbeddedRegistry.badUri(text, "has a host part (\"" + uri.getRawAuthority() + "\"); a directory is expected");
             }
             if (uri.getRawQuery() != null) {
-                throw EmbeddedRegistry.badUri(text, "has a query (\"" + uri.getRawQuery() + "\"); pass options in the options map");
+                throw EmbeddedRegistry.badUri(text, "has a query; pass options in the options map");
             }
             path = uri.getPath();
         }

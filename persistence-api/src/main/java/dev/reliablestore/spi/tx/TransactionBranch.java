@@ -93,7 +93,10 @@ public interface TransactionBranch {
      * transaction's only participant.
      *
      * @throws dev.reliablestore.api.TransactionRolledBackException when it could not commit; nothing
-     *         was applied. Any other exception means the outcome is unknown.
+     *         was applied. After any other exception the branch is either {@link State#OUTCOME_UNKNOWN}
+     *         (it cannot tell whether the writes were applied) or {@link State#COMMITTED}: the writes were
+     *         applied and a step after them failed (e.g. their audit record could not be written), which
+     *         the exception says; the branch is finished either way.
      */
     void commitOnePhase();
 
