@@ -41,6 +41,7 @@ import com.fasterxml.jackson.module.paramnames.ParameterNamesModule;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -561,6 +562,10 @@ public final class JacksonEntityCodec implements EntityCodec {
         private final Class<T> type;
         private final ObjectWriter writer;
         private final ObjectReader reader;
+        /** Subclasses of {@link #type} whose values were found to read back as themselves. */
+        private final Set<Class<?>> readsBackAsItself = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        /** Past this many (generated classes?), each further subclass is read back on every save. */
+        private static final int MAX_REMEMBERED_SUBCLASSES = 1024;
         /**
          * The longest number the reader takes, when that is the only read limit a written document can
          * break (the default mapper: strings, names, length and token count unbounded, nesting bounded
@@ -613,7 +618,46 @@ public final class JacksonEntityCodec implements EntityCodec {
                     : json.length > tokeniseAbove) {
                 refuseWhatCannotBeRead(json);
             }
+            if (entity.getClass() != type && !readsBackAsItself.contains(entity.getClass())) {
+                refuseASubclassThatDoesNotReadBack(entity, json);
+            }
             return json;
+        }
+
+        /**
+         * A value of a subclass of the store's type is written by the type's serializer: one that
+         * {@code @JsonSubTypes} does not name fails every read (a polymorphic type), and one of a type
+         * that is not polymorphic reads back as the type itself, without the properties the subclass
+         * adds. The first value of each subclass is read back to tell; a subclass that adds nothing (an
+         * anonymous one) is let through.
+         */
+        private void refuseASubclassThatDoesNotReadBack(T entity, byte[] json) throws CodecException {
+            Class<?> actual = entity.getClass();
+            String what = "cannot store a " + actual.getName() + " as a " + type.getName() + ": ";
+            T back;
+            try {
+                back = reader.readValue(json);
+            } catch (IOException | RuntimeException e) {
+                throw new CodecException(what + "it would not read back (" + e.getClass().getSimpleName() + "); name "
+                        + actual.getSimpleName() + " in " + type.getSimpleName() + "'s @JsonSubTypes, or store it in a store of its own class");
+            }
+            if (back == null || back.getClass() != actual) {
+                byte[] own;
+                try {
+                    own = writer.forType(actual).writeValueAsBytes(entity);
+                } catch (JsonProcessingException | RuntimeException e) {
+                    own = null;
+                }
+                if (own == null || !Arrays.equals(own, json)) {
+                    throw new CodecException(what + "it would read back as a " + (back == null ? "null" : back.getClass().getName())
+                            + " without the properties " + actual.getSimpleName() + " adds; make " + type.getSimpleName()
+                            + " polymorphic (@JsonTypeInfo, with " + actual.getSimpleName() + " in @JsonSubTypes) or store it in a"
+                            + " store of its own class");
+                }
+            }
+            if (readsBackAsItself.size() < MAX_REMEMBERED_SUBCLASSES) {
+                readsBackAsItself.add(actual);
+            }
         }
 
         /**

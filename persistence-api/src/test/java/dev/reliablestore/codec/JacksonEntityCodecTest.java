@@ -455,6 +455,69 @@ class JacksonEntityCodecTest {
                 .hasMessageContaining("@JsonSubTypes");
     }
 
+    /** A plain (not polymorphic) entity class with a subclass. */
+    public static class Account {
+        public String owner;
+    }
+
+    /** Adds a property {@link Account}'s serializer does not write. */
+    public static class PremiumAccount extends Account {
+        public int points;
+    }
+
+    /** A polymorphic type that is not sealed, so its subclasses cannot be listed at open. */
+    @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
+    @JsonSubTypes(@JsonSubTypes.Type(value = CardTender.class, name = "cardTender"))
+    public abstract static class Tender {
+        public long cents;
+    }
+
+    /** Named in {@link Tender}'s {@code @JsonSubTypes}. */
+    public static class CardTender extends Tender {
+        public String last4;
+    }
+
+    /** Not named: its type id would be unknown to every read. */
+    public static class VoucherTender extends Tender {
+        public String code;
+    }
+
+    @Test
+    void aSubclassValueThatWouldNotReadBackAsItselfIsRefusedAtSave() throws Exception {
+        PremiumAccount premium = new PremiumAccount();
+        premium.owner = "Zelda-Owner";
+        premium.points = 7;
+        // before: stored as {"owner":…} and read back as an Account, its points gone
+        assertThatThrownBy(() -> CODEC.forType(Account.class).encode(premium)).isInstanceOf(CodecException.class)
+                .hasMessageContaining("cannot store a " + PremiumAccount.class.getName() + " as a " + Account.class.getName())
+                .hasMessageContaining("without the properties PremiumAccount adds").hasMessageContaining("@JsonSubTypes")
+                .hasMessageNotContaining("Zelda-Owner");
+
+        VoucherTender voucher = new VoucherTender();
+        voucher.cents = 500;
+        voucher.code = "SECRET-CODE";
+        // before: stored, then every read failed (type id "JacksonEntityCodecTest$VoucherTender" unknown)
+        assertThatThrownBy(() -> CODEC.forType(Tender.class).encode(voucher)).isInstanceOf(CodecException.class)
+                .hasMessageContaining("it would not read back").hasMessageContaining("name VoucherTender in Tender's @JsonSubTypes")
+                .hasMessageNotContaining("SECRET-CODE");
+    }
+
+    @Test
+    void aSubclassThatReadsBackAsItselfOrAddsNothingIsStored() throws Exception {
+        CardTender card = new CardTender();
+        card.cents = 250;
+        card.last4 = "4242";
+        EntityCodec.TypeCodec<Tender> payments = CODEC.forType(Tender.class);
+        for (int i = 0; i < 2; i++) { // the second save takes the remembered verdict
+            assertThat(payments.decode(payments.encode(card))).isInstanceOfSatisfying(CardTender.class,
+                    c -> assertThat(c.last4).isEqualTo("4242"));
+        }
+        // an anonymous subclass (double-brace initialisation) adds no property: it reads back whole, as an Account
+        Account anonymous = new Account() { { owner = "bob"; } };
+        EntityCodec.TypeCodec<Account> accounts = CODEC.forType(Account.class);
+        assertThat(accounts.decode(accounts.encode(anonymous)).owner).isEqualTo("bob");
+    }
+
     /** A sealed shape whose type id is the class name: every subclass reads back, named or not. */
     @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS)
     public sealed interface Token permits Word, Mark {
