@@ -387,6 +387,36 @@ public abstract class ValueFidelityTck {
         roundTrip("Expiry", Expiry.class, values);
     }
 
+    /** A plain entity class (not polymorphic). */
+    public static class Account {
+        public String owner;
+    }
+
+    /** A subclass with a property of its own, which {@link Account}'s serializer does not write. */
+    public static class PremiumAccount extends Account {
+        public int points;
+    }
+
+    /**
+     * A subclass value given to a store of its plain superclass is refused when saved: it was written as
+     * the superclass and read back as one, its own properties gone, with no error.
+     */
+    @Test
+    void aSubclassValueThatWouldReadBackWithoutItsOwnPropertiesIsRefusedWhenSavedAndNothingIsWritten() {
+        EntityStore<Account> store = factory.store("Account", Account.class);
+        PremiumAccount premium = new PremiumAccount();
+        premium.owner = "ann";
+        premium.points = 7;
+        assertThatThrownBy(() -> store.save("premium", premium))
+                .isInstanceOf(dev.reliablestore.api.PersistenceException.class)
+                .hasMessageContaining("PremiumAccount adds");
+        assertThat(store.get("premium")).isEmpty();
+        Account plain = new Account();
+        plain.owner = "bob";
+        store.save("plain", plain);
+        assertThat(store.get("plain")).map(v -> v.value().owner).contains("bob");
+    }
+
     /** A java.sql.Date day. */
     public record SqlDay(String id, java.sql.Date day) {
     }
