@@ -9,7 +9,7 @@ import dev.reliablestore.registry.clusapi.jna.ResUtils;
  * @param clusApi  clusapi.dll
  * @param resUtils resutils.dll (stdcall health-fault functions)
  * @param cdecl    resutils.dll (cdecl helpers)
- * @param waiter   {@code WaitForSingleObject}
+ * @param waiter   kernel32's event functions ({@code WaitForMultipleObjects}, {@code CreateEvent}, {@code SetEvent})
  */
 record ClusapiNatives(ClusApi clusApi, ResUtils resUtils, ResUtils.Cdecl cdecl, EventWaiter waiter) {
 

@@ -17,21 +17,27 @@ import java.util.function.Consumer;
 
 /**
  * A V2 cluster notification port with a background thread: the thread waits on the port's event
- * handle ({@code GetNotifyEventHandle} + {@code WaitForSingleObject}), drains the port with
- * {@code GetClusterNotifyV2(…, 0)} and hands every event to the consumer, in order, on that one
- * thread, from {@link #start()} on (events queued before wait in the port). {@link #close()} stops
- * the thread (it wakes up at least every {@link #POLL_MILLIS}) and closes the port.
+ * handle ({@code GetNotifyEventHandle}) and on a stop event of its own ({@code WaitForMultipleObjects}),
+ * drains the port with {@code GetClusterNotifyV2(…, 0)} and hands every event to the consumer, in
+ * order, on that one thread, from {@link #start()} on (events queued before wait in the port).
+ * {@link #close()} sets the stop event, which ends the thread's wait at once, waits for the thread
+ * and only then closes the port (the thread never calls it with a freed handle).
  */
 final class NotificationPort implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(NotificationPort.class);
 
-    /** How long one wait lasts before the thread re-checks whether it was closed. */
+    /**
+     * How long one wait lasts before the thread re-checks whether it was closed: a bound should setting
+     * the stop event fail (close() sets it, which ends the wait at once).
+     */
     static final int POLL_MILLIS = 200;
 
     private final ClusApi api;
     private final HCHANGE port;
     private final WinNT.HANDLE event;
+    /** Set by {@link #close()}: ends the thread's wait at once. */
+    private final WinNT.HANDLE stop;
     private final EventWaiter waiter;
     private final Thread thread;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -65,6 +71,13 @@ final class NotificationPort implements AutoCloseable {
             throw new ClusterApiException("GetNotifyEventHandle", rc);
         }
         this.event = ev.getValue();
+        WinNT.HANDLE s = waiter.createEvent();
+        if (s == null) {
+            int error = Native.getLastError();
+            api.CloseClusterNotifyPort(port);
+            throw new ClusterApiException("CreateEvent", error);
+        }
+        this.stop = s;
         this.thread = new Thread(() -> run(onEvent, onBatchEnd), threadName);
         thread.setDaemon(true);
     }
@@ -79,15 +92,16 @@ final class NotificationPort implements AutoCloseable {
     }
 
     private void run(Consumer<ClusterEvent> onEvent, Runnable onBatchEnd) {
+        WinNT.HANDLE[] handles = {event, stop};
         while (!closed()) {
-            int w = waiter.waitForSingleObject(event, POLL_MILLIS);
+            int w = waiter.waitForAny(handles, POLL_MILLIS);
             if (closed()) {
                 return;
             }
             if (w == EventWaiter.WAIT_TIMEOUT) {
                 continue;
             }
-            if (w != EventWaiter.WAIT_OBJECT_0) {
+            if (w != EventWaiter.WAIT_OBJECT_0) { // WAIT_OBJECT_0 + 1, the stop event, is set only once closed() holds
                 LOG.warn("waiting on the cluster notification event failed with {}; stopping", w);
                 return;
             }
@@ -151,6 +165,9 @@ final class NotificationPort implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return; // two closers (the monitor, the registry) close the port once
         }
+        if (!waiter.setEvent(stop)) {
+            LOG.warn("could not set the stop event of {}; its thread stops within {} ms", thread.getName(), POLL_MILLIS);
+        }
         if (Thread.currentThread() != thread) {
             try {
                 thread.join(10L * POLL_MILLIS);
@@ -159,5 +176,6 @@ final class NotificationPort implements AutoCloseable {
             }
         }
         api.CloseClusterNotifyPort(port);
+        waiter.closeEvent(stop);
     }
 }

@@ -343,6 +343,51 @@ class ClusapiRacesTest {
     }
 
     /**
+     * close() ends the port thread's wait at once, through the port's stop event: here the thread waits
+     * without a time slice (INFINITE), so only a signalled handle ends the wait. Without the stop event
+     * close() would give up waiting for the thread and close the port under its wait (which then fails).
+     */
+    @Test
+    void closingANotificationPortEndsItsThreadsWaitAtOnce() throws Exception {
+        EventWaiter fakes = fake.waiter();
+        List<Integer> waits = new CopyOnWriteArrayList<>();
+        CountDownLatch waiting = new CountDownLatch(1);
+        EventWaiter infinite = new EventWaiter() {
+            @Override
+            public int waitForAny(com.sun.jna.platform.win32.WinNT.HANDLE[] handles, int millis) {
+                waiting.countDown();
+                int w = fakes.waitForAny(handles, -1);
+                waits.add(w);
+                return w;
+            }
+
+            @Override
+            public com.sun.jna.platform.win32.WinNT.HANDLE createEvent() {
+                return fakes.createEvent();
+            }
+
+            @Override
+            public boolean setEvent(com.sun.jna.platform.win32.WinNT.HANDLE event) {
+                return fakes.setEvent(event);
+            }
+
+            @Override
+            public void closeEvent(com.sun.jna.platform.win32.WinNT.HANDLE event) {
+                fakes.closeEvent(event);
+            }
+        };
+        try (Cluster c = Cluster.open(fake, null)) {
+            NotificationPort p = new NotificationPort(c, List.of(new long[]{CLUSTER_OBJECT_TYPE_NODE, CLUSTER_CHANGE_NODE_STATE_V2}),
+                    infinite, e -> { }, () -> { }, "port");
+            p.start();
+            assertThat(waiting.await(30, TimeUnit.SECONDS)).isTrue();
+            p.close();
+            assertThat(waits).as("the thread's waits, ended by close()").containsExactly(EventWaiter.WAIT_OBJECT_0 + 1);
+        }
+        assertThat(fake.openHandles()).as("the port, its stop event and the cluster handle are closed").isZero();
+    }
+
+    /**
      * Two threads close one port at the same instant, round after round. The race is a check and a
      * set next to each other, so no hook can hold a thread between them: the closers leave a spin
      * barrier together to make them meet often.

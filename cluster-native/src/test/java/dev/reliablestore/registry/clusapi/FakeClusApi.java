@@ -112,9 +112,48 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
         return localNode;
     }
 
-    /** An {@link EventWaiter} that waits on this fake's event handles. */
+    /**
+     * An {@link EventWaiter} over this fake's event handles: those of {@code GetNotifyEventHandle}
+     * and events it makes as kernel32's {@code CreateEvent} would (manual reset), which count as open
+     * handles until closed.
+     */
     EventWaiter waiter() {
-        return this::waitForSingleObject;
+        return new EventWaiter() {
+            @Override
+            public int waitForAny(WinNT.HANDLE[] handles, int millis) {
+                return FakeClusApi.this.waitForAny(handles, millis);
+            }
+
+            @Override
+            public WinNT.HANDLE createEvent() {
+                return locked(() -> new WinNT.HANDLE(newHandle(new ManualEvent())));
+            }
+
+            @Override
+            public boolean setEvent(WinNT.HANDLE event) {
+                return locked(() -> {
+                    ManualEvent e = get(event, ManualEvent.class);
+                    if (e == null) {
+                        Native.setLastError(ERROR_INVALID_HANDLE);
+                        return false;
+                    }
+                    e.set = true;
+                    changed.signalAll();
+                    return true;
+                });
+            }
+
+            @Override
+            public void closeEvent(WinNT.HANDLE event) {
+                locked(() -> {
+                    if (get(event, ManualEvent.class) != null) {
+                        drop(event);
+                        changed.signalAll(); // a wait still on it fails, as one on a port's event when the port closes
+                    }
+                    return null;
+                });
+            }
+        };
     }
 
     private boolean holdMoves;
@@ -441,6 +480,11 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
     }
 
     private record EventH(ChangePort port) {
+    }
+
+    /** An event made by the waiter's createEvent: manual reset, so it stays set once set. */
+    private static final class ManualEvent {
+        boolean set;
     }
 
     // ---- handle plumbing -------------------------------------------------------------------------
@@ -2575,13 +2619,49 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
 
     /** The fake's WaitForSingleObject on an event handle from GetNotifyEventHandle (signalled while events are queued). */
     int waitForSingleObject(WinNT.HANDLE h, int millis) {
+        return waitForAny(new WinNT.HANDLE[]{h}, millis);
+    }
+
+    /**
+     * The fake's WaitForMultipleObjects (bWaitAll = FALSE) on event handles from GetNotifyEventHandle
+     * and the waiter's createEvent: WAIT_OBJECT_0 + the lowest index of a signalled one, WAIT_TIMEOUT
+     * after {@code millis} (0xFFFFFFFF = INFINITE), WAIT_FAILED (-1) for a handle that is not (or no
+     * longer) an open event.
+     */
+    int waitForAny(WinNT.HANDLE[] hs, int millis) {
         lock.lock();
         try {
-            EventH e = get(h, EventH.class);
-            if (e == null) {
-                return -1; // WAIT_FAILED
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis & 0xFFFFFFFFL);
+            while (true) {
+                for (int i = 0; i < hs.length; i++) {
+                    Object o = get(hs[i], Object.class);
+                    if (o instanceof EventH e) {
+                        if (!e.port.queue.isEmpty()) {
+                            return EventWaiter.WAIT_OBJECT_0 + i;
+                        }
+                    } else if (o instanceof ManualEvent m) {
+                        if (m.set) {
+                            return EventWaiter.WAIT_OBJECT_0 + i;
+                        }
+                    } else {
+                        return -1; // WAIT_FAILED
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (millis != -1 && left <= 0) {
+                    return EventWaiter.WAIT_TIMEOUT;
+                }
+                try {
+                    if (millis == -1) {
+                        changed.await();
+                    } else {
+                        changed.awaitNanos(left);
+                    }
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    return -1;
+                }
             }
-            return awaitEvent(e.port, millis) ? EventWaiter.WAIT_OBJECT_0 : e.port.closed ? -1 : EventWaiter.WAIT_TIMEOUT;
         } finally {
             lock.unlock();
         }
