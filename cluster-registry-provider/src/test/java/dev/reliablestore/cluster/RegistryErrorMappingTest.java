@@ -1015,48 +1015,30 @@ class RegistryErrorMappingTest {
     }
 
     /**
-     * A two-phase commit whose batch landed and whose audit record then failed: the branch is
-     * committed and forgotten, and the failure says what a save's says. It stayed prepared, with its
-     * buffered writes, in the factory for its whole life, although its record was gone.
+     * A commit whose batch landed and whose audit record then failed: the branch is committed and
+     * forgotten, and the failure says what a save's says. In two phases it stayed prepared, with its
+     * buffered writes, in the factory for its whole life, although its record was gone; in one phase it
+     * ended OUTCOME_UNKNOWN, which told a coordinator the writes might not have been applied.
      */
-    @Test
-    void aTwoPhaseCommitWhoseAuditFailsIsCommittedAndLeavesNoBranch() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "two phases: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void aCommitWhoseAuditFailsIsCommittedAndLeavesNoBranch(boolean twoPhases) throws Exception {
         try (ClusterStoreFactory audited = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).enableAuditLogging(true)
                 .auditLogPath(dir.resolve("audit")).maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty)) {
             TransactionId id = TransactionId.of(1, "gtx-" + txCounter.incrementAndGet(), "b");
             TransactionBranch branch = audited.begin(id);
             branch.store("Customer", Customer.class).save("c", Customer.of("c", 1));
-            branch.prepare();
+            if (twoPhases) {
+                branch.prepare();
+            }
             stopAuditLog(audited);
-            assertThat(catchThrowable(branch::commit)).isInstanceOfSatisfying(PersistenceException.class,
+            assertThat(catchThrowable(twoPhases ? branch::commit : branch::commitOnePhase)).isInstanceOfSatisfying(PersistenceException.class,
                     e -> assertThat(e.outcomeUnknown()).isTrue()).hasMessageContaining("the operation was committed");
             assertThat(branch.state()).isEqualTo(TransactionBranch.State.COMMITTED);
             assertThat(audited.branch(id)).as("forgotten by the factory").isEmpty();
             assertThat(audited.recover()).isEmpty();
             assertThat(catchThrowable(() -> audited.commitPrepared(id)))
                     .isInstanceOf(dev.reliablestore.spi.tx.UnknownTransactionException.class);
-        }
-        assertThat(factory.store(Customer.class).get("c")).map(Versioned::version).contains(1L);
-        assertThat(factory.store(Customer.class).save("c", Customer.of("c", 2), 1)).as("not locked").isEqualTo(2);
-    }
-
-    /**
-     * The same for a one-phase commit: its batch landed, so the branch is committed and forgotten, not
-     * OUTCOME_UNKNOWN (which told a coordinator the writes might not have been applied).
-     */
-    @Test
-    void aOnePhaseCommitWhoseAuditFailsIsCommittedAndLeavesNoBranch() throws Exception {
-        try (ClusterStoreFactory audited = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).enableAuditLogging(true)
-                .auditLogPath(dir.resolve("audit")).maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty)) {
-            TransactionId id = TransactionId.of(1, "gtx-" + txCounter.incrementAndGet(), "b");
-            TransactionBranch branch = audited.begin(id);
-            branch.store("Customer", Customer.class).save("c", Customer.of("c", 1));
-            stopAuditLog(audited);
-            assertThat(catchThrowable(branch::commitOnePhase)).isInstanceOfSatisfying(PersistenceException.class,
-                    e -> assertThat(e.outcomeUnknown()).isTrue()).hasMessageContaining("the operation was committed");
-            assertThat(branch.state()).isEqualTo(TransactionBranch.State.COMMITTED);
-            assertThat(audited.branch(id)).as("forgotten by the factory").isEmpty();
-            assertThat(audited.recover()).isEmpty();
         }
         assertThat(factory.store(Customer.class).get("c")).map(Versioned::version).contains(1L);
         assertThat(factory.store(Customer.class).save("c", Customer.of("c", 2), 1)).as("not locked").isEqualTo(2);

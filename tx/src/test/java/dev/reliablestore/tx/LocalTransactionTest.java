@@ -356,14 +356,7 @@ class LocalTransactionTest {
         Transaction tx = transactions.begin();
         tx.enlist(shop).store("Order", String.class).save("o", "x");
         tx.enlist(bank).store("Account", String.class).save("a", "y");
-        bank.failNextAfterCommit(new PersistenceException("the operation was committed, but its audit record could not be"
-                + " written (injected)", null, true));
-        assertThatThrownBy(tx::commit).isInstanceOfSatisfying(PersistenceException.class, e -> {
-            assertThat(e.outcomeUnknown()).isTrue();
-            assertThat(RetryPolicy.defaults().isRetryable(e)).isFalse();
-        }).hasMessageContaining("is committed, but " + bank.resourceManagerId() + " failed after applying its part")
-                .hasMessageContaining("audit record could not be written (injected)");
-        assertThat(tx.status()).isEqualTo(TransactionStatus.COMMITTED);
+        commitFailingAfterTheBankAppliedItsPart(tx);
         assertThat(committed(shop, "Order").exists("o")).isTrue();
         assertThat(committed(bank, "Account").get("a")).map(Versioned::value).contains("y");
         assertThat(bank.preparedRecordFiles()).isEmpty();
@@ -371,11 +364,8 @@ class LocalTransactionTest {
         assertThat(transactions.recover(List.of(shop, bank)).isClean()).isTrue();
     }
 
-    /** The same for a lone participant committed in one phase: committed, not "may or may not have applied". */
-    @Test
-    void aLoneParticipantThatFailsAfterItsOnePhaseCommitLeavesACommittedTransactionAndSaysSo() {
-        Transaction tx = transactions.begin();
-        tx.enlist(bank).store("Account", String.class).save("a", "y");
+    /** Commits {@code tx} with {@link #bank} failing after it applied its part: committed, and it says so. */
+    private void commitFailingAfterTheBankAppliedItsPart(Transaction tx) {
         bank.failNextAfterCommit(new PersistenceException("the operation was committed, but its audit record could not be"
                 + " written (injected)", null, true));
         assertThatThrownBy(tx::commit).isInstanceOfSatisfying(PersistenceException.class, e -> {
@@ -384,6 +374,14 @@ class LocalTransactionTest {
         }).hasMessageContaining("is committed, but " + bank.resourceManagerId() + " failed after applying its part")
                 .hasMessageContaining("audit record could not be written (injected)");
         assertThat(tx.status()).isEqualTo(TransactionStatus.COMMITTED);
+    }
+
+    /** The same for a lone participant committed in one phase: committed, not "may or may not have applied". */
+    @Test
+    void aLoneParticipantThatFailsAfterItsOnePhaseCommitLeavesACommittedTransactionAndSaysSo() {
+        Transaction tx = transactions.begin();
+        tx.enlist(bank).store("Account", String.class).save("a", "y");
+        commitFailingAfterTheBankAppliedItsPart(tx);
         assertThat(committed(bank, "Account").get("a")).map(Versioned::value).contains("y");
         assertThat(decisionFiles()).isEmpty();
         assertThat(transactions.recover(List.of(bank)).isClean()).isTrue();
