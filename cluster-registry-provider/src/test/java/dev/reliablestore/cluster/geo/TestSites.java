@@ -56,6 +56,10 @@ final class TestSites implements AutoCloseable {
 
     private final Map<String, Site> sites = new TreeMap<>();
     private final List<SiteShipper> shippers = new ArrayList<>();
+    /** The site each shipper of {@link #shippers} ships from. */
+    private final Map<SiteShipper, String> shipsFrom = new java.util.IdentityHashMap<>();
+    /** Per site, what its feed has delivered ({@link #settled}). */
+    private final Map<String, Feed> feeds = new TreeMap<>();
     /** Per site receiving shipments under {@code Merge}: its shipper-lease holder's round of owed merges, as SiteLinks runs it. */
     private final Map<String, java.util.concurrent.ScheduledExecutorService> mergers = new TreeMap<>();
     private final java.util.Queue<Throwable> mergeFailures = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -70,6 +74,94 @@ final class TestSites implements AutoCloseable {
                     SiteEnvelopesForTests.codec(LAYOUT.root().toString(), keys, name));
             AtomicLong wall = new AtomicLong(1_000_000);
             sites.put(name, new Site(name, s, s.states(), wall, new HybridClock(wall::get, Duration.ofSeconds(5))));
+            feeds.put(name, new Feed(r));
+        }
+    }
+
+    /**
+     * A site's feed as the test reads it, from before the site's first write: the last batch it
+     * delivered, and the last one a shipper of the site ships (its own writes and merges, not what
+     * other sites shipped to it).
+     */
+    private static final class Feed {
+        private final ClusterRegistry registry;
+        private long delivered;
+        private long lastShipped;
+        /** Whether the watch said it missed batches: it is opened again from {@link #delivered}. */
+        private boolean missed;
+        private dev.reliablestore.registry.Watch watch;
+        /** How many watches {@link #open} opened: only the last one's deliveries count. */
+        private int watches;
+
+        Feed(ClusterRegistry registry) {
+            this.registry = registry;
+            this.delivered = registry.currentSequence();
+            open();
+        }
+
+        /**
+         * Watches from {@link #delivered}; what a watch replaced meanwhile still delivers is left out.
+         * The registry is called without this feed's lock, which its delivery threads take.
+         */
+        private void open() {
+            int opened;
+            long from;
+            synchronized (this) {
+                opened = ++watches;
+                from = delivered;
+            }
+            dev.reliablestore.registry.Watch w = registry.watch(LAYOUT.root(), from, new dev.reliablestore.registry.ChangeListener() {
+                @Override
+                public void onBatch(dev.reliablestore.registry.ChangeBatch batch) {
+                    synchronized (Feed.this) {
+                        if (opened != watches || missed || batch.sequence() <= delivered) {
+                            return;
+                        }
+                        if (SiteShipper.shipped(batch, LAYOUT.root(), LEDGER)) {
+                            lastShipped = batch.sequence();
+                        }
+                        delivered = batch.sequence();
+                    }
+                }
+
+                @Override
+                public void onResync(String reason) {
+                    synchronized (Feed.this) {
+                        missed |= opened == watches;
+                    }
+                }
+            });
+            synchronized (this) {
+                watch = w;
+            }
+        }
+
+        /** Whether every batch up to {@code sequence} was delivered (after a gap, read again from the history first). */
+        boolean delivered(long sequence) {
+            dev.reliablestore.registry.Watch gap;
+            synchronized (this) {
+                if (!missed) {
+                    return delivered >= sequence;
+                }
+                missed = false;
+                watches++; // from here on, what the watch with the gap delivers is left out
+                gap = watch;
+            }
+            gap.close();
+            open();
+            return false;
+        }
+
+        synchronized long lastShipped() {
+            return lastShipped;
+        }
+
+        void close() {
+            dev.reliablestore.registry.Watch w;
+            synchronized (this) {
+                w = watch;
+            }
+            w.close();
         }
     }
 
@@ -131,8 +223,10 @@ final class TestSites implements AutoCloseable {
         Site t = sites.get(to);
         ClusterRegistry into = shippedInto(t.registry());
         SiteTranslator translator = new SiteTranslator(f.states, into, t.states, f.clock, f.wall::get, window, policy, conflicts);
-        shippers.add(new SiteShipper(f.registry(), LAYOUT.root(), f.name, into, t.name, LEDGER, translator, Duration.ZERO,
-                Duration.ofMillis(20), Duration.ofSeconds(30)));
+        SiteShipper shipper = new SiteShipper(f.registry(), LAYOUT.root(), f.name, into, t.name, LEDGER, translator, Duration.ZERO,
+                Duration.ofMillis(20), Duration.ofSeconds(30));
+        shippers.add(shipper);
+        shipsFrom.put(shipper, from);
         if (merger != null && !mergers.containsKey(to)) {
             java.util.concurrent.ScheduledExecutorService e = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
             e.scheduleWithFixedDelay(() -> {
@@ -161,6 +255,7 @@ final class TestSites implements AutoCloseable {
         mergers.clear();
         shippers.forEach(s -> assertThat(s.failure()).as(s.toString()).isNull());
         shippers.clear();
+        shipsFrom.clear();
         assertThat(mergeFailures).as("rounds of merges that failed").isEmpty();
     }
 
@@ -169,9 +264,45 @@ final class TestSites implements AutoCloseable {
         return shippers.stream().allMatch(x -> x.feedOpenings() > 0);
     }
 
+    /**
+     * Whether nothing is left to ship and no merge is owed: every batch a site ships (its own writes
+     * and merges) is applied at every site a running shipper ships it to, and no site holds a merge
+     * marker — looked at while no site committed anything (each site's sequence the same before and
+     * after), so what is read is one state, not a mix of before and after a shipment or a merge. A
+     * health fault raised by a shipper also moves its site's sequence without a batch of the feed:
+     * the sites then never read as settled.
+     */
+    boolean settled() {
+        Map<String, Long> before = sequences();
+        for (Map.Entry<String, Long> e : before.entrySet()) {
+            if (!feeds.get(e.getKey()).delivered(e.getValue())) {
+                return false;
+            }
+        }
+        for (SiteShipper s : shippers) {
+            if (s.checkpoint() < feeds.get(shipsFrom.get(s)).lastShipped()) {
+                return false;
+            }
+        }
+        for (Site s : sites.values()) {
+            if (s.registry().keyExists(PendingMerges.key(s.states(), SiteTranslatorTest.TYPE))
+                    && !s.registry().values(PendingMerges.key(s.states(), SiteTranslatorTest.TYPE)).isEmpty()) {
+                return false;
+            }
+        }
+        return sequences().equals(before);
+    }
+
+    private Map<String, Long> sequences() {
+        Map<String, Long> out = new TreeMap<>();
+        sites.forEach((name, s) -> out.put(name, s.registry().currentSequence()));
+        return out;
+    }
+
     @Override
     public void close() {
         hold();
+        feeds.values().forEach(Feed::close);
         sites.values().forEach(s -> s.registry().close());
     }
 }
