@@ -6,16 +6,15 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs the tool as a separate JVM ({@code java -cp <test class path> dev.reliablestore.cli.ReliableStoreCli …}),
- * as a user or a script would, and captures its exit code and output. Every process started is
- * destroyed and reaped by {@link #close()}.
+ * Runs the tool as a separate JVM ({@code java -cp <test class path> dev.reliablestore.cli.ReliableStoreCli …}, with
+ * the options and class path layout of {@link ChildJvm}), as a user or a script would, and captures its exit code and
+ * output. Every process started is destroyed and reaped by {@link #close()}.
  */
 final class CliProcess implements AutoCloseable {
 
@@ -132,8 +131,7 @@ final class CliProcess implements AutoCloseable {
 
     /** Runs {@code main}, a class of the test class path, instead of the tool's own main class. */
     Running startMain(Class<?> main, Map<String, String> extraEnv, String... args) {
-        List<String> command = new ArrayList<>(List.of(javaBin(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m",
-                "-cp", classPath(), main.getName()));
+        List<String> command = ChildJvm.get().command(main);
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile());
         pb.environment().remove("RELIABLESTORE_STORE");
