@@ -2478,22 +2478,34 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
     private boolean awaitEvent(ChangePort p, int millis) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis & 0xFFFFFFFFL);
         while (p.queue.isEmpty() && !p.closed) {
-            long left = deadline - System.nanoTime();
-            if (millis != -1 && left <= 0) {
-                return false;
-            }
-            try {
-                if (millis == -1) {
-                    changed.await();
-                } else {
-                    changed.awaitNanos(left);
-                }
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
+            if (awaitChange(deadline, millis) != EventWaiter.WAIT_OBJECT_0) {
                 return false;
             }
         }
         return !p.queue.isEmpty();
+    }
+
+    /**
+     * One wait for a change, with the lock held, until {@code deadline} ({@code millis} -1: INFINITE):
+     * WAIT_OBJECT_0 when woken (the caller looks again), WAIT_TIMEOUT once the deadline passed, -1 when
+     * interrupted (the interrupt stays set).
+     */
+    private int awaitChange(long deadline, int millis) {
+        long left = deadline - System.nanoTime();
+        if (millis != -1 && left <= 0) {
+            return EventWaiter.WAIT_TIMEOUT;
+        }
+        try {
+            if (millis == -1) {
+                changed.await();
+            } else {
+                changed.awaitNanos(left);
+            }
+            return EventWaiter.WAIT_OBJECT_0;
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
     }
 
     @Override
@@ -2647,19 +2659,9 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
                         return -1; // WAIT_FAILED
                     }
                 }
-                long left = deadline - System.nanoTime();
-                if (millis != -1 && left <= 0) {
-                    return EventWaiter.WAIT_TIMEOUT;
-                }
-                try {
-                    if (millis == -1) {
-                        changed.await();
-                    } else {
-                        changed.awaitNanos(left);
-                    }
-                } catch (InterruptedException ex) {
-                    Thread.currentThread().interrupt();
-                    return -1;
+                int w = awaitChange(deadline, millis);
+                if (w != EventWaiter.WAIT_OBJECT_0) {
+                    return w;
                 }
             }
         } finally {

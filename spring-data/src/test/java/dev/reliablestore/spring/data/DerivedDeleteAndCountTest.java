@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
 
 import org.junit.jupiter.api.AfterEach;
@@ -25,7 +24,6 @@ import org.springframework.data.repository.query.QueryCreationException;
 
 import dev.reliablestore.api.ConcurrencyConflictException;
 import dev.reliablestore.api.EntityStore;
-import dev.reliablestore.api.Persistence;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.api.TransactionRolledBackException;
 import dev.reliablestore.spi.tx.TransactionBranch;
@@ -101,16 +99,7 @@ class DerivedDeleteAndCountTest {
 
     @BeforeEach
     void start() {
-        context = new AnnotationConfigApplicationContext();
-        context.registerBean(StoreFactory.class, () -> Persistence.openFactory("cluster-registry", Map.of(
-                "clusterName", "embedded:" + dir.resolve("registry"), "resourceGroupName", "RG", "registryKeyPath", "Software/App")));
-        context.register(Application.class);
-        context.addApplicationListener(event -> {
-            if (event instanceof KeyValueEvent<?> keyValue) {
-                onKeyValueEvent.accept(keyValue);
-            }
-        });
-        context.refresh();
+        context = RepositoryContexts.start(dir, Application.class, event -> onKeyValueEvent.accept(event));
         factory = context.getBean(StoreFactory.class);
         accounts = context.getBean(Accounts.class);
     }

@@ -138,16 +138,7 @@ class ReliableStoreRepositoriesTest {
 
     @BeforeEach
     void start() {
-        context = new AnnotationConfigApplicationContext();
-        context.registerBean(StoreFactory.class, () -> Persistence.openFactory("cluster-registry", Map.of(
-                "clusterName", "embedded:" + dir.resolve("registry"), "resourceGroupName", "RG", "registryKeyPath", "Software/App")));
-        context.register(Application.class);
-        context.addApplicationListener(event -> {
-            if (event instanceof KeyValueEvent<?> keyValue) {
-                onKeyValueEvent.accept(keyValue);
-            }
-        });
-        context.refresh();
+        context = RepositoryContexts.start(dir, Application.class, event -> onKeyValueEvent.accept(event));
         factory = context.getBean(StoreFactory.class);
         accounts = context.getBean(Accounts.class);
     }
