@@ -515,7 +515,8 @@ class EmbeddedDurabilityTest {
 
     /**
      * A committer whose own flush made its batch durable and then rotates the log (the segment past
-     * {@code snapshotThreshold}) is held in the rotation's fsync while another thread closes the
+     * {@code snapshotThreshold}), or the writer thread it handed its batch to, is held in the rotation's
+     * fsync while another thread closes the
      * registry: close must neither close the segment under it nor unlock the directory before it
      * is done, as for the background threads above.
      */
@@ -539,7 +540,9 @@ class EmbeddedDurabilityTest {
                     .isInstanceOf(RegistryUnavailableException.class)
                     .hasMessageContaining("was closed in this process")
                     .hasMessageContaining("still writing there");
-            assertThat(committing).isNotDone();
+            // not asserted: whether the commit has returned. Its batch is durable before the rotation starts, and
+            // a commit handed to the writer thread (a background flush running when it came) returns then, while
+            // the writer rotates; one that led its own flush returns after the rotation (CI83 saw the first)
         } finally {
             faults.holdForce = null;
             release.countDown();
