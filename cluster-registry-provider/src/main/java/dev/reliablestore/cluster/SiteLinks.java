@@ -164,6 +164,8 @@ final class SiteLinks implements AutoCloseable {
                 ? config.siteReplicationDelay().multipliedBy(2) : BEHIND_AFTER;
         this.pace = new SiteReplication.Pace(config.siteReplicationDelay(), pause, behind, System::currentTimeMillis, config.maxClockSkew(),
                 config.conflictResolutionWindow(), config.crossSiteConflicts());
+        // what every site must share, for the shippers of every site to compare with their own
+        SiteReplication.recordSettings(local, pace);
         Duration every = config.conflictResolutionWindow().dividedBy(10);
         this.collectEvery = every.compareTo(MIN_COLLECT_EVERY) < 0 ? MIN_COLLECT_EVERY : every.compareTo(MAX_COLLECT_EVERY) > 0
                 ? MAX_COLLECT_EVERY : every;

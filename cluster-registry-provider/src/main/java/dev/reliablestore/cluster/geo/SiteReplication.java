@@ -83,6 +83,67 @@ public final class SiteReplication {
     }
 
     /**
+     * Where a site records the settings that every site of a store must share, as the factory that opened
+     * there last set them: beside the ledger, so it is bookkeeping and never shipped.
+     */
+    public static RegistryPath settingsKey(StorageLayout layout) {
+        return ledgerKey(layout).parent().child("Settings");
+    }
+
+    static final String SETTINGS_VALUE = "current";
+
+    /** The settings of {@code pace} that every site must share, as recorded and compared (and shown in a fault). */
+    static String sharedSettings(Pace pace) {
+        return "conflictResolutionWindow=" + pace.conflictWindow() + ", maxClockSkew=" + pace.maxClockSkew()
+                + ", crossSiteConflicts=" + pace.conflicts().optionName();
+    }
+
+    /**
+     * Records at {@code site} the settings of {@code pace} that every site of the store must share, unless they
+     * are recorded already: a factory opening with other settings replaces them, and every shipper that runs
+     * with the old ones then stops shipping until the sites agree again ({@link #settingsDisagreement}).
+     */
+    public static void recordSettings(Site site, Pace pace) {
+        String mine = sharedSettings(pace);
+        RegistryPath key = settingsKey(site.layout());
+        Optional<String> recorded = site.registry().getValue(key, SETTINGS_VALUE).map(v -> v.value().asSz());
+        if (!recorded.equals(Optional.of(mine))) {
+            site.registry().commit(WriteBatch.builder().setValue(key, SETTINGS_VALUE, RegistryValue.sz(mine)).build());
+        }
+    }
+
+    /**
+     * Why {@code from}'s shipper, running with {@code pace}, must not ship to {@code to}: the settings recorded at
+     * either site differ from its own (a factory at either site opened with others since). Empty while they agree,
+     * or where nothing is recorded (a site whose factory has not opened yet, or ran a build that does not record them).
+     */
+    static SettingsCheck settingsDisagreement(Site from, Site to, Pace pace) {
+        String mine = sharedSettings(pace);
+        boolean bothRecorded = true;
+        for (Site s : List.of(to, from)) {
+            Optional<String> recorded = s.registry().getValue(settingsKey(s.layout()), SETTINGS_VALUE).map(v -> v.value().asSz());
+            bothRecorded &= recorded.isPresent();
+            if (recorded.isPresent() && !recorded.get().equals(mine)) {
+                return new SettingsCheck(Optional.of("this shipper's factory at site " + from.name() + " runs with " + mine + ", but a factory at site "
+                        + s.name() + " opened with " + recorded.get() + "; every factory of every site of a store must set the same"
+                        + " (a site that collected its tombstones by a shorter window would apply a late update alone and the sites"
+                        + " would diverge), so nothing is shipped to " + to.name() + " until they agree: nothing is lost, the"
+                        + " batches wait in this site's history"), false);
+            }
+        }
+        return new SettingsCheck(Optional.empty(), bothRecorded);
+    }
+
+    /**
+     * What {@link #settingsDisagreement} found: why not to ship, if anything; {@code settled} when both sites had
+     * recorded the settings it agreed with, so that a shipper need not ask again for a while (a site that recorded
+     * nothing yet — its factory has not opened — is asked again before every shipment).
+     */
+    record SettingsCheck(Optional<String> disagreement, boolean settled) {
+        static final SettingsCheck UNCHECKED = new SettingsCheck(Optional.empty(), true);
+    }
+
+    /**
      * What a resync did.
      *
      * @param checkpoint the target's checkpoint for the source now (at least): the source's sequence when the resync began
@@ -199,7 +260,7 @@ public final class SiteReplication {
      * count the faults about "eu-west" against "west".
      */
     private static final List<String> PAIR_FAULTS = List.of("site-behind-", "site-resync-", "site-stopped-", "site-clock-skew-",
-            "site-unreachable-");
+            "site-unreachable-", "site-settings-");
 
     /**
      * How far {@code from}'s writes have reached {@code to}: the checkpoint {@code to} keeps for
@@ -411,7 +472,8 @@ public final class SiteReplication {
                 new HybridClock(pace.wallMillis(), pace.maxClockSkew()), pace.wallMillis(), pace.conflictWindow(), pace.conflicts(),
                 c -> conflicts.accept(event(c)));
         SiteShipper shipper = new SiteShipper(from.registry(), from.layout().root(), from.name(), to.registry(), to.name(),
-                ledgerKey(from.layout()), translator, pace.gather(), pace.retryPause(), pace.behindAfter());
+                ledgerKey(from.layout()), translator, pace.gather(), pace.retryPause(), pace.behindAfter(),
+                () -> settingsDisagreement(from, to, pace));
         return new Link() {
             @Override
             public long checkpoint() {

@@ -22,11 +22,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * Ships the batches made at the local site to one target site, in commit order, each applied
@@ -117,6 +119,16 @@ final class SiteShipper implements AutoCloseable {
      */
     private volatile long inHandSince;
 
+    /** How often a shipper that ships looks again whether the sites' shared settings agree (while they do not: every retry). */
+    static final Duration SETTINGS_CHECK = Duration.ofSeconds(10);
+    private final Supplier<SiteReplication.SettingsCheck> settingsDisagreement;
+    private final String settingsFault;
+    /** When the settings were last found to agree (System.nanoTime); 0: not yet by this shipper. */
+    private long settingsAgreedAt;
+    private boolean settingsRaised;
+    /** The disagreement the fault describes: raised again when another takes its place. */
+    private String settingsRaisedFor;
+
     /** A batch as the watch handed it over, with when (System.nanoTime), and whether it is to be shipped. */
     private record Arrived(ChangeBatch batch, long at, boolean ships) {
     }
@@ -137,6 +149,19 @@ final class SiteShipper implements AutoCloseable {
      */
     SiteShipper(ClusterRegistry local, RegistryPath root, String localSite, ClusterRegistry target, String targetSite,
                 RegistryPath ledgerKey, Translator translator, Duration gather, Duration retryPause, Duration behindAfter) {
+        this(local, root, localSite, target, targetSite, ledgerKey, translator, gather, retryPause, behindAfter,
+                () -> SiteReplication.SettingsCheck.UNCHECKED);
+    }
+
+    /**
+     * As above; before it ships, at most every {@link #SETTINGS_CHECK}, it asks {@code settingsDisagreement} whether
+     * the sites' shared settings disagree: while they do, it ships nothing (the batches wait in this site's history)
+     * and the local registry carries {@code site-settings-<targetSite>} with the reason.
+     */
+    SiteShipper(ClusterRegistry local, RegistryPath root, String localSite, ClusterRegistry target, String targetSite,
+                RegistryPath ledgerKey, Translator translator, Duration gather, Duration retryPause, Duration behindAfter,
+                Supplier<SiteReplication.SettingsCheck> settingsDisagreement) {
+        this.settingsDisagreement = Objects.requireNonNull(settingsDisagreement, "settingsDisagreement");
         this.local = Objects.requireNonNull(local, "local");
         this.root = Objects.requireNonNull(root, "root");
         this.ledgerKey = Objects.requireNonNull(ledgerKey, "ledgerKey");
@@ -155,6 +180,7 @@ final class SiteShipper implements AutoCloseable {
         this.resyncFault = "site-resync-" + targetSite;
         this.stoppedFault = "site-stopped-" + targetSite;
         this.skewFault = "site-clock-skew-" + targetSite;
+        this.settingsFault = "site-settings-" + targetSite;
         this.name = "site-shipper " + localSite + " -> " + targetSite + " (" + target.uri() + ")";
         this.thread = new Thread(this::run, name);
         thread.setDaemon(true);
@@ -393,6 +419,19 @@ final class SiteShipper implements AutoCloseable {
             long last = own.get(own.size() - 1).sequence();
             String what = own.size() == 1 ? "batch " + last : "batches " + first + ".." + last;
             try {
+                Optional<String> disagreement = settingsDisagreement();
+                if (disagreement.isPresent()) {
+                    if (!settingsRaised || !disagreement.get().equals(settingsRaisedFor)) {
+                        LOG.error("{}: {} not shipped: {}", name, what, disagreement.get());
+                        settingsRaised = raise(settingsFault, name + ": " + disagreement.get());
+                        settingsRaisedFor = disagreement.get();
+                    }
+                    refused(what, disagreement.get());
+                    if (closed.await(retryPause.toNanos(), TimeUnit.NANOSECONDS)) {
+                        return;
+                    }
+                    continue;
+                }
                 if (last > durable) {
                     durable = local.awaitDurable();
                 }
@@ -444,6 +483,29 @@ final class SiteShipper implements AutoCloseable {
                 return;
             }
         }
+    }
+
+    /**
+     * Why nothing may be shipped now (the sites' shared settings disagree), read at most every
+     * {@link #SETTINGS_CHECK} while both sites have recorded settings that agree (before every shipment
+     * while one has recorded none); clears this shipper's fault once they agree again.
+     */
+    private Optional<String> settingsDisagreement() {
+        if (settingsAgreedAt != 0 && System.nanoTime() - settingsAgreedAt < SETTINGS_CHECK.toNanos()) {
+            return Optional.empty();
+        }
+        SiteReplication.SettingsCheck check = settingsDisagreement.get();
+        Optional<String> disagreement = check.disagreement();
+        if (disagreement.isEmpty()) {
+            settingsAgreedAt = check.settled() ? System.nanoTime() : 0;
+            if (settingsRaised && clear(settingsFault)) {
+                settingsRaised = false;
+                LOG.info("{}: the sites' shared settings agree again; shipping", name);
+            }
+        } else {
+            settingsAgreedAt = 0;
+        }
+        return disagreement;
     }
 
     /** Whether {@code commands} and the ledger's two fit one batch of the target. */
@@ -527,7 +589,7 @@ final class SiteShipper implements AutoCloseable {
     }
 
     /**
-     * A predecessor's behind or skew fault is this shipper's to clear once the condition is over: only the
+     * A predecessor's behind, skew or settings fault is this shipper's to clear once the condition is over: only the
      * shipper that raised one cleared it, so replaced (a restart, the lease moved) it stayed up for good.
      * Cleared by the first batch this shipper applies within the threshold, not by the open's own
      * {@link #accepted}: with nothing in hand yet, its lag says nothing about the backlog.
@@ -537,6 +599,7 @@ final class SiteShipper implements AutoCloseable {
             for (HealthFault f : local.healthFaults()) {
                 behindRaised |= f.id().equals(behindFault);
                 skewRaised |= f.id().equals(skewFault);
+                settingsRaised |= f.id().equals(settingsFault);
             }
         } catch (RegistryException e) {
             LOG.debug("{}: could not read the health faults to take over: {}", name, e.getMessage());

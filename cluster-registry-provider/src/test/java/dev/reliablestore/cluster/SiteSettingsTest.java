@@ -1,0 +1,117 @@
+package dev.reliablestore.cluster;
+
+import dev.reliablestore.api.EntityStore;
+import dev.reliablestore.api.Persistence;
+import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.registry.HealthFault;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Sites whose factories set different {@code conflictResolutionWindow}, {@code maxClockSkew} or
+ * {@code crossSiteConflicts} would diverge without a fault (a site that collected a tombstone by a shorter
+ * window applies a late update alone), so shippers compare the settings each site records and ship nothing
+ * while they disagree: the batches wait, a health fault says why, and shipping resumes once they agree.
+ */
+class SiteSettingsTest {
+
+    /** What the stores keep. */
+    public record Parcel(String label, long grams) {
+    }
+
+    @TempDir
+    Path dir;
+    private final Map<String, StoreFactory> factories = new TreeMap<>();
+
+    private static ConditionFactory await() {
+        return Awaitility.await().atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10));
+    }
+
+    private StoreFactory open(String site, Map<String, String> settings) {
+        Map<String, String> sites = new LinkedHashMap<>();
+        for (String s : List.of("paris", "rome")) {
+            sites.put(s, "embedded:" + dir.resolve(s));
+        }
+        Map<String, String> o = SiteOptionsForTests.withKeyStore(SiteOptionsForTests.options(site, sites), dir);
+        o.putAll(settings);
+        StoreFactory f = Persistence.openFactory("cluster-registry", o);
+        factories.put(site, f);
+        return f;
+    }
+
+    @AfterEach
+    void closeAll() {
+        factories.values().forEach(StoreFactory::close);
+    }
+
+    private EntityStore<Parcel> at(String site) {
+        return factories.get(site).store(Parcel.class);
+    }
+
+    private Optional<HealthFault> fault(String site, String id) {
+        return ((ClusterStoreFactory) factories.get(site)).registry().healthFaults().stream().filter(f -> f.id().equals(id)).findFirst();
+    }
+
+    @Test
+    void sitesWithAnotherWindowShipNothingUntilTheyAgree() {
+        open("paris", Map.of());
+        open("rome", Map.of("conflictResolutionWindow", "12h"));
+        at("paris").save("p1", new Parcel("books", 1200));
+        at("rome").save("r1", new Parcel("tea", 250));
+
+        await().until(() -> fault("paris", "site-settings-rome").isPresent() && fault("rome", "site-settings-paris").isPresent());
+        // the fault is raised when the shipper holds the batch back, so neither write can have crossed
+        assertThat(at("rome").get("p1")).isEmpty();
+        assertThat(at("paris").get("r1")).isEmpty();
+        assertThat(fault("paris", "site-settings-rome").orElseThrow().description())
+                .contains("conflictResolutionWindow=PT24H", "conflictResolutionWindow=PT12H", "site rome", "nothing is lost");
+
+        // rome reopened with paris's settings: both sides ship what waited, and the faults go
+        factories.remove("rome").close();
+        open("rome", Map.of());
+        await().untilAsserted(() -> {
+            assertThat(at("rome").get("p1")).isPresent();
+            assertThat(at("paris").get("r1")).isPresent();
+            assertThat(fault("paris", "site-settings-rome")).isEmpty();
+        });
+    }
+
+    @Test
+    void anotherCrossSiteConflictPolicyOrClockSkewIsADisagreementToo() {
+        open("paris", Map.of("maxClockSkew", "2s"));
+        open("rome", Map.of("maxClockSkew", "2s", "crossSiteConflicts", "ConflictRecord"));
+        at("paris").save("p1", new Parcel("books", 1200));
+        await().until(() -> fault("paris", "site-settings-rome").isPresent());
+        assertThat(at("rome").get("p1")).isEmpty();
+        assertThat(fault("paris", "site-settings-rome").orElseThrow().description())
+                .contains("crossSiteConflicts=LastWriteWins", "crossSiteConflicts=ConflictRecord", "maxClockSkew=PT2S");
+
+        factories.remove("rome").close();
+        open("rome", Map.of("maxClockSkew", "3s"));
+        // the skew differs now: still nothing shipped, and the fault says why
+        await().until(() -> fault("paris", "site-settings-rome").map(f -> f.description().contains("maxClockSkew=PT3S")).orElse(false));
+        assertThat(at("rome").get("p1")).isEmpty();
+    }
+
+    @Test
+    void sitesThatAgreeShipAsAlwaysAndRaiseNoFault() {
+        open("paris", Map.of("conflictResolutionWindow", "2d"));
+        open("rome", Map.of("conflictResolutionWindow", "48h"));
+        at("paris").save("p1", new Parcel("books", 1200));
+        await().untilAsserted(() -> assertThat(at("rome").get("p1")).isPresent());
+        assertThat(fault("paris", "site-settings-rome")).isEmpty();
+    }
+}
