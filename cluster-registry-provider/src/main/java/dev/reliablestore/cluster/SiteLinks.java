@@ -164,8 +164,6 @@ final class SiteLinks implements AutoCloseable {
                 ? config.siteReplicationDelay().multipliedBy(2) : BEHIND_AFTER;
         this.pace = new SiteReplication.Pace(config.siteReplicationDelay(), pause, behind, System::currentTimeMillis, config.maxClockSkew(),
                 config.conflictResolutionWindow(), config.crossSiteConflicts());
-        // what every site must share, for the shippers of every site to compare with their own
-        SiteReplication.recordSettings(local, pace);
         Duration every = config.conflictResolutionWindow().dividedBy(10);
         this.collectEvery = every.compareTo(MIN_COLLECT_EVERY) < 0 ? MIN_COLLECT_EVERY : every.compareTo(MAX_COLLECT_EVERY) > 0
                 ? MAX_COLLECT_EVERY : every;
@@ -281,7 +279,10 @@ final class SiteLinks implements AutoCloseable {
         while (!closed) {
             boolean leading = lease();
             boolean waiting = false;
-            if (leading && System.nanoTime() - nextCollect >= 0 && collecting.compareAndSet(false, true)) {
+            // while a target runs with other settings (its window may be longer) no tombstone goes: shipping to it
+            // waits too, and what it collected by a window another site does not share could never be taken back
+            boolean settingsAgree = targets.values().stream().noneMatch(t -> t.link != null && t.link.pausedBySettings());
+            if (leading && settingsAgree && System.nanoTime() - nextCollect >= 0 && collecting.compareAndSet(false, true)) {
                 nextCollect = System.nanoTime() + collectEvery.toNanos();
                 collector.execute(() -> {
                     try {
@@ -361,10 +362,12 @@ final class SiteLinks implements AutoCloseable {
         try {
             Optional<VersionedValue> current = registry.getValue(leaseKey, LEASE_VALUE);
             WriteBatch.Builder b = WriteBatch.builder();
+            boolean renewing = false;
             if (current.isPresent()) {
                 String[] lease = current.get().value().asSz().split(" ", 2);
                 long until = Long.parseLong(lease[0]);
                 boolean mine = lease.length == 2 && lease[1].equals(owner);
+                renewing = mine && leader;
                 if (!mine && now < until) {
                     return false; // another factory of this site ships
                 }
@@ -375,6 +378,10 @@ final class SiteLinks implements AutoCloseable {
                 b.requireRevision(leaseKey, LEASE_VALUE, current.get().revision());
             } else {
                 b.requireValueAbsent(leaseKey, LEASE_VALUE);
+            }
+            if (!renewing) {
+                // taking it: the site's work runs with this factory's settings now, for the other sites' shippers to compare
+                b.add(SiteReplication.recordSettings(local.layout(), pace));
             }
             long until = now + LEASE.toMillis();
             leaseRevision = registry.commit(b.setValue(leaseKey, LEASE_VALUE, RegistryValue.sz(until + " " + owner)).build()).sequence();

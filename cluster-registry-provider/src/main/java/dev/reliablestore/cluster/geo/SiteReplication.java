@@ -5,6 +5,7 @@ import dev.reliablestore.cluster.ConflictRecord;
 import dev.reliablestore.cluster.CrossSiteConflicts;
 import dev.reliablestore.cluster.SiteLinkStatus;
 import dev.reliablestore.cluster.StorageLayout;
+import dev.reliablestore.registry.BatchCommand;
 import dev.reliablestore.registry.Change;
 import dev.reliablestore.registry.ChangeBatch;
 import dev.reliablestore.registry.ChangeListener;
@@ -83,8 +84,9 @@ public final class SiteReplication {
     }
 
     /**
-     * Where a site records the settings that every site of a store must share, as the factory that opened
-     * there last set them: beside the ledger, so it is bookkeeping and never shipped.
+     * Where a site records the settings that every site of a store must share, as its shipper-lease holder
+     * runs with them (the holder does the site's shipping, tombstone collection and merges): beside the ledger,
+     * so it is bookkeeping and never shipped.
      */
     public static RegistryPath settingsKey(StorageLayout layout) {
         return ledgerKey(layout).parent().child("Settings");
@@ -99,45 +101,35 @@ public final class SiteReplication {
     }
 
     /**
-     * Records at {@code site} the settings of {@code pace} that every site of the store must share, unless they
-     * are recorded already: a factory opening with other settings replaces them, and every shipper that runs
-     * with the old ones then stops shipping until the sites agree again ({@link #settingsDisagreement}).
+     * The command that records {@code pace}'s shared settings at a site of {@code layout}: written by a factory in
+     * the batch that takes its site's shipper lease, so the record says what the site's holder runs with.
      */
-    public static void recordSettings(Site site, Pace pace) {
-        String mine = sharedSettings(pace);
-        RegistryPath key = settingsKey(site.layout());
-        Optional<String> recorded = site.registry().getValue(key, SETTINGS_VALUE).map(v -> v.value().asSz());
-        if (!recorded.equals(Optional.of(mine))) {
-            site.registry().commit(WriteBatch.builder().setValue(key, SETTINGS_VALUE, RegistryValue.sz(mine)).build());
-        }
+    public static BatchCommand recordSettings(StorageLayout layout, Pace pace) {
+        return new BatchCommand.SetValue(settingsKey(layout), SETTINGS_VALUE, RegistryValue.sz(sharedSettings(pace)));
     }
 
     /**
-     * Why {@code from}'s shipper, running with {@code pace}, must not ship to {@code to}: the settings recorded at
-     * either site differ from its own (a factory at either site opened with others since). Empty while they agree,
-     * or where nothing is recorded (a site whose factory has not opened yet, or ran a build that does not record them).
+     * Why {@code from}'s shipper, running with {@code pace}, must not ship to {@code to}: the settings {@code to}'s
+     * shipper-lease holder recorded differ from its own. Empty while they agree, or while {@code to} has recorded
+     * none (no factory has held its lease yet, or only factories of a build that does not record them).
      */
     static SettingsCheck settingsDisagreement(Site from, Site to, Pace pace) {
         String mine = sharedSettings(pace);
-        boolean bothRecorded = true;
-        for (Site s : List.of(to, from)) {
-            Optional<String> recorded = s.registry().getValue(settingsKey(s.layout()), SETTINGS_VALUE).map(v -> v.value().asSz());
-            bothRecorded &= recorded.isPresent();
-            if (recorded.isPresent() && !recorded.get().equals(mine)) {
-                return new SettingsCheck(Optional.of("this shipper's factory at site " + from.name() + " runs with " + mine + ", but a factory at site "
-                        + s.name() + " opened with " + recorded.get() + "; every factory of every site of a store must set the same"
-                        + " (a site that collected its tombstones by a shorter window would apply a late update alone and the sites"
-                        + " would diverge), so nothing is shipped to " + to.name() + " until they agree: nothing is lost, the"
-                        + " batches wait in this site's history"), false);
-            }
+        Optional<String> recorded = to.registry().getValue(settingsKey(to.layout()), SETTINGS_VALUE).map(v -> v.value().asSz());
+        if (recorded.isPresent() && !recorded.get().equals(mine)) {
+            return new SettingsCheck(Optional.of("this site (" + from.name() + ") ships with " + mine + ", but site " + to.name()
+                    + " runs with " + recorded.get() + "; every factory of every site of a store must set the same (a site that"
+                    + " collected its tombstones by a shorter window would apply a late update alone and the sites would diverge),"
+                    + " so nothing is shipped to " + to.name() + " until they agree: nothing is lost, the batches wait in this"
+                    + " site's history"), false);
         }
-        return new SettingsCheck(Optional.empty(), bothRecorded);
+        return new SettingsCheck(Optional.empty(), recorded.isPresent());
     }
 
     /**
-     * What {@link #settingsDisagreement} found: why not to ship, if anything; {@code settled} when both sites had
-     * recorded the settings it agreed with, so that a shipper need not ask again for a while (a site that recorded
-     * nothing yet — its factory has not opened — is asked again before every shipment).
+     * What {@link #settingsDisagreement} found: why not to ship, if anything; {@code settled} when the target had
+     * recorded the settings it agreed with, so that a shipper need not ask again for a while (a target that
+     * recorded nothing yet is asked again before every shipment).
      */
     record SettingsCheck(Optional<String> disagreement, boolean settled) {
         static final SettingsCheck UNCHECKED = new SettingsCheck(Optional.empty(), true);
@@ -448,6 +440,12 @@ public final class SiteReplication {
         /** Batches this link applied at the target (not counting ones the target had applied already). */
         long shipped();
 
+        /**
+         * Whether shipping waits because the sites' shared settings disagree ({@code site-settings-<target>}): the
+         * site's lease holder then collects no tombstones, which it would by a window the target does not share.
+         */
+        boolean pausedBySettings();
+
         /** Stops it; a shipment in progress is settled by the target's ledger when shipping resumes. */
         @Override
         void close();
@@ -493,6 +491,11 @@ public final class SiteReplication {
             @Override
             public long shipped() {
                 return shipper.shipped();
+            }
+
+            @Override
+            public boolean pausedBySettings() {
+                return shipper.pausedBySettings();
             }
 
             @Override

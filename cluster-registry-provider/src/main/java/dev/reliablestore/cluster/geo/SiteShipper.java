@@ -123,8 +123,10 @@ final class SiteShipper implements AutoCloseable {
     static final Duration SETTINGS_CHECK = Duration.ofSeconds(10);
     private final Supplier<SiteReplication.SettingsCheck> settingsDisagreement;
     private final String settingsFault;
-    /** When the settings were last found to agree (System.nanoTime); 0: not yet by this shipper. */
-    private long settingsAgreedAt;
+    /** When the settings were last found not to disagree (System.nanoTime); 0: not yet, or they disagreed. */
+    private long settingsCheckedAt;
+    /** Whether shipping waits because the sites' shared settings disagree: the site's lease holder then collects no tombstones. */
+    private volatile boolean paused;
     private boolean settingsRaised;
     /** The disagreement the fault describes: raised again when another takes its place. */
     private String settingsRaisedFor;
@@ -300,6 +302,8 @@ final class SiteShipper implements AutoCloseable {
                             // a shipper that stopped before (this one's predecessor) left its fault: it ships again
                             clear(resyncFault);
                             clear(stoppedFault);
+                            // and one it left about the settings goes now if they agree, not at the next write
+                            settingsDisagreement("nothing yet");
                         }
                     } catch (RegistryUnavailableException e) {
                         LOG.debug("{}: cannot read on yet ({}); retrying in {}", name, e.getMessage(), retryPause);
@@ -419,13 +423,8 @@ final class SiteShipper implements AutoCloseable {
             long last = own.get(own.size() - 1).sequence();
             String what = own.size() == 1 ? "batch " + last : "batches " + first + ".." + last;
             try {
-                Optional<String> disagreement = settingsDisagreement();
+                Optional<String> disagreement = settingsDisagreement(what);
                 if (disagreement.isPresent()) {
-                    if (!settingsRaised || !disagreement.get().equals(settingsRaisedFor)) {
-                        LOG.error("{}: {} not shipped: {}", name, what, disagreement.get());
-                        settingsRaised = raise(settingsFault, name + ": " + disagreement.get());
-                        settingsRaisedFor = disagreement.get();
-                    }
                     refused(what, disagreement.get());
                     if (closed.await(retryPause.toNanos(), TimeUnit.NANOSECONDS)) {
                         return;
@@ -487,24 +486,33 @@ final class SiteShipper implements AutoCloseable {
 
     /**
      * Why nothing may be shipped now (the sites' shared settings disagree), read at most every
-     * {@link #SETTINGS_CHECK} while both sites have recorded settings that agree (before every shipment
-     * while one has recorded none); clears this shipper's fault once they agree again.
+     * {@link #SETTINGS_CHECK} while the target's recorded settings agree (before every shipment while it has recorded
+     * none: one read per group; a site that starts after its peers records its settings moments after theirs ship). While they disagree the fault says why — raised again if the reason changed
+     * or if it went (a shipper of another store at this site, whose id it shares, cleared it); once they agree,
+     * the fault is cleared. {@code what}: what waits, for the log.
      */
-    private Optional<String> settingsDisagreement() {
-        if (settingsAgreedAt != 0 && System.nanoTime() - settingsAgreedAt < SETTINGS_CHECK.toNanos()) {
+    private Optional<String> settingsDisagreement(String what) {
+        if (settingsCheckedAt != 0 && System.nanoTime() - settingsCheckedAt < SETTINGS_CHECK.toNanos()) {
             return Optional.empty();
         }
         SiteReplication.SettingsCheck check = settingsDisagreement.get();
         Optional<String> disagreement = check.disagreement();
         if (disagreement.isEmpty()) {
-            settingsAgreedAt = check.settled() ? System.nanoTime() : 0;
+            settingsCheckedAt = check.settled() ? System.nanoTime() : 0;
             if (settingsRaised && clear(settingsFault)) {
                 settingsRaised = false;
-                LOG.info("{}: the sites' shared settings agree again; shipping", name);
+                settingsRaisedFor = null;
+                LOG.info("{}: the sites' shared settings agree; shipping", name);
             }
         } else {
-            settingsAgreedAt = 0;
+            settingsCheckedAt = 0;
+            if (!settingsRaised || !disagreement.get().equals(settingsRaisedFor) || !present(settingsFault)) {
+                LOG.error("{}: {} not shipped: {}", name, what, disagreement.get());
+                settingsRaised = raise(settingsFault, name + ": " + disagreement.get());
+                settingsRaisedFor = disagreement.get();
+            }
         }
+        paused = disagreement.isPresent();
         return disagreement;
     }
 
@@ -645,6 +653,11 @@ final class SiteShipper implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Whether shipping waits because the sites' shared settings disagree ({@code site-settings-<target>}). */
+    boolean pausedBySettings() {
+        return paused;
     }
 
     /** Whether the shipper's thread is still running (tests). */
