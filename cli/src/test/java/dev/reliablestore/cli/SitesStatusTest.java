@@ -112,6 +112,12 @@ class SitesStatusTest {
                 resync = run("sites", "resync", "--from", "paris", "--to", "tokyo", "--site", "paris=" + paris, "--site", "tokyo=" + empty,
                         "--resource-group", "RG", "--key-path", "Data", "--cross-site-conflicts", "ConflictRecord", "--remove-stale-older-than", "1d",
                         "--max-clock-skew", "1m");
+                // paris's lease holder recorded its settings: a resync with another skew is refused before it writes
+                assertThat(resync.exitCode()).as(resync.toString()).isEqualTo(ExitCodes.FAILED);
+                assertThat(resync.err()).contains("maxClockSkew=PT1M", "site paris runs with", "maxClockSkew=PT5S");
+                resync = run("sites", "resync", "--from", "paris", "--to", "tokyo", "--site", "paris=" + paris, "--site", "tokyo=" + empty,
+                        "--resource-group", "RG", "--key-path", "Data", "--cross-site-conflicts", "ConflictRecord", "--remove-stale-older-than", "1d",
+                        "--max-clock-skew", "5s");
             } finally {
                 leaseHolder.close();
             }

@@ -185,8 +185,18 @@ public final class ClusterStoreAdmin {
                     + ") holds no store under " + config.root());
         }
         java.util.concurrent.Executor direct = Runnable::run; // dictionaries are only read: nothing runs in the background
-        return SiteReplication.resync(SiteLinks.site(config, from, fromRegistry, direct), SiteLinks.site(config, to, toRegistry, direct),
-                conflicts, staleAfter, conflictWindow, maxClockSkew, removeStale);
+        SiteReplication.Site source = SiteLinks.site(config, from, fromRegistry, direct);
+        SiteReplication.Site target = SiteLinks.site(config, to, toRegistry, direct);
+        for (SiteReplication.Site s : List.of(target, source)) {
+            // judged by another window, a tombstone the sites keep would count as collected, or one they collected as kept
+            Optional<String> recorded = SiteReplication.recordedOtherwise(s, conflictWindow, maxClockSkew, conflicts);
+            if (recorded.isPresent()) {
+                throw new dev.reliablestore.api.ConfigurationException("the resync would run with conflictResolutionWindow="
+                        + conflictWindow + ", maxClockSkew=" + maxClockSkew + ", crossSiteConflicts=" + conflicts.optionName()
+                        + ", but site " + s.name() + " runs with " + recorded.get() + "; resync with the store's own settings");
+            }
+        }
+        return SiteReplication.resync(source, target, conflicts, staleAfter, conflictWindow, maxClockSkew, removeStale);
     }
 
     /**

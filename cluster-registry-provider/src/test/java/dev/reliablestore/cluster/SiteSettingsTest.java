@@ -3,6 +3,7 @@ package dev.reliablestore.cluster;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.Persistence;
 import dev.reliablestore.api.StoreFactory;
+import dev.reliablestore.cluster.geo.SiteReplication;
 import dev.reliablestore.registry.HealthFault;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
@@ -19,6 +20,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Sites whose factories set different {@code conflictResolutionWindow}, {@code maxClockSkew} or
@@ -127,5 +129,24 @@ class SiteSettingsTest {
         at("paris").save("p1", new Parcel("books", 1200));
         await().untilAsserted(() -> assertThat(at("rome").get("p1")).isPresent());
         assertThat(fault("paris", "site-settings-rome")).isEmpty();
+    }
+
+    /** A resync judges tombstones and late writes as shipping does, so it must run with the settings the sites run with. */
+    @Test
+    void aResyncWithOtherSettingsThanTheSitesRunWithIsRefusedBeforeItWrites() {
+        open("paris", Map.of("conflictResolutionWindow", "2d"));
+        open("rome", Map.of("conflictResolutionWindow", "2d"));
+        awaitRecorded("paris", "rome");
+        ClusterStoreFactory paris = (ClusterStoreFactory) factories.get("paris");
+        ClusterStoreFactory rome = (ClusterStoreFactory) factories.get("rome");
+        long romeSequence = rome.registry().currentSequence();
+        assertThatThrownBy(() -> ClusterStoreAdmin.resync(paris.config(), CrossSiteConflicts.LAST_WRITE_WINS, Duration.ofDays(1),
+                Duration.ofSeconds(5), null, false, "paris", paris.registry(), "rome", rome.registry()))
+                .isInstanceOf(dev.reliablestore.api.ConfigurationException.class)
+                .hasMessageContainingAll("conflictResolutionWindow=PT24H", "site rome runs with conflictResolutionWindow=PT48H");
+        assertThat(rome.registry().currentSequence()).as("nothing written at rome").isEqualTo(romeSequence);
+
+        SiteReplication.Resynced r = ClusterStoreAdmin.resync(paris.config(), "paris", paris.registry(), "rome", rome.registry());
+        assertThat(r.compared()).isZero();
     }
 }

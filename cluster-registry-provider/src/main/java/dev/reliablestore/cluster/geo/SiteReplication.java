@@ -96,8 +96,20 @@ public final class SiteReplication {
 
     /** The settings of {@code pace} that every site must share, as recorded and compared (and shown in a fault). */
     static String sharedSettings(Pace pace) {
-        return "conflictResolutionWindow=" + pace.conflictWindow() + ", maxClockSkew=" + pace.maxClockSkew()
-                + ", crossSiteConflicts=" + pace.conflicts().optionName();
+        return sharedSettings(pace.conflictWindow(), pace.maxClockSkew(), pace.conflicts());
+    }
+
+    static String sharedSettings(Duration conflictWindow, Duration maxClockSkew, CrossSiteConflicts conflicts) {
+        return "conflictResolutionWindow=" + conflictWindow + ", maxClockSkew=" + maxClockSkew + ", crossSiteConflicts=" + conflicts.optionName();
+    }
+
+    /**
+     * The settings {@code site}'s shipper-lease holder recorded, if they differ from these: a tool that judges
+     * tombstones and late writes as the sites do (a resync) must run with the sites' own settings.
+     */
+    public static Optional<String> recordedOtherwise(Site site, Duration conflictWindow, Duration maxClockSkew, CrossSiteConflicts conflicts) {
+        String mine = sharedSettings(conflictWindow, maxClockSkew, conflicts);
+        return site.registry().getValue(settingsKey(site.layout()), SETTINGS_VALUE).map(v -> v.value().asSz()).filter(r -> !r.equals(mine));
     }
 
     /**
