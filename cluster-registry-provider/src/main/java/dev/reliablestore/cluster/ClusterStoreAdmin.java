@@ -163,6 +163,8 @@ public final class ClusterStoreAdmin {
      * @throws IllegalArgumentException {@code staleAfter} shorter than {@code conflictWindow}, or than a minute;
      *                                  {@code maxClockSkew} outside the option's limits
      * @throws dev.reliablestore.api.PersistenceException {@code from} holds no store under the root (nothing is written)
+     * @throws dev.reliablestore.api.ConfigurationException {@code conflicts}, {@code conflictWindow} or {@code maxClockSkew}
+     *                                  differ from the settings a site's shipper-lease holder recorded (nothing is written)
      */
     public static SiteReplication.Resynced resync(ClusterPersistenceConfiguration config, CrossSiteConflicts conflicts,
                                                   Duration conflictWindow, Duration maxClockSkew, Duration staleAfter,
