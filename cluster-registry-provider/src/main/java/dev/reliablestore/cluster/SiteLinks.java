@@ -281,7 +281,8 @@ final class SiteLinks implements AutoCloseable {
             boolean waiting = false;
             // while a target runs with other settings (its window may be longer) no tombstone goes: shipping to it
             // waits too, and what it collected by a window another site does not share could never be taken back
-            boolean settingsAgree = targets.values().stream().noneMatch(t -> t.link != null && t.link.pausedBySettings());
+            // (a target reached, whose link has not looked yet — the turn the lease is taken — counts as not agreeing)
+            boolean settingsAgree = targets.values().stream().allMatch(t -> t.hold == null || t.link != null && t.link.settingsAgree());
             if (leading && settingsAgree && System.nanoTime() - nextCollect >= 0 && collecting.compareAndSet(false, true)) {
                 nextCollect = System.nanoTime() + collectEvery.toNanos();
                 collector.execute(() -> {
@@ -381,7 +382,7 @@ final class SiteLinks implements AutoCloseable {
             }
             if (!renewing) {
                 // taking it: the site's work runs with this factory's settings now, for the other sites' shippers to compare
-                b.add(SiteReplication.recordSettings(local.layout(), pace));
+                b.add(SiteReplication.recordSettings(local.layout(), pace, owner));
             }
             long until = now + LEASE.toMillis();
             leaseRevision = registry.commit(b.setValue(leaseKey, LEASE_VALUE, RegistryValue.sz(until + " " + owner)).build()).sequence();

@@ -103,31 +103,61 @@ public final class SiteReplication {
         return "conflictResolutionWindow=" + conflictWindow + ", maxClockSkew=" + maxClockSkew + ", crossSiteConflicts=" + conflicts.optionName();
     }
 
+
+    /** Separates the settings from the lease owner that recorded them. */
+    private static final String RECORDED_BY = "; recorded by the shipper-lease holder ";
+
+    /**
+     * The command that records {@code pace}'s shared settings at a site of {@code layout}: written by a factory in
+     * the batch that takes its site's shipper lease as {@code owner}, so the record says what the site's holder runs
+     * with. It names the owner: a record whose owner no longer holds the lease (a factory of an older build, which
+     * records nothing, took it over) is not compared.
+     */
+    public static BatchCommand recordSettings(StorageLayout layout, Pace pace, String owner) {
+        return new BatchCommand.SetValue(settingsKey(layout), SETTINGS_VALUE, RegistryValue.sz(sharedSettings(pace) + RECORDED_BY + owner));
+    }
+
+    /**
+     * The settings {@code site}'s shipper-lease holder recorded: the holder named in the lease (live or lapsed) if it
+     * recorded them, else — no lease — its last holder's. Empty when another holder, one that records nothing (an
+     * older build), holds it.
+     */
+    private static Optional<String> recordedByHolder(Site site) {
+        Optional<VersionedValue> settings = site.registry().getValue(settingsKey(site.layout()), SETTINGS_VALUE);
+        if (settings.isEmpty()) {
+            return Optional.empty();
+        }
+        String recorded = settings.get().value().asSz();
+        int by = recorded.lastIndexOf(RECORDED_BY);
+        if (by < 0) {
+            return Optional.empty();
+        }
+        // no lease: its last holder let go (a factory that closes deletes it), and what it recorded is what the site ran with
+        Optional<VersionedValue> lease = site.registry().getValue(leaseKey(site.layout()), LEASE_VALUE);
+        String[] holder = lease.map(l -> l.value().asSz().split(" ", 2)).orElse(null);
+        if (holder != null && (holder.length < 2 || !recorded.substring(by + RECORDED_BY.length()).equals(holder[1]))) {
+            return Optional.empty();
+        }
+        return Optional.of(recorded.substring(0, by));
+    }
+
     /**
      * The settings {@code site}'s shipper-lease holder recorded, if they differ from these: a tool that judges
      * tombstones and late writes as the sites do (a resync) must run with the sites' own settings.
      */
     public static Optional<String> recordedOtherwise(Site site, Duration conflictWindow, Duration maxClockSkew, CrossSiteConflicts conflicts) {
         String mine = sharedSettings(conflictWindow, maxClockSkew, conflicts);
-        return site.registry().getValue(settingsKey(site.layout()), SETTINGS_VALUE).map(v -> v.value().asSz()).filter(r -> !r.equals(mine));
-    }
-
-    /**
-     * The command that records {@code pace}'s shared settings at a site of {@code layout}: written by a factory in
-     * the batch that takes its site's shipper lease, so the record says what the site's holder runs with.
-     */
-    public static BatchCommand recordSettings(StorageLayout layout, Pace pace) {
-        return new BatchCommand.SetValue(settingsKey(layout), SETTINGS_VALUE, RegistryValue.sz(sharedSettings(pace)));
+        return recordedByHolder(site).filter(r -> !r.equals(mine));
     }
 
     /**
      * Why {@code from}'s shipper, running with {@code pace}, must not ship to {@code to}: the settings {@code to}'s
-     * shipper-lease holder recorded differ from its own. Empty while they agree, or while {@code to} has recorded
-     * none (no factory has held its lease yet, or only factories of a build that does not record them).
+     * shipper-lease holder recorded differ from its own. Empty while they agree, or while {@code to}'s holder has
+     * recorded none (no factory has held its lease yet, or the holder is of a build that does not record them).
      */
     static SettingsCheck settingsDisagreement(Site from, Site to, Pace pace) {
         String mine = sharedSettings(pace);
-        Optional<String> recorded = to.registry().getValue(settingsKey(to.layout()), SETTINGS_VALUE).map(v -> v.value().asSz());
+        Optional<String> recorded = recordedByHolder(to);
         if (recorded.isPresent() && !recorded.get().equals(mine)) {
             return new SettingsCheck(Optional.of("this site (" + from.name() + ") ships with " + mine + ", but site " + to.name()
                     + " runs with " + recorded.get() + "; every factory of every site of a store must set the same (a site that"
@@ -453,10 +483,12 @@ public final class SiteReplication {
         long shipped();
 
         /**
-         * Whether shipping waits because the sites' shared settings disagree ({@code site-settings-<target>}): the
-         * site's lease holder then collects no tombstones, which it would by a window the target does not share.
+         * Whether the link's last look found the sites' shared settings agreeing (or the target's holder recording
+         * none): false before its first look and while they disagree ({@code site-settings-<target>}). The site's
+         * lease holder collects tombstones only while every link it runs says so: by a window the target does not
+         * share, what it collected could not be taken back.
          */
-        boolean pausedBySettings();
+        boolean settingsAgree();
 
         /** Stops it; a shipment in progress is settled by the target's ledger when shipping resumes. */
         @Override
@@ -506,8 +538,8 @@ public final class SiteReplication {
             }
 
             @Override
-            public boolean pausedBySettings() {
-                return shipper.pausedBySettings();
+            public boolean settingsAgree() {
+                return shipper.settingsAgree();
             }
 
             @Override

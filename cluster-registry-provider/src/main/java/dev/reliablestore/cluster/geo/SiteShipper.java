@@ -125,8 +125,10 @@ final class SiteShipper implements AutoCloseable {
     private final String settingsFault;
     /** When the settings were last found not to disagree (System.nanoTime); 0: not yet, or they disagreed. */
     private long settingsCheckedAt;
-    /** Whether shipping waits because the sites' shared settings disagree: the site's lease holder then collects no tombstones. */
-    private volatile boolean paused;
+    /** Whether the last look found the shared settings agreeing (false before the first): see {@link #settingsAgree()}. */
+    private volatile boolean agreed;
+    /** When the settings were last looked at while they disagreed (System.nanoTime). */
+    private long settingsLookedAt;
     private boolean settingsRaised;
     /** The disagreement the fault describes: raised again when another takes its place. */
     private String settingsRaisedFor;
@@ -303,7 +305,7 @@ final class SiteShipper implements AutoCloseable {
                             clear(resyncFault);
                             clear(stoppedFault);
                             // and one it left about the settings goes now if they agree, not at the next write
-                            settingsDisagreement("nothing yet");
+                            idleSettingsLook();
                         }
                     } catch (RegistryUnavailableException e) {
                         LOG.debug("{}: cannot read on yet ({}); retrying in {}", name, e.getMessage(), retryPause);
@@ -314,6 +316,9 @@ final class SiteShipper implements AutoCloseable {
                     }
                 }
                 Arrived a = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (a == null && !reopen) {
+                    idleSettingsLook();
+                }
                 if (a != null && a != CLOSING && !reopen) {
                     inHandSince = a.ships() ? a.at() : 0;
                     ship(gather(a));
@@ -512,7 +517,8 @@ final class SiteShipper implements AutoCloseable {
                 settingsRaisedFor = disagreement.get();
             }
         }
-        paused = disagreement.isPresent();
+        agreed = disagreement.isEmpty();
+        settingsLookedAt = System.nanoTime();
         return disagreement;
     }
 
@@ -655,9 +661,30 @@ final class SiteShipper implements AutoCloseable {
         }
     }
 
-    /** Whether shipping waits because the sites' shared settings disagree ({@code site-settings-<target>}). */
-    boolean pausedBySettings() {
-        return paused;
+    /**
+     * Whether the last look found the sites' shared settings agreeing (or the target recording none); false before
+     * the first look and while they disagree ({@code site-settings-<target>}).
+     */
+    boolean settingsAgree() {
+        return agreed;
+    }
+
+    /**
+     * Looks at the settings while no batch is in hand, so that the fault and {@link #settingsAgree()} follow the
+     * target on a site that writes nothing: while they disagree every {@code retryPause}, else when the last look
+     * is {@link #SETTINGS_CHECK} old. A failed look changes nothing; the next one tries again.
+     */
+    private void idleSettingsLook() {
+        long since = System.nanoTime() - settingsLookedAt;
+        if (settingsLookedAt != 0 && since < (agreed ? SETTINGS_CHECK : retryPause).toNanos()) {
+            return;
+        }
+        try {
+            settingsDisagreement("nothing in hand");
+        } catch (RegistryException e) {
+            settingsLookedAt = System.nanoTime();
+            LOG.debug("{}: cannot look at the target's settings now: {}", name, e.getMessage());
+        }
     }
 
     /** Whether the shipper's thread is still running (tests). */
