@@ -25,7 +25,8 @@ import java.util.concurrent.CompletableFuture;
  * commit returned). Every batch sets x/t, y/t and z/t/deep to i and creates
  * log/t/i, so a half-applied batch or a lost acknowledged one is visible after recovery.
  *
- * <p>Arguments: directory, threads, snapshotThreshold (e.g. 64KiB).
+ * <p>Arguments: directory, threads, snapshotThreshold (e.g. 64KiB). The child opens the directory only once it
+ * reads {@code GO} from its standard input.
  */
 public final class CrashWorkload {
 
@@ -61,6 +62,13 @@ public final class CrashWorkload {
 
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[0]);
+        // started ahead of its turn (while the test checks what the previous child left): the directory is untouched
+        // until the test says GO
+        try (java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.US_ASCII))) {
+            if (!"GO".equals(in.readLine())) {
+                return; // the test ended without this child's turn
+            }
+        }
         int threads = Integer.parseInt(args[1]);
         ClusterRegistry r = ClusterRegistries.open("embedded:" + dir, Map.of("snapshotThreshold", args[2], "nodeName", "crash-child"));
         synchronized (CrashWorkload.class) {

@@ -79,22 +79,19 @@ class EmbeddedCrashTest {
         Path dir = tmp.resolve("registry");
         Map<Integer, Set<Long>> acked = new ConcurrentHashMap<>();
         int totalAcks = 0;
+        // each child JVM is started as soon as the previous one is dead and waits for GO before it opens the
+        // directory, so its start-up overlaps the check of what the previous one left
+        Process next = startChild(dir, 0);
         for (int kill = 0; kill < kills; kill++) {
             String context = "kill " + kill + " (seed " + seed + ")";
-            Path stderr = tmp.resolve("child-" + kill + ".err");
-            Process child = new ProcessBuilder(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                    "-cp", System.getProperty("java.class.path"),
-                    CrashWorkload.class.getName(), dir.toString(), String.valueOf(THREADS), kill % 4 < 2 ? "65536" : "1048576")
-                    .redirectError(stderr.toFile())
-                    .start();
-            children.add(child);
+            Path stderr = stderr(kill);
+            Process child = next;
+            go(child);
             AtomicBoolean ready = new AtomicBoolean();
             AtomicInteger acksThisRun = new AtomicInteger();
             Thread reader = new Thread(() -> readAcks(child, ready, acksThisRun, acked), "crash-test-reader");
             reader.start();
-            await().alias(context + ": child ready").atMost(Duration.ofSeconds(60))
+            await().alias(context + ": child ready").atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(5))
                     .until(() -> ready.get() || !child.isAlive());
             assertThat(child.isAlive()).as(context + ": child alive; stderr: " + read(stderr)).isTrue();
             if (kill == 0) {
@@ -109,6 +106,9 @@ class EmbeddedCrashTest {
             child.destroyForcibly(); // SIGKILL on Linux
             assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
             reader.join(30_000);
+            if (kill + 1 < kills) {
+                next = startChild(dir, kill + 1);
+            }
             totalAcks += acksThisRun.get();
             if (kill % 2 == 0) {
                 verify(dir, acked, context);
@@ -122,6 +122,27 @@ class EmbeddedCrashTest {
         assertThat(totalAcks).as("acknowledged batches over all runs").isGreaterThan(kills);
         assertThat(SnapshotFiles.list(dir)).as("snapshots were taken between kills").isNotEmpty();
         System.out.println("crash test: " + kills + " kills, " + totalAcks + " acknowledged batches, all present (seed " + seed + ")");
+    }
+
+    private Process startChild(Path dir, int kill) throws IOException {
+        Process child = new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-cp", System.getProperty("java.class.path"),
+                CrashWorkload.class.getName(), dir.toString(), String.valueOf(THREADS), kill % 4 < 2 ? "65536" : "1048576")
+                .redirectError(stderr(kill).toFile())
+                .start();
+        children.add(child);
+        return child;
+    }
+
+    private Path stderr(int kill) {
+        return tmp.resolve("child-" + kill + ".err");
+    }
+
+    private static void go(Process child) throws IOException {
+        child.getOutputStream().write("GO\n".getBytes(StandardCharsets.US_ASCII));
+        child.getOutputStream().flush();
     }
 
     private static void readAcks(Process child, AtomicBoolean ready, AtomicInteger count, Map<Integer, Set<Long>> acked) {
