@@ -34,19 +34,26 @@ class EncryptionTest {
     static final RegistryPath VERSIONS = CUSTOMERS.child(StorageLayout.VERSIONS);
     static final RegistryPath TOMBSTONES = CUSTOMERS.child(StorageLayout.TOMBSTONES);
 
+    /**
+     * The key store format of these tests. They are about what a factory does with its keys, not about the file
+     * format (KeySourcesTest and SecretsHygieneTest read and write BCFKS, the default): PKCS#12, because each
+     * BCFKS load or addNewKey derives its keys with PBKDF2 in pure Java, about 0.3 s apiece here, against 15 ms.
+     */
+    private static final String KEY_STORE_TYPE = "PKCS12";
+
     @TempDir
     Path dir;
 
     private Path keyStore(String name, String... aliases) {
         Path file = dir.resolve(name);
         for (String alias : aliases) {
-            KeyStoreFiles.addNewKey(file, "BCFKS", "pw".toCharArray(), alias);
+            KeyStoreFiles.addNewKey(file, KEY_STORE_TYPE, "pw".toCharArray(), alias);
         }
         return file;
     }
 
     private static ClusterPersistenceConfiguration.Builder encrypted(ClusterPersistenceConfiguration.Builder b, Path keys) {
-        return b.enableEncryption(true).keyStore(keys, "BCFKS", "pw".toCharArray(), null);
+        return b.enableEncryption(true).keyStore(keys, KEY_STORE_TYPE, "pw".toCharArray(), null);
     }
 
     private static boolean registryFilesContain(Path root, String text) throws IOException {
@@ -91,7 +98,7 @@ class EncryptionTest {
 
     @Test
     void tamperedMovedAndReplayedValuesAreIntegrityErrors() {
-        Path keys = keyStore("keys.bcfks", "k1");
+        Path keys = keyStore("keys.p12", "k1");
         try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir);
              StoreFactory f = ClusterStoreFactory.onRegistry(encrypted(EmbeddedFixture.config(dir), keys).build(), registry)) {
             EntityStore<Customer> s = f.store(Customer.class);
@@ -129,7 +136,7 @@ class EncryptionTest {
      */
     @Test
     void aValueAtAnIdWithAnUnpairedSurrogateOpensOnlyThere() {
-        Path keys = keyStore("keys.bcfks", "k1");
+        Path keys = keyStore("keys.p12", "k1");
         try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir);
              StoreFactory f = ClusterStoreFactory.onRegistry(encrypted(EmbeddedFixture.config(dir), keys).build(), registry)) {
             EntityStore<Customer> s = f.store(Customer.class);
@@ -153,9 +160,9 @@ class EncryptionTest {
 
     @Test
     void theWrongKeyIsAnIntegrityError() {
-        Path right = keyStore("right.bcfks", "k1");
-        Path wrong = keyStore("wrong.bcfks", "k1");
-        Path other = keyStore("other.bcfks", "k9");
+        Path right = keyStore("right.p12", "k1");
+        Path wrong = keyStore("wrong.p12", "k1");
+        Path other = keyStore("other.p12", "k9");
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), right).build())) {
             f.store(Customer.class).save("a", Customer.of("Alice", 1));
         }
@@ -182,13 +189,13 @@ class EncryptionTest {
 
     @Test
     void rotationKeepsOldValuesReadableAndReencryptRetiresTheOldKey() {
-        Path keys = keyStore("keys.bcfks", "k1");
+        Path keys = keyStore("keys.p12", "k1");
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
             EntityStore<Customer> s = f.store(Customer.class);
             s.save("a", Customer.of("Alice", 1));
             s.save("b", Customer.of("Bob", 2));
         }
-        KeyStoreFiles.addNewKey(keys, "BCFKS", "pw".toCharArray(), "k2");
+        KeyStoreFiles.addNewKey(keys, KEY_STORE_TYPE, "pw".toCharArray(), "k2");
         KeyRing[] loaded = new KeyRing[1];
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
             @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
@@ -203,7 +210,7 @@ class EncryptionTest {
                 assertThat(v.value().name()).isEqualTo("Bob");
                 assertThat(v.version()).isEqualTo(1); // re-encryption keeps the version
             });
-            loaded[0] = KeySources.keyStore(keys, "BCFKS", "pw".toCharArray(), null).load(() -> new byte[16]);
+            loaded[0] = KeySources.keyStore(keys, KEY_STORE_TYPE, "pw".toCharArray(), null).load(() -> new byte[16]);
         }
         // k1 retired: a key source without it still reads everything
         KeySource onlyK2 = ctx -> KeyRing.of(Map.of("k2", loaded[0].key("k2")), "k2");
@@ -218,7 +225,7 @@ class EncryptionTest {
      */
     @Test
     void aPreparedTransactionKeepsItsKeyInUseUntilItEnds() {
-        Path keys = keyStore("keys.bcfks", "k1");
+        Path keys = keyStore("keys.p12", "k1");
         dev.reliablestore.spi.tx.TransactionId id = dev.reliablestore.spi.tx.TransactionId.of(1, new byte[] {1, 2, 3}, new byte[] {4});
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
             f.store(Customer.class).save("a", Customer.of("Alice", 1));
@@ -226,7 +233,7 @@ class EncryptionTest {
             branch.store(Customer.class).save("b", Customer.of("Bob", 2));
             branch.prepare();
         }
-        KeyStoreFiles.addNewKey(keys, "BCFKS", "pw".toCharArray(), "k2");
+        KeyStoreFiles.addNewKey(keys, KEY_STORE_TYPE, "pw".toCharArray(), "k2");
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
             @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
             ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
@@ -257,11 +264,11 @@ class EncryptionTest {
      */
     @Test
     void aMergeASiteOwesKeepsItsKeyInUse() {
-        Path keys = keyStore("keys.bcfks", "k1");
+        Path keys = keyStore("keys.p12", "k1");
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
             f.store(Customer.class).save("a", Customer.of("Alice", 1));
         }
-        KeyRing k1 = KeySources.keyStore(keys, "BCFKS", "pw".toCharArray(), null).load(() -> new byte[16]);
+        KeyRing k1 = KeySources.keyStore(keys, KEY_STORE_TYPE, "pw".toCharArray(), null).load(() -> new byte[16]);
         RegistryPath root = RegistryPath.parse(EmbeddedFixture.GROUP + "/" + EmbeddedFixture.KEY_PATH);
         EnvelopeCodec paris = new EnvelopeCodec(root.toString(), true, null, k1, "paris");
         RegistryPath owed = dev.reliablestore.cluster.geo.SiteReplication.mergesKey(new StorageLayout(root)).child("Customer");
@@ -270,7 +277,7 @@ class EncryptionTest {
                     paris.sealRecord("Customer", "merge", "a@tokyo", "{\"name\":\"Bob\"}".getBytes(StandardCharsets.UTF_8), new byte[] {1, 2, 3, 4})))
                     .build());
         }
-        KeyStoreFiles.addNewKey(keys, "BCFKS", "pw".toCharArray(), "k2");
+        KeyStoreFiles.addNewKey(keys, KEY_STORE_TYPE, "pw".toCharArray(), "k2");
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
             @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
             ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
@@ -281,12 +288,12 @@ class EncryptionTest {
 
     @Test
     void reencryptKeepsStampsAndSitesAndRewritesTombstonesToo() {
-        Path keys = keyStore("keys.bcfks", "k1");
+        Path keys = keyStore("keys.p12", "k1");
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
             f.store(Customer.class).save("a", Customer.of("Alice", 1));
         }
         // the value as a site of a multi-site store holds it: stamped and bound to its site
-        KeyRing k1 = KeySources.keyStore(keys, "BCFKS", "pw".toCharArray(), null).load(() -> new byte[16]);
+        KeyRing k1 = KeySources.keyStore(keys, KEY_STORE_TYPE, "pw".toCharArray(), null).load(() -> new byte[16]);
         String root = RegistryPath.parse(EmbeddedFixture.GROUP + "/" + EmbeddedFixture.KEY_PATH).toString();
         EnvelopeCodec paris = new EnvelopeCodec(root, true, null, k1, "paris");
         byte[] stamp = {1, 2, 3, 4};
@@ -299,7 +306,7 @@ class EncryptionTest {
                     .setValue(TOMBSTONES, "b", RegistryValue.binary(paris.encode("Customer", "b", StorageLayout.TOMBSTONE_VERSION, new byte[0],
                             stamp).envelope())).build());
         }
-        KeyStoreFiles.addNewKey(keys, "BCFKS", "pw".toCharArray(), "k2");
+        KeyStoreFiles.addNewKey(keys, KEY_STORE_TYPE, "pw".toCharArray(), "k2");
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
             @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
             ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
@@ -327,7 +334,7 @@ class EncryptionTest {
         try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).build())) {
             f.store(Customer.class).save("a", Customer.of("Alice", 1));
         }
-        Path keys = keyStore("keys.bcfks", "k1");
+        Path keys = keyStore("keys.p12", "k1");
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
             @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
             ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
@@ -347,7 +354,7 @@ class EncryptionTest {
      */
     @Test
     void aFactoryWithEncryptionOffCannotOpenAnEncryptedTypeForWriting() throws Exception {
-        Path keys = keyStore("keys.bcfks", "k1");
+        Path keys = keyStore("keys.p12", "k1");
         try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
             try (StoreFactory f = ClusterStoreFactory.onRegistry(encrypted(EmbeddedFixture.config(dir), keys).build(), registry)) {
                 f.store(Customer.class).save("a", Customer.of("Alice", 1));
@@ -400,7 +407,7 @@ class EncryptionTest {
      */
     @Test
     void theFirstOpenerOfATypeWithoutDescriptorDoesNotDecideItsMark() {
-        Path keys = keyStore("keys.bcfks", "k1");
+        Path keys = keyStore("keys.p12", "k1");
         try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
             try (StoreFactory keyless = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
                 keyless.store(Note.class).save("n", new Note("in clear"));
@@ -426,7 +433,7 @@ class EncryptionTest {
     /** Encrypted values saved inside a transaction mark their type too, one-phase and two-phase alike. */
     @Test
     void aTransactionThatSavesEncryptedValuesMarksTheirTypes() {
-        Path keys = keyStore("keys.bcfks", "k1");
+        Path keys = keyStore("keys.p12", "k1");
         try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
             try (ClusterStoreFactory keyed = ClusterStoreFactory.onRegistry(encrypted(EmbeddedFixture.config(dir), keys).build(), registry)) {
                 keyed.store(Customer.class); // both descriptors in place and unmarked, as a store opened before any save leaves them
@@ -463,7 +470,7 @@ class EncryptionTest {
     /** Someone who can write the registry but has no key plants a value in clear: a routine re-encryption leaves it unreadable. */
     @Test
     void aValuePlantedInClearIsNotMadeAuthenticByReencrypt() throws IOException {
-        Path keys = keyStore("keys.bcfks", "k1");
+        Path keys = keyStore("keys.p12", "k1");
         try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
             try (StoreFactory f = ClusterStoreFactory.onRegistry(encrypted(EmbeddedFixture.config(dir), keys).build(), registry)) {
                 f.store(Customer.class).save("a", Customer.of("Alice", 1));
@@ -474,7 +481,7 @@ class EncryptionTest {
             try (StoreFactory keyless = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
                 keyless.store(Customer.class).save("a", Customer.of("Mallory", 2));
             }
-            KeyStoreFiles.addNewKey(keys, "BCFKS", "pw".toCharArray(), "k2");
+            KeyStoreFiles.addNewKey(keys, KEY_STORE_TYPE, "pw".toCharArray(), "k2");
             try (StoreFactory f = ClusterStoreFactory.onRegistry(encrypted(EmbeddedFixture.config(dir), keys).build(), registry)) {
                 @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
                 ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
@@ -494,11 +501,11 @@ class EncryptionTest {
         while (name.length() < 150_000) {
             name.append(Long.toString(random.nextLong(), 36)); // hardly compressible: about 100 KB once encoded
         }
-        Path keys = keyStore("keys.bcfks", "k1");
+        Path keys = keyStore("keys.p12", "k1");
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).maxValueSizeKB(512).build())) {
             f.store(Customer.class).save("big", Customer.of(name.toString(), 1));
         }
-        KeyStoreFiles.addNewKey(keys, "BCFKS", "pw".toCharArray(), "k2");
+        KeyStoreFiles.addNewKey(keys, KEY_STORE_TYPE, "pw".toCharArray(), "k2");
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
             @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
             ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
@@ -528,7 +535,7 @@ class EncryptionTest {
             s.save("b", Customer.of(random.substring(0, (int) (limit - overhead - 4)), 2));
             s.save("c", Customer.of("Carol", 3));
         }
-        Path keys = keyStore("keys.bcfks", "k1");
+        Path keys = keyStore("keys.p12", "k1");
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir).enableCompression(false), keys).build())) {
             @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
             ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
