@@ -13,6 +13,8 @@ import dev.reliablestore.registry.VersionedValue;
 import dev.reliablestore.registry.Watch;
 import dev.reliablestore.registry.WriteBatch;
 import dev.reliablestore.registry.conformance.FeedRecorder;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,10 +33,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /** One site's batches shipped to another: in order, once each, durable first, nothing dropped. */
 class SiteShipperTest {
+
+    /**
+     * Checks at once, then every 10 ms: what these tests wait for mostly holds already or within milliseconds of it,
+     * and Awaitility's default first delay and interval of 100 ms made every wait last at least that long.
+     */
+    private static ConditionFactory await() {
+        return Awaitility.await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10));
+    }
 
     static final RegistryPath ROOT = RegistryPath.of("Store");
     static final RegistryPath LEDGER = RegistryPath.of("Store", "Sites", "Applied");
@@ -232,7 +241,8 @@ class SiteShipperTest {
     void theBehindFaultOfAReplacedShipperIsClearedByTheNextOneOnceItCatchesUp() {
         AtomicBoolean away = new AtomicBoolean(true);
         SiteShipper first = ship(a, "eu", gated(b, away));
-        await().alias("the behind fault after 200 ms of refusals").atMost(Duration.ofSeconds(10)).until(() -> {
+        // Awaitility's own pace of 100 ms: the condition writes at every look
+        Awaitility.await().alias("the behind fault after 200 ms of refusals").atMost(Duration.ofSeconds(10)).until(() -> {
             write(a, 0);
             return a.healthFaults().stream().anyMatch(f -> f.id().equals("site-behind-us"));
         });
@@ -274,7 +284,8 @@ class SiteShipperTest {
     void aBehindFaultClearedByAnotherStoresShipperIsRaisedAgainWhileStillBehind() {
         AtomicBoolean away = new AtomicBoolean(true);
         ship(a, "eu", gated(b, away));
-        await().alias("the behind fault after 200 ms of refusals").atMost(Duration.ofSeconds(10)).until(() -> {
+        // Awaitility's own pace of 100 ms: the condition writes at every look
+        Awaitility.await().alias("the behind fault after 200 ms of refusals").atMost(Duration.ofSeconds(10)).until(() -> {
             write(a, 0);
             return a.healthFaults().stream().anyMatch(f -> f.id().equals("site-behind-us"));
         });
@@ -310,7 +321,8 @@ class SiteShipperTest {
         });
         SiteShipper shipper = ship(a, "eu", sluggish);
         // a write at every poll: the site keeps writing faster than the link ships
-        await().alias("lagging more than 200 ms behind while every batch is accepted").atMost(Duration.ofSeconds(20)).until(() -> {
+        // Awaitility's own pace of 100 ms: the condition writes at every look
+        Awaitility.await().alias("lagging more than 200 ms behind while every batch is accepted").atMost(Duration.ofSeconds(20)).until(() -> {
             write(a, 0);
             return a.healthFaults().stream().anyMatch(f -> f.id().equals("site-behind-us"));
         });

@@ -15,6 +15,8 @@ import dev.reliablestore.registry.RegistryPath;
 import dev.reliablestore.registry.RegistryValue;
 import dev.reliablestore.registry.VersionedValue;
 import dev.reliablestore.registry.WriteBatch;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,7 +38,6 @@ import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 /**
  * Three sites in one JVM (embedded registries, encrypted and compressed values) merging each other's
@@ -46,6 +47,14 @@ import static org.awaitility.Awaitility.await;
  * will commit them once sites are configurable.
  */
 class SiteTranslatorTest {
+
+    /**
+     * Checks at once, then every 10 ms: what these tests wait for mostly holds already or within milliseconds of it,
+     * and Awaitility's default first delay and interval of 100 ms made every wait last at least that long.
+     */
+    private static ConditionFactory await() {
+        return Awaitility.await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10));
+    }
 
     static final StorageLayout LAYOUT = new StorageLayout(RegistryPath.of("Store"));
     static final RegistryPath LOCKS = RegistryPath.of("Store", "Transactions", "Locks");
@@ -224,7 +233,9 @@ class SiteTranslatorTest {
             await().atMost(Duration.ofSeconds(20)).until(() -> second.failure() != null);
             assertThat(second.failure()).isInstanceOf(ConflictWindowExceededException.class)
                     .hasMessageContaining("Order/alone").hasMessageContaining("resync site tokyo");
-            assertThat(paris.registry.healthFaults()).extracting(HealthFault::id).contains("site-resync-tokyo");
+            // the shipper records why it stopped, then raises the fault
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(paris.registry.healthFaults()).extracting(HealthFault::id).contains("site-resync-tokyo"));
             assertThat(content(tokyo)).doesNotContainKey("alone");
         } finally {
             second.close();
@@ -803,8 +814,10 @@ class SiteTranslatorTest {
         SiteShipper s = shipper(tokyo, paris, paris.registry);
         await().atMost(Duration.ofSeconds(20)).until(() -> s.failure() != null);
         assertThat(s.failure()).isInstanceOf(DataIntegrityException.class).hasMessageContaining("bound to site 'paris'");
-        assertThat(tokyo.registry.healthFaults()).filteredOn(f -> f.id().equals("site-stopped-paris")).singleElement()
-                .satisfies(f -> assertThat(f.description()).contains("stopped at the batch after", "bound to site 'paris'"));
+        // the shipper records why it stopped, then raises the fault
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(tokyo.registry.healthFaults()).filteredOn(f -> f.id().equals("site-stopped-paris")).singleElement()
+                        .satisfies(f -> assertThat(f.description()).contains("stopped at the batch after", "bound to site 'paris'")));
         s.close();
     }
 }
