@@ -326,21 +326,23 @@ final class SiteShipper implements AutoCloseable {
                 }
             }
         } catch (FeedHistoryUnavailableException e) {
-            failure = e;
+            // the fault first: the factory restarts a shipper once it sees the failure, and the new one clears this
+            // fault when it opens; raised after that, it would stay up over a shipper that ships
             LOG.error("{}: stopped, the target's checkpoint {} is older than this site's retained history; resync the target", name, checkpoint, e);
             raise(resyncFault, name + ": stopped; the target's checkpoint is older than this site's retained history, resync it: " + e.getMessage());
-        } catch (ConflictWindowExceededException e) {
             failure = e;
+        } catch (ConflictWindowExceededException e) {
             LOG.error("{}: stopped at the batch after {}: {}", name, checkpoint, e.getMessage());
             raise(resyncFault, name + ": stopped; " + e.getMessage());
+            failure = e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException | Error e) {
             if (closed.getCount() > 0) {
-                failure = e;
                 LOG.error("{}: stopped", name, e);
                 // a value that fails authentication, a batch that cannot be shipped: never skipped, never silent
                 raise(stoppedFault, name + ": stopped at the batch after " + checkpoint + ": " + e);
+                failure = e;
             }
         } finally {
             if (watch != null) {
