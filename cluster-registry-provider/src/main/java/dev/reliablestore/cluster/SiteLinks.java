@@ -282,7 +282,10 @@ final class SiteLinks implements AutoCloseable {
             // while a target runs with other settings (its window may be longer) no tombstone goes: shipping to it
             // waits too, and what it collected by a window another site does not share could never be taken back
             // (a target reached, whose link has not looked yet — the turn the lease is taken — counts as not agreeing)
-            boolean settingsAgree = targets.values().stream().allMatch(t -> t.hold == null || t.link != null && t.link.settingsAgree());
+            boolean settingsAgree;
+            synchronized (lock) { // where hold is set
+                settingsAgree = targets.values().stream().allMatch(t -> t.hold == null || t.link != null && t.link.settingsAgree());
+            }
             if (leading && settingsAgree && System.nanoTime() - nextCollect >= 0 && collecting.compareAndSet(false, true)) {
                 nextCollect = System.nanoTime() + collectEvery.toNanos();
                 collector.execute(() -> {
