@@ -579,6 +579,11 @@ final class SiteShipper implements AutoCloseable {
      * zero when it holds none. Batches still in the local history (replayed after a restart or an
      * overflow) count from when the replay handed them over, so after a restart the lag reads low at first.
      */
+    /** Whether a batch to ship is in the shipper's hands (taken from the queue, not yet applied): tests. */
+    boolean holdsABatch() {
+        return inHandSince != 0;
+    }
+
     Duration lag() {
         long since = inHandSince;
         if (since == 0) {
