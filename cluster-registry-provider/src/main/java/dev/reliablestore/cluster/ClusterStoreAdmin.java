@@ -193,9 +193,9 @@ public final class ClusterStoreAdmin {
             // judged by another window, a tombstone the sites keep would count as collected, or one they collected as kept
             Optional<String> recorded = SiteReplication.recordedOtherwise(s, conflictWindow, maxClockSkew, conflicts);
             if (recorded.isPresent()) {
-                throw new dev.reliablestore.api.ConfigurationException("the resync would run with conflictResolutionWindow="
-                        + conflictWindow + ", maxClockSkew=" + maxClockSkew + ", crossSiteConflicts=" + conflicts.optionName()
-                        + ", but site " + s.name() + " runs with " + recorded.get() + "; resync with the store's own settings");
+                throw new dev.reliablestore.api.ConfigurationException("the resync would run with "
+                        + SiteReplication.sharedSettings(conflictWindow, maxClockSkew, conflicts) + ", but site " + s.name()
+                        + " runs with " + recorded.get() + "; resync with the store's own settings");
             }
         }
         return SiteReplication.resync(source, target, conflicts, staleAfter, conflictWindow, maxClockSkew, removeStale);

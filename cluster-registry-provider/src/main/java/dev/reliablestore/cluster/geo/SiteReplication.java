@@ -99,10 +99,10 @@ public final class SiteReplication {
         return sharedSettings(pace.conflictWindow(), pace.maxClockSkew(), pace.conflicts());
     }
 
-    static String sharedSettings(Duration conflictWindow, Duration maxClockSkew, CrossSiteConflicts conflicts) {
+    /** The settings every site must share, as a site records them and as messages show them. */
+    public static String sharedSettings(Duration conflictWindow, Duration maxClockSkew, CrossSiteConflicts conflicts) {
         return "conflictResolutionWindow=" + conflictWindow + ", maxClockSkew=" + maxClockSkew + ", crossSiteConflicts=" + conflicts.optionName();
     }
-
 
     /** Separates the settings from the lease owner that recorded them. */
     private static final String RECORDED_BY = "; recorded by the shipper-lease holder ";
@@ -123,7 +123,11 @@ public final class SiteReplication {
      * older build), holds it.
      */
     private static Optional<String> recordedByHolder(Site site) {
-        Optional<VersionedValue> settings = site.registry().getValue(settingsKey(site.layout()), SETTINGS_VALUE);
+        // one round trip (the site may be far), and the record and the lease as of one point
+        dev.reliablestore.registry.ReadBatchResult read = site.registry().read(dev.reliablestore.registry.ReadBatch.of(
+                new dev.reliablestore.registry.ReadBatch.ValueRead(settingsKey(site.layout()), SETTINGS_VALUE),
+                new dev.reliablestore.registry.ReadBatch.ValueRead(leaseKey(site.layout()), LEASE_VALUE)));
+        Optional<VersionedValue> settings = read.value(0);
         if (settings.isEmpty()) {
             return Optional.empty();
         }
@@ -133,7 +137,7 @@ public final class SiteReplication {
             return Optional.empty();
         }
         // no lease: its last holder let go (a factory that closes deletes it), and what it recorded is what the site ran with
-        Optional<VersionedValue> lease = site.registry().getValue(leaseKey(site.layout()), LEASE_VALUE);
+        Optional<VersionedValue> lease = read.value(1);
         String[] holder = lease.map(l -> l.value().asSz().split(" ", 2)).orElse(null);
         if (holder != null && (holder.length < 2 || !recorded.substring(by + RECORDED_BY.length()).equals(holder[1]))) {
             return Optional.empty();

@@ -493,10 +493,11 @@ final class SiteShipper implements AutoCloseable {
 
     /**
      * Why nothing may be shipped now (the sites' shared settings disagree), read at most every
-     * {@link #SETTINGS_CHECK} while the target's recorded settings agree (before every shipment while it has recorded
-     * none: one read per group; a site that starts after its peers records its settings moments after theirs ship). While they disagree the fault says why — raised again if the reason changed
-     * or if it went (a shipper of another store at this site, whose id it shares, cleared it); once they agree,
-     * the fault is cleared. {@code what}: what waits, for the log.
+     * {@link #SETTINGS_CHECK} while the target's recorded settings agree, and before every shipment while it has
+     * recorded none (one read per group: a site that starts after its peers records its settings moments after
+     * theirs ship). While they disagree the fault says why — raised again if the reason changed or if it went (a
+     * shipper of another store at this site, whose id it shares, cleared it); once they agree, the fault is
+     * cleared. {@code what}: what waits, for the log.
      */
     private Optional<String> settingsDisagreement(String what) {
         if (settingsCheckedAt != 0 && System.nanoTime() - settingsCheckedAt < SETTINGS_CHECK.toNanos()) {
