@@ -248,6 +248,7 @@ final class ChangeFeed implements Watcher {
             return; // closing
         }
         entriesRead.incrementAndGet();
+        slot.readOn = zk;
         ZkCalls.getData(zk, path).whenComplete((node, failure) -> {
             slot.answer(node, failure);
             drain();
@@ -268,11 +269,20 @@ final class ChangeFeed implements Watcher {
         if (state != Event.KeeperState.Disconnected) {
             return;
         }
+        startHold("the connection to ZooKeeper was interrupted; changes made meanwhile were not delivered");
+    }
+
+    /**
+     * Marks a gap that the next registration (at the reconnect) ends with a resync, holding back
+     * every entry handled until then. A new hold each time: a release marker queued for an earlier
+     * one must not end it.
+     */
+    private void startHold(String reason) {
         synchronized (this) {
             if (!wanted) {
                 return; // nobody listens: a registration to come starts after whatever is missed
             }
-            disconnected("the connection to ZooKeeper was interrupted; changes made meanwhile were not delivered", false);
+            disconnected(reason, false);
             hold.updateAndGet(h -> h % 2 == 0 ? h + 1 : h + 2);
         }
         captures.forEach(Capture::incomplete);
@@ -340,13 +350,15 @@ final class ChangeFeed implements Watcher {
                     }
                     continue;
                 }
-                handle(s.path, s.node, s.failure);
+                handle(s.path, s.readOn, s.node, s.failure);
             }
         }
     }
 
     private static final class Slot {
         final String path;
+        /** The handle the entry was read on; null for our own entries (not read). */
+        ZooKeeper readOn;
         boolean answered;
         ZkCalls.NodeData node;
         Throwable failure;
@@ -379,16 +391,28 @@ final class ChangeFeed implements Watcher {
         }
     }
 
-    private void handle(String path, ZkCalls.NodeData node, Throwable failure) {
+    private void handle(String path, ZooKeeper readOn, ZkCalls.NodeData node, Throwable failure) {
         if (failure != null || node == null) {
             captures.forEach(Capture::incomplete);
         }
         if (failure != null) {
-            if (!ZkCalls.isConnectionProblem(ZkCalls.unwrap(failure))) {
-                LOG.warn("could not read change-log entry {}; resynchronising listeners", path, failure);
-                resyncAll("change-log entry " + path + " could not be read: " + ZkCalls.unwrap(failure));
+            Throwable cause = ZkCalls.unwrap(failure);
+            if (reconnectFollows(cause)) {
+                // The entries after this one may already be answered (our own are, at once) and are handled
+                // next, while ZooKeeper fails a lost connection's reads before it queues the Disconnected
+                // event that starts the hold: delivered now, one of them would follow a gap with no resync
+                // before it, and a shipper would move its checkpoint past the batch this entry holds. So
+                // the hold starts here, and the reconnect's registration ends it with a resync. Only on the
+                // handle in use: a failure the expired session's event thread answers late comes after the
+                // new session's registration, and a hold then would have nothing to end it.
+                if (readOn != null && readOn == currentHandle()) {
+                    startHold("change-log entry " + path + " could not be read: " + cause
+                            + "; changes from there on were not delivered");
+                }
+                return;
             }
-            // connection problems: the reconnect resynchronises
+            LOG.warn("could not read change-log entry {}; resynchronising listeners", path, failure);
+            resyncAll("change-log entry " + path + " could not be read: " + cause);
             return;
         }
         if (node == null) {
@@ -429,6 +453,23 @@ final class ChangeFeed implements Watcher {
             // thrown inside a future's callback it would vanish; listeners must learn they missed it
             LOG.error("could not deliver change-log entry {}; resynchronising listeners", path, e);
             resyncAll("change-log entry " + path + " could not be delivered: " + e);
+        }
+    }
+
+    /** A failure after which the client reconnects (same session or a new one), so the feed registers again. */
+    private static boolean reconnectFollows(Throwable t) {
+        return t instanceof KeeperException ke && switch (ke.code()) {
+            case CONNECTIONLOSS, SESSIONEXPIRED, SESSIONMOVED -> true;
+            default -> false;
+        };
+    }
+
+    /** The handle in use now, or null while closing. */
+    private ZooKeeper currentHandle() {
+        try {
+            return handle.get();
+        } catch (RuntimeException e) {
+            return null;
         }
     }
 

@@ -384,6 +384,50 @@ class ZooKeeperFeedHistoryTest {
     }
 
     /**
+     * A lost connection fails the reads still unanswered before ZooKeeper queues its Disconnected
+     * event, while our own entries behind them were answered at once (from the bytes we sent): handled
+     * before that event, one was delivered after the gap with no resync before it, and a shipper moved
+     * its checkpoint past the batch whose read failed. Here the two creation events are given to the
+     * feed by the test, the read is sent across a partition (so it is never answered) and the
+     * partition heals by cutting the connection: the order cannot depend on timing.
+     */
+    @Test
+    void anOwnEntryBehindAReadTheDisconnectFailsIsNotDeliveredBeforeTheResync() throws Exception {
+        try (Cuttable c = Cuttable.open("gap-own-entry")) {
+            org.apache.zookeeper.ZooKeeper zk = c.registry().curator().getZookeeperClient().getZooKeeper();
+            ChangeFeed feed = new ChangeFeed(c.registry().layout(), () -> zk, 1_000);
+            FeedRecorder rec = new FeedRecorder();
+            feed.start(feed.add(RegistryPath.root(), rec), false).get(10, TimeUnit.SECONDS);
+            long before = set(c.other(), "a", 1);
+            await().atMost(WAIT).until(() -> rec.sequences().contains(before));
+            AtomicBoolean reconnected = new AtomicBoolean();
+            c.registry().curator().getConnectionStateListenable().addListener((client, state) ->
+                    reconnected.compareAndSet(false, state == ConnectionState.RECONNECTED));
+            long zxid = (before >>> 8) + 1;
+            String bucket = c.registry().layout().log + "/b-0";
+            c.proxy().partition(true);
+            // another writer's entry: its read crosses the partition and is never answered
+            feed.process(new org.apache.zookeeper.WatchedEvent(org.apache.zookeeper.Watcher.Event.EventType.NodeCreated,
+                    org.apache.zookeeper.Watcher.Event.KeeperState.SyncConnected, bucket + "/theirs-1", zxid));
+            // our own next entry: answered at once, it waits behind theirs
+            Op own = Op.create(bucket + "/ours-1", ZnodeLayout.encodeLogEntry(List.of(new Change.ValueSet(RegistryPath.parse("b"), "v",
+                    new VersionedValue(RegistryValue.dword(7), ZnodeLayout.sequence(zxid + 1, 0))))), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            feed.ownEntrySent(own);
+            feed.process(new org.apache.zookeeper.WatchedEvent(org.apache.zookeeper.Watcher.Event.EventType.NodeCreated,
+                    org.apache.zookeeper.Watcher.Event.KeeperState.SyncConnected, own.getPath(), zxid + 1));
+            c.proxy().partition(false); // cuts the connection: the read fails with CONNECTIONLOSS, then Disconnected
+            await().atMost(Duration.ofSeconds(30)).untilTrue(reconnected);
+            assertThat(c.registry().curator().getZookeeperClient().getZooKeeper()).as("the same session").isSameAs(zk);
+            feed.install(); // the registration the reconnect makes
+            await().atMost(WAIT).until(() -> !rec.resyncs.isEmpty());
+            // delivered in order on the watch's dispatcher: a batch delivered before the resync is in by now
+            assertThat(rec.sequences()).as("our entry after the failed read: held back, never delivered live")
+                    .containsExactly(before);
+            feed.closeAll();
+        }
+    }
+
+    /**
      * The same short disconnect, but the registration after the reconnect fails (Curator gives no
      * handle): no reconnect will come to register again, so the feed must not hold back for ever.
      * The client re-armed the watch itself: the listeners are resynchronised and the feed goes on.
