@@ -720,8 +720,11 @@ final class ChangeFeed implements Watcher {
                     replaying = false;
                     held.clear();
                 }
+                // Under the lock: once replaying is false, live() offers straight to the dispatcher, and a
+                // live batch offered before this resync was queued could be delivered before it, after the
+                // history batches that never came (a shipper would checkpoint past them).
+                dispatcher.resync(reason);
             }
-            dispatcher.resync(reason);
             signalRoom();
         }
 
