@@ -228,7 +228,9 @@ final class GroupCommitLog {
             }
         } catch (RegistryException e) {
             // the failure is logged once by fail(), which failed the waiting futures; writes are refused from now on
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // an Error too: thrown out of a periodic task it would cancel it, and ASYNC batches would wait
+            // for a SYNC commit to make them durable
             LOG.error("embedded registry {}: background flush failed", dir, e);
         }
     }
@@ -465,8 +467,9 @@ final class GroupCommitLog {
             Runnable complete = () -> completed.forEach(p -> p.future().complete(new CommitResult(p.sequence())));
             try {
                 completions.execute(complete);
-            } catch (RejectedExecutionException e) {
-                complete.run(); // closing
+            } catch (RejectedExecutionException | OutOfMemoryError e) {
+                // closing, or no thread could be started for the completions: these batches are durable
+                complete.run();
             }
         }
         maybeSnapshot(upTo);
@@ -489,13 +492,37 @@ final class GroupCommitLog {
                 leadOrFollow(lastSequence);
             } catch (RegistryException e) {
                 // failed: fail() logged it; committers see the failure and stop waiting
-                flushEnded();
-                while (!stopWriter) {
-                    LockSupport.park(this);
-                    Thread.interrupted();
-                }
+                idleUntilStopped();
+                return;
+            } catch (RuntimeException | Error e) {
+                // thrown outside the log's own I/O (out of memory while publishing, say): a writer that died
+                // here would leave every committer handed to it waiting for ever while health said healthy,
+                // so the log fails-stop as it does for a failed write
+                failOutsideAFlush(e);
+                idleUntilStopped();
                 return;
             }
+        }
+    }
+
+    private void idleUntilStopped() {
+        flushEnded();
+        while (!stopWriter) {
+            LockSupport.park(this);
+            Thread.interrupted();
+        }
+    }
+
+    /** {@link #fail} from a thread not flushing: it takes the flushing role first, which fail() needs for its cut. */
+    private void failOutsideAFlush(Throwable cause) {
+        while (!flushing.compareAndSet(false, true)) {
+            awaitFlush(flushing::get);
+        }
+        try {
+            fail(cause);
+        } finally {
+            flushing.set(false);
+            flushEnded();
         }
     }
 
@@ -546,8 +573,8 @@ final class GroupCommitLog {
         };
         try {
             completions.execute(failAll);
-        } catch (RejectedExecutionException e) {
-            failAll.run(); // closing
+        } catch (RejectedExecutionException | OutOfMemoryError e) {
+            failAll.run(); // closing, or no thread for the completions
         }
     }
 
