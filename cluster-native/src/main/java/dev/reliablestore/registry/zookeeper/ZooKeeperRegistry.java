@@ -1300,7 +1300,11 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                                 // the entry exists, so the batch most likely committed: read it again, never send the batch anew
                                 return verifyAgain(batch, plan, entry, requestBytes, deadline, why, "entry unread", verification);
                             }
-                            if (d == null || ZnodeLayout.isFence(d.data())) {
+                            if (d == null) {
+                                // it was there (ours or an earlier verification's fence) and is collected now
+                                return CompletableFuture.<CommitResult>failedFuture(entryCollected(entry, lost));
+                            }
+                            if (ZnodeLayout.isFence(d.data())) {
                                 return CompletableFuture.<CommitResult>failedFuture(new Replan("the batch did not commit before the connection loss"));
                             }
                             long sequence = ZnodeLayout.logEntrySequence(d.stat(), d.data());
@@ -1309,8 +1313,9 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                         }).thenCompose(Function.identity());
                     }
                     if (cause instanceof ZkCalls.MultiFailure mf && mf.code == KeeperException.Code.NONODE) {
-                        // the bucket is gone, so the entry could not have been created either
-                        return CompletableFuture.<CommitResult>failedFuture(new Replan("the batch did not commit (its log bucket is missing)"));
+                        // The bucket was created before the batch was sent, so the primary's collection took it, maybe
+                        // after the batch's multi had created the entry in it: sending the batch again could apply it twice
+                        return CompletableFuture.<CommitResult>failedFuture(entryCollected(entry, lost));
                     }
                     if (ZkCalls.isConnectionProblem(cause)) {
                         return verifyAgain(batch, plan, entry, requestBytes, deadline, cause, "fence unanswered", verification);
@@ -1353,6 +1358,18 @@ final class ZooKeeperRegistry implements ClusterRegistry {
             hook.accept(entry);
         }
         return answered(ZkCalls.multi(zk, List.of(Op.create(entry, ZnodeLayout.fenceEntry(), acl, CreateMode.PERSISTENT))));
+    }
+
+    /**
+     * The evidence of a lost answer's outcome is gone: the change log's collection took the entry or its
+     * bucket (the commit took longer than {@code feedRetention}, or this writer's clock is behind the
+     * primary's). Neither "committed" nor "not committed" can be proved, so the batch is not sent again.
+     */
+    private RegistryUnavailableException entryCollected(String entry, Throwable lost) {
+        return new RegistryUnavailableException("the connection to ZooKeeper was lost while the batch was in flight, and its change-log"
+                + " entry " + entry + " (or its bucket) was collected before the outcome could be read (the commit took longer than"
+                + " feedRetention of " + options.feedRetentionMs() + " ms allows, or this writer's clock is behind the primary's):"
+                + " the batch may or may not have been committed (verify by reading)", lost, true);
     }
 
     /** {@link #verifyAfterConnectionLoss} once more after another lost answer, unless the deadline has passed. */

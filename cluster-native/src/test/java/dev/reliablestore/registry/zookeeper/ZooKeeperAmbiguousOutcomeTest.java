@@ -262,6 +262,41 @@ class ZooKeeperAmbiguousOutcomeTest {
     }
 
     /**
+     * The batch applied, its answer was lost, and the change log's collection took its entry's bucket
+     * before the fence (as when the commit outlasted feedRetention, or the writer's clock is behind the
+     * primary's): the fence's NONODE was read as "not committed" and the batch was planned and sent
+     * again. Nothing proves either outcome any more, so the commit says it is unknown.
+     */
+    @Test
+    void anAppliedBatchWhoseEntryWasCollectedBeforeItsVerificationIsReportedUnknownNotSentAgain() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("ambiguous-collected");
+        try (CuttingProxy proxy = new CuttingProxy(server.getPort());
+             ZooKeeperRegistry registry = ZkTestSupport.open(reconnectingAtOnce(proxy), chroot, ZkTestSupport.options("failoverTimeout", "10000ms"));
+             CuratorFramework raw = CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100))) {
+            raw.start();
+            registry.commit(WriteBatch.builder().setValue(KEY, "n", RegistryValue.qword(0)).build());
+            VersionedValue before = registry.getValue(KEY, "n").orElseThrow();
+            AtomicInteger fencesTried = new AtomicInteger();
+            registry.beforeFence = entry -> {
+                fencesTried.incrementAndGet();
+                try {
+                    // what the primary's collection does to a bucket older than feedRetention
+                    raw.delete().deletingChildrenIfNeeded().forPath(entry.substring(0, entry.lastIndexOf('/')));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            };
+            proxy.cutAtNextLargeRequest(LARGE, true);
+            assertThatThrownBy(() -> registry.commit(increment(before)))
+                    .isInstanceOfSatisfying(RegistryUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
+                    .hasMessageContainingAll("was collected before the outcome could be read", "may or may not");
+            assertThat(fencesTried).hasValue(1);
+            VersionedValue after = registry.getValue(KEY, "n").orElseThrow();
+            assertThat(after.value().asQword()).as("applied by the server once, not sent again").isEqualTo(1);
+        }
+    }
+
+    /**
      * Batches still waiting for a multi's slot when the registry closes never reached a server: they
      * fail as closed ("not written"), while the multis in flight are reported outcome unknown.
      */
