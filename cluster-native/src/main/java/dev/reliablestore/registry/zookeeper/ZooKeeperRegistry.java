@@ -1243,7 +1243,11 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         // the new facts are learned on the event thread, in commit order, before anything reads them
         java.util.function.BiConsumer<List<OpResult>, Integer> learn = (results, sub) -> facts.committed(zk, plan.ops(), results,
                 ((OpResult.SetDataResult) results.get(sequenceOp)).getStat().getMzxid(), sub);
-        return ensureBucket(zk, bucket).thenCompose(v -> pipeline.send(zk, ops, size, learn)).handle((sent, t) -> {
+        AtomicBoolean multiSent = new AtomicBoolean();
+        return ensureBucket(zk, bucket).thenCompose(v -> {
+            multiSent.set(true);
+            return pipeline.send(zk, ops, size, learn);
+        }).handle((sent, t) -> {
             if (t == null) {
                 List<OpResult> results = sent.results();
                 long sequence = ZnodeLayout.sequence(((OpResult.SetDataResult) results.get(sequenceOp)).getStat().getMzxid(), sent.sub());
@@ -1265,7 +1269,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 return CompletableFuture.<CommitResult>failedFuture(new Replan("the snapshot changed before the multi (" + mf.code + " at op " + failedOp + ")"));
             }
             if (ZkCalls.isConnectionProblem(cause)) {
-                return verifyAfterConnectionLoss(batch, plan, entry, size, deadline, cause, 0);
+                return verifyAfterConnectionLoss(batch, plan, entry, size, deadline, cause, 0, multiSent.get());
             }
             return CompletableFuture.<CommitResult>failedFuture(cause);
         }).thenCompose(Function.identity());
@@ -1277,7 +1281,7 @@ final class ZooKeeperRegistry implements ClusterRegistry {
      * means it applied, at the entry's czxid.
      */
     private CompletableFuture<CommitResult> verifyAfterConnectionLoss(WriteBatch batch, BatchPlanner.Plan plan, String entry, long requestBytes,
-                                                                      long deadline, Throwable lost, int verification) {
+                                                                      long deadline, Throwable lost, int verification, boolean sent) {
         LOG.info("{}: connection lost while committing ({}); verifying the outcome with the change-log entry {}", options.nodeName(), lost, entry);
         return awaitConnected(deadline).thenCompose(zk -> fence(zk, entry)
                 .handle((r, t) -> {
@@ -1298,11 +1302,12 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                                     return CompletableFuture.<CommitResult>failedFuture(why);
                                 }
                                 // the entry exists, so the batch most likely committed: read it again, never send the batch anew
-                                return verifyAgain(batch, plan, entry, requestBytes, deadline, why, "entry unread", verification);
+                                return verifyAgain(batch, plan, entry, requestBytes, deadline, why, "entry unread", verification, sent);
                             }
                             if (d == null) {
-                                // it was there (ours or an earlier verification's fence) and is collected now
-                                return CompletableFuture.<CommitResult>failedFuture(entryCollected(entry, lost));
+                                // it was there (the batch's entry or an earlier verification's fence) and is collected now
+                                return CompletableFuture.<CommitResult>failedFuture(sent ? entryCollected(entry, lost)
+                                        : new Replan("the batch was not sent (the connection was lost while its log bucket was created)"));
                             }
                             if (ZnodeLayout.isFence(d.data())) {
                                 return CompletableFuture.<CommitResult>failedFuture(new Replan("the batch did not commit before the connection loss"));
@@ -1313,12 +1318,16 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                         }).thenCompose(Function.identity());
                     }
                     if (cause instanceof ZkCalls.MultiFailure mf && mf.code == KeeperException.Code.NONODE) {
-                        // The bucket was created before the batch was sent, so the primary's collection took it, maybe
-                        // after the batch's multi had created the entry in it: sending the batch again could apply it twice
+                        if (!sent) {
+                            // the connection was lost while the bucket was created, and it was not
+                            return CompletableFuture.<CommitResult>failedFuture(new Replan("the batch was not sent (its log bucket is missing)"));
+                        }
+                        // The bucket existed before the batch was sent, so the primary's collection took it, maybe after
+                        // the batch's multi had created the entry in it: sending the batch again could apply it twice
                         return CompletableFuture.<CommitResult>failedFuture(entryCollected(entry, lost));
                     }
                     if (ZkCalls.isConnectionProblem(cause)) {
-                        return verifyAgain(batch, plan, entry, requestBytes, deadline, cause, "fence unanswered", verification);
+                        return verifyAgain(batch, plan, entry, requestBytes, deadline, cause, "fence unanswered", verification, sent);
                     }
                     return CompletableFuture.<CommitResult>failedFuture(cause);
                 }).thenCompose(Function.identity()))
@@ -1374,11 +1383,11 @@ final class ZooKeeperRegistry implements ClusterRegistry {
 
     /** {@link #verifyAfterConnectionLoss} once more after another lost answer, unless the deadline has passed. */
     private CompletableFuture<CommitResult> verifyAgain(WriteBatch batch, BatchPlanner.Plan plan, String entry, long requestBytes,
-                                                        long deadline, Throwable lost, String unanswered, int verification) {
+                                                        long deadline, Throwable lost, String unanswered, int verification, boolean sent) {
         if (System.nanoTime() >= deadline) {
             return CompletableFuture.failedFuture(new TimeoutException(unanswered));
         }
-        return retryLater(verification, () -> verifyAfterConnectionLoss(batch, plan, entry, requestBytes, deadline, lost, verification + 1));
+        return retryLater(verification, () -> verifyAfterConnectionLoss(batch, plan, entry, requestBytes, deadline, lost, verification + 1, sent));
     }
 
     /**

@@ -297,6 +297,45 @@ class ZooKeeperAmbiguousOutcomeTest {
     }
 
     /**
+     * The answer to the creation of a new change-log bucket is lost, and the bucket was not created
+     * (the fence finds no bucket): the batch's multi was never sent, so it is sent now, and applies
+     * once; a missing bucket only leaves the outcome unknown once the batch's multi was sent.
+     */
+    @Test
+    void aBatchWhoseBucketCreationWasLostAndNotAppliedIsSentAndAppliedOnce() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("ambiguous-bucket");
+        try (CuttingProxy proxy = new CuttingProxy(server.getPort());
+             ZooKeeperRegistry registry = ZkTestSupport.open(reconnectingAtOnce(proxy), chroot, ZkTestSupport.options("failoverTimeout", "10000ms"));
+             CuratorFramework raw = CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100))) {
+            raw.start();
+            registry.commit(WriteBatch.builder().setValue(KEY, "n", RegistryValue.qword(0)).build());
+            VersionedValue before = registry.getValue(KEY, "n").orElseThrow();
+            // the bucket goes: the next batch fails on it (outcome known) and creates it again
+            for (String bucket : raw.getChildren().forPath(chroot + "/log")) {
+                raw.delete().deletingChildrenIfNeeded().forPath(chroot + "/log/" + bucket);
+            }
+            AtomicInteger fencesTried = new AtomicInteger();
+            registry.beforeFence = entry -> {
+                fencesTried.incrementAndGet();
+                try {
+                    // as if the lost creation had not reached the server
+                    raw.delete().deletingChildrenIfNeeded().forPath(entry.substring(0, entry.lastIndexOf('/')));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            };
+            byte[] bucketPrefix = (chroot + "/log/b-").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            proxy.cutAfterNextRequest(request -> request.length < LARGE && contains(request, bucketPrefix));
+            long sequence = registry.commit(increment(before)).sequence();
+            assertThat(proxy.cuts()).as("the bucket's creation was cut").isEqualTo(1);
+            assertThat(fencesTried).hasValue(1);
+            VersionedValue after = registry.getValue(KEY, "n").orElseThrow();
+            assertThat(after.value().asQword()).isEqualTo(1);
+            assertThat(after.revision()).isEqualTo(sequence);
+        }
+    }
+
+    /**
      * Batches still waiting for a multi's slot when the registry closes never reached a server: they
      * fail as closed ("not written"), while the multis in flight are reported outcome unknown.
      */
