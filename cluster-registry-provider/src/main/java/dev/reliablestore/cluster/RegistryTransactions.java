@@ -304,7 +304,16 @@ final class RegistryTransactions implements TransactionalResource {
         for (int attempt = 1; ; attempt++) {
             WriteBatch.Builder b = WriteBatch.builder().requireRevision(transactions, recordName, revision);
             if (factory.siteWrites() != null) {
-                stampedAtSite(b, writes, RegistryValue.sz(recordName), true);
+                try {
+                    stampedAtSite(b, writes, RegistryValue.sz(recordName), true);
+                } catch (DataIntegrityException moved) {
+                    // the entities moved on although the record holds them: unless the record is gone, because
+                    // an earlier attempt whose answer was lost applied them (and removed it), as checked below
+                    if (readRecord(id).isEmpty()) {
+                        throw new UnknownTransactionException(id, resourceManagerId());
+                    }
+                    throw moved;
+                }
             } else {
                 for (EncodedWrite w : writes) {
                     apply(b, w);

@@ -51,6 +51,7 @@ import javax.crypto.SecretKey;
 import javax.crypto.spec.SecretKeySpec;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
@@ -302,6 +303,40 @@ class RegistryErrorMappingTest {
             Versioned<Customer> after = store.get("r").orElseThrow();
             assertThat(after.version()).as(twoPhase ? "two phases" : "one phase").isEqualTo(before + 1);
             assertThat(after.value()).isEqualTo(Customer.of("r", (int) before + 10));
+        }
+    }
+
+    /**
+     * Phase two's commit applied, its answer was lost and the store could not read whether it had:
+     * the commit says so and the branch stays prepared. The coordinator's retry then finds no prepared
+     * record (XAER_NOTA: done). The branch stayed among the factory's live ones for good with its
+     * writes; at a site the retry even reported damage ("though a prepared transaction holds it"),
+     * because the entities' versions had moved on, by the commit itself.
+     */
+    @Test
+    void aRetriedCommitWhoseFirstAttemptAppliedFindsTheBranchGoneAndEndsIt() {
+        try (ClusterStoreFactory atSite = ClusterStoreFactory.onRegistryAtSite(EmbeddedFixture.config(dir).registryKeyPath("Software/ReliableStore/Sited")
+                .maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty,
+                new ClusterStoreFactory.Site("paris", System::currentTimeMillis, Duration.ofSeconds(5)))) {
+            for (ClusterStoreFactory f : List.of(factory, atSite)) {
+                EntityStore<Customer> store = f.store(Customer.class);
+                store.save("u", Customer.of("u", 1));
+                TransactionId id = TransactionId.of(1, "gtx-" + txCounter.incrementAndGet(), "b");
+                TransactionBranch branch = f.begin(id);
+                branch.store("Customer", Customer.class).save("u", Customer.of("u", 2), 1);
+                branch.prepare();
+                commitThenLoseReply = true;
+                afterTheLostReply = () -> failReads = () -> new RegistryUnavailableException("no answer", null, false);
+                assertThatThrownBy(branch::commit).as(f.toString())
+                        .isInstanceOfSatisfying(PersistenceException.class, e -> assertThat(e.outcomeUnknown()).isTrue());
+                failReads = null;
+                assertThat(branch.state()).isEqualTo(TransactionBranch.State.PREPARED);
+                assertThatThrownBy(() -> f.commitPrepared(id)).as(f.toString())
+                        .isInstanceOf(dev.reliablestore.spi.tx.UnknownTransactionException.class);
+                assertThat(branch.state()).isEqualTo(TransactionBranch.State.OUTCOME_UNKNOWN);
+                assertThat(f.branch(id)).as("no longer live").isEmpty();
+                assertThat(store.get("u").orElseThrow().version()).as("applied once").isEqualTo(2);
+            }
         }
     }
 

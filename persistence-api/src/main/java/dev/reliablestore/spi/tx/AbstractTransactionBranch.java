@@ -228,6 +228,11 @@ public abstract class AbstractTransactionBranch implements TransactionBranch {
         } catch (AfterOutcomeFailure after) {
             finish(State.COMMITTED);
             throw after.failure();
+        } catch (UnknownTransactionException gone) {
+            // no longer prepared in the store (an earlier attempt whose answer was lost took effect): kept
+            // PREPARED, the branch would stay live with its writes for good
+            finish(State.OUTCOME_UNKNOWN);
+            throw gone;
         }
         finish(State.COMMITTED);
     }

@@ -32,7 +32,11 @@ public interface TransactionBranch {
         COMMITTED,
         /** Nothing applied. */
         ROLLED_BACK,
-        /** A one-phase commit failed without saying whether it applied; the data tells. */
+        /**
+         * A one-phase commit failed without saying whether it applied, or a prepared branch's commit or
+         * rollback found it no longer prepared in the store (an earlier attempt whose answer was lost took
+         * effect, or another coordinator finished it); the data tells.
+         */
         OUTCOME_UNKNOWN
     }
 
@@ -82,9 +86,12 @@ public interface TransactionBranch {
 
     /**
      * Phase two of a prepared branch: applies the writes and releases the locks. After an exception
-     * the branch is either still {@link State#PREPARED} (nothing changed; the call may be repeated)
-     * or {@link State#COMMITTED}: the writes were applied and a step after them failed (e.g. their
-     * audit record could not be written), which the exception says; the branch is finished.
+     * the branch is either still {@link State#PREPARED} (nothing changed, or the call could not tell;
+     * it may be repeated) or {@link State#COMMITTED}: the writes were applied and a step after them
+     * failed (e.g. their audit record could not be written), which the exception says; the branch is
+     * finished. A {@link UnknownTransactionException} says the store no longer holds the branch
+     * prepared (a repeated call after an outcome it could not tell, whose first attempt took effect):
+     * the branch is then finished, {@link State#OUTCOME_UNKNOWN}.
      */
     void commit();
 
