@@ -471,7 +471,7 @@ final class RegistryTransactions implements TransactionalResource {
             List<EntityRecords.Current> readAt = read;
             try {
                 commit(RegistryGateway.Commit.durable("one-phase commit of the transaction's writes", batch).of("transactional", writes.size())
-                        .landedIf(() -> onePhaseLanded(id, writes, readAt)));
+                        .landedIf(() -> onePhaseLanded(id, writes, readAt, batch)));
                 return;
             } catch (ConditionFailedException failed) {
                 // a lost condition reaches here only when the batch did not land (onePhaseLanded proves it or throws)
@@ -678,8 +678,8 @@ final class RegistryTransactions implements TransactionalResource {
      * conflict) or after (an overwrite): unknown, rather than report a rollback for a commit that
      * may have taken effect.
      */
-    private OptionalLong onePhaseLanded(TransactionId id, List<EncodedWrite> writes, List<EntityRecords.Current> read) {
-        if (landed(writes)) {
+    private OptionalLong onePhaseLanded(TransactionId id, List<EncodedWrite> writes, List<EntityRecords.Current> read, WriteBatch sent) {
+        if (landed(writes, sent)) {
             return OptionalLong.of(0);
         }
         for (int i = 0; read != null && i < writes.size(); i++) {
@@ -699,10 +699,26 @@ final class RegistryTransactions implements TransactionalResource {
         return landed ? OptionalLong.of(0) : OptionalLong.empty();
     }
 
-    private boolean landed(List<EncodedWrite> writes) {
+    /**
+     * Whether every entity holds exactly what {@code sent} wrote to it (or, without it, the write's own
+     * envelope, or nothing for a delete). At a site the batch seals each envelope again with its stamp
+     * (and a delete may leave a tombstone), so only the batch says which bytes landing leaves.
+     */
+    private boolean landed(List<EncodedWrite> writes, WriteBatch sent) {
         for (EncodedWrite w : writes) {
-            Optional<VersionedValue> stored = factory.gateway().value("read back", records(w.typeName()).key(), w.id());
-            if (w.isDelete() ? stored.isPresent() : stored.isEmpty() || !Arrays.equals(stored.get().value().unsafeData(), w.envelope())) {
+            RegistryPath key = records(w.typeName()).key();
+            Optional<VersionedValue> stored = factory.gateway().value("read back", key, w.id());
+            byte[] expected = w.isDelete() ? null : w.envelope();
+            if (sent != null) {
+                for (BatchCommand c : sent.commands()) {
+                    if (c instanceof BatchCommand.SetValue set && set.key().equals(key) && set.name().equals(w.id())) {
+                        expected = set.value().unsafeData();
+                    } else if (c instanceof BatchCommand.DeleteValue del && del.key().equals(key) && del.name().equals(w.id())) {
+                        expected = null;
+                    }
+                }
+            }
+            if (expected == null ? stored.isPresent() : stored.isEmpty() || !Arrays.equals(stored.get().value().unsafeData(), expected)) {
                 return false;
             }
         }

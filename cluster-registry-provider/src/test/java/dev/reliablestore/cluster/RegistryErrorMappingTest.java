@@ -340,6 +340,32 @@ class RegistryErrorMappingTest {
         }
     }
 
+    /**
+     * A one-phase commit whose answer was lost but which landed is a commit, at a site too: there the
+     * batch seals each envelope again with the site's stamp, and the read-back compared the stored
+     * bytes with the unstamped envelope, so every such commit (a delete too) was reported outcome unknown.
+     */
+    @Test
+    void aOnePhaseCommitWhoseAnswerWasLostButLandedIsCommittedAtASiteToo() {
+        try (ClusterStoreFactory atSite = ClusterStoreFactory.onRegistryAtSite(EmbeddedFixture.config(dir).registryKeyPath("Software/ReliableStore/Sited")
+                .maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty,
+                new ClusterStoreFactory.Site("paris", System::currentTimeMillis, Duration.ofSeconds(5)))) {
+            for (ClusterStoreFactory f : List.of(factory, atSite)) {
+                EntityStore<Customer> store = f.store(Customer.class);
+                store.save("o", Customer.of("o", 1));
+                store.save("gone", Customer.of("gone", 1));
+                TransactionBranch branch = f.begin(TransactionId.of(1, "gtx-" + txCounter.incrementAndGet(), "b"));
+                branch.store("Customer", Customer.class).save("o", Customer.of("o", 2), 1);
+                branch.store("Customer", Customer.class).delete("gone", 1);
+                commitThenLoseReply = true;
+                branch.commitOnePhase();
+                assertThat(branch.state()).as(f.toString()).isEqualTo(TransactionBranch.State.COMMITTED);
+                assertThat(store.get("o").orElseThrow().version()).isEqualTo(2);
+                assertThat(store.get("gone")).isEmpty();
+            }
+        }
+    }
+
     /** Recovery lists prepared transactions behind a read barrier: on ZooKeeper a fresh session's reads may lag the crashed process's prepares. */
     @Test
     void recoveryListsPreparedTransactionsBehindAReadBarrier() {
