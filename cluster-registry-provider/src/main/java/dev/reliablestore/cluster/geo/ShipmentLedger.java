@@ -88,6 +88,22 @@ final class ShipmentLedger {
         return known;
     }
 
+    /**
+     * The checkpoint read again while shipping goes on (another delivery moved it), or -1 when it is
+     * below the highest one read or written since {@link #checkpoint()}: the target was restored
+     * meanwhile, and shipping on from the lower point would pass over the batches between the two, so
+     * the caller reads its feed again from the target (as for {@link Outcome#CHECKPOINT_BEHIND}).
+     */
+    long checkpointUnlessBehind() {
+        long highest = floor;
+        long now = read();
+        if (now < highest) {
+            return -1;
+        }
+        floor = now;
+        return now;
+    }
+
     private long read() {
         Optional<VersionedValue> v = target.getValue(ledgerKey, origin);
         known = v.map(x -> x.value().asQword()).orElse(0L);

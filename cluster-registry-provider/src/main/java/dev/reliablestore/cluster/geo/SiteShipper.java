@@ -405,7 +405,12 @@ final class SiteShipper implements AutoCloseable {
                 readAgainFromTheTarget();
                 return;
             }
-            checkpoint = outcome == ShipmentLedger.Outcome.APPLIED ? last : ledger.checkpoint();
+            long now = outcome == ShipmentLedger.Outcome.APPLIED ? last : ledger.checkpointUnlessBehind();
+            if (now < 0) {
+                readAgainFromTheTarget();
+                return;
+            }
+            checkpoint = now;
             checkpointMovedAt = System.nanoTime();
         } catch (RegistryUnavailableException e) {
             LOG.debug("{}: the checkpoint stays at {} for now ({})", name, checkpoint, e.getMessage());
@@ -454,7 +459,14 @@ final class SiteShipper implements AutoCloseable {
                     return;
                 }
                 if (outcome == ShipmentLedger.Outcome.CHECKPOINT_MOVED) {
-                    checkpoint = ledger.checkpoint(); // another delivery applied part of the group: ship the rest
+                    // another delivery applied part of the group: ship the rest, unless the target went back meanwhile
+                    long moved = ledger.checkpointUnlessBehind();
+                    if (moved < 0) {
+                        translator.refused(own);
+                        readAgainFromTheTarget();
+                        return;
+                    }
+                    checkpoint = moved;
                     continue;
                 }
                 // ALREADY_APPLIED too: an earlier attempt whose outcome was unknown may have landed

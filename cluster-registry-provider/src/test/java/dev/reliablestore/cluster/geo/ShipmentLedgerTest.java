@@ -119,6 +119,30 @@ class ShipmentLedgerTest {
         assertThat(ledger.apply(4, 11, shipped(11))).isEqualTo(Outcome.APPLIED);
     }
 
+    /**
+     * Another delivery moved the checkpoint inside the shipper's group, and the target was restored
+     * before the shipper read it again: adopting the older checkpoint as the new floor let the next
+     * group commit on top of it, past the batches between the two. It is reported behind instead.
+     */
+    @Test
+    void aCheckpointReadAgainAfterAnotherDeliveryIsNotAdoptedWhenItWentBack() {
+        ShipmentLedger ledger = new ShipmentLedger(target, LEDGER, "eu-west");
+        assertThat(ledger.checkpoint()).isZero();
+        assertThat(ledger.apply(1, 10, shipped(10))).isEqualTo(Outcome.APPLIED);
+        assertThat(new ShipmentLedger(target, LEDGER, "eu-west").apply(11, 12, shipped(12))).isEqualTo(Outcome.APPLIED);
+        assertThat(ledger.apply(11, 20, shipped(20))).isEqualTo(Outcome.CHECKPOINT_MOVED);
+        assertThat(ledger.checkpointUnlessBehind()).as("moved forward: ship the rest").isEqualTo(12);
+        assertThat(new ShipmentLedger(target, LEDGER, "eu-west").apply(13, 14, shipped(14))).isEqualTo(Outcome.APPLIED);
+        assertThat(ledger.apply(13, 20, shipped(20))).isEqualTo(Outcome.CHECKPOINT_MOVED);
+        target.commit(WriteBatch.builder().setValue(LEDGER, "eu-west", RegistryValue.qword(3)).build()); // the restore
+        assertThat(ledger.checkpointUnlessBehind()).as("below the 14 seen").isEqualTo(-1);
+        long before = target.currentSequence();
+        assertThat(ledger.apply(15, 20, shipped(20))).as("still nothing on top of it").isEqualTo(Outcome.CHECKPOINT_BEHIND);
+        assertThat(target.currentSequence()).isEqualTo(before);
+        assertThat(ledger.checkpoint()).as("read on purpose: the shipper starts again from it").isEqualTo(3);
+        assertThat(ledger.apply(4, 20, shipped(20))).isEqualTo(Outcome.APPLIED);
+    }
+
     @Test
     @SuppressWarnings("try") // the watch records while open
     void twoShippersOfOneOriginApplyEveryBatchOnce() throws Exception {
