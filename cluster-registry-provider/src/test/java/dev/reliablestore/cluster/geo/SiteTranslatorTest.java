@@ -439,22 +439,28 @@ class SiteTranslatorTest {
         paris.wall.set(4_000_050);
         save(paris, "b2", value("paris", "b2"));
 
-        AtomicLong batchesAtTokyo = new AtomicLong();
+        List<Long> atTokyo = new java.util.concurrent.CopyOnWriteArrayList<>();
         try (var w = site("tokyo").registry.watch(LAYOUT.type(TYPE), new dev.reliablestore.registry.ChangeListener() {
             @Override
             public void onBatch(dev.reliablestore.registry.ChangeBatch batch) {
-                batchesAtTokyo.incrementAndGet();
+                atTokyo.add(batch.sequence());
             }
 
             @Override
             public void onResync(String reason) {
-                batchesAtTokyo.addAndGet(1000);
+                atTokyo.add(-1L);
             }
         })) {
             release();
             awaitEverySiteHolds(Map.of("b1", value("lima", "b1"), "b2", value("paris", "b2"), "b3", value("lima", "b3")));
             hold();
-            assertThat(batchesAtTokyo.get()).as("lima's batch lands at tokyo as one batch, paris's as another").isEqualTo(2);
+            // the watch delivers on its own thread, in commit order: once a later batch of tokyo's own is in, every
+            // batch that landed before it is too (the states above were read before some deliveries ended)
+            long marker = site("tokyo").registry.commit(WriteBatch.builder()
+                    .setValue(LAYOUT.type(TYPE).child("delivered-up-to-here"), "m", RegistryValue.dword(1)).build()).sequence();
+            await().until(() -> atTokyo.contains(marker));
+            assertThat(atTokyo).as("lima's batch lands at tokyo as one batch, paris's as another (then the marker)")
+                    .hasSize(3).doesNotContain(-1L);
         }
     }
 
