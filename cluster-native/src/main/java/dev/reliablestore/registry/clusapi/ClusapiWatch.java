@@ -117,7 +117,12 @@ final class ClusapiWatch implements Watch {
                 failures++;
                 LOG.warn("batch notification port of {} failed; reopening it and resynchronising the watch on {}",
                         registry.uri(), subtree, e);
-                if (reopen(failures)) {
+                // The failed call's notification is lost: the watch goes on only from a new port, with a resync.
+                // Going back to the old port when opening one failed (it may work again) lost it without a resync.
+                while (!closed && !reopen(failures)) {
+                    failures++;
+                }
+                if (!closed) {
                     // only now: a listener's re-read must come after the sequence the new port goes on from,
                     // or a batch between the two would reach neither
                     dispatcher.resync("the batch notification port failed (" + e.getMessage() + "); batches may have been missed");
@@ -160,7 +165,7 @@ final class ClusapiWatch implements Watch {
         }
     }
 
-    /** Opens a new port and notes the sequence it goes on from; false when that failed (tried again on the next failure). */
+    /** Opens a new port and notes the sequence it goes on from; false when that failed (the caller tries again, waiting longer each time). */
     private boolean reopen(int failures) {
         java.util.concurrent.locks.LockSupport.parkNanos(Math.min(failures, 50) * 20_000_000L);
         try {

@@ -395,6 +395,40 @@ class ClusapiBackendTest {
         }
     }
 
+    /**
+     * The port failed (its queued notifications lost) and the new one could not be opened at first:
+     * the reader went back to the old port, which worked again, and the listener never heard of the
+     * lost batches (no resync). It keeps reopening until a new port is open, then resynchronises.
+     */
+    @Test
+    @SuppressWarnings("try") // the watch delivers while open
+    void aLostNotificationIsResynchronisedEvenWhenTheFirstReopeningFails() {
+        ClusterRegistry r = open();
+        RegistryPath key = RegistryPath.parse("Software/RS/Data");
+        List<Long> delivered = new CopyOnWriteArrayList<>();
+        List<String> resyncs = new CopyOnWriteArrayList<>();
+        try (Watch w = r.watch(RegistryPath.parse("Software/RS"), new dev.reliablestore.registry.ChangeListener() {
+            @Override
+            public void onBatch(dev.reliablestore.registry.ChangeBatch batch) {
+                delivered.add(batch.sequence());
+            }
+
+            @Override
+            public void onResync(String reason) {
+                resyncs.add(reason);
+            }
+        })) {
+            long before = r.commit(WriteBatch.builder().setValue(key, "before", RegistryValue.qword(1)).build()).sequence();
+            await().atMost(Duration.ofSeconds(10)).until(() -> delivered.contains(before));
+            fake.failNextBatchPortCreations(2, RPC_S_CALL_FAILED);
+            fake.failBatchNotificationPorts(RPC_S_CALL_FAILED);
+            await().atMost(Duration.ofSeconds(10)).until(() -> resyncs.size() == 1);
+            long after = r.commit(WriteBatch.builder().setValue(key, "after", RegistryValue.qword(1)).build()).sequence();
+            await().atMost(Duration.ofSeconds(10)).until(() -> delivered.contains(after));
+            assertThat(resyncs).hasSize(1);
+        }
+    }
+
     /** A read batch that fails while it is built is closed, and the reply its close hands over is freed too. */
     @Test
     void aReadBatchThatFailsToGrowLeavesNoHandleOpen() {

@@ -248,6 +248,20 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
         }
     }
 
+    private int failPortCreations;
+    private int failPortCreationRc;
+
+    /** The next {@code count} ClusterRegCreateBatchNotifyPort calls return {@code rc} (the cluster unreachable for a while). */
+    public void failNextBatchPortCreations(int count, int rc) {
+        lock.lock();
+        try {
+            failPortCreations = count;
+            failPortCreationRc = rc;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The next ClusterRegReadBatchAddCommand returns {@code rc} (the documented way a read batch fails to grow: out of memory). */
     public void failNextReadBatchAddCommand(int rc) {
         lock.lock();
@@ -2315,6 +2329,10 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
             FKey k = key(hKey);
             if (k == null) {
                 return ERROR_INVALID_HANDLE;
+            }
+            if (failPortCreations > 0) {
+                failPortCreations--;
+                return failPortCreationRc;
             }
             BatchPort p = new BatchPort(k);
             batchPorts.add(p);
