@@ -277,9 +277,14 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         long conflictWith = -1;
         int merges = 0;
         Current known = guess(id, expectedVersion);
+        byte[] callers = plain;
         for (int attempt = 1; ; attempt++) {
             Current cur = known != null ? known : records.current(id);
             known = null;
+            // each attempt starts from the caller's entity: a merge made for an attempt that lost its race is
+            // not what a later one writes when it finds the expected version (after a delete and re-create)
+            plain = callers;
+            conflictWith = -1;
             if (SaveProbe.ENABLED) {
                 SaveProbe.stamp(SaveProbe.VERSION);
             }
@@ -424,6 +429,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             LocalWrites.Read read = readAtSite("save of " + where(id), reading);
             LocalWrites.Found cur = read.found().get(id);
             byte[] toWrite = plain;
+            conflictWith = -1;
             if (expectedVersion != ANY_VERSION && cur.version() != expectedVersion) {
                 if (resolution == ConflictResolution.MERGE) {
                     merges++;

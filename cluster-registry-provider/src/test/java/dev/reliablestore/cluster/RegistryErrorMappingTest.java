@@ -366,6 +366,42 @@ class RegistryErrorMappingTest {
         }
     }
 
+    /**
+     * With Merge, a save met a newer version and merged, and its commit lost the race to a delete and
+     * re-create of the entity that brought it back to the expected version: the next attempt, which
+     * needs no merge, wrote the merge made from the deleted entity (and told a conflict with it)
+     * instead of the caller's entity.
+     */
+    @Test
+    void aMergeMadeForAnAttemptThatLostItsRaceIsNotWrittenByALaterOneThatNeedsNone() {
+        ConflictResolver<Customer> sumBalances = (id, stored, attempted, expected) ->
+                new Customer(attempted.name(), attempted.tier(), attempted.notes(), attempted.since(), stored.value().balance() + attempted.balance());
+        try (ClusterStoreFactory merging = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).conflictResolution(ConflictResolution.MERGE)
+                .conflictResolver(Customer.class, sumBalances).maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty)) {
+            EntityStore<Customer> others = factory.store(Customer.class);
+            for (int v = 1; v <= 4; v++) {
+                others.save("m", Customer.of("theirs", 100));
+            }
+            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
+            ClusterPersistenceStore<Customer> mine = merging.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+            List<dev.reliablestore.api.StoreEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+            mine.addListener(events::add);
+            java.util.concurrent.atomic.AtomicBoolean raced = new java.util.concurrent.atomic.AtomicBoolean();
+            beforeNextCommit = () -> {
+                // the entity deleted and written again up to version 3 before the merged save commits
+                others.delete("m");
+                for (int v = 1; v <= 3; v++) {
+                    others.save("m", Customer.of("again", 1));
+                }
+                raced.set(true);
+            };
+            assertThat(mine.save("m", Customer.of("mine", 7), 3)).isEqualTo(4);
+            assertThat(raced).as("the race happened").isTrue();
+            assertThat(mine.get("m").orElseThrow().value().balance()).as("the caller's entity, not the merge with the deleted one").isEqualTo(7);
+            assertThat(events).noneMatch(e -> e instanceof dev.reliablestore.api.StoreEvent.ConflictResolved);
+        }
+    }
+
     /** Recovery lists prepared transactions behind a read barrier: on ZooKeeper a fresh session's reads may lag the crashed process's prepares. */
     @Test
     void recoveryListsPreparedTransactionsBehindAReadBarrier() {
