@@ -88,6 +88,17 @@ final class ChangeFeed implements Watcher {
     /** Events the watch received (for tests: none before anyone wants the watch). */
     final java.util.concurrent.atomic.AtomicLong eventsReceived = new java.util.concurrent.atomic.AtomicLong();
 
+    /**
+     * Runs a registration again later (the registry's maintenance thread); none by default. After a
+     * session expiry the new session has no watch until a registration succeeds, so one refused other
+     * than by a lost connection (no reconnect will come to try again) is retried, waiting longer each time.
+     */
+    private volatile java.util.function.BiConsumer<Runnable, Long> later = (task, delayMillis) -> { };
+    /** Registrations refused in a row (other than by a lost connection); under this. */
+    private int refusals;
+    static final long FIRST_RETRY_MILLIS = 100;
+    static final long MAX_RETRY_MILLIS = 30_000;
+
     ChangeFeed(ZnodeLayout layout, Supplier<ZooKeeper> handle, int capacity) {
         this.layout = layout;
         this.handle = handle;
@@ -125,6 +136,7 @@ final class ChangeFeed implements Watcher {
             // outside this lock: the release drains the entries, under their own lock
             releaseHold("the change-log watch on " + layout.log + " could not be registered again after a disconnect (" + failed
                     + "); batches after the disconnect were not delivered", held);
+            retryLater();
             throw failed;
         }
     }
@@ -177,11 +189,13 @@ final class ChangeFeed implements Watcher {
                     // no reconnect will come to register again
                     releaseHold("the change-log watch on " + layout.log + " could not be registered again after a disconnect ("
                             + code + "); batches after the disconnect were not delivered", heldWhenSent);
+                    retryLater();
                 }
                 return;
             }
             String reason;
             synchronized (this) {
+                refusals = 0;
                 // a break after this registration was sent may have lost events it cannot cover: the
                 // registration that follows that break (at the reconnect) resynchronises instead
                 if (!broken || breaks != breaksWhenSent) {
@@ -193,6 +207,28 @@ final class ChangeFeed implements Watcher {
             }
             resyncAll(reason);
         }, null);
+    }
+
+    /** Who runs a refused registration again after a delay in milliseconds (see {@link #later}). */
+    void retryRegistrationWith(java.util.function.BiConsumer<Runnable, Long> scheduler) {
+        this.later = scheduler;
+    }
+
+    /** Schedules the next attempt after a registration refused other than by a lost connection. */
+    private void retryLater() {
+        long delay;
+        synchronized (this) {
+            refusals++;
+            delay = Math.min(MAX_RETRY_MILLIS, FIRST_RETRY_MILLIS << Math.min(refusals - 1, 20));
+        }
+        later.accept(() -> {
+            try {
+                install();
+            } catch (RuntimeException e) {
+                // a refusal schedules the next attempt itself; a lost connection leaves it to the reconnect
+                LOG.debug("registering the change-log watch on {} again failed", layout.log, e);
+            }
+        }, delay);
     }
 
     /** Sets who is told of the batches read from the log (only while some watch makes the feed read them). */

@@ -185,6 +185,15 @@ final class ZooKeeperRegistry implements ClusterRegistry {
         }
         this.client = builder.build();
         this.feed = new ChangeFeed(layout, this::zk, options.feedCapacity());
+        feed.retryRegistrationWith((task, delayMillis) -> {
+            if (!closed) {
+                try {
+                    maintenance.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    // closed meanwhile: nothing listens any more
+                }
+            }
+        });
         pipeline.onEntries(feed::ownEntrySent, feed::ownEntryNotCreated);
         long retentionMs = options.feedRetentionMs();
         this.history = new FeedHistory(layout, this::zk, acl, options.failoverTimeoutMs(), "the change log is kept for feedRetention="

@@ -478,6 +478,54 @@ class ZooKeeperFeedHistoryTest {
         }
     }
 
+    /**
+     * After a session expiry the new session has no watch until a registration succeeds. One refused
+     * other than by a lost connection (no reconnect comes to try again) left the feed silent for good
+     * after its one resync. It is tried again, and once in place the listeners resynchronise (what was
+     * committed meanwhile is in their re-read) and the feed goes on.
+     */
+    @Test
+    void aRegistrationRefusedOnANewSessionIsTriedAgainUntilTheFeedIsBack() throws Exception {
+        java.util.concurrent.ScheduledExecutorService retries = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        try (Cuttable c = Cuttable.open("refused-new-session");
+             CuratorFramework fresh = CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100))) {
+            fresh.start();
+            assertThat(fresh.blockUntilConnected(10, TimeUnit.SECONDS)).isTrue();
+            org.apache.zookeeper.ZooKeeper first = c.registry().curator().getZookeeperClient().getZooKeeper();
+            org.apache.zookeeper.ZooKeeper second = fresh.getZookeeperClient().getZooKeeper(); // a new session: no watch of the feed's
+            java.util.concurrent.atomic.AtomicReference<Object> now = new java.util.concurrent.atomic.AtomicReference<>(first);
+            ChangeFeed feed = new ChangeFeed(c.registry().layout(), () -> {
+                if (now.get() instanceof RuntimeException e) {
+                    throw e;
+                }
+                return (org.apache.zookeeper.ZooKeeper) now.get();
+            }, 1_000);
+            feed.retryRegistrationWith((task, delayMillis) -> retries.schedule(task, delayMillis, TimeUnit.MILLISECONDS));
+            FeedRecorder rec = new FeedRecorder();
+            feed.start(feed.add(RegistryPath.root(), rec), false).get(10, TimeUnit.SECONDS);
+            long before = set(c.other(), "a", 1);
+            await().atMost(WAIT).until(() -> rec.sequences().contains(before));
+            AtomicBoolean suspended = new AtomicBoolean();
+            c.registry().curator().getConnectionStateListenable().addListener((client, state) ->
+                    suspended.compareAndSet(false, state == ConnectionState.SUSPENDED));
+            c.proxy().refuse(true); // the first session's connection is gone for good
+            await().atMost(Duration.ofSeconds(30)).untilTrue(suspended);
+            // the new session's registration is refused (Curator gives no handle)
+            now.set(new IllegalStateException("no handle: injected"));
+            assertThatThrownBy(feed::install).hasMessageContaining("no handle: injected");
+            await().atMost(WAIT).until(() -> rec.resyncs.size() == 1);
+            long meanwhile = set(c.other(), "a", 2); // no session watches the log now
+            now.set(second);
+            await().atMost(WAIT).until(() -> rec.resyncs.size() == 2); // registered on the new session by a retry
+            assertThat(rec.sequences()).as("not delivered live; in the listener's re-read").doesNotContain(meanwhile);
+            long next = set(c.other(), "a", 3);
+            await().atMost(WAIT).until(() -> rec.sequences().contains(next));
+            feed.closeAll();
+        } finally {
+            retries.shutdownNow();
+        }
+    }
+
     @Test
     void aSecondWatchReadsItsStartOnlyAfterTheFirstOnesRegistrationOfTheLogWatchIsSent() throws Exception {
         String chroot = ZkTestSupport.freshChroot("want-race");
