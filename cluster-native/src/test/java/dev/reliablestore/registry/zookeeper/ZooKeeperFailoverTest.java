@@ -174,6 +174,36 @@ class ZooKeeperFailoverTest {
         }
     }
 
+    /**
+     * A request APPROVED by its target, which then died before it led (its asker gone too), was
+     * replaced by a later request that carried the approved target as a placement of any incarnation:
+     * after the later request was refused, that target took the role at its next start, unasked. A
+     * later request carries only the placement of the last completed move.
+     */
+    @Test
+    void anApprovedMoveThatNeverCompletedIsNotCarriedAsAPlacementByTheNextRequest() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("failover-approved-dead");
+        try (ClusterRegistry a = node(chroot, "a", 0); ClusterRegistry b = node(chroot, "b", 1);
+             ClusterRegistry sick = node(chroot, "sick", 2, "minNodes", "9");
+             org.apache.curator.framework.CuratorFramework raw = org.apache.curator.framework.CuratorFrameworkFactory.newClient(
+                     servers.get(0), new org.apache.curator.retry.RetryOneTime(100))) {
+            awaitPrimary("a", a, b, sick);
+            raw.start();
+            // what a failover to d leaves when d answered APPROVED and died before it led, and its asker is gone
+            Membership.FailoverRequest approved = new Membership.FailoverRequest("0dead", "d", "a", 0,
+                    Membership.FailoverRequest.State.APPROVED, null, null, null, 0);
+            raw.create().creatingParentsIfNeeded().forPath(chroot + "/cluster/failover", approved.encode());
+            assertThatThrownBy(() -> b.failover(Optional.of("sick")))
+                    .isInstanceOfSatisfying(NodeOperationRefusedException.class, e -> assertThat(e.reason()).isEqualTo(Reason.UNHEALTHY));
+            assertThat(Membership.FailoverRequest.parse(raw.getData().forPath(chroot + "/cluster/failover")).placed())
+                    .as("the refused request carries no placement: no move completed").isNull();
+            // d starts again: nodeAffinity ranks it last, and nothing placed it
+            try (ClusterRegistry d = node(chroot, "d", 0)) {
+                awaitPrimaryStays("a", a, b, sick, d);
+            }
+        }
+    }
+
     @Test
     void aDrainedNodeGivesUpThePrimaryAndDoesNotTakeItAgainUntilResumed() {
         String chroot = ZkTestSupport.freshChroot("drain");
