@@ -132,6 +132,18 @@ public interface EntityStore<T> extends AutoCloseable {
     }
 
     /**
+     * When this store's writes on the calling thread are buffered in a transaction (a store that
+     * joins JTA transactions, inside one), registers {@code onEnd} to run once that transaction has
+     * ended, with {@code true} if it committed, and returns true; otherwise (writes take effect at
+     * once) registers nothing and returns false. For a caller that wrote a new version into its own
+     * object on a buffered save: the object must get its old version back when the transaction
+     * rolls back, or saving it again would expect a version another writer may have written.
+     */
+    default boolean whenTransactionEnds(java.util.function.Consumer<Boolean> onEnd) {
+        return false;
+    }
+
+    /**
      * This store seen as a provider-specific interface, such as {@link ObservableStore} or a
      * provider's own store class.
      *

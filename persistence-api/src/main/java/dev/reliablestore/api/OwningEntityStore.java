@@ -107,6 +107,11 @@ final class OwningEntityStore<T> implements EntityStore<T> {
     }
 
     @Override
+    public boolean whenTransactionEnds(java.util.function.Consumer<Boolean> onEnd) {
+        return store.whenTransactionEnds(onEnd);
+    }
+
+    @Override
     public CompletableFuture<Optional<Versioned<T>>> getAsync(String id) {
         return store.getAsync(id);
     }

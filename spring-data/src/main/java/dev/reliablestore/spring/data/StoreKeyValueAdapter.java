@@ -117,6 +117,16 @@ final class StoreKeyValueAdapter extends AbstractKeyValueAdapter {
                 // the value buffered holds one too many; saving it again, buffered too, costs the commit nothing
                 store.save(id(id), item, written);
             }
+            // A buffered save raised the version before the commit: if the transaction rolls back, the object gets its
+            // version back, or saving it again would expect one another writer may have written and overwrite theirs.
+            // Each save puts back what it found, and only over what it wrote, so a second save in the transaction (which
+            // found the first's version) leaves the first's restore to the version before both, in either order.
+            Object raised = accessor.getProperty(versionProperty);
+            store.whenTransactionEnds(committed -> {
+                if (!committed && Objects.equals(accessor.getProperty(versionProperty), raised)) {
+                    accessor.setProperty(versionProperty, version);
+                }
+            });
         }
         // the replaced value is not read: that would be a second, unconditional round trip
         return null;

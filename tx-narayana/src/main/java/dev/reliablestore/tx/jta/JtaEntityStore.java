@@ -215,6 +215,35 @@ final class JtaEntityStore<T> implements EntityStore<T> {
         return direct.mergesStaleSaves();
     }
 
+    /** Inside an active JTA transaction, a synchronization of that transaction runs {@code onEnd}. */
+    @Override
+    public boolean whenTransactionEnds(java.util.function.Consumer<Boolean> onEnd) {
+        java.util.Objects.requireNonNull(onEnd, "onEnd");
+        try {
+            Transaction tx = tm.getTransaction();
+            if (tx == null || tx.getStatus() != Status.STATUS_ACTIVE) {
+                return false;
+            }
+            tx.registerSynchronization(new Synchronization() {
+                @Override
+                public void beforeCompletion() {
+                }
+
+                @Override
+                public void afterCompletion(int status) {
+                    onEnd.accept(status == Status.STATUS_COMMITTED);
+                }
+            });
+            return true;
+        } catch (RollbackException e) {
+            // marked for rollback already: it will not commit, and no write of this store joined it after that
+            onEnd.accept(false);
+            return true;
+        } catch (SystemException e) {
+            throw new StoreUnavailableException("cannot ask the transaction manager for the current transaction: " + e, e);
+        }
+    }
+
     @Override
     public <S> S unwrap(Class<S> t) {
         return t.isInstance(this) ? t.cast(this) : direct.unwrap(t);

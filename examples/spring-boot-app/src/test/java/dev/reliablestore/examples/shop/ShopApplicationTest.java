@@ -76,6 +76,39 @@ class ShopApplicationTest {
         assertThat(customers.findById("CASE").orElseThrow().getCreditLimit()).isEqualTo(2_000);
     }
 
+    /**
+     * A save inside a transaction is buffered and raises the object's version at once. The
+     * transaction rolled back and the object kept the raised version: saved again, it expected the
+     * version another writer had written meanwhile and overwrote that writer's change. The rollback
+     * now puts the version back, so the stale object fails as it should.
+     */
+    @Test
+    void aRolledBackTransactionPutsBackTheVersionsItsSavesRaised() {
+        customers.save(new Customer("ECHO", "Echo Ltd", 1_000));
+        Customer mine = customers.findById("ECHO").orElseThrow();
+        Long read = mine.getVersion();
+        Customer created = new Customer("FOXTROT", "Foxtrot AG", 10);
+        org.springframework.transaction.support.TransactionTemplate tx = new org.springframework.transaction.support.TransactionTemplate(transactionManager);
+        tx.executeWithoutResult(status -> {
+            mine.setCreditLimit(5_000);
+            customers.save(mine);
+            customers.save(mine); // twice: the version is put back to the one before both
+            customers.save(created);
+            assertThat(mine.getVersion()).isEqualTo(read + 1);
+            status.setRollbackOnly();
+        });
+        assertThat(mine.getVersion()).as("as before the transaction").isEqualTo(read);
+        assertThat(created.getVersion()).as("new again").isNull();
+        Customer theirs = customers.findById("ECHO").orElseThrow();
+        theirs.setCreditLimit(2_000);
+        customers.save(theirs);
+        assertThatThrownBy(() -> customers.save(mine)).isInstanceOf(OptimisticLockingFailureException.class);
+        assertThat(customers.findById("ECHO").orElseThrow().getCreditLimit()).isEqualTo(2_000);
+        assertThat(customers.findById("FOXTROT")).isEmpty();
+        customers.save(created);
+        assertThat(created.getVersion()).isEqualTo(1L);
+    }
+
     @Test
     void aTransactionCommitsTheOrderAndTheInvoiceOrRollsBackBoth() throws Exception {
         assertThat(transactionManager).isInstanceOf(JtaTransactionManager.class);
