@@ -212,6 +212,13 @@ class RegistryErrorMappingTest {
         real.close();
     }
 
+    /** A factory on the faulty registry as the store at site paris, under its own root. */
+    private ClusterStoreFactory atParis() {
+        return ClusterStoreFactory.onRegistryAtSite(EmbeddedFixture.config(dir).registryKeyPath("Software/ReliableStore/Sited")
+                .maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty,
+                new ClusterStoreFactory.Site("paris", System::currentTimeMillis, Duration.ofSeconds(5)));
+    }
+
     /** A factory on the faulty registry with ASYNC replication. */
     private ClusterStoreFactory asyncFactory() {
         return ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).replicationMode(ReplicationMode.ASYNCHRONOUS)
@@ -315,9 +322,7 @@ class RegistryErrorMappingTest {
      */
     @Test
     void aRetriedCommitWhoseFirstAttemptAppliedFindsTheBranchGoneAndEndsIt() {
-        try (ClusterStoreFactory atSite = ClusterStoreFactory.onRegistryAtSite(EmbeddedFixture.config(dir).registryKeyPath("Software/ReliableStore/Sited")
-                .maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty,
-                new ClusterStoreFactory.Site("paris", System::currentTimeMillis, Duration.ofSeconds(5)))) {
+        try (ClusterStoreFactory atSite = atParis()) {
             for (ClusterStoreFactory f : List.of(factory, atSite)) {
                 EntityStore<Customer> store = f.store(Customer.class);
                 store.save("u", Customer.of("u", 1));
@@ -347,9 +352,7 @@ class RegistryErrorMappingTest {
      */
     @Test
     void aOnePhaseCommitWhoseAnswerWasLostButLandedIsCommittedAtASiteToo() {
-        try (ClusterStoreFactory atSite = ClusterStoreFactory.onRegistryAtSite(EmbeddedFixture.config(dir).registryKeyPath("Software/ReliableStore/Sited")
-                .maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty,
-                new ClusterStoreFactory.Site("paris", System::currentTimeMillis, Duration.ofSeconds(5)))) {
+        try (ClusterStoreFactory atSite = atParis()) {
             for (ClusterStoreFactory f : List.of(factory, atSite)) {
                 EntityStore<Customer> store = f.store(Customer.class);
                 store.save("o", Customer.of("o", 1));
@@ -571,9 +574,7 @@ class RegistryErrorMappingTest {
         assertThat(customers.get("a").orElseThrow().version()).isEqualTo(1);
         assertThat(customers.get("b").orElseThrow().version()).isEqualTo(1);
 
-        try (ClusterStoreFactory atSite = ClusterStoreFactory.onRegistryAtSite(EmbeddedFixture.config(dir).registryKeyPath("Software/ReliableStore/Sited")
-                .maxRetries(1).retryDelay(Duration.ofMillis(1)).build(), faulty,
-                new ClusterStoreFactory.Site("paris", System::currentTimeMillis, Duration.ofSeconds(5)))) {
+        try (ClusterStoreFactory atSite = atParis()) {
             EntityStore<Customer> sited = atSite.store(Customer.class);
             commitThenLoseReply = true;
             assertThat(sited.saveBatch(batch)).containsExactly(Map.entry("a", 1L), Map.entry("b", 1L));

@@ -261,6 +261,18 @@ class ZooKeeperAmbiguousOutcomeTest {
         }
     }
 
+    /** A hook before a fence that counts it and removes the bucket of the entry it fences, with what is in it. */
+    private static Consumer<String> removingTheBucket(CuratorFramework raw, AtomicInteger fences) {
+        return entry -> {
+            fences.incrementAndGet();
+            try {
+                raw.delete().deletingChildrenIfNeeded().forPath(entry.substring(0, entry.lastIndexOf('/')));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+    }
+
     /**
      * The batch applied, its answer was lost, and the change log's collection took its entry's bucket
      * before the fence (as when the commit outlasted feedRetention, or the writer's clock is behind the
@@ -277,15 +289,8 @@ class ZooKeeperAmbiguousOutcomeTest {
             registry.commit(WriteBatch.builder().setValue(KEY, "n", RegistryValue.qword(0)).build());
             VersionedValue before = registry.getValue(KEY, "n").orElseThrow();
             AtomicInteger fencesTried = new AtomicInteger();
-            registry.beforeFence = entry -> {
-                fencesTried.incrementAndGet();
-                try {
-                    // what the primary's collection does to a bucket older than feedRetention
-                    raw.delete().deletingChildrenIfNeeded().forPath(entry.substring(0, entry.lastIndexOf('/')));
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            };
+            // what the primary's collection does to a bucket older than feedRetention
+            registry.beforeFence = removingTheBucket(raw, fencesTried);
             proxy.cutAtNextLargeRequest(LARGE, true);
             assertThatThrownBy(() -> registry.commit(increment(before)))
                     .isInstanceOfSatisfying(RegistryUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue())
@@ -315,15 +320,8 @@ class ZooKeeperAmbiguousOutcomeTest {
                 raw.delete().deletingChildrenIfNeeded().forPath(chroot + "/log/" + bucket);
             }
             AtomicInteger fencesTried = new AtomicInteger();
-            registry.beforeFence = entry -> {
-                fencesTried.incrementAndGet();
-                try {
-                    // as if the lost creation had not reached the server
-                    raw.delete().deletingChildrenIfNeeded().forPath(entry.substring(0, entry.lastIndexOf('/')));
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            };
+            // as if the lost creation had not reached the server
+            registry.beforeFence = removingTheBucket(raw, fencesTried);
             byte[] bucketPrefix = (chroot + "/log/b-").getBytes(java.nio.charset.StandardCharsets.UTF_8);
             proxy.cutAfterNextRequest(request -> request.length < LARGE && contains(request, bucketPrefix));
             long sequence = registry.commit(increment(before)).sequence();
