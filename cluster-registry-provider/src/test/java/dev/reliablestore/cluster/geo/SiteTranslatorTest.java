@@ -346,9 +346,9 @@ class SiteTranslatorTest {
 
         release();
         awaitEverySiteHolds(expected);
-        hold();
 
-        // a conflict is told once the batch that settled it is applied, which may be after its state is readable
+        // A conflict is told once the batch that settled it is applied, which may be after its state is readable (the
+        // winner's site holds its own write from the start), so the shippers run until every loser has arrived
         await().untilAsserted(() -> {
             for (int i = 0; i < 9; i++) {
                 String id = "c" + i;
@@ -364,6 +364,7 @@ class SiteTranslatorTest {
                 });
             }
         });
+        hold();
         // nothing is applied twice: shipping again from the checkpoints changes nothing anywhere
         Map<String, Long> sequences = sites.values().stream().collect(Collectors.toMap(Site::name, s -> s.registry.currentSequence()));
         release();
@@ -400,13 +401,15 @@ class SiteTranslatorTest {
 
         release();
         awaitEverySiteHolds(Map.of("d1", "(deleted)", "d2", "{\"by\":\"tokyo\",\"v\":2}", "d3", "(deleted)"));
-        hold();
-        // a conflict is told once the batch that settled it is applied, which may be after its state is readable
+        // A conflict is told once the batch that settled it is applied, which may be after its state is readable:
+        // lima holds d3 deleted before paris's older update reaches it, so the shippers run until that is told too
+        // (held first, paris's batch never reached lima and its conflict was never told)
         await().untilAsserted(() -> {
             assertThat(losers("d1", "paris")).containsExactly("{\"by\":\"tokyo\",\"v\":2}");
             assertThat(losers("d2", "tokyo")).containsExactly("(deleted)");
             assertThat(losers("d3", "lima")).containsExactly("{\"by\":\"paris\",\"v\":2}");
         });
+        hold();
 
         // a write that saw the tombstone revives the entity everywhere, without a conflict
         conflicts.clear();
