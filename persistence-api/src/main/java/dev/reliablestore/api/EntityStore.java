@@ -132,12 +132,14 @@ public interface EntityStore<T> extends AutoCloseable {
     }
 
     /**
-     * When this store's writes on the calling thread are buffered in a transaction (a store that
-     * joins JTA transactions, inside one), registers {@code onEnd} to run once that transaction has
-     * ended, with {@code true} if it committed, and returns true; otherwise (writes take effect at
-     * once) registers nothing and returns false. For a caller that wrote a new version into its own
-     * object on a buffered save: the object must get its old version back when the transaction
-     * rolls back, or saving it again would expect a version another writer may have written.
+     * When this store joins the calling thread's ambient transaction (a store that joins JTA
+     * transactions, inside one), registers {@code onEnd} to run once that transaction has ended, with
+     * {@code true} if it committed, and returns true; otherwise registers nothing and returns false:
+     * a store whose writes take effect at once, and a store of a transaction the caller holds itself
+     * (a local transaction's, whose end the caller sees when it commits or rolls back). For a caller
+     * that wrote a new version into its own object on a buffered save: the object must get its old
+     * version back when the transaction rolls back, or saving it again would expect a version another
+     * writer may have written. {@code onEnd} may run on another thread (a transaction timeout).
      */
     default boolean whenTransactionEnds(java.util.function.Consumer<Boolean> onEnd) {
         return false;

@@ -646,8 +646,9 @@ final class GroupCommitLog {
                     snapshotRunning.set(false);
                 }
             });
-        } catch (RejectedExecutionException e) {
-            snapshotRunning.set(false); // closing: the log holds everything
+        } catch (RejectedExecutionException | OutOfMemoryError e) {
+            // closing, or no thread for the snapshot: the log holds everything, and a later rotation tries again
+            snapshotRunning.set(false);
         }
     }
 

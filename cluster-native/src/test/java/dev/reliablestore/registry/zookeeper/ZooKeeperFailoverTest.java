@@ -193,8 +193,9 @@ class ZooKeeperFailoverTest {
             Membership.FailoverRequest approved = new Membership.FailoverRequest("0dead", "d", "a", 0,
                     Membership.FailoverRequest.State.APPROVED, null, null, null, 0);
             raw.create().creatingParentsIfNeeded().forPath(chroot + "/cluster/failover", approved.encode());
-            assertThatThrownBy(() -> b.failover(Optional.of("sick")))
-                    .isInstanceOfSatisfying(NodeOperationRefusedException.class, e -> assertThat(e.reason()).isEqualTo(Reason.UNHEALTHY));
+            // refused IN_PROGRESS (nothing written) until b's view holds the request it replaces
+            await().atMost(WAIT).untilAsserted(() -> assertThatThrownBy(() -> b.failover(Optional.of("sick")))
+                    .isInstanceOfSatisfying(NodeOperationRefusedException.class, e -> assertThat(e.reason()).isEqualTo(Reason.UNHEALTHY)));
             assertThat(Membership.FailoverRequest.parse(raw.getData().forPath(chroot + "/cluster/failover")).placed())
                     .as("the refused request carries no placement: no move completed").isNull();
             // d starts again: nodeAffinity ranks it last, and nothing placed it

@@ -33,9 +33,9 @@ public interface TransactionBranch {
         /** Nothing applied. */
         ROLLED_BACK,
         /**
-         * A one-phase commit failed without saying whether it applied, or a prepared branch's commit or
-         * rollback found it no longer prepared in the store (an earlier attempt whose answer was lost took
-         * effect, or another coordinator finished it); the data tells.
+         * A one-phase commit failed without saying whether it applied, or a prepared branch's commit found
+         * it no longer prepared in the store (an earlier attempt whose answer was lost took effect, or
+         * another coordinator finished it); the data tells.
          */
         OUTCOME_UNKNOWN
     }

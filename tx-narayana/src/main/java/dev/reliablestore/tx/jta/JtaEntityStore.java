@@ -221,8 +221,17 @@ final class JtaEntityStore<T> implements EntityStore<T> {
         java.util.Objects.requireNonNull(onEnd, "onEnd");
         try {
             Transaction tx = tm.getTransaction();
-            if (tx == null || tx.getStatus() != Status.STATUS_ACTIVE) {
+            int status = tx == null ? Status.STATUS_NO_TRANSACTION : tx.getStatus();
+            if (status == Status.STATUS_NO_TRANSACTION) {
                 return false;
+            }
+            if (status == Status.STATUS_MARKED_ROLLBACK || status == Status.STATUS_ROLLING_BACK || status == Status.STATUS_ROLLEDBACK) {
+                // timed out, or marked, since the save was buffered: it will not commit
+                onEnd.accept(false);
+                return true;
+            }
+            if (status != Status.STATUS_ACTIVE) {
+                return false; // preparing or committing: no write joins it now
             }
             tx.registerSynchronization(new Synchronization() {
                 @Override
