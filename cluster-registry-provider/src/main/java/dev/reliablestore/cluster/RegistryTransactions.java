@@ -34,6 +34,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -700,24 +701,25 @@ final class RegistryTransactions implements TransactionalResource {
     }
 
     /**
-     * Whether every entity holds exactly what {@code sent} wrote to it (or, without it, the write's own
-     * envelope, or nothing for a delete). At a site the batch seals each envelope again with its stamp
-     * (and a delete may leave a tombstone), so only the batch says which bytes landing leaves.
+     * Whether every entity holds exactly what {@code sent} left there: the bytes of its last command on
+     * the entity's value, or nothing after a delete. At a site the batch seals each envelope again with
+     * its stamp (and a delete may leave a tombstone), so the batch, not the branch's envelope, says it.
      */
     private boolean landed(List<EncodedWrite> writes, WriteBatch sent) {
+        // indexed once: a transaction's batch holds a few commands per entity
+        Map<Map.Entry<RegistryPath, String>, byte[]> left = new HashMap<>();
+        for (BatchCommand c : sent.commands()) {
+            if (c instanceof BatchCommand.SetValue set) {
+                left.put(Map.entry(set.key(), set.name()), set.value().unsafeData());
+            } else if (c instanceof BatchCommand.DeleteValue del) {
+                left.put(Map.entry(del.key(), del.name()), null);
+            }
+        }
         for (EncodedWrite w : writes) {
             RegistryPath key = records(w.typeName()).key();
+            Map.Entry<RegistryPath, String> at = Map.entry(key, w.id());
+            byte[] expected = left.containsKey(at) ? left.get(at) : w.isDelete() ? null : w.envelope();
             Optional<VersionedValue> stored = factory.gateway().value("read back", key, w.id());
-            byte[] expected = w.isDelete() ? null : w.envelope();
-            if (sent != null) {
-                for (BatchCommand c : sent.commands()) {
-                    if (c instanceof BatchCommand.SetValue set && set.key().equals(key) && set.name().equals(w.id())) {
-                        expected = set.value().unsafeData();
-                    } else if (c instanceof BatchCommand.DeleteValue del && del.key().equals(key) && del.name().equals(w.id())) {
-                        expected = null;
-                    }
-                }
-            }
             if (expected == null ? stored.isPresent() : stored.isEmpty() || !Arrays.equals(stored.get().value().unsafeData(), expected)) {
                 return false;
             }

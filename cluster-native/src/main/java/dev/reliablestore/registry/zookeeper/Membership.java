@@ -579,13 +579,8 @@ final class Membership implements AutoCloseable {
                 throw refused(NodeOperationRefusedException.Reason.IN_PROGRESS, request.target(), "a failover to " + request.target()
                         + " is still " + request.state() + " (request " + request.id() + ")");
             }
-            // The request replaces the one in the znode, so it carries the placement that one holds: the placement of the
-            // last completed move, never the target of an APPROVED one (which ranks first only while that request stands;
-            // carried as a placement of any incarnation, a target that died before leading would take the role at its
-            // next start, whatever became of this request)
-            Placement now = request == null ? null : request.state() == FailoverRequest.State.APPROVED
-                    ? (request.placed() == null ? null : new Placement(request.placed(), request.placedSession()))
-                    : request.placement();
+            // the request replaces the one in the znode, so it carries the placement that one holds
+            Placement now = request == null ? null : request.carriedPlacement();
             asked = carried(new FailoverRequest(Long.toHexString(ThreadLocalRandom.current().nextLong()), to, primary,
                     requiredSequence, FailoverRequest.State.PENDING, null, null, now == null ? null : now.node(), now == null ? 0 : now.session()));
             version = requestVersion;
@@ -1230,6 +1225,19 @@ final class Membership implements AutoCloseable {
                 return new Placement(target, 0);
             }
             return placed == null ? null : new Placement(placed, placedSession);
+        }
+
+        /**
+         * The placement a request that replaces this one carries: that of the last completed move, never the target
+         * of this request while APPROVED (it ranks first only while this request stands; carried as a placement of any
+         * incarnation, a target that died before leading would take the role at its next start, whatever became of
+         * the request that replaced this one).
+         */
+        Placement carriedPlacement() {
+            if (state == State.APPROVED) {
+                return placed == null ? null : new Placement(placed, placedSession);
+            }
+            return placement();
         }
 
         byte[] encode() {

@@ -405,27 +405,16 @@ class ClusapiBackendTest {
     void aLostNotificationIsResynchronisedEvenWhenTheFirstReopeningFails() {
         ClusterRegistry r = open();
         RegistryPath key = RegistryPath.parse("Software/RS/Data");
-        List<Long> delivered = new CopyOnWriteArrayList<>();
-        List<String> resyncs = new CopyOnWriteArrayList<>();
-        try (Watch w = r.watch(RegistryPath.parse("Software/RS"), new dev.reliablestore.registry.ChangeListener() {
-            @Override
-            public void onBatch(dev.reliablestore.registry.ChangeBatch batch) {
-                delivered.add(batch.sequence());
-            }
-
-            @Override
-            public void onResync(String reason) {
-                resyncs.add(reason);
-            }
-        })) {
+        dev.reliablestore.registry.conformance.FeedRecorder rec = new dev.reliablestore.registry.conformance.FeedRecorder();
+        try (Watch w = r.watch(RegistryPath.parse("Software/RS"), rec)) {
             long before = r.commit(WriteBatch.builder().setValue(key, "before", RegistryValue.qword(1)).build()).sequence();
-            await().atMost(Duration.ofSeconds(10)).until(() -> delivered.contains(before));
+            await().atMost(Duration.ofSeconds(10)).until(() -> rec.sequences().contains(before));
             fake.failNextBatchPortCreations(2, RPC_S_CALL_FAILED);
             fake.failBatchNotificationPorts(RPC_S_CALL_FAILED);
-            await().atMost(Duration.ofSeconds(10)).until(() -> resyncs.size() == 1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> rec.resyncs.size() == 1);
             long after = r.commit(WriteBatch.builder().setValue(key, "after", RegistryValue.qword(1)).build()).sequence();
-            await().atMost(Duration.ofSeconds(10)).until(() -> delivered.contains(after));
-            assertThat(resyncs).hasSize(1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> rec.sequences().contains(after));
+            assertThat(rec.resyncs).hasSize(1);
         }
     }
 
