@@ -310,18 +310,14 @@ public final class ClusterStoreAdmin {
     }
 
     /**
-     * How many stored values of {@code type} each key id protects ({@code ""}: not encrypted), read from
-     * the envelopes' headers only: no key is needed.
+     * How many stored values of {@code type} each key id protects ({@code ""}: not encrypted; {@code "?"}: a
+     * prepared transaction record that cannot be read), read from headers only, so no key is needed: the
+     * same count as {@link ClusterPersistenceStore#keyUsage()} — entities, the type's zstd dictionaries,
+     * tombstones, the markers of merges a site owes and the writes of prepared transactions. A key may be
+     * removed from the key ring only when no type counts it (docs/security.md).
      */
     public Map<String, Long> keyUsage(String type) {
-        Map<String, Long> usage = new TreeMap<>();
-        for (StoredEntity e : entities(type)) {
-            if (e.envelope() != null) {
-                EnvelopeCodec.Header h = EnvelopeCodec.header(e.envelope(), type + "/" + e.id());
-                usage.merge(h.encrypted() ? h.keyId() : "", 1L, Long::sum);
-            }
-        }
-        return usage;
+        return KeyUsage.of(gateway, layout, type);
     }
 
     /**

@@ -13,7 +13,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
-import java.util.TreeMap;
 
 /**
  * Key rotation for one entity type: which keys its envelopes are encrypted with, and rewriting
@@ -176,36 +175,6 @@ final class KeyRotation {
      * and they cannot be rewritten before it.
      */
     Map<String, Long> keyUsage() {
-        Map<String, Long> usage = new TreeMap<>();
-        String type = records.typeName();
-        Map<String, VersionedValue> dictionaries = factory.gateway().values("listing of the zstd dictionaries of " + type,
-                factory.layout().dictionaries(type)).orElse(Map.of());
-        for (Map.Entry<String, VersionedValue> d : dictionaries.entrySet()) {
-            byte[] raw = d.getValue().value().unsafeData();
-            // a trained dictionary in clear starts with zstd's magic, never with the envelope's
-            boolean sealed = raw.length > 0 && raw[0] == EnvelopeCodec.MAGIC;
-            usage.merge(sealed ? EnvelopeCodec.header(raw, type + " dictionary " + d.getKey()).keyId() : "", 1L, Long::sum);
-        }
-        for (Map.Entry<String, VersionedValue> e : records.envelopes().entrySet()) {
-            if (e.getKey().equals(StorageLayout.METADATA)) {
-                continue;
-            }
-            EnvelopeCodec.Header h = EnvelopeCodec.header(e.getValue().value().unsafeData(), records.where(e.getKey()));
-            usage.merge(h.encrypted() ? h.keyId() : "", 1L, Long::sum);
-        }
-        for (Map.Entry<String, VersionedValue> t : records.tombstones().entrySet()) {
-            EnvelopeCodec.Header h = EnvelopeCodec.header(t.getValue().value().unsafeData(), records.where(t.getKey()) + " (tombstone)");
-            usage.merge(h.encrypted() ? h.keyId() : "", 1L, Long::sum);
-        }
-        // a merge a site owes (crossSiteConflicts = Merge) holds the losing write sealed in its marker, and
-        // may wait without limit for a process that can merge the type: the only copy of that value
-        Map<String, VersionedValue> owed = factory.gateway().values("listing of the merges owed for " + type,
-                dev.reliablestore.cluster.geo.SiteReplication.mergesKey(factory.layout()).child(type)).orElse(Map.of());
-        for (Map.Entry<String, VersionedValue> m : owed.entrySet()) {
-            EnvelopeCodec.Header h = EnvelopeCodec.header(m.getValue().value().unsafeData(), type + " merge owed for " + m.getKey());
-            usage.merge(h.encrypted() ? h.keyId() : "", 1L, Long::sum);
-        }
-        factory.transactions().addPreparedKeyUsage(type, usage);
-        return usage;
+        return KeyUsage.of(factory.gateway(), factory.layout(), records.typeName());
     }
 }

@@ -149,36 +149,6 @@ final class RegistryTransactions implements TransactionalResource {
         }
     }
 
-    /** The key id under which key usage counts a prepared record it cannot read. */
-    static final String UNREADABLE_PREPARED = "?";
-
-    /**
-     * Adds the key ids of the envelopes that prepared branches hold for {@code typeName} (a commit
-     * writes them as they are, so a key they were sealed with is still in use until they end); a
-     * record it cannot read counts under {@link #UNREADABLE_PREPARED}.
-     */
-    void addPreparedKeyUsage(String typeName, Map<String, Long> usage) {
-        Map<String, VersionedValue> values = factory.gateway().values("listing of prepared transactions", transactions).orElse(Map.of());
-        for (Map.Entry<String, VersionedValue> record : values.entrySet()) {
-            String name = record.getKey();
-            if (!name.startsWith(RECORD_PREFIX)) {
-                continue;
-            }
-            try {
-                TransactionId id = recordId(name);
-                for (EncodedWrite w : decode(id, record.getValue().value())) {
-                    if (!w.isDelete() && w.typeName().equals(typeName)) {
-                        EnvelopeCodec.Header h = EnvelopeCodec.header(w.envelope(), typeName + "/" + w.id() + " as prepared by " + id);
-                        usage.merge(h.encrypted() ? h.keyId() : "", 1L, Long::sum);
-                    }
-                }
-            } catch (RuntimeException unreadable) {
-                // damaged, or of a newer format: which keys it needs is unknown, which must not read as "none"
-                usage.merge(UNREADABLE_PREPARED, 1L, Long::sum);
-            }
-        }
-    }
-
     @Override
     public void commitPrepared(TransactionId id) {
         factory.checkOpen();
@@ -803,7 +773,7 @@ final class RegistryTransactions implements TransactionalResource {
         return bytes.toByteArray();
     }
 
-    List<EncodedWrite> decode(TransactionId id, RegistryValue value) {
+    static List<EncodedWrite> decode(TransactionId id, RegistryValue value) {
         if (value.type() != ValueType.BINARY) {
             throw new DataIntegrityException("transaction record " + recordName(id) + " is " + value.type() + ", not BINARY");
         }

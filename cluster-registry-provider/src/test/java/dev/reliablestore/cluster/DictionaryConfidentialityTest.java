@@ -145,6 +145,7 @@ class DictionaryConfidentialityTest {
                 registry.commit(dev.reliablestore.registry.WriteBatch.builder()
                         .setValue(DICTIONARIES, "1", dev.reliablestore.registry.RegistryValue.binary(underOldKey)).build());
                 assertThat(s.keyUsage()).as("the old key still protects a dictionary").containsEntry(oldKey, 1L);
+                assertThat(ClusterStoreAdmin.of(f).keyUsage("Customer")).as("what a tool counts").isEqualTo(s.keyUsage());
                 // the next store of the type this factory opens tries again
                 f.store(Customer.class);
                 assertThat(s.keyUsage()).containsOnlyKeys(newKey);

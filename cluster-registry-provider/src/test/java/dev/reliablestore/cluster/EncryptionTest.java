@@ -240,6 +240,7 @@ class EncryptionTest {
             assertThat(s.keyUsage()).containsExactlyInAnyOrderEntriesOf(Map.of("k1", 2L));
             assertThat(s.reencrypt()).as("only the stored value").isEqualTo(1);
             assertThat(s.keyUsage()).as("the prepared write").containsExactlyInAnyOrderEntriesOf(Map.of("k1", 1L, "k2", 1L));
+            assertThat(ClusterStoreAdmin.of(f).keyUsage("Customer")).as("what a tool counts").isEqualTo(s.keyUsage());
             dev.reliablestore.spi.tx.TransactionalResource.from(f).commitPrepared(id);
             assertThat(s.keyUsage()).as("committed as it was sealed").containsExactlyInAnyOrderEntriesOf(Map.of("k1", 1L, "k2", 1L));
             assertThat(s.reencrypt()).isEqualTo(1);
@@ -253,7 +254,11 @@ class EncryptionTest {
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
             @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
             ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
-            assertThat(s.keyUsage()).containsExactlyInAnyOrderEntriesOf(Map.of("k2", 2L, RegistryTransactions.UNREADABLE_PREPARED, 1L));
+            assertThat(s.keyUsage()).containsExactlyInAnyOrderEntriesOf(Map.of("k2", 2L, KeyUsage.UNREADABLE_PREPARED, 1L));
+        }
+        try (ClusterRegistry r = EmbeddedFixture.openRegistry(dir)) {
+            assertThat(ClusterStoreAdmin.of(r, CUSTOMERS.parent().parent()).keyUsage("Customer")).as("a tool's view without keys")
+                    .containsExactlyInAnyOrderEntriesOf(Map.of("k2", 2L, KeyUsage.UNREADABLE_PREPARED, 1L));
         }
     }
 
@@ -283,6 +288,7 @@ class EncryptionTest {
             ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
             assertThat(s.reencrypt()).isEqualTo(1);
             assertThat(s.keyUsage()).as("the owed merge's marker").containsExactlyInAnyOrderEntriesOf(Map.of("k1", 1L, "k2", 1L));
+            assertThat(ClusterStoreAdmin.of(f).keyUsage("Customer")).as("what a tool counts").isEqualTo(s.keyUsage());
         }
     }
 
