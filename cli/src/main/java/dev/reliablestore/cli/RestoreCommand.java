@@ -1,11 +1,13 @@
 package dev.reliablestore.cli;
 
+import dev.reliablestore.cluster.ClusterStoreAdmin;
 import dev.reliablestore.cluster.RestoreMarker;
 import dev.reliablestore.cluster.StorageLayout;
 import dev.reliablestore.cluster.backup.BackupFile;
 import dev.reliablestore.cluster.backup.BackupFormatException;
 import dev.reliablestore.cluster.backup.RegistrySnapshot;
 import dev.reliablestore.registry.BatchCommand;
+import dev.reliablestore.registry.ConditionFailedException;
 import dev.reliablestore.registry.ClusterRegistry;
 import dev.reliablestore.registry.ClusterStatus;
 import dev.reliablestore.registry.NodeState;
@@ -203,14 +205,18 @@ final class RestoreCommand implements Callable<Integer> {
             // the mark an earlier restore left: put back if this one fails before changing anything else
             RegistryValue earlierMark = held.keys().getOrDefault(RegistryPath.of(StorageLayout.CONFIGURATION), new TreeMap<>())
                     .get(StorageLayout.RESTORE_IN_PROGRESS_VALUE);
-            Runnable unmark = () -> registry.commit(WriteBatch.of(List.of(earlierMark == null
-                    ? new BatchCommand.DeleteValue(configuration, StorageLayout.RESTORE_IN_PROGRESS_VALUE)
-                    : new BatchCommand.SetValue(configuration, StorageLayout.RESTORE_IN_PROGRESS_VALUE, earlierMark))));
             // before anything else is changed: from here on, whatever stops the restore leaves the root marked
             RestoreMarker marker = RestoreMarker.beginning(in.toAbsolutePath().toString(), backup.source(), backup.snapshot().sequence());
+            RegistryValue ours = marker.toValue();
+            // the mark changes only while it is this restore's: another restore (--force) may have marked the root since, and
+            // removing its mark would let applications open a root that restore is still writing
+            BatchCommand stillOurs = new BatchCommand.ValueEquals(configuration, StorageLayout.RESTORE_IN_PROGRESS_VALUE, ours);
+            Runnable unmark = () -> registry.commit(WriteBatch.of(List.of(stillOurs, earlierMark == null
+                    ? new BatchCommand.DeleteValue(configuration, StorageLayout.RESTORE_IN_PROGRESS_VALUE)
+                    : new BatchCommand.SetValue(configuration, StorageLayout.RESTORE_IN_PROGRESS_VALUE, earlierMark))));
             try {
                 registry.commit(WriteBatch.of(List.of(new BatchCommand.SetValue(configuration, StorageLayout.RESTORE_IN_PROGRESS_VALUE,
-                        marker.toValue()))));
+                        ours))));
             } catch (RuntimeException e) {
                 if (!mayHaveApplied(e)) {
                     throw e; // nothing was changed
@@ -248,10 +254,14 @@ final class RestoreCommand implements Callable<Integer> {
             if (verified) {
                 // last: only a restore whose contents verified removes the mark (a key the backup does not have goes with it)
                 List<BatchCommand> finish = backupHasConfiguration
-                        ? List.of(new BatchCommand.DeleteValue(configuration, StorageLayout.RESTORE_IN_PROGRESS_VALUE))
-                        : List.of(new BatchCommand.DeleteKey(configuration));
+                        ? List.of(stillOurs, new BatchCommand.DeleteValue(configuration, StorageLayout.RESTORE_IN_PROGRESS_VALUE))
+                        : List.of(stillOurs, new BatchCommand.DeleteKey(configuration));
                 try {
                     registry.commit(WriteBatch.of(finish));
+                } catch (ConditionFailedException another) {
+                    String mark = ClusterStoreAdmin.of(registry, root).unfinishedRestore().map(RestoreMarker::describe).orElse("none");
+                    throw CliException.check("restored and verified " + session.describe() + ", but another restore marked it since ("
+                            + mark + "): its mark stays, and applications refuse to open the store until a restore completes");
                 } catch (RuntimeException e) {
                     throw CliException.failed("restored and verified " + session.describe() + ", but its mark as an unfinished restore"
                             + " could not be removed (" + e.getMessage() + "): applications refuse to open it until a restore"

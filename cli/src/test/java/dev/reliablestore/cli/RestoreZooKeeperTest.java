@@ -4,9 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.StoreFactory;
 import dev.reliablestore.api.Versioned;
+import dev.reliablestore.cluster.ClusterStoreAdmin;
+import dev.reliablestore.cluster.RestoreMarker;
+import dev.reliablestore.cluster.StorageLayout;
 import dev.reliablestore.cluster.backup.RegistrySnapshot;
 import dev.reliablestore.registry.ClusterRegistries;
 import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.WriteBatch;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -140,6 +144,44 @@ class RestoreZooKeeperTest {
                     "--ignore-live-members");
             assertThat(overridden.exitCode()).as(overridden.toString()).isZero();
             assertThat(overridden.out()).contains("20 entities").contains("verified");
+        }
+    }
+
+    /**
+     * A second restore (run with --force while the first one writes) marks the root as its own: the first one, done
+     * and verified, must leave that mark where it is, or applications would open a root the second one is still
+     * rewriting.
+     */
+    @Test
+    void aRestoreThatFindsAnotherRestoresMarkLeavesIt() throws Exception {
+        String source = uri("marked-source");
+        try (StoreFactory f = TestStores.cluster(source)) {
+            f.store("Note", JsonNode.class).save("N-1", Json.MAPPER.createObjectNode().put("text", "note"));
+        }
+        Path backup = dir.resolve("marked.rsbackup");
+        CliProcess.Result b = CliProcess.inProcess("backup", "--store", source, "--out", backup.toString());
+        assertThat(b.exitCode()).as(b.toString()).isZero();
+
+        String target = uri("marked-target");
+        RestoreMarker other = RestoreMarker.beginning("/elsewhere/other.rsbackup", "zookeeper://elsewhere/other", 42);
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine cli = ReliableStoreCli.commandLine(new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true));
+        RestoreCommand restore = cli.getSubcommands().get("restore").getCommand();
+        restore.afterBatch = done -> {
+            if (done == 1) { // the first restore's first batch is in; the second one starts
+                try (ClusterRegistry r = ClusterRegistries.open(target)) {
+                    r.commit(WriteBatch.builder().setValue(TestStores.root().child(StorageLayout.CONFIGURATION),
+                            StorageLayout.RESTORE_IN_PROGRESS_VALUE, other.toValue()).build());
+                }
+            }
+        };
+        int code = cli.execute("restore", "--store", target, "--in", backup.toString(), "--force");
+
+        assertThat(code).as(out + "\n" + err).isEqualTo(ExitCodes.CHECK_FAILED);
+        assertThat(err.toString()).contains("another restore marked it").contains("other.rsbackup");
+        try (ClusterRegistry r = ClusterRegistries.open(target)) {
+            assertThat(ClusterStoreAdmin.of(r, TestStores.root()).unfinishedRestore()).as("the second restore's mark").contains(other);
         }
     }
 }
