@@ -200,7 +200,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         if (expectedVersion != ANY_VERSION) {
             throw new StoreUnavailableException("save of " + where(id) + " expecting version " + expectedVersion + ": an attempt"
                     + " was sent and its answer lost, and the entity now holds " + (now == null ? "nothing (deleted)"
-                    : "version " + now.version()) + " written by another writer, so whether this save took effect (as version "
+                    : "version " + now.version()) + " written since (by another writer, or rewritten by a re-encryption), so whether"
+                    + " this save took effect (as version "
                     + version + ") before that is unknown; read the entity to decide", null, true);
         }
         return lostAnswer.unsettled();
@@ -244,7 +245,8 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
             return OptionalLong.empty();
         }
         throw new StoreUnavailableException("delete of " + where(id) + " (version " + deleted + "): an attempt was sent and its answer"
-                + " lost, and the entity now holds version " + now.version() + " written by another writer, so whether"
+                + " lost, and the entity now holds version " + now.version() + " written since (by another writer, or rewritten by a"
+                + " re-encryption), so whether"
                 + " this delete took effect before that is unknown; read the entity to decide", null, true);
     }
 
