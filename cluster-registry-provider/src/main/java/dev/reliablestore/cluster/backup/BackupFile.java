@@ -92,12 +92,19 @@ public final class BackupFile {
      * @param source   the registry URI the snapshot was taken from
      * @param producer who wrote the file, e.g. {@code reliablestore 0.1.0} or {@code scheduled backup on node1}
      * @return the SHA-256 of the file (its last 32 bytes), hex
+     * @throws IOException also when the file would be larger than {@link #read} can load (about 2 GiB): then nothing is written
      */
     public static String write(Path file, RegistrySnapshot snapshot, String source, String producer) throws IOException {
+        return write(file, snapshot, source, producer, MAX_FILE_BYTES);
+    }
+
+    /** {@link #write(Path, RegistrySnapshot, String, String)}, refusing a file larger than {@code maxFileBytes}. */
+    static String write(Path file, RegistrySnapshot snapshot, String source, String producer, long maxFileBytes) throws IOException {
         Map<String, Object> metadata = new java.util.LinkedHashMap<>();
         metadata.put("format", FORMAT);
         metadata.put("source", source);
         metadata.put("root", snapshot.root().toString());
+        snapshot.storeId().ifPresent(id -> metadata.put("storeId", id));
         metadata.put("sequence", snapshot.sequence());
         metadata.put("created", java.time.Instant.now().toString());
         metadata.put("producer", producer);
@@ -105,10 +112,13 @@ public final class BackupFile {
         metadata.put("values", snapshot.valueCount());
         metadata.put("entities", snapshot.entityCounts());
         metadata.put("contentSha256", snapshot.contentDigest());
-        return write(file, snapshot, metadata);
+        return write(file, snapshot, metadata, maxFileBytes);
     }
 
-    private static String write(Path file, RegistrySnapshot snapshot, Map<String, Object> metadata) throws IOException {
+    /** The largest file {@link #read} loads: what one byte array holds. */
+    static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 8;
+
+    private static String write(Path file, RegistrySnapshot snapshot, Map<String, Object> metadata, long maxFileBytes) throws IOException {
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
         DurableFiles.createDirectories(dir); // a new backup folder is flushed into its parent, or a power loss takes it
@@ -154,6 +164,12 @@ public final class BackupFile {
                 sum = digest.digest();
                 raw.write(sum);
                 raw.flush();
+                if (channel.size() > maxFileBytes) {
+                    // read() loads the file whole: a larger one could never be restored, so it is no backup (and must not
+                    // count as one, or a scheduled run's retention would delete restorable ones for it)
+                    throw new IOException("the backup would take " + channel.size() + " bytes; a backup is read whole, at most "
+                            + maxFileBytes + " bytes, so this one could not be restored; nothing was written");
+                }
                 channel.force(true);
             }
             try {
@@ -189,7 +205,7 @@ public final class BackupFile {
             }
             throw new BackupFormatException("backup " + file + (size < 0 ? "" : " (" + size + " bytes)") + " holds more than this JVM can"
                     + " load (" + tooMuch.getMessage() + "; heap limit " + Runtime.getRuntime().maxMemory() + " bytes, a file at most "
-                    + (Integer.MAX_VALUE - 8) + " bytes): nothing was restored; a larger -Xmx helps unless the file is over that size");
+                    + MAX_FILE_BYTES + " bytes): nothing was restored; a larger -Xmx helps unless the file is over that size");
         }
     }
 

@@ -43,6 +43,21 @@ public record RegistrySnapshot(RegistryPath root, long sequence, SortedMap<Regis
     static final int MAX_ATTEMPTS = 20;
 
     /**
+     * Which store this is, as long as it is the same store: 16 hex digits of a hash of its key salt
+     * ({@code Configuration/KeySalt}, random when a factory first opens the root, and carried over by a
+     * restore); empty when the root has none. A store created anew at the same URI and root (a volume
+     * that was not mounted, two hosts with the same local path) has another one.
+     */
+    public Optional<String> storeId() {
+        SortedMap<String, RegistryValue> cfg = keys.get(RegistryPath.of(dev.reliablestore.cluster.StorageLayout.CONFIGURATION));
+        RegistryValue salt = cfg == null ? null : cfg.get(dev.reliablestore.cluster.StorageLayout.KEY_SALT_VALUE);
+        if (salt == null) {
+            return Optional.empty();
+        }
+        return Optional.of(java.util.HexFormat.of().formatHex(BackupFile.sha256().digest(salt.unsafeData()), 0, 8));
+    }
+
+    /**
      * Takes a snapshot of everything below {@code root} (empty when the root does not exist).
      *
      * @throws PersistenceException when the key tree kept changing between discovery and the read batch

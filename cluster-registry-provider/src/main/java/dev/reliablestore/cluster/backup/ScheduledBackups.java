@@ -32,8 +32,9 @@ import java.util.stream.Stream;
  *
  * <p>Several stores may share a {@code backupPath}: {@code <store>} (8 hex digits of a hash of the
  * registry URI and the root) keeps two of them from writing the same name in the same millisecond,
- * and a file counts as this store's only when its metadata names the same registry and root, so one
- * store's retention never deletes another's backups (nor a file it cannot read).
+ * and a file counts as this store's only when its metadata names the same registry, root and store
+ * ({@link RegistrySnapshot#storeId}), so one store's retention never deletes another's backups (nor a
+ * file it cannot read), also when a new store was created at the same URI and root.
  */
 public final class ScheduledBackups implements AutoCloseable {
 
@@ -50,6 +51,8 @@ public final class ScheduledBackups implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final String tag;
     private final Duration interval;
+    /** The largest backup file a run writes (what a restore can load); lowered by tests. */
+    long maxFileBytes = BackupFile.MAX_FILE_BYTES;
     /** How old a temporary file must be, at least, to count as left behind by a run killed while writing. */
     static final Duration LEFTOVER_AGE = Duration.ofHours(1);
 
@@ -113,7 +116,7 @@ public final class ScheduledBackups implements AutoCloseable {
                     .sorted(java.util.Comparator.reverseOrder())::iterator) {
                 java.time.Instant stamp = stamp(p);
                 // a stamp more than an interval ahead is a clock that ran ahead, no reason to wait
-                if (stamp != null && !stamp.isAfter(now.plus(interval)) && ours(p)) {
+                if (stamp != null && !stamp.isAfter(now.plus(interval)) && ours(p, null)) {
                     newest = stamp;
                     break;
                 }
@@ -156,6 +159,12 @@ public final class ScheduledBackups implements AutoCloseable {
             if (!status.primary().map(p -> clusapi ? p.equalsIgnoreCase(status.localNode()) : p.equals(status.localNode())).orElse(false)) {
                 return null;
             }
+            try {
+                // first: a file a killed run left behind can be what keeps this run from fitting on the disk
+                deleteLeftovers();
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("scheduled backup of {}: could not look for files a killed run left in {} ({})", root, directory, e.toString());
+            }
             RegistrySnapshot snapshot = RegistrySnapshot.take(registry, root);
             if (snapshot.isEmpty()) {
                 return null;
@@ -169,8 +178,8 @@ public final class ScheduledBackups implements AutoCloseable {
                 return null;
             }
             Path file = directory.resolve("backup-" + STAMP.format(java.time.Instant.now()) + "-" + snapshot.sequence() + "-" + tag + ".rsbackup");
-            BackupFile.write(file, snapshot, registry.uri(), "scheduled backup on node " + node);
-            prune(file);
+            BackupFile.write(file, snapshot, registry.uri(), "scheduled backup on node " + node, maxFileBytes);
+            prune(file, snapshot.storeId().orElse(null));
             return file;
         } catch (IOException | RuntimeException e) {
             LOG.warn("scheduled backup of {} in {} failed; retrying at the next interval: {}", root, registry.uri(), e.toString());
@@ -187,7 +196,7 @@ public final class ScheduledBackups implements AutoCloseable {
      * names sort by the wall clock, and after the clock was set back the backup just written would
      * sort first.
      */
-    private void prune(Path written) throws IOException {
+    private void prune(Path written, String storeId) throws IOException {
         List<Path> older;
         java.time.Instant writtenAt = stamp(written);
         java.time.Instant aheadAfter = writtenAt == null ? java.time.Instant.MAX : writtenAt.plus(interval);
@@ -196,7 +205,7 @@ public final class ScheduledBackups implements AutoCloseable {
             // counts as the oldest, or it would outlive every fresh backup until real time caught up with it (a little
             // later is another node's backup of about the same time, whose clock is a little ahead: ordered as it is)
             older = files.filter(p -> NAME.matcher(p.getFileName().toString()).matches() && !p.equals(written) && mayBeOurs(p))
-                    .filter(this::ours)
+                    .filter(p -> ours(p, storeId))
                     .sorted(java.util.Comparator.<Path, Boolean>comparing(p -> {
                         java.time.Instant at = stamp(p);
                         return at == null || !at.isAfter(aheadAfter);
@@ -205,7 +214,6 @@ public final class ScheduledBackups implements AutoCloseable {
         for (int i = 0; i < older.size() - (retention - 1); i++) {
             Files.deleteIfExists(older.get(i));
         }
-        deleteLeftovers();
     }
 
     /**
@@ -240,11 +248,18 @@ public final class ScheduledBackups implements AutoCloseable {
         }
     }
 
-    /** Whether a backup file was taken of this store (a file that cannot be read is left alone). */
-    private boolean ours(Path file) {
+    /**
+     * Whether a backup file was taken of this store (a file that cannot be read is left alone): of the same
+     * registry URI and root, and, when both name one, of the same store ({@link RegistrySnapshot#storeId}):
+     * a store created anew at that URI and root (a volume that was not mounted, another host with the same
+     * local path) must not prune the backups of the one it replaced. {@code storeId} null: any store's.
+     */
+    private boolean ours(Path file, String storeId) {
         try {
             com.fasterxml.jackson.databind.JsonNode metadata = BackupFile.readMetadata(file);
-            return metadata.path("source").asText().equals(registry.uri()) && metadata.path("root").asText().equals(root.toString());
+            String theirs = metadata.path("storeId").asText(null);
+            return metadata.path("source").asText().equals(registry.uri()) && metadata.path("root").asText().equals(root.toString())
+                    && (storeId == null || theirs == null || theirs.equals(storeId));
         } catch (BackupFormatException e) {
             LOG.debug("scheduled backup of {}: not counting {} ({})", root, file, e.getMessage());
             return false;

@@ -261,6 +261,82 @@ class ScheduledBackupsTest {
         }
     }
 
+    /**
+     * A store created anew at the same URI and root (a volume not mounted when the application started, whose empty
+     * directory got a fresh layout and key salt) counts its own backups: it must not prune the old store's, or after
+     * {@code backupRetention} runs only backups of the empty store would be left.
+     */
+    @Test
+    void aStoreCreatedAnewAtTheSameUriAndRootLeavesTheOldStoresBackups() throws Exception {
+        RegistryPath root = RegistryPath.of("Store");
+        Path folder = dir.resolve("backups");
+        Path data = dir.resolve("registry");
+        List<Path> ofOld = new ArrayList<>();
+        try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + data, Map.of());
+             ScheduledBackups backups = ScheduledBackups.startAfter(registry, root, "node-1", folder, Duration.ofHours(1), 2, Duration.ofHours(1))) {
+            salt(registry, root, (byte) 1);
+            for (int run = 0; run < 2; run++) {
+                bump(registry, root);
+                ofOld.add(backups.runOnce());
+            }
+        }
+        deleteTree(data);
+        List<Path> ofNew = new ArrayList<>();
+        try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + data, Map.of());
+             ScheduledBackups backups = ScheduledBackups.startAfter(registry, root, "node-1", folder, Duration.ofHours(1), 2, Duration.ofHours(1))) {
+            salt(registry, root, (byte) 2);
+            for (int run = 0; run < 3; run++) {
+                bump(registry, root);
+                ofNew.add(backups.runOnce());
+            }
+        }
+        try (Stream<Path> files = Files.list(folder)) {
+            assertThat(files.toList()).as("the old store's two, the new store's newest two")
+                    .containsExactlyInAnyOrder(ofOld.get(0), ofOld.get(1), ofNew.get(1), ofNew.get(2));
+        }
+        assertThat(BackupFile.readMetadata(ofNew.get(2)).path("storeId").asText())
+                .isNotEqualTo(BackupFile.readMetadata(ofOld.get(1)).path("storeId").asText()).hasSize(16);
+    }
+
+    /**
+     * A backup larger than a restore can load is no backup: the run fails, writes nothing and prunes nothing. It still
+     * deletes what a killed run left behind first (on a full disk, that leftover is what keeps every later run from fitting).
+     */
+    @Test
+    void aBackupTooLargeToRestoreFailsTheRunWhichPrunesNothingButDeletesALeftover() throws Exception {
+        RegistryPath root = RegistryPath.of("Store");
+        try (ClusterRegistry registry = ClusterRegistries.open("embedded:" + dir.resolve("registry"), Map.of());
+             ScheduledBackups backups = ScheduledBackups.startAfter(registry, root, "node-1", dir, Duration.ofHours(1), 1, Duration.ofHours(1))) {
+            bump(registry, root);
+            Path good = backups.runOnce();
+            assertThat(good).isNotNull().exists();
+            String tag = good.getFileName().toString().replaceAll(".*-([0-9a-f]{8})\\.rsbackup$", "$1");
+            Path leftover = Files.writeString(dir.resolve(".backup-20200101T000000000Z-5-" + tag + ".rsbackup.123.tmp"), "half a backup");
+            Files.setLastModifiedTime(leftover, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Duration.ofHours(2))));
+            backups.maxFileBytes = 64;
+            bump(registry, root);
+            assertThat(backups.runOnce()).as("the run whose backup could not be restored").isNull();
+            assertThat(leftover).doesNotExist();
+            try (Stream<Path> files = Files.list(dir)) {
+                assertThat(files.filter(p -> p.getFileName().toString().contains(".rsbackup")).toList()).containsExactly(good);
+            }
+        }
+    }
+
+    private static void salt(ClusterRegistry registry, RegistryPath root, byte fill) {
+        byte[] salt = new byte[16];
+        java.util.Arrays.fill(salt, fill);
+        registry.commit(WriteBatch.builder().setValue(root.child("Configuration"), "KeySalt", RegistryValue.binary(salt)).build());
+    }
+
+    private static void deleteTree(Path top) throws java.io.IOException {
+        try (Stream<Path> all = Files.walk(top)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
     private static void bump(ClusterRegistry registry, RegistryPath root) {
         registry.commit(WriteBatch.builder().setValue(root.child("Entities"), "a", RegistryValue.qword(registry.currentSequence())).build());
     }
