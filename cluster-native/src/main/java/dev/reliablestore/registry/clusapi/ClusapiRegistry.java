@@ -68,6 +68,9 @@ final class ClusapiRegistry implements ClusterRegistry {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClusapiRegistry.class);
     private static final int READ_ATTEMPTS = 10_000;
+    /** Batch ids kept ({@link Reserved#BATCH_IDS}): how far the sequence may move before a reissued batch cannot be verified. */
+    static final int BATCH_IDS_KEPT = 1024;
+    private static final java.security.SecureRandom BATCH_IDS = new java.security.SecureRandom();
 
     private final ClusapiOptions options;
     private final ClusapiNatives natives;
@@ -472,11 +475,15 @@ final class ClusapiRegistry implements ClusterRegistry {
                 continue;
             }
             List<NativeCommand> commands = plan.commands();
+            byte[] id = null;
             if (plan.changes_()) {
                 // the batch's history record and the pruning of old ones commit atomically with it
                 commands = new ArrayList<>(commands);
                 commands.addAll(FeedHistory.commands(state, FeedHistory.encode(plan.sequence(), plan.changes()), clock.millis(),
                         options.feedBounds(), historyHeaders(state)));
+                id = new byte[16];
+                BATCH_IDS.nextBytes(id);
+                commands.addAll(batchIdCommands(plan.sequence(), id));
             }
             NativeWriteBatch.Outcome outcome;
             try (NativeWriteBatch nb = new NativeWriteBatch(api, base)) {
@@ -492,6 +499,11 @@ final class ClusapiRegistry implements ClusterRegistry {
             NativeCommand failed = index >= 0 && index < commands.size() ? commands.get(index) : null;
             if (failed != null && failed.role() == Role.SEQUENCE_CHECK
                     && outcome.code() == ClusApiTypes.ERROR_CLUSTER_DATABASE_UPDATE_CONDITION_FAILED) {
+                // clusapi.dll reissues a batch whose answer was lost (MS-CMRP 3.2.4.6): the sequence that
+                // moved may be this batch's own first execution, which planning again would apply twice
+                if (id != null && appliedEarlier(plan.sequence(), id)) {
+                    return new CommitResult(plan.sequence());
+                }
                 if (attempt >= options.commitAttempts()) {
                     throw gaveUp(attempt);
                 }
@@ -512,6 +524,38 @@ final class ClusapiRegistry implements ClusterRegistry {
             }
             throw e;
         }
+    }
+
+    /** Records the batch's id under its sequence and drops the id {@link #BATCH_IDS_KEPT} sequences older. */
+    private static List<NativeCommand> batchIdCommands(long sequence, byte[] id) {
+        List<NativeCommand> out = new ArrayList<>(3);
+        out.add(new NativeCommand(ClusApiTypes.CLUSREG_CREATE_KEY, Reserved.BATCH_IDS, 0, null, -1, Role.HEADER));
+        out.add(new NativeCommand(ClusApiTypes.CLUSREG_SET_VALUE, FeedHistory.headerName(sequence), ClusApiTypes.REG_BINARY, id, -1,
+                Role.HEADER));
+        if (sequence > BATCH_IDS_KEPT) {
+            out.add(new NativeCommand(ClusApiTypes.CLUSREG_DELETE_VALUE, FeedHistory.headerName(sequence - BATCH_IDS_KEPT),
+                    ClusApiTypes.REG_NONE, null, -1, Role.HEADER));
+        }
+        return out;
+    }
+
+    /**
+     * Whether sequence {@code sequence} went to the batch with this id, after its sequence check
+     * failed. Unknown once the id could have been dropped: then the outcome is unknown.
+     */
+    private boolean appliedEarlier(long sequence, byte[] id) {
+        List<NativeReadBatch.Answer> a = NativeReadBatch.read(api, base, List.of(new String[]{null, Reserved.SEQUENCE},
+                new String[]{Reserved.BATCH_IDS, FeedHistory.headerName(sequence)}), true);
+        if (a.get(1).found()) {
+            return java.util.Arrays.equals(a.get(1).data(), id);
+        }
+        checkReadError(a.get(1));
+        long current = Math.max(0, qwordAnswer(a.get(0)));
+        if (current - sequence < BATCH_IDS_KEPT) {
+            return false; // had it applied, its id would still be there (older versions write none: their batch took it)
+        }
+        throw new RegistryUnavailableException("commit to " + uri() + " failed: its answer was lost and " + (current - sequence)
+                + " batches committed since, so whether it took sequence " + sequence + " can no longer be told", null, true);
     }
 
     private RegistryUnavailableException gaveUp(int attempt) {

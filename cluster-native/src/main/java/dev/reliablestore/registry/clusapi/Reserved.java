@@ -34,6 +34,12 @@ final class Reserved {
     static final String FEED_BYTES = "/feed-bytes";
     /** REG_QWORD at the base key: the commit time (ms) of the oldest history record kept; absent when none is. */
     static final String FEED_OLDEST = "/feed-oldest";
+    /**
+     * Subkey of the base key holding {@code /<s>} = REG_BINARY random id of changing batch s, for the
+     * newest {@link ClusapiRegistry#BATCH_IDS_KEPT} sequences: how a batch that clusapi.dll reissued
+     * after a reconnect tells its own first execution from another writer's batch.
+     */
+    static final String BATCH_IDS = "/ids";
     /** A value that never exists at the base key: deleting it is a batch that wakes batch notification ports and changes nothing. */
     static final String WAKE = "/wake";
     /** Separator between the registry's namespace and a health fault's id. */

@@ -161,6 +161,65 @@ class ClusapiBackendTest {
         assertThat(r.keyExists(RegistryPath.parse("b"))).isFalse();
     }
 
+    // clusapi.dll reconnects and reissues ApiExecuteBatch after a lost answer (MS-CMRP 3.2.4.6): when the
+    // first execution was applied, the reissue fails the sequence check the first one moved
+
+    @Test
+    void aConditionalBatchTheDllReissuesAfterApplyingItIsReportedCommitted() {
+        ClusterRegistry r = open();
+        RegistryPath k = RegistryPath.parse("counter");
+        long created = r.commit(WriteBatch.builder().setValue(k, "n", RegistryValue.qword(0)).build()).sequence();
+        fake.reissueNextCloseBatch(() -> { });
+        CommitResult cas = r.commit(WriteBatch.builder().requireRevision(k, "n", created).setValue(k, "n", RegistryValue.qword(1)).build());
+        assertThat(cas.sequence()).isEqualTo(created + 1);
+        assertThat(r.getValue(k, "n")).contains(new VersionedValue(RegistryValue.qword(1), created + 1));
+        assertThat(r.currentSequence()).isEqualTo(created + 1);
+    }
+
+    @Test
+    void aBatchTheDllReissuesAfterApplyingItIsAppliedOnce() {
+        ClusterRegistry r = open();
+        RegistryPath k = RegistryPath.parse("counter");
+        long created = r.commit(WriteBatch.builder().setValue(k, "n", RegistryValue.qword(0)).build()).sequence();
+        fake.reissueNextCloseBatch(() -> { });
+        CommitResult blind = r.commit(WriteBatch.builder().setValue(k, "m", RegistryValue.dword(7)).build());
+        assertThat(blind.sequence()).isEqualTo(created + 1);
+        assertThat(r.currentSequence()).as("applied once").isEqualTo(created + 1);
+        assertThat(r.getValue(k, "m")).contains(new VersionedValue(RegistryValue.dword(7), created + 1));
+    }
+
+    @Test
+    void aReissuedBatchIsAppliedOnceAlsoWhenAnotherWriterCommitsWhileTheDllReconnects() {
+        ClusterRegistry r = open();
+        ClusterRegistry other = open();
+        RegistryPath k = RegistryPath.parse("counter");
+        long created = r.commit(WriteBatch.builder().setValue(k, "n", RegistryValue.qword(0)).build()).sequence();
+
+        fake.reissueNextCloseBatch(() -> other.commit(WriteBatch.builder().setValue(RegistryPath.parse("other"), "v",
+                RegistryValue.dword(1)).build()));
+        CommitResult cas = r.commit(WriteBatch.builder().requireRevision(k, "n", created).setValue(k, "n", RegistryValue.qword(1)).build());
+        assertThat(cas.sequence()).isEqualTo(created + 1);
+        assertThat(r.getValue(k, "n")).contains(new VersionedValue(RegistryValue.qword(1), created + 1));
+        assertThat(r.currentSequence()).as("ours and the other writer's, once each").isEqualTo(created + 2);
+    }
+
+    @Test
+    void aReissuedBatchWhoseIdWasDroppedMeanwhileHasAnUnknownOutcome() {
+        ClusterRegistry r = open();
+        ClusterRegistry other = open();
+        RegistryPath k = RegistryPath.parse("k");
+        fake.reissueNextCloseBatch(() -> {
+            for (int i = 0; i < ClusapiRegistry.BATCH_IDS_KEPT; i++) {
+                other.commit(WriteBatch.builder().setValue(RegistryPath.parse("other"), "v", RegistryValue.dword(i)).build());
+            }
+        });
+        assertThatThrownBy(() -> r.commit(WriteBatch.builder().requireKeyAbsent(k).setValue(k, "v", RegistryValue.dword(1)).build()))
+                .isInstanceOfSatisfying(RegistryUnavailableException.class, e -> assertThat(e.outcomeUnknown()).isTrue());
+        assertThat(r.getValue(k, "v")).isPresent(); // it had been applied: "read to find out"
+        assertThat(r.currentSequence()).isEqualTo(1 + ClusapiRegistry.BATCH_IDS_KEPT);
+        assertThat(fake.rawValueNames("Software\\RS\\" + Reserved.BATCH_IDS)).hasSize(ClusapiRegistry.BATCH_IDS_KEPT);
+    }
+
     @Test
     void twoRegistriesOnOneClusterSerialiseThroughTheSequence() throws Exception {
         ClusterRegistry a = open();

@@ -57,6 +57,8 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
     private int injectedCloseBatchError;
     private int failReadBatchAdd;
     private boolean injectedAfterApply;
+    /** Non-null: the next committing ClusterRegCloseBatch is reissued after a reconnect ({@link #reissueNextCloseBatch}). */
+    private Runnable reissueBetween;
 
     // ---- state -----------------------------------------------------------------------------------
 
@@ -278,6 +280,23 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
         try {
             injectedCloseBatchError = rc;
             injectedAfterApply = afterApply;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The next committing ClusterRegCloseBatch is executed, its answer is lost with the connection
+     * (RPC_S_CALL_FAILED, a reconnect error), and the DLL reconnects and issues it again, as MS-CMRP
+     * prescribes for ApiExecuteBatch ("initiate the reconnect procedure", 3.2.4.6: "reconnect to the
+     * cluster and reissue the method"): the caller gets only the second execution's answer.
+     * {@code between} runs between the two executions, outside the fake's lock (another writer
+     * committing while the client reconnects); pass {@code () -> {}} for none.
+     */
+    public void reissueNextCloseBatch(Runnable between) {
+        lock.lock();
+        try {
+            reissueBetween = java.util.Objects.requireNonNull(between, "between");
         } finally {
             lock.unlock();
         }
@@ -2045,6 +2064,8 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
     }
 
     private int closeBatch(HREGBATCH h, boolean commit, IntByReference failed) {
+        WriteBatchH reissued;
+        Runnable between;
         lock.lock();
         try {
             WriteBatchH b = get(h, WriteBatchH.class);
@@ -2055,19 +2076,37 @@ public final class FakeClusApi implements ClusApi, ResUtils, ResUtils.Cdecl {
             if (!commit) {
                 return ERROR_SUCCESS;
             }
-            int injected = injectedCloseBatchError;
-            injectedCloseBatchError = 0;
-            if (injected != 0 && !injectedAfterApply) {
-                if (failed != null) {
-                    failed.setValue(-1);
-                }
-                return injected;
+            if (reissueBetween != null) {
+                between = reissueBetween;
+                reissueBetween = null;
+                execute(b, new IntByReference()); // the first execution, whose answer is lost
+                reissued = b;
+            } else {
+                return closeBatchLocked(b, failed);
             }
-            int rc = execute(b, failed);
-            return injected != 0 && rc == ERROR_SUCCESS ? injected : rc;
         } finally {
             lock.unlock();
         }
+        between.run();
+        lock.lock();
+        try {
+            return execute(reissued, failed);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int closeBatchLocked(WriteBatchH b, IntByReference failed) {
+        int injected = injectedCloseBatchError;
+        injectedCloseBatchError = 0;
+        if (injected != 0 && !injectedAfterApply) {
+            if (failed != null) {
+                failed.setValue(-1);
+            }
+            return injected;
+        }
+        int rc = execute(b, failed);
+        return injected != 0 && rc == ERROR_SUCCESS ? injected : rc;
     }
 
     private int execute(WriteBatchH b, IntByReference failed) {

@@ -234,6 +234,23 @@ class FakeClusApiTest {
         api.ClusterRegCloseKey(base);
     }
 
+    @Test
+    void aBatchReissuedAfterAReconnectRunsTwiceAndAnswersWithTheSecondRun() {
+        // MS-CMRP ApiExecuteBatch and 3.2.4.6: on a reconnect error the client reconnects and reissues the method
+        WinReg.HKEY base = create("base");
+        HREGBATCH b = batch(base);
+        api.ClusterRegBatchAddCommand(b, CLUSREG_CONDITION_NOT_EXISTS, "once", 0, null, 0);
+        api.ClusterRegBatchAddCommand(b, CLUSREG_SET_VALUE, "once", REG_DWORD, new byte[]{1, 0, 0, 0}, 4);
+        List<byte[]> between = new ArrayList<>();
+        api.reissueNextCloseBatch(() -> between.add(api.rawValue("base", "once").data()));
+        IntByReference failed = new IntByReference();
+        assertThat(api.ClusterRegCloseBatch(b, true, failed)).isEqualTo(ERROR_CLUSTER_DATABASE_UPDATE_CONDITION_FAILED);
+        assertThat(failed.getValue()).isZero();
+        assertThat(between).singleElement().satisfies(d -> assertThat(d).containsExactly(1, 0, 0, 0)); // the first run applied
+        assertThat(api.rawValue("base", "once").data()).containsExactly(1, 0, 0, 0);
+        api.ClusterRegCloseKey(base);
+    }
+
     // §3.4 read batches
 
     @Test
