@@ -272,13 +272,24 @@ public final class ClusterStoreAdmin {
     }
 
     /**
-     * The mark of a restore into the root that has not finished ({@code Configuration/RestoreInProgress}):
-     * present while a restore runs and after one stopped part-way, when the root holds part of a backup
-     * and a factory refuses to open it ({@link UnfinishedRestoreException}); empty otherwise.
+     * The mark of a restore into the root that has not finished ({@code Configuration/RestoreInProgress}),
+     * or into a root that encloses it (a store nested in another's root is deleted and rewritten by a
+     * restore of that one): present while a restore runs and after one stopped part-way, when the root holds
+     * part of a backup and a factory refuses to open it ({@link UnfinishedRestoreException}); empty otherwise.
      */
     public Optional<RestoreMarker> unfinishedRestore() {
-        return gateway.value("read of the restore mark", layout.configuration(), StorageLayout.RESTORE_IN_PROGRESS_VALUE)
-                .map(v -> RestoreMarker.of(v.value()));
+        List<RegistryPath> places = new ArrayList<>();
+        places.add(layout.configuration());
+        places.addAll(layout.enclosingConfigurations());
+        ReadBatchResult r = gateway.read("read of the restore marks", ReadBatch.of(places.stream()
+                .<ReadBatch.Read>map(p -> new ReadBatch.ValueRead(p, StorageLayout.RESTORE_IN_PROGRESS_VALUE)).toList()));
+        for (int i = 0; i < places.size(); i++) {
+            Optional<VersionedValue> mark = r.value(i);
+            if (mark.isPresent()) {
+                return Optional.of(RestoreMarker.of(mark.get().value()));
+            }
+        }
+        return Optional.empty();
     }
 
     /** The id of the key new values are encrypted with; empty when encryption is off or the view is not on a factory. */

@@ -388,9 +388,12 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
                 // the other initialiser's write can take a moment to become readable
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(Math.min(100, 1L << (attempt - 2))));
             }
-            ReadBatchResult r = gateway.read("layout check of " + layout.root(), ReadBatch.of(
+            List<RegistryPath> enclosing = layout.enclosingConfigurations();
+            List<ReadBatch.Read> reads = new ArrayList<>(List.of(
                     new ReadBatch.ValueRead(cfg, StorageLayout.VERSION_VALUE), new ReadBatch.ValueRead(cfg, StorageLayout.KEY_SALT_VALUE),
                     new ReadBatch.ValueRead(cfg, StorageLayout.RESTORE_IN_PROGRESS_VALUE)));
+            enclosing.forEach(e -> reads.add(new ReadBatch.ValueRead(e, StorageLayout.RESTORE_IN_PROGRESS_VALUE)));
+            ReadBatchResult r = gateway.read("layout check of " + layout.root(), ReadBatch.of(reads));
             Optional<VersionedValue> version = r.value(0);
             Optional<VersionedValue> salt = r.value(1);
             Optional<VersionedValue> unfinishedRestore = r.value(2);
@@ -398,6 +401,14 @@ final class ClusterStoreFactory implements StoreFactory, TransactionalResource {
             // a preferred reader): its deletes may have taken the layout and key salt, which would be created anew
             if (unfinishedRestore.isPresent()) {
                 throw new UnfinishedRestoreException(layout.root() + " in " + registryUri, RestoreMarker.of(unfinishedRestore.get().value()));
+            }
+            for (int i = 0; i < enclosing.size(); i++) {
+                // a restore into a root that encloses this one deletes and rewrites this store too
+                Optional<VersionedValue> outer = r.value(3 + i);
+                if (outer.isPresent()) {
+                    throw new UnfinishedRestoreException(layout.root() + " in " + registryUri + " (inside " + enclosing.get(i).parent() + ")",
+                            RestoreMarker.of(outer.get().value()));
+                }
             }
             try {
                 if (version.isEmpty()) {

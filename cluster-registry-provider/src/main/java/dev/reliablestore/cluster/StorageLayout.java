@@ -106,6 +106,20 @@ public final class StorageLayout {
         return configuration;
     }
 
+    /**
+     * The {@link #CONFIGURATION} keys of the roots that enclose this one, nearest first: a store may be
+     * nested in another's root, and a restore into that one marks only its own root
+     * ({@link RestoreMarker}) while it deletes and rewrites the nested store too.
+     */
+    public java.util.List<RegistryPath> enclosingConfigurations() {
+        java.util.List<RegistryPath> out = new java.util.ArrayList<>();
+        for (RegistryPath p = root; p.depth() > 1; ) {
+            p = p.parent();
+            out.add(p.child(CONFIGURATION));
+        }
+        return out;
+    }
+
     /** The key of a type's envelopes (and its {@link #METADATA} descriptor). */
     public RegistryPath type(String typeName) {
         return entities.child(typeName);

@@ -56,6 +56,35 @@ class UnfinishedRestoreTest {
         }
     }
 
+    /**
+     * A store nested in another's root (here ...\Data inside ...\ReliableStore) is deleted and rewritten by a restore
+     * into the enclosing root, which marks only that root: the nested store is refused too, a view of it reports the
+     * mark, and its scheduled backups skip it (a half-deleted store backed up as good would have its retention prune
+     * complete backups).
+     */
+    @Test
+    void aRestoreIntoAnEnclosingRootMarksTheNestedStoreAsUnfinishedToo() throws Exception {
+        RegistryPath outer = ROOT.parent();
+        try (StoreFactory f = ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).build())) {
+            f.store("Note", String.class).save("n", "a note");
+        }
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            registry.commit(WriteBatch.builder().setValue(outer.child("Configuration"), "RestoreInProgress", RegistryValue.sz(
+                    "{\"started\":\"2026-01-02T03:04:05Z\",\"host\":\"ops-1\",\"user\":\"alice\",\"backup\":\"outer.rsbackup\"}")).build());
+            assertThat(ClusterStoreAdmin.of(registry, ROOT).unfinishedRestore()).map(RestoreMarker::backup).contains("outer.rsbackup");
+            Path backups = dir.resolve("backups");
+            try (dev.reliablestore.cluster.backup.ScheduledBackupsAccess b = dev.reliablestore.cluster.backup.ScheduledBackupsAccess.start(
+                    registry, ROOT, backups)) {
+                assertThat(b.runOnce()).as("the nested store's scheduled run").isNull();
+            }
+        }
+        String before = snapshotDigest();
+        assertThatThrownBy(() -> ClusterPersistenceProvider.open(EmbeddedFixture.config(dir).build()).close())
+                .isInstanceOf(UnfinishedRestoreException.class).hasMessageContaining("inside " + outer)
+                .hasMessageContaining("from outer.rsbackup");
+        assertThat(snapshotDigest()).as("nothing written").isEqualTo(before);
+    }
+
     /** Another site's factory (a shipper, a preferred-site reader) does not lay out a marked root anew either. */
     @Test
     void anotherSitesLinkDoesNotLayOutAMarkedRoot() {

@@ -170,6 +170,10 @@ public final class ScheduledBackups implements AutoCloseable {
                 return null;
             }
             java.util.Optional<RestoreMarker> unfinished = RestoreMarker.inSnapshot(snapshot.keys());
+            if (unfinished.isEmpty()) {
+                // a restore into a root that encloses this one deletes and rewrites this store too
+                unfinished = dev.reliablestore.cluster.ClusterStoreAdmin.of(registry, root).unfinishedRestore();
+            }
             if (unfinished.isPresent()) {
                 // it holds part of a backup: a backup of it would be taken for a good one, and its retention would prune those
                 LOG.warn("scheduled backup of {} in {} skipped: a restore into the store ({}) has not finished, so it holds part of"
