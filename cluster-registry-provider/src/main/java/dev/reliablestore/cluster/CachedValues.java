@@ -96,6 +96,16 @@ final class CachedValues implements EntityValues {
     }
 
     @Override
+    public void unsettled(String id) {
+        cache.unsettled(id);
+    }
+
+    @Override
+    public void unsettledAll() {
+        cache.unsettledAll();
+    }
+
+    @Override
     public void seen(String id, Current current, long sequence) {
         cache.seen(id, current.version() == Versioned.ABSENT, current.revision(), sequence);
     }

@@ -157,7 +157,11 @@ final class EntityCache {
         this.cache = Caffeine.newBuilder().maximumSize(size).expireAfterWrite(ttl).ticker(ticker)
                 .evictionListener((String id, Entry e, RemovalCause cause) -> {
                     if (e != null) {
-                        evictedUpTo.accumulateAndGet(e.revision(), Math::max);
+                        // an unsettled fence knows no revision: what the feed had delivered by now is the floor it leaves
+                        long floor = e.revision() == UNSETTLED ? feedSequence.get() : e.revision();
+                        if (floor != UNKNOWN_POINT) {
+                            evictedUpTo.accumulateAndGet(floor, Math::max);
+                        }
                     }
                 })
                 .build();
@@ -216,6 +220,31 @@ final class EntityCache {
         // batch, must not bring one back. A fence is no hit.
         return feed == UNKNOWN_POINT && floorsPassed ? Entry.fence(entry.revision()) : null;
     }
+
+    /**
+     * A write of {@code id} failed with its outcome unknown: it may have landed at a sequence nobody
+     * knows, so nothing cached of the id may answer a read (the caller was told to read to find out)
+     * and no read may fill one, until the entry expires or is evicted. A fence newer than any revision:
+     * no hit, and every fill is older; the feed's changes keep it too, since the write's own may be later.
+     */
+    void unsettled(String id) {
+        long stamp = fills.readLock();
+        try {
+            cache.asMap().put(id, Entry.fence(UNSETTLED));
+        } finally {
+            fills.unlockRead(stamp);
+        }
+    }
+
+    /** {@link #unsettled} for every id cached: a clear whose outcome is unknown. */
+    void unsettledAll() {
+        for (String id : cache.asMap().keySet()) {
+            unsettled(id);
+        }
+    }
+
+    /** The revision of an {@link #unsettled} fence. */
+    private static final long UNSETTLED = Long.MAX_VALUE - 1;
 
     /** The entity was deleted by the commit at {@code sequence} (or read as absent there). */
     void deleted(String id, long sequence) {

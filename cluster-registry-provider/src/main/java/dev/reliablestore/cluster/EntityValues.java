@@ -58,6 +58,14 @@ interface EntityValues extends EntityRecords.Observer {
     default void deleted(String id, long sequence) {
     }
 
+    /** A write of {@code id} failed with its outcome unknown: nothing known of it may answer a read until the registry is read. */
+    default void unsettled(String id) {
+    }
+
+    /** A clear failed with its outcome unknown: {@link #unsettled} for every id known. */
+    default void unsettledAll() {
+    }
+
     /** A read found {@code id}'s version record {@code current} as of registry sequence {@code sequence}. */
     @Override
     default void seen(String id, Current current, long sequence) {

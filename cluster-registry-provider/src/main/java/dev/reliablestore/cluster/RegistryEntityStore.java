@@ -270,8 +270,19 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         try {
             return sites != null ? saveAtSite(id, entity, plain, expectedVersion, lostAnswer) : saveRacing(id, entity, plain, expectedVersion, lostAnswer);
         } catch (RuntimeException failed) {
-            throw lostAnswer.failure("save of " + where(id), failed);
+            throw unsettled(lostAnswer.failure("save of " + where(id), failed), List.of(id));
         }
+    }
+
+    /**
+     * {@code failed}, after making the cache forget {@code ids} when its outcome is unknown: the write
+     * may have landed, and the caller, told to read to find out, must not be answered the state before it.
+     */
+    private RuntimeException unsettled(RuntimeException failed, java.util.Collection<String> ids) {
+        if (failed instanceof PersistenceException p && p.outcomeUnknown()) {
+            ids.forEach(values::unsettled);
+        }
+        return failed;
     }
 
     /** {@link #doSave}, re-planned after each lost race; {@code lostAnswer} remembers an earlier attempt that may have landed. */
@@ -689,6 +700,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                                 lostAnswer.failureOf("save of " + where(id), e))) : again;
                     }
                     countWrite(start);
+                    if (cause instanceof RuntimeException r) {
+                        unsettled(r, List.of(id));
+                    }
                     if (isClosed() && RegistryGateway.refusedUnsent(cause)) {
                         // the factory's own pool shuts down as it closes: a refusal racing close() is a closed store, as for the other twins
                         return CompletableFuture.<Long>failedFuture(new StoreClosedException(describe()));
@@ -712,9 +726,15 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
     @Override
     protected boolean doDelete(String id, long expectedVersion) {
         StorageLayout.requireStorableId(id);
-        if (sites != null) {
-            return deleteAtSite(id, expectedVersion);
+        try {
+            return sites != null ? deleteAtSite(id, expectedVersion) : deleteRacing(id, expectedVersion);
+        } catch (RuntimeException failed) {
+            throw unsettled(failed, List.of(id));
         }
+    }
+
+    /** {@link #doDelete}, re-planned after each lost race. */
+    private boolean deleteRacing(String id, long expectedVersion) {
         Current known = guess(id, expectedVersion);
         for (int attempt = 1; ; attempt++) {
             // "absent" is never taken from memory: another store may have created it since
@@ -809,6 +829,9 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                 }
             }
         } catch (PersistenceException e) {
+            if (e.outcomeUnknown()) {
+                values.unsettledAll();
+            }
             if (removed == 0) {
                 throw e;
             }
@@ -891,7 +914,7 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         try {
             return sites != null ? saveBatchAtSite(plains, lostAnswer) : saveBatchRacing(ids, jsons, plains, lostAnswer);
         } catch (RuntimeException failed) {
-            throw lostAnswer.failure("batch save of " + ids.size() + " " + typeName() + " entities", failed);
+            throw unsettled(lostAnswer.failure("batch save of " + ids.size() + " " + typeName() + " entities", failed), ids);
         }
     }
 

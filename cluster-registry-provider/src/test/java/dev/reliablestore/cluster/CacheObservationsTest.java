@@ -180,6 +180,61 @@ class CacheObservationsTest {
         }
     }
 
+    /**
+     * A write whose answer was lost (applied, then the connection failed) fails with its outcome unknown, and the
+     * caller is told to read to find out: that read must not be answered from the cache with the state before the
+     * write. Here the store's own feed is held, so only the failure itself can tell the cache.
+     */
+    @Test
+    void aWriteWhoseOutcomeIsUnknownIsNotAnsweredFromTheCacheWithTheStateBeforeIt() {
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            HeldFeed feed = new HeldFeed(registry);
+            AtomicBoolean answersLost = new AtomicBoolean();
+            ClusterPersistenceConfiguration config = EmbeddedFixture.config(dir).enableLocalCache(true).cacheTTL(Duration.ofHours(1))
+                    .maxRetries(0).failoverTimeout(Duration.ofMillis(100)).build();
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(config, answersLost(feed.registry(), answersLost))) {
+                EntityStore<Customer> store = f.store(Customer.class);
+                store.save("c", Customer.of("c", 1));
+                store.save("d", Customer.of("d", 1));
+                store.save("e", Customer.of("e", 1));
+                assertThat(store.getMany(List.of("c", "d", "e"))).hasSize(3); // cached
+                feed.hold();
+                answersLost.set(true);
+                Throwable save = catchThrowable(() -> store.save("c", Customer.of("c", 2)));
+                Throwable delete = catchThrowable(() -> store.delete("d"));
+                Throwable batch = catchThrowable(() -> store.saveBatch(java.util.Map.of("e", Customer.of("e", 2))));
+                answersLost.set(false);
+                for (Throwable t : List.of(save, delete, batch)) {
+                    assertThat(t).isInstanceOf(dev.reliablestore.api.PersistenceException.class);
+                    assertThat(((dev.reliablestore.api.PersistenceException) t).outcomeUnknown()).as(t.toString()).isTrue();
+                }
+                assertThat(store.get("c").orElseThrow().version()).as("the save landed").isEqualTo(2);
+                assertThat(store.get("d")).as("the delete landed").isEmpty();
+                assertThat(store.exists("d")).isFalse();
+                assertThat(store.get("e").orElseThrow().version()).as("the batch landed").isEqualTo(2);
+                feed.release();
+                assertThat(store.get("c").orElseThrow().version()).isEqualTo(2);
+            }
+        }
+    }
+
+    /** {@code registry}, whose commits apply and then fail as if their answer was lost while {@code lost} is set. */
+    private static ClusterRegistry answersLost(ClusterRegistry registry, AtomicBoolean lost) {
+        return (ClusterRegistry) Proxy.newProxyInstance(ClusterRegistry.class.getClassLoader(), new Class<?>[] {ClusterRegistry.class},
+                (proxy, method, args) -> {
+                    Object result;
+                    try {
+                        result = method.invoke(registry, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (method.getName().equals("commit") && lost.get()) {
+                        throw new RegistryUnavailableException("the answer was lost (test)", null, true);
+                    }
+                    return result;
+                });
+    }
+
     /** {@code registry}, whose currentSequence() fails while {@code unreadable} is set. */
     private static ClusterRegistry unreadableSequence(ClusterRegistry registry, AtomicBoolean unreadable) {
         return (ClusterRegistry) Proxy.newProxyInstance(ClusterRegistry.class.getClassLoader(), new Class<?>[] {ClusterRegistry.class},
