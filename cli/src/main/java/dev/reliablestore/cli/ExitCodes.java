@@ -15,7 +15,10 @@ final class ExitCodes {
     static final int NOT_FOUND = 4;
     /** An expected version did not match the stored one; nothing was written. */
     static final int CONFLICT = 5;
-    /** Stopped by Ctrl-C (SIGINT), as the shell reports it (the JVM exits with 143 for SIGTERM whatever a command returns). */
+    /**
+     * Stopped by Ctrl-C (SIGINT), as the shell reports it (the JVM exits with 143 for SIGTERM whatever a command returns,
+     * except a restore signalled with no batch left to stop before: it finishes and exits with its own code).
+     */
     static final int INTERRUPTED = 130;
 
     static final String[] HELP_LIST = {

@@ -67,18 +67,25 @@ public final class ReliableStoreCli {
             c.getErr().flush();
             return ExitCodes.USAGE;
         });
-        cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            int code = exitCode(ex);
-            String message = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
-            if (code == ExitCodes.FAILED && !(ex instanceof CliException) && !(ex instanceof dev.reliablestore.api.PersistenceException)
-                    && !(ex instanceof dev.reliablestore.registry.RegistryException)) {
-                message = ex.getClass().getSimpleName() + ": " + message;
-            }
-            commandLine.getErr().println("error: " + oneLine(message));
-            commandLine.getErr().flush();
-            return code;
-        });
+        cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> report(ex, commandLine));
         return cli;
+    }
+
+    /**
+     * Says why a command failed, as one {@code error: …} line on its standard error, and returns its exit code: what
+     * the execution exception handler does, for a command that must have said it before it returns (restore: a
+     * signal's shutdown hook lets the JVM exit once the command is done).
+     */
+    static int report(Exception ex, CommandLine commandLine) {
+        int code = exitCode(ex);
+        String message = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+        if (code == ExitCodes.FAILED && !(ex instanceof CliException) && !(ex instanceof dev.reliablestore.api.PersistenceException)
+                && !(ex instanceof dev.reliablestore.registry.RegistryException)) {
+            message = ex.getClass().getSimpleName() + ": " + message;
+        }
+        commandLine.getErr().println("error: " + oneLine(message));
+        commandLine.getErr().flush();
+        return code;
     }
 
     static int exitCode(Exception ex) {

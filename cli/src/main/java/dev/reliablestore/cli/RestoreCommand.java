@@ -98,6 +98,28 @@ final class RestoreCommand implements Callable<Integer> {
     /** Called with the number of batches applied, after each batch and with 0 once the mark is written (a test's seam). */
     java.util.function.IntConsumer afterBatch = done -> { };
 
+    /**
+     * How long a signal's shutdown hook waits for the restore to finish its batch in flight and say what it left; past
+     * that, the hook says what the target may be left as and lets the JVM exit (a test's seam).
+     */
+    Duration stopWait = Duration.ofSeconds(30);
+
+    /**
+     * Released once the restore has said how it ended, on its streams, errors included (a signal's shutdown hook waits
+     * for it: the JVM exits when the hook returns); a test's seam.
+     */
+    volatile CountDownLatch reported;
+
+    /** What the restore is doing, for a signal's shutdown hook that cannot wait for it any longer. */
+    private enum Stage { READING, MARKING, DELETING, WRITING, VERIFYING, DONE }
+
+    /** The target's registry while the restore has it open (a test's seam). */
+    volatile ClusterRegistry targetRegistry;
+
+    private volatile Stage stage = Stage.READING;
+    private volatile Applied progress;
+    private volatile String where;
+
     @Override
     public Integer call() {
         StoreOptions.refuseSealingOptions(spec, "restore writes the backup's values as they were stored (encrypted ones stay encrypted,"
@@ -127,25 +149,67 @@ final class RestoreCommand implements Callable<Integer> {
                     + " another backup; restore a complete one");
         }
         CountDownLatch finished = new CountDownLatch(1);
+        reported = finished;
+        stage = Stage.READING;
+        where = target.location().describe();
+        int[] result = {ExitCodes.INTERRUPTED};
+        PrintWriter err = spec.commandLine().getErr();
         Thread onSignal = new Thread(() -> {
             stopRequested = true;
             try {
-                finished.await(30, TimeUnit.SECONDS); // let the batch in flight finish and the message print
+                // let the batch in flight finish and the restore say what it left
+                if (!finished.await(stopWait.toMillis(), TimeUnit.MILLISECONDS)) {
+                    err.println("restore did not stop within " + stopWait.toSeconds() + " s of the signal, and exits " + cutShort());
+                    err.flush();
+                    return;
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                return;
+            }
+            if (result[0] != ExitCodes.INTERRUPTED) {
+                // the signal came when no batch was left to stop before (or the restore failed): it finished, verified or
+                // not, and exits as it says, not as signalled
+                System.out.flush();
+                System.err.flush();
+                Runtime.getRuntime().halt(result[0]);
             }
         }, "reliablestore-restore-stop");
         Runtime.getRuntime().addShutdownHook(onSignal);
         try {
-            return restore(target, backup, root);
+            result[0] = restore(target, backup, root);
+        } catch (RuntimeException e) {
+            // said here, not by picocli's handler once this returned: by then a signal's hook may have let the JVM exit
+            result[0] = ReliableStoreCli.report(e, spec.commandLine());
         } finally {
+            stage = Stage.DONE;
+            targetRegistry = null;
             finished.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(onSignal);
             } catch (IllegalStateException shuttingDown) {
-                // interrupted: the JVM exits once the hook returns
+                // signalled: the JVM exits once the hook returns
             }
         }
+        return result[0];
+    }
+
+    /** What the target may be left as, where the restore is now, for a signal's hook that does not wait for it any longer. */
+    private String cutShort() {
+        Applied applied = progress;
+        return switch (stage) {
+            case READING -> "before it changed anything: " + where + " is as it was";
+            case MARKING -> "while writing its mark as an unfinished restore (Configuration/" + StorageLayout.RESTORE_IN_PROGRESS_VALUE
+                    + "): " + where + " is otherwise as it was, but may be marked (status shows it; if it is, applications refuse to"
+                    + " open it until a restore completes: run restore --force again)";
+            case DELETING, WRITING -> "after " + applied.done + " of " + applied.total + " batches, with the next one in flight (it may"
+                    + " have gone in or not): the target " + where + (stage == Stage.WRITING ? PARTLY_RESTORED
+                    : applied.done == 0 ? PARTLY_DELETED.replaceFirst("^ is ", " may be ") : PARTLY_DELETED) + MARKED
+                    + "; run restore --force again";
+            case VERIFYING -> "with every batch written, while reading the store back to verify it: the target " + where
+                    + " is restored but not verified" + MARKED + "; run restore --force again";
+            case DONE -> "after it finished (its output says whether " + where + " is restored and verified)";
+        };
     }
 
     private Integer restore(StoreSpec target, BackupFile.Contents backup, RegistryPath root) {
@@ -153,6 +217,8 @@ final class RestoreCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try (StoreSession session = StoreSession.open(target, StoreSession.Access.CREATE)) {
             ClusterRegistry registry = session.registry("restore");
+            where = session.describe();
+            targetRegistry = registry;
             if (!session.layout().root().equals(root)) {
                 throw CliException.usage("backup " + in + " holds root " + root + " but the target is configured for "
                         + session.layout().root() + "; values are bound to the root they were written under, so restore to "
@@ -168,12 +234,8 @@ final class RestoreCommand implements Callable<Integer> {
             }
             List<String> live = otherLiveMembers(registry);
             if (!live.isEmpty() && !ignoreLiveMembers) {
-                throw CliException.failed("other registries are connected to " + registry.uri() + ": " + live + " (applications, or"
-                        + " other tools); a restore rewrites the store's key salt (Configuration/" + StorageLayout.KEY_SALT_VALUE
-                        + "), and a running application goes on deriving its passphrase keys from the salt it read when it opened,"
-                        + " so what it writes after the restore is encrypted under keys no process opened later can derive; stop"
-                        + " them first (a process that crashed stays listed until its ZooKeeper session expires), or pass"
-                        + " --ignore-live-members if you know they write nothing; nothing was changed");
+                throw CliException.failed("other registries are connected to " + registry.uri() + ": " + live + LIVE_MEMBERS
+                        + "; nothing was changed");
             }
             RegistryLimits limits = registry.limits();
             List<List<List<BatchCommand>>> batches = plan(backup.snapshot(), root, limits);
@@ -196,6 +258,8 @@ final class RestoreCommand implements Callable<Integer> {
             }
             List<List<List<BatchCommand>>> deletes = deletions(held, root, limits);
             Applied applied = new Applied(deletes.size() + batches.size());
+            progress = applied;
+            stage = Stage.MARKING; // before the stop is looked at: a signal's hook that sees READING knows the mark is not written
             if (stopRequested) {
                 err.println("restore interrupted before it changed anything: " + session.describe() + " is as it was");
                 err.flush();
@@ -225,7 +289,30 @@ final class RestoreCommand implements Callable<Integer> {
                         + e.getMessage() + "): until a restore completes, applications refuse to open " + session.describe()
                         + "; run restore --force again", e);
             }
+            stage = Stage.DELETING;
             afterBatch.accept(0); // a test's seam: marked, no batch applied yet
+            if (!ignoreLiveMembers) {
+                // again, now that the mark is written: an application that opened the store since the check above read no
+                // mark (one that opens it from now on is refused), and it is listed if it did
+                List<String> joined;
+                try {
+                    joined = otherLiveMembers(registry);
+                } catch (RuntimeException e) {
+                    throw unmarked(e, session, unmark);
+                }
+                if (!joined.isEmpty()) {
+                    String why = "other registries connected to " + registry.uri() + " while the restore was starting: " + joined
+                            + LIVE_MEMBERS;
+                    try {
+                        unmark.run();
+                    } catch (RuntimeException unmarking) {
+                        throw CliException.failed(why + "; the restore stopped before deleting or writing anything, but its mark as an"
+                                + " unfinished restore could not be removed (" + unmarking.getMessage() + "): applications refuse to open "
+                                + session.describe() + " until a restore completes; run restore --force again", unmarking);
+                    }
+                    throw CliException.failed(why + "; the restore took its mark away again: nothing was changed");
+                }
+            }
             try {
                 if (!commit(registry, deletes, applied, b -> afterBatch.accept(applied.done), () -> stopRequested)) {
                     return interrupted(err, applied, session, true, unmark);
@@ -233,6 +320,7 @@ final class RestoreCommand implements Callable<Integer> {
             } catch (RuntimeException e) {
                 throw stopped(applied, e, session, true, unmark);
             }
+            stage = Stage.WRITING;
             Progress progress = new Progress(err, Progress.onTerminal(), "restore", backup.snapshot().valueCount(), Duration.ofSeconds(1));
             try {
                 boolean completed = commit(registry, batches, applied, b -> {
@@ -247,6 +335,7 @@ final class RestoreCommand implements Callable<Integer> {
                 throw stopped(applied, e, session, false, unmark);
             }
             progress.finish();
+            stage = Stage.VERIFYING; // a stop asked for now changes nothing: there is no batch left to stop before
             boolean backupHasConfiguration = backup.snapshot().keys().containsKey(RegistryPath.of(StorageLayout.CONFIGURATION));
             RegistrySnapshot now = withoutMark(RegistrySnapshot.take(registry, root), backupHasConfiguration);
             String expected = backup.metadata().path("contentSha256").asText();
@@ -503,8 +592,8 @@ final class RestoreCommand implements Callable<Integer> {
 
     /** Batches committed so far, of how many. */
     static final class Applied {
-        int done;
-        int total;
+        volatile int done; // read by a signal's shutdown hook too
+        volatile int total;
 
         Applied(int total) {
             this.total = total;
@@ -517,20 +606,35 @@ final class RestoreCommand implements Callable<Integer> {
      */
     private RuntimeException stopped(Applied applied, RuntimeException e, StoreSession session, boolean deleting, Runnable unmark) {
         if (applied.done == 0 && !mayHaveApplied(e)) {
-            try {
-                unmark.run();
-                return e; // the first batch did not apply: nothing was changed
-            } catch (RuntimeException unmarking) {
-                e.addSuppressed(unmarking);
-                return CliException.failed("restore stopped before deleting or writing anything (" + e.getMessage() + "), but its"
-                        + " mark as an unfinished restore could not be removed (" + unmarking.getMessage() + "): applications refuse"
-                        + " to open " + session.describe() + " until a restore completes; run restore --force again", e);
-            }
+            return unmarked(e, session, unmark); // the first batch did not apply: nothing was changed
         }
         return CliException.failed("restore stopped after " + applied.done + " of " + applied.total + " batches: the target "
                 + session.describe() + (deleting ? PARTLY_DELETED : PARTLY_RESTORED) + " (" + e.getMessage() + ")" + MARKED
                 + "; run restore --force again", e);
     }
+
+    /**
+     * {@code e}, for a restore that stopped before deleting or writing anything, once {@code unmark} took its mark away
+     * again (or put back the one an earlier restore left); an error saying the mark stays if that failed.
+     */
+    private static RuntimeException unmarked(RuntimeException e, StoreSession session, Runnable unmark) {
+        try {
+            unmark.run();
+            return e;
+        } catch (RuntimeException unmarking) {
+            e.addSuppressed(unmarking);
+            return CliException.failed("restore stopped before deleting or writing anything (" + e.getMessage() + "), but its"
+                    + " mark as an unfinished restore could not be removed (" + unmarking.getMessage() + "): applications refuse"
+                    + " to open " + session.describe() + " until a restore completes; run restore --force again", e);
+        }
+    }
+
+    /** Why other registries connected to the target stop a restore, after their names. */
+    private static final String LIVE_MEMBERS = " (applications, or other tools); a restore rewrites the store's key salt (Configuration/"
+            + StorageLayout.KEY_SALT_VALUE + "), and a running application goes on deriving its passphrase keys from the salt it read"
+            + " when it opened, so what it writes after the restore is encrypted under keys no process opened later can derive; stop"
+            + " them first (a process that crashed stays listed until its ZooKeeper session expires), or pass --ignore-live-members"
+            + " if you know they write nothing";
 
     /**
      * The batches that delete everything {@code held} under {@code root}, each a list of groups that

@@ -62,14 +62,118 @@ class RestoreInterruptedProcessTest {
 
     /** Starts a restore that pauses after batch {@code pauseAfter}, and waits until it has. */
     private CliProcess.Running pausedRestore(int pauseAfter, String... args) {
+        return pausedRestore(String.valueOf(pauseAfter), args);
+    }
+
+    /** As {@link #pausedRestore(int, String...)}; {@code "N/stuck"} pauses after batch N for good (see PausingRestoreMain). */
+    private CliProcess.Running pausedRestore(String pauseAfter, String... args) {
         String[] all = new String[args.length + 1];
-        all[0] = String.valueOf(pauseAfter);
+        all[0] = pauseAfter;
         System.arraycopy(args, 0, all, 1, args.length);
         CliProcess.Running running = cli.startMain(PausingRestoreMain.class, Map.of(), all);
-        await().atMost(Duration.ofSeconds(60)).until(() -> running.err().contains("paused after batch " + pauseAfter)
-                || !running.process.isAlive());
+        String paused = "paused after batch " + pauseAfter.replace("/stuck", "");
+        await().atMost(Duration.ofSeconds(60)).until(() -> running.err().contains(paused) || !running.process.isAlive());
         assertThat(running.process.isAlive()).as("paused: " + running.err()).isTrue();
         return running;
+    }
+
+    /**
+     * A batch the registry takes longer to answer than the signal's hook waits (stuck here, the hook waiting one
+     * second): the JVM exits without the restore's own word, so the hook says what the target may be left as.
+     */
+    @Test
+    void aRestoreThatCannotStopInTimeStillSaysWhatItLeaves() throws Exception {
+        cli = new CliProcess(dir);
+        Path backup = backupOf(uri("source"));
+        String target = uri("target");
+
+        CliProcess.Running stuck = pausedRestore("1/stuck", "restore", "--store", target, "--in", backup.toString());
+        stuck.process.toHandle().destroy(); // SIGTERM
+        CliProcess.Result stopped = stuck.await(60);
+        assertThat(stopped.exitCode()).as(stopped.toString()).isEqualTo(143);
+        assertThat(stopped.err()).as(stopped.toString()).contains("did not stop within 1 s of the signal")
+                .containsPattern("after 1 of \\d+ batches, with the next one in flight").contains("partly restored")
+                .contains("marked as an unfinished restore").contains("restore --force");
+        assertThatThrownBy(() -> TestStores.cluster(target).close()).isInstanceOf(UnfinishedRestoreException.class);
+    }
+
+    /**
+     * A failure is said (picocli's handler would say it once the command returned) before the restore lets a signal's
+     * shutdown hook return, which lets the JVM exit: said after, the line could be lost. In this process: the hook's
+     * latch is looked at when the line is written.
+     */
+    @Test
+    void aRestoreSaysWhyItFailedBeforeASignalsHookIsReleased() {
+        String target = uri("held");
+        try (StoreFactory f = TestStores.cluster(target)) {
+            f.store("Note", JsonNode.class).save("mine", Json.MAPPER.createObjectNode().put("text", "held"));
+        }
+        String source = uri("one");
+        try (StoreFactory f = TestStores.cluster(source)) {
+            f.store("Note", JsonNode.class).save("N-1", Json.MAPPER.createObjectNode().put("text", "note"));
+        }
+        Path backup = dir.resolve("one.rsbackup");
+        assertThat(CliProcess.inProcess("backup", "--store", source, "--out", backup.toString()).exitCode()).isZero();
+
+        RestoreCommand[] restore = new RestoreCommand[1];
+        java.util.List<Long> hookHeldWhenSaid = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.io.StringWriter text = new java.io.StringWriter();
+        java.io.Writer err = new java.io.Writer() {
+            @Override
+            public void write(char[] c, int off, int len) {
+                String s = new String(c, off, len);
+                if (s.contains("error:")) {
+                    hookHeldWhenSaid.add(restore[0].reported.getCount());
+                }
+                text.write(s);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        picocli.CommandLine cmd = ReliableStoreCli.commandLine(new java.io.PrintWriter(new java.io.StringWriter(), true),
+                new java.io.PrintWriter(err, true));
+        restore[0] = cmd.getSubcommands().get("restore").getCommand();
+        int code = cmd.execute("restore", "--store", target, "--in", backup.toString()); // refused: the target holds an entity
+
+        assertThat(code).as(text.toString()).isEqualTo(ExitCodes.FAILED);
+        assertThat(text.toString()).contains("already holds").contains("nothing was changed");
+        assertThat(hookHeldWhenSaid).as("the hook still waiting when the error was said").containsExactly(1L);
+    }
+
+    /** How many batches a restore of {@code backup} into a fresh embedded store takes (run once, in this JVM). */
+    private int batchesIntoAFreshStore(Path backup) throws Exception {
+        CliProcess.Result r = CliProcess.inProcess("restore", "--store", uri("counting"), "--in", backup.toString(), "--json");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        return Json.MAPPER.readTree(r.out()).get("batches").asInt();
+    }
+
+    /**
+     * SIGTERM while the last batch is in flight: no batch is left to stop before, so the restore goes on, verifies,
+     * removes its mark and exits as if it had not been signalled (0), saying nothing of an interruption.
+     */
+    @Test
+    void aSignalDuringTheLastBatchLetsTheRestoreVerifyAndFinish() throws Exception {
+        cli = new CliProcess(dir);
+        Path backup = backupOf(uri("source"));
+        int batches = batchesIntoAFreshStore(backup);
+        String target = uri("target");
+
+        CliProcess.Running last = pausedRestore(batches, "restore", "--store", target, "--in", backup.toString());
+        last.process.toHandle().destroy(); // SIGTERM, the last batch applied but the restore not yet told
+        CliProcess.Result done = last.await(60);
+        assertThat(done.exitCode()).as(done.toString()).isZero();
+        assertThat(done.out()).as(done.toString()).contains("in " + batches + " batch(es)")
+                .contains("verified: the store's contents equal the backup");
+        assertThat(done.err()).as(done.toString()).doesNotContain("interrupted").doesNotContain("partly").doesNotContain("error");
+        try (StoreFactory f = TestStores.cluster(target)) { // its mark removed
+            assertThat(f.store("Note", JsonNode.class).count()).isEqualTo(ENTITIES);
+        }
     }
 
     @Test

@@ -148,6 +148,51 @@ class RestoreZooKeeperTest {
     }
 
     /**
+     * An application that connects between the check for other registries and the restore's mark read no mark, and
+     * keeps the old key salt: the check is made again once the mark is written, and the restore takes its mark away
+     * and refuses, changing nothing.
+     */
+    @Test
+    void anApplicationThatConnectsWhileTheRestoreMarksTheStoreStopsIt() throws Exception {
+        String source = uri("joining-source");
+        try (StoreFactory f = TestStores.cluster(source)) {
+            f.store("Note", JsonNode.class).save("N-1", Json.MAPPER.createObjectNode().put("text", "note"));
+        }
+        Path backup = dir.resolve("joining.rsbackup");
+        CliProcess.Result b = CliProcess.inProcess("backup", "--store", source, "--out", backup.toString());
+        assertThat(b.exitCode()).as(b.toString()).isZero();
+
+        String target = uri("joining-target");
+        try (StoreFactory f = TestStores.cluster(target)) {
+            f.store("Note", JsonNode.class).save("mine", Json.MAPPER.createObjectNode().put("text", "held before the restore"));
+        }
+        String before = digest(target);
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine cli = ReliableStoreCli.commandLine(new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true));
+        RestoreCommand restore = cli.getSubcommands().get("restore").getCommand();
+        java.util.List<ClusterRegistry> joined = new java.util.ArrayList<>();
+        restore.afterBatch = done -> {
+            if (done == 0) { // checked and marked: an application's registry connects (it opened the store just before the mark)
+                joined.add(ClusterRegistries.open(target + "&nodeName=late-app"));
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                        .until(() -> RestoreCommand.otherLiveMembers(restore.targetRegistry).contains("late-app"));
+            }
+        };
+        try {
+            int code = cli.execute("restore", "--store", target, "--in", backup.toString(), "--force");
+
+            assertThat(code).as(out + "\n" + err).isEqualTo(ExitCodes.FAILED);
+            assertThat(err.toString()).hasLineCount(1).contains("late-app").contains("while the restore was starting")
+                    .contains("--ignore-live-members").contains("nothing was changed");
+            assertThat(joined).hasSize(1);
+        } finally {
+            joined.forEach(ClusterRegistry::close);
+        }
+        assertThat(digest(target)).as("the target unchanged, its mark gone").isEqualTo(before);
+    }
+
+    /**
      * A second restore (run with --force while the first one writes) marks the root as its own: the first one, done
      * and verified, must leave that mark where it is, or applications would open a root the second one is still
      * rewriting.
