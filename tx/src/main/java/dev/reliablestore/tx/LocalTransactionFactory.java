@@ -25,11 +25,13 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /** The local coordinator: ids, timeouts, the coordinator log and recovery. */
@@ -60,7 +62,8 @@ final class LocalTransactionFactory implements TransactionFactory {
     /** Calls of {@link #recover} running now; guarded by {@code live}. */
     private int recovering;
 
-    private LocalTransactionFactory(BuilderImpl b) {
+    /** {@code timers}: makes the timeout timer (one thread) from its thread factory; tests pass one that plays a race. */
+    private LocalTransactionFactory(BuilderImpl b, Function<ThreadFactory, ScheduledThreadPoolExecutor> timers) {
         this.nodeName = b.nodeName;
         this.nodePrefix = (b.nodeName + "/").getBytes(StandardCharsets.US_ASCII);
         this.defaultTimeout = b.defaultTimeout;
@@ -71,7 +74,7 @@ final class LocalTransactionFactory implements TransactionFactory {
             throw new ConfigurationException("cannot use coordinator log directory " + b.logDirectory + ": " + e, e);
         }
         this.coordinatorId = log != null ? log.coordinatorId() : randomBytes(CoordinatorLog.ID_BYTES);
-        ScheduledThreadPoolExecutor timeouts = new ScheduledThreadPoolExecutor(1, r -> {
+        ScheduledThreadPoolExecutor timeouts = timers.apply(r -> {
             Thread t = new Thread(r, "reliablestore-tx-timeout-" + nodeName);
             t.setDaemon(true);
             return t;
@@ -336,11 +339,18 @@ final class LocalTransactionFactory implements TransactionFactory {
 
     // ---- used by LocalTransaction -----------------------------------------------------------
 
+    /** The task, or null once close() has stopped the timer (then nothing runs at the deadline). */
     ScheduledFuture<?> schedule(Runnable task, Duration delay) {
         if (timer.isShutdown()) {
             return null;
         }
-        return timer.schedule(task, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+        try {
+            return timer.schedule(task, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException stopped) {
+            // close() stopped the timer after the check above: as if it had before. Thrown out of begin(), it
+            // would leave the transaction live with nothing to end it, and the node's lock held for ever
+            return null;
+        }
     }
 
     CoordinatorLog log() {
@@ -474,7 +484,12 @@ final class LocalTransactionFactory implements TransactionFactory {
 
         @Override
         public TransactionFactory build() {
-            return new LocalTransactionFactory(this);
+            return build(threads -> new ScheduledThreadPoolExecutor(1, threads));
+        }
+
+        /** Tests: a factory whose timeout timer {@code timers} makes. */
+        LocalTransactionFactory build(Function<ThreadFactory, ScheduledThreadPoolExecutor> timers) {
+            return new LocalTransactionFactory(this, timers);
         }
     }
 

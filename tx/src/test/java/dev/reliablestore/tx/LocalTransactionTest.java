@@ -26,6 +26,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -714,6 +717,34 @@ class LocalTransactionTest {
         assertThatThrownBy(tx::commit).isInstanceOf(TransactionTimedOutException.class).hasMessageContaining("timed out");
         assertThat(tx.status()).isEqualTo(TransactionStatus.TIMED_OUT);
         assertThat(committed(shop, "Order").count()).isZero();
+    }
+
+    /**
+     * close() may stop the timer between begin()'s open check and its scheduling of the timeout: the
+     * timer rejects the task. begin() then returns a transaction without a timer task, as it does once
+     * close() has stopped the timer, instead of failing with the transaction left live and the node's
+     * lock held for ever (a new factory of the node, e.g. after a hot redeploy, was refused).
+     */
+    @Test
+    void aCloseRacingWithBeginLeavesNoLiveTransactionAndReleasesTheNodesLock() {
+        Path log = tmp.resolve("race-log");
+        LocalTransactionFactory[] racing = new LocalTransactionFactory[1];
+        LocalTransactionFactory.BuilderImpl builder = new LocalTransactionFactory.BuilderImpl();
+        builder.nodeName("race").logDirectory(log);
+        racing[0] = builder.build(threads -> new ScheduledThreadPoolExecutor(1, threads) {
+            @Override
+            public ScheduledFuture<?> schedule(Runnable task, long delay, TimeUnit unit) {
+                racing[0].close(); // close() runs between begin()'s open check and its scheduling
+                return super.schedule(task, delay, unit);
+            }
+        });
+        Transaction tx = racing[0].begin(Duration.ofHours(1));
+        tx.enlist(shop).store("Order", String.class).save("o1", "x");
+        tx.commit(); // it began before close(), so it works: close() rolls nothing back
+        assertThat(committed(shop, "Order").exists("o1")).isTrue();
+        assertThatThrownBy(racing[0]::begin).isInstanceOf(IllegalStateException.class).hasMessageContaining("is closed");
+        TransactionFactory next = TransactionFactory.builder().nodeName("race").logDirectory(log).build();
+        next.close(); // the node's lock was released once nothing of the closed factory was live
     }
 
     /**

@@ -7,6 +7,7 @@ import jakarta.transaction.Synchronization;
 import jakarta.transaction.SystemException;
 import jakarta.transaction.Transaction;
 import jakarta.transaction.TransactionManager;
+import org.jboss.tm.XAResourceWrapper;
 
 import javax.sql.DataSource;
 import javax.sql.XAConnection;
@@ -16,10 +17,15 @@ import javax.transaction.xa.XAResource;
 import javax.transaction.xa.Xid;
 import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,6 +42,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class JtaDataSource implements DataSource {
 
     private static final System.Logger LOG = System.getLogger(JtaDataSource.class.getName());
+    /** Before the data source's name in the JNDI name Narayana logs; stores use {@code reliablestore:}. */
+    static final String JNDI_PREFIX = "reliablestore-jdbc:";
 
     private final XADataSource xa;
     private final TransactionManager tm;
@@ -67,7 +75,7 @@ final class JtaDataSource implements DataSource {
         try {
             // the handle first: some drivers (H2) reset the physical connection when a handle is taken
             Connection c = handle(x.getConnection(), null);
-            Branch branch = new Branch(x.getXAResource());
+            Branch branch = new Branch(x.getXAResource(), recovery.jndiName, null);
             if (!tx.enlistResource(branch)) {
                 throw new SQLException("the JTA transaction " + tx + " refused to enlist the XA connection of " + xa);
             }
@@ -156,19 +164,45 @@ final class JtaDataSource implements DataSource {
         }
     }
 
-    /** The driver's XAResource of one transaction, noting whether its branch was finished (committed, rolled back or read-only). */
-    private static final class Branch implements XAResource {
+    /**
+     * The name of a data source without one given: its driver class and a hash of its URL (the URL may
+     * hold a password, and the name is written to Narayana's log), the same in every run with the same
+     * configuration and different for two databases; null if the {@link XADataSource} has no public
+     * {@code getURL()} or {@code getUrl()}.
+     */
+    static String defaultName(XADataSource xa) {
+        for (String getter : List.of("getURL", "getUrl")) {
+            try {
+                Method m = xa.getClass().getMethod(getter);
+                if (m.getReturnType() == String.class && m.invoke(xa) instanceof String url && !url.isBlank()) {
+                    byte[] hash = MessageDigest.getInstance("SHA-256").digest(url.getBytes(StandardCharsets.UTF_8));
+                    return xa.getClass().getName() + "#" + HexFormat.of().formatHex(hash, 0, 8);
+                }
+            } catch (ReflectiveOperationException | NoSuchAlgorithmException | RuntimeException e) {
+                // no such getter, or it failed: try the next
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The driver's XAResource of one transaction, noting whether its branch was finished (committed,
+     * rolled back or read-only). Named after its data source ({@link XAResourceWrapper}), as recovery's
+     * resource is: Narayana logs the name with the branch, and after a crash, when the database no longer
+     * reports the branch (it committed before the crash), it finds that name among the resources it
+     * scanned and removes the finished log; without a name the log stayed, warned about at every scan.
+     */
+    private static final class Branch implements XAResource, XAResourceWrapper {
         private final XAResource driver;
+        /** {@link Recovery#jndiName}: null for a data source without a name (Narayana then keeps such a log). */
+        private final String jndiName;
         /** For recovery's resource: a failed scan means the connection may be dead; null for a transaction's branch. */
         private final Runnable onRecoverFailure;
         volatile boolean finished;
 
-        Branch(XAResource driver) {
-            this(driver, null);
-        }
-
-        Branch(XAResource driver, Runnable onRecoverFailure) {
+        Branch(XAResource driver, String jndiName, Runnable onRecoverFailure) {
             this.driver = driver;
+            this.jndiName = jndiName;
             this.onRecoverFailure = onRecoverFailure;
         }
 
@@ -252,6 +286,26 @@ final class JtaDataSource implements DataSource {
         }
 
         @Override
+        public XAResource getResource() {
+            return driver;
+        }
+
+        @Override
+        public String getProductName() {
+            return "JDBC";
+        }
+
+        @Override
+        public String getProductVersion() {
+            return "";
+        }
+
+        @Override
+        public String getJndiName() {
+            return jndiName;
+        }
+
+        @Override
         public String toString() {
             return driver.toString();
         }
@@ -264,6 +318,8 @@ final class JtaDataSource implements DataSource {
      */
     static final class Recovery implements XAResourceRecoveryHelper, AutoCloseable {
         private final XADataSource xa;
+        /** Narayana's JNDI name of the data source's branches, live and recovered alike; null without a name. */
+        final String jndiName;
         private final List<XAConnection> parked = new CopyOnWriteArrayList<>();
         private XAConnection connection;
 
@@ -276,8 +332,10 @@ final class JtaDataSource implements DataSource {
             return parked.size();
         }
 
-        Recovery(XADataSource xa) {
+        /** {@code name}: the data source's name, stable across restarts and unique per database, or null. */
+        Recovery(XADataSource xa, String name) {
             this.xa = xa;
+            this.jndiName = name == null ? null : JNDI_PREFIX + name;
         }
 
         @Override
@@ -294,7 +352,7 @@ final class JtaDataSource implements DataSource {
                 XAConnection scanning = connection;
                 // a scan that fails drops the connection, so the next scan opens a new one: one that died with a
                 // database restart would otherwise fail every scan and leave the database's branches prepared
-                return new XAResource[] {new Branch(connection.getXAResource(), () -> discard(scanning))};
+                return new XAResource[] {new Branch(connection.getXAResource(), jndiName, () -> discard(scanning))};
             } catch (SQLException e) {
                 // the database may be down now: the next scan tries again
                 LOG.log(System.Logger.Level.WARNING, "recovery cannot reach {0}: {1}", xa, e.toString());

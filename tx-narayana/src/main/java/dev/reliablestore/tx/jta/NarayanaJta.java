@@ -201,10 +201,30 @@ public final class NarayanaJta implements AutoCloseable {
      * one XA connection kept for the scans, closed on {@link #close()}); the connection of a branch
      * whose phase two failed stays open until {@link #close()}, since some drivers (H2) drop a
      * prepared branch when its connection closes. No pooling: one physical connection per transaction.
+     *
+     * <p>Its name is the driver's class and a hash of its URL ({@code getURL()} or {@code getUrl()});
+     * see {@link #dataSource(String, XADataSource)}. A driver with neither gets no name.
      */
     public DataSource dataSource(XADataSource xa) {
         Objects.requireNonNull(xa, "xa");
-        JtaDataSource.Recovery recovery = new JtaDataSource.Recovery(xa);
+        return dataSource(JtaDataSource.defaultName(xa), xa);
+    }
+
+    /**
+     * {@link #dataSource(XADataSource)} with a name for the database (null: none), as a JNDI name: the
+     * same in every run, and different for every database (resource manager) of this process. Narayana logs it with the
+     * database's branch; after a crash that came once the database had committed (it no longer reports the
+     * branch) and before another resource did, recovery finishes the others and, seeing the name among the
+     * resources it could scan, removes the log. Without a name that log stays, warned about at every scan.
+     * Two databases with one name would be worse: with one of them unreachable, its branch would be taken
+     * for committed while it is still prepared, and later rolled back as an orphan.
+     */
+    public DataSource dataSource(String name, XADataSource xa) {
+        Objects.requireNonNull(xa, "xa");
+        if (name != null && name.isBlank()) {
+            throw new IllegalArgumentException("a data source's name must not be blank");
+        }
+        JtaDataSource.Recovery recovery = new JtaDataSource.Recovery(xa, name);
         addRecoveryHelper(recovery);
         dataSourceRecoveries.add(recovery);
         return new JtaDataSource(xa, transactionManager(), recovery);

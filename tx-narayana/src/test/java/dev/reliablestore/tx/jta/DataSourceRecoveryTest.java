@@ -52,7 +52,7 @@ class DataSourceRecoveryTest {
                                     })
                                     : m2.invoke(x, args2));
                 });
-        try (JtaDataSource.Recovery recovery = new JtaDataSource.Recovery(counting)) {
+        try (JtaDataSource.Recovery recovery = new JtaDataSource.Recovery(counting, null)) {
             XAResource first = recovery.getXAResources()[0];
             assertThatThrownBy(() -> first.recover(XAResource.TMSTARTRSCAN)).isInstanceOf(XAException.class);
             XAResource second = recovery.getXAResources()[0];
@@ -61,5 +61,28 @@ class DataSourceRecoveryTest {
             recovery.getXAResources();
             assertThat(opened).as("a healthy connection is kept").hasValue(2);
         }
+    }
+
+    /**
+     * A data source without a name given is named after its driver and URL: the same in the next run
+     * (Narayana matches the name it logged), different for another database, and not the URL itself
+     * (it may hold a password; the name is written to Narayana's log).
+     */
+    @Test
+    void aDataSourceIsNamedAfterItsDriverAndUrl() {
+        JdbcDataSource a = new JdbcDataSource();
+        a.setURL("jdbc:h2:mem:a;PASSWORD=secret");
+        JdbcDataSource sameDatabase = new JdbcDataSource();
+        sameDatabase.setURL("jdbc:h2:mem:a;PASSWORD=secret");
+        JdbcDataSource b = new JdbcDataSource();
+        b.setURL("jdbc:h2:mem:b");
+        String name = JtaDataSource.defaultName(a);
+        assertThat(name).startsWith(JdbcDataSource.class.getName() + "#").doesNotContain("secret");
+        assertThat(JtaDataSource.defaultName(sameDatabase)).isEqualTo(name);
+        assertThat(JtaDataSource.defaultName(b)).isNotEqualTo(name);
+        XADataSource noUrl = (XADataSource) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {XADataSource.class},
+                (p, m, args) -> null);
+        assertThat(JtaDataSource.defaultName(noUrl)).isNull();
+        assertThat(new JtaDataSource.Recovery(a, name).jndiName).isEqualTo(JtaDataSource.JNDI_PREFIX + name);
     }
 }

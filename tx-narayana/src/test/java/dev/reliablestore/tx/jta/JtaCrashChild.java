@@ -8,6 +8,7 @@ import dev.reliablestore.tx.testing.FileParticipant;
 import jakarta.transaction.TransactionManager;
 import org.h2.jdbcx.JdbcDataSource;
 
+import javax.sql.DataSource;
 import javax.sql.XAConnection;
 import javax.transaction.xa.XAException;
 import javax.transaction.xa.XAResource;
@@ -27,7 +28,9 @@ public final class JtaCrashChild {
         String mode = args[0];
         switch (mode) {
             case "jta-crash-in-commit", "jta-crash-in-prepare" -> jta(mode, Path.of(args[1]), Path.of(args[2]), Path.of(args[3]));
+            case "jta-db-first-crash-in-store-commit" -> databaseFirst(Path.of(args[1]), Path.of(args[2]), Path.of(args[3]));
             case "jta-recover" -> jtaRecover(Path.of(args[1]), Path.of(args[2]), Path.of(args[3]));
+            case "jta-recover-data-source" -> jtaRecoverDataSource(Path.of(args[1]), Path.of(args[2]), Path.of(args[3]));
             default -> throw new IllegalArgumentException("unknown mode " + mode);
         }
         System.exit(0);
@@ -70,6 +73,40 @@ public final class JtaCrashChild {
         }
         tm.commit();
         throw new IllegalStateException("the commit should have halted the process");
+    }
+
+    /**
+     * The database joins first through {@link NarayanaJta#dataSource} (as under Spring), so Narayana
+     * commits it first; the process halts in the store's commit, after the database's.
+     */
+    private static void databaseFirst(Path objectStore, Path participantDir, Path h2Dir) throws Exception {
+        FileParticipant participant = new FileParticipant(participantDir);
+        participant.haltOnCommit(true);
+        NarayanaJta jta = startJta(objectStore);
+        EntityStore<String> orders = jta.store(participant, "Order", String.class);
+        DataSource db = jta.dataSource(h2(h2Dir));
+        try (Connection c = db.getConnection(); Statement s = c.createStatement()) {
+            s.execute("create table if not exists ledger(id varchar(64) primary key, amount int)");
+            s.execute("checkpoint sync");
+        }
+        TransactionManager tm = jta.transactionManager();
+        tm.begin();
+        try (Connection c = db.getConnection(); Statement s = c.createStatement()) {
+            s.executeUpdate("insert into ledger values ('o1', 42)");
+        }
+        orders.save("o1", "x");
+        tm.commit();
+        throw new IllegalStateException("the commit should have halted the process");
+    }
+
+    /** Recovery with the database registered through {@link NarayanaJta#dataSource}, as the application does. */
+    private static void jtaRecoverDataSource(Path objectStore, Path participantDir, Path h2Dir) {
+        try (NarayanaJta jta = startJta(objectStore)) {
+            jta.addRecoveryResource(new FileParticipant(participantDir));
+            jta.dataSource(h2(h2Dir));
+            jta.recoverNow();
+            jta.recoverNow();
+        }
     }
 
     private static void jtaRecover(Path objectStore, Path participantDir, Path h2Dir) throws Exception {

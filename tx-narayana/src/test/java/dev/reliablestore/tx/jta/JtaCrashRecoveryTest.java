@@ -86,6 +86,31 @@ class JtaCrashRecoveryTest {
         assertThat(h2InDoubt(h2)).isZero();
     }
 
+    /**
+     * The database, enlisted first, committed before the crash and no longer reports its branch;
+     * recovery commits the store's. The database's log record carries the data source's name, so
+     * Narayana takes the branch for committed and removes the log instead of keeping it (and warning
+     * and rescanning) for ever.
+     */
+    @Test
+    void aDatabaseEnlistedFirstAndCommittedBeforeTheCrashLetsRecoveryRemoveTheLog() throws Exception {
+        Path objectStore = dir.resolve("object-store");
+        Path participant = dir.resolve("participant");
+        Path h2 = dir.resolve("h2");
+        assertThat(runChild("jta-db-first-crash-in-store-commit", objectStore.toString(), participant.toString(), h2.toString())).isEqualTo(3);
+        assertThat(new FileParticipant(participant).preparedRecordFiles()).as("the store had not committed").hasSize(1);
+        assertThat(h2InDoubt(h2)).as("the database committed before the crash").isZero();
+        assertThat(h2Rows(h2)).isEqualTo(1);
+        assertThat(narayanaLogs(objectStore)).hasSize(1);
+
+        assertThat(runChild("jta-recover-data-source", objectStore.toString(), participant.toString(), h2.toString())).isZero();
+
+        FileParticipant p = new FileParticipant(participant);
+        assertThat(p.preparedRecordFiles()).isEmpty();
+        assertThat(p.store("Order", String.class).get("o1")).map(Versioned::value).contains("x");
+        assertThat(narayanaLogs(objectStore)).as("the finished log is removed").isEmpty();
+    }
+
     private static int h2Rows(Path h2) throws Exception {
         XAConnection xc = JtaCrashChild.h2(h2).getXAConnection();
         try (Statement s = xc.getConnection().createStatement();
