@@ -29,7 +29,9 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * A store of the file provider (see {@link FileProvider}). A document is
@@ -117,9 +119,10 @@ final class FileStore<T> extends AbstractEntityStore<T> {
                 throw new DataIntegrityException("file " + file + " is not a valid document (not one JSON object)");
             }
         } catch (JsonProcessingException e) {
+            // no cause: Jackson's message may quote the document's text (an entity's content) into logs
             long at = e.getLocation() == null ? -1 : e.getLocation().getByteOffset();
             throw new DataIntegrityException("file " + file + " is not a valid document ("
-                    + e.getClass().getSimpleName() + " at byte " + at + ")", e);
+                    + e.getClass().getSimpleName() + " at byte " + at + ")");
         }
         if (format != FileStoreFactory.FORMAT) {
             throw new DataIntegrityException("file " + file + " has document format " + format
@@ -150,6 +153,7 @@ final class FileStore<T> extends AbstractEntityStore<T> {
         return io("read", id, () -> Optional.ofNullable(read(id)).map(this::decode));
     }
 
+    /** Whether the document's file is there: it is not read, so a damaged one exists (its get fails). */
     @Override
     protected boolean doExists(String id) {
         return io("check", id, () -> {
@@ -212,7 +216,16 @@ final class FileStore<T> extends AbstractEntityStore<T> {
 
     @Override
     protected long doSave(String id, T entity, long expectedVersion) {
-        byte[] json = codec.encode(id, entity); // size checked before any lock or I/O
+        return saveEncoded(id, codec.encode(id, entity), expectedVersion); // size checked before any lock or I/O
+    }
+
+    @Override
+    protected LongSupplier takeForSave(String id, T entity, long expectedVersion) {
+        byte[] json = codec.encode(id, entity); // on the caller's thread: a later change of its object is not saved
+        return () -> saveEncoded(id, json, expectedVersion);
+    }
+
+    private long saveEncoded(String id, byte[] json, long expectedVersion) {
         ReentrantLock stripe = factory.stripe(typeName(), id);
         return io("save", id, () -> {
             stripe.lock();
@@ -275,8 +288,22 @@ final class FileStore<T> extends AbstractEntityStore<T> {
                     if (removed == 0) {
                         throw e;
                     }
-                    throw new StoreUnavailableException("file store " + typeName() + ": clear removed " + removed + " "
-                            + typeName() + " entities in " + dir + " and then failed: " + e + "; the others are still there", e, true);
+                    // readers no longer see what went: flushed, a crash does not bring it back
+                    IOException flushFailed = null;
+                    try {
+                        DurableFiles.syncDirectory(dir);
+                    } catch (IOException again) {
+                        flushFailed = again;
+                    }
+                    StoreUnavailableException failed = new StoreUnavailableException("file store " + typeName() + ": clear removed "
+                            + removed + " " + typeName() + " entities in " + dir + " and then failed: " + e + "; the others are still there; "
+                            + (flushFailed == null ? "the removals are flushed to the disk"
+                                    : "flushing the removals to the disk failed too (" + flushFailed + "), so a crash may bring some back"),
+                            e, true);
+                    if (flushFailed != null) {
+                        failed.addSuppressed(flushFailed);
+                    }
+                    throw failed;
                 }
                 if (removed > 0) {
                     flushApplied("clear of " + removed + " " + typeName() + " entities", dir);
@@ -298,8 +325,22 @@ final class FileStore<T> extends AbstractEntityStore<T> {
      */
     @Override
     protected Map<String, Long> doSaveBatch(Map<String, T> entities) {
+        return saveEncodedBatch(encode(entities)); // size checks first
+    }
+
+    @Override
+    protected Supplier<Map<String, Long>> takeForBatch(Map<String, T> entities) {
+        Map<String, byte[]> encoded = encode(entities); // on the caller's thread, as takeForSave
+        return () -> saveEncodedBatch(encoded);
+    }
+
+    private Map<String, byte[]> encode(Map<String, T> entities) {
         Map<String, byte[]> encoded = new LinkedHashMap<>();
-        entities.forEach((id, e) -> encoded.put(id, codec.encode(id, e))); // size checks first
+        entities.forEach((id, e) -> encoded.put(id, codec.encode(id, e)));
+        return encoded;
+    }
+
+    private Map<String, Long> saveEncodedBatch(Map<String, byte[]> encoded) {
         return io("save a batch of " + encoded.size() + " entities", null, () -> {
             List<ReentrantLock> locks = factory.lockStripes(typeName(), encoded.keySet());
             try {

@@ -555,10 +555,11 @@ final class FileStoreFactory implements StoreFactory {
                 problem = p.nextToken() != null ? "more than one JSON value" : null;
             }
         } catch (IOException e) {
-            // the parser's own message may quote the document's text: its kind and place name the damage
+            // the parser's own message may quote the document's text: its kind and place name the damage, and it
+            // is no cause, which logs would print
             long at = e instanceof JsonProcessingException j && j.getLocation() != null
                     ? j.getLocation().getByteOffset() : -1;
-            throw new DataIntegrityException(notUpgradable(file, e.getClass().getSimpleName() + " at byte " + at), e);
+            throw new DataIntegrityException(notUpgradable(file, e.getClass().getSimpleName() + " at byte " + at));
         }
         if (problem != null) {
             throw new DataIntegrityException(notUpgradable(file, problem));

@@ -10,7 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executor;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /** A store of the memory provider (see {@link MemoryProvider}). */
 final class MemoryStore<T> extends AbstractEntityStore<T> {
@@ -46,7 +48,16 @@ final class MemoryStore<T> extends AbstractEntityStore<T> {
 
     @Override
     protected long doSave(String id, T entity, long expectedVersion) {
-        byte[] json = codec.encode(id, entity);
+        return saveEncoded(id, codec.encode(id, entity), expectedVersion);
+    }
+
+    @Override
+    protected LongSupplier takeForSave(String id, T entity, long expectedVersion) {
+        byte[] json = codec.encode(id, entity); // on the caller's thread: a later change of its object is not saved
+        return () -> saveEncoded(id, json, expectedVersion);
+    }
+
+    private long saveEncoded(String id, byte[] json, long expectedVersion) {
         data.writeLock.lock();
         try {
             MemoryStoreFactory.Stored current = data.entries.get(id);
@@ -107,9 +118,23 @@ final class MemoryStore<T> extends AbstractEntityStore<T> {
 
     @Override
     protected Map<String, Long> doSaveBatch(Map<String, T> entities) {
-        // encode (and size-check) every entry before touching the data: a failure writes nothing
+        return saveEncodedBatch(encode(entities));
+    }
+
+    @Override
+    protected Supplier<Map<String, Long>> takeForBatch(Map<String, T> entities) {
+        Map<String, byte[]> encoded = encode(entities); // on the caller's thread, as takeForSave
+        return () -> saveEncodedBatch(encoded);
+    }
+
+    /** Every entry encoded (and size-checked) before the data is touched: a failure writes nothing. */
+    private Map<String, byte[]> encode(Map<String, T> entities) {
         Map<String, byte[]> encoded = new LinkedHashMap<>();
         entities.forEach((id, e) -> encoded.put(id, codec.encode(id, e)));
+        return encoded;
+    }
+
+    private Map<String, Long> saveEncodedBatch(Map<String, byte[]> encoded) {
         data.writeLock.lock();
         try {
             Map<String, Long> versions = new LinkedHashMap<>();

@@ -18,6 +18,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /** A CRC32C per document, and the directory's format marker that says whether every document must have one. */
 class FileIntegrityTest {
@@ -185,6 +186,39 @@ class FileIntegrityTest {
         assertThat(dir.resolve(FileStoreFactory.FORMAT_MARKER)).doesNotExist();
         try (StoreFactory f = open(false)) { // the directory is still one written before checksums
             assertThat(f.store("values", TckValues.class).get("a")).isPresent();
+        }
+    }
+
+    /**
+     * Jackson's message of a document it cannot parse quotes the document's text (here an unquoted token
+     * of the entity): the error, logged with its causes, must not carry an entity's content anywhere.
+     */
+    @Test
+    void aDocumentThatDoesNotParseIsReportedWithoutItsContent() throws IOException {
+        String secret = "IBAN_DE89370400440532013000";
+        Path file = dir.resolve("notes/n.json");
+        Files.createDirectories(file.getParent()); // a directory written before checksums: the parse is what fails
+        Files.writeString(file, "{\"format\":1,\"type\":\"notes\",\"id\":\"n\",\"version\":1,\"entity\":{\"text\":" + secret + "}}\n");
+        try (StoreFactory f = open(false)) {
+            EntityStore<Note> notes = f.store("notes", Note.class);
+            for (Throwable failure : new Throwable[] {catchThrowable(() -> notes.get("n")), catchThrowable(notes::getAll)}) {
+                assertThat(failure).isInstanceOf(DataIntegrityException.class).hasMessageContaining(file.toString())
+                        .hasMessageContaining("at byte");
+                assertNothingQuotes(failure, secret);
+            }
+        }
+        Throwable upgrade = catchThrowable(() -> open(true).close());
+        assertThat(upgrade).isInstanceOf(DataIntegrityException.class).hasMessageContaining(file.toString())
+                .hasMessageContaining("at byte");
+        assertNothingQuotes(upgrade, secret);
+    }
+
+    private static void assertNothingQuotes(Throwable failure, String secret) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            assertThat(String.valueOf(t)).as("in the cause chain of %s", failure).doesNotContain(secret);
+            for (Throwable suppressed : t.getSuppressed()) {
+                assertThat(String.valueOf(suppressed)).doesNotContain(secret);
+            }
         }
     }
 

@@ -266,6 +266,25 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         if (SaveProbe.ENABLED) {
             SaveProbe.stamp(SaveProbe.JSON);
         }
+        return saveEncoded(id, entity, plain, expectedVersion);
+    }
+
+    /** An async save encodes its entity on the calling thread: what it writes is the entity as it was when called. */
+    @Override
+    protected java.util.function.LongSupplier takeForSave(String id, T entity, long expectedVersion) {
+        StorageLayout.requireStorableId(id);
+        byte[] plain = json.write(entity);
+        T taken = snapshot(id, entity, plain);
+        return () -> saveEncoded(id, taken, plain, expectedVersion);
+    }
+
+    /** The caller's entity as encoded in {@code plain}: read back for a merge, whose resolver is handed it; else the object (not read again). */
+    private T snapshot(String id, T entity, byte[] plain) {
+        return resolution == ConflictResolution.MERGE ? json.read(plain, where(id)) : entity;
+    }
+
+    /** {@link #doSave} of an entity encoded as {@code plain} ({@code entity} is what a merge's resolver is handed). */
+    private long saveEncoded(String id, T entity, byte[] plain, long expectedVersion) {
         LostAnswer lostAnswer = new LostAnswer();
         try {
             return sites != null ? saveAtSite(id, entity, plain, expectedVersion, lostAnswer) : saveRacing(id, entity, plain, expectedVersion, lostAnswer);
@@ -693,8 +712,10 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
                     if (cause instanceof ConditionFailedException) {
                         // another writer won: the synchronous path reads, decides and retries, as save() does (and counts the write)
                         records.forget(id);
-                        CompletableFuture<Long> again = expectedVersion == ANY_VERSION ? super.saveAsync(id, entity)
-                                : super.saveAsync(id, entity, expectedVersion);
+                        // the entity as it was taken at the call, not what the caller's object holds by now
+                        T taken = json.read(p.plain(), where(id));
+                        CompletableFuture<Long> again = expectedVersion == ANY_VERSION ? super.saveAsync(id, taken)
+                                : super.saveAsync(id, taken, expectedVersion);
                         // that path starts afresh: how it fails must still say that the lost attempt may have landed
                         return lostAnswer.mayHaveLanded() ? again.exceptionallyCompose(e -> CompletableFuture.failedFuture(
                                 lostAnswer.failureOf("save of " + where(id), e))) : again;
@@ -897,6 +918,21 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
 
     @Override
     protected Map<String, Long> doSaveBatch(Map<String, T> entities) {
+        return saveBatchEncoded(encodeBatch(entities));
+    }
+
+    /** An async batch encodes its entities on the calling thread, as {@link #takeForSave}. */
+    @Override
+    protected java.util.function.Supplier<Map<String, Long>> takeForBatch(Map<String, T> entities) {
+        EncodedBatch batch = encodeBatch(entities);
+        return () -> saveBatchEncoded(batch);
+    }
+
+    /** A batch's ids in order, their JSON, and the same by id. */
+    private record EncodedBatch(List<String> ids, byte[][] jsons, Map<String, byte[]> plains) {
+    }
+
+    private EncodedBatch encodeBatch(Map<String, T> entities) {
         entities.keySet().forEach(StorageLayout::requireStorableId);
         List<String> ids = new ArrayList<>(entities.keySet());
         List<T> all = new ArrayList<>(entities.values());
@@ -910,6 +946,13 @@ final class RegistryEntityStore<T> extends AbstractEntityStore<T> implements Clu
         for (int i = 0; i < ids.size(); i++) {
             plains.put(ids.get(i), jsons[i]);
         }
+        return new EncodedBatch(ids, jsons, plains);
+    }
+
+    private Map<String, Long> saveBatchEncoded(EncodedBatch batch) {
+        List<String> ids = batch.ids();
+        byte[][] jsons = batch.jsons();
+        Map<String, byte[]> plains = batch.plains();
         LostAnswer lostAnswer = new LostAnswer();
         try {
             return sites != null ? saveBatchAtSite(plains, lostAnswer) : saveBatchRacing(ids, jsons, plains, lostAnswer);

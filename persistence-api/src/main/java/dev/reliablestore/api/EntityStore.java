@@ -32,6 +32,12 @@ import java.util.function.Predicate;
  * exceptionally with the same exception the synchronous call would throw (argument checks too: an
  * async call never throws directly).
  *
+ * <p>A twin takes its arguments when it is called, not when it runs: before it returns, the ids
+ * and maps given to it are copied and the entities of a save taken (encoded), so the caller may change
+ * or reuse them at once — clear the map given to {@code saveBatchAsync}, change the object given to
+ * {@code saveAsync} — and what is written is what they held at the call. A failure of that (a map
+ * another thread changes while it is copied, an entity that cannot be encoded) fails the future.
+ *
  * <p>Implementations are thread-safe. Closing a store releases its resources; any call after that
  * fails with {@link StoreClosedException}.
  *
@@ -51,7 +57,10 @@ public interface EntityStore<T> extends AutoCloseable {
      */
     Map<String, Versioned<T>> getMany(Collection<String> ids);
 
-    /** Whether the id holds an entity. */
+    /**
+     * Whether the id holds an entity. A provider may answer without reading the entity: one whose
+     * stored data is damaged may exist, while {@link #get} of it fails with {@link DataIntegrityException}.
+     */
     boolean exists(String id);
 
     /**

@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -29,6 +30,10 @@ import java.util.function.Supplier;
  *
  * <p>The async twins run the synchronous call on the executor given to the constructor; a provider
  * with a truly asynchronous path (e.g. a write acknowledged before it is durable) overrides them.
+ * They take their arguments on the calling thread: collections and maps are copied, a save's
+ * arguments checked and its entities taken through {@link #takeForSave} and {@link #takeForBatch}
+ * (a provider that encodes entities encodes them there), so a change the caller makes afterwards is
+ * not seen; a failure of that fails the future.
  * When the executor refuses the task (saturated, or shut down), the twin fails with a retryable
  * {@link StoreUnavailableException} (nothing was done), or with {@link StoreClosedException} once the
  * store or its owner is closed.
@@ -96,6 +101,22 @@ public abstract class AbstractEntityStore<T> implements EntityStore<T> {
 
     /** Writes all entries atomically (all or nothing) and returns the new versions in entry order. */
     protected abstract Map<String, Long> doSaveBatch(Map<String, T> entities);
+
+    /**
+     * Takes the entity of an async save on the calling thread and returns the save to run later on the
+     * executor, as {@link #doSave} would with these arguments. A provider that encodes entities encodes
+     * it here, so that what is written is the entity as it was when the save was called, not what the
+     * caller's object holds by the time the executor runs it. The default takes the object itself, to be
+     * read when the save runs. Gets checked arguments; what it throws fails the save's future.
+     */
+    protected LongSupplier takeForSave(String id, T entity, long expectedVersion) {
+        return () -> doSave(id, entity, expectedVersion);
+    }
+
+    /** As {@link #takeForSave}, for an async batch (not empty) and {@link #doSaveBatch}. */
+    protected Supplier<Map<String, Long>> takeForBatch(Map<String, T> entities) {
+        return () -> doSaveBatch(entities);
+    }
 
     /** Releases the provider's resources; called once. */
     protected abstract void doClose();
@@ -186,15 +207,13 @@ public abstract class AbstractEntityStore<T> implements EntityStore<T> {
 
     @Override
     public final long save(String id, T entity) {
-        EntityIds.requireValidId(id);
-        Objects.requireNonNull(entity, "entity");
+        requireSaveArguments(id, entity);
         return write(() -> doSave(id, entity, ANY_VERSION));
     }
 
     @Override
     public final long save(String id, T entity, long expectedVersion) {
-        EntityIds.requireValidId(id);
-        Objects.requireNonNull(entity, "entity");
+        requireSaveArguments(id, entity);
         requireExpectedVersion(expectedVersion);
         return write(() -> doSave(id, entity, expectedVersion));
     }
@@ -245,12 +264,7 @@ public abstract class AbstractEntityStore<T> implements EntityStore<T> {
 
     @Override
     public final Map<String, Long> saveBatch(Map<String, ? extends T> entities) {
-        Objects.requireNonNull(entities, "entities");
-        Map<String, T> checked = new LinkedHashMap<>();
-        for (Map.Entry<String, ? extends T> e : entities.entrySet()) {
-            EntityIds.requireValidId(e.getKey());
-            checked.put(e.getKey(), Objects.requireNonNull(e.getValue(), () -> "entity for id " + e.getKey()));
-        }
+        Map<String, T> checked = checkedBatch(entities);
         if (checked.isEmpty()) {
             ensureOpen();
             return Map.of();
@@ -299,6 +313,25 @@ public abstract class AbstractEntityStore<T> implements EntityStore<T> {
     }
 
     /**
+     * Runs {@code take} on the calling thread, where it checks and takes the call's arguments (copies
+     * collections, encodes entities), then the call it returns on the executor: a change the caller makes
+     * to its arguments once the twin returned is not seen. What {@code take} throws fails the future, as
+     * the call would on the executor.
+     */
+    private <R> CompletableFuture<R> asyncTaking(Supplier<Supplier<R>> take) {
+        if (isClosed()) {
+            return CompletableFuture.failedFuture(new StoreClosedException(describe()));
+        }
+        Supplier<R> call;
+        try {
+            call = take.get();
+        } catch (RuntimeException | Error e) { // an async call never throws directly (a map changed while copied, too)
+            return CompletableFuture.failedFuture(e);
+        }
+        return async(call);
+    }
+
+    /**
      * The error of an async call whose executor refused to run it (saturated, or shut down while the
      * store is open): nothing was done, and a later call may be taken, so it is retryable.
      */
@@ -314,7 +347,10 @@ public abstract class AbstractEntityStore<T> implements EntityStore<T> {
 
     @Override
     public CompletableFuture<Map<String, Versioned<T>>> getManyAsync(Collection<String> ids) {
-        return async(() -> getMany(ids));
+        return asyncTaking(() -> {
+            List<String> taken = ids == null ? null : new ArrayList<>(ids); // nulls kept: getMany reports them
+            return () -> getMany(taken);
+        });
     }
 
     @Override
@@ -324,12 +360,21 @@ public abstract class AbstractEntityStore<T> implements EntityStore<T> {
 
     @Override
     public CompletableFuture<Long> saveAsync(String id, T entity) {
-        return async(() -> save(id, entity));
+        return asyncTaking(() -> {
+            requireSaveArguments(id, entity);
+            LongSupplier taken = takeForSave(id, entity, ANY_VERSION);
+            return () -> write(taken::getAsLong);
+        });
     }
 
     @Override
     public CompletableFuture<Long> saveAsync(String id, T entity, long expectedVersion) {
-        return async(() -> save(id, entity, expectedVersion));
+        return asyncTaking(() -> {
+            requireSaveArguments(id, entity);
+            requireExpectedVersion(expectedVersion);
+            LongSupplier taken = takeForSave(id, entity, expectedVersion);
+            return () -> write(taken::getAsLong);
+        });
     }
 
     @Override
@@ -372,10 +417,33 @@ public abstract class AbstractEntityStore<T> implements EntityStore<T> {
 
     @Override
     public CompletableFuture<Map<String, Long>> saveBatchAsync(Map<String, ? extends T> entities) {
-        return async(() -> saveBatch(entities));
+        return asyncTaking(() -> {
+            Map<String, T> checked = checkedBatch(entities);
+            if (checked.isEmpty()) {
+                return () -> saveBatch(checked);
+            }
+            Supplier<Map<String, Long>> taken = takeForBatch(checked);
+            return () -> write(taken);
+        });
     }
 
     // ---- helpers -----------------------------------------------------------------------------
+
+    private static void requireSaveArguments(String id, Object entity) {
+        EntityIds.requireValidId(id);
+        Objects.requireNonNull(entity, "entity");
+    }
+
+    /** A copy of a batch, in entry order, once every id and entity is checked. */
+    private Map<String, T> checkedBatch(Map<String, ? extends T> entities) {
+        Objects.requireNonNull(entities, "entities");
+        Map<String, T> checked = new LinkedHashMap<>();
+        for (Map.Entry<String, ? extends T> e : entities.entrySet()) {
+            EntityIds.requireValidId(e.getKey());
+            checked.put(e.getKey(), Objects.requireNonNull(e.getValue(), () -> "entity for id " + e.getKey()));
+        }
+        return checked;
+    }
 
     private void requireExpectedVersion(long expectedVersion) {
         if (expectedVersion < Versioned.ABSENT) {

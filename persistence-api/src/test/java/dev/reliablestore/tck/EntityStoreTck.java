@@ -673,6 +673,60 @@ public abstract class EntityStoreTck {
         assertAsyncFailure(() -> docs.countAsync(), StoreClosedException.class);
     }
 
+    /**
+     * A caller that reuses its buffer once saveBatchAsync returned: the batch is the map as it was at
+     * the call. Read later on a store thread, it was empty, and the future answered {} for a batch
+     * that wrote nothing. An entity of the batch changed after the call is saved as it was, too.
+     */
+    @Test
+    void anAsyncBatchTakesItsMapAndEntitiesWhenCalled() {
+        TckHeldReads held = new TckHeldReads(ASYNC_TIMEOUT);
+        TckDocument b = withHeldTags(held, TckDocument.rich("b"));
+        Map<String, TckDocument> entries = new LinkedHashMap<>();
+        entries.put("a", TckDocument.simple("a", 1));
+        entries.put("b", b);
+        Map<String, TckDocument> buffer = held.map(entries);
+        CompletableFuture<Map<String, Long>> saved;
+        try {
+            saved = docs.saveBatchAsync(buffer);
+            buffer.clear();
+            b.tags().add("added after the call");
+        } finally {
+            held.release();
+        }
+        assertThat(await(saved)).containsExactly(Map.entry("a", 1L), Map.entry("b", 1L));
+        assertThat(docs.getAll()).containsExactly(new Versioned<>("a", TckDocument.simple("a", 1), 1),
+                new Versioned<>("b", TckDocument.rich("b"), 1));
+    }
+
+    /** A caller that changes its object once saveAsync returned: what is saved is the object as it was at the call. */
+    @Test
+    void anAsyncSaveTakesItsEntityWhenCalled() {
+        TckHeldReads held = new TckHeldReads(ASYNC_TIMEOUT);
+        TckDocument any = withHeldTags(held, TckDocument.rich("any"));
+        TckDocument created = withHeldTags(held, TckDocument.rich("created"));
+        CompletableFuture<Long> savedAny;
+        CompletableFuture<Long> savedCreated;
+        try {
+            savedAny = docs.saveAsync("any", any);
+            savedCreated = docs.saveAsync("created", created, Versioned.ABSENT);
+            any.tags().add("added after the call");
+            created.tags().clear();
+        } finally {
+            held.release();
+        }
+        assertThat(await(savedAny)).isEqualTo(1);
+        assertThat(await(savedCreated)).isEqualTo(1);
+        assertThat(docs.get("any")).contains(new Versioned<>("any", TckDocument.rich("any"), 1));
+        assertThat(docs.get("created")).contains(new Versioned<>("created", TckDocument.rich("created"), 1));
+    }
+
+    /** The document with tags that only the test's thread may read before {@code held} is released. */
+    private static TckDocument withHeldTags(TckHeldReads held, TckDocument d) {
+        return new TckDocument(d.title(), d.status(), held.list(d.tags()), d.labels(), d.scores(), d.lines(),
+                d.linesByWarehouse(), d.createdAt(), d.dueDate(), d.timeout(), d.sequence(), d.flagged(), d.note());
+    }
+
     // ---- closing -----------------------------------------------------------------------------
 
     @Test

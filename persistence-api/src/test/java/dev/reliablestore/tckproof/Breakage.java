@@ -40,6 +40,8 @@ enum Breakage {
     FACTORY_CLOSE_IGNORED,
     /** Async calls check their arguments on the caller's thread and throw. */
     ASYNC_THROWS_DIRECTLY,
+    /** Async saves read the caller's map and entities on the pool thread, after the call returned. */
+    ASYNC_READS_ARGUMENTS_LATE,
     /** Reopening the storage finds it empty. */
     NOT_DURABLE,
     /** Metrics are all zero. */

@@ -72,6 +72,8 @@ class BrokenProvidersTest {
                 "saveBatchWithOneEntityTooLargeWritesNothing");
         must(Breakage.FACTORY_CLOSE_IGNORED, "closingTheFactoryClosesItsStores");
         must(Breakage.ASYNC_THROWS_DIRECTLY, "asyncTwinsDeliverFailuresThroughTheFutureNeverDirectly");
+        must(Breakage.ASYNC_READS_ARGUMENTS_LATE, "anAsyncBatchTakesItsMapAndEntitiesWhenCalled",
+                "anAsyncSaveTakesItsEntityWhenCalled");
         must(Breakage.NOT_DURABLE, "dataAndVersionsSurviveReopening");
         must(Breakage.NO_METRICS, "performanceMetricsCountReadsWritesAndConflicts");
         must(Breakage.COUNT_IGNORES_FILTER, "countWithAndWithoutAFilter", "asyncTwinsGiveTheSameResults");

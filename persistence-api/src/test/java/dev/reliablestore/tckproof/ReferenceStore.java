@@ -31,7 +31,9 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /** The reference store (see {@link ReferenceStoreFactory}). */
 final class ReferenceStore<T> extends AbstractEntityStore<T> {
@@ -152,7 +154,16 @@ final class ReferenceStore<T> extends AbstractEntityStore<T> {
 
     @Override
     protected long doSave(String id, T entity, long expectedVersion) {
-        Object encoded = encode(id, entity);
+        return saveEncoded(id, encode(id, entity), expectedVersion);
+    }
+
+    @Override
+    protected LongSupplier takeForSave(String id, T entity, long expectedVersion) {
+        Object encoded = encode(id, entity); // on the caller's thread: a later change of its object is not saved
+        return () -> saveEncoded(id, encoded, expectedVersion);
+    }
+
+    private long saveEncoded(String id, Object encoded, long expectedVersion) {
         String key = key(id);
         if (broken(Breakage.LOSES_UPDATES)) {
             ReferenceStorage.Entry current;
@@ -257,8 +268,22 @@ final class ReferenceStore<T> extends AbstractEntityStore<T> {
 
     @Override
     protected Map<String, Long> doSaveBatch(Map<String, T> entities) {
+        return saveEncodedBatch(encode(entities));
+    }
+
+    @Override
+    protected Supplier<Map<String, Long>> takeForBatch(Map<String, T> entities) {
+        Map<String, Object> encoded = encode(entities); // on the caller's thread, as takeForSave
+        return () -> saveEncodedBatch(encoded);
+    }
+
+    private Map<String, Object> encode(Map<String, T> entities) {
         Map<String, Object> encoded = new LinkedHashMap<>();
         entities.forEach((id, e) -> encoded.put(id, encode(id, e)));
+        return encoded;
+    }
+
+    private Map<String, Long> saveEncodedBatch(Map<String, Object> encoded) {
         data.lock.lock();
         try {
             Map<String, Long> versions = broken(Breakage.SORTED_BATCH_RESULT) ? new TreeMap<>() : new LinkedHashMap<>();
@@ -313,7 +338,28 @@ final class ReferenceStore<T> extends AbstractEntityStore<T> {
             EntityIds.requireValidId(id);
             Objects.requireNonNull(entity, "entity");
         }
+        if (broken(Breakage.ASYNC_READS_ARGUMENTS_LATE)) {
+            return async(() -> save(id, entity));
+        }
         return super.saveAsync(id, entity);
+    }
+
+    // the late twins hand the caller's own objects to the pool thread, which reads them when it gets to them
+
+    @Override
+    public CompletableFuture<Long> saveAsync(String id, T entity, long expectedVersion) {
+        if (broken(Breakage.ASYNC_READS_ARGUMENTS_LATE)) {
+            return async(() -> save(id, entity, expectedVersion));
+        }
+        return super.saveAsync(id, entity, expectedVersion);
+    }
+
+    @Override
+    public CompletableFuture<Map<String, Long>> saveBatchAsync(Map<String, ? extends T> entities) {
+        if (broken(Breakage.ASYNC_READS_ARGUMENTS_LATE)) {
+            return async(() -> saveBatch(entities));
+        }
+        return super.saveBatchAsync(entities);
     }
 
     @Override
