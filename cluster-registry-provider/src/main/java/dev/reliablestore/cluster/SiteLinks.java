@@ -582,25 +582,23 @@ final class SiteLinks implements AutoCloseable {
      * Another site of the store as a shipper (or a resync) sees it: the store's layout created
      * there if the root is empty, that site's keys (the configured key source with that registry's
      * salt) and its envelopes. Values are sealed for it without a dictionary: the site trains its own.
+     * Its dictionaries are only read, never resealed under this process's active key: the site's own
+     * nodes may not hold that key yet (a rotation's first round), and would lose every value compressed
+     * with them; only a site's own factories reseal its dictionaries.
      */
     static SiteReplication.Site site(ClusterPersistenceConfiguration config, String name, ClusterRegistry registry, Executor background) {
         RegistryGateway gateway = new RegistryGateway(registry, new Retrier(config.maxRetries(), config.retryDelay(),
                 config.failoverTimeout(), registry.uri()), config.replicationMode(), 1, RegistryGateway.serving(registry.status()));
         StorageLayout layout = new StorageLayout(config.root());
         return new SiteReplication.Site(name, registry, layout, layout.root().child(RegistryTransactions.TRANSACTIONS)
-                .child(RegistryTransactions.LOCKS), envelopes(config, name, gateway, layout, registry.uri(), background));
+                .child(RegistryTransactions.LOCKS), envelopes(config, name, gateway, layout, registry.uri(), background, false));
     }
 
     /**
      * The envelopes of another site: the store's layout created there if the root is empty, that
-     * site's keys (the configured key source with that registry's salt), no dictionary of this site.
+     * site's keys (the configured key source with that registry's salt), no dictionary of this site;
+     * {@code reseal} whether its dictionaries may be resealed under the active key (never, today: see {@link #site}).
      */
-    static EnvelopeCodec envelopes(ClusterPersistenceConfiguration config, String name, RegistryGateway gateway, StorageLayout layout,
-                                   String uri, Executor background) {
-        return envelopes(config, name, gateway, layout, uri, background, true);
-    }
-
-    /** As above; {@code reseal} false for a reader that must write nothing there (preferred reads): dictionaries are not resealed. */
     static EnvelopeCodec envelopes(ClusterPersistenceConfiguration config, String name, RegistryGateway gateway, StorageLayout layout,
                                    String uri, Executor background, boolean reseal) {
         byte[] salt = ClusterStoreFactory.initialiseLayout(gateway, layout, uri);

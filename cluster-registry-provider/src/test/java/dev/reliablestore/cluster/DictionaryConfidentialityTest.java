@@ -86,6 +86,28 @@ class DictionaryConfidentialityTest {
     }
 
     /**
+     * Another site's shipper, and a `sites resync`, open that site's values with their own key ring: reading the
+     * site's dictionaries must not reseal them under that ring's active key, which the site's own nodes may not
+     * have yet (the first round of a rotation), or every value compressed with them would become unreadable there.
+     */
+    @Test
+    void anotherSitesLinkReadsItsDictionariesWithoutResealingThem() {
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            TrainedUnderOldKey trained = trainUnderOldKey(registry);
+            dev.reliablestore.cluster.geo.SiteReplication.Site site = SiteLinks.site(rotated(), "other", registry, Runnable::run);
+            ClusterStoreAdmin admin = ClusterStoreAdmin.of(registry, DICTIONARIES.parent().parent().parent());
+            int opened = 0;
+            for (ClusterStoreAdmin.StoredEntity e : admin.entities("Customer")) {
+                site.envelopes().open("Customer", e.id(), e.version(), e.envelope());
+                opened++;
+            }
+            assertThat(opened).isPositive();
+            assertThat(sealedUnder(registry)).as("still under the key the site's nodes have").isEqualTo(trained.oldKey());
+            assertThat(dictionary(registry)).isEqualTo(trained.dictionary());
+        }
+    }
+
+    /**
      * Nor does it write a type's descriptor: a site holding a type's shipped entities but not its
      * descriptor would get the checking tool's codec recorded, and the application's refused.
      */

@@ -53,7 +53,8 @@ public final class KeyStoreFiles {
     }
 
     /**
-     * Writes the store to a fresh temporary file beside {@code file} and moves it into place. The
+     * Writes the store to a fresh temporary file beside {@code file}, flushed to the disk, and moves it
+     * into place, flushing the folder too. The
      * temporary file is created new (never an existing file or link) and, on POSIX file systems,
      * readable by its owner only: the store is password-protected, but a readable copy invites an
      * offline guess of the password.
@@ -66,8 +67,13 @@ public final class KeyStoreFiles {
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
                 : Files.createTempFile(parent, file.getFileName() + ".", ".tmp");
         try {
-            try (OutputStream out = Files.newOutputStream(tmp)) {
+            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                OutputStream out = java.nio.channels.Channels.newOutputStream(channel);
                 ks.store(out, password);
+                out.flush();
+                // the keys on the disk before the rename: values sealed with a new key may be durable a moment later, and a
+                // power loss that took the file (or left it empty) would leave them unreadable for good
+                channel.force(true);
             }
             try {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -77,6 +83,7 @@ public final class KeyStoreFiles {
         } finally {
             Files.deleteIfExists(tmp);
         }
+        dev.reliablestore.spi.DurableFiles.syncDirectory(parent); // the rename itself
     }
 
     static String checkType(String type) {
