@@ -357,6 +357,23 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
         }
     }
 
+    /** Whether a training of the type's dictionary is under way (tests). */
+    boolean training(String type) {
+        TypeDictionaries t = types.get(type);
+        return t != null && t.training.get();
+    }
+
+    /** The samples kept for the type's next training (tests). */
+    int samplesHeld(String type) {
+        TypeDictionaries t = types.get(type);
+        if (t == null) {
+            return 0;
+        }
+        synchronized (t.samples) {
+            return t.samples.size();
+        }
+    }
+
     private void train(TypeDictionaries t, List<byte[]> samples) {
         try {
             byte[] buffer = new byte[DICTIONARY_BYTES];
@@ -376,7 +393,14 @@ final class DictionaryManager implements CompressionDictionary.Lookup {
                 t.samples.clear();
             }
         } catch (RuntimeException e) {
-            LOG.warn("zstd dictionary training for {} failed; values stay compressed without a dictionary", t.type, e);
+            // the next try waits for twice as many new samples: left as they were, every later save would start another
+            // training over one more sample (a registry down for an hour: thousands of them, each a copy of a value)
+            synchronized (t.samples) {
+                t.samples.clear();
+                t.target = Math.min(t.target * 2, MAX_SAMPLES);
+            }
+            LOG.warn("zstd dictionary training for {} failed; values stay compressed without a dictionary until a later"
+                    + " training, after {} more samples: {}", t.type, t.target, e.toString());
         } finally {
             t.training.set(false);
         }

@@ -108,6 +108,43 @@ class DictionaryConfidentialityTest {
     }
 
     /**
+     * A training whose dictionary cannot be stored (the registry refuses or cannot be reached) waits for twice as
+     * many new samples before the next: left as they were, every later save started another training over one more
+     * sample, each keeping a copy of a value, for as long as the failure lasted.
+     */
+    @Test
+    void aTrainingThatCannotStoreItsDictionaryIsNotRetriedAtEverySave() {
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+            ClusterRegistry failing = (ClusterRegistry) java.lang.reflect.Proxy.newProxyInstance(ClusterRegistry.class.getClassLoader(),
+                    new Class<?>[] {ClusterRegistry.class}, (proxy, method, args) -> {
+                        if (method.getName().startsWith("commit") && args[0] instanceof WriteBatch b
+                                && b.commands().stream().anyMatch(c -> c.toString().contains("Dictionaries"))) {
+                            refused.incrementAndGet();
+                            throw new dev.reliablestore.registry.RegistryUnavailableException("dictionaries refused (test)", null);
+                        }
+                        try {
+                            return method.invoke(registry, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            try (StoreFactory f = ClusterStoreFactory.onRegistry(encryptedBase().passphrases(List.of(OLD_PASS)).maxRetries(0).build(), failing)) {
+                EntityStore<Customer> s = f.store(Customer.class);
+                for (int i = 0; i < DictionaryManager.SAMPLES_TO_TRAIN * 4; i++) {
+                    s.save("c" + i, customer(i));
+                }
+                await().atMost(Duration.ofSeconds(20)).until(() -> refused.get() >= 1);
+                DictionaryManager dictionaries = ((ClusterStoreFactory) f).dictionaries();
+                await().atMost(Duration.ofSeconds(20)).until(() -> !dictionaries.training("Customer"));
+                // 256 samples, then 512 more: at most two trainings in 1,024 saves
+                assertThat(refused.get()).as("trainings whose dictionary was refused").isBetween(1, 2);
+                assertThat(dictionaries.samplesHeld("Customer")).isLessThanOrEqualTo(DictionaryManager.SAMPLES_TO_TRAIN * 4);
+            }
+        }
+    }
+
+    /**
      * Nor does it write a type's descriptor: a site holding a type's shipped entities but not its
      * descriptor would get the checking tool's codec recorded, and the application's refused.
      */
