@@ -8,7 +8,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
+import org.springframework.boot.context.properties.source.ConfigurationProperty;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.boot.context.properties.source.IterableConfigurationPropertySource;
 import org.springframework.core.env.EnumerablePropertySource;
 import org.springframework.core.env.PropertySource;
 import org.springframework.core.env.PropertySources;
@@ -25,7 +29,8 @@ import dev.reliablestore.registry.ClusterRegistries;
  * {@code cachettl}) while option names are case-sensitive, so a key that is not an option as
  * written but matches exactly one option of the provider's table (or, under {@code registry.}, of
  * the registry backend's) when case is ignored is renamed to it. Anything else is passed unchanged,
- * for the provider to accept or refuse with its own message.
+ * for the provider to accept or refuse with its own message. Keys whose case-sensitive part no table
+ * knows ({@code cachedReads.<Type>}, {@code sites.<site>}) are refused when their case is lost.
  */
 final class OptionKeys {
 
@@ -33,9 +38,29 @@ final class OptionKeys {
     private static final String CLUSTER_NAME = "clusterName";
     private static final String REGISTRY_PREFIX = "registry.";
     private static final String CACHED_READS_PREFIX = "cachedReads.";
+    private static final String SITES_PREFIX = "sites.";
+    private static final String LOCAL_SITE = "localSite";
     private static final ConfigurationPropertyName OPTIONS = ConfigurationPropertyName.of("reliablestore.options");
+    private static final ConfigurationPropertyName SITES = ConfigurationPropertyName.of("reliablestore.options.sites");
 
     private OptionKeys() {
+    }
+
+    /** {@link #resolve(String, Map)}, once no {@code sites.*} key is bound from a source that loses case ({@link #caseLostSiteKeys}). */
+    static Map<String, String> resolve(String provider, Map<String, String> options, PropertySources sources) {
+        if (CLUSTER_REGISTRY.equals(provider)) {
+            List<String> lost = caseLostSiteKeys(sources);
+            if (!lost.isEmpty()) {
+                // the site name after the prefix is case-sensitive, and "paris" is another site than "Paris": the values a
+                // factory of site "paris" writes are sealed for it, and a factory of site "Paris" refuses them
+                throw new ConfigurationException((lost.size() == 1 ? "option key " : "option keys ") + String.join(", ", lost)
+                        + (lost.size() == 1 ? " has" : " have") + " lost " + (lost.size() == 1 ? "its" : "their") + " case (as keys bound from"
+                        + " environment variables do), and the site name after \"" + SITES_PREFIX + "\" is case-sensitive; set them as"
+                        + " reliablestore.options." + SITES_PREFIX + "<Site> (and reliablestore.options." + SITES_PREFIX + "<Site>."
+                        + REGISTRY_PREFIX + "<option>) in a properties or YAML file, or in SPRING_APPLICATION_JSON");
+            }
+        }
+        return resolve(provider, options);
     }
 
     static Map<String, String> resolve(String provider, Map<String, String> options) {
@@ -51,19 +76,33 @@ final class OptionKeys {
         Map<String, String> resolved = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : options.entrySet()) {
             String key = e.getKey();
-            if (!key.startsWith(REGISTRY_PREFIX) && !key.regionMatches(true, 0, CACHED_READS_PREFIX, 0, CACHED_READS_PREFIX.length())) {
+            if (!key.startsWith(REGISTRY_PREFIX) && !key.startsWith(SITES_PREFIX)
+                    && !key.regionMatches(true, 0, CACHED_READS_PREFIX, 0, CACHED_READS_PREFIX.length())) {
                 key = match(key, names);
             }
             put(resolved, key, e);
         }
-        String clusterName = resolved.getOrDefault(CLUSTER_NAME, ClusterPersistenceConfiguration.DEFAULT_CLUSTER);
-        // a bare cluster name means clusapi://<name>, as the provider reads it
-        Set<String> backend = ClusterRegistries.optionNames(clusterName.contains(":") ? clusterName : "clusapi://" + clusterName);
+        // sites.<site> = the site's registry URI; with sites the local site's is the registry the factory opens
+        Map<String, String> sites = new LinkedHashMap<>();
+        resolved.forEach((key, value) -> {
+            if (key.startsWith(SITES_PREFIX) && key.indexOf('.', SITES_PREFIX.length()) < 0) {
+                sites.put(key.substring(SITES_PREFIX.length()), value);
+            }
+        });
+        String clusterName = sites.containsKey(resolved.get(LOCAL_SITE)) ? sites.get(resolved.get(LOCAL_SITE))
+                : resolved.getOrDefault(CLUSTER_NAME, ClusterPersistenceConfiguration.DEFAULT_CLUSTER);
+        Set<String> backend = optionNames(clusterName);
         Map<String, String> result = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : resolved.entrySet()) {
             String key = e.getKey();
+            int dot = key.indexOf('.', SITES_PREFIX.length());
             if (key.startsWith(REGISTRY_PREFIX)) {
                 key = REGISTRY_PREFIX + match(key.substring(REGISTRY_PREFIX.length()), backend);
+            } else if (key.startsWith(SITES_PREFIX) && dot > 0 && key.startsWith(REGISTRY_PREFIX, dot + 1)
+                    && sites.containsKey(key.substring(SITES_PREFIX.length(), dot))) {
+                // sites.<site>.registry.<option>: an option of that site's backend
+                int option = dot + 1 + REGISTRY_PREFIX.length();
+                key = key.substring(0, option) + match(key.substring(option), optionNames(sites.get(key.substring(SITES_PREFIX.length(), dot))));
             } else if (key.regionMatches(true, 0, CACHED_READS_PREFIX, 0, CACHED_READS_PREFIX.length()) && !key.startsWith(CACHED_READS_PREFIX)) {
                 // the type name after the prefix is case-sensitive and no table knows it: its case is lost, not guessable
                 throw new ConfigurationException("option key \"" + key + "\" has lost its case (as keys bound from environment variables do),"
@@ -73,6 +112,32 @@ final class OptionKeys {
             put(result, key, e);
         }
         return result;
+    }
+
+    /**
+     * The {@code sites.*} option keys bound from environment variables, each with where it comes from:
+     * Spring lower-cases the map keys it derives from them ({@code RELIABLESTORE_OPTIONS_SITES_PARIS}
+     * becomes {@code sites.paris}), and the site name is case-sensitive and in no table. Other sources
+     * keep the case; so does every value (a {@code localSite} or {@code preferredSite} from one is taken as written).
+     */
+    static List<String> caseLostSiteKeys(PropertySources sources) {
+        List<String> lost = new ArrayList<>();
+        for (PropertySource<?> source : sources) {
+            if (!(source instanceof SystemEnvironmentPropertySource)) {
+                continue;
+            }
+            for (ConfigurationPropertySource adapted : ConfigurationPropertySources.from(source)) {
+                if (!(adapted instanceof IterableConfigurationPropertySource iterable)) {
+                    continue;
+                }
+                iterable.stream().filter(SITES::isAncestorOf).sorted().forEach(name -> {
+                    ConfigurationProperty property = iterable.getConfigurationProperty(name);
+                    lost.add("\"" + optionKey(name) + "\" (" + (property == null || property.getOrigin() == null ? source.getName()
+                            : property.getOrigin()) + ")");
+                });
+            }
+        }
+        return lost;
     }
 
     /**
@@ -120,6 +185,21 @@ final class OptionKeys {
             }
         }
         return warnings;
+    }
+
+    /** What follows "reliablestore.options." in {@code name}, as Spring binds it into the options' map. */
+    private static String optionKey(ConfigurationPropertyName name) {
+        StringBuilder key = new StringBuilder();
+        for (int i = OPTIONS.getNumberOfElements(); i < name.getNumberOfElements(); i++) {
+            key.append(key.isEmpty() ? "" : ".").append(name.getElement(i, ConfigurationPropertyName.Form.ORIGINAL));
+        }
+        return key.toString();
+    }
+
+    /** The option names of the backend of a registry URI; a bare cluster name means clusapi://<name>, as the provider reads it. */
+    private static Set<String> optionNames(String clusterName) {
+        String uri = clusterName.strip();
+        return ClusterRegistries.optionNames(uri.contains(":") ? uri : "clusapi://" + uri);
     }
 
     /** The key itself when it is a name; otherwise the one name equal to it ignoring case; otherwise the key. */

@@ -19,6 +19,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.Environment;
+import org.springframework.core.env.MutablePropertySources;
+import org.springframework.core.env.PropertySources;
 
 /**
  * Opens one {@link StoreFactory} from the {@code reliablestore.*} properties and closes it with the
@@ -39,10 +41,12 @@ public class ReliableStoreAutoConfiguration {
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     StoreFactory reliableStoreFactory(ReliableStoreProperties properties, Environment environment) {
+        PropertySources sources = new MutablePropertySources();
         if (environment instanceof ConfigurableEnvironment configurable) {
-            OptionKeys.lossyKeys(configurable.getPropertySources()).forEach(LOG::warn);
+            sources = configurable.getPropertySources();
+            OptionKeys.lossyKeys(sources).forEach(LOG::warn);
         }
-        return Persistence.openFactory(properties.getProvider(), OptionKeys.resolve(properties.getProvider(), properties.getOptions()));
+        return Persistence.openFactory(properties.getProvider(), OptionKeys.resolve(properties.getProvider(), properties.getOptions(), sources));
     }
 
     @Bean

@@ -25,7 +25,8 @@ public class ReliableStoreProperties {
      * The provider's options under their documented names (docs/configuration.md, docs/providers.md),
      * e.g. reliablestore.options.clusterName=embedded:data, reliablestore.options.registry.nodeName=n1;
      * secrets as env:NAME or file:PATH references. Write names as documented, not in kebab case; a
-     * name in another case (as environment variables give) is taken when it matches one option.
+     * name in another case (as environment variables give) is taken when it matches one option;
+     * cachedReads.<Type> and sites.<site> keys cannot come from environment variables (their case is lost).
      */
     private Map<String, String> options = new LinkedHashMap<>();
 

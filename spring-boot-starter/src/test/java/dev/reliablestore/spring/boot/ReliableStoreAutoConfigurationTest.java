@@ -135,6 +135,82 @@ class ReliableStoreAutoConfigurationTest {
                         .hasMessageContaining("cachedreads.customer").hasMessageContaining("case-sensitive"));
     }
 
+    /**
+     * Site names are case-sensitive and a key bound from an environment variable has lost its case: a process given
+     * RELIABLESTORE_OPTIONS_SITES_PARIS would write to site "paris", whose values a process configured with sites.Paris
+     * refuses as sealed for another site. Refused, like cachedReads.<Type>, naming the variables.
+     */
+    @Test
+    void siteKeysFromEnvironmentVariablesAreRefusedForTheirLostCase() {
+        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(ReliableStoreAutoConfiguration.class))
+                .withPropertyValues("reliablestore.options.resourceGroupName=RG", "reliablestore.options.registryKeyPath=Software/App")
+                .withInitializer(context -> environment(context, Map.of(
+                        "RELIABLESTORE_OPTIONS_SITES_PARIS", "embedded:" + dir.resolve("paris"),
+                        "RELIABLESTORE_OPTIONS_SITES_ROME", "embedded:" + dir.resolve("rome"),
+                        "RELIABLESTORE_OPTIONS_LOCALSITE", "paris")))
+                .run(context -> assertThat(context.getStartupFailure()).rootCause().isInstanceOf(ConfigurationException.class)
+                        .hasMessageContaining("\"sites.paris\"").hasMessageContaining("\"sites.rome\"")
+                        .hasMessageContaining("RELIABLESTORE_OPTIONS_SITES_PARIS").hasMessageContaining("case-sensitive")
+                        .hasMessageContaining("SPRING_APPLICATION_JSON"));
+    }
+
+    /** Sites given with their case; the local site's name from an environment variable: a value keeps its case. */
+    @Test
+    void aLocalSiteFromAnEnvironmentVariableNamesASiteGivenWithItsCase() {
+        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(ReliableStoreAutoConfiguration.class))
+                .withPropertyValues("reliablestore.options.resourceGroupName=RG", "reliablestore.options.registryKeyPath=Software/App",
+                        "reliablestore.options.sites.Paris=embedded:" + dir.resolve("paris"),
+                        "reliablestore.options.sites.Rome=embedded:" + dir.resolve("rome"))
+                .withInitializer(context -> environment(context, Map.of("RELIABLESTORE_OPTIONS_LOCALSITE", "Paris")))
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    context.getBean(StoreFactory.class).store(Customer.class).save("c1", new Customer("Acme", 1));
+                });
+    }
+
+    /**
+     * A lower-cased option name of another site's registry is matched against that site's backend (the URI in
+     * sites.<site>), as registry.<option> is: requireTls reaches the ZooKeeper backend, which refuses a plaintext URI
+     * (no connection is tried), where "requiretls" would be an unknown option.
+     */
+    @Test
+    @org.junit.jupiter.api.extension.ExtendWith(org.springframework.boot.test.system.OutputCaptureExtension.class)
+    void aLowerCasedOptionNameOfAnotherSitesRegistryIsMatchedAgainstThatSitesBackend(
+            org.springframework.boot.test.system.CapturedOutput output) {
+        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(ReliableStoreAutoConfiguration.class))
+                .withPropertyValues("reliablestore.options.resourceGroupName=RG", "reliablestore.options.registryKeyPath=Software/App",
+                        "reliablestore.options.sites.Paris=embedded:" + dir.resolve("paris"),
+                        "reliablestore.options.sites.Rome=zookeeper://127.0.0.1:1/rome", "reliablestore.options.localSite=Paris",
+                        "reliablestore.options.sites.Rome.registry.requiretls=true")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    context.getBean(StoreFactory.class).store(Customer.class).save("c1", new Customer("Acme", 1));
+                    // the shipper opens Rome's registry in the background: wait for its first attempt
+                    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                            .until(() -> output.toString().contains("requireTls=true") || output.toString().contains("\"requiretls\""));
+                    assertThat(output).contains("requireTls=true refuses to open").doesNotContain("\"requiretls\"");
+                });
+    }
+
+    /** The names are matched against the right backend's table: sites.<site>'s, and for registry.* the local site's. */
+    @Test
+    void optionNamesOfSitesRegistriesAreMatchedAgainstTheirBackends() {
+        Map<String, String> options = new java.util.LinkedHashMap<>();
+        options.put("sites.Paris", "zookeeper://127.0.0.1:1/paris");
+        options.put("sites.Rome", "embedded:" + dir.resolve("rome"));
+        options.put("sites.Oslo", "zookeeper://127.0.0.1:1/oslo");
+        options.put("localsite", "Paris");
+        options.put("registry.sessiontimeout", "5s");
+        options.put("sites.Rome.registry.groupcommit", "false");
+        options.put("sites.Oslo.registry.sessiontimeout", "5s");
+        assertThat(OptionKeys.resolve("cluster-registry", options)).containsOnlyKeys("sites.Paris", "sites.Rome", "sites.Oslo", "localSite",
+                "registry.sessionTimeout", "sites.Rome.registry.groupCommit", "sites.Oslo.registry.sessionTimeout");
+        // the same name twice, in two cases, is refused as for registry.*
+        options.put("sites.Oslo.registry.sessionTimeout", "6s");
+        assertThatThrownBy(() -> OptionKeys.resolve("cluster-registry", options)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("sites.Oslo.registry.sessionTimeout is set twice");
+    }
+
     /** Whether two cache hits of the type's store give one instance (cachedReads Share) rather than copies. */
     private static boolean hitsShareOneInstance(StoreFactory factory, String type) {
         EntityStore<Customer> store = factory.store(type, Customer.class);
