@@ -1450,6 +1450,16 @@ public final class ClusterPersistenceConfiguration {
                     throw new ConfigurationException("option " + SITES_PREFIX + site + "." + REGISTRY_OPTION_PREFIX + "* is for another"
                             + " site's registry; the local site's registry takes " + REGISTRY_OPTION_PREFIX + "<option>");
                 }
+                // here, not when that registry is opened: it is opened in the background, whose retries would take the
+                // refusal for an outage and leave the site unreachable for good
+                Set<String> accepts = ClusterRegistries.optionNames(sites.get(site));
+                for (String option : siteRegistryOptions.get(site).keySet()) {
+                    if (!accepts.isEmpty() && !accepts.contains(option)) {
+                        throw new ConfigurationException("option " + SITES_PREFIX + site + "." + REGISTRY_OPTION_PREFIX + option
+                                + " is not an option of site " + site + "'s registry (" + ClusterRegistries.redact(sites.get(site))
+                                + "); it takes " + new java.util.TreeSet<>(accepts));
+                    }
+                }
             }
             if (siteReplicationDelay == null || siteReplicationDelay.isNegative()
                     || siteReplicationDelay.compareTo(MAX_SITE_REPLICATION_DELAY) > 0) {
@@ -1499,6 +1509,14 @@ public final class ClusterPersistenceConfiguration {
             }
             if (backupEnabled && backupPath == null) {
                 throw new ConfigurationException(BACKUP_ENABLED + "=true needs " + BACKUP_PATH + " (the directory backups are written to)");
+            }
+            // an empty path is the working directory: an unset variable (${AUDIT_DIR:}) would put the audit log and the
+            // backups where a container may not keep them, silently
+            if (auditLogPath != null && auditLogPath.toString().isBlank()) {
+                throw bad(AUDIT_LOG_PATH, "", "must name a directory");
+            }
+            if (backupPath != null && backupPath.toString().isBlank()) {
+                throw bad(BACKUP_PATH, "", "must name a directory");
             }
             if (!backupEnabled) {
                 for (String k : List.of(BACKUP_INTERVAL, BACKUP_RETENTION, BACKUP_PATH)) {

@@ -95,6 +95,13 @@ class ClusterPersistenceConfigurationTest {
         assertThat(c.registryOptions()).containsEntry("someOption", "x");
     }
 
+    /** An empty path is the working directory: an unset variable must not put the audit log or the backups there silently. */
+    @Test
+    void anEmptyAuditLogOrBackupPathIsRefused() {
+        refused(with("enableAuditLogging", "true", "auditLogPath", ""), "auditLogPath", "must name a directory");
+        refused(with("backupEnabled", "true", "backupPath", " "), "backupPath", "must name a directory");
+    }
+
     @Test
     void unknownAndMisspeltKeysAreRefusedByName() {
         refused(with("enableCompresion", "true"), "enableCompresion");

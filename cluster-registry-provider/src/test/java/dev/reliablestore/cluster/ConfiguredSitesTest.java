@@ -577,6 +577,10 @@ class ConfiguredSitesTest {
         assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(o)).isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("registry.<option>");
         o.remove("sites.paris.registry.groupCommit");
+        o.put("sites.rome.registry.groupComit", "false");
+        assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(o)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("sites.rome.registry.groupComit").hasMessageContaining("groupCommit");
+        o.remove("sites.rome.registry.groupComit");
         o.put("sites.par is", "embedded:x");
         assertThatThrownBy(() -> ClusterPersistenceConfiguration.fromMap(o)).isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("does not name a site");
