@@ -61,19 +61,33 @@ final class KeyRotation {
         PersistenceException dictionaryInClear = inClear ? factory.dictionaries().sealInClear(type) : null;
         long count = 0;
         EntityTooLargeException unsealable = null;
+        // a value that cannot be opened (damaged, or an envelope copied from another place): skipped as an unsealable one
+        // is, or one such value, planted under an id that sorts first, would keep every other under the old key for good
+        dev.reliablestore.api.DataIntegrityException unopenable = null;
+        long left = 0;
         boolean sawEncrypted = false;
         boolean marked = false;
         for (Map.Entry<String, Stored> stored : records.all().entities().entrySet()) {
             String id = stored.getKey();
             Stored s = stored.getValue();
-            EnvelopeCodec.Header h = EnvelopeCodec.header(s.envelope(), records.where(id));
-            sawEncrypted |= h.encrypted();
-            if (!rewrites(h, active, inClear)) {
+            EnvelopeCodec.Header h;
+            SiteEnvelopes.Opened opened;
+            try {
+                h = EnvelopeCodec.header(s.envelope(), records.where(id));
+                sawEncrypted |= h.encrypted();
+                if (!rewrites(h, active, inClear)) {
+                    continue;
+                }
+                opened = h.encrypted() ? envelopes.open(type, id, s.version(), s.envelope())
+                        : new EnvelopeCodec(factory.layout().root().toString(), false, factory.dictionaries(), null)
+                        .open(type, id, s.version(), s.envelope());
+            } catch (dev.reliablestore.api.DataIntegrityException damaged) {
+                if (unopenable == null) {
+                    unopenable = damaged;
+                }
+                left++;
                 continue;
             }
-            SiteEnvelopes.Opened opened = h.encrypted() ? envelopes.open(type, id, s.version(), s.envelope())
-                    : new EnvelopeCodec(factory.layout().root().toString(), false, factory.dictionaries(), null)
-                    .open(type, id, s.version(), s.envelope());
             byte[] plain = opened.json();
             // a stamped value keeps its cross-site stamp and the site it is bound to; maxValueSizeKB limits saves, not
             // values already stored (saved under a larger setting, or a few bytes over once sealed): the registry's limit holds
@@ -86,6 +100,7 @@ final class KeyRotation {
                 if (unsealable == null) {
                     unsealable = tooLarge;
                 }
+                left++;
                 continue;
             }
             WriteBatch.Builder b = WriteBatch.builder().requireRevision(records.versionsKey(), id, s.revision());
@@ -110,12 +125,17 @@ final class KeyRotation {
             // the type holds encrypted values (or now holds only those): a factory without keys may no longer write it
             TypeDescriptor.markEncrypted(factory, type);
         }
-        if (unsealable != null) {
-            // values were rewritten: an EntityTooLargeException alone would say nothing was
+        if (unopenable != null || unsealable != null) {
+            // values were rewritten: the value's own exception alone would say nothing was
+            PersistenceException cause = unopenable != null ? unopenable : unsealable;
             PersistenceException partly = new PersistenceException((inClear ? "encryption of the values in clear of " : "re-encryption of ")
-                    + type + " rewrote " + count + " values (and tombstones) under key "
-                    + active + " but left at least one as it was, which is larger than the registry takes once sealed: "
-                    + unsealable.getMessage(), unsealable, true);
+                    + type + " rewrote " + count + " values (and tombstones) under key " + active + " but left " + left + " as "
+                    + (left == 1 ? "it was" : "they were") + (unopenable != null ? ", which cannot be opened (the first: "
+                    + unopenable.getMessage() + ")" + (unsealable != null ? " or are larger than the registry takes once sealed" : "")
+                    : ", which are larger than the registry takes once sealed: " + unsealable.getMessage()), cause, true);
+            if (unopenable != null && unsealable != null) {
+                partly.addSuppressed(unsealable);
+            }
             if (dictionaryInClear != null) {
                 partly.addSuppressed(dictionaryInClear);
             }

@@ -263,6 +263,38 @@ class EncryptionTest {
     }
 
     /**
+     * A value that cannot be opened (damaged, or an envelope copied from another place) is left as it is and the
+     * rotation goes on: stopped at it, reencrypt() left every value after it (in id order) under the old key on every
+     * run, and said nothing was rewritten, though the values before it were.
+     */
+    @Test
+    void aValueThatCannotBeOpenedDoesNotStopAReencryption() {
+        Path keys = keyStore("keys.p12", "k1");
+        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
+            EntityStore<Customer> s = f.store(Customer.class);
+            s.save("a", Customer.of("Alice", 1));
+            s.save("b", Customer.of("Bob", 2));
+            s.save("c", Customer.of("Carol", 3));
+        }
+        try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir)) {
+            byte[] flipped = registry.getValue(CUSTOMERS, "b").orElseThrow().value().data();
+            flipped[flipped.length - 20] ^= 0x04;
+            replace(registry, "b", flipped, 1);
+        }
+        KeyStoreFiles.addNewKey(keys, KEY_STORE_TYPE, "pw".toCharArray(), "k2");
+        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
+            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
+            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+            assertThatThrownBy(s::reencrypt).isInstanceOf(dev.reliablestore.api.PersistenceException.class)
+                    .satisfies(e -> assertThat(((dev.reliablestore.api.PersistenceException) e).outcomeUnknown()).isTrue())
+                    .hasMessageContaining("rewrote 2 values").hasMessageContaining("left 1 as it was")
+                    .hasCauseInstanceOf(dev.reliablestore.api.DataIntegrityException.class);
+            assertThat(s.keyUsage()).as("a and c under the new key, b as it was")
+                    .containsExactlyInAnyOrderEntriesOf(Map.of("k1", 1L, "k2", 2L));
+        }
+    }
+
+    /**
      * A merge a site owes (crossSiteConflicts = Merge) keeps the losing write sealed in its marker, and it can wait
      * without limit for a process that can merge: the marker's key stays in use, or removing the key at a zero count
      * would lose that write for good.
