@@ -14,7 +14,10 @@ package dev.reliablestore.cluster.crypto;
 public interface KeySource {
 
     /**
-     * Loads the keys; called once when the provider opens.
+     * Loads the keys; called when the provider opens, and again for each other site's registry a factory
+     * connects to (with that site's salt), possibly long after it opened: a source should answer the
+     * same keys each time, as the built-in ones do (a key store's file is read once per configuration
+     * built; a passphrase source derives from the salt it is given).
      *
      * @throws KeyManagementException when the keys cannot be loaded (the message never contains
      *                                key material or passwords)

@@ -19,6 +19,13 @@ final class KeyStoreKeySource implements KeySource {
     private final String type;
     private final char[] password;
     private final String activeAlias;
+    /**
+     * The keys as first read: the file is read once. A factory loads its keys again for each other site it
+     * connects to (with that site's salt, which a key store ignores), maybe days after it opened; read
+     * again then, a key added for the first round of a rotation would become that link's active key
+     * while the other nodes may not have it.
+     */
+    private volatile KeyRing loaded;
 
     KeyStoreKeySource(Path file, String type, char[] password, String activeAlias) {
         this.file = file;
@@ -29,6 +36,20 @@ final class KeyStoreKeySource implements KeySource {
 
     @Override
     public KeyRing load(Context context) {
+        KeyRing ring = loaded;
+        if (ring == null) {
+            synchronized (this) {
+                ring = loaded;
+                if (ring == null) {
+                    ring = read();
+                    loaded = ring;
+                }
+            }
+        }
+        return ring;
+    }
+
+    private KeyRing read() {
         KeyStore ks;
         try {
             ks = KeyStoreFiles.load(file, type, password);

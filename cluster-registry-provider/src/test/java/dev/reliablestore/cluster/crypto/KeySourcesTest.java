@@ -140,4 +140,21 @@ class KeySourcesTest {
         assertThat(rotated.activeKeyId()).isNotEqualTo(a.activeKeyId());
         assertThatThrownBy(() -> KeySources.passphrase(List.of(new char[0])).load(SALT)).isInstanceOf(KeyManagementException.class);
     }
+
+    /**
+     * A key store source reads its file once: a factory loads its keys again for each other site it connects to,
+     * maybe days after it opened, and a key added meanwhile for the first round of a rotation must not become that
+     * link's active key (the other nodes may not have it yet).
+     */
+    @Test
+    void aKeyStoreSourceReadsItsFileOnce(@TempDir Path dir) {
+        Path file = dir.resolve("once.p12");
+        char[] pw = "pw".toCharArray();
+        KeyStoreFiles.addNewKey(file, "PKCS12", pw, "k1");
+        KeySource source = KeySources.keyStore(file, "PKCS12", pw, null);
+        assertThat(source.load(SALT).activeKeyId()).isEqualTo("k1");
+        KeyStoreFiles.addNewKey(file, "PKCS12", pw, "k2");
+        assertThat(source.load(() -> new byte[16]).activeKeyId()).as("loaded again, for another site").isEqualTo("k1");
+        assertThat(KeySources.keyStore(file, "PKCS12", pw, null).load(SALT).activeKeyId()).as("a configuration built again").isEqualTo("k2");
+    }
 }
