@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.EntityTooLargeException;
 import dev.reliablestore.api.Versioned;
+import dev.reliablestore.registry.ClusterRegistry;
+import dev.reliablestore.registry.ReadBatch;
+import dev.reliablestore.registry.RegistryPath;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -17,9 +20,11 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /** {@code migrate}: copies entities between any two stores in batches, resumably, and verifies the result. */
 @Command(name = "migrate", mixinStandardHelpOptions = true, sortOptions = false,
@@ -160,6 +165,14 @@ final class MigrateCommand implements Callable<Integer> {
      */
     java.util.function.BiConsumer<String, java.util.function.Function<String, EntityStore<JsonNode>>> afterCopying = (type, sources) -> { };
 
+    /** Runs once every type is copied, before the verifications, given a cluster source's registry (null for a file store). */
+    java.util.function.Consumer<ClusterRegistry> beforeVerifying = registry -> { };
+
+    /** What SIGTERM's and Ctrl-C's hook does: the copy stops before its next batch. */
+    void requestStop() {
+        stopRequested = true;
+    }
+
     /** What happened to one type. */
     private record TypeResult(String type, long source, long copied, long updated, long skipped, long target,
                               String sourceHash, String targetHash, List<String> differences) {
@@ -194,7 +207,7 @@ final class MigrateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         CountDownLatch finished = new CountDownLatch(1);
         Thread onSignal = new Thread(() -> {
-            stopRequested = true;
+            requestStop();
             try {
                 finished.await(30, TimeUnit.SECONDS); // let the batch in flight finish and the summary print
             } catch (InterruptedException e) {
@@ -220,7 +233,12 @@ final class MigrateCommand implements Callable<Integer> {
             if (chosen.isEmpty()) {
                 throw CliException.failed("the source " + src.describe() + " holds no entities");
             }
-            Map<String, Long> counts = src.counts();
+            // before anything is written: the values of a prepared transaction's entities are the ones before it, and a
+            // recovery would commit it into the source only
+            preparedTransactions(src).ifPresent(found -> {
+                throw CliException.failed(found + ", then run the same command again; nothing was copied");
+            });
+            Map<String, Long> counts = src.counts(chosen); // a file store opens each type it counts: the chosen ones only
             long total = chosen.stream().mapToLong(t -> counts.getOrDefault(t, 0L)).sum();
             if (!json) {
                 out.println("migrating " + total + " entities of " + chosen.size() + " type(s) from " + src.describe() + " to "
@@ -263,6 +281,7 @@ final class MigrateCommand implements Callable<Integer> {
                 afterCopying.accept(type, src::store);
             }
             progress.finish();
+            beforeVerifying.accept(src.isCluster() ? src.registry("migrate") : null);
             // every type verified once all are copied: a write to a type copied early, made while later ones were copied, shows
             List<TypeResult> results = new ArrayList<>();
             for (Map.Entry<String, Copied> c : copies.entrySet()) {
@@ -273,6 +292,11 @@ final class MigrateCommand implements Callable<Integer> {
                     throw afterSaving("verifying " + c.getKey(), stopped);
                 }
             }
+            // prepared while the copy ran: the verification compared the values its commit replaces
+            preparedTransactions(src).ifPresent(found -> {
+                throw CliException.failed("migrate stopped verifying " + savedSoFar() + ": " + found
+                        + ", then run the same command again to resume");
+            });
             boolean verified = results.stream().allMatch(TypeResult::verified);
             report(out, results, verified, src.describe(), dst.describe());
             return verified ? ExitCodes.OK : ExitCodes.CHECK_FAILED;
@@ -286,14 +310,38 @@ final class MigrateCommand implements Callable<Integer> {
         }
     }
 
-    /** The error for a failure once copying began: unchanged when this run saved nothing, else how much it saved. */
+    /**
+     * The error for a failure once copying began, how much this run saved: always a failure (exit 1), even with
+     * nothing saved yet, since the target's types were created and "bad usage, nothing was changed" would be false.
+     */
     private RuntimeException afterSaving(String where, RuntimeException stopped) {
-        if (saved == 0) {
-            return stopped;
+        return CliException.failed("migrate stopped " + where + " " + savedSoFar() + ": "
+                + ReliableStoreCli.oneLine(String.valueOf(stopped.getMessage())) + "; fix the cause and run the same command again to resume", stopped);
+    }
+
+    /** What this run saved, for a failure's message. */
+    private String savedSoFar() {
+        return saved == 0 ? "before saving any entity in the target" : "after saving " + saved + " entities in the target, which stay";
+    }
+
+    /**
+     * Why a cluster source may not be migrated now, or empty: it holds prepared transactions
+     * ({@code <root>/Transactions/TX-…}, the provider's RegistryTransactions), in doubt until their coordinator
+     * decides, whose commit would land in the source only. Any type's: a record's writes are not decoded here.
+     */
+    private static Optional<String> preparedTransactions(StoreSession src) {
+        if (!src.isCluster()) {
+            return Optional.empty();
         }
-        return CliException.failed("migrate stopped " + where + " after saving " + saved + " entities in the target,"
-                + " which stay: " + ReliableStoreCli.oneLine(String.valueOf(stopped.getMessage()))
-                + "; fix the cause and run the same command again to resume", stopped);
+        ClusterRegistry registry = src.registry("migrate");
+        registry.readBarrier(); // a prepare acknowledged through another server is seen, as by the provider's recover()
+        RegistryPath transactions = src.layout().root().child("Transactions");
+        List<String> prepared = registry.read(ReadBatch.of(new ReadBatch.ValuesRead(transactions))).values(0).orElse(Map.of())
+                .keySet().stream().filter(name -> name.startsWith("TX-")).toList();
+        return prepared.isEmpty() ? Optional.empty() : Optional.of("the source " + src.describe() + " holds "
+                + prepared.size() + " prepared transaction(s) in " + transactions + " (e.g. " + prepared.get(0) + "), in doubt until"
+                + " their coordinator decides, and a commit would change the source only: finish them first with the coordinator's"
+                + " recover (e.g. Narayana's recovery)");
     }
 
     /** Verifies one copied type against both sides read again. */
@@ -396,14 +444,19 @@ final class MigrateCommand implements Callable<Integer> {
         }
     }
 
+    private static final long THROTTLE_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
     private void throttle(long done, long started) throws InterruptedException {
         if (maxRate == null) {
             return;
         }
         long dueNanos = (long) (done * 1e9 / maxRate);
-        long ahead = dueNanos - (System.nanoTime() - started);
-        if (ahead > 0) {
-            TimeUnit.NANOSECONDS.sleep(ahead);
+        // in slices: a stop (SIGTERM's hook waits 30 s at most) ends the pause, which may be a batch's worth of seconds
+        for (long ahead; (ahead = dueNanos - (System.nanoTime() - started)) > 0 && !stopRequested; ) {
+            LockSupport.parkNanos(Math.min(ahead, THROTTLE_SLICE_NANOS));
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
         }
     }
 

@@ -294,11 +294,37 @@ final class StoreSession implements AutoCloseable {
     }
 
     /**
-     * {@link #requireToolCodec}, and refuses (bad usage) a type whose descriptor says it is encrypted
-     * when this session has no keys: a store opened to write it is refused only at its opening, after
-     * the types before it were opened (and created on a target).
+     * {@link #requireReadable}, and refuses (bad usage) every type when this session has no keys and the
+     * root's {@code Configuration/KeyCheck} says an encrypting factory writes there: a type new in the
+     * store has no descriptor to mark it, and its values written in clear the applications then refuse.
      */
     void requireWritable(List<String> types) {
+        requireReadable(types);
+        if (!isCluster() || config.enableEncryption()) {
+            return;
+        }
+        if (registry.getValue(layout().configuration(), StorageLayout.KEY_CHECK_VALUE).isPresent()) {
+            throw CliException.usage("the store " + describe() + " is encrypted (" + StorageLayout.CONFIGURATION + "/"
+                    + StorageLayout.KEY_CHECK_VALUE + " records the keys it is written with), and no key was given: its applications"
+                    + " refuse values written in clear; give the store's keys (e.g. --passphrase-env or --key-store, or --to-… for a"
+                    + " migration's target)");
+        }
+        for (String type : stored.types()) {
+            if (!types.contains(type) && stored.encrypted(type)) { // the chosen ones were checked above
+                throw CliException.usage("the store " + describe() + " is encrypted (type " + type + "'s metadata says so), and no key"
+                        + " was given: its applications refuse values written in clear; give the store's keys (e.g. --passphrase-env or"
+                        + " --key-store, or --to-… for a migration's target)");
+            }
+        }
+    }
+
+    /**
+     * {@link #requireToolCodec}, and refuses (bad usage) a type whose descriptor says it is encrypted
+     * when this session has no keys: a store opened to write it is refused only at its opening, after
+     * the types before it were opened (and created on a target); one opened for checking opens even an
+     * encrypted type without keys, and would then fail on each value.
+     */
+    void requireReadable(List<String> types) {
         requireToolCodec(types);
         if (!isCluster() || config.enableEncryption()) {
             return;
@@ -309,14 +335,6 @@ final class StoreSession implements AutoCloseable {
                         + " given for it: give the store's keys (e.g. --passphrase-env or --key-store, or --to-… for a migration's target)");
             }
         }
-    }
-
-    /**
-     * The same refusals before a type is read through a session opened for checking (which opens even an
-     * encrypted type without keys, and would then fail on each value).
-     */
-    void requireReadable(List<String> types) {
-        requireWritable(types);
     }
 
     private CliException otherCodec(String typeName, String storedCodecId) {
@@ -354,11 +372,22 @@ final class StoreSession implements AutoCloseable {
 
     /** Entities per type. Cluster stores: from the version records of every type at one point in time; file stores: counts. */
     Map<String, Long> counts() {
+        return isCluster() ? stored.counts() : counts(typeNames());
+    }
+
+    /**
+     * Entities of {@code types}. A file store counts by opening each type, so only these are opened: another
+     * type, of another codec, would be refused at its opening.
+     */
+    Map<String, Long> counts(List<String> types) {
         if (isCluster()) {
-            return stored.counts();
+            Map<String, Long> all = stored.counts();
+            Map<String, Long> counts = new TreeMap<>();
+            types.forEach(t -> counts.put(t, all.getOrDefault(t, 0L)));
+            return counts;
         }
         Map<String, Long> counts = new TreeMap<>();
-        for (String t : typeNames()) {
+        for (String t : types) {
             counts.put(t, store(t).count());
         }
         return counts;

@@ -115,6 +115,28 @@ class BigValuesTest {
     }
 
     /**
+     * A migration whose first entity (the first of its first batch) is larger than the target takes fails
+     * with exit 1, as one refused later in a batch does: the target's types were created, so "bad usage,
+     * nothing was changed" would be false.
+     */
+    @Test
+    void aMigrationRefusedAtItsFirstEntityExitsOne() {
+        StringBuilder text = new StringBuilder();
+        Random random = new Random(13);
+        while (text.length() < 1_800_000) {
+            text.append(Long.toString(random.nextLong(), 36)); // compressed, still well above the registry's 1 MiB
+        }
+        try (StoreFactory files = Persistence.openFactory("file", Map.of("directory", dir.resolve("files").toString()))) {
+            files.store(Blob.class).save("huge", new Blob(text.toString()));
+        }
+        CliProcess.Result r = CliProcess.inProcess("migrate", "--from", "file:" + dir.resolve("files"), "--to",
+                "embedded:" + dir.resolve("target"));
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.FAILED);
+        assertThat(r.err()).as(r.toString()).hasLineCount(1).contains("migrate stopped at Blob").contains("Blob/huge")
+                .contains("run the same command again");
+    }
+
+    /**
      * A value under an older key that cannot be rewritten (its key was not given) fails the type, but the values in
      * clear are encrypted all the same: otherwise every run would stop before them.
      */

@@ -179,6 +179,33 @@ class MigrateProcessTest {
         assertThat(out.toString()).doesNotContain("verified Customer").doesNotContain("NOT VERIFIED");
     }
 
+    /**
+     * A stop (what SIGTERM's hook asks) while {@code --max-rate} holds the copy back ends the pause: the
+     * signal's hook waits 30 s at most, and a pause is as long as a batch takes at that rate.
+     */
+    @Test
+    void aStopEndsTheMaxRatePause() throws Exception {
+        seed(50);
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine cli = ReliableStoreCli.commandLine(new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true));
+        MigrateCommand migrate = cli.getSubcommands().get("migrate").getCommand();
+        java.util.concurrent.ExecutorService runner = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            // 25 entities a batch at 1/s: 25 s of pause after the first batch
+            java.util.concurrent.Future<Integer> code = runner.submit(() -> cli.execute("migrate", "--from", "file:" + dir.resolve("files"),
+                    "--to", "embedded:" + dir.resolve("data"), "--type", "Customer", "--batch-size", "25", "--max-rate", "1",
+                    "--progress-interval", "1ms"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> err.toString().contains("migrate: 25/50"));
+            migrate.requestStop();
+            assertThat(code.get(5, java.util.concurrent.TimeUnit.SECONDS)).as(out + "\n" + err).isEqualTo(ExitCodes.INTERRUPTED);
+            assertThat(err.toString()).contains("interrupted after 25/50 entities");
+        } finally {
+            runner.shutdownNow(); // without the fix, still pausing: interrupted
+            assertThat(runner.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
     /** Overwrites the one document under {@code root} that holds {@code marker} with bytes that are no document. */
     private static void damage(Path root, String marker) {
         try (var files = java.nio.file.Files.walk(root)) {

@@ -109,6 +109,42 @@ class OtherCodecTest {
         assertThat(types.out()).as(types.toString()).contains("\"Note\"").doesNotContain("\"Customer\"");
     }
 
+    /**
+     * A type new in an encrypted target, without target keys: no descriptor marks it encrypted, but the
+     * root's KeyCheck says an encrypting application writes there and refuses values in clear. Refused
+     * before anything is written, as for a type marked encrypted.
+     */
+    @Test
+    void aMigrationOfATypeNewInAnEncryptedTargetWithoutKeysIsRefusedBeforeWritingInClear() {
+        String uri = "embedded:" + dir.resolve("data");
+        assertThat(CliProcess.inProcess("put", "--store", uri, "--type", "Customer", "--id", "c-1", "{\"v\":1}").exitCode()).isZero();
+        String target = "embedded:" + dir.resolve("target");
+        try (StoreFactory f = TestStores.cluster(target, "the target's passphrase")) {
+            f.store("Note", com.fasterxml.jackson.databind.JsonNode.class).save("n-0", new com.fasterxml.jackson.databind.node.TextNode("sealed"));
+        }
+        CliProcess.Result r = CliProcess.inProcess("migrate", "--from", uri, "--to", target, "--type", "Customer");
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(r.err()).as(r.toString()).hasLineCount(1).contains("is encrypted").contains("--to-");
+        CliProcess.Result types = CliProcess.inProcess("status", "--store", target, "--json");
+        assertThat(types.out()).as(types.toString()).contains("\"Note\"").doesNotContain("\"Customer\"");
+    }
+
+    /** On a file: source, {@code --type} opens only that type: another type, of another codec, is not in the way. */
+    @Test
+    void aMigrationOfOneTypeOfAFileStoreLeavesATypeOfAnotherCodecAlone() {
+        Path files = dir.resolve("files");
+        try (StoreFactory f = dev.reliablestore.api.Persistence.openFactory("file", java.util.Map.of("directory", files.toString()),
+                new PlainText())) {
+            f.store("Note", String.class).save("n-1", "not JSON");
+        }
+        assertThat(CliProcess.inProcess("put", "--store", "file:" + files, "--type", "Customer", "--id", "c-1", "{\"v\":1}").exitCode())
+                .isZero();
+        CliProcess.Result r = CliProcess.inProcess("migrate", "--from", "file:" + files, "--to", "embedded:" + dir.resolve("target"),
+                "--type", "Customer");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("migrating 1 entities of 1 type(s)").contains("verified Customer: 1 entities");
+    }
+
     record Order(String customer, String notes, int lines) {
     }
 
