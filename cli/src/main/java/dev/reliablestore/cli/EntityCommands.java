@@ -104,6 +104,8 @@ final class EntityCommands {
             String text = source.text != null ? source.text : read(source.file);
             JsonNode entity = Json.parseEntity(text, type + "/" + id);
             try (StoreSession session = StoreSession.open(store.spec(), StoreSession.Access.CREATE)) {
+                // a type new to an encrypted store, put without its keys, would be written in clear and refused by its applications
+                session.requireWritable(List.of(type));
                 EntityStore<JsonNode> s = session.store(type);
                 long version;
                 try {

@@ -129,6 +129,20 @@ class OtherCodecTest {
         assertThat(types.out()).as(types.toString()).contains("\"Note\"").doesNotContain("\"Customer\"");
     }
 
+    /** As a migration's: a put of a type new to an encrypted store, without its keys, is refused rather than written in clear. */
+    @Test
+    void aPutOfATypeNewInAnEncryptedStoreWithoutKeysIsRefused() {
+        String target = "embedded:" + dir.resolve("sealed");
+        try (StoreFactory f = TestStores.cluster(target, "the store's passphrase")) {
+            f.store("Note", com.fasterxml.jackson.databind.JsonNode.class).save("n-0", new com.fasterxml.jackson.databind.node.TextNode("sealed"));
+        }
+        CliProcess.Result r = CliProcess.inProcess("put", "--store", target, "--type", "Customer", "--id", "c-1", "{\"v\":1}");
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(r.err()).as(r.toString()).hasLineCount(1).contains("is encrypted");
+        CliProcess.Result types = CliProcess.inProcess("status", "--store", target, "--json");
+        assertThat(types.out()).as(types.toString()).contains("\"Note\"").doesNotContain("\"Customer\"");
+    }
+
     /** On a file: source, {@code --type} opens only that type: another type, of another codec, is not in the way. */
     @Test
     void aMigrationOfOneTypeOfAFileStoreLeavesATypeOfAnotherCodecAlone() {
