@@ -34,12 +34,6 @@ final class EmbeddedRecovery {
      * read: they neither slow opening down nor, damaged, stop it.
      */
     static Recovered recover(Path dir, ChannelFactory channels, boolean truncateDamagedTail) throws IOException {
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path tmp : (Iterable<Path>) files.filter(f -> f.getFileName().toString().endsWith(".tmp"))::iterator) {
-                LOG.info("removing {}, left by a snapshot or a spare log segment that was interrupted before it was complete", tmp);
-                Files.delete(tmp);
-            }
-        }
         List<Path> snapshots = SnapshotFiles.list(dir);
         Path snapshot = snapshots.isEmpty() ? null : snapshots.get(snapshots.size() - 1);
         TreeState base = snapshot == null ? TreeState.EMPTY : SnapshotFiles.read(snapshot);
@@ -53,6 +47,14 @@ final class EmbeddedRecovery {
             }
             state[0] = applyRecord(state[0], r);
         }, newestEnd);
+        // only once the directory was read without a refusal: a refused open leaves the files untouched (to be copied
+        // before truncateDamagedTail), and a complete snapshot .tmp may be what recovers a damaged segment by hand
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path tmp : (Iterable<Path>) files.filter(f -> f.getFileName().toString().endsWith(".tmp"))::iterator) {
+                LOG.info("removing {}, left by a snapshot or a spare log segment that was interrupted before it was complete", tmp);
+                Files.delete(tmp);
+            }
+        }
         return new Recovered(state[0], newestEnd[0], snapshot == null ? 0 : base.sequence(), legacyUpTo[0]);
     }
 

@@ -222,7 +222,9 @@ final class WriteAheadLog implements AutoCloseable {
         if (position >= preallocation / 2 && background != null && spare.compareAndSet(NO_SPARE, PREPARING)) {
             try {
                 background.execute(this::prepareSpare);
-            } catch (RejectedExecutionException closed) {
+            } catch (RejectedExecutionException | OutOfMemoryError notStarted) {
+                // closed, or no thread can start: commits write their steps of zeros as before; the records are forced,
+                // and an Error escaping here would fail a flush that is on the disk
                 spare.set(NO_SPARE);
             }
         }

@@ -60,6 +60,24 @@ class EmbeddedDamagedTailTest {
         assertThat(Files.readAllBytes(segment)).as("files untouched").isEqualTo(bytes);
     }
 
+    /**
+     * A refused open leaves every file as it was, the temporary files a crash left included: a complete snapshot
+     * .tmp (crashed between its fsync and its rename) may be what recovers the damaged batches by hand.
+     */
+    @Test
+    void aRefusedOpenLeavesTheTemporaryFilesToo() throws Exception {
+        Path segment = writeRecords(10, 300);
+        long last = lastRecordOffset(segment);
+        byte[] bytes = Files.readAllBytes(segment);
+        bytes[(int) last + 100] ^= 0x01;
+        Files.write(segment, bytes);
+        Path leftover = Files.write(dir.resolve("snapshot-00000000000000000010.tmp"), new byte[] {1, 2, 3});
+        assertThatThrownBy(this::open).isInstanceOf(RegistryCorruptedException.class);
+        assertThat(leftover).as("files untouched").exists();
+        open(TRUNCATE);
+        assertThat(leftover).as("removed once the directory was read").doesNotExist();
+    }
+
     @Test
     void aFlippedByteInTheLastCompleteRecordIsDroppedOnlyWithTheOptionAndLogged() throws Exception {
         Path segment = writeRecords(10, 300);

@@ -360,4 +360,25 @@ class EmbeddedReviewRegressionTest {
             assertThat(again.getValue(RegistryPath.parse("k"), "v")).isPresent();
         }
     }
+
+    /**
+     * A spare segment whose thread cannot start (no native thread can be created) leaves the log writing its steps of
+     * zeros as before: the records of the flush that asked for it are forced, and an Error escaping there failed that
+     * flush, stopping the registry with every committer of a batch on the disk told its outcome was unknown.
+     */
+    @Test
+    void aSpareWhoseThreadCannotStartDoesNotFailAFlushOnTheDisk() throws Exception {
+        Path segment = Files.createFile(WriteAheadLog.segmentPath(dir, 1));
+        long threshold = 1 << 20;
+        try (WriteAheadLog wal = new WriteAheadLog(dir, ChannelFactory.DEFAULT, segment, 0, threshold)) {
+            wal.prepareSparesOn(task -> {
+                throw new OutOfMemoryError("unable to create native thread (test)");
+            });
+            byte[] records = new byte[(int) WriteAheadLog.preallocationFor(threshold)];
+            java.util.Arrays.fill(records, (byte) 7);
+            wal.writeAndForce(records, records.length);
+            wal.writeAndForce(records, records.length);
+        }
+        assertThat(Files.size(segment)).as("both flushes written").isGreaterThanOrEqualTo(2L * WriteAheadLog.preallocationFor(threshold));
+    }
 }
