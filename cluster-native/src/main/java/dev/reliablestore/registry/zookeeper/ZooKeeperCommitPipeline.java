@@ -486,7 +486,8 @@ final class ZooKeeperCommitPipeline {
         }
         List<Member> group;
         synchronized (groupLock) {
-            group = take();
+            // a slot a failed group's resends took beyond the cap goes back: kept, group commit would slide into one multi a batch
+            group = multisInFlight > MAX_MULTIS_IN_FLIGHT ? List.of() : take();
             if (group.isEmpty()) {
                 multisInFlight--;
                 return;
