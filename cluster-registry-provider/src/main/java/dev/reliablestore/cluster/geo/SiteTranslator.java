@@ -212,12 +212,11 @@ final class SiteTranslator implements SiteShipper.Translator {
             SiteState held = pastCollection(local.state(), incoming, wallMillis.getAsLong(), windowMillis, clock.maxSkewMillis());
             if (held == null && windowMillis != Long.MAX_VALUE) {
                 long age = wallMillis.getAsLong() - HybridClock.physical(incoming.hlc());
-                if (age > windowMillis && incoming.deleted()) {
-                    // a delete of nothing: it brings nothing back, whatever the target collected (a
-                    // tombstone re-sealed by a key rotation ships as one); the target stays without it
-                    continue;
-                }
-                if (age > windowMillis) {
+                // a delete of nothing (a tombstone re-sealed by a key rotation ships as one) brings nothing back: its
+                // tombstone is written, and the target's collector removes it by its own clock, with the skew margin
+                // collection allows; passed over, a create older than it that a clock behind judged younger than the
+                // window could arrive next and be applied, at this site alone
+                if (age > windowMillis && !incoming.deleted()) {
                     // the target holds nothing of it: perhaps because it collected the tombstone of a
                     // delete that beats this write everywhere else
                     throw new ConflictWindowExceededException("site " + at.site() + " would receive the write of " + e.where() + " made at "
