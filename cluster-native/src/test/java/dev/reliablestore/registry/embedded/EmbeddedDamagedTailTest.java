@@ -42,13 +42,25 @@ class EmbeddedDamagedTailTest {
 
     // ---- damage: refused by default, dropped with the option ---------------------------------------
 
-    @Test
-    void aFlippedByteInTheLastCompleteRecordRefusesToOpen() throws Exception {
+    /** Ten records of 300 bytes, the last one's byte 100 flipped: the segment, its bytes now, and where the last record starts. */
+    private record Damaged(Path segment, byte[] bytes, long last) {
+    }
+
+    private Damaged flippedInTheLastRecord() throws Exception {
         Path segment = writeRecords(10, 300);
         long last = lastRecordOffset(segment);
         byte[] bytes = Files.readAllBytes(segment);
         bytes[(int) last + 100] ^= 0x01;
         Files.write(segment, bytes);
+        return new Damaged(segment, bytes, last);
+    }
+
+    @Test
+    void aFlippedByteInTheLastCompleteRecordRefusesToOpen() throws Exception {
+        Damaged d = flippedInTheLastRecord();
+        Path segment = d.segment();
+        long last = d.last();
+        byte[] bytes = d.bytes();
         assertThatThrownBy(this::open).isInstanceOf(RegistryCorruptedException.class)
                 .hasMessageContaining(segment.toString())
                 .hasMessageContaining("offset " + last)
@@ -66,11 +78,7 @@ class EmbeddedDamagedTailTest {
      */
     @Test
     void aRefusedOpenLeavesTheTemporaryFilesToo() throws Exception {
-        Path segment = writeRecords(10, 300);
-        long last = lastRecordOffset(segment);
-        byte[] bytes = Files.readAllBytes(segment);
-        bytes[(int) last + 100] ^= 0x01;
-        Files.write(segment, bytes);
+        flippedInTheLastRecord();
         Path leftover = Files.write(dir.resolve("snapshot-00000000000000000010.tmp"), new byte[] {1, 2, 3});
         assertThatThrownBy(this::open).isInstanceOf(RegistryCorruptedException.class);
         assertThat(leftover).as("files untouched").exists();
