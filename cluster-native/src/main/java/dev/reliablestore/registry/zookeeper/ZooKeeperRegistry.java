@@ -1476,6 +1476,13 @@ final class ZooKeeperRegistry implements ClusterRegistry {
                 ensuredBucket = bucket;
                 return null;
             }
+            if (cause instanceof ZkCalls.MultiFailure mf && mf.code != KeeperException.Code.NOAUTH) {
+                // not the batch's own multi failing (a race to re-plan): nothing of the batch was sent, and retrying
+                // until failoverTimeout would report a permanent cause (the log's key removed, a quota) as contention
+                throw new CompletionException(new RegistryException("cannot create the change-log bucket " + bucket + " in "
+                        + uri() + " (" + mf.code + (mf.code == KeeperException.Code.NONODE ? ": " + layout.chroot
+                        + "'s log key is missing" : "") + "); nothing of the batch was sent"));
+            }
             throw new CompletionException(cause);
         });
     }

@@ -101,6 +101,26 @@ class ZooKeeperBackendTest {
         }
     }
 
+    /**
+     * A change-log bucket that cannot be created (here the log's key was removed by hand) is no race to re-plan: the
+     * commit fails at once naming it, nothing sent, instead of retrying as contention until failoverTimeout and
+     * then calling a permanent cause retryable.
+     */
+    @Test
+    void aChangeLogBucketThatCannotBeCreatedFailsTheCommitNamingIt() throws Exception {
+        String chroot = ZkTestSupport.freshChroot("nolog");
+        try (ClusterRegistry r = ZkTestSupport.open(server.getConnectString(), chroot);
+             CuratorFramework zk = raw(null)) {
+            r.commit(WriteBatch.builder().setValue(RegistryPath.of("k"), "v", RegistryValue.dword(1)).build());
+            zk.delete().deletingChildrenIfNeeded().forPath(chroot + "/log");
+            assertThatThrownBy(() -> r.commit(WriteBatch.builder().setValue(RegistryPath.of("k"), "v", RegistryValue.dword(2)).build()))
+                    .isExactlyInstanceOf(dev.reliablestore.registry.RegistryException.class)
+                    .hasMessageContaining("cannot create the change-log bucket " + chroot + "/log/")
+                    .hasMessageContaining("NONODE").hasMessageContaining("nothing of the batch was sent");
+            assertThat(r.getValue(RegistryPath.of("k"), "v").orElseThrow().value().asDword()).isEqualTo(1);
+        }
+    }
+
     // ---- options -------------------------------------------------------------------------------------
 
     /**
