@@ -5,8 +5,6 @@ import dev.reliablestore.api.EntityStore;
 import dev.reliablestore.api.EntityTooLargeException;
 import dev.reliablestore.api.Versioned;
 import dev.reliablestore.registry.ClusterRegistry;
-import dev.reliablestore.registry.ReadBatch;
-import dev.reliablestore.registry.RegistryPath;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -326,20 +324,17 @@ final class MigrateCommand implements Callable<Integer> {
 
     /**
      * Why a cluster source may not be migrated now, or empty: it holds prepared transactions
-     * ({@code <root>/Transactions/TX-…}, the provider's RegistryTransactions), in doubt until their coordinator
-     * decides, whose commit would land in the source only. Any type's: a record's writes are not decoded here.
+     * ({@link dev.reliablestore.cluster.ClusterStoreAdmin#preparedTransactions}), in doubt until their coordinator decides, whose commit
+     * would land in the source only. Any type's: a record's writes are not decoded here.
      */
     private static Optional<String> preparedTransactions(StoreSession src) {
         if (!src.isCluster()) {
             return Optional.empty();
         }
-        ClusterRegistry registry = src.registry("migrate");
-        registry.readBarrier(); // a prepare acknowledged through another server is seen, as by the provider's recover()
-        RegistryPath transactions = src.layout().root().child("Transactions");
-        List<String> prepared = registry.read(ReadBatch.of(new ReadBatch.ValuesRead(transactions))).values(0).orElse(Map.of())
-                .keySet().stream().filter(name -> name.startsWith("TX-")).toList();
+        src.registry("migrate").readBarrier(); // a prepare acknowledged through another server is seen, as by the provider's recover()
+        List<String> prepared = src.stored("migrate").preparedTransactions();
         return prepared.isEmpty() ? Optional.empty() : Optional.of("the source " + src.describe() + " holds "
-                + prepared.size() + " prepared transaction(s) in " + transactions + " (e.g. " + prepared.get(0) + "), in doubt until"
+                + prepared.size() + " prepared transaction(s) (e.g. " + prepared.get(0) + "), in doubt until"
                 + " their coordinator decides, and a commit would change the source only: finish them first with the coordinator's"
                 + " recover (e.g. Narayana's recovery)");
     }

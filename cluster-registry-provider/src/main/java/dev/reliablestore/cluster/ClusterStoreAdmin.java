@@ -292,6 +292,18 @@ public final class ClusterStoreAdmin {
         return Optional.empty();
     }
 
+    /**
+     * The names of the prepared transaction branches recorded under the root ({@code Transactions/TX-…}),
+     * in doubt until their coordinator commits or rolls them back (transactions.md); empty when none.
+     * Read from one point in time, without a read barrier (a tool that must see a prepare acknowledged
+     * through another server calls the registry's {@code readBarrier()} first).
+     */
+    public List<String> preparedTransactions() {
+        RegistryPath transactions = layout.root().child(RegistryTransactions.TRANSACTIONS);
+        return gateway.values("listing of prepared transactions", transactions).orElse(Map.of()).keySet().stream()
+                .filter(name -> name.startsWith(RegistryTransactions.RECORD_PREFIX)).sorted().toList();
+    }
+
     /** The id of the key new values are encrypted with; empty when encryption is off or the view is not on a factory. */
     public Optional<String> activeKeyId() {
         return Optional.ofNullable(activeKeyId);
