@@ -64,10 +64,10 @@ class ThreeZooKeeperSitesTest {
     static final String TYPE = "Order";
     private static final boolean SOAK = Boolean.getBoolean("reliablestore.soak");
     /** The scenario's steps, in seconds since the writers started (they make some 150–250 writes/s here in all). */
-    private static final int CUT_AT = SOAK ? 20 : 5;
-    private static final int KILL_AT = SOAK ? 45 : 10;
-    private static final int HEAL_AT = SOAK ? 80 : 15;
-    private static final int STOP_AT = SOAK ? 150 : 30;
+    private static final int CUT_AT = SOAK ? 20 : 3;
+    private static final int KILL_AT = SOAK ? 45 : 6;
+    private static final int HEAL_AT = SOAK ? 80 : 9;
+    private static final int STOP_AT = SOAK ? 150 : 16;
     /** Writes every step needs since the one before: a fraction of what the writers make, so a stalled writer fails the test. */
     private static final int WRITES_PER_STEP = 100;
     private static final int IDS = 60;
