@@ -3,6 +3,7 @@ package dev.reliablestore.registry;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
@@ -88,6 +89,17 @@ public interface ClusterRegistry extends AutoCloseable {
      */
     default boolean appliesBeforeCommitAsyncReturns() {
         return false;
+    }
+
+    /**
+     * For a future {@link #commitAsync} returned that is not yet complete, on a backend that
+     * {@linkplain #appliesBeforeCommitAsyncReturns applies before it returns}: the sequence the batch
+     * was applied at, visible to reads since, which the future completes with once durable. Empty
+     * where the backend cannot say (the default; any other future), and the caller waits for it.
+     * Lets an ASYNC caller answer without reading its own write back.
+     */
+    default OptionalLong appliedSequence(CompletableFuture<CommitResult> pending) {
+        return OptionalLong.empty();
     }
 
     /**

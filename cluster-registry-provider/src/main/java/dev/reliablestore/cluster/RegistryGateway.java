@@ -294,6 +294,11 @@ final class RegistryGateway {
             // only where a pending future means the batch passed its conditions: elsewhere the same bytes may be
             // another writer's (a rejected read-modify-write that computed the same value would read as applied)
             if (!future.isDone() && c.visibleKey != null && registry.appliesBeforeCommitAsyncReturns()) {
+                OptionalLong applied = registry.appliedSequence(future);
+                if (applied.isPresent()) { // the backend says so: no read of our own write back
+                    reportIfNeverDurable(future, c.what);
+                    return applied.getAsLong();
+                }
                 Optional<VersionedValue> visible;
                 try {
                     visible = registry.getValue(c.visibleKey, c.visibleName);
@@ -306,11 +311,7 @@ final class RegistryGateway {
                     visible = Optional.empty();
                 }
                 if (visible.isPresent() && Arrays.equals(visible.get().value().unsafeData(), c.visibleValue)) {
-                    future.whenComplete((ok, failed) -> {
-                        if (failed != null) {
-                            LOG.error("ASYNC {} was applied but did not become durable: {}", c.what, failed.toString());
-                        }
-                    });
+                    reportIfNeverDurable(future, c.what);
                     return visible.get().revision();
                 }
             }
@@ -321,6 +322,14 @@ final class RegistryGateway {
             }
             throw wrapped;
         }
+    }
+
+    private static void reportIfNeverDurable(CompletableFuture<CommitResult> future, String what) {
+        future.whenComplete((ok, failed) -> {
+            if (failed != null) {
+                LOG.error("ASYNC {} was applied but did not become durable: {}", what, failed.toString());
+            }
+        });
     }
 
     ReadBatchResult read(String what, ReadBatch batch) {

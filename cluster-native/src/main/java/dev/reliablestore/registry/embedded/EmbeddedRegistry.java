@@ -43,6 +43,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -342,9 +343,10 @@ final class EmbeddedRegistry implements ClusterRegistry {
     /** {@code publishNow}: ASYNC, else SYNC answered by the future (see {@link #applyAndLog}). */
     private CompletableFuture<CommitResult> commitWithFuture(WriteBatch batch, boolean publishNow) {
         checkWritable(batch);
-        CompletableFuture<CommitResult> future = new CompletableFuture<>();
+        AppliedCommit future = new AppliedCommit();
         try {
             long sequence = applyAndLog(batch, future, publishNow);
+            future.appliedAt = publishNow ? sequence : 0;
             if (log.backlogExceeded()) {
                 log.awaitDurable(sequence); // back-pressure: writers faster than the disk must not grow memory without bound
             }
@@ -360,6 +362,17 @@ final class EmbeddedRegistry implements ClusterRegistry {
     @Override
     public boolean appliesBeforeCommitAsyncReturns() {
         return true;
+    }
+
+    @Override
+    public OptionalLong appliedSequence(CompletableFuture<CommitResult> pending) {
+        return pending instanceof AppliedCommit a && a.appliedAt > 0 ? OptionalLong.of(a.appliedAt) : OptionalLong.empty();
+    }
+
+    /** A commitAsync future that knows the sequence its batch was published at before it is durable. */
+    private static final class AppliedCommit extends CompletableFuture<CommitResult> {
+        /** Set by the committing thread before commitAsync returns it; read by that thread (appliedSequence). */
+        long appliedAt;
     }
 
     @Override

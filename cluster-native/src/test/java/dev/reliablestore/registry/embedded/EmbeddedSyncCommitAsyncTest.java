@@ -183,4 +183,27 @@ class EmbeddedSyncCommitAsyncTest {
             return failed.getCause() instanceof dev.reliablestore.registry.RegistryClosedException;
         }
     }
+
+    /**
+     * An ASYNC caller is answered with the sequence its batch was applied at without reading it back
+     * (the provider's ASYNC save): it must be the revision reads show and what the future completes with.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"writer", "leader"})
+    void aPendingAsyncCommitKnowsTheSequenceItIsVisibleAtAndASyncOneDoesNot(String groupCommit) throws Exception {
+        EmbeddedRegistry r = open(groupCommit, new FaultyChannel.Faults());
+        r.commit(set(1));
+        CompletableFuture<CommitResult> async = r.commitAsync(set(2));
+        assertThat(async).as("pending for the 10 s flush interval").isNotDone();
+        long applied = r.appliedSequence(async).orElseThrow();
+        assertThat(r.getValue(KEY, "v").orElseThrow().revision()).isEqualTo(applied);
+        assertThat(read(r)).isEqualTo(2);
+        r.awaitDurable();
+        assertThat(async.get(20, TimeUnit.SECONDS).sequence()).isEqualTo(applied);
+
+        CompletableFuture<CommitResult> sync = r.syncCommitAsync(set(3), answers);
+        assertThat(r.appliedSequence(sync)).as("not shown before it is durable").isEmpty();
+        sync.get(20, TimeUnit.SECONDS);
+        assertThat(r.appliedSequence(new CompletableFuture<>())).isEmpty();
+    }
 }
