@@ -400,7 +400,7 @@ class ClusapiRacesTest {
                 closes.incrementAndGet();
             }
         });
-        int rounds = 20_000;
+        int rounds = 5_000;
         AtomicReference<NotificationPort> current = new AtomicReference<>();
         AtomicInteger[] arrived = {new AtomicInteger(), new AtomicInteger()};
         AtomicInteger closed = new AtomicInteger();
