@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.fail;
  */
 class EnvelopeFuzzTest {
 
-    private static final long BUDGET_NANOS = Long.getLong("fuzz.seconds", 10) * 1_000_000_000L;
+    private static final long BUDGET_NANOS = Long.getLong("fuzz.seconds", 4) * 1_000_000_000L;
 
     @Test
     void mutatedEnvelopesOnlyEverRaiseTheIntegrityError() {
