@@ -32,44 +32,48 @@ class EntityCommandsProcessTest {
 
     @Test
     void crudOnAnEncryptedEmbeddedStore() throws Exception {
-        String[] store = {"--store", "embedded:./data", "--passphrase-env", "RS_PASS"};
-        CliProcess.Result put = cli.run(cat(new String[] {"put", "--type", "Customer", "--id", "CUST-001",
-                "{\"name\":\"Acme\",\"tier\":\"Premium\",\"n\":1.50}"}, store));
+        // a separate process: the passphrase from its environment, the store relative to its working directory
+        CliProcess.Result put = cli.run("put", "--store", "embedded:./data", "--passphrase-env", "RS_PASS", "--type", "Customer",
+                "--id", "CUST-001", "{\"name\":\"Acme\",\"tier\":\"Premium\",\"n\":1.50}");
         assertThat(put.exitCode()).as(put.toString()).isZero();
         assertThat(put.out()).isEqualTo("saved Customer/CUST-001 version 1" + System.lineSeparator());
+        assertThat(put.err()).isEmpty();
+
+        // the rest in this JVM (what each command does is the same in both): the same key from a file, the store's absolute path
+        String[] store = {"--store", "embedded:" + dir.resolve("data"), "--passphrase-file", passphraseFile().toString()};
 
         Files.writeString(dir.resolve("c2.json"), "{\"name\":\"Globex\",\"tags\":[\"a\",\"b\"]}");
-        CliProcess.Result put2 = cli.run(cat(new String[] {"put", "--type", "Customer", "--id", "CUST-002", "--file", "c2.json", "--json"}, store));
+        CliProcess.Result put2 = CliProcess.inProcess(cat(new String[] {"put", "--type", "Customer", "--id", "CUST-002", "--file",
+                dir.resolve("c2.json").toString(), "--json"}, store));
         assertThat(put2.exitCode()).as(put2.toString()).isZero();
         assertThat(Json.MAPPER.readTree(put2.out())).isEqualTo(Json.MAPPER.readTree("{\"type\":\"Customer\",\"id\":\"CUST-002\",\"version\":1}"));
 
-        CliProcess.Result update = cli.run(cat(new String[] {"put", "--type", "Customer", "--id", "CUST-001", "--expect-version", "1",
+        CliProcess.Result update = CliProcess.inProcess(cat(new String[] {"put", "--type", "Customer", "--id", "CUST-001", "--expect-version", "1",
                 "{\"name\":\"Acme\",\"tier\":\"Enterprise\"}"}, store));
         assertThat(update.out()).contains("saved Customer/CUST-001 version 2");
 
-        CliProcess.Result stale = cli.run(cat(new String[] {"put", "--type", "Customer", "--id", "CUST-001", "--expect-version", "1",
+        CliProcess.Result stale = CliProcess.inProcess(cat(new String[] {"put", "--type", "Customer", "--id", "CUST-001", "--expect-version", "1",
                 "{\"name\":\"stale\"}"}, store));
         assertThat(stale.exitCode()).as(stale.toString()).isEqualTo(ExitCodes.CONFLICT);
         assertThat(stale.err()).startsWith("error: version conflict on Customer/CUST-001").hasLineCount(1);
 
-        CliProcess.Result get = cli.run(cat(new String[] {"get", "--type", "Customer", "--id", "CUST-001", "--json"}, store));
+        CliProcess.Result get = CliProcess.inProcess(cat(new String[] {"get", "--type", "Customer", "--id", "CUST-001", "--json"}, store));
         assertThat(get.exitCode()).as(get.toString()).isZero();
         JsonNode got = Json.MAPPER.readTree(get.out());
         assertThat(got.get("version").asLong()).isEqualTo(2);
         assertThat(got.get("value").get("tier").asText()).isEqualTo("Enterprise");
 
-        CliProcess.Result human = CliProcess.inProcess("get", "--store", "embedded:" + dir.resolve("data"), "--passphrase-file",
-                passphraseFile().toString(), "--type", "Customer", "--id", "CUST-002");
+        CliProcess.Result human = CliProcess.inProcess(cat(new String[] {"get", "--type", "Customer", "--id", "CUST-002"}, store));
         assertThat(human.out()).startsWith("Customer/CUST-002 version 1").contains("\"Globex\"");
 
-        CliProcess.Result list = cli.run(cat(new String[] {"list", "--type", "Customer"}, store));
+        CliProcess.Result list = CliProcess.inProcess(cat(new String[] {"list", "--type", "Customer"}, store));
         assertThat(list.out().lines()).hasSize(2);
         assertThat(list.out().lines().findFirst().orElseThrow()).startsWith("CUST-001\t2\t{");
-        CliProcess.Result listJson = cli.run(cat(new String[] {"list", "--type", "Customer", "--ids-only", "--json"}, store));
+        CliProcess.Result listJson = CliProcess.inProcess(cat(new String[] {"list", "--type", "Customer", "--ids-only", "--json"}, store));
         assertThat(Json.MAPPER.readTree(listJson.out())).isEqualTo(Json.MAPPER.readTree("[\"CUST-001\",\"CUST-002\"]"));
 
-        cli.run(cat(new String[] {"put", "--type", "Order", "--id", "O-1", "{\"total\":12}"}, store));
-        CliProcess.Result count = cli.run(cat(new String[] {"count", "--json"}, store));
+        CliProcess.inProcess(cat(new String[] {"put", "--type", "Order", "--id", "O-1", "{\"total\":12}"}, store));
+        CliProcess.Result count = CliProcess.inProcess(cat(new String[] {"count", "--json"}, store));
         assertThat(Json.MAPPER.readTree(count.out())).isEqualTo(Json.MAPPER.readTree("{\"Customer\":2,\"Order\":1}"));
         assertThat(CliProcess.inProcess("count", "--store", "embedded:" + dir.resolve("data")).out()).contains("Customer\t2").contains("total\t3");
 
@@ -85,17 +89,18 @@ class EntityCommandsProcessTest {
             assertThat(negative.exitCode()).as(negative.toString()).isEqualTo(ExitCodes.USAGE);
             assertThat(negative.err()).contains("--expect-version must be 0 or more, got -5").hasLineCount(1);
         }
-        CliProcess.Result wrongVersion = cli.run(cat(new String[] {"delete", "--type", "Customer", "--id", "CUST-001", "--expect-version", "1"}, store));
+        CliProcess.Result wrongVersion = CliProcess.inProcess(cat(new String[] {"delete", "--type", "Customer", "--id", "CUST-001",
+                "--expect-version", "1"}, store));
         assertThat(wrongVersion.exitCode()).isEqualTo(ExitCodes.CONFLICT);
-        CliProcess.Result delete = cli.run(cat(new String[] {"delete", "--type", "Customer", "--id", "CUST-001"}, store));
+        CliProcess.Result delete = CliProcess.inProcess(cat(new String[] {"delete", "--type", "Customer", "--id", "CUST-001"}, store));
         assertThat(delete.exitCode()).as(delete.toString()).isZero();
         assertThat(delete.out()).contains("deleted Customer/CUST-001");
-        CliProcess.Result missing = cli.run(cat(new String[] {"get", "--type", "Customer", "--id", "CUST-001"}, store));
+        CliProcess.Result missing = CliProcess.inProcess(cat(new String[] {"get", "--type", "Customer", "--id", "CUST-001"}, store));
         assertThat(missing.exitCode()).isEqualTo(ExitCodes.NOT_FOUND);
         assertThat(missing.err()).startsWith("error: Customer/CUST-001 not found").hasLineCount(1);
         assertThat(missing.out()).isEmpty();
-        CliProcess.Result deleteMissing = CliProcess.inProcess("delete", "--store", "embedded:" + dir.resolve("data"), "--passphrase-file",
-                passphraseFile().toString(), "--type", "Customer", "--id", "CUST-001", "--expect-version", "2");
+        CliProcess.Result deleteMissing = CliProcess.inProcess(cat(new String[] {"delete", "--type", "Customer", "--id", "CUST-001",
+                "--expect-version", "2"}, store));
         assertThat(deleteMissing.exitCode()).as(deleteMissing.toString()).isEqualTo(ExitCodes.NOT_FOUND);
         assertThat(deleteMissing.err()).startsWith("error: Customer/CUST-001 not found").hasLineCount(1);
 
@@ -121,11 +126,12 @@ class EntityCommandsProcessTest {
 
     @Test
     void fileStoresWorkToo() throws Exception {
-        String[] store = {"--store", "file:./files"};
-        assertThat(cli.run(cat(new String[] {"put", "--type", "Customer", "--id", "Big-Co", "{\"name\":\"Big\"}"}, store)).exitCode()).isZero();
-        CliProcess.Result get = cli.run(cat(new String[] {"get", "--type", "Customer", "--id", "Big-Co", "--json"}, store));
-        assertThat(Json.MAPPER.readTree(get.out()).get("value")).isEqualTo(Json.MAPPER.readTree("{\"name\":\"Big\"}"));
+        // a separate process: a file store relative to its working directory
+        CliProcess.Result put = cli.run("put", "--store", "file:./files", "--type", "Customer", "--id", "Big-Co", "{\"name\":\"Big\"}");
+        assertThat(put.exitCode()).as(put.toString()).isZero();
         String[] abs = {"--store", "file:" + dir.resolve("files")};
+        CliProcess.Result get = CliProcess.inProcess(cat(new String[] {"get", "--type", "Customer", "--id", "Big-Co", "--json"}, abs));
+        assertThat(Json.MAPPER.readTree(get.out()).get("value")).isEqualTo(Json.MAPPER.readTree("{\"name\":\"Big\"}"));
         assertThat(CliProcess.inProcess(cat(new String[] {"list"}, abs)).out()).isEqualTo("Customer" + System.lineSeparator());
         assertThat(CliProcess.inProcess(cat(new String[] {"count", "--type", "Customer", "--json"}, abs)).out()).contains("{\"Customer\":1}");
         CliProcess.Result status = CliProcess.inProcess(cat(new String[] {"status", "--json"}, abs));
@@ -137,14 +143,16 @@ class EntityCommandsProcessTest {
 
     @Test
     void badInputIsOneLineNonZeroAndChangesNothing() throws Exception {
-        String[] store = {"--store", "embedded:./data"};
-        assertThat(cli.run(cat(new String[] {"put", "--type", "Customer", "--id", "C1", "{\"v\":1}"}, store)).exitCode()).isZero();
+        String[] abs = {"--store", "embedded:" + dir.resolve("data")};
+        assertThat(CliProcess.inProcess(cat(new String[] {"put", "--type", "Customer", "--id", "C1", "{\"v\":1}"}, abs)).exitCode()).isZero();
 
-        CliProcess.Result malformed = cli.run(cat(new String[] {"put", "--type", "Customer", "--id", "C1", "{\"v\":2"}, store));
+        // a separate process: the status a script sees, and nothing else on its standard error (library logging goes there too);
+        // the other refusals in this JVM
+        CliProcess.Result malformed = cli.run("put", "--store", "embedded:./data", "--type", "Customer", "--id", "C1", "{\"v\":2");
         assertThat(malformed.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(malformed.err()).startsWith("error: malformed JSON for Customer/C1 at line 1, column").hasLineCount(1);
 
-        CliProcess.Result scheme = cli.run("put", "--store", "mongodb://x/y", "--type", "Customer", "--id", "C1", "{}");
+        CliProcess.Result scheme = CliProcess.inProcess("put", "--store", "mongodb://x/y", "--type", "Customer", "--id", "C1", "{}");
         assertThat(scheme.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(scheme.err()).isEqualTo("error: unknown store scheme \"mongodb\" in \"mongodb://x/y\"; use embedded:<dir>, "
                 + "zookeeper://host:port[,host:port…]/<chroot>, clusapi://<cluster> or file:<dir>" + System.lineSeparator());
@@ -156,8 +164,6 @@ class EntityCommandsProcessTest {
             assertThat(secret.err()).contains("digest=***").doesNotContain("hunter2");
         }
 
-        // argument checks happen before any I/O: checked in-process
-        String[] abs = {"--store", "embedded:" + dir.resolve("data")};
         CliProcess.Result badId = CliProcess.inProcess(cat(new String[] {"put", "--type", "Customer", "--id", "a/b", "{}"}, abs));
         assertThat(badId.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(badId.err()).contains("a/b").hasLineCount(1);
@@ -203,7 +209,7 @@ class EntityCommandsProcessTest {
         assertThat(dir.resolve("nowhere")).doesNotExist();
 
         // nothing changed: still version 1 with the first value, and no other entity
-        CliProcess.Result list = cli.run(cat(new String[] {"list", "--type", "Customer", "--json"}, store));
+        CliProcess.Result list = CliProcess.inProcess(cat(new String[] {"list", "--type", "Customer", "--json"}, abs));
         assertThat(Json.MAPPER.readTree(list.out())).isEqualTo(Json.MAPPER.readTree("[{\"id\":\"C1\",\"version\":1,\"value\":{\"v\":1}}]"));
     }
 

@@ -19,7 +19,10 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** migrate of 10,000 entities from the file provider, interrupted twice (SIGTERM, then kill -9) and resumed. */
+/**
+ * migrate of 10,000 entities from the file provider, interrupted twice (SIGTERM, then kill -9: separate processes) and
+ * resumed; the rest in this JVM.
+ */
 class MigrateProcessTest {
 
     static final int ENTITIES = 10_000;
@@ -83,8 +86,11 @@ class MigrateProcessTest {
         long afterKill = count();
         assertThat(afterKill).isBetween(afterFirst, (long) ENTITIES - 1);
 
-        // 3: the same command completes, skipping what is there, and verifies counts and hashes
-        CliProcess.Result resumed = cli.run("migrate", "--from", "file:./files", "--to", "embedded:./data");
+        // 3: the same command (in this JVM, so with absolute paths: what it does is no different) completes, skipping what is
+        // there, and verifies counts and hashes
+        String from = "file:" + dir.resolve("files");
+        String to = "embedded:" + dir.resolve("data");
+        CliProcess.Result resumed = CliProcess.inProcess("migrate", "--from", from, "--to", to);
         assertThat(resumed.exitCode()).as(resumed.toString()).isZero();
         assertThat(resumed.out())
                 .contains("migrating " + (ENTITIES + 3) + " entities of 2 type(s) from file:")
@@ -96,7 +102,7 @@ class MigrateProcessTest {
         assertThat(resumed.err().lines().filter(l -> l.startsWith("migrate:"))).isNotEmpty().allMatch(l -> PROGRESS.matcher(l).matches());
 
         // nothing duplicated or written twice: every id once, every entity at version 1, contents equal to the source
-        JsonNode listed = Json.MAPPER.readTree(cli.run("list", "--store", "embedded:./data", "--type", "Customer", "--json").out());
+        JsonNode listed = Json.MAPPER.readTree(CliProcess.inProcess("list", "--store", to, "--type", "Customer", "--json").out());
         assertThat(listed.size()).isEqualTo(ENTITIES);
         for (int i = 0; i < ENTITIES; i++) {
             JsonNode e = listed.get(i);
@@ -106,7 +112,7 @@ class MigrateProcessTest {
         }
 
         // running it again changes nothing and still verifies
-        CliProcess.Result again = cli.run("migrate", "--from", "file:./files", "--to", "embedded:./data", "--json");
+        CliProcess.Result again = CliProcess.inProcess("migrate", "--from", from, "--to", to, "--json");
         assertThat(again.exitCode()).isZero();
         JsonNode r = Json.MAPPER.readTree(again.out());
         assertThat(r.get("verified").asBoolean()).isTrue();
@@ -117,11 +123,13 @@ class MigrateProcessTest {
     @Test
     void aTargetHoldingOtherEntitiesDoesNotVerify() {
         seed(10);
-        assertThat(cli.run("put", "--store", "embedded:./data", "--type", "Order", "--id", "ORD-999", "{\"total\":1}").exitCode()).isZero();
-        CliProcess.Result r = cli.run("migrate", "--from", "file:./files", "--to", "embedded:./data", "--type", "Order");
+        String from = "file:" + dir.resolve("files");
+        String to = "embedded:" + dir.resolve("data");
+        assertThat(CliProcess.inProcess("put", "--store", to, "--type", "Order", "--id", "ORD-999", "{\"total\":1}").exitCode()).isZero();
+        CliProcess.Result r = CliProcess.inProcess("migrate", "--from", from, "--to", to, "--type", "Order");
         assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.CHECK_FAILED);
         assertThat(r.out()).contains("NOT VERIFIED Order: source 3 entities").contains("ORD-999 is only in the target");
-        CliProcess.Result unknown = cli.run("migrate", "--from", "file:./files", "--to", "embedded:./data", "--type", "Invoice");
+        CliProcess.Result unknown = CliProcess.inProcess("migrate", "--from", from, "--to", to, "--type", "Invoice");
         assertThat(unknown.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(unknown.err()).contains("type Invoice does not exist in the source").hasLineCount(1);
     }
@@ -224,7 +232,7 @@ class MigrateProcessTest {
     }
 
     private long count() {
-        CliProcess.Result c = cli.run("count", "--store", "embedded:./data", "--type", "Customer", "--json");
+        CliProcess.Result c = CliProcess.inProcess("count", "--store", "embedded:" + dir.resolve("data"), "--type", "Customer", "--json");
         assertThat(c.exitCode()).as(c.toString()).isZero();
         try {
             return Json.MAPPER.readTree(c.out()).get("Customer").asLong();

@@ -25,7 +25,11 @@ import static dev.reliablestore.cli.EntityCommandsProcessTest.cat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** status, health, watch, backup, restore, verify and reencrypt as separate processes on embedded stores. */
+/**
+ * status, health, watch, backup, restore, verify and reencrypt on embedded stores: in this JVM where the point is what a
+ * command prints, returns and writes (passphrases from files: this JVM's environment cannot be set), as separate processes
+ * where it is the process (a signal, the tool's heap, its exit status).
+ */
 class OperationsProcessTest {
 
     static final String PASS = "first passphrase";
@@ -38,7 +42,7 @@ class OperationsProcessTest {
 
     @BeforeEach
     void start() {
-        cli = new CliProcess(dir, Map.of("RS_PASS", PASS, "RS_NEW", NEW_PASS));
+        cli = new CliProcess(dir);
     }
 
     @AfterEach
@@ -48,6 +52,15 @@ class OperationsProcessTest {
 
     private String uri(String name) {
         return "embedded:" + dir.resolve(name);
+    }
+
+    /** A file holding {@code passphrase}, for --passphrase-file and the like. */
+    private String file(String passphrase) throws java.io.IOException {
+        Path f = dir.resolve(passphrase.replace(' ', '-') + ".txt");
+        if (!Files.exists(f)) {
+            Files.writeString(f, passphrase);
+        }
+        return f.toString();
     }
 
     /** Customers and orders through the provider, encrypted with {@code passphrase}. */
@@ -84,22 +97,22 @@ class OperationsProcessTest {
         }
         assertThat(hasValues(uri("dict"), dictionaries)).as("a dictionary was trained").isTrue();
         String before = digest(uri("dict"));
-        String[] newRing = {"--passphrase-env", "RS_NEW", "--previous-passphrase-env", "RS_PASS"};
-        assertThat(cli.run(cat(new String[] {"get", "--store", uri("dict"), "--type", "Customer", "--id", "C-00001"}, newRing)).exitCode())
-                .isZero();
-        assertThat(cli.run(cat(new String[] {"list", "--store", uri("dict"), "--type", "Customer", "--limit", "3"}, newRing)).exitCode())
-                .isZero();
-        assertThat(cli.run(cat(new String[] {"count", "--store", uri("dict"), "--type", "Customer"}, newRing)).exitCode()).isZero();
-        CliProcess.Result migrated = cli.run("migrate", "--from", uri("dict"), "--from-passphrase-env", "RS_NEW",
-                "--from-previous-passphrase-env", "RS_PASS", "--to", "file:" + dir.resolve("copy"));
+        String[] newRing = {"--passphrase-file", file(NEW_PASS), "--previous-passphrase-file", file(PASS)};
+        assertThat(CliProcess.inProcess(cat(new String[] {"get", "--store", uri("dict"), "--type", "Customer", "--id", "C-00001"}, newRing))
+                .exitCode()).isZero();
+        assertThat(CliProcess.inProcess(cat(new String[] {"list", "--store", uri("dict"), "--type", "Customer", "--limit", "3"}, newRing))
+                .exitCode()).isZero();
+        assertThat(CliProcess.inProcess(cat(new String[] {"count", "--store", uri("dict"), "--type", "Customer"}, newRing)).exitCode()).isZero();
+        CliProcess.Result migrated = CliProcess.inProcess("migrate", "--from", uri("dict"), "--from-passphrase-file", file(NEW_PASS),
+                "--from-previous-passphrase-file", file(PASS), "--to", "file:" + dir.resolve("copy"));
         assertThat(migrated.exitCode()).as(migrated.toString()).isZero();
         assertThat(digest(uri("dict"))).as("nothing written").isEqualTo(before);
         // and a source type encrypted while no --from key is given is refused before anything is copied or created
-        CliProcess.Result noKey = cli.run("migrate", "--from", uri("dict"), "--to", "file:" + dir.resolve("nokey"));
+        CliProcess.Result noKey = CliProcess.inProcess("migrate", "--from", uri("dict"), "--to", "file:" + dir.resolve("nokey"));
         assertThat(noKey.exitCode()).as(noKey.toString()).isEqualTo(ExitCodes.USAGE);
         assertThat(noKey.err()).contains("is encrypted");
         assertThat(dir.resolve("nokey").resolve("Customer")).doesNotExist();
-        CliProcess.Result oldKeyOnly = cli.run("verify", "--store", uri("dict"), "--passphrase-env", "RS_PASS");
+        CliProcess.Result oldKeyOnly = CliProcess.inProcess("verify", "--store", uri("dict"), "--passphrase-file", file(PASS));
         assertThat(oldKeyOnly.exitCode()).as(oldKeyOnly.toString()).isZero();
     }
 
@@ -118,25 +131,25 @@ class OperationsProcessTest {
     @Test
     void statusAndHealth() throws Exception {
         seed("data", 5);
-        CliProcess.Result status = cli.run("status", "--store", uri("data"));
+        CliProcess.Result status = CliProcess.inProcess("status", "--store", uri("data"));
         assertThat(status.exitCode()).as(status.toString()).isZero();
         assertThat(status.out()).contains("backend:   embedded").contains("layout:    version 1").contains("nodes:     1 of 1 up")
                 .contains("primary").contains("entities:  6 in 2 type(s)").contains("  Customer\t5").contains("  Order\t1");
-        JsonNode json = Json.MAPPER.readTree(cli.run("status", "--store", uri("data"), "--json").out());
+        JsonNode json = Json.MAPPER.readTree(CliProcess.inProcess("status", "--store", uri("data"), "--json").out());
         assertThat(json.get("backend").asText()).isEqualTo("embedded");
         assertThat(json.get("layoutVersion").asInt()).isEqualTo(1);
         assertThat(json.get("types")).isEqualTo(Json.MAPPER.readTree("{\"Customer\":5,\"Order\":1}"));
         assertThat(json.get("nodes").get(0).get("state").asText()).isEqualTo("UP");
         assertThat(json.get("primary").asText()).isEqualTo(json.get("nodes").get(0).get("name").asText());
 
-        CliProcess.Result healthy = cli.run("health", "--store", uri("data"));
+        CliProcess.Result healthy = CliProcess.inProcess("health", "--store", uri("data"));
         assertThat(healthy.exitCode()).as(healthy.toString()).isZero();
         assertThat(healthy.out()).startsWith("healthy: ");
 
         try (ClusterRegistry r = ClusterRegistries.open(uri("data"))) {
             r.addHealthFault(new HealthFault("disk-nearly-full", 1, 112, "volume D: is 97% full", "ops", 0));
         }
-        CliProcess.Result sick = cli.run("health", "--store", uri("data"), "--json");
+        CliProcess.Result sick = CliProcess.inProcess("health", "--store", uri("data"), "--json");
         assertThat(sick.exitCode()).as(sick.toString()).isEqualTo(ExitCodes.CHECK_FAILED);
         JsonNode h = Json.MAPPER.readTree(sick.out());
         assertThat(h.get("healthy").asBoolean()).isFalse();
@@ -147,7 +160,7 @@ class OperationsProcessTest {
     @Test
     void watchStopsOnTimeoutAndOnSigterm() throws Exception {
         seed("data", 1);
-        CliProcess.Result timed = cli.run("watch", "--store", uri("data"), "--timeout", "500ms");
+        CliProcess.Result timed = CliProcess.inProcess("watch", "--store", uri("data"), "--timeout", "500ms");
         assertThat(timed.exitCode()).as(timed.toString()).isZero();
         assertThat(timed.err()).contains("watching ").contains("stopped after 0 event(s)");
 
@@ -162,7 +175,8 @@ class OperationsProcessTest {
     @Test
     void backupAndRestoreKeepValuesEncryptedAndRefuseBadFiles() throws Exception {
         seed("data", 50, PASS);
-        CliProcess.Result backup = cli.run("backup", "--store", uri("data"), "--out", "store.rsbackup", "--json");
+        String backupFile = dir.resolve("store.rsbackup").toString();
+        CliProcess.Result backup = CliProcess.inProcess("backup", "--store", uri("data"), "--out", backupFile, "--json");
         assertThat(backup.exitCode()).as(backup.toString()).isZero();
         JsonNode b = Json.MAPPER.readTree(backup.out());
         assertThat(b.get("entities")).isEqualTo(Json.MAPPER.readTree("{\"Customer\":50,\"Order\":1}"));
@@ -172,27 +186,30 @@ class OperationsProcessTest {
         dev.reliablestore.cluster.backup.BackupFile.Contents contents = dev.reliablestore.cluster.backup.BackupFile.read(dir.resolve("store.rsbackup"));
         contents.snapshot().keys().values().forEach(values -> values.values().forEach(v ->
                 assertThat(new String(v.unsafeData(), java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("plaintext-marker")));
-        assertThat(cli.run("backup", "--store", uri("data"), "--out", "store.rsbackup").exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(CliProcess.inProcess("backup", "--store", uri("data"), "--out", backupFile).exitCode()).isEqualTo(ExitCodes.USAGE);
 
-        CliProcess.Result restore = cli.run("restore", "--store", uri("copy"), "--in", "store.rsbackup");
+        CliProcess.Result restore = CliProcess.inProcess("restore", "--store", uri("copy"), "--in", backupFile);
         assertThat(restore.exitCode()).as(restore.toString()).isZero();
         assertThat(restore.out()).contains("51 entities in 2 type(s)").contains("verified: the store's contents equal the backup");
-        CliProcess.Result get = cli.run("get", "--store", uri("copy"), "--passphrase-env", "RS_PASS", "--type", "Customer", "--id", "C-0007", "--json");
+        CliProcess.Result get = CliProcess.inProcess("get", "--store", uri("copy"), "--passphrase-file", file(PASS), "--type", "Customer",
+                "--id", "C-0007", "--json");
         assertThat(get.exitCode()).as(get.toString()).isZero();
         assertThat(Json.MAPPER.readTree(get.out()).get("value").get("secret").asText()).isEqualTo("plaintext-marker-7");
-        CliProcess.Result verify = cli.run("verify", "--store", uri("copy"), "--passphrase-env", "RS_PASS");
+        CliProcess.Result verify = CliProcess.inProcess("verify", "--store", uri("copy"), "--passphrase-file", file(PASS));
         assertThat(verify.exitCode()).as(verify.toString()).isZero();
         assertThat(verify.out()).contains("verified 51 entities in 2 type(s)").contains("all decode");
 
         // a non-empty target is refused without --force, replaced with it
-        cli.run("put", "--store", uri("copy"), "--passphrase-env", "RS_PASS", "--type", "Customer", "--id", "C-0007", "{\"changed\":true}");
-        CliProcess.Result refused = cli.run("restore", "--store", uri("copy"), "--in", "store.rsbackup");
+        CliProcess.inProcess("put", "--store", uri("copy"), "--passphrase-file", file(PASS), "--type", "Customer", "--id", "C-0007",
+                "{\"changed\":true}");
+        CliProcess.Result refused = CliProcess.inProcess("restore", "--store", uri("copy"), "--in", backupFile);
         assertThat(refused.exitCode()).isEqualTo(ExitCodes.FAILED);
         assertThat(refused.err()).contains("already holds 51 entities").contains("--force").hasLineCount(1);
-        CliProcess.Result forced = cli.run("restore", "--store", uri("copy"), "--in", "store.rsbackup", "--force", "--json");
+        CliProcess.Result forced = CliProcess.inProcess("restore", "--store", uri("copy"), "--in", backupFile, "--force", "--json");
         assertThat(forced.exitCode()).as(forced.toString()).isZero();
         assertThat(Json.MAPPER.readTree(forced.out()).get("verified").asBoolean()).isTrue();
-        CliProcess.Result back = cli.run("get", "--store", uri("copy"), "--passphrase-env", "RS_PASS", "--type", "Customer", "--id", "C-0007", "--json");
+        CliProcess.Result back = CliProcess.inProcess("get", "--store", uri("copy"), "--passphrase-file", file(PASS), "--type", "Customer",
+                "--id", "C-0007", "--json");
         assertThat(Json.MAPPER.readTree(back.out()).get("version").asLong()).isEqualTo(1);
 
         // corrupt, truncated, foreign and missing files: one line, exit 1, the target not even created
@@ -205,15 +222,18 @@ class OperationsProcessTest {
         for (String[] bad : new String[][] {{"flipped.rsbackup", "is corrupt: its SHA-256 checksum does not match"},
                 {"short.rsbackup", "is corrupt"}, {"foreign.rsbackup", "is not a ReliableStore backup"},
                 {"missing.rsbackup", "cannot read backup"}, {"bomb.rsbackup", "holds more than this JVM can load"}}) {
-            CliProcess.Result r = cli.run("restore", "--store", uri("fresh"), "--in", bad[0]);
+            // the bomb in a separate process: what it runs out of is the tool's heap, not this JVM's
+            CliProcess.Result r = bad[0].equals("bomb.rsbackup") ? cli.run("restore", "--store", "embedded:./fresh", "--in", bad[0])
+                    : CliProcess.inProcess("restore", "--store", uri("fresh"), "--in", dir.resolve(bad[0]).toString());
             assertThat(r.exitCode()).as(r.toString()).isEqualTo(ExitCodes.FAILED);
             assertThat(r.err()).contains(bad[1]).hasLineCount(1);
             assertThat(dir.resolve("fresh")).doesNotExist();
         }
         // nor does a corrupt backup touch an existing store, even with --force
-        CliProcess.Result forcedCorrupt = cli.run("restore", "--store", uri("copy"), "--in", "flipped.rsbackup", "--force");
+        CliProcess.Result forcedCorrupt = CliProcess.inProcess("restore", "--store", uri("copy"), "--in", dir.resolve("flipped.rsbackup").toString(),
+                "--force");
         assertThat(forcedCorrupt.exitCode()).isEqualTo(ExitCodes.FAILED);
-        assertThat(cli.run("count", "--store", uri("copy"), "--json").out()).contains("{\"Customer\":50,\"Order\":1}");
+        assertThat(CliProcess.inProcess("count", "--store", uri("copy"), "--json").out()).contains("{\"Customer\":50,\"Order\":1}");
     }
 
     /**
@@ -273,13 +293,13 @@ class OperationsProcessTest {
                     .setValue(customers.child("_versions"), "C-0007", r.getValue(customers.child("_versions"), "C-0007").orElseThrow().value())
                     .build());
         }
-        CliProcess.Result verify = cli.run("verify", "--store", uri("data"), "--passphrase-env", "RS_PASS");
+        CliProcess.Result verify = CliProcess.inProcess("verify", "--store", uri("data"), "--passphrase-file", file(PASS));
         assertThat(verify.exitCode()).as(verify.toString()).isEqualTo(ExitCodes.CHECK_FAILED);
         assertThat(verify.out()).contains("CORRUPT Customer/C-0013: ").contains("CORRUPT Customer/C-0007: ")
                 .contains("verified 21 entities in 2 type(s)").contains("2 corrupt or undecryptable");
         assertThat(verify.out().lines().filter(l -> l.startsWith("CORRUPT"))).hasSize(2);
 
-        CliProcess.Result wrongKey = cli.runWith(Map.of("WRONG", "not it"), "verify", "--store", uri("data"), "--passphrase-env", "WRONG", "--json");
+        CliProcess.Result wrongKey = CliProcess.inProcess("verify", "--store", uri("data"), "--passphrase-file", file("not it"), "--json");
         assertThat(wrongKey.exitCode()).isEqualTo(ExitCodes.CHECK_FAILED);
         assertThat(Json.MAPPER.readTree(wrongKey.out()).get("corrupt").asInt()).isEqualTo(21);
     }
@@ -287,18 +307,19 @@ class OperationsProcessTest {
     @Test
     void reencryptMovesEveryValueToTheNewKey() throws Exception {
         seed("data", 30, PASS);
-        CliProcess.Result noKey = cli.run("reencrypt", "--store", uri("data"));
+        CliProcess.Result noKey = CliProcess.inProcess("reencrypt", "--store", uri("data"));
         assertThat(noKey.exitCode()).isEqualTo(ExitCodes.USAGE);
-        CliProcess.Result re = cli.run("reencrypt", "--store", uri("data"), "--passphrase-env", "RS_NEW", "--previous-passphrase-env", "RS_PASS");
+        CliProcess.Result re = CliProcess.inProcess("reencrypt", "--store", uri("data"), "--passphrase-file", file(NEW_PASS),
+                "--previous-passphrase-file", file(PASS));
         assertThat(re.exitCode()).as(re.toString()).isZero();
         assertThat(re.out()).contains("Customer: rewrote 30 of 30 values").contains("Order: rewrote 1 of 1 values")
                 .contains("every value is under the active key pp-");
         assertThat(re.err()).contains("reencrypt Customer: 30/30 (100%)").doesNotContain("\r");
         assertThat(re.out() + re.err()).doesNotContain(PASS).doesNotContain(NEW_PASS);
         // the new passphrase alone reads everything now; the old one alone reads nothing
-        assertThat(cli.run("verify", "--store", uri("data"), "--passphrase-env", "RS_NEW").exitCode()).isZero();
-        assertThat(cli.run("verify", "--store", uri("data"), "--passphrase-env", "RS_PASS").exitCode()).isEqualTo(ExitCodes.CHECK_FAILED);
-        CliProcess.Result again = cli.run("reencrypt", "--store", uri("data"), "--passphrase-env", "RS_NEW", "--json");
+        assertThat(CliProcess.inProcess("verify", "--store", uri("data"), "--passphrase-file", file(NEW_PASS)).exitCode()).isZero();
+        assertThat(CliProcess.inProcess("verify", "--store", uri("data"), "--passphrase-file", file(PASS)).exitCode()).isEqualTo(ExitCodes.CHECK_FAILED);
+        CliProcess.Result again = CliProcess.inProcess("reencrypt", "--store", uri("data"), "--passphrase-file", file(NEW_PASS), "--json");
         assertThat(Json.MAPPER.readTree(again.out()).get("rewritten").asLong()).isZero();
     }
 

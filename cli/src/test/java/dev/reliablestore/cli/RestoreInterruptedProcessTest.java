@@ -231,7 +231,7 @@ class RestoreInterruptedProcessTest {
                 .hasMessageContaining("did not finish");
 
         // 3: a rerun with --force completes, verifies and removes the mark; the provider opens the store again
-        CliProcess.Result done = cli.run("restore", "--store", target, "--in", backup.toString(), "--force");
+        CliProcess.Result done = CliProcess.inProcess("restore", "--store", target, "--in", backup.toString(), "--force");
         assertThat(done.exitCode()).as(done.toString()).isZero();
         assertThat(done.out()).contains(ENTITIES + " entities").contains("verified: the store's contents equal the backup");
         try (StoreFactory f = TestStores.cluster(target)) {

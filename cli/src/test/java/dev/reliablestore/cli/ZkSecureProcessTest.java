@@ -23,7 +23,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-/** {@code zk secure} as a separate process against a real ZooKeeper server; the attacker is a plain client without credentials. */
+/**
+ * {@code zk secure} against a real ZooKeeper server, the securing run as a separate process (its credentials from the
+ * environment, as the docs show), its dry runs in this JVM; the attacker is a plain client without credentials.
+ */
 @SuppressWarnings("try") // plain ZooKeeper handles as resources: their close() may throw InterruptedException, which the tests declare
 class ZkSecureProcessTest {
 
@@ -73,7 +76,10 @@ class ZkSecureProcessTest {
             f.store("Customer", JsonNode.class).save("C-1", Json.MAPPER.createObjectNode().put("name", "Acme"));
         }
 
-        CliProcess.Result dry = cli.run("zk", "secure", "--store", store, "--registry-secret-env", "digest=ZK_DIGEST", "--dry-run", "--json");
+        // in this JVM the credentials come from a file: its environment cannot be set
+        String digestFile = java.nio.file.Files.writeString(dir.resolve("digest"), DIGEST).toString();
+        CliProcess.Result dry = CliProcess.inProcess("zk", "secure", "--store", store, "--registry-secret-file", "digest=" + digestFile,
+                "--dry-run", "--json");
         assertThat(dry.exitCode()).as(dry.toString()).isEqualTo(3);
         JsonNode d = Json.MAPPER.readTree(dry.out());
         int znodes = d.get("passes").get(0).get("checked").asInt();
@@ -98,7 +104,8 @@ class ZkSecureProcessTest {
                 .contains("pass 2: checked " + znodes + " znodes, changed 0")
                 .contains("secured /secured of " + store + ": every znode carries [digest:ops cdrwa]; marker /secured/acl-verified written");
         assertThat(secured.out() + secured.err() + dry.out() + dry.err()).doesNotContain("ops-secret");
-        CliProcess.Result check = cli.run("zk", "secure", "--store", store, "--registry-secret-env", "digest=ZK_DIGEST", "--dry-run");
+        CliProcess.Result check = CliProcess.inProcess("zk", "secure", "--store", store, "--registry-secret-file", "digest=" + digestFile,
+                "--dry-run");
         assertThat(check.exitCode()).as(check.toString()).isZero();
         assertThat(check.out()).contains("dry run: every znode of /secured carries [digest:ops cdrwa]").doesNotContain("marker");
 
