@@ -25,7 +25,7 @@ import static org.awaitility.Awaitility.await;
  */
 class MigrateProcessTest {
 
-    static final int ENTITIES = 10_000;
+    static final int ENTITIES = 4_000;
     static final Pattern PROGRESS = Pattern.compile("migrate: (\\d+)/" + (ENTITIES + 3) + " \\(\\d+%\\), \\d+/s(, ETA \\S+|, took \\S+)");
 
     @TempDir
@@ -66,7 +66,7 @@ class MigrateProcessTest {
     @Test
     void interruptedMigrationResumesWithoutDuplicatesAndVerifies() throws Exception {
         seed(ENTITIES);
-        String[] migrate = {"migrate", "--from", "file:./files", "--to", "embedded:./data", "--max-rate", "2500",
+        String[] migrate = {"migrate", "--from", "file:./files", "--to", "embedded:./data", "--max-rate", "1000",
                 "--progress-interval", "100ms"};
 
         // 1: SIGTERM (as Ctrl-C would) — stops after the batch in flight and says how to resume
