@@ -25,6 +25,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
 /**
@@ -61,8 +65,13 @@ public final class SuiteMain {
         meta.setProperty("loadStart", loadAverage());
         Instant t0 = Instant.now();
         List<RunResult> all = new ArrayList<>();
-        for (SuitePlan.Run r : SuitePlan.runs(mode, dir)) {
-            all.addAll(runWhenFree(new Runner(SuitePlan.options(mode, r).build())));
+        List<SuitePlan.Run> runs = SuitePlan.runs(mode, dir);
+        if (mode == SuitePlan.Mode.SMOKE && Boolean.getBoolean("jmh.ignoreLock")) {
+            all.addAll(smokeSideBySide(runs));
+        } else {
+            for (SuitePlan.Run r : runs) {
+                all.addAll(runWhenFree(new Runner(SuitePlan.options(mode, r).build())));
+            }
         }
         write(all, json);
         meta.setProperty("loadEnd", loadAverage());
@@ -70,6 +79,37 @@ public final class SuiteMain {
         meta.setProperty("dir", dir.isEmpty() ? System.getProperty("java.io.tmpdir") : dir);
         try (OutputStream out = Files.newOutputStream(Path.of(json + ".run.properties"))) {
             meta.store(out, "facts about the run, read by the report");
+        }
+        return all;
+    }
+
+    /**
+     * Smoke mode's runs, the first alone and the others two at a time. A smoke score is only checked to exist, and most
+     * of a smoke run is setups waiting on ZooKeeper, SQLite and fsync, which leave the other core idle. The first
+     * (MemoryBench, see {@link SuitePlan#runs}) measures heap deltas that anything running beside it would move. Only
+     * with the JMH lock ignored: otherwise each run would wait for the other's lock.
+     */
+    static List<RunResult> smokeSideBySide(List<SuitePlan.Run> runs) throws RunnerException {
+        List<RunResult> all = new ArrayList<>(runWhenFree(new Runner(SuitePlan.options(SuitePlan.Mode.SMOKE, runs.get(0)).build())));
+        ExecutorService lanes = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<Collection<RunResult>>> results = new ArrayList<>();
+            for (SuitePlan.Run r : runs.subList(1, runs.size())) {
+                results.add(lanes.submit(() -> runWhenFree(new Runner(SuitePlan.options(SuitePlan.Mode.SMOKE, r).build()))));
+            }
+            for (Future<Collection<RunResult>> f : results) {
+                all.addAll(f.get());
+            }
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RunnerException re) {
+                throw re;
+            }
+            throw new RunnerException("a smoke run failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RunnerException("interrupted", e);
+        } finally {
+            lanes.shutdownNow();
         }
         return all;
     }
