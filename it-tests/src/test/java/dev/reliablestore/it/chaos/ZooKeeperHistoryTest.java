@@ -11,7 +11,9 @@ import dev.reliablestore.it.history.RegisterClient;
 import dev.reliablestore.it.history.Workload;
 import dev.reliablestore.it.zookeeper.ZooKeeperEnsemble;
 import dev.reliablestore.registry.zookeeper.CuttingProxy;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,7 +24,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -56,41 +65,66 @@ class ZooKeeperHistoryTest {
     private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(4);
     private static final int CLIENTS = 4;
     private static final int KEYS = 3;
-    /** Acknowledged writes per workload before a fault, and after it before the next step. */
-    private static final int WRITES_BEFORE = 150;
+    /**
+     * Acknowledged writes per workload before a fault, and after it before the next step: at about three operations per
+     * acknowledged write, some 180 operations of each workload before each fault and 180 after it, on the cycle's keys.
+     */
+    private static final int WRITES_BEFORE = 60;
     private static final int WRITES_AFTER = 60;
-    /** Before each fault of the scenarios added last: the CI budget allowed them fewer writes per fault. */
-    private static final int WRITES_BEFORE_SHORT = 60;
 
     @TempDir
-    Path dir;
-    private ZooKeeperEnsemble ensemble;
-    private final List<StoreFactory> factories = new ArrayList<>();
+    static Path dir;
+    /**
+     * One ensemble for the class (starting one was seconds of every scenario): each scenario restarts the servers
+     * it stops, works in chroots of its own and closes its sessions, so the next one finds a whole, idle ensemble.
+     */
+    private static ZooKeeperEnsemble ensemble;
+    /** Concurrent: {@link #openPerClient} opens a workload's factories side by side. */
+    private final List<StoreFactory> factories = new CopyOnWriteArrayList<>();
     private final List<Workload> workloads = new ArrayList<>();
     /** The workload with readConsistency=linearizable, when the scenario runs one. */
     private Workload linearizable;
     /** Proxies between clients and servers, closed after the factories that use them. */
     private final List<CuttingProxy> proxies = new ArrayList<>();
 
-    @BeforeEach
-    void startEnsemble() throws Exception {
+    @BeforeAll
+    static void startEnsemble() throws Exception {
         ensemble = new ZooKeeperEnsemble(dir.resolve("zk"), 3, 500);
         ensemble.startAll();
         ensemble.awaitQuorum(Duration.ofSeconds(30));
     }
 
+    /** A scenario that failed with a server down must not fail the next ones too. */
+    @BeforeEach
+    void wholeEnsemble() throws Exception {
+        ensemble.restoreAll(Duration.ofSeconds(30));
+    }
+
+    @AfterAll
+    static void stopEnsemble() {
+        if (ensemble != null) {
+            ensemble.close();
+        }
+    }
+
     @AfterEach
-    void stopEverything() {
+    void stopEverything() throws InterruptedException {
         for (Workload w : workloads) {
             w.close();
         }
+        // side by side: each close ends a ZooKeeper session, and a scenario has up to twelve
+        ExecutorService closing = Executors.newFixedThreadPool(Math.max(1, factories.size()));
         for (StoreFactory f : factories) {
-            try {
-                f.close();
-            } catch (RuntimeException ignored) {
-                // best effort: the ensemble may be gone
-            }
+            closing.execute(() -> {
+                try {
+                    f.close();
+                } catch (RuntimeException ignored) {
+                    // best effort: the ensemble may be gone
+                }
+            });
         }
+        closing.shutdown();
+        closing.awaitTermination(60, TimeUnit.SECONDS);
         for (CuttingProxy p : proxies) {
             try {
                 p.close();
@@ -98,7 +132,6 @@ class ZooKeeperHistoryTest {
                 // best effort
             }
         }
-        ensemble.close();
     }
 
     private StoreFactory open(String servers, String chroot, boolean cache, String nodeName, String readConsistency) {
@@ -135,11 +168,12 @@ class ZooKeeperHistoryTest {
      * history is checked as {@link ReadModel#LINEARIZABLE}.
      */
     private void startWorkloads(String scenario, boolean linearizableReads, Servers servers) {
+        // lower case first: "rolling-SIGKILL-restart" shared "rolling restart"'s chroots, and so its keys on the class's ensemble
+        String root = "/" + scenario.toLowerCase(Locale.ROOT).replaceAll("[^a-z]", "");
         if (linearizableReads) {
             Workload w = new Workload(scenario + " linearizable reads", scenario.hashCode() + 2);
-            String chroot = "/" + scenario.replaceAll("[^a-z]", "") + "-linearizable";
-            for (int c = 0; c < CLIENTS; c++) {
-                StoreFactory f = open(ensemble.connectString(), chroot, false, "linearizable-" + c, "linearizable");
+            String chroot = root + "-linearizable";
+            for (StoreFactory f : openPerClient(c -> open(ensemble.connectString(), chroot, false, "linearizable-" + c, "linearizable"))) {
                 w.client(f.store(Register.class), Chaos.keys(0, 0, KEYS), RegisterClient.Mix.DEFAULT);
             }
             linearizable = w;
@@ -147,9 +181,12 @@ class ZooKeeperHistoryTest {
         for (boolean cache : new boolean[] {false, true}) {
             String name = scenario + (cache ? " cache on" : " cache off");
             Workload w = new Workload(name, scenario.hashCode() + (cache ? 1 : 0));
-            String chroot = "/" + scenario.replaceAll("[^a-z]", "") + (cache ? "-cached" : "-uncached");
+            String chroot = root + (cache ? "-cached" : "-uncached");
+            List<String> connect = new ArrayList<>();
             for (int c = 0; c < CLIENTS; c++) {
-                StoreFactory f = open(servers.of(cache, c), chroot, cache, (cache ? "cached-" : "uncached-") + c, "snapshot");
+                connect.add(servers.of(cache, c)); // here, not in openPerClient's threads: it may add a proxy
+            }
+            for (StoreFactory f : openPerClient(c -> open(connect.get(c), chroot, cache, (cache ? "cached-" : "uncached-") + c, "snapshot"))) {
                 w.client(f.store(Register.class), Chaos.keys(0, 0, KEYS), RegisterClient.Mix.DEFAULT);
             }
             workloads.add(w);
@@ -158,6 +195,24 @@ class ZooKeeperHistoryTest {
             workloads.add(linearizable);
         }
         workloads.forEach(Workload::start);
+    }
+
+    /**
+     * A factory per client, in client order, opened side by side: each is a ZooKeeper session and a few round trips,
+     * which one after the other took seconds of every scenario.
+     */
+    private static List<StoreFactory> openPerClient(IntFunction<StoreFactory> open) {
+        ExecutorService opening = Executors.newFixedThreadPool(CLIENTS);
+        try {
+            List<CompletableFuture<StoreFactory>> opened = new ArrayList<>();
+            for (int c = 0; c < CLIENTS; c++) {
+                int client = c;
+                opened.add(CompletableFuture.supplyAsync(() -> open.apply(client), opening));
+            }
+            return opened.stream().map(CompletableFuture::join).toList();
+        } finally {
+            opening.shutdown();
+        }
     }
 
     /** Waits until every workload has acknowledged {@code writes} more writes. */
@@ -241,13 +296,13 @@ class ZooKeeperHistoryTest {
     // ---- (2) rolling restart: graceful, and SIGKILL ---------------------------------------------------
 
     /** Every server stopped (SIGTERM) or killed (SIGKILL) and restarted in turn under load; returns the figures. */
-    private List<Workload.Figures> rollingRestart(String scenario, boolean kill, int writesBefore) throws Exception {
+    private List<Workload.Figures> rollingRestart(String scenario, boolean kill) throws Exception {
         startWorkloads(scenario.replace(' ', '-'));
         long start = System.nanoTime();
         int rounds = 0;
         do {
             for (int i = 0; i < ensemble.size(); i++) {
-                awaitProgress(writesBefore, Duration.ofSeconds(60));
+                awaitProgress(WRITES_BEFORE, Duration.ofSeconds(60));
                 if (kill) {
                     ensemble.kill(i);
                 } else {
@@ -267,7 +322,7 @@ class ZooKeeperHistoryTest {
 
     @Test
     void aGracefulRollingRestartFailsNoOperation() throws Exception {
-        for (Workload.Figures f : rollingRestart("rolling restart", false, WRITES_BEFORE)) {
+        for (Workload.Figures f : rollingRestart("rolling restart", false)) {
             assertThat(f.failed() + f.unknown()).as("zero downtime: no client operation fails during a graceful rolling restart; %s", f)
                     .isZero();
         }
@@ -276,7 +331,7 @@ class ZooKeeperHistoryTest {
     /** No zero-failure requirement here: a killed server's clients may see failures (reported); the histories must hold. */
     @Test
     void aSigkillRollingRestartKeepsEveryHistoryConsistent() throws Exception {
-        rollingRestart("rolling SIGKILL restart", true, WRITES_BEFORE_SHORT);
+        rollingRestart("rolling SIGKILL restart", true);
     }
 
     // ---- (4) a server paused past the session timeout -------------------------------------------------
@@ -335,7 +390,7 @@ class ZooKeeperHistoryTest {
         long start = System.nanoTime();
         int cycles = 0;
         do {
-            awaitProgress(WRITES_BEFORE_SHORT, Duration.ofSeconds(60));
+            awaitProgress(WRITES_BEFORE, Duration.ofSeconds(60));
             proxies.forEach(p -> p.partition(true));
             try {
                 // until the server has expired every session across the proxies (it closes their connections),
