@@ -414,12 +414,16 @@ class SiteTranslatorTest {
         });
         hold();
 
-        // a write that saw the tombstone revives the entity everywhere, without a conflict
-        conflicts.clear();
+        // a write that saw the tombstone revives the entity everywhere, without a conflict. Conflicts of the writes above
+        // may still be told at a site the test did not wait on (d3's at tokyo, say): only one involving this write counts
         save(tokyo, "d1", "{\"by\":\"tokyo\",\"v\":3}");
         release();
         awaitEverySiteHolds(Map.of("d1", "{\"by\":\"tokyo\",\"v\":3}", "d2", "{\"by\":\"tokyo\",\"v\":2}", "d3", "(deleted)"));
-        assertThat(conflicts).isEmpty();
+        java.util.function.Predicate<SiteState> revival = st -> !st.deleted()
+                && new String(st.value(), StandardCharsets.UTF_8).equals("{\"by\":\"tokyo\",\"v\":3}");
+        // told once the batch that settled it is applied, maybe after the state is readable: watched for a while
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
+                .until(() -> conflicts.stream().noneMatch(c -> revival.test(c.winner()) || revival.test(c.loser())));
     }
 
     @Test
