@@ -56,6 +56,17 @@ class EncryptionTest {
         return b.enableEncryption(true).keyStore(keys, KEY_STORE_TYPE, "pw".toCharArray(), null);
     }
 
+    /** A factory over the test's registry, encrypting with the keys in {@code keys}. */
+    private StoreFactory openEncrypted(Path keys) {
+        return ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build());
+    }
+
+    /** The Customer store's key operations (keyUsage, reencrypt). */
+    @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
+    private static ClusterPersistenceStore<Customer> admin(StoreFactory f) {
+        return f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+    }
+
     private static boolean registryFilesContain(Path root, String text) throws IOException {
         byte[][] needles = {text.getBytes(StandardCharsets.UTF_8), text.getBytes(StandardCharsets.UTF_16LE)};
         try (Stream<Path> files = Files.walk(root)) {
@@ -168,7 +179,7 @@ class EncryptionTest {
         }
         // an application's factory with them is refused at open (KeyCheckTest); a checking tool reads and reports
         for (Path keys : List.of(wrong, other)) {
-            assertThatThrownBy(() -> ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build()))
+            assertThatThrownBy(() -> openEncrypted(keys))
                     .isInstanceOf(dev.reliablestore.cluster.crypto.KeyMismatchException.class);
         }
         try (ClusterRegistry registry = EmbeddedFixture.openRegistry(dir);
@@ -190,16 +201,15 @@ class EncryptionTest {
     @Test
     void rotationKeepsOldValuesReadableAndReencryptRetiresTheOldKey() {
         Path keys = keyStore("keys.p12", "k1");
-        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
+        try (StoreFactory f = openEncrypted(keys)) {
             EntityStore<Customer> s = f.store(Customer.class);
             s.save("a", Customer.of("Alice", 1));
             s.save("b", Customer.of("Bob", 2));
         }
         KeyStoreFiles.addNewKey(keys, KEY_STORE_TYPE, "pw".toCharArray(), "k2");
         KeyRing[] loaded = new KeyRing[1];
-        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
-            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
-            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+        try (StoreFactory f = openEncrypted(keys)) {
+            ClusterPersistenceStore<Customer> s = admin(f);
             assertThat(s.get("a").orElseThrow().value().name()).isEqualTo("Alice");
             s.save("c", Customer.of("Carol", 3));
             assertThat(s.keyUsage()).containsExactlyInAnyOrderEntriesOf(Map.of("k1", 2L, "k2", 1L));
@@ -227,16 +237,15 @@ class EncryptionTest {
     void aPreparedTransactionKeepsItsKeyInUseUntilItEnds() {
         Path keys = keyStore("keys.p12", "k1");
         dev.reliablestore.spi.tx.TransactionId id = dev.reliablestore.spi.tx.TransactionId.of(1, new byte[] {1, 2, 3}, new byte[] {4});
-        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
+        try (StoreFactory f = openEncrypted(keys)) {
             f.store(Customer.class).save("a", Customer.of("Alice", 1));
             dev.reliablestore.spi.tx.TransactionBranch branch = dev.reliablestore.spi.tx.TransactionalResource.from(f).begin(id);
             branch.store(Customer.class).save("b", Customer.of("Bob", 2));
             branch.prepare();
         }
         KeyStoreFiles.addNewKey(keys, KEY_STORE_TYPE, "pw".toCharArray(), "k2");
-        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
-            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
-            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+        try (StoreFactory f = openEncrypted(keys)) {
+            ClusterPersistenceStore<Customer> s = admin(f);
             assertThat(s.keyUsage()).containsExactlyInAnyOrderEntriesOf(Map.of("k1", 2L));
             assertThat(s.reencrypt()).as("only the stored value").isEqualTo(1);
             assertThat(s.keyUsage()).as("the prepared write").containsExactlyInAnyOrderEntriesOf(Map.of("k1", 1L, "k2", 1L));
@@ -251,9 +260,8 @@ class EncryptionTest {
             r.commit(WriteBatch.builder().setValue(CUSTOMERS.parent().parent().child(RegistryTransactions.TRANSACTIONS),
                     "TX-not-a-token", RegistryValue.binary(new byte[] {1, 2, 3})).build());
         }
-        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
-            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
-            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+        try (StoreFactory f = openEncrypted(keys)) {
+            ClusterPersistenceStore<Customer> s = admin(f);
             assertThat(s.keyUsage()).containsExactlyInAnyOrderEntriesOf(Map.of("k2", 2L, KeyUsage.UNREADABLE_PREPARED, 1L));
         }
         try (ClusterRegistry r = EmbeddedFixture.openRegistry(dir)) {
@@ -270,7 +278,7 @@ class EncryptionTest {
     @Test
     void aValueThatCannotBeOpenedDoesNotStopAReencryption() {
         Path keys = keyStore("keys.p12", "k1");
-        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
+        try (StoreFactory f = openEncrypted(keys)) {
             EntityStore<Customer> s = f.store(Customer.class);
             s.save("a", Customer.of("Alice", 1));
             s.save("b", Customer.of("Bob", 2));
@@ -282,9 +290,8 @@ class EncryptionTest {
             replace(registry, "b", flipped, 1);
         }
         KeyStoreFiles.addNewKey(keys, KEY_STORE_TYPE, "pw".toCharArray(), "k2");
-        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
-            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
-            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+        try (StoreFactory f = openEncrypted(keys)) {
+            ClusterPersistenceStore<Customer> s = admin(f);
             assertThatThrownBy(s::reencrypt).isInstanceOf(dev.reliablestore.api.PersistenceException.class)
                     .satisfies(e -> assertThat(((dev.reliablestore.api.PersistenceException) e).outcomeUnknown()).isTrue())
                     .hasMessageContaining("rewrote 2 values").hasMessageContaining("left 1 as it was")
@@ -302,7 +309,7 @@ class EncryptionTest {
     @Test
     void aMergeASiteOwesKeepsItsKeyInUse() {
         Path keys = keyStore("keys.p12", "k1");
-        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
+        try (StoreFactory f = openEncrypted(keys)) {
             f.store(Customer.class).save("a", Customer.of("Alice", 1));
         }
         KeyRing k1 = KeySources.keyStore(keys, KEY_STORE_TYPE, "pw".toCharArray(), null).load(() -> new byte[16]);
@@ -315,9 +322,8 @@ class EncryptionTest {
                     .build());
         }
         KeyStoreFiles.addNewKey(keys, KEY_STORE_TYPE, "pw".toCharArray(), "k2");
-        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
-            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
-            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+        try (StoreFactory f = openEncrypted(keys)) {
+            ClusterPersistenceStore<Customer> s = admin(f);
             assertThat(s.reencrypt()).isEqualTo(1);
             assertThat(s.keyUsage()).as("the owed merge's marker").containsExactlyInAnyOrderEntriesOf(Map.of("k1", 1L, "k2", 1L));
             assertThat(ClusterStoreAdmin.of(f).keyUsage("Customer")).as("what a tool counts").isEqualTo(s.keyUsage());
@@ -327,7 +333,7 @@ class EncryptionTest {
     @Test
     void reencryptKeepsStampsAndSitesAndRewritesTombstonesToo() {
         Path keys = keyStore("keys.p12", "k1");
-        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
+        try (StoreFactory f = openEncrypted(keys)) {
             f.store(Customer.class).save("a", Customer.of("Alice", 1));
         }
         // the value as a site of a multi-site store holds it: stamped and bound to its site
@@ -345,9 +351,8 @@ class EncryptionTest {
                             stamp).envelope())).build());
         }
         KeyStoreFiles.addNewKey(keys, KEY_STORE_TYPE, "pw".toCharArray(), "k2");
-        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
-            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
-            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+        try (StoreFactory f = openEncrypted(keys)) {
+            ClusterPersistenceStore<Customer> s = admin(f);
             assertThat(s.get("a").orElseThrow().value().name()).as("a store without sites reads a stamped value").isEqualTo("Alice");
             assertThat(s.get("b")).isEmpty();
             assertThat(s.keyUsage()).containsExactly(Map.entry("k1", 2L));
@@ -373,9 +378,8 @@ class EncryptionTest {
             f.store(Customer.class).save("a", Customer.of("Alice", 1));
         }
         Path keys = keyStore("keys.p12", "k1");
-        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
-            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
-            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+        try (StoreFactory f = openEncrypted(keys)) {
+            ClusterPersistenceStore<Customer> s = admin(f);
             assertThat(s.keyUsage()).containsExactly(Map.entry("", 1L));
             assertThatThrownBy(() -> s.get("a")).isInstanceOf(DataIntegrityException.class).hasMessageContaining("encryptValuesInClear()");
             assertThat(s.reencrypt()).as("a value in clear is not another key's").isZero();
@@ -418,8 +422,7 @@ class EncryptionTest {
                 keyless.store(Customer.class);
             }
             try (StoreFactory f = ClusterStoreFactory.onRegistry(encrypted(EmbeddedFixture.config(dir), keys).build(), registry)) {
-                @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
-                ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+                ClusterPersistenceStore<Customer> s = admin(f);
                 assertThat(s.reencrypt()).isZero(); // nothing under an older key, but encrypted values were found
             }
             try (StoreFactory keyless = ClusterStoreFactory.onRegistry(EmbeddedFixture.config(dir).build(), registry)) {
@@ -521,8 +524,7 @@ class EncryptionTest {
             }
             KeyStoreFiles.addNewKey(keys, KEY_STORE_TYPE, "pw".toCharArray(), "k2");
             try (StoreFactory f = ClusterStoreFactory.onRegistry(encrypted(EmbeddedFixture.config(dir), keys).build(), registry)) {
-                @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
-                ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+                ClusterPersistenceStore<Customer> s = admin(f);
                 assertThatThrownBy(() -> s.get("a")).isInstanceOf(DataIntegrityException.class).hasMessageContaining("planted in clear");
                 assertThat(s.reencrypt()).isZero();
                 assertThatThrownBy(() -> s.get("a")).isInstanceOf(DataIntegrityException.class).hasMessageContaining("not encrypted");
@@ -544,9 +546,8 @@ class EncryptionTest {
             f.store(Customer.class).save("big", Customer.of(name.toString(), 1));
         }
         KeyStoreFiles.addNewKey(keys, KEY_STORE_TYPE, "pw".toCharArray(), "k2");
-        try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir), keys).build())) {
-            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
-            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+        try (StoreFactory f = openEncrypted(keys)) {
+            ClusterPersistenceStore<Customer> s = admin(f);
             assertThat(s.reencrypt()).isEqualTo(1);
             assertThat(s.keyUsage()).containsExactly(Map.entry("k2", 1L));
             assertThat(s.get("big").orElseThrow().value().name()).isEqualTo(name.toString());
@@ -575,8 +576,7 @@ class EncryptionTest {
         }
         Path keys = keyStore("keys.p12", "k1");
         try (StoreFactory f = ClusterPersistenceProvider.open(encrypted(EmbeddedFixture.config(dir).enableCompression(false), keys).build())) {
-            @SuppressWarnings("unchecked") // unwrap knows the class, not its type argument
-            ClusterPersistenceStore<Customer> s = f.store(Customer.class).unwrap(ClusterPersistenceStore.class);
+            ClusterPersistenceStore<Customer> s = admin(f);
             assertThatThrownBy(s::encryptValuesInClear).isInstanceOfSatisfying(dev.reliablestore.api.PersistenceException.class,
                     e -> assertThat(e.outcomeUnknown()).isTrue())
                     .hasMessageContaining("rewrote 2 values").hasCauseInstanceOf(dev.reliablestore.api.EntityTooLargeException.class);
